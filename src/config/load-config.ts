@@ -1,0 +1,138 @@
+// Reads the config (YAML or JSON), substitutes `${env:VAR}`, validates it strictly and checks the
+// cross-references the schema cannot (subset names, duplicate names, zones).
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { configSchema, type Config } from './schema.js';
+
+export class ConfigError extends Error {
+  constructor(
+    message: string,
+    readonly issues: string[],
+  ) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface LoadedConfig {
+  config: Config;
+  /** Things that are allowed but an operator should know (e.g. a subset with no failover). */
+  warnings: string[];
+}
+
+const ENV_PATTERN = /\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+
+/** Replace `${env:VAR}` (or `${env:VAR:-default}`) in every string; a missing variable is an error. */
+export function substituteEnv(value: unknown, env: NodeJS.ProcessEnv, path = '', missing: string[] = []): unknown {
+  if (typeof value === 'string') {
+    return value.replace(ENV_PATTERN, (_m, name: string, fallback: string | undefined) => {
+      const v = env[name];
+      if (v !== undefined) return v;
+      if (fallback !== undefined) return fallback;
+      missing.push(`${path || '<root>'}: environment variable ${name} is not set`);
+      return '';
+    });
+  }
+  if (Array.isArray(value)) return value.map((v, i) => substituteEnv(v, env, `${path}[${i}]`, missing));
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = substituteEnv(v, env, path ? `${path}.${k}` : k, missing);
+    return out;
+  }
+  return value;
+}
+
+function formatPath(path: PropertyKey[]): string {
+  let out = '';
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out ? `.${String(p)}` : String(p);
+  return out || '<root>';
+}
+
+/** One readable line per zod issue, with the path of the bad key. */
+export function formatZodIssues(error: z.ZodError): string[] {
+  return error.issues.map((issue) => {
+    if (issue.code === 'unrecognized_keys') {
+      const keys = issue.keys.map((k) => formatPath([...issue.path, k]));
+      return `${keys.join(', ')}: unknown key${keys.length > 1 ? 's' : ''} (check the spelling; see README "Configuration")`;
+    }
+    return `${formatPath(issue.path)}: ${issue.message}`;
+  });
+}
+
+/** Validate a parsed config object. Throws ConfigError listing every problem. */
+export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+  const missing: string[] = [];
+  const substituted = substituteEnv(raw, env, '', missing);
+  if (missing.length) throw new ConfigError(`Invalid config:\n  ${missing.join('\n  ')}`, missing);
+  const result = configSchema.safeParse(substituted);
+  if (!result.success) {
+    const issues = formatZodIssues(result.error);
+    throw new ConfigError(`Invalid config:\n  ${issues.join('\n  ')}`, issues);
+  }
+  const config = result.data;
+  const { issues, warnings } = checkReferences(config);
+  if (issues.length) throw new ConfigError(`Invalid config:\n  ${issues.join('\n  ')}`, issues);
+  return { config, warnings };
+}
+
+function checkReferences(config: Config): { issues: string[]; warnings: string[] } {
+  const issues: string[] = [];
+  const warnings: string[] = [];
+  const deploymentNames = new Set<string>();
+  config.deployments.forEach((d, i) => {
+    if (deploymentNames.has(d.name)) issues.push(`deployments[${i}].name: duplicate deployment name "${d.name}"`);
+    deploymentNames.add(d.name);
+    if (d.provider !== 'simulated' && !d.baseUrl && d.provider !== 'openai' && d.provider !== 'anthropic')
+      issues.push(`deployments[${i}].baseUrl: required for provider "${d.provider}"`);
+    if (d.provider === 'azure' && !d.apiVersion)
+      issues.push(`deployments[${i}].apiVersion: required for provider "azure" (e.g. 2024-10-21)`);
+    if (d.deploymentType === 'DataZoneStandard' && d.dataZone === 'global')
+      issues.push(`deployments[${i}].dataZone: a DataZoneStandard deployment needs its zone (e.g. "eu" or "us")`);
+  });
+  const routerNames = new Set<string>();
+  config.routers.forEach((r, i) => {
+    if (routerNames.has(r.name)) issues.push(`routers[${i}].name: duplicate router name "${r.name}"`);
+    if (deploymentNames.has(r.name))
+      issues.push(`routers[${i}].name: "${r.name}" is also a deployment name; names must be unique`);
+    routerNames.add(r.name);
+    r.modelSubset.forEach((m, j) => {
+      if (!deploymentNames.has(m))
+        issues.push(`routers[${i}].modelSubset[${j}]: unknown deployment "${m}" (known: ${[...deploymentNames].join(', ')})`);
+    });
+    if (new Set(r.modelSubset).size !== r.modelSubset.length)
+      issues.push(`routers[${i}].modelSubset: lists a deployment twice`);
+    if (r.deploymentType === 'DataZoneStandard' && !r.dataZone)
+      issues.push(`routers[${i}].dataZone: required when deploymentType is DataZoneStandard`);
+    if (r.modelSubset.length < 2)
+      warnings.push(`router "${r.name}" has ${r.modelSubset.length} model in its subset: no failover is possible`);
+  });
+  if (config.state.kind === 'redis' && !config.state.redisUrl)
+    issues.push('state.redisUrl: required when state.kind is "redis"');
+  if (config.requestLog.kind === 'postgres' && !config.requestLog.postgresUrl)
+    issues.push('requestLog.postgresUrl: required when requestLog.kind is "postgres"');
+  return { issues, warnings };
+}
+
+/** Parse config text by file extension (`.json` or YAML otherwise). */
+export function parseConfigText(text: string, fileName: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+  let raw: unknown;
+  try {
+    raw = fileName.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(`${fileName}: not valid ${fileName.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`, [
+      (err as Error).message,
+    ]);
+  }
+  return parseConfig(raw, env);
+}
+
+export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`Cannot read config file ${file}: ${(err as Error).message}`, [(err as Error).message]);
+  }
+  return parseConfigText(text, file, env);
+}

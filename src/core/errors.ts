@@ -1,0 +1,117 @@
+// Typed errors: everything below the HTTP layer throws GatewayError; one place (http/error-handler)
+// turns it into OpenAI's envelope `{ error: { message, type, param, code } }` (STYLE.md principle 6).
+
+export type ErrorType =
+  | 'invalid_request_error'
+  | 'authentication_error'
+  | 'permission_error'
+  | 'not_found_error'
+  | 'rate_limit_error'
+  | 'server_error'
+  | 'upstream_error'
+  | 'timeout_error'
+  | 'insufficient_quota';
+
+export interface GatewayErrorInit {
+  status: number;
+  message: string;
+  type: ErrorType | string;
+  code?: string | null;
+  param?: string | null;
+  /** Response headers to send with the error (retry-after, x-ratelimit-*). */
+  headers?: Record<string, string>;
+  /** True when another deployment may succeed where this one failed (failover). */
+  retryable?: boolean;
+  /** Extra fields for the envelope (Azure `innererror`, rule details). */
+  details?: Record<string, unknown>;
+  cause?: unknown;
+}
+
+export class GatewayError extends Error {
+  readonly status: number;
+  readonly type: string;
+  readonly code: string | null;
+  readonly param: string | null;
+  readonly headers: Record<string, string>;
+  readonly retryable: boolean;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(init: GatewayErrorInit) {
+    super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
+    this.name = 'GatewayError';
+    this.status = init.status;
+    this.type = init.type;
+    this.code = init.code ?? null;
+    this.param = init.param ?? null;
+    this.headers = init.headers ?? {};
+    this.retryable = init.retryable ?? false;
+    this.details = init.details;
+  }
+
+  /** OpenAI's error envelope; all four keys always present (spec `Error`). */
+  toEnvelope(): { error: Record<string, unknown> } {
+    return {
+      error: {
+        message: this.message,
+        type: this.type,
+        param: this.param,
+        code: this.code,
+        ...(this.details ?? {}),
+      },
+    };
+  }
+}
+
+/** 400 for a request field the client must fix; `param` names it. */
+export function invalidRequest(message: string, param: string | null = null, code?: string) {
+  return new GatewayError({
+    status: 400,
+    type: 'invalid_request_error',
+    message,
+    param,
+    code: code ?? 'invalid_request',
+  });
+}
+
+export function notFound(message: string, code = 'model_not_found', param: string | null = 'model') {
+  return new GatewayError({ status: 404, type: 'invalid_request_error', message, param, code });
+}
+
+export function unauthorized(message = 'Missing or invalid API key.') {
+  return new GatewayError({
+    status: 401,
+    type: 'invalid_request_error',
+    message,
+    code: 'invalid_api_key',
+  });
+}
+
+export function forbidden(message: string) {
+  return new GatewayError({
+    status: 403,
+    type: 'permission_error',
+    message,
+    code: 'permission_denied',
+  });
+}
+
+/** 429 from our own limits; never retryable on another deployment. */
+export function rateLimited(message: string, retryAfterSeconds: number, headers: Record<string, string> = {}) {
+  const seconds = Math.max(1, Math.ceil(retryAfterSeconds));
+  return new GatewayError({
+    status: 429,
+    type: 'rate_limit_error',
+    message,
+    code: 'rate_limit_exceeded',
+    headers: { 'retry-after': String(seconds), 'retry-after-ms': String(Math.ceil(retryAfterSeconds * 1000)), ...headers },
+  });
+}
+
+/** Statuses after which another deployment may succeed (openai-node retry rules). */
+export function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 409 || status === 429 || status >= 500;
+}
+
+export function isGatewayError(err: unknown): err is GatewayError {
+  return err instanceof GatewayError;
+}

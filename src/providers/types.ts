@@ -1,0 +1,45 @@
+// The adapter contract every provider implements (STYLE.md: a small typed contract apart from the
+// shared mechanics). Adapters receive and return OpenAI Chat Completions shapes; anything
+// vendor-specific stays inside `providers/<name>/`.
+import type { DeploymentConfig } from '../config/schema.js';
+import type { ChatChunk, ChatRequest, ChatResponse } from '../core/wire-types.js';
+
+export interface UpstreamRequest {
+  deployment: DeploymentConfig;
+  /** The chat body to send; `model` is already the upstream model name and parameters are adapted. */
+  body: ChatRequest;
+  /** Aborted when the client goes away or a deadline passes; adapters must abort the upstream call. */
+  signal: AbortSignal;
+  requestId: string;
+}
+
+export interface UpstreamReply {
+  /** Parsed upstream reply, normalised to Chat Completions. `model` is the upstream's model name. */
+  response: ChatResponse;
+  /** Selected upstream headers worth passing on (retry-after, x-ms-region, x-ratelimit-*). */
+  headers: Record<string, string>;
+}
+
+export interface UpstreamStream {
+  /**
+   * Chunks in Chat Completions shape. The iterator throws a GatewayError on an upstream failure
+   * (an in-band error event, a malformed chunk, a dropped connection). Returning ends the stream.
+   */
+  chunks: AsyncIterable<ChatChunk>;
+  headers: Record<string, string>;
+}
+
+/**
+ * One provider. `chat`/`chatStream` throw GatewayError for every failure before a reply; its
+ * `retryable` flag says whether another deployment may be tried (connect errors, 408/409/429/5xx).
+ * `chatStream` resolves once the upstream accepted the request (2xx), before any chunk is read.
+ */
+export interface ProviderAdapter {
+  chat(req: UpstreamRequest): Promise<UpstreamReply>;
+  chatStream(req: UpstreamRequest): Promise<UpstreamStream>;
+  /** Releases pooled connections. */
+  close?(): Promise<void>;
+}
+
+/** Builds the adapter for a deployment; one per provider kind, registered in the registry. */
+export type AdapterFactory = (deployment: DeploymentConfig) => ProviderAdapter;

@@ -1,0 +1,57 @@
+// One record per request, produced by the gateway once the request is over and handed to the
+// recorder (metrics + batched request log). Field names are the request log's columns.
+
+export interface AttemptRecord {
+  deployment: string;
+  /** Upstream model name as configured, or as the upstream reported it when it answered. */
+  model: string;
+  outcome: 'ok' | 'error' | 'skipped';
+  httpStatus?: number;
+  errorCode?: string;
+  errorMessage?: string;
+  latencyMs: number;
+}
+
+export interface RequestRecord {
+  /** Epoch ms when the request arrived. */
+  time: number;
+  requestId: string;
+  endpoint: 'chat' | 'responses' | 'messages';
+  tenant?: string;
+  keyId?: string;
+  /** Router deployment name when routed, else undefined (direct call). */
+  router?: string;
+  routingMode?: string;
+  routerVersion?: string;
+  decisionId?: string;
+  /** The deployment that served (or was last tried). */
+  deployment?: string;
+  /** The model that served, as reported upstream. */
+  servedModel?: string;
+  attempts: AttemptRecord[];
+  stream: boolean;
+  promptTokens: number;
+  cachedTokens: number;
+  completionTokens: number;
+  reasoningTokens: number;
+  costUsd: number;
+  /** What this request would have cost on the router's top (highest-quality) model. */
+  baselineCostUsd: number;
+  ttftMs?: number;
+  latencyMs: number;
+  /** Microseconds spent deciding the route (features + prediction + pick). */
+  routingMicros?: number;
+  /** HTTP status sent to the client. */
+  status: number;
+  errorCode?: string;
+  region?: string;
+  dataZone?: string;
+  /** Only when `requestLog.storeText` is on. */
+  promptText?: string;
+  answerText?: string;
+}
+
+/** Receives every finished request; implementations must not block (batch off the hot path). */
+export interface RequestRecorder {
+  record(record: RequestRecord): void;
+}
