@@ -1,0 +1,62 @@
+// buildApp(deps): the Fastify instance with hooks in order and routes mounted; no logic here.
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { ConfigHolder } from './config/runtime-config.js';
+import { newId } from './core/ids.js';
+import type { ChatGateway } from './gateway/chat-gateway.js';
+import type { Authenticator } from './http/auth-hook.js';
+import { errorHandler, sendError } from './http/error-handler.js';
+import { registerChatRoutes } from './http/routes/chat-routes.js';
+import { registerHealthRoutes, type ReadinessReport } from './http/routes/health-routes.js';
+import { registerModelsRoutes } from './http/routes/models-routes.js';
+
+export interface AppDeps {
+  config: ConfigHolder;
+  gateway: ChatGateway;
+  authenticator: Authenticator;
+  readiness(): Promise<ReadinessReport> | ReadinessReport;
+  /** Prometheus exposition text for `/metrics`; omitted = no metrics route. */
+  metricsText?(): Promise<string>;
+  /** Further route plugins (Responses, Messages, admin, dashboard), mounted after the core routes. */
+  plugins?: ((app: FastifyInstance) => void | Promise<void>)[];
+  logger?: FastifyBaseLogger;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: deps.config.current.config.server.bodyLimitBytes,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : newId('req_');
+    },
+    return503OnClosing: true,
+    forceCloseConnections: false,
+  });
+  app.decorateRequest('auth', null as never);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) =>
+    sendError(reply, Object.assign(new Error(`No route for ${request.method} ${request.url.split('?')[0]}`), { statusCode: 404, code: 'not_found' })),
+  );
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    const path = request.url.split('?', 1)[0] ?? '';
+    if (PUBLIC_PATHS.has(path) || path.startsWith('/dashboard/assets/')) return;
+    request.auth = await deps.authenticator.authenticate(request.headers);
+  });
+
+  registerHealthRoutes(app, deps.readiness);
+  registerModelsRoutes(app, deps.config, deps.gateway);
+  registerChatRoutes(app, deps.gateway);
+  if (deps.metricsText) {
+    const metricsText = deps.metricsText;
+    app.get('/metrics', async (_request, reply) =>
+      reply.header('content-type', 'text/plain; version=0.0.4; charset=utf-8').send(await metricsText()),
+    );
+  }
+  for (const plugin of deps.plugins ?? []) await plugin(app);
+  return app;
+}

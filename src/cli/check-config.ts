@@ -1,0 +1,24 @@
+// `model-router check-config <file>`: validate a config file; prints every problem with its path.
+import { ConfigError, loadConfigFile } from '../config/load-config.js';
+
+export async function run(argv: string[]): Promise<number> {
+  const file = argv[0];
+  if (!file) {
+    process.stderr.write('usage: model-router check-config <file>\n');
+    return 2;
+  }
+  try {
+    const { config, warnings } = loadConfigFile(file);
+    for (const w of warnings) process.stdout.write(`warning: ${w}\n`);
+    process.stdout.write(
+      `${file}: OK (${config.deployments.length} deployments, ${config.routers.length} router deployments)\n`,
+    );
+    return 0;
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${file}: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}

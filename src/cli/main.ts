@@ -1,0 +1,45 @@
+// `./bin/model-router <command>`: one file per command under src/cli/, loaded on demand so a
+// command's dependencies cost nothing for the others. Each command module exports `run(argv)`.
+import { fileURLToPath } from 'node:url';
+
+const COMMANDS: Record<string, { file: string; summary: string }> = {
+  serve: { file: './serve.js', summary: 'serve [--config <file>] [--port <n>]   start the router' },
+  'check-config': { file: './check-config.js', summary: 'check-config <file>                  validate a config file' },
+  train: { file: './train.js', summary: 'train --data <f.jsonl,...> --prices <p.json> --out <artefact.json> [--seed N]' },
+  eval: { file: './eval.js', summary: 'eval --train <files> --test <files> --prices <p.json> [--json] [--out <dir>]' },
+  calibrate: { file: './calibrate.js', summary: 'calibrate ...                         fit a new model from ~200 scored prompts' },
+  report: { file: './report.js', summary: 'report --since 7d [--by model|key|router] [--json]' },
+  simulate: { file: './simulate.js', summary: 'simulate --since 7d --mode cost|balanced|quality [--subset a,b]' },
+  keys: { file: './keys.js', summary: 'keys issue|revoke|list ...             manage API keys' },
+};
+
+function usage(): string {
+  return ['usage: model-router <command> [options]', '', 'commands:', ...Object.values(COMMANDS).map((c) => `  ${c.summary}`)].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(usage() + '\n');
+    return command ? 0 : 2;
+  }
+  const entry = COMMANDS[command];
+  if (!entry) {
+    process.stderr.write(`model-router: unknown command "${command}"\n\n${usage()}\n`);
+    return 2;
+  }
+  const mod = (await import(entry.file)) as { run(argv: string[]): Promise<number> };
+  return mod.run(rest);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      if (code !== 0 || !['serve'].includes(process.argv[2] ?? '')) process.exitCode = code;
+    },
+    (err) => {
+      process.stderr.write(`${(err as Error).message}\n`);
+      process.exit(1);
+    },
+  );
+}

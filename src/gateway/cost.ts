@@ -1,0 +1,32 @@
+// Cost of a request from real usage and a deployment's prices (USD per 1M tokens). Cached prompt
+// tokens are billed at the cached price; reasoning tokens are already inside completion tokens.
+import type { DeploymentConfig } from '../config/schema.js';
+import type { ChatUsage } from '../core/wire-types.js';
+
+export interface UsageCounts {
+  promptTokens: number;
+  cachedTokens: number;
+  completionTokens: number;
+  reasoningTokens: number;
+}
+
+export const NO_USAGE: UsageCounts = { promptTokens: 0, cachedTokens: 0, completionTokens: 0, reasoningTokens: 0 };
+
+export function usageCounts(usage: ChatUsage | null | undefined): UsageCounts {
+  if (!usage) return NO_USAGE;
+  return {
+    promptTokens: usage.prompt_tokens ?? 0,
+    cachedTokens: usage.prompt_tokens_details?.cached_tokens ?? 0,
+    completionTokens: usage.completion_tokens ?? 0,
+    reasoningTokens: usage.completion_tokens_details?.reasoning_tokens ?? 0,
+  };
+}
+
+export function costUsd(d: Pick<DeploymentConfig, 'prices'>, u: UsageCounts): number {
+  const cached = Math.min(u.cachedTokens, u.promptTokens);
+  const cachedPrice = d.prices.cachedInputPer1M ?? d.prices.inputPer1M;
+  return (
+    ((u.promptTokens - cached) * d.prices.inputPer1M + cached * cachedPrice + u.completionTokens * d.prices.outputPer1M) /
+    1e6
+  );
+}

@@ -1,0 +1,219 @@
+// Execute a plan: try each deployment in order under its deadline; a retryable failure before the
+// first byte reaches the client moves on to the next (STYLE.md principle 7); a non-retryable one
+// stops at once. Streams are peeked: the first chunk must arrive before we commit.
+import type { DeploymentConfig } from '../config/schema.js';
+import type { Clock } from '../core/clock.js';
+import { GatewayError } from '../core/errors.js';
+import type { ChatChunk, ChatResponse } from '../core/wire-types.js';
+import { adaptRequestForDeployment } from '../policy/reasoning-params.js';
+import type { ProviderAdapter } from '../providers/types.js';
+import type { AttemptRecord } from '../store/request-record.js';
+import type { CircuitBreakers } from './circuit-breaker.js';
+import type { ChatCall, GatewayPolicies } from './gateway-types.js';
+
+export type ExecutionResult =
+  | {
+      kind: 'json';
+      response: ChatResponse;
+      deployment: DeploymentConfig;
+      attempts: AttemptRecord[];
+      warnings: string[];
+    }
+  | {
+      kind: 'stream';
+      /** The peeked first chunk (undefined if the upstream ended with no chunk). */
+      first: ChatChunk | undefined;
+      next(): Promise<ChatChunk | undefined>;
+      /** Stop the upstream (idempotent; called when the stream ends however it ends). */
+      abort(): void;
+      model: string;
+      deployment: DeploymentConfig;
+      attempts: AttemptRecord[];
+      warnings: string[];
+      /** perfNow() when the first chunk arrived. */
+      firstChunkAt: number;
+    };
+
+export interface ExecuteArgs {
+  call: ChatCall;
+  ordered: DeploymentConfig[];
+  adapters: { adapterFor(deployment: DeploymentConfig): ProviderAdapter };
+  breakers: CircuitBreakers;
+  clock: Clock;
+  policies?: GatewayPolicies;
+  promptTokens: number;
+}
+
+export async function executeWithFailover(args: ExecuteArgs): Promise<ExecutionResult> {
+  const { call, clock, breakers } = args;
+  const attempts: AttemptRecord[] = [];
+  let lastError: GatewayError | undefined;
+  for (const deployment of args.ordered) {
+    if (call.signal.aborted) throw clientClosed(attempts);
+    if (!breakers.allows(deployment.name)) {
+      attempts.push({ deployment: deployment.name, model: deployment.model, outcome: 'skipped', errorCode: 'circuit_open', latencyMs: 0 });
+      continue;
+    }
+    const t0 = clock.perfNow();
+    const controller = new AbortController();
+    const onClientAbort = () => controller.abort(new Error('client closed request'));
+    call.signal.addEventListener('abort', onClientAbort, { once: true });
+    const release = () => call.signal.removeEventListener('abort', onClientAbort);
+    try {
+      if (args.policies?.consumeDeployment) await args.policies.consumeDeployment(deployment, args.promptTokens);
+      const { body, warnings } = adaptRequestForDeployment(call.request, deployment);
+      breakers.begin(deployment.name);
+      const adapter = args.adapters.adapterFor(deployment);
+      const upstream = { deployment, body, signal: controller.signal, requestId: call.requestId };
+      if (call.request.stream === true) {
+        const result = await startStream(adapter, upstream, deployment, controller, clock);
+        breakers.success(deployment.name);
+        attempts.push({ deployment: deployment.name, model: result.model, outcome: 'ok', latencyMs: clock.perfNow() - t0 });
+        const abort = () => {
+          release();
+          controller.abort(new Error('stream finished'));
+        };
+        return { kind: 'stream', ...result, abort, deployment, attempts, warnings };
+      }
+      const reply = await withTimeout(adapter.chat(upstream), deployment.timeoutMs, controller, () =>
+        timeoutError(deployment, 'upstream_timeout', `no reply within ${deployment.timeoutMs} ms`),
+      );
+      release();
+      breakers.success(deployment.name);
+      const response = reply.response;
+      if (!response.model) response.model = deployment.model;
+      attempts.push({ deployment: deployment.name, model: response.model, outcome: 'ok', latencyMs: clock.perfNow() - t0 });
+      return { kind: 'json', response, deployment, attempts, warnings };
+    } catch (err) {
+      release();
+      controller.abort(new Error('attempt failed'));
+      if (call.signal.aborted) throw clientClosed(attempts);
+      const e = toGatewayError(err);
+      attempts.push({
+        deployment: deployment.name,
+        model: deployment.model,
+        outcome: 'error',
+        httpStatus: e.status,
+        errorCode: e.code ?? undefined,
+        errorMessage: e.message.slice(0, 300),
+        latencyMs: clock.perfNow() - t0,
+      });
+      if (e.retryable) {
+        if (e.code !== 'deployment_rate_limited') breakers.failure(deployment.name);
+        lastError = e;
+        continue;
+      }
+      throw withAttempts(e, attempts);
+    }
+  }
+  if (lastError) throw withAttempts(lastError, attempts, args.ordered.length > 1);
+  throw new GatewayError({
+    status: 503,
+    type: 'server_error',
+    code: 'no_healthy_deployment',
+    message: 'Every eligible deployment is unhealthy (circuit open); retry shortly.',
+    headers: { 'retry-after': '5' },
+    details: { attempts },
+  });
+}
+
+async function startStream(
+  adapter: ProviderAdapter,
+  upstream: Parameters<ProviderAdapter['chatStream']>[0],
+  deployment: DeploymentConfig,
+  controller: AbortController,
+  clock: Clock,
+) {
+  const deadline = () =>
+    timeoutError(deployment, 'first_token_timeout', `no first token within ${deployment.firstTokenTimeoutMs} ms`);
+  const stream = await withTimeout(adapter.chatStream(upstream), deployment.firstTokenTimeoutMs, controller, deadline);
+  const iterator = stream.chunks[Symbol.asyncIterator]();
+  const first = await withTimeout(iterator.next(), deployment.firstTokenTimeoutMs, controller, deadline);
+  const firstChunkAt = clock.perfNow();
+  const firstChunk = first.done ? undefined : first.value;
+  const model = firstChunk?.model || deployment.model;
+  return {
+    first: firstChunk,
+    firstChunkAt,
+    model,
+    next: async () => {
+      const r = await iterator.next();
+      return r.done ? undefined : r.value;
+    },
+  };
+}
+
+/** Races a promise against a deadline; on expiry aborts the attempt and rejects with `onTimeout()`. */
+function withTimeout<T>(
+  promise: Promise<T>,
+  ms: number,
+  controller: AbortController,
+  onTimeout: () => GatewayError,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      const err = onTimeout();
+      controller.abort(err);
+      reject(err);
+    }, ms);
+    promise.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
+  });
+}
+
+function timeoutError(deployment: DeploymentConfig, code: string, what: string): GatewayError {
+  return new GatewayError({
+    status: 504,
+    type: 'timeout_error',
+    code,
+    message: `Deployment ${deployment.name}: ${what}.`,
+    retryable: true,
+  });
+}
+
+function toGatewayError(err: unknown): GatewayError {
+  if (err instanceof GatewayError) return err;
+  return new GatewayError({
+    status: 502,
+    type: 'upstream_error',
+    code: 'upstream_error',
+    message: `Upstream call failed: ${(err as Error)?.message ?? String(err)}`,
+    retryable: true,
+    cause: err,
+  });
+}
+
+function clientClosed(attempts: AttemptRecord[]): GatewayError {
+  return new GatewayError({
+    status: 499,
+    type: 'invalid_request_error',
+    code: 'client_closed_request',
+    message: 'The client closed the request.',
+    details: { attempts },
+  });
+}
+
+/** The error to return once failover is over: the last upstream error, with the attempts listed. */
+function withAttempts(e: GatewayError, attempts: AttemptRecord[], exhausted = false): GatewayError {
+  const message = exhausted
+    ? `All ${attempts.length} attempts failed; last error from ${attempts.at(-1)?.deployment}: ${e.message}`
+    : e.message;
+  return new GatewayError({
+    status: e.status,
+    type: e.type,
+    code: e.code,
+    param: e.param,
+    message,
+    headers: e.headers,
+    retryable: e.retryable,
+    details: { ...(e.details ?? {}), attempts },
+  });
+}

@@ -1,0 +1,92 @@
+// Types shared by the gateway and the HTTP routes that call it.
+import type { DeploymentConfig, RouterConfig, RoutingMode } from '../config/schema.js';
+import type { ChatChunk, ChatRequest, ChatResponse, ChatUsage } from '../core/wire-types.js';
+
+/** Who is calling: resolved by auth before the gateway runs; never taken from the body. */
+export interface AuthContext {
+  keyId?: string;
+  tenant: string;
+  admin: boolean;
+  /** Router or deployment names this caller may use; `*` for all. */
+  scopes: readonly string[];
+  /** The highest routing mode this key may ask for (quality > balanced > cost). */
+  maxRoutingMode?: RoutingMode;
+  /** Narrows (never widens) a router's model subset for this key. */
+  modelSubset?: readonly string[];
+}
+
+export const ANONYMOUS: AuthContext = { tenant: 'default', admin: false, scopes: ['*'] };
+
+export type Endpoint = 'chat' | 'responses' | 'messages';
+
+export interface ChatCall {
+  request: ChatRequest;
+  endpoint: Endpoint;
+  auth: AuthContext;
+  /** Lower-cased request headers (routing controls, data-zone narrowing, session ids). */
+  headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** Aborted when the client disconnects. */
+  signal: AbortSignal;
+  requestId: string;
+  /** Azure dated path: the deployment named in the URL wins over the body's `model`. */
+  deploymentFromPath?: string;
+}
+
+export type ChatOutcome =
+  | { kind: 'json'; response: ChatResponse; headers: Record<string, string> }
+  | {
+      kind: 'stream';
+      /** Already peeked: the first chunk arrived before this outcome was returned. */
+      chunks: AsyncIterable<ChatChunk>;
+      headers: Record<string, string>;
+    };
+
+/** What the request resolved to: a router deployment, or a concrete deployment called directly. */
+export type Target =
+  | { kind: 'router'; router: RouterConfig }
+  | { kind: 'deployment'; deployment: DeploymentConfig };
+
+/** Policy hooks (limits, budgets, content filter). All optional; the gateway runs them in order. */
+export interface GatewayPolicies {
+  /**
+   * Before routing: key/router rate limits and budgets. Throws GatewayError (429 etc.) to stop.
+   * May return a routing-mode override (budget shift to cost) and headers for the response.
+   */
+  admit?(ctx: AdmitContext): Promise<AdmitResult> | AdmitResult;
+  /** Rate-limit headroom of one deployment, for eligibility. */
+  hasHeadroom?(deployment: DeploymentConfig, tokens: number): boolean;
+  /** Consume the deployment's own limit for the attempt that is about to run. */
+  consumeDeployment?(deployment: DeploymentConfig, tokens: number): Promise<void> | void;
+  /** After the request: correct TPM with real usage, add spend to budgets. */
+  settle?(ctx: AdmitContext, outcome: SettleInfo): void;
+  /** Input content filter: may redact (returns a new request) or throw a content_filter error. */
+  filterInput?(request: ChatRequest, ctx: AdmitContext): Promise<FilterInputResult> | FilterInputResult;
+  /** Output content filter for a whole response (mutates/annotates it) or throws. */
+  filterOutput?(response: ChatResponse, ctx: AdmitContext): ChatResponse;
+  /** Output filter for streams: wraps the chunk stream. */
+  filterStream?(chunks: AsyncIterable<ChatChunk>, ctx: AdmitContext): AsyncIterable<ChatChunk>;
+}
+
+export interface AdmitContext {
+  call: ChatCall;
+  target: Target;
+  promptTokens: number;
+}
+
+export interface AdmitResult {
+  modeOverride?: RoutingMode;
+  headers?: Record<string, string>;
+  warnings?: string[];
+}
+
+export interface FilterInputResult {
+  request: ChatRequest;
+  promptFilterResults?: unknown[];
+}
+
+export interface SettleInfo {
+  deployment?: DeploymentConfig;
+  usage?: ChatUsage;
+  costUsd: number;
+  status: number;
+}

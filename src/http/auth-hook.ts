@@ -1,0 +1,19 @@
+// Resolves the caller (tenant, key, scopes) from `Authorization: Bearer`, `api-key` or
+// `x-api-key` before any route runs. The body can never change who a request runs as.
+import type { FastifyRequest } from 'fastify';
+import type { AuthContext } from '../gateway/gateway-types.js';
+import { ANONYMOUS } from '../gateway/gateway-types.js';
+
+export interface Authenticator {
+  /** Throws GatewayError 401 for a missing, wrong or expired key (when keys are required). */
+  authenticate(headers: FastifyRequest['headers']): Promise<AuthContext> | AuthContext;
+}
+
+/** `auth.mode: none`: everyone is the anonymous default tenant with every scope. */
+export const openAuthenticator: Authenticator = { authenticate: () => ANONYMOUS };
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    auth: AuthContext;
+  }
+}

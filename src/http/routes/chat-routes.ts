@@ -1,0 +1,56 @@
+// Chat Completions on every path clients use: OpenAI `/v1/chat/completions`, Azure v1
+// `/openai/v1/chat/completions` and Azure dated `/openai/deployments/{name}/chat/completions`.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { invalidRequest } from '../../core/errors.js';
+import type { ChatGateway } from '../../gateway/chat-gateway.js';
+import type { Endpoint } from '../../gateway/gateway-types.js';
+import type { ChatRequest } from '../../core/wire-types.js';
+import { parseChatRequest } from '../parse-chat-request.js';
+import { chatSseOptions, chunksToSse, writeSseStream } from '../sse-writer.js';
+
+/** Runs a parsed ChatRequest through the gateway and writes JSON or SSE in Chat Completions shape. */
+export async function serveChat(
+  gateway: ChatGateway,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  chat: ChatRequest,
+  opts: { endpoint?: Endpoint; deploymentFromPath?: string } = {},
+): Promise<FastifyReply | void> {
+  const controller = new AbortController();
+  reply.raw.on('close', () => {
+    if (!reply.raw.writableFinished) controller.abort();
+  });
+  const outcome = await gateway.handleChat({
+    request: chat,
+    endpoint: opts.endpoint ?? 'chat',
+    auth: request.auth,
+    headers: request.headers,
+    signal: controller.signal,
+    requestId: request.id,
+    deploymentFromPath: opts.deploymentFromPath,
+  });
+  if (outcome.kind === 'json') return reply.headers(outcome.headers).send(outcome.response);
+  reply.hijack();
+  await writeSseStream(reply.raw, chunksToSse(outcome.chunks), chatSseOptions({ ...outcome.headers, 'x-request-id': request.id }));
+}
+
+export function registerChatRoutes(app: FastifyInstance, gateway: ChatGateway): void {
+  const plain = (request: FastifyRequest, reply: FastifyReply) =>
+    serveChat(gateway, request, reply, parseChatRequest(request.body));
+  app.post('/v1/chat/completions', plain);
+  app.post('/openai/v1/chat/completions', plain);
+  app.post('/chat/completions', plain);
+  app.post<{ Params: { deployment: string }; Querystring: { 'api-version'?: string } }>(
+    '/openai/deployments/:deployment/chat/completions',
+    (request, reply) => {
+      if (!request.query['api-version'])
+        throw invalidRequest(
+          "The 'api-version' query parameter is required on /openai/deployments/... paths (e.g. ?api-version=2024-10-21).",
+          'api-version',
+          'missing_required_parameter',
+        );
+      const chat = parseChatRequest(request.body, true);
+      return serveChat(gateway, request, reply, chat, { deploymentFromPath: request.params.deployment });
+    },
+  );
+}

@@ -1,0 +1,56 @@
+// `GET /v1/models`: router deployments (mode, subset, effective context window) and concrete
+// deployments, in OpenAI's list shape with extra fields. Also the decision receipts.
+import type { FastifyInstance } from 'fastify';
+import type { ConfigHolder } from '../../config/runtime-config.js';
+import { notFound } from '../../core/errors.js';
+import type { ChatGateway } from '../../gateway/chat-gateway.js';
+import { effectiveContextWindow } from '../../routing/eligibility.js';
+
+const CREATED = 1_735_689_600; // 2025-01-01: stable, so clients can cache the list
+
+export function registerModelsRoutes(app: FastifyInstance, config: ConfigHolder, gateway: ChatGateway): void {
+  app.get('/v1/models', () => {
+    const snap = config.current;
+    const routers = [...snap.routers.values()].map((r) => ({
+      id: r.name,
+      object: 'model',
+      created: CREATED,
+      owned_by: 'model-router',
+      type: 'router',
+      routing_mode: r.routingMode,
+      model_subset: r.modelSubset,
+      router_version: r.version,
+      context_window: effectiveContextWindow(r, snap.deployments),
+      deployment_type: r.deploymentType,
+      data_zone: r.dataZone ?? null,
+    }));
+    const deployments = [...snap.deployments.values()].map((d) => ({
+      id: d.name,
+      object: 'model',
+      created: CREATED,
+      owned_by: d.provider,
+      type: 'deployment',
+      model: d.model,
+      context_window: d.contextWindow,
+      max_output_tokens: d.maxOutputTokens,
+      capabilities: d.capabilities,
+      region: d.region,
+      data_zone: d.dataZone,
+      deployment_type: d.deploymentType,
+      prices_per_1m_usd: d.prices,
+    }));
+    return { object: 'list', data: [...routers, ...deployments] };
+  });
+  app.get<{ Params: { id: string } }>('/v1/models/:id', (request) => {
+    const snap = config.current;
+    const r = snap.routers.get(request.params.id);
+    const d = snap.deployments.get(request.params.id);
+    if (!r && !d) throw notFound(`The model "${request.params.id}" does not exist.`);
+    return { id: request.params.id, object: 'model', created: CREATED, owned_by: r ? 'model-router' : d?.provider };
+  });
+  app.get<{ Params: { id: string } }>('/v1/router/decisions/:id', (request) => {
+    const receipt = gateway.receipt(request.params.id);
+    if (!receipt) throw notFound(`No routing decision "${request.params.id}" (receipts are kept for the most recent 10,000 decisions).`, 'decision_not_found', null);
+    return receipt;
+  });
+}

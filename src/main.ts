@@ -1,0 +1,61 @@
+// Entry point: load config → build the runtime → listen; SIGTERM/SIGINT drain and flush.
+import { fileURLToPath } from 'node:url';
+import { ConfigError, loadConfigFile } from './config/load-config.js';
+import { createRuntime } from './runtime.js';
+
+/** The embedded default config: the simulated fleet, SQLite request log, in-memory state. */
+export const DEFAULT_CONFIG_PATH = fileURLToPath(new URL('../../config/default.yaml', import.meta.url));
+
+export interface ServeOptions {
+  configPath?: string;
+  port?: number;
+  host?: string;
+}
+
+export async function serve(opts: ServeOptions): Promise<() => Promise<void>> {
+  const { config, warnings } = loadConfigFile(opts.configPath ?? DEFAULT_CONFIG_PATH);
+  if (opts.port !== undefined) config.server.port = opts.port;
+  else if (process.env.PORT) config.server.port = Number(process.env.PORT);
+  if (opts.host) config.server.host = opts.host;
+  const runtime = await createRuntime(config);
+  for (const w of warnings) runtime.app.log.warn(`config: ${w}`);
+  const address = await runtime.app.listen({ host: config.server.host, port: config.server.port });
+  runtime.app.log.info(`model-router listening on ${address}`);
+  process.stderr.write(`model-router listening on ${address}\n`);
+  let closing = false;
+  const shutdown = async () => {
+    if (closing) return;
+    closing = true;
+    await runtime.close();
+  };
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      shutdown().then(
+        () => process.exit(0),
+        (err) => {
+          process.stderr.write(`shutdown failed: ${(err as Error).message}\n`);
+          process.exit(1);
+        },
+      );
+    });
+  }
+  return shutdown;
+}
+
+function parsePortArg(argv: string[]): number | undefined {
+  const i = argv.indexOf('--port');
+  if (i >= 0 && argv[i + 1]) return Number(argv[i + 1]);
+  return undefined;
+}
+
+function parseConfigArg(argv: string[]): string | undefined {
+  const i = argv.indexOf('--config');
+  return i >= 0 ? argv[i + 1] : undefined;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  serve({ configPath: parseConfigArg(process.argv), port: parsePortArg(process.argv) }).catch((err) => {
+    process.stderr.write(err instanceof ConfigError ? `${err.message}\n` : `${(err as Error).stack}\n`);
+    process.exit(1);
+  });
+}

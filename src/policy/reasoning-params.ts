@@ -1,0 +1,56 @@
+// Parameters a reasoning model cannot take (CONTRACTS.md §2.5; Foundry model router docs): adapt
+// the request instead of letting the upstream answer 400, and report every change to the client
+// in `x-router-warnings`.
+import type { DeploymentConfig } from '../config/schema.js';
+import type { ChatRequest } from '../core/wire-types.js';
+
+const DROPPED_FOR_REASONING = [
+  'stop',
+  'presence_penalty',
+  'frequency_penalty',
+  'logit_bias',
+  'logprobs',
+  'top_logprobs',
+] as const;
+const IGNORED_FOR_REASONING = ['temperature', 'top_p'] as const;
+
+export interface AdaptedRequest {
+  body: ChatRequest;
+  warnings: string[];
+}
+
+/**
+ * Returns the body to send to `deployment` (model set to its upstream name) and warnings for
+ * every parameter dropped or changed. The client's object is never mutated.
+ */
+export function adaptRequestForDeployment(request: ChatRequest, deployment: DeploymentConfig): AdaptedRequest {
+  const body: ChatRequest = { ...request, model: deployment.model };
+  const warnings: string[] = [];
+  // Router controls are ours (Foundry preview); upstreams would reject the unknown field.
+  delete body.routing_config;
+  if (deployment.capabilities.reasoning) {
+    for (const key of IGNORED_FOR_REASONING) {
+      if (body[key] !== undefined && body[key] !== null) {
+        if (body[key] !== 1) warnings.push(`${key} ignored: ${deployment.name} is a reasoning model`);
+        delete body[key];
+      }
+    }
+    for (const key of DROPPED_FOR_REASONING) {
+      if (body[key] !== undefined && body[key] !== null) {
+        warnings.push(`${key} dropped: not supported by reasoning model ${deployment.name}`);
+        delete body[key];
+      }
+    }
+    if (body.max_tokens !== undefined && body.max_tokens !== null) {
+      if (body.max_completion_tokens === undefined || body.max_completion_tokens === null) {
+        body.max_completion_tokens = body.max_tokens;
+      }
+      delete body.max_tokens;
+      warnings.push('max_tokens mapped to max_completion_tokens');
+    }
+  } else if (body.reasoning_effort !== undefined && body.reasoning_effort !== null) {
+    warnings.push(`reasoning_effort dropped: ${deployment.name} is not a reasoning model`);
+    delete body.reasoning_effort;
+  }
+  return { body, warnings };
+}

@@ -1,0 +1,36 @@
+// Placeholder policy used when no routing artefact is loaded: the cheapest eligible deployment,
+// then the rest by price. It predicts no quality (0.5 for all) and says so in its reason.
+import type { DeploymentConfig } from '../config/schema.js';
+import type { CandidateScore, RouteInput, Router, RoutingDecision } from './router-types.js';
+
+const ASSUMED_OUTPUT_TOKENS = 300;
+
+function costOf(d: DeploymentConfig, promptTokens: number, outputTokens: number): number {
+  return (promptTokens * d.prices.inputPer1M + outputTokens * d.prices.outputPer1M) / 1e6;
+}
+
+export function createCheapestCapableRouter(): Router {
+  return {
+    decide(input: RouteInput): RoutingDecision {
+      const scores: CandidateScore[] = input.candidates.map((d) => ({
+        deployment: d.name,
+        predictedQuality: 0.5,
+        expectedOutputTokens: ASSUMED_OUTPUT_TOKENS,
+        predictedCostUsd: costOf(d, input.promptTokens, ASSUMED_OUTPUT_TOKENS),
+      }));
+      const ordered = [...scores]
+        .sort((a, b) => a.predictedCostUsd - b.predictedCostUsd || a.deployment.localeCompare(b.deployment))
+        .map((s) => s.deployment);
+      const top = [...scores].sort((a, b) => b.predictedCostUsd - a.predictedCostUsd)[0];
+      return {
+        mode: input.mode,
+        version: 'cheapest-capable',
+        band: 0,
+        ordered,
+        scores,
+        reason: `placeholder policy "cheapest capable model": ${ordered[0]} is the cheapest eligible deployment (no routing model loaded)`,
+        topDeployment: top?.deployment ?? ordered[0] ?? '',
+      };
+    },
+  };
+}

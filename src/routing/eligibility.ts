@@ -1,0 +1,144 @@
+// The one eligibility check (issue 5): decides which deployments may serve a request. Applied to
+// the pick and to every fallback; each exclusion names the rule so errors and receipts can say why.
+import type { DeploymentConfig, RouterConfig } from '../config/schema.js';
+import type { ChatRequest } from '../core/wire-types.js';
+import { requestHasImages, requestedOutputTokens } from '../core/prompt-text.js';
+
+export type EligibilityRule =
+  | 'model_subset'
+  | 'circuit_open'
+  | 'context_window'
+  | 'max_output_tokens'
+  | 'tools'
+  | 'json_schema'
+  | 'vision'
+  | 'streaming'
+  | 'reasoning'
+  | 'data_zone'
+  | 'region'
+  | 'rate_limit'
+  | 'key_scope';
+
+export const RULE_DESCRIPTIONS: Record<EligibilityRule, string> = {
+  model_subset: 'not in the router model subset (or the key narrowed it out)',
+  circuit_open: 'unhealthy: its circuit breaker is open after recent failures',
+  context_window: 'prompt plus requested output does not fit its context window',
+  max_output_tokens: 'requested output exceeds its max output tokens',
+  tools: 'does not support tools',
+  json_schema: 'does not support JSON schema output',
+  vision: 'does not accept images',
+  streaming: 'does not support streaming',
+  reasoning: 'does not accept reasoning parameters',
+  data_zone: 'outside the allowed data zone',
+  region: 'outside the allowed regions',
+  rate_limit: 'no rate-limit headroom',
+  key_scope: 'the API key may not use it',
+};
+
+/** What a request needs; computed once per request, then checked against each deployment. */
+export interface RequestNeeds {
+  promptTokens: number;
+  outputTokens: number;
+  tools: boolean;
+  jsonSchema: boolean;
+  images: boolean;
+  stream: boolean;
+  reasoning: boolean;
+  /** Allowed data zone (router zone, possibly narrowed by header); undefined = any. */
+  dataZone?: string;
+  /** Allowed regions (from header); undefined = any. */
+  regions?: ReadonlySet<string>;
+}
+
+export function requestNeeds(
+  request: ChatRequest,
+  promptTokens: number,
+  zone: { dataZone?: string; regions?: ReadonlySet<string> } = {},
+): RequestNeeds {
+  const rf = request.response_format as { type?: string } | undefined;
+  return {
+    promptTokens,
+    outputTokens: requestedOutputTokens(request),
+    tools: Array.isArray(request.tools) && request.tools.length > 0,
+    jsonSchema: rf?.type === 'json_schema',
+    images: requestHasImages(request),
+    stream: request.stream === true,
+    reasoning: request.reasoning_effort !== undefined && request.reasoning_effort !== null,
+    dataZone: zone.dataZone,
+    regions: zone.regions,
+  };
+}
+
+export interface EligibilityProbes {
+  circuitAllows(deployment: string): boolean;
+  /** Rate-limit headroom for this deployment at this many tokens. */
+  hasHeadroom?(deployment: DeploymentConfig, tokens: number): boolean;
+  /** Key scope and key-level subset narrowing. */
+  keyAllows?(deployment: string): boolean;
+}
+
+export interface CandidateEligibility {
+  deployment: string;
+  failed: EligibilityRule[];
+}
+
+/** Rules a deployment fails for these needs; empty = eligible. */
+export function checkDeployment(
+  d: DeploymentConfig,
+  needs: RequestNeeds,
+  probes: EligibilityProbes,
+): EligibilityRule[] {
+  const failed: EligibilityRule[] = [];
+  if (probes.keyAllows && !probes.keyAllows(d.name)) failed.push('key_scope');
+  if (needs.dataZone !== undefined && d.dataZone !== needs.dataZone) failed.push('data_zone');
+  if (needs.regions !== undefined && !needs.regions.has(d.region)) failed.push('region');
+  if (needs.promptTokens + needs.outputTokens > d.contextWindow) failed.push('context_window');
+  if (needs.outputTokens > d.maxOutputTokens) failed.push('max_output_tokens');
+  if (needs.tools && !d.capabilities.tools) failed.push('tools');
+  if (needs.jsonSchema && !d.capabilities.jsonSchema) failed.push('json_schema');
+  if (needs.images && !d.capabilities.vision) failed.push('vision');
+  if (needs.stream && !d.capabilities.streaming) failed.push('streaming');
+  if (needs.reasoning && !d.capabilities.reasoning) failed.push('reasoning');
+  if (!probes.circuitAllows(d.name)) failed.push('circuit_open');
+  if (probes.hasHeadroom && !probes.hasHeadroom(d, needs.promptTokens + needs.outputTokens)) failed.push('rate_limit');
+  return failed;
+}
+
+export interface EligibilityResult {
+  eligible: DeploymentConfig[];
+  checks: CandidateEligibility[];
+}
+
+/** Checks every deployment of a router's subset (or a single concrete deployment). */
+export function checkEligibility(
+  deployments: DeploymentConfig[],
+  needs: RequestNeeds,
+  probes: EligibilityProbes,
+): EligibilityResult {
+  const eligible: DeploymentConfig[] = [];
+  const checks: CandidateEligibility[] = [];
+  for (const d of deployments) {
+    const failed = checkDeployment(d, needs, probes);
+    checks.push({ deployment: d.name, failed });
+    if (failed.length === 0) eligible.push(d);
+  }
+  return { eligible, checks };
+}
+
+/** Effective context window of a router: the smallest in its subset (Foundry reports it so). */
+export function effectiveContextWindow(router: RouterConfig, deployments: ReadonlyMap<string, DeploymentConfig>): number {
+  let min = Infinity;
+  for (const name of router.modelSubset) {
+    const d = deployments.get(name);
+    if (d && d.contextWindow < min) min = d.contextWindow;
+  }
+  return Number.isFinite(min) ? min : 0;
+}
+
+/** One sentence per excluded deployment, for the error a request nothing can serve gets. */
+export function describeExclusions(checks: CandidateEligibility[]): string {
+  return checks
+    .filter((c) => c.failed.length > 0)
+    .map((c) => `${c.deployment}: ${c.failed.map((r) => `${r} (${RULE_DESCRIPTIONS[r]})`).join(', ')}`)
+    .join('; ');
+}

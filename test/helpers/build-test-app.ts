@@ -1,0 +1,61 @@
+// Builds the app in-process with scripted adapters, for `app.inject()` tests with no socket.
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/app.js';
+import { ConfigHolder, compileConfig } from '../../src/config/runtime-config.js';
+import type { Config } from '../../src/config/schema.js';
+import { createManualClock } from '../../src/core/clock.js';
+import { ChatGateway } from '../../src/gateway/chat-gateway.js';
+import { CircuitBreakers, type CircuitBreakerOptions } from '../../src/gateway/circuit-breaker.js';
+import type { GatewayPolicies } from '../../src/gateway/gateway-types.js';
+import { createMemoryAffinityStore } from '../../src/gateway/session-affinity.js';
+import { openAuthenticator, type Authenticator } from '../../src/http/auth-hook.js';
+import type { ProviderAdapter } from '../../src/providers/types.js';
+import { createCheapestCapableRouter } from '../../src/routing/cheapest-capable-router.js';
+import { DecisionStore } from '../../src/routing/receipt.js';
+import type { Router } from '../../src/routing/router-types.js';
+import type { RequestRecord } from '../../src/store/request-record.js';
+
+export interface TestApp {
+  app: FastifyInstance;
+  records: RequestRecord[];
+  clock: ReturnType<typeof createManualClock>;
+  breakers: CircuitBreakers;
+  gateway: ChatGateway;
+  config: ConfigHolder;
+}
+
+export async function buildTestApp(
+  config: Config,
+  adapters: Record<string, ProviderAdapter>,
+  opts: { router?: Router; policies?: GatewayPolicies; authenticator?: Authenticator; breaker?: CircuitBreakerOptions } = {},
+): Promise<TestApp> {
+  const clock = createManualClock();
+  const holder = new ConfigHolder(compileConfig(config));
+  const records: RequestRecord[] = [];
+  const breakers = new CircuitBreakers(clock, opts.breaker);
+  const router = opts.router ?? createCheapestCapableRouter();
+  const gateway = new ChatGateway({
+    config: holder,
+    adapters: {
+      adapterFor: (d) => {
+        const a = adapters[d.name];
+        if (!a) throw new Error(`no fake adapter for ${d.name}`);
+        return a;
+      },
+    },
+    routerFor: () => router,
+    clock,
+    breakers,
+    decisions: new DecisionStore(),
+    recorder: { record: (r) => records.push(r) },
+    affinity: createMemoryAffinityStore(),
+    policies: opts.policies,
+  });
+  const app = await buildApp({
+    config: holder,
+    gateway,
+    authenticator: opts.authenticator ?? openAuthenticator,
+    readiness: () => ({ ready: true, detail: {} }),
+  });
+  return { app, records, clock, breakers, gateway, config: holder };
+}

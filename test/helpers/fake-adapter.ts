@@ -1,0 +1,94 @@
+// Scriptable adapters for gateway tests: each call takes the next step of a script (reply,
+// stream of chunks, or error), and records what it was sent.
+import { GatewayError } from '../../src/core/errors.js';
+import type { ChatChunk, ChatResponse } from '../../src/core/wire-types.js';
+import type { ProviderAdapter, UpstreamRequest } from '../../src/providers/types.js';
+
+export type Step =
+  | { reply: string }
+  | { chunks: string[]; failAfter?: number }
+  | { error: { status: number; retryable?: boolean; code?: string; headers?: Record<string, string> } }
+  | { hang: true };
+
+export interface FakeAdapter extends ProviderAdapter {
+  calls: UpstreamRequest[];
+  aborted: number;
+}
+
+function response(model: string, text: string): ChatResponse {
+  return {
+    id: 'chatcmpl-fake',
+    object: 'chat.completion',
+    created: 1,
+    model,
+    choices: [{ index: 0, finish_reason: 'stop', logprobs: null, message: { role: 'assistant', content: text, refusal: null } }],
+    usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15, prompt_tokens_details: { cached_tokens: 4 }, completion_tokens_details: { reasoning_tokens: 2 } },
+  } as ChatResponse;
+}
+
+function chunk(model: string, content: string | null, finish: string | null = null, usage?: boolean): ChatChunk {
+  return {
+    id: 'chatcmpl-fake',
+    object: 'chat.completion.chunk',
+    created: 1,
+    model,
+    choices: usage ? [] : [{ index: 0, delta: content === null ? {} : { content }, finish_reason: finish, logprobs: null }],
+    ...(usage ? { usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 } } : {}),
+  } as ChatChunk;
+}
+
+function upstreamError(s: Extract<Step, { error: unknown }>['error']): GatewayError {
+  return new GatewayError({
+    status: s.status,
+    type: s.status >= 500 ? 'server_error' : 'invalid_request_error',
+    code: s.code ?? `upstream_${s.status}`,
+    message: `fake upstream ${s.status}`,
+    retryable: s.retryable ?? (s.status === 429 || s.status >= 500),
+    headers: s.headers,
+  });
+}
+
+function waitForAbort(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
+}
+
+export function fakeAdapter(model: string, script: Step[]): FakeAdapter {
+  let i = 0;
+  const next = (): Step => script[Math.min(i++, script.length - 1)] as Step;
+  const adapter: FakeAdapter = {
+    calls: [],
+    aborted: 0,
+    async chat(req) {
+      adapter.calls.push(req);
+      req.signal.addEventListener('abort', () => adapter.aborted++, { once: true });
+      const step = next();
+      if ('error' in step) throw upstreamError(step.error);
+      if ('hang' in step) return waitForAbort(req.signal);
+      if ('chunks' in step) return { response: response(model, step.chunks.join('')), headers: {} };
+      return { response: response(model, step.reply), headers: {} };
+    },
+    async chatStream(req) {
+      adapter.calls.push(req);
+      req.signal.addEventListener('abort', () => adapter.aborted++, { once: true });
+      const step = next();
+      if ('error' in step) throw upstreamError(step.error);
+      const signal = req.signal;
+      async function* gen(): AsyncGenerator<ChatChunk> {
+        if ('hang' in step) return yield* [await waitForAbort(signal)];
+        const parts = 'chunks' in step ? step.chunks : [step.reply];
+        const failAfter = 'chunks' in step ? step.failAfter : undefined;
+        for (let k = 0; k < parts.length; k++) {
+          if (failAfter !== undefined && k === failAfter) throw upstreamError({ status: 502, code: 'upstream_dropped' });
+          yield chunk(model, parts[k] as string);
+        }
+        yield chunk(model, null, 'stop');
+        yield chunk(model, null, null, true);
+      }
+      return { chunks: gen(), headers: {} };
+    },
+  };
+  return adapter;
+}

@@ -1,0 +1,40 @@
+// A small simulated fleet for tests: instant answers unless a test asks for latency or faults.
+import { parseConfig } from '../../src/config/load-config.js';
+import type { Config, ConfigInput } from '../../src/config/schema.js';
+
+type DeploymentInput = ConfigInput['deployments'][number];
+
+export function simDeployment(name: string, overrides: Partial<DeploymentInput> = {}): DeploymentInput {
+  return {
+    name,
+    provider: 'simulated',
+    model: `${name}-sim`,
+    prices: { inputPer1M: 1, outputPer1M: 2 },
+    contextWindow: 128_000,
+    maxOutputTokens: 16_384,
+    capabilities: { tools: true, vision: true, jsonSchema: true, reasoning: false, streaming: true },
+    region: 'eastus',
+    dataZone: 'us',
+    simulation: { ttftMs: 0, tokensPerSecond: 1_000_000, answerTokens: 20 },
+    ...overrides,
+  };
+}
+
+/** The default test fleet: a pricey top model, a mid model and a cheap one behind `model-router`. */
+export function testConfigInput(overrides: Partial<ConfigInput> = {}): ConfigInput {
+  return {
+    server: { host: '127.0.0.1', port: 0, logLevel: 'silent' },
+    deployments: [
+      simDeployment('big', { prices: { inputPer1M: 10, outputPer1M: 30 } }),
+      simDeployment('mid', { prices: { inputPer1M: 1, outputPer1M: 4 } }),
+      simDeployment('small', { prices: { inputPer1M: 0.1, outputPer1M: 0.4 } }),
+    ],
+    routers: [{ name: 'model-router', modelSubset: ['big', 'mid', 'small'] }],
+    requestLog: { kind: 'none' },
+    ...overrides,
+  };
+}
+
+export function testConfig(overrides: Partial<ConfigInput> = {}): Config {
+  return parseConfig(testConfigInput(overrides), {}).config;
+}
