@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import { createManualClock } from '../core/clock.js';
+import { GatewayError } from '../core/errors.js';
+import { MemoryState } from '../store/memory/memory-state.js';
+import { RateLimiter, formatDuration } from './rate-limit.js';
+
+function setup() {
+  const clock = createManualClock();
+  const state = new MemoryState(clock);
+  return { clock, state, limiter: new RateLimiter({ state, clock }) };
+}
+
+async function refusal(p: Promise<unknown>): Promise<GatewayError> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof GatewayError) return err;
+    throw err;
+  }
+  throw new Error('expected a GatewayError');
+}
+
+describe('RateLimiter', () => {
+  it('admits up to the router RPM, then refuses with Azure-style headers and retry-after', async () => {
+    const { limiter } = setup();
+    const router = { name: 'r1', rateLimit: { rpm: 3, tpm: 1000 } };
+    const first = await limiter.checkLimits({ router, promptTokens: 10 });
+    expect(first.headers).toMatchObject({
+      'x-ratelimit-limit-requests': '3',
+      'x-ratelimit-remaining-requests': '2',
+      'x-ratelimit-limit-tokens': '1000',
+      'x-ratelimit-remaining-tokens': '990',
+    });
+    await limiter.checkLimits({ router, promptTokens: 10 });
+    await limiter.checkLimits({ router, promptTokens: 10 });
+    const err = await refusal(limiter.checkLimits({ router, promptTokens: 10 }));
+    expect(err.status).toBe(429);
+    expect(err.code).toBe('rate_limit_exceeded');
+    expect(err.headers['x-ratelimit-remaining-requests']).toBe('0');
+    // One request frees up every 20 s (60 s / 3).
+    expect(err.headers['retry-after']).toBe('20');
+    expect(err.headers['x-ratelimit-reset-requests']).toBe('1m0s');
+    expect(err.message).toContain(
+      'router r1 on requests per min (RPM): Limit 3, Used 3, Requested 1',
+    );
+  });
+
+  it('refills over time (GCRA) using the injected clock', async () => {
+    const { limiter, clock } = setup();
+    const router = { name: 'r1', rateLimit: { rpm: 60 } };
+    for (let i = 0; i < 60; i++) await limiter.checkLimits({ router, promptTokens: 0 });
+    await expect(limiter.checkLimits({ router, promptTokens: 0 })).rejects.toThrow(
+      /Rate limit reached/,
+    );
+    clock.advance(999);
+    await expect(limiter.checkLimits({ router, promptTokens: 0 })).rejects.toThrow(
+      /try again in 1ms/,
+    );
+    clock.advance(1);
+    const ok = await limiter.checkLimits({ router, promptTokens: 0 });
+    expect(ok.headers['x-ratelimit-remaining-requests']).toBe('0');
+  });
+
+  it('is all-or-nothing across key and router buckets', async () => {
+    const { limiter, state, clock } = setup();
+    const router = { name: 'r1', rateLimit: { rpm: 100, tpm: 100_000 } };
+    await limiter.checkLimits({ keyId: 'k1', keyLimit: { tpm: 500 }, router, promptTokens: 400 });
+    const err = await refusal(
+      limiter.checkLimits({ keyId: 'k1', keyLimit: { tpm: 500 }, router, promptTokens: 200 }),
+    );
+    expect(err.message).toContain(
+      'API key k1 on tokens per min (TPM): Limit 500, Used 400, Requested 200',
+    );
+    // The router was not charged for the refused request: still 99 requests left.
+    const peek = await state.consume(
+      [{ key: 'rl:router:r1:rpm', limit: 100, windowMs: 60_000, cost: 0 }],
+      clock.now(),
+    );
+    expect(peek.buckets[0]!.remaining).toBe(99);
+  });
+
+  it('settle charges the extra tokens and refunds the surplus', async () => {
+    const { limiter } = setup();
+    const router = { name: 'r1', rateLimit: { tpm: 1000 } };
+    const t1 = await limiter.checkLimits({ router, promptTokens: 100 });
+    await limiter.settle([t1], 600); // the answer used 500 more
+    const t2 = await limiter.checkLimits({ router, promptTokens: 100 });
+    expect(t2.headers['x-ratelimit-remaining-tokens']).toBe('300');
+    await limiter.settle([t2], 20); // refund 80
+    const t3 = await limiter.checkLimits({ router, promptTokens: 0 });
+    expect(t3.headers['x-ratelimit-remaining-tokens']).toBe('380');
+  });
+
+  it('deployment refusals are retryable so failover can try the next deployment', async () => {
+    const { limiter } = setup();
+    const d = { name: 'gpt-4o', rateLimit: { rpm: 1 } };
+    await limiter.consumeDeployment(d, 10);
+    const err = await refusal(limiter.consumeDeployment(d, 10));
+    expect(err.retryable).toBe(true);
+    expect(err.code).toBe('deployment_rate_limited');
+  });
+
+  it('hasHeadroom answers from the last state seen, without a round trip', async () => {
+    const { limiter, clock } = setup();
+    const d = { name: 'd1', rateLimit: { tpm: 1000 } };
+    expect(limiter.hasHeadroom(d, 900)).toBe(true);
+    expect(limiter.hasHeadroom(d, 1001)).toBe(false);
+    await limiter.consumeDeployment(d, 800);
+    expect(limiter.hasHeadroom(d, 300)).toBe(false);
+    expect(limiter.hasHeadroom(d, 200)).toBe(true);
+    clock.advance(6000); // 100 tokens refill
+    expect(limiter.hasHeadroom(d, 300)).toBe(true);
+    expect(limiter.hasHeadroom({ name: 'unlimited' }, 1e9)).toBe(true);
+  });
+
+  it('explains a request bigger than the whole TPM limit', async () => {
+    const { limiter } = setup();
+    const err = await refusal(
+      limiter.checkLimits({ router: { name: 'r', rateLimit: { tpm: 100 } }, promptTokens: 101 }),
+    );
+    expect(err.message).toContain('Request too large for router r');
+    expect(err.headers['retry-after']).toBe('60');
+  });
+
+  it('formats durations the way OpenAI does', () => {
+    expect(formatDuration(250)).toBe('250ms');
+    expect(formatDuration(8640)).toBe('8.64s');
+    expect(formatDuration(360_000)).toBe('6m0s');
+    expect(formatDuration(59_999.5)).toBe('1m0s');
+  });
+});

@@ -1,0 +1,281 @@
+// Rate limits at three levels: per API key, per router deployment (default 250 RPM / 250K TPM)
+// and per deployment. Requests and tokens are GCRA buckets in the SharedState, checked and charged
+// atomically in one round trip. TPM charges prompt tokens up front and is corrected with the
+// upstream's usage afterwards (settle). Headers follow Azure/OpenAI: x-ratelimit-{limit,remaining,
+// reset}-{requests,tokens}, plus retry-after on 429.
+import type { DeploymentConfig, RouterConfig } from '../config/schema.js';
+import type { Clock } from '../core/clock.js';
+import { GatewayError, rateLimited } from '../core/errors.js';
+import type { BucketSpec, BucketState, SharedState } from '../store/shared-state.js';
+import { gcraAvailable } from '../store/shared-state-gcra.js';
+
+export interface RateLimitSpec {
+  rpm?: number;
+  tpm?: number;
+}
+
+export type LimitScopeKind = 'key' | 'router' | 'deployment';
+
+export interface CheckLimitsInput {
+  keyId?: string;
+  /** The key's own limits (auth.keys[].rateLimit or a runtime key's). */
+  keyLimit?: RateLimitSpec;
+  router?: Pick<RouterConfig, 'name' | 'rateLimit'>;
+  /** Deployments to charge up front (a direct deployment call); routed calls charge per attempt. */
+  deployments?: readonly Pick<DeploymentConfig, 'name' | 'rateLimit'>[];
+  promptTokens: number;
+}
+
+/** Token buckets a request was charged, so settle() can correct them with real usage. */
+export interface TokenCharge {
+  bucket: Omit<BucketSpec, 'cost'>;
+  tokens: number;
+}
+
+export interface LimitTicket {
+  /** x-ratelimit-* headers for the tightest bucket of each kind. */
+  headers: Record<string, string>;
+  charged: TokenCharge[];
+}
+
+export interface RateLimiterOptions {
+  state: SharedState;
+  clock: Clock;
+  /** Window of RPM/TPM limits; 60 s unless a test shrinks it. */
+  windowMs?: number;
+}
+
+interface NamedBucket {
+  spec: BucketSpec;
+  scope: LimitScopeKind;
+  name: string;
+  unit: 'requests' | 'tokens';
+}
+
+interface Mirror {
+  tat: number;
+  limit: number;
+  windowMs: number;
+}
+
+export class RateLimiter {
+  private readonly windowMs: number;
+  /** Last TAT seen per bucket: answers headroom probes synchronously (routing eligibility). */
+  private readonly mirror = new Map<string, Mirror>();
+
+  constructor(private readonly options: RateLimiterOptions) {
+    this.windowMs = options.windowMs ?? 60_000;
+  }
+
+  /** Before routing: key, router (and direct deployment) limits. Throws 429 or returns headers. */
+  async checkLimits(input: CheckLimitsInput): Promise<LimitTicket> {
+    const buckets: NamedBucket[] = [];
+    if (input.keyId && input.keyLimit)
+      buckets.push(...this.bucketsFor('key', input.keyId, input.keyLimit, input.promptTokens));
+    if (input.router?.rateLimit)
+      buckets.push(
+        ...this.bucketsFor('router', input.router.name, input.router.rateLimit, input.promptTokens),
+      );
+    for (const d of input.deployments ?? [])
+      if (d.rateLimit)
+        buckets.push(...this.bucketsFor('deployment', d.name, d.rateLimit, input.promptTokens));
+    return this.take(buckets, false);
+  }
+
+  /** Charge one deployment for the attempt about to run; a refusal is retryable (failover). */
+  async consumeDeployment(
+    deployment: Pick<DeploymentConfig, 'name' | 'rateLimit'>,
+    tokens: number,
+  ): Promise<LimitTicket> {
+    if (!deployment.rateLimit) return { headers: {}, charged: [] };
+    return this.take(
+      this.bucketsFor('deployment', deployment.name, deployment.rateLimit, tokens),
+      true,
+    );
+  }
+
+  /** Can this deployment take `tokens` now, judged from the last state seen (no round trip). */
+  hasHeadroom(deployment: Pick<DeploymentConfig, 'name' | 'rateLimit'>, tokens: number): boolean {
+    const limit = deployment.rateLimit;
+    if (!limit) return true;
+    const now = this.options.clock.now();
+    if (
+      limit.rpm !== undefined &&
+      this.available(bucketKey('deployment', deployment.name, 'requests'), limit.rpm, now) < 1
+    )
+      return false;
+    if (
+      limit.tpm !== undefined &&
+      this.available(bucketKey('deployment', deployment.name, 'tokens'), limit.tpm, now) < tokens
+    )
+      return false;
+    return true;
+  }
+
+  /** Correct token buckets once real usage is known: charge the extra, refund the surplus. */
+  async settle(tickets: readonly LimitTicket[], actualTokens: number): Promise<void> {
+    const now = this.options.clock.now();
+    const work: Promise<void>[] = [];
+    for (const ticket of tickets) {
+      for (const c of ticket.charged) {
+        const delta = actualTokens - c.tokens;
+        if (delta === 0) continue;
+        const m = this.mirror.get(c.bucket.key);
+        if (m)
+          m.tat = Math.max(
+            now,
+            Math.max(m.tat, now) + (delta * c.bucket.windowMs) / c.bucket.limit,
+          );
+        work.push(this.options.state.adjust(c.bucket, delta, now));
+      }
+    }
+    await Promise.all(work);
+  }
+
+  /** Give back what a ticket charged (a request refused later, e.g. by its budget). */
+  async refund(ticket: LimitTicket): Promise<void> {
+    const now = this.options.clock.now();
+    await Promise.all(
+      ticket.charged.map((c) => this.options.state.adjust(c.bucket, -c.tokens, now)),
+    );
+  }
+
+  private bucketsFor(
+    scope: LimitScopeKind,
+    name: string,
+    limit: RateLimitSpec,
+    tokens: number,
+  ): NamedBucket[] {
+    const out: NamedBucket[] = [];
+    if (limit.rpm !== undefined)
+      out.push({
+        scope,
+        name,
+        unit: 'requests',
+        spec: {
+          key: bucketKey(scope, name, 'requests'),
+          limit: limit.rpm,
+          windowMs: this.windowMs,
+          cost: 1,
+        },
+      });
+    if (limit.tpm !== undefined)
+      out.push({
+        scope,
+        name,
+        unit: 'tokens',
+        spec: {
+          key: bucketKey(scope, name, 'tokens'),
+          limit: limit.tpm,
+          windowMs: this.windowMs,
+          cost: tokens,
+        },
+      });
+    return out;
+  }
+
+  private async take(buckets: NamedBucket[], retryable: boolean): Promise<LimitTicket> {
+    if (buckets.length === 0) return { headers: {}, charged: [] };
+    const now = this.options.clock.now();
+    const result = await this.options.state.consume(
+      buckets.map((b) => b.spec),
+      now,
+    );
+    result.buckets.forEach((s, i) => {
+      const b = buckets[i]!;
+      this.mirror.set(b.spec.key, {
+        tat: now + s.resetMs,
+        limit: b.spec.limit,
+        windowMs: b.spec.windowMs,
+      });
+    });
+    const headers = rateLimitHeaders(buckets, result.buckets);
+    if (!result.ok) throw this.refusal(buckets, result.buckets, headers, retryable);
+    return {
+      headers,
+      charged: buckets
+        .filter((b) => b.unit === 'tokens')
+        .map((b) => ({
+          bucket: { key: b.spec.key, limit: b.spec.limit, windowMs: b.spec.windowMs },
+          tokens: b.spec.cost,
+        })),
+    };
+  }
+
+  private refusal(
+    buckets: NamedBucket[],
+    states: BucketState[],
+    headers: Record<string, string>,
+    retryable: boolean,
+  ): GatewayError {
+    // Report the refused bucket that frees up last: retrying earlier would fail again.
+    let worst = -1;
+    states.forEach((s, i) => {
+      if (!s.ok && (worst < 0 || s.retryAfterMs > states[worst]!.retryAfterMs)) worst = i;
+    });
+    const b = buckets[worst]!;
+    const s = states[worst]!;
+    const what = b.unit === 'requests' ? 'requests per min (RPM)' : 'tokens per min (TPM)';
+    const used = s.limit - s.remaining;
+    const tooBig = b.spec.cost > b.spec.limit;
+    const scopeText = b.scope === 'key' ? `API key ${b.name}` : `${b.scope} ${b.name}`;
+    const message = tooBig
+      ? `Request too large for ${scopeText} on ${what}: Limit ${s.limit}, Requested ${b.spec.cost}. Reduce the prompt or raise the limit.`
+      : `Rate limit reached for ${scopeText} on ${what}: Limit ${s.limit}, Used ${used}, Requested ${b.spec.cost}. ` +
+        `Please try again in ${formatDuration(s.retryAfterMs)}.`;
+    const retryAfterSeconds = (tooBig ? this.windowMs : s.retryAfterMs) / 1000;
+    const err = rateLimited(message, retryAfterSeconds, headers);
+    if (!retryable) return err;
+    return new GatewayError({
+      status: 429,
+      type: err.type,
+      message: err.message,
+      code: 'deployment_rate_limited',
+      headers: err.headers,
+      retryable: true,
+    });
+  }
+
+  private available(key: string, fallbackLimit: number, now: number): number {
+    const m = this.mirror.get(key);
+    if (!m) return fallbackLimit;
+    return gcraAvailable({ key, limit: m.limit, windowMs: m.windowMs }, m.tat, now);
+  }
+}
+
+export function bucketKey(
+  scope: LimitScopeKind,
+  name: string,
+  unit: 'requests' | 'tokens',
+): string {
+  return `rl:${scope}:${name}:${unit === 'requests' ? 'rpm' : 'tpm'}`;
+}
+
+/** Azure/OpenAI rate-limit headers from the bucket with the least room left of each unit. */
+export function rateLimitHeaders(
+  buckets: readonly NamedBucket[],
+  states: readonly BucketState[],
+): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const unit of ['requests', 'tokens'] as const) {
+    let pick: BucketState | undefined;
+    buckets.forEach((b, i) => {
+      const s = states[i]!;
+      if (b.unit === unit && (!pick || s.remaining < pick.remaining)) pick = s;
+    });
+    if (!pick) continue;
+    headers[`x-ratelimit-limit-${unit}`] = String(pick.limit);
+    headers[`x-ratelimit-remaining-${unit}`] = String(pick.remaining);
+    headers[`x-ratelimit-reset-${unit}`] = formatDuration(pick.resetMs);
+  }
+  return headers;
+}
+
+/** OpenAI's duration style: `250ms`, `8.64s`, `6m0s`. */
+export function formatDuration(ms: number): string {
+  const v = Math.max(0, Math.ceil(ms));
+  if (v < 1000) return `${v}ms`;
+  if (v < 60_000) return `${Number((v / 1000).toFixed(3))}s`;
+  const seconds = Math.ceil(v / 1000);
+  return `${Math.floor(seconds / 60)}m${seconds % 60}s`;
+}

@@ -1,0 +1,156 @@
+// In-memory SharedState: the single-process default, and the local fallback when Redis is down.
+// Every operation is synchronous inside, so check-and-consume is atomic within the process.
+import { EventEmitter } from 'node:events';
+import type { Clock } from '../../core/clock.js';
+import { gcraAdjust, gcraStep } from '../shared-state-gcra.js';
+import type {
+  BucketSpec,
+  ConsumeResult,
+  CounterIncrement,
+  MessageHandler,
+  SharedState,
+} from '../shared-state.js';
+
+interface Expiring<T> {
+  value: T;
+  expiresAt: number;
+}
+
+/** Sweep expired entries once the maps grow past this many keys. */
+const SWEEP_AT = 10_000;
+
+export class MemoryState implements SharedState {
+  readonly kind = 'memory' as const;
+  private readonly tats = new Map<string, Expiring<number>>();
+  private readonly counters = new Map<string, Expiring<number>>();
+  private readonly hashes = new Map<string, Map<string, string>>();
+  private readonly bus = new EventEmitter();
+
+  constructor(private readonly clock: Clock) {
+    this.bus.setMaxListeners(0);
+  }
+
+  async consume(
+    buckets: readonly BucketSpec[],
+    now: number,
+    readCounters: readonly string[] = [],
+  ): Promise<ConsumeResult> {
+    return this.consumeSync(buckets, now, readCounters);
+  }
+
+  /** Synchronous form, used by the fail-open wrapper and by headroom probes. */
+  consumeSync(
+    buckets: readonly BucketSpec[],
+    now: number,
+    readCounters: readonly string[] = [],
+  ): ConsumeResult {
+    const steps = buckets.map((b) => gcraStep(b, this.liveTat(b.key, now), now));
+    const ok = steps.every((s) => s.state.ok);
+    if (ok) {
+      steps.forEach((s, i) => {
+        const b = buckets[i]!;
+        this.tats.set(b.key, { value: s.nextTat, expiresAt: s.nextTat + 1000 });
+      });
+      this.maybeSweep(now);
+    }
+    return {
+      ok,
+      buckets: steps.map((s) => s.state),
+      counters: readCounters.map((k) => this.counterValue(k)),
+    };
+  }
+
+  async adjust(bucket: Omit<BucketSpec, 'cost'>, delta: number, now: number): Promise<void> {
+    this.adjustSync(bucket, delta, now);
+  }
+
+  adjustSync(bucket: Omit<BucketSpec, 'cost'>, delta: number, now: number): void {
+    const tat = gcraAdjust(bucket, this.liveTat(bucket.key, now), delta, now);
+    this.tats.set(bucket.key, { value: tat, expiresAt: tat + 1000 });
+  }
+
+  /** Current TAT of a bucket (undefined when unused or expired). */
+  peekTat(key: string, now: number): number | undefined {
+    return this.liveTat(key, now);
+  }
+
+  async incrementCounters(increments: readonly CounterIncrement[]): Promise<number[]> {
+    return this.incrementCountersSync(increments);
+  }
+
+  incrementCountersSync(increments: readonly CounterIncrement[]): number[] {
+    const now = this.clock.now();
+    return increments.map((inc) => {
+      if (!Number.isSafeInteger(inc.by))
+        throw new Error(`counter increment must be an integer, got ${inc.by}`);
+      const value = this.counterValue(inc.key) + inc.by;
+      this.counters.set(inc.key, { value, expiresAt: now + inc.ttlMs });
+      return value;
+    });
+  }
+
+  async readCounters(keys: readonly string[]): Promise<number[]> {
+    return keys.map((k) => this.counterValue(k));
+  }
+
+  async hashGetAll(key: string): Promise<Record<string, string>> {
+    return Object.fromEntries(this.hashes.get(key) ?? []);
+  }
+
+  async hashSet(key: string, field: string, value: string): Promise<void> {
+    let h = this.hashes.get(key);
+    if (!h) this.hashes.set(key, (h = new Map()));
+    h.set(field, value);
+  }
+
+  async hashDelete(key: string, field: string): Promise<boolean> {
+    return this.hashes.get(key)?.delete(field) ?? false;
+  }
+
+  async publish(channel: string, message: string): Promise<void> {
+    // Deliver asynchronously, like Redis: a publisher never runs subscribers inside its own call.
+    queueMicrotask(() => this.bus.emit(channel, message));
+  }
+
+  async subscribe(channel: string, handler: MessageHandler): Promise<() => Promise<void>> {
+    this.bus.on(channel, handler);
+    return async () => {
+      this.bus.off(channel, handler);
+    };
+  }
+
+  async close(): Promise<void> {
+    this.bus.removeAllListeners();
+  }
+
+  /** Forget all limits and counters (used when the fail-open fallback is left behind). */
+  clearLimitsAndCounters(): void {
+    this.tats.clear();
+    this.counters.clear();
+  }
+
+  private liveTat(key: string, now: number): number | undefined {
+    const e = this.tats.get(key);
+    if (!e) return undefined;
+    if (e.expiresAt <= now) {
+      this.tats.delete(key);
+      return undefined;
+    }
+    return e.value;
+  }
+
+  private counterValue(key: string): number {
+    const e = this.counters.get(key);
+    if (!e) return 0;
+    if (e.expiresAt <= this.clock.now()) {
+      this.counters.delete(key);
+      return 0;
+    }
+    return e.value;
+  }
+
+  private maybeSweep(now: number): void {
+    if (this.tats.size < SWEEP_AT) return;
+    for (const [k, e] of this.tats) if (e.expiresAt <= now) this.tats.delete(k);
+  }
+}

@@ -1,0 +1,84 @@
+// Lua scripts run atomically inside Redis, so two replicas can never both take the last unit of
+// a bucket. They mirror src/store/shared-state-gcra.ts; keep the two in step.
+import { createHash } from 'node:crypto';
+
+export interface LuaScript {
+  source: string;
+  sha: string;
+}
+
+function script(source: string): LuaScript {
+  return { source, sha: createHash('sha1').update(source).digest('hex') };
+}
+
+/**
+ * KEYS: n bucket keys, then counter keys to read. ARGV: now, n, then (limit, windowMs, cost) per
+ * bucket. Returns { allOk, (ok, remaining, resetMs, retryAfterMs) per bucket, counter values }.
+ * TATs are stored with %.17g so no precision is lost between calls.
+ */
+export const CONSUME = script(`
+local now = tonumber(ARGV[1])
+local n = tonumber(ARGV[2])
+local out = {1}
+local nexts = {}
+local allok = 1
+for i = 1, n do
+  local base = 2 + (i - 1) * 3
+  local limit = tonumber(ARGV[base + 1])
+  local window = tonumber(ARGV[base + 2])
+  local cost = tonumber(ARGV[base + 3])
+  local interval = window / limit
+  local stored = redis.call('GET', KEYS[i])
+  local tat = now
+  if stored then tat = math.max(tonumber(stored), now) end
+  local nt = tat + cost * interval
+  local allowAt = nt - window
+  if allowAt > now then
+    allok = 0
+    out[#out + 1] = 0
+    out[#out + 1] = math.max(0, math.floor((window - (tat - now)) / interval + 1e-9))
+    out[#out + 1] = math.ceil(tat - now)
+    out[#out + 1] = math.ceil(allowAt - now)
+  else
+    nexts[i] = nt
+    out[#out + 1] = 1
+    out[#out + 1] = math.max(0, math.floor((window - (nt - now)) / interval + 1e-9))
+    out[#out + 1] = math.ceil(nt - now)
+    out[#out + 1] = 0
+  end
+end
+out[1] = allok
+if allok == 1 then
+  for i = 1, n do
+    redis.call('SET', KEYS[i], string.format('%.17g', nexts[i]), 'PX', math.ceil(nexts[i] - now) + 1000)
+  end
+end
+for j = n + 1, #KEYS do
+  local v = redis.call('GET', KEYS[j])
+  if v then out[#out + 1] = tonumber(v) else out[#out + 1] = 0 end
+end
+return out
+`);
+
+/** KEYS[1] bucket; ARGV: now, limit, windowMs, delta. Unconditional charge or refund. */
+export const ADJUST = script(`
+local now = tonumber(ARGV[1])
+local interval = tonumber(ARGV[3]) / tonumber(ARGV[2])
+local stored = redis.call('GET', KEYS[1])
+local tat = now
+if stored then tat = math.max(tonumber(stored), now) end
+tat = math.max(now, tat + tonumber(ARGV[4]) * interval)
+redis.call('SET', KEYS[1], string.format('%.17g', tat), 'PX', math.ceil(tat - now) + 1000)
+return 1
+`);
+
+/** KEYS: counters; ARGV: (by, ttlMs) per key. INCRBY is integer-exact; returns new values. */
+export const INCREMENT = script(`
+local out = {}
+for i = 1, #KEYS do
+  local v = redis.call('INCRBY', KEYS[i], ARGV[(i - 1) * 2 + 1])
+  redis.call('PEXPIRE', KEYS[i], ARGV[(i - 1) * 2 + 2])
+  out[i] = v
+end
+return out
+`);

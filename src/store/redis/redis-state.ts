@@ -1,0 +1,205 @@
+// Redis SharedState: every hot-path operation is one EVALSHA round trip with a short command
+// timeout, and the client never queues commands while disconnected, so a dead Redis fails fast
+// instead of hanging requests. Failures throw; src/store/redis/resilient-state.ts decides what
+// to do about them (fail open or closed).
+import { Redis, type RedisOptions } from 'ioredis';
+import type {
+  BucketSpec,
+  BucketState,
+  ConsumeResult,
+  CounterIncrement,
+  MessageHandler,
+  SharedState,
+} from '../shared-state.js';
+import { ADJUST, CONSUME, INCREMENT, type LuaScript } from './lua-scripts.js';
+
+export interface RedisStateOptions {
+  url: string;
+  /** Prepended to every key and channel (tests use a unique one each). */
+  prefix?: string;
+  /** Per-command timeout on the hot path, ms. */
+  commandTimeoutMs?: number;
+  connectTimeoutMs?: number;
+}
+
+export const DEFAULT_PREFIX = 'mr:';
+
+export class RedisState implements SharedState {
+  readonly kind = 'redis' as const;
+  readonly client: Redis;
+  private subscriber: Redis | undefined;
+  private readonly handlers = new Map<string, Set<MessageHandler>>();
+  private readonly prefix: string;
+
+  constructor(private readonly options: RedisStateOptions) {
+    this.prefix = options.prefix ?? DEFAULT_PREFIX;
+    this.client = new Redis(options.url, this.clientOptions(false));
+    // Errors surface through the commands that fail; the client itself must not crash the process.
+    this.client.on('error', () => {});
+  }
+
+  /** True when the connection is up and commands can be sent. */
+  get ready(): boolean {
+    return this.client.status === 'ready';
+  }
+
+  /** Resolves when connected, or rejects after `timeoutMs`. */
+  async waitUntilReady(timeoutMs: number): Promise<void> {
+    if (this.ready) return;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.client.off('ready', onReady);
+        reject(new Error(`Redis not ready after ${timeoutMs} ms`));
+      }, timeoutMs);
+      const onReady = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.client.once('ready', onReady);
+    });
+  }
+
+  async consume(
+    buckets: readonly BucketSpec[],
+    now: number,
+    readCounters: readonly string[] = [],
+  ): Promise<ConsumeResult> {
+    const keys = [
+      ...buckets.map((b) => this.prefix + b.key),
+      ...readCounters.map((k) => this.prefix + k),
+    ];
+    const args: (string | number)[] = [now, buckets.length];
+    for (const b of buckets) args.push(b.limit, b.windowMs, b.cost);
+    const raw = (await this.run(CONSUME, keys, args)) as number[];
+    const states: BucketState[] = buckets.map((b, i) => ({
+      key: b.key,
+      limit: b.limit,
+      ok: raw[1 + i * 4] === 1,
+      remaining: Number(raw[2 + i * 4]),
+      resetMs: Number(raw[3 + i * 4]),
+      retryAfterMs: Number(raw[4 + i * 4]),
+    }));
+    const counters = readCounters.map((_k, j) => Number(raw[1 + buckets.length * 4 + j] ?? 0));
+    return { ok: raw[0] === 1, buckets: states, counters };
+  }
+
+  async adjust(bucket: Omit<BucketSpec, 'cost'>, delta: number, now: number): Promise<void> {
+    await this.run(ADJUST, [this.prefix + bucket.key], [now, bucket.limit, bucket.windowMs, delta]);
+  }
+
+  async incrementCounters(increments: readonly CounterIncrement[]): Promise<number[]> {
+    if (increments.length === 0) return [];
+    for (const inc of increments) {
+      if (!Number.isSafeInteger(inc.by))
+        throw new Error(`counter increment must be an integer, got ${inc.by}`);
+    }
+    const args: (string | number)[] = [];
+    for (const inc of increments) args.push(inc.by, Math.max(1, Math.ceil(inc.ttlMs)));
+    const raw = (await this.run(
+      INCREMENT,
+      increments.map((i) => this.prefix + i.key),
+      args,
+    )) as number[];
+    return raw.map(Number);
+  }
+
+  async readCounters(keys: readonly string[]): Promise<number[]> {
+    if (keys.length === 0) return [];
+    const values = await this.client.mget(...keys.map((k) => this.prefix + k));
+    return values.map((v) => (v === null ? 0 : Number(v)));
+  }
+
+  async hashGetAll(key: string): Promise<Record<string, string>> {
+    return this.client.hgetall(this.prefix + key);
+  }
+
+  async hashSet(key: string, field: string, value: string): Promise<void> {
+    await this.client.hset(this.prefix + key, field, value);
+  }
+
+  async hashDelete(key: string, field: string): Promise<boolean> {
+    return (await this.client.hdel(this.prefix + key, field)) > 0;
+  }
+
+  async publish(channel: string, message: string): Promise<void> {
+    await this.client.publish(this.prefix + channel, message);
+  }
+
+  async subscribe(channel: string, handler: MessageHandler): Promise<() => Promise<void>> {
+    const full = this.prefix + channel;
+    const sub = this.ensureSubscriber();
+    let set = this.handlers.get(full);
+    if (!set) {
+      this.handlers.set(full, (set = new Set()));
+      await sub.subscribe(full);
+    }
+    set.add(handler);
+    return async () => {
+      const current = this.handlers.get(full);
+      if (!current) return;
+      current.delete(handler);
+      if (current.size === 0) {
+        this.handlers.delete(full);
+        await sub.unsubscribe(full).catch(() => {});
+      }
+    };
+  }
+
+  /** One PING within the command timeout; used to notice that Redis is back. */
+  async ping(): Promise<boolean> {
+    try {
+      return (await this.client.ping()) === 'PONG';
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.handlers.clear();
+    this.subscriber?.disconnect();
+    this.client.disconnect();
+  }
+
+  private ensureSubscriber(): Redis {
+    if (this.subscriber) return this.subscriber;
+    // The subscriber queues while reconnecting (ioredis re-subscribes on its own).
+    const sub = new Redis(this.options.url, this.clientOptions(true));
+    sub.on('error', () => {});
+    sub.on('message', (channel: string, message: string) => {
+      for (const h of this.handlers.get(channel) ?? []) {
+        try {
+          h(message);
+        } catch {
+          // A failing handler must not stop the others.
+        }
+      }
+    });
+    this.subscriber = sub;
+    return sub;
+  }
+
+  private clientOptions(subscriber: boolean): RedisOptions {
+    return {
+      lazyConnect: false,
+      enableOfflineQueue: subscriber,
+      maxRetriesPerRequest: subscriber ? null : 0,
+      commandTimeout: subscriber ? undefined : (this.options.commandTimeoutMs ?? 50),
+      connectTimeout: this.options.connectTimeoutMs ?? 1000,
+      // Reconnect forever, backing off to 1 s.
+      retryStrategy: (times) => Math.min(times * 50, 1000),
+    };
+  }
+
+  private async run(
+    script: LuaScript,
+    keys: string[],
+    args: (string | number)[],
+  ): Promise<unknown> {
+    try {
+      return await this.client.evalsha(script.sha, keys.length, ...keys, ...args);
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+      return this.client.eval(script.source, keys.length, ...keys, ...args);
+    }
+  }
+}

@@ -1,0 +1,242 @@
+// Wraps RedisState so a Redis outage never takes the router down. fail-open (default): limits
+// and counters are served by a local MemoryState while Redis is unreachable; counter increments
+// (budget spend) are kept and flushed to Redis when it returns, so budgets do not lose spend.
+// fail-closed: hot-path operations throw a 503 instead. Admin writes (hashes, publish) need Redis.
+import { GatewayError } from '../../core/errors.js';
+import { MemoryState } from '../memory/memory-state.js';
+import type {
+  BucketSpec,
+  ConsumeResult,
+  CounterIncrement,
+  MessageHandler,
+  SharedState,
+  SharedStateOptions,
+  StateStatus,
+} from '../shared-state.js';
+import type { RedisState } from './redis-state.js';
+
+export type FailureMode = 'open' | 'closed';
+
+/** How often to PING a Redis that failed a command while its connection looked up. */
+const PROBE_INTERVAL_MS = 500;
+
+export class ResilientState implements SharedState {
+  readonly kind = 'redis' as const;
+  private up: boolean;
+  private readonly local: MemoryState;
+  /** Counter deltas taken while Redis was down; flushed on resync. */
+  private readonly pending = new Map<string, CounterIncrement>();
+  /** Last counter values Redis reported, so local budget checks start from real spend. */
+  private readonly lastKnown = new Map<string, number>();
+  private probe: NodeJS.Timeout | undefined;
+  private resyncing = false;
+  private readonly stats = { fallbackOps: 0, refusedOps: 0, outages: 0 };
+
+  constructor(
+    readonly redis: RedisState,
+    private readonly mode: FailureMode,
+    private readonly options: SharedStateOptions,
+  ) {
+    this.local = new MemoryState(options.clock);
+    this.up = redis.ready;
+    redis.client.on('ready', () => void this.markUp());
+    redis.client.on('close', () => this.markDown('connection closed'));
+  }
+
+  status(): StateStatus {
+    return { kind: 'redis', serving: this.up ? 'redis' : 'local', ...this.stats };
+  }
+
+  async consume(
+    buckets: readonly BucketSpec[],
+    now: number,
+    readCounters: readonly string[] = [],
+  ): Promise<ConsumeResult> {
+    if (this.up) {
+      try {
+        const result = await this.redis.consume(buckets, now, readCounters);
+        readCounters.forEach((k, i) => this.lastKnown.set(k, result.counters[i] ?? 0));
+        return result;
+      } catch (err) {
+        this.markDown(errorText(err));
+      }
+    }
+    this.degraded('consume');
+    const result = this.local.consumeSync(buckets, now, readCounters);
+    result.counters = readCounters.map(
+      (k, i) => (this.lastKnown.get(k) ?? 0) + (result.counters[i] ?? 0),
+    );
+    return result;
+  }
+
+  async adjust(bucket: Omit<BucketSpec, 'cost'>, delta: number, now: number): Promise<void> {
+    if (this.up) {
+      try {
+        return await this.redis.adjust(bucket, delta, now);
+      } catch (err) {
+        this.markDown(errorText(err));
+      }
+    }
+    // Corrections after the fact are never refused: the request already ran.
+    this.stats.fallbackOps++;
+    this.local.adjustSync(bucket, delta, now);
+  }
+
+  async incrementCounters(increments: readonly CounterIncrement[]): Promise<number[]> {
+    if (this.up) {
+      try {
+        const values = await this.redis.incrementCounters(increments);
+        increments.forEach((inc, i) => this.lastKnown.set(inc.key, values[i] ?? 0));
+        return values;
+      } catch (err) {
+        // A timed-out INCRBY may or may not have applied; we keep it as pending (counting it
+        // twice is safer for a budget than losing it) and log the outage.
+        this.markDown(errorText(err));
+      }
+    }
+    this.stats.fallbackOps++;
+    for (const inc of increments) {
+      const p = this.pending.get(inc.key);
+      this.pending.set(inc.key, {
+        key: inc.key,
+        by: (p?.by ?? 0) + inc.by,
+        ttlMs: Math.max(p?.ttlMs ?? 0, inc.ttlMs),
+      });
+    }
+    const local = this.local.incrementCountersSync(increments);
+    return increments.map((inc, i) => (this.lastKnown.get(inc.key) ?? 0) + (local[i] ?? 0));
+  }
+
+  async readCounters(keys: readonly string[]): Promise<number[]> {
+    if (this.up) {
+      try {
+        const values = await this.redis.readCounters(keys);
+        keys.forEach((k, i) => this.lastKnown.set(k, values[i] ?? 0));
+        return values;
+      } catch (err) {
+        this.markDown(errorText(err));
+      }
+    }
+    this.degraded('readCounters');
+    const local = await this.local.readCounters(keys);
+    return keys.map((k, i) => (this.lastKnown.get(k) ?? 0) + (local[i] ?? 0));
+  }
+
+  hashGetAll(key: string): Promise<Record<string, string>> {
+    return this.needsRedis('hashGetAll', () => this.redis.hashGetAll(key));
+  }
+
+  hashSet(key: string, field: string, value: string): Promise<void> {
+    return this.needsRedis('hashSet', () => this.redis.hashSet(key, field, value));
+  }
+
+  hashDelete(key: string, field: string): Promise<boolean> {
+    return this.needsRedis('hashDelete', () => this.redis.hashDelete(key, field));
+  }
+
+  publish(channel: string, message: string): Promise<void> {
+    return this.needsRedis('publish', () => this.redis.publish(channel, message));
+  }
+
+  /** Subscriptions survive outages: ioredis re-subscribes after reconnecting. */
+  subscribe(channel: string, handler: MessageHandler): Promise<() => Promise<void>> {
+    return this.redis.subscribe(channel, handler);
+  }
+
+  async close(): Promise<void> {
+    if (this.probe) clearInterval(this.probe);
+    this.probe = undefined;
+    await this.redis.close();
+    await this.local.close();
+  }
+
+  private degraded(op: string): void {
+    if (this.mode === 'closed') {
+      this.stats.refusedOps++;
+      throw stateUnavailable();
+    }
+    this.stats.fallbackOps++;
+    this.options.onEvent?.({ type: 'fallback', op });
+  }
+
+  private async needsRedis<T>(op: string, run: () => Promise<T>): Promise<T> {
+    if (!this.up) {
+      this.stats.refusedOps++;
+      throw stateUnavailable();
+    }
+    try {
+      return await run();
+    } catch (err) {
+      this.markDown(errorText(err));
+      this.stats.refusedOps++;
+      throw stateUnavailable(op);
+    }
+  }
+
+  private markDown(reason: string): void {
+    if (this.up) {
+      this.up = false;
+      this.stats.outages++;
+      this.options.onEvent?.({ type: 'down', error: reason });
+    }
+    // A command can time out while the socket still looks fine: PING until it answers.
+    if (!this.probe) {
+      this.probe = setInterval(() => {
+        if (!this.redis.ready) return;
+        void this.redis.ping().then((ok) => {
+          if (ok) void this.markUp();
+        });
+      }, PROBE_INTERVAL_MS);
+      this.probe.unref();
+    }
+  }
+
+  /** Redis answers again: flush spend taken locally, drop local limits, serve from Redis. */
+  private async markUp(): Promise<void> {
+    if (this.up || this.resyncing) return;
+    this.resyncing = true;
+    try {
+      // Spend recorded while a flush is in flight lands in `pending` again; loop until empty.
+      let flushed = 0;
+      while (this.pending.size) {
+        const batch = [...this.pending.values()];
+        this.pending.clear();
+        try {
+          await this.redis.incrementCounters(batch);
+        } catch (err) {
+          for (const inc of batch) {
+            const p = this.pending.get(inc.key);
+            this.pending.set(inc.key, { ...inc, by: inc.by + (p?.by ?? 0) });
+          }
+          throw err;
+        }
+        flushed += batch.length;
+      }
+      this.local.clearLimitsAndCounters();
+      this.up = true;
+      if (this.probe) clearInterval(this.probe);
+      this.probe = undefined;
+      this.options.onEvent?.({ type: 'up' });
+      this.options.onEvent?.({ type: 'resynced', flushedCounters: flushed });
+    } catch (err) {
+      // Still failing; the probe or the next 'ready' tries again.
+      this.markDown(errorText(err));
+    } finally {
+      this.resyncing = false;
+    }
+  }
+}
+
+function stateUnavailable(op?: string): GatewayError {
+  return new GatewayError({
+    status: 503,
+    type: 'server_error',
+    code: 'state_unavailable',
+    message: `The shared state store (Redis) is unreachable${op ? ` during ${op}` : ''}; try again shortly.`,
+    headers: { 'retry-after': '1' },
+  });
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

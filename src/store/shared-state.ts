@@ -1,0 +1,95 @@
+// State shared between replicas: rate-limit buckets (GCRA), integer counters (budgets in
+// micro-dollars), small hashes (API keys, config versions) and pub/sub. One interface, two
+// implementations: memory (single process, the default) and Redis (many replicas).
+import type { Clock } from '../core/clock.js';
+
+/** One rate-limit bucket: `limit` units per `windowMs`, bursting up to `limit`. */
+export interface BucketSpec {
+  /** Storage key without the store's prefix, e.g. `rl:key:k1:tpm`. */
+  key: string;
+  limit: number;
+  windowMs: number;
+  /** Units this call takes; 0 only reads the bucket. */
+  cost: number;
+}
+
+export interface BucketState {
+  key: string;
+  limit: number;
+  /** True when this bucket could take its cost. */
+  ok: boolean;
+  /** Units left after this call (when admitted) or now (when refused). */
+  remaining: number;
+  /** Milliseconds until the bucket is full again. */
+  resetMs: number;
+  /** Milliseconds until the cost would fit; 0 when it fits now. */
+  retryAfterMs: number;
+}
+
+export interface ConsumeResult {
+  /** True when every bucket admitted its cost; otherwise nothing was charged. */
+  ok: boolean;
+  buckets: BucketState[];
+  /** Values of the counters asked for in the same round trip (0 when absent). */
+  counters: number[];
+}
+
+export interface CounterIncrement {
+  key: string;
+  /** Integer amount (budgets use micro-dollars so sums never drift). */
+  by: number;
+  /** Time to live after the last write, ms. */
+  ttlMs: number;
+}
+
+export type MessageHandler = (message: string) => void;
+
+export interface SharedState {
+  readonly kind: 'memory' | 'redis';
+  /**
+   * Atomic check-and-consume over several buckets: either every bucket takes its cost or none
+   * does. Counters named in `readCounters` are read in the same round trip.
+   */
+  consume(
+    buckets: readonly BucketSpec[],
+    now: number,
+    readCounters?: readonly string[],
+  ): Promise<ConsumeResult>;
+  /** Charge (delta > 0) or refund (delta < 0) units without a check: token correction. */
+  adjust(bucket: Omit<BucketSpec, 'cost'>, delta: number, now: number): Promise<void>;
+  /** Atomic integer increments; returns the new values in order. */
+  incrementCounters(increments: readonly CounterIncrement[]): Promise<number[]>;
+  readCounters(keys: readonly string[]): Promise<number[]>;
+  hashGetAll(key: string): Promise<Record<string, string>>;
+  hashSet(key: string, field: string, value: string): Promise<void>;
+  /** Returns true when the field existed. */
+  hashDelete(key: string, field: string): Promise<boolean>;
+  publish(channel: string, message: string): Promise<void>;
+  /** Returns an unsubscribe function. */
+  subscribe(channel: string, handler: MessageHandler): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+/** What happened to the shared store, for logs and metrics (fail-open fallback, resync). */
+export type StateEvent =
+  | { type: 'down'; error: string }
+  | { type: 'up' }
+  | { type: 'fallback'; op: string }
+  | { type: 'resynced'; flushedCounters: number };
+
+export interface StateStatus {
+  kind: 'memory' | 'redis';
+  /** `redis` while Redis answers; `local` while serving from the in-memory fallback. */
+  serving: 'redis' | 'local';
+  /** Operations served locally because Redis was unreachable (fail-open). */
+  fallbackOps: number;
+  /** Operations refused because Redis was unreachable (fail-closed). */
+  refusedOps: number;
+  /** Times Redis went from up to down. */
+  outages: number;
+}
+
+export interface SharedStateOptions {
+  clock: Clock;
+  onEvent?: (event: StateEvent) => void;
+}
