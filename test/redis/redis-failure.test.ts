@@ -1,0 +1,124 @@
+// A Redis we start ourselves on a free loopback port, stopped by PID and restarted: fail-open keeps
+// serving on local limits and counts it, fail-closed refuses with 503, and spend taken during the
+// outage is flushed to Redis when it returns (resync).
+import { Redis } from 'ioredis';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createManualClock } from '../../src/core/clock.js';
+import { GatewayError } from '../../src/core/errors.js';
+import { RateLimiter } from '../../src/policy/rate-limit.js';
+import { createSharedState } from '../../src/store/shared-state-factory.js';
+import type { StateEvent } from '../../src/store/shared-state.js';
+import type { ResilientState } from '../../src/store/redis/resilient-state.js';
+import { freePort, startRedisServer, type OwnRedis } from './redis-helpers.js';
+
+const hasRedisServer = await startRedisServer(await freePort())
+  .then(async (r) => {
+    await r.stop();
+    return true;
+  })
+  .catch(() => {
+    console.warn('\n*** redis-server binary not usable: skipping Redis failure tests ***\n');
+    return false;
+  });
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) await c();
+});
+
+async function setup(onFailure: 'open' | 'closed') {
+  const port = await freePort();
+  let server: OwnRedis = await startRedisServer(port);
+  cleanups.push(() => server.stop());
+  const clock = createManualClock();
+  const events: StateEvent[] = [];
+  const handle = await createSharedState(
+    { kind: 'redis', redisUrl: server.url, onFailure },
+    { clock, onEvent: (e) => events.push(e), prefix: 'fail:' },
+  );
+  cleanups.push(() => handle.state.close());
+  const limiter = new RateLimiter({ state: handle.state, clock });
+  return {
+    clock,
+    events,
+    handle,
+    limiter,
+    stop: () => server.stop(),
+    restart: async () => {
+      server = await startRedisServer(port);
+    },
+    url: () => server.url,
+  };
+}
+
+describe.skipIf(!hasRedisServer)('Redis failure and recovery', () => {
+  it('fail-open: serves on local limits while Redis is down, counts it, and resyncs spend', async () => {
+    const s = await setup('open');
+    const router = { name: 'r', rateLimit: { rpm: 5 } };
+    expect(s.handle.status().serving).toBe('redis');
+    await s.limiter.checkLimits({ router, promptTokens: 0 });
+    await s.handle.state.incrementCounters([{ key: 'spend:t1', by: 1_000, ttlMs: 60_000 }]);
+
+    await s.stop();
+    // Still serving: the local fallback applies the same limit (fresh bucket: 5 admitted, then 429).
+    const outcomes: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      outcomes.push(
+        await s.limiter.checkLimits({ router, promptTokens: 0 }).then(
+          () => 200,
+          (e: GatewayError) => e.status,
+        ),
+      );
+    }
+    expect(outcomes).toEqual([200, 200, 200, 200, 200, 429, 429]);
+    const status = s.handle.status();
+    expect(status.serving).toBe('local');
+    expect(status.outages).toBe(1);
+    expect(status.fallbackOps).toBe(7);
+    expect(s.events.some((e) => e.type === 'down')).toBe(true);
+
+    // Spend during the outage is kept and added on top of the last value Redis reported.
+    const during = await s.handle.state.incrementCounters([
+      { key: 'spend:t1', by: 250, ttlMs: 60_000 },
+    ]);
+    expect(during).toEqual([1_250]);
+
+    await s.restart();
+    await expect
+      .poll(() => s.handle.status().serving, { timeout: 5000, interval: 50 })
+      .toBe('redis');
+    expect(s.events.filter((e) => e.type === 'resynced').at(-1)).toEqual({
+      type: 'resynced',
+      flushedCounters: 1,
+    });
+    // The restarted Redis has no persistence: it now holds exactly the spend taken during the outage.
+    const direct = new Redis(s.url());
+    cleanups.push(async () => direct.disconnect());
+    expect(await direct.get('fail:spend:t1')).toBe('250');
+    // And limits are served from Redis again (a fresh bucket there).
+    const back = await s.limiter.checkLimits({ router, promptTokens: 0 });
+    expect(back.headers['x-ratelimit-remaining-requests']).toBe('4');
+    expect(await direct.exists('fail:rl:router:r:rpm')).toBe(1);
+  });
+
+  it('fail-closed: refuses with 503 while Redis is down, then serves again', async () => {
+    const s = await setup('closed');
+    const router = { name: 'r', rateLimit: { rpm: 5 } };
+    await s.limiter.checkLimits({ router, promptTokens: 0 });
+    await s.stop();
+    const err = await s.limiter.checkLimits({ router, promptTokens: 0 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(GatewayError);
+    expect((err as GatewayError).status).toBe(503);
+    expect((err as GatewayError).code).toBe('state_unavailable');
+    expect((s.handle.state as ResilientState).status().refusedOps).toBe(1);
+    await s.restart();
+    await expect
+      .poll(() => s.handle.status().serving, { timeout: 5000, interval: 50 })
+      .toBe('redis');
+    const ok = await s.limiter.checkLimits({ router, promptTokens: 0 });
+    expect(ok.headers['x-ratelimit-limit-requests']).toBe('5');
+  });
+});
