@@ -1,7 +1,9 @@
 // Builds the app in-process with scripted adapters, for `app.inject()` tests with no socket.
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
+import { ConfigService, createMemoryVersionLog } from '../../src/config/config-service.js';
 import { ConfigHolder, compileConfig } from '../../src/config/runtime-config.js';
+import { registerAdminRoutes } from '../../src/http/routes/admin-routes.js';
 import type { Config } from '../../src/config/schema.js';
 import { createManualClock } from '../../src/core/clock.js';
 import { ChatGateway } from '../../src/gateway/chat-gateway.js';
@@ -22,6 +24,7 @@ export interface TestApp {
   breakers: CircuitBreakers;
   gateway: ChatGateway;
   config: ConfigHolder;
+  configService: ConfigService;
 }
 
 export async function buildTestApp(
@@ -51,11 +54,14 @@ export async function buildTestApp(
     affinity: createMemoryAffinityStore(),
     policies: opts.policies,
   });
+  const configService = new ConfigService(holder, createMemoryVersionLog(), { replicaId: 'test', now: () => clock.now() });
+  await configService.start();
   const app = await buildApp({
     config: holder,
     gateway,
     authenticator: opts.authenticator ?? openAuthenticator,
     readiness: () => ({ ready: true, detail: {} }),
+    plugins: [(a) => registerAdminRoutes(a, configService)],
   });
-  return { app, records, clock, breakers, gateway, config: holder };
+  return { app, records, clock, breakers, gateway, config: holder, configService };
 }

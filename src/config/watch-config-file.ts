@@ -1,0 +1,46 @@
+// Reloads the config file when it changes on disk. An invalid file is reported and ignored: the
+// running config stays as it was.
+import { watch, type FSWatcher } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
+import type { ConfigService } from './config-service.js';
+import { parseConfigText } from './load-config.js';
+
+export function watchConfigFile(
+  file: string,
+  service: ConfigService,
+  log: { info(msg: string): void; error(msg: string): void },
+  debounceMs = 200,
+): () => void {
+  let timer: NodeJS.Timeout | undefined;
+  let lastText: string | undefined;
+  const reload = async () => {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      log.error(`config reload: cannot read ${file}: ${(err as Error).message}`);
+      return;
+    }
+    if (text === lastText) return;
+    lastText = text;
+    try {
+      const { config } = parseConfigText(text, file);
+      const v = await service.replace('file', `reloaded ${basename(file)}`, config);
+      log.info(`config reload: applied ${file} as revision ${v.revision}`);
+    } catch (err) {
+      log.error(`config reload: ${file} rejected, keeping the running config: ${(err as Error).message}`);
+    }
+  };
+  void readFile(file, 'utf8').then((t) => (lastText = t), () => {});
+  // Watch the folder: editors replace files by rename, which a file watch would lose.
+  const watcher: FSWatcher = watch(dirname(file), (_event, name) => {
+    if (name !== null && name !== basename(file)) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => void reload(), debounceMs);
+  });
+  return () => {
+    clearTimeout(timer);
+    watcher.close();
+  };
+}
