@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { createManualClock } from '../core/clock.js';
+import { GatewayError } from '../core/errors.js';
+import { MemoryState } from '../store/memory/memory-state.js';
+import { BudgetTracker, periodOf } from './budget.js';
+
+// 2026-08-21T23:00:00Z
+const START = Date.UTC(2026, 7, 21, 23, 0, 0);
+
+function setup(tenants: Record<string, { dailyUsd?: number; monthlyUsd?: number }> = {}) {
+  const clock = createManualClock(START);
+  const state = new MemoryState(clock);
+  const budgets = new BudgetTracker({
+    state,
+    clock,
+    budgets: () => ({ shiftToCostAt: 0.8, tenants }),
+  });
+  return { clock, state, budgets };
+}
+
+describe('BudgetTracker', () => {
+  it('adds spend to key and tenant counters and reports the tightest fraction', async () => {
+    const { budgets } = setup({ acme: { dailyUsd: 10, monthlyUsd: 100 } });
+    const subject = { keyId: 'k1', tenant: 'acme', keyBudget: { dailyUsd: 2 } };
+    await budgets.recordSpend(subject, 1.5);
+    const s = await budgets.budgetState(subject);
+    expect(s.fraction).toBeCloseTo(0.75, 12);
+    expect(s.shiftToCost).toBe(false);
+    expect(s.exhausted).toBe(false);
+    expect(s.lines.map((l) => [l.scope, l.period, l.spentUsd])).toEqual([
+      ['key', 'day', 1.5],
+      ['tenant', 'day', 1.5],
+      ['tenant', 'month', 1.5],
+    ]);
+    await budgets.recordSpend(subject, 0.2);
+    expect((await budgets.budgetState(subject)).shiftToCost).toBe(true); // 0.85 ≥ 0.8
+  });
+
+  it('refuses with budget_exceeded naming the budget and its reset time', async () => {
+    const { budgets } = setup({ acme: { dailyUsd: 1 } });
+    const subject = { tenant: 'acme' };
+    await budgets.recordSpend(subject, 1.000001);
+    const s = await budgets.budgetState(subject);
+    expect(s.exhausted).toBe(true);
+    let err: unknown;
+    try {
+      budgets.assertWithinBudget(s);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(GatewayError);
+    const g = err as GatewayError;
+    expect(g.status).toBe(429);
+    expect(g.code).toBe('budget_exceeded');
+    expect(g.type).toBe('insufficient_quota');
+    expect(g.message).toBe(
+      'The daily budget of tenant acme is used up: $1.0000 spent of $1.00. It resets at 2026-08-22T00:00:00.000Z.',
+    );
+    expect(g.headers['retry-after']).toBe('3600');
+  });
+
+  it('starts a fresh day at UTC midnight while the month keeps counting', async () => {
+    const { budgets, clock } = setup({ acme: { dailyUsd: 1, monthlyUsd: 5 } });
+    await budgets.recordSpend({ tenant: 'acme' }, 1);
+    expect((await budgets.budgetState({ tenant: 'acme' })).exhausted).toBe(true);
+    clock.advance(3_600_000);
+    const s = await budgets.budgetState({ tenant: 'acme' });
+    expect(s.exhausted).toBe(false);
+    expect(s.lines.map((l) => l.spentUsd)).toEqual([0, 1]);
+  });
+
+  it('keeps tiny costs exactly (integer nano-dollars)', async () => {
+    const { budgets } = setup({ t: { dailyUsd: 1 } });
+    for (let i = 0; i < 1000; i++) await budgets.recordSpend({ tenant: 't' }, 0.0000001); // 1 token at $0.10/1M
+    const s = await budgets.budgetState({ tenant: 't' });
+    expect(s.lines[0]!.spentUsd).toBe(0.0001);
+  });
+
+  it('reports nothing when no budget applies', async () => {
+    const { budgets } = setup();
+    const s = await budgets.budgetState({ tenant: 'nobody' });
+    expect(s).toMatchObject({ fraction: 0, exhausted: false, shiftToCost: false, lines: [] });
+  });
+
+  it('computes UTC periods', () => {
+    expect(periodOf('day', START)).toEqual({
+      label: 'd:2026-08-21',
+      resetsAt: Date.UTC(2026, 7, 22),
+    });
+    expect(periodOf('month', Date.UTC(2026, 11, 31, 12))).toEqual({
+      label: 'm:2026-12',
+      resetsAt: Date.UTC(2027, 0, 1),
+    });
+  });
+});

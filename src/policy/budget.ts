@@ -1,0 +1,181 @@
+// USD budgets per API key and per tenant, per UTC day and month. Spend comes from real usage and
+// prices after each request and is added as integer nano-dollars (INCRBY in Redis), so sums across
+// replicas are exact and never drift. Before a request: the state of every budget that applies;
+// near the end (`budgets.shiftToCostAt`) we advise Cost mode, at the end we refuse.
+import type { Config } from '../config/schema.js';
+import type { Clock } from '../core/clock.js';
+import { GatewayError } from '../core/errors.js';
+import type { CounterIncrement, SharedState } from '../store/shared-state.js';
+
+export interface BudgetLimits {
+  dailyUsd?: number;
+  monthlyUsd?: number;
+}
+
+/** Who spends: the key (with its own budget, if any) and its tenant. */
+export interface BudgetSubject {
+  keyId?: string;
+  tenant: string;
+  keyBudget?: BudgetLimits;
+}
+
+export type BudgetScope = 'key' | 'tenant';
+export type BudgetPeriod = 'day' | 'month';
+
+export interface BudgetCounter {
+  scope: BudgetScope;
+  id: string;
+  period: BudgetPeriod;
+  /** Shared-state counter key (nano-dollars). */
+  key: string;
+  /** Undefined when no budget is configured (spend is still counted). */
+  limitUsd?: number;
+  /** Epoch ms when the period ends (UTC). */
+  resetsAt: number;
+}
+
+export interface BudgetLine extends BudgetCounter {
+  limitUsd: number;
+  spentUsd: number;
+  fraction: number;
+}
+
+export interface BudgetState {
+  /** Highest spent/limit over every budget that applies (0 when none). */
+  fraction: number;
+  exhausted: boolean;
+  /** Advice: route this tenant in Cost mode (fraction ≥ budgets.shiftToCostAt). */
+  shiftToCost: boolean;
+  lines: BudgetLine[];
+  /** The budget that ran out (the one resetting last, when several did). */
+  exhaustedLine?: BudgetLine;
+}
+
+/** Budget counters hold integer nano-dollars: exact sums, and a 1-token request still counts. */
+export const NANO_PER_USD = 1e9;
+const DAY_MS = 86_400_000;
+
+export interface BudgetTrackerOptions {
+  state: SharedState;
+  clock: Clock;
+  /** The live `budgets` section (read on every call, so reloads apply at once). */
+  budgets: () => Config['budgets'];
+}
+
+export class BudgetTracker {
+  constructor(private readonly options: BudgetTrackerOptions) {}
+
+  /** Every counter the subject's spend goes to, with the configured limits. */
+  counters(subject: BudgetSubject, now = this.options.clock.now()): BudgetCounter[] {
+    const tenantBudget = this.options.budgets().tenants[subject.tenant];
+    const out: BudgetCounter[] = [];
+    const add = (scope: BudgetScope, id: string, limits: BudgetLimits | undefined) => {
+      for (const period of ['day', 'month'] as const) {
+        const { label, resetsAt } = periodOf(period, now);
+        out.push({
+          scope,
+          id,
+          period,
+          key: `budget:${scope}:${id}:${label}`,
+          limitUsd: period === 'day' ? limits?.dailyUsd : limits?.monthlyUsd,
+          resetsAt,
+        });
+      }
+    };
+    if (subject.keyId) add('key', subject.keyId, subject.keyBudget);
+    add('tenant', subject.tenant, tenantBudget);
+    return out;
+  }
+
+  /** Counters with a limit, to read in the same round trip as the rate limits. */
+  limitedCounters(subject: BudgetSubject, now = this.options.clock.now()): BudgetCounter[] {
+    return this.counters(subject, now).filter((c) => c.limitUsd !== undefined);
+  }
+
+  /** Evaluate counter values (nano-dollars, in the order of `limited`). */
+  evaluate(limited: readonly BudgetCounter[], values: readonly number[]): BudgetState {
+    const shiftAt = this.options.budgets().shiftToCostAt;
+    const lines: BudgetLine[] = limited.map((c, i) => {
+      const spentUsd = (values[i] ?? 0) / NANO_PER_USD;
+      const limitUsd = c.limitUsd ?? Infinity;
+      return { ...c, limitUsd, spentUsd, fraction: spentUsd / limitUsd };
+    });
+    let exhaustedLine: BudgetLine | undefined;
+    for (const l of lines) {
+      if (l.fraction >= 1 && (!exhaustedLine || l.resetsAt > exhaustedLine.resetsAt))
+        exhaustedLine = l;
+    }
+    const fraction = lines.reduce((m, l) => Math.max(m, l.fraction), 0);
+    return {
+      fraction,
+      exhausted: exhaustedLine !== undefined,
+      shiftToCost: lines.length > 0 && fraction >= shiftAt,
+      lines,
+      exhaustedLine,
+    };
+  }
+
+  /** One round trip: read the subject's limited budgets. */
+  async budgetState(subject: BudgetSubject): Promise<BudgetState> {
+    const limited = this.limitedCounters(subject);
+    if (limited.length === 0) return this.evaluate([], []);
+    return this.evaluate(limited, await this.options.state.readCounters(limited.map((c) => c.key)));
+  }
+
+  /** Throws the budget_exceeded error when a budget has run out. */
+  assertWithinBudget(state: BudgetState): void {
+    if (state.exhaustedLine) throw budgetExceeded(state.exhaustedLine, this.options.clock.now());
+  }
+
+  /** Add real spend to every counter of the subject (one atomic round trip). */
+  async recordSpend(subject: BudgetSubject, costUsd: number): Promise<void> {
+    const nano = Math.round(costUsd * NANO_PER_USD);
+    if (!(nano > 0)) return;
+    const now = this.options.clock.now();
+    const increments: CounterIncrement[] = this.counters(subject, now).map((c) => ({
+      key: c.key,
+      by: nano,
+      // Keep each counter a day past its period so late reads still see it.
+      ttlMs: c.resetsAt - now + DAY_MS,
+    }));
+    await this.options.state.incrementCounters(increments);
+  }
+}
+
+/** UTC period label and when it ends. */
+export function periodOf(period: BudgetPeriod, now: number): { label: string; resetsAt: number } {
+  const d = new Date(now);
+  const y = d.getUTCFullYear();
+  const m = d.getUTCMonth();
+  if (period === 'day') {
+    const day = d.getUTCDate();
+    return { label: `d:${d.toISOString().slice(0, 10)}`, resetsAt: Date.UTC(y, m, day + 1) };
+  }
+  return { label: `m:${d.toISOString().slice(0, 7)}`, resetsAt: Date.UTC(y, m + 1, 1) };
+}
+
+/** 429 `insufficient_quota` / `budget_exceeded`: which budget, how much, and when it resets. */
+export function budgetExceeded(line: BudgetLine, now: number): GatewayError {
+  const who = line.scope === 'key' ? `API key ${line.id}` : `tenant ${line.id}`;
+  const period = line.period === 'day' ? 'daily' : 'monthly';
+  const resetsAt = new Date(line.resetsAt).toISOString();
+  return new GatewayError({
+    status: 429,
+    type: 'insufficient_quota',
+    code: 'budget_exceeded',
+    message:
+      `The ${period} budget of ${who} is used up: $${line.spentUsd.toFixed(4)} spent of $${line.limitUsd.toFixed(2)}. ` +
+      `It resets at ${resetsAt}.`,
+    headers: { 'retry-after': String(Math.max(1, Math.ceil((line.resetsAt - now) / 1000))) },
+    details: {
+      budget: {
+        scope: line.scope,
+        id: line.id,
+        period: line.period,
+        limit_usd: line.limitUsd,
+        spent_usd: line.spentUsd,
+        resets_at: resetsAt,
+      },
+    },
+  });
+}

@@ -1,0 +1,46 @@
+// Budgets shared through the real Redis never drift: concurrent spend from two clients adds up to
+// exactly the sum of the integer nano-dollar amounts.
+import { afterAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../../src/core/clock.js';
+import { BudgetTracker, NANO_PER_USD } from '../../src/policy/budget.js';
+import { RedisState } from '../../src/store/redis/redis-state.js';
+import { cleanupPrefix, redisAvailable, REDIS_URL, uniquePrefix } from './redis-helpers.js';
+
+const available = await redisAvailable();
+const prefix = uniquePrefix('budget');
+
+describe.skipIf(!available)('budgets on Redis', () => {
+  const states: RedisState[] = [];
+  afterAll(async () => {
+    for (const s of states) await s.close();
+    await cleanupPrefix(prefix);
+  });
+
+  it('concurrent spend from two replicas sums exactly', async () => {
+    const budgets = () => ({
+      shiftToCostAt: 0.8,
+      tenants: { acme: { dailyUsd: 1000, monthlyUsd: 10_000 } },
+    });
+    const replicas = [0, 1].map(() => {
+      const state = new RedisState({ url: REDIS_URL, prefix, commandTimeoutMs: 1000 });
+      states.push(state);
+      return new BudgetTracker({ state, clock: systemClock, budgets });
+    });
+    await Promise.all(states.map((s) => s.waitUntilReady(2000)));
+    let expectedNano = 0;
+    const writes: Promise<void>[] = [];
+    for (let i = 0; i < 1000; i++) {
+      const cost = 0.000137 * ((i % 17) + 1) + 1e-7 * (i % 3); // awkward binary fractions on purpose
+      expectedNano += Math.round(cost * NANO_PER_USD);
+      writes.push(replicas[i % 2]!.recordSpend({ keyId: `k${i % 2}`, tenant: 'acme' }, cost));
+    }
+    await Promise.all(writes);
+    const s = await replicas[0]!.budgetState({ tenant: 'acme' });
+    expect(s.lines.map((l) => Math.round(l.spentUsd * NANO_PER_USD))).toEqual([
+      expectedNano,
+      expectedNano,
+    ]);
+    const raw = await states[0]!.readCounters(s.lines.map((l) => l.key));
+    expect(raw).toEqual([expectedNano, expectedNano]);
+  });
+});
