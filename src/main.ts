@@ -13,11 +13,12 @@ export interface ServeOptions {
 }
 
 export async function serve(opts: ServeOptions): Promise<() => Promise<void>> {
-  const { config, warnings } = loadConfigFile(opts.configPath ?? DEFAULT_CONFIG_PATH);
+  const configPath = opts.configPath ?? DEFAULT_CONFIG_PATH;
+  const { config, warnings } = loadConfigFile(configPath);
   if (opts.port !== undefined) config.server.port = opts.port;
   else if (process.env.PORT) config.server.port = Number(process.env.PORT);
   if (opts.host) config.server.host = opts.host;
-  const runtime = await createRuntime(config);
+  const runtime = await createRuntime(config, { configPath: opts.configPath });
   for (const w of warnings) runtime.app.log.warn(`config: ${w}`);
   const address = await runtime.app.listen({ host: config.server.host, port: config.server.port });
   runtime.app.log.info(`model-router listening on ${address}`);

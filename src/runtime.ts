@@ -3,13 +3,16 @@
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { buildApp } from './app.js';
+import { ConfigService, createMemoryVersionLog } from './config/config-service.js';
 import { ConfigHolder, compileConfig } from './config/runtime-config.js';
+import { watchConfigFile } from './config/watch-config-file.js';
 import type { Config, RouterConfig } from './config/schema.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { ChatGateway } from './gateway/chat-gateway.js';
 import { CircuitBreakers } from './gateway/circuit-breaker.js';
 import { createMemoryAffinityStore } from './gateway/session-affinity.js';
 import { openAuthenticator, type Authenticator } from './http/auth-hook.js';
+import { registerAdminRoutes } from './http/routes/admin-routes.js';
 import { createProviderRegistry } from './providers/registry.js';
 import { createCheapestCapableRouter } from './routing/cheapest-capable-router.js';
 import { DecisionStore } from './routing/receipt.js';
@@ -22,6 +25,8 @@ export interface RuntimeOptions {
   recorder?: RequestRecorder;
   /** Pino destination override (tests pass a stream to inspect logs). */
   logStream?: NodeJS.WritableStream;
+  /** The config file to watch for changes (hot reload). */
+  configPath?: string;
 }
 
 export interface Runtime {
@@ -59,19 +64,28 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     affinity: createMemoryAffinityStore(),
   });
   const authenticator: Authenticator = openAuthenticator;
+  const configService = new ConfigService(holder, createMemoryVersionLog(), {
+    replicaId: `${process.pid}`,
+    log: (msg) => logger.info(msg),
+  });
+  await configService.start();
+  const stopWatching = options.configPath ? watchConfigFile(options.configPath, configService, logger) : () => {};
   const app = await buildApp({
     config: holder,
     gateway,
     authenticator,
     logger,
     readiness: () => ({ ready: true, detail: { config_revision: holder.current.revision, circuits: breakers.snapshot() } }),
+    plugins: [(a) => registerAdminRoutes(a, configService)],
   });
   return {
     app,
     config: holder,
     gateway,
     async close() {
+      stopWatching();
       await app.close();
+      await configService.stop();
       await registry.close();
       logger.flush();
     },
