@@ -1,0 +1,166 @@
+import { describe, expect, it } from 'vitest';
+import { createManualClock } from '../core/clock.js';
+import { GatewayError } from '../core/errors.js';
+import { MemoryState } from '../store/memory/memory-state.js';
+import { hashApiKey } from './api-key.js';
+import { authenticate, authorize, authorizeAdmin, extractApiKey } from './authenticate.js';
+import { KeyStore } from './key-store.js';
+import { LOG_REDACT_PATHS, redactHeaders } from './redaction.js';
+
+const CONFIG_KEY = 'mr-config-key-for-tests-0000000000000000000';
+
+function setup(mode: 'none' | 'keys' = 'keys') {
+  const clock = createManualClock(Date.parse('2026-08-21T12:00:00Z'));
+  const state = new MemoryState(clock);
+  const keys = new KeyStore({
+    state,
+    clock,
+    adminKey: 'mr-bootstrap-admin',
+    configKeys: () => [
+      {
+        id: 'team-a',
+        hash: hashApiKey(CONFIG_KEY),
+        tenant: 'acme',
+        admin: false,
+        scopes: ['router-eu', 'gpt-4o*'],
+        rateLimit: { rpm: 10 },
+        budget: { dailyUsd: 5 },
+        maxRoutingMode: 'balanced',
+      },
+    ],
+  });
+  return {
+    clock,
+    state,
+    keys,
+    auth: (h: Record<string, string>) => authenticate(h, { mode: () => mode, keys, clock }),
+  };
+}
+
+function caught(fn: () => unknown): GatewayError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof GatewayError) return err;
+    throw err;
+  }
+  throw new Error('expected a GatewayError');
+}
+
+describe('authenticate', () => {
+  it('reads Bearer, api-key and x-api-key', () => {
+    expect(extractApiKey({ authorization: 'Bearer abc' })).toBe('abc');
+    expect(extractApiKey({ 'api-key': 'def' })).toBe('def');
+    expect(extractApiKey({ 'x-api-key': 'ghi' })).toBe('ghi');
+    expect(extractApiKey({ authorization: 'Basic xyz' })).toBeUndefined();
+  });
+
+  it('resolves a config key to its tenant, scopes and overrides', () => {
+    const { auth } = setup();
+    for (const h of [
+      { authorization: `Bearer ${CONFIG_KEY}` },
+      { 'api-key': CONFIG_KEY },
+      { 'x-api-key': CONFIG_KEY },
+    ]) {
+      expect(auth(h)).toEqual({
+        keyId: 'team-a',
+        tenant: 'acme',
+        admin: false,
+        scopes: ['router-eu', 'gpt-4o*'],
+        maxRoutingMode: 'balanced',
+        overrides: {
+          rateLimit: { rpm: 10 },
+          budget: { dailyUsd: 5 },
+          maxRoutingMode: 'balanced',
+          modelSubset: undefined,
+        },
+      });
+    }
+  });
+
+  it('401 for missing, wrong and expired keys, without echoing the key', async () => {
+    const { auth, keys, clock } = setup();
+    const missing = caught(() => auth({}));
+    expect([missing.status, missing.code]).toEqual([401, 'invalid_api_key']);
+    const wrong = caught(() => auth({ authorization: 'Bearer mr-wrong-secret-value' }));
+    expect(wrong.status).toBe(401);
+    expect(JSON.stringify(wrong.toEnvelope())).not.toContain('mr-wrong-secret-value');
+    const { key } = await keys.issue({ tenant: 't', expiresAt: '2026-08-21T13:00:00Z' });
+    expect(auth({ 'api-key': key }).tenant).toBe('t');
+    clock.advance(3_600_000);
+    const expired = caught(() => auth({ 'api-key': key }));
+    expect(expired.status).toBe(401);
+    expect(expired.message).toMatch(/expired at 2026-08-21T13:00:00Z/);
+    expect(JSON.stringify(expired.toEnvelope()) + expired.message).not.toContain(key);
+  });
+
+  it('mode none lets everyone in as the anonymous tenant, but a valid key keeps its identity', () => {
+    const { auth } = setup('none');
+    expect(auth({}).tenant).toBe('default');
+    expect(auth({ authorization: 'Bearer nonsense' }).tenant).toBe('default');
+    expect(auth({ 'api-key': 'mr-bootstrap-admin' })).toMatchObject({
+      keyId: 'admin-env',
+      admin: true,
+    });
+  });
+
+  it('authorize: 403 outside scopes; prefix scopes; admin check', () => {
+    const { auth } = setup();
+    const ctx = auth({ 'api-key': CONFIG_KEY });
+    expect(() => authorize(ctx, 'router-eu')).not.toThrow();
+    expect(() => authorize(ctx, 'gpt-4o-mini')).not.toThrow();
+    const e = caught(() => authorize(ctx, 'router-us'));
+    expect([e.status, e.code]).toEqual([403, 'permission_denied']);
+    expect(caught(() => authorizeAdmin(ctx)).status).toBe(403);
+    expect(() =>
+      authorizeAdmin(auth({ authorization: 'Bearer mr-bootstrap-admin' })),
+    ).not.toThrow();
+  });
+});
+
+describe('KeyStore', () => {
+  it('issues keys shown once, stores only the hash, and revokes them', async () => {
+    const { keys, state, auth } = setup();
+    const { key, record } = await keys.issue({
+      id: 'svc',
+      tenant: 'beta',
+      scopes: ['r1'],
+      createdBy: 'admin-env',
+    });
+    expect(key).toMatch(/^mr-[A-Za-z0-9_-]{43}$/);
+    expect(record).not.toHaveProperty('hash');
+    const stored = await state.hashGetAll('auth:keys');
+    expect(stored.svc).toContain(hashApiKey(key));
+    expect(stored.svc).not.toContain(key);
+    expect(auth({ authorization: `Bearer ${key}` }).keyId).toBe('svc');
+    expect(await keys.revoke('svc')).toBe(true);
+    expect(caught(() => auth({ authorization: `Bearer ${key}` })).status).toBe(401);
+    expect(await keys.revoke('svc')).toBe(false);
+    await expect(keys.issue({ id: 'svc', tenant: 'beta' })).rejects.toMatchObject({ status: 409 });
+  });
+
+  it('revokes a config key and lists it as revoked', async () => {
+    const { keys, auth } = setup();
+    expect(await keys.revoke('team-a')).toBe(true);
+    expect(caught(() => auth({ 'api-key': CONFIG_KEY })).status).toBe(401);
+    expect(keys.list().find((k) => k.id === 'team-a')).toMatchObject({
+      revoked: true,
+      source: 'config',
+    });
+    expect(JSON.stringify(keys.list())).not.toMatch(/[0-9a-f]{64}/);
+  });
+});
+
+describe('redaction', () => {
+  it('replaces every credential header', () => {
+    expect(
+      redactHeaders({ Authorization: 'Bearer x', 'api-key': 'y', 'x-api-key': 'z', accept: 'a' }),
+    ).toEqual({
+      Authorization: '[redacted]',
+      'api-key': '[redacted]',
+      'x-api-key': '[redacted]',
+      accept: 'a',
+    });
+    expect(LOG_REDACT_PATHS).toContain('req.headers["authorization"]');
+  });
+});

@@ -1,0 +1,113 @@
+// Who is calling: the key from `Authorization: Bearer`, `api-key` (Azure) or `x-api-key`
+// (Anthropic) → AuthContext with tenant, scopes and per-key overrides. Never from the body.
+// Errors never contain the presented key, not even masked.
+import type { ApiKeyConfig } from '../config/schema.js';
+import type { Clock } from '../core/clock.js';
+import { forbidden, unauthorized } from '../core/errors.js';
+import type { AuthContext } from '../gateway/gateway-types.js';
+import type { ApiKeyRecord, KeyStore } from './key-store.js';
+
+export type HeaderBag = Readonly<Record<string, string | string[] | undefined>>;
+
+/** Per-key overrides the policies apply (limits, budget, mode ceiling, subset narrowing). */
+export interface KeyOverrides {
+  rateLimit?: ApiKeyConfig['rateLimit'];
+  budget?: ApiKeyConfig['budget'];
+  maxRoutingMode?: ApiKeyConfig['maxRoutingMode'];
+  modelSubset?: readonly string[];
+}
+
+export interface KeyAuthContext extends AuthContext {
+  overrides: KeyOverrides;
+}
+
+export const ANONYMOUS_CONTEXT: KeyAuthContext = {
+  tenant: 'default',
+  admin: false,
+  scopes: ['*'],
+  overrides: {},
+};
+
+export interface AuthenticatorOptions {
+  /** The live `auth.mode`. */
+  mode: () => 'none' | 'keys';
+  keys: KeyStore;
+  clock: Clock;
+}
+
+/** The presented key, from the first credential header present (lower-case names). */
+export function extractApiKey(headers: HeaderBag): string | undefined {
+  const auth = first(headers['authorization']);
+  if (auth) {
+    const m = /^Bearer\s+(.+)$/i.exec(auth.trim());
+    if (m?.[1]) return m[1].trim();
+  }
+  const azure = first(headers['api-key'])?.trim();
+  if (azure) return azure;
+  const anthropic = first(headers['x-api-key'])?.trim();
+  return anthropic || undefined;
+}
+
+/**
+ * Resolve the caller. mode `keys`: missing/unknown/expired → 401. mode `none`: a valid key still
+ * gives its own context (so admin keys work); anything else runs as the anonymous tenant.
+ */
+export function authenticate(headers: HeaderBag, options: AuthenticatorOptions): KeyAuthContext {
+  const key = extractApiKey(headers);
+  const required = options.mode() === 'keys';
+  if (!key) {
+    if (!required) return ANONYMOUS_CONTEXT;
+    throw unauthorized(
+      'Missing API key. Send it as "Authorization: Bearer <key>", "api-key: <key>" or "x-api-key: <key>".',
+    );
+  }
+  const record = options.keys.findByKey(key);
+  if (!record) {
+    if (!required) return ANONYMOUS_CONTEXT;
+    throw unauthorized('Incorrect API key provided.');
+  }
+  if (record.expiresAt && Date.parse(record.expiresAt) <= options.clock.now()) {
+    if (!required) return ANONYMOUS_CONTEXT;
+    throw unauthorized(`API key ${record.id} expired at ${record.expiresAt}.`);
+  }
+  return contextFor(record);
+}
+
+export function contextFor(record: ApiKeyRecord): KeyAuthContext {
+  return {
+    keyId: record.id,
+    tenant: record.tenant,
+    admin: record.admin,
+    scopes: record.scopes,
+    ...(record.maxRoutingMode ? { maxRoutingMode: record.maxRoutingMode } : {}),
+    ...(record.modelSubset ? { modelSubset: record.modelSubset } : {}),
+    overrides: {
+      rateLimit: record.rateLimit,
+      budget: record.budget,
+      maxRoutingMode: record.maxRoutingMode,
+      modelSubset: record.modelSubset,
+    },
+  };
+}
+
+/** True when a scope list allows `name` (`*`, exact, or a trailing-`*` prefix like `gpt-4o*`). */
+export function scopeAllows(scopes: readonly string[], name: string): boolean {
+  return scopes.some(
+    (s) => s === '*' || s === name || (s.endsWith('*') && name.startsWith(s.slice(0, -1))),
+  );
+}
+
+/** 403 unless the caller may use this router or deployment. */
+export function authorize(ctx: Pick<AuthContext, 'scopes' | 'keyId'>, name: string): void {
+  if (scopeAllows(ctx.scopes, name)) return;
+  throw forbidden(`API key ${ctx.keyId ?? '(anonymous)'} is not allowed to use "${name}".`);
+}
+
+/** 403 unless the caller is an admin (admin API). */
+export function authorizeAdmin(ctx: Pick<AuthContext, 'admin' | 'keyId'>): void {
+  if (!ctx.admin) throw forbidden(`API key ${ctx.keyId ?? '(anonymous)'} is not an admin key.`);
+}
+
+function first(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}

@@ -1,0 +1,202 @@
+// API keys from three sources, merged: the config file (`auth.keys`), the bootstrap admin key in an
+// env var, and keys issued at run time. Runtime keys and revocations live in the SharedState
+// (a Redis hash when state is Redis), and a pub/sub message makes every replica reload at once.
+// Lookups on the hot path are synchronous against the local cache.
+import type { ApiKeyConfig } from '../config/schema.js';
+import type { Clock } from '../core/clock.js';
+import { GatewayError, invalidRequest } from '../core/errors.js';
+import type { SharedState } from '../store/shared-state.js';
+import { digestsEqual, generateApiKey, generateKeyId, hashApiKey } from './api-key.js';
+
+export type KeySource = 'config' | 'env' | 'runtime';
+
+export interface ApiKeyRecord extends ApiKeyConfig {
+  source: KeySource;
+  createdAt?: string;
+  createdBy?: string;
+}
+
+/** What an admin may set when issuing a key; the key itself is generated. */
+export type IssueKeyInput = Omit<ApiKeyConfig, 'hash' | 'id' | 'admin' | 'scopes'> & {
+  id?: string;
+  admin?: boolean;
+  scopes?: string[];
+  createdBy?: string;
+};
+
+/** A record as shown by list APIs: everything but the hash. */
+export type ApiKeyView = Omit<ApiKeyRecord, 'hash'> & { revoked?: boolean };
+
+const KEYS_HASH = 'auth:keys';
+const REVOKED_HASH = 'auth:revoked';
+const CHANNEL = 'auth:keys:changed';
+export const ENV_ADMIN_KEY_ID = 'admin-env';
+
+export interface KeyStoreOptions {
+  state: SharedState;
+  clock: Clock;
+  /** The live `auth.keys` from config. */
+  configKeys: () => readonly ApiKeyConfig[];
+  /** Plain bootstrap admin key (from the env var named by auth.adminKeyEnv). */
+  adminKey?: string;
+}
+
+export class KeyStore {
+  private runtime = new Map<string, ApiKeyRecord>();
+  private revoked = new Map<string, string>();
+  private byHash = new Map<string, ApiKeyRecord>();
+  private unsubscribe: (() => Promise<void>) | undefined;
+
+  constructor(private readonly options: KeyStoreOptions) {
+    this.rebuild();
+  }
+
+  /** Load runtime keys and listen for changes made by other replicas. */
+  async start(): Promise<void> {
+    this.unsubscribe = await this.options.state.subscribe(
+      CHANNEL,
+      () => void this.refresh().catch(() => {}),
+    );
+    await this.refresh().catch(() => {
+      // Redis down at start: config and env keys still work; the next change message reloads.
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.unsubscribe?.();
+  }
+
+  /** Reload runtime keys and revocations from the shared state. */
+  async refresh(): Promise<void> {
+    const [keys, revoked] = await Promise.all([
+      this.options.state.hashGetAll(KEYS_HASH),
+      this.options.state.hashGetAll(REVOKED_HASH),
+    ]);
+    const runtime = new Map<string, ApiKeyRecord>();
+    for (const [id, json] of Object.entries(keys)) {
+      try {
+        runtime.set(id, JSON.parse(json) as ApiKeyRecord);
+      } catch {
+        // A corrupt entry is skipped, never fatal.
+      }
+    }
+    this.runtime = runtime;
+    this.revoked = new Map(Object.entries(revoked));
+    this.rebuild();
+  }
+
+  /** Rebuild the hash index (call after a config reload). */
+  rebuild(): void {
+    const byHash = new Map<string, ApiKeyRecord>();
+    for (const k of this.options.configKeys()) byHash.set(k.hash, { ...k, source: 'config' });
+    for (const k of this.runtime.values()) byHash.set(k.hash, k);
+    if (this.options.adminKey) {
+      const hash = hashApiKey(this.options.adminKey);
+      byHash.set(hash, {
+        id: ENV_ADMIN_KEY_ID,
+        hash,
+        tenant: 'admin',
+        admin: true,
+        scopes: ['*'],
+        source: 'env',
+      });
+    }
+    for (const [hash, rec] of byHash)
+      if (this.revoked.has(rec.id) && rec.source !== 'env') byHash.delete(hash);
+    this.byHash = byHash;
+  }
+
+  /** The record for a presented key, or undefined. Revoked keys are not found. */
+  findByKey(key: string): ApiKeyRecord | undefined {
+    const hash = hashApiKey(key);
+    const rec = this.byHash.get(hash);
+    // The map lookup is on the digest, not the key; confirm with a constant-time compare.
+    return rec && digestsEqual(rec.hash, hash) ? rec : undefined;
+  }
+
+  get(id: string): ApiKeyRecord | undefined {
+    for (const rec of this.byHash.values()) if (rec.id === id) return rec;
+    return undefined;
+  }
+
+  list(): ApiKeyView[] {
+    const out: ApiKeyView[] = [];
+    const seen = new Set<string>();
+    for (const rec of this.byHash.values()) {
+      seen.add(rec.id);
+      out.push(view(rec));
+    }
+    // Revoked runtime keys are deleted; revoked config keys stay listed as revoked.
+    for (const k of this.options.configKeys()) {
+      if (!seen.has(k.id) && this.revoked.has(k.id))
+        out.push({ ...view({ ...k, source: 'config' }), revoked: true });
+    }
+    return out.sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  /** Create a key; the plain key is returned once and never stored. */
+  async issue(input: IssueKeyInput): Promise<{ key: string; record: ApiKeyView }> {
+    const id = input.id ?? generateKeyId();
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(id))
+      throw invalidRequest('Key id may use letters, digits, _ . - (max 64).', 'id');
+    const taken =
+      this.runtime.has(id) ||
+      this.revoked.has(id) ||
+      this.options.configKeys().some((k) => k.id === id);
+    if (taken || id === ENV_ADMIN_KEY_ID)
+      throw new GatewayError({
+        status: 409,
+        type: 'invalid_request_error',
+        code: 'key_exists',
+        param: 'id',
+        message: `A key with id "${id}" already exists (ids of revoked keys are not reused).`,
+      });
+    if (input.expiresAt !== undefined && Number.isNaN(Date.parse(input.expiresAt)))
+      throw invalidRequest('expiresAt must be an ISO 8601 date-time.', 'expiresAt');
+    const key = generateApiKey();
+    const { createdBy, ...rest } = input;
+    const record: ApiKeyRecord = {
+      ...rest,
+      id,
+      hash: hashApiKey(key),
+      admin: input.admin ?? false,
+      scopes: input.scopes ?? ['*'],
+      source: 'runtime',
+      createdAt: new Date(this.options.clock.now()).toISOString(),
+      ...(createdBy ? { createdBy } : {}),
+    };
+    await this.options.state.hashSet(KEYS_HASH, id, JSON.stringify(record));
+    this.runtime.set(id, record);
+    this.rebuild();
+    await this.announce();
+    return { key, record: view(record) };
+  }
+
+  /** Revoke by id (runtime or config key). Returns false when no such key exists. */
+  async revoke(id: string): Promise<boolean> {
+    if (id === ENV_ADMIN_KEY_ID)
+      throw invalidRequest('The bootstrap admin key is revoked by removing its env var.', 'id');
+    const known = this.runtime.has(id) || this.options.configKeys().some((k) => k.id === id);
+    if (!known) return false;
+    await this.options.state.hashSet(
+      REVOKED_HASH,
+      id,
+      new Date(this.options.clock.now()).toISOString(),
+    );
+    await this.options.state.hashDelete(KEYS_HASH, id);
+    this.runtime.delete(id);
+    this.revoked.set(id, new Date(this.options.clock.now()).toISOString());
+    this.rebuild();
+    await this.announce();
+    return true;
+  }
+
+  private async announce(): Promise<void> {
+    await this.options.state.publish(CHANNEL, String(this.options.clock.now()));
+  }
+}
+
+function view(rec: ApiKeyRecord): ApiKeyView {
+  const { hash: _hash, ...rest } = rec;
+  return rest;
+}
