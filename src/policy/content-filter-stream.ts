@@ -1,0 +1,126 @@
+// Streaming output filter: checks the text of each choice as it flows, holding back only the last
+// `holdBack` characters (the longest a rule can match) so a pattern split across chunks is still
+// caught. Redactions are applied before text leaves; a block ends the stream with finish_reason
+// `content_filter`. Chunks are the parsed ChatChunk objects (no SSE text is touched here).
+import type { ChatChunk } from '../core/wire-types.js';
+import { toAzureResults } from './filters/azure-results.js';
+import type { FilterCategory, FilterHit } from './filters/filter-types.js';
+import { applyRedactions, hitsOf, scanText, type CompiledRule } from './filters/pattern-filter.js';
+
+export interface ScanStep {
+  /** Text safe to send now (redacted). */
+  emit: string;
+  /** Text held back for the next chunk. */
+  keep: string;
+  hits: FilterHit[];
+  blocked: boolean;
+}
+
+/** One step over a choice's unsent text. `final` = no more text will follow. */
+export function scanStep(
+  text: string,
+  rules: readonly CompiledRule[],
+  holdBack: number,
+  final: boolean,
+): ScanStep {
+  const matches = scanText(text, rules);
+  let boundary = final ? text.length : Math.max(0, text.length - holdBack);
+  // A match reaching past the boundary might still grow (or be a prefix of a longer word): wait.
+  for (let moved = true; moved && !final;) {
+    moved = false;
+    for (const m of matches) {
+      if (m.end > boundary && m.start < boundary) {
+        boundary = m.start;
+        moved = true;
+      }
+    }
+  }
+  const confirmed = matches.filter((m) => m.end <= boundary);
+  const block = confirmed.find((m) => m.rule.action === 'block');
+  if (block) {
+    const before = confirmed.filter((m) => m.end <= block.start);
+    return {
+      emit: applyRedactions(text.slice(0, block.start), before),
+      keep: '',
+      hits: hitsOf([...before, block], 'rules'),
+      blocked: true,
+    };
+  }
+  return {
+    emit: applyRedactions(text.slice(0, boundary), confirmed),
+    keep: text.slice(boundary),
+    hits: hitsOf(confirmed, 'rules'),
+    blocked: false,
+  };
+}
+
+export async function* filterChatStream(
+  chunks: AsyncIterable<ChatChunk>,
+  rules: readonly CompiledRule[],
+  holdBack: number,
+): AsyncGenerator<ChatChunk> {
+  const evaluated = [...new Set(rules.map((r) => r.category))] as FilterCategory[];
+  const pending = new Map<number, string>();
+  const hits = new Map<number, Map<string, FilterHit>>();
+  const results = (index: number) =>
+    toAzureResults([{ hits: [...(hits.get(index)?.values() ?? [])], evaluated }]);
+  const remember = (index: number, found: FilterHit[]) => {
+    let m = hits.get(index);
+    if (!m) hits.set(index, (m = new Map()));
+    for (const h of found) m.set(`${h.ruleId}:${h.category}`, h);
+  };
+  const iterator = chunks[Symbol.asyncIterator]();
+  let last: ChatChunk | undefined;
+  try {
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) break;
+      const chunk = next.value;
+      last = chunk;
+      let blocked = false;
+      for (const choice of chunk.choices ?? []) {
+        const delta = (choice.delta ?? {}) as { content?: string | null };
+        const final = choice.finish_reason != null;
+        const incoming = typeof delta.content === 'string' ? delta.content : '';
+        const held = pending.get(choice.index) ?? '';
+        if (!incoming && !final) continue;
+        const step = scanStep(held + incoming, rules, holdBack, final);
+        remember(choice.index, step.hits);
+        pending.set(choice.index, step.keep);
+        if (typeof delta.content === 'string' || step.emit) delta.content = step.emit;
+        if (step.blocked) {
+          (choice as { finish_reason: string | null }).finish_reason = 'content_filter';
+          blocked = true;
+        }
+        if (final || step.blocked)
+          (choice as unknown as Record<string, unknown>).content_filter_results = results(
+            choice.index,
+          );
+      }
+      yield chunk;
+      if (blocked) return;
+    }
+    // The upstream ended without finishing a choice: release what was held back.
+    for (const [index, text] of pending) {
+      if (!text || !last) continue;
+      const step = scanStep(text, rules, 0, true);
+      remember(index, step.hits);
+      yield {
+        ...last,
+        choices: [
+          {
+            index,
+            delta: { content: step.emit },
+            finish_reason: step.blocked ? 'content_filter' : null,
+            logprobs: null,
+            ...(step.blocked ? { content_filter_results: results(index) } : {}),
+          },
+        ],
+        usage: null,
+      } as ChatChunk;
+      if (step.blocked) return;
+    }
+  } finally {
+    await iterator.return?.();
+  }
+}

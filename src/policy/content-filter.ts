@@ -1,0 +1,142 @@
+// The content filter stage: plug-ins (built-in rules, external moderation, others) check the prompt
+// and the answer; results are reported in Azure's shape (`prompt_filter_results`,
+// `choices[].content_filter_results`, CONTRACTS.md §1.5) and a blocked prompt gets Azure's
+// `content_filter` 400 with `innererror.code: ResponsibleAIPolicyViolation` (§1.4).
+import type { Config } from '../config/schema.js';
+import { GatewayError } from '../core/errors.js';
+import type { ChatChunk, ChatMessage, ChatRequest, ChatResponse } from '../core/wire-types.js';
+import { filterChatStream } from './content-filter-stream.js';
+import { toAzureResults, type AzureFilterResults } from './filters/azure-results.js';
+import type { ContentFilterPlugin, InputVerdict, OutputVerdict } from './filters/filter-types.js';
+import { createModerationFilter } from './filters/moderation-filter.js';
+import {
+  createPatternFilter,
+  holdBackChars,
+  rulesFor,
+  type CompiledRule,
+} from './filters/pattern-filter.js';
+
+export interface ContentFilterOptions {
+  moderationTimeoutMs?: number;
+  moderationApiKey?: string;
+  /** Longest match of a regex/PII rule, bounding what a stream holds back (default 64). */
+  maxMatchChars?: number;
+  /** Extra plug-ins after the built-ins. */
+  plugins?: ContentFilterPlugin[];
+}
+
+export class ContentFilter {
+  private readonly outputRules: CompiledRule[];
+  readonly holdBack: number;
+
+  constructor(
+    private readonly plugins: readonly ContentFilterPlugin[],
+    rules: readonly CompiledRule[],
+  ) {
+    this.outputRules = rulesFor(rules, 'output');
+    this.holdBack = holdBackChars(this.outputRules);
+  }
+
+  /** Check the prompt: redacts in a copy of the request, or throws the content_filter error. */
+  async filterInput(
+    request: ChatRequest,
+  ): Promise<{ request: ChatRequest; promptFilterResults: unknown[] }> {
+    let messages = request.messages as ChatMessage[];
+    const verdicts: InputVerdict[] = [];
+    for (const plugin of this.plugins) {
+      const v = await plugin.checkInput(messages);
+      verdicts.push(v);
+      if (v.messages) messages = v.messages;
+    }
+    const results = toAzureResults(verdicts);
+    if (verdicts.some((v) => v.hits.some((h) => h.action === 'block')))
+      throw contentFilterError(results, blockedBy(verdicts));
+    const out = messages === request.messages ? request : ({ ...request, messages } as ChatRequest);
+    return {
+      request: out,
+      promptFilterResults: [{ prompt_index: 0, content_filter_results: results }],
+    };
+  }
+
+  /** Check every choice of a whole answer: annotate, redact, or cut with finish_reason content_filter. */
+  async filterOutput(response: ChatResponse): Promise<ChatResponse> {
+    for (const choice of response.choices) {
+      const message = choice.message as { content?: string | null };
+      let text = typeof message.content === 'string' ? message.content : '';
+      const verdicts: OutputVerdict[] = [];
+      for (const plugin of this.plugins) {
+        const v = await plugin.checkOutput(text);
+        verdicts.push(v);
+        if (v.text !== undefined) text = v.text;
+      }
+      const results = toAzureResults(verdicts);
+      (choice as unknown as Record<string, unknown>).content_filter_results = results;
+      if (verdicts.some((v) => v.hits.some((h) => h.action === 'block'))) {
+        message.content = '';
+        (choice as { finish_reason: string }).finish_reason = 'content_filter';
+      } else if (typeof message.content === 'string') {
+        message.content = text;
+      }
+    }
+    return response;
+  }
+
+  /**
+   * Filter a stream as it flows, holding back at most `holdBack` characters per choice so rules
+   * split across chunks still match. Only the built-in rules run on streams (moderation needs the
+   * whole text); a block ends the stream with finish_reason `content_filter`.
+   */
+  filterStream(chunks: AsyncIterable<ChatChunk>): AsyncIterable<ChatChunk> {
+    if (this.outputRules.length === 0) return chunks;
+    return filterChatStream(chunks, this.outputRules, this.holdBack);
+  }
+}
+
+/** Build the filter from config; undefined when the filter is disabled. */
+export function createContentFilter(
+  config: Config['contentFilter'],
+  options: ContentFilterOptions = {},
+): ContentFilter | undefined {
+  if (!config.enabled) return undefined;
+  const patterns = createPatternFilter(config.rules, options.maxMatchChars);
+  const plugins: ContentFilterPlugin[] = [patterns];
+  if (config.moderationUrl)
+    plugins.push(
+      createModerationFilter({
+        url: config.moderationUrl,
+        timeoutMs: options.moderationTimeoutMs,
+        apiKey: options.moderationApiKey,
+      }),
+    );
+  plugins.push(...(options.plugins ?? []));
+  return new ContentFilter(plugins, patterns.rules);
+}
+
+function blockedBy(verdicts: readonly InputVerdict[]): string[] {
+  return [
+    ...new Set(
+      verdicts.flatMap((v) => v.hits.filter((h) => h.action === 'block').map((h) => h.ruleId)),
+    ),
+  ];
+}
+
+/** Azure's prompt-blocked error (CONTRACTS.md §1.4); `rules` names what fired, never the text. */
+export function contentFilterError(
+  results: AzureFilterResults,
+  rules: readonly string[] = [],
+): GatewayError {
+  return new GatewayError({
+    status: 400,
+    type: 'invalid_request_error',
+    code: 'content_filter',
+    param: 'prompt',
+    message:
+      "The response was filtered due to the prompt triggering the router's content management policy" +
+      (rules.length ? ` (rules: ${rules.join(', ')})` : '') +
+      '. Please modify your prompt and retry.',
+    details: {
+      status: 400,
+      innererror: { code: 'ResponsibleAIPolicyViolation', content_filter_result: results },
+    },
+  });
+}
