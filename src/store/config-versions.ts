@@ -1,0 +1,202 @@
+// Versions of the live config: who changed it, when, what changed (paths with before/after) and
+// the full snapshot, kept in the SharedState (memory, or Redis so every replica sees them). Each
+// new version is published on a channel so other replicas reload within moments; rollback is
+// "record the snapshot of an older version again".
+import { randomBytes } from 'node:crypto';
+import type { Config } from '../config/schema.js';
+import type { Clock } from '../core/clock.js';
+import type { SharedState } from './shared-state.js';
+
+export interface ConfigChange {
+  /** e.g. `routers[model-router].routingMode`, `deployments[gpt-4o].rateLimit.tpm`. */
+  path: string;
+  before?: unknown;
+  after?: unknown;
+}
+
+export interface ConfigVersionSummary {
+  version: number;
+  /** ISO time of the change. */
+  at: string;
+  /** Key id (or `file`, `cli`) that made the change. */
+  who: string;
+  reason?: string;
+  /** The version this one rolled back to, if it is a rollback. */
+  rollbackOf?: number;
+  changes: ConfigChange[];
+}
+
+export interface ConfigVersion extends ConfigVersionSummary {
+  config: Config;
+}
+
+export interface ConfigChangedMessage {
+  version: number;
+  who: string;
+  /** Instance that published it, so it can ignore its own message. */
+  origin: string;
+}
+
+const VERSIONS_HASH = 'config:versions';
+const SEQUENCE = 'config:version-seq';
+export const CONFIG_CHANNEL = 'config:changed';
+const TEN_YEARS_MS = 10 * 365 * 86_400_000;
+
+export interface ConfigVersionStoreOptions {
+  state: SharedState;
+  clock: Clock;
+  /** Versions kept; older ones are deleted (default 200). */
+  keep?: number;
+}
+
+export class ConfigVersionStore {
+  /** This process's id in change messages. */
+  readonly origin = randomBytes(6).toString('hex');
+
+  constructor(private readonly options: ConfigVersionStoreOptions) {}
+
+  /** Store a new version (diffed against the latest) and tell every replica. */
+  async record(input: {
+    config: Config;
+    who: string;
+    reason?: string;
+    rollbackOf?: number;
+  }): Promise<ConfigVersion> {
+    const previous = await this.latest();
+    const [version] = await this.options.state.incrementCounters([
+      { key: SEQUENCE, by: 1, ttlMs: TEN_YEARS_MS },
+    ]);
+    const entry: ConfigVersion = {
+      version: version!,
+      at: new Date(this.options.clock.now()).toISOString(),
+      who: input.who,
+      ...(input.reason ? { reason: input.reason } : {}),
+      ...(input.rollbackOf !== undefined ? { rollbackOf: input.rollbackOf } : {}),
+      changes: diffConfig(previous?.config, input.config),
+      config: input.config,
+    };
+    await this.options.state.hashSet(VERSIONS_HASH, String(entry.version), JSON.stringify(entry));
+    await this.prune(entry.version);
+    const message: ConfigChangedMessage = {
+      version: entry.version,
+      who: entry.who,
+      origin: this.origin,
+    };
+    await this.options.state.publish(CONFIG_CHANNEL, JSON.stringify(message));
+    return entry;
+  }
+
+  /** Re-apply an older snapshot as a new version. */
+  async rollback(version: number, who: string): Promise<ConfigVersion | undefined> {
+    const old = await this.get(version);
+    if (!old) return undefined;
+    return this.record({
+      config: old.config,
+      who,
+      reason: `rollback to version ${version}`,
+      rollbackOf: version,
+    });
+  }
+
+  /** Newest first, without snapshots. */
+  async list(limit = 50): Promise<ConfigVersionSummary[]> {
+    const all = await this.all();
+    return all.slice(0, limit).map(({ config: _config, ...rest }) => rest);
+  }
+
+  async get(version: number): Promise<ConfigVersion | undefined> {
+    return (await this.all()).find((v) => v.version === version);
+  }
+
+  async latest(): Promise<ConfigVersion | undefined> {
+    return (await this.all())[0];
+  }
+
+  /** Hear about versions recorded by any replica (including this one; compare `origin`). */
+  onChange(handler: (message: ConfigChangedMessage) => void): Promise<() => Promise<void>> {
+    return this.options.state.subscribe(CONFIG_CHANNEL, (raw) => {
+      try {
+        handler(JSON.parse(raw) as ConfigChangedMessage);
+      } catch {
+        // Not ours or corrupt: ignore.
+      }
+    });
+  }
+
+  private async all(): Promise<ConfigVersion[]> {
+    const raw = await this.options.state.hashGetAll(VERSIONS_HASH);
+    const out: ConfigVersion[] = [];
+    for (const json of Object.values(raw)) {
+      try {
+        out.push(JSON.parse(json) as ConfigVersion);
+      } catch {
+        // Skip a corrupt entry.
+      }
+    }
+    return out.sort((a, b) => b.version - a.version);
+  }
+
+  private async prune(newest: number): Promise<void> {
+    const keep = this.options.keep ?? 200;
+    const oldest = newest - keep;
+    if (oldest < 1) return;
+    const raw = await this.options.state.hashGetAll(VERSIONS_HASH);
+    for (const field of Object.keys(raw))
+      if (Number(field) <= oldest) await this.options.state.hashDelete(VERSIONS_HASH, field);
+  }
+}
+
+/**
+ * Paths that differ between two configs. Arrays of objects with a `name` (or `id`) are matched by
+ * it, so reordering deployments is not a change and paths read `deployments[gpt-4o].rateLimit`.
+ */
+export function diffConfig(before: unknown, after: unknown, path = ''): ConfigChange[] {
+  if (deepEqual(before, after)) return [];
+  if (Array.isArray(before) && Array.isArray(after)) {
+    const key = keyOf(before) ?? keyOf(after);
+    if (key) {
+      const a = new Map(before.map((x) => [String((x as Record<string, unknown>)[key]), x]));
+      const b = new Map(after.map((x) => [String((x as Record<string, unknown>)[key]), x]));
+      const out: ConfigChange[] = [];
+      for (const name of new Set([...a.keys(), ...b.keys()]))
+        out.push(...diffConfig(a.get(name), b.get(name), `${path}[${name}]`));
+      return out;
+    }
+    return [{ path: path || '<root>', before, after }];
+  }
+  if (isObject(before) && isObject(after)) {
+    const out: ConfigChange[] = [];
+    for (const k of new Set([...Object.keys(before), ...Object.keys(after)]))
+      out.push(...diffConfig(before[k], after[k], path ? `${path}.${k}` : k));
+    return out;
+  }
+  return [
+    {
+      path: path || '<root>',
+      ...(before !== undefined ? { before } : {}),
+      ...(after !== undefined ? { after } : {}),
+    },
+  ];
+}
+
+function keyOf(list: unknown[]): 'name' | 'id' | undefined {
+  if (list.length === 0 || !list.every(isObject)) return undefined;
+  if (list.every((x) => typeof (x as Record<string, unknown>).name === 'string')) return 'name';
+  if (list.every((x) => typeof (x as Record<string, unknown>).id === 'string')) return 'id';
+  return undefined;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a) && Array.isArray(b))
+    return a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
+  if (isObject(a) && isObject(b)) {
+    const ka = Object.keys(a);
+    return ka.length === Object.keys(b).length && ka.every((k) => deepEqual(a[k], b[k]));
+  }
+  return false;
+}
