@@ -138,7 +138,7 @@ export class ChatGateway {
         record.servedModel = response.model;
         headers['x-router-model'] = response.model;
         if (promptFilterResults && !response.prompt_filter_results) response.prompt_filter_results = promptFilterResults;
-        if (policies?.filterOutput) response = policies.filterOutput(response, admit);
+        if (policies?.filterOutput) response = await policies.filterOutput(response, admit);
         if (controls) response.model_selection_details = modelSelectionDetails(controls);
         this.account(record, result.deployment, top, usageCounts(response.usage));
         if (snapshot.config.requestLog.storeText) record.answerText = answerText(response);

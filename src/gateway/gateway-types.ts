@@ -62,7 +62,7 @@ export interface GatewayPolicies {
   /** Input content filter: may redact (returns a new request) or throw a content_filter error. */
   filterInput?(request: ChatRequest, ctx: AdmitContext): Promise<FilterInputResult> | FilterInputResult;
   /** Output content filter for a whole response (mutates/annotates it) or throws. */
-  filterOutput?(response: ChatResponse, ctx: AdmitContext): ChatResponse;
+  filterOutput?(response: ChatResponse, ctx: AdmitContext): Promise<ChatResponse> | ChatResponse;
   /** Output filter for streams: wraps the chunk stream. */
   filterStream?(chunks: AsyncIterable<ChatChunk>, ctx: AdmitContext): AsyncIterable<ChatChunk>;
 }
