@@ -57,11 +57,12 @@ describe('authenticate', () => {
 
   it('resolves a config key to its tenant, scopes and overrides', () => {
     const { auth } = setup();
-    for (const h of [
+    const variants: Record<string, string>[] = [
       { authorization: `Bearer ${CONFIG_KEY}` },
       { 'api-key': CONFIG_KEY },
       { 'x-api-key': CONFIG_KEY },
-    ]) {
+    ];
+    for (const h of variants) {
       expect(auth(h)).toEqual({
         keyId: 'team-a',
         tenant: 'acme',

@@ -24,6 +24,8 @@ export interface CheckLimitsInput {
   /** Deployments to charge up front (a direct deployment call); routed calls charge per attempt. */
   deployments?: readonly Pick<DeploymentConfig, 'name' | 'rateLimit'>[];
   promptTokens: number;
+  /** Counters (e.g. budgets) to read in the same round trip; values come back in the ticket. */
+  readCounters?: readonly string[];
 }
 
 /** Token buckets a request was charged, so settle() can correct them with real usage. */
@@ -36,6 +38,8 @@ export interface LimitTicket {
   /** x-ratelimit-* headers for the tightest bucket of each kind. */
   headers: Record<string, string>;
   charged: TokenCharge[];
+  /** Values of `readCounters`, in order. */
+  counters: number[];
 }
 
 export interface RateLimiterOptions {
@@ -59,7 +63,7 @@ interface Mirror {
 }
 
 export class RateLimiter {
-  private readonly windowMs: number;
+  readonly windowMs: number;
   /** Last TAT seen per bucket: answers headroom probes synchronously (routing eligibility). */
   private readonly mirror = new Map<string, Mirror>();
 
@@ -79,7 +83,7 @@ export class RateLimiter {
     for (const d of input.deployments ?? [])
       if (d.rateLimit)
         buckets.push(...this.bucketsFor('deployment', d.name, d.rateLimit, input.promptTokens));
-    return this.take(buckets, false);
+    return this.take(buckets, false, input.readCounters ?? []);
   }
 
   /** Charge one deployment for the attempt about to run; a refusal is retryable (failover). */
@@ -87,10 +91,11 @@ export class RateLimiter {
     deployment: Pick<DeploymentConfig, 'name' | 'rateLimit'>,
     tokens: number,
   ): Promise<LimitTicket> {
-    if (!deployment.rateLimit) return { headers: {}, charged: [] };
+    if (!deployment.rateLimit) return { headers: {}, charged: [], counters: [] };
     return this.take(
       this.bucketsFor('deployment', deployment.name, deployment.rateLimit, tokens),
       true,
+      [],
     );
   }
 
@@ -174,12 +179,18 @@ export class RateLimiter {
     return out;
   }
 
-  private async take(buckets: NamedBucket[], retryable: boolean): Promise<LimitTicket> {
-    if (buckets.length === 0) return { headers: {}, charged: [] };
+  private async take(
+    buckets: NamedBucket[],
+    retryable: boolean,
+    readCounters: readonly string[],
+  ): Promise<LimitTicket> {
+    if (buckets.length === 0 && readCounters.length === 0)
+      return { headers: {}, charged: [], counters: [] };
     const now = this.options.clock.now();
     const result = await this.options.state.consume(
       buckets.map((b) => b.spec),
       now,
+      readCounters,
     );
     result.buckets.forEach((s, i) => {
       const b = buckets[i]!;
@@ -193,6 +204,7 @@ export class RateLimiter {
     if (!result.ok) throw this.refusal(buckets, result.buckets, headers, retryable);
     return {
       headers,
+      counters: result.counters,
       charged: buckets
         .filter((b) => b.unit === 'tokens')
         .map((b) => ({
@@ -243,6 +255,7 @@ export class RateLimiter {
   }
 }
 
+/** Shared-state key of a bucket; settle() rebuilds deployment keys with it. */
 export function bucketKey(
   scope: LimitScopeKind,
   name: string,

@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../config/load-config.js';
+import { ConfigHolder, compileConfig } from '../config/runtime-config.js';
+import { createManualClock } from '../core/clock.js';
+import { GatewayError } from '../core/errors.js';
+import type { ChatRequest } from '../core/wire-types.js';
+import type { AdmitContext } from '../gateway/gateway-types.js';
+import { MemoryState } from '../store/memory/memory-state.js';
+import { BudgetTracker } from './budget.js';
+import { createContentFilter } from './content-filter.js';
+import { createGovernancePolicies } from './governance-policies.js';
+import { RateLimiter } from './rate-limit.js';
+
+const config = parseConfig({
+  deployments: [
+    {
+      name: 'small',
+      provider: 'simulated',
+      model: 'small',
+      prices: { inputPer1M: 1, outputPer1M: 2 },
+      contextWindow: 100_000,
+      maxOutputTokens: 1000,
+      rateLimit: { tpm: 10_000 },
+    },
+  ],
+  routers: [{ name: 'r', modelSubset: ['small'], rateLimit: { rpm: 100, tpm: 1000 } }],
+  budgets: { shiftToCostAt: 0.5, tenants: { acme: { dailyUsd: 1 } } },
+  contentFilter: {
+    enabled: true,
+    rules: [{ id: 'pii', kind: 'pii', patterns: ['email'], action: 'redact' }],
+  },
+}).config;
+
+function setup() {
+  const clock = createManualClock();
+  const state = new MemoryState(clock);
+  const holder = new ConfigHolder(compileConfig(config));
+  const limiter = new RateLimiter({ state, clock });
+  const budgets = new BudgetTracker({ state, clock, budgets: () => holder.current.config.budgets });
+  const filter = createContentFilter(config.contentFilter);
+  const policies = createGovernancePolicies({
+    config: holder,
+    limiter,
+    budgets,
+    contentFilter: () => filter,
+  });
+  const ctx = (promptTokens: number, tenant = 'acme'): AdmitContext => ({
+    promptTokens,
+    target: { kind: 'router', router: holder.current.routers.get('r')! },
+    call: {
+      request: { model: 'r', messages: [] } as unknown as ChatRequest,
+      endpoint: 'chat',
+      auth: { keyId: 'k1', tenant, admin: false, scopes: ['*'] },
+      headers: {},
+      signal: new AbortController().signal,
+      requestId: 'req',
+    },
+  });
+  return { policies, ctx, budgets, state, clock };
+}
+
+describe('governance policies', () => {
+  it('admits with rate-limit headers, corrects TPM and records spend on settle', async () => {
+    const { policies, ctx, budgets } = setup();
+    const c1 = ctx(100);
+    const r1 = await policies.admit!(c1);
+    expect(r1.headers).toMatchObject({
+      'x-ratelimit-remaining-tokens': '900',
+      'x-router-budget-used': '0.000',
+    });
+    policies.settle!(c1, {
+      usage: { prompt_tokens: 100, completion_tokens: 300, total_tokens: 400 },
+      costUsd: 0.3,
+      status: 200,
+    });
+    await new Promise((r) => setImmediate(r)); // settle is fire-and-forget
+    const r2 = await policies.admit!(ctx(0));
+    expect(r2.headers!['x-ratelimit-remaining-tokens']).toBe('600');
+    expect((await budgets.budgetState({ tenant: 'acme' })).lines[0]!.spentUsd).toBeCloseTo(0.3, 9);
+    expect(r2.modeOverride).toBeUndefined();
+  });
+
+  it('shifts to cost mode near the budget and refuses (refunding tokens) when it is spent', async () => {
+    const { policies, ctx, budgets } = setup();
+    await budgets.recordSpend({ tenant: 'acme' }, 0.6);
+    const near = await policies.admit!(ctx(10));
+    expect(near.modeOverride).toBe('cost');
+    expect(near.warnings).toEqual(['budget 60% used: routing in cost mode']);
+    await budgets.recordSpend({ tenant: 'acme' }, 0.4);
+    const err = await Promise.resolve(policies.admit!(ctx(500))).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(GatewayError);
+    expect((err as GatewayError).code).toBe('budget_exceeded');
+    // The refused request's 500 tokens were refunded: another tenant still has 990 - 0 left.
+    const other = await policies.admit!(ctx(0, 'beta'));
+    expect(other.headers!['x-ratelimit-remaining-tokens']).toBe('990');
+  });
+
+  it('runs the content filter hooks', async () => {
+    const { policies, ctx } = setup();
+    const request = {
+      model: 'r',
+      messages: [{ role: 'user', content: 'mail x@y.com' }],
+    } as ChatRequest;
+    const out = await policies.filterInput!(request, ctx(1));
+    expect(out.request.messages[0]).toEqual({ role: 'user', content: 'mail [redacted:email]' });
+  });
+});

@@ -1,0 +1,145 @@
+// Rate limits, budgets and the content filter as the gateway's policy hooks (GatewayPolicies).
+// admit() charges key and router limits and reads the caller's budgets in ONE round trip to the
+// shared state; settle() corrects TPM with real usage and adds real spend to the budgets.
+import type { ConfigHolder } from '../config/runtime-config.js';
+import type { DeploymentConfig } from '../config/schema.js';
+import type { KeyAuthContext } from '../auth/authenticate.js';
+import type { KeyStore } from '../auth/key-store.js';
+import type { ChatChunk, ChatRequest, ChatResponse } from '../core/wire-types.js';
+import type {
+  AdmitContext,
+  AdmitResult,
+  FilterInputResult,
+  GatewayPolicies,
+  SettleInfo,
+} from '../gateway/gateway-types.js';
+import type { BudgetSubject, BudgetTracker } from './budget.js';
+import type { ContentFilter } from './content-filter.js';
+import { bucketKey, type LimitTicket, type RateLimiter } from './rate-limit.js';
+
+export interface GovernanceDeps {
+  config: ConfigHolder;
+  limiter?: RateLimiter;
+  budgets?: BudgetTracker;
+  /** Per-key limits and budgets for contexts that do not carry `overrides`. */
+  keys?: KeyStore;
+  /** The current content filter (rebuilt by the caller on config reload); undefined = off. */
+  contentFilter?: () => ContentFilter | undefined;
+  /** Background failures (settle is fire-and-forget): log and count them. */
+  onError?: (err: unknown, what: 'settle-limits' | 'settle-budget') => void;
+}
+
+export function createGovernancePolicies(deps: GovernanceDeps): GatewayPolicies {
+  const tickets = new WeakMap<AdmitContext, LimitTicket>();
+
+  const subjectOf = (ctx: AdmitContext): BudgetSubject => {
+    const auth = ctx.call.auth as Partial<KeyAuthContext> & AdmitContext['call']['auth'];
+    const keyBudget =
+      auth.overrides?.budget ?? (auth.keyId ? deps.keys?.get(auth.keyId)?.budget : undefined);
+    return { keyId: auth.keyId, tenant: auth.tenant, ...(keyBudget ? { keyBudget } : {}) };
+  };
+
+  return {
+    async admit(ctx: AdmitContext): Promise<AdmitResult> {
+      const auth = ctx.call.auth as Partial<KeyAuthContext> & AdmitContext['call']['auth'];
+      const subject = subjectOf(ctx);
+      const limited = deps.budgets?.limitedCounters(subject) ?? [];
+      const keyLimit =
+        auth.overrides?.rateLimit ??
+        (auth.keyId ? deps.keys?.get(auth.keyId)?.rateLimit : undefined);
+      let ticket: LimitTicket | undefined;
+      if (deps.limiter) {
+        ticket = await deps.limiter.checkLimits({
+          keyId: auth.keyId,
+          keyLimit,
+          // Direct deployment calls are charged per attempt (consumeDeployment), not here.
+          router: ctx.target.kind === 'router' ? ctx.target.router : undefined,
+          promptTokens: ctx.promptTokens,
+          readCounters: limited.map((c) => c.key),
+        });
+        tickets.set(ctx, ticket);
+      }
+      const result: AdmitResult = { headers: { ...(ticket?.headers ?? {}) } };
+      if (deps.budgets && limited.length) {
+        const state = ticket
+          ? deps.budgets.evaluate(limited, ticket.counters)
+          : await deps.budgets.budgetState(subject);
+        if (state.exhausted) {
+          if (ticket && deps.limiter) await deps.limiter.refund(ticket).catch(() => {});
+          tickets.delete(ctx);
+          deps.budgets.assertWithinBudget(state);
+        }
+        result.headers!['x-router-budget-used'] = state.fraction.toFixed(3);
+        if (state.shiftToCost) {
+          result.modeOverride = 'cost';
+          result.warnings = [
+            `budget ${Math.round(state.fraction * 100)}% used: routing in cost mode`,
+          ];
+        }
+      }
+      return result;
+    },
+
+    hasHeadroom(deployment: DeploymentConfig, tokens: number): boolean {
+      return deps.limiter ? deps.limiter.hasHeadroom(deployment, tokens) : true;
+    },
+
+    async consumeDeployment(deployment: DeploymentConfig, tokens: number): Promise<void> {
+      await deps.limiter?.consumeDeployment(deployment, tokens);
+    },
+
+    settle(ctx: AdmitContext, outcome: SettleInfo): void {
+      const usage = outcome.usage;
+      if (deps.limiter && usage) {
+        const actual =
+          usage.total_tokens ?? (usage.prompt_tokens ?? 0) + (usage.completion_tokens ?? 0);
+        const charged: LimitTicket[] = [];
+        const admitted = tickets.get(ctx);
+        if (admitted) charged.push(admitted);
+        const d = outcome.deployment;
+        if (d?.rateLimit?.tpm !== undefined) {
+          // consumeDeployment charged the prompt tokens of the attempt that served.
+          charged.push({
+            headers: {},
+            counters: [],
+            charged: [
+              {
+                bucket: {
+                  key: bucketKey('deployment', d.name, 'tokens'),
+                  limit: d.rateLimit.tpm,
+                  windowMs: deps.limiter.windowMs,
+                },
+                tokens: ctx.promptTokens,
+              },
+            ],
+          });
+        }
+        deps.limiter
+          .settle(charged, actual)
+          .catch((err: unknown) => deps.onError?.(err, 'settle-limits'));
+      }
+      tickets.delete(ctx);
+      if (deps.budgets && outcome.costUsd > 0) {
+        deps.budgets
+          .recordSpend(subjectOf(ctx), outcome.costUsd)
+          .catch((err: unknown) => deps.onError?.(err, 'settle-budget'));
+      }
+    },
+
+    async filterInput(request: ChatRequest): Promise<FilterInputResult> {
+      const filter = deps.contentFilter?.();
+      if (!filter) return { request };
+      return filter.filterInput(request);
+    },
+
+    async filterOutput(response: ChatResponse): Promise<ChatResponse> {
+      const filter = deps.contentFilter?.();
+      return filter ? filter.filterOutput(response) : response;
+    },
+
+    filterStream(chunks: AsyncIterable<ChatChunk>): AsyncIterable<ChatChunk> {
+      const filter = deps.contentFilter?.();
+      return filter ? filter.filterStream(chunks) : chunks;
+    },
+  };
+}
