@@ -1,0 +1,67 @@
+// Admin API for keys: POST /admin/v1/keys (issue; the key is in the reply once), GET /admin/v1/keys
+// (list, no hashes), DELETE /admin/v1/keys/:id (revoke). Admin keys only. Expects the auth hook to
+// have set `request.auth`, and the app's error handler to turn GatewayError into the envelope.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { ROUTING_MODES } from '../config/schema.js';
+import { invalidRequest, notFound } from '../core/errors.js';
+import type { AuthContext } from '../gateway/gateway-types.js';
+import { authorizeAdmin } from './authenticate.js';
+import type { KeyStore } from './key-store.js';
+
+const limitSchema = z.strictObject({
+  rpm: z.number().int().positive().optional(),
+  tpm: z.number().int().positive().optional(),
+});
+
+/** Body of POST /admin/v1/keys. */
+export const issueKeyBodySchema = z.strictObject({
+  id: z.string().min(1).max(64).optional(),
+  tenant: z.string().min(1),
+  admin: z.boolean().optional(),
+  scopes: z.array(z.string().min(1)).optional(),
+  expiresAt: z.string().datetime().optional(),
+  maxRoutingMode: z.enum(ROUTING_MODES).optional(),
+  modelSubset: z.array(z.string().min(1)).optional(),
+  rateLimit: limitSchema.optional(),
+  budget: z
+    .strictObject({
+      dailyUsd: z.number().positive().optional(),
+      monthlyUsd: z.number().positive().optional(),
+    })
+    .optional(),
+});
+
+export function registerKeyRoutes(app: FastifyInstance, keys: KeyStore): void {
+  const admin = (request: FastifyRequest) => {
+    const auth = (request as FastifyRequest & { auth?: AuthContext }).auth;
+    authorizeAdmin(auth ?? { admin: false });
+    return auth!;
+  };
+
+  app.post('/admin/v1/keys', async (request, reply) => {
+    const auth = admin(request);
+    const parsed = issueKeyBodySchema.safeParse(request.body ?? {});
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw invalidRequest(
+        `${issue.path.join('.') || 'body'}: ${issue.message}`,
+        issue.path.join('.') || null,
+      );
+    }
+    const issued = await keys.issue({ ...parsed.data, createdBy: auth.keyId ?? 'anonymous' });
+    return reply.code(201).send(issued);
+  });
+
+  app.get('/admin/v1/keys', async (request) => {
+    admin(request);
+    return { object: 'list', data: keys.list() };
+  });
+
+  app.delete<{ Params: { id: string } }>('/admin/v1/keys/:id', async (request) => {
+    admin(request);
+    if (!(await keys.revoke(request.params.id)))
+      throw notFound(`No API key with id "${request.params.id}".`, 'key_not_found', 'id');
+    return { id: request.params.id, revoked: true };
+  });
+}

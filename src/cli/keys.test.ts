@@ -1,0 +1,163 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashApiKey } from '../auth/api-key.js';
+import { authenticate } from '../auth/authenticate.js';
+import { KeyStore } from '../auth/key-store.js';
+import { registerKeyRoutes } from '../auth/key-routes.js';
+import { loadConfigFile } from '../config/load-config.js';
+import { systemClock } from '../core/clock.js';
+import { sendError } from '../http/error-handler.js';
+import { MemoryState } from '../store/memory/memory-state.js';
+import { run } from './keys.js';
+
+function io(env: NodeJS.ProcessEnv = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  return {
+    io: { out: (t: string) => out.push(t), err: (t: string) => err.push(t), env },
+    out,
+    err,
+  };
+}
+
+const YAML = `# my router
+auth:
+  mode: keys # every request needs a key
+deployments:
+  - name: a
+    provider: simulated
+    model: a
+    prices: { inputPer1M: 1, outputPer1M: 2 }
+    contextWindow: 1000
+    maxOutputTokens: 100
+`;
+
+describe('keys CLI offline (--config)', () => {
+  it('issues into the YAML (hash only, comments kept), lists and revokes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keys-cli-'));
+    const file = join(dir, 'router.yaml');
+    writeFileSync(file, YAML);
+    const a = io();
+    expect(
+      await run(
+        [
+          'issue',
+          '--config',
+          file,
+          '--tenant',
+          'acme',
+          '--id',
+          'team-a',
+          '--scopes',
+          'r1,r2',
+          '--rpm',
+          '10',
+          '--daily-usd',
+          '5',
+        ],
+        a.io,
+      ),
+    ).toBe(0);
+    const key = a.out.join('').trim();
+    expect(key).toMatch(/^mr-/);
+    const text = readFileSync(file, 'utf8');
+    expect(text).toContain('# my router');
+    expect(text).toContain('# every request needs a key');
+    expect(text).not.toContain(key);
+    expect(loadConfigFile(file).config.auth.keys).toEqual([
+      {
+        id: 'team-a',
+        hash: hashApiKey(key),
+        tenant: 'acme',
+        admin: false,
+        scopes: ['r1', 'r2'],
+        rateLimit: { rpm: 10 },
+        budget: { dailyUsd: 5 },
+      },
+    ]);
+    const l = io();
+    expect(await run(['list', '--config', file], l.io)).toBe(0);
+    expect(l.out.join('')).toBe('team-a\ttenant=acme\tscopes=r1,r2\n');
+    const bad = io();
+    expect(
+      await run(['issue', '--config', file, '--tenant', 'x', '--expires', 'tomorrow'], bad.io),
+    ).toBe(1);
+    expect(bad.err.join('')).toContain('expiresAt');
+    expect(readFileSync(file, 'utf8')).toBe(text); // nothing half-written
+    const r = io();
+    expect(await run(['revoke', 'team-a', '--config', file], r.io)).toBe(0);
+    expect(loadConfigFile(file).config.auth.keys).toEqual([]);
+  });
+
+  it('prints usage for a missing target', async () => {
+    const x = io();
+    expect(await run(['list'], x.io)).toBe(2);
+    expect(x.err.join('')).toContain('--config <file>');
+  });
+});
+
+describe('keys CLI online (--url) against the admin key routes', () => {
+  let app: FastifyInstance;
+  let url = '';
+  let keys: KeyStore;
+  const ADMIN = 'mr-admin-bootstrap-for-tests';
+  beforeAll(async () => {
+    keys = new KeyStore({
+      state: new MemoryState(systemClock),
+      clock: systemClock,
+      configKeys: () => [],
+      adminKey: ADMIN,
+    });
+    app = Fastify();
+    app.setErrorHandler((err, _req, reply) => sendError(reply, err));
+    app.addHook('onRequest', async (request) => {
+      (request as unknown as { auth: unknown }).auth = authenticate(request.headers, {
+        mode: () => 'keys',
+        keys,
+        clock: systemClock,
+      });
+    });
+    registerKeyRoutes(app, keys);
+    url = await app.listen({ port: 0, host: '127.0.0.1' });
+  });
+  afterAll(() => app.close());
+
+  it('issues, lists and revokes through the API; non-admin keys get 403', async () => {
+    const a = io({ MODEL_ROUTER_ADMIN_KEY: ADMIN });
+    expect(
+      await run(['issue', '--url', url, '--tenant', 'beta', '--id', 'svc', '--tpm', '1000'], a.io),
+    ).toBe(0);
+    const key = a.out.join('').trim();
+    expect(keys.findByKey(key)).toMatchObject({
+      id: 'svc',
+      tenant: 'beta',
+      rateLimit: { tpm: 1000 },
+      createdBy: 'admin-env',
+    });
+
+    const l = io({ MODEL_ROUTER_ADMIN_KEY: ADMIN });
+    expect(await run(['list', '--url', url, '--json'], l.io)).toBe(0);
+    const listed = JSON.parse(l.out.join('')) as { id: string }[];
+    expect(listed.map((k) => k.id).sort()).toEqual(['admin-env', 'svc']);
+    expect(l.out.join('')).not.toMatch(/[0-9a-f]{64}/);
+
+    const denied = io();
+    expect(await run(['list', '--url', url, '--admin-key', key], denied.io)).toBe(1);
+    expect(denied.err.join('')).toBe('keys list: HTTP 403: API key svc is not an admin key.\n');
+
+    const wrong = io();
+    expect(await run(['list', '--url', url, '--admin-key', 'mr-not-a-real-key'], wrong.io)).toBe(1);
+    expect(wrong.err.join('')).toContain('HTTP 401');
+    expect(wrong.err.join('')).not.toContain('mr-not-a-real-key');
+
+    const r = io({ MODEL_ROUTER_ADMIN_KEY: ADMIN });
+    expect(await run(['revoke', 'svc', '--url', url], r.io)).toBe(0);
+    expect(keys.findByKey(key)).toBeUndefined();
+    const again = io({ MODEL_ROUTER_ADMIN_KEY: ADMIN });
+    expect(await run(['revoke', 'svc', '--url', url], again.io)).toBe(1);
+    expect(again.err.join('')).toContain('HTTP 404');
+  });
+});

@@ -1,0 +1,232 @@
+// `model-router keys issue|revoke|list`: manage API keys either on a running router through its
+// admin API (`--url`, admin key from `--admin-key` or $MODEL_ROUTER_ADMIN_KEY), or offline by
+// editing a config file's `auth.keys` (`--config`; comments in YAML are kept). Only hashes are
+// written anywhere; the plain key is printed once by `issue`.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { request } from 'undici';
+import { parseDocument } from 'yaml';
+import { generateApiKey, generateKeyId, hashApiKey } from '../auth/api-key.js';
+import { parseConfig } from '../config/load-config.js';
+
+const USAGE = `usage:
+  model-router keys issue  --tenant <t> [--id <id>] [--scopes a,b] [--admin] [--expires <ISO time>]
+                           [--rpm N] [--tpm N] [--daily-usd N] [--monthly-usd N] [--max-mode cost|balanced|quality]
+  model-router keys revoke <id>
+  model-router keys list   [--json]
+target (one of):
+  --url <http://host:port> [--admin-key <key>]   a running router (admin key also from $MODEL_ROUTER_ADMIN_KEY)
+  --config <file>                                  edit a config file offline (the router reloads it)`;
+
+const OPTIONS = {
+  url: { type: 'string' },
+  'admin-key': { type: 'string' },
+  config: { type: 'string' },
+  tenant: { type: 'string' },
+  id: { type: 'string' },
+  scopes: { type: 'string' },
+  admin: { type: 'boolean' },
+  expires: { type: 'string' },
+  rpm: { type: 'string' },
+  tpm: { type: 'string' },
+  'daily-usd': { type: 'string' },
+  'monthly-usd': { type: 'string' },
+  'max-mode': { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+type Values = ReturnType<
+  typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>
+>['values'];
+
+export interface KeysIo {
+  out(text: string): void;
+  err(text: string): void;
+  env: NodeJS.ProcessEnv;
+}
+
+const defaultIo: KeysIo = {
+  out: (t) => process.stdout.write(t),
+  err: (t) => process.stderr.write(t),
+  env: process.env,
+};
+
+export async function run(argv: string[], io: KeysIo = defaultIo): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true });
+  } catch (err) {
+    io.err(`${(err as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  const [action, id] = positionals;
+  if (!action || !['issue', 'revoke', 'list'].includes(action) || (!values.url && !values.config)) {
+    io.err(`${USAGE}\n`);
+    return 2;
+  }
+  if (action === 'revoke' && !id) {
+    io.err('keys revoke: give the key id\n');
+    return 2;
+  }
+  try {
+    if (values.url) return await online(action, id, values, io);
+    return offline(action, id, values, io);
+  } catch (err) {
+    io.err(`keys ${action}: ${(err as Error).message}\n`);
+    return 1;
+  }
+}
+
+function issueBody(values: Values): Record<string, unknown> {
+  if (!values.tenant) throw new Error('--tenant is required');
+  const num = (name: string, v: string | undefined) => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!(n > 0)) throw new Error(`--${name} must be a positive number`);
+    return n;
+  };
+  const rpm = num('rpm', values.rpm);
+  const tpm = num('tpm', values.tpm);
+  const daily = num('daily-usd', values['daily-usd']);
+  const monthly = num('monthly-usd', values['monthly-usd']);
+  return {
+    ...(values.id ? { id: values.id } : {}),
+    tenant: values.tenant,
+    ...(values.admin ? { admin: true } : {}),
+    ...(values.scopes
+      ? {
+          scopes: values.scopes
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean),
+        }
+      : {}),
+    ...(values.expires ? { expiresAt: values.expires } : {}),
+    ...(values['max-mode'] ? { maxRoutingMode: values['max-mode'] } : {}),
+    ...(rpm || tpm ? { rateLimit: { ...(rpm ? { rpm } : {}), ...(tpm ? { tpm } : {}) } } : {}),
+    ...(daily || monthly
+      ? {
+          budget: {
+            ...(daily ? { dailyUsd: daily } : {}),
+            ...(monthly ? { monthlyUsd: monthly } : {}),
+          },
+        }
+      : {}),
+  };
+}
+
+async function online(
+  action: string,
+  id: string | undefined,
+  values: Values,
+  io: KeysIo,
+): Promise<number> {
+  const adminKey = values['admin-key'] ?? io.env.MODEL_ROUTER_ADMIN_KEY;
+  if (!adminKey) throw new Error('an admin key is needed: --admin-key or $MODEL_ROUTER_ADMIN_KEY');
+  const base = values.url!.replace(/\/+$/, '');
+  const call = async (method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown) => {
+    const res = await request(base + path, {
+      method,
+      headers: {
+        authorization: `Bearer ${adminKey}`,
+        ...(body ? { 'content-type': 'application/json' } : {}),
+      },
+      body: body ? JSON.stringify(body) : undefined,
+      signal: AbortSignal.timeout(10_000),
+    });
+    const text = await res.body.text();
+    const json = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+    if (res.statusCode >= 400) {
+      const message =
+        (json.error as { message?: string } | undefined)?.message ?? text.slice(0, 300);
+      throw new Error(`HTTP ${res.statusCode}: ${message}`);
+    }
+    return json;
+  };
+  if (action === 'issue') {
+    const issued = await call('POST', '/admin/v1/keys', issueBody(values));
+    printIssued(io, String(issued.key), (issued.record as { id: string }).id);
+    return 0;
+  }
+  if (action === 'revoke') {
+    await call('DELETE', `/admin/v1/keys/${encodeURIComponent(id!)}`);
+    io.out(`revoked ${id}\n`);
+    return 0;
+  }
+  const list = await call('GET', '/admin/v1/keys');
+  printList(io, list.data as Record<string, unknown>[], values.json === true);
+  return 0;
+}
+
+function offline(action: string, id: string | undefined, values: Values, io: KeysIo): number {
+  const file = values.config!;
+  const text = readFileSync(file, 'utf8');
+  const isJson = file.endsWith('.json');
+  const doc = isJson ? undefined : parseDocument(text);
+  const raw = (isJson ? JSON.parse(text) : doc!.toJS()) as {
+    auth?: { keys?: Record<string, unknown>[] };
+  };
+  const keys = raw.auth?.keys ?? [];
+  if (action === 'list') {
+    printList(
+      io,
+      keys.map(({ hash: _hash, ...k }) => ({ ...k, source: 'config' })),
+      values.json === true,
+    );
+    return 0;
+  }
+  let next: Record<string, unknown>[];
+  let key: string | undefined;
+  let keyId = id;
+  if (action === 'issue') {
+    const body = issueBody(values);
+    keyId = (body.id as string | undefined) ?? generateKeyId();
+    if (keys.some((k) => k.id === keyId))
+      throw new Error(`a key with id "${keyId}" already exists in ${file}`);
+    key = generateApiKey();
+    next = [...keys, { id: keyId, hash: hashApiKey(key), ...body }];
+  } else {
+    if (!keys.some((k) => k.id === id)) throw new Error(`no key with id "${id}" in ${file}`);
+    next = keys.filter((k) => k.id !== id);
+  }
+  // Validate the whole result before writing, so a bad flag never leaves a broken file.
+  parseConfig({ ...raw, auth: { ...(raw.auth ?? {}), keys: next } }, { ...process.env, ...io.env });
+  if (isJson) {
+    writeFileSync(
+      file,
+      JSON.stringify({ ...raw, auth: { ...(raw.auth ?? {}), keys: next } }, null, 2) + '\n',
+    );
+  } else {
+    doc!.setIn(['auth', 'keys'], doc!.createNode(next));
+    writeFileSync(file, doc!.toString());
+  }
+  if (key) printIssued(io, key, keyId!);
+  else io.out(`revoked ${id} (removed from ${file})\n`);
+  return 0;
+}
+
+function printIssued(io: KeysIo, key: string, id: string): void {
+  io.out(`${key}\n`);
+  io.err(`issued key ${id}; store it now, it is not shown again (only its sha256 is kept)\n`);
+}
+
+function printList(io: KeysIo, keys: Record<string, unknown>[], json: boolean): void {
+  if (json) {
+    io.out(JSON.stringify(keys, null, 2) + '\n');
+    return;
+  }
+  for (const k of keys) {
+    const scopes = Array.isArray(k.scopes) ? k.scopes.join(',') : '*';
+    const flags = [
+      k.admin ? 'admin' : '',
+      k.revoked ? 'revoked' : '',
+      k.expiresAt ? `expires ${String(k.expiresAt)}` : '',
+    ]
+      .filter(Boolean)
+      .join(' ');
+    io.out(
+      `${String(k.id)}\ttenant=${String(k.tenant)}\tscopes=${scopes}${flags ? `\t${flags}` : ''}\n`,
+    );
+  }
+}
