@@ -165,3 +165,25 @@ describe('redaction', () => {
     expect(LOG_REDACT_PATHS).toContain('req.headers["authorization"]');
   });
 });
+
+describe('logger redaction', () => {
+  it('pino with LOG_REDACT_PATHS never writes the key', async () => {
+    const { pino } = await import('pino');
+    const lines: string[] = [];
+    const logger = pino({ redact: LOG_REDACT_PATHS }, { write: (l: string) => void lines.push(l) });
+    logger.info(
+      {
+        req: {
+          headers: {
+            authorization: 'Bearer mr-secret-1',
+            'api-key': 'mr-secret-2',
+            'x-api-key': 'mr-secret-3',
+          },
+        },
+      },
+      'request',
+    );
+    expect(lines.join('')).not.toMatch(/mr-secret/);
+    expect(lines.join('')).toContain('[Redacted]');
+  });
+});
