@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { GatewayError } from '../core/errors.js';
+import { parseChatChunks, parseSse, type SseMessage } from './sse-parser.js';
+
+async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of it) out.push(x);
+  return out;
+}
+
+async function* pieces(bytes: Uint8Array, cuts: number[]): AsyncGenerator<Uint8Array> {
+  let prev = 0;
+  for (const c of [...cuts, bytes.length]) {
+    yield bytes.subarray(prev, c);
+    prev = c;
+  }
+}
+
+// Events as OpenAI (CONTRACTS.md §2.3) and Anthropic (§4.4) send them, with a multi-byte
+// character, a comment, CRLF and lone-CR line ends and a multi-line data field.
+const STREAM =
+  '\uFEFFdata: {"id":"1","choices":[{"index":0,"delta":{"content":"Olá 🌍"}}]}\n\n' +
+  ': keepalive\r\n\r\n' +
+  'event: content_block_delta\r\ndata: {"type":"content_block_delta"}\r\n\r\n' +
+  'data: line one\rdata: line two\r\r' +
+  'id: 7\ndata:no-space\n\n' +
+  'data: [DONE]\n\n';
+
+const EXPECTED: SseMessage[] = [
+  { data: '{"id":"1","choices":[{"index":0,"delta":{"content":"Olá 🌍"}}]}' },
+  { event: 'content_block_delta', data: '{"type":"content_block_delta"}' },
+  { data: 'line one\nline two' },
+  { data: 'no-space', id: '7' },
+  { data: '[DONE]', id: '7' },
+];
+
+describe('parseSse', () => {
+  const bytes = new TextEncoder().encode(STREAM);
+
+  it('parses a whole stream', async () => {
+    expect(await collect(parseSse(pieces(bytes, [])))).toEqual(EXPECTED);
+  });
+
+  it('gives the same events with the bytes split at every offset', async () => {
+    for (let i = 1; i < bytes.length; i++) {
+      expect(await collect(parseSse(pieces(bytes, [i]))), `split at ${i}`).toEqual(EXPECTED);
+    }
+  });
+
+  it('gives the same events fed one byte at a time', async () => {
+    const cuts = Array.from({ length: bytes.length - 1 }, (_, i) => i + 1);
+    expect(await collect(parseSse(pieces(bytes, cuts)))).toEqual(EXPECTED);
+  });
+
+  it('drops an incomplete event at the end of the stream', async () => {
+    expect(await collect(parseSse(pieces(new TextEncoder().encode('data: a\n\ndata: partial'), [])))).toEqual([{ data: 'a' }]);
+  });
+});
+
+describe('parseChatChunks', () => {
+  async function* msgs(...m: SseMessage[]) {
+    yield* m;
+  }
+
+  it('stops at [DONE] and yields parsed chunks', async () => {
+    const out = await collect(parseChatChunks(msgs({ data: '{"id":"a","choices":[]}' }, { data: '[DONE]' }, { data: '{"id":"late"}' })));
+    expect(out.map((c) => c.id)).toEqual(['a']);
+  });
+
+  it('turns an in-band error and a malformed chunk into GatewayErrors', async () => {
+    const inBand = collect(parseChatChunks(msgs({ data: '{"error":{"message":"overloaded","code":"server_busy"}}' })));
+    await expect(inBand).rejects.toMatchObject({ code: 'server_busy', retryable: true });
+    const named = collect(parseChatChunks(msgs({ event: 'error', data: '{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}' })));
+    await expect(named).rejects.toBeInstanceOf(GatewayError);
+    const bad = collect(parseChatChunks(msgs({ data: '{"id":' })));
+    await expect(bad).rejects.toMatchObject({ code: 'upstream_malformed_chunk' });
+  });
+});

@@ -1,0 +1,118 @@
+// THE one SSE parser (STYLE.md principle 3): upstream bytes → events, per the WHATWG
+// server-sent-events rules (LF, CR or CRLF line ends, multi-line data, comments, a leading BOM),
+// robust to bytes split anywhere, including inside a multi-byte character.
+import { GatewayError } from '../core/errors.js';
+import type { ChatChunk } from '../core/wire-types.js';
+
+export interface SseMessage {
+  event?: string;
+  data: string;
+  id?: string;
+}
+
+export async function* parseSse(bytes: AsyncIterable<Uint8Array | string>): AsyncGenerator<SseMessage> {
+  const decoder = new TextDecoder('utf-8');
+  let buffer = '';
+  let first = true;
+  let event: string | undefined;
+  let data: string[] = [];
+  let id: string | undefined;
+
+  const takeLine = (line: string): SseMessage | undefined => {
+    if (line === '') {
+      if (data.length === 0) {
+        event = undefined;
+        return undefined;
+      }
+      const msg: SseMessage = { data: data.join('\n') };
+      if (event !== undefined) msg.event = event;
+      if (id !== undefined) msg.id = id;
+      event = undefined;
+      data = [];
+      return msg;
+    }
+    if (line.charCodeAt(0) === 58 /* : */) return undefined;
+    const colon = line.indexOf(':');
+    const field = colon === -1 ? line : line.slice(0, colon);
+    let value = colon === -1 ? '' : line.slice(colon + 1);
+    if (value.charCodeAt(0) === 32) value = value.slice(1);
+    if (field === 'data') data.push(value);
+    else if (field === 'event') event = value;
+    else if (field === 'id') id = value;
+    return undefined;
+  };
+
+  function* drain(final: boolean): Generator<SseMessage> {
+    let start = 0;
+    for (;;) {
+      let i = start;
+      const n = buffer.length;
+      while (i < n) {
+        const c = buffer.charCodeAt(i);
+        if (c === 10 || c === 13) break;
+        i++;
+      }
+      if (i >= n) break;
+      // A CR at the very end may be the first half of CRLF: wait for more bytes.
+      if (buffer.charCodeAt(i) === 13 && i === n - 1 && !final) break;
+      const line = buffer.slice(start, i);
+      start = buffer.charCodeAt(i) === 13 && buffer.charCodeAt(i + 1) === 10 ? i + 2 : i + 1;
+      const msg = takeLine(line);
+      if (msg) yield msg;
+    }
+    buffer = buffer.slice(start);
+  }
+
+  for await (const chunk of bytes) {
+    buffer += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
+    if (first && buffer.length > 0) {
+      if (buffer.charCodeAt(0) === 0xfeff) buffer = buffer.slice(1);
+      first = false;
+    }
+    yield* drain(false);
+  }
+  buffer += decoder.decode();
+  yield* drain(true);
+  if (buffer.length > 0) {
+    const msg = takeLine(buffer);
+    buffer = '';
+    if (msg) yield msg;
+  }
+  // End of stream without a trailing blank line: the spec discards an incomplete event.
+}
+
+/**
+ * Chat Completions chunks from SSE messages: `[DONE]` ends the stream; an `{"error":…}` payload or
+ * an `event: error` becomes a GatewayError thrown mid-stream; malformed JSON is an error too.
+ */
+export async function* parseChatChunks(messages: AsyncIterable<SseMessage>): AsyncGenerator<ChatChunk> {
+  for await (const m of messages) {
+    if (m.data === '[DONE]') return;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(m.data);
+    } catch {
+      throw new GatewayError({
+        status: 502,
+        type: 'upstream_error',
+        code: 'upstream_malformed_chunk',
+        message: `The upstream sent a malformed stream chunk: ${m.data.slice(0, 200)}`,
+        retryable: true,
+      });
+    }
+    const err = (parsed as { error?: unknown }).error;
+    if (m.event === 'error' || (err !== undefined && err !== null)) throw streamError(err ?? parsed);
+    yield parsed as ChatChunk;
+  }
+}
+
+function streamError(err: unknown): GatewayError {
+  const e = (typeof err === 'object' && err ? err : { message: String(err) }) as { message?: unknown; code?: unknown; type?: unknown };
+  return new GatewayError({
+    status: 502,
+    type: typeof e.type === 'string' ? e.type : 'upstream_error',
+    code: e.code === undefined || e.code === null ? 'upstream_stream_error' : String(e.code),
+    message: `The upstream failed mid-stream: ${typeof e.message === 'string' ? e.message : JSON.stringify(err).slice(0, 300)}`,
+    retryable: true,
+  });
+}
