@@ -78,7 +78,7 @@ export function fakeAdapter(model: string, script: Step[]): FakeAdapter {
       const signal = req.signal;
       async function* gen(): AsyncGenerator<ChatChunk> {
         if ('hang' in step) return yield* [await waitForAbort(signal)];
-        const parts = 'chunks' in step ? step.chunks : [step.reply];
+        const parts = 'chunks' in step ? step.chunks : [(step as { reply: string }).reply];
         const failAfter = 'chunks' in step ? step.failAfter : undefined;
         for (let k = 0; k < parts.length; k++) {
           if (failAfter !== undefined && k === failAfter) throw upstreamError({ status: 502, code: 'upstream_dropped' });

@@ -1,0 +1,123 @@
+// OpenAI, Azure OpenAI and OpenAI-compatible servers (vLLM, Ollama, LM Studio, llama.cpp): one
+// adapter, near pass-through. The three differ only in URL and auth header (an endpoint
+// description, not subclasses). Replies are parsed loosely (CONTRACTS.md §6 "common advice").
+import type { DeploymentConfig, ProviderKind } from '../../config/schema.js';
+import { GatewayError } from '../../core/errors.js';
+import type { ChatChunk, ChatRequest, ChatResponse } from '../../core/wire-types.js';
+import { pickUpstreamHeaders, readText, type HttpClient } from '../http-client.js';
+import { parseChatChunks, parseSse } from '../sse-parser.js';
+import type { ProviderAdapter, UpstreamRequest } from '../types.js';
+import { upstreamError } from '../upstream-errors.js';
+
+interface Endpoint {
+  url: URL;
+  headers: Record<string, string>;
+}
+
+/** URL and auth per kind: OpenAI Bearer; Azure dated path + `api-key` (CONTRACTS.md §1.1–1.2). */
+export function describeEndpoint(deployment: DeploymentConfig, apiKey: string | undefined): Endpoint {
+  const kind: ProviderKind = deployment.provider;
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...(deployment.headers ?? {}) };
+  if (kind === 'azure') {
+    const base = (deployment.baseUrl ?? '').replace(/\/+$/, '');
+    const url = new URL(
+      `${base}/openai/deployments/${encodeURIComponent(deployment.model)}/chat/completions?api-version=${encodeURIComponent(deployment.apiVersion ?? '2024-10-21')}`,
+    );
+    if (apiKey) headers['api-key'] = apiKey;
+    return { url, headers };
+  }
+  const base = (deployment.baseUrl ?? 'https://api.openai.com/v1').replace(/\/+$/, '');
+  if (apiKey) headers.authorization = `Bearer ${apiKey}`;
+  return { url: new URL(`${base}/chat/completions`), headers };
+}
+
+/** Fields that only make sense to the provider that produced them (e.g. Anthropic thinking). */
+const PRIVATE_MESSAGE_FIELDS = ['reasoning_details'] as const;
+
+function serializeBody(body: ChatRequest, stream: boolean): string {
+  let messages = body.messages;
+  if (messages.some((m) => PRIVATE_MESSAGE_FIELDS.some((f) => f in m))) {
+    messages = messages.map((m) => {
+      const copy = { ...m } as Record<string, unknown>;
+      for (const f of PRIVATE_MESSAGE_FIELDS) delete copy[f];
+      return copy as unknown as typeof m;
+    });
+  }
+  if (!stream) return JSON.stringify(messages === body.messages ? body : { ...body, messages });
+  // Ask for usage on streams so cost is known; the gateway drops the chunk if the client did not ask.
+  return JSON.stringify({ ...body, messages, stream: true, stream_options: { ...(body.stream_options ?? {}), include_usage: true } });
+}
+
+function malformed(name: string, text: string): GatewayError {
+  return new GatewayError({
+    status: 502,
+    type: 'upstream_error',
+    code: 'upstream_malformed_response',
+    message: `${name}: the upstream reply is not valid JSON: ${text.slice(0, 200)}`,
+    retryable: true,
+  });
+}
+
+/** Loose normalisation: missing id/created/choices are tolerated. */
+function normaliseResponse(parsed: Record<string, unknown>, deployment: DeploymentConfig): ChatResponse {
+  if (!Array.isArray(parsed.choices)) parsed.choices = [];
+  if (typeof parsed.model !== 'string' || !parsed.model) parsed.model = deployment.model;
+  if (typeof parsed.object !== 'string') parsed.object = 'chat.completion';
+  if (typeof parsed.created !== 'number') parsed.created = Math.floor(Date.now() / 1000);
+  if (typeof parsed.id !== 'string') parsed.id = 'chatcmpl-upstream';
+  return parsed as ChatResponse;
+}
+
+/**
+ * Azure's first chunk is often `{"id":"","choices":[],"prompt_filter_results":[…]}` (CONTRACTS.md
+ * §1.5): merge its annotations into the next real chunk instead of forwarding an empty-id chunk.
+ */
+async function* normaliseChunks(chunks: AsyncIterable<ChatChunk>, deployment: DeploymentConfig): AsyncGenerator<ChatChunk> {
+  let pendingFilter: unknown[] | undefined;
+  for await (const chunk of chunks) {
+    if (!Array.isArray(chunk.choices)) (chunk as { choices: unknown[] }).choices = [];
+    if (!chunk.id && chunk.choices.length === 0 && chunk.prompt_filter_results && !chunk.usage) {
+      pendingFilter = chunk.prompt_filter_results;
+      continue;
+    }
+    if (!chunk.model) chunk.model = deployment.model;
+    if (pendingFilter) {
+      chunk.prompt_filter_results = pendingFilter;
+      pendingFilter = undefined;
+    }
+    yield chunk;
+  }
+}
+
+export function createOpenAiAdapter(deployment: DeploymentConfig, http: HttpClient, env: NodeJS.ProcessEnv = process.env): ProviderAdapter {
+  const apiKey = deployment.apiKeyEnv ? env[deployment.apiKeyEnv] : undefined;
+  const endpoint = describeEndpoint(deployment, apiKey);
+  const send = async (req: UpstreamRequest, stream: boolean) => {
+    const headers: Record<string, string> = { ...endpoint.headers, 'x-request-id': req.requestId };
+    if (stream) headers.accept = 'text/event-stream';
+    const res = await http.request({ url: endpoint.url, headers, body: serializeBody(req.body, stream), signal: req.signal });
+    if (res.status < 200 || res.status >= 300) throw await upstreamError(res, deployment.name);
+    return res;
+  };
+  return {
+    async chat(req) {
+      const res = await send(req, false);
+      const text = await readText(res.body);
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        throw malformed(deployment.name, text);
+      }
+      if (!parsed || typeof parsed !== 'object') throw malformed(deployment.name, text);
+      return { response: normaliseResponse(parsed as Record<string, unknown>, deployment), headers: pickUpstreamHeaders(res.headers) };
+    },
+    async chatStream(req) {
+      const res = await send(req, true);
+      return {
+        chunks: normaliseChunks(parseChatChunks(parseSse(res.body)), deployment),
+        headers: pickUpstreamHeaders(res.headers),
+      };
+    },
+  };
+}

@@ -1,0 +1,175 @@
+// The built-in simulated fleet: a provider whose config picks its behaviour (TensorZero's dummy
+// provider idea). Deterministic for a given request: the answer, its length, tool calls and
+// injected failures all derive from a hash of the request, so tests and demos repeat exactly.
+import type { DeploymentConfig, SimulationConfig } from '../../config/schema.js';
+import { GatewayError } from '../../core/errors.js';
+import { collectPromptText, countPromptTokens } from '../../core/prompt-text.js';
+import type { ChatChunk, ChatRequest, ChatResponse } from '../../core/wire-types.js';
+import type { ProviderAdapter, UpstreamRequest } from '../types.js';
+import { buildAnswer, type SimAnswer } from './simulated-answer.js';
+
+/** Waits `ms`, rejecting when the signal aborts. Injected so tests need not really wait. */
+export type Sleep = (ms: number, signal: AbortSignal) => Promise<void>;
+
+export const realSleep: Sleep = (ms, signal) =>
+  new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+
+const DEFAULT_SIMULATION: SimulationConfig = {
+  ttftMs: 0,
+  tokensPerSecond: 1000,
+  style: 'concise',
+  answerTokens: 40,
+  cachedFraction: 0,
+  reasoningTokens: 0,
+  toolCalls: true,
+  failure: { kind: 'none', rate: 1, delayMs: 30_000, retryAfterSeconds: 1 },
+};
+
+/** FNV-1a over the request text and the model: the seed of everything simulated. */
+export function requestSeed(text: string, model: string): number {
+  let h = 0x811c9dc5;
+  const s = model + '\u0000' + text;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+function failureApplies(sim: SimulationConfig, seed: number): boolean {
+  if (sim.failure.kind === 'none') return false;
+  // A second hash so failures do not correlate with answer length.
+  return ((Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) >>> 0) % 10_000) / 10_000 < sim.failure.rate;
+}
+
+function simError(deployment: DeploymentConfig, status: number, code: string, message: string, headers?: Record<string, string>) {
+  return new GatewayError({
+    status,
+    type: status === 429 ? 'rate_limit_error' : status >= 500 ? 'server_error' : 'upstream_error',
+    code,
+    message: `${deployment.name} (simulated): ${message}`,
+    retryable: true,
+    headers,
+  });
+}
+
+export function createSimulatedAdapter(deployment: DeploymentConfig, opts: { sleep?: Sleep; now?: () => number } = {}): ProviderAdapter {
+  const sim = deployment.simulation ?? DEFAULT_SIMULATION;
+  const sleep = opts.sleep ?? realSleep;
+  const now = opts.now ?? Date.now;
+
+  const prepare = (body: ChatRequest) => {
+    const text = collectPromptText(body);
+    const seed = requestSeed(text + JSON.stringify(body.tools ?? null), deployment.model);
+    const promptTokens = countPromptTokens(body, text);
+    const answer = buildAnswer(body, sim, seed, deployment);
+    return { seed, promptTokens, answer };
+  };
+
+  /** Injected failures that happen before any byte; returns normally when none applies. */
+  const failBeforeReply = async (seed: number, signal: AbortSignal) => {
+    if (!failureApplies(sim, seed)) return;
+    const f = sim.failure;
+    if (f.kind === '429')
+      throw simError(deployment, 429, 'rate_limit_exceeded', 'Rate limit is exceeded. Try again later.', {
+        'retry-after': String(f.retryAfterSeconds),
+      });
+    if (f.kind === '500') throw simError(deployment, 500, 'server_error', 'The server had an error while processing your request.');
+    if (f.kind === 'timeout') {
+      await sleep(f.delayMs, signal);
+      throw simError(deployment, 504, 'upstream_timeout', `no reply within ${f.delayMs} ms`);
+    }
+    if (f.kind === 'slow-first-token') await sleep(f.delayMs, signal);
+  };
+
+  const usageOf = (promptTokens: number, answer: SimAnswer) => ({
+    prompt_tokens: promptTokens,
+    completion_tokens: answer.completionTokens + sim.reasoningTokens,
+    total_tokens: promptTokens + answer.completionTokens + sim.reasoningTokens,
+    prompt_tokens_details: { cached_tokens: Math.floor(promptTokens * sim.cachedFraction), audio_tokens: 0 },
+    completion_tokens_details: { reasoning_tokens: sim.reasoningTokens, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
+  });
+
+  return {
+    async chat(req: UpstreamRequest) {
+      const { seed, promptTokens, answer } = prepare(req.body);
+      await failBeforeReply(seed, req.signal);
+      if (failureApplies(sim, seed) && sim.failure.kind === 'drop-mid-stream')
+        throw simError(deployment, 502, 'upstream_dropped', 'the connection was reset before the reply completed');
+      const duration = sim.ttftMs + (answer.completionTokens / sim.tokensPerSecond) * 1000;
+      if (duration >= 1) await sleep(duration, req.signal);
+      const response: ChatResponse = {
+        id: `chatcmpl-sim${seed.toString(16)}`,
+        object: 'chat.completion',
+        created: Math.floor(now() / 1000),
+        model: deployment.model,
+        system_fingerprint: 'fp_simulated',
+        choices: Array.from({ length: typeof req.body.n === 'number' ? req.body.n : 1 }, (_, index) => ({
+          index,
+          finish_reason: answer.finishReason,
+          logprobs: null,
+          message: {
+            role: 'assistant' as const,
+            content: answer.toolCalls.length ? null : answer.text,
+            refusal: null,
+            ...(answer.toolCalls.length
+              ? { tool_calls: answer.toolCalls.map((c) => ({ id: c.id, type: 'function' as const, function: { name: c.name, arguments: c.arguments } })) }
+              : {}),
+          },
+        })),
+        usage: usageOf(promptTokens, answer),
+      } as ChatResponse;
+      return { response, headers: {} };
+    },
+
+    async chatStream(req: UpstreamRequest) {
+      const { seed, promptTokens, answer } = prepare(req.body);
+      await failBeforeReply(seed, req.signal);
+      const drop = failureApplies(sim, seed) && sim.failure.kind === 'drop-mid-stream';
+      const signal = req.signal;
+      const includeUsage = req.body.stream_options?.include_usage === true;
+      const base = { id: `chatcmpl-sim${seed.toString(16)}`, object: 'chat.completion.chunk' as const, created: Math.floor(now() / 1000), model: deployment.model, system_fingerprint: 'fp_simulated' };
+      const chunk = (delta: Record<string, unknown>, finish: string | null = null): ChatChunk =>
+        ({ ...base, choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }] }) as ChatChunk;
+
+      async function* generate(): AsyncGenerator<ChatChunk> {
+        const start = now();
+        if (sim.ttftMs >= 1) await sleep(sim.ttftMs, signal);
+        yield chunk({ role: 'assistant', content: answer.toolCalls.length ? null : '' });
+        const msPerPiece = 1000 / sim.tokensPerSecond;
+        const pieces = answer.toolCalls.length ? [] : answer.pieces;
+        const dropAt = drop ? Math.max(1, Math.floor(pieces.length / 2)) : -1;
+        for (let i = 0; i < pieces.length; i++) {
+          if (i === dropAt) throw simError(deployment, 502, 'upstream_dropped', 'the stream was cut off mid-answer');
+          const due = start + sim.ttftMs + (i + 1) * msPerPiece;
+          const wait = due - now();
+          if (wait >= 1) await sleep(wait, signal);
+          else if (signal.aborted) throw signal.reason;
+          yield chunk({ content: pieces[i] });
+        }
+        if (drop && pieces.length <= 1) throw simError(deployment, 502, 'upstream_dropped', 'the stream was cut off mid-answer');
+        for (let index = 0; index < answer.toolCalls.length; index++) {
+          const c = answer.toolCalls[index]!;
+          yield chunk({ tool_calls: [{ index, id: c.id, type: 'function', function: { name: c.name, arguments: '' } }] });
+          const mid = Math.ceil(c.arguments.length / 2);
+          yield chunk({ tool_calls: [{ index, function: { arguments: c.arguments.slice(0, mid) } }] });
+          yield chunk({ tool_calls: [{ index, function: { arguments: c.arguments.slice(mid) } }] });
+        }
+        yield chunk({}, answer.finishReason);
+        if (includeUsage) yield { ...base, choices: [], usage: usageOf(promptTokens, answer) } as ChatChunk;
+      }
+      return { chunks: generate(), headers: {} };
+    },
+  };
+}

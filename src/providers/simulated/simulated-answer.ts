@@ -1,0 +1,139 @@
+// What a simulated model answers: text in the configured style, tool calls when the request offers
+// tools and tool_choice allows, JSON for response_format. Deterministic for a seed.
+import type { DeploymentConfig, SimulationConfig } from '../../config/schema.js';
+import type { ChatRequest } from '../../core/wire-types.js';
+
+export interface SimToolCall {
+  id: string;
+  name: string;
+  arguments: string;
+}
+
+export interface SimAnswer {
+  text: string;
+  /** The text split as it streams (each piece ≈ one token). */
+  pieces: string[];
+  completionTokens: number;
+  finishReason: 'stop' | 'length' | 'tool_calls';
+  toolCalls: SimToolCall[];
+}
+
+const WORDS = (
+  'the router picks a model for each prompt so that quality stays high while cost stays low ' +
+  'this answer is simulated and deterministic it depends only on the request and the model ' +
+  'consider the question carefully then answer with a short explanation and an example ' +
+  'first we state the idea next we check it against the data and finally we summarise'
+).split(' ');
+
+const CODE_LINES = ['```python', 'def answer(x):', '    """Simulated solution."""', '    return sorted(set(x))', '```'];
+
+/** mulberry32: a tiny deterministic PRNG. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function lastUserText(body: ChatRequest): string {
+  for (let i = body.messages.length - 1; i >= 0; i--) {
+    const m = body.messages[i]!;
+    if (m.role !== 'user') continue;
+    if (typeof m.content === 'string') return m.content;
+    if (Array.isArray(m.content)) return m.content.map((p) => ('text' in p && typeof p.text === 'string' ? p.text : '')).join(' ');
+  }
+  return '';
+}
+
+type JsonSchema = { type?: unknown; properties?: Record<string, JsonSchema>; required?: unknown; items?: JsonSchema; enum?: unknown[] };
+
+/** A minimal value matching a JSON schema: required keys filled with plausible values. */
+export function valueForSchema(schema: JsonSchema | undefined, hint: string, depth = 0): unknown {
+  if (!schema || depth > 4) return null;
+  if (Array.isArray(schema.enum) && schema.enum.length) return schema.enum[0];
+  switch (schema.type) {
+    case 'object': {
+      const out: Record<string, unknown> = {};
+      const props = schema.properties ?? {};
+      const required = Array.isArray(schema.required) ? (schema.required as string[]) : Object.keys(props);
+      for (const key of required) out[key] = valueForSchema(props[key], key, depth + 1);
+      return out;
+    }
+    case 'array':
+      return [valueForSchema(schema.items, hint, depth + 1)];
+    case 'number':
+    case 'integer':
+      return 1;
+    case 'boolean':
+      return true;
+    case 'string':
+      return hint ? `simulated ${hint}` : 'simulated';
+    default:
+      return 'simulated';
+  }
+}
+
+function chooseTools(body: ChatRequest, sim: SimulationConfig, seed: number): SimToolCall[] {
+  const tools = (body.tools ?? []).filter((t) => t.type === 'function');
+  const choice = body.tool_choice;
+  if (!sim.toolCalls || tools.length === 0 || choice === 'none') return [];
+  const lastMessage = body.messages[body.messages.length - 1];
+  if (lastMessage?.role === 'tool' && choice !== 'required' && typeof choice !== 'object') return [];
+  let picked = tools;
+  if (choice && typeof choice === 'object' && 'function' in choice) {
+    picked = tools.filter((t) => t.function.name === choice.function.name);
+  } else if (choice !== 'required') {
+    const text = lastUserText(body).toLowerCase();
+    picked = tools.filter((t) => t.function.name.toLowerCase().split(/[_\-.]/).some((part) => part.length >= 4 && text.includes(part)));
+    if (picked.length === 0) return [];
+  }
+  const parallel = body.parallel_tool_calls !== false && !(choice && typeof choice === 'object');
+  return picked.slice(0, parallel ? 2 : 1).map((t, i) => ({
+    id: `call_sim${(seed + i).toString(16)}`,
+    name: t.function.name,
+    arguments: JSON.stringify(valueForSchema(t.function.parameters as JsonSchema, t.function.name) ?? {}),
+  }));
+}
+
+export function buildAnswer(body: ChatRequest, sim: SimulationConfig, seed: number, deployment: DeploymentConfig): SimAnswer {
+  const toolCalls = chooseTools(body, sim, seed);
+  if (toolCalls.length) {
+    const tokens = toolCalls.reduce((n, c) => n + Math.ceil(c.arguments.length / 4) + 5, 0);
+    return { text: '', pieces: [], completionTokens: tokens, finishReason: 'tool_calls', toolCalls };
+  }
+  const rand = prng(seed);
+  const limit = body.max_completion_tokens ?? body.max_tokens;
+  let target = Math.max(1, Math.round(sim.answerTokens * (0.6 + 0.8 * rand())));
+  let finishReason: SimAnswer['finishReason'] = 'stop';
+  if (typeof limit === 'number' && limit > 0 && target > limit) {
+    target = limit;
+    finishReason = 'length';
+  }
+  const rf = body.response_format as { type?: string; json_schema?: { schema?: JsonSchema } } | undefined;
+  let pieces: string[];
+  if (rf?.type === 'json_object' || rf?.type === 'json_schema') {
+    const value = rf.type === 'json_schema' ? valueForSchema(rf.json_schema?.schema ?? { type: 'object' }, 'answer') : { answer: `simulated answer from ${deployment.model}` };
+    const json = JSON.stringify(value);
+    pieces = json.match(/.{1,4}/gs) ?? [json];
+    finishReason = 'stop';
+  } else if (sim.style === 'echo') {
+    const words = `You said: ${lastUserText(body)}`.split(' ');
+    pieces = words.slice(0, target).map((w, i) => (i === 0 ? w : ` ${w}`));
+  } else {
+    const words: string[] = [];
+    if (sim.style === 'code') words.push(...CODE_LINES.map((l) => `${l}\n`));
+    if (sim.style === 'detailed') words.push('Here', ' is', ' a', ' detailed', ' answer:\n\n');
+    while (words.length < target) {
+      const w = WORDS[Math.floor(rand() * WORDS.length)] as string;
+      words.push(words.length === 0 ? w[0]!.toUpperCase() + w.slice(1) : ` ${w}`);
+    }
+    words.length = target;
+    words[words.length - 1] += '.';
+    pieces = words;
+  }
+  return { text: pieces.join(''), pieces, completionTokens: pieces.length, finishReason, toolCalls: [] };
+}

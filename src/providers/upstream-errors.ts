@@ -1,0 +1,73 @@
+// Upstream non-2xx → GatewayError with the upstream status kept. Bodies are parsed defensively
+// (OpenAI, Azure, vLLM and llama.cpp shapes: nested or flat, integer or string codes,
+// `innererror`/`inner_error`), cut to 2 KB. Retry rules follow openai-node: 408/409/429/≥500,
+// overridden by `x-should-retry`.
+import { GatewayError, isRetryableStatus } from '../core/errors.js';
+import { headerValue, readText, type UpstreamHttpResponse } from './http-client.js';
+
+const MAX_BODY = 2048;
+
+interface LooseError {
+  message?: unknown;
+  type?: unknown;
+  code?: unknown;
+  param?: unknown;
+  innererror?: unknown;
+  inner_error?: unknown;
+}
+
+function defaultType(status: number): string {
+  if (status === 401) return 'authentication_error';
+  if (status === 403) return 'permission_error';
+  if (status === 404) return 'not_found_error';
+  if (status === 429) return 'rate_limit_error';
+  if (status >= 500) return 'server_error';
+  return 'invalid_request_error';
+}
+
+/** Builds the GatewayError for an upstream error reply whose body is already read. */
+export function mapUpstreamError(
+  status: number,
+  bodyText: string,
+  headers: UpstreamHttpResponse['headers'],
+  deploymentName: string,
+): GatewayError {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(bodyText);
+  } catch {
+    parsed = undefined;
+  }
+  const obj = (parsed && typeof parsed === 'object' ? parsed : {}) as { error?: unknown } & LooseError;
+  const e: LooseError = obj.error && typeof obj.error === 'object' ? (obj.error as LooseError) : obj;
+  const message =
+    typeof e.message === 'string' && e.message
+      ? e.message
+      : typeof obj.error === 'string'
+        ? obj.error
+        : bodyText.slice(0, MAX_BODY) || `HTTP ${status}`;
+  const outHeaders: Record<string, string> = {};
+  for (const name of ['retry-after', 'retry-after-ms']) {
+    const v = headerValue(headers, name);
+    if (v !== undefined) outHeaders[name] = v;
+  }
+  const shouldRetry = headerValue(headers, 'x-should-retry');
+  const retryable = shouldRetry === 'true' ? true : shouldRetry === 'false' ? false : isRetryableStatus(status);
+  const inner = e.innererror ?? e.inner_error;
+  return new GatewayError({
+    status,
+    type: typeof e.type === 'string' && e.type ? e.type : defaultType(status),
+    code: e.code === undefined || e.code === null ? `upstream_${status}` : String(e.code),
+    param: typeof e.param === 'string' ? e.param : null,
+    message: `${deploymentName}: ${message}`.slice(0, MAX_BODY),
+    headers: outHeaders,
+    retryable,
+    details: inner && typeof inner === 'object' ? { innererror: inner } : undefined,
+  });
+}
+
+/** Reads the error body (≤ 2 KB kept) and maps it. */
+export async function upstreamError(res: UpstreamHttpResponse, deploymentName: string): Promise<GatewayError> {
+  const text = await readText(res.body, MAX_BODY).catch(() => '');
+  return mapUpstreamError(res.status, text, res.headers, deploymentName);
+}
