@@ -3,21 +3,31 @@
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { buildApp } from './app.js';
-import { ConfigService, createMemoryVersionLog } from './config/config-service.js';
+import { authenticate } from './auth/authenticate.js';
+import { registerKeyRoutes } from './auth/key-routes.js';
+import { KeyStore } from './auth/key-store.js';
+import { LOG_REDACT_PATHS } from './auth/redaction.js';
+import { ConfigService } from './config/config-service.js';
 import { ConfigHolder, compileConfig } from './config/runtime-config.js';
-import { watchConfigFile } from './config/watch-config-file.js';
 import type { Config, RouterConfig } from './config/schema.js';
+import { watchConfigFile } from './config/watch-config-file.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { ChatGateway } from './gateway/chat-gateway.js';
 import { CircuitBreakers } from './gateway/circuit-breaker.js';
 import { createMemoryAffinityStore } from './gateway/session-affinity.js';
-import { openAuthenticator, type Authenticator } from './http/auth-hook.js';
+import type { Authenticator } from './http/auth-hook.js';
 import { registerAdminRoutes } from './http/routes/admin-routes.js';
+import { BudgetTracker } from './policy/budget.js';
+import { createContentFilter, type ContentFilter } from './policy/content-filter.js';
+import { createGovernancePolicies } from './policy/governance-policies.js';
+import { RateLimiter } from './policy/rate-limit.js';
 import { createProviderRegistry } from './providers/registry.js';
 import { createCheapestCapableRouter } from './routing/cheapest-capable-router.js';
 import { DecisionStore } from './routing/receipt.js';
 import type { Router } from './routing/router-types.js';
+import { ConfigVersionStore } from './store/config-versions.js';
 import type { RequestRecorder } from './store/request-record.js';
+import { createSharedState } from './store/shared-state-factory.js';
 
 export interface RuntimeOptions {
   clock?: Clock;
@@ -37,19 +47,45 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-/** Headers whose values never reach a log line. */
-export const REDACTED_HEADERS = ['req.headers.authorization', 'req.headers["api-key"]', 'req.headers["x-api-key"]'];
-
-export async function createRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
+export async function createRuntime(initial: Config, options: RuntimeOptions = {}): Promise<Runtime> {
   const clock = options.clock ?? systemClock;
-  const holder = new ConfigHolder(compileConfig(config));
+  const holder = new ConfigHolder(compileConfig(initial));
+  const cfg = () => holder.current.config;
   const logger = pino(
-    { level: config.server.logLevel, redact: REDACTED_HEADERS },
+    { level: initial.server.logLevel, redact: LOG_REDACT_PATHS },
     options.logStream ?? pino.destination({ sync: false, minLength: 4096 }),
   );
+
+  const shared = await createSharedState(initial.state, {
+    clock,
+    onEvent: (e) => (e.type === 'down' ? logger.error(`shared state: ${e.error}`) : logger.info(`shared state: ${e.type}`)),
+  });
+  const keys = new KeyStore({
+    state: shared.state,
+    clock,
+    configKeys: () => cfg().auth.keys,
+    adminKey: initial.auth.adminKeyEnv ? process.env[initial.auth.adminKeyEnv] : undefined,
+  });
+  await keys.start();
+  const authenticator: Authenticator = {
+    authenticate: (headers) => authenticate(headers, { mode: () => cfg().auth.mode, keys, clock }),
+  };
+  let contentFilter: ContentFilter | undefined = createContentFilter(initial.contentFilter);
+  holder.onChange((next, previous) => {
+    if (next.config.contentFilter !== previous.config.contentFilter) contentFilter = createContentFilter(next.config.contentFilter);
+    if (next.config.auth !== previous.config.auth) keys.rebuild();
+  });
+  const policies = createGovernancePolicies({
+    config: holder,
+    limiter: new RateLimiter({ state: shared.state, clock }),
+    budgets: new BudgetTracker({ state: shared.state, clock, budgets: () => cfg().budgets }),
+    keys,
+    contentFilter: () => contentFilter,
+    onError: (err, what) => logger.warn({ err }, `governance ${what} failed`),
+  });
+
   const registry = createProviderRegistry({ clock });
   const breakers = new CircuitBreakers(clock);
-  const decisions = new DecisionStore();
   const recorder: RequestRecorder = options.recorder ?? { record: () => {} };
   const placeholder = createCheapestCapableRouter();
   const routerFor = (_router: RouterConfig): Router => placeholder;
@@ -59,24 +95,29 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     routerFor,
     clock,
     breakers,
-    decisions,
+    decisions: new DecisionStore(),
     recorder,
     affinity: createMemoryAffinityStore(),
+    policies,
   });
-  const authenticator: Authenticator = openAuthenticator;
-  const configService = new ConfigService(holder, createMemoryVersionLog(), {
-    replicaId: `${process.pid}`,
-    log: (msg) => logger.info(msg),
-  });
+
+  const configService = new ConfigService(holder, new ConfigVersionStore({ state: shared.state, clock }), (msg) => logger.info(msg));
   await configService.start();
   const stopWatching = options.configPath ? watchConfigFile(options.configPath, configService, logger) : () => {};
+
   const app = await buildApp({
     config: holder,
     gateway,
     authenticator,
     logger,
-    readiness: () => ({ ready: true, detail: { config_revision: holder.current.revision, circuits: breakers.snapshot() } }),
-    plugins: [(a) => registerAdminRoutes(a, configService)],
+    readiness: () => {
+      const state = shared.status();
+      return {
+        ready: state.serving === 'redis' || state.kind === 'memory' || initial.state.onFailure === 'open',
+        detail: { config_revision: holder.current.revision, shared_state: state, circuits: breakers.snapshot() },
+      };
+    },
+    plugins: [(a) => registerAdminRoutes(a, configService), (a) => registerKeyRoutes(a, keys)],
   });
   return {
     app,
@@ -86,7 +127,9 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       stopWatching();
       await app.close();
       await configService.stop();
+      await keys.close();
       await registry.close();
+      await shared.state.close();
       logger.flush();
     },
   };

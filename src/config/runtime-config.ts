@@ -35,9 +35,9 @@ export class ConfigHolder {
   }
 
   /** Replace the whole config (already validated); returns the new snapshot. */
-  apply(config: Config): RuntimeConfig {
+  apply(config: Config, revision = this.snapshot.revision + 1): RuntimeConfig {
     const previous = this.snapshot;
-    this.snapshot = compileConfig(config, previous.revision + 1);
+    this.snapshot = compileConfig(config, revision);
     for (const l of this.listeners) l(this.snapshot, previous);
     return this.snapshot;
   }

@@ -27,7 +27,7 @@ export function watchConfigFile(
     try {
       const { config } = parseConfigText(text, file);
       const v = await service.replace('file', `reloaded ${basename(file)}`, config);
-      log.info(`config reload: applied ${file} as revision ${v.revision}`);
+      log.info(`config reload: applied ${file} as version ${v.version}`);
     } catch (err) {
       log.error(`config reload: ${file} rejected, keeping the running config: ${(err as Error).message}`);
     }

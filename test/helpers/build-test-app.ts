@@ -1,7 +1,9 @@
 // Builds the app in-process with scripted adapters, for `app.inject()` tests with no socket.
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
-import { ConfigService, createMemoryVersionLog } from '../../src/config/config-service.js';
+import { ConfigService } from '../../src/config/config-service.js';
+import { ConfigVersionStore } from '../../src/store/config-versions.js';
+import { MemoryState } from '../../src/store/memory/memory-state.js';
 import { ConfigHolder, compileConfig } from '../../src/config/runtime-config.js';
 import { registerAdminRoutes } from '../../src/http/routes/admin-routes.js';
 import type { Config } from '../../src/config/schema.js';
@@ -54,7 +56,7 @@ export async function buildTestApp(
     affinity: createMemoryAffinityStore(),
     policies: opts.policies,
   });
-  const configService = new ConfigService(holder, createMemoryVersionLog(), { replicaId: 'test', now: () => clock.now() });
+  const configService = new ConfigService(holder, new ConfigVersionStore({ state: new MemoryState(clock), clock }));
   await configService.start();
   const app = await buildApp({
     config: holder,

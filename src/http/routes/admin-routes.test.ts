@@ -46,8 +46,8 @@ describe('admin API', () => {
     expect(res.headers['x-router-deployment']).not.toBe('small');
 
     const versions = await t.app.inject({ method: 'GET', url: '/admin/v1/config/versions', headers: admin });
-    expect(versions.json().data[0]).toMatchObject({ revision: 2, actor: 'k-admin' });
-    expect(versions.json().data[0].summary).toContain('routingMode');
+    expect(versions.json().data[0]).toMatchObject({ version: 2, who: 'k-admin' });
+    expect(versions.json().data[0].changes.map((c: { path: string }) => c.path)).toContain('routers[model-router].routingMode');
 
     const back = await t.app.inject({ method: 'POST', url: '/admin/v1/config/rollback', headers: admin, payload: { revision: 1 } });
     expect(back.statusCode).toBe(200);

@@ -69,7 +69,7 @@ export function registerAdminRoutes(app: FastifyInstance, service: ConfigService
           }
         })
         .catch(invalidConfig);
-      return reply.code(created ? 201 : 200).send({ ...findItem(service, section, name), config_revision: version.revision });
+      return reply.code(created ? 201 : 200).send({ ...findItem(service, section, name), config_revision: version.version });
     });
     app.patch<{ Params: { name: string } }>(`/admin/v1/${section}/:name`, async (request) => {
       const actor = requireAdmin(request);
@@ -85,7 +85,7 @@ export function registerAdminRoutes(app: FastifyInstance, service: ConfigService
           list[i] = mergePatch(list[i] as Record<string, unknown>, patch);
         })
         .catch(invalidConfig);
-      return { ...findItem(service, section, name), config_revision: version.revision };
+      return { ...findItem(service, section, name), config_revision: version.version };
     });
     app.delete<{ Params: { name: string } }>(`/admin/v1/${section}/:name`, async (request) => {
       const actor = requireAdmin(request);
@@ -96,22 +96,17 @@ export function registerAdminRoutes(app: FastifyInstance, service: ConfigService
           (draft[section] as unknown[]).splice(findIndex(draft, section, name), 1);
         })
         .catch(invalidConfig);
-      return { deleted: name, config_revision: version.revision };
+      return { deleted: name, config_revision: version.version };
     });
   }
 
   app.get<{ Querystring: { limit?: string } }>('/admin/v1/config/versions', async (request) => {
     requireAdmin(request);
-    const versions = await service.list(Number(request.query.limit ?? 50) || 50);
-    return {
-      object: 'list',
-      data: versions.map(({ revision, at, actor, summary }) => ({ revision, at, actor, summary })),
-    };
+    return { object: 'list', data: await service.list(Number(request.query.limit ?? 50) || 50) };
   });
   app.get<{ Params: { revision: string } }>('/admin/v1/config/versions/:revision', async (request) => {
     requireAdmin(request);
-    const all = await service.list(1000);
-    const v = all.find((x) => x.revision === Number(request.params.revision));
+    const v = await service.get(Number(request.params.revision));
     if (!v) throw notFound(`No config revision ${request.params.revision}.`, 'revision_not_found', null);
     return v;
   });
@@ -120,7 +115,7 @@ export function registerAdminRoutes(app: FastifyInstance, service: ConfigService
     const revision = isObject(request.body) ? request.body.revision : undefined;
     if (typeof revision !== 'number') throw invalidRequest("Send {\"revision\": <number>} to roll back to.", 'revision');
     const version = await service.rollback(actor, revision).catch(invalidConfig);
-    return { config_revision: version.revision, summary: version.summary };
+    return { config_revision: version.version, reason: version.reason, changes: version.changes };
   });
 }
 
