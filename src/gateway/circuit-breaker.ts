@@ -66,6 +66,7 @@ export class CircuitBreakers {
 
   /** Mark the start of an attempt (claims the half-open probe). */
   begin(deployment: string): void {
+    this.state(deployment);
     const c = this.circuits.get(deployment);
     if (c && c.state === 'half-open') c.probeInFlight = true;
   }
@@ -79,6 +80,7 @@ export class CircuitBreakers {
   }
 
   failure(deployment: string): void {
+    this.state(deployment);
     const c = this.circuit(deployment);
     const now = this.clock.now();
     c.probeInFlight = false;
