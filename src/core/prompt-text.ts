@@ -1,7 +1,20 @@
 // Text of a chat request as one string, for token counting, filters and logs. Images and audio
 // parts contribute nothing (routing is on text only).
-import { countTokens } from 'gpt-tokenizer';
 import type { ChatRequest } from './wire-types.js';
+
+type CountTokens = (text: string) => number;
+let tokenizer: CountTokens | undefined;
+let loading: Promise<CountTokens> | undefined;
+
+/**
+ * The BPE tokenizer (o200k) costs ≈70 MB of memory, so it loads on first use: only when a TPM
+ * limit or a context window near the prompt's size needs an exact count.
+ */
+export async function loadTokenizer(): Promise<CountTokens> {
+  if (tokenizer) return tokenizer;
+  loading ??= import('gpt-tokenizer').then((m) => (tokenizer = m.countTokens));
+  return loading;
+}
 
 type ContentPart = { type?: unknown; text?: unknown };
 
@@ -30,10 +43,26 @@ export function collectPromptText(request: ChatRequest): string {
 const TOKENS_PER_MESSAGE = 3;
 
 /** Prompt tokens with a real BPE tokenizer (o200k), plus tool schemas and message overhead. */
-export function countPromptTokens(request: ChatRequest, text = collectPromptText(request)): number {
-  let tokens = countTokens(text) + TOKENS_PER_MESSAGE * (request.messages.length + 1);
-  if (Array.isArray(request.tools) && request.tools.length > 0) tokens += countTokens(JSON.stringify(request.tools));
+export async function countPromptTokens(request: ChatRequest, text = collectPromptText(request)): Promise<number> {
+  const count = tokenizer ?? (await loadTokenizer());
+  let tokens = count(text) + TOKENS_PER_MESSAGE * (request.messages.length + 1);
+  if (Array.isArray(request.tools) && request.tools.length > 0) tokens += count(JSON.stringify(request.tools));
   return tokens;
+}
+
+/**
+ * An upper bound on prompt tokens without tokenizing: a BPE token is at least one UTF-8 byte.
+ * When even this bound fits every limit, the exact count is not needed.
+ */
+export function promptTokenUpperBound(request: ChatRequest, text: string): number {
+  let bytes = Buffer.byteLength(text, 'utf8');
+  if (Array.isArray(request.tools) && request.tools.length > 0) bytes += Buffer.byteLength(JSON.stringify(request.tools), 'utf8');
+  return bytes + TOKENS_PER_MESSAGE * (request.messages.length + 1);
+}
+
+/** A quick estimate (≈4 characters a token) for predictions when no exact count was needed. */
+export function estimatePromptTokens(request: ChatRequest, text: string): number {
+  return Math.ceil(text.length / 4) + TOKENS_PER_MESSAGE * (request.messages.length + 1);
 }
 
 /** The output the client asked room for (0 when it set no limit). */

@@ -6,7 +6,13 @@ import type { ConfigHolder, RuntimeConfig } from '../config/runtime-config.js';
 import type { Clock } from '../core/clock.js';
 import { GatewayError, invalidRequest, notFound, forbidden } from '../core/errors.js';
 import { newId } from '../core/ids.js';
-import { collectPromptText, countPromptTokens } from '../core/prompt-text.js';
+import {
+  collectPromptText,
+  countPromptTokens,
+  estimatePromptTokens,
+  promptTokenUpperBound,
+  requestedOutputTokens,
+} from '../core/prompt-text.js';
 import type { ChatChunk, ChatResponse } from '../core/wire-types.js';
 import { checkEligibility, describeExclusions, requestNeeds, type CandidateEligibility } from '../routing/eligibility.js';
 import { buildReceipt, type DecisionReceipt, type DecisionStore } from '../routing/receipt.js';
@@ -78,7 +84,9 @@ export class ChatGateway {
       authorizeTarget(call, target);
       if (target.kind === 'router') record.router = target.router.name;
       const promptText = collectPromptText(call.request);
-      const promptTokens = countPromptTokens(call.request, promptText);
+      const promptTokens = needsExactCount(snapshot, call, target, promptTokenUpperBound(call.request, promptText))
+        ? await countPromptTokens(call.request, promptText)
+        : estimatePromptTokens(call.request, promptText);
       record.promptTokens = promptTokens;
       if (snapshot.config.requestLog.storeText) record.promptText = promptText;
       admit = { call, target, promptTokens };
@@ -328,6 +336,23 @@ function resolveTarget(snapshot: RuntimeConfig, call: ChatCall): Target {
     param: call.deploymentFromPath ? null : 'model',
     message: `The model or deployment "${name}" does not exist. GET /v1/models lists the router deployments and deployments you can use.`,
   });
+}
+
+/**
+ * Exact token counts cost CPU and the tokenizer's memory; they are needed only for TPM limits and
+ * when the prompt could come near a context window (a token is at least one byte).
+ */
+function needsExactCount(snapshot: RuntimeConfig, call: ChatCall, target: Target, upperBound: number): boolean {
+  const keyTpm = (call.auth as { overrides?: { rateLimit?: { tpm?: number } } }).overrides?.rateLimit?.tpm;
+  if (keyTpm) return true;
+  const total = upperBound + requestedOutputTokens(call.request);
+  if (target.kind === 'deployment') return !!target.deployment.rateLimit?.tpm || total > target.deployment.contextWindow;
+  if (target.router.rateLimit.tpm) return true;
+  for (const name of target.router.modelSubset) {
+    const d = snapshot.deployments.get(name);
+    if (d && (d.rateLimit?.tpm || total > d.contextWindow)) return true;
+  }
+  return false;
 }
 
 function scopeAllows(scopes: readonly string[], name: string): boolean {

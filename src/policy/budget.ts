@@ -132,7 +132,8 @@ export class BudgetTracker {
     const nano = Math.round(costUsd * NANO_PER_USD);
     if (!(nano > 0)) return;
     const now = this.options.clock.now();
-    const increments: CounterIncrement[] = this.counters(subject, now).map((c) => ({
+    // Only budgets that exist are counted: no shared-state write for callers without one.
+    const increments: CounterIncrement[] = this.limitedCounters(subject, now).map((c) => ({
       key: c.key,
       by: nano,
       // Keep each counter a day past its period so late reads still see it.
@@ -143,7 +144,18 @@ export class BudgetTracker {
 }
 
 /** UTC period label and when it ends. */
+const periodCache = new Map<string, { label: string; resetsAt: number; from: number }>();
+
 export function periodOf(period: BudgetPeriod, now: number): { label: string; resetsAt: number } {
+  const hit = periodCache.get(period);
+  if (hit && now >= hit.from && now < hit.resetsAt) return { label: hit.label, resetsAt: hit.resetsAt };
+  const computed = computePeriod(period, now);
+  const from = period === 'day' ? computed.resetsAt - DAY_MS : Date.UTC(new Date(now).getUTCFullYear(), new Date(now).getUTCMonth(), 1);
+  periodCache.set(period, { ...computed, from });
+  return computed;
+}
+
+function computePeriod(period: BudgetPeriod, now: number): { label: string; resetsAt: number } {
   const d = new Date(now);
   const y = d.getUTCFullYear();
   const m = d.getUTCMonth();

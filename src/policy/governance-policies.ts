@@ -48,7 +48,9 @@ export function createGovernancePolicies(deps: GovernanceDeps): GatewayPolicies 
         auth.overrides?.rateLimit ??
         (auth.keyId ? deps.keys?.get(auth.keyId)?.rateLimit : undefined);
       let ticket: LimitTicket | undefined;
-      if (deps.limiter) {
+      const routerLimited = ctx.target.kind === 'router' && !!ctx.target.router.rateLimit;
+      // Nothing to charge or read: skip the shared-state round trip (the hot path of direct calls).
+      if (deps.limiter && (keyLimit || routerLimited || limited.length > 0)) {
         ticket = await deps.limiter.checkLimits({
           keyId: auth.keyId,
           keyLimit,
@@ -90,7 +92,7 @@ export function createGovernancePolicies(deps: GovernanceDeps): GatewayPolicies 
 
     settle(ctx: AdmitContext, outcome: SettleInfo): void {
       const usage = outcome.usage;
-      if (deps.limiter && usage) {
+      if (deps.limiter && usage && (tickets.has(ctx) || outcome.deployment?.rateLimit?.tpm !== undefined)) {
         const actual =
           usage.total_tokens ?? (usage.prompt_tokens ?? 0) + (usage.completion_tokens ?? 0);
         const charged: LimitTicket[] = [];
@@ -119,20 +121,21 @@ export function createGovernancePolicies(deps: GovernanceDeps): GatewayPolicies 
           .catch((err: unknown) => deps.onError?.(err, 'settle-limits'));
       }
       tickets.delete(ctx);
-      if (deps.budgets && outcome.costUsd > 0) {
+      if (deps.budgets && outcome.costUsd > 0 && deps.budgets.limitedCounters(subjectOf(ctx)).length > 0) {
         deps.budgets
           .recordSpend(subjectOf(ctx), outcome.costUsd)
           .catch((err: unknown) => deps.onError?.(err, 'settle-budget'));
       }
     },
 
-    async filterInput(request: ChatRequest): Promise<FilterInputResult> {
+    // Synchronous when no filter is configured: no promise on the hot path for nothing.
+    filterInput(request: ChatRequest): Promise<FilterInputResult> | FilterInputResult {
       const filter = deps.contentFilter?.();
       if (!filter) return { request };
       return filter.filterInput(request);
     },
 
-    async filterOutput(response: ChatResponse): Promise<ChatResponse> {
+    filterOutput(response: ChatResponse): Promise<ChatResponse> | ChatResponse {
       const filter = deps.contentFilter?.();
       return filter ? filter.filterOutput(response) : response;
     },

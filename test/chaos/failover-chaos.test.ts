@@ -103,7 +103,10 @@ describe('chaos: mixed requests through a faulty fleet', () => {
               return;
             }
             const events: string[] = [];
-            for await (const m of parseSse([res.rawPayload])) events.push(m.data);
+            for await (const m of parseSse((async function* () {
+              yield res.rawPayload;
+            })()))
+              events.push(m.data);
             const chunks = events.filter((e) => e !== '[DONE]').map((e) => JSON.parse(e));
             const text = chunks.map((c) => c.choices?.[0]?.delta?.content ?? '').join('');
             for (const c of chunks) if (c.model) expect(c.model).toBe(d.model);

@@ -69,10 +69,10 @@ export function createSimulatedAdapter(deployment: DeploymentConfig, opts: { sle
   const sleep = opts.sleep ?? realSleep;
   const now = opts.now ?? Date.now;
 
-  const prepare = (body: ChatRequest) => {
+  const prepare = async (body: ChatRequest) => {
     const text = collectPromptText(body);
     const seed = requestSeed(text + JSON.stringify(body.tools ?? null), deployment.model);
-    const promptTokens = countPromptTokens(body, text);
+    const promptTokens = await countPromptTokens(body, text);
     const answer = buildAnswer(body, sim, seed, deployment);
     return { seed, promptTokens, answer };
   };
@@ -103,7 +103,7 @@ export function createSimulatedAdapter(deployment: DeploymentConfig, opts: { sle
 
   return {
     async chat(req: UpstreamRequest) {
-      const { seed, promptTokens, answer } = prepare(req.body);
+      const { seed, promptTokens, answer } = await prepare(req.body);
       await failBeforeReply(seed, req.signal);
       if (failureApplies(sim, seed) && sim.failure.kind === 'drop-mid-stream')
         throw simError(deployment, 502, 'upstream_dropped', 'the connection was reset before the reply completed');
@@ -134,7 +134,7 @@ export function createSimulatedAdapter(deployment: DeploymentConfig, opts: { sle
     },
 
     async chatStream(req: UpstreamRequest) {
-      const { seed, promptTokens, answer } = prepare(req.body);
+      const { seed, promptTokens, answer } = await prepare(req.body);
       await failBeforeReply(seed, req.signal);
       const drop = failureApplies(sim, seed) && sim.failure.kind === 'drop-mid-stream';
       const signal = req.signal;
