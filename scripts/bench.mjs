@@ -13,7 +13,9 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const compare = resolve(root, '../shared/bench/compare.sh');
 const full = process.env.BENCH_FULL === '1';
 const port = Number(process.env.ROUTER_PORT ?? 18090);
-const outDir = process.env.OUT_DIR ?? join(tmpdir(), 'bench-out', `router-${full ? 'full' : 'lean'}-${Date.now()}`);
+const outDir =
+  process.env.OUT_DIR ??
+  join(tmpdir(), 'bench-out', `router-${full ? 'full' : 'lean'}-${Date.now()}`);
 mkdirSync(outDir, { recursive: true });
 
 execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
@@ -31,9 +33,7 @@ const config = {
       maxOutputTokens: 16384,
     },
   ],
-  requestLog: full
-    ? { kind: 'sqlite', sqlitePath: join(outDir, 'requests.db') }
-    : { kind: 'none' },
+  requestLog: full ? { kind: 'sqlite', sqlitePath: join(outDir, 'requests.db') } : { kind: 'none' },
   telemetry: { metrics: full },
 };
 const configPath = join(outDir, 'bench-config.json');

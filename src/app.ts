@@ -39,7 +39,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorateRequest('auth', null as never);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) =>
-    sendError(reply, Object.assign(new Error(`No route for ${request.method} ${request.url.split('?')[0]}`), { statusCode: 404, code: 'not_found' })),
+    sendError(
+      reply,
+      Object.assign(new Error(`No route for ${request.method} ${request.url.split('?')[0]}`), {
+        statusCode: 404,
+        code: 'not_found',
+      }),
+    ),
   );
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -54,7 +60,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.metricsText) {
     const metricsText = deps.metricsText;
     app.get('/metrics', async (_request, reply) =>
-      reply.header('content-type', 'text/plain; version=0.0.4; charset=utf-8').send(await metricsText()),
+      reply
+        .header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
+        .send(await metricsText()),
     );
   }
   for (const plugin of deps.plugins ?? []) await plugin(app);

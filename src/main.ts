@@ -4,7 +4,9 @@ import { ConfigError, loadConfigFile } from './config/load-config.js';
 import { createRuntime } from './runtime.js';
 
 /** The embedded default config: the simulated fleet, SQLite request log, in-memory state. */
-export const DEFAULT_CONFIG_PATH = fileURLToPath(new URL('../../config/default.yaml', import.meta.url));
+export const DEFAULT_CONFIG_PATH = fileURLToPath(
+  new URL('../../config/default.yaml', import.meta.url),
+);
 
 export interface ServeOptions {
   configPath?: string;
@@ -55,8 +57,12 @@ function parseConfigArg(argv: string[]): string | undefined {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  serve({ configPath: parseConfigArg(process.argv), port: parsePortArg(process.argv) }).catch((err) => {
-    process.stderr.write(err instanceof ConfigError ? `${err.message}\n` : `${(err as Error).stack}\n`);
-    process.exit(1);
-  });
+  serve({ configPath: parseConfigArg(process.argv), port: parsePortArg(process.argv) }).catch(
+    (err) => {
+      process.stderr.write(
+        err instanceof ConfigError ? `${err.message}\n` : `${(err as Error).stack}\n`,
+      );
+      process.exit(1);
+    },
+  );
 }

@@ -47,7 +47,10 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-export async function createRuntime(initial: Config, options: RuntimeOptions = {}): Promise<Runtime> {
+export async function createRuntime(
+  initial: Config,
+  options: RuntimeOptions = {},
+): Promise<Runtime> {
   const clock = options.clock ?? systemClock;
   const holder = new ConfigHolder(compileConfig(initial));
   const cfg = () => holder.current.config;
@@ -58,7 +61,10 @@ export async function createRuntime(initial: Config, options: RuntimeOptions = {
 
   const shared = await createSharedState(initial.state, {
     clock,
-    onEvent: (e) => (e.type === 'down' ? logger.error(`shared state: ${e.error}`) : logger.info(`shared state: ${e.type}`)),
+    onEvent: (e) =>
+      e.type === 'down'
+        ? logger.error(`shared state: ${e.error}`)
+        : logger.info(`shared state: ${e.type}`),
   });
   const keys = new KeyStore({
     state: shared.state,
@@ -72,7 +78,8 @@ export async function createRuntime(initial: Config, options: RuntimeOptions = {
   };
   let contentFilter: ContentFilter | undefined = createContentFilter(initial.contentFilter);
   holder.onChange((next, previous) => {
-    if (next.config.contentFilter !== previous.config.contentFilter) contentFilter = createContentFilter(next.config.contentFilter);
+    if (next.config.contentFilter !== previous.config.contentFilter)
+      contentFilter = createContentFilter(next.config.contentFilter);
     if (next.config.auth !== previous.config.auth) keys.rebuild();
   });
   const policies = createGovernancePolicies({
@@ -101,9 +108,15 @@ export async function createRuntime(initial: Config, options: RuntimeOptions = {
     policies,
   });
 
-  const configService = new ConfigService(holder, new ConfigVersionStore({ state: shared.state, clock }), (msg) => logger.info(msg));
+  const configService = new ConfigService(
+    holder,
+    new ConfigVersionStore({ state: shared.state, clock }),
+    (msg) => logger.info(msg),
+  );
   await configService.start();
-  const stopWatching = options.configPath ? watchConfigFile(options.configPath, configService, logger) : () => {};
+  const stopWatching = options.configPath
+    ? watchConfigFile(options.configPath, configService, logger)
+    : () => {};
 
   const app = await buildApp({
     config: holder,
@@ -113,8 +126,15 @@ export async function createRuntime(initial: Config, options: RuntimeOptions = {
     readiness: () => {
       const state = shared.status();
       return {
-        ready: state.serving === 'redis' || state.kind === 'memory' || initial.state.onFailure === 'open',
-        detail: { config_revision: holder.current.revision, shared_state: state, circuits: breakers.snapshot() },
+        ready:
+          state.serving === 'redis' ||
+          state.kind === 'memory' ||
+          initial.state.onFailure === 'open',
+        detail: {
+          config_revision: holder.current.revision,
+          shared_state: state,
+          circuits: breakers.snapshot(),
+        },
       };
     },
     plugins: [(a) => registerAdminRoutes(a, configService), (a) => registerKeyRoutes(a, keys)],

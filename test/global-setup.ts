@@ -4,9 +4,13 @@ import { execFileSync } from 'node:child_process';
 
 export default function setup(): void {
   try {
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
   } catch (err) {
     const out = String((err as { stdout?: Buffer }).stdout ?? '');
-    process.stderr.write(`\n[global-setup] WARNING: tsc reported errors (dist/ emitted anyway):\n${out.slice(0, 4000)}\n`);
+    process.stderr.write(
+      `\n[global-setup] WARNING: tsc reported errors (dist/ emitted anyway):\n${out.slice(0, 4000)}\n`,
+    );
   }
 }

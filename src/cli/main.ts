@@ -4,17 +4,37 @@ import { fileURLToPath } from 'node:url';
 
 const COMMANDS: Record<string, { file: string; summary: string }> = {
   serve: { file: './serve.js', summary: 'serve [--config <file>] [--port <n>]   start the router' },
-  'check-config': { file: './check-config.js', summary: 'check-config <file>                  validate a config file' },
-  train: { file: './train.js', summary: 'train --data <f.jsonl,...> --prices <p.json> --out <artefact.json> [--seed N]' },
-  eval: { file: './eval.js', summary: 'eval --train <files> --test <files> --prices <p.json> [--json] [--out <dir>]' },
-  calibrate: { file: './calibrate.js', summary: 'calibrate ...                         fit a new model from ~200 scored prompts' },
+  'check-config': {
+    file: './check-config.js',
+    summary: 'check-config <file>                  validate a config file',
+  },
+  train: {
+    file: './train.js',
+    summary: 'train --data <f.jsonl,...> --prices <p.json> --out <artefact.json> [--seed N]',
+  },
+  eval: {
+    file: './eval.js',
+    summary: 'eval --train <files> --test <files> --prices <p.json> [--json] [--out <dir>]',
+  },
+  calibrate: {
+    file: './calibrate.js',
+    summary: 'calibrate ...                         fit a new model from ~200 scored prompts',
+  },
   report: { file: './report.js', summary: 'report --since 7d [--by model|key|router] [--json]' },
-  simulate: { file: './simulate.js', summary: 'simulate --since 7d --mode cost|balanced|quality [--subset a,b]' },
+  simulate: {
+    file: './simulate.js',
+    summary: 'simulate --since 7d --mode cost|balanced|quality [--subset a,b]',
+  },
   keys: { file: './keys.js', summary: 'keys issue|revoke|list ...             manage API keys' },
 };
 
 function usage(): string {
-  return ['usage: model-router <command> [options]', '', 'commands:', ...Object.values(COMMANDS).map((c) => `  ${c.summary}`)].join('\n');
+  return [
+    'usage: model-router <command> [options]',
+    '',
+    'commands:',
+    ...Object.values(COMMANDS).map((c) => `  ${c.summary}`),
+  ].join('\n');
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -18,7 +18,9 @@ export async function run(argv: string[]): Promise<number> {
     await serve({ configPath: values.config, port, host: values.host });
     return 0;
   } catch (err) {
-    process.stderr.write(err instanceof ConfigError ? `${err.message}\n` : `${(err as Error).stack}\n`);
+    process.stderr.write(
+      err instanceof ConfigError ? `${err.message}\n` : `${(err as Error).stack}\n`,
+    );
     return 1;
   }
 }

@@ -2,7 +2,12 @@
 // as a whole config before it is applied, so nothing is ever half-applied. Each applied change is
 // a version in the ConfigVersionStore (who, when, what changed; Redis-shared in a fleet), which
 // also tells the other replicas, who validate and apply the same snapshot.
-import type { ConfigChangedMessage, ConfigVersion, ConfigVersionStore, ConfigVersionSummary } from '../store/config-versions.js';
+import type {
+  ConfigChangedMessage,
+  ConfigVersion,
+  ConfigVersionStore,
+  ConfigVersionSummary,
+} from '../store/config-versions.js';
 import { ConfigError, parseConfig } from './load-config.js';
 import type { ConfigHolder, RuntimeConfig } from './runtime-config.js';
 import type { Config } from './schema.js';
@@ -44,14 +49,23 @@ export class ConfigService {
    * `mutate` edits a deep copy; the result is validated whole and applied, or a ConfigError is
    * thrown and nothing changes.
    */
-  async change(who: string, reason: string, mutate: (draft: Config) => void): Promise<ConfigVersion> {
+  async change(
+    who: string,
+    reason: string,
+    mutate: (draft: Config) => void,
+  ): Promise<ConfigVersion> {
     const draft = structuredClone(this.holder.current.config);
     mutate(draft);
     return this.replace(who, reason, draft);
   }
 
   /** Validates and applies a whole config (file reload, PUT of everything). */
-  async replace(who: string, reason: string, next: unknown, rollbackOf?: number): Promise<ConfigVersion> {
+  async replace(
+    who: string,
+    reason: string,
+    next: unknown,
+    rollbackOf?: number,
+  ): Promise<ConfigVersion> {
     const { config, warnings } = parseConfig(next, {});
     for (const w of warnings) this.log(`config: ${w}`);
     const version = await this.versions.record({ config, who, reason, rollbackOf });
@@ -61,7 +75,10 @@ export class ConfigService {
 
   async rollback(who: string, version: number): Promise<ConfigVersion> {
     const target = await this.versions.get(version);
-    if (!target) throw new ConfigError(`No config version ${version} in the version log.`, [`version ${version} not found`]);
+    if (!target)
+      throw new ConfigError(`No config version ${version} in the version log.`, [
+        `version ${version} not found`,
+      ]);
     return this.replace(who, `rollback to version ${version}`, target.config, version);
   }
 
@@ -75,15 +92,20 @@ export class ConfigService {
 
   /** Another replica recorded a version: validate its snapshot and apply it (never blindly). */
   private async onRemote(message: ConfigChangedMessage): Promise<void> {
-    if (message.origin === this.versions.origin || message.version <= this.holder.current.revision) return;
+    if (message.origin === this.versions.origin || message.version <= this.holder.current.revision)
+      return;
     try {
       const v = await this.versions.get(message.version);
       if (!v) return;
       const { config } = parseConfig(v.config, {});
       this.holder.apply(config, v.version);
-      this.log(`config: applied version ${v.version} from another replica (${v.who}: ${v.reason ?? ''})`);
+      this.log(
+        `config: applied version ${v.version} from another replica (${v.who}: ${v.reason ?? ''})`,
+      );
     } catch (err) {
-      this.log(`config: rejected version ${message.version} from another replica: ${(err as Error).message}`);
+      this.log(
+        `config: rejected version ${message.version} from another replica: ${(err as Error).message}`,
+      );
     }
   }
 }

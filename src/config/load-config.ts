@@ -24,7 +24,12 @@ export interface LoadedConfig {
 const ENV_PATTERN = /\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
 /** Replace `${env:VAR}` (or `${env:VAR:-default}`) in every string; a missing variable is an error. */
-export function substituteEnv(value: unknown, env: NodeJS.ProcessEnv, path = '', missing: string[] = []): unknown {
+export function substituteEnv(
+  value: unknown,
+  env: NodeJS.ProcessEnv,
+  path = '',
+  missing: string[] = [],
+): unknown {
   if (typeof value === 'string') {
     return value.replace(ENV_PATTERN, (_m, name: string, fallback: string | undefined) => {
       const v = env[name];
@@ -34,10 +39,12 @@ export function substituteEnv(value: unknown, env: NodeJS.ProcessEnv, path = '',
       return '';
     });
   }
-  if (Array.isArray(value)) return value.map((v, i) => substituteEnv(v, env, `${path}[${i}]`, missing));
+  if (Array.isArray(value))
+    return value.map((v, i) => substituteEnv(v, env, `${path}[${i}]`, missing));
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = substituteEnv(v, env, path ? `${path}.${k}` : k, missing);
+    for (const [k, v] of Object.entries(value))
+      out[k] = substituteEnv(v, env, path ? `${path}.${k}` : k, missing);
     return out;
   }
   return value;
@@ -81,31 +88,46 @@ function checkReferences(config: Config): { issues: string[]; warnings: string[]
   const warnings: string[] = [];
   const deploymentNames = new Set<string>();
   config.deployments.forEach((d, i) => {
-    if (deploymentNames.has(d.name)) issues.push(`deployments[${i}].name: duplicate deployment name "${d.name}"`);
+    if (deploymentNames.has(d.name))
+      issues.push(`deployments[${i}].name: duplicate deployment name "${d.name}"`);
     deploymentNames.add(d.name);
-    if (d.provider !== 'simulated' && !d.baseUrl && d.provider !== 'openai' && d.provider !== 'anthropic')
+    if (
+      d.provider !== 'simulated' &&
+      !d.baseUrl &&
+      d.provider !== 'openai' &&
+      d.provider !== 'anthropic'
+    )
       issues.push(`deployments[${i}].baseUrl: required for provider "${d.provider}"`);
     if (d.provider === 'azure' && !d.apiVersion)
       issues.push(`deployments[${i}].apiVersion: required for provider "azure" (e.g. 2024-10-21)`);
     if (d.deploymentType === 'DataZoneStandard' && d.dataZone === 'global')
-      issues.push(`deployments[${i}].dataZone: a DataZoneStandard deployment needs its zone (e.g. "eu" or "us")`);
+      issues.push(
+        `deployments[${i}].dataZone: a DataZoneStandard deployment needs its zone (e.g. "eu" or "us")`,
+      );
   });
   const routerNames = new Set<string>();
   config.routers.forEach((r, i) => {
-    if (routerNames.has(r.name)) issues.push(`routers[${i}].name: duplicate router name "${r.name}"`);
+    if (routerNames.has(r.name))
+      issues.push(`routers[${i}].name: duplicate router name "${r.name}"`);
     if (deploymentNames.has(r.name))
-      issues.push(`routers[${i}].name: "${r.name}" is also a deployment name; names must be unique`);
+      issues.push(
+        `routers[${i}].name: "${r.name}" is also a deployment name; names must be unique`,
+      );
     routerNames.add(r.name);
     r.modelSubset.forEach((m, j) => {
       if (!deploymentNames.has(m))
-        issues.push(`routers[${i}].modelSubset[${j}]: unknown deployment "${m}" (known: ${[...deploymentNames].join(', ')})`);
+        issues.push(
+          `routers[${i}].modelSubset[${j}]: unknown deployment "${m}" (known: ${[...deploymentNames].join(', ')})`,
+        );
     });
     if (new Set(r.modelSubset).size !== r.modelSubset.length)
       issues.push(`routers[${i}].modelSubset: lists a deployment twice`);
     if (r.deploymentType === 'DataZoneStandard' && !r.dataZone)
       issues.push(`routers[${i}].dataZone: required when deploymentType is DataZoneStandard`);
     if (r.modelSubset.length < 2)
-      warnings.push(`router "${r.name}" has ${r.modelSubset.length} model in its subset: no failover is possible`);
+      warnings.push(
+        `router "${r.name}" has ${r.modelSubset.length} model in its subset: no failover is possible`,
+      );
   });
   if (config.state.kind === 'redis' && !config.state.redisUrl)
     issues.push('state.redisUrl: required when state.kind is "redis"');
@@ -115,14 +137,19 @@ function checkReferences(config: Config): { issues: string[]; warnings: string[]
 }
 
 /** Parse config text by file extension (`.json` or YAML otherwise). */
-export function parseConfigText(text: string, fileName: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+export function parseConfigText(
+  text: string,
+  fileName: string,
+  env: NodeJS.ProcessEnv = process.env,
+): LoadedConfig {
   let raw: unknown;
   try {
     raw = fileName.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
   } catch (err) {
-    throw new ConfigError(`${fileName}: not valid ${fileName.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`, [
-      (err as Error).message,
-    ]);
+    throw new ConfigError(
+      `${fileName}: not valid ${fileName.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`,
+      [(err as Error).message],
+    );
   }
   return parseConfig(raw, env);
 }
@@ -132,7 +159,9 @@ export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.en
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError(`Cannot read config file ${file}: ${(err as Error).message}`, [(err as Error).message]);
+    throw new ConfigError(`Cannot read config file ${file}: ${(err as Error).message}`, [
+      (err as Error).message,
+    ]);
   }
   return parseConfigText(text, file, env);
 }

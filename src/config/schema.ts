@@ -2,7 +2,13 @@
 // an unknown key is an error whose message gives its path (STYLE.md principle 4).
 import { z } from 'zod';
 
-export const PROVIDER_KINDS = ['openai', 'azure', 'openai-compatible', 'anthropic', 'simulated'] as const;
+export const PROVIDER_KINDS = [
+  'openai',
+  'azure',
+  'openai-compatible',
+  'anthropic',
+  'simulated',
+] as const;
 export const ROUTING_MODES = ['balanced', 'quality', 'cost'] as const;
 export const DEPLOYMENT_TYPES = ['GlobalStandard', 'DataZoneStandard', 'Standard'] as const;
 
@@ -47,7 +53,9 @@ const simulationSchema = z.strictObject({
   /** Injected failures; `rate` is the fraction of requests that fail this way (deterministic). */
   failure: z
     .strictObject({
-      kind: z.enum(['none', '429', '500', 'timeout', 'drop-mid-stream', 'slow-first-token']).default('none'),
+      kind: z
+        .enum(['none', '429', '500', 'timeout', 'drop-mid-stream', 'slow-first-token'])
+        .default('none'),
       rate: z.number().min(0).max(1).default(1),
       /** For 'slow-first-token' and 'timeout': how long to stall, ms. */
       delayMs: z.number().nonnegative().default(30_000),
@@ -106,7 +114,10 @@ export const routerSchema = z.strictObject({
   dataZone: z.string().optional(),
   /** Override the artefact's calibrated quality bands (fraction of the best predicted quality). */
   bands: z
-    .strictObject({ balanced: z.number().min(0).max(1).optional(), cost: z.number().min(0).max(1).optional() })
+    .strictObject({
+      balanced: z.number().min(0).max(1).optional(),
+      cost: z.number().min(0).max(1).optional(),
+    })
     .optional(),
   rateLimit: rateLimitSchema.default({ rpm: 250, tpm: 250_000 }),
 });
@@ -124,7 +135,10 @@ const apiKeySchema = z.strictObject({
   modelSubset: z.array(z.string()).optional(),
   rateLimit: rateLimitSchema.optional(),
   budget: z
-    .strictObject({ dailyUsd: z.number().positive().optional(), monthlyUsd: z.number().positive().optional() })
+    .strictObject({
+      dailyUsd: z.number().positive().optional(),
+      monthlyUsd: z.number().positive().optional(),
+    })
     .optional(),
 });
 
@@ -133,9 +147,15 @@ export const configSchema = z.strictObject({
     .strictObject({
       host: z.string().default('127.0.0.1'),
       port: z.number().int().min(0).max(65535).default(8080),
-      bodyLimitBytes: z.number().int().positive().default(4 * 1024 * 1024),
+      bodyLimitBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(4 * 1024 * 1024),
       /** Pino level; `silent` turns request logging off. */
-      logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      logLevel: z
+        .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+        .default('info'),
     })
     .default({ host: '127.0.0.1', port: 8080, bodyLimitBytes: 4 * 1024 * 1024, logLevel: 'info' }),
   auth: z
@@ -174,7 +194,13 @@ export const configSchema = z.strictObject({
       /** Records buffered when the store is down before they are dropped (and counted). */
       maxBuffer: z.number().int().positive().default(10_000),
     })
-    .default({ kind: 'sqlite', sqlitePath: './data/requests.db', storeText: false, retentionDays: 30, maxBuffer: 10_000 }),
+    .default({
+      kind: 'sqlite',
+      sqlitePath: './data/requests.db',
+      storeText: false,
+      retentionDays: 30,
+      maxBuffer: 10_000,
+    }),
   contentFilter: z
     .strictObject({
       enabled: z.boolean().default(false),
@@ -200,7 +226,10 @@ export const configSchema = z.strictObject({
       tenants: z
         .record(
           z.string(),
-          z.strictObject({ dailyUsd: z.number().positive().optional(), monthlyUsd: z.number().positive().optional() }),
+          z.strictObject({
+            dailyUsd: z.number().positive().optional(),
+            monthlyUsd: z.number().positive().optional(),
+          }),
         )
         .default({}),
     })

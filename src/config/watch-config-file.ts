@@ -29,10 +29,15 @@ export function watchConfigFile(
       const v = await service.replace('file', `reloaded ${basename(file)}`, config);
       log.info(`config reload: applied ${file} as version ${v.version}`);
     } catch (err) {
-      log.error(`config reload: ${file} rejected, keeping the running config: ${(err as Error).message}`);
+      log.error(
+        `config reload: ${file} rejected, keeping the running config: ${(err as Error).message}`,
+      );
     }
   };
-  void readFile(file, 'utf8').then((t) => (lastText = t), () => {});
+  void readFile(file, 'utf8').then(
+    (t) => (lastText = t),
+    () => {},
+  );
   // Watch the folder: editors replace files by rename, which a file watch would lose.
   const watcher: FSWatcher = watch(dirname(file), (_event, name) => {
     if (name !== null && name !== basename(file)) return;

@@ -12,7 +12,9 @@ export const systemClock: Clock = {
 };
 
 /** A clock tests move by hand. */
-export function createManualClock(start = 1_700_000_000_000): Clock & { advance(ms: number): void } {
+export function createManualClock(
+  start = 1_700_000_000_000,
+): Clock & { advance(ms: number): void } {
   let t = start;
   let p = 0;
   return {

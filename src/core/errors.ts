@@ -73,7 +73,11 @@ export function invalidRequest(message: string, param: string | null = null, cod
   });
 }
 
-export function notFound(message: string, code = 'model_not_found', param: string | null = 'model') {
+export function notFound(
+  message: string,
+  code = 'model_not_found',
+  param: string | null = 'model',
+) {
   return new GatewayError({ status: 404, type: 'invalid_request_error', message, param, code });
 }
 
@@ -96,14 +100,22 @@ export function forbidden(message: string) {
 }
 
 /** 429 from our own limits; never retryable on another deployment. */
-export function rateLimited(message: string, retryAfterSeconds: number, headers: Record<string, string> = {}) {
+export function rateLimited(
+  message: string,
+  retryAfterSeconds: number,
+  headers: Record<string, string> = {},
+) {
   const seconds = Math.max(1, Math.ceil(retryAfterSeconds));
   return new GatewayError({
     status: 429,
     type: 'rate_limit_error',
     message,
     code: 'rate_limit_exceeded',
-    headers: { 'retry-after': String(seconds), 'retry-after-ms': String(Math.ceil(retryAfterSeconds * 1000)), ...headers },
+    headers: {
+      'retry-after': String(seconds),
+      'retry-after-ms': String(Math.ceil(retryAfterSeconds * 1000)),
+      ...headers,
+    },
   });
 }
 

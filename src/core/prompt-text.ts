@@ -29,7 +29,8 @@ export function collectPromptText(request: ChatRequest): string {
         if (part && typeof part.text === 'string') out += part.text + '\n';
       }
     }
-    const toolCalls = (message as { tool_calls?: { function?: { arguments?: unknown } }[] }).tool_calls;
+    const toolCalls = (message as { tool_calls?: { function?: { arguments?: unknown } }[] })
+      .tool_calls;
     if (Array.isArray(toolCalls)) {
       for (const call of toolCalls) {
         if (typeof call?.function?.arguments === 'string') out += call.function.arguments + '\n';
@@ -43,10 +44,14 @@ export function collectPromptText(request: ChatRequest): string {
 const TOKENS_PER_MESSAGE = 3;
 
 /** Prompt tokens with a real BPE tokenizer (o200k), plus tool schemas and message overhead. */
-export async function countPromptTokens(request: ChatRequest, text = collectPromptText(request)): Promise<number> {
+export async function countPromptTokens(
+  request: ChatRequest,
+  text = collectPromptText(request),
+): Promise<number> {
   const count = tokenizer ?? (await loadTokenizer());
   let tokens = count(text) + TOKENS_PER_MESSAGE * (request.messages.length + 1);
-  if (Array.isArray(request.tools) && request.tools.length > 0) tokens += count(JSON.stringify(request.tools));
+  if (Array.isArray(request.tools) && request.tools.length > 0)
+    tokens += count(JSON.stringify(request.tools));
   return tokens;
 }
 
@@ -56,7 +61,8 @@ export async function countPromptTokens(request: ChatRequest, text = collectProm
  */
 export function promptTokenUpperBound(request: ChatRequest, text: string): number {
   let bytes = Buffer.byteLength(text, 'utf8');
-  if (Array.isArray(request.tools) && request.tools.length > 0) bytes += Buffer.byteLength(JSON.stringify(request.tools), 'utf8');
+  if (Array.isArray(request.tools) && request.tools.length > 0)
+    bytes += Buffer.byteLength(JSON.stringify(request.tools), 'utf8');
   return bytes + TOKENS_PER_MESSAGE * (request.messages.length + 1);
 }
 

@@ -20,8 +20,16 @@ function sseData(payload: string): string[] {
 describe('chat gateway through the router', () => {
   it('routes, reports the served model (never the router name) and sets routing headers', async () => {
     const small = fakeAdapter('small-2025', [{ reply: 'hi from small' }]);
-    const t = await buildTestApp(testConfig(), { big: fakeAdapter('big', [{ reply: 'x' }]), mid: fakeAdapter('mid', [{ reply: 'x' }]), small });
-    const res = await t.app.inject({ method: 'POST', url: '/v1/chat/completions', payload: body() });
+    const t = await buildTestApp(testConfig(), {
+      big: fakeAdapter('big', [{ reply: 'x' }]),
+      mid: fakeAdapter('mid', [{ reply: 'x' }]),
+      small,
+    });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/v1/chat/completions',
+      payload: body(),
+    });
     expect(res.statusCode).toBe(200);
     const json = res.json();
     expect(json.model).toBe('small-2025');
@@ -34,7 +42,10 @@ describe('chat gateway through the router', () => {
     expect(res.headers['x-request-id']).toMatch(/^req_/);
     expect(small.calls[0]?.body.model).toBe('small-sim');
     const decisionId = res.headers['x-router-decision-id'] as string;
-    const receipt = await t.app.inject({ method: 'GET', url: `/v1/router/decisions/${decisionId}` });
+    const receipt = await t.app.inject({
+      method: 'GET',
+      url: `/v1/router/decisions/${decisionId}`,
+    });
     expect(receipt.json().pick).toBe('small');
     expect(receipt.json().servedBy).toBe('small');
     expect(t.records[0]?.servedModel).toBe('small-2025');
@@ -43,13 +54,24 @@ describe('chat gateway through the router', () => {
   });
 
   it('fails over on a retryable error before the first byte, and stops at a non-retryable one', async () => {
-    const small = fakeAdapter('small', [{ error: { status: 500 } }, { error: { status: 400, retryable: false } }]);
+    const small = fakeAdapter('small', [
+      { error: { status: 500 } },
+      { error: { status: 400, retryable: false } },
+    ]);
     const mid = fakeAdapter('mid', [{ reply: 'from mid' }]);
-    const t = await buildTestApp(testConfig(), { big: fakeAdapter('big', [{ reply: 'x' }]), mid, small });
+    const t = await buildTestApp(testConfig(), {
+      big: fakeAdapter('big', [{ reply: 'x' }]),
+      mid,
+      small,
+    });
     const ok = await t.app.inject({ method: 'POST', url: '/v1/chat/completions', payload: body() });
     expect(ok.json().model).toBe('mid');
     expect(ok.headers['x-router-attempts']).toBe('2');
-    const bad = await t.app.inject({ method: 'POST', url: '/v1/chat/completions', payload: body() });
+    const bad = await t.app.inject({
+      method: 'POST',
+      url: '/v1/chat/completions',
+      payload: body(),
+    });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().error.code).toBe('upstream_400');
     expect(mid.calls).toHaveLength(1);
@@ -62,7 +84,11 @@ describe('chat gateway through the router', () => {
       mid: fakeAdapter('mid', [e429]),
       small: fakeAdapter('small', [e429]),
     });
-    const res = await t.app.inject({ method: 'POST', url: '/v1/chat/completions', payload: body() });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/v1/chat/completions',
+      payload: body(),
+    });
     expect(res.statusCode).toBe(429);
     expect(res.headers['retry-after']).toBe('7');
     expect(res.json().error.message).toMatch(/All 3 attempts failed/);
@@ -70,8 +96,16 @@ describe('chat gateway through the router', () => {
 
   it('calls a concrete deployment directly, and Azure paths map the deployment from the URL', async () => {
     const big = fakeAdapter('big-2025', [{ reply: 'big answer' }]);
-    const t = await buildTestApp(testConfig(), { big, mid: fakeAdapter('mid', []), small: fakeAdapter('small', []) });
-    const direct = await t.app.inject({ method: 'POST', url: '/v1/chat/completions', payload: body({ model: 'big' }) });
+    const t = await buildTestApp(testConfig(), {
+      big,
+      mid: fakeAdapter('mid', []),
+      small: fakeAdapter('small', []),
+    });
+    const direct = await t.app.inject({
+      method: 'POST',
+      url: '/v1/chat/completions',
+      payload: body({ model: 'big' }),
+    });
     expect(direct.json().model).toBe('big-2025');
     expect(direct.headers['x-router-decision-id']).toBeUndefined();
     const azure = await t.app.inject({
@@ -92,9 +126,20 @@ describe('chat gateway through the router', () => {
 
   it('streams: peeks the first chunk, fails over before it, and never after it', async () => {
     const small = fakeAdapter('small', [{ error: { status: 503 } }]);
-    const mid = fakeAdapter('mid', [{ chunks: ['Hel', 'lo', '!'] }, { chunks: ['a', 'b', 'c'], failAfter: 2 }]);
-    const t = await buildTestApp(testConfig(), { big: fakeAdapter('big', [{ reply: 'x' }]), mid, small });
-    const res = await t.app.inject({ method: 'POST', url: '/v1/chat/completions', payload: body({ stream: true }) });
+    const mid = fakeAdapter('mid', [
+      { chunks: ['Hel', 'lo', '!'] },
+      { chunks: ['a', 'b', 'c'], failAfter: 2 },
+    ]);
+    const t = await buildTestApp(testConfig(), {
+      big: fakeAdapter('big', [{ reply: 'x' }]),
+      mid,
+      small,
+    });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/v1/chat/completions',
+      payload: body({ stream: true }),
+    });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/text\/event-stream/);
     const events = sseData(res.payload);
@@ -104,12 +149,19 @@ describe('chat gateway through the router', () => {
     expect(chunks.every((c) => c.usage === undefined)).toBe(true);
     expect(chunks[0].model).toBe('mid');
 
-    const broken = await t.app.inject({ method: 'POST', url: '/v1/chat/completions', payload: body({ stream: true, stream_options: { include_usage: true } }) });
+    const broken = await t.app.inject({
+      method: 'POST',
+      url: '/v1/chat/completions',
+      payload: body({ stream: true, stream_options: { include_usage: true } }),
+    });
     const ev = sseData(broken.payload);
     expect(ev.includes('[DONE]')).toBe(false);
     const last = JSON.parse(ev.at(-1) as string);
     expect(last.error.code).toBe('upstream_dropped');
-    const text = ev.slice(0, -1).map((e) => JSON.parse(e).choices[0]?.delta?.content ?? '').join('');
+    const text = ev
+      .slice(0, -1)
+      .map((e) => JSON.parse(e).choices[0]?.delta?.content ?? '')
+      .join('');
     expect(text).toBe('ab');
     expect(t.records.at(-1)?.status).toBe(502);
   });
@@ -118,12 +170,24 @@ describe('chat gateway through the router', () => {
     const config = testConfig();
     config.deployments.forEach((d) => (d.capabilities.vision = d.name === 'big'));
     config.deployments.forEach((d) => (d.contextWindow = d.name === 'big' ? 50 : 100_000));
-    const t = await buildTestApp(config, { big: fakeAdapter('big', []), mid: fakeAdapter('mid', []), small: fakeAdapter('small', []) });
+    const t = await buildTestApp(config, {
+      big: fakeAdapter('big', []),
+      mid: fakeAdapter('mid', []),
+      small: fakeAdapter('small', []),
+    });
     const res = await t.app.inject({
       method: 'POST',
       url: '/v1/chat/completions',
       payload: body({
-        messages: [{ role: 'user', content: [{ type: 'text', text: 'word '.repeat(100) }, { type: 'image_url', image_url: { url: 'https://x/y.png' } }] }],
+        messages: [
+          {
+            role: 'user',
+            content: [
+              { type: 'text', text: 'word '.repeat(100) },
+              { type: 'image_url', image_url: { url: 'https://x/y.png' } },
+            ],
+          },
+        ],
       }),
     });
     expect(res.statusCode).toBe(400);
@@ -135,9 +199,17 @@ describe('chat gateway through the router', () => {
 
   it('unknown model gets a 404 naming it', async () => {
     const t = await buildTestApp(testConfig(), {});
-    const res = await t.app.inject({ method: 'POST', url: '/v1/chat/completions', payload: body({ model: 'nope' }) });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/v1/chat/completions',
+      payload: body({ model: 'nope' }),
+    });
     expect(res.statusCode).toBe(404);
-    expect(res.json().error).toMatchObject({ code: 'DeploymentNotFound', param: 'model', type: 'invalid_request_error' });
+    expect(res.json().error).toMatchObject({
+      code: 'DeploymentNotFound',
+      param: 'model',
+      type: 'invalid_request_error',
+    });
     expect(res.json().error.message).toContain('"nope"');
   });
 });

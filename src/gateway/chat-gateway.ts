@@ -4,7 +4,7 @@
 import type { DeploymentConfig, RouterConfig, RoutingMode } from '../config/schema.js';
 import type { ConfigHolder, RuntimeConfig } from '../config/runtime-config.js';
 import type { Clock } from '../core/clock.js';
-import { GatewayError, invalidRequest, notFound, forbidden } from '../core/errors.js';
+import { GatewayError, invalidRequest, forbidden } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import {
   collectPromptText,
@@ -14,14 +14,25 @@ import {
   requestedOutputTokens,
 } from '../core/prompt-text.js';
 import type { ChatChunk, ChatResponse } from '../core/wire-types.js';
-import { checkEligibility, describeExclusions, requestNeeds, type CandidateEligibility } from '../routing/eligibility.js';
+import {
+  checkEligibility,
+  describeExclusions,
+  requestNeeds,
+  type CandidateEligibility,
+} from '../routing/eligibility.js';
 import { buildReceipt, type DecisionReceipt, type DecisionStore } from '../routing/receipt.js';
 import type { Router, RoutingDecision } from '../routing/router-types.js';
 import type { AttemptRecord, RequestRecord, RequestRecorder } from '../store/request-record.js';
 import type { CircuitBreakers } from './circuit-breaker.js';
 import { costUsd, usageCounts, type UsageCounts } from './cost.js';
 import { executeWithFailover, type ExecutionResult } from './execute-with-failover.js';
-import type { AdmitContext, ChatCall, ChatOutcome, GatewayPolicies, Target } from './gateway-types.js';
+import type {
+  AdmitContext,
+  ChatCall,
+  ChatOutcome,
+  GatewayPolicies,
+  Target,
+} from './gateway-types.js';
 import type { ProviderAdapter } from '../providers/types.js';
 import { resolveSessionAffinity, type AffinityStore } from './session-affinity.js';
 
@@ -84,7 +95,12 @@ export class ChatGateway {
       authorizeTarget(call, target);
       if (target.kind === 'router') record.router = target.router.name;
       const promptText = collectPromptText(call.request);
-      const promptTokens = needsExactCount(snapshot, call, target, promptTokenUpperBound(call.request, promptText))
+      const promptTokens = needsExactCount(
+        snapshot,
+        call,
+        target,
+        promptTokenUpperBound(call.request, promptText),
+      )
         ? await countPromptTokens(call.request, promptText)
         : estimatePromptTokens(call.request, promptText);
       record.promptTokens = promptTokens;
@@ -99,7 +115,13 @@ export class ChatGateway {
         request = filtered.request;
         promptFilterResults = filtered.promptFilterResults;
       }
-      const plan = this.plan(snapshot, { ...call, request }, target, promptTokens, admitted.modeOverride);
+      const plan = this.plan(
+        snapshot,
+        { ...call, request },
+        target,
+        promptTokens,
+        admitted.modeOverride,
+      );
       record.routingMode = plan.mode;
       record.routerVersion = plan.decision?.version;
       record.decisionId = plan.receipt?.id;
@@ -145,12 +167,18 @@ export class ChatGateway {
         let response = result.response;
         record.servedModel = response.model;
         headers['x-router-model'] = response.model;
-        if (promptFilterResults && !response.prompt_filter_results) response.prompt_filter_results = promptFilterResults;
+        if (promptFilterResults && !response.prompt_filter_results)
+          response.prompt_filter_results = promptFilterResults;
         if (policies?.filterOutput) response = await policies.filterOutput(response, admit);
         if (controls) response.model_selection_details = modelSelectionDetails(controls);
         this.account(record, result.deployment, top, usageCounts(response.usage));
         if (snapshot.config.requestLog.storeText) record.answerText = answerText(response);
-        policies?.settle?.(admit, { deployment: result.deployment, usage: response.usage ?? undefined, costUsd: record.costUsd, status: 200 });
+        policies?.settle?.(admit, {
+          deployment: result.deployment,
+          usage: response.usage ?? undefined,
+          costUsd: record.costUsd,
+          status: 200,
+        });
         finish(200);
         return { kind: 'json', response, headers };
       }
@@ -177,7 +205,11 @@ export class ChatGateway {
       return { kind: 'stream', chunks, headers };
     } catch (err) {
       const e = err instanceof GatewayError ? err : undefined;
-      if (e && record.attempts.length === 0 && (e.details?.attempts as AttemptRecord[] | undefined)) {
+      if (
+        e &&
+        record.attempts.length === 0 &&
+        (e.details?.attempts as AttemptRecord[] | undefined)
+      ) {
         record.attempts = e.details?.attempts as AttemptRecord[];
       }
       if (admit) this.deps.policies?.settle?.(admit, { costUsd: 0, status: e?.status ?? 500 });
@@ -224,7 +256,9 @@ export class ChatGateway {
     const affinity = resolveSessionAffinity(call, decision, eligible, this.deps.affinity);
     const orderedNames = affinity.ordered;
     const byName = new Map(eligible.map((d) => [d.name, d]));
-    const ordered = orderedNames.map((n) => byName.get(n)).filter((d): d is DeploymentConfig => d !== undefined);
+    const ordered = orderedNames
+      .map((n) => byName.get(n))
+      .filter((d): d is DeploymentConfig => d !== undefined);
     const routingMicros = (this.deps.clock.perfNow() - routingStart) * 1000;
     const receipt = buildReceipt({
       id: newId('dec_'),
@@ -248,7 +282,12 @@ export class ChatGateway {
     };
   }
 
-  private account(record: RequestRecord, served: DeploymentConfig, top: DeploymentConfig, usage: UsageCounts): void {
+  private account(
+    record: RequestRecord,
+    served: DeploymentConfig,
+    top: DeploymentConfig,
+    usage: UsageCounts,
+  ): void {
     record.promptTokens = usage.promptTokens || record.promptTokens;
     record.cachedTokens = usage.cachedTokens;
     record.completionTokens = usage.completionTokens;
@@ -285,7 +324,8 @@ export class ChatGateway {
         if (chunk.usage) usage = usageCounts(chunk.usage);
         if (first) {
           first = false;
-          if (opts.promptFilterResults && !chunk.prompt_filter_results) chunk.prompt_filter_results = opts.promptFilterResults;
+          if (opts.promptFilterResults && !chunk.prompt_filter_results)
+            chunk.prompt_filter_results = opts.promptFilterResults;
           if (opts.controls) chunk.model_selection_details = modelSelectionDetails(opts.controls);
         }
         if (opts.storeText) for (const c of chunk.choices) text += c.delta?.content ?? '';
@@ -305,7 +345,17 @@ export class ChatGateway {
         status = 499;
         errorCode = 'client_closed_request';
       }
-      this.account(record, result.deployment, opts.top, usage ?? { promptTokens: record.promptTokens, cachedTokens: 0, completionTokens: 0, reasoningTokens: 0 });
+      this.account(
+        record,
+        result.deployment,
+        opts.top,
+        usage ?? {
+          promptTokens: record.promptTokens,
+          cachedTokens: 0,
+          completionTokens: 0,
+          reasoningTokens: 0,
+        },
+      );
       if (opts.storeText) record.answerText = text;
       opts.onEnd(status, errorCode);
     }
@@ -342,11 +392,18 @@ function resolveTarget(snapshot: RuntimeConfig, call: ChatCall): Target {
  * Exact token counts cost CPU and the tokenizer's memory; they are needed only for TPM limits and
  * when the prompt could come near a context window (a token is at least one byte).
  */
-function needsExactCount(snapshot: RuntimeConfig, call: ChatCall, target: Target, upperBound: number): boolean {
-  const keyTpm = (call.auth as { overrides?: { rateLimit?: { tpm?: number } } }).overrides?.rateLimit?.tpm;
+function needsExactCount(
+  snapshot: RuntimeConfig,
+  call: ChatCall,
+  target: Target,
+  upperBound: number,
+): boolean {
+  const keyTpm = (call.auth as { overrides?: { rateLimit?: { tpm?: number } } }).overrides
+    ?.rateLimit?.tpm;
   if (keyTpm) return true;
   const total = upperBound + requestedOutputTokens(call.request);
-  if (target.kind === 'deployment') return !!target.deployment.rateLimit?.tpm || total > target.deployment.contextWindow;
+  if (target.kind === 'deployment')
+    return !!target.deployment.rateLimit?.tpm || total > target.deployment.contextWindow;
   if (target.router.rateLimit.tpm) return true;
   for (const name of target.router.modelSubset) {
     const d = snapshot.deployments.get(name);
@@ -377,9 +434,14 @@ function headerValue(call: ChatCall, name: string): string | undefined {
 }
 
 /** Router zone, narrowed (never widened) by the request's `x-router-data-zone` header. */
-function resolveZone(call: ChatCall, target: Target): { dataZone?: string; regions?: ReadonlySet<string> } {
+function resolveZone(
+  call: ChatCall,
+  target: Target,
+): { dataZone?: string; regions?: ReadonlySet<string> } {
   const routerZone =
-    target.kind === 'router' && target.router.deploymentType === 'DataZoneStandard' ? target.router.dataZone : undefined;
+    target.kind === 'router' && target.router.deploymentType === 'DataZoneStandard'
+      ? target.router.dataZone
+      : undefined;
   const asked = headerValue(call, ZONE_HEADER)?.trim().toLowerCase();
   let dataZone = routerZone;
   if (asked) {
@@ -393,17 +455,31 @@ function resolveZone(call: ChatCall, target: Target): { dataZone?: string; regio
     dataZone = routerZone ?? asked;
   }
   const regionsRaw = headerValue(call, REGIONS_HEADER);
-  const regions = regionsRaw ? new Set(regionsRaw.split(',').map((r) => r.trim()).filter(Boolean)) : undefined;
+  const regions = regionsRaw
+    ? new Set(
+        regionsRaw
+          .split(',')
+          .map((r) => r.trim())
+          .filter(Boolean),
+      )
+    : undefined;
   return { dataZone, regions };
 }
 
 /** The mode used: router default, client header (capped by the key's ceiling), budget override. */
-function effectiveMode(call: ChatCall, router: RouterConfig, override: RoutingMode | undefined): RoutingMode {
+function effectiveMode(
+  call: ChatCall,
+  router: RouterConfig,
+  override: RoutingMode | undefined,
+): RoutingMode {
   let mode: RoutingMode = router.routingMode;
   const asked = headerValue(call, MODE_HEADER)?.toLowerCase();
   if (asked) {
     if (asked !== 'balanced' && asked !== 'quality' && asked !== 'cost')
-      throw invalidRequest(`${MODE_HEADER} must be one of balanced, quality, cost (got "${asked}").`, MODE_HEADER);
+      throw invalidRequest(
+        `${MODE_HEADER} must be one of balanced, quality, cost (got "${asked}").`,
+        MODE_HEADER,
+      );
     mode = asked;
   }
   const ceiling = call.auth.maxRoutingMode;
@@ -436,7 +512,13 @@ function noEligibleDeployment(checks: CandidateEligibility[], name: string): Gat
       details: { exclusions: checks },
     });
   }
-  const contextOnly = [...rules].every((r) => r === 'context_window' || r === 'max_output_tokens' || r === 'circuit_open' || r === 'rate_limit');
+  const contextOnly = [...rules].every(
+    (r) =>
+      r === 'context_window' ||
+      r === 'max_output_tokens' ||
+      r === 'circuit_open' ||
+      r === 'rate_limit',
+  );
   return new GatewayError({
     status: 400,
     type: 'invalid_request_error',

@@ -6,7 +6,11 @@ describe('CircuitBreakers', () => {
   it('opens after N failures in the window, half-opens after the open period, closes on a good probe', () => {
     const clock = createManualClock();
     const changes: [string, CircuitState][] = [];
-    const b = new CircuitBreakers(clock, { failureThreshold: 3, windowMs: 10_000, openMs: 5_000 }, (d, s) => changes.push([d, s]));
+    const b = new CircuitBreakers(
+      clock,
+      { failureThreshold: 3, windowMs: 10_000, openMs: 5_000 },
+      (d, s) => changes.push([d, s]),
+    );
     b.failure('x');
     b.failure('x');
     expect(b.allows('x')).toBe(true);

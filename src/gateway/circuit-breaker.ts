@@ -10,7 +10,11 @@ export interface CircuitBreakerOptions {
   openMs: number;
 }
 
-export const DEFAULT_BREAKER: CircuitBreakerOptions = { failureThreshold: 5, windowMs: 30_000, openMs: 15_000 };
+export const DEFAULT_BREAKER: CircuitBreakerOptions = {
+  failureThreshold: 5,
+  windowMs: 30_000,
+  openMs: 15_000,
+};
 
 interface Circuit {
   failures: number[];
@@ -90,7 +94,8 @@ export class CircuitBreakers {
       return;
     }
     c.failures.push(now);
-    while (c.failures.length && now - (c.failures[0] as number) > this.options.windowMs) c.failures.shift();
+    while (c.failures.length && now - (c.failures[0] as number) > this.options.windowMs)
+      c.failures.shift();
     if (c.failures.length >= this.options.failureThreshold) {
       c.openedAt = now;
       c.failures.length = 0;

@@ -10,7 +10,12 @@ export interface UsageCounts {
   reasoningTokens: number;
 }
 
-export const NO_USAGE: UsageCounts = { promptTokens: 0, cachedTokens: 0, completionTokens: 0, reasoningTokens: 0 };
+export const NO_USAGE: UsageCounts = {
+  promptTokens: 0,
+  cachedTokens: 0,
+  completionTokens: 0,
+  reasoningTokens: 0,
+};
 
 export function usageCounts(usage: ChatUsage | null | undefined): UsageCounts {
   if (!usage) return NO_USAGE;
@@ -26,7 +31,9 @@ export function costUsd(d: Pick<DeploymentConfig, 'prices'>, u: UsageCounts): nu
   const cached = Math.min(u.cachedTokens, u.promptTokens);
   const cachedPrice = d.prices.cachedInputPer1M ?? d.prices.inputPer1M;
   return (
-    ((u.promptTokens - cached) * d.prices.inputPer1M + cached * cachedPrice + u.completionTokens * d.prices.outputPer1M) /
+    ((u.promptTokens - cached) * d.prices.inputPer1M +
+      cached * cachedPrice +
+      u.completionTokens * d.prices.outputPer1M) /
     1e6
   );
 }

@@ -51,7 +51,13 @@ export async function executeWithFailover(args: ExecuteArgs): Promise<ExecutionR
   for (const deployment of args.ordered) {
     if (call.signal.aborted) throw clientClosed(attempts);
     if (!breakers.allows(deployment.name)) {
-      attempts.push({ deployment: deployment.name, model: deployment.model, outcome: 'skipped', errorCode: 'circuit_open', latencyMs: 0 });
+      attempts.push({
+        deployment: deployment.name,
+        model: deployment.model,
+        outcome: 'skipped',
+        errorCode: 'circuit_open',
+        latencyMs: 0,
+      });
       continue;
     }
     const t0 = clock.perfNow();
@@ -60,7 +66,8 @@ export async function executeWithFailover(args: ExecuteArgs): Promise<ExecutionR
     call.signal.addEventListener('abort', onClientAbort, { once: true });
     const release = () => call.signal.removeEventListener('abort', onClientAbort);
     try {
-      if (args.policies?.consumeDeployment) await args.policies.consumeDeployment(deployment, args.promptTokens);
+      if (args.policies?.consumeDeployment)
+        await args.policies.consumeDeployment(deployment, args.promptTokens);
       const { body, warnings } = adaptRequestForDeployment(call.request, deployment);
       breakers.begin(deployment.name);
       const adapter = args.adapters.adapterFor(deployment);
@@ -68,21 +75,39 @@ export async function executeWithFailover(args: ExecuteArgs): Promise<ExecutionR
       if (call.request.stream === true) {
         const result = await startStream(adapter, upstream, deployment, controller, clock);
         breakers.success(deployment.name);
-        attempts.push({ deployment: deployment.name, model: result.model, outcome: 'ok', latencyMs: clock.perfNow() - t0 });
+        attempts.push({
+          deployment: deployment.name,
+          model: result.model,
+          outcome: 'ok',
+          latencyMs: clock.perfNow() - t0,
+        });
         const abort = () => {
           release();
           controller.abort(new Error('stream finished'));
         };
         return { kind: 'stream', ...result, abort, deployment, attempts, warnings };
       }
-      const reply = await withTimeout(adapter.chat(upstream), deployment.timeoutMs, controller, () =>
-        timeoutError(deployment, 'upstream_timeout', `no reply within ${deployment.timeoutMs} ms`),
+      const reply = await withTimeout(
+        adapter.chat(upstream),
+        deployment.timeoutMs,
+        controller,
+        () =>
+          timeoutError(
+            deployment,
+            'upstream_timeout',
+            `no reply within ${deployment.timeoutMs} ms`,
+          ),
       );
       release();
       breakers.success(deployment.name);
       const response = reply.response;
       if (!response.model) response.model = deployment.model;
-      attempts.push({ deployment: deployment.name, model: response.model, outcome: 'ok', latencyMs: clock.perfNow() - t0 });
+      attempts.push({
+        deployment: deployment.name,
+        model: response.model,
+        outcome: 'ok',
+        latencyMs: clock.perfNow() - t0,
+      });
       return { kind: 'json', response, deployment, attempts, warnings };
     } catch (err) {
       release();
@@ -125,10 +150,24 @@ async function startStream(
   clock: Clock,
 ) {
   const deadline = () =>
-    timeoutError(deployment, 'first_token_timeout', `no first token within ${deployment.firstTokenTimeoutMs} ms`);
-  const stream = await withTimeout(adapter.chatStream(upstream), deployment.firstTokenTimeoutMs, controller, deadline);
+    timeoutError(
+      deployment,
+      'first_token_timeout',
+      `no first token within ${deployment.firstTokenTimeoutMs} ms`,
+    );
+  const stream = await withTimeout(
+    adapter.chatStream(upstream),
+    deployment.firstTokenTimeoutMs,
+    controller,
+    deadline,
+  );
   const iterator = stream.chunks[Symbol.asyncIterator]();
-  const first = await withTimeout(iterator.next(), deployment.firstTokenTimeoutMs, controller, deadline);
+  const first = await withTimeout(
+    iterator.next(),
+    deployment.firstTokenTimeoutMs,
+    controller,
+    deadline,
+  );
   const firstChunkAt = clock.perfNow();
   const firstChunk = first.done ? undefined : first.value;
   const model = firstChunk?.model || deployment.model;

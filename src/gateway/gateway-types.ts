@@ -43,8 +43,7 @@ export type ChatOutcome =
 
 /** What the request resolved to: a router deployment, or a concrete deployment called directly. */
 export type Target =
-  | { kind: 'router'; router: RouterConfig }
-  | { kind: 'deployment'; deployment: DeploymentConfig };
+  { kind: 'router'; router: RouterConfig } | { kind: 'deployment'; deployment: DeploymentConfig };
 
 /** Policy hooks (limits, budgets, content filter). All optional; the gateway runs them in order. */
 export interface GatewayPolicies {
@@ -60,7 +59,10 @@ export interface GatewayPolicies {
   /** After the request: correct TPM with real usage, add spend to budgets. */
   settle?(ctx: AdmitContext, outcome: SettleInfo): void;
   /** Input content filter: may redact (returns a new request) or throw a content_filter error. */
-  filterInput?(request: ChatRequest, ctx: AdmitContext): Promise<FilterInputResult> | FilterInputResult;
+  filterInput?(
+    request: ChatRequest,
+    ctx: AdmitContext,
+  ): Promise<FilterInputResult> | FilterInputResult;
   /** Output content filter for a whole response (mutates/annotates it) or throws. */
   filterOutput?(response: ChatResponse, ctx: AdmitContext): Promise<ChatResponse> | ChatResponse;
   /** Output filter for streams: wraps the chunk stream. */

@@ -16,7 +16,11 @@ export interface AffinityStore {
   remember(sessionKey: string, deployment: string): void;
 }
 
-export function createMemoryAffinityStore(capacity = 50_000, ttlMs = 3_600_000, now = () => Date.now()): AffinityStore {
+export function createMemoryAffinityStore(
+  capacity = 50_000,
+  ttlMs = 3_600_000,
+  now = () => Date.now(),
+): AffinityStore {
   const entries = new Map<string, { deployment: string; at: number }>();
   return {
     lookup(key) {
@@ -52,15 +56,20 @@ function header(call: ChatCall, name: string): string | undefined {
 
 /** Reads the controls; without them, multi-turn conversations get adaptive affinity by default. */
 export function readAffinityControls(call: ChatCall): AffinityControls {
-  const previewOn = (header(call, 'foundry-features') ?? '').includes('ModelRouterControls=V1Preview');
-  const routingConfig = call.request.routing_config as { session_affinity?: { strategy?: unknown; session_id?: unknown } } | undefined;
+  const previewOn = (header(call, 'foundry-features') ?? '').includes(
+    'ModelRouterControls=V1Preview',
+  );
+  const routingConfig = call.request.routing_config as
+    { session_affinity?: { strategy?: unknown; session_id?: unknown } } | undefined;
   const asked = previewOn ? routingConfig?.session_affinity : undefined;
   const strategy = asked?.strategy;
   const sessionId =
     (typeof asked?.session_id === 'string' && asked.session_id) ||
     header(call, 'x-session-id') ||
     header(call, 'x-router-session-id') ||
-    (typeof call.request.previous_response_id === 'string' ? call.request.previous_response_id : undefined);
+    (typeof call.request.previous_response_id === 'string'
+      ? call.request.previous_response_id
+      : undefined);
   if (strategy === 'sticky' || strategy === 'adaptive' || strategy === 'none') {
     return { strategy, sessionId: sessionId || undefined, explicit: true };
   }
@@ -76,7 +85,8 @@ export function conversationFingerprint(call: ChatCall): string | undefined {
   if (!messages.some((m) => m.role === 'assistant')) return undefined;
   const h = createHash('sha256');
   for (const m of messages) {
-    if (m.role === 'system' || m.role === 'developer') h.update(`${m.role}:${JSON.stringify(m.content)}\n`);
+    if (m.role === 'system' || m.role === 'developer')
+      h.update(`${m.role}:${JSON.stringify(m.content)}\n`);
     if (m.role === 'user') {
       h.update(`user:${JSON.stringify(m.content)}\n`);
       break;
@@ -104,13 +114,24 @@ export function resolveSessionAffinity(
   }
   const sessionId = controls.sessionId ?? conversationFingerprint(call);
   if (!sessionId) {
-    return { ordered, receipt: { strategy: controls.strategy, outcome: 'off', detail: 'no session id and no earlier turns' } };
+    return {
+      ordered,
+      receipt: {
+        strategy: controls.strategy,
+        outcome: 'off',
+        detail: 'no session id and no earlier turns',
+      },
+    };
   }
   const sessionKey = `${decision.mode}:${sessionId}`;
   const base = { strategy: controls.strategy, sessionId };
   const previous = store.lookup(sessionKey);
   if (!previous) {
-    return { ordered, sessionKey, receipt: { ...base, outcome: 'new_session', detail: `new session ${sessionId}` } };
+    return {
+      ordered,
+      sessionKey,
+      receipt: { ...base, outcome: 'new_session', detail: `new session ${sessionId}` },
+    };
   }
   if (!eligible.some((d) => d.name === previous)) {
     return {
@@ -125,7 +146,16 @@ export function resolveSessionAffinity(
     };
   }
   if (previous === ordered[0]) {
-    return { ordered, sessionKey, receipt: { ...base, outcome: 'kept', previousDeployment: previous, detail: `kept ${previous} (also the fresh pick)` } };
+    return {
+      ordered,
+      sessionKey,
+      receipt: {
+        ...base,
+        outcome: 'kept',
+        previousDeployment: previous,
+        detail: `kept ${previous} (also the fresh pick)`,
+      },
+    };
   }
   if (controls.strategy === 'adaptive') {
     const scores = new Map(decision.scores.map((s) => [s.deployment, s.predictedQuality]));

@@ -9,22 +9,58 @@ export function toGatewayError(err: unknown): GatewayError {
   const fe = err as FastifyError;
   switch (fe?.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new GatewayError({ status: 413, type: 'invalid_request_error', code: 'request_too_large', message: 'The request body is too large for this router (see server.bodyLimitBytes).' });
+      return new GatewayError({
+        status: 413,
+        type: 'invalid_request_error',
+        code: 'request_too_large',
+        message: 'The request body is too large for this router (see server.bodyLimitBytes).',
+      });
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new GatewayError({ status: 415, type: 'invalid_request_error', code: 'unsupported_media_type', message: 'Send the request body as JSON with content-type: application/json.' });
+      return new GatewayError({
+        status: 415,
+        type: 'invalid_request_error',
+        code: 'unsupported_media_type',
+        message: 'Send the request body as JSON with content-type: application/json.',
+      });
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return new GatewayError({ status: 400, type: 'invalid_request_error', code: 'invalid_body', message: 'The request body is empty; send a JSON object.' });
+      return new GatewayError({
+        status: 400,
+        type: 'invalid_request_error',
+        code: 'invalid_body',
+        message: 'The request body is empty; send a JSON object.',
+      });
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return new GatewayError({ status: 400, type: 'invalid_request_error', code: 'invalid_json', message: `The request body is not valid JSON: ${fe.message}` });
+      return new GatewayError({
+        status: 400,
+        type: 'invalid_request_error',
+        code: 'invalid_json',
+        message: `The request body is not valid JSON: ${fe.message}`,
+      });
   }
   if (err instanceof SyntaxError || fe?.statusCode === 400) {
-    return new GatewayError({ status: 400, type: 'invalid_request_error', code: 'invalid_json', message: `The request body is not valid JSON: ${fe.message}` });
+    return new GatewayError({
+      status: 400,
+      type: 'invalid_request_error',
+      code: 'invalid_json',
+      message: `The request body is not valid JSON: ${fe.message}`,
+    });
   }
   if (typeof fe?.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
-    return new GatewayError({ status: fe.statusCode, type: 'invalid_request_error', code: fe.code ?? null, message: fe.message });
+    return new GatewayError({
+      status: fe.statusCode,
+      type: 'invalid_request_error',
+      code: fe.code ?? null,
+      message: fe.message,
+    });
   }
-  return new GatewayError({ status: 500, type: 'server_error', code: 'internal_error', message: 'The router hit an internal error; the request id is in x-request-id.', cause: err });
+  return new GatewayError({
+    status: 500,
+    type: 'server_error',
+    code: 'internal_error',
+    message: 'The router hit an internal error; the request id is in x-request-id.',
+    cause: err,
+  });
 }
 
 /** How an endpoint family shapes its error bodies (OpenAI by default; Anthropic on /v1/messages). */
@@ -32,14 +68,23 @@ export type ErrorShaper = (e: GatewayError) => unknown;
 
 export const openAiErrorShape: ErrorShaper = (e) => e.toEnvelope();
 
-export function sendError(reply: FastifyReply, err: unknown, shape: ErrorShaper = openAiErrorShape): FastifyReply {
+export function sendError(
+  reply: FastifyReply,
+  err: unknown,
+  shape: ErrorShaper = openAiErrorShape,
+): FastifyReply {
   const e = toGatewayError(err);
   if (e.status >= 500) reply.log.error({ err: e.cause ?? e, code: e.code }, e.message);
   for (const [k, v] of Object.entries(e.headers)) reply.header(k, v);
   return reply.code(e.status === 499 ? 400 : e.status).send(shape(e));
 }
 
-export function errorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const shape = (request.routeOptions.config as { errorShape?: ErrorShaper } | undefined)?.errorShape;
+export function errorHandler(
+  err: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply {
+  const shape = (request.routeOptions.config as { errorShape?: ErrorShaper } | undefined)
+    ?.errorShape;
   return sendError(reply, err, shape);
 }

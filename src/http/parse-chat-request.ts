@@ -12,23 +12,48 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function optionalType(body: Record<string, unknown>, key: string, type: 'number' | 'boolean' | 'string', integer = false): void {
+function optionalType(
+  body: Record<string, unknown>,
+  key: string,
+  type: 'number' | 'boolean' | 'string',
+  integer = false,
+): void {
   const v = body[key];
   if (v === undefined || v === null) return;
   if (typeof v !== type || (integer && !Number.isInteger(v)))
-    throw invalidRequest(`'${key}' must be ${integer ? 'an integer' : `a ${type}`}; got ${JSON.stringify(v)?.slice(0, 40)}.`, key, 'invalid_type');
+    throw invalidRequest(
+      `'${key}' must be ${integer ? 'an integer' : `a ${type}`}; got ${JSON.stringify(v)?.slice(0, 40)}.`,
+      key,
+      'invalid_type',
+    );
 }
 
 /** Validates and returns the body as a ChatRequest. `modelOptional` for Azure dated paths. */
 export function parseChatRequest(body: unknown, modelOptional = false): ChatRequest {
-  if (!isObject(body)) throw invalidRequest('The request body must be a JSON object.', null, 'invalid_body');
+  if (!isObject(body))
+    throw invalidRequest('The request body must be a JSON object.', null, 'invalid_body');
   if (body.model === undefined && modelOptional) body.model = '';
   else if (typeof body.model !== 'string' || body.model.length === 0)
-    throw invalidRequest("'model' is required: the name of a router deployment or a deployment (see GET /v1/models).", 'model', 'missing_required_parameter');
+    throw invalidRequest(
+      "'model' is required: the name of a router deployment or a deployment (see GET /v1/models).",
+      'model',
+      'missing_required_parameter',
+    );
   const messages = body.messages;
-  if (messages === undefined) throw invalidRequest("'messages' is required.", 'messages', 'missing_required_parameter');
-  if (!Array.isArray(messages)) throw invalidRequest("'messages' must be an array of message objects.", 'messages', 'invalid_type');
-  if (messages.length === 0) throw invalidRequest("'messages' must contain at least one message.", 'messages', 'empty_array');
+  if (messages === undefined)
+    throw invalidRequest("'messages' is required.", 'messages', 'missing_required_parameter');
+  if (!Array.isArray(messages))
+    throw invalidRequest(
+      "'messages' must be an array of message objects.",
+      'messages',
+      'invalid_type',
+    );
+  if (messages.length === 0)
+    throw invalidRequest(
+      "'messages' must contain at least one message.",
+      'messages',
+      'empty_array',
+    );
   messages.forEach((m, i) => checkMessage(m, i));
   optionalType(body, 'stream', 'boolean');
   optionalType(body, 'temperature', 'number');
@@ -40,38 +65,69 @@ export function parseChatRequest(body: unknown, modelOptional = false): ChatRequ
   optionalType(body, 'reasoning_effort', 'string');
   for (const key of ['max_tokens', 'max_completion_tokens', 'n'] as const) {
     const v = body[key];
-    if (typeof v === 'number' && v < 1) throw invalidRequest(`'${key}' must be at least 1.`, key, 'invalid_value');
+    if (typeof v === 'number' && v < 1)
+      throw invalidRequest(`'${key}' must be at least 1.`, key, 'invalid_value');
   }
-  if (body.stream_options !== undefined && body.stream_options !== null && !isObject(body.stream_options))
+  if (
+    body.stream_options !== undefined &&
+    body.stream_options !== null &&
+    !isObject(body.stream_options)
+  )
     throw invalidRequest("'stream_options' must be an object.", 'stream_options', 'invalid_type');
   checkTools(body);
   const rf = body.response_format;
   if (rf !== undefined && rf !== null) {
     if (!isObject(rf) || typeof rf.type !== 'string' || !RESPONSE_FORMATS.has(rf.type))
-      throw invalidRequest("'response_format.type' must be one of text, json_object, json_schema.", 'response_format', 'invalid_value');
+      throw invalidRequest(
+        "'response_format.type' must be one of text, json_object, json_schema.",
+        'response_format',
+        'invalid_value',
+      );
     if (rf.type === 'json_schema' && !isObject(rf.json_schema))
-      throw invalidRequest("'response_format.json_schema' is required when type is json_schema.", 'response_format.json_schema', 'missing_required_parameter');
+      throw invalidRequest(
+        "'response_format.json_schema' is required when type is json_schema.",
+        'response_format.json_schema',
+        'missing_required_parameter',
+      );
   }
   return body as ChatRequest;
 }
 
 function checkMessage(m: unknown, i: number): void {
   const p = `messages[${i}]`;
-  if (!isObject(m)) throw invalidRequest(`${p} must be an object with 'role' and 'content'.`, p, 'invalid_type');
+  if (!isObject(m))
+    throw invalidRequest(`${p} must be an object with 'role' and 'content'.`, p, 'invalid_type');
   if (typeof m.role !== 'string' || !ROLES.has(m.role))
-    throw invalidRequest(`${p}.role must be one of system, developer, user, assistant, tool; got ${JSON.stringify(m.role)?.slice(0, 40)}.`, `${p}.role`, 'invalid_value');
+    throw invalidRequest(
+      `${p}.role must be one of system, developer, user, assistant, tool; got ${JSON.stringify(m.role)?.slice(0, 40)}.`,
+      `${p}.role`,
+      'invalid_value',
+    );
   const c = m.content;
   if (c === undefined || c === null) {
     if (m.role === 'assistant' && (Array.isArray(m.tool_calls) || m.function_call)) return;
     if (m.role === 'assistant' && c === null) return;
-    throw invalidRequest(`${p}.content is required for role '${m.role}'.`, `${p}.content`, 'missing_required_parameter');
+    throw invalidRequest(
+      `${p}.content is required for role '${m.role}'.`,
+      `${p}.content`,
+      'missing_required_parameter',
+    );
   }
   if (typeof c === 'string') return;
-  if (!Array.isArray(c)) throw invalidRequest(`${p}.content must be a string or an array of content parts.`, `${p}.content`, 'invalid_type');
+  if (!Array.isArray(c))
+    throw invalidRequest(
+      `${p}.content must be a string or an array of content parts.`,
+      `${p}.content`,
+      'invalid_type',
+    );
   c.forEach((part, j) => {
     const pp = `${p}.content[${j}]`;
     if (!isObject(part) || typeof part.type !== 'string' || !PART_TYPES.has(part.type))
-      throw invalidRequest(`${pp}.type must be one of text, image_url, file.`, `${pp}.type`, 'invalid_value');
+      throw invalidRequest(
+        `${pp}.type must be one of text, image_url, file.`,
+        `${pp}.type`,
+        'invalid_value',
+      );
     if (part.type === 'input_audio')
       throw new GatewayError({
         status: 400,
@@ -82,26 +138,52 @@ function checkMessage(m: unknown, i: number): void {
       });
     if (part.type === 'text' && typeof part.text !== 'string')
       throw invalidRequest(`${pp}.text must be a string.`, `${pp}.text`, 'invalid_type');
-    if (part.type === 'image_url' && (!isObject(part.image_url) || typeof part.image_url.url !== 'string'))
-      throw invalidRequest(`${pp}.image_url.url must be a string (https URL or data URL).`, `${pp}.image_url`, 'invalid_type');
+    if (
+      part.type === 'image_url' &&
+      (!isObject(part.image_url) || typeof part.image_url.url !== 'string')
+    )
+      throw invalidRequest(
+        `${pp}.image_url.url must be a string (https URL or data URL).`,
+        `${pp}.image_url`,
+        'invalid_type',
+      );
   });
 }
 
 function checkTools(body: Record<string, unknown>): void {
   const tools = body.tools;
   if (tools !== undefined && tools !== null) {
-    if (!Array.isArray(tools)) throw invalidRequest("'tools' must be an array.", 'tools', 'invalid_type');
+    if (!Array.isArray(tools))
+      throw invalidRequest("'tools' must be an array.", 'tools', 'invalid_type');
     tools.forEach((t, i) => {
       const fn = isObject(t) ? t.function : undefined;
-      if (!isObject(t) || (t.type !== 'function' && t.type !== 'custom') || (t.type === 'function' && (!isObject(fn) || typeof fn.name !== 'string')))
-        throw invalidRequest(`tools[${i}] must be {type:'function', function:{name, parameters}}.`, `tools[${i}]`, 'invalid_value');
+      if (
+        !isObject(t) ||
+        (t.type !== 'function' && t.type !== 'custom') ||
+        (t.type === 'function' && (!isObject(fn) || typeof fn.name !== 'string'))
+      )
+        throw invalidRequest(
+          `tools[${i}] must be {type:'function', function:{name, parameters}}.`,
+          `tools[${i}]`,
+          'invalid_value',
+        );
     });
   }
   const tc = body.tool_choice;
   if (tc === undefined || tc === null) return;
   if (typeof tc === 'string') {
-    if (!TOOL_CHOICES.has(tc)) throw invalidRequest("'tool_choice' must be none, auto, required or a named function.", 'tool_choice', 'invalid_value');
+    if (!TOOL_CHOICES.has(tc))
+      throw invalidRequest(
+        "'tool_choice' must be none, auto, required or a named function.",
+        'tool_choice',
+        'invalid_value',
+      );
     return;
   }
-  if (!isObject(tc)) throw invalidRequest("'tool_choice' must be a string or an object.", 'tool_choice', 'invalid_type');
+  if (!isObject(tc))
+    throw invalidRequest(
+      "'tool_choice' must be a string or an object.",
+      'tool_choice',
+      'invalid_type',
+    );
 }

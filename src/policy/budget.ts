@@ -148,9 +148,13 @@ const periodCache = new Map<string, { label: string; resetsAt: number; from: num
 
 export function periodOf(period: BudgetPeriod, now: number): { label: string; resetsAt: number } {
   const hit = periodCache.get(period);
-  if (hit && now >= hit.from && now < hit.resetsAt) return { label: hit.label, resetsAt: hit.resetsAt };
+  if (hit && now >= hit.from && now < hit.resetsAt)
+    return { label: hit.label, resetsAt: hit.resetsAt };
   const computed = computePeriod(period, now);
-  const from = period === 'day' ? computed.resetsAt - DAY_MS : Date.UTC(new Date(now).getUTCFullYear(), new Date(now).getUTCMonth(), 1);
+  const from =
+    period === 'day'
+      ? computed.resetsAt - DAY_MS
+      : Date.UTC(new Date(now).getUTCFullYear(), new Date(now).getUTCMonth(), 1);
   periodCache.set(period, { ...computed, from });
   return computed;
 }

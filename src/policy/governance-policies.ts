@@ -92,7 +92,11 @@ export function createGovernancePolicies(deps: GovernanceDeps): GatewayPolicies 
 
     settle(ctx: AdmitContext, outcome: SettleInfo): void {
       const usage = outcome.usage;
-      if (deps.limiter && usage && (tickets.has(ctx) || outcome.deployment?.rateLimit?.tpm !== undefined)) {
+      if (
+        deps.limiter &&
+        usage &&
+        (tickets.has(ctx) || outcome.deployment?.rateLimit?.tpm !== undefined)
+      ) {
         const actual =
           usage.total_tokens ?? (usage.prompt_tokens ?? 0) + (usage.completion_tokens ?? 0);
         const charged: LimitTicket[] = [];
@@ -121,7 +125,11 @@ export function createGovernancePolicies(deps: GovernanceDeps): GatewayPolicies 
           .catch((err: unknown) => deps.onError?.(err, 'settle-limits'));
       }
       tickets.delete(ctx);
-      if (deps.budgets && outcome.costUsd > 0 && deps.budgets.limitedCounters(subjectOf(ctx)).length > 0) {
+      if (
+        deps.budgets &&
+        outcome.costUsd > 0 &&
+        deps.budgets.limitedCounters(subjectOf(ctx)).length > 0
+      ) {
         deps.budgets
           .recordSpend(subjectOf(ctx), outcome.costUsd)
           .catch((err: unknown) => deps.onError?.(err, 'settle-budget'));

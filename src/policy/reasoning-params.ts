@@ -23,7 +23,10 @@ export interface AdaptedRequest {
  * Returns the body to send to `deployment` (model set to its upstream name) and warnings for
  * every parameter dropped or changed. The client's object is never mutated.
  */
-export function adaptRequestForDeployment(request: ChatRequest, deployment: DeploymentConfig): AdaptedRequest {
+export function adaptRequestForDeployment(
+  request: ChatRequest,
+  deployment: DeploymentConfig,
+): AdaptedRequest {
   const body: ChatRequest = { ...request, model: deployment.model };
   const warnings: string[] = [];
   // Router controls are ours (Foundry preview); upstreams would reject the unknown field.
@@ -31,7 +34,8 @@ export function adaptRequestForDeployment(request: ChatRequest, deployment: Depl
   if (deployment.capabilities.reasoning) {
     for (const key of IGNORED_FOR_REASONING) {
       if (body[key] !== undefined && body[key] !== null) {
-        if (body[key] !== 1) warnings.push(`${key} ignored: ${deployment.name} is a reasoning model`);
+        if (body[key] !== 1)
+          warnings.push(`${key} ignored: ${deployment.name} is a reasoning model`);
         delete body[key];
       }
     }

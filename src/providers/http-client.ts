@@ -30,7 +30,8 @@ function connectError(origin: string, err: unknown, signal: AbortSignal): Gatewa
     status: 502,
     type: 'upstream_error',
     code: 'upstream_unreachable',
-    message: `Could not reach the upstream at ${origin}: ${e.code ?? ''} ${e.message ?? String(err)}`.trim(),
+    message:
+      `Could not reach the upstream at ${origin}: ${e.code ?? ''} ${e.message ?? String(err)}`.trim(),
     retryable: true,
     cause: err,
   });
@@ -40,7 +41,9 @@ function connectError(origin: string, err: unknown, signal: AbortSignal): Gatewa
  * A pooled client. `dispatcher` replaces the pools (tests pass undici's MockAgent), in which case
  * every request goes through it.
  */
-export function createHttpClient(opts: { dispatcher?: Dispatcher; connections?: number } = {}): HttpClient {
+export function createHttpClient(
+  opts: { dispatcher?: Dispatcher; connections?: number } = {},
+): HttpClient {
   const pools = new Map<string, Pool>();
   const dispatcherFor = (origin: string): Dispatcher => {
     if (opts.dispatcher) return opts.dispatcher;
@@ -82,7 +85,10 @@ export function createHttpClient(opts: { dispatcher?: Dispatcher; connections?: 
 }
 
 /** Reads a whole body as text, at most `limit` bytes kept (error bodies are cut to 2 KB). */
-export async function readText(body: UpstreamHttpResponse['body'], limit = Infinity): Promise<string> {
+export async function readText(
+  body: UpstreamHttpResponse['body'],
+  limit = Infinity,
+): Promise<string> {
   let out = '';
   for await (const chunk of body) {
     if (out.length < limit) out += (chunk as Buffer).toString('utf8');
@@ -91,7 +97,10 @@ export async function readText(body: UpstreamHttpResponse['body'], limit = Infin
 }
 
 /** First value of a header. */
-export function headerValue(headers: UpstreamHttpResponse['headers'], name: string): string | undefined {
+export function headerValue(
+  headers: UpstreamHttpResponse['headers'],
+  name: string,
+): string | undefined {
   const v = headers[name];
   return Array.isArray(v) ? v[0] : v;
 }
@@ -109,7 +118,9 @@ const PASSED_HEADERS = [
 ];
 
 /** The upstream headers worth passing to the client (rate limits, region). */
-export function pickUpstreamHeaders(headers: UpstreamHttpResponse['headers']): Record<string, string> {
+export function pickUpstreamHeaders(
+  headers: UpstreamHttpResponse['headers'],
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const name of PASSED_HEADERS) {
     const v = headerValue(headers, name);

@@ -22,7 +22,14 @@ const FACTORIES = new Map<ProviderKind, AdapterFactoryFn>([
   ['openai', (d, deps) => createOpenAiAdapter(d, deps.http, deps.env)],
   ['azure', (d, deps) => createOpenAiAdapter(d, deps.http, deps.env)],
   ['openai-compatible', (d, deps) => createOpenAiAdapter(d, deps.http, deps.env)],
-  ['simulated', (d, deps) => createSimulatedAdapter(d, { sleep: deps.sleep, now: deps.clock ? () => deps.clock!.now() : undefined })],
+  [
+    'simulated',
+    (d, deps) =>
+      createSimulatedAdapter(d, {
+        sleep: deps.sleep,
+        now: deps.clock ? () => deps.clock!.now() : undefined,
+      }),
+  ],
 ]);
 
 /** A provider folder registers its kind here (e.g. providers/anthropic). */
@@ -36,7 +43,12 @@ export interface ProviderRegistry {
 }
 
 export function createProviderRegistry(opts: Partial<AdapterDeps> = {}): ProviderRegistry {
-  const deps: AdapterDeps = { http: opts.http ?? createHttpClient(), clock: opts.clock, sleep: opts.sleep, env: opts.env };
+  const deps: AdapterDeps = {
+    http: opts.http ?? createHttpClient(),
+    clock: opts.clock,
+    sleep: opts.sleep,
+    env: opts.env,
+  };
   const cache = new Map<string, { config: DeploymentConfig; adapter: ProviderAdapter }>();
   return {
     adapterFor(deployment) {

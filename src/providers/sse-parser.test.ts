@@ -53,7 +53,9 @@ describe('parseSse', () => {
   });
 
   it('drops an incomplete event at the end of the stream', async () => {
-    expect(await collect(parseSse(pieces(new TextEncoder().encode('data: a\n\ndata: partial'), [])))).toEqual([{ data: 'a' }]);
+    expect(
+      await collect(parseSse(pieces(new TextEncoder().encode('data: a\n\ndata: partial'), []))),
+    ).toEqual([{ data: 'a' }]);
   });
 });
 
@@ -63,14 +65,27 @@ describe('parseChatChunks', () => {
   }
 
   it('stops at [DONE] and yields parsed chunks', async () => {
-    const out = await collect(parseChatChunks(msgs({ data: '{"id":"a","choices":[]}' }, { data: '[DONE]' }, { data: '{"id":"late"}' })));
+    const out = await collect(
+      parseChatChunks(
+        msgs({ data: '{"id":"a","choices":[]}' }, { data: '[DONE]' }, { data: '{"id":"late"}' }),
+      ),
+    );
     expect(out.map((c) => c.id)).toEqual(['a']);
   });
 
   it('turns an in-band error and a malformed chunk into GatewayErrors', async () => {
-    const inBand = collect(parseChatChunks(msgs({ data: '{"error":{"message":"overloaded","code":"server_busy"}}' })));
+    const inBand = collect(
+      parseChatChunks(msgs({ data: '{"error":{"message":"overloaded","code":"server_busy"}}' })),
+    );
     await expect(inBand).rejects.toMatchObject({ code: 'server_busy', retryable: true });
-    const named = collect(parseChatChunks(msgs({ event: 'error', data: '{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}' })));
+    const named = collect(
+      parseChatChunks(
+        msgs({
+          event: 'error',
+          data: '{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}',
+        }),
+      ),
+    );
     await expect(named).rejects.toBeInstanceOf(GatewayError);
     const bad = collect(parseChatChunks(msgs({ data: '{"id":' })));
     await expect(bad).rejects.toMatchObject({ code: 'upstream_malformed_chunk' });

@@ -10,7 +10,9 @@ export interface SseMessage {
   id?: string;
 }
 
-export async function* parseSse(bytes: AsyncIterable<Uint8Array | string>): AsyncGenerator<SseMessage> {
+export async function* parseSse(
+  bytes: AsyncIterable<Uint8Array | string>,
+): AsyncGenerator<SseMessage> {
   const decoder = new TextDecoder('utf-8');
   let buffer = '';
   let first = true;
@@ -85,7 +87,9 @@ export async function* parseSse(bytes: AsyncIterable<Uint8Array | string>): Asyn
  * Chat Completions chunks from SSE messages: `[DONE]` ends the stream; an `{"error":…}` payload or
  * an `event: error` becomes a GatewayError thrown mid-stream; malformed JSON is an error too.
  */
-export async function* parseChatChunks(messages: AsyncIterable<SseMessage>): AsyncGenerator<ChatChunk> {
+export async function* parseChatChunks(
+  messages: AsyncIterable<SseMessage>,
+): AsyncGenerator<ChatChunk> {
   for await (const m of messages) {
     if (m.data === '[DONE]') return;
     let parsed: unknown;
@@ -101,13 +105,18 @@ export async function* parseChatChunks(messages: AsyncIterable<SseMessage>): Asy
       });
     }
     const err = (parsed as { error?: unknown }).error;
-    if (m.event === 'error' || (err !== undefined && err !== null)) throw streamError(err ?? parsed);
+    if (m.event === 'error' || (err !== undefined && err !== null))
+      throw streamError(err ?? parsed);
     yield parsed as ChatChunk;
   }
 }
 
 function streamError(err: unknown): GatewayError {
-  const e = (typeof err === 'object' && err ? err : { message: String(err) }) as { message?: unknown; code?: unknown; type?: unknown };
+  const e = (typeof err === 'object' && err ? err : { message: String(err) }) as {
+    message?: unknown;
+    code?: unknown;
+    type?: unknown;
+  };
   return new GatewayError({
     status: 502,
     type: typeof e.type === 'string' ? e.type : 'upstream_error',

@@ -38,8 +38,11 @@ export function mapUpstreamError(
   } catch {
     parsed = undefined;
   }
-  const obj = (parsed && typeof parsed === 'object' ? parsed : {}) as { error?: unknown } & LooseError;
-  const e: LooseError = obj.error && typeof obj.error === 'object' ? (obj.error as LooseError) : obj;
+  const obj = (parsed && typeof parsed === 'object' ? parsed : {}) as {
+    error?: unknown;
+  } & LooseError;
+  const e: LooseError =
+    obj.error && typeof obj.error === 'object' ? (obj.error as LooseError) : obj;
   const message =
     typeof e.message === 'string' && e.message
       ? e.message
@@ -52,7 +55,8 @@ export function mapUpstreamError(
     if (v !== undefined) outHeaders[name] = v;
   }
   const shouldRetry = headerValue(headers, 'x-should-retry');
-  const retryable = shouldRetry === 'true' ? true : shouldRetry === 'false' ? false : isRetryableStatus(status);
+  const retryable =
+    shouldRetry === 'true' ? true : shouldRetry === 'false' ? false : isRetryableStatus(status);
   const inner = e.innererror ?? e.inner_error;
   return new GatewayError({
     status,
@@ -67,7 +71,10 @@ export function mapUpstreamError(
 }
 
 /** Reads the error body (≤ 2 KB kept) and maps it. */
-export async function upstreamError(res: UpstreamHttpResponse, deploymentName: string): Promise<GatewayError> {
+export async function upstreamError(
+  res: UpstreamHttpResponse,
+  deploymentName: string,
+): Promise<GatewayError> {
   const text = await readText(res.body, MAX_BODY).catch(() => '');
   return mapUpstreamError(res.status, text, res.headers, deploymentName);
 }

@@ -19,7 +19,10 @@ export function createCheapestCapableRouter(): Router {
         predictedCostUsd: costOf(d, input.promptTokens, ASSUMED_OUTPUT_TOKENS),
       }));
       const ordered = [...scores]
-        .sort((a, b) => a.predictedCostUsd - b.predictedCostUsd || a.deployment.localeCompare(b.deployment))
+        .sort(
+          (a, b) =>
+            a.predictedCostUsd - b.predictedCostUsd || a.deployment.localeCompare(b.deployment),
+        )
         .map((s) => s.deployment);
       const top = [...scores].sort((a, b) => b.predictedCostUsd - a.predictedCostUsd)[0];
       return {

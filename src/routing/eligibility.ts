@@ -100,7 +100,8 @@ export function checkDeployment(
   if (needs.stream && !d.capabilities.streaming) failed.push('streaming');
   if (needs.reasoning && !d.capabilities.reasoning) failed.push('reasoning');
   if (!probes.circuitAllows(d.name)) failed.push('circuit_open');
-  if (probes.hasHeadroom && !probes.hasHeadroom(d, needs.promptTokens + needs.outputTokens)) failed.push('rate_limit');
+  if (probes.hasHeadroom && !probes.hasHeadroom(d, needs.promptTokens + needs.outputTokens))
+    failed.push('rate_limit');
   return failed;
 }
 
@@ -126,7 +127,10 @@ export function checkEligibility(
 }
 
 /** Effective context window of a router: the smallest in its subset (Foundry reports it so). */
-export function effectiveContextWindow(router: RouterConfig, deployments: ReadonlyMap<string, DeploymentConfig>): number {
+export function effectiveContextWindow(
+  router: RouterConfig,
+  deployments: ReadonlyMap<string, DeploymentConfig>,
+): number {
   let min = Infinity;
   for (const name of router.modelSubset) {
     const d = deployments.get(name);
@@ -139,6 +143,8 @@ export function effectiveContextWindow(router: RouterConfig, deployments: Readon
 export function describeExclusions(checks: CandidateEligibility[]): string {
   return checks
     .filter((c) => c.failed.length > 0)
-    .map((c) => `${c.deployment}: ${c.failed.map((r) => `${r} (${RULE_DESCRIPTIONS[r]})`).join(', ')}`)
+    .map(
+      (c) => `${c.deployment}: ${c.failed.map((r) => `${r} (${RULE_DESCRIPTIONS[r]})`).join(', ')}`,
+    )
     .join('; ');
 }

@@ -67,11 +67,15 @@ export function buildReceipt(args: {
   const excluded = candidates.filter((c) => !c.eligible);
   const summary =
     `Router ${args.router} in ${decision.mode} mode picked ${pick}: ${decision.reason}.` +
-    (decision.ordered.length > 1 ? ` Fallbacks in order: ${decision.ordered.slice(1).join(', ')}.` : ' No fallback.') +
+    (decision.ordered.length > 1
+      ? ` Fallbacks in order: ${decision.ordered.slice(1).join(', ')}.`
+      : ' No fallback.') +
     (excluded.length
       ? ` Excluded: ${excluded.map((c) => `${c.deployment} (${c.failedRules.map((r) => r.rule).join(', ')})`).join('; ')}.`
       : '') +
-    (args.sessionAffinity && args.sessionAffinity.outcome !== 'off' ? ` Session affinity: ${args.sessionAffinity.detail}.` : '');
+    (args.sessionAffinity && args.sessionAffinity.outcome !== 'off'
+      ? ` Session affinity: ${args.sessionAffinity.detail}.`
+      : '');
   return {
     id: args.id,
     time: args.time,

@@ -19,8 +19,14 @@ const CONCURRENCY = 50;
 function chaosConfig() {
   const input = testConfigInput({
     deployments: [
-      simDeployment('a', { prices: { inputPer1M: 0.1, outputPer1M: 0.2 }, simulation: { ...FAST, failure: { kind: '429', rate: 0.3 } } }),
-      simDeployment('b', { prices: { inputPer1M: 0.2, outputPer1M: 0.4 }, simulation: { ...FAST, failure: { kind: '500', rate: 0.3 } } }),
+      simDeployment('a', {
+        prices: { inputPer1M: 0.1, outputPer1M: 0.2 },
+        simulation: { ...FAST, failure: { kind: '429', rate: 0.3 } },
+      }),
+      simDeployment('b', {
+        prices: { inputPer1M: 0.2, outputPer1M: 0.4 },
+        simulation: { ...FAST, failure: { kind: '500', rate: 0.3 } },
+      }),
       simDeployment('c', {
         prices: { inputPer1M: 0.3, outputPer1M: 0.6 },
         firstTokenTimeoutMs: 60,
@@ -32,13 +38,36 @@ function chaosConfig() {
         firstTokenTimeoutMs: 60,
         simulation: { ...FAST, failure: { kind: 'slow-first-token', rate: 0.3, delayMs: 400 } },
       }),
-      simDeployment('e', { prices: { inputPer1M: 0.5, outputPer1M: 1 }, simulation: { ...FAST, failure: { kind: 'drop-mid-stream', rate: 0.3 } } }),
-      simDeployment('eu1', { region: 'swedencentral', dataZone: 'eu', prices: { inputPer1M: 0.1, outputPer1M: 0.1 }, simulation: { ...FAST, failure: { kind: '500', rate: 0.4 } } }),
-      simDeployment('eu2', { region: 'francecentral', dataZone: 'eu', prices: { inputPer1M: 0.2, outputPer1M: 0.2 }, simulation: { ...FAST, failure: { kind: 'drop-mid-stream', rate: 0.3 } } }),
+      simDeployment('e', {
+        prices: { inputPer1M: 0.5, outputPer1M: 1 },
+        simulation: { ...FAST, failure: { kind: 'drop-mid-stream', rate: 0.3 } },
+      }),
+      simDeployment('eu1', {
+        region: 'swedencentral',
+        dataZone: 'eu',
+        prices: { inputPer1M: 0.1, outputPer1M: 0.1 },
+        simulation: { ...FAST, failure: { kind: '500', rate: 0.4 } },
+      }),
+      simDeployment('eu2', {
+        region: 'francecentral',
+        dataZone: 'eu',
+        prices: { inputPer1M: 0.2, outputPer1M: 0.2 },
+        simulation: { ...FAST, failure: { kind: 'drop-mid-stream', rate: 0.3 } },
+      }),
     ],
     routers: [
-      { name: 'chaos', modelSubset: ['a', 'b', 'c', 'd', 'e'], rateLimit: { rpm: 1_000_000, tpm: 100_000_000 } },
-      { name: 'chaos-eu', modelSubset: ['eu1', 'eu2'], deploymentType: 'DataZoneStandard', dataZone: 'eu', rateLimit: { rpm: 1_000_000, tpm: 100_000_000 } },
+      {
+        name: 'chaos',
+        modelSubset: ['a', 'b', 'c', 'd', 'e'],
+        rateLimit: { rpm: 1_000_000, tpm: 100_000_000 },
+      },
+      {
+        name: 'chaos-eu',
+        modelSubset: ['eu1', 'eu2'],
+        deploymentType: 'DataZoneStandard',
+        dataZone: 'eu',
+        rateLimit: { rpm: 1_000_000, tpm: 100_000_000 },
+      },
     ],
   });
   return parseConfig(input, {}).config;
@@ -46,15 +75,23 @@ function chaosConfig() {
 
 /** What a deployment answers when it does not fail: the fleet is deterministic per request. */
 async function expectedText(d: DeploymentConfig, request: ChatRequest): Promise<string> {
-  const clean = { ...d, simulation: { ...d.simulation!, failure: { ...d.simulation!.failure, kind: 'none' as const } } };
+  const clean = {
+    ...d,
+    simulation: { ...d.simulation!, failure: { ...d.simulation!.failure, kind: 'none' as const } },
+  };
   const { body } = adaptRequestForDeployment({ ...request, stream: false }, clean);
-  const reply = await createSimulatedAdapter(clean).chat({ deployment: clean, body, signal: new AbortController().signal, requestId: 'x' });
+  const reply = await createSimulatedAdapter(clean).chat({
+    deployment: clean,
+    body,
+    signal: new AbortController().signal,
+    requestId: 'x',
+  });
   return reply.response.choices[0]?.message.content ?? '';
 }
 
 function rng(seed: number) {
   let s = seed;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 }
 
 describe('chaos: mixed requests through a faulty fleet', () => {
@@ -63,7 +100,13 @@ describe('chaos: mixed requests through a faulty fleet', () => {
     const runtime = await createRuntime(config);
     const deployments = new Map(config.deployments.map((d) => [d.name, d]));
     const random = rng(7);
-    const outcomes = { ok: 0, okStream: 0, midStreamError: 0, errors: new Map<number, number>(), failovers: 0 };
+    const outcomes = {
+      ok: 0,
+      okStream: 0,
+      midStreamError: 0,
+      errors: new Map<number, number>(),
+      failovers: 0,
+    };
     try {
       for (let start = 0; start < TOTAL; start += CONCURRENCY) {
         await Promise.all(
@@ -73,18 +116,27 @@ describe('chaos: mixed requests through a faulty fleet', () => {
             const stream = random() < 0.5;
             const request = {
               model: eu ? 'chaos-eu' : 'chaos',
-              messages: [{ role: 'user', content: `Question ${i}: explain item ${Math.floor(random() * 1e6)}` }],
+              messages: [
+                {
+                  role: 'user',
+                  content: `Question ${i}: explain item ${Math.floor(random() * 1e6)}`,
+                },
+              ],
               stream,
             } as ChatRequest;
             const res = await Promise.race([
               runtime.app.inject({ method: 'POST', url: '/v1/chat/completions', payload: request }),
-              new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`request ${i} hung`)), 10_000)),
+              new Promise<never>((_, reject) =>
+                setTimeout(() => reject(new Error(`request ${i} hung`)), 10_000),
+              ),
             ]);
             const served = res.headers['x-router-deployment'] as string | undefined;
             if (res.statusCode !== 200) {
               const err = res.json().error;
               expect(err.message.length, `request ${i}`).toBeGreaterThan(0);
-              expect([429, 502, 503, 504], `request ${i}: ${err.message}`).toContain(res.statusCode);
+              expect([429, 502, 503, 504], `request ${i}: ${err.message}`).toContain(
+                res.statusCode,
+              );
               outcomes.errors.set(res.statusCode, (outcomes.errors.get(res.statusCode) ?? 0) + 1);
               return;
             }
@@ -103,9 +155,11 @@ describe('chaos: mixed requests through a faulty fleet', () => {
               return;
             }
             const events: string[] = [];
-            for await (const m of parseSse((async function* () {
-              yield res.rawPayload;
-            })()))
+            for await (const m of parseSse(
+              (async function* () {
+                yield res.rawPayload;
+              })(),
+            ))
               events.push(m.data);
             const chunks = events.filter((e) => e !== '[DONE]').map((e) => JSON.parse(e));
             const text = chunks.map((c) => c.choices?.[0]?.delta?.content ?? '').join('');
@@ -126,7 +180,11 @@ describe('chaos: mixed requests through a faulty fleet', () => {
     } finally {
       await runtime.close();
     }
-    const total = outcomes.ok + outcomes.okStream + outcomes.midStreamError + [...outcomes.errors.values()].reduce((a, b) => a + b, 0);
+    const total =
+      outcomes.ok +
+      outcomes.okStream +
+      outcomes.midStreamError +
+      [...outcomes.errors.values()].reduce((a, b) => a + b, 0);
     console.info('chaos outcomes', { ...outcomes, errors: Object.fromEntries(outcomes.errors) });
     expect(total).toBe(TOTAL);
     // The faults are real: there were failovers, mid-stream failures and some exhausted requests.

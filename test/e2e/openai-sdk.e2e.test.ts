@@ -11,10 +11,27 @@ let client: OpenAI;
 beforeAll(async () => {
   const input = testConfigInput();
   input.deployments.push(
-    simDeployment('limited', { simulation: { ttftMs: 0, tokensPerSecond: 1_000_000, failure: { kind: '429', rate: 1, retryAfterSeconds: 3 } } }),
+    simDeployment('limited', {
+      simulation: {
+        ttftMs: 0,
+        tokensPerSecond: 1_000_000,
+        failure: { kind: '429', rate: 1, retryAfterSeconds: 3 },
+      },
+    }),
     simDeployment('thinker', {
-      capabilities: { tools: true, vision: false, jsonSchema: true, reasoning: true, streaming: true },
-      simulation: { ttftMs: 0, tokensPerSecond: 1_000_000, reasoningTokens: 64, cachedFraction: 0.5 },
+      capabilities: {
+        tools: true,
+        vision: false,
+        jsonSchema: true,
+        reasoning: true,
+        streaming: true,
+      },
+      simulation: {
+        ttftMs: 0,
+        tokensPerSecond: 1_000_000,
+        reasoningTokens: 64,
+        cachedFraction: 0.5,
+      },
     }),
   );
   server = await spawnServer(input);
@@ -59,18 +76,35 @@ describe('openai SDK against the router', () => {
 
   it('passes usage details of a reasoning model and warns about dropped parameters', async () => {
     const { data, response } = await client.chat.completions
-      .create({ model: 'thinker', messages: [{ role: 'user', content: 'Think hard' }], temperature: 0.3, max_tokens: 500 })
+      .create({
+        model: 'thinker',
+        messages: [{ role: 'user', content: 'Think hard' }],
+        temperature: 0.3,
+        max_tokens: 500,
+      })
       .withResponse();
     expect(data.model).toBe('thinker-sim');
     expect(data.usage?.completion_tokens_details?.reasoning_tokens).toBe(64);
     expect(data.usage?.prompt_tokens_details?.cached_tokens).toBeGreaterThan(0);
-    expect(response.headers.get('x-router-warnings')).toContain('max_tokens mapped to max_completion_tokens');
+    expect(response.headers.get('x-router-warnings')).toContain(
+      'max_tokens mapped to max_completion_tokens',
+    );
     expect(response.headers.get('x-router-warnings')).toContain('temperature ignored');
   });
 
   it('tools: required and named tool_choice produce tool calls', async () => {
     const tools: OpenAI.ChatCompletionTool[] = [
-      { type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } },
+      {
+        type: 'function',
+        function: {
+          name: 'get_weather',
+          parameters: {
+            type: 'object',
+            properties: { city: { type: 'string' } },
+            required: ['city'],
+          },
+        },
+      },
     ];
     const res = await client.chat.completions.create({
       model: 'model-router',
@@ -81,31 +115,67 @@ describe('openai SDK against the router', () => {
     const call = res.choices[0]?.message.tool_calls?.[0];
     expect(res.choices[0]?.finish_reason).toBe('tool_calls');
     expect(call?.type === 'function' && call.function.name).toBe('get_weather');
-    expect(() => JSON.parse(call?.type === 'function' ? call.function.arguments : '')).not.toThrow();
+    expect(() =>
+      JSON.parse(call?.type === 'function' ? call.function.arguments : ''),
+    ).not.toThrow();
   });
 
   it('errors come back as the SDK error classes with status and param', async () => {
-    await expect(client.chat.completions.create({ model: 'nope', messages: [{ role: 'user', content: 'x' }] })).rejects.toMatchObject({
+    await expect(
+      client.chat.completions.create({ model: 'nope', messages: [{ role: 'user', content: 'x' }] }),
+    ).rejects.toMatchObject({
       status: 404,
       code: 'DeploymentNotFound',
     });
-    await expect(client.chat.completions.create({ model: 'model-router', messages: [] })).rejects.toBeInstanceOf(OpenAI.BadRequestError);
-    const limited = await client.chat.completions.create({ model: 'limited', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
+    await expect(
+      client.chat.completions.create({ model: 'model-router', messages: [] }),
+    ).rejects.toBeInstanceOf(OpenAI.BadRequestError);
+    const limited = await client.chat.completions
+      .create({ model: 'limited', messages: [{ role: 'user', content: 'x' }] })
+      .catch((e: unknown) => e);
     expect(limited).toBeInstanceOf(OpenAI.RateLimitError);
-    expect((limited as InstanceType<typeof OpenAI.RateLimitError>).headers?.get('retry-after')).toBe('3');
+    expect(
+      (limited as InstanceType<typeof OpenAI.RateLimitError>).headers?.get('retry-after'),
+    ).toBe('3');
   });
 
   it('AzureOpenAI class: dated deployment path with api-version, and the v1 path', async () => {
-    const azure = new AzureOpenAI({ endpoint: server.baseUrl, apiKey: 'unused', apiVersion: '2024-10-21', deployment: 'big', maxRetries: 0 });
-    const res = await azure.chat.completions.create({ model: 'big', messages: [{ role: 'user', content: 'hi' }] });
+    const azure = new AzureOpenAI({
+      endpoint: server.baseUrl,
+      apiKey: 'unused',
+      apiVersion: '2024-10-21',
+      deployment: 'big',
+      maxRetries: 0,
+    });
+    const res = await azure.chat.completions.create({
+      model: 'big',
+      messages: [{ role: 'user', content: 'hi' }],
+    });
     expect(res.model).toBe('big-sim');
-    const viaRouter = new AzureOpenAI({ endpoint: server.baseUrl, apiKey: 'unused', apiVersion: '2024-10-21', deployment: 'model-router', maxRetries: 0 });
-    const routed = await viaRouter.chat.completions.create({ model: 'model-router', messages: [{ role: 'user', content: 'hi' }], stream: true });
+    const viaRouter = new AzureOpenAI({
+      endpoint: server.baseUrl,
+      apiKey: 'unused',
+      apiVersion: '2024-10-21',
+      deployment: 'model-router',
+      maxRetries: 0,
+    });
+    const routed = await viaRouter.chat.completions.create({
+      model: 'model-router',
+      messages: [{ role: 'user', content: 'hi' }],
+      stream: true,
+    });
     let text = '';
     for await (const c of routed) text += c.choices[0]?.delta?.content ?? '';
     expect(text.length).toBeGreaterThan(0);
-    const v1 = new OpenAI({ baseURL: `${server.baseUrl}/openai/v1`, apiKey: 'unused', maxRetries: 0 });
-    const r = await v1.chat.completions.create({ model: 'mid', messages: [{ role: 'user', content: 'hi' }] });
+    const v1 = new OpenAI({
+      baseURL: `${server.baseUrl}/openai/v1`,
+      apiKey: 'unused',
+      maxRetries: 0,
+    });
+    const r = await v1.chat.completions.create({
+      model: 'mid',
+      messages: [{ role: 'user', content: 'hi' }],
+    });
     expect(r.model).toBe('mid-sim');
   });
 
@@ -113,7 +183,10 @@ describe('openai SDK against the router', () => {
     const list = await client.models.list();
     const ids = list.data.map((m) => m.id);
     expect(ids).toEqual(expect.arrayContaining(['model-router', 'big', 'mid', 'small']));
-    const router = list.data.find((m) => m.id === 'model-router') as unknown as { context_window: number; type: string };
+    const router = list.data.find((m) => m.id === 'model-router') as unknown as {
+      context_window: number;
+      type: string;
+    };
     expect(router.type).toBe('router');
     expect(router.context_window).toBe(128_000);
   });

@@ -6,7 +6,18 @@ import { buildTestApp } from '../helpers/build-test-app.js';
 import { fakeAdapter } from '../helpers/fake-adapter.js';
 import { testConfig } from '../helpers/test-config.js';
 
-const role = fc.constantFrom('system', 'developer', 'user', 'assistant', 'tool', 'function', 'bogus', '', 7, null);
+const role = fc.constantFrom(
+  'system',
+  'developer',
+  'user',
+  'assistant',
+  'tool',
+  'function',
+  'bogus',
+  '',
+  7,
+  null,
+);
 const content = fc.oneof(
   fc.string(),
   fc.constant(null),
@@ -74,22 +85,45 @@ describe('request body fuzzing', () => {
   });
 
   it('rejects raw garbage, wrong media types and oversize bodies with the right status', async () => {
-    const t = await buildTestApp(testConfig({ server: { bodyLimitBytes: 1024, logLevel: 'silent' } }), {});
+    const t = await buildTestApp(
+      testConfig({ server: { bodyLimitBytes: 1024, logLevel: 'silent' } }),
+      {},
+    );
     const cases: [string, string, number][] = [
       ['{"model": "model-router", "messages": [', 'application/json', 400],
       ['', 'application/json', 400],
       ['model=x', 'application/x-www-form-urlencoded', 415],
-      [JSON.stringify({ model: 'model-router', messages: [{ role: 'user', content: 'x'.repeat(5000) }] }), 'application/json', 413],
+      [
+        JSON.stringify({
+          model: 'model-router',
+          messages: [{ role: 'user', content: 'x'.repeat(5000) }],
+        }),
+        'application/json',
+        413,
+      ],
     ];
     for (const [payload, type, status] of cases) {
-      const res = await t.app.inject({ method: 'POST', url: '/v1/chat/completions', headers: { 'content-type': type }, payload });
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/v1/chat/completions',
+        headers: { 'content-type': type },
+        payload,
+      });
       expect(res.statusCode, payload.slice(0, 40)).toBe(status);
       expect(res.json().error.message.length).toBeGreaterThan(0);
     }
     const audio = await t.app.inject({
       method: 'POST',
       url: '/v1/chat/completions',
-      payload: { model: 'model-router', messages: [{ role: 'user', content: [{ type: 'input_audio', input_audio: { data: 'AAAA', format: 'wav' } }] }] },
+      payload: {
+        model: 'model-router',
+        messages: [
+          {
+            role: 'user',
+            content: [{ type: 'input_audio', input_audio: { data: 'AAAA', format: 'wav' } }],
+          },
+        ],
+      },
     });
     expect(audio.statusCode).toBe(400);
     expect(audio.json().error.param).toBe('messages[0].content[0]');

@@ -32,7 +32,12 @@ export interface TestApp {
 export async function buildTestApp(
   config: Config,
   adapters: Record<string, ProviderAdapter>,
-  opts: { router?: Router; policies?: GatewayPolicies; authenticator?: Authenticator; breaker?: CircuitBreakerOptions } = {},
+  opts: {
+    router?: Router;
+    policies?: GatewayPolicies;
+    authenticator?: Authenticator;
+    breaker?: CircuitBreakerOptions;
+  } = {},
 ): Promise<TestApp> {
   const clock = createManualClock();
   const holder = new ConfigHolder(compileConfig(config));
@@ -56,7 +61,10 @@ export async function buildTestApp(
     affinity: createMemoryAffinityStore(),
     policies: opts.policies,
   });
-  const configService = new ConfigService(holder, new ConfigVersionStore({ state: new MemoryState(clock), clock }));
+  const configService = new ConfigService(
+    holder,
+    new ConfigVersionStore({ state: new MemoryState(clock), clock }),
+  );
   await configService.start();
   const app = await buildApp({
     config: holder,

@@ -7,7 +7,14 @@ import type { ProviderAdapter, UpstreamRequest } from '../../src/providers/types
 export type Step =
   | { reply: string }
   | { chunks: string[]; failAfter?: number }
-  | { error: { status: number; retryable?: boolean; code?: string; headers?: Record<string, string> } }
+  | {
+      error: {
+        status: number;
+        retryable?: boolean;
+        code?: string;
+        headers?: Record<string, string>;
+      };
+    }
   | { hang: true };
 
 export interface FakeAdapter extends ProviderAdapter {
@@ -21,18 +28,45 @@ function response(model: string, text: string): ChatResponse {
     object: 'chat.completion',
     created: 1,
     model,
-    choices: [{ index: 0, finish_reason: 'stop', logprobs: null, message: { role: 'assistant', content: text, refusal: null } }],
-    usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15, prompt_tokens_details: { cached_tokens: 4 }, completion_tokens_details: { reasoning_tokens: 2 } },
+    choices: [
+      {
+        index: 0,
+        finish_reason: 'stop',
+        logprobs: null,
+        message: { role: 'assistant', content: text, refusal: null },
+      },
+    ],
+    usage: {
+      prompt_tokens: 10,
+      completion_tokens: 5,
+      total_tokens: 15,
+      prompt_tokens_details: { cached_tokens: 4 },
+      completion_tokens_details: { reasoning_tokens: 2 },
+    },
   } as ChatResponse;
 }
 
-function chunk(model: string, content: string | null, finish: string | null = null, usage?: boolean): ChatChunk {
+function chunk(
+  model: string,
+  content: string | null,
+  finish: string | null = null,
+  usage?: boolean,
+): ChatChunk {
   return {
     id: 'chatcmpl-fake',
     object: 'chat.completion.chunk',
     created: 1,
     model,
-    choices: usage ? [] : [{ index: 0, delta: content === null ? {} : { content }, finish_reason: finish, logprobs: null }],
+    choices: usage
+      ? []
+      : [
+          {
+            index: 0,
+            delta: content === null ? {} : { content },
+            finish_reason: finish,
+            logprobs: null,
+          },
+        ],
     ...(usage ? { usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 } } : {}),
   } as ChatChunk;
 }
@@ -81,7 +115,8 @@ export function fakeAdapter(model: string, script: Step[]): FakeAdapter {
         const parts = 'chunks' in step ? step.chunks : [(step as { reply: string }).reply];
         const failAfter = 'chunks' in step ? step.failAfter : undefined;
         for (let k = 0; k < parts.length; k++) {
-          if (failAfter !== undefined && k === failAfter) throw upstreamError({ status: 502, code: 'upstream_dropped' });
+          if (failAfter !== undefined && k === failAfter)
+            throw upstreamError({ status: 502, code: 'upstream_dropped' });
           yield chunk(model, parts[k] as string);
         }
         yield chunk(model, null, 'stop');

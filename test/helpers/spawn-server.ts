@@ -14,7 +14,10 @@ export interface SpawnedServer {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export async function spawnServer(config: ConfigInput, env: NodeJS.ProcessEnv = {}): Promise<SpawnedServer> {
+export async function spawnServer(
+  config: ConfigInput,
+  env: NodeJS.ProcessEnv = {},
+): Promise<SpawnedServer> {
   const dir = mkdtempSync(join(tmpdir(), 'mr-e2e-'));
   const file = join(dir, 'config.json');
   writeFileSync(file, JSON.stringify(config));

@@ -4,7 +4,10 @@ import type { Config, ConfigInput } from '../../src/config/schema.js';
 
 type DeploymentInput = ConfigInput['deployments'][number];
 
-export function simDeployment(name: string, overrides: Partial<DeploymentInput> = {}): DeploymentInput {
+export function simDeployment(
+  name: string,
+  overrides: Partial<DeploymentInput> = {},
+): DeploymentInput {
   return {
     name,
     provider: 'simulated',
@@ -12,7 +15,13 @@ export function simDeployment(name: string, overrides: Partial<DeploymentInput> 
     prices: { inputPer1M: 1, outputPer1M: 2 },
     contextWindow: 128_000,
     maxOutputTokens: 16_384,
-    capabilities: { tools: true, vision: true, jsonSchema: true, reasoning: false, streaming: true },
+    capabilities: {
+      tools: true,
+      vision: true,
+      jsonSchema: true,
+      reasoning: false,
+      streaming: true,
+    },
     region: 'eastus',
     dataZone: 'us',
     simulation: { ttftMs: 0, tokensPerSecond: 1_000_000, answerTokens: 20 },

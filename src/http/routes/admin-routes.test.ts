@@ -7,15 +7,25 @@ import { testConfig } from '../../../test/helpers/test-config.js';
 
 const keys: Authenticator = {
   authenticate(headers) {
-    if (headers.authorization === 'Bearer admin') return { keyId: 'k-admin', tenant: 'ops', admin: true, scopes: ['*'] };
-    if (headers.authorization === 'Bearer user') return { keyId: 'k-user', tenant: 'team-a', admin: false, scopes: ['*'] };
+    if (headers.authorization === 'Bearer admin')
+      return { keyId: 'k-admin', tenant: 'ops', admin: true, scopes: ['*'] };
+    if (headers.authorization === 'Bearer user')
+      return { keyId: 'k-user', tenant: 'team-a', admin: false, scopes: ['*'] };
     throw unauthorized();
   },
 };
 
 async function setup() {
   const reply = [{ reply: 'ok' }];
-  return buildTestApp(testConfig(), { big: fakeAdapter('big', reply), mid: fakeAdapter('mid', reply), small: fakeAdapter('small', reply) }, { authenticator: keys });
+  return buildTestApp(
+    testConfig(),
+    {
+      big: fakeAdapter('big', reply),
+      mid: fakeAdapter('mid', reply),
+      small: fakeAdapter('small', reply),
+    },
+    { authenticator: keys },
+  );
 }
 
 const chat = { model: 'model-router', messages: [{ role: 'user', content: 'hi' }] };
@@ -23,7 +33,11 @@ const chat = { model: 'model-router', messages: [{ role: 'user', content: 'hi' }
 describe('admin API', () => {
   it('refuses non-admin keys with 403 and missing keys with 401', async () => {
     const t = await setup();
-    const user = await t.app.inject({ method: 'GET', url: '/admin/v1/routers/model-router', headers: { authorization: 'Bearer user' } });
+    const user = await t.app.inject({
+      method: 'GET',
+      url: '/admin/v1/routers/model-router',
+      headers: { authorization: 'Bearer user' },
+    });
     expect(user.statusCode).toBe(403);
     expect(user.json().error.type).toBe('permission_error');
     const none = await t.app.inject({ method: 'GET', url: '/admin/v1/routers/model-router' });
@@ -40,19 +54,43 @@ describe('admin API', () => {
       payload: { routingMode: 'quality', modelSubset: ['big', 'mid'] },
     });
     expect(patch.statusCode).toBe(200);
-    expect(patch.json()).toMatchObject({ routingMode: 'quality', modelSubset: ['big', 'mid'], config_revision: 2 });
-    const res = await t.app.inject({ method: 'POST', url: '/v1/chat/completions', headers: { authorization: 'Bearer user' }, payload: chat });
+    expect(patch.json()).toMatchObject({
+      routingMode: 'quality',
+      modelSubset: ['big', 'mid'],
+      config_revision: 2,
+    });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/v1/chat/completions',
+      headers: { authorization: 'Bearer user' },
+      payload: chat,
+    });
     expect(res.headers['x-router-mode']).toBe('quality');
     expect(res.headers['x-router-deployment']).not.toBe('small');
 
-    const versions = await t.app.inject({ method: 'GET', url: '/admin/v1/config/versions', headers: admin });
+    const versions = await t.app.inject({
+      method: 'GET',
+      url: '/admin/v1/config/versions',
+      headers: admin,
+    });
     expect(versions.json().data[0]).toMatchObject({ version: 2, who: 'k-admin' });
-    expect(versions.json().data[0].changes.map((c: { path: string }) => c.path)).toContain('routers[model-router].routingMode');
+    expect(versions.json().data[0].changes.map((c: { path: string }) => c.path)).toContain(
+      'routers[model-router].routingMode',
+    );
 
-    const back = await t.app.inject({ method: 'POST', url: '/admin/v1/config/rollback', headers: admin, payload: { revision: 1 } });
+    const back = await t.app.inject({
+      method: 'POST',
+      url: '/admin/v1/config/rollback',
+      headers: admin,
+      payload: { revision: 1 },
+    });
     expect(back.statusCode).toBe(200);
     expect(t.config.current.routers.get('model-router')?.routingMode).toBe('balanced');
-    expect(t.config.current.routers.get('model-router')?.modelSubset).toEqual(['big', 'mid', 'small']);
+    expect(t.config.current.routers.get('model-router')?.modelSubset).toEqual([
+      'big',
+      'mid',
+      'small',
+    ]);
   });
 
   it('rejects an invalid change whole, naming the problem, and applies nothing', async () => {
@@ -69,7 +107,12 @@ describe('admin API', () => {
     expect(bad.json().error.code).toBe('invalid_config');
     expect(bad.json().error.message).toContain('routers[0].routingMode');
     expect(t.config.current).toBe(before);
-    const unknownKey = await t.app.inject({ method: 'PATCH', url: '/admin/v1/deployments/big', headers: admin, payload: { colour: 'red' } });
+    const unknownKey = await t.app.inject({
+      method: 'PATCH',
+      url: '/admin/v1/deployments/big',
+      headers: admin,
+      payload: { colour: 'red' },
+    });
     expect(unknownKey.statusCode).toBe(400);
     expect(unknownKey.json().error.message).toContain('deployments[0].colour');
   });
@@ -81,7 +124,13 @@ describe('admin API', () => {
       method: 'PUT',
       url: '/admin/v1/deployments/newcomer',
       headers: admin,
-      payload: { provider: 'simulated', model: 'new-sim', prices: { inputPer1M: 0.01, outputPer1M: 0.01 }, contextWindow: 1000, maxOutputTokens: 100 },
+      payload: {
+        provider: 'simulated',
+        model: 'new-sim',
+        prices: { inputPer1M: 0.01, outputPer1M: 0.01 },
+        contextWindow: 1000,
+        maxOutputTokens: 100,
+      },
     });
     expect(put.statusCode).toBe(201);
     expect(t.config.current.deployments.has('newcomer')).toBe(true);

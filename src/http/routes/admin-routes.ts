@@ -48,14 +48,18 @@ export function registerAdminRoutes(app: FastifyInstance, service: ConfigService
     });
     app.get<{ Params: { name: string } }>(`/admin/v1/${section}/:name`, (request) => {
       requireAdmin(request);
-      const item = (service.current.config[section] as { name: string }[]).find((x) => x.name === request.params.name);
-      if (!item) throw notFound(`No ${singular} "${request.params.name}".`, `${singular}_not_found`, null);
+      const item = (service.current.config[section] as { name: string }[]).find(
+        (x) => x.name === request.params.name,
+      );
+      if (!item)
+        throw notFound(`No ${singular} "${request.params.name}".`, `${singular}_not_found`, null);
       return { ...item, config_revision: service.current.revision };
     });
     app.put<{ Params: { name: string } }>(`/admin/v1/${section}/:name`, async (request, reply) => {
       const actor = requireAdmin(request);
       const { name } = request.params;
-      if (!isObject(request.body)) throw invalidRequest(`The body must be the whole ${singular} as a JSON object.`);
+      if (!isObject(request.body))
+        throw invalidRequest(`The body must be the whole ${singular} as a JSON object.`);
       const body = { ...request.body, name };
       let created = false;
       const version = await service
@@ -69,15 +73,23 @@ export function registerAdminRoutes(app: FastifyInstance, service: ConfigService
           }
         })
         .catch(invalidConfig);
-      return reply.code(created ? 201 : 200).send({ ...findItem(service, section, name), config_revision: version.version });
+      return reply
+        .code(created ? 201 : 200)
+        .send({ ...findItem(service, section, name), config_revision: version.version });
     });
     app.patch<{ Params: { name: string } }>(`/admin/v1/${section}/:name`, async (request) => {
       const actor = requireAdmin(request);
       const { name } = request.params;
-      if (!isObject(request.body)) throw invalidRequest('The body must be a JSON object of the fields to change.');
-      if ('name' in request.body && request.body.name !== name) throw invalidRequest('Renaming is not supported; PUT a new one and DELETE the old one.', 'name');
+      if (!isObject(request.body))
+        throw invalidRequest('The body must be a JSON object of the fields to change.');
+      if ('name' in request.body && request.body.name !== name)
+        throw invalidRequest(
+          'Renaming is not supported; PUT a new one and DELETE the old one.',
+          'name',
+        );
       const patch = request.body;
-      if (findIndex(service.current.config, section, name) < 0) throw notFound(`No ${singular} "${name}".`, `${singular}_not_found`, null);
+      if (findIndex(service.current.config, section, name) < 0)
+        throw notFound(`No ${singular} "${name}".`, `${singular}_not_found`, null);
       const version = await service
         .change(actor, `PATCH ${singular} ${name}: ${describePatch(patch)}`, (draft) => {
           const list = draft[section] as Record<string, unknown>[];
@@ -90,7 +102,8 @@ export function registerAdminRoutes(app: FastifyInstance, service: ConfigService
     app.delete<{ Params: { name: string } }>(`/admin/v1/${section}/:name`, async (request) => {
       const actor = requireAdmin(request);
       const { name } = request.params;
-      if (findIndex(service.current.config, section, name) < 0) throw notFound(`No ${singular} "${name}".`, `${singular}_not_found`, null);
+      if (findIndex(service.current.config, section, name) < 0)
+        throw notFound(`No ${singular} "${name}".`, `${singular}_not_found`, null);
       const version = await service
         .change(actor, `DELETE ${singular} ${name}`, (draft) => {
           (draft[section] as unknown[]).splice(findIndex(draft, section, name), 1);
@@ -104,31 +117,45 @@ export function registerAdminRoutes(app: FastifyInstance, service: ConfigService
     requireAdmin(request);
     return { object: 'list', data: await service.list(Number(request.query.limit ?? 50) || 50) };
   });
-  app.get<{ Params: { revision: string } }>('/admin/v1/config/versions/:revision', async (request) => {
-    requireAdmin(request);
-    const v = await service.get(Number(request.params.revision));
-    if (!v) throw notFound(`No config revision ${request.params.revision}.`, 'revision_not_found', null);
-    return v;
-  });
+  app.get<{ Params: { revision: string } }>(
+    '/admin/v1/config/versions/:revision',
+    async (request) => {
+      requireAdmin(request);
+      const v = await service.get(Number(request.params.revision));
+      if (!v)
+        throw notFound(
+          `No config revision ${request.params.revision}.`,
+          'revision_not_found',
+          null,
+        );
+      return v;
+    },
+  );
   app.post('/admin/v1/config/rollback', async (request) => {
     const actor = requireAdmin(request);
     const revision = isObject(request.body) ? request.body.revision : undefined;
-    if (typeof revision !== 'number') throw invalidRequest("Send {\"revision\": <number>} to roll back to.", 'revision');
+    if (typeof revision !== 'number')
+      throw invalidRequest('Send {"revision": <number>} to roll back to.', 'revision');
     const version = await service.rollback(actor, revision).catch(invalidConfig);
     return { config_revision: version.version, reason: version.reason, changes: version.changes };
   });
 }
 
 function findItem(service: ConfigService, section: Section, name: string): Record<string, unknown> {
-  return ((service.current.config[section] as { name: string }[]).find((x) => x.name === name) ?? {}) as Record<string, unknown>;
+  return ((service.current.config[section] as { name: string }[]).find((x) => x.name === name) ??
+    {}) as Record<string, unknown>;
 }
 
 /** RFC 7386 JSON merge patch: objects merge, null deletes, everything else replaces. */
-export function mergePatch(target: Record<string, unknown>, patch: Record<string, unknown>): Record<string, unknown> {
+export function mergePatch(
+  target: Record<string, unknown>,
+  patch: Record<string, unknown>,
+): Record<string, unknown> {
   const out: Record<string, unknown> = { ...target };
   for (const [k, v] of Object.entries(patch)) {
     if (v === null) delete out[k];
-    else if (isObject(v) && isObject(out[k])) out[k] = mergePatch(out[k] as Record<string, unknown>, v);
+    else if (isObject(v) && isObject(out[k]))
+      out[k] = mergePatch(out[k] as Record<string, unknown>, v);
     else out[k] = v;
   }
   return out;

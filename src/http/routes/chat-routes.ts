@@ -31,7 +31,11 @@ export async function serveChat(
   });
   if (outcome.kind === 'json') return reply.headers(outcome.headers).send(outcome.response);
   reply.hijack();
-  await writeSseStream(reply.raw, chunksToSse(outcome.chunks), chatSseOptions({ ...outcome.headers, 'x-request-id': request.id }));
+  await writeSseStream(
+    reply.raw,
+    chunksToSse(outcome.chunks),
+    chatSseOptions({ ...outcome.headers, 'x-request-id': request.id }),
+  );
 }
 
 export function registerChatRoutes(app: FastifyInstance, gateway: ChatGateway): void {
@@ -50,7 +54,9 @@ export function registerChatRoutes(app: FastifyInstance, gateway: ChatGateway): 
           'missing_required_parameter',
         );
       const chat = parseChatRequest(request.body, true);
-      return serveChat(gateway, request, reply, chat, { deploymentFromPath: request.params.deployment });
+      return serveChat(gateway, request, reply, chat, {
+        deploymentFromPath: request.params.deployment,
+      });
     },
   );
 }

@@ -7,10 +7,15 @@ export interface ReadinessReport {
   detail: Record<string, unknown>;
 }
 
-export function registerHealthRoutes(app: FastifyInstance, readiness: () => Promise<ReadinessReport> | ReadinessReport): void {
+export function registerHealthRoutes(
+  app: FastifyInstance,
+  readiness: () => Promise<ReadinessReport> | ReadinessReport,
+): void {
   app.get('/healthz', () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     const report = await readiness();
-    return reply.code(report.ready ? 200 : 503).send({ status: report.ready ? 'ready' : 'not_ready', ...report.detail });
+    return reply
+      .code(report.ready ? 200 : 503)
+      .send({ status: report.ready ? 'ready' : 'not_ready', ...report.detail });
   });
 }

@@ -8,7 +8,11 @@ import { effectiveContextWindow } from '../../routing/eligibility.js';
 
 const CREATED = 1_735_689_600; // 2025-01-01: stable, so clients can cache the list
 
-export function registerModelsRoutes(app: FastifyInstance, config: ConfigHolder, gateway: ChatGateway): void {
+export function registerModelsRoutes(
+  app: FastifyInstance,
+  config: ConfigHolder,
+  gateway: ChatGateway,
+): void {
   app.get('/v1/models', () => {
     const snap = config.current;
     const routers = [...snap.routers.values()].map((r) => ({
@@ -46,11 +50,21 @@ export function registerModelsRoutes(app: FastifyInstance, config: ConfigHolder,
     const r = snap.routers.get(request.params.id);
     const d = snap.deployments.get(request.params.id);
     if (!r && !d) throw notFound(`The model "${request.params.id}" does not exist.`);
-    return { id: request.params.id, object: 'model', created: CREATED, owned_by: r ? 'model-router' : d?.provider };
+    return {
+      id: request.params.id,
+      object: 'model',
+      created: CREATED,
+      owned_by: r ? 'model-router' : d?.provider,
+    };
   });
   app.get<{ Params: { id: string } }>('/v1/router/decisions/:id', (request) => {
     const receipt = gateway.receipt(request.params.id);
-    if (!receipt) throw notFound(`No routing decision "${request.params.id}" (receipts are kept for the most recent 10,000 decisions).`, 'decision_not_found', null);
+    if (!receipt)
+      throw notFound(
+        `No routing decision "${request.params.id}" (receipts are kept for the most recent 10,000 decisions).`,
+        'decision_not_found',
+        null,
+      );
     return receipt;
   });
 }

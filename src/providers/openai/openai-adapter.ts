@@ -15,9 +15,15 @@ interface Endpoint {
 }
 
 /** URL and auth per kind: OpenAI Bearer; Azure dated path + `api-key` (CONTRACTS.md §1.1–1.2). */
-export function describeEndpoint(deployment: DeploymentConfig, apiKey: string | undefined): Endpoint {
+export function describeEndpoint(
+  deployment: DeploymentConfig,
+  apiKey: string | undefined,
+): Endpoint {
   const kind: ProviderKind = deployment.provider;
-  const headers: Record<string, string> = { 'content-type': 'application/json', ...(deployment.headers ?? {}) };
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    ...(deployment.headers ?? {}),
+  };
   if (kind === 'azure') {
     const base = (deployment.baseUrl ?? '').replace(/\/+$/, '');
     const url = new URL(
@@ -45,7 +51,12 @@ function serializeBody(body: ChatRequest, stream: boolean): string {
   }
   if (!stream) return JSON.stringify(messages === body.messages ? body : { ...body, messages });
   // Ask for usage on streams so cost is known; the gateway drops the chunk if the client did not ask.
-  return JSON.stringify({ ...body, messages, stream: true, stream_options: { ...(body.stream_options ?? {}), include_usage: true } });
+  return JSON.stringify({
+    ...body,
+    messages,
+    stream: true,
+    stream_options: { ...(body.stream_options ?? {}), include_usage: true },
+  });
 }
 
 function malformed(name: string, text: string): GatewayError {
@@ -59,7 +70,10 @@ function malformed(name: string, text: string): GatewayError {
 }
 
 /** Loose normalisation: missing id/created/choices are tolerated. */
-function normaliseResponse(parsed: Record<string, unknown>, deployment: DeploymentConfig): ChatResponse {
+function normaliseResponse(
+  parsed: Record<string, unknown>,
+  deployment: DeploymentConfig,
+): ChatResponse {
   if (!Array.isArray(parsed.choices)) parsed.choices = [];
   if (typeof parsed.model !== 'string' || !parsed.model) parsed.model = deployment.model;
   if (typeof parsed.object !== 'string') parsed.object = 'chat.completion';
@@ -72,7 +86,10 @@ function normaliseResponse(parsed: Record<string, unknown>, deployment: Deployme
  * Azure's first chunk is often `{"id":"","choices":[],"prompt_filter_results":[…]}` (CONTRACTS.md
  * §1.5): merge its annotations into the next real chunk instead of forwarding an empty-id chunk.
  */
-async function* normaliseChunks(chunks: AsyncIterable<ChatChunk>, deployment: DeploymentConfig): AsyncGenerator<ChatChunk> {
+async function* normaliseChunks(
+  chunks: AsyncIterable<ChatChunk>,
+  deployment: DeploymentConfig,
+): AsyncGenerator<ChatChunk> {
   let pendingFilter: unknown[] | undefined;
   for await (const chunk of chunks) {
     if (!Array.isArray(chunk.choices)) (chunk as { choices: unknown[] }).choices = [];
@@ -89,13 +106,22 @@ async function* normaliseChunks(chunks: AsyncIterable<ChatChunk>, deployment: De
   }
 }
 
-export function createOpenAiAdapter(deployment: DeploymentConfig, http: HttpClient, env: NodeJS.ProcessEnv = process.env): ProviderAdapter {
+export function createOpenAiAdapter(
+  deployment: DeploymentConfig,
+  http: HttpClient,
+  env: NodeJS.ProcessEnv = process.env,
+): ProviderAdapter {
   const apiKey = deployment.apiKeyEnv ? env[deployment.apiKeyEnv] : undefined;
   const endpoint = describeEndpoint(deployment, apiKey);
   const send = async (req: UpstreamRequest, stream: boolean) => {
     const headers: Record<string, string> = { ...endpoint.headers, 'x-request-id': req.requestId };
     if (stream) headers.accept = 'text/event-stream';
-    const res = await http.request({ url: endpoint.url, headers, body: serializeBody(req.body, stream), signal: req.signal });
+    const res = await http.request({
+      url: endpoint.url,
+      headers,
+      body: serializeBody(req.body, stream),
+      signal: req.signal,
+    });
     if (res.status < 200 || res.status >= 300) throw await upstreamError(res, deployment.name);
     return res;
   };
@@ -110,7 +136,10 @@ export function createOpenAiAdapter(deployment: DeploymentConfig, http: HttpClie
         throw malformed(deployment.name, text);
       }
       if (!parsed || typeof parsed !== 'object') throw malformed(deployment.name, text);
-      return { response: normaliseResponse(parsed as Record<string, unknown>, deployment), headers: pickUpstreamHeaders(res.headers) };
+      return {
+        response: normaliseResponse(parsed as Record<string, unknown>, deployment),
+        headers: pickUpstreamHeaders(res.headers),
+      };
     },
     async chatStream(req) {
       const res = await send(req, true);

@@ -53,7 +53,13 @@ function failureApplies(sim: SimulationConfig, seed: number): boolean {
   return ((Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) >>> 0) % 10_000) / 10_000 < sim.failure.rate;
 }
 
-function simError(deployment: DeploymentConfig, status: number, code: string, message: string, headers?: Record<string, string>) {
+function simError(
+  deployment: DeploymentConfig,
+  status: number,
+  code: string,
+  message: string,
+  headers?: Record<string, string>,
+) {
   return new GatewayError({
     status,
     type: status === 429 ? 'rate_limit_error' : status >= 500 ? 'server_error' : 'upstream_error',
@@ -64,7 +70,10 @@ function simError(deployment: DeploymentConfig, status: number, code: string, me
   });
 }
 
-export function createSimulatedAdapter(deployment: DeploymentConfig, opts: { sleep?: Sleep; now?: () => number } = {}): ProviderAdapter {
+export function createSimulatedAdapter(
+  deployment: DeploymentConfig,
+  opts: { sleep?: Sleep; now?: () => number } = {},
+): ProviderAdapter {
   const sim = deployment.simulation ?? DEFAULT_SIMULATION;
   const sleep = opts.sleep ?? realSleep;
   const now = opts.now ?? Date.now;
@@ -82,10 +91,22 @@ export function createSimulatedAdapter(deployment: DeploymentConfig, opts: { sle
     if (!failureApplies(sim, seed)) return;
     const f = sim.failure;
     if (f.kind === '429')
-      throw simError(deployment, 429, 'rate_limit_exceeded', 'Rate limit is exceeded. Try again later.', {
-        'retry-after': String(f.retryAfterSeconds),
-      });
-    if (f.kind === '500') throw simError(deployment, 500, 'server_error', 'The server had an error while processing your request.');
+      throw simError(
+        deployment,
+        429,
+        'rate_limit_exceeded',
+        'Rate limit is exceeded. Try again later.',
+        {
+          'retry-after': String(f.retryAfterSeconds),
+        },
+      );
+    if (f.kind === '500')
+      throw simError(
+        deployment,
+        500,
+        'server_error',
+        'The server had an error while processing your request.',
+      );
     if (f.kind === 'timeout') {
       await sleep(f.delayMs, signal);
       throw simError(deployment, 504, 'upstream_timeout', `no reply within ${f.delayMs} ms`);
@@ -97,8 +118,16 @@ export function createSimulatedAdapter(deployment: DeploymentConfig, opts: { sle
     prompt_tokens: promptTokens,
     completion_tokens: answer.completionTokens + sim.reasoningTokens,
     total_tokens: promptTokens + answer.completionTokens + sim.reasoningTokens,
-    prompt_tokens_details: { cached_tokens: Math.floor(promptTokens * sim.cachedFraction), audio_tokens: 0 },
-    completion_tokens_details: { reasoning_tokens: sim.reasoningTokens, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
+    prompt_tokens_details: {
+      cached_tokens: Math.floor(promptTokens * sim.cachedFraction),
+      audio_tokens: 0,
+    },
+    completion_tokens_details: {
+      reasoning_tokens: sim.reasoningTokens,
+      audio_tokens: 0,
+      accepted_prediction_tokens: 0,
+      rejected_prediction_tokens: 0,
+    },
   });
 
   return {
@@ -106,7 +135,12 @@ export function createSimulatedAdapter(deployment: DeploymentConfig, opts: { sle
       const { seed, promptTokens, answer } = await prepare(req.body);
       await failBeforeReply(seed, req.signal);
       if (failureApplies(sim, seed) && sim.failure.kind === 'drop-mid-stream')
-        throw simError(deployment, 502, 'upstream_dropped', 'the connection was reset before the reply completed');
+        throw simError(
+          deployment,
+          502,
+          'upstream_dropped',
+          'the connection was reset before the reply completed',
+        );
       const duration = sim.ttftMs + (answer.completionTokens / sim.tokensPerSecond) * 1000;
       if (duration >= 1) await sleep(duration, req.signal);
       const response: ChatResponse = {
@@ -115,19 +149,28 @@ export function createSimulatedAdapter(deployment: DeploymentConfig, opts: { sle
         created: Math.floor(now() / 1000),
         model: deployment.model,
         system_fingerprint: 'fp_simulated',
-        choices: Array.from({ length: typeof req.body.n === 'number' ? req.body.n : 1 }, (_, index) => ({
-          index,
-          finish_reason: answer.finishReason,
-          logprobs: null,
-          message: {
-            role: 'assistant' as const,
-            content: answer.toolCalls.length ? null : answer.text,
-            refusal: null,
-            ...(answer.toolCalls.length
-              ? { tool_calls: answer.toolCalls.map((c) => ({ id: c.id, type: 'function' as const, function: { name: c.name, arguments: c.arguments } })) }
-              : {}),
-          },
-        })),
+        choices: Array.from(
+          { length: typeof req.body.n === 'number' ? req.body.n : 1 },
+          (_, index) => ({
+            index,
+            finish_reason: answer.finishReason,
+            logprobs: null,
+            message: {
+              role: 'assistant' as const,
+              content: answer.toolCalls.length ? null : answer.text,
+              refusal: null,
+              ...(answer.toolCalls.length
+                ? {
+                    tool_calls: answer.toolCalls.map((c) => ({
+                      id: c.id,
+                      type: 'function' as const,
+                      function: { name: c.name, arguments: c.arguments },
+                    })),
+                  }
+                : {}),
+            },
+          }),
+        ),
         usage: usageOf(promptTokens, answer),
       } as ChatResponse;
       return { response, headers: {} };
@@ -139,9 +182,18 @@ export function createSimulatedAdapter(deployment: DeploymentConfig, opts: { sle
       const drop = failureApplies(sim, seed) && sim.failure.kind === 'drop-mid-stream';
       const signal = req.signal;
       const includeUsage = req.body.stream_options?.include_usage === true;
-      const base = { id: `chatcmpl-sim${seed.toString(16)}`, object: 'chat.completion.chunk' as const, created: Math.floor(now() / 1000), model: deployment.model, system_fingerprint: 'fp_simulated' };
+      const base = {
+        id: `chatcmpl-sim${seed.toString(16)}`,
+        object: 'chat.completion.chunk' as const,
+        created: Math.floor(now() / 1000),
+        model: deployment.model,
+        system_fingerprint: 'fp_simulated',
+      };
       const chunk = (delta: Record<string, unknown>, finish: string | null = null): ChatChunk =>
-        ({ ...base, choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }] }) as ChatChunk;
+        ({
+          ...base,
+          choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }],
+        }) as ChatChunk;
 
       async function* generate(): AsyncGenerator<ChatChunk> {
         const start = now();
@@ -151,23 +203,37 @@ export function createSimulatedAdapter(deployment: DeploymentConfig, opts: { sle
         const pieces = answer.toolCalls.length ? [] : answer.pieces;
         const dropAt = drop ? Math.max(1, Math.floor(pieces.length / 2)) : -1;
         for (let i = 0; i < pieces.length; i++) {
-          if (i === dropAt) throw simError(deployment, 502, 'upstream_dropped', 'the stream was cut off mid-answer');
+          if (i === dropAt)
+            throw simError(
+              deployment,
+              502,
+              'upstream_dropped',
+              'the stream was cut off mid-answer',
+            );
           const due = start + sim.ttftMs + (i + 1) * msPerPiece;
           const wait = due - now();
           if (wait >= 1) await sleep(wait, signal);
           else if (signal.aborted) throw signal.reason;
           yield chunk({ content: pieces[i] });
         }
-        if (drop && pieces.length <= 1) throw simError(deployment, 502, 'upstream_dropped', 'the stream was cut off mid-answer');
+        if (drop && pieces.length <= 1)
+          throw simError(deployment, 502, 'upstream_dropped', 'the stream was cut off mid-answer');
         for (let index = 0; index < answer.toolCalls.length; index++) {
           const c = answer.toolCalls[index]!;
-          yield chunk({ tool_calls: [{ index, id: c.id, type: 'function', function: { name: c.name, arguments: '' } }] });
+          yield chunk({
+            tool_calls: [
+              { index, id: c.id, type: 'function', function: { name: c.name, arguments: '' } },
+            ],
+          });
           const mid = Math.ceil(c.arguments.length / 2);
-          yield chunk({ tool_calls: [{ index, function: { arguments: c.arguments.slice(0, mid) } }] });
+          yield chunk({
+            tool_calls: [{ index, function: { arguments: c.arguments.slice(0, mid) } }],
+          });
           yield chunk({ tool_calls: [{ index, function: { arguments: c.arguments.slice(mid) } }] });
         }
         yield chunk({}, answer.finishReason);
-        if (includeUsage) yield { ...base, choices: [], usage: usageOf(promptTokens, answer) } as ChatChunk;
+        if (includeUsage)
+          yield { ...base, choices: [], usage: usageOf(promptTokens, answer) } as ChatChunk;
       }
       return { chunks: generate(), headers: {} };
     },

@@ -25,7 +25,13 @@ const WORDS = (
   'first we state the idea next we check it against the data and finally we summarise'
 ).split(' ');
 
-const CODE_LINES = ['```python', 'def answer(x):', '    """Simulated solution."""', '    return sorted(set(x))', '```'];
+const CODE_LINES = [
+  '```python',
+  'def answer(x):',
+  '    """Simulated solution."""',
+  '    return sorted(set(x))',
+  '```',
+];
 
 /** mulberry32: a tiny deterministic PRNG. */
 function prng(seed: number): () => number {
@@ -44,12 +50,21 @@ function lastUserText(body: ChatRequest): string {
     const m = body.messages[i]!;
     if (m.role !== 'user') continue;
     if (typeof m.content === 'string') return m.content;
-    if (Array.isArray(m.content)) return m.content.map((p) => ('text' in p && typeof p.text === 'string' ? p.text : '')).join(' ');
+    if (Array.isArray(m.content))
+      return m.content
+        .map((p) => ('text' in p && typeof p.text === 'string' ? p.text : ''))
+        .join(' ');
   }
   return '';
 }
 
-type JsonSchema = { type?: unknown; properties?: Record<string, JsonSchema>; required?: unknown; items?: JsonSchema; enum?: unknown[] };
+type JsonSchema = {
+  type?: unknown;
+  properties?: Record<string, JsonSchema>;
+  required?: unknown;
+  items?: JsonSchema;
+  enum?: unknown[];
+};
 
 /** A minimal value matching a JSON schema: required keys filled with plausible values. */
 export function valueForSchema(schema: JsonSchema | undefined, hint: string, depth = 0): unknown {
@@ -59,7 +74,9 @@ export function valueForSchema(schema: JsonSchema | undefined, hint: string, dep
     case 'object': {
       const out: Record<string, unknown> = {};
       const props = schema.properties ?? {};
-      const required = Array.isArray(schema.required) ? (schema.required as string[]) : Object.keys(props);
+      const required = Array.isArray(schema.required)
+        ? (schema.required as string[])
+        : Object.keys(props);
       for (const key of required) out[key] = valueForSchema(props[key], key, depth + 1);
       return out;
     }
@@ -82,28 +99,47 @@ function chooseTools(body: ChatRequest, sim: SimulationConfig, seed: number): Si
   const choice = body.tool_choice;
   if (!sim.toolCalls || tools.length === 0 || choice === 'none') return [];
   const lastMessage = body.messages[body.messages.length - 1];
-  if (lastMessage?.role === 'tool' && choice !== 'required' && typeof choice !== 'object') return [];
+  if (lastMessage?.role === 'tool' && choice !== 'required' && typeof choice !== 'object')
+    return [];
   let picked = tools;
   if (choice && typeof choice === 'object' && 'function' in choice) {
     picked = tools.filter((t) => t.function.name === choice.function.name);
   } else if (choice !== 'required') {
     const text = lastUserText(body).toLowerCase();
-    picked = tools.filter((t) => t.function.name.toLowerCase().split(/[_\-.]/).some((part) => part.length >= 4 && text.includes(part)));
+    picked = tools.filter((t) =>
+      t.function.name
+        .toLowerCase()
+        .split(/[_\-.]/)
+        .some((part) => part.length >= 4 && text.includes(part)),
+    );
     if (picked.length === 0) return [];
   }
   const parallel = body.parallel_tool_calls !== false && !(choice && typeof choice === 'object');
   return picked.slice(0, parallel ? 2 : 1).map((t, i) => ({
     id: `call_sim${(seed + i).toString(16)}`,
     name: t.function.name,
-    arguments: JSON.stringify(valueForSchema(t.function.parameters as JsonSchema, t.function.name) ?? {}),
+    arguments: JSON.stringify(
+      valueForSchema(t.function.parameters as JsonSchema, t.function.name) ?? {},
+    ),
   }));
 }
 
-export function buildAnswer(body: ChatRequest, sim: SimulationConfig, seed: number, deployment: DeploymentConfig): SimAnswer {
+export function buildAnswer(
+  body: ChatRequest,
+  sim: SimulationConfig,
+  seed: number,
+  deployment: DeploymentConfig,
+): SimAnswer {
   const toolCalls = chooseTools(body, sim, seed);
   if (toolCalls.length) {
     const tokens = toolCalls.reduce((n, c) => n + Math.ceil(c.arguments.length / 4) + 5, 0);
-    return { text: '', pieces: [], completionTokens: tokens, finishReason: 'tool_calls', toolCalls };
+    return {
+      text: '',
+      pieces: [],
+      completionTokens: tokens,
+      finishReason: 'tool_calls',
+      toolCalls,
+    };
   }
   const rand = prng(seed);
   const limit = body.max_completion_tokens ?? body.max_tokens;
@@ -113,10 +149,14 @@ export function buildAnswer(body: ChatRequest, sim: SimulationConfig, seed: numb
     target = limit;
     finishReason = 'length';
   }
-  const rf = body.response_format as { type?: string; json_schema?: { schema?: JsonSchema } } | undefined;
+  const rf = body.response_format as
+    { type?: string; json_schema?: { schema?: JsonSchema } } | undefined;
   let pieces: string[];
   if (rf?.type === 'json_object' || rf?.type === 'json_schema') {
-    const value = rf.type === 'json_schema' ? valueForSchema(rf.json_schema?.schema ?? { type: 'object' }, 'answer') : { answer: `simulated answer from ${deployment.model}` };
+    const value =
+      rf.type === 'json_schema'
+        ? valueForSchema(rf.json_schema?.schema ?? { type: 'object' }, 'answer')
+        : { answer: `simulated answer from ${deployment.model}` };
     const json = JSON.stringify(value);
     pieces = json.match(/.{1,4}/gs) ?? [json];
     finishReason = 'stop';
@@ -135,5 +175,11 @@ export function buildAnswer(body: ChatRequest, sim: SimulationConfig, seed: numb
     words[words.length - 1] += '.';
     pieces = words;
   }
-  return { text: pieces.join(''), pieces, completionTokens: pieces.length, finishReason, toolCalls: [] };
+  return {
+    text: pieces.join(''),
+    pieces,
+    completionTokens: pieces.length,
+    finishReason,
+    toolCalls: [],
+  };
 }
