@@ -61,6 +61,7 @@ export async function createRuntime(
 
   const shared = await createSharedState(initial.state, {
     clock,
+    prefix: initial.state.prefix,
     onEvent: (e) =>
       e.type === 'down'
         ? logger.error(`shared state: ${e.error}`)

@@ -181,8 +181,10 @@ export const configSchema = z.strictObject({
       redisUrl: z.string().optional(),
       /** When Redis is unreachable: keep serving with local limits (open) or refuse (closed). */
       onFailure: z.enum(['open', 'closed']).default('open'),
+      /** Prefix of every Redis key and channel: replicas of one router share it. */
+      prefix: z.string().min(1).default('mr:'),
     })
-    .default({ kind: 'memory', onFailure: 'open' }),
+    .default({ kind: 'memory', onFailure: 'open', prefix: 'mr:' }),
   requestLog: z
     .strictObject({
       kind: z.enum(['sqlite', 'postgres', 'none']).default('sqlite'),
