@@ -22,7 +22,8 @@ export interface AppDeps {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+// The dashboard shell and its static assets hold no data; its JSON API needs an admin key.
+const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/metrics', '/dashboard']);
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({

@@ -25,6 +25,12 @@ export async function serve(opts: ServeOptions): Promise<() => Promise<void>> {
   const address = await runtime.app.listen({ host: config.server.host, port: config.server.port });
   runtime.app.log.info(`model-router listening on ${address}`);
   process.stderr.write(`model-router listening on ${address}\n`);
+  process.stderr.write(`dashboard: ${address}/dashboard\n`);
+  if (runtime.ephemeralAdminKey) {
+    process.stderr.write(
+      `admin key for this run (set ${config.auth.adminKeyEnv} to choose your own): ${runtime.ephemeralAdminKey}\n`,
+    );
+  }
   let closing = false;
   const shutdown = async () => {
     if (closing) return;

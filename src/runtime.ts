@@ -3,6 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { buildApp } from './app.js';
+import { generateApiKey } from './auth/api-key.js';
 import { authenticate } from './auth/authenticate.js';
 import { registerKeyRoutes } from './auth/key-routes.js';
 import { KeyStore } from './auth/key-store.js';
@@ -15,6 +16,8 @@ import { systemClock, type Clock } from './core/clock.js';
 import { ChatGateway } from './gateway/chat-gateway.js';
 import { CircuitBreakers } from './gateway/circuit-breaker.js';
 import { createMemoryAffinityStore } from './gateway/session-affinity.js';
+import { registerDashboardRoutes } from './dashboard/dashboard-routes.js';
+import { LiveStats } from './dashboard/live-stats.js';
 import type { Authenticator } from './http/auth-hook.js';
 import { registerAdminRoutes } from './http/routes/admin-routes.js';
 import { BudgetTracker } from './policy/budget.js';
@@ -41,6 +44,8 @@ export interface RuntimeOptions {
 
 export interface Runtime {
   app: FastifyInstance;
+  /** A one-off admin key made at start when `auth.adminKeyEnv` names an unset variable. */
+  ephemeralAdminKey?: string;
   config: ConfigHolder;
   gateway: ChatGateway;
   /** Stop accepting, drain in-flight requests, flush the request log, close pools. */
@@ -67,11 +72,15 @@ export async function createRuntime(
         ? logger.error(`shared state: ${e.error}`)
         : logger.info(`shared state: ${e.type}`),
   });
+  // With `auth.adminKeyEnv` set but the variable missing, a one-off admin key is made for this
+  // process (printed once at start) so the dashboard and admin API work in a demo.
+  const envAdminKey = initial.auth.adminKeyEnv ? process.env[initial.auth.adminKeyEnv] : undefined;
+  const ephemeralAdminKey = initial.auth.adminKeyEnv && !envAdminKey ? generateApiKey() : undefined;
   const keys = new KeyStore({
     state: shared.state,
     clock,
     configKeys: () => cfg().auth.keys,
-    adminKey: initial.auth.adminKeyEnv ? process.env[initial.auth.adminKeyEnv] : undefined,
+    adminKey: envAdminKey ?? ephemeralAdminKey,
   });
   await keys.start();
   const authenticator: Authenticator = {
@@ -94,7 +103,10 @@ export async function createRuntime(
 
   const registry = createProviderRegistry({ clock });
   const breakers = new CircuitBreakers(clock);
-  const recorder: RequestRecorder = options.recorder ?? { record: () => {} };
+  const stats = new LiveStats();
+  const sinks: RequestRecorder[] = [stats, ...(options.recorder ? [options.recorder] : [])];
+  const recorder: RequestRecorder = { record: (r) => sinks.forEach((s) => s.record(r)) };
+  const decisions = new DecisionStore();
   const placeholder = createCheapestCapableRouter();
   const routerFor = (_router: RouterConfig): Router => placeholder;
   const gateway = new ChatGateway({
@@ -103,7 +115,7 @@ export async function createRuntime(
     routerFor,
     clock,
     breakers,
-    decisions: new DecisionStore(),
+    decisions,
     recorder,
     affinity: createMemoryAffinityStore(),
     policies,
@@ -138,10 +150,21 @@ export async function createRuntime(
         },
       };
     },
-    plugins: [(a) => registerAdminRoutes(a, configService), (a) => registerKeyRoutes(a, keys)],
+    plugins: [
+      (a) => registerAdminRoutes(a, configService),
+      (a) => registerKeyRoutes(a, keys),
+      (a) =>
+        registerDashboardRoutes(a, {
+          config: holder,
+          stats,
+          decisions,
+          status: () => ({ shared_state: shared.status() }),
+        }),
+    ],
   });
   return {
     app,
+    ephemeralAdminKey,
     config: holder,
     gateway,
     async close() {

@@ -1,0 +1,228 @@
+// Dashboard page script: fetches /dashboard/api/* with the admin key kept in sessionStorage,
+// draws Chart.js charts, and edits routers through the admin API (PATCH /admin/v1/routers/{name}).
+/* global Chart */
+const KEY = 'model-router-admin-key';
+const charts = {};
+const COLORS = [
+  '#3b6fd8',
+  '#e07b39',
+  '#3a9d5d',
+  '#c24d7c',
+  '#8a63d2',
+  '#d4a72c',
+  '#4aa3b5',
+  '#7d8591',
+  '#b5523b',
+];
+
+function key() {
+  return sessionStorage.getItem(KEY) || '';
+}
+
+function show(message) {
+  const el = document.getElementById('message');
+  el.textContent = message;
+  el.hidden = !message;
+}
+
+async function api(path, init = {}) {
+  const res = await fetch(path, {
+    ...init,
+    headers: {
+      'content-type': 'application/json',
+      authorization: `Bearer ${key()}`,
+      ...(init.headers || {}),
+    },
+  });
+  const body = await res.json().catch(() => ({}));
+  if (!res.ok) throw new Error(body?.error?.message || `HTTP ${res.status}`);
+  return body;
+}
+
+const usd = (v) => (v < 0.01 ? `$${v.toFixed(5)}` : `$${v.toFixed(2)}`);
+const pct = (v) => `${(v * 100).toFixed(1)}%`;
+
+function drawChart(id, config) {
+  if (charts[id]) {
+    charts[id].data = config.data;
+    charts[id].update('none');
+    return;
+  }
+  charts[id] = new Chart(document.getElementById(id), {
+    ...config,
+    options: {
+      animation: false,
+      maintainAspectRatio: false,
+      responsive: true,
+      ...(config.options || {}),
+    },
+  });
+}
+
+function render(data) {
+  const o = data.overview;
+  document.getElementById('c-requests').textContent = String(o.requests);
+  document.getElementById('c-spend').textContent = usd(o.costUsd);
+  document.getElementById('c-baseline').textContent = usd(o.baselineCostUsd);
+  document.getElementById('c-savings').textContent =
+    `${usd(o.savingsUsd)} (${pct(o.savingsRatio)})`;
+  document.getElementById('c-errors').textContent = pct(o.errorRate);
+  document.getElementById('c-failovers').textContent = pct(o.failoverRate);
+  document.getElementById('status').textContent = `config revision ${data.configRevision}`;
+
+  const models = o.models.map((m) => m.model);
+  const labels = o.series.map((b) => new Date(b.t).toLocaleTimeString());
+  drawChart('chart-traffic', {
+    type: 'bar',
+    data: {
+      labels,
+      datasets: models.map((m, i) => ({
+        label: m,
+        data: o.series.map((b) => b.byModel[m] || 0),
+        backgroundColor: COLORS[i % COLORS.length],
+      })),
+    },
+    options: { scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true } } },
+  });
+  drawChart('chart-share', {
+    type: 'doughnut',
+    data: {
+      labels: models,
+      datasets: [
+        {
+          data: o.models.map((m) => m.requests),
+          backgroundColor: models.map((_, i) => COLORS[i % COLORS.length]),
+        },
+      ],
+    },
+  });
+  drawChart('chart-cost', {
+    type: 'line',
+    data: {
+      labels,
+      datasets: [
+        { label: 'spend', data: o.series.map((b) => b.costUsd), borderColor: COLORS[0] },
+        {
+          label: 'top-model baseline',
+          data: o.series.map((b) => b.baselineCostUsd),
+          borderColor: COLORS[1],
+        },
+      ],
+    },
+  });
+  drawChart('chart-latency', {
+    type: 'bar',
+    data: {
+      labels: models,
+      datasets: [
+        {
+          label: 'latency p50',
+          data: o.models.map((m) => m.latencyP50Ms),
+          backgroundColor: COLORS[0],
+        },
+        {
+          label: 'TTFT p50',
+          data: o.models.map((m) => m.ttftP50Ms ?? 0),
+          backgroundColor: COLORS[2],
+        },
+      ],
+    },
+  });
+  renderRouters(data);
+}
+
+let editing = false;
+
+function renderRouters(data) {
+  if (editing) return;
+  const tbody = document.querySelector('#routers tbody');
+  tbody.replaceChildren(
+    ...data.routers.map((r) => {
+      const tr = document.createElement('tr');
+      tr.dataset.router = r.name;
+      const eligible = data.deployments.filter((d) => !r.dataZone || d.dataZone === r.dataZone);
+      tr.innerHTML = `<td>${r.name}</td>
+        <td><select class="mode">${['balanced', 'quality', 'cost'].map((m) => `<option ${m === r.routingMode ? 'selected' : ''}>${m}</option>`).join('')}</select></td>
+        <td>${eligible
+          .map(
+            (d) =>
+              `<label class="subset"><input type="checkbox" value="${d.name}" ${r.modelSubset.includes(d.name) ? 'checked' : ''}/> ${d.name}</label>`,
+          )
+          .join('')}</td>
+        <td>${r.version}</td>
+        <td><button class="save">Save</button></td>`;
+      tr.addEventListener('change', () => (editing = true));
+      tr.querySelector('.save').addEventListener('click', () => saveRouter(tr));
+      return tr;
+    }),
+  );
+}
+
+async function saveRouter(tr) {
+  const name = tr.dataset.router;
+  const routingMode = tr.querySelector('.mode').value;
+  const modelSubset = [...tr.querySelectorAll('input[type=checkbox]:checked')].map((c) => c.value);
+  try {
+    await api(`/admin/v1/routers/${encodeURIComponent(name)}`, {
+      method: 'PATCH',
+      body: JSON.stringify({ routingMode, modelSubset }),
+    });
+    show(`Saved ${name}: ${routingMode}, ${modelSubset.length} models.`);
+  } catch (err) {
+    show(`Could not save ${name}: ${err.message}`);
+  }
+  editing = false;
+  await refresh();
+}
+
+async function renderDecisions() {
+  const { data } = await api('/dashboard/api/decisions?limit=15');
+  const tbody = document.querySelector('#decisions tbody');
+  tbody.replaceChildren(
+    ...data.map((d) => {
+      const tr = document.createElement('tr');
+      const cells = [
+        new Date(d.time).toLocaleTimeString(),
+        d.router,
+        d.mode,
+        d.servedBy ?? d.pick,
+        String(d.attempts.length),
+        d.summary,
+      ];
+      cells.forEach((text, i) => {
+        const td = document.createElement('td');
+        td.textContent = text;
+        if (i === 5) td.className = 'why';
+        tr.append(td);
+      });
+      return tr;
+    }),
+  );
+}
+
+async function refresh() {
+  if (!key()) {
+    show('Enter an admin API key to see the dashboard.');
+    document.getElementById('main').hidden = true;
+    return;
+  }
+  try {
+    const since = document.getElementById('window').value;
+    render(await api(`/dashboard/api/overview?since=${since}`));
+    await renderDecisions();
+    document.getElementById('main').hidden = false;
+    if (document.getElementById('message').textContent.startsWith('Enter')) show('');
+  } catch (err) {
+    show(`Cannot load the dashboard: ${err.message}`);
+  }
+}
+
+document.getElementById('key-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  sessionStorage.setItem(KEY, document.getElementById('key-input').value.trim());
+  document.getElementById('key-input').value = '';
+  void refresh();
+});
+document.getElementById('window').addEventListener('change', () => void refresh());
+void refresh();
+setInterval(() => void refresh(), 3000);

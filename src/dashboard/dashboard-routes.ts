@@ -1,0 +1,109 @@
+// The dashboard at `/dashboard`: a static page (no build step; Chart.js from node_modules) and its
+// JSON under `/dashboard/api/*`, which needs an admin key. Router edits go through the admin API.
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ConfigHolder } from '../config/runtime-config.js';
+import { forbidden } from '../core/errors.js';
+import type { DecisionStore } from '../routing/receipt.js';
+import type { LiveStats } from './live-stats.js';
+
+export interface DashboardDeps {
+  config: ConfigHolder;
+  stats: LiveStats;
+  decisions: DecisionStore;
+  /** Extra status shown on the page (request log, shared state). */
+  status?: () => Record<string, unknown>;
+}
+
+/** Assets live in src/dashboard/assets; from dist/ the same folder is three levels up. */
+function assetsDir(): string {
+  const candidates = [
+    new URL('./assets/', import.meta.url),
+    new URL('../../../src/dashboard/assets/', import.meta.url),
+  ];
+  for (const c of candidates) {
+    const p = fileURLToPath(c);
+    if (existsSync(p)) return p;
+  }
+  throw new Error('dashboard assets not found (src/dashboard/assets)');
+}
+
+function requireAdmin(request: FastifyRequest): void {
+  if (!request.auth?.admin) throw forbidden('The dashboard API needs an admin API key.');
+}
+
+const HOUR_MS = 3_600_000;
+
+export function registerDashboardRoutes(app: FastifyInstance, deps: DashboardDeps): void {
+  const dir = assetsDir();
+  const require = createRequire(import.meta.url);
+  const files: Record<string, { body: string; type: string }> = {
+    'index.html': {
+      body: readFileSync(`${dir}/index.html`, 'utf8'),
+      type: 'text/html; charset=utf-8',
+    },
+    'app.js': {
+      body: readFileSync(`${dir}/app.js`, 'utf8'),
+      type: 'text/javascript; charset=utf-8',
+    },
+    'style.css': {
+      body: readFileSync(`${dir}/style.css`, 'utf8'),
+      type: 'text/css; charset=utf-8',
+    },
+    'chart.umd.min.js': {
+      // chart.js's exports map hides dist/; its main entry sits beside the UMD build.
+      body: readFileSync(join(dirname(require.resolve('chart.js')), 'chart.umd.min.js'), 'utf8'),
+      type: 'text/javascript; charset=utf-8',
+    },
+  };
+  const page = files['index.html']!;
+  app.get('/dashboard', (_request, reply) => reply.type(page.type).send(page.body));
+  app.get<{ Params: { file: string } }>('/dashboard/assets/:file', (request, reply) => {
+    const f = files[request.params.file];
+    if (!f) return reply.code(404).type('text/plain').send('not found');
+    return reply.type(f.type).header('cache-control', 'no-cache').send(f.body);
+  });
+  app.get<{ Querystring: { since?: string; bucket?: string } }>(
+    '/dashboard/api/overview',
+    (request) => {
+      requireAdmin(request);
+      const windowMs = Math.min(
+        Math.max(Number(request.query.since ?? HOUR_MS) || HOUR_MS, 60_000),
+        7 * 24 * HOUR_MS,
+      );
+      const bucketMs = Math.max(
+        Number(request.query.bucket ?? 0) || Math.ceil(windowMs / 60),
+        1_000,
+      );
+      const snap = deps.config.current;
+      return {
+        now: Date.now(),
+        overview: deps.stats.overview(Date.now() - windowMs, bucketMs),
+        routers: [...snap.routers.values()].map((r) => ({
+          name: r.name,
+          routingMode: r.routingMode,
+          modelSubset: r.modelSubset,
+          version: r.version,
+          deploymentType: r.deploymentType,
+          dataZone: r.dataZone ?? null,
+        })),
+        deployments: [...snap.deployments.values()].map((d) => ({
+          name: d.name,
+          model: d.model,
+          dataZone: d.dataZone,
+          region: d.region,
+        })),
+        configRevision: snap.revision,
+        status: deps.status?.() ?? {},
+      };
+    },
+  );
+  app.get<{ Querystring: { limit?: string } }>('/dashboard/api/decisions', (request) => {
+    requireAdmin(request);
+    const limit = Math.min(Math.max(Number(request.query.limit ?? 20) || 20, 1), 200);
+    return { data: deps.decisions.recent(limit) };
+  });
+}

@@ -1,0 +1,118 @@
+// The dashboard in headless Chromium (Debian's chromium + playwright-core): the page loads with no
+// console errors, its charts render with data from a run of real requests, and editing a router's
+// mode through the page changes how the next request is routed.
+import { existsSync } from 'node:fs';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnServer, type SpawnedServer } from '../helpers/spawn-server.js';
+import { testConfigInput } from '../helpers/test-config.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium)
+  console.warn(
+    `\n*** ${CHROMIUM} not found: skipping the dashboard browser tests (apt-get install -y chromium) ***\n`,
+  );
+
+const ADMIN = 'mr-dashboard-test-admin-key';
+
+describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
+  let server: SpawnedServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    server = await spawnServer(
+      testConfigInput({ auth: { mode: 'none', adminKeyEnv: 'MR_TEST_ADMIN' } }),
+      { MR_TEST_ADMIN: ADMIN },
+    );
+    for (let i = 0; i < 24; i++) {
+      const r = await fetch(`${server.baseUrl}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model: i % 4 === 0 ? 'big' : 'model-router',
+          messages: [{ role: 'user', content: `question ${i}` }],
+          stream: i % 2 === 0,
+        }),
+      });
+      await r.arrayBuffer();
+      expect(r.status).toBe(200);
+    }
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('renders charts from real traffic with no console errors, and edits the routing mode', async () => {
+    const page = await browser.newPage();
+    const problems: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(m.text());
+    });
+    page.on('pageerror', (e) => problems.push(e.message));
+    await page.goto(`${server.baseUrl}/dashboard`);
+    await page.fill('#key-input', ADMIN);
+    await page.click('#key-form button');
+    await page.waitForSelector('#main:not([hidden])', { timeout: 10_000 });
+    await expect.poll(() => page.textContent('#c-requests'), { timeout: 10_000 }).toBe('24');
+
+    const shareTotal = await page.evaluate(() => {
+      const chart = (
+        window as unknown as {
+          Chart: { getChart(id: string): { data: { datasets: { data: number[] }[] } } };
+        }
+      ).Chart.getChart('chart-share');
+      return chart.data.datasets[0]!.data.reduce((a, b) => a + b, 0);
+    });
+    expect(shareTotal).toBe(24);
+    const trafficLabels = await page.evaluate(() =>
+      (
+        window as unknown as {
+          Chart: { getChart(id: string): { data: { datasets: { label: string }[] } } };
+        }
+      ).Chart.getChart('chart-traffic').data.datasets.map((d) => d.label),
+    );
+    expect(trafficLabels).toEqual(expect.arrayContaining(['big-sim', 'small-sim']));
+    const canvasWidth = await page.evaluate(
+      () => (document.getElementById('chart-latency') as HTMLCanvasElement).width,
+    );
+    expect(canvasWidth).toBeGreaterThan(100);
+    await expect.poll(() => page.locator('#decisions tbody tr').count()).toBeGreaterThan(0);
+
+    const row = page.locator('#routers tr[data-router="model-router"]');
+    await row.locator('select.mode').selectOption('quality');
+    await row.locator('button.save').click();
+    await expect.poll(() => page.textContent('#message')).toContain('Saved model-router');
+
+    const after = await fetch(`${server.baseUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'model-router',
+        messages: [{ role: 'user', content: 'after the edit' }],
+      }),
+    });
+    expect(after.headers.get('x-router-mode')).toBe('quality');
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  it('the dashboard API refuses requests without an admin key', async () => {
+    const r = await fetch(`${server.baseUrl}/dashboard/api/overview`);
+    expect(r.status).toBe(403);
+  });
+});
