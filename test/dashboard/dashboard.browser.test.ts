@@ -88,7 +88,10 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     );
     expect(trafficLabels).toEqual(expect.arrayContaining(['big-sim', 'small-sim']));
     const canvasWidth = await page.evaluate(
-      () => (document.getElementById('chart-latency') as HTMLCanvasElement).width,
+      () =>
+        (
+          globalThis as unknown as { document: { getElementById(id: string): { width: number } } }
+        ).document.getElementById('chart-latency').width,
     );
     expect(canvasWidth).toBeGreaterThan(100);
     await expect.poll(() => page.locator('#decisions tbody tr').count()).toBeGreaterThan(0);
