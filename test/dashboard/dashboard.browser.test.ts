@@ -72,7 +72,7 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
 
     const shareTotal = await page.evaluate(() => {
       const chart = (
-        window as unknown as {
+        globalThis as unknown as {
           Chart: { getChart(id: string): { data: { datasets: { data: number[] }[] } } };
         }
       ).Chart.getChart('chart-share');
@@ -81,7 +81,7 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     expect(shareTotal).toBe(24);
     const trafficLabels = await page.evaluate(() =>
       (
-        window as unknown as {
+        globalThis as unknown as {
           Chart: { getChart(id: string): { data: { datasets: { label: string }[] } } };
         }
       ).Chart.getChart('chart-traffic').data.datasets.map((d) => d.label),
