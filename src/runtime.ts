@@ -10,7 +10,7 @@ import { KeyStore } from './auth/key-store.js';
 import { LOG_REDACT_PATHS } from './auth/redaction.js';
 import { ConfigService } from './config/config-service.js';
 import { ConfigHolder, compileConfig } from './config/runtime-config.js';
-import type { Config, RouterConfig } from './config/schema.js';
+import type { Config } from './config/schema.js';
 import { watchConfigFile } from './config/watch-config-file.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { ChatGateway } from './gateway/chat-gateway.js';
@@ -25,9 +25,8 @@ import { createContentFilter, type ContentFilter } from './policy/content-filter
 import { createGovernancePolicies } from './policy/governance-policies.js';
 import { RateLimiter } from './policy/rate-limit.js';
 import { createProviderRegistry } from './providers/registry.js';
-import { createCheapestCapableRouter } from './routing/cheapest-capable-router.js';
+import { DEFAULT_MODELS_DIR, createRouterFactory } from './routing/router-factory.js';
 import { DecisionStore } from './routing/receipt.js';
-import type { Router } from './routing/router-types.js';
 import { ConfigVersionStore } from './store/config-versions.js';
 import type { RequestRecorder } from './store/request-record.js';
 import { createSharedState } from './store/shared-state-factory.js';
@@ -107,8 +106,9 @@ export async function createRuntime(
   const sinks: RequestRecorder[] = [stats, ...(options.recorder ? [options.recorder] : [])];
   const recorder: RequestRecorder = { record: (r) => sinks.forEach((s) => s.record(r)) };
   const decisions = new DecisionStore();
-  const placeholder = createCheapestCapableRouter();
-  const routerFor = (_router: RouterConfig): Router => placeholder;
+  const routerFor = createRouterFactory(initial.routing.modelsDir ?? DEFAULT_MODELS_DIR, (msg) =>
+    logger.warn(msg),
+  );
   const gateway = new ChatGateway({
     config: holder,
     adapters: registry,

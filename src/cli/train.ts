@@ -1,0 +1,76 @@
+// `model-router train --data <a.jsonl>[,<b.jsonl>…] --prices <prices.json> --out <artefact.json>
+// [--seed N]`: trains the routing artefact on any files in the shared line format.
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { DataError, loadPrices, loadRows, type DataRow } from '../../training/dataset.js';
+import { trainArtefact } from '../../training/train-artefact.js';
+import { serializeArtefact } from '../routing/routing-model.js';
+import { progressBar } from './progress-bar.js';
+
+export function loadGroups(files: string[]): Map<string, DataRow[]> {
+  const groups = new Map<string, DataRow[]>();
+  for (const f of files) {
+    const rows = loadRows(f);
+    const key = rows[0]!.group;
+    groups.set(key, [...(groups.get(key) ?? []), ...rows]);
+  }
+  return groups;
+}
+
+export function splitList(v: string | undefined): string[] {
+  return (v ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      data: { type: 'string' },
+      prices: { type: 'string' },
+      out: { type: 'string' },
+      seed: { type: 'string', default: '1' },
+      version: { type: 'string' },
+      epochs: { type: 'string' },
+    },
+  });
+  const files = splitList(values.data);
+  if (!files.length || !values.prices || !values.out) {
+    process.stderr.write(
+      'usage: model-router train --data <a.jsonl>[,<b.jsonl>…] --prices <prices.json> --out <artefact.json> [--seed N]\n',
+    );
+    return 2;
+  }
+  try {
+    const groups = loadGroups(files);
+    const prices = loadPrices(values.prices);
+    const bar = progressBar('train');
+    const started = Date.now();
+    const { artefact, warnings } = trainArtefact(groups, prices, {
+      seed: Number(values.seed),
+      version: values.version,
+      epochs: values.epochs ? Number(values.epochs) : undefined,
+      onProgress: bar.update,
+    });
+    bar.done();
+    for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
+    writeFileSync(values.out, serializeArtefact(artefact));
+    const prompts = [...groups.values()].reduce((a, r) => a + r.length, 0);
+    process.stderr.write(
+      `trained ${artefact.models.length} models on ${prompts} prompts from ${groups.size} file(s) in ${((Date.now() - started) / 1000).toFixed(1)} s → ${values.out}\n`,
+    );
+    for (const g of artefact.groups)
+      process.stderr.write(
+        `  ${g.name}: best single ${g.bestSingle}; bands balanced ${g.bands.balanced.toFixed(4)}, cost ${g.bands.cost.toFixed(4)}\n`,
+      );
+    return 0;
+  } catch (err) {
+    if (err instanceof DataError) {
+      process.stderr.write(`error: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,252 @@
+// THE feature function of the routing model, shared by training and serving: it reads the whole
+// request (system prompt, every turn, tools and tool_choice, response_format, reasoning_effort),
+// not only the last message. Text → hashed word uni/bigrams; plus dense signals (length, code,
+// maths, language, structure). Written for speed: one pass over characters, no regex per call.
+import type { ChatRequest } from '../core/wire-types.js';
+
+/** Hash space of the sparse part (word uni- and bigrams). */
+export const HASH_BITS = 14;
+export const HASH_SIZE = 1 << HASH_BITS;
+/** Words read per request: enough to characterise a prompt, bounded for a fixed cost. */
+export const MAX_WORDS = 1200;
+
+export const DENSE_NAMES = [
+  'bias',
+  'log_chars',
+  'log_words',
+  'turns',
+  'has_system',
+  'tools',
+  'tool_choice_forced',
+  'json_output',
+  'reasoning_effort',
+  'digit_ratio',
+  'code_signal',
+  'math_signal',
+  'question_marks',
+  'non_ascii_ratio',
+  'newline_ratio',
+  'choice_options',
+  'long_words',
+] as const;
+export const DENSE_SIZE = DENSE_NAMES.length;
+
+export interface Features {
+  /** Hashed n-gram indices (may repeat); each carries weight `sparseValue`. */
+  indices: Int32Array;
+  sparseValue: number;
+  dense: Float64Array;
+  /** Characters of text read (for cost estimates: ≈4 characters a token). */
+  chars: number;
+}
+
+const EFFORT: Record<string, number> = {
+  none: 0,
+  minimal: 0.2,
+  low: 0.4,
+  medium: 0.6,
+  high: 0.8,
+  xhigh: 1,
+  max: 1,
+};
+const CODE_WORDS = new Set([
+  'def',
+  'function',
+  'return',
+  'class',
+  'import',
+  'const',
+  'var',
+  'let',
+  'int',
+  'void',
+  'print',
+  'python',
+  'code',
+  'sql',
+  'select',
+  'java',
+  'javascript',
+  'implement',
+  'program',
+  'bug',
+  'compile',
+]);
+const MATH_WORDS = new Set([
+  'solve',
+  'equation',
+  'calculate',
+  'compute',
+  'integral',
+  'derivative',
+  'prove',
+  'probability',
+  'sum',
+  'how',
+  'many',
+  'much',
+  'total',
+  'percent',
+  'ratio',
+  'find',
+  'value',
+  'matrix',
+  'theorem',
+  'sqrt',
+]);
+
+/** Text of the request with role markers, so a system prompt and turns shape the features. */
+export function requestText(request: ChatRequest): {
+  text: string;
+  turns: number;
+  hasSystem: boolean;
+} {
+  let text = '';
+  let turns = 0;
+  let hasSystem = false;
+  for (const m of request.messages) {
+    const content = (m as { content?: unknown }).content;
+    let part = '';
+    if (typeof content === 'string') part = content;
+    else if (Array.isArray(content)) {
+      // Joined like a string would be, so one text part reads exactly as plain string content.
+      const texts: string[] = [];
+      for (const p of content as { type?: unknown; text?: unknown }[])
+        if (p && typeof p.text === 'string') texts.push(p.text);
+      part = texts.join(' ');
+    }
+    if (m.role === 'system' || m.role === 'developer') {
+      hasSystem = true;
+      text += ' zsys ' + part;
+    } else if (m.role === 'assistant') text += ' zasst ' + part;
+    else if (m.role === 'tool') text += ' ztool ' + part;
+    else {
+      turns++;
+      text += ' ' + part;
+    }
+  }
+  return { text, turns, hasSystem };
+}
+
+function fnv(h: number, c: number): number {
+  return Math.imul(h ^ c, 0x01000193);
+}
+
+/** Features of a chat request. Training builds `{messages:[{role:'user',content:prompt}]}`. */
+export function extractFeatures(request: ChatRequest): Features {
+  const { text, turns, hasSystem } = requestText(request);
+  const indices: number[] = [];
+  let words = 0;
+  let digits = 0;
+  let nonAscii = 0;
+  let newlines = 0;
+  let questions = 0;
+  let codeSignal = 0;
+  let mathSignal = 0;
+  let longWords = 0;
+  let choiceOptions = 0;
+  let h = 0x811c9dc5;
+  let wordLen = 0;
+  let word = '';
+  let prev = 0;
+  const n = text.length;
+  const flush = () => {
+    if (wordLen === 0) return;
+    if (words < MAX_WORDS) {
+      const uni = h >>> 0;
+      indices.push(uni & (HASH_SIZE - 1));
+      if (prev !== 0) indices.push((Math.imul(prev, 31) ^ uni ^ 0x5bd1e995) & (HASH_SIZE - 1));
+      prev = uni | 1;
+    }
+    if (CODE_WORDS.has(word)) codeSignal++;
+    if (MATH_WORDS.has(word)) mathSignal++;
+    if (wordLen > 12) longWords++;
+    words++;
+    wordLen = 0;
+    word = '';
+    h = 0x811c9dc5;
+  };
+  for (let i = 0; i < n; i++) {
+    let c = text.charCodeAt(i);
+    if (c >= 65 && c <= 90) c += 32; // lower-case ASCII
+    const isLetter = (c >= 97 && c <= 122) || c > 127;
+    const isDigit = c >= 48 && c <= 57;
+    if (isDigit) digits++;
+    if (c > 127) nonAscii++;
+    if (isLetter || isDigit) {
+      h = fnv(h, c);
+      if (wordLen < 24) word += String.fromCharCode(c);
+      wordLen++;
+      continue;
+    }
+    flush();
+    switch (c) {
+      case 10:
+        newlines++;
+        // "A." / "(A)" at a line start: multiple-choice options.
+        if (
+          i + 2 < n &&
+          ((text.charCodeAt(i + 2) === 46 &&
+            text.charCodeAt(i + 1) >= 65 &&
+            text.charCodeAt(i + 1) <= 68) ||
+            text.charCodeAt(i + 1) === 40)
+        )
+          choiceOptions++;
+        break;
+      case 63:
+        questions++;
+        break;
+      case 123:
+      case 125:
+      case 59:
+      case 96:
+        codeSignal += 0.25;
+        break;
+      case 61:
+      case 43:
+      case 94:
+      case 92:
+      case 42:
+      case 47:
+        mathSignal += 0.25;
+        break;
+    }
+  }
+  flush();
+  const chars = n;
+  const dense = new Float64Array(DENSE_SIZE);
+  const tools = Array.isArray(request.tools) ? request.tools.length : 0;
+  const choice = request.tool_choice;
+  const rf = (request.response_format as { type?: string } | undefined)?.type;
+  const effort =
+    typeof request.reasoning_effort === 'string' ? (EFFORT[request.reasoning_effort] ?? 0.5) : 0;
+  const perChar = chars > 0 ? 1 / chars : 0;
+  dense[0] = 1;
+  dense[1] = Math.log1p(chars) / 10;
+  dense[2] = Math.log1p(words) / 8;
+  dense[3] = Math.min(turns, 20) / 10;
+  dense[4] = hasSystem ? 1 : 0;
+  dense[5] = Math.min(tools, 10) / 5;
+  dense[6] = choice === 'required' || (typeof choice === 'object' && choice !== null) ? 1 : 0;
+  dense[7] = rf === 'json_object' || rf === 'json_schema' ? 1 : 0;
+  dense[8] = effort;
+  dense[9] = Math.min(1, digits * perChar * 5);
+  dense[10] = Math.log1p(codeSignal) / 4;
+  dense[11] = Math.log1p(mathSignal) / 4;
+  dense[12] = Math.log1p(questions) / 3;
+  dense[13] = Math.min(1, nonAscii * perChar * 3);
+  dense[14] = Math.min(1, newlines * perChar * 20);
+  dense[15] = Math.min(choiceOptions, 8) / 4;
+  dense[16] = Math.log1p(longWords) / 4;
+  return {
+    indices: Int32Array.from(indices),
+    sparseValue: indices.length > 0 ? 1 / Math.sqrt(indices.length) : 0,
+    dense,
+    chars,
+  };
+}
+
+/** The request a training row stands for: its prompt as one user turn. */
+export function requestFromPrompt(prompt: string): ChatRequest {
+  return { model: 'training', messages: [{ role: 'user', content: prompt }] } as ChatRequest;
+}

@@ -1,0 +1,113 @@
+// The routing model artefact and its predictions: per model, calibrated quality (logistic over
+// the shared features) and expected output tokens. Models are grouped by the data file they were
+// trained on: scores are comparable only within a group, so serving compares quality relative to
+// the group's best single model.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DENSE_SIZE, HASH_SIZE, type Features } from './features.js';
+
+export interface ModelHead {
+  name: string;
+  group: string;
+  bias: number;
+  /** HASH_SIZE weights, little-endian float32, base64 in the file. */
+  sparse: Float32Array;
+  dense: Float64Array;
+  expectedOutputTokens: number;
+  meanScore: number;
+  prices: { inputPer1M: number; outputPer1M: number };
+}
+
+export interface GroupInfo {
+  name: string;
+  models: string[];
+  bestSingle: string;
+  bestMean: number;
+  /** Quality bands calibrated on held-out data: fraction of the best predicted quality. */
+  bands: { balanced: number; cost: number; qualityMargin?: number };
+}
+
+export interface RoutingArtefact {
+  version: string;
+  createdAt: string;
+  featureVersion: number;
+  hashSize: number;
+  seed: number;
+  groups: GroupInfo[];
+  models: ModelHead[];
+  /** Free-form training notes (data, sizes, validation numbers). */
+  training: Record<string, unknown>;
+}
+
+export const FEATURE_VERSION = 1;
+
+interface ModelHeadJson extends Omit<ModelHead, 'sparse' | 'dense'> {
+  sparse: string;
+  dense: number[];
+}
+
+export function serializeArtefact(a: RoutingArtefact): string {
+  const models: ModelHeadJson[] = a.models.map((m) => ({
+    ...m,
+    sparse: Buffer.from(m.sparse.buffer, m.sparse.byteOffset, m.sparse.byteLength).toString(
+      'base64',
+    ),
+    dense: [...m.dense].map((v) => Math.round(v * 1e6) / 1e6),
+  }));
+  return JSON.stringify({ ...a, models });
+}
+
+export function parseArtefact(text: string, source = 'artefact'): RoutingArtefact {
+  const raw = JSON.parse(text) as Omit<RoutingArtefact, 'models'> & { models: ModelHeadJson[] };
+  if (raw.featureVersion !== FEATURE_VERSION || raw.hashSize !== HASH_SIZE)
+    throw new Error(
+      `${source}: feature version ${raw.featureVersion}/${raw.hashSize} does not match this build (${FEATURE_VERSION}/${HASH_SIZE}); retrain it.`,
+    );
+  const models = raw.models.map((m) => {
+    const buf = Buffer.from(m.sparse, 'base64');
+    const sparse = new Float32Array(
+      buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength),
+    );
+    if (sparse.length !== HASH_SIZE || m.dense.length !== DENSE_SIZE)
+      throw new Error(`${source}: model ${m.name} has the wrong shape`);
+    return { ...m, sparse, dense: Float64Array.from(m.dense) };
+  });
+  return { ...raw, models };
+}
+
+export function loadArtefactFile(file: string): RoutingArtefact {
+  return parseArtefact(readFileSync(file, 'utf8'), file);
+}
+
+/** `latest` = the newest `YYYY-MM-DD*.json` in the folder. */
+export function resolveArtefactPath(dir: string, version: string): string {
+  if (version !== 'latest') return join(dir, `${version}.json`);
+  const files = readdirSync(dir)
+    .filter((f) => /^\d{4}-\d{2}-\d{2}.*\.json$/.test(f))
+    .sort();
+  const newest = files.at(-1);
+  if (!newest) throw new Error(`no routing artefact (YYYY-MM-DD.json) in ${dir}`);
+  return join(dir, newest);
+}
+
+function sigmoid(z: number): number {
+  return 1 / (1 + Math.exp(-z));
+}
+
+/** Predicted quality in [0, 1] of one model for these features. */
+export function predictQuality(head: ModelHead, f: Features): number {
+  let z = head.bias;
+  const w = head.sparse;
+  const idx = f.indices;
+  let s = 0;
+  for (let i = 0; i < idx.length; i++) s += w[idx[i] as number] as number;
+  z += s * f.sparseValue;
+  const d = head.dense;
+  for (let i = 0; i < DENSE_SIZE; i++) z += (d[i] as number) * (f.dense[i] as number);
+  return sigmoid(z);
+}
+
+/** Estimated prompt tokens from characters when no exact count is at hand. */
+export function tokensFromChars(chars: number): number {
+  return Math.ceil(chars / 4);
+}

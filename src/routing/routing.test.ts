@@ -1,0 +1,259 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DataError, loadPrices, loadRows, splitByHash } from '../../training/dataset.js';
+import { apgrAndCpt, evaluate, type PromptOutcome } from '../../training/evaluate.js';
+import { trainArtefact } from '../../training/train-artefact.js';
+import { deploymentSchema, routerSchema } from '../config/schema.js';
+import type { ChatRequest } from '../core/wire-types.js';
+import { extractFeatures, requestFromPrompt } from './features.js';
+import { orderByMode } from './pick-by-mode.js';
+import { parseArtefact, serializeArtefact } from './routing-model.js';
+import { createTrainedRouter } from './trained-router.js';
+
+const FIX = 'test/fixtures/routing';
+
+describe('features', () => {
+  it('training and serving compute the same features for the same prompt', () => {
+    const prompt = 'Solve 2x + 3 = 11.\nA. 4\nB. 5\nWhat is x?';
+    const fromTraining = extractFeatures(requestFromPrompt(prompt));
+    const fromServing = extractFeatures({
+      model: 'model-router',
+      messages: [{ role: 'user', content: [{ type: 'text', text: prompt }] }],
+    } as ChatRequest);
+    expect(Array.from(fromServing.indices)).toEqual(Array.from(fromTraining.indices));
+    expect(Array.from(fromServing.dense)).toEqual(Array.from(fromTraining.dense));
+  });
+
+  it('reads the whole request: system prompt, earlier turns, tools, response_format, reasoning_effort', () => {
+    const base = { model: 'm', messages: [{ role: 'user', content: 'hi' }] } as ChatRequest;
+    const rich = {
+      model: 'm',
+      messages: [
+        { role: 'system', content: 'You are a careful mathematician.' },
+        { role: 'user', content: 'first question' },
+        { role: 'assistant', content: 'an answer' },
+        { role: 'user', content: 'hi' },
+      ],
+      tools: [{ type: 'function', function: { name: 'calc', parameters: {} } }],
+      tool_choice: 'required',
+      response_format: { type: 'json_object' },
+      reasoning_effort: 'high',
+    } as ChatRequest;
+    const a = extractFeatures(base);
+    const b = extractFeatures(rich);
+    expect(b.dense[4]).toBe(1); // has_system
+    expect(b.dense[5]).toBeGreaterThan(0); // tools
+    expect(b.dense[6]).toBe(1); // tool_choice forced
+    expect(b.dense[7]).toBe(1); // JSON output
+    expect(b.dense[8]).toBeCloseTo(0.8); // reasoning effort
+    expect(b.dense[3]).toBeGreaterThan(a.dense[3]!); // turns
+    expect(b.indices.length).toBeGreaterThan(a.indices.length);
+  });
+});
+
+describe('pick by mode', () => {
+  const c = [
+    { name: 'top', quality: 0.9, cost: 10, reference: true },
+    { name: 'mid', quality: 0.86, cost: 2 },
+    { name: 'low', quality: 0.7, cost: 0.5 },
+  ];
+  it('quality picks the best predicted; balanced the cheapest within its band; cost a wider band', () => {
+    const bands = { balanced: 0.95, cost: 0.75, qualityMargin: 0.01 };
+    expect(orderByMode(c, 'quality', bands)).toEqual(['top', 'mid', 'low']);
+    expect(orderByMode(c, 'balanced', bands)).toEqual(['mid', 'top', 'low']);
+    expect(orderByMode(c, 'cost', bands)).toEqual(['low', 'mid', 'top']);
+  });
+  it('breaks ties deterministically', () => {
+    const tie = [
+      { name: 'b', quality: 0.8, cost: 1 },
+      { name: 'a', quality: 0.8, cost: 1 },
+    ];
+    expect(orderByMode(tie, 'balanced', { balanced: 0.9, cost: 0.8 })).toEqual(['a', 'b']);
+    expect(orderByMode([...tie].reverse(), 'balanced', { balanced: 0.9, cost: 0.8 })).toEqual([
+      'a',
+      'b',
+    ]);
+  });
+});
+
+describe('data, training and evaluation', () => {
+  it('reads both price layouts and names the file and line of a bad row', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mr-routing-'));
+    writeFileSync(
+      join(dir, 'nested.json'),
+      JSON.stringify({
+        datasets: {
+          'tiny.jsonl': {
+            strong: { input_per_1m_usd: 1, output_per_1m_usd: 2 },
+            odd: { input_per_1m_usd: null, output_per_1m_usd: null },
+          },
+        },
+      }),
+    );
+    expect(loadPrices(join(dir, 'nested.json'))('tiny.jsonl').get('strong')).toEqual({
+      inputPer1M: 1,
+      outputPer1M: 2,
+    });
+    expect(loadPrices(join(dir, 'nested.json'))('tiny.jsonl').has('odd')).toBe(false);
+    expect(loadPrices(`${FIX}/prices.json`)('anything.jsonl').get('weak')).toEqual({
+      inputPer1M: 0.5,
+      outputPer1M: 1,
+    });
+    writeFileSync(
+      join(dir, 'bad.jsonl'),
+      '{"prompt":"ok","scores":{"a":1}}\n{"prompt":"x","scores":{"a":2}}\n',
+    );
+    expect(() => loadRows(join(dir, 'bad.jsonl'))).toThrow(DataError);
+    expect(() => loadRows(join(dir, 'bad.jsonl'))).toThrow(/bad\.jsonl:2: score of a is 2/);
+  });
+
+  it('splits by prompt hash so duplicates never straddle train and test', () => {
+    const rows = [
+      { prompt: 'Same question' },
+      { prompt: ' same question ' },
+      ...Array.from({ length: 200 }, (_, i) => ({ prompt: `q${i}` })),
+    ];
+    const { train, test } = splitByHash(rows, 0.3);
+    const inTest = test.some((r) => r.prompt.trim().toLowerCase() === 'same question');
+    const inTrain = train.some((r) => r.prompt.trim().toLowerCase() === 'same question');
+    expect(inTest && inTrain).toBe(false);
+    expect(test.length).toBeGreaterThan(30);
+  });
+
+  it('training is deterministic for a seed and the artefact round-trips', () => {
+    const rows = loadRows(`${FIX}/tiny.jsonl`);
+    const groups = new Map([['tiny.jsonl', rows]]);
+    const prices = loadPrices(`${FIX}/prices.json`);
+    const a = trainArtefact(groups, prices, { seed: 7, version: 'v' }).artefact;
+    const b = trainArtefact(groups, prices, { seed: 7, version: 'v' }).artefact;
+    expect(Array.from(a.models[0]!.sparse)).toEqual(Array.from(b.models[0]!.sparse));
+    const back = parseArtefact(serializeArtefact(a));
+    expect(back.models.map((m) => m.name)).toEqual(['strong', 'weak']);
+    expect(back.models[0]!.expectedOutputTokens).toBe(100);
+  });
+
+  it('APGR and CPT on a two-model set with a known answer', () => {
+    // Four prompts; strong wins on two. A perfect ranking recovers the gap with the first two.
+    const mk = (id: string, s: number, w: number, ps: number, pw: number): PromptOutcome => ({
+      row: { id, source: 'x/y', prompt: id, scores: { s, w }, contaminated: false, group: 'g' },
+      models: ['s', 'w'],
+      predicted: new Map([
+        ['s', ps],
+        ['w', pw],
+      ]),
+      predictedCost: new Map([
+        ['s', 1],
+        ['w', 0.1],
+      ]),
+      cost: new Map([
+        ['s', 1],
+        ['w', 0.1],
+      ]),
+      bestSingle: 's',
+      cheapest: 'w',
+      bands: { balanced: 1, cost: 1 },
+    });
+    const perfect = [
+      mk('a', 1, 0, 0.9, 0.1),
+      mk('b', 1, 0, 0.8, 0.2),
+      mk('c', 1, 1, 0.5, 0.5),
+      mk('d', 1, 1, 0.4, 0.6),
+    ];
+    const r = apgrAndCpt(perfect);
+    // PGR after k strong calls: 0, .5, 1, 1, 1 → trapezoid mean = (0.25+0.75+1+1)/4 = 0.75.
+    expect(r.apgr).toBeCloseTo(0.75, 10);
+    expect(r.cpt50).toBe(0.25);
+    expect(r.cpt80).toBe(0.5);
+  });
+
+  it('eval JSON has the documented shape and leaves contaminated rows out', () => {
+    const rows = loadRows(`${FIX}/tiny.jsonl`);
+    const { artefact } = trainArtefact(
+      new Map([['tiny.jsonl', rows]]),
+      loadPrices(`${FIX}/prices.json`),
+      { seed: 1 },
+    );
+    const { report } = evaluate(artefact, rows);
+    expect(report.prompts).toBe(3);
+    expect(Object.keys(report).sort()).toEqual(
+      [
+        'apgr',
+        'best_single',
+        'by_source',
+        'cheapest',
+        'cpt50',
+        'cpt80',
+        'models',
+        'modes',
+        'oracle',
+        'prompts',
+        'random',
+      ].sort(),
+    );
+    expect(report.best_single.model).toBe('strong');
+    expect(Object.keys(report.by_source).sort()).toEqual(['tiny/chat', 'tiny/math']);
+    for (const mode of ['quality', 'balanced', 'cost'] as const) {
+      const m = report.modes[mode];
+      expect(Object.values(m.share).reduce((a, b) => a + b, 0)).toBeCloseTo(1);
+      expect(m.quality_ratio).toBeCloseTo(m.quality / report.best_single.quality);
+    }
+    expect(report.oracle.quality).toBe(1);
+  });
+});
+
+describe('trained router', () => {
+  it('maps deployments by like:, prices them by their own prices, and explains the pick', () => {
+    const rows = loadRows(`${FIX}/tiny.jsonl`);
+    const { artefact } = trainArtefact(
+      new Map([['tiny.jsonl', rows]]),
+      loadPrices(`${FIX}/prices.json`),
+      { seed: 1 },
+    );
+    artefact.groups[0]!.bands = { balanced: 0.01, cost: 0.01, qualityMargin: 0 };
+    const router = createTrainedRouter(artefact);
+    const base = { provider: 'simulated', contextWindow: 1000, maxOutputTokens: 100 } as const;
+    const big = deploymentSchema.parse({
+      ...base,
+      name: 'big',
+      model: 'x',
+      like: 'strong',
+      prices: { inputPer1M: 5, outputPer1M: 5 },
+    });
+    const small = deploymentSchema.parse({
+      ...base,
+      name: 'small',
+      model: 'y',
+      like: 'weak',
+      prices: { inputPer1M: 0.1, outputPer1M: 0.1 },
+    });
+    const stranger = deploymentSchema.parse({
+      ...base,
+      name: 'stranger',
+      model: 'unknown-model',
+      prices: { inputPer1M: 0.01, outputPer1M: 0.01 },
+    });
+    const decision = router.decide({
+      request: requestFromPrompt('hello'),
+      router: routerSchema.parse({ modelSubset: ['big', 'small', 'stranger'] }),
+      mode: 'balanced',
+      candidates: [big, small, stranger],
+      promptTokens: 10,
+    });
+    expect(decision.topDeployment).toBe('big');
+    expect(decision.ordered[0]).toBe('stranger');
+    expect(decision.reason).toContain('conservative default');
+    const quality = router.decide({
+      request: requestFromPrompt('hello'),
+      router: routerSchema.parse({ modelSubset: ['big', 'small'] }),
+      mode: 'quality',
+      candidates: [big, small],
+      promptTokens: 10,
+    });
+    expect(quality.scores.find((s) => s.deployment === 'big')?.predictedCostUsd).toBeCloseTo(
+      (10 * 5 + 100 * 5) / 1e6,
+    );
+    expect(quality.reason).toMatch(/^quality mode/);
+  });
+});

@@ -1,0 +1,123 @@
+// The trained router: scores each eligible deployment with the routing artefact (predicted quality
+// and expected output tokens; cost from the deployment's own prices) and orders them by mode.
+// Deployments map to artefact models by `like:` (with `qualityOffset`), else by `model` or `name`.
+import type { DeploymentConfig, RouterConfig } from '../config/schema.js';
+import { extractFeatures } from './features.js';
+import { orderByMode, type Bands, type ScoredCandidate } from './pick-by-mode.js';
+import {
+  predictQuality,
+  type GroupInfo,
+  type ModelHead,
+  type RoutingArtefact,
+} from './routing-model.js';
+import type { CandidateScore, RouteInput, Router, RoutingDecision } from './router-types.js';
+
+/** A deployment the artefact does not know: ranked below known models, picked only when cheap enough. */
+export const UNKNOWN_MODEL_QUALITY = 0.5;
+const UNKNOWN_OUTPUT_TOKENS = 300;
+
+interface Mapping {
+  head?: ModelHead;
+  group?: GroupInfo;
+  /** The head's mean score relative to its group's best single model (strength on average). */
+  strength: number;
+}
+
+export function createTrainedRouter(artefact: RoutingArtefact): Router {
+  const groups = new Map(artefact.groups.map((g) => [g.name, g]));
+  const byName = new Map<string, ModelHead>();
+  // `like: <model>` (first data group that has it) or `like: <data file>:<model>`.
+  for (const m of artefact.models) {
+    if (!byName.has(m.name)) byName.set(m.name, m);
+    byName.set(`${m.group}:${m.name}`, m);
+  }
+  const mappings = new WeakMap<DeploymentConfig, Mapping>();
+
+  const mapDeployment = (d: DeploymentConfig): Mapping => {
+    let m = mappings.get(d);
+    if (m) return m;
+    const head = (d.like && byName.get(d.like)) || byName.get(d.model) || byName.get(d.name);
+    const group = head ? groups.get(head.group) : undefined;
+    m = {
+      head,
+      group,
+      strength: head && group ? head.meanScore / group.bestMean : UNKNOWN_MODEL_QUALITY,
+    };
+    mappings.set(d, m);
+    return m;
+  };
+
+  return {
+    decide(input: RouteInput): RoutingDecision {
+      const features = extractFeatures(input.request);
+      const promptTokens = input.promptTokens;
+      const scored: (ScoredCandidate & { outTokens: number; raw: number; known: boolean })[] =
+        input.candidates.map((d) => {
+          const m = mapDeployment(d);
+          const raw = m.head ? predictQuality(m.head, features) : UNKNOWN_MODEL_QUALITY;
+          const quality =
+            (m.head && m.group ? raw / m.group.bestMean : UNKNOWN_MODEL_QUALITY) + d.qualityOffset;
+          const outTokens = m.head?.expectedOutputTokens ?? UNKNOWN_OUTPUT_TOKENS;
+          const cost =
+            (promptTokens * d.prices.inputPer1M + outTokens * d.prices.outputPer1M) / 1e6;
+          return { name: d.name, quality, cost, outTokens, raw, known: !!m.head };
+        });
+      // The reference: the candidate strongest on average (best single model among them).
+      let refIndex = 0;
+      input.candidates.forEach((d, i) => {
+        const s = mapDeployment(d).strength + d.qualityOffset;
+        const best =
+          mapDeployment(input.candidates[refIndex]!).strength +
+          input.candidates[refIndex]!.qualityOffset;
+        if (s > best || (s === best && d.name < input.candidates[refIndex]!.name)) refIndex = i;
+      });
+      const reference = scored[refIndex]!;
+      reference.reference = true;
+      const refGroup = mapDeployment(input.candidates[refIndex]!).group;
+      const bands = effectiveBands(refGroup, input.router);
+      const ordered = orderByMode(scored, input.mode, bands);
+      const pick = scored.find((s) => s.name === ordered[0])!;
+      const band =
+        input.mode === 'cost' ? bands.cost : input.mode === 'balanced' ? bands.balanced : 1;
+      const scores: CandidateScore[] = scored.map((s) => ({
+        deployment: s.name,
+        predictedQuality: round(s.quality),
+        expectedOutputTokens: s.outTokens,
+        predictedCostUsd: s.cost,
+      }));
+      const unknown = scored.filter((s) => !s.known).map((s) => s.name);
+      let reason: string;
+      if (input.mode === 'quality')
+        reason = `quality mode: ${pick.name} has the highest predicted quality (${pick.quality.toFixed(3)}${pick === reference ? ', the strongest model on average' : `, ahead of ${reference.name} by more than the calibrated margin ${(bands.qualityMargin ?? 0).toFixed(2)}`})`;
+      else if (pick === reference)
+        reason = `${input.mode} mode: no cheaper candidate is predicted within band ${band.toFixed(3)} of ${reference.name} (predicted ${reference.quality.toFixed(3)}), so the strongest model serves`;
+      else
+        reason = `${input.mode} mode: ${pick.name} is the cheapest candidate predicted within band ${band.toFixed(3)} of ${reference.name} (${pick.quality.toFixed(3)} ≥ ${band.toFixed(3)} × ${reference.quality.toFixed(3)}; predicted $${pick.cost.toExponential(2)} vs $${reference.cost.toExponential(2)})`;
+      if (unknown.length)
+        reason += `; not in the routing model, scored at the conservative default ${UNKNOWN_MODEL_QUALITY}: ${unknown.join(', ')}`;
+      return {
+        mode: input.mode,
+        version: artefact.version,
+        band,
+        ordered,
+        scores,
+        reason,
+        topDeployment: reference.name,
+      };
+    },
+  };
+}
+
+function round(v: number): number {
+  return Math.round(v * 10_000) / 10_000;
+}
+
+/** The artefact's calibrated bands for the reference's data group, overridden by router config. */
+function effectiveBands(group: GroupInfo | undefined, router: RouterConfig): Bands {
+  const base = group?.bands ?? { balanced: 1, cost: 0.95, qualityMargin: 0.1 };
+  return {
+    balanced: router.bands?.balanced ?? base.balanced,
+    cost: router.bands?.cost ?? base.cost,
+    qualityMargin: base.qualityMargin ?? 0,
+  };
+}

@@ -1,0 +1,132 @@
+// Calibrating the Balanced and Cost bands on prompts the heads did not train on: the widest band
+// (cheapest routing) whose realised quality stays at or above target × best single model, for that
+// band and every narrower one, with a safety margin (quality at a fixed band moves 1–4% between
+// calibration and test).
+import { orderByMode } from '../src/routing/pick-by-mode.js';
+import { predictQuality, type ModelHead } from '../src/routing/routing-model.js';
+import { promptCost, type DataRow } from './dataset.js';
+import type { FeaturedRow } from './train-artefact.js';
+
+export interface BandTargets {
+  balanced: number;
+  cost: number;
+  margin: number;
+}
+
+export interface ScoredRow {
+  row: DataRow;
+  /** model → predicted quality */
+  predicted: Map<string, number>;
+}
+
+export function scoreRows(rows: FeaturedRow[], heads: ModelHead[]): ScoredRow[] {
+  return rows.map(({ row, features }) => ({
+    row,
+    predicted: new Map(
+      heads
+        .filter((h) => row.scores[h.name] !== undefined)
+        .map((h) => [h.name, predictQuality(h, features)]),
+    ),
+  }));
+}
+
+/** Predicted cost used for picking: prompt chars/4 × input + expected output × output price. */
+export function predictedCost(head: ModelHead, promptChars: number): number {
+  return (
+    ((promptChars / 4) * head.prices.inputPer1M +
+      head.expectedOutputTokens * head.prices.outputPer1M) /
+    1e6
+  );
+}
+
+/** Realised mean quality and cost when routing `rows` in a mode at given bands. */
+export function routeRows(
+  rows: ScoredRow[],
+  heads: Map<string, ModelHead>,
+  reference: string,
+  mode: 'quality' | 'balanced',
+  bands: { balanced: number; cost: number; qualityMargin?: number },
+): { quality: number; cost: number; picks: string[] } {
+  let q = 0;
+  let c = 0;
+  const picks: string[] = [];
+  for (const r of rows) {
+    const cands = [...r.predicted].map(([name, quality]) => ({
+      name,
+      quality,
+      cost: predictedCost(heads.get(name)!, r.row.prompt.length),
+      reference: name === reference,
+    }));
+    const pick = orderByMode(cands, mode, bands)[0]!;
+    picks.push(pick);
+    q += r.row.scores[pick] ?? 0;
+    const h = heads.get(pick)!;
+    c += promptCost(r.row, pick, h.prices);
+  }
+  return { quality: q / Math.max(1, rows.length), cost: c / Math.max(1, rows.length), picks };
+}
+
+const GRID = Array.from({ length: 481 }, (_, i) => 1.5 - i * 0.0025); // 1.5 (≈ always the reference) … 0.3
+const MARGINS = Array.from({ length: 31 }, (_, i) => i * 0.01);
+
+export function calibrateBands(
+  calibration: FeaturedRow[],
+  heads: ModelHead[],
+  bestSingle: string,
+  targets: BandTargets,
+): {
+  bands: { balanced: number; cost: number; qualityMargin: number };
+  report: Record<string, unknown>;
+} {
+  const byName = new Map(heads.map((h) => [h.name, h]));
+  const scored = scoreRows(calibration, heads).filter(
+    (r) => r.predicted.size > 0 && r.row.scores[bestSingle] !== undefined,
+  );
+  if (scored.length < 20)
+    return {
+      bands: { balanced: 1.0, cost: 0.95, qualityMargin: 0.1 },
+      report: { note: 'too few calibration prompts; conservative default bands' },
+    };
+  const bestQuality =
+    scored.reduce((a, r) => a + (r.row.scores[bestSingle] ?? 0), 0) / scored.length;
+  const curve = GRID.map((band) => ({
+    band,
+    ...routeRows(scored, byName, bestSingle, 'balanced', { balanced: band, cost: band }),
+  }));
+  const widest = (ratio: number): number => {
+    let chosen = GRID[0]!;
+    for (const point of curve) {
+      if (point.quality >= ratio * bestQuality) chosen = point.band;
+      else break;
+    }
+    return chosen;
+  };
+  const balanced = widest(targets.balanced + targets.margin);
+  const cost = Math.min(balanced, widest(targets.cost + targets.margin));
+  const at = (b: number) => curve.find((p) => p.band === b)!;
+  // Quality mode: the margin that maximises realised quality (ties → the larger, safer margin).
+  let qualityMargin = MARGINS.at(-1)!;
+  let bestQ = -Infinity;
+  for (const m of [...MARGINS].reverse()) {
+    const q = routeRows(scored, byName, bestSingle, 'quality', {
+      balanced: 1,
+      cost: 1,
+      qualityMargin: m,
+    }).quality;
+    if (q > bestQ + 1e-9) {
+      bestQ = q;
+      qualityMargin = m;
+    }
+  }
+  return {
+    bands: { balanced, cost, qualityMargin },
+    report: {
+      calibrationPrompts: scored.length,
+      bestSingle,
+      bestSingleQuality: bestQuality,
+      balanced: { band: balanced, quality: at(balanced).quality, cost: at(balanced).cost },
+      cost: { band: cost, quality: at(cost).quality, cost: at(cost).cost },
+      quality: { margin: qualityMargin, quality: bestQ },
+    },
+  };
+}

@@ -1,0 +1,154 @@
+// Reading routing data (the shared JSONL line format, any models) and price files, with errors
+// that name the file and line; prompt-hash splits; per-prompt cost as the data's README defines it.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+
+export interface DataRow {
+  id: string;
+  source: string;
+  prompt: string;
+  scores: Record<string, number>;
+  costUsd?: Record<string, number>;
+  outChars?: Record<string, number>;
+  contaminated: boolean;
+  /** The data file (its base name): the group whose scores are comparable. */
+  group: string;
+}
+
+export interface Price {
+  inputPer1M: number;
+  outputPer1M: number;
+}
+
+export type PriceTable = Map<string, Map<string, Price>>;
+
+export class DataError extends Error {}
+
+function isRecordOfNumbers(v: unknown): v is Record<string, number> {
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    !Array.isArray(v) &&
+    Object.values(v).every((x) => typeof x === 'number' && Number.isFinite(x))
+  );
+}
+
+/** Loads one JSONL file; every malformed line is an error naming file and line. */
+export function loadRows(file: string): DataRow[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new DataError(`cannot read ${file}: ${(err as Error).message}`);
+  }
+  const group = basename(file);
+  const rows: DataRow[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim();
+    if (!line) continue;
+    const where = `${file}:${i + 1}`;
+    let raw: Record<string, unknown>;
+    try {
+      raw = JSON.parse(line) as Record<string, unknown>;
+    } catch (err) {
+      throw new DataError(`${where}: not valid JSON (${(err as Error).message})`);
+    }
+    if (typeof raw.prompt !== 'string' || !raw.prompt)
+      throw new DataError(`${where}: "prompt" must be a non-empty string`);
+    if (!isRecordOfNumbers(raw.scores) || Object.keys(raw.scores).length === 0)
+      throw new DataError(`${where}: "scores" must be an object of model → number`);
+    for (const [m, s] of Object.entries(raw.scores))
+      if (s < 0 || s > 1) throw new DataError(`${where}: score of ${m} is ${s}, outside [0, 1]`);
+    if (raw.cost_usd !== undefined && !isRecordOfNumbers(raw.cost_usd))
+      throw new DataError(`${where}: "cost_usd" must be an object of model → number`);
+    if (raw.out_chars !== undefined && !isRecordOfNumbers(raw.out_chars))
+      throw new DataError(`${where}: "out_chars" must be an object of model → number`);
+    const meta = (raw.meta ?? {}) as Record<string, unknown>;
+    rows.push({
+      id: typeof raw.id === 'string' ? raw.id : `${group}:${i + 1}`,
+      source: typeof raw.source === 'string' ? raw.source : group,
+      prompt: raw.prompt,
+      scores: raw.scores,
+      costUsd: raw.cost_usd as Record<string, number> | undefined,
+      outChars: raw.out_chars as Record<string, number> | undefined,
+      contaminated: meta.routellm_contaminated === true,
+      group,
+    });
+  }
+  if (rows.length === 0) throw new DataError(`${file}: no rows`);
+  return rows;
+}
+
+/**
+ * Prices: `models.json` layout (`{datasets: {<file>: {<model>: {input_per_1m_usd, output_per_1m_usd}}}}`,
+ * looked up by the data file's base name) or a flat `{<model>: {input_per_1m_usd, output_per_1m_usd}}`
+ * that applies to every file.
+ */
+export function loadPrices(file: string): (group: string) => Map<string, Price> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new DataError(`${file}: cannot read prices: ${(err as Error).message}`);
+  }
+  const parseTable = (obj: unknown, where: string): Map<string, Price> => {
+    const out = new Map<string, Price>();
+    if (typeof obj !== 'object' || obj === null)
+      throw new DataError(`${where}: expected an object of model → prices`);
+    for (const [model, p] of Object.entries(obj)) {
+      if (model.startsWith('_')) continue;
+      const v = p as { input_per_1m_usd?: unknown; output_per_1m_usd?: unknown };
+      // An unknown price (null) leaves the model unpriced: it is dropped from the pool with a warning.
+      if (v?.input_per_1m_usd === null || v?.output_per_1m_usd === null) continue;
+      if (typeof v?.input_per_1m_usd !== 'number' || typeof v?.output_per_1m_usd !== 'number')
+        throw new DataError(
+          `${where}.${model}: needs numeric input_per_1m_usd and output_per_1m_usd`,
+        );
+      out.set(model, { inputPer1M: v.input_per_1m_usd, outputPer1M: v.output_per_1m_usd });
+    }
+    return out;
+  };
+  const datasets = (raw as { datasets?: Record<string, unknown> }).datasets;
+  if (datasets && typeof datasets === 'object') {
+    const tables = new Map(
+      Object.entries(datasets).map(([f, t]) => [f, parseTable(t, `${file}: datasets.${f}`)]),
+    );
+    return (group) => tables.get(group) ?? new Map();
+  }
+  const flat = parseTable(raw, file);
+  return () => flat;
+}
+
+/** Salted hash of the prompt text in [0, 1): duplicates always land on the same side. */
+export function promptHash(prompt: string, salt = 'model-router-split-v1'): number {
+  const h = createHash('sha1').update(salt).update(prompt.trim().toLowerCase()).digest();
+  return h.readUInt32BE(0) / 2 ** 32;
+}
+
+export function splitByHash<T extends { prompt: string }>(
+  rows: T[],
+  testFraction: number,
+  salt?: string,
+): { train: T[]; test: T[] } {
+  const train: T[] = [];
+  const test: T[] = [];
+  for (const r of rows) (promptHash(r.prompt, salt) < testFraction ? test : train).push(r);
+  return { train, test };
+}
+
+const DEFAULT_ANSWER_CHARS = 1200;
+
+/** Cost of one model on one prompt: measured `cost_usd`, else chars/4 tokens × list price. */
+export function promptCost(row: DataRow, model: string, price: Price): number {
+  const measured = row.costUsd?.[model];
+  if (measured !== undefined) return measured;
+  const outChars = row.outChars?.[model] ?? DEFAULT_ANSWER_CHARS;
+  return ((row.prompt.length / 4) * price.inputPer1M + (outChars / 4) * price.outputPer1M) / 1e6;
+}
+
+/** `by_source` key: the first two `/`-segments of `source`. */
+export function sourceGroup(source: string): string {
+  return source.split('/').slice(0, 2).join('/');
+}

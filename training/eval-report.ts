@@ -1,0 +1,93 @@
+// The `eval --out` report: an HTML page with an SVG quality-versus-cost chart of the router (a
+// band sweep), each single model, random (best single ↔ cheapest) and the oracle.
+import { pickFor, type EvalReport, type PromptOutcome } from './evaluate.js';
+
+interface Point {
+  cost: number;
+  quality: number;
+  label: string;
+}
+
+function mean(xs: number[]): number {
+  return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0;
+}
+
+function escape(s: string): string {
+  return s.replace(
+    /[&<>"]/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!,
+  );
+}
+
+export function renderEvalHtml(report: EvalReport, outcomes: PromptOutcome[]): string {
+  const curve: Point[] = [];
+  for (let band = 1; band >= 0.3; band -= 0.02) {
+    const picks = outcomes.map((o) => pickFor(o, 'balanced', { balanced: band, cost: band }));
+    curve.push({
+      band,
+      cost: mean(outcomes.map((o, i) => o.cost.get(picks[i]!)!)),
+      quality: mean(outcomes.map((o, i) => o.row.scores[picks[i]!]!)),
+      label: `band ${band.toFixed(2)}`,
+    } as Point & { band: number });
+  }
+  const singles: Point[] = report.models.map((m) => {
+    const scored = outcomes.filter((o) => o.models.includes(m));
+    return {
+      label: m,
+      cost: mean(scored.map((o) => o.cost.get(m)!)),
+      quality: mean(scored.map((o) => o.row.scores[m]!)),
+    };
+  });
+  const special: Point[] = [
+    { label: 'oracle', ...report.oracle },
+    ...(['quality', 'balanced', 'cost'] as const).map((m) => ({
+      label: `router: ${m}`,
+      cost: report.modes[m].cost,
+      quality: report.modes[m].quality,
+    })),
+  ];
+  const all = [...curve, ...singles, ...special];
+  const W = 760;
+  const H = 460;
+  const pad = 60;
+  const maxC = Math.max(...all.map((p) => p.cost)) * 1.05 || 1;
+  const qs = all.map((p) => p.quality);
+  const minQ = Math.min(...qs) - 0.02;
+  const maxQ = Math.max(...qs) + 0.02;
+  const x = (c: number) => pad + (c / maxC) * (W - 2 * pad);
+  const y = (q: number) => H - pad - ((q - minQ) / (maxQ - minQ || 1)) * (H - 2 * pad);
+  const path = curve
+    .map((p, i) => `${i ? 'L' : 'M'}${x(p.cost).toFixed(1)},${y(p.quality).toFixed(1)}`)
+    .join(' ');
+  const best = report.best_single;
+  const cheap = report.cheapest;
+  const dots = [
+    ...singles.map(
+      (p) =>
+        `<circle cx="${x(p.cost)}" cy="${y(p.quality)}" r="5" fill="#888"><title>${escape(p.label)}</title></circle><text x="${x(p.cost) + 7}" y="${y(p.quality) - 6}" font-size="11">${escape(p.label)}</text>`,
+    ),
+    ...special.map(
+      (p) =>
+        `<circle cx="${x(p.cost)}" cy="${y(p.quality)}" r="6" fill="${p.label === 'oracle' ? '#3a9d5d' : '#e07b39'}"><title>${escape(p.label)}</title></circle><text x="${x(p.cost) + 8}" y="${y(p.quality) + 14}" font-size="11">${escape(p.label)}</text>`,
+    ),
+  ].join('\n');
+  const rows = Object.entries(report.modes)
+    .map(
+      ([m, r]) =>
+        `<tr><td>${m}</td><td>${r.quality.toFixed(4)}</td><td>${r.quality_ratio.toFixed(3)}</td><td>${r.cost_ratio.toFixed(3)}</td></tr>`,
+    )
+    .join('');
+  return `<!doctype html><html><head><meta charset="utf-8"><title>Routing evaluation</title>
+<style>body{font:14px system-ui,sans-serif;margin:2rem}table{border-collapse:collapse}td,th{padding:.25rem .6rem;border-bottom:1px solid #ddd}</style></head><body>
+<h1>Routing evaluation</h1>
+<p>${report.prompts} test prompts; models: ${escape(report.models.join(', '))}. Best single: ${escape(best.model)} (quality ${best.quality.toFixed(4)}). APGR ${report.apgr?.toFixed(3) ?? '–'}, CPT(50%) ${report.cpt50?.toFixed(3) ?? '–'}, CPT(80%) ${report.cpt80?.toFixed(3) ?? '–'}.</p>
+<table><tr><th>mode</th><th>quality</th><th>× best single</th><th>cost × best single</th></tr>${rows}</table>
+<svg width="${W}" height="${H}" xmlns="http://www.w3.org/2000/svg" style="background:#fff;border:1px solid #ddd;margin-top:1rem">
+<line x1="${pad}" y1="${H - pad}" x2="${W - pad}" y2="${H - pad}" stroke="#333"/><line x1="${pad}" y1="${pad}" x2="${pad}" y2="${H - pad}" stroke="#333"/>
+<text x="${W / 2}" y="${H - 20}" text-anchor="middle">mean cost per prompt (USD), max ${maxC.toExponential(2)}</text>
+<text x="18" y="${H / 2}" transform="rotate(-90 18 ${H / 2})" text-anchor="middle">mean quality (${minQ.toFixed(3)}–${maxQ.toFixed(3)})</text>
+<line x1="${x(cheap.cost)}" y1="${y(cheap.quality)}" x2="${x(best.cost)}" y2="${y(best.quality)}" stroke="#999" stroke-dasharray="5,4"><title>random mix of the cheapest and the best single model</title></line>
+<path d="${path}" fill="none" stroke="#3b6fd8" stroke-width="2"><title>router (band sweep)</title></path>
+${dots}
+</svg><p>Blue: router over bands 1.0 → 0.3. Dashed: random at matched cost. Grey: single models.</p></body></html>`;
+}

@@ -1,0 +1,247 @@
+// Evaluating a routing artefact on test prompts: the three modes against the best single model
+// (best on the training prompts), oracle, random at matched cost and always-cheapest; APGR and
+// CPT(50%/80%) as the RouteLLM paper defines them for two-model files; per source as well as pooled.
+import type { RoutingMode } from '../src/config/schema.js';
+import { extractFeatures, requestFromPrompt } from '../src/routing/features.js';
+import { orderByMode } from '../src/routing/pick-by-mode.js';
+import {
+  predictQuality,
+  type ModelHead,
+  type RoutingArtefact,
+} from '../src/routing/routing-model.js';
+import { predictedCost } from './calibrate-bands.js';
+import { promptCost, sourceGroup, type DataRow } from './dataset.js';
+
+export interface ModeResult {
+  quality: number;
+  cost: number;
+  quality_ratio: number;
+  cost_ratio: number;
+  share: Record<string, number>;
+}
+
+export interface EvalSummary {
+  models: string[];
+  prompts: number;
+  best_single: { model: string; quality: number; cost: number };
+  oracle: { quality: number; cost: number };
+  random: { quality: number; cost: number };
+  cheapest: { model: string; quality: number; cost: number };
+  modes: Record<RoutingMode, ModeResult>;
+  apgr: number | null;
+  cpt50: number | null;
+  cpt80: number | null;
+}
+
+export interface EvalReport extends EvalSummary {
+  by_source: Record<string, EvalSummary>;
+}
+
+/** Everything known about one test prompt: predictions, real scores and costs per model. */
+export interface PromptOutcome {
+  row: DataRow;
+  models: string[];
+  predicted: Map<string, number>;
+  predictedCost: Map<string, number>;
+  cost: Map<string, number>;
+  bestSingle: string;
+  cheapest: string;
+  bands: { balanced: number; cost: number; qualityMargin?: number };
+}
+
+const MODES: RoutingMode[] = ['quality', 'balanced', 'cost'];
+
+export function scoreTestRows(
+  artefact: RoutingArtefact,
+  rows: DataRow[],
+  bandsOverride?: Partial<{ balanced: number; cost: number }>,
+): { outcomes: PromptOutcome[]; skipped: number } {
+  const groups = new Map(artefact.groups.map((g) => [g.name, g]));
+  const heads = new Map<string, ModelHead>(
+    artefact.models.map((m) => [`${m.group}\u0000${m.name}`, m]),
+  );
+  const outcomes: PromptOutcome[] = [];
+  let skipped = 0;
+  for (const row of rows) {
+    if (row.contaminated) continue;
+    const g =
+      groups.get(row.group) ?? (artefact.groups.length === 1 ? artefact.groups[0] : undefined);
+    if (!g) {
+      skipped++;
+      continue;
+    }
+    const models = g.models.filter((m) => row.scores[m] !== undefined);
+    if (models.length === 0 || row.scores[g.bestSingle] === undefined) {
+      skipped++;
+      continue;
+    }
+    const features = extractFeatures(requestFromPrompt(row.prompt));
+    const predicted = new Map<string, number>();
+    const pCost = new Map<string, number>();
+    const cost = new Map<string, number>();
+    for (const m of models) {
+      const h = heads.get(`${g.name}\u0000${m}`)!;
+      predicted.set(m, predictQuality(h, features));
+      pCost.set(m, predictedCost(h, row.prompt.length));
+      cost.set(m, promptCost(row, m, h.prices));
+    }
+    const cheapest = [...models].sort((a, b) => {
+      const ha = heads.get(`${g.name}\u0000${a}`)!;
+      const hb = heads.get(`${g.name}\u0000${b}`)!;
+      return (
+        ha.prices.inputPer1M +
+          ha.prices.outputPer1M -
+          (hb.prices.inputPer1M + hb.prices.outputPer1M) || a.localeCompare(b)
+      );
+    })[0]!;
+    outcomes.push({
+      row,
+      models,
+      predicted,
+      predictedCost: pCost,
+      cost,
+      bestSingle: g.bestSingle,
+      cheapest,
+      bands: { ...g.bands, ...bandsOverride },
+    });
+  }
+  return { outcomes, skipped };
+}
+
+/** The model a mode picks for one prompt. */
+export function pickFor(o: PromptOutcome, mode: RoutingMode, bands = o.bands): string {
+  const cands = o.models.map((name) => ({
+    name,
+    quality: o.predicted.get(name)!,
+    cost: o.predictedCost.get(name)!,
+    reference: name === o.bestSingle,
+  }));
+  return orderByMode(cands, mode, bands)[0]!;
+}
+
+function mean(xs: number[]): number {
+  return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0;
+}
+
+/** RouteLLM's APGR and CPT for a strong/weak pair: sweep the share of prompts sent to strong. */
+export function apgrAndCpt(outcomes: PromptOutcome[]): {
+  apgr: number | null;
+  cpt50: number | null;
+  cpt80: number | null;
+} {
+  const pairs = outcomes.filter((o) => o.models.length === 2);
+  if (pairs.length === 0 || pairs.length !== outcomes.length)
+    return { apgr: null, cpt50: null, cpt80: null };
+  const strong = (o: PromptOutcome) => o.bestSingle;
+  const weak = (o: PromptOutcome) => o.models.find((m) => m !== o.bestSingle)!;
+  const qStrong = mean(pairs.map((o) => o.row.scores[strong(o)]!));
+  const qWeak = mean(pairs.map((o) => o.row.scores[weak(o)]!));
+  const gap = qStrong - qWeak;
+  if (!(Math.abs(gap) > 1e-9)) return { apgr: null, cpt50: null, cpt80: null };
+  // Router score: how much the strong model is predicted to win by.
+  const ranked = [...pairs].sort((a, b) => {
+    const sa = a.predicted.get(strong(a))! - a.predicted.get(weak(a))!;
+    const sb = b.predicted.get(strong(b))! - b.predicted.get(weak(b))!;
+    return sb - sa || a.row.id.localeCompare(b.row.id);
+  });
+  const n = ranked.length;
+  let total = mean(ranked.map((o) => o.row.scores[weak(o)]!)) * n;
+  const pgr: number[] = [0];
+  for (let k = 0; k < n; k++) {
+    const o = ranked[k]!;
+    total += o.row.scores[strong(o)]! - o.row.scores[weak(o)]!;
+    pgr.push((total / n - qWeak) / gap);
+  }
+  // Average PGR over the strong-call share from 0 to 100% (trapezoid rule).
+  let area = 0;
+  for (let k = 1; k <= n; k++) area += (pgr[k - 1]! + pgr[k]!) / 2;
+  const apgr = area / n;
+  const cpt = (target: number) => {
+    for (let k = 0; k <= n; k++) if (pgr[k]! >= target) return k / n;
+    return 1;
+  };
+  return { apgr, cpt50: cpt(0.5), cpt80: cpt(0.8) };
+}
+
+export function summarize(outcomes: PromptOutcome[]): EvalSummary {
+  const n = outcomes.length;
+  const models = [...new Set(outcomes.flatMap((o) => o.models))].sort();
+  const bestNames = [...new Set(outcomes.map((o) => o.bestSingle))];
+  const best = {
+    model: bestNames.join('|'),
+    quality: mean(outcomes.map((o) => o.row.scores[o.bestSingle]!)),
+    cost: mean(outcomes.map((o) => o.cost.get(o.bestSingle)!)),
+  };
+  const cheapestNames = [...new Set(outcomes.map((o) => o.cheapest))];
+  const cheapest = {
+    model: cheapestNames.join('|'),
+    quality: mean(outcomes.map((o) => o.row.scores[o.cheapest]!)),
+    cost: mean(outcomes.map((o) => o.cost.get(o.cheapest)!)),
+  };
+  const oracle = {
+    quality: mean(outcomes.map((o) => Math.max(...o.models.map((m) => o.row.scores[m]!)))),
+    cost: mean(
+      outcomes.map((o) => {
+        const top = Math.max(...o.models.map((m) => o.row.scores[m]!));
+        return Math.min(
+          ...o.models.filter((m) => o.row.scores[m] === top).map((m) => o.cost.get(m)!),
+        );
+      }),
+    ),
+  };
+  const modes = {} as Record<RoutingMode, ModeResult>;
+  for (const mode of MODES) {
+    const picks = outcomes.map((o) => pickFor(o, mode));
+    const share: Record<string, number> = {};
+    for (const p of picks) share[p] = (share[p] ?? 0) + 1 / Math.max(1, n);
+    const quality = mean(outcomes.map((o, i) => o.row.scores[picks[i]!]!));
+    const cost = mean(outcomes.map((o, i) => o.cost.get(picks[i]!)!));
+    modes[mode] = {
+      quality,
+      cost,
+      quality_ratio: best.quality > 0 ? quality / best.quality : 0,
+      cost_ratio: best.cost > 0 ? cost / best.cost : 0,
+      share,
+    };
+  }
+  // Random at matched cost: a coin between the best single and the cheapest model whose expected
+  // cost equals Balanced's.
+  const target = modes.balanced.cost;
+  const p =
+    best.cost === cheapest.cost
+      ? 1
+      : Math.min(1, Math.max(0, (target - cheapest.cost) / (best.cost - cheapest.cost)));
+  const random = {
+    quality: p * best.quality + (1 - p) * cheapest.quality,
+    cost: p * best.cost + (1 - p) * cheapest.cost,
+  };
+  return {
+    models,
+    prompts: n,
+    best_single: best,
+    oracle,
+    random,
+    cheapest,
+    modes,
+    ...apgrAndCpt(outcomes),
+  };
+}
+
+export function evaluate(
+  artefact: RoutingArtefact,
+  rows: DataRow[],
+  bandsOverride?: Partial<{ balanced: number; cost: number }>,
+): { report: EvalReport; skipped: number; outcomes: PromptOutcome[] } {
+  const { outcomes, skipped } = scoreTestRows(artefact, rows, bandsOverride);
+  const bySource = new Map<string, PromptOutcome[]>();
+  for (const o of outcomes) {
+    const key = sourceGroup(o.row.source);
+    let list = bySource.get(key);
+    if (!list) bySource.set(key, (list = []));
+    list.push(o);
+  }
+  const by_source: Record<string, EvalSummary> = {};
+  for (const [k, list] of [...bySource].sort(([a], [b]) => a.localeCompare(b)))
+    by_source[k] = summarize(list);
+  return { report: { ...summarize(outcomes), by_source }, skipped, outcomes };
+}

@@ -1,0 +1,264 @@
+// Training the routing artefact: per data file (group), one logistic quality head per model over
+// the shared features (AdaGrad, soft labels, L2), expected output tokens per model, and quality
+// bands calibrated on a held-out part of the training prompts. Deterministic for a seed.
+import {
+  DENSE_SIZE,
+  HASH_SIZE,
+  extractFeatures,
+  requestFromPrompt,
+  type Features,
+} from '../src/routing/features.js';
+import {
+  FEATURE_VERSION,
+  predictQuality,
+  type GroupInfo,
+  type ModelHead,
+  type RoutingArtefact,
+} from '../src/routing/routing-model.js';
+import { splitByHash, type DataRow, type Price } from './dataset.js';
+import { calibrateBands, type BandTargets } from './calibrate-bands.js';
+
+export interface TrainOptions {
+  seed: number;
+  epochs?: number;
+  learningRate?: number;
+  l2?: number;
+  /** Share of the training prompts held out to calibrate the bands. */
+  calibrationFraction?: number;
+  targets?: BandTargets;
+  version?: string;
+  onProgress?: (done: number, total: number, label: string) => void;
+}
+
+export interface FeaturedRow {
+  row: DataRow;
+  features: Features;
+}
+
+export const DEFAULT_TARGETS: BandTargets = { balanced: 0.99, cost: 0.95, margin: 0.006 };
+const DEFAULT_ANSWER_TOKENS = 300;
+const DEFAULT_EPOCHS = 3;
+
+/** mulberry32: seeded shuffles. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function featurize(rows: DataRow[]): FeaturedRow[] {
+  return rows.map((row) => ({ row, features: extractFeatures(requestFromPrompt(row.prompt)) }));
+}
+
+/** Trains quality heads for `models` on `rows` (rows without a model's score skip that model). */
+export function trainHeads(
+  rows: FeaturedRow[],
+  models: string[],
+  group: string,
+  prices: Map<string, Price>,
+  opts: TrainOptions,
+  progress?: (epoch: number) => void,
+): ModelHead[] {
+  // Few, small steps: more training overfits the hashed n-grams (measured in docs/routing.md).
+  const epochs = opts.epochs ?? DEFAULT_EPOCHS;
+  const lr = opts.learningRate ?? 0.1;
+  const l2 = opts.l2 ?? 1e-5;
+  const heads = models.map((name) => ({
+    name,
+    bias: 0,
+    gBias: 1e-8,
+    sparse: new Float64Array(HASH_SIZE),
+    gSparse: new Float64Array(HASH_SIZE).fill(1e-8),
+    dense: new Float64Array(DENSE_SIZE),
+    gDense: new Float64Array(DENSE_SIZE).fill(1e-8),
+  }));
+  // Start each bias at the model's mean score (log-odds) so few epochs suffice.
+  heads.forEach((h) => {
+    const ys = rows.map((r) => r.row.scores[h.name]).filter((y): y is number => y !== undefined);
+    const mean = Math.min(
+      0.98,
+      Math.max(0.02, ys.reduce((a, b) => a + b, 0) / Math.max(1, ys.length)),
+    );
+    h.bias = Math.log(mean / (1 - mean));
+  });
+  const order = rows.map((_, i) => i);
+  const rand = prng(opts.seed);
+  for (let epoch = 0; epoch < epochs; epoch++) {
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(rand() * (i + 1));
+      [order[i], order[j]] = [order[j]!, order[i]!];
+    }
+    for (const k of order) {
+      const { row, features: f } = rows[k]!;
+      for (const h of heads) {
+        const y = row.scores[h.name];
+        if (y === undefined) continue;
+        let z = h.bias;
+        let s = 0;
+        for (let i = 0; i < f.indices.length; i++) s += h.sparse[f.indices[i]!]!;
+        z += s * f.sparseValue;
+        for (let i = 0; i < DENSE_SIZE; i++) z += h.dense[i]! * f.dense[i]!;
+        const g = 1 / (1 + Math.exp(-z)) - y;
+        h.gBias += g * g;
+        h.bias -= (lr * g) / Math.sqrt(h.gBias);
+        const gs = g * f.sparseValue;
+        for (let i = 0; i < f.indices.length; i++) {
+          const idx = f.indices[i]!;
+          const grad = gs + l2 * h.sparse[idx]!;
+          h.gSparse[idx]! += grad * grad;
+          h.sparse[idx]! -= (lr * grad) / Math.sqrt(h.gSparse[idx]!);
+        }
+        for (let i = 0; i < DENSE_SIZE; i++) {
+          const grad = g * f.dense[i]! + l2 * h.dense[i]!;
+          h.gDense[i]! += grad * grad;
+          h.dense[i]! -= (lr * grad) / Math.sqrt(h.gDense[i]!);
+        }
+      }
+    }
+    progress?.(epoch + 1);
+  }
+  return heads.map((h) => {
+    const scored = rows.filter((r) => r.row.scores[h.name] !== undefined);
+    const outs = rows
+      .map((r) => r.row.outChars?.[h.name])
+      .filter((c): c is number => c !== undefined);
+    const price = prices.get(h.name)!;
+    return {
+      name: h.name,
+      group,
+      bias: h.bias,
+      sparse: Float32Array.from(h.sparse),
+      dense: h.dense,
+      expectedOutputTokens: outs.length
+        ? Math.round(outs.reduce((a, b) => a + b, 0) / outs.length / 4)
+        : DEFAULT_ANSWER_TOKENS,
+      meanScore:
+        scored.reduce((a, r) => a + (r.row.scores[h.name] ?? 0), 0) / Math.max(1, scored.length),
+      prices: { inputPer1M: price.inputPer1M, outputPer1M: price.outputPer1M },
+    };
+  });
+}
+
+export interface TrainResult {
+  artefact: RoutingArtefact;
+  warnings: string[];
+}
+
+/** Models of a group that have a price; the others are left out with a warning. */
+export function pricedModels(
+  rows: DataRow[],
+  prices: Map<string, Price>,
+  group: string,
+  warnings: string[],
+): string[] {
+  const models = [...new Set(rows.flatMap((r) => Object.keys(r.scores)))].sort();
+  const priced = models.filter((m) => prices.has(m));
+  for (const m of models)
+    if (!prices.has(m))
+      warnings.push(`${group}: model "${m}" has no price in the price file; left out of the pool`);
+  return priced;
+}
+
+export function trainArtefact(
+  rowsByGroup: Map<string, DataRow[]>,
+  pricesFor: (group: string) => Map<string, Price>,
+  opts: TrainOptions,
+): TrainResult {
+  const warnings: string[] = [];
+  const groups: GroupInfo[] = [];
+  const models: ModelHead[] = [];
+  const training: Record<string, unknown> = {};
+  const epochs = opts.epochs ?? DEFAULT_EPOCHS;
+  const totalSteps = [...rowsByGroup.values()].length * epochs * 2;
+  let done = 0;
+  const tick = (label: string) => opts.onProgress?.(++done, totalSteps, label);
+  for (const [group, rows] of [...rowsByGroup].sort(([a], [b]) => a.localeCompare(b))) {
+    const prices = pricesFor(group);
+    const pool = pricedModels(rows, prices, group, warnings);
+    if (pool.length === 0) {
+      warnings.push(`${group}: no priced model; group skipped`);
+      continue;
+    }
+    const featured = featurize(rows);
+    const { train: fit, test: calibration } = splitByHash(
+      featured.map((f) => ({ ...f, prompt: f.row.prompt })),
+      opts.calibrationFraction ?? 0.3,
+      `calibration:${opts.seed}`,
+    );
+    const fitHeads = trainHeads(fit, pool, group, prices, opts, () =>
+      tick(`${group} (calibration fit)`),
+    );
+    const bestSingle = bestSingleModel(
+      fit.map((f) => f.row),
+      pool,
+    );
+    const bands = calibrateBands(
+      calibration,
+      fitHeads,
+      bestSingle,
+      opts.targets ?? DEFAULT_TARGETS,
+    );
+    const heads = trainHeads(featured, pool, group, prices, opts, () =>
+      tick(`${group} (final fit)`),
+    );
+    const best = bestSingleModel(rows, pool);
+    groups.push({
+      name: group,
+      models: pool,
+      bestSingle: best,
+      bestMean: heads.find((h) => h.name === best)!.meanScore,
+      bands: bands.bands,
+    });
+    models.push(...heads);
+    training[group] = {
+      prompts: rows.length,
+      fit: fit.length,
+      calibration: calibration.length,
+      ...bands.report,
+    };
+  }
+  const version = opts.version ?? new Date().toISOString().slice(0, 10);
+  return {
+    artefact: {
+      version,
+      createdAt: new Date().toISOString(),
+      featureVersion: FEATURE_VERSION,
+      hashSize: HASH_SIZE,
+      seed: opts.seed,
+      groups,
+      models,
+      training,
+    },
+    warnings,
+  };
+}
+
+/** The model with the highest mean score (over the prompts that scored it). */
+export function bestSingleModel(rows: DataRow[], pool: string[]): string {
+  let best = pool[0]!;
+  let bestMean = -Infinity;
+  for (const m of pool) {
+    let sum = 0;
+    let n = 0;
+    for (const r of rows) {
+      const s = r.scores[m];
+      if (s !== undefined) {
+        sum += s;
+        n++;
+      }
+    }
+    const mean = n ? sum / n : -Infinity;
+    if (mean > bestMean) {
+      bestMean = mean;
+      best = m;
+    }
+  }
+  return best;
+}
+
+export { predictQuality };
