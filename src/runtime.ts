@@ -28,6 +28,9 @@ import { createProviderRegistry } from './providers/registry.js';
 import { DEFAULT_MODELS_DIR, createRouterFactory } from './routing/router-factory.js';
 import { DecisionStore } from './routing/receipt.js';
 import { ConfigVersionStore } from './store/config-versions.js';
+import { RequestLog } from './store/request-log.js';
+import { openRequestStore } from './store/open-request-store.js';
+import { metricsRecorder, metricsText, setCircuitState } from './telemetry/metrics.js';
 import type { RequestRecorder } from './store/request-record.js';
 import { createSharedState } from './store/shared-state-factory.js';
 
@@ -47,6 +50,7 @@ export interface Runtime {
   ephemeralAdminKey?: string;
   config: ConfigHolder;
   gateway: ChatGateway;
+  requestLog?: RequestLog;
   /** Stop accepting, drain in-flight requests, flush the request log, close pools. */
   close(): Promise<void>;
 }
@@ -101,9 +105,27 @@ export async function createRuntime(
   });
 
   const registry = createProviderRegistry({ clock });
-  const breakers = new CircuitBreakers(clock);
+  const breakers = new CircuitBreakers(
+    clock,
+    undefined,
+    initial.telemetry.metrics ? setCircuitState : undefined,
+  );
   const stats = new LiveStats();
-  const sinks: RequestRecorder[] = [stats, ...(options.recorder ? [options.recorder] : [])];
+  const requestLog =
+    initial.requestLog.kind === 'none'
+      ? undefined
+      : new RequestLog(openRequestStore(initial.requestLog), {
+          maxBuffer: initial.requestLog.maxBuffer,
+          storeText: initial.requestLog.storeText,
+          retentionDays: initial.requestLog.retentionDays,
+          onError: (msg) => logger.error(msg),
+        });
+  const sinks: RequestRecorder[] = [
+    stats,
+    ...(requestLog ? [requestLog] : []),
+    ...(initial.telemetry.metrics ? [metricsRecorder] : []),
+    ...(options.recorder ? [options.recorder] : []),
+  ];
   const recorder: RequestRecorder = { record: (r) => sinks.forEach((s) => s.record(r)) };
   const decisions = new DecisionStore();
   const routerFor = createRouterFactory(initial.routing.modelsDir ?? DEFAULT_MODELS_DIR, (msg) =>
@@ -146,10 +168,12 @@ export async function createRuntime(
         detail: {
           config_revision: holder.current.revision,
           shared_state: state,
+          request_log: requestLog?.status() ?? { kind: 'none' },
           circuits: breakers.snapshot(),
         },
       };
     },
+    metricsText: initial.telemetry.metrics ? metricsText : undefined,
     plugins: [
       (a) => registerAdminRoutes(a, configService),
       (a) => registerKeyRoutes(a, keys),
@@ -158,19 +182,21 @@ export async function createRuntime(
           config: holder,
           stats,
           decisions,
-          status: () => ({ shared_state: shared.status() }),
+          status: () => ({ shared_state: shared.status(), request_log: requestLog?.status() }),
         }),
     ],
   });
   return {
     app,
     ephemeralAdminKey,
+    requestLog,
     config: holder,
     gateway,
     async close() {
       stopWatching();
       await app.close();
       await configService.stop();
+      await requestLog?.close();
       await keys.close();
       await registry.close();
       await shared.state.close();

@@ -31,6 +31,10 @@ export function adaptRequestForDeployment(
   const warnings: string[] = [];
   // Router controls are ours (Foundry preview); upstreams would reject the unknown field.
   delete body.routing_config;
+  // Streams always ask for usage so cost is known; the gateway drops that chunk when the client
+  // did not ask for it.
+  if (body.stream === true)
+    body.stream_options = { ...(body.stream_options ?? {}), include_usage: true };
   if (deployment.capabilities.reasoning) {
     for (const key of IGNORED_FOR_REASONING) {
       if (body[key] !== undefined && body[key] !== null) {

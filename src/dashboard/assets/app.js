@@ -70,7 +70,7 @@ function render(data) {
   document.getElementById('c-failovers').textContent = pct(o.failoverRate);
   document.getElementById('status').textContent = `config revision ${data.configRevision}`;
 
-  const models = o.models.map((m) => m.model);
+  const models = o.models.map((m) => m.key);
   const labels = o.series.map((b) => new Date(b.t).toLocaleTimeString());
   drawChart('chart-traffic', {
     type: 'bar',

@@ -40,7 +40,7 @@ export function describeEndpoint(
 /** Fields that only make sense to the provider that produced them (e.g. Anthropic thinking). */
 const PRIVATE_MESSAGE_FIELDS = ['reasoning_details'] as const;
 
-function serializeBody(body: ChatRequest, stream: boolean): string {
+function serializeBody(body: ChatRequest): string {
   let messages = body.messages;
   if (messages.some((m) => PRIVATE_MESSAGE_FIELDS.some((f) => f in m))) {
     messages = messages.map((m) => {
@@ -49,14 +49,7 @@ function serializeBody(body: ChatRequest, stream: boolean): string {
       return copy as unknown as typeof m;
     });
   }
-  if (!stream) return JSON.stringify(messages === body.messages ? body : { ...body, messages });
-  // Ask for usage on streams so cost is known; the gateway drops the chunk if the client did not ask.
-  return JSON.stringify({
-    ...body,
-    messages,
-    stream: true,
-    stream_options: { ...(body.stream_options ?? {}), include_usage: true },
-  });
+  return JSON.stringify(messages === body.messages ? body : { ...body, messages });
 }
 
 function malformed(name: string, text: string): GatewayError {
@@ -119,7 +112,7 @@ export function createOpenAiAdapter(
     const res = await http.request({
       url: endpoint.url,
       headers,
-      body: serializeBody(req.body, stream),
+      body: serializeBody(req.body),
       signal: req.signal,
     });
     if (res.status < 200 || res.status >= 300) throw await upstreamError(res, deployment.name);

@@ -1,0 +1,210 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../config/load-config.js';
+import { createRuntime } from '../runtime.js';
+import { testConfigInput } from '../../test/helpers/test-config.js';
+import { RequestLog, type RequestLogStore } from './request-log.js';
+import type { RequestRecord } from './request-record.js';
+import { summarizeRecords } from './request-summary.js';
+import { createPostgresRequestStore } from './sql/postgres-request-store.js';
+import { createSqliteRequestStore } from './sql/sqlite-request-store.js';
+
+const PG_URL = process.env.POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+function rec(i: number, extra: Partial<RequestRecord> = {}): RequestRecord {
+  return {
+    time: 1_700_000_000_000 + i * 1000,
+    requestId: `req_${i}`,
+    endpoint: 'chat',
+    tenant: 'team-a',
+    keyId: i % 2 ? 'k1' : 'k2',
+    router: 'model-router',
+    routingMode: 'balanced',
+    routerVersion: '2026-11-24',
+    decisionId: `dec_${i}`,
+    deployment: i % 3 ? 'small' : 'big',
+    servedModel: i % 3 ? 'small-sim' : 'big-sim',
+    attempts: [{ deployment: 'small', model: 'small-sim', outcome: 'ok', latencyMs: 3.5 }],
+    stream: i % 2 === 0,
+    promptTokens: 10 + i,
+    cachedTokens: 2,
+    completionTokens: 5,
+    reasoningTokens: 1,
+    costUsd: 0.001 * i,
+    baselineCostUsd: 0.01 * i,
+    ttftMs: i % 2 === 0 ? 12.5 : undefined,
+    latencyMs: 20 + i,
+    routingMicros: 15,
+    status: 200,
+    region: 'eastus',
+    dataZone: 'us',
+    promptText: `prompt ${i}`,
+    answerText: `answer ${i}`,
+    ...extra,
+  };
+}
+
+async function pgAvailable(): Promise<boolean> {
+  const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 1000 });
+  try {
+    await c.connect();
+    await c.end();
+    return true;
+  } catch {
+    console.warn(
+      `\n*** PostgreSQL is not reachable at ${PG_URL}: skipping the PostgreSQL request-log tests ***\n`,
+    );
+    return false;
+  }
+}
+
+const havePg = await pgAvailable();
+const schema = `mr_test_${process.pid}_${Date.now()}`;
+
+afterAll(async () => {
+  if (!havePg) return;
+  const c = new pg.Client({ connectionString: PG_URL });
+  await c.connect();
+  await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  await c.end();
+});
+
+async function roundTrip(store: RequestLogStore) {
+  await store.migrate();
+  await store.migrate(); // idempotent
+  const records = [
+    rec(1),
+    rec(2),
+    rec(3, { ttftMs: undefined, errorCode: 'upstream_500', status: 502 }),
+  ];
+  await store.insert(records);
+  const back = await store.query(1_700_000_000_000, 1_700_000_003_500);
+  expect(back).toEqual(records);
+  expect(await store.deleteOlderThan(1_700_000_002_500)).toBe(2);
+  expect((await store.query(0)).map((r) => r.requestId)).toEqual(['req_3']);
+}
+
+describe('request log stores', () => {
+  it('SQLite: round trip, idempotent migrations, retention', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mr-log-'));
+    const store = createSqliteRequestStore(join(dir, 'nested', 'requests.db'));
+    await roundTrip(store);
+    await store.close();
+  });
+
+  it.skipIf(!havePg)('PostgreSQL: round trip, idempotent migrations, retention', async () => {
+    const store = createPostgresRequestStore(PG_URL, { schema });
+    await roundTrip(store);
+    await store.close();
+  });
+
+  it.skipIf(!havePg)(
+    'PostgreSQL down: the log buffers within its bound, counts drops and says why',
+    async () => {
+      const log = new RequestLog(
+        createPostgresRequestStore('postgres://postgres@127.0.0.1:1/test'),
+        { maxBuffer: 3, storeText: false, retentionDays: 30, flushIntervalMs: 60_000 },
+      );
+      for (let i = 0; i < 5; i++) log.record(rec(i));
+      await log.flush();
+      const s = log.status();
+      expect(s).toMatchObject({ ok: false, buffered: 3, dropped: 2, written: 0 });
+      expect(s.lastError).toMatch(/ECONNREFUSED|connect/);
+      await log.close(1);
+    },
+  );
+});
+
+describe('RequestLog batching', () => {
+  it('keeps records while the store fails, writes them when it recovers, and drops text unless allowed', async () => {
+    const written: RequestRecord[] = [];
+    let failures = 2;
+    const store: RequestLogStore = {
+      kind: 'sqlite',
+      migrate: async () => {},
+      insert: async (rs) => {
+        if (failures-- > 0) throw new Error('disk full');
+        written.push(...rs);
+      },
+      query: async () => written,
+      deleteOlderThan: async () => 0,
+      close: async () => {},
+    };
+    const log = new RequestLog(store, {
+      maxBuffer: 100,
+      storeText: false,
+      retentionDays: 30,
+      flushIntervalMs: 60_000,
+    });
+    for (let i = 0; i < 10; i++) log.record(rec(i));
+    await log.flush();
+    expect(log.status()).toMatchObject({ ok: false, buffered: 10, lastError: 'disk full' });
+    await log.flush();
+    await log.close();
+    expect(written).toHaveLength(10);
+    expect(log.status()).toMatchObject({ ok: true, buffered: 0, written: 10, dropped: 0 });
+    expect(written.every((r) => r.promptText === undefined && r.answerText === undefined)).toBe(
+      true,
+    );
+  });
+
+  it('summaries group by model, key and router with spend, savings and latency', () => {
+    const s = summarizeRecords([rec(1), rec(2), rec(3, { status: 429 })], 'model', 0, 1);
+    expect(s.requests).toBe(3);
+    expect(s.costUsd).toBeCloseTo(0.006);
+    expect(s.savingsUsd).toBeCloseTo(0.054);
+    expect(s.errorRate).toBeCloseTo(1 / 3);
+    expect(s.groups.map((g) => [g.key, g.requests])).toEqual([
+      ['small-sim', 2],
+      ['big-sim', 1],
+    ]);
+    expect(
+      summarizeRecords([rec(1), rec(2)], 'key', 0, 1)
+        .groups.map((g) => g.key)
+        .sort(),
+    ).toEqual(['k1', 'k2']);
+  });
+});
+
+describe('request log through the running router', () => {
+  it('records real requests in SQLite and loses none on close', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mr-log-e2e-'));
+    const path = join(dir, 'requests.db');
+    const config = parseConfig(
+      testConfigInput({ requestLog: { kind: 'sqlite', sqlitePath: path, storeText: true } }),
+      {},
+    ).config;
+    const runtime = await createRuntime(config);
+    for (let i = 0; i < 25; i++) {
+      const res = await runtime.app.inject({
+        method: 'POST',
+        url: '/v1/chat/completions',
+        payload: {
+          model: 'model-router',
+          messages: [{ role: 'user', content: `hello ${i}` }],
+          stream: i % 2 === 0,
+        },
+      });
+      expect(res.statusCode).toBe(200);
+    }
+    const ready = await runtime.app.inject({ method: 'GET', url: '/readyz' });
+    expect(ready.json().request_log.kind).toBe('sqlite');
+    await runtime.close();
+    const store = createSqliteRequestStore(path);
+    const rows = await store.query(0);
+    await store.close();
+    expect(rows).toHaveLength(25);
+    expect(
+      rows.every(
+        (r) => r.router === 'model-router' && r.servedModel === 'small-sim' && r.costUsd > 0,
+      ),
+    ).toBe(true);
+    expect(
+      rows.filter((r) => r.stream).every((r) => r.ttftMs !== undefined && r.completionTokens > 0),
+    ).toBe(true);
+    expect(rows[0]?.promptText).toContain('hello');
+  });
+});

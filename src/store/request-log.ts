@@ -1,0 +1,123 @@
+// The request log: one record per request, written in batches off the hot path. `record()` only
+// queues; a timer flushes batches to the store (SQLite by default, PostgreSQL for many replicas).
+// If the store is down the router keeps serving: records stay buffered up to a bound, what does
+// not fit is counted as dropped, and `status()` says so for /readyz. `close()` drains everything.
+import type { RequestRecord, RequestRecorder } from './request-record.js';
+
+/** A place records go to and come back from; both stores pass the same tests. */
+export interface RequestLogStore {
+  readonly kind: 'sqlite' | 'postgres';
+  /** Applies pending schema migrations (versioned; idempotent). */
+  migrate(): Promise<void>;
+  insert(records: readonly RequestRecord[]): Promise<void>;
+  /** Records with `time` in [since, until), oldest first. */
+  query(since: number, until?: number): Promise<RequestRecord[]>;
+  /** Deletes records older than `before`; returns how many. */
+  deleteOlderThan(before: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface RequestLogStatus {
+  ok: boolean;
+  kind: string;
+  buffered: number;
+  dropped: number;
+  written: number;
+  lastError?: string;
+}
+
+export interface RequestLogOptions {
+  maxBuffer: number;
+  storeText: boolean;
+  retentionDays: number;
+  flushIntervalMs?: number;
+  batchSize?: number;
+  now?: () => number;
+  onError?: (message: string) => void;
+}
+
+const RETENTION_EVERY_MS = 3_600_000;
+
+export class RequestLog implements RequestRecorder {
+  private queue: RequestRecord[] = [];
+  private dropped = 0;
+  private written = 0;
+  private lastError: string | undefined;
+  private flushing: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private lastRetention = 0;
+  private migrated = false;
+
+  constructor(
+    readonly store: RequestLogStore,
+    private readonly options: RequestLogOptions,
+  ) {
+    this.timer = setInterval(() => void this.flush(), options.flushIntervalMs ?? 250);
+    this.timer.unref();
+  }
+
+  record(record: RequestRecord): void {
+    if (this.queue.length >= this.options.maxBuffer) {
+      this.dropped++;
+      return;
+    }
+    if (
+      !this.options.storeText &&
+      (record.promptText !== undefined || record.answerText !== undefined)
+    ) {
+      record = { ...record, promptText: undefined, answerText: undefined };
+    }
+    this.queue.push(record);
+  }
+
+  status(): RequestLogStatus {
+    return {
+      ok: this.lastError === undefined,
+      kind: this.store.kind,
+      buffered: this.queue.length,
+      dropped: this.dropped,
+      written: this.written,
+      ...(this.lastError ? { lastError: this.lastError } : {}),
+    };
+  }
+
+  /** Writes everything queued so far (one flush at a time). */
+  flush(): Promise<void> {
+    this.flushing ??= this.doFlush().finally(() => (this.flushing = undefined));
+    return this.flushing;
+  }
+
+  private async doFlush(): Promise<void> {
+    try {
+      if (!this.migrated) {
+        await this.store.migrate();
+        this.migrated = true;
+      }
+      const batchSize = this.options.batchSize ?? 500;
+      while (this.queue.length > 0) {
+        const batch = this.queue.slice(0, batchSize);
+        await this.store.insert(batch);
+        this.queue.splice(0, batch.length);
+        this.written += batch.length;
+      }
+      this.lastError = undefined;
+      const now = this.options.now?.() ?? Date.now();
+      if (now - this.lastRetention > RETENTION_EVERY_MS) {
+        this.lastRetention = now;
+        await this.store.deleteOlderThan(now - this.options.retentionDays * 86_400_000);
+      }
+    } catch (err) {
+      const message = (err as Error).message ?? String(err);
+      if (message !== this.lastError)
+        this.options.onError?.(`request log: ${message} (${this.queue.length} records buffered)`);
+      this.lastError = message;
+    }
+  }
+
+  /** Stops the timer and drains the queue; gives up after `attempts` failed flushes. */
+  async close(attempts = 3): Promise<void> {
+    clearInterval(this.timer);
+    for (let i = 0; i < attempts && this.queue.length > 0; i++) await this.flush();
+    await this.store.close();
+  }
+}

@@ -1,0 +1,120 @@
+// Spend, savings against the top-model baseline, routing distribution, latency and error rates
+// over a set of request records, grouped by served model, key or router. One function serves the
+// `report` CLI, the dashboard and both stores, so their numbers agree.
+import type { RequestRecord } from './request-record.js';
+
+export type SummaryBy = 'model' | 'key' | 'router';
+
+export interface GroupSummary {
+  key: string;
+  requests: number;
+  share: number;
+  costUsd: number;
+  baselineCostUsd: number;
+  savingsUsd: number;
+  latencyP50Ms: number;
+  latencyP95Ms: number;
+  ttftP50Ms: number | null;
+  ttftP95Ms: number | null;
+  errors: number;
+  failovers: number;
+}
+
+export interface RequestSummary {
+  since: number;
+  until: number;
+  by: SummaryBy;
+  requests: number;
+  costUsd: number;
+  baselineCostUsd: number;
+  savingsUsd: number;
+  savingsRatio: number;
+  errorRate: number;
+  failoverRate: number;
+  tokens: { prompt: number; cached: number; completion: number; reasoning: number };
+  groups: GroupSummary[];
+}
+
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i] as number;
+}
+
+function keyOf(r: RequestRecord, by: SummaryBy): string {
+  if (by === 'key') return r.keyId ?? `(tenant ${r.tenant ?? 'default'})`;
+  if (by === 'router') return r.router ?? '(direct)';
+  return r.servedModel ?? r.deployment ?? '(none)';
+}
+
+/** A request failed over when any attempt before the last one errored. */
+export function failedOver(r: RequestRecord): boolean {
+  return r.attempts.some((a) => a.outcome === 'error');
+}
+
+export function summarizeRecords(
+  records: readonly RequestRecord[],
+  by: SummaryBy,
+  since: number,
+  until: number,
+): RequestSummary {
+  const groups = new Map<string, RequestRecord[]>();
+  const tokens = { prompt: 0, cached: 0, completion: 0, reasoning: 0 };
+  let cost = 0;
+  let baseline = 0;
+  let errors = 0;
+  let failovers = 0;
+  for (const r of records) {
+    const k = keyOf(r, by);
+    let list = groups.get(k);
+    if (!list) groups.set(k, (list = []));
+    list.push(r);
+    cost += r.costUsd;
+    baseline += r.baselineCostUsd;
+    if (r.status >= 400) errors++;
+    if (failedOver(r)) failovers++;
+    tokens.prompt += r.promptTokens;
+    tokens.cached += r.cachedTokens;
+    tokens.completion += r.completionTokens;
+    tokens.reasoning += r.reasoningTokens;
+  }
+  const n = records.length;
+  const out: GroupSummary[] = [...groups].map(([key, list]) => {
+    const lat = list.map((r) => r.latencyMs).sort((a, b) => a - b);
+    const ttft = list
+      .filter((r) => r.ttftMs !== undefined)
+      .map((r) => r.ttftMs as number)
+      .sort((a, b) => a - b);
+    const c = list.reduce((s, r) => s + r.costUsd, 0);
+    const b = list.reduce((s, r) => s + r.baselineCostUsd, 0);
+    return {
+      key,
+      requests: list.length,
+      share: n ? list.length / n : 0,
+      costUsd: c,
+      baselineCostUsd: b,
+      savingsUsd: b - c,
+      latencyP50Ms: percentile(lat, 50),
+      latencyP95Ms: percentile(lat, 95),
+      ttftP50Ms: ttft.length ? percentile(ttft, 50) : null,
+      ttftP95Ms: ttft.length ? percentile(ttft, 95) : null,
+      errors: list.filter((r) => r.status >= 400).length,
+      failovers: list.filter(failedOver).length,
+    };
+  });
+  out.sort((a, b) => b.requests - a.requests || a.key.localeCompare(b.key));
+  return {
+    since,
+    until,
+    by,
+    requests: n,
+    costUsd: cost,
+    baselineCostUsd: baseline,
+    savingsUsd: baseline - cost,
+    savingsRatio: baseline > 0 ? (baseline - cost) / baseline : 0,
+    errorRate: n ? errors / n : 0,
+    failoverRate: n ? failovers / n : 0,
+    tokens,
+    groups: out,
+  };
+}

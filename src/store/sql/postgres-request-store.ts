@@ -1,0 +1,76 @@
+// PostgreSQL request log store (`pg`), for many replicas writing one log.
+import pg from 'pg';
+import type { RequestLogStore } from '../request-log.js';
+import { COLUMNS, MIGRATIONS, fromRow, toRow, type Row } from './request-columns.js';
+
+export function createPostgresRequestStore(
+  url: string,
+  opts: { schema?: string } = {},
+): RequestLogStore {
+  const pool = new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: 2_000 });
+  pool.on('error', () => {}); // idle-client errors surface on the next query instead
+  const schema = opts.schema;
+  const table = schema ? `"${schema}".requests` : 'requests';
+  const migrations = schema ? `"${schema}".schema_migrations` : 'schema_migrations';
+  return {
+    kind: 'postgres',
+    async migrate() {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        await client.query("SELECT pg_advisory_xact_lock(hashtext('model-router-migrations'))");
+        if (schema) await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+        await client.query(
+          `CREATE TABLE IF NOT EXISTS ${migrations} (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`,
+        );
+        const done = new Set(
+          (await client.query(`SELECT version FROM ${migrations}`)).rows.map(
+            (r: { version: number }) => r.version,
+          ),
+        );
+        for (const m of MIGRATIONS) {
+          if (done.has(m.version)) continue;
+          const sql = m.sql
+            .replaceAll('{bigint}', 'BIGINT')
+            .replaceAll('{real}', 'DOUBLE PRECISION')
+            .replaceAll('{json}', 'JSONB')
+            .replaceAll('TABLE IF NOT EXISTS requests', `TABLE IF NOT EXISTS ${table}`)
+            .replaceAll('ON requests', `ON ${table}`);
+          for (const stmt of sql.split(';')) if (stmt.trim()) await client.query(stmt);
+          await client.query(`INSERT INTO ${migrations} (version) VALUES ($1)`, [m.version]);
+        }
+        await client.query('COMMIT');
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    async insert(records) {
+      if (records.length === 0) return;
+      const values: unknown[] = [];
+      const rows = records.map((r, i) => {
+        values.push(...toRow(r));
+        return `(${COLUMNS.map((_, j) => `$${i * COLUMNS.length + j + 1}`).join(',')})`;
+      });
+      await pool.query(
+        `INSERT INTO ${table} (${COLUMNS.join(',')}) VALUES ${rows.join(',')}`,
+        values,
+      );
+    },
+    async query(since, until = Number.MAX_SAFE_INTEGER) {
+      const res = await pool.query(
+        `SELECT * FROM ${table} WHERE time >= $1 AND time < $2 ORDER BY time`,
+        [since, until],
+      );
+      return (res.rows as Row[]).map((row) => fromRow({ ...row, attempts: row.attempts }));
+    },
+    async deleteOlderThan(before) {
+      return (await pool.query(`DELETE FROM ${table} WHERE time < $1`, [before])).rowCount ?? 0;
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}

@@ -1,0 +1,124 @@
+// The request log's columns, shared by the SQLite and PostgreSQL stores: one place maps a
+// RequestRecord to a row and back, and lists the versioned schema migrations.
+import type { RequestRecord } from '../request-record.js';
+
+export const COLUMNS = [
+  'time',
+  'request_id',
+  'endpoint',
+  'tenant',
+  'key_id',
+  'router',
+  'routing_mode',
+  'router_version',
+  'decision_id',
+  'deployment',
+  'served_model',
+  'attempts',
+  'stream',
+  'prompt_tokens',
+  'cached_tokens',
+  'completion_tokens',
+  'reasoning_tokens',
+  'cost_usd',
+  'baseline_cost_usd',
+  'ttft_ms',
+  'latency_ms',
+  'routing_micros',
+  'status',
+  'error_code',
+  'region',
+  'data_zone',
+  'prompt_text',
+  'answer_text',
+] as const;
+
+export type Row = Record<(typeof COLUMNS)[number], unknown>;
+
+export function toRow(r: RequestRecord): unknown[] {
+  return [
+    r.time,
+    r.requestId,
+    r.endpoint,
+    r.tenant ?? null,
+    r.keyId ?? null,
+    r.router ?? null,
+    r.routingMode ?? null,
+    r.routerVersion ?? null,
+    r.decisionId ?? null,
+    r.deployment ?? null,
+    r.servedModel ?? null,
+    JSON.stringify(r.attempts),
+    r.stream ? 1 : 0,
+    r.promptTokens,
+    r.cachedTokens,
+    r.completionTokens,
+    r.reasoningTokens,
+    r.costUsd,
+    r.baselineCostUsd,
+    r.ttftMs ?? null,
+    r.latencyMs,
+    r.routingMicros ?? null,
+    r.status,
+    r.errorCode ?? null,
+    r.region ?? null,
+    r.dataZone ?? null,
+    r.promptText ?? null,
+    r.answerText ?? null,
+  ];
+}
+
+const opt = <T>(v: unknown): T | undefined =>
+  v === null || v === undefined ? undefined : (v as T);
+
+export function fromRow(row: Row): RequestRecord {
+  return {
+    time: Number(row.time),
+    requestId: String(row.request_id),
+    endpoint: row.endpoint as RequestRecord['endpoint'],
+    tenant: opt(row.tenant),
+    keyId: opt(row.key_id),
+    router: opt(row.router),
+    routingMode: opt(row.routing_mode),
+    routerVersion: opt(row.router_version),
+    decisionId: opt(row.decision_id),
+    deployment: opt(row.deployment),
+    servedModel: opt(row.served_model),
+    attempts:
+      typeof row.attempts === 'string'
+        ? JSON.parse(row.attempts)
+        : ((row.attempts as RequestRecord['attempts']) ?? []),
+    stream: Number(row.stream) === 1 || row.stream === true,
+    promptTokens: Number(row.prompt_tokens),
+    cachedTokens: Number(row.cached_tokens),
+    completionTokens: Number(row.completion_tokens),
+    reasoningTokens: Number(row.reasoning_tokens),
+    costUsd: Number(row.cost_usd),
+    baselineCostUsd: Number(row.baseline_cost_usd),
+    ttftMs: row.ttft_ms === null ? undefined : Number(row.ttft_ms),
+    latencyMs: Number(row.latency_ms),
+    routingMicros: row.routing_micros === null ? undefined : Number(row.routing_micros),
+    status: Number(row.status),
+    errorCode: opt(row.error_code),
+    region: opt(row.region),
+    dataZone: opt(row.data_zone),
+    promptText: opt(row.prompt_text),
+    answerText: opt(row.answer_text),
+  };
+}
+
+/** Versioned migrations; `{real}`, `{bigint}`, `{json}` are filled per dialect. */
+export const MIGRATIONS: { version: number; sql: string }[] = [
+  {
+    version: 1,
+    sql: `CREATE TABLE IF NOT EXISTS requests (
+      time {bigint} NOT NULL, request_id TEXT NOT NULL, endpoint TEXT NOT NULL, tenant TEXT, key_id TEXT,
+      router TEXT, routing_mode TEXT, router_version TEXT, decision_id TEXT, deployment TEXT, served_model TEXT,
+      attempts {json} NOT NULL, stream INTEGER NOT NULL, prompt_tokens INTEGER NOT NULL, cached_tokens INTEGER NOT NULL,
+      completion_tokens INTEGER NOT NULL, reasoning_tokens INTEGER NOT NULL, cost_usd {real} NOT NULL,
+      baseline_cost_usd {real} NOT NULL, ttft_ms {real}, latency_ms {real} NOT NULL, routing_micros {real},
+      status INTEGER NOT NULL, error_code TEXT, region TEXT, data_zone TEXT, prompt_text TEXT, answer_text TEXT);
+    CREATE INDEX IF NOT EXISTS requests_time ON requests (time)`,
+  },
+  { version: 2, sql: 'CREATE INDEX IF NOT EXISTS requests_request_id ON requests (request_id)' },
+];

@@ -1,0 +1,68 @@
+// SQLite request log store (better-sqlite3, WAL): the embedded default.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { RequestLogStore } from '../request-log.js';
+import type { RequestRecord } from '../request-record.js';
+import { COLUMNS, MIGRATIONS, fromRow, toRow, type Row } from './request-columns.js';
+
+export function createSqliteRequestStore(path: string): RequestLogStore {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  let insert: Database.Statement | undefined;
+  const insertMany = (records: readonly RequestRecord[]) => {
+    insert ??= db.prepare(
+      `INSERT INTO requests (${COLUMNS.join(',')}) VALUES (${COLUMNS.map(() => '?').join(',')})`,
+    );
+    const tx = db.transaction((rs: readonly RequestRecord[]) => {
+      for (const r of rs) insert!.run(...toRow(r));
+    });
+    tx(records);
+  };
+  return {
+    kind: 'sqlite',
+    async migrate() {
+      db.exec(
+        'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)',
+      );
+      const done = new Set(
+        (db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map(
+          (r) => r.version,
+        ),
+      );
+      for (const m of MIGRATIONS) {
+        if (done.has(m.version)) continue;
+        db.transaction(() => {
+          db.exec(
+            m.sql
+              .replaceAll('{bigint}', 'INTEGER')
+              .replaceAll('{real}', 'REAL')
+              .replaceAll('{json}', 'TEXT'),
+          );
+          db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(
+            m.version,
+            new Date().toISOString(),
+          );
+        })();
+      }
+    },
+    async insert(records) {
+      insertMany(records);
+    },
+    async query(since, until = Number.MAX_SAFE_INTEGER) {
+      return (
+        db
+          .prepare('SELECT * FROM requests WHERE time >= ? AND time < ? ORDER BY time')
+          .all(since, until) as Row[]
+      ).map(fromRow);
+    },
+    async deleteOlderThan(before) {
+      return db.prepare('DELETE FROM requests WHERE time < ?').run(before).changes;
+    },
+    async close() {
+      db.close();
+    },
+  };
+}

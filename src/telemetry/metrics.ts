@@ -1,0 +1,114 @@
+// Every Prometheus metric of the router, declared in this one file (prom-client, own registry),
+// split by router, served model, deployment and status. Label values come from config and the
+// upstream's model names, so cardinality stays bounded.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { CircuitState } from '../gateway/circuit-breaker.js';
+import type { RequestRecord, RequestRecorder } from '../store/request-record.js';
+
+export const registry = new Registry();
+collectDefaultMetrics({ register: registry, prefix: 'model_router_process_' });
+
+const LABELS = ['router', 'model', 'deployment', 'status'] as const;
+const MODEL_LABELS = ['router', 'model', 'deployment'] as const;
+
+const requests = new Counter({
+  name: 'model_router_requests_total',
+  help: 'Requests by router, served model, deployment and HTTP status',
+  labelNames: LABELS,
+  registers: [registry],
+});
+const tokens = new Counter({
+  name: 'model_router_tokens_total',
+  help: 'Tokens by kind (prompt, cached, completion, reasoning)',
+  labelNames: [...MODEL_LABELS, 'kind'],
+  registers: [registry],
+});
+const cost = new Counter({
+  name: 'model_router_cost_usd_total',
+  help: 'Spend in USD at the deployments prices',
+  labelNames: MODEL_LABELS,
+  registers: [registry],
+});
+const savings = new Counter({
+  name: 'model_router_savings_usd_total',
+  help: 'USD saved against sending the same requests to the router top model',
+  labelNames: MODEL_LABELS,
+  registers: [registry],
+});
+const latency = new Histogram({
+  name: 'model_router_request_duration_seconds',
+  help: 'Whole-request latency',
+  labelNames: MODEL_LABELS,
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+  registers: [registry],
+});
+const ttft = new Histogram({
+  name: 'model_router_time_to_first_token_seconds',
+  help: 'Time to the first streamed chunk',
+  labelNames: MODEL_LABELS,
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  registers: [registry],
+});
+const failovers = new Counter({
+  name: 'model_router_failovers_total',
+  help: 'Failed attempts that moved a request to the next deployment',
+  labelNames: ['router', 'deployment', 'error'],
+  registers: [registry],
+});
+const rateLimited = new Counter({
+  name: 'model_router_rate_limit_rejections_total',
+  help: 'Requests refused by a rate limit or budget',
+  labelNames: ['router', 'code'],
+  registers: [registry],
+});
+const circuit = new Gauge({
+  name: 'model_router_circuit_state',
+  help: 'Circuit breaker state per deployment: 0 closed, 1 half-open, 2 open',
+  labelNames: ['deployment'],
+  registers: [registry],
+});
+const decision = new Histogram({
+  name: 'model_router_routing_decision_seconds',
+  help: 'Time to decide a route (features, prediction, pick)',
+  labelNames: ['router'],
+  buckets: [1e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 5e-3],
+  registers: [registry],
+});
+
+const CIRCUIT_VALUE: Record<CircuitState, number> = { closed: 0, 'half-open': 1, open: 2 };
+
+export function recordRequestMetrics(r: RequestRecord): void {
+  const router = r.router ?? '';
+  const model = r.servedModel ?? '';
+  const deployment = r.deployment ?? '';
+  const m = { router, model, deployment };
+  requests.inc({ ...m, status: String(r.status) });
+  if (r.status === 429) rateLimited.inc({ router, code: r.errorCode ?? 'rate_limit_exceeded' });
+  for (const a of r.attempts)
+    if (a.outcome === 'error')
+      failovers.inc({
+        router,
+        deployment: a.deployment,
+        error: a.errorCode ?? String(a.httpStatus ?? ''),
+      });
+  if (r.routingMicros !== undefined) decision.observe({ router }, r.routingMicros / 1e6);
+  if (!deployment) return;
+  tokens.inc({ ...m, kind: 'prompt' }, r.promptTokens);
+  if (r.cachedTokens) tokens.inc({ ...m, kind: 'cached' }, r.cachedTokens);
+  tokens.inc({ ...m, kind: 'completion' }, r.completionTokens);
+  if (r.reasoningTokens) tokens.inc({ ...m, kind: 'reasoning' }, r.reasoningTokens);
+  cost.inc(m, r.costUsd);
+  if (r.baselineCostUsd > r.costUsd) savings.inc(m, r.baselineCostUsd - r.costUsd);
+  latency.observe(m, r.latencyMs / 1000);
+  if (r.ttftMs !== undefined) ttft.observe(m, r.ttftMs / 1000);
+}
+
+export function setCircuitState(deployment: string, state: CircuitState): void {
+  circuit.set({ deployment }, CIRCUIT_VALUE[state]);
+}
+
+export const metricsRecorder: RequestRecorder = { record: recordRequestMetrics };
+
+export function metricsText(): Promise<string> {
+  return registry.metrics();
+}
