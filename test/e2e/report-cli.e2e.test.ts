@@ -1,0 +1,78 @@
+// `report` and `simulate` read what a running router logged (the built CLI, a real SQLite log).
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { spawnServer } from '../helpers/spawn-server.js';
+import { testConfigInput } from '../helpers/test-config.js';
+
+describe('report and simulate CLIs', () => {
+  it('report spend, savings and distribution; simulate another mode over the logged prompts', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mr-report-'));
+    const config = testConfigInput({
+      requestLog: { kind: 'sqlite', sqlitePath: join(dir, 'requests.db'), storeText: true },
+    });
+    const server = await spawnServer(config);
+    for (let i = 0; i < 12; i++) {
+      const r = await fetch(`${server.baseUrl}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model: i < 8 ? 'model-router' : 'big',
+          messages: [{ role: 'user', content: `question ${i}` }],
+        }),
+      });
+      expect(r.status).toBe(200);
+      await r.arrayBuffer();
+    }
+    expect(await server.stop()).toBe(0); // SIGTERM: drain and flush
+    const configPath = join(dir, 'config.json');
+    writeFileSync(configPath, JSON.stringify(config));
+    const report = JSON.parse(
+      execFileSync(
+        './bin/model-router',
+        ['report', '--since', '1h', '--json', '--config', configPath],
+        { encoding: 'utf8' },
+      ),
+    );
+    expect(report.requests).toBe(12);
+    expect(
+      report.groups.map((g: { key: string; requests: number }) => [g.key, g.requests]),
+    ).toEqual([
+      ['small-sim', 8],
+      ['big-sim', 4],
+    ]);
+    expect(report.savingsUsd).toBeGreaterThan(0);
+    const byRouter = JSON.parse(
+      execFileSync(
+        './bin/model-router',
+        ['report', '--since', '1h', '--by', 'router', '--json', '--config', configPath],
+        { encoding: 'utf8' },
+      ),
+    );
+    expect(byRouter.groups.map((g: { key: string }) => g.key).sort()).toEqual([
+      '(direct)',
+      'model-router',
+    ]);
+    const text = execFileSync(
+      './bin/model-router',
+      ['report', '--since', '1h', '--config', configPath],
+      { encoding: 'utf8' },
+    );
+    expect(text).toContain('small-sim');
+    const sim = JSON.parse(
+      execFileSync(
+        './bin/model-router',
+        ['simulate', '--since', '1h', '--mode', 'quality', '--json', '--config', configPath],
+        { encoding: 'utf8' },
+      ),
+    );
+    expect(sim.requests).toBe(8);
+    expect(sim.happened.share).toEqual({ small: 1 });
+    expect(
+      Object.values(sim.simulated.share).reduce((a: number, b) => a + (b as number), 0),
+    ).toBeCloseTo(1);
+    expect(sim.simulated.predicted_cost_usd).toBeGreaterThan(0);
+  }, 60_000);
+});
