@@ -31,6 +31,7 @@ import { ConfigVersionStore } from './store/config-versions.js';
 import { RequestLog } from './store/request-log.js';
 import { openRequestStore } from './store/open-request-store.js';
 import { metricsRecorder, metricsText, setCircuitState } from './telemetry/metrics.js';
+import { createTraceRecorder } from './telemetry/tracing.js';
 import type { RequestRecorder } from './store/request-record.js';
 import { createSharedState } from './store/shared-state-factory.js';
 
@@ -111,6 +112,7 @@ export async function createRuntime(
     initial.telemetry.metrics ? setCircuitState : undefined,
   );
   const stats = new LiveStats();
+  const tracing = initial.telemetry.otlpEndpoint ? createTraceRecorder({ endpoint: initial.telemetry.otlpEndpoint }) : undefined;
   const requestLog =
     initial.requestLog.kind === 'none'
       ? undefined
@@ -124,6 +126,7 @@ export async function createRuntime(
     stats,
     ...(requestLog ? [requestLog] : []),
     ...(initial.telemetry.metrics ? [metricsRecorder] : []),
+    ...(tracing ? [tracing] : []),
     ...(options.recorder ? [options.recorder] : []),
   ];
   const recorder: RequestRecorder = { record: (r) => sinks.forEach((s) => s.record(r)) };
@@ -197,6 +200,7 @@ export async function createRuntime(
       await app.close();
       await configService.stop();
       await requestLog?.close();
+      await tracing?.shutdown();
       await keys.close();
       await registry.close();
       await shared.state.close();

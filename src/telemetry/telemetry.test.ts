@@ -1,0 +1,90 @@
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../config/load-config.js';
+import { createRuntime } from '../runtime.js';
+import { testConfigInput } from '../../test/helpers/test-config.js';
+import type { RequestRecord } from '../store/request-record.js';
+import { createTraceRecorder } from './tracing.js';
+
+describe('tracing', () => {
+  it('builds request → policy → route → attempt spans with the served model as gen_ai.response.model', async () => {
+    const exporter = new InMemorySpanExporter();
+    const tracer = createTraceRecorder({ exporter, processor: new SimpleSpanProcessor(exporter) });
+    const record: RequestRecord = {
+      time: 1_700_000_000_000,
+      requestId: 'req_1',
+      endpoint: 'chat',
+      router: 'model-router',
+      routingMode: 'balanced',
+      deployment: 'mid',
+      servedModel: 'mid-2025',
+      attempts: [
+        {
+          deployment: 'small',
+          model: 'small-sim',
+          outcome: 'error',
+          httpStatus: 500,
+          errorCode: 'server_error',
+          latencyMs: 5,
+        },
+        { deployment: 'mid', model: 'mid-2025', outcome: 'ok', latencyMs: 20 },
+      ],
+      stream: false,
+      promptTokens: 12,
+      cachedTokens: 0,
+      completionTokens: 7,
+      reasoningTokens: 0,
+      costUsd: 0.001,
+      baselineCostUsd: 0.01,
+      latencyMs: 30,
+      routingMicros: 40,
+      status: 200,
+    };
+    tracer.record(record);
+    const spans = [...exporter.getFinishedSpans()];
+    await tracer.shutdown();
+    const root = spans.find((s) => s.name === 'chat model-router')!;
+    expect(root.attributes['gen_ai.response.model']).toBe('mid-2025');
+    expect(root.attributes['gen_ai.request.model']).toBe('model-router');
+    expect(root.attributes['gen_ai.usage.output_tokens']).toBe(7);
+    const children = spans
+      .filter((s) => s.parentSpanContext?.spanId === root.spanContext().spanId)
+      .map((s) => s.name);
+    expect(children).toEqual(
+      expect.arrayContaining(['policy', 'route', 'attempt small', 'attempt mid']),
+    );
+  });
+});
+
+describe('metrics', () => {
+  it('GET /metrics splits requests, tokens and cost by underlying model', async () => {
+    const config = parseConfig(testConfigInput(), {}).config;
+    const runtime = await createRuntime(config);
+    for (let i = 0; i < 3; i++)
+      await runtime.app.inject({
+        method: 'POST',
+        url: '/v1/chat/completions',
+        payload: { model: 'model-router', messages: [{ role: 'user', content: `hi ${i}` }] },
+      });
+    await runtime.app.inject({
+      method: 'POST',
+      url: '/v1/chat/completions',
+      payload: { model: 'big', messages: [{ role: 'user', content: 'hi' }] },
+    });
+    const text = (await runtime.app.inject({ method: 'GET', url: '/metrics' })).payload;
+    await runtime.close();
+    expect(text).toMatch(
+      /model_router_requests_total\{router="model-router",model="small-sim",deployment="small",status="200"\} [3-9]/,
+    );
+    expect(text).toMatch(
+      /model_router_requests_total\{router="",model="big-sim",deployment="big",status="200"\} [1-9]/,
+    );
+    expect(text).toMatch(
+      /model_router_tokens_total\{router="model-router",model="small-sim",deployment="small",kind="completion"\} \d+/,
+    );
+    expect(text).toMatch(
+      /model_router_savings_usd_total\{router="model-router",model="small-sim",deployment="small"\} [0-9.e-]+/,
+    );
+    expect(text).toContain('model_router_routing_decision_seconds_bucket');
+  });
+});
