@@ -1,0 +1,90 @@
+// `model-router calibrate --model <artefact.json> --data <scored.jsonl> --prices <prices.json>
+// --out <artefact.json> [--group <data group>] [--seed N]`: adds models the artefact does not know,
+// each fitted from a small scored set (~200 prompts in the shared line format) without retraining
+// the rest. The new heads join the group whose models the file also scores (so their qualities are
+// on one scale), or `--group`, or a new group named after the file.
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { DataError, loadPrices, loadRows } from '../../training/dataset.js';
+import { featurize, trainHeads } from '../../training/train-artefact.js';
+import { loadArtefactFile, serializeArtefact } from '../routing/routing-model.js';
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      model: { type: 'string' },
+      data: { type: 'string' },
+      prices: { type: 'string' },
+      out: { type: 'string' },
+      group: { type: 'string' },
+      seed: { type: 'string', default: '1' },
+    },
+  });
+  if (!values.model || !values.data || !values.prices || !values.out) {
+    process.stderr.write(
+      'usage: model-router calibrate --model <artefact.json> --data <scored.jsonl> --prices <prices.json> --out <artefact.json> [--group <group>]\n',
+    );
+    return 2;
+  }
+  try {
+    const artefact = loadArtefactFile(values.model);
+    const rows = loadRows(values.data);
+    const known = new Set(artefact.models.map((m) => m.name));
+    const scored = [...new Set(rows.flatMap((r) => Object.keys(r.scores)))];
+    const fresh = scored.filter((m) => !known.has(m));
+    if (fresh.length === 0) {
+      process.stderr.write(
+        `${values.data}: every model it scores is already in the artefact; nothing to calibrate\n`,
+      );
+      return 1;
+    }
+    const shared = scored.filter((m) => known.has(m));
+    const groupName =
+      values.group ?? artefact.models.find((m) => shared.includes(m.name))?.group ?? rows[0]!.group;
+    const prices = loadPrices(values.prices)(rows[0]!.group);
+    const priced = fresh.filter((m) => {
+      if (prices.has(m)) return true;
+      process.stderr.write(`warning: model "${m}" has no price in ${values.prices}; left out\n`);
+      return false;
+    });
+    if (priced.length === 0) return 1;
+    const heads = trainHeads(featurize(rows), priced, groupName, prices, {
+      seed: Number(values.seed),
+    });
+    let group = artefact.groups.find((g) => g.name === groupName);
+    if (!group) {
+      group = {
+        name: groupName,
+        models: [],
+        bestSingle: heads[0]!.name,
+        bestMean: heads[0]!.meanScore,
+        bands: { balanced: 1, cost: 0.95, qualityMargin: 0.1 },
+      };
+      artefact.groups.push(group);
+    }
+    for (const h of heads) {
+      group.models.push(h.name);
+      artefact.models.push(h);
+      process.stderr.write(
+        `added ${h.name} to group ${groupName}: mean score ${h.meanScore.toFixed(3)} on ${rows.length} prompts, ${h.expectedOutputTokens} expected output tokens\n`,
+      );
+    }
+    artefact.training[`calibrated:${priced.join(',')}`] = {
+      prompts: rows.length,
+      group: groupName,
+      at: new Date().toISOString(),
+    };
+    writeFileSync(values.out, serializeArtefact(artefact));
+    process.stderr.write(
+      `wrote ${values.out}; point deployments at the new models by name (or like:) and add them to a router subset yourself\n`,
+    );
+    return 0;
+  } catch (err) {
+    if (err instanceof DataError) {
+      process.stderr.write(`error: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}
