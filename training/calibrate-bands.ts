@@ -74,14 +74,24 @@ export function calibrateBands(
   heads: ModelHead[],
   bestSingle: string,
   targets: BandTargets,
-): {
+): CalibratedBands {
+  return calibrateBandsFromScores(scoreRows(calibration, heads), heads, bestSingle, targets);
+}
+
+export interface CalibratedBands {
   bands: { balanced: number; cost: number; qualityMargin: number };
   report: Record<string, unknown>;
-} {
+}
+
+/** The same calibration for predictions from any model family (heads give prices and lengths). */
+export function calibrateBandsFromScores(
+  rows: ScoredRow[],
+  heads: ModelHead[],
+  bestSingle: string,
+  targets: BandTargets,
+): CalibratedBands {
   const byName = new Map(heads.map((h) => [h.name, h]));
-  const scored = scoreRows(calibration, heads).filter(
-    (r) => r.predicted.size > 0 && r.row.scores[bestSingle] !== undefined,
-  );
+  const scored = rows.filter((r) => r.predicted.size > 0 && r.row.scores[bestSingle] !== undefined);
   if (scored.length < 20)
     return {
       bands: { balanced: 1.0, cost: 0.95, qualityMargin: 0.1 },

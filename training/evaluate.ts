@@ -2,7 +2,7 @@
 // (best on the training prompts), oracle, random at matched cost and always-cheapest; APGR and
 // CPT(50%/80%) as the RouteLLM paper defines them for two-model files; per source as well as pooled.
 import type { RoutingMode } from '../src/config/schema.js';
-import { extractFeatures, requestFromPrompt } from '../src/routing/features.js';
+import { extractFeatures, requestFromPrompt, type Features } from '../src/routing/features.js';
 import { orderByMode } from '../src/routing/pick-by-mode.js';
 import {
   predictQuality,
@@ -51,10 +51,22 @@ export interface PromptOutcome {
 
 const MODES: RoutingMode[] = ['quality', 'balanced', 'cost'];
 
+/** Another model family's predictions (quality per model) for a test prompt. */
+export type Predictor = (
+  row: DataRow,
+  features: Features,
+  group: string,
+  models: readonly string[],
+) => Map<string, number>;
+
+export type GroupBands = Map<string, { balanced: number; cost: number; qualityMargin?: number }>;
+
 export function scoreTestRows(
   artefact: RoutingArtefact,
   rows: DataRow[],
   bandsOverride?: Partial<{ balanced: number; cost: number }>,
+  predictor?: Predictor,
+  groupBands?: GroupBands,
 ): { outcomes: PromptOutcome[]; skipped: number } {
   const groups = new Map(artefact.groups.map((g) => [g.name, g]));
   const heads = new Map<string, ModelHead>(
@@ -79,9 +91,10 @@ export function scoreTestRows(
     const predicted = new Map<string, number>();
     const pCost = new Map<string, number>();
     const cost = new Map<string, number>();
+    const other = predictor?.(row, features, g.name, models);
     for (const m of models) {
       const h = heads.get(`${g.name}\u0000${m}`)!;
-      predicted.set(m, predictQuality(h, features));
+      predicted.set(m, other?.get(m) ?? predictQuality(h, features));
       pCost.set(m, predictedCost(h, row.prompt.length));
       cost.set(m, promptCost(row, m, h.prices));
     }
@@ -102,7 +115,7 @@ export function scoreTestRows(
       cost,
       bestSingle: g.bestSingle,
       cheapest,
-      bands: { ...g.bands, ...bandsOverride },
+      bands: { ...(groupBands?.get(g.name) ?? g.bands), ...bandsOverride },
     });
   }
   return { outcomes, skipped };
@@ -231,8 +244,15 @@ export function evaluate(
   artefact: RoutingArtefact,
   rows: DataRow[],
   bandsOverride?: Partial<{ balanced: number; cost: number }>,
+  family?: { predictor: Predictor; bands: GroupBands },
 ): { report: EvalReport; skipped: number; outcomes: PromptOutcome[] } {
-  const { outcomes, skipped } = scoreTestRows(artefact, rows, bandsOverride);
+  const { outcomes, skipped } = scoreTestRows(
+    artefact,
+    rows,
+    bandsOverride,
+    family?.predictor,
+    family?.bands,
+  );
   const bySource = new Map<string, PromptOutcome[]>();
   for (const o of outcomes) {
     const key = sourceGroup(o.row.source);

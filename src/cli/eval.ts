@@ -9,6 +9,7 @@ import { DataError, loadPrices, promptHash, type DataRow } from '../../training/
 import { evaluate, type EvalReport } from '../../training/evaluate.js';
 import { renderEvalHtml } from '../../training/eval-report.js';
 import { trainArtefact } from '../../training/train-artefact.js';
+import { trainFamily, type Family } from '../../training/families.js';
 import { loadArtefactFile, type RoutingArtefact } from '../routing/routing-model.js';
 import { progressBar } from './progress-bar.js';
 import { loadGroups, splitList } from './train.js';
@@ -66,6 +67,7 @@ export async function run(argv: string[]): Promise<number> {
       'balanced-band': { type: 'string' },
       'cost-band': { type: 'string' },
       epochs: { type: 'string' },
+      family: { type: 'string', default: 'logistic' },
       lr: { type: 'string' },
       l2: { type: 'string' },
     },
@@ -90,6 +92,7 @@ export async function run(argv: string[]): Promise<number> {
       );
     }
     let artefact: RoutingArtefact;
+    let trainGroups: Map<string, DataRow[]> | undefined;
     if (values.model) artefact = loadArtefactFile(values.model);
     else {
       const testPrompts = new Set(test.map((r) => normalise(r.prompt)));
@@ -99,6 +102,7 @@ export async function run(argv: string[]): Promise<number> {
           g,
           rows.filter((r) => !testPrompts.has(normalise(r.prompt))),
         );
+      trainGroups = groups;
       const bar = progressBar('train');
       const trained = trainArtefact(groups, loadPrices(values.prices!), {
         seed: Number(values.seed),
@@ -115,7 +119,24 @@ export async function run(argv: string[]): Promise<number> {
       ...(values['balanced-band'] ? { balanced: Number(values['balanced-band']) } : {}),
       ...(values['cost-band'] ? { cost: Number(values['cost-band']) } : {}),
     };
-    const { report, skipped, outcomes } = evaluate(artefact, test, override);
+    const family = values.family as Family;
+    if (!['logistic', 'knn', 'blend'].includes(family))
+      throw new DataError('--family must be logistic, knn or blend');
+    if (family !== 'logistic' && !trainGroups)
+      throw new DataError(
+        '--family knn|blend needs --train (an artefact holds only the logistic heads)',
+      );
+    const familyModel =
+      family === 'logistic'
+        ? undefined
+        : trainFamily(
+            artefact,
+            trainGroups!,
+            loadPrices(values.prices!),
+            family,
+            Number(values.seed),
+          );
+    const { report, skipped, outcomes } = evaluate(artefact, test, override, familyModel);
     if (skipped)
       process.stderr.write(
         `note: ${skipped} test prompts skipped (no model of the artefact scored on them)\n`,

@@ -1,0 +1,76 @@
+// Model families compared by `eval --family`: the shipped logistic heads, k-nearest neighbours, and
+// their blend (mean of the two predictions). Each family gets its own bands, calibrated the same way.
+import { predictQuality, type RoutingArtefact } from '../src/routing/routing-model.js';
+import { calibrateBandsFromScores, type ScoredRow } from './calibrate-bands.js';
+import { splitByHash, type DataRow, type Price } from './dataset.js';
+import type { GroupBands, Predictor } from './evaluate.js';
+import { buildKnn, type KnnModel } from './knn.js';
+import {
+  DEFAULT_TARGETS,
+  bestSingleModel,
+  featurize,
+  trainHeads,
+  type FeaturedRow,
+} from './train-artefact.js';
+
+export type Family = 'logistic' | 'knn' | 'blend';
+
+export function trainFamily(
+  artefact: RoutingArtefact,
+  groups: Map<string, DataRow[]>,
+  pricesFor: (group: string) => Map<string, Price>,
+  family: Exclude<Family, 'logistic'>,
+  seed: number,
+): { predictor: Predictor; bands: GroupBands } {
+  const bands: GroupBands = new Map();
+  const finals = new Map<string, KnnModel>();
+  for (const g of artefact.groups) {
+    const rows = groups.get(g.name);
+    if (!rows) continue;
+    const featured = featurize(rows);
+    const { train: fit, test: cal } = splitByHash(
+      featured.map((f) => ({ ...f, prompt: f.row.prompt })),
+      0.3,
+      `calibration:${seed}`,
+    );
+    const heads = artefact.models.filter((m) => m.group === g.name);
+    const knnFit = buildKnn(fit);
+    const fitHeads =
+      family === 'blend' ? trainHeads(fit, g.models, g.name, pricesFor(g.name), { seed }) : [];
+    const scored: ScoredRow[] = cal.map(({ row, features }: FeaturedRow) => {
+      const models = g.models.filter((m) => row.scores[m] !== undefined);
+      const knn = knnFit.predict(features, models);
+      const predicted = new Map<string, number>();
+      for (const m of models) {
+        const head = fitHeads.find((h) => h.name === m);
+        predicted.set(m, head ? (knn.get(m)! + predictQuality(head, features)) / 2 : knn.get(m)!);
+      }
+      return { row, predicted };
+    });
+    bands.set(
+      g.name,
+      calibrateBandsFromScores(
+        scored,
+        heads,
+        bestSingleModel(
+          fit.map((f) => f.row),
+          g.models,
+        ),
+        DEFAULT_TARGETS,
+      ).bands,
+    );
+    finals.set(g.name, buildKnn(featured));
+  }
+  const headsByKey = new Map(artefact.models.map((m) => [`${m.group}\u0000${m.name}`, m]));
+  const predictor: Predictor = (_row, features, group, models) => {
+    const knn = finals.get(group)!.predict(features, models);
+    if (family === 'knn') return knn;
+    return new Map(
+      models.map((m) => [
+        m,
+        (knn.get(m)! + predictQuality(headsByKey.get(`${group}\u0000${m}`)!, features)) / 2,
+      ]),
+    );
+  };
+  return { predictor, bands };
+}
