@@ -20,6 +20,8 @@ import { registerDashboardRoutes } from './dashboard/dashboard-routes.js';
 import { LiveStats } from './dashboard/live-stats.js';
 import type { Authenticator } from './http/auth-hook.js';
 import { registerAdminRoutes } from './http/routes/admin-routes.js';
+import { registerResponsesRoutes } from './http/responses/responses-routes.js';
+import { createMemoryResponseStore } from './store/response-store.js';
 import { BudgetTracker } from './policy/budget.js';
 import { createContentFilter, type ContentFilter } from './policy/content-filter.js';
 import { createGovernancePolicies } from './policy/governance-policies.js';
@@ -112,7 +114,9 @@ export async function createRuntime(
     initial.telemetry.metrics ? setCircuitState : undefined,
   );
   const stats = new LiveStats();
-  const tracing = initial.telemetry.otlpEndpoint ? createTraceRecorder({ endpoint: initial.telemetry.otlpEndpoint }) : undefined;
+  const tracing = initial.telemetry.otlpEndpoint
+    ? createTraceRecorder({ endpoint: initial.telemetry.otlpEndpoint })
+    : undefined;
   const requestLog =
     initial.requestLog.kind === 'none'
       ? undefined
@@ -178,6 +182,7 @@ export async function createRuntime(
     },
     metricsText: initial.telemetry.metrics ? metricsText : undefined,
     plugins: [
+      (a) => registerResponsesRoutes(a, gateway, createMemoryResponseStore()),
       (a) => registerAdminRoutes(a, configService),
       (a) => registerKeyRoutes(a, keys),
       (a) =>

@@ -31,6 +31,8 @@ export function adaptRequestForDeployment(
   const warnings: string[] = [];
   // Router controls are ours (Foundry preview); upstreams would reject the unknown field.
   delete body.routing_config;
+  // Responses bridge: the conversation is already expanded into messages; upstream chat would reject it.
+  delete body.previous_response_id;
   // Streams always ask for usage so cost is known; the gateway drops that chunk when the client
   // did not ask for it.
   if (body.stream === true)

@@ -1,0 +1,142 @@
+// The official `openai` SDK's Responses client against the BUILT router (simulated fleet):
+// text, streaming events, function tools, multi-turn with previous_response_id, errors.
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnServer, type SpawnedServer } from '../helpers/spawn-server.js';
+import { testConfigInput } from '../helpers/test-config.js';
+
+let server: SpawnedServer;
+let client: OpenAI;
+
+beforeAll(async () => {
+  server = await spawnServer(testConfigInput());
+  client = new OpenAI({ baseURL: `${server.baseUrl}/v1`, apiKey: 'unused', maxRetries: 0 });
+});
+
+afterAll(async () => {
+  await server?.stop();
+});
+
+describe('Responses API through the router', () => {
+  it('answers text with the served model and usage, and continues with previous_response_id', async () => {
+    const first = await client.responses.create({
+      model: 'model-router',
+      instructions: 'Be brief.',
+      input: 'What is 2+2?',
+    });
+    expect(first.object).toBe('response');
+    expect(first.status).toBe('completed');
+    expect(first.model).toBe('small-sim');
+    expect(first.output_text.length).toBeGreaterThan(0);
+    expect(first.usage?.input_tokens).toBeGreaterThan(0);
+    expect(first.usage?.output_tokens).toBeGreaterThan(0);
+    const second = await client.responses.create({
+      model: 'model-router',
+      input: 'And times three?',
+      previous_response_id: first.id,
+    });
+    expect(second.previous_response_id).toBe(first.id);
+    // The second turn carried the whole conversation: more input tokens than the first.
+    expect(second.usage!.input_tokens).toBeGreaterThan(first.usage!.input_tokens);
+    const direct = await client.responses.create({
+      model: 'big',
+      input: [{ role: 'user', content: [{ type: 'input_text', text: 'hello' }] }],
+    });
+    expect(direct.model).toBe('big-sim');
+  });
+
+  it('streams the documented events in order, ending with response.completed', async () => {
+    const stream = await client.responses.create({
+      model: 'model-router',
+      input: 'Tell me a story',
+      stream: true,
+    });
+    const types: string[] = [];
+    let text = '';
+    let done: OpenAI.Responses.Response | undefined;
+    for await (const event of stream) {
+      types.push(event.type);
+      if (event.type === 'response.output_text.delta') text += event.delta;
+      if (event.type === 'response.completed') done = event.response;
+    }
+    expect(types.slice(0, 4)).toEqual([
+      'response.created',
+      'response.in_progress',
+      'response.output_item.added',
+      'response.content_part.added',
+    ]);
+    expect(types.at(-1)).toBe('response.completed');
+    expect(types).toContain('response.output_text.done');
+    expect(done?.model).toBe('small-sim');
+    expect(
+      done?.output_text ?? (done?.output[0] as { content: { text: string }[] }).content[0]!.text,
+    ).toBe(text);
+    expect(done?.usage?.output_tokens).toBeGreaterThan(0);
+  });
+
+  it('function tools: a function_call item, then its output in the next turn', async () => {
+    const tools: OpenAI.Responses.Tool[] = [
+      {
+        type: 'function',
+        name: 'get_weather',
+        description: 'Weather for a city',
+        parameters: {
+          type: 'object',
+          properties: { city: { type: 'string' } },
+          required: ['city'],
+        },
+        strict: true,
+      },
+    ];
+    const r = await client.responses.create({
+      model: 'model-router',
+      input: 'Weather in Oslo?',
+      tools,
+      tool_choice: 'required',
+    });
+    const call = r.output.find(
+      (o) => o.type === 'function_call',
+    ) as OpenAI.Responses.ResponseFunctionToolCall;
+    expect(call.name).toBe('get_weather');
+    expect(JSON.parse(call.arguments)).toHaveProperty('city');
+    const next = await client.responses.create({
+      model: 'model-router',
+      previous_response_id: r.id,
+      input: [{ type: 'function_call_output', call_id: call.call_id, output: '12°C' }],
+      tools,
+    });
+    expect(next.status).toBe('completed');
+    expect(next.output_text.length).toBeGreaterThan(0);
+    const streamed = await client.responses.create({
+      model: 'model-router',
+      input: 'Weather in Oslo?',
+      tools,
+      tool_choice: 'required',
+      stream: true,
+    });
+    let args = '';
+    let doneArgs = '';
+    for await (const e of streamed) {
+      if (e.type === 'response.function_call_arguments.delta') args += e.delta;
+      if (e.type === 'response.function_call_arguments.done') doneArgs = e.arguments;
+    }
+    expect(args).toBe(doneArgs);
+    expect(JSON.parse(doneArgs)).toHaveProperty('city');
+  });
+
+  it('errors keep the OpenAI shape: unknown previous_response_id and missing input', async () => {
+    await expect(
+      client.responses.create({
+        model: 'model-router',
+        input: 'x',
+        previous_response_id: 'resp_nope',
+      }),
+    ).rejects.toMatchObject({
+      status: 400,
+      param: 'previous_response_id',
+    });
+    await expect(client.responses.create({ model: 'model-router' } as never)).rejects.toMatchObject(
+      { status: 400, param: 'input' },
+    );
+  });
+});
