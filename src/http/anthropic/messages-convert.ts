@@ -1,0 +1,336 @@
+// Anthropic Messages in, whichever provider serves (CONTRACTS.md §4–5, reverse direction): an
+// incoming Messages request → ChatRequest; the chat reply → an Anthropic Message; chat chunks →
+// Anthropic stream events; GatewayError → Anthropic's error envelope.
+import { GatewayError, invalidRequest } from '../../core/errors.js';
+import { newId } from '../../core/ids.js';
+import type { ChatChunk, ChatMessage, ChatRequest, ChatResponse } from '../../core/wire-types.js';
+
+type Json = Record<string, unknown>;
+
+function isObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function textOf(blocks: unknown, path: string): string {
+  if (typeof blocks === 'string') return blocks;
+  if (!Array.isArray(blocks))
+    throw invalidRequest(`${path} must be a string or an array of text blocks.`, path);
+  return blocks
+    .map((b) => (isObject(b) && b.type === 'text' ? String(b.text ?? '') : ''))
+    .join('\n');
+}
+
+function imagePart(block: Json, path: string) {
+  const src = block.source;
+  if (isObject(src) && src.type === 'base64')
+    return {
+      type: 'image_url' as const,
+      image_url: { url: `data:${String(src.media_type)};base64,${String(src.data)}` },
+    };
+  if (isObject(src) && src.type === 'url')
+    return { type: 'image_url' as const, image_url: { url: String(src.url) } };
+  throw invalidRequest(
+    `${path}.source must be {type:'base64', media_type, data} or {type:'url', url}.`,
+    `${path}.source`,
+  );
+}
+
+/** An Anthropic Messages request → the ChatRequest the gateway runs. */
+export function messagesToChat(body: unknown): ChatRequest {
+  if (!isObject(body)) throw invalidRequest('The request body must be a JSON object.');
+  if (typeof body.model !== 'string' || !body.model)
+    throw invalidRequest('model: Field required', 'model');
+  if (typeof body.max_tokens !== 'number' || body.max_tokens < 1)
+    throw invalidRequest('max_tokens: Field required (a positive integer)', 'max_tokens');
+  if (!Array.isArray(body.messages) || body.messages.length === 0)
+    throw invalidRequest('messages: at least one message is required', 'messages');
+  const out: ChatMessage[] = [];
+  if (body.system !== undefined)
+    out.push({ role: 'system', content: textOf(body.system, 'system') });
+  body.messages.forEach((m, i) => {
+    const path = `messages.${i}`;
+    if (!isObject(m) || (m.role !== 'user' && m.role !== 'assistant'))
+      throw invalidRequest(`${path}.role must be "user" or "assistant".`, `${path}.role`);
+    if (typeof m.content === 'string') {
+      out.push({ role: m.role, content: m.content });
+      return;
+    }
+    if (!Array.isArray(m.content))
+      throw invalidRequest(
+        `${path}.content must be a string or an array of content blocks.`,
+        `${path}.content`,
+      );
+    if (m.role === 'assistant') {
+      let text = '';
+      const toolCalls: {
+        id: string;
+        type: 'function';
+        function: { name: string; arguments: string };
+      }[] = [];
+      for (const b of m.content as Json[]) {
+        if (b?.type === 'text') text += String(b.text ?? '');
+        else if (b?.type === 'tool_use')
+          toolCalls.push({
+            id: String(b.id),
+            type: 'function',
+            function: { name: String(b.name), arguments: JSON.stringify(b.input ?? {}) },
+          });
+        // thinking / redacted_thinking blocks belong to the model that produced them: not forwarded.
+      }
+      out.push({
+        role: 'assistant',
+        content: text || null,
+        ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
+      } as ChatMessage);
+      return;
+    }
+    // User turn: tool results first (as tool messages), then the rest as one user message.
+    const parts: unknown[] = [];
+    (m.content as Json[]).forEach((b, j) => {
+      const bp = `${path}.content.${j}`;
+      if (b?.type === 'tool_result') {
+        const content =
+          typeof b.content === 'string' ? b.content : textOf(b.content ?? '', `${bp}.content`);
+        out.push({
+          role: 'tool',
+          tool_call_id: String(b.tool_use_id),
+          content: b.is_error ? `Error: ${content}` : content,
+        });
+      } else if (b?.type === 'text') parts.push({ type: 'text', text: String(b.text ?? '') });
+      else if (b?.type === 'image') parts.push(imagePart(b, bp));
+      else if (b?.type === 'document')
+        throw invalidRequest(`${bp}: document blocks are not supported by this router.`, bp);
+      else throw invalidRequest(`${bp}.type "${String(b?.type)}" is not supported.`, `${bp}.type`);
+    });
+    if (parts.length) {
+      const allText = parts.every((p) => (p as Json).type === 'text');
+      out.push({
+        role: 'user',
+        content: allText
+          ? parts.map((p) => (p as { text: string }).text).join('\n')
+          : (parts as ChatMessage['content']),
+      } as ChatMessage);
+    }
+  });
+  const chat: ChatRequest = {
+    model: body.model,
+    messages: out,
+    max_tokens: body.max_tokens,
+  } as ChatRequest;
+  if (Array.isArray(body.tools)) {
+    chat.tools = body.tools.map((t, i) => {
+      if (!isObject(t) || typeof t.name !== 'string')
+        throw invalidRequest(`tools.${i}: a tool needs a name and input_schema.`, `tools.${i}`);
+      return {
+        type: 'function' as const,
+        function: {
+          name: t.name,
+          ...(typeof t.description === 'string' ? { description: t.description } : {}),
+          parameters: (t.input_schema as Json) ?? { type: 'object' },
+        },
+      };
+    });
+  }
+  const tc = body.tool_choice;
+  if (isObject(tc)) {
+    if (tc.type === 'auto') chat.tool_choice = 'auto';
+    else if (tc.type === 'any') chat.tool_choice = 'required';
+    else if (tc.type === 'none') chat.tool_choice = 'none';
+    else if (tc.type === 'tool' && typeof tc.name === 'string')
+      chat.tool_choice = { type: 'function', function: { name: tc.name } };
+    if (tc.disable_parallel_tool_use === true) chat.parallel_tool_calls = false;
+  }
+  if (Array.isArray(body.stop_sequences)) chat.stop = body.stop_sequences.map(String);
+  if (typeof body.temperature === 'number') chat.temperature = body.temperature;
+  if (typeof body.top_p === 'number') chat.top_p = body.top_p;
+  if (isObject(body.metadata) && typeof body.metadata.user_id === 'string')
+    chat.user = body.metadata.user_id;
+  if (isObject(body.thinking) && body.thinking.type === 'enabled') {
+    const budget = Number(body.thinking.budget_tokens ?? 0);
+    chat.reasoning_effort = budget >= 16_000 ? 'high' : budget >= 4_000 ? 'medium' : 'low';
+  }
+  if (body.stream === true) {
+    chat.stream = true;
+    chat.stream_options = { include_usage: true };
+  }
+  return chat;
+}
+
+/** Chat finish_reason → Anthropic stop_reason (CONTRACTS.md §5.2, reversed). */
+export function stopReason(finish: string | null | undefined): string {
+  if (finish === 'length') return 'max_tokens';
+  if (finish === 'tool_calls') return 'tool_use';
+  if (finish === 'content_filter') return 'refusal';
+  return 'end_turn';
+}
+
+function usageOf(u: ChatResponse['usage'] | null | undefined): Json {
+  const cached = u?.prompt_tokens_details?.cached_tokens ?? 0;
+  return {
+    input_tokens: Math.max(0, (u?.prompt_tokens ?? 0) - cached),
+    cache_creation_input_tokens: 0,
+    cache_read_input_tokens: cached,
+    output_tokens: u?.completion_tokens ?? 0,
+  };
+}
+
+function parseArgs(args: string): unknown {
+  try {
+    return JSON.parse(args || '{}');
+  } catch {
+    return { _raw: args };
+  }
+}
+
+/** A chat reply → an Anthropic Message (`model` = the model that served). */
+export function chatToMessage(reply: ChatResponse): Json {
+  const choice = reply.choices[0];
+  const content: Json[] = [];
+  if (choice?.message?.content) content.push({ type: 'text', text: choice.message.content });
+  for (const call of choice?.message?.tool_calls ?? []) {
+    if (call.type === 'function')
+      content.push({
+        type: 'tool_use',
+        id: call.id,
+        name: call.function.name,
+        input: parseArgs(call.function.arguments),
+      });
+  }
+  return {
+    id: reply.id?.startsWith('msg_') ? reply.id : newId('msg_'),
+    type: 'message',
+    role: 'assistant',
+    model: reply.model,
+    content,
+    stop_reason: stopReason(choice?.finish_reason),
+    stop_sequence: null,
+    usage: usageOf(reply.usage),
+  };
+}
+
+export interface NamedEvent {
+  event: string;
+  data: string;
+}
+
+/** Chat chunks → Anthropic stream events, block by block (text and tool_use blocks). */
+export async function* chatChunksToMessageEvents(
+  chunks: AsyncIterable<ChatChunk>,
+  fallbackModel: string,
+): AsyncGenerator<NamedEvent> {
+  const ev = (type: string, payload: Json): NamedEvent => ({
+    event: type,
+    data: JSON.stringify({ type, ...payload }),
+  });
+  let started = false;
+  let blockIndex = -1;
+  let openBlock: 'text' | 'tool' | undefined;
+  const toolBlocks = new Map<number, number>();
+  let usage: Json = usageOf(undefined);
+  let finish: string | null = null;
+  const close = function* () {
+    if (openBlock !== undefined) {
+      yield ev('content_block_stop', { index: blockIndex });
+      openBlock = undefined;
+    }
+  };
+  for await (const chunk of chunks) {
+    if (!started) {
+      started = true;
+      yield ev('message_start', {
+        message: {
+          id: newId('msg_'),
+          type: 'message',
+          role: 'assistant',
+          model: chunk.model || fallbackModel,
+          content: [],
+          stop_reason: null,
+          stop_sequence: null,
+          usage: { input_tokens: 0, output_tokens: 0 },
+        },
+      });
+    }
+    if (chunk.usage) usage = usageOf(chunk.usage as ChatResponse['usage']);
+    for (const c of chunk.choices) {
+      if (c.finish_reason) finish = c.finish_reason;
+      const delta = c.delta ?? {};
+      if (typeof delta.content === 'string' && delta.content.length > 0) {
+        if (openBlock !== 'text') {
+          yield* close();
+          blockIndex++;
+          openBlock = 'text';
+          yield ev('content_block_start', {
+            index: blockIndex,
+            content_block: { type: 'text', text: '' },
+          });
+        }
+        yield ev('content_block_delta', {
+          index: blockIndex,
+          delta: { type: 'text_delta', text: delta.content },
+        });
+      }
+      for (const tc of delta.tool_calls ?? []) {
+        if (!toolBlocks.has(tc.index)) {
+          yield* close();
+          blockIndex++;
+          openBlock = 'tool';
+          toolBlocks.set(tc.index, blockIndex);
+          yield ev('content_block_start', {
+            index: blockIndex,
+            content_block: {
+              type: 'tool_use',
+              id: tc.id ?? newId('toolu_'),
+              name: tc.function?.name ?? '',
+              input: {},
+            },
+          });
+        }
+        const args = tc.function?.arguments;
+        if (args)
+          yield ev('content_block_delta', {
+            index: toolBlocks.get(tc.index)!,
+            delta: { type: 'input_json_delta', partial_json: args },
+          });
+      }
+    }
+  }
+  if (!started)
+    yield ev('message_start', {
+      message: {
+        id: newId('msg_'),
+        type: 'message',
+        role: 'assistant',
+        model: fallbackModel,
+        content: [],
+        stop_reason: null,
+        stop_sequence: null,
+        usage: { input_tokens: 0, output_tokens: 0 },
+      },
+    });
+  yield* close();
+  yield ev('message_delta', {
+    delta: { stop_reason: stopReason(finish), stop_sequence: null },
+    usage,
+  });
+  yield ev('message_stop', {});
+}
+
+const ERROR_TYPES: Record<number, string> = {
+  400: 'invalid_request_error',
+  401: 'authentication_error',
+  402: 'billing_error',
+  403: 'permission_error',
+  404: 'not_found_error',
+  413: 'request_too_large',
+  429: 'rate_limit_error',
+  500: 'api_error',
+  503: 'overloaded_error',
+  504: 'timeout_error',
+  529: 'overloaded_error',
+};
+
+/** Anthropic's error envelope (CONTRACTS.md §4.5) for a GatewayError. */
+export function anthropicErrorBody(e: GatewayError): Json {
+  const type = ERROR_TYPES[e.status] ?? (e.status >= 500 ? 'api_error' : 'invalid_request_error');
+  return { type: 'error', error: { type, message: e.message } };
+}

@@ -1,0 +1,44 @@
+// `POST /v1/messages`: Anthropic clients call a router deployment or a deployment and get
+// Anthropic-shaped replies, streams and errors, whichever provider served.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ChatGateway } from '../../gateway/chat-gateway.js';
+import type { ErrorShaper } from '../error-handler.js';
+import { writeSseStream } from '../sse-writer.js';
+import {
+  anthropicErrorBody,
+  chatChunksToMessageEvents,
+  chatToMessage,
+  messagesToChat,
+} from './messages-convert.js';
+
+const errorShape: ErrorShaper = (e) => anthropicErrorBody(e);
+
+export function registerMessagesRoutes(app: FastifyInstance, gateway: ChatGateway): void {
+  app.post(
+    '/v1/messages',
+    { config: { errorShape } },
+    async (request: FastifyRequest, reply: FastifyReply) => {
+      const chat = messagesToChat(request.body);
+      const controller = new AbortController();
+      reply.raw.on('close', () => {
+        if (!reply.raw.writableFinished) controller.abort();
+      });
+      const outcome = await gateway.handleChat({
+        request: chat,
+        endpoint: 'messages',
+        auth: request.auth,
+        headers: request.headers,
+        signal: controller.signal,
+        requestId: request.id,
+      });
+      const headers = { ...outcome.headers, 'request-id': request.id };
+      if (outcome.kind === 'json')
+        return reply.headers(headers).send(chatToMessage(outcome.response));
+      reply.hijack();
+      await writeSseStream(reply.raw, chatChunksToMessageEvents(outcome.chunks, chat.model), {
+        headers: { ...headers, 'x-request-id': request.id },
+        errorEvents: (e) => [{ event: 'error', data: JSON.stringify(anthropicErrorBody(e)) }],
+      });
+    },
+  );
+}

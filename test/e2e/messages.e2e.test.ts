@@ -1,0 +1,127 @@
+// The official `@anthropic-ai/sdk` against the BUILT router's `/v1/messages` (simulated fleet):
+// text, streaming, tools, router and concrete deployments, Anthropic-shaped errors.
+import Anthropic from '@anthropic-ai/sdk';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnServer, type SpawnedServer } from '../helpers/spawn-server.js';
+import { testConfigInput } from '../helpers/test-config.js';
+
+let server: SpawnedServer;
+let client: Anthropic;
+
+beforeAll(async () => {
+  server = await spawnServer(testConfigInput());
+  client = new Anthropic({ baseURL: server.baseUrl, apiKey: 'unused', maxRetries: 0 });
+});
+
+afterAll(async () => {
+  await server?.stop();
+});
+
+describe('Anthropic Messages through the router', () => {
+  it('a router deployment and a concrete deployment answer in Anthropic shape with the served model', async () => {
+    const msg = await client.messages.create({
+      model: 'model-router',
+      max_tokens: 256,
+      system: 'Be terse.',
+      messages: [{ role: 'user', content: 'Hello there' }],
+    });
+    expect(msg.type).toBe('message');
+    expect(msg.role).toBe('assistant');
+    expect(msg.model).toBe('small-sim');
+    expect(msg.stop_reason).toBe('end_turn');
+    expect(msg.content[0]?.type).toBe('text');
+    expect(msg.usage.output_tokens).toBeGreaterThan(0);
+    const direct = await client.messages.create({
+      model: 'big',
+      max_tokens: 64,
+      messages: [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }],
+    });
+    expect(direct.model).toBe('big-sim');
+  });
+
+  it('streams message_start … message_stop and the SDK assembles the text', async () => {
+    const stream = client.messages.stream({
+      model: 'model-router',
+      max_tokens: 256,
+      messages: [{ role: 'user', content: 'Tell me a story' }],
+    });
+    const types: string[] = [];
+    stream.on('streamEvent', (e) => types.push(e.type));
+    const final = await stream.finalMessage();
+    expect(types[0]).toBe('message_start');
+    expect(types.at(-1)).toBe('message_stop');
+    expect(types).toContain('content_block_delta');
+    expect(final.model).toBe('small-sim');
+    expect((final.content[0] as { text: string }).text.length).toBeGreaterThan(0);
+    expect(final.stop_reason).toBe('end_turn');
+  });
+
+  it('tools: tool_use blocks with parsed input, streamed or not, and a tool_result turn', async () => {
+    const tools: Anthropic.Tool[] = [
+      {
+        name: 'get_weather',
+        description: 'Weather',
+        input_schema: {
+          type: 'object',
+          properties: { city: { type: 'string' } },
+          required: ['city'],
+        },
+      },
+    ];
+    const msg = await client.messages.create({
+      model: 'model-router',
+      max_tokens: 256,
+      tools,
+      tool_choice: { type: 'any' },
+      messages: [{ role: 'user', content: 'Weather in Oslo?' }],
+    });
+    expect(msg.stop_reason).toBe('tool_use');
+    const use = msg.content.find((b) => b.type === 'tool_use') as Anthropic.ToolUseBlock;
+    expect(use.name).toBe('get_weather');
+    expect(use.input).toHaveProperty('city');
+    const streamed = await client.messages
+      .stream({
+        model: 'model-router',
+        max_tokens: 256,
+        tools,
+        tool_choice: { type: 'tool', name: 'get_weather' },
+        messages: [{ role: 'user', content: 'Weather?' }],
+      })
+      .finalMessage();
+    expect(
+      (streamed.content.find((b) => b.type === 'tool_use') as Anthropic.ToolUseBlock).input,
+    ).toHaveProperty('city');
+    const after = await client.messages.create({
+      model: 'model-router',
+      max_tokens: 256,
+      tools,
+      messages: [
+        { role: 'user', content: 'Weather in Oslo?' },
+        {
+          role: 'assistant',
+          content: [{ type: 'tool_use', id: use.id, name: 'get_weather', input: use.input }],
+        },
+        { role: 'user', content: [{ type: 'tool_result', tool_use_id: use.id, content: '12°C' }] },
+      ],
+    });
+    expect(after.stop_reason).toBe('end_turn');
+  });
+
+  it('errors use Anthropic error types with the status kept', async () => {
+    const missing = await client.messages
+      .create({ model: 'nope', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] })
+      .catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(Anthropic.NotFoundError);
+    expect((missing as InstanceType<typeof Anthropic.NotFoundError>).error).toMatchObject({
+      type: 'error',
+      error: { type: 'not_found_error' },
+    });
+    const bad = await client.messages
+      .create({ model: 'model-router', messages: [{ role: 'user', content: 'x' }] } as never)
+      .catch((e: unknown) => e);
+    expect(bad).toBeInstanceOf(Anthropic.BadRequestError);
+    expect((bad as InstanceType<typeof Anthropic.BadRequestError>).error).toMatchObject({
+      error: { type: 'invalid_request_error' },
+    });
+  });
+});
