@@ -1,7 +1,7 @@
 // Anthropic Messages in, whichever provider serves (CONTRACTS.md §4–5, reverse direction): an
 // incoming Messages request → ChatRequest; the chat reply → an Anthropic Message; chat chunks →
 // Anthropic stream events; GatewayError → Anthropic's error envelope.
-import { GatewayError, invalidRequest } from '../../core/errors.js';
+import { invalidRequest, type GatewayError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import type { ChatChunk, ChatMessage, ChatRequest, ChatResponse } from '../../core/wire-types.js';
 
