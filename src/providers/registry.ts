@@ -5,6 +5,7 @@ import type { DeploymentConfig, ProviderKind } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import { GatewayError } from '../core/errors.js';
 import { createHttpClient, type HttpClient } from './http-client.js';
+import { createAnthropicAdapter } from './anthropic/anthropic-adapter.js';
 import { createOpenAiAdapter } from './openai/openai-adapter.js';
 import { createSimulatedAdapter, type Sleep } from './simulated/simulated-adapter.js';
 import type { ProviderAdapter } from './types.js';
@@ -22,6 +23,7 @@ const FACTORIES = new Map<ProviderKind, AdapterFactoryFn>([
   ['openai', (d, deps) => createOpenAiAdapter(d, deps.http, deps.env)],
   ['azure', (d, deps) => createOpenAiAdapter(d, deps.http, deps.env)],
   ['openai-compatible', (d, deps) => createOpenAiAdapter(d, deps.http, deps.env)],
+  ['anthropic', (d, deps) => createAnthropicAdapter(d, deps.http, deps.env)],
   [
     'simulated',
     (d, deps) =>

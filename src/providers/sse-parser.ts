@@ -10,8 +10,11 @@ export interface SseMessage {
   id?: string;
 }
 
+/** With `signal`, parsing stops (throwing its reason) as soon as the request is aborted, even
+ * when more events are already buffered. */
 export async function* parseSse(
   bytes: AsyncIterable<Uint8Array | string>,
+  signal?: AbortSignal,
 ): AsyncGenerator<SseMessage> {
   const decoder = new TextDecoder('utf-8');
   let buffer = '';
@@ -60,7 +63,10 @@ export async function* parseSse(
       const line = buffer.slice(start, i);
       start = buffer.charCodeAt(i) === 13 && buffer.charCodeAt(i + 1) === 10 ? i + 2 : i + 1;
       const msg = takeLine(line);
-      if (msg) yield msg;
+      if (msg) {
+        if (signal?.aborted) throw abortError(signal);
+        yield msg;
+      }
     }
     buffer = buffer.slice(start);
   }
@@ -109,6 +115,10 @@ export async function* parseChatChunks(
       throw streamError(err ?? parsed);
     yield parsed as ChatChunk;
   }
+}
+
+function abortError(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new Error('aborted');
 }
 
 function streamError(err: unknown): GatewayError {

@@ -137,7 +137,7 @@ export function createOpenAiAdapter(
     async chatStream(req) {
       const res = await send(req, true);
       return {
-        chunks: normaliseChunks(parseChatChunks(parseSse(res.body)), deployment),
+        chunks: normaliseChunks(parseChatChunks(parseSse(res.body, req.signal)), deployment),
         headers: pickUpstreamHeaders(res.headers),
       };
     },

@@ -1,0 +1,164 @@
+import { describe, expect, it } from 'vitest';
+import { deploymentSchema } from '../../config/schema.js';
+import type { ChatRequest } from '../../core/wire-types.js';
+import { createOpenAiAdapter } from '../openai/openai-adapter.js';
+import { anthropicToChatResponse, chatToAnthropicRequest, mapUsage } from './anthropic-convert.js';
+
+const claude = deploymentSchema.parse({
+  name: 'claude',
+  provider: 'anthropic',
+  model: 'claude-sonnet-4-5',
+  prices: { inputPer1M: 3, outputPer1M: 15 },
+  contextWindow: 200000,
+  maxOutputTokens: 8192,
+  capabilities: { reasoning: true },
+});
+
+describe('Chat → Anthropic request', () => {
+  it('merges system prompts, groups tool results into one user turn, maps images, tool_choice and parallel calls', () => {
+    const body = chatToAnthropicRequest(
+      {
+        model: 'x',
+        messages: [
+          { role: 'system', content: 'A' },
+          { role: 'developer', content: 'B' },
+          {
+            role: 'user',
+            content: [
+              { type: 'text', text: 'look' },
+              { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } },
+            ],
+          },
+          {
+            role: 'assistant',
+            content: null,
+            tool_calls: [
+              { id: 'c1', type: 'function', function: { name: 'f', arguments: '{"a":1}' } },
+              { id: 'c2', type: 'function', function: { name: 'g', arguments: '{}' } },
+            ],
+          },
+          { role: 'tool', tool_call_id: 'c1', content: 'r1' },
+          { role: 'tool', tool_call_id: 'c2', content: 'r2' },
+        ],
+        tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object' } } }],
+        parallel_tool_calls: false,
+        temperature: 1.7,
+        stop: 'END',
+      } as ChatRequest,
+      { ...claude, capabilities: { ...claude.capabilities, reasoning: false } },
+    );
+    expect(body.system).toBe('A\n\nB');
+    expect(body.temperature).toBe(1);
+    expect(body.stop_sequences).toEqual(['END']);
+    expect(body.tool_choice).toEqual({ type: 'auto', disable_parallel_tool_use: true });
+    const messages = body.messages as { role: string; content: Record<string, unknown>[] }[];
+    expect(messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user']);
+    expect(messages[0]!.content[1]).toEqual({
+      type: 'image',
+      source: { type: 'base64', media_type: 'image/png', data: 'AAAA' },
+    });
+    expect(messages[1]!.content).toEqual([
+      { type: 'tool_use', id: 'c1', name: 'f', input: { a: 1 } },
+      { type: 'tool_use', id: 'c2', name: 'g', input: {} },
+    ]);
+    expect(messages[2]!.content.map((b) => b.tool_use_id)).toEqual(['c1', 'c2']);
+  });
+
+  it('reasoning_effort becomes a thinking budget below max_tokens, and sampling parameters are left out', () => {
+    const body = chatToAnthropicRequest(
+      {
+        model: 'x',
+        messages: [{ role: 'user', content: 'think' }],
+        reasoning_effort: 'high',
+        max_tokens: 2000,
+        temperature: 0.2,
+      } as ChatRequest,
+      claude,
+    );
+    const thinking = body.thinking as { budget_tokens: number };
+    expect(thinking.budget_tokens).toBeGreaterThanOrEqual(1024);
+    expect(thinking.budget_tokens).toBeLessThan(body.max_tokens as number);
+    expect(body.temperature).toBeUndefined();
+  });
+});
+
+describe('Anthropic → Chat reply', () => {
+  it('usage: input_tokens excludes cache reads and writes, so prompt tokens add them back', () => {
+    expect(
+      mapUsage({
+        input_tokens: 21,
+        cache_creation_input_tokens: 100,
+        cache_read_input_tokens: 1800,
+        output_tokens: 40,
+      }),
+    ).toMatchObject({
+      prompt_tokens: 1921,
+      completion_tokens: 40,
+      total_tokens: 1961,
+      prompt_tokens_details: { cached_tokens: 1800 },
+    });
+  });
+
+  it('thinking blocks are kept for Anthropic only, and never sent to another provider after a failover', async () => {
+    const reply = anthropicToChatResponse(
+      {
+        id: 'msg_1',
+        model: 'claude-sonnet-4-5-20250929',
+        stop_reason: 'end_turn',
+        content: [
+          { type: 'thinking', thinking: 'hmm', signature: 'sig' },
+          { type: 'text', text: 'Hi' },
+        ],
+        usage: { input_tokens: 1, output_tokens: 2 },
+      },
+      claude,
+    );
+    const message = reply.choices[0]!.message as unknown as Record<string, unknown>;
+    expect(message.content).toBe('Hi');
+    const next = {
+      model: 'x',
+      messages: [{ role: 'user', content: 'q' }, message, { role: 'user', content: 'more' }],
+    } as unknown as ChatRequest;
+    const toAnthropic = chatToAnthropicRequest(next, claude);
+    expect((toAnthropic.messages as { content: unknown[] }[])[1]!.content[0]).toEqual({
+      type: 'thinking',
+      thinking: 'hmm',
+      signature: 'sig',
+    });
+    // The OpenAI adapter strips the provider-private field before sending.
+    let sent = '';
+    const http = {
+      request: async (r: { body?: string }) => (
+        (sent = r.body ?? ''),
+        {
+          status: 200,
+          headers: {},
+          body: (async function* () {
+            yield Buffer.from('{"choices":[]}');
+          })() as never,
+        }
+      ),
+      close: async () => {},
+    };
+    const openai = createOpenAiAdapter(
+      deploymentSchema.parse({
+        name: 'o',
+        provider: 'openai',
+        model: 'gpt-4o',
+        prices: { inputPer1M: 1, outputPer1M: 1 },
+        contextWindow: 1000,
+        maxOutputTokens: 100,
+      }),
+      http,
+      {},
+    );
+    await openai.chat({
+      deployment: claude,
+      body: next,
+      signal: new AbortController().signal,
+      requestId: 'r',
+    });
+    expect(sent).not.toContain('reasoning_details');
+    expect(sent).not.toContain('sig');
+  });
+});
