@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+// Routing-decision latency: the trained router deciding for a ~2k-token prompt over 10 candidate
+// deployments (features + 10 predictions + pick), against the placeholder router in the same run
+// as a baseline. Prints p50/p99 in µs. Run after `npm run build`: node scripts/bench-routing.mjs
+import { performance } from 'node:perf_hooks';
+import { deploymentSchema, routerSchema } from '../dist/src/config/schema.js';
+import { createCheapestCapableRouter } from '../dist/src/routing/cheapest-capable-router.js';
+import { DEFAULT_MODELS_DIR } from '../dist/src/routing/router-factory.js';
+import { loadArtefactFile, resolveArtefactPath } from '../dist/src/routing/routing-model.js';
+import { createTrainedRouter } from '../dist/src/routing/trained-router.js';
+
+const artefact = loadArtefactFile(resolveArtefactPath(DEFAULT_MODELS_DIR, 'latest'));
+const likes = artefact.groups.find((g) => g.name.startsWith('arenabench'))?.models ?? artefact.models.map((m) => m.name);
+const candidates = Array.from({ length: 10 }, (_, i) =>
+  deploymentSchema.parse({
+    name: `d${i}`,
+    provider: 'simulated',
+    model: `m${i}`,
+    like: likes[i % likes.length],
+    prices: { inputPer1M: 0.1 * (i + 1), outputPer1M: 0.4 * (i + 1) },
+    contextWindow: 128000,
+    maxOutputTokens: 4096,
+  }),
+);
+const router = routerSchema.parse({ modelSubset: candidates.map((c) => c.name) });
+const words = 'the integral of a function over an interval measures the signed area between its graph and the axis while code such as def f(x): return x * 2 computes values'.split(' ');
+let text = '';
+for (let i = 0; text.length < 8800; i++) text += words[(i * 7) % words.length] + (i % 17 === 16 ? '.\n' : ' ');
+const request = { model: 'model-router', messages: [{ role: 'system', content: 'You are a careful assistant.' }, { role: 'user', content: text }] };
+const input = { request, router, mode: 'balanced', candidates, promptTokens: 2000 };
+
+function measure(r, n = 5000) {
+  for (let i = 0; i < 500; i++) r.decide(input);
+  const t = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const s = performance.now();
+    r.decide(input);
+    t[i] = (performance.now() - s) * 1000;
+  }
+  t.sort();
+  return { p50: t[Math.floor(n * 0.5)], p99: t[Math.floor(n * 0.99)] };
+}
+
+const trained = measure(createTrainedRouter(artefact));
+const baseline = measure(createCheapestCapableRouter());
+console.log(`prompt ${text.length} chars (~2k tokens), 10 candidates, ${artefact.version}`);
+console.log(`trained router  p50 ${trained.p50.toFixed(1)} µs  p99 ${trained.p99.toFixed(1)} µs`);
+console.log(`placeholder     p50 ${baseline.p50.toFixed(1)} µs  p99 ${baseline.p99.toFixed(1)} µs`);
+console.log(`ratio trained/placeholder p99 ${(trained.p99 / baseline.p99).toFixed(1)}×`);
