@@ -195,6 +195,12 @@ export class ChatGateway {
         onEnd: (status, errorCode) => {
           policies?.settle?.(admitCtx, {
             deployment: result.deployment,
+            // The stream's usage, as accounted: TPM limits are corrected with real tokens here too.
+            usage: {
+              prompt_tokens: record.promptTokens,
+              completion_tokens: record.completionTokens,
+              total_tokens: record.promptTokens + record.completionTokens,
+            },
             costUsd: record.costUsd,
             status,
           });

@@ -1,0 +1,192 @@
+// Governance through the whole router (createRuntime + app.inject): API keys and scopes, the
+// router's own rate limit with Azure's headers (not hidden by failover), budgets, the content
+// filter on input and output, and the config file reloading while serving.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { hashApiKey } from '../src/auth/api-key.js';
+import { parseConfig } from '../src/config/load-config.js';
+import { createRuntime } from '../src/runtime.js';
+import { simDeployment, testConfigInput } from './helpers/test-config.js';
+
+const KEY = 'mr-team-a-key-0123456789';
+const chat = (content = 'hello', model = 'model-router') => ({
+  model,
+  messages: [{ role: 'user', content }],
+});
+
+describe('governance through the router', () => {
+  it('keys, scopes, router rate limit with retry-after and x-ratelimit headers, budget refusal', async () => {
+    const config = parseConfig(
+      testConfigInput({
+        auth: {
+          mode: 'keys',
+          keys: [
+            {
+              id: 'team-a',
+              hash: hashApiKey(KEY),
+              tenant: 'team-a',
+              scopes: ['model-router'],
+              budget: { dailyUsd: 0.0000005 },
+            },
+          ],
+        },
+        routers: [
+          {
+            name: 'model-router',
+            modelSubset: ['big', 'mid', 'small'],
+            rateLimit: { rpm: 3, tpm: 100_000 },
+          },
+        ],
+      }),
+      {},
+    ).config;
+    const rt = await createRuntime(config);
+    try {
+      const auth = { authorization: `Bearer ${KEY}` };
+      expect(
+        (await rt.app.inject({ method: 'POST', url: '/v1/chat/completions', payload: chat() }))
+          .statusCode,
+      ).toBe(401);
+      const wrongScope = await rt.app.inject({
+        method: 'POST',
+        url: '/v1/chat/completions',
+        headers: auth,
+        payload: chat('x', 'big'),
+      });
+      expect(wrongScope.statusCode).toBe(403);
+      const ok = await rt.app.inject({
+        method: 'POST',
+        url: '/v1/chat/completions',
+        headers: auth,
+        payload: chat(),
+      });
+      expect(ok.statusCode).toBe(200);
+      expect(ok.headers['x-ratelimit-limit-requests']).toBe('3');
+      expect(ok.headers['x-ratelimit-remaining-requests']).toBe('2');
+      // The tiny daily budget is spent by the first answer: the next request is refused clearly.
+      const refused = await rt.app.inject({
+        method: 'POST',
+        url: '/v1/chat/completions',
+        headers: auth,
+        payload: chat(),
+      });
+      expect(refused.statusCode).toBe(429);
+      expect(refused.json().error.code).toBe('budget_exceeded');
+    } finally {
+      await rt.close();
+    }
+  });
+
+  it('the router limit is not hidden by failover: its 429 reaches the client with retry-after', async () => {
+    const config = parseConfig(
+      testConfigInput({
+        routers: [
+          {
+            name: 'model-router',
+            modelSubset: ['big', 'mid', 'small'],
+            rateLimit: { rpm: 2, tpm: 100_000 },
+          },
+        ],
+      }),
+      {},
+    ).config;
+    const rt = await createRuntime(config);
+    try {
+      const codes: number[] = [];
+      let last;
+      for (let i = 0; i < 4; i++) {
+        last = await rt.app.inject({
+          method: 'POST',
+          url: '/v1/chat/completions',
+          payload: chat(`q${i}`),
+        });
+        codes.push(last.statusCode);
+      }
+      expect(codes).toEqual([200, 200, 429, 429]);
+      expect(Number(last!.headers['retry-after'])).toBeGreaterThan(0);
+      expect(last!.headers['x-ratelimit-remaining-requests']).toBe('0');
+      expect(last!.json().error.type).toBe('rate_limit_error');
+    } finally {
+      await rt.close();
+    }
+  });
+
+  it('content filter: blocks a prompt with Azure’s content_filter error, redacts PII in answers, reports results', async () => {
+    const input = testConfigInput({
+      contentFilter: {
+        enabled: true,
+        rules: [
+          {
+            id: 'no-secrets',
+            kind: 'keyword',
+            patterns: ['project-x'],
+            action: 'block',
+            appliesTo: 'input',
+          },
+          { id: 'pii', kind: 'pii', patterns: ['email'], action: 'redact', appliesTo: 'output' },
+        ],
+      },
+    });
+    input.deployments = [
+      simDeployment('echo', {
+        simulation: { ttftMs: 0, tokensPerSecond: 1_000_000, style: 'echo', answerTokens: 50 },
+      }),
+    ];
+    input.routers = [{ name: 'model-router', modelSubset: ['echo'] }];
+    const rt = await createRuntime(parseConfig(input, {}).config);
+    try {
+      const blocked = await rt.app.inject({
+        method: 'POST',
+        url: '/v1/chat/completions',
+        payload: chat('tell me about project-x'),
+      });
+      expect(blocked.statusCode).toBe(400);
+      expect(blocked.json().error.code).toBe('content_filter');
+      const redacted = await rt.app.inject({
+        method: 'POST',
+        url: '/v1/chat/completions',
+        payload: chat('write to alice@example.com please'),
+      });
+      expect(redacted.statusCode).toBe(200);
+      const body = redacted.json();
+      expect(body.choices[0].message.content).not.toContain('alice@example.com');
+      expect(body.prompt_filter_results).toBeDefined();
+      expect(body.choices[0].content_filter_results).toBeDefined();
+      const stream = await rt.app.inject({
+        method: 'POST',
+        url: '/v1/chat/completions',
+        payload: { ...chat('write to alice@example.com please'), stream: true },
+      });
+      expect(stream.payload).not.toContain('alice@example.com');
+      expect(stream.payload).toContain('[DONE]');
+    } finally {
+      await rt.close();
+    }
+  });
+
+  it('the config file reloads while serving; a broken edit is refused and the running config stays', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mr-reload-'));
+    const file = join(dir, 'router.json');
+    const input = testConfigInput();
+    writeFileSync(file, JSON.stringify(input));
+    const rt = await createRuntime(parseConfig(input, {}).config, { configPath: file });
+    try {
+      const mode = async () =>
+        (await rt.app.inject({ method: 'POST', url: '/v1/chat/completions', payload: chat() }))
+          .headers['x-router-mode'];
+      expect(await mode()).toBe('balanced');
+      input.routers = [
+        { name: 'model-router', modelSubset: ['big', 'mid', 'small'], routingMode: 'cost' },
+      ];
+      writeFileSync(file, JSON.stringify(input));
+      await expect.poll(mode, { timeout: 5_000, interval: 100 }).toBe('cost');
+      writeFileSync(file, '{"deployments": [oops');
+      await new Promise((r) => setTimeout(r, 600));
+      expect(await mode()).toBe('cost');
+    } finally {
+      await rt.close();
+    }
+  });
+});
