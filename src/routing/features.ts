@@ -7,8 +7,11 @@ import type { ChatRequest } from '../core/wire-types.js';
 /** Hash space of the sparse part (word uni- and bigrams). */
 export const HASH_BITS = 14;
 export const HASH_SIZE = 1 << HASH_BITS;
-/** Words read per request: enough to characterise a prompt, bounded for a fixed cost. */
-export const MAX_WORDS = 1200;
+/** Words hashed per request: enough to characterise a prompt, bounded for a fixed cost. */
+export const MAX_WORDS = 700;
+/** Characters scanned: the head and the tail of the text (the question is often at the end). */
+export const HEAD_CHARS = 2500;
+export const TAIL_CHARS = 1000;
 
 export const DENSE_NAMES = [
   'bias',
@@ -49,7 +52,7 @@ const EFFORT: Record<string, number> = {
   xhigh: 1,
   max: 1,
 };
-const CODE_WORDS = new Set([
+const CODE_WORD_LIST = [
   'def',
   'function',
   'return',
@@ -71,8 +74,8 @@ const CODE_WORDS = new Set([
   'program',
   'bug',
   'compile',
-]);
-const MATH_WORDS = new Set([
+];
+const MATH_WORD_LIST = [
   'solve',
   'equation',
   'calculate',
@@ -93,7 +96,18 @@ const MATH_WORDS = new Set([
   'matrix',
   'theorem',
   'sqrt',
-]);
+];
+
+/** Words are compared by their FNV-1a hash (computed as the scanner does), so no strings are built. */
+function hashWord(w: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < w.length; i++) h = fnv(h, w.charCodeAt(i));
+  return h & 0x3fffffff; // small-integer range: fast Set lookups
+}
+const CODE_WORDS = new Set(CODE_WORD_LIST.map(hashWord));
+const MATH_WORDS = new Set(MATH_WORD_LIST.map(hashWord));
+/** Scratch buffer for indices (uni + bigram per word). */
+const SCRATCH = new Int32Array(MAX_WORDS * 2);
 
 /** Text of the request with role markers, so a system prompt and turns shape the features. */
 export function requestText(request: ChatRequest): {
@@ -134,8 +148,13 @@ function fnv(h: number, c: number): number {
 
 /** Features of a chat request. Training builds `{messages:[{role:'user',content:prompt}]}`. */
 export function extractFeatures(request: ChatRequest): Features {
-  const { text, turns, hasSystem } = requestText(request);
-  const indices: number[] = [];
+  const full = requestText(request);
+  const { turns, hasSystem } = full;
+  const text =
+    full.text.length > HEAD_CHARS + TAIL_CHARS
+      ? full.text.slice(0, HEAD_CHARS) + '\n' + full.text.slice(full.text.length - TAIL_CHARS)
+      : full.text;
+  let count = 0;
   let words = 0;
   let digits = 0;
   let nonAscii = 0;
@@ -147,23 +166,23 @@ export function extractFeatures(request: ChatRequest): Features {
   let choiceOptions = 0;
   let h = 0x811c9dc5;
   let wordLen = 0;
-  let word = '';
   let prev = 0;
   const n = text.length;
   const flush = () => {
     if (wordLen === 0) return;
+    const uni = h & 0x3fffffff;
     if (words < MAX_WORDS) {
-      const uni = h >>> 0;
-      indices.push(uni & (HASH_SIZE - 1));
-      if (prev !== 0) indices.push((Math.imul(prev, 31) ^ uni ^ 0x5bd1e995) & (HASH_SIZE - 1));
+      SCRATCH[count++] = uni & (HASH_SIZE - 1);
+      if (prev !== 0) SCRATCH[count++] = (Math.imul(prev, 31) ^ uni ^ 0x5bd1e995) & (HASH_SIZE - 1);
       prev = uni | 1;
     }
-    if (CODE_WORDS.has(word)) codeSignal++;
-    if (MATH_WORDS.has(word)) mathSignal++;
+    if (wordLen < 16) {
+      if (CODE_WORDS.has(uni)) codeSignal++;
+      else if (MATH_WORDS.has(uni)) mathSignal++;
+    }
     if (wordLen > 12) longWords++;
     words++;
     wordLen = 0;
-    word = '';
     h = 0x811c9dc5;
   };
   for (let i = 0; i < n; i++) {
@@ -175,7 +194,6 @@ export function extractFeatures(request: ChatRequest): Features {
     if (c > 127) nonAscii++;
     if (isLetter || isDigit) {
       h = fnv(h, c);
-      if (wordLen < 24) word += String.fromCharCode(c);
       wordLen++;
       continue;
     }
@@ -213,14 +231,14 @@ export function extractFeatures(request: ChatRequest): Features {
     }
   }
   flush();
-  const chars = n;
+  const chars = full.text.length;
   const dense = new Float64Array(DENSE_SIZE);
   const tools = Array.isArray(request.tools) ? request.tools.length : 0;
   const choice = request.tool_choice;
   const rf = (request.response_format as { type?: string } | undefined)?.type;
   const effort =
     typeof request.reasoning_effort === 'string' ? (EFFORT[request.reasoning_effort] ?? 0.5) : 0;
-  const perChar = chars > 0 ? 1 / chars : 0;
+  const perChar = n > 0 ? 1 / n : 0; // shares over the scanned text
   dense[0] = 1;
   dense[1] = Math.log1p(chars) / 10;
   dense[2] = Math.log1p(words) / 8;
@@ -239,8 +257,8 @@ export function extractFeatures(request: ChatRequest): Features {
   dense[15] = Math.min(choiceOptions, 8) / 4;
   dense[16] = Math.log1p(longWords) / 4;
   return {
-    indices: Int32Array.from(indices),
-    sparseValue: indices.length > 0 ? 1 / Math.sqrt(indices.length) : 0,
+    indices: SCRATCH.slice(0, count),
+    sparseValue: count > 0 ? 1 / Math.sqrt(count) : 0,
     dense,
     chars,
   };

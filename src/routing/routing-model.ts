@@ -39,7 +39,7 @@ export interface RoutingArtefact {
   training: Record<string, unknown>;
 }
 
-export const FEATURE_VERSION = 1;
+export const FEATURE_VERSION = 2;
 
 interface ModelHeadJson extends Omit<ModelHead, 'sparse' | 'dense'> {
   sparse: string;
