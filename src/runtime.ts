@@ -74,6 +74,7 @@ export async function createRuntime(
   const shared = await createSharedState(initial.state, {
     clock,
     prefix: initial.state.prefix,
+    commandTimeoutMs: initial.state.commandTimeoutMs,
     onEvent: (e) =>
       e.type === 'down'
         ? logger.error(`shared state: ${e.error}`)

@@ -17,6 +17,7 @@ import {
 } from '../src/routing/routing-model.js';
 import { splitByHash, type DataRow, type Price } from './dataset.js';
 import { calibrateBands, type BandTargets } from './calibrate-bands.js';
+import { prng } from '../src/core/prng.js';
 
 export interface TrainOptions {
   seed: number;
@@ -38,18 +39,6 @@ export interface FeaturedRow {
 export const DEFAULT_TARGETS: BandTargets = { balanced: 0.99, cost: 0.95, margin: 0.006 };
 const DEFAULT_ANSWER_TOKENS = 300;
 const DEFAULT_EPOCHS = 3;
-
-/** mulberry32: seeded shuffles. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function featurize(rows: DataRow[]): FeaturedRow[] {
   return rows.map((row) => ({ row, features: extractFeatures(requestFromPrompt(row.prompt)) }));

@@ -183,8 +183,10 @@ export const configSchema = z.strictObject({
       onFailure: z.enum(['open', 'closed']).default('open'),
       /** Prefix of every Redis key and channel: replicas of one router share it. */
       prefix: z.string().min(1).default('mr:'),
+      /** A Redis command slower than this counts as Redis being down (serve locally or refuse). */
+      commandTimeoutMs: z.number().int().positive().default(200),
     })
-    .default({ kind: 'memory', onFailure: 'open', prefix: 'mr:' }),
+    .default({ kind: 'memory', onFailure: 'open', prefix: 'mr:', commandTimeoutMs: 200 }),
   requestLog: z
     .strictObject({
       kind: z.enum(['sqlite', 'postgres', 'none']).default('sqlite'),

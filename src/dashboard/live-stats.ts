@@ -2,7 +2,12 @@
 // aggregated on demand into traffic and routing distribution over time, spend and savings,
 // latency/TTFT per model, error and failover rates. Works with any request-log store (even none).
 import type { RequestRecord, RequestRecorder } from '../store/request-record.js';
-import { failedOver, summarizeRecords, type GroupSummary } from '../store/request-summary.js';
+import {
+  failedOver,
+  summarizeRecords,
+  type GroupSummary,
+  type RequestSummary,
+} from '../store/request-summary.js';
 
 export interface TimeBucket {
   /** Bucket start, epoch ms. */
@@ -15,20 +20,23 @@ export interface TimeBucket {
   failovers: number;
 }
 
-export interface LiveOverview {
+/** The dashboard's window: the report's totals plus a time series. */
+export type LiveOverview = Pick<
+  RequestSummary,
+  | 'requests'
+  | 'costUsd'
+  | 'baselineCostUsd'
+  | 'savingsUsd'
+  | 'savingsRatio'
+  | 'errorRate'
+  | 'failoverRate'
+> & {
   since: number;
-  requests: number;
-  costUsd: number;
-  baselineCostUsd: number;
-  savingsUsd: number;
-  savingsRatio: number;
-  errorRate: number;
-  failoverRate: number;
   /** Per served model, as the `report` CLI computes it. */
   models: GroupSummary[];
   series: TimeBucket[];
   bucketMs: number;
-}
+};
 
 export class LiveStats implements RequestRecorder {
   private readonly ring: RequestRecord[] = [];

@@ -33,7 +33,7 @@ async function setup(onFailure: 'open' | 'closed') {
   const clock = createManualClock();
   const events: StateEvent[] = [];
   const handle = await createSharedState(
-    { kind: 'redis', redisUrl: server.url, onFailure, prefix: 'fail:' },
+    { kind: 'redis', redisUrl: server.url, onFailure, prefix: 'fail:', commandTimeoutMs: 50 },
     { clock, onEvent: (e) => events.push(e), prefix: 'fail:' },
   );
   cleanups.push(() => handle.state.close());

@@ -31,6 +31,19 @@ describe.skipIf(!available)('two replicas on one Redis', () => {
       spawnServer(config, { MR_ADMIN_KEY: ADMIN_KEY }),
       spawnServer(config, { MR_ADMIN_KEY: ADMIN_KEY }),
     ]);
+    // Both replicas must be serving from Redis (not their local fallback) before the test starts.
+    for (const s of [a, b]) {
+      const started = Date.now();
+      for (;;) {
+        const ready = (await (await fetch(`${s.baseUrl}/readyz`)).json()) as {
+          shared_state?: { serving?: string };
+        };
+        if (ready.shared_state?.serving === 'redis') break;
+        if (Date.now() - started > 10_000)
+          throw new Error(`replica ${s.baseUrl} never reached Redis: ${JSON.stringify(ready)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
   });
 
   afterAll(async () => {

@@ -2,6 +2,7 @@
 // Anthropic-shaped replies, streams and errors, whichever provider served.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ChatGateway } from '../../gateway/chat-gateway.js';
+import { callGateway } from '../routes/chat-routes.js';
 import type { ErrorShaper } from '../error-handler.js';
 import { writeSseStream } from '../sse-writer.js';
 import {
@@ -19,18 +20,7 @@ export function registerMessagesRoutes(app: FastifyInstance, gateway: ChatGatewa
     { config: { errorShape } },
     async (request: FastifyRequest, reply: FastifyReply) => {
       const chat = messagesToChat(request.body);
-      const controller = new AbortController();
-      reply.raw.on('close', () => {
-        if (!reply.raw.writableFinished) controller.abort();
-      });
-      const outcome = await gateway.handleChat({
-        request: chat,
-        endpoint: 'messages',
-        auth: request.auth,
-        headers: request.headers,
-        signal: controller.signal,
-        requestId: request.id,
-      });
+      const outcome = await callGateway(gateway, request, reply, chat, { endpoint: 'messages' });
       const headers = { ...outcome.headers, 'request-id': request.id };
       if (outcome.kind === 'json')
         return reply.headers(headers).send(chatToMessage(outcome.response));

@@ -6,6 +6,7 @@ import { invalidRequest } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import type { ChatMessage } from '../../core/wire-types.js';
 import type { ChatGateway } from '../../gateway/chat-gateway.js';
+import { callGateway } from '../routes/chat-routes.js';
 import type { ResponseStore } from '../../store/response-store.js';
 import { writeSseStream } from '../sse-writer.js';
 import {
@@ -33,18 +34,7 @@ export function registerResponsesRoutes(
       );
     const { chat, history, instructions } = responsesToChat(body, previous);
     const ctx: ResponseContext = { id: newId('resp_'), createdAt: Date.now(), request: body ?? {} };
-    const controller = new AbortController();
-    reply.raw.on('close', () => {
-      if (!reply.raw.writableFinished) controller.abort();
-    });
-    const outcome = await gateway.handleChat({
-      request: chat,
-      endpoint: 'responses',
-      auth: request.auth,
-      headers: request.headers,
-      signal: controller.signal,
-      requestId: request.id,
-    });
+    const outcome = await callGateway(gateway, request, reply, chat, { endpoint: 'responses' });
     const save = (model: string, answer: ChatMessage) =>
       store.save({
         id: ctx.id,

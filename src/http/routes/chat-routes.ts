@@ -3,10 +3,36 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { invalidRequest } from '../../core/errors.js';
 import type { ChatGateway } from '../../gateway/chat-gateway.js';
-import type { Endpoint } from '../../gateway/gateway-types.js';
+import type { ChatOutcome, Endpoint } from '../../gateway/gateway-types.js';
 import type { ChatRequest } from '../../core/wire-types.js';
 import { parseChatRequest } from '../parse-chat-request.js';
 import { chatSseOptions, chunksToSse, writeSseStream } from '../sse-writer.js';
+
+/**
+ * Runs a ChatRequest through the gateway for an HTTP request: the caller's identity and headers,
+ * and an abort signal that fires when the client goes away (which aborts the upstream call).
+ */
+export function callGateway(
+  gateway: ChatGateway,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  chat: ChatRequest,
+  opts: { endpoint?: Endpoint; deploymentFromPath?: string } = {},
+): Promise<ChatOutcome> {
+  const controller = new AbortController();
+  reply.raw.on('close', () => {
+    if (!reply.raw.writableFinished) controller.abort();
+  });
+  return gateway.handleChat({
+    request: chat,
+    endpoint: opts.endpoint ?? 'chat',
+    auth: request.auth,
+    headers: request.headers,
+    signal: controller.signal,
+    requestId: request.id,
+    deploymentFromPath: opts.deploymentFromPath,
+  });
+}
 
 /** Runs a parsed ChatRequest through the gateway and writes JSON or SSE in Chat Completions shape. */
 export async function serveChat(
@@ -16,19 +42,7 @@ export async function serveChat(
   chat: ChatRequest,
   opts: { endpoint?: Endpoint; deploymentFromPath?: string } = {},
 ): Promise<FastifyReply | void> {
-  const controller = new AbortController();
-  reply.raw.on('close', () => {
-    if (!reply.raw.writableFinished) controller.abort();
-  });
-  const outcome = await gateway.handleChat({
-    request: chat,
-    endpoint: opts.endpoint ?? 'chat',
-    auth: request.auth,
-    headers: request.headers,
-    signal: controller.signal,
-    requestId: request.id,
-    deploymentFromPath: opts.deploymentFromPath,
-  });
+  const outcome = await callGateway(gateway, request, reply, chat, opts);
   if (outcome.kind === 'json') return reply.headers(outcome.headers).send(outcome.response);
   reply.hijack();
   await writeSseStream(

@@ -2,6 +2,7 @@
 // tools and tool_choice allows, JSON for response_format. Deterministic for a seed.
 import type { DeploymentConfig, SimulationConfig } from '../../config/schema.js';
 import type { ChatRequest } from '../../core/wire-types.js';
+import { prng } from '../../core/prng.js';
 
 export interface SimToolCall {
   id: string;
@@ -32,18 +33,6 @@ const CODE_LINES = [
   '    return sorted(set(x))',
   '```',
 ];
-
-/** mulberry32: a tiny deterministic PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function lastUserText(body: ChatRequest): string {
   for (let i = body.messages.length - 1; i >= 0; i--) {
