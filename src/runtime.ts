@@ -22,7 +22,7 @@ import type { Authenticator } from './http/auth-hook.js';
 import { registerAdminRoutes } from './http/routes/admin-routes.js';
 import { registerResponsesRoutes } from './http/responses/responses-routes.js';
 import { registerMessagesRoutes } from './http/anthropic/messages-routes.js';
-import { createMemoryResponseStore } from './store/response-store.js';
+import { createResponseStore } from './store/response-store.js';
 import { BudgetTracker } from './policy/budget.js';
 import { createContentFilter, type ContentFilter } from './policy/content-filter.js';
 import { createGovernancePolicies } from './policy/governance-policies.js';
@@ -184,7 +184,7 @@ export async function createRuntime(
     },
     metricsText: initial.telemetry.metrics ? metricsText : undefined,
     plugins: [
-      (a) => registerResponsesRoutes(a, gateway, createMemoryResponseStore()),
+      (a) => registerResponsesRoutes(a, gateway, createResponseStore(10_000, requestLog?.store)),
       (a) => registerMessagesRoutes(a, gateway),
       (a) => registerAdminRoutes(a, configService),
       (a) => registerKeyRoutes(a, keys),

@@ -83,7 +83,12 @@ async function roundTrip(store: RequestLogStore) {
   await store.insert(records);
   const back = await store.query(1_700_000_000_000, 1_700_000_003_500);
   expect(back).toEqual(records);
+  await store.saveConversation('resp_1', 1_700_000_000_000, '{"id":"resp_1"}');
+  await store.saveConversation('resp_1', 1_700_000_000_000, '{"id":"resp_1","v":2}');
+  expect(await store.getConversation('resp_1')).toBe('{"id":"resp_1","v":2}');
+  expect(await store.getConversation('resp_missing')).toBeUndefined();
   expect(await store.deleteOlderThan(1_700_000_002_500)).toBe(2);
+  expect(await store.getConversation('resp_1')).toBeUndefined();
   expect((await store.query(0)).map((r) => r.requestId)).toEqual(['req_3']);
 }
 
@@ -131,6 +136,8 @@ describe('RequestLog batching', () => {
       },
       query: async () => written,
       deleteOlderThan: async () => 0,
+      saveConversation: async () => {},
+      getConversation: async () => undefined,
       close: async () => {},
     };
     const log = new RequestLog(store, {
@@ -166,6 +173,38 @@ describe('RequestLog batching', () => {
         .groups.map((g) => g.key)
         .sort(),
     ).toEqual(['k1', 'k2']);
+  });
+});
+
+describe('Responses conversations in the request-log store', () => {
+  it('previous_response_id still works after a restart (SQLite)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mr-conv-'));
+    const config = parseConfig(
+      testConfigInput({ requestLog: { kind: 'sqlite', sqlitePath: join(dir, 'r.db') } }),
+      {},
+    ).config;
+    const first = await createRuntime(config);
+    const r1 = await first.app.inject({
+      method: 'POST',
+      url: '/v1/responses',
+      payload: { model: 'model-router', input: 'first turn' },
+    });
+    expect(r1.statusCode).toBe(200);
+    const id = r1.json().id as string;
+    await first.close();
+    const second = await createRuntime(config);
+    try {
+      const r2 = await second.app.inject({
+        method: 'POST',
+        url: '/v1/responses',
+        payload: { model: 'model-router', input: 'second turn', previous_response_id: id },
+      });
+      expect(r2.statusCode).toBe(200);
+      expect(r2.json().previous_response_id).toBe(id);
+      expect(r2.json().usage.input_tokens).toBeGreaterThan(r1.json().usage.input_tokens);
+    } finally {
+      await second.close();
+    }
   });
 });
 

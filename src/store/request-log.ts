@@ -3,9 +3,11 @@
 // If the store is down the router keeps serving: records stay buffered up to a bound, what does
 // not fit is counted as dropped, and `status()` says so for /readyz. `close()` drains everything.
 import type { RequestRecord, RequestRecorder } from './request-record.js';
+import type { ConversationStore } from './response-store.js';
 
-/** A place records go to and come back from; both stores pass the same tests. */
-export interface RequestLogStore {
+/** A place records go to and come back from; both stores pass the same tests. It also keeps
+ * Responses API conversations (`previous_response_id`). */
+export interface RequestLogStore extends ConversationStore {
   readonly kind: 'sqlite' | 'postgres';
   /** Applies pending schema migrations (versioned; idempotent). */
   migrate(): Promise<void>;

@@ -1,6 +1,7 @@
 // Conversations behind Responses API `previous_response_id`: each stored response keeps the whole
-// message list (input and answer) so the next turn can continue it. In-memory and bounded (LRU);
-// the interface is small so a shared store can replace it for several replicas.
+// message list (input and answer) so the next turn can continue it. Kept in the request-log store
+// (SQLite or PostgreSQL, so replicas sharing a PostgreSQL log share conversations) behind a bounded
+// in-memory cache; with no request log, in memory only.
 import type { ChatMessage } from '../core/wire-types.js';
 
 export interface StoredResponse {
@@ -13,23 +14,39 @@ export interface StoredResponse {
 }
 
 export interface ResponseStore {
-  save(response: StoredResponse): void;
-  get(id: string): StoredResponse | undefined;
+  save(response: StoredResponse): Promise<void>;
+  get(id: string): Promise<StoredResponse | undefined>;
 }
 
-export function createMemoryResponseStore(capacity = 10_000): ResponseStore {
+/** Where conversations persist: the request-log store implements it. */
+export interface ConversationStore {
+  saveConversation(id: string, createdAt: number, json: string): Promise<void>;
+  getConversation(id: string): Promise<string | undefined>;
+}
+
+export function createResponseStore(capacity = 10_000, backing?: ConversationStore): ResponseStore {
   const entries = new Map<string, StoredResponse>();
+  const remember = (response: StoredResponse) => {
+    entries.delete(response.id);
+    entries.set(response.id, response);
+    if (entries.size > capacity) {
+      const oldest = entries.keys().next().value;
+      if (oldest !== undefined) entries.delete(oldest);
+    }
+  };
   return {
-    save(response) {
-      entries.delete(response.id);
-      entries.set(response.id, response);
-      if (entries.size > capacity) {
-        const oldest = entries.keys().next().value;
-        if (oldest !== undefined) entries.delete(oldest);
-      }
+    async save(response) {
+      remember(response);
+      await backing?.saveConversation(response.id, response.createdAt, JSON.stringify(response));
     },
-    get(id) {
-      return entries.get(id);
+    async get(id) {
+      const hit = entries.get(id);
+      if (hit || !backing) return hit;
+      const json = await backing.getConversation(id);
+      if (!json) return undefined;
+      const stored = JSON.parse(json) as StoredResponse;
+      remember(stored);
+      return stored;
     },
   };
 }

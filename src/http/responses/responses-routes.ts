@@ -25,7 +25,7 @@ export function registerResponsesRoutes(
     const body = request.body as Record<string, unknown> | null;
     const previousId =
       body && typeof body.previous_response_id === 'string' ? body.previous_response_id : undefined;
-    const previous = previousId ? store.get(previousId) : undefined;
+    const previous = previousId ? await store.get(previousId) : undefined;
     if (previousId && !previous)
       throw invalidRequest(
         `Previous response "${previousId}" was not found (responses are kept for the most recent 10,000).`,
@@ -45,7 +45,7 @@ export function registerResponsesRoutes(
       });
     if (outcome.kind === 'json') {
       const { response, answer } = chatToResponse(outcome.response, ctx);
-      save(outcome.response.model, answer);
+      await save(outcome.response.model, answer);
       return reply.headers(outcome.headers).send(response);
     }
     reply.hijack();

@@ -12,6 +12,8 @@ export function createPostgresRequestStore(
   const schema = opts.schema;
   const table = schema ? `"${schema}".requests` : 'requests';
   const migrations = schema ? `"${schema}".schema_migrations` : 'schema_migrations';
+  const conversations = schema ? `"${schema}".conversations` : 'conversations';
+  let migrated: Promise<void> | undefined;
   return {
     kind: 'postgres',
     async migrate() {
@@ -35,7 +37,9 @@ export function createPostgresRequestStore(
             .replaceAll('{real}', 'DOUBLE PRECISION')
             .replaceAll('{json}', 'JSONB')
             .replaceAll('TABLE IF NOT EXISTS requests', `TABLE IF NOT EXISTS ${table}`)
-            .replaceAll('ON requests', `ON ${table}`);
+            .replaceAll('ON requests', `ON ${table}`)
+            .replaceAll('TABLE IF NOT EXISTS conversations', `TABLE IF NOT EXISTS ${conversations}`)
+            .replaceAll('ON conversations', `ON ${conversations}`);
           for (const stmt of sql.split(';')) if (stmt.trim()) await client.query(stmt);
           await client.query(`INSERT INTO ${migrations} (version) VALUES ($1)`, [m.version]);
         }
@@ -67,7 +71,22 @@ export function createPostgresRequestStore(
       return (res.rows as Row[]).map((row) => fromRow({ ...row, attempts: row.attempts }));
     },
     async deleteOlderThan(before) {
+      await pool.query(`DELETE FROM ${conversations} WHERE created_at < $1`, [before]);
       return (await pool.query(`DELETE FROM ${table} WHERE time < $1`, [before])).rowCount ?? 0;
+    },
+    async saveConversation(id, createdAt, json) {
+      migrated ??= this.migrate();
+      await migrated;
+      await pool.query(
+        `INSERT INTO ${conversations} (id, created_at, body) VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE SET body = EXCLUDED.body`,
+        [id, createdAt, json],
+      );
+    },
+    async getConversation(id) {
+      migrated ??= this.migrate();
+      await migrated;
+      const res = await pool.query(`SELECT body FROM ${conversations} WHERE id = $1`, [id]);
+      return (res.rows[0] as { body?: string } | undefined)?.body;
     },
     async close() {
       await pool.end();

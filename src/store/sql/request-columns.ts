@@ -121,4 +121,9 @@ export const MIGRATIONS: { version: number; sql: string }[] = [
     CREATE INDEX IF NOT EXISTS requests_time ON requests (time)`,
   },
   { version: 2, sql: 'CREATE INDEX IF NOT EXISTS requests_request_id ON requests (request_id)' },
+  {
+    version: 3,
+    sql: `CREATE TABLE IF NOT EXISTS conversations (id TEXT PRIMARY KEY, created_at {bigint} NOT NULL, body TEXT NOT NULL);
+    CREATE INDEX IF NOT EXISTS conversations_created ON conversations (created_at)`,
+  },
 ];

@@ -21,9 +21,11 @@ export function createSqliteRequestStore(path: string): RequestLogStore {
     });
     tx(records);
   };
+  let migrated = false;
   return {
     kind: 'sqlite',
     async migrate() {
+      if (migrated) return;
       db.exec(
         'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)',
       );
@@ -47,6 +49,7 @@ export function createSqliteRequestStore(path: string): RequestLogStore {
           );
         })();
       }
+      migrated = true;
     },
     async insert(records) {
       insertMany(records);
@@ -59,7 +62,20 @@ export function createSqliteRequestStore(path: string): RequestLogStore {
       ).map(fromRow);
     },
     async deleteOlderThan(before) {
+      db.prepare('DELETE FROM conversations WHERE created_at < ?').run(before);
       return db.prepare('DELETE FROM requests WHERE time < ?').run(before).changes;
+    },
+    async saveConversation(id, createdAt, json) {
+      await this.migrate();
+      db.prepare(
+        'INSERT OR REPLACE INTO conversations (id, created_at, body) VALUES (?, ?, ?)',
+      ).run(id, createdAt, json);
+    },
+    async getConversation(id) {
+      await this.migrate();
+      const row = db.prepare('SELECT body FROM conversations WHERE id = ?').get(id) as
+        { body: string } | undefined;
+      return row?.body;
     },
     async close() {
       db.close();
