@@ -25,6 +25,14 @@ const COMMANDS: Record<string, { file: string; summary: string }> = {
     file: './simulate.js',
     summary: 'simulate --since 7d --mode cost|balanced|quality [--subset a,b]',
   },
+  compare: {
+    file: './compare.js',
+    summary: 'compare --endpoint <url> --prompts <f> --targets a,b [--modes ...] [--out <dir>]',
+  },
+  distribution: {
+    file: './distribution.js',
+    summary: 'distribution [--since 7d | --compare <results.json>] [--by ...] [--out <f.html>]',
+  },
   keys: { file: './keys.js', summary: 'keys issue|revoke|list ...             manage API keys' },
 };
 

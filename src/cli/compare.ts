@@ -1,0 +1,149 @@
+// `model-router compare --endpoint <url> --prompts <file> --targets model-router,<deployment>,…
+// [--key-env VAR] [--modes balanced,quality,cost] [--concurrency N] [--out <dir>] …`
+// Sends each prompt to each target of a live endpoint and writes results.json, results.csv and
+// report.html. Bounded: at most --limit prompts, --concurrency in flight, --timeout-ms per request
+// and --max-minutes in all.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ROUTING_MODES } from '../config/schema.js';
+import { renderCompareHtml, summaryLines, toCsv } from '../reporting/compare-report.js';
+import {
+  PromptFileError,
+  discoverEndpoint,
+  loadFlatPrices,
+  loadPrompts,
+  runCompare,
+  type CompareTarget,
+} from '../reporting/compare-run.js';
+import { progressBar } from './progress-bar.js';
+
+const USAGE = `usage: model-router compare --endpoint <url> --prompts <file.jsonl|file.txt> --targets <a,b,…>
+  [--key-env VAR]            API key from this environment variable (sent as Bearer and api-key)
+  [--modes balanced,quality,cost]  also run each router target once per mode (x-router-mode)
+  [--routers a,b]            targets to treat as routers when the endpoint does not say so
+  [--api-version V]          Azure OpenAI style paths (/openai/deployments/{target}/…?api-version=V)
+  [--concurrency 4] [--limit 200] [--timeout-ms 60000] [--max-minutes 10]
+  [--max-tokens N] [--no-stream] [--prices <flat prices.json>] [--out compare-out]`;
+
+function fail(message: string): number {
+  process.stderr.write(`${message}\n\n${USAGE}\n`);
+  return 2;
+}
+
+function positiveInt(name: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1)
+    throw new PromptFileError(`--${name} must be a positive integer (got "${text}")`);
+  return n;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        endpoint: { type: 'string' },
+        'key-env': { type: 'string' },
+        prompts: { type: 'string' },
+        targets: { type: 'string' },
+        modes: { type: 'string' },
+        routers: { type: 'string' },
+        'api-version': { type: 'string' },
+        concurrency: { type: 'string', default: '4' },
+        limit: { type: 'string', default: '200' },
+        'timeout-ms': { type: 'string', default: '60000' },
+        'max-minutes': { type: 'string', default: '10' },
+        'max-tokens': { type: 'string' },
+        'no-stream': { type: 'boolean', default: false },
+        prices: { type: 'string' },
+        out: { type: 'string', default: 'compare-out' },
+      },
+    }));
+  } catch (err) {
+    return fail((err as Error).message);
+  }
+  if (!values.endpoint) return fail('--endpoint is required (e.g. http://127.0.0.1:8080)');
+  if (!/^https?:\/\//.test(values.endpoint))
+    return fail(`--endpoint must be an http(s) URL (got "${values.endpoint}")`);
+  if (!values.prompts) return fail('--prompts is required (a .jsonl or .txt file)');
+  if (!values.targets) return fail('--targets is required (e.g. model-router,gpt-4.1)');
+  let apiKey: string | undefined;
+  if (values['key-env']) {
+    apiKey = process.env[values['key-env']];
+    if (!apiKey)
+      return fail(`the environment variable ${values['key-env']} (--key-env) is not set`);
+  }
+  const modes = values.modes
+    ? values.modes
+        .split(',')
+        .map((m) => m.trim())
+        .filter(Boolean)
+    : [];
+  const badMode = modes.find((m) => !(ROUTING_MODES as readonly string[]).includes(m));
+  if (badMode) return fail(`--modes: "${badMode}" is not one of ${ROUTING_MODES.join(', ')}`);
+
+  try {
+    const concurrency = positiveInt('concurrency', values.concurrency!);
+    const limit = positiveInt('limit', values.limit!);
+    const timeoutMs = positiveInt('timeout-ms', values['timeout-ms']!);
+    const maxMinutes = Number(values['max-minutes']);
+    if (!(maxMinutes > 0)) return fail('--max-minutes must be a positive number');
+    const maxTokens = values['max-tokens']
+      ? positiveInt('max-tokens', values['max-tokens'])
+      : undefined;
+    const prompts = loadPrompts(values.prompts).slice(0, limit);
+    const discovered = await discoverEndpoint(values.endpoint, apiKey, values['api-version']);
+    const prices = values.prices ? loadFlatPrices(values.prices) : discovered.prices;
+    const routers = new Set([
+      ...discovered.routers,
+      ...(values.routers ? values.routers.split(',').map((r) => r.trim()) : []),
+    ]);
+    const targets: CompareTarget[] = [];
+    for (const name of values.targets
+      .split(',')
+      .map((t) => t.trim())
+      .filter(Boolean)) {
+      if (routers.has(name) && modes.length)
+        for (const mode of modes) targets.push({ target: name, mode, label: `${name} (${mode})` });
+      else targets.push({ target: name, label: name });
+    }
+    if (modes.length && !targets.some((t) => t.mode))
+      process.stderr.write(
+        `note: --modes given but no target is a router (the endpoint lists none; name them with --routers)\n`,
+      );
+    const bar = progressBar('compare');
+    process.stderr.write(
+      `compare: ${prompts.length} prompts × ${targets.length} runs = ${prompts.length * targets.length} requests, ${concurrency} at a time\n`,
+    );
+    const result = await runCompare({
+      endpoint: values.endpoint,
+      ...(apiKey ? { apiKey } : {}),
+      ...(values['api-version'] ? { apiVersion: values['api-version'] } : {}),
+      prompts,
+      targets,
+      concurrency,
+      requestTimeoutMs: timeoutMs,
+      deadlineMs: maxMinutes * 60_000,
+      ...(maxTokens ? { maxTokens } : {}),
+      stream: !values['no-stream'],
+      prices,
+      onProgress: (done, total) => bar.update(done, total, `${done}/${total}`),
+    });
+    bar.done();
+    mkdirSync(values.out!, { recursive: true });
+    writeFileSync(join(values.out!, 'results.json'), `${JSON.stringify(result, null, 2)}\n`);
+    writeFileSync(join(values.out!, 'results.csv'), `${toCsv(result.rows)}\n`);
+    writeFileSync(join(values.out!, 'report.html'), renderCompareHtml(result));
+    process.stdout.write(
+      `${summaryLines(result).join('\n')}\n\nwrote ${join(values.out!, 'report.html')}, results.csv, results.json\n`,
+    );
+    if (result.skipped)
+      process.stderr.write(`${result.skipped} requests not sent: the deadline passed\n`);
+    return result.rows.some((r) => r.ok) ? 0 : 1;
+  } catch (err) {
+    if (err instanceof PromptFileError) return fail(err.message);
+    throw err;
+  }
+}

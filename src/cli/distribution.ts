@@ -1,0 +1,140 @@
+// `model-router distribution [--config <file>] [--since 7d] [--router <name>]
+//   | --compare <results.json>  [--by auto|source|category|length|kind|mode] [--out <file.html>]
+//   [--json]`: which models the router chose for which kinds of prompts, from the request log
+// (routed requests only) or from a compare run, as a table and an HTML chart.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { loadConfigFile } from '../config/load-config.js';
+import { DEFAULT_CONFIG_PATH } from '../main.js';
+import type { CompareResult } from '../reporting/compare-run.js';
+import {
+  DISTRIBUTION_BY,
+  renderDistributionHtml,
+  renderDistributionText,
+  routingDistribution,
+  type DistributionBy,
+  type RoutedItem,
+} from '../reporting/distribution.js';
+import { escapeHtml, htmlPage } from '../reporting/svg-chart.js';
+import { openRequestStore } from '../store/open-request-store.js';
+import { parseDuration } from './report.js';
+
+const USAGE = `usage: model-router distribution [--config <file>] [--since 7d] [--router <name>]
+                                 | --compare <compare-out/results.json>
+       [--by ${DISTRIBUTION_BY.join('|')}] [--out <report.html>] [--json]`;
+
+class InputError extends Error {}
+
+function fail(message: string): number {
+  process.stderr.write(`${message}\n\n${USAGE}\n`);
+  return 2;
+}
+
+async function fromLog(configPath: string, since: number, router?: string): Promise<RoutedItem[]> {
+  const { config } = loadConfigFile(configPath);
+  if (config.requestLog.kind === 'none')
+    throw new InputError('the config has requestLog.kind: none; there is no request log to read');
+  const store = openRequestStore(config.requestLog);
+  try {
+    await store.migrate();
+    const records = await store.query(since, Date.now());
+    return records
+      .filter((r) => r.router && r.status < 400 && (r.servedModel || r.deployment))
+      .filter((r) => !router || r.router === router)
+      .map((r) => ({
+        servedModel: r.servedModel ?? r.deployment!,
+        promptTokens: r.promptTokens,
+        ...(r.promptText !== undefined ? { promptText: r.promptText } : {}),
+        ...(r.routingMode ? { mode: r.routingMode } : {}),
+        router: r.router!,
+      }));
+  } finally {
+    await store.close();
+  }
+}
+
+function fromCompare(file: string): RoutedItem[] {
+  let result: CompareResult;
+  try {
+    result = JSON.parse(readFileSync(file, 'utf8')) as CompareResult;
+  } catch (err) {
+    throw new InputError(`cannot read the compare results ${file}: ${(err as Error).message}`);
+  }
+  if (!Array.isArray(result.rows))
+    throw new InputError(`${file} is not a compare results.json (it has no "rows" array)`);
+  // Routed requests only (this router says which mode it used); a foreign endpoint says nothing,
+  // so then every row counts.
+  const ok = result.rows.filter((r) => r.ok && (r.served_model || r.deployment));
+  const routed = ok.filter((r) => r.mode_served !== undefined || r.mode_asked !== undefined);
+  return (routed.length ? routed : ok)
+    .map((r) => ({
+      servedModel: r.served_model ?? r.deployment!,
+      ...(r.source ? { source: r.source } : {}),
+      ...(r.category ? { category: r.category } : {}),
+      ...(r.prompt_tokens !== undefined ? { promptTokens: r.prompt_tokens } : {}),
+      ...(r.prompt_kind ? { kind: r.prompt_kind } : {}),
+      mode: r.run,
+    }));
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        config: { type: 'string' },
+        since: { type: 'string', default: '7d' },
+        router: { type: 'string' },
+        compare: { type: 'string' },
+        by: { type: 'string', default: 'auto' },
+        out: { type: 'string' },
+        json: { type: 'boolean', default: false },
+      },
+    }));
+  } catch (err) {
+    return fail((err as Error).message);
+  }
+  const by = values.by as DistributionBy;
+  if (!(DISTRIBUTION_BY as readonly string[]).includes(by))
+    return fail(`--by must be one of ${DISTRIBUTION_BY.join(', ')} (got "${values.by}")`);
+  let items: RoutedItem[];
+  let what: string;
+  try {
+    if (values.compare) {
+      items = fromCompare(values.compare);
+      what = `compare run ${values.compare}`;
+    } else {
+      const sinceMs = parseDuration(values.since!);
+      items = await fromLog(
+        values.config ?? DEFAULT_CONFIG_PATH,
+        Date.now() - sinceMs,
+        values.router,
+      );
+      what = `routed requests in the last ${values.since}${values.router ? ` on ${values.router}` : ''}`;
+    }
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    return err instanceof InputError ? 1 : 2;
+  }
+  const table = routingDistribution(items, by);
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify({ source: what, ...table })}\n`);
+  } else {
+    process.stdout.write(
+      `${items.length} ${what}, by ${table.by}\n\n${renderDistributionText(table)}\n`,
+    );
+  }
+  if (values.out) {
+    const title = `Routing distribution by ${table.by}`;
+    writeFileSync(
+      values.out,
+      htmlPage(
+        title,
+        `<p>${items.length} ${escapeHtml(what)}.</p>${renderDistributionHtml(table, title)}`,
+      ),
+    );
+    if (!values.json) process.stdout.write(`\nwrote ${values.out}\n`);
+  }
+  return 0;
+}

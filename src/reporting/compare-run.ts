@@ -1,0 +1,536 @@
+// `model-router compare`: send each prompt to each target of a live OpenAI-compatible endpoint
+// (this router, Azure OpenAI / Foundry, vLLM, …), and to a router in each routing mode, bounded in
+// count, concurrency and time; record what served, latency, TTFT, tokens, cost and, where the
+// prompt file carries reference answers or scores, quality.
+import { readFileSync } from 'node:fs';
+import { parseSse } from '../providers/sse-parser.js';
+import { percentile } from '../store/request-summary.js';
+import { promptKind } from './distribution.js';
+
+export interface ComparePrompt {
+  id: string;
+  messages: { role: string; content: string }[];
+  /** The text that stands for the prompt in reports (the last user turn). */
+  text: string;
+  reference?: string;
+  /** Known quality per model or deployment name (e.g. from a benchmark), 0..1. */
+  scores?: Record<string, number>;
+  source?: string;
+  category?: string;
+}
+
+export class PromptFileError extends Error {}
+
+/** `.txt`: one prompt per non-empty line. `.jsonl`: one object per line with `prompt` (or
+ * `messages`, or `input`), optional `id`, `reference`/`answer`, `scores`, `source`, `category`. */
+export function loadPrompts(file: string): ComparePrompt[] {
+  let raw: string;
+  try {
+    raw = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new PromptFileError(`cannot read the prompts file ${file}: ${(err as Error).message}`);
+  }
+  const lines = raw.split(/\r?\n/);
+  const out: ComparePrompt[] = [];
+  if (!/\.jsonl?$/i.test(file)) {
+    lines.forEach((l, i) => {
+      const text = l.trim();
+      if (text)
+        out.push({ id: `line-${i + 1}`, messages: [{ role: 'user', content: text }], text });
+    });
+  } else {
+    lines.forEach((l, i) => {
+      if (!l.trim()) return;
+      const where = `${file}:${i + 1}`;
+      let o: Record<string, unknown>;
+      try {
+        o = JSON.parse(l) as Record<string, unknown>;
+      } catch (err) {
+        throw new PromptFileError(`${where}: not valid JSON (${(err as Error).message})`);
+      }
+      if (typeof o !== 'object' || o === null || Array.isArray(o))
+        throw new PromptFileError(`${where}: each line must be a JSON object`);
+      let messages: { role: string; content: string }[];
+      if (typeof o.prompt === 'string') messages = [{ role: 'user', content: o.prompt }];
+      else if (typeof o.input === 'string') messages = [{ role: 'user', content: o.input }];
+      else if (
+        Array.isArray(o.messages) &&
+        o.messages.length > 0 &&
+        o.messages.every(
+          (m) =>
+            typeof m === 'object' &&
+            m !== null &&
+            typeof (m as { role?: unknown }).role === 'string' &&
+            typeof (m as { content?: unknown }).content === 'string',
+        )
+      )
+        messages = o.messages as { role: string; content: string }[];
+      else
+        throw new PromptFileError(
+          `${where}: needs "prompt" (a string), "input" (a string) or "messages" (an array of {role, content} with string content)`,
+        );
+      const reference = o.reference ?? o.answer ?? o.expected;
+      if (reference !== undefined && typeof reference !== 'string' && typeof reference !== 'number')
+        throw new PromptFileError(`${where}: "reference" must be a string or a number`);
+      let scores: Record<string, number> | undefined;
+      if (o.scores !== undefined) {
+        if (typeof o.scores !== 'object' || o.scores === null || Array.isArray(o.scores))
+          throw new PromptFileError(`${where}: "scores" must be an object of model → number`);
+        scores = {};
+        for (const [k, v] of Object.entries(o.scores)) {
+          if (typeof v !== 'number' || !Number.isFinite(v))
+            throw new PromptFileError(`${where}: scores["${k}"] must be a number`);
+          scores[k] = v;
+        }
+      }
+      const users = messages.filter((m) => m.role === 'user');
+      out.push({
+        id: typeof o.id === 'string' || typeof o.id === 'number' ? String(o.id) : `line-${i + 1}`,
+        messages,
+        text: (users[users.length - 1] ?? messages[messages.length - 1]!).content,
+        ...(reference !== undefined ? { reference: String(reference) } : {}),
+        ...(scores ? { scores } : {}),
+        ...(typeof o.source === 'string' ? { source: o.source } : {}),
+        ...(typeof o.category === 'string' ? { category: o.category } : {}),
+      });
+    });
+  }
+  if (out.length === 0) throw new PromptFileError(`${file} holds no prompts`);
+  return out;
+}
+
+export interface Price {
+  inputPer1M: number;
+  cachedInputPer1M?: number;
+  outputPer1M: number;
+}
+
+/** A flat prices file: `{ "<model or deployment>": {input_per_1m_usd, output_per_1m_usd,
+ * cached_input_per_1m_usd?} }`. */
+export function loadFlatPrices(file: string): Map<string, Price> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new PromptFileError(`cannot read the prices file ${file}: ${(err as Error).message}`);
+  }
+  const out = new Map<string, Price>();
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new PromptFileError(`${file}: expected an object of model → prices`);
+  for (const [name, p] of Object.entries(parsed as Record<string, Record<string, unknown>>)) {
+    const input = p?.input_per_1m_usd;
+    const output = p?.output_per_1m_usd;
+    if (typeof input !== 'number' || typeof output !== 'number')
+      throw new PromptFileError(
+        `${file}: "${name}" needs numeric input_per_1m_usd and output_per_1m_usd`,
+      );
+    const cached = p.cached_input_per_1m_usd;
+    out.set(name, {
+      inputPer1M: input,
+      outputPer1M: output,
+      ...(typeof cached === 'number' ? { cachedInputPer1M: cached } : {}),
+    });
+  }
+  return out;
+}
+
+export interface CompareTarget {
+  /** The model / deployment name sent. */
+  target: string;
+  /** Routing mode asked of a router target (`x-router-mode`), if any. */
+  mode?: string;
+  /** Run label: `target` or `target (mode)`. */
+  label: string;
+}
+
+export interface CompareOptions {
+  endpoint: string;
+  apiKey?: string;
+  /** Azure OpenAI style (`/openai/deployments/{target}/chat/completions?api-version=`). */
+  apiVersion?: string;
+  prompts: ComparePrompt[];
+  targets: CompareTarget[];
+  concurrency: number;
+  requestTimeoutMs: number;
+  /** Stop starting requests (and abort those running) after this long. */
+  deadlineMs: number;
+  maxTokens?: number;
+  stream: boolean;
+  prices: Map<string, Price>;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface CompareRow {
+  prompt_id: string;
+  run: string;
+  target: string;
+  mode_asked?: string;
+  mode_served?: string;
+  status: number;
+  ok: boolean;
+  served_model?: string;
+  deployment?: string;
+  latency_ms: number;
+  ttft_ms?: number;
+  prompt_tokens?: number;
+  cached_tokens?: number;
+  completion_tokens?: number;
+  cost_usd?: number;
+  quality?: number;
+  error?: string;
+  source?: string;
+  category?: string;
+  /** `promptKind` of the prompt text (code-like, math-like, multiple choice, …). */
+  prompt_kind: string;
+  prompt_chars: number;
+  answer_chars: number;
+}
+
+export interface RunSummary {
+  run: string;
+  target: string;
+  mode?: string;
+  requests: number;
+  ok: number;
+  error_rate: number;
+  cost_usd: number;
+  /** Requests whose cost is known (a price was found for what served). */
+  cost_known: number;
+  mean_cost_usd: number | null;
+  latency_p50_ms: number | null;
+  latency_p95_ms: number | null;
+  ttft_p50_ms: number | null;
+  ttft_p95_ms: number | null;
+  mean_prompt_tokens: number | null;
+  mean_completion_tokens: number | null;
+  quality: number | null;
+  graded: number;
+  served: Record<string, number>;
+}
+
+export interface CompareResult {
+  endpoint: string;
+  started_at: string;
+  finished_at: string;
+  prompts: number;
+  runs: RunSummary[];
+  rows: CompareRow[];
+  /** Requests not sent because the deadline passed. */
+  skipped: number;
+}
+
+/** The chat-completions URL for a target. */
+export function chatUrl(endpoint: string, target: string, apiVersion?: string): string {
+  const base = endpoint.replace(/\/+$/, '');
+  if (apiVersion) {
+    const root = base.replace(/\/openai$/, '');
+    return `${root}/openai/deployments/${encodeURIComponent(target)}/chat/completions?api-version=${encodeURIComponent(apiVersion)}`;
+  }
+  return /\/v1$/.test(base) ? `${base}/chat/completions` : `${base}/v1/chat/completions`;
+}
+
+/** What the endpoint says of itself (this router's `/v1/models`): router names and prices. */
+export async function discoverEndpoint(
+  endpoint: string,
+  apiKey: string | undefined,
+  apiVersion?: string,
+): Promise<{ routers: Set<string>; prices: Map<string, Price> }> {
+  const base = endpoint.replace(/\/+$/, '');
+  const url = apiVersion
+    ? `${base.replace(/\/openai$/, '')}/openai/v1/models`
+    : /\/v1$/.test(base)
+      ? `${base}/models`
+      : `${base}/v1/models`;
+  const routers = new Set<string>();
+  const prices = new Map<string, Price>();
+  try {
+    const res = await fetch(url, {
+      headers: authHeaders(apiKey),
+      signal: AbortSignal.timeout(5000),
+    });
+    if (!res.ok) return { routers, prices };
+    const body = (await res.json()) as {
+      data?: {
+        id?: string;
+        type?: string;
+        model?: string;
+        prices_per_1m_usd?: Price;
+      }[];
+    };
+    for (const m of body.data ?? []) {
+      if (!m.id) continue;
+      if (m.type === 'router') routers.add(m.id);
+      const p = m.prices_per_1m_usd;
+      if (p && typeof p.inputPer1M === 'number' && typeof p.outputPer1M === 'number') {
+        prices.set(m.id, p);
+        if (m.model && !prices.has(m.model)) prices.set(m.model, p);
+      }
+    }
+  } catch {
+    // Not this router, or no models endpoint: targets are then plain deployments.
+  }
+  return { routers, prices };
+}
+
+function authHeaders(apiKey: string | undefined): Record<string, string> {
+  return apiKey ? { authorization: `Bearer ${apiKey}`, 'api-key': apiKey } : {};
+}
+
+const normalise = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]+/gu, ' ')
+    .trim();
+
+/** Quality of one answer: the prompt's known score for what served, else 1/0 for whether the
+ * answer contains the reference answer (normalised), else undefined. */
+export function gradeAnswer(
+  prompt: ComparePrompt,
+  answer: string,
+  names: (string | undefined)[],
+): number | undefined {
+  if (prompt.scores)
+    for (const n of names) if (n && prompt.scores[n] !== undefined) return prompt.scores[n];
+  if (prompt.reference !== undefined) {
+    const ref = normalise(prompt.reference);
+    if (!ref) return undefined;
+    return ` ${normalise(answer)} `.includes(` ${ref} `) ? 1 : 0;
+  }
+  return undefined;
+}
+
+export function costOf(
+  prices: Map<string, Price>,
+  names: (string | undefined)[],
+  usage: { prompt: number; cached: number; completion: number },
+): number | undefined {
+  let p: Price | undefined;
+  for (const n of names) if (n && (p = prices.get(n))) break;
+  if (!p) return undefined;
+  const cachedRate = p.cachedInputPer1M ?? p.inputPer1M;
+  return (
+    ((usage.prompt - usage.cached) * p.inputPer1M +
+      usage.cached * cachedRate +
+      usage.completion * p.outputPer1M) /
+    1e6
+  );
+}
+
+interface Usage {
+  prompt_tokens?: number;
+  completion_tokens?: number;
+  prompt_tokens_details?: { cached_tokens?: number };
+}
+
+async function callOnce(
+  opts: CompareOptions,
+  prompt: ComparePrompt,
+  t: CompareTarget,
+  stop: AbortSignal,
+): Promise<CompareRow> {
+  const started = performance.now();
+  const row: CompareRow = {
+    prompt_id: prompt.id,
+    run: t.label,
+    target: t.target,
+    ...(t.mode ? { mode_asked: t.mode } : {}),
+    status: 0,
+    ok: false,
+    latency_ms: 0,
+    prompt_kind: promptKind(prompt.text),
+    prompt_chars: prompt.text.length,
+    answer_chars: 0,
+    ...(prompt.source ? { source: prompt.source } : {}),
+    ...(prompt.category ? { category: prompt.category } : {}),
+  };
+  const body: Record<string, unknown> = { model: t.target, messages: prompt.messages };
+  if (opts.maxTokens) body.max_tokens = opts.maxTokens;
+  if (opts.stream) {
+    body.stream = true;
+    body.stream_options = { include_usage: true };
+  }
+  const signal = AbortSignal.any([stop, AbortSignal.timeout(opts.requestTimeoutMs)]);
+  let answer = '';
+  let usage: Usage | undefined;
+  try {
+    const res = await fetch(chatUrl(opts.endpoint, t.target, opts.apiVersion), {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...authHeaders(opts.apiKey),
+        ...(t.mode ? { 'x-router-mode': t.mode } : {}),
+      },
+      body: JSON.stringify(body),
+      signal,
+    });
+    row.status = res.status;
+    const deployment = res.headers.get('x-router-deployment');
+    if (deployment) row.deployment = deployment;
+    const modeServed = res.headers.get('x-router-mode');
+    if (modeServed) row.mode_served = modeServed;
+    if (!res.ok) {
+      const text = await res.text();
+      let message = text.slice(0, 300);
+      try {
+        const e = JSON.parse(text) as { error?: { message?: string } };
+        if (e.error?.message) message = e.error.message;
+      } catch {
+        // not JSON: keep the text
+      }
+      row.error = `${res.status}: ${message}`;
+    } else if (opts.stream && res.body) {
+      for await (const msg of parseSse(res.body as unknown as AsyncIterable<Uint8Array>, signal)) {
+        if (msg.data === '[DONE]') break;
+        const chunk = JSON.parse(msg.data) as {
+          model?: string;
+          error?: { message?: string };
+          usage?: Usage | null;
+          choices?: { delta?: { content?: string | null; tool_calls?: unknown[] } }[];
+        };
+        if (chunk.error) throw new Error(chunk.error.message ?? 'error event in the stream');
+        if (chunk.model) row.served_model = chunk.model;
+        const delta = chunk.choices?.[0]?.delta;
+        if (delta && (delta.content || delta.tool_calls?.length) && row.ttft_ms === undefined)
+          row.ttft_ms = performance.now() - started;
+        if (delta?.content) answer += delta.content;
+        if (chunk.usage) usage = chunk.usage;
+      }
+      row.ok = true;
+    } else {
+      const json = (await res.json()) as {
+        model?: string;
+        usage?: Usage;
+        choices?: { message?: { content?: string | null } }[];
+      };
+      if (json.model) row.served_model = json.model;
+      answer = json.choices?.[0]?.message?.content ?? '';
+      usage = json.usage;
+      row.ok = true;
+    }
+  } catch (err) {
+    row.ok = false;
+    const e = err as Error;
+    row.error =
+      e.name === 'TimeoutError'
+        ? `timed out after ${opts.requestTimeoutMs} ms`
+        : stop.aborted
+          ? 'aborted: the compare deadline passed'
+          : `${e.name}: ${e.message}`;
+  }
+  row.latency_ms = performance.now() - started;
+  row.answer_chars = answer.length;
+  if (row.ok) {
+    const names = [row.deployment, row.served_model, t.target];
+    if (usage) {
+      row.prompt_tokens = usage.prompt_tokens ?? 0;
+      row.completion_tokens = usage.completion_tokens ?? 0;
+      row.cached_tokens = usage.prompt_tokens_details?.cached_tokens ?? 0;
+      const cost = costOf(opts.prices, names, {
+        prompt: row.prompt_tokens,
+        cached: row.cached_tokens,
+        completion: row.completion_tokens,
+      });
+      if (cost !== undefined) row.cost_usd = cost;
+    }
+    const q = gradeAnswer(prompt, answer, names);
+    if (q !== undefined) row.quality = q;
+  }
+  return row;
+}
+
+const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
+const pctl = (xs: number[], p: number) =>
+  xs.length
+    ? percentile(
+        [...xs].sort((a, b) => a - b),
+        p,
+      )
+    : null;
+
+export function summarizeRun(t: CompareTarget, rows: CompareRow[]): RunSummary {
+  const mine = rows.filter((r) => r.run === t.label);
+  const ok = mine.filter((r) => r.ok);
+  const costed = ok.filter((r) => r.cost_usd !== undefined);
+  const graded = ok.filter((r) => r.quality !== undefined);
+  const served: Record<string, number> = {};
+  for (const r of ok) {
+    const k = r.served_model ?? r.deployment ?? '(unknown)';
+    served[k] = (served[k] ?? 0) + 1;
+  }
+  return {
+    run: t.label,
+    target: t.target,
+    ...(t.mode ? { mode: t.mode } : {}),
+    requests: mine.length,
+    ok: ok.length,
+    error_rate: mine.length ? (mine.length - ok.length) / mine.length : 0,
+    cost_usd: costed.reduce((a, r) => a + r.cost_usd!, 0),
+    cost_known: costed.length,
+    mean_cost_usd: mean(costed.map((r) => r.cost_usd!)),
+    latency_p50_ms: pctl(
+      ok.map((r) => r.latency_ms),
+      50,
+    ),
+    latency_p95_ms: pctl(
+      ok.map((r) => r.latency_ms),
+      95,
+    ),
+    ttft_p50_ms: pctl(
+      ok.filter((r) => r.ttft_ms !== undefined).map((r) => r.ttft_ms!),
+      50,
+    ),
+    ttft_p95_ms: pctl(
+      ok.filter((r) => r.ttft_ms !== undefined).map((r) => r.ttft_ms!),
+      95,
+    ),
+    mean_prompt_tokens: mean(
+      ok.filter((r) => r.prompt_tokens !== undefined).map((r) => r.prompt_tokens!),
+    ),
+    mean_completion_tokens: mean(
+      ok.filter((r) => r.completion_tokens !== undefined).map((r) => r.completion_tokens!),
+    ),
+    quality: mean(graded.map((r) => r.quality!)),
+    graded: graded.length,
+    served,
+  };
+}
+
+/** Runs every prompt against every target with at most `concurrency` requests in flight. Jobs go
+ * prompt by prompt, so a run cut short by the deadline still compares targets on the same prompts. */
+export async function runCompare(opts: CompareOptions): Promise<CompareResult> {
+  const startedAt = new Date();
+  const jobs: [ComparePrompt, CompareTarget][] = [];
+  for (const p of opts.prompts) for (const t of opts.targets) jobs.push([p, t]);
+  const stop = new AbortController();
+  const timer = setTimeout(() => stop.abort(new Error('deadline')), opts.deadlineMs);
+  timer.unref?.();
+  const rows: (CompareRow | undefined)[] = new Array(jobs.length);
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    while (!stop.signal.aborted) {
+      const i = next++;
+      if (i >= jobs.length) return;
+      const [p, t] = jobs[i]!;
+      rows[i] = await callOnce(opts, p, t, stop.signal);
+      opts.onProgress?.(++done, jobs.length);
+    }
+  };
+  try {
+    await Promise.all(
+      Array.from({ length: Math.max(1, Math.min(opts.concurrency, jobs.length)) }, worker),
+    );
+  } finally {
+    clearTimeout(timer);
+  }
+  const finished = rows.filter((r): r is CompareRow => r !== undefined);
+  return {
+    endpoint: opts.endpoint,
+    started_at: startedAt.toISOString(),
+    finished_at: new Date().toISOString(),
+    prompts: opts.prompts.length,
+    runs: opts.targets.map((t) => summarizeRun(t, finished)),
+    rows: finished,
+    skipped: jobs.length - finished.length,
+  };
+}

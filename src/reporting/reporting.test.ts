@@ -1,0 +1,105 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { toCsv } from './compare-report.js';
+import { chatUrl, costOf, gradeAnswer, loadPrompts, type CompareRow } from './compare-run.js';
+import { lengthBucket, promptKind, routingDistribution } from './distribution.js';
+
+describe('compare helpers', () => {
+  it('builds OpenAI-style and Azure-style URLs', () => {
+    expect(chatUrl('http://h:1', 'x')).toBe('http://h:1/v1/chat/completions');
+    expect(chatUrl('http://h:1/v1/', 'x')).toBe('http://h:1/v1/chat/completions');
+    expect(chatUrl('https://r.openai.azure.com/openai', 'my dep', '2024-10-21')).toBe(
+      'https://r.openai.azure.com/openai/deployments/my%20dep/chat/completions?api-version=2024-10-21',
+    );
+  });
+
+  it('grades by known scores first, then by the reference answer as a whole word', () => {
+    const p = { id: '1', messages: [], text: 'q', reference: '42', scores: { big: 0.8 } };
+    expect(gradeAnswer(p, 'no idea', ['big'])).toBe(0.8);
+    expect(gradeAnswer(p, 'The answer is 42.', ['small'])).toBe(1);
+    expect(gradeAnswer(p, 'The answer is 420.', ['small'])).toBe(0);
+    expect(gradeAnswer({ id: '2', messages: [], text: 'q' }, 'x', ['big'])).toBeUndefined();
+  });
+
+  it('prices cached tokens at the cached rate and finds the price by deployment, then model', () => {
+    const prices = new Map([['dep', { inputPer1M: 2, cachedInputPer1M: 0.5, outputPer1M: 8 }]]);
+    expect(
+      costOf(prices, [undefined, 'dep'], { prompt: 1000, cached: 400, completion: 100 }),
+    ).toBeCloseTo((600 * 2 + 400 * 0.5 + 100 * 8) / 1e6, 12);
+    expect(costOf(prices, ['other'], { prompt: 1, cached: 0, completion: 1 })).toBeUndefined();
+  });
+
+  it('reads .txt and .jsonl prompt files and names the bad line', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mr-prompts-'));
+    writeFileSync(join(dir, 'a.txt'), 'first\n\n  second  \n');
+    expect(loadPrompts(join(dir, 'a.txt')).map((p) => p.text)).toEqual(['first', 'second']);
+    writeFileSync(
+      join(dir, 'b.jsonl'),
+      '{"prompt":"x","answer":7}\n{"messages":[{"role":"user"}]}\n',
+    );
+    expect(() => loadPrompts(join(dir, 'b.jsonl'))).toThrow(/b\.jsonl:2: needs "prompt"/);
+    writeFileSync(join(dir, 'c.jsonl'), '{"prompt":"x","scores":{"m":"high"}}\n');
+    expect(() => loadPrompts(join(dir, 'c.jsonl'))).toThrow(
+      /c\.jsonl:1: scores\["m"\] must be a number/,
+    );
+    writeFileSync(join(dir, 'd.jsonl'), '\n');
+    expect(() => loadPrompts(join(dir, 'd.jsonl'))).toThrow(/holds no prompts/);
+  });
+
+  it('writes CSV with quoting', () => {
+    const row = {
+      prompt_id: 'a,b',
+      run: 'r',
+      target: 't',
+      status: 200,
+      ok: true,
+      latency_ms: 1.23456789,
+      prompt_kind: 'general',
+      prompt_chars: 1,
+      answer_chars: 2,
+      error: 'say "hi"',
+    } as CompareRow;
+    const [head, line] = toCsv([row]).split('\n');
+    expect(head!.split(',')[0]).toBe('prompt_id');
+    expect(line).toContain('"a,b",r,t,,,200,true');
+    expect(line).toContain('1.234568');
+    expect(line).toContain('"say ""hi"""');
+  });
+});
+
+describe('routing distribution', () => {
+  it('buckets by source when known, else by kind, else by length, in a stable order', () => {
+    const bySource = routingDistribution([
+      { servedModel: 'a', source: 's1' },
+      { servedModel: 'b', source: 's1' },
+      { servedModel: 'a', source: 's2' },
+    ]);
+    expect(bySource.by).toBe('source');
+    expect(bySource.models).toEqual(['a', 'b']);
+    expect(bySource.rows).toEqual([
+      { bucket: 's1', total: 2, counts: { a: 1, b: 1 } },
+      { bucket: 's2', total: 1, counts: { a: 1 } },
+    ]);
+    const byLength = routingDistribution([
+      { servedModel: 'a', promptTokens: 9000 },
+      { servedModel: 'a', promptTokens: 10 },
+      { servedModel: 'b' },
+    ]);
+    expect(byLength.by).toBe('length');
+    expect(byLength.rows.map((r) => r.bucket)).toEqual([lengthBucket(10), lengthBucket(9000)]);
+    expect(byLength.unbucketed).toBe(1);
+  });
+
+  it('reads kinds off the routing features', () => {
+    expect(promptKind('def f(x):\n    return x; import os; class A {}')).toBe('code-like');
+    expect(promptKind('Solve the equation 3x + 5 = 20 and compute the value of x.')).toBe(
+      'math-like',
+    );
+    expect(promptKind('Which is a fruit?\nA. apple\nB. car\nC. road\nD. sky')).toBe(
+      'multiple choice',
+    );
+    expect(promptKind('Tell me about the history of Rome.')).toBe('general');
+  });
+});
