@@ -66,15 +66,14 @@ function fromCompare(file: string): RoutedItem[] {
   // so then every row counts.
   const ok = result.rows.filter((r) => r.ok && (r.served_model || r.deployment));
   const routed = ok.filter((r) => r.mode_served !== undefined || r.mode_asked !== undefined);
-  return (routed.length ? routed : ok)
-    .map((r) => ({
-      servedModel: r.served_model ?? r.deployment!,
-      ...(r.source ? { source: r.source } : {}),
-      ...(r.category ? { category: r.category } : {}),
-      ...(r.prompt_tokens !== undefined ? { promptTokens: r.prompt_tokens } : {}),
-      ...(r.prompt_kind ? { kind: r.prompt_kind } : {}),
-      mode: r.run,
-    }));
+  return (routed.length ? routed : ok).map((r) => ({
+    servedModel: r.served_model ?? r.deployment!,
+    ...(r.source ? { source: r.source } : {}),
+    ...(r.category ? { category: r.category } : {}),
+    ...(r.prompt_tokens !== undefined ? { promptTokens: r.prompt_tokens } : {}),
+    ...(r.prompt_kind ? { kind: r.prompt_kind } : {}),
+    mode: r.run,
+  }));
 }
 
 export async function run(argv: string[]): Promise<number> {

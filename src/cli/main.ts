@@ -8,6 +8,10 @@ const COMMANDS: Record<string, { file: string; summary: string }> = {
     file: './check-config.js',
     summary: 'check-config <file>                  validate a config file',
   },
+  'config-reference': {
+    file: './config-reference.js',
+    summary: 'config-reference [--out <file.md>]    the config reference, from the schema',
+  },
   train: {
     file: './train.js',
     summary: 'train --data <f.jsonl,...> --prices <p.json> --out <artefact.json> [--seed N]',

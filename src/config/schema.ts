@@ -13,190 +13,441 @@ export const ROUTING_MODES = ['balanced', 'quality', 'cost'] as const;
 export const DEPLOYMENT_TYPES = ['GlobalStandard', 'DataZoneStandard', 'Standard'] as const;
 
 const rateLimitSchema = z.strictObject({
-  rpm: z.number().int().positive().optional(),
-  tpm: z.number().int().positive().optional(),
+  rpm: z.number().int().positive().optional().describe('Requests per minute.'),
+  tpm: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe(
+      'Tokens per minute (prompt tokens plus requested or expected output tokens; corrected with real usage when the answer ends).',
+    ),
 });
 
 const pricesSchema = z.strictObject({
-  /** USD per 1M input tokens. */
-  inputPer1M: z.number().nonnegative(),
-  /** USD per 1M cached input tokens; defaults to the input price. */
-  cachedInputPer1M: z.number().nonnegative().optional(),
-  /** USD per 1M output tokens (reasoning tokens are billed as output). */
-  outputPer1M: z.number().nonnegative(),
+  inputPer1M: z.number().nonnegative().describe('USD per 1M input tokens.'),
+  cachedInputPer1M: z
+    .number()
+    .nonnegative()
+    .optional()
+    .describe('USD per 1M cached input tokens; defaults to the input price.'),
+  outputPer1M: z
+    .number()
+    .nonnegative()
+    .describe('USD per 1M output tokens (reasoning tokens are billed as output).'),
 });
 
 const capabilitiesSchema = z.strictObject({
-  tools: z.boolean().default(true),
-  vision: z.boolean().default(false),
-  jsonSchema: z.boolean().default(true),
-  reasoning: z.boolean().default(false),
-  streaming: z.boolean().default(true),
-  /** Native `/responses` support upstream; otherwise the Responses API is bridged to chat. */
-  responsesApi: z.boolean().default(false),
+  tools: z.boolean().default(true).describe('Accepts `tools` / `tool_choice` (function calling).'),
+  vision: z.boolean().default(false).describe('Accepts image inputs.'),
+  jsonSchema: z
+    .boolean()
+    .default(true)
+    .describe('Accepts `response_format` JSON object / JSON schema.'),
+  reasoning: z
+    .boolean()
+    .default(false)
+    .describe('A reasoning model: accepts `reasoning_effort` and reports reasoning tokens.'),
+  streaming: z
+    .boolean()
+    .default(true)
+    .describe(
+      'Can stream (`stream: true`); streamed requests are never routed to a deployment without it.',
+    ),
+  responsesApi: z
+    .boolean()
+    .default(false)
+    .describe(
+      'Native `/responses` support upstream; otherwise the Responses API is bridged to chat.',
+    ),
 });
 
 /** How a simulated model behaves: deterministic for a given request and seed. */
 const simulationSchema = z.strictObject({
-  ttftMs: z.number().nonnegative().default(0),
-  tokensPerSecond: z.number().positive().default(1000),
-  /** Style of generated answers. */
-  style: z.enum(['concise', 'detailed', 'echo', 'code']).default('concise'),
-  /** Typical answer length in tokens (varies deterministically per prompt). */
-  answerTokens: z.number().int().positive().default(40),
-  /** Fraction of prompt tokens reported as cached (usage.prompt_tokens_details.cached_tokens). */
-  cachedFraction: z.number().min(0).max(1).default(0),
-  /** Reasoning tokens reported per answer (reasoning models). */
-  reasoningTokens: z.number().int().nonnegative().default(0),
-  /** Answer with a tool call when the request offers tools (and tool_choice allows it). */
-  toolCalls: z.boolean().default(true),
-  /** Injected failures; `rate` is the fraction of requests that fail this way (deterministic). */
+  ttftMs: z.number().nonnegative().default(0).describe('Time to first token, ms.'),
+  tokensPerSecond: z.number().positive().default(1000).describe('Output speed once streaming.'),
+  style: z
+    .enum(['concise', 'detailed', 'echo', 'code'])
+    .default('concise')
+    .describe('Style of generated answers.'),
+  answerTokens: z
+    .number()
+    .int()
+    .positive()
+    .default(40)
+    .describe('Typical answer length in tokens (varies deterministically per prompt).'),
+  cachedFraction: z
+    .number()
+    .min(0)
+    .max(1)
+    .default(0)
+    .describe(
+      'Fraction of prompt tokens reported as cached (usage.prompt_tokens_details.cached_tokens).',
+    ),
+  reasoningTokens: z
+    .number()
+    .int()
+    .nonnegative()
+    .default(0)
+    .describe('Reasoning tokens reported per answer (reasoning models).'),
+  toolCalls: z
+    .boolean()
+    .default(true)
+    .describe('Answer with a tool call when the request offers tools (and tool_choice allows it).'),
   failure: z
     .strictObject({
       kind: z
         .enum(['none', '429', '500', 'timeout', 'drop-mid-stream', 'slow-first-token'])
-        .default('none'),
-      rate: z.number().min(0).max(1).default(1),
-      /** For 'slow-first-token' and 'timeout': how long to stall, ms. */
-      delayMs: z.number().nonnegative().default(30_000),
-      retryAfterSeconds: z.number().nonnegative().default(1),
+        .default('none')
+        .describe(
+          'Failure to inject: an HTTP 429 or 500, a timeout, a stream dropped half way, or a first token that arrives late.',
+        ),
+      rate: z
+        .number()
+        .min(0)
+        .max(1)
+        .default(1)
+        .describe(
+          'Fraction of requests (0..1) that fail this way; which ones is deterministic per request.',
+        ),
+      delayMs: z
+        .number()
+        .nonnegative()
+        .default(30_000)
+        .describe("For 'slow-first-token' and 'timeout': how long to stall, ms."),
+      retryAfterSeconds: z
+        .number()
+        .nonnegative()
+        .default(1)
+        .describe('`retry-after` sent with injected 429s.'),
     })
-    .default({ kind: 'none', rate: 1, delayMs: 30_000, retryAfterSeconds: 1 }),
+    .default({ kind: 'none', rate: 1, delayMs: 30_000, retryAfterSeconds: 1 })
+    .describe('Injected failures, to demo and test failover.'),
 });
 
 export const deploymentSchema = z.strictObject({
-  /** The name clients send as `model` (or in the Azure path). */
-  name: z.string().min(1),
-  provider: z.enum(PROVIDER_KINDS),
-  /** The model name sent upstream (Azure: the upstream deployment name). */
-  model: z.string().min(1),
-  baseUrl: z.string().url().optional(),
-  /** Name of the environment variable holding the upstream API key; secrets never live in config. */
-  apiKeyEnv: z.string().min(1).optional(),
-  /** Azure dated api-version used upstream. */
-  apiVersion: z.string().optional(),
-  prices: pricesSchema,
-  contextWindow: z.number().int().positive(),
-  maxOutputTokens: z.number().int().positive(),
-  capabilities: capabilitiesSchema.default({
-    tools: true,
-    vision: false,
-    jsonSchema: true,
-    reasoning: false,
-    streaming: true,
-    responsesApi: false,
-  }),
-  region: z.string().default('local'),
-  dataZone: z.string().default('global'),
-  deploymentType: z.enum(DEPLOYMENT_TYPES).default('GlobalStandard'),
-  /** Routing model: treat this deployment like a model the routing artefact knows. */
-  like: z.string().optional(),
-  /** Routing model: added to the predicted quality of `like` (e.g. -0.02). */
-  qualityOffset: z.number().min(-1).max(1).default(0),
-  /** Give up on this deployment when no first token arrived in time (failover). */
-  firstTokenTimeoutMs: z.number().int().positive().default(30_000),
-  /** Whole-request timeout for non-streaming calls. */
-  timeoutMs: z.number().int().positive().default(600_000),
-  rateLimit: rateLimitSchema.optional(),
-  headers: z.record(z.string(), z.string()).optional(),
-  simulation: simulationSchema.optional(),
+  name: z.string().min(1).describe('The name clients send as `model` (or in the Azure path).'),
+  provider: z
+    .enum(PROVIDER_KINDS)
+    .describe(
+      'Who serves it: `openai`, `azure` (Azure OpenAI), `openai-compatible` (vLLM, Ollama, LM Studio, …), `anthropic`, or `simulated` (built-in fleet, no network).',
+    ),
+  model: z
+    .string()
+    .min(1)
+    .describe('The model name sent upstream (Azure: the upstream deployment name).'),
+  baseUrl: z
+    .string()
+    .url()
+    .optional()
+    .describe(
+      'Upstream base URL (OpenAI: `https://api.openai.com/v1`; Azure: `https://<resource>.openai.azure.com`; Anthropic: `https://api.anthropic.com`). Not used by `simulated`.',
+    ),
+  apiKeyEnv: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'Name of the environment variable holding the upstream API key; secrets never live in config.',
+    ),
+  apiVersion: z.string().optional().describe('Azure dated api-version used upstream.'),
+  prices: pricesSchema.describe(
+    'List prices, used for routing (expected cost), cost attribution and savings.',
+  ),
+  contextWindow: z
+    .number()
+    .int()
+    .positive()
+    .describe(
+      'Context window in tokens: requests whose prompt plus output would not fit are never sent here.',
+    ),
+  maxOutputTokens: z
+    .number()
+    .int()
+    .positive()
+    .describe('Largest `max_tokens` / `max_completion_tokens` it accepts.'),
+  capabilities: capabilitiesSchema
+    .default({
+      tools: true,
+      vision: false,
+      jsonSchema: true,
+      reasoning: false,
+      streaming: true,
+      responsesApi: false,
+    })
+    .describe(
+      'What the deployment accepts: routing never sends a request to a deployment that lacks what the request uses.',
+    ),
+  region: z
+    .string()
+    .default('local')
+    .describe('Cloud region (reported in `x-router-region`, metrics and the log).'),
+  dataZone: z
+    .string()
+    .default('global')
+    .describe(
+      'Data zone (e.g. `us`, `eu`): routers with a zone only use deployments in it, for the pick and every fallback.',
+    ),
+  deploymentType: z
+    .enum(DEPLOYMENT_TYPES)
+    .default('GlobalStandard')
+    .describe('Azure deployment type: GlobalStandard, DataZoneStandard or Standard.'),
+  like: z
+    .string()
+    .optional()
+    .describe('Routing model: treat this deployment like a model the routing artefact knows.'),
+  qualityOffset: z
+    .number()
+    .min(-1)
+    .max(1)
+    .default(0)
+    .describe('Routing model: added to the predicted quality of `like` (e.g. -0.02).'),
+  firstTokenTimeoutMs: z
+    .number()
+    .int()
+    .positive()
+    .default(30_000)
+    .describe('Give up on this deployment when no first token arrived in time (failover).'),
+  timeoutMs: z
+    .number()
+    .int()
+    .positive()
+    .default(600_000)
+    .describe('Whole-request timeout for non-streaming calls.'),
+  rateLimit: rateLimitSchema
+    .optional()
+    .describe(
+      'Limits for this deployment across all callers; a deployment at its limit is skipped by routing.',
+    ),
+  headers: z
+    .record(z.string(), z.string())
+    .optional()
+    .describe('Extra headers sent upstream with every request.'),
+  simulation: simulationSchema
+    .optional()
+    .describe('For `provider: simulated`: how the simulated model behaves.'),
 });
 
 export const routerSchema = z.strictObject({
-  name: z.string().min(1).default('model-router'),
-  routingMode: z.enum(ROUTING_MODES).default('balanced'),
-  /** The only deployments this router may pick; never widened automatically. */
-  modelSubset: z.array(z.string().min(1)).min(1),
-  /** Routing artefact version (e.g. `2026-11-24`); `latest` picks the newest shipped. */
-  version: z.string().default('latest'),
-  deploymentType: z.enum(DEPLOYMENT_TYPES).default('GlobalStandard'),
-  /** For DataZoneStandard: the zone requests and failovers never leave. */
-  dataZone: z.string().optional(),
-  /** Override the artefact's calibrated quality bands (fraction of the best predicted quality). */
+  name: z
+    .string()
+    .min(1)
+    .default('model-router')
+    .describe('The router deployment name clients send as `model`.'),
+  routingMode: z
+    .enum(ROUTING_MODES)
+    .default('balanced')
+    .describe(
+      '`balanced`: near top quality at much lower cost; `quality`: the best predicted model; `cost`: the cheapest within a wider band.',
+    ),
+  modelSubset: z
+    .array(z.string().min(1))
+    .min(1)
+    .describe('The only deployments this router may pick; never widened automatically.'),
+  version: z
+    .string()
+    .default('latest')
+    .describe('Routing artefact version (e.g. `2026-11-24`); `latest` picks the newest shipped.'),
+  deploymentType: z
+    .enum(DEPLOYMENT_TYPES)
+    .default('GlobalStandard')
+    .describe('Azure deployment type of the router; `DataZoneStandard` routers need `dataZone`.'),
+  dataZone: z
+    .string()
+    .optional()
+    .describe('For DataZoneStandard: the zone requests and failovers never leave.'),
   bands: z
     .strictObject({
-      balanced: z.number().min(0).max(1).optional(),
-      cost: z.number().min(0).max(1).optional(),
+      balanced: z
+        .number()
+        .min(0)
+        .max(1)
+        .optional()
+        .describe('Balanced band: cheapest model predicted within this fraction of the best.'),
+      cost: z.number().min(0).max(1).optional().describe('Cost band (wider than balanced).'),
     })
-    .optional(),
-  rateLimit: rateLimitSchema.default({ rpm: 250, tpm: 250_000 }),
+    .optional()
+    .describe(
+      "Override the artefact's calibrated quality bands (fractions of the best predicted quality).",
+    ),
+  rateLimit: rateLimitSchema
+    .default({ rpm: 250, tpm: 250_000 })
+    .describe('Limits for this router across all callers.'),
 });
 
 const apiKeySchema = z.strictObject({
-  id: z.string().min(1),
-  /** sha256 hex of the key; plain keys never appear in config. */
-  hash: z.string().regex(/^[0-9a-f]{64}$/, 'must be a sha256 hex digest'),
-  tenant: z.string().min(1),
-  admin: z.boolean().default(false),
-  /** Router or deployment names this key may use; `*` for all. */
-  scopes: z.array(z.string()).default(['*']),
-  expiresAt: z.string().datetime().optional(),
-  maxRoutingMode: z.enum(ROUTING_MODES).optional(),
-  modelSubset: z.array(z.string()).optional(),
-  rateLimit: rateLimitSchema.optional(),
+  id: z.string().min(1).describe('Key id (shown in logs, metrics and the admin API; not secret).'),
+  hash: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, 'must be a sha256 hex digest')
+    .describe('sha256 hex of the key; plain keys never appear in config.'),
+  tenant: z.string().min(1).describe("Tenant the key's spend and limits are attributed to."),
+  admin: z.boolean().default(false).describe('May use the admin API and the dashboard.'),
+  scopes: z
+    .array(z.string())
+    .default(['*'])
+    .describe('Router or deployment names this key may use; `*` for all.'),
+  expiresAt: z
+    .string()
+    .datetime()
+    .optional()
+    .describe('ISO-8601 time after which the key is refused.'),
+  maxRoutingMode: z
+    .enum(ROUTING_MODES)
+    .optional()
+    .describe(
+      'The costliest mode this key may ask for with `x-router-mode` (cost < balanced < quality).',
+    ),
+  modelSubset: z
+    .array(z.string())
+    .optional()
+    .describe("Narrows the router's subset for this key (never widens it)."),
+  rateLimit: rateLimitSchema.optional().describe('Limits for this key.'),
   budget: z
     .strictObject({
-      dailyUsd: z.number().positive().optional(),
-      monthlyUsd: z.number().positive().optional(),
+      dailyUsd: z.number().positive().optional().describe('Spend limit per UTC day.'),
+      monthlyUsd: z.number().positive().optional().describe('Spend limit per UTC month.'),
     })
-    .optional(),
+    .optional()
+    .describe('Spend limits for this key (checked before each request, settled with real usage).'),
 });
 
 export const configSchema = z.strictObject({
   server: z
     .strictObject({
-      host: z.string().default('127.0.0.1'),
-      port: z.number().int().min(0).max(65535).default(8080),
+      host: z
+        .string()
+        .default('127.0.0.1')
+        .describe('Interface to bind (`0.0.0.0` in a container).'),
+      port: z
+        .number()
+        .int()
+        .min(0)
+        .max(65535)
+        .default(8080)
+        .describe('Port (`PORT` or `--port` override it).'),
       bodyLimitBytes: z
         .number()
         .int()
         .positive()
-        .default(4 * 1024 * 1024),
-      /** Pino level; `silent` turns request logging off. */
+        .default(4 * 1024 * 1024)
+        .describe('Largest request body accepted (413 above).'),
       logLevel: z
         .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
-        .default('info'),
+        .default('info')
+        .describe('Pino log level; `silent` turns request logging off.'),
     })
-    .default({ host: '127.0.0.1', port: 8080, bodyLimitBytes: 4 * 1024 * 1024, logLevel: 'info' }),
+    .default({ host: '127.0.0.1', port: 8080, bodyLimitBytes: 4 * 1024 * 1024, logLevel: 'info' })
+    .describe('The HTTP server.'),
   auth: z
     .strictObject({
-      /** `none`: open endpoint (local demo); `keys`: every request needs a key. */
-      mode: z.enum(['none', 'keys']).default('none'),
-      /** Env var holding a bootstrap admin key (plain text, only in the environment). */
-      adminKeyEnv: z.string().optional(),
-      keys: z.array(apiKeySchema).default([]),
+      mode: z
+        .enum(['none', 'keys'])
+        .default('none')
+        .describe('`none`: open endpoint (local demo); `keys`: every request needs a key.'),
+      adminKeyEnv: z
+        .string()
+        .optional()
+        .describe('Env var holding a bootstrap admin key (plain text, only in the environment).'),
+      keys: z
+        .array(apiKeySchema)
+        .default([])
+        .describe('API keys (store only their sha256; issue keys with `model-router keys issue`).'),
     })
-    .default({ mode: 'none', keys: [] }),
-  deployments: z.array(deploymentSchema).min(1),
-  routers: z.array(routerSchema).default([]),
+    .default({ mode: 'none', keys: [] })
+    .describe('Who may call the router and the admin API.'),
+  deployments: z
+    .array(deploymentSchema)
+    .min(1)
+    .describe(
+      'Concrete deployments: each a model at a provider, callable by name or through a router.',
+    ),
+  routers: z
+    .array(routerSchema)
+    .default([])
+    .describe('Router deployments: names that route each request to one of their subset.'),
   routing: z
     .strictObject({
-      /** Folder with routing artefacts (`<version>.json`). */
-      modelsDir: z.string().optional(),
+      modelsDir: z
+        .string()
+        .optional()
+        .describe('Folder with routing artefacts (`<version>.json`).'),
     })
-    .default({}),
+    .default({})
+    .describe('The routing model.'),
   state: z
     .strictObject({
-      kind: z.enum(['memory', 'redis']).default('memory'),
-      redisUrl: z.string().optional(),
-      /** When Redis is unreachable: keep serving with local limits (open) or refuse (closed). */
-      onFailure: z.enum(['open', 'closed']).default('open'),
-      /** Prefix of every Redis key and channel: replicas of one router share it. */
-      prefix: z.string().min(1).default('mr:'),
-      /** A Redis command slower than this counts as Redis being down (serve locally or refuse). */
-      commandTimeoutMs: z.number().int().positive().default(200),
+      kind: z
+        .enum(['memory', 'redis'])
+        .default('memory')
+        .describe(
+          '`memory` for one process; `redis` to share limits, budgets, circuit state, keys and config among replicas.',
+        ),
+      redisUrl: z
+        .string()
+        .optional()
+        .describe('Redis URL, e.g. `redis://127.0.0.1:6379` (for `kind: redis`).'),
+      onFailure: z
+        .enum(['open', 'closed'])
+        .default('open')
+        .describe(
+          'When Redis is unreachable: keep serving with local limits (open) or refuse (closed).',
+        ),
+      prefix: z
+        .string()
+        .min(1)
+        .default('mr:')
+        .describe('Prefix of every Redis key and channel: replicas of one router share it.'),
+      commandTimeoutMs: z
+        .number()
+        .int()
+        .positive()
+        .default(200)
+        .describe(
+          'A Redis command slower than this counts as Redis being down (serve locally or refuse).',
+        ),
     })
-    .default({ kind: 'memory', onFailure: 'open', prefix: 'mr:', commandTimeoutMs: 200 }),
+    .default({ kind: 'memory', onFailure: 'open', prefix: 'mr:', commandTimeoutMs: 200 })
+    .describe('Shared state across replicas.'),
   requestLog: z
     .strictObject({
-      kind: z.enum(['sqlite', 'postgres', 'none']).default('sqlite'),
-      sqlitePath: z.string().default('./data/requests.db'),
-      postgresUrl: z.string().optional(),
-      /** Keep prompt and answer text in the log (needed by `simulate`). */
-      storeText: z.boolean().default(false),
-      retentionDays: z.number().int().positive().default(30),
-      /** Records buffered when the store is down before they are dropped (and counted). */
-      maxBuffer: z.number().int().positive().default(10_000),
+      kind: z
+        .enum(['sqlite', 'postgres', 'none'])
+        .default('sqlite')
+        .describe(
+          'Where every request is recorded: SQLite file (default), PostgreSQL (several replicas), or nowhere.',
+        ),
+      sqlitePath: z
+        .string()
+        .default('./data/requests.db')
+        .describe('SQLite file (created with its folder).'),
+      postgresUrl: z
+        .string()
+        .optional()
+        .describe('PostgreSQL URL, e.g. `postgres://user@host:5432/db` (for `kind: postgres`).'),
+      postgresSchema: z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain SQL identifier')
+        .optional()
+        .describe(
+          'PostgreSQL schema for the tables (created if missing); default: the search path.',
+        ),
+      storeText: z
+        .boolean()
+        .default(false)
+        .describe('Keep prompt and answer text in the log (needed by `simulate`).'),
+      retentionDays: z
+        .number()
+        .int()
+        .positive()
+        .default(30)
+        .describe('Records (and stored Responses conversations) older than this are deleted.'),
+      maxBuffer: z
+        .number()
+        .int()
+        .positive()
+        .default(10_000)
+        .describe('Records buffered when the store is down before they are dropped (and counted).'),
     })
     .default({
       kind: 'sqlite',
@@ -204,46 +455,80 @@ export const configSchema = z.strictObject({
       storeText: false,
       retentionDays: 30,
       maxBuffer: 10_000,
-    }),
+    })
+    .describe(
+      'The request log: one record per request (who, which router and mode, what served, tokens, cost, latency).',
+    ),
   contentFilter: z
     .strictObject({
-      enabled: z.boolean().default(false),
+      enabled: z.boolean().default(false).describe('Apply the rules below to prompts and answers.'),
       rules: z
         .array(
           z.strictObject({
-            id: z.string().min(1),
-            kind: z.enum(['keyword', 'regex', 'pii']),
-            /** keyword: words; regex: patterns; pii: email | phone | card. */
-            patterns: z.array(z.string()).min(1),
-            action: z.enum(['block', 'redact', 'annotate']).default('block'),
-            appliesTo: z.enum(['input', 'output', 'both']).default('both'),
+            id: z.string().min(1).describe('Rule id (reported in the filter results).'),
+            kind: z.enum(['keyword', 'regex', 'pii']).describe('How `patterns` are read.'),
+            patterns: z
+              .array(z.string())
+              .min(1)
+              .describe('keyword: words; regex: patterns; pii: email | phone | card.'),
+            action: z
+              .enum(['block', 'redact', 'annotate'])
+              .default('block')
+              .describe(
+                '`block`: refuse with a content_filter error; `redact`: mask the match; `annotate`: only report it.',
+              ),
+            appliesTo: z
+              .enum(['input', 'output', 'both'])
+              .default('both')
+              .describe('Prompts, answers or both.'),
           }),
         )
-        .default([]),
-      moderationUrl: z.string().url().optional(),
+        .default([])
+        .describe('Rules, applied in order.'),
+      moderationUrl: z
+        .string()
+        .url()
+        .optional()
+        .describe('Optional moderation service called with each prompt (OpenAI moderation shape).'),
     })
-    .default({ enabled: false, rules: [] }),
+    .default({ enabled: false, rules: [] })
+    .describe('Content filter hooks on prompts and answers.'),
   budgets: z
     .strictObject({
-      /** Fraction of a budget after which the tenant is shifted toward Cost mode. */
-      shiftToCostAt: z.number().min(0).max(1).default(0.8),
+      shiftToCostAt: z
+        .number()
+        .min(0)
+        .max(1)
+        .default(0.8)
+        .describe('Fraction of a budget after which the tenant is shifted toward Cost mode.'),
       tenants: z
         .record(
           z.string(),
           z.strictObject({
-            dailyUsd: z.number().positive().optional(),
-            monthlyUsd: z.number().positive().optional(),
+            dailyUsd: z.number().positive().optional().describe('Spend limit per UTC day.'),
+            monthlyUsd: z.number().positive().optional().describe('Spend limit per UTC month.'),
           }),
         )
-        .default({}),
+        .default({})
+        .describe('Budgets per tenant (keys name their tenant).'),
     })
-    .default({ shiftToCostAt: 0.8, tenants: {} }),
+    .default({ shiftToCostAt: 0.8, tenants: {} })
+    .describe(
+      'Spend budgets: past `shiftToCostAt` a tenant is routed in Cost mode; at 100% it is refused.',
+    ),
   telemetry: z
     .strictObject({
-      metrics: z.boolean().default(true),
-      otlpEndpoint: z.string().url().optional(),
+      metrics: z.boolean().default(true).describe('Serve Prometheus metrics on `/metrics`.'),
+      otlpEndpoint: z
+        .string()
+        .url()
+        .optional()
+        .describe(
+          'Send OpenTelemetry traces (one span per request and attempt) to this OTLP/HTTP endpoint.',
+        ),
     })
-    .default({ metrics: true }),
+    .default({ metrics: true })
+    .describe('Metrics and traces.'),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -5,6 +5,10 @@ import { createPostgresRequestStore } from './sql/postgres-request-store.js';
 import { createSqliteRequestStore } from './sql/sqlite-request-store.js';
 
 export function openRequestStore(cfg: Config['requestLog']): RequestLogStore {
-  if (cfg.kind === 'postgres') return createPostgresRequestStore(cfg.postgresUrl!);
+  if (cfg.kind === 'postgres')
+    return createPostgresRequestStore(
+      cfg.postgresUrl!,
+      cfg.postgresSchema ? { schema: cfg.postgresSchema } : {},
+    );
   return createSqliteRequestStore(cfg.sqlitePath);
 }
