@@ -184,7 +184,7 @@ export async function createRuntime(
     },
     metricsText: initial.telemetry.metrics ? metricsText : undefined,
     plugins: [
-      (a) => registerResponsesRoutes(a, gateway, createResponseStore(10_000, requestLog?.store)),
+      (a) => registerResponsesRoutes(a, gateway, createResponseStore(10_000, requestLog?.store), holder),
       (a) => registerMessagesRoutes(a, gateway),
       (a) => registerAdminRoutes(a, configService),
       (a) => registerKeyRoutes(a, keys),

@@ -71,7 +71,13 @@ export async function executeWithFailover(args: ExecuteArgs): Promise<ExecutionR
       const { body, warnings } = adaptRequestForDeployment(call.request, deployment);
       breakers.begin(deployment.name);
       const adapter = args.adapters.adapterFor(deployment);
-      const upstream = { deployment, body, signal: controller.signal, requestId: call.requestId };
+      const upstream = {
+        deployment,
+        body,
+        signal: controller.signal,
+        requestId: call.requestId,
+        ...(call.native ? { native: call.native } : {}),
+      };
       if (call.request.stream === true) {
         const result = await startStream(adapter, upstream, deployment, controller, clock);
         breakers.success(deployment.name);

@@ -1,4 +1,5 @@
 // Types shared by the gateway and the HTTP routes that call it.
+import type { NativeRequest } from '../providers/native-api.js';
 import type { DeploymentConfig, RouterConfig, RoutingMode } from '../config/schema.js';
 import type { ChatChunk, ChatRequest, ChatResponse, ChatUsage } from '../core/wire-types.js';
 
@@ -30,6 +31,8 @@ export interface ChatCall {
   requestId: string;
   /** Azure dated path: the deployment named in the URL wins over the body's `model`. */
   deploymentFromPath?: string;
+  /** The client's non-chat request (Responses), passed to upstreams that speak it natively. */
+  native?: NativeRequest;
 }
 
 export type ChatOutcome =

@@ -3,6 +3,7 @@
 // vendor-specific stays inside `providers/<name>/`.
 import type { DeploymentConfig } from '../config/schema.js';
 import type { ChatChunk, ChatRequest, ChatResponse } from '../core/wire-types.js';
+import type { NativeRequest } from './native-api.js';
 
 export interface UpstreamRequest {
   deployment: DeploymentConfig;
@@ -11,6 +12,9 @@ export interface UpstreamRequest {
   /** Aborted when the client goes away or a deadline passes; adapters must abort the upstream call. */
   signal: AbortSignal;
   requestId: string;
+  /** The client's own API request (e.g. Responses), for adapters whose upstream speaks it natively
+   * (`capabilities.responsesApi`); others ignore it and serve `body`. */
+  native?: NativeRequest;
 }
 
 export interface UpstreamReply {

@@ -435,3 +435,45 @@ export async function* chatChunksToResponseEvents(
   onDone(response, answer);
   yield ev(incomplete ? 'response.incomplete' : 'response.completed', { response });
 }
+
+/** Chat messages (a stored conversation) → Responses input items, for an upstream that speaks
+ * Responses natively: the router keeps conversations, so the upstream gets them whole. */
+export function chatToInputItems(messages: readonly ChatMessage[]): Json[] {
+  const items: Json[] = [];
+  for (const m of messages) {
+    if (m.role === 'tool') {
+      items.push({
+        type: 'function_call_output',
+        call_id: m.tool_call_id,
+        output: typeof m.content === 'string' ? m.content : JSON.stringify(m.content),
+      });
+      continue;
+    }
+    const calls = m.role === 'assistant' ? (m.tool_calls ?? []) : [];
+    const content = m.content;
+    const assistant = m.role === 'assistant';
+    if (typeof content === 'string' && content) items.push({ role: m.role, content });
+    else if (Array.isArray(content) && content.length)
+      items.push({
+        role: m.role,
+        content: content.map((p) =>
+          p.type === 'image_url'
+            ? {
+                type: 'input_image',
+                image_url: p.image_url.url,
+                detail: p.image_url.detail ?? 'auto',
+              }
+            : { type: assistant ? 'output_text' : 'input_text', text: 'text' in p ? p.text : '' },
+        ),
+      });
+    for (const call of calls)
+      if (call.type === 'function')
+        items.push({
+          type: 'function_call',
+          call_id: call.id,
+          name: call.function.name,
+          arguments: call.function.arguments,
+        });
+  }
+  return items;
+}

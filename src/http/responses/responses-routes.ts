@@ -1,25 +1,38 @@
-// `POST /v1/responses` and `/openai/v1/responses`: the Responses API, bridged to the chat gateway
-// (routing, failover and governance apply as for chat). `response.model` is the served model;
-// conversations continue with `previous_response_id` from the response store.
+// `POST /v1/responses` and `/openai/v1/responses`: the Responses API through the chat gateway
+// (routing, failover and governance apply as for chat). A deployment whose upstream speaks
+// Responses (`capabilities.responsesApi`) gets the request natively and its reply is sent on as it
+// came; any other is bridged to Chat Completions. `response.model` is the served model;
+// conversations continue with `previous_response_id` from the response store (the router's, so a
+// conversation can move between models and replicas).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ConfigHolder } from '../../config/runtime-config.js';
 import { invalidRequest } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
-import type { ChatMessage } from '../../core/wire-types.js';
+import type { ChatChunk, ChatMessage } from '../../core/wire-types.js';
 import type { ChatGateway } from '../../gateway/chat-gateway.js';
+import {
+  nativeEventsOf,
+  nativeResponseOf,
+  type NativeRequest,
+} from '../../providers/native-api.js';
+import { responseToChat } from '../../providers/openai/responses-native.js';
 import { callGateway } from '../routes/chat-routes.js';
-import type { ResponseStore } from '../../store/response-store.js';
+import type { ResponseStore, StoredResponse } from '../../store/response-store.js';
 import { writeSseStream } from '../sse-writer.js';
 import {
   chatChunksToResponseEvents,
+  chatToInputItems,
   chatToResponse,
   responsesToChat,
   type ResponseContext,
+  type ResponsesEvent,
 } from './responses-convert.js';
 
 export function registerResponsesRoutes(
   app: FastifyInstance,
   gateway: ChatGateway,
   store: ResponseStore,
+  config: ConfigHolder,
 ): void {
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const body = request.body as Record<string, unknown> | null;
@@ -34,7 +47,13 @@ export function registerResponsesRoutes(
       );
     const { chat, history, instructions } = responsesToChat(body, previous);
     const ctx: ResponseContext = { id: newId('resp_'), createdAt: Date.now(), request: body ?? {} };
-    const outcome = await callGateway(gateway, request, reply, chat, { endpoint: 'responses' });
+    const native: NativeRequest = { api: 'responses', body: nativeRequestBody(body!, previous) };
+    const outcome = await callGateway(gateway, request, reply, chat, {
+      endpoint: 'responses',
+      native,
+    });
+    // An output filter may change the answer: then the (filtered) chat reply is what is sent.
+    const passThrough = !config.current.config.contentFilter.enabled;
     const save = (model: string, answer: ChatMessage) =>
       store.save({
         id: ctx.id,
@@ -46,16 +65,41 @@ export function registerResponsesRoutes(
     if (outcome.kind === 'json') {
       const { response, answer } = chatToResponse(outcome.response, ctx);
       await save(outcome.response.model, answer);
-      return reply.headers(outcome.headers).send(response);
+      const upstream = passThrough ? nativeResponseOf(outcome.response) : undefined;
+      return reply
+        .headers(outcome.headers)
+        .send(upstream ? asOurs(upstream, ctx, outcome.response.model) : response);
     }
     reply.hijack();
     let sequence = 0;
-    const events = chatChunksToResponseEvents(outcome.chunks, ctx, chat.model, (response, answer) =>
-      save(String(response.model), answer),
-    );
+    const iterator = outcome.chunks[Symbol.asyncIterator]();
+    // The first chunk decides native or bridged events (failover is over once it has arrived).
+    let head: IteratorResult<ChatChunk> | undefined;
+    let headError: unknown;
+    try {
+      head = await iterator.next();
+    } catch (err) {
+      headError = err;
+    }
+    const rest: AsyncIterable<ChatChunk> = { [Symbol.asyncIterator]: () => iterator };
+    const chunks = (async function* () {
+      if (headError !== undefined) throw headError;
+      if (head && !head.done) yield head.value;
+      yield* rest;
+    })();
+    const nativeStream =
+      passThrough && head !== undefined && !head.done && nativeEventsOf(head.value) !== undefined;
+    const events = nativeStream
+      ? nativeEvents(chunks, ctx, (response) => {
+          const chatReply = responseToChat(response);
+          return save(String(response.model), chatToResponse(chatReply, ctx).answer);
+        })
+      : chatChunksToResponseEvents(chunks, ctx, chat.model, (response, answer) =>
+          save(String(response.model), answer),
+        );
     const counted = (async function* () {
       for await (const e of events) {
-        sequence++;
+        sequence = 'sequence' in e ? (e as { sequence: number }).sequence + 1 : sequence + 1;
         yield e;
       }
     })();
@@ -77,4 +121,55 @@ export function registerResponsesRoutes(
   };
   app.post('/v1/responses', handler);
   app.post('/openai/v1/responses', handler);
+}
+
+type Json = Record<string, unknown>;
+
+/** The request the native upstream gets: the client's, with the conversation expanded. */
+function nativeRequestBody(body: Json, previous: StoredResponse | undefined): Json {
+  const { previous_response_id: _previous, ...rest } = body;
+  void _previous;
+  const input =
+    typeof body.input === 'string'
+      ? [{ role: 'user', content: body.input }]
+      : (body.input as Json[]);
+  return { ...rest, input: [...chatToInputItems(previous?.messages ?? []), ...input] };
+}
+
+/** The upstream's Response as this router's: our id (for `previous_response_id`), the served model. */
+function asOurs(upstream: Json, ctx: ResponseContext, model: string): Json {
+  return {
+    ...upstream,
+    id: ctx.id,
+    model,
+    previous_response_id: ctx.request.previous_response_id ?? null,
+    store: ctx.request.store ?? true,
+  };
+}
+
+/** The upstream's own events, each sent on as it came, with the Response re-badged as ours. */
+async function* nativeEvents(
+  chunks: AsyncIterable<ChatChunk>,
+  ctx: ResponseContext,
+  onDone: (response: Json) => Promise<void>,
+): AsyncGenerator<ResponsesEvent & { sequence: number }> {
+  let sequence = 0;
+  for await (const chunk of chunks) {
+    for (const e of nativeEventsOf(chunk) ?? []) {
+      let data = e.data;
+      const response = data.response as Json | undefined;
+      if (response && typeof response === 'object') {
+        const ours = asOurs(response, ctx, String(response.model ?? chunk.model));
+        data = { ...data, response: ours };
+        if (data.type === 'response.completed' || data.type === 'response.incomplete')
+          await onDone(ours);
+      }
+      if (typeof data.sequence_number === 'number') sequence = data.sequence_number;
+      yield {
+        event: String(e.event ?? data.type),
+        data: JSON.stringify(data),
+        sequence: sequence++,
+      };
+    }
+  }
 }

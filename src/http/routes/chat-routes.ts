@@ -1,5 +1,6 @@
 // Chat Completions on every path clients use: OpenAI `/v1/chat/completions`, Azure v1
 // `/openai/v1/chat/completions` and Azure dated `/openai/deployments/{name}/chat/completions`.
+import type { NativeRequest } from '../../providers/native-api.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { invalidRequest } from '../../core/errors.js';
 import type { ChatGateway } from '../../gateway/chat-gateway.js';
@@ -17,7 +18,7 @@ export function callGateway(
   request: FastifyRequest,
   reply: FastifyReply,
   chat: ChatRequest,
-  opts: { endpoint?: Endpoint; deploymentFromPath?: string } = {},
+  opts: { endpoint?: Endpoint; deploymentFromPath?: string; native?: NativeRequest } = {},
 ): Promise<ChatOutcome> {
   const controller = new AbortController();
   reply.raw.on('close', () => {
@@ -31,6 +32,7 @@ export function callGateway(
     signal: controller.signal,
     requestId: request.id,
     deploymentFromPath: opts.deploymentFromPath,
+    ...(opts.native ? { native: opts.native } : {}),
   });
 }
 

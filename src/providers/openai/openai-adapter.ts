@@ -8,6 +8,12 @@ import { pickUpstreamHeaders, readText, type HttpClient } from '../http-client.j
 import { parseChatChunks, parseSse } from '../sse-parser.js';
 import type { ProviderAdapter, UpstreamRequest } from '../types.js';
 import { upstreamError } from '../upstream-errors.js';
+import {
+  nativeBody,
+  responsesEventsToChunks,
+  responseToChat,
+  responsesUrl,
+} from './responses-native.js';
 
 interface Endpoint {
   url: URL;
@@ -106,13 +112,18 @@ export function createOpenAiAdapter(
 ): ProviderAdapter {
   const apiKey = deployment.apiKeyEnv ? env[deployment.apiKeyEnv] : undefined;
   const endpoint = describeEndpoint(deployment, apiKey);
+  const nativeResponses = deployment.capabilities.responsesApi;
+  const responsesEndpoint = nativeResponses ? responsesUrl(deployment) : undefined;
+  /** True when this call goes to the upstream's own `/responses`. */
+  const isNative = (req: UpstreamRequest) => nativeResponses && req.native?.api === 'responses';
   const send = async (req: UpstreamRequest, stream: boolean) => {
     const headers: Record<string, string> = { ...endpoint.headers, 'x-request-id': req.requestId };
     if (stream) headers.accept = 'text/event-stream';
+    const native = isNative(req);
     const res = await http.request({
-      url: endpoint.url,
+      url: native ? responsesEndpoint! : endpoint.url,
       headers,
-      body: serializeBody(req.body),
+      body: native ? nativeBody(req.native!, deployment, stream) : serializeBody(req.body),
       signal: req.signal,
     });
     if (res.status < 200 || res.status >= 300) throw await upstreamError(res, deployment.name);
@@ -129,6 +140,11 @@ export function createOpenAiAdapter(
         throw malformed(deployment.name, text);
       }
       if (!parsed || typeof parsed !== 'object') throw malformed(deployment.name, text);
+      if (isNative(req))
+        return {
+          response: responseToChat(parsed as Record<string, unknown>, deployment),
+          headers: pickUpstreamHeaders(res.headers),
+        };
       return {
         response: normaliseResponse(parsed as Record<string, unknown>, deployment),
         headers: pickUpstreamHeaders(res.headers),
@@ -136,6 +152,11 @@ export function createOpenAiAdapter(
     },
     async chatStream(req) {
       const res = await send(req, true);
+      if (isNative(req))
+        return {
+          chunks: responsesEventsToChunks(parseSse(res.body, req.signal), deployment),
+          headers: pickUpstreamHeaders(res.headers),
+        };
       return {
         chunks: normaliseChunks(parseChatChunks(parseSse(res.body, req.signal)), deployment),
         headers: pickUpstreamHeaders(res.headers),
