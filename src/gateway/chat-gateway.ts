@@ -1,6 +1,7 @@
 // Handles one chat request end to end: resolve the target → policies → eligibility → route →
 // execute with failover → respond → record. Every entry point (chat, Azure, Responses, Messages)
 // joins here with a ChatRequest.
+import { OutputTokenStats } from '../routing/output-token-stats.js';
 import type { DeploymentConfig, RouterConfig, RoutingMode } from '../config/schema.js';
 import type { ConfigHolder, RuntimeConfig } from '../config/runtime-config.js';
 import type { Clock } from '../core/clock.js';
@@ -55,6 +56,9 @@ const REGIONS_HEADER = 'x-router-regions';
 const MODE_HEADER = 'x-router-mode';
 
 export class ChatGateway {
+  /** What each deployment really writes, learned from its answers (expected cost in routing). */
+  readonly outputTokens = new OutputTokenStats();
+
   constructor(private readonly deps: GatewayDeps) {}
 
   /** The receipt of a recent routing decision. */
@@ -172,6 +176,8 @@ export class ChatGateway {
         if (policies?.filterOutput) response = await policies.filterOutput(response, admit);
         if (controls) response.model_selection_details = modelSelectionDetails(controls);
         this.account(record, result.deployment, top, usageCounts(response.usage));
+        if (response.usage)
+          this.outputTokens.observe(result.deployment.name, record.completionTokens);
         if (snapshot.config.requestLog.storeText) record.answerText = answerText(response);
         policies?.settle?.(admit, {
           deployment: result.deployment,
@@ -258,6 +264,7 @@ export class ChatGateway {
       mode,
       candidates: eligible,
       promptTokens,
+      outputTokens: this.outputTokens,
     });
     const affinity = resolveSessionAffinity(call, decision, eligible, this.deps.affinity);
     const orderedNames = affinity.ordered;
@@ -362,6 +369,8 @@ export class ChatGateway {
           reasoningTokens: 0,
         },
       );
+      if (usage && status === 200)
+        this.outputTokens.observe(result.deployment.name, usage.completionTokens);
       if (opts.storeText) record.answerText = text;
       opts.onEnd(status, errorCode);
     }

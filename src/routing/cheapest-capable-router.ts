@@ -12,12 +12,16 @@ function costOf(d: DeploymentConfig, promptTokens: number, outputTokens: number)
 export function createCheapestCapableRouter(): Router {
   return {
     decide(input: RouteInput): RoutingDecision {
-      const scores: CandidateScore[] = input.candidates.map((d) => ({
-        deployment: d.name,
-        predictedQuality: 0.5,
-        expectedOutputTokens: ASSUMED_OUTPUT_TOKENS,
-        predictedCostUsd: costOf(d, input.promptTokens, ASSUMED_OUTPUT_TOKENS),
-      }));
+      const scores: CandidateScore[] = input.candidates.map((d) => {
+        const out =
+          input.outputTokens?.expected(d.name, ASSUMED_OUTPUT_TOKENS) ?? ASSUMED_OUTPUT_TOKENS;
+        return {
+          deployment: d.name,
+          predictedQuality: 0.5,
+          expectedOutputTokens: out,
+          predictedCostUsd: costOf(d, input.promptTokens, out),
+        };
+      });
       const ordered = [...scores]
         .sort(
           (a, b) =>

@@ -1,5 +1,6 @@
 // The router contract: scoring kept apart from deciding (RouteLLM). A decision is synchronous and
 // costs microseconds; every decision carries its reasons (STYLE.md principle 8).
+import type { OutputTokenStats } from './output-token-stats.js';
 import type { DeploymentConfig, RouterConfig, RoutingMode } from '../config/schema.js';
 import type { ChatRequest } from '../core/wire-types.js';
 
@@ -19,6 +20,8 @@ export interface RouteInput {
   /** Deployments that passed eligibility, in the router's subset. */
   candidates: DeploymentConfig[];
   promptTokens: number;
+  /** What each deployment has really been writing; expected output tokens lean on it. */
+  outputTokens?: OutputTokenStats;
 }
 
 export interface RoutingDecision {

@@ -1,3 +1,4 @@
+import { OutputTokenStats, PRIOR_WEIGHT } from './output-token-stats.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -255,6 +256,50 @@ describe('trained router', () => {
       (10 * 5 + 100 * 5) / 1e6,
     );
     expect(quality.reason).toMatch(/^quality mode/);
+
+    // Learned output tokens: `small` turns out to write 300× more than the artefact expects, so it
+    // is no longer the cheaper of the two once enough answers are seen.
+    const stats = new OutputTokenStats();
+    const cost = () =>
+      router.decide({
+        request: requestFromPrompt('hello'),
+        router: routerSchema.parse({
+          modelSubset: ['big', 'small'],
+          bands: { cost: 0, balanced: 0 },
+        }),
+        mode: 'cost',
+        candidates: [big, small],
+        promptTokens: 10,
+        outputTokens: stats,
+      });
+    expect(cost().ordered[0]).toBe('small');
+    for (let i = 0; i < 60; i++) {
+      stats.observe('small', 30_000);
+      stats.observe('big', 100);
+    }
+    const learned = cost();
+    expect(learned.ordered[0]).toBe('big');
+    expect(
+      learned.scores.find((x) => x.deployment === 'small')!.expectedOutputTokens,
+    ).toBeGreaterThan(10_000);
+  });
+});
+
+describe('output token stats', () => {
+  it('starts at the prior and moves to the observed mean as answers accumulate', () => {
+    const stats = new OutputTokenStats();
+    expect(stats.expected('a', 100)).toBe(100);
+    for (let i = 0; i < PRIOR_WEIGHT; i++) stats.observe('a', 1000);
+    expect(stats.expected('a', 100)).toBe(550); // equal weight after PRIOR_WEIGHT answers
+    for (let i = 0; i < 2000; i++) stats.observe('a', 1000);
+    expect(stats.expected('a', 100)).toBeGreaterThan(990);
+    // A running mean: it follows a deployment whose answers change.
+    for (let i = 0; i < 500; i++) stats.observe('a', 200);
+    expect(stats.observed('a')!.mean).toBeLessThan(220);
+    stats.observe('a', Number.NaN);
+    expect(stats.observed('a')!.answers).toBe(2020 + 500);
+    stats.forget('a');
+    expect(stats.expected('a', 100)).toBe(100);
   });
 });
 

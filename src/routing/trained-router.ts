@@ -57,7 +57,8 @@ export function createTrainedRouter(artefact: RoutingArtefact): Router {
           const raw = m.head ? predictQuality(m.head, features) : UNKNOWN_MODEL_QUALITY;
           const quality =
             (m.head && m.group ? raw / m.group.bestMean : UNKNOWN_MODEL_QUALITY) + d.qualityOffset;
-          const outTokens = m.head?.expectedOutputTokens ?? UNKNOWN_OUTPUT_TOKENS;
+          const prior = m.head?.expectedOutputTokens ?? UNKNOWN_OUTPUT_TOKENS;
+          const outTokens = input.outputTokens ? input.outputTokens.expected(d.name, prior) : prior;
           const cost =
             (promptTokens * d.prices.inputPer1M + outTokens * d.prices.outputPer1M) / 1e6;
           return { name: d.name, quality, cost, outTokens, raw, known: !!m.head };
@@ -93,6 +94,17 @@ export function createTrainedRouter(artefact: RoutingArtefact): Router {
         reason = `${input.mode} mode: no cheaper candidate is predicted within band ${band.toFixed(3)} of ${reference.name} (predicted ${reference.quality.toFixed(3)}), so the strongest model serves`;
       else
         reason = `${input.mode} mode: ${pick.name} is the cheapest candidate predicted within band ${band.toFixed(3)} of ${reference.name} (${pick.quality.toFixed(3)} ≥ ${band.toFixed(3)} × ${reference.quality.toFixed(3)}; predicted $${pick.cost.toExponential(2)} vs $${reference.cost.toExponential(2)})`;
+      const learned = input.outputTokens
+        ? scored
+            .map((x) => ({
+              name: x.name,
+              seen: input.outputTokens!.observed(x.name),
+              out: x.outTokens,
+            }))
+            .filter((x) => x.seen)
+        : [];
+      if (learned.length)
+        reason += `; expected output tokens learned from answers: ${learned.map((x) => `${x.name} ${x.out} (${x.seen!.answers} seen)`).join(', ')}`;
       if (unknown.length)
         reason += `; not in the routing model, scored at the conservative default ${UNKNOWN_MODEL_QUALITY}: ${unknown.join(', ')}`;
       return {

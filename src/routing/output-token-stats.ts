@@ -1,0 +1,52 @@
+// What each deployment really writes. The routing artefact's expected output tokens come from the
+// training data (one figure per model), but a deployment's real answers can be much longer or
+// shorter (reasoning models bill hidden reasoning tokens as output). Every successful answer is
+// observed here; the expectation used for expected cost moves from the artefact's prior to the
+// observed running mean as answers accumulate, so Cost and Balanced modes rank by what deployments
+// actually cost. Per process: each replica learns from its own traffic within a few dozen answers.
+
+/** Answers after which the observed mean and the prior weigh the same. */
+export const PRIOR_WEIGHT = 20;
+/** Running mean over roughly the last 1 / ALPHA answers. */
+const ALPHA = 0.02;
+
+interface Entry {
+  mean: number;
+  n: number;
+}
+
+export class OutputTokenStats {
+  private readonly entries = new Map<string, Entry>();
+
+  /** One finished answer: its completion tokens (reasoning included). */
+  observe(deployment: string, completionTokens: number): void {
+    if (!(completionTokens >= 0) || !Number.isFinite(completionTokens)) return;
+    const e = this.entries.get(deployment);
+    if (!e) {
+      this.entries.set(deployment, { mean: completionTokens, n: 1 });
+      return;
+    }
+    e.n++;
+    // Exact mean while few, then an exponential running mean (follows a model's changes).
+    const rate = Math.max(ALPHA, 1 / e.n);
+    e.mean += rate * (completionTokens - e.mean);
+  }
+
+  /** The expectation for a deployment: the prior, pulled toward what it has been writing. */
+  expected(deployment: string, prior: number): number {
+    const e = this.entries.get(deployment);
+    if (!e) return prior;
+    const w = e.n / (e.n + PRIOR_WEIGHT);
+    return Math.round(w * e.mean + (1 - w) * prior);
+  }
+
+  observed(deployment: string): { mean: number; answers: number } | undefined {
+    const e = this.entries.get(deployment);
+    return e ? { mean: Math.round(e.mean), answers: e.n } : undefined;
+  }
+
+  /** Forget a deployment (its config changed: a new model may write differently). */
+  forget(deployment: string): void {
+    this.entries.delete(deployment);
+  }
+}
