@@ -104,20 +104,51 @@ function hashWord(w: string): number {
   for (let i = 0; i < w.length; i++) h = fnv(h, w.charCodeAt(i));
   return h & 0x3fffffff; // small-integer range: fast Set lookups
 }
-const CODE_WORDS = new Set(CODE_WORD_LIST.map(hashWord));
-const MATH_WORDS = new Set(MATH_WORD_LIST.map(hashWord));
+/** Signal words in one open-addressing table of word hashes (1 = code, 2 = maths): a probe or two
+ * of a typed array per word, no Set lookups on the hot path. */
+const SIGNAL_BITS = 8;
+const SIGNAL_KEYS = new Int32Array(1 << SIGNAL_BITS).fill(-1);
+const SIGNAL_KIND = new Uint8Array(1 << SIGNAL_BITS);
+function addSignal(word: string, kind: number): void {
+  const h = hashWord(word);
+  let slot = h & ((1 << SIGNAL_BITS) - 1);
+  while (SIGNAL_KEYS[slot] !== -1 && SIGNAL_KEYS[slot] !== h)
+    slot = (slot + 1) & ((1 << SIGNAL_BITS) - 1);
+  if (SIGNAL_KEYS[slot] === h) return; // first list wins (as the Set order did: code before maths)
+  SIGNAL_KEYS[slot] = h;
+  SIGNAL_KIND[slot] = kind;
+}
+for (const w of CODE_WORD_LIST) addSignal(w, 1);
+for (const w of MATH_WORD_LIST) addSignal(w, 2);
+function signalKind(h: number): number {
+  let slot = h & ((1 << SIGNAL_BITS) - 1);
+  for (;;) {
+    const k = SIGNAL_KEYS[slot]!;
+    if (k === h) return SIGNAL_KIND[slot]!;
+    if (k === -1) return 0;
+    slot = (slot + 1) & ((1 << SIGNAL_BITS) - 1);
+  }
+}
 /** Scratch buffer for indices (uni + bigram per word). */
 const SCRATCH = new Int32Array(MAX_WORDS * 2);
 
 /** Text of the request with role markers, so a system prompt and turns shape the features. */
-export function requestText(request: ChatRequest): {
-  text: string;
+/** The request's text as pieces (role markers and contents, in order): joined, they are the text
+ * the features read. Kept apart so a long prompt is never copied whole: only its head and tail. */
+function requestPieces(request: ChatRequest): {
+  pieces: string[];
+  length: number;
   turns: number;
   hasSystem: boolean;
 } {
-  let text = '';
+  const pieces: string[] = [];
+  let length = 0;
   let turns = 0;
   let hasSystem = false;
+  const add = (marker: string, part: string) => {
+    pieces.push(marker, part);
+    length += marker.length + part.length;
+  };
   for (const m of request.messages) {
     const content = (m as { content?: unknown }).content;
     let part = '';
@@ -131,15 +162,45 @@ export function requestText(request: ChatRequest): {
     }
     if (m.role === 'system' || m.role === 'developer') {
       hasSystem = true;
-      text += ' zsys ' + part;
-    } else if (m.role === 'assistant') text += ' zasst ' + part;
-    else if (m.role === 'tool') text += ' ztool ' + part;
+      add(' zsys ', part);
+    } else if (m.role === 'assistant') add(' zasst ', part);
+    else if (m.role === 'tool') add(' ztool ', part);
     else {
       turns++;
-      text += ' ' + part;
+      add(' ', part);
     }
   }
-  return { text, turns, hasSystem };
+  return { pieces, length, turns, hasSystem };
+}
+
+export function requestText(request: ChatRequest): {
+  text: string;
+  turns: number;
+  hasSystem: boolean;
+} {
+  const { pieces, turns, hasSystem } = requestPieces(request);
+  return { text: pieces.join(''), turns, hasSystem };
+}
+
+/** The first `n` characters of the pieces joined. */
+function headOf(pieces: string[], n: number): string {
+  let out = '';
+  for (const p of pieces) {
+    if (out.length + p.length >= n) return out + p.slice(0, n - out.length);
+    out += p;
+  }
+  return out;
+}
+
+/** The last `n` characters of the pieces joined. */
+function tailOf(pieces: string[], n: number): string {
+  let out = '';
+  for (let i = pieces.length - 1; i >= 0; i--) {
+    const p = pieces[i]!;
+    if (out.length + p.length >= n) return p.slice(p.length - (n - out.length)) + out;
+    out = p + out;
+  }
+  return out;
 }
 
 function fnv(h: number, c: number): number {
@@ -147,13 +208,12 @@ function fnv(h: number, c: number): number {
 }
 
 /** Features of a chat request. Training builds `{messages:[{role:'user',content:prompt}]}`. */
-export function extractFeatures(request: ChatRequest): Features {
-  const full = requestText(request);
-  const { turns, hasSystem } = full;
+export function extractFeatures(request: ChatRequest, transient = false): Features {
+  const { pieces, length, turns, hasSystem } = requestPieces(request);
   const text =
-    full.text.length > HEAD_CHARS + TAIL_CHARS
-      ? full.text.slice(0, HEAD_CHARS) + '\n' + full.text.slice(full.text.length - TAIL_CHARS)
-      : full.text;
+    length > HEAD_CHARS + TAIL_CHARS
+      ? headOf(pieces, HEAD_CHARS) + '\n' + tailOf(pieces, TAIL_CHARS)
+      : pieces.join('');
   let count = 0;
   let words = 0;
   let digits = 0;
@@ -177,8 +237,9 @@ export function extractFeatures(request: ChatRequest): Features {
       prev = uni | 1;
     }
     if (wordLen < 16) {
-      if (CODE_WORDS.has(uni)) codeSignal++;
-      else if (MATH_WORDS.has(uni)) mathSignal++;
+      const kind = signalKind(uni);
+      if (kind === 1) codeSignal++;
+      else if (kind === 2) mathSignal++;
     }
     if (wordLen > 12) longWords++;
     words++;
@@ -231,7 +292,7 @@ export function extractFeatures(request: ChatRequest): Features {
     }
   }
   flush();
-  const chars = full.text.length;
+  const chars = length;
   const dense = new Float64Array(DENSE_SIZE);
   const tools = Array.isArray(request.tools) ? request.tools.length : 0;
   const choice = request.tool_choice;
@@ -257,7 +318,9 @@ export function extractFeatures(request: ChatRequest): Features {
   dense[15] = Math.min(choiceOptions, 8) / 4;
   dense[16] = Math.log1p(longWords) / 4;
   return {
-    indices: SCRATCH.slice(0, count),
+    // Serving decides synchronously and drops the features at once: a view of the scratch buffer
+    // (valid until the next call) saves an allocation per decision. Training keeps copies.
+    indices: transient ? SCRATCH.subarray(0, count) : SCRATCH.slice(0, count),
     sparseValue: count > 0 ? 1 / Math.sqrt(count) : 0,
     dense,
     chars,

@@ -49,7 +49,7 @@ export function createTrainedRouter(artefact: RoutingArtefact): Router {
 
   return {
     decide(input: RouteInput): RoutingDecision {
-      const features = extractFeatures(input.request);
+      const features = extractFeatures(input.request, true);
       const promptTokens = input.promptTokens;
       const scored: (ScoredCandidate & { outTokens: number; raw: number; known: boolean })[] =
         input.candidates.map((d) => {
