@@ -20,6 +20,7 @@ export async function serve(opts: ServeOptions): Promise<() => Promise<void>> {
   if (opts.port !== undefined) config.server.port = opts.port;
   else if (process.env.PORT) config.server.port = Number(process.env.PORT);
   if (opts.host) config.server.host = opts.host;
+  else if (process.env.HOST) config.server.host = process.env.HOST; // containers: HOST=0.0.0.0
   const runtime = await createRuntime(config, { configPath: opts.configPath });
   for (const w of warnings) runtime.app.log.warn(`config: ${w}`);
   const address = await runtime.app.listen({ host: config.server.host, port: config.server.port });
