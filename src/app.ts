@@ -35,7 +35,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : newId('req_');
     },
     return503OnClosing: true,
-    forceCloseConnections: false,
+    // On close: idle keep-alive connections are closed at once; requests in flight (streams) finish.
+    forceCloseConnections: 'idle',
   });
   app.decorateRequest('auth', null as never);
   app.setErrorHandler(errorHandler);

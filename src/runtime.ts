@@ -184,7 +184,8 @@ export async function createRuntime(
     },
     metricsText: initial.telemetry.metrics ? metricsText : undefined,
     plugins: [
-      (a) => registerResponsesRoutes(a, gateway, createResponseStore(10_000, requestLog?.store), holder),
+      (a) =>
+        registerResponsesRoutes(a, gateway, createResponseStore(10_000, requestLog?.store), holder),
       (a) => registerMessagesRoutes(a, gateway),
       (a) => registerAdminRoutes(a, configService),
       (a) => registerKeyRoutes(a, keys),
@@ -205,7 +206,14 @@ export async function createRuntime(
     gateway,
     async close() {
       stopWatching();
-      await app.close();
+      // Requests in flight finish; a keep-alive connection that goes idle while we drain (its
+      // last request just ended) is closed then, not when the client's idle timer fires.
+      const sweep = setInterval(() => app.server.closeIdleConnections(), 100);
+      try {
+        await app.close();
+      } finally {
+        clearInterval(sweep);
+      }
       await configService.stop();
       await requestLog?.close();
       await tracing?.shutdown();
