@@ -15,8 +15,13 @@ import {
   type ModelHead,
   type RoutingArtefact,
 } from '../src/routing/routing-model.js';
-import { splitByHash, type DataRow, type Price } from './dataset.js';
-import { calibrateBands, type BandTargets } from './calibrate-bands.js';
+import { promptHash, splitByHash, type DataRow, type Price } from './dataset.js';
+import {
+  calibrateBandsFromScores,
+  scoreRows,
+  type BandTargets,
+  type ScoredRow,
+} from './calibrate-bands.js';
 import { prng } from '../src/core/prng.js';
 
 export interface TrainOptions {
@@ -24,8 +29,14 @@ export interface TrainOptions {
   epochs?: number;
   learningRate?: number;
   l2?: number;
-  /** Share of the training prompts held out to calibrate the bands. */
+  /** Share of the training prompts held out to calibrate the bands (`calibrationFolds` = 0). */
   calibrationFraction?: number;
+  /**
+   * Folds for cross-fitted calibration (default 5): heads trained on all folds but one predict the
+   * prompts of that fold, so every training prompt is scored out of sample and calibrates the
+   * bands. 0 or 1: a single held-out share (`calibrationFraction`) instead.
+   */
+  calibrationFolds?: number;
   targets?: BandTargets;
   version?: string;
   onProgress?: (done: number, total: number, label: string) => void;
@@ -39,6 +50,7 @@ export interface FeaturedRow {
 export const DEFAULT_TARGETS: BandTargets = { balanced: 0.99, cost: 0.95, margin: 0.006 };
 const DEFAULT_ANSWER_TOKENS = 300;
 const DEFAULT_EPOCHS = 3;
+const DEFAULT_FOLDS = 5;
 
 export function featurize(rows: DataRow[]): FeaturedRow[] {
   return rows.map((row) => ({ row, features: extractFeatures(requestFromPrompt(row.prompt)) }));
@@ -163,7 +175,8 @@ export function trainArtefact(
   const models: ModelHead[] = [];
   const training: Record<string, unknown> = {};
   const epochs = opts.epochs ?? DEFAULT_EPOCHS;
-  const totalSteps = [...rowsByGroup.values()].length * epochs * 2;
+  const folds = opts.calibrationFolds ?? DEFAULT_FOLDS;
+  const totalSteps = [...rowsByGroup.values()].length * epochs * (folds >= 2 ? folds + 1 : 2);
   let done = 0;
   const tick = (label: string) => opts.onProgress?.(++done, totalSteps, label);
   for (const [group, rows] of [...rowsByGroup].sort(([a], [b]) => a.localeCompare(b))) {
@@ -174,28 +187,48 @@ export function trainArtefact(
       continue;
     }
     const featured = featurize(rows);
-    const { train: fit, test: calibration } = splitByHash(
-      featured.map((f) => ({ ...f, prompt: f.row.prompt })),
-      opts.calibrationFraction ?? 0.3,
-      `calibration:${opts.seed}`,
-    );
-    const fitHeads = trainHeads(fit, pool, group, prices, opts, () =>
-      tick(`${group} (calibration fit)`),
-    );
-    const bestSingle = bestSingleModel(
-      fit.map((f) => f.row),
-      pool,
-    );
-    const bands = calibrateBands(
-      calibration,
-      fitHeads,
-      bestSingle,
-      opts.targets ?? DEFAULT_TARGETS,
-    );
+    const best = bestSingleModel(rows, pool);
+    const keyed = featured.map((f) => ({ ...f, prompt: f.row.prompt }));
+    const salt = `calibration:${opts.seed}`;
+    const outOfSample: ScoredRow[] = [];
+    let fitPrompts = 0;
+    if (folds >= 2) {
+      const foldOf = (prompt: string) => Math.floor(promptHash(prompt, salt) * folds);
+      for (let k = 0; k < folds; k++) {
+        const fit = keyed.filter((f) => foldOf(f.prompt) !== k);
+        const foldHeads = trainHeads(fit, pool, group, prices, opts, () =>
+          tick(`${group} (calibration fold ${k + 1}/${folds})`),
+        );
+        outOfSample.push(
+          ...scoreRows(
+            keyed.filter((f) => foldOf(f.prompt) === k),
+            foldHeads,
+          ),
+        );
+        fitPrompts += fit.length;
+      }
+      fitPrompts = Math.round(fitPrompts / folds);
+    } else {
+      const { train: fit, test: calibration } = splitByHash(
+        keyed,
+        opts.calibrationFraction ?? 0.3,
+        salt,
+      );
+      const fitHeads = trainHeads(fit, pool, group, prices, opts, () =>
+        tick(`${group} (calibration fit)`),
+      );
+      outOfSample.push(...scoreRows(calibration, fitHeads));
+      fitPrompts = fit.length;
+    }
     const heads = trainHeads(featured, pool, group, prices, opts, () =>
       tick(`${group} (final fit)`),
     );
-    const best = bestSingleModel(rows, pool);
+    const bands = calibrateBandsFromScores(
+      outOfSample,
+      heads,
+      best,
+      opts.targets ?? DEFAULT_TARGETS,
+    );
     groups.push({
       name: group,
       models: pool,
@@ -206,8 +239,9 @@ export function trainArtefact(
     models.push(...heads);
     training[group] = {
       prompts: rows.length,
-      fit: fit.length,
-      calibration: calibration.length,
+      calibrationFolds: folds >= 2 ? folds : 0,
+      fit: fitPrompts,
+      calibration: outOfSample.length,
       ...bands.report,
     };
   }

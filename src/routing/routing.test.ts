@@ -135,6 +135,24 @@ describe('data, training and evaluation', () => {
     expect(back.models[0]!.expectedOutputTokens).toBe(100);
   });
 
+  it('calibrates the bands on every training prompt, each scored by heads that never saw it', () => {
+    const rows = loadRows(`${FIX}/tiny.jsonl`);
+    const groups = new Map([['tiny.jsonl', rows]]);
+    const prices = loadPrices(`${FIX}/prices.json`);
+    const crossFit = trainArtefact(groups, prices, { seed: 3 }).artefact.training['tiny.jsonl'] as {
+      calibrationFolds: number;
+      calibration: number;
+      fit: number;
+    };
+    expect(crossFit.calibrationFolds).toBe(5);
+    expect(crossFit.calibration).toBe(rows.length);
+    expect(crossFit.fit).toBeLessThan(rows.length);
+    const heldOut = trainArtefact(groups, prices, { seed: 3, calibrationFolds: 0 }).artefact
+      .training['tiny.jsonl'] as { calibration: number; fit: number };
+    expect(heldOut.calibration + heldOut.fit).toBe(rows.length);
+    expect(heldOut.calibration).toBeLessThan(rows.length / 2);
+  });
+
   it('APGR and CPT on a two-model set with a known answer', () => {
     // Four prompts; strong wins on two. A perfect ranking recovers the gap with the first two.
     const mk = (id: string, s: number, w: number, ps: number, pw: number): PromptOutcome => ({
