@@ -1,5 +1,6 @@
 // Entry point: load config → build the runtime → listen; SIGTERM/SIGINT drain and flush.
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 import { ConfigError, loadConfigFile } from './config/load-config.js';
 import { createRuntime } from './runtime.js';
 
@@ -19,6 +20,9 @@ export async function serve(opts: ServeOptions): Promise<() => Promise<void>> {
   const { config, warnings } = loadConfigFile(configPath);
   if (opts.port !== undefined) config.server.port = opts.port;
   else if (process.env.PORT) config.server.port = Number(process.env.PORT);
+  // Applied before the runtime allocates anything sizeable; V8 reads it at each full collection.
+  if (config.server.heapGrowthPercent > 0)
+    setFlagsFromString(`--heap-growing-percent=${config.server.heapGrowthPercent}`);
   if (opts.host) config.server.host = opts.host;
   else if (process.env.HOST) config.server.host = process.env.HOST; // containers: HOST=0.0.0.0
   const runtime = await createRuntime(config, { configPath: opts.configPath });

@@ -332,8 +332,10 @@ export class ChatGateway {
     let status = 200;
     let errorCode: string | undefined;
     let first = true;
+    let completed = false;
     try {
-      for (let chunk = result.first; chunk; chunk = await result.next()) {
+      let chunk = result.first;
+      while (chunk) {
         if (chunk.usage) usage = usageCounts(chunk.usage);
         if (first) {
           first = false;
@@ -342,18 +344,23 @@ export class ChatGateway {
           if (opts.controls) chunk.model_selection_details = modelSelectionDetails(opts.controls);
         }
         if (opts.storeText) for (const c of chunk.choices) text += c.delta?.content ?? '';
-        if (!clientWantsUsage) {
-          if (chunk.choices.length === 0 && chunk.usage && !chunk.prompt_filter_results) continue;
-          if ('usage' in chunk) delete (chunk as { usage?: unknown }).usage;
+        // A usage-only chunk the client did not ask for is dropped; usage is kept for accounting.
+        const usageOnly =
+          chunk.choices.length === 0 && !!chunk.usage && !chunk.prompt_filter_results;
+        if (clientWantsUsage || !usageOnly) {
+          if (!clientWantsUsage && 'usage' in chunk) delete (chunk as { usage?: unknown }).usage;
+          yield chunk;
         }
-        yield chunk;
+        const r = await result.next();
+        chunk = r.done ? undefined : r.value;
       }
+      completed = true;
     } catch (err) {
       status = err instanceof GatewayError ? err.status : 502;
       errorCode = err instanceof GatewayError ? (err.code ?? 'upstream_error') : 'stream_error';
       throw err;
     } finally {
-      result.abort();
+      result.end(completed);
       if (call.signal.aborted && status === 200) {
         status = 499;
         errorCode = 'client_closed_request';

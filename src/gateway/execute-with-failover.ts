@@ -23,9 +23,14 @@ export type ExecutionResult =
       kind: 'stream';
       /** The peeked first chunk (undefined if the upstream ended with no chunk). */
       first: ChatChunk | undefined;
-      next(): Promise<ChatChunk | undefined>;
-      /** Stop the upstream (idempotent; called when the stream ends however it ends). */
-      abort(): void;
+      /** The upstream's chunk iterator, after the first chunk. */
+      next(): Promise<IteratorResult<ChatChunk>>;
+      /**
+       * Called once when the stream ends, however it ends: releases the attempt and, unless the
+       * upstream ran to its end, aborts it (a completed upstream has nothing left to stop, and
+       * aborting it anyway costs an error object with a stack trace per stream).
+       */
+      end(completed: boolean): void;
       model: string;
       deployment: DeploymentConfig;
       attempts: AttemptRecord[];
@@ -87,11 +92,11 @@ export async function executeWithFailover(args: ExecuteArgs): Promise<ExecutionR
           outcome: 'ok',
           latencyMs: clock.perfNow() - t0,
         });
-        const abort = () => {
+        const end = (completed: boolean) => {
           release();
-          controller.abort(new Error('stream finished'));
+          if (!completed) controller.abort(new Error('stream stopped before its end'));
         };
-        return { kind: 'stream', ...result, abort, deployment, attempts, warnings };
+        return { kind: 'stream', ...result, end, deployment, attempts, warnings };
       }
       const reply = await withTimeout(
         adapter.chat(upstream),
@@ -181,10 +186,7 @@ async function startStream(
     first: firstChunk,
     firstChunkAt,
     model,
-    next: async () => {
-      const r = await iterator.next();
-      return r.done ? undefined : r.value;
-    },
+    next: () => iterator.next(),
   };
 }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../core/errors.js';
-import { parseChatChunks, parseSse, type SseMessage } from './sse-parser.js';
+import { Readable } from 'node:stream';
+import { isDoneMessage, parseChatChunks, parseSse, type SseMessage } from './sse-parser.js';
 
 async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
@@ -56,6 +57,40 @@ describe('parseSse', () => {
     expect(
       await collect(parseSse(pieces(new TextEncoder().encode('data: a\n\ndata: partial'), []))),
     ).toEqual([{ data: 'a' }]);
+  });
+});
+
+describe('parseSse with an end message', () => {
+  it('ends at [DONE] without yielding it and reads the body to its end instead of destroying it', async () => {
+    const body = Readable.from(
+      ['data: {"a":1}\n\ndata: [DONE]\n\n', 'data: {"after":"done"}\n\n'].map((t) =>
+        Buffer.from(t),
+      ),
+    );
+    const got = await collect(parseSse(body, undefined, { endAt: isDoneMessage }));
+    expect(got).toEqual([{ data: '{"a":1}' }]);
+    expect(body.readableEnded).toBe(true);
+    expect(body.destroyed).toBe(true); // auto-destroyed after a clean end, not torn down early
+    expect(body.errored).toBeNull();
+  });
+
+  it('destroys a body that does not end within the grace period after [DONE]', async () => {
+    const body = new Readable({ read() {} });
+    body.push('data: {"a":1}\n\ndata: [DONE]\n\n');
+    const got = await collect(parseSse(body, undefined, { endAt: isDoneMessage, graceMs: 20 }));
+    expect(got).toEqual([{ data: '{"a":1}' }]);
+    expect(body.destroyed).toBe(true);
+    expect(body.readableEnded).toBe(false);
+  });
+
+  it('a consumer leaving early tears the body down', async () => {
+    const body = new Readable({ read() {} });
+    body.push('data: 1\n\ndata: 2\n\n');
+    for await (const m of parseSse(body, undefined, { endAt: isDoneMessage })) {
+      expect(m.data).toBe('1');
+      break;
+    }
+    expect(body.destroyed).toBe(true);
   });
 });
 

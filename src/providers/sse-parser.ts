@@ -10,12 +10,28 @@ export interface SseMessage {
   id?: string;
 }
 
+export interface SseOptions {
+  /**
+   * The message that ends the stream (chat: `data: [DONE]`). It is not yielded; the iteration ends
+   * there, and the rest of the body is read to its end (at most `graceMs`) so that the upstream
+   * connection is reused and no abort is needed. Stopping a body before its end costs a new
+   * connection and an abort error with a formatted stack trace per stream (≈6% of a streaming
+   * request's CPU, profiled).
+   */
+  endAt?: (m: SseMessage) => boolean;
+  /** How long to wait for the body's end after `endAt`, then destroy it (default 1 s). */
+  graceMs?: number;
+}
+
 /** With `signal`, parsing stops (throwing its reason) as soon as the request is aborted, even
  * when more events are already buffered. */
 export async function* parseSse(
   bytes: AsyncIterable<Uint8Array | string>,
   signal?: AbortSignal,
+  opts: SseOptions = {},
 ): AsyncGenerator<SseMessage> {
+  const endAt = opts.endAt;
+  let reachedEnd = false;
   const decoder = new TextDecoder('utf-8');
   let buffer = '';
   let first = true;
@@ -65,19 +81,45 @@ export async function* parseSse(
       const msg = takeLine(line);
       if (msg) {
         if (signal?.aborted) throw abortError(signal);
+        if (endAt?.(msg)) {
+          reachedEnd = true;
+          break;
+        }
         yield msg;
       }
     }
     buffer = buffer.slice(start);
   }
 
-  for await (const chunk of bytes) {
-    buffer += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
-    if (first && buffer.length > 0) {
-      if (buffer.charCodeAt(0) === 0xfeff) buffer = buffer.slice(1);
-      first = false;
+  // Iterated by hand, not with for-await: leaving a for-await closes the body's iterator before any
+  // finally of ours could run.
+  const iterator = bytes[Symbol.asyncIterator]();
+  let ended = false;
+  try {
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) break;
+      const chunk = next.value;
+      buffer += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
+      if (first && buffer.length > 0) {
+        if (buffer.charCodeAt(0) === 0xfeff) buffer = buffer.slice(1);
+        first = false;
+      }
+      yield* drain(false);
+      if (reachedEnd) break;
     }
-    yield* drain(false);
+    if (reachedEnd) {
+      await readToEnd(iterator, bytes, opts.graceMs ?? 1000);
+      return;
+    }
+    ended = true;
+  } finally {
+    // Stopped before the body's end (the consumer left early): destroy the body ourselves, so
+    // that the stream iterator's own clean-up does not also build an AbortError.
+    if (!ended && !reachedEnd) {
+      (bytes as { destroy?: () => void }).destroy?.();
+      await iterator.return?.();
+    }
   }
   buffer += decoder.decode();
   yield* drain(true);
@@ -88,6 +130,27 @@ export async function* parseSse(
   }
   // End of stream without a trailing blank line: the spec discards an incomplete event.
 }
+
+/** Reads and discards what is left of a body; destroys it if it has not ended within `graceMs`. */
+async function readToEnd(
+  iterator: AsyncIterator<unknown>,
+  bytes: unknown,
+  graceMs: number,
+): Promise<void> {
+  const destroy = (bytes as { destroy?: () => void }).destroy?.bind(bytes);
+  const guard = destroy ? setTimeout(destroy, graceMs) : undefined;
+  try {
+    for (;;) if ((await iterator.next()).done) return;
+  } catch {
+    // Destroyed by the guard, or the connection dropped after the end message: nothing is lost.
+  } finally {
+    clearTimeout(guard);
+    if (!destroy) await iterator.return?.();
+  }
+}
+
+/** `data: [DONE]`, the end of a Chat Completions stream. */
+export const isDoneMessage = (m: SseMessage): boolean => m.data === '[DONE]';
 
 /**
  * Chat Completions chunks from SSE messages: `[DONE]` ends the stream; an `{"error":…}` payload or

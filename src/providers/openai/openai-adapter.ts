@@ -5,7 +5,7 @@ import type { DeploymentConfig, ProviderKind } from '../../config/schema.js';
 import { GatewayError } from '../../core/errors.js';
 import type { ChatChunk, ChatRequest, ChatResponse } from '../../core/wire-types.js';
 import { pickUpstreamHeaders, readText, type HttpClient } from '../http-client.js';
-import { parseChatChunks, parseSse } from '../sse-parser.js';
+import { isDoneMessage, parseChatChunks, parseSse } from '../sse-parser.js';
 import type { ProviderAdapter, UpstreamRequest } from '../types.js';
 import { upstreamError } from '../upstream-errors.js';
 import {
@@ -158,7 +158,10 @@ export function createOpenAiAdapter(
           headers: pickUpstreamHeaders(res.headers),
         };
       return {
-        chunks: normaliseChunks(parseChatChunks(parseSse(res.body, req.signal)), deployment),
+        chunks: normaliseChunks(
+          parseChatChunks(parseSse(res.body, req.signal, { endAt: isDoneMessage })),
+          deployment,
+        ),
         headers: pickUpstreamHeaders(res.headers),
       };
     },
