@@ -34,7 +34,6 @@ import { ConfigVersionStore } from './store/config-versions.js';
 import { RequestLog } from './store/request-log.js';
 import { openRequestStore } from './store/open-request-store.js';
 import { metricsRecorder, metricsText, setCircuitState } from './telemetry/metrics.js';
-import { createTraceRecorder } from './telemetry/tracing.js';
 import type { RequestRecorder } from './store/request-record.js';
 import { createSharedState } from './store/shared-state-factory.js';
 
@@ -116,13 +115,16 @@ export async function createRuntime(
     initial.telemetry.metrics ? setCircuitState : undefined,
   );
   const stats = new LiveStats();
+  // Optional parts load only when configured (OpenTelemetry's SDK and exporter are ≈7 MB resident).
   const tracing = initial.telemetry.otlpEndpoint
-    ? createTraceRecorder({ endpoint: initial.telemetry.otlpEndpoint })
+    ? (await import('./telemetry/tracing.js')).createTraceRecorder({
+        endpoint: initial.telemetry.otlpEndpoint,
+      })
     : undefined;
   const requestLog =
     initial.requestLog.kind === 'none'
       ? undefined
-      : new RequestLog(openRequestStore(initial.requestLog), {
+      : new RequestLog(await openRequestStore(initial.requestLog), {
           maxBuffer: initial.requestLog.maxBuffer,
           storeText: initial.requestLog.storeText,
           retentionDays: initial.requestLog.retentionDays,

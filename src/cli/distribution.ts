@@ -34,7 +34,7 @@ async function fromLog(configPath: string, since: number, router?: string): Prom
   const { config } = loadConfigFile(configPath);
   if (config.requestLog.kind === 'none')
     throw new InputError('the config has requestLog.kind: none; there is no request log to read');
-  const store = openRequestStore(config.requestLog);
+  const store = await openRequestStore(config.requestLog);
   try {
     await store.migrate();
     const records = await store.query(since, Date.now());

@@ -45,7 +45,7 @@ export async function run(argv: string[]): Promise<number> {
       process.stderr.write('the config has requestLog.kind: none; there is nothing to report\n');
       return 1;
     }
-    const store = openRequestStore(config.requestLog);
+    const store = await openRequestStore(config.requestLog);
     const until = Date.now();
     const since = until - sinceMs;
     await store.migrate();

@@ -34,7 +34,7 @@ export async function run(argv: string[]): Promise<number> {
     const routerFor = createRouterFactory(config.routing.modelsDir ?? DEFAULT_MODELS_DIR, (m) =>
       process.stderr.write(`warning: ${m}\n`),
     );
-    const store = openRequestStore(config.requestLog);
+    const store = await openRequestStore(config.requestLog);
     await store.migrate();
     const records = (await store.query(Date.now() - parseDuration(values.since!))).filter(
       (r) =>

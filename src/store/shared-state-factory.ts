@@ -3,7 +3,6 @@
 // still starts (serving locally, or refusing when fail-closed) and switches over when it connects.
 import type { Config } from '../config/schema.js';
 import { MemoryState } from './memory/memory-state.js';
-import { RedisState } from './redis/redis-state.js';
 import { ResilientState } from './redis/resilient-state.js';
 import type { SharedState, SharedStateOptions, StateStatus } from './shared-state.js';
 
@@ -40,6 +39,8 @@ export async function createSharedState(
   }
   if (!stateConfig.redisUrl)
     throw new Error('state.redisUrl is required when state.kind is "redis"');
+  // The Redis client (≈10 MB resident) loads only when the config asks for Redis.
+  const { RedisState } = await import('./redis/redis-state.js');
   const redis = new RedisState({
     url: stateConfig.redisUrl,
     prefix: options.prefix,
