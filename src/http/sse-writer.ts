@@ -49,8 +49,14 @@ function format(e: SseEvent): string {
   return (e.event ? `event: ${e.event}\n` : '') + `data: ${e.data}\n\n`;
 }
 
-export interface SseStreamOptions {
+export interface SseStreamOptions<T = SseEvent> {
   headers: Record<string, string>;
+  /**
+   * How one item becomes SSE text (default: the item is an `SseEvent`). Chat chunks are encoded
+   * here rather than mapped to events by another async generator: one fewer promise and object per
+   * chunk on the hottest path.
+   */
+  encode?: (item: T) => string;
   /** Turn an error thrown mid-stream into the final event(s) to send. */
   errorEvents(err: GatewayError): SseEvent[];
   /** Sent after the last event of a successful stream (chat: `data: [DONE]`). */
@@ -58,12 +64,13 @@ export interface SseStreamOptions {
 }
 
 /** Streams events; resolves when the response has ended. Stops early if the client goes away. */
-export async function writeSseStream(
+export async function writeSseStream<T = SseEvent>(
   res: ServerResponse,
-  events: AsyncIterable<SseEvent>,
-  opts: SseStreamOptions,
+  events: AsyncIterable<T>,
+  opts: SseStreamOptions<T>,
 ): Promise<void> {
   res.writeHead(200, { ...SSE_HEADERS, ...opts.headers });
+  const encode = opts.encode ?? (format as unknown as (item: T) => string);
   const iterator = events[Symbol.asyncIterator]();
   try {
     while (!res.destroyed) {
@@ -72,7 +79,7 @@ export async function writeSseStream(
         for (const e of opts.trailer ?? []) await write(res, format(e));
         break;
       }
-      const pending = write(res, format(r.value));
+      const pending = write(res, encode(r.value));
       if (pending) await pending;
     }
   } catch (err) {
@@ -95,14 +102,11 @@ function asGatewayError(err: unknown): GatewayError {
 }
 
 /** Chat Completions streams: `data: {chunk}` events, `data: [DONE]`, and `data: {"error":…}`. */
-export function chatSseOptions(headers: Record<string, string>): SseStreamOptions {
+export function chatSseOptions<T>(headers: Record<string, string>): SseStreamOptions<T> {
   return {
     headers,
+    encode: (chunk) => `data: ${JSON.stringify(chunk)}\n\n`,
     errorEvents: (e) => [{ data: JSON.stringify(e.toEnvelope()) }],
     trailer: [{ data: '[DONE]' }],
   };
-}
-
-export async function* chunksToSse<T>(chunks: AsyncIterable<T>): AsyncGenerator<SseEvent> {
-  for await (const chunk of chunks) yield { data: JSON.stringify(chunk) };
 }

@@ -108,6 +108,26 @@ describe('parseChatChunks', () => {
     expect(out.map((c) => c.id)).toEqual(['a']);
   });
 
+  it("normalises in the same pass: Azure's empty first chunk merged into the next, model and choices filled", async () => {
+    const out = await collect(
+      parseChatChunks(
+        msgs(
+          { data: '{"id":"","choices":[],"prompt_filter_results":[{"prompt_index":0}]}' },
+          { data: '{"id":"c1","choices":[{"index":0,"delta":{"content":"Hi"}}]}' },
+          { data: '{"id":"c2","model":"served-4o"}' },
+        ),
+        { defaultModel: 'gpt-4o' },
+      ),
+    );
+    expect(out).toHaveLength(2);
+    expect(out[0]).toMatchObject({
+      id: 'c1',
+      model: 'gpt-4o',
+      prompt_filter_results: [{ prompt_index: 0 }],
+    });
+    expect(out[1]).toEqual({ id: 'c2', model: 'served-4o', choices: [] });
+  });
+
   it('turns an in-band error and a malformed chunk into GatewayErrors', async () => {
     const inBand = collect(
       parseChatChunks(msgs({ data: '{"error":{"message":"overloaded","code":"server_busy"}}' })),

@@ -155,10 +155,17 @@ export const isDoneMessage = (m: SseMessage): boolean => m.data === '[DONE]';
 /**
  * Chat Completions chunks from SSE messages: `[DONE]` ends the stream; an `{"error":…}` payload or
  * an `event: error` becomes a GatewayError thrown mid-stream; malformed JSON is an error too.
+ * With `defaultModel`, chunks are also normalised in the same pass (one async generator fewer per
+ * chunk): a missing `choices` becomes `[]`, a missing `model` the deployment's, and Azure's first
+ * chunk `{"id":"","choices":[],"prompt_filter_results":[…]}` (CONTRACTS.md §1.5) is merged into the
+ * next real chunk instead of being forwarded with an empty id.
  */
 export async function* parseChatChunks(
   messages: AsyncIterable<SseMessage>,
+  opts: { defaultModel?: string } = {},
 ): AsyncGenerator<ChatChunk> {
+  const normalise = opts.defaultModel !== undefined;
+  let pendingFilter: unknown[] | undefined;
   for await (const m of messages) {
     if (m.data === '[DONE]') return;
     let parsed: unknown;
@@ -176,7 +183,20 @@ export async function* parseChatChunks(
     const err = (parsed as { error?: unknown }).error;
     if (m.event === 'error' || (err !== undefined && err !== null))
       throw streamError(err ?? parsed);
-    yield parsed as ChatChunk;
+    const chunk = parsed as ChatChunk;
+    if (normalise) {
+      if (!Array.isArray(chunk.choices)) (chunk as { choices: unknown[] }).choices = [];
+      if (!chunk.id && chunk.choices.length === 0 && chunk.prompt_filter_results && !chunk.usage) {
+        pendingFilter = chunk.prompt_filter_results;
+        continue;
+      }
+      if (!chunk.model) chunk.model = opts.defaultModel!;
+      if (pendingFilter) {
+        chunk.prompt_filter_results = pendingFilter;
+        pendingFilter = undefined;
+      }
+    }
+    yield chunk;
   }
 }
 

@@ -7,7 +7,7 @@ import type { ChatGateway } from '../../gateway/chat-gateway.js';
 import type { ChatOutcome, Endpoint } from '../../gateway/gateway-types.js';
 import type { ChatRequest } from '../../core/wire-types.js';
 import { parseChatRequest } from '../parse-chat-request.js';
-import { chatSseOptions, chunksToSse, writeSseStream } from '../sse-writer.js';
+import { chatSseOptions, writeSseStream } from '../sse-writer.js';
 
 /**
  * Runs a ChatRequest through the gateway for an HTTP request: the caller's identity and headers,
@@ -49,7 +49,7 @@ export async function serveChat(
   reply.hijack();
   await writeSseStream(
     reply.raw,
-    chunksToSse(outcome.chunks),
+    outcome.chunks,
     chatSseOptions({ ...outcome.headers, 'x-request-id': request.id }),
   );
 }

@@ -3,7 +3,7 @@
 // description, not subclasses). Replies are parsed loosely (CONTRACTS.md §6 "common advice").
 import type { DeploymentConfig, ProviderKind } from '../../config/schema.js';
 import { GatewayError } from '../../core/errors.js';
-import type { ChatChunk, ChatRequest, ChatResponse } from '../../core/wire-types.js';
+import type { ChatRequest, ChatResponse } from '../../core/wire-types.js';
 import { pickUpstreamHeaders, readText, type HttpClient } from '../http-client.js';
 import { isDoneMessage, parseChatChunks, parseSse } from '../sse-parser.js';
 import type { ProviderAdapter, UpstreamRequest } from '../types.js';
@@ -81,30 +81,6 @@ function normaliseResponse(
   return parsed as ChatResponse;
 }
 
-/**
- * Azure's first chunk is often `{"id":"","choices":[],"prompt_filter_results":[…]}` (CONTRACTS.md
- * §1.5): merge its annotations into the next real chunk instead of forwarding an empty-id chunk.
- */
-async function* normaliseChunks(
-  chunks: AsyncIterable<ChatChunk>,
-  deployment: DeploymentConfig,
-): AsyncGenerator<ChatChunk> {
-  let pendingFilter: unknown[] | undefined;
-  for await (const chunk of chunks) {
-    if (!Array.isArray(chunk.choices)) (chunk as { choices: unknown[] }).choices = [];
-    if (!chunk.id && chunk.choices.length === 0 && chunk.prompt_filter_results && !chunk.usage) {
-      pendingFilter = chunk.prompt_filter_results;
-      continue;
-    }
-    if (!chunk.model) chunk.model = deployment.model;
-    if (pendingFilter) {
-      chunk.prompt_filter_results = pendingFilter;
-      pendingFilter = undefined;
-    }
-    yield chunk;
-  }
-}
-
 export function createOpenAiAdapter(
   deployment: DeploymentConfig,
   http: HttpClient,
@@ -158,10 +134,9 @@ export function createOpenAiAdapter(
           headers: pickUpstreamHeaders(res.headers),
         };
       return {
-        chunks: normaliseChunks(
-          parseChatChunks(parseSse(res.body, req.signal, { endAt: isDoneMessage })),
-          deployment,
-        ),
+        chunks: parseChatChunks(parseSse(res.body, req.signal, { endAt: isDoneMessage }), {
+          defaultModel: deployment.model,
+        }),
         headers: pickUpstreamHeaders(res.headers),
       };
     },
