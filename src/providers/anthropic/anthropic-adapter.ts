@@ -74,7 +74,11 @@ export function createAnthropicAdapter(
     async chatStream(req) {
       const res = await send(req, true);
       return {
-        chunks: anthropicEventsToChunks(parseSse(res.body, req.signal), deployment),
+        chunks: anthropicEventsToChunks(
+          // `message_stop` ends the stream: the body is then read to its end, not torn down.
+          parseSse(res.body, req.signal, { endAt: (m) => m.event === 'message_stop' }),
+          deployment,
+        ),
         headers: pickUpstreamHeaders(res.headers),
       };
     },
