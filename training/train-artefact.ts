@@ -23,6 +23,7 @@ import {
   type ScoredRow,
 } from './calibrate-bands.js';
 import { prng } from '../src/core/prng.js';
+import { minimizeLbfgs } from './lbfgs.js';
 
 export interface TrainOptions {
   seed: number;
@@ -37,6 +38,13 @@ export interface TrainOptions {
    * bands. 0 or 1: a single held-out share (`calibrationFraction`) instead.
    */
   calibrationFolds?: number;
+  /**
+   * `lbfgs` (default: the whole batch, to convergence, L2 by `c`) or `adagrad` (the first
+   * version: a few stochastic epochs; `epochs`, `learningRate`, `l2` apply to it).
+   */
+  optimizer?: 'adagrad' | 'lbfgs';
+  /** Inverse regularisation strength for `lbfgs` (scikit-learn's `C`; default 0.3). */
+  c?: number;
   targets?: BandTargets;
   version?: string;
   onProgress?: (done: number, total: number, label: string) => void;
@@ -65,7 +73,7 @@ export function trainHeads(
   opts: TrainOptions,
   progress?: (epoch: number) => void,
 ): ModelHead[] {
-  // Few, small steps: more training overfits the hashed n-grams (measured in docs/routing.md).
+  // AdaGrad: few, small steps, as more overfit the hashed n-grams (measured in docs/routing.md).
   const epochs = opts.epochs ?? DEFAULT_EPOCHS;
   const lr = opts.learningRate ?? 0.1;
   const l2 = opts.l2 ?? 1e-5;
@@ -87,9 +95,21 @@ export function trainHeads(
     );
     h.bias = Math.log(mean / (1 - mean));
   });
+  const optimizer = opts.optimizer ?? 'lbfgs';
+  if (optimizer === 'lbfgs') {
+    let ticked = 0;
+    heads.forEach((h, i) => {
+      fitHeadLbfgs(rows, h, opts.c ?? 0.3);
+      // The progress bar counts `epochs` steps per fit: spread them over the heads.
+      for (const due = Math.floor(((i + 1) * epochs) / heads.length); ticked < due;) {
+        ticked++;
+        progress?.(ticked);
+      }
+    });
+  }
   const order = rows.map((_, i) => i);
   const rand = prng(opts.seed);
-  for (let epoch = 0; epoch < epochs; epoch++) {
+  for (let epoch = 0; epoch < (optimizer === 'lbfgs' ? 0 : epochs); epoch++) {
     for (let i = order.length - 1; i > 0; i--) {
       const j = Math.floor(rand() * (i + 1));
       [order[i], order[j]] = [order[j]!, order[i]!];
@@ -143,6 +163,53 @@ export function trainHeads(
       prices: { inputPer1M: price.inputPer1M, outputPer1M: price.outputPer1M },
     };
   });
+}
+
+/**
+ * One head fitted to convergence on the whole batch: mean log-loss + ‖w‖² / (2·C·n) (scikit-learn's
+ * `C`, scaled by the number of scored prompts), solved with L-BFGS.
+ */
+function fitHeadLbfgs(
+  rows: FeaturedRow[],
+  h: { name: string; bias: number; sparse: Float64Array; dense: Float64Array },
+  c: number,
+): void {
+  const scored = rows.filter((r) => r.row.scores[h.name] !== undefined);
+  const n = scored.length;
+  if (n === 0) return;
+  const lambda = 1 / (c * n);
+  const B = HASH_SIZE + DENSE_SIZE;
+  const x = new Float64Array(B + 1);
+  x.set(h.sparse, 0);
+  x.set(h.dense, HASH_SIZE);
+  x[B] = h.bias;
+  const objective = (w: Float64Array, grad: Float64Array): number => {
+    grad.fill(0);
+    let loss = 0;
+    for (const { row, features: f } of scored) {
+      const y = row.scores[h.name]!;
+      let sum = 0;
+      for (let i = 0; i < f.indices.length; i++) sum += w[f.indices[i]!]!;
+      let z = w[B]! + sum * f.sparseValue;
+      for (let i = 0; i < DENSE_SIZE; i++) z += w[HASH_SIZE + i]! * f.dense[i]!;
+      loss += (z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z))) - y * z;
+      const g = (1 / (1 + Math.exp(-z)) - y) / n;
+      const gs = g * f.sparseValue;
+      for (let i = 0; i < f.indices.length; i++) grad[f.indices[i]!]! += gs;
+      for (let i = 0; i < DENSE_SIZE; i++) grad[HASH_SIZE + i]! += g * f.dense[i]!;
+      grad[B]! += g;
+    }
+    let reg = 0;
+    for (let i = 0; i < B; i++) {
+      reg += w[i]! * w[i]!;
+      grad[i]! += lambda * w[i]!;
+    }
+    return loss / n + (lambda / 2) * reg;
+  };
+  minimizeLbfgs(objective, x, { maxIterations: 150, gradientTolerance: 1e-5 });
+  h.sparse.set(x.subarray(0, HASH_SIZE));
+  h.dense.set(x.subarray(HASH_SIZE, B));
+  h.bias = x[B]!;
 }
 
 export interface TrainResult {

@@ -52,6 +52,11 @@ function table(report: EvalReport): string {
   return lines.join('\n');
 }
 
+function parseOptimizer(v: string | undefined): 'adagrad' | 'lbfgs' | undefined {
+  if (v === undefined || v === 'adagrad' || v === 'lbfgs') return v;
+  throw new DataError('--optimizer must be lbfgs or adagrad');
+}
+
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
@@ -70,6 +75,8 @@ export async function run(argv: string[]): Promise<number> {
       family: { type: 'string', default: 'logistic' },
       lr: { type: 'string' },
       l2: { type: 'string' },
+      optimizer: { type: 'string' },
+      c: { type: 'string' },
     },
   });
   const testFiles = splitList(values.test);
@@ -110,6 +117,8 @@ export async function run(argv: string[]): Promise<number> {
         epochs: values.epochs ? Number(values.epochs) : undefined,
         learningRate: values.lr ? Number(values.lr) : undefined,
         l2: values.l2 ? Number(values.l2) : undefined,
+        optimizer: parseOptimizer(values.optimizer),
+        c: values.c ? Number(values.c) : undefined,
       });
       bar.done();
       for (const w of trained.warnings) process.stderr.write(`warning: ${w}\n`);
