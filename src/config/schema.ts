@@ -202,6 +202,14 @@ export const deploymentSchema = z.strictObject({
     .max(1)
     .default(0)
     .describe('Routing model: added to the predicted quality of `like` (e.g. -0.02).'),
+  expectedOutputTokens: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe(
+      "Routing model: this deployment's typical answer length in tokens, reasoning tokens included, the prior of its predicted cost until its observed answers take over. Default: a simulated deployment's `simulation.answerTokens + reasoningTokens`, else the routing artefact's figure for the `like` model. Set it for reasoning models: the data's answer lengths do not count hidden reasoning tokens, which are billed as output.",
+    ),
   firstTokenTimeoutMs: z
     .number()
     .int()

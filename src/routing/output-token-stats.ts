@@ -4,6 +4,7 @@
 // observed here; the expectation used for expected cost moves from the artefact's prior to the
 // observed running mean as answers accumulate, so Cost and Balanced modes rank by what deployments
 // actually cost. Per process: each replica learns from its own traffic within a few dozen answers.
+import type { DeploymentConfig } from '../config/schema.js';
 
 /** Answers after which the observed mean and the prior weigh the same. */
 export const PRIOR_WEIGHT = 20;
@@ -49,4 +50,15 @@ export class OutputTokenStats {
   forget(deployment: string): void {
     this.entries.delete(deployment);
   }
+}
+
+/**
+ * The deployment's own prior for its answer length: declared in config, or what a simulated
+ * deployment is configured to write (answer plus reasoning tokens).
+ */
+export function declaredOutputTokens(d: DeploymentConfig): number | undefined {
+  if (d.expectedOutputTokens !== undefined) return d.expectedOutputTokens;
+  if (d.provider === 'simulated' && d.simulation)
+    return d.simulation.answerTokens + d.simulation.reasoningTokens;
+  return undefined;
 }

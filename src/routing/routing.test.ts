@@ -300,6 +300,45 @@ describe('trained router', () => {
     expect(
       learned.scores.find((x) => x.deployment === 'small')!.expectedOutputTokens,
     ).toBeGreaterThan(10_000);
+
+    // A declared prior (a reasoning model's hidden tokens) counts from the first request; a
+    // simulated deployment's prior is what its simulation writes.
+    const verbose = deploymentSchema.parse({
+      ...base,
+      name: 'small',
+      model: 'y',
+      like: 'weak',
+      prices: { inputPer1M: 0.1, outputPer1M: 0.1 },
+      expectedOutputTokens: 30_000,
+    });
+    const fresh = router.decide({
+      request: requestFromPrompt('hello'),
+      router: routerSchema.parse({
+        modelSubset: ['big', 'small'],
+        bands: { cost: 0, balanced: 0 },
+      }),
+      mode: 'cost',
+      candidates: [big, verbose],
+      promptTokens: 10,
+      outputTokens: new OutputTokenStats(),
+    });
+    expect(fresh.ordered[0]).toBe('big');
+    const thinker = deploymentSchema.parse({
+      ...base,
+      name: 'thinker',
+      model: 'z',
+      like: 'weak',
+      prices: { inputPer1M: 1, outputPer1M: 1 },
+      simulation: { answerTokens: 100, reasoningTokens: 900 },
+    });
+    const sim = router.decide({
+      request: requestFromPrompt('hello'),
+      router: routerSchema.parse({ modelSubset: ['thinker'] }),
+      mode: 'cost',
+      candidates: [thinker],
+      promptTokens: 10,
+    });
+    expect(sim.scores[0]!.expectedOutputTokens).toBe(1000);
   });
 });
 

@@ -3,6 +3,7 @@
 // Deployments map to artefact models by `like:` (with `qualityOffset`), else by `model` or `name`.
 import type { DeploymentConfig, RouterConfig } from '../config/schema.js';
 import { extractFeatures } from './features.js';
+import { declaredOutputTokens } from './output-token-stats.js';
 import { orderByMode, type Bands, type ScoredCandidate } from './pick-by-mode.js';
 import {
   predictQuality,
@@ -57,7 +58,8 @@ export function createTrainedRouter(artefact: RoutingArtefact): Router {
           const raw = m.head ? predictQuality(m.head, features) : UNKNOWN_MODEL_QUALITY;
           const quality =
             (m.head && m.group ? raw / m.group.bestMean : UNKNOWN_MODEL_QUALITY) + d.qualityOffset;
-          const prior = m.head?.expectedOutputTokens ?? UNKNOWN_OUTPUT_TOKENS;
+          const prior =
+            declaredOutputTokens(d) ?? m.head?.expectedOutputTokens ?? UNKNOWN_OUTPUT_TOKENS;
           const outTokens = input.outputTokens ? input.outputTokens.expected(d.name, prior) : prior;
           const cost =
             (promptTokens * d.prices.inputPer1M + outTokens * d.prices.outputPer1M) / 1e6;
