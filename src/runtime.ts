@@ -70,14 +70,17 @@ export async function createRuntime(
     options.logStream ?? pino.destination({ sync: false, minLength: 4096 }),
   );
 
+  const late: { configService?: ConfigService } = {}; // built below, after shared state
   const shared = await createSharedState(initial.state, {
     clock,
     prefix: initial.state.prefix,
     commandTimeoutMs: initial.state.commandTimeoutMs,
-    onEvent: (e) =>
-      e.type === 'down'
-        ? logger.error(`shared state: ${e.error}`)
-        : logger.info(`shared state: ${e.type}`),
+    onEvent: (e) => {
+      if (e.type === 'down') logger.error(`shared state: ${e.error}`);
+      else logger.info(`shared state: ${e.type}`);
+      // Config versions published while this replica was cut off were never delivered to it.
+      if (e.type === 'resynced') void late.configService?.resync();
+    },
   });
   // With `auth.adminKeyEnv` set but the variable missing, a one-off admin key is made for this
   // process (printed once at start) so the dashboard and admin API work in a demo.
@@ -160,6 +163,7 @@ export async function createRuntime(
     (msg) => logger.info(msg),
   );
   await configService.start();
+  late.configService = configService;
   const stopWatching = options.configPath
     ? watchConfigFile(options.configPath, configService, logger)
     : () => {};

@@ -90,8 +90,23 @@ export class ConfigService {
     return this.versions.get(version);
   }
 
+  /**
+   * Catches up after this replica lost the shared store: change messages published while its
+   * connection was down were never delivered, so the newest version is read and applied if it is
+   * newer than the one in force. Called when the shared state comes back.
+   */
+  async resync(): Promise<void> {
+    try {
+      const latest = await this.versions.latest();
+      if (latest && latest.version > this.holder.current.revision)
+        await this.onRemote({ version: latest.version, origin: '' });
+    } catch (err) {
+      this.log(`config: could not resync with the shared store: ${(err as Error).message}`);
+    }
+  }
+
   /** Another replica recorded a version: validate its snapshot and apply it (never blindly). */
-  private async onRemote(message: ConfigChangedMessage): Promise<void> {
+  private async onRemote(message: Pick<ConfigChangedMessage, 'version' | 'origin'>): Promise<void> {
     if (message.origin === this.versions.origin || message.version <= this.holder.current.revision)
       return;
     try {
