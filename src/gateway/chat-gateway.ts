@@ -25,7 +25,7 @@ import { buildReceipt, type DecisionReceipt, type DecisionStore } from '../routi
 import type { Router, RoutingDecision } from '../routing/router-types.js';
 import type { AttemptRecord, RequestRecord, RequestRecorder } from '../store/request-record.js';
 import type { CircuitBreakers } from './circuit-breaker.js';
-import { costUsd, usageCounts, type UsageCounts } from './cost.js';
+import { baselineCostUsd, costUsd, usageCounts, type UsageCounts } from './cost.js';
 import { executeWithFailover, type ExecutionResult } from './execute-with-failover.js';
 import type {
   AdmitContext,
@@ -307,7 +307,7 @@ export class ChatGateway {
     record.reasoningTokens = usage.reasoningTokens;
     const counted = { ...usage, promptTokens: record.promptTokens };
     record.costUsd = costUsd(served, counted);
-    record.baselineCostUsd = costUsd(top, counted);
+    record.baselineCostUsd = baselineCostUsd(top, counted);
   }
 
   /**

@@ -37,3 +37,21 @@ export function costUsd(d: Pick<DeploymentConfig, 'prices'>, u: UsageCounts): nu
     1e6
   );
 }
+
+/**
+ * What the same request would have cost on the router's top deployment (the savings baseline):
+ * the same prompt and answer tokens at its prices. Hidden reasoning tokens count only when the top
+ * deployment reasons too; a non-reasoning model would not have written them, and counting them
+ * would credit a reasoning model with savings it did not make.
+ */
+export function baselineCostUsd(
+  top: Pick<DeploymentConfig, 'prices' | 'capabilities'>,
+  u: UsageCounts,
+): number {
+  if (top.capabilities.reasoning || u.reasoningTokens === 0) return costUsd(top, u);
+  return costUsd(top, {
+    ...u,
+    completionTokens: Math.max(0, u.completionTokens - u.reasoningTokens),
+    reasoningTokens: 0,
+  });
+}
