@@ -106,42 +106,43 @@ export function trainHeads(
         progress?.(ticked);
       }
     });
-  }
-  const order = rows.map((_, i) => i);
-  const rand = prng(opts.seed);
-  for (let epoch = 0; epoch < (optimizer === 'lbfgs' ? 0 : epochs); epoch++) {
-    for (let i = order.length - 1; i > 0; i--) {
-      const j = Math.floor(rand() * (i + 1));
-      [order[i], order[j]] = [order[j]!, order[i]!];
-    }
-    for (const k of order) {
-      const { row, features: f } = rows[k]!;
-      for (const h of heads) {
-        const y = row.scores[h.name];
-        if (y === undefined) continue;
-        let z = h.bias;
-        let s = 0;
-        for (let i = 0; i < f.indices.length; i++) s += h.sparse[f.indices[i]!]!;
-        z += s * f.sparseValue;
-        for (let i = 0; i < DENSE_SIZE; i++) z += h.dense[i]! * f.dense[i]!;
-        const g = 1 / (1 + Math.exp(-z)) - y;
-        h.gBias += g * g;
-        h.bias -= (lr * g) / Math.sqrt(h.gBias);
-        const gs = g * f.sparseValue;
-        for (let i = 0; i < f.indices.length; i++) {
-          const idx = f.indices[i]!;
-          const grad = gs + l2 * h.sparse[idx]!;
-          h.gSparse[idx]! += grad * grad;
-          h.sparse[idx]! -= (lr * grad) / Math.sqrt(h.gSparse[idx]!);
-        }
-        for (let i = 0; i < DENSE_SIZE; i++) {
-          const grad = g * f.dense[i]! + l2 * h.dense[i]!;
-          h.gDense[i]! += grad * grad;
-          h.dense[i]! -= (lr * grad) / Math.sqrt(h.gDense[i]!);
+  } else {
+    const order = rows.map((_, i) => i);
+    const rand = prng(opts.seed);
+    for (let epoch = 0; epoch < epochs; epoch++) {
+      for (let i = order.length - 1; i > 0; i--) {
+        const j = Math.floor(rand() * (i + 1));
+        [order[i], order[j]] = [order[j]!, order[i]!];
+      }
+      for (const k of order) {
+        const { row, features: f } = rows[k]!;
+        for (const h of heads) {
+          const y = row.scores[h.name];
+          if (y === undefined) continue;
+          let z = h.bias;
+          let s = 0;
+          for (let i = 0; i < f.indices.length; i++) s += h.sparse[f.indices[i]!]!;
+          z += s * f.sparseValue;
+          for (let i = 0; i < DENSE_SIZE; i++) z += h.dense[i]! * f.dense[i]!;
+          const g = 1 / (1 + Math.exp(-z)) - y;
+          h.gBias += g * g;
+          h.bias -= (lr * g) / Math.sqrt(h.gBias);
+          const gs = g * f.sparseValue;
+          for (let i = 0; i < f.indices.length; i++) {
+            const idx = f.indices[i]!;
+            const grad = gs + l2 * h.sparse[idx]!;
+            h.gSparse[idx]! += grad * grad;
+            h.sparse[idx]! -= (lr * grad) / Math.sqrt(h.gSparse[idx]!);
+          }
+          for (let i = 0; i < DENSE_SIZE; i++) {
+            const grad = g * f.dense[i]! + l2 * h.dense[i]!;
+            h.gDense[i]! += grad * grad;
+            h.dense[i]! -= (lr * grad) / Math.sqrt(h.gDense[i]!);
+          }
         }
       }
+      progress?.(epoch + 1);
     }
-    progress?.(epoch + 1);
   }
   return heads.map((h) => {
     const scored = rows.filter((r) => r.row.scores[h.name] !== undefined);

@@ -4,6 +4,7 @@ import type {
   ChatCompletion,
   ChatCompletionChunk,
   ChatCompletionCreateParams,
+  ChatCompletionMessageFunctionToolCall,
   ChatCompletionMessageParam,
   ChatCompletionTool,
 } from 'openai/resources/chat/completions';
@@ -12,6 +13,8 @@ import type {
 export type ChatRequest = ChatCompletionCreateParams & Record<string, unknown>;
 export type ChatMessage = ChatCompletionMessageParam;
 export type ChatTool = ChatCompletionTool;
+/** A function tool call in an assistant message (`{id, type: 'function', function: {name, arguments}}`). */
+export type FunctionToolCall = ChatCompletionMessageFunctionToolCall;
 
 /** Azure's content filter annotations ride along on responses and chunks. */
 export type ChatResponse = ChatCompletion & {

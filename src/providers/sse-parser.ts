@@ -15,7 +15,7 @@ export interface SseOptions {
    * The message that ends the stream (chat: `data: [DONE]`). It is not yielded; the iteration ends
    * there, and the rest of the body is read to its end (at most `graceMs`) so that the upstream
    * connection is reused and no abort is needed. Stopping a body before its end costs a new
-   * connection and an abort error with a formatted stack trace per stream (≈6% of a streaming
+   * connection and an abort error with a formatted stack trace per stream (≈4–6% of a streaming
    * request's CPU, profiled).
    */
   endAt?: (m: SseMessage) => boolean;

@@ -3,7 +3,13 @@
 // Anthropic stream events; GatewayError → Anthropic's error envelope.
 import { invalidRequest, type GatewayError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
-import type { ChatChunk, ChatMessage, ChatRequest, ChatResponse } from '../../core/wire-types.js';
+import type {
+  ChatChunk,
+  ChatMessage,
+  ChatRequest,
+  ChatResponse,
+  FunctionToolCall,
+} from '../../core/wire-types.js';
 
 type Json = Record<string, unknown>;
 
@@ -62,11 +68,7 @@ export function messagesToChat(body: unknown): ChatRequest {
       );
     if (m.role === 'assistant') {
       let text = '';
-      const toolCalls: {
-        id: string;
-        type: 'function';
-        function: { name: string; arguments: string };
-      }[] = [];
+      const toolCalls: FunctionToolCall[] = [];
       for (const b of m.content as Json[]) {
         if (b?.type === 'text') text += String(b.text ?? '');
         else if (b?.type === 'tool_use')

@@ -3,7 +3,13 @@
 // replies and stream events back, errors mapped to OpenAI's shapes with the status kept.
 import type { DeploymentConfig } from '../../config/schema.js';
 import { GatewayError, invalidRequest } from '../../core/errors.js';
-import type { ChatChunk, ChatMessage, ChatRequest, ChatResponse } from '../../core/wire-types.js';
+import type {
+  ChatChunk,
+  ChatMessage,
+  ChatRequest,
+  ChatResponse,
+  FunctionToolCall,
+} from '../../core/wire-types.js';
 import type { SseMessage } from '../sse-parser.js';
 
 type Json = Record<string, unknown>;
@@ -187,11 +193,7 @@ export function mapUsage(u: Json | undefined): ChatResponse['usage'] {
 export function anthropicToChatResponse(msg: Json, deployment: DeploymentConfig): ChatResponse {
   const blocks = (Array.isArray(msg.content) ? msg.content : []) as Json[];
   let text = '';
-  const toolCalls: {
-    id: string;
-    type: 'function';
-    function: { name: string; arguments: string };
-  }[] = [];
+  const toolCalls: FunctionToolCall[] = [];
   const reasoning: ReasoningDetail[] = [];
   let jsonTool = false;
   for (const b of blocks) {

@@ -5,7 +5,7 @@
 // calls, finish reason and usage.
 import type { DeploymentConfig } from '../../config/schema.js';
 import { GatewayError } from '../../core/errors.js';
-import type { ChatChunk, ChatResponse } from '../../core/wire-types.js';
+import type { ChatChunk, ChatResponse, FunctionToolCall } from '../../core/wire-types.js';
 import {
   tieNativeEvents,
   tieNativeResponse,
@@ -77,11 +77,7 @@ function finishReason(
 /** A Response object → the chat reply the gateway accounts for (tied to the original). */
 export function responseToChat(response: Json, deployment?: DeploymentConfig): ChatResponse {
   let text = '';
-  const toolCalls: {
-    id: string;
-    type: 'function';
-    function: { name: string; arguments: string };
-  }[] = [];
+  const toolCalls: FunctionToolCall[] = [];
   for (const item of Array.isArray(response.output) ? response.output : []) {
     if (!isObject(item)) continue;
     if (item.type === 'message' && Array.isArray(item.content))
