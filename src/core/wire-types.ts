@@ -25,4 +25,20 @@ export type ChatChunk = ChatCompletionChunk & {
   prompt_filter_results?: unknown[];
   [key: string]: unknown;
 };
+/**
+ * A chunk handed over unparsed: its upstream JSON text, to be written out as it came. Only
+ * produced when the consumer asked for pass-through (it writes chunks out unchanged and reads no
+ * field of them); such a chunk's `choices` is an empty frozen array and every other field absent.
+ */
+export const RAW_JSON: unique symbol = Symbol('upstream chunk JSON');
+export type PassThroughChunk = ChatChunk & { [RAW_JSON]: string };
+/** The `choices` of every pass-through chunk. */
+export const NO_CHOICES = Object.freeze([]) as unknown as ChatChunk['choices'];
+
+/** The chunk with its fields: a pass-through chunk is parsed now, any other returned as it is. */
+export function chunkFields(chunk: ChatChunk): ChatChunk {
+  const raw = (chunk as Partial<PassThroughChunk>)[RAW_JSON];
+  return raw === undefined ? chunk : (JSON.parse(raw) as ChatChunk);
+}
+
 export type ChatUsage = NonNullable<ChatCompletion['usage']>;

@@ -133,7 +133,12 @@ export class ChatGateway {
       record.dataZone = plan.zone;
 
       const result = await executeWithFailover({
-        call: { ...call, request },
+        // Stored answer text is read from every chunk, so chunks are parsed when it is kept.
+        call: {
+          ...call,
+          request,
+          passThrough: call.passThrough === true && !snapshot.config.requestLog.storeText,
+        },
         ordered: plan.ordered,
         adapters: this.deps.adapters,
         breakers: this.deps.breakers,

@@ -82,6 +82,7 @@ export async function executeWithFailover(args: ExecuteArgs): Promise<ExecutionR
         signal: controller.signal,
         requestId: call.requestId,
         ...(call.native ? { native: call.native } : {}),
+        ...(call.passThrough ? { passThrough: true } : {}),
       };
       if (call.request.stream === true) {
         const result = await startStream(adapter, upstream, deployment, controller, clock);

@@ -33,6 +33,12 @@ export interface ChatCall {
   deploymentFromPath?: string;
   /** The client's non-chat request (Responses), passed to upstreams that speak it natively. */
   native?: NativeRequest;
+  /**
+   * The caller writes stream chunks out as Chat Completions SSE, unchanged: unmodified upstream
+   * chunks may reach it unparsed (see `UpstreamRequest.passThrough`). Consumers that read chunk
+   * fields (bridges to other APIs) leave it unset.
+   */
+  passThrough?: boolean;
 }
 
 export type ChatOutcome =

@@ -3,6 +3,7 @@
 // first byte into an in-band error event before closing.
 import type { ServerResponse } from 'node:http';
 import { GatewayError } from '../core/errors.js';
+import { RAW_JSON, type PassThroughChunk } from '../core/wire-types.js';
 
 export interface SseEvent {
   event?: string;
@@ -15,35 +16,6 @@ const SSE_HEADERS = {
   connection: 'keep-alive',
   'x-accel-buffering': 'no',
 };
-
-/**
- * Writes are corked until the current burst of work is done (a `nextTick` runs once the promise
- * jobs queued now have run): the events parsed from one upstream read leave in one `writev`
- * instead of one syscall and packet each, and nothing waits longer than that burst.
- */
-const corked = new WeakSet<ServerResponse>();
-function uncork(res: ServerResponse): void {
-  corked.delete(res);
-  res.uncork();
-}
-
-function write(res: ServerResponse, text: string): Promise<void> | undefined {
-  if (!corked.has(res)) {
-    corked.add(res);
-    res.cork();
-    process.nextTick(uncork, res);
-  }
-  if (res.write(text)) return undefined;
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
-}
 
 function format(e: SseEvent): string {
   return (e.event ? `event: ${e.event}\n` : '') + `data: ${e.data}\n\n`;
@@ -63,7 +35,15 @@ export interface SseStreamOptions<T = SseEvent> {
   trailer?: SseEvent[];
 }
 
-/** Streams events; resolves when the response has ended. Stops early if the client goes away. */
+/**
+ * Streams events; resolves when the response has ended. Stops early if the client goes away.
+ *
+ * The text of the events produced in one burst of work (the events parsed from one upstream read)
+ * is gathered and leaves in one `write` once that burst is done (a `nextTick` runs after the
+ * promise jobs queued now): one syscall and one chunk of the chunked body per burst instead of one
+ * per event, and no per-event buffering inside the socket stream. Nothing waits longer than the
+ * burst. Backpressure: when the socket's buffer is full, the next event waits for `drain`.
+ */
 export async function writeSseStream<T = SseEvent>(
   res: ServerResponse,
   events: AsyncIterable<T>,
@@ -71,24 +51,56 @@ export async function writeSseStream<T = SseEvent>(
 ): Promise<void> {
   res.writeHead(200, { ...SSE_HEADERS, ...opts.headers });
   const encode = opts.encode ?? (format as unknown as (item: T) => string);
+  let pending = '';
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    if (pending === '' || res.destroyed) return;
+    const text = pending;
+    pending = '';
+    res.write(text);
+  };
+  const send = (text: string): Promise<void> | undefined => {
+    pending += text;
+    if (!scheduled) {
+      scheduled = true;
+      process.nextTick(flush);
+    }
+    return res.writableNeedDrain ? drained(res) : undefined;
+  };
   const iterator = events[Symbol.asyncIterator]();
   try {
     while (!res.destroyed) {
       const r = await iterator.next();
       if (r.done) {
-        for (const e of opts.trailer ?? []) await write(res, format(e));
+        for (const e of opts.trailer ?? []) await send(format(e));
         break;
       }
-      const pending = write(res, encode(r.value));
-      if (pending) await pending;
+      const wait = send(encode(r.value));
+      if (wait) await wait;
     }
   } catch (err) {
     const e = asGatewayError(err);
-    if (!res.destroyed) for (const ev of opts.errorEvents(e)) await write(res, format(ev));
+    if (!res.destroyed) for (const ev of opts.errorEvents(e)) await send(format(ev));
   } finally {
     if (res.destroyed) await iterator.return?.(undefined);
-    res.end();
+    const rest = pending;
+    pending = '';
+    if (rest !== '' && !res.destroyed) res.end(rest);
+    else res.end();
   }
+}
+
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }
 
 function asGatewayError(err: unknown): GatewayError {
@@ -105,7 +117,11 @@ function asGatewayError(err: unknown): GatewayError {
 export function chatSseOptions<T>(headers: Record<string, string>): SseStreamOptions<T> {
   return {
     headers,
-    encode: (chunk) => `data: ${JSON.stringify(chunk)}\n\n`,
+    // A pass-through chunk is written as the upstream sent it; any other is encoded.
+    encode: (chunk) => {
+      const raw = (chunk as Partial<PassThroughChunk>)[RAW_JSON];
+      return `data: ${raw ?? JSON.stringify(chunk)}\n\n`;
+    },
     errorEvents: (e) => [{ data: JSON.stringify(e.toEnvelope()) }],
     trailer: [{ data: '[DONE]' }],
   };

@@ -2,7 +2,7 @@
 // `holdBack` characters (the longest a rule can match) so a pattern split across chunks is still
 // caught. Redactions are applied before text leaves; a block ends the stream with finish_reason
 // `content_filter`. Chunks are the parsed ChatChunk objects (no SSE text is touched here).
-import type { ChatChunk } from '../core/wire-types.js';
+import { chunkFields, type ChatChunk } from '../core/wire-types.js';
 import { toAzureResults } from './filters/azure-results.js';
 import type { FilterCategory, FilterHit } from './filters/filter-types.js';
 import { applyRedactions, hitsOf, scanText, type CompiledRule } from './filters/pattern-filter.js';
@@ -75,7 +75,8 @@ export async function* filterChatStream(
     for (;;) {
       const next = await iterator.next();
       if (next.done) break;
-      const chunk = next.value;
+      // A pass-through chunk is parsed here: a redacted chunk must not be written out as it came.
+      const chunk = chunkFields(next.value);
       last = chunk;
       let blocked = false;
       for (const choice of chunk.choices ?? []) {

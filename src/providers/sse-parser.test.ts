@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../core/errors.js';
 import { Readable } from 'node:stream';
-import { isDoneMessage, parseChatChunks, parseSse, type SseMessage } from './sse-parser.js';
+import { RAW_JSON, chunkFields, type ChatChunk } from '../core/wire-types.js';
+import { chatChunkReader, isDoneMessage, parseSse, type SseMessage } from './sse-parser.js';
 
 async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
@@ -94,10 +95,24 @@ describe('parseSse with an end message', () => {
   });
 });
 
-describe('parseChatChunks', () => {
-  async function* msgs(...m: SseMessage[]) {
-    yield* m;
+describe('chatChunkReader', () => {
+  function msgs(...m: SseMessage[]) {
+    return m;
   }
+  /** What the adapter's `parseSse(…, { map })` yields for these messages. */
+  async function parseChatChunks(
+    messages: SseMessage[],
+    opts: Parameters<typeof chatChunkReader>[0] = {},
+  ): Promise<ChatChunk[]> {
+    const read = chatChunkReader(opts);
+    const out: ChatChunk[] = [];
+    for (const m of messages) {
+      const c = read(m);
+      if (c) out.push(c);
+    }
+    return out;
+  }
+  const collect = <T>(p: Promise<T>) => p;
 
   it('stops at [DONE] and yields parsed chunks', async () => {
     const out = await collect(
@@ -144,5 +159,42 @@ describe('parseChatChunks', () => {
     await expect(named).rejects.toBeInstanceOf(GatewayError);
     const bad = collect(parseChatChunks(msgs({ data: '{"id":' })));
     await expect(bad).rejects.toMatchObject({ code: 'upstream_malformed_chunk' });
+  });
+
+  it('passes plain deltas after the first through unparsed, and parses anything the gateway reads', async () => {
+    const delta = (content: string) =>
+      `{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":${JSON.stringify(content)}},"finish_reason":null}]}`;
+    const usage =
+      '{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}';
+    const filtered = `{"id":"c","model":"m","choices":[{"index":0,"delta":{}}],"prompt_filter_results":[]}`;
+    const noModel = '{"id":"c","choices":[{"index":0,"delta":{"content":"x"}}]}';
+    const data = [
+      delta('first'),
+      delta('plain'),
+      delta('usage'), // the bare word as a value is indistinguishable by text: parsed, to be safe
+      delta('say "usage": 1'), // escaped quotes inside a string: still a plain delta
+      usage,
+      filtered,
+      noModel,
+    ];
+    const out = await parseChatChunks(
+      data.map((d) => ({ data: d })),
+      { defaultModel: 'dflt', passThrough: true },
+    );
+    const raw = out.map((c) => (c as { [RAW_JSON]?: string })[RAW_JSON]);
+    expect(raw).toEqual([undefined, data[1], undefined, data[3], undefined, undefined, undefined]);
+    expect(out[0]!.choices[0]!.delta.content).toBe('first');
+    expect(out[1]!.choices).toEqual([]);
+    expect(() => (out[1]!.choices as unknown[]).push(1)).toThrow();
+    expect(chunkFields(out[1]!)).toEqual(JSON.parse(data[1]!));
+    expect(chunkFields(out[3]!).choices[0]!.delta.content).toBe('say "usage": 1');
+    expect(out[4]!.usage?.total_tokens).toBe(5);
+    expect(out[6]!.model).toBe('dflt');
+    // Without pass-through every chunk is parsed.
+    const parsed = await parseChatChunks(
+      data.map((d) => ({ data: d })),
+      { defaultModel: 'dflt' },
+    );
+    expect(parsed.every((c) => (c as { [RAW_JSON]?: string })[RAW_JSON] === undefined)).toBe(true);
   });
 });

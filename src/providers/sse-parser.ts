@@ -2,7 +2,7 @@
 // server-sent-events rules (LF, CR or CRLF line ends, multi-line data, comments, a leading BOM),
 // robust to bytes split anywhere, including inside a multi-byte character.
 import { GatewayError } from '../core/errors.js';
-import type { ChatChunk } from '../core/wire-types.js';
+import { NO_CHOICES, RAW_JSON, type ChatChunk, type PassThroughChunk } from '../core/wire-types.js';
 
 export interface SseMessage {
   event?: string;
@@ -10,7 +10,7 @@ export interface SseMessage {
   id?: string;
 }
 
-export interface SseOptions {
+export interface SseOptions<T = SseMessage> {
   /**
    * The message that ends the stream (chat: `data: [DONE]`). It is not yielded; the iteration ends
    * there, and the rest of the body is read to its end (at most `graceMs`) so that the upstream
@@ -21,49 +21,63 @@ export interface SseOptions {
   endAt?: (m: SseMessage) => boolean;
   /** How long to wait for the body's end after `endAt`, then destroy it (default 1 s). */
   graceMs?: number;
+  /**
+   * Turns each message into what is yielded, in the same pass (no async generator layer of its
+   * own per message); `undefined` skips the message, a throw ends the stream with that error.
+   */
+  map?: (m: SseMessage) => T | undefined;
 }
 
 /** With `signal`, parsing stops (throwing its reason) as soon as the request is aborted, even
  * when more events are already buffered. */
-export async function* parseSse(
+export async function* parseSse<T = SseMessage>(
   bytes: AsyncIterable<Uint8Array | string>,
   signal?: AbortSignal,
-  opts: SseOptions = {},
-): AsyncGenerator<SseMessage> {
+  opts: SseOptions<T> = {},
+): AsyncGenerator<T> {
   const endAt = opts.endAt;
+  const map = opts.map ?? ((m: SseMessage) => m as unknown as T);
   let reachedEnd = false;
   const decoder = new TextDecoder('utf-8');
   let buffer = '';
   let first = true;
   let event: string | undefined;
-  let data: string[] = [];
+  let data: string | undefined;
   let id: string | undefined;
 
-  const takeLine = (line: string): SseMessage | undefined => {
-    if (line === '') {
-      if (data.length === 0) {
+  /** One line, `buffer[start, end)`: a field, a comment, or (empty) the end of a message. */
+  const takeLine = (start: number, end: number): SseMessage | undefined => {
+    if (start === end) {
+      if (data === undefined) {
         event = undefined;
         return undefined;
       }
-      const msg: SseMessage = { data: data.join('\n') };
+      const msg: SseMessage = { data };
       if (event !== undefined) msg.event = event;
       if (id !== undefined) msg.id = id;
       event = undefined;
-      data = [];
+      data = undefined;
       return msg;
     }
-    if (line.charCodeAt(0) === 58 /* : */) return undefined;
-    const colon = line.indexOf(':');
-    const field = colon === -1 ? line : line.slice(0, colon);
-    let value = colon === -1 ? '' : line.slice(colon + 1);
-    if (value.charCodeAt(0) === 32) value = value.slice(1);
-    if (field === 'data') data.push(value);
-    else if (field === 'event') event = value;
-    else if (field === 'id') id = value;
+    if (buffer.charCodeAt(start) === 58 /* : */) return undefined;
+    let colon = buffer.indexOf(':', start);
+    if (colon === -1 || colon > end) colon = end;
+    let from = colon + 1;
+    if (from < end && buffer.charCodeAt(from) === 32) from++;
+    const value = from < end ? buffer.slice(from, end) : '';
+    const len = colon - start;
+    if (len === 4 && buffer.startsWith('data', start))
+      data = data === undefined ? value : `${data}\n${value}`;
+    else if (len === 5 && buffer.startsWith('event', start)) event = value;
+    else if (len === 2 && buffer.startsWith('id', start)) id = value;
     return undefined;
   };
 
-  function* drain(final: boolean): Generator<SseMessage> {
+  /** Messages parsed from the buffer and not yet yielded (reused: no array per upstream read). */
+  const ready: T[] = [];
+  /** Parses the complete lines in the buffer into `ready`. A plain loop, not a sync generator:
+   * `yield*` of a sync generator in an async one costs an extra promise per message. */
+  function drain(final: boolean): void {
     let start = 0;
     for (;;) {
       let i = start;
@@ -76,20 +90,28 @@ export async function* parseSse(
       if (i >= n) break;
       // A CR at the very end may be the first half of CRLF: wait for more bytes.
       if (buffer.charCodeAt(i) === 13 && i === n - 1 && !final) break;
-      const line = buffer.slice(start, i);
+      const msg = takeLine(start, i);
       start = buffer.charCodeAt(i) === 13 && buffer.charCodeAt(i + 1) === 10 ? i + 2 : i + 1;
-      const msg = takeLine(line);
       if (msg) {
         if (signal?.aborted) throw abortError(signal);
         if (endAt?.(msg)) {
           reachedEnd = true;
           break;
         }
-        yield msg;
+        let out: T | undefined;
+        try {
+          out = map(msg);
+        } catch (err) {
+          // Raised after the messages before it have been yielded, as they came.
+          failure = { err };
+          break;
+        }
+        if (out !== undefined) ready.push(out);
       }
     }
     buffer = buffer.slice(start);
   }
+  let failure: { err: unknown } | undefined;
 
   // Iterated by hand, not with for-await: leaving a for-await closes the body's iterator before any
   // finally of ours could run.
@@ -98,37 +120,45 @@ export async function* parseSse(
   try {
     for (;;) {
       const next = await iterator.next();
-      if (next.done) break;
-      const chunk = next.value;
-      buffer += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
-      if (first && buffer.length > 0) {
-        if (buffer.charCodeAt(0) === 0xfeff) buffer = buffer.slice(1);
-        first = false;
+      if (next.done) {
+        ended = true;
+        buffer += decoder.decode();
+        drain(true);
+        // End of stream without a trailing blank line: a complete last field still counts, an
+        // incomplete event is discarded (as the spec says).
+        if (buffer.length > 0 && !failure) {
+          const msg = takeLine(0, buffer.length);
+          buffer = '';
+          const out = msg ? map(msg) : undefined;
+          if (out !== undefined) ready.push(out);
+        }
+      } else {
+        const chunk = next.value;
+        buffer += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
+        if (first && buffer.length > 0) {
+          if (buffer.charCodeAt(0) === 0xfeff) buffer = buffer.slice(1);
+          first = false;
+        }
+        drain(false);
       }
-      yield* drain(false);
-      if (reachedEnd) break;
+      // Yielded in order; a mapping failure is raised after the messages before it.
+      for (let k = 0; k < ready.length; k++) {
+        if (k > 0 && signal?.aborted) throw abortError(signal);
+        yield ready[k]!;
+      }
+      ready.length = 0;
+      if (failure) throw failure.err;
+      if (ended || reachedEnd) break;
     }
-    if (reachedEnd) {
-      await readToEnd(iterator, bytes, opts.graceMs ?? 1000);
-      return;
-    }
-    ended = true;
+    if (reachedEnd) await readToEnd(iterator, bytes, opts.graceMs ?? 1000);
   } finally {
-    // Stopped before the body's end (the consumer left early): destroy the body ourselves, so
-    // that the stream iterator's own clean-up does not also build an AbortError.
+    // Stopped before the body's end (the consumer left early, or a failure): destroy the body
+    // ourselves, so that the stream iterator's own clean-up does not also build an AbortError.
     if (!ended && !reachedEnd) {
       (bytes as { destroy?: () => void }).destroy?.();
       await iterator.return?.();
     }
   }
-  buffer += decoder.decode();
-  yield* drain(true);
-  if (buffer.length > 0) {
-    const msg = takeLine(buffer);
-    buffer = '';
-    if (msg) yield msg;
-  }
-  // End of stream without a trailing blank line: the spec discards an incomplete event.
 }
 
 /** Reads and discards what is left of a body; destroys it if it has not ended within `graceMs`. */
@@ -153,30 +183,46 @@ async function readToEnd(
 export const isDoneMessage = (m: SseMessage): boolean => m.data === '[DONE]';
 
 /**
- * Chat Completions chunks from SSE messages: `[DONE]` ends the stream; an `{"error":…}` payload or
- * an `event: error` becomes a GatewayError thrown mid-stream; malformed JSON is an error too.
- * With `defaultModel`, chunks are also normalised in the same pass (one async generator fewer per
- * chunk): a missing `choices` becomes `[]`, a missing `model` the deployment's, and Azure's first
- * chunk `{"id":"","choices":[],"prompt_filter_results":[…]}` (CONTRACTS.md §1.5) is merged into the
- * next real chunk instead of being forwarded with an empty id.
+ * A mapper (for `parseSse`'s `map`) from SSE messages to Chat Completions chunks: `[DONE]` ends
+ * the stream (later messages are skipped); an `{"error":…}` payload or an `event: error` becomes a
+ * GatewayError thrown mid-stream; malformed JSON is an error too. With `defaultModel`, chunks are
+ * also normalised in the same pass: a missing `choices` becomes `[]`, a missing `model` the
+ * deployment's, and Azure's first chunk `{"id":"","choices":[],"prompt_filter_results":[…]}`
+ * (CONTRACTS.md §1.5) is merged into the next real chunk instead of being forwarded with an empty id.
+ *
+ * With `passThrough`, a chunk after the first that is a plain delta (it names its `model`, has
+ * choices, and carries no usage, error or filter results: nothing the gateway reads or changes) is
+ * not parsed: it is handed over as its text (`RAW_JSON`), which saves a parse and a re-encode per
+ * chunk. The tests are on the text and err towards parsing: in JSON, `"usage"` followed by `:` can
+ * only be a key (inside a string a quote is escaped), so a delta whose text merely mentions usage
+ * is parsed, never passed through by mistake.
  */
-export async function* parseChatChunks(
-  messages: AsyncIterable<SseMessage>,
-  opts: { defaultModel?: string } = {},
-): AsyncGenerator<ChatChunk> {
+export function chatChunkReader(
+  opts: { defaultModel?: string; passThrough?: boolean } = {},
+): (m: SseMessage) => ChatChunk | undefined {
   const normalise = opts.defaultModel !== undefined;
+  const passThrough = opts.passThrough === true;
   let pendingFilter: unknown[] | undefined;
-  for await (const m of messages) {
-    if (m.data === '[DONE]') return;
+  let yielded = false;
+  let done = false;
+  return (m) => {
+    if (done) return undefined;
+    const data = m.data;
+    if (data === '[DONE]') {
+      done = true;
+      return undefined;
+    }
+    if (passThrough && yielded && m.event === undefined && isPlainDelta(data))
+      return { choices: NO_CHOICES, [RAW_JSON]: data } as PassThroughChunk;
     let parsed: unknown;
     try {
-      parsed = JSON.parse(m.data);
+      parsed = JSON.parse(data);
     } catch {
       throw new GatewayError({
         status: 502,
         type: 'upstream_error',
         code: 'upstream_malformed_chunk',
-        message: `The upstream sent a malformed stream chunk: ${m.data.slice(0, 200)}`,
+        message: `The upstream sent a malformed stream chunk: ${data.slice(0, 200)}`,
         retryable: true,
       });
     }
@@ -188,7 +234,7 @@ export async function* parseChatChunks(
       if (!Array.isArray(chunk.choices)) (chunk as { choices: unknown[] }).choices = [];
       if (!chunk.id && chunk.choices.length === 0 && chunk.prompt_filter_results && !chunk.usage) {
         pendingFilter = chunk.prompt_filter_results;
-        continue;
+        return undefined;
       }
       if (!chunk.model) chunk.model = opts.defaultModel!;
       if (pendingFilter) {
@@ -196,8 +242,19 @@ export async function* parseChatChunks(
         pendingFilter = undefined;
       }
     }
-    yield chunk;
-  }
+    yielded = true;
+    return chunk;
+  };
+}
+
+function isPlainDelta(data: string): boolean {
+  return (
+    data.includes('"choices":[{') &&
+    data.includes('"model":"') &&
+    !data.includes('"usage"') &&
+    !data.includes('"error"') &&
+    !data.includes('"prompt_filter_results"')
+  );
 }
 
 function abortError(signal: AbortSignal): Error {

@@ -15,6 +15,11 @@ export interface UpstreamRequest {
   /** The client's own API request (e.g. Responses), for adapters whose upstream speaks it natively
    * (`capabilities.responsesApi`); others ignore it and serve `body`. */
   native?: NativeRequest;
+  /**
+   * The consumer writes stream chunks out unchanged and reads none of their fields: an adapter may
+   * hand over unmodified upstream chunks unparsed (`RAW_JSON` in sse-parser), except the first.
+   */
+  passThrough?: boolean;
 }
 
 export interface UpstreamReply {

@@ -18,7 +18,12 @@ export function callGateway(
   request: FastifyRequest,
   reply: FastifyReply,
   chat: ChatRequest,
-  opts: { endpoint?: Endpoint; deploymentFromPath?: string; native?: NativeRequest } = {},
+  opts: {
+    endpoint?: Endpoint;
+    deploymentFromPath?: string;
+    native?: NativeRequest;
+    passThrough?: boolean;
+  } = {},
 ): Promise<ChatOutcome> {
   const controller = new AbortController();
   reply.raw.on('close', () => {
@@ -33,6 +38,7 @@ export function callGateway(
     requestId: request.id,
     deploymentFromPath: opts.deploymentFromPath,
     ...(opts.native ? { native: opts.native } : {}),
+    ...(opts.passThrough ? { passThrough: true } : {}),
   });
 }
 
@@ -44,7 +50,8 @@ export async function serveChat(
   chat: ChatRequest,
   opts: { endpoint?: Endpoint; deploymentFromPath?: string } = {},
 ): Promise<FastifyReply | void> {
-  const outcome = await callGateway(gateway, request, reply, chat, opts);
+  // Chunks are written out as they are (chatSseOptions encodes pass-through chunks as their text).
+  const outcome = await callGateway(gateway, request, reply, chat, { ...opts, passThrough: true });
   if (outcome.kind === 'json') return reply.headers(outcome.headers).send(outcome.response);
   reply.hijack();
   await writeSseStream(

@@ -5,7 +5,7 @@ import type { DeploymentConfig, ProviderKind } from '../../config/schema.js';
 import { GatewayError } from '../../core/errors.js';
 import type { ChatRequest, ChatResponse } from '../../core/wire-types.js';
 import { pickUpstreamHeaders, readText, type HttpClient } from '../http-client.js';
-import { isDoneMessage, parseChatChunks, parseSse } from '../sse-parser.js';
+import { chatChunkReader, isDoneMessage, parseSse } from '../sse-parser.js';
 import type { ProviderAdapter, UpstreamRequest } from '../types.js';
 import { upstreamError } from '../upstream-errors.js';
 import {
@@ -134,8 +134,9 @@ export function createOpenAiAdapter(
           headers: pickUpstreamHeaders(res.headers),
         };
       return {
-        chunks: parseChatChunks(parseSse(res.body, req.signal, { endAt: isDoneMessage }), {
-          defaultModel: deployment.model,
+        chunks: parseSse(res.body, req.signal, {
+          endAt: isDoneMessage,
+          map: chatChunkReader({ defaultModel: deployment.model, passThrough: req.passThrough }),
         }),
         headers: pickUpstreamHeaders(res.headers),
       };
