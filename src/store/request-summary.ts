@@ -41,7 +41,49 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[i] as number;
 }
 
-function keyOf(r: RequestRecord, by: SummaryBy): string {
+/**
+ * What a summary reads of one request. A RequestRecord maps onto it (`summaryRow`); the dashboard's
+ * compact ring stores only these fields.
+ */
+export interface SummaryRow {
+  keyId?: string;
+  tenant?: string;
+  router?: string;
+  servedModel?: string;
+  deployment?: string;
+  costUsd: number;
+  baselineCostUsd: number;
+  status: number;
+  latencyMs: number;
+  ttftMs?: number;
+  promptTokens: number;
+  cachedTokens: number;
+  completionTokens: number;
+  reasoningTokens: number;
+  failedOver: boolean;
+}
+
+export function summaryRow(r: RequestRecord): SummaryRow {
+  return {
+    keyId: r.keyId,
+    tenant: r.tenant,
+    router: r.router,
+    servedModel: r.servedModel,
+    deployment: r.deployment,
+    costUsd: r.costUsd,
+    baselineCostUsd: r.baselineCostUsd,
+    status: r.status,
+    latencyMs: r.latencyMs,
+    ttftMs: r.ttftMs,
+    promptTokens: r.promptTokens,
+    cachedTokens: r.cachedTokens,
+    completionTokens: r.completionTokens,
+    reasoningTokens: r.reasoningTokens,
+    failedOver: failedOver(r),
+  };
+}
+
+function keyOf(r: SummaryRow, by: SummaryBy): string {
   if (by === 'key') return r.keyId ?? `(tenant ${r.tenant ?? 'default'})`;
   if (by === 'router') return r.router ?? '(direct)';
   return r.servedModel ?? r.deployment ?? '(none)';
@@ -58,7 +100,16 @@ export function summarizeRecords(
   since: number,
   until: number,
 ): RequestSummary {
-  const groups = new Map<string, RequestRecord[]>();
+  return summarizeRows(records.map(summaryRow), by, since, until);
+}
+
+export function summarizeRows(
+  records: readonly SummaryRow[],
+  by: SummaryBy,
+  since: number,
+  until: number,
+): RequestSummary {
+  const groups = new Map<string, SummaryRow[]>();
   const tokens = { prompt: 0, cached: 0, completion: 0, reasoning: 0 };
   let cost = 0;
   let baseline = 0;
@@ -72,7 +123,7 @@ export function summarizeRecords(
     cost += r.costUsd;
     baseline += r.baselineCostUsd;
     if (r.status >= 400) errors++;
-    if (failedOver(r)) failovers++;
+    if (r.failedOver) failovers++;
     tokens.prompt += r.promptTokens;
     tokens.cached += r.cachedTokens;
     tokens.completion += r.completionTokens;
@@ -99,7 +150,7 @@ export function summarizeRecords(
       ttftP50Ms: ttft.length ? percentile(ttft, 50) : null,
       ttftP95Ms: ttft.length ? percentile(ttft, 95) : null,
       errors: list.filter((r) => r.status >= 400).length,
-      failovers: list.filter(failedOver).length,
+      failovers: list.filter((r) => r.failedOver).length,
     };
   });
   out.sort((a, b) => b.requests - a.requests || a.key.localeCompare(b.key));

@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import type { RequestRecord } from '../store/request-record.js';
+import { summarizeRecords } from '../store/request-summary.js';
+import { LiveStats } from './live-stats.js';
+
+const T0 = 1_700_000_000_000;
+
+function rec(i: number, extra: Partial<RequestRecord> = {}): RequestRecord {
+  return {
+    time: T0 + i * 1000,
+    requestId: `req_${i}`,
+    endpoint: 'chat',
+    deployment: i % 3 ? 'small' : 'big',
+    servedModel: i % 3 ? 'small-sim' : 'big-sim',
+    attempts:
+      i % 4 === 0
+        ? [
+            { deployment: 'big', model: 'big-sim', outcome: 'error', latencyMs: 2 },
+            { deployment: 'small', model: 'small-sim', outcome: 'ok', latencyMs: 3.5 },
+          ]
+        : [{ deployment: 'small', model: 'small-sim', outcome: 'ok', latencyMs: 3.5 }],
+    stream: i % 2 === 0,
+    promptTokens: 10 + i,
+    cachedTokens: i % 5,
+    completionTokens: 5 + i,
+    reasoningTokens: i % 2,
+    costUsd: 0.001 * i,
+    baselineCostUsd: 0.01 * i,
+    ttftMs: i % 2 === 0 ? 12.5 + i : undefined,
+    latencyMs: 20 + i * 0.25,
+    status: i % 7 === 0 ? 429 : 200,
+    ...extra,
+  };
+}
+
+describe('LiveStats', () => {
+  it('summarises the newest records exactly as the report does, across the ring wrapping', () => {
+    const stats = new LiveStats(8);
+    const all = Array.from({ length: 21 }, (_, i) => rec(i + 1));
+    for (const r of all) stats.record(r);
+    const kept = all.slice(-8);
+    const since = T0;
+    const o = stats.overview(since, 5000);
+    const want = summarizeRecords(kept, 'model', since, Date.now());
+    expect(o.requests).toBe(8);
+    expect(o.costUsd).toBeCloseTo(want.costUsd, 12);
+    expect(o.baselineCostUsd).toBeCloseTo(want.baselineCostUsd, 12);
+    expect(o.errorRate).toBe(want.errorRate);
+    expect(o.failoverRate).toBe(want.failoverRate);
+    expect(o.models).toEqual(want.groups);
+    expect(
+      o.series.reduce((n, b) => n + Object.values(b.byModel).reduce((a, c) => a + c, 0), 0),
+    ).toBe(8);
+    expect(o.series.reduce((n, b) => n + b.failovers, 0)).toBe(
+      kept.filter((r) => r.attempts.length > 1).length,
+    );
+  });
+
+  it('leaves out records older than the window and groups by bucket start', () => {
+    const stats = new LiveStats(100);
+    for (let i = 1; i <= 10; i++) stats.record(rec(i));
+    const o = stats.overview(T0 + 6000, 2000);
+    expect(o.requests).toBe(5);
+    expect(o.series.map((b) => b.t)).toEqual([T0 + 6000, T0 + 8000, T0 + 10_000]);
+    expect(o.series.map((b) => b.errors)).toEqual([1, 0, 0]);
+  });
+
+  it('counts served-model names past its limit together instead of growing without bound', () => {
+    const stats = new LiveStats(3000);
+    for (let i = 0; i < 1100; i++) stats.record(rec(1, { servedModel: `m${i}` }));
+    const o = stats.overview(0, 60_000);
+    expect(o.models).toHaveLength(1024);
+    expect(o.models.find((g) => g.key === '(other)')?.requests).toBe(1100 - 1023);
+  });
+});
