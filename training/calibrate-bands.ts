@@ -2,7 +2,7 @@
 // (cheapest routing) whose realised quality stays at or above target × best single model, for that
 // band and every narrower one, with a safety margin (quality at a fixed band moves 1–4% between
 // calibration and test).
-import { orderByMode } from '../src/routing/pick-by-mode.js';
+import { orderByMode, type BandRule, type Bands } from '../src/routing/pick-by-mode.js';
 import { predictQuality, type ModelHead } from '../src/routing/routing-model.js';
 import { promptCost, type DataRow } from './dataset.js';
 import type { FeaturedRow } from './train-artefact.js';
@@ -45,7 +45,7 @@ export function routeRows(
   heads: Map<string, ModelHead>,
   reference: string,
   mode: 'quality' | 'balanced',
-  bands: { balanced: number; cost: number; qualityMargin?: number },
+  bands: Bands,
 ): { quality: number; cost: number; picks: string[] } {
   let q = 0;
   let c = 0;
@@ -66,7 +66,9 @@ export function routeRows(
   return { quality: q / Math.max(1, rows.length), cost: c / Math.max(1, rows.length), picks };
 }
 
-const GRID = Array.from({ length: 481 }, (_, i) => 1.5 - i * 0.0025); // 1.5 (≈ always the reference) … 0.3
+// 1.5 (≈ always the best predicted) … −2 (the tradeoff rule charges up to 3 × the best single
+// model's mean quality per reference-cost; the ratio rule takes the cheapest model well before).
+const GRID = Array.from({ length: 1401 }, (_, i) => 1.5 - i * 0.0025);
 const MARGINS = Array.from({ length: 31 }, (_, i) => i * 0.01);
 
 export function calibrateBands(
@@ -74,12 +76,13 @@ export function calibrateBands(
   heads: ModelHead[],
   bestSingle: string,
   targets: BandTargets,
+  rule: BandRule = 'tradeoff',
 ): CalibratedBands {
-  return calibrateBandsFromScores(scoreRows(calibration, heads), heads, bestSingle, targets);
+  return calibrateBandsFromScores(scoreRows(calibration, heads), heads, bestSingle, targets, rule);
 }
 
 export interface CalibratedBands {
-  bands: { balanced: number; cost: number; qualityMargin: number };
+  bands: { balanced: number; cost: number; qualityMargin: number; rule: BandRule };
   report: Record<string, unknown>;
 }
 
@@ -89,19 +92,25 @@ export function calibrateBandsFromScores(
   heads: ModelHead[],
   bestSingle: string,
   targets: BandTargets,
+  rule: BandRule = 'tradeoff',
 ): CalibratedBands {
   const byName = new Map(heads.map((h) => [h.name, h]));
   const scored = rows.filter((r) => r.predicted.size > 0 && r.row.scores[bestSingle] !== undefined);
   if (scored.length < 20)
     return {
-      bands: { balanced: 1.0, cost: 0.95, qualityMargin: 0.1 },
+      bands: { balanced: 1.0, cost: 0.95, qualityMargin: 0.1, rule: 'ratio' },
       report: { note: 'too few calibration prompts; conservative default bands' },
     };
   const bestQuality =
     scored.reduce((a, r) => a + (r.row.scores[bestSingle] ?? 0), 0) / scored.length;
   const curve = GRID.map((band) => ({
     band,
-    ...routeRows(scored, byName, bestSingle, 'balanced', { balanced: band, cost: band }),
+    ...routeRows(scored, byName, bestSingle, 'balanced', {
+      balanced: band,
+      cost: band,
+      rule,
+      scale: bestQuality,
+    }),
   }));
   const widest = (ratio: number): number => {
     let chosen = GRID[0]!;
@@ -122,6 +131,7 @@ export function calibrateBandsFromScores(
       balanced: 1,
       cost: 1,
       qualityMargin: m,
+      scale: bestQuality,
     }).quality;
     if (q > bestQ + 1e-9) {
       bestQ = q;
@@ -129,8 +139,9 @@ export function calibrateBandsFromScores(
     }
   }
   return {
-    bands: { balanced, cost, qualityMargin },
+    bands: { balanced, cost, qualityMargin, rule },
     report: {
+      rule,
       calibrationPrompts: scored.length,
       bestSingle,
       bestSingleQuality: bestQuality,

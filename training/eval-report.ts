@@ -22,7 +22,9 @@ function escape(s: string): string {
 export function renderEvalHtml(report: EvalReport, outcomes: PromptOutcome[]): string {
   const curve: Point[] = [];
   for (let band = 1; band >= 0.3; band -= 0.02) {
-    const picks = outcomes.map((o) => pickFor(o, 'balanced', { balanced: band, cost: band }));
+    const picks = outcomes.map((o) =>
+      pickFor(o, 'balanced', { ...o.bands, balanced: band, cost: band }),
+    );
     curve.push({
       band,
       cost: mean(outcomes.map((o, i) => o.cost.get(picks[i]!)!)),

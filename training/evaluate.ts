@@ -3,7 +3,7 @@
 // CPT(50%/80%) as the RouteLLM paper defines them for two-model files; per source as well as pooled.
 import type { RoutingMode } from '../src/config/schema.js';
 import { extractFeatures, requestFromPrompt, type Features } from '../src/routing/features.js';
-import { orderByMode } from '../src/routing/pick-by-mode.js';
+import { orderByMode, type Bands } from '../src/routing/pick-by-mode.js';
 import {
   predictQuality,
   type ModelHead,
@@ -46,7 +46,7 @@ export interface PromptOutcome {
   cost: Map<string, number>;
   bestSingle: string;
   cheapest: string;
-  bands: { balanced: number; cost: number; qualityMargin?: number };
+  bands: Bands;
 }
 
 const MODES: RoutingMode[] = ['quality', 'balanced', 'cost'];
@@ -59,7 +59,7 @@ export type Predictor = (
   models: readonly string[],
 ) => Map<string, number>;
 
-export type GroupBands = Map<string, { balanced: number; cost: number; qualityMargin?: number }>;
+export type GroupBands = Map<string, Bands>;
 
 export function scoreTestRows(
   artefact: RoutingArtefact,
@@ -115,7 +115,7 @@ export function scoreTestRows(
       cost,
       bestSingle: g.bestSingle,
       cheapest,
-      bands: { ...(groupBands?.get(g.name) ?? g.bands), ...bandsOverride },
+      bands: { ...(groupBands?.get(g.name) ?? g.bands), ...bandsOverride, scale: g.bestMean },
     });
   }
   return { outcomes, skipped };

@@ -19,6 +19,7 @@ import { promptHash, splitByHash, type DataRow, type Price } from './dataset.js'
 import {
   calibrateBandsFromScores,
   scoreRows,
+  type CalibratedBands,
   type BandTargets,
   type ScoredRow,
 } from './calibrate-bands.js';
@@ -45,6 +46,12 @@ export interface TrainOptions {
   optimizer?: 'adagrad' | 'lbfgs';
   /** Inverse regularisation strength for `lbfgs` (scikit-learn's `C`; default 0.3). */
   c?: number;
+  /**
+   * Share of each training target taken from the model's mean score on the prompt's source (task),
+   * shrunk toward its overall mean: single 0/1 grades are noisy, the task mean is not, and serving
+   * sees only the text, so the heads learn which text marks a task where the model is strong.
+   */
+  sourceSmoothing?: number;
   targets?: BandTargets;
   version?: string;
   onProgress?: (done: number, total: number, label: string) => void;
@@ -99,7 +106,7 @@ export function trainHeads(
   if (optimizer === 'lbfgs') {
     let ticked = 0;
     heads.forEach((h, i) => {
-      fitHeadLbfgs(rows, h, opts.c ?? 0.3);
+      fitHeadLbfgs(rows, h, opts.c ?? 0.3, opts.sourceSmoothing ?? 0);
       // The progress bar counts `epochs` steps per fit: spread them over the heads.
       for (const due = Math.floor(((i + 1) * epochs) / heads.length); ticked < due;) {
         ticked++;
@@ -144,26 +151,50 @@ export function trainHeads(
       progress?.(epoch + 1);
     }
   }
-  return heads.map((h) => {
-    const scored = rows.filter((r) => r.row.scores[h.name] !== undefined);
-    const outs = rows
-      .map((r) => r.row.outChars?.[h.name])
-      .filter((c): c is number => c !== undefined);
-    const price = prices.get(h.name)!;
-    return {
-      name: h.name,
-      group,
-      bias: h.bias,
-      sparse: Float32Array.from(h.sparse),
-      dense: h.dense,
-      expectedOutputTokens: outs.length
-        ? Math.round(outs.reduce((a, b) => a + b, 0) / outs.length / 4)
-        : DEFAULT_ANSWER_TOKENS,
-      meanScore:
-        scored.reduce((a, r) => a + (r.row.scores[h.name] ?? 0), 0) / Math.max(1, scored.length),
-      prices: { inputPer1M: price.inputPer1M, outputPer1M: price.outputPer1M },
-    };
-  });
+  return heads.map((h) => ({
+    name: h.name,
+    group,
+    bias: h.bias,
+    sparse: Float32Array.from(h.sparse),
+    dense: h.dense,
+    ...headStats(rows, h.name, prices),
+  }));
+}
+
+/** What a head knows besides its weights: output length, mean score and prices. */
+function headStats(
+  rows: FeaturedRow[],
+  name: string,
+  prices: Map<string, Price>,
+): Pick<ModelHead, 'expectedOutputTokens' | 'meanScore' | 'prices'> {
+  const scored = rows.filter((r) => r.row.scores[name] !== undefined);
+  const outs = rows.map((r) => r.row.outChars?.[name]).filter((c): c is number => c !== undefined);
+  const price = prices.get(name)!;
+  return {
+    expectedOutputTokens: outs.length
+      ? Math.round(outs.reduce((a, b) => a + b, 0) / outs.length / 4)
+      : DEFAULT_ANSWER_TOKENS,
+    meanScore:
+      scored.reduce((a, r) => a + (r.row.scores[name] ?? 0), 0) / Math.max(1, scored.length),
+    prices: { inputPer1M: price.inputPer1M, outputPer1M: price.outputPer1M },
+  };
+}
+
+/** Heads without weights, for pricing picks while calibrating (cost does not depend on weights). */
+function costHeads(
+  rows: FeaturedRow[],
+  models: string[],
+  group: string,
+  prices: Map<string, Price>,
+): ModelHead[] {
+  return models.map((name) => ({
+    name,
+    group,
+    bias: 0,
+    sparse: new Float32Array(0),
+    dense: new Float64Array(0),
+    ...headStats(rows, name, prices),
+  }));
 }
 
 /**
@@ -174,10 +205,16 @@ function fitHeadLbfgs(
   rows: FeaturedRow[],
   h: { name: string; bias: number; sparse: Float64Array; dense: Float64Array },
   c: number,
+  smoothing: number,
 ): void {
   const scored = rows.filter((r) => r.row.scores[h.name] !== undefined);
   const n = scored.length;
   if (n === 0) return;
+  const targets = smoothedTargets(
+    scored.map((r) => r.row),
+    h.name,
+    smoothing,
+  );
   const lambda = 1 / (c * n);
   const B = HASH_SIZE + DENSE_SIZE;
   const x = new Float64Array(B + 1);
@@ -187,8 +224,9 @@ function fitHeadLbfgs(
   const objective = (w: Float64Array, grad: Float64Array): number => {
     grad.fill(0);
     let loss = 0;
-    for (const { row, features: f } of scored) {
-      const y = row.scores[h.name]!;
+    for (let k = 0; k < n; k++) {
+      const f = scored[k]!.features;
+      const y = targets[k]!;
       let sum = 0;
       for (let i = 0; i < f.indices.length; i++) sum += w[f.indices[i]!]!;
       let z = w[B]! + sum * f.sparseValue;
@@ -211,6 +249,63 @@ function fitHeadLbfgs(
   h.sparse.set(x.subarray(0, HASH_SIZE));
   h.dense.set(x.subarray(HASH_SIZE, B));
   h.bias = x[B]!;
+}
+
+interface HeadVariant {
+  name: string;
+  settings: Pick<TrainOptions, 'c' | 'sourceSmoothing'>;
+}
+
+/**
+ * The head settings cross-fitting chooses between for a group. `grades`: the models' own 0/1 or
+ * graded scores, strongly regularised (C = 0.3). `task-means`: targets drawn 80% toward each
+ * model's mean on the prompt's source, which are far less noisy, so the heads are regularised
+ * less (C = 3); offered only when the group has at least two sources with enough prompts to have
+ * a mean. Explicit `c` / `sourceSmoothing` options fix the settings instead.
+ */
+export function headVariants(rows: DataRow[], opts: TrainOptions): HeadVariant[] {
+  if (opts.c !== undefined || opts.sourceSmoothing !== undefined || opts.optimizer === 'adagrad')
+    return [{ name: 'fixed', settings: { c: opts.c, sourceSmoothing: opts.sourceSmoothing } }];
+  const perSource = new Map<string, number>();
+  for (const r of rows) perSource.set(r.source, (perSource.get(r.source) ?? 0) + 1);
+  const sizable = [...perSource.values()].filter((n) => n >= SOURCE_PRIOR_PROMPTS).length;
+  const grades: HeadVariant = { name: 'grades', settings: { c: 0.3, sourceSmoothing: 0 } };
+  if (sizable < 2) return [grades];
+  return [grades, { name: 'task-means', settings: { c: 3, sourceSmoothing: 0.8 } }];
+}
+
+/** A variant is better when its Balanced band routes cheaper; near-ties go to Quality mode. */
+function betterVariant(a: CalibratedBands, b: CalibratedBands): boolean {
+  const cost = (x: CalibratedBands) => (x.report.balanced as { cost: number } | undefined)?.cost;
+  const quality = (x: CalibratedBands) =>
+    (x.report.quality as { quality: number } | undefined)?.quality ?? 0;
+  const ca = cost(a);
+  const cb = cost(b);
+  if (ca === undefined || cb === undefined) return false;
+  if (Math.abs(ca - cb) > 0.01 * Math.max(ca, cb)) return ca < cb;
+  return quality(a) > quality(b);
+}
+
+/** Prompts a source needs before its own mean outweighs the model's overall mean. */
+const SOURCE_PRIOR_PROMPTS = 20;
+
+/** Each row's target for `model`: (1 − s) × its grade + s × the model's shrunk mean on its source. */
+export function smoothedTargets(rows: DataRow[], model: string, smoothing: number): Float64Array {
+  const ys = Float64Array.from(rows, (r) => r.scores[model]!);
+  if (!(smoothing > 0)) return ys;
+  const overall = ys.reduce((a, b) => a + b, 0) / Math.max(1, ys.length);
+  const sums = new Map<string, { sum: number; n: number }>();
+  rows.forEach((r, i) => {
+    const s = sums.get(r.source) ?? { sum: 0, n: 0 };
+    s.sum += ys[i]!;
+    s.n++;
+    sums.set(r.source, s);
+  });
+  return ys.map((y, i) => {
+    const s = sums.get(rows[i]!.source)!;
+    const mean = (s.sum + SOURCE_PRIOR_PROMPTS * overall) / (s.n + SOURCE_PRIOR_PROMPTS);
+    return (1 - smoothing) * y + smoothing * mean;
+  });
 }
 
 export interface TrainResult {
@@ -244,10 +339,19 @@ export function trainArtefact(
   const training: Record<string, unknown> = {};
   const epochs = opts.epochs ?? DEFAULT_EPOCHS;
   const folds = opts.calibrationFolds ?? DEFAULT_FOLDS;
-  const totalSteps = [...rowsByGroup.values()].length * epochs * (folds >= 2 ? folds + 1 : 2);
+  const fitsPerVariant = folds >= 2 ? folds : 1;
+  const plans = [...rowsByGroup].map(([group, rows]) => ({
+    group,
+    rows,
+    variants: headVariants(rows, opts),
+  }));
+  const totalSteps = plans.reduce(
+    (n, p) => n + epochs * (p.variants.length * fitsPerVariant + 1),
+    0,
+  );
   let done = 0;
   const tick = (label: string) => opts.onProgress?.(++done, totalSteps, label);
-  for (const [group, rows] of [...rowsByGroup].sort(([a], [b]) => a.localeCompare(b))) {
+  for (const { group, rows, variants } of plans.sort((a, b) => a.group.localeCompare(b.group))) {
     const prices = pricesFor(group);
     const pool = pricedModels(rows, prices, group, warnings);
     if (pool.length === 0) {
@@ -258,44 +362,52 @@ export function trainArtefact(
     const best = bestSingleModel(rows, pool);
     const keyed = featured.map((f) => ({ ...f, prompt: f.row.prompt }));
     const salt = `calibration:${opts.seed}`;
-    const outOfSample: ScoredRow[] = [];
-    let fitPrompts = 0;
-    if (folds >= 2) {
-      const foldOf = (prompt: string) => Math.floor(promptHash(prompt, salt) * folds);
-      for (let k = 0; k < folds; k++) {
-        const fit = keyed.filter((f) => foldOf(f.prompt) !== k);
-        const foldHeads = trainHeads(fit, pool, group, prices, opts, () =>
-          tick(`${group} (calibration fold ${k + 1}/${folds})`),
+    // Each head variant is scored out of sample on every training prompt; the one whose calibrated
+    // Balanced band routes cheapest (at the same realised quality) is fitted on all prompts.
+    const tried = variants.map((variant) => {
+      const vopts = { ...opts, ...variant.settings };
+      const outOfSample: ScoredRow[] = [];
+      let fitPrompts = 0;
+      if (folds >= 2) {
+        const foldOf = (prompt: string) => Math.floor(promptHash(prompt, salt) * folds);
+        for (let k = 0; k < folds; k++) {
+          const fit = keyed.filter((f) => foldOf(f.prompt) !== k);
+          const foldHeads = trainHeads(fit, pool, group, prices, vopts, () =>
+            tick(`${group} (${variant.name}, calibration fold ${k + 1}/${folds})`),
+          );
+          outOfSample.push(
+            ...scoreRows(
+              keyed.filter((f) => foldOf(f.prompt) === k),
+              foldHeads,
+            ),
+          );
+          fitPrompts += fit.length;
+        }
+        fitPrompts = Math.round(fitPrompts / folds);
+      } else {
+        const { train: fit, test: calibration } = splitByHash(
+          keyed,
+          opts.calibrationFraction ?? 0.3,
+          salt,
         );
-        outOfSample.push(
-          ...scoreRows(
-            keyed.filter((f) => foldOf(f.prompt) === k),
-            foldHeads,
-          ),
+        const fitHeads = trainHeads(fit, pool, group, prices, vopts, () =>
+          tick(`${group} (${variant.name}, calibration fit)`),
         );
-        fitPrompts += fit.length;
+        outOfSample.push(...scoreRows(calibration, fitHeads));
+        fitPrompts = fit.length;
       }
-      fitPrompts = Math.round(fitPrompts / folds);
-    } else {
-      const { train: fit, test: calibration } = splitByHash(
-        keyed,
-        opts.calibrationFraction ?? 0.3,
-        salt,
+      const bands = calibrateBandsFromScores(
+        outOfSample,
+        costHeads(featured, pool, group, prices),
+        best,
+        opts.targets ?? DEFAULT_TARGETS,
       );
-      const fitHeads = trainHeads(fit, pool, group, prices, opts, () =>
-        tick(`${group} (calibration fit)`),
-      );
-      outOfSample.push(...scoreRows(calibration, fitHeads));
-      fitPrompts = fit.length;
-    }
-    const heads = trainHeads(featured, pool, group, prices, opts, () =>
-      tick(`${group} (final fit)`),
-    );
-    const bands = calibrateBandsFromScores(
-      outOfSample,
-      heads,
-      best,
-      opts.targets ?? DEFAULT_TARGETS,
+      return { variant, vopts, outOfSample, fitPrompts, bands };
+    });
+    const chosen = tried.reduce((a, t) => (betterVariant(t.bands, a.bands) ? t : a));
+    const { outOfSample, fitPrompts, bands } = chosen;
+    const heads = trainHeads(featured, pool, group, prices, chosen.vopts, () =>
+      tick(`${group} (${chosen.variant.name}, final fit)`),
     );
     groups.push({
       name: group,
@@ -310,6 +422,12 @@ export function trainArtefact(
       calibrationFolds: folds >= 2 ? folds : 0,
       fit: fitPrompts,
       calibration: outOfSample.length,
+      heads: { variant: chosen.variant.name, ...chosen.variant.settings },
+      variantsTried: tried.map((t) => ({
+        variant: t.variant.name,
+        balanced: t.bands.report.balanced,
+        quality: t.bands.report.quality,
+      })),
       ...bands.report,
     };
   }

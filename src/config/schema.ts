@@ -268,16 +268,21 @@ export const routerSchema = z.strictObject({
     .strictObject({
       balanced: z
         .number()
-        .min(0)
-        .max(1)
+        .min(-2)
+        .max(1.5)
         .optional()
-        .describe('Balanced band: cheapest model predicted within this fraction of the best.'),
-      cost: z.number().min(0).max(1).optional().describe('Cost band (wider than balanced).'),
+        .describe(
+          "Balanced band. Under the artefact's `tradeoff` rule (artefacts from 2026-11-30) each candidate is charged 1 − band of the best single model's average quality per unit of the strongest candidate's cost, and the best net quality wins (1: quality alone; lower: cheaper). Under the `ratio` rule: the cheapest model predicted within this fraction of the strongest's quality.",
+        ),
+      cost: z
+        .number()
+        .min(-2)
+        .max(1.5)
+        .optional()
+        .describe('Cost band (below balanced: a bigger charge on cost).'),
     })
     .optional()
-    .describe(
-      "Override the artefact's calibrated quality bands (fractions of the best predicted quality).",
-    ),
+    .describe('Override the artefact\'s calibrated bands (docs/routing.md, "Modes").'),
   rateLimit: rateLimitSchema
     .default({ rpm: 250, tpm: 250_000 })
     .describe('Limits for this router across all callers.'),

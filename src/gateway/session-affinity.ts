@@ -161,7 +161,9 @@ export function resolveSessionAffinity(
     const scores = new Map(decision.scores.map((s) => [s.deployment, s.predictedQuality]));
     const best = Math.max(...decision.scores.map((s) => s.predictedQuality));
     const prevQuality = scores.get(previous) ?? 0;
-    if (prevQuality < best * decision.band) {
+    // Under the tradeoff rule a band can fall outside [0, 1] (a charge on cost, not a fraction).
+    const band = Math.min(1, Math.max(0, decision.band));
+    if (prevQuality < best * band) {
       return {
         ordered,
         sessionKey,
@@ -169,7 +171,7 @@ export function resolveSessionAffinity(
           ...base,
           outcome: 'switched',
           previousDeployment: previous,
-          detail: `switched from ${previous} to ${ordered[0]}: this turn needs more (predicted quality ${prevQuality.toFixed(3)} < band ${decision.band.toFixed(3)} × best ${best.toFixed(3)})`,
+          detail: `switched from ${previous} to ${ordered[0]}: this turn needs more (predicted quality ${prevQuality.toFixed(3)} < band ${band.toFixed(3)} × best ${best.toFixed(3)})`,
         },
       };
     }

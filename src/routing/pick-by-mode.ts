@@ -1,8 +1,16 @@
 // Turning predictions into a pick (kept apart from scoring, as RouteLLM does). Each decision has a
 // reference: the candidate that is strongest on average (the best single model). Quality: the
 // highest predicted quality, leaving the reference only when another model is predicted better by
-// a calibrated margin. Balanced and Cost: the cheapest candidate whose predicted quality reaches
-// the mode's band × the reference's predicted quality. Ties break on quality, then name.
+// a calibrated margin. Balanced and Cost follow the artefact's rule:
+// * `tradeoff` (artefacts from 2026-11-30): the candidate with the highest predicted quality after
+//   a charge for its cost, (1 − band) × its predicted cost ÷ the reference's predicted cost, on
+//   the quality scale where the best single model averages 1. A cheaper model wins when the quality
+//   it gives up is smaller than the band's share of the cost it saves; a better model wins when it
+//   is worth its price. This is the pick that maximises expected quality for a given spend (the
+//   Lagrangian of "cheapest within a quality band"); the band is calibrated the same way.
+// * `ratio` (earlier artefacts): the cheapest candidate whose predicted quality reaches band × the
+//   reference's.
+// Ties break on cost, then name.
 import type { RoutingMode } from '../config/schema.js';
 
 export interface ScoredCandidate {
@@ -15,11 +23,20 @@ export interface ScoredCandidate {
   reference?: boolean;
 }
 
+export type BandRule = 'ratio' | 'tradeoff';
+
 export interface Bands {
   balanced: number;
   cost: number;
   /** How much better than the reference another model must be predicted to win Quality mode. */
   qualityMargin?: number;
+  /** How Balanced and Cost use their band (see the file comment); `ratio` when absent. */
+  rule?: BandRule;
+  /**
+   * The best single model's mean quality on the scale of `quality` (the `tradeoff` charge is a
+   * share of it). 1 when qualities are relative to the best single model, as in serving.
+   */
+  scale?: number;
 }
 
 /** Candidate names in routing-mode order: the pick first, then the fallbacks. */
@@ -36,6 +53,13 @@ export function orderByMode(
   if (mode === 'quality' || byQuality.length < 2) return byQuality.map((c) => c.name);
   const reference = candidates.find((c) => c.reference) ?? byQuality[0]!;
   const band = mode === 'balanced' ? bands.balanced : bands.cost;
+  if (bands.rule === 'tradeoff') {
+    const charge = tradeoffCharge(candidates, reference, band, bands.scale ?? 1);
+    const value = (c: ScoredCandidate) => c.quality - charge * c.cost;
+    return [...candidates]
+      .sort((a, b) => value(b) - value(a) || a.cost - b.cost || a.name.localeCompare(b.name))
+      .map((c) => c.name);
+  }
   const floor = band * reference.quality;
   const ok = (c: ScoredCandidate) => c === reference || c.quality >= floor;
   const within = byQuality
@@ -43,4 +67,19 @@ export function orderByMode(
     .sort((a, b) => a.cost - b.cost || b.quality - a.quality || a.name.localeCompare(b.name));
   const rest = byQuality.filter((c) => !ok(c));
   return [...within, ...rest].map((c) => c.name);
+}
+
+/**
+ * Quality charged per USD under the `tradeoff` rule: (1 − band) × scale per reference cost. A free
+ * reference falls back to the dearest candidate's cost; when every candidate is free, cost is no
+ * reason to leave the best predicted quality.
+ */
+export function tradeoffCharge(
+  candidates: readonly ScoredCandidate[],
+  reference: ScoredCandidate,
+  band: number,
+  scale: number,
+): number {
+  const unit = reference.cost > 0 ? reference.cost : Math.max(0, ...candidates.map((c) => c.cost));
+  return unit > 0 ? (Math.max(0, 1 - band) * scale) / unit : 0;
 }

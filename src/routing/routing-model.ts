@@ -5,6 +5,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DENSE_SIZE, HASH_SIZE, type Features } from './features.js';
+import type { BandRule } from './pick-by-mode.js';
 
 export interface ModelHead {
   name: string;
@@ -23,8 +24,8 @@ export interface GroupInfo {
   models: string[];
   bestSingle: string;
   bestMean: number;
-  /** Quality bands calibrated on held-out data: fraction of the best predicted quality. */
-  bands: { balanced: number; cost: number; qualityMargin?: number };
+  /** Bands calibrated on held-out data, and how Balanced and Cost use them (src/routing/pick-by-mode.ts). */
+  bands: { balanced: number; cost: number; qualityMargin?: number; rule?: BandRule };
 }
 
 export interface RoutingArtefact {

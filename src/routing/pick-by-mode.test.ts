@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { orderByMode, tradeoffCharge, type Bands, type ScoredCandidate } from './pick-by-mode.js';
+
+const tradeoff = (balanced: number, cost = balanced - 0.1): Bands => ({
+  balanced,
+  cost,
+  rule: 'tradeoff',
+});
+
+describe('the tradeoff rule', () => {
+  // Relative qualities (best single model averages 1); costs in USD.
+  const ref: ScoredCandidate = { name: 'big', quality: 1.0, cost: 0.01, reference: true };
+  const small: ScoredCandidate = { name: 'small', quality: 0.97, cost: 0.001 };
+  const tiny: ScoredCandidate = { name: 'tiny', quality: 0.93, cost: 0.0001 };
+
+  it('takes a cheaper model when the quality it gives up is less than the charge on the cost it saves', () => {
+    // band 0.95: charge 0.05 per reference-cost. small: 0.97 − 0.005 = 0.965 beats big: 1 − 0.05.
+    expect(orderByMode([ref, small, tiny], 'balanced', tradeoff(0.95))).toEqual([
+      'small',
+      'big',
+      'tiny',
+    ]);
+    // band 0.99: charge 0.01. big: 0.99 beats small: 0.969 — the quality gap is worth the price.
+    expect(orderByMode([ref, small, tiny], 'balanced', tradeoff(0.99))[0]).toBe('big');
+    // Cost band 0.7: small 0.97 − 0.03 = 0.94 beats tiny 0.93 − 0.003; at 0.5, tiny 0.925 beats 0.92.
+    expect(orderByMode([ref, small, tiny], 'cost', tradeoff(0.95, 0.7))[0]).toBe('small');
+    expect(orderByMode([ref, small, tiny], 'cost', tradeoff(0.95, 0.5))[0]).toBe('tiny');
+  });
+
+  it('pays for a model better than the reference when it is worth its price', () => {
+    const better: ScoredCandidate = { name: 'better-cheap', quality: 1.05, cost: 0.002 };
+    expect(orderByMode([ref, small, better], 'balanced', tradeoff(0.98))[0]).toBe('better-cheap');
+    const dear: ScoredCandidate = { name: 'dear', quality: 1.02, cost: 0.05 };
+    // dear: 1.02 − 0.02 × 5 = 0.92 loses to big's 0.98.
+    expect(orderByMode([ref, dear], 'balanced', tradeoff(0.98))[0]).toBe('big');
+  });
+
+  it('scales the charge with the quality scale of the predictions (raw grades in training)', () => {
+    const raw = [
+      { ...ref, quality: 0.5 },
+      { ...small, quality: 0.485 },
+    ];
+    // On a 0.5 scale the same band charges half as much quality.
+    expect(orderByMode(raw, 'balanced', { ...tradeoff(0.99), scale: 0.5 })[0]).toBe('big');
+    expect(orderByMode(raw, 'balanced', { ...tradeoff(0.95), scale: 0.5 })[0]).toBe('small');
+    expect(tradeoffCharge(raw, raw[0]!, 0.95, 0.5)).toBeCloseTo((0.05 * 0.5) / 0.01, 12);
+  });
+
+  it('charges nothing at band 1 or when every candidate is free, and prices a free reference by the dearest', () => {
+    expect(orderByMode([ref, small], 'balanced', tradeoff(1, 1))[0]).toBe('big');
+    const free = [
+      { ...ref, cost: 0 },
+      { ...small, cost: 0 },
+    ];
+    expect(tradeoffCharge(free, free[0]!, 0.9, 1)).toBe(0);
+    expect(orderByMode(free, 'cost', tradeoff(0.9, 0.5))[0]).toBe('big');
+    const freeRef = [{ ...ref, cost: 0 }, small];
+    expect(tradeoffCharge(freeRef, freeRef[0]!, 0.9, 1)).toBeCloseTo(0.1 / 0.001, 9);
+  });
+
+  it('breaks exact ties on cost, then name, whatever the input order', () => {
+    const a = { name: 'a', quality: 0.9, cost: 0.001 };
+    const b = { name: 'b', quality: 0.9, cost: 0.001 };
+    expect(orderByMode([ref, b, a], 'balanced', tradeoff(0.9))).toEqual(
+      orderByMode([a, ref, b], 'balanced', tradeoff(0.9)),
+    );
+  });
+
+  it('leaves Quality mode to the margin rule', () => {
+    const better = { name: 'better', quality: 1.03, cost: 0.02 };
+    expect(
+      orderByMode([ref, better], 'quality', { ...tradeoff(0.9), qualityMargin: 0.05 })[0],
+    ).toBe('big');
+    expect(
+      orderByMode([ref, better], 'quality', { ...tradeoff(0.9), qualityMargin: 0.01 })[0],
+    ).toBe('better');
+  });
+});
