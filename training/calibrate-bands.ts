@@ -1,7 +1,7 @@
 // Calibrating the Balanced and Cost bands on prompts the heads did not train on: the widest band
-// (cheapest routing) whose realised quality stays at or above target × best single model, for that
-// band and every narrower one, with a safety margin (quality at a fixed band moves 1–4% between
-// calibration and test).
+// (cheapest routing) whose realised quality, less z standard errors and a fixed margin, stays at or
+// above target × best single model, for that band and every narrower one (quality at a fixed band
+// moves 1–4% between calibration and test).
 import { orderByMode, type BandRule, type Bands } from '../src/routing/pick-by-mode.js';
 import { predictQuality, type ModelHead } from '../src/routing/routing-model.js';
 import { promptCost, type DataRow } from './dataset.js';
@@ -11,6 +11,24 @@ export interface BandTargets {
   balanced: number;
   cost: number;
   margin: number;
+  /** Standard errors of the calibration estimate a band's quality must clear the target by. */
+  confidenceZ?: number;
+}
+
+/** Standard error of the mean per-prompt quality difference between the picks and `reference`. */
+function pairedStandardError(rows: ScoredRow[], picks: string[], reference: string): number {
+  const n = rows.length;
+  if (n < 2) return 0;
+  let sum = 0;
+  let sq = 0;
+  rows.forEach((r, i) => {
+    const d = (r.row.scores[picks[i]!] ?? 0) - (r.row.scores[reference] ?? 0);
+    sum += d;
+    sq += d * d;
+  });
+  const mean = sum / n;
+  const variance = Math.max(0, (sq - n * mean * mean) / (n - 1));
+  return Math.sqrt(variance / n);
 }
 
 export interface ScoredRow {
@@ -103,19 +121,27 @@ export function calibrateBandsFromScores(
     };
   const bestQuality =
     scored.reduce((a, r) => a + (r.row.scores[bestSingle] ?? 0), 0) / scored.length;
-  const curve = GRID.map((band) => ({
-    band,
-    ...routeRows(scored, byName, bestSingle, 'balanced', {
+  const z = targets.confidenceZ ?? 0;
+  const curve = GRID.map((band) => {
+    const routed = routeRows(scored, byName, bestSingle, 'balanced', {
       balanced: band,
       cost: band,
       rule,
       scale: bestQuality,
-    }),
-  }));
+    });
+    return {
+      band,
+      ...routed,
+      lower: routed.quality - z * pairedStandardError(scored, routed.picks, bestSingle),
+    };
+  });
+  // A band passes when the lower confidence bound of its quality (z standard errors of the paired
+  // per-prompt difference to the best single model) clears the target: the picked band is the
+  // widest of a noisy curve, so without it the test quality lands below the calibration figure.
   const widest = (ratio: number): number => {
     let chosen = GRID[0]!;
     for (const point of curve) {
-      if (point.quality >= ratio * bestQuality) chosen = point.band;
+      if (point.lower >= ratio * bestQuality) chosen = point.band;
       else break;
     }
     return chosen;

@@ -62,7 +62,12 @@ export interface FeaturedRow {
   features: Features;
 }
 
-export const DEFAULT_TARGETS: BandTargets = { balanced: 0.99, cost: 0.95, margin: 0.006 };
+export const DEFAULT_TARGETS: BandTargets = {
+  balanced: 0.99,
+  cost: 0.95,
+  margin: 0.006,
+  confidenceZ: 1.645,
+};
 const DEFAULT_ANSWER_TOKENS = 300;
 const DEFAULT_EPOCHS = 3;
 const DEFAULT_FOLDS = 5;

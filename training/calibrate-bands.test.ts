@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import type { ModelHead } from '../src/routing/routing-model.js';
+import { calibrateBandsFromScores, type ScoredRow } from './calibrate-bands.js';
+import type { DataRow } from './dataset.js';
+
+function head(name: string, price: number): ModelHead {
+  return {
+    name,
+    group: 'g',
+    bias: 0,
+    sparse: new Float32Array(0),
+    dense: new Float64Array(0),
+    expectedOutputTokens: 100,
+    meanScore: 0.5,
+    prices: { inputPer1M: price, outputPer1M: price },
+  };
+}
+
+// 400 prompts: the big model is right on 80%, the small one on 60%; the predictions rank prompts
+// by how likely the small model is to be right, with noise, so routing more to it costs quality.
+function rows(): ScoredRow[] {
+  let seed = 7;
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  return Array.from({ length: 400 }, (_, i) => {
+    const easy = rand();
+    const row: DataRow = {
+      id: `r${i}`,
+      source: 's',
+      prompt: 'x'.repeat(400),
+      scores: { big: rand() < 0.8 ? 1 : 0, small: easy < 0.6 ? 1 : 0 },
+      contaminated: false,
+      group: 'g',
+    };
+    const noisy = Math.min(1, Math.max(0, 1 - easy + (rand() - 0.5) * 0.6));
+    return {
+      row,
+      predicted: new Map([
+        ['big', 0.8],
+        ['small', noisy],
+      ]),
+    };
+  });
+}
+
+describe('band calibration', () => {
+  const heads = [head('big', 10), head('small', 1)];
+  const targets = { balanced: 0.99, cost: 0.95, margin: 0 };
+
+  it('asks the lower confidence bound to clear the target, so it routes less on noisy evidence', () => {
+    const loose = calibrateBandsFromScores(rows(), heads, 'big', targets);
+    const sure = calibrateBandsFromScores(rows(), heads, 'big', { ...targets, confidenceZ: 1.645 });
+    const share = (c: typeof loose, mode: 'balanced' | 'cost') =>
+      (c.report[mode] as { cost: number }).cost;
+    expect(sure.bands.balanced).toBeGreaterThan(loose.bands.balanced);
+    expect(sure.bands.cost).toBeGreaterThan(loose.bands.cost);
+    expect(share(sure, 'balanced')).toBeGreaterThan(share(loose, 'balanced'));
+    expect(sure.bands.rule).toBe('tradeoff');
+  });
+});
