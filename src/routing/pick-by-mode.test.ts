@@ -27,12 +27,19 @@ describe('the tradeoff rule', () => {
     expect(orderByMode([ref, small, tiny], 'cost', tradeoff(0.95, 0.5))[0]).toBe('tiny');
   });
 
-  it('pays for a model better than the reference when it is worth its price', () => {
+  it('pays for a better model that costs no more than the reference when it is worth it', () => {
     const better: ScoredCandidate = { name: 'better-cheap', quality: 1.05, cost: 0.002 };
     expect(orderByMode([ref, small, better], 'balanced', tradeoff(0.98))[0]).toBe('better-cheap');
     const dear: ScoredCandidate = { name: 'dear', quality: 1.02, cost: 0.05 };
     // dear: 1.02 − 0.02 × 5 = 0.92 loses to big's 0.98.
     expect(orderByMode([ref, dear], 'balanced', tradeoff(0.98))[0]).toBe('big');
+    // Even when its net value is higher, a model dearer than the reference is only a fallback.
+    const much: ScoredCandidate = { name: 'much-better', quality: 1.5, cost: 0.011 };
+    expect(orderByMode([much, ref, small], 'balanced', tradeoff(0.99))).toEqual([
+      'big',
+      'small',
+      'much-better',
+    ]);
   });
 
   it('scales the charge with the quality scale of the predictions (raw grades in training)', () => {

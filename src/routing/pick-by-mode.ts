@@ -5,8 +5,9 @@
 // * `tradeoff` (artefacts from 2026-11-30): the candidate with the highest predicted quality after
 //   a charge for its cost, (1 − band) × its predicted cost ÷ the reference's predicted cost, on
 //   the quality scale where the best single model averages 1. A cheaper model wins when the quality
-//   it gives up is smaller than the band's share of the cost it saves; a better model wins when it
-//   is worth its price. This is the pick that maximises expected quality for a given spend (the
+//   it gives up is smaller than the band's share of the cost it saves; a better model that costs
+//   no more than the reference wins when it is worth its price (one dearer than the reference is
+//   only a fallback: these modes are for saving). This is the pick that maximises expected quality for a given spend (the
 //   Lagrangian of "cheapest within a quality band"); the band is calibrated the same way.
 // * `ratio` (earlier artefacts): the cheapest candidate whose predicted quality reaches band × the
 //   reference's.
@@ -56,8 +57,16 @@ export function orderByMode(
   if (bands.rule === 'tradeoff') {
     const charge = tradeoffCharge(candidates, reference, band, bands.scale ?? 1);
     const value = (c: ScoredCandidate) => c.quality - charge * c.cost;
+    // Saving modes never lead with a candidate dearer than the reference: it stays a fallback.
+    const dearer = (c: ScoredCandidate) => (c.cost > reference.cost ? 1 : 0);
     return [...candidates]
-      .sort((a, b) => value(b) - value(a) || a.cost - b.cost || a.name.localeCompare(b.name))
+      .sort(
+        (a, b) =>
+          dearer(a) - dearer(b) ||
+          value(b) - value(a) ||
+          a.cost - b.cost ||
+          a.name.localeCompare(b.name),
+      )
       .map((c) => c.name);
   }
   const floor = band * reference.quality;
