@@ -4,7 +4,7 @@
 import type { DeploymentConfig, RouterConfig } from '../config/schema.js';
 import { extractFeatures } from './features.js';
 import { declaredOutputTokens } from './output-token-stats.js';
-import { orderByMode, tradeoffCharge, type Bands, type ScoredCandidate } from './pick-by-mode.js';
+import { orderByMode, type Bands, type ScoredCandidate } from './pick-by-mode.js';
 import {
   predictQuality,
   type GroupInfo,
@@ -93,22 +93,15 @@ export function createTrainedRouter(artefact: RoutingArtefact): Router {
       if (input.mode === 'quality')
         reason = `quality mode: ${pick.name} has the highest predicted quality (${pick.quality.toFixed(3)}${pick === reference ? ', the strongest model on average' : `, ahead of ${reference.name} by more than the calibrated margin ${(bands.qualityMargin ?? 0).toFixed(2)}`})`;
       else if (bands.rule === 'tradeoff') {
-        const charge = tradeoffCharge(scored, reference, band, 1);
-        const value = (c: ScoredCandidate) => c.quality - charge * c.cost;
-        const runnerUp = scored
-          .filter((c) => c !== pick)
-          .reduce<ScoredCandidate | undefined>(
-            (a, c) => (!a || value(c) > value(a) ? c : a),
-            undefined,
-          );
+        const next = scored.find((s) => s.name === ordered[1]);
         reason =
           `${input.mode} mode (band ${band.toFixed(3)}): ${pick.name} has the best predicted quality net of cost — ` +
-          `${pick.quality.toFixed(3)} at $${pick.cost.toExponential(2)}, charged ${(1 - Math.min(1, band)).toFixed(3)} quality per ${reference.name}-cost ($${reference.cost.toExponential(2)})` +
+          `${pick.quality.toFixed(3)} at $${pick.cost.toExponential(2)}; each candidate is charged ${Math.max(0, 1 - band).toFixed(3)} quality per ${reference.name}'s predicted cost ($${reference.cost.toExponential(2)})` +
           (pick === reference
             ? '; no cheaper candidate is predicted close enough to the strongest model'
             : `; ${reference.name} is predicted ${reference.quality.toFixed(3)}`) +
-          (runnerUp
-            ? `; next: ${runnerUp.name} (${runnerUp.quality.toFixed(3)} at $${runnerUp.cost.toExponential(2)})`
+          (next
+            ? `; next: ${next.name} (${next.quality.toFixed(3)} at $${next.cost.toExponential(2)})`
             : '');
       } else if (pick === reference)
         reason = `${input.mode} mode: no cheaper candidate is predicted within band ${band.toFixed(3)} of ${reference.name} (predicted ${reference.quality.toFixed(3)}), so the strongest model serves`;
