@@ -21,7 +21,12 @@ import {
   requestNeeds,
   type CandidateEligibility,
 } from '../routing/eligibility.js';
-import { buildReceipt, type DecisionReceipt, type DecisionStore } from '../routing/receipt.js';
+import {
+  buildReceipt,
+  type DecisionReceipt,
+  type DecisionStore,
+  type StoredReceipt,
+} from '../routing/receipt.js';
 import type { Router, RoutingDecision } from '../routing/router-types.js';
 import type { AttemptRecord, RequestRecord, RequestRecorder } from '../store/request-record.js';
 import type { CircuitBreakers } from './circuit-breaker.js';
@@ -326,7 +331,7 @@ export class ChatGateway {
     opts: {
       top: DeploymentConfig;
       promptFilterResults?: unknown[];
-      controls?: DecisionReceipt;
+      controls?: StoredReceipt;
       storeText: boolean;
       onEnd(status: number, errorCode?: string): void;
     },
@@ -393,7 +398,7 @@ interface Plan {
   ordered: DeploymentConfig[];
   mode: RoutingMode | undefined;
   decision?: RoutingDecision;
-  receipt?: DecisionReceipt;
+  receipt?: StoredReceipt;
   routingMicros?: number;
   zone?: string;
   sessionKey?: string;
@@ -562,7 +567,7 @@ export function wantsRouterControls(call: ChatCall): boolean {
   return v !== undefined && v.includes('ModelRouterControls=V1Preview');
 }
 
-function modelSelectionDetails(receipt: DecisionReceipt): Record<string, unknown> {
+function modelSelectionDetails(receipt: StoredReceipt): Record<string, unknown> {
   return {
     model_router_details: {
       decision_id: receipt.id,

@@ -41,6 +41,9 @@ export interface DecisionReceipt {
   summary: string;
 }
 
+/** A receipt as kept: its summary is written out only when it is read (few of the kept ones are). */
+export type StoredReceipt = Omit<DecisionReceipt, 'summary'>;
+
 export function buildReceipt(args: {
   id: string;
   time: number;
@@ -49,7 +52,7 @@ export function buildReceipt(args: {
   decision: RoutingDecision;
   checks: CandidateEligibility[];
   sessionAffinity?: SessionAffinityReceipt;
-}): DecisionReceipt {
+}): StoredReceipt {
   const { decision } = args;
   const scores = new Map(decision.scores.map((s) => [s.deployment, s]));
   const candidates: ReceiptCandidate[] = args.checks.map((c) => {
@@ -63,19 +66,6 @@ export function buildReceipt(args: {
       expectedOutputTokens: s?.expectedOutputTokens,
     };
   });
-  const pick = decision.ordered[0] ?? '';
-  const excluded = candidates.filter((c) => !c.eligible);
-  const summary =
-    `Router ${args.router} in ${decision.mode} mode picked ${pick}: ${decision.reason}.` +
-    (decision.ordered.length > 1
-      ? ` Fallbacks in order: ${decision.ordered.slice(1).join(', ')}.`
-      : ' No fallback.') +
-    (excluded.length
-      ? ` Excluded: ${excluded.map((c) => `${c.deployment} (${c.failedRules.map((r) => r.rule).join(', ')})`).join('; ')}.`
-      : '') +
-    (args.sessionAffinity && args.sessionAffinity.outcome !== 'off'
-      ? ` Session affinity: ${args.sessionAffinity.detail}.`
-      : '');
   return {
     id: args.id,
     time: args.time,
@@ -84,23 +74,37 @@ export function buildReceipt(args: {
     mode: decision.mode,
     version: decision.version,
     band: decision.band,
-    pick,
+    pick: decision.ordered[0] ?? '',
     fallbacks: decision.ordered.slice(1),
     candidates,
     reason: decision.reason,
     attempts: [],
     sessionAffinity: args.sessionAffinity,
-    summary,
   };
+}
+
+/** The receipt with its plain-words summary, as the API and the dashboard show it. */
+export function withSummary(r: StoredReceipt): DecisionReceipt {
+  const excluded = r.candidates.filter((c) => !c.eligible);
+  const summary =
+    `Router ${r.router} in ${r.mode} mode picked ${r.pick}: ${r.reason}.` +
+    (r.fallbacks.length ? ` Fallbacks in order: ${r.fallbacks.join(', ')}.` : ' No fallback.') +
+    (excluded.length
+      ? ` Excluded: ${excluded.map((c) => `${c.deployment} (${c.failedRules.map((x) => x.rule).join(', ')})`).join('; ')}.`
+      : '') +
+    (r.sessionAffinity && r.sessionAffinity.outcome !== 'off'
+      ? ` Session affinity: ${r.sessionAffinity.detail}.`
+      : '');
+  return { ...r, summary };
 }
 
 /** Bounded LRU of recent receipts. */
 export class DecisionStore {
-  private readonly receipts = new Map<string, DecisionReceipt>();
+  private readonly receipts = new Map<string, StoredReceipt>();
 
   constructor(private readonly capacity = 10_000) {}
 
-  put(receipt: DecisionReceipt): void {
+  put(receipt: StoredReceipt): void {
     this.receipts.set(receipt.id, receipt);
     if (this.receipts.size > this.capacity) {
       const oldest = this.receipts.keys().next().value;
@@ -109,12 +113,13 @@ export class DecisionStore {
   }
 
   get(id: string): DecisionReceipt | undefined {
-    return this.receipts.get(id);
+    const r = this.receipts.get(id);
+    return r && withSummary(r);
   }
 
   /** Newest first. */
   recent(limit = 50): DecisionReceipt[] {
     const all = [...this.receipts.values()];
-    return all.slice(-limit).reverse();
+    return all.slice(-limit).reverse().map(withSummary);
   }
 }
