@@ -89,16 +89,6 @@ export function routeRows(
 const GRID = Array.from({ length: 1401 }, (_, i) => 1.5 - i * 0.0025);
 const MARGINS = Array.from({ length: 31 }, (_, i) => i * 0.01);
 
-export function calibrateBands(
-  calibration: FeaturedRow[],
-  heads: ModelHead[],
-  bestSingle: string,
-  targets: BandTargets,
-  rule: BandRule = 'tradeoff',
-): CalibratedBands {
-  return calibrateBandsFromScores(scoreRows(calibration, heads), heads, bestSingle, targets, rule);
-}
-
 export interface CalibratedBands {
   bands: { balanced: number; cost: number; qualityMargin: number; rule: BandRule };
   report: Record<string, unknown>;
@@ -157,7 +147,6 @@ export function calibrateBandsFromScores(
       balanced: 1,
       cost: 1,
       qualityMargin: m,
-      scale: bestQuality,
     }).quality;
     if (q > bestQ + 1e-9) {
       bestQ = q;

@@ -369,6 +369,7 @@ export function trainArtefact(
     const salt = `calibration:${opts.seed}`;
     // Each head variant is scored out of sample on every training prompt; the one whose calibrated
     // Balanced band routes cheapest (at the same realised quality) is fitted on all prompts.
+    const pricing = costHeads(featured, pool, group, prices);
     const tried = variants.map((variant) => {
       const vopts = { ...opts, ...variant.settings };
       const outOfSample: ScoredRow[] = [];
@@ -403,7 +404,7 @@ export function trainArtefact(
       }
       const bands = calibrateBandsFromScores(
         outOfSample,
-        costHeads(featured, pool, group, prices),
+        pricing,
         best,
         opts.targets ?? DEFAULT_TARGETS,
       );

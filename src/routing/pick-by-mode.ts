@@ -7,11 +7,12 @@
 //   the quality scale where the best single model averages 1. A cheaper model wins when the quality
 //   it gives up is smaller than the band's share of the cost it saves; a better model that costs
 //   no more than the reference wins when it is worth its price (one dearer than the reference is
-//   only a fallback: these modes are for saving). This is the pick that maximises expected quality for a given spend (the
-//   Lagrangian of "cheapest within a quality band"); the band is calibrated the same way.
+//   only a fallback: these modes are for saving). This is the pick that maximises expected
+//   quality for a given spend (the Lagrangian of "cheapest within a quality band"); the band is
+//   calibrated the same way.
 // * `ratio` (earlier artefacts): the cheapest candidate whose predicted quality reaches band × the
 //   reference's.
-// Ties break on cost, then name.
+// Ties break on cost, then name (Quality mode: on cost, then name; `ratio`: on quality, then name).
 import type { RoutingMode } from '../config/schema.js';
 
 export interface ScoredCandidate {
