@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ModelHead } from '../src/routing/routing-model.js';
+import { orderByMode } from '../src/routing/pick-by-mode.js';
 import { calibrateBandsFromScores, type ScoredRow } from './calibrate-bands.js';
 import type { DataRow } from './dataset.js';
 
@@ -55,5 +56,42 @@ describe('band calibration', () => {
     expect(sure.bands.cost).toBeGreaterThan(loose.bands.cost);
     expect(share(sure, 'balanced')).toBeGreaterThan(share(loose, 'balanced'));
     expect(sure.bands.rule).toBe('tradeoff');
+  });
+
+  it('keeps the Quality margin on the scale serving compares on (relative to the best single model)', () => {
+    // The best single model scores 0.5 on average. The small model is predicted 0.03 ahead where
+    // it is wrong and 0.056 ahead where it is right: only a margin between the two routes well.
+    const scored: ScoredRow[] = Array.from({ length: 200 }, (_, i) => {
+      const right = i % 2 === 0;
+      return {
+        row: {
+          id: `q${i}`,
+          source: 's',
+          prompt: 'x'.repeat(100),
+          scores: { big: right ? 0 : 1, small: right ? 1 : 0 },
+          contaminated: false,
+          group: 'g',
+        },
+        predicted: new Map([
+          ['big', 0.5],
+          ['small', right ? 0.556 : 0.53],
+        ]),
+      };
+    });
+    const { bands } = calibrateBandsFromScores(scored, heads, 'big', targets);
+    // Serving divides predictions by the best single model's mean (0.5) and applies the margin.
+    for (const r of scored) {
+      const pick = orderByMode(
+        [...r.predicted].map(([name, q]) => ({
+          name,
+          quality: q / 0.5,
+          cost: 1,
+          reference: name === 'big',
+        })),
+        'quality',
+        bands,
+      )[0];
+      expect(pick).toBe(r.row.scores.small === 1 ? 'small' : 'big');
+    }
   });
 });

@@ -140,13 +140,15 @@ export function calibrateBandsFromScores(
   const cost = Math.min(balanced, widest(targets.cost + targets.margin));
   const at = (b: number) => curve.find((p) => p.band === b)!;
   // Quality mode: the margin that maximises realised quality (ties → the larger, safer margin).
+  // It is kept on the scale serving compares on, predictions ÷ the best single model's mean, so
+  // here, on raw predictions, it counts `bestQuality` times as much.
   let qualityMargin = MARGINS.at(-1)!;
   let bestQ = -Infinity;
   for (const m of [...MARGINS].reverse()) {
     const q = routeRows(scored, byName, bestSingle, 'quality', {
       balanced: 1,
       cost: 1,
-      qualityMargin: m,
+      qualityMargin: m * bestQuality,
     }).quality;
     if (q > bestQ + 1e-9) {
       bestQ = q;

@@ -92,9 +92,11 @@ export function scoreTestRows(
     const pCost = new Map<string, number>();
     const cost = new Map<string, number>();
     const other = predictor?.(row, features, g.name, models);
+    // As serving compares them: relative to the best single model's mean on the training prompts.
+    const unit = g.bestMean > 0 ? g.bestMean : 1;
     for (const m of models) {
       const h = heads.get(`${g.name}\u0000${m}`)!;
-      predicted.set(m, other?.get(m) ?? predictQuality(h, features));
+      predicted.set(m, (other?.get(m) ?? predictQuality(h, features)) / unit);
       pCost.set(m, predictedCost(h, row.prompt.length));
       cost.set(m, promptCost(row, m, h.prices));
     }
@@ -115,7 +117,7 @@ export function scoreTestRows(
       cost,
       bestSingle: g.bestSingle,
       cheapest,
-      bands: { ...(groupBands?.get(g.name) ?? g.bands), ...bandsOverride, scale: g.bestMean },
+      bands: { ...(groupBands?.get(g.name) ?? g.bands), ...bandsOverride, scale: 1 },
     });
   }
   return { outcomes, skipped };

@@ -1,7 +1,7 @@
 // Model families compared by `eval --family`: the shipped logistic heads, k-nearest neighbours, and
 // their blend (mean of the two predictions). Each family gets its own bands, calibrated the same way.
 import { predictQuality, type RoutingArtefact } from '../src/routing/routing-model.js';
-import { calibrateBandsFromScores, type ScoredRow } from './calibrate-bands.js';
+import { calibrateBandsFromScores, type BandTargets, type ScoredRow } from './calibrate-bands.js';
 import { splitByHash, type DataRow, type Price } from './dataset.js';
 import type { GroupBands, Predictor } from './evaluate.js';
 import { buildKnn, type KnnModel } from './knn.js';
@@ -21,6 +21,7 @@ export function trainFamily(
   pricesFor: (group: string) => Map<string, Price>,
   family: Exclude<Family, 'logistic'>,
   seed: number,
+  targets: BandTargets = DEFAULT_TARGETS,
 ): { predictor: Predictor; bands: GroupBands } {
   const bands: GroupBands = new Map();
   const finals = new Map<string, KnnModel>();
@@ -56,7 +57,7 @@ export function trainFamily(
           fit.map((f) => f.row),
           g.models,
         ),
-        DEFAULT_TARGETS,
+        targets,
       ).bands,
     );
     finals.set(g.name, buildKnn(featured));

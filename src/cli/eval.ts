@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { DataError, loadPrices, promptHash, type DataRow } from '../../training/dataset.js';
 import { evaluate, type EvalReport } from '../../training/evaluate.js';
 import { renderEvalHtml } from '../../training/eval-report.js';
-import { trainArtefact } from '../../training/train-artefact.js';
+import { targetsWithZ, trainArtefact } from '../../training/train-artefact.js';
 import { trainFamily, type Family } from '../../training/families.js';
 import { loadArtefactFile, type RoutingArtefact } from '../routing/routing-model.js';
 import { progressBar } from './progress-bar.js';
@@ -77,19 +77,21 @@ export async function run(argv: string[]): Promise<number> {
       l2: { type: 'string' },
       optimizer: { type: 'string' },
       c: { type: 'string' },
+      'confidence-z': { type: 'string' },
     },
   });
   const testFiles = splitList(values.test);
   const trainFiles = splitList(values.train);
   if (!testFiles.length || (!values.model && (!trainFiles.length || !values.prices))) {
     process.stderr.write(
-      'usage: model-router eval --train <files> --test <files> --prices <prices.json> [--json] [--out <dir>]\n       model-router eval --model <artefact.json> --test <files> [--json]\n',
+      'usage: model-router eval --train <files> --test <files> --prices <prices.json> [--json] [--out <dir>] [--confidence-z Z]\n       model-router eval --model <artefact.json> --test <files> [--json]\n',
     );
     return 2;
   }
   try {
     const sameFiles =
       trainFiles.length > 0 && [...trainFiles].sort().join(',') === [...testFiles].sort().join(',');
+    const targets = targetsWithZ(values['confidence-z']);
     const split = Number(values.split);
     let test: DataRow[] = [...loadGroups(testFiles).values()].flat();
     if (sameFiles && !values.model) {
@@ -119,6 +121,7 @@ export async function run(argv: string[]): Promise<number> {
         l2: values.l2 ? Number(values.l2) : undefined,
         optimizer: parseOptimizer(values.optimizer),
         c: values.c ? Number(values.c) : undefined,
+        targets,
       });
       bar.done();
       for (const w of trained.warnings) process.stderr.write(`warning: ${w}\n`);
@@ -144,6 +147,7 @@ export async function run(argv: string[]): Promise<number> {
             loadPrices(values.prices!),
             family,
             Number(values.seed),
+            targets,
           );
     const { report, skipped, outcomes } = evaluate(artefact, test, override, familyModel);
     if (skipped)

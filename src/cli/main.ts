@@ -14,7 +14,8 @@ const COMMANDS: Record<string, { file: string; summary: string }> = {
   },
   train: {
     file: './train.js',
-    summary: 'train --data <f.jsonl,...> --prices <p.json> --out <artefact.json> [--seed N]',
+    summary:
+      'train --data <f.jsonl,...> --prices <p.json> --out <artefact.json> [--seed N] [--confidence-z Z]',
   },
   eval: {
     file: './eval.js',
@@ -61,7 +62,18 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const mod = (await import(entry.file)) as { run(argv: string[]): Promise<number> };
-  return mod.run(rest);
+  try {
+    return await mod.run(rest);
+  } catch (err) {
+    // An unknown, ambiguous or valueless option: say which, and how the command is called.
+    if (String((err as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(
+        `model-router ${command}: ${(err as Error).message}\n  ${entry.summary}\n`,
+      );
+      return 2;
+    }
+    throw err;
+  }
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

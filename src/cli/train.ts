@@ -3,7 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DataError, loadPrices, loadRows, type DataRow } from '../../training/dataset.js';
-import { trainArtefact } from '../../training/train-artefact.js';
+import { targetsWithZ, trainArtefact } from '../../training/train-artefact.js';
 import { serializeArtefact } from '../routing/routing-model.js';
 import { progressBar } from './progress-bar.js';
 
@@ -34,16 +34,18 @@ export async function run(argv: string[]): Promise<number> {
       seed: { type: 'string', default: '1' },
       version: { type: 'string' },
       epochs: { type: 'string' },
+      'confidence-z': { type: 'string' },
     },
   });
   const files = splitList(values.data);
   if (!files.length || !values.prices || !values.out) {
     process.stderr.write(
-      'usage: model-router train --data <a.jsonl>[,<b.jsonl>…] --prices <prices.json> --out <artefact.json> [--seed N]\n',
+      'usage: model-router train --data <a.jsonl>[,<b.jsonl>…] --prices <prices.json> --out <artefact.json> [--seed N] [--version V] [--confidence-z Z]\n',
     );
     return 2;
   }
   try {
+    const targets = targetsWithZ(values['confidence-z']);
     const groups = loadGroups(files);
     const prices = loadPrices(values.prices);
     const bar = progressBar('train');
@@ -52,6 +54,7 @@ export async function run(argv: string[]): Promise<number> {
       seed: Number(values.seed),
       version: values.version,
       epochs: values.epochs ? Number(values.epochs) : undefined,
+      targets,
       onProgress: bar.update,
     });
     bar.done();

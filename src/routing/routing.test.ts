@@ -402,3 +402,35 @@ describe('calibrate', () => {
     );
   });
 });
+
+describe('train --confidence-z', () => {
+  it('stores bands calibrated with the given bound and refuses a bad value with a clear error', async () => {
+    const { run } = await import('../cli/train.js');
+    const dir = mkdtempSync(join(tmpdir(), 'mr-train-z-'));
+    const args = (z: string, out: string) => [
+      '--data',
+      `${FIX}/tiny.jsonl`,
+      '--prices',
+      `${FIX}/prices.json`,
+      '--out',
+      join(dir, out),
+      `--confidence-z=${z}`,
+    ];
+    const stderr = process.stderr.write;
+    let said = '';
+    process.stderr.write = ((s: string) => ((said += s), true)) as typeof process.stderr.write;
+    try {
+      expect(await run(args('-1', 'bad.json'))).toBe(1);
+      expect(said).toContain('--confidence-z must be a number ≥ 0');
+      expect(await run(args('0', 'loose.json'))).toBe(0);
+      expect(await run(args('3', 'strict.json'))).toBe(0);
+    } finally {
+      process.stderr.write = stderr;
+    }
+    const { readFileSync, existsSync } = await import('node:fs');
+    expect(existsSync(join(dir, 'bad.json'))).toBe(false);
+    const band = (f: string) => parseArtefact(readFileSync(join(dir, f), 'utf8')).groups[0]!.bands;
+    // A stricter bound can only keep the Balanced band as narrow or narrower (closer to quality).
+    expect(band('strict.json').balanced).toBeGreaterThanOrEqual(band('loose.json').balanced);
+  });
+});
