@@ -4,9 +4,15 @@
 // maths, language, structure). Written for speed: one pass over characters, no regex per call.
 import type { ChatRequest } from '../core/wire-types.js';
 
-/** Hash space of the sparse part (word uni- and bigrams). */
-export const HASH_BITS = 14;
+/**
+ * Hash space of the sparse part (word uni- and bigrams) as extracted. A head may use a smaller
+ * power of two (`index & (size − 1)`, the same buckets as hashing into that size directly), so
+ * artefacts with 2^14 heads read the same features as ones with 2^16 heads.
+ */
+export const HASH_BITS = 16;
 export const HASH_SIZE = 1 << HASH_BITS;
+/** The smallest head size a trainer uses (and the only one before artefact 2026-11-30b). */
+export const MIN_HASH_BITS = 14;
 /** Words hashed per request: enough to characterise a prompt, bounded for a fixed cost. */
 export const MAX_WORDS = 700;
 /** Characters scanned: the head and the tail of the text (the question is often at the end). */

@@ -11,7 +11,8 @@ export interface ModelHead {
   name: string;
   group: string;
   bias: number;
-  /** HASH_SIZE weights, little-endian float32, base64 in the file. */
+  /** A power of two (≤ HASH_SIZE) weights, little-endian float32, base64 in the file; feature
+   * index i reads weight i & (length − 1). */
   sparse: Float32Array;
   dense: Float64Array;
   expectedOutputTokens: number;
@@ -42,6 +43,11 @@ export interface RoutingArtefact {
 
 export const FEATURE_VERSION = 2;
 
+/** A head's sparse size: a power of two the extracted features can be folded into. */
+function headSizeOk(n: unknown): boolean {
+  return typeof n === 'number' && Number.isInteger(n) && n >= 2 && n <= HASH_SIZE && (n & (n - 1)) === 0;
+}
+
 interface ModelHeadJson extends Omit<ModelHead, 'sparse' | 'dense'> {
   sparse: string;
   dense: number[];
@@ -60,16 +66,16 @@ export function serializeArtefact(a: RoutingArtefact): string {
 
 export function parseArtefact(text: string, source = 'artefact'): RoutingArtefact {
   const raw = JSON.parse(text) as Omit<RoutingArtefact, 'models'> & { models: ModelHeadJson[] };
-  if (raw.featureVersion !== FEATURE_VERSION || raw.hashSize !== HASH_SIZE)
+  if (raw.featureVersion !== FEATURE_VERSION || !headSizeOk(raw.hashSize))
     throw new Error(
-      `${source}: feature version ${raw.featureVersion}/${raw.hashSize} does not match this build (${FEATURE_VERSION}/${HASH_SIZE}); retrain it.`,
+      `${source}: feature version ${raw.featureVersion}/${raw.hashSize} does not match this build (${FEATURE_VERSION}, hash size a power of two ≤ ${HASH_SIZE}); retrain it.`,
     );
   const models = raw.models.map((m) => {
     const buf = Buffer.from(m.sparse, 'base64');
     const sparse = new Float32Array(
       buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength),
     );
-    if (sparse.length !== HASH_SIZE || m.dense.length !== DENSE_SIZE)
+    if (!headSizeOk(sparse.length) || m.dense.length !== DENSE_SIZE)
       throw new Error(`${source}: model ${m.name} has the wrong shape`);
     return { ...m, sparse, dense: Float64Array.from(m.dense) };
   });
@@ -100,8 +106,9 @@ export function predictQuality(head: ModelHead, f: Features): number {
   let z = head.bias;
   const w = head.sparse;
   const idx = f.indices;
+  const mask = w.length - 1;
   let s = 0;
-  for (let i = 0; i < idx.length; i++) s += w[idx[i] as number] as number;
+  for (let i = 0; i < idx.length; i++) s += w[(idx[i] as number) & mask] as number;
   z += s * f.sparseValue;
   const d = head.dense;
   for (let i = 0; i < DENSE_SIZE; i++) z += (d[i] as number) * (f.dense[i] as number);

@@ -1,0 +1,170 @@
+// Fitting many logistic heads at once. The training rows are packed once into shared memory; the
+// fits (one per head) are shared out between this thread and worker threads, each taking the next
+// fit from a shared counter, while this thread blocks until all are done, so callers stay
+// synchronous. A fit is the same deterministic function whichever thread runs it: the artefact does
+// not depend on the number of threads (a test compares 1 thread with several).
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { DENSE_SIZE, type Features } from '../src/routing/features.js';
+import { minimizeLbfgs } from './lbfgs.js';
+
+/** Rows' features, flattened into shared buffers. */
+export interface PackedRows {
+  /** Row k's indices are `indices[offsets[k] … offsets[k + 1])`. */
+  offsets: Int32Array;
+  indices: Int32Array;
+  sparseValue: Float64Array;
+  /** DENSE_SIZE values per row. */
+  dense: Float64Array;
+}
+
+/** One head: the rows it is fitted on (by position), their targets, C, its sparse size and start bias. */
+export interface FitTask {
+  rows: Int32Array;
+  targets: Float64Array;
+  c: number;
+  size: number;
+  bias: number;
+}
+
+function shared<T extends Int32Array | Float64Array>(
+  Kind: { new (buffer: SharedArrayBuffer): T; BYTES_PER_ELEMENT: number },
+  length: number,
+): T {
+  return new Kind(new SharedArrayBuffer(Math.max(1, length) * Kind.BYTES_PER_ELEMENT));
+}
+
+export function packRows(features: Features[]): PackedRows {
+  const offsets = shared(Int32Array, features.length + 1);
+  let total = 0;
+  features.forEach((f, k) => {
+    offsets[k] = total;
+    total += f.indices.length;
+  });
+  offsets[features.length] = total;
+  const indices = shared(Int32Array, total);
+  const sparseValue = shared(Float64Array, features.length);
+  const dense = shared(Float64Array, features.length * DENSE_SIZE);
+  features.forEach((f, k) => {
+    indices.set(f.indices, offsets[k]!);
+    sparseValue[k] = f.sparseValue;
+    dense.set(f.dense, k * DENSE_SIZE);
+  });
+  return { offsets, indices, sparseValue, dense };
+}
+
+/**
+ * One head fitted to convergence: mean log-loss + ‖w‖² / (2·C·n) (scikit-learn's `C`, scaled by
+ * the number of rows), solved with L-BFGS from zero weights and the task's bias. Writes the
+ * solution (size sparse weights, the dense weights, the bias) into `out`.
+ */
+export function fitPacked(p: PackedRows, t: FitTask, out: Float64Array): void {
+  const { offsets, indices, sparseValue, dense } = p;
+  const n = t.rows.length;
+  const size = t.size;
+  const mask = size - 1;
+  const B = size + DENSE_SIZE;
+  out.fill(0);
+  out[B] = t.bias;
+  if (n === 0) return;
+  const lambda = 1 / (t.c * n);
+  const objective = (w: Float64Array, grad: Float64Array): number => {
+    grad.fill(0);
+    let loss = 0;
+    for (let k = 0; k < n; k++) {
+      const r = t.rows[k]!;
+      const y = t.targets[k]!;
+      const from = offsets[r]!;
+      const to = offsets[r + 1]!;
+      let sum = 0;
+      for (let i = from; i < to; i++) sum += w[indices[i]! & mask]!;
+      let z = w[B]! + sum * sparseValue[r]!;
+      const d = r * DENSE_SIZE;
+      for (let i = 0; i < DENSE_SIZE; i++) z += w[size + i]! * dense[d + i]!;
+      loss += (z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z))) - y * z;
+      const g = (1 / (1 + Math.exp(-z)) - y) / n;
+      const gs = g * sparseValue[r]!;
+      for (let i = from; i < to; i++) grad[indices[i]! & mask]! += gs;
+      for (let i = 0; i < DENSE_SIZE; i++) grad[size + i]! += g * dense[d + i]!;
+      grad[B]! += g;
+    }
+    let reg = 0;
+    for (let i = 0; i < B; i++) {
+      reg += w[i]! * w[i]!;
+      grad[i]! += lambda * w[i]!;
+    }
+    return loss / n + (lambda / 2) * reg;
+  };
+  const x = new Float64Array(B + 1);
+  x[B] = t.bias;
+  minimizeLbfgs(objective, x, { maxIterations: 150, gradientTolerance: 1e-5 });
+  out.set(x);
+}
+
+/** Slots of the shared control array. */
+const NEXT = 0;
+const DONE = 1;
+const FAILED = 2;
+
+export interface FitJob {
+  packed: PackedRows;
+  tasks: FitTask[];
+  outs: Float64Array[];
+  control: Int32Array;
+}
+
+/** Takes fits from the job's counter until none are left (this thread and every worker). */
+export function work(job: FitJob, onFit?: () => void): void {
+  for (;;) {
+    const i = Atomics.add(job.control, NEXT, 1);
+    if (i >= job.tasks.length) return;
+    try {
+      fitPacked(job.packed, job.tasks[i]!, job.outs[i]!);
+    } catch {
+      Atomics.store(job.control, FAILED, 1);
+    }
+    Atomics.add(job.control, DONE, 1);
+    Atomics.notify(job.control, DONE);
+    onFit?.();
+  }
+}
+
+let workers: Worker[] | undefined;
+
+/**
+ * Threads fitting heads: `MODEL_ROUTER_TRAIN_THREADS` (1 = this thread only), else the machine's
+ * cores up to 8. Workers need the compiled `fit-worker.js` next to this file; run from TypeScript
+ * sources (the tests) there is none, and every fit runs here.
+ */
+function pool(): Worker[] {
+  if (workers) return workers;
+  const fromEnv = Number(process.env.MODEL_ROUTER_TRAIN_THREADS);
+  const threads =
+    Number.isInteger(fromEnv) && fromEnv >= 1 ? fromEnv : Math.min(8, availableParallelism());
+  const file = fileURLToPath(new URL('./fit-worker.js', import.meta.url));
+  workers = [];
+  if (threads > 1 && existsSync(file))
+    for (let i = 1; i < threads; i++) {
+      const w = new Worker(file);
+      w.unref();
+      workers.push(w);
+    }
+  return workers;
+}
+
+/** Fits every task; returns each solution (size sparse weights, dense weights, bias). */
+export function fitAll(packed: PackedRows, tasks: FitTask[], onFit?: () => void): Float64Array[] {
+  const outs = tasks.map((t) => shared(Float64Array, t.size + DENSE_SIZE + 1));
+  const control = shared(Int32Array, 3);
+  const job: FitJob = { packed, tasks, outs, control };
+  if (tasks.length > 1) for (const w of pool()) w.postMessage(job);
+  work(job, onFit);
+  for (let done = Atomics.load(control, DONE); done < tasks.length;) {
+    Atomics.wait(control, DONE, done);
+    done = Atomics.load(control, DONE);
+  }
+  if (Atomics.load(control, FAILED)) throw new Error('a head fit failed in a training thread');
+  return outs;
+}
