@@ -9,8 +9,12 @@ import { DEFAULT_MODELS_DIR } from '../dist/src/routing/router-factory.js';
 import { loadArtefactFile, resolveArtefactPath } from '../dist/src/routing/routing-model.js';
 import { createTrainedRouter } from '../dist/src/routing/trained-router.js';
 
-const artefact = loadArtefactFile(resolveArtefactPath(DEFAULT_MODELS_DIR, 'latest'));
-const likes = artefact.groups.find((g) => g.name.startsWith('arenabench'))?.models ?? artefact.models.map((m) => m.name);
+// GROUP=llmrouter (say) draws the candidates from another data group: its heads may be larger
+// (2^16 weights instead of 2^14 from artefact 2026-11-30b), so more of them miss the CPU cache.
+const artefact = loadArtefactFile(resolveArtefactPath(DEFAULT_MODELS_DIR, process.env.VERSION ?? 'latest'));
+const group = process.env.GROUP ?? 'arenabench';
+const likes = artefact.groups.find((g) => g.name.startsWith(group))?.models ?? artefact.models.map((m) => m.name);
+console.log(`artefact ${artefact.version}, candidates like the ${group} group's models`);
 const candidates = Array.from({ length: 10 }, (_, i) =>
   deploymentSchema.parse({
     name: `d${i}`,

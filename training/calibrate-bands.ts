@@ -2,7 +2,12 @@
 // (cheapest routing) whose realised quality, less z standard errors and a fixed margin, stays at or
 // above target × best single model, for that band and every narrower one (quality at a fixed band
 // moves 1–4% between calibration and test).
-import { orderByMode, type BandRule, type Bands } from '../src/routing/pick-by-mode.js';
+import {
+  pickByMode,
+  type BandRule,
+  type Bands,
+  type ScoredCandidate,
+} from '../src/routing/pick-by-mode.js';
 import { predictQuality, type ModelHead } from '../src/routing/routing-model.js';
 import { promptCost, type DataRow } from './dataset.js';
 import type { FeaturedRow } from './train-artefact.js';
@@ -57,11 +62,36 @@ export function predictedCost(head: ModelHead, promptChars: number): number {
   );
 }
 
-/** Realised mean quality and cost when routing `rows` in a mode at given bands. */
-export function routeRows(
+/** A row's candidates as the modes see them, with what each would really score and cost. */
+interface PreparedRow {
+  candidates: ScoredCandidate[];
+  score: number[];
+  cost: number[];
+}
+
+function prepareRows(
   rows: ScoredRow[],
   heads: Map<string, ModelHead>,
   reference: string,
+): PreparedRow[] {
+  return rows.map((r) => {
+    const candidates = [...r.predicted].map(([name, quality]) => ({
+      name,
+      quality,
+      cost: predictedCost(heads.get(name)!, r.row.prompt.length),
+      reference: name === reference,
+    }));
+    return {
+      candidates,
+      score: candidates.map((c) => r.row.scores[c.name] ?? 0),
+      cost: candidates.map((c) => promptCost(r.row, c.name, heads.get(c.name)!.prices)),
+    };
+  });
+}
+
+/** Realised mean quality and cost when routing prepared rows in a mode at given bands. */
+function routePrepared(
+  rows: PreparedRow[],
   mode: 'quality' | 'balanced',
   bands: Bands,
 ): { quality: number; cost: number; picks: string[] } {
@@ -69,17 +99,11 @@ export function routeRows(
   let c = 0;
   const picks: string[] = [];
   for (const r of rows) {
-    const cands = [...r.predicted].map(([name, quality]) => ({
-      name,
-      quality,
-      cost: predictedCost(heads.get(name)!, r.row.prompt.length),
-      reference: name === reference,
-    }));
-    const pick = orderByMode(cands, mode, bands)[0]!;
+    const pick = pickByMode(r.candidates, mode, bands);
+    const i = r.candidates.findIndex((x) => x.name === pick);
     picks.push(pick);
-    q += r.row.scores[pick] ?? 0;
-    const h = heads.get(pick)!;
-    c += promptCost(r.row, pick, h.prices);
+    q += r.score[i]!;
+    c += r.cost[i]!;
   }
   return { quality: q / Math.max(1, rows.length), cost: c / Math.max(1, rows.length), picks };
 }
@@ -112,8 +136,9 @@ export function calibrateBandsFromScores(
   const bestQuality =
     scored.reduce((a, r) => a + (r.row.scores[bestSingle] ?? 0), 0) / scored.length;
   const z = targets.confidenceZ ?? 0;
+  const prepared = prepareRows(scored, byName, bestSingle);
   const curve = GRID.map((band) => {
-    const routed = routeRows(scored, byName, bestSingle, 'balanced', {
+    const routed = routePrepared(prepared, 'balanced', {
       balanced: band,
       cost: band,
       rule,
@@ -145,7 +170,7 @@ export function calibrateBandsFromScores(
   let qualityMargin = MARGINS.at(-1)!;
   let bestQ = -Infinity;
   for (const m of [...MARGINS].reverse()) {
-    const q = routeRows(scored, byName, bestSingle, 'quality', {
+    const q = routePrepared(prepared, 'quality', {
       balanced: 1,
       cost: 1,
       qualityMargin: m * bestQuality,

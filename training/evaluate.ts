@@ -3,7 +3,7 @@
 // CPT(50%/80%) as the RouteLLM paper defines them for two-model files; per source as well as pooled.
 import type { RoutingMode } from '../src/config/schema.js';
 import { extractFeatures, requestFromPrompt, type Features } from '../src/routing/features.js';
-import { orderByMode, type Bands } from '../src/routing/pick-by-mode.js';
+import { pickByMode, type Bands } from '../src/routing/pick-by-mode.js';
 import {
   predictQuality,
   type ModelHead,
@@ -131,7 +131,7 @@ export function pickFor(o: PromptOutcome, mode: RoutingMode, bands = o.bands): s
     cost: o.predictedCost.get(name)!,
     reference: name === o.bestSingle,
   }));
-  return orderByMode(cands, mode, bands)[0]!;
+  return pickByMode(cands, mode, bands);
 }
 
 function mean(xs: number[]): number {

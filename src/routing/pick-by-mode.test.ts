@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { orderByMode, tradeoffCharge, type Bands, type ScoredCandidate } from './pick-by-mode.js';
+import {
+  orderByMode,
+  pickByMode,
+  tradeoffCharge,
+  type Bands,
+  type ScoredCandidate,
+} from './pick-by-mode.js';
 
 const tradeoff = (balanced: number, cost = balanced - 0.1): Bands => ({
   balanced,
@@ -81,5 +87,36 @@ describe('the tradeoff rule', () => {
     expect(
       orderByMode([ref, better], 'quality', { ...tradeoff(0.9), qualityMargin: 0.01 })[0],
     ).toBe('better');
+  });
+});
+
+describe('pickByMode', () => {
+  it('picks what orderByMode puts first, for every mode and rule, ties included', () => {
+    let seed = 11;
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    // Coarse values so that equal qualities, costs and net values (ties) are common.
+    const coarse = (scale: number) => Math.round(rand() * 4) * scale;
+    let compared = 0;
+    for (let trial = 0; trial < 3000; trial++) {
+      const n = 1 + Math.floor(rand() * 6);
+      const candidates: ScoredCandidate[] = Array.from({ length: n }, (_, i) => ({
+        name: `m${(i * 7 + trial) % n}`,
+        quality: 0.5 + coarse(0.1),
+        cost: coarse(0.001),
+        reference: i === trial % (n + 1),
+      }));
+      const bands: Bands = {
+        balanced: 0.5 + coarse(0.2),
+        cost: 0.2 + coarse(0.2),
+        qualityMargin: coarse(0.02),
+        rule: trial % 2 ? 'tradeoff' : 'ratio',
+        scale: 1,
+      };
+      for (const mode of ['quality', 'balanced', 'cost'] as const) {
+        expect(pickByMode(candidates, mode, bands)).toBe(orderByMode(candidates, mode, bands)[0]);
+        compared++;
+      }
+    }
+    expect(compared).toBe(9000);
   });
 });

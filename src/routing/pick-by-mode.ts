@@ -41,42 +41,78 @@ export interface Bands {
   scale?: number;
 }
 
+type Order = (a: ScoredCandidate, b: ScoredCandidate) => number;
+
+/** Quality mode's order: predicted quality (another model gives up the margin), cost, name. */
+function qualityOrder(margin: number): Order {
+  const adjusted = (c: ScoredCandidate) => c.quality - (c.reference ? 0 : margin);
+  return (a, b) => adjusted(b) - adjusted(a) || a.cost - b.cost || a.name.localeCompare(b.name);
+}
+
+/** The `tradeoff` order: never dearer than the reference, then quality net of the charge, cost, name. */
+function tradeoffOrder(reference: ScoredCandidate, charge: number): Order {
+  const value = (c: ScoredCandidate) => c.quality - charge * c.cost;
+  const dearer = (c: ScoredCandidate) => (c.cost > reference.cost ? 1 : 0);
+  return (a, b) =>
+    dearer(a) - dearer(b) || value(b) - value(a) || a.cost - b.cost || a.name.localeCompare(b.name);
+}
+
+/** The `ratio` order among candidates within the band: cost, quality, name. */
+const ratioOrder: Order = (a, b) =>
+  a.cost - b.cost || b.quality - a.quality || a.name.localeCompare(b.name);
+
 /** Candidate names in routing-mode order: the pick first, then the fallbacks. */
 export function orderByMode(
   candidates: readonly ScoredCandidate[],
   mode: RoutingMode,
   bands: Bands,
 ): string[] {
-  const margin = bands.qualityMargin ?? 0;
-  const adjusted = (c: ScoredCandidate) => c.quality - (c.reference ? 0 : margin);
-  const byQuality = [...candidates].sort(
-    (a, b) => adjusted(b) - adjusted(a) || a.cost - b.cost || a.name.localeCompare(b.name),
-  );
+  const byQuality = [...candidates].sort(qualityOrder(bands.qualityMargin ?? 0));
   if (mode === 'quality' || byQuality.length < 2) return byQuality.map((c) => c.name);
   const reference = candidates.find((c) => c.reference) ?? byQuality[0]!;
   const band = mode === 'balanced' ? bands.balanced : bands.cost;
   if (bands.rule === 'tradeoff') {
-    const charge = tradeoffCharge(candidates, reference, band, bands.scale ?? 1);
-    const value = (c: ScoredCandidate) => c.quality - charge * c.cost;
     // Saving modes never lead with a candidate dearer than the reference: it stays a fallback.
-    const dearer = (c: ScoredCandidate) => (c.cost > reference.cost ? 1 : 0);
-    return [...candidates]
-      .sort(
-        (a, b) =>
-          dearer(a) - dearer(b) ||
-          value(b) - value(a) ||
-          a.cost - b.cost ||
-          a.name.localeCompare(b.name),
-      )
-      .map((c) => c.name);
+    const charge = tradeoffCharge(candidates, reference, band, bands.scale ?? 1);
+    return [...candidates].sort(tradeoffOrder(reference, charge)).map((c) => c.name);
   }
   const floor = band * reference.quality;
   const ok = (c: ScoredCandidate) => c === reference || c.quality >= floor;
-  const within = byQuality
-    .filter(ok)
-    .sort((a, b) => a.cost - b.cost || b.quality - a.quality || a.name.localeCompare(b.name));
+  const within = byQuality.filter(ok).sort(ratioOrder);
   const rest = byQuality.filter((c) => !ok(c));
   return [...within, ...rest].map((c) => c.name);
+}
+
+/** The first candidate in `order` (the earliest of equals, as a stable sort keeps them). */
+function first(
+  candidates: readonly ScoredCandidate[],
+  order: Order,
+  admit: (c: ScoredCandidate) => boolean = () => true,
+): ScoredCandidate | undefined {
+  let best: ScoredCandidate | undefined;
+  for (const c of candidates) if (admit(c) && (!best || order(c, best) < 0)) best = c;
+  return best;
+}
+
+/**
+ * `orderByMode(...)[0]` in one pass without ordering the fallbacks: the same orders, so the same
+ * pick (a test compares both). Calibration prices thousands of bands this way.
+ */
+export function pickByMode(
+  candidates: readonly ScoredCandidate[],
+  mode: RoutingMode,
+  bands: Bands,
+): string {
+  const top = first(candidates, qualityOrder(bands.qualityMargin ?? 0))!;
+  if (mode === 'quality' || candidates.length < 2) return top.name;
+  const reference = candidates.find((c) => c.reference) ?? top;
+  const band = mode === 'balanced' ? bands.balanced : bands.cost;
+  if (bands.rule === 'tradeoff') {
+    const charge = tradeoffCharge(candidates, reference, band, bands.scale ?? 1);
+    return first(candidates, tradeoffOrder(reference, charge))!.name;
+  }
+  const floor = band * reference.quality;
+  return first(candidates, ratioOrder, (c) => c === reference || c.quality >= floor)!.name;
 }
 
 /**
