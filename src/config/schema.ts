@@ -517,7 +517,9 @@ export const configSchema = z.strictObject({
         .string()
         .url()
         .optional()
-        .describe('Optional moderation service called with each prompt (OpenAI moderation shape).'),
+        .describe(
+          'Optional moderation service (OpenAI moderation shape) called with each prompt and answer; a streamed answer is checked every 1,000 characters sent and in full before its finish.',
+        ),
     })
     .default({ enabled: false, rules: [] })
     .describe('Content filter hooks on prompts and answers.'),

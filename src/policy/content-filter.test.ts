@@ -6,6 +6,7 @@ import type { ChatChunk, ChatRequest, ChatResponse } from '../core/wire-types.js
 import { createContentFilter, type ContentFilter } from './content-filter.js';
 import { scanStep } from './content-filter-stream.js';
 import { createPatternFilter } from './filters/pattern-filter.js';
+import type { ContentFilterPlugin, OutputVerdict } from './filters/filter-types.js';
 import { luhnValid } from './filters/pii-patterns.js';
 
 type Rule = {
@@ -360,6 +361,24 @@ describe('content filter: moderation endpoint (loopback)', () => {
     });
   });
 
+  it('checks a streamed answer before its finish: a flagged one ends with content_filter', async () => {
+    const f = filter([], url);
+    const clean = await collect(f.filterStream(from(['The weather ', 'is mild today.'])));
+    expect(clean.finish).toBe('stop');
+    expect(clean.text).toBe('The weather is mild today.');
+    expect(seen.at(-1)).toEqual({ input: 'The weather is mild today.' });
+    const cleanFinal = clean.chunks.at(-1)!.choices[0] as unknown as Record<string, unknown>;
+    expect(cleanFinal.content_filter_results).toMatchObject({
+      violence: { filtered: false, severity: 'safe' },
+    });
+    const flagged = await collect(f.filterStream(from(['We plan an ', 'attack at dawn.'])));
+    expect(flagged.finish).toBe('content_filter');
+    const final = flagged.chunks.at(-1)!.choices[0] as unknown as Record<string, unknown>;
+    expect(final.content_filter_results).toMatchObject({
+      violence: { filtered: true, severity: 'high' },
+    });
+  });
+
   it('a moderation timeout does not block; the failure is reported in `error`', async () => {
     const out = await filter([], url, 100).filterInput(req('slow please'));
     expect(out.promptFilterResults[0]).toEqual({
@@ -368,5 +387,92 @@ describe('content filter: moderation endpoint (loopback)', () => {
         error: { code: 408, message: 'moderation endpoint timed out after 100 ms' },
       },
     });
+  });
+});
+
+describe('content filter: moderation plug-ins on streams', () => {
+  // A plug-in whose verdicts the test releases: no clocks, the order of events is fixed.
+  function gatedPlugin() {
+    const calls: { text: string; release: (flag: boolean) => void }[] = [];
+    const plugin: ContentFilterPlugin = {
+      name: 'gated',
+      checkInput: () => ({ hits: [], evaluated: [] }),
+      checkOutput: (text: string) =>
+        new Promise<OutputVerdict>((resolve) =>
+          calls.push({
+            text,
+            release: (flag) =>
+              resolve({
+                hits: flag
+                  ? [{ plugin: 'gated', ruleId: 'v', category: 'violence', action: 'block' }]
+                  : [],
+                evaluated: ['violence'],
+              }),
+          }),
+        ),
+    };
+    return { plugin, calls };
+  }
+  const gatedFilter = (plugin: ContentFilterPlugin) => {
+    const f = createContentFilter({ enabled: true, rules: [] }, { plugins: [plugin] });
+    if (!f) throw new Error('filter disabled');
+    return f;
+  };
+  const part = 'x'.repeat(250);
+  const macrotask = () => new Promise((r) => setImmediate(r));
+
+  it('checks the text sent so far every 1,000 characters and cuts the stream at a flag', async () => {
+    const { plugin, calls } = gatedPlugin();
+    async function* source(): AsyncGenerator<ChatChunk> {
+      for (let i = 0; i < 12; i++) {
+        yield chunk(part);
+        // After the fourth part (1,000 characters) the plug-in has been asked: it flags.
+        if (calls.length === 1 && i === 4) {
+          calls[0]!.release(true);
+          await macrotask();
+        }
+      }
+      yield chunk(undefined, 'stop');
+    }
+    const out = await collect(gatedFilter(plugin).filterStream(source()));
+    expect(calls[0]!.text).toBe(part.repeat(4));
+    expect(out.finish).toBe('content_filter');
+    // Text flowed while the check ran (the fifth part) and stopped at the verdict: 5 of 12 parts.
+    expect(out.text).toBe(part.repeat(5));
+    const cut = out.chunks.at(-1)!.choices[0] as unknown as Record<string, unknown>;
+    expect(cut.content_filter_results).toMatchObject({
+      violence: { filtered: true },
+    });
+  });
+
+  it('holds the finish until the whole text is checked; clean text finishes as it came', async () => {
+    const { plugin, calls } = gatedPlugin();
+    const filtered = gatedFilter(plugin).filterStream(from([part, part, part, part, part]));
+    const stream = filtered[Symbol.asyncIterator]();
+    const sent: string[] = [];
+    for (let i = 0; i < 5; i++) sent.push((await stream.next()).value.choices[0].delta.content);
+    expect(sent.join('')).toBe(part.repeat(5));
+    const finish = stream.next();
+    await macrotask();
+    // Checked at 1,000 characters and, for the finish, at all 1,250.
+    expect(calls.map((c) => c.text.length)).toEqual([1000, 1250]);
+    calls[0]!.release(false);
+    calls[1]!.release(false);
+    const last = (await finish).value as ChatChunk;
+    expect(last.choices[0]!.finish_reason).toBe('stop');
+    expect((await stream.next()).done).toBe(true);
+  });
+
+  it('a plug-in that throws does not block; the failure is reported', async () => {
+    const plugin: ContentFilterPlugin = {
+      name: 'broken',
+      checkInput: () => ({ hits: [], evaluated: [] }),
+      checkOutput: () => Promise.reject(new Error('down')),
+    };
+    const out = await collect(gatedFilter(plugin).filterStream(from(['fine ', 'text'])));
+    expect(out.finish).toBe('stop');
+    expect(out.text).toBe('fine text');
+    const final = out.chunks.at(-1)!.choices[0] as unknown as Record<string, unknown>;
+    expect(final.content_filter_results).toMatchObject({ error: { code: 500 } });
   });
 });

@@ -6,10 +6,12 @@ import type { Config } from '../config/schema.js';
 import { GatewayError } from '../core/errors.js';
 import type { ChatChunk, ChatMessage, ChatRequest, ChatResponse } from '../core/wire-types.js';
 import { filterChatStream } from './content-filter-stream.js';
+import { moderateChatStream } from './moderation-stream.js';
 import { toAzureResults, type AzureFilterResults } from './filters/azure-results.js';
 import type { ContentFilterPlugin, InputVerdict, OutputVerdict } from './filters/filter-types.js';
 import { createModerationFilter } from './filters/moderation-filter.js';
 import {
+  RULES_PLUGIN,
   createPatternFilter,
   holdBackChars,
   rulesFor,
@@ -27,6 +29,8 @@ export interface ContentFilterOptions {
 
 export class ContentFilter {
   private readonly outputRules: CompiledRule[];
+  /** Plug-ins other than the built-in rules (moderation…): on streams they check sent text. */
+  private readonly streamCheckers: ContentFilterPlugin[];
   readonly holdBack: number;
 
   constructor(
@@ -35,6 +39,7 @@ export class ContentFilter {
   ) {
     this.outputRules = rulesFor(rules, 'output');
     this.holdBack = holdBackChars(this.outputRules);
+    this.streamCheckers = plugins.filter((p) => p.name !== RULES_PLUGIN);
   }
 
   /** Check the prompt: redacts in a copy of the request, or throws the content_filter error. */
@@ -82,13 +87,16 @@ export class ContentFilter {
   }
 
   /**
-   * Filter a stream as it flows, holding back at most `holdBack` characters per choice so rules
-   * split across chunks still match. Only the built-in rules run on streams (moderation needs the
-   * whole text); a block ends the stream with finish_reason `content_filter`.
+   * Filter a stream as it flows. The built-in rules hold back at most `holdBack` characters per
+   * choice so rules split across chunks still match; other plug-ins (moderation) check the text
+   * sent so far every 1,000 characters and the whole text before the finish (src/policy/
+   * moderation-stream.ts). A block ends the stream with finish_reason `content_filter`.
    */
   filterStream(chunks: AsyncIterable<ChatChunk>): AsyncIterable<ChatChunk> {
-    if (this.outputRules.length === 0) return chunks;
-    return filterChatStream(chunks, this.outputRules, this.holdBack);
+    let out = chunks;
+    if (this.outputRules.length > 0) out = filterChatStream(out, this.outputRules, this.holdBack);
+    if (this.streamCheckers.length > 0) out = moderateChatStream(out, this.streamCheckers);
+    return out;
   }
 }
 

@@ -141,6 +141,9 @@ export function hitsOf(matches: readonly TextMatch[], plugin: string): FilterHit
 }
 
 /** The built-in rules as a plug-in. */
+/** The built-in rules' plug-in name (streams run them through the hold-back scanner instead). */
+export const RULES_PLUGIN = 'rules';
+
 export function createPatternFilter(
   rawRules: readonly RuleConfig[],
   maxMatchChars = DEFAULT_MAX_MATCH_CHARS,
@@ -150,7 +153,7 @@ export function createPatternFilter(
   const outputRules = rulesFor(rules, 'output');
   const evaluated = (rs: CompiledRule[]) => [...new Set(rs.map((r) => r.category))];
   return {
-    name: 'rules',
+    name: RULES_PLUGIN,
     rules,
     checkInput(messages: readonly ChatMessage[]): InputVerdict {
       const hits: FilterHit[] = [];

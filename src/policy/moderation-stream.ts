@@ -1,0 +1,116 @@
+// Moderation plug-ins on a streamed answer, as Azure's asynchronous filter does: text flows at once
+// (no first-token delay), each choice's text is sent to the plug-ins whenever another `segment`
+// characters have gone out, and a flag found mid-stream ends that stream with finish_reason
+// `content_filter` at the next chunk. A choice's finish is held until the plug-ins have seen its
+// whole text, so the last verdict covers all of it and its `content_filter_results` say what
+// was checked. Text already sent cannot be recalled: clients that must never show flagged text
+// should not stream (the whole-answer filter checks before anything is sent).
+import { chunkFields, type ChatChunk } from '../core/wire-types.js';
+import { toAzureResults } from './filters/azure-results.js';
+import type { ContentFilterPlugin, OutputVerdict } from './filters/filter-types.js';
+
+/** Characters of new text per choice between two moderation calls. */
+export const MODERATION_SEGMENT_CHARS = 1000;
+
+interface ChoiceState {
+  text: string;
+  checkedUpTo: number;
+  /** Checks started, and the latest whose verdicts are kept (a slow early one cannot overwrite). */
+  started: number;
+  kept: number;
+  /** The latest check in flight or done (each covers all text sent before it started). */
+  check?: Promise<OutputVerdict[]>;
+  verdicts?: OutputVerdict[];
+}
+
+const blocks = (verdicts: readonly OutputVerdict[] | undefined) =>
+  !!verdicts?.some((v) => v.hits.some((h) => h.action === 'block'));
+
+export async function* moderateChatStream(
+  chunks: AsyncIterable<ChatChunk>,
+  plugins: readonly ContentFilterPlugin[],
+  segment = MODERATION_SEGMENT_CHARS,
+): AsyncGenerator<ChatChunk> {
+  const choices = new Map<number, ChoiceState>();
+  const state = (index: number) => {
+    let s = choices.get(index);
+    if (!s) choices.set(index, (s = { text: '', checkedUpTo: 0, started: 0, kept: 0 }));
+    return s;
+  };
+  const check = (s: ChoiceState) => {
+    const text = s.text;
+    const seq = ++s.started;
+    s.checkedUpTo = text.length;
+    // A plug-in that throws does not block (as a moderation timeout does not); it is reported.
+    const run = Promise.all(plugins.map(async (p) => p.checkOutput(text))).catch(
+      (err: unknown): OutputVerdict[] => [
+        { hits: [], evaluated: [], error: { code: 500, message: String(err) } },
+      ],
+    );
+    s.check = run.then((verdicts) => {
+      // A later check supersedes an earlier one; a block is never undone.
+      if (seq > s.kept && !blocks(s.verdicts)) {
+        s.kept = seq;
+        s.verdicts = verdicts;
+      }
+      return verdicts;
+    });
+  };
+  const results = (s: ChoiceState) => toAzureResults(s.verdicts ?? []);
+  const cut = (template: ChatChunk, index: number, s: ChoiceState): ChatChunk =>
+    ({
+      ...template,
+      choices: [
+        {
+          index,
+          delta: {},
+          finish_reason: 'content_filter',
+          logprobs: null,
+          content_filter_results: results(s),
+        },
+      ],
+      usage: null,
+    }) as unknown as ChatChunk;
+
+  const iterator = chunks[Symbol.asyncIterator]();
+  let last: ChatChunk | undefined;
+  try {
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) break;
+      const chunk = chunkFields(next.value);
+      last = chunk;
+      // A flag that arrived since the last chunk ends the stream before more text goes out.
+      for (const [index, s] of choices) if (blocks(s.verdicts)) return yield cut(chunk, index, s);
+      for (const choice of chunk.choices ?? []) {
+        const s = state(choice.index);
+        const content = (choice.delta as { content?: unknown } | undefined)?.content;
+        if (typeof content === 'string') s.text += content;
+        if (choice.finish_reason != null) {
+          // Hold the finish until the whole text is checked.
+          if (s.checkedUpTo < s.text.length || !s.check) check(s);
+          await s.check;
+          const choiceResults = choice as unknown as Record<string, unknown>;
+          choiceResults.content_filter_results = {
+            ...((choiceResults.content_filter_results as object | undefined) ?? {}),
+            ...results(s),
+          };
+          if (blocks(s.verdicts)) {
+            (choice as { finish_reason: string }).finish_reason = 'content_filter';
+            (choice.delta as { content?: unknown }).content = '';
+          }
+        } else if (s.text.length - s.checkedUpTo >= segment) check(s);
+      }
+      yield chunk;
+      if (chunk.choices?.some((c) => c.finish_reason === 'content_filter')) return;
+    }
+    // The upstream ended without finishing a choice: the last verdict still covers its whole text.
+    for (const [index, s] of choices) {
+      if (s.checkedUpTo < s.text.length || !s.check) check(s);
+      await s.check;
+      if (blocks(s.verdicts) && last) return yield cut(last, index, s);
+    }
+  } finally {
+    await iterator.return?.();
+  }
+}
