@@ -72,45 +72,39 @@ export async function* moderateChatStream(
       usage: null,
     }) as unknown as ChatChunk;
 
-  const iterator = chunks[Symbol.asyncIterator]();
   let last: ChatChunk | undefined;
-  try {
-    for (;;) {
-      const next = await iterator.next();
-      if (next.done) break;
-      const chunk = chunkFields(next.value);
-      last = chunk;
-      // A flag that arrived since the last chunk ends the stream before more text goes out.
-      for (const [index, s] of choices) if (blocks(s.verdicts)) return yield cut(chunk, index, s);
-      for (const choice of chunk.choices ?? []) {
-        const s = state(choice.index);
-        const content = (choice.delta as { content?: unknown } | undefined)?.content;
-        if (typeof content === 'string') s.text += content;
-        if (choice.finish_reason != null) {
-          // Hold the finish until the whole text is checked.
-          if (s.checkedUpTo < s.text.length || !s.check) check(s);
-          await s.check;
-          const choiceResults = choice as unknown as Record<string, unknown>;
-          choiceResults.content_filter_results = {
-            ...((choiceResults.content_filter_results as object | undefined) ?? {}),
-            ...results(s),
-          };
-          if (blocks(s.verdicts)) {
-            (choice as { finish_reason: string }).finish_reason = 'content_filter';
-            (choice.delta as { content?: unknown }).content = '';
-          }
-        } else if (s.text.length - s.checkedUpTo >= segment) check(s);
-      }
-      yield chunk;
-      if (chunk.choices?.some((c) => c.finish_reason === 'content_filter')) return;
+  // for await returns the upstream iterator when this stream ends early or is abandoned.
+  for await (const raw of chunks) {
+    const chunk = chunkFields(raw);
+    last = chunk;
+    // A flag that arrived since the last chunk ends the stream before more text goes out.
+    for (const [index, s] of choices) if (blocks(s.verdicts)) return yield cut(chunk, index, s);
+    for (const choice of chunk.choices ?? []) {
+      const s = state(choice.index);
+      const content = (choice.delta as { content?: unknown } | undefined)?.content;
+      if (typeof content === 'string') s.text += content;
+      if (choice.finish_reason != null) {
+        // Hold the finish until the whole text is checked.
+        if (s.checkedUpTo < s.text.length || !s.check) check(s);
+        await s.check;
+        const choiceResults = choice as unknown as Record<string, unknown>;
+        choiceResults.content_filter_results = {
+          ...((choiceResults.content_filter_results as object | undefined) ?? {}),
+          ...results(s),
+        };
+        if (blocks(s.verdicts)) {
+          (choice as { finish_reason: string }).finish_reason = 'content_filter';
+          if (choice.delta) (choice.delta as { content?: unknown }).content = '';
+        }
+      } else if (s.text.length - s.checkedUpTo >= segment) check(s);
     }
-    // The upstream ended without finishing a choice: the last verdict still covers its whole text.
-    for (const [index, s] of choices) {
-      if (s.checkedUpTo < s.text.length || !s.check) check(s);
-      await s.check;
-      if (blocks(s.verdicts) && last) return yield cut(last, index, s);
-    }
-  } finally {
-    await iterator.return?.();
+    yield chunk;
+    if (chunk.choices?.some((c) => c.finish_reason === 'content_filter')) return;
+  }
+  // The upstream ended without finishing a choice: the last verdict still covers its whole text.
+  for (const [index, s] of choices) {
+    if (s.checkedUpTo < s.text.length || !s.check) check(s);
+    await s.check;
+    if (blocks(s.verdicts) && last) return yield cut(last, index, s);
   }
 }
