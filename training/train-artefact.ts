@@ -92,7 +92,7 @@ const DEFAULT_FOLDS = 5;
  * 2^16. More prompts bring more distinct n-grams, and shared buckets blur them; on the shared
  * files 2^16 instead of 2^14 raised MMLU APGR 0.674 → 0.684 and cut llmrouter's Balanced cost
  * 0.360 → 0.333 c× (five splits, docs/routing.md), while a file of a few hundred prompts keeps
- * small heads. Fits take about twice as long at 2^16.
+ * small heads. A fit takes about three times as long at 2^16 as at 2^14 (training threads share them).
  */
 export function hashSizeFor(prompts: number): number {
   let bits = MIN_HASH_BITS;
