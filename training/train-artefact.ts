@@ -1,6 +1,7 @@
 // Training the routing artefact: per data file (group), one logistic quality head per model over
-// the shared features (AdaGrad, soft labels, L2), expected output tokens per model, and quality
-// bands calibrated on a held-out part of the training prompts. Deterministic for a seed.
+// the shared features (soft labels, L2; L-BFGS fits shared across threads by fit-pool.ts, or the
+// first AdaGrad epochs), expected output tokens per model, and quality bands calibrated on
+// cross-fitted predictions of the training prompts. Deterministic for a seed.
 import {
   DENSE_SIZE,
   HASH_BITS,
