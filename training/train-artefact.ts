@@ -120,12 +120,14 @@ export function trainHeads(
   const l2 = opts.l2 ?? 1e-5;
   const size = opts.hashSize ?? hashSizeFor(rows.length);
   const mask = size - 1;
+  const optimizer = opts.optimizer ?? 'lbfgs';
   const heads = models.map((name) => ({
     name,
     bias: 0,
     gBias: 1e-8,
     sparse: new Float64Array(size),
-    gSparse: new Float64Array(size).fill(1e-8),
+    // AdaGrad's per-weight accumulators; L-BFGS keeps its own state (a 2^16 head would waste 512 KB).
+    gSparse: optimizer === 'adagrad' ? new Float64Array(size).fill(1e-8) : new Float64Array(0),
     dense: new Float64Array(DENSE_SIZE),
     gDense: new Float64Array(DENSE_SIZE).fill(1e-8),
   }));
@@ -138,7 +140,6 @@ export function trainHeads(
     );
     h.bias = Math.log(mean / (1 - mean));
   });
-  const optimizer = opts.optimizer ?? 'lbfgs';
   if (optimizer === 'lbfgs') {
     // The progress bar counts `epochs` steps per trainHeads call: spread them over the fits.
     let ticked = 0;

@@ -45,7 +45,9 @@ export const FEATURE_VERSION = 2;
 
 /** A head's sparse size: a power of two the extracted features can be folded into. */
 function headSizeOk(n: unknown): boolean {
-  return typeof n === 'number' && Number.isInteger(n) && n >= 2 && n <= HASH_SIZE && (n & (n - 1)) === 0;
+  return (
+    typeof n === 'number' && Number.isInteger(n) && n >= 2 && n <= HASH_SIZE && (n & (n - 1)) === 0
+  );
 }
 
 interface ModelHeadJson extends Omit<ModelHead, 'sparse' | 'dense'> {
