@@ -20,6 +20,7 @@ import { registerDashboardRoutes } from './dashboard/dashboard-routes.js';
 import { LiveStats } from './dashboard/live-stats.js';
 import type { Authenticator } from './http/auth-hook.js';
 import { registerAdminRoutes } from './http/routes/admin-routes.js';
+import { trackUnusedConnections } from './http/track-unused-connections.js';
 import { registerResponsesRoutes } from './http/responses/responses-routes.js';
 import { registerMessagesRoutes } from './http/anthropic/messages-routes.js';
 import { createResponseStore } from './store/response-store.js';
@@ -204,6 +205,7 @@ export async function createRuntime(
         }),
     ],
   });
+  const connections = trackUnusedConnections(app.server);
   return {
     app,
     ephemeralAdminKey,
@@ -213,10 +215,18 @@ export async function createRuntime(
     async close() {
       stopWatching();
       // Requests in flight finish; a keep-alive connection that goes idle while we drain (its
-      // last request just ended) is closed then, not when the client's idle timer fires.
-      const sweep = setInterval(() => app.server.closeIdleConnections(), 100);
+      // last request just ended) is closed then, not when the client's idle timer fires, and so
+      // is a connection that has not sent a request (Node counts it as busy: see
+      // track-unused-connections.ts).
+      const closeWaiting = () => {
+        app.server.closeIdleConnections();
+        connections.closeUnused();
+      };
+      const sweep = setInterval(closeWaiting, 100);
       try {
-        await app.close();
+        const closing = app.close();
+        closeWaiting();
+        await closing;
       } finally {
         clearInterval(sweep);
       }

@@ -1,0 +1,128 @@
+// runtime.close() (what SIGTERM runs) on a listening server: requests in flight finish, and
+// neither an aborted request nor a connection on which no request has started holds the shutdown.
+// Node's idle sweep skips the latter, and Node 20's fetch (undici 6) leaves one behind after an
+// aborted request: it reconnects at once and keeps the unused socket for its keep-alive timeout,
+// so shutdown waited 4 s. The first test stands for that client with a connection that sends
+// nothing and stays open, so a server that waits for it waits until the guard.
+import { connect, type AddressInfo } from 'node:net';
+import { Agent, fetch } from 'undici';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseConfig } from './config/load-config.js';
+import { createRuntime, type Runtime } from './runtime.js';
+import type { RequestRecord } from './store/request-record.js';
+import { simDeployment, testConfigInput } from '../test/helpers/test-config.js';
+
+/** The slow upstream's delay. */
+const HOLD_MS = 60_000;
+/** Far beyond what a healthy close() takes; far below HOLD_MS and Node's 60 s headers timeout. */
+const GUARD_MS = 10_000;
+
+const cleanups: (() => Promise<unknown> | void)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+async function listeningRuntime(ttftMs: number) {
+  const records: RequestRecord[] = [];
+  const input = testConfigInput({
+    deployments: [
+      simDeployment('slow', {
+        simulation: { ttftMs, tokensPerSecond: 1_000_000, answerTokens: 20 },
+      }),
+    ],
+    routers: [{ name: 'model-router', modelSubset: ['slow'] }],
+  });
+  const runtime = await createRuntime(parseConfig(input, {}).config, {
+    recorder: { record: (r) => records.push(r) },
+  });
+  await runtime.app.listen({ host: '127.0.0.1', port: 0 });
+  const port = (runtime.app.server.address() as AddressInfo).port;
+  let accepted = 0;
+  runtime.app.server.on('connection', () => accepted++);
+  return {
+    runtime,
+    records,
+    port,
+    url: `http://127.0.0.1:${port}/v1/chat/completions`,
+    accepted: () => accepted,
+  };
+}
+
+/** 'closed' when close() resolves within GUARD_MS, else 'still waiting'. */
+async function closeWithin(runtime: Runtime): Promise<'closed' | 'still waiting'> {
+  let timer: NodeJS.Timeout | undefined;
+  const guard = new Promise<'still waiting'>((resolve) => {
+    timer = setTimeout(() => resolve('still waiting'), GUARD_MS);
+  });
+  try {
+    return await Promise.race([runtime.close().then(() => 'closed' as const), guard]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function until(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
+  expect(check()).toBe(true);
+}
+
+const chatBody = JSON.stringify({
+  model: 'model-router',
+  messages: [{ role: 'user', content: 'Hello there' }],
+});
+
+describe('runtime.close()', () => {
+  it('closes a connection on which no request has started instead of waiting for the client', async () => {
+    const { runtime, port, accepted } = await listeningRuntime(0);
+    const socket = connect(port, '127.0.0.1');
+    socket.on('error', () => {});
+    let closedByServer = false;
+    socket.on('close', () => (closedByServer = true));
+    cleanups.push(() => void socket.destroy());
+    await until(() => accepted() === 1);
+
+    expect(await closeWithin(runtime)).toBe('closed');
+    await until(() => closedByServer);
+  });
+
+  it('is not held by a request the client aborted while the upstream was slow', async () => {
+    const { runtime, records, url } = await listeningRuntime(HOLD_MS);
+    const reached = new Promise((resolve) => runtime.app.server.once('request', resolve));
+    const agent = new Agent();
+    cleanups.push(() => agent.destroy());
+    const controller = new AbortController();
+    const pending = fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: chatBody,
+      signal: controller.signal,
+      dispatcher: agent,
+    }).catch((err: Error) => err);
+    await reached;
+    controller.abort();
+    expect(await pending).toBeInstanceOf(Error);
+    // The gateway saw the abort: the 60 s upstream wait was cancelled and a 499 recorded.
+    await until(() => records.length === 1);
+    expect(records[0]).toMatchObject({ status: 499, errorCode: 'client_closed_request' });
+
+    expect(await closeWithin(runtime)).toBe('closed');
+  });
+
+  it('lets a request in flight finish', async () => {
+    const { runtime, url } = await listeningRuntime(200);
+    const reached = new Promise((resolve) => runtime.app.server.once('request', resolve));
+    const agent = new Agent();
+    cleanups.push(() => agent.close());
+    const answer = fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: chatBody,
+      dispatcher: agent,
+    }).then(async (res) => ({ status: res.status, body: (await res.json()) as unknown }));
+    await reached;
+
+    const closed = closeWithin(runtime);
+    expect(await answer).toMatchObject({ status: 200, body: { model: 'slow-sim' } });
+    expect(await closed).toBe('closed');
+  });
+});
