@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { ChatRequest } from '../core/wire-types.js';
+import { ANONYMOUS } from './gateway-types.js';
 import { buildTestApp } from '../../test/helpers/build-test-app.js';
 import { fakeAdapter } from '../../test/helpers/fake-adapter.js';
 import { testConfig } from '../../test/helpers/test-config.js';
@@ -212,5 +214,28 @@ describe('chat gateway through the router', () => {
       type: 'invalid_request_error',
     });
     expect(res.json().error.message).toContain('"nope"');
+  });
+
+  it('does not route a request whose client left before routing', async () => {
+    const small = fakeAdapter('small', [{ reply: 'x' }]);
+    const t = await buildTestApp(testConfig(), {
+      big: fakeAdapter('big', [{ reply: 'x' }]),
+      mid: fakeAdapter('mid', [{ reply: 'x' }]),
+      small,
+    });
+    const left = t.gateway.handleChat({
+      request: body() as ChatRequest,
+      endpoint: 'chat',
+      auth: ANONYMOUS,
+      headers: {},
+      signal: AbortSignal.abort(),
+      requestId: 'req_left',
+    });
+    await expect(left).rejects.toMatchObject({ status: 499, code: 'client_closed_request' });
+    expect(t.records[0]).toMatchObject({ status: 499, errorCode: 'client_closed_request' });
+    // No routing decision was made (none recorded) and no upstream was called.
+    expect(t.records[0]?.decisionId).toBeUndefined();
+    expect(t.records[0]?.routingMode).toBeUndefined();
+    expect(small.calls).toHaveLength(0);
   });
 });

@@ -31,7 +31,11 @@ import type { Router, RoutingDecision } from '../routing/router-types.js';
 import type { AttemptRecord, RequestRecord, RequestRecorder } from '../store/request-record.js';
 import type { CircuitBreakers } from './circuit-breaker.js';
 import { baselineCostUsd, costUsd, usageCounts, type UsageCounts } from './cost.js';
-import { executeWithFailover, type ExecutionResult } from './execute-with-failover.js';
+import {
+  clientClosed,
+  executeWithFailover,
+  type ExecutionResult,
+} from './execute-with-failover.js';
 import type {
   AdmitContext,
   ChatCall,
@@ -124,6 +128,8 @@ export class ChatGateway {
         request = filtered.request;
         promptFilterResults = filtered.promptFilterResults;
       }
+      // The client may have left while we counted tokens or ran policies: do not route for it.
+      if (call.signal.aborted) throw clientClosed([]);
       const plan = this.plan(
         snapshot,
         { ...call, request },

@@ -239,7 +239,8 @@ function toGatewayError(err: unknown): GatewayError {
   });
 }
 
-function clientClosed(attempts: AttemptRecord[]): GatewayError {
+/** The 499 for a client that went away before it was answered. */
+export function clientClosed(attempts: AttemptRecord[]): GatewayError {
   return new GatewayError({
     status: 499,
     type: 'invalid_request_error',
