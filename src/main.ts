@@ -27,15 +27,7 @@ export async function serve(opts: ServeOptions): Promise<() => Promise<void>> {
   else if (process.env.HOST) config.server.host = process.env.HOST; // containers: HOST=0.0.0.0
   const runtime = await createRuntime(config, { configPath: opts.configPath });
   for (const w of warnings) runtime.app.log.warn(`config: ${w}`);
-  const address = await runtime.app.listen({ host: config.server.host, port: config.server.port });
-  runtime.app.log.info(`model-router listening on ${address}`);
-  process.stderr.write(`model-router listening on ${address}\n`);
-  process.stderr.write(`dashboard: ${address}/dashboard\n`);
-  if (runtime.ephemeralAdminKey) {
-    process.stderr.write(
-      `admin key for this run (set ${config.auth.adminKeyEnv} to choose your own): ${runtime.ephemeralAdminKey}\n`,
-    );
-  }
+  // Handlers before listening: a signal that arrives as soon as the port is open still drains.
   let closing = false;
   const shutdown = async () => {
     if (closing) return;
@@ -52,6 +44,15 @@ export async function serve(opts: ServeOptions): Promise<() => Promise<void>> {
         },
       );
     });
+  }
+  const address = await runtime.app.listen({ host: config.server.host, port: config.server.port });
+  runtime.app.log.info(`model-router listening on ${address}`);
+  process.stderr.write(`model-router listening on ${address}\n`);
+  process.stderr.write(`dashboard: ${address}/dashboard\n`);
+  if (runtime.ephemeralAdminKey) {
+    process.stderr.write(
+      `admin key for this run (set ${config.auth.adminKeyEnv} to choose your own): ${runtime.ephemeralAdminKey}\n`,
+    );
   }
   return shutdown;
 }

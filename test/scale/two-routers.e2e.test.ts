@@ -100,6 +100,10 @@ describe.skipIf(!available)(
     let limited = 0;
 
     it(`admits ${LIMIT} requests per minute across both replicas, within 2%`, async () => {
+      // The limit is a GCRA: after the burst of LIMIT, one more request is admitted every
+      // 60 s / LIMIT. On a busy machine the 800 requests take seconds, so the allowance earned
+      // meanwhile is counted (a limit held per replica would admit 2 × LIMIT).
+      const started = performance.now();
       for (let i = 0; i < 800; i += 20) {
         const replies = await Promise.all(Array.from({ length: 20 }, () => chat()));
         for (const r of replies) {
@@ -110,8 +114,10 @@ describe.skipIf(!available)(
           } else throw new Error(`unexpected status ${r.status}`);
         }
       }
+      const refilled = Math.ceil((performance.now() - started) / (60_000 / LIMIT));
       expect(admitted + limited).toBe(800);
-      expect(Math.abs(admitted - LIMIT)).toBeLessThanOrEqual(LIMIT * 0.02);
+      expect(admitted).toBeGreaterThanOrEqual(LIMIT * 0.98);
+      expect(admitted).toBeLessThanOrEqual(LIMIT * 1.02 + refilled);
     }, 60_000);
 
     it('a live config change made through one replica holds on both within 5 seconds', async () => {
