@@ -1,7 +1,9 @@
 // THE feature function of the routing model, shared by training and serving: it reads the whole
 // request (system prompt, every turn, tools and tool_choice, response_format, reasoning_effort),
 // not only the last message. Text → hashed word uni/bigrams; plus dense signals (length, code,
-// maths, language, structure). Written for speed: one pass over characters, no regex per call.
+// maths, language, structure; the form of the text: how the last user turn starts and ends,
+// capitals, numbers, sentences). Written for speed: one pass over characters, no regex per call.
+// Dense features are only ever appended: an artefact reads the first `dense.length` of them.
 import type { ChatRequest } from '../core/wire-types.js';
 
 /**
@@ -37,7 +39,18 @@ export const DENSE_NAMES = [
   'newline_ratio',
   'choice_options',
   'long_words',
+  // The form of the text (artefacts from 2026-11-30c; older ones read only the names above).
+  'starts_lower',
+  'ends_question',
+  'ends_open',
+  'ends_colon',
+  'upper_ratio',
+  'capitalised_words',
+  'numbers', // runs of digits
+  'sentences',
 ] as const;
+/** Dense features the first artefacts (before the form features) were trained on. */
+export const LEGACY_DENSE_SIZE = 17;
 export const DENSE_SIZE = DENSE_NAMES.length;
 
 export interface Features {
@@ -146,8 +159,10 @@ function requestPieces(request: ChatRequest): {
   length: number;
   turns: number;
   hasSystem: boolean;
+  lastUser: string;
 } {
   const pieces: string[] = [];
+  let lastUser = '';
   let length = 0;
   let turns = 0;
   let hasSystem = false;
@@ -173,10 +188,11 @@ function requestPieces(request: ChatRequest): {
     else if (m.role === 'tool') add(' ztool ', part);
     else {
       turns++;
+      lastUser = part;
       add(' ', part);
     }
   }
-  return { pieces, length, turns, hasSystem };
+  return { pieces, length, turns, hasSystem, lastUser };
 }
 
 export function requestText(request: ChatRequest): {
@@ -213,9 +229,19 @@ function fnv(h: number, c: number): number {
   return Math.imul(h ^ c, 0x01000193);
 }
 
+/** The first (or last) character code of `s` that is not white space; 0 when there is none. */
+function firstVisible(s: string, fromEnd: boolean): number {
+  const n = s.length;
+  for (let k = 0; k < n; k++) {
+    const c = s.charCodeAt(fromEnd ? n - 1 - k : k);
+    if (c > 32) return c;
+  }
+  return 0;
+}
+
 /** Features of a chat request. Training builds `{messages:[{role:'user',content:prompt}]}`. */
 export function extractFeatures(request: ChatRequest, transient = false): Features {
-  const { pieces, length, turns, hasSystem } = requestPieces(request);
+  const { pieces, length, turns, hasSystem, lastUser } = requestPieces(request);
   const text =
     length > HEAD_CHARS + TAIL_CHARS
       ? headOf(pieces, HEAD_CHARS) + '\n' + tailOf(pieces, TAIL_CHARS)
@@ -230,6 +256,11 @@ export function extractFeatures(request: ChatRequest, transient = false): Featur
   let mathSignal = 0;
   let longWords = 0;
   let choiceOptions = 0;
+  let numbers = 0;
+  let upper = 0;
+  let letters = 0;
+  let capitalised = 0;
+  let sentences = 0;
   let h = 0x811c9dc5;
   let wordLen = 0;
   let prev = 0;
@@ -254,10 +285,18 @@ export function extractFeatures(request: ChatRequest, transient = false): Featur
   };
   for (let i = 0; i < n; i++) {
     let c = text.charCodeAt(i);
-    if (c >= 65 && c <= 90) c += 32; // lower-case ASCII
+    if (c >= 65 && c <= 90) {
+      upper++;
+      if (wordLen === 0) capitalised++;
+      c += 32; // lower-case ASCII
+    }
     const isLetter = (c >= 97 && c <= 122) || c > 127;
     const isDigit = c >= 48 && c <= 57;
-    if (isDigit) digits++;
+    if (isLetter) letters++;
+    if (isDigit) {
+      digits++;
+      if (wordLen === 0) numbers++;
+    }
     if (c > 127) nonAscii++;
     if (isLetter || isDigit) {
       h = fnv(h, c);
@@ -280,6 +319,12 @@ export function extractFeatures(request: ChatRequest, transient = false): Featur
         break;
       case 63:
         questions++;
+        sentences++;
+        break;
+      case 46:
+      case 33:
+        // A full stop followed by a space or the end: a sentence (not "3.5" or "e.g").
+        if (i + 1 >= n || text.charCodeAt(i + 1) <= 32) sentences++;
         break;
       case 123:
       case 125:
@@ -323,6 +368,19 @@ export function extractFeatures(request: ChatRequest, transient = false): Featur
   dense[14] = Math.min(1, newlines * perChar * 20);
   dense[15] = Math.min(choiceOptions, 8) / 4;
   dense[16] = Math.log1p(longWords) / 4;
+  // The form of the last user turn: how it starts and ends tells a cloze from a question, a
+  // search-box query from an exam item.
+  const first = firstVisible(lastUser, false);
+  const last = firstVisible(lastUser, true);
+  dense[17] = first >= 97 && first <= 122 ? 1 : 0;
+  dense[18] = last === 63 ? 1 : 0;
+  dense[19] =
+    (last >= 97 && last <= 122) || (last >= 65 && last <= 90) || (last >= 48 && last <= 57) ? 1 : 0;
+  dense[20] = last === 58 ? 1 : 0;
+  dense[21] = letters > 0 ? Math.min(1, (upper / letters) * 5) : 0;
+  dense[22] = words > 0 ? capitalised / words : 0;
+  dense[23] = Math.log1p(numbers) / 4;
+  dense[24] = Math.log1p(sentences) / 4;
   return {
     // Serving decides synchronously and drops the features at once: a view of the scratch buffer
     // (valid until the next call) saves an allocation per decision. Training keeps copies.

@@ -4,7 +4,7 @@
 // the group's best single model.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DENSE_SIZE, HASH_SIZE, type Features } from './features.js';
+import { DENSE_SIZE, HASH_SIZE, LEGACY_DENSE_SIZE, type Features } from './features.js';
 import type { BandRule } from './pick-by-mode.js';
 
 export interface ModelHead {
@@ -41,7 +41,12 @@ export interface RoutingArtefact {
   training: Record<string, unknown>;
 }
 
-export const FEATURE_VERSION = 2;
+/**
+ * 3: the form features appended to the dense ones (artefacts from 2026-11-30c). 2 is read too:
+ * its heads weigh the first LEGACY_DENSE_SIZE dense features, which are computed as they were.
+ */
+export const FEATURE_VERSION = 3;
+const READABLE_FEATURE_VERSIONS = [2, 3];
 
 /** A head's sparse size: a power of two the extracted features can be folded into. */
 function headSizeOk(n: unknown): boolean {
@@ -68,17 +73,20 @@ export function serializeArtefact(a: RoutingArtefact): string {
 
 export function parseArtefact(text: string, source = 'artefact'): RoutingArtefact {
   const raw = JSON.parse(text) as Omit<RoutingArtefact, 'models'> & { models: ModelHeadJson[] };
-  if (raw.featureVersion !== FEATURE_VERSION || !headSizeOk(raw.hashSize))
+  if (!READABLE_FEATURE_VERSIONS.includes(raw.featureVersion) || !headSizeOk(raw.hashSize))
     throw new Error(
-      `${source}: feature version ${raw.featureVersion}/${raw.hashSize} does not match this build (${FEATURE_VERSION}, hash size a power of two ≤ ${HASH_SIZE}); retrain it.`,
+      `${source}: feature version ${raw.featureVersion}/${raw.hashSize} does not match this build (${READABLE_FEATURE_VERSIONS.join(' or ')}, hash size a power of two ≤ ${HASH_SIZE}); retrain it.`,
     );
   const models = raw.models.map((m) => {
     // Decoded straight into the weights' own memory: no intermediate copy at start-up (a 2^16
-    // head is 256 KB; the 2026-11-30b artefact holds 5 MB of them).
+    // head is 256 KB; the 2026-11-30b/c artefacts hold 5 MB of them).
     const bytes = Buffer.byteLength(m.sparse, 'base64');
     const sparse = new Float32Array(bytes % 4 === 0 ? bytes / 4 : 0);
     Buffer.from(sparse.buffer).write(m.sparse, 'base64');
-    if (!headSizeOk(sparse.length) || m.dense.length !== DENSE_SIZE)
+    if (
+      !headSizeOk(sparse.length) ||
+      (m.dense.length !== DENSE_SIZE && m.dense.length !== LEGACY_DENSE_SIZE)
+    )
       throw new Error(`${source}: model ${m.name} has the wrong shape`);
     return { ...m, sparse, dense: Float64Array.from(m.dense) };
   });
@@ -114,7 +122,8 @@ export function predictQuality(head: ModelHead, f: Features): number {
   for (let i = 0; i < idx.length; i++) s += w[(idx[i] as number) & mask] as number;
   z += s * f.sparseValue;
   const d = head.dense;
-  for (let i = 0; i < DENSE_SIZE; i++) z += (d[i] as number) * (f.dense[i] as number);
+  // Older artefacts have weights for the first LEGACY_DENSE_SIZE features only.
+  for (let i = 0; i < d.length; i++) z += (d[i] as number) * (f.dense[i] as number);
   return sigmoid(z);
 }
 

@@ -1,5 +1,5 @@
 import { OutputTokenStats, PRIOR_WEIGHT } from './output-token-stats.js';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -8,9 +8,20 @@ import { apgrAndCpt, evaluate, type PromptOutcome } from '../../training/evaluat
 import { trainArtefact } from '../../training/train-artefact.js';
 import { deploymentSchema, routerSchema } from '../config/schema.js';
 import type { ChatRequest } from '../core/wire-types.js';
-import { extractFeatures, requestFromPrompt } from './features.js';
+import {
+  DENSE_NAMES,
+  DENSE_SIZE,
+  LEGACY_DENSE_SIZE,
+  extractFeatures,
+  requestFromPrompt,
+} from './features.js';
 import { orderByMode } from './pick-by-mode.js';
-import { parseArtefact, serializeArtefact } from './routing-model.js';
+import {
+  loadArtefactFile,
+  parseArtefact,
+  predictQuality,
+  serializeArtefact,
+} from './routing-model.js';
 import { createTrainedRouter } from './trained-router.js';
 
 const FIX = 'test/fixtures/routing';
@@ -51,6 +62,57 @@ describe('features', () => {
     expect(b.dense[8]).toBeCloseTo(0.8); // reasoning effort
     expect(b.dense[3]).toBeGreaterThan(a.dense[3]!); // turns
     expect(b.indices.length).toBeGreaterThan(a.indices.length);
+  });
+
+  it('reads the form of the last user turn: how it starts and ends, capitals, numbers, sentences', () => {
+    const f = (content: string) => {
+      const d = extractFeatures(requestFromPrompt(content)).dense;
+      return Object.fromEntries(DENSE_NAMES.map((n, i) => [n, d[i]!]));
+    };
+    const search = f('who sings i got to be me');
+    expect(search).toMatchObject({
+      starts_lower: 1,
+      ends_question: 0,
+      ends_open: 1,
+      ends_colon: 0,
+    });
+    expect(search.capitalised_words).toBe(0);
+    const trivia = f('Which Irish boxer was nicknamed the Clones Cyclone?  ');
+    expect(trivia).toMatchObject({ starts_lower: 0, ends_question: 1, ends_open: 0 });
+    expect(trivia.capitalised_words).toBeCloseTo(4 / 8);
+    expect(f('Q: 2 + 3 = ?\nA. 5\nB. 6\nAnswer:').ends_colon).toBe(1);
+    const maths = f('John has 3.5 apples. He buys 12 more! How many now? Round to 1 decimal.');
+    expect(maths.numbers).toBeCloseTo(Math.log1p(4) / 4); // runs of digits: 3, 5, 12, 1
+    expect(maths.sentences).toBeCloseTo(Math.log1p(4) / 4); // not the "." inside 3.5
+    expect(f('SHOUTING').upper_ratio).toBe(1);
+    // The last user turn decides, not an earlier turn or the system prompt.
+    const turns = extractFeatures({
+      model: 'm',
+      messages: [
+        { role: 'system', content: 'answer briefly.' },
+        { role: 'user', content: 'what is 2 + 2?' },
+        { role: 'assistant', content: '4' },
+        { role: 'user', content: 'And Times Three' },
+      ],
+    } as ChatRequest).dense;
+    expect(turns[DENSE_NAMES.indexOf('starts_lower')]).toBe(0);
+    expect(turns[DENSE_NAMES.indexOf('ends_open')]).toBe(1);
+  });
+
+  it('older artefacts predict exactly as before the form features were added', () => {
+    // Predictions recorded with the features as they were (2026-11-30b, 17 dense features): an
+    // artefact reads the dense features it was trained on, so new ones never move a pinned router.
+    const art = loadArtefactFile('models/2026-11-30b.json');
+    expect(art.models[0]!.dense.length).toBe(LEGACY_DENSE_SIZE);
+    const fixture = JSON.parse(
+      readFileSync(`${FIX}/legacy-predictions-2026-11-30b.json`, 'utf8'),
+    ) as { request: ChatRequest; predictions: Record<string, number> }[];
+    for (const { request, predictions } of fixture) {
+      const f = extractFeatures(request);
+      expect(f.dense.length).toBe(DENSE_SIZE);
+      for (const m of art.models)
+        expect(predictQuality(m, f)).toBe(predictions[`${m.group}/${m.name}`]);
+    }
   });
 });
 
@@ -133,6 +195,20 @@ describe('data, training and evaluation', () => {
     const back = parseArtefact(serializeArtefact(a));
     expect(back.models.map((m) => m.name)).toEqual(['strong', 'weak']);
     expect(back.models[0]!.expectedOutputTokens).toBe(100);
+    expect(back.featureVersion).toBe(3);
+    expect(back.models[0]!.dense.length).toBe(DENSE_SIZE);
+    // Another feature version, or heads whose dense part fits no version, say to retrain.
+    const json = JSON.parse(serializeArtefact(a)) as {
+      featureVersion: number;
+      models: { dense: number[] }[];
+    };
+    expect(() => parseArtefact(JSON.stringify({ ...json, featureVersion: 4 }), 'x.json')).toThrow(
+      /x\.json: feature version 4\/\d+ does not match this build \(2 or 3.*retrain it/,
+    );
+    json.models[0]!.dense.push(0);
+    expect(() => parseArtefact(JSON.stringify(json), 'x.json')).toThrow(
+      /strong has the wrong shape/,
+    );
   });
 
   it('calibrates the bands on every training prompt, each scored by heads that never saw it', () => {
