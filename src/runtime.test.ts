@@ -5,9 +5,11 @@
 // so shutdown waited 4 s. The first test stands for that client with a connection that sends
 // nothing and stays open, so a server that waits for it waits until the guard.
 import { connect, type AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
 import { Agent, fetch } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from './config/load-config.js';
+import { tokenizerLoaded } from './core/prompt-text.js';
 import { createRuntime, type Runtime } from './runtime.js';
 import type { RequestRecord } from './store/request-record.js';
 import { simDeployment, testConfigInput } from '../test/helpers/test-config.js';
@@ -69,6 +71,46 @@ async function until(check: () => boolean): Promise<void> {
 const chatBody = JSON.stringify({
   model: 'model-router',
   messages: [{ role: 'user', content: 'Hello there' }],
+});
+
+describe('start-up warm-up', () => {
+  // First in this file: the tokenizer is per process, and later tests load it.
+  it('loads the tokenizer only when a TPM limit is configured, before any request', async () => {
+    const quiet = testConfigInput({ deployments: [simDeployment('a')], routers: [] });
+    const first = await createRuntime(parseConfig(quiet, {}).config);
+    cleanups.push(() => first.close());
+    expect(tokenizerLoaded()).toBe(false);
+    const limited = testConfigInput({
+      deployments: [simDeployment('a')],
+      routers: [{ name: 'model-router', modelSubset: ['a'], rateLimit: { tpm: 1_000 } }],
+    });
+    const second = await createRuntime(parseConfig(limited, {}).config);
+    cleanups.push(() => second.close());
+    expect(tokenizerLoaded()).toBe(true);
+  });
+
+  it("loads the configured routers' artefacts before any request", async () => {
+    const lines: string[] = [];
+    const logStream = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    const input = testConfigInput({
+      server: { host: '127.0.0.1', port: 0, logLevel: 'warn' },
+      deployments: [simDeployment('a')],
+      routers: [{ name: 'model-router', modelSubset: ['a'], version: 'no-such-version' }],
+    });
+    const runtime = await createRuntime(parseConfig(input, {}).config, { logStream });
+    cleanups.push(() => runtime.close());
+    const messages = lines
+      .join('')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => (JSON.parse(l) as { msg: string }).msg);
+    expect(messages.some((m) => m.includes('no usable artefact "no-such-version"'))).toBe(true);
+  });
 });
 
 describe('runtime.close()', () => {

@@ -7,13 +7,19 @@ let tokenizer: CountTokens | undefined;
 let loading: Promise<CountTokens> | undefined;
 
 /**
- * The BPE tokenizer (o200k) costs ≈70 MB of memory, so it loads on first use: only when a TPM
- * limit or a context window near the prompt's size needs an exact count.
+ * The BPE tokenizer (o200k) costs ≈70 MB of memory and ≈380 ms to import, so it loads only when
+ * an exact count is needed: at start-up when a TPM limit is configured (src/runtime.ts), else on
+ * first use (a context window near the prompt's size, a TPM limit added later).
  */
 export async function loadTokenizer(): Promise<CountTokens> {
   if (tokenizer) return tokenizer;
   loading ??= import('gpt-tokenizer').then((m) => (tokenizer = m.countTokens));
   return loading;
+}
+
+/** Whether the tokenizer has been loaded in this process (start-up warm-up, or first use). */
+export function tokenizerLoaded(): boolean {
+  return tokenizer !== undefined;
 }
 
 type ContentPart = { type?: unknown; text?: unknown };
