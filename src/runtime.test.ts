@@ -89,7 +89,7 @@ describe('start-up warm-up', () => {
     expect(tokenizerLoaded()).toBe(true);
   });
 
-  it("loads the configured routers' artefacts before any request", async () => {
+  it("loads the configured routers' artefacts before any request, and on a config change", async () => {
     const lines: string[] = [];
     const logStream = new Writable({
       write(chunk, _enc, done) {
@@ -104,12 +104,20 @@ describe('start-up warm-up', () => {
     });
     const runtime = await createRuntime(parseConfig(input, {}).config, { logStream });
     cleanups.push(() => runtime.close());
-    const messages = lines
-      .join('')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => (JSON.parse(l) as { msg: string }).msg);
-    expect(messages.some((m) => m.includes('no usable artefact "no-such-version"'))).toBe(true);
+    const messages = () =>
+      lines
+        .join('')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => (JSON.parse(l) as { msg: string }).msg);
+    expect(messages().some((m) => m.includes('no usable artefact "no-such-version"'))).toBe(true);
+    // A config change warms up when it is applied, not on the next request.
+    const changed = structuredClone(runtime.config.current.config);
+    changed.routers[0]!.version = 'another-missing-version';
+    runtime.config.apply(changed);
+    expect(messages().some((m) => m.includes('no usable artefact "another-missing-version"'))).toBe(
+      true,
+    );
   });
 });
 

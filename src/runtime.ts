@@ -149,9 +149,16 @@ export async function createRuntime(
   );
   // Warm-up before the port opens, so the first request does not pay for it: the configured
   // routers' artefacts (≈100 ms to parse the 5 MB default) and, when a TPM limit will need exact
-  // token counts, the tokenizer (≈380 ms to import). Routers added later load on first use.
-  for (const router of initial.routers) routerFor(router);
-  if (tpmConfigured(initial)) await loadTokenizer();
+  // token counts, the tokenizer (≈380 ms to import). A config change warms the same way when it
+  // is applied, not on the next request (artefacts are cached by version, so only new ones load).
+  const warm = (config: Config) => {
+    for (const router of config.routers) routerFor(router);
+    return tpmConfigured(config) ? loadTokenizer() : undefined;
+  };
+  await warm(initial);
+  holder.onChange((next) => {
+    warm(next.config)?.catch((err: Error) => logger.warn(`tokenizer: ${err.message}`));
+  });
   const gateway = new ChatGateway({
     config: holder,
     adapters: registry,
