@@ -49,15 +49,80 @@ export function collectPromptText(request: ChatRequest): string {
 /** Per-message overhead OpenAI's chat format adds (≈3 tokens a message, 3 for the reply primer). */
 const TOKENS_PER_MESSAGE = 3;
 
-/** Prompt tokens with a real BPE tokenizer (o200k), plus tool schemas and message overhead. */
-export async function countPromptTokens(
-  request: ChatRequest,
-  text = collectPromptText(request),
-): Promise<number> {
+/**
+ * Counts of message texts already tokenized, per caller scope: a conversation resends its whole
+ * history every turn (an agent's can be 100k tokens, ≈7 ms to tokenize), so each turn only
+ * tokenizes what is new. Only texts of COUNT_CACHE_MIN_CHARS or more are kept, at most
+ * COUNT_CACHE_CHARS characters in all (the least recently used go first); scoped by the caller so
+ * no one can time whether another tenant sent a text.
+ */
+const COUNT_CACHE_MIN_CHARS = 256;
+const COUNT_CACHE_CHARS = 4_000_000;
+const countCache = new Map<string, Map<string, number>>();
+let countCacheChars = 0;
+
+function countCached(count: CountTokens, text: string, scope: string): number {
+  if (text.length < COUNT_CACHE_MIN_CHARS) return count(text);
+  let byText = countCache.get(scope);
+  const hit = byText?.get(text);
+  if (hit !== undefined) {
+    // Most recently used last: delete and re-insert (Maps keep insertion order).
+    countCache.delete(scope);
+    countCache.set(scope, byText!);
+    byText!.delete(text);
+    byText!.set(text, hit);
+    return hit;
+  }
+  const n = count(text);
+  if (text.length > COUNT_CACHE_CHARS / 4) return n;
+  if (!byText) countCache.set(scope, (byText = new Map()));
+  byText.set(text, n);
+  countCacheChars += text.length;
+  // Evict the least recently used texts of the least recently used scopes.
+  for (const [key, texts] of countCache) {
+    for (const old of texts.keys()) {
+      if (countCacheChars <= COUNT_CACHE_CHARS) return n;
+      texts.delete(old);
+      countCacheChars -= old.length;
+    }
+    if (texts.size === 0) countCache.delete(key);
+  }
+  return n;
+}
+
+/** What the count cache holds (texts and their characters), for tests and diagnostics. */
+export function countCacheSize(): { texts: number; chars: number } {
+  let texts = 0;
+  for (const byText of countCache.values()) texts += byText.size;
+  return { texts, chars: countCacheChars };
+}
+
+/**
+ * Prompt tokens with a real BPE tokenizer (o200k): each message's text as the chat format frames
+ * it (a text part, a tool call's arguments), the per-message overhead, and tool schemas. `scope`
+ * (the caller's key) keeps the per-text count cache apart between callers.
+ */
+export async function countPromptTokens(request: ChatRequest, scope = ''): Promise<number> {
   const count = tokenizer ?? (await loadTokenizer());
-  let tokens = count(text) + TOKENS_PER_MESSAGE * (request.messages.length + 1);
+  let tokens = TOKENS_PER_MESSAGE * (request.messages.length + 1);
+  for (const message of request.messages) {
+    const content = (message as { content?: unknown }).content;
+    if (typeof content === 'string') tokens += countCached(count, content, scope);
+    else if (Array.isArray(content)) {
+      for (const part of content as ContentPart[])
+        if (part && typeof part.text === 'string') tokens += countCached(count, part.text, scope);
+    }
+    const toolCalls = (message as { tool_calls?: { function?: { arguments?: unknown } }[] })
+      .tool_calls;
+    if (Array.isArray(toolCalls)) {
+      for (const call of toolCalls) {
+        if (typeof call?.function?.arguments === 'string')
+          tokens += countCached(count, call.function.arguments, scope);
+      }
+    }
+  }
   if (Array.isArray(request.tools) && request.tools.length > 0)
-    tokens += count(JSON.stringify(request.tools));
+    tokens += countCached(count, JSON.stringify(request.tools), scope);
   return tokens;
 }
 

@@ -114,7 +114,7 @@ export class ChatGateway {
         target,
         promptTokenUpperBound(call.request, promptText),
       )
-        ? await countPromptTokens(call.request, promptText)
+        ? await countPromptTokens(call.request, call.auth.keyId ?? '')
         : estimatePromptTokens(call.request, promptText);
       record.promptTokens = promptTokens;
       if (snapshot.config.requestLog.storeText) record.promptText = promptText;

@@ -81,7 +81,7 @@ export function createSimulatedAdapter(
   const prepare = async (body: ChatRequest) => {
     const text = collectPromptText(body);
     const seed = requestSeed(text + JSON.stringify(body.tools ?? null), deployment.model);
-    const promptTokens = await countPromptTokens(body, text);
+    const promptTokens = await countPromptTokens(body);
     const answer = buildAnswer(body, sim, seed, deployment);
     return { seed, promptTokens, answer };
   };

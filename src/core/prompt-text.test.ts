@@ -1,0 +1,91 @@
+import { countTokens } from 'gpt-tokenizer';
+import { describe, expect, it, vi } from 'vitest';
+import type { ChatRequest } from './wire-types.js';
+
+// Every call the code under test makes to the real tokenizer is counted.
+const calls = vi.hoisted(() => ({ n: 0 }));
+vi.mock('gpt-tokenizer', async (importOriginal) => {
+  const real = await importOriginal<typeof import('gpt-tokenizer')>();
+  return {
+    ...real,
+    countTokens: (text: string) => {
+      calls.n++;
+      return real.countTokens(text);
+    },
+  };
+});
+const { countCacheSize, countPromptTokens } = await import('./prompt-text.js');
+
+const long = (seed: string, chars = 2_000) => {
+  let s = '';
+  for (let i = 0; s.length < chars; i++) s += `${seed} sentence ${i} about routing models. `;
+  return s;
+};
+const chat = (...contents: string[]): ChatRequest =>
+  ({
+    model: 'm',
+    messages: contents.map((content, i) => ({
+      role: i % 2 ? 'assistant' : 'user',
+      content,
+    })),
+  }) as ChatRequest;
+
+describe('countPromptTokens', () => {
+  it("counts each message's text with the real tokenizer, plus the chat format's overhead", async () => {
+    const request = {
+      model: 'm',
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: [{ type: 'text', text: 'What is 2 + 2?' }] },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [
+            { id: 't', type: 'function', function: { name: 'add', arguments: '{"a":2,"b":2}' } },
+          ],
+        },
+      ],
+      tools: [{ type: 'function', function: { name: 'add', parameters: {} } }],
+    } as unknown as ChatRequest;
+    const expected =
+      countTokens('Be brief.') +
+      countTokens('What is 2 + 2?') +
+      countTokens('{"a":2,"b":2}') +
+      countTokens(JSON.stringify(request.tools)) +
+      3 * (3 + 1);
+    expect(await countPromptTokens(request)).toBe(expected);
+  });
+
+  it('tokenizes a resent history once per caller: each turn counts only what is new', async () => {
+    const history = [long('a'), long('b'), long('c')];
+    const next = long('d');
+    const nextTokens = countTokens(next); // (counted here, before the tally starts)
+    calls.n = 0;
+    const first = await countPromptTokens(chat(...history), 'key-1');
+    expect(calls.n).toBe(3);
+    const second = await countPromptTokens(chat(...history, next), 'key-1');
+    expect(calls.n).toBe(4); // only the new turn
+    expect(second).toBe(first + nextTokens + 3);
+    // Another caller's identical texts are counted afresh (no cross-tenant timing signal).
+    await countPromptTokens(chat(...history), 'key-2');
+    expect(calls.n).toBe(7);
+    // Short texts are not kept.
+    const before = countCacheSize().texts;
+    await countPromptTokens(chat('short one', 'short two'), 'key-1');
+    expect(countCacheSize().texts).toBe(before);
+  });
+
+  it('keeps at most 4 million characters, dropping the least recently used', async () => {
+    for (let i = 0; i < 6; i++) await countPromptTokens(chat(long(`bulk${i}`, 900_000)), 'bulk');
+    const { chars } = countCacheSize();
+    expect(chars).toBeLessThanOrEqual(4_000_000);
+    expect(chars).toBeGreaterThan(3_000_000);
+    // The most recent text is still there: counting it again does not tokenize.
+    calls.n = 0;
+    await countPromptTokens(chat(long('bulk5', 900_000)), 'bulk');
+    expect(calls.n).toBe(0);
+    // The oldest was evicted.
+    await countPromptTokens(chat(long('bulk0', 900_000)), 'bulk');
+    expect(calls.n).toBe(1);
+  });
+});
