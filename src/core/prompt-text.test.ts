@@ -1,3 +1,4 @@
+import type * as GptTokenizer from 'gpt-tokenizer';
 import { countTokens } from 'gpt-tokenizer';
 import { describe, expect, it, vi } from 'vitest';
 import type { ChatRequest } from './wire-types.js';
@@ -5,7 +6,7 @@ import type { ChatRequest } from './wire-types.js';
 // Every call the code under test makes to the real tokenizer is counted.
 const calls = vi.hoisted(() => ({ n: 0 }));
 vi.mock('gpt-tokenizer', async (importOriginal) => {
-  const real = await importOriginal<typeof import('gpt-tokenizer')>();
+  const real = await importOriginal<typeof GptTokenizer>();
   return {
     ...real,
     countTokens: (text: string) => {
