@@ -89,4 +89,18 @@ describe('countPromptTokens', () => {
     await countPromptTokens(chat(long('bulk0', 900_000)), 'bulk');
     expect(calls.n).toBe(1);
   });
+
+  it('evicts the caller used least recently first, whether its last count was a hit or not', async () => {
+    const big = (seed: string) => chat(long(seed, 900_000));
+    await countPromptTokens(big('A1'), 'A');
+    await countPromptTokens(big('B1'), 'B');
+    await countPromptTokens(big('A2'), 'A'); // A is now more recent than B
+    await countPromptTokens(big('C1'), 'C');
+    await countPromptTokens(big('C2'), 'C'); // over the bound: B's text goes, not A's older one
+    calls.n = 0;
+    await countPromptTokens(big('A1'), 'A');
+    expect(calls.n).toBe(0);
+    await countPromptTokens(big('B1'), 'B');
+    expect(calls.n).toBe(1);
+  });
 });

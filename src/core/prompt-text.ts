@@ -75,7 +75,10 @@ function countCached(count: CountTokens, text: string, scope: string): number {
   }
   const n = count(text);
   if (text.length > COUNT_CACHE_CHARS / 4) return n;
-  if (!byText) countCache.set(scope, (byText = new Map()));
+  if (byText)
+    countCache.delete(scope); // re-inserted below: most recently used last
+  else byText = new Map();
+  countCache.set(scope, byText);
   byText.set(text, n);
   countCacheChars += text.length;
   // Evict the least recently used texts of the least recently used scopes.
