@@ -24,25 +24,28 @@ export function tokenizerLoaded(): boolean {
 
 type ContentPart = { type?: unknown; text?: unknown };
 
-/** Concatenated text of every message (all roles, all turns), tool definitions excluded. */
-export function collectPromptText(request: ChatRequest): string {
-  let out = '';
+/** Every text a chat request carries, in order: message contents, text parts, tool-call arguments. */
+function forEachText(request: ChatRequest, visit: (text: string) => void): void {
   for (const message of request.messages) {
     const content = (message as { content?: unknown }).content;
-    if (typeof content === 'string') out += content + '\n';
+    if (typeof content === 'string') visit(content);
     else if (Array.isArray(content)) {
-      for (const part of content as ContentPart[]) {
-        if (part && typeof part.text === 'string') out += part.text + '\n';
-      }
+      for (const part of content as ContentPart[])
+        if (part && typeof part.text === 'string') visit(part.text);
     }
     const toolCalls = (message as { tool_calls?: { function?: { arguments?: unknown } }[] })
       .tool_calls;
     if (Array.isArray(toolCalls)) {
-      for (const call of toolCalls) {
-        if (typeof call?.function?.arguments === 'string') out += call.function.arguments + '\n';
-      }
+      for (const call of toolCalls)
+        if (typeof call?.function?.arguments === 'string') visit(call.function.arguments);
     }
   }
+}
+
+/** Concatenated text of every message (all roles, all turns), tool definitions excluded. */
+export function collectPromptText(request: ChatRequest): string {
+  let out = '';
+  forEachText(request, (text) => (out += text + '\n'));
   return out;
 }
 
@@ -108,22 +111,7 @@ export function countCacheSize(): { texts: number; chars: number } {
 export async function countPromptTokens(request: ChatRequest, scope = ''): Promise<number> {
   const count = tokenizer ?? (await loadTokenizer());
   let tokens = TOKENS_PER_MESSAGE * (request.messages.length + 1);
-  for (const message of request.messages) {
-    const content = (message as { content?: unknown }).content;
-    if (typeof content === 'string') tokens += countCached(count, content, scope);
-    else if (Array.isArray(content)) {
-      for (const part of content as ContentPart[])
-        if (part && typeof part.text === 'string') tokens += countCached(count, part.text, scope);
-    }
-    const toolCalls = (message as { tool_calls?: { function?: { arguments?: unknown } }[] })
-      .tool_calls;
-    if (Array.isArray(toolCalls)) {
-      for (const call of toolCalls) {
-        if (typeof call?.function?.arguments === 'string')
-          tokens += countCached(count, call.function.arguments, scope);
-      }
-    }
-  }
+  forEachText(request, (text) => (tokens += countCached(count, text, scope)));
   if (Array.isArray(request.tools) && request.tools.length > 0)
     tokens += countCached(count, JSON.stringify(request.tools), scope);
   return tokens;
