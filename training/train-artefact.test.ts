@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { DataRow } from './dataset.js';
-import { headVariants, smoothedTargets } from './train-artefact.js';
+import type { DataRow, Price } from './dataset.js';
+import {
+  WORK_BUDGET,
+  headVariants,
+  smoothedTargets,
+  trainArtefact,
+  trainingPlans,
+} from './train-artefact.js';
 
 function row(i: number, source: string, score: number): DataRow {
   return {
@@ -39,5 +45,75 @@ describe('task-mean targets', () => {
     expect(headVariants(two, { seed: 1, c: 1 })).toEqual([
       { name: 'fixed', settings: { c: 1, sourceSmoothing: undefined } },
     ]);
+  });
+});
+
+describe('the training budget', () => {
+  // Two sources of 40 prompts each, so both head variants are offered.
+  const rows = Array.from({ length: 80 }, (_, i) => ({
+    ...row(i, i < 40 ? 'x/a' : 'x/b', i % 3 === 0 ? 1 : 0),
+    prompt: `${i < 40 ? 'solve the sum' : 'name the city'} number ${i} ${'word '.repeat(i % 7)}`,
+    scores: { m: i % 3 === 0 ? 1 : 0, n: i % 2 },
+  }));
+  const plan = (work: number, budget: number, extra = {}) =>
+    trainingPlans([{ group: 'g', rows, nonZeros: work, models: 1 }], {
+      seed: 1,
+      workBudget: budget,
+      ...extra,
+    }).get('g')!;
+
+  it('steps a group down to fewer folds, then one variant, then 2 folds, only as far as needed', () => {
+    // Work per plan = non-zeros × models × (variants × (folds − 1) + 1): 9, 5, 3 and 2 units.
+    const steps = [9, 5, 3, 2].map((units) => plan(1, units));
+    expect(steps.map((p) => [p.variants.map((v) => v.name), p.folds, p.work])).toEqual([
+      [['grades', 'task-means'], 5, 9],
+      [['grades', 'task-means'], 3, 5],
+      [['grades'], 3, 3],
+      [['grades'], 2, 2],
+    ]);
+    expect(plan(1, 8.9).folds).toBe(3);
+    // Nothing is cheaper than the last step; explicit folds are never changed.
+    expect(plan(1, 0.5).folds).toBe(2);
+    expect(plan(1, 0.5, { calibrationFolds: 4 })).toMatchObject({ folds: 4 });
+    expect(plan(1, 0.5, { calibrationFolds: 4 }).variants).toHaveLength(2);
+  });
+
+  it('takes the heaviest group down first and leaves the others as they are', () => {
+    const plans = trainingPlans(
+      [
+        { group: 'big', rows, nonZeros: 100, models: 10 },
+        { group: 'small', rows, nonZeros: 10, models: 2 },
+      ],
+      // big alone: 9,000 units at full settings; small: 180.
+      { seed: 1, workBudget: 5_500 },
+    );
+    expect(plans.get('big')).toMatchObject({ folds: 3, work: 5_000 });
+    expect(plans.get('small')).toMatchObject({ folds: 5, work: 180 });
+    expect(WORK_BUDGET).toBeGreaterThan(90e6); // the shared files' total (docs/routing.md)
+  });
+
+  it('a group over the budget is trained on the smaller plan, and the run says so', () => {
+    const prices = () =>
+      new Map<string, Price>([
+        ['m', { inputPer1M: 1, outputPer1M: 2 }],
+        ['n', { inputPer1M: 0.1, outputPer1M: 0.2 }],
+      ]);
+    const groups = new Map([['g.jsonl', rows]]);
+    const full = trainArtefact(groups, prices, { seed: 1 });
+    expect(full.warnings).toEqual([]);
+    expect(full.artefact.training['g.jsonl']).toMatchObject({ calibrationFolds: 5 });
+    const small = trainArtefact(groups, prices, { seed: 1, workBudget: 1 });
+    expect(small.warnings).toEqual([
+      expect.stringMatching(
+        /^g\.jsonl: 80 prompts × 2 models is more fitting than the training budget allows; calibrating on 2 folds with grades heads only/,
+      ),
+    ]);
+    const notes = small.artefact.training['g.jsonl'] as {
+      calibrationFolds: number;
+      variantsTried: { variant: string }[];
+    };
+    expect(notes.calibrationFolds).toBe(2);
+    expect(notes.variantsTried.map((v) => v.variant)).toEqual(['grades']);
+    expect(small.artefact.models.map((m) => m.name)).toEqual(['m', 'n']);
   });
 });

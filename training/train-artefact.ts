@@ -58,6 +58,11 @@ export interface TrainOptions {
   /** Sparse weights per head (a power of two ≤ 2^16); default `hashSizeFor(prompts)`. */
   hashSize?: number;
   version?: string;
+  /**
+   * Fitting work the run may plan for, in row non-zeros × head fits (`trainingPlans`); default
+   * `WORK_BUDGET`. Groups over it are calibrated with fewer folds and head variants.
+   */
+  workBudget?: number;
   onProgress?: (done: number, total: number, label: string) => void;
 }
 
@@ -87,6 +92,15 @@ export function targetsWithZ(z: string | undefined): BandTargets {
 const DEFAULT_ANSWER_TOKENS = 300;
 const DEFAULT_EPOCHS = 3;
 const DEFAULT_FOLDS = 5;
+
+/**
+ * The fitting work a training run plans for, in row non-zeros (hashed indices + dense features)
+ * × head fits: 400 million is about 3.5 minutes of fitting on the 2-core reference machine
+ * (20,000 prompts × 11 models took 182 s for 322 million; × 30 models, 470 s for 878 million,
+ * measured 2026-11-30), so a 20k-prompt file trains within 5 minutes whatever its number of
+ * models. The shared files need 90 million and train exactly as without a budget.
+ */
+export const WORK_BUDGET = 400e6;
 
 /**
  * Sparse weights per head for a training set: at least 16 hash buckets per prompt, from 2^14 to
@@ -286,6 +300,65 @@ export function headVariants(rows: DataRow[], opts: TrainOptions): HeadVariant[]
   return [grades, { name: 'task-means', settings: { c: 3, sourceSmoothing: 0.8 } }];
 }
 
+/** How a group is trained: the head variants cross-fitted and the number of calibration folds. */
+export interface TrainingPlan {
+  variants: HeadVariant[];
+  folds: number;
+  /** Row non-zeros × head fits of this plan. */
+  work: number;
+}
+
+/**
+ * Plans per group within the work budget. Every group starts with all its head variants on
+ * `folds` folds; while the total is over budget, the group with the most work steps down: to 3
+ * folds, then the `grades` variant alone, then 2 folds. Fewer folds fit the calibration heads on
+ * fewer prompts, so their predictions are weaker and the bands tend to come out narrower (safer,
+ * with less saving). Explicit
+ * `calibrationFolds` (or a single hold-out) is kept as given. Deterministic: it counts features,
+ * it does not time anything.
+ */
+export function trainingPlans(
+  groups: { group: string; rows: DataRow[]; nonZeros: number; models: number }[],
+  opts: TrainOptions,
+): Map<string, TrainingPlan> {
+  const explicit = opts.calibrationFolds !== undefined;
+  const folds = opts.calibrationFolds ?? DEFAULT_FOLDS;
+  const ladder = (variants: HeadVariant[]): Omit<TrainingPlan, 'work'>[] => {
+    const steps = [{ variants, folds }];
+    if (explicit || folds < 2) return steps;
+    if (folds > 3) steps.push({ variants, folds: 3 });
+    if (variants.length > 1)
+      steps.push({ variants: variants.slice(0, 1), folds: Math.min(folds, 3) });
+    steps.push({ variants: variants.slice(0, 1), folds: 2 });
+    return steps;
+  };
+  const state = groups.map((g) => {
+    const steps = ladder(headVariants(g.rows, opts)).map((p) => ({
+      ...p,
+      // Each variant's calibration fits see (folds − 1) / folds of the rows; the final fit all.
+      work:
+        g.nonZeros *
+        g.models *
+        (p.folds >= 2 ? p.variants.length * (p.folds - 1) + 1 : p.variants.length * 0.7 + 1),
+    }));
+    return { group: g.group, steps, at: 0 };
+  });
+  const budget = opts.workBudget ?? WORK_BUDGET;
+  const total = () => state.reduce((n, s) => n + s.steps[s.at]!.work, 0);
+  while (total() > budget) {
+    const movable = state.filter((s) => s.at < s.steps.length - 1);
+    if (movable.length === 0) break;
+    const heaviest = movable.reduce((a, b) =>
+      b.steps[b.at]!.work > a.steps[a.at]!.work ||
+      (b.steps[b.at]!.work === a.steps[a.at]!.work && b.group < a.group)
+        ? b
+        : a,
+    );
+    heaviest.at++;
+  }
+  return new Map(state.map((s) => [s.group, s.steps[s.at]!]));
+}
+
 /** A variant is better when its Balanced band routes cheaper; near-ties go to Quality mode. */
 function betterVariant(a: CalibratedBands, b: CalibratedBands): boolean {
   const cost = (x: CalibratedBands) => (x.report.balanced as { cost: number } | undefined)?.cost;
@@ -351,30 +424,40 @@ export function trainArtefact(
   const models: ModelHead[] = [];
   const training: Record<string, unknown> = {};
   const epochs = opts.epochs ?? DEFAULT_EPOCHS;
-  const folds = opts.calibrationFolds ?? DEFAULT_FOLDS;
-  const fitsPerVariant = folds >= 2 ? folds : 1;
-  const plans = [...rowsByGroup].map(([group, rows]) => ({
-    group,
-    rows,
-    variants: headVariants(rows, opts),
-  }));
-  const totalSteps = plans.reduce(
-    (n, p) => n + epochs * (p.variants.length * fitsPerVariant + 1),
-    0,
-  );
+  const prepared = [...rowsByGroup]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .flatMap(([group, rows]) => {
+      const prices = pricesFor(group);
+      const pool = pricedModels(rows, prices, group, warnings);
+      if (pool.length === 0) {
+        warnings.push(`${group}: no priced model; group skipped`);
+        return [];
+      }
+      const featured = featurize(rows);
+      const nonZeros = featured.reduce((n, f) => n + f.features.indices.length + DENSE_SIZE, 0);
+      return [{ group, rows, prices, pool, featured, nonZeros, models: pool.length }];
+    });
+  const plans = trainingPlans(prepared, opts);
+  for (const p of prepared) {
+    const plan = plans.get(p.group)!;
+    const full = headVariants(p.rows, opts).length;
+    const folds = opts.calibrationFolds ?? DEFAULT_FOLDS;
+    if (plan.folds !== folds || plan.variants.length !== full)
+      warnings.push(
+        `${p.group}: ${p.rows.length} prompts × ${p.pool.length} models is more fitting than the training budget allows; calibrating on ${plan.folds} folds with ${plan.variants.map((v) => v.name).join(', ')} heads only (the calibration heads see fewer prompts, so the bands tend to be narrower: safer, with less saving)`,
+      );
+  }
+  const totalSteps = prepared.reduce((n, p) => {
+    const plan = plans.get(p.group)!;
+    return n + epochs * (plan.variants.length * (plan.folds >= 2 ? plan.folds : 1) + 1);
+  }, 0);
   let done = 0;
   const tick = (label: string) => opts.onProgress?.(++done, totalSteps, label);
-  for (const { group, rows, variants } of plans.sort((a, b) => a.group.localeCompare(b.group))) {
-    const prices = pricesFor(group);
+  for (const { group, rows, prices, pool, featured } of prepared) {
+    const { variants, folds } = plans.get(group)!;
     // One head size per group, for the calibration folds and the final fit alike.
     const hashSize = opts.hashSize ?? hashSizeFor(rows.length);
     largestHash = Math.max(largestHash, hashSize);
-    const pool = pricedModels(rows, prices, group, warnings);
-    if (pool.length === 0) {
-      warnings.push(`${group}: no priced model; group skipped`);
-      continue;
-    }
-    const featured = featurize(rows);
     const best = bestSingleModel(rows, pool);
     const keyed = featured.map((f) => ({ ...f, prompt: f.row.prompt }));
     const salt = `calibration:${opts.seed}`;
