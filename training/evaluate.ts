@@ -61,30 +61,55 @@ export type Predictor = (
 
 export type GroupBands = Map<string, Bands>;
 
+/** Test rows left out, and why: every ratio compares with the best single model on the same prompts. */
+export interface SkippedRows {
+  total: number;
+  /** Rows of a data file the artefact has no group for. */
+  unknownGroup: number;
+  /** Rows without a score for their group's best single model, by that model. */
+  unscoredBest: Map<string, number>;
+}
+
+/** The note `eval` prints about skipped rows (empty when none were). */
+export function describeSkipped(s: SkippedRows): string[] {
+  const notes: string[] = [];
+  if (s.unknownGroup)
+    notes.push(
+      `${s.unknownGroup} test prompts skipped: their data file is not one the artefact was trained on`,
+    );
+  for (const [model, n] of s.unscoredBest)
+    notes.push(
+      `${n} test prompts skipped: they have no score for ${model}, the best single model, which every ratio is measured against on the same prompts`,
+    );
+  return notes;
+}
+
 export function scoreTestRows(
   artefact: RoutingArtefact,
   rows: DataRow[],
   bandsOverride?: Partial<{ balanced: number; cost: number }>,
   predictor?: Predictor,
   groupBands?: GroupBands,
-): { outcomes: PromptOutcome[]; skipped: number } {
+): { outcomes: PromptOutcome[]; skipped: SkippedRows } {
   const groups = new Map(artefact.groups.map((g) => [g.name, g]));
   const heads = new Map<string, ModelHead>(
     artefact.models.map((m) => [`${m.group}\u0000${m.name}`, m]),
   );
   const outcomes: PromptOutcome[] = [];
-  let skipped = 0;
+  const skipped: SkippedRows = { total: 0, unknownGroup: 0, unscoredBest: new Map() };
   for (const row of rows) {
     if (row.contaminated) continue;
     const g =
       groups.get(row.group) ?? (artefact.groups.length === 1 ? artefact.groups[0] : undefined);
     if (!g) {
-      skipped++;
+      skipped.total++;
+      skipped.unknownGroup++;
       continue;
     }
     const models = g.models.filter((m) => row.scores[m] !== undefined);
     if (models.length === 0 || row.scores[g.bestSingle] === undefined) {
-      skipped++;
+      skipped.total++;
+      skipped.unscoredBest.set(g.bestSingle, (skipped.unscoredBest.get(g.bestSingle) ?? 0) + 1);
       continue;
     }
     const features = extractFeatures(requestFromPrompt(row.prompt));
@@ -247,7 +272,7 @@ export function evaluate(
   rows: DataRow[],
   bandsOverride?: Partial<{ balanced: number; cost: number }>,
   family?: { predictor: Predictor; bands: GroupBands },
-): { report: EvalReport; skipped: number; outcomes: PromptOutcome[] } {
+): { report: EvalReport; skipped: SkippedRows; outcomes: PromptOutcome[] } {
   const { outcomes, skipped } = scoreTestRows(
     artefact,
     rows,

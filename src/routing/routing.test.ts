@@ -4,7 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DataError, loadPrices, loadRows, splitByHash } from '../../training/dataset.js';
-import { apgrAndCpt, evaluate, type PromptOutcome } from '../../training/evaluate.js';
+import {
+  apgrAndCpt,
+  describeSkipped,
+  evaluate,
+  type PromptOutcome,
+} from '../../training/evaluate.js';
 import { trainArtefact } from '../../training/train-artefact.js';
 import { deploymentSchema, routerSchema } from '../config/schema.js';
 import type { ChatRequest } from '../core/wire-types.js';
@@ -295,6 +300,28 @@ describe('data, training and evaluation', () => {
       expect(m.quality_ratio).toBeCloseTo(m.quality / report.best_single.quality);
     }
     expect(report.oracle.quality).toBe(1);
+  });
+
+  it('eval says which test rows it left out and why', () => {
+    const rows = loadRows(`${FIX}/tiny.jsonl`);
+    const { artefact } = trainArtefact(
+      new Map([['tiny.jsonl', rows]]),
+      loadPrices(`${FIX}/prices.json`),
+      { seed: 1 },
+    );
+    const unscored = { ...rows[0]!, id: 'u', scores: { weak: 1 } };
+    const otherFile = { ...rows[1]!, id: 'o', group: 'other.jsonl' };
+    const twoGroups = {
+      ...artefact,
+      groups: [...artefact.groups, { ...artefact.groups[0]!, name: 'third.jsonl' }],
+    };
+    const { report, skipped } = evaluate(twoGroups, [...rows, unscored, otherFile]);
+    expect(report.prompts).toBe(3);
+    expect(describeSkipped(skipped)).toEqual([
+      '1 test prompts skipped: their data file is not one the artefact was trained on',
+      '1 test prompts skipped: they have no score for strong, the best single model, which every ratio is measured against on the same prompts',
+    ]);
+    expect(describeSkipped(evaluate(artefact, rows).skipped)).toEqual([]);
   });
 });
 
