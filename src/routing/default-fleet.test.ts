@@ -1,0 +1,60 @@
+// The embedded default config routes for real: with the shipped artefact, Balanced and Cost send
+// many prompts to cheaper deployments of the simulated fleet, as `npm start` should show. (Mapped
+// into the arenabench group, Balanced served gpt-4.1 for every prompt; models/README.md.)
+import { describe, expect, it } from 'vitest';
+import { loadConfigFile } from '../config/load-config.js';
+import type { RoutingMode } from '../config/schema.js';
+import { requestFromPrompt } from './features.js';
+import { DEFAULT_MODELS_DIR } from './router-factory.js';
+import { loadArtefactFile, resolveArtefactPath } from './routing-model.js';
+import { createTrainedRouter } from './trained-router.js';
+
+const PROMPTS = [
+  'hi',
+  'What is 2+2?',
+  "Translate 'good morning' to French.",
+  'Say hello to my friend Anna.',
+  'What is the capital of France?',
+  'Prove that sqrt(2) is irrational.',
+  'Write a haiku about autumn.',
+  'Write a Python function that reverses a linked list, with tests, and explain its complexity.',
+  'Which of the following is a prime number? A. 21 B. 27 C. 29 D. 33',
+  'A baker sells 24 loaves a day at $3 each. How much does she earn in a week?',
+  'Summarise the causes of the First World War in three sentences.',
+  'Q: Where would you put a plate after washing it? Answer:',
+  'Generate a sentence using the words: dog, frisbee, park.',
+  'Who wrote the novel Pride and Prejudice?',
+  'Explain the difference between TCP and UDP.',
+  'def fib(n):\n    """Return the n-th Fibonacci number."""\n',
+];
+
+describe('the default fleet', () => {
+  const { config } = loadConfigFile('config/default.yaml', {});
+  const router = createTrainedRouter(
+    loadArtefactFile(resolveArtefactPath(DEFAULT_MODELS_DIR, 'latest')),
+  );
+  const routerConfig = config.routers.find((r) => r.name === 'model-router')!;
+  const candidates = routerConfig.modelSubset.map((name) =>
+    config.deployments.find((d) => d.name === name)!,
+  );
+  const picks = (mode: RoutingMode) =>
+    PROMPTS.map(
+      (p) =>
+        router.decide({
+          request: requestFromPrompt(p),
+          router: routerConfig,
+          mode,
+          candidates,
+          promptTokens: Math.ceil(p.length / 4),
+        }).ordered[0]!,
+    );
+
+  it('Balanced and Cost send many prompts to cheaper deployments; Quality mostly keeps strong ones', () => {
+    const top = 'gpt-4.1';
+    const cheaper = (mode: RoutingMode) => picks(mode).filter((p) => p !== top).length;
+    expect(cheaper('balanced')).toBeGreaterThanOrEqual(PROMPTS.length / 2);
+    expect(cheaper('cost')).toBeGreaterThanOrEqual(cheaper('balanced'));
+    expect(new Set(picks('cost')).size).toBeGreaterThanOrEqual(3);
+    expect(cheaper('quality')).toBeLessThan(cheaper('cost'));
+  });
+});
