@@ -6,6 +6,7 @@ import { extractFeatures, requestFromPrompt, type Features } from '../src/routin
 import { pickByMode, type Bands } from '../src/routing/pick-by-mode.js';
 import {
   predictQuality,
+  type GroupInfo,
   type ModelHead,
   type RoutingArtefact,
 } from '../src/routing/routing-model.js';
@@ -68,20 +69,65 @@ export interface SkippedRows {
   unknownGroup: number;
   /** Rows without a score for their group's best single model, by that model. */
   unscoredBest: Map<string, number>;
+  /** Test files named unlike any group, matched to one by the models they score. */
+  matched: Map<string, { group: string; shared: number; models: number }>;
 }
 
-/** The note `eval` prints about skipped rows (empty when none were). */
+/** What `eval` says about how it read the test rows: files matched by models, rows left out. */
 export function describeSkipped(s: SkippedRows): string[] {
   const notes: string[] = [];
+  for (const [file, m] of s.matched)
+    notes.push(
+      `test file ${file} is not named like a data file the artefact was trained on; scored with its ${m.group} heads (it scores ${m.shared} of that group's ${m.models} models)`,
+    );
   if (s.unknownGroup)
     notes.push(
-      `${s.unknownGroup} test prompts skipped: their data file is not one the artefact was trained on`,
+      `${s.unknownGroup} test prompts skipped: their data file is not one the artefact was trained on, and scores none of its models`,
     );
   for (const [model, n] of s.unscoredBest)
     notes.push(
       `${n} test prompts skipped: they have no score for ${model}, the best single model, which every ratio is measured against on the same prompts`,
     );
   return notes;
+}
+
+/**
+ * The artefact group for each test file. A file named like a group is that group; an artefact of
+ * one group takes every file; otherwise a file (a held-out part saved under another name, say)
+ * goes to the group whose models best match the models it scores (shared ÷ either's, ties by
+ * name), when it shares any.
+ */
+export function groupsForTestFiles(
+  artefact: RoutingArtefact,
+  rows: DataRow[],
+): { byFile: Map<string, GroupInfo | undefined>; matched: SkippedRows['matched'] } {
+  const groups = new Map(artefact.groups.map((g) => [g.name, g]));
+  const modelsByFile = new Map<string, Set<string>>();
+  for (const r of rows) {
+    let set = modelsByFile.get(r.group);
+    if (!set) modelsByFile.set(r.group, (set = new Set()));
+    for (const m of Object.keys(r.scores)) set.add(m);
+  }
+  const byFile = new Map<string, GroupInfo | undefined>();
+  const matched: SkippedRows['matched'] = new Map();
+  for (const [file, models] of modelsByFile) {
+    const named =
+      groups.get(file) ?? (artefact.groups.length === 1 ? artefact.groups[0] : undefined);
+    if (named) {
+      byFile.set(file, named);
+      continue;
+    }
+    let best: { g: GroupInfo; shared: number; fit: number } | undefined;
+    for (const g of [...artefact.groups].sort((a, b) => a.name.localeCompare(b.name))) {
+      const shared = g.models.filter((m) => models.has(m)).length;
+      const fit = shared / (models.size + g.models.length - shared);
+      if (shared > 0 && (!best || fit > best.fit)) best = { g, shared, fit };
+    }
+    byFile.set(file, best?.g);
+    if (best)
+      matched.set(file, { group: best.g.name, shared: best.shared, models: best.g.models.length });
+  }
+  return { byFile, matched };
 }
 
 export function scoreTestRows(
@@ -91,16 +137,15 @@ export function scoreTestRows(
   predictor?: Predictor,
   groupBands?: GroupBands,
 ): { outcomes: PromptOutcome[]; skipped: SkippedRows } {
-  const groups = new Map(artefact.groups.map((g) => [g.name, g]));
   const heads = new Map<string, ModelHead>(
     artefact.models.map((m) => [`${m.group}\u0000${m.name}`, m]),
   );
   const outcomes: PromptOutcome[] = [];
-  const skipped: SkippedRows = { total: 0, unknownGroup: 0, unscoredBest: new Map() };
+  const { byFile, matched } = groupsForTestFiles(artefact, rows);
+  const skipped: SkippedRows = { total: 0, unknownGroup: 0, unscoredBest: new Map(), matched };
   for (const row of rows) {
     if (row.contaminated) continue;
-    const g =
-      groups.get(row.group) ?? (artefact.groups.length === 1 ? artefact.groups[0] : undefined);
+    const g = byFile.get(row.group);
     if (!g) {
       skipped.total++;
       skipped.unknownGroup++;

@@ -302,23 +302,27 @@ describe('data, training and evaluation', () => {
     expect(report.oracle.quality).toBe(1);
   });
 
-  it('eval says which test rows it left out and why', () => {
+  it('eval says which test rows it left out and why, and matches renamed files by their models', () => {
     const rows = loadRows(`${FIX}/tiny.jsonl`);
     const { artefact } = trainArtefact(
       new Map([['tiny.jsonl', rows]]),
       loadPrices(`${FIX}/prices.json`),
       { seed: 1 },
     );
+    const g = artefact.groups[0]!;
     const unscored = { ...rows[0]!, id: 'u', scores: { weak: 1 } };
-    const otherFile = { ...rows[1]!, id: 'o', group: 'other.jsonl' };
+    const unknown = { ...rows[1]!, id: 'o', group: 'other.jsonl', scores: { elsewhere: 1 } };
+    // A held-out part saved under another name: scored by the group whose models it shares.
+    const renamed = rows.map((r) => ({ ...r, id: `h${r.id}`, group: 'tiny-heldout.jsonl' }));
     const twoGroups = {
       ...artefact,
-      groups: [...artefact.groups, { ...artefact.groups[0]!, name: 'third.jsonl' }],
+      groups: [g, { ...g, name: 'wide.jsonl', models: [...g.models, 'x', 'y'] }],
     };
-    const { report, skipped } = evaluate(twoGroups, [...rows, unscored, otherFile]);
-    expect(report.prompts).toBe(3);
+    const { report, skipped } = evaluate(twoGroups, [...rows, unscored, unknown, ...renamed]);
+    expect(report.prompts).toBe(6);
     expect(describeSkipped(skipped)).toEqual([
-      '1 test prompts skipped: their data file is not one the artefact was trained on',
+      "test file tiny-heldout.jsonl is not named like a data file the artefact was trained on; scored with its tiny.jsonl heads (it scores 2 of that group's 2 models)",
+      '1 test prompts skipped: their data file is not one the artefact was trained on, and scores none of its models',
       '1 test prompts skipped: they have no score for strong, the best single model, which every ratio is measured against on the same prompts',
     ]);
     expect(describeSkipped(evaluate(artefact, rows).skipped)).toEqual([]);
