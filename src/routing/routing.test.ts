@@ -370,6 +370,21 @@ describe('trained router', () => {
     expect(decision.topDeployment).toBe('big');
     expect(decision.ordered[0]).toBe('stranger');
     expect(decision.reason).toContain('conservative default');
+    // Two deployments like the same model: the cheaper one is the reference (and the savings
+    // baseline), whatever their names.
+    const dearTwin = deploymentSchema.parse({
+      ...big,
+      name: 'a-dear-twin',
+      prices: { inputPer1M: 9, outputPer1M: 9 },
+    });
+    const twins = router.decide({
+      request: requestFromPrompt('hello'),
+      router: routerSchema.parse({ modelSubset: ['a-dear-twin', 'big', 'small'] }),
+      mode: 'balanced',
+      candidates: [dearTwin, big, small],
+      promptTokens: 10,
+    });
+    expect(twins.topDeployment).toBe('big');
     const quality = router.decide({
       request: requestFromPrompt('hello'),
       router: routerSchema.parse({ modelSubset: ['big', 'small'] }),

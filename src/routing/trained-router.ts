@@ -65,14 +65,21 @@ export function createTrainedRouter(artefact: RoutingArtefact): Router {
             (promptTokens * d.prices.inputPer1M + outTokens * d.prices.outputPer1M) / 1e6;
           return { name: d.name, quality, cost, outTokens, raw, known: !!m.head };
         });
-      // The reference: the candidate strongest on average (best single model among them).
+      // The reference: the candidate strongest on average (best single model among them); of
+      // equally strong ones (two deployments like the same model), the cheaper, which is the one a
+      // user would call, so savings are not counted against a dearer twin.
       let refIndex = 0;
       input.candidates.forEach((d, i) => {
+        const ref = input.candidates[refIndex]!;
         const s = mapDeployment(d).strength + d.qualityOffset;
-        const best =
-          mapDeployment(input.candidates[refIndex]!).strength +
-          input.candidates[refIndex]!.qualityOffset;
-        if (s > best || (s === best && d.name < input.candidates[refIndex]!.name)) refIndex = i;
+        const best = mapDeployment(ref).strength + ref.qualityOffset;
+        const price = scored[i]!.cost;
+        const refPrice = scored[refIndex]!.cost;
+        if (
+          s > best ||
+          (s === best && (price < refPrice || (price === refPrice && d.name < ref.name)))
+        )
+          refIndex = i;
       });
       const reference = scored[refIndex]!;
       reference.reference = true;
