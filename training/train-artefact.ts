@@ -95,7 +95,7 @@ const DEFAULT_FOLDS = 5;
 
 /**
  * The fitting work a training run plans for, in row non-zeros (hashed indices + dense features)
- * × head fits: 400 million is about 3.5 minutes of fitting on the 2-core reference machine
+ * × head fits: 400 million is about 3.5–4 minutes of fitting on the 2-core reference machine
  * (20,000 prompts × 11 models took 182 s for 322 million; × 30 models, 470 s for 878 million,
  * measured 2026-11-30), so a 20k-prompt file trains within 5 minutes whatever its number of
  * models. The shared files need 90 million and train exactly as without a budget.
