@@ -62,8 +62,8 @@ export type Predictor = (
 
 export type GroupBands = Map<string, Bands>;
 
-/** Test rows left out, and why: every ratio compares with the best single model on the same prompts. */
-export interface SkippedRows {
+/** How eval read the test rows: files matched to a group by their models, rows left out and why. */
+export interface TestRowNotes {
   total: number;
   /** Rows of a data file the artefact has no group for. */
   unknownGroup: number;
@@ -74,7 +74,7 @@ export interface SkippedRows {
 }
 
 /** What `eval` says about how it read the test rows: files matched by models, rows left out. */
-export function describeSkipped(s: SkippedRows): string[] {
+export function describeTestRows(s: TestRowNotes): string[] {
   const notes: string[] = [];
   for (const [file, m] of s.matched)
     notes.push(
@@ -100,7 +100,7 @@ export function describeSkipped(s: SkippedRows): string[] {
 export function groupsForTestFiles(
   artefact: RoutingArtefact,
   rows: DataRow[],
-): { byFile: Map<string, GroupInfo | undefined>; matched: SkippedRows['matched'] } {
+): { byFile: Map<string, GroupInfo | undefined>; matched: TestRowNotes['matched'] } {
   const groups = new Map(artefact.groups.map((g) => [g.name, g]));
   const modelsByFile = new Map<string, Set<string>>();
   for (const r of rows) {
@@ -109,7 +109,7 @@ export function groupsForTestFiles(
     for (const m of Object.keys(r.scores)) set.add(m);
   }
   const byFile = new Map<string, GroupInfo | undefined>();
-  const matched: SkippedRows['matched'] = new Map();
+  const matched: TestRowNotes['matched'] = new Map();
   for (const [file, models] of modelsByFile) {
     const named =
       groups.get(file) ?? (artefact.groups.length === 1 ? artefact.groups[0] : undefined);
@@ -136,13 +136,13 @@ export function scoreTestRows(
   bandsOverride?: Partial<{ balanced: number; cost: number }>,
   predictor?: Predictor,
   groupBands?: GroupBands,
-): { outcomes: PromptOutcome[]; skipped: SkippedRows } {
+): { outcomes: PromptOutcome[]; skipped: TestRowNotes } {
   const heads = new Map<string, ModelHead>(
     artefact.models.map((m) => [`${m.group}\u0000${m.name}`, m]),
   );
   const outcomes: PromptOutcome[] = [];
   const { byFile, matched } = groupsForTestFiles(artefact, rows);
-  const skipped: SkippedRows = { total: 0, unknownGroup: 0, unscoredBest: new Map(), matched };
+  const skipped: TestRowNotes = { total: 0, unknownGroup: 0, unscoredBest: new Map(), matched };
   for (const row of rows) {
     if (row.contaminated) continue;
     const g = byFile.get(row.group);
@@ -317,7 +317,7 @@ export function evaluate(
   rows: DataRow[],
   bandsOverride?: Partial<{ balanced: number; cost: number }>,
   family?: { predictor: Predictor; bands: GroupBands },
-): { report: EvalReport; skipped: SkippedRows; outcomes: PromptOutcome[] } {
+): { report: EvalReport; skipped: TestRowNotes; outcomes: PromptOutcome[] } {
   const { outcomes, skipped } = scoreTestRows(
     artefact,
     rows,

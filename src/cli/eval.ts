@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DataError, loadPrices, promptHash, type DataRow } from '../../training/dataset.js';
-import { describeSkipped, evaluate, type EvalReport } from '../../training/evaluate.js';
+import { describeTestRows, evaluate, type EvalReport } from '../../training/evaluate.js';
 import { renderEvalHtml } from '../../training/eval-report.js';
 import { targetsWithZ, trainArtefact } from '../../training/train-artefact.js';
 import { trainFamily, type Family } from '../../training/families.js';
@@ -150,7 +150,7 @@ export async function run(argv: string[]): Promise<number> {
             targets,
           );
     const { report, skipped, outcomes } = evaluate(artefact, test, override, familyModel);
-    for (const note of describeSkipped(skipped)) process.stderr.write(`note: ${note}\n`);
+    for (const note of describeTestRows(skipped)) process.stderr.write(`note: ${note}\n`);
     if (values.out) {
       mkdirSync(values.out, { recursive: true });
       writeFileSync(join(values.out, 'report.json'), JSON.stringify(report, null, 2));

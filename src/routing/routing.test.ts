@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { DataError, loadPrices, loadRows, splitByHash } from '../../training/dataset.js';
 import {
   apgrAndCpt,
-  describeSkipped,
+  describeTestRows,
   evaluate,
   type PromptOutcome,
 } from '../../training/evaluate.js';
@@ -320,12 +320,12 @@ describe('data, training and evaluation', () => {
     };
     const { report, skipped } = evaluate(twoGroups, [...rows, unscored, unknown, ...renamed]);
     expect(report.prompts).toBe(6);
-    expect(describeSkipped(skipped)).toEqual([
+    expect(describeTestRows(skipped)).toEqual([
       "test file tiny-heldout.jsonl is not named like a data file the artefact was trained on; scored with its tiny.jsonl heads (it scores 2 of that group's 2 models)",
       '1 test prompts skipped: their data file is not one the artefact was trained on, and scores none of its models',
       '1 test prompts skipped: they have no score for strong, the best single model, which every ratio is measured against on the same prompts',
     ]);
-    expect(describeSkipped(evaluate(artefact, rows).skipped)).toEqual([]);
+    expect(describeTestRows(evaluate(artefact, rows).skipped)).toEqual([]);
   });
 });
 
