@@ -64,6 +64,7 @@ export type GroupBands = Map<string, Bands>;
 
 /** How eval read the test rows: files matched to a group by their models, rows left out and why. */
 export interface TestRowNotes {
+  /** Rows left out, for either reason below. */
   total: number;
   /** Rows of a data file the artefact has no group for. */
   unknownGroup: number;
