@@ -385,6 +385,20 @@ describe('trained router', () => {
       promptTokens: 10,
     });
     expect(twins.topDeployment).toBe('big');
+    // Deployments the artefact does not know are equally unknown: the dearer is the reference.
+    const dearStranger = deploymentSchema.parse({
+      ...stranger,
+      name: 'z-dear-stranger',
+      prices: { inputPer1M: 3, outputPer1M: 3 },
+    });
+    const strangers = router.decide({
+      request: requestFromPrompt('hello'),
+      router: routerSchema.parse({ modelSubset: ['stranger', 'z-dear-stranger'] }),
+      mode: 'balanced',
+      candidates: [stranger, dearStranger],
+      promptTokens: 10,
+    });
+    expect(strangers.topDeployment).toBe('z-dear-stranger');
     const quality = router.decide({
       request: requestFromPrompt('hello'),
       router: routerSchema.parse({ modelSubset: ['big', 'small'] }),

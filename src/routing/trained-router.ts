@@ -65,20 +65,22 @@ export function createTrainedRouter(artefact: RoutingArtefact): Router {
             (promptTokens * d.prices.inputPer1M + outTokens * d.prices.outputPer1M) / 1e6;
           return { name: d.name, quality, cost, outTokens, raw, known: !!m.head };
         });
-      // The reference: the candidate strongest on average (best single model among them); of
-      // equally strong ones (two deployments like the same model), the cheaper, which is the one a
-      // user would call, so savings are not counted against a dearer twin.
+      // The reference: the candidate strongest on average (best single model among them). Of
+      // equally strong known ones (two deployments like the same model) the cheaper, which is the
+      // one a user would call, so savings are not counted against a dearer twin; of unknown ones
+      // the dearer, price standing in for the strength the artefact cannot give.
       let refIndex = 0;
       input.candidates.forEach((d, i) => {
         const ref = input.candidates[refIndex]!;
         const s = mapDeployment(d).strength + d.qualityOffset;
         const best = mapDeployment(ref).strength + ref.qualityOffset;
-        const price = scored[i]!.cost;
-        const refPrice = scored[refIndex]!.cost;
-        if (
-          s > best ||
-          (s === best && (price < refPrice || (price === refPrice && d.name < ref.name)))
-        )
+        if (s !== best) {
+          if (s > best) refIndex = i;
+          return;
+        }
+        const known = scored[i]!.known && scored[refIndex]!.known;
+        const cheaper = scored[i]!.cost - scored[refIndex]!.cost;
+        if ((known ? cheaper < 0 : cheaper > 0) || (cheaper === 0 && d.name < ref.name))
           refIndex = i;
       });
       const reference = scored[refIndex]!;
