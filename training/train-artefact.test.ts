@@ -102,7 +102,16 @@ describe('the training budget', () => {
     const full = trainArtefact(groups, prices, { seed: 1 });
     expect(full.warnings).toEqual([]);
     expect(full.artefact.training['g.jsonl']).toMatchObject({ calibrationFolds: 5 });
-    const small = trainArtefact(groups, prices, { seed: 1, workBudget: 1 });
+    const events: string[] = [];
+    const small = trainArtefact(groups, prices, {
+      seed: 1,
+      workBudget: 1,
+      onWarning: () => events.push('warning'),
+      onProgress: () => events.push('progress'),
+    });
+    // Said before the fitting starts, not after it.
+    expect(events[0]).toBe('warning');
+    expect(events.filter((e) => e === 'warning')).toHaveLength(1);
     expect(small.warnings).toEqual([
       expect.stringMatching(
         /^g\.jsonl: 80 prompts × 2 models is more fitting than the training budget allows; calibrating on 2 folds with grades heads only/,

@@ -64,6 +64,8 @@ export interface TrainOptions {
    */
   workBudget?: number;
   onProgress?: (done: number, total: number, label: string) => void;
+  /** Called with each warning as soon as it is known (all of them before fitting starts). */
+  onWarning?: (warning: string) => void;
 }
 
 export interface FeaturedRow {
@@ -447,6 +449,8 @@ export function trainArtefact(
         `${p.group}: ${p.rows.length} prompts × ${p.pool.length} models is more fitting than the training budget allows; calibrating on ${plan.folds} folds with ${plan.variants.map((v) => v.name).join(', ')} heads only (the calibration heads see fewer prompts, so the bands tend to be narrower: safer, with less saving)`,
       );
   }
+  // Every warning is known before fitting: say them now, not after minutes of training.
+  for (const w of warnings) opts.onWarning?.(w);
   const totalSteps = prepared.reduce((n, p) => {
     const plan = plans.get(p.group)!;
     return n + epochs * (plan.variants.length * (plan.folds >= 2 ? plan.folds : 1) + 1);

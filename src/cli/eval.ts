@@ -116,6 +116,7 @@ export async function run(argv: string[]): Promise<number> {
       const trained = trainArtefact(groups, loadPrices(values.prices!), {
         seed: Number(values.seed),
         onProgress: bar.update,
+        onWarning: (w) => process.stderr.write(`warning: ${w}\n`),
         epochs: values.epochs ? Number(values.epochs) : undefined,
         learningRate: values.lr ? Number(values.lr) : undefined,
         l2: values.l2 ? Number(values.l2) : undefined,
@@ -124,7 +125,6 @@ export async function run(argv: string[]): Promise<number> {
         targets,
       });
       bar.done();
-      for (const w of trained.warnings) process.stderr.write(`warning: ${w}\n`);
       artefact = trained.artefact;
     }
     const override = {

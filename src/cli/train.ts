@@ -50,15 +50,15 @@ export async function run(argv: string[]): Promise<number> {
     const prices = loadPrices(values.prices);
     const bar = progressBar('train');
     const started = Date.now();
-    const { artefact, warnings } = trainArtefact(groups, prices, {
+    const { artefact } = trainArtefact(groups, prices, {
       seed: Number(values.seed),
       version: values.version,
       epochs: values.epochs ? Number(values.epochs) : undefined,
       targets,
       onProgress: bar.update,
+      onWarning: (w) => process.stderr.write(`warning: ${w}\n`),
     });
     bar.done();
-    for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
     writeFileSync(values.out, serializeArtefact(artefact));
     const prompts = [...groups.values()].reduce((a, r) => a + r.length, 0);
     process.stderr.write(
