@@ -9,10 +9,10 @@ import { DEFAULT_MODELS_DIR } from '../dist/src/routing/router-factory.js';
 import { loadArtefactFile, resolveArtefactPath } from '../dist/src/routing/routing-model.js';
 import { createTrainedRouter } from '../dist/src/routing/trained-router.js';
 
-// GROUP=llmrouter (say) draws the candidates from another data group: its heads may be larger
-// (2^16 weights instead of 2^14 from artefact 2026-11-30b), so more of them miss the CPU cache.
+// Candidates are like the llmrouter group's models, as the default fleet's are (2^16 weights per
+// head); GROUP=arenabench (say) draws them from another data group (2^14 weights per head).
 const artefact = loadArtefactFile(resolveArtefactPath(DEFAULT_MODELS_DIR, process.env.VERSION ?? 'latest'));
-const group = process.env.GROUP ?? 'arenabench';
+const group = process.env.GROUP ?? 'llmrouter';
 const likes = artefact.groups.find((g) => g.name.startsWith(group))?.models ?? artefact.models.map((m) => m.name);
 console.log(`artefact ${artefact.version}, candidates like the ${group} group's models`);
 const candidates = Array.from({ length: 10 }, (_, i) =>
