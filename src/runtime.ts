@@ -151,8 +151,12 @@ export async function createRuntime(
   // routers' artefacts (≈100 ms to parse the 5 MB default) and, when a TPM limit will need exact
   // token counts, the tokenizer (≈380 ms to import). A config change warms the same way when it
   // is applied, not on the next request (artefacts are cached by version, so only new ones load).
+  // It also says what the operator should know about each router's subset (unknown deployments,
+  // `like:` names the artefact lacks, subsets over several data groups).
   const warm = (config: Config) => {
-    for (const router of config.routers) routerFor(router);
+    for (const router of config.routers)
+      for (const note of routerFor(router).describeSubset?.(router, config.deployments) ?? [])
+        logger.warn(`routing: ${note}`);
     return tpmConfigured(config) ? loadTokenizer() : undefined;
   };
   await warm(initial);

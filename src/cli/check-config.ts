@@ -1,5 +1,7 @@
-// `model-router check-config <file>`: validate a config file; prints every problem with its path.
+// `model-router check-config <file>`: validate a config file; prints every problem with its path,
+// and what the routing artefact makes of each router's subset.
 import { ConfigError, loadConfigFile } from '../config/load-config.js';
+import { DEFAULT_MODELS_DIR, createRouterFactory } from '../routing/router-factory.js';
 
 export async function run(argv: string[]): Promise<number> {
   const file = argv[0];
@@ -10,6 +12,11 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const { config, warnings } = loadConfigFile(file);
     for (const w of warnings) process.stdout.write(`warning: ${w}\n`);
+    const say = (w: string) => process.stdout.write(`warning: ${w}\n`);
+    const routerFor = createRouterFactory(config.routing.modelsDir ?? DEFAULT_MODELS_DIR, say);
+    for (const router of config.routers)
+      for (const note of routerFor(router).describeSubset?.(router, config.deployments) ?? [])
+        say(`routing: ${note}`);
     process.stdout.write(
       `${file}: OK (${config.deployments.length} deployments, ${config.routers.length} router deployments)\n`,
     );

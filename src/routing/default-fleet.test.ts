@@ -57,4 +57,9 @@ describe('the default fleet', () => {
     expect(new Set(picks('cost')).size).toBeGreaterThanOrEqual(3);
     expect(cheaper('quality')).toBeLessThan(cheaper('cost'));
   });
+
+  it('maps every deployment of both routers into one data group of the artefact', () => {
+    for (const r of config.routers)
+      expect(router.describeSubset!(r, config.deployments)).toEqual([]);
+  });
 });

@@ -41,4 +41,10 @@ export interface RoutingDecision {
 
 export interface Router {
   decide(input: RouteInput): RoutingDecision;
+  /**
+   * What an operator should know about how a router's subset maps onto the routing model:
+   * deployments it does not know, `like:` names it lacks, subsets spread over data groups whose
+   * qualities are not on one scale. Empty when all is well (or the router predicts nothing).
+   */
+  describeSubset?(router: RouterConfig, deployments: readonly DeploymentConfig[]): string[];
 }

@@ -399,6 +399,33 @@ describe('trained router', () => {
       promptTokens: 10,
     });
     expect(strangers.topDeployment).toBe('z-dear-stranger');
+    // What an operator is told about a subset: unknown deployments, like: names the artefact
+    // lacks, and deployments spread over data groups.
+    const typo = deploymentSchema.parse({ ...small, name: 'typo', like: 'wek' });
+    const subset = routerSchema.parse({
+      name: 'r',
+      modelSubset: ['big', 'small', 'stranger', 'typo'],
+    });
+    expect(router.describeSubset!(subset, [big, small, stranger, typo])).toEqual([
+      'router r (artefact ' +
+        artefact.version +
+        '): the artefact does not know deployment stranger (model "unknown-model"): it is scored at the conservative default 0.5; map it with like: or score it with `model-router calibrate`',
+      'router r (artefact ' +
+        artefact.version +
+        '): deployment typo is like "wek", a model the artefact does not know; it is scored at the conservative default 0.5',
+    ]);
+    const split = createTrainedRouter({
+      ...artefact,
+      groups: [...artefact.groups, { ...artefact.groups[0]!, name: 'other.jsonl' }],
+      models: [...artefact.models, { ...artefact.models[1]!, group: 'other.jsonl' }],
+    });
+    const far = deploymentSchema.parse({ ...small, name: 'far', like: 'other.jsonl:weak' });
+    const spread = routerSchema.parse({ name: 'r', modelSubset: ['big', 'small', 'far'] });
+    expect(split.describeSubset!(spread, [big, small, far])).toEqual([
+      expect.stringMatching(
+        /^router r .*: its deployments map into 2 data groups \(tiny\.jsonl: big, small; other\.jsonl: far\)/,
+      ),
+    ]);
     const quality = router.decide({
       request: requestFromPrompt('hello'),
       router: routerSchema.parse({ modelSubset: ['big', 'small'] }),

@@ -33,11 +33,13 @@ export function createTrainedRouter(artefact: RoutingArtefact): Router {
     byName.set(`${m.group}:${m.name}`, m);
   }
   const mappings = new WeakMap<DeploymentConfig, Mapping>();
+  const headFor = (d: DeploymentConfig): ModelHead | undefined =>
+    (d.like && byName.get(d.like)) || byName.get(d.model) || byName.get(d.name);
 
   const mapDeployment = (d: DeploymentConfig): Mapping => {
     let m = mappings.get(d);
     if (m) return m;
-    const head = (d.like && byName.get(d.like)) || byName.get(d.model) || byName.get(d.name);
+    const head = headFor(d);
     const group = head ? groups.get(head.group) : undefined;
     m = {
       head,
@@ -49,6 +51,38 @@ export function createTrainedRouter(artefact: RoutingArtefact): Router {
   };
 
   return {
+    describeSubset(router: RouterConfig, deployments: readonly DeploymentConfig[]): string[] {
+      const notes: string[] = [];
+      const byGroup = new Map<string, string[]>();
+      const where = `router ${router.name} (artefact ${artefact.version})`;
+      for (const name of router.modelSubset) {
+        const d = deployments.find((x) => x.name === name);
+        if (!d) continue;
+        const head = headFor(d);
+        if (d.like && !byName.has(d.like))
+          notes.push(
+            `${where}: deployment ${d.name} is like "${d.like}", a model the artefact does not know` +
+              (head
+                ? `; it is mapped by its ${byName.get(d.model) ? 'model' : 'name'} to ${head.group}:${head.name} instead`
+                : `; it is scored at the conservative default ${UNKNOWN_MODEL_QUALITY}`),
+          );
+        else if (!head)
+          notes.push(
+            `${where}: the artefact does not know deployment ${d.name} (model "${d.model}"): it is scored at the conservative default ${UNKNOWN_MODEL_QUALITY}; map it with like: or score it with \`model-router calibrate\``,
+          );
+        if (head) byGroup.set(head.group, [...(byGroup.get(head.group) ?? []), d.name]);
+      }
+      if (byGroup.size > 1)
+        notes.push(
+          `${where}: its deployments map into ${byGroup.size} data groups (${[...byGroup]
+            .map(([g, names]) => `${g}: ${names.join(', ')}`)
+            .join(
+              '; ',
+            )}); each group's predictions are relative to its own best model, not to the others': map them into one group with like: "<file>:<model>"`,
+        );
+      return notes;
+    },
+
     decide(input: RouteInput): RoutingDecision {
       const features = extractFeatures(input.request, true);
       const promptTokens = input.promptTokens;
