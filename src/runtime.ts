@@ -30,7 +30,7 @@ import { createContentFilter, type ContentFilter } from './policy/content-filter
 import { createGovernancePolicies } from './policy/governance-policies.js';
 import { RateLimiter } from './policy/rate-limit.js';
 import { createProviderRegistry } from './providers/registry.js';
-import { DEFAULT_MODELS_DIR, createRouterFactory } from './routing/router-factory.js';
+import { DEFAULT_MODELS_DIR, createRouterFactory, subsetNotes } from './routing/router-factory.js';
 import { DecisionStore } from './routing/receipt.js';
 import { ConfigVersionStore } from './store/config-versions.js';
 import { RequestLog } from './store/request-log.js';
@@ -154,9 +154,7 @@ export async function createRuntime(
   // It also says what the operator should know about each router's subset (unknown deployments,
   // `like:` names the artefact lacks, subsets over several data groups).
   const warm = (config: Config) => {
-    for (const router of config.routers)
-      for (const note of routerFor(router).describeSubset?.(router, config.deployments) ?? [])
-        logger.warn(`routing: ${note}`);
+    for (const note of subsetNotes(config, routerFor)) logger.warn(`routing: ${note}`);
     return tpmConfigured(config) ? loadTokenizer() : undefined;
   };
   await warm(initial);

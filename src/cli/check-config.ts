@@ -1,7 +1,7 @@
 // `model-router check-config <file>`: validate a config file; prints every problem with its path,
 // and what the routing artefact makes of each router's subset.
 import { ConfigError, loadConfigFile } from '../config/load-config.js';
-import { DEFAULT_MODELS_DIR, createRouterFactory } from '../routing/router-factory.js';
+import { DEFAULT_MODELS_DIR, createRouterFactory, subsetNotes } from '../routing/router-factory.js';
 
 export async function run(argv: string[]): Promise<number> {
   const file = argv[0];
@@ -14,9 +14,7 @@ export async function run(argv: string[]): Promise<number> {
     for (const w of warnings) process.stdout.write(`warning: ${w}\n`);
     const say = (w: string) => process.stdout.write(`warning: ${w}\n`);
     const routerFor = createRouterFactory(config.routing.modelsDir ?? DEFAULT_MODELS_DIR, say);
-    for (const router of config.routers)
-      for (const note of routerFor(router).describeSubset?.(router, config.deployments) ?? [])
-        say(`routing: ${note}`);
+    for (const note of subsetNotes(config, routerFor)) say(`routing: ${note}`);
     process.stdout.write(
       `${file}: OK (${config.deployments.length} deployments, ${config.routers.length} router deployments)\n`,
     );

@@ -2,7 +2,7 @@
 // models folder); artefacts load once and are shared. Without a loadable artefact the router falls
 // back to the documented placeholder policy ("cheapest capable model") and says so in the log.
 import { fileURLToPath } from 'node:url';
-import type { RouterConfig } from '../config/schema.js';
+import type { Config, RouterConfig } from '../config/schema.js';
 import { createCheapestCapableRouter } from './cheapest-capable-router.js';
 import { loadArtefactFile, resolveArtefactPath } from './routing-model.js';
 import type { Router } from './router-types.js';
@@ -37,4 +37,11 @@ export function createRouterFactory(
     byVersion.set(router.version, made);
     return made;
   };
+}
+
+/** What the routing model makes of every router's subset (`Router.describeSubset`), router by router. */
+export function subsetNotes(config: Config, routerFor: (router: RouterConfig) => Router): string[] {
+  return config.routers.flatMap(
+    (router) => routerFor(router).describeSubset?.(router, config.deployments) ?? [],
+  );
 }

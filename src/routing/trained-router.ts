@@ -72,14 +72,12 @@ export function createTrainedRouter(artefact: RoutingArtefact): Router {
           );
         if (head) byGroup.set(head.group, [...(byGroup.get(head.group) ?? []), d.name]);
       }
-      if (byGroup.size > 1)
+      if (byGroup.size > 1) {
+        const spread = [...byGroup].map(([g, names]) => `${g}: ${names.join(', ')}`).join('; ');
         notes.push(
-          `${where}: its deployments map into ${byGroup.size} data groups (${[...byGroup]
-            .map(([g, names]) => `${g}: ${names.join(', ')}`)
-            .join(
-              '; ',
-            )}); each group's predictions are relative to its own best model, not to the others': map them into one group with like: "<file>:<model>"`,
+          `${where}: its deployments map into ${byGroup.size} data groups (${spread}); each group's predictions are relative to its own best model, not to the others': map them into one group with like: "<file>:<model>"`,
         );
+      }
       return notes;
     },
 
