@@ -209,7 +209,7 @@ export async function createRuntime(
       (a) =>
         registerResponsesRoutes(a, gateway, createResponseStore(10_000, requestLog?.store), holder),
       (a) => registerMessagesRoutes(a, gateway),
-      (a) => registerAdminRoutes(a, configService),
+      (a) => registerAdminRoutes(a, configService, (c) => subsetNotes(c, routerFor)),
       (a) => registerKeyRoutes(a, keys),
       (a) =>
         registerDashboardRoutes(a, {

@@ -16,6 +16,7 @@ import { openAuthenticator, type Authenticator } from '../../src/http/auth-hook.
 import type { ProviderAdapter } from '../../src/providers/types.js';
 import { createCheapestCapableRouter } from '../../src/routing/cheapest-capable-router.js';
 import { DecisionStore } from '../../src/routing/receipt.js';
+import { subsetNotes } from '../../src/routing/router-factory.js';
 import type { Router } from '../../src/routing/router-types.js';
 import type { RequestRecord } from '../../src/store/request-record.js';
 
@@ -71,7 +72,7 @@ export async function buildTestApp(
     gateway,
     authenticator: opts.authenticator ?? openAuthenticator,
     readiness: () => ({ ready: true, detail: {} }),
-    plugins: [(a) => registerAdminRoutes(a, configService)],
+    plugins: [(a) => registerAdminRoutes(a, configService, (c) => subsetNotes(c, () => router))],
   });
   return { app, records, clock, breakers, gateway, config: holder, configService };
 }

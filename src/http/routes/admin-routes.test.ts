@@ -3,7 +3,10 @@ import { unauthorized } from '../../core/errors.js';
 import type { Authenticator } from '../auth-hook.js';
 import { buildTestApp } from '../../../test/helpers/build-test-app.js';
 import { fakeAdapter } from '../../../test/helpers/fake-adapter.js';
-import { testConfig } from '../../../test/helpers/test-config.js';
+import { simDeployment, testConfig } from '../../../test/helpers/test-config.js';
+import { loadPrices, loadRows } from '../../../training/dataset.js';
+import { trainArtefact } from '../../../training/train-artefact.js';
+import { createTrainedRouter } from '../../routing/trained-router.js';
 
 const keys: Authenticator = {
   authenticate(headers) {
@@ -135,5 +138,49 @@ describe('admin API', () => {
     expect(put.statusCode).toBe(201);
     expect(t.config.current.deployments.has('newcomer')).toBe(true);
     expect(t.config.current.routers.get('model-router')?.modelSubset).not.toContain('newcomer');
+  });
+
+  it('a change answers with what the routing model makes of the subsets, when there is something to say', async () => {
+    const rows = loadRows('test/fixtures/routing/tiny.jsonl');
+    const { artefact } = trainArtefact(
+      new Map([['tiny.jsonl', rows]]),
+      loadPrices('test/fixtures/routing/prices.json'),
+      { seed: 1 },
+    );
+    const reply = [{ reply: 'ok' }];
+    const t = await buildTestApp(
+      testConfig({
+        deployments: [
+          simDeployment('big', { like: 'strong' }),
+          simDeployment('mid', { like: 'weak' }),
+          simDeployment('small', { like: 'weak' }),
+        ],
+      }),
+      {
+        big: fakeAdapter('big', reply),
+        mid: fakeAdapter('mid', reply),
+        small: fakeAdapter('small', reply),
+      },
+      { authenticator: keys, router: createTrainedRouter(artefact) },
+    );
+    const admin = { authorization: 'Bearer admin' };
+    const fine = await t.app.inject({
+      method: 'PATCH',
+      url: '/admin/v1/routers/model-router',
+      headers: admin,
+      payload: { routingMode: 'cost' },
+    });
+    expect(fine.statusCode).toBe(200);
+    expect(fine.json().warnings).toBeUndefined();
+    const typo = await t.app.inject({
+      method: 'PATCH',
+      url: '/admin/v1/deployments/small',
+      headers: admin,
+      payload: { like: 'wek' },
+    });
+    expect(typo.statusCode).toBe(200);
+    expect(typo.json().warnings).toEqual([
+      expect.stringContaining('deployment small is like "wek", a model the artefact does not know'),
+    ]);
   });
 });

@@ -39,7 +39,19 @@ function describePatch(patch: Record<string, unknown>): string {
   return Object.keys(patch).join(', ');
 }
 
-export function registerAdminRoutes(app: FastifyInstance, service: ConfigService): void {
+/**
+ * `notes` says what an operator should know about a config that is valid (e.g. how the routing
+ * model maps each router's subset); changes answer with them as `warnings` when there are any.
+ */
+export function registerAdminRoutes(
+  app: FastifyInstance,
+  service: ConfigService,
+  notes: (config: Config) => string[] = () => [],
+): void {
+  const warnings = (): { warnings?: string[] } => {
+    const list = notes(service.current.config);
+    return list.length ? { warnings: list } : {};
+  };
   for (const section of ['routers', 'deployments'] as const) {
     const singular = section === 'routers' ? 'router' : 'deployment';
     app.get(`/admin/v1/${section}`, (request) => {
@@ -73,9 +85,11 @@ export function registerAdminRoutes(app: FastifyInstance, service: ConfigService
           }
         })
         .catch(invalidConfig);
-      return reply
-        .code(created ? 201 : 200)
-        .send({ ...findItem(service, section, name), config_revision: version.version });
+      return reply.code(created ? 201 : 200).send({
+        ...findItem(service, section, name),
+        config_revision: version.version,
+        ...warnings(),
+      });
     });
     app.patch<{ Params: { name: string } }>(`/admin/v1/${section}/:name`, async (request) => {
       const actor = requireAdmin(request);
@@ -97,7 +111,11 @@ export function registerAdminRoutes(app: FastifyInstance, service: ConfigService
           list[i] = mergePatch(list[i] as Record<string, unknown>, patch);
         })
         .catch(invalidConfig);
-      return { ...findItem(service, section, name), config_revision: version.version };
+      return {
+        ...findItem(service, section, name),
+        config_revision: version.version,
+        ...warnings(),
+      };
     });
     app.delete<{ Params: { name: string } }>(`/admin/v1/${section}/:name`, async (request) => {
       const actor = requireAdmin(request);
@@ -109,7 +127,7 @@ export function registerAdminRoutes(app: FastifyInstance, service: ConfigService
           (draft[section] as unknown[]).splice(findIndex(draft, section, name), 1);
         })
         .catch(invalidConfig);
-      return { deleted: name, config_revision: version.version };
+      return { deleted: name, config_revision: version.version, ...warnings() };
     });
   }
 
@@ -137,7 +155,12 @@ export function registerAdminRoutes(app: FastifyInstance, service: ConfigService
     if (typeof revision !== 'number')
       throw invalidRequest('Send {"revision": <number>} to roll back to.', 'revision');
     const version = await service.rollback(actor, revision).catch(invalidConfig);
-    return { config_revision: version.version, reason: version.reason, changes: version.changes };
+    return {
+      config_revision: version.version,
+      reason: version.reason,
+      changes: version.changes,
+      ...warnings(),
+    };
   });
 }
 
