@@ -100,6 +100,10 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     await row.locator('select.mode').selectOption('quality');
     await row.locator('button.save').click();
     await expect.poll(() => page.textContent('#message')).toContain('Saved model-router');
+    // The test fleet is unknown to the routing model, and the admin API's warnings say so.
+    expect(await page.textContent('#message')).toMatch(
+      /Note: router model-router \(artefact [^)]+\): the artefact does not know deployment big/,
+    );
 
     const after = await fetch(`${server.baseUrl}/v1/chat/completions`, {
       method: 'POST',

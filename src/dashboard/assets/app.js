@@ -163,11 +163,15 @@ async function saveRouter(tr) {
   const routingMode = tr.querySelector('.mode').value;
   const modelSubset = [...tr.querySelectorAll('input[type=checkbox]:checked')].map((c) => c.value);
   try {
-    await api(`/admin/v1/routers/${encodeURIComponent(name)}`, {
+    const saved = await api(`/admin/v1/routers/${encodeURIComponent(name)}`, {
       method: 'PATCH',
       body: JSON.stringify({ routingMode, modelSubset }),
     });
-    show(`Saved ${name}: ${routingMode}, ${modelSubset.length} models.`);
+    const warnings = (saved.warnings || []).filter((w) => w.includes(`router ${name} `));
+    show(
+      `Saved ${name}: ${routingMode}, ${modelSubset.length} models.` +
+        (warnings.length ? ` Note: ${warnings.join(' ')}` : ''),
+    );
   } catch (err) {
     show(`Could not save ${name}: ${err.message}`);
   }
