@@ -1,12 +1,20 @@
 // `model-router eval --train <files> --test <files> --prices <prices.json> [--json] [--out <dir>]
 // [--model <artefact>] [--seed N]`: trains on --train (or loads --model) and evaluates on --test.
 // Prompts that occur in both are held out of training; when --train and --test name the same files,
-// a salted prompt-hash split (--split, default 0.2) separates them.
+// a salted prompt-hash split (--split, default 0.2) separates them, and `--salts a,b,c` repeats the
+// whole train-and-evaluate once per salt (a different held-out share each) and reports the mean,
+// min and max of every headline figure.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DataError, loadPrices, promptHash, type DataRow } from '../../training/dataset.js';
-import { describeTestRows, evaluate, type EvalReport } from '../../training/evaluate.js';
+import {
+  describeTestRows,
+  evaluate,
+  type EvalReport,
+  type EvalSummary,
+  type PromptOutcome,
+} from '../../training/evaluate.js';
 import { renderEvalHtml } from '../../training/eval-report.js';
 import { targetsWithZ, trainArtefact } from '../../training/train-artefact.js';
 import { trainFamily, type Family } from '../../training/families.js';
@@ -52,6 +60,85 @@ function table(report: EvalReport): string {
   return lines.join('\n');
 }
 
+function writeReport(dir: string, report: EvalReport, outcomes: PromptOutcome[]): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'report.json'), JSON.stringify(report, null, 2));
+  writeFileSync(join(dir, 'report.html'), renderEvalHtml(report, outcomes));
+  process.stderr.write(`wrote ${join(dir, 'report.html')}\n`);
+}
+
+/** The figures compared across splits: each mode's ratios, APGR/CPT(50%), and the same per source. */
+function headline(report: EvalSummary, prefix = ''): Record<string, number | null> {
+  const out: Record<string, number | null> = {};
+  for (const [mode, r] of Object.entries(report.modes)) {
+    out[`${prefix}${mode}.quality_ratio`] = r.quality_ratio;
+    out[`${prefix}${mode}.cost_ratio`] = r.cost_ratio;
+  }
+  out[`${prefix}apgr`] = report.apgr;
+  out[`${prefix}cpt50`] = report.cpt50;
+  return out;
+}
+
+export interface SplitSummary {
+  [figure: string]: { mean: number; min: number; max: number; splits: number };
+}
+
+/** Mean, min and max of every headline figure over the splits that have it. */
+export function summarizeSplits(reports: EvalReport[]): SplitSummary {
+  const values = new Map<string, number[]>();
+  for (const report of reports) {
+    const figures = {
+      ...headline(report),
+      ...Object.assign(
+        {},
+        ...Object.entries(report.by_source).map(([src, s]) => headline(s, `${src} `)),
+      ),
+    } as Record<string, number | null>;
+    for (const [k, v] of Object.entries(figures))
+      if (v !== null && Number.isFinite(v)) values.set(k, [...(values.get(k) ?? []), v]);
+  }
+  const summary: SplitSummary = {};
+  for (const [k, vs] of values)
+    summary[k] = {
+      mean: vs.reduce((a, b) => a + b, 0) / vs.length,
+      min: Math.min(...vs),
+      max: Math.max(...vs),
+      splits: vs.length,
+    };
+  return summary;
+}
+
+function splitsTable(salts: string[], reports: EvalReport[], summary: SplitSummary): string {
+  const modes = ['quality', 'balanced', 'cost'] as const;
+  const lines = [
+    `${salts.length} held-out splits (salts ${salts.join(', ')}); ratios against each split's best single model`,
+    '',
+    'salt   prompts  quality q×  balanced q× / c×   cost q× / c×     APGR   CPT(50%)',
+  ];
+  reports.forEach((r, i) =>
+    lines.push(
+      `${salts[i]!.padEnd(6)} ${String(r.prompts).padEnd(8)} ${fmt(r.modes.quality.quality_ratio).padEnd(11)} ${`${fmt(r.modes.balanced.quality_ratio)} / ${fmt(r.modes.balanced.cost_ratio)}`.padEnd(18)} ${`${fmt(r.modes.cost.quality_ratio)} / ${fmt(r.modes.cost.cost_ratio)}`.padEnd(16)} ${fmt(r.apgr).padEnd(6)} ${fmt(r.cpt50)}`,
+    ),
+  );
+  const m = (k: string) => {
+    const s = summary[k];
+    return s ? `${fmt(s.mean)} [${fmt(s.min)}–${fmt(s.max)}]` : '–';
+  };
+  lines.push('', 'mean [min–max]:');
+  for (const mode of modes)
+    lines.push(
+      `  ${mode.padEnd(9)} q× ${m(`${mode}.quality_ratio`)}  c× ${m(`${mode}.cost_ratio`)}`,
+    );
+  lines.push(`  APGR ${m('apgr')}  CPT(50%) ${m('cpt50')}`);
+  const sources = [...new Set(reports.flatMap((r) => Object.keys(r.by_source)))].sort();
+  if (sources.length) lines.push('', 'by source, mean [min–max]:');
+  for (const src of sources)
+    lines.push(
+      `  ${src.padEnd(32)} balanced q× ${m(`${src} balanced.quality_ratio`)}  cost q× ${m(`${src} cost.quality_ratio`)}  APGR ${m(`${src} apgr`)}`,
+    );
+  return lines.join('\n');
+}
+
 function parseOptimizer(v: string | undefined): 'adagrad' | 'lbfgs' | undefined {
   if (v === undefined || v === 'adagrad' || v === 'lbfgs') return v;
   throw new DataError('--optimizer must be lbfgs or adagrad');
@@ -78,13 +165,14 @@ export async function run(argv: string[]): Promise<number> {
       optimizer: { type: 'string' },
       c: { type: 'string' },
       'confidence-z': { type: 'string' },
+      salts: { type: 'string' },
     },
   });
   const testFiles = splitList(values.test);
   const trainFiles = splitList(values.train);
   if (!testFiles.length || (!values.model && (!trainFiles.length || !values.prices))) {
     process.stderr.write(
-      'usage: model-router eval --train <files> --test <files> --prices <prices.json> [--json] [--out <dir>] [--confidence-z Z]\n       model-router eval --model <artefact.json> --test <files> [--json]\n',
+      'usage: model-router eval --train <files> --test <files> --prices <prices.json> [--json] [--out <dir>] [--confidence-z Z] [--salts a,b,c]\n       model-router eval --model <artefact.json> --test <files> [--json]\n',
     );
     return 2;
   }
@@ -93,70 +181,95 @@ export async function run(argv: string[]): Promise<number> {
       trainFiles.length > 0 && [...trainFiles].sort().join(',') === [...testFiles].sort().join(',');
     const targets = targetsWithZ(values['confidence-z']);
     const split = Number(values.split);
-    let test: DataRow[] = [...loadGroups(testFiles).values()].flat();
-    if (sameFiles && !values.model) {
-      test = test.filter((r) => promptHash(r.prompt) < split);
-      process.stderr.write(
-        `--train and --test are the same files: holding out ${split * 100}% of prompts by a salted prompt hash\n`,
+    const salts = splitList(values.salts);
+    if (salts.length && (!sameFiles || values.model))
+      throw new DataError(
+        '--salts needs --train and --test to name the same files (and no --model): each salt holds out its own share of their prompts',
       );
-    }
-    let artefact: RoutingArtefact;
-    let trainGroups: Map<string, DataRow[]> | undefined;
-    if (values.model) artefact = loadArtefactFile(values.model);
-    else {
-      const testPrompts = new Set(test.map((r) => normalise(r.prompt)));
-      const groups = loadGroups(trainFiles);
-      for (const [g, rows] of groups)
-        groups.set(
-          g,
-          rows.filter((r) => !testPrompts.has(normalise(r.prompt))),
-        );
-      trainGroups = groups;
-      const bar = progressBar('train');
-      const trained = trainArtefact(groups, loadPrices(values.prices!), {
-        seed: Number(values.seed),
-        onProgress: bar.update,
-        onWarning: (w) => process.stderr.write(`warning: ${w}\n`),
-        epochs: values.epochs ? Number(values.epochs) : undefined,
-        learningRate: values.lr ? Number(values.lr) : undefined,
-        l2: values.l2 ? Number(values.l2) : undefined,
-        optimizer: parseOptimizer(values.optimizer),
-        c: values.c ? Number(values.c) : undefined,
-        targets,
-      });
-      bar.done();
-      artefact = trained.artefact;
-    }
+    const family = values.family as Family;
+    if (!['logistic', 'knn', 'blend'].includes(family))
+      throw new DataError('--family must be logistic, knn or blend');
+    if (family !== 'logistic' && (values.model || !trainFiles.length))
+      throw new DataError(
+        '--family knn|blend needs --train (an artefact holds only the logistic heads)',
+      );
     const override = {
       ...(values['balanced-band'] ? { balanced: Number(values['balanced-band']) } : {}),
       ...(values['cost-band'] ? { cost: Number(values['cost-band']) } : {}),
     };
-    const family = values.family as Family;
-    if (!['logistic', 'knn', 'blend'].includes(family))
-      throw new DataError('--family must be logistic, knn or blend');
-    if (family !== 'logistic' && !trainGroups)
-      throw new DataError(
-        '--family knn|blend needs --train (an artefact holds only the logistic heads)',
+    const allTest: DataRow[] = [...loadGroups(testFiles).values()].flat();
+    if (sameFiles && !values.model)
+      process.stderr.write(
+        `--train and --test are the same files: holding out ${split * 100}% of prompts by a salted prompt hash${salts.length > 1 ? `, once per salt (${salts.join(', ')})` : ''}\n`,
       );
-    const familyModel =
-      family === 'logistic'
-        ? undefined
-        : trainFamily(
-            artefact,
-            trainGroups!,
-            loadPrices(values.prices!),
-            family,
-            Number(values.seed),
-            targets,
+
+    /** Trains on the training files less the test prompts (or loads --model) and evaluates. */
+    const once = (salt: string | undefined) => {
+      const test =
+        sameFiles && !values.model
+          ? allTest.filter((r) => promptHash(r.prompt, salt) < split)
+          : allTest;
+      let artefact: RoutingArtefact;
+      let trainGroups: Map<string, DataRow[]> | undefined;
+      if (values.model) artefact = loadArtefactFile(values.model);
+      else {
+        const testPrompts = new Set(test.map((r) => normalise(r.prompt)));
+        const groups = loadGroups(trainFiles);
+        for (const [g, rows] of groups)
+          groups.set(
+            g,
+            rows.filter((r) => !testPrompts.has(normalise(r.prompt))),
           );
-    const { report, skipped, outcomes } = evaluate(artefact, test, override, familyModel);
-    for (const note of describeTestRows(skipped)) process.stderr.write(`note: ${note}\n`);
-    if (values.out) {
-      mkdirSync(values.out, { recursive: true });
-      writeFileSync(join(values.out, 'report.json'), JSON.stringify(report, null, 2));
-      writeFileSync(join(values.out, 'report.html'), renderEvalHtml(report, outcomes));
-      process.stderr.write(`wrote ${join(values.out, 'report.html')}\n`);
+        trainGroups = groups;
+        const bar = progressBar(salt === undefined ? 'train' : `train (salt ${salt})`);
+        const trained = trainArtefact(groups, loadPrices(values.prices!), {
+          seed: Number(values.seed),
+          onProgress: bar.update,
+          onWarning: (w) => process.stderr.write(`warning: ${w}\n`),
+          epochs: values.epochs ? Number(values.epochs) : undefined,
+          learningRate: values.lr ? Number(values.lr) : undefined,
+          l2: values.l2 ? Number(values.l2) : undefined,
+          optimizer: parseOptimizer(values.optimizer),
+          c: values.c ? Number(values.c) : undefined,
+          targets,
+        });
+        bar.done();
+        artefact = trained.artefact;
+      }
+      const familyModel =
+        family === 'logistic'
+          ? undefined
+          : trainFamily(
+              artefact,
+              trainGroups!,
+              loadPrices(values.prices!),
+              family,
+              Number(values.seed),
+              targets,
+            );
+      const result = evaluate(artefact, test, override, familyModel);
+      for (const note of describeTestRows(result.skipped)) process.stderr.write(`note: ${note}\n`);
+      return result;
+    };
+
+    if (salts.length) {
+      const runs = salts.map((salt) => ({ salt, ...once(salt) }));
+      if (values.out)
+        for (const r of runs) writeReport(join(values.out, r.salt), r.report, r.outcomes);
+      const summary = summarizeSplits(runs.map((r) => r.report));
+      process.stdout.write(
+        values.json
+          ? `${JSON.stringify({ salts, reports: runs.map((r) => r.report), summary })}\n`
+          : `${splitsTable(
+              salts,
+              runs.map((r) => r.report),
+              summary,
+            )}\n`,
+      );
+      return 0;
     }
+    const { report, outcomes } = once(undefined);
+    if (values.out) writeReport(values.out, report, outcomes);
     process.stdout.write(values.json ? `${JSON.stringify(report)}\n` : `${table(report)}\n`);
     return 0;
   } catch (err) {

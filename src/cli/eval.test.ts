@@ -1,0 +1,75 @@
+// `eval --salts`: the whole train-and-evaluate once per salted held-out share, with the mean, min
+// and max of every headline figure.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { EvalReport } from '../../training/evaluate.js';
+import { run, type SplitSummary } from './eval.js';
+
+function fixture(): { data: string; prices: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'mr-eval-'));
+  const rows = Array.from({ length: 120 }, (_, i) => {
+    const maths = i % 2 === 0;
+    return JSON.stringify({
+      id: `r${i}`,
+      source: maths ? 'x/maths' : 'x/chat',
+      prompt: maths ? `solve the sum ${i} plus ${i * 3}` : `say hello to friend number ${i}`,
+      scores: { strong: i % 5 === 0 ? 0 : 1, weak: maths ? (i % 3 === 0 ? 1 : 0) : 1 },
+    });
+  });
+  const data = join(dir, 'd.jsonl');
+  writeFileSync(data, `${rows.join('\n')}\n`);
+  const prices = join(dir, 'prices.json');
+  writeFileSync(
+    prices,
+    JSON.stringify({
+      strong: { input_per_1m_usd: 10, output_per_1m_usd: 30 },
+      weak: { input_per_1m_usd: 0.1, output_per_1m_usd: 0.3 },
+    }),
+  );
+  return { data, prices };
+}
+
+describe('eval --salts', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('evaluates once per salt and summarises every headline figure', async () => {
+    const { data, prices } = fixture();
+    const out: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
+    vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const code = await run([
+      ...['--train', data, '--test', data, '--prices', prices],
+      ...['--salts', 'a,b,c', '--split', '0.3', '--json'],
+    ]);
+    expect(code).toBe(0);
+    expect(out).toHaveLength(1);
+    const result = JSON.parse(out[0]!) as {
+      salts: string[];
+      reports: EvalReport[];
+      summary: SplitSummary;
+    };
+    expect(result.salts).toEqual(['a', 'b', 'c']);
+    expect(result.reports).toHaveLength(3);
+    // Each salt holds out its own prompts.
+    expect(new Set(result.reports.map((r) => r.prompts)).size).toBeGreaterThan(1);
+    const q = result.reports.map((r) => r.modes.cost.quality_ratio);
+    expect(result.summary['cost.quality_ratio']).toEqual({
+      mean: (q[0]! + q[1]! + q[2]!) / 3,
+      min: Math.min(...q),
+      max: Math.max(...q),
+      splits: 3,
+    });
+    expect(result.summary['x/maths balanced.cost_ratio']?.splits).toBe(3);
+  });
+
+  it('refuses --salts unless train and test are the same files, with no --model', async () => {
+    const { data } = fixture();
+    const err: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
+    const code = await run(['--model', 'models/2026-11-30c.json', '--test', data, '--salts', 'a']);
+    expect(code).toBe(1);
+    expect(err.join('')).toContain('--salts needs --train and --test to name the same files');
+  });
+});
