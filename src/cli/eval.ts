@@ -134,7 +134,7 @@ function splitsTable(salts: string[], reports: EvalReport[], summary: SplitSumma
   if (sources.length) lines.push('', 'by source, mean [min–max]:');
   for (const src of sources)
     lines.push(
-      `  ${src.padEnd(32)} balanced q× ${m(`${src} balanced.quality_ratio`)}  cost q× ${m(`${src} cost.quality_ratio`)}  APGR ${m(`${src} apgr`)}`,
+      `  ${src.padEnd(32)} balanced q× ${m(`${src} balanced.quality_ratio`)} c× ${m(`${src} balanced.cost_ratio`)}  cost q× ${m(`${src} cost.quality_ratio`)} c× ${m(`${src} cost.cost_ratio`)}  APGR ${m(`${src} apgr`)} CPT(50%) ${m(`${src} cpt50`)}`,
     );
   return lines.join('\n');
 }
