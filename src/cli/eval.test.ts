@@ -64,12 +64,16 @@ describe('eval --salts', () => {
     expect(result.summary['x/maths balanced.cost_ratio']?.splits).toBe(3);
   });
 
-  it('refuses --salts unless train and test are the same files, with no --model', async () => {
+  it('refuses --salts unless train and test are the same files, with no --model, and a bad --split', async () => {
     const { data } = fixture();
     const err: string[] = [];
     vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
     const code = await run(['--model', 'models/2026-11-30c.json', '--test', data, '--salts', 'a']);
     expect(code).toBe(1);
     expect(err.join('')).toContain('--salts needs --train and --test to name the same files');
+    expect(await run(['--train', data, '--test', data, '--prices', data, '--split', '20%'])).toBe(
+      1,
+    );
+    expect(err.join('')).toContain('--split must be a share between 0 and 1 (e.g. 0.2), got "20%"');
   });
 });

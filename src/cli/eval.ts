@@ -181,6 +181,10 @@ export async function run(argv: string[]): Promise<number> {
       trainFiles.length > 0 && [...trainFiles].sort().join(',') === [...testFiles].sort().join(',');
     const targets = targetsWithZ(values['confidence-z']);
     const split = Number(values.split);
+    if (!(split > 0 && split < 1))
+      throw new DataError(
+        `--split must be a share between 0 and 1 (e.g. 0.2), got "${values.split}"`,
+      );
     const salts = splitList(values.salts);
     if (salts.length && (!sameFiles || values.model))
       throw new DataError(
