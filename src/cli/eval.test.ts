@@ -2,7 +2,7 @@
 // and max of every headline figure.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { EvalReport } from '../../training/evaluate.js';
 import { run, type SplitSummary } from './eval.js';
@@ -64,13 +64,30 @@ describe('eval --salts', () => {
     expect(result.summary['x/maths balanced.cost_ratio']?.splits).toBe(3);
   });
 
-  it('refuses --salts unless train and test are the same files, with no --model, and a bad --split', async () => {
+  it('holds out a share of a test file that is also a training file, however its path is written', async () => {
+    const { data, prices } = fixture();
+    const out: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
+    vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const sameFileOtherSpelling = relative(process.cwd(), data); // relative, where --train is absolute
+    const code = await run([
+      ...['--train', data, '--test', sameFileOtherSpelling, '--prices', prices, '--json'],
+    ]);
+    expect(code).toBe(0);
+    const report = JSON.parse(out[0]!) as EvalReport;
+    // Before, the paths were compared as written: every prompt was a test prompt and none was
+    // left to train on.
+    expect(report.prompts).toBeGreaterThan(10);
+    expect(report.prompts).toBeLessThan(60);
+  });
+
+  it('refuses --salts unless every test file is a training file, with no --model, and a bad --split', async () => {
     const { data } = fixture();
     const err: string[] = [];
     vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
     const code = await run(['--model', 'models/2026-11-30c.json', '--test', data, '--salts', 'a']);
     expect(code).toBe(1);
-    expect(err.join('')).toContain('--salts needs --train and --test to name the same files');
+    expect(err.join('')).toContain('--salts needs every --test file to be a --train file too');
     expect(await run(['--train', data, '--test', data, '--prices', data, '--split', '20%'])).toBe(
       1,
     );

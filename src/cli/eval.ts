@@ -1,11 +1,11 @@
 // `model-router eval --train <files> --test <files> --prices <prices.json> [--json] [--out <dir>]
 // [--model <artefact>] [--seed N]`: trains on --train (or loads --model) and evaluates on --test.
-// Prompts that occur in both are held out of training; when --train and --test name the same files,
-// a salted prompt-hash split (--split, default 0.2) separates them, and `--salts a,b,c` repeats the
-// whole train-and-evaluate once per salt (a different held-out share each) and reports the mean,
-// min and max of every headline figure.
+// Prompts that occur in both are held out of training; a --test file that is also a --train file
+// (the same path, however written) is split by a salted prompt hash (--split, default 0.2), and
+// `--salts a,b,c` repeats the whole train-and-evaluate once per salt (a different held-out share
+// each) and reports the mean, min and max of every headline figure.
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DataError, loadPrices, promptHash, type DataRow } from '../../training/dataset.js';
 import {
@@ -177,8 +177,10 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    const sameFiles =
-      trainFiles.length > 0 && [...trainFiles].sort().join(',') === [...testFiles].sort().join(',');
+    // A test file that is also a training file (the same path, however it is written) is split
+    // by a salted prompt hash; the other test files are held out whole.
+    const trainPaths = new Set(trainFiles.map((f) => resolve(f)));
+    const shared = values.model ? [] : testFiles.filter((f) => trainPaths.has(resolve(f)));
     const targets = targetsWithZ(values['confidence-z']);
     const split = Number(values.split);
     if (!(split > 0 && split < 1))
@@ -186,9 +188,9 @@ export async function run(argv: string[]): Promise<number> {
         `--split must be a share between 0 and 1 (e.g. 0.2), got "${values.split}"`,
       );
     const salts = splitList(values.salts);
-    if (salts.length && (!sameFiles || values.model))
+    if (salts.length && shared.length !== testFiles.length)
       throw new DataError(
-        '--salts needs --train and --test to name the same files (and no --model): each salt holds out its own share of their prompts',
+        '--salts needs every --test file to be a --train file too (and no --model): each salt holds out its own share of their prompts',
       );
     const family = values.family as Family;
     if (!['logistic', 'knn', 'blend'].includes(family))
@@ -201,18 +203,18 @@ export async function run(argv: string[]): Promise<number> {
       ...(values['balanced-band'] ? { balanced: Number(values['balanced-band']) } : {}),
       ...(values['cost-band'] ? { cost: Number(values['cost-band']) } : {}),
     };
+    const splitGroups = new Set([...loadGroups(shared).keys()]);
     const allTest: DataRow[] = [...loadGroups(testFiles).values()].flat();
-    if (sameFiles && !values.model)
+    if (shared.length)
       process.stderr.write(
-        `--train and --test are the same files: holding out ${split * 100}% of prompts by a salted prompt hash${salts.length > 1 ? `, once per salt (${salts.join(', ')})` : ''}\n`,
+        `${shared.join(', ')} ${shared.length > 1 ? 'are' : 'is'} in --train and --test: holding out ${split * 100}% of ${shared.length > 1 ? 'their' : 'its'} prompts by a salted prompt hash${salts.length > 1 ? `, once per salt (${salts.join(', ')})` : ''}\n`,
       );
 
     /** Trains on the training files less the test prompts (or loads --model) and evaluates. */
     const once = (salt: string | undefined) => {
-      const test =
-        sameFiles && !values.model
-          ? allTest.filter((r) => promptHash(r.prompt, salt) < split)
-          : allTest;
+      const test = allTest.filter(
+        (r) => !splitGroups.has(r.group) || promptHash(r.prompt, salt) < split,
+      );
       let artefact: RoutingArtefact;
       let trainGroups: Map<string, DataRow[]> | undefined;
       if (values.model) artefact = loadArtefactFile(values.model);
