@@ -83,8 +83,9 @@ export function loadRows(file: string): DataRow[] {
 
 /**
  * Prices: `models.json` layout (`{datasets: {<file>: {<model>: {input_per_1m_usd, output_per_1m_usd}}}}`,
- * looked up by the data file's base name) or a flat `{<model>: {input_per_1m_usd, output_per_1m_usd}}`
- * that applies to every file.
+ * looked up by the data file's base name; a file it does not list is priced by model name from
+ * the files it does) or a flat `{<model>: {input_per_1m_usd, output_per_1m_usd}}` that applies to
+ * every file.
  */
 export function loadPrices(file: string): (group: string) => Map<string, Price> {
   let raw: unknown;
@@ -115,7 +116,13 @@ export function loadPrices(file: string): (group: string) => Map<string, Price> 
     const tables = new Map(
       Object.entries(datasets).map(([f, t]) => [f, parseTable(t, `${file}: datasets.${f}`)]),
     );
-    return (group) => tables.get(group) ?? new Map();
+    // A file not listed (a renamed copy, a held-out part) is priced by model name from the listed
+    // ones: a model's list price is the same whichever file scored it (first file by name wins).
+    const byModel = new Map<string, Price>();
+    for (const f of [...tables.keys()].sort())
+      for (const [model, price] of tables.get(f)!)
+        if (!byModel.has(model)) byModel.set(model, price);
+    return (group) => tables.get(group) ?? byModel;
   }
   const flat = parseTable(raw, file);
   return () => flat;

@@ -157,14 +157,22 @@ describe('data, training and evaluation', () => {
             strong: { input_per_1m_usd: 1, output_per_1m_usd: 2 },
             odd: { input_per_1m_usd: null, output_per_1m_usd: null },
           },
+          'z-other.jsonl': {
+            strong: { input_per_1m_usd: 7, output_per_1m_usd: 7 },
+            weak: { input_per_1m_usd: 0.1, output_per_1m_usd: 0.2 },
+          },
         },
       }),
     );
-    expect(loadPrices(join(dir, 'nested.json'))('tiny.jsonl').get('strong')).toEqual({
-      inputPer1M: 1,
-      outputPer1M: 2,
-    });
-    expect(loadPrices(join(dir, 'nested.json'))('tiny.jsonl').has('odd')).toBe(false);
+    const nested = loadPrices(join(dir, 'nested.json'));
+    expect(nested('tiny.jsonl').get('strong')).toEqual({ inputPer1M: 1, outputPer1M: 2 });
+    expect(nested('tiny.jsonl').has('odd')).toBe(false);
+    expect(nested('tiny.jsonl').has('weak')).toBe(false); // a listed file keeps its own table
+    // A file the price file does not list (a renamed copy, a held-out part) is priced by model
+    // name from the listed files, the first by file name winning.
+    expect(nested('tiny-heldout.jsonl').get('strong')).toEqual({ inputPer1M: 1, outputPer1M: 2 });
+    expect(nested('tiny-heldout.jsonl').get('weak')).toEqual({ inputPer1M: 0.1, outputPer1M: 0.2 });
+    expect(nested('tiny-heldout.jsonl').has('odd')).toBe(false);
     expect(loadPrices(`${FIX}/prices.json`)('anything.jsonl').get('weak')).toEqual({
       inputPer1M: 0.5,
       outputPer1M: 1,
