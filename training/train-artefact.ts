@@ -308,6 +308,8 @@ export interface TrainingPlan {
   folds: number;
   /** Row non-zeros × head fits of this plan. */
   work: number;
+  /** Stepped down from the full plan to fit the budget. */
+  reduced: boolean;
 }
 
 /**
@@ -325,7 +327,7 @@ export function trainingPlans(
 ): Map<string, TrainingPlan> {
   const explicit = opts.calibrationFolds !== undefined;
   const folds = opts.calibrationFolds ?? DEFAULT_FOLDS;
-  const ladder = (variants: HeadVariant[]): Omit<TrainingPlan, 'work'>[] => {
+  const ladder = (variants: HeadVariant[]): Omit<TrainingPlan, 'work' | 'reduced'>[] => {
     const steps = [{ variants, folds }];
     if (explicit || folds < 2) return steps;
     if (folds > 3) steps.push({ variants, folds: 3 });
@@ -358,7 +360,7 @@ export function trainingPlans(
     );
     heaviest.at++;
   }
-  return new Map(state.map((s) => [s.group, s.steps[s.at]!]));
+  return new Map(state.map((s) => [s.group, { ...s.steps[s.at]!, reduced: s.at > 0 }]));
 }
 
 /** A variant is better when its Balanced band routes cheaper; near-ties go to Quality mode. */
@@ -442,9 +444,7 @@ export function trainArtefact(
   const plans = trainingPlans(prepared, opts);
   for (const p of prepared) {
     const plan = plans.get(p.group)!;
-    const full = headVariants(p.rows, opts).length;
-    const folds = opts.calibrationFolds ?? DEFAULT_FOLDS;
-    if (plan.folds !== folds || plan.variants.length !== full)
+    if (plan.reduced)
       warnings.push(
         `${p.group}: ${p.rows.length} prompts × ${p.pool.length} models is more fitting than the training budget allows; calibrating on ${plan.folds} folds with ${plan.variants.map((v) => v.name).join(', ')} heads only (the calibration heads see fewer prompts, so the bands tend to be narrower: safer, with less saving)`,
       );

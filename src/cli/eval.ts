@@ -7,7 +7,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DataError, loadPrices, promptHash, type DataRow } from '../../training/dataset.js';
+import {
+  DataError,
+  loadPrices,
+  loadRows,
+  promptHash,
+  type DataRow,
+} from '../../training/dataset.js';
 import {
   describeTestRows,
   evaluate,
@@ -203,8 +209,12 @@ export async function run(argv: string[]): Promise<number> {
       ...(values['balanced-band'] ? { balanced: Number(values['balanced-band']) } : {}),
       ...(values['cost-band'] ? { cost: Number(values['cost-band']) } : {}),
     };
-    const splitGroups = new Set([...loadGroups(shared).keys()]);
-    const allTest: DataRow[] = [...loadGroups(testFiles).values()].flat();
+    // Every file is read once, whatever the number of salts.
+    const testByFile = testFiles.map((f) => ({ rows: loadRows(f), split: shared.includes(f) }));
+    const splitGroups = new Set(testByFile.filter((t) => t.split).map((t) => t.rows[0]!.group));
+    const allTest: DataRow[] = testByFile.flatMap((t) => t.rows);
+    const trainRows = values.model ? undefined : loadGroups(trainFiles);
+    const prices = values.model ? undefined : loadPrices(values.prices!);
     if (shared.length)
       process.stderr.write(
         `${shared.join(', ')} ${shared.length > 1 ? 'are' : 'is'} in --train and --test: holding out ${split * 100}% of ${shared.length > 1 ? 'their' : 'its'} prompts by a salted prompt hash${salts.length > 1 ? `, once per salt (${salts.join(', ')})` : ''}\n`,
@@ -217,18 +227,18 @@ export async function run(argv: string[]): Promise<number> {
       );
       let artefact: RoutingArtefact;
       let trainGroups: Map<string, DataRow[]> | undefined;
-      if (values.model) artefact = loadArtefactFile(values.model);
+      if (!trainRows || !prices) artefact = loadArtefactFile(values.model!);
       else {
         const testPrompts = new Set(test.map((r) => normalise(r.prompt)));
-        const groups = loadGroups(trainFiles);
-        for (const [g, rows] of groups)
-          groups.set(
+        const groups = new Map(
+          [...trainRows].map(([g, rows]) => [
             g,
             rows.filter((r) => !testPrompts.has(normalise(r.prompt))),
-          );
+          ]),
+        );
         trainGroups = groups;
         const bar = progressBar(salt === undefined ? 'train' : `train (salt ${salt})`);
-        const trained = trainArtefact(groups, loadPrices(values.prices!), {
+        const trained = trainArtefact(groups, prices, {
           seed: Number(values.seed),
           onProgress: bar.update,
           onWarning: (w) => process.stderr.write(`warning: ${w}\n`),
@@ -245,14 +255,7 @@ export async function run(argv: string[]): Promise<number> {
       const familyModel =
         family === 'logistic'
           ? undefined
-          : trainFamily(
-              artefact,
-              trainGroups!,
-              loadPrices(values.prices!),
-              family,
-              Number(values.seed),
-              targets,
-            );
+          : trainFamily(artefact, trainGroups!, prices!, family, Number(values.seed), targets);
       const result = evaluate(artefact, test, override, familyModel);
       for (const note of describeTestRows(result.skipped)) process.stderr.write(`note: ${note}\n`);
       return result;

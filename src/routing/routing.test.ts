@@ -11,7 +11,12 @@ import {
   type PromptOutcome,
 } from '../../training/evaluate.js';
 import { trainArtefact } from '../../training/train-artefact.js';
-import { deploymentSchema, routerSchema } from '../config/schema.js';
+import {
+  deploymentSchema,
+  routerSchema,
+  type DeploymentConfig,
+  type RoutingMode,
+} from '../config/schema.js';
 import type { ChatRequest } from '../core/wire-types.js';
 import {
   DENSE_NAMES,
@@ -368,13 +373,16 @@ describe('trained router', () => {
       model: 'unknown-model',
       prices: { inputPer1M: 0.01, outputPer1M: 0.01 },
     });
-    const decision = router.decide({
-      request: requestFromPrompt('hello'),
-      router: routerSchema.parse({ modelSubset: ['big', 'small', 'stranger'] }),
-      mode: 'balanced',
-      candidates: [big, small, stranger],
-      promptTokens: 10,
-    });
+    /** A decision for 'hello' over these candidates, which are also the router's whole subset. */
+    const decideOver = (candidates: DeploymentConfig[], mode: RoutingMode = 'balanced') =>
+      router.decide({
+        request: requestFromPrompt('hello'),
+        router: routerSchema.parse({ modelSubset: candidates.map((c) => c.name) }),
+        mode,
+        candidates,
+        promptTokens: 10,
+      });
+    const decision = decideOver([big, small, stranger]);
     expect(decision.topDeployment).toBe('big');
     expect(decision.ordered[0]).toBe('stranger');
     expect(decision.reason).toContain('conservative default');
@@ -385,13 +393,7 @@ describe('trained router', () => {
       name: 'a-dear-twin',
       prices: { inputPer1M: 9, outputPer1M: 9 },
     });
-    const twins = router.decide({
-      request: requestFromPrompt('hello'),
-      router: routerSchema.parse({ modelSubset: ['a-dear-twin', 'big', 'small'] }),
-      mode: 'balanced',
-      candidates: [dearTwin, big, small],
-      promptTokens: 10,
-    });
+    const twins = decideOver([dearTwin, big, small]);
     expect(twins.topDeployment).toBe('big');
     // Deployments the artefact does not know are equally unknown: the dearer is the reference.
     const dearStranger = deploymentSchema.parse({
@@ -399,13 +401,7 @@ describe('trained router', () => {
       name: 'z-dear-stranger',
       prices: { inputPer1M: 3, outputPer1M: 3 },
     });
-    const strangers = router.decide({
-      request: requestFromPrompt('hello'),
-      router: routerSchema.parse({ modelSubset: ['stranger', 'z-dear-stranger'] }),
-      mode: 'balanced',
-      candidates: [stranger, dearStranger],
-      promptTokens: 10,
-    });
+    const strangers = decideOver([stranger, dearStranger]);
     expect(strangers.topDeployment).toBe('z-dear-stranger');
     // What an operator is told about a subset: unknown deployments, like: names the artefact
     // lacks, and deployments spread over data groups.
@@ -434,13 +430,7 @@ describe('trained router', () => {
         /^router r .*: its deployments map into 2 data groups \(tiny\.jsonl: big, small; other\.jsonl: far\)/,
       ),
     ]);
-    const quality = router.decide({
-      request: requestFromPrompt('hello'),
-      router: routerSchema.parse({ modelSubset: ['big', 'small'] }),
-      mode: 'quality',
-      candidates: [big, small],
-      promptTokens: 10,
-    });
+    const quality = decideOver([big, small], 'quality');
     expect(quality.scores.find((s) => s.deployment === 'big')?.predictedCostUsd).toBeCloseTo(
       (10 * 5 + 100 * 5) / 1e6,
     );
