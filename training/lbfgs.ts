@@ -1,6 +1,6 @@
 // Limited-memory BFGS (two-loop recursion, backtracking Armijo line search) for the small smooth
 // problems training solves: one L2-regularised logistic regression per model over the hashed
-// features, solved to convergence on the whole batch instead of a few stochastic epochs.
+// features, solved on the whole batch to a gradient tolerance instead of a few stochastic epochs.
 
 export interface LbfgsOptions {
   maxIterations?: number;
@@ -10,54 +10,120 @@ export interface LbfgsOptions {
   gradientTolerance?: number;
 }
 
-/** Minimises `f` (which writes its gradient into `grad` and returns the value) from `x` in place. */
+/**
+ * Minimises `f` (which writes its gradient into `grad` and returns the value) from `x` in place.
+ * Each pass over the vectors does all the work that can share it (the two-loop recursion's update
+ * with the next dot product, the new pair with its dot products), in the same order as one
+ * operation per pass would, so the result is the same bit for bit with less memory traffic.
+ */
 export function minimizeLbfgs(
   f: (x: Float64Array, grad: Float64Array) => number,
-  x: Float64Array,
+  x0: Float64Array,
   opts: LbfgsOptions = {},
 ): { value: number; iterations: number } {
-  const n = x.length;
+  const n = x0.length;
   const m = opts.memory ?? 8;
   const maxIter = opts.maxIterations ?? 200;
   const tol = opts.gradientTolerance ?? 1e-6;
-  const s: Float64Array[] = [];
-  const y: Float64Array[] = [];
-  const rho: number[] = [];
-  const g = new Float64Array(n);
-  const gNew = new Float64Array(n);
+  // The curvature pairs, oldest first: `pairs` of them, the oldest in slot `first` of a ring, so
+  // an iteration allocates nothing (a 2^16 head would otherwise drop 1 MB per iteration).
+  const s = Array.from({ length: m }, () => new Float64Array(n));
+  const y = Array.from({ length: m }, () => new Float64Array(n));
+  const rho = new Float64Array(m);
+  /** sᵀy / yᵀy of each pair: the initial Hessian scale when it is the newest. */
+  const gammas = new Float64Array(m);
+  let first = 0;
+  let pairs = 0;
+  const slot = (k: number) => (first + k) % m;
+  let x = Float64Array.from(x0);
+  let xNew = new Float64Array(n);
+  let g = new Float64Array(n);
+  let gNew = new Float64Array(n);
   const d = new Float64Array(n);
-  const xNew = new Float64Array(n);
+  let sk = new Float64Array(n);
+  let yk = new Float64Array(n);
   const alpha = new Float64Array(m);
   let value = f(x, g);
   let iter = 0;
   for (; iter < maxIter; iter++) {
+    // d = −g, the largest gradient component, and the first dot product the recursion needs.
+    // (With no pairs yet, that is gᵀg, for steepest descent's length.)
     let gMax = 0;
-    for (let i = 0; i < n; i++) gMax = Math.max(gMax, Math.abs(g[i]!));
+    let t = 0;
+    if (pairs > 0) {
+      const top = s[slot(pairs - 1)]!;
+      for (let i = 0; i < n; i++) {
+        const gi = g[i]!;
+        gMax = Math.max(gMax, Math.abs(gi));
+        d[i] = -gi;
+        t += top[i]! * -gi;
+      }
+    } else
+      for (let i = 0; i < n; i++) {
+        const gi = g[i]!;
+        gMax = Math.max(gMax, Math.abs(gi));
+        d[i] = -gi;
+        t += gi * gi;
+      }
     if (gMax < tol) break;
-    // Two-loop recursion: d = −H·g.
-    for (let i = 0; i < n; i++) d[i] = -g[i]!;
-    for (let k = s.length - 1; k >= 0; k--) {
-      alpha[k] = rho[k]! * dot(s[k]!, d);
-      axpy(-alpha[k]!, y[k]!, d);
-    }
-    if (s.length > 0) {
-      const last = s.length - 1;
-      const gamma = dot(s[last]!, y[last]!) / dot(y[last]!, y[last]!);
-      for (let i = 0; i < n; i++) d[i]! *= gamma;
+    let slope: number;
+    if (pairs === 0) {
+      // Steepest descent, scaled to at most unit length.
+      const scale = Math.max(1, Math.sqrt(t));
+      slope = 0;
+      for (let i = 0; i < n; i++) {
+        d[i]! /= scale;
+        slope += g[i]! * d[i]!;
+      }
     } else {
-      const norm = Math.sqrt(dot(g, g));
-      for (let i = 0; i < n; i++) d[i]! /= Math.max(1, norm);
+      // Two-loop recursion, d = −H·g: each update of d carries the next pair's dot product.
+      for (let k = pairs - 1; k >= 0; k--) {
+        const j = slot(k);
+        alpha[k] = rho[j]! * t;
+        const a = -alpha[k]!;
+        const yj = y[j]!;
+        t = 0;
+        if (k > 0) {
+          const next = s[slot(k - 1)]!;
+          for (let i = 0; i < n; i++) {
+            d[i]! += a * yj[i]!;
+            t += next[i]! * d[i]!;
+          }
+        } else for (let i = 0; i < n; i++) d[i]! += a * yj[i]!;
+      }
+      const gamma = gammas[slot(pairs - 1)]!;
+      const y0 = y[slot(0)]!;
+      t = 0;
+      for (let i = 0; i < n; i++) {
+        d[i]! *= gamma;
+        t += y0[i]! * d[i]!;
+      }
+      slope = 0;
+      for (let k = 0; k < pairs; k++) {
+        const j = slot(k);
+        const beta = rho[j]! * t;
+        const a = alpha[k]! - beta;
+        const sj = s[j]!;
+        t = 0;
+        if (k < pairs - 1) {
+          const next = y[slot(k + 1)]!;
+          for (let i = 0; i < n; i++) {
+            d[i]! += a * sj[i]!;
+            t += next[i]! * d[i]!;
+          }
+        } else
+          for (let i = 0; i < n; i++) {
+            d[i]! += a * sj[i]!;
+            slope += g[i]! * d[i]!;
+          }
+      }
     }
-    for (let k = 0; k < s.length; k++) {
-      const beta = rho[k]! * dot(y[k]!, d);
-      axpy(alpha[k]! - beta, s[k]!, d);
-    }
-    let slope = dot(g, d);
     if (slope >= 0) {
       // Not a descent direction (numerical trouble): restart from steepest descent.
-      s.length = y.length = rho.length = 0;
+      pairs = 0;
+      slope = 0;
       for (let i = 0; i < n; i++) d[i] = -g[i]!;
-      slope = dot(g, d);
+      for (let i = 0; i < n; i++) slope += g[i]! * d[i]!;
     }
     let step = 1;
     let newValue = Infinity;
@@ -68,38 +134,35 @@ export function minimizeLbfgs(
       step /= 2;
     }
     if (!(newValue < value)) break;
-    const sk = new Float64Array(n);
-    const yk = new Float64Array(n);
+    let sy = 0;
+    let yy = 0;
     for (let i = 0; i < n; i++) {
-      sk[i] = xNew[i]! - x[i]!;
-      yk[i] = gNew[i]! - g[i]!;
+      const si = xNew[i]! - x[i]!;
+      const yi = gNew[i]! - g[i]!;
+      sk[i] = si;
+      yk[i] = yi;
+      sy += si * yi;
+      yy += yi * yi;
     }
-    const sy = dot(sk, yk);
     if (sy > 1e-12) {
-      if (s.length === m) {
-        s.shift();
-        y.shift();
-        rho.shift();
-      }
-      s.push(sk);
-      y.push(yk);
-      rho.push(1 / sy);
+      // Keep the pair: it takes the next free slot, or the oldest one's when the ring is full;
+      // the slot's old arrays become the scratch for the next iteration.
+      let j: number;
+      if (pairs === m) {
+        j = first;
+        first = (first + 1) % m;
+      } else j = slot(pairs++);
+      [s[j], sk] = [sk, s[j]!];
+      [y[j], yk] = [yk, y[j]!];
+      rho[j] = 1 / sy;
+      gammas[j] = sy / yy;
     }
-    x.set(xNew);
-    g.set(gNew);
+    [x, xNew] = [xNew, x];
+    [g, gNew] = [gNew, g];
     const improvement = value - newValue;
     value = newValue;
     if (improvement < 1e-10 * Math.max(1, Math.abs(value))) break;
   }
+  x0.set(x);
   return { value, iterations: iter };
-}
-
-function dot(a: Float64Array, b: Float64Array): number {
-  let t = 0;
-  for (let i = 0; i < a.length; i++) t += a[i]! * b[i]!;
-  return t;
-}
-
-function axpy(a: number, x: Float64Array, y: Float64Array): void {
-  for (let i = 0; i < x.length; i++) y[i]! += a * x[i]!;
 }

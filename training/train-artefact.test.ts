@@ -62,20 +62,33 @@ describe('the training budget', () => {
       ...extra,
     }).get('g')!;
 
-  it('steps a group down to fewer folds, then one variant, then 2 folds, only as far as needed', () => {
-    // Work per plan = non-zeros × models × (variants × (folds − 1) + 1): 9, 5, 3 and 2 units.
-    const steps = [9, 5, 3, 2].map((units) => plan(1, units));
-    expect(steps.map((p) => [p.variants.map((v) => v.name), p.folds, p.work])).toEqual([
-      [['grades', 'task-means'], 5, 9],
-      [['grades', 'task-means'], 3, 5],
-      [['grades'], 3, 3],
-      [['grades'], 2, 2],
+  it('steps a group down to fewer folds, one variant, 2 folds, a hold-out, shorter fits, only as far as needed', () => {
+    // Work per plan = non-zeros × models × (variants × (folds − 1) + 1), or with a hold-out
+    // (variants × the share fitted + 1), × the iteration cap / 100: 9, 5, 3, 2, 1.4 and 0.7 units.
+    const steps = [9, 5, 3, 2, 1.4, 0.7].map((units) => plan(1, units));
+    expect(
+      steps.map((p) => [
+        p.variants.map((v) => v.name),
+        p.folds,
+        p.calibrationFraction,
+        p.maxIterations,
+        Number(p.work.toFixed(6)),
+      ]),
+    ).toEqual([
+      [['grades', 'task-means'], 5, 0.3, 100, 9],
+      [['grades', 'task-means'], 3, 0.3, 100, 5],
+      [['grades'], 3, 0.3, 100, 3],
+      [['grades'], 2, 0.3, 100, 2],
+      [['grades'], 0, 0.6, 100, 1.4],
+      [['grades'], 0, 0.6, 50, 0.7],
     ]);
     expect(plan(1, 8.9).folds).toBe(3);
-    // Nothing is cheaper than the last step; explicit folds are never changed.
-    expect(plan(1, 0.5).folds).toBe(2);
-    expect(plan(1, 0.5, { calibrationFolds: 4 })).toMatchObject({ folds: 4 });
+    expect(steps.map((p) => p.reduced)).toEqual([false, true, true, true, true, true]);
+    // Nothing is cheaper than the last step; explicit folds and iterations are never changed.
+    expect(plan(1, 0.5)).toMatchObject({ folds: 0, maxIterations: 50 });
+    expect(plan(1, 0.5, { calibrationFolds: 4 })).toMatchObject({ folds: 4, maxIterations: 100 });
     expect(plan(1, 0.5, { calibrationFolds: 4 }).variants).toHaveLength(2);
+    expect(plan(1, 0.5, { maxIterations: 80 })).toMatchObject({ folds: 0, maxIterations: 80 });
   });
 
   it('takes the heaviest group down first and leaves the others as they are', () => {
@@ -114,14 +127,20 @@ describe('the training budget', () => {
     expect(events.filter((e) => e === 'warning')).toHaveLength(1);
     expect(small.warnings).toEqual([
       expect.stringMatching(
-        /^g\.jsonl: 80 prompts × 2 models is more fitting than the training budget allows; calibrating on 2 folds with grades heads only/,
+        /^g\.jsonl: 80 prompts × 2 models is more fitting than the training budget allows; calibrating on a 60% hold-out with grades heads only, at most 50 iterations per head fit/,
       ),
     ]);
     const notes = small.artefact.training['g.jsonl'] as {
       calibrationFolds: number;
+      calibrationFraction: number;
+      maxIterations: number;
       variantsTried: { variant: string }[];
     };
-    expect(notes.calibrationFolds).toBe(2);
+    expect(notes).toMatchObject({
+      calibrationFolds: 0,
+      calibrationFraction: 0.6,
+      maxIterations: 50,
+    });
     expect(notes.variantsTried.map((v) => v.variant)).toEqual(['grades']);
     expect(small.artefact.models.map((m) => m.name)).toEqual(['m', 'n']);
   });

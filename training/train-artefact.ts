@@ -26,7 +26,7 @@ import {
   type ScoredRow,
 } from './calibrate-bands.js';
 import { prng } from '../src/core/prng.js';
-import { fitAll, packRows, type FitTask } from './fit-pool.js';
+import { FIT_LIMITS, fitAll, packRows, type FitTask } from './fit-pool.js';
 
 export interface TrainOptions {
   seed: number;
@@ -42,7 +42,7 @@ export interface TrainOptions {
    */
   calibrationFolds?: number;
   /**
-   * `lbfgs` (default: the whole batch, to convergence, L2 by `c`) or `adagrad` (the first
+   * `lbfgs` (default: the whole batch, to `FIT_LIMITS`' tolerance, L2 by `c`) or `adagrad` (the first
    * version: a few stochastic epochs; `epochs`, `learningRate`, `l2` apply to it).
    */
   optimizer?: 'adagrad' | 'lbfgs';
@@ -55,6 +55,11 @@ export interface TrainOptions {
    */
   sourceSmoothing?: number;
   targets?: BandTargets;
+  /**
+   * L-BFGS iterations per head fit at most (default `FIT_LIMITS.maxIterations`, 100); the training
+   * budget may lower it for a very large file unless it is given.
+   */
+  maxIterations?: number;
   /** Sparse weights per head (a power of two ≤ 2^16); default `hashSizeFor(prompts)`. */
   hashSize?: number;
   version?: string;
@@ -276,7 +281,14 @@ function fitTask(
     model,
     opts.sourceSmoothing ?? 0,
   );
-  return { rows: Int32Array.from(positions), targets, c: opts.c ?? 0.3, size, bias };
+  return {
+    rows: Int32Array.from(positions),
+    targets,
+    c: opts.c ?? 0.3,
+    size,
+    bias,
+    maxIterations: opts.maxIterations ?? FIT_LIMITS.maxIterations,
+  };
 }
 
 interface HeadVariant {
@@ -302,10 +314,15 @@ export function headVariants(rows: DataRow[], opts: TrainOptions): HeadVariant[]
   return [grades, { name: 'task-means', settings: { c: 3, sourceSmoothing: 0.8 } }];
 }
 
-/** How a group is trained: the head variants cross-fitted and the number of calibration folds. */
+/**
+ * How a group is trained: the head variants cross-fitted, the number of calibration folds (below 2:
+ * a single hold-out of `calibrationFraction` of the prompts) and the iterations per head fit.
+ */
 export interface TrainingPlan {
   variants: HeadVariant[];
   folds: number;
+  calibrationFraction: number;
+  maxIterations: number;
   /** Row non-zeros × head fits of this plan. */
   work: number;
   /** Stepped down from the full plan to fit the budget. */
@@ -315,11 +332,14 @@ export interface TrainingPlan {
 /**
  * Plans per group within the work budget. Every group starts with all its head variants on
  * `folds` folds; while the total is over budget, the group with the most work steps down: to 3
- * folds, then the `grades` variant alone, then 2 folds. Fewer folds fit the calibration heads on
- * fewer prompts, so their predictions are weaker and the bands tend to come out narrower (safer,
- * with less saving). Explicit
- * `calibrationFolds` (or a single hold-out) is kept as given. Deterministic: it counts features,
- * it does not time anything.
+ * folds, then the `grades` variant alone, then 2 folds, then a single hold-out (calibration heads
+ * fitted on 40% of the prompts, the other 60% calibrating), then at most 50 iterations per head
+ * fit instead of 100. Fewer folds fit the calibration heads on fewer prompts, so their predictions
+ * are weaker and the bands tend to come out narrower (safer, with less saving); the shorter fits
+ * stop before convergence (on held-out prompts of the shared files a head's log-loss at 40–60
+ * iterations matched the converged one, docs/routing.md). Explicit `calibrationFolds` (or a single
+ * hold-out) and `maxIterations` are kept as given. Deterministic: it counts features, it does not
+ * time anything.
  */
 export function trainingPlans(
   groups: { group: string; rows: DataRow[]; nonZeros: number; models: number }[],
@@ -327,23 +347,31 @@ export function trainingPlans(
 ): Map<string, TrainingPlan> {
   const explicit = opts.calibrationFolds !== undefined;
   const folds = opts.calibrationFolds ?? DEFAULT_FOLDS;
+  const calibrationFraction = opts.calibrationFraction ?? 0.3;
+  const maxIterations = opts.maxIterations ?? FIT_LIMITS.maxIterations;
   const ladder = (variants: HeadVariant[]): Omit<TrainingPlan, 'work' | 'reduced'>[] => {
-    const steps = [{ variants, folds }];
+    const plan = { variants, folds, calibrationFraction, maxIterations };
+    const steps = [plan];
     if (explicit || folds < 2) return steps;
-    if (folds > 3) steps.push({ variants, folds: 3 });
-    if (variants.length > 1)
-      steps.push({ variants: variants.slice(0, 1), folds: Math.min(folds, 3) });
-    steps.push({ variants: variants.slice(0, 1), folds: 2 });
+    if (folds > 3) steps.push({ ...plan, folds: 3 });
+    const one = variants.slice(0, 1);
+    if (variants.length > 1) steps.push({ ...plan, variants: one, folds: Math.min(folds, 3) });
+    steps.push({ ...plan, variants: one, folds: 2 });
+    steps.push({ ...plan, variants: one, folds: 0, calibrationFraction: 0.6 });
+    if (opts.maxIterations === undefined && maxIterations > 50)
+      steps.push({ ...plan, variants: one, folds: 0, calibrationFraction: 0.6, maxIterations: 50 });
     return steps;
   };
   const state = groups.map((g) => {
     const steps = ladder(headVariants(g.rows, opts)).map((p) => ({
       ...p,
-      // Each variant's calibration fits see (folds − 1) / folds of the rows; the final fit all.
+      // Each variant's calibration fits see (folds − 1) / folds of the rows (a hold-out's, the
+      // rest); the final fit all. A fit's work is taken to scale with its iteration cap.
       work:
-        g.nonZeros *
-        g.models *
-        (p.folds >= 2 ? p.variants.length * (p.folds - 1) + 1 : p.variants.length * 0.7 + 1),
+        ((g.nonZeros * g.models * p.maxIterations) / FIT_LIMITS.maxIterations) *
+        (p.folds >= 2
+          ? p.variants.length * (p.folds - 1) + 1
+          : p.variants.length * (1 - p.calibrationFraction) + 1),
     }));
     return { group: g.group, steps, at: 0 };
   });
@@ -361,6 +389,13 @@ export function trainingPlans(
     heaviest.at++;
   }
   return new Map(state.map((s) => [s.group, { ...s.steps[s.at]!, reduced: s.at > 0 }]));
+}
+
+/** "3 folds", or "a 60% hold-out". */
+function describeCalibration(plan: TrainingPlan): string {
+  return plan.folds >= 2
+    ? `${plan.folds} folds`
+    : `a ${Math.round(plan.calibrationFraction * 100)}% hold-out`;
 }
 
 /** A variant is better when its Balanced band routes cheaper; near-ties go to Quality mode. */
@@ -446,7 +481,7 @@ export function trainArtefact(
     const plan = plans.get(p.group)!;
     if (plan.reduced)
       warnings.push(
-        `${p.group}: ${p.rows.length} prompts × ${p.pool.length} models is more fitting than the training budget allows; calibrating on ${plan.folds} folds with ${plan.variants.map((v) => v.name).join(', ')} heads only (the calibration heads see fewer prompts, so the bands tend to be narrower: safer, with less saving)`,
+        `${p.group}: ${p.rows.length} prompts × ${p.pool.length} models is more fitting than the training budget allows; calibrating on ${describeCalibration(plan)} with ${plan.variants.map((v) => v.name).join(', ')} heads only${plan.maxIterations < FIT_LIMITS.maxIterations ? `, at most ${plan.maxIterations} iterations per head fit` : ''} (the calibration heads see fewer prompts, so the bands tend to be narrower: safer, with less saving)`,
       );
   }
   // Every warning is known before fitting: say them now, not after minutes of training.
@@ -458,7 +493,7 @@ export function trainArtefact(
   let done = 0;
   const tick = (label: string) => opts.onProgress?.(++done, totalSteps, label);
   for (const { group, rows, prices, pool, featured } of prepared) {
-    const { variants, folds } = plans.get(group)!;
+    const { variants, folds, calibrationFraction, maxIterations } = plans.get(group)!;
     // One head size per group, for the calibration folds and the final fit alike.
     const hashSize = opts.hashSize ?? hashSizeFor(rows.length);
     largestHash = Math.max(largestHash, hashSize);
@@ -469,7 +504,7 @@ export function trainArtefact(
     // Balanced band routes cheapest (at the same realised quality) is fitted on all prompts.
     const pricing = costHeads(featured, pool, group, prices);
     const tried = variants.map((variant) => {
-      const vopts = { ...opts, hashSize, ...variant.settings };
+      const vopts = { ...opts, hashSize, maxIterations, ...variant.settings };
       const outOfSample: ScoredRow[] = [];
       let fitPrompts = 0;
       if (folds >= 2) {
@@ -489,11 +524,7 @@ export function trainArtefact(
         }
         fitPrompts = Math.round(fitPrompts / folds);
       } else {
-        const { train: fit, test: calibration } = splitByHash(
-          keyed,
-          opts.calibrationFraction ?? 0.3,
-          salt,
-        );
+        const { train: fit, test: calibration } = splitByHash(keyed, calibrationFraction, salt);
         const fitHeads = trainHeads(fit, pool, group, prices, vopts, () =>
           tick(`${group} (${variant.name}, calibration fit)`),
         );
@@ -525,6 +556,8 @@ export function trainArtefact(
       prompts: rows.length,
       hashSize,
       calibrationFolds: folds >= 2 ? folds : 0,
+      ...(folds >= 2 ? {} : { calibrationFraction }),
+      maxIterations,
       fit: fitPrompts,
       calibration: outOfSample.length,
       heads: { variant: chosen.variant.name, ...chosen.variant.settings },
