@@ -102,10 +102,11 @@ const DEFAULT_FOLDS = 5;
 
 /**
  * The fitting work a training run plans for, in row non-zeros (hashed indices + dense features)
- * × head fits: 400 million is about 3.5–4 minutes of fitting on the 2-core reference machine
- * (20,000 prompts × 11 models took 182 s for 322 million; × 30 models, 470 s for 878 million,
- * measured 2026-11-30), so a 20k-prompt file trains within 5 minutes whatever its number of
- * models. The shared files need 90 million and train exactly as without a budget.
+ * × head fits (× iteration cap / 100): 400 million is about 3.5–4 minutes on the 2-core reference
+ * machine with fits that run to the cap (synthetic grades, no text signal; 2026-11-30d's fits:
+ * 20,000 prompts × 11 models, 332 million, 181 s; × 30 models on 3 folds, 302 million, 139 s;
+ * × 100 models on the last step, 235 million, 170 s), so a 20k-prompt file trains within 5
+ * minutes up to about 170 models (estimated). The shared files need 90 million, never stepped down.
  */
 export const WORK_BUDGET = 400e6;
 
@@ -323,7 +324,7 @@ export interface TrainingPlan {
   folds: number;
   calibrationFraction: number;
   maxIterations: number;
-  /** Row non-zeros × head fits of this plan. */
+  /** Row non-zeros × head fits × iteration cap / 100 of this plan. */
   work: number;
   /** Stepped down from the full plan to fit the budget. */
   reduced: boolean;
