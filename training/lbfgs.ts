@@ -25,23 +25,27 @@ export function minimizeLbfgs(
   const m = opts.memory ?? 8;
   const maxIter = opts.maxIterations ?? 200;
   const tol = opts.gradientTolerance ?? 1e-6;
-  // The curvature pairs, oldest first: `pairs` of them, the oldest in slot `first` of a ring, so
-  // an iteration allocates nothing (a 2^16 head would otherwise drop 1 MB per iteration).
-  const s = Array.from({ length: m }, () => new Float64Array(n));
-  const y = Array.from({ length: m }, () => new Float64Array(n));
+  // Every vector is written before it is read, so they come from this thread's workspace, kept
+  // from one fit to the next: neither an iteration nor a fit allocates (a 2^16 head needs 12 MB
+  // of vectors, which would otherwise be garbage after every fit).
+  const [x1, x2, g1, g2, dv, sv, yv, ...ring] = workspace(n, 7 + 2 * m);
+  // The curvature pairs, oldest first: `pairs` of them, the oldest in slot `first` of a ring.
+  const s = ring.slice(0, m);
+  const y = ring.slice(m);
   const rho = new Float64Array(m);
   /** sᵀy / yᵀy of each pair: the initial Hessian scale when it is the newest. */
   const gammas = new Float64Array(m);
   let first = 0;
   let pairs = 0;
   const slot = (k: number) => (first + k) % m;
-  let x = Float64Array.from(x0);
-  let xNew = new Float64Array(n);
-  let g = new Float64Array(n);
-  let gNew = new Float64Array(n);
-  const d = new Float64Array(n);
-  let sk = new Float64Array(n);
-  let yk = new Float64Array(n);
+  let x = x1!;
+  x.set(x0);
+  let xNew = x2!;
+  let g = g1!;
+  let gNew = g2!;
+  const d = dv!;
+  let sk = sv!;
+  let yk = yv!;
   const alpha = new Float64Array(m);
   let value = f(x, g);
   let iter = 0;
@@ -165,4 +169,13 @@ export function minimizeLbfgs(
   }
   x0.set(x);
   return { value, iterations: iter };
+}
+
+let spare: Float64Array[] = [];
+
+/** `count` vectors of length n: views on this thread's buffers, replaced when a fit needs longer. */
+function workspace(n: number, count: number): Float64Array[] {
+  if (spare.length > 0 && spare[0]!.length < n) spare = [];
+  while (spare.length < count) spare.push(new Float64Array(Math.max(n, spare[0]?.length ?? 0)));
+  return spare.slice(0, count).map((a) => a.subarray(0, n));
 }
