@@ -11,7 +11,8 @@ export interface LbfgsOptions {
 }
 
 /**
- * Minimises `f` (which writes its gradient into `grad` and returns the value) from `x` in place.
+ * Minimises `f` (which writes every component of its gradient into `grad`, a reused buffer, and
+ * returns the value) from `x0` in place.
  * Each pass over the vectors does all the work that can share it (the two-loop recursion's update
  * with the next dot product, the new pair with its dot products), in the same order as one
  * operation per pass would, so the result is the same bit for bit with less memory traffic.
