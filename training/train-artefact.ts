@@ -358,9 +358,10 @@ export function trainingPlans(
     const one = variants.slice(0, 1);
     if (variants.length > 1) steps.push({ ...plan, variants: one, folds: Math.min(folds, 3) });
     steps.push({ ...plan, variants: one, folds: 2 });
-    steps.push({ ...plan, variants: one, folds: 0, calibrationFraction: 0.6 });
+    const holdOut = { ...plan, variants: one, folds: 0, calibrationFraction: 0.6 };
+    steps.push(holdOut);
     if (opts.maxIterations === undefined && maxIterations > 50)
-      steps.push({ ...plan, variants: one, folds: 0, calibrationFraction: 0.6, maxIterations: 50 });
+      steps.push({ ...holdOut, maxIterations: 50 });
     return steps;
   };
   const state = groups.map((g) => {
