@@ -488,6 +488,10 @@ export function trainArtefact(
   }
   // Every warning is known before fitting: say them now, not after minutes of training.
   for (const w of warnings) opts.onWarning?.(w);
+  if (prepared.length === 0)
+    throw new DataError(
+      `no model of ${[...rowsByGroup.keys()].join(', ') || 'the data files'} has a price in the price file, so there is nothing to train: give each model input_per_1m_usd and output_per_1m_usd, under the data file's name (models.json's layout) or at the top level (flat)`,
+    );
   const totalSteps = prepared.reduce((n, p) => {
     const plan = plans.get(p.group)!;
     return n + epochs * (plan.variants.length * (plan.folds >= 2 ? plan.folds : 1) + 1);

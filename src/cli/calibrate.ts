@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DataError, loadPrices, loadRows } from '../../training/dataset.js';
 import { featurize, trainHeads } from '../../training/train-artefact.js';
-import { loadArtefactFile, serializeArtefact } from '../routing/routing-model.js';
+import { ArtefactError, loadArtefactFile, serializeArtefact } from '../routing/routing-model.js';
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -48,7 +48,10 @@ export async function run(argv: string[]): Promise<number> {
       process.stderr.write(`warning: model "${m}" has no price in ${values.prices}; left out\n`);
       return false;
     });
-    if (priced.length === 0) return 1;
+    if (priced.length === 0)
+      throw new DataError(
+        `none of the new models (${fresh.join(', ')}) has a price in ${values.prices}: give each input_per_1m_usd and output_per_1m_usd`,
+      );
     const heads = trainHeads(featurize(rows), priced, groupName, prices, {
       seed: Number(values.seed),
     });
@@ -81,7 +84,7 @@ export async function run(argv: string[]): Promise<number> {
     );
     return 0;
   } catch (err) {
-    if (err instanceof DataError) {
+    if (err instanceof DataError || err instanceof ArtefactError) {
       process.stderr.write(`error: ${err.message}\n`);
       return 1;
     }

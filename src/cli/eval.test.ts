@@ -3,9 +3,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { EvalReport } from '../../training/evaluate.js';
 import { run, type SplitSummary } from './eval.js';
+import { run as train } from './train.js';
 
 function fixture(): { data: string; prices: string } {
   const dir = mkdtempSync(join(tmpdir(), 'mr-eval-'));
@@ -92,5 +94,42 @@ describe('eval --salts', () => {
       1,
     );
     expect(err.join('')).toContain('--split must be a share between 0 and 1 (e.g. 0.2), got "20%"');
+  });
+
+  it('says what to fix, exits 1 and writes nothing when no model is priced or no test prompt is scored', async () => {
+    const { data, prices } = fixture();
+    const dir = mkdtempSync(join(tmpdir(), 'mr-eval-'));
+    const otherPrices = join(dir, 'other-prices.json');
+    writeFileSync(
+      otherPrices,
+      JSON.stringify({ zz: { input_per_1m_usd: 1, output_per_1m_usd: 2 } }),
+    );
+    const err: string[] = [];
+    const out: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
+    vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
+    // Before, train wrote an artefact of no models and exited 0.
+    const artefact = join(dir, 'a.json');
+    expect(await train(['--data', data, '--prices', otherPrices, '--out', artefact])).toBe(1);
+    expect(existsSync(artefact)).toBe(false);
+    expect(err.join('')).toContain(
+      'warning: d.jsonl: model "strong" has no price in the price file',
+    );
+    expect(err.join('')).toContain('error: no model of d.jsonl has a price in the price file');
+    expect(await run(['--train', data, '--test', data, '--prices', otherPrices, '--json'])).toBe(1);
+    expect(out).toEqual([]);
+    // A test file that scores none of the artefact's models: before, a report of zeros.
+    expect(await train(['--data', data, '--prices', prices, '--out', artefact])).toBe(0);
+    expect(JSON.parse(readFileSync(artefact, 'utf8')).models).toHaveLength(2);
+    const unrelated = join(dir, 'unrelated.jsonl');
+    writeFileSync(
+      unrelated,
+      `${JSON.stringify({ id: 'u', source: 'y/z', prompt: 'hi', scores: { zz: 1 } })}\n`,
+    );
+    err.length = 0;
+    expect(await run(['--model', artefact, '--test', unrelated, '--json'])).toBe(1);
+    expect(out).toEqual([]);
+    expect(err.join('')).toContain('note: 1 test prompts skipped');
+    expect(err.join('')).toContain('error: no test prompt left to evaluate (see the notes above)');
   });
 });

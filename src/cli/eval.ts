@@ -24,7 +24,7 @@ import {
 import { renderEvalHtml } from '../../training/eval-report.js';
 import { targetsWithZ, trainArtefact } from '../../training/train-artefact.js';
 import { trainFamily, type Family } from '../../training/families.js';
-import { loadArtefactFile, type RoutingArtefact } from '../routing/routing-model.js';
+import { ArtefactError, loadArtefactFile, type RoutingArtefact } from '../routing/routing-model.js';
 import { progressBar } from './progress-bar.js';
 import { loadGroups, splitList } from './train.js';
 
@@ -258,6 +258,11 @@ export async function run(argv: string[]): Promise<number> {
           : trainFamily(artefact, trainGroups!, prices!, family, Number(values.seed), targets);
       const result = evaluate(artefact, test, override, familyModel);
       for (const note of describeTestRows(result.skipped)) process.stderr.write(`note: ${note}\n`);
+      // Ratios of nothing would print as zeros that read like a result: say what to fix instead.
+      if (result.report.prompts === 0)
+        throw new DataError(
+          `no test prompt left to evaluate${result.skipped.total ? ' (see the notes above)' : ''}: the --test files must score the artefact's models, including each group's best single model`,
+        );
       return result;
     };
 
@@ -282,7 +287,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(values.json ? `${JSON.stringify(report)}\n` : `${table(report)}\n`);
     return 0;
   } catch (err) {
-    if (err instanceof DataError) {
+    if (err instanceof DataError || err instanceof ArtefactError) {
       process.stderr.write(`error: ${err.message}\n`);
       return 1;
     }

@@ -4,6 +4,8 @@
 // the group's best single model.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
+import { formatZodIssues } from '../config/load-config.js';
 import { DENSE_SIZE, HASH_SIZE, LEGACY_DENSE_SIZE, type Features } from './features.js';
 import type { BandRule } from './pick-by-mode.js';
 
@@ -71,10 +73,73 @@ export function serializeArtefact(a: RoutingArtefact): string {
   return JSON.stringify({ ...a, models });
 }
 
+const finite = z.number().finite();
+/** The file's shape, checked before use: a hand-edited or truncated artefact gets the path of what
+ * is wrong, not a TypeError deep in a prediction. */
+const artefactSchema = z.object({
+  version: z.string(),
+  createdAt: z.string(),
+  featureVersion: z.number(),
+  hashSize: z.number(),
+  seed: finite,
+  groups: z.array(
+    z.object({
+      name: z.string(),
+      models: z.array(z.string()),
+      bestSingle: z.string(),
+      bestMean: finite,
+      bands: z.object({
+        balanced: finite,
+        cost: finite,
+        qualityMargin: finite.optional(),
+        rule: z.enum(['ratio', 'tradeoff']).optional(),
+      }),
+    }),
+  ),
+  models: z.array(
+    z.object({
+      name: z.string(),
+      group: z.string(),
+      bias: finite,
+      sparse: z.string(),
+      dense: z.array(finite),
+      expectedOutputTokens: finite,
+      meanScore: finite,
+      prices: z.object({ inputPer1M: finite, outputPer1M: finite }),
+    }),
+  ),
+  training: z.record(z.string(), z.unknown()),
+});
+
+/** A routing artefact file that cannot be used, with what is wrong in it. */
+export class ArtefactError extends Error {}
+
 export function parseArtefact(text: string, source = 'artefact'): RoutingArtefact {
-  const raw = JSON.parse(text) as Omit<RoutingArtefact, 'models'> & { models: ModelHeadJson[] };
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new ArtefactError(`${source}: not valid JSON (${(err as Error).message})`);
+  }
+  const checked = artefactSchema.safeParse(json);
+  if (!checked.success)
+    throw new ArtefactError(
+      `${source}: not a routing artefact (${formatZodIssues(checked.error).slice(0, 3).join('; ')})`,
+    );
+  const raw = checked.data as Omit<RoutingArtefact, 'models'> & { models: ModelHeadJson[] };
+  const groupNames = new Set(raw.groups.map((g) => g.name));
+  for (const m of raw.models)
+    if (!groupNames.has(m.group))
+      throw new ArtefactError(
+        `${source}: model ${m.name} names group "${m.group}", which it does not have`,
+      );
+  for (const g of raw.groups)
+    if (!g.models.includes(g.bestSingle))
+      throw new ArtefactError(
+        `${source}: group ${g.name}'s best single model ${g.bestSingle} is not one of its models`,
+      );
   if (!READABLE_FEATURE_VERSIONS.includes(raw.featureVersion) || !headSizeOk(raw.hashSize))
-    throw new Error(
+    throw new ArtefactError(
       `${source}: feature version ${raw.featureVersion}/${raw.hashSize} does not match this build (${READABLE_FEATURE_VERSIONS.join(' or ')}, hash size a power of two ≤ ${HASH_SIZE}); retrain it.`,
     );
   const models = raw.models.map((m) => {
@@ -87,14 +152,20 @@ export function parseArtefact(text: string, source = 'artefact'): RoutingArtefac
       !headSizeOk(sparse.length) ||
       (m.dense.length !== DENSE_SIZE && m.dense.length !== LEGACY_DENSE_SIZE)
     )
-      throw new Error(`${source}: model ${m.name} has the wrong shape`);
+      throw new ArtefactError(`${source}: model ${m.name} has the wrong shape`);
     return { ...m, sparse, dense: Float64Array.from(m.dense) };
   });
   return { ...raw, models };
 }
 
 export function loadArtefactFile(file: string): RoutingArtefact {
-  return parseArtefact(readFileSync(file, 'utf8'), file);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ArtefactError(`cannot read ${file}: ${(err as Error).message}`);
+  }
+  return parseArtefact(text, file);
 }
 
 /** `latest` = the newest `YYYY-MM-DD*.json` in the folder. */

@@ -27,6 +27,7 @@ import {
 } from './features.js';
 import { orderByMode } from './pick-by-mode.js';
 import {
+  ArtefactError,
   loadArtefactFile,
   parseArtefact,
   predictQuality,
@@ -227,6 +228,24 @@ describe('data, training and evaluation', () => {
     expect(() => parseArtefact(JSON.stringify(json), 'x.json')).toThrow(
       /strong has the wrong shape/,
     );
+    json.models[0]!.dense.pop();
+    // A truncated, hand-edited or foreign file: what is wrong and where, not a TypeError later.
+    const bad = (text: string) => () => parseArtefact(text, 'x.json');
+    expect(bad(serializeArtefact(a).slice(0, 100))).toThrow(/^x\.json: not valid JSON \(/);
+    expect(bad('{"version":"x","groups":[]}')).toThrow(
+      /^x\.json: not a routing artefact \(createdAt: .*expected string/,
+    );
+    const noBias = structuredClone(json) as unknown as { models: { bias?: number }[] };
+    delete noBias.models[1]!.bias;
+    expect(bad(JSON.stringify(noBias))).toThrow(/models\[1\]\.bias: .*expected number/);
+    const orphan = structuredClone(json) as unknown as { models: { group: string }[] };
+    orphan.models[0]!.group = 'elsewhere';
+    expect(bad(JSON.stringify(orphan))).toThrow(
+      'x.json: model strong names group "elsewhere", which it does not have',
+    );
+    expect(() => loadArtefactFile('no/such/artefact.json')).toThrow(ArtefactError);
+    expect(() => loadArtefactFile('no/such/artefact.json')).toThrow(/^cannot read no\/such/);
+    expect(parseArtefact(JSON.stringify(json)).models).toHaveLength(2);
   });
 
   it('calibrates the bands on every training prompt, each scored by heads that never saw it', () => {
