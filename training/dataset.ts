@@ -25,13 +25,33 @@ export type PriceTable = Map<string, Map<string, Price>>;
 
 export class DataError extends Error {}
 
-function isRecordOfNumbers(v: unknown): v is Record<string, number> {
-  return (
-    typeof v === 'object' &&
-    v !== null &&
-    !Array.isArray(v) &&
-    Object.values(v).every((x) => typeof x === 'number' && Number.isFinite(x))
-  );
+/**
+ * A `model → number` field: an object whose every value is a number in [min, max]. Says which
+ * model's value is wrong, and how, when it is not.
+ */
+function checkModelNumbers(
+  v: unknown,
+  field: string,
+  where: string,
+  min: number,
+  max = Infinity,
+): Record<string, number> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw new DataError(`${where}: "${field}" must be an object of model → number`);
+  const label = field === 'scores' ? 'score' : field;
+  for (const [m, x] of Object.entries(v as Record<string, unknown>)) {
+    if (x === null)
+      throw new DataError(
+        `${where}: ${label} of ${m} is null; leave a model out of "${field}" where it has no value`,
+      );
+    if (typeof x !== 'number' || !Number.isFinite(x))
+      throw new DataError(`${where}: ${label} of ${m} must be a number, got ${JSON.stringify(x)}`);
+    if (x < min || x > max)
+      throw new DataError(
+        `${where}: ${label} of ${m} is ${x}, ${max === Infinity ? `below ${min}` : `outside [${min}, ${max}]`}`,
+      );
+  }
+  return v as Record<string, number>;
 }
 
 /** Loads one JSONL file; every malformed line is an error naming file and line. */
@@ -57,22 +77,25 @@ export function loadRows(file: string): DataRow[] {
     }
     if (typeof raw.prompt !== 'string' || !raw.prompt)
       throw new DataError(`${where}: "prompt" must be a non-empty string`);
-    if (!isRecordOfNumbers(raw.scores) || Object.keys(raw.scores).length === 0)
-      throw new DataError(`${where}: "scores" must be an object of model → number`);
-    for (const [m, s] of Object.entries(raw.scores))
-      if (s < 0 || s > 1) throw new DataError(`${where}: score of ${m} is ${s}, outside [0, 1]`);
-    if (raw.cost_usd !== undefined && !isRecordOfNumbers(raw.cost_usd))
-      throw new DataError(`${where}: "cost_usd" must be an object of model → number`);
-    if (raw.out_chars !== undefined && !isRecordOfNumbers(raw.out_chars))
-      throw new DataError(`${where}: "out_chars" must be an object of model → number`);
+    const scores = checkModelNumbers(raw.scores, 'scores', where, 0, 1);
+    if (Object.keys(scores).length === 0)
+      throw new DataError(`${where}: "scores" is empty; it needs at least one model's score`);
+    const costUsd =
+      raw.cost_usd === undefined
+        ? undefined
+        : checkModelNumbers(raw.cost_usd, 'cost_usd', where, 0);
+    const outChars =
+      raw.out_chars === undefined
+        ? undefined
+        : checkModelNumbers(raw.out_chars, 'out_chars', where, 0);
     const meta = (raw.meta ?? {}) as Record<string, unknown>;
     rows.push({
       id: typeof raw.id === 'string' ? raw.id : `${group}:${i + 1}`,
       source: typeof raw.source === 'string' ? raw.source : group,
       prompt: raw.prompt,
-      scores: raw.scores,
-      costUsd: raw.cost_usd as Record<string, number> | undefined,
-      outChars: raw.out_chars as Record<string, number> | undefined,
+      scores,
+      costUsd,
+      outChars,
       contaminated: meta.routellm_contaminated === true,
       group,
     });
@@ -107,6 +130,8 @@ export function loadPrices(file: string): (group: string) => Map<string, Price> 
         throw new DataError(
           `${where}.${model}: needs numeric input_per_1m_usd and output_per_1m_usd`,
         );
+      if (v.input_per_1m_usd < 0 || v.output_per_1m_usd < 0)
+        throw new DataError(`${where}.${model}: a price cannot be negative`);
       out.set(model, { inputPer1M: v.input_per_1m_usd, outputPer1M: v.output_per_1m_usd });
     }
     return out;

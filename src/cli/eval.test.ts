@@ -132,4 +132,18 @@ describe('eval --salts', () => {
     expect(err.join('')).toContain('note: 1 test prompts skipped');
     expect(err.join('')).toContain('error: no test prompt left to evaluate (see the notes above)');
   });
+
+  it('reads a data file named twice once', async () => {
+    const { data, prices } = fixture();
+    const err: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
+    const artefact = join(mkdtempSync(join(tmpdir(), 'mr-eval-')), 'a.json');
+    const again = relative(process.cwd(), data);
+    expect(await train(['--data', `${data},${again}`, '--prices', prices, '--out', artefact])).toBe(
+      0,
+    );
+    expect(err.join('')).toContain(`warning: ${again} is named more than once; read once`);
+    const notes = JSON.parse(readFileSync(artefact, 'utf8')).training['d.jsonl'];
+    expect(notes.prompts).toBe(120);
+  });
 });

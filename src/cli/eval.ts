@@ -174,7 +174,10 @@ export async function run(argv: string[]): Promise<number> {
       salts: { type: 'string' },
     },
   });
-  const testFiles = splitList(values.test);
+  // A test file named twice (however written) is read once, as a training file is.
+  const testFiles = [
+    ...new Map(splitList(values.test).map((f) => [resolve(f), f] as const)).values(),
+  ];
   const trainFiles = splitList(values.train);
   if (!testFiles.length || (!values.model && (!trainFiles.length || !values.prices))) {
     process.stderr.write(

@@ -1,6 +1,7 @@
 // `model-router train --data <a.jsonl>[,<b.jsonl>…] --prices <prices.json> --out <artefact.json>
 // [--seed N]`: trains the routing artefact on any files in the shared line format.
 import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DataError, loadPrices, loadRows, type DataRow } from '../../training/dataset.js';
 import { targetsWithZ, trainArtefact } from '../../training/train-artefact.js';
@@ -9,7 +10,14 @@ import { progressBar } from './progress-bar.js';
 
 export function loadGroups(files: string[]): Map<string, DataRow[]> {
   const groups = new Map<string, DataRow[]>();
+  const seen = new Set<string>();
   for (const f of files) {
+    // The same file named twice would count every prompt twice (and weigh that file double).
+    if (seen.has(resolve(f))) {
+      process.stderr.write(`warning: ${f} is named more than once; read once\n`);
+      continue;
+    }
+    seen.add(resolve(f));
     const rows = loadRows(f);
     const key = rows[0]!.group;
     groups.set(key, [...(groups.get(key) ?? []), ...rows]);

@@ -189,6 +189,29 @@ describe('data, training and evaluation', () => {
     );
     expect(() => loadRows(join(dir, 'bad.jsonl'))).toThrow(DataError);
     expect(() => loadRows(join(dir, 'bad.jsonl'))).toThrow(/bad\.jsonl:2: score of a is 2/);
+    // Each kind of bad value is named with its model, and what to do about it.
+    const lineError = (line: Record<string, unknown>) => {
+      writeFileSync(join(dir, 'one.jsonl'), `${JSON.stringify({ prompt: 'x', ...line })}\n`);
+      return () => loadRows(join(dir, 'one.jsonl'));
+    };
+    expect(lineError({ scores: { a: null } })).toThrow(
+      'one.jsonl:1: score of a is null; leave a model out of "scores" where it has no value',
+    );
+    expect(lineError({ scores: { a: '1' } })).toThrow('score of a must be a number, got "1"');
+    expect(lineError({ scores: {} })).toThrow('"scores" is empty; it needs at least one');
+    expect(lineError({ scores: [1] })).toThrow('"scores" must be an object of model → number');
+    expect(lineError({ scores: { a: 1 }, cost_usd: { a: -0.1 } })).toThrow(
+      'cost_usd of a is -0.1, below 0',
+    );
+    expect(lineError({ scores: { a: 1 }, out_chars: { a: 'long' } })).toThrow(
+      'out_chars of a must be a number',
+    );
+    expect(lineError({ scores: { a: 1 }, cost_usd: { a: 0.1 } })()[0]!.costUsd).toEqual({ a: 0.1 });
+    writeFileSync(
+      join(dir, 'neg-prices.json'),
+      JSON.stringify({ a: { input_per_1m_usd: -1, output_per_1m_usd: 1 } }),
+    );
+    expect(() => loadPrices(join(dir, 'neg-prices.json'))).toThrow('a: a price cannot be negative');
   });
 
   it('splits by prompt hash so duplicates never straddle train and test', () => {
