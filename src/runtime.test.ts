@@ -24,12 +24,12 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-async function listeningRuntime(ttftMs: number) {
+async function listeningRuntime(ttftMs: number, tokensPerSecond = 1_000_000, answerTokens = 20) {
   const records: RequestRecord[] = [];
   const input = testConfigInput({
     deployments: [
       simDeployment('slow', {
-        simulation: { ttftMs, tokensPerSecond: 1_000_000, answerTokens: 20 },
+        simulation: { ttftMs, tokensPerSecond, answerTokens },
       }),
     ],
     routers: [{ name: 'model-router', modelSubset: ['slow'] }],
@@ -156,6 +156,29 @@ describe('runtime.close()', () => {
     expect(records[0]).toMatchObject({ status: 499, errorCode: 'client_closed_request' });
 
     expect(await closeWithin(runtime)).toBe('closed');
+  });
+
+  it('records a client that leaves in the middle of a stream as a 499, not an upstream 502', async () => {
+    // 200 tokens at 20 a second: the stream is still running when the client leaves.
+    const { runtime, records, url } = await listeningRuntime(5, 20, 200);
+    cleanups.push(() => runtime.close());
+    const controller = new AbortController();
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ...JSON.parse(chatBody), stream: true }),
+      signal: controller.signal,
+    });
+    const reader = res.body!.getReader();
+    expect((await reader.read()).done).toBe(false);
+    controller.abort();
+    await until(() => records.length === 1);
+    // Before, the aborted upstream read was recorded as the deployment's 502 `stream_error`.
+    expect(records[0]).toMatchObject({
+      status: 499,
+      errorCode: 'client_closed_request',
+      deployment: 'slow',
+    });
   });
 
   it('lets a request in flight finish', async () => {
