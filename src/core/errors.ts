@@ -73,6 +73,28 @@ export function invalidRequest(message: string, param: string | null = null, cod
   });
 }
 
+/**
+ * A positive number from a query string parameter, clamped to [min, max]; `fallback` when absent.
+ * Anything that is not a positive number is the caller's mistake and gets a 400 naming it, not a
+ * silent default.
+ */
+export function queryNumber(
+  value: string | undefined,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0)
+    throw invalidRequest(
+      `Query parameter ${name} must be a positive number, got "${value}".`,
+      name,
+    );
+  return Math.min(Math.max(n, min), max);
+}
+
 export function notFound(
   message: string,
   code = 'model_not_found',

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ConfigHolder } from '../config/runtime-config.js';
-import { forbidden } from '../core/errors.js';
+import { forbidden, queryNumber } from '../core/errors.js';
 import type { DecisionStore } from '../routing/receipt.js';
 import type { LiveStats } from './live-stats.js';
 
@@ -70,13 +70,14 @@ export function registerDashboardRoutes(app: FastifyInstance, deps: DashboardDep
     '/dashboard/api/overview',
     (request) => {
       requireAdmin(request);
-      const windowMs = Math.min(
-        Math.max(Number(request.query.since ?? HOUR_MS) || HOUR_MS, 60_000),
-        7 * 24 * HOUR_MS,
-      );
-      const bucketMs = Math.max(
-        Number(request.query.bucket ?? 0) || Math.ceil(windowMs / 60),
+      // Milliseconds: the window (1 minute to 7 days) and the bucket (at least 1 s).
+      const windowMs = queryNumber(request.query.since, 'since', HOUR_MS, 60_000, 7 * 24 * HOUR_MS);
+      const bucketMs = queryNumber(
+        request.query.bucket,
+        'bucket',
+        Math.max(Math.ceil(windowMs / 60), 1_000),
         1_000,
+        windowMs,
       );
       const snap = deps.config.current;
       return {
@@ -103,7 +104,7 @@ export function registerDashboardRoutes(app: FastifyInstance, deps: DashboardDep
   );
   app.get<{ Querystring: { limit?: string } }>('/dashboard/api/decisions', (request) => {
     requireAdmin(request);
-    const limit = Math.min(Math.max(Number(request.query.limit ?? 20) || 20, 1), 200);
+    const limit = Math.floor(queryNumber(request.query.limit, 'limit', 20, 1, 200));
     return { data: deps.decisions.recent(limit) };
   });
 }

@@ -63,6 +63,8 @@ describe('LiveStats', () => {
     expect(o.requests).toBe(5);
     expect(o.series.map((b) => b.t)).toEqual([T0 + 6000, T0 + 8000, T0 + 10_000]);
     expect(o.series.map((b) => b.errors)).toEqual([1, 0, 0]);
+    stats.record(rec(10, { status: 499 }));
+    expect(stats.overview(T0 + 6000, 2000).series.map((b) => b.errors)).toEqual([1, 0, 0]);
   });
 
   it('counts served-model names past its limit together instead of growing without bound', () => {

@@ -3,6 +3,7 @@
 // latency/TTFT per model, error and failover rates. Works with any request-log store (even none).
 import type { RequestRecord, RequestRecorder } from '../store/request-record.js';
 import {
+  countsAsError,
   failedOver,
   summarizeRows,
   type GroupSummary,
@@ -155,7 +156,7 @@ export class LiveStats implements RequestRecorder {
       b.byModel[model] = (b.byModel[model] ?? 0) + 1;
       b.costUsd += r.costUsd;
       b.baselineCostUsd += r.baselineCostUsd;
-      if (r.status >= 400) b.errors++;
+      if (countsAsError(r.status)) b.errors++;
       if (r.failedOver) b.failovers++;
     });
     return {

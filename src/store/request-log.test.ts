@@ -164,6 +164,18 @@ describe('RequestLog batching', () => {
     expect(s.costUsd).toBeCloseTo(0.006);
     expect(s.savingsUsd).toBeCloseTo(0.054);
     expect(s.errorRate).toBeCloseTo(1 / 3);
+    // A client that left mid-answer (499) is not an error of the router or its deployment.
+    const left = summarizeRecords(
+      [rec(1), rec(2, { status: 499 }), rec(3, { status: 502 })],
+      'model',
+      0,
+      1,
+    );
+    expect(left.errorRate).toBeCloseTo(1 / 3);
+    expect(left.groups.map((g) => [g.key, g.errors])).toEqual([
+      ['small-sim', 0],
+      ['big-sim', 1],
+    ]);
     expect(s.groups.map((g) => [g.key, g.requests])).toEqual([
       ['small-sim', 2],
       ['big-sim', 1],

@@ -35,6 +35,15 @@ export interface RequestSummary {
   groups: GroupSummary[];
 }
 
+/**
+ * Whether a request counts as an error in the summaries: any 4xx/5xx answer except 499, a client
+ * that left before its answer was complete (a user stopping a stream is not a failure of the
+ * router or of the deployment that was serving it).
+ */
+export function countsAsError(status: number): boolean {
+  return status >= 400 && status !== 499;
+}
+
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return 0;
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
@@ -122,7 +131,7 @@ export function summarizeRows(
     list.push(r);
     cost += r.costUsd;
     baseline += r.baselineCostUsd;
-    if (r.status >= 400) errors++;
+    if (countsAsError(r.status)) errors++;
     if (r.failedOver) failovers++;
     tokens.prompt += r.promptTokens;
     tokens.cached += r.cachedTokens;
@@ -149,7 +158,7 @@ export function summarizeRows(
       latencyP95Ms: percentile(lat, 95),
       ttftP50Ms: ttft.length ? percentile(ttft, 50) : null,
       ttftP95Ms: ttft.length ? percentile(ttft, 95) : null,
-      errors: list.filter((r) => r.status >= 400).length,
+      errors: list.filter((r) => countsAsError(r.status)).length,
       failovers: list.filter((r) => r.failedOver).length,
     };
   });

@@ -1,4 +1,6 @@
 // Builds the app in-process with scripted adapters, for `app.inject()` tests with no socket.
+import { registerDashboardRoutes } from '../../src/dashboard/dashboard-routes.js';
+import { LiveStats } from '../../src/dashboard/live-stats.js';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { ConfigService } from '../../src/config/config-service.js';
@@ -45,6 +47,8 @@ export async function buildTestApp(
   const records: RequestRecord[] = [];
   const breakers = new CircuitBreakers(clock, opts.breaker);
   const router = opts.router ?? createCheapestCapableRouter();
+  const decisions = new DecisionStore();
+  const stats = new LiveStats(1_000);
   const gateway = new ChatGateway({
     config: holder,
     adapters: {
@@ -57,8 +61,8 @@ export async function buildTestApp(
     routerFor: () => router,
     clock,
     breakers,
-    decisions: new DecisionStore(),
-    recorder: { record: (r) => records.push(r) },
+    decisions,
+    recorder: { record: (r) => (records.push(r), stats.record(r)) },
     affinity: createMemoryAffinityStore(),
     policies: opts.policies,
   });
@@ -72,7 +76,10 @@ export async function buildTestApp(
     gateway,
     authenticator: opts.authenticator ?? openAuthenticator,
     readiness: () => ({ ready: true, detail: {} }),
-    plugins: [(a) => registerAdminRoutes(a, configService, (c) => subsetNotes(c, () => router))],
+    plugins: [
+      (a) => registerAdminRoutes(a, configService, (c) => subsetNotes(c, () => router)),
+      (a) => registerDashboardRoutes(a, { config: holder, stats, decisions }),
+    ],
   });
   return { app, records, clock, breakers, gateway, config: holder, configService };
 }

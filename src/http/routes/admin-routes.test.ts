@@ -47,6 +47,39 @@ describe('admin API', () => {
     expect(none.statusCode).toBe(401);
   });
 
+  it('a query parameter that is not a positive number gets a 400 naming it, not a silent default', async () => {
+    const t = await setup();
+    const admin = { authorization: 'Bearer admin' };
+    for (const url of [
+      '/admin/v1/config/versions?limit=abc',
+      '/dashboard/api/overview?since=1h',
+      '/dashboard/api/overview?bucket=-5',
+      '/dashboard/api/decisions?limit=0',
+    ]) {
+      const res = await t.app.inject({ method: 'GET', url, headers: admin });
+      expect(res.statusCode, url).toBe(400);
+      const param = /[?&](\w+)=/.exec(url)![1];
+      expect(res.json().error).toMatchObject({ type: 'invalid_request_error', param });
+      expect(res.json().error.message).toContain(
+        `Query parameter ${param} must be a positive number`,
+      );
+    }
+    // In range or clamped to it: a 7-day cap on the window, at most 200 decisions.
+    const year = await t.app.inject({
+      method: 'GET',
+      url: `/dashboard/api/overview?since=${365 * 86_400_000}`,
+      headers: admin,
+    });
+    expect(year.statusCode).toBe(200);
+    expect(year.json().now - year.json().overview.since).toBeLessThanOrEqual(7 * 86_400_000 + 1000);
+    const many = await t.app.inject({
+      method: 'GET',
+      url: '/dashboard/api/decisions?limit=5000',
+      headers: admin,
+    });
+    expect(many.statusCode).toBe(200);
+  });
+
   it('PATCH changes the routing mode and subset for the next request, versioned and reversible', async () => {
     const t = await setup();
     const admin = { authorization: 'Bearer admin' };

@@ -4,7 +4,13 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ConfigError } from '../../config/load-config.js';
 import type { ConfigService } from '../../config/config-service.js';
 import type { Config } from '../../config/schema.js';
-import { GatewayError, forbidden, invalidRequest, notFound } from '../../core/errors.js';
+import {
+  GatewayError,
+  forbidden,
+  invalidRequest,
+  notFound,
+  queryNumber,
+} from '../../core/errors.js';
 
 type Section = 'routers' | 'deployments';
 
@@ -133,7 +139,8 @@ export function registerAdminRoutes(
 
   app.get<{ Querystring: { limit?: string } }>('/admin/v1/config/versions', async (request) => {
     requireAdmin(request);
-    return { object: 'list', data: await service.list(Number(request.query.limit ?? 50) || 50) };
+    const limit = Math.floor(queryNumber(request.query.limit, 'limit', 50, 1, 1_000));
+    return { object: 'list', data: await service.list(limit) };
   });
   app.get<{ Params: { revision: string } }>(
     '/admin/v1/config/versions/:revision',
