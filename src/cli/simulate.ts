@@ -7,9 +7,23 @@ import { loadConfigFile } from '../config/load-config.js';
 import type { DeploymentConfig, RoutingMode } from '../config/schema.js';
 import type { ChatRequest } from '../core/wire-types.js';
 import { DEFAULT_CONFIG_PATH } from '../main.js';
+import { OutputTokenStats } from '../routing/output-token-stats.js';
 import { DEFAULT_MODELS_DIR, createRouterFactory } from '../routing/router-factory.js';
 import { openRequestStore } from '../store/open-request-store.js';
 import { parseDuration } from './report.js';
+
+/**
+ * The request a logged prompt text stands for. The log keeps every message's text, each followed
+ * by a newline (`collectPromptText`): a single user turn reads as it was sent without the last one
+ * (with it, the features saw one more line, and the replay picked another deployment for about 1
+ * request in 6). Roles and other fields of a longer conversation are not in the log.
+ */
+export function replayRequest(router: string, promptText: string): ChatRequest {
+  return {
+    model: router,
+    messages: [{ role: 'user', content: promptText.replace(/\n$/, '') }],
+  } as ChatRequest;
+}
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -36,14 +50,17 @@ export async function run(argv: string[]): Promise<number> {
     );
     const store = await openRequestStore(config.requestLog);
     await store.migrate();
-    const records = (await store.query(Date.now() - parseDuration(values.since!))).filter(
-      (r) =>
-        r.promptText &&
-        r.router &&
-        r.status === 200 &&
-        (!values.router || r.router === values.router),
-    );
+    const logged = await store.query(Date.now() - parseDuration(values.since!));
     await store.close();
+    // What each deployment has been writing, learned from the answers as a live router learns it:
+    // each request is replayed with what was known before it (the log is in time order), so the
+    // expected costs are the ones the router was ranking by.
+    const learned = new OutputTokenStats();
+    const replayable = (r: (typeof logged)[number]) =>
+      !!r.promptText &&
+      !!r.router &&
+      r.status === 200 &&
+      (!values.router || r.router === values.router);
     const subsetArg = values.subset
       ?.split(',')
       .map((s) => s.trim())
@@ -55,26 +72,43 @@ export async function run(argv: string[]): Promise<number> {
     }
     const actual = { cost: 0, predictedCost: 0, quality: 0, share: {} as Record<string, number> };
     const simulated = { cost: 0, quality: 0, share: {} as Record<string, number> };
+    // The same replay in the mode each request was routed in: how closely the replay reproduces
+    // what served (the log keeps the prompt text, not every field of the request), and the
+    // like-for-like baseline for the mode asked for.
+    const asLogged = { cost: 0, quality: 0, agreed: 0 };
     let n = 0;
-    for (const r of records) {
-      const routerCfg = config.routers.find((x) => x.name === r.router);
-      if (!routerCfg) continue;
-      const candidates = (subsetArg ?? routerCfg.modelSubset)
-        .map((name) => deployments.get(name))
-        .filter((d): d is DeploymentConfig => d !== undefined);
-      if (candidates.length === 0) continue;
-      const request = {
-        model: r.router,
-        messages: [{ role: 'user', content: r.promptText }],
-      } as ChatRequest;
-      const decision = routerFor(routerCfg).decide({
-        request,
-        router: routerCfg,
-        mode,
-        candidates,
-        promptTokens: r.promptTokens,
-      });
-      const pick = decision.scores.find((s) => s.deployment === decision.ordered[0])!;
+    for (const r of logged) {
+      const routerCfg = replayable(r) && config.routers.find((x) => x.name === r.router);
+      const candidates = routerCfg
+        ? (subsetArg ?? routerCfg.modelSubset)
+            .map((name) => deployments.get(name))
+            .filter((d): d is DeploymentConfig => d !== undefined)
+        : [];
+      if (!routerCfg || candidates.length === 0) {
+        if (r.status === 200 && r.deployment) learned.observe(r.deployment, r.completionTokens);
+        continue;
+      }
+      const request = replayRequest(r.router!, r.promptText!);
+      const replay = (m: RoutingMode) => {
+        const decision = routerFor(routerCfg).decide({
+          request,
+          router: routerCfg,
+          mode: m,
+          candidates,
+          promptTokens: r.promptTokens,
+          outputTokens: learned,
+        });
+        return {
+          decision,
+          pick: decision.scores.find((s) => s.deployment === decision.ordered[0])!,
+        };
+      };
+      const { decision, pick } = replay(mode);
+      const loggedMode = (r.routingMode as RoutingMode | undefined) ?? routerCfg.routingMode;
+      const again = loggedMode === mode ? pick : replay(loggedMode).pick;
+      asLogged.cost += again.predictedCostUsd;
+      asLogged.quality += again.predictedQuality;
+      if (again.deployment === r.deployment) asLogged.agreed++;
       // What happened, scored by the same model where the served deployment is a candidate.
       const served = decision.scores.find((s) => s.deployment === r.deployment);
       const servedDeployment = r.deployment ? deployments.get(r.deployment) : undefined;
@@ -92,6 +126,7 @@ export async function run(argv: string[]): Promise<number> {
         : r.costUsd;
       const key = r.deployment ?? '(none)';
       actual.share[key] = (actual.share[key] ?? 0) + 1;
+      if (r.deployment) learned.observe(r.deployment, r.completionTokens);
     }
     const norm = (share: Record<string, number>) =>
       Object.fromEntries(Object.entries(share).map(([k, v]) => [k, v / Math.max(1, n)]));
@@ -104,6 +139,11 @@ export async function run(argv: string[]): Promise<number> {
         predicted_cost_usd: actual.predictedCost,
         predicted_quality: n ? actual.quality / n : 0,
         share: norm(actual.share),
+      },
+      replayed_as_logged: {
+        predicted_cost_usd: asLogged.cost,
+        predicted_quality: n ? asLogged.quality / n : 0,
+        agreement: n ? asLogged.agreed / n : 0,
       },
       simulated: {
         predicted_cost_usd: simulated.cost,
@@ -122,6 +162,7 @@ export async function run(argv: string[]): Promise<number> {
         [
           `${n} logged requests with text replayed in ${mode} mode${subsetArg ? ` over subset ${subsetArg.join(', ')}` : ''}`,
           `happened:  cost $${actual.cost.toFixed(6)} (predicted $${actual.predictedCost.toFixed(6)}), predicted quality ${result.happened.predicted_quality.toFixed(3)}; ${fmtShare(result.happened.share)}`,
+          `replayed in the modes they were routed in: predicted cost $${asLogged.cost.toFixed(6)}, predicted quality ${result.replayed_as_logged.predicted_quality.toFixed(3)}; the same deployment as served for ${(result.replayed_as_logged.agreement * 100).toFixed(0)}% (the log keeps the prompt text, not the whole request)`,
           `simulated: predicted cost $${simulated.cost.toFixed(6)}, predicted quality ${result.simulated.predicted_quality.toFixed(3)}; ${fmtShare(result.simulated.share)}`,
         ].join('\n') + '\n',
       );

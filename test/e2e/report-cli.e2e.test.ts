@@ -74,5 +74,11 @@ describe('report and simulate CLIs', () => {
       Object.values(sim.simulated.share).reduce((a: number, b) => a + (b as number), 0),
     ).toBeCloseTo(1);
     expect(sim.simulated.predicted_cost_usd).toBeGreaterThan(0);
+    // Replayed in the mode they were routed in, the logged prompts go where they went.
+    expect(sim.replayed_as_logged.agreement).toBe(1);
+    expect(sim.replayed_as_logged.predicted_cost_usd).toBeCloseTo(
+      sim.happened.predicted_cost_usd,
+      12,
+    );
   }, 60_000);
 });
