@@ -181,6 +181,10 @@ function requestPieces(request: ChatRequest): {
         if (p && typeof p.text === 'string') texts.push(p.text);
       part = texts.join(' ');
     }
+    // White space around a message says nothing about it, but a trailing newline counted as one
+    // more line of a short prompt: with 2026-11-30d's llmrouter heads it moved predictions by 0.03
+    // on average and changed the best-predicted model for 30% of 2,000 prompts. Since 2026-11-30e.
+    part = part.trim();
     if (m.role === 'system' || m.role === 'developer') {
       hasSystem = true;
       add(' zsys ', part);

@@ -49,6 +49,24 @@ describe('features', () => {
     expect(Array.from(fromServing.dense)).toEqual(Array.from(fromTraining.dense));
   });
 
+  it('ignores white space around a message (a trailing newline is not one more line)', () => {
+    const plain = 'Summarise the causes of the First World War in three sentences.';
+    const features = (content: string, system = 'Be brief.') =>
+      extractFeatures({
+        model: 'model-router',
+        messages: [
+          { role: 'system', content: system },
+          { role: 'user', content },
+        ],
+      } as ChatRequest);
+    const want = features(plain);
+    for (const padded of [`${plain}\n`, `\n\n${plain}  \n`, `\t${plain}\r\n`])
+      expect(features(padded)).toEqual(want);
+    expect(features(plain, ' Be brief.\n')).toEqual(want);
+    // Inside the text a newline still counts.
+    expect(features(plain.replace(' in three', '\nin three')).dense).not.toEqual(want.dense);
+  });
+
   it('reads the whole request: system prompt, earlier turns, tools, response_format, reasoning_effort', () => {
     const base = { model: 'm', messages: [{ role: 'user', content: 'hi' }] } as ChatRequest;
     const rich = {
