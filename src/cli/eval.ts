@@ -26,7 +26,7 @@ import { targetsWithZ, trainArtefact } from '../../training/train-artefact.js';
 import { trainFamily, type Family } from '../../training/families.js';
 import { ArtefactError, loadArtefactFile, type RoutingArtefact } from '../routing/routing-model.js';
 import { progressBar } from './progress-bar.js';
-import { loadGroups, splitList } from './train.js';
+import { fileList, loadGroups, splitList } from './train.js';
 
 function normalise(prompt: string): string {
   return prompt.trim().toLowerCase();
@@ -174,11 +174,8 @@ export async function run(argv: string[]): Promise<number> {
       salts: { type: 'string' },
     },
   });
-  // A test file named twice (however written) is read once, as a training file is.
-  const testFiles = [
-    ...new Map(splitList(values.test).map((f) => [resolve(f), f] as const)).values(),
-  ];
-  const trainFiles = splitList(values.train);
+  const testFiles = fileList(values.test);
+  const trainFiles = fileList(values.train);
   if (!testFiles.length || (!values.model && (!trainFiles.length || !values.prices))) {
     process.stderr.write(
       'usage: model-router eval --train <files> --test <files> --prices <prices.json> [--json] [--out <dir>] [--confidence-z Z] [--salts a,b,c]\n       model-router eval --model <artefact.json> --test <files> [--json]\n',

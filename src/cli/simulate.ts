@@ -14,15 +14,12 @@ import { parseDuration } from './report.js';
 
 /**
  * The request a logged prompt text stands for. The log keeps every message's text, each followed
- * by a newline (`collectPromptText`): a single user turn reads as it was sent without the last one
- * (with it, the features saw one more line, and the replay picked another deployment for about 1
- * request in 6). Roles and other fields of a longer conversation are not in the log.
+ * by a newline (`collectPromptText`); the features ignore white space around a message, so a
+ * single user turn replays with the features it was routed on. Roles and other fields of a longer
+ * conversation are not in the log.
  */
 export function replayRequest(router: string, promptText: string): ChatRequest {
-  return {
-    model: router,
-    messages: [{ role: 'user', content: promptText.replace(/\n$/, '') }],
-  } as ChatRequest;
+  return { model: router, messages: [{ role: 'user', content: promptText }] } as ChatRequest;
 }
 
 export async function run(argv: string[]): Promise<number> {

@@ -10,19 +10,25 @@ import { progressBar } from './progress-bar.js';
 
 export function loadGroups(files: string[]): Map<string, DataRow[]> {
   const groups = new Map<string, DataRow[]>();
-  const seen = new Set<string>();
   for (const f of files) {
-    // The same file named twice would count every prompt twice (and weigh that file double).
-    if (seen.has(resolve(f))) {
-      process.stderr.write(`warning: ${f} is named more than once; read once\n`);
-      continue;
-    }
-    seen.add(resolve(f));
     const rows = loadRows(f);
     const key = rows[0]!.group;
     groups.set(key, [...(groups.get(key) ?? []), ...rows]);
   }
   return groups;
+}
+
+/**
+ * A comma-separated list of files, each once however its path is written: a file named twice
+ * would count every prompt twice (and weigh that file double), so it is read once, with a warning.
+ */
+export function fileList(v: string | undefined): string[] {
+  const byPath = new Map<string, string>();
+  for (const f of splitList(v))
+    if (byPath.has(resolve(f)))
+      process.stderr.write(`warning: ${f} is named more than once; read once\n`);
+    else byPath.set(resolve(f), f);
+  return [...byPath.values()];
 }
 
 export function splitList(v: string | undefined): string[] {
@@ -45,7 +51,7 @@ export async function run(argv: string[]): Promise<number> {
       'confidence-z': { type: 'string' },
     },
   });
-  const files = splitList(values.data);
+  const files = fileList(values.data);
   if (!files.length || !values.prices || !values.out) {
     process.stderr.write(
       'usage: model-router train --data <a.jsonl>[,<b.jsonl>…] --prices <prices.json> --out <artefact.json> [--seed N] [--version V] [--confidence-z Z]\n',
