@@ -106,8 +106,9 @@ const DEFAULT_FOLDS = 5;
  * the shared files in 52–68 s on one 2-core machine and in 142 s on another, and a 20,000-prompt,
  * 11-model synthetic file (332 million) in 181 s and 421 s. So the budget is set on the slower:
  * there, 111 million (that file on 3 folds, `grades`) took 128 s and 142 million (60 models on
- * the last step) 212 s, so 160 million stays near 4 minutes (docs/routing.md, "Training time"). It was 400 million, set on the faster machine. The shared files need 90 million,
- * never stepped down.
+ * the last step) 212 s, so 160 million should take about 240 s there (estimated from that rate;
+ * docs/routing.md, "Training time"). It was 400 million, set on the faster machine. The shared
+ * files need 90 million, never stepped down.
  */
 export const WORK_BUDGET = 160e6;
 
