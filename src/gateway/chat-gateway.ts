@@ -372,19 +372,15 @@ export class ChatGateway {
       }
       completed = true;
     } catch (err) {
-      // A client that leaves mid-stream aborts the upstream read: that is its 499, not an
-      // upstream failure (a 502 here showed in the deployment's error rate).
-      if (call.signal.aborted) {
-        status = 499;
-        errorCode = 'client_closed_request';
-      } else {
-        status = err instanceof GatewayError ? err.status : 502;
-        errorCode = err instanceof GatewayError ? (err.code ?? 'upstream_error') : 'stream_error';
-      }
+      status = err instanceof GatewayError ? err.status : 502;
+      errorCode = err instanceof GatewayError ? (err.code ?? 'upstream_error') : 'stream_error';
       throw err;
     } finally {
       result.end(completed);
-      if (call.signal.aborted && status === 200) {
+      // A client that left is its 499, whether the stream then stopped quietly or the upstream
+      // read it aborted failed (that failure is not the deployment's: as a 502 it showed in the
+      // deployment's error rate).
+      if (call.signal.aborted) {
         status = 499;
         errorCode = 'client_closed_request';
       }
