@@ -151,7 +151,6 @@ function signalKind(h: number): number {
 /** Scratch buffer for indices (uni + bigram per word). */
 const SCRATCH = new Int32Array(MAX_WORDS * 2);
 
-/** Text of the request with role markers, so a system prompt and turns shape the features. */
 /** The request's text as pieces (role markers and contents, in order): joined, they are the text
  * the features read. Kept apart so a long prompt is never copied whole: only its head and tail. */
 function requestPieces(request: ChatRequest): {
@@ -199,34 +198,51 @@ function requestPieces(request: ChatRequest): {
   return { pieces, length, turns, hasSystem, lastUser };
 }
 
-export function requestText(request: ChatRequest): {
-  text: string;
-  turns: number;
-  hasSystem: boolean;
-} {
-  const { pieces, turns, hasSystem } = requestPieces(request);
-  return { text: pieces.join(''), turns, hasSystem };
+/**
+ * The text the features read, as UTF-16 code units: the request's pieces joined, or, for a long
+ * request, its first HEAD_CHARS characters, a newline and its last TAIL_CHARS. Copied into one
+ * typed array by `Buffer.write` (native, no string is built): the scan reads a typed array about
+ * twice as fast as it reads a long prompt's string, which is a slice or a concatenation of the
+ * client's strings (one more indirection per character). One slot past the end holds a space, so
+ * the last word ends inside the loop.
+ */
+const TEXT = new Uint16Array(HEAD_CHARS + 1 + TAIL_CHARS + 1);
+const TEXT_BYTES = Buffer.from(TEXT.buffer);
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Copies `count` code units of `s` from `from` into TEXT at `at`; returns the units copied. */
+function copyText(s: string, from: number, count: number, at: number): number {
+  if (count <= 0) return 0;
+  if (LITTLE_ENDIAN) {
+    const part = from === 0 ? s : s.slice(from, from + count);
+    return TEXT_BYTES.write(part, at * 2, count * 2, 'utf16le') >> 1;
+  }
+  for (let k = 0; k < count; k++) TEXT[at + k] = s.charCodeAt(from + k);
+  return count;
 }
 
-/** The first `n` characters of the pieces joined. */
-function headOf(pieces: string[], n: number): string {
-  let out = '';
+/** Fills TEXT with the text the features read (see TEXT); returns its length. */
+function fillText(pieces: string[], length: number): number {
+  let n = 0;
+  if (length <= HEAD_CHARS + TAIL_CHARS) {
+    for (const p of pieces) n += copyText(p, 0, p.length, n);
+    return n;
+  }
   for (const p of pieces) {
-    if (out.length + p.length >= n) return out + p.slice(0, n - out.length);
-    out += p;
+    if (n >= HEAD_CHARS) break;
+    n += copyText(p, 0, Math.min(p.length, HEAD_CHARS - n), n);
   }
-  return out;
-}
-
-/** The last `n` characters of the pieces joined. */
-function tailOf(pieces: string[], n: number): string {
-  let out = '';
-  for (let i = pieces.length - 1; i >= 0; i--) {
+  TEXT[n++] = 10;
+  // The tail: from TAIL_CHARS before the end, which falls in piece `i` at offset `from`.
+  let i = pieces.length - 1;
+  let rest = TAIL_CHARS;
+  while (pieces[i]!.length < rest) rest -= pieces[i--]!.length;
+  let from = pieces[i]!.length - rest;
+  for (; i < pieces.length; i++, from = 0) {
     const p = pieces[i]!;
-    if (out.length + p.length >= n) return p.slice(p.length - (n - out.length)) + out;
-    out = p + out;
+    n += copyText(p, from, p.length - from, n);
   }
-  return out;
+  return n;
 }
 
 function fnv(h: number, c: number): number {
@@ -246,10 +262,9 @@ function firstVisible(s: string, fromEnd: boolean): number {
 /** Features of a chat request. Training builds `{messages:[{role:'user',content:prompt}]}`. */
 export function extractFeatures(request: ChatRequest, transient = false): Features {
   const { pieces, length, turns, hasSystem, lastUser } = requestPieces(request);
-  const text =
-    length > HEAD_CHARS + TAIL_CHARS
-      ? headOf(pieces, HEAD_CHARS) + '\n' + tailOf(pieces, TAIL_CHARS)
-      : pieces.join('');
+  const n = fillText(pieces, length);
+  const text = TEXT;
+  text[n] = 32; // ends the last word
   let count = 0;
   let words = 0;
   let digits = 0;
@@ -268,27 +283,10 @@ export function extractFeatures(request: ChatRequest, transient = false): Featur
   let h = 0x811c9dc5;
   let wordLen = 0;
   let prev = 0;
-  const n = text.length;
-  const flush = () => {
-    if (wordLen === 0) return;
-    const uni = h & 0x3fffffff;
-    if (words < MAX_WORDS) {
-      SCRATCH[count++] = uni & (HASH_SIZE - 1);
-      if (prev !== 0) SCRATCH[count++] = (Math.imul(prev, 31) ^ uni ^ 0x5bd1e995) & (HASH_SIZE - 1);
-      prev = uni | 1;
-    }
-    if (wordLen < 16) {
-      const kind = signalKind(uni);
-      if (kind === 1) codeSignal++;
-      else if (kind === 2) mathSignal++;
-    }
-    if (wordLen > 12) longWords++;
-    words++;
-    wordLen = 0;
-    h = 0x811c9dc5;
-  };
-  for (let i = 0; i < n; i++) {
-    let c = text.charCodeAt(i);
+  // One pass, with the word's end handled inline (a closure over these counters would keep them
+  // in a heap context instead of registers).
+  for (let i = 0; i <= n; i++) {
+    let c = text[i]!;
     if (c >= 65 && c <= 90) {
       upper++;
       if (wordLen === 0) capitalised++;
@@ -307,17 +305,31 @@ export function extractFeatures(request: ChatRequest, transient = false): Featur
       wordLen++;
       continue;
     }
-    flush();
+    if (wordLen !== 0) {
+      const uni = h & 0x3fffffff;
+      if (words < MAX_WORDS) {
+        SCRATCH[count++] = uni & (HASH_SIZE - 1);
+        if (prev !== 0)
+          SCRATCH[count++] = (Math.imul(prev, 31) ^ uni ^ 0x5bd1e995) & (HASH_SIZE - 1);
+        prev = uni | 1;
+      }
+      if (wordLen < 16) {
+        const kind = signalKind(uni);
+        if (kind === 1) codeSignal++;
+        else if (kind === 2) mathSignal++;
+      }
+      if (wordLen > 12) longWords++;
+      words++;
+      wordLen = 0;
+      h = 0x811c9dc5;
+    }
     switch (c) {
       case 10:
         newlines++;
         // "A." / "(A)" at a line start: multiple-choice options.
         if (
           i + 2 < n &&
-          ((text.charCodeAt(i + 2) === 46 &&
-            text.charCodeAt(i + 1) >= 65 &&
-            text.charCodeAt(i + 1) <= 68) ||
-            text.charCodeAt(i + 1) === 40)
+          ((text[i + 2] === 46 && text[i + 1]! >= 65 && text[i + 1]! <= 68) || text[i + 1] === 40)
         )
           choiceOptions++;
         break;
@@ -328,7 +340,7 @@ export function extractFeatures(request: ChatRequest, transient = false): Featur
       case 46:
       case 33:
         // A full stop followed by a space or the end: a sentence (not "3.5" or "e.g").
-        if (i + 1 >= n || text.charCodeAt(i + 1) <= 32) sentences++;
+        if (i + 1 >= n || text[i + 1]! <= 32) sentences++;
         break;
       case 123:
       case 125:
@@ -346,7 +358,6 @@ export function extractFeatures(request: ChatRequest, transient = false): Featur
         break;
     }
   }
-  flush();
   const chars = length;
   const dense = new Float64Array(DENSE_SIZE);
   const tools = Array.isArray(request.tools) ? request.tools.length : 0;

@@ -21,7 +21,9 @@ import type { ChatRequest } from '../core/wire-types.js';
 import {
   DENSE_NAMES,
   DENSE_SIZE,
+  HEAD_CHARS,
   LEGACY_DENSE_SIZE,
+  TAIL_CHARS,
   extractFeatures,
   requestFromPrompt,
 } from './features.js';
@@ -65,6 +67,60 @@ describe('features', () => {
     expect(features(plain, ' Be brief.\n')).toEqual(want);
     // Inside the text a newline still counts.
     expect(features(plain.replace(' in three', '\nin three')).dense).not.toEqual(want.dense);
+  });
+
+  it('reads a long request by its first HEAD_CHARS and last TAIL_CHARS characters, across messages', () => {
+    const letters = (n: number, seed: number) =>
+      Array.from({ length: n }, (_, i) => (i % 7 === 6 ? ' ' : 'abcdefghij'[(i * seed) % 10])).join(
+        '',
+      );
+    const messages = [
+      { role: 'system', content: `S${letters(2000, 3)}S` },
+      { role: 'user', content: `U${letters(1500, 7)}U` },
+      { role: 'assistant', content: `A${letters(900, 9)}A` },
+      { role: 'user', content: `Q${letters(800, 1)}Q` },
+    ];
+    // Joined with its role markers, the request reads " zsys " + system + " " + user + " zasst "
+    // + answer + " " + question; where each message starts in that text:
+    const markers = [' zsys ', ' ', ' zasst ', ' '];
+    const starts: number[] = [];
+    let length = 0;
+    messages.forEach((m, k) => {
+      starts.push(length + markers[k]!.length);
+      length += markers[k]!.length + m.content.length;
+    });
+    expect(length).toBeGreaterThan(HEAD_CHARS + TAIL_CHARS);
+    const features = (ms: typeof messages) =>
+      extractFeatures({ model: 'm', messages: ms } as ChatRequest);
+    const base = features(messages);
+    /** The features with the character at `pos` of the joined text turned into a "z". */
+    const changedAt = (pos: number) => {
+      const k = starts.findLastIndex((s) => s <= pos);
+      const content = messages[k]!.content;
+      const off = pos - starts[k]!;
+      expect(content.charAt(off)).toMatch(/[a-j ]/);
+      const changed = messages.map((m) => ({ ...m }));
+      changed[k]!.content = content.slice(0, off) + 'z' + content.slice(off + 1);
+      return { message: k, features: features(changed) };
+    };
+    // The head ends in the first user turn and the tail starts in the assistant's answer: a letter
+    // changed in either is read; one changed between them is not.
+    expect(changedAt(HEAD_CHARS - 1)).toMatchObject({ message: 1 });
+    for (const pos of [
+      HEAD_CHARS - 1,
+      HEAD_CHARS - 2,
+      length - TAIL_CHARS,
+      length - TAIL_CHARS + 1,
+    ])
+      expect(changedAt(pos).features, `position ${pos}`).not.toEqual(base);
+    for (const pos of [
+      HEAD_CHARS,
+      HEAD_CHARS + 1,
+      length - TAIL_CHARS - 1,
+      length - TAIL_CHARS - 2,
+    ])
+      expect(changedAt(pos).features, `position ${pos}`).toEqual(base);
+    expect(changedAt(length - TAIL_CHARS)).toMatchObject({ message: 2 });
   });
 
   it('reads the whole request: system prompt, earlier turns, tools, response_format, reasoning_effort', () => {
