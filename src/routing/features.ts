@@ -287,6 +287,13 @@ export function extractFeatures(request: ChatRequest, transient = false): Featur
   // in a heap context instead of registers).
   for (let i = 0; i <= n; i++) {
     let c = text[i]!;
+    if (c >= 97 && c <= 122) {
+      // A lower-case letter, most of any text: the shortest path.
+      letters++;
+      h = fnv(h, c);
+      wordLen++;
+      continue;
+    }
     if (c >= 65 && c <= 90) {
       upper++;
       if (wordLen === 0) capitalised++;
