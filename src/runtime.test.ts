@@ -8,7 +8,7 @@ import { connect, type AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { Agent, fetch } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseConfig } from './config/load-config.js';
+import { ConfigError, parseConfig } from './config/load-config.js';
 import { tokenizerLoaded } from './core/prompt-text.js';
 import { createRuntime, type Runtime } from './runtime.js';
 import type { RequestRecord } from './store/request-record.js';
@@ -97,27 +97,71 @@ describe('start-up warm-up', () => {
         done();
       },
     });
+    // Deployment "a" is unknown to every artefact, so loading one logs a note naming it.
     const input = testConfigInput({
       server: { host: '127.0.0.1', port: 0, logLevel: 'warn' },
       deployments: [simDeployment('a')],
-      routers: [{ name: 'model-router', modelSubset: ['a'], version: 'no-such-version' }],
+      routers: [{ name: 'model-router', modelSubset: ['a'], version: '2026-11-30d' }],
     });
     const runtime = await createRuntime(parseConfig(input, {}).config, { logStream });
     cleanups.push(() => runtime.close());
-    const messages = () =>
+    const notes = (version: string) =>
       lines
         .join('')
         .split('\n')
         .filter(Boolean)
-        .map((l) => (JSON.parse(l) as { msg: string }).msg);
-    expect(messages().some((m) => m.includes('no usable artefact "no-such-version"'))).toBe(true);
+        .map((l) => (JSON.parse(l) as { msg: string }).msg)
+        .filter((m) =>
+          m.includes(`(artefact ${version}): the artefact does not know deployment a`),
+        );
+    expect(notes('2026-11-30d')).toHaveLength(1);
     // A config change warms up when it is applied, not on the next request.
     const changed = structuredClone(runtime.config.current.config);
-    changed.routers[0]!.version = 'another-missing-version';
+    changed.routers[0]!.version = '2026-11-30c';
     runtime.config.apply(changed);
-    expect(messages().some((m) => m.includes('no usable artefact "another-missing-version"'))).toBe(
-      true,
+    expect(notes('2026-11-30c')).toHaveLength(1);
+  });
+});
+
+describe('artefact versions', () => {
+  it('refuses a router whose artefact version is not there: at start-up, and as a change', async () => {
+    const input = (version: string) =>
+      testConfigInput({
+        auth: { mode: 'none', adminKeyEnv: 'MR_RUNTIME_TEST_ADMIN_UNSET' }, // a one-off admin key
+        deployments: [simDeployment('a')],
+        routers: [{ name: 'model-router', modelSubset: ['a'], version }],
+      });
+    // A typo used to start anyway, every request going to the cheapest capable deployment.
+    const refused = createRuntime(parseConfig(input('2026-11-03e'), {}).config);
+    await expect(refused).rejects.toThrow(ConfigError);
+    await expect(refused).rejects.toThrow(
+      /routers\[0\]\.version: no routing artefact "2026-11-03e" in .*models.*; available: 2026-11-24, .*2026-11-30e, latest/,
     );
+    const runtime = await createRuntime(parseConfig(input('latest'), {}).config);
+    cleanups.push(() => runtime.close());
+    const before = runtime.config.current;
+    const change = (version: string) =>
+      runtime.app.inject({
+        method: 'PATCH',
+        url: '/admin/v1/routers/model-router',
+        headers: { authorization: `Bearer ${runtime.ephemeralAdminKey}` },
+        payload: { version },
+      });
+    const typo = await change('1999-01-01');
+    expect(typo.statusCode).toBe(400);
+    expect(typo.json().error).toMatchObject({ code: 'invalid_config' });
+    expect(typo.json().error.message).toContain(
+      'Change rejected, nothing was applied: routers[0].version: no routing artefact "1999-01-01"',
+    );
+    const path = await change('../config/default');
+    expect(path.statusCode).toBe(400);
+    expect(path.json().error.message).toContain(
+      'routers[0].version: a version is an artefact file',
+    );
+    expect(runtime.config.current).toBe(before);
+    const older = await change('2026-11-30d');
+    expect(older.statusCode).toBe(200);
+    expect(runtime.config.current.routers.get('model-router')?.version).toBe('2026-11-30d');
   });
 });
 

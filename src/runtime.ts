@@ -30,7 +30,13 @@ import { createContentFilter, type ContentFilter } from './policy/content-filter
 import { createGovernancePolicies } from './policy/governance-policies.js';
 import { RateLimiter } from './policy/rate-limit.js';
 import { createProviderRegistry } from './providers/registry.js';
-import { DEFAULT_MODELS_DIR, createRouterFactory, subsetNotes } from './routing/router-factory.js';
+import { ConfigError } from './config/load-config.js';
+import {
+  DEFAULT_MODELS_DIR,
+  artefactIssues,
+  createRouterFactory,
+  subsetNotes,
+} from './routing/router-factory.js';
 import { DecisionStore } from './routing/receipt.js';
 import { ConfigVersionStore } from './store/config-versions.js';
 import { RequestLog } from './store/request-log.js';
@@ -65,6 +71,12 @@ export async function createRuntime(
   options: RuntimeOptions = {},
 ): Promise<Runtime> {
   const clock = options.clock ?? systemClock;
+  // A router whose artefact version cannot be loaded is refused before anything is opened.
+  const modelsDir = initial.routing.modelsDir ?? DEFAULT_MODELS_DIR;
+  // (It warns only when a router is asked for, after the logger below exists.)
+  const routerFor = createRouterFactory(modelsDir, (msg) => logger.warn(msg));
+  const versionIssues = artefactIssues(initial, routerFor, modelsDir);
+  if (versionIssues.length) throw ConfigError.of(versionIssues);
   const holder = new ConfigHolder(compileConfig(initial));
   const cfg = () => holder.current.config;
   const logger = pino(
@@ -144,9 +156,6 @@ export async function createRuntime(
   ];
   const recorder: RequestRecorder = { record: (r) => sinks.forEach((s) => s.record(r)) };
   const decisions = new DecisionStore();
-  const routerFor = createRouterFactory(initial.routing.modelsDir ?? DEFAULT_MODELS_DIR, (msg) =>
-    logger.warn(msg),
-  );
   // Warm-up before the port opens, so the first request does not pay for it: the configured
   // routers' artefacts (≈100 ms to parse the 5 MB default) and, when a TPM limit will need exact
   // token counts, the tokenizer (≈380 ms to import). A config change warms the same way when it
@@ -158,7 +167,8 @@ export async function createRuntime(
     return tpmConfigured(config) ? loadTokenizer() : undefined;
   };
   await warm(initial);
-  holder.onChange((next) => {
+  holder.onChange((next, previous) => {
+    if (next.config === previous.config) return; // the same config under its version number
     warm(next.config)?.catch((err: Error) => logger.warn(`tokenizer: ${err.message}`));
   });
   const gateway = new ChatGateway({
@@ -177,6 +187,7 @@ export async function createRuntime(
     holder,
     new ConfigVersionStore({ state: shared.state, clock }),
     (msg) => logger.info(msg),
+    (config) => artefactIssues(config, routerFor, modelsDir),
   );
   await configService.start();
   late.configService = configService;

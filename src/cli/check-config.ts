@@ -1,7 +1,12 @@
 // `model-router check-config <file>`: validate a config file; prints every problem with its path,
 // and what the routing artefact makes of each router's subset.
 import { ConfigError, loadConfigFile } from '../config/load-config.js';
-import { DEFAULT_MODELS_DIR, createRouterFactory, subsetNotes } from '../routing/router-factory.js';
+import {
+  DEFAULT_MODELS_DIR,
+  artefactIssues,
+  createRouterFactory,
+  subsetNotes,
+} from '../routing/router-factory.js';
 
 export async function run(argv: string[]): Promise<number> {
   const file = argv[0];
@@ -13,7 +18,10 @@ export async function run(argv: string[]): Promise<number> {
     const { config, warnings } = loadConfigFile(file);
     for (const w of warnings) process.stdout.write(`warning: ${w}\n`);
     const say = (w: string) => process.stdout.write(`warning: ${w}\n`);
-    const routerFor = createRouterFactory(config.routing.modelsDir ?? DEFAULT_MODELS_DIR, say);
+    const modelsDir = config.routing.modelsDir ?? DEFAULT_MODELS_DIR;
+    const routerFor = createRouterFactory(modelsDir, say);
+    const issues = artefactIssues(config, routerFor, modelsDir);
+    if (issues.length) throw ConfigError.of(issues);
     for (const note of subsetNotes(config, routerFor)) say(`routing: ${note}`);
     process.stdout.write(
       `${file}: OK (${config.deployments.length} deployments, ${config.routers.length} router deployments)\n`,

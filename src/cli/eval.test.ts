@@ -94,6 +94,13 @@ describe('eval --salts', () => {
       1,
     );
     expect(err.join('')).toContain('--split must be a share between 0 and 1 (e.g. 0.2), got "20%"');
+    // An empty list used to run the single default split as if --salts had not been given.
+    expect(await run(['--train', data, '--test', data, '--prices', data, '--salts', ',,'])).toBe(1);
+    expect(err.join('')).toContain('--salts needs at least one salt (e.g. a,b,c), got ",,"');
+    expect(await run(['--train', data, '--test', data, '--prices', data, '--salts', 'a,b,a'])).toBe(
+      1,
+    );
+    expect(err.join('')).toContain('--salts names a salt twice ("a,b,a")');
   });
 
   it('says what to fix, exits 1 and writes nothing when no model is priced or no test prompt is scored', async () => {

@@ -194,6 +194,10 @@ export async function run(argv: string[]): Promise<number> {
         `--split must be a share between 0 and 1 (e.g. 0.2), got "${values.split}"`,
       );
     const salts = splitList(values.salts);
+    if (values.salts !== undefined && !salts.length)
+      throw new DataError(`--salts needs at least one salt (e.g. a,b,c), got "${values.salts}"`);
+    if (new Set(salts).size !== salts.length)
+      throw new DataError(`--salts names a salt twice ("${values.salts}"): each salt is one split`);
     if (salts.length && shared.length !== testFiles.length)
       throw new DataError(
         '--salts needs every --test file to be a --train file too (and no --model): each salt holds out its own share of their prompts',

@@ -3,12 +3,16 @@
 // model in another mode or subset, and compares predicted cost, predicted quality and the
 // distribution with what happened.
 import { parseArgs } from 'node:util';
-import { loadConfigFile } from '../config/load-config.js';
+import { ConfigError, loadConfigFile } from '../config/load-config.js';
 import type { DeploymentConfig, RoutingMode } from '../config/schema.js';
 import type { ChatRequest } from '../core/wire-types.js';
 import { DEFAULT_CONFIG_PATH } from '../main.js';
 import { OutputTokenStats } from '../routing/output-token-stats.js';
-import { DEFAULT_MODELS_DIR, createRouterFactory } from '../routing/router-factory.js';
+import {
+  DEFAULT_MODELS_DIR,
+  artefactIssues,
+  createRouterFactory,
+} from '../routing/router-factory.js';
 import { openRequestStore } from '../store/open-request-store.js';
 import { parseDuration } from './report.js';
 
@@ -42,9 +46,12 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const { config } = loadConfigFile(values.config ?? DEFAULT_CONFIG_PATH);
     const deployments = new Map(config.deployments.map((d) => [d.name, d]));
-    const routerFor = createRouterFactory(config.routing.modelsDir ?? DEFAULT_MODELS_DIR, (m) =>
+    const modelsDir = config.routing.modelsDir ?? DEFAULT_MODELS_DIR;
+    const routerFor = createRouterFactory(modelsDir, (m) =>
       process.stderr.write(`warning: ${m}\n`),
     );
+    const issues = artefactIssues(config, routerFor, modelsDir);
+    if (issues.length) throw ConfigError.of(issues);
     const store = await openRequestStore(config.requestLog);
     await store.migrate();
     const logged = await store.query(Date.now() - parseDuration(values.since!));

@@ -15,11 +15,24 @@ import type { Config } from './schema.js';
 export class ConfigService {
   private unsubscribe?: () => Promise<void>;
 
+  /**
+   * `check` adds what the schema cannot see (whether each router's artefact version loads here):
+   * a config with issues is refused like an invalid one.
+   */
   constructor(
     private readonly holder: ConfigHolder,
     private readonly versions: ConfigVersionStore,
     private readonly log: (msg: string) => void = () => {},
+    private readonly check: (config: Config) => string[] = () => [],
   ) {}
+
+  private validate(raw: unknown): Config {
+    const { config, warnings } = parseConfig(raw, {});
+    const issues = this.check(config);
+    if (issues.length) throw ConfigError.of(issues);
+    for (const w of warnings) this.log(`config: ${w}`);
+    return config;
+  }
 
   get current(): RuntimeConfig {
     return this.holder.current;
@@ -66,8 +79,7 @@ export class ConfigService {
     next: unknown,
     rollbackOf?: number,
   ): Promise<ConfigVersion> {
-    const { config, warnings } = parseConfig(next, {});
-    for (const w of warnings) this.log(`config: ${w}`);
+    const config = this.validate(next);
     const version = await this.versions.record({ config, who, reason, rollbackOf });
     this.holder.apply(config, version.version);
     return version;
@@ -112,7 +124,7 @@ export class ConfigService {
     try {
       const v = await this.versions.get(message.version);
       if (!v) return;
-      const { config } = parseConfig(v.config, {});
+      const config = this.validate(v.config);
       this.holder.apply(config, v.version);
       this.log(
         `config: applied version ${v.version} from another replica (${v.who}: ${v.reason ?? ''})`,

@@ -13,6 +13,11 @@ export class ConfigError extends Error {
     super(message);
     this.name = 'ConfigError';
   }
+
+  /** "Invalid config:" and one issue per line (`path: what to fix`). */
+  static of(issues: string[]): ConfigError {
+    return new ConfigError(`Invalid config:\n  ${issues.join('\n  ')}`, issues);
+  }
 }
 
 export interface LoadedConfig {
@@ -71,15 +76,15 @@ export function formatZodIssues(error: z.ZodError): string[] {
 export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
   const missing: string[] = [];
   const substituted = substituteEnv(raw, env, '', missing);
-  if (missing.length) throw new ConfigError(`Invalid config:\n  ${missing.join('\n  ')}`, missing);
+  if (missing.length) throw ConfigError.of(missing);
   const result = configSchema.safeParse(substituted);
   if (!result.success) {
     const issues = formatZodIssues(result.error);
-    throw new ConfigError(`Invalid config:\n  ${issues.join('\n  ')}`, issues);
+    throw ConfigError.of(issues);
   }
   const config = result.data;
   const { issues, warnings } = checkReferences(config);
-  if (issues.length) throw new ConfigError(`Invalid config:\n  ${issues.join('\n  ')}`, issues);
+  if (issues.length) throw ConfigError.of(issues);
   return { config, warnings };
 }
 

@@ -254,8 +254,14 @@ export const routerSchema = z.strictObject({
     .describe('The only deployments this router may pick; never widened automatically.'),
   version: z
     .string()
+    .regex(
+      /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
+      'a version is an artefact file name in the models folder without ".json" (e.g. "2026-11-30e"), or "latest"',
+    )
     .default('latest')
-    .describe('Routing artefact version (e.g. `2026-11-24`); `latest` picks the newest shipped.'),
+    .describe(
+      'Routing artefact version: `models/<version>.json` (e.g. `2026-11-30e`); `latest` picks the newest there. A version that is not there, or cannot be read, is refused.',
+    ),
   deploymentType: z
     .enum(DEPLOYMENT_TYPES)
     .default('GlobalStandard')

@@ -1,6 +1,9 @@
 // Routers by artefact version: each router deployment names a version (`latest` = newest in the
-// models folder); artefacts load once and are shared. Without a loadable artefact the router falls
-// back to the documented placeholder policy ("cheapest capable model") and says so in the log.
+// models folder); artefacts load once and are shared. A version that cannot be loaded is a config
+// error (`artefactIssues`: start-up, `check-config`, the admin API and file reloads refuse it);
+// only `latest` over a folder with no artefact at all falls back to the documented placeholder
+// policy ("cheapest capable model"), and says so in the log.
+import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Config, RouterConfig } from '../config/schema.js';
 import { createCheapestCapableRouter } from './cheapest-capable-router.js';
@@ -16,27 +19,78 @@ export const DEFAULT_MODELS_DIR = fileURLToPath(
   ),
 );
 
-export function createRouterFactory(
-  modelsDir: string,
-  warn: (msg: string) => void,
-): (router: RouterConfig) => Router {
-  const byVersion = new Map<string, Router>();
+/** The router of a router deployment; `problem` says why a version cannot be loaded, if it cannot. */
+export type RouterFactory = ((router: RouterConfig) => Router) & {
+  problem(version: string): string | undefined;
+};
+
+/** Artefact versions in a models folder (file names `YYYY-MM-DD….json`), oldest first. */
+export function artefactVersions(modelsDir: string): string[] {
+  if (!existsSync(modelsDir)) return [];
+  return readdirSync(modelsDir)
+    .filter((f) => /^\d{4}-\d{2}-\d{2}.*\.json$/.test(f))
+    .map((f) => f.slice(0, -'.json'.length))
+    .sort();
+}
+
+export function createRouterFactory(modelsDir: string, warn: (msg: string) => void): RouterFactory {
+  const byVersion = new Map<string, { router: Router; problem?: string }>();
   const placeholder = createCheapestCapableRouter();
-  return (router) => {
-    const cached = byVersion.get(router.version);
-    if (cached) return cached;
-    let made: Router;
+  const load = (version: string) => {
+    let made = byVersion.get(version);
+    if (made) return made;
     try {
-      made = createTrainedRouter(loadArtefactFile(resolveArtefactPath(modelsDir, router.version)));
+      made = {
+        router: createTrainedRouter(loadArtefactFile(resolveArtefactPath(modelsDir, version))),
+      };
     } catch (err) {
-      warn(
-        `routing: no usable artefact "${router.version}" in ${modelsDir} (${(err as Error).message}); router ${router.name} uses the placeholder "cheapest capable model" policy`,
-      );
-      made = placeholder;
+      made = { router: placeholder, problem: (err as Error).message };
     }
-    byVersion.set(router.version, made);
+    byVersion.set(version, made);
     return made;
   };
+  const warned = new Set<string>();
+  const routerFor = (router: RouterConfig): Router => {
+    const made = load(router.version);
+    if (made.problem && !warned.has(router.name)) {
+      warned.add(router.name);
+      warn(
+        `routing: no usable artefact "${router.version}" in ${modelsDir} (${made.problem}); router ${router.name} uses the placeholder "cheapest capable model" policy`,
+      );
+    }
+    return made.router;
+  };
+  return Object.assign(routerFor, { problem: (version: string) => load(version).problem });
+}
+
+/**
+ * Routers whose artefact version cannot be loaded, as config issues (`routers[i].version: …`).
+ * A mistyped version would otherwise route every request to the cheapest capable deployment.
+ * `latest` over a folder with no artefact at all is not an issue (the placeholder, with a warning).
+ */
+export function artefactIssues(
+  config: Config,
+  routerFor: RouterFactory,
+  modelsDir: string,
+): string[] {
+  const versions = artefactVersions(modelsDir);
+  const issues: string[] = [];
+  config.routers.forEach((r, i) => {
+    if (r.version === 'latest' && versions.length === 0) return;
+    const available = `available: ${[...versions, 'latest'].join(', ')}`;
+    if (r.version !== 'latest' && !versions.includes(r.version)) {
+      issues.push(
+        `routers[${i}].version: no routing artefact "${r.version}" in ${modelsDir}; ${available}`,
+      );
+      return;
+    }
+    const problem = routerFor.problem(r.version);
+    if (problem)
+      issues.push(
+        `routers[${i}].version: the routing artefact "${r.version}" in ${modelsDir} cannot be used (${problem}); ${available}`,
+      );
+  });
+  return issues;
 }
 
 /** What the routing model makes of every router's subset (`Router.describeSubset`), router by router. */
