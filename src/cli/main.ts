@@ -28,7 +28,7 @@ const COMMANDS: Record<string, { file: string; summary: string }> = {
   report: { file: './report.js', summary: 'report --since 7d [--by model|key|router] [--json]' },
   simulate: {
     file: './simulate.js',
-    summary: 'simulate --since 7d --mode cost|balanced|quality [--subset a,b]',
+    summary: 'simulate --since 7d --mode cost|balanced|quality [--subset a,b] [--version V]',
   },
   compare: {
     file: './compare.js',

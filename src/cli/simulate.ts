@@ -1,7 +1,8 @@
 // `model-router simulate --since 7d --mode cost|balanced|quality [--subset a,b] [--router <name>]
-// [--config <file>]`: replays logged requests whose text was kept through the current routing
-// model in another mode or subset, and compares predicted cost, predicted quality and the
-// distribution with what happened.
+// [--version <artefact>] [--config <file>]`: replays logged requests whose text was kept through
+// the routing model in another mode, subset or artefact version, and compares predicted cost,
+// predicted quality and the distribution with what happened. Every predicted figure is the
+// replaying version's, so a version is compared with the one in force on one scale.
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile } from '../config/load-config.js';
 import type { DeploymentConfig, RoutingMode } from '../config/schema.js';
@@ -11,6 +12,7 @@ import { OutputTokenStats } from '../routing/output-token-stats.js';
 import {
   DEFAULT_MODELS_DIR,
   artefactIssues,
+  artefactVersions,
   createRouterFactory,
 } from '../routing/router-factory.js';
 import { openRequestStore } from '../store/open-request-store.js';
@@ -34,6 +36,7 @@ export async function run(argv: string[]): Promise<number> {
       mode: { type: 'string', default: 'balanced' },
       subset: { type: 'string' },
       router: { type: 'string' },
+      version: { type: 'string' },
       config: { type: 'string' },
       json: { type: 'boolean', default: false },
     },
@@ -51,7 +54,19 @@ export async function run(argv: string[]): Promise<number> {
       process.stderr.write(`warning: ${m}\n`),
     );
     const issues = artefactIssues(config, routerFor, modelsDir);
+    // --version replays every router with that artefact instead of its own.
+    const version = values.version;
+    if (version !== undefined) {
+      const replaced = structuredClone(config);
+      for (const r of replaced.routers) r.version = version;
+      issues.push(
+        ...artefactIssues(replaced, routerFor, modelsDir)
+          .slice(0, 1)
+          .map((i) => i.replace(/^routers\[\d+\]\.version/, '--version')),
+      );
+    }
     if (issues.length) throw ConfigError.of(issues);
+    const known = new Set(artefactVersions(modelsDir));
     const store = await openRequestStore(config.requestLog);
     await store.migrate();
     const logged = await store.query(Date.now() - parseDuration(values.since!));
@@ -93,23 +108,31 @@ export async function run(argv: string[]): Promise<number> {
         continue;
       }
       const request = replayRequest(r.router!, r.promptText!);
-      const replay = (m: RoutingMode) => {
-        const decision = routerFor(routerCfg).decide({
+      const replayCfg = version === undefined ? routerCfg : { ...routerCfg, version };
+      const replay = (cfg: typeof routerCfg, m: RoutingMode) =>
+        routerFor(cfg).decide({
           request,
-          router: routerCfg,
+          router: cfg,
           mode: m,
           candidates,
           promptTokens: r.promptTokens,
           outputTokens: learned,
         });
-        return {
-          decision,
-          pick: decision.scores.find((s) => s.deployment === decision.ordered[0])!,
-        };
-      };
-      const { decision, pick } = replay(mode);
+      // Every candidate's predicted quality and cost come from the replaying version's decision.
+      const decision = replay(replayCfg, mode);
+      const scoreOf = (name: string) => decision.scores.find((s) => s.deployment === name)!;
+      const pick = scoreOf(decision.ordered[0]!);
+      // As logged: the mode and artefact version the request was routed with (the router's
+      // version when the logged one is not in the models folder any more).
       const loggedMode = (r.routingMode as RoutingMode | undefined) ?? routerCfg.routingMode;
-      const again = loggedMode === mode ? pick : replay(loggedMode).pick;
+      const loggedCfg =
+        r.routerVersion && r.routerVersion !== routerCfg.version && known.has(r.routerVersion)
+          ? { ...routerCfg, version: r.routerVersion }
+          : routerCfg;
+      const again =
+        loggedMode === mode && replayCfg === routerCfg && loggedCfg === routerCfg
+          ? pick
+          : scoreOf(replay(loggedCfg, loggedMode).ordered[0]!);
       asLogged.cost += again.predictedCostUsd;
       asLogged.quality += again.predictedQuality;
       if (again.deployment === r.deployment) asLogged.agreed++;
@@ -138,6 +161,7 @@ export async function run(argv: string[]): Promise<number> {
       requests: n,
       mode,
       subset: subsetArg ?? null,
+      version: version ?? null,
       happened: {
         cost_usd: actual.cost,
         predicted_cost_usd: actual.predictedCost,
@@ -164,9 +188,9 @@ export async function run(argv: string[]): Promise<number> {
           .join(', ');
       process.stdout.write(
         [
-          `${n} logged requests with text replayed in ${mode} mode${subsetArg ? ` over subset ${subsetArg.join(', ')}` : ''}`,
+          `${n} logged requests with text replayed in ${mode} mode${subsetArg ? ` over subset ${subsetArg.join(', ')}` : ''}${version ? ` with artefact ${version} (every predicted figure below is its own)` : ''}`,
           `happened:  cost $${actual.cost.toFixed(6)} (predicted $${actual.predictedCost.toFixed(6)}), predicted quality ${result.happened.predicted_quality.toFixed(3)}; ${fmtShare(result.happened.share)}`,
-          `replayed in the modes they were routed in: predicted cost $${asLogged.cost.toFixed(6)}, predicted quality ${result.replayed_as_logged.predicted_quality.toFixed(3)}; the same deployment as served for ${(result.replayed_as_logged.agreement * 100).toFixed(0)}% (the log keeps the prompt text, not the whole request)`,
+          `replayed in the modes they were routed in${version ? ', with their own artefact' : ''}: predicted cost $${asLogged.cost.toFixed(6)}, predicted quality ${result.replayed_as_logged.predicted_quality.toFixed(3)}; the same deployment as served for ${(result.replayed_as_logged.agreement * 100).toFixed(0)}% (the log keeps the prompt text, not the whole request)`,
           `simulated: predicted cost $${simulated.cost.toFixed(6)}, predicted quality ${result.simulated.predicted_quality.toFixed(3)}; ${fmtShare(result.simulated.share)}`,
         ].join('\n') + '\n',
       );
