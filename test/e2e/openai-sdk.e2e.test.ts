@@ -177,6 +177,27 @@ describe('openai SDK against the router', () => {
       messages: [{ role: 'user', content: 'hi' }],
     });
     expect(r.model).toBe('mid-sim');
+    // Azure's v1 API lists and retrieves models under /openai/v1 too.
+    const listed = await v1.models.list();
+    expect(listed.data.map((m) => m.id)).toEqual(
+      expect.arrayContaining(['model-router', 'big', 'mid', 'small']),
+    );
+    expect((await v1.models.retrieve('model-router')).owned_by).toBe('model-router');
+    // A dated path with a version that is no api-version at all is refused, naming the parameter.
+    const odd = new AzureOpenAI({
+      endpoint: server.baseUrl,
+      apiKey: 'unused',
+      apiVersion: 'latest-please',
+      deployment: 'big',
+      maxRetries: 0,
+    });
+    const refused = await odd.chat.completions
+      .create({ model: 'big', messages: [{ role: 'user', content: 'hi' }] })
+      .catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((refused as InstanceType<typeof OpenAI.BadRequestError>).message).toContain(
+      'api-version "latest-please" is not an API version',
+    );
   });
 
   it('lists router deployments with their effective context window, and deployments', async () => {

@@ -1,5 +1,6 @@
-// `GET /v1/models`: router deployments (mode, subset, effective context window) and concrete
-// deployments, in OpenAI's list shape with extra fields. Also the decision receipts.
+// `GET /v1/models` (and Azure's v1 path, `/openai/v1/models`): router deployments (mode, subset,
+// effective context window) and concrete deployments, in OpenAI's list shape with extra fields.
+// Also the decision receipts.
 import type { FastifyInstance } from 'fastify';
 import type { ConfigHolder } from '../../config/runtime-config.js';
 import { notFound } from '../../core/errors.js';
@@ -13,7 +14,7 @@ export function registerModelsRoutes(
   config: ConfigHolder,
   gateway: ChatGateway,
 ): void {
-  app.get('/v1/models', () => {
+  const list = () => {
     const snap = config.current;
     const routers = [...snap.routers.values()].map((r) => ({
       id: r.name,
@@ -44,8 +45,8 @@ export function registerModelsRoutes(
       prices_per_1m_usd: d.prices,
     }));
     return { object: 'list', data: [...routers, ...deployments] };
-  });
-  app.get<{ Params: { id: string } }>('/v1/models/:id', (request) => {
+  };
+  const one = (request: { params: { id: string } }) => {
     const snap = config.current;
     const r = snap.routers.get(request.params.id);
     const d = snap.deployments.get(request.params.id);
@@ -56,7 +57,11 @@ export function registerModelsRoutes(
       created: CREATED,
       owned_by: r ? 'model-router' : d?.provider,
     };
-  });
+  };
+  for (const prefix of ['/v1', '/openai/v1']) {
+    app.get(`${prefix}/models`, list);
+    app.get<{ Params: { id: string } }>(`${prefix}/models/:id`, one);
+  }
   app.get<{ Params: { id: string } }>('/v1/router/decisions/:id', (request) => {
     const receipt = gateway.receipt(request.params.id);
     if (!receipt)
