@@ -75,6 +75,17 @@ export class ChatGateway {
     return this.deps.decisions.get(id);
   }
 
+  /**
+   * The prompt tokens of a request as the router counts them for TPM limits and context windows
+   * (o200k BPE: message texts, the chat format's per-message overhead, tool schemas; images
+   * count nothing), for a model or router deployment the caller may use (404 / 403 otherwise).
+   */
+  async countTokens(call: Pick<ChatCall, 'request' | 'auth'>): Promise<number> {
+    const target = resolveTarget(this.deps.config.current, call as ChatCall);
+    authorizeTarget(call as ChatCall, target);
+    return countPromptTokens(call.request, call.auth.keyId ?? '');
+  }
+
   async handleChat(call: ChatCall): Promise<ChatOutcome> {
     const started = this.deps.clock.now();
     const startedPerf = this.deps.clock.perfNow();

@@ -2,6 +2,8 @@
 // text, streaming, tools, router and concrete deployments, Anthropic-shaped errors.
 import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { countPromptTokens } from '../../src/core/prompt-text.js';
+import { messagesToChat } from '../../src/http/anthropic/messages-convert.js';
 import { spawnServer, type SpawnedServer } from '../helpers/spawn-server.js';
 import { testConfigInput } from '../helpers/test-config.js';
 
@@ -105,6 +107,65 @@ describe('Anthropic Messages through the router', () => {
       ],
     });
     expect(after.stop_reason).toBe('end_turn');
+  });
+
+  it('count_tokens (Claude Code calls it to decide when to compact): the count the router uses for its limits', async () => {
+    const plain = {
+      model: 'model-router',
+      messages: [{ role: 'user' as const, content: 'Hello there' }],
+    };
+    const counted = await client.messages.countTokens(plain);
+    expect(counted.input_tokens).toBe(await countPromptTokens(messagesToChat(plain, true)));
+    const rich = {
+      ...plain,
+      system: 'You are a careful assistant who answers in French.',
+      tools: [
+        {
+          name: 'get_weather',
+          description: 'The weather in a city',
+          input_schema: { type: 'object' as const, properties: { city: { type: 'string' } } },
+        },
+      ],
+    };
+    const richer = await client.messages.countTokens(rich);
+    expect(richer.input_tokens).toBe(await countPromptTokens(messagesToChat(rich, true)));
+    expect(richer.input_tokens).toBeGreaterThan(counted.input_tokens + 20);
+    // The beta path Claude Code uses (?beta=true), and a concrete deployment.
+    expect((await client.beta.messages.countTokens(rich)).input_tokens).toBe(richer.input_tokens);
+    expect((await client.messages.countTokens({ ...plain, model: 'big' })).input_tokens).toBe(
+      counted.input_tokens,
+    );
+    const missing = await client.messages
+      .countTokens({ ...plain, model: 'nope' })
+      .catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(Anthropic.NotFoundError);
+    expect((missing as InstanceType<typeof Anthropic.NotFoundError>).error).toMatchObject({
+      error: { type: 'not_found_error' },
+    });
+    const empty = await client.messages
+      .countTokens({ model: 'model-router', messages: [] })
+      .catch((e: unknown) => e);
+    expect(empty).toBeInstanceOf(Anthropic.BadRequestError);
+  });
+
+  it("lists and retrieves models in Anthropic's shape", async () => {
+    const ids: string[] = [];
+    for await (const m of client.models.list()) {
+      expect(m).toMatchObject({ type: 'model', display_name: m.id });
+      expect(Number.isNaN(Date.parse(m.created_at))).toBe(false);
+      ids.push(m.id);
+    }
+    expect(ids).toEqual(expect.arrayContaining(['model-router', 'big', 'mid', 'small']));
+    expect(await client.models.retrieve('model-router')).toMatchObject({
+      type: 'model',
+      id: 'model-router',
+    });
+    const missing = await client.models.retrieve('nope').catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(Anthropic.NotFoundError);
+    expect((missing as InstanceType<typeof Anthropic.NotFoundError>).error).toMatchObject({
+      type: 'error',
+      error: { type: 'not_found_error' },
+    });
   });
 
   it('errors use Anthropic error types with the status kept', async () => {

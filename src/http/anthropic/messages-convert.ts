@@ -41,12 +41,15 @@ function imagePart(block: Json, path: string) {
   );
 }
 
-/** An Anthropic Messages request → the ChatRequest the gateway runs. */
-export function messagesToChat(body: unknown): ChatRequest {
+/**
+ * An Anthropic Messages request → the ChatRequest the gateway runs. A token-count request
+ * (`/v1/messages/count_tokens`, `forCount`) has no `max_tokens`.
+ */
+export function messagesToChat(body: unknown, forCount = false): ChatRequest {
   if (!isObject(body)) throw invalidRequest('The request body must be a JSON object.');
   if (typeof body.model !== 'string' || !body.model)
     throw invalidRequest('model: Field required', 'model');
-  if (typeof body.max_tokens !== 'number' || body.max_tokens < 1)
+  if (!forCount && (typeof body.max_tokens !== 'number' || body.max_tokens < 1))
     throw invalidRequest('max_tokens: Field required (a positive integer)', 'max_tokens');
   if (!Array.isArray(body.messages) || body.messages.length === 0)
     throw invalidRequest('messages: at least one message is required', 'messages');

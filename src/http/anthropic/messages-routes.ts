@@ -1,5 +1,7 @@
 // `POST /v1/messages`: Anthropic clients call a router deployment or a deployment and get
 // Anthropic-shaped replies, streams and errors, whichever provider served.
+// `POST /v1/messages/count_tokens` (Claude Code calls it often, to decide when to compact): the
+// prompt tokens as the router counts them for its limits and context windows.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ChatGateway } from '../../gateway/chat-gateway.js';
 import { callGateway } from '../routes/chat-routes.js';
@@ -30,5 +32,15 @@ export function registerMessagesRoutes(app: FastifyInstance, gateway: ChatGatewa
         errorEvents: (e) => [{ event: 'error', data: JSON.stringify(anthropicErrorBody(e)) }],
       });
     },
+  );
+  app.post(
+    '/v1/messages/count_tokens',
+    { config: { errorShape } },
+    async (request: FastifyRequest) => ({
+      input_tokens: await gateway.countTokens({
+        request: messagesToChat(request.body, true),
+        auth: request.auth,
+      }),
+    }),
   );
 }

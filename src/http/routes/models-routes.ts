@@ -1,20 +1,33 @@
 // `GET /v1/models` (and Azure's v1 path, `/openai/v1/models`): router deployments (mode, subset,
 // effective context window) and concrete deployments, in OpenAI's list shape with extra fields.
-// Also the decision receipts.
-import type { FastifyInstance } from 'fastify';
+// An Anthropic client (it sends `anthropic-version`) gets Anthropic's shape instead: `type`,
+// `display_name`, `created_at`, and the list's `has_more` / `first_id` / `last_id`. Also the
+// decision receipts.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ConfigHolder } from '../../config/runtime-config.js';
 import { notFound } from '../../core/errors.js';
+import { anthropicErrorBody } from '../anthropic/messages-convert.js';
 import type { ChatGateway } from '../../gateway/chat-gateway.js';
 import { effectiveContextWindow } from '../../routing/eligibility.js';
 
 const CREATED = 1_735_689_600; // 2025-01-01: stable, so clients can cache the list
+const CREATED_AT = new Date(CREATED * 1000).toISOString();
+
+const fromAnthropic = (request: FastifyRequest) =>
+  request.headers['anthropic-version'] !== undefined;
+const anthropicModel = (id: string) => ({
+  type: 'model',
+  id,
+  display_name: id,
+  created_at: CREATED_AT,
+});
 
 export function registerModelsRoutes(
   app: FastifyInstance,
   config: ConfigHolder,
   gateway: ChatGateway,
 ): void {
-  const list = () => {
+  const list = (request: FastifyRequest) => {
     const snap = config.current;
     const routers = [...snap.routers.values()].map((r) => ({
       id: r.name,
@@ -44,13 +57,26 @@ export function registerModelsRoutes(
       deployment_type: d.deploymentType,
       prices_per_1m_usd: d.prices,
     }));
-    return { object: 'list', data: [...routers, ...deployments] };
+    const data = [...routers, ...deployments];
+    if (fromAnthropic(request))
+      return {
+        data: data.map((m) => anthropicModel(m.id)),
+        has_more: false,
+        first_id: data[0]?.id ?? null,
+        last_id: data.at(-1)?.id ?? null,
+      };
+    return { object: 'list', data };
   };
-  const one = (request: { params: { id: string } }) => {
+  const one = (request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => {
     const snap = config.current;
     const r = snap.routers.get(request.params.id);
     const d = snap.deployments.get(request.params.id);
-    if (!r && !d) throw notFound(`The model "${request.params.id}" does not exist.`);
+    if (!r && !d) {
+      const err = notFound(`The model "${request.params.id}" does not exist.`);
+      if (!fromAnthropic(request)) throw err;
+      return reply.code(404).send(anthropicErrorBody(err));
+    }
+    if (fromAnthropic(request)) return anthropicModel(request.params.id);
     return {
       id: request.params.id,
       object: 'model',
