@@ -87,6 +87,10 @@ async function roundTrip(store: RequestLogStore) {
   await store.saveConversation('resp_1', 1_700_000_000_000, '{"id":"resp_1","v":2}');
   expect(await store.getConversation('resp_1')).toBe('{"id":"resp_1","v":2}');
   expect(await store.getConversation('resp_missing')).toBeUndefined();
+  await store.saveConversation('resp_2', 1_700_000_000_000, '{"id":"resp_2"}');
+  expect(await store.deleteConversation('resp_2')).toBe(true);
+  expect(await store.deleteConversation('resp_2')).toBe(false);
+  expect(await store.getConversation('resp_2')).toBeUndefined();
   expect(await store.deleteOlderThan(1_700_000_002_500)).toBe(2);
   expect(await store.getConversation('resp_1')).toBeUndefined();
   expect((await store.query(0)).map((r) => r.requestId)).toEqual(['req_3']);
@@ -138,6 +142,7 @@ describe('RequestLog batching', () => {
       deleteOlderThan: async () => 0,
       saveConversation: async () => {},
       getConversation: async () => undefined,
+      deleteConversation: async () => false,
       close: async () => {},
     };
     const log = new RequestLog(store, {

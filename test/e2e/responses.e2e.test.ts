@@ -1,5 +1,6 @@
 // The official `openai` SDK's Responses client against the BUILT router (simulated fleet):
-// text, streaming events, function tools, multi-turn with previous_response_id, errors.
+// text, streaming events, function tools, multi-turn with previous_response_id, retrieve and
+// delete, store: false, errors.
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnServer, type SpawnedServer } from '../helpers/spawn-server.js';
@@ -122,6 +123,55 @@ describe('Responses API through the router', () => {
     }
     expect(args).toBe(doneArgs);
     expect(JSON.parse(doneArgs)).toHaveProperty('city');
+  });
+
+  it('retrieves and deletes a stored response; store: false keeps nothing', async () => {
+    const created = await client.responses.create({ model: 'model-router', input: 'What is 2+2?' });
+    const got = await client.responses.retrieve(created.id);
+    expect(got.id).toBe(created.id);
+    expect(got.output).toEqual(created.output);
+    expect(got.model).toBe('small-sim');
+    // A streamed response is stored as its response.completed event carried it.
+    const stream = await client.responses.create({
+      model: 'model-router',
+      input: 'Tell me a story',
+      stream: true,
+    });
+    let completed: OpenAI.Responses.Response | undefined;
+    for await (const e of stream) if (e.type === 'response.completed') completed = e.response;
+    const streamed = await client.responses.retrieve(completed!.id);
+    expect(streamed.output).toEqual(completed!.output);
+    expect(streamed.usage).toEqual(completed!.usage);
+
+    await client.responses.delete(created.id);
+    await expect(client.responses.retrieve(created.id)).rejects.toBeInstanceOf(
+      OpenAI.NotFoundError,
+    );
+    await expect(client.responses.delete(created.id)).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+    await expect(
+      client.responses.create({
+        model: 'model-router',
+        input: 'And times three?',
+        previous_response_id: created.id,
+      }),
+    ).rejects.toMatchObject({ status: 400, param: 'previous_response_id' });
+
+    const unstored = await client.responses.create({
+      model: 'model-router',
+      input: 'Nothing of this is kept',
+      store: false,
+    });
+    expect(unstored.store).toBe(false);
+    await expect(client.responses.retrieve(unstored.id)).rejects.toBeInstanceOf(
+      OpenAI.NotFoundError,
+    );
+    await expect(
+      client.responses.create({
+        model: 'model-router',
+        input: 'Go on',
+        previous_response_id: unstored.id,
+      }),
+    ).rejects.toMatchObject({ status: 400, param: 'previous_response_id' });
   });
 
   it('errors keep the OpenAI shape: unknown previous_response_id and missing input', async () => {

@@ -8,6 +8,8 @@ import { ConfigVersionStore } from '../../src/store/config-versions.js';
 import { MemoryState } from '../../src/store/memory/memory-state.js';
 import { ConfigHolder, compileConfig } from '../../src/config/runtime-config.js';
 import { registerAdminRoutes } from '../../src/http/routes/admin-routes.js';
+import { registerResponsesRoutes } from '../../src/http/responses/responses-routes.js';
+import type { ResponseStore } from '../../src/store/response-store.js';
 import type { Config } from '../../src/config/schema.js';
 import { createManualClock } from '../../src/core/clock.js';
 import { ChatGateway } from '../../src/gateway/chat-gateway.js';
@@ -40,6 +42,8 @@ export async function buildTestApp(
     policies?: GatewayPolicies;
     authenticator?: Authenticator;
     breaker?: CircuitBreakerOptions;
+    /** Serve the Responses API with this store. */
+    responses?: ResponseStore;
   } = {},
 ): Promise<TestApp> {
   const clock = createManualClock();
@@ -79,6 +83,9 @@ export async function buildTestApp(
     plugins: [
       (a) => registerAdminRoutes(a, configService, (c) => subsetNotes(c, () => router)),
       (a) => registerDashboardRoutes(a, { config: holder, stats, decisions }),
+      ...(opts.responses
+        ? [(a: FastifyInstance) => registerResponsesRoutes(a, gateway, opts.responses!, holder)]
+        : []),
     ],
   });
   return { app, records, clock, breakers, gateway, config: holder, configService };

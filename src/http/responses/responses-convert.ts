@@ -284,13 +284,14 @@ export interface ResponsesEvent {
 
 /**
  * Chat chunks → Responses stream events (CONTRACTS.md §3.3), each with `type` and a running
- * `sequence_number`. `onDone` receives the final response and the answer for the store.
+ * `sequence_number`. `onDone` receives the final response and the answer for the store, and is
+ * awaited before the terminal event.
  */
 export async function* chatChunksToResponseEvents(
   chunks: AsyncIterable<ChatChunk>,
   ctx: ResponseContext,
   fallbackModel: string,
-  onDone: (response: Json, answer: ChatMessage) => void,
+  onDone: (response: Json, answer: ChatMessage) => Promise<void>,
 ): AsyncGenerator<ResponsesEvent> {
   let seq = 0;
   const ev = (type: string, payload: Json): ResponsesEvent => ({
@@ -432,7 +433,7 @@ export async function* chatChunksToResponseEvents(
         }
       : {}),
   } as ChatMessage;
-  onDone(response, answer);
+  await onDone(response, answer); // stored before the client hears it is complete
   yield ev(incomplete ? 'response.incomplete' : 'response.completed', { response });
 }
 

@@ -6,7 +6,7 @@
 // conversation can move between models and replicas).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ConfigHolder } from '../../config/runtime-config.js';
-import { invalidRequest } from '../../core/errors.js';
+import { invalidRequest, notFound } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import type { ChatChunk, ChatMessage } from '../../core/wire-types.js';
 import type { ChatGateway } from '../../gateway/chat-gateway.js';
@@ -38,10 +38,11 @@ export function registerResponsesRoutes(
     const body = request.body as Record<string, unknown> | null;
     const previousId =
       body && typeof body.previous_response_id === 'string' ? body.previous_response_id : undefined;
-    const previous = previousId ? await store.get(previousId) : undefined;
+    const owner = request.auth.tenant;
+    const previous = previousId ? await store.get(previousId, owner) : undefined;
     if (previousId && !previous)
       throw invalidRequest(
-        `Previous response "${previousId}" was not found (responses are kept for the most recent 10,000).`,
+        `Previous response "${previousId}" was not found: it was created with store: false, deleted, past the request log's retention, or by another tenant.`,
         'previous_response_id',
         'previous_response_not_found',
       );
@@ -54,21 +55,32 @@ export function registerResponsesRoutes(
     });
     // An output filter may change the answer: then the (filtered) chat reply is what is sent.
     const passThrough = !config.current.config.contentFilter.enabled;
-    const save = (model: string, answer: ChatMessage) =>
-      store.save({
-        id: ctx.id,
-        messages: [...history, answer],
-        instructions,
-        model,
-        createdAt: ctx.createdAt,
-      });
+    // Kept unless the client said `store: false` (then nothing of it is written, and it cannot
+    // be continued or retrieved, as with OpenAI).
+    // A store that fails (a database down) does not cost the client its answer: it is logged,
+    // and the response cannot be continued or retrieved.
+    const save = async (response: Json, answer: ChatMessage) => {
+      if (body?.store === false) return;
+      try {
+        await store.save({
+          id: ctx.id,
+          messages: [...history, answer],
+          instructions,
+          model: String(response.model),
+          createdAt: ctx.createdAt,
+          response,
+          owner,
+        });
+      } catch (err) {
+        request.log.warn({ err, response: ctx.id }, 'could not store the response');
+      }
+    };
     if (outcome.kind === 'json') {
       const { response, answer } = chatToResponse(outcome.response, ctx);
-      await save(outcome.response.model, answer);
       const upstream = passThrough ? nativeResponseOf(outcome.response) : undefined;
-      return reply
-        .headers(outcome.headers)
-        .send(upstream ? asOurs(upstream, ctx, outcome.response.model) : response);
+      const sent = upstream ? asOurs(upstream, ctx, outcome.response.model) : response;
+      await save(sent, answer);
+      return reply.headers(outcome.headers).send(sent);
     }
     reply.hijack();
     let sequence = 0;
@@ -90,13 +102,10 @@ export function registerResponsesRoutes(
     const nativeStream =
       passThrough && head !== undefined && !head.done && nativeEventsOf(head.value) !== undefined;
     const events = nativeStream
-      ? nativeEvents(chunks, ctx, (response) => {
-          const chatReply = responseToChat(response);
-          return save(String(response.model), chatToResponse(chatReply, ctx).answer);
-        })
-      : chatChunksToResponseEvents(chunks, ctx, chat.model, (response, answer) =>
-          save(String(response.model), answer),
-        );
+      ? nativeEvents(chunks, ctx, (response) =>
+          save(response, chatToResponse(responseToChat(response), ctx).answer),
+        )
+      : chatChunksToResponseEvents(chunks, ctx, chat.model, save);
     const counted = (async function* () {
       for await (const e of events) {
         sequence = 'sequence' in e ? (e as { sequence: number }).sequence + 1 : sequence + 1;
@@ -119,8 +128,27 @@ export function registerResponsesRoutes(
       ],
     });
   };
-  app.post('/v1/responses', handler);
-  app.post('/openai/v1/responses', handler);
+  // Retrieve and delete a stored response (the caller's tenant's only; 404 otherwise).
+  const notFoundError = (id: string) =>
+    notFound(
+      `No response "${id}": it was created with store: false, deleted, past the request log's retention, or by another tenant.`,
+      'response_not_found',
+      null,
+    );
+  type ById = FastifyRequest<{ Params: { id: string } }>;
+  for (const prefix of ['/v1', '/openai/v1']) {
+    app.post(`${prefix}/responses`, handler);
+    app.get(`${prefix}/responses/:id`, async (request: ById) => {
+      const stored = await store.get(request.params.id, request.auth.tenant);
+      if (!stored?.response) throw notFoundError(request.params.id);
+      return stored.response;
+    });
+    app.delete(`${prefix}/responses/:id`, async (request: ById) => {
+      if (!(await store.delete(request.params.id, request.auth.tenant)))
+        throw notFoundError(request.params.id);
+      return { id: request.params.id, object: 'response', deleted: true };
+    });
+  }
 }
 
 type Json = Record<string, unknown>;

@@ -88,6 +88,12 @@ export function createPostgresRequestStore(
       const res = await pool.query(`SELECT body FROM ${conversations} WHERE id = $1`, [id]);
       return (res.rows[0] as { body?: string } | undefined)?.body;
     },
+    async deleteConversation(id) {
+      migrated ??= this.migrate();
+      await migrated;
+      const res = await pool.query(`DELETE FROM ${conversations} WHERE id = $1`, [id]);
+      return (res.rowCount ?? 0) > 0;
+    },
     async close() {
       await pool.end();
     },

@@ -77,6 +77,10 @@ export function createSqliteRequestStore(path: string): RequestLogStore {
         { body: string } | undefined;
       return row?.body;
     },
+    async deleteConversation(id) {
+      await this.migrate();
+      return db.prepare('DELETE FROM conversations WHERE id = ?').run(id).changes > 0;
+    },
     async close() {
       db.close();
     },
