@@ -17,6 +17,8 @@ export interface StoredResponse {
   response?: Record<string, unknown>;
   /** The tenant that created it (absent on responses stored before 2026-11-30: anyone's). */
   owner?: string;
+  /** Where this response's own input starts in `messages` (after the earlier turns'). */
+  inputFrom?: number;
 }
 
 export interface ResponseStore {

@@ -161,7 +161,7 @@ describe('Responses API through the router', () => {
       input: 'Nothing of this is kept',
       store: false,
     });
-    expect(unstored.store).toBe(false);
+    expect((unstored as unknown as { store: boolean }).store).toBe(false);
     await expect(client.responses.retrieve(unstored.id)).rejects.toBeInstanceOf(
       OpenAI.NotFoundError,
     );
@@ -172,6 +172,44 @@ describe('Responses API through the router', () => {
         previous_response_id: unstored.id,
       }),
     ).rejects.toMatchObject({ status: 400, param: 'previous_response_id' });
+  });
+
+  it("lists a response's own input items, newest first by default, page by page", async () => {
+    const first = await client.responses.create({
+      model: 'model-router',
+      input: [
+        { role: 'developer', content: 'Answer in one word.' },
+        { role: 'user', content: 'Capital of France?' },
+      ],
+    });
+    const second = await client.responses.create({
+      model: 'model-router',
+      previous_response_id: first.id,
+      input: [
+        { role: 'user', content: 'And of Italy?' },
+        { role: 'user', content: [{ type: 'input_text', text: 'And of Spain?' }] },
+        { role: 'user', content: 'And of Portugal?' },
+      ],
+    });
+    const texts = (items: OpenAI.Responses.ResponseItem[]) =>
+      items.map((i) => (i as { content: { text: string }[] }).content[0]!.text);
+    const page = await client.responses.inputItems.list(second.id);
+    // Only this turn's input, not the first turn's.
+    expect(texts(page.data)).toEqual(['And of Portugal?', 'And of Spain?', 'And of Italy?']);
+    expect(page.data[0]).toMatchObject({ type: 'message', role: 'user', status: 'completed' });
+    const asc = await client.responses.inputItems.list(second.id, { order: 'asc' });
+    expect(texts(asc.data)).toEqual(['And of Italy?', 'And of Spain?', 'And of Portugal?']);
+    // Pages of one, followed by the SDK through `after` and `has_more`.
+    const all: OpenAI.Responses.ResponseItem[] = [];
+    for await (const item of client.responses.inputItems.list(second.id, { limit: 1 }))
+      all.push(item);
+    expect(all.map((i) => i.id)).toEqual(page.data.map((i) => i.id));
+    expect(new Set(all.map((i) => i.id)).size).toBe(3);
+    const firstItems = await client.responses.inputItems.list(first.id, { order: 'asc' });
+    expect(firstItems.data.map((i) => (i as { role: string }).role)).toEqual(['developer', 'user']);
+    await expect(
+      client.responses.inputItems.list(second.id, { order: 'sideways' as never }),
+    ).rejects.toMatchObject({ status: 400, param: 'order' });
   });
 
   it('errors keep the OpenAI shape: unknown previous_response_id and missing input', async () => {

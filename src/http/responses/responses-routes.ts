@@ -6,7 +6,7 @@
 // conversation can move between models and replicas).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ConfigHolder } from '../../config/runtime-config.js';
-import { invalidRequest, notFound } from '../../core/errors.js';
+import { invalidRequest, notFound, queryNumber } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import type { ChatChunk, ChatMessage } from '../../core/wire-types.js';
 import type { ChatGateway } from '../../gateway/chat-gateway.js';
@@ -70,6 +70,7 @@ export function registerResponsesRoutes(
           createdAt: ctx.createdAt,
           response,
           owner,
+          inputFrom: previous?.messages.length ?? 0,
         });
       } catch (err) {
         request.log.warn({ err, response: ctx.id }, 'could not store the response');
@@ -143,6 +144,14 @@ export function registerResponsesRoutes(
       if (!stored?.response) throw notFoundError(request.params.id);
       return stored.response;
     });
+    app.get(
+      `${prefix}/responses/:id/input_items`,
+      async (request: FastifyRequest<{ Params: { id: string }; Querystring: Json }>) => {
+        const stored = await store.get(request.params.id, request.auth.tenant);
+        if (!stored?.response) throw notFoundError(request.params.id);
+        return inputItemList(stored, request.query);
+      },
+    );
     app.delete(`${prefix}/responses/:id`, async (request: ById) => {
       if (!(await store.delete(request.params.id, request.auth.tenant)))
         throw notFoundError(request.params.id);
@@ -200,4 +209,53 @@ async function* nativeEvents(
       };
     }
   }
+}
+
+/**
+ * `GET /v1/responses/{id}/input_items`: the response's own input (not the earlier turns'), as
+ * items with stable ids, `order` desc (newest first, the default) or asc, at most `limit` (1–100,
+ * 20) after the item `after`.
+ */
+function inputItemList(stored: StoredResponse, query: Json): Json {
+  const own = stored.messages.slice(stored.inputFrom ?? 0, -1);
+  const base = stored.id.replace(/^resp_/, '');
+  const items = chatToInputItems(own).map((item, i): Json => {
+    if (item.type === 'function_call')
+      return { id: `fc_${base}_${i}`, ...item, status: 'completed' };
+    if (item.type === 'function_call_output')
+      return { id: `fco_${base}_${i}`, ...item, status: 'completed' };
+    const content =
+      typeof item.content === 'string'
+        ? [{ type: item.role === 'assistant' ? 'output_text' : 'input_text', text: item.content }]
+        : item.content;
+    return {
+      id: `msg_${base}_${i}`,
+      type: 'message',
+      role: item.role,
+      content,
+      status: 'completed',
+    };
+  });
+  const order = query.order ?? 'desc';
+  if (order !== 'asc' && order !== 'desc')
+    throw invalidRequest(
+      `Query parameter order must be asc or desc, got "${String(order)}".`,
+      'order',
+    );
+  const limit = Math.floor(queryNumber(query.limit as string | undefined, 'limit', 20, 1, 100));
+  if (order === 'desc') items.reverse();
+  let start = 0;
+  if (typeof query.after === 'string' && query.after) {
+    start = items.findIndex((item) => item.id === query.after) + 1;
+    if (start === 0)
+      throw invalidRequest(`No input item "${query.after}" in response ${stored.id}.`, 'after');
+  }
+  const data = items.slice(start, start + limit);
+  return {
+    object: 'list',
+    data,
+    first_id: data[0]?.id ?? null,
+    last_id: data.at(-1)?.id ?? null,
+    has_more: start + limit < items.length,
+  };
 }
