@@ -2,9 +2,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadPrices, loadRows } from '../../training/dataset.js';
+import { trainArtefact } from '../../training/train-artefact.js';
 import { parseConfig } from '../config/load-config.js';
 import { simDeployment, testConfigInput } from '../../test/helpers/test-config.js';
 import { artefactIssues, createRouterFactory, DEFAULT_MODELS_DIR } from './router-factory.js';
+import { serializeArtefact } from './routing-model.js';
 
 const configWith = (version: string) =>
   parseConfig(
@@ -37,6 +40,35 @@ describe('router factory', () => {
         ),
       );
     expect(warnings).toEqual([]);
+  });
+
+  it('a version is any <name>.json there; latest is the newest dated one', () => {
+    const { artefact } = trainArtefact(
+      new Map([['tiny.jsonl', loadRows('test/fixtures/routing/tiny.jsonl')]]),
+      loadPrices('test/fixtures/routing/prices.json'),
+      { seed: 1 },
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'mr-models-'));
+    writeFileSync(join(dir, 'team-router.json'), serializeArtefact(artefact));
+    const warnings: string[] = [];
+    const routerFor = createRouterFactory(dir, (m) => warnings.push(m));
+    expect(artefactIssues(configWith('team-router'), routerFor, dir)).toEqual([]);
+    expect(routerFor(configWith('team-router').routers[0]!).describeSubset).toBeDefined();
+    // No dated artefact: latest is the placeholder, with a warning, not an error.
+    expect(artefactIssues(configWith('latest'), routerFor, dir)).toEqual([]);
+    expect(routerFor(configWith('latest').routers[0]!).describeSubset).toBeUndefined();
+    expect(warnings).toHaveLength(1);
+    writeFileSync(join(dir, '2026-12-02.json'), serializeArtefact(artefact));
+    expect(
+      artefactIssues(
+        configWith('latest'),
+        createRouterFactory(dir, () => {}),
+        dir,
+      ),
+    ).toEqual([]);
+    expect(artefactIssues(configWith('team'), routerFor, dir)[0]).toContain(
+      'available: 2026-12-02, team-router, latest',
+    );
   });
 
   it('latest over a folder with no artefact falls back to the placeholder policy, with a warning', () => {

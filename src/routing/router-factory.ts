@@ -1,13 +1,13 @@
 // Routers by artefact version: each router deployment names a version (`latest` = newest in the
 // models folder); artefacts load once and are shared. A version that cannot be loaded is a config
 // error (`artefactIssues`: start-up, `check-config`, the admin API and file reloads refuse it);
-// only `latest` over a folder with no artefact at all falls back to the documented placeholder
+// only `latest` over a folder with no dated artefact falls back to the documented placeholder
 // policy ("cheapest capable model"), and says so in the log.
 import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Config, RouterConfig } from '../config/schema.js';
 import { createCheapestCapableRouter } from './cheapest-capable-router.js';
-import { loadArtefactFile, resolveArtefactPath } from './routing-model.js';
+import { DATED_ARTEFACT, loadArtefactFile, resolveArtefactPath } from './routing-model.js';
 import type { Router } from './router-types.js';
 import { createTrainedRouter } from './trained-router.js';
 
@@ -24,11 +24,11 @@ export type RouterFactory = ((router: RouterConfig) => Router) & {
   problem(version: string): string | undefined;
 };
 
-/** Artefact versions in a models folder (file names `YYYY-MM-DD….json`), oldest first. */
+/** The versions a router can name: every `<version>.json` in the models folder, sorted. */
 export function artefactVersions(modelsDir: string): string[] {
   if (!existsSync(modelsDir)) return [];
   return readdirSync(modelsDir)
-    .filter((f) => /^\d{4}-\d{2}-\d{2}.*\.json$/.test(f))
+    .filter((f) => f.endsWith('.json'))
     .map((f) => f.slice(0, -'.json'.length))
     .sort();
 }
@@ -66,7 +66,7 @@ export function createRouterFactory(modelsDir: string, warn: (msg: string) => vo
 /**
  * Routers whose artefact version cannot be loaded, as config issues (`routers[i].version: …`).
  * A mistyped version would otherwise route every request to the cheapest capable deployment.
- * `latest` over a folder with no artefact at all is not an issue (the placeholder, with a warning).
+ * `latest` over a folder with no dated artefact is not an issue (the placeholder, with a warning).
  */
 export function artefactIssues(
   config: Config,
@@ -76,7 +76,7 @@ export function artefactIssues(
   const versions = artefactVersions(modelsDir);
   const issues: string[] = [];
   config.routers.forEach((r, i) => {
-    if (r.version === 'latest' && versions.length === 0) return;
+    if (r.version === 'latest' && !versions.some((v) => DATED_ARTEFACT.test(`${v}.json`))) return;
     const available = `available: ${[...versions, 'latest'].join(', ')}`;
     if (r.version !== 'latest' && !versions.includes(r.version)) {
       issues.push(

@@ -169,10 +169,13 @@ export function loadArtefactFile(file: string): RoutingArtefact {
 }
 
 /** `latest` = the newest `YYYY-MM-DD*.json` in the folder. */
+/** The file names `latest` chooses among (the newest by name): dated artefacts. */
+export const DATED_ARTEFACT = /^\d{4}-\d{2}-\d{2}.*\.json$/;
+
 export function resolveArtefactPath(dir: string, version: string): string {
   if (version !== 'latest') return join(dir, `${version}.json`);
   const files = readdirSync(dir)
-    .filter((f) => /^\d{4}-\d{2}-\d{2}.*\.json$/.test(f))
+    .filter((f) => DATED_ARTEFACT.test(f))
     .sort();
   const newest = files.at(-1);
   if (!newest) throw new Error(`no routing artefact (YYYY-MM-DD.json) in ${dir}`);
