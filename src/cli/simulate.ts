@@ -9,6 +9,7 @@ import type { DeploymentConfig, RoutingMode } from '../config/schema.js';
 import type { ChatRequest } from '../core/wire-types.js';
 import { DEFAULT_CONFIG_PATH } from '../main.js';
 import { OutputTokenStats } from '../routing/output-token-stats.js';
+import { DATED_ARTEFACT } from '../routing/routing-model.js';
 import {
   DEFAULT_MODELS_DIR,
   artefactIssues,
@@ -67,6 +68,9 @@ export async function run(argv: string[]): Promise<number> {
     }
     if (issues.length) throw ConfigError.of(issues);
     const known = new Set(artefactVersions(modelsDir));
+    // `latest` as the version it names, to tell whether a request was routed with it.
+    const dated = [...known].filter((v) => DATED_ARTEFACT.test(`${v}.json`));
+    const named = (v: string) => (v === 'latest' ? (dated.at(-1) ?? v) : v);
     const store = await openRequestStore(config.requestLog);
     await store.migrate();
     const logged = await store.query(Date.now() - parseDuration(values.since!));
@@ -126,7 +130,9 @@ export async function run(argv: string[]): Promise<number> {
       // version when the logged one is not in the models folder any more).
       const loggedMode = (r.routingMode as RoutingMode | undefined) ?? routerCfg.routingMode;
       const loggedCfg =
-        r.routerVersion && r.routerVersion !== routerCfg.version && known.has(r.routerVersion)
+        r.routerVersion &&
+        r.routerVersion !== named(routerCfg.version) &&
+        known.has(r.routerVersion)
           ? { ...routerCfg, version: r.routerVersion }
           : routerCfg;
       const again =

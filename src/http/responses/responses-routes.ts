@@ -3,7 +3,8 @@
 // Responses (`capabilities.responsesApi`) gets the request natively and its reply is sent on as it
 // came; any other is bridged to Chat Completions. `response.model` is the served model;
 // conversations continue with `previous_response_id` from the response store (the router's, so a
-// conversation can move between models and replicas).
+// conversation can move between models and replicas). `GET` / `DELETE /v1/responses/{id}` and
+// `GET …/{id}/input_items` read and delete stored responses, the caller's tenant's only.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ConfigHolder } from '../../config/runtime-config.js';
 import { invalidRequest, notFound, queryNumber } from '../../core/errors.js';
@@ -56,9 +57,8 @@ export function registerResponsesRoutes(
     // An output filter may change the answer: then the (filtered) chat reply is what is sent.
     const passThrough = !config.current.config.contentFilter.enabled;
     // Kept unless the client said `store: false` (then nothing of it is written, and it cannot
-    // be continued or retrieved, as with OpenAI).
-    // A store that fails (a database down) does not cost the client its answer: it is logged,
-    // and the response cannot be continued or retrieved.
+    // be continued or retrieved, as with OpenAI). A store that fails (a database down) does not
+    // cost the client its answer: it is logged, and the response cannot be continued either.
     const save = async (response: Json, answer: ChatMessage) => {
       if (body?.store === false) return;
       try {
