@@ -32,6 +32,7 @@ import {
   ArtefactError,
   loadArtefactFile,
   parseArtefact,
+  predictQualities,
   predictQuality,
   serializeArtefact,
 } from './routing-model.js';
@@ -182,6 +183,24 @@ describe('features', () => {
     } as ChatRequest).dense;
     expect(turns[DENSE_NAMES.indexOf('starts_lower')]).toBe(0);
     expect(turns[DENSE_NAMES.indexOf('ends_open')]).toBe(1);
+  });
+
+  it('predicts several heads at once exactly as one by one (two heads a pass, sizes mixed)', () => {
+    const art = loadArtefactFile('models/2026-11-30e.json');
+    const sizes = new Set(art.models.map((m) => m.sparse.length));
+    expect(sizes.size).toBeGreaterThan(1);
+    for (const heads of [art.models, art.models.slice(0, 4), art.models.slice(3, 4), []]) {
+      for (const prompt of [
+        'hi',
+        'Solve 2x + 3 = 11.\nA. 4\nB. 5',
+        'def f(x): return x * 2 '.repeat(300),
+      ]) {
+        const f = extractFeatures(requestFromPrompt(prompt));
+        expect(Array.from(predictQualities(heads, f))).toEqual(
+          heads.map((h) => predictQuality(h, f)),
+        );
+      }
+    }
   });
 
   it('older artefacts predict exactly as before the form features were added', () => {

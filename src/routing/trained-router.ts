@@ -6,7 +6,7 @@ import { extractFeatures } from './features.js';
 import { declaredOutputTokens } from './output-token-stats.js';
 import { orderByMode, type Bands, type ScoredCandidate } from './pick-by-mode.js';
 import {
-  predictQuality,
+  predictQualities,
   type GroupInfo,
   type ModelHead,
   type RoutingArtefact,
@@ -84,10 +84,14 @@ export function createTrainedRouter(artefact: RoutingArtefact): Router {
     decide(input: RouteInput): RoutingDecision {
       const features = extractFeatures(input.request, true);
       const promptTokens = input.promptTokens;
+      const mapped = input.candidates.map(mapDeployment);
+      const heads = mapped.flatMap((m) => (m.head ? [m.head] : []));
+      const predicted = predictQualities(heads, features);
+      let next = 0;
       const scored: (ScoredCandidate & { outTokens: number; raw: number; known: boolean })[] =
-        input.candidates.map((d) => {
-          const m = mapDeployment(d);
-          const raw = m.head ? predictQuality(m.head, features) : UNKNOWN_MODEL_QUALITY;
+        input.candidates.map((d, i) => {
+          const m = mapped[i]!;
+          const raw = m.head ? predicted[next++]! : UNKNOWN_MODEL_QUALITY;
           const quality =
             (m.head && m.group ? raw / m.group.bestMean : UNKNOWN_MODEL_QUALITY) + d.qualityOffset;
           const prior =
