@@ -75,16 +75,25 @@ const chatBody = JSON.stringify({
 
 describe('start-up warm-up', () => {
   // First in this file: the tokenizer is per process, and later tests load it.
-  it('loads the tokenizer only when a TPM limit is configured, before any request', async () => {
-    const quiet = testConfigInput({ deployments: [simDeployment('a')], routers: [] });
-    const first = await createRuntime(parseConfig(quiet, {}).config);
+  it('loads the tokenizer at start-up for a simulated fleet only: TPM limits charge an estimate', async () => {
+    const real = {
+      name: 'upstream',
+      provider: 'openai-compatible' as const,
+      model: 'm',
+      baseUrl: 'http://127.0.0.1:9/v1', // never called
+      prices: { inputPer1M: 1, outputPer1M: 1 },
+      contextWindow: 8000,
+      maxOutputTokens: 1000,
+    };
+    const limited = testConfigInput({
+      deployments: [{ ...real, rateLimit: { tpm: 1_000 } }],
+      routers: [{ name: 'model-router', modelSubset: ['upstream'], rateLimit: { tpm: 1_000 } }],
+    });
+    const first = await createRuntime(parseConfig(limited, {}).config);
     cleanups.push(() => first.close());
     expect(tokenizerLoaded()).toBe(false);
-    const limited = testConfigInput({
-      deployments: [simDeployment('a')],
-      routers: [{ name: 'model-router', modelSubset: ['a'], rateLimit: { tpm: 1_000 } }],
-    });
-    const second = await createRuntime(parseConfig(limited, {}).config);
+    const simulated = testConfigInput({ deployments: [simDeployment('a')], routers: [] });
+    const second = await createRuntime(parseConfig(simulated, {}).config);
     cleanups.push(() => second.close());
     expect(tokenizerLoaded()).toBe(true);
   });

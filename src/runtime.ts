@@ -157,14 +157,15 @@ export async function createRuntime(
   const recorder: RequestRecorder = { record: (r) => sinks.forEach((s) => s.record(r)) };
   const decisions = new DecisionStore();
   // Warm-up before the port opens, so the first request does not pay for it: the configured
-  // routers' artefacts (≈100 ms to parse the 5 MB default) and, when a TPM limit will need exact
-  // token counts, the tokenizer (≈380 ms to import). A config change warms the same way when it
+  // routers' artefacts (≈100 ms to parse the 5 MB default) and, for a simulated fleet (which
+  // reports exact usage), the tokenizer (≈380 ms to import; otherwise it loads only when a prompt
+  // comes near a context window). A config change warms the same way when it
   // is applied, not on the next request (artefacts are cached by version, so only new ones load).
   // It also says what the operator should know about each router's subset (unknown deployments,
   // `like:` names the artefact lacks, subsets over several data groups).
   const warm = (config: Config) => {
     for (const note of subsetNotes(config, routerFor)) logger.warn(`routing: ${note}`);
-    return tpmConfigured(config) ? loadTokenizer() : undefined;
+    return simulatedFleet(config) ? loadTokenizer() : undefined;
   };
   await warm(initial);
   holder.onChange((next, previous) => {
@@ -267,11 +268,7 @@ export async function createRuntime(
   };
 }
 
-/** Whether any configured limit counts tokens (each such request then needs an exact count). */
-function tpmConfigured(config: Config): boolean {
-  return (
-    config.routers.some((r) => r.rateLimit.tpm !== undefined) ||
-    config.deployments.some((d) => d.rateLimit?.tpm !== undefined) ||
-    config.auth.keys.some((k) => k.rateLimit?.tpm !== undefined)
-  );
+/** Whether a simulated deployment is configured: it reports exact usage with the tokenizer. */
+function simulatedFleet(config: Config): boolean {
+  return config.deployments.some((d) => d.provider === 'simulated');
 }

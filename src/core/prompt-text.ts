@@ -8,8 +8,9 @@ let loading: Promise<CountTokens> | undefined;
 
 /**
  * The BPE tokenizer (o200k) costs ≈70 MB of memory and ≈380 ms to import, so it loads only when
- * an exact count is needed: at start-up when a TPM limit is configured (src/runtime.ts), else on
- * first use (a context window near the prompt's size, a TPM limit added later).
+ * an exact count is needed: at start-up for a simulated fleet (src/runtime.ts), else on first use
+ * (a prompt near a context window, `/v1/messages/count_tokens`). TPM limits are charged an
+ * estimate and settled with the upstream's usage, so they need none.
  */
 export async function loadTokenizer(): Promise<CountTokens> {
   if (tokenizer) return tokenizer;

@@ -1,8 +1,8 @@
 // Rate limits at three levels: per API key, per router deployment (default 250 RPM / 250K TPM)
 // and per deployment. Requests and tokens are GCRA buckets in the SharedState, checked and charged
-// atomically in one round trip. TPM charges prompt tokens up front and is corrected with the
-// upstream's usage afterwards (settle). Headers follow Azure/OpenAI: x-ratelimit-{limit,remaining,
-// reset}-{requests,tokens}, plus retry-after on 429.
+// atomically in one round trip. TPM charges the prompt's estimated tokens up front and is
+// corrected with the upstream's usage afterwards (settle). Headers follow Azure/OpenAI:
+// x-ratelimit-{limit,remaining,reset}-{requests,tokens}, plus retry-after on 429.
 import type { DeploymentConfig, RouterConfig } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import { GatewayError, rateLimited } from '../core/errors.js';
