@@ -1,6 +1,6 @@
 // Reloads the config file when it changes on disk. An invalid file is reported and ignored: the
 // running config stays as it was.
-import { watch, type FSWatcher } from 'node:fs';
+import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import type { ConfigService } from './config-service.js';
@@ -34,10 +34,13 @@ export function watchConfigFile(
       );
     }
   };
-  void readFile(file, 'utf8').then(
-    (t) => (lastText = t),
-    () => {},
-  );
+  // The text in force, read before watching: read asynchronously, it could land after an edit
+  // made right after start-up and take the edit for the running config (the edit was then lost).
+  try {
+    lastText = readFileSync(file, 'utf8');
+  } catch {
+    // unreadable now: the first change event reads it
+  }
   // Watch the folder: editors replace files by rename, which a file watch would lose.
   const watcher: FSWatcher = watch(dirname(file), (_event, name) => {
     if (name !== null && name !== basename(file)) return;
