@@ -76,8 +76,8 @@ export class ChatGateway {
   }
 
   /**
-   * The prompt tokens of a request as the router counts them for TPM limits and context windows
-   * (o200k BPE: message texts, the chat format's per-message overhead, tool schemas; images
+   * The prompt tokens of a request by the router's exact count, the one it checks context windows
+   * with (o200k BPE: message texts, the chat format's per-message overhead, tool schemas; images
    * count nothing), for a model or router deployment the caller may use (404 / 403 otherwise).
    */
   async countTokens(call: Pick<ChatCall, 'request' | 'auth'>): Promise<number> {

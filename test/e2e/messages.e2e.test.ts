@@ -109,7 +109,7 @@ describe('Anthropic Messages through the router', () => {
     expect(after.stop_reason).toBe('end_turn');
   });
 
-  it('count_tokens (Claude Code calls it to decide when to compact): the count the router uses for its limits', async () => {
+  it('count_tokens (Claude Code calls it to decide when to compact): the count the router checks context windows with', async () => {
     const plain = {
       model: 'model-router',
       messages: [{ role: 'user' as const, content: 'Hello there' }],

@@ -1,7 +1,7 @@
 // `POST /v1/messages`: Anthropic clients call a router deployment or a deployment and get
 // Anthropic-shaped replies, streams and errors, whichever provider served.
 // `POST /v1/messages/count_tokens` (Claude Code calls it often, to decide when to compact): the
-// prompt tokens as the router counts them for its limits and context windows.
+// prompt tokens by the router's exact count, the one it checks context windows with.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ChatGateway } from '../../gateway/chat-gateway.js';
 import { callGateway } from '../routes/chat-routes.js';
