@@ -74,6 +74,29 @@ describe('openai SDK against the router', () => {
     expect(usage?.completion_tokens).toBeGreaterThan(0);
   });
 
+  it('n choices: as many streamed as answered whole (the simulated stream sent choice 0 only)', async () => {
+    const ask = {
+      model: 'big',
+      n: 2,
+      messages: [{ role: 'user' as const, content: 'Tell me a story' }],
+    };
+    const whole = await client.chat.completions.create(ask);
+    expect(whole.choices.map((c) => c.index)).toEqual([0, 1]);
+    const stream = await client.chat.completions.create({ ...ask, stream: true });
+    const texts = new Map<number, string>();
+    const finished = new Map<number, string>();
+    for await (const chunk of stream)
+      for (const c of chunk.choices) {
+        texts.set(c.index, (texts.get(c.index) ?? '') + (c.delta?.content ?? ''));
+        if (c.finish_reason) finished.set(c.index, c.finish_reason);
+      }
+    expect([...texts.keys()].sort()).toEqual([0, 1]);
+    for (const c of whole.choices) {
+      expect(texts.get(c.index)).toBe(c.message.content);
+      expect(finished.get(c.index)).toBe(c.finish_reason);
+    }
+  });
+
   it('passes usage details of a reasoning model and warns about dropped parameters', async () => {
     const { data, response } = await client.chat.completions
       .create({

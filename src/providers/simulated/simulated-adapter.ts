@@ -189,16 +189,23 @@ export function createSimulatedAdapter(
         model: deployment.model,
         system_fingerprint: 'fp_simulated',
       };
-      const chunk = (delta: Record<string, unknown>, finish: string | null = null): ChatChunk =>
-        ({
-          ...base,
-          choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }],
-        }) as ChatChunk;
+      // `n` choices stream as OpenAI's do: a chunk per choice, each with its own index.
+      const choices = typeof req.body.n === 'number' && req.body.n > 1 ? req.body.n : 1;
+      const chunks = function* (
+        delta: Record<string, unknown>,
+        finish: string | null = null,
+      ): Generator<ChatChunk> {
+        for (let index = 0; index < choices; index++)
+          yield {
+            ...base,
+            choices: [{ index, delta, finish_reason: finish, logprobs: null }],
+          } as ChatChunk;
+      };
 
       async function* generate(): AsyncGenerator<ChatChunk> {
         const start = now();
         if (sim.ttftMs >= 1) await sleep(sim.ttftMs, signal);
-        yield chunk({ role: 'assistant', content: answer.toolCalls.length ? null : '' });
+        yield* chunks({ role: 'assistant', content: answer.toolCalls.length ? null : '' });
         const msPerPiece = 1000 / sim.tokensPerSecond;
         const pieces = answer.toolCalls.length ? [] : answer.pieces;
         const dropAt = drop ? Math.max(1, Math.floor(pieces.length / 2)) : -1;
@@ -214,24 +221,26 @@ export function createSimulatedAdapter(
           const wait = due - now();
           if (wait >= 1) await sleep(wait, signal);
           else if (signal.aborted) throw signal.reason;
-          yield chunk({ content: pieces[i] });
+          yield* chunks({ content: pieces[i] });
         }
         if (drop && pieces.length <= 1)
           throw simError(deployment, 502, 'upstream_dropped', 'the stream was cut off mid-answer');
         for (let index = 0; index < answer.toolCalls.length; index++) {
           const c = answer.toolCalls[index]!;
-          yield chunk({
+          yield* chunks({
             tool_calls: [
               { index, id: c.id, type: 'function', function: { name: c.name, arguments: '' } },
             ],
           });
           const mid = Math.ceil(c.arguments.length / 2);
-          yield chunk({
+          yield* chunks({
             tool_calls: [{ index, function: { arguments: c.arguments.slice(0, mid) } }],
           });
-          yield chunk({ tool_calls: [{ index, function: { arguments: c.arguments.slice(mid) } }] });
+          yield* chunks({
+            tool_calls: [{ index, function: { arguments: c.arguments.slice(mid) } }],
+          });
         }
-        yield chunk({}, answer.finishReason);
+        yield* chunks({}, answer.finishReason);
         if (includeUsage)
           yield { ...base, choices: [], usage: usageOf(promptTokens, answer) } as ChatChunk;
       }
