@@ -64,6 +64,9 @@ const ZONE_HEADER = 'x-router-data-zone';
 const REGIONS_HEADER = 'x-router-regions';
 const MODE_HEADER = 'x-router-mode';
 
+/** How long a provider's own token count may take before the router counts instead. */
+const COUNT_TIMEOUT_MS = 10_000;
+
 export class ChatGateway {
   /** What each deployment really writes, learned from its answers (expected cost in routing). */
   readonly outputTokens = new OutputTokenStats();
@@ -76,14 +79,40 @@ export class ChatGateway {
   }
 
   /**
-   * The prompt tokens of a request by the router's exact count, the one it checks context windows
-   * with (o200k BPE: message texts, the chat format's per-message overhead, tool schemas; images
-   * count nothing), for a model or router deployment the caller may use (404 / 403 otherwise).
+   * The prompt tokens of a request, for a model or router deployment the caller may use (404 /
+   * 403 otherwise). A deployment whose provider counts (Anthropic) is asked, with the request as
+   * it would be sent; otherwise, or if the provider cannot answer, the router's exact count, the one
+   * it checks context windows with (o200k BPE: message texts, the chat format's per-message
+   * overhead, tool schemas; images count nothing). `countedBy` says which; `warning` why not.
    */
-  async countTokens(call: Pick<ChatCall, 'request' | 'auth'>): Promise<number> {
+  async countTokens(
+    call: Pick<ChatCall, 'request' | 'auth'>,
+  ): Promise<{ inputTokens: number; countedBy: string; warning?: string }> {
     const target = resolveTarget(this.deps.config.current, call as ChatCall);
     authorizeTarget(call as ChatCall, target);
-    return countPromptTokens(call.request, call.auth.keyId ?? '');
+    let warning: string | undefined;
+    if (target.kind === 'deployment') {
+      const d = target.deployment;
+      const adapter = this.deps.adapters.adapterFor(d);
+      if (adapter.countTokens)
+        try {
+          return {
+            inputTokens: await adapter.countTokens({
+              deployment: d,
+              body: { ...call.request, model: d.model },
+              signal: AbortSignal.timeout(COUNT_TIMEOUT_MS),
+            }),
+            countedBy: d.name,
+          };
+        } catch (err) {
+          warning = `${d.name} could not count (${(err as Error).message.replace(/[^\x20-\x7e]/g, ' ')}); this is the router's own count`;
+        }
+    }
+    return {
+      inputTokens: await countPromptTokens(call.request, call.auth.keyId ?? ''),
+      countedBy: 'router',
+      ...(warning ? { warning } : {}),
+    };
   }
 
   async handleChat(call: ChatCall): Promise<ChatOutcome> {

@@ -46,6 +46,8 @@ export interface UpstreamStream {
 export interface ProviderAdapter {
   chat(req: UpstreamRequest): Promise<UpstreamReply>;
   chatStream(req: UpstreamRequest): Promise<UpstreamStream>;
+  /** The provider's own count of a request's prompt tokens, where it has one (Anthropic). */
+  countTokens?(req: Pick<UpstreamRequest, 'deployment' | 'body' | 'signal'>): Promise<number>;
   /** Releases pooled connections. */
   close?(): Promise<void>;
 }

@@ -114,8 +114,10 @@ describe('Anthropic Messages through the router', () => {
       model: 'model-router',
       messages: [{ role: 'user' as const, content: 'Hello there' }],
     };
-    const counted = await client.messages.countTokens(plain);
+    const { data: counted, response } = await client.messages.countTokens(plain).withResponse();
     expect(counted.input_tokens).toBe(await countPromptTokens(messagesToChat(plain, true)));
+    // The simulated fleet has no count of its own (an Anthropic deployment is asked).
+    expect(response.headers.get('x-router-counted-by')).toBe('router');
     const rich = {
       ...plain,
       system: 'You are a careful assistant who answers in French.',

@@ -1,7 +1,7 @@
 // `POST /v1/messages`: Anthropic clients call a router deployment or a deployment and get
 // Anthropic-shaped replies, streams and errors, whichever provider served.
-// `POST /v1/messages/count_tokens` (Claude Code calls it often, to decide when to compact): the
-// prompt tokens by the router's exact count, the one it checks context windows with.
+// `POST /v1/messages/count_tokens` (Claude Code calls it often, to decide when to compact): an
+// Anthropic deployment's own count, else the router's exact count (`x-router-counted-by` says).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ChatGateway } from '../../gateway/chat-gateway.js';
 import { callGateway } from '../routes/chat-routes.js';
@@ -36,11 +36,14 @@ export function registerMessagesRoutes(app: FastifyInstance, gateway: ChatGatewa
   app.post(
     '/v1/messages/count_tokens',
     { config: { errorShape } },
-    async (request: FastifyRequest) => ({
-      input_tokens: await gateway.countTokens({
+    async (request: FastifyRequest, reply: FastifyReply) => {
+      const count = await gateway.countTokens({
         request: messagesToChat(request.body, true),
         auth: request.auth,
-      }),
-    }),
+      });
+      reply.header('x-router-counted-by', count.countedBy);
+      if (count.warning) reply.header('x-router-warnings', count.warning);
+      return { input_tokens: count.inputTokens };
+    },
   );
 }

@@ -20,10 +20,10 @@ export function createAnthropicAdapter(
   env: NodeJS.ProcessEnv = process.env,
 ): ProviderAdapter {
   const apiKey = deployment.apiKeyEnv ? env[deployment.apiKeyEnv] : undefined;
-  const url = new URL(
-    `${(deployment.baseUrl ?? 'https://api.anthropic.com').replace(/\/+$/, '')}/v1/messages`,
-  );
-  const send = async (req: UpstreamRequest, stream: boolean) => {
+  const base = (deployment.baseUrl ?? 'https://api.anthropic.com').replace(/\/+$/, '');
+  const url = new URL(`${base}/v1/messages`);
+  const countUrl = new URL(`${base}/v1/messages/count_tokens`);
+  const post = async (to: URL, json: unknown, signal: AbortSignal, stream = false) => {
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       'anthropic-version': ANTHROPIC_VERSION,
@@ -31,8 +31,7 @@ export function createAnthropicAdapter(
       ...(apiKey ? { 'x-api-key': apiKey } : {}),
       ...(stream ? { accept: 'text/event-stream' } : {}),
     };
-    const body = JSON.stringify(chatToAnthropicRequest({ ...req.body, stream }, deployment));
-    const res = await http.request({ url, headers, body, signal: req.signal });
+    const res = await http.request({ url: to, headers, body: JSON.stringify(json), signal });
     if (res.status < 200 || res.status >= 300) {
       const text = await readText(res.body, 2048).catch(() => '');
       let parsed: unknown;
@@ -50,26 +49,49 @@ export function createAnthropicAdapter(
     }
     return res;
   };
+  const send = (req: UpstreamRequest, stream: boolean) =>
+    post(url, chatToAnthropicRequest({ ...req.body, stream }, deployment), req.signal, stream);
+  const replyJson = async (res: Awaited<ReturnType<typeof post>>, what: string) => {
+    const text = await readText(res.body);
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      throw new GatewayError({
+        status: 502,
+        type: 'upstream_error',
+        code: 'upstream_malformed_response',
+        message: `${deployment.name}: ${what} is not JSON`,
+        retryable: true,
+      });
+    }
+  };
   return {
     async chat(req) {
       const res = await send(req, false);
-      const text = await readText(res.body);
-      let msg: unknown;
-      try {
-        msg = JSON.parse(text);
-      } catch {
-        throw new GatewayError({
-          status: 502,
-          type: 'upstream_error',
-          code: 'upstream_malformed_response',
-          message: `${deployment.name}: reply is not JSON`,
-          retryable: true,
-        });
-      }
+      const msg = await replyJson(res, 'reply');
       return {
         response: anthropicToChatResponse(msg as Record<string, unknown>, deployment),
         headers: pickUpstreamHeaders(res.headers),
       };
+    },
+    // Anthropic's own count: the request as it would be sent, less what counting does not take.
+    async countTokens(req) {
+      const sent = chatToAnthropicRequest({ ...req.body, stream: false }, deployment);
+      const counted: Record<string, unknown> = {};
+      for (const k of ['model', 'messages', 'system', 'tools', 'tool_choice', 'thinking'])
+        if (sent[k] !== undefined) counted[k] = sent[k];
+      const reply = (await replyJson(await post(countUrl, counted, req.signal), 'token count')) as {
+        input_tokens?: unknown;
+      };
+      if (typeof reply.input_tokens !== 'number')
+        throw new GatewayError({
+          status: 502,
+          type: 'upstream_error',
+          code: 'upstream_malformed_response',
+          message: `${deployment.name}: token count has no input_tokens`,
+          retryable: true,
+        });
+      return reply.input_tokens;
     },
     async chatStream(req) {
       const res = await send(req, true);
