@@ -9,6 +9,7 @@ import { registerKeyRoutes } from './auth/key-routes.js';
 import { KeyStore } from './auth/key-store.js';
 import { LOG_REDACT_PATHS } from './auth/redaction.js';
 import { ConfigService } from './config/config-service.js';
+import { ConfigError } from './config/load-config.js';
 import { ConfigHolder, compileConfig } from './config/runtime-config.js';
 import type { Config } from './config/schema.js';
 import { watchConfigFile } from './config/watch-config-file.js';
@@ -30,13 +31,7 @@ import { createContentFilter, type ContentFilter } from './policy/content-filter
 import { createGovernancePolicies } from './policy/governance-policies.js';
 import { RateLimiter } from './policy/rate-limit.js';
 import { createProviderRegistry } from './providers/registry.js';
-import { ConfigError } from './config/load-config.js';
-import {
-  DEFAULT_MODELS_DIR,
-  artefactIssues,
-  createRouterFactory,
-  subsetNotes,
-} from './routing/router-factory.js';
+import { DEFAULT_MODELS_DIR, createRouterFactory, subsetNotes } from './routing/router-factory.js';
 import { DecisionStore } from './routing/receipt.js';
 import { ConfigVersionStore } from './store/config-versions.js';
 import { RequestLog } from './store/request-log.js';
@@ -71,11 +66,12 @@ export async function createRuntime(
   options: RuntimeOptions = {},
 ): Promise<Runtime> {
   const clock = options.clock ?? systemClock;
-  // A router whose artefact version cannot be loaded is refused before anything is opened.
-  const modelsDir = initial.routing.modelsDir ?? DEFAULT_MODELS_DIR;
-  // (It warns only when a router is asked for, after the logger below exists.)
-  const routerFor = createRouterFactory(modelsDir, (msg) => logger.warn(msg));
-  const versionIssues = artefactIssues(initial, routerFor, modelsDir);
+  // A router whose artefact version cannot be loaded is refused before anything is opened. (The
+  // factory warns only when a router is asked for, after the logger below exists.)
+  const routerFor = createRouterFactory(initial.routing.modelsDir ?? DEFAULT_MODELS_DIR, (msg) =>
+    logger.warn(msg),
+  );
+  const versionIssues = routerFor.issues(initial);
   if (versionIssues.length) throw ConfigError.of(versionIssues);
   const holder = new ConfigHolder(compileConfig(initial));
   const cfg = () => holder.current.config;
@@ -159,8 +155,8 @@ export async function createRuntime(
   // Warm-up before the port opens, so the first request does not pay for it: the configured
   // routers' artefacts (≈100 ms to parse the 5 MB default) and, for a simulated fleet (which
   // reports exact usage), the tokenizer (≈380 ms to import; otherwise it loads only when a prompt
-  // comes near a context window). A config change warms the same way when it
-  // is applied, not on the next request (artefacts are cached by version, so only new ones load).
+  // comes near a context window). A config change warms the same way when it is applied, not on
+  // the next request (artefacts are cached by version, so only new ones load).
   // It also says what the operator should know about each router's subset (unknown deployments,
   // `like:` names the artefact lacks, subsets over several data groups).
   const warm = (config: Config) => {
@@ -188,7 +184,7 @@ export async function createRuntime(
     holder,
     new ConfigVersionStore({ state: shared.state, clock }),
     (msg) => logger.info(msg),
-    (config) => artefactIssues(config, routerFor, modelsDir),
+    routerFor.issues,
   );
   await configService.start();
   late.configService = configService;

@@ -1,12 +1,7 @@
 // `model-router check-config <file>`: validate a config file; prints every problem with its path,
 // and what the routing artefact makes of each router's subset.
 import { ConfigError, loadConfigFile } from '../config/load-config.js';
-import {
-  DEFAULT_MODELS_DIR,
-  artefactIssues,
-  createRouterFactory,
-  subsetNotes,
-} from '../routing/router-factory.js';
+import { DEFAULT_MODELS_DIR, createRouterFactory, subsetNotes } from '../routing/router-factory.js';
 
 export async function run(argv: string[]): Promise<number> {
   const file = argv[0];
@@ -18,9 +13,8 @@ export async function run(argv: string[]): Promise<number> {
     const { config, warnings } = loadConfigFile(file);
     for (const w of warnings) process.stdout.write(`warning: ${w}\n`);
     const say = (w: string) => process.stdout.write(`warning: ${w}\n`);
-    const modelsDir = config.routing.modelsDir ?? DEFAULT_MODELS_DIR;
-    const routerFor = createRouterFactory(modelsDir, say);
-    const issues = artefactIssues(config, routerFor, modelsDir);
+    const routerFor = createRouterFactory(config.routing.modelsDir ?? DEFAULT_MODELS_DIR, say);
+    const issues = routerFor.issues(config);
     if (issues.length) throw ConfigError.of(issues);
     for (const note of subsetNotes(config, routerFor)) say(`routing: ${note}`);
     process.stdout.write(

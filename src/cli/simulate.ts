@@ -12,7 +12,6 @@ import { OutputTokenStats } from '../routing/output-token-stats.js';
 import { DATED_ARTEFACT } from '../routing/routing-model.js';
 import {
   DEFAULT_MODELS_DIR,
-  artefactIssues,
   artefactVersions,
   createRouterFactory,
 } from '../routing/router-factory.js';
@@ -54,14 +53,15 @@ export async function run(argv: string[]): Promise<number> {
     const routerFor = createRouterFactory(modelsDir, (m) =>
       process.stderr.write(`warning: ${m}\n`),
     );
-    const issues = artefactIssues(config, routerFor, modelsDir);
+    const issues = routerFor.issues(config);
     // --version replays every router with that artefact instead of its own.
     const version = values.version;
     if (version !== undefined) {
       const replaced = structuredClone(config);
       for (const r of replaced.routers) r.version = version;
       issues.push(
-        ...artefactIssues(replaced, routerFor, modelsDir)
+        ...routerFor
+          .issues(replaced)
           .slice(0, 1)
           .map((i) => i.replace(/^routers\[\d+\]\.version/, '--version')),
       );

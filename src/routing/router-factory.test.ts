@@ -6,7 +6,7 @@ import { loadPrices, loadRows } from '../../training/dataset.js';
 import { trainArtefact } from '../../training/train-artefact.js';
 import { parseConfig } from '../config/load-config.js';
 import { simDeployment, testConfigInput } from '../../test/helpers/test-config.js';
-import { artefactIssues, createRouterFactory, DEFAULT_MODELS_DIR } from './router-factory.js';
+import { createRouterFactory, DEFAULT_MODELS_DIR } from './router-factory.js';
 import { serializeArtefact } from './routing-model.js';
 
 const configWith = (version: string) =>
@@ -22,10 +22,10 @@ describe('router factory', () => {
   it('a version that is there loads; one that is not, or cannot be read, is a config issue', () => {
     const warnings: string[] = [];
     const routerFor = createRouterFactory(DEFAULT_MODELS_DIR, (m) => warnings.push(m));
-    expect(artefactIssues(configWith('2026-11-30e'), routerFor, DEFAULT_MODELS_DIR)).toEqual([]);
-    expect(artefactIssues(configWith('latest'), routerFor, DEFAULT_MODELS_DIR)).toEqual([]);
+    expect(routerFor.issues(configWith('2026-11-30e'))).toEqual([]);
+    expect(routerFor.issues(configWith('latest'))).toEqual([]);
     expect(routerFor(configWith('latest').routers[0]!).describeSubset).toBeDefined(); // trained
-    const [missing] = artefactIssues(configWith('2026-11-31'), routerFor, DEFAULT_MODELS_DIR);
+    const [missing] = routerFor.issues(configWith('2026-11-31'));
     expect(missing).toMatch(
       /^routers\[0\]\.version: no routing artefact "2026-11-31" in .*; available: 2026-11-24, .*, 2026-11-30e, latest$/,
     );
@@ -34,7 +34,7 @@ describe('router factory', () => {
     writeFileSync(join(dir, '2026-12-01.json'), '{"version": "2026-12-01"');
     const broken = createRouterFactory(dir, (m) => warnings.push(m));
     for (const version of ['2026-12-01', 'latest'])
-      expect(artefactIssues(configWith(version), broken, dir)[0]).toMatch(
+      expect(broken.issues(configWith(version))[0]).toMatch(
         new RegExp(
           `^routers\\[0\\]\\.version: the routing artefact "${version}" in .* cannot be used \\(.*not valid JSON.*\\); available: 2026-12-01, latest$`,
         ),
@@ -52,21 +52,15 @@ describe('router factory', () => {
     writeFileSync(join(dir, 'team-router.json'), serializeArtefact(artefact));
     const warnings: string[] = [];
     const routerFor = createRouterFactory(dir, (m) => warnings.push(m));
-    expect(artefactIssues(configWith('team-router'), routerFor, dir)).toEqual([]);
+    expect(routerFor.issues(configWith('team-router'))).toEqual([]);
     expect(routerFor(configWith('team-router').routers[0]!).describeSubset).toBeDefined();
     // No dated artefact: latest is the placeholder, with a warning, not an error.
-    expect(artefactIssues(configWith('latest'), routerFor, dir)).toEqual([]);
+    expect(routerFor.issues(configWith('latest'))).toEqual([]);
     expect(routerFor(configWith('latest').routers[0]!).describeSubset).toBeUndefined();
     expect(warnings).toHaveLength(1);
     writeFileSync(join(dir, '2026-12-02.json'), serializeArtefact(artefact));
-    expect(
-      artefactIssues(
-        configWith('latest'),
-        createRouterFactory(dir, () => {}),
-        dir,
-      ),
-    ).toEqual([]);
-    expect(artefactIssues(configWith('team'), routerFor, dir)[0]).toContain(
+    expect(createRouterFactory(dir, () => {}).issues(configWith('latest'))).toEqual([]);
+    expect(routerFor.issues(configWith('team'))[0]).toContain(
       'available: 2026-12-02, team-router, latest',
     );
   });
@@ -76,7 +70,7 @@ describe('router factory', () => {
     const warnings: string[] = [];
     const routerFor = createRouterFactory(dir, (m) => warnings.push(m));
     const config = configWith('latest');
-    expect(artefactIssues(config, routerFor, dir)).toEqual([]);
+    expect(routerFor.issues(config)).toEqual([]);
     const router = routerFor(config.routers[0]!);
     routerFor(config.routers[0]!);
     expect(router.describeSubset).toBeUndefined();
@@ -84,7 +78,7 @@ describe('router factory', () => {
     expect(warnings[0]).toContain(
       'router model-router uses the placeholder "cheapest capable model" policy',
     );
-    expect(artefactIssues(configWith('2026-11-30e'), routerFor, dir)[0]).toContain(
+    expect(routerFor.issues(configWith('2026-11-30e'))[0]).toContain(
       'no routing artefact "2026-11-30e"',
     );
   });

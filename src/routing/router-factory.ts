@@ -19,9 +19,14 @@ export const DEFAULT_MODELS_DIR = fileURLToPath(
   ),
 );
 
-/** The router of a router deployment; `problem` says why a version cannot be loaded, if it cannot. */
+/**
+ * The router of a router deployment, and `issues`: the routers of a config whose artefact version
+ * cannot be loaded from this factory's folder, as config issues (`routers[i].version: …`). A
+ * mistyped version would otherwise route every request to the cheapest capable deployment.
+ * `latest` over a folder with no dated artefact is not an issue (the placeholder, with a warning).
+ */
 export type RouterFactory = ((router: RouterConfig) => Router) & {
-  problem(version: string): string | undefined;
+  issues(config: Config): string[];
 };
 
 /** The versions a router can name: every `<version>.json` in the models folder, sorted. */
@@ -60,37 +65,27 @@ export function createRouterFactory(modelsDir: string, warn: (msg: string) => vo
     }
     return made.router;
   };
-  return Object.assign(routerFor, { problem: (version: string) => load(version).problem });
-}
-
-/**
- * Routers whose artefact version cannot be loaded, as config issues (`routers[i].version: …`).
- * A mistyped version would otherwise route every request to the cheapest capable deployment.
- * `latest` over a folder with no dated artefact is not an issue (the placeholder, with a warning).
- */
-export function artefactIssues(
-  config: Config,
-  routerFor: RouterFactory,
-  modelsDir: string,
-): string[] {
-  const versions = artefactVersions(modelsDir);
-  const issues: string[] = [];
-  config.routers.forEach((r, i) => {
-    if (r.version === 'latest' && !versions.some((v) => DATED_ARTEFACT.test(`${v}.json`))) return;
+  const issues = (config: Config): string[] => {
+    const versions = artefactVersions(modelsDir);
     const available = `available: ${[...versions, 'latest'].join(', ')}`;
-    if (r.version !== 'latest' && !versions.includes(r.version)) {
-      issues.push(
-        `routers[${i}].version: no routing artefact "${r.version}" in ${modelsDir}; ${available}`,
-      );
-      return;
-    }
-    const problem = routerFor.problem(r.version);
-    if (problem)
-      issues.push(
-        `routers[${i}].version: the routing artefact "${r.version}" in ${modelsDir} cannot be used (${problem}); ${available}`,
-      );
-  });
-  return issues;
+    const out: string[] = [];
+    config.routers.forEach((r, i) => {
+      if (r.version === 'latest' && !versions.some((v) => DATED_ARTEFACT.test(`${v}.json`))) return;
+      if (r.version !== 'latest' && !versions.includes(r.version))
+        out.push(
+          `routers[${i}].version: no routing artefact "${r.version}" in ${modelsDir}; ${available}`,
+        );
+      else {
+        const { problem } = load(r.version);
+        if (problem)
+          out.push(
+            `routers[${i}].version: the routing artefact "${r.version}" in ${modelsDir} cannot be used (${problem}); ${available}`,
+          );
+      }
+    });
+    return out;
+  };
+  return Object.assign(routerFor, { issues });
 }
 
 /** What the routing model makes of every router's subset (`Router.describeSubset`), router by router. */

@@ -143,18 +143,20 @@ describe('Responses API through the router', () => {
     expect(streamed.output).toEqual(completed!.output);
     expect(streamed.usage).toEqual(completed!.usage);
 
+    /** Neither retrievable nor continued. */
+    const gone = async (id: string) => {
+      await expect(client.responses.retrieve(id)).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+      await expect(
+        client.responses.create({
+          model: 'model-router',
+          input: 'Go on',
+          previous_response_id: id,
+        }),
+      ).rejects.toMatchObject({ status: 400, param: 'previous_response_id' });
+    };
     await client.responses.delete(created.id);
-    await expect(client.responses.retrieve(created.id)).rejects.toBeInstanceOf(
-      OpenAI.NotFoundError,
-    );
+    await gone(created.id);
     await expect(client.responses.delete(created.id)).rejects.toBeInstanceOf(OpenAI.NotFoundError);
-    await expect(
-      client.responses.create({
-        model: 'model-router',
-        input: 'And times three?',
-        previous_response_id: created.id,
-      }),
-    ).rejects.toMatchObject({ status: 400, param: 'previous_response_id' });
 
     const unstored = await client.responses.create({
       model: 'model-router',
@@ -162,16 +164,7 @@ describe('Responses API through the router', () => {
       store: false,
     });
     expect((unstored as unknown as { store: boolean }).store).toBe(false);
-    await expect(client.responses.retrieve(unstored.id)).rejects.toBeInstanceOf(
-      OpenAI.NotFoundError,
-    );
-    await expect(
-      client.responses.create({
-        model: 'model-router',
-        input: 'Go on',
-        previous_response_id: unstored.id,
-      }),
-    ).rejects.toMatchObject({ status: 400, param: 'previous_response_id' });
+    await gone(unstored.id);
   });
 
   it("lists a response's own input items, newest first by default, page by page", async () => {
