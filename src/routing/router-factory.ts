@@ -1,6 +1,6 @@
 // Routers by artefact version: each router deployment names a version (`latest` = newest in the
 // models folder); artefacts load once and are shared. A version that cannot be loaded is a config
-// error (`artefactIssues`: start-up, `check-config`, the admin API and file reloads refuse it);
+// error (`routerFor.issues`: start-up, `check-config`, the admin API and file reloads refuse it);
 // only `latest` over a folder with no dated artefact falls back to the documented placeholder
 // policy ("cheapest capable model"), and says so in the log.
 import { existsSync, readdirSync } from 'node:fs';
