@@ -113,6 +113,50 @@ function routePrepared(
 const GRID = Array.from({ length: 1401 }, (_, i) => 1.5 - i * 0.0025);
 const MARGINS = Array.from({ length: 31 }, (_, i) => i * 0.01);
 
+/**
+ * How well predictions route `rows`, whatever the bands: the Balanced curve over the band grid
+ * (every fourth band), and at each budget of 10%, 20%, … 100% of the best single model's mean
+ * cost the point of best realised quality the curve reaches within it (the cheapest point where
+ * none does). `quality`: the mean over the budgets; `perRow`: each row's score averaged over the
+ * budgets' points (rows without the best single model's score are left out), so that two
+ * predictors on the same rows can be compared pairwise. For two models it ranks predictions as
+ * APGR does, for any number of models.
+ */
+export function frontierQuality(
+  rows: ScoredRow[],
+  heads: ModelHead[],
+  bestSingle: string,
+): { quality: number; perRow: Float64Array } {
+  const byName = new Map(heads.map((h) => [h.name, h]));
+  const scored = rows.filter((r) => r.predicted.size > 0 && r.row.scores[bestSingle] !== undefined);
+  const perRow = new Float64Array(scored.length);
+  if (!scored.length) return { quality: 0, perRow };
+  const bestQuality =
+    scored.reduce((a, r) => a + (r.row.scores[bestSingle] ?? 0), 0) / scored.length;
+  const bestCost =
+    scored.reduce((a, r) => a + promptCost(r.row, bestSingle, byName.get(bestSingle)!.prices), 0) /
+    scored.length;
+  const prepared = prepareRows(scored, byName, bestSingle);
+  const curve = GRID.filter((_, i) => i % 4 === 0).map((band) =>
+    routePrepared(prepared, 'balanced', {
+      balanced: band,
+      cost: band,
+      rule: 'tradeoff',
+      scale: bestQuality,
+    }),
+  );
+  const cheapest = curve.reduce((a, p) => (p.cost < a.cost ? p : a));
+  let sum = 0;
+  for (let k = 1; k <= 10; k++) {
+    const budget = (k / 10) * bestCost;
+    let point = cheapest;
+    for (const p of curve) if (p.cost <= budget && p.quality > point.quality) point = p;
+    sum += point.quality;
+    point.picks.forEach((m, i) => (perRow[i]! += (scored[i]!.row.scores[m] ?? 0) / 10));
+  }
+  return { quality: sum / 10, perRow };
+}
+
 export interface CalibratedBands {
   bands: { balanced: number; cost: number; qualityMargin: number; rule: BandRule };
   report: Record<string, unknown>;

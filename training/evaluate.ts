@@ -5,6 +5,7 @@ import type { RoutingMode } from '../src/config/schema.js';
 import { extractFeatures, requestFromPrompt, type Features } from '../src/routing/features.js';
 import { pickByMode, type Bands } from '../src/routing/pick-by-mode.js';
 import {
+  expertLookup,
   predictQuality,
   type GroupInfo,
   type ModelHead,
@@ -141,6 +142,7 @@ export function scoreTestRows(
   const heads = new Map<string, ModelHead>(
     artefact.models.map((m) => [`${m.group}\u0000${m.name}`, m]),
   );
+  const experts = new Map(artefact.groups.map((g) => [g.name, expertLookup(g.experts)]));
   const outcomes: PromptOutcome[] = [];
   const { byFile, matched } = groupsForTestFiles(artefact, rows);
   const skipped: TestRowNotes = { total: 0, unknownGroup: 0, unscoredBest: new Map(), matched };
@@ -165,9 +167,13 @@ export function scoreTestRows(
     const other = predictor?.(row, features, g.name, models);
     // As serving compares them: relative to the best single model's mean on the training prompts.
     const unit = g.bestMean > 0 ? g.bestMean : 1;
+    const gated = experts.get(g.name)!(features);
     for (const m of models) {
       const h = heads.get(`${g.name}\u0000${m}`)!;
-      predicted.set(m, (other?.get(m) ?? predictQuality(h, features)) / unit);
+      predicted.set(
+        m,
+        (other?.get(m) ?? predictQuality(gated?.heads.get(m) ?? h, features)) / unit,
+      );
       pCost.set(m, predictedCost(h, row.prompt.length));
       cost.set(m, promptCost(row, m, h.prices));
     }

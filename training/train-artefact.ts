@@ -12,14 +12,26 @@ import {
 } from '../src/routing/features.js';
 import {
   FEATURE_VERSION,
+  gatedSource,
+  predictQualities,
   predictQuality,
   type GroupInfo,
+  type HeadWeights,
   type ModelHead,
   type RoutingArtefact,
+  type SourceExperts,
 } from '../src/routing/routing-model.js';
-import { DataError, promptHash, splitByHash, type DataRow, type Price } from './dataset.js';
+import {
+  DataError,
+  promptHash,
+  sourceGroup,
+  splitByHash,
+  type DataRow,
+  type Price,
+} from './dataset.js';
 import {
   calibrateBandsFromScores,
+  frontierQuality,
   scoreRows,
   type CalibratedBands,
   type BandTargets,
@@ -300,11 +312,51 @@ interface HeadVariant {
 }
 
 /**
+ * Prompts a source (the first two `/`-segments of `source`, as `eval` reports them) needs for heads
+ * of its own. With fewer, a head fitted on one source overfits its few prompts: llmrouter's tasks
+ * (160–440 prompts each) are left pooled.
+ */
+export const EXPERT_SOURCE_PROMPTS = 500;
+/** The gate's inverse regularisation (one-vs-rest logistic heads over the shared features). */
+const GATE_C = 1;
+
+/**
+ * Sources of a group large enough for heads of their own, each scored for every model of the
+ * group on at least half its prompts; none unless there are at least two (one large source
+ * among small ones is what the pooled heads already fit).
+ */
+export function expertSources(rows: DataRow[]): string[] {
+  const prompts = new Map<string, number>();
+  const scored = new Map<string, Map<string, number>>();
+  const models = new Set<string>();
+  for (const r of rows) {
+    const s = sourceGroup(r.source);
+    prompts.set(s, (prompts.get(s) ?? 0) + 1);
+    let m = scored.get(s);
+    if (!m) scored.set(s, (m = new Map()));
+    for (const model of Object.keys(r.scores)) {
+      models.add(model);
+      m.set(model, (m.get(model) ?? 0) + 1);
+    }
+  }
+  const large = [...prompts]
+    .filter(
+      ([s, n]) =>
+        n >= EXPERT_SOURCE_PROMPTS &&
+        [...models].every((model) => (scored.get(s)!.get(model) ?? 0) * 2 >= n),
+    )
+    .map(([s]) => s)
+    .sort();
+  return large.length >= 2 ? large : [];
+}
+
+/**
  * The head settings cross-fitting chooses between for a group. `grades`: the models' own 0/1 or
  * graded scores, strongly regularised (C = 0.3). `task-means`: targets drawn 80% toward each
  * model's mean on the prompt's source, which are far less noisy, so the heads are regularised
  * less (C = 3); offered only when the group has at least two sources with enough prompts to have
- * a mean. Explicit `c` / `sourceSmoothing` options fix the settings instead.
+ * a mean. Explicit `c` / `sourceSmoothing` options fix the settings instead. (Sources' own heads
+ * are tried on top of the chosen variant: `expertSources`.)
  */
 export function headVariants(rows: DataRow[], opts: TrainOptions): HeadVariant[] {
   if (opts.c !== undefined || opts.sourceSmoothing !== undefined || opts.optimizer === 'adagrad')
@@ -323,6 +375,8 @@ export function headVariants(rows: DataRow[], opts: TrainOptions): HeadVariant[]
  */
 export interface TrainingPlan {
   variants: HeadVariant[];
+  /** Sources whose own heads are cross-fitted against the pooled ones (`expertSources`). */
+  experts: string[];
   folds: number;
   calibrationFraction: number;
   maxIterations: number;
@@ -334,8 +388,8 @@ export interface TrainingPlan {
 
 /**
  * Plans per group within the work budget. Every group starts with all its head variants on
- * `folds` folds; while the total is over budget, the group with the most work steps down: to 3
- * folds, then the `grades` variant alone, then 2 folds, then a single hold-out (calibration heads
+ * `folds` folds (and its large sources' own heads tried); while the total is over budget, the group
+ * with the most work steps down: without sources' own heads, to 3 folds, then the `grades` variant alone, then 2 folds, then a single hold-out (calibration heads
  * fitted on 40% of the prompts, the other 60% calibrating), then at most 50 iterations per head
  * fit instead of 100. Fewer folds fit the calibration heads on fewer prompts, so their predictions
  * are weaker and the bands tend to come out narrower (safer, with less saving); the shorter fits
@@ -352,9 +406,12 @@ export function trainingPlans(
   const folds = opts.calibrationFolds ?? DEFAULT_FOLDS;
   const calibrationFraction = opts.calibrationFraction ?? 0.3;
   const maxIterations = opts.maxIterations ?? FIT_LIMITS.maxIterations;
-  const ladder = (variants: HeadVariant[]): Omit<TrainingPlan, 'work' | 'reduced'>[] => {
-    const plan = { variants, folds, calibrationFraction, maxIterations };
-    const steps = [plan];
+  const ladder = (
+    variants: HeadVariant[],
+    experts: string[],
+  ): Omit<TrainingPlan, 'work' | 'reduced'>[] => {
+    const plan = { variants, experts: [] as string[], folds, calibrationFraction, maxIterations };
+    const steps = experts.length ? [{ ...plan, experts }, plan] : [plan];
     if (explicit || folds < 2) return steps;
     if (folds > 3) steps.push({ ...plan, folds: 3 });
     const one = variants.slice(0, 1);
@@ -367,16 +424,25 @@ export function trainingPlans(
     return steps;
   };
   const state = groups.map((g) => {
-    const steps = ladder(headVariants(g.rows, opts)).map((p) => ({
-      ...p,
-      // Each variant's calibration fits see (folds − 1) / folds of the rows (a hold-out's, the
+    const steps = ladder(headVariants(g.rows, opts), expertSources(g.rows)).map((p) => {
+      // Sources' own heads, in pooled fit sets: a gate head per source over every prompt, and
+      // every model over the sources' prompts.
+      const own = g.rows.filter((r) => p.experts.includes(sourceGroup(r.source))).length;
+      const experts = p.experts.length
+        ? (p.experts.length + (g.models * own) / g.rows.length) / g.models
+        : 0;
+      // Each fit set of the calibration sees (folds − 1) / folds of the rows (a hold-out's, the
       // rest); the final fit all. A fit's work is taken to scale with its iteration cap.
-      work:
-        ((g.nonZeros * g.models * p.maxIterations) / FIT_LIMITS.maxIterations) *
-        (p.folds >= 2
-          ? p.variants.length * (p.folds - 1) + 1
-          : p.variants.length * (1 - p.calibrationFraction) + 1),
-    }));
+      return {
+        ...p,
+        work:
+          ((g.nonZeros * g.models * p.maxIterations) / FIT_LIMITS.maxIterations) *
+          ((p.variants.length + experts) *
+            (p.folds >= 2 ? p.folds - 1 : 1 - p.calibrationFraction) +
+            1 +
+            experts),
+      };
+    });
     return { group: g.group, steps, at: 0 };
   });
   const budget = opts.workBudget ?? WORK_BUDGET;
@@ -485,7 +551,7 @@ export function trainArtefact(
     const plan = plans.get(p.group)!;
     if (plan.reduced)
       warnings.push(
-        `${p.group}: ${p.rows.length} prompts × ${p.pool.length} models is more fitting than the training budget allows; calibrating on ${describeCalibration(plan)} with ${plan.variants.map((v) => v.name).join(', ')} heads only${plan.maxIterations < FIT_LIMITS.maxIterations ? `, at most ${plan.maxIterations} iterations per head fit` : ''} (the calibration heads see fewer prompts, so the bands tend to be narrower: safer, with less saving)`,
+        `${p.group}: ${p.rows.length} prompts × ${p.pool.length} models is more fitting than the training budget allows; calibrating on ${describeCalibration(plan)} with ${plan.variants.map((v) => v.name).join(', ')} heads only${plan.experts.length < expertSources(p.rows).length ? ' (no per-source heads)' : ''}${plan.maxIterations < FIT_LIMITS.maxIterations ? `, at most ${plan.maxIterations} iterations per head fit` : ''} (the calibration heads see fewer prompts, so the bands tend to be narrower: safer, with less saving)`,
       );
   }
   // Every warning is known before fitting: say them now, not after minutes of training.
@@ -494,15 +560,25 @@ export function trainArtefact(
     throw new DataError(
       `no model of ${[...rowsByGroup.keys()].join(', ') || 'the data files'} has a price in the price file, so there is nothing to train: give each model input_per_1m_usd and output_per_1m_usd, under the data file's name (models.json's layout) or at the top level (flat)`,
     );
+  // Each fit set ticks `epochs` times; sources' own heads are one more set per fold and one more
+  // final one (ticked whether or not any is kept).
   const totalSteps = prepared.reduce((n, p) => {
     const plan = plans.get(p.group)!;
-    return n + epochs * (plan.variants.length * (plan.folds >= 2 ? plan.folds : 1) + 1);
+    const sets = plan.variants.length + (plan.experts.length ? 1 : 0);
+    return n + epochs * sets * ((plan.folds >= 2 ? plan.folds : 1) + 1);
   }, 0);
   let done = 0;
   const tick = (label: string) => opts.onProgress?.(++done, totalSteps, label);
   for (const { group, rows, prices, pool, featured } of prepared) {
-    const { variants, folds, calibrationFraction, maxIterations } = plans.get(group)!;
-    // One head size per group, for the calibration folds and the final fit alike.
+    const {
+      variants,
+      experts: large,
+      folds,
+      calibrationFraction,
+      maxIterations,
+    } = plans.get(group)!;
+    // One head size per group (and per gated source), for the calibration folds and the final
+    // fit alike.
     const hashSize = opts.hashSize ?? hashSizeFor(rows.length);
     largestHash = Math.max(largestHash, hashSize);
     const best = bestSingleModel(rows, pool);
@@ -511,21 +587,21 @@ export function trainArtefact(
     // Each head variant is scored out of sample on every training prompt; the one whose calibrated
     // Balanced band routes cheapest (at the same realised quality) is fitted on all prompts.
     const pricing = costHeads(featured, pool, group, prices);
-    const tried = variants.map((variant) => {
-      const vopts = { ...opts, hashSize, maxIterations, ...variant.settings };
+    /** Fits on `fit` with `fitAndScore` and scores the rest, fold by fold (or one hold-out). */
+    const crossFit = (
+      name: string,
+      fitAndScore: (fit: FeaturedRow[], rest: FeaturedRow[], progress: () => void) => ScoredRow[],
+    ) => {
       const outOfSample: ScoredRow[] = [];
       let fitPrompts = 0;
       if (folds >= 2) {
         const foldOf = (prompt: string) => Math.floor(promptHash(prompt, salt) * folds);
         for (let k = 0; k < folds; k++) {
           const fit = keyed.filter((f) => foldOf(f.prompt) !== k);
-          const foldHeads = trainHeads(fit, pool, group, prices, vopts, () =>
-            tick(`${group} (${variant.name}, calibration fold ${k + 1}/${folds})`),
-          );
+          const rest = keyed.filter((f) => foldOf(f.prompt) === k);
           outOfSample.push(
-            ...scoreRows(
-              keyed.filter((f) => foldOf(f.prompt) === k),
-              foldHeads,
+            ...fitAndScore(fit, rest, () =>
+              tick(`${group} (${name}, calibration fold ${k + 1}/${folds})`),
             ),
           );
           fitPrompts += fit.length;
@@ -533,31 +609,98 @@ export function trainArtefact(
         fitPrompts = Math.round(fitPrompts / folds);
       } else {
         const { train: fit, test: calibration } = splitByHash(keyed, calibrationFraction, salt);
-        const fitHeads = trainHeads(fit, pool, group, prices, vopts, () =>
-          tick(`${group} (${variant.name}, calibration fit)`),
+        outOfSample.push(
+          ...fitAndScore(fit, calibration, () => tick(`${group} (${name}, calibration fit)`)),
         );
-        outOfSample.push(...scoreRows(calibration, fitHeads));
         fitPrompts = fit.length;
       }
+      return { outOfSample, fitPrompts };
+    };
+    const tried = variants.map((variant) => {
+      const vopts = { ...opts, hashSize, maxIterations, ...variant.settings };
+      const fitted = crossFit(variant.name, (fit, rest, progress) =>
+        scoreRows(rest, trainHeads(fit, pool, group, prices, vopts, progress)),
+      );
       const bands = calibrateBandsFromScores(
-        outOfSample,
+        fitted.outOfSample,
         pricing,
         best,
         opts.targets ?? DEFAULT_TARGETS,
       );
-      return { variant, vopts, outOfSample, fitPrompts, bands };
+      return { variant, vopts, ...fitted, bands };
     });
     const chosen = tried.reduce((a, t) => (betterVariant(t.bands, a.bands) ? t : a));
-    const { outOfSample, fitPrompts, bands } = chosen;
+    const { fitPrompts } = chosen;
+    let { outOfSample, bands } = chosen;
+    // Large sources' own heads (`grades` settings), cross-fitted on the same folds: a source keeps
+    // them when, on the prompts the gate gives it, they route better than the chosen pooled heads
+    // (frontier quality, `frontierQuality`) by more than z paired standard errors, as the bands'
+    // bound; the bands are then calibrated again on the predictions that would serve.
+    const expertOpts = { ...opts, hashSize, maxIterations, c: 0.3, sourceSmoothing: 0 };
+    const sizes = expertHashSizes(rows, large, opts.hashSize);
+    const z = (opts.targets ?? DEFAULT_TARGETS).confidenceZ ?? 0;
+    let kept: string[] = [];
+    let expertNotes: Record<string, unknown> | undefined;
+    if (large.length) {
+      const pooled = new Map(outOfSample.map((r) => [r.row, r]));
+      const gatedRows: GatedRow[] = [];
+      crossFit('per-source', (fit, rest, progress) => {
+        const ex = trainExperts(fit, pool, group, prices, expertOpts, large, sizes);
+        for (let e = 0; e < epochs; e++) progress();
+        gatedRows.push(...gateRows(rest, ex, pooled));
+        return [];
+      });
+      const compared = large.map((source) => {
+        const own = gatedRows.filter((r) => r.source === source);
+        const pooledRoute = frontierQuality(
+          own.map((r) => r.pooled),
+          pricing,
+          best,
+        );
+        const ownRoute = frontierQuality(
+          own.map((r) => ({ row: r.row, predicted: r.own.get(source)! })),
+          pricing,
+          best,
+        );
+        const gain = ownRoute.quality - pooledRoute.quality;
+        const se = pairedSE(ownRoute.perRow, pooledRoute.perRow);
+        return {
+          source,
+          prompts: own.length,
+          pooled: pooledRoute.quality,
+          own: ownRoute.quality,
+          standardError: se,
+          keep: gain > z * se,
+        };
+      });
+      kept = compared.filter((t) => t.keep).map((t) => t.source);
+      expertNotes = { compared, kept };
+      if (kept.length) {
+        outOfSample = gatedRows.map((r) => {
+          const s = gatedAmong(r.gate, large, kept);
+          return s === undefined ? r.pooled : { row: r.row, predicted: r.own.get(s)! };
+        });
+        bands = calibrateBandsFromScores(
+          outOfSample,
+          pricing,
+          best,
+          opts.targets ?? DEFAULT_TARGETS,
+        );
+      }
+    }
     const heads = trainHeads(featured, pool, group, prices, chosen.vopts, () =>
       tick(`${group} (${chosen.variant.name}, final fit)`),
     );
+    let experts: SourceExperts | undefined;
+    if (kept.length) experts = trainExperts(featured, pool, group, prices, expertOpts, kept, sizes);
+    if (large.length) for (let e = 0; e < epochs; e++) tick(`${group} (per-source, final fit)`);
     groups.push({
       name: group,
       models: pool,
       bestSingle: best,
       bestMean: heads.find((h) => h.name === best)!.meanScore,
       bands: bands.bands,
+      ...(experts ? { experts } : {}),
     });
     models.push(...heads);
     training[group] = {
@@ -569,6 +712,7 @@ export function trainArtefact(
       fit: fitPrompts,
       calibration: outOfSample.length,
       heads: { variant: chosen.variant.name, ...chosen.variant.settings },
+      ...(expertNotes ? { sourceHeads: expertNotes } : {}),
       variantsTried: tried.map((t) => ({
         variant: t.variant.name,
         balanced: t.bands.report.balanced,
@@ -591,6 +735,135 @@ export function trainArtefact(
     },
     warnings,
   };
+}
+
+/** Sparse weights of each gated source's heads: by its prompts, as the group's by the group's. */
+function expertHashSizes(
+  rows: DataRow[],
+  sources: string[],
+  fixed: number | undefined,
+): Map<string, number> {
+  return new Map(
+    sources.map((s) => [
+      s,
+      fixed ?? hashSizeFor(rows.filter((r) => sourceGroup(r.source) === s).length),
+    ]),
+  );
+}
+
+/**
+ * Per-source heads on `rows`: a one-vs-rest gate over every prompt (C = GATE_C) and, for each
+ * source, the pool's heads fitted on its prompts alone with `opts`' settings.
+ */
+export function trainExperts(
+  rows: FeaturedRow[],
+  pool: string[],
+  group: string,
+  prices: Map<string, Price>,
+  opts: TrainOptions,
+  sources: string[],
+  hashSizes: Map<string, number>,
+): SourceExperts {
+  const of = rows.map((r) => sourceGroup(r.row.source));
+  const size = opts.hashSize ?? hashSizeFor(rows.length);
+  const all = Int32Array.from(rows.keys());
+  const tasks: FitTask[] = sources.map((s) => {
+    const targets = Float64Array.from(of, (x) => (x === s ? 1 : 0));
+    const mean = Math.min(0.98, Math.max(0.02, targets.reduce((a, b) => a + b, 0) / rows.length));
+    return {
+      rows: all,
+      targets,
+      c: GATE_C,
+      size,
+      bias: Math.log(mean / (1 - mean)),
+      maxIterations: opts.maxIterations ?? FIT_LIMITS.maxIterations,
+    };
+  });
+  const solutions = fitAll(packRows(rows.map((r) => r.features)), tasks, () => {});
+  const gate = sources.map((source, i) => ({ source, ...unpackWeights(solutions[i]!, size) }));
+  const heads = sources.flatMap((source) =>
+    trainHeads(
+      rows.filter((_, k) => of[k] === source),
+      pool,
+      group,
+      prices,
+      { ...opts, hashSize: hashSizes.get(source) },
+    ).map((h) => ({ model: h.name, source, bias: h.bias, sparse: h.sparse, dense: h.dense })),
+  );
+  return { gate, heads };
+}
+
+/** A fit's solution vector as head weights (`size` sparse, the dense ones, the bias). */
+function unpackWeights(x: Float64Array, size: number): HeadWeights {
+  return {
+    sparse: Float32Array.from(x.subarray(0, size)),
+    dense: Float64Array.from(x.subarray(size, size + DENSE_SIZE)),
+    bias: x[size + DENSE_SIZE]!,
+  };
+}
+
+/** A calibration row as sources' own heads see it: gate probabilities and each source's predictions. */
+interface GatedRow {
+  row: DataRow;
+  /** The gate's probability for each source (in the order trained). */
+  gate: Float64Array;
+  /** The source the whole gate assigns the row to, if any. */
+  source: string | undefined;
+  own: Map<string, Map<string, number>>;
+  pooled: ScoredRow;
+}
+
+function gateRows(
+  rows: FeaturedRow[],
+  experts: SourceExperts,
+  pooled: Map<DataRow, ScoredRow>,
+): GatedRow[] {
+  return rows.map(({ row, features }) => {
+    const fallback = pooled.get(row)!;
+    const own = new Map(
+      experts.gate.map(({ source }) => [
+        source,
+        new Map(
+          [...fallback.predicted].map(([m, q]) => {
+            const h = experts.heads.find((x) => x.source === source && x.model === m);
+            return [m, h ? predictQuality(h, features) : q] as [string, number];
+          }),
+        ),
+      ]),
+    );
+    return {
+      row,
+      gate: predictQualities(experts.gate, features),
+      source: gatedSource(experts.gate, features),
+      own,
+      pooled: fallback,
+    };
+  });
+}
+
+/** `gatedSource` with only the `kept` sources' gate heads (one-vs-rest heads are fitted apart). */
+function gatedAmong(gate: Float64Array, sources: string[], kept: string[]): string | undefined {
+  let best: number | undefined;
+  sources.forEach((s, i) => {
+    if (kept.includes(s) && gate[i]! > 0.5 && (best === undefined || gate[i]! > gate[best]!))
+      best = i;
+  });
+  return best === undefined ? undefined : sources[best];
+}
+
+/** Standard error of the mean of a − b (paired). */
+function pairedSE(a: Float64Array, b: Float64Array): number {
+  const n = a.length;
+  if (n < 2) return Infinity;
+  let sum = 0;
+  let sq = 0;
+  for (let i = 0; i < n; i++) {
+    const d = a[i]! - b[i]!;
+    sum += d;
+    sq += d * d;
+  }
+  const mean = sum / n;
+  return Math.sqrt(Math.max(0, (sq - n * mean * mean) / (n - 1)) / n);
 }
 
 /** The model with the highest mean score (over the prompts that scored it). */

@@ -256,11 +256,11 @@ export const routerSchema = z.strictObject({
     .string()
     .regex(
       /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
-      'a version is an artefact file name in the models folder without ".json" (e.g. "2026-11-30e"), or "latest"',
+      'a version is an artefact file name in the models folder without ".json" (e.g. "2026-11-30f"), or "latest"',
     )
     .default('latest')
     .describe(
-      'Routing artefact version: `models/<version>.json` (e.g. `2026-11-30e`); `latest` picks the newest there. A version that is not there, or cannot be read, is refused.',
+      'Routing artefact version: `models/<version>.json` (e.g. `2026-11-30f`); `latest` picks the newest there. A version that is not there, or cannot be read, is refused.',
     ),
   deploymentType: z
     .enum(DEPLOYMENT_TYPES)

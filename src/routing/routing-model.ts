@@ -9,14 +9,18 @@ import { formatZodIssues } from '../config/load-config.js';
 import { DENSE_SIZE, HASH_SIZE, LEGACY_DENSE_SIZE, type Features } from './features.js';
 import type { BandRule } from './pick-by-mode.js';
 
-export interface ModelHead {
-  name: string;
-  group: string;
+/** A logistic head's weights over the shared features. */
+export interface HeadWeights {
   bias: number;
   /** A power of two (≤ HASH_SIZE) weights, little-endian float32, base64 in the file; feature
    * index i reads weight i & (length − 1). */
   sparse: Float32Array;
   dense: Float64Array;
+}
+
+export interface ModelHead extends HeadWeights {
+  name: string;
+  group: string;
   expectedOutputTokens: number;
   meanScore: number;
   prices: { inputPer1M: number; outputPer1M: number };
@@ -29,6 +33,22 @@ export interface GroupInfo {
   bestMean: number;
   /** Bands calibrated on held-out data, and how Balanced and Cost use them (src/routing/pick-by-mode.ts). */
   bands: { balanced: number; cost: number; qualityMargin?: number; rule?: BandRule };
+  /**
+   * Heads of the group's large sources (artefacts from 2026-11-30f, where cross-fitting chose
+   * them): a prompt the gate assigns to one of them is scored by that source's heads, any other
+   * by the group's pooled heads (`models`).
+   */
+  experts?: SourceExperts;
+}
+
+/**
+ * Per-source heads behind a gate. The gate is one-vs-rest: a head per source predicting that a
+ * prompt is of it; the most likely source answers when it is more likely than not.
+ */
+export interface SourceExperts {
+  gate: (HeadWeights & { source: string })[];
+  /** A head per model and gated source, fitted on that source's prompts only. */
+  heads: (HeadWeights & { model: string; source: string })[];
 }
 
 export interface RoutingArtefact {
@@ -57,23 +77,39 @@ function headSizeOk(n: unknown): boolean {
   );
 }
 
-interface ModelHeadJson extends Omit<ModelHead, 'sparse' | 'dense'> {
+type WeightsJson<T extends HeadWeights> = Omit<T, 'sparse' | 'dense'> & {
   sparse: string;
   dense: number[];
+};
+type ModelHeadJson = WeightsJson<ModelHead>;
+
+function weightsJson<T extends HeadWeights>(h: T): WeightsJson<T> {
+  return {
+    ...h,
+    sparse: Buffer.from(h.sparse.buffer, h.sparse.byteOffset, h.sparse.byteLength).toString(
+      'base64',
+    ),
+    dense: [...h.dense].map((v) => Math.round(v * 1e6) / 1e6),
+  };
 }
 
 export function serializeArtefact(a: RoutingArtefact): string {
-  const models: ModelHeadJson[] = a.models.map((m) => ({
-    ...m,
-    sparse: Buffer.from(m.sparse.buffer, m.sparse.byteOffset, m.sparse.byteLength).toString(
-      'base64',
-    ),
-    dense: [...m.dense].map((v) => Math.round(v * 1e6) / 1e6),
-  }));
-  return JSON.stringify({ ...a, models });
+  const groups = a.groups.map((g) =>
+    g.experts
+      ? {
+          ...g,
+          experts: {
+            gate: g.experts.gate.map(weightsJson),
+            heads: g.experts.heads.map(weightsJson),
+          },
+        }
+      : g,
+  );
+  return JSON.stringify({ ...a, groups, models: a.models.map(weightsJson) });
 }
 
 const finite = z.number().finite();
+const weights = { bias: finite, sparse: z.string(), dense: z.array(finite) };
 /** The file's shape, checked before use: a hand-edited or truncated artefact gets the path of what
  * is wrong, not a TypeError deep in a prediction. */
 const artefactSchema = z.object({
@@ -94,6 +130,12 @@ const artefactSchema = z.object({
         qualityMargin: finite.optional(),
         rule: z.enum(['ratio', 'tradeoff']).optional(),
       }),
+      experts: z
+        .object({
+          gate: z.array(z.object({ source: z.string(), ...weights })),
+          heads: z.array(z.object({ model: z.string(), source: z.string(), ...weights })),
+        })
+        .optional(),
     }),
   ),
   models: z.array(
@@ -126,7 +168,15 @@ export function parseArtefact(text: string, source = 'artefact'): RoutingArtefac
     throw new ArtefactError(
       `${source}: not a routing artefact (${formatZodIssues(checked.error).slice(0, 3).join('; ')})`,
     );
-  const raw = checked.data as Omit<RoutingArtefact, 'models'> & { models: ModelHeadJson[] };
+  const raw = checked.data as Omit<RoutingArtefact, 'models' | 'groups'> & {
+    models: ModelHeadJson[];
+    groups: (Omit<GroupInfo, 'experts'> & {
+      experts?: {
+        gate: WeightsJson<SourceExperts['gate'][number]>[];
+        heads: WeightsJson<SourceExperts['heads'][number]>[];
+      };
+    })[];
+  };
   const groupNames = new Set(raw.groups.map((g) => g.name));
   for (const m of raw.models)
     if (!groupNames.has(m.group))
@@ -142,20 +192,35 @@ export function parseArtefact(text: string, source = 'artefact'): RoutingArtefac
     throw new ArtefactError(
       `${source}: feature version ${raw.featureVersion}/${raw.hashSize} does not match this build (${READABLE_FEATURE_VERSIONS.join(' or ')}, hash size a power of two ≤ ${HASH_SIZE}); retrain it.`,
     );
-  const models = raw.models.map((m) => {
+  const decode = <T extends HeadWeights>(h: WeightsJson<T>, what: string): T => {
     // Decoded straight into the weights' own memory: no intermediate copy at start-up (a 2^16
     // head is 256 KB; the 2026-11-30b/c artefacts hold 5 MB of them).
-    const bytes = Buffer.byteLength(m.sparse, 'base64');
+    const bytes = Buffer.byteLength(h.sparse, 'base64');
     const sparse = new Float32Array(bytes % 4 === 0 ? bytes / 4 : 0);
-    Buffer.from(sparse.buffer).write(m.sparse, 'base64');
+    Buffer.from(sparse.buffer).write(h.sparse, 'base64');
     if (
       !headSizeOk(sparse.length) ||
-      (m.dense.length !== DENSE_SIZE && m.dense.length !== LEGACY_DENSE_SIZE)
+      (h.dense.length !== DENSE_SIZE && h.dense.length !== LEGACY_DENSE_SIZE)
     )
-      throw new ArtefactError(`${source}: model ${m.name} has the wrong shape`);
-    return { ...m, sparse, dense: Float64Array.from(m.dense) };
+      throw new ArtefactError(`${source}: ${what} has the wrong shape`);
+    return { ...h, sparse, dense: Float64Array.from(h.dense) } as unknown as T;
+  };
+  const models = raw.models.map((m) => decode<ModelHead>(m, `model ${m.name}`));
+  const groups = raw.groups.map((g): GroupInfo => {
+    const { experts, ...rest } = g;
+    if (!experts) return rest;
+    const gate = experts.gate.map((h) => decode(h, `group ${g.name}'s gate for ${h.source}`));
+    const sources = new Set(gate.map((h) => h.source));
+    const heads = experts.heads.map((h) => {
+      if (!g.models.includes(h.model) || !sources.has(h.source))
+        throw new ArtefactError(
+          `${source}: group ${g.name} has a ${h.source} head for ${h.model}, which is not one of its models and gated sources`,
+        );
+      return decode(h, `group ${g.name}'s ${h.source} head for ${h.model}`);
+    });
+    return { ...rest, experts: { gate, heads } };
   });
-  return { ...raw, models };
+  return { ...raw, groups, models };
 }
 
 export function loadArtefactFile(file: string): RoutingArtefact {
@@ -187,7 +252,7 @@ function sigmoid(z: number): number {
 }
 
 /** Predicted quality in [0, 1] of one model for these features. */
-export function predictQuality(head: ModelHead, f: Features): number {
+export function predictQuality(head: HeadWeights, f: Features): number {
   const w = head.sparse;
   const idx = f.indices;
   const mask = w.length - 1;
@@ -201,7 +266,7 @@ export function predictQuality(head: ModelHead, f: Features): number {
  * feature indices (two independent sums keep the CPU busier than one: 14% less time per head
  * in a scratch loop, a 6% faster decision in scripts/bench-routing.mjs).
  */
-export function predictQualities(heads: readonly ModelHead[], f: Features): Float64Array {
+export function predictQualities(heads: readonly HeadWeights[], f: Features): Float64Array {
   const out = new Float64Array(heads.length);
   const idx = f.indices;
   let k = 0;
@@ -227,13 +292,48 @@ export function predictQualities(heads: readonly ModelHead[], f: Features): Floa
 }
 
 /** The head's prediction given its sum of sparse weights: bias, scaled sum, dense part, sigmoid. */
-function fromSparseSum(head: ModelHead, s: number, f: Features): number {
+function fromSparseSum(head: HeadWeights, s: number, f: Features): number {
   let z = head.bias;
   z += s * f.sparseValue;
   const d = head.dense;
   // Older artefacts have weights for the first LEGACY_DENSE_SIZE features only.
   for (let i = 0; i < d.length; i++) z += (d[i] as number) * (f.dense[i] as number);
   return sigmoid(z);
+}
+
+/**
+ * The source a gate assigns these features to: the most likely of its sources when that one is
+ * more likely than not (ties to the first); otherwise none, and the pooled heads answer.
+ */
+export function gatedSource(
+  gate: readonly (HeadWeights & { source: string })[],
+  f: Features,
+): string | undefined {
+  const p = predictQualities(gate, f);
+  let best = -1;
+  for (let i = 0; i < p.length; i++) if (p[i]! > 0.5 && (best < 0 || p[i]! > p[best]!)) best = i;
+  return best < 0 ? undefined : gate[best]!.source;
+}
+
+/**
+ * For a group's per-source heads: from features to the gated source and its heads by model, or
+ * undefined when the pooled heads answer (no per-source heads, or no source more likely than not).
+ */
+export function expertLookup(
+  experts: SourceExperts | undefined,
+): (f: Features) => { source: string; heads: Map<string, HeadWeights> } | undefined {
+  if (!experts) return () => undefined;
+  const bySource = new Map<string, Map<string, HeadWeights>>();
+  for (const h of experts.heads) {
+    let m = bySource.get(h.source);
+    if (!m) bySource.set(h.source, (m = new Map()));
+    m.set(h.model, h);
+  }
+  return (f) => {
+    const source = gatedSource(experts.gate, f);
+    const heads = source === undefined ? undefined : bySource.get(source);
+    return heads && { source: source!, heads };
+  };
 }
 
 /** Estimated prompt tokens from characters when no exact count is at hand. */

@@ -6,8 +6,10 @@ import { extractFeatures } from './features.js';
 import { declaredOutputTokens } from './output-token-stats.js';
 import { orderByMode, type Bands, type ScoredCandidate } from './pick-by-mode.js';
 import {
+  expertLookup,
   predictQualities,
   type GroupInfo,
+  type HeadWeights,
   type ModelHead,
   type RoutingArtefact,
 } from './routing-model.js';
@@ -26,6 +28,10 @@ interface Mapping {
 
 export function createTrainedRouter(artefact: RoutingArtefact): Router {
   const groups = new Map(artefact.groups.map((g) => [g.name, g]));
+  // Groups with per-source heads: features → the gated source's heads (by model), if any.
+  const experts = new Map(
+    artefact.groups.flatMap((g) => (g.experts ? [[g.name, expertLookup(g.experts)] as const] : [])),
+  );
   const byName = new Map<string, ModelHead>();
   // `like: <model>` (first data group that has it) or `like: <data file>:<model>`.
   for (const m of artefact.models) {
@@ -85,7 +91,16 @@ export function createTrainedRouter(artefact: RoutingArtefact): Router {
       const features = extractFeatures(input.request, true);
       const promptTokens = input.promptTokens;
       const mapped = input.candidates.map(mapDeployment);
-      const heads = mapped.flatMap((m) => (m.head ? [m.head] : []));
+      // A group with per-source heads: its gate reads the prompt once per decision.
+      let gated: Map<string, ReturnType<ReturnType<typeof expertLookup>>> | undefined;
+      const heads = mapped.flatMap((m): HeadWeights[] => {
+        if (!m.head) return [];
+        const lookup = experts.get(m.head.group);
+        if (!lookup) return [m.head];
+        gated ??= new Map();
+        if (!gated.has(m.head.group)) gated.set(m.head.group, lookup(features));
+        return [gated.get(m.head.group)?.heads.get(m.head.name) ?? m.head];
+      });
       const predicted = predictQualities(heads, features);
       let next = 0;
       const scored: (ScoredCandidate & { outTokens: number; raw: number; known: boolean })[] =
@@ -163,6 +178,9 @@ export function createTrainedRouter(artefact: RoutingArtefact): Router {
         : [];
       if (learned.length)
         reason += `; expected output tokens learned from answers: ${learned.map((x) => `${x.name} ${x.out} (${x.seen!.answers} seen)`).join(', ')}`;
+      const sources = gated ? [...gated.values()].flatMap((g) => (g ? [g.source] : [])) : [];
+      if (sources.length)
+        reason += `; read as a ${sources.join(' / ')} prompt: scored by that source's own heads`;
       if (unknown.length)
         reason += `; not in the routing model, scored at the conservative default ${UNKNOWN_MODEL_QUALITY}: ${unknown.join(', ')}`;
       return {

@@ -1,0 +1,157 @@
+import { describe, expect, it } from 'vitest';
+import { prng } from '../src/core/prng.js';
+import { extractFeatures, requestFromPrompt } from '../src/routing/features.js';
+import {
+  expertLookup,
+  parseArtefact,
+  predictQuality,
+  serializeArtefact,
+  type RoutingArtefact,
+} from '../src/routing/routing-model.js';
+import { createTrainedRouter } from '../src/routing/trained-router.js';
+import { deploymentSchema, routerSchema } from '../src/config/schema.js';
+import type { DataRow, Price } from './dataset.js';
+import { evaluate } from './evaluate.js';
+import {
+  EXPERT_SOURCE_PROMPTS,
+  expertSources,
+  trainArtefact,
+  trainingPlans,
+} from './train-artefact.js';
+
+const FILLER = 'river stone cloud paper lamp garden window music forest bridge'.split(' ');
+
+/**
+ * Two sources told apart by their form ("question:" prompts, "task:" prompts), where the same
+ * word means opposite things: in quiz prompts "alpha" marks what the weak model gets wrong, in
+ * task prompts "beta" does. Word by word the pooled heads see no signal (each word is as often
+ * easy as hard); per source it is plain.
+ */
+function rows(n: number, seed: number, offset = 0): DataRow[] {
+  const rand = prng(seed);
+  return Array.from({ length: n }, (_, k) => {
+    const i = k + offset;
+    const quiz = i % 2 === 0;
+    const alpha = rand() < 0.5;
+    const filler = Array.from({ length: 6 }, () => FILLER[Math.floor(rand() * FILLER.length)]);
+    const prompt = quiz
+      ? `question: ${filler.slice(0, 3).join(' ')} ${alpha ? 'alpha' : 'beta'} ${filler.slice(3).join(' ')} item ${i}?`
+      : `Task ${filler.slice(0, 3).join(' ')} ${alpha ? 'alpha' : 'beta'} ${filler.slice(3).join(' ')} number ${i}.`;
+    const hard = quiz === alpha;
+    const flip = rand() < 0.05;
+    return {
+      id: `r${i}`,
+      source: quiz ? 'synth/quiz' : 'synth/task',
+      prompt,
+      scores: { strong: 1, weak: hard !== flip ? 0 : 1 },
+      contaminated: false,
+      group: 'synth.jsonl',
+    };
+  });
+}
+
+const prices = () =>
+  new Map<string, Price>([
+    ['strong', { inputPer1M: 10, outputPer1M: 30 }],
+    ['weak', { inputPer1M: 0.1, outputPer1M: 0.3 }],
+  ]);
+
+describe('per-source heads behind a gate', () => {
+  it('are offered for sources with enough prompts, each scored for every model on half of them', () => {
+    const many = rows(2 * EXPERT_SOURCE_PROMPTS, 1);
+    expect(expertSources(many)).toEqual(['synth/quiz', 'synth/task']);
+    // One large source among small ones: nothing the pooled heads do not already fit.
+    expect(expertSources(many.slice(0, EXPERT_SOURCE_PROMPTS + 10))).toEqual([]);
+    // A model scored on under half a source's prompts has no heads of that source to fit.
+    const thin = many.map((r, i) =>
+      r.source === 'synth/task' && i % 8 !== 1 ? { ...r, scores: { strong: 1 } } : r,
+    );
+    expect(expertSources(thin)).toEqual([]);
+  });
+
+  it('are the first thing a plan over the budget gives up', () => {
+    const data = rows(2 * EXPERT_SOURCE_PROMPTS, 1);
+    const plan = (budget: number) =>
+      trainingPlans([{ group: 'g', rows: data, nonZeros: 1, models: 2 }], {
+        seed: 1,
+        workBudget: budget,
+      }).get('g')!;
+    // Pooled fit sets: 2 variants × 4 folds + 1; the sources' own heads add (2 gate heads + 2
+    // models × every prompt) / 2 models = 2 sets per fold and the final: 9 + 2 × 5 = 19 units of 2.
+    expect(plan(100)).toMatchObject({ experts: ['synth/quiz', 'synth/task'], folds: 5, work: 38 });
+    expect(plan(37)).toMatchObject({ experts: [], folds: 5, work: 18, reduced: true });
+  });
+
+  it('are kept when they route better out of sample, and the router scores by them', () => {
+    const train = rows(1600, 2);
+    const test = rows(400, 3, 100_000);
+    const { artefact } = trainArtefact(new Map([['synth.jsonl', train]]), prices, { seed: 1 });
+    const group = artefact.groups[0]!;
+    const notes = artefact.training['synth.jsonl'] as {
+      sourceHeads: { kept: string[]; compared: { own: number; pooled: number }[] };
+    };
+    expect(notes.sourceHeads.kept).toEqual(['synth/quiz', 'synth/task']);
+    expect(group.experts?.gate.map((g) => g.source)).toEqual(['synth/quiz', 'synth/task']);
+    for (const c of notes.sourceHeads.compared) expect(c.own).toBeGreaterThan(c.pooled);
+
+    // The gate reads the form: every test prompt goes to its own source.
+    const lookup = expertLookup(group.experts);
+    const features = (r: DataRow) => extractFeatures(requestFromPrompt(r.prompt));
+    expect(test.filter((r) => lookup(features(r))?.source === r.source)).toHaveLength(test.length);
+
+    // With the sources' heads the router finds the prompts the weak model fails; without them
+    // (the same artefact, pooled heads only) it cannot. Half the prompts are hard, so a perfect
+    // ranking has APGR 0.75 and a random one 0.5.
+    const pooledOnly: RoutingArtefact = { ...artefact, groups: [{ ...group, experts: undefined }] };
+    const withExperts = evaluate(artefact, test).report;
+    const without = evaluate(pooledOnly, test).report;
+    expect(withExperts.apgr!).toBeGreaterThan(0.68);
+    expect(without.apgr!).toBeLessThan(0.55);
+
+    // What is saved is what is read back, and serving picks as eval does.
+    const back = parseArtefact(serializeArtefact(artefact));
+    expect(back.groups[0]!.experts!.heads.map((h) => [h.source, h.model])).toEqual(
+      group.experts!.heads.map((h) => [h.source, h.model]),
+    );
+    // A per-source head must belong to one of the group's models and gated sources.
+    const tampered = JSON.parse(serializeArtefact(artefact)) as {
+      groups: { experts: { heads: { model: string }[] } }[];
+    };
+    tampered.groups[0]!.experts.heads[0]!.model = 'nobody';
+    expect(() => parseArtefact(JSON.stringify(tampered), 'a.json')).toThrow(
+      /a\.json: group synth\.jsonl has a synth\/quiz head for nobody, which is not one of its models/,
+    );
+    const hard = test.find((r) => r.source === 'synth/task' && r.scores.weak === 0)!;
+    const easy = test.find((r) => r.source === 'synth/task' && r.scores.weak === 1)!;
+    const taskWeak = back.groups[0]!.experts!.heads.find(
+      (h) => h.source === 'synth/task' && h.model === 'weak',
+    )!;
+    expect(predictQuality(taskWeak, features(easy))).toBeGreaterThan(
+      predictQuality(taskWeak, features(hard)) + 0.3,
+    );
+    const router = createTrainedRouter(back);
+    const candidates = [...prices()].map(([name, p]) =>
+      deploymentSchema.parse({
+        name,
+        model: name,
+        provider: 'simulated',
+        contextWindow: 1000,
+        maxOutputTokens: 100,
+        prices: { inputPer1M: p.inputPer1M, outputPer1M: p.outputPer1M },
+      }),
+    );
+    const decide = (r: DataRow) =>
+      router.decide({
+        request: requestFromPrompt(r.prompt),
+        router: routerSchema.parse({ modelSubset: ['strong', 'weak'] }),
+        mode: 'balanced',
+        candidates,
+        promptTokens: Math.ceil(r.prompt.length / 4),
+      });
+    expect(decide(easy).ordered[0]).toBe('weak');
+    expect(decide(hard).ordered[0]).toBe('strong');
+    expect(decide(hard).reason).toContain(
+      "read as a synth/task prompt: scored by that source's own heads",
+    );
+  });
+});
