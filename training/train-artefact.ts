@@ -388,11 +388,12 @@ export interface TrainingPlan {
 
 /**
  * Plans per group within the work budget. Every group starts with all its head variants on
- * `folds` folds (and its large sources' own heads tried); while the total is over budget, the group
- * with the most work steps down: without sources' own heads, to 3 folds, then the `grades` variant alone, then 2 folds, then a single hold-out (calibration heads
- * fitted on 40% of the prompts, the other 60% calibrating), then at most 50 iterations per head
- * fit instead of 100. Fewer folds fit the calibration heads on fewer prompts, so their predictions
- * are weaker and the bands tend to come out narrower (safer, with less saving); the shorter fits
+ * `folds` folds (and its large sources' own heads tried); while the total is over budget, the
+ * group with the most work steps down: without sources' own heads, to 3 folds, then the `grades`
+ * variant alone, then 2 folds, then a single hold-out (calibration heads fitted on 40% of the
+ * prompts, the other 60% calibrating), then at most 50 iterations per head fit instead of 100.
+ * Fewer folds fit the calibration heads on fewer prompts, so their predictions are weaker and the
+ * bands tend to come out narrower (safer, with less saving); the shorter fits
  * stop before convergence (on held-out prompts of the shared files a head's log-loss at 40–60
  * iterations matched the converged one, docs/routing.md). Explicit `calibrationFolds` (or a single
  * hold-out) and `maxIterations` are kept as given. Deterministic: it counts features, it does not

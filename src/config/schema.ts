@@ -60,6 +60,18 @@ const capabilitiesSchema = z.strictObject({
     .describe(
       'Native `/responses` support upstream; otherwise the Responses API is bridged to chat.',
     ),
+  logprobs: z
+    .boolean()
+    .optional()
+    .describe(
+      'Returns `logprobs` / `top_logprobs`. Unset: yes, except `anthropic` deployments and reasoning models, whose upstreams have none; a request asking for them is never sent to a deployment without them.',
+    ),
+  choices: z
+    .boolean()
+    .optional()
+    .describe(
+      'Answers `n` > 1 choices in one request. Unset: yes, except `anthropic` deployments (one answer a request); a request with `n` > 1 is never sent to a deployment without it.',
+    ),
 });
 
 /** How a simulated model behaves: deterministic for a given request and seed. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { deploymentSchema } from '../config/schema.js';
 import type { ChatRequest } from '../core/wire-types.js';
+import { checkDeployment, describeExclusions, requestNeeds } from '../routing/eligibility.js';
 import { adaptRequestForDeployment } from './reasoning-params.js';
 
 const base = {
@@ -60,5 +61,75 @@ describe('adaptRequestForDeployment', () => {
     expect(body.max_tokens).toBe(50);
     expect(body.reasoning_effort).toBeUndefined();
     expect(warnings).toEqual(['reasoning_effort dropped: mini is not a reasoning model']);
+  });
+});
+
+describe('what cannot go to Anthropic', () => {
+  const claude = deploymentSchema.parse({
+    ...base,
+    provider: 'anthropic',
+    name: 'claude',
+    model: 'claude-sonnet-4-5',
+  });
+  const request = {
+    model: 'claude',
+    messages: [{ role: 'user', content: 'hi' }],
+    temperature: 1.4,
+    seed: 7,
+    presence_penalty: 0.1,
+    frequency_penalty: 0.2,
+    logit_bias: { '1': 2 },
+  } as ChatRequest;
+
+  it('says which chat parameters Anthropic has no counterpart for, instead of losing them silently', () => {
+    expect(adaptRequestForDeployment(request, claude).warnings).toEqual([
+      "seed dropped: Anthropic's API (claude) has no such parameter",
+      "presence_penalty dropped: Anthropic's API (claude) has no such parameter",
+      "frequency_penalty dropped: Anthropic's API (claude) has no such parameter",
+      "logit_bias dropped: Anthropic's API (claude) has no such parameter",
+      "temperature 1.4 sent as 1: Anthropic's range is 0–1 (claude)",
+    ]);
+    const quiet = { model: 'claude', messages: request.messages, temperature: 0.7 } as ChatRequest;
+    expect(adaptRequestForDeployment(quiet, claude).warnings).toEqual([]);
+  });
+
+  it('logprobs and n > 1: eligibility keeps them from deployments that cannot answer them', () => {
+    const needs = (r: Partial<ChatRequest>) =>
+      requestNeeds(
+        { model: 'm', messages: [{ role: 'user', content: 'hi' }], ...r } as ChatRequest,
+        5,
+      );
+    const probes = { circuitAllows: () => true };
+    const operatorSays = deploymentSchema.parse({
+      ...base,
+      name: 'o-lp',
+      model: 'o4-mini',
+      capabilities: { reasoning: true, logprobs: true },
+    });
+    const logprobs = needs({ logprobs: true, top_logprobs: 3 });
+    expect(checkDeployment(plain, logprobs, probes)).toEqual([]);
+    expect(checkDeployment(claude, logprobs, probes)).toEqual(['logprobs']);
+    expect(checkDeployment(reasoning, logprobs, probes)).toEqual(['logprobs']);
+    expect(checkDeployment(operatorSays, logprobs, probes)).toEqual([]);
+    // A reasoning deployment said to return them gets them (they are not dropped for it).
+    const asked = {
+      model: 'm',
+      messages: [],
+      logprobs: true,
+      top_logprobs: 3,
+    } as unknown as ChatRequest;
+    expect(adaptRequestForDeployment(asked, operatorSays).body).toMatchObject({
+      logprobs: true,
+      top_logprobs: 3,
+    });
+    expect(checkDeployment(claude, needs({ logprobs: false, top_logprobs: 0 }), probes)).toEqual(
+      [],
+    );
+    expect(checkDeployment(claude, needs({ n: 3 }), probes)).toEqual(['choices']);
+    expect(checkDeployment(claude, needs({ n: 1 }), probes)).toEqual([]);
+    expect(checkDeployment(plain, needs({ n: 3 }), probes)).toEqual([]);
+    expect(describeExclusions([{ deployment: 'claude', failed: ['logprobs', 'choices'] }])).toBe(
+      'claude: logprobs (does not return logprobs), choices (answers one choice a request, and n > 1 was asked)',
+    );
   });
 });

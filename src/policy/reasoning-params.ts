@@ -3,6 +3,7 @@
 // in `x-router-warnings`.
 import type { DeploymentConfig } from '../config/schema.js';
 import type { ChatRequest } from '../core/wire-types.js';
+import { returnsLogprobs } from '../routing/eligibility.js';
 
 const DROPPED_FOR_REASONING = [
   'stop',
@@ -46,6 +47,8 @@ export function adaptRequestForDeployment(
       }
     }
     for (const key of DROPPED_FOR_REASONING) {
+      // Eligibility sends logprobs only where the operator says they come back.
+      if ((key === 'logprobs' || key === 'top_logprobs') && returnsLogprobs(deployment)) continue;
       if (body[key] !== undefined && body[key] !== null) {
         warnings.push(`${key} dropped: not supported by reasoning model ${deployment.name}`);
         delete body[key];
@@ -62,5 +65,30 @@ export function adaptRequestForDeployment(
     warnings.push(`reasoning_effort dropped: ${deployment.name} is not a reasoning model`);
     delete body.reasoning_effort;
   }
+  if (deployment.provider === 'anthropic') anthropicWarnings(body, deployment, warnings);
   return { body, warnings };
+}
+
+/** Chat parameters Anthropic's Messages API has no counterpart for (the conversion leaves them out). */
+const NOT_IN_ANTHROPIC = ['seed', 'presence_penalty', 'frequency_penalty', 'logit_bias'] as const;
+
+/**
+ * What the Anthropic conversion (src/providers/anthropic/anthropic-convert.ts) cannot keep of a
+ * chat request, said rather than dropped silently. (`logprobs` and `n` > 1 never get here:
+ * eligibility keeps such requests away from Anthropic deployments.)
+ */
+function anthropicWarnings(body: ChatRequest, deployment: DeploymentConfig, warnings: string[]) {
+  for (const key of NOT_IN_ANTHROPIC)
+    if (body[key] !== undefined && body[key] !== null)
+      warnings.push(`${key} dropped: Anthropic's API (${deployment.name}) has no such parameter`);
+  if (typeof body.temperature === 'number' && body.temperature > 1 && !thinks(body, deployment))
+    warnings.push(
+      `temperature ${body.temperature} sent as 1: Anthropic's range is 0–1 (${deployment.name})`,
+    );
+}
+
+/** The conversion turns reasoning_effort into extended thinking (which takes no temperature). */
+function thinks(body: ChatRequest, deployment: DeploymentConfig): boolean {
+  const effort = body.reasoning_effort;
+  return typeof effort === 'string' && effort !== 'none' && deployment.capabilities.reasoning;
 }

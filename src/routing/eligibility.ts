@@ -14,6 +14,8 @@ export type EligibilityRule =
   | 'vision'
   | 'streaming'
   | 'reasoning'
+  | 'logprobs'
+  | 'choices'
   | 'data_zone'
   | 'region'
   | 'rate_limit'
@@ -29,6 +31,8 @@ export const RULE_DESCRIPTIONS: Record<EligibilityRule, string> = {
   vision: 'does not accept images',
   streaming: 'does not support streaming',
   reasoning: 'does not accept reasoning parameters',
+  logprobs: 'does not return logprobs',
+  choices: 'answers one choice a request, and n > 1 was asked',
   data_zone: 'outside the allowed data zone',
   region: 'outside the allowed regions',
   rate_limit: 'no rate-limit headroom',
@@ -44,6 +48,10 @@ export interface RequestNeeds {
   images: boolean;
   stream: boolean;
   reasoning: boolean;
+  /** `logprobs` or `top_logprobs` asked for. */
+  logprobs: boolean;
+  /** `n` > 1. */
+  choices: boolean;
   /** Allowed data zone (router zone, possibly narrowed by header); undefined = any. */
   dataZone?: string;
   /** Allowed regions (from header); undefined = any. */
@@ -64,9 +72,23 @@ export function requestNeeds(
     images: requestHasImages(request),
     stream: request.stream === true,
     reasoning: request.reasoning_effort !== undefined && request.reasoning_effort !== null,
+    logprobs:
+      request.logprobs === true ||
+      (typeof request.top_logprobs === 'number' && request.top_logprobs > 0),
+    choices: typeof request.n === 'number' && request.n > 1,
     dataZone: zone.dataZone,
     regions: zone.regions,
   };
+}
+
+/** `capabilities.logprobs`, or by default: not Anthropic (no logprobs) nor a reasoning model. */
+export function returnsLogprobs(d: DeploymentConfig): boolean {
+  return d.capabilities.logprobs ?? (d.provider !== 'anthropic' && !d.capabilities.reasoning);
+}
+
+/** `capabilities.choices`, or by default: not Anthropic (one answer a request). */
+export function answersChoices(d: DeploymentConfig): boolean {
+  return d.capabilities.choices ?? d.provider !== 'anthropic';
 }
 
 export interface EligibilityProbes {
@@ -99,6 +121,8 @@ export function checkDeployment(
   if (needs.images && !d.capabilities.vision) failed.push('vision');
   if (needs.stream && !d.capabilities.streaming) failed.push('streaming');
   if (needs.reasoning && !d.capabilities.reasoning) failed.push('reasoning');
+  if (needs.logprobs && !returnsLogprobs(d)) failed.push('logprobs');
+  if (needs.choices && !answersChoices(d)) failed.push('choices');
   if (!probes.circuitAllows(d.name)) failed.push('circuit_open');
   if (probes.hasHeadroom && !probes.hasHeadroom(d, needs.promptTokens + needs.outputTokens))
     failed.push('rate_limit');

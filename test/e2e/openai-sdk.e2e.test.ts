@@ -97,6 +97,47 @@ describe('openai SDK against the router', () => {
     }
   });
 
+  it('logprobs: served with them (JSON and streamed), never by a deployment without them', async () => {
+    const { data } = await client.chat.completions
+      .create({
+        model: 'model-router',
+        messages: [{ role: 'user', content: 'Say hello' }],
+        logprobs: true,
+        top_logprobs: 2,
+      })
+      .withResponse();
+    const content = data.choices[0]!.logprobs!.content!;
+    expect(content.map((t) => t.token).join('')).toBe(data.choices[0]!.message.content);
+    for (const t of content) {
+      expect(t.logprob).toBeLessThanOrEqual(0);
+      expect(t.bytes).toEqual([...Buffer.from(t.token, 'utf8')]);
+      expect(t.top_logprobs).toHaveLength(2);
+      expect(t.top_logprobs[0]).toEqual({ token: t.token, logprob: t.logprob, bytes: t.bytes });
+      expect(t.top_logprobs[1]!.logprob).toBeLessThan(t.logprob);
+    }
+    const stream = await client.chat.completions.create({
+      model: 'model-router',
+      messages: [{ role: 'user', content: 'Say hello' }],
+      logprobs: true,
+      stream: true,
+    });
+    let text = '';
+    let tokens = '';
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta?.content ?? '';
+      tokens += (chunk.choices[0]?.logprobs?.content ?? []).map((t) => t.token).join('');
+    }
+    expect(tokens).toBe(text);
+    expect(text).toBe(data.choices[0]!.message.content);
+    // A reasoning model returns none: asked by name, it is a 400 that says so, not an answer
+    // without them.
+    const refused = await client.chat.completions
+      .create({ model: 'thinker', messages: [{ role: 'user', content: 'hi' }], logprobs: true })
+      .catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((refused as Error).message).toContain('thinker: logprobs (does not return logprobs)');
+  });
+
   it('passes usage details of a reasoning model and warns about dropped parameters', async () => {
     const { data, response } = await client.chat.completions
       .create({

@@ -8,7 +8,11 @@ import type { ConfigHolder } from '../../config/runtime-config.js';
 import { notFound } from '../../core/errors.js';
 import { anthropicErrorBody } from '../anthropic/messages-convert.js';
 import type { ChatGateway } from '../../gateway/chat-gateway.js';
-import { effectiveContextWindow } from '../../routing/eligibility.js';
+import {
+  answersChoices,
+  effectiveContextWindow,
+  returnsLogprobs,
+} from '../../routing/eligibility.js';
 
 const CREATED = 1_735_689_600; // 2025-01-01: stable, so clients can cache the list
 const CREATED_AT = new Date(CREATED * 1000).toISOString();
@@ -51,7 +55,8 @@ export function registerModelsRoutes(
       model: d.model,
       context_window: d.contextWindow,
       max_output_tokens: d.maxOutputTokens,
-      capabilities: d.capabilities,
+      // The effective answers where the config leaves them to the provider's default.
+      capabilities: { ...d.capabilities, logprobs: returnsLogprobs(d), choices: answersChoices(d) },
       region: d.region,
       data_zone: d.dataZone,
       deployment_type: d.deploymentType,

@@ -80,6 +80,39 @@ describe('Chat → Anthropic request', () => {
     expect(thinking.budget_tokens).toBeLessThan(body.max_tokens as number);
     expect(body.temperature).toBeUndefined();
   });
+
+  it('JSON mode (json_object) is one forced tool taking any object, whose input comes back as the text', () => {
+    const body = chatToAnthropicRequest(
+      {
+        model: 'x',
+        messages: [{ role: 'user', content: 'list two colours as JSON' }],
+        response_format: { type: 'json_object' },
+      } as ChatRequest,
+      claude,
+    );
+    expect(body.tools).toEqual([
+      {
+        name: 'json_output',
+        description: 'Return the answer as a JSON object.',
+        input_schema: { type: 'object' },
+      },
+    ]);
+    expect(body.tool_choice).toEqual({ type: 'tool', name: 'json_output' });
+    const reply = anthropicToChatResponse(
+      {
+        id: 'msg_1',
+        type: 'message',
+        role: 'assistant',
+        model: 'claude-sonnet-4-5',
+        content: [{ type: 'tool_use', id: 't1', name: 'json_output', input: { colours: ['red'] } }],
+        stop_reason: 'tool_use',
+        usage: { input_tokens: 5, output_tokens: 7 },
+      },
+      claude,
+    );
+    expect(JSON.parse(reply.choices[0]!.message.content as string)).toEqual({ colours: ['red'] });
+    expect(reply.choices[0]!.finish_reason).toBe('stop');
+  });
 });
 
 describe('Anthropic → Chat reply', () => {

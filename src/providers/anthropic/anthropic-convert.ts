@@ -143,12 +143,16 @@ export function chatToAnthropicRequest(body: ChatRequest, deployment: Deployment
   else if (tc === 'none') toolChoice = { type: 'none' };
   else if (tc && typeof tc === 'object' && 'function' in tc)
     toolChoice = { type: 'tool', name: tc.function.name };
-  if (rf?.type === 'json_schema' && rf.json_schema?.schema) {
-    // JSON schema output emulated with one forced tool; its input comes back as the message text.
+  if ((rf?.type === 'json_schema' && rf.json_schema?.schema) || rf?.type === 'json_object') {
+    // JSON output emulated with one forced tool; its input comes back as the message text. JSON
+    // mode (`json_object`) is a tool whose input is any object.
     anthropicTools.push({
       name: JSON_TOOL,
-      description: 'Return the answer as JSON matching this schema.',
-      input_schema: rf.json_schema.schema,
+      description:
+        rf.type === 'json_object'
+          ? 'Return the answer as a JSON object.'
+          : 'Return the answer as JSON matching this schema.',
+      input_schema: rf.type === 'json_object' ? { type: 'object' } : rf.json_schema!.schema!,
     });
     toolChoice = { type: 'tool', name: JSON_TOOL };
   }

@@ -6,6 +6,7 @@ import { GatewayError } from '../../core/errors.js';
 import { collectPromptText, countPromptTokens } from '../../core/prompt-text.js';
 import type { ChatChunk, ChatRequest, ChatResponse } from '../../core/wire-types.js';
 import type { ProviderAdapter, UpstreamRequest } from '../types.js';
+import { prng } from '../../core/prng.js';
 import { buildAnswer, type SimAnswer } from './simulated-answer.js';
 
 /** Waits `ms`, rejecting when the signal aborts. Injected so tests need not really wait. */
@@ -35,6 +36,48 @@ const DEFAULT_SIMULATION: SimulationConfig = {
   toolCalls: true,
   failure: { kind: 'none', rate: 1, delayMs: 30_000, retryAfterSeconds: 1 },
 };
+
+interface SimLogprob {
+  token: string;
+  logprob: number;
+  bytes: number[];
+  top_logprobs: { token: string; logprob: number; bytes: number[] }[];
+}
+
+/**
+ * Log-probabilities in OpenAI's shape for an answer's pieces (each ≈ a token), when the request
+ * asks for them (`logprobs: true`, `top_logprobs` alternatives each); deterministic for a seed. The
+ * alternatives are other pieces of the same answer, less likely than the chosen one.
+ */
+function simulatedLogprobs(pieces: string[], seed: number, body: ChatRequest): SimLogprob[] | null {
+  if (body.logprobs !== true) return null;
+  const top =
+    typeof body.top_logprobs === 'number' ? Math.max(0, Math.min(20, body.top_logprobs)) : 0;
+  // Separate streams, so a token's own log-probability does not depend on how many
+  // alternatives were asked for.
+  const rand = prng(seed ^ 0x10b9);
+  const randAlt = prng(seed ^ 0x2c4f);
+  const entry = (token: string, logprob: number) => ({
+    token,
+    logprob,
+    bytes: [...Buffer.from(token, 'utf8')],
+  });
+  return pieces.map((token, i) => {
+    const logprob = -Math.round(rand() * 1500) / 1000;
+    const alternatives = [];
+    let next = logprob;
+    for (let k = 1; k < top && k < pieces.length; k++) {
+      next -= 0.5 + Math.round(randAlt() * 1500) / 1000;
+      alternatives.push(
+        entry(pieces[(i + k * 7) % pieces.length]!, Math.round(next * 1000) / 1000),
+      );
+    }
+    return {
+      ...entry(token, logprob),
+      top_logprobs: top ? [entry(token, logprob), ...alternatives] : [],
+    };
+  });
+}
 
 /** FNV-1a over the request text and the model: the seed of everything simulated. */
 export function requestSeed(text: string, model: string): number {
@@ -133,6 +176,11 @@ export function createSimulatedAdapter(
   return {
     async chat(req: UpstreamRequest) {
       const { seed, promptTokens, answer } = await prepare(req.body);
+      const logprobs = simulatedLogprobs(
+        answer.toolCalls.length ? [] : answer.pieces,
+        seed,
+        req.body,
+      );
       await failBeforeReply(seed, req.signal);
       if (failureApplies(sim, seed) && sim.failure.kind === 'drop-mid-stream')
         throw simError(
@@ -154,7 +202,7 @@ export function createSimulatedAdapter(
           (_, index) => ({
             index,
             finish_reason: answer.finishReason,
-            logprobs: null,
+            logprobs: logprobs && { content: logprobs, refusal: null },
             message: {
               role: 'assistant' as const,
               content: answer.toolCalls.length ? null : answer.text,
@@ -191,14 +239,22 @@ export function createSimulatedAdapter(
       };
       // `n` choices stream as OpenAI's do: a chunk per choice, each with its own index.
       const choices = typeof req.body.n === 'number' && req.body.n > 1 ? req.body.n : 1;
+      const logprobs = simulatedLogprobs(
+        answer.toolCalls.length ? [] : answer.pieces,
+        seed,
+        req.body,
+      );
       const chunks = function* (
         delta: Record<string, unknown>,
         finish: string | null = null,
+        piece?: number,
       ): Generator<ChatChunk> {
+        const lp =
+          logprobs && piece !== undefined ? { content: [logprobs[piece]], refusal: null } : null;
         for (let index = 0; index < choices; index++)
           yield {
             ...base,
-            choices: [{ index, delta, finish_reason: finish, logprobs: null }],
+            choices: [{ index, delta, finish_reason: finish, logprobs: lp }],
           } as ChatChunk;
       };
 
@@ -221,7 +277,7 @@ export function createSimulatedAdapter(
           const wait = due - now();
           if (wait >= 1) await sleep(wait, signal);
           else if (signal.aborted) throw signal.reason;
-          yield* chunks({ content: pieces[i] });
+          yield* chunks({ content: pieces[i] }, null, i);
         }
         if (drop && pieces.length <= 1)
           throw simError(deployment, 502, 'upstream_dropped', 'the stream was cut off mid-answer');
