@@ -14,6 +14,7 @@ import type { DataRow, Price } from './dataset.js';
 import { evaluate } from './evaluate.js';
 import {
   EXPERT_SOURCE_PROMPTS,
+  GATE_MAX_ITERATIONS,
   expertSources,
   trainArtefact,
   trainingPlans,
@@ -61,7 +62,11 @@ describe('per-source heads behind a gate', () => {
     const many = rows(2 * EXPERT_SOURCE_PROMPTS, 1);
     expect(expertSources(many)).toEqual(['synth/quiz', 'synth/task']);
     // One large source among small ones: nothing the pooled heads do not already fit.
-    expect(expertSources(many.slice(0, EXPERT_SOURCE_PROMPTS + 10))).toEqual([]);
+    const quiz = many.filter((r) => r.source === 'synth/quiz');
+    const task = many.filter((r) => r.source === 'synth/task');
+    expect(quiz).toHaveLength(EXPERT_SOURCE_PROMPTS);
+    expect(expertSources([...quiz, ...task.slice(0, 10)])).toEqual([]);
+    expect(expertSources([...quiz, ...task.slice(1)])).toEqual([]);
     // A model scored on under half a source's prompts has no heads of that source to fit.
     const thin = many.map((r, i) =>
       r.source === 'synth/task' && i % 8 !== 1 ? { ...r, scores: { strong: 1 } } : r,
@@ -76,10 +81,13 @@ describe('per-source heads behind a gate', () => {
         seed: 1,
         workBudget: budget,
       }).get('g')!;
-    // Pooled fit sets: 2 variants × 4 folds + 1; the sources' own heads add (2 gate heads + 2
-    // models × every prompt) / 2 models = 2 sets per fold and the final: 9 + 2 × 5 = 19 units of 2.
-    expect(plan(100)).toMatchObject({ experts: ['synth/quiz', 'synth/task'], folds: 5, work: 38 });
-    expect(plan(37)).toMatchObject({ experts: [], folds: 5, work: 18, reduced: true });
+    // Pooled fit sets: 2 variants × 4 folds + 1; the sources' own heads add (2 gate heads at 30
+    // of 100 iterations + 2 models × every prompt) / 2 models = 1.3 sets per fold and the final:
+    // 9 + 1.3 × 5 = 15.5 units of 2.
+    expect(GATE_MAX_ITERATIONS).toBe(30);
+    expect(plan(100)).toMatchObject({ experts: ['synth/quiz', 'synth/task'], folds: 5 });
+    expect(plan(100).work).toBeCloseTo(31, 9);
+    expect(plan(30.9)).toMatchObject({ experts: [], folds: 5, work: 18, reduced: true });
   });
 
   it('are kept when they route better out of sample, and the router scores by them', () => {

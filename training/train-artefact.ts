@@ -313,12 +313,18 @@ interface HeadVariant {
 
 /**
  * Prompts a source (the first two `/`-segments of `source`, as `eval` reports them) needs for heads
- * of its own. With fewer, a head fitted on one source overfits its few prompts: llmrouter's tasks
- * (160–440 prompts each) are left pooled.
+ * of its own to be tried. Whether a tried source keeps them is measured (out of sample, against a
+ * standard error), so this only bounds the work: below it a source's own heads rarely beat the
+ * pooled ones by a standard error.
  */
-export const EXPERT_SOURCE_PROMPTS = 500;
+export const EXPERT_SOURCE_PROMPTS = 150;
 /** The gate's inverse regularisation (one-vs-rest logistic heads over the shared features). */
 const GATE_C = 1;
+/**
+ * Iterations per gate head at most. Telling sources apart by their form is an easy fit: the gate
+ * heads' cap is what their planned work counts (`trainingPlans`).
+ */
+export const GATE_MAX_ITERATIONS = 30;
 
 /**
  * Sources of a group large enough for heads of their own, each scored for every model of the
@@ -426,11 +432,12 @@ export function trainingPlans(
   };
   const state = groups.map((g) => {
     const steps = ladder(headVariants(g.rows, opts), expertSources(g.rows)).map((p) => {
-      // Sources' own heads, in pooled fit sets: a gate head per source over every prompt, and
-      // every model over the sources' prompts.
+      // Sources' own heads, in pooled fit sets: a gate head per source over every prompt (at its
+      // shorter iteration cap), and every model over the sources' prompts.
       const own = g.rows.filter((r) => p.experts.includes(sourceGroup(r.source))).length;
+      const gate = Math.min(1, GATE_MAX_ITERATIONS / p.maxIterations);
       const experts = p.experts.length
-        ? (p.experts.length + (g.models * own) / g.rows.length) / g.models
+        ? (p.experts.length * gate + (g.models * own) / g.rows.length) / g.models
         : 0;
       // Each fit set of the calibration sees (folds − 1) / folds of the rows (a hold-out's, the
       // rest); the final fit all. A fit's work is taken to scale with its iteration cap.
@@ -777,7 +784,7 @@ export function trainExperts(
       c: GATE_C,
       size,
       bias: Math.log(mean / (1 - mean)),
-      maxIterations: opts.maxIterations ?? FIT_LIMITS.maxIterations,
+      maxIterations: Math.min(GATE_MAX_ITERATIONS, opts.maxIterations ?? FIT_LIMITS.maxIterations),
     };
   });
   const solutions = fitAll(packRows(rows.map((r) => r.features)), tasks, () => {});
