@@ -4,6 +4,7 @@ import type { ConfigHolder } from './config/runtime-config.js';
 import { newId } from './core/ids.js';
 import type { ChatGateway } from './gateway/chat-gateway.js';
 import type { Authenticator } from './http/auth-hook.js';
+import { anthropicErrorBody } from './http/anthropic/messages-convert.js';
 import { errorHandler, sendError } from './http/error-handler.js';
 import { registerChatRoutes } from './http/routes/chat-routes.js';
 import { registerHealthRoutes, type ReadinessReport } from './http/routes/health-routes.js';
@@ -40,15 +41,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   app.decorateRequest('auth', null as never);
   app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler((request, reply) =>
-    sendError(
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    // An Anthropic client (its SDK always sends anthropic-version) reads Anthropic's envelope.
+    const anthropic =
+      path.startsWith('/v1/messages') || request.headers['anthropic-version'] !== undefined;
+    return sendError(
       reply,
-      Object.assign(new Error(`No route for ${request.method} ${request.url.split('?')[0]}`), {
+      Object.assign(new Error(`No route for ${request.method} ${path}`), {
         statusCode: 404,
         code: 'not_found',
       }),
-    ),
-  );
+      anthropic ? anthropicErrorBody : undefined,
+    );
+  });
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
     const path = request.url.split('?', 1)[0] ?? '';

@@ -186,5 +186,59 @@ describe('Anthropic Messages through the router', () => {
     expect((bad as InstanceType<typeof Anthropic.BadRequestError>).error).toMatchObject({
       error: { type: 'invalid_request_error' },
     });
+    // An Anthropic API the router does not serve: a 404 in Anthropic's envelope too.
+    const batches = await client.messages.batches.list().catch((e: unknown) => e);
+    expect(batches).toBeInstanceOf(Anthropic.NotFoundError);
+    expect((batches as InstanceType<typeof Anthropic.NotFoundError>).error).toEqual({
+      type: 'error',
+      error: { type: 'not_found_error', message: 'No route for GET /v1/messages/batches' },
+    });
+  });
+
+  it('document blocks: text documents reach any provider as text; a PDF is refused with what to send', async () => {
+    const note = {
+      type: 'document' as const,
+      title: 'Notes',
+      source: {
+        type: 'text' as const,
+        media_type: 'text/plain' as const,
+        data: 'The sky is green. '.repeat(20),
+      },
+    };
+    const question = { type: 'text' as const, text: 'What colour is the sky?' };
+    const answer = await client.messages.create({
+      model: 'model-router',
+      max_tokens: 50,
+      messages: [{ role: 'user', content: [note, question] }],
+    });
+    expect(answer.content[0]!.type).toBe('text');
+    // The router reads the document's text: it counts in the prompt (120 tokens more).
+    const count = (content: Anthropic.ContentBlockParam[]) =>
+      client.messages.countTokens({ model: 'model-router', messages: [{ role: 'user', content }] });
+    const withNote = (await count([note, question])).input_tokens;
+    const without = (await count([question])).input_tokens;
+    expect(withNote - without).toBeGreaterThan(100);
+    const pdf = await client.messages
+      .create({
+        model: 'model-router',
+        max_tokens: 50,
+        messages: [
+          {
+            role: 'user',
+            content: [
+              {
+                type: 'document',
+                source: { type: 'base64', media_type: 'application/pdf', data: 'JVBERi0=' },
+              },
+              { type: 'text', text: 'Summarise' },
+            ],
+          },
+        ],
+      })
+      .catch((e: unknown) => e);
+    expect(pdf).toBeInstanceOf(Anthropic.BadRequestError);
+    expect((pdf as Error).message).toContain(
+      'messages.0.content.0: document blocks with a base64 source are not supported by this router',
+    );
   });
 });

@@ -103,8 +103,7 @@ export function messagesToChat(body: unknown, forCount = false): ChatRequest {
         });
       } else if (b?.type === 'text') parts.push({ type: 'text', text: String(b.text ?? '') });
       else if (b?.type === 'image') parts.push(imagePart(b, bp));
-      else if (b?.type === 'document')
-        throw invalidRequest(`${bp}: document blocks are not supported by this router.`, bp);
+      else if (b?.type === 'document') parts.push({ type: 'text', text: documentText(b, bp) });
       else throw invalidRequest(`${bp}.type "${String(b?.type)}" is not supported.`, `${bp}.type`);
     });
     if (parts.length) {
@@ -333,6 +332,27 @@ const ERROR_TYPES: Record<number, string> = {
   504: 'timeout_error',
   529: 'overloaded_error',
 };
+
+/**
+ * A document block the router can pass to any provider: plain text (`source.type` "text") or
+ * text content blocks ("content"), sent as text with its title and context. PDFs and URLs are
+ * refused with what to send instead: only Anthropic reads them, and routing may pick another
+ * provider.
+ */
+function documentText(b: Json, bp: string): string {
+  const source = (b.source ?? {}) as Json;
+  let text: string;
+  if (source.type === 'text' && typeof source.data === 'string') text = source.data;
+  else if (source.type === 'content' && Array.isArray(source.content))
+    text = textOf(source.content as Json[], `${bp}.source.content`);
+  else
+    throw invalidRequest(
+      `${bp}: document blocks with a ${String(source.type ?? 'missing')} source are not supported by this router (it may route to a provider that cannot read them): send the document's text as a text block or a document with source.type "text".`,
+      `${bp}.source.type`,
+    );
+  const head = [b.title, b.context].filter((x): x is string => typeof x === 'string' && x !== '');
+  return [...head, text].join('\n\n');
+}
 
 /** Anthropic's error envelope (CONTRACTS.md §4.5) for a GatewayError. */
 export function anthropicErrorBody(e: GatewayError): Json {
