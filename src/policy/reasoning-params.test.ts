@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { deploymentSchema } from '../config/schema.js';
 import type { ChatRequest } from '../core/wire-types.js';
 import { checkDeployment, describeExclusions, requestNeeds } from '../routing/eligibility.js';
+import { chatToAnthropicRequest } from '../providers/anthropic/anthropic-convert.js';
 import { adaptRequestForDeployment } from './reasoning-params.js';
 
 const base = {
@@ -91,6 +92,29 @@ describe('what cannot go to Anthropic', () => {
     ]);
     const quiet = { model: 'claude', messages: request.messages, temperature: 0.7 } as ChatRequest;
     expect(adaptRequestForDeployment(quiet, claude).warnings).toEqual([]);
+    // top_k (an Anthropic client's) goes to Anthropic and OpenAI-compatible servers, not to OpenAI.
+    const topK = { ...quiet, top_k: 5 } as ChatRequest;
+    expect(adaptRequestForDeployment(topK, claude)).toMatchObject({
+      body: { top_k: 5 },
+      warnings: [],
+    });
+    expect(chatToAnthropicRequest(topK, claude)).toMatchObject({ top_k: 5, temperature: 0.7 });
+    const openai = deploymentSchema.parse({
+      ...base,
+      provider: 'openai',
+      name: 'oa',
+      model: 'gpt-4.1',
+    });
+    const toOpenAi = adaptRequestForDeployment(topK, openai);
+    expect(toOpenAi.body.top_k).toBeUndefined();
+    expect(toOpenAi.warnings).toEqual(["top_k dropped: OpenAI's API (oa) has no such parameter"]);
+    const vllm = deploymentSchema.parse({
+      ...base,
+      provider: 'openai-compatible',
+      name: 'v',
+      model: 'm',
+    });
+    expect(adaptRequestForDeployment(topK, vllm).body.top_k).toBe(5);
   });
 
   it('logprobs and n > 1: eligibility keeps them from deployments that cannot answer them', () => {

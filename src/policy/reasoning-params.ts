@@ -66,6 +66,11 @@ export function adaptRequestForDeployment(
     delete body.reasoning_effort;
   }
   if (deployment.provider === 'anthropic') anthropicWarnings(body, deployment, warnings);
+  // top_k (from Anthropic clients) is not an OpenAI parameter: OpenAI and Azure would refuse it.
+  if ((deployment.provider === 'openai' || deployment.provider === 'azure') && body.top_k != null) {
+    warnings.push(`top_k dropped: OpenAI's API (${deployment.name}) has no such parameter`);
+    delete body.top_k;
+  }
   return { body, warnings };
 }
 

@@ -147,6 +147,9 @@ export function messagesToChat(body: unknown, forCount = false): ChatRequest {
   if (Array.isArray(body.stop_sequences)) chat.stop = body.stop_sequences.map(String);
   if (typeof body.temperature === 'number') chat.temperature = body.temperature;
   if (typeof body.top_p === 'number') chat.top_p = body.top_p;
+  // Not an OpenAI parameter: Anthropic and vLLM-style servers take it; the gateway drops it, with a
+  // warning, for OpenAI and Azure (src/policy/reasoning-params.ts).
+  if (typeof body.top_k === 'number') chat.top_k = body.top_k;
   if (isObject(body.metadata) && typeof body.metadata.user_id === 'string')
     chat.user = body.metadata.user_id;
   if (isObject(body.thinking) && body.thinking.type === 'enabled') {

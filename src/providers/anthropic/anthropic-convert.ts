@@ -124,6 +124,7 @@ export function chatToAnthropicRequest(body: ChatRequest, deployment: Deployment
     // Anthropic's temperature range is 0–1; thinking requires the default, so it is sent only without.
     if (typeof body.temperature === 'number') out.temperature = Math.min(1, body.temperature);
     if (typeof body.top_p === 'number') out.top_p = body.top_p;
+    if (typeof body.top_k === 'number') out.top_k = body.top_k;
   }
   if (body.stop) out.stop_sequences = Array.isArray(body.stop) ? body.stop : [body.stop];
   const user = (body as { safety_identifier?: unknown }).safety_identifier ?? body.user;
