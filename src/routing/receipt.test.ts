@@ -51,6 +51,61 @@ describe('DecisionStore', () => {
     );
   });
 
+  it('keeps candidates packed and gives them back as they were scored', () => {
+    const r = stored('d2');
+    expect(r).not.toHaveProperty('candidates');
+    const store = new DecisionStore(10);
+    store.put(r);
+    expect(store.get('d2')!.candidates).toEqual([
+      {
+        deployment: 'small',
+        eligible: true,
+        failedRules: [],
+        predictedQuality: 0.95,
+        predictedCostUsd: 0.001,
+        expectedOutputTokens: 100,
+      },
+      {
+        deployment: 'big',
+        eligible: true,
+        failedRules: [],
+        predictedQuality: 1,
+        predictedCostUsd: 0.01,
+        expectedOutputTokens: 100,
+      },
+      {
+        deployment: 'vision-only',
+        eligible: false,
+        failedRules: [
+          {
+            rule: 'context_window',
+            description: 'prompt plus requested output does not fit its context window',
+          },
+        ],
+        predictedQuality: undefined,
+        predictedCostUsd: undefined,
+        expectedOutputTokens: undefined,
+      },
+    ]);
+    expect(Object.keys(store.get('d2')!)).toEqual([
+      'id',
+      'time',
+      'requestId',
+      'router',
+      'mode',
+      'version',
+      'band',
+      'pick',
+      'fallbacks',
+      'candidates',
+      'reason',
+      'attempts',
+      'sessionAffinity',
+      'servedBy',
+      'summary',
+    ]);
+  });
+
   it('evicts the oldest past its capacity and lists the newest first', () => {
     const store = new DecisionStore(3);
     for (const id of ['a', 'b', 'c', 'd']) store.put(stored(id));
