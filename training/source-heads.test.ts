@@ -87,7 +87,17 @@ describe('per-source heads behind a gate', () => {
     expect(GATE_MAX_ITERATIONS).toBe(30);
     expect(plan(100)).toMatchObject({ experts: ['synth/quiz', 'synth/task'], folds: 5 });
     expect(plan(100).work).toBeCloseTo(31, 9);
-    expect(plan(30.9)).toMatchObject({ experts: [], folds: 5, work: 18, reduced: true });
+    expect(plan(100)).toMatchObject({ reduced: false, pooledReduced: false });
+    // Leaving the per-source heads out leaves the pooled heads' plan whole (the run says only
+    // that the per-source heads were not tried); the next step takes folds away.
+    expect(plan(30.9)).toMatchObject({
+      experts: [],
+      folds: 5,
+      work: 18,
+      reduced: true,
+      pooledReduced: false,
+    });
+    expect(plan(17.9)).toMatchObject({ experts: [], folds: 3, pooledReduced: true });
   });
 
   it('are kept when they route better out of sample, and the router scores by them', () => {

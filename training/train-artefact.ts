@@ -390,6 +390,8 @@ export interface TrainingPlan {
   work: number;
   /** Stepped down from the full plan to fit the budget. */
   reduced: boolean;
+  /** Stepped down past leaving out the per-source heads: the pooled heads' calibration is smaller. */
+  pooledReduced: boolean;
 }
 
 /**
@@ -416,7 +418,7 @@ export function trainingPlans(
   const ladder = (
     variants: HeadVariant[],
     experts: string[],
-  ): Omit<TrainingPlan, 'work' | 'reduced'>[] => {
+  ): Omit<TrainingPlan, 'work' | 'reduced' | 'pooledReduced'>[] => {
     const plan = { variants, experts: [] as string[], folds, calibrationFraction, maxIterations };
     const steps = experts.length ? [{ ...plan, experts }, plan] : [plan];
     if (explicit || folds < 2) return steps;
@@ -451,7 +453,7 @@ export function trainingPlans(
             experts),
       };
     });
-    return { group: g.group, steps, at: 0 };
+    return { group: g.group, steps, at: 0, full: steps[0]!.experts.length ? 1 : 0 };
   });
   const budget = opts.workBudget ?? WORK_BUDGET;
   const total = () => state.reduce((n, s) => n + s.steps[s.at]!.work, 0);
@@ -466,7 +468,12 @@ export function trainingPlans(
     );
     heaviest.at++;
   }
-  return new Map(state.map((s) => [s.group, { ...s.steps[s.at]!, reduced: s.at > 0 }]));
+  return new Map(
+    state.map((s) => [
+      s.group,
+      { ...s.steps[s.at]!, reduced: s.at > 0, pooledReduced: s.at > s.full },
+    ]),
+  );
 }
 
 /** "3 folds", or "a 60% hold-out". */
@@ -557,9 +564,13 @@ export function trainArtefact(
   const plans = trainingPlans(prepared, opts);
   for (const p of prepared) {
     const plan = plans.get(p.group)!;
-    if (plan.reduced)
+    if (plan.pooledReduced)
       warnings.push(
-        `${p.group}: ${p.rows.length} prompts × ${p.pool.length} models is more fitting than the training budget allows; calibrating on ${describeCalibration(plan)} with ${plan.variants.map((v) => v.name).join(', ')} heads only${plan.experts.length < expertSources(p.rows).length ? ' (no per-source heads)' : ''}${plan.maxIterations < FIT_LIMITS.maxIterations ? `, at most ${plan.maxIterations} iterations per head fit` : ''} (the calibration heads see fewer prompts, so the bands tend to be narrower: safer, with less saving)`,
+        `${p.group}: ${p.rows.length} prompts × ${p.pool.length} models is more fitting than the training budget allows; calibrating on ${describeCalibration(plan)} with ${plan.variants.map((v) => v.name).join(', ')} heads only${plan.experts.length < expertSources(p.rows).length ? ' and no per-source heads' : ''}${plan.maxIterations < FIT_LIMITS.maxIterations ? `, at most ${plan.maxIterations} iterations per head fit` : ''} (the calibration heads see fewer prompts, so the bands tend to be narrower: safer, with less saving)`,
+      );
+    else if (plan.reduced)
+      warnings.push(
+        `${p.group}: per-source heads not tried: with them, ${p.rows.length} prompts × ${p.pool.length} models is more fitting than the training budget allows (the pooled heads are trained and calibrated in full)`,
       );
   }
   // Every warning is known before fitting: say them now, not after minutes of training.
