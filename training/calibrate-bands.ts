@@ -20,20 +20,27 @@ export interface BandTargets {
   confidenceZ?: number;
 }
 
-/** Standard error of the mean per-prompt quality difference between the picks and `reference`. */
-function pairedStandardError(rows: ScoredRow[], picks: string[], reference: string): number {
-  const n = rows.length;
+/** Standard error of the mean of `n` values (`value(i)`, i < n); 0 for fewer than two. */
+export function standardErrorOfMean(n: number, value: (i: number) => number): number {
   if (n < 2) return 0;
   let sum = 0;
   let sq = 0;
-  rows.forEach((r, i) => {
-    const d = (r.row.scores[picks[i]!] ?? 0) - (r.row.scores[reference] ?? 0);
+  for (let i = 0; i < n; i++) {
+    const d = value(i);
     sum += d;
     sq += d * d;
-  });
+  }
   const mean = sum / n;
   const variance = Math.max(0, (sq - n * mean * mean) / (n - 1));
   return Math.sqrt(variance / n);
+}
+
+/** Standard error of the mean per-prompt quality difference between the picks and `reference`. */
+function pairedStandardError(rows: ScoredRow[], picks: string[], reference: string): number {
+  return standardErrorOfMean(
+    rows.length,
+    (i) => (rows[i]!.row.scores[picks[i]!] ?? 0) - (rows[i]!.row.scores[reference] ?? 0),
+  );
 }
 
 export interface ScoredRow {

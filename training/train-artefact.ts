@@ -12,7 +12,8 @@ import {
 } from '../src/routing/features.js';
 import {
   FEATURE_VERSION,
-  gatedSource,
+  headsBySource,
+  mostLikelySource,
   predictQualities,
   predictQuality,
   type GroupInfo,
@@ -32,6 +33,7 @@ import {
 import {
   calibrateBandsFromScores,
   frontierQuality,
+  standardErrorOfMean,
   scoreRows,
   type CalibratedBands,
   type BandTargets,
@@ -682,21 +684,24 @@ export function trainArtefact(
           best,
         );
         const gain = ownRoute.quality - pooledRoute.quality;
-        const se = pairedSE(ownRoute.perRow, pooledRoute.perRow);
+        const se = standardErrorOfMean(
+          ownRoute.perRow.length,
+          (i) => ownRoute.perRow[i]! - pooledRoute.perRow[i]!,
+        );
         return {
           source,
           prompts: own.length,
           pooled: pooledRoute.quality,
           own: ownRoute.quality,
           standardError: se,
-          keep: gain > z * se,
+          keep: own.length >= 2 && gain > z * se,
         };
       });
       kept = compared.filter((t) => t.keep).map((t) => t.source);
       expertNotes = { compared, kept };
       if (kept.length) {
         outOfSample = gatedRows.map((r) => {
-          const s = gatedAmong(r.gate, large, kept);
+          const s = mostLikelySource(r.gate, large, kept);
           return s === undefined ? r.pooled : { row: r.row, predicted: r.own.get(s)! };
         });
         bands = calibrateBandsFromScores(
@@ -837,52 +842,24 @@ function gateRows(
   experts: SourceExperts,
   pooled: Map<DataRow, ScoredRow>,
 ): GatedRow[] {
+  const bySource = headsBySource(experts);
+  const sources = experts.gate.map((h) => h.source);
   return rows.map(({ row, features }) => {
     const fallback = pooled.get(row)!;
     const own = new Map(
-      experts.gate.map(({ source }) => [
+      sources.map((source) => [
         source,
         new Map(
           [...fallback.predicted].map(([m, q]) => {
-            const h = experts.heads.find((x) => x.source === source && x.model === m);
+            const h = bySource.get(source)?.get(m);
             return [m, h ? predictQuality(h, features) : q] as [string, number];
           }),
         ),
       ]),
     );
-    return {
-      row,
-      gate: predictQualities(experts.gate, features),
-      source: gatedSource(experts.gate, features),
-      own,
-      pooled: fallback,
-    };
+    const gate = predictQualities(experts.gate, features);
+    return { row, gate, source: mostLikelySource(gate, sources), own, pooled: fallback };
   });
-}
-
-/** `gatedSource` with only the `kept` sources' gate heads (one-vs-rest heads are fitted apart). */
-function gatedAmong(gate: Float64Array, sources: string[], kept: string[]): string | undefined {
-  let best: number | undefined;
-  sources.forEach((s, i) => {
-    if (kept.includes(s) && gate[i]! > 0.5 && (best === undefined || gate[i]! > gate[best]!))
-      best = i;
-  });
-  return best === undefined ? undefined : sources[best];
-}
-
-/** Standard error of the mean of a − b (paired). */
-function pairedSE(a: Float64Array, b: Float64Array): number {
-  const n = a.length;
-  if (n < 2) return Infinity;
-  let sum = 0;
-  let sq = 0;
-  for (let i = 0; i < n; i++) {
-    const d = a[i]! - b[i]!;
-    sum += d;
-    sq += d * d;
-  }
-  const mean = sum / n;
-  return Math.sqrt(Math.max(0, (sq - n * mean * mean) / (n - 1)) / n);
 }
 
 /** The model with the highest mean score (over the prompts that scored it). */

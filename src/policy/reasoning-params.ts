@@ -3,6 +3,7 @@
 // in `x-router-warnings`.
 import type { DeploymentConfig } from '../config/schema.js';
 import type { ChatRequest } from '../core/wire-types.js';
+import { usesThinking } from '../providers/anthropic/anthropic-convert.js';
 import { returnsLogprobs } from '../routing/eligibility.js';
 
 const DROPPED_FOR_REASONING = [
@@ -86,14 +87,12 @@ function anthropicWarnings(body: ChatRequest, deployment: DeploymentConfig, warn
   for (const key of NOT_IN_ANTHROPIC)
     if (body[key] !== undefined && body[key] !== null)
       warnings.push(`${key} dropped: Anthropic's API (${deployment.name}) has no such parameter`);
-  if (typeof body.temperature === 'number' && body.temperature > 1 && !thinks(body, deployment))
+  if (
+    typeof body.temperature === 'number' &&
+    body.temperature > 1 &&
+    !usesThinking(body, deployment)
+  )
     warnings.push(
       `temperature ${body.temperature} sent as 1: Anthropic's range is 0–1 (${deployment.name})`,
     );
-}
-
-/** The conversion turns reasoning_effort into extended thinking (which takes no temperature). */
-function thinks(body: ChatRequest, deployment: DeploymentConfig): boolean {
-  const effort = body.reasoning_effort;
-  return typeof effort === 'string' && effort !== 'none' && deployment.capabilities.reasoning;
 }

@@ -302,17 +302,32 @@ function fromSparseSum(head: HeadWeights, s: number, f: Features): number {
 }
 
 /**
- * The source a gate assigns these features to: the most likely of its sources when that one is
- * more likely than not (ties to the first); otherwise none, and the pooled heads answer.
+ * The source a gate assigns a prompt to, from its heads' probabilities `p` (in the order of
+ * `sources`): the most likely one when it is more likely than not (ties to the first); otherwise
+ * none, and the pooled heads answer. With `among`, only those sources' heads count (one-vs-rest
+ * heads are fitted apart, so a gate of fewer sources is these heads less the others).
  */
-export function gatedSource(
-  gate: readonly (HeadWeights & { source: string })[],
-  f: Features,
+export function mostLikelySource(
+  p: ArrayLike<number>,
+  sources: readonly string[],
+  among?: readonly string[],
 ): string | undefined {
-  const p = predictQualities(gate, f);
   let best = -1;
-  for (let i = 0; i < p.length; i++) if (p[i]! > 0.5 && (best < 0 || p[i]! > p[best]!)) best = i;
-  return best < 0 ? undefined : gate[best]!.source;
+  for (let i = 0; i < p.length; i++)
+    if ((!among || among.includes(sources[i]!)) && p[i]! > 0.5 && (best < 0 || p[i]! > p[best]!))
+      best = i;
+  return best < 0 ? undefined : sources[best];
+}
+
+/** A group's per-source heads: source → model → head. */
+export function headsBySource(experts: SourceExperts): Map<string, Map<string, HeadWeights>> {
+  const bySource = new Map<string, Map<string, HeadWeights>>();
+  for (const h of experts.heads) {
+    let m = bySource.get(h.source);
+    if (!m) bySource.set(h.source, (m = new Map()));
+    m.set(h.model, h);
+  }
+  return bySource;
 }
 
 /**
@@ -323,14 +338,10 @@ export function expertLookup(
   experts: SourceExperts | undefined,
 ): (f: Features) => { source: string; heads: Map<string, HeadWeights> } | undefined {
   if (!experts) return () => undefined;
-  const bySource = new Map<string, Map<string, HeadWeights>>();
-  for (const h of experts.heads) {
-    let m = bySource.get(h.source);
-    if (!m) bySource.set(h.source, (m = new Map()));
-    m.set(h.model, h);
-  }
+  const bySource = headsBySource(experts);
+  const sources = experts.gate.map((h) => h.source);
   return (f) => {
-    const source = gatedSource(experts.gate, f);
+    const source = mostLikelySource(predictQualities(experts.gate, f), sources);
     const heads = source === undefined ? undefined : bySource.get(source);
     return heads && { source: source!, heads };
   };

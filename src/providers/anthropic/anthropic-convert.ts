@@ -61,6 +61,12 @@ function userBlocks(content: ChatMessage['content']): Json[] {
 }
 
 /** Chat request → Anthropic Messages request body. */
+/** Whether the conversion turns `reasoning_effort` into extended thinking (which takes no temperature). */
+export function usesThinking(body: ChatRequest, deployment: DeploymentConfig): boolean {
+  const effort = body.reasoning_effort;
+  return typeof effort === 'string' && effort !== 'none' && deployment.capabilities.reasoning;
+}
+
 export function chatToAnthropicRequest(body: ChatRequest, deployment: DeploymentConfig): Json {
   const system: string[] = [];
   const messages: { role: 'user' | 'assistant'; content: Json[] }[] = [];
@@ -111,11 +117,9 @@ export function chatToAnthropicRequest(body: ChatRequest, deployment: Deployment
   const out: Json = { model: deployment.model, max_tokens: maxTokens, messages };
   if (system.length) out.system = system.join('\n\n');
   const effort = body.reasoning_effort;
-  const thinking =
-    typeof effort === 'string' && effort !== 'none' && deployment.capabilities.reasoning;
-  if (thinking) {
+  if (usesThinking(body, deployment)) {
     const budget = Math.min(
-      THINKING_BUDGET[effort] ?? 4096,
+      THINKING_BUDGET[effort as string] ?? 4096,
       Math.max(1024, (out.max_tokens as number) - 1),
     );
     if ((out.max_tokens as number) <= budget) out.max_tokens = budget + 1024;
