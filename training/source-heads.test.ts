@@ -15,7 +15,9 @@ import { evaluate } from './evaluate.js';
 import {
   EXPERT_SOURCE_PROMPTS,
   GATE_MAX_ITERATIONS,
+  GATE_MIN_RECALL,
   expertSources,
+  keepsSourceHeads,
   trainArtefact,
   trainingPlans,
 } from './train-artefact.js';
@@ -106,11 +108,18 @@ describe('per-source heads behind a gate', () => {
     const { artefact } = trainArtefact(new Map([['synth.jsonl', train]]), prices, { seed: 1 });
     const group = artefact.groups[0]!;
     const notes = artefact.training['synth.jsonl'] as {
-      sourceHeads: { kept: string[]; compared: { own: number; pooled: number }[] };
+      sourceHeads: {
+        kept: string[];
+        compared: { own: number; pooled: number; sourcePrompts: number; recognised: number }[];
+      };
     };
     expect(notes.sourceHeads.kept).toEqual(['synth/quiz', 'synth/task']);
     expect(group.experts?.gate.map((g) => g.source)).toEqual(['synth/quiz', 'synth/task']);
-    for (const c of notes.sourceHeads.compared) expect(c.own).toBeGreaterThan(c.pooled);
+    for (const c of notes.sourceHeads.compared) {
+      expect(c.own).toBeGreaterThan(c.pooled);
+      // Out of sample the gate tells the two forms apart on every training prompt.
+      expect(c).toMatchObject({ sourcePrompts: 800, recognised: 800 });
+    }
 
     // The gate reads the form: every test prompt goes to its own source.
     const lookup = expertLookup(group.experts);
@@ -170,6 +179,23 @@ describe('per-source heads behind a gate', () => {
     expect(decide(hard).ordered[0]).toBe('strong');
     expect(decide(hard).reason).toContain(
       "read as a synth/task prompt: scored by that source's own heads",
+    );
+  });
+
+  it('are kept only for a source the gate recognises on at least half its prompts', () => {
+    expect(GATE_MIN_RECALL).toBe(0.5);
+    const clear = { sourcePrompts: 400, recognised: 390, prompts: 395, gain: 0.03, se: 0.01 };
+    expect(keepsSourceHeads(clear, 1)).toBe(true);
+    // The same gain, read on the few prompts of a source the gate mostly does not recognise
+    // (one of many similar subjects, say): not kept.
+    expect(keepsSourceHeads({ ...clear, recognised: 12, prompts: 14 }, 1)).toBe(false);
+    expect(keepsSourceHeads({ ...clear, recognised: 200 }, 1)).toBe(true);
+    expect(keepsSourceHeads({ ...clear, recognised: 199 }, 1)).toBe(false);
+    // A gain within z standard errors, or measured on fewer than two prompts, is not kept.
+    expect(keepsSourceHeads({ ...clear, gain: 0.01 }, 1)).toBe(false);
+    expect(keepsSourceHeads({ ...clear, gain: 0.01 }, 0.5)).toBe(true);
+    expect(keepsSourceHeads({ ...clear, sourcePrompts: 1, recognised: 1, prompts: 1 }, 1)).toBe(
+      false,
     );
   });
 });

@@ -327,6 +327,25 @@ const GATE_C = 1;
  * heads' cap is what their planned work counts (`trainingPlans`).
  */
 export const GATE_MAX_ITERATIONS = 30;
+/**
+ * Share of a source's training prompts the gate must give it (out of sample) for its own heads to
+ * be kept. Among many similar sources (MMLU's subjects, say) the gate may recognise a source on a
+ * handful of prompts: its heads would rarely serve, and a gain measured on so few prompts (the best
+ * point of each curve chosen on them) is mostly chance.
+ */
+export const GATE_MIN_RECALL = 0.5;
+
+/**
+ * Whether a source keeps its own heads: the gate recognises at least `GATE_MIN_RECALL` of its
+ * training prompts, and on the (at least two) prompts the gate gives it the own heads' frontier
+ * quality beats the pooled heads' by more than z paired standard errors.
+ */
+export function keepsSourceHeads(
+  c: { sourcePrompts: number; recognised: number; prompts: number; gain: number; se: number },
+  z: number,
+): boolean {
+  return c.recognised >= GATE_MIN_RECALL * c.sourcePrompts && c.prompts >= 2 && c.gain > z * c.se;
+}
 
 /**
  * Sources of a group large enough for heads of their own, each scored for every model of the
@@ -654,9 +673,10 @@ export function trainArtefact(
     const { fitPrompts } = chosen;
     let { outOfSample, bands } = chosen;
     // Large sources' own heads (`grades` settings), cross-fitted on the same folds: a source keeps
-    // them when, on the prompts the gate gives it, they route better than the chosen pooled heads
-    // (frontier quality, `frontierQuality`) by more than z paired standard errors, as the bands'
-    // bound; the bands are then calibrated again on the predictions that would serve.
+    // them when the gate recognises at least half its prompts (`GATE_MIN_RECALL`) and, on the
+    // prompts the gate gives it, they route better than the chosen pooled heads (frontier quality,
+    // `frontierQuality`) by more than z paired standard errors, as the bands' bound; the bands are
+    // then calibrated again on the predictions that would serve.
     const expertOpts = { ...opts, hashSize, maxIterations, c: 0.3, sourceSmoothing: 0 };
     const sizes = expertHashSizes(rows, large, opts.hashSize);
     const z = (opts.targets ?? DEFAULT_TARGETS).confidenceZ ?? 0;
@@ -688,13 +708,17 @@ export function trainArtefact(
           ownRoute.perRow.length,
           (i) => ownRoute.perRow[i]! - pooledRoute.perRow[i]!,
         );
+        const sourcePrompts = rows.filter((r) => sourceGroup(r.source) === source).length;
+        const recognised = own.filter((r) => sourceGroup(r.row.source) === source).length;
         return {
           source,
           prompts: own.length,
+          sourcePrompts,
+          recognised,
           pooled: pooledRoute.quality,
           own: ownRoute.quality,
           standardError: se,
-          keep: own.length >= 2 && gain > z * se,
+          keep: keepsSourceHeads({ sourcePrompts, recognised, prompts: own.length, gain, se }, z),
         };
       });
       kept = compared.filter((t) => t.keep).map((t) => t.source);
