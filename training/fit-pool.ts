@@ -31,6 +31,11 @@ export interface FitTask {
   size: number;
   bias: number;
   maxIterations?: number;
+  /**
+   * A fixed logit added to each row's (in `rows`' order): the head is fitted as a correction to
+   * another head's prediction (`fitOnAnchor`).
+   */
+  offsets?: Float64Array;
 }
 
 function shared<T extends Int32Array | Float64Array>(
@@ -99,7 +104,7 @@ export function fitPacked(p: PackedRows, t: FitTask, out: Float64Array): void {
       const to = starts[k + 1]!;
       let sum = 0;
       for (let i = from; i < to; i++) sum += w[indices[i]!]!;
-      let z = w[B]! + sum * sparseValue[r]!;
+      let z = w[B]! + sum * sparseValue[r]! + (t.offsets ? t.offsets[k]! : 0);
       const d = r * DENSE_SIZE;
       for (let i = 0; i < DENSE_SIZE; i++) z += w[used + i]! * dense[d + i]!;
       loss += (z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z))) - y * z;

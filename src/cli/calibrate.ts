@@ -1,12 +1,15 @@
 // `model-router calibrate --model <artefact.json> --data <scored.jsonl> --prices <prices.json>
-// --out <artefact.json> [--group <data group>] [--seed N]`: adds models the artefact does not know,
-// each fitted from a small scored set (~200 prompts in the shared line format) without retraining
-// the rest. The new heads join the group whose models the file also scores (so their qualities are
-// on one scale), or `--group`, or a new group named after the file.
+// --out <artefact.json> [--group <data group>] [--anchor <model>] [--seed N]`: adds models the
+// artefact does not know, each fitted from a small scored set (~200 prompts in the shared line
+// format) without retraining the rest. The new heads join the group whose models the file also
+// scores (so their qualities are on one scale), or `--group`, or a new group named after the file.
+// In a group the artefact has, a new model's head is fitted as a correction to the known head that,
+// so corrected, fits the set best (or `--anchor`'s): 200 prompts are too few to learn which
+// prompts a model is good at from scratch, but enough to learn how it differs from a known model.
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DataError, loadPrices, loadRows } from '../../training/dataset.js';
-import { featurize, trainHeads } from '../../training/train-artefact.js';
+import { calibrateModel, featurize, trainHeads } from '../../training/train-artefact.js';
 import { ArtefactError, loadArtefactFile, serializeArtefact } from '../routing/routing-model.js';
 
 export async function run(argv: string[]): Promise<number> {
@@ -18,12 +21,13 @@ export async function run(argv: string[]): Promise<number> {
       prices: { type: 'string' },
       out: { type: 'string' },
       group: { type: 'string' },
+      anchor: { type: 'string' },
       seed: { type: 'string', default: '1' },
     },
   });
   if (!values.model || !values.data || !values.prices || !values.out) {
     process.stderr.write(
-      'usage: model-router calibrate --model <artefact.json> --data <scored.jsonl> --prices <prices.json> --out <artefact.json> [--group <group>]\n',
+      'usage: model-router calibrate --model <artefact.json> --data <scored.jsonl> --prices <prices.json> --out <artefact.json> [--group <group>] [--anchor <model>]\n',
     );
     return 2;
   }
@@ -52,11 +56,30 @@ export async function run(argv: string[]): Promise<number> {
       throw new DataError(
         `none of the new models (${fresh.join(', ')}) has a price in ${values.prices}: give each input_per_1m_usd and output_per_1m_usd`,
       );
-    const heads = trainHeads(featurize(rows), priced, groupName, prices, {
-      seed: Number(values.seed),
-    });
+    const featured = featurize(rows);
+    const groupNames = artefact.groups.map((g) => g.name);
     let group = artefact.groups.find((g) => g.name === groupName);
-    if (!group) {
+    const notes: Record<string, unknown>[] = [];
+    if (group) {
+      const groupHeads = artefact.models.filter((m) => m.group === groupName);
+      for (const name of priced) {
+        const fit = calibrateModel(featured, name, group, groupHeads, prices, values.anchor);
+        group.models.push(name);
+        artefact.models.push(fit.head);
+        if (fit.sourceHeads.length) group.experts!.heads.push(...fit.sourceHeads);
+        notes.push({ model: name, anchor: fit.anchor, logLoss: fit.logLoss });
+        process.stderr.write(
+          `added ${name} to group ${groupName}: mean score ${fit.head.meanScore.toFixed(3)} on ${rows.length} prompts, ${fit.head.expectedOutputTokens} expected output tokens; fitted as a correction to ${fit.anchor}'s head (log-loss ${fit.logLoss.toFixed(3)})${fit.sourceHeads.length ? `, with its per-source heads (${fit.sourceHeads.map((h) => h.source).join(', ')})` : ''}\n`,
+        );
+      }
+    } else {
+      if (values.anchor !== undefined)
+        throw new DataError(
+          `--anchor needs a group the artefact has; ${groupName} is new (name one of ${groupNames.join(', ')} with --group)`,
+        );
+      const heads = trainHeads(featured, priced, groupName, prices, {
+        seed: Number(values.seed),
+      });
       group = {
         name: groupName,
         models: [],
@@ -65,17 +88,19 @@ export async function run(argv: string[]): Promise<number> {
         bands: { balanced: 1, cost: 0.95, qualityMargin: 0.1 },
       };
       artefact.groups.push(group);
-    }
-    for (const h of heads) {
-      group.models.push(h.name);
-      artefact.models.push(h);
-      process.stderr.write(
-        `added ${h.name} to group ${groupName}: mean score ${h.meanScore.toFixed(3)} on ${rows.length} prompts, ${h.expectedOutputTokens} expected output tokens\n`,
-      );
+      for (const h of heads) {
+        group.models.push(h.name);
+        artefact.models.push(h);
+        notes.push({ model: h.name });
+        process.stderr.write(
+          `added ${h.name} to new group ${groupName}: mean score ${h.meanScore.toFixed(3)} on ${rows.length} prompts, ${h.expectedOutputTokens} expected output tokens (fitted from scratch: no known heads to correct; --group ${groupNames.join(' | ')} would fit it as a correction to a known model of that group)\n`,
+        );
+      }
     }
     artefact.training[`calibrated:${priced.join(',')}`] = {
       prompts: rows.length,
       group: groupName,
+      models: notes,
       at: new Date().toISOString(),
     };
     writeFileSync(values.out, serializeArtefact(artefact));

@@ -1,0 +1,133 @@
+// `calibrate`: a new model fitted from a small scored set as a correction to a known head.
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { extractFeatures, requestFromPrompt } from '../src/routing/features.js';
+import {
+  parseArtefact,
+  predictQuality,
+  serializeArtefact,
+  type HeadWeights,
+} from '../src/routing/routing-model.js';
+import { run } from '../src/cli/calibrate.js';
+import type { DataRow, Price } from './dataset.js';
+import { trainArtefact, withCorrection } from './train-artefact.js';
+
+const WORDS = 'river stone cloud paper lamp garden window music forest bridge'.split(' ');
+
+/** Easy prompts ("say hello") both models answer; hard ones ("prove") only the strong one. */
+function rows(n: number, offset = 0): DataRow[] {
+  return Array.from({ length: n }, (_, k) => {
+    const i = k + offset;
+    const easy = i % 3 !== 0;
+    const filler = `${WORDS[i % WORDS.length]} ${WORDS[(i * 7) % WORDS.length]}`;
+    return {
+      id: `c${i}`,
+      source: 'synthetic/c',
+      prompt: `${easy ? 'say hello to the' : 'prove the theorem about the'} ${filler} ${i}`,
+      scores: { strong: i % 9 ? 1 : 0, weak: easy ? (i % 7 ? 1 : 0) : i % 5 ? 0 : 1 },
+      contaminated: false,
+      group: 'c.jsonl',
+    };
+  });
+}
+
+const prices = () =>
+  new Map<string, Price>([
+    ['strong', { inputPer1M: 10, outputPer1M: 30 }],
+    ['weak', { inputPer1M: 0.1, outputPer1M: 0.3 }],
+  ]);
+
+describe('a correction to a head', () => {
+  it('adds to a smaller head widened by repeating it, reading every index as before', () => {
+    const head: HeadWeights = {
+      bias: 0.5,
+      sparse: Float32Array.from([1, -2, 0.5, 3]),
+      dense: Float64Array.from([0.25]),
+    };
+    const correction: HeadWeights = {
+      bias: -0.25,
+      sparse: Float32Array.from([0.5, 0, 0, 1, -1, 0, 2, 0]),
+      dense: Float64Array.from([1, 2]),
+    };
+    const sum = withCorrection(head, correction);
+    expect(sum.sparse).toHaveLength(8);
+    const logit = (h: HeadWeights, f: ReturnType<typeof extractFeatures>) => {
+      const p = predictQuality(h, f);
+      return Math.log(p / (1 - p));
+    };
+    for (const prompt of ['prove the theorem', 'say hello to the river', 'x = 3 + 4?']) {
+      const f = extractFeatures(requestFromPrompt(prompt));
+      expect(logit(sum, f)).toBeCloseTo(logit(head, f) + logit(correction, f), 6);
+    }
+  });
+});
+
+describe('calibrate', () => {
+  it('fits a new model as a correction to the known head that fits its scores best', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mr-calibrate-anchor-'));
+    const { artefact } = trainArtefact(new Map([['c.jsonl', rows(300)]]), prices, { seed: 1 });
+    writeFileSync(join(dir, 'base.json'), serializeArtefact(artefact));
+    // The newcomer behaves like the weak model, a little better, on 60 prompts it never saw: the
+    // file scores it alone (the known models need no scores here).
+    const scored = rows(60, 10_000).map((r) => {
+      const easy = !r.prompt.startsWith('prove');
+      return JSON.stringify({
+        prompt: r.prompt,
+        source: r.source,
+        scores: { newcomer: easy ? 1 : Number(r.id.endsWith('0')) },
+      });
+    });
+    writeFileSync(join(dir, 'new.jsonl'), scored.join('\n'));
+    writeFileSync(
+      join(dir, 'prices.json'),
+      JSON.stringify({ newcomer: { input_per_1m_usd: 0.2, output_per_1m_usd: 0.4 } }),
+    );
+    const args = (...extra: string[]) => [
+      '--model',
+      join(dir, 'base.json'),
+      '--data',
+      join(dir, 'new.jsonl'),
+      '--prices',
+      join(dir, 'prices.json'),
+      '--group',
+      'c.jsonl',
+      ...extra,
+    ];
+    const stderr = process.stderr.write;
+    let said = '';
+    process.stderr.write = ((s: string) => ((said += s), true)) as typeof process.stderr.write;
+    let code: number;
+    try {
+      code = await run(args('--out', join(dir, 'out.json')));
+      expect(await run(args('--out', join(dir, 'bad.json'), '--anchor', 'nobody'))).toBe(1);
+    } finally {
+      process.stderr.write = stderr;
+    }
+    expect(code).toBe(0);
+    expect(said).toContain("fitted as a correction to weak's head");
+    expect(said).toContain(
+      '--anchor nobody is not a model of group c.jsonl (its models: strong, weak)',
+    );
+    expect(existsSync(join(dir, 'bad.json'))).toBe(false);
+    const out = parseArtefact(readFileSync(join(dir, 'out.json'), 'utf8'));
+    expect(out.groups[0]!.models).toEqual(['strong', 'weak', 'newcomer']);
+    expect(out.training['calibrated:newcomer']).toMatchObject({
+      prompts: 60,
+      group: 'c.jsonl',
+      models: [{ model: 'newcomer', anchor: 'weak' }],
+    });
+    // It inherits the weak model's reading of the prompts: easy ones well above hard ones.
+    const head = out.models.find((m) => m.name === 'newcomer')!;
+    const q = (prompt: string) => predictQuality(head, extractFeatures(requestFromPrompt(prompt)));
+    expect(q('say hello to the lamp garden 5')).toBeGreaterThan(
+      q('prove the theorem about the lamp garden 5') + 0.3,
+    );
+    // The known heads are untouched.
+    for (const name of ['strong', 'weak'])
+      expect(out.models.find((m) => m.name === name)!.sparse).toEqual(
+        artefact.models.find((m) => m.name === name)!.sparse,
+      );
+  });
+});
