@@ -11,7 +11,7 @@ import {
   type HeadWeights,
 } from '../src/routing/routing-model.js';
 import { run } from '../src/cli/calibrate.js';
-import type { DataRow, Price } from './dataset.js';
+import { loadPrices, loadRows, type DataRow, type Price } from './dataset.js';
 import { trainArtefact, withCorrection } from './train-artefact.js';
 
 const WORDS = 'river stone cloud paper lamp garden window music forest bridge'.split(' ');
@@ -31,6 +31,26 @@ function rows(n: number, offset = 0): DataRow[] {
       group: 'c.jsonl',
     };
   });
+}
+
+/** `calibrate`'s arguments for a run in `dir` (base.json, new.jsonl, prices.json there). */
+const calibrateArgs = (dir: string, ...extra: string[]) => [
+  '--model',
+  join(dir, 'base.json'),
+  '--data',
+  join(dir, 'new.jsonl'),
+  '--prices',
+  join(dir, 'prices.json'),
+  ...extra,
+];
+
+/** One model the artefact does not know, with its prices, written to `dir`. */
+function writeNewcomer(dir: string, lines: string[]): void {
+  writeFileSync(join(dir, 'new.jsonl'), lines.join('\n'));
+  writeFileSync(
+    join(dir, 'prices.json'),
+    JSON.stringify({ newcomer: { input_per_1m_usd: 0.2, output_per_1m_usd: 0.4 } }),
+  );
 }
 
 const prices = () =>
@@ -65,6 +85,32 @@ describe('a correction to a head', () => {
 });
 
 describe('calibrate', () => {
+  it('adds a model the artefact does not know from a small scored set, in the group it shares', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mr-calibrate-'));
+    const fixtures = 'test/fixtures/routing';
+    const { artefact } = trainArtefact(
+      new Map([['tiny.jsonl', loadRows(`${fixtures}/tiny.jsonl`)]]),
+      loadPrices(`${fixtures}/prices.json`),
+      { seed: 1 },
+    );
+    writeFileSync(join(dir, 'base.json'), serializeArtefact(artefact));
+    writeNewcomer(
+      dir,
+      Array.from({ length: 40 }, (_, i) =>
+        JSON.stringify({ prompt: `question number ${i}`, scores: { strong: 1, newcomer: i % 2 } }),
+      ),
+    );
+    expect(await run(calibrateArgs(dir, '--out', join(dir, 'out.json')))).toBe(0);
+    const out = parseArtefact(readFileSync(join(dir, 'out.json'), 'utf8'));
+    const head = out.models.find((m) => m.name === 'newcomer')!;
+    expect(head.group).toBe('tiny.jsonl');
+    expect(head.meanScore).toBeCloseTo(0.5);
+    expect(out.groups[0]!.models).toContain('newcomer');
+    expect(out.models.find((m) => m.name === 'strong')!.sparse).toEqual(
+      artefact.models.find((m) => m.name === 'strong')!.sparse,
+    );
+  });
+
   it('fits a new model as a correction to the known head that fits its scores best', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mr-calibrate-anchor-'));
     const { artefact } = trainArtefact(new Map([['c.jsonl', rows(300)]]), prices, { seed: 1 });
@@ -79,22 +125,8 @@ describe('calibrate', () => {
         scores: { newcomer: easy ? 1 : Number(r.id.endsWith('0')) },
       });
     });
-    writeFileSync(join(dir, 'new.jsonl'), scored.join('\n'));
-    writeFileSync(
-      join(dir, 'prices.json'),
-      JSON.stringify({ newcomer: { input_per_1m_usd: 0.2, output_per_1m_usd: 0.4 } }),
-    );
-    const args = (...extra: string[]) => [
-      '--model',
-      join(dir, 'base.json'),
-      '--data',
-      join(dir, 'new.jsonl'),
-      '--prices',
-      join(dir, 'prices.json'),
-      '--group',
-      'c.jsonl',
-      ...extra,
-    ];
+    writeNewcomer(dir, scored);
+    const args = (...extra: string[]) => calibrateArgs(dir, '--group', 'c.jsonl', ...extra);
     const stderr = process.stderr.write;
     let said = '';
     process.stderr.write = ((s: string) => ((said += s), true)) as typeof process.stderr.write;

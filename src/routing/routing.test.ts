@@ -656,49 +656,6 @@ describe('output token stats', () => {
   });
 });
 
-describe('calibrate', () => {
-  it('adds a model the artefact does not know from a small scored set, in the group it shares', async () => {
-    const { run } = await import('../cli/calibrate.js');
-    const dir = mkdtempSync(join(tmpdir(), 'mr-calibrate-'));
-    const rows = loadRows(`${FIX}/tiny.jsonl`);
-    const { artefact } = trainArtefact(
-      new Map([['tiny.jsonl', rows]]),
-      loadPrices(`${FIX}/prices.json`),
-      { seed: 1 },
-    );
-    writeFileSync(join(dir, 'base.json'), serializeArtefact(artefact));
-    const scored = Array.from({ length: 40 }, (_, i) =>
-      JSON.stringify({ prompt: `question number ${i}`, scores: { strong: 1, newcomer: i % 2 } }),
-    ).join('\n');
-    writeFileSync(join(dir, 'new.jsonl'), scored);
-    writeFileSync(
-      join(dir, 'prices.json'),
-      JSON.stringify({ newcomer: { input_per_1m_usd: 0.2, output_per_1m_usd: 0.4 } }),
-    );
-    const code = await run([
-      '--model',
-      join(dir, 'base.json'),
-      '--data',
-      join(dir, 'new.jsonl'),
-      '--prices',
-      join(dir, 'prices.json'),
-      '--out',
-      join(dir, 'out.json'),
-    ]);
-    expect(code).toBe(0);
-    const out = parseArtefact(
-      (await import('node:fs')).readFileSync(join(dir, 'out.json'), 'utf8'),
-    );
-    const head = out.models.find((m) => m.name === 'newcomer')!;
-    expect(head.group).toBe('tiny.jsonl');
-    expect(head.meanScore).toBeCloseTo(0.5);
-    expect(out.groups[0]!.models).toContain('newcomer');
-    expect(out.models.find((m) => m.name === 'strong')!.sparse).toEqual(
-      artefact.models.find((m) => m.name === 'strong')!.sparse,
-    );
-  });
-});
-
 describe('train --confidence-z', () => {
   it('stores bands calibrated with the given bound and refuses a bad value with a clear error', async () => {
     const { run } = await import('../cli/train.js');
