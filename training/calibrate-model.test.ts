@@ -12,7 +12,7 @@ import {
 } from '../src/routing/routing-model.js';
 import { run } from '../src/cli/calibrate.js';
 import { loadPrices, loadRows, type DataRow, type Price } from './dataset.js';
-import { trainArtefact, withCorrection } from './train-artefact.js';
+import { calibrateModel, featurize, trainArtefact, withCorrection } from './train-artefact.js';
 
 const WORDS = 'river stone cloud paper lamp garden window music forest bridge'.split(' ');
 
@@ -161,5 +161,29 @@ describe('calibrate', () => {
       expect(out.models.find((m) => m.name === name)!.sparse).toEqual(
         artefact.models.find((m) => m.name === name)!.sparse,
       );
+  });
+
+  it('lowers the new model by z standard errors of its mean score, as the bands are bounded', () => {
+    const { artefact } = trainArtefact(new Map([['c.jsonl', rows(300)]]), prices, { seed: 1 });
+    const set = featurize(
+      rows(200, 20_000).map((r) => ({ ...r, scores: { newcomer: r.scores.weak! } })),
+    );
+    const group = artefact.groups[0]!;
+    const withNewcomer = new Map([
+      ...prices(),
+      ['newcomer', { inputPer1M: 0.2, outputPer1M: 0.4 }],
+    ]);
+    const fit = (z: number) =>
+      calibrateModel(set, 'newcomer', group, artefact.models, withNewcomer, { z });
+    const mean = (h: HeadWeights) =>
+      set.reduce((a, r) => a + predictQuality(h, r.features), 0) / set.length;
+    const plain = fit(0);
+    const bounded = fit(1);
+    expect(plain.biasShift).toBe(0);
+    expect(bounded.anchor).toBe(plain.anchor);
+    // The standard error of a 0/1 mean over 200 prompts: a few points.
+    expect(bounded.standardError).toBeGreaterThan(0.02);
+    expect(bounded.biasShift).toBeLessThan(0);
+    expect(mean(bounded.head)).toBeCloseTo(mean(plain.head) - bounded.standardError, 6);
   });
 });

@@ -1,15 +1,22 @@
 // `model-router calibrate --model <artefact.json> --data <scored.jsonl> --prices <prices.json>
-// --out <artefact.json> [--group <data group>] [--anchor <model>] [--seed N]`: adds models the
-// artefact does not know, each fitted from a small scored set (~200 prompts in the shared line
-// format) without retraining the rest. The new heads join the group whose models the file also
+// --out <artefact.json> [--group <data group>] [--anchor <model>] [--confidence-z 1] [--seed N]`:
+// adds models the artefact does not know, each fitted from a small scored set (~200 prompts in
+// the shared line format) without retraining the rest. The new heads join the group whose models the file also
 // scores (so their qualities are on one scale), or `--group`, or a new group named after the file.
 // In a group the artefact has, a new model's head is fitted as a correction to the known head that,
 // so corrected, fits the set best (or `--anchor`'s): 200 prompts are too few to learn which
 // prompts a model is good at from scratch, but enough to learn how it differs from a known model.
+// Its level is then lowered by `--confidence-z` standard errors of its mean score (default 1, as
+// the bands' bound): the group's bands were calibrated without it (`calibrateModel`).
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DataError, loadPrices, loadRows } from '../../training/dataset.js';
-import { calibrateModel, featurize, trainHeads } from '../../training/train-artefact.js';
+import {
+  calibrateModel,
+  featurize,
+  targetsWithZ,
+  trainHeads,
+} from '../../training/train-artefact.js';
 import { ArtefactError, loadArtefactFile, serializeArtefact } from '../routing/routing-model.js';
 
 export async function run(argv: string[]): Promise<number> {
@@ -22,16 +29,18 @@ export async function run(argv: string[]): Promise<number> {
       out: { type: 'string' },
       group: { type: 'string' },
       anchor: { type: 'string' },
+      'confidence-z': { type: 'string' },
       seed: { type: 'string', default: '1' },
     },
   });
   if (!values.model || !values.data || !values.prices || !values.out) {
     process.stderr.write(
-      'usage: model-router calibrate --model <artefact.json> --data <scored.jsonl> --prices <prices.json> --out <artefact.json> [--group <group>] [--anchor <model>]\n',
+      'usage: model-router calibrate --model <artefact.json> --data <scored.jsonl> --prices <prices.json> --out <artefact.json> [--group <group>] [--anchor <model>] [--confidence-z 1]\n',
     );
     return 2;
   }
   try {
+    const z = targetsWithZ(values['confidence-z']).confidenceZ;
     const artefact = loadArtefactFile(values.model);
     const rows = loadRows(values.data);
     const known = new Set(artefact.models.map((m) => m.name));
@@ -63,13 +72,23 @@ export async function run(argv: string[]): Promise<number> {
     if (group) {
       const groupHeads = artefact.models.filter((m) => m.group === groupName);
       for (const name of priced) {
-        const fit = calibrateModel(featured, name, group, groupHeads, prices, values.anchor);
+        const fit = calibrateModel(featured, name, group, groupHeads, prices, {
+          anchor: values.anchor,
+          z,
+        });
         group.models.push(name);
         artefact.models.push(fit.head);
         if (fit.sourceHeads.length) group.experts!.heads.push(...fit.sourceHeads);
-        notes.push({ model: name, anchor: fit.anchor, logLoss: fit.logLoss });
+        notes.push({
+          model: name,
+          anchor: fit.anchor,
+          logLoss: fit.logLoss,
+          standardError: fit.standardError,
+          confidenceZ: z,
+          biasShift: fit.biasShift,
+        });
         process.stderr.write(
-          `added ${name} to group ${groupName}: mean score ${fit.head.meanScore.toFixed(3)} on ${rows.length} prompts, ${fit.head.expectedOutputTokens} expected output tokens; fitted as a correction to ${fit.anchor}'s head (log-loss ${fit.logLoss.toFixed(3)})${fit.sourceHeads.length ? `, with its per-source heads (${fit.sourceHeads.map((h) => h.source).join(', ')})` : ''}\n`,
+          `added ${name} to group ${groupName}: mean score ${fit.head.meanScore.toFixed(3)} on ${rows.length} prompts, ${fit.head.expectedOutputTokens} expected output tokens; fitted as a correction to ${fit.anchor}'s head (log-loss ${fit.logLoss.toFixed(3)}), its mean predicted quality lowered by ${z} standard error(s) of its mean score (${fit.standardError.toFixed(3)})${fit.sourceHeads.length ? `, with its per-source heads (${fit.sourceHeads.map((h) => h.source).join(', ')})` : ''}\n`,
         );
       }
     } else {
