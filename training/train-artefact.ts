@@ -354,19 +354,21 @@ export function calibrateModel(
   const best = fits[0]!;
   const scored = rows.filter((r) => r.row.scores[model] !== undefined);
   const standardError = standardErrorOfMean(scored.length, (i) => scored[i]!.row.scores[model]!);
-  const meanWith = (shift: number) => {
-    const h = { ...best.head, bias: best.head.bias + shift };
-    return scored.reduce((a, r) => a + predictQuality(h, r.features), 0) / scored.length;
-  };
-  const target = meanWith(0) - z * standardError;
-  let lo = -20;
-  let hi = 0;
-  for (let it = 0; it < 60 && z * standardError > 0; it++) {
-    const mid = (lo + hi) / 2;
-    if (meanWith(mid) < target) lo = mid;
-    else hi = mid;
+  // The bias shift that lowers the mean predicted quality on the set by z standard errors.
+  const logits = scored.map((r) => logit(predictQuality(best.head, r.features)));
+  const meanWith = (shift: number) =>
+    logits.reduce((a, l) => a + 1 / (1 + Math.exp(-(l + shift))), 0) / logits.length;
+  const drop = z * standardError;
+  let biasShift = 0;
+  if (drop > 0) {
+    const target = meanWith(0) - drop;
+    let lo = -20;
+    for (let it = 0; it < 60; it++) {
+      const mid = (lo + biasShift) / 2;
+      if (meanWith(mid) < target) lo = mid;
+      else biasShift = mid;
+    }
   }
-  const biasShift = z * standardError > 0 ? hi : 0;
   const shifted = { ...best.correction, bias: best.correction.bias + biasShift };
   const sourceHeads = (group.experts?.heads ?? [])
     .filter((h) => h.model === best.anchor)
