@@ -321,6 +321,7 @@ export function withCorrection(head: HeadWeights, correction: HeadWeights): Head
  * ~200 prompts its level is known only to within that, and the group's bands were calibrated
  * without it. Measured on llmrouter (docs/routing.md, "Eighth round"): this routes better than a
  * head fitted from scratch, and keeps Balanced's quality nearer the promise than the unshifted fit.
+ * `opts`: the anchor, z (default the bands' `confidenceZ`) and the correction's C (default 0.3).
  */
 export function calibrateModel(
   rows: FeaturedRow[],
@@ -328,7 +329,7 @@ export function calibrateModel(
   group: GroupInfo,
   known: ModelHead[],
   prices: Map<string, Price>,
-  opts: { anchor?: string; z?: number } = {},
+  opts: { anchor?: string; z?: number; c?: number } = {},
 ): {
   head: ModelHead;
   anchor: string;
@@ -349,7 +350,7 @@ export function calibrateModel(
         : `--anchor ${anchor} is not a model of group ${group.name} (its models: ${group.models.join(', ')})`,
     );
   const fits = candidates
-    .map((a) => ({ anchor: a.name, ...fitOnAnchor(rows, model, a, prices) }))
+    .map((a) => ({ anchor: a.name, ...fitOnAnchor(rows, model, a, prices, opts.c) }))
     .sort((a, b) => a.logLoss - b.logLoss || a.anchor.localeCompare(b.anchor));
   const best = fits[0]!;
   const scored = rows.filter((r) => r.row.scores[model] !== undefined);
