@@ -1,8 +1,9 @@
 // `model-router calibrate --model <artefact.json> --data <scored.jsonl> --prices <prices.json>
 // --out <artefact.json> [--group <data group>] [--anchor <model>] [--confidence-z 1] [--seed N]`:
 // adds models the artefact does not know, each fitted from a small scored set (~200 prompts in
-// the shared line format) without retraining the rest. The new heads join the group whose models the file also
-// scores (so their qualities are on one scale), or `--group`, or a new group named after the file.
+// the shared line format) without retraining the rest. The new heads join the group whose models
+// the file also scores (so their qualities are on one scale), or `--group`, or a new group named
+// after the file.
 // In a group the artefact has, a new model's head is fitted as a correction to the known head that,
 // so corrected, fits the set best (or `--anchor`'s): 200 prompts are too few to learn which
 // prompts a model is good at from scratch, but enough to learn how it differs from a known model.
@@ -70,9 +71,11 @@ export async function run(argv: string[]): Promise<number> {
     let group = artefact.groups.find((g) => g.name === groupName);
     const notes: Record<string, unknown>[] = [];
     if (group) {
-      const groupHeads = artefact.models.filter((m) => m.group === groupName);
+      // The heads before this run (no new model anchors another); calibrateModel takes the
+      // group's among them.
+      const heads = artefact.models.slice();
       for (const name of priced) {
-        const fit = calibrateModel(featured, name, group, groupHeads, prices, {
+        const fit = calibrateModel(featured, name, group, heads, prices, {
           anchor: values.anchor,
           z,
         });
