@@ -215,15 +215,19 @@ function mean(xs: number[]): number {
   return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0;
 }
 
-/** RouteLLM's APGR and CPT for a strong/weak pair: sweep the share of prompts sent to strong. */
+/**
+ * RouteLLM's APGR and CPT for a strong/weak pair: sweep the share of prompts sent to strong. Only
+ * for two-model sets (null when the prompts name more models); a prompt that has one of the two
+ * scored (a judge that gave no grade) is left out, as a pairwise comparison needs both.
+ */
 export function apgrAndCpt(outcomes: PromptOutcome[]): {
   apgr: number | null;
   cpt50: number | null;
   cpt80: number | null;
 } {
+  const named = new Set(outcomes.flatMap((o) => o.models));
   const pairs = outcomes.filter((o) => o.models.length === 2);
-  if (pairs.length === 0 || pairs.length !== outcomes.length)
-    return { apgr: null, cpt50: null, cpt80: null };
+  if (pairs.length === 0 || named.size !== 2) return { apgr: null, cpt50: null, cpt80: null };
   const strong = (o: PromptOutcome) => o.bestSingle;
   const weak = (o: PromptOutcome) => o.models.find((m) => m !== o.bestSingle)!;
   const qStrong = mean(pairs.map((o) => o.row.scores[strong(o)]!));

@@ -414,6 +414,16 @@ describe('data, training and evaluation', () => {
     expect(r.apgr).toBeCloseTo(0.75, 10);
     expect(r.cpt50).toBe(0.25);
     expect(r.cpt80).toBe(0.5);
+    // A prompt with one of the two scored (no grade from the judge) is left out, not the pair.
+    const single: PromptOutcome = {
+      ...mk('e', 0, 0, 0.3, 0.7),
+      row: { ...mk('e', 0, 0, 0.3, 0.7).row, scores: { w: 0 } },
+      models: ['w'],
+    };
+    expect(apgrAndCpt([...perfect, single])).toEqual(r);
+    // A third model anywhere makes it a many-model set: no APGR.
+    const third: PromptOutcome = { ...mk('f', 1, 0, 0.6, 0.4), models: ['s', 'x'] };
+    expect(apgrAndCpt([...perfect, third]).apgr).toBeNull();
   });
 
   it('eval JSON has the documented shape and leaves contaminated rows out', () => {
