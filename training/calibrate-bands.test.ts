@@ -55,7 +55,7 @@ describe('band calibration', () => {
     expect(sure.bands.balanced).toBeGreaterThan(loose.bands.balanced);
     expect(sure.bands.cost).toBeGreaterThan(loose.bands.cost);
     expect(share(sure, 'balanced')).toBeGreaterThan(share(loose, 'balanced'));
-    expect(sure.bands.rule).toBe('tradeoff');
+    expect(sure.bands.rule).toBe('tradeoff-margin');
   });
 
   it('keeps the Quality margin on the scale serving compares on (relative to the best single model)', () => {
@@ -93,5 +93,35 @@ describe('band calibration', () => {
       )[0];
       expect(pick).toBe(r.row.scores.small === 1 ? 'small' : 'big');
     }
+  });
+
+  it('does not leave the best model for a same-priced one on noise (tradeoff-margin)', () => {
+    // big is right on 80% of prompts, its twin (same price) on 70%; the twin's predictions are
+    // noise around big's. No band stops the tradeoff rule from following the noise, as nothing is
+    // saved either way; under tradeoff-margin the calibrated margin does.
+    let seed = 3;
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const scored: ScoredRow[] = Array.from({ length: 400 }, (_, i) => ({
+      row: {
+        id: `t${i}`,
+        source: 's',
+        prompt: 'x'.repeat(100),
+        scores: { big: rand() < 0.8 ? 1 : 0, twin: rand() < 0.7 ? 1 : 0 },
+        contaminated: false,
+        group: 'g',
+      },
+      predicted: new Map([
+        ['big', 0.8],
+        ['twin', 0.8 + (rand() - 0.5) * 0.1],
+      ]),
+    }));
+    const twins = [head('big', 1), head('twin', 1)];
+    const best = scored.reduce((a, r) => a + r.row.scores.big!, 0) / scored.length;
+    const realised = (rule: 'tradeoff' | 'tradeoff-margin') => {
+      const { report } = calibrateBandsFromScores(scored, twins, 'big', targets, rule);
+      return (report.balanced as { quality: number }).quality;
+    };
+    expect(realised('tradeoff')).toBeLessThan(best - 0.02);
+    expect(realised('tradeoff-margin')).toBe(best);
   });
 });

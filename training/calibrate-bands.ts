@@ -175,7 +175,7 @@ export function calibrateBandsFromScores(
   heads: ModelHead[],
   bestSingle: string,
   targets: BandTargets,
-  rule: BandRule = 'tradeoff',
+  rule: BandRule = 'tradeoff-margin',
 ): CalibratedBands {
   const byName = new Map(heads.map((h) => [h.name, h]));
   const scored = rows.filter((r) => r.predicted.size > 0 && r.row.scores[bestSingle] !== undefined);
@@ -188,12 +188,30 @@ export function calibrateBandsFromScores(
     scored.reduce((a, r) => a + (r.row.scores[bestSingle] ?? 0), 0) / scored.length;
   const z = targets.confidenceZ ?? 0;
   const prepared = prepareRows(scored, byName, bestSingle);
+  // Quality mode: the margin that maximises realised quality (ties → the larger, safer margin).
+  // It is kept on the scale serving compares on, predictions ÷ the best single model's mean, so
+  // here, on raw predictions, it counts `bestQuality` times as much. Found first: the
+  // `tradeoff-margin` rule's saving modes use it too.
+  let qualityMargin = MARGINS.at(-1)!;
+  let bestQ = -Infinity;
+  for (const m of [...MARGINS].reverse()) {
+    const q = routePrepared(prepared, 'quality', {
+      balanced: 1,
+      cost: 1,
+      qualityMargin: m * bestQuality,
+    }).quality;
+    if (q > bestQ + 1e-9) {
+      bestQ = q;
+      qualityMargin = m;
+    }
+  }
   const curve = GRID.map((band) => {
     const routed = routePrepared(prepared, 'balanced', {
       balanced: band,
       cost: band,
       rule,
       scale: bestQuality,
+      qualityMargin: qualityMargin * bestQuality,
     });
     return {
       band,
@@ -215,22 +233,6 @@ export function calibrateBandsFromScores(
   const balanced = widest(targets.balanced + targets.margin);
   const cost = Math.min(balanced, widest(targets.cost + targets.margin));
   const at = (b: number) => curve.find((p) => p.band === b)!;
-  // Quality mode: the margin that maximises realised quality (ties → the larger, safer margin).
-  // It is kept on the scale serving compares on, predictions ÷ the best single model's mean, so
-  // here, on raw predictions, it counts `bestQuality` times as much.
-  let qualityMargin = MARGINS.at(-1)!;
-  let bestQ = -Infinity;
-  for (const m of [...MARGINS].reverse()) {
-    const q = routePrepared(prepared, 'quality', {
-      balanced: 1,
-      cost: 1,
-      qualityMargin: m * bestQuality,
-    }).quality;
-    if (q > bestQ + 1e-9) {
-      bestQ = q;
-      qualityMargin = m;
-    }
-  }
   return {
     bands: { balanced, cost, qualityMargin, rule },
     report: {

@@ -290,7 +290,7 @@ export const routerSchema = z.strictObject({
         .max(1.5)
         .optional()
         .describe(
-          "Balanced band. Under the artefact's `tradeoff` rule (artefacts from 2026-11-30) each candidate is charged 1 − band of the best single model's average quality per unit of the strongest candidate's cost, and the best net quality wins (1: quality alone; lower: cheaper). Under the `ratio` rule: the cheapest model predicted within this fraction of the strongest's quality.",
+          "Balanced band. Under the artefact's `tradeoff` rule (artefacts 2026-11-30 … 2026-11-30f) each candidate is charged 1 − band of the best single model's average quality per unit of the strongest candidate's cost, and the best net quality wins (1: quality alone; lower: cheaper); under `tradeoff-margin` (from 2026-12-01) a candidate other than the strongest also gives up Quality mode's calibrated margin. Under the `ratio` rule: the cheapest model predicted within this fraction of the strongest's quality.",
         ),
       cost: z
         .number()

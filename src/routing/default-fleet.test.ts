@@ -58,6 +58,19 @@ describe('the default fleet', () => {
     expect(cheaper('quality')).toBeLessThan(cheaper('cost'));
   });
 
+  it("explains a saving mode's pick by the artefact's rule, margin included", () => {
+    const decision = router.decide({
+      request: requestFromPrompt('hi'),
+      router: routerConfig,
+      mode: 'balanced',
+      candidates,
+      promptTokens: 1,
+    });
+    expect(decision.reason).toMatch(
+      /^balanced mode \(band [\d.]+\): .* has the best predicted quality net of cost .*, and each other than gpt-4\.1 first gives up the calibrated margin \d\.\d\d/,
+    );
+  });
+
   it('maps every deployment of both routers into one data group of the artefact', () => {
     for (const r of config.routers)
       expect(router.describeSubset!(r, config.deployments)).toEqual([]);

@@ -79,6 +79,33 @@ describe('the tradeoff rule', () => {
     );
   });
 
+  it('under tradeoff-margin, a model other than the reference first gives up the quality margin', () => {
+    // Priced like the reference and predicted a little better: nothing is saved by leaving it.
+    const twin = { name: 'twin', quality: 1.02, cost: 0.01 };
+    const margin = (balanced: number): Bands => ({
+      ...tradeoff(balanced),
+      rule: 'tradeoff-margin',
+      qualityMargin: 0.03,
+    });
+    expect(orderByMode([ref, twin], 'balanced', tradeoff(0.95))[0]).toBe('twin');
+    expect(
+      orderByMode([ref, twin], 'balanced', { ...tradeoff(0.95), qualityMargin: 0.03 })[0],
+    ).toBe('twin');
+    expect(orderByMode([ref, twin, small], 'balanced', margin(0.99))).toEqual([
+      'big',
+      'twin',
+      'small',
+    ]);
+    expect(orderByMode([ref, { ...twin, quality: 1.04 }], 'balanced', margin(0.95))[0]).toBe(
+      'twin',
+    );
+    // A cheaper model still wins when the cost it saves pays for the margin as well.
+    // (Net of the charge, small is ahead of big by 0.9 × (1 − band) − 0.03, less the margin.)
+    expect(orderByMode([ref, small], 'balanced', margin(0.9))[0]).toBe('small');
+    expect(orderByMode([ref, small], 'balanced', margin(0.95))[0]).toBe('big');
+    expect(orderByMode([ref, small], 'balanced', tradeoff(0.95))[0]).toBe('small');
+  });
+
   it('leaves Quality mode to the margin rule', () => {
     const better = { name: 'better', quality: 1.03, cost: 0.02 };
     expect(
@@ -109,7 +136,7 @@ describe('pickByMode', () => {
         balanced: 0.5 + coarse(0.2),
         cost: 0.2 + coarse(0.2),
         qualityMargin: coarse(0.02),
-        rule: trial % 2 ? 'tradeoff' : 'ratio',
+        rule: (['ratio', 'tradeoff', 'tradeoff-margin'] as const)[trial % 3],
         scale: 1,
       };
       for (const mode of ['quality', 'balanced', 'cost'] as const) {

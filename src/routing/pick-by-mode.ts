@@ -2,14 +2,18 @@
 // reference: the candidate that is strongest on average (the best single model). Quality: the
 // highest predicted quality, leaving the reference only when another model is predicted better by
 // a calibrated margin. Balanced and Cost follow the artefact's rule:
-// * `tradeoff` (artefacts from 2026-11-30): the candidate with the highest predicted quality after
-//   a charge for its cost, (1 − band) × its predicted cost ÷ the reference's predicted cost, on
-//   the quality scale where the best single model averages 1. A cheaper model wins when the quality
-//   it gives up is smaller than the band's share of the cost it saves; a better model that costs
-//   no more than the reference wins when it is worth its price (one dearer than the reference is
-//   only a fallback: these modes are for saving). This is the pick that maximises expected
-//   quality for a given spend (the Lagrangian of "cheapest within a quality band"); the band is
-//   calibrated the same way.
+// * `tradeoff` (artefacts 2026-11-30 … 2026-11-30f): the candidate with the highest predicted
+//   quality after a charge for its cost, (1 − band) × its predicted cost ÷ the reference's
+//   predicted cost, on the quality scale where the best single model averages 1. A cheaper model
+//   wins when the quality it gives up is smaller than the band's share of the cost it saves; a
+//   better model that costs no more than the reference wins when it is worth its price (one
+//   dearer than the reference is only a fallback: these modes are for saving). This is the pick
+//   that maximises expected quality for a given spend (the Lagrangian of "cheapest within a
+//   quality band"); the band is calibrated the same way.
+// * `tradeoff-margin` (artefacts from 2026-12-01): the same, except that a candidate other than
+//   the reference first gives up Quality mode's calibrated margin, as in Quality mode (the margin
+//   is where, on held-out predictions, being predicted higher starts to pay). Without it a model
+//   priced like the reference won on any higher prediction, though nothing was saved.
 // * `ratio` (earlier artefacts): the cheapest candidate whose predicted quality reaches band × the
 //   reference's.
 // Ties break on cost, then name (Quality mode: on cost, then name; `ratio`: on quality, then name).
@@ -25,7 +29,7 @@ export interface ScoredCandidate {
   reference?: boolean;
 }
 
-export type BandRule = 'ratio' | 'tradeoff';
+export type BandRule = 'ratio' | 'tradeoff' | 'tradeoff-margin';
 
 export interface Bands {
   balanced: number;
@@ -49,12 +53,26 @@ function qualityOrder(margin: number): Order {
   return (a, b) => adjusted(b) - adjusted(a) || a.cost - b.cost || a.name.localeCompare(b.name);
 }
 
-/** The `tradeoff` order: never dearer than the reference, then quality net of the charge, cost, name. */
-function tradeoffOrder(reference: ScoredCandidate, charge: number): Order {
-  const value = (c: ScoredCandidate) => c.quality - charge * c.cost;
+/**
+ * The `tradeoff` order: never dearer than the reference, then quality net of the charge (and, for
+ * a candidate other than the reference, of `margin`), cost, name.
+ */
+function tradeoffOrder(reference: ScoredCandidate, charge: number, margin: number): Order {
+  const value = (c: ScoredCandidate) =>
+    c.quality - (c === reference ? 0 : margin) - charge * c.cost;
   const dearer = (c: ScoredCandidate) => (c.cost > reference.cost ? 1 : 0);
   return (a, b) =>
     dearer(a) - dearer(b) || value(b) - value(a) || a.cost - b.cost || a.name.localeCompare(b.name);
+}
+
+/** Whether a rule picks by quality net of a charge for cost (`tradeoff`, `tradeoff-margin`). */
+export function isTradeoff(rule: BandRule | undefined): boolean {
+  return rule === 'tradeoff' || rule === 'tradeoff-margin';
+}
+
+/** What a candidate other than the reference gives up under a tradeoff rule. */
+function tradeoffMargin(bands: Bands): number {
+  return bands.rule === 'tradeoff-margin' ? (bands.qualityMargin ?? 0) : 0;
 }
 
 /** The `ratio` order among candidates within the band: cost, quality, name. */
@@ -71,10 +89,12 @@ export function orderByMode(
   if (mode === 'quality' || byQuality.length < 2) return byQuality.map((c) => c.name);
   const reference = candidates.find((c) => c.reference) ?? byQuality[0]!;
   const band = mode === 'balanced' ? bands.balanced : bands.cost;
-  if (bands.rule === 'tradeoff') {
+  if (isTradeoff(bands.rule)) {
     // Saving modes never lead with a candidate dearer than the reference: it stays a fallback.
     const charge = tradeoffCharge(candidates, reference, band, bands.scale ?? 1);
-    return [...candidates].sort(tradeoffOrder(reference, charge)).map((c) => c.name);
+    return [...candidates]
+      .sort(tradeoffOrder(reference, charge, tradeoffMargin(bands)))
+      .map((c) => c.name);
   }
   const floor = band * reference.quality;
   const ok = (c: ScoredCandidate) => c === reference || c.quality >= floor;
@@ -107,9 +127,9 @@ export function pickByMode(
   if (mode === 'quality' || candidates.length < 2) return top.name;
   const reference = candidates.find((c) => c.reference) ?? top;
   const band = mode === 'balanced' ? bands.balanced : bands.cost;
-  if (bands.rule === 'tradeoff') {
+  if (isTradeoff(bands.rule)) {
     const charge = tradeoffCharge(candidates, reference, band, bands.scale ?? 1);
-    return first(candidates, tradeoffOrder(reference, charge))!.name;
+    return first(candidates, tradeoffOrder(reference, charge, tradeoffMargin(bands)))!.name;
   }
   const floor = band * reference.quality;
   return first(candidates, ratioOrder, (c) => c === reference || c.quality >= floor)!.name;

@@ -128,7 +128,7 @@ const artefactSchema = z.object({
         balanced: finite,
         cost: finite,
         qualityMargin: finite.optional(),
-        rule: z.enum(['ratio', 'tradeoff']).optional(),
+        rule: z.enum(['ratio', 'tradeoff', 'tradeoff-margin']).optional(),
       }),
       experts: z
         .object({

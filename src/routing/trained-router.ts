@@ -4,7 +4,7 @@
 import type { DeploymentConfig, RouterConfig } from '../config/schema.js';
 import { extractFeatures } from './features.js';
 import { declaredOutputTokens } from './output-token-stats.js';
-import { orderByMode, type Bands, type ScoredCandidate } from './pick-by-mode.js';
+import { isTradeoff, orderByMode, type Bands, type ScoredCandidate } from './pick-by-mode.js';
 import {
   expertLookup,
   predictQualities,
@@ -152,11 +152,14 @@ export function createTrainedRouter(artefact: RoutingArtefact): Router {
       let reason: string;
       if (input.mode === 'quality')
         reason = `quality mode: ${pick.name} has the highest predicted quality (${pick.quality.toFixed(3)}${pick === reference ? ', the strongest model on average' : `, ahead of ${reference.name} by more than the calibrated margin ${(bands.qualityMargin ?? 0).toFixed(2)}`})`;
-      else if (bands.rule === 'tradeoff') {
+      else if (isTradeoff(bands.rule)) {
         const next = scored.find((s) => s.name === ordered[1]);
         reason =
           `${input.mode} mode (band ${band.toFixed(3)}): ${pick.name} has the best predicted quality net of cost — ` +
           `${pick.quality.toFixed(3)} at $${pick.cost.toExponential(2)}; each candidate is charged ${Math.max(0, 1 - band).toFixed(3)} quality per ${reference.name}'s predicted cost ($${reference.cost.toExponential(2)})` +
+          (bands.rule === 'tradeoff-margin'
+            ? `, and each other than ${reference.name} first gives up the calibrated margin ${(bands.qualityMargin ?? 0).toFixed(2)}`
+            : '') +
           (pick === reference
             ? '; no cheaper candidate is predicted close enough to the strongest model'
             : `; ${reference.name} is predicted ${reference.quality.toFixed(3)}`) +
