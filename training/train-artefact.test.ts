@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { DataRow, Price } from './dataset.js';
 import {
+  BEST_SINGLE_COVERAGE,
+  MIN_SCORED_PROMPTS,
   WORK_BUDGET,
+  bestSingleModel,
+  expertSources,
   headVariants,
   smoothedTargets,
   trainArtefact,
@@ -143,5 +147,58 @@ describe('the training budget', () => {
     });
     expect(notes.variantsTried.map((v) => v.variant)).toEqual(['grades']);
     expect(small.artefact.models.map((m) => m.name)).toEqual(['m', 'n']);
+  });
+});
+
+describe('models scored on part of a file', () => {
+  // 400 prompts: `strong` right on 80%, `weak` on 50%; `lucky` is scored on 20 prompts, all right.
+  const rows: DataRow[] = Array.from({ length: 400 }, (_, i) => ({
+    ...row(i, i % 2 ? 'x/a' : 'x/b', 0),
+    prompt: `${i % 2 ? 'solve the sum' : 'name the city'} number ${i}`,
+    scores: {
+      strong: i % 5 ? 1 : 0,
+      weak: i % 2,
+      ...(i % 20 === 0 ? { lucky: 1 } : {}),
+    },
+  }));
+  const prices = () =>
+    new Map<string, Price>([
+      ['strong', { inputPer1M: 10, outputPer1M: 30 }],
+      ['weak', { inputPer1M: 0.1, outputPer1M: 0.3 }],
+      ['lucky', { inputPer1M: 0.01, outputPer1M: 0.01 }],
+    ]);
+
+  it('are not the best single model unless scored on nearly as many prompts as any', () => {
+    expect(BEST_SINGLE_COVERAGE).toBe(0.9);
+    expect(bestSingleModel(rows, ['lucky', 'strong', 'weak'])).toBe('strong');
+    // Scored on 90% of the prompts and better there: it is.
+    const most = rows.map((r, i) => (i % 10 ? { ...r, scores: { ...r.scores, most: 1 } } : r));
+    expect(bestSingleModel(most, ['most', 'strong', 'weak'])).toBe('most');
+    const fewer = most.map((r, i) => (i % 10 === 1 ? { ...r, scores: { strong: 1, weak: 0 } } : r));
+    expect(bestSingleModel(fewer, ['most', 'strong', 'weak'])).toBe('strong');
+  });
+
+  it('are left out of training, with a warning, when scored on too few prompts', () => {
+    expect(MIN_SCORED_PROMPTS).toBe(200);
+    const { artefact, warnings } = trainArtefact(new Map([['g.jsonl', rows]]), prices, {
+      seed: 1,
+    });
+    expect(warnings).toEqual([
+      'g.jsonl: model "lucky" is scored on 20 of 400 prompts, too few to fit its head with the others (200 needed); left out of the pool (add it to a trained artefact with `model-router calibrate`, from ~200 scored prompts)',
+    ]);
+    expect(artefact.models.map((m) => m.name).sort()).toEqual(['strong', 'weak']);
+    expect(artefact.groups[0]!.bestSingle).toBe('strong');
+    // The left-out model does not hold the others' per-source heads back either.
+    expect(expertSources(rows)).toEqual([]);
+    expect(expertSources(rows, ['strong', 'weak'])).toEqual(['x/a', 'x/b']);
+    expect(artefact.training['g.jsonl']).toMatchObject({
+      sourceHeads: { compared: [{ source: 'x/a' }, { source: 'x/b' }] },
+    });
+    // A small file needs half its prompts scored: 20 of 30 is enough.
+    const small = rows.slice(0, 30).map((r, i) => ({
+      ...r,
+      scores: { strong: r.scores.strong!, weak: r.scores.weak!, ...(i % 3 ? { lucky: 1 } : {}) },
+    }));
+    expect(trainArtefact(new Map([['g.jsonl', small]]), prices, { seed: 1 }).warnings).toEqual([]);
   });
 });

@@ -488,20 +488,21 @@ export function keepsSourceHeads(
 
 /**
  * Sources of a group large enough for heads of their own, each scored for every model of the
- * group on at least half its prompts; none unless there are at least two (one large source
- * among small ones is what the pooled heads already fit).
+ * group's pool (every model its rows score, when no pool is given) on at least half its prompts;
+ * none unless there are at least two (one large source among small ones is what the pooled heads
+ * already fit).
  */
-export function expertSources(rows: DataRow[]): string[] {
+export function expertSources(rows: DataRow[], pool?: readonly string[]): string[] {
   const prompts = new Map<string, number>();
   const scored = new Map<string, Map<string, number>>();
-  const models = new Set<string>();
+  const models = new Set<string>(pool);
   for (const r of rows) {
     const s = sourceGroup(r.source);
     prompts.set(s, (prompts.get(s) ?? 0) + 1);
     let m = scored.get(s);
     if (!m) scored.set(s, (m = new Map()));
     for (const model of Object.keys(r.scores)) {
-      models.add(model);
+      if (!pool) models.add(model);
       m.set(model, (m.get(model) ?? 0) + 1);
     }
   }
@@ -568,7 +569,7 @@ export interface TrainingPlan {
  * time anything.
  */
 export function trainingPlans(
-  groups: { group: string; rows: DataRow[]; nonZeros: number; models: number }[],
+  groups: { group: string; rows: DataRow[]; nonZeros: number; models: number; pool?: string[] }[],
   opts: TrainOptions,
 ): Map<string, TrainingPlan> {
   const explicit = opts.calibrationFolds !== undefined;
@@ -593,7 +594,7 @@ export function trainingPlans(
     return steps;
   };
   const state = groups.map((g) => {
-    const steps = ladder(headVariants(g.rows, opts), expertSources(g.rows)).map((p) => {
+    const steps = ladder(headVariants(g.rows, opts), expertSources(g.rows, g.pool)).map((p) => {
       // Sources' own heads, in pooled fit sets: a gate head per source over every prompt (at its
       // shorter iteration cap), and every model over the sources' prompts.
       const own = g.rows.filter((r) => p.experts.includes(sourceGroup(r.source))).length;
@@ -682,19 +683,42 @@ export interface TrainResult {
   warnings: string[];
 }
 
-/** Models of a group that have a price; the others are left out with a warning. */
+/**
+ * A model scored on fewer prompts than this (and than half its file's) is left out of training:
+ * a head fitted from scratch on ~200 prompts routed worse than leaving the model out, while
+ * `calibrate`'s correction to a known head did better (docs/routing.md, "Eighth round").
+ */
+export const MIN_SCORED_PROMPTS = 200;
+
+/** How many of `rows` score each model. */
+function scoredCounts(rows: DataRow[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const r of rows) for (const m in r.scores) counts.set(m, (counts.get(m) ?? 0) + 1);
+  return counts;
+}
+
+/**
+ * Models of a group that have a price and are scored on enough of its prompts; the others are
+ * left out with a warning that says what to do.
+ */
 export function pricedModels(
   rows: DataRow[],
   prices: Map<string, Price>,
   group: string,
   warnings: string[],
 ): string[] {
-  const models = [...new Set(rows.flatMap((r) => Object.keys(r.scores)))].sort();
-  const priced = models.filter((m) => prices.has(m));
-  for (const m of models)
+  const counts = scoredCounts(rows);
+  const enough = Math.min(MIN_SCORED_PROMPTS, Math.ceil(rows.length / 2));
+  return [...counts.keys()].sort().filter((m) => {
     if (!prices.has(m))
       warnings.push(`${group}: model "${m}" has no price in the price file; left out of the pool`);
-  return priced;
+    else if (counts.get(m)! < enough)
+      warnings.push(
+        `${group}: model "${m}" is scored on ${counts.get(m)} of ${rows.length} prompts, too few to fit its head with the others (${enough} needed); left out of the pool (add it to a trained artefact with \`model-router calibrate\`, from ~200 scored prompts)`,
+      );
+    else return true;
+    return false;
+  });
 }
 
 export function trainArtefact(
@@ -726,7 +750,7 @@ export function trainArtefact(
     const plan = plans.get(p.group)!;
     if (plan.pooledReduced)
       warnings.push(
-        `${p.group}: ${p.rows.length} prompts × ${p.pool.length} models is more fitting than the training budget allows; calibrating on ${describeCalibration(plan)} with ${plan.variants.map((v) => v.name).join(', ')} heads only${plan.experts.length < expertSources(p.rows).length ? ' and no per-source heads' : ''}${plan.maxIterations < FIT_LIMITS.maxIterations ? `, at most ${plan.maxIterations} iterations per head fit` : ''} (the calibration heads see fewer prompts, so the bands tend to be narrower: safer, with less saving)`,
+        `${p.group}: ${p.rows.length} prompts × ${p.pool.length} models is more fitting than the training budget allows; calibrating on ${describeCalibration(plan)} with ${plan.variants.map((v) => v.name).join(', ')} heads only${plan.experts.length < expertSources(p.rows, p.pool).length ? ' and no per-source heads' : ''}${plan.maxIterations < FIT_LIMITS.maxIterations ? `, at most ${plan.maxIterations} iterations per head fit` : ''} (the calibration heads see fewer prompts, so the bands tend to be narrower: safer, with less saving)`,
       );
     else if (plan.reduced)
       warnings.push(
@@ -1025,11 +1049,19 @@ function gateRows(
   });
 }
 
-/** The model with the highest mean score (over the prompts that scored it). */
+/** The best single model is chosen among models scored on at least this share of the most. */
+export const BEST_SINGLE_COVERAGE = 0.9;
+
+/** The model with the best mean score among those scored on (nearly) as many prompts as any. */
 export function bestSingleModel(rows: DataRow[], pool: string[]): string {
+  // The model a router would otherwise always call must answer (nearly) every prompt: a model
+  // scored on a few easy ones only would look best and anchor every band on those few.
+  const counts = scoredCounts(rows);
+  const widest = Math.max(0, ...pool.map((m) => counts.get(m) ?? 0));
   let best = pool[0]!;
   let bestMean = -Infinity;
   for (const m of pool) {
+    if ((counts.get(m) ?? 0) < BEST_SINGLE_COVERAGE * widest) continue;
     let sum = 0;
     let n = 0;
     for (const r of rows) {
