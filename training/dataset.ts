@@ -48,7 +48,7 @@ function checkModelNumbers(
       throw new DataError(`${where}: ${label} of ${m} must be a number, got ${JSON.stringify(x)}`);
     if (x < min || x > max)
       throw new DataError(
-        `${where}: ${label} of ${m} is ${x}, ${max === Infinity ? `below ${min}` : `outside [${min}, ${max}]`}`,
+        `${where}: ${label} of ${m} is ${x}, ${max === Infinity ? `below ${min}` : `outside [${min}, ${max}]`}${field === 'scores' && x > max ? ' (quality is on a 0–1 scale: divide a 1–10 grade by 10, a percentage by 100)' : ''}`,
       );
   }
   return v as Record<string, number>;

@@ -281,7 +281,9 @@ describe('data, training and evaluation', () => {
       '{"prompt":"ok","scores":{"a":1}}\n{"prompt":"x","scores":{"a":2}}\n',
     );
     expect(() => loadRows(join(dir, 'bad.jsonl'))).toThrow(DataError);
-    expect(() => loadRows(join(dir, 'bad.jsonl'))).toThrow(/bad\.jsonl:2: score of a is 2/);
+    expect(() => loadRows(join(dir, 'bad.jsonl'))).toThrow(
+      'bad.jsonl:2: score of a is 2, outside [0, 1] (quality is on a 0–1 scale: divide a 1–10 grade by 10, a percentage by 100)',
+    );
     // Each kind of bad value is named with its model, and what to do about it.
     const lineError = (line: Record<string, unknown>) => {
       writeFileSync(join(dir, 'one.jsonl'), `${JSON.stringify({ prompt: 'x', ...line })}\n`);
