@@ -698,10 +698,10 @@ function scoredCounts(rows: DataRow[]): Map<string, number> {
 }
 
 /**
- * Models of a group that have a price and are scored on enough of its prompts; the others are
- * left out with a warning that says what to do.
+ * The models of a group training fits: those that have a price and are scored on enough of its
+ * prompts; the others are left out with a warning that says what to do.
  */
-export function pricedModels(
+export function poolModels(
   rows: DataRow[],
   prices: Map<string, Price>,
   group: string,
@@ -709,16 +709,18 @@ export function pricedModels(
 ): string[] {
   const counts = scoredCounts(rows);
   const enough = Math.min(MIN_SCORED_PROMPTS, Math.ceil(rows.length / 2));
-  return [...counts.keys()].sort().filter((m) => {
+  const pool: string[] = [];
+  for (const m of [...counts.keys()].sort()) {
+    const n = counts.get(m)!;
     if (!prices.has(m))
       warnings.push(`${group}: model "${m}" has no price in the price file; left out of the pool`);
-    else if (counts.get(m)! < enough)
+    else if (n < enough)
       warnings.push(
-        `${group}: model "${m}" is scored on ${counts.get(m)} of ${rows.length} prompts, too few to fit its head with the others (${enough} needed); left out of the pool (add it to a trained artefact with \`model-router calibrate\`, from ~200 scored prompts)`,
+        `${group}: model "${m}" is scored on ${n} of ${rows.length} prompts, too few to fit its head with the others (${enough} needed); left out of the pool (add it to a trained artefact with \`model-router calibrate\`, from ~200 scored prompts)`,
       );
-    else return true;
-    return false;
-  });
+    else pool.push(m);
+  }
+  return pool;
 }
 
 export function trainArtefact(
@@ -736,7 +738,7 @@ export function trainArtefact(
     .sort(([a], [b]) => a.localeCompare(b))
     .flatMap(([group, rows]) => {
       const prices = pricesFor(group);
-      const pool = pricedModels(rows, prices, group, warnings);
+      const pool = poolModels(rows, prices, group, warnings);
       if (pool.length === 0) {
         warnings.push(`${group}: no priced model; group skipped`);
         return [];
