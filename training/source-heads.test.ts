@@ -79,7 +79,7 @@ describe('per-source heads behind a gate', () => {
   it('are the first thing a plan over the budget gives up', () => {
     const data = rows(2 * EXPERT_SOURCE_PROMPTS, 1);
     const plan = (budget: number) =>
-      trainingPlans([{ group: 'g', rows: data, nonZeros: 1, models: 2 }], {
+      trainingPlans([{ group: 'g', rows: data, nonZeros: 1, pool: ['strong', 'weak'] }], {
         seed: 1,
         workBudget: budget,
       }).get('g')!;

@@ -60,7 +60,7 @@ describe('the training budget', () => {
     scores: { m: i % 3 === 0 ? 1 : 0, n: i % 2 },
   }));
   const plan = (work: number, budget: number, extra = {}) =>
-    trainingPlans([{ group: 'g', rows, nonZeros: work, models: 1 }], {
+    trainingPlans([{ group: 'g', rows, nonZeros: work, pool: ['m'] }], {
       seed: 1,
       workBudget: budget,
       ...extra,
@@ -98,8 +98,8 @@ describe('the training budget', () => {
   it('takes the heaviest group down first and leaves the others as they are', () => {
     const plans = trainingPlans(
       [
-        { group: 'big', rows, nonZeros: 100, models: 10 },
-        { group: 'small', rows, nonZeros: 10, models: 2 },
+        { group: 'big', rows, nonZeros: 100, pool: Array.from({ length: 10 }, (_, i) => `m${i}`) },
+        { group: 'small', rows, nonZeros: 10, pool: ['m', 'n'] },
       ],
       // big alone: 9,000 units at full settings; small: 180.
       { seed: 1, workBudget: 5_500 },

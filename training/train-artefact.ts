@@ -569,7 +569,7 @@ export interface TrainingPlan {
  * time anything.
  */
 export function trainingPlans(
-  groups: { group: string; rows: DataRow[]; nonZeros: number; models: number; pool?: string[] }[],
+  groups: { group: string; rows: DataRow[]; nonZeros: number; pool: readonly string[] }[],
   opts: TrainOptions,
 ): Map<string, TrainingPlan> {
   const explicit = opts.calibrationFolds !== undefined;
@@ -594,20 +594,21 @@ export function trainingPlans(
     return steps;
   };
   const state = groups.map((g) => {
+    const models = g.pool.length;
     const steps = ladder(headVariants(g.rows, opts), expertSources(g.rows, g.pool)).map((p) => {
       // Sources' own heads, in pooled fit sets: a gate head per source over every prompt (at its
       // shorter iteration cap), and every model over the sources' prompts.
       const own = g.rows.filter((r) => p.experts.includes(sourceGroup(r.source))).length;
       const gate = Math.min(1, GATE_MAX_ITERATIONS / p.maxIterations);
       const experts = p.experts.length
-        ? (p.experts.length * gate + (g.models * own) / g.rows.length) / g.models
+        ? (p.experts.length * gate + (models * own) / g.rows.length) / models
         : 0;
       // Each fit set of the calibration sees (folds − 1) / folds of the rows (a hold-out's, the
       // rest); the final fit all. A fit's work is taken to scale with its iteration cap.
       return {
         ...p,
         work:
-          ((g.nonZeros * g.models * p.maxIterations) / FIT_LIMITS.maxIterations) *
+          ((g.nonZeros * models * p.maxIterations) / FIT_LIMITS.maxIterations) *
           ((p.variants.length + experts) *
             (p.folds >= 2 ? p.folds - 1 : 1 - p.calibrationFraction) +
             1 +
@@ -745,7 +746,7 @@ export function trainArtefact(
       }
       const featured = featurize(rows);
       const nonZeros = featured.reduce((n, f) => n + f.features.indices.length + DENSE_SIZE, 0);
-      return [{ group, rows, prices, pool, featured, nonZeros, models: pool.length }];
+      return [{ group, rows, prices, pool, featured, nonZeros }];
     });
   const plans = trainingPlans(prepared, opts);
   for (const p of prepared) {
