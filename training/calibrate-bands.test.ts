@@ -4,7 +4,7 @@ import { orderByMode } from '../src/routing/pick-by-mode.js';
 import { calibrateBandsFromScores, type ScoredRow } from './calibrate-bands.js';
 import type { DataRow } from './dataset.js';
 
-function head(name: string, price: number): ModelHead {
+function head(name: string, price: number, meanScore: number): ModelHead {
   return {
     name,
     group: 'g',
@@ -12,7 +12,7 @@ function head(name: string, price: number): ModelHead {
     sparse: new Float32Array(0),
     dense: new Float64Array(0),
     expectedOutputTokens: 100,
-    meanScore: 0.5,
+    meanScore,
     prices: { inputPer1M: price, outputPer1M: price },
   };
 }
@@ -44,7 +44,7 @@ function rows(): ScoredRow[] {
 }
 
 describe('band calibration', () => {
-  const heads = [head('big', 10), head('small', 1)];
+  const heads = [head('big', 10, 0.8), head('small', 1, 0.6)];
   const targets = { balanced: 0.99, cost: 0.95, margin: 0 };
 
   it('asks the lower confidence bound to clear the target, so it routes less on noisy evidence', () => {
@@ -115,7 +115,7 @@ describe('band calibration', () => {
         ['twin', 0.8 + (rand() - 0.5) * 0.1],
       ]),
     }));
-    const twins = [head('big', 1), head('twin', 1)];
+    const twins = [head('big', 1, 0.8), head('twin', 1, 0.7)];
     const best = scored.reduce((a, r) => a + r.row.scores.big!, 0) / scored.length;
     const realised = (rule: 'tradeoff' | 'tradeoff-margin') => {
       const { report } = calibrateBandsFromScores(scored, twins, 'big', targets, rule);

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { deploymentSchema, routerSchema } from '../src/config/schema.js';
 import { extractFeatures, requestFromPrompt } from '../src/routing/features.js';
 import {
   parseArtefact,
@@ -11,6 +12,7 @@ import {
   type HeadWeights,
 } from '../src/routing/routing-model.js';
 import { run } from '../src/cli/calibrate.js';
+import { createTrainedRouter } from '../src/routing/trained-router.js';
 import { loadPrices, loadRows, type DataRow, type Price } from './dataset.js';
 import { calibrateModel, featurize, trainArtefact, withCorrection } from './train-artefact.js';
 
@@ -104,7 +106,9 @@ describe('calibrate', () => {
     const out = parseArtefact(readFileSync(join(dir, 'out.json'), 'utf8'));
     const head = out.models.find((m) => m.name === 'newcomer')!;
     expect(head.group).toBe('tiny.jsonl');
-    expect(head.meanScore).toBeCloseTo(0.5);
+    // Its strength: the best single model's mean, less the 0.5 it trails that model by here.
+    expect(out.training['calibrated:newcomer']).toMatchObject({ models: [{ meanScore: 0.5 }] });
+    expect(head.meanScore).toBeCloseTo(out.groups[0]!.bestMean - 0.5, 10);
     expect(out.groups[0]!.models).toContain('newcomer');
     expect(out.models.find((m) => m.name === 'strong')!.sparse).toEqual(
       artefact.models.find((m) => m.name === 'strong')!.sparse,
@@ -185,5 +189,60 @@ describe('calibrate', () => {
     expect(bounded.standardError).toBeGreaterThan(0.02);
     expect(bounded.biasShift).toBeLessThan(0);
     expect(mean(bounded.head)).toBeCloseTo(mean(plain.head) - bounded.standardError, 6);
+  });
+
+  it('measures a new model against the best single model on the same prompts, not by its own mean', () => {
+    // The strong model is right on every easy prompt and half the hard ones (0.833 on average);
+    // the newcomer was tried on easy prompts only and is right on 95% of them: above the strong
+    // model's mean, below the strong model on the same prompts.
+    const known = rows(300).map((r, i) => ({
+      ...r,
+      scores: { ...r.scores, strong: r.prompt.startsWith('prove') ? i % 2 : 1 },
+    }));
+    const { artefact } = trainArtefact(new Map([['c.jsonl', known]]), prices, { seed: 1 });
+    const group = artefact.groups[0]!;
+    expect(group.bestSingle).toBe('strong');
+    const easy = rows(300, 30_000)
+      .filter((r) => !r.prompt.startsWith('prove'))
+      .slice(0, 200)
+      .map((r, i) => ({ ...r, scores: { newcomer: i % 20 ? 1 : 0, strong: 1 } }));
+    const withNewcomer = new Map([
+      ...prices(),
+      ['newcomer', { inputPer1M: 0.2, outputPer1M: 0.4 }],
+    ]);
+    const fit = (set: DataRow[]) =>
+      calibrateModel(featurize(set), 'newcomer', group, artefact.models, withNewcomer, { z: 0 });
+    // Scored for the strong model too: the paired difference, exactly.
+    const paired = fit(easy);
+    expect(paired.meanScore).toBeCloseTo(0.95, 10);
+    expect(paired.head.meanScore).toBeCloseTo(group.bestMean - 0.05, 10);
+    // Scored for the newcomer alone: against the strong head's prediction, which knows these
+    // prompts are easy.
+    const alone = fit(easy.map((r) => ({ ...r, scores: { newcomer: r.scores.newcomer! } })));
+    expect(alone.meanScore).toBeGreaterThan(group.bestMean);
+    expect(alone.head.meanScore).toBeLessThan(group.bestMean);
+    // So serving keeps the strong model as the reference (by its own mean the newcomer would be).
+    const router = createTrainedRouter({
+      ...artefact,
+      groups: [{ ...group, models: [...group.models, 'newcomer'] }],
+      models: [...artefact.models, alone.head],
+    });
+    const deployment = (name: string, price: number) =>
+      deploymentSchema.parse({
+        name,
+        model: name,
+        provider: 'simulated',
+        contextWindow: 1000,
+        maxOutputTokens: 100,
+        prices: { inputPer1M: price, outputPer1M: price },
+      });
+    const decision = router.decide({
+      request: requestFromPrompt('say hello to the river stone 1'),
+      router: routerSchema.parse({ modelSubset: ['strong', 'newcomer'] }),
+      mode: 'balanced',
+      candidates: [deployment('strong', 10), deployment('newcomer', 0.2)],
+      promptTokens: 10,
+    });
+    expect(decision.topDeployment).toBe('strong');
   });
 });

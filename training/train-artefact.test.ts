@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { deploymentSchema, routerSchema } from '../src/config/schema.js';
+import { requestFromPrompt } from '../src/routing/features.js';
+import { createTrainedRouter } from '../src/routing/trained-router.js';
 import type { DataRow, Price } from './dataset.js';
+import { scoreTestRows } from './evaluate.js';
 import {
   BEST_SINGLE_COVERAGE,
   MIN_SCORED_PROMPTS,
@@ -7,6 +11,7 @@ import {
   bestSingleModel,
   expertSources,
   headVariants,
+  modelStrengths,
   smoothedTargets,
   trainArtefact,
   trainingPlans,
@@ -200,5 +205,69 @@ describe('models scored on part of a file', () => {
       scores: { strong: r.scores.strong!, weak: r.scores.weak!, ...(i % 3 ? { lucky: 1 } : {}) },
     }));
     expect(trainArtefact(new Map([['g.jsonl', small]]), prices, { seed: 1 }).warnings).toEqual([]);
+  });
+
+  it('are measured against the best single model where both are scored, and serving and eval take the same reference', () => {
+    // `easy` is scored only where `strong` is right (320 prompts) and right on 87.5% of them: above
+    // `strong`'s 0.8 on its own prompts, 0.125 below it where both are scored. `wide` is scored on
+    // 320 prompts, among them the 80 that `strong` misses, and right on all: 0.25 above it there.
+    const more = rows.map((r, i) => ({
+      ...r,
+      scores: {
+        strong: r.scores.strong!,
+        weak: r.scores.weak!,
+        ...(i % 5 ? { easy: i % 10 === 1 ? 0 : 1 } : {}),
+        ...(i % 5 !== 1 ? { wide: 1 } : {}),
+      },
+    }));
+    const pool = ['easy', 'strong', 'weak', 'wide'];
+    expect(bestSingleModel(more, pool)).toBe('strong');
+    const strengths = modelStrengths(more, pool, 'strong');
+    expect(strengths.get('strong')).toBe(0.8);
+    expect(strengths.get('weak')).toBe(0.5);
+    expect(strengths.get('easy')).toBeCloseTo(0.675, 10);
+    expect(strengths.get('wide')).toBeCloseTo(1.05, 10);
+
+    const { artefact } = trainArtefact(
+      new Map([['g.jsonl', more]]),
+      () =>
+        new Map([
+          ...prices(),
+          ['easy', { inputPer1M: 0.01, outputPer1M: 0.01 }],
+          ['wide', { inputPer1M: 20, outputPer1M: 60 }],
+        ]),
+      { seed: 1 },
+    );
+    for (const m of artefact.models) expect(m.meanScore).toBeCloseTo(strengths.get(m.name)!, 10);
+    // Serving anchors on the strongest candidate: `strong` over `easy` (by its own prompts'
+    // mean `easy` would be), `wide` when it is a candidate.
+    const router = createTrainedRouter(artefact);
+    const deployment = (name: string) =>
+      deploymentSchema.parse({
+        name,
+        model: name,
+        provider: 'simulated',
+        contextWindow: 1000,
+        maxOutputTokens: 100,
+        prices: prices().get(name) ?? { inputPer1M: name === 'easy' ? 0.01 : 20, outputPer1M: 1 },
+      });
+    const referenceAmong = (names: string[]) =>
+      router.decide({
+        request: requestFromPrompt('solve the sum number 7'),
+        router: routerSchema.parse({ modelSubset: names }),
+        mode: 'balanced',
+        candidates: names.map(deployment),
+        promptTokens: 10,
+      }).topDeployment;
+    expect(referenceAmong(['easy', 'strong', 'weak'])).toBe('strong');
+    expect(referenceAmong(['easy', 'strong', 'weak', 'wide'])).toBe('wide');
+    // `eval` (and the bands' calibration, by the same `referenceOf`) anchors where serving would:
+    // on `wide` where it is scored, else on `strong`; ratios stay against the best single model.
+    const { outcomes } = scoreTestRows(artefact, more);
+    expect(outcomes).toHaveLength(400);
+    for (const o of outcomes) {
+      expect(o.bestSingle).toBe('strong');
+      expect(o.reference).toBe(o.row.scores.wide === undefined ? 'strong' : 'wide');
+    }
   });
 });

@@ -321,6 +321,10 @@ export function withCorrection(head: HeadWeights, correction: HeadWeights): Head
  * ~200 prompts its level is known only to within that, and the group's bands were calibrated
  * without it. Measured on llmrouter (docs/routing.md, "Eighth round"): this routes better than a
  * head fitted from scratch, and keeps Balanced's quality nearer the promise than the unshifted fit.
+ * Its strength (`meanScore`, by which serving takes the reference) is the best single model's mean
+ * plus the new model's mean difference to it on the set: to its scores where the set has them,
+ * else to its head's prediction. The set's own mean would rank a model tried on easy prompts
+ * above the best single model.
  * `opts`: the anchor, z (default the bands' `confidenceZ`) and the correction's C (default 0.3).
  */
 export function calibrateModel(
@@ -332,6 +336,8 @@ export function calibrateModel(
   opts: { anchor?: string; z?: number; c?: number } = {},
 ): {
   head: ModelHead;
+  /** Its mean score on the set (the head's `meanScore` is its strength, measured as above). */
+  meanScore: number;
   anchor: string;
   logLoss: number;
   standardError: number;
@@ -370,12 +376,26 @@ export function calibrateModel(
       else biasShift = mid;
     }
   }
+  // Its strength (the reference is the strongest candidate): measured against the best single
+  // model on the same prompts, by its scores where the set has them, else by its head's
+  // prediction, as `modelStrengths` does for a model scored on part of a training file.
+  const bestHead = known.find((h) => h.name === group.bestSingle && group.models.includes(h.name));
+  let strength = best.head.meanScore;
+  if (bestHead && scored.length) {
+    let diff = 0;
+    for (const r of scored)
+      diff +=
+        r.row.scores[model]! -
+        (r.row.scores[group.bestSingle] ?? predictQuality(bestHead, r.features));
+    strength = group.bestMean + diff / scored.length;
+  }
   const shifted = { ...best.correction, bias: best.correction.bias + biasShift };
   const sourceHeads = (group.experts?.heads ?? [])
     .filter((h) => h.model === best.anchor)
     .map((h) => ({ model, source: h.source, ...withCorrection(h, shifted) }));
   return {
-    head: { ...best.head, bias: best.head.bias + biasShift },
+    head: { ...best.head, bias: best.head.bias + biasShift, meanScore: strength },
+    meanScore: best.head.meanScore,
     anchor: best.anchor,
     logLoss: best.logLoss,
     standardError,
@@ -788,11 +808,15 @@ export function trainArtefact(
     const hashSize = opts.hashSize ?? hashSizeFor(rows.length);
     largestHash = Math.max(largestHash, hashSize);
     const best = bestSingleModel(rows, pool);
+    // Heads carry each model's strength on the whole group (`modelStrengths`), for the reference.
+    const strengths = modelStrengths(rows, pool, best);
+    const withStrengths = (hs: ModelHead[]) =>
+      hs.map((h) => ({ ...h, meanScore: strengths.get(h.name)! }));
     const keyed = featured.map((f) => ({ ...f, prompt: f.row.prompt }));
     const salt = `calibration:${opts.seed}`;
     // Each head variant is scored out of sample on every training prompt; the one whose calibrated
     // Balanced band routes cheapest (at the same realised quality) is fitted on all prompts.
-    const pricing = costHeads(featured, pool, group, prices);
+    const pricing = withStrengths(costHeads(featured, pool, group, prices));
     /** Fits on `fit` with `fitAndScore` and scores the rest, fold by fold (or one hold-out). */
     const crossFit = (
       name: string,
@@ -902,8 +926,10 @@ export function trainArtefact(
         );
       }
     }
-    const heads = trainHeads(featured, pool, group, prices, chosen.vopts, () =>
-      tick(`${group} (${chosen.variant.name}, final fit)`),
+    const heads = withStrengths(
+      trainHeads(featured, pool, group, prices, chosen.vopts, () =>
+        tick(`${group} (${chosen.variant.name}, final fit)`),
+      ),
     );
     let experts: SourceExperts | undefined;
     if (kept.length) experts = trainExperts(featured, pool, group, prices, expertOpts, kept, sizes);
@@ -1065,22 +1091,60 @@ export function bestSingleModel(rows: DataRow[], pool: string[]): string {
   let bestMean = -Infinity;
   for (const m of pool) {
     if ((counts.get(m) ?? 0) < BEST_SINGLE_COVERAGE * widest) continue;
-    let sum = 0;
-    let n = 0;
-    for (const r of rows) {
-      const s = r.scores[m];
-      if (s !== undefined) {
-        sum += s;
-        n++;
-      }
-    }
-    const mean = n ? sum / n : -Infinity;
+    const mean = meanScoreOf(rows, m);
     if (mean > bestMean) {
       bestMean = mean;
       best = m;
     }
   }
   return best;
+}
+
+/** A model's mean score over the rows that score it (−∞ when none does). */
+function meanScoreOf(rows: readonly { scores: Record<string, number> }[], model: string): number {
+  let sum = 0;
+  let n = 0;
+  for (const r of rows) {
+    const s = r.scores[model];
+    if (s !== undefined) {
+      sum += s;
+      n++;
+    }
+  }
+  return n ? sum / n : -Infinity;
+}
+
+/**
+ * Each pool model's strength on average, the heads' `meanScore`: serving and calibration take the
+ * strongest candidate as the reference. A model scored on (nearly) as many prompts as any has its
+ * mean score. A model scored on fewer than `BEST_SINGLE_COVERAGE` of that has its mean difference
+ * to the best single model on the prompts scored for both, added to the best single model's mean:
+ * its mean over its own prompts says as much about which prompts were scored for it (a sample of
+ * easy ones, say) as about the model. With no prompt in common it keeps its own mean.
+ */
+export function modelStrengths(rows: DataRow[], pool: string[], best: string): Map<string, number> {
+  const counts = scoredCounts(rows);
+  const widest = Math.max(0, ...pool.map((m) => counts.get(m) ?? 0));
+  const bestMean = meanScoreOf(rows, best);
+  const strengths = new Map<string, number>();
+  for (const m of pool) {
+    if ((counts.get(m) ?? 0) >= BEST_SINGLE_COVERAGE * widest) {
+      strengths.set(m, meanScoreOf(rows, m));
+      continue;
+    }
+    let diff = 0;
+    let n = 0;
+    for (const r of rows) {
+      const s = r.scores[m];
+      const b = r.scores[best];
+      if (s !== undefined && b !== undefined) {
+        diff += s - b;
+        n++;
+      }
+    }
+    strengths.set(m, n ? bestMean + diff / n : meanScoreOf(rows, m));
+  }
+  return strengths;
 }
 
 export { predictQuality };

@@ -85,13 +85,15 @@ export async function run(argv: string[]): Promise<number> {
         notes.push({
           model: name,
           anchor: fit.anchor,
+          meanScore: fit.meanScore,
+          strength: fit.head.meanScore,
           logLoss: fit.logLoss,
           standardError: fit.standardError,
           confidenceZ: z,
           biasShift: fit.biasShift,
         });
         process.stderr.write(
-          `added ${name} to group ${groupName}: mean score ${fit.head.meanScore.toFixed(3)} on ${rows.length} prompts, ${fit.head.expectedOutputTokens} expected output tokens; fitted as a correction to ${fit.anchor}'s head (log-loss ${fit.logLoss.toFixed(3)}), its mean predicted quality lowered by ${z} standard error(s) of its mean score (${fit.standardError.toFixed(3)})${fit.sourceHeads.length ? `, with its per-source heads (${fit.sourceHeads.map((h) => h.source).join(', ')})` : ''}\n`,
+          `added ${name} to group ${groupName}: mean score ${fit.meanScore.toFixed(3)} on ${rows.length} prompts (strength ${fit.head.meanScore.toFixed(3)} against ${group.bestSingle}'s ${group.bestMean.toFixed(3)} on the group), ${fit.head.expectedOutputTokens} expected output tokens; fitted as a correction to ${fit.anchor}'s head (log-loss ${fit.logLoss.toFixed(3)}), its mean predicted quality lowered by ${z} standard error(s) of its mean score (${fit.standardError.toFixed(3)})${fit.sourceHeads.length ? `, with its per-source heads (${fit.sourceHeads.map((h) => h.source).join(', ')})` : ''}\n`,
         );
       }
     } else {

@@ -22,6 +22,12 @@ export interface ModelHead extends HeadWeights {
   name: string;
   group: string;
   expectedOutputTokens: number;
+  /**
+   * Its strength on the group, by which the reference (strongest candidate) is taken: its mean
+   * score; for a model scored on part of the prompts, or added by `calibrate`, the best single
+   * model's mean plus its mean difference to it where both are scored (training/train-artefact.ts,
+   * `modelStrengths`).
+   */
   meanScore: number;
   prices: { inputPer1M: number; outputPer1M: number };
 }

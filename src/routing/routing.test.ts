@@ -402,6 +402,7 @@ describe('data, training and evaluation', () => {
         ['w', 0.1],
       ]),
       bestSingle: 's',
+      reference: 's',
       cheapest: 'w',
       bands: { balanced: 1, cost: 1 },
     });

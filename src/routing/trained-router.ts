@@ -22,7 +22,7 @@ const UNKNOWN_OUTPUT_TOKENS = 300;
 interface Mapping {
   head?: ModelHead;
   group?: GroupInfo;
-  /** The head's mean score relative to its group's best single model (strength on average). */
+  /** The head's strength (`meanScore`) relative to its group's best single model's mean. */
   strength: number;
 }
 
