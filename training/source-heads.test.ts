@@ -17,8 +17,10 @@ import {
   GATE_MAX_ITERATIONS,
   GATE_MIN_RECALL,
   expertSources,
+  featurize,
   keepsSourceHeads,
   trainArtefact,
+  trainExperts,
   trainingPlans,
 } from './train-artefact.js';
 
@@ -60,7 +62,7 @@ const prices = () =>
   ]);
 
 describe('per-source heads behind a gate', () => {
-  it('are offered for sources with enough prompts, each scored for every model on half of them', () => {
+  it('are offered for sources with enough prompts, with heads for the models scored on half of them', () => {
     const many = rows(2 * EXPERT_SOURCE_PROMPTS, 1);
     expect(expertSources(many)).toEqual(['synth/quiz', 'synth/task']);
     // One large source among small ones: nothing the pooled heads do not already fit.
@@ -69,11 +71,26 @@ describe('per-source heads behind a gate', () => {
     expect(quiz).toHaveLength(EXPERT_SOURCE_PROMPTS);
     expect(expertSources([...quiz, ...task.slice(0, 10)])).toEqual([]);
     expect(expertSources([...quiz, ...task.slice(1)])).toEqual([]);
-    // A model scored on under half a source's prompts has no heads of that source to fit.
+    // A model scored on under half a source's prompts gets no head of that source (its pooled
+    // head scores them); the source and the other models' heads are not held back.
     const thin = many.map((r, i) =>
       r.source === 'synth/task' && i % 8 !== 1 ? { ...r, scores: { strong: 1 } } : r,
     );
-    expect(expertSources(thin)).toEqual([]);
+    expect(expertSources(thin)).toEqual(['synth/quiz', 'synth/task']);
+    const experts = trainExperts(
+      featurize(thin),
+      ['strong', 'weak'],
+      'synth.jsonl',
+      prices(),
+      { seed: 1 },
+      ['synth/quiz', 'synth/task'],
+      new Map(),
+    );
+    expect(experts.heads.map((h) => `${h.source} ${h.model}`).sort()).toEqual([
+      'synth/quiz strong',
+      'synth/quiz weak',
+      'synth/task strong',
+    ]);
   });
 
   it('are the first thing a plan over the budget gives up', () => {

@@ -10,10 +10,13 @@ import {
   WORK_BUDGET,
   bestSingleModel,
   expertSources,
+  featurize,
   headVariants,
   modelStrengths,
+  predictQuality,
   smoothedTargets,
   trainArtefact,
+  trainExperts,
   trainingPlans,
 } from './train-artefact.js';
 
@@ -194,8 +197,7 @@ describe('models scored on part of a file', () => {
     expect(artefact.models.map((m) => m.name).sort()).toEqual(['strong', 'weak']);
     expect(artefact.groups[0]!.bestSingle).toBe('strong');
     // The left-out model does not hold the others' per-source heads back either.
-    expect(expertSources(rows)).toEqual([]);
-    expect(expertSources(rows, ['strong', 'weak'])).toEqual(['x/a', 'x/b']);
+    expect(expertSources(rows)).toEqual(['x/a', 'x/b']);
     expect(artefact.training['g.jsonl']).toMatchObject({
       sourceHeads: { compared: [{ source: 'x/a' }, { source: 'x/b' }] },
     });
@@ -239,6 +241,21 @@ describe('models scored on part of a file', () => {
       { seed: 1 },
     );
     for (const m of artefact.models) expect(m.meanScore).toBeCloseTo(strengths.get(m.name)!, 10);
+    // A partly scored model's head is levelled to its strength over all the prompts: fitted on its
+    // own (easy) prompts alone, `easy`'s head would predict about 0.875 everywhere.
+    const meanPredicted = (name: string) =>
+      featurize(more).reduce(
+        (a, r) =>
+          a +
+          predictQuality(
+            artefact.models.find((m) => m.name === name)!,
+            r.features,
+          ),
+        0,
+      ) / more.length;
+    expect(meanPredicted('easy')).toBeCloseTo(0.675, 6);
+    // `wide`'s strength, 1.05, is no probability: its level is capped at 0.999.
+    expect(meanPredicted('wide')).toBeCloseTo(0.999, 6);
     // Serving anchors on the strongest candidate: `strong` over `easy` (by its own prompts'
     // mean `easy` would be), `wide` when it is a candidate.
     const router = createTrainedRouter(artefact);
@@ -269,5 +286,37 @@ describe('models scored on part of a file', () => {
       expect(o.bestSingle).toBe('strong');
       expect(o.reference).toBe(o.row.scores.wide === undefined ? 'strong' : 'wide');
     }
+  });
+
+  it("do not hold the other models' per-source heads back, and keep their pooled heads where a source does not score them", () => {
+    // `sampled` is scored on 150 of x/a's 200 prompts and 50 of x/b's: a sample, 50% overall.
+    const sampled = rows.map((r, i) => ({
+      ...r,
+      scores: {
+        strong: r.scores.strong!,
+        weak: r.scores.weak!,
+        ...((i % 2 ? i % 8 !== 1 : i % 8 === 0) ? { sampled: i % 3 ? 1 : 0 } : {}),
+      },
+    }));
+    const n = (source: string) =>
+      sampled.filter((r) => r.source === source && r.scores.sampled !== undefined).length;
+    expect([n('x/a'), n('x/b')]).toEqual([150, 50]);
+    expect(expertSources(sampled)).toEqual(['x/a', 'x/b']);
+    const experts = trainExperts(
+      featurize(sampled),
+      ['sampled', 'strong', 'weak'],
+      'g.jsonl',
+      new Map([...prices(), ['sampled', { inputPer1M: 1, outputPer1M: 1 }]]),
+      { seed: 1 },
+      ['x/a', 'x/b'],
+      new Map(),
+    );
+    const modelsOf = (source: string) =>
+      experts.heads
+        .filter((h) => h.source === source)
+        .map((h) => h.model)
+        .sort();
+    expect(modelsOf('x/a')).toEqual(['sampled', 'strong', 'weak']);
+    expect(modelsOf('x/b')).toEqual(['strong', 'weak']);
   });
 });

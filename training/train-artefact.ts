@@ -290,6 +290,23 @@ export function fitOnAnchor(
   return { head, correction, logLoss: loss / Math.max(1, scored.length) };
 }
 
+/** The mean of sigmoid(logit + shift) over `logits`. */
+function meanOfSigmoids(logits: readonly number[], shift: number): number {
+  return logits.reduce((a, l) => a + 1 / (1 + Math.exp(-(l + shift))), 0) / logits.length;
+}
+
+/** The bias shift (found by bisection in [−20, 20]) that moves the mean of the sigmoids to `target`. */
+function shiftToMean(logits: readonly number[], target: number): number {
+  let lo = -20;
+  let hi = 20;
+  for (let it = 0; it < 60; it++) {
+    const mid = (lo + hi) / 2;
+    if (meanOfSigmoids(logits, mid) < target) lo = mid;
+    else hi = mid;
+  }
+  return hi;
+}
+
 const logit = (p: number) => {
   const q = Math.min(1 - 1e-12, Math.max(1e-12, p));
   return Math.log(q / (1 - q));
@@ -363,19 +380,8 @@ export function calibrateModel(
   const standardError = standardErrorOfMean(scored.length, (i) => scored[i]!.row.scores[model]!);
   // The bias shift that lowers the mean predicted quality on the set by z standard errors.
   const logits = scored.map((r) => logit(predictQuality(best.head, r.features)));
-  const meanWith = (shift: number) =>
-    logits.reduce((a, l) => a + 1 / (1 + Math.exp(-(l + shift))), 0) / logits.length;
   const drop = z * standardError;
-  let biasShift = 0;
-  if (drop > 0) {
-    const target = meanWith(0) - drop;
-    let lo = -20;
-    for (let it = 0; it < 60; it++) {
-      const mid = (lo + biasShift) / 2;
-      if (meanWith(mid) < target) lo = mid;
-      else biasShift = mid;
-    }
-  }
+  const biasShift = drop > 0 ? shiftToMean(logits, meanOfSigmoids(logits, 0) - drop) : 0;
   // Its strength (the reference is the strongest candidate): measured against the best single
   // model on the same prompts, by its scores where the set has them, else by its head's
   // prediction, as `modelStrengths` does for a model scored on part of a training file.
@@ -507,31 +513,21 @@ export function keepsSourceHeads(
 }
 
 /**
- * Sources of a group large enough for heads of their own, each scored for every model of the
- * group's pool (every model its rows score, when no pool is given) on at least half its prompts;
- * none unless there are at least two (one large source among small ones is what the pooled heads
- * already fit).
+ * Sources of a group large enough for heads of their own; none unless there are at least two
+ * (one large source among small ones is what the pooled heads already fit). Within a source,
+ * `trainExperts` fits heads only for the models scored on at least half its prompts; the others
+ * (a model tried on a sample of the prompts, or not on this task) keep their pooled heads there.
+ * Until the eleventh session a source needed every model scored on half its prompts, so one
+ * model scored on a sample held every source back.
  */
-export function expertSources(rows: DataRow[], pool?: readonly string[]): string[] {
+export function expertSources(rows: DataRow[]): string[] {
   const prompts = new Map<string, number>();
-  const scored = new Map<string, Map<string, number>>();
-  const models = new Set<string>(pool);
   for (const r of rows) {
     const s = sourceGroup(r.source);
     prompts.set(s, (prompts.get(s) ?? 0) + 1);
-    let m = scored.get(s);
-    if (!m) scored.set(s, (m = new Map()));
-    for (const model of Object.keys(r.scores)) {
-      if (!pool) models.add(model);
-      m.set(model, (m.get(model) ?? 0) + 1);
-    }
   }
   const large = [...prompts]
-    .filter(
-      ([s, n]) =>
-        n >= EXPERT_SOURCE_PROMPTS &&
-        [...models].every((model) => (scored.get(s)!.get(model) ?? 0) * 2 >= n),
-    )
+    .filter(([, n]) => n >= EXPERT_SOURCE_PROMPTS)
     .map(([s]) => s)
     .sort();
   return large.length >= 2 ? large : [];
@@ -615,7 +611,7 @@ export function trainingPlans(
   };
   const state = groups.map((g) => {
     const models = g.pool.length;
-    const steps = ladder(headVariants(g.rows, opts), expertSources(g.rows, g.pool)).map((p) => {
+    const steps = ladder(headVariants(g.rows, opts), expertSources(g.rows)).map((p) => {
       // Sources' own heads, in pooled fit sets: a gate head per source over every prompt (at its
       // shorter iteration cap), and every model over the sources' prompts.
       const own = g.rows.filter((r) => p.experts.includes(sourceGroup(r.source))).length;
@@ -773,7 +769,7 @@ export function trainArtefact(
     const plan = plans.get(p.group)!;
     if (plan.pooledReduced)
       warnings.push(
-        `${p.group}: ${p.rows.length} prompts × ${p.pool.length} models is more fitting than the training budget allows; calibrating on ${describeCalibration(plan)} with ${plan.variants.map((v) => v.name).join(', ')} heads only${plan.experts.length < expertSources(p.rows, p.pool).length ? ' and no per-source heads' : ''}${plan.maxIterations < FIT_LIMITS.maxIterations ? `, at most ${plan.maxIterations} iterations per head fit` : ''} (the calibration heads see fewer prompts, so the bands tend to be narrower: safer, with less saving)`,
+        `${p.group}: ${p.rows.length} prompts × ${p.pool.length} models is more fitting than the training budget allows; calibrating on ${describeCalibration(plan)} with ${plan.variants.map((v) => v.name).join(', ')} heads only${plan.experts.length < expertSources(p.rows).length ? ' and no per-source heads' : ''}${plan.maxIterations < FIT_LIMITS.maxIterations ? `, at most ${plan.maxIterations} iterations per head fit` : ''} (the calibration heads see fewer prompts, so the bands tend to be narrower: safer, with less saving)`,
       );
     else if (plan.reduced)
       warnings.push(
@@ -849,7 +845,10 @@ export function trainArtefact(
     const tried = variants.map((variant) => {
       const vopts = { ...opts, hashSize, maxIterations, ...variant.settings };
       const fitted = crossFit(variant.name, (fit, rest, progress) =>
-        scoreRows(rest, trainHeads(fit, pool, group, prices, vopts, progress)),
+        scoreRows(
+          rest,
+          levelPartlyScored(trainHeads(fit, pool, group, prices, vopts, progress), fit, pool, best),
+        ),
       );
       const bands = calibrateBandsFromScores(
         fitted.outOfSample,
@@ -927,8 +926,13 @@ export function trainArtefact(
       }
     }
     const heads = withStrengths(
-      trainHeads(featured, pool, group, prices, chosen.vopts, () =>
-        tick(`${group} (${chosen.variant.name}, final fit)`),
+      levelPartlyScored(
+        trainHeads(featured, pool, group, prices, chosen.vopts, () =>
+          tick(`${group} (${chosen.variant.name}, final fit)`),
+        ),
+        featured,
+        pool,
+        best,
       ),
     );
     let experts: SourceExperts | undefined;
@@ -1021,15 +1025,17 @@ export function trainExperts(
   });
   const solutions = fitAll(packRows(rows.map((r) => r.features)), tasks, () => {});
   const gate = sources.map((source, i) => ({ source, ...unpackWeights(solutions[i]!, size) }));
-  const heads = sources.flatMap((source) =>
-    trainHeads(
-      rows.filter((_, k) => of[k] === source),
-      pool,
-      group,
-      prices,
-      { ...opts, hashSize: hashSizes.get(source) },
-    ).map((h) => ({ model: h.name, source, bias: h.bias, sparse: h.sparse, dense: h.dense })),
-  );
+  // A model scored on fewer than half a source's prompts (a partly scored one) gets no head for
+  // it: its pooled head scores the source's prompts, in serving as here.
+  const heads = sources.flatMap((source) => {
+    const own = rows.filter((_, k) => of[k] === source);
+    const models = pool.filter(
+      (m) => own.reduce((n, r) => n + (r.row.scores[m] === undefined ? 0 : 1), 0) * 2 >= own.length,
+    );
+    return trainHeads(own, models, group, prices, { ...opts, hashSize: hashSizes.get(source) }).map(
+      (h) => ({ model: h.name, source, bias: h.bias, sparse: h.sparse, dense: h.dense }),
+    );
+  });
   return { gate, heads };
 }
 
@@ -1081,6 +1087,37 @@ function gateRows(
 /** The best single model is chosen among models scored on at least this share of the most. */
 export const BEST_SINGLE_COVERAGE = 0.9;
 
+/** Pool models scored on fewer than `BEST_SINGLE_COVERAGE` of the most-scored one's prompts. */
+function partlyScored(rows: DataRow[], pool: string[]): Set<string> {
+  const counts = scoredCounts(rows);
+  const widest = Math.max(0, ...pool.map((m) => counts.get(m) ?? 0));
+  return new Set(pool.filter((m) => (counts.get(m) ?? 0) < BEST_SINGLE_COVERAGE * widest));
+}
+
+/**
+ * `heads` with those of partly scored models (`partlyScored`) levelled: each bias shifted so that
+ * the head's mean prediction over all of `rows` is the model's strength (`modelStrengths`). A
+ * head fitted on the prompts a model was scored on predicts their level everywhere, too high on
+ * the other prompts when those were a sample of easy ones. Other heads are returned as they are.
+ */
+export function levelPartlyScored(
+  heads: ModelHead[],
+  rows: FeaturedRow[],
+  pool: string[],
+  best: string,
+): ModelHead[] {
+  const data = rows.map((r) => r.row);
+  const partial = partlyScored(data, pool);
+  if (!heads.some((h) => partial.has(h.name))) return heads;
+  const strengths = modelStrengths(data, pool, best);
+  return heads.map((h) => {
+    if (!partial.has(h.name)) return h;
+    const logits = rows.map((r) => logit(predictQuality(h, r.features)));
+    const target = Math.min(0.999, Math.max(0.001, strengths.get(h.name)!));
+    return { ...h, bias: h.bias + shiftToMean(logits, target) };
+  });
+}
+
 /** The model with the best mean score among those scored on (nearly) as many prompts as any. */
 export function bestSingleModel(rows: DataRow[], pool: string[]): string {
   // The model a router would otherwise always call must answer (nearly) every prompt: a model
@@ -1123,12 +1160,11 @@ function meanScoreOf(rows: readonly { scores: Record<string, number> }[], model:
  * easy ones, say) as about the model. With no prompt in common it keeps its own mean.
  */
 export function modelStrengths(rows: DataRow[], pool: string[], best: string): Map<string, number> {
-  const counts = scoredCounts(rows);
-  const widest = Math.max(0, ...pool.map((m) => counts.get(m) ?? 0));
+  const partial = partlyScored(rows, pool);
   const bestMean = meanScoreOf(rows, best);
   const strengths = new Map<string, number>();
   for (const m of pool) {
-    if ((counts.get(m) ?? 0) >= BEST_SINGLE_COVERAGE * widest) {
+    if (!partial.has(m)) {
       strengths.set(m, meanScoreOf(rows, m));
       continue;
     }
