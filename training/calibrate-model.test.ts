@@ -13,6 +13,7 @@ import {
 } from '../src/routing/routing-model.js';
 import { run } from '../src/cli/calibrate.js';
 import { createTrainedRouter } from '../src/routing/trained-router.js';
+import { simDeployment } from '../test/helpers/test-config.js';
 import { loadPrices, loadRows, type DataRow, type Price } from './dataset.js';
 import { calibrateModel, featurize, trainArtefact, withCorrection } from './train-artefact.js';
 
@@ -228,14 +229,9 @@ describe('calibrate', () => {
       models: [...artefact.models, alone.head],
     });
     const deployment = (name: string, price: number) =>
-      deploymentSchema.parse({
-        name,
-        model: name,
-        provider: 'simulated',
-        contextWindow: 1000,
-        maxOutputTokens: 100,
-        prices: { inputPer1M: price, outputPer1M: price },
-      });
+      deploymentSchema.parse(
+        simDeployment(name, { prices: { inputPer1M: price, outputPer1M: price } }),
+      );
     const decision = router.decide({
       request: requestFromPrompt('say hello to the river stone 1'),
       router: routerSchema.parse({ modelSubset: ['strong', 'newcomer'] }),

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { deploymentSchema, routerSchema } from '../src/config/schema.js';
 import { requestFromPrompt } from '../src/routing/features.js';
 import { createTrainedRouter } from '../src/routing/trained-router.js';
+import { simDeployment } from '../test/helpers/test-config.js';
 import type { DataRow, Price } from './dataset.js';
 import { scoreTestRows } from './evaluate.js';
 import {
@@ -260,14 +261,11 @@ describe('models scored on part of a file', () => {
     // mean `easy` would be), `wide` when it is a candidate.
     const router = createTrainedRouter(artefact);
     const deployment = (name: string) =>
-      deploymentSchema.parse({
-        name,
-        model: name,
-        provider: 'simulated',
-        contextWindow: 1000,
-        maxOutputTokens: 100,
-        prices: prices().get(name) ?? { inputPer1M: name === 'easy' ? 0.01 : 20, outputPer1M: 1 },
-      });
+      deploymentSchema.parse(
+        simDeployment(name, {
+          prices: prices().get(name) ?? { inputPer1M: name === 'easy' ? 0.01 : 20, outputPer1M: 1 },
+        }),
+      );
     const referenceAmong = (names: string[]) =>
       router.decide({
         request: requestFromPrompt('solve the sum number 7'),
