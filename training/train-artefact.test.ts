@@ -207,7 +207,10 @@ describe('models scored on part of a file', () => {
       ...r,
       scores: { strong: r.scores.strong!, weak: r.scores.weak!, ...(i % 3 ? { lucky: 1 } : {}) },
     }));
-    expect(trainArtefact(new Map([['g.jsonl', small]]), prices, { seed: 1 }).warnings).toEqual([]);
+    // It is kept, though too partly scored to be the best single model (said, not refused).
+    expect(trainArtefact(new Map([['g.jsonl', small]]), prices, { seed: 1 }).warnings).toEqual([
+      'g.jsonl: model "lucky" is scored on 20 of 30 prompts, too few to be the best single model; it is measured against strong on the prompts scored for both (strength 1.000 against strong\'s 0.800; 1.000 on its own prompts), its head is levelled to that, and `eval` can score it only where it is scored',
+    ]);
   });
 
   it('are measured against the best single model where both are scored, and serving and eval take the same reference', () => {
@@ -231,7 +234,7 @@ describe('models scored on part of a file', () => {
     expect(strengths.get('easy')).toBeCloseTo(0.675, 10);
     expect(strengths.get('wide')).toBeCloseTo(1.05, 10);
 
-    const { artefact } = trainArtefact(
+    const { artefact, warnings } = trainArtefact(
       new Map([['g.jsonl', more]]),
       () =>
         new Map([
@@ -241,6 +244,10 @@ describe('models scored on part of a file', () => {
         ]),
       { seed: 1 },
     );
+    expect(warnings).toEqual([
+      'g.jsonl: model "easy" is scored on 320 of 400 prompts, too few to be the best single model; it is measured against strong on the prompts scored for both (strength 0.675 against strong\'s 0.800; 0.875 on its own prompts), its head is levelled to that, and `eval` can score it only where it is scored',
+      'g.jsonl: model "wide" is scored on 320 of 400 prompts, too few to be the best single model; it is measured against strong on the prompts scored for both (strength 1.050 against strong\'s 0.800; 1.000 on its own prompts), its head is levelled to that, and `eval` can score it only where it is scored',
+    ]);
     for (const m of artefact.models) expect(m.meanScore).toBeCloseTo(strengths.get(m.name)!, 10);
     // A partly scored model's head is levelled to its strength over all the prompts: fitted on its
     // own (easy) prompts alone, `easy`'s head would predict about 0.875 everywhere.

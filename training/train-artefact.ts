@@ -760,6 +760,13 @@ export function trainArtefact(
         warnings.push(`${group}: no priced model; group skipped`);
         return [];
       }
+      const best = bestSingleModel(rows, pool);
+      const strengths = modelStrengths(rows, pool, best);
+      const counts = scoredCounts(rows);
+      for (const m of partlyScored(rows, pool))
+        warnings.push(
+          `${group}: model "${m}" is scored on ${counts.get(m) ?? 0} of ${rows.length} prompts, too few to be the best single model; it is measured against ${best} on the prompts scored for both (strength ${strengths.get(m)!.toFixed(3)} against ${best}'s ${strengths.get(best)!.toFixed(3)}; ${meanScoreOf(rows, m).toFixed(3)} on its own prompts), its head is levelled to that, and \`eval\` can score it only where it is scored`,
+        );
       const featured = featurize(rows);
       const nonZeros = featured.reduce((n, f) => n + f.features.indices.length + DENSE_SIZE, 0);
       return [{ group, rows, prices, pool, featured, nonZeros }];
