@@ -769,7 +769,7 @@ export function trainArtefact(
         );
       const featured = featurize(rows);
       const nonZeros = featured.reduce((n, f) => n + f.features.indices.length + DENSE_SIZE, 0);
-      return [{ group, rows, prices, pool, featured, nonZeros }];
+      return [{ group, rows, prices, pool, featured, nonZeros, best, strengths }];
     });
   const plans = trainingPlans(prepared, opts);
   for (const p of prepared) {
@@ -798,7 +798,7 @@ export function trainArtefact(
   }, 0);
   let done = 0;
   const tick = (label: string) => opts.onProgress?.(++done, totalSteps, label);
-  for (const { group, rows, prices, pool, featured } of prepared) {
+  for (const { group, rows, prices, pool, featured, best, strengths } of prepared) {
     const {
       variants,
       experts: large,
@@ -810,9 +810,7 @@ export function trainArtefact(
     // fit alike.
     const hashSize = opts.hashSize ?? hashSizeFor(rows.length);
     largestHash = Math.max(largestHash, hashSize);
-    const best = bestSingleModel(rows, pool);
     // Heads carry each model's strength on the whole group (`modelStrengths`), for the reference.
-    const strengths = modelStrengths(rows, pool, best);
     const withStrengths = (hs: ModelHead[]) =>
       hs.map((h) => ({ ...h, meanScore: strengths.get(h.name)! }));
     const keyed = featured.map((f) => ({ ...f, prompt: f.row.prompt }));
