@@ -76,35 +76,18 @@ interface PreparedRow {
   cost: number[];
 }
 
-/**
- * The reference among `candidates`, as serving takes it (src/routing/trained-router.ts): the
- * strongest on average (`meanScore`, the model's strength on its group, `modelStrengths`), of
- * equals the cheaper, then the first by name. Usually the best single model; a model scored on
- * part of the prompts only can be it where it is a candidate, when it beats the best single model
- * on the prompts scored for both.
- */
-export function referenceOf(
-  candidates: readonly { name: string; cost: number }[],
+function prepareRows(
+  rows: ScoredRow[],
   heads: Map<string, ModelHead>,
-): string {
-  let ref = candidates[0]!;
-  for (const c of candidates) {
-    const d = heads.get(c.name)!.meanScore - heads.get(ref.name)!.meanScore;
-    if (d > 0 || (d === 0 && (c.cost < ref.cost || (c.cost === ref.cost && c.name < ref.name))))
-      ref = c;
-  }
-  return ref.name;
-}
-
-function prepareRows(rows: ScoredRow[], heads: Map<string, ModelHead>): PreparedRow[] {
+  reference: string,
+): PreparedRow[] {
   return rows.map((r) => {
-    const candidates: ScoredCandidate[] = [...r.predicted].map(([name, quality]) => ({
+    const candidates = [...r.predicted].map(([name, quality]) => ({
       name,
       quality,
       cost: predictedCost(heads.get(name)!, r.row.prompt.length),
+      reference: name === reference,
     }));
-    const reference = referenceOf(candidates, heads);
-    for (const c of candidates) if (c.name === reference) c.reference = true;
     return {
       candidates,
       score: candidates.map((c) => r.row.scores[c.name] ?? 0),
@@ -160,7 +143,7 @@ export function frontierQuality(
   const bestCost =
     scored.reduce((a, r) => a + promptCost(r.row, bestSingle, byName.get(bestSingle)!.prices), 0) /
     scored.length;
-  const prepared = prepareRows(scored, byName);
+  const prepared = prepareRows(scored, byName, bestSingle);
   const curve = GRID.filter((_, i) => i % 4 === 0).map((band) =>
     routePrepared(prepared, 'balanced', {
       balanced: band,
@@ -204,7 +187,7 @@ export function calibrateBandsFromScores(
   const bestQuality =
     scored.reduce((a, r) => a + (r.row.scores[bestSingle] ?? 0), 0) / scored.length;
   const z = targets.confidenceZ ?? 0;
-  const prepared = prepareRows(scored, byName);
+  const prepared = prepareRows(scored, byName, bestSingle);
   // Quality mode: the margin that maximises realised quality (ties → the larger, safer margin).
   // It is kept on the scale serving compares on, predictions ÷ the best single model's mean, so
   // here, on raw predictions, it counts `bestQuality` times as much. Found first: the

@@ -222,7 +222,9 @@ describe('calibrate', () => {
     const alone = fit(easy.map((r) => ({ ...r, scores: { newcomer: r.scores.newcomer! } })));
     expect(alone.meanScore).toBeGreaterThan(group.bestMean);
     expect(alone.head.meanScore).toBeLessThan(group.bestMean);
-    // So serving keeps the strong model as the reference (by its own mean the newcomer would be).
+    // It is partial: beside the strong model, which the bands were calibrated against, it is
+    // never the reference (by its own mean it would have been, before the eleventh session).
+    expect(alone.head.partial).toBe(true);
     const router = createTrainedRouter({
       ...artefact,
       groups: [{ ...group, models: [...group.models, 'newcomer'] }],

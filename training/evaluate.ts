@@ -11,7 +11,7 @@ import {
   type ModelHead,
   type RoutingArtefact,
 } from '../src/routing/routing-model.js';
-import { predictedCost, referenceOf } from './calibrate-bands.js';
+import { predictedCost } from './calibrate-bands.js';
 import { promptCost, sourceGroup, type DataRow } from './dataset.js';
 
 export interface ModeResult {
@@ -47,8 +47,6 @@ export interface PromptOutcome {
   predictedCost: Map<string, number>;
   cost: Map<string, number>;
   bestSingle: string;
-  /** The candidate the modes anchor on, as serving takes it (`referenceOf`): usually `bestSingle`. */
-  reference: string;
   cheapest: string;
   bands: Bands;
 }
@@ -145,12 +143,6 @@ export function scoreTestRows(
     artefact.models.map((m) => [`${m.group}\u0000${m.name}`, m]),
   );
   const experts = new Map(artefact.groups.map((g) => [g.name, expertLookup(g.experts)]));
-  const headsOf = new Map(
-    artefact.groups.map((g) => [
-      g.name,
-      new Map(artefact.models.filter((m) => m.group === g.name).map((m) => [m.name, m])),
-    ]),
-  );
   const outcomes: PromptOutcome[] = [];
   const { byFile, matched } = groupsForTestFiles(artefact, rows);
   const skipped: TestRowNotes = { total: 0, unknownGroup: 0, unscoredBest: new Map(), matched };
@@ -201,10 +193,6 @@ export function scoreTestRows(
       predictedCost: pCost,
       cost,
       bestSingle: g.bestSingle,
-      reference: referenceOf(
-        models.map((name) => ({ name, cost: pCost.get(name)! })),
-        headsOf.get(g.name)!,
-      ),
       cheapest,
       bands: { ...(groupBands?.get(g.name) ?? g.bands), ...bandsOverride, scale: 1 },
     });
@@ -218,7 +206,7 @@ export function pickFor(o: PromptOutcome, mode: RoutingMode, bands = o.bands): s
     name,
     quality: o.predicted.get(name)!,
     cost: o.predictedCost.get(name)!,
-    reference: name === o.reference,
+    reference: name === o.bestSingle,
   }));
   return pickByMode(cands, mode, bands);
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { deploymentSchema, routerSchema } from '../src/config/schema.js';
 import { requestFromPrompt } from '../src/routing/features.js';
+import { parseArtefact, serializeArtefact } from '../src/routing/routing-model.js';
 import { createTrainedRouter } from '../src/routing/trained-router.js';
 import { simDeployment } from '../test/helpers/test-config.js';
 import type { DataRow, Price } from './dataset.js';
@@ -209,11 +210,11 @@ describe('models scored on part of a file', () => {
     }));
     // It is kept, though too partly scored to be the best single model (said, not refused).
     expect(trainArtefact(new Map([['g.jsonl', small]]), prices, { seed: 1 }).warnings).toEqual([
-      'g.jsonl: model "lucky" is scored on 20 of 30 prompts, too few to be the best single model; it is measured against strong on the prompts scored for both (strength 1.000 against strong\'s 0.800; 1.000 on its own prompts), its head is levelled to that, and `eval` can score it only where it is scored',
+      'g.jsonl: model "lucky" is scored on 20 of 30 prompts, too few to be the best single model: it is not the reference beside the models that are, its head is levelled by how strong did on its prompts, and `eval` can score it only where it is scored (mean 1.000 on its own prompts; strength 1.000 against strong\'s 0.800, measured where both are scored)',
     ]);
   });
 
-  it('are measured against the best single model where both are scored, and serving and eval take the same reference', () => {
+  it('are measured against the best single model where both are scored, levelled for how their prompts were chosen, and never the reference beside it', () => {
     // `easy` is scored only where `strong` is right (320 prompts) and right on 87.5% of them: above
     // `strong`'s 0.8 on its own prompts, 0.125 below it where both are scored. `wide` is scored on
     // 320 prompts, among them the 80 that `strong` misses, and right on all: 0.25 above it there.
@@ -245,27 +246,26 @@ describe('models scored on part of a file', () => {
       { seed: 1 },
     );
     expect(warnings).toEqual([
-      'g.jsonl: model "easy" is scored on 320 of 400 prompts, too few to be the best single model; it is measured against strong on the prompts scored for both (strength 0.675 against strong\'s 0.800; 0.875 on its own prompts), its head is levelled to that, and `eval` can score it only where it is scored',
-      'g.jsonl: model "wide" is scored on 320 of 400 prompts, too few to be the best single model; it is measured against strong on the prompts scored for both (strength 1.050 against strong\'s 0.800; 1.000 on its own prompts), its head is levelled to that, and `eval` can score it only where it is scored',
+      'g.jsonl: model "easy" is scored on 320 of 400 prompts, too few to be the best single model: it is not the reference beside the models that are, its head is levelled by how strong did on its prompts, and `eval` can score it only where it is scored (mean 0.875 on its own prompts; strength 0.675 against strong\'s 0.800, measured where both are scored)',
+      'g.jsonl: model "wide" is scored on 320 of 400 prompts, too few to be the best single model: it is not the reference beside the models that are, its head is levelled by how strong did on its prompts, and `eval` can score it only where it is scored (mean 1.000 on its own prompts; strength 1.050 against strong\'s 0.800, measured where both are scored)',
     ]);
+    const head = (name: string) => artefact.models.find((m) => m.name === name)!;
     for (const m of artefact.models) expect(m.meanScore).toBeCloseTo(strengths.get(m.name)!, 10);
-    // A partly scored model's head is levelled to its strength over all the prompts: fitted on its
-    // own (easy) prompts alone, `easy`'s head would predict about 0.875 everywhere.
-    const meanPredicted = (name: string) =>
-      featurize(more).reduce(
-        (a, r) =>
-          a +
-          predictQuality(
-            artefact.models.find((m) => m.name === name)!,
-            r.features,
-          ),
-        0,
-      ) / more.length;
-    expect(meanPredicted('easy')).toBeCloseTo(0.675, 6);
-    // `wide`'s strength, 1.05, is no probability: its level is capped at 0.999.
-    expect(meanPredicted('wide')).toBeCloseTo(0.999, 6);
-    // Serving anchors on the strongest candidate: `strong` over `easy` (by its own prompts'
-    // mean `easy` would be), `wide` when it is a candidate.
+    expect(artefact.models.filter((m) => m.partial).map((m) => m.name)).toEqual(['easy', 'wide']);
+    const reread = parseArtefact(serializeArtefact(artefact));
+    expect(reread.models.filter((m) => m.partial).map((m) => m.name)).toEqual(['easy', 'wide']);
+    // Levelled: on `easy`'s prompts `strong` was right every time, above what its head predicts
+    // there; `easy`'s head predicts its 0.875 less that excess, not the 0.875 it was fitted to.
+    const featured = featurize(more);
+    const meanOn = (name: string, model: string) => {
+      const on = featured.filter((r) => r.row.scores[model] !== undefined);
+      return on.reduce((a, r) => a + predictQuality(head(name), r.features), 0) / on.length;
+    };
+    const excess = 1 - meanOn('strong', 'easy');
+    expect(excess).toBeGreaterThan(0.1);
+    expect(meanOn('easy', 'easy')).toBeCloseTo(0.875 - excess, 6);
+    // Serving anchors on the strongest candidate that is not partial: `strong`, though `wide` is
+    // stronger where both are scored; among partial candidates alone, the stronger of them.
     const router = createTrainedRouter(artefact);
     const deployment = (name: string) =>
       deploymentSchema.parse(
@@ -282,15 +282,13 @@ describe('models scored on part of a file', () => {
         promptTokens: 10,
       }).topDeployment;
     expect(referenceAmong(['easy', 'strong', 'weak'])).toBe('strong');
-    expect(referenceAmong(['easy', 'strong', 'weak', 'wide'])).toBe('wide');
-    // `eval` (and the bands' calibration, by the same `referenceOf`) anchors where serving would:
-    // on `wide` where it is scored, else on `strong`; ratios stay against the best single model.
+    expect(referenceAmong(['easy', 'strong', 'weak', 'wide'])).toBe('strong');
+    expect(referenceAmong(['easy', 'weak', 'wide'])).toBe('weak');
+    expect(referenceAmong(['easy', 'wide'])).toBe('wide');
+    // Calibration and `eval` anchor on the best single model, as serving does with it present.
     const { outcomes } = scoreTestRows(artefact, more);
     expect(outcomes).toHaveLength(400);
-    for (const o of outcomes) {
-      expect(o.bestSingle).toBe('strong');
-      expect(o.reference).toBe(o.row.scores.wide === undefined ? 'strong' : 'wide');
-    }
+    for (const o of outcomes) expect(o.bestSingle).toBe('strong');
   });
 
   it("do not hold the other models' per-source heads back, and keep their pooled heads where a source does not score them", () => {

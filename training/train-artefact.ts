@@ -338,10 +338,11 @@ export function withCorrection(head: HeadWeights, correction: HeadWeights): Head
  * ~200 prompts its level is known only to within that, and the group's bands were calibrated
  * without it. Measured on llmrouter (docs/routing.md, "Eighth round"): this routes better than a
  * head fitted from scratch, and keeps Balanced's quality nearer the promise than the unshifted fit.
- * Its strength (`meanScore`, by which serving takes the reference) is the best single model's mean
- * plus the new model's mean difference to it on the set: to its scores where the set has them,
- * else to its head's prediction. The set's own mean would rank a model tried on easy prompts
- * above the best single model.
+ * The head is `partial`: beside the group's best single model (or any model the group was trained
+ * with) it is never the reference, as the bands were calibrated against that model. Its strength
+ * (`meanScore`, which ranks it among partial candidates) is the best single model's mean plus the
+ * new model's mean difference to it on the set: to its scores where the set has them, else to its
+ * head's prediction. The set's own mean would rank a model tried on easy prompts too high.
  * `opts`: the anchor, z (default the bands' `confidenceZ`) and the correction's C (default 0.3).
  */
 export function calibrateModel(
@@ -400,7 +401,7 @@ export function calibrateModel(
     .filter((h) => h.model === best.anchor)
     .map((h) => ({ model, source: h.source, ...withCorrection(h, shifted) }));
   return {
-    head: { ...best.head, bias: best.head.bias + biasShift, meanScore: strength },
+    head: { ...best.head, bias: best.head.bias + biasShift, meanScore: strength, partial: true },
     meanScore: best.head.meanScore,
     anchor: best.anchor,
     logLoss: best.logLoss,
@@ -765,7 +766,7 @@ export function trainArtefact(
       const counts = scoredCounts(rows);
       for (const m of partlyScored(rows, pool))
         warnings.push(
-          `${group}: model "${m}" is scored on ${counts.get(m) ?? 0} of ${rows.length} prompts, too few to be the best single model; it is measured against ${best} on the prompts scored for both (strength ${strengths.get(m)!.toFixed(3)} against ${best}'s ${strengths.get(best)!.toFixed(3)}; ${meanScoreOf(rows, m).toFixed(3)} on its own prompts), its head is levelled to that, and \`eval\` can score it only where it is scored`,
+          `${group}: model "${m}" is scored on ${counts.get(m) ?? 0} of ${rows.length} prompts, too few to be the best single model: it is not the reference beside the models that are, its head is levelled by how ${best} did on its prompts, and \`eval\` can score it only where it is scored (mean ${meanScoreOf(rows, m).toFixed(3)} on its own prompts; strength ${strengths.get(m)!.toFixed(3)} against ${best}'s ${strengths.get(best)!.toFixed(3)}, measured where both are scored)`,
         );
       const featured = featurize(rows);
       const nonZeros = featured.reduce((n, f) => n + f.features.indices.length + DENSE_SIZE, 0);
@@ -810,9 +811,15 @@ export function trainArtefact(
     // fit alike.
     const hashSize = opts.hashSize ?? hashSizeFor(rows.length);
     largestHash = Math.max(largestHash, hashSize);
-    // Heads carry each model's strength on the whole group (`modelStrengths`), for the reference.
+    // Heads carry each model's strength on the whole group (`modelStrengths`), for the reference,
+    // and whether it is partly scored (never the reference beside a model that is not).
+    const partial = partlyScored(rows, pool);
     const withStrengths = (hs: ModelHead[]) =>
-      hs.map((h) => ({ ...h, meanScore: strengths.get(h.name)! }));
+      hs.map((h) => ({
+        ...h,
+        meanScore: strengths.get(h.name)!,
+        ...(partial.has(h.name) ? { partial: true } : {}),
+      }));
     const keyed = featured.map((f) => ({ ...f, prompt: f.row.prompt }));
     const salt = `calibration:${opts.seed}`;
     // Each head variant is scored out of sample on every training prompt; the one whose calibrated
@@ -852,7 +859,12 @@ export function trainArtefact(
       const fitted = crossFit(variant.name, (fit, rest, progress) =>
         scoreRows(
           rest,
-          levelPartlyScored(trainHeads(fit, pool, group, prices, vopts, progress), fit, pool, best),
+          levelPartlyScored(
+            trainHeads(fit, pool, group, prices, vopts, progress),
+            fit,
+            partial,
+            best,
+          ),
         ),
       );
       const bands = calibrateBandsFromScores(
@@ -936,7 +948,7 @@ export function trainArtefact(
           tick(`${group} (${chosen.variant.name}, final fit)`),
         ),
         featured,
-        pool,
+        partial,
         best,
       ),
     );
@@ -1100,25 +1112,34 @@ function partlyScored(rows: DataRow[], pool: string[]): Set<string> {
 }
 
 /**
- * `heads` with those of partly scored models (`partlyScored`) levelled: each bias shifted so that
- * the head's mean prediction over all of `rows` is the model's strength (`modelStrengths`). A
- * head fitted on the prompts a model was scored on predicts their level everywhere, too high on
- * the other prompts when those were a sample of easy ones. Other heads are returned as they are.
+ * `heads` with those of `partial` models (`partlyScored`) levelled for how their prompts were
+ * chosen. A head fitted on the prompts a model was scored on learns their level; if those were
+ * chosen by how they went (a sample of easy ones), the features cannot show it, and the head
+ * predicts that level everywhere. The best single model, scored on (nearly) every prompt, shows
+ * it: on those prompts its real mean score is above its head's prediction by as much. Each partial
+ * head's bias is shifted so that its mean prediction there is the model's mean score less that
+ * excess. A random sample, or one task's prompts (which the features do tell apart), stays about
+ * where it was. Other heads are returned as they are.
  */
 export function levelPartlyScored(
   heads: ModelHead[],
   rows: FeaturedRow[],
-  pool: string[],
+  partial: ReadonlySet<string>,
   best: string,
 ): ModelHead[] {
-  const data = rows.map((r) => r.row);
-  const partial = partlyScored(data, pool);
-  if (!heads.some((h) => partial.has(h.name))) return heads;
-  const strengths = modelStrengths(data, pool, best);
+  const bestHead = heads.find((h) => h.name === best);
+  if (!bestHead || !heads.some((h) => partial.has(h.name))) return heads;
   return heads.map((h) => {
     if (!partial.has(h.name)) return h;
-    const logits = rows.map((r) => logit(predictQuality(h, r.features)));
-    const target = Math.min(0.999, Math.max(0.001, strengths.get(h.name)!));
+    const both = rows.filter(
+      (r) => r.row.scores[h.name] !== undefined && r.row.scores[best] !== undefined,
+    );
+    if (!both.length) return h;
+    let target = 0;
+    for (const r of both)
+      target += r.row.scores[h.name]! - r.row.scores[best]! + predictQuality(bestHead, r.features);
+    target = Math.min(0.999, Math.max(0.001, target / both.length));
+    const logits = both.map((r) => logit(predictQuality(h, r.features)));
     return { ...h, bias: h.bias + shiftToMean(logits, target) };
   });
 }

@@ -24,12 +24,18 @@ export interface ModelHead extends HeadWeights {
   expectedOutputTokens: number;
   /**
    * Its strength on the group, by which the reference (strongest candidate) is taken: its mean
-   * score; for a model scored on part of the prompts, or added by `calibrate`, the best single
-   * model's mean plus its mean difference to it where both are scored (training/train-artefact.ts,
-   * `modelStrengths`).
+   * score; for a `partial` model, the best single model's mean plus its mean difference to it
+   * where both are scored (training/train-artefact.ts, `modelStrengths`).
    */
   meanScore: number;
   prices: { inputPer1M: number; outputPer1M: number };
+  /**
+   * A model scored on part of the training prompts (under 90% of the most-scored model's), or
+   * added by `calibrate`: it could not be the best single model the bands were calibrated
+   * against, so it is the reference only when no candidate is a model the artefact was trained
+   * with (artefacts from the eleventh session; absent means false).
+   */
+  partial?: boolean;
 }
 
 export interface GroupInfo {
@@ -154,6 +160,7 @@ const artefactSchema = z.object({
       expectedOutputTokens: finite,
       meanScore: finite,
       prices: z.object({ inputPer1M: finite, outputPer1M: finite }),
+      partial: z.boolean().optional(),
     }),
   ),
   training: z.record(z.string(), z.unknown()),

@@ -402,7 +402,6 @@ describe('data, training and evaluation', () => {
         ['w', 0.1],
       ]),
       bestSingle: 's',
-      reference: 's',
       cheapest: 'w',
       bands: { balanced: 1, cost: 1 },
     });

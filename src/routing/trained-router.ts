@@ -119,9 +119,18 @@ export function createTrainedRouter(artefact: RoutingArtefact): Router {
       // The reference: the candidate strongest on average (best single model among them). Of
       // equally strong known ones (two deployments like the same model) the cheaper, which is the
       // one a user would call, so savings are not counted against a dearer twin; of unknown ones
-      // the dearer, price standing in for the strength the artefact cannot give.
-      let refIndex = 0;
+      // the dearer, price standing in for the strength the artefact cannot give. While a model
+      // the artefact was trained with (scored on nearly every prompt) is a candidate, only those
+      // compete: the bands were calibrated against the best of them, and a `partial` model
+      // (scored on part of the prompts, or added by `calibrate`) is ranked on less.
+      const full = (i: number) => {
+        const head = mapDeployment(input.candidates[i]!).head;
+        return head !== undefined && head.partial !== true;
+      };
+      const anyFull = input.candidates.some((_, i) => full(i));
+      let refIndex = anyFull ? input.candidates.findIndex((_, i) => full(i)) : 0;
       input.candidates.forEach((d, i) => {
+        if (anyFull && !full(i)) return;
         const ref = input.candidates[refIndex]!;
         const s = mapDeployment(d).strength + d.qualityOffset;
         const best = mapDeployment(ref).strength + ref.qualityOffset;
