@@ -285,6 +285,8 @@ describe('models scored on part of a file', () => {
     expect(referenceAmong(['easy', 'strong', 'weak', 'wide'])).toBe('strong');
     expect(referenceAmong(['easy', 'weak', 'wide'])).toBe('weak');
     expect(referenceAmong(['easy', 'wide'])).toBe('wide');
+    // Beside a deployment the artefact does not know (scored at 0.5 relative), by strength.
+    expect(referenceAmong(['easy', 'stranger'])).toBe('easy');
     // Calibration and `eval` anchor on the best single model, as serving does with it present.
     const { outcomes } = scoreTestRows(artefact, more);
     expect(outcomes).toHaveLength(400);
