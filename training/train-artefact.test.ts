@@ -294,18 +294,19 @@ describe('models scored on part of a file', () => {
   });
 
   it("do not hold the other models' per-source heads back, and keep their pooled heads where a source does not score them", () => {
-    // `sampled` is scored on 150 of x/a's 200 prompts and 50 of x/b's: a sample, 50% overall.
+    // `sampled` is scored on the 160 of x/a's 200 prompts that `strong` gets right, and on 50 of
+    // x/b's: a partial model (210 of 400 prompts).
     const sampled = rows.map((r, i) => ({
       ...r,
       scores: {
         strong: r.scores.strong!,
         weak: r.scores.weak!,
-        ...((i % 2 ? i % 8 !== 1 : i % 8 === 0) ? { sampled: i % 3 ? 1 : 0 } : {}),
+        ...((i % 2 ? i % 5 !== 0 : i % 8 === 0) ? { sampled: i % 3 ? 1 : 0 } : {}),
       },
     }));
     const n = (source: string) =>
       sampled.filter((r) => r.source === source && r.scores.sampled !== undefined).length;
-    expect([n('x/a'), n('x/b')]).toEqual([150, 50]);
+    expect([n('x/a'), n('x/b')]).toEqual([160, 50]);
     expect(expertSources(sampled)).toEqual(['x/a', 'x/b']);
     const experts = trainExperts(
       featurize(sampled),
@@ -323,5 +324,35 @@ describe('models scored on part of a file', () => {
         .sort();
     expect(modelsOf('x/a')).toEqual(['sampled', 'strong', 'weak']);
     expect(modelsOf('x/b')).toEqual(['strong', 'weak']);
+    // As a partial model, its x/a head is levelled by the strong model's x/a head on its prompts.
+    const levelled = trainExperts(
+      featurize(sampled),
+      ['sampled', 'strong', 'weak'],
+      'g.jsonl',
+      new Map([...prices(), ['sampled', { inputPer1M: 1, outputPer1M: 1 }]]),
+      { seed: 1 },
+      ['x/a', 'x/b'],
+      new Map(),
+      { partial: new Set(['sampled']), best: 'strong' },
+    );
+    const sourceHead = (e: typeof experts, model: string) =>
+      e.heads.find((h) => h.source === 'x/a' && h.model === model)!;
+    const on = featurize(sampled).filter(
+      (r) => r.row.source === 'x/a' && r.row.scores.sampled !== undefined,
+    );
+    const mean = (f: (r: (typeof on)[number]) => number) =>
+      on.reduce((a, r) => a + f(r), 0) / on.length;
+    const target = mean(
+      (r) =>
+        r.row.scores.sampled! -
+        r.row.scores.strong! +
+        predictQuality(sourceHead(levelled, 'strong'), r.features),
+    );
+    expect(mean((r) => predictQuality(sourceHead(levelled, 'sampled'), r.features))).toBeCloseTo(
+      target,
+      6,
+    );
+    // Chosen where `strong` is right, its prompts are easier than its head could tell: lowered.
+    expect(sourceHead(levelled, 'sampled').bias).toBeLessThan(sourceHead(experts, 'sampled').bias);
   });
 });

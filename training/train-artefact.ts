@@ -892,7 +892,10 @@ export function trainArtefact(
       const pooled = new Map(outOfSample.map((r) => [r.row, r]));
       const gatedRows: GatedRow[] = [];
       crossFit('per-source', (fit, rest, progress) => {
-        const ex = trainExperts(fit, pool, group, prices, expertOpts, large, sizes);
+        const ex = trainExperts(fit, pool, group, prices, expertOpts, large, sizes, {
+          partial,
+          best,
+        });
         for (let e = 0; e < epochs; e++) progress();
         gatedRows.push(...gateRows(rest, ex, pooled));
         return [];
@@ -953,7 +956,11 @@ export function trainArtefact(
       ),
     );
     let experts: SourceExperts | undefined;
-    if (kept.length) experts = trainExperts(featured, pool, group, prices, expertOpts, kept, sizes);
+    if (kept.length)
+      experts = trainExperts(featured, pool, group, prices, expertOpts, kept, sizes, {
+        partial,
+        best,
+      });
     if (large.length) for (let e = 0; e < epochs; e++) tick(`${group} (per-source, final fit)`);
     groups.push({
       name: group,
@@ -1024,6 +1031,7 @@ export function trainExperts(
   opts: TrainOptions,
   sources: string[],
   hashSizes: Map<string, number>,
+  level?: { partial: ReadonlySet<string>; best: string },
 ): SourceExperts {
   const of = rows.map((r) => sourceGroup(r.row.source));
   const size = opts.hashSize ?? hashSizeFor(rows.length);
@@ -1049,8 +1057,20 @@ export function trainExperts(
     const models = pool.filter(
       (m) => own.reduce((n, r) => n + (r.row.scores[m] === undefined ? 0 : 1), 0) * 2 >= own.length,
     );
-    return trainHeads(own, models, group, prices, { ...opts, hashSize: hashSizes.get(source) }).map(
-      (h) => ({ model: h.name, source, bias: h.bias, sparse: h.sparse, dense: h.dense }),
+    const fitted = trainHeads(own, models, group, prices, {
+      ...opts,
+      hashSize: hashSizes.get(source),
+    });
+    // A partial model's source head is levelled as its pooled head is, by the best single
+    // model's source head on the same prompts.
+    return (level ? levelPartlyScored(fitted, own, level.partial, level.best) : fitted).map(
+      (h) => ({
+        model: h.name,
+        source,
+        bias: h.bias,
+        sparse: h.sparse,
+        dense: h.dense,
+      }),
     );
   });
   return { gate, heads };
