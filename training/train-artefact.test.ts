@@ -287,6 +287,16 @@ describe('models scored on part of a file', () => {
     expect(referenceAmong(['easy', 'wide'])).toBe('wide');
     // Beside a deployment the artefact does not know (scored at 0.5 relative), by strength.
     expect(referenceAmong(['easy', 'stranger'])).toBe('easy');
+    // The operator is told when a partial model stronger than the trained ones is passed over.
+    const names = ['easy', 'strong', 'weak', 'wide'];
+    const notes = router.describeSubset!(
+      routerSchema.parse({ name: 'r', modelSubset: names }),
+      names.map(deployment),
+    );
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toContain(
+      'deployment wide maps to g.jsonl:wide, which is stronger on average',
+    );
     // Calibration and `eval` anchor on the best single model, as serving does with it present.
     const { outcomes } = scoreTestRows(artefact, more);
     expect(outcomes).toHaveLength(400);

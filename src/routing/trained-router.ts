@@ -78,6 +78,21 @@ export function createTrainedRouter(artefact: RoutingArtefact): Router {
           );
         if (head) byGroup.set(head.group, [...(byGroup.get(head.group) ?? []), d.name]);
       }
+      // A partial model that is stronger than every trained one beside it: not the reference.
+      const heads = router.modelSubset.flatMap((name) => {
+        const d = deployments.find((x) => x.name === name);
+        const head = d && headFor(d);
+        return d && head ? [{ d, head }] : [];
+      });
+      for (const { d, head } of heads) {
+        if (!head.partial) continue;
+        const full = heads.filter((x) => !x.head.partial && x.head.group === head.group);
+        const strongest = Math.max(...full.map((x) => x.head.meanScore + x.d.qualityOffset));
+        if (full.length && head.meanScore + d.qualityOffset > strongest)
+          notes.push(
+            `${where}: deployment ${d.name} maps to ${head.group}:${head.name}, which is stronger on average than the trained models beside it but was scored on part of the training prompts or added by \`model-router calibrate\`: it is routed to on its predictions, but the saving modes measure against the strongest trained model, as the bands were calibrated (retrain with its scores on the training prompts to make it the reference)`,
+          );
+      }
       if (byGroup.size > 1) {
         const spread = [...byGroup].map(([g, names]) => `${g}: ${names.join(', ')}`).join('; ');
         notes.push(
