@@ -177,6 +177,12 @@ describe('models scored on part of a file', () => {
       ['weak', { inputPer1M: 0.1, outputPer1M: 0.3 }],
       ['lucky', { inputPer1M: 0.01, outputPer1M: 0.01 }],
     ]);
+  /** The 400 prompts with `strong` and `weak` as above and `extra(i)`'s models. */
+  const withScores = (extra: (i: number) => Record<string, number>): DataRow[] =>
+    rows.map((r, i) => ({
+      ...r,
+      scores: { strong: r.scores.strong!, weak: r.scores.weak!, ...extra(i) },
+    }));
 
   it('are not the best single model unless scored on nearly as many prompts as any', () => {
     expect(BEST_SINGLE_COVERAGE).toBe(0.9);
@@ -218,14 +224,9 @@ describe('models scored on part of a file', () => {
     // `easy` is scored only where `strong` is right (320 prompts) and right on 87.5% of them: above
     // `strong`'s 0.8 on its own prompts, 0.125 below it where both are scored. `wide` is scored on
     // 320 prompts, among them the 80 that `strong` misses, and right on all: 0.25 above it there.
-    const more = rows.map((r, i) => ({
-      ...r,
-      scores: {
-        strong: r.scores.strong!,
-        weak: r.scores.weak!,
-        ...(i % 5 ? { easy: i % 10 === 1 ? 0 : 1 } : {}),
-        ...(i % 5 !== 1 ? { wide: 1 } : {}),
-      },
+    const more = withScores((i) => ({
+      ...(i % 5 ? { easy: i % 10 === 1 ? 0 : 1 } : {}),
+      ...(i % 5 !== 1 ? { wide: 1 } : {}),
     }));
     const pool = ['easy', 'strong', 'weak', 'wide'];
     expect(bestSingleModel(more, pool)).toBe('strong');
@@ -306,27 +307,25 @@ describe('models scored on part of a file', () => {
   it("do not hold the other models' per-source heads back, and keep their pooled heads where a source does not score them", () => {
     // `sampled` is scored on the 160 of x/a's 200 prompts that `strong` gets right, and on 50 of
     // x/b's: a partial model (210 of 400 prompts).
-    const sampled = rows.map((r, i) => ({
-      ...r,
-      scores: {
-        strong: r.scores.strong!,
-        weak: r.scores.weak!,
-        ...((i % 2 ? i % 5 !== 0 : i % 8 === 0) ? { sampled: i % 3 ? 1 : 0 } : {}),
-      },
-    }));
+    const sampled = withScores((i): Record<string, number> =>
+      (i % 2 ? i % 5 !== 0 : i % 8 === 0) ? { sampled: i % 3 ? 1 : 0 } : {},
+    );
     const n = (source: string) =>
       sampled.filter((r) => r.source === source && r.scores.sampled !== undefined).length;
     expect([n('x/a'), n('x/b')]).toEqual([160, 50]);
     expect(expertSources(sampled)).toEqual(['x/a', 'x/b']);
-    const experts = trainExperts(
-      featurize(sampled),
-      ['sampled', 'strong', 'weak'],
-      'g.jsonl',
-      new Map([...prices(), ['sampled', { inputPer1M: 1, outputPer1M: 1 }]]),
-      { seed: 1 },
-      ['x/a', 'x/b'],
-      new Map(),
-    );
+    const fitExperts = (level?: Parameters<typeof trainExperts>[7]) =>
+      trainExperts(
+        featurize(sampled),
+        ['sampled', 'strong', 'weak'],
+        'g.jsonl',
+        new Map([...prices(), ['sampled', { inputPer1M: 1, outputPer1M: 1 }]]),
+        { seed: 1 },
+        ['x/a', 'x/b'],
+        new Map(),
+        level,
+      );
+    const experts = fitExperts();
     const modelsOf = (source: string) =>
       experts.heads
         .filter((h) => h.source === source)
@@ -335,16 +334,7 @@ describe('models scored on part of a file', () => {
     expect(modelsOf('x/a')).toEqual(['sampled', 'strong', 'weak']);
     expect(modelsOf('x/b')).toEqual(['strong', 'weak']);
     // As a partial model, its x/a head is levelled by the strong model's x/a head on its prompts.
-    const levelled = trainExperts(
-      featurize(sampled),
-      ['sampled', 'strong', 'weak'],
-      'g.jsonl',
-      new Map([...prices(), ['sampled', { inputPer1M: 1, outputPer1M: 1 }]]),
-      { seed: 1 },
-      ['x/a', 'x/b'],
-      new Map(),
-      { partial: new Set(['sampled']), best: 'strong' },
-    );
+    const levelled = fitExperts({ partial: new Set(['sampled']), best: 'strong' });
     const sourceHead = (e: typeof experts, model: string) =>
       e.heads.find((h) => h.source === 'x/a' && h.model === model)!;
     const on = featurize(sampled).filter(
