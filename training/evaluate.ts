@@ -5,9 +5,11 @@ import type { RoutingMode } from '../src/config/schema.js';
 import { extractFeatures, requestFromPrompt, type Features } from '../src/routing/features.js';
 import { pickByMode, type Bands } from '../src/routing/pick-by-mode.js';
 import {
+  coverageTrust,
   expertLookup,
   predictQuality,
   type GroupInfo,
+  type HeadWeights,
   type ModelHead,
   type RoutingArtefact,
 } from '../src/routing/routing-model.js';
@@ -170,10 +172,7 @@ export function scoreTestRows(
     const gated = experts.get(g.name)!(features);
     for (const m of models) {
       const h = heads.get(`${g.name}\u0000${m}`)!;
-      predicted.set(
-        m,
-        (other?.get(m) ?? predictQuality(gated?.heads.get(m) ?? h, features)) / unit,
-      );
+      predicted.set(m, (other?.get(m) ?? predictHead(gated?.heads.get(m), h, features)) / unit);
       pCost.set(m, predictedCost(h, row.prompt.length));
       cost.set(m, promptCost(row, m, h.prices));
     }
@@ -198,6 +197,14 @@ export function scoreTestRows(
     });
   }
   return { outcomes, skipped };
+}
+
+/**
+ * A model's predicted quality as serving has it: its gated source's head where there is one,
+ * else its pooled head, trusted as far as the prompt is like its scored ones (`coverageTrust`).
+ */
+function predictHead(source: HeadWeights | undefined, head: ModelHead, f: Features): number {
+  return source ? predictQuality(source, f) : predictQuality(head, f) * coverageTrust(head, f);
 }
 
 /** The model a mode picks for one prompt. */

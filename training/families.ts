@@ -1,6 +1,10 @@
 // Model families compared by `eval --family`: the shipped logistic heads, k-nearest neighbours, and
 // their blend (mean of the two predictions). Each family gets its own bands, calibrated the same way.
-import { predictQuality, type RoutingArtefact } from '../src/routing/routing-model.js';
+import {
+  coverageTrust,
+  predictQuality,
+  type RoutingArtefact,
+} from '../src/routing/routing-model.js';
 import { calibrateBandsFromScores, type BandTargets, type ScoredRow } from './calibrate-bands.js';
 import { splitByHash, type DataRow, type Price } from './dataset.js';
 import type { GroupBands, Predictor } from './evaluate.js';
@@ -69,7 +73,10 @@ export function trainFamily(
     return new Map(
       models.map((m) => [
         m,
-        (knn.get(m)! + predictQuality(headsByKey.get(`${group}\u0000${m}`)!, features)) / 2,
+        (knn.get(m)! +
+          predictQuality(headsByKey.get(`${group}\u0000${m}`)!, features) *
+            coverageTrust(headsByKey.get(`${group}\u0000${m}`)!, features)) /
+          2,
       ]),
     );
   };

@@ -859,11 +859,17 @@ export function trainArtefact(
       const fitted = crossFit(variant.name, (fit, rest, progress) =>
         scoreRows(
           rest,
-          levelPartlyScored(
-            trainHeads(fit, pool, group, prices, vopts, progress),
+          withCoverage(
+            levelPartlyScored(
+              trainHeads(fit, pool, group, prices, vopts, progress),
+              fit,
+              partial,
+              best,
+            ),
             fit,
             partial,
-            best,
+            hashSize,
+            maxIterations,
           ),
         ),
       );
@@ -946,13 +952,19 @@ export function trainArtefact(
       }
     }
     const heads = withStrengths(
-      levelPartlyScored(
-        trainHeads(featured, pool, group, prices, chosen.vopts, () =>
-          tick(`${group} (${chosen.variant.name}, final fit)`),
+      withCoverage(
+        levelPartlyScored(
+          trainHeads(featured, pool, group, prices, chosen.vopts, () =>
+            tick(`${group} (${chosen.variant.name}, final fit)`),
+          ),
+          featured,
+          partial,
+          best,
         ),
         featured,
         partial,
-        best,
+        hashSize,
+        maxIterations,
       ),
     );
     let experts: SourceExperts | undefined;
@@ -1161,6 +1173,50 @@ export function levelPartlyScored(
     target = Math.min(0.999, Math.max(0.001, target / both.length));
     const logits = both.map((r) => logit(predictQuality(h, r.features)));
     return { ...h, bias: h.bias + shiftToMean(logits, target) };
+  });
+}
+
+/**
+ * `heads` with a coverage head for each of the `partial` models among them (`coverageTrust`): a
+ * logistic head over all of `rows` predicting whether the model is scored on a prompt (C =
+ * GATE_C, at most GATE_MAX_ITERATIONS iterations, as the gate's heads), with its mean prediction
+ * over the prompts the model is scored on. A model scored on one task's prompts then counts as
+ * unknown on the others instead of being predicted there from them.
+ */
+export function withCoverage(
+  heads: ModelHead[],
+  rows: FeaturedRow[],
+  partial: ReadonlySet<string>,
+  size: number,
+  maxIterations: number = FIT_LIMITS.maxIterations,
+): ModelHead[] {
+  const covered = heads.filter((h) => partial.has(h.name));
+  if (!covered.length) return heads;
+  const all = Int32Array.from(rows.keys());
+  const shares = covered.map(
+    (h) => rows.reduce((n, r) => n + (r.row.scores[h.name] === undefined ? 0 : 1), 0) / rows.length,
+  );
+  const tasks: FitTask[] = covered.map((h, i) => {
+    const mean = Math.min(0.98, Math.max(0.02, shares[i]!));
+    return {
+      rows: all,
+      targets: Float64Array.from(rows, (r) => (r.row.scores[h.name] === undefined ? 0 : 1)),
+      c: GATE_C,
+      size,
+      bias: Math.log(mean / (1 - mean)),
+      maxIterations: Math.min(GATE_MAX_ITERATIONS, maxIterations),
+    };
+  });
+  const solutions = fitAll(packRows(rows.map((r) => r.features)), tasks, () => {});
+  return heads.map((h) => {
+    const i = covered.indexOf(h);
+    if (i < 0) return h;
+    const weights = unpackWeights(solutions[i]!, size);
+    const own = rows.filter((r) => r.row.scores[h.name] !== undefined);
+    const typical =
+      own.reduce((a, r) => a + predictQuality(weights, r.features), 0) / Math.max(1, own.length) ||
+      shares[i]!;
+    return { ...h, coverage: { typical, ...weights } };
   });
 }
 

@@ -36,6 +36,13 @@ export interface ModelHead extends HeadWeights {
    * with (artefacts from the eleventh session; absent means false).
    */
   partial?: boolean;
+  /**
+   * A partial model's coverage head (artefacts from the eleventh session): how likely a prompt is
+   * to be among those its scores came from, and that probability's mean over them (`typical`).
+   * Its predictions are trusted in proportion (`coverageTrust`): a model scored on one task's
+   * prompts is not predicted on other tasks by extrapolating from them.
+   */
+  coverage?: HeadWeights & { typical: number };
 }
 
 export interface GroupInfo {
@@ -117,7 +124,10 @@ export function serializeArtefact(a: RoutingArtefact): string {
         }
       : g,
   );
-  return JSON.stringify({ ...a, groups, models: a.models.map(weightsJson) });
+  const models = a.models.map((m) =>
+    m.coverage ? { ...weightsJson(m), coverage: weightsJson(m.coverage) } : weightsJson(m),
+  );
+  return JSON.stringify({ ...a, groups, models });
 }
 
 const finite = z.number().finite();
@@ -161,6 +171,7 @@ const artefactSchema = z.object({
       meanScore: finite,
       prices: z.object({ inputPer1M: finite, outputPer1M: finite }),
       partial: z.boolean().optional(),
+      coverage: z.object({ typical: finite.positive(), ...weights }).optional(),
     }),
   ),
   training: z.record(z.string(), z.unknown()),
@@ -218,7 +229,13 @@ export function parseArtefact(text: string, source = 'artefact'): RoutingArtefac
       throw new ArtefactError(`${source}: ${what} has the wrong shape`);
     return { ...h, sparse, dense: Float64Array.from(h.dense) } as unknown as T;
   };
-  const models = raw.models.map((m) => decode<ModelHead>(m, `model ${m.name}`));
+  const models = raw.models.map((m) => {
+    const head = decode<ModelHead>(m, `model ${m.name}`);
+    const coverage = (m as { coverage?: WeightsJson<HeadWeights & { typical: number }> }).coverage;
+    return coverage
+      ? { ...head, coverage: decode(coverage, `model ${m.name}'s coverage head`) }
+      : head;
+  });
   const groups = raw.groups.map((g): GroupInfo => {
     const { experts, ...rest } = g;
     if (!experts) return rest;
@@ -273,6 +290,22 @@ export function predictQuality(head: HeadWeights, f: Features): number {
   for (let i = 0; i < idx.length; i++) s += w[(idx[i] as number) & mask] as number;
   return fromSparseSum(head, s, f);
 }
+
+/**
+ * How far a partial model's prediction is trusted on these features: its coverage head's
+ * probability that the prompt is like those it was scored on, against half its typical value on
+ * them (`COVERAGE_TRUST`), capped at 1 (1 without a coverage head). A model scored on a random
+ * sample is trusted everywhere (the probability is about the same on every prompt); one scored on
+ * a task's prompts, hardly on other tasks.
+ */
+export function coverageTrust(head: ModelHead, f: Features): number {
+  const c = head.coverage;
+  if (!c) return 1;
+  return Math.min(1, predictQuality(c, f) / (COVERAGE_TRUST * c.typical));
+}
+
+/** A prompt whose coverage probability reaches this share of the typical one is trusted fully. */
+export const COVERAGE_TRUST = 0.5;
 
 /**
  * `predictQuality` of several heads at once, bit for bit: two heads share each pass over the

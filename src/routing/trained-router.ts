@@ -6,6 +6,7 @@ import { extractFeatures } from './features.js';
 import { declaredOutputTokens } from './output-token-stats.js';
 import { isTradeoff, orderByMode, type Bands, type ScoredCandidate } from './pick-by-mode.js';
 import {
+  coverageTrust,
   expertLookup,
   predictQualities,
   type GroupInfo,
@@ -121,7 +122,12 @@ export function createTrainedRouter(artefact: RoutingArtefact): Router {
       const scored: (ScoredCandidate & { outTokens: number; raw: number; known: boolean })[] =
         input.candidates.map((d, i) => {
           const m = mapped[i]!;
-          const raw = m.head ? predicted[next++]! : UNKNOWN_MODEL_QUALITY;
+          // A partial model's pooled head, trusted as far as the prompt is like its scored ones
+          // (a source's own head is fitted where it was scored on most prompts).
+          const head = m.head ? heads[next] : undefined;
+          const raw = m.head
+            ? predicted[next++]! * (head === m.head ? coverageTrust(m.head, features) : 1)
+            : UNKNOWN_MODEL_QUALITY;
           const quality =
             (m.head && m.group ? raw / m.group.bestMean : UNKNOWN_MODEL_QUALITY) + d.qualityOffset;
           const prior =
