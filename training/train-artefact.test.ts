@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { deploymentSchema, routerSchema } from '../src/config/schema.js';
-import { requestFromPrompt } from '../src/routing/features.js';
-import { parseArtefact, serializeArtefact } from '../src/routing/routing-model.js';
+import { extractFeatures, requestFromPrompt } from '../src/routing/features.js';
+import { coverageTrust, parseArtefact, serializeArtefact } from '../src/routing/routing-model.js';
 import { createTrainedRouter } from '../src/routing/trained-router.js';
 import { simDeployment } from '../test/helpers/test-config.js';
 import type { DataRow, Price } from './dataset.js';
@@ -302,6 +302,49 @@ describe('models scored on part of a file', () => {
     const { outcomes } = scoreTestRows(artefact, more);
     expect(outcomes).toHaveLength(400);
     for (const o of outcomes) expect(o.bestSingle).toBe('strong');
+  });
+
+  it('are trusted only on prompts like those they were scored on (coverage heads)', () => {
+    // `solver` is scored on the 200 "solve the sum" prompts only, right on every one: fitted on
+    // them alone, its head would predict it right on the "name the city" prompts too.
+    const data = withScores((i): Record<string, number> => (i % 2 ? { solver: 1 } : {}));
+    const { artefact } = trainArtefact(
+      new Map([['g.jsonl', data]]),
+      () => new Map([...prices(), ['solver', { inputPer1M: 0.01, outputPer1M: 0.01 }]]),
+      { seed: 1 },
+    );
+    const solver = artefact.models.find((m) => m.name === 'solver')!;
+    expect(solver.partial).toBe(true);
+    expect(solver.coverage!.typical).toBeGreaterThan(0.8);
+    const features = (prompt: string) => extractFeatures(requestFromPrompt(prompt));
+    const sum = features('solve the sum number 1001');
+    const city = features('name the city number 1002');
+    expect(coverageTrust(solver, sum)).toBe(1);
+    expect(coverageTrust(solver, city)).toBeLessThan(0.1);
+    expect(predictQuality(solver, city)).toBeGreaterThan(0.5);
+    // The coverage head is saved with the artefact.
+    const reread = parseArtefact(serializeArtefact(artefact)).models.find(
+      (m) => m.name === 'solver',
+    )!;
+    expect(coverageTrust(reread, city)).toBeCloseTo(coverageTrust(solver, city), 5);
+    // So serving does not send it the city prompts, even in Quality mode, and still does the sums.
+    const router = createTrainedRouter(artefact);
+    const pick = (prompt: string) =>
+      router.decide({
+        request: requestFromPrompt(prompt),
+        router: routerSchema.parse({ modelSubset: ['solver', 'strong', 'weak'] }),
+        mode: 'quality',
+        candidates: ['solver', 'strong', 'weak'].map((name) =>
+          deploymentSchema.parse(
+            simDeployment(name, {
+              prices: prices().get(name) ?? { inputPer1M: 0.01, outputPer1M: 0.01 },
+            }),
+          ),
+        ),
+        promptTokens: 10,
+      }).ordered[0];
+    expect(pick('name the city number 1002')).not.toBe('solver');
+    expect(pick('solve the sum number 1001')).toBe('solver');
   });
 
   it("do not hold the other models' per-source heads back, and keep their pooled heads where a source does not score them", () => {
