@@ -216,7 +216,7 @@ describe('models scored on part of a file', () => {
     }));
     // It is kept, though too partly scored to be the best single model (said, not refused).
     expect(trainArtefact(new Map([['g.jsonl', small]]), prices, { seed: 1 }).warnings).toEqual([
-      'g.jsonl: model "lucky" is scored on 20 of 30 prompts, too few to be the best single model: it is not the reference beside the models that are, its head is levelled by how strong did on its prompts, and `eval` can score it only where it is scored (mean 1.000 on its own prompts; strength 1.000 against strong\'s 0.800, measured where both are scored)',
+      'g.jsonl: model "lucky" is scored on 20 of 30 prompts, too few to be the best single model: it is not the reference beside the models that are, its head is levelled by how strong did on its prompts, it is trusted only on prompts like them, and `eval` can score it only where it is scored (mean 1.000 on its own prompts; strength 1.000 against strong\'s 0.800, measured where both are scored)',
     ]);
   });
 
@@ -247,8 +247,8 @@ describe('models scored on part of a file', () => {
       { seed: 1 },
     );
     expect(warnings).toEqual([
-      'g.jsonl: model "easy" is scored on 320 of 400 prompts, too few to be the best single model: it is not the reference beside the models that are, its head is levelled by how strong did on its prompts, and `eval` can score it only where it is scored (mean 0.875 on its own prompts; strength 0.675 against strong\'s 0.800, measured where both are scored)',
-      'g.jsonl: model "wide" is scored on 320 of 400 prompts, too few to be the best single model: it is not the reference beside the models that are, its head is levelled by how strong did on its prompts, and `eval` can score it only where it is scored (mean 1.000 on its own prompts; strength 1.050 against strong\'s 0.800, measured where both are scored)',
+      'g.jsonl: model "easy" is scored on 320 of 400 prompts, too few to be the best single model: it is not the reference beside the models that are, its head is levelled by how strong did on its prompts, it is trusted only on prompts like them, and `eval` can score it only where it is scored (mean 0.875 on its own prompts; strength 0.675 against strong\'s 0.800, measured where both are scored)',
+      'g.jsonl: model "wide" is scored on 320 of 400 prompts, too few to be the best single model: it is not the reference beside the models that are, its head is levelled by how strong did on its prompts, it is trusted only on prompts like them, and `eval` can score it only where it is scored (mean 1.000 on its own prompts; strength 1.050 against strong\'s 0.800, measured where both are scored)',
     ]);
     const head = (name: string) => artefact.models.find((m) => m.name === name)!;
     for (const m of artefact.models) expect(m.meanScore).toBeCloseTo(strengths.get(m.name)!, 10);

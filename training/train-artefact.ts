@@ -766,7 +766,7 @@ export function trainArtefact(
       const counts = scoredCounts(rows);
       for (const m of partlyScored(rows, pool))
         warnings.push(
-          `${group}: model "${m}" is scored on ${counts.get(m) ?? 0} of ${rows.length} prompts, too few to be the best single model: it is not the reference beside the models that are, its head is levelled by how ${best} did on its prompts, and \`eval\` can score it only where it is scored (mean ${meanScoreOf(rows, m).toFixed(3)} on its own prompts; strength ${strengths.get(m)!.toFixed(3)} against ${best}'s ${strengths.get(best)!.toFixed(3)}, measured where both are scored)`,
+          `${group}: model "${m}" is scored on ${counts.get(m) ?? 0} of ${rows.length} prompts, too few to be the best single model: it is not the reference beside the models that are, its head is levelled by how ${best} did on its prompts, it is trusted only on prompts like them, and \`eval\` can score it only where it is scored (mean ${meanScoreOf(rows, m).toFixed(3)} on its own prompts; strength ${strengths.get(m)!.toFixed(3)} against ${best}'s ${strengths.get(best)!.toFixed(3)}, measured where both are scored)`,
         );
       const featured = featurize(rows);
       const nonZeros = featured.reduce((n, f) => n + f.features.indices.length + DENSE_SIZE, 0);
