@@ -8,7 +8,7 @@ import {
   type Bands,
   type ScoredCandidate,
 } from '../src/routing/pick-by-mode.js';
-import { coverageTrust, predictQuality, type ModelHead } from '../src/routing/routing-model.js';
+import { trustedQuality, type ModelHead } from '../src/routing/routing-model.js';
 import { promptCost, type DataRow } from './dataset.js';
 import type { FeaturedRow } from './train-artefact.js';
 
@@ -55,7 +55,7 @@ export function scoreRows(rows: FeaturedRow[], heads: ModelHead[]): ScoredRow[] 
     predicted: new Map(
       heads
         .filter((h) => row.scores[h.name] !== undefined)
-        .map((h) => [h.name, predictQuality(h, features) * coverageTrust(h, features)]),
+        .map((h) => [h.name, trustedQuality(h, features)]),
     ),
   }));
 }

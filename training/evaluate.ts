@@ -5,11 +5,10 @@ import type { RoutingMode } from '../src/config/schema.js';
 import { extractFeatures, requestFromPrompt, type Features } from '../src/routing/features.js';
 import { pickByMode, type Bands } from '../src/routing/pick-by-mode.js';
 import {
-  coverageTrust,
   expertLookup,
   predictQuality,
+  trustedQuality,
   type GroupInfo,
-  type HeadWeights,
   type ModelHead,
   type RoutingArtefact,
 } from '../src/routing/routing-model.js';
@@ -172,7 +171,11 @@ export function scoreTestRows(
     const gated = experts.get(g.name)!(features);
     for (const m of models) {
       const h = heads.get(`${g.name}\u0000${m}`)!;
-      predicted.set(m, (other?.get(m) ?? predictHead(gated?.heads.get(m), h, features)) / unit);
+      // As serving has it: the gated source's head where there is one, else the pooled head,
+      // trusted as far as the prompt is like the model's scored ones.
+      const source = gated?.heads.get(m);
+      const own = source ? predictQuality(source, features) : trustedQuality(h, features);
+      predicted.set(m, (other?.get(m) ?? own) / unit);
       pCost.set(m, predictedCost(h, row.prompt.length));
       cost.set(m, promptCost(row, m, h.prices));
     }
@@ -197,14 +200,6 @@ export function scoreTestRows(
     });
   }
   return { outcomes, skipped };
-}
-
-/**
- * A model's predicted quality as serving has it: its gated source's head where there is one,
- * else its pooled head, trusted as far as the prompt is like its scored ones (`coverageTrust`).
- */
-function predictHead(source: HeadWeights | undefined, head: ModelHead, f: Features): number {
-  return source ? predictQuality(source, f) : predictQuality(head, f) * coverageTrust(head, f);
 }
 
 /** The model a mode picks for one prompt. */

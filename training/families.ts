@@ -1,8 +1,8 @@
 // Model families compared by `eval --family`: the shipped logistic heads, k-nearest neighbours, and
 // their blend (mean of the two predictions). Each family gets its own bands, calibrated the same way.
 import {
-  coverageTrust,
   predictQuality,
+  trustedQuality,
   type RoutingArtefact,
 } from '../src/routing/routing-model.js';
 import { calibrateBandsFromScores, type BandTargets, type ScoredRow } from './calibrate-bands.js';
@@ -73,10 +73,7 @@ export function trainFamily(
     return new Map(
       models.map((m) => [
         m,
-        (knn.get(m)! +
-          predictQuality(headsByKey.get(`${group}\u0000${m}`)!, features) *
-            coverageTrust(headsByKey.get(`${group}\u0000${m}`)!, features)) /
-          2,
+        (knn.get(m)! + trustedQuality(headsByKey.get(`${group}\u0000${m}`)!, features)) / 2,
       ]),
     );
   };

@@ -764,13 +764,14 @@ export function trainArtefact(
       const best = bestSingleModel(rows, pool);
       const strengths = modelStrengths(rows, pool, best);
       const counts = scoredCounts(rows);
-      for (const m of partlyScored(rows, pool))
+      const partial = partlyScored(rows, pool);
+      for (const m of partial)
         warnings.push(
           `${group}: model "${m}" is scored on ${counts.get(m) ?? 0} of ${rows.length} prompts, too few to be the best single model: it is not the reference beside the models that are, its head is levelled by how ${best} did on its prompts, it is trusted only on prompts like them, and \`eval\` can score it only where it is scored (mean ${meanScoreOf(rows, m).toFixed(3)} on its own prompts; strength ${strengths.get(m)!.toFixed(3)} against ${best}'s ${strengths.get(best)!.toFixed(3)}, measured where both are scored)`,
         );
       const featured = featurize(rows);
       const nonZeros = featured.reduce((n, f) => n + f.features.indices.length + DENSE_SIZE, 0);
-      return [{ group, rows, prices, pool, featured, nonZeros, best, strengths }];
+      return [{ group, rows, prices, pool, featured, nonZeros, best, strengths, partial }];
     });
   const plans = trainingPlans(prepared, opts);
   for (const p of prepared) {
@@ -799,7 +800,7 @@ export function trainArtefact(
   }, 0);
   let done = 0;
   const tick = (label: string) => opts.onProgress?.(++done, totalSteps, label);
-  for (const { group, rows, prices, pool, featured, best, strengths } of prepared) {
+  for (const { group, rows, prices, pool, featured, best, strengths, partial } of prepared) {
     const {
       variants,
       experts: large,
@@ -813,13 +814,21 @@ export function trainArtefact(
     largestHash = Math.max(largestHash, hashSize);
     // Heads carry each model's strength on the whole group (`modelStrengths`), for the reference,
     // and whether it is partly scored (never the reference beside a model that is not).
-    const partial = partlyScored(rows, pool);
     const withStrengths = (hs: ModelHead[]) =>
       hs.map((h) => ({
         ...h,
         meanScore: strengths.get(h.name)!,
         ...(partial.has(h.name) ? { partial: true } : {}),
       }));
+    /** Heads fitted on `fit`, with the partly scored models' levelled and given coverage heads. */
+    const forPartial = (hs: ModelHead[], fit: FeaturedRow[]) =>
+      withCoverage(
+        levelPartlyScored(hs, fit, partial, best),
+        fit,
+        partial,
+        hashSize,
+        maxIterations,
+      );
     const keyed = featured.map((f) => ({ ...f, prompt: f.row.prompt }));
     const salt = `calibration:${opts.seed}`;
     // Each head variant is scored out of sample on every training prompt; the one whose calibrated
@@ -857,21 +866,7 @@ export function trainArtefact(
     const tried = variants.map((variant) => {
       const vopts = { ...opts, hashSize, maxIterations, ...variant.settings };
       const fitted = crossFit(variant.name, (fit, rest, progress) =>
-        scoreRows(
-          rest,
-          withCoverage(
-            levelPartlyScored(
-              trainHeads(fit, pool, group, prices, vopts, progress),
-              fit,
-              partial,
-              best,
-            ),
-            fit,
-            partial,
-            hashSize,
-            maxIterations,
-          ),
-        ),
+        scoreRows(rest, forPartial(trainHeads(fit, pool, group, prices, vopts, progress), fit)),
       );
       const bands = calibrateBandsFromScores(
         fitted.outOfSample,
@@ -952,19 +947,11 @@ export function trainArtefact(
       }
     }
     const heads = withStrengths(
-      withCoverage(
-        levelPartlyScored(
-          trainHeads(featured, pool, group, prices, chosen.vopts, () =>
-            tick(`${group} (${chosen.variant.name}, final fit)`),
-          ),
-          featured,
-          partial,
-          best,
+      forPartial(
+        trainHeads(featured, pool, group, prices, chosen.vopts, () =>
+          tick(`${group} (${chosen.variant.name}, final fit)`),
         ),
         featured,
-        partial,
-        hashSize,
-        maxIterations,
       ),
     );
     let experts: SourceExperts | undefined;
@@ -1224,12 +1211,11 @@ export function withCoverage(
 export function bestSingleModel(rows: DataRow[], pool: string[]): string {
   // The model a router would otherwise always call must answer (nearly) every prompt: a model
   // scored on a few easy ones only would look best and anchor every band on those few.
-  const counts = scoredCounts(rows);
-  const widest = Math.max(0, ...pool.map((m) => counts.get(m) ?? 0));
+  const partial = partlyScored(rows, pool);
   let best = pool[0]!;
   let bestMean = -Infinity;
   for (const m of pool) {
-    if ((counts.get(m) ?? 0) < BEST_SINGLE_COVERAGE * widest) continue;
+    if (partial.has(m)) continue;
     const mean = meanScoreOf(rows, m);
     if (mean > bestMean) {
       bestMean = mean;
@@ -1254,8 +1240,8 @@ function meanScoreOf(rows: readonly { scores: Record<string, number> }[], model:
 }
 
 /**
- * Each pool model's strength on average, the heads' `meanScore`: serving and calibration take the
- * strongest candidate as the reference. A model scored on (nearly) as many prompts as any has its
+ * Each pool model's strength on average, the heads' `meanScore`: serving takes the strongest
+ * candidate as the reference (among the fully scored ones while any is a candidate). A model scored on (nearly) as many prompts as any has its
  * mean score. A model scored on fewer than `BEST_SINGLE_COVERAGE` of that has its mean difference
  * to the best single model on the prompts scored for both, added to the best single model's mean:
  * its mean over its own prompts says as much about which prompts were scored for it (a sample of

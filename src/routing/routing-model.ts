@@ -307,6 +307,11 @@ export function coverageTrust(head: ModelHead, f: Features): number {
 /** A prompt whose coverage probability reaches this share of the typical one is trusted fully. */
 export const COVERAGE_TRUST = 0.5;
 
+/** A model's pooled-head prediction as the modes see it: `predictQuality` × `coverageTrust`. */
+export function trustedQuality(head: ModelHead, f: Features): number {
+  return predictQuality(head, f) * coverageTrust(head, f);
+}
+
 /**
  * `predictQuality` of several heads at once, bit for bit: two heads share each pass over the
  * feature indices (two independent sums keep the CPU busier than one: 14% less time per head

@@ -62,6 +62,7 @@ export function createTrainedRouter(artefact: RoutingArtefact): Router {
       const notes: string[] = [];
       const byGroup = new Map<string, string[]>();
       const where = `router ${router.name} (artefact ${artefact.version})`;
+      const known: { d: DeploymentConfig; head: ModelHead }[] = [];
       for (const name of router.modelSubset) {
         const d = deployments.find((x) => x.name === name);
         if (!d) continue;
@@ -77,17 +78,15 @@ export function createTrainedRouter(artefact: RoutingArtefact): Router {
           notes.push(
             `${where}: the artefact does not know deployment ${d.name} (model "${d.model}"): it is scored at the conservative default ${UNKNOWN_MODEL_QUALITY}; map it with like: or score it with \`model-router calibrate\``,
           );
-        if (head) byGroup.set(head.group, [...(byGroup.get(head.group) ?? []), d.name]);
+        if (head) {
+          byGroup.set(head.group, [...(byGroup.get(head.group) ?? []), d.name]);
+          known.push({ d, head });
+        }
       }
       // A partial model that is stronger than every trained one beside it: not the reference.
-      const heads = router.modelSubset.flatMap((name) => {
-        const d = deployments.find((x) => x.name === name);
-        const head = d && headFor(d);
-        return d && head ? [{ d, head }] : [];
-      });
-      for (const { d, head } of heads) {
+      for (const { d, head } of known) {
         if (!head.partial) continue;
-        const full = heads.filter((x) => !x.head.partial && x.head.group === head.group);
+        const full = known.filter((x) => !x.head.partial && x.head.group === head.group);
         const strongest = Math.max(...full.map((x) => x.head.meanScore + x.d.qualityOffset));
         if (full.length && head.meanScore + d.qualityOffset > strongest)
           notes.push(
@@ -145,7 +144,7 @@ export function createTrainedRouter(artefact: RoutingArtefact): Router {
       // compete: the bands were calibrated against the best of them, and a `partial` model
       // (scored on part of the prompts, or added by `calibrate`) is ranked on less.
       const full = (i: number) => {
-        const head = mapDeployment(input.candidates[i]!).head;
+        const head = mapped[i]!.head;
         return head !== undefined && head.partial !== true;
       };
       const anyFull = input.candidates.some((_, i) => full(i));
