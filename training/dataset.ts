@@ -26,44 +26,60 @@ export type PriceTable = Map<string, Map<string, Price>>;
 export class DataError extends Error {}
 
 /**
- * A `model → number` field: an object whose every value is a number in [min, max]. Says which
- * model's value is wrong, and how, when it is not.
+ * A `model → number` field: an object whose every value is a number in [min, max], or null (JSON's
+ * "no value": that model is left out, as if the field did not name it; `nulls` counts them). Says
+ * which model's value is wrong, and how, when it is not.
  */
 function checkModelNumbers(
   v: unknown,
   field: string,
   where: string,
+  nulls: { count: number },
   min: number,
   max = Infinity,
 ): Record<string, number> {
   if (typeof v !== 'object' || v === null || Array.isArray(v))
     throw new DataError(`${where}: "${field}" must be an object of model → number`);
   const label = field === 'scores' ? 'score' : field;
+  const out: Record<string, number> = {};
   for (const [m, x] of Object.entries(v as Record<string, unknown>)) {
-    if (x === null)
-      throw new DataError(
-        `${where}: ${label} of ${m} is null; leave a model out of "${field}" where it has no value`,
-      );
+    if (x === null) {
+      nulls.count++;
+      continue;
+    }
     if (typeof x !== 'number' || !Number.isFinite(x))
       throw new DataError(`${where}: ${label} of ${m} must be a number, got ${JSON.stringify(x)}`);
     if (x < min || x > max)
       throw new DataError(
         `${where}: ${label} of ${m} is ${x}, ${max === Infinity ? `below ${min}` : `outside [${min}, ${max}]`}${field === 'scores' && x > max ? ' (quality is on a 0–1 scale: divide a 1–10 grade by 10, a percentage by 100)' : ''}`,
       );
+    out[m] = x;
   }
-  return v as Record<string, number>;
+  return out;
 }
 
-/** Loads one JSONL file; every malformed line is an error naming file and line. */
-export function loadRows(file: string): DataRow[] {
+/**
+ * Loads one JSONL file; every malformed line is an error naming file and line. What the format
+ * allows but carries nothing is passed over and told to `note` once per file: a null value (a
+ * model with no score, cost or length there), and a row no model has a score on (a judge that
+ * graded none of the answers), which can neither train nor test a router. A UTF-8 byte-order mark
+ * and Windows line ends are read through.
+ */
+export function loadRows(
+  file: string,
+  note: (message: string) => void = (m) => process.stderr.write(`note: ${m}\n`),
+): DataRow[] {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     throw new DataError(`cannot read ${file}: ${(err as Error).message}`);
   }
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const group = basename(file);
   const rows: DataRow[] = [];
+  const nulls = { count: 0 };
+  const unscored: number[] = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!.trim();
@@ -75,19 +91,27 @@ export function loadRows(file: string): DataRow[] {
     } catch (err) {
       throw new DataError(`${where}: not valid JSON (${(err as Error).message})`);
     }
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+      throw new DataError(`${where}: each line must be a JSON object with "prompt" and "scores"`);
     if (typeof raw.prompt !== 'string' || !raw.prompt)
       throw new DataError(`${where}: "prompt" must be a non-empty string`);
-    const scores = checkModelNumbers(raw.scores, 'scores', where, 0, 1);
-    if (Object.keys(scores).length === 0)
-      throw new DataError(`${where}: "scores" is empty; it needs at least one model's score`);
+    if (raw.scores === undefined)
+      throw new DataError(
+        `${where}: "scores" is missing; it maps each model to its quality in [0, 1]`,
+      );
+    const scores = checkModelNumbers(raw.scores, 'scores', where, nulls, 0, 1);
+    if (Object.keys(scores).length === 0) {
+      unscored.push(i + 1);
+      continue;
+    }
     const costUsd =
-      raw.cost_usd === undefined
+      raw.cost_usd == null
         ? undefined
-        : checkModelNumbers(raw.cost_usd, 'cost_usd', where, 0);
+        : checkModelNumbers(raw.cost_usd, 'cost_usd', where, nulls, 0);
     const outChars =
-      raw.out_chars === undefined
+      raw.out_chars == null
         ? undefined
-        : checkModelNumbers(raw.out_chars, 'out_chars', where, 0);
+        : checkModelNumbers(raw.out_chars, 'out_chars', where, nulls, 0);
     const meta = (raw.meta ?? {}) as Record<string, unknown>;
     rows.push({
       id: typeof raw.id === 'string' ? raw.id : `${group}:${i + 1}`,
@@ -100,7 +124,18 @@ export function loadRows(file: string): DataRow[] {
       group,
     });
   }
-  if (rows.length === 0) throw new DataError(`${file}: no rows`);
+  if (nulls.count)
+    note(
+      `${file}: ${nulls.count} null value${nulls.count === 1 ? '' : 's'} in "scores", "cost_usd" or "out_chars" read as not given for that model`,
+    );
+  if (unscored.length)
+    note(
+      `${file}: ${unscored.length} row${unscored.length === 1 ? '' : 's'} with no model scored passed over (line${unscored.length === 1 ? '' : 's'} ${unscored.slice(0, 5).join(', ')}${unscored.length > 5 ? ', …' : ''})`,
+    );
+  if (rows.length === 0)
+    throw new DataError(
+      `${file}: no rows${unscored.length ? ' with a score (each needs at least one model\'s score in "scores")' : ''}`,
+    );
   return rows;
 }
 

@@ -289,11 +289,10 @@ describe('data, training and evaluation', () => {
       writeFileSync(join(dir, 'one.jsonl'), `${JSON.stringify({ prompt: 'x', ...line })}\n`);
       return () => loadRows(join(dir, 'one.jsonl'));
     };
-    expect(lineError({ scores: { a: null } })).toThrow(
-      'one.jsonl:1: score of a is null; leave a model out of "scores" where it has no value',
-    );
     expect(lineError({ scores: { a: '1' } })).toThrow('score of a must be a number, got "1"');
-    expect(lineError({ scores: {} })).toThrow('"scores" is empty; it needs at least one');
+    expect(lineError({ scores: {} })).toThrow('one.jsonl: no rows with a score');
+    expect(lineError({ scores: { a: null } })).toThrow('one.jsonl: no rows with a score');
+    expect(lineError({ source: 's' })).toThrow('one.jsonl:1: "scores" is missing');
     expect(lineError({ scores: [1] })).toThrow('"scores" must be an object of model → number');
     expect(lineError({ scores: { a: 1 }, cost_usd: { a: -0.1 } })).toThrow(
       'cost_usd of a is -0.1, below 0',
@@ -302,6 +301,32 @@ describe('data, training and evaluation', () => {
       'out_chars of a must be a number',
     );
     expect(lineError({ scores: { a: 1 }, cost_usd: { a: 0.1 } })()[0]!.costUsd).toEqual({ a: 0.1 });
+    // What the format allows but carries nothing is passed over with a note, not an error: a null
+    // (JSON's "no value") and a row no model is scored on; a byte-order mark and CRLF line ends.
+    writeFileSync(join(dir, 'not-an-object.jsonl'), '[1, 2]\n');
+    expect(() => loadRows(join(dir, 'not-an-object.jsonl'))).toThrow(
+      'not-an-object.jsonl:1: each line must be a JSON object with "prompt" and "scores"',
+    );
+    const lines = [
+      { prompt: 'p1', scores: { a: 1, b: null }, cost_usd: { a: null }, out_chars: null },
+      { prompt: 'p2', scores: {} },
+      { prompt: 'p3', scores: { a: null } },
+      { prompt: 'p4', scores: { a: 0.5, b: 0 } },
+    ];
+    writeFileSync(
+      join(dir, 'gaps.jsonl'),
+      '\ufeff' + lines.map((l) => JSON.stringify(l)).join('\r\n') + '\r\n',
+    );
+    const notes: string[] = [];
+    const gaps = loadRows(join(dir, 'gaps.jsonl'), (m) => notes.push(m));
+    expect(gaps.map((r) => [r.prompt, r.scores, r.costUsd, r.outChars])).toEqual([
+      ['p1', { a: 1 }, {}, undefined],
+      ['p4', { a: 0.5, b: 0 }, undefined, undefined],
+    ]);
+    expect(notes).toEqual([
+      `${join(dir, 'gaps.jsonl')}: 3 null values in "scores", "cost_usd" or "out_chars" read as not given for that model`,
+      `${join(dir, 'gaps.jsonl')}: 2 rows with no model scored passed over (lines 2, 3)`,
+    ]);
     writeFileSync(
       join(dir, 'neg-prices.json'),
       JSON.stringify({ a: { input_per_1m_usd: -1, output_per_1m_usd: 1 } }),
