@@ -1,7 +1,13 @@
 #!/usr/bin/env node
 // Routing-decision latency: the trained router deciding for a ~2k-token prompt over 10 candidate
 // deployments (features + 10 predictions + pick), against the placeholder router in the same run
-// as a baseline. Prints p50/p99 in µs. Run after `npm run build`: node scripts/bench-routing.mjs
+// as a baseline. Prompts of 8,800 characters: real text, a different one each decision (the
+// arenabench fixture's prompts run together and cut into 8,800-character windows: about 850
+// distinct hashed n-grams each, so the heads' weights are read from all over memory, as in a
+// server where every request is new); the same real prompt every decision; and a few words repeated
+// (73 distinct n-grams, warm in the cache: the bench's only prompt until 2026-12-01). Prints
+// p50/p95/p99 in µs. Run after `npm run build`: node scripts/bench-routing.mjs
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { deploymentSchema, routerSchema } from '../dist/src/config/schema.js';
 import { createCheapestCapableRouter } from '../dist/src/routing/cheapest-capable-router.js';
@@ -28,17 +34,30 @@ const candidates = Array.from({ length: 10 }, (_, i) =>
 );
 const router = routerSchema.parse({ modelSubset: candidates.map((c) => c.name) });
 const words = 'the integral of a function over an interval measures the signed area between its graph and the axis while code such as def f(x): return x * 2 computes values'.split(' ');
-let text = '';
-for (let i = 0; text.length < 8800; i++) text += words[(i * 7) % words.length] + (i % 17 === 16 ? '.\n' : ' ');
-const request = { model: 'model-router', messages: [{ role: 'system', content: 'You are a careful assistant.' }, { role: 'user', content: text }] };
-const input = { request, router, mode: 'balanced', candidates, promptTokens: 2000 };
+let repeated = '';
+for (let i = 0; repeated.length < 8800; i++) repeated += words[(i * 7) % words.length] + (i % 17 === 16 ? '.\n' : ' ');
+let corpus = '';
+for (const line of readFileSync(new URL('../test/fixtures/routing/arenabench_v1.jsonl', import.meta.url), 'utf8').split('\n'))
+  if (line) corpus += JSON.parse(line).prompt + '\n';
+const windows = [];
+for (let at = 0; at + 8800 <= corpus.length; at += 8800) windows.push(corpus.slice(at, at + 8800));
+const inputOf = (text) => ({
+  request: { model: 'model-router', messages: [{ role: 'system', content: 'You are a careful assistant.' }, { role: 'user', content: text }] },
+  router,
+  mode: 'balanced',
+  candidates,
+  promptTokens: 2000,
+});
+const realInputs = windows.map(inputOf);
+let inputs = realInputs;
 
 // Steady state, as in a running server: 3,000 decisions of warm-up (the JIT has optimised the hot
 // path by then), then 20,000 timed ones.
 function measure(r, n = 20_000) {
-  for (let i = 0; i < 3000; i++) r.decide(input);
+  for (let i = 0; i < 3000; i++) r.decide(inputs[i % inputs.length]);
   const t = new Float64Array(n);
   for (let i = 0; i < n; i++) {
+    const input = inputs[i % inputs.length];
     const s = performance.now();
     r.decide(input);
     t[i] = (performance.now() - s) * 1000;
@@ -70,12 +89,20 @@ function spinOfMedian(p50) {
   return spinner(work);
 }
 
-const trained = measure(createTrainedRouter(artefact));
+const trainedRouter = createTrainedRouter(artefact);
+const trained = measure(trainedRouter);
 const baseline = measure(createCheapestCapableRouter());
 const spin = measure(spinOfMedian(trained.p50));
-console.log(`prompt ${text.length} chars (~2k tokens), 10 candidates, ${artefact.version}`);
-console.log(`trained router  p50 ${trained.p50.toFixed(1)} µs  p95 ${trained.p95.toFixed(1)} µs  p99 ${trained.p99.toFixed(1)} µs`);
-console.log(`placeholder     p50 ${baseline.p50.toFixed(1)} µs  p99 ${baseline.p99.toFixed(1)} µs`);
-console.log(`ratio trained/placeholder p99 ${(trained.p99 / baseline.p99).toFixed(1)}×`);
-console.log(`plain loop, same median: p50 ${spin.p50.toFixed(1)} µs  p95 ${spin.p95.toFixed(1)} µs  p99 ${spin.p99.toFixed(1)} µs (the machine's tail)`);
-console.log(`ratio trained/plain loop p99 ${(trained.p99 / spin.p99).toFixed(2)}×`);
+inputs = realInputs.slice(0, 1);
+const samePrompt = measure(trainedRouter);
+inputs = [inputOf(repeated)];
+const repeatedWords = measure(trainedRouter);
+const row = (label, m) => `${label.padEnd(44)} p50 ${m.p50.toFixed(1)} µs  p95 ${m.p95.toFixed(1)} µs  p99 ${m.p99.toFixed(1)} µs`;
+console.log(`prompts of 8800 chars (~2k tokens), 10 candidates, ${artefact.version}`);
+console.log(row(`trained router, a new real prompt each (${windows.length})`, trained));
+console.log(row('trained router, the same real prompt', samePrompt));
+console.log(row('trained router, a few words repeated', repeatedWords));
+console.log(row('placeholder', baseline));
+console.log(`ratio trained (new real prompts)/placeholder p99 ${(trained.p99 / baseline.p99).toFixed(1)}×`);
+console.log(row("plain loop of the router's median", spin) + " (the machine's tail)");
+console.log(`ratio trained (new real prompts)/plain loop p99 ${(trained.p99 / spin.p99).toFixed(2)}×`);

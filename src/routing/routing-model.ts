@@ -342,6 +342,123 @@ export function predictQualities(heads: readonly HeadWeights[], f: Features): Fl
   return out;
 }
 
+/** Heads per `HeadBank` at most: sixteen heads' float32 weights for one index fill 64 bytes. */
+const BANK_HEADS = 16;
+
+/**
+ * Up to sixteen heads of one size with their sparse weights interleaved: row j holds every head's
+ * weight for hashed index j side by side (a row of 4, 8, 12 or 16 floats), so a pass over a
+ * prompt's indices reads about one cache line per index for all the heads, where separate heads
+ * read one per head. A real prompt has hundreds of distinct indices and the next request's are
+ * others, so the weights are read from all over memory: that is most of a decision's time (see
+ * docs/routing.md, "Speed"). Sums are taken four heads at a time, and each head's is accumulated
+ * in the same order as `predictQuality`'s, so the predictions are bit-identical.
+ */
+interface HeadBank {
+  mask: number;
+  /** Floats per row: the heads rounded up to a multiple of four (missing lanes are zeros). */
+  width: number;
+  weights: Float32Array;
+  /** Per decision: the sums of each four heads, and the decision (`stamp`) they were taken for. */
+  sums: Float64Array;
+  summed: Float64Array;
+}
+
+function headBank(heads: readonly HeadWeights[]): HeadBank {
+  const size = heads[0]!.sparse.length;
+  const width = Math.ceil(heads.length / 4) * 4;
+  const weights = new Float32Array(size * width);
+  heads.forEach((h, lane) => {
+    for (let j = 0; j < size; j++) weights[j * width + lane] = h.sparse[j]!;
+  });
+  return {
+    mask: size - 1,
+    width,
+    weights,
+    sums: new Float64Array(width),
+    summed: new Float64Array(width / 4).fill(-1),
+  };
+}
+
+/** The sparse sums of heads `q` … `q + 3` of the bank, into `bank.sums`. */
+function sumFour(bank: HeadBank, q: number, idx: Int32Array): void {
+  const w = bank.weights;
+  const mask = bank.mask;
+  const width = bank.width;
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  for (let i = 0; i < idx.length; i++) {
+    const b = ((idx[i] as number) & mask) * width + q;
+    s0 += w[b] as number;
+    s1 += w[b + 1] as number;
+    s2 += w[b + 2] as number;
+    s3 += w[b + 3] as number;
+  }
+  bank.sums[q] = s0;
+  bank.sums[q + 1] = s1;
+  bank.sums[q + 2] = s2;
+  bank.sums[q + 3] = s3;
+}
+
+/**
+ * Predictions over banks of heads, for serving. `sets` are heads that are often asked for
+ * together (a group's gate and pooled heads, a source's heads); each set's heads of one size make
+ * banks of up to sixteen, built the first time one of them is asked for. `predict` gives
+ * `predictQuality` of each head, bit for bit, summing each four heads it needs once per call; a
+ * head in no set is predicted alone.
+ */
+export function headBanks(sets: readonly (readonly HeadWeights[])[]): {
+  predict(heads: readonly HeadWeights[], f: Features): Float64Array;
+} {
+  // Each set's heads by size, sixteen to a bank: built when one of them is first asked for.
+  const pending = new Map<HeadWeights, HeadWeights[]>();
+  for (const set of sets) {
+    const bySize = new Map<number, HeadWeights[][]>();
+    for (const h of set) {
+      if (pending.has(h)) continue;
+      const banks = bySize.get(h.sparse.length) ?? [];
+      if (!banks.length || banks.at(-1)!.length === BANK_HEADS) banks.push([]);
+      banks.at(-1)!.push(h);
+      bySize.set(h.sparse.length, banks);
+      pending.set(h, banks.at(-1)!);
+    }
+  }
+  const where = new Map<HeadWeights, { bank: HeadBank; slot: number }>();
+  const locate = (h: HeadWeights) => {
+    const at = where.get(h);
+    if (at) return at;
+    const heads = pending.get(h);
+    if (!heads) return undefined;
+    const bank = headBank(heads);
+    heads.forEach((x, slot) => where.set(x, { bank, slot }));
+    return where.get(h);
+  };
+  let stamp = 0;
+  return {
+    predict(heads, f) {
+      stamp++;
+      const out = new Float64Array(heads.length);
+      for (let k = 0; k < heads.length; k++) {
+        const head = heads[k]!;
+        const at = locate(head);
+        if (!at) {
+          out[k] = predictQuality(head, f);
+          continue;
+        }
+        const four = at.slot >> 2;
+        if (at.bank.summed[four] !== stamp) {
+          sumFour(at.bank, four << 2, f.indices);
+          at.bank.summed[four] = stamp;
+        }
+        out[k] = fromSparseSum(head, at.bank.sums[at.slot]!, f);
+      }
+      return out;
+    },
+  };
+}
+
 /** The head's prediction given its sum of sparse weights: bias, scaled sum, dense part, sigmoid. */
 function fromSparseSum(head: HeadWeights, s: number, f: Features): number {
   let z = head.bias;
@@ -387,12 +504,13 @@ export function headsBySource(experts: SourceExperts): Map<string, Map<string, H
  */
 export function expertLookup(
   experts: SourceExperts | undefined,
+  predict: (heads: readonly HeadWeights[], f: Features) => Float64Array = predictQualities,
 ): (f: Features) => { source: string; heads: Map<string, HeadWeights> } | undefined {
   if (!experts) return () => undefined;
   const bySource = headsBySource(experts);
   const sources = experts.gate.map((h) => h.source);
   return (f) => {
-    const source = mostLikelySource(predictQualities(experts.gate, f), sources);
+    const source = mostLikelySource(predict(experts.gate, f), sources);
     const heads = source === undefined ? undefined : bySource.get(source);
     return heads && { source: source!, heads };
   };

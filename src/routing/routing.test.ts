@@ -32,6 +32,7 @@ import {
   ArtefactError,
   loadArtefactFile,
   parseArtefact,
+  headBanks,
   predictQualities,
   predictQuality,
   serializeArtefact,
@@ -201,6 +202,26 @@ describe('features', () => {
         );
       }
     }
+  });
+
+  it('predicts from banks of interleaved heads exactly as one by one', () => {
+    // 25 heads of two sizes: banks of at most 16 per size, some heads asked for in no set, the
+    // same head twice, any order, and each call summing afresh for its own features.
+    const art = loadArtefactFile('models/2026-11-30e.json');
+    const heads = art.models;
+    expect(heads.length).toBeGreaterThan(16);
+    const banks = headBanks([heads.slice(0, 20), heads.slice(18, 22), []]);
+    const asks = [heads, heads.slice(20).reverse(), [heads[3]!, heads[3]!, heads[24]!], []];
+    for (let round = 0; round < 2; round++)
+      for (const prompt of [
+        'hi',
+        'Solve 2x + 3 = 11.\nA. 4\nB. 5',
+        'def f(x): return x * 2 '.repeat(300),
+      ])
+        for (const ask of asks) {
+          const f = extractFeatures(requestFromPrompt(prompt), true);
+          expect(Array.from(banks.predict(ask, f))).toEqual(ask.map((h) => predictQuality(h, f)));
+        }
   });
 
   it('older artefacts predict exactly as before the form features were added', () => {

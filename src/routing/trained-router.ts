@@ -8,7 +8,8 @@ import { isTradeoff, orderByMode, type Bands, type ScoredCandidate } from './pic
 import {
   coverageTrust,
   expertLookup,
-  predictQualities,
+  headBanks,
+  headsBySource,
   type GroupInfo,
   type HeadWeights,
   type ModelHead,
@@ -29,9 +30,20 @@ interface Mapping {
 
 export function createTrainedRouter(artefact: RoutingArtefact): Router {
   const groups = new Map(artefact.groups.map((g) => [g.name, g]));
+  // Heads asked for together are read from banks (`headBanks`): a group's gate with its pooled
+  // heads (the gate reads the prompt first, so the pooled heads find its rows in the cache), and
+  // each of its sources' heads.
+  const banks = headBanks(
+    artefact.groups.flatMap((g) => [
+      [...(g.experts?.gate ?? []), ...artefact.models.filter((m) => m.group === g.name)],
+      ...(g.experts ? [...headsBySource(g.experts).values()].map((m) => [...m.values()]) : []),
+    ]),
+  );
   // Groups with per-source heads: features → the gated source's heads (by model), if any.
   const experts = new Map(
-    artefact.groups.flatMap((g) => (g.experts ? [[g.name, expertLookup(g.experts)] as const] : [])),
+    artefact.groups.flatMap((g) =>
+      g.experts ? [[g.name, expertLookup(g.experts, banks.predict)] as const] : [],
+    ),
   );
   const byName = new Map<string, ModelHead>();
   // `like: <model>` (first data group that has it) or `like: <data file>:<model>`.
@@ -116,7 +128,7 @@ export function createTrainedRouter(artefact: RoutingArtefact): Router {
         if (!gated.has(m.head.group)) gated.set(m.head.group, lookup(features));
         return [gated.get(m.head.group)?.heads.get(m.head.name) ?? m.head];
       });
-      const predicted = predictQualities(heads, features);
+      const predicted = banks.predict(heads, features);
       let next = 0;
       const scored: (ScoredCandidate & { outTokens: number; raw: number; known: boolean })[] =
         input.candidates.map((d, i) => {
