@@ -6,10 +6,12 @@ import { describe, expect, it } from 'vitest';
 import { deploymentSchema, routerSchema } from '../src/config/schema.js';
 import { extractFeatures, requestFromPrompt } from '../src/routing/features.js';
 import {
+  coverageTrust,
   parseArtefact,
   predictQuality,
   serializeArtefact,
   type HeadWeights,
+  type ModelHead,
 } from '../src/routing/routing-model.js';
 import { run } from '../src/cli/calibrate.js';
 import { createTrainedRouter } from '../src/routing/trained-router.js';
@@ -139,6 +141,15 @@ describe('calibrate', () => {
     try {
       code = await run(args('--out', join(dir, 'out.json')));
       expect(await run(args('--out', join(dir, 'bad.json'), '--anchor', 'nobody'))).toBe(1);
+      writeFileSync(
+        join(dir, 'c.jsonl'),
+        rows(300)
+          .map((r) => JSON.stringify(r))
+          .join('\n'),
+      );
+      expect(
+        await run(args('--out', join(dir, 'covered.json'), '--background', join(dir, 'c.jsonl'))),
+      ).toBe(0);
     } finally {
       process.stderr.write = stderr;
     }
@@ -148,6 +159,12 @@ describe('calibrate', () => {
       '--anchor nobody is not a model of group c.jsonl (its models: strong, weak)',
     );
     expect(existsSync(join(dir, 'bad.json'))).toBe(false);
+    expect(said).toContain('trusted on every prompt (--background');
+    expect(said).toContain(
+      'trusted on prompts like its 60 scored ones (a coverage head against 300 background prompts)',
+    );
+    const covered = parseArtefact(readFileSync(join(dir, 'covered.json'), 'utf8'));
+    expect(covered.models.find((m) => m.name === 'newcomer')!.coverage?.typical).toBeGreaterThan(0);
     const out = parseArtefact(readFileSync(join(dir, 'out.json'), 'utf8'));
     expect(out.groups[0]!.models).toEqual(['strong', 'weak', 'newcomer']);
     expect(out.training['calibrated:newcomer']).toMatchObject({
@@ -242,5 +259,74 @@ describe('calibrate', () => {
       promptTokens: 10,
     });
     expect(decision.topDeployment).toBe('strong');
+  });
+
+  it('trusts a new model only on prompts like its scored ones, given background prompts', () => {
+    // A coder scored on code prompts alone, right on all of them; the background is
+    // the group's training file. Without it the correction would carry to every prompt.
+    const { artefact } = trainArtefact(new Map([['c.jsonl', rows(300)]]), prices, { seed: 1 });
+    const group = artefact.groups[0]!;
+    const code = Array.from({ length: 200 }, (_, i) => ({
+      ...rows(1, 40_000 + i)[0]!,
+      prompt: `write a python function def ${WORDS[i % WORDS.length]}_${i}(x): return x`,
+      scores: { newcomer: 1 },
+    }));
+    const withNewcomer = new Map([
+      ...prices(),
+      ['newcomer', { inputPer1M: 0.2, outputPer1M: 0.4 }],
+    ]);
+    const fit = (background: DataRow[]) =>
+      calibrateModel(featurize(code), 'newcomer', group, artefact.models, withNewcomer, {
+        z: 0,
+        background: featurize(background),
+      });
+    const router = (head: ModelHead) =>
+      createTrainedRouter({
+        ...artefact,
+        // No Quality margin (this small set calibrates a wide one): the highest prediction wins.
+        groups: [
+          {
+            ...group,
+            bands: { ...group.bands, qualityMargin: 0 },
+            models: [...group.models, 'newcomer'],
+          },
+        ],
+        models: [...artefact.models, head],
+      });
+    const pick = (r: ReturnType<typeof router>, prompt: string) =>
+      r.decide({
+        request: requestFromPrompt(prompt),
+        router: routerSchema.parse({ modelSubset: ['strong', 'weak', 'newcomer'] }),
+        mode: 'quality',
+        candidates: [
+          deploymentSchema.parse(simDeployment('strong')),
+          deploymentSchema.parse(simDeployment('weak')),
+          deploymentSchema.parse(simDeployment('newcomer')),
+        ],
+        promptTokens: 10,
+      }).ordered[0];
+    const hello = 'say hello to the river stone 1';
+    const prove = 'prove the theorem about the river stone 3';
+    const coding = 'write a python function def lamp_7(x): return x';
+    const everywhere = fit([]);
+    expect(everywhere.background).toBe(0);
+    expect(everywhere.head.coverage).toBeUndefined();
+    expect([hello, prove, coding].map((p) => pick(router(everywhere.head), p))).toEqual([
+      'newcomer',
+      'newcomer',
+      'newcomer',
+    ]);
+    const covered = fit([...rows(300), ...code.slice(0, 5)]);
+    expect(covered.background).toBe(300);
+    expect(covered.sourceHeads).toEqual([]);
+    const trust = (prompt: string) =>
+      coverageTrust(covered.head, extractFeatures(requestFromPrompt(prompt)));
+    expect(trust(coding)).toBe(1);
+    expect(trust(hello)).toBeLessThan(0.2);
+    expect([hello, prove, coding].map((p) => pick(router(covered.head), p))).toEqual([
+      'strong',
+      'strong',
+      'newcomer',
+    ]);
   });
 });

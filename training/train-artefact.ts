@@ -343,7 +343,12 @@ export function withCorrection(head: HeadWeights, correction: HeadWeights): Head
  * (`meanScore`, which ranks it among partial candidates) is the best single model's mean plus the
  * new model's mean difference to it on the set: to its scores where the set has them, else to its
  * head's prediction. The set's own mean would rank a model tried on easy prompts too high.
- * `opts`: the anchor, z (default the bands' `confidenceZ`) and the correction's C (default 0.3).
+ * With `background` prompts (the group's training file, say: those in the set are left out), it
+ * gets a coverage head (`withCoverage`) and no per-source heads: its scores are trusted on prompts
+ * like the set's only, so a model scored on code prompts is not predicted on every other task
+ * from them. Without, its correction applies everywhere, as before the twelfth session.
+ * `opts`: the anchor, z (default the bands' `confidenceZ`), the correction's C (default 0.3) and
+ * the background.
  */
 export function calibrateModel(
   rows: FeaturedRow[],
@@ -351,7 +356,7 @@ export function calibrateModel(
   group: GroupInfo,
   known: ModelHead[],
   prices: Map<string, Price>,
-  opts: { anchor?: string; z?: number; c?: number } = {},
+  opts: { anchor?: string; z?: number; c?: number; background?: FeaturedRow[] } = {},
 ): {
   head: ModelHead;
   /** Its mean score on the set (the head's `meanScore` is its strength, measured as above). */
@@ -361,6 +366,8 @@ export function calibrateModel(
   standardError: number;
   biasShift: number;
   sourceHeads: SourceExperts['heads'];
+  /** Background prompts its coverage head was fitted against (0: none, trusted everywhere). */
+  background: number;
 } {
   const { anchor } = opts;
   const z = opts.z ?? DEFAULT_TARGETS.confidenceZ ?? 0;
@@ -397,18 +404,41 @@ export function calibrateModel(
     strength = group.bestMean + diff / scored.length;
   }
   const shifted = { ...best.correction, bias: best.correction.bias + biasShift };
-  const sourceHeads = (group.experts?.heads ?? [])
-    .filter((h) => h.model === best.anchor)
-    .map((h) => ({ model, source: h.source, ...withCorrection(h, shifted) }));
+  const head: ModelHead = {
+    ...best.head,
+    bias: best.head.bias + biasShift,
+    meanScore: strength,
+    partial: true,
+  };
+  // Prompts it was not scored on: a coverage head, as a model scored on part of a training file
+  // gets, trusts its scores only on prompts like the scored ones. Its pooled head then answers
+  // everywhere (the anchor's per-source heads would carry the correction, untrusted, onto sources
+  // the set may not have).
+  const background = coverageBackground(rows, opts.background ?? []);
+  const covered = background.length
+    ? withCoverage([head], [...rows, ...background], new Set([model]), head.sparse.length)[0]!
+    : undefined;
+  const sourceHeads = covered
+    ? []
+    : (group.experts?.heads ?? [])
+        .filter((h) => h.model === best.anchor)
+        .map((h) => ({ model, source: h.source, ...withCorrection(h, shifted) }));
   return {
-    head: { ...best.head, bias: best.head.bias + biasShift, meanScore: strength, partial: true },
+    head: covered ?? head,
     meanScore: best.head.meanScore,
     anchor: best.anchor,
     logLoss: best.logLoss,
     standardError,
     biasShift,
     sourceHeads,
+    background: background.length,
   };
+}
+
+/** Background prompts for a calibrated model's coverage head: those not in its scored set. */
+function coverageBackground(rows: FeaturedRow[], background: FeaturedRow[]): FeaturedRow[] {
+  const scored = new Set(rows.map((r) => r.row.prompt.trim().toLowerCase()));
+  return background.filter((r) => !scored.has(r.row.prompt.trim().toLowerCase()));
 }
 
 /** What a head knows besides its weights: output length, mean score and prices. */

@@ -1,5 +1,6 @@
 // `model-router calibrate --model <artefact.json> --data <scored.jsonl> --prices <prices.json>
-// --out <artefact.json> [--group <data group>] [--anchor <model>] [--confidence-z 1] [--seed N]`:
+// --out <artefact.json> [--group <data group>] [--anchor <model>] [--confidence-z 1]
+// [--background <a.jsonl>[,…]] [--seed N]`:
 // adds models the artefact does not know, each fitted from a small scored set (~200 prompts in
 // the shared line format) without retraining the rest. The new heads join the group whose models
 // the file also scores (so their qualities are on one scale), or `--group`, or a new group named
@@ -8,10 +9,13 @@
 // so corrected, fits the set best (or `--anchor`'s): 200 prompts are too few to learn which
 // prompts a model is good at from scratch, but enough to learn how it differs from a known model.
 // Its level is then lowered by `--confidence-z` standard errors of its mean score (default 1, as
-// the bands' bound): the group's bands were calibrated without it (`calibrateModel`).
+// the bands' bound): the group's bands were calibrated without it (`calibrateModel`). With
+// `--background` prompts it also gets a coverage head, so its scores count only on prompts like
+// the scored ones.
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DataError, loadPrices, loadRows } from '../../training/dataset.js';
+import { fileList } from './train.js';
 import {
   calibrateModel,
   featurize,
@@ -31,12 +35,13 @@ export async function run(argv: string[]): Promise<number> {
       group: { type: 'string' },
       anchor: { type: 'string' },
       'confidence-z': { type: 'string' },
+      background: { type: 'string' },
       seed: { type: 'string', default: '1' },
     },
   });
   if (!values.model || !values.data || !values.prices || !values.out) {
     process.stderr.write(
-      'usage: model-router calibrate --model <artefact.json> --data <scored.jsonl> --prices <prices.json> --out <artefact.json> [--group <group>] [--anchor <model>] [--confidence-z 1]\n',
+      'usage: model-router calibrate --model <artefact.json> --data <scored.jsonl> --prices <prices.json> --out <artefact.json> [--group <group>] [--anchor <model>] [--confidence-z 1] [--background <a.jsonl>[,<b.jsonl>…]]\n',
     );
     return 2;
   }
@@ -67,6 +72,9 @@ export async function run(argv: string[]): Promise<number> {
         `none of the new models (${fresh.join(', ')}) has a price in ${values.prices}: give each input_per_1m_usd and output_per_1m_usd`,
       );
     const featured = featurize(rows);
+    // Prompts the new models were not scored on (the group's training file, say): each gets a
+    // coverage head, so its scores are trusted only on prompts like those it was scored on.
+    const background = featurize(fileList(values.background).flatMap((f) => loadRows(f)));
     const groupNames = artefact.groups.map((g) => g.name);
     let group = artefact.groups.find((g) => g.name === groupName);
     const notes: Record<string, unknown>[] = [];
@@ -78,6 +86,7 @@ export async function run(argv: string[]): Promise<number> {
         const fit = calibrateModel(featured, name, group, heads, prices, {
           anchor: values.anchor,
           z,
+          background,
         });
         group.models.push(name);
         artefact.models.push(fit.head);
@@ -91,15 +100,20 @@ export async function run(argv: string[]): Promise<number> {
           standardError: fit.standardError,
           confidenceZ: z,
           biasShift: fit.biasShift,
+          coverageBackground: fit.background,
         });
         process.stderr.write(
-          `added ${name} to group ${groupName}: mean score ${fit.meanScore.toFixed(3)} on ${rows.length} prompts (strength ${fit.head.meanScore.toFixed(3)} against ${group.bestSingle}'s ${group.bestMean.toFixed(3)} on the group), ${fit.head.expectedOutputTokens} expected output tokens; fitted as a correction to ${fit.anchor}'s head (log-loss ${fit.logLoss.toFixed(3)}), its mean predicted quality lowered by ${z} standard error(s) of its mean score (${fit.standardError.toFixed(3)})${fit.sourceHeads.length ? `, with its per-source heads (${fit.sourceHeads.map((h) => h.source).join(', ')})` : ''}\n`,
+          `added ${name} to group ${groupName}: mean score ${fit.meanScore.toFixed(3)} on ${rows.length} prompts (strength ${fit.head.meanScore.toFixed(3)} against ${group.bestSingle}'s ${group.bestMean.toFixed(3)} on the group), ${fit.head.expectedOutputTokens} expected output tokens; fitted as a correction to ${fit.anchor}'s head (log-loss ${fit.logLoss.toFixed(3)}), its mean predicted quality lowered by ${z} standard error(s) of its mean score (${fit.standardError.toFixed(3)})${fit.sourceHeads.length ? `, with its per-source heads (${fit.sourceHeads.map((h) => h.source).join(', ')})` : ''}; ${fit.background ? `trusted on prompts like its ${rows.length} scored ones (a coverage head against ${fit.background} background prompts)` : "trusted on every prompt (--background <the group's training file> would trust it only on prompts like those scored here)"}\n`,
         );
       }
     } else {
       if (values.anchor !== undefined)
         throw new DataError(
           `--anchor needs a group the artefact has; ${groupName} is new (name one of ${groupNames.join(', ')} with --group)`,
+        );
+      if (background.length)
+        process.stderr.write(
+          `note: --background is not used for a new group: its heads are fitted from scratch on ${values.data} alone (name a group of the artefact with --group to fit the new models as corrections, trusted on prompts like the scored ones)\n`,
         );
       const heads = trainHeads(featured, priced, groupName, prices, {
         seed: Number(values.seed),
