@@ -76,14 +76,14 @@ export function renderEvalHtml(report: EvalReport, outcomes: PromptOutcome[]): s
   const rows = Object.entries(report.modes)
     .map(
       ([m, r]) =>
-        `<tr><td>${m}</td><td>${r.quality.toFixed(4)}</td><td>${r.quality_ratio.toFixed(3)}</td><td>${r.cost_ratio.toFixed(3)}</td></tr>`,
+        `<tr><td>${m}</td><td>${r.quality.toFixed(4)}</td><td>${r.quality_ratio.toFixed(3)} ± ${r.quality_ratio_se.toFixed(3)}</td><td>${r.cost_ratio.toFixed(3)}</td></tr>`,
     )
     .join('');
   return `<!doctype html><html><head><meta charset="utf-8"><title>Routing evaluation</title>
 <style>body{font:14px system-ui,sans-serif;margin:2rem}table{border-collapse:collapse}td,th{padding:.25rem .6rem;border-bottom:1px solid #ddd}</style></head><body>
 <h1>Routing evaluation</h1>
 <p>${report.prompts} test prompts; models: ${escape(report.models.join(', '))}. Best single: ${escape(best.model)} (quality ${best.quality.toFixed(4)}). APGR ${report.apgr?.toFixed(3) ?? '–'}, CPT(50%) ${report.cpt50?.toFixed(3) ?? '–'}, CPT(80%) ${report.cpt80?.toFixed(3) ?? '–'}.</p>
-<table><tr><th>mode</th><th>quality</th><th>× best single</th><th>cost × best single</th></tr>${rows}</table>
+<table><tr><th>mode</th><th>quality</th><th>× best single ± standard error</th><th>cost × best single</th></tr>${rows}</table>
 <svg width="${W}" height="${H}" xmlns="http://www.w3.org/2000/svg" style="background:#fff;border:1px solid #ddd;margin-top:1rem">
 <line x1="${pad}" y1="${H - pad}" x2="${W - pad}" y2="${H - pad}" stroke="#333"/><line x1="${pad}" y1="${pad}" x2="${pad}" y2="${H - pad}" stroke="#333"/>
 <text x="${W / 2}" y="${H - 20}" text-anchor="middle">mean cost per prompt (USD), max ${maxC.toExponential(2)}</text>

@@ -19,6 +19,12 @@ export interface ModeResult {
   quality: number;
   cost: number;
   quality_ratio: number;
+  /**
+   * Standard error of `quality_ratio` from these test prompts alone (paired: the spread of the
+   * pick's score less the best single model's, over √n, on the best single model's scale). A
+   * ratio a standard error or two from a target says little about the target.
+   */
+  quality_ratio_se: number;
   cost_ratio: number;
   share: Record<string, number>;
 }
@@ -217,6 +223,14 @@ function mean(xs: number[]): number {
   return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0;
 }
 
+/** Standard error of the mean of `xs` (sample standard deviation over √n; 0 below two). */
+function standardError(xs: number[]): number {
+  if (xs.length < 2) return 0;
+  const m = mean(xs);
+  const ss = xs.reduce((a, x) => a + (x - m) * (x - m), 0);
+  return Math.sqrt(ss / (xs.length - 1) / xs.length);
+}
+
 /**
  * RouteLLM's APGR and CPT for a strong/weak pair: sweep the share of prompts sent to strong. Only
  * for two-model sets (null when the prompts name more models); a prompt that has one of the two
@@ -294,10 +308,12 @@ export function summarize(outcomes: PromptOutcome[]): EvalSummary {
     for (const p of picks) share[p] = (share[p] ?? 0) + 1 / Math.max(1, n);
     const quality = mean(outcomes.map((o, i) => o.row.scores[picks[i]!]!));
     const cost = mean(outcomes.map((o, i) => o.cost.get(picks[i]!)!));
+    const gains = outcomes.map((o, i) => o.row.scores[picks[i]!]! - o.row.scores[o.bestSingle]!);
     modes[mode] = {
       quality,
       cost,
       quality_ratio: best.quality > 0 ? quality / best.quality : 0,
+      quality_ratio_se: best.quality > 0 ? standardError(gains) / best.quality : 0,
       cost_ratio: best.cost > 0 ? cost / best.cost : 0,
       share,
     };

@@ -42,11 +42,11 @@ function table(report: EvalReport): string {
     `best single ${report.best_single.model}: quality ${fmt(report.best_single.quality)}, $/prompt ${report.best_single.cost.toExponential(3)}`,
     `oracle quality ${fmt(report.oracle.quality)}; random at matched cost ${fmt(report.random.quality)}; cheapest ${report.cheapest.model} ${fmt(report.cheapest.quality)}`,
     '',
-    'mode       quality  q_ratio  cost_ratio  share',
+    'mode       quality  q_ratio ± se    cost_ratio  share',
   ];
   for (const [mode, r] of Object.entries(report.modes))
     lines.push(
-      `${mode.padEnd(10)} ${fmt(r.quality)}    ${fmt(r.quality_ratio)}    ${fmt(r.cost_ratio)}       ${Object.entries(
+      `${mode.padEnd(10)} ${fmt(r.quality)}    ${fmt(r.quality_ratio)} ± ${fmt(r.quality_ratio_se)}  ${fmt(r.cost_ratio)}       ${Object.entries(
         r.share,
       )
         .sort((a, b) => b[1] - a[1])

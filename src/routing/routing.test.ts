@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { DataError, loadPrices, loadRows, splitByHash } from '../../training/dataset.js';
 import {
   apgrAndCpt,
+  summarize,
   describeTestRows,
   evaluate,
   type PromptOutcome,
@@ -472,6 +473,14 @@ describe('data, training and evaluation', () => {
     // A third model anywhere makes it a many-model set: no APGR.
     const third: PromptOutcome = { ...mk('f', 1, 0, 0.6, 0.4), models: ['s', 'x'] };
     expect(apgrAndCpt([...perfect, third]).apgr).toBeNull();
+    // Cost mode with a band of 0.05 sends all four to w (each predicted above 0.05 × s's): w's
+    // score less s's is −1, −1, 0, 0, so the ratio is 0.5, and its standard error the sample
+    // deviation (√(1/3)) over √4, on s's mean of 1.
+    const cheap = summarize(perfect.map((o) => ({ ...o, bands: { balanced: 1, cost: 0.05 } })));
+    expect(cheap.modes.cost.share).toEqual({ w: 1 });
+    expect(cheap.modes.cost.quality_ratio).toBe(0.5);
+    expect(cheap.modes.cost.quality_ratio_se).toBeCloseTo(Math.sqrt(1 / 3) / 2, 12);
+    expect(cheap.modes.quality.quality_ratio_se).toBe(0);
   });
 
   it('eval JSON has the documented shape and leaves contaminated rows out', () => {
