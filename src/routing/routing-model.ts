@@ -405,36 +405,26 @@ function sumFour(bank: HeadBank, q: number, idx: Int32Array): void {
 /**
  * Predictions over banks of heads, for serving. `sets` are heads that are often asked for
  * together (a group's gate and pooled heads, a source's heads); each set's heads of one size make
- * banks of up to sixteen, built the first time one of them is asked for. `predict` gives
+ * banks of up to sixteen. `predict` gives
  * `predictQuality` of each head, bit for bit, summing each four heads it needs once per call; a
  * head in no set is predicted alone.
  */
 export function headBanks(sets: readonly (readonly HeadWeights[])[]): {
   predict(heads: readonly HeadWeights[], f: Features): Float64Array;
 } {
-  // Each set's heads by size, sixteen to a bank: built when one of them is first asked for.
-  const pending = new Map<HeadWeights, HeadWeights[]>();
-  for (const set of sets) {
-    const bySize = new Map<number, HeadWeights[][]>();
-    for (const h of set) {
-      if (pending.has(h)) continue;
-      const banks = bySize.get(h.sparse.length) ?? [];
-      if (!banks.length || banks.at(-1)!.length === BANK_HEADS) banks.push([]);
-      banks.at(-1)!.push(h);
-      bySize.set(h.sparse.length, banks);
-      pending.set(h, banks.at(-1)!);
-    }
-  }
+  // Each set's heads by size, sixteen to a bank, built now: at start-up, not on a request.
   const where = new Map<HeadWeights, { bank: HeadBank; slot: number }>();
-  const locate = (h: HeadWeights) => {
-    const at = where.get(h);
-    if (at) return at;
-    const heads = pending.get(h);
-    if (!heads) return undefined;
-    const bank = headBank(heads);
-    heads.forEach((x, slot) => where.set(x, { bank, slot }));
-    return where.get(h);
-  };
+  for (const set of sets) {
+    const bySize = new Map<number, HeadWeights[]>();
+    for (const h of new Set(set))
+      if (!where.has(h)) bySize.set(h.sparse.length, [...(bySize.get(h.sparse.length) ?? []), h]);
+    for (const heads of bySize.values())
+      for (let from = 0; from < heads.length; from += BANK_HEADS) {
+        const members = heads.slice(from, from + BANK_HEADS);
+        const bank = headBank(members);
+        members.forEach((h, slot) => where.set(h, { bank, slot }));
+      }
+  }
   let stamp = 0;
   return {
     predict(heads, f) {
@@ -442,7 +432,7 @@ export function headBanks(sets: readonly (readonly HeadWeights[])[]): {
       const out = new Float64Array(heads.length);
       for (let k = 0; k < heads.length; k++) {
         const head = heads[k]!;
-        const at = locate(head);
+        const at = where.get(head);
         if (!at) {
           out[k] = predictQuality(head, f);
           continue;
