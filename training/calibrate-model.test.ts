@@ -141,10 +141,11 @@ describe('calibrate', () => {
     try {
       code = await run(args('--out', join(dir, 'out.json')));
       expect(await run(args('--out', join(dir, 'bad.json'), '--anchor', 'nobody'))).toBe(1);
+      // Background prompts need no scores: prompts of the traffic the router sees will do.
       writeFileSync(
         join(dir, 'c.jsonl'),
         rows(300)
-          .map((r) => JSON.stringify(r))
+          .map((r) => JSON.stringify({ prompt: r.prompt }))
           .join('\n'),
       );
       expect(

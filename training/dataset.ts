@@ -68,6 +68,8 @@ function checkModelNumbers(
 export function loadRows(
   file: string,
   note: (message: string) => void = (m) => process.stderr.write(`note: ${m}\n`),
+  /** Prompts only (`calibrate --background`): rows need no "scores", and keep theirs if any. */
+  promptsOnly = false,
 ): DataRow[] {
   let text: string;
   try {
@@ -95,12 +97,15 @@ export function loadRows(
       throw new DataError(`${where}: each line must be a JSON object with "prompt" and "scores"`);
     if (typeof raw.prompt !== 'string' || !raw.prompt)
       throw new DataError(`${where}: "prompt" must be a non-empty string`);
-    if (raw.scores === undefined)
+    if (raw.scores === undefined && !promptsOnly)
       throw new DataError(
         `${where}: "scores" is missing; it maps each model to its quality in [0, 1]`,
       );
-    const scores = checkModelNumbers(raw.scores, 'scores', where, nulls, 0, 1);
-    if (Object.keys(scores).length === 0) {
+    const scores =
+      raw.scores == null && promptsOnly
+        ? {}
+        : checkModelNumbers(raw.scores, 'scores', where, nulls, 0, 1);
+    if (Object.keys(scores).length === 0 && !promptsOnly) {
       unscored.push(i + 1);
       continue;
     }

@@ -72,9 +72,12 @@ export async function run(argv: string[]): Promise<number> {
         `none of the new models (${fresh.join(', ')}) has a price in ${values.prices}: give each input_per_1m_usd and output_per_1m_usd`,
       );
     const featured = featurize(rows);
-    // Prompts the new models were not scored on (the group's training file, say): each gets a
-    // coverage head, so its scores are trusted only on prompts like those it was scored on.
-    const background = featurize(fileList(values.background).flatMap((f) => loadRows(f)));
+    // Prompts the new models were not scored on (the group's training file, say, or prompts of
+    // your traffic with no scores at all): each gets a coverage head, so its scores are trusted
+    // only on prompts like those it was scored on.
+    const background = featurize(
+      fileList(values.background).flatMap((f) => loadRows(f, undefined, true)),
+    );
     const groupNames = artefact.groups.map((g) => g.name);
     let group = artefact.groups.find((g) => g.name === groupName);
     const notes: Record<string, unknown>[] = [];
