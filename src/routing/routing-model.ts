@@ -315,7 +315,8 @@ export function trustedQuality(head: ModelHead, f: Features): number {
 /**
  * `predictQuality` of several heads at once, bit for bit: two heads share each pass over the
  * feature indices (two independent sums keep the CPU busier than one: 14% less time per head
- * in a scratch loop, a 6% faster decision in scripts/bench-routing.mjs).
+ * in a scratch loop). For `eval` and training's gates; serving reads `headBanks`, which also
+ * spare the cache misses of reading each head's own array.
  */
 export function predictQualities(heads: readonly HeadWeights[], f: Features): Float64Array {
   const out = new Float64Array(heads.length);
