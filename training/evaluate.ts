@@ -12,7 +12,7 @@ import {
   type ModelHead,
   type RoutingArtefact,
 } from '../src/routing/routing-model.js';
-import { predictedCost } from './calibrate-bands.js';
+import { predictedCost, standardErrorOfMean } from './calibrate-bands.js';
 import { promptCost, sourceGroup, type DataRow } from './dataset.js';
 
 export interface ModeResult {
@@ -223,14 +223,6 @@ function mean(xs: number[]): number {
   return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0;
 }
 
-/** Standard error of the mean of `xs` (sample standard deviation over √n; 0 below two). */
-function standardError(xs: number[]): number {
-  if (xs.length < 2) return 0;
-  const m = mean(xs);
-  const ss = xs.reduce((a, x) => a + (x - m) * (x - m), 0);
-  return Math.sqrt(ss / (xs.length - 1) / xs.length);
-}
-
 /**
  * RouteLLM's APGR and CPT for a strong/weak pair: sweep the share of prompts sent to strong. Only
  * for two-model sets (null when the prompts name more models); a prompt that has one of the two
@@ -308,12 +300,16 @@ export function summarize(outcomes: PromptOutcome[]): EvalSummary {
     for (const p of picks) share[p] = (share[p] ?? 0) + 1 / Math.max(1, n);
     const quality = mean(outcomes.map((o, i) => o.row.scores[picks[i]!]!));
     const cost = mean(outcomes.map((o, i) => o.cost.get(picks[i]!)!));
-    const gains = outcomes.map((o, i) => o.row.scores[picks[i]!]! - o.row.scores[o.bestSingle]!);
+    // Paired with the best single model, prompt by prompt, as the bands' bound is.
+    const se = standardErrorOfMean(n, (i) => {
+      const o = outcomes[i]!;
+      return o.row.scores[picks[i]!]! - o.row.scores[o.bestSingle]!;
+    });
     modes[mode] = {
       quality,
       cost,
       quality_ratio: best.quality > 0 ? quality / best.quality : 0,
-      quality_ratio_se: best.quality > 0 ? standardError(gains) / best.quality : 0,
+      quality_ratio_se: best.quality > 0 ? se / best.quality : 0,
       cost_ratio: best.cost > 0 ? cost / best.cost : 0,
       share,
     };

@@ -406,9 +406,8 @@ function sumFour(bank: HeadBank, q: number, idx: Int32Array): void {
 /**
  * Predictions over banks of heads, for serving. `sets` are heads that are often asked for
  * together (a group's gate and pooled heads, a source's heads); each set's heads of one size make
- * banks of up to sixteen. `predict` gives
- * `predictQuality` of each head, bit for bit, summing each four heads it needs once per call; a
- * head in no set is predicted alone.
+ * banks of up to sixteen. `predict` gives `predictQuality` of each head, bit for bit, summing
+ * each four heads it needs once per call; a head in no set is predicted alone.
  */
 export function headBanks(sets: readonly (readonly HeadWeights[])[]): {
   predict(heads: readonly HeadWeights[], f: Features): Float64Array;
