@@ -193,9 +193,14 @@ export function loadPrices(file: string): (group: string) => Map<string, Price> 
   return () => flat;
 }
 
+/** A prompt as duplicates are told apart: its text trimmed and lower-cased. */
+export function promptKey(prompt: string): string {
+  return prompt.trim().toLowerCase();
+}
+
 /** Salted hash of the prompt text in [0, 1): duplicates always land on the same side. */
 export function promptHash(prompt: string, salt = 'model-router-split-v1'): number {
-  const h = createHash('sha1').update(salt).update(prompt.trim().toLowerCase()).digest();
+  const h = createHash('sha1').update(salt).update(promptKey(prompt)).digest();
   return h.readUInt32BE(0) / 2 ** 32;
 }
 

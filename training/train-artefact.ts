@@ -25,6 +25,7 @@ import {
 import {
   DataError,
   promptHash,
+  promptKey,
   sourceGroup,
   splitByHash,
   type DataRow,
@@ -403,7 +404,6 @@ export function calibrateModel(
         (r.row.scores[group.bestSingle] ?? predictQuality(bestHead, r.features));
     strength = group.bestMean + diff / scored.length;
   }
-  const shifted = { ...best.correction, bias: best.correction.bias + biasShift };
   const head: ModelHead = {
     ...best.head,
     bias: best.head.bias + biasShift,
@@ -422,7 +422,11 @@ export function calibrateModel(
     ? []
     : (group.experts?.heads ?? [])
         .filter((h) => h.model === best.anchor)
-        .map((h) => ({ model, source: h.source, ...withCorrection(h, shifted) }));
+        .map((h) => ({
+          model,
+          source: h.source,
+          ...withCorrection(h, { ...best.correction, bias: best.correction.bias + biasShift }),
+        }));
   return {
     head: covered ?? head,
     meanScore: best.head.meanScore,
@@ -437,8 +441,8 @@ export function calibrateModel(
 
 /** Background prompts for a calibrated model's coverage head: those not in its scored set. */
 function coverageBackground(rows: FeaturedRow[], background: FeaturedRow[]): FeaturedRow[] {
-  const scored = new Set(rows.map((r) => r.row.prompt.trim().toLowerCase()));
-  return background.filter((r) => !scored.has(r.row.prompt.trim().toLowerCase()));
+  const scored = new Set(rows.map((r) => promptKey(r.row.prompt)));
+  return background.filter((r) => !scored.has(promptKey(r.row.prompt)));
 }
 
 /** What a head knows besides its weights: output length, mean score and prices. */

@@ -12,6 +12,7 @@ import {
   loadPrices,
   loadRows,
   promptHash,
+  promptKey,
   type DataRow,
 } from '../../training/dataset.js';
 import {
@@ -27,10 +28,6 @@ import { trainFamily, type Family } from '../../training/families.js';
 import { ArtefactError, loadArtefactFile, type RoutingArtefact } from '../routing/routing-model.js';
 import { progressBar } from './progress-bar.js';
 import { fileList, loadGroups, splitList } from './train.js';
-
-function normalise(prompt: string): string {
-  return prompt.trim().toLowerCase();
-}
 
 function fmt(x: number | null, digits = 3): string {
   return x === null ? '–' : x.toFixed(digits);
@@ -233,11 +230,11 @@ export async function run(argv: string[]): Promise<number> {
       let trainGroups: Map<string, DataRow[]> | undefined;
       if (!trainRows || !prices) artefact = loadArtefactFile(values.model!);
       else {
-        const testPrompts = new Set(test.map((r) => normalise(r.prompt)));
+        const testPrompts = new Set(test.map((r) => promptKey(r.prompt)));
         const groups = new Map(
           [...trainRows].map(([g, rows]) => [
             g,
-            rows.filter((r) => !testPrompts.has(normalise(r.prompt))),
+            rows.filter((r) => !testPrompts.has(promptKey(r.prompt))),
           ]),
         );
         trainGroups = groups;
