@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { DENSE_SIZE, type Features } from '../src/routing/features.js';
-import { minimizeLbfgs } from './lbfgs.js';
+import { lbfgsSteps, type Evaluation } from './lbfgs.js';
 
 /** Rows' features, flattened into shared buffers. */
 export interface PackedRows {
@@ -76,6 +76,19 @@ export const FIT_LIMITS = { maxIterations: 100, gradientTolerance: 1e-4 } as con
  * One head: mean log-loss + ‖w‖² / (2·C·n) (scikit-learn's `C`, scaled by the number of rows),
  * solved with L-BFGS from zero weights and the task's bias to `FIT_LIMITS` (or the task's own
  * iteration cap). Writes the solution (size sparse weights, the dense weights, the bias) into `out`.
+ * (`fitBatch` with one task.)
+ */
+export function fitPacked(p: PackedRows, t: FitTask, out: Float64Array): void {
+  fitBatch(p, [t], [out]);
+}
+
+/**
+ * Heads fitted in lockstep: tasks on the same rows and hash size (every model of a group, say), each
+ * solved as `fitPacked` would alone, bit for bit, but evaluated together. Each L-BFGS
+ * (`lbfgsSteps`) asks for its next point; one pass over the rows evaluates every pending point,
+ * with the heads' weights interleaved (bucket j of every head side by side, as serving's banks
+ * are), so a row's indices are read once for all heads and a bucket's weights for all of them
+ * share a cache line or two. A head that has converged leaves the pass.
  *
  * The fit works on the hash buckets its rows use, in bucket order: a bucket no row uses has a
  * zero gradient from zero weights, so every L-BFGS step leaves it at zero, and leaving it out
@@ -83,52 +96,195 @@ export const FIT_LIMITS = { maxIterations: 100, gradientTolerance: 1e-4 } as con
  * iteration's vector work shrinks to the buckets in use (arenabench's 240 prompts use 10,129 of
  * 2^14, llmrouter's 4,439 prompts 54,394 of 2^16; a calibration fold fewer still).
  */
-export function fitPacked(p: PackedRows, t: FitTask, out: Float64Array): void {
-  const { sparseValue, dense } = p;
-  const n = t.rows.length;
-  const size = t.size;
-  out.fill(0);
-  out[size + DENSE_SIZE] = t.bias;
+export function fitBatch(p: PackedRows, tasks: FitTask[], outs: Float64Array[]): void {
+  const first = tasks[0]!;
+  const n = first.rows.length;
+  const size = first.size;
+  tasks.forEach((t, h) => {
+    if (t.size !== size || !sameRows(t.rows, first.rows))
+      throw new Error('fitBatch: the tasks of a batch must share their rows and hash size');
+    outs[h]!.fill(0);
+    outs[h]![size + DENSE_SIZE] = t.bias;
+  });
   if (n === 0) return;
-  const { buckets, starts, indices } = compactRows(p, t);
-  const used = buckets.length;
+  const compact = compactRows(p, first);
+  const used = compact.buckets.length;
   const B = used + DENSE_SIZE;
-  const lambda = 1 / (t.c * n);
-  const objective = (w: Float64Array, grad: Float64Array): number => {
-    grad.fill(0);
-    let loss = 0;
-    for (let k = 0; k < n; k++) {
-      const r = t.rows[k]!;
-      const y = t.targets[k]!;
-      const from = starts[k]!;
-      const to = starts[k + 1]!;
-      let sum = 0;
-      for (let i = from; i < to; i++) sum += w[indices[i]!]!;
-      let z = w[B]! + sum * sparseValue[r]! + (t.offsets ? t.offsets[k]! : 0);
-      const d = r * DENSE_SIZE;
-      for (let i = 0; i < DENSE_SIZE; i++) z += w[used + i]! * dense[d + i]!;
-      loss += (z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z))) - y * z;
-      const g = (1 / (1 + Math.exp(-z)) - y) / n;
-      const gs = g * sparseValue[r]!;
-      for (let i = from; i < to; i++) grad[indices[i]!]! += gs;
-      for (let i = 0; i < DENSE_SIZE; i++) grad[used + i]! += g * dense[d + i]!;
-      grad[B]! += g;
+  const fits = tasks.map((t, h) => {
+    const x = new Float64Array(B + 1);
+    x[B] = t.bias;
+    const steps = lbfgsSteps(
+      x,
+      { ...FIT_LIMITS, maxIterations: t.maxIterations ?? FIT_LIMITS.maxIterations },
+      h,
+    );
+    return { t, x, steps, next: steps.next() };
+  });
+  for (;;) {
+    const pending = fits.filter((f) => !f.next.done);
+    if (pending.length === 0) break;
+    const values = evaluate(
+      p,
+      compact,
+      pending.map((f) => f.t),
+      pending.map((f) => f.next.value as Evaluation),
+    );
+    pending.forEach((f, a) => (f.next = f.steps.next(values[a]!)));
+  }
+  fits.forEach(({ x }, h) => {
+    const out = outs[h]!;
+    for (let j = 0; j < used; j++) out[compact.buckets[j]!] = x[j]!;
+    out.set(x.subarray(used), size);
+  });
+}
+
+function sameRows(a: Int32Array, b: Int32Array): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** This thread's interleaved weights and gradients of a batch (grown as needed). */
+let lockstep = { w: new Float64Array(0), g: new Float64Array(0), sums: new Float64Array(0) };
+
+/**
+ * Each point's objective (returned) and gradient (written into its `grad`), in one pass over the
+ * rows. Every component j (the used buckets, then the dense weights, then the bias) of head h sits
+ * at `j·H + h`; one head reads its own vectors in place. Per head, every sum is taken in the order
+ * of a fit alone, so each value and gradient is the same to the bit.
+ */
+function evaluate(
+  p: PackedRows,
+  compact: { starts: Int32Array; indices: Int32Array; buckets: Int32Array },
+  tasks: FitTask[],
+  points: Evaluation[],
+): Float64Array {
+  const { sparseValue, dense } = p;
+  const { starts, indices } = compact;
+  const rows = tasks[0]!.rows;
+  const n = rows.length;
+  const H = points.length;
+  const used = compact.buckets.length;
+  const B = used + DENSE_SIZE;
+  const width = (B + 1) * H;
+  if (lockstep.w.length < width)
+    lockstep = {
+      w: new Float64Array(width),
+      g: new Float64Array(width),
+      sums: new Float64Array(2 * H),
+    };
+  if (lockstep.sums.length < 2 * H) lockstep.sums = new Float64Array(2 * H);
+  const w = H === 1 ? points[0]!.x : lockstep.w;
+  const grad = H === 1 ? points[0]!.grad : lockstep.g;
+  if (H > 1)
+    for (let h = 0; h < H; h++) {
+      const x = points[h]!.x;
+      for (let j = 0; j <= B; j++) w[j * H + h] = x[j]!;
     }
+  grad.fill(0, 0, width);
+  const sums = lockstep.sums;
+  const loss = new Float64Array(H);
+  const chunks = H >> 2;
+  const dense0 = used * H;
+  const bias0 = B * H;
+  for (let k = 0; k < n; k++) {
+    const r = rows[k]!;
+    const from = starts[k]!;
+    const to = starts[k + 1]!;
+    const sv = sparseValue[r]!;
+    const d = r * DENSE_SIZE;
+    // Sparse sums, four heads at a time (a bucket's four weights side by side), then two, then one.
+    for (let c = 0; c < chunks; c++) {
+      const o = c * 4;
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      for (let i = from; i < to; i++) {
+        const q = indices[i]! * H + o;
+        s0 += w[q]!;
+        s1 += w[q + 1]!;
+        s2 += w[q + 2]!;
+        s3 += w[q + 3]!;
+      }
+      sums[o] = s0;
+      sums[o + 1] = s1;
+      sums[o + 2] = s2;
+      sums[o + 3] = s3;
+    }
+    let h = chunks * 4;
+    if (H - h >= 2) {
+      let s0 = 0;
+      let s1 = 0;
+      for (let i = from; i < to; i++) {
+        const q = indices[i]! * H + h;
+        s0 += w[q]!;
+        s1 += w[q + 1]!;
+      }
+      sums[h] = s0;
+      sums[h + 1] = s1;
+      h += 2;
+    }
+    if (h < H) {
+      let s = 0;
+      for (let i = from; i < to; i++) s += w[indices[i]! * H + h]!;
+      sums[h] = s;
+    }
+    for (h = 0; h < H; h++) {
+      const t = tasks[h]!;
+      let z = w[bias0 + h]! + sums[h]! * sv + (t.offsets ? t.offsets[k]! : 0);
+      for (let i = 0; i < DENSE_SIZE; i++) z += w[dense0 + i * H + h]! * dense[d + i]!;
+      const y = t.targets[k]!;
+      loss[h]! += (z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z))) - y * z;
+      const g = (1 / (1 + Math.exp(-z)) - y) / n;
+      sums[H + h] = g * sv;
+      for (let i = 0; i < DENSE_SIZE; i++) grad[dense0 + i * H + h]! += g * dense[d + i]!;
+      grad[bias0 + h]! += g;
+    }
+    for (let c = 0; c < chunks; c++) {
+      const o = c * 4;
+      const g0 = sums[H + o]!;
+      const g1 = sums[H + o + 1]!;
+      const g2 = sums[H + o + 2]!;
+      const g3 = sums[H + o + 3]!;
+      for (let i = from; i < to; i++) {
+        const q = indices[i]! * H + o;
+        grad[q]! += g0;
+        grad[q + 1]! += g1;
+        grad[q + 2]! += g2;
+        grad[q + 3]! += g3;
+      }
+    }
+    h = chunks * 4;
+    if (H - h >= 2) {
+      const g0 = sums[H + h]!;
+      const g1 = sums[H + h + 1]!;
+      for (let i = from; i < to; i++) {
+        const q = indices[i]! * H + h;
+        grad[q]! += g0;
+        grad[q + 1]! += g1;
+      }
+      h += 2;
+    }
+    if (h < H) {
+      const gs = sums[H + h]!;
+      for (let i = from; i < to; i++) grad[indices[i]! * H + h]! += gs;
+    }
+  }
+  const values = new Float64Array(H);
+  for (let h = 0; h < H; h++) {
+    const { x, grad: out } = points[h]!;
+    if (H > 1) for (let j = 0; j <= B; j++) out[j] = grad[j * H + h]!;
+    const lambda = 1 / (tasks[h]!.c * n);
     let reg = 0;
     for (let i = 0; i < B; i++) {
-      reg += w[i]! * w[i]!;
-      grad[i]! += lambda * w[i]!;
+      reg += x[i]! * x[i]!;
+      out[i]! += lambda * x[i]!;
     }
-    return loss / n + (lambda / 2) * reg;
-  };
-  const x = new Float64Array(B + 1);
-  x[B] = t.bias;
-  minimizeLbfgs(objective, x, {
-    ...FIT_LIMITS,
-    maxIterations: t.maxIterations ?? FIT_LIMITS.maxIterations,
-  });
-  for (let j = 0; j < used; j++) out[buckets[j]!] = x[j]!;
-  out.set(x.subarray(used), size);
+    values[h] = loss[h]! / n + (lambda / 2) * reg;
+  }
+  return values;
 }
 
 /**
@@ -177,24 +333,58 @@ const FAILED = 2;
 export interface FitJob {
   packed: PackedRows;
   tasks: FitTask[];
+  /** Task indices fitted together (`fitBatch`), in the order they are taken. */
+  batches: number[][];
   outs: Float64Array[];
   control: Int32Array;
 }
 
-/** Takes fits from the job's counter until none are left (this thread and every worker). */
+/** Takes batches from the job's counter until none are left (this thread and every worker). */
 export function work(job: FitJob, onFit?: () => void): void {
   for (;;) {
     const i = Atomics.add(job.control, NEXT, 1);
-    if (i >= job.tasks.length) return;
+    if (i >= job.batches.length) return;
+    const batch = job.batches[i]!;
     try {
-      fitPacked(job.packed, job.tasks[i]!, job.outs[i]!);
+      fitBatch(
+        job.packed,
+        batch.map((t) => job.tasks[t]!),
+        batch.map((t) => job.outs[t]!),
+      );
     } catch {
       Atomics.store(job.control, FAILED, 1);
     }
-    Atomics.add(job.control, DONE, 1);
+    Atomics.add(job.control, DONE, batch.length);
     Atomics.notify(job.control, DONE);
-    onFit?.();
+    for (let k = 0; k < batch.length; k++) onFit?.();
   }
+}
+
+/**
+ * Heads fitted together at most: eight float64 weights of a bucket fill a cache line. */
+export const MAX_BATCH = 8;
+
+/**
+ * Tasks in batches for `threads` threads: tasks on the same rows and hash size go together, in
+ * at most `MAX_BATCH` heads a batch and, while there are fewer, as many batches as threads, of
+ * near-equal sizes (nine models on two threads: five and four), so that no thread waits idle.
+ */
+export function batchesOf(tasks: FitTask[], threads: number): number[][] {
+  const groups: number[][] = [];
+  tasks.forEach((t, i) => {
+    const same = groups.find((g) => {
+      const o = tasks[g[0]!]!;
+      return o.size === t.size && sameRows(o.rows, t.rows);
+    });
+    if (same) same.push(i);
+    else groups.push([i]);
+  });
+  return groups.flatMap((g) => {
+    const count = Math.min(g.length, Math.max(threads, Math.ceil(g.length / MAX_BATCH)));
+    return Array.from({ length: count }, (_, b) =>
+      g.slice(Math.floor((b * g.length) / count), Math.floor(((b + 1) * g.length) / count)),
+    );
+  });
 }
 
 let workers: Worker[] | undefined;
@@ -224,8 +414,10 @@ function pool(): Worker[] {
 export function fitAll(packed: PackedRows, tasks: FitTask[], onFit?: () => void): Float64Array[] {
   const outs = tasks.map((t) => shared(Float64Array, t.size + DENSE_SIZE + 1));
   const control = shared(Int32Array, 3);
-  const job: FitJob = { packed, tasks, outs, control };
-  if (tasks.length > 1) for (const w of pool()) w.postMessage(job);
+  const threads = tasks.length > 1 ? pool() : [];
+  const batches = batchesOf(tasks, threads.length + 1);
+  const job: FitJob = { packed, tasks, batches, outs, control };
+  if (batches.length > 1) for (const w of threads) w.postMessage(job);
   work(job, onFit);
   for (let done = Atomics.load(control, DONE); done < tasks.length;) {
     Atomics.wait(control, DONE, done);

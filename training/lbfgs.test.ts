@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { prng } from '../src/core/prng.js';
 import { DENSE_SIZE } from '../src/routing/features.js';
-import { FIT_LIMITS, fitPacked, type PackedRows } from './fit-pool.js';
+import {
+  FIT_LIMITS,
+  batchesOf,
+  fitBatch,
+  fitPacked,
+  type FitTask,
+  type PackedRows,
+} from './fit-pool.js';
 import { minimizeLbfgs } from './lbfgs.js';
 
 /**
@@ -207,5 +214,57 @@ describe('a head fit over the buckets in use', () => {
       maxIterations: 3,
     });
     expect([...short]).toEqual([...three]);
+  });
+});
+
+describe('heads fitted in lockstep', () => {
+  const size = 512;
+  const p = randomPacked(400, size);
+  const rows = Int32Array.from({ length: 300 }, (_, k) => k + 50);
+  // Seven heads (four, two and one side by side) with their own targets, C, bias, cap and offsets.
+  const tasks: FitTask[] = Array.from({ length: 7 }, (_, h) => ({
+    rows,
+    targets: Float64Array.from(rows, (r) => ((r * (h + 3)) % 5 < 2 ? 1 : h % 2 ? 0.4 : 0)),
+    c: [0.3, 3, 1, 0.1, 10, 0.3, 2][h]!,
+    size,
+    bias: h / 10 - 0.3,
+    ...(h === 3 ? { maxIterations: 4 } : {}),
+    ...(h === 5 ? { offsets: Float64Array.from(rows, (r) => Math.sin(r)) } : {}),
+  }));
+  const solution = () => new Float64Array(size + DENSE_SIZE + 1);
+
+  it('gives each head the same weights, bit for bit, as fitting it alone', () => {
+    const together = tasks.map(solution);
+    fitBatch(p, tasks, together);
+    tasks.forEach((t, h) => {
+      const alone = solution();
+      fitPacked(p, t, alone);
+      expect([...together[h]!]).toEqual([...alone]);
+    });
+    // The heads differ from each other and all learned something.
+    expect([...together[0]!]).not.toEqual([...together[1]!]);
+    expect(together.every((x) => x.some((v) => v !== 0))).toBe(true);
+  });
+
+  it('takes only tasks on the same rows', () => {
+    const other = { ...tasks[0]!, rows: rows.subarray(1) };
+    expect(() => fitBatch(p, [tasks[0]!, other], [solution(), solution()])).toThrow(
+      /share their rows/,
+    );
+  });
+
+  it('shares tasks out in batches: same rows together, at most eight, one or more per thread', () => {
+    const same = (n: number) => Array.from({ length: n }, () => tasks[0]!);
+    expect(batchesOf(same(9), 2)).toEqual([
+      [0, 1, 2, 3],
+      [4, 5, 6, 7, 8],
+    ]);
+    expect(batchesOf(same(20), 2).map((b) => b.length)).toEqual([6, 7, 7]);
+    expect(batchesOf(same(2), 4)).toEqual([[0], [1]]);
+    // Equal rows in another array go together; other rows or another size do not.
+    const copy = { ...tasks[0]!, rows: Int32Array.from(rows) };
+    const fewer = { ...tasks[0]!, rows: rows.subarray(1) };
+    const bigger = { ...tasks[0]!, size: 1024 };
+    expect(batchesOf([tasks[0]!, fewer, copy, bigger], 1)).toEqual([[0, 2], [1], [3]]);
   });
 });

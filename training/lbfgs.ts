@@ -12,16 +12,41 @@ export interface LbfgsOptions {
 
 /**
  * Minimises `f` (which writes every component of its gradient into `grad`, a reused buffer, and
- * returns the value) from `x0` in place.
- * Each pass over the vectors does all the work that can share it (the two-loop recursion's update
- * with the next dot product, the new pair with its dot products), in the same order as one
- * operation per pass would, so the result is the same bit for bit with less memory traffic.
+ * returns the value) from `x0` in place: `lbfgsSteps` with each point evaluated as it is asked for.
  */
 export function minimizeLbfgs(
   f: (x: Float64Array, grad: Float64Array) => number,
   x0: Float64Array,
   opts: LbfgsOptions = {},
 ): { value: number; iterations: number } {
+  const steps = lbfgsSteps(x0, opts);
+  for (let next = steps.next(); ;) {
+    if (next.done) return next.value;
+    const { x, grad } = next.value;
+    next = steps.next(f(x, grad));
+  }
+}
+
+/** A point L-BFGS asks to have evaluated: write the gradient into `grad`, pass the value back. */
+export interface Evaluation {
+  x: Float64Array;
+  grad: Float64Array;
+}
+
+/**
+ * L-BFGS from `x0` (in place) as a generator: it yields each point whose value and gradient it
+ * needs and is resumed with the value, so a caller can evaluate the points of several fits in one
+ * pass over their shared rows (`fit-pool.ts`) — each fit's arithmetic is the same as alone.
+ * Each pass over the vectors does all the work that can share it (the two-loop recursion's update
+ * with the next dot product, the new pair with its dot products), in the same order as one
+ * operation per pass would, so the result is the same bit for bit with less memory traffic.
+ * `workspaceSlot` names the workspace its vectors come from: fits running side by side need different ones.
+ */
+export function* lbfgsSteps(
+  x0: Float64Array,
+  opts: LbfgsOptions = {},
+  workspaceSlot = 0,
+): Generator<Evaluation, { value: number; iterations: number }, number> {
   const n = x0.length;
   const m = opts.memory ?? 8;
   const maxIter = opts.maxIterations ?? 200;
@@ -29,7 +54,7 @@ export function minimizeLbfgs(
   // Every vector is written before it is read, so they come from this thread's workspace, kept
   // from one fit to the next: neither an iteration nor a fit allocates (a 2^16 head needs 12 MB
   // of vectors, which would otherwise be garbage after every fit).
-  const [x1, x2, g1, g2, dv, sv, yv, ...ring] = workspace(n, 7 + 2 * m);
+  const [x1, x2, g1, g2, dv, sv, yv, ...ring] = workspace(n, 7 + 2 * m, workspaceSlot);
   // The curvature pairs, oldest first: `pairs` of them, the oldest in slot `first` of a ring.
   const s = ring.slice(0, m);
   const y = ring.slice(m);
@@ -48,7 +73,7 @@ export function minimizeLbfgs(
   let sk = sv!;
   let yk = yv!;
   const alpha = new Float64Array(m);
-  let value = f(x, g);
+  let value = yield { x, grad: g };
   let iter = 0;
   for (; iter < maxIter; iter++) {
     // d = −g, the largest gradient component, and the first dot product the recursion needs.
@@ -134,7 +159,7 @@ export function minimizeLbfgs(
     let newValue = Infinity;
     for (let tries = 0; tries < 30; tries++) {
       for (let i = 0; i < n; i++) xNew[i] = x[i]! + step * d[i]!;
-      newValue = f(xNew, gNew);
+      newValue = yield { x: xNew, grad: gNew };
       if (newValue <= value + 1e-4 * step * slope) break;
       step /= 2;
     }
@@ -172,11 +197,17 @@ export function minimizeLbfgs(
   return { value, iterations: iter };
 }
 
-let spare: Float64Array[] = [];
+/** This thread's vectors, by workspace slot. */
+const spares: Float64Array[][] = [];
 
-/** `count` vectors of length n: views on this thread's buffers, replaced when a fit needs longer. */
-function workspace(n: number, count: number): Float64Array[] {
+/**
+ * `count` vectors of length n: views on this thread's buffers of workspace `slot`, replaced when a
+ * fit needs longer.
+ */
+function workspace(n: number, count: number, slot: number): Float64Array[] {
+  let spare = spares[slot] ?? [];
   if (spare.length > 0 && spare[0]!.length < n) spare = [];
   while (spare.length < count) spare.push(new Float64Array(Math.max(n, spare[0]?.length ?? 0)));
+  spares[slot] = spare;
   return spare.slice(0, count).map((a) => a.subarray(0, n));
 }

@@ -1,14 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { deploymentSchema, routerSchema } from '../src/config/schema.js';
-import { extractFeatures, requestFromPrompt } from '../src/routing/features.js';
+import { DENSE_SIZE, extractFeatures, requestFromPrompt } from '../src/routing/features.js';
 import { coverageTrust, parseArtefact, serializeArtefact } from '../src/routing/routing-model.js';
 import { createTrainedRouter } from '../src/routing/trained-router.js';
 import { simDeployment } from '../test/helpers/test-config.js';
-import type { DataRow, Price } from './dataset.js';
+import { promptHash, type DataRow, type Price } from './dataset.js';
 import { scoreTestRows } from './evaluate.js';
 import {
   BEST_SINGLE_COVERAGE,
   MIN_SCORED_PROMPTS,
+  SAMPLE_MIN_PROMPTS,
   WORK_BUDGET,
   bestSingleModel,
   expertSources,
@@ -157,6 +158,63 @@ describe('the training budget', () => {
     });
     expect(notes.variantsTried.map((v) => v.variant)).toEqual(['grades']);
     expect(small.artefact.models.map((m) => m.name)).toEqual(['m', 'n']);
+  });
+});
+
+describe('a file of many models', () => {
+  // 12,000 prompts of one source: the plan's last step (a 60% hold-out, 50 iterations) costs 0.7
+  // units per non-zero and model.
+  const many: DataRow[] = Array.from({ length: 12_000 }, (_, i) => ({
+    ...row(i, 'x/a', 0),
+    prompt: `${i % 3 ? 'solve the sum' : 'name the city'} number ${i} ${'word '.repeat(i % 5)}`,
+    scores: { m: i % 3 ? 1 : 0, n: i % 2 },
+  }));
+  const planFor = (budget: number, extra = {}) =>
+    trainingPlans([{ group: 'g', rows: many, nonZeros: 1, pool: ['m'] }], {
+      seed: 1,
+      workBudget: budget,
+      ...extra,
+    }).get('g')!;
+
+  it('past the last step fits the heads on a sample of the prompts, as large as the budget allows', () => {
+    expect(planFor(0.7)).toMatchObject({ folds: 0, maxIterations: 50, sample: 1 });
+    const half = planFor(0.35);
+    expect(half).toMatchObject({ folds: 0, maxIterations: 50, sample: 0.5 });
+    expect(half.work).toBeCloseTo(0.35, 12);
+    // Never on fewer than SAMPLE_MIN_PROMPTS prompts (then over the budget, as before).
+    expect(planFor(0.01).sample).toBe(SAMPLE_MIN_PROMPTS / many.length);
+    // Explicit folds or iterations are kept, and nothing is sampled.
+    expect(planFor(0.01, { calibrationFolds: 4 }).sample).toBe(1);
+    expect(planFor(0.01, { maxIterations: 80 }).sample).toBe(1);
+  });
+
+  it('trains on the sample, says so, and notes it in the artefact', () => {
+    const prices = () =>
+      new Map<string, Price>([
+        ['m', { inputPer1M: 1, outputPer1M: 2 }],
+        ['n', { inputPer1M: 0.1, outputPer1M: 0.2 }],
+      ]);
+    const rows = many.slice(0, 6000);
+    const groups = new Map([['g.jsonl', rows]]);
+    const nonZeros = featurize(rows).reduce(
+      (n, f) => n + f.features.indices.length + DENSE_SIZE,
+      0,
+    );
+    // Two models at the last step: 2 × 0.7 units per non-zero; the budget allows 80% of that.
+    const { artefact, warnings } = trainArtefact(groups, prices, {
+      seed: 1,
+      workBudget: nonZeros * 2 * 0.7 * 0.8,
+    });
+    const notes = artefact.training['g.jsonl'] as { sample: number; finalFit: number };
+    expect(notes.sample).toBeCloseTo(0.8, 9);
+    const inSample = rows.filter((r) => promptHash(r.prompt, 'sample:1') < notes.sample).length;
+    expect(notes.finalFit).toBe(inSample);
+    expect(inSample).toBeGreaterThan(0.75 * rows.length);
+    expect(inSample).toBeLessThan(0.85 * rows.length);
+    expect(warnings).toEqual([
+      expect.stringContaining('and heads fitted on a sample of 80% of the prompts'),
+    ]);
+    expect(artefact.models.map((m) => m.name)).toEqual(['m', 'n']);
   });
 });
 

@@ -128,6 +128,13 @@ const DEFAULT_FOLDS = 5;
 export const WORK_BUDGET = 160e6;
 
 /**
+ * The fewest prompts a group's heads are fitted on when the budget samples them (the last step of
+ * `trainingPlans`): a file of many models is trained within the budget on a sample of its prompts
+ * rather than past it on all of them, but never on fewer than these (or all, if it has fewer).
+ */
+export const SAMPLE_MIN_PROMPTS = 4000;
+
+/**
  * Sparse weights per head for a training set: at least 16 hash buckets per prompt, from 2^14 to
  * 2^16. More prompts bring more distinct n-grams, and shared buckets blur them; on the shared
  * files 2^16 instead of 2^14 raised MMLU APGR 0.674 → 0.684 and cut llmrouter's Balanced cost
@@ -598,6 +605,11 @@ export interface TrainingPlan {
   folds: number;
   calibrationFraction: number;
   maxIterations: number;
+  /**
+   * Share of the group's prompts its heads are fitted on (a sample by prompt hash; calibration
+   * still scores every held-out prompt): 1 but past the ladder's last step (`SAMPLE_MIN_PROMPTS`).
+   */
+  sample: number;
   /** Row non-zeros × head fits × iteration cap / 100 of this plan. */
   work: number;
   /** Stepped down from the full plan to fit the budget. */
@@ -611,13 +623,16 @@ export interface TrainingPlan {
  * `folds` folds (and its large sources' own heads tried); while the total is over budget, the
  * group with the most work steps down: without sources' own heads, to 3 folds, then the `grades`
  * variant alone, then 2 folds, then a single hold-out (calibration heads fitted on 40% of the
- * prompts, the other 60% calibrating), then at most 50 iterations per head fit instead of 100.
+ * prompts, the other 60% calibrating), then at most 50 iterations per head fit instead of 100,
+ * and past that (a file of very many models) the heads are fitted on a sample of the prompts, as
+ * large as the budget allows and at least `SAMPLE_MIN_PROMPTS`, while every held-out prompt still
+ * calibrates the bands.
  * Fewer folds fit the calibration heads on fewer prompts, so their predictions are weaker and the
  * bands tend to come out narrower (safer, with less saving); the shorter fits
  * stop before convergence (on held-out prompts of the shared files a head's log-loss at 40–60
  * iterations matched the converged one, docs/routing.md). Explicit `calibrationFolds` (or a single
- * hold-out) and `maxIterations` are kept as given. Deterministic: it counts features, it does not
- * time anything.
+ * hold-out) and `maxIterations` are kept as given, and then nothing is sampled. Deterministic: it
+ * counts features, it does not time anything.
  */
 export function trainingPlans(
   groups: { group: string; rows: DataRow[]; nonZeros: number; pool: readonly string[] }[],
@@ -631,7 +646,14 @@ export function trainingPlans(
     variants: HeadVariant[],
     experts: string[],
   ): Omit<TrainingPlan, 'work' | 'reduced' | 'pooledReduced'>[] => {
-    const plan = { variants, experts: [] as string[], folds, calibrationFraction, maxIterations };
+    const plan = {
+      variants,
+      experts: [] as string[],
+      folds,
+      calibrationFraction,
+      maxIterations,
+      sample: 1,
+    };
     const steps = experts.length ? [{ ...plan, experts }, plan] : [plan];
     if (explicit || folds < 2) return steps;
     if (folds > 3) steps.push({ ...plan, folds: 3 });
@@ -666,7 +688,15 @@ export function trainingPlans(
             experts),
       };
     });
-    return { group: g.group, steps, at: 0, full: steps[0]!.experts.length ? 1 : 0 };
+    return {
+      group: g.group,
+      prompts: g.rows.length,
+      steps,
+      at: 0,
+      full: steps[0]!.experts.length ? 1 : 0,
+      // Only a ladder that ran to its end (no explicit folds or iterations) is sampled past it.
+      sampled: !explicit && folds >= 2 && opts.maxIterations === undefined,
+    };
   });
   const budget = opts.workBudget ?? WORK_BUDGET;
   const total = () => state.reduce((n, s) => n + s.steps[s.at]!.work, 0);
@@ -680,6 +710,20 @@ export function trainingPlans(
         : a,
     );
     heaviest.at++;
+  }
+  // Past every step: the groups at their last step are fitted on a sample of their prompts, one
+  // share for all of them, as large as the budget allows (at least SAMPLE_MIN_PROMPTS prompts).
+  const last = state.filter((s) => s.sampled && s.at === s.steps.length - 1);
+  const lastWork = last.reduce((n, s) => n + s.steps[s.at]!.work, 0);
+  const over = total() - budget;
+  if (over > 0 && lastWork > 0) {
+    const share = (lastWork - over) / lastWork;
+    for (const s of last) {
+      const step = s.steps[s.at]!;
+      const sample = Math.min(1, Math.max(share, SAMPLE_MIN_PROMPTS / s.prompts));
+      if (sample < 1) s.steps.push({ ...step, sample, work: step.work * sample });
+      s.at = s.steps.length - 1;
+    }
   }
   return new Map(
     state.map((s) => [
@@ -812,7 +856,7 @@ export function trainArtefact(
     const plan = plans.get(p.group)!;
     if (plan.pooledReduced)
       warnings.push(
-        `${p.group}: ${p.rows.length} prompts × ${p.pool.length} models is more fitting than the training budget allows; calibrating on ${describeCalibration(plan)} with ${plan.variants.map((v) => v.name).join(', ')} heads only${plan.experts.length < expertSources(p.rows).length ? ' and no per-source heads' : ''}${plan.maxIterations < FIT_LIMITS.maxIterations ? `, at most ${plan.maxIterations} iterations per head fit` : ''} (the calibration heads see fewer prompts, so the bands tend to be narrower: safer, with less saving)`,
+        `${p.group}: ${p.rows.length} prompts × ${p.pool.length} models is more fitting than the training budget allows; calibrating on ${describeCalibration(plan)} with ${plan.variants.map((v) => v.name).join(', ')} heads only${plan.experts.length < expertSources(p.rows).length ? ' and no per-source heads' : ''}${plan.maxIterations < FIT_LIMITS.maxIterations ? `, at most ${plan.maxIterations} iterations per head fit` : ''}${plan.sample < 1 ? `, and heads fitted on a sample of ${Math.round(plan.sample * 100)}% of the prompts` : ''} (the calibration heads see fewer prompts, so the bands tend to be narrower: safer, with less saving)`,
       );
     else if (plan.reduced)
       warnings.push(
@@ -841,7 +885,13 @@ export function trainArtefact(
       folds,
       calibrationFraction,
       maxIterations,
+      sample,
     } = plans.get(group)!;
+    // The prompts heads are fitted on: all, or the budget's sample (`TrainingPlan.sample`).
+    const sampleSalt = `sample:${opts.seed}`;
+    const sampled = <T extends { row: DataRow }>(rs: T[]): T[] =>
+      sample < 1 ? rs.filter((r) => promptHash(r.row.prompt, sampleSalt) < sample) : rs;
+    const fitRows = sampled(featured);
     // One head size per group (and per gated source), for the calibration folds and the final
     // fit alike.
     const hashSize = opts.hashSize ?? hashSizeFor(rows.length);
@@ -878,7 +928,7 @@ export function trainArtefact(
       if (folds >= 2) {
         const foldOf = (prompt: string) => Math.floor(promptHash(prompt, salt) * folds);
         for (let k = 0; k < folds; k++) {
-          const fit = keyed.filter((f) => foldOf(f.prompt) !== k);
+          const fit = sampled(keyed.filter((f) => foldOf(f.prompt) !== k));
           const rest = keyed.filter((f) => foldOf(f.prompt) === k);
           outOfSample.push(
             ...fitAndScore(fit, rest, () =>
@@ -889,7 +939,8 @@ export function trainArtefact(
         }
         fitPrompts = Math.round(fitPrompts / folds);
       } else {
-        const { train: fit, test: calibration } = splitByHash(keyed, calibrationFraction, salt);
+        const { train, test: calibration } = splitByHash(keyed, calibrationFraction, salt);
+        const fit = sampled(train);
         outOfSample.push(
           ...fitAndScore(fit, calibration, () => tick(`${group} (${name}, calibration fit)`)),
         );
@@ -982,15 +1033,15 @@ export function trainArtefact(
     }
     const heads = withStrengths(
       forPartial(
-        trainHeads(featured, pool, group, prices, chosen.vopts, () =>
+        trainHeads(fitRows, pool, group, prices, chosen.vopts, () =>
           tick(`${group} (${chosen.variant.name}, final fit)`),
         ),
-        featured,
+        fitRows,
       ),
     );
     let experts: SourceExperts | undefined;
     if (kept.length)
-      experts = trainExperts(featured, pool, group, prices, expertOpts, kept, sizes, {
+      experts = trainExperts(fitRows, pool, group, prices, expertOpts, kept, sizes, {
         partial,
         best,
       });
@@ -1010,6 +1061,7 @@ export function trainArtefact(
       calibrationFolds: folds >= 2 ? folds : 0,
       ...(folds >= 2 ? {} : { calibrationFraction }),
       maxIterations,
+      ...(sample < 1 ? { sample, finalFit: fitRows.length } : {}),
       fit: fitPrompts,
       calibration: outOfSample.length,
       heads: { variant: chosen.variant.name, ...chosen.variant.settings },
