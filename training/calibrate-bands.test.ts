@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { ModelHead } from '../src/routing/routing-model.js';
-import { orderByMode } from '../src/routing/pick-by-mode.js';
-import { calibrateBandsFromScores, type ScoredRow } from './calibrate-bands.js';
+import { orderByMode, pickByMode, type BandRule } from '../src/routing/pick-by-mode.js';
+import {
+  calibrateBandsFromScores,
+  prepareRows,
+  routeCurve,
+  type ScoredRow,
+} from './calibrate-bands.js';
 import type { DataRow } from './dataset.js';
 
 function head(name: string, price: number, meanScore: number): ModelHead {
@@ -123,5 +128,76 @@ describe('band calibration', () => {
     };
     expect(realised('tradeoff')).toBeLessThan(best - 0.02);
     expect(realised('tradeoff-margin')).toBe(best);
+  });
+});
+
+describe('the Balanced curve over the band grid', () => {
+  it('is what routing band by band gives, to the bit, under every rule (ties included)', () => {
+    let seed = 11;
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    // Six models, two of them at the same price; predictions on a coarse grid, so that candidates
+    // tie on quality, and one model always predicted as another.
+    const prices = [10, 4, 4, 1, 0.5, 0.1];
+    const heads = prices.map((p, m) => head(`m${m}`, p, 0.5));
+    const byName = new Map(heads.map((h) => [h.name, h]));
+    const scored: ScoredRow[] = Array.from({ length: 300 }, (_, i) => {
+      const quality = prices.map(() => Math.round(rand() * 10) / 10);
+      quality[2] = quality[1]!;
+      return {
+        row: {
+          id: `r${i}`,
+          source: 's',
+          prompt: 'y'.repeat(50 + ((i * 37) % 900)),
+          scores: Object.fromEntries(prices.map((_, m) => [`m${m}`, Math.round(rand() * 2) / 2])),
+          contaminated: false,
+          group: 'g',
+        },
+        predicted: new Map(quality.map((q, m) => [`m${m}`, q])),
+      };
+    });
+    const prepared = prepareRows(scored, byName, 'm0');
+    const grid = Array.from({ length: 601 }, (_, g) => 1.5 - g * 0.005);
+    for (const rule of ['tradeoff', 'tradeoff-margin', 'ratio'] as BandRule[]) {
+      const bandsAt = (band: number) => ({
+        balanced: band,
+        cost: band,
+        rule,
+        scale: 0.5,
+        qualityMargin: 0.05,
+      });
+      const curve = routeCurve(prepared, grid, bandsAt, (k) => scored[k]!.row.scores.m0!);
+      const quality: number[] = [];
+      const cost: number[] = [];
+      const sum: number[] = [];
+      const sq: number[] = [];
+      const picked = new Set<string>();
+      for (const band of grid) {
+        let q = 0;
+        let c = 0;
+        let s = 0;
+        let s2 = 0;
+        for (const r of prepared) {
+          const pick = pickByMode(r.candidates, 'balanced', bandsAt(band));
+          picked.add(pick);
+          const i = r.candidates.findIndex((x) => x.name === pick);
+          const score = r.score[i]!;
+          const d = score - r.score[0]!;
+          q += score;
+          c += r.cost[i]!;
+          s += d;
+          s2 += d * d;
+        }
+        quality.push(q / prepared.length);
+        cost.push(c / prepared.length);
+        sum.push(s);
+        sq.push(s2);
+      }
+      expect([...curve.quality]).toEqual(quality);
+      expect([...curve.cost]).toEqual(cost);
+      expect([...curve.sum]).toEqual(sum);
+      expect([...curve.sq]).toEqual(sq);
+      // Not a flat curve: the picks move across most of the models as the band widens.
+      expect(picked.size).toBeGreaterThanOrEqual(4);
+    }
   });
 });

@@ -30,17 +30,15 @@ export function standardErrorOfMean(n: number, value: (i: number) => number): nu
     sum += d;
     sq += d * d;
   }
+  return standardErrorFromSums(n, sum, sq);
+}
+
+/** The same from the values' sum and sum of squares (each added up in order). */
+function standardErrorFromSums(n: number, sum: number, sq: number): number {
+  if (n < 2) return 0;
   const mean = sum / n;
   const variance = Math.max(0, (sq - n * mean * mean) / (n - 1));
   return Math.sqrt(variance / n);
-}
-
-/** Standard error of the mean per-prompt quality difference between the picks and `reference`. */
-function pairedStandardError(rows: ScoredRow[], picks: string[], reference: string): number {
-  return standardErrorOfMean(
-    rows.length,
-    (i) => (rows[i]!.row.scores[picks[i]!] ?? 0) - (rows[i]!.row.scores[reference] ?? 0),
-  );
 }
 
 export interface ScoredRow {
@@ -70,13 +68,13 @@ export function predictedCost(head: ModelHead, promptChars: number): number {
 }
 
 /** A row's candidates as the modes see them, with what each would really score and cost. */
-interface PreparedRow {
+export interface PreparedRow {
   candidates: ScoredCandidate[];
   score: number[];
   cost: number[];
 }
 
-function prepareRows(
+export function prepareRows(
   rows: ScoredRow[],
   heads: Map<string, ModelHead>,
   reference: string,
@@ -101,18 +99,78 @@ function routePrepared(
   rows: PreparedRow[],
   mode: 'quality' | 'balanced',
   bands: Bands,
-): { quality: number; cost: number; picks: string[] } {
+): { quality: number; cost: number; picks: number[] } {
   let q = 0;
   let c = 0;
-  const picks: string[] = [];
+  const picks: number[] = [];
   for (const r of rows) {
-    const pick = pickByMode(r.candidates, mode, bands);
-    const i = r.candidates.findIndex((x) => x.name === pick);
-    picks.push(pick);
+    const i = pickIndex(r, mode, bands);
+    picks.push(i);
     q += r.score[i]!;
     c += r.cost[i]!;
   }
   return { quality: q / Math.max(1, rows.length), cost: c / Math.max(1, rows.length), picks };
+}
+
+/** The position of a row's pick among its candidates. */
+function pickIndex(r: PreparedRow, mode: 'quality' | 'balanced', bands: Bands): number {
+  const pick = pickByMode(r.candidates, mode, bands);
+  return r.candidates.findIndex((x) => x.name === pick);
+}
+
+/**
+ * Balanced routing at every band of `grid` (descending), as `routePrepared` band by band would
+ * give it: each band's realised mean quality and cost, and the sum and sum of squares of the
+ * per-prompt quality difference to the reference (for its paired standard error), every sum added
+ * up prompt by prompt in order. Under the tradeoff rules a prompt's pick is the best of lines in
+ * the charge for cost, which only grows as the band widens (under `ratio`, wider bands admit
+ * supersets), so where two bands give a prompt the same pick every band between them does: each
+ * prompt is routed at the grid's two ends and, by bisection, only inside intervals whose ends'
+ * picks differ — a few dozen picks a prompt instead of one per band (1,401).
+ */
+export function routeCurve(
+  rows: PreparedRow[],
+  grid: readonly number[],
+  bandsAt: (band: number) => Bands,
+  referenceScore: (k: number) => number,
+): { quality: Float64Array; cost: Float64Array; sum: Float64Array; sq: Float64Array } {
+  const G = grid.length;
+  const quality = new Float64Array(G);
+  const cost = new Float64Array(G);
+  const sum = new Float64Array(G);
+  const sq = new Float64Array(G);
+  const picks = new Int32Array(G);
+  rows.forEach((r, k) => {
+    picks.fill(-1);
+    const at = (g: number) =>
+      picks[g]! >= 0 ? picks[g]! : (picks[g] = pickIndex(r, 'balanced', bandsAt(grid[g]!)));
+    const fill = (lo: number, hi: number): void => {
+      const a = at(lo);
+      if (a === at(hi)) picks.fill(a, lo + 1, hi);
+      else if (hi - lo > 1) {
+        const mid = (lo + hi) >> 1;
+        fill(lo, mid);
+        fill(mid, hi);
+      }
+    };
+    if (G > 0) fill(0, G - 1);
+    const ref = referenceScore(k);
+    for (let g = 0; g < G; g++) {
+      const i = picks[g]!;
+      const score = r.score[i]!;
+      quality[g]! += score;
+      cost[g]! += r.cost[i]!;
+      const d = score - ref;
+      sum[g]! += d;
+      sq[g]! += d * d;
+    }
+  });
+  const n = Math.max(1, rows.length);
+  for (let g = 0; g < G; g++) {
+    quality[g]! /= n;
+    cost[g]! /= n;
+  }
+  return { quality, cost, sum, sq };
 }
 
 // 1.5 (≈ always the best predicted) … −2 (the tradeoff rule charges up to 3 × the best single
@@ -144,14 +202,19 @@ export function frontierQuality(
     scored.reduce((a, r) => a + promptCost(r.row, bestSingle, byName.get(bestSingle)!.prices), 0) /
     scored.length;
   const prepared = prepareRows(scored, byName, bestSingle);
-  const curve = GRID.filter((_, i) => i % 4 === 0).map((band) =>
-    routePrepared(prepared, 'balanced', {
-      balanced: band,
-      cost: band,
-      rule: 'tradeoff',
-      scale: bestQuality,
-    }),
-  );
+  const grid = GRID.filter((_, i) => i % 4 === 0);
+  const bandsAt = (band: number): Bands => ({
+    balanced: band,
+    cost: band,
+    rule: 'tradeoff',
+    scale: bestQuality,
+  });
+  const routed = routeCurve(prepared, grid, bandsAt, () => 0);
+  const curve = grid.map((band, g) => ({
+    band,
+    quality: routed.quality[g]!,
+    cost: routed.cost[g]!,
+  }));
   const cheapest = curve.reduce((a, p) => (p.cost < a.cost ? p : a));
   let sum = 0;
   for (let k = 1; k <= 10; k++) {
@@ -159,7 +222,8 @@ export function frontierQuality(
     let point = cheapest;
     for (const p of curve) if (p.cost <= budget && p.quality > point.quality) point = p;
     sum += point.quality;
-    point.picks.forEach((m, i) => (perRow[i]! += (scored[i]!.row.scores[m] ?? 0) / 10));
+    const { picks } = routePrepared(prepared, 'balanced', bandsAt(point.band));
+    picks.forEach((i, r) => (perRow[r]! += prepared[r]!.score[i]! / 10));
   }
   return { quality: sum / 10, perRow };
 }
@@ -205,20 +269,25 @@ export function calibrateBandsFromScores(
       qualityMargin = m;
     }
   }
-  const curve = GRID.map((band) => {
-    const routed = routePrepared(prepared, 'balanced', {
+  const routed = routeCurve(
+    prepared,
+    GRID,
+    (band) => ({
       balanced: band,
       cost: band,
       rule,
       scale: bestQuality,
       qualityMargin: qualityMargin * bestQuality,
-    });
-    return {
-      band,
-      ...routed,
-      lower: routed.quality - z * pairedStandardError(scored, routed.picks, bestSingle),
-    };
-  });
+    }),
+    (k) => scored[k]!.row.scores[bestSingle] ?? 0,
+  );
+  const curve = GRID.map((band, g) => ({
+    band,
+    quality: routed.quality[g]!,
+    cost: routed.cost[g]!,
+    lower:
+      routed.quality[g]! - z * standardErrorFromSums(scored.length, routed.sum[g]!, routed.sq[g]!),
+  }));
   // A band passes when the lower confidence bound of its quality (z standard errors of the paired
   // per-prompt difference to the best single model) clears the target: the picked band is the
   // widest of a noisy curve, so without it the test quality lands below the calibration figure.

@@ -123,7 +123,9 @@ const DEFAULT_FOLDS = 5;
  * there, 111 million (that file on 3 folds, `grades`) took 128 s and 142 million (60 models on
  * the last step) 212 s, so 160 million should take about 240 s there (estimated from that rate;
  * docs/routing.md, "Training time"). It was 400 million, set on the faster machine. The shared
- * files need 157 million (90 million before per-source heads), never stepped down.
+ * files need 157 million (90 million before per-source heads), never stepped down. Since the
+ * thirteenth session (heads in lockstep, the band curve by bisection) the same work takes a third
+ * to a half of the time, so the budget leaves room for a machine two to three times slower.
  */
 export const WORK_BUDGET = 160e6;
 
