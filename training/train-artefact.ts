@@ -130,6 +130,20 @@ const DEFAULT_FOLDS = 5;
 export const WORK_BUDGET = 160e6;
 
 /**
+ * `--work-budget <millions>` from the command line: the planned fitting work in millions (a
+ * positive number); undefined leaves `WORK_BUDGET`.
+ */
+export function workBudgetOption(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const millions = Number(v);
+  if (!Number.isFinite(millions) || millions <= 0)
+    throw new DataError(
+      `--work-budget must be a positive number of millions of fitting work (the default is ${WORK_BUDGET / 1e6}), got "${v}"`,
+    );
+  return millions * 1e6;
+}
+
+/**
  * The fewest prompts a group's heads are fitted on when the budget samples them (the last step of
  * `trainingPlans`): a file of many models is trained within the budget on a sample of its prompts
  * rather than past it on all of them, but never on fewer than these (or all, if it has fewer).

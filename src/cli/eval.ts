@@ -23,7 +23,7 @@ import {
   type PromptOutcome,
 } from '../../training/evaluate.js';
 import { renderEvalHtml } from '../../training/eval-report.js';
-import { targetsWithZ, trainArtefact } from '../../training/train-artefact.js';
+import { targetsWithZ, trainArtefact, workBudgetOption } from '../../training/train-artefact.js';
 import { trainFamily, type Family } from '../../training/families.js';
 import { ArtefactError, loadArtefactFile, type RoutingArtefact } from '../routing/routing-model.js';
 import { progressBar } from './progress-bar.js';
@@ -168,6 +168,7 @@ export async function run(argv: string[]): Promise<number> {
       optimizer: { type: 'string' },
       c: { type: 'string' },
       'confidence-z': { type: 'string' },
+      'work-budget': { type: 'string' },
       salts: { type: 'string' },
     },
   });
@@ -175,7 +176,7 @@ export async function run(argv: string[]): Promise<number> {
   const trainFiles = fileList(values.train);
   if (!testFiles.length || (!values.model && (!trainFiles.length || !values.prices))) {
     process.stderr.write(
-      'usage: model-router eval --train <files> --test <files> --prices <prices.json> [--json] [--out <dir>] [--confidence-z Z] [--salts a,b,c]\n       model-router eval --model <artefact.json> --test <files> [--json]\n',
+      'usage: model-router eval --train <files> --test <files> --prices <prices.json> [--json] [--out <dir>] [--confidence-z Z] [--work-budget <millions>] [--salts a,b,c]\n       model-router eval --model <artefact.json> --test <files> [--json]\n',
     );
     return 2;
   }
@@ -185,6 +186,7 @@ export async function run(argv: string[]): Promise<number> {
     const trainPaths = new Set(trainFiles.map((f) => resolve(f)));
     const shared = values.model ? [] : testFiles.filter((f) => trainPaths.has(resolve(f)));
     const targets = targetsWithZ(values['confidence-z']);
+    const workBudget = workBudgetOption(values['work-budget']);
     const split = Number(values.split);
     if (!(split > 0 && split < 1))
       throw new DataError(
@@ -249,6 +251,7 @@ export async function run(argv: string[]): Promise<number> {
           optimizer: parseOptimizer(values.optimizer),
           c: values.c ? Number(values.c) : undefined,
           targets,
+          workBudget,
         });
         bar.done();
         artefact = trained.artefact;

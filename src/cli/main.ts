@@ -15,7 +15,7 @@ const COMMANDS: Record<string, { file: string; summary: string }> = {
   train: {
     file: './train.js',
     summary:
-      'train --data <f.jsonl,...> --prices <p.json> --out <artefact.json> [--seed N] [--confidence-z Z]',
+      'train --data <f.jsonl,...> --prices <p.json> --out <artefact.json> [--seed N] [--confidence-z Z] [--work-budget M]',
   },
   eval: {
     file: './eval.js',

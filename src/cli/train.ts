@@ -1,10 +1,11 @@
 // `model-router train --data <a.jsonl>[,<b.jsonl>…] --prices <prices.json> --out <artefact.json>
-// [--seed N]`: trains the routing artefact on any files in the shared line format.
+// [--seed N] [--work-budget <millions>]`: trains the routing artefact on any files in the shared
+// line format (the work budget bounds the fitting, `trainingPlans`).
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DataError, loadPrices, loadRows, type DataRow } from '../../training/dataset.js';
-import { targetsWithZ, trainArtefact } from '../../training/train-artefact.js';
+import { targetsWithZ, trainArtefact, workBudgetOption } from '../../training/train-artefact.js';
 import { serializeArtefact } from '../routing/routing-model.js';
 import { progressBar } from './progress-bar.js';
 
@@ -49,17 +50,19 @@ export async function run(argv: string[]): Promise<number> {
       version: { type: 'string' },
       epochs: { type: 'string' },
       'confidence-z': { type: 'string' },
+      'work-budget': { type: 'string' },
     },
   });
   const files = fileList(values.data);
   if (!files.length || !values.prices || !values.out) {
     process.stderr.write(
-      'usage: model-router train --data <a.jsonl>[,<b.jsonl>…] --prices <prices.json> --out <artefact.json> [--seed N] [--version V] [--confidence-z Z]\n',
+      'usage: model-router train --data <a.jsonl>[,<b.jsonl>…] --prices <prices.json> --out <artefact.json> [--seed N] [--version V] [--confidence-z Z] [--work-budget <millions>]\n',
     );
     return 2;
   }
   try {
     const targets = targetsWithZ(values['confidence-z']);
+    const workBudget = workBudgetOption(values['work-budget']);
     const groups = loadGroups(files);
     const prices = loadPrices(values.prices);
     const bar = progressBar('train');
@@ -69,6 +72,7 @@ export async function run(argv: string[]): Promise<number> {
       version: values.version,
       epochs: values.epochs ? Number(values.epochs) : undefined,
       targets,
+      workBudget,
       onProgress: bar.update,
       onWarning: (w) => process.stderr.write(`warning: ${w}\n`),
     });

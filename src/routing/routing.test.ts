@@ -768,3 +768,54 @@ describe('train --confidence-z', () => {
     expect(band('strict.json').balanced).toBeGreaterThanOrEqual(band('loose.json').balanced);
   });
 });
+
+describe('train --work-budget', () => {
+  it('plans the fitting within the given budget, says so, and refuses a bad value', async () => {
+    const { run } = await import('../cli/train.js');
+    const dir = mkdtempSync(join(tmpdir(), 'mr-train-budget-'));
+    const lines = Array.from({ length: 120 }, (_, i) =>
+      JSON.stringify({
+        id: `b${i}`,
+        source: 'synthetic/b',
+        prompt: `${i % 3 ? 'say hello to' : 'prove the theorem about'} item ${i}`,
+        scores: { strong: i % 7 ? 1 : 0, weak: i % 3 ? 1 : 0 },
+      }),
+    );
+    writeFileSync(join(dir, 'b.jsonl'), lines.join('\n'));
+    const args = (budget: string, out: string) => [
+      '--data',
+      join(dir, 'b.jsonl'),
+      '--prices',
+      `${FIX}/prices.json`,
+      '--out',
+      join(dir, out),
+      `--work-budget=${budget}`,
+    ];
+    const stderr = process.stderr.write;
+    let said = '';
+    process.stderr.write = ((s: string) => ((said += s), true)) as typeof process.stderr.write;
+    try {
+      expect(await run(args('0', 'bad.json'))).toBe(1);
+      expect(said).toContain('--work-budget must be a positive number of millions');
+      said = '';
+      expect(await run(args('160', 'full.json'))).toBe(0);
+      expect(said).not.toContain('more fitting than the training budget allows');
+      // A millionth of a unit: every step down is taken.
+      expect(await run(args('0.000001', 'small.json'))).toBe(0);
+      expect(said).toContain('more fitting than the training budget allows');
+    } finally {
+      process.stderr.write = stderr;
+    }
+    const { readFileSync } = await import('node:fs');
+    const notes = (f: string) =>
+      parseArtefact(readFileSync(join(dir, f), 'utf8')).training as Record<
+        string,
+        { calibrationFolds: number; maxIterations: number }
+      >;
+    expect(Object.values(notes('full.json'))[0]).toMatchObject({ calibrationFolds: 5 });
+    expect(Object.values(notes('small.json'))[0]).toMatchObject({
+      calibrationFolds: 0,
+      maxIterations: 50,
+    });
+  });
+});
