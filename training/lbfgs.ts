@@ -40,7 +40,8 @@ export interface Evaluation {
  * Each pass over the vectors does all the work that can share it (the two-loop recursion's update
  * with the next dot product, the new pair with its dot products), in the same order as one
  * operation per pass would, so the result is the same bit for bit with less memory traffic.
- * `workspaceSlot` names the workspace its vectors come from: fits running side by side need different ones.
+ * `workspaceSlot` names the workspace its vectors come from: fits running side by side need
+ * different ones.
  */
 export function* lbfgsSteps(
   x0: Float64Array,

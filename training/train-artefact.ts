@@ -124,8 +124,9 @@ const DEFAULT_FOLDS = 5;
  * the last step) 212 s, so 160 million should take about 240 s there (estimated from that rate;
  * docs/routing.md, "Training time"). It was 400 million, set on the faster machine. The shared
  * files need 157 million (90 million before per-source heads), never stepped down. Since the
- * thirteenth session (heads in lockstep, the band curve by bisection) the same work takes a third
- * to a half of the time, so the budget leaves room for a machine two to three times slower.
+ * thirteenth session (heads in lockstep, the band curve by bisection) the same plans take about
+ * half to two thirds of the time (docs/routing.md), so the budget leaves room for a machine two
+ * to three times slower than that session's.
  */
 export const WORK_BUDGET = 160e6;
 
