@@ -145,6 +145,9 @@ function sameRows(a: Int32Array, b: Int32Array): boolean {
   return true;
 }
 
+/** A row's non-zero dense features (positions). */
+const nonZero = new Int32Array(DENSE_SIZE);
+
 /** This thread's interleaved weights and gradients of a batch (grown as needed). */
 let lockstep = { w: new Float64Array(0), g: new Float64Array(0), sums: new Float64Array(0) };
 
@@ -231,15 +234,33 @@ function evaluate(
       for (let i = from; i < to; i++) s += w[indices[i]! * H + h]!;
       sums[h] = s;
     }
+    // The row's non-zero dense features (a zero one adds ±0 to z and to its gradient, which
+    // changes neither: the gradient starts at +0, and z's sign of zero reaches no result).
+    let nz = 0;
+    for (let i = 0; i < DENSE_SIZE; i++) if (dense[d + i] !== 0) nonZero[nz++] = i;
     for (h = 0; h < H; h++) {
       const t = tasks[h]!;
       let z = w[bias0 + h]! + sums[h]! * sv + (t.offsets ? t.offsets[k]! : 0);
-      for (let i = 0; i < DENSE_SIZE; i++) z += w[dense0 + i * H + h]! * dense[d + i]!;
+      for (let j = 0; j < nz; j++) {
+        const i = nonZero[j]!;
+        z += w[dense0 + i * H + h]! * dense[d + i]!;
+      }
       const y = t.targets[k]!;
-      loss[h]! += (z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z))) - y * z;
-      const g = (1 / (1 + Math.exp(-z)) - y) / n;
+      // exp(−z) once where both the loss and the sigmoid use it (z > 0).
+      let g: number;
+      if (z > 0) {
+        const e = Math.exp(-z);
+        loss[h]! += z + Math.log1p(e) - y * z;
+        g = (1 / (1 + e) - y) / n;
+      } else {
+        loss[h]! += Math.log1p(Math.exp(z)) - y * z;
+        g = (1 / (1 + Math.exp(-z)) - y) / n;
+      }
       sums[H + h] = g * sv;
-      for (let i = 0; i < DENSE_SIZE; i++) grad[dense0 + i * H + h]! += g * dense[d + i]!;
+      for (let j = 0; j < nz; j++) {
+        const i = nonZero[j]!;
+        grad[dense0 + i * H + h]! += g * dense[d + i]!;
+      }
       grad[bias0 + h]! += g;
     }
     for (let c = 0; c < chunks; c++) {
