@@ -6,7 +6,7 @@ import { join, relative } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { EvalReport } from '../../training/evaluate.js';
-import { run, type SplitSummary } from './eval.js';
+import { run, shareText, type SplitSummary } from './eval.js';
 import { run as train } from './train.js';
 
 function fixture(): { data: string; prices: string } {
@@ -152,5 +152,17 @@ describe('eval --salts', () => {
     expect(err.join('')).toContain(`warning: ${again} is named more than once; read once`);
     const notes = JSON.parse(readFileSync(artefact, 'utf8')).training['d.jsonl'];
     expect(notes.prompts).toBe(120);
+  });
+});
+
+describe("eval's table", () => {
+  it('names the eight models with the largest shares and sums the rest', () => {
+    expect(shareText({ b: 0.25, a: 0.75 })).toBe('a 75%, b 25%');
+    const many = Object.fromEntries(
+      Array.from({ length: 12 }, (_, i) => [`m${String(i).padStart(2, '0')}`, i < 2 ? 0.3 : 0.04]),
+    );
+    expect(shareText(many)).toBe(
+      'm00 30%, m01 30%, m02 4%, m03 4%, m04 4%, m05 4%, m06 4%, m07 4%, 4 others 16%',
+    );
   });
 });

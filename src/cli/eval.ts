@@ -33,9 +33,28 @@ function fmt(x: number | null, digits = 3): string {
   return x === null ? '–' : x.toFixed(digits);
 }
 
+/** Models listed in full on the table's first line; more are counted, the first of them named. */
+const MODELS_LISTED = 12;
+/** Models named in a mode's share; the rest are summed as "N others". */
+const SHARES_LISTED = 8;
+
+/** A mode's share per model for the table, largest first (the JSON keeps every model's). */
+export function shareText(share: Record<string, number>): string {
+  const sorted = Object.entries(share).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  const named = sorted.slice(0, SHARES_LISTED).map(([m, s]) => `${m} ${(s * 100).toFixed(0)}%`);
+  const rest = sorted.slice(SHARES_LISTED);
+  if (rest.length)
+    named.push(`${rest.length} others ${(rest.reduce((a, [, s]) => a + s, 0) * 100).toFixed(0)}%`);
+  return named.join(', ');
+}
+
 function table(report: EvalReport): string {
+  const models =
+    report.models.length > MODELS_LISTED
+      ? `${report.models.length} (${report.models.slice(0, MODELS_LISTED).join(', ')}, …)`
+      : report.models.join(', ');
   const lines = [
-    `prompts ${report.prompts}; models ${report.models.join(', ')}`,
+    `prompts ${report.prompts}; models ${models}`,
     `best single ${report.best_single.model}: quality ${fmt(report.best_single.quality)}, $/prompt ${report.best_single.cost.toExponential(3)}`,
     `oracle quality ${fmt(report.oracle.quality)}; random at matched cost ${fmt(report.random.quality)}; cheapest ${report.cheapest.model} ${fmt(report.cheapest.quality)}`,
     '',
@@ -43,12 +62,7 @@ function table(report: EvalReport): string {
   ];
   for (const [mode, r] of Object.entries(report.modes))
     lines.push(
-      `${mode.padEnd(10)} ${fmt(r.quality)}    ${fmt(r.quality_ratio)} ± ${fmt(r.quality_ratio_se)}  ${fmt(r.cost_ratio)}       ${Object.entries(
-        r.share,
-      )
-        .sort((a, b) => b[1] - a[1])
-        .map(([m, s]) => `${m} ${(s * 100).toFixed(0)}%`)
-        .join(', ')}`,
+      `${mode.padEnd(10)} ${fmt(r.quality)}    ${fmt(r.quality_ratio)} ± ${fmt(r.quality_ratio_se)}  ${fmt(r.cost_ratio)}       ${shareText(r.share)}`,
     );
   lines.push(
     '',
