@@ -149,13 +149,14 @@ function sameRows(a: Int32Array, b: Int32Array): boolean {
 const nonZero = new Int32Array(DENSE_SIZE);
 
 /** This thread's interleaved weights and gradients of a batch (grown as needed). */
-let lockstep = { w: new Float64Array(0), g: new Float64Array(0), sums: new Float64Array(0) };
+const lockstep = { w: new Float64Array(0), g: new Float64Array(0), sums: new Float64Array(0) };
 
 /**
  * Each point's objective (returned) and gradient (written into its `grad`), in one pass over the
  * rows. Every component j (the used buckets, then the dense weights, then the bias) of head h sits
  * at `j·H + h`; one head reads its own vectors in place. Per head, every sum is taken in the order
- * of a fit alone, so each value and gradient is the same to the bit.
+ * of a fit alone (less a zero dense feature's ±0 terms, which change no sum), so each value and
+ * gradient is the same to the bit as the straightforward objective's.
  */
 function evaluate(
   p: PackedRows,
@@ -171,12 +172,10 @@ function evaluate(
   const used = compact.buckets.length;
   const B = used + DENSE_SIZE;
   const width = (B + 1) * H;
-  if (lockstep.w.length < width)
-    lockstep = {
-      w: new Float64Array(width),
-      g: new Float64Array(width),
-      sums: new Float64Array(2 * H),
-    };
+  if (lockstep.w.length < width) {
+    lockstep.w = new Float64Array(width);
+    lockstep.g = new Float64Array(width);
+  }
   if (lockstep.sums.length < 2 * H) lockstep.sums = new Float64Array(2 * H);
   const w = H === 1 ? points[0]!.x : lockstep.w;
   const grad = H === 1 ? points[0]!.grad : lockstep.g;
