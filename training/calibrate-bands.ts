@@ -9,7 +9,7 @@ import {
   type ScoredCandidate,
 } from '../src/routing/pick-by-mode.js';
 import { trustedQuality, type ModelHead } from '../src/routing/routing-model.js';
-import { promptCost, type DataRow } from './dataset.js';
+import { promptCost, promptHash, type DataRow } from './dataset.js';
 import type { FeaturedRow } from './train-artefact.js';
 
 export interface BandTargets {
@@ -179,6 +179,48 @@ const GRID = Array.from({ length: 1401 }, (_, i) => 1.5 - i * 0.0025);
 const MARGINS = Array.from({ length: 31 }, (_, i) => i * 0.01);
 
 /**
+ * What Quality mode gains over the reference on prompts its margin was not chosen on: the rows
+ * are cut in two (`half`: 0 or 1), each half's margin is the best of `MARGINS` on that half (ties
+ * → the larger), and each row counts its pick's score less the reference's at the margin the
+ * other half chose. The mean of those differences and its standard error. Choosing the best of 31
+ * margins on the same rows finds a gain in noise (two same-priced models with unpredictable
+ * scores: a margin that switches four prompts of 600, all lucky); this does not.
+ */
+export function qualityPays(
+  rows: PreparedRow[],
+  referenceScore: (k: number) => number,
+  bestQuality: number,
+  half: (k: number) => number,
+): { gain: number; se: number } {
+  const n = rows.length;
+  const gains = MARGINS.map((m) => {
+    const bands: Bands = { balanced: 1, cost: 1, qualityMargin: m * bestQuality };
+    return Float64Array.from(
+      rows,
+      (r, k) => r.score[pickIndex(r, 'quality', bands)]! - referenceScore(k),
+    );
+  });
+  const halves = Uint8Array.from({ length: n }, (_, k) => half(k));
+  const chosen = [0, 1].map((h) => {
+    let best = MARGINS.length - 1;
+    let bestSum = -Infinity;
+    for (let i = MARGINS.length - 1; i >= 0; i--) {
+      let sum = 0;
+      for (let k = 0; k < n; k++) if (halves[k] === h) sum += gains[i]![k]!;
+      if (sum > bestSum + 1e-9) {
+        bestSum = sum;
+        best = i;
+      }
+    }
+    return best;
+  });
+  const outOfHalf = (k: number) => gains[chosen[1 - halves[k]!]!]![k]!;
+  let sum = 0;
+  for (let k = 0; k < n; k++) sum += outOfHalf(k);
+  return { gain: n ? sum / n : 0, se: standardErrorOfMean(n, outOfHalf) };
+}
+
+/**
  * How well predictions route `rows`, whatever the bands: the Balanced curve over the band grid
  * (every fourth band), and at each budget of 10%, 20%, … 100% of the best single model's mean
  * cost the point of best realised quality the curve reaches within it (the cheapest point where
@@ -229,7 +271,13 @@ export function frontierQuality(
 }
 
 export interface CalibratedBands {
-  bands: { balanced: number; cost: number; qualityMargin: number; rule: BandRule };
+  bands: {
+    balanced: number;
+    cost: number;
+    qualityMargin: number;
+    rule: BandRule;
+    qualityHolds?: boolean;
+  };
   report: Record<string, unknown>;
 }
 
@@ -269,6 +317,14 @@ export function calibrateBandsFromScores(
       qualityMargin = m;
     }
   }
+  // Whether Quality mode should leave the best single model at all (see `qualityPays`).
+  const held = qualityPays(
+    prepared,
+    (k) => scored[k]!.row.scores[bestSingle] ?? 0,
+    bestQuality,
+    (k) => (promptHash(scored[k]!.row.id, 'quality-halves') < 0.5 ? 0 : 1),
+  );
+  const qualityHolds = held.gain <= z * held.se;
   const routed = routeCurve(
     prepared,
     GRID,
@@ -278,6 +334,7 @@ export function calibrateBandsFromScores(
       rule,
       scale: bestQuality,
       qualityMargin: qualityMargin * bestQuality,
+      ...(qualityHolds ? { qualityHolds } : {}),
     }),
     (k) => scored[k]!.row.scores[bestSingle] ?? 0,
   );
@@ -303,7 +360,7 @@ export function calibrateBandsFromScores(
   const cost = Math.min(balanced, widest(targets.cost + targets.margin));
   const at = (b: number) => curve.find((p) => p.band === b)!;
   return {
-    bands: { balanced, cost, qualityMargin, rule },
+    bands: { balanced, cost, qualityMargin, rule, ...(qualityHolds ? { qualityHolds } : {}) },
     report: {
       rule,
       calibrationPrompts: scored.length,
@@ -311,7 +368,13 @@ export function calibrateBandsFromScores(
       bestSingleQuality: bestQuality,
       balanced: { band: balanced, quality: at(balanced).quality, cost: at(balanced).cost },
       cost: { band: cost, quality: at(cost).quality, cost: at(cost).cost },
-      quality: { margin: qualityMargin, quality: bestQ },
+      quality: {
+        margin: qualityMargin,
+        quality: bestQ,
+        heldOutGain: held.gain,
+        heldOutGainSe: held.se,
+        holds: qualityHolds,
+      },
     },
   };
 }

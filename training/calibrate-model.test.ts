@@ -98,6 +98,9 @@ describe('calibrate', () => {
       loadPrices(`${fixtures}/prices.json`),
       { seed: 1 },
     );
+    // As if training had found no model worth leaving the best single one for in Quality mode:
+    // that verdict did not know the newcomer, so calibrate lifts it.
+    artefact.groups[0]!.bands.qualityHolds = true;
     writeFileSync(join(dir, 'base.json'), serializeArtefact(artefact));
     writeNewcomer(
       dir,
@@ -112,6 +115,8 @@ describe('calibrate', () => {
     // Its strength: the best single model's mean, less the 0.5 it trails that model by here.
     expect(out.training['calibrated:newcomer']).toMatchObject({ models: [{ meanScore: 0.5 }] });
     expect(head.meanScore).toBeCloseTo(out.groups[0]!.bestMean - 0.5, 10);
+    expect(out.groups[0]!.bands.qualityHolds).toBeUndefined();
+    expect(out.training['calibrated:newcomer']).toMatchObject({ qualityHoldsCleared: true });
     expect(out.groups[0]!.models).toContain('newcomer');
     expect(out.models.find((m) => m.name === 'strong')!.sparse).toEqual(
       artefact.models.find((m) => m.name === 'strong')!.sparse,
@@ -284,11 +289,12 @@ describe('calibrate', () => {
     const router = (head: ModelHead) =>
       createTrainedRouter({
         ...artefact,
-        // No Quality margin (this small set calibrates a wide one): the highest prediction wins.
+        // No Quality margin (this small set calibrates a wide one, and may find that Quality
+        // mode should hold): the highest prediction wins.
         groups: [
           {
             ...group,
-            bands: { ...group.bands, qualityMargin: 0 },
+            bands: { ...group.bands, qualityMargin: 0, qualityHolds: false },
             models: [...group.models, 'newcomer'],
           },
         ],

@@ -12,6 +12,11 @@ function mean(xs: number[]): number {
   return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0;
 }
 
+/** A ratio to three places; "–" where it has none (a reference of 0). */
+function fixed(x: number | null): string {
+  return x === null ? '–' : x.toFixed(3);
+}
+
 function escape(s: string): string {
   return s.replace(
     /[&<>"]/g,
@@ -76,7 +81,7 @@ export function renderEvalHtml(report: EvalReport, outcomes: PromptOutcome[]): s
   const rows = Object.entries(report.modes)
     .map(
       ([m, r]) =>
-        `<tr><td>${m}</td><td>${r.quality.toFixed(4)}</td><td>${r.quality_ratio.toFixed(3)} ± ${r.quality_ratio_se.toFixed(3)}</td><td>${r.cost_ratio.toFixed(3)}</td></tr>`,
+        `<tr><td>${m}</td><td>${r.quality.toFixed(4)}</td><td>${fixed(r.quality_ratio)} ± ${fixed(r.quality_ratio_se)}</td><td>${fixed(r.cost_ratio)}</td></tr>`,
     )
     .join('');
   return `<!doctype html><html><head><meta charset="utf-8"><title>Routing evaluation</title>

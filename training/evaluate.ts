@@ -18,14 +18,15 @@ import { promptCost, sourceGroup, type DataRow } from './dataset.js';
 export interface ModeResult {
   quality: number;
   cost: number;
-  quality_ratio: number;
+  /** Against the best single model; null where that is 0 and this is not (see `ratioTo`). */
+  quality_ratio: number | null;
   /**
    * Standard error of `quality_ratio` from these test prompts alone (paired: the spread of the
    * pick's score less the best single model's, over √n, on the best single model's scale). A
    * ratio a standard error or two from a target says little about the target.
    */
-  quality_ratio_se: number;
-  cost_ratio: number;
+  quality_ratio_se: number | null;
+  cost_ratio: number | null;
   share: Record<string, number>;
 }
 
@@ -44,6 +45,16 @@ export interface EvalSummary {
 
 export interface EvalReport extends EvalSummary {
   by_source: Record<string, EvalSummary>;
+}
+
+/**
+ * `value` as a multiple of `reference` (the best single model's mean quality or cost). Where the
+ * reference is 0 (a free pool, or a source its best model gets wholly wrong), the same value is
+ * 1× and any other has no ratio (null), rather than a 0 that reads as "lost everything".
+ */
+export function ratioTo(value: number, reference: number): number | null {
+  if (reference > 0) return value / reference;
+  return value === reference ? 1 : null;
 }
 
 /** Everything known about one test prompt: predictions, real scores and costs per model. */
@@ -296,8 +307,10 @@ export function summarize(outcomes: PromptOutcome[]): EvalSummary {
   const modes = {} as Record<RoutingMode, ModeResult>;
   for (const mode of MODES) {
     const picks = outcomes.map((o) => pickFor(o, mode));
-    const share: Record<string, number> = {};
-    for (const p of picks) share[p] = (share[p] ?? 0) + 1 / Math.max(1, n);
+    const counts = new Map<string, number>();
+    for (const p of picks) counts.set(p, (counts.get(p) ?? 0) + 1);
+    // Counted, then divided: a model with every pick has a share of exactly 1.
+    const share = Object.fromEntries([...counts].map(([m, c]) => [m, c / n]));
     const quality = mean(outcomes.map((o, i) => o.row.scores[picks[i]!]!));
     const cost = mean(outcomes.map((o, i) => o.cost.get(picks[i]!)!));
     // Paired with the best single model, prompt by prompt, as the bands' bound is.
@@ -308,9 +321,9 @@ export function summarize(outcomes: PromptOutcome[]): EvalSummary {
     modes[mode] = {
       quality,
       cost,
-      quality_ratio: best.quality > 0 ? quality / best.quality : 0,
-      quality_ratio_se: best.quality > 0 ? se / best.quality : 0,
-      cost_ratio: best.cost > 0 ? cost / best.cost : 0,
+      quality_ratio: ratioTo(quality, best.quality),
+      quality_ratio_se: best.quality > 0 ? se / best.quality : se === 0 ? 0 : null,
+      cost_ratio: ratioTo(cost, best.cost),
       share,
     };
   }

@@ -81,6 +81,7 @@ export async function run(argv: string[]): Promise<number> {
     const groupNames = artefact.groups.map((g) => g.name);
     let group = artefact.groups.find((g) => g.name === groupName);
     const notes: Record<string, unknown>[] = [];
+    let holdCleared = false;
     if (group) {
       // The heads before this run (no new model anchors another); calibrateModel takes the
       // group's among them.
@@ -107,6 +108,15 @@ export async function run(argv: string[]): Promise<number> {
         });
         process.stderr.write(
           `added ${name} to group ${groupName}: mean score ${fit.meanScore.toFixed(3)} on ${rows.length} prompts (strength ${fit.head.meanScore.toFixed(3)} against ${group.bestSingle}'s ${group.bestMean.toFixed(3)} on the group), ${fit.head.expectedOutputTokens} expected output tokens; fitted as a correction to ${fit.anchor}'s head (log-loss ${fit.logLoss.toFixed(3)}), its mean predicted quality lowered by ${z} standard error(s) of its mean score (${fit.standardError.toFixed(3)})${fit.sourceHeads.length ? `, with its per-source heads (${fit.sourceHeads.map((h) => h.source).join(', ')})` : ''}; ${fit.background ? `trusted on prompts like its ${rows.length} scored ones (a coverage head against ${fit.background} background prompts)` : "trusted on every prompt (--background <the group's training file> would trust it only on prompts like those scored here)"}\n`,
+        );
+      }
+      // Training found that leaving the best single model gained nothing beyond noise, among the
+      // models it had; a new one may be the model worth leaving it for.
+      if (group.bands.qualityHolds) {
+        delete group.bands.qualityHolds;
+        holdCleared = true;
+        process.stderr.write(
+          `note: group ${groupName}'s Quality mode had kept ${group.bestSingle} (in training no other model beat it by more than noise); with ${priced.join(', ')} added it again leaves ${group.bestSingle} where another is predicted better by the calibrated margin ${(group.bands.qualityMargin ?? 0).toFixed(2)}\n`,
         );
       }
     } else {
@@ -142,6 +152,7 @@ export async function run(argv: string[]): Promise<number> {
       prompts: rows.length,
       group: groupName,
       models: notes,
+      ...(holdCleared ? { qualityHoldsCleared: true } : {}),
       at: new Date().toISOString(),
     };
     writeFileSync(values.out, serializeArtefact(artefact));

@@ -56,7 +56,7 @@ describe('eval --salts', () => {
     expect(result.reports).toHaveLength(3);
     // Each salt holds out its own prompts.
     expect(new Set(result.reports.map((r) => r.prompts)).size).toBeGreaterThan(1);
-    const q = result.reports.map((r) => r.modes.cost.quality_ratio);
+    const q = result.reports.map((r) => r.modes.cost.quality_ratio!);
     expect(result.summary['cost.quality_ratio']).toEqual({
       mean: (q[0]! + q[1]! + q[2]!) / 3,
       min: Math.min(...q),

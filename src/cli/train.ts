@@ -84,7 +84,7 @@ export async function run(argv: string[]): Promise<number> {
     );
     for (const g of artefact.groups)
       process.stderr.write(
-        `  ${g.name}: best single ${g.bestSingle}; bands balanced ${g.bands.balanced.toFixed(4)}, cost ${g.bands.cost.toFixed(4)}\n`,
+        `  ${g.name}: best single ${g.bestSingle}; bands balanced ${g.bands.balanced.toFixed(4)}, cost ${g.bands.cost.toFixed(4)}${g.bands.qualityHolds ? `; Quality mode keeps ${g.bestSingle} (on held-out prompts leaving it gained nothing beyond noise)` : ''}\n`,
       );
     return 0;
   } catch (err) {

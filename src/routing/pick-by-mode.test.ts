@@ -117,6 +117,43 @@ describe('the tradeoff rule', () => {
   });
 });
 
+describe('where Quality mode holds', () => {
+  const ref: ScoredCandidate = { name: 'big', quality: 1.0, cost: 0.01, reference: true };
+  const better: ScoredCandidate = { name: 'better', quality: 1.2, cost: 0.02 };
+  const twin: ScoredCandidate = { name: 'twin', quality: 1.2, cost: 0.01 };
+  const small: ScoredCandidate = { name: 'small', quality: 0.97, cost: 0.001 };
+  const holds: Bands = {
+    ...tradeoff(0.9),
+    rule: 'tradeoff-margin',
+    qualityMargin: 0.01,
+    qualityHolds: true,
+  };
+
+  it('Quality mode keeps the reference, however much better another is predicted, and orders the rest by quality', () => {
+    expect(orderByMode([small, better, ref, twin], 'quality', holds)).toEqual([
+      'big',
+      'twin',
+      'better',
+      'small',
+    ]);
+    expect(orderByMode([small, better, ref], 'quality', { ...holds, qualityHolds: false })[0]).toBe(
+      'better',
+    );
+    // Without the reference among the candidates, the highest predicted quality leads as before.
+    expect(orderByMode([small, better, twin], 'quality', holds)).toEqual([
+      'twin',
+      'better',
+      'small',
+    ]);
+  });
+
+  it('the saving modes do not lead with a model priced like the reference, and still save with a cheaper one', () => {
+    expect(orderByMode([twin, ref], 'balanced', holds)[0]).toBe('big');
+    expect(orderByMode([twin, ref], 'balanced', { ...holds, qualityHolds: false })[0]).toBe('twin');
+    expect(orderByMode([twin, ref, small], 'cost', { ...holds, cost: 0.5 })[0]).toBe('small');
+  });
+});
+
 describe('pickByMode', () => {
   it('picks what orderByMode puts first, for every mode and rule, ties included', () => {
     let seed = 11;
@@ -138,6 +175,7 @@ describe('pickByMode', () => {
         qualityMargin: coarse(0.02),
         rule: (['ratio', 'tradeoff', 'tradeoff-margin'] as const)[trial % 3],
         scale: 1,
+        ...(trial % 5 < 2 ? { qualityHolds: true } : {}),
       };
       for (const mode of ['quality', 'balanced', 'cost'] as const) {
         expect(pickByMode(candidates, mode, bands)).toBe(orderByMode(candidates, mode, bands)[0]);

@@ -13,7 +13,8 @@
 // * `tradeoff-margin` (artefacts from 2026-12-01): the same, except that a candidate other than
 //   the reference first gives up Quality mode's calibrated margin, as in Quality mode (the margin
 //   is where, on held-out predictions, being predicted higher starts to pay). Without it a model
-//   priced like the reference won on any higher prediction, though nothing was saved.
+//   priced like the reference won on any higher prediction, though nothing was saved. Where
+//   Quality mode holds (`qualityHolds`), such a model does not lead at all.
 // * `ratio` (earlier artefacts): the cheapest candidate whose predicted quality reaches band × the
 //   reference's.
 // Ties break on cost, then name (Quality mode: on cost, then name; `ratio`: on quality, then name).
@@ -36,6 +37,11 @@ export interface Bands {
   cost: number;
   /** How much better than the reference another model must be predicted to win Quality mode. */
   qualityMargin?: number;
+  /**
+   * Quality mode keeps the reference wherever it is a candidate (the others follow it in Quality
+   * order): on held-out predictions no margin gained more than noise by leaving it.
+   */
+  qualityHolds?: boolean;
   /** How Balanced and Cost use their band (see the file comment); `ratio` when absent. */
   rule?: BandRule;
   /**
@@ -57,10 +63,18 @@ function qualityOrder(margin: number): Order {
  * The `tradeoff` order: never dearer than the reference, then quality net of the charge (and, for
  * a candidate other than the reference, of `margin`), cost, name.
  */
-function tradeoffOrder(reference: ScoredCandidate, charge: number, margin: number): Order {
+function tradeoffOrder(
+  reference: ScoredCandidate,
+  charge: number,
+  margin: number,
+  holds = false,
+): Order {
   const value = (c: ScoredCandidate) =>
     c.quality - (c === reference ? 0 : margin) - charge * c.cost;
-  const dearer = (c: ScoredCandidate) => (c.cost > reference.cost ? 1 : 0);
+  // Where Quality mode holds (being predicted higher never paid), a candidate that saves nothing
+  // has nothing to offer either: one priced like the reference is a fallback too.
+  const dearer = (c: ScoredCandidate) =>
+    c.cost > reference.cost || (holds && c !== reference && c.cost >= reference.cost) ? 1 : 0;
   return (a, b) =>
     dearer(a) - dearer(b) || value(b) - value(a) || a.cost - b.cost || a.name.localeCompare(b.name);
 }
@@ -75,6 +89,11 @@ function tradeoffMargin(bands: Bands): number {
   return bands.rule === 'tradeoff-margin' ? (bands.qualityMargin ?? 0) : 0;
 }
 
+/** Whether the saving modes keep a same-priced model from leading (`tradeoff-margin` only). */
+function savingHolds(bands: Bands): boolean {
+  return bands.rule === 'tradeoff-margin' && bands.qualityHolds === true;
+}
+
 /** The `ratio` order among candidates within the band: cost, quality, name. */
 const ratioOrder: Order = (a, b) =>
   a.cost - b.cost || b.quality - a.quality || a.name.localeCompare(b.name);
@@ -86,14 +105,17 @@ export function orderByMode(
   bands: Bands,
 ): string[] {
   const byQuality = [...candidates].sort(qualityOrder(bands.qualityMargin ?? 0));
+  const flagged = candidates.find((c) => c.reference);
+  if (mode === 'quality' && bands.qualityHolds && flagged)
+    return [flagged, ...byQuality.filter((c) => c !== flagged)].map((c) => c.name);
   if (mode === 'quality' || byQuality.length < 2) return byQuality.map((c) => c.name);
-  const reference = candidates.find((c) => c.reference) ?? byQuality[0]!;
+  const reference = flagged ?? byQuality[0]!;
   const band = mode === 'balanced' ? bands.balanced : bands.cost;
   if (isTradeoff(bands.rule)) {
     // Saving modes never lead with a candidate dearer than the reference: it stays a fallback.
     const charge = tradeoffCharge(candidates, reference, band, bands.scale ?? 1);
     return [...candidates]
-      .sort(tradeoffOrder(reference, charge, tradeoffMargin(bands)))
+      .sort(tradeoffOrder(reference, charge, tradeoffMargin(bands), savingHolds(bands)))
       .map((c) => c.name);
   }
   const floor = band * reference.quality;
@@ -123,13 +145,18 @@ export function pickByMode(
   mode: RoutingMode,
   bands: Bands,
 ): string {
+  const flagged = candidates.find((c) => c.reference);
+  if (mode === 'quality' && bands.qualityHolds && flagged) return flagged.name;
   const top = first(candidates, qualityOrder(bands.qualityMargin ?? 0))!;
   if (mode === 'quality' || candidates.length < 2) return top.name;
-  const reference = candidates.find((c) => c.reference) ?? top;
+  const reference = flagged ?? top;
   const band = mode === 'balanced' ? bands.balanced : bands.cost;
   if (isTradeoff(bands.rule)) {
     const charge = tradeoffCharge(candidates, reference, band, bands.scale ?? 1);
-    return first(candidates, tradeoffOrder(reference, charge, tradeoffMargin(bands)))!.name;
+    return first(
+      candidates,
+      tradeoffOrder(reference, charge, tradeoffMargin(bands), savingHolds(bands)),
+    )!.name;
   }
   const floor = band * reference.quality;
   return first(candidates, ratioOrder, (c) => c === reference || c.quality >= floor)!.name;

@@ -27,7 +27,7 @@ describe('router factory', () => {
     expect(routerFor(configWith('latest').routers[0]!).describeSubset).toBeDefined(); // trained
     const [missing] = routerFor.issues(configWith('2026-11-31'));
     expect(missing).toMatch(
-      /^routers\[0\]\.version: no routing artefact "2026-11-31" in .*; available: 2026-11-24, .*, 2026-12-01, latest$/,
+      /^routers\[0\]\.version: no routing artefact "2026-11-31" in .*; available: 2026-11-24, .*, latest$/,
     );
 
     const dir = mkdtempSync(join(tmpdir(), 'mr-models-'));

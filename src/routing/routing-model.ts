@@ -51,7 +51,14 @@ export interface GroupInfo {
   bestSingle: string;
   bestMean: number;
   /** Bands calibrated on held-out data, and how Balanced and Cost use them (src/routing/pick-by-mode.ts). */
-  bands: { balanced: number; cost: number; qualityMargin?: number; rule?: BandRule };
+  bands: {
+    balanced: number;
+    cost: number;
+    qualityMargin?: number;
+    rule?: BandRule;
+    /** Quality mode keeps the best single model: leaving it gained nothing beyond noise. */
+    qualityHolds?: boolean;
+  };
   /**
    * Heads of the group's large sources (artefacts from 2026-11-30f, where cross-fitting chose
    * them): a prompt the gate assigns to one of them is scored by that source's heads, any other
@@ -151,6 +158,7 @@ const artefactSchema = z.object({
         cost: finite,
         qualityMargin: finite.optional(),
         rule: z.enum(['ratio', 'tradeoff', 'tradeoff-margin']).optional(),
+        qualityHolds: z.boolean().optional(),
       }),
       experts: z
         .object({

@@ -481,6 +481,29 @@ describe('data, training and evaluation', () => {
     expect(cheap.modes.cost.quality_ratio).toBe(0.5);
     expect(cheap.modes.cost.quality_ratio_se).toBeCloseTo(Math.sqrt(1 / 3) / 2, 12);
     expect(cheap.modes.quality.quality_ratio_se).toBe(0);
+    // Where the best single model scores 0 on every prompt (a source it gets wholly wrong), the
+    // same quality is 1× and a better one has no ratio, rather than a 0 that reads as a loss.
+    const hopeless = [mk('a', 0, 0, 0.9, 0.1), mk('b', 0, 0, 0.8, 0.2), mk('c', 0, 1, 0.4, 0.6)];
+    const none = summarize(
+      hopeless.slice(0, 2).map((o) => ({ ...o, bands: { balanced: 1, cost: 0.05 } })),
+    );
+    expect(none.modes.cost.share).toEqual({ w: 1 });
+    expect(none.modes.cost.quality_ratio).toBe(1);
+    expect(none.modes.cost.quality_ratio_se).toBe(0);
+    expect(none.modes.cost.cost_ratio).toBeCloseTo(0.1, 12);
+    const gained = summarize(hopeless.map((o) => ({ ...o, bands: { balanced: 1, cost: 0.05 } })));
+    expect(gained.modes.cost.quality).toBeCloseTo(1 / 3, 12);
+    expect(gained.modes.cost.quality_ratio).toBeNull();
+    expect(gained.modes.cost.quality_ratio_se).toBeNull();
+    // A free pool: the same cost is 1×.
+    const free = (o: PromptOutcome): PromptOutcome => ({
+      ...o,
+      cost: new Map([
+        ['s', 0],
+        ['w', 0],
+      ]),
+    });
+    expect(summarize(perfect.map(free)).modes.balanced.cost_ratio).toBe(1);
   });
 
   it('eval JSON has the documented shape and leaves contaminated rows out', () => {
@@ -637,6 +660,30 @@ describe('trained router', () => {
       (10 * 5 + 100 * 5) / 1e6,
     );
     expect(quality.reason).toMatch(/^quality mode/);
+    // Where training found Quality mode's gain to be noise, it keeps the strongest candidate, even
+    // over one favoured here by a margin of −1, and the receipt says why.
+    const bandsWith = (qualityHolds: boolean) =>
+      createTrainedRouter({
+        ...artefact,
+        groups: [
+          {
+            ...artefact.groups[0]!,
+            bands: { balanced: 1, cost: 1, qualityMargin: -1, qualityHolds },
+          },
+        ],
+      }).decide({
+        request: requestFromPrompt('hello'),
+        router: routerSchema.parse({ modelSubset: ['big', 'small'] }),
+        mode: 'quality',
+        candidates: [big, small],
+        promptTokens: 10,
+      });
+    expect(bandsWith(false).ordered).toEqual(['small', 'big']);
+    const held = bandsWith(true);
+    expect(held.ordered).toEqual(['big', 'small']);
+    expect(held.reason).toMatch(
+      /^quality mode: big, the strongest model on average .*more than noise/,
+    );
 
     // Learned output tokens: `small` turns out to write 300× more than the artefact expects, so it
     // is no longer the cheaper of the two once enough answers are seen.

@@ -192,7 +192,10 @@ export function createTrainedRouter(artefact: RoutingArtefact): Router {
       const unknown = scored.filter((s) => !s.known).map((s) => s.name);
       let reason: string;
       if (input.mode === 'quality')
-        reason = `quality mode: ${pick.name} has the highest predicted quality (${pick.quality.toFixed(3)}${pick === reference ? ', the strongest model on average' : `, ahead of ${reference.name} by more than the calibrated margin ${(bands.qualityMargin ?? 0).toFixed(2)}`})`;
+        reason =
+          pick === reference && bands.qualityHolds
+            ? `quality mode: ${pick.name}, the strongest model on average (predicted ${pick.quality.toFixed(3)}); on held-out prompts no other model was predicted better often enough to beat it by more than noise`
+            : `quality mode: ${pick.name} has the highest predicted quality (${pick.quality.toFixed(3)}${pick === reference ? ', the strongest model on average' : `, ahead of ${reference.name} by more than the calibrated margin ${(bands.qualityMargin ?? 0).toFixed(2)}`})`;
       else if (isTradeoff(bands.rule)) {
         const next = scored.find((s) => s.name === ordered[1]);
         reason =
@@ -252,5 +255,6 @@ function effectiveBands(group: GroupInfo | undefined, router: RouterConfig): Ban
     cost: router.bands?.cost ?? base.cost,
     qualityMargin: base.qualityMargin ?? 0,
     rule: base.rule ?? 'ratio',
+    ...(base.qualityHolds ? { qualityHolds: true } : {}),
   };
 }
