@@ -298,6 +298,20 @@ export const routerSchema = z.strictObject({
         .max(1.5)
         .optional()
         .describe('Cost band (below balanced: a bigger charge on cost).'),
+      qualityMargin: z
+        .number()
+        .min(0)
+        .max(1)
+        .optional()
+        .describe(
+          "Quality mode's margin: how much better than the strongest candidate another must be predicted to win, as a share of the best single model's average quality (under `tradeoff-margin` the saving modes charge it too).",
+        ),
+      qualityHolds: z
+        .boolean()
+        .optional()
+        .describe(
+          "true: Quality mode keeps the strongest candidate (and a model priced like it does not lead the saving modes); false: it leaves it wherever another is predicted better by the margin. Default: the artefact's verdict (true where, on held-out prompts, leaving the strongest gained nothing beyond noise).",
+        ),
     })
     .optional()
     .describe('Override the artefact\'s calibrated bands (docs/routing.md, "Modes").'),

@@ -662,7 +662,7 @@ describe('trained router', () => {
     expect(quality.reason).toMatch(/^quality mode/);
     // Where training found Quality mode's gain to be noise, it keeps the strongest candidate, even
     // over one favoured here by a margin of −1, and the receipt says why.
-    const bandsWith = (qualityHolds: boolean) =>
+    const bandsWith = (qualityHolds: boolean, override?: Record<string, unknown>) =>
       createTrainedRouter({
         ...artefact,
         groups: [
@@ -673,7 +673,7 @@ describe('trained router', () => {
         ],
       }).decide({
         request: requestFromPrompt('hello'),
-        router: routerSchema.parse({ modelSubset: ['big', 'small'] }),
+        router: routerSchema.parse({ modelSubset: ['big', 'small'], bands: override }),
         mode: 'quality',
         candidates: [big, small],
         promptTokens: 10,
@@ -684,6 +684,10 @@ describe('trained router', () => {
     expect(held.reason).toMatch(
       /^quality mode: big, the strongest model on average .*more than noise/,
     );
+    // The router's config overrides the verdict and the margin.
+    expect(bandsWith(true, { qualityHolds: false }).ordered[0]).toBe('small');
+    expect(bandsWith(false, { qualityHolds: true }).ordered[0]).toBe('big');
+    expect(bandsWith(false, { qualityMargin: 1 }).ordered[0]).toBe('big');
 
     // Learned output tokens: `small` turns out to write 300× more than the artefact expects, so it
     // is no longer the cheaper of the two once enough answers are seen.

@@ -253,8 +253,8 @@ function effectiveBands(group: GroupInfo | undefined, router: RouterConfig): Ban
   return {
     balanced: router.bands?.balanced ?? base.balanced,
     cost: router.bands?.cost ?? base.cost,
-    qualityMargin: base.qualityMargin ?? 0,
+    qualityMargin: router.bands?.qualityMargin ?? base.qualityMargin ?? 0,
     rule: base.rule ?? 'ratio',
-    ...(base.qualityHolds ? { qualityHolds: true } : {}),
+    ...((router.bands?.qualityHolds ?? base.qualityHolds) ? { qualityHolds: true } : {}),
   };
 }
