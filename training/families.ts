@@ -1,14 +1,17 @@
-// Model families compared by `eval --family`: the shipped logistic heads, k-nearest neighbours, and
-// their blend (mean of the two predictions). Each family gets its own bands, calibrated the same way.
+// Model families compared by `eval --family`: the shipped logistic heads, k-nearest neighbours, a
+// small MLP, and the blends of each with the heads (mean of the two predictions). Each family gets
+// its own bands, calibrated the same way (on a 30% hold-out).
 import {
   predictQuality,
   trustedQuality,
   type RoutingArtefact,
 } from '../src/routing/routing-model.js';
+import type { Features } from '../src/routing/features.js';
 import { calibrateBandsFromScores, type BandTargets, type ScoredRow } from './calibrate-bands.js';
 import { splitByHash, type DataRow, type Price } from './dataset.js';
 import type { GroupBands, Predictor } from './evaluate.js';
-import { buildKnn, type KnnModel } from './knn.js';
+import { buildKnn } from './knn.js';
+import { buildMlp } from './mlp.js';
 import {
   DEFAULT_TARGETS,
   bestSingleModel,
@@ -17,7 +20,25 @@ import {
   type FeaturedRow,
 } from './train-artefact.js';
 
-export type Family = 'logistic' | 'knn' | 'blend';
+export type Family = 'logistic' | 'knn' | 'blend' | 'mlp' | 'mlp-blend';
+
+export const FAMILIES: readonly Family[] = ['logistic', 'knn', 'blend', 'mlp', 'mlp-blend'];
+
+interface FamilyModel {
+  predict(f: Features, models: readonly string[]): Map<string, number>;
+}
+
+/** The non-logistic part of a family, built from training rows. */
+function buildPart(
+  family: Exclude<Family, 'logistic'>,
+  rows: FeaturedRow[],
+  models: readonly string[],
+  seed: number,
+): FamilyModel {
+  return family === 'knn' || family === 'blend' ? buildKnn(rows) : buildMlp(rows, models, { seed });
+}
+
+const blends = (family: Family) => family === 'blend' || family === 'mlp-blend';
 
 export function trainFamily(
   artefact: RoutingArtefact,
@@ -28,7 +49,7 @@ export function trainFamily(
   targets: BandTargets = DEFAULT_TARGETS,
 ): { predictor: Predictor; bands: GroupBands } {
   const bands: GroupBands = new Map();
-  const finals = new Map<string, KnnModel>();
+  const finals = new Map<string, FamilyModel>();
   for (const g of artefact.groups) {
     const rows = groups.get(g.name);
     if (!rows) continue;
@@ -39,12 +60,13 @@ export function trainFamily(
       `calibration:${seed}`,
     );
     const heads = artefact.models.filter((m) => m.group === g.name);
-    const knnFit = buildKnn(fit);
-    const fitHeads =
-      family === 'blend' ? trainHeads(fit, g.models, g.name, pricesFor(g.name), { seed }) : [];
+    const partFit = buildPart(family, fit, g.models, seed);
+    const fitHeads = blends(family)
+      ? trainHeads(fit, g.models, g.name, pricesFor(g.name), { seed })
+      : [];
     const scored: ScoredRow[] = cal.map(({ row, features }: FeaturedRow) => {
       const models = g.models.filter((m) => row.scores[m] !== undefined);
-      const knn = knnFit.predict(features, models);
+      const knn = partFit.predict(features, models);
       const predicted = new Map<string, number>();
       for (const m of models) {
         const head = fitHeads.find((h) => h.name === m);
@@ -64,12 +86,12 @@ export function trainFamily(
         targets,
       ).bands,
     );
-    finals.set(g.name, buildKnn(featured));
+    finals.set(g.name, buildPart(family, featured, g.models, seed));
   }
   const headsByKey = new Map(artefact.models.map((m) => [`${m.group}\u0000${m.name}`, m]));
   const predictor: Predictor = (_row, features, group, models) => {
     const knn = finals.get(group)!.predict(features, models);
-    if (family === 'knn') return knn;
+    if (!blends(family)) return knn;
     return new Map(
       models.map((m) => [
         m,

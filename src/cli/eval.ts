@@ -24,7 +24,7 @@ import {
 } from '../../training/evaluate.js';
 import { renderEvalHtml } from '../../training/eval-report.js';
 import { targetsWithZ, trainArtefact, workBudgetOption } from '../../training/train-artefact.js';
-import { trainFamily, type Family } from '../../training/families.js';
+import { FAMILIES, trainFamily, type Family } from '../../training/families.js';
 import { ArtefactError, loadArtefactFile, type RoutingArtefact } from '../routing/routing-model.js';
 import { progressBar } from './progress-bar.js';
 import { fileList, loadGroups, splitList } from './train.js';
@@ -216,11 +216,11 @@ export async function run(argv: string[]): Promise<number> {
         '--salts needs every --test file to be a --train file too (and no --model): each salt holds out its own share of their prompts',
       );
     const family = values.family as Family;
-    if (!['logistic', 'knn', 'blend'].includes(family))
-      throw new DataError('--family must be logistic, knn or blend');
+    if (!FAMILIES.includes(family))
+      throw new DataError(`--family must be one of ${FAMILIES.join(', ')}`);
     if (family !== 'logistic' && (values.model || !trainFiles.length))
       throw new DataError(
-        '--family knn|blend needs --train (an artefact holds only the logistic heads)',
+        '--family other than logistic needs --train (an artefact holds only the logistic heads)',
       );
     const override = {
       ...(values['balanced-band'] ? { balanced: Number(values['balanced-band']) } : {}),
