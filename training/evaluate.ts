@@ -47,6 +47,19 @@ export interface EvalReport extends EvalSummary {
   by_source: Record<string, EvalSummary>;
 }
 
+/** Models named in a mode's share; the rest are summed as "N others". */
+const SHARES_LISTED = 8;
+
+/** A mode's share per model for tables, largest first (the JSON keeps every model's). */
+export function shareText(share: Record<string, number>): string {
+  const sorted = Object.entries(share).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  const named = sorted.slice(0, SHARES_LISTED).map(([m, s]) => `${m} ${(s * 100).toFixed(0)}%`);
+  const rest = sorted.slice(SHARES_LISTED);
+  if (rest.length)
+    named.push(`${rest.length} others ${(rest.reduce((a, [, s]) => a + s, 0) * 100).toFixed(0)}%`);
+  return named.join(', ');
+}
+
 /**
  * `value` as a multiple of `reference` (the best single model's mean quality or cost). Where the
  * reference is 0 (a free pool, or a source its best model gets wholly wrong), the same value is

@@ -6,7 +6,8 @@ import { join, relative } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { EvalReport } from '../../training/evaluate.js';
-import { run, shareText, type SplitSummary } from './eval.js';
+import { run, type SplitSummary } from './eval.js';
+import { shareText } from '../../training/evaluate.js';
 import { run as train } from './train.js';
 
 function fixture(): { data: string; prices: string } {

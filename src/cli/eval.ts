@@ -18,6 +18,7 @@ import {
 import {
   describeTestRows,
   evaluate,
+  shareText,
   type EvalReport,
   type EvalSummary,
   type PromptOutcome,
@@ -35,19 +36,6 @@ function fmt(x: number | null, digits = 3): string {
 
 /** Models listed in full on the table's first line; more are counted, the first of them named. */
 const MODELS_LISTED = 12;
-/** Models named in a mode's share; the rest are summed as "N others". */
-const SHARES_LISTED = 8;
-
-/** A mode's share per model for the table, largest first (the JSON keeps every model's). */
-export function shareText(share: Record<string, number>): string {
-  const sorted = Object.entries(share).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
-  const named = sorted.slice(0, SHARES_LISTED).map(([m, s]) => `${m} ${(s * 100).toFixed(0)}%`);
-  const rest = sorted.slice(SHARES_LISTED);
-  if (rest.length)
-    named.push(`${rest.length} others ${(rest.reduce((a, [, s]) => a + s, 0) * 100).toFixed(0)}%`);
-  return named.join(', ');
-}
-
 function table(report: EvalReport): string {
   const models =
     report.models.length > MODELS_LISTED

@@ -9,8 +9,10 @@ import {
   summarize,
   describeTestRows,
   evaluate,
+  shareText,
   type PromptOutcome,
 } from '../../training/evaluate.js';
+import { SWEEP, renderEvalHtml } from '../../training/eval-report.js';
 import { trainArtefact } from '../../training/train-artefact.js';
 import {
   deploymentSchema,
@@ -513,7 +515,7 @@ describe('data, training and evaluation', () => {
       loadPrices(`${FIX}/prices.json`),
       { seed: 1 },
     );
-    const { report } = evaluate(artefact, rows);
+    const { report, outcomes } = evaluate(artefact, rows);
     expect(report.prompts).toBe(3);
     expect(Object.keys(report).sort()).toEqual(
       [
@@ -538,6 +540,17 @@ describe('data, training and evaluation', () => {
       expect(m.quality_ratio).toBeCloseTo(m.quality / report.best_single.quality);
     }
     expect(report.oracle.quality).toBe(1);
+    // The HTML report: each mode's share, each source's row, and the router's curve over the
+    // bands' whole range (141 bands, quality alone to the cheapest routing).
+    const html = renderEvalHtml(report, outcomes);
+    expect(html).toContain(`<td>balanced</td>`);
+    expect(html).toContain(shareText(report.modes.cost.share));
+    expect(html).toContain('<h2>By source</h2>');
+    for (const src of ['tiny/chat', 'tiny/math']) expect(html).toContain(`<td>${src}</td>`);
+    const path = /<path d="(M[^"]*)"/.exec(html)![1]!;
+    expect(path.split(/[ML]/).filter(Boolean)).toHaveLength(SWEEP.length);
+    expect(SWEEP[0]).toBe(1.5);
+    expect(SWEEP.at(-1)).toBeCloseTo(-2, 12);
   });
 
   it('eval says which test rows it left out and why, and matches renamed files by their models', () => {
