@@ -697,6 +697,20 @@ describe('trained router', () => {
     expect(held.reason).toMatch(
       /^quality mode: big, the strongest model on average .*more than noise/,
     );
+    // check-config says so for a router whose deployments share a holding group.
+    const holding = createTrainedRouter({
+      ...artefact,
+      groups: [
+        { ...artefact.groups[0]!, bands: { ...artefact.groups[0]!.bands, qualityHolds: true } },
+      ],
+    });
+    const pair = routerSchema.parse({ name: 'r', modelSubset: ['big', 'small'] });
+    expect(holding.describeSubset!(pair, [big, small])).toEqual([
+      expect.stringMatching(/^router r .*: in Quality mode it keeps the strongest of big, small /),
+    ]);
+    expect(
+      holding.describeSubset!({ ...pair, bands: { qualityHolds: false } }, [big, small]),
+    ).toEqual([]);
     // The router's config overrides the verdict and the margin.
     expect(bandsWith(true, { qualityHolds: false }).ordered[0]).toBe('small');
     expect(bandsWith(false, { qualityHolds: true }).ordered[0]).toBe('big');

@@ -105,6 +105,12 @@ export function createTrainedRouter(artefact: RoutingArtefact): Router {
             `${where}: deployment ${d.name} maps to ${head.group}:${head.name}, which is stronger on average than the trained models beside it but was scored on part of the training prompts or added by \`model-router calibrate\`: it is routed to on its predictions, but the saving modes measure against the strongest trained model, as the bands were calibrated (retrain with its scores on the training prompts to make it the reference)`,
           );
       }
+      for (const [g, names] of byGroup) {
+        if (names.length < 2 || !effectiveBands(groups.get(g), router).qualityHolds) continue;
+        notes.push(
+          `${where}: in Quality mode it keeps the strongest of ${names.join(', ')} (the artefact found, for ${g}, that leaving its best single model gained nothing beyond noise on held-out prompts); routers[].bands.qualityHolds: false routes on the predictions instead`,
+        );
+      }
       if (byGroup.size > 1) {
         const spread = [...byGroup].map(([g, names]) => `${g}: ${names.join(', ')}`).join('; ');
         notes.push(
