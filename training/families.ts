@@ -66,11 +66,11 @@ export function trainFamily(
       : [];
     const scored: ScoredRow[] = cal.map(({ row, features }: FeaturedRow) => {
       const models = g.models.filter((m) => row.scores[m] !== undefined);
-      const knn = partFit.predict(features, models);
+      const part = partFit.predict(features, models);
       const predicted = new Map<string, number>();
       for (const m of models) {
         const head = fitHeads.find((h) => h.name === m);
-        predicted.set(m, head ? (knn.get(m)! + predictQuality(head, features)) / 2 : knn.get(m)!);
+        predicted.set(m, head ? (part.get(m)! + predictQuality(head, features)) / 2 : part.get(m)!);
       }
       return { row, predicted };
     });
@@ -90,12 +90,12 @@ export function trainFamily(
   }
   const headsByKey = new Map(artefact.models.map((m) => [`${m.group}\u0000${m.name}`, m]));
   const predictor: Predictor = (_row, features, group, models) => {
-    const knn = finals.get(group)!.predict(features, models);
-    if (!blends(family)) return knn;
+    const part = finals.get(group)!.predict(features, models);
+    if (!blends(family)) return part;
     return new Map(
       models.map((m) => [
         m,
-        (knn.get(m)! + trustedQuality(headsByKey.get(`${group}\u0000${m}`)!, features)) / 2,
+        (part.get(m)! + trustedQuality(headsByKey.get(`${group}\u0000${m}`)!, features)) / 2,
       ]),
     );
   };

@@ -178,7 +178,7 @@ export async function run(argv: string[]): Promise<number> {
   const trainFiles = fileList(values.train);
   if (!testFiles.length || (!values.model && (!trainFiles.length || !values.prices))) {
     process.stderr.write(
-      'usage: model-router eval --train <files> --test <files> --prices <prices.json> [--json] [--out <dir>] [--confidence-z Z] [--work-budget <millions>] [--salts a,b,c]\n       model-router eval --model <artefact.json> --test <files> [--json]\n',
+      `usage: model-router eval --train <files> --test <files> --prices <prices.json> [--json] [--out <dir>] [--confidence-z Z] [--work-budget <millions>] [--salts a,b,c] [--family ${FAMILIES.join('|')}]\n       model-router eval --model <artefact.json> --test <files> [--json]\n`,
     );
     return 2;
   }
