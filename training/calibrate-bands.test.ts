@@ -3,6 +3,7 @@ import type { ModelHead } from '../src/routing/routing-model.js';
 import { orderByMode, pickByMode, type BandRule } from '../src/routing/pick-by-mode.js';
 import {
   calibrateBandsFromScores,
+  halvesOf,
   prepareRows,
   routeCurve,
   standardErrorOfMean,
@@ -178,6 +179,20 @@ describe("Quality mode's gain over the best single model", () => {
     // Nine and four of sixty.
     expect(luckyInSample).toBeGreaterThanOrEqual(6);
     expect(routes * 2).toBeLessThan(luckyInSample);
+  });
+});
+
+describe('the halves Quality mode is judged on', () => {
+  it('follow the ids, whatever their order, and alternate rows where the ids do not split', () => {
+    const ids = Array.from({ length: 400 }, (_, i) => `p${i}`);
+    const half = halvesOf(ids);
+    const ones = ids.filter((_, k) => half(k) === 1).length;
+    expect(ones).toBeGreaterThan(150);
+    expect(ones).toBeLessThan(250);
+    const reversed = halvesOf([...ids].reverse());
+    ids.forEach((_, k) => expect(reversed(ids.length - 1 - k)).toBe(half(k)));
+    const same = halvesOf(ids.map(() => 'one-id'));
+    expect([0, 1, 2, 3].map(same)).toEqual([0, 1, 0, 1]);
   });
 });
 

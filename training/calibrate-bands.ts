@@ -179,6 +179,16 @@ const GRID = Array.from({ length: 1401 }, (_, i) => 1.5 - i * 0.0025);
 const MARGINS = Array.from({ length: 31 }, (_, i) => i * 0.01);
 
 /**
+ * Two halves of the rows by a hash of their ids (so a row's half does not depend on the order of
+ * the file), or alternate rows where the ids do not split (a file that repeats one id).
+ */
+export function halvesOf(ids: readonly string[]): (k: number) => number {
+  const byId = ids.map((id) => (promptHash(id, 'quality-halves') < 0.5 ? 0 : 1));
+  const ones = byId.reduce<number>((a, h) => a + h, 0);
+  return ones > 0 && ones < ids.length ? (k) => byId[k]! : (k) => k % 2;
+}
+
+/**
  * What Quality mode gains over the reference on prompts its margin was not chosen on: the rows
  * are cut in two (`half`: 0 or 1), each half's margin is the best of `MARGINS` on that half (ties
  * → the larger), and each row counts its pick's score less the reference's at the margin the
@@ -322,7 +332,7 @@ export function calibrateBandsFromScores(
     prepared,
     (k) => scored[k]!.row.scores[bestSingle] ?? 0,
     bestQuality,
-    (k) => (promptHash(scored[k]!.row.id, 'quality-halves') < 0.5 ? 0 : 1),
+    halvesOf(scored.map((r) => r.row.id)),
   );
   const qualityHolds = held.gain <= z * held.se;
   const routed = routeCurve(
