@@ -6,7 +6,7 @@
 // order (more overfit: the best of six settings tried on llmrouter). Not shipped: it ranked worse
 // than the heads (docs/routing.md, "Twelfth round").
 import { DENSE_SIZE, HASH_SIZE, type Features } from '../src/routing/features.js';
-import { prng } from '../src/core/prng.js';
+import { prng, shuffleInPlace } from '../src/core/prng.js';
 import type { FeaturedRow } from './train-artefact.js';
 
 export interface MlpModel {
@@ -85,10 +85,7 @@ export function buildMlp(
   };
   const order = rows.map((_, i) => i);
   for (let epoch = 0; epoch < epochs; epoch++) {
-    for (let i = order.length - 1; i > 0; i--) {
-      const j = Math.floor(rand() * (i + 1));
-      [order[i], order[j]] = [order[j]!, order[i]!];
-    }
+    shuffleInPlace(order, rand);
     for (const r of order) {
       const { row, features: f } = rows[r]!;
       forward(f);

@@ -40,7 +40,7 @@ import {
   type BandTargets,
   type ScoredRow,
 } from './calibrate-bands.js';
-import { prng } from '../src/core/prng.js';
+import { prng, shuffleInPlace } from '../src/core/prng.js';
 import { FIT_LIMITS, fitAll, packRows, type FitTask } from './fit-pool.js';
 
 export interface TrainOptions {
@@ -226,10 +226,7 @@ export function trainHeads(
     const order = rows.map((_, i) => i);
     const rand = prng(opts.seed);
     for (let epoch = 0; epoch < epochs; epoch++) {
-      for (let i = order.length - 1; i > 0; i--) {
-        const j = Math.floor(rand() * (i + 1));
-        [order[i], order[j]] = [order[j]!, order[i]!];
-      }
+      shuffleInPlace(order, rand);
       for (const k of order) {
         const { row, features: f } = rows[k]!;
         for (const h of heads) {
