@@ -1,13 +1,11 @@
 // `eval --salts`: the whole train-and-evaluate once per salted held-out share, with the mean, min
 // and max of every headline figure.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { existsSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { EvalReport } from '../../training/evaluate.js';
+import { shareText, type EvalReport } from '../../training/evaluate.js';
 import { run, type SplitSummary } from './eval.js';
-import { shareText } from '../../training/evaluate.js';
 import { run as train } from './train.js';
 
 function fixture(): { data: string; prices: string } {

@@ -2,7 +2,7 @@ import { OutputTokenStats, PRIOR_WEIGHT } from './output-token-stats.js';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { DataError, loadPrices, loadRows, splitByHash } from '../../training/dataset.js';
 import {
   apgrAndCpt,
@@ -801,6 +801,27 @@ describe('output token stats', () => {
   });
 });
 
+/** `train`'s arguments: `file` in `dir` with the fixture prices, `--<flag>=<value>`, out to `dir`. */
+const trainArgs = (dir: string, file: string, flag: string) => (value: string, out: string) => [
+  '--data',
+  join(dir, file),
+  '--prices',
+  `${FIX}/prices.json`,
+  '--out',
+  join(dir, out),
+  `--${flag}=${value}`,
+];
+
+/** What is written to stderr from now until `restore()`, in `text` (which a test may clear). */
+function stderrOf(): { text: string; restore: () => void } {
+  const said = { text: '', restore: () => spy.mockRestore() };
+  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
+    said.text += String(s);
+    return true;
+  });
+  return said;
+}
+
 describe('train --confidence-z', () => {
   it('stores bands calibrated with the given bound and refuses a bad value with a clear error', async () => {
     const { run } = await import('../cli/train.js');
@@ -817,25 +838,15 @@ describe('train --confidence-z', () => {
       });
     });
     writeFileSync(join(dir, 'z.jsonl'), lines.join('\n'));
-    const args = (z: string, out: string) => [
-      '--data',
-      join(dir, 'z.jsonl'),
-      '--prices',
-      `${FIX}/prices.json`,
-      '--out',
-      join(dir, out),
-      `--confidence-z=${z}`,
-    ];
-    const stderr = process.stderr.write;
-    let said = '';
-    process.stderr.write = ((s: string) => ((said += s), true)) as typeof process.stderr.write;
+    const args = trainArgs(dir, 'z.jsonl', 'confidence-z');
+    const said = stderrOf();
     try {
       expect(await run(args('-1', 'bad.json'))).toBe(1);
-      expect(said).toContain('--confidence-z must be a number ≥ 0');
+      expect(said.text).toContain('--confidence-z must be a number ≥ 0');
       expect(await run(args('0', 'loose.json'))).toBe(0);
       expect(await run(args('3', 'strict.json'))).toBe(0);
     } finally {
-      process.stderr.write = stderr;
+      said.restore();
     }
     const { readFileSync, existsSync } = await import('node:fs');
     expect(existsSync(join(dir, 'bad.json'))).toBe(false);
@@ -860,29 +871,19 @@ describe('train --work-budget', () => {
       }),
     );
     writeFileSync(join(dir, 'b.jsonl'), lines.join('\n'));
-    const args = (budget: string, out: string) => [
-      '--data',
-      join(dir, 'b.jsonl'),
-      '--prices',
-      `${FIX}/prices.json`,
-      '--out',
-      join(dir, out),
-      `--work-budget=${budget}`,
-    ];
-    const stderr = process.stderr.write;
-    let said = '';
-    process.stderr.write = ((s: string) => ((said += s), true)) as typeof process.stderr.write;
+    const args = trainArgs(dir, 'b.jsonl', 'work-budget');
+    const said = stderrOf();
     try {
       expect(await run(args('0', 'bad.json'))).toBe(1);
-      expect(said).toContain('--work-budget must be a positive number of millions');
-      said = '';
+      expect(said.text).toContain('--work-budget must be a positive number of millions');
+      said.text = '';
       expect(await run(args('160', 'full.json'))).toBe(0);
-      expect(said).not.toContain('more fitting than the training budget allows');
+      expect(said.text).not.toContain('more fitting than the training budget allows');
       // A millionth of a unit: every step down is taken.
       expect(await run(args('0.000001', 'small.json'))).toBe(0);
-      expect(said).toContain('more fitting than the training budget allows');
+      expect(said.text).toContain('more fitting than the training budget allows');
     } finally {
-      process.stderr.write = stderr;
+      said.restore();
     }
     const { readFileSync } = await import('node:fs');
     const notes = (f: string) =>
