@@ -61,8 +61,9 @@ function checkModelNumbers(
 /**
  * Loads one JSONL file; every malformed line is an error naming file and line. What the format
  * allows but carries nothing is passed over and told to `note` once per file: a null value (a
- * model with no score, cost or length there), and a row no model has a score on (a judge that
- * graded none of the answers), which can neither train nor test a router. A UTF-8 byte-order mark
+ * model with no score, cost or length there), a row no model has a score on (a judge that
+ * graded none of the answers) and a row whose prompt is empty or only white space (nothing to
+ * route on), which can neither train nor test a router. A UTF-8 byte-order mark
  * and Windows line ends are read through.
  */
 export function loadRows(
@@ -82,6 +83,7 @@ export function loadRows(
   const rows: DataRow[] = [];
   const nulls = { count: 0 };
   const unscored: number[] = [];
+  const blank: number[] = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!.trim();
@@ -95,8 +97,12 @@ export function loadRows(
     }
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
       throw new DataError(`${where}: each line must be a JSON object with "prompt" and "scores"`);
-    if (typeof raw.prompt !== 'string' || !raw.prompt)
-      throw new DataError(`${where}: "prompt" must be a non-empty string`);
+    if (typeof raw.prompt !== 'string')
+      throw new DataError(`${where}: "prompt" must be a string (the user text)`);
+    if (!raw.prompt.trim()) {
+      blank.push(i + 1);
+      continue;
+    }
     if (raw.scores === undefined && !promptsOnly)
       throw new DataError(
         `${where}: "scores" is missing; it maps each model to its quality in [0, 1]`,
@@ -133,15 +139,20 @@ export function loadRows(
     note(
       `${file}: ${nulls.count} null value${nulls.count === 1 ? '' : 's'} in "scores", "cost_usd" or "out_chars" read as not given for that model`,
     );
-  if (unscored.length)
-    note(
-      `${file}: ${unscored.length} row${unscored.length === 1 ? '' : 's'} with no model scored passed over (line${unscored.length === 1 ? '' : 's'} ${unscored.slice(0, 5).join(', ')}${unscored.length > 5 ? ', …' : ''})`,
-    );
+  if (unscored.length) note(`${file}: ${passedOver(unscored, 'with no model scored')}`);
+  if (blank.length) note(`${file}: ${passedOver(blank, 'with an empty prompt')}`);
   if (rows.length === 0)
     throw new DataError(
-      `${file}: no rows${unscored.length ? ' with a score (each needs at least one model\'s score in "scores")' : ''}`,
+      `${file}: no rows${unscored.length ? ' with a score (each needs at least one model\'s score in "scores")' : blank.length ? ' with a prompt' : ''}`,
     );
   return rows;
+}
+
+/** "3 rows <why> passed over (lines 2, 5, 9)", at most five line numbers. */
+function passedOver(lines: number[], why: string): string {
+  const s = lines.length === 1 ? '' : 's';
+  const list = `${lines.slice(0, 5).join(', ')}${lines.length > 5 ? ', …' : ''}`;
+  return `${lines.length} row${s} ${why} passed over (line${s} ${list})`;
 }
 
 /**

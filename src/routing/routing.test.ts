@@ -317,6 +317,10 @@ describe('data, training and evaluation', () => {
     expect(lineError({ scores: {} })).toThrow('one.jsonl: no rows with a score');
     expect(lineError({ scores: { a: null } })).toThrow('one.jsonl: no rows with a score');
     expect(lineError({ source: 's' })).toThrow('one.jsonl:1: "scores" is missing');
+    expect(lineError({ prompt: 7, scores: { a: 1 } })).toThrow(
+      'one.jsonl:1: "prompt" must be a string (the user text)',
+    );
+    expect(lineError({ prompt: ' ', scores: { a: 1 } })).toThrow('one.jsonl: no rows with a prompt');
     expect(lineError({ scores: [1] })).toThrow('"scores" must be an object of model → number');
     expect(lineError({ scores: { a: 1 }, cost_usd: { a: -0.1 } })).toThrow(
       'cost_usd of a is -0.1, below 0',
@@ -326,7 +330,8 @@ describe('data, training and evaluation', () => {
     );
     expect(lineError({ scores: { a: 1 }, cost_usd: { a: 0.1 } })()[0]!.costUsd).toEqual({ a: 0.1 });
     // What the format allows but carries nothing is passed over with a note, not an error: a null
-    // (JSON's "no value") and a row no model is scored on; a byte-order mark and CRLF line ends.
+    // (JSON's "no value"), a row no model is scored on and an empty prompt; a byte-order mark and
+    // CRLF line ends.
     writeFileSync(join(dir, 'not-an-object.jsonl'), '[1, 2]\n');
     expect(() => loadRows(join(dir, 'not-an-object.jsonl'))).toThrow(
       'not-an-object.jsonl:1: each line must be a JSON object with "prompt" and "scores"',
@@ -336,6 +341,8 @@ describe('data, training and evaluation', () => {
       { prompt: 'p2', scores: {} },
       { prompt: 'p3', scores: { a: null } },
       { prompt: 'p4', scores: { a: 0.5, b: 0 } },
+      { prompt: '', scores: { a: 1 } },
+      { prompt: ' \t\n', scores: { a: 0 } },
     ];
     writeFileSync(
       join(dir, 'gaps.jsonl'),
@@ -350,6 +357,7 @@ describe('data, training and evaluation', () => {
     expect(notes).toEqual([
       `${join(dir, 'gaps.jsonl')}: 3 null values in "scores", "cost_usd" or "out_chars" read as not given for that model`,
       `${join(dir, 'gaps.jsonl')}: 2 rows with no model scored passed over (lines 2, 3)`,
+      `${join(dir, 'gaps.jsonl')}: 2 rows with an empty prompt passed over (lines 5, 6)`,
     ]);
     writeFileSync(
       join(dir, 'neg-prices.json'),
