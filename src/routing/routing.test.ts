@@ -320,7 +320,9 @@ describe('data, training and evaluation', () => {
     expect(lineError({ prompt: 7, scores: { a: 1 } })).toThrow(
       'one.jsonl:1: "prompt" must be a string (the user text)',
     );
-    expect(lineError({ prompt: ' ', scores: { a: 1 } })).toThrow('one.jsonl: no rows with a prompt');
+    expect(lineError({ prompt: ' ', scores: { a: 1 } })).toThrow(
+      'one.jsonl: no rows with a prompt',
+    );
     expect(lineError({ scores: [1] })).toThrow('"scores" must be an object of model → number');
     expect(lineError({ scores: { a: 1 }, cost_usd: { a: -0.1 } })).toThrow(
       'cost_usd of a is -0.1, below 0',
