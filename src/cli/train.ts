@@ -80,7 +80,7 @@ export async function run(argv: string[]): Promise<number> {
     writeFileSync(values.out, serializeArtefact(artefact));
     const prompts = [...groups.values()].reduce((a, r) => a + r.length, 0);
     process.stderr.write(
-      `trained ${artefact.models.length} models on ${prompts} prompts from ${groups.size} file(s) in ${((Date.now() - started) / 1000).toFixed(1)} s → ${values.out}\n`,
+      `trained ${count(artefact.models.length, 'model')} on ${count(prompts, 'prompt')} from ${count(groups.size, 'file')} in ${((Date.now() - started) / 1000).toFixed(1)} s → ${values.out}\n`,
     );
     for (const g of artefact.groups)
       process.stderr.write(
@@ -94,4 +94,9 @@ export async function run(argv: string[]): Promise<number> {
     }
     throw err;
   }
+}
+
+/** "1 model", "3 models". */
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
