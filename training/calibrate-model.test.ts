@@ -17,7 +17,9 @@ import { run } from '../src/cli/calibrate.js';
 import { createTrainedRouter } from '../src/routing/trained-router.js';
 import { simDeployment } from '../test/helpers/test-config.js';
 import { loadPrices, loadRows, type DataRow, type Price } from './dataset.js';
-import { calibrateModel, featurize, trainArtefact, withCorrection } from './train-artefact.js';
+import { calibrateModel, withCorrection } from './calibrate-model.js';
+import { featurize } from './heads.js';
+import { trainArtefact } from './train-artefact.js';
 
 const WORDS = 'river stone cloud paper lamp garden window music forest bridge'.split(' ');
 

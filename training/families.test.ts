@@ -6,7 +6,8 @@ import type { DataRow, Price } from './dataset.js';
 import { FAMILIES, trainFamily } from './families.js';
 import { buildKnn } from './knn.js';
 import { buildMlp } from './mlp.js';
-import { featurize, trainArtefact } from './train-artefact.js';
+import { featurize } from './heads.js';
+import { trainArtefact } from './train-artefact.js';
 
 const WORDS = 'river stone cloud paper lamp garden window music forest bridge'.split(' ');
 // Many words of each kind, so that none is in more than a few percent of the prompts (kNN leaves

@@ -12,13 +12,9 @@ import { splitByHash, type DataRow, type Price } from './dataset.js';
 import type { GroupBands, Predictor } from './evaluate.js';
 import { buildKnn } from './knn.js';
 import { buildMlp } from './mlp.js';
-import {
-  DEFAULT_TARGETS,
-  bestSingleModel,
-  featurize,
-  trainHeads,
-  type FeaturedRow,
-} from './train-artefact.js';
+import { DEFAULT_TARGETS } from './calibrate-bands.js';
+import { featurize, trainHeads, type FeaturedRow } from './heads.js';
+import { bestSingleModel } from './model-pool.js';
 
 export type Family = 'logistic' | 'knn' | 'blend' | 'mlp' | 'mlp-blend';
 

@@ -2,7 +2,7 @@
 // (cosine similarity through an inverted index). A prompt's predicted quality for a model is the
 // similarity-weighted mean score of its nearest training prompts, shrunk toward the model's mean.
 import type { Features } from '../src/routing/features.js';
-import type { FeaturedRow } from './train-artefact.js';
+import type { FeaturedRow } from './heads.js';
 
 export interface KnnModel {
   predict(f: Features, models: readonly string[]): Map<string, number>;

@@ -7,7 +7,7 @@
 // than the heads (docs/routing.md, "Twelfth round").
 import { DENSE_SIZE, HASH_SIZE, type Features } from '../src/routing/features.js';
 import { prng, shuffleInPlace } from '../src/core/prng.js';
-import type { FeaturedRow } from './train-artefact.js';
+import type { FeaturedRow } from './heads.js';
 
 export interface MlpModel {
   predict(f: Features, models: readonly string[]): Map<string, number>;

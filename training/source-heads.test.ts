@@ -12,17 +12,16 @@ import { createTrainedRouter } from '../src/routing/trained-router.js';
 import { deploymentSchema, routerSchema } from '../src/config/schema.js';
 import type { DataRow, Price } from './dataset.js';
 import { evaluate } from './evaluate.js';
+import { GATE_MAX_ITERATIONS, featurize } from './heads.js';
 import {
   EXPERT_SOURCE_PROMPTS,
-  GATE_MAX_ITERATIONS,
   GATE_MIN_RECALL,
   expertSources,
-  featurize,
   keepsSourceHeads,
-  trainArtefact,
   trainExperts,
-  trainingPlans,
-} from './train-artefact.js';
+} from './source-heads.js';
+import { trainArtefact } from './train-artefact.js';
+import { trainingPlans } from './training-plan.js';
 
 const FILLER = 'river stone cloud paper lamp garden window music forest bridge'.split(' ');
 

@@ -6,22 +6,17 @@ import { createTrainedRouter } from '../src/routing/trained-router.js';
 import { simDeployment } from '../test/helpers/test-config.js';
 import { promptHash, type DataRow, type Price } from './dataset.js';
 import { scoreTestRows } from './evaluate.js';
+import { predictQuality } from '../src/routing/routing-model.js';
+import { featurize, smoothedTargets } from './heads.js';
 import {
   BEST_SINGLE_COVERAGE,
   MIN_SCORED_PROMPTS,
-  SAMPLE_MIN_PROMPTS,
-  WORK_BUDGET,
   bestSingleModel,
-  expertSources,
-  featurize,
-  headVariants,
   modelStrengths,
-  predictQuality,
-  smoothedTargets,
-  trainArtefact,
-  trainExperts,
-  trainingPlans,
-} from './train-artefact.js';
+} from './model-pool.js';
+import { expertSources, trainExperts } from './source-heads.js';
+import { trainArtefact } from './train-artefact.js';
+import { SAMPLE_MIN_PROMPTS, WORK_BUDGET, headVariants, trainingPlans } from './training-plan.js';
 
 function row(i: number, source: string, score: number): DataRow {
   return {

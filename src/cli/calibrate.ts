@@ -16,12 +16,9 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DataError, loadPrices, loadRows } from '../../training/dataset.js';
 import { fileList } from './train.js';
-import {
-  calibrateModel,
-  featurize,
-  targetsWithZ,
-  trainHeads,
-} from '../../training/train-artefact.js';
+import { targetsWithZ } from '../../training/calibrate-bands.js';
+import { calibrateModel } from '../../training/calibrate-model.js';
+import { featurize, trainHeads } from '../../training/heads.js';
 import { ArtefactError, loadArtefactFile, serializeArtefact } from '../routing/routing-model.js';
 
 export async function run(argv: string[]): Promise<number> {

@@ -24,7 +24,9 @@ import {
   type PromptOutcome,
 } from '../../training/evaluate.js';
 import { renderEvalHtml } from '../../training/eval-report.js';
-import { targetsWithZ, trainArtefact, workBudgetOption } from '../../training/train-artefact.js';
+import { targetsWithZ } from '../../training/calibrate-bands.js';
+import { trainArtefact } from '../../training/train-artefact.js';
+import { workBudgetOption } from '../../training/training-plan.js';
 import { FAMILIES, trainFamily, type Family } from '../../training/families.js';
 import { ArtefactError, loadArtefactFile, type RoutingArtefact } from '../routing/routing-model.js';
 import { progressBar } from './progress-bar.js';

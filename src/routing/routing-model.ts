@@ -25,7 +25,7 @@ export interface ModelHead extends HeadWeights {
   /**
    * Its strength on the group, by which the reference (strongest candidate) is taken: its mean
    * score; for a `partial` model, the best single model's mean plus its mean difference to it
-   * where both are scored (training/train-artefact.ts, `modelStrengths`).
+   * where both are scored (training/model-pool.ts, `modelStrengths`).
    */
   meanScore: number;
   prices: { inputPer1M: number; outputPer1M: number };
