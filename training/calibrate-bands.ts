@@ -8,7 +8,8 @@ import {
   type Bands,
   type ScoredCandidate,
 } from '../src/routing/pick-by-mode.js';
-import { trustedQuality, type ModelHead } from '../src/routing/routing-model.js';
+import { type ModelHead } from '../src/routing/routing-model.js';
+import { trustedQuality } from '../src/routing/predict-quality.js';
 import { DataError, promptCost, promptHash, type DataRow } from './dataset.js';
 import type { FeaturedRow } from './heads.js';
 

@@ -6,13 +6,12 @@ import { describe, expect, it } from 'vitest';
 import { deploymentSchema, routerSchema } from '../src/config/schema.js';
 import { extractFeatures, requestFromPrompt } from '../src/routing/features.js';
 import {
-  coverageTrust,
   parseArtefact,
-  predictQuality,
   serializeArtefact,
   type HeadWeights,
   type ModelHead,
 } from '../src/routing/routing-model.js';
+import { coverageTrust, predictQuality } from '../src/routing/predict-quality.js';
 import { run } from '../src/cli/calibrate.js';
 import { createTrainedRouter } from '../src/routing/trained-router.js';
 import { simDeployment } from '../test/helpers/test-config.js';

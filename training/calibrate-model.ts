@@ -2,12 +2,12 @@
 // its head is a correction to a known model's head, lowered by a standard error of its level,
 // with a coverage head where background prompts say where its scores came from.
 import {
-  predictQuality,
   type GroupInfo,
   type HeadWeights,
   type ModelHead,
   type SourceExperts,
 } from '../src/routing/routing-model.js';
+import { predictQuality } from '../src/routing/predict-quality.js';
 import { DENSE_SIZE } from '../src/routing/features.js';
 import { DataError, promptKey, type Price } from './dataset.js';
 import { DEFAULT_TARGETS, standardErrorOfMean } from './calibrate-bands.js';

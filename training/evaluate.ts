@@ -5,13 +5,11 @@ import type { RoutingMode } from '../src/config/schema.js';
 import { extractFeatures, requestFromPrompt, type Features } from '../src/routing/features.js';
 import { pickByMode, type Bands } from '../src/routing/pick-by-mode.js';
 import {
-  expertLookup,
-  predictQuality,
-  trustedQuality,
   type GroupInfo,
   type ModelHead,
   type RoutingArtefact,
 } from '../src/routing/routing-model.js';
+import { expertLookup, predictQuality, trustedQuality } from '../src/routing/predict-quality.js';
 import { predictedCost, standardErrorOfMean } from './calibrate-bands.js';
 import { promptCost, sourceGroup, type DataRow } from './dataset.js';
 

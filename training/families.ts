@@ -1,11 +1,8 @@
 // Model families compared by `eval --family`: the shipped logistic heads, k-nearest neighbours, a
 // small MLP, and the blends of each with the heads (mean of the two predictions). Each family gets
 // its own bands, calibrated the same way (on a 30% hold-out).
-import {
-  predictQuality,
-  trustedQuality,
-  type RoutingArtefact,
-} from '../src/routing/routing-model.js';
+import { type RoutingArtefact } from '../src/routing/routing-model.js';
+import { predictQuality, trustedQuality } from '../src/routing/predict-quality.js';
 import type { Features } from '../src/routing/features.js';
 import { calibrateBandsFromScores, type BandTargets, type ScoredRow } from './calibrate-bands.js';
 import { splitByHash, type DataRow, type Price } from './dataset.js';

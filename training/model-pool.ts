@@ -1,7 +1,8 @@
 // Which models a group's heads are fitted for and how each stands: the pool (priced, scored on
 // enough prompts), the best single model (the reference), each model's strength, and what a
 // model scored on part of the prompts gets (its head levelled, a coverage head).
-import { predictQuality, type ModelHead } from '../src/routing/routing-model.js';
+import { type ModelHead } from '../src/routing/routing-model.js';
+import { predictQuality } from '../src/routing/predict-quality.js';
 import type { DataRow, Price } from './dataset.js';
 import { FIT_LIMITS, fitAll, packRows, type FitTask } from './fit-pool.js';
 import {

@@ -2,12 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { prng } from '../src/core/prng.js';
 import { extractFeatures, requestFromPrompt } from '../src/routing/features.js';
 import {
-  expertLookup,
   parseArtefact,
-  predictQuality,
   serializeArtefact,
   type RoutingArtefact,
 } from '../src/routing/routing-model.js';
+import { expertLookup, predictQuality } from '../src/routing/predict-quality.js';
 import { createTrainedRouter } from '../src/routing/trained-router.js';
 import { deploymentSchema, routerSchema } from '../src/config/schema.js';
 import type { DataRow, Price } from './dataset.js';

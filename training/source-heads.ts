@@ -2,14 +2,13 @@
 // prompts alone, and a one-vs-rest gate (a classifier over the same features) that tells serving
 // which source's heads score a prompt. Training keeps a source's heads only where, out of sample,
 // they route better than the pooled ones (docs/routing.md, "Seventh round").
+import { type ModelHead, type SourceExperts } from '../src/routing/routing-model.js';
 import {
   headsBySource,
   mostLikelySource,
   predictQualities,
   predictQuality,
-  type ModelHead,
-  type SourceExperts,
-} from '../src/routing/routing-model.js';
+} from '../src/routing/predict-quality.js';
 import { sourceGroup, type DataRow, type Price } from './dataset.js';
 import { frontierQuality, standardErrorOfMean, type ScoredRow } from './calibrate-bands.js';
 import { FIT_LIMITS, fitAll, packRows, type FitTask } from './fit-pool.js';

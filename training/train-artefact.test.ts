@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { deploymentSchema, routerSchema } from '../src/config/schema.js';
 import { DENSE_SIZE, extractFeatures, requestFromPrompt } from '../src/routing/features.js';
-import { coverageTrust, parseArtefact, serializeArtefact } from '../src/routing/routing-model.js';
+import { parseArtefact, serializeArtefact } from '../src/routing/routing-model.js';
+import { coverageTrust, predictQuality } from '../src/routing/predict-quality.js';
 import { createTrainedRouter } from '../src/routing/trained-router.js';
 import { simDeployment } from '../test/helpers/test-config.js';
 import { promptHash, type DataRow, type Price } from './dataset.js';
 import { scoreTestRows } from './evaluate.js';
-import { predictQuality } from '../src/routing/routing-model.js';
 import { featurize, smoothedTargets } from './heads.js';
 import {
   BEST_SINGLE_COVERAGE,

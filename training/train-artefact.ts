@@ -6,12 +6,12 @@
 import { DENSE_SIZE, MIN_HASH_BITS } from '../src/routing/features.js';
 import {
   FEATURE_VERSION,
-  mostLikelySource,
   type GroupInfo,
   type ModelHead,
   type RoutingArtefact,
   type SourceExperts,
 } from '../src/routing/routing-model.js';
+import { mostLikelySource } from '../src/routing/predict-quality.js';
 import { DataError, promptHash, splitByHash, type DataRow, type Price } from './dataset.js';
 import {
   DEFAULT_TARGETS,

@@ -35,11 +35,9 @@ import {
   ArtefactError,
   loadArtefactFile,
   parseArtefact,
-  headBanks,
-  predictQualities,
-  predictQuality,
   serializeArtefact,
 } from './routing-model.js';
+import { headBanks, predictQualities, predictQuality } from './predict-quality.js';
 import { createTrainedRouter } from './trained-router.js';
 
 const FIX = 'test/fixtures/routing';

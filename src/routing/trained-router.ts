@@ -6,15 +6,12 @@ import { extractFeatures } from './features.js';
 import { declaredOutputTokens } from './output-token-stats.js';
 import { isTradeoff, orderByMode, type Bands, type ScoredCandidate } from './pick-by-mode.js';
 import {
-  coverageTrust,
-  expertLookup,
-  headBanks,
-  headsBySource,
   type GroupInfo,
   type HeadWeights,
   type ModelHead,
   type RoutingArtefact,
 } from './routing-model.js';
+import { coverageTrust, expertLookup, headBanks, headsBySource } from './predict-quality.js';
 import type { CandidateScore, RouteInput, Router, RoutingDecision } from './router-types.js';
 
 /** A deployment the artefact does not know: ranked below known models, picked only when cheap enough. */

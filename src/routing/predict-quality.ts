@@ -1,0 +1,240 @@
+// Predicting from the artefact's heads (routing-model.ts): one model's quality for a prompt's
+// features, a set of heads at once from head banks (the hot path of a routing decision), how far a
+// partly scored model is trusted on a prompt (its coverage head), and which source's own heads
+// score it (the gate).
+import type { Features } from './features.js';
+import type { HeadWeights, ModelHead, SourceExperts } from './routing-model.js';
+
+function sigmoid(z: number): number {
+  return 1 / (1 + Math.exp(-z));
+}
+
+/** Predicted quality in [0, 1] of one model for these features. */
+export function predictQuality(head: HeadWeights, f: Features): number {
+  const w = head.sparse;
+  const idx = f.indices;
+  const mask = w.length - 1;
+  let s = 0;
+  for (let i = 0; i < idx.length; i++) s += w[(idx[i] as number) & mask] as number;
+  return fromSparseSum(head, s, f);
+}
+
+/**
+ * How far a partial model's prediction is trusted on these features: its coverage head's
+ * probability that the prompt is like those it was scored on, against half its typical value on
+ * them (`COVERAGE_TRUST`), capped at 1 (1 without a coverage head). A model scored on a random
+ * sample is trusted everywhere (the probability is about the same on every prompt); one scored on
+ * a task's prompts, hardly on other tasks.
+ */
+export function coverageTrust(head: ModelHead, f: Features): number {
+  const c = head.coverage;
+  if (!c) return 1;
+  return Math.min(1, predictQuality(c, f) / (COVERAGE_TRUST * c.typical));
+}
+
+/** A prompt whose coverage probability reaches this share of the typical one is trusted fully. */
+export const COVERAGE_TRUST = 0.5;
+
+/** A model's pooled-head prediction as the modes see it: `predictQuality` × `coverageTrust`. */
+export function trustedQuality(head: ModelHead, f: Features): number {
+  return predictQuality(head, f) * coverageTrust(head, f);
+}
+
+/**
+ * `predictQuality` of several heads at once, bit for bit: two heads share each pass over the
+ * feature indices (two independent sums keep the CPU busier than one: 14% less time per head
+ * in a scratch loop). For `eval` and training's gates; serving reads `headBanks`, which also
+ * spare the cache misses of reading each head's own array.
+ */
+export function predictQualities(heads: readonly HeadWeights[], f: Features): Float64Array {
+  const out = new Float64Array(heads.length);
+  const idx = f.indices;
+  let k = 0;
+  for (; k + 1 < heads.length; k += 2) {
+    const a = heads[k]!;
+    const b = heads[k + 1]!;
+    const wa = a.sparse;
+    const wb = b.sparse;
+    const ma = wa.length - 1;
+    const mb = wb.length - 1;
+    let sa = 0;
+    let sb = 0;
+    for (let i = 0; i < idx.length; i++) {
+      const j = idx[i] as number;
+      sa += wa[j & ma] as number;
+      sb += wb[j & mb] as number;
+    }
+    out[k] = fromSparseSum(a, sa, f);
+    out[k + 1] = fromSparseSum(b, sb, f);
+  }
+  if (k < heads.length) out[k] = predictQuality(heads[k]!, f);
+  return out;
+}
+
+/** Heads per `HeadBank` at most: sixteen heads' float32 weights for one index fill 64 bytes. */
+const BANK_HEADS = 16;
+
+/**
+ * Up to sixteen heads of one size with their sparse weights interleaved: row j holds every head's
+ * weight for hashed index j side by side (a row of 4, 8, 12 or 16 floats), so a pass over a
+ * prompt's indices reads about one cache line per index for all the heads, where separate heads
+ * read one per head. A real prompt has hundreds of distinct indices and the next request's are
+ * others, so the weights are read from all over memory: that is most of a decision's time (see
+ * docs/routing.md, "Speed"). Sums are taken four heads at a time, and each head's is accumulated
+ * in the same order as `predictQuality`'s, so the predictions are bit-identical.
+ */
+interface HeadBank {
+  mask: number;
+  /** Floats per row: the heads rounded up to a multiple of four (missing lanes are zeros). */
+  width: number;
+  weights: Float32Array;
+  /** Per decision: the sums of each four heads, and the decision (`stamp`) they were taken for. */
+  sums: Float64Array;
+  summed: Float64Array;
+}
+
+function headBank(heads: readonly HeadWeights[]): HeadBank {
+  const size = heads[0]!.sparse.length;
+  const width = Math.ceil(heads.length / 4) * 4;
+  const weights = new Float32Array(size * width);
+  heads.forEach((h, lane) => {
+    for (let j = 0; j < size; j++) weights[j * width + lane] = h.sparse[j]!;
+  });
+  return {
+    mask: size - 1,
+    width,
+    weights,
+    sums: new Float64Array(width),
+    summed: new Float64Array(width / 4).fill(-1),
+  };
+}
+
+/** The sparse sums of heads `q` … `q + 3` of the bank, into `bank.sums`. */
+function sumFour(bank: HeadBank, q: number, idx: Int32Array): void {
+  const w = bank.weights;
+  const mask = bank.mask;
+  const width = bank.width;
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  for (let i = 0; i < idx.length; i++) {
+    const b = ((idx[i] as number) & mask) * width + q;
+    s0 += w[b] as number;
+    s1 += w[b + 1] as number;
+    s2 += w[b + 2] as number;
+    s3 += w[b + 3] as number;
+  }
+  bank.sums[q] = s0;
+  bank.sums[q + 1] = s1;
+  bank.sums[q + 2] = s2;
+  bank.sums[q + 3] = s3;
+}
+
+/**
+ * Predictions over banks of heads, for serving. `sets` are heads that are often asked for
+ * together (a group's gate and pooled heads, a source's heads); each set's heads of one size make
+ * banks of up to sixteen. `predict` gives `predictQuality` of each head, bit for bit, summing
+ * each four heads it needs once per call; a head in no set is predicted alone.
+ */
+export function headBanks(sets: readonly (readonly HeadWeights[])[]): {
+  predict(heads: readonly HeadWeights[], f: Features): Float64Array;
+} {
+  // Each set's heads by size, sixteen to a bank, built now: at start-up, not on a request.
+  const where = new Map<HeadWeights, { bank: HeadBank; slot: number }>();
+  for (const set of sets) {
+    const bySize = new Map<number, HeadWeights[]>();
+    for (const h of new Set(set))
+      if (!where.has(h)) bySize.set(h.sparse.length, [...(bySize.get(h.sparse.length) ?? []), h]);
+    for (const heads of bySize.values())
+      for (let from = 0; from < heads.length; from += BANK_HEADS) {
+        const members = heads.slice(from, from + BANK_HEADS);
+        const bank = headBank(members);
+        members.forEach((h, slot) => where.set(h, { bank, slot }));
+      }
+  }
+  let stamp = 0;
+  return {
+    predict(heads, f) {
+      stamp++;
+      const out = new Float64Array(heads.length);
+      for (let k = 0; k < heads.length; k++) {
+        const head = heads[k]!;
+        const at = where.get(head);
+        if (!at) {
+          out[k] = predictQuality(head, f);
+          continue;
+        }
+        const four = at.slot >> 2;
+        if (at.bank.summed[four] !== stamp) {
+          sumFour(at.bank, four << 2, f.indices);
+          at.bank.summed[four] = stamp;
+        }
+        out[k] = fromSparseSum(head, at.bank.sums[at.slot]!, f);
+      }
+      return out;
+    },
+  };
+}
+
+/** The head's prediction given its sum of sparse weights: bias, scaled sum, dense part, sigmoid. */
+function fromSparseSum(head: HeadWeights, s: number, f: Features): number {
+  let z = head.bias;
+  z += s * f.sparseValue;
+  const d = head.dense;
+  // Older artefacts have weights for the first LEGACY_DENSE_SIZE features only.
+  for (let i = 0; i < d.length; i++) z += (d[i] as number) * (f.dense[i] as number);
+  return sigmoid(z);
+}
+
+/**
+ * The source a gate assigns a prompt to, from its heads' probabilities `p` (in the order of
+ * `sources`): the most likely one when it is more likely than not (ties to the first); otherwise
+ * none, and the pooled heads answer. With `among`, only those sources' heads count (one-vs-rest
+ * heads are fitted apart, so a gate of fewer sources is these heads less the others).
+ */
+export function mostLikelySource(
+  p: ArrayLike<number>,
+  sources: readonly string[],
+  among?: readonly string[],
+): string | undefined {
+  let best = -1;
+  for (let i = 0; i < p.length; i++)
+    if ((!among || among.includes(sources[i]!)) && p[i]! > 0.5 && (best < 0 || p[i]! > p[best]!))
+      best = i;
+  return best < 0 ? undefined : sources[best];
+}
+
+/** A group's per-source heads: source → model → head. */
+export function headsBySource(experts: SourceExperts): Map<string, Map<string, HeadWeights>> {
+  const bySource = new Map<string, Map<string, HeadWeights>>();
+  for (const h of experts.heads) {
+    let m = bySource.get(h.source);
+    if (!m) bySource.set(h.source, (m = new Map()));
+    m.set(h.model, h);
+  }
+  return bySource;
+}
+
+/**
+ * For a group's per-source heads: from features to the gated source and its heads by model, or
+ * undefined when the pooled heads answer (no per-source heads, or no source more likely than not).
+ */
+export function expertLookup(
+  experts: SourceExperts | undefined,
+  predict: (heads: readonly HeadWeights[], f: Features) => Float64Array = predictQualities,
+): (f: Features) => { source: string; heads: Map<string, HeadWeights> } | undefined {
+  if (!experts) return () => undefined;
+  const bySource = headsBySource(experts);
+  const sources = experts.gate.map((h) => h.source);
+  return (f) => {
+    const source = mostLikelySource(predict(experts.gate, f), sources);
+    const heads = source === undefined ? undefined : bySource.get(source);
+    return heads && { source: source!, heads };
+  };
+}
+
+/** Estimated prompt tokens from characters when no exact count is at hand. */
+export function tokensFromChars(chars: number): number {
+  return Math.ceil(chars / 4);
+}
