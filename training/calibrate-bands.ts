@@ -10,35 +10,9 @@ import {
 } from '../src/routing/pick-by-mode.js';
 import { type ModelHead } from '../src/routing/routing-model.js';
 import { trustedQuality } from '../src/routing/predict-quality.js';
-import { DataError, promptCost, promptHash, type DataRow } from './dataset.js';
+import { promptCost, promptHash, type DataRow } from './dataset.js';
+import type { BandTargets } from './band-targets.js';
 import type { FeaturedRow } from './heads.js';
-
-export interface BandTargets {
-  balanced: number;
-  cost: number;
-  margin: number;
-  /** Standard errors of the calibration estimate a band's quality must clear the target by. */
-  confidenceZ?: number;
-}
-
-export const DEFAULT_TARGETS: BandTargets = {
-  balanced: 0.99,
-  cost: 0.95,
-  margin: 0.006,
-  // One standard error (the "one-SE rule"): on five salted splits of each shared file it kept the
-  // same splits above the floors as a 95% bound (z = 1.645) and routed 8–12% cheaper on llmrouter;
-  // z = 0.5 saved more but left one more split under (docs/routing.md). `--confidence-z` sets it.
-  confidenceZ: 1,
-};
-
-/** Band targets with an optional `--confidence-z` from the command line (≥ 0). */
-export function targetsWithZ(z: string | undefined): BandTargets {
-  if (z === undefined) return DEFAULT_TARGETS;
-  const confidenceZ = Number(z);
-  if (!Number.isFinite(confidenceZ) || confidenceZ < 0)
-    throw new DataError(`--confidence-z must be a number ≥ 0 (standard errors), got "${z}"`);
-  return { ...DEFAULT_TARGETS, confidenceZ };
-}
 
 /** Standard error of the mean of `n` values (`value(i)`, i < n); 0 for fewer than two. */
 export function standardErrorOfMean(n: number, value: (i: number) => number): number {

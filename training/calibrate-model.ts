@@ -10,7 +10,8 @@ import {
 import { predictQuality } from '../src/routing/predict-quality.js';
 import { DENSE_SIZE } from '../src/routing/features.js';
 import { DataError, promptKey, type Price } from './dataset.js';
-import { DEFAULT_TARGETS, standardErrorOfMean } from './calibrate-bands.js';
+import { standardErrorOfMean } from './calibrate-bands.js';
+import { DEFAULT_TARGETS } from './band-targets.js';
 import { fitAll, packRows, type FitTask } from './fit-pool.js';
 import { headStats, logit, meanOfSigmoids, shiftToMean, type FeaturedRow } from './heads.js';
 import { withCoverage } from './model-pool.js';

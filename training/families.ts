@@ -4,12 +4,12 @@
 import { type RoutingArtefact } from '../src/routing/routing-model.js';
 import { predictQuality, trustedQuality } from '../src/routing/predict-quality.js';
 import type { Features } from '../src/routing/features.js';
-import { calibrateBandsFromScores, type BandTargets, type ScoredRow } from './calibrate-bands.js';
+import { calibrateBandsFromScores, type ScoredRow } from './calibrate-bands.js';
+import { DEFAULT_TARGETS, type BandTargets } from './band-targets.js';
 import { splitByHash, type DataRow, type Price } from './dataset.js';
 import type { GroupBands, Predictor } from './evaluate.js';
 import { buildKnn } from './knn.js';
 import { buildMlp } from './mlp.js';
-import { DEFAULT_TARGETS } from './calibrate-bands.js';
 import { featurize, trainHeads, type FeaturedRow } from './heads.js';
 import { bestSingleModel } from './model-pool.js';
 

@@ -12,7 +12,7 @@ import {
 } from '../src/routing/features.js';
 import type { HeadWeights, ModelHead } from '../src/routing/routing-model.js';
 import type { DataRow, Price } from './dataset.js';
-import type { BandTargets } from './calibrate-bands.js';
+import type { BandTargets } from './band-targets.js';
 import { prng, shuffleInPlace } from '../src/core/prng.js';
 import { FIT_LIMITS, fitAll, packRows, type FitTask } from './fit-pool.js';
 

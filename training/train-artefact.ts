@@ -14,12 +14,12 @@ import {
 import { mostLikelySource } from '../src/routing/predict-quality.js';
 import { DataError, promptHash, splitByHash, type DataRow, type Price } from './dataset.js';
 import {
-  DEFAULT_TARGETS,
   calibrateBandsFromScores,
   scoreRows,
   type CalibratedBands,
   type ScoredRow,
 } from './calibrate-bands.js';
+import { DEFAULT_TARGETS } from './band-targets.js';
 import { FIT_LIMITS } from './fit-pool.js';
 import {
   DEFAULT_EPOCHS,

@@ -16,7 +16,7 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DataError, loadPrices, loadRows } from '../../training/dataset.js';
 import { fileList } from './train.js';
-import { targetsWithZ } from '../../training/calibrate-bands.js';
+import { targetsWithZ } from '../../training/band-targets.js';
 import { calibrateModel } from '../../training/calibrate-model.js';
 import { featurize, trainHeads } from '../../training/heads.js';
 import { ArtefactError, loadArtefactFile, serializeArtefact } from '../routing/routing-model.js';

@@ -24,7 +24,7 @@ import {
   type PromptOutcome,
 } from '../../training/evaluate.js';
 import { renderEvalHtml } from '../../training/eval-report.js';
-import { targetsWithZ } from '../../training/calibrate-bands.js';
+import { targetsWithZ } from '../../training/band-targets.js';
 import { trainArtefact } from '../../training/train-artefact.js';
 import { workBudgetOption } from '../../training/training-plan.js';
 import { FAMILIES, trainFamily, type Family } from '../../training/families.js';

@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DataError, loadPrices, loadRows, type DataRow } from '../../training/dataset.js';
-import { targetsWithZ } from '../../training/calibrate-bands.js';
+import { targetsWithZ } from '../../training/band-targets.js';
 import { trainArtefact } from '../../training/train-artefact.js';
 import { workBudgetOption } from '../../training/training-plan.js';
 import { serializeArtefact } from '../routing/routing-model.js';
