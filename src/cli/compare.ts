@@ -8,14 +8,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ROUTING_MODES } from '../config/schema.js';
 import { renderCompareHtml, summaryLines, toCsv } from '../reporting/compare-report.js';
-import {
-  PromptFileError,
-  discoverEndpoint,
-  loadFlatPrices,
-  loadPrompts,
-  runCompare,
-  type CompareTarget,
-} from '../reporting/compare-run.js';
+import { PromptFileError, loadFlatPrices, loadPrompts } from '../reporting/compare-inputs.js';
+import { discoverEndpoint, runCompare, type CompareTarget } from '../reporting/compare-run.js';
 import { progressBar } from './progress-bar.js';
 
 const USAGE = `usage: model-router compare --endpoint <url> --prompts <file.jsonl|file.txt> --targets <a,b,…>

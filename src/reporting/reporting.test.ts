@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { toCsv } from './compare-report.js';
-import { chatUrl, costOf, gradeAnswer, loadPrompts, type CompareRow } from './compare-run.js';
+import { loadPrompts } from './compare-inputs.js';
+import { chatUrl, costOf, gradeAnswer, type CompareRow } from './compare-run.js';
 import { lengthBucket, promptKind, routingDistribution } from './distribution.js';
 
 describe('compare helpers', () => {
