@@ -20,14 +20,13 @@ import { responseToChat } from '../../providers/openai/responses-native.js';
 import { callGateway } from '../routes/chat-routes.js';
 import type { ResponseStore, StoredResponse } from '../../store/response-store.js';
 import { writeSseStream } from '../sse-writer.js';
+import { chatToInputItems, responsesToChat } from './responses-convert.js';
 import {
   chatChunksToResponseEvents,
-  chatToInputItems,
   chatToResponse,
-  responsesToChat,
   type ResponseContext,
   type ResponsesEvent,
-} from './responses-convert.js';
+} from './responses-reply.js';
 
 export function registerResponsesRoutes(
   app: FastifyInstance,

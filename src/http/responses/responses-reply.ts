@@ -1,0 +1,260 @@
+// Chat Completions → Responses API, the reply direction (CONTRACTS.md §3): a chat reply becomes a
+// Response object, a chat chunk stream becomes Responses stream events. The request direction is
+// responses-convert.ts.
+import { newId } from '../../core/ids.js';
+import type { ChatChunk, ChatMessage, ChatResponse } from '../../core/wire-types.js';
+import { isObject, type Json } from './responses-convert.js';
+
+export interface ResponseContext {
+  id: string;
+  createdAt: number;
+  request: Json;
+}
+
+function baseResponse(ctx: ResponseContext, model: string, status: string): Json {
+  const r = ctx.request;
+  return {
+    id: ctx.id,
+    object: 'response',
+    created_at: Math.floor(ctx.createdAt / 1000),
+    status,
+    error: null,
+    incomplete_details: null,
+    instructions: r.instructions ?? null,
+    max_output_tokens: r.max_output_tokens ?? null,
+    model,
+    output: [],
+    parallel_tool_calls: r.parallel_tool_calls ?? true,
+    previous_response_id: r.previous_response_id ?? null,
+    reasoning: {
+      effort: (isObject(r.reasoning) ? r.reasoning.effort : null) ?? null,
+      summary: null,
+    },
+    store: r.store ?? true,
+    temperature: r.temperature ?? 1,
+    text: r.text ?? { format: { type: 'text' } },
+    tool_choice: r.tool_choice ?? 'auto',
+    tools: r.tools ?? [],
+    top_p: r.top_p ?? 1,
+    truncation: 'disabled',
+    usage: null,
+    metadata: r.metadata ?? {},
+  };
+}
+
+function mapUsage(u: ChatResponse['usage']): Json | null {
+  if (!u) return null;
+  return {
+    input_tokens: u.prompt_tokens,
+    input_tokens_details: { cached_tokens: u.prompt_tokens_details?.cached_tokens ?? 0 },
+    output_tokens: u.completion_tokens,
+    output_tokens_details: { reasoning_tokens: u.completion_tokens_details?.reasoning_tokens ?? 0 },
+    total_tokens: u.total_tokens,
+  };
+}
+
+/** The Response object for a chat reply; also the assistant message to store for the next turn. */
+export function chatToResponse(
+  reply: ChatResponse,
+  ctx: ResponseContext,
+): { response: Json; answer: ChatMessage } {
+  const choice = reply.choices[0];
+  const message = choice?.message;
+  const output: Json[] = [];
+  if (message?.content) {
+    output.push({
+      type: 'message',
+      id: newId('msg_'),
+      status: 'completed',
+      role: 'assistant',
+      content: [{ type: 'output_text', text: message.content, annotations: [], logprobs: [] }],
+    });
+  }
+  for (const call of message?.tool_calls ?? []) {
+    if (call.type !== 'function') continue;
+    output.push({
+      type: 'function_call',
+      id: newId('fc_'),
+      call_id: call.id,
+      name: call.function.name,
+      arguments: call.function.arguments,
+      status: 'completed',
+    });
+  }
+  const incomplete =
+    choice?.finish_reason === 'length' || choice?.finish_reason === 'content_filter';
+  const response = {
+    ...baseResponse(ctx, reply.model, incomplete ? 'incomplete' : 'completed'),
+    incomplete_details: incomplete
+      ? { reason: choice?.finish_reason === 'length' ? 'max_output_tokens' : 'content_filter' }
+      : null,
+    output,
+    usage: mapUsage(reply.usage),
+  };
+  const answer = {
+    role: 'assistant',
+    content: message?.content ?? null,
+    ...(message?.tool_calls?.length ? { tool_calls: message.tool_calls } : {}),
+  } as ChatMessage;
+  return { response, answer };
+}
+
+export interface ResponsesEvent {
+  event: string;
+  data: string;
+}
+
+/**
+ * Chat chunks → Responses stream events (CONTRACTS.md §3.3), each with `type` and a running
+ * `sequence_number`. `onDone` receives the final response and the answer for the store, and is
+ * awaited before the terminal event.
+ */
+export async function* chatChunksToResponseEvents(
+  chunks: AsyncIterable<ChatChunk>,
+  ctx: ResponseContext,
+  fallbackModel: string,
+  onDone: (response: Json, answer: ChatMessage) => Promise<void>,
+): AsyncGenerator<ResponsesEvent> {
+  let seq = 0;
+  const ev = (type: string, payload: Json): ResponsesEvent => ({
+    event: type,
+    data: JSON.stringify({ type, sequence_number: seq++, ...payload }),
+  });
+  let model = fallbackModel;
+  let started = false;
+  const output: Json[] = [];
+  let text: { item: Json; index: number; value: string } | undefined;
+  const calls = new Map<number, { item: Json; index: number; args: string }>();
+  let usage: Json | null = null;
+  let finish: string | null = null;
+  for await (const chunk of chunks) {
+    if (chunk.model) model = chunk.model;
+    if (!started) {
+      started = true;
+      const r = baseResponse(ctx, model, 'in_progress');
+      yield ev('response.created', { response: r });
+      yield ev('response.in_progress', { response: r });
+    }
+    if (chunk.usage) usage = mapUsage(chunk.usage as ChatResponse['usage']);
+    for (const c of chunk.choices) {
+      if (c.finish_reason) finish = c.finish_reason;
+      const delta = c.delta ?? {};
+      if (typeof delta.content === 'string' && delta.content.length > 0) {
+        if (!text) {
+          text = {
+            item: {
+              type: 'message',
+              id: newId('msg_'),
+              status: 'in_progress',
+              role: 'assistant',
+              content: [],
+            },
+            index: output.length,
+            value: '',
+          };
+          output.push(text.item);
+          yield ev('response.output_item.added', { output_index: text.index, item: text.item });
+          yield ev('response.content_part.added', {
+            item_id: text.item.id,
+            output_index: text.index,
+            content_index: 0,
+            part: { type: 'output_text', text: '', annotations: [] },
+          });
+        }
+        text.value += delta.content;
+        yield ev('response.output_text.delta', {
+          item_id: text.item.id,
+          output_index: text.index,
+          content_index: 0,
+          delta: delta.content,
+          logprobs: [],
+        });
+      }
+      for (const tc of delta.tool_calls ?? []) {
+        let call = calls.get(tc.index);
+        if (!call) {
+          call = {
+            item: {
+              type: 'function_call',
+              id: newId('fc_'),
+              call_id: tc.id ?? '',
+              name: tc.function?.name ?? '',
+              arguments: '',
+              status: 'in_progress',
+            },
+            index: output.length,
+            args: '',
+          };
+          calls.set(tc.index, call);
+          output.push(call.item);
+          yield ev('response.output_item.added', {
+            output_index: call.index,
+            item: { ...call.item },
+          });
+        }
+        const piece = tc.function?.arguments ?? '';
+        if (piece) {
+          call.args += piece;
+          yield ev('response.function_call_arguments.delta', {
+            item_id: call.item.id,
+            output_index: call.index,
+            delta: piece,
+          });
+        }
+      }
+    }
+  }
+  if (!started) yield ev('response.created', { response: baseResponse(ctx, model, 'in_progress') });
+  if (text) {
+    const part = { type: 'output_text', text: text.value, annotations: [], logprobs: [] };
+    yield ev('response.output_text.done', {
+      item_id: text.item.id,
+      output_index: text.index,
+      content_index: 0,
+      text: text.value,
+      logprobs: [],
+    });
+    yield ev('response.content_part.done', {
+      item_id: text.item.id,
+      output_index: text.index,
+      content_index: 0,
+      part,
+    });
+    Object.assign(text.item, { status: 'completed', content: [part] });
+    yield ev('response.output_item.done', { output_index: text.index, item: text.item });
+  }
+  for (const call of calls.values()) {
+    yield ev('response.function_call_arguments.done', {
+      item_id: call.item.id,
+      output_index: call.index,
+      name: call.item.name,
+      arguments: call.args,
+    });
+    Object.assign(call.item, { arguments: call.args, status: 'completed' });
+    yield ev('response.output_item.done', { output_index: call.index, item: call.item });
+  }
+  const incomplete = finish === 'length' || finish === 'content_filter';
+  const response = {
+    ...baseResponse(ctx, model, incomplete ? 'incomplete' : 'completed'),
+    incomplete_details: incomplete
+      ? { reason: finish === 'length' ? 'max_output_tokens' : 'content_filter' }
+      : null,
+    output,
+    usage,
+  };
+  const answer = {
+    role: 'assistant',
+    content: text?.value ?? null,
+    ...(calls.size
+      ? {
+          tool_calls: [...calls.values()].map((c) => ({
+            id: String(c.item.call_id),
+            type: 'function',
+            function: { name: String(c.item.name), arguments: c.args },
+          })),
+        }
+      : {}),
+  } as ChatMessage;
+  await onDone(response, answer); // stored before the client hears it is complete
+  yield ev(incomplete ? 'response.incomplete' : 'response.completed', { response });
+}
