@@ -24,12 +24,11 @@ import type { ChatRequest } from '../core/wire-types.js';
 import {
   DENSE_NAMES,
   DENSE_SIZE,
-  HEAD_CHARS,
   LEGACY_DENSE_SIZE,
-  TAIL_CHARS,
   extractFeatures,
   requestFromPrompt,
 } from './features.js';
+import { HEAD_CHARS, TAIL_CHARS } from './request-text.js';
 import { orderByMode } from './pick-by-mode.js';
 import {
   ArtefactError,
