@@ -9,7 +9,8 @@
 // p50/p95/p99 in µs. Run after `npm run build`: node scripts/bench-routing.mjs
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { deploymentSchema, routerSchema } from '../dist/src/config/schema.js';
+import { deploymentSchema } from '../dist/src/config/deployment-schema.js';
+import { routerSchema } from '../dist/src/config/schema.js';
 import { createCheapestCapableRouter } from '../dist/src/routing/cheapest-capable-router.js';
 import { DEFAULT_MODELS_DIR } from '../dist/src/routing/router-factory.js';
 import { loadArtefactFile, resolveArtefactPath } from '../dist/src/routing/routing-model.js';

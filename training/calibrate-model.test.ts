@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { deploymentSchema, routerSchema } from '../src/config/schema.js';
+import { routerSchema } from '../src/config/schema.js';
+import { deploymentSchema } from '../src/config/deployment-schema.js';
 import { extractFeatures, requestFromPrompt } from '../src/routing/features.js';
 import {
   parseArtefact,

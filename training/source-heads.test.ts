@@ -8,7 +8,8 @@ import {
 } from '../src/routing/routing-model.js';
 import { expertLookup, predictQuality } from '../src/routing/predict-quality.js';
 import { createTrainedRouter } from '../src/routing/trained-router.js';
-import { deploymentSchema, routerSchema } from '../src/config/schema.js';
+import { routerSchema } from '../src/config/schema.js';
+import { deploymentSchema } from '../src/config/deployment-schema.js';
 import type { DataRow, Price } from './dataset.js';
 import { evaluate } from './evaluate.js';
 import { GATE_MAX_ITERATIONS, featurize } from './heads.js';

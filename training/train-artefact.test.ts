@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { deploymentSchema, routerSchema } from '../src/config/schema.js';
+import { routerSchema } from '../src/config/schema.js';
+import { deploymentSchema } from '../src/config/deployment-schema.js';
 import { DENSE_SIZE, extractFeatures, requestFromPrompt } from '../src/routing/features.js';
 import { parseArtefact, serializeArtefact } from '../src/routing/routing-model.js';
 import { coverageTrust, predictQuality } from '../src/routing/predict-quality.js';

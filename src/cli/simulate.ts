@@ -5,7 +5,8 @@
 // replaying version's, so a version is compared with the one in force on one scale.
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile } from '../config/load-config.js';
-import type { DeploymentConfig, RoutingMode } from '../config/schema.js';
+import type { RoutingMode } from '../config/schema.js';
+import type { DeploymentConfig } from '../config/deployment-schema.js';
 import type { ChatRequest } from '../core/wire-types.js';
 import { DEFAULT_CONFIG_PATH } from '../main.js';
 import { OutputTokenStats } from '../routing/output-token-stats.js';

@@ -1,6 +1,7 @@
 // The live config: an immutable snapshot with lookup maps, swapped atomically on reload so a
 // request in flight keeps the snapshot it started with.
-import type { Config, DeploymentConfig, RouterConfig } from './schema.js';
+import type { Config, RouterConfig } from './schema.js';
+import type { DeploymentConfig } from './deployment-schema.js';
 
 export interface RuntimeConfig {
   readonly config: Config;

@@ -3,7 +3,8 @@
 // joins here with a ChatRequest. What the request asks for and may use is request-target.ts; a
 // streamed answer's tracking, track-stream.ts; Foundry's router controls, router-controls.ts.
 import { OutputTokenStats } from '../routing/output-token-stats.js';
-import type { DeploymentConfig, RouterConfig, RoutingMode } from '../config/schema.js';
+import type { RouterConfig, RoutingMode } from '../config/schema.js';
+import type { DeploymentConfig } from '../config/deployment-schema.js';
 import type { ConfigHolder, RuntimeConfig } from '../config/runtime-config.js';
 import type { Clock } from '../core/clock.js';
 import { GatewayError } from '../core/errors.js';

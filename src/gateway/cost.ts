@@ -1,6 +1,6 @@
 // Cost of a request from real usage and a deployment's prices (USD per 1M tokens). Cached prompt
 // tokens are billed at the cached price; reasoning tokens are already inside completion tokens.
-import type { DeploymentConfig } from '../config/schema.js';
+import type { DeploymentConfig } from '../config/deployment-schema.js';
 import type { ChatUsage } from '../core/wire-types.js';
 
 export interface UsageCounts {

@@ -1,7 +1,7 @@
 // Execute a plan: try each deployment in order under its deadline; a retryable failure before the
 // first byte reaches the client moves on to the next (STYLE.md principle 7); a non-retryable one
 // stops at once. Streams are peeked: the first chunk must arrive before we commit.
-import type { DeploymentConfig } from '../config/schema.js';
+import type { DeploymentConfig } from '../config/deployment-schema.js';
 import type { Clock } from '../core/clock.js';
 import { GatewayError } from '../core/errors.js';
 import type { ChatChunk, ChatResponse } from '../core/wire-types.js';

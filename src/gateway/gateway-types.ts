@@ -1,6 +1,7 @@
 // Types shared by the gateway and the HTTP routes that call it.
 import type { NativeRequest } from '../providers/native-api.js';
-import type { DeploymentConfig, RouterConfig, RoutingMode } from '../config/schema.js';
+import type { RouterConfig, RoutingMode } from '../config/schema.js';
+import type { DeploymentConfig } from '../config/deployment-schema.js';
 import type { ChatChunk, ChatRequest, ChatResponse, ChatUsage } from '../core/wire-types.js';
 
 /** Who is calling: resolved by auth before the gateway runs; never taken from the body. */

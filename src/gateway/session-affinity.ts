@@ -3,7 +3,7 @@
 // Keeps a conversation on one model (and its prompt cache warm) while that stays sensible; it
 // only reorders eligible candidates, so it can never fail a request.
 import { createHash } from 'node:crypto';
-import type { DeploymentConfig } from '../config/schema.js';
+import type { DeploymentConfig } from '../config/deployment-schema.js';
 import type { SessionAffinityReceipt } from '../routing/receipt.js';
 import type { RoutingDecision } from '../routing/router-types.js';
 import type { ChatCall } from './gateway-types.js';

@@ -2,7 +2,7 @@
 // admit() charges key and router limits and reads the caller's budgets in ONE round trip to the
 // shared state; settle() corrects TPM with real usage and adds real spend to the budgets.
 import type { ConfigHolder } from '../config/runtime-config.js';
-import type { DeploymentConfig } from '../config/schema.js';
+import type { DeploymentConfig } from '../config/deployment-schema.js';
 import type { KeyAuthContext } from '../auth/authenticate.js';
 import type { KeyStore } from '../auth/key-store.js';
 import type { ChatChunk, ChatRequest, ChatResponse } from '../core/wire-types.js';

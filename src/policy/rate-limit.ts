@@ -3,7 +3,8 @@
 // atomically in one round trip. TPM charges the prompt's estimated tokens up front and is
 // corrected with the upstream's usage afterwards (settle). Headers follow Azure/OpenAI:
 // x-ratelimit-{limit,remaining,reset}-{requests,tokens}, plus retry-after on 429.
-import type { DeploymentConfig, RouterConfig } from '../config/schema.js';
+import type { RouterConfig } from '../config/schema.js';
+import type { DeploymentConfig } from '../config/deployment-schema.js';
 import type { Clock } from '../core/clock.js';
 import { GatewayError, rateLimited } from '../core/errors.js';
 import type { BucketSpec, BucketState, SharedState } from '../store/shared-state.js';

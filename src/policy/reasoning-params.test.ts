@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deploymentSchema } from '../config/schema.js';
+import { deploymentSchema } from '../config/deployment-schema.js';
 import type { ChatRequest } from '../core/wire-types.js';
 import { checkDeployment, describeExclusions, requestNeeds } from '../routing/eligibility.js';
 import { chatToAnthropicRequest } from '../providers/anthropic/anthropic-convert.js';

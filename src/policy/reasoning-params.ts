@@ -1,7 +1,7 @@
 // Parameters a reasoning model cannot take (CONTRACTS.md §2.5; Foundry model router docs): adapt
 // the request instead of letting the upstream answer 400, and report every change to the client
 // in `x-router-warnings`.
-import type { DeploymentConfig } from '../config/schema.js';
+import type { DeploymentConfig } from '../config/deployment-schema.js';
 import type { ChatRequest } from '../core/wire-types.js';
 import { usesThinking } from '../providers/anthropic/anthropic-convert.js';
 import { returnsLogprobs } from '../routing/eligibility.js';

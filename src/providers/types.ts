@@ -1,7 +1,7 @@
 // The adapter contract every provider implements (STYLE.md: a small typed contract apart from the
 // shared mechanics). Adapters receive and return OpenAI Chat Completions shapes; anything
 // vendor-specific stays inside `providers/<name>/`.
-import type { DeploymentConfig } from '../config/schema.js';
+import type { DeploymentConfig } from '../config/deployment-schema.js';
 import type { ChatChunk, ChatRequest, ChatResponse } from '../core/wire-types.js';
 import type { NativeRequest } from './native-api.js';
 

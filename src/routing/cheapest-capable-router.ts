@@ -1,6 +1,6 @@
 // Placeholder policy used when no routing artefact is loaded: the cheapest eligible deployment,
 // then the rest by price. It predicts no quality (0.5 for all) and says so in its reason.
-import type { DeploymentConfig } from '../config/schema.js';
+import type { DeploymentConfig } from '../config/deployment-schema.js';
 import { declaredOutputTokens } from './output-token-stats.js';
 import type { CandidateScore, RouteInput, Router, RoutingDecision } from './router-types.js';
 

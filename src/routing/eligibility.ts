@@ -1,6 +1,7 @@
 // The one eligibility check (issue 5): decides which deployments may serve a request. Applied to
 // the pick and to every fallback; each exclusion names the rule so errors and receipts can say why.
-import type { DeploymentConfig, RouterConfig } from '../config/schema.js';
+import type { RouterConfig } from '../config/schema.js';
+import type { DeploymentConfig } from '../config/deployment-schema.js';
 import type { ChatRequest } from '../core/wire-types.js';
 import { requestHasImages, requestedOutputTokens } from '../core/prompt-text.js';
 

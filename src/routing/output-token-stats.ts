@@ -4,7 +4,7 @@
 // observed here; the expectation used for expected cost moves from the artefact's prior to the
 // observed running mean as answers accumulate, so Cost and Balanced modes rank by what deployments
 // actually cost. Per process: each replica learns from its own traffic within a few dozen answers.
-import type { DeploymentConfig } from '../config/schema.js';
+import type { DeploymentConfig } from '../config/deployment-schema.js';
 
 /** Answers after which the observed mean and the prior weigh the same. */
 export const PRIOR_WEIGHT = 20;

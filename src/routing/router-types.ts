@@ -1,7 +1,8 @@
 // The router contract: scoring kept apart from deciding (RouteLLM). A decision is synchronous and
 // costs microseconds; every decision carries its reasons (STYLE.md principle 8).
 import type { OutputTokenStats } from './output-token-stats.js';
-import type { DeploymentConfig, RouterConfig, RoutingMode } from '../config/schema.js';
+import type { RouterConfig, RoutingMode } from '../config/schema.js';
+import type { DeploymentConfig } from '../config/deployment-schema.js';
 import type { ChatRequest } from '../core/wire-types.js';
 
 export interface CandidateScore {

@@ -14,12 +14,8 @@ import {
 } from '../../training/evaluate.js';
 import { SWEEP, renderEvalHtml } from '../../training/eval-report.js';
 import { trainArtefact } from '../../training/train-artefact.js';
-import {
-  deploymentSchema,
-  routerSchema,
-  type DeploymentConfig,
-  type RoutingMode,
-} from '../config/schema.js';
+import { routerSchema, type RoutingMode } from '../config/schema.js';
+import { deploymentSchema, type DeploymentConfig } from '../config/deployment-schema.js';
 import type { ChatRequest } from '../core/wire-types.js';
 import {
   DENSE_NAMES,

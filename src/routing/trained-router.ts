@@ -1,7 +1,8 @@
 // The trained router: scores each eligible deployment with the routing artefact (predicted quality
 // and expected output tokens; cost from the deployment's own prices) and orders them by mode.
 // Deployments map to artefact models by `like:` (with `qualityOffset`), else by `model` or `name`.
-import type { DeploymentConfig, RouterConfig } from '../config/schema.js';
+import type { RouterConfig } from '../config/schema.js';
+import type { DeploymentConfig } from '../config/deployment-schema.js';
 import { extractFeatures } from './features.js';
 import { declaredOutputTokens } from './output-token-stats.js';
 import { isTradeoff, orderByMode, type Bands, type ScoredCandidate } from './pick-by-mode.js';

@@ -4,7 +4,7 @@
 // never duplicates or loses tokens, and failover happens only before the first byte.
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
-import type { DeploymentConfig } from '../../src/config/schema.js';
+import type { DeploymentConfig } from '../../src/config/deployment-schema.js';
 import type { ChatRequest } from '../../src/core/wire-types.js';
 import { adaptRequestForDeployment } from '../../src/policy/reasoning-params.js';
 import { createSimulatedAdapter } from '../../src/providers/simulated/simulated-adapter.js';

@@ -6,7 +6,7 @@
 // To add an adapter: add a Harness with its dialect (how replies look on the wire).
 import { MockAgent } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { deploymentSchema, type DeploymentConfig } from '../../src/config/schema.js';
+import { deploymentSchema, type DeploymentConfig } from '../../src/config/deployment-schema.js';
 import { GatewayError } from '../../src/core/errors.js';
 import type { ChatChunk, ChatRequest } from '../../src/core/wire-types.js';
 import { createAnthropicAdapter } from '../../src/providers/anthropic/anthropic-adapter.js';

@@ -1,6 +1,6 @@
 // The Anthropic provider: Messages API over the shared undici client and SSE parser. Headers per
 // Anthropic's docs: `x-api-key` and `anthropic-version: 2023-06-01`.
-import type { DeploymentConfig } from '../../config/schema.js';
+import type { DeploymentConfig } from '../../config/deployment-schema.js';
 import { GatewayError } from '../../core/errors.js';
 import { headerValue, pickUpstreamHeaders, readText, type HttpClient } from '../http-client.js';
 import { parseSse } from '../sse-parser.js';

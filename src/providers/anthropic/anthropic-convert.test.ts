@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deploymentSchema } from '../../config/schema.js';
+import { deploymentSchema } from '../../config/deployment-schema.js';
 import type { ChatRequest } from '../../core/wire-types.js';
 import { createOpenAiAdapter } from '../openai/openai-adapter.js';
 import { anthropicToChatResponse, chatToAnthropicRequest, mapUsage } from './anthropic-convert.js';

@@ -1,7 +1,7 @@
 // Chat Completions ⇄ Anthropic Messages for the Anthropic provider (CONTRACTS.md §5; Anthropic
 // docs: https://docs.claude.com/en/api/messages, .../build-with-claude/streaming). Requests out,
 // replies and stream events back, errors mapped to OpenAI's shapes with the status kept.
-import type { DeploymentConfig } from '../../config/schema.js';
+import type { DeploymentConfig } from '../../config/deployment-schema.js';
 import { GatewayError, invalidRequest } from '../../core/errors.js';
 import type {
   ChatChunk,

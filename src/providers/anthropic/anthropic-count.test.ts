@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { buildTestApp } from '../../../test/helpers/build-test-app.js';
 import { fakeAdapter } from '../../../test/helpers/fake-adapter.js';
 import { testConfig } from '../../../test/helpers/test-config.js';
-import { deploymentSchema } from '../../config/schema.js';
+import { deploymentSchema } from '../../config/deployment-schema.js';
 import { countPromptTokens } from '../../core/prompt-text.js';
 import type { ChatRequest } from '../../core/wire-types.js';
 import { ANONYMOUS } from '../../gateway/gateway-types.js';

@@ -1,7 +1,7 @@
 // OpenAI, Azure OpenAI and OpenAI-compatible servers (vLLM, Ollama, LM Studio, llama.cpp): one
 // adapter, near pass-through. The three differ only in URL and auth header (an endpoint
 // description, not subclasses). Replies are parsed loosely (CONTRACTS.md §6 "common advice").
-import type { DeploymentConfig, ProviderKind } from '../../config/schema.js';
+import type { DeploymentConfig, ProviderKind } from '../../config/deployment-schema.js';
 import { GatewayError } from '../../core/errors.js';
 import type { ChatRequest, ChatResponse } from '../../core/wire-types.js';
 import { pickUpstreamHeaders, readText, type HttpClient } from '../http-client.js';

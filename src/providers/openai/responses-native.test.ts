@@ -3,7 +3,7 @@
 // gateway's accounting, and upstream failures (failed event, in-band error, dropped stream).
 import { MockAgent } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { deploymentSchema } from '../../config/schema.js';
+import { deploymentSchema } from '../../config/deployment-schema.js';
 import { GatewayError } from '../../core/errors.js';
 import type { ChatChunk } from '../../core/wire-types.js';
 import { createHttpClient } from '../http-client.js';

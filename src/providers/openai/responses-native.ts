@@ -3,7 +3,7 @@
 // client wrote it, and the reply comes back untouched (tied to the chat shapes the gateway reads,
 // see ../native-api.ts). Mapping to chat covers what routing and accounting need: text, function
 // calls, finish reason and usage.
-import type { DeploymentConfig } from '../../config/schema.js';
+import type { DeploymentConfig } from '../../config/deployment-schema.js';
 import { GatewayError } from '../../core/errors.js';
 import type { ChatChunk, ChatResponse, FunctionToolCall } from '../../core/wire-types.js';
 import {

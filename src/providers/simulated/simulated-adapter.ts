@@ -1,7 +1,7 @@
 // The built-in simulated fleet: a provider whose config picks its behaviour (TensorZero's dummy
 // provider idea). Deterministic for a given request: the answer, its length, tool calls and
 // injected failures all derive from a hash of the request, so tests and demos repeat exactly.
-import type { DeploymentConfig, SimulationConfig } from '../../config/schema.js';
+import type { DeploymentConfig, SimulationConfig } from '../../config/deployment-schema.js';
 import { GatewayError } from '../../core/errors.js';
 import { collectPromptText, countPromptTokens } from '../../core/prompt-text.js';
 import type { ChatChunk, ChatRequest, ChatResponse } from '../../core/wire-types.js';

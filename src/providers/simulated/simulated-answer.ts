@@ -1,6 +1,6 @@
 // What a simulated model answers: text in the configured style, tool calls when the request offers
 // tools and tool_choice allows, JSON for response_format. Deterministic for a seed.
-import type { DeploymentConfig, SimulationConfig } from '../../config/schema.js';
+import type { DeploymentConfig, SimulationConfig } from '../../config/deployment-schema.js';
 import type { ChatRequest } from '../../core/wire-types.js';
 import { prng } from '../../core/prng.js';
 

@@ -1,0 +1,253 @@
+// The config schema of one deployment (a model the router can call: provider, prices,
+// capabilities, limits, data zone, the simulated fleet's behaviour) and of a rate limit, which keys
+// and routers use too. Part of the config schema (schema.ts), strict as it is.
+import { z } from 'zod';
+
+export const PROVIDER_KINDS = [
+  'openai',
+  'azure',
+  'openai-compatible',
+  'anthropic',
+  'simulated',
+] as const;
+export const DEPLOYMENT_TYPES = ['GlobalStandard', 'DataZoneStandard', 'Standard'] as const;
+
+export const rateLimitSchema = z.strictObject({
+  rpm: z.number().int().positive().optional().describe('Requests per minute.'),
+  tpm: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe(
+      'Tokens per minute (prompt tokens plus requested or expected output tokens; corrected with real usage when the answer ends).',
+    ),
+});
+
+const pricesSchema = z.strictObject({
+  inputPer1M: z.number().nonnegative().describe('USD per 1M input tokens.'),
+  cachedInputPer1M: z
+    .number()
+    .nonnegative()
+    .optional()
+    .describe('USD per 1M cached input tokens; defaults to the input price.'),
+  outputPer1M: z
+    .number()
+    .nonnegative()
+    .describe('USD per 1M output tokens (reasoning tokens are billed as output).'),
+});
+
+const capabilitiesSchema = z.strictObject({
+  tools: z.boolean().default(true).describe('Accepts `tools` / `tool_choice` (function calling).'),
+  vision: z.boolean().default(false).describe('Accepts image inputs.'),
+  jsonSchema: z
+    .boolean()
+    .default(true)
+    .describe('Accepts `response_format` JSON object / JSON schema.'),
+  reasoning: z
+    .boolean()
+    .default(false)
+    .describe('A reasoning model: accepts `reasoning_effort` and reports reasoning tokens.'),
+  streaming: z
+    .boolean()
+    .default(true)
+    .describe(
+      'Can stream (`stream: true`); streamed requests are never routed to a deployment without it.',
+    ),
+  responsesApi: z
+    .boolean()
+    .default(false)
+    .describe(
+      'Native `/responses` support upstream; otherwise the Responses API is bridged to chat.',
+    ),
+  logprobs: z
+    .boolean()
+    .optional()
+    .describe(
+      'Returns `logprobs` / `top_logprobs`. Unset: yes, except `anthropic` deployments and reasoning models, whose upstreams have none; a request asking for them is never sent to a deployment without them.',
+    ),
+  choices: z
+    .boolean()
+    .optional()
+    .describe(
+      'Answers `n` > 1 choices in one request. Unset: yes, except `anthropic` deployments (one answer a request); a request with `n` > 1 is never sent to a deployment without it.',
+    ),
+});
+
+/** How a simulated model behaves: deterministic for a given request and seed. */
+const simulationSchema = z.strictObject({
+  ttftMs: z.number().nonnegative().default(0).describe('Time to first token, ms.'),
+  tokensPerSecond: z.number().positive().default(1000).describe('Output speed once streaming.'),
+  style: z
+    .enum(['concise', 'detailed', 'echo', 'code'])
+    .default('concise')
+    .describe('Style of generated answers.'),
+  answerTokens: z
+    .number()
+    .int()
+    .positive()
+    .default(40)
+    .describe('Typical answer length in tokens (varies deterministically per prompt).'),
+  cachedFraction: z
+    .number()
+    .min(0)
+    .max(1)
+    .default(0)
+    .describe(
+      'Fraction of prompt tokens reported as cached (usage.prompt_tokens_details.cached_tokens).',
+    ),
+  reasoningTokens: z
+    .number()
+    .int()
+    .nonnegative()
+    .default(0)
+    .describe('Reasoning tokens reported per answer (reasoning models).'),
+  toolCalls: z
+    .boolean()
+    .default(true)
+    .describe('Answer with a tool call when the request offers tools (and tool_choice allows it).'),
+  failure: z
+    .strictObject({
+      kind: z
+        .enum(['none', '429', '500', 'timeout', 'drop-mid-stream', 'slow-first-token'])
+        .default('none')
+        .describe(
+          'Failure to inject: an HTTP 429 or 500, a timeout, a stream dropped half way, or a first token that arrives late.',
+        ),
+      rate: z
+        .number()
+        .min(0)
+        .max(1)
+        .default(1)
+        .describe(
+          'Fraction of requests (0..1) that fail this way; which ones is deterministic per request.',
+        ),
+      delayMs: z
+        .number()
+        .nonnegative()
+        .default(30_000)
+        .describe("For 'slow-first-token' and 'timeout': how long to stall, ms."),
+      retryAfterSeconds: z
+        .number()
+        .nonnegative()
+        .default(1)
+        .describe('`retry-after` sent with injected 429s.'),
+    })
+    .default({ kind: 'none', rate: 1, delayMs: 30_000, retryAfterSeconds: 1 })
+    .describe('Injected failures, to demo and test failover.'),
+});
+
+export const deploymentSchema = z.strictObject({
+  name: z.string().min(1).describe('The name clients send as `model` (or in the Azure path).'),
+  provider: z
+    .enum(PROVIDER_KINDS)
+    .describe(
+      'Who serves it: `openai`, `azure` (Azure OpenAI), `openai-compatible` (vLLM, Ollama, LM Studio, …), `anthropic`, or `simulated` (built-in fleet, no network).',
+    ),
+  model: z
+    .string()
+    .min(1)
+    .describe('The model name sent upstream (Azure: the upstream deployment name).'),
+  baseUrl: z
+    .string()
+    .url()
+    .optional()
+    .describe(
+      'Upstream base URL (OpenAI: `https://api.openai.com/v1`; Azure: `https://<resource>.openai.azure.com`; Anthropic: `https://api.anthropic.com`). Not used by `simulated`.',
+    ),
+  apiKeyEnv: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'Name of the environment variable holding the upstream API key; secrets never live in config.',
+    ),
+  apiVersion: z.string().optional().describe('Azure dated api-version used upstream.'),
+  prices: pricesSchema.describe(
+    'List prices, used for routing (expected cost), cost attribution and savings.',
+  ),
+  contextWindow: z
+    .number()
+    .int()
+    .positive()
+    .describe(
+      'Context window in tokens: requests whose prompt plus output would not fit are never sent here.',
+    ),
+  maxOutputTokens: z
+    .number()
+    .int()
+    .positive()
+    .describe('Largest `max_tokens` / `max_completion_tokens` it accepts.'),
+  capabilities: capabilitiesSchema
+    .default({
+      tools: true,
+      vision: false,
+      jsonSchema: true,
+      reasoning: false,
+      streaming: true,
+      responsesApi: false,
+    })
+    .describe(
+      'What the deployment accepts: routing never sends a request to a deployment that lacks what the request uses.',
+    ),
+  region: z
+    .string()
+    .default('local')
+    .describe('Cloud region (reported in `x-router-region`, metrics and the log).'),
+  dataZone: z
+    .string()
+    .default('global')
+    .describe(
+      'Data zone (e.g. `us`, `eu`): routers with a zone only use deployments in it, for the pick and every fallback.',
+    ),
+  deploymentType: z
+    .enum(DEPLOYMENT_TYPES)
+    .default('GlobalStandard')
+    .describe('Azure deployment type: GlobalStandard, DataZoneStandard or Standard.'),
+  like: z
+    .string()
+    .optional()
+    .describe('Routing model: treat this deployment like a model the routing artefact knows.'),
+  qualityOffset: z
+    .number()
+    .min(-1)
+    .max(1)
+    .default(0)
+    .describe('Routing model: added to the predicted quality of `like` (e.g. -0.02).'),
+  expectedOutputTokens: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe(
+      "Routing model: this deployment's typical answer length in tokens, reasoning tokens included, the prior of its predicted cost until its observed answers take over. Default: a simulated deployment's `simulation.answerTokens + reasoningTokens`, else the routing artefact's figure for the `like` model. Set it for reasoning models: the data's answer lengths do not count hidden reasoning tokens, which are billed as output.",
+    ),
+  firstTokenTimeoutMs: z
+    .number()
+    .int()
+    .positive()
+    .default(30_000)
+    .describe('Give up on this deployment when no first token arrived in time (failover).'),
+  timeoutMs: z
+    .number()
+    .int()
+    .positive()
+    .default(600_000)
+    .describe('Whole-request timeout for non-streaming calls.'),
+  rateLimit: rateLimitSchema
+    .optional()
+    .describe(
+      'Limits for this deployment across all callers; a deployment at its limit is skipped by routing.',
+    ),
+  headers: z
+    .record(z.string(), z.string())
+    .optional()
+    .describe('Extra headers sent upstream with every request.'),
+  simulation: simulationSchema
+    .optional()
+    .describe('For `provider: simulated`: how the simulated model behaves.'),
+});
+
+export type DeploymentConfig = z.infer<typeof deploymentSchema>;
+export type ProviderKind = (typeof PROVIDER_KINDS)[number];
+export type SimulationConfig = z.infer<typeof simulationSchema>;
