@@ -185,3 +185,28 @@ describe('pickByMode', () => {
     expect(compared).toBe(9000);
   });
 });
+
+describe('pick by mode', () => {
+  const c = [
+    { name: 'top', quality: 0.9, cost: 10, reference: true },
+    { name: 'mid', quality: 0.86, cost: 2 },
+    { name: 'low', quality: 0.7, cost: 0.5 },
+  ];
+  it('quality picks the best predicted; balanced the cheapest within its band; cost a wider band', () => {
+    const bands = { balanced: 0.95, cost: 0.75, qualityMargin: 0.01 };
+    expect(orderByMode(c, 'quality', bands)).toEqual(['top', 'mid', 'low']);
+    expect(orderByMode(c, 'balanced', bands)).toEqual(['mid', 'top', 'low']);
+    expect(orderByMode(c, 'cost', bands)).toEqual(['low', 'mid', 'top']);
+  });
+  it('breaks ties deterministically', () => {
+    const tie = [
+      { name: 'b', quality: 0.8, cost: 1 },
+      { name: 'a', quality: 0.8, cost: 1 },
+    ];
+    expect(orderByMode(tie, 'balanced', { balanced: 0.9, cost: 0.8 })).toEqual(['a', 'b']);
+    expect(orderByMode([...tie].reverse(), 'balanced', { balanced: 0.9, cost: 0.8 })).toEqual([
+      'a',
+      'b',
+    ]);
+  });
+});

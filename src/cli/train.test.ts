@@ -1,0 +1,104 @@
+// `train --confidence-z` and `train --work-budget`: what they store and say, and the clear
+// error for a bad value.
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+import { parseArtefact } from '../routing/routing-model.js';
+import { run } from './train.js';
+
+const FIX = 'test/fixtures/routing';
+
+/** `train`'s arguments: `file` in `dir` with the fixture prices, `--<flag>=<value>`, out to `dir`. */
+const trainArgs = (dir: string, file: string, flag: string) => (value: string, out: string) => [
+  '--data',
+  join(dir, file),
+  '--prices',
+  `${FIX}/prices.json`,
+  '--out',
+  join(dir, out),
+  `--${flag}=${value}`,
+];
+
+/** What is written to stderr from now until `restore()`, in `text` (which a test may clear). */
+function stderrOf(): { text: string; restore: () => void } {
+  const said = { text: '', restore: () => spy.mockRestore() };
+  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
+    said.text += String(s);
+    return true;
+  });
+  return said;
+}
+
+describe('train --confidence-z', () => {
+  it('stores bands calibrated with the given bound and refuses a bad value with a clear error', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mr-train-z-'));
+    // Enough prompts for the bands to be calibrated (the tiny fixture gets fixed default bands):
+    // the weak model is right on most "easy" prompts and on few "hard" ones.
+    const lines = Array.from({ length: 300 }, (_, i) => {
+      const easy = i % 3 !== 0;
+      return JSON.stringify({
+        id: `z${i}`,
+        source: 'synthetic/z',
+        prompt: `${easy ? 'say hello to' : 'prove the theorem about'} item ${i}`,
+        scores: { strong: i % 7 ? 1 : 0, weak: easy ? (i % 5 ? 1 : 0) : i % 4 ? 0 : 1 },
+      });
+    });
+    writeFileSync(join(dir, 'z.jsonl'), lines.join('\n'));
+    const args = trainArgs(dir, 'z.jsonl', 'confidence-z');
+    const said = stderrOf();
+    try {
+      expect(await run(args('-1', 'bad.json'))).toBe(1);
+      expect(said.text).toContain('--confidence-z must be a number ≥ 0');
+      expect(await run(args('0', 'loose.json'))).toBe(0);
+      expect(await run(args('3', 'strict.json'))).toBe(0);
+    } finally {
+      said.restore();
+    }
+    expect(existsSync(join(dir, 'bad.json'))).toBe(false);
+    const band = (f: string) => parseArtefact(readFileSync(join(dir, f), 'utf8')).groups[0]!.bands;
+    // A stricter bound keeps the bands narrower (closer to quality alone): here Cost's, as on
+    // these two kinds of prompt Balanced's first step already routes too much at either bound.
+    expect(band('strict.json').cost).toBeGreaterThan(band('loose.json').cost);
+    expect(band('strict.json').balanced).toBeGreaterThanOrEqual(band('loose.json').balanced);
+  });
+});
+
+describe('train --work-budget', () => {
+  it('plans the fitting within the given budget, says so, and refuses a bad value', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mr-train-budget-'));
+    const lines = Array.from({ length: 120 }, (_, i) =>
+      JSON.stringify({
+        id: `b${i}`,
+        source: 'synthetic/b',
+        prompt: `${i % 3 ? 'say hello to' : 'prove the theorem about'} item ${i}`,
+        scores: { strong: i % 7 ? 1 : 0, weak: i % 3 ? 1 : 0 },
+      }),
+    );
+    writeFileSync(join(dir, 'b.jsonl'), lines.join('\n'));
+    const args = trainArgs(dir, 'b.jsonl', 'work-budget');
+    const said = stderrOf();
+    try {
+      expect(await run(args('0', 'bad.json'))).toBe(1);
+      expect(said.text).toContain('--work-budget must be a positive number of millions');
+      said.text = '';
+      expect(await run(args('160', 'full.json'))).toBe(0);
+      expect(said.text).not.toContain('more fitting than the training budget allows');
+      // A millionth of a unit: every step down is taken.
+      expect(await run(args('0.000001', 'small.json'))).toBe(0);
+      expect(said.text).toContain('more fitting than the training budget allows');
+    } finally {
+      said.restore();
+    }
+    const notes = (f: string) =>
+      parseArtefact(readFileSync(join(dir, f), 'utf8')).training as Record<
+        string,
+        { calibrationFolds: number; maxIterations: number }
+      >;
+    expect(Object.values(notes('full.json'))[0]).toMatchObject({ calibrationFolds: 5 });
+    expect(Object.values(notes('small.json'))[0]).toMatchObject({
+      calibrationFolds: 0,
+      maxIterations: 50,
+    });
+  });
+});

@@ -1,0 +1,217 @@
+// The feature function (training and serving share it), reading a long request by its head and
+// tail, and predicting from heads one at a time, several at once and from banks.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import type { ChatRequest } from '../core/wire-types.js';
+import {
+  DENSE_NAMES,
+  DENSE_SIZE,
+  LEGACY_DENSE_SIZE,
+  extractFeatures,
+  requestFromPrompt,
+} from './features.js';
+import { HEAD_CHARS, TAIL_CHARS } from './request-text.js';
+import { loadArtefactFile } from './routing-model.js';
+import { headBanks, predictQualities, predictQuality } from './predict-quality.js';
+
+const FIX = 'test/fixtures/routing';
+
+describe('features', () => {
+  it('training and serving compute the same features for the same prompt', () => {
+    const prompt = 'Solve 2x + 3 = 11.\nA. 4\nB. 5\nWhat is x?';
+    const fromTraining = extractFeatures(requestFromPrompt(prompt));
+    const fromServing = extractFeatures({
+      model: 'model-router',
+      messages: [{ role: 'user', content: [{ type: 'text', text: prompt }] }],
+    } as ChatRequest);
+    expect(Array.from(fromServing.indices)).toEqual(Array.from(fromTraining.indices));
+    expect(Array.from(fromServing.dense)).toEqual(Array.from(fromTraining.dense));
+  });
+
+  it('ignores white space around a message (a trailing newline is not one more line)', () => {
+    const plain = 'Summarise the causes of the First World War in three sentences.';
+    const features = (content: string, system = 'Be brief.') =>
+      extractFeatures({
+        model: 'model-router',
+        messages: [
+          { role: 'system', content: system },
+          { role: 'user', content },
+        ],
+      } as ChatRequest);
+    const want = features(plain);
+    for (const padded of [`${plain}\n`, `\n\n${plain}  \n`, `\t${plain}\r\n`])
+      expect(features(padded)).toEqual(want);
+    expect(features(plain, ' Be brief.\n')).toEqual(want);
+    // Inside the text a newline still counts.
+    expect(features(plain.replace(' in three', '\nin three')).dense).not.toEqual(want.dense);
+  });
+
+  it('reads a long request by its first HEAD_CHARS and last TAIL_CHARS characters, across messages', () => {
+    const letters = (n: number, seed: number) =>
+      Array.from({ length: n }, (_, i) => (i % 7 === 6 ? ' ' : 'abcdefghij'[(i * seed) % 10])).join(
+        '',
+      );
+    const messages = [
+      { role: 'system', content: `S${letters(2000, 3)}S` },
+      { role: 'user', content: `U${letters(1500, 7)}U` },
+      { role: 'assistant', content: `A${letters(900, 9)}A` },
+      { role: 'user', content: `Q${letters(800, 1)}Q` },
+    ];
+    // Joined with its role markers, the request reads " zsys " + system + " " + user + " zasst "
+    // + answer + " " + question; where each message starts in that text:
+    const markers = [' zsys ', ' ', ' zasst ', ' '];
+    const starts: number[] = [];
+    let length = 0;
+    messages.forEach((m, k) => {
+      starts.push(length + markers[k]!.length);
+      length += markers[k]!.length + m.content.length;
+    });
+    expect(length).toBeGreaterThan(HEAD_CHARS + TAIL_CHARS);
+    const features = (ms: typeof messages) =>
+      extractFeatures({ model: 'm', messages: ms } as ChatRequest);
+    const base = features(messages);
+    /** The features with the character at `pos` of the joined text turned into a "z". */
+    const changedAt = (pos: number) => {
+      const k = starts.findLastIndex((s) => s <= pos);
+      const content = messages[k]!.content;
+      const off = pos - starts[k]!;
+      expect(content.charAt(off)).toMatch(/[a-j ]/);
+      const changed = messages.map((m) => ({ ...m }));
+      changed[k]!.content = content.slice(0, off) + 'z' + content.slice(off + 1);
+      return { message: k, features: features(changed) };
+    };
+    // The head ends in the first user turn and the tail starts in the assistant's answer: a letter
+    // changed in either is read; one changed between them is not.
+    expect(changedAt(HEAD_CHARS - 1)).toMatchObject({ message: 1 });
+    for (const pos of [
+      HEAD_CHARS - 1,
+      HEAD_CHARS - 2,
+      length - TAIL_CHARS,
+      length - TAIL_CHARS + 1,
+    ])
+      expect(changedAt(pos).features, `position ${pos}`).not.toEqual(base);
+    for (const pos of [
+      HEAD_CHARS,
+      HEAD_CHARS + 1,
+      length - TAIL_CHARS - 1,
+      length - TAIL_CHARS - 2,
+    ])
+      expect(changedAt(pos).features, `position ${pos}`).toEqual(base);
+    expect(changedAt(length - TAIL_CHARS)).toMatchObject({ message: 2 });
+  });
+
+  it('reads the whole request: system prompt, earlier turns, tools, response_format, reasoning_effort', () => {
+    const base = { model: 'm', messages: [{ role: 'user', content: 'hi' }] } as ChatRequest;
+    const rich = {
+      model: 'm',
+      messages: [
+        { role: 'system', content: 'You are a careful mathematician.' },
+        { role: 'user', content: 'first question' },
+        { role: 'assistant', content: 'an answer' },
+        { role: 'user', content: 'hi' },
+      ],
+      tools: [{ type: 'function', function: { name: 'calc', parameters: {} } }],
+      tool_choice: 'required',
+      response_format: { type: 'json_object' },
+      reasoning_effort: 'high',
+    } as ChatRequest;
+    const a = extractFeatures(base);
+    const b = extractFeatures(rich);
+    expect(b.dense[4]).toBe(1); // has_system
+    expect(b.dense[5]).toBeGreaterThan(0); // tools
+    expect(b.dense[6]).toBe(1); // tool_choice forced
+    expect(b.dense[7]).toBe(1); // JSON output
+    expect(b.dense[8]).toBeCloseTo(0.8); // reasoning effort
+    expect(b.dense[3]).toBeGreaterThan(a.dense[3]!); // turns
+    expect(b.indices.length).toBeGreaterThan(a.indices.length);
+  });
+
+  it('reads the form of the last user turn: how it starts and ends, capitals, numbers, sentences', () => {
+    const f = (content: string) => {
+      const d = extractFeatures(requestFromPrompt(content)).dense;
+      return Object.fromEntries(DENSE_NAMES.map((n, i) => [n, d[i]!]));
+    };
+    const search = f('who sings i got to be me');
+    expect(search).toMatchObject({
+      starts_lower: 1,
+      ends_question: 0,
+      ends_open: 1,
+      ends_colon: 0,
+    });
+    expect(search.capitalised_words).toBe(0);
+    const trivia = f('Which Irish boxer was nicknamed the Clones Cyclone?  ');
+    expect(trivia).toMatchObject({ starts_lower: 0, ends_question: 1, ends_open: 0 });
+    expect(trivia.capitalised_words).toBeCloseTo(4 / 8);
+    expect(f('Q: 2 + 3 = ?\nA. 5\nB. 6\nAnswer:').ends_colon).toBe(1);
+    const maths = f('John has 3.5 apples. He buys 12 more! How many now? Round to 1 decimal.');
+    expect(maths.numbers).toBeCloseTo(Math.log1p(4) / 4); // runs of digits: 3, 5, 12, 1
+    expect(maths.sentences).toBeCloseTo(Math.log1p(4) / 4); // not the "." inside 3.5
+    expect(f('SHOUTING').upper_ratio).toBe(1);
+    // The last user turn decides, not an earlier turn or the system prompt.
+    const turns = extractFeatures({
+      model: 'm',
+      messages: [
+        { role: 'system', content: 'answer briefly.' },
+        { role: 'user', content: 'what is 2 + 2?' },
+        { role: 'assistant', content: '4' },
+        { role: 'user', content: 'And Times Three' },
+      ],
+    } as ChatRequest).dense;
+    expect(turns[DENSE_NAMES.indexOf('starts_lower')]).toBe(0);
+    expect(turns[DENSE_NAMES.indexOf('ends_open')]).toBe(1);
+  });
+
+  it('predicts several heads at once exactly as one by one (two heads a pass, sizes mixed)', () => {
+    const art = loadArtefactFile('models/2026-11-30e.json');
+    const sizes = new Set(art.models.map((m) => m.sparse.length));
+    expect(sizes.size).toBeGreaterThan(1);
+    for (const heads of [art.models, art.models.slice(0, 4), art.models.slice(3, 4), []]) {
+      for (const prompt of [
+        'hi',
+        'Solve 2x + 3 = 11.\nA. 4\nB. 5',
+        'def f(x): return x * 2 '.repeat(300),
+      ]) {
+        const f = extractFeatures(requestFromPrompt(prompt));
+        expect(Array.from(predictQualities(heads, f))).toEqual(
+          heads.map((h) => predictQuality(h, f)),
+        );
+      }
+    }
+  });
+
+  it('predicts from banks of interleaved heads exactly as one by one', () => {
+    // 25 heads of two sizes: banks of at most 16 per size, some heads asked for in no set, the
+    // same head twice, any order, and each call summing afresh for its own features.
+    const art = loadArtefactFile('models/2026-11-30e.json');
+    const heads = art.models;
+    expect(heads.length).toBeGreaterThan(16);
+    const banks = headBanks([heads.slice(0, 20), heads.slice(18, 22), []]);
+    const asks = [heads, heads.slice(20).reverse(), [heads[3]!, heads[3]!, heads[24]!], []];
+    for (let round = 0; round < 2; round++)
+      for (const prompt of [
+        'hi',
+        'Solve 2x + 3 = 11.\nA. 4\nB. 5',
+        'def f(x): return x * 2 '.repeat(300),
+      ])
+        for (const ask of asks) {
+          const f = extractFeatures(requestFromPrompt(prompt), true);
+          expect(Array.from(banks.predict(ask, f))).toEqual(ask.map((h) => predictQuality(h, f)));
+        }
+  });
+
+  it('older artefacts predict exactly as before the form features were added', () => {
+    // Predictions recorded with the features as they were (2026-11-30b, 17 dense features): an
+    // artefact reads the dense features it was trained on, so new ones never move a pinned router.
+    const art = loadArtefactFile('models/2026-11-30b.json');
+    expect(art.models[0]!.dense.length).toBe(LEGACY_DENSE_SIZE);
+    const fixture = JSON.parse(
+      readFileSync(`${FIX}/legacy-predictions-2026-11-30b.json`, 'utf8'),
+    ) as { request: ChatRequest; predictions: Record<string, number> }[];
+    for (const { request, predictions } of fixture) {
+      const f = extractFeatures(request);
+      expect(f.dense.length).toBe(DENSE_SIZE);
+      for (const m of art.models)
+        expect(predictQuality(m, f)).toBe(predictions[`${m.group}/${m.name}`]);
+    }
+  });
+});

@@ -1,0 +1,233 @@
+// The trained router over deployments (like:, their own prices, the receipt's reasons) and the
+// output-token statistics it prices answers with.
+import { OutputTokenStats, PRIOR_WEIGHT } from './output-token-stats.js';
+import { describe, expect, it } from 'vitest';
+import { loadPrices, loadRows } from '../../training/dataset.js';
+import { trainArtefact } from '../../training/train-artefact.js';
+import { routerSchema, type RoutingMode } from '../config/schema.js';
+import { deploymentSchema, type DeploymentConfig } from '../config/deployment-schema.js';
+import { requestFromPrompt } from './features.js';
+import { createTrainedRouter } from './trained-router.js';
+
+const FIX = 'test/fixtures/routing';
+
+describe('trained router', () => {
+  it('maps deployments by like:, prices them by their own prices, and explains the pick', () => {
+    const rows = loadRows(`${FIX}/tiny.jsonl`);
+    const { artefact } = trainArtefact(
+      new Map([['tiny.jsonl', rows]]),
+      loadPrices(`${FIX}/prices.json`),
+      { seed: 1 },
+    );
+    artefact.groups[0]!.bands = { balanced: 0.01, cost: 0.01, qualityMargin: 0 };
+    const router = createTrainedRouter(artefact);
+    const base = { provider: 'simulated', contextWindow: 1000, maxOutputTokens: 100 } as const;
+    const big = deploymentSchema.parse({
+      ...base,
+      name: 'big',
+      model: 'x',
+      like: 'strong',
+      prices: { inputPer1M: 5, outputPer1M: 5 },
+    });
+    const small = deploymentSchema.parse({
+      ...base,
+      name: 'small',
+      model: 'y',
+      like: 'weak',
+      prices: { inputPer1M: 0.1, outputPer1M: 0.1 },
+    });
+    const stranger = deploymentSchema.parse({
+      ...base,
+      name: 'stranger',
+      model: 'unknown-model',
+      prices: { inputPer1M: 0.01, outputPer1M: 0.01 },
+    });
+    /** A decision for 'hello' over these candidates, which are also the router's whole subset. */
+    const decideOver = (candidates: DeploymentConfig[], mode: RoutingMode = 'balanced') =>
+      router.decide({
+        request: requestFromPrompt('hello'),
+        router: routerSchema.parse({ modelSubset: candidates.map((c) => c.name) }),
+        mode,
+        candidates,
+        promptTokens: 10,
+      });
+    const decision = decideOver([big, small, stranger]);
+    expect(decision.topDeployment).toBe('big');
+    expect(decision.ordered[0]).toBe('stranger');
+    expect(decision.reason).toContain('conservative default');
+    // Two deployments like the same model: the cheaper one is the reference (and the savings
+    // baseline), whatever their names.
+    const dearTwin = deploymentSchema.parse({
+      ...big,
+      name: 'a-dear-twin',
+      prices: { inputPer1M: 9, outputPer1M: 9 },
+    });
+    const twins = decideOver([dearTwin, big, small]);
+    expect(twins.topDeployment).toBe('big');
+    // Deployments the artefact does not know are equally unknown: the dearer is the reference.
+    const dearStranger = deploymentSchema.parse({
+      ...stranger,
+      name: 'z-dear-stranger',
+      prices: { inputPer1M: 3, outputPer1M: 3 },
+    });
+    const strangers = decideOver([stranger, dearStranger]);
+    expect(strangers.topDeployment).toBe('z-dear-stranger');
+    // What an operator is told about a subset: unknown deployments, like: names the artefact
+    // lacks, and deployments spread over data groups.
+    const typo = deploymentSchema.parse({ ...small, name: 'typo', like: 'wek' });
+    const subset = routerSchema.parse({
+      name: 'r',
+      modelSubset: ['big', 'small', 'stranger', 'typo'],
+    });
+    expect(router.describeSubset!(subset, [big, small, stranger, typo])).toEqual([
+      'router r (artefact ' +
+        artefact.version +
+        '): the artefact does not know deployment stranger (model "unknown-model"): it is scored at the conservative default 0.5; map it with like: or score it with `model-router calibrate`',
+      'router r (artefact ' +
+        artefact.version +
+        '): deployment typo is like "wek", a model the artefact does not know; it is scored at the conservative default 0.5',
+    ]);
+    const split = createTrainedRouter({
+      ...artefact,
+      groups: [...artefact.groups, { ...artefact.groups[0]!, name: 'other.jsonl' }],
+      models: [...artefact.models, { ...artefact.models[1]!, group: 'other.jsonl' }],
+    });
+    const far = deploymentSchema.parse({ ...small, name: 'far', like: 'other.jsonl:weak' });
+    const spread = routerSchema.parse({ name: 'r', modelSubset: ['big', 'small', 'far'] });
+    expect(split.describeSubset!(spread, [big, small, far])).toEqual([
+      expect.stringMatching(
+        /^router r .*: its deployments map into 2 data groups \(tiny\.jsonl: big, small; other\.jsonl: far\)/,
+      ),
+    ]);
+    const quality = decideOver([big, small], 'quality');
+    expect(quality.scores.find((s) => s.deployment === 'big')?.predictedCostUsd).toBeCloseTo(
+      (10 * 5 + 100 * 5) / 1e6,
+    );
+    expect(quality.reason).toMatch(/^quality mode/);
+    // Where training found Quality mode's gain to be noise, it keeps the strongest candidate, even
+    // over one favoured here by a margin of −1, and the receipt says why.
+    const bandsWith = (qualityHolds: boolean, override?: Record<string, unknown>) =>
+      createTrainedRouter({
+        ...artefact,
+        groups: [
+          {
+            ...artefact.groups[0]!,
+            bands: { balanced: 1, cost: 1, qualityMargin: -1, qualityHolds },
+          },
+        ],
+      }).decide({
+        request: requestFromPrompt('hello'),
+        router: routerSchema.parse({ modelSubset: ['big', 'small'], bands: override }),
+        mode: 'quality',
+        candidates: [big, small],
+        promptTokens: 10,
+      });
+    expect(bandsWith(false).ordered).toEqual(['small', 'big']);
+    const held = bandsWith(true);
+    expect(held.ordered).toEqual(['big', 'small']);
+    expect(held.reason).toMatch(
+      /^quality mode: big, the strongest model on average .*more than noise/,
+    );
+    // check-config says so for a router whose deployments share a holding group.
+    const holding = createTrainedRouter({
+      ...artefact,
+      groups: [
+        { ...artefact.groups[0]!, bands: { ...artefact.groups[0]!.bands, qualityHolds: true } },
+      ],
+    });
+    const pair = routerSchema.parse({ name: 'r', modelSubset: ['big', 'small'] });
+    expect(holding.describeSubset!(pair, [big, small])).toEqual([
+      expect.stringMatching(/^router r .*: in Quality mode it keeps the strongest of big, small /),
+    ]);
+    expect(
+      holding.describeSubset!({ ...pair, bands: { qualityHolds: false } }, [big, small]),
+    ).toEqual([]);
+    // The router's config overrides the verdict and the margin.
+    expect(bandsWith(true, { qualityHolds: false }).ordered[0]).toBe('small');
+    expect(bandsWith(false, { qualityHolds: true }).ordered[0]).toBe('big');
+    expect(bandsWith(false, { qualityMargin: 1 }).ordered[0]).toBe('big');
+
+    // Learned output tokens: `small` turns out to write 300× more than the artefact expects, so it
+    // is no longer the cheaper of the two once enough answers are seen.
+    const stats = new OutputTokenStats();
+    const cost = () =>
+      router.decide({
+        request: requestFromPrompt('hello'),
+        router: routerSchema.parse({
+          modelSubset: ['big', 'small'],
+          bands: { cost: 0, balanced: 0 },
+        }),
+        mode: 'cost',
+        candidates: [big, small],
+        promptTokens: 10,
+        outputTokens: stats,
+      });
+    expect(cost().ordered[0]).toBe('small');
+    for (let i = 0; i < 60; i++) {
+      stats.observe('small', 30_000);
+      stats.observe('big', 100);
+    }
+    const learned = cost();
+    expect(learned.ordered[0]).toBe('big');
+    expect(
+      learned.scores.find((x) => x.deployment === 'small')!.expectedOutputTokens,
+    ).toBeGreaterThan(10_000);
+
+    // A declared prior (a reasoning model's hidden tokens) counts from the first request; a
+    // simulated deployment's prior is what its simulation writes.
+    const verbose = deploymentSchema.parse({
+      ...base,
+      name: 'small',
+      model: 'y',
+      like: 'weak',
+      prices: { inputPer1M: 0.1, outputPer1M: 0.1 },
+      expectedOutputTokens: 30_000,
+    });
+    const fresh = router.decide({
+      request: requestFromPrompt('hello'),
+      router: routerSchema.parse({
+        modelSubset: ['big', 'small'],
+        bands: { cost: 0, balanced: 0 },
+      }),
+      mode: 'cost',
+      candidates: [big, verbose],
+      promptTokens: 10,
+      outputTokens: new OutputTokenStats(),
+    });
+    expect(fresh.ordered[0]).toBe('big');
+    const thinker = deploymentSchema.parse({
+      ...base,
+      name: 'thinker',
+      model: 'z',
+      like: 'weak',
+      prices: { inputPer1M: 1, outputPer1M: 1 },
+      simulation: { answerTokens: 100, reasoningTokens: 900 },
+    });
+    const sim = router.decide({
+      request: requestFromPrompt('hello'),
+      router: routerSchema.parse({ modelSubset: ['thinker'] }),
+      mode: 'cost',
+      candidates: [thinker],
+      promptTokens: 10,
+    });
+    expect(sim.scores[0]!.expectedOutputTokens).toBe(1000);
+  });
+});
+
+describe('output token stats', () => {
+  it('starts at the prior and moves to the observed mean as answers accumulate', () => {
+    const stats = new OutputTokenStats();
+    expect(stats.expected('a', 100)).toBe(100);
+    for (let i = 0; i < PRIOR_WEIGHT; i++) stats.observe('a', 1000);
+    expect(stats.expected('a', 100)).toBe(550); // equal weight after PRIOR_WEIGHT answers
+    for (let i = 0; i < 2000; i++) stats.observe('a', 1000);
+    expect(stats.expected('a', 100)).toBeGreaterThan(990);
+    // A running mean: it follows a deployment whose answers change.
+    for (let i = 0; i < 500; i++) stats.observe('a', 200);
+    expect(stats.observed('a')!.mean).toBeLessThan(220);
+    stats.observe('a', Number.NaN);
+    expect(stats.observed('a')!.answers).toBe(2020 + 500);
+    stats.forget('a');
+    expect(stats.expected('a', 100)).toBe(100);
+  });
+});

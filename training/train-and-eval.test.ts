@@ -1,0 +1,347 @@
+// Reading data and price files, splitting by prompt, training (deterministic, calibrated on
+// out-of-sample predictions) and `eval`'s figures, JSON and notes.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DataError, loadPrices, loadRows, splitByHash } from './dataset.js';
+import {
+  apgrAndCpt,
+  summarize,
+  describeTestRows,
+  evaluate,
+  shareText,
+  type PromptOutcome,
+} from './evaluate.js';
+import { SWEEP, renderEvalHtml } from './eval-report.js';
+import { trainArtefact } from './train-artefact.js';
+import { DENSE_SIZE } from '../src/routing/features.js';
+import {
+  ArtefactError,
+  loadArtefactFile,
+  parseArtefact,
+  serializeArtefact,
+} from '../src/routing/routing-model.js';
+
+const FIX = 'test/fixtures/routing';
+
+describe('data, training and evaluation', () => {
+  it('reads both price layouts and names the file and line of a bad row', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mr-routing-'));
+    writeFileSync(
+      join(dir, 'nested.json'),
+      JSON.stringify({
+        datasets: {
+          'tiny.jsonl': {
+            strong: { input_per_1m_usd: 1, output_per_1m_usd: 2 },
+            odd: { input_per_1m_usd: null, output_per_1m_usd: null },
+          },
+          'z-other.jsonl': {
+            strong: { input_per_1m_usd: 7, output_per_1m_usd: 7 },
+            weak: { input_per_1m_usd: 0.1, output_per_1m_usd: 0.2 },
+          },
+        },
+      }),
+    );
+    const nested = loadPrices(join(dir, 'nested.json'));
+    expect(nested('tiny.jsonl').get('strong')).toEqual({ inputPer1M: 1, outputPer1M: 2 });
+    expect(nested('tiny.jsonl').has('odd')).toBe(false);
+    expect(nested('tiny.jsonl').has('weak')).toBe(false); // a listed file keeps its own table
+    // A file the price file does not list (a renamed copy, a held-out part) is priced by model
+    // name from the listed files, the first by file name winning.
+    expect(nested('tiny-heldout.jsonl').get('strong')).toEqual({ inputPer1M: 1, outputPer1M: 2 });
+    expect(nested('tiny-heldout.jsonl').get('weak')).toEqual({ inputPer1M: 0.1, outputPer1M: 0.2 });
+    expect(nested('tiny-heldout.jsonl').has('odd')).toBe(false);
+    expect(loadPrices(`${FIX}/prices.json`)('anything.jsonl').get('weak')).toEqual({
+      inputPer1M: 0.5,
+      outputPer1M: 1,
+    });
+    writeFileSync(
+      join(dir, 'bad.jsonl'),
+      '{"prompt":"ok","scores":{"a":1}}\n{"prompt":"x","scores":{"a":2}}\n',
+    );
+    expect(() => loadRows(join(dir, 'bad.jsonl'))).toThrow(DataError);
+    expect(() => loadRows(join(dir, 'bad.jsonl'))).toThrow(
+      'bad.jsonl:2: score of a is 2, outside [0, 1] (quality is on a 0–1 scale: divide a 1–10 grade by 10, a percentage by 100)',
+    );
+    // Each kind of bad value is named with its model, and what to do about it.
+    const lineError = (line: Record<string, unknown>) => {
+      writeFileSync(join(dir, 'one.jsonl'), `${JSON.stringify({ prompt: 'x', ...line })}\n`);
+      return () => loadRows(join(dir, 'one.jsonl'));
+    };
+    expect(lineError({ scores: { a: '1' } })).toThrow('score of a must be a number, got "1"');
+    expect(lineError({ scores: {} })).toThrow('one.jsonl: no rows with a score');
+    expect(lineError({ scores: { a: null } })).toThrow('one.jsonl: no rows with a score');
+    expect(lineError({ source: 's' })).toThrow('one.jsonl:1: "scores" is missing');
+    expect(lineError({ prompt: 7, scores: { a: 1 } })).toThrow(
+      'one.jsonl:1: "prompt" must be a string (the user text)',
+    );
+    expect(lineError({ prompt: ' ', scores: { a: 1 } })).toThrow(
+      'one.jsonl: no rows with a prompt',
+    );
+    expect(lineError({ scores: [1] })).toThrow('"scores" must be an object of model → number');
+    expect(lineError({ scores: { a: 1 }, cost_usd: { a: -0.1 } })).toThrow(
+      'cost_usd of a is -0.1, below 0',
+    );
+    expect(lineError({ scores: { a: 1 }, out_chars: { a: 'long' } })).toThrow(
+      'out_chars of a must be a number',
+    );
+    expect(lineError({ scores: { a: 1 }, cost_usd: { a: 0.1 } })()[0]!.costUsd).toEqual({ a: 0.1 });
+    // What the format allows but carries nothing is passed over with a note, not an error: a null
+    // (JSON's "no value"), a row no model is scored on and an empty prompt; a byte-order mark and
+    // CRLF line ends.
+    writeFileSync(join(dir, 'not-an-object.jsonl'), '[1, 2]\n');
+    expect(() => loadRows(join(dir, 'not-an-object.jsonl'))).toThrow(
+      'not-an-object.jsonl:1: each line must be a JSON object with "prompt" and "scores"',
+    );
+    const lines = [
+      { prompt: 'p1', scores: { a: 1, b: null }, cost_usd: { a: null }, out_chars: null },
+      { prompt: 'p2', scores: {} },
+      { prompt: 'p3', scores: { a: null } },
+      { prompt: 'p4', scores: { a: 0.5, b: 0 } },
+      { prompt: '', scores: { a: 1 } },
+      { prompt: ' \t\n', scores: { a: 0 } },
+    ];
+    writeFileSync(
+      join(dir, 'gaps.jsonl'),
+      '\ufeff' + lines.map((l) => JSON.stringify(l)).join('\r\n') + '\r\n',
+    );
+    const notes: string[] = [];
+    const gaps = loadRows(join(dir, 'gaps.jsonl'), (m) => notes.push(m));
+    expect(gaps.map((r) => [r.prompt, r.scores, r.costUsd, r.outChars])).toEqual([
+      ['p1', { a: 1 }, {}, undefined],
+      ['p4', { a: 0.5, b: 0 }, undefined, undefined],
+    ]);
+    expect(notes).toEqual([
+      `${join(dir, 'gaps.jsonl')}: 3 null values in "scores", "cost_usd" or "out_chars" read as not given for that model`,
+      `${join(dir, 'gaps.jsonl')}: 2 rows with no model scored passed over (lines 2, 3)`,
+      `${join(dir, 'gaps.jsonl')}: 2 rows with an empty prompt passed over (lines 5, 6)`,
+    ]);
+    writeFileSync(
+      join(dir, 'neg-prices.json'),
+      JSON.stringify({ a: { input_per_1m_usd: -1, output_per_1m_usd: 1 } }),
+    );
+    expect(() => loadPrices(join(dir, 'neg-prices.json'))).toThrow('a: a price cannot be negative');
+  });
+
+  it('splits by prompt hash so duplicates never straddle train and test', () => {
+    const rows = [
+      { prompt: 'Same question' },
+      { prompt: ' same question ' },
+      ...Array.from({ length: 200 }, (_, i) => ({ prompt: `q${i}` })),
+    ];
+    const { train, test } = splitByHash(rows, 0.3);
+    const inTest = test.some((r) => r.prompt.trim().toLowerCase() === 'same question');
+    const inTrain = train.some((r) => r.prompt.trim().toLowerCase() === 'same question');
+    expect(inTest && inTrain).toBe(false);
+    expect(test.length).toBeGreaterThan(30);
+  });
+
+  it('training is deterministic for a seed and the artefact round-trips', () => {
+    const rows = loadRows(`${FIX}/tiny.jsonl`);
+    const groups = new Map([['tiny.jsonl', rows]]);
+    const prices = loadPrices(`${FIX}/prices.json`);
+    const a = trainArtefact(groups, prices, { seed: 7, version: 'v' }).artefact;
+    const b = trainArtefact(groups, prices, { seed: 7, version: 'v' }).artefact;
+    expect(Array.from(a.models[0]!.sparse)).toEqual(Array.from(b.models[0]!.sparse));
+    const back = parseArtefact(serializeArtefact(a));
+    expect(back.models.map((m) => m.name)).toEqual(['strong', 'weak']);
+    expect(back.models[0]!.expectedOutputTokens).toBe(100);
+    expect(back.featureVersion).toBe(3);
+    expect(back.models[0]!.dense.length).toBe(DENSE_SIZE);
+    // Another feature version, or heads whose dense part fits no version, say to retrain.
+    const json = JSON.parse(serializeArtefact(a)) as {
+      featureVersion: number;
+      models: { dense: number[] }[];
+    };
+    expect(() => parseArtefact(JSON.stringify({ ...json, featureVersion: 4 }), 'x.json')).toThrow(
+      /x\.json: feature version 4\/\d+ does not match this build \(2 or 3.*retrain it/,
+    );
+    json.models[0]!.dense.push(0);
+    expect(() => parseArtefact(JSON.stringify(json), 'x.json')).toThrow(
+      /strong has the wrong shape/,
+    );
+    json.models[0]!.dense.pop();
+    // A truncated, hand-edited or foreign file: what is wrong and where, not a TypeError later.
+    const bad = (text: string) => () => parseArtefact(text, 'x.json');
+    expect(bad(serializeArtefact(a).slice(0, 100))).toThrow(/^x\.json: not valid JSON \(/);
+    expect(bad('{"version":"x","groups":[]}')).toThrow(
+      /^x\.json: not a routing artefact \(createdAt: .*expected string/,
+    );
+    const noBias = structuredClone(json) as unknown as { models: { bias?: number }[] };
+    delete noBias.models[1]!.bias;
+    expect(bad(JSON.stringify(noBias))).toThrow(/models\[1\]\.bias: .*expected number/);
+    const orphan = structuredClone(json) as unknown as { models: { group: string }[] };
+    orphan.models[0]!.group = 'elsewhere';
+    expect(bad(JSON.stringify(orphan))).toThrow(
+      'x.json: model strong names group "elsewhere", which it does not have',
+    );
+    expect(() => loadArtefactFile('no/such/artefact.json')).toThrow(ArtefactError);
+    expect(() => loadArtefactFile('no/such/artefact.json')).toThrow(/^cannot read no\/such/);
+    expect(parseArtefact(JSON.stringify(json)).models).toHaveLength(2);
+  });
+
+  it('calibrates the bands on every training prompt, each scored by heads that never saw it', () => {
+    const rows = loadRows(`${FIX}/tiny.jsonl`);
+    const groups = new Map([['tiny.jsonl', rows]]);
+    const prices = loadPrices(`${FIX}/prices.json`);
+    const crossFit = trainArtefact(groups, prices, { seed: 3 }).artefact.training['tiny.jsonl'] as {
+      calibrationFolds: number;
+      calibration: number;
+      fit: number;
+    };
+    expect(crossFit.calibrationFolds).toBe(5);
+    expect(crossFit.calibration).toBe(rows.length);
+    expect(crossFit.fit).toBeLessThan(rows.length);
+    const heldOut = trainArtefact(groups, prices, { seed: 3, calibrationFolds: 0 }).artefact
+      .training['tiny.jsonl'] as { calibration: number; fit: number };
+    expect(heldOut.calibration + heldOut.fit).toBe(rows.length);
+    expect(heldOut.calibration).toBeLessThan(rows.length / 2);
+  });
+
+  it('APGR and CPT on a two-model set with a known answer', () => {
+    // Four prompts; strong wins on two. A perfect ranking recovers the gap with the first two.
+    const mk = (id: string, s: number, w: number, ps: number, pw: number): PromptOutcome => ({
+      row: { id, source: 'x/y', prompt: id, scores: { s, w }, contaminated: false, group: 'g' },
+      models: ['s', 'w'],
+      predicted: new Map([
+        ['s', ps],
+        ['w', pw],
+      ]),
+      predictedCost: new Map([
+        ['s', 1],
+        ['w', 0.1],
+      ]),
+      cost: new Map([
+        ['s', 1],
+        ['w', 0.1],
+      ]),
+      bestSingle: 's',
+      cheapest: 'w',
+      bands: { balanced: 1, cost: 1 },
+    });
+    const perfect = [
+      mk('a', 1, 0, 0.9, 0.1),
+      mk('b', 1, 0, 0.8, 0.2),
+      mk('c', 1, 1, 0.5, 0.5),
+      mk('d', 1, 1, 0.4, 0.6),
+    ];
+    const r = apgrAndCpt(perfect);
+    // PGR after k strong calls: 0, .5, 1, 1, 1 → trapezoid mean = (0.25+0.75+1+1)/4 = 0.75.
+    expect(r.apgr).toBeCloseTo(0.75, 10);
+    expect(r.cpt50).toBe(0.25);
+    expect(r.cpt80).toBe(0.5);
+    // A prompt with one of the two scored (no grade from the judge) is left out, not the pair.
+    const single: PromptOutcome = {
+      ...mk('e', 0, 0, 0.3, 0.7),
+      row: { ...mk('e', 0, 0, 0.3, 0.7).row, scores: { w: 0 } },
+      models: ['w'],
+    };
+    expect(apgrAndCpt([...perfect, single])).toEqual(r);
+    // A third model anywhere makes it a many-model set: no APGR.
+    const third: PromptOutcome = { ...mk('f', 1, 0, 0.6, 0.4), models: ['s', 'x'] };
+    expect(apgrAndCpt([...perfect, third]).apgr).toBeNull();
+    // Cost mode with a band of 0.05 sends all four to w (each predicted above 0.05 × s's): w's
+    // score less s's is −1, −1, 0, 0, so the ratio is 0.5, and its standard error the sample
+    // deviation (√(1/3)) over √4, on s's mean of 1.
+    const cheap = summarize(perfect.map((o) => ({ ...o, bands: { balanced: 1, cost: 0.05 } })));
+    expect(cheap.modes.cost.share).toEqual({ w: 1 });
+    expect(cheap.modes.cost.quality_ratio).toBe(0.5);
+    expect(cheap.modes.cost.quality_ratio_se).toBeCloseTo(Math.sqrt(1 / 3) / 2, 12);
+    expect(cheap.modes.quality.quality_ratio_se).toBe(0);
+    // Where the best single model scores 0 on every prompt (a source it gets wholly wrong), the
+    // same quality is 1× and a better one has no ratio, rather than a 0 that reads as a loss.
+    const hopeless = [mk('a', 0, 0, 0.9, 0.1), mk('b', 0, 0, 0.8, 0.2), mk('c', 0, 1, 0.4, 0.6)];
+    const none = summarize(
+      hopeless.slice(0, 2).map((o) => ({ ...o, bands: { balanced: 1, cost: 0.05 } })),
+    );
+    expect(none.modes.cost.share).toEqual({ w: 1 });
+    expect(none.modes.cost.quality_ratio).toBe(1);
+    expect(none.modes.cost.quality_ratio_se).toBe(0);
+    expect(none.modes.cost.cost_ratio).toBeCloseTo(0.1, 12);
+    const gained = summarize(hopeless.map((o) => ({ ...o, bands: { balanced: 1, cost: 0.05 } })));
+    expect(gained.modes.cost.quality).toBeCloseTo(1 / 3, 12);
+    expect(gained.modes.cost.quality_ratio).toBeNull();
+    expect(gained.modes.cost.quality_ratio_se).toBeNull();
+    // A free pool: the same cost is 1×.
+    const free = (o: PromptOutcome): PromptOutcome => ({
+      ...o,
+      cost: new Map([
+        ['s', 0],
+        ['w', 0],
+      ]),
+    });
+    expect(summarize(perfect.map(free)).modes.balanced.cost_ratio).toBe(1);
+  });
+
+  it('eval JSON has the documented shape and leaves contaminated rows out', () => {
+    const rows = loadRows(`${FIX}/tiny.jsonl`);
+    const { artefact } = trainArtefact(
+      new Map([['tiny.jsonl', rows]]),
+      loadPrices(`${FIX}/prices.json`),
+      { seed: 1 },
+    );
+    const { report, outcomes } = evaluate(artefact, rows);
+    expect(report.prompts).toBe(3);
+    expect(Object.keys(report).sort()).toEqual(
+      [
+        'apgr',
+        'best_single',
+        'by_source',
+        'cheapest',
+        'cpt50',
+        'cpt80',
+        'models',
+        'modes',
+        'oracle',
+        'prompts',
+        'random',
+      ].sort(),
+    );
+    expect(report.best_single.model).toBe('strong');
+    expect(Object.keys(report.by_source).sort()).toEqual(['tiny/chat', 'tiny/math']);
+    for (const mode of ['quality', 'balanced', 'cost'] as const) {
+      const m = report.modes[mode];
+      expect(Object.values(m.share).reduce((a, b) => a + b, 0)).toBeCloseTo(1);
+      expect(m.quality_ratio).toBeCloseTo(m.quality / report.best_single.quality);
+    }
+    expect(report.oracle.quality).toBe(1);
+    // The HTML report: each mode's share, each source's row, and the router's curve over the
+    // bands' whole range (141 bands, quality alone to the cheapest routing).
+    const html = renderEvalHtml(report, outcomes);
+    expect(html).toContain(`<td>balanced</td>`);
+    expect(html).toContain(shareText(report.modes.cost.share));
+    expect(html).toContain('<h2>By source</h2>');
+    for (const src of ['tiny/chat', 'tiny/math']) expect(html).toContain(`<td>${src}</td>`);
+    const path = /<path d="(M[^"]*)"/.exec(html)![1]!;
+    expect(path.split(/[ML]/).filter(Boolean)).toHaveLength(SWEEP.length);
+    expect(SWEEP[0]).toBe(1.5);
+    expect(SWEEP.at(-1)).toBeCloseTo(-2, 12);
+  });
+
+  it('eval says which test rows it left out and why, and matches renamed files by their models', () => {
+    const rows = loadRows(`${FIX}/tiny.jsonl`);
+    const { artefact } = trainArtefact(
+      new Map([['tiny.jsonl', rows]]),
+      loadPrices(`${FIX}/prices.json`),
+      { seed: 1 },
+    );
+    const g = artefact.groups[0]!;
+    const unscored = { ...rows[0]!, id: 'u', scores: { weak: 1 } };
+    const unknown = { ...rows[1]!, id: 'o', group: 'other.jsonl', scores: { elsewhere: 1 } };
+    // A held-out part saved under another name: scored by the group whose models it shares.
+    const renamed = rows.map((r) => ({ ...r, id: `h${r.id}`, group: 'tiny-heldout.jsonl' }));
+    const twoGroups = {
+      ...artefact,
+      groups: [g, { ...g, name: 'wide.jsonl', models: [...g.models, 'x', 'y'] }],
+    };
+    const { report, skipped } = evaluate(twoGroups, [...rows, unscored, unknown, ...renamed]);
+    expect(report.prompts).toBe(6);
+    expect(describeTestRows(skipped)).toEqual([
+      "test file tiny-heldout.jsonl is not named like a data file the artefact was trained on; scored with its tiny.jsonl heads (it scores 2 of that group's 2 models)",
+      '1 test prompts skipped: their data file is not one the artefact was trained on, and scores none of its models',
+      '1 test prompts skipped: they have no score for strong, the best single model, which every ratio is measured against on the same prompts',
+    ]);
+    expect(describeTestRows(evaluate(artefact, rows).skipped)).toEqual([]);
+  });
+});
