@@ -1,14 +1,16 @@
+// Models scored on part of a file: never the best single model beside fuller ones, left out when
+// scored on too few prompts, measured against the best single model, levelled and given coverage.
 import { describe, expect, it } from 'vitest';
 import { routerSchema } from '../src/config/schema.js';
 import { deploymentSchema } from '../src/config/deployment-schema.js';
-import { DENSE_SIZE, extractFeatures, requestFromPrompt } from '../src/routing/features.js';
+import { extractFeatures, requestFromPrompt } from '../src/routing/features.js';
 import { parseArtefact, serializeArtefact } from '../src/routing/routing-model.js';
 import { coverageTrust, predictQuality } from '../src/routing/predict-quality.js';
 import { createTrainedRouter } from '../src/routing/trained-router.js';
 import { simDeployment } from '../test/helpers/test-config.js';
-import { promptHash, type DataRow, type Price } from './dataset.js';
+import { type DataRow, type Price } from './dataset.js';
 import { scoreTestRows } from './evaluate.js';
-import { featurize, smoothedTargets } from './heads.js';
+import { featurize } from './heads.js';
 import {
   BEST_SINGLE_COVERAGE,
   MIN_SCORED_PROMPTS,
@@ -17,207 +19,12 @@ import {
 } from './model-pool.js';
 import { expertSources, trainExperts } from './source-heads.js';
 import { trainArtefact } from './train-artefact.js';
-import { SAMPLE_MIN_PROMPTS, WORK_BUDGET, headVariants, trainingPlans } from './training-plan.js';
-
-function row(i: number, source: string, score: number): DataRow {
-  return {
-    id: `r${i}`,
-    source,
-    prompt: `prompt ${i}`,
-    scores: { m: score },
-    contaminated: false,
-    group: 'g.jsonl',
-  };
-}
-
-describe('task-mean targets', () => {
-  it('draws each grade toward its source mean, shrunk toward the overall mean by 20 prompts', () => {
-    // Source a: 10 prompts, all 1. Source b: 30 prompts, 6 right. Overall mean 16/40 = 0.4.
-    const rows = [
-      ...Array.from({ length: 10 }, (_, i) => row(i, 'x/a', 1)),
-      ...Array.from({ length: 30 }, (_, i) => row(10 + i, 'x/b', i < 6 ? 1 : 0)),
-    ];
-    const t = smoothedTargets(rows, 'm', 0.8);
-    const meanA = (10 + 20 * 0.4) / 30;
-    const meanB = (6 + 20 * 0.4) / 50;
-    expect(t[0]).toBeCloseTo(0.2 * 1 + 0.8 * meanA, 12);
-    expect(t[10]).toBeCloseTo(0.2 * 1 + 0.8 * meanB, 12);
-    expect(t[39]).toBeCloseTo(0.8 * meanB, 12);
-    expect([...smoothedTargets(rows, 'm', 0)]).toEqual(rows.map((r) => r.scores.m));
-  });
-
-  it('is offered only when a group has two sources with enough prompts, and never over explicit settings', () => {
-    const one = Array.from({ length: 60 }, (_, i) => row(i, 'x/a', i % 2));
-    expect(headVariants(one, { seed: 1 }).map((v) => v.name)).toEqual(['grades']);
-    const two = [...one, ...Array.from({ length: 20 }, (_, i) => row(60 + i, 'x/b', 1))];
-    expect(headVariants(two, { seed: 1 }).map((v) => v.name)).toEqual(['grades', 'task-means']);
-    const thin = [...one, ...Array.from({ length: 19 }, (_, i) => row(60 + i, 'x/b', 1))];
-    expect(headVariants(thin, { seed: 1 }).map((v) => v.name)).toEqual(['grades']);
-    expect(headVariants(two, { seed: 1, c: 1 })).toEqual([
-      { name: 'fixed', settings: { c: 1, sourceSmoothing: undefined } },
-    ]);
-  });
-});
-
-describe('the training budget', () => {
-  // Two sources of 40 prompts each, so both head variants are offered.
-  const rows = Array.from({ length: 80 }, (_, i) => ({
-    ...row(i, i < 40 ? 'x/a' : 'x/b', i % 3 === 0 ? 1 : 0),
-    prompt: `${i < 40 ? 'solve the sum' : 'name the city'} number ${i} ${'word '.repeat(i % 7)}`,
-    scores: { m: i % 3 === 0 ? 1 : 0, n: i % 2 },
-  }));
-  const plan = (work: number, budget: number, extra = {}) =>
-    trainingPlans([{ group: 'g', rows, nonZeros: work, pool: ['m'] }], {
-      seed: 1,
-      workBudget: budget,
-      ...extra,
-    }).get('g')!;
-
-  it('steps a group down to fewer folds, one variant, 2 folds, a hold-out, shorter fits, only as far as needed', () => {
-    // Work per plan = non-zeros × models × (variants × (folds − 1) + 1), or with a hold-out
-    // (variants × the share fitted + 1), × the iteration cap / 100: 9, 5, 3, 2, 1.4 and 0.7 units.
-    const steps = [9, 5, 3, 2, 1.4, 0.7].map((units) => plan(1, units));
-    expect(
-      steps.map((p) => [
-        p.variants.map((v) => v.name),
-        p.folds,
-        p.calibrationFraction,
-        p.maxIterations,
-        Number(p.work.toFixed(6)),
-      ]),
-    ).toEqual([
-      [['grades', 'task-means'], 5, 0.3, 100, 9],
-      [['grades', 'task-means'], 3, 0.3, 100, 5],
-      [['grades'], 3, 0.3, 100, 3],
-      [['grades'], 2, 0.3, 100, 2],
-      [['grades'], 0, 0.6, 100, 1.4],
-      [['grades'], 0, 0.6, 50, 0.7],
-    ]);
-    expect(plan(1, 8.9).folds).toBe(3);
-    expect(steps.map((p) => p.reduced)).toEqual([false, true, true, true, true, true]);
-    // Nothing is cheaper than the last step; explicit folds and iterations are never changed.
-    expect(plan(1, 0.5)).toMatchObject({ folds: 0, maxIterations: 50 });
-    expect(plan(1, 0.5, { calibrationFolds: 4 })).toMatchObject({ folds: 4, maxIterations: 100 });
-    expect(plan(1, 0.5, { calibrationFolds: 4 }).variants).toHaveLength(2);
-    expect(plan(1, 0.5, { maxIterations: 80 })).toMatchObject({ folds: 0, maxIterations: 80 });
-  });
-
-  it('takes the heaviest group down first and leaves the others as they are', () => {
-    const plans = trainingPlans(
-      [
-        { group: 'big', rows, nonZeros: 100, pool: Array.from({ length: 10 }, (_, i) => `m${i}`) },
-        { group: 'small', rows, nonZeros: 10, pool: ['m', 'n'] },
-      ],
-      // big alone: 9,000 units at full settings; small: 180.
-      { seed: 1, workBudget: 5_500 },
-    );
-    expect(plans.get('big')).toMatchObject({ folds: 3, work: 5_000 });
-    expect(plans.get('small')).toMatchObject({ folds: 5, work: 180 });
-    expect(WORK_BUDGET).toBeGreaterThan(157e6); // the shared files' total (docs/routing.md)
-  });
-
-  it('a group over the budget is trained on the smaller plan, and the run says so', () => {
-    const prices = () =>
-      new Map<string, Price>([
-        ['m', { inputPer1M: 1, outputPer1M: 2 }],
-        ['n', { inputPer1M: 0.1, outputPer1M: 0.2 }],
-      ]);
-    const groups = new Map([['g.jsonl', rows]]);
-    const full = trainArtefact(groups, prices, { seed: 1 });
-    expect(full.warnings).toEqual([]);
-    expect(full.artefact.training['g.jsonl']).toMatchObject({ calibrationFolds: 5 });
-    const events: string[] = [];
-    const small = trainArtefact(groups, prices, {
-      seed: 1,
-      workBudget: 1,
-      onWarning: () => events.push('warning'),
-      onProgress: () => events.push('progress'),
-    });
-    // Said before the fitting starts, not after it.
-    expect(events[0]).toBe('warning');
-    expect(events.filter((e) => e === 'warning')).toHaveLength(1);
-    expect(small.warnings).toEqual([
-      expect.stringMatching(
-        /^g\.jsonl: 80 prompts × 2 models is more fitting than the training budget allows; calibrating on a 60% hold-out with grades heads only, at most 50 iterations per head fit/,
-      ),
-    ]);
-    const notes = small.artefact.training['g.jsonl'] as {
-      calibrationFolds: number;
-      calibrationFraction: number;
-      maxIterations: number;
-      variantsTried: { variant: string }[];
-    };
-    expect(notes).toMatchObject({
-      calibrationFolds: 0,
-      calibrationFraction: 0.6,
-      maxIterations: 50,
-    });
-    expect(notes.variantsTried.map((v) => v.variant)).toEqual(['grades']);
-    expect(small.artefact.models.map((m) => m.name)).toEqual(['m', 'n']);
-  });
-});
-
-describe('a file of many models', () => {
-  // 12,000 prompts of one source: the plan's last step (a 60% hold-out, 50 iterations) costs 0.7
-  // units per non-zero and model.
-  const many: DataRow[] = Array.from({ length: 12_000 }, (_, i) => ({
-    ...row(i, 'x/a', 0),
-    prompt: `${i % 3 ? 'solve the sum' : 'name the city'} number ${i} ${'word '.repeat(i % 5)}`,
-    scores: { m: i % 3 ? 1 : 0, n: i % 2 },
-  }));
-  const planFor = (budget: number, extra = {}) =>
-    trainingPlans([{ group: 'g', rows: many, nonZeros: 1, pool: ['m'] }], {
-      seed: 1,
-      workBudget: budget,
-      ...extra,
-    }).get('g')!;
-
-  it('past the last step fits the heads on a sample of the prompts, as large as the budget allows', () => {
-    expect(planFor(0.7)).toMatchObject({ folds: 0, maxIterations: 50, sample: 1 });
-    const half = planFor(0.35);
-    expect(half).toMatchObject({ folds: 0, maxIterations: 50, sample: 0.5 });
-    expect(half.work).toBeCloseTo(0.35, 12);
-    // Never on fewer than SAMPLE_MIN_PROMPTS prompts (then over the budget, as before).
-    expect(planFor(0.01).sample).toBe(SAMPLE_MIN_PROMPTS / many.length);
-    // Explicit folds or iterations are kept, and nothing is sampled.
-    expect(planFor(0.01, { calibrationFolds: 4 }).sample).toBe(1);
-    expect(planFor(0.01, { maxIterations: 80 }).sample).toBe(1);
-  });
-
-  it('trains on the sample, says so, and notes it in the artefact', () => {
-    const prices = () =>
-      new Map<string, Price>([
-        ['m', { inputPer1M: 1, outputPer1M: 2 }],
-        ['n', { inputPer1M: 0.1, outputPer1M: 0.2 }],
-      ]);
-    const rows = many.slice(0, 6000);
-    const groups = new Map([['g.jsonl', rows]]);
-    const nonZeros = featurize(rows).reduce(
-      (n, f) => n + f.features.indices.length + DENSE_SIZE,
-      0,
-    );
-    // Two models at the last step: 2 × 0.7 units per non-zero; the budget allows 80% of that.
-    const { artefact, warnings } = trainArtefact(groups, prices, {
-      seed: 1,
-      workBudget: nonZeros * 2 * 0.7 * 0.8,
-    });
-    const notes = artefact.training['g.jsonl'] as { sample: number; finalFit: number };
-    expect(notes.sample).toBeCloseTo(0.8, 9);
-    const inSample = rows.filter((r) => promptHash(r.prompt, 'sample:1') < notes.sample).length;
-    expect(notes.finalFit).toBe(inSample);
-    expect(inSample).toBeGreaterThan(0.75 * rows.length);
-    expect(inSample).toBeLessThan(0.85 * rows.length);
-    expect(warnings).toEqual([
-      expect.stringContaining('and heads fitted on a sample of 80% of the prompts'),
-    ]);
-    expect(artefact.models.map((m) => m.name)).toEqual(['m', 'n']);
-  });
-});
+import { dataRow } from '../test/helpers/data-rows.js';
 
 describe('models scored on part of a file', () => {
   // 400 prompts: `strong` right on 80%, `weak` on 50%; `lucky` is scored on 20 prompts, all right.
   const rows: DataRow[] = Array.from({ length: 400 }, (_, i) => ({
-    ...row(i, i % 2 ? 'x/a' : 'x/b', 0),
+    ...dataRow(i, i % 2 ? 'x/a' : 'x/b', 0),
     prompt: `${i % 2 ? 'solve the sum' : 'name the city'} number ${i}`,
     scores: {
       strong: i % 5 ? 1 : 0,
