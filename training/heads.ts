@@ -16,6 +16,7 @@ import type { BandTargets } from './band-targets.js';
 import { prng, shuffleInPlace } from '../src/core/prng.js';
 import { FIT_LIMITS, fitAll, packRows, type FitTask } from './fit-pool.js';
 
+/** How `trainArtefact` and `trainHeads` fit: seed, optimiser and penalty, calibration, budget, progress. */
 export interface TrainOptions {
   seed: number;
   epochs?: number;
@@ -61,13 +62,16 @@ export interface TrainOptions {
   onWarning?: (warning: string) => void;
 }
 
+/** A data row with its features, computed once and shared by every fit of the row. */
 export interface FeaturedRow {
   row: DataRow;
   features: Features;
 }
 
+/** Expected output tokens of a model whose rows give no answer length (`out_chars`). */
 export const DEFAULT_ANSWER_TOKENS = 300;
 
+/** AdaGrad passes (and progress steps per fit set under L-BFGS). */
 export const DEFAULT_EPOCHS = 3;
 
 /**
@@ -83,6 +87,7 @@ export function hashSizeFor(prompts: number): number {
   return 1 << bits;
 }
 
+/** Each row's features, from the request training builds for its prompt (`requestFromPrompt`). */
 export function featurize(rows: DataRow[]): FeaturedRow[] {
   return rows.map((row) => ({ row, features: extractFeatures(requestFromPrompt(row.prompt)) }));
 }
@@ -203,6 +208,7 @@ export function shiftToMean(logits: readonly number[], target: number): number {
   return hi;
 }
 
+/** log(p / (1 − p)), with p kept inside (0, 1). */
 export const logit = (p: number) => {
   const q = Math.min(1 - 1e-12, Math.max(1e-12, p));
   return Math.log(q / (1 - q));

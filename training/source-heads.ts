@@ -154,6 +154,10 @@ export interface GatedRow {
   pooled: ScoredRow;
 }
 
+/**
+ * Calibration rows as sources' own heads see them: the gate's probabilities and source, and each
+ * source's predictions (a model without a head there keeps its pooled prediction).
+ */
 export function gateRows(
   rows: FeaturedRow[],
   experts: SourceExperts,

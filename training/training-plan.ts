@@ -44,6 +44,7 @@ export function workBudgetOption(v: string | undefined): number | undefined {
  */
 export const SAMPLE_MIN_PROMPTS = 4000;
 
+/** A head setting cross-fitting tries (`headVariants`): its name and the options it fixes. */
 export interface HeadVariant {
   name: string;
   settings: Pick<TrainOptions, 'c' | 'sourceSmoothing'>;

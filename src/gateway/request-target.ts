@@ -9,11 +9,13 @@ import { requestedOutputTokens } from '../core/prompt-text.js';
 import { describeExclusions, type CandidateEligibility } from '../routing/eligibility.js';
 import type { ChatCall, Target } from './gateway-types.js';
 
+/** Routing modes in order of spend: a key's ceiling and a budget's override compare by it. */
 export const MODE_RANK: Record<RoutingMode, number> = { cost: 0, balanced: 1, quality: 2 };
 const ZONE_HEADER = 'x-router-data-zone';
 const REGIONS_HEADER = 'x-router-regions';
 const MODE_HEADER = 'x-router-mode';
 
+/** The router or deployment a request names (the Azure path's deployment wins); 404 otherwise. */
 export function resolveTarget(snapshot: RuntimeConfig, call: ChatCall): Target {
   const name = call.deploymentFromPath ?? call.request.model;
   const router = snapshot.routers.get(name);
@@ -54,6 +56,7 @@ function scopeAllows(scopes: readonly string[], name: string): boolean {
   return scopes.includes('*') || scopes.includes(name);
 }
 
+/** 403 unless the caller's key is scoped to the target. */
 export function authorizeTarget(call: ChatCall, target: Target): void {
   const name = target.kind === 'router' ? target.router.name : target.deployment.name;
   if (!scopeAllows(call.auth.scopes, name)) throw forbidden(`This API key may not use "${name}".`);
@@ -66,6 +69,7 @@ export function keyAllowsDeployment(call: ChatCall, target: Target, name: string
   return target.kind === 'router' || scopeAllows(call.auth.scopes, name);
 }
 
+/** A request header's (first) value. */
 export function headerValue(call: ChatCall, name: string): string | undefined {
   const v = call.headers[name];
   return Array.isArray(v) ? v[0] : v;
@@ -126,6 +130,11 @@ export function effectiveMode(
   return mode;
 }
 
+/**
+ * The error when no deployment is left: 429 when rate limits (with open circuits) left none, 503
+ * when open circuits alone did, else 400 (`context_length_exceeded` when only the size rules and
+ * limits failed, `no_eligible_deployment` otherwise), listing every exclusion.
+ */
 export function noEligibleDeployment(checks: CandidateEligibility[], name: string): GatewayError {
   const rules = new Set(checks.flatMap((c) => c.failed));
   const detail = describeExclusions(checks);

@@ -11,6 +11,7 @@ export function wantsRouterControls(call: ChatCall): boolean {
   return v !== undefined && v.includes('ModelRouterControls=V1Preview');
 }
 
+/** The receipt as Foundry's `model_selection_details` (decision, reason, attempts, affinity). */
 export function modelSelectionDetails(receipt: StoredReceipt): Record<string, unknown> {
   return {
     model_router_details: {
