@@ -236,6 +236,22 @@ export function promptCost(row: DataRow, model: string, price: Price): number {
   return ((row.prompt.length / 4) * price.inputPer1M + (outChars / 4) * price.outputPer1M) / 1e6;
 }
 
+/**
+ * A model's answer length in tokens on one prompt, read back from its measured `cost_usd` (the
+ * inverse of `promptCost`: the cost less the prompt's chars/4 tokens at the input price, over the
+ * output price; at least 0); undefined without a measured cost or an output price.
+ */
+export function answerTokensFromCost(
+  row: DataRow,
+  model: string,
+  price: Price,
+): number | undefined {
+  const measured = row.costUsd?.[model];
+  if (measured === undefined || !(price.outputPer1M > 0)) return undefined;
+  const input = (row.prompt.length / 4) * price.inputPer1M;
+  return Math.max(0, (measured * 1e6 - input) / price.outputPer1M);
+}
+
 /** `by_source` key: the first two `/`-segments of `source`. */
 export function sourceGroup(source: string): string {
   return source.split('/').slice(0, 2).join('/');

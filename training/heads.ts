@@ -11,7 +11,7 @@ import {
   type Features,
 } from '../src/routing/features.js';
 import type { HeadWeights, ModelHead } from '../src/routing/routing-model.js';
-import type { DataRow, Price } from './dataset.js';
+import { answerTokensFromCost, type DataRow, type Price } from './dataset.js';
 import type { BandTargets } from './band-targets.js';
 import { prng, shuffleInPlace } from '../src/core/prng.js';
 import { FIT_LIMITS, fitAll, packRows, type FitTask } from './fit-pool.js';
@@ -214,7 +214,10 @@ export const logit = (p: number) => {
   return Math.log(q / (1 - q));
 };
 
-/** What a head knows besides its weights: output length, mean score and prices. */
+/**
+ * What a head knows besides its weights: output length (mean `out_chars`/4, else read back from
+ * measured `cost_usd`, else `DEFAULT_ANSWER_TOKENS`), mean score and prices.
+ */
 export function headStats(
   rows: FeaturedRow[],
   name: string,
@@ -223,10 +226,18 @@ export function headStats(
   const scored = rows.filter((r) => r.row.scores[name] !== undefined);
   const outs = rows.map((r) => r.row.outChars?.[name]).filter((c): c is number => c !== undefined);
   const price = prices.get(name)!;
+  // Without answer lengths, a measured cost says how much the model wrote (a file of costs only).
+  const fromCost = outs.length
+    ? []
+    : rows
+        .map((r) => answerTokensFromCost(r.row, name, price))
+        .filter((t): t is number => t !== undefined);
   return {
     expectedOutputTokens: outs.length
       ? Math.round(outs.reduce((a, b) => a + b, 0) / outs.length / 4)
-      : DEFAULT_ANSWER_TOKENS,
+      : fromCost.length
+        ? Math.round(fromCost.reduce((a, b) => a + b, 0) / fromCost.length)
+        : DEFAULT_ANSWER_TOKENS,
     meanScore:
       scored.reduce((a, r) => a + (r.row.scores[name] ?? 0), 0) / Math.max(1, scored.length),
     prices: { inputPer1M: price.inputPer1M, outputPer1M: price.outputPer1M },
