@@ -104,6 +104,11 @@ export interface TestRowNotes {
   matched: Map<string, { group: string; shared: number; models: number }>;
 }
 
+/** "1 test prompt skipped", "3 test prompts skipped". */
+function skippedPrompts(n: number): string {
+  return `${n} test prompt${n === 1 ? '' : 's'} skipped`;
+}
+
 /** What `eval` says about how it read the test rows: files matched by models, rows left out. */
 export function describeTestRows(s: TestRowNotes): string[] {
   const notes: string[] = [];
@@ -113,11 +118,11 @@ export function describeTestRows(s: TestRowNotes): string[] {
     );
   if (s.unknownGroup)
     notes.push(
-      `${s.unknownGroup} test prompts skipped: their data file is not one the artefact was trained on, and scores none of its models`,
+      `${skippedPrompts(s.unknownGroup)}: their data file is not one the artefact was trained on, and scores none of its models`,
     );
   for (const [model, n] of s.unscoredBest)
     notes.push(
-      `${n} test prompts skipped: they have no score for ${model}, the best single model, which every ratio is measured against on the same prompts`,
+      `${skippedPrompts(n)}: ${n === 1 ? 'it has' : 'they have'} no score for ${model}, the best single model, which every ratio is measured against on the same prompts`,
     );
   return notes;
 }

@@ -339,8 +339,8 @@ describe('data, training and evaluation', () => {
     expect(report.prompts).toBe(6);
     expect(describeTestRows(skipped)).toEqual([
       "test file tiny-heldout.jsonl is not named like a data file the artefact was trained on; scored with its tiny.jsonl heads (it scores 2 of that group's 2 models)",
-      '1 test prompts skipped: their data file is not one the artefact was trained on, and scores none of its models',
-      '1 test prompts skipped: they have no score for strong, the best single model, which every ratio is measured against on the same prompts',
+      '1 test prompt skipped: their data file is not one the artefact was trained on, and scores none of its models',
+      '1 test prompt skipped: it has no score for strong, the best single model, which every ratio is measured against on the same prompts',
     ]);
     expect(describeTestRows(evaluate(artefact, rows).skipped)).toEqual([]);
   });

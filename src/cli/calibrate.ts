@@ -19,7 +19,13 @@ import { fileList } from './train.js';
 import { targetsWithZ } from '../../training/band-targets.js';
 import { calibrateModel } from '../../training/calibrate-model.js';
 import { featurize, trainHeads } from '../../training/heads.js';
-import { ArtefactError, loadArtefactFile, serializeArtefact } from '../routing/routing-model.js';
+import {
+  ArtefactError,
+  artefactPathFor,
+  loadArtefactFile,
+  serializeArtefact,
+} from '../routing/routing-model.js';
+import { DEFAULT_MODELS_DIR } from '../routing/router-factory.js';
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -38,13 +44,13 @@ export async function run(argv: string[]): Promise<number> {
   });
   if (!values.model || !values.data || !values.prices || !values.out) {
     process.stderr.write(
-      'usage: model-router calibrate --model <artefact.json> --data <scored.jsonl> --prices <prices.json> --out <artefact.json> [--group <group>] [--anchor <model>] [--confidence-z 1] [--background <a.jsonl>[,<b.jsonl>…]]\n',
+      'usage: model-router calibrate --model <artefact.json|version> --data <scored.jsonl> --prices <prices.json> --out <artefact.json> [--group <group>] [--anchor <model>] [--confidence-z 1] [--background <a.jsonl>[,<b.jsonl>…]]\n',
     );
     return 2;
   }
   try {
     const z = targetsWithZ(values['confidence-z']).confidenceZ;
-    const artefact = loadArtefactFile(values.model);
+    const artefact = loadArtefactFile(artefactPathFor(values.model, DEFAULT_MODELS_DIR));
     const rows = loadRows(values.data);
     const known = new Set(artefact.models.map((m) => m.name));
     const scored = [...new Set(rows.flatMap((r) => Object.keys(r.scores)))];

@@ -102,6 +102,24 @@ describe('eval --salts', () => {
     expect(err.join('')).toContain('--salts names a salt twice ("a,b,a")');
   });
 
+  it('takes --model as a file or as a shipped version (latest, a date), and names the versions otherwise', async () => {
+    const err: string[] = [];
+    const out: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
+    vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
+    const test = 'test/fixtures/routing/arenabench_v1.jsonl';
+    expect(await run(['--model', 'latest', '--test', test, '--json'])).toBe(0);
+    expect(await run(['--model', '2026-11-30e', '--test', test, '--json'])).toBe(0);
+    expect(await run(['--model', 'models/2026-11-30e.json', '--test', test, '--json'])).toBe(0);
+    const reports = out.map((o) => JSON.parse(o) as EvalReport);
+    expect(reports[1]).toEqual(reports[2]);
+    expect(reports[0]!.prompts).toBe(reports[1]!.prompts);
+    expect(await run(['--model', 'nope', '--test', test, '--json'])).toBe(1);
+    expect(err.join('')).toMatch(
+      /error: no artefact "nope": not a file, nor a version in .*models.* \(versions: 2026-11-24, .*2026-11-30e, .*, or latest\)/,
+    );
+  });
+
   it('says what to fix, exits 1 and writes nothing when no model is priced or no test prompt is scored', async () => {
     const { data, prices } = fixture();
     const dir = mkdtempSync(join(tmpdir(), 'mr-eval-'));
@@ -135,7 +153,7 @@ describe('eval --salts', () => {
     err.length = 0;
     expect(await run(['--model', artefact, '--test', unrelated, '--json'])).toBe(1);
     expect(out).toEqual([]);
-    expect(err.join('')).toContain('note: 1 test prompts skipped');
+    expect(err.join('')).toContain('note: 1 test prompt skipped');
     expect(err.join('')).toContain('error: no test prompt left to evaluate (see the notes above)');
   });
 

@@ -28,7 +28,13 @@ import { targetsWithZ } from '../../training/band-targets.js';
 import { trainArtefact } from '../../training/train-artefact.js';
 import { workBudgetOption } from '../../training/training-plan.js';
 import { FAMILIES, trainFamily, type Family } from '../../training/families.js';
-import { ArtefactError, loadArtefactFile, type RoutingArtefact } from '../routing/routing-model.js';
+import {
+  ArtefactError,
+  artefactPathFor,
+  loadArtefactFile,
+  type RoutingArtefact,
+} from '../routing/routing-model.js';
+import { DEFAULT_MODELS_DIR } from '../routing/router-factory.js';
 import { progressBar } from './progress-bar.js';
 import { fileList, loadGroups, splitList } from './train.js';
 
@@ -180,7 +186,7 @@ export async function run(argv: string[]): Promise<number> {
   const trainFiles = fileList(values.train);
   if (!testFiles.length || (!values.model && (!trainFiles.length || !values.prices))) {
     process.stderr.write(
-      `usage: model-router eval --train <files> --test <files> --prices <prices.json> [--json] [--out <dir>] [--confidence-z Z] [--work-budget <millions>] [--salts a,b,c] [--family ${FAMILIES.join('|')}]\n       model-router eval --model <artefact.json> --test <files> [--json]\n`,
+      `usage: model-router eval --train <files> --test <files> --prices <prices.json> [--json] [--out <dir>] [--confidence-z Z] [--work-budget <millions>] [--salts a,b,c] [--family ${FAMILIES.join('|')}]\n       model-router eval --model <artefact.json|version> --test <files> [--json]\n`,
     );
     return 2;
   }
@@ -234,7 +240,8 @@ export async function run(argv: string[]): Promise<number> {
       );
       let artefact: RoutingArtefact;
       let trainGroups: Map<string, DataRow[]> | undefined;
-      if (!trainRows || !prices) artefact = loadArtefactFile(values.model!);
+      if (!trainRows || !prices)
+        artefact = loadArtefactFile(artefactPathFor(values.model!, DEFAULT_MODELS_DIR));
       else {
         const testPrompts = new Set(test.map((r) => promptKey(r.prompt)));
         const groups = new Map(

@@ -3,7 +3,7 @@
 // version. Models are grouped by the data file they were trained on: scores are comparable only
 // within a group, so serving compares quality relative to the group's best single model.
 // Predicting from it is predict-quality.ts.
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { formatZodIssues } from '../config/load-config.js';
@@ -270,6 +270,25 @@ export function loadArtefactFile(file: string): RoutingArtefact {
     throw new ArtefactError(`cannot read ${file}: ${(err as Error).message}`);
   }
   return parseArtefact(text, file);
+}
+
+/**
+ * An artefact named on the command line (`eval --model`, `calibrate --model`): a file, or a
+ * version of those in `dir` as a router's `version:` names them (`latest`, `2026-12-01b`).
+ */
+export function artefactPathFor(value: string, dir: string): string {
+  if (existsSync(value) || value.includes('/') || value.endsWith('.json')) return value;
+  const versions = existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => f.endsWith('.json'))
+        .map((f) => f.slice(0, -'.json'.length))
+        .sort()
+    : [];
+  if (value !== 'latest' && !versions.includes(value))
+    throw new ArtefactError(
+      `no artefact "${value}": not a file, nor a version in ${dir} (${versions.length ? `versions: ${versions.join(', ')}, or latest` : 'none there'})`,
+    );
+  return resolveArtefactPath(dir, value);
 }
 
 /** The file names `latest` chooses among (the newest by name): dated artefacts. */
