@@ -1,6 +1,7 @@
 // The files a compare run writes: results.json (everything), results.csv (a row per request) and
 // report.html (cost, latency, TTFT and quality per target, and the routing distribution per mode).
-import type { CompareResult, CompareRow, RunSummary } from './compare-run.js';
+import type { CompareResult, CompareRow } from './compare-run.js';
+import type { RunSummary } from './compare-summary.js';
 import { routingDistribution, renderDistributionHtml } from './distribution.js';
 import { barChart, escapeHtml, htmlPage, htmlTable, stackedShareChart } from './svg-chart.js';
 
