@@ -52,7 +52,7 @@ function table(report: EvalReport): string {
   const lines = [
     `prompts ${report.prompts}; models ${models}`,
     `best single ${report.best_single.model}: quality ${fmt(report.best_single.quality)}, $/prompt ${report.best_single.cost.toExponential(3)}`,
-    `oracle quality ${fmt(report.oracle.quality)}; random at matched cost ${fmt(report.random.quality)}; cheapest ${report.cheapest.model} ${fmt(report.cheapest.quality)}`,
+    `oracle quality ${fmt(report.oracle.quality)}; random at matched cost ${fmt(report.random.quality)}; ${report.cheapest.model.includes('|') ? `cheapest scored per prompt (${report.cheapest.model.split('|').join(', ')})` : `cheapest ${report.cheapest.model}`} ${fmt(report.cheapest.quality)}`,
     '',
     'mode       quality  q_ratio ± se    cost_ratio  share',
   ];
