@@ -204,6 +204,38 @@ export function loadPrices(file: string): (group: string) => Map<string, Price> 
   return () => flat;
 }
 
+/** A model's name without its provider prefix, lower-cased: `mistralai/Mixtral-8x7B` → `mixtral-8x7b`. */
+function bareName(model: string): string {
+  return (model.split('/').at(-1) ?? model).toLowerCase();
+}
+
+/**
+ * `prices` with an entry for each of `models` the price file names otherwise: a model with no
+ * price under its own name takes the one price whose name is the same without provider prefix
+ * and case (`Mixtral-8x7B-Instruct-v0.1` ↔ `mistralai/Mixtral-8x7B-Instruct-v0.1`), and `warn`
+ * says so. A name that matches none, or several, stays unpriced. `prices` itself is not changed.
+ */
+export function pricesByBareName(
+  prices: Map<string, Price>,
+  models: Iterable<string>,
+  where: string,
+  warn: (message: string) => void,
+): Map<string, Price> {
+  let out = prices;
+  for (const model of models) {
+    if (prices.has(model)) continue;
+    const matches = [...prices.keys()].filter((name) => bareName(name) === bareName(model));
+    if (matches.length !== 1) continue;
+    if (out === prices) out = new Map(prices);
+    const price = prices.get(matches[0]!)!;
+    out.set(model, price);
+    warn(
+      `${where}: model "${model}" has no price under that name; priced as "${matches[0]}" (${price.inputPer1M} / ${price.outputPer1M} USD per 1M input / output tokens)`,
+    );
+  }
+  return out;
+}
+
 /** A prompt as duplicates are told apart: its text trimmed and lower-cased. */
 export function promptKey(prompt: string): string {
   return prompt.trim().toLowerCase();

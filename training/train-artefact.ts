@@ -12,7 +12,14 @@ import {
   type SourceExperts,
 } from '../src/routing/routing-model.js';
 import { mostLikelySource } from '../src/routing/predict-quality.js';
-import { DataError, promptHash, splitByHash, type DataRow, type Price } from './dataset.js';
+import {
+  DataError,
+  pricesByBareName,
+  promptHash,
+  splitByHash,
+  type DataRow,
+  type Price,
+} from './dataset.js';
 import {
   calibrateBandsFromScores,
   scoreRows,
@@ -81,7 +88,10 @@ export function trainArtefact(
   const prepared = [...rowsByGroup]
     .sort(([a], [b]) => a.localeCompare(b))
     .flatMap(([group, rows]) => {
-      const prices = pricesFor(group);
+      const scoredModels = new Set(rows.flatMap((r) => Object.keys(r.scores)));
+      const prices = pricesByBareName(pricesFor(group), scoredModels, group, (w) =>
+        warnings.push(w),
+      );
       const pool = poolModels(rows, prices, group, warnings);
       if (pool.length === 0) {
         warnings.push(`${group}: no priced model; group skipped`);

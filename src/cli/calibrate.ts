@@ -14,7 +14,7 @@
 // the scored ones.
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { DataError, loadPrices, loadRows } from '../../training/dataset.js';
+import { DataError, loadPrices, loadRows, pricesByBareName } from '../../training/dataset.js';
 import { fileList } from './train.js';
 import { targetsWithZ } from '../../training/band-targets.js';
 import { calibrateModel } from '../../training/calibrate-model.js';
@@ -64,7 +64,12 @@ export async function run(argv: string[]): Promise<number> {
     const shared = scored.filter((m) => known.has(m));
     const groupName =
       values.group ?? artefact.models.find((m) => shared.includes(m.name))?.group ?? rows[0]!.group;
-    const prices = loadPrices(values.prices)(rows[0]!.group);
+    const prices = pricesByBareName(
+      loadPrices(values.prices)(rows[0]!.group),
+      fresh,
+      values.data,
+      (w) => process.stderr.write(`warning: ${w}\n`),
+    );
     const priced = fresh.filter((m) => {
       if (prices.has(m)) return true;
       process.stderr.write(`warning: model "${m}" has no price in ${values.prices}; left out\n`);
