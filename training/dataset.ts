@@ -1,5 +1,6 @@
 // Reading routing data (the shared JSONL line format, any models) and price files, with errors
 // that name the file and line; prompt-hash splits; per-prompt cost as the data's README defines it.
+import { bareNameIndex } from '../src/core/model-names.js';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
@@ -204,11 +205,6 @@ export function loadPrices(file: string): (group: string) => Map<string, Price> 
   return () => flat;
 }
 
-/** A model's name without its provider prefix, lower-cased: `mistralai/Mixtral-8x7B` → `mixtral-8x7b`. */
-function bareName(model: string): string {
-  return (model.split('/').at(-1) ?? model).toLowerCase();
-}
-
 /**
  * `prices` with an entry for each of `models` the price file names otherwise: a model with no
  * price under its own name takes the one price whose name is the same without provider prefix
@@ -222,15 +218,16 @@ export function pricesByBareName(
   warn: (message: string) => void,
 ): Map<string, Price> {
   let out = prices;
+  const lookup = bareNameIndex(prices.keys());
   for (const model of models) {
     if (prices.has(model)) continue;
-    const matches = [...prices.keys()].filter((name) => bareName(name) === bareName(model));
-    if (matches.length !== 1) continue;
+    const match = lookup(model);
+    if (match === undefined) continue;
     if (out === prices) out = new Map(prices);
-    const price = prices.get(matches[0]!)!;
+    const price = prices.get(match)!;
     out.set(model, price);
     warn(
-      `${where}: model "${model}" has no price under that name; priced as "${matches[0]}" (${price.inputPer1M} / ${price.outputPer1M} USD per 1M input / output tokens)`,
+      `${where}: model "${model}" has no price under that name; priced as "${match}" (${price.inputPer1M} / ${price.outputPer1M} USD per 1M input / output tokens)`,
     );
   }
   return out;

@@ -87,6 +87,28 @@ describe('trained router', () => {
         artefact.version +
         '): deployment typo is like "wek", a model the artefact does not know; it is scored at the conservative default 0.5',
     ]);
+    // A name the artefact spells otherwise (a provider prefix, another case) maps by its bare name,
+    // and the operator is told; a name no artefact model has bare stays unknown.
+    const { like: _like, ...smallUnliked } = small;
+    const vendor = deploymentSchema.parse({
+      ...smallUnliked,
+      name: 'vendor-small',
+      model: 'acme/WEAK',
+    });
+    const qualityOf = (d: DeploymentConfig, over: DeploymentConfig[]) =>
+      decideOver(over).scores.find((x) => x.deployment === d.name)!.predictedQuality;
+    expect(qualityOf(vendor, [big, vendor])).toBe(qualityOf(small, [big, small]));
+    expect(qualityOf(stranger, [big, stranger])).not.toBe(qualityOf(small, [big, small]));
+    expect(
+      router.describeSubset!(
+        routerSchema.parse({ name: 'r', modelSubset: ['big', 'vendor-small'] }),
+        [big, vendor],
+      ),
+    ).toEqual([
+      'router r (artefact ' +
+        artefact.version +
+        '): deployment vendor-small is mapped to tiny.jsonl:weak by name without provider prefix or case (model "acme/WEAK"); set like: "weak" to say so',
+    ]);
     const split = createTrainedRouter({
       ...artefact,
       groups: [...artefact.groups, { ...artefact.groups[0]!, name: 'other.jsonl' }],

@@ -1,6 +1,7 @@
 // The trained router: scores each eligible deployment with the routing artefact (predicted quality
 // and expected output tokens; cost from the deployment's own prices) and orders them by mode.
 // Deployments map to artefact models by `like:` (with `qualityOffset`), else by `model` or `name`.
+import { bareNameIndex } from '../core/model-names.js';
 import type { RouterConfig } from '../config/schema.js';
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import { extractFeatures } from './features.js';
@@ -49,9 +50,22 @@ export function createTrainedRouter(artefact: RoutingArtefact): Router {
     if (!byName.has(m.name)) byName.set(m.name, m);
     byName.set(`${m.group}:${m.name}`, m);
   }
+  // Else by the bare name (`bareModelName`: no provider prefix, any case) of `like`, the model or
+  // the name, where exactly one artefact model has it (a vLLM deployment of
+  // `meta-llama/Llama-3.1-8B-Instruct` is the artefact's `llama-3.1-8b-instruct`).
+  const bare = bareNameIndex(artefact.models.map((m) => m.name));
+  const byBare = (n: string | undefined) => {
+    const match = n === undefined ? undefined : bare(n);
+    return match === undefined ? undefined : byName.get(match);
+  };
   const mappings = new WeakMap<DeploymentConfig, Mapping>();
   const headFor = (d: DeploymentConfig): ModelHead | undefined =>
-    (d.like && byName.get(d.like)) || byName.get(d.model) || byName.get(d.name);
+    (d.like && byName.get(d.like)) ||
+    byName.get(d.model) ||
+    byName.get(d.name) ||
+    byBare(d.like) ||
+    byBare(d.model) ||
+    byBare(d.name);
 
   const mapDeployment = (d: DeploymentConfig): Mapping => {
     let m = mappings.get(d);
@@ -77,7 +91,12 @@ export function createTrainedRouter(artefact: RoutingArtefact): Router {
         const d = deployments.find((x) => x.name === name);
         if (!d) continue;
         const head = headFor(d);
-        if (d.like && !byName.has(d.like))
+        const exact = (d.like && byName.get(d.like)) || byName.get(d.model) || byName.get(d.name);
+        if (head && !exact)
+          notes.push(
+            `${where}: deployment ${d.name} is mapped to ${head.group}:${head.name} by name without provider prefix or case (${byBare(d.like) ? `like "${d.like}"` : byBare(d.model) ? `model "${d.model}"` : `name "${d.name}"`}); set like: "${head.name}" to say so`,
+          );
+        else if (d.like && !byName.has(d.like))
           notes.push(
             `${where}: deployment ${d.name} is like "${d.like}", a model the artefact does not know` +
               (head
