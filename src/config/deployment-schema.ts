@@ -207,7 +207,9 @@ export const deploymentSchema = z.strictObject({
   like: z
     .string()
     .optional()
-    .describe('Routing model: treat this deployment like a model the routing artefact knows.'),
+    .describe(
+      "Routing model: treat this deployment like a model the routing artefact knows (`<model>`, or `<data file>:<model>`). Without it, the deployment maps by its `model`, then its `name`; a name that differs from the artefact's only by a provider prefix or case still maps, and `check-config` says so.",
+    ),
   qualityOffset: z
     .number()
     .min(-1)
