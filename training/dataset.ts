@@ -138,7 +138,7 @@ export function loadRows(
   }
   if (nulls.count)
     note(
-      `${file}: ${nulls.count} null value${nulls.count === 1 ? '' : 's'} in "scores", "cost_usd" or "out_chars" read as not given for that model`,
+      `${file}: ${countOf(nulls.count, 'null value')} in "scores", "cost_usd" or "out_chars" read as not given for that model`,
     );
   if (unscored.length) note(`${file}: ${passedOver(unscored, 'with no model scored')}`);
   if (blank.length) note(`${file}: ${passedOver(blank, 'with an empty prompt')}`);
@@ -149,11 +149,15 @@ export function loadRows(
   return rows;
 }
 
+/** "1 row", "3 rows": a count and its noun, in the plural unless it is one. */
+export function countOf(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
 /** "3 rows <why> passed over (lines 2, 5, 9)", at most five line numbers. */
 function passedOver(lines: number[], why: string): string {
-  const s = lines.length === 1 ? '' : 's';
   const list = `${lines.slice(0, 5).join(', ')}${lines.length > 5 ? ', …' : ''}`;
-  return `${lines.length} row${s} ${why} passed over (line${s} ${list})`;
+  return `${countOf(lines.length, 'row')} ${why} passed over (${lines.length === 1 ? 'line' : 'lines'} ${list})`;
 }
 
 /**

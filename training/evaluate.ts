@@ -11,7 +11,7 @@ import {
 } from '../src/routing/routing-model.js';
 import { expertLookup, predictQuality, trustedQuality } from '../src/routing/predict-quality.js';
 import { predictedCost, standardErrorOfMean } from './calibrate-bands.js';
-import { promptCost, sourceGroup, type DataRow } from './dataset.js';
+import { countOf, promptCost, sourceGroup, type DataRow } from './dataset.js';
 
 export interface ModeResult {
   quality: number;
@@ -104,11 +104,6 @@ export interface TestRowNotes {
   matched: Map<string, { group: string; shared: number; models: number }>;
 }
 
-/** "1 test prompt skipped", "3 test prompts skipped". */
-function skippedPrompts(n: number): string {
-  return `${n} test prompt${n === 1 ? '' : 's'} skipped`;
-}
-
 /** What `eval` says about how it read the test rows: files matched by models, rows left out. */
 export function describeTestRows(s: TestRowNotes): string[] {
   const notes: string[] = [];
@@ -118,11 +113,11 @@ export function describeTestRows(s: TestRowNotes): string[] {
     );
   if (s.unknownGroup)
     notes.push(
-      `${skippedPrompts(s.unknownGroup)}: their data file is not one the artefact was trained on, and scores none of its models`,
+      `${countOf(s.unknownGroup, 'test prompt')} skipped: their data file is not one the artefact was trained on, and scores none of its models`,
     );
   for (const [model, n] of s.unscoredBest)
     notes.push(
-      `${skippedPrompts(n)}: ${n === 1 ? 'it has' : 'they have'} no score for ${model}, the best single model, which every ratio is measured against on the same prompts`,
+      `${countOf(n, 'test prompt')} skipped: ${n === 1 ? 'it has' : 'they have'} no score for ${model}, the best single model, which every ratio is measured against on the same prompts`,
     );
   return notes;
 }

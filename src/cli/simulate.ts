@@ -10,12 +10,8 @@ import type { DeploymentConfig } from '../config/deployment-schema.js';
 import type { ChatRequest } from '../core/wire-types.js';
 import { DEFAULT_CONFIG_PATH } from '../main.js';
 import { OutputTokenStats } from '../routing/output-token-stats.js';
-import { DATED_ARTEFACT } from '../routing/routing-model.js';
-import {
-  DEFAULT_MODELS_DIR,
-  artefactVersions,
-  createRouterFactory,
-} from '../routing/router-factory.js';
+import { DATED_ARTEFACT, artefactVersions } from '../routing/routing-model.js';
+import { DEFAULT_MODELS_DIR, createRouterFactory } from '../routing/router-factory.js';
 import { openRequestStore } from '../store/open-request-store.js';
 import { parseDuration } from './report.js';
 

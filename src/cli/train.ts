@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DataError, loadPrices, loadRows, type DataRow } from '../../training/dataset.js';
+import { DataError, countOf, loadPrices, loadRows, type DataRow } from '../../training/dataset.js';
 import { targetsWithZ } from '../../training/band-targets.js';
 import { trainArtefact } from '../../training/train-artefact.js';
 import { workBudgetOption } from '../../training/training-plan.js';
@@ -82,7 +82,7 @@ export async function run(argv: string[]): Promise<number> {
     writeFileSync(values.out, serializeArtefact(artefact));
     const prompts = [...groups.values()].reduce((a, r) => a + r.length, 0);
     process.stderr.write(
-      `trained ${count(artefact.models.length, 'model')} on ${count(prompts, 'prompt')} from ${count(groups.size, 'file')} in ${((Date.now() - started) / 1000).toFixed(1)} s → ${values.out}\n`,
+      `trained ${countOf(artefact.models.length, 'model')} on ${countOf(prompts, 'prompt')} from ${countOf(groups.size, 'file')} in ${((Date.now() - started) / 1000).toFixed(1)} s → ${values.out}\n`,
     );
     for (const g of artefact.groups)
       process.stderr.write(
@@ -96,9 +96,4 @@ export async function run(argv: string[]): Promise<number> {
     }
     throw err;
   }
-}
-
-/** "1 model", "3 models". */
-function count(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }

@@ -3,11 +3,15 @@
 // error (`routerFor.issues`: start-up, `check-config`, the admin API and file reloads refuse it);
 // only `latest` over a folder with no dated artefact falls back to the documented placeholder
 // policy ("cheapest capable model"), and says so in the log.
-import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Config, RouterConfig } from '../config/schema.js';
 import { createCheapestCapableRouter } from './cheapest-capable-router.js';
-import { DATED_ARTEFACT, loadArtefactFile, resolveArtefactPath } from './routing-model.js';
+import {
+  DATED_ARTEFACT,
+  artefactVersions,
+  loadArtefactFile,
+  resolveArtefactPath,
+} from './routing-model.js';
 import type { Router } from './router-types.js';
 import { createTrainedRouter } from './trained-router.js';
 
@@ -28,15 +32,6 @@ export const DEFAULT_MODELS_DIR = fileURLToPath(
 export type RouterFactory = ((router: RouterConfig) => Router) & {
   issues(config: Config): string[];
 };
-
-/** The versions a router can name: every `<version>.json` in the models folder, sorted. */
-export function artefactVersions(modelsDir: string): string[] {
-  if (!existsSync(modelsDir)) return [];
-  return readdirSync(modelsDir)
-    .filter((f) => f.endsWith('.json'))
-    .map((f) => f.slice(0, -'.json'.length))
-    .sort();
-}
 
 export function createRouterFactory(modelsDir: string, warn: (msg: string) => void): RouterFactory {
   const byVersion = new Map<string, { router: Router; problem?: string }>();

@@ -278,17 +278,21 @@ export function loadArtefactFile(file: string): RoutingArtefact {
  */
 export function artefactPathFor(value: string, dir: string): string {
   if (existsSync(value) || value.includes('/') || value.endsWith('.json')) return value;
-  const versions = existsSync(dir)
-    ? readdirSync(dir)
-        .filter((f) => f.endsWith('.json'))
-        .map((f) => f.slice(0, -'.json'.length))
-        .sort()
-    : [];
+  const versions = artefactVersions(dir);
   if (value !== 'latest' && !versions.includes(value))
     throw new ArtefactError(
       `no artefact "${value}": not a file, nor a version in ${dir} (${versions.length ? `versions: ${versions.join(', ')}, or latest` : 'none there'})`,
     );
   return resolveArtefactPath(dir, value);
+}
+
+/** The versions a router can name: every `<version>.json` in the models folder, sorted. */
+export function artefactVersions(modelsDir: string): string[] {
+  if (!existsSync(modelsDir)) return [];
+  return readdirSync(modelsDir)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.slice(0, -'.json'.length))
+    .sort();
 }
 
 /** The file names `latest` chooses among (the newest by name): dated artefacts. */

@@ -59,13 +59,10 @@ export function createTrainedRouter(artefact: RoutingArtefact): Router {
     return match === undefined ? undefined : byName.get(match);
   };
   const mappings = new WeakMap<DeploymentConfig, Mapping>();
+  const exactHead = (d: DeploymentConfig): ModelHead | undefined =>
+    (d.like && byName.get(d.like)) || byName.get(d.model) || byName.get(d.name);
   const headFor = (d: DeploymentConfig): ModelHead | undefined =>
-    (d.like && byName.get(d.like)) ||
-    byName.get(d.model) ||
-    byName.get(d.name) ||
-    byBare(d.like) ||
-    byBare(d.model) ||
-    byBare(d.name);
+    exactHead(d) || byBare(d.like) || byBare(d.model) || byBare(d.name);
 
   const mapDeployment = (d: DeploymentConfig): Mapping => {
     let m = mappings.get(d);
@@ -91,8 +88,7 @@ export function createTrainedRouter(artefact: RoutingArtefact): Router {
         const d = deployments.find((x) => x.name === name);
         if (!d) continue;
         const head = headFor(d);
-        const exact = (d.like && byName.get(d.like)) || byName.get(d.model) || byName.get(d.name);
-        if (head && !exact)
+        if (head && !exactHead(d))
           notes.push(
             `${where}: deployment ${d.name} is mapped to ${head.group}:${head.name} by name without provider prefix or case (${byBare(d.like) ? `like "${d.like}"` : byBare(d.model) ? `model "${d.model}"` : `name "${d.name}"`}); set like: "${head.name}" to say so`,
           );
