@@ -222,7 +222,7 @@ export const deploymentSchema = z.strictObject({
     .positive()
     .optional()
     .describe(
-      "Routing model: this deployment's typical answer length in tokens, reasoning tokens included, the prior of its predicted cost until its observed answers take over. Default: a simulated deployment's `simulation.answerTokens + reasoningTokens`, else the routing artefact's figure for the `like` model. Set it for reasoning models: the data's answer lengths do not count hidden reasoning tokens, which are billed as output.",
+      "Routing model: this deployment's typical answer length in tokens, reasoning tokens included, the prior of its predicted cost until its observed answers take over. Default: a simulated deployment's `simulation.answerTokens + reasoningTokens`, else the routing artefact's figure for the `like` model. Set it for reasoning models: the data's answer lengths do not count hidden reasoning tokens, which are billed as output. A request's `max_completion_tokens` (else `max_tokens`) caps it, and its `n` multiplies it.",
     ),
   firstTokenTimeoutMs: z
     .number()

@@ -1,7 +1,7 @@
 // Placeholder policy used when no routing artefact is loaded: the cheapest eligible deployment,
 // then the rest by price. It predicts no quality (0.5 for all) and says so in its reason.
 import type { DeploymentConfig } from '../config/deployment-schema.js';
-import { declaredOutputTokens } from './output-token-stats.js';
+import { declaredOutputTokens, expectedAnswerTokens } from './output-token-stats.js';
 import type { CandidateScore, RouteInput, Router, RoutingDecision } from './router-types.js';
 
 const ASSUMED_OUTPUT_TOKENS = 300;
@@ -15,7 +15,8 @@ export function createCheapestCapableRouter(): Router {
     decide(input: RouteInput): RoutingDecision {
       const scores: CandidateScore[] = input.candidates.map((d) => {
         const prior = declaredOutputTokens(d) ?? ASSUMED_OUTPUT_TOKENS;
-        const out = input.outputTokens?.expected(d.name, prior) ?? prior;
+        const usual = input.outputTokens?.expected(d.name, prior) ?? prior;
+        const out = expectedAnswerTokens(input.request, usual).tokens;
         return {
           deployment: d.name,
           predictedQuality: 0.5,

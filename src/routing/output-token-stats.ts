@@ -5,6 +5,8 @@
 // observed running mean as answers accumulate, so Cost and Balanced modes rank by what deployments
 // actually cost. Per process: each replica learns from its own traffic within a few dozen answers.
 import type { DeploymentConfig } from '../config/deployment-schema.js';
+import { requestedOutputTokens } from '../core/prompt-text.js';
+import type { ChatRequest } from '../core/wire-types.js';
 
 /** Answers after which the observed mean and the prior weigh the same. */
 export const PRIOR_WEIGHT = 20;
@@ -61,4 +63,32 @@ export function declaredOutputTokens(d: DeploymentConfig): number | undefined {
   if (d.provider === 'simulated' && d.simulation)
     return d.simulation.answerTokens + d.simulation.reasoningTokens;
   return undefined;
+}
+
+/**
+ * Output tokens a deployment is expected to bill for this request: its usual answer (the prior,
+ * pulled toward what it has been writing) capped at the request's `max_completion_tokens` /
+ * `max_tokens`, which bound every answer (reasoning included), times the `n` answers asked for.
+ */
+export function expectedAnswerTokens(
+  request: ChatRequest,
+  usual: number,
+): { tokens: number; capped: boolean } {
+  const cap = requestedOutputTokens(request);
+  const capped = cap > 0 && cap < usual;
+  const n =
+    typeof request.n === 'number' && Number.isInteger(request.n) && request.n > 1 ? request.n : 1;
+  return { tokens: (capped ? cap : usual) * n, capped };
+}
+
+/** The receipt's words for how the request bounded the expected answers, if it did. */
+export function answerBoundNote(request: ChatRequest, capped: boolean): string | undefined {
+  const n = expectedAnswerTokens(request, 1).tokens;
+  const parts: string[] = [];
+  if (capped)
+    parts.push(
+      `capped at the request's ${request.max_completion_tokens != null ? 'max_completion_tokens' : 'max_tokens'} (${requestedOutputTokens(request)})`,
+    );
+  if (n > 1) parts.push(`times the ${n} answers it asks for (n)`);
+  return parts.length ? `expected output tokens ${parts.join(' and ')}` : undefined;
 }

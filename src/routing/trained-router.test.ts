@@ -1,5 +1,5 @@
 // The trained router over deployments (like:, their own prices, the receipt's reasons) and the
-// output-token statistics it prices answers with.
+// output-token statistics and request bounds it prices answers with.
 import { OutputTokenStats, PRIOR_WEIGHT } from './output-token-stats.js';
 import { describe, expect, it } from 'vitest';
 import { loadPrices, loadRows } from '../../training/dataset.js';
@@ -8,6 +8,7 @@ import { routerSchema, type RoutingMode } from '../config/schema.js';
 import { deploymentSchema, type DeploymentConfig } from '../config/deployment-schema.js';
 import { requestFromPrompt } from './features.js';
 import { createTrainedRouter } from './trained-router.js';
+import { createCheapestCapableRouter } from './cheapest-capable-router.js';
 
 const FIX = 'test/fixtures/routing';
 
@@ -233,6 +234,39 @@ describe('trained router', () => {
       promptTokens: 10,
     });
     expect(sim.scores[0]!.expectedOutputTokens).toBe(1000);
+
+    // The request bounds every answer: under max_tokens 100 the verbose cheap model writes no
+    // more than the dear one, so Cost mode takes it again; n answers cost n times the output.
+    const bounded = (extra: Record<string, unknown>) =>
+      router.decide({
+        request: { ...requestFromPrompt('hello'), ...extra },
+        router: routerSchema.parse({
+          modelSubset: ['big', 'small'],
+          bands: { cost: 0, balanced: 0 },
+        }),
+        mode: 'cost',
+        candidates: [big, verbose],
+        promptTokens: 10,
+      });
+    const capped = bounded({ max_tokens: 100 });
+    expect(capped.ordered[0]).toBe('small');
+    expect(capped.scores.find((x) => x.deployment === 'small')!.expectedOutputTokens).toBe(100);
+    expect(capped.reason).toContain(
+      "expected output tokens capped at the request's max_tokens (100)",
+    );
+    const many = bounded({ max_completion_tokens: 100, max_tokens: 5000, n: 3 });
+    expect(many.scores.find((x) => x.deployment === 'small')!.expectedOutputTokens).toBe(300);
+    expect(many.reason).toContain('max_completion_tokens (100) and times the 3 answers');
+    expect(bounded({}).reason).not.toContain('expected output tokens capped');
+    const one = router.decide({
+      request: { ...requestFromPrompt('hello'), n: 2 },
+      router: routerSchema.parse({ modelSubset: ['thinker'] }),
+      mode: 'cost',
+      candidates: [thinker],
+      promptTokens: 10,
+    });
+    expect(one.scores[0]!.expectedOutputTokens).toBe(2000);
+    expect(one.scores[0]!.predictedCostUsd).toBeCloseTo((10 + 2000) / 1e6, 12);
   });
 });
 
@@ -251,5 +285,29 @@ describe('output token stats', () => {
     expect(stats.observed('a')!.answers).toBe(2020 + 500);
     stats.forget('a');
     expect(stats.expected('a', 100)).toBe(100);
+  });
+});
+
+describe('the placeholder router', () => {
+  it('bounds expected answers by the request as the trained router does', () => {
+    const d = deploymentSchema.parse({
+      provider: 'simulated',
+      contextWindow: 1000,
+      maxOutputTokens: 100,
+      name: 'a',
+      model: 'a',
+      prices: { inputPer1M: 1, outputPer1M: 1 },
+    });
+    const decide = (extra: Record<string, unknown>) =>
+      createCheapestCapableRouter().decide({
+        request: { ...requestFromPrompt('hello'), ...extra },
+        router: routerSchema.parse({ modelSubset: ['a'] }),
+        mode: 'cost',
+        candidates: [d],
+        promptTokens: 10,
+      }).scores[0]!.expectedOutputTokens;
+    expect(decide({})).toBe(300);
+    expect(decide({ max_tokens: 20 })).toBe(20);
+    expect(decide({ max_tokens: 20, n: 2 })).toBe(40);
   });
 });

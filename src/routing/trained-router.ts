@@ -5,7 +5,11 @@ import { bareNameIndex } from '../core/model-names.js';
 import type { RouterConfig } from '../config/schema.js';
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import { extractFeatures } from './features.js';
-import { declaredOutputTokens } from './output-token-stats.js';
+import {
+  answerBoundNote,
+  declaredOutputTokens,
+  expectedAnswerTokens,
+} from './output-token-stats.js';
 import { isTradeoff, orderByMode, type Bands, type ScoredCandidate } from './pick-by-mode.js';
 import {
   type GroupInfo,
@@ -149,6 +153,7 @@ export function createTrainedRouter(artefact: RoutingArtefact): Router {
       });
       const predicted = banks.predict(heads, features);
       let next = 0;
+      let capped = false;
       const scored: (ScoredCandidate & { outTokens: number; raw: number; known: boolean })[] =
         input.candidates.map((d, i) => {
           const m = mapped[i]!;
@@ -162,7 +167,10 @@ export function createTrainedRouter(artefact: RoutingArtefact): Router {
             (m.head && m.group ? raw / m.group.bestMean : UNKNOWN_MODEL_QUALITY) + d.qualityOffset;
           const prior =
             declaredOutputTokens(d) ?? m.head?.expectedOutputTokens ?? UNKNOWN_OUTPUT_TOKENS;
-          const outTokens = input.outputTokens ? input.outputTokens.expected(d.name, prior) : prior;
+          const usual = input.outputTokens ? input.outputTokens.expected(d.name, prior) : prior;
+          const answer = expectedAnswerTokens(input.request, usual);
+          if (answer.capped) capped = true;
+          const outTokens = answer.tokens;
           const cost =
             (promptTokens * d.prices.inputPer1M + outTokens * d.prices.outputPer1M) / 1e6;
           return { name: d.name, quality, cost, outTokens, raw, known: !!m.head };
@@ -244,6 +252,8 @@ export function createTrainedRouter(artefact: RoutingArtefact): Router {
         : [];
       if (learned.length)
         reason += `; expected output tokens learned from answers: ${learned.map((x) => `${x.name} ${x.out} (${x.seen!.answers} seen)`).join(', ')}`;
+      const bound = answerBoundNote(input.request, capped);
+      if (bound) reason += `; ${bound}`;
       const sources = gated ? [...gated.values()].flatMap((g) => (g ? [g.source] : [])) : [];
       if (sources.length)
         reason += `; read as a ${sources.join(' / ')} prompt: scored by that source's own heads`;
