@@ -4,14 +4,11 @@
 import type { RoutingMode } from '../src/config/schema.js';
 import { extractFeatures, requestFromPrompt, type Features } from '../src/routing/features.js';
 import { pickByMode, type Bands } from '../src/routing/pick-by-mode.js';
-import {
-  type GroupInfo,
-  type ModelHead,
-  type RoutingArtefact,
-} from '../src/routing/routing-model.js';
+import { type ModelHead, type RoutingArtefact } from '../src/routing/routing-model.js';
 import { expertLookup, predictQuality, trustedQuality } from '../src/routing/predict-quality.js';
 import { predictedCost, standardErrorOfMean } from './calibrate-bands.js';
-import { countOf, promptCost, sourceGroup, type DataRow } from './dataset.js';
+import { promptCost, sourceGroup, type DataRow } from './dataset.js';
+import { artefactModelNames, groupsForTestFiles, type TestRowNotes } from './test-rows.js';
 
 export interface ModeResult {
   quality: number;
@@ -92,75 +89,6 @@ export type Predictor = (
 
 export type GroupBands = Map<string, Bands>;
 
-/** How eval read the test rows: files matched to a group by their models, rows left out and why. */
-export interface TestRowNotes {
-  /** Rows left out, for either reason below. */
-  total: number;
-  /** Rows of a data file the artefact has no group for. */
-  unknownGroup: number;
-  /** Rows without a score for their group's best single model, by that model. */
-  unscoredBest: Map<string, number>;
-  /** Test files named unlike any group, matched to one by the models they score. */
-  matched: Map<string, { group: string; shared: number; models: number }>;
-}
-
-/** What `eval` says about how it read the test rows: files matched by models, rows left out. */
-export function describeTestRows(s: TestRowNotes): string[] {
-  const notes: string[] = [];
-  for (const [file, m] of s.matched)
-    notes.push(
-      `test file ${file} is not named like a data file the artefact was trained on; scored with its ${m.group} heads (it scores ${m.shared} of that group's ${m.models} models)`,
-    );
-  if (s.unknownGroup)
-    notes.push(
-      `${countOf(s.unknownGroup, 'test prompt')} skipped: their data file is not one the artefact was trained on, and scores none of its models`,
-    );
-  for (const [model, n] of s.unscoredBest)
-    notes.push(
-      `${countOf(n, 'test prompt')} skipped: ${n === 1 ? 'it has' : 'they have'} no score for ${model}, the best single model, which every ratio is measured against on the same prompts`,
-    );
-  return notes;
-}
-
-/**
- * The artefact group for each test file. A file named like a group is that group; an artefact of
- * one group takes every file; otherwise a file (a held-out part saved under another name, say)
- * goes to the group whose models best match the models it scores (shared ÷ either's, ties by
- * name), when it shares any.
- */
-export function groupsForTestFiles(
-  artefact: RoutingArtefact,
-  rows: DataRow[],
-): { byFile: Map<string, GroupInfo | undefined>; matched: TestRowNotes['matched'] } {
-  const groups = new Map(artefact.groups.map((g) => [g.name, g]));
-  const modelsByFile = new Map<string, Set<string>>();
-  for (const r of rows) {
-    let set = modelsByFile.get(r.group);
-    if (!set) modelsByFile.set(r.group, (set = new Set()));
-    for (const m of Object.keys(r.scores)) set.add(m);
-  }
-  const byFile = new Map<string, GroupInfo | undefined>();
-  const matched: TestRowNotes['matched'] = new Map();
-  for (const [file, models] of modelsByFile) {
-    const named =
-      groups.get(file) ?? (artefact.groups.length === 1 ? artefact.groups[0] : undefined);
-    if (named) {
-      byFile.set(file, named);
-      continue;
-    }
-    let best: { g: GroupInfo; shared: number; fit: number } | undefined;
-    for (const g of [...artefact.groups].sort((a, b) => a.name.localeCompare(b.name))) {
-      const shared = g.models.filter((m) => models.has(m)).length;
-      const fit = shared / (models.size + g.models.length - shared);
-      if (shared > 0 && (!best || fit > best.fit)) best = { g, shared, fit };
-    }
-    byFile.set(file, best?.g);
-    if (best)
-      matched.set(file, { group: best.g.name, shared: best.shared, models: best.g.models.length });
-  }
-  return { byFile, matched };
-}
-
 export function scoreTestRows(
   artefact: RoutingArtefact,
   rows: DataRow[],
@@ -173,9 +101,16 @@ export function scoreTestRows(
   );
   const experts = new Map(artefact.groups.map((g) => [g.name, expertLookup(g.experts)]));
   const outcomes: PromptOutcome[] = [];
-  const { byFile, matched } = groupsForTestFiles(artefact, rows);
-  const skipped: TestRowNotes = { total: 0, unknownGroup: 0, unscoredBest: new Map(), matched };
-  for (const row of rows) {
+  const { rows: named, renamed } = artefactModelNames(artefact, rows);
+  const { byFile, matched } = groupsForTestFiles(artefact, named);
+  const skipped: TestRowNotes = {
+    total: 0,
+    unknownGroup: 0,
+    unscoredBest: new Map(),
+    matched,
+    renamed,
+  };
+  for (const row of named) {
     if (row.contaminated) continue;
     const g = byFile.get(row.group);
     if (!g) {

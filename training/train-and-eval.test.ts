@@ -5,15 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DataError, loadPrices, loadRows, splitByHash } from './dataset.js';
-import {
-  apgrAndCpt,
-  summarize,
-  describeTestRows,
-  evaluate,
-  shareText,
-  type PromptOutcome,
-} from './evaluate.js';
+import { apgrAndCpt, summarize, evaluate, shareText, type PromptOutcome } from './evaluate.js';
 import { SWEEP, renderEvalHtml } from './eval-report.js';
+import { describeTestRows } from './test-rows.js';
 import { trainArtefact } from './train-artefact.js';
 import { DENSE_SIZE } from '../src/routing/features.js';
 import {
@@ -343,5 +337,24 @@ describe('data, training and evaluation', () => {
       '1 test prompt skipped: it has no score for strong, the best single model, which every ratio is measured against on the same prompts',
     ]);
     expect(describeTestRows(evaluate(artefact, rows).skipped)).toEqual([]);
+
+    // A test file that spells the artefact's models otherwise (provider prefix, case) is scored
+    // as if it had the artefact's names, measured costs and lengths included, and says so.
+    const spell: Record<string, string> = { strong: 'acme/STRONG', weak: 'Weak' };
+    const respell = <T>(f: Record<string, T> | undefined) =>
+      f && Object.fromEntries(Object.entries(f).map(([k, v]) => [spell[k] ?? k, v]));
+    const withCosts = rows.map((r) => ({ ...r, costUsd: { strong: 0.02, weak: 0.001 } }));
+    const respelled = withCosts.map((r) => ({
+      ...r,
+      scores: respell(r.scores)!,
+      costUsd: respell(r.costUsd),
+      outChars: respell(r.outChars),
+    }));
+    const same = evaluate(artefact, withCosts);
+    const spelled = evaluate(artefact, respelled);
+    expect(spelled.report).toEqual(same.report);
+    expect(describeTestRows(spelled.skipped)).toEqual([
+      'test file tiny.jsonl names "acme/STRONG" as the artefact\'s "strong", "Weak" as the artefact\'s "weak" (the same name without provider prefix or case)',
+    ]);
   });
 });

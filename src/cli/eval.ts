@@ -15,8 +15,8 @@ import {
   promptKey,
   type DataRow,
 } from '../../training/dataset.js';
+import { describeTestRows } from '../../training/test-rows.js';
 import {
-  describeTestRows,
   evaluate,
   shareText,
   type EvalReport,
