@@ -5,12 +5,12 @@ import { GatewayError } from '../../core/errors.js';
 import { headerValue, pickUpstreamHeaders, readText, type HttpClient } from '../http-client.js';
 import { parseSse } from '../sse-parser.js';
 import type { ProviderAdapter, UpstreamRequest } from '../types.js';
+import { chatToAnthropicRequest } from './anthropic-convert.js';
 import {
   anthropicEventsToChunks,
   anthropicToChatResponse,
-  chatToAnthropicRequest,
   mapAnthropicError,
-} from './anthropic-convert.js';
+} from './anthropic-reply.js';
 
 export const ANTHROPIC_VERSION = '2023-06-01';
 

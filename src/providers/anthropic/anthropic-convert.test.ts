@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { deploymentSchema } from '../../config/deployment-schema.js';
 import type { ChatRequest } from '../../core/wire-types.js';
 import { createOpenAiAdapter } from '../openai/openai-adapter.js';
-import { anthropicToChatResponse, chatToAnthropicRequest, mapUsage } from './anthropic-convert.js';
+import { chatToAnthropicRequest } from './anthropic-convert.js';
+import { anthropicToChatResponse, mapUsage } from './anthropic-reply.js';
 
 const claude = deploymentSchema.parse({
   name: 'claude',

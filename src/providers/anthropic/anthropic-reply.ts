@@ -1,0 +1,245 @@
+// Anthropic Messages → Chat Completions for the Anthropic provider (CONTRACTS.md §5; Anthropic
+// docs: https://docs.claude.com/en/api/messages, .../build-with-claude/streaming): replies and
+// stream events back, errors mapped to OpenAI's shapes with the status kept.
+import type { DeploymentConfig } from '../../config/deployment-schema.js';
+import { GatewayError } from '../../core/errors.js';
+import type { ChatChunk, ChatResponse, FunctionToolCall } from '../../core/wire-types.js';
+import type { SseMessage } from '../sse-parser.js';
+import type { ReasoningDetail } from './anthropic-convert.js';
+
+type Json = Record<string, unknown>;
+
+/** The tool a `response_format` JSON request is asked to call; its input is the answer. */
+export const JSON_TOOL = 'json_output';
+
+/** Anthropic stop_reason → chat finish_reason (CONTRACTS.md §5.2). */
+export function mapStopReason(
+  reason: unknown,
+  jsonTool = false,
+): ChatResponse['choices'][number]['finish_reason'] {
+  if (reason === 'max_tokens' || reason === 'model_context_window_exceeded') return 'length';
+  if (reason === 'tool_use') return jsonTool ? 'stop' : 'tool_calls';
+  if (reason === 'refusal') return 'content_filter';
+  return 'stop';
+}
+
+/** Anthropic usage → OpenAI usage: input_tokens excludes cached tokens (CONTRACTS.md §4.3). */
+export function mapUsage(u: Json | undefined): ChatResponse['usage'] {
+  const input = Number(u?.input_tokens ?? 0);
+  const cacheWrite = Number(u?.cache_creation_input_tokens ?? 0);
+  const cacheRead = Number(u?.cache_read_input_tokens ?? 0);
+  const output = Number(u?.output_tokens ?? 0);
+  const prompt = input + cacheWrite + cacheRead;
+  return {
+    prompt_tokens: prompt,
+    completion_tokens: output,
+    total_tokens: prompt + output,
+    prompt_tokens_details: { cached_tokens: cacheRead },
+    completion_tokens_details: { reasoning_tokens: 0 },
+  } as ChatResponse['usage'];
+}
+
+/** Anthropic Message → chat completion. */
+export function anthropicToChatResponse(msg: Json, deployment: DeploymentConfig): ChatResponse {
+  const blocks = (Array.isArray(msg.content) ? msg.content : []) as Json[];
+  let text = '';
+  const toolCalls: FunctionToolCall[] = [];
+  const reasoning: ReasoningDetail[] = [];
+  let jsonTool = false;
+  for (const b of blocks) {
+    if (b.type === 'text') text += String(b.text ?? '');
+    else if (b.type === 'tool_use' && b.name === JSON_TOOL) {
+      jsonTool = true;
+      text += JSON.stringify(b.input ?? {});
+    } else if (b.type === 'tool_use')
+      toolCalls.push({
+        id: String(b.id),
+        type: 'function',
+        function: { name: String(b.name), arguments: JSON.stringify(b.input ?? {}) },
+      });
+    else if (b.type === 'thinking')
+      reasoning.push({
+        provider: 'anthropic',
+        type: 'thinking',
+        thinking: String(b.thinking ?? ''),
+        signature: String(b.signature ?? ''),
+      });
+    else if (b.type === 'redacted_thinking')
+      reasoning.push({
+        provider: 'anthropic',
+        type: 'redacted_thinking',
+        data: String(b.data ?? ''),
+      });
+  }
+  return {
+    id: `chatcmpl-${String(msg.id ?? 'anthropic')}`,
+    object: 'chat.completion',
+    created: Math.floor(Date.now() / 1000),
+    model: String(msg.model ?? deployment.model),
+    choices: [
+      {
+        index: 0,
+        logprobs: null,
+        finish_reason: mapStopReason(msg.stop_reason, jsonTool),
+        message: {
+          role: 'assistant',
+          content: text || (toolCalls.length ? null : ''),
+          refusal: null,
+          ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
+          ...(reasoning.length ? { reasoning_details: reasoning } : {}),
+        },
+      },
+    ],
+    usage: mapUsage(msg.usage as Json | undefined),
+  } as ChatResponse;
+}
+
+const STATUS_FOR_TYPE: Record<string, number> = {
+  invalid_request_error: 400,
+  authentication_error: 401,
+  billing_error: 402,
+  permission_error: 403,
+  not_found_error: 404,
+  request_too_large: 413,
+  rate_limit_error: 429,
+  api_error: 500,
+  timeout_error: 504,
+  overloaded_error: 529,
+};
+
+/** An Anthropic error (HTTP or in-band) → GatewayError in OpenAI's vocabulary, status kept. */
+export function mapAnthropicError(
+  status: number,
+  body: unknown,
+  deploymentName: string,
+  headers: Record<string, string> = {},
+): GatewayError {
+  const err =
+    (body && typeof body === 'object' ? ((body as Json).error as Json | undefined) : undefined) ??
+    {};
+  const type = typeof err.type === 'string' ? err.type : 'api_error';
+  const httpStatus = status || STATUS_FOR_TYPE[type] || 500;
+  const openAiType =
+    httpStatus === 429
+      ? 'rate_limit_error'
+      : httpStatus >= 500
+        ? 'server_error'
+        : type === 'authentication_error'
+          ? 'authentication_error'
+          : type;
+  return new GatewayError({
+    status: httpStatus,
+    type: openAiType,
+    code: httpStatus === 429 ? 'rate_limit_exceeded' : type,
+    message: `${deploymentName}: ${typeof err.message === 'string' ? err.message : `HTTP ${httpStatus}`}`,
+    headers,
+    retryable: httpStatus === 408 || httpStatus === 409 || httpStatus === 429 || httpStatus >= 500,
+  });
+}
+
+/**
+ * Anthropic stream events → chat chunks (CONTRACTS.md §5.3): tool calls numbered by our own
+ * counter (Anthropic block indices also count text blocks); `error` after the 200 throws.
+ */
+export async function* anthropicEventsToChunks(
+  events: AsyncIterable<SseMessage>,
+  deployment: DeploymentConfig,
+): AsyncGenerator<ChatChunk> {
+  let id = 'chatcmpl-anthropic';
+  let model = deployment.model;
+  const created = Math.floor(Date.now() / 1000);
+  let inputUsage: Json = {};
+  const toolIndex = new Map<number, number>();
+  let jsonToolBlock = -1;
+  let nextTool = 0;
+  const chunk = (delta: Json, finish: string | null = null, extra: Json = {}): ChatChunk =>
+    ({
+      id,
+      object: 'chat.completion.chunk',
+      created,
+      model,
+      choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }],
+      ...extra,
+    }) as ChatChunk;
+  for await (const m of events) {
+    let data: Json;
+    try {
+      data = JSON.parse(m.data) as Json;
+    } catch {
+      throw new GatewayError({
+        status: 502,
+        type: 'upstream_error',
+        code: 'upstream_malformed_chunk',
+        message: `${deployment.name}: malformed stream event: ${m.data.slice(0, 200)}`,
+        retryable: true,
+      });
+    }
+    const type = data.type ?? m.event;
+    switch (type) {
+      case 'message_start': {
+        const msg = (data.message ?? {}) as Json;
+        id = `chatcmpl-${String(msg.id ?? 'anthropic')}`;
+        model = String(msg.model ?? model);
+        inputUsage = (msg.usage as Json) ?? {};
+        yield chunk({ role: 'assistant', content: '' });
+        break;
+      }
+      case 'content_block_start': {
+        const block = (data.content_block ?? {}) as Json;
+        if (block.type === 'tool_use' && block.name === JSON_TOOL)
+          jsonToolBlock = Number(data.index);
+        else if (block.type === 'tool_use') {
+          const k = nextTool++;
+          toolIndex.set(Number(data.index), k);
+          yield chunk({
+            tool_calls: [
+              {
+                index: k,
+                id: block.id,
+                type: 'function',
+                function: { name: block.name, arguments: '' },
+              },
+            ],
+          });
+        }
+        break;
+      }
+      case 'content_block_delta': {
+        const delta = (data.delta ?? {}) as Json;
+        if (delta.type === 'text_delta') yield chunk({ content: String(delta.text ?? '') });
+        else if (delta.type === 'input_json_delta') {
+          const piece = String(delta.partial_json ?? '');
+          if (Number(data.index) === jsonToolBlock) {
+            if (piece) yield chunk({ content: piece });
+          } else if (piece)
+            yield chunk({
+              tool_calls: [
+                { index: toolIndex.get(Number(data.index)) ?? 0, function: { arguments: piece } },
+              ],
+            });
+        }
+        break;
+      }
+      case 'message_delta': {
+        const delta = (data.delta ?? {}) as Json;
+        const usage = mapUsage({ ...inputUsage, ...((data.usage as Json) ?? {}) });
+        yield chunk({}, mapStopReason(delta.stop_reason, jsonToolBlock >= 0));
+        yield {
+          id,
+          object: 'chat.completion.chunk',
+          created,
+          model,
+          choices: [],
+          usage,
+        } as ChatChunk;
+        break;
+      }
+      case 'message_stop':
+        return;
+      case 'error':
+        throw mapAnthropicError(0, data, deployment.name);
+      default:
+        break; // ping, content_block_stop, thinking deltas
+    }
+  }
+}
