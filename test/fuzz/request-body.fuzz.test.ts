@@ -1,7 +1,10 @@
 // Property-based fuzzing of request bodies: no input crashes the server; every rejection is an
-// OpenAI envelope with a 4xx status and a message.
+// OpenAI (or, on /v1/messages, Anthropic) envelope with a 4xx status and a message; and what the
+// Responses and Messages front doors accept becomes a chat request the chat endpoint would accept.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { parseChatRequest } from '../../src/http/parse-chat-request.js';
+import { createResponseStore } from '../../src/store/response-store.js';
 import { buildTestApp } from '../helpers/build-test-app.js';
 import { fakeAdapter } from '../helpers/fake-adapter.js';
 import { testConfig } from '../helpers/test-config.js';
@@ -82,6 +85,77 @@ describe('request body fuzzing', () => {
     );
     const health = await t.app.inject({ method: 'GET', url: '/healthz' });
     expect(health.statusCode).toBe(200);
+  });
+
+  it('turns every accepted Responses or Messages body into a valid chat request, and rejects the rest in its own shape', async () => {
+    const reply = [{ reply: 'ok' }];
+    const adapters = {
+      big: fakeAdapter('big', reply),
+      mid: fakeAdapter('mid', reply),
+      small: fakeAdapter('small', reply),
+    };
+    const t = await buildTestApp(testConfig(), adapters, { responses: createResponseStore(100) });
+    // Numbers as clients get them wrong: fractions, negatives, strings, huge values.
+    const number = fc.oneof(
+      fc.integer({ min: -5, max: 70_000 }),
+      fc.double({ min: -10, max: 5000, noNaN: true }),
+      fc.constantFrom('16', null, true, 1e308),
+    );
+    const text = fc.constantFrom('hi', 'What is 2+2?');
+    const messagesBody = fc.record(
+      {
+        model: fc.constantFrom('model-router', 'big'),
+        max_tokens: number,
+        messages: fc.constant([{ role: 'user', content: 'hi' }]),
+        temperature: number,
+        top_p: number,
+        top_k: number,
+        thinking: fc.record({ type: fc.constant('enabled'), budget_tokens: number }),
+        system: text,
+      },
+      { requiredKeys: ['model', 'messages'] },
+    );
+    const responsesBody = fc.record(
+      {
+        model: fc.constantFrom('model-router', 'big'),
+        input: text,
+        max_output_tokens: number,
+        temperature: number,
+        top_p: number,
+        instructions: text,
+      },
+      { requiredKeys: ['model', 'input'] },
+    );
+    const all = () => Object.values(adapters).flatMap((a) => a.calls);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          messagesBody.map((b) => ['/v1/messages', b] as const),
+          responsesBody.map((b) => ['/v1/responses', b] as const),
+        ),
+        async ([url, body]) => {
+          const before = all().length;
+          const res = await t.app.inject({
+            method: 'POST',
+            url,
+            headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+            payload: JSON.stringify(body),
+          });
+          expect([200, 400], res.body).toContain(res.statusCode);
+          if (res.statusCode === 200) {
+            const sent = all().slice(before);
+            expect(sent.length).toBeGreaterThan(0);
+            for (const call of sent) expect(() => parseChatRequest({ ...call.body })).not.toThrow();
+          } else {
+            const err = res.json().error;
+            expect(err.message.length).toBeGreaterThan(0);
+            if (url === '/v1/messages') expect(res.json().type).toBe('error');
+            else expect(err).toHaveProperty('param');
+          }
+        },
+      ),
+      { numRuns: 300, seed: 7 },
+    );
   });
 
   it('rejects raw garbage, wrong media types and oversize bodies with the right status', async () => {

@@ -9,6 +9,7 @@ import { MemoryState } from '../../src/store/memory/memory-state.js';
 import { ConfigHolder, compileConfig } from '../../src/config/runtime-config.js';
 import { registerAdminRoutes } from '../../src/http/routes/admin-routes.js';
 import { registerResponsesRoutes } from '../../src/http/responses/responses-routes.js';
+import { registerMessagesRoutes } from '../../src/http/anthropic/messages-routes.js';
 import type { ResponseStore } from '../../src/store/response-store.js';
 import type { Config } from '../../src/config/schema.js';
 import { createManualClock } from '../../src/core/clock.js';
@@ -83,6 +84,7 @@ export async function buildTestApp(
     plugins: [
       (a) => registerAdminRoutes(a, configService, (c) => subsetNotes(c, () => router)),
       (a) => registerDashboardRoutes(a, { config: holder, stats, decisions }),
+      (a) => registerMessagesRoutes(a, gateway),
       ...(opts.responses
         ? [(a: FastifyInstance) => registerResponsesRoutes(a, gateway, opts.responses!, holder)]
         : []),

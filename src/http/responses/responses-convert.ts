@@ -3,6 +3,7 @@
 // the chat reply (or chunk stream) back to a Response object (or Responses stream events:
 // responses-reply.ts). Function tools are flat in Responses, wrapped in chat.
 import { invalidRequest } from '../../core/errors.js';
+import { checkNumberField } from '../check-number-field.js';
 import type { ChatMessage, ChatRequest } from '../../core/wire-types.js';
 import type { StoredResponse } from '../../store/response-store.js';
 
@@ -157,6 +158,10 @@ export function responsesToChat(
   if (toolChoice) chat.tool_choice = toolChoice;
   if (typeof body.parallel_tool_calls === 'boolean')
     chat.parallel_tool_calls = body.parallel_tool_calls;
+  // OpenAI's bounds (openapi.yaml: max_output_tokens an integer ≥ 16, temperature 0–2, top_p 0–1).
+  checkNumberField(body.max_output_tokens, 'max_output_tokens', { integer: true, min: 16 });
+  checkNumberField(body.temperature, 'temperature', { min: 0, max: 2 });
+  checkNumberField(body.top_p, 'top_p', { min: 0, max: 1 });
   if (typeof body.max_output_tokens === 'number')
     chat.max_completion_tokens = body.max_output_tokens;
   if (typeof body.temperature === 'number') chat.temperature = body.temperature;

@@ -1,0 +1,48 @@
+// Numeric request fields the gateway maps onto chat fields (the Responses API's
+// `max_output_tokens`, Anthropic's `max_tokens`, `top_k`, `thinking.budget_tokens`): checked where
+// they arrive, so a bad value gets a 400 naming it in the caller's own API instead of failing
+// upstream under another name.
+import { invalidRequest } from '../core/errors.js';
+
+export interface NumberRule {
+  integer?: boolean;
+  min?: number;
+  max?: number;
+}
+
+/**
+ * `value` under `param` (a path such as `thinking.budget_tokens`), absent or null allowed unless
+ * `required`; anything else that breaks the rule throws a 400 saying what to send.
+ */
+export function checkNumberField(
+  value: unknown,
+  param: string,
+  rule: NumberRule,
+  required = false,
+): void {
+  if (value === undefined || value === null) {
+    if (required) throw invalidRequest(`'${param}' is required: ${describeRule(rule)}.`, param);
+    return;
+  }
+  const ok =
+    typeof value === 'number' &&
+    Number.isFinite(value) &&
+    (!rule.integer || Number.isInteger(value)) &&
+    (rule.min === undefined || value >= rule.min) &&
+    (rule.max === undefined || value <= rule.max);
+  if (!ok)
+    throw invalidRequest(
+      `'${param}' must be ${describeRule(rule)}; got ${JSON.stringify(value)?.slice(0, 40)}.`,
+      param,
+      typeof value === 'number' ? 'invalid_value' : 'invalid_type',
+    );
+}
+
+function describeRule(rule: NumberRule): string {
+  const what = rule.integer ? 'an integer' : 'a number';
+  if (rule.min !== undefined && rule.max !== undefined)
+    return `${what} from ${rule.min} to ${rule.max}`;
+  if (rule.min !== undefined) return `${what} of at least ${rule.min}`;
+  if (rule.max !== undefined) return `${what} of at most ${rule.max}`;
+  return what;
+}
