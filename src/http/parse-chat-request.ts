@@ -68,6 +68,9 @@ export function parseChatRequest(body: unknown, modelOptional = false): ChatRequ
     if (typeof v === 'number' && v < 1)
       throw invalidRequest(`'${key}' must be at least 1.`, key, 'invalid_value');
   }
+  // OpenAI's bound (openapi.yaml: n ≤ 128); every answer is billed, and expected cost counts n.
+  if (typeof body.n === 'number' && body.n > 128)
+    throw invalidRequest("'n' must be at most 128.", 'n', 'invalid_value');
   if (
     body.stream_options !== undefined &&
     body.stream_options !== null &&

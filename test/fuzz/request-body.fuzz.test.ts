@@ -201,5 +201,15 @@ describe('request body fuzzing', () => {
     });
     expect(audio.statusCode).toBe(400);
     expect(audio.json().error.param).toBe('messages[0].content[0]');
+    // n past OpenAI's 128 (1e308 is an integer too): refused, not tried on every deployment.
+    for (const n of [129, 1e308]) {
+      const many = await t.app.inject({
+        method: 'POST',
+        url: '/v1/chat/completions',
+        payload: { model: 'model-router', n, messages: [{ role: 'user', content: 'hi' }] },
+      });
+      expect(many.statusCode).toBe(400);
+      expect(many.json().error).toMatchObject({ param: 'n', message: "'n' must be at most 128." });
+    }
   });
 });
