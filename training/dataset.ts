@@ -49,7 +49,10 @@ function checkModelNumbers(
       continue;
     }
     if (typeof x !== 'number' || !Number.isFinite(x))
-      throw new DataError(`${where}: ${label} of ${m} must be a number, got ${JSON.stringify(x)}`);
+      throw new DataError(
+        // JSON.stringify says "null" for Infinity (a 1e999 in the file), so name numbers as they are.
+        `${where}: ${label} of ${m} must be a finite number, got ${typeof x === 'number' ? String(x) : JSON.stringify(x)}`,
+      );
     if (x < min || x > max)
       throw new DataError(
         `${where}: ${label} of ${m} is ${x}, ${max === Infinity ? `below ${min}` : `outside [${min}, ${max}]`}${field === 'scores' && x > max ? ' (quality is on a 0–1 scale: divide a 1–10 grade by 10, a percentage by 100)' : ''}`,
@@ -182,9 +185,14 @@ export function loadPrices(file: string): (group: string) => Map<string, Price> 
       const v = p as { input_per_1m_usd?: unknown; output_per_1m_usd?: unknown };
       // An unknown price (null) leaves the model unpriced: it is dropped from the pool with a warning.
       if (v?.input_per_1m_usd === null || v?.output_per_1m_usd === null) continue;
-      if (typeof v?.input_per_1m_usd !== 'number' || typeof v?.output_per_1m_usd !== 'number')
+      if (
+        typeof v?.input_per_1m_usd !== 'number' ||
+        typeof v?.output_per_1m_usd !== 'number' ||
+        !Number.isFinite(v.input_per_1m_usd) ||
+        !Number.isFinite(v.output_per_1m_usd)
+      )
         throw new DataError(
-          `${where}.${model}: needs numeric input_per_1m_usd and output_per_1m_usd`,
+          `${where}.${model}: needs numeric input_per_1m_usd and output_per_1m_usd (finite USD per 1M tokens, null where unknown)`,
         );
       if (v.input_per_1m_usd < 0 || v.output_per_1m_usd < 0)
         throw new DataError(`${where}.${model}: a price cannot be negative`);

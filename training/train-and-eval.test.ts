@@ -63,7 +63,17 @@ describe('data, training and evaluation', () => {
       writeFileSync(join(dir, 'one.jsonl'), `${JSON.stringify({ prompt: 'x', ...line })}\n`);
       return () => loadRows(join(dir, 'one.jsonl'));
     };
-    expect(lineError({ scores: { a: '1' } })).toThrow('score of a must be a number, got "1"');
+    expect(lineError({ scores: { a: '1' } })).toThrow(
+      'score of a must be a finite number, got "1"',
+    );
+    // 1e999 parses as Infinity: named as such, not as JSON's "null".
+    writeFileSync(
+      join(dir, 'inf.jsonl'),
+      '{"prompt":"x","scores":{"a":1},"cost_usd":{"a":1e999}}\n',
+    );
+    expect(() => loadRows(join(dir, 'inf.jsonl'))).toThrow(
+      'inf.jsonl:1: cost_usd of a must be a finite number, got Infinity',
+    );
     expect(lineError({ scores: {} })).toThrow('one.jsonl: no rows with a score');
     expect(lineError({ scores: { a: null } })).toThrow('one.jsonl: no rows with a score');
     expect(lineError({ source: 's' })).toThrow('one.jsonl:1: "scores" is missing');
@@ -78,7 +88,7 @@ describe('data, training and evaluation', () => {
       'cost_usd of a is -0.1, below 0',
     );
     expect(lineError({ scores: { a: 1 }, out_chars: { a: 'long' } })).toThrow(
-      'out_chars of a must be a number',
+      'out_chars of a must be a finite number',
     );
     expect(lineError({ scores: { a: 1 }, cost_usd: { a: 0.1 } })()[0]!.costUsd).toEqual({ a: 0.1 });
     // What the format allows but carries nothing is passed over with a note, not an error: a null
@@ -116,6 +126,13 @@ describe('data, training and evaluation', () => {
       JSON.stringify({ a: { input_per_1m_usd: -1, output_per_1m_usd: 1 } }),
     );
     expect(() => loadPrices(join(dir, 'neg-prices.json'))).toThrow('a: a price cannot be negative');
+    writeFileSync(
+      join(dir, 'inf-prices.json'),
+      '{"a": {"input_per_1m_usd": 1e999, "output_per_1m_usd": 1}}',
+    );
+    expect(() => loadPrices(join(dir, 'inf-prices.json'))).toThrow(
+      'a: needs numeric input_per_1m_usd and output_per_1m_usd (finite USD per 1M tokens',
+    );
   });
 
   it('splits by prompt hash so duplicates never straddle train and test', () => {
