@@ -187,6 +187,11 @@ describe('data, training and evaluation', () => {
     expect(bad(JSON.stringify(orphan))).toThrow(
       'x.json: model strong names group "elsewhere", which it does not have',
     );
+    const headless = structuredClone(json) as unknown as { models: unknown[] };
+    headless.models = headless.models.slice(1);
+    expect(bad(JSON.stringify(headless))).toThrow(
+      'x.json: group tiny.jsonl lists strong but has no head for it in "models"',
+    );
     expect(() => loadArtefactFile('no/such/artefact.json')).toThrow(ArtefactError);
     expect(() => loadArtefactFile('no/such/artefact.json')).toThrow(/^cannot read no\/such/);
     expect(parseArtefact(JSON.stringify(json)).models).toHaveLength(2);

@@ -216,11 +216,19 @@ export function parseArtefact(text: string, source = 'artefact'): RoutingArtefac
       throw new ArtefactError(
         `${source}: model ${m.name} names group "${m.group}", which it does not have`,
       );
-  for (const g of raw.groups)
+  const headNames = new Set(raw.models.map((m) => `${m.group}\u0000${m.name}`));
+  for (const g of raw.groups) {
     if (!g.models.includes(g.bestSingle))
       throw new ArtefactError(
         `${source}: group ${g.name}'s best single model ${g.bestSingle} is not one of its models`,
       );
+    // Evaluation and serving read a head for every model a group lists.
+    const missing = g.models.filter((m) => !headNames.has(`${g.name}\u0000${m}`));
+    if (missing.length)
+      throw new ArtefactError(
+        `${source}: group ${g.name} lists ${missing.join(', ')} but has no head for ${missing.length === 1 ? 'it' : 'them'} in "models"`,
+      );
+  }
   if (!READABLE_FEATURE_VERSIONS.includes(raw.featureVersion) || !headSizeOk(raw.hashSize))
     throw new ArtefactError(
       `${source}: feature version ${raw.featureVersion}/${raw.hashSize} does not match this build (${READABLE_FEATURE_VERSIONS.join(' or ')}, hash size a power of two ≤ ${HASH_SIZE}); retrain it.`,
