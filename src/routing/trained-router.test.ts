@@ -172,19 +172,25 @@ describe('trained router', () => {
 
     // Learned output tokens: `small` turns out to write 300× more than the artefact expects, so it
     // is no longer the cheaper of the two once enough answers are seen.
-    const stats = new OutputTokenStats();
-    const cost = () =>
+    /** A Cost-mode decision with no band: the cheaper candidate by expected cost wins. */
+    const cheaper = (
+      candidates: DeploymentConfig[],
+      extra: Record<string, unknown> = {},
+      outputTokens?: OutputTokenStats,
+    ) =>
       router.decide({
-        request: requestFromPrompt('hello'),
+        request: { ...requestFromPrompt('hello'), ...extra },
         router: routerSchema.parse({
-          modelSubset: ['big', 'small'],
+          modelSubset: candidates.map((c) => c.name),
           bands: { cost: 0, balanced: 0 },
         }),
         mode: 'cost',
-        candidates: [big, small],
+        candidates,
         promptTokens: 10,
-        outputTokens: stats,
+        ...(outputTokens ? { outputTokens } : {}),
       });
+    const stats = new OutputTokenStats();
+    const cost = () => cheaper([big, small], {}, stats);
     expect(cost().ordered[0]).toBe('small');
     for (let i = 0; i < 60; i++) {
       stats.observe('small', 30_000);
@@ -206,17 +212,7 @@ describe('trained router', () => {
       prices: { inputPer1M: 0.1, outputPer1M: 0.1 },
       expectedOutputTokens: 30_000,
     });
-    const fresh = router.decide({
-      request: requestFromPrompt('hello'),
-      router: routerSchema.parse({
-        modelSubset: ['big', 'small'],
-        bands: { cost: 0, balanced: 0 },
-      }),
-      mode: 'cost',
-      candidates: [big, verbose],
-      promptTokens: 10,
-      outputTokens: new OutputTokenStats(),
-    });
+    const fresh = cheaper([big, verbose], {}, new OutputTokenStats());
     expect(fresh.ordered[0]).toBe('big');
     const thinker = deploymentSchema.parse({
       ...base,
@@ -237,17 +233,7 @@ describe('trained router', () => {
 
     // The request bounds every answer: under max_tokens 100 the verbose cheap model writes no
     // more than the dear one, so Cost mode takes it again; n answers cost n times the output.
-    const bounded = (extra: Record<string, unknown>) =>
-      router.decide({
-        request: { ...requestFromPrompt('hello'), ...extra },
-        router: routerSchema.parse({
-          modelSubset: ['big', 'small'],
-          bands: { cost: 0, balanced: 0 },
-        }),
-        mode: 'cost',
-        candidates: [big, verbose],
-        promptTokens: 10,
-      });
+    const bounded = (extra: Record<string, unknown>) => cheaper([big, verbose], extra);
     const capped = bounded({ max_tokens: 100 });
     expect(capped.ordered[0]).toBe('small');
     expect(capped.scores.find((x) => x.deployment === 'small')!.expectedOutputTokens).toBe(100);
