@@ -42,7 +42,7 @@ import {
   effectiveMode,
   keyAllowsDeployment,
   needsExactCount,
-  noEligibleDeployment,
+  noEligibleFor,
   resolveTarget,
   resolveZone,
 } from './request-target.js';
@@ -314,7 +314,7 @@ export class ChatGateway {
     };
     if (target.kind === 'deployment') {
       const { eligible, checks } = checkEligibility([target.deployment], needs, probes);
-      if (eligible.length === 0) throw noEligibleDeployment(checks, target.deployment.name);
+      if (eligible.length === 0) throw noEligibleFor(call, [target.deployment], checks);
       return { ordered: eligible, mode: undefined, zone: zone.dataZone };
     }
     const router = target.router;
@@ -323,7 +323,7 @@ export class ChatGateway {
       .map((name) => snapshot.deployments.get(name))
       .filter((d): d is DeploymentConfig => d !== undefined);
     const { eligible, checks } = checkEligibility(subset, needs, probes);
-    if (eligible.length === 0) throw noEligibleDeployment(checks, router.name);
+    if (eligible.length === 0) throw noEligibleFor(call, subset, checks, router.name);
     const mode = effectiveMode(call, router, modeOverride);
     const decision = this.deps.routerFor(router).decide({
       request: call.request,

@@ -6,7 +6,12 @@ import type { RouterConfig, RoutingMode } from '../config/schema.js';
 import type { RuntimeConfig } from '../config/runtime-config.js';
 import { GatewayError, invalidRequest, forbidden } from '../core/errors.js';
 import { requestedOutputTokens } from '../core/prompt-text.js';
-import { describeExclusions, type CandidateEligibility } from '../routing/eligibility.js';
+import type { DeploymentConfig } from '../config/deployment-schema.js';
+import {
+  describeExclusions,
+  type CandidateEligibility,
+  type EligibilityRule,
+} from '../routing/eligibility.js';
 import type { ChatCall, Target } from './gateway-types.js';
 
 /** Routing modes in order of spend: a key's ceiling and a budget's override compare by it. */
@@ -105,7 +110,50 @@ export function resolveZone(
           .filter(Boolean),
       )
     : undefined;
+  if (regions && regions.size === 0)
+    throw invalidRequest(
+      `${REGIONS_HEADER} names no region: send a comma-separated list such as eastus2,swedencentral, or leave the header out.`,
+      REGIONS_HEADER,
+    );
   return { dataZone, regions };
+}
+
+/** `noEligibleDeployment` for these candidates, with `zoneHint`'s words where they apply. */
+export function noEligibleFor(
+  call: ChatCall,
+  candidates: readonly DeploymentConfig[],
+  checks: CandidateEligibility[],
+  name = candidates[0]?.name ?? '',
+): GatewayError {
+  return noEligibleDeployment(checks, name, zoneHint(call, candidates, checks));
+}
+
+/**
+ * Where the request's own zone or regions headers are what left no deployment: which header, and
+ * what the candidates offer, so the caller knows what to send instead.
+ */
+export function zoneHint(
+  call: ChatCall,
+  candidates: readonly DeploymentConfig[],
+  checks: readonly CandidateEligibility[],
+): { text: string; param: string } | undefined {
+  const failedAll = (rule: EligibilityRule) =>
+    checks.length > 0 && checks.every((c) => c.failed.includes(rule));
+  const list = (values: (string | undefined)[]) =>
+    [...new Set(values.filter((v): v is string => !!v))].sort().join(', ') || 'none set';
+  const zone = headerValue(call, ZONE_HEADER)?.trim();
+  if (zone && failedAll('data_zone'))
+    return {
+      text: `the request's ${ZONE_HEADER} is "${zone}", and these deployments are in data zones ${list(candidates.map((d) => d.dataZone))}`,
+      param: ZONE_HEADER,
+    };
+  const regions = headerValue(call, REGIONS_HEADER)?.trim();
+  if (regions && failedAll('region'))
+    return {
+      text: `the request's ${REGIONS_HEADER} is "${regions}", and these deployments are in regions ${list(candidates.map((d) => d.region))}`,
+      param: REGIONS_HEADER,
+    };
+  return undefined;
 }
 
 /** The mode used: router default, client header (capped by the key's ceiling), budget override. */
@@ -135,9 +183,13 @@ export function effectiveMode(
  * when open circuits alone did, else 400 (`context_length_exceeded` when only the size rules and
  * limits failed, `no_eligible_deployment` otherwise), listing every exclusion.
  */
-export function noEligibleDeployment(checks: CandidateEligibility[], name: string): GatewayError {
+export function noEligibleDeployment(
+  checks: CandidateEligibility[],
+  name: string,
+  hint?: { text: string; param: string },
+): GatewayError {
   const rules = new Set(checks.flatMap((c) => c.failed));
-  const detail = describeExclusions(checks);
+  const detail = describeExclusions(checks) + (hint ? `; ${hint.text}` : '');
   const onlyLimits = [...rules].every((r) => r === 'rate_limit' || r === 'circuit_open');
   if (onlyLimits && rules.has('rate_limit')) {
     return new GatewayError({
@@ -170,7 +222,7 @@ export function noEligibleDeployment(checks: CandidateEligibility[], name: strin
     status: 400,
     type: 'invalid_request_error',
     code: contextOnly ? 'context_length_exceeded' : 'no_eligible_deployment',
-    param: contextOnly ? 'messages' : null,
+    param: contextOnly ? 'messages' : (hint?.param ?? null),
     message: `No deployment of "${name}" can serve this request: ${detail}`,
     details: { exclusions: checks },
   });

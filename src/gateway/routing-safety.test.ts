@@ -164,6 +164,28 @@ describe('data zones', () => {
     });
     expect(widen.statusCode).toBe(400);
     expect(widen.json().error.param).toBe('x-router-data-zone');
+    // A zone or regions no deployment has: the error names the header and what there is.
+    const post = (headers: Record<string, string>) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/v1/chat/completions',
+        headers,
+        payload: ask({ model: 'global' }),
+      });
+    const mars = await post({ 'x-router-data-zone': 'mars' });
+    expect(mars.statusCode).toBe(400);
+    expect(mars.json().error.param).toBe('x-router-data-zone');
+    expect(mars.json().error.message).toContain(
+      `the request's x-router-data-zone is "mars", and these deployments are in data zones eu, us`,
+    );
+    const nowhere = await post({ 'x-router-regions': 'nowhere' });
+    expect(nowhere.json().error.param).toBe('x-router-regions');
+    expect(nowhere.json().error.message).toMatch(
+      /the request's x-router-regions is "nowhere", and these deployments are in regions .*swedencentral/,
+    );
+    const empty = await post({ 'x-router-regions': ' , ,' });
+    expect(empty.statusCode).toBe(400);
+    expect(empty.json().error.message).toContain('x-router-regions names no region');
   });
 });
 
