@@ -2,7 +2,7 @@
 // incoming Messages request → ChatRequest; the chat reply → an Anthropic Message; chat chunks →
 // Anthropic stream events; GatewayError → Anthropic's error envelope.
 import { invalidRequest, type GatewayError } from '../../core/errors.js';
-import { checkNumberField } from '../check-number-field.js';
+import { checkMessagesRequest } from './check-messages-request.js';
 import { newId } from '../../core/ids.js';
 import type {
   ChatChunk,
@@ -50,22 +50,7 @@ export function messagesToChat(body: unknown, forCount = false): ChatRequest {
   if (!isObject(body)) throw invalidRequest('The request body must be a JSON object.');
   if (typeof body.model !== 'string' || !body.model)
     throw invalidRequest('model: Field required', 'model');
-  // Anthropic's bounds (anthropic_openapi_curated.yaml): max_tokens an integer ≥ 1, temperature
-  // 0–1, top_p 0–1, top_k an integer ≥ 0, an enabled thinking budget an integer ≥ 1,024 and
-  // under max_tokens.
-  if (!forCount) checkNumberField(body.max_tokens, 'max_tokens', { integer: true, min: 1 }, true);
-  checkNumberField(body.temperature, 'temperature', { min: 0, max: 1 });
-  checkNumberField(body.top_p, 'top_p', { min: 0, max: 1 });
-  checkNumberField(body.top_k, 'top_k', { integer: true, min: 0 });
-  if (isObject(body.thinking) && body.thinking.type === 'enabled') {
-    const maxTokens = typeof body.max_tokens === 'number' ? body.max_tokens : undefined;
-    checkNumberField(
-      body.thinking.budget_tokens,
-      'thinking.budget_tokens',
-      { integer: true, min: 1024, ...(maxTokens && !forCount ? { max: maxTokens - 1 } : {}) },
-      true,
-    );
-  }
+  checkMessagesRequest(body, forCount);
   if (!Array.isArray(body.messages) || body.messages.length === 0)
     throw invalidRequest('messages: at least one message is required', 'messages');
   const out: ChatMessage[] = [];

@@ -1,0 +1,83 @@
+// /v1/messages refuses what Anthropic's API refuses, in Anthropic's error shape, naming the field;
+// a well-formed request with every checked field still passes.
+import { describe, expect, it } from 'vitest';
+import { buildTestApp } from '../../../test/helpers/build-test-app.js';
+import { fakeAdapter } from '../../../test/helpers/fake-adapter.js';
+import { testConfig } from '../../../test/helpers/test-config.js';
+
+const base = {
+  model: 'model-router',
+  max_tokens: 100,
+  messages: [{ role: 'user', content: 'hi' }],
+};
+
+describe('Anthropic Messages request checks', () => {
+  it('answers each malformed field with a 400 naming it, and serves the well-formed request', async () => {
+    const reply = [{ reply: 'ok' }];
+    const t = await buildTestApp(testConfig(), {
+      big: fakeAdapter('big', reply),
+      mid: fakeAdapter('mid', reply),
+      small: fakeAdapter('small', reply),
+    });
+    const send = (body: Record<string, unknown>) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/v1/messages',
+        headers: { 'anthropic-version': '2023-06-01' },
+        payload: { ...base, ...body },
+      });
+    const cases: [Record<string, unknown>, string][] = [
+      [{ max_tokens: 1.5 }, "'max_tokens' must be an integer of at least 1; got 1.5."],
+      [{ temperature: 1.5 }, "'temperature' must be a number from 0 to 1; got 1.5."],
+      [{ stream: 'yes' }, 'stream: Input should be a valid boolean'],
+      [{ stop_sequences: 'END' }, 'stop_sequences: Input should be a list of strings'],
+      [{ stop_sequences: ['END', 7] }, 'stop_sequences: Input should be a list of strings'],
+      [{ system: [{ type: 'image' }] }, 'system.0: must be a text block'],
+      [{ tool_choice: { type: 'bogus' } }, 'tool_choice: must be {"type": "auto"}'],
+      [{ tool_choice: { type: 'tool' } }, 'tool_choice.name: Field required for type "tool"'],
+      [
+        { tools: [{ name: 'f', input_schema: 'x' }] },
+        'tools.0.input_schema: must be a JSON Schema',
+      ],
+      [
+        { thinking: { type: 'enabled', budget_tokens: 2000 } },
+        "'thinking.budget_tokens' must be an integer from 1024 to 99; got 2000.",
+      ],
+      [
+        { messages: [{ role: 'user', content: [{ type: 'tool_result', content: 'x' }] }] },
+        'messages.0.content.0.tool_use_id: Field required',
+      ],
+      [
+        { messages: [{ role: 'assistant', content: [{ type: 'tool_use', name: 'f' }] }] },
+        'messages.0.content.0: a tool_use block needs a string id and name',
+      ],
+      [
+        { messages: [{ role: 'user', content: [{ type: 'text', text: 5 }] }] },
+        'messages.0.content.0: must be a text block',
+      ],
+    ];
+    for (const [body, message] of cases) {
+      const res = await send(body);
+      expect(res.statusCode, JSON.stringify(body)).toBe(400);
+      expect(res.json().type).toBe('error');
+      expect(res.json().error.type).toBe('invalid_request_error');
+      expect(res.json().error.message).toContain(message);
+    }
+    const ok = await send({
+      max_tokens: 4096,
+      temperature: 0.5,
+      stream: false,
+      stop_sequences: ['END'],
+      system: [{ type: 'text', text: 'Be brief.' }],
+      tool_choice: { type: 'tool', name: 'f' },
+      tools: [{ name: 'f', input_schema: { type: 'object' } }],
+      messages: [
+        { role: 'user', content: 'use f' },
+        { role: 'assistant', content: [{ type: 'tool_use', id: 't1', name: 'f', input: {} }] },
+        { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't1', content: 'done' }] },
+      ],
+    });
+    expect(ok.statusCode, ok.body).toBe(200);
+    expect(ok.json().type).toBe('message');
+  });
+});

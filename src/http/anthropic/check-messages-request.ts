@@ -1,0 +1,82 @@
+// The fields of an Anthropic Messages request the conversion reads, checked as Anthropic's API
+// checks them (anthropic_openapi_curated.yaml), so a malformed request gets a 400 naming the field
+// in Anthropic's words instead of being guessed at and failing, or quietly changing, upstream.
+import { invalidRequest } from '../../core/errors.js';
+import { checkNumberField } from '../check-number-field.js';
+
+type Json = Record<string, unknown>;
+
+function isObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+const TOOL_CHOICES = new Set(['auto', 'any', 'none', 'tool']);
+
+/** Throws a 400 for the first field that breaks Anthropic's rules; the messages' blocks too. */
+export function checkMessagesRequest(body: Json, forCount: boolean): void {
+  // max_tokens an integer ≥ 1, temperature 0–1, top_p 0–1, top_k an integer ≥ 0, an enabled
+  // thinking budget an integer ≥ 1,024 and under max_tokens.
+  if (!forCount) checkNumberField(body.max_tokens, 'max_tokens', { integer: true, min: 1 }, true);
+  checkNumberField(body.temperature, 'temperature', { min: 0, max: 1 });
+  checkNumberField(body.top_p, 'top_p', { min: 0, max: 1 });
+  checkNumberField(body.top_k, 'top_k', { integer: true, min: 0 });
+  if (isObject(body.thinking) && body.thinking.type === 'enabled') {
+    const maxTokens = typeof body.max_tokens === 'number' ? body.max_tokens : undefined;
+    checkNumberField(
+      body.thinking.budget_tokens,
+      'thinking.budget_tokens',
+      { integer: true, min: 1024, ...(maxTokens && !forCount ? { max: maxTokens - 1 } : {}) },
+      true,
+    );
+  }
+  if (body.stream !== undefined && typeof body.stream !== 'boolean')
+    throw invalidRequest('stream: Input should be a valid boolean', 'stream');
+  const stops = body.stop_sequences;
+  if (stops !== undefined && (!Array.isArray(stops) || stops.some((s) => typeof s !== 'string')))
+    throw invalidRequest('stop_sequences: Input should be a list of strings', 'stop_sequences');
+  if (Array.isArray(body.system)) body.system.forEach((b, i) => checkTextBlock(b, `system.${i}`));
+  const tc = body.tool_choice;
+  if (tc !== undefined) {
+    if (!isObject(tc) || typeof tc.type !== 'string' || !TOOL_CHOICES.has(tc.type))
+      throw invalidRequest(
+        'tool_choice: must be {"type": "auto"}, {"type": "any"}, {"type": "none"} or {"type": "tool", "name": …}',
+        'tool_choice',
+      );
+    if (tc.type === 'tool' && typeof tc.name !== 'string')
+      throw invalidRequest('tool_choice.name: Field required for type "tool"', 'tool_choice.name');
+  }
+  if (Array.isArray(body.tools))
+    body.tools.forEach((t, i) => {
+      // Client tools carry a JSON schema; Anthropic's own server tools (a `type`) do not.
+      if (isObject(t) && t.input_schema !== undefined && !isObject(t.input_schema))
+        throw invalidRequest(
+          `tools.${i}.input_schema: must be a JSON Schema object`,
+          `tools.${i}.input_schema`,
+        );
+    });
+  if (Array.isArray(body.messages))
+    body.messages.forEach((m, i) => {
+      if (!isObject(m) || !Array.isArray(m.content)) return;
+      m.content.forEach((b, j) => checkBlock(b, `messages.${i}.content.${j}`));
+    });
+}
+
+function checkTextBlock(b: unknown, path: string): void {
+  if (!isObject(b) || b.type !== 'text' || typeof b.text !== 'string')
+    throw invalidRequest(`${path}: must be a text block {"type": "text", "text": "…"}`, path);
+}
+
+function checkBlock(b: unknown, path: string): void {
+  if (!isObject(b)) throw invalidRequest(`${path}: a content block must be an object`, path);
+  if (b.type === 'text') checkTextBlock(b, path);
+  else if (b.type === 'tool_use') {
+    if (typeof b.id !== 'string' || typeof b.name !== 'string')
+      throw invalidRequest(`${path}: a tool_use block needs a string id and name`, path);
+    if (b.input !== undefined && !isObject(b.input))
+      throw invalidRequest(`${path}.input: must be an object`, `${path}.input`);
+  } else if (b.type === 'tool_result' && typeof b.tool_use_id !== 'string')
+    throw invalidRequest(
+      `${path}.tool_use_id: Field required (the id of the tool_use block it answers)`,
+      `${path}.tool_use_id`,
+    );
+}
