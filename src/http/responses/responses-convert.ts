@@ -3,7 +3,7 @@
 // the chat reply (or chunk stream) back to a Response object (or Responses stream events:
 // responses-reply.ts). Function tools are flat in Responses, wrapped in chat.
 import { invalidRequest } from '../../core/errors.js';
-import { checkNumberField } from '../check-number-field.js';
+import { checkResponsesRequest } from './check-responses-request.js';
 import type { ChatMessage, ChatRequest } from '../../core/wire-types.js';
 import type { StoredResponse } from '../../store/response-store.js';
 
@@ -145,6 +145,7 @@ export function responsesToChat(
     throw invalidRequest("'model' is required.", 'model', 'missing_required_parameter');
   if (body.input === undefined)
     throw invalidRequest("'input' is required.", 'input', 'missing_required_parameter');
+  checkResponsesRequest(body);
   const instructions = typeof body.instructions === 'string' ? body.instructions : undefined;
   const history = [...(previous?.messages ?? []), ...convertInput(body.input)];
   if (history.length === 0) throw invalidRequest("'input' must not be empty.", 'input');
@@ -158,10 +159,6 @@ export function responsesToChat(
   if (toolChoice) chat.tool_choice = toolChoice;
   if (typeof body.parallel_tool_calls === 'boolean')
     chat.parallel_tool_calls = body.parallel_tool_calls;
-  // OpenAI's bounds (openapi.yaml: max_output_tokens an integer ≥ 16, temperature 0–2, top_p 0–1).
-  checkNumberField(body.max_output_tokens, 'max_output_tokens', { integer: true, min: 16 });
-  checkNumberField(body.temperature, 'temperature', { min: 0, max: 2 });
-  checkNumberField(body.top_p, 'top_p', { min: 0, max: 1 });
   if (typeof body.max_output_tokens === 'number')
     chat.max_completion_tokens = body.max_output_tokens;
   if (typeof body.temperature === 'number') chat.temperature = body.temperature;
