@@ -2,6 +2,7 @@
 // untouched (STYLE.md principle 4). Each problem gets a 400 naming the offending `param`.
 import { GatewayError, invalidRequest } from '../core/errors.js';
 import type { ChatRequest } from '../core/wire-types.js';
+import { checkNumberField } from './check-number-field.js';
 
 const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool', 'function']);
 const PART_TYPES = new Set(['text', 'image_url', 'input_audio', 'file', 'refusal']);
@@ -63,6 +64,9 @@ export function parseChatRequest(body: unknown, modelOptional = false): ChatRequ
   optionalType(body, 'max_completion_tokens', 'number', true);
   optionalType(body, 'seed', 'number', true);
   optionalType(body, 'reasoning_effort', 'string');
+  // Eligibility reads logprobs (not every provider returns them); OpenAI's bound on top_logprobs.
+  optionalType(body, 'logprobs', 'boolean');
+  checkNumberField(body.top_logprobs, 'top_logprobs', { integer: true, min: 0, max: 20 });
   for (const key of ['max_tokens', 'max_completion_tokens', 'n'] as const) {
     const v = body[key];
     if (typeof v === 'number' && v < 1)

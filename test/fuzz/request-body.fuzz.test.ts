@@ -201,6 +201,23 @@ describe('request body fuzzing', () => {
     });
     expect(audio.statusCode).toBe(400);
     expect(audio.json().error.param).toBe('messages[0].content[0]');
+    for (const [field, value] of [
+      ['logprobs', 'yes'],
+      ['top_logprobs', 1.5],
+      ['top_logprobs', 21],
+    ] as const) {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/v1/chat/completions',
+        payload: {
+          model: 'model-router',
+          [field]: value,
+          messages: [{ role: 'user', content: 'hi' }],
+        },
+      });
+      expect(res.statusCode).toBe(400);
+      expect(res.json().error.param).toBe(field);
+    }
     // n past OpenAI's 128 (1e308 is an integer too): refused, not tried on every deployment.
     for (const n of [129, 1e308]) {
       const many = await t.app.inject({
