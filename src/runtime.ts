@@ -218,7 +218,11 @@ export async function createRuntime(
         registerResponsesRoutes(a, gateway, createResponseStore(10_000, requestLog?.store), holder),
       (a) => registerMessagesRoutes(a, gateway),
       (a) => registerAdminRoutes(a, configService, (c) => subsetNotes(c, routerFor)),
-      (a) => registerKeyRoutes(a, keys),
+      (a) =>
+        registerKeyRoutes(a, keys, () => ({
+          routers: cfg().routers.map((r) => r.name),
+          deployments: cfg().deployments.map((d) => d.name),
+        })),
       (a) =>
         registerDashboardRoutes(a, {
           config: holder,

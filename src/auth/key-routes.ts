@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { ROUTING_MODES } from '../config/schema.js';
 import { invalidRequest, notFound } from '../core/errors.js';
 import type { AuthContext } from '../gateway/gateway-types.js';
-import { authorizeAdmin } from './authenticate.js';
+import { authorizeAdmin, scopeAllows } from './authenticate.js';
 import type { KeyStore } from './key-store.js';
 
 const limitSchema = z.strictObject({
@@ -32,7 +32,34 @@ export const issueKeyBodySchema = z.strictObject({
     .optional(),
 });
 
-export function registerKeyRoutes(app: FastifyInstance, keys: KeyStore): void {
+/**
+ * What an issued key names that nothing in the config has now: scopes (exact or `prefix*`) that
+ * allow no router or deployment, subset entries that are no deployment. A key may be issued ahead
+ * of a router, so these are warnings in the reply, not errors.
+ */
+export function keyWarnings(
+  body: { scopes?: string[]; modelSubset?: string[] },
+  names: { routers: readonly string[]; deployments: readonly string[] },
+): string[] {
+  const all = [...names.routers, ...names.deployments];
+  const warnings: string[] = [];
+  for (const scope of body.scopes ?? [])
+    if (!all.some((n) => scopeAllows([scope], n)))
+      warnings.push(
+        `scope "${scope}" allows no router or deployment in the current config (a scope is a name, a name prefix ending in *, or *)`,
+      );
+  for (const name of body.modelSubset ?? [])
+    if (!names.deployments.includes(name))
+      warnings.push(`modelSubset names "${name}", which is not a deployment in the current config`);
+  return warnings;
+}
+
+export function registerKeyRoutes(
+  app: FastifyInstance,
+  keys: KeyStore,
+  /** The config's router and deployment names now, for the issue reply's warnings. */
+  names?: () => { routers: readonly string[]; deployments: readonly string[] },
+): void {
   const admin = (request: FastifyRequest) => {
     const auth = (request as FastifyRequest & { auth?: AuthContext }).auth;
     authorizeAdmin(auth ?? { admin: false });
@@ -50,7 +77,8 @@ export function registerKeyRoutes(app: FastifyInstance, keys: KeyStore): void {
       );
     }
     const issued = await keys.issue({ ...parsed.data, createdBy: auth.keyId ?? 'anonymous' });
-    return reply.code(201).send(issued);
+    const warnings = names ? keyWarnings(parsed.data, names()) : [];
+    return reply.code(201).send(warnings.length ? { ...issued, warnings } : issued);
   });
 
   app.get('/admin/v1/keys', async (request) => {

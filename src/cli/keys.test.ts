@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashApiKey } from '../auth/api-key.js';
 import { authenticate } from '../auth/authenticate.js';
 import { KeyStore } from '../auth/key-store.js';
-import { registerKeyRoutes } from '../auth/key-routes.js';
+import { keyWarnings, registerKeyRoutes } from '../auth/key-routes.js';
 import { loadConfigFile } from '../config/load-config.js';
 import { systemClock } from '../core/clock.js';
 import { sendError } from '../http/error-handler.js';
@@ -63,6 +63,10 @@ describe('keys CLI offline (--config)', () => {
     ).toBe(0);
     const key = a.out.join('').trim();
     expect(key).toMatch(/^mr-/);
+    // Scopes that allow nothing in the config are issued, with a warning.
+    expect(a.err.join('')).toContain(
+      'warning: scope "r1" allows no router or deployment in the current config',
+    );
     const text = readFileSync(file, 'utf8');
     expect(text).toContain('# my router');
     expect(text).toContain('# every request needs a key');
@@ -90,6 +94,18 @@ describe('keys CLI offline (--config)', () => {
     const r = io();
     expect(await run(['revoke', 'team-a', '--config', file], r.io)).toBe(0);
     expect(loadConfigFile(file).config.auth.keys).toEqual([]);
+  });
+
+  it('warns of scopes and subsets that name nothing in the config', () => {
+    const names = { routers: ['router-eu'], deployments: ['gpt-4o', 'gpt-4o-mini'] };
+    expect(keyWarnings({ scopes: ['*', 'router-eu', 'gpt-4o*'] }, names)).toEqual([]);
+    expect(
+      keyWarnings({ scopes: ['gpt-5*', 'bogus'], modelSubset: ['gpt-4o', 'nope'] }, names),
+    ).toEqual([
+      'scope "gpt-5*" allows no router or deployment in the current config (a scope is a name, a name prefix ending in *, or *)',
+      'scope "bogus" allows no router or deployment in the current config (a scope is a name, a name prefix ending in *, or *)',
+      'modelSubset names "nope", which is not a deployment in the current config',
+    ]);
   });
 
   it('prints usage for a missing target', async () => {

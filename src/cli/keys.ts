@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import { parseDocument } from 'yaml';
 import { generateApiKey, generateKeyId, hashApiKey } from '../auth/api-key.js';
+import { keyWarnings } from '../auth/key-routes.js';
 import { parseConfig } from '../config/load-config.js';
 
 const USAGE = `usage:
@@ -147,6 +148,7 @@ async function online(
   if (action === 'issue') {
     const issued = await call('POST', '/admin/v1/keys', issueBody(values));
     printIssued(io, String(issued.key), (issued.record as { id: string }).id);
+    for (const w of (issued.warnings as string[] | undefined) ?? []) io.err(`warning: ${w}\n`);
     return 0;
   }
   if (action === 'revoke') {
@@ -201,8 +203,17 @@ function offline(action: string, id: string | undefined, values: Values, io: Key
     doc!.setIn(['auth', 'keys'], doc!.createNode(next));
     writeFileSync(file, doc!.toString());
   }
-  if (key) printIssued(io, key, keyId!);
-  else io.out(`revoked ${id} (removed from ${file})\n`);
+  if (key) {
+    printIssued(io, key, keyId!);
+    const named = (list: unknown) =>
+      Array.isArray(list) ? list.map((x) => String((x as { name?: unknown })?.name)) : [];
+    const config = raw as { routers?: unknown; deployments?: unknown };
+    for (const w of keyWarnings(issueBody(values) as { scopes?: string[] }, {
+      routers: named(config.routers),
+      deployments: named(config.deployments),
+    }))
+      io.err(`warning: ${w}\n`);
+  } else io.out(`revoked ${id} (removed from ${file})\n`);
   return 0;
 }
 
