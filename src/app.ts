@@ -26,6 +26,12 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 // The dashboard shell and its static assets hold no data; its JSON API needs an admin key.
 const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/metrics', '/dashboard']);
 
+/** Whether a request announces a body: a non-zero content-length or a transfer-encoding. */
+function carriesBody(headers: Record<string, string | string[] | undefined>): boolean {
+  const length = headers['content-length'];
+  return headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
@@ -57,6 +63,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    // A DELETE with no body but a JSON content-type (the openai Python client sends that header on
+    // every call) is not a malformed body: nothing to parse.
+    if (request.method === 'DELETE' && !carriesBody(request.headers))
+      delete request.raw.headers['content-type'];
     const path = request.url.split('?', 1)[0] ?? '';
     if (PUBLIC_PATHS.has(path) || path.startsWith('/dashboard/assets/')) return;
     request.auth = await deps.authenticator.authenticate(request.headers);

@@ -77,6 +77,14 @@ describe('stored responses', () => {
       headers: as('team-a'),
     });
     expect(again.statusCode).toBe(200);
+    // Its owner deletes it as the openai Python client does: a JSON content-type and no body.
+    const deleted = await t.app.inject({
+      method: 'DELETE',
+      url: `/v1/responses/${id}`,
+      headers: { ...as('team-a'), 'content-type': 'application/json' },
+    });
+    expect(deleted.statusCode, deleted.body).toBe(200);
+    expect(deleted.json()).toMatchObject({ id, deleted: true });
   });
 
   it('a store that fails is logged and the client still gets its answer', async () => {
