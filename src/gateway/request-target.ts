@@ -132,7 +132,7 @@ export function noEligibleFor(
  * Where the request's own zone or regions headers are what left no deployment: which header, and
  * what the candidates offer, so the caller knows what to send instead.
  */
-export function zoneHint(
+function zoneHint(
   call: ChatCall,
   candidates: readonly DeploymentConfig[],
   checks: readonly CandidateEligibility[],
@@ -183,7 +183,7 @@ export function effectiveMode(
  * when open circuits alone did, else 400 (`context_length_exceeded` when only the size rules and
  * limits failed, `no_eligible_deployment` otherwise), listing every exclusion.
  */
-export function noEligibleDeployment(
+function noEligibleDeployment(
   checks: CandidateEligibility[],
   name: string,
   hint?: { text: string; param: string },

@@ -1,7 +1,7 @@
-// Numeric request fields the gateway maps onto chat fields (the Responses API's
-// `max_output_tokens`, Anthropic's `max_tokens`, `top_k`, `thinking.budget_tokens`): checked where
-// they arrive, so a bad value gets a 400 naming it in the caller's own API instead of failing
-// upstream under another name.
+// Numeric request fields the gateway reads or maps onto chat fields (the Responses API's
+// `max_output_tokens`, Anthropic's `max_tokens`, `top_k`, `thinking.budget_tokens`, chat's
+// `top_logprobs`): checked where they arrive, so a bad value gets a 400 naming it in the caller's
+// own API instead of failing upstream under another name.
 import { invalidRequest } from '../core/errors.js';
 
 export interface NumberRule {

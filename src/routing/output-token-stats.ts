@@ -76,14 +76,18 @@ export function expectedAnswerTokens(
 ): { tokens: number; capped: boolean } {
   const cap = requestedOutputTokens(request);
   const capped = cap > 0 && cap < usual;
-  const n =
-    typeof request.n === 'number' && Number.isInteger(request.n) && request.n > 1 ? request.n : 1;
-  return { tokens: (capped ? cap : usual) * n, capped };
+  return { tokens: (capped ? cap : usual) * answersAskedFor(request), capped };
+}
+
+/** The request's `n`: how many answers each call writes (and bills). */
+function answersAskedFor(request: ChatRequest): number {
+  const n = request.n;
+  return typeof n === 'number' && Number.isInteger(n) && n > 1 ? n : 1;
 }
 
 /** The receipt's words for how the request bounded the expected answers, if it did. */
 export function answerBoundNote(request: ChatRequest, capped: boolean): string | undefined {
-  const n = expectedAnswerTokens(request, 1).tokens;
+  const n = answersAskedFor(request);
   const parts: string[] = [];
   if (capped)
     parts.push(
