@@ -3,15 +3,12 @@
 import { GatewayError, invalidRequest } from '../core/errors.js';
 import type { ChatRequest } from '../core/wire-types.js';
 import { checkNumberField } from './check-number-field.js';
+import { isObject } from '../core/is-object.js';
 
 const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool', 'function']);
 const PART_TYPES = new Set(['text', 'image_url', 'input_audio', 'file', 'refusal']);
 const TOOL_CHOICES = new Set(['none', 'auto', 'required']);
 const RESPONSE_FORMATS = new Set(['text', 'json_object', 'json_schema']);
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function optionalType(
   body: Record<string, unknown>,

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import type { SharedState } from './shared-state.js';
+import { isObject } from '../core/is-object.js';
 
 export interface ConfigChange {
   /** e.g. `routers[model-router].routingMode`, `deployments[gpt-4o].rateLimit.tpm`. */
@@ -184,10 +185,6 @@ function keyOf(list: unknown[]): 'name' | 'id' | undefined {
   if (list.every((x) => typeof (x as Record<string, unknown>).name === 'string')) return 'name';
   if (list.every((x) => typeof (x as Record<string, unknown>).id === 'string')) return 'id';
   return undefined;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function deepEqual(a: unknown, b: unknown): boolean {

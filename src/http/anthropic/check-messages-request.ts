@@ -3,12 +3,9 @@
 // in Anthropic's words instead of being guessed at and failing, or quietly changing, upstream.
 import { invalidRequest } from '../../core/errors.js';
 import { checkNumberField } from '../check-number-field.js';
+import { isObject } from '../../core/is-object.js';
 
 type Json = Record<string, unknown>;
-
-function isObject(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 const TOOL_CHOICES = new Set(['auto', 'any', 'none', 'tool']);
 

@@ -11,12 +11,9 @@ import type {
   ChatResponse,
   FunctionToolCall,
 } from '../../core/wire-types.js';
+import { isObject } from '../../core/is-object.js';
 
 type Json = Record<string, unknown>;
-
-function isObject(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function textOf(blocks: unknown, path: string): string {
   if (typeof blocks === 'string') return blocks;

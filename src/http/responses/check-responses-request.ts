@@ -3,12 +3,9 @@
 // "yes"` answered as JSON, `store: "no"` stored, a bogus `text.format` dropped.
 import { invalidRequest } from '../../core/errors.js';
 import { checkNumberField } from '../check-number-field.js';
+import { isObject } from '../../core/is-object.js';
 
 type Json = Record<string, unknown>;
-
-function isObject(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 const FORMATS = new Set(['text', 'json_object', 'json_schema']);
 

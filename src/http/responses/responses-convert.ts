@@ -6,12 +6,9 @@ import { invalidRequest } from '../../core/errors.js';
 import { checkResponsesRequest } from './check-responses-request.js';
 import type { ChatMessage, ChatRequest } from '../../core/wire-types.js';
 import type { StoredResponse } from '../../store/response-store.js';
+import { isObject } from '../../core/is-object.js';
 
 export type Json = Record<string, unknown>;
-
-export function isObject(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /** Content parts of a Responses message → chat content (string when it is text only). */
 function convertContent(content: unknown, path: string): ChatMessage['content'] {

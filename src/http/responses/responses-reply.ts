@@ -3,7 +3,8 @@
 // responses-convert.ts.
 import { newId } from '../../core/ids.js';
 import type { ChatChunk, ChatMessage, ChatResponse } from '../../core/wire-types.js';
-import { isObject, type Json } from './responses-convert.js';
+import { isObject } from '../../core/is-object.js';
+import type { Json } from './responses-convert.js';
 
 export interface ResponseContext {
   id: string;

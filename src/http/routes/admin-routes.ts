@@ -11,16 +11,13 @@ import {
   notFound,
   queryNumber,
 } from '../../core/errors.js';
+import { isObject } from '../../core/is-object.js';
 
 type Section = 'routers' | 'deployments';
 
 function requireAdmin(request: FastifyRequest): string {
   if (!request.auth?.admin) throw forbidden('This endpoint needs an admin API key.');
   return request.auth.keyId ?? request.auth.tenant;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function invalidConfig(err: unknown): never {
