@@ -1,6 +1,7 @@
 // buildApp(deps): the Fastify instance with hooks in order and routes mounted; no logic here.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { ConfigHolder } from './config/runtime-config.js';
+import { GatewayError } from './core/errors.js';
 import { newId } from './core/ids.js';
 import type { ChatGateway } from './gateway/chat-gateway.js';
 import type { Authenticator } from './http/auth-hook.js';
@@ -67,6 +68,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // every call) is not a malformed body: nothing to parse.
     if (request.method === 'DELETE' && !carriesBody(request.headers))
       delete request.raw.headers['content-type'];
+    const encoding = request.headers['content-encoding'];
+    if (encoding !== undefined && encoding !== 'identity')
+      throw new GatewayError({
+        status: 415,
+        type: 'invalid_request_error',
+        code: 'unsupported_content_encoding',
+        param: 'content-encoding',
+        message: `Request bodies are read uncompressed; send this one without content-encoding "${String(encoding)}".`,
+      });
     const path = request.url.split('?', 1)[0] ?? '';
     if (PUBLIC_PATHS.has(path) || path.startsWith('/dashboard/assets/')) return;
     request.auth = await deps.authenticator.authenticate(request.headers);

@@ -186,6 +186,18 @@ describe('request body fuzzing', () => {
       expect(res.statusCode, payload.slice(0, 40)).toBe(status);
       expect(res.json().error.message.length).toBeGreaterThan(0);
     }
+    // A compressed body is refused with what to do, not read as broken JSON.
+    const gzipped = await t.app.inject({
+      method: 'POST',
+      url: '/v1/chat/completions',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      payload: Buffer.from([0x1f, 0x8b, 0x08, 0x00]),
+    });
+    expect(gzipped.statusCode).toBe(415);
+    expect(gzipped.json().error).toMatchObject({
+      code: 'unsupported_content_encoding',
+      param: 'content-encoding',
+    });
     const audio = await t.app.inject({
       method: 'POST',
       url: '/v1/chat/completions',
