@@ -2,29 +2,13 @@
 // untouched (STYLE.md principle 4). Each problem gets a 400 naming the offending `param`.
 import { GatewayError, invalidRequest } from '../core/errors.js';
 import type { ChatRequest } from '../core/wire-types.js';
-import { checkNumberField } from './check-number-field.js';
+import { checkFieldType, checkNumberField } from './check-fields.js';
 import { isObject } from '../core/is-object.js';
 
 const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool', 'function']);
 const PART_TYPES = new Set(['text', 'image_url', 'input_audio', 'file', 'refusal']);
 const TOOL_CHOICES = new Set(['none', 'auto', 'required']);
 const RESPONSE_FORMATS = new Set(['text', 'json_object', 'json_schema']);
-
-function optionalType(
-  body: Record<string, unknown>,
-  key: string,
-  type: 'number' | 'boolean' | 'string',
-  integer = false,
-): void {
-  const v = body[key];
-  if (v === undefined || v === null) return;
-  if (typeof v !== type || (integer && !Number.isInteger(v)))
-    throw invalidRequest(
-      `'${key}' must be ${integer ? 'an integer' : `a ${type}`}; got ${JSON.stringify(v)?.slice(0, 40)}.`,
-      key,
-      'invalid_type',
-    );
-}
 
 /** Validates and returns the body as a ChatRequest. `modelOptional` for Azure dated paths. */
 export function parseChatRequest(body: unknown, modelOptional = false): ChatRequest {
@@ -53,16 +37,16 @@ export function parseChatRequest(body: unknown, modelOptional = false): ChatRequ
       'empty_array',
     );
   messages.forEach((m, i) => checkMessage(m, i));
-  optionalType(body, 'stream', 'boolean');
-  optionalType(body, 'temperature', 'number');
-  optionalType(body, 'top_p', 'number');
-  optionalType(body, 'n', 'number', true);
-  optionalType(body, 'max_tokens', 'number', true);
-  optionalType(body, 'max_completion_tokens', 'number', true);
-  optionalType(body, 'seed', 'number', true);
-  optionalType(body, 'reasoning_effort', 'string');
+  checkFieldType(body, 'stream', 'boolean');
+  checkFieldType(body, 'temperature', 'number');
+  checkFieldType(body, 'top_p', 'number');
+  checkFieldType(body, 'n', 'integer');
+  checkFieldType(body, 'max_tokens', 'integer');
+  checkFieldType(body, 'max_completion_tokens', 'integer');
+  checkFieldType(body, 'seed', 'integer');
+  checkFieldType(body, 'reasoning_effort', 'string');
   // Eligibility reads logprobs (not every provider returns them); OpenAI's bound on top_logprobs.
-  optionalType(body, 'logprobs', 'boolean');
+  checkFieldType(body, 'logprobs', 'boolean');
   checkNumberField(body.top_logprobs, 'top_logprobs', { integer: true, min: 0, max: 20 });
   for (const key of ['max_tokens', 'max_completion_tokens', 'n'] as const) {
     const v = body[key];

@@ -2,7 +2,7 @@
 // checks them (anthropic_openapi_curated.yaml), so a malformed request gets a 400 naming the field
 // in Anthropic's words instead of being guessed at and failing, or quietly changing, upstream.
 import { invalidRequest } from '../../core/errors.js';
-import { checkNumberField } from '../check-number-field.js';
+import { checkNumberField } from '../check-fields.js';
 import { isObject } from '../../core/is-object.js';
 
 type Json = Record<string, unknown>;

@@ -2,36 +2,25 @@
 // (openapi.yaml), so a malformed one gets a 400 naming it instead of being ignored: `stream:
 // "yes"` answered as JSON, `store: "no"` stored, a bogus `text.format` dropped.
 import { invalidRequest } from '../../core/errors.js';
-import { checkNumberField } from '../check-number-field.js';
+import { checkFieldType, checkNumberField } from '../check-fields.js';
 import { isObject } from '../../core/is-object.js';
 
 type Json = Record<string, unknown>;
 
 const FORMATS = new Set(['text', 'json_object', 'json_schema']);
 
-function checkType(body: Json, key: string, type: 'boolean' | 'string' | 'object'): void {
-  const v = body[key];
-  if (v === undefined || v === null) return;
-  if (type === 'object' ? !isObject(v) : typeof v !== type)
-    throw invalidRequest(
-      `'${key}' must be ${type === 'object' ? 'an object' : `a ${type}`}; got ${JSON.stringify(v)?.slice(0, 40)}.`,
-      key,
-      'invalid_type',
-    );
-}
-
 /** Throws a 400 for the first field of a Responses request that has the wrong type or shape. */
 export function checkResponsesRequest(body: Json): void {
   for (const key of ['stream', 'store', 'parallel_tool_calls', 'background'])
-    checkType(body, key, 'boolean');
-  for (const key of ['instructions', 'previous_response_id']) checkType(body, key, 'string');
-  for (const key of ['reasoning', 'text', 'metadata']) checkType(body, key, 'object');
+    checkFieldType(body, key, 'boolean');
+  for (const key of ['instructions', 'previous_response_id']) checkFieldType(body, key, 'string');
+  for (const key of ['reasoning', 'text', 'metadata']) checkFieldType(body, key, 'object');
   // OpenAI's bounds: max_output_tokens an integer ≥ 16, temperature 0–2, top_p 0–1.
   checkNumberField(body.max_output_tokens, 'max_output_tokens', { integer: true, min: 16 });
   checkNumberField(body.temperature, 'temperature', { min: 0, max: 2 });
   checkNumberField(body.top_p, 'top_p', { min: 0, max: 1 });
   const reasoning = body.reasoning as Json | null | undefined;
-  if (isObject(reasoning)) checkType(reasoning, 'effort', 'string');
+  if (isObject(reasoning)) checkFieldType(reasoning, 'effort', 'string');
   const format = isObject(body.text) ? body.text.format : undefined;
   if (format !== undefined && format !== null) {
     if (!isObject(format) || typeof format.type !== 'string' || !FORMATS.has(format.type))

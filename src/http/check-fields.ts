@@ -1,8 +1,30 @@
-// Numeric request fields the gateway reads or maps onto chat fields (the Responses API's
-// `max_output_tokens`, Anthropic's `max_tokens`, `top_k`, `thinking.budget_tokens`, chat's
-// `top_logprobs`): checked where they arrive, so a bad value gets a 400 naming it in the caller's
-// own API instead of failing upstream under another name.
+// Request fields the gateway reads or maps onto chat fields, checked where they arrive (their
+// type; a number's bounds, such as the Responses API's `max_output_tokens`, Anthropic's
+// `max_tokens` or chat's `top_logprobs`), so a bad value gets a 400 naming it in the caller's own
+// API instead of being ignored or failing upstream under another name.
 import { invalidRequest } from '../core/errors.js';
+import { isObject } from '../core/is-object.js';
+
+/**
+ * `body[key]` is absent, null or of `type` (`integer`: a whole number; `object`: a JSON object),
+ * else a 400 saying what it must be.
+ */
+export function checkFieldType(
+  body: Record<string, unknown>,
+  key: string,
+  type: 'number' | 'integer' | 'boolean' | 'string' | 'object',
+): void {
+  const v = body[key];
+  if (v === undefined || v === null) return;
+  const ok =
+    type === 'object' ? isObject(v) : type === 'integer' ? Number.isInteger(v) : typeof v === type;
+  if (!ok)
+    throw invalidRequest(
+      `'${key}' must be ${type === 'integer' || type === 'object' ? `an ${type}` : `a ${type}`}; got ${JSON.stringify(v)?.slice(0, 40)}.`,
+      key,
+      'invalid_type',
+    );
+}
 
 export interface NumberRule {
   integer?: boolean;
