@@ -5,7 +5,7 @@ import type { RoutingMode } from '../src/config/schema.js';
 import { extractFeatures, requestFromPrompt, type Features } from '../src/routing/features.js';
 import { pickByMode, type Bands } from '../src/routing/pick-by-mode.js';
 import { type ModelHead, type RoutingArtefact } from '../src/routing/routing-model.js';
-import { expertLookup, predictQuality, trustedQuality } from '../src/routing/predict-quality.js';
+import { expertLookup, gatedQuality, trustedQuality } from '../src/routing/predict-quality.js';
 import { predictedCost, standardErrorOfMean } from './calibrate-bands.js';
 import { promptCost, sourceGroup, type DataRow } from './dataset.js';
 import { artefactModelNames, groupsForTestFiles, type TestRowNotes } from './test-rows.js';
@@ -134,10 +134,9 @@ export function scoreTestRows(
     const gated = experts.get(g.name)!(features);
     for (const m of models) {
       const h = heads.get(`${g.name}\u0000${m}`)!;
-      // As serving has it: the gated source's head where there is one, else the pooled head,
-      // trusted as far as the prompt is like the model's scored ones.
-      const source = gated?.heads.get(m);
-      const own = source ? predictQuality(source, features) : trustedQuality(h, features);
+      // As serving has it: the gated source's head (or its pair head, `gatedQuality`) where there
+      // is one, else the pooled head, trusted as far as the prompt is like the model's scored ones.
+      const own = (gated && gatedQuality(gated, m, features)) ?? trustedQuality(h, features);
       predicted.set(m, (other?.get(m) ?? own) / unit);
       pCost.set(m, predictedCost(h, row.prompt.length));
       cost.set(m, promptCost(row, m, h.prices));

@@ -100,11 +100,11 @@ describe('per-source heads behind a gate', () => {
         workBudget: budget,
       }).get('g')!;
     // Pooled fit sets: 2 variants × 4 folds + 1; the sources' own heads add (2 gate heads at 30
-    // of 100 iterations + 2 models × every prompt) / 2 models = 1.3 sets per fold and the final:
-    // 9 + 1.3 × 5 = 15.5 units of 2.
+    // of 100 iterations + (2 models + their pair head) × every prompt) / 2 models = 1.8 sets per
+    // fold and the final: 9 + 1.8 × 5 = 18 units of 2.
     expect(GATE_MAX_ITERATIONS).toBe(30);
     expect(plan(100)).toMatchObject({ experts: ['synth/quiz', 'synth/task'], folds: 5 });
-    expect(plan(100).work).toBeCloseTo(31, 9);
+    expect(plan(100).work).toBeCloseTo(36, 9);
     expect(plan(100)).toMatchObject({ reduced: false, pooledReduced: false });
     // Leaving the per-source heads out leaves the pooled heads' plan whole (the run says only
     // that the per-source heads were not tried); the next step takes folds away.

@@ -1,11 +1,14 @@
 // Per-source heads behind a gate: for the large sources of a group, heads fitted on that source's
 // prompts alone, and a one-vs-rest gate (a classifier over the same features) that tells serving
 // which source's heads score a prompt. Training keeps a source's heads only where, out of sample,
-// they route better than the pooled ones (docs/routing.md, "Seventh round").
+// they route better than the pooled ones (docs/routing.md, "Seventh round"), and a source of two
+// models its pair head (their difference) only where it routes better than their own heads
+// ("Fifteenth round").
 import { type ModelHead, type SourceExperts } from '../src/routing/routing-model.js';
 import {
   headsBySource,
   mostLikelySource,
+  pairedQuality,
   predictQualities,
   predictQuality,
 } from '../src/routing/predict-quality.js';
@@ -99,11 +102,26 @@ export function trainExperts(
   sources: string[],
   hashSizes: Map<string, number>,
   level?: { partial: ReadonlySet<string>; best: string },
+  pairs?: { strong: string; sources: readonly string[] },
 ): SourceExperts {
   const of = rows.map((r) => sourceGroup(r.row.source));
   const size = opts.hashSize ?? hashSizeFor(rows.length);
   const all = Int32Array.from(rows.keys());
-  const tasks: FitTask[] = sources.map((s) => {
+  const ownModels = (source: string) => {
+    const own = rows.filter((_, k) => of[k] === source);
+    return pool.filter(
+      (m) => own.reduce((n, r) => n + (r.row.scores[m] === undefined ? 0 : 1), 0) * 2 >= own.length,
+    );
+  };
+  // A pair head where a source's own heads are two, the strong model one of them.
+  const pairFits = (pairs?.sources ?? []).flatMap((source) => {
+    const models = ownModels(source);
+    const weak = models.find((m) => m !== pairs!.strong);
+    return models.length === 2 && weak && models.includes(pairs!.strong)
+      ? [pairTask(rows, of, source, pairs!.strong, weak, hashSizes.get(source) ?? size, opts)]
+      : [];
+  });
+  const gateTasks: FitTask[] = sources.map((s) => {
     const targets = Float64Array.from(of, (x) => (x === s ? 1 : 0));
     const mean = Math.min(0.98, Math.max(0.02, targets.reduce((a, b) => a + b, 0) / rows.length));
     return {
@@ -115,15 +133,21 @@ export function trainExperts(
       maxIterations: Math.min(GATE_MAX_ITERATIONS, opts.maxIterations ?? FIT_LIMITS.maxIterations),
     };
   });
-  const solutions = fitAll(packRows(rows.map((r) => r.features)), tasks, () => {});
+  const solutions = fitAll(
+    packRows(rows.map((r) => r.features)),
+    [...gateTasks, ...pairFits.map((p) => p.task)],
+    () => {},
+  );
   const gate = sources.map((source, i) => ({ source, ...unpackWeights(solutions[i]!, size) }));
+  const fittedPairs = pairFits.map(({ task, ...pair }, i) => ({
+    ...pair,
+    ...unpackWeights(solutions[sources.length + i]!, task.size),
+  }));
   // A model scored on fewer than half a source's prompts (a partly scored one) gets no head for
   // it: its pooled head scores the source's prompts, in serving as here.
   const heads = sources.flatMap((source) => {
     const own = rows.filter((_, k) => of[k] === source);
-    const models = pool.filter(
-      (m) => own.reduce((n, r) => n + (r.row.scores[m] === undefined ? 0 : 1), 0) * 2 >= own.length,
-    );
+    const models = ownModels(source);
     const fitted = trainHeads(own, models, group, prices, {
       ...opts,
       hashSize: hashSizes.get(source),
@@ -140,7 +164,46 @@ export function trainExperts(
       }),
     );
   });
-  return { gate, heads };
+  return fittedPairs.length ? { gate, heads, pairs: fittedPairs } : { gate, heads };
+}
+
+/**
+ * A pair head's fit on a source's prompts scored for both models: the target is
+ * (score(strong) − score(weak) + 1) / 2, with the source heads' settings (C, size, iterations).
+ */
+function pairTask(
+  rows: FeaturedRow[],
+  of: string[],
+  source: string,
+  strong: string,
+  weak: string,
+  size: number,
+  opts: TrainOptions,
+): { source: string; strong: string; weak: string; task: FitTask } {
+  const positions: number[] = [];
+  rows.forEach((r, k) => {
+    if (of[k] === source && r.row.scores[strong] !== undefined && r.row.scores[weak] !== undefined)
+      positions.push(k);
+  });
+  const targets = Float64Array.from(
+    positions,
+    (k) => (rows[k]!.row.scores[strong]! - rows[k]!.row.scores[weak]! + 1) / 2,
+  );
+  const mean = targets.reduce((a, b) => a + b, 0) / Math.max(1, targets.length);
+  const m = Math.min(0.98, Math.max(0.02, mean));
+  return {
+    source,
+    strong,
+    weak,
+    task: {
+      rows: Int32Array.from(positions),
+      targets,
+      c: opts.c ?? 0.3,
+      size,
+      bias: Math.log(m / (1 - m)),
+      maxIterations: opts.maxIterations ?? FIT_LIMITS.maxIterations,
+    },
+  };
 }
 
 /** A calibration row as sources' own heads see it: gate probabilities and each source's predictions. */
@@ -151,6 +214,8 @@ export interface GatedRow {
   /** The source the whole gate assigns the row to, if any. */
   source: string | undefined;
   own: Map<string, Map<string, number>>;
+  /** For each source with a pair head: its predictions with the weak model's `pairedQuality`. */
+  paired: Map<string, Map<string, number>>;
   pooled: ScoredRow;
 }
 
@@ -178,8 +243,16 @@ export function gateRows(
         ),
       ]),
     );
+    const paired = new Map(
+      (experts.pairs ?? []).map((pair) => {
+        const predicted = new Map(own.get(pair.source));
+        const strong = predicted.get(pair.strong)!;
+        predicted.set(pair.weak, pairedQuality(strong, predictQuality(pair, features)));
+        return [pair.source, predicted];
+      }),
+    );
     const gate = predictQualities(experts.gate, features);
-    return { row, gate, source: mostLikelySource(gate, sources), own, pooled: fallback };
+    return { row, gate, source: mostLikelySource(gate, sources), own, paired, pooled: fallback };
   });
 }
 
@@ -234,5 +307,55 @@ export function compareSourceHeads(
       standardError: se,
       keep: keepsSourceHeads({ sourcePrompts, recognised, prompts: own.length, gain, se }, z),
     };
+  });
+}
+
+/**
+ * Each pair head's verdict: on the calibration prompts the gate gives its source, the frontier
+ * quality of the source's heads with the pair head against without it, and whether it is kept
+ * (more than z paired standard errors better, as a source keeps its own heads).
+ */
+export function comparePairs(
+  gatedRows: GatedRow[],
+  sources: string[],
+  pricing: ModelHead[],
+  best: string,
+  z: number,
+): {
+  source: string;
+  prompts: number;
+  own: number;
+  paired: number;
+  standardError: number;
+  keep: boolean;
+}[] {
+  return sources.flatMap((source) => {
+    const own = gatedRows.filter((r) => r.source === source && r.paired.has(source));
+    if (own.length < 2) return [];
+    const without = frontierQuality(
+      own.map((r) => ({ row: r.row, predicted: r.own.get(source)! })),
+      pricing,
+      best,
+    );
+    const withPair = frontierQuality(
+      own.map((r) => ({ row: r.row, predicted: r.paired.get(source)! })),
+      pricing,
+      best,
+    );
+    const gain = withPair.quality - without.quality;
+    const se = standardErrorOfMean(
+      withPair.perRow.length,
+      (i) => withPair.perRow[i]! - without.perRow[i]!,
+    );
+    return [
+      {
+        source,
+        prompts: own.length,
+        own: without.quality,
+        paired: withPair.quality,
+        standardError: se,
+        keep: gain > z * se,
+      },
+    ];
   });
 }

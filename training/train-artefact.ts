@@ -52,6 +52,7 @@ import {
   expertSources,
   gateRows,
   compareSourceHeads,
+  comparePairs,
   trainExperts,
   type GatedRow,
 } from './source-heads.js';
@@ -231,22 +232,36 @@ export function trainArtefact(
     const sizes = expertHashSizes(rows, large, opts.hashSize);
     const z = (opts.targets ?? DEFAULT_TARGETS).confidenceZ ?? 0;
     let kept: string[] = [];
+    let paired: string[] = [];
     let expertNotes: Record<string, unknown> | undefined;
     if (large.length) {
       const pooled = new Map(outOfSample.map((r) => [r.row, r]));
       const gatedRows: GatedRow[] = [];
       crossFit('per-source', (fit, rest, progress) => {
-        const ex = trainExperts(fit, pool, group, prices, expertOpts, large, sizes, {
-          partial,
-          best,
-        });
+        const ex = trainExperts(
+          fit,
+          pool,
+          group,
+          prices,
+          expertOpts,
+          large,
+          sizes,
+          { partial, best },
+          { strong: best, sources: large },
+        );
         for (let e = 0; e < epochs; e++) progress();
         gatedRows.push(...gateRows(rest, ex, pooled));
         return [];
       });
+      // A source of two models keeps a pair head where it ranks better than their own heads'
+      // difference (`comparePairs`); its heads are then compared with the pooled ones with it.
+      const pairs = comparePairs(gatedRows, large, pricing, best, z);
+      paired = pairs.filter((t) => t.keep).map((t) => t.source);
+      for (const r of gatedRows) for (const s of paired) r.own.set(s, r.paired.get(s)!);
       const compared = compareSourceHeads(gatedRows, large, rows, pricing, best, z);
       kept = compared.filter((t) => t.keep).map((t) => t.source);
-      expertNotes = { compared, kept };
+      paired = paired.filter((s) => kept.includes(s));
+      expertNotes = { compared, kept, ...(pairs.length ? { pairs, paired } : {}) };
       if (kept.length) {
         outOfSample = gatedRows.map((r) => {
           const s = mostLikelySource(r.gate, large, kept);
@@ -270,10 +285,17 @@ export function trainArtefact(
     );
     let experts: SourceExperts | undefined;
     if (kept.length)
-      experts = trainExperts(fitRows, pool, group, prices, expertOpts, kept, sizes, {
-        partial,
-        best,
-      });
+      experts = trainExperts(
+        fitRows,
+        pool,
+        group,
+        prices,
+        expertOpts,
+        kept,
+        sizes,
+        { partial, best },
+        paired.length ? { strong: best, sources: paired } : undefined,
+      );
     if (large.length) for (let e = 0; e < epochs; e++) tick(`${group} (per-source, final fit)`);
     groups.push({
       name: group,

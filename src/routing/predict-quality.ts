@@ -1,9 +1,10 @@
 // Predicting from the artefact's heads (routing-model.ts): one model's quality for a prompt's
 // features, a set of heads at once from head banks (the hot path of a routing decision), how far a
-// partly scored model is trusted on a prompt (its coverage head), and which source's own heads
-// score it (the gate).
+// partly scored model is trusted on a prompt (its coverage head), which source's own heads
+// score it (the gate), and a source's pair head (the weak model as the strong one less their
+// predicted difference).
 import type { Features } from './features.js';
-import type { HeadWeights, ModelHead, SourceExperts } from './routing-model.js';
+import type { HeadWeights, ModelHead, PairHead, SourceExperts } from './routing-model.js';
 
 function sigmoid(z: number): number {
   return 1 / (1 + Math.exp(-z));
@@ -217,21 +218,52 @@ export function headsBySource(experts: SourceExperts): Map<string, Map<string, H
 }
 
 /**
+ * The weak model's predicted quality on a source with a pair head: the strong model's prediction
+ * less the predicted difference (2p − 1, p the pair head's probability), kept in [0, 1].
+ */
+export function pairedQuality(strong: number, pairProbability: number): number {
+  return Math.min(1, Math.max(0, strong - (2 * pairProbability - 1)));
+}
+
+/** What scores a prompt of a gated source: its heads by model, and its pair head if it has one. */
+export interface GatedHeads {
+  source: string;
+  heads: Map<string, HeadWeights>;
+  pair?: PairHead;
+}
+
+/**
  * For a group's per-source heads: from features to the gated source and its heads by model, or
  * undefined when the pooled heads answer (no per-source heads, or no source more likely than not).
  */
 export function expertLookup(
   experts: SourceExperts | undefined,
   predict: (heads: readonly HeadWeights[], f: Features) => Float64Array = predictQualities,
-): (f: Features) => { source: string; heads: Map<string, HeadWeights> } | undefined {
+): (f: Features) => GatedHeads | undefined {
   if (!experts) return () => undefined;
   const bySource = headsBySource(experts);
+  const pairs = new Map((experts.pairs ?? []).map((p) => [p.source, p]));
   const sources = experts.gate.map((h) => h.source);
   return (f) => {
     const source = mostLikelySource(predict(experts.gate, f), sources);
     const heads = source === undefined ? undefined : bySource.get(source);
-    return heads && { source: source!, heads };
+    if (!heads) return undefined;
+    const pair = pairs.get(source!);
+    return pair ? { source: source!, heads, pair } : { source: source!, heads };
   };
+}
+
+/**
+ * `model`'s prediction from a gated source's heads, as training, `eval` and serving read it: its
+ * own head's, or for the weak model of a pair, `pairedQuality`; undefined for a model without a
+ * head on the source (its pooled head answers).
+ */
+export function gatedQuality(gated: GatedHeads, model: string, f: Features): number | undefined {
+  const head = gated.heads.get(model);
+  if (!head) return undefined;
+  const pair = gated.pair;
+  if (pair?.weak !== model) return predictQuality(head, f);
+  return pairedQuality(predictQuality(gated.heads.get(pair.strong)!, f), predictQuality(pair, f));
 }
 
 /** Estimated prompt tokens from characters when no exact count is at hand. */

@@ -76,7 +76,20 @@ export interface SourceExperts {
   gate: (HeadWeights & { source: string })[];
   /** A head per model and gated source, fitted on that source's prompts only. */
   heads: (HeadWeights & { model: string; source: string })[];
+  /**
+   * Pair heads (artefacts from 2026-12-02): for a gated source of two models, a head of the
+   * difference between them, where cross-fitting found it ranks that source's prompts better
+   * than the difference of the two models' own heads (docs/routing.md, "Fifteenth round").
+   */
+  pairs?: PairHead[];
 }
+
+/**
+ * On prompts of `source`, the probability p that `strong` (the group's best single model) scores
+ * better than `weak`, as (score(strong) − score(weak) + 1) / 2: the weak model is predicted
+ * `pairedQuality` (the strong model's source head, less 2p − 1), its own head unread.
+ */
+export type PairHead = HeadWeights & { source: string; strong: string; weak: string };
 
 export interface RoutingArtefact {
   version: string;
@@ -128,6 +141,7 @@ export function serializeArtefact(a: RoutingArtefact): string {
           experts: {
             gate: g.experts.gate.map(weightsJson),
             heads: g.experts.heads.map(weightsJson),
+            ...(g.experts.pairs ? { pairs: g.experts.pairs.map(weightsJson) } : {}),
           },
         }
       : g,
@@ -165,6 +179,11 @@ const artefactSchema = z.object({
         .object({
           gate: z.array(z.object({ source: z.string(), ...weights })),
           heads: z.array(z.object({ model: z.string(), source: z.string(), ...weights })),
+          pairs: z
+            .array(
+              z.object({ source: z.string(), strong: z.string(), weak: z.string(), ...weights }),
+            )
+            .optional(),
         })
         .optional(),
     }),
@@ -207,6 +226,7 @@ export function parseArtefact(text: string, source = 'artefact'): RoutingArtefac
       experts?: {
         gate: WeightsJson<SourceExperts['gate'][number]>[];
         heads: WeightsJson<SourceExperts['heads'][number]>[];
+        pairs?: WeightsJson<PairHead>[];
       };
     })[];
   };
@@ -265,7 +285,20 @@ export function parseArtefact(text: string, source = 'artefact'): RoutingArtefac
         );
       return decode(h, `group ${g.name}'s ${h.source} head for ${h.model}`);
     });
-    return { ...rest, experts: { gate, heads } };
+    if (!experts.pairs) return { ...rest, experts: { gate, heads } };
+    // A pair head predicts its weak model from the strong one's head on the same source.
+    const pairs = experts.pairs.map((h) => {
+      const what = `group ${g.name}'s ${h.source} pair head for ${h.strong} over ${h.weak}`;
+      const own = (m: string) => heads.some((x) => x.source === h.source && x.model === m);
+      if (h.strong === h.weak || !own(h.strong) || !own(h.weak))
+        throw new ArtefactError(
+          `${source}: ${what} needs two different models with ${h.source} heads of their own`,
+        );
+      return decode(h, what);
+    });
+    if (new Set(pairs.map((h) => h.source)).size !== pairs.length)
+      throw new ArtefactError(`${source}: group ${g.name} has two pair heads for one source`);
+    return { ...rest, experts: { gate, heads, pairs } };
   });
   return { ...raw, groups, models };
 }

@@ -17,7 +17,13 @@ import {
   type ModelHead,
   type RoutingArtefact,
 } from './routing-model.js';
-import { coverageTrust, expertLookup, headBanks, headsBySource } from './predict-quality.js';
+import {
+  coverageTrust,
+  expertLookup,
+  headBanks,
+  headsBySource,
+  pairedQuality,
+} from './predict-quality.js';
 import type { CandidateScore, RouteInput, Router, RoutingDecision } from './router-types.js';
 
 /** A deployment the artefact does not know: ranked below known models, picked only when cheap enough. */
@@ -39,7 +45,12 @@ export function createTrainedRouter(artefact: RoutingArtefact): Router {
   const banks = headBanks(
     artefact.groups.flatMap((g) => [
       [...(g.experts?.gate ?? []), ...artefact.models.filter((m) => m.group === g.name)],
-      ...(g.experts ? [...headsBySource(g.experts).values()].map((m) => [...m.values()]) : []),
+      ...(g.experts
+        ? [...headsBySource(g.experts)].map(([source, m]) => [
+            ...m.values(),
+            ...(g.experts!.pairs ?? []).filter((p) => p.source === source),
+          ])
+        : []),
     ]),
   );
   // Groups with per-source heads: features → the gated source's heads (by model), if any.
@@ -143,15 +154,33 @@ export function createTrainedRouter(artefact: RoutingArtefact): Router {
       const mapped = input.candidates.map(mapDeployment);
       // A group with per-source heads: its gate reads the prompt once per decision.
       let gated: Map<string, ReturnType<ReturnType<typeof expertLookup>>> | undefined;
-      const heads = mapped.flatMap((m): HeadWeights[] => {
-        if (!m.head) return [];
+      // The weak model of a source's pair head is read from its pair head and the strong model's
+      // head (`pairedQuality`): at its index, the pair head; the strong one's is read too.
+      const paired: { at: number; strong: HeadWeights }[] = [];
+      const heads: HeadWeights[] = [];
+      for (const m of mapped) {
+        if (!m.head) continue;
         const lookup = experts.get(m.head.group);
-        if (!lookup) return [m.head];
+        if (!lookup) {
+          heads.push(m.head);
+          continue;
+        }
         gated ??= new Map();
         if (!gated.has(m.head.group)) gated.set(m.head.group, lookup(features));
-        return [gated.get(m.head.group)?.heads.get(m.head.name) ?? m.head];
+        const g = gated.get(m.head.group);
+        if (g?.pair?.weak === m.head.name && g.heads.has(m.head.name)) {
+          paired.push({ at: heads.length, strong: g.heads.get(g.pair.strong)! });
+          heads.push(g.pair);
+        } else heads.push(g?.heads.get(m.head.name) ?? m.head);
+      }
+      const strongAt = paired.map(({ strong }) => {
+        const i = heads.indexOf(strong);
+        return i >= 0 ? i : heads.push(strong) - 1;
       });
       const predicted = banks.predict(heads, features);
+      paired.forEach(({ at }, j) => {
+        predicted[at] = pairedQuality(predicted[strongAt[j]!]!, predicted[at]!);
+      });
       let next = 0;
       let capped = false;
       const scored: (ScoredCandidate & { outTokens: number; raw: number; known: boolean })[] =
@@ -257,6 +286,10 @@ export function createTrainedRouter(artefact: RoutingArtefact): Router {
       const sources = gated ? [...gated.values()].flatMap((g) => (g ? [g.source] : [])) : [];
       if (sources.length)
         reason += `; read as a ${sources.join(' / ')} prompt: scored by that source's own heads`;
+      const pairs = gated ? [...gated.values()].flatMap((g) => (g?.pair ? [g.pair] : [])) : [];
+      const pairNotes = pairs.filter((p) => mapped.some((m) => m.head?.name === p.weak));
+      if (pairNotes.length)
+        reason += `; ${pairNotes.map((p) => `${p.weak} predicted as ${p.strong} less their predicted difference on such prompts (pair head)`).join('; ')}`;
       if (unknown.length)
         reason += `; not in the routing model, scored at the conservative default ${UNKNOWN_MODEL_QUALITY}: ${unknown.join(', ')}`;
       return {
