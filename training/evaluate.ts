@@ -5,7 +5,13 @@ import type { RoutingMode } from '../src/config/schema.js';
 import { extractFeatures, requestFromPrompt, type Features } from '../src/routing/features.js';
 import { pickByMode, type Bands } from '../src/routing/pick-by-mode.js';
 import { type ModelHead, type RoutingArtefact } from '../src/routing/routing-model.js';
-import { expertLookup, gatedQuality, trustedQuality } from '../src/routing/predict-quality.js';
+import {
+  expertLookup,
+  gatedQuality,
+  pairedQuality,
+  predictQuality,
+  trustedQuality,
+} from '../src/routing/predict-quality.js';
 import { predictedCost, standardErrorOfMean } from './calibrate-bands.js';
 import { promptCost, sourceGroup, type DataRow } from './dataset.js';
 import { artefactModelNames, groupsForTestFiles, type TestRowNotes } from './test-rows.js';
@@ -136,7 +142,14 @@ export function scoreTestRows(
       const h = heads.get(`${g.name}\u0000${m}`)!;
       // As serving has it: the gated source's head (or its pair head, `gatedQuality`) where there
       // is one, else the pooled head, trusted as far as the prompt is like the model's scored ones.
-      const own = (gated && gatedQuality(gated, m, features)) ?? trustedQuality(h, features);
+      const own =
+        (gated && gatedQuality(gated, m, features)) ??
+        (!gated && g.pair?.weak === m
+          ? pairedQuality(
+              trustedQuality(heads.get(`${g.name}\u0000${g.pair.strong}`)!, features),
+              predictQuality(g.pair, features),
+            )
+          : trustedQuality(h, features));
       predicted.set(m, (other?.get(m) ?? own) / unit);
       pCost.set(m, predictedCost(h, row.prompt.length));
       cost.set(m, promptCost(row, m, h.prices));

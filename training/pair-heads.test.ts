@@ -14,7 +14,8 @@ import { deploymentSchema } from '../src/config/deployment-schema.js';
 import type { DataRow, Price } from './dataset.js';
 import { scoreTestRows } from './evaluate.js';
 import { costHeads, featurize } from './heads.js';
-import { comparePairs, trainExperts, type GatedRow } from './source-heads.js';
+import { comparePairs, fitGroupPair } from './pair-heads.js';
+import { trainExperts, type GatedRow } from './source-heads.js';
 import { trainArtefact } from './train-artefact.js';
 
 const FILLER = 'river stone cloud paper lamp garden window music forest bridge'.split(' ');
@@ -190,5 +191,68 @@ describe('pair heads for a source of two models', () => {
     // A source without a pair head, or with fewer than two prompts, has no verdict.
     const none = gated(true).map((r) => ({ ...r, paired: new Map() }));
     expect(comparePairs(none, SOURCES, pricing, 'strong', 1)).toEqual([]);
+  });
+
+  it('for a two-model file without gated sources: tried, and when kept saved and served as eval scores', () => {
+    const one = (r: DataRow): DataRow => ({ ...r, source: 'synth/one' });
+    const train = rows(600, 5).map(one);
+    const test = rows(200, 6, 100_000).map(one);
+    const { artefact } = trainArtefact(new Map([['synth.jsonl', train]]), prices, { seed: 1 });
+    // Tried (no gated sources, two models) and judged as a source's pair head is.
+    const notes = artefact.training['synth.jsonl'] as { pairHead?: { keep: boolean } };
+    expect(notes.pairHead).toMatchObject({ prompts: 600 });
+    expect(!!artefact.groups[0]!.pair).toBe(notes.pairHead!.keep);
+    // A group kept one: it is saved and read back, and serving predicts as eval does.
+    const pair = fitGroupPair(featurize(train), 'strong', 'weak', 1 << 14, { seed: 1 });
+    const withPair = { ...artefact, groups: [{ ...artefact.groups[0]!, pair }] };
+    const back = parseArtefact(serializeArtefact(withPair));
+    expect([...back.groups[0]!.pair!.sparse]).toEqual([...pair.sparse]);
+    const router = createTrainedRouter(back);
+    const candidates = [...prices()].map(([name, p]) =>
+      deploymentSchema.parse({
+        name,
+        model: name,
+        provider: 'simulated',
+        contextWindow: 1000,
+        maxOutputTokens: 100,
+        prices: { inputPer1M: p.inputPer1M, outputPer1M: p.outputPer1M },
+      }),
+    );
+    const strongHead = back.models.find((m) => m.name === 'strong')!;
+    const { outcomes } = scoreTestRows(back, test);
+    for (const o of outcomes.slice(0, 30)) {
+      const f = features(o.row);
+      const read = back.groups[0]!.pair!;
+      const expected = pairedQuality(predictQuality(strongHead, f), predictQuality(read, f));
+      expect(o.predicted.get('weak')).toBe(expected / back.groups[0]!.bestMean);
+      const decision = router.decide({
+        request: requestFromPrompt(o.row.prompt),
+        router: routerSchema.parse({ modelSubset: ['weak'] }),
+        mode: 'balanced',
+        candidates: candidates.filter((c) => c.name === 'weak'),
+        promptTokens: 10,
+      });
+      expect(decision.scores[0]!.predictedQuality).toBeCloseTo(o.predicted.get('weak')!, 4);
+      expect(decision.reason).toContain('weak predicted as strong less their predicted difference');
+    }
+    // Without it, the weak model's own head answers.
+    const plain = scoreTestRows(
+      artefact.groups[0]!.pair
+        ? { ...artefact, groups: [{ ...artefact.groups[0]!, pair: undefined }] }
+        : artefact,
+      test,
+    );
+    const weakHead = artefact.models.find((m) => m.name === 'weak')!;
+    expect(plain.outcomes[0]!.predicted.get('weak')).toBe(
+      predictQuality(weakHead, features(plain.outcomes[0]!.row)) / artefact.groups[0]!.bestMean,
+    );
+    // A group's pair head must name two different models of the group.
+    const tampered = JSON.parse(serializeArtefact(withPair)) as {
+      groups: { pair: { weak: string } }[];
+    };
+    tampered.groups[0]!.pair.weak = 'nobody';
+    expect(() => parseArtefact(JSON.stringify(tampered), 'a.json')).toThrow(
+      /a\.json: group synth\.jsonl's pair head for strong over nobody needs two different models of the group/,
+    );
   });
 });

@@ -107,11 +107,13 @@ describe('per-source heads behind a gate', () => {
     expect(plan(100).work).toBeCloseTo(36, 9);
     expect(plan(100)).toMatchObject({ reduced: false, pooledReduced: false });
     // Leaving the per-source heads out leaves the pooled heads' plan whole (the run says only
-    // that the per-source heads were not tried); the next step takes folds away.
+    // that the per-source heads were not tried), with the two models' pair head over every
+    // prompt instead (0.5 sets per fold and the final: 9 + 0.5 × 5 = 11.5 units of 2); the next
+    // step takes folds away.
     expect(plan(30.9)).toMatchObject({
       experts: [],
       folds: 5,
-      work: 18,
+      work: 23,
       reduced: true,
       pooledReduced: false,
     });

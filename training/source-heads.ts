@@ -14,6 +14,7 @@ import {
 } from '../src/routing/predict-quality.js';
 import { sourceGroup, type DataRow, type Price } from './dataset.js';
 import { frontierQuality, standardErrorOfMean, type ScoredRow } from './calibrate-bands.js';
+import { pairTask } from './pair-heads.js';
 import { FIT_LIMITS, fitAll, packRows, type FitTask } from './fit-pool.js';
 import {
   GATE_C,
@@ -118,7 +119,21 @@ export function trainExperts(
     const models = ownModels(source);
     const weak = models.find((m) => m !== pairs!.strong);
     return models.length === 2 && weak && models.includes(pairs!.strong)
-      ? [pairTask(rows, of, source, pairs!.strong, weak, hashSizes.get(source) ?? size, opts)]
+      ? [
+          {
+            source,
+            strong: pairs!.strong,
+            weak,
+            task: pairTask(
+              rows,
+              (k) => of[k] === source,
+              pairs!.strong,
+              weak,
+              hashSizes.get(source) ?? size,
+              opts,
+            ),
+          },
+        ]
       : [];
   });
   const gateTasks: FitTask[] = sources.map((s) => {
@@ -165,45 +180,6 @@ export function trainExperts(
     );
   });
   return fittedPairs.length ? { gate, heads, pairs: fittedPairs } : { gate, heads };
-}
-
-/**
- * A pair head's fit on a source's prompts scored for both models: the target is
- * (score(strong) − score(weak) + 1) / 2, with the source heads' settings (C, size, iterations).
- */
-function pairTask(
-  rows: FeaturedRow[],
-  of: string[],
-  source: string,
-  strong: string,
-  weak: string,
-  size: number,
-  opts: TrainOptions,
-): { source: string; strong: string; weak: string; task: FitTask } {
-  const positions: number[] = [];
-  rows.forEach((r, k) => {
-    if (of[k] === source && r.row.scores[strong] !== undefined && r.row.scores[weak] !== undefined)
-      positions.push(k);
-  });
-  const targets = Float64Array.from(
-    positions,
-    (k) => (rows[k]!.row.scores[strong]! - rows[k]!.row.scores[weak]! + 1) / 2,
-  );
-  const mean = targets.reduce((a, b) => a + b, 0) / Math.max(1, targets.length);
-  const m = Math.min(0.98, Math.max(0.02, mean));
-  return {
-    source,
-    strong,
-    weak,
-    task: {
-      rows: Int32Array.from(positions),
-      targets,
-      c: opts.c ?? 0.3,
-      size,
-      bias: Math.log(m / (1 - m)),
-      maxIterations: opts.maxIterations ?? FIT_LIMITS.maxIterations,
-    },
-  };
 }
 
 /** A calibration row as sources' own heads see it: gate probabilities and each source's predictions. */
@@ -307,55 +283,5 @@ export function compareSourceHeads(
       standardError: se,
       keep: keepsSourceHeads({ sourcePrompts, recognised, prompts: own.length, gain, se }, z),
     };
-  });
-}
-
-/**
- * Each pair head's verdict: on the calibration prompts the gate gives its source, the frontier
- * quality of the source's heads with the pair head against without it, and whether it is kept
- * (more than z paired standard errors better, as a source keeps its own heads).
- */
-export function comparePairs(
-  gatedRows: GatedRow[],
-  sources: string[],
-  pricing: ModelHead[],
-  best: string,
-  z: number,
-): {
-  source: string;
-  prompts: number;
-  own: number;
-  paired: number;
-  standardError: number;
-  keep: boolean;
-}[] {
-  return sources.flatMap((source) => {
-    const own = gatedRows.filter((r) => r.source === source && r.paired.has(source));
-    if (own.length < 2) return [];
-    const without = frontierQuality(
-      own.map((r) => ({ row: r.row, predicted: r.own.get(source)! })),
-      pricing,
-      best,
-    );
-    const withPair = frontierQuality(
-      own.map((r) => ({ row: r.row, predicted: r.paired.get(source)! })),
-      pricing,
-      best,
-    );
-    const gain = withPair.quality - without.quality;
-    const se = standardErrorOfMean(
-      withPair.perRow.length,
-      (i) => withPair.perRow[i]! - without.perRow[i]!,
-    );
-    return [
-      {
-        source,
-        prompts: own.length,
-        own: without.quality,
-        paired: withPair.quality,
-        standardError: se,
-        keep: gain > z * se,
-      },
-    ];
   });
 }

@@ -52,11 +52,18 @@ import {
   expertSources,
   gateRows,
   compareSourceHeads,
-  comparePairs,
   trainExperts,
   type GatedRow,
 } from './source-heads.js';
 import { describeCalibration, trainingPlans } from './training-plan.js';
+import {
+  comparePairs,
+  fitGroupPair,
+  pairVerdict,
+  triesGroupPair,
+  withPair,
+  type PairVerdict,
+} from './pair-heads.js';
 
 export interface TrainResult {
   artefact: RoutingArtefact;
@@ -132,7 +139,10 @@ export function trainArtefact(
   // final one (ticked whether or not any is kept).
   const totalSteps = prepared.reduce((n, p) => {
     const plan = plans.get(p.group)!;
-    const sets = plan.variants.length + (plan.experts.length ? 1 : 0);
+    const sets =
+      plan.variants.length +
+      (plan.experts.length ? 1 : 0) +
+      (triesGroupPair(p.pool, plan.experts) ? 1 : 0);
     return n + epochs * sets * ((plan.folds >= 2 ? plan.folds : 1) + 1);
   }, 0);
   let done = 0;
@@ -234,6 +244,34 @@ export function trainArtefact(
     let kept: string[] = [];
     let paired: string[] = [];
     let expertNotes: Record<string, unknown> | undefined;
+    // A two-model group without gated sources: a pair head of their difference, cross-fitted on
+    // the same folds and kept as a source's is (`pairVerdict`), with the sources' settings.
+    const weak = pool.find((m) => m !== best);
+    const tryPair = triesGroupPair(pool, large) && partial.size === 0 && weak !== undefined;
+    let pairNotes: PairVerdict | undefined;
+    if (tryPair) {
+      const pooled = new Map(outOfSample.map((r) => [r.row, r]));
+      const { outOfSample: withPairHead } = crossFit('pair', (fit, rest, progress) => {
+        const pair = fitGroupPair(fit, best, weak, hashSize, expertOpts);
+        for (let e = 0; e < epochs; e++) progress();
+        return withPair(
+          rest.map((r) => pooled.get(r.row)!),
+          rest,
+          pair,
+        );
+      });
+      const own = withPairHead.map((r) => pooled.get(r.row)!);
+      pairNotes = pairVerdict(own, withPairHead, pricing, best, z);
+      if (pairNotes.keep) {
+        outOfSample = withPairHead;
+        bands = calibrateBandsFromScores(
+          outOfSample,
+          pricing,
+          best,
+          opts.targets ?? DEFAULT_TARGETS,
+        );
+      }
+    }
     if (large.length) {
       const pooled = new Map(outOfSample.map((r) => [r.row, r]));
       const gatedRows: GatedRow[] = [];
@@ -297,6 +335,10 @@ export function trainArtefact(
         paired.length ? { strong: best, sources: paired } : undefined,
       );
     if (large.length) for (let e = 0; e < epochs; e++) tick(`${group} (per-source, final fit)`);
+    const groupPair = pairNotes?.keep
+      ? fitGroupPair(fitRows, best, weak!, hashSize, expertOpts)
+      : undefined;
+    if (tryPair) for (let e = 0; e < epochs; e++) tick(`${group} (pair, final fit)`);
     groups.push({
       name: group,
       models: pool,
@@ -304,6 +346,7 @@ export function trainArtefact(
       bestMean: heads.find((h) => h.name === best)!.meanScore,
       bands: bands.bands,
       ...(experts ? { experts } : {}),
+      ...(groupPair ? { pair: groupPair } : {}),
     });
     models.push(...heads);
     training[group] = {
@@ -317,6 +360,7 @@ export function trainArtefact(
       calibration: outOfSample.length,
       heads: { variant: chosen.variant.name, ...chosen.variant.settings },
       ...(expertNotes ? { sourceHeads: expertNotes } : {}),
+      ...(pairNotes ? { pairHead: pairNotes } : {}),
       variantsTried: tried.map((t) => ({
         variant: t.variant.name,
         balanced: t.bands.report.balanced,

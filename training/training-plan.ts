@@ -5,6 +5,7 @@ import { sourceGroup, DataError, type DataRow } from './dataset.js';
 import { FIT_LIMITS } from './fit-pool.js';
 import { GATE_MAX_ITERATIONS, SOURCE_PRIOR_PROMPTS, type TrainOptions } from './heads.js';
 import { expertSources } from './source-heads.js';
+import { triesGroupPair } from './pair-heads.js';
 
 const DEFAULT_FOLDS = 5;
 
@@ -147,13 +148,15 @@ export function trainingPlans(
     const steps = ladder(headVariants(g.rows, opts), expertSources(g.rows)).map((p) => {
       // Sources' own heads, in pooled fit sets: a gate head per source over every prompt (at its
       // shorter iteration cap), every model over the sources' prompts, and for two models a pair
-      // head over them (`trainExperts`).
+      // head over them (`trainExperts`); without sources, two models' pair head over every prompt.
       const own = g.rows.filter((r) => p.experts.includes(sourceGroup(r.source))).length;
       const gate = Math.min(1, GATE_MAX_ITERATIONS / p.maxIterations);
       const heads = models === 2 ? models + 1 : models;
       const experts = p.experts.length
         ? (p.experts.length * gate + (heads * own) / g.rows.length) / models
-        : 0;
+        : triesGroupPair(g.pool, p.experts)
+          ? 1 / models
+          : 0;
       // Each fit set of the calibration sees (folds − 1) / folds of the rows (a hold-out's, the
       // rest); the final fit all. A fit's work is taken to scale with its iteration cap.
       return {

@@ -66,6 +66,11 @@ export interface GroupInfo {
    * by the group's pooled heads (`models`).
    */
   experts?: SourceExperts;
+  /**
+   * A two-model group without gated sources: its pair head (artefacts from 2026-12-01c), where
+   * cross-fitting kept it. Prompts are scored as by a source's pair head (`PairHead`).
+   */
+  pair?: PairWeights;
 }
 
 /**
@@ -89,7 +94,10 @@ export interface SourceExperts {
  * better than `weak`, as (score(strong) − score(weak) + 1) / 2: the weak model is predicted
  * `pairedQuality` (the strong model's source head, less 2p − 1), its own head unread.
  */
-export type PairHead = HeadWeights & { source: string; strong: string; weak: string };
+export type PairHead = PairWeights & { source: string };
+
+/** A pair head's weights and models: on a gated source (`PairHead`) or a whole two-model group. */
+export type PairWeights = HeadWeights & { strong: string; weak: string };
 
 export interface RoutingArtefact {
   version: string;
@@ -134,18 +142,19 @@ function weightsJson<T extends HeadWeights>(h: T): WeightsJson<T> {
 }
 
 export function serializeArtefact(a: RoutingArtefact): string {
-  const groups = a.groups.map((g) =>
-    g.experts
+  const groups = a.groups.map((g) => ({
+    ...g,
+    ...(g.experts
       ? {
-          ...g,
           experts: {
             gate: g.experts.gate.map(weightsJson),
             heads: g.experts.heads.map(weightsJson),
             ...(g.experts.pairs ? { pairs: g.experts.pairs.map(weightsJson) } : {}),
           },
         }
-      : g,
-  );
+      : {}),
+    ...(g.pair ? { pair: weightsJson(g.pair) } : {}),
+  }));
   const models = a.models.map((m) =>
     m.coverage ? { ...weightsJson(m), coverage: weightsJson(m.coverage) } : weightsJson(m),
   );
@@ -186,6 +195,7 @@ const artefactSchema = z.object({
             .optional(),
         })
         .optional(),
+      pair: z.object({ strong: z.string(), weak: z.string(), ...weights }).optional(),
     }),
   ),
   models: z.array(
@@ -222,7 +232,8 @@ export function parseArtefact(text: string, source = 'artefact'): RoutingArtefac
     );
   const raw = checked.data as Omit<RoutingArtefact, 'models' | 'groups'> & {
     models: ModelHeadJson[];
-    groups: (Omit<GroupInfo, 'experts'> & {
+    groups: (Omit<GroupInfo, 'experts' | 'pair'> & {
+      pair?: WeightsJson<PairWeights>;
       experts?: {
         gate: WeightsJson<SourceExperts['gate'][number]>[];
         heads: WeightsJson<SourceExperts['heads'][number]>[];
@@ -274,7 +285,18 @@ export function parseArtefact(text: string, source = 'artefact'): RoutingArtefac
       : head;
   });
   const groups = raw.groups.map((g): GroupInfo => {
-    const { experts, ...rest } = g;
+    const { experts, pair: pairJson, ...group } = g;
+    let rest: GroupInfo = group;
+    if (pairJson) {
+      const what = `group ${g.name}'s pair head for ${pairJson.strong} over ${pairJson.weak}`;
+      if (
+        pairJson.strong === pairJson.weak ||
+        !g.models.includes(pairJson.strong) ||
+        !g.models.includes(pairJson.weak)
+      )
+        throw new ArtefactError(`${source}: ${what} needs two different models of the group`);
+      rest = { ...group, pair: decode<PairWeights>(pairJson, what) };
+    }
     if (!experts) return rest;
     const gate = experts.gate.map((h) => decode(h, `group ${g.name}'s gate for ${h.source}`));
     const sources = new Set(gate.map((h) => h.source));

@@ -15,6 +15,7 @@ import {
   type GroupInfo,
   type HeadWeights,
   type ModelHead,
+  type PairWeights,
   type RoutingArtefact,
 } from './routing-model.js';
 import {
@@ -23,6 +24,7 @@ import {
   headBanks,
   headsBySource,
   pairedQuality,
+  type GatedHeads,
 } from './predict-quality.js';
 import type { CandidateScore, RouteInput, Router, RoutingDecision } from './router-types.js';
 
@@ -44,7 +46,11 @@ export function createTrainedRouter(artefact: RoutingArtefact): Router {
   // each of its sources' heads.
   const banks = headBanks(
     artefact.groups.flatMap((g) => [
-      [...(g.experts?.gate ?? []), ...artefact.models.filter((m) => m.group === g.name)],
+      [
+        ...(g.experts?.gate ?? []),
+        ...artefact.models.filter((m) => m.group === g.name),
+        ...(g.pair ? [g.pair] : []),
+      ],
       ...(g.experts
         ? [...headsBySource(g.experts)].map(([source, m]) => [
             ...m.values(),
@@ -153,24 +159,33 @@ export function createTrainedRouter(artefact: RoutingArtefact): Router {
       const promptTokens = input.promptTokens;
       const mapped = input.candidates.map(mapDeployment);
       // A group with per-source heads: its gate reads the prompt once per decision.
-      let gated: Map<string, ReturnType<ReturnType<typeof expertLookup>>> | undefined;
-      // The weak model of a source's pair head is read from its pair head and the strong model's
-      // head (`pairedQuality`): at its index, the pair head; the strong one's is read too.
+      let gated: Map<string, GatedHeads | undefined> | undefined;
+      // The weak model of a pair head (the gated source's, else its group's) is read from the
+      // pair head and the strong model's head (`pairedQuality`): at its index, the pair head; the
+      // strong one's is read too.
       const paired: { at: number; strong: HeadWeights }[] = [];
+      const pairsUsed = new Set<PairWeights>();
       const heads: HeadWeights[] = [];
       for (const m of mapped) {
         if (!m.head) continue;
         const lookup = experts.get(m.head.group);
-        if (!lookup) {
-          heads.push(m.head);
-          continue;
+        let g: GatedHeads | undefined;
+        if (lookup) {
+          gated ??= new Map();
+          if (!gated.has(m.head.group)) gated.set(m.head.group, lookup(features));
+          g = gated.get(m.head.group);
         }
-        gated ??= new Map();
-        if (!gated.has(m.head.group)) gated.set(m.head.group, lookup(features));
-        const g = gated.get(m.head.group);
-        if (g?.pair?.weak === m.head.name && g.heads.has(m.head.name)) {
-          paired.push({ at: heads.length, strong: g.heads.get(g.pair.strong)! });
-          heads.push(g.pair);
+        const pair = g ? g.pair : m.group?.pair;
+        const strong =
+          pair?.weak !== m.head.name
+            ? undefined
+            : g
+              ? g.heads.has(m.head.name) && g.heads.get(pair.strong)
+              : byName.get(`${m.head.group}:${pair.strong}`);
+        if (pair && strong) {
+          paired.push({ at: heads.length, strong });
+          pairsUsed.add(pair);
+          heads.push(pair);
         } else heads.push(g?.heads.get(m.head.name) ?? m.head);
       }
       const strongAt = paired.map(({ strong }) => {
@@ -286,10 +301,8 @@ export function createTrainedRouter(artefact: RoutingArtefact): Router {
       const sources = gated ? [...gated.values()].flatMap((g) => (g ? [g.source] : [])) : [];
       if (sources.length)
         reason += `; read as a ${sources.join(' / ')} prompt: scored by that source's own heads`;
-      const pairs = gated ? [...gated.values()].flatMap((g) => (g?.pair ? [g.pair] : [])) : [];
-      const pairNotes = pairs.filter((p) => mapped.some((m) => m.head?.name === p.weak));
-      if (pairNotes.length)
-        reason += `; ${pairNotes.map((p) => `${p.weak} predicted as ${p.strong} less their predicted difference on such prompts (pair head)`).join('; ')}`;
+      if (pairsUsed.size)
+        reason += `; ${[...pairsUsed].map((p) => `${p.weak} predicted as ${p.strong} less their predicted difference on such prompts (pair head)`).join('; ')}`;
       if (unknown.length)
         reason += `; not in the routing model, scored at the conservative default ${UNKNOWN_MODEL_QUALITY}: ${unknown.join(', ')}`;
       return {
