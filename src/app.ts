@@ -6,6 +6,7 @@ import { newId } from './core/ids.js';
 import type { ChatGateway } from './gateway/chat-gateway.js';
 import type { Authenticator } from './http/auth-hook.js';
 import { anthropicErrorBody } from './http/anthropic/messages-convert.js';
+import { registerCors } from './http/cors.js';
 import { errorHandler, sendError } from './http/error-handler.js';
 import { registerChatRoutes } from './http/routes/chat-routes.js';
 import { registerHealthRoutes, type ReadinessReport } from './http/routes/health-routes.js';
@@ -62,6 +63,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       anthropic ? anthropicErrorBody : undefined,
     );
   });
+  // Before the hook below: a browser's preflight carries no credentials, so it is answered first.
+  await registerCors(app, deps.config);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
     // A DELETE with no body but a JSON content-type (the openai Python client sends that header on

@@ -115,6 +115,46 @@ const apiKeySchema = z.strictObject({
     .describe('Spend limits for this key (checked before each request, settled with real usage).'),
 });
 
+/** A browser origin as the `Origin` header spells it (scheme://host[:port], no path), or `*`. */
+const corsOrigin = z.string().superRefine((v, ctx) => {
+  if (v === '*') return;
+  let origin: string | undefined;
+  try {
+    const url = new URL(v);
+    origin = url.protocol === 'http:' || url.protocol === 'https:' ? url.origin : undefined;
+  } catch {
+    origin = undefined;
+  }
+  if (origin !== v)
+    ctx.addIssue({
+      code: 'custom',
+      message: origin
+        ? `an origin is compared with the browser's Origin header as written: write "${origin}"`
+        : `"${v}" is not an origin: write scheme://host[:port] with no path (e.g. "https://app.example.com"), or "*" for any`,
+    });
+});
+
+const corsSchema = z
+  .strictObject({
+    origins: z
+      .array(corsOrigin)
+      .default([])
+      .describe(
+        'Browser origins (scheme://host[:port]) whose pages may call the router directly; `*` allows any. Empty (the default): no CORS headers, so browsers refuse cross-origin calls. Read per request, so a config reload applies at once. The API keys a page sends are visible to its users: give such a page a scoped key.',
+      ),
+    maxAgeSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(86400)
+      .default(600)
+      .describe('How long a browser may cache a preflight answer (`Access-Control-Max-Age`).'),
+  })
+  .default({ origins: [], maxAgeSeconds: 600 })
+  .describe(
+    'Cross-origin requests from browsers (CORS): preflights are answered before authentication, and the router headers (`x-router-*`, `x-request-id`, rate limits) are exposed to the page.',
+  );
+
 export const configSchema = z.strictObject({
   server: z
     .strictObject({
@@ -148,6 +188,7 @@ export const configSchema = z.strictObject({
         .describe(
           "How far V8 lets the JavaScript heap grow past what survived the last full garbage collection, in percent (V8's `--heap-growing-percent`). A gateway's garbage is short-lived; V8's own growth factor lets it pile up and doubles peak memory under load. 25 keeps peak RSS near 140 MB at 64 concurrent connections (measured, docs/benchmarks.md) with no hard cap, so a burst of large requests still cannot run the heap out of memory. 0 leaves V8's default.",
         ),
+      cors: corsSchema,
     })
     .default({
       host: '127.0.0.1',
@@ -155,6 +196,7 @@ export const configSchema = z.strictObject({
       bodyLimitBytes: 4 * 1024 * 1024,
       logLevel: 'info',
       heapGrowthPercent: 25,
+      cors: { origins: [], maxAgeSeconds: 600 },
     })
     .describe('The HTTP server.'),
   auth: z

@@ -1,7 +1,7 @@
 // The one SSE writer (STYLE.md principle 3): serialises events to the client socket with
 // backpressure, ends successful chat streams with `data: [DONE]`, and turns a failure after the
 // first byte into an in-band error event before closing.
-import type { ServerResponse } from 'node:http';
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { GatewayError } from '../core/errors.js';
 import { RAW_JSON, type PassThroughChunk } from '../core/wire-types.js';
 
@@ -22,7 +22,8 @@ function format(e: SseEvent): string {
 }
 
 export interface SseStreamOptions<T = SseEvent> {
-  headers: Record<string, string>;
+  /** Response headers besides the SSE ones (`replyHeaders`: those set on the reply, and more). */
+  headers: OutgoingHttpHeaders;
   /**
    * How one item becomes SSE text (default: the item is an `SseEvent`). Chat chunks are encoded
    * here rather than mapped to events by another async generator: one fewer promise and object per
@@ -114,7 +115,7 @@ function asGatewayError(err: unknown): GatewayError {
 }
 
 /** Chat Completions streams: `data: {chunk}` events, `data: [DONE]`, and `data: {"error":…}`. */
-export function chatSseOptions<T>(headers: Record<string, string>): SseStreamOptions<T> {
+export function chatSseOptions<T>(headers: OutgoingHttpHeaders): SseStreamOptions<T> {
   return {
     headers,
     // A pass-through chunk is written as the upstream sent it; any other is encoded.

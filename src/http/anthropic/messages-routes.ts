@@ -7,6 +7,7 @@ import type { ChatGateway } from '../../gateway/chat-gateway.js';
 import { callGateway } from '../routes/chat-routes.js';
 import type { ErrorShaper } from '../error-handler.js';
 import { writeSseStream } from '../sse-writer.js';
+import { replyHeaders } from '../cors.js';
 import {
   anthropicErrorBody,
   chatChunksToMessageEvents,
@@ -28,7 +29,7 @@ export function registerMessagesRoutes(app: FastifyInstance, gateway: ChatGatewa
         return reply.headers(headers).send(chatToMessage(outcome.response));
       reply.hijack();
       await writeSseStream(reply.raw, chatChunksToMessageEvents(outcome.chunks, chat.model), {
-        headers: { ...headers, 'x-request-id': request.id },
+        headers: replyHeaders(reply, headers),
         errorEvents: (e) => [{ event: 'error', data: JSON.stringify(anthropicErrorBody(e)) }],
       });
     },

@@ -20,6 +20,7 @@ import { responseToChat } from '../../providers/openai/responses-native.js';
 import { callGateway } from '../routes/chat-routes.js';
 import type { ResponseStore, StoredResponse } from '../../store/response-store.js';
 import { writeSseStream } from '../sse-writer.js';
+import { replyHeaders } from '../cors.js';
 import { chatToInputItems, responsesToChat } from './responses-convert.js';
 import {
   chatChunksToResponseEvents,
@@ -113,7 +114,7 @@ export function registerResponsesRoutes(
       }
     })();
     await writeSseStream(reply.raw, counted, {
-      headers: { ...outcome.headers, 'x-request-id': request.id },
+      headers: replyHeaders(reply, outcome.headers),
       errorEvents: (e) => [
         {
           event: 'error',

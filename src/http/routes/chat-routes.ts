@@ -8,6 +8,7 @@ import type { ChatOutcome, Endpoint } from '../../gateway/gateway-types.js';
 import type { ChatRequest } from '../../core/wire-types.js';
 import { parseChatRequest } from '../parse-chat-request.js';
 import { chatSseOptions, writeSseStream } from '../sse-writer.js';
+import { replyHeaders } from '../cors.js';
 
 /**
  * Runs a ChatRequest through the gateway for an HTTP request: the caller's identity and headers,
@@ -57,7 +58,7 @@ export async function serveChat(
   await writeSseStream(
     reply.raw,
     outcome.chunks,
-    chatSseOptions({ ...outcome.headers, 'x-request-id': request.id }),
+    chatSseOptions(replyHeaders(reply, outcome.headers)),
   );
 }
 

@@ -1,0 +1,61 @@
+// CORS for browser apps that call the router directly (@fastify/cors): the origins the config
+// allows (`server.cors`, read per request, so a config reload applies at once), preflights
+// answered before authentication (a browser sends no credentials with them), and the router's own
+// response headers exposed to the page. Streamed replies carry the same headers (`replyHeaders`).
+import cors, { type FastifyCorsOptions } from '@fastify/cors';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { OutgoingHttpHeaders } from 'node:http';
+import type { ConfigHolder } from '../config/runtime-config.js';
+
+/** Response headers a page may read: the receipt, request id, rate limits and retry advice. */
+export const EXPOSED_HEADERS = [
+  'x-request-id',
+  'x-router-deployment',
+  'x-router-model',
+  'x-router-mode',
+  'x-router-region',
+  'x-router-attempts',
+  'x-router-warnings',
+  'x-router-decision-id',
+  'x-router-version',
+  'x-router-budget-used',
+  'x-router-counted-by',
+  'retry-after',
+  'retry-after-ms',
+  'x-ms-region',
+  'x-ratelimit-limit-requests',
+  'x-ratelimit-limit-tokens',
+  'x-ratelimit-remaining-requests',
+  'x-ratelimit-remaining-tokens',
+  'x-ratelimit-reset-requests',
+  'x-ratelimit-reset-tokens',
+];
+
+const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
+const OFF: FastifyCorsOptions = { origin: false };
+
+export async function registerCors(app: FastifyInstance, config: ConfigHolder): Promise<void> {
+  await app.register(cors, {
+    delegator: (request, cb) => {
+      const origin = request.headers.origin;
+      const { origins, maxAgeSeconds } = config.current.config.server.cors;
+      // No Origin header (a server-side client) or an origin not allowed: no CORS headers.
+      if (origin === undefined || !(origins.includes('*') || origins.includes(origin)))
+        return cb(null, OFF);
+      cb(null, {
+        origin: origins.includes('*') ? '*' : origin,
+        methods: METHODS,
+        exposedHeaders: EXPOSED_HEADERS,
+        maxAge: maxAgeSeconds,
+      });
+    },
+  });
+}
+
+/** The headers set on `reply` so far (CORS, request id) with `extra`, for a hijacked stream. */
+export function replyHeaders(
+  reply: FastifyReply,
+  extra: Record<string, string> = {},
+): OutgoingHttpHeaders {
+  return { ...(reply.getHeaders() as OutgoingHttpHeaders), ...extra };
+}
