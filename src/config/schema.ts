@@ -148,7 +148,9 @@ const corsSchema = z
       .min(0)
       .max(86400)
       .default(600)
-      .describe('How long a browser may cache a preflight answer (`Access-Control-Max-Age`).'),
+      .describe(
+        'How long a browser may cache a preflight answer (`Access-Control-Max-Age`); read at start-up.',
+      ),
   })
   .default({ origins: [], maxAgeSeconds: 600 })
   .describe(
