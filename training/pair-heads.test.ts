@@ -17,6 +17,7 @@ import { costHeads, featurize } from './heads.js';
 import { comparePairs, fitGroupPair } from './pair-heads.js';
 import { trainExperts, type GatedRow } from './source-heads.js';
 import { trainArtefact } from './train-artefact.js';
+import { headsNote } from '../src/cli/train.js';
 
 const FILLER = 'river stone cloud paper lamp garden window music forest bridge'.split(' ');
 const SOURCES = ['synth/quiz', 'synth/task'];
@@ -95,6 +96,10 @@ describe('pair heads for a source of two models', () => {
     };
     const back = parseArtefact(serializeArtefact(withPairs));
     expect(back.groups[0]!.experts!.pairs!.map((p) => p.source)).toEqual(SOURCES);
+    // `train` says what it kept.
+    expect(headsNote(back.groups[0]!)).toBe(
+      '; own heads for synth/quiz, synth/task; a pair head for synth/quiz (weak as strong less their difference); a pair head for synth/task (weak as strong less their difference)',
+    );
     expect([...back.groups[0]!.experts!.pairs![1]!.sparse]).toEqual([...pair.sparse]);
     const router = createTrainedRouter(back);
     const candidates = [...prices()].map(([name, p]) =>
@@ -207,6 +212,7 @@ describe('pair heads for a source of two models', () => {
     const withPair = { ...artefact, groups: [{ ...artefact.groups[0]!, pair }] };
     const back = parseArtefact(serializeArtefact(withPair));
     expect([...back.groups[0]!.pair!.sparse]).toEqual([...pair.sparse]);
+    expect(headsNote(back.groups[0]!)).toBe('; a pair head (weak as strong less their difference)');
     const router = createTrainedRouter(back);
     const candidates = [...prices()].map(([name, p]) =>
       deploymentSchema.parse({

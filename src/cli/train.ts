@@ -8,7 +8,7 @@ import { DataError, countOf, loadPrices, loadRows, type DataRow } from '../../tr
 import { targetsWithZ } from '../../training/band-targets.js';
 import { trainArtefact } from '../../training/train-artefact.js';
 import { workBudgetOption } from '../../training/training-plan.js';
-import { serializeArtefact } from '../routing/routing-model.js';
+import { serializeArtefact, type GroupInfo } from '../routing/routing-model.js';
 import { progressBar } from './progress-bar.js';
 
 export function loadGroups(files: string[]): Map<string, DataRow[]> {
@@ -86,7 +86,7 @@ export async function run(argv: string[]): Promise<number> {
     );
     for (const g of artefact.groups)
       process.stderr.write(
-        `  ${g.name}: best single ${g.bestSingle}; bands balanced ${g.bands.balanced.toFixed(4)}, cost ${g.bands.cost.toFixed(4)}${g.bands.qualityHolds ? `; Quality mode keeps ${g.bestSingle} (on held-out prompts leaving it gained nothing beyond noise)` : ''}\n`,
+        `  ${g.name}: best single ${g.bestSingle}; bands balanced ${g.bands.balanced.toFixed(4)}, cost ${g.bands.cost.toFixed(4)}${g.bands.qualityHolds ? `; Quality mode keeps ${g.bestSingle} (on held-out prompts leaving it gained nothing beyond noise)` : ''}${headsNote(g)}\n`,
       );
     return 0;
   } catch (err) {
@@ -96,4 +96,15 @@ export async function run(argv: string[]): Promise<number> {
     }
     throw err;
   }
+}
+
+/** Which heads beyond the pooled ones cross-fitting kept for a group, for the summary line. */
+export function headsNote(g: GroupInfo): string {
+  const notes: string[] = [];
+  const sources = g.experts?.gate.map((h) => h.source) ?? [];
+  if (sources.length) notes.push(`own heads for ${sources.join(', ')}`);
+  for (const p of g.experts?.pairs ?? [])
+    notes.push(`a pair head for ${p.source} (${p.weak} as ${p.strong} less their difference)`);
+  if (g.pair) notes.push(`a pair head (${g.pair.weak} as ${g.pair.strong} less their difference)`);
+  return notes.length ? `; ${notes.join('; ')}` : '';
 }
