@@ -10,8 +10,8 @@ import {
 } from '../src/routing/predict-quality.js';
 import { createTrainedRouter } from '../src/routing/trained-router.js';
 import { routerSchema } from '../src/config/schema.js';
-import { deploymentSchema } from '../src/config/deployment-schema.js';
-import type { DataRow, Price } from './dataset.js';
+import { deploymentsAt, strongWeakPrices } from '../test/helpers/data-rows.js';
+import type { DataRow } from './dataset.js';
 import { scoreTestRows } from './evaluate.js';
 import { costHeads, featurize } from './heads.js';
 import { comparePairs, fitGroupPair } from './pair-heads.js';
@@ -45,11 +45,7 @@ function rows(n: number, seed: number, offset = 0): DataRow[] {
   });
 }
 
-const prices = () =>
-  new Map<string, Price>([
-    ['strong', { inputPer1M: 10, outputPer1M: 30 }],
-    ['weak', { inputPer1M: 0.1, outputPer1M: 0.3 }],
-  ]);
+const prices = strongWeakPrices;
 
 const features = (r: DataRow) => extractFeatures(requestFromPrompt(r.prompt));
 
@@ -102,16 +98,7 @@ describe('pair heads for a source of two models', () => {
     );
     expect([...back.groups[0]!.experts!.pairs![1]!.sparse]).toEqual([...pair.sparse]);
     const router = createTrainedRouter(back);
-    const candidates = [...prices()].map(([name, p]) =>
-      deploymentSchema.parse({
-        name,
-        model: name,
-        provider: 'simulated',
-        contextWindow: 1000,
-        maxOutputTokens: 100,
-        prices: { inputPer1M: p.inputPer1M, outputPer1M: p.outputPer1M },
-      }),
-    );
+    const candidates = deploymentsAt(prices());
     const { outcomes } = scoreTestRows(back, test);
     const bestMean = back.groups[0]!.bestMean;
     for (const o of outcomes.slice(0, 40)) {
@@ -214,16 +201,7 @@ describe('pair heads for a source of two models', () => {
     expect([...back.groups[0]!.pair!.sparse]).toEqual([...pair.sparse]);
     expect(headsNote(back.groups[0]!)).toBe('; a pair head (weak as strong less their difference)');
     const router = createTrainedRouter(back);
-    const candidates = [...prices()].map(([name, p]) =>
-      deploymentSchema.parse({
-        name,
-        model: name,
-        provider: 'simulated',
-        contextWindow: 1000,
-        maxOutputTokens: 100,
-        prices: { inputPer1M: p.inputPer1M, outputPer1M: p.outputPer1M },
-      }),
-    );
+    const candidates = deploymentsAt(prices());
     const strongHead = back.models.find((m) => m.name === 'strong')!;
     const { outcomes } = scoreTestRows(back, test);
     for (const o of outcomes.slice(0, 30)) {

@@ -9,8 +9,8 @@ import {
 import { expertLookup, predictQuality } from '../src/routing/predict-quality.js';
 import { createTrainedRouter } from '../src/routing/trained-router.js';
 import { routerSchema } from '../src/config/schema.js';
-import { deploymentSchema } from '../src/config/deployment-schema.js';
-import type { DataRow, Price } from './dataset.js';
+import { deploymentsAt, strongWeakPrices } from '../test/helpers/data-rows.js';
+import type { DataRow } from './dataset.js';
 import { evaluate } from './evaluate.js';
 import { GATE_MAX_ITERATIONS, featurize } from './heads.js';
 import {
@@ -54,11 +54,7 @@ function rows(n: number, seed: number, offset = 0): DataRow[] {
   });
 }
 
-const prices = () =>
-  new Map<string, Price>([
-    ['strong', { inputPer1M: 10, outputPer1M: 30 }],
-    ['weak', { inputPer1M: 0.1, outputPer1M: 0.3 }],
-  ]);
+const prices = strongWeakPrices;
 
 describe('per-source heads behind a gate', () => {
   it('are offered for sources with enough prompts, with heads for the models scored on half of them', () => {
@@ -175,16 +171,7 @@ describe('per-source heads behind a gate', () => {
       predictQuality(taskWeak, features(hard)) + 0.3,
     );
     const router = createTrainedRouter(back);
-    const candidates = [...prices()].map(([name, p]) =>
-      deploymentSchema.parse({
-        name,
-        model: name,
-        provider: 'simulated',
-        contextWindow: 1000,
-        maxOutputTokens: 100,
-        prices: { inputPer1M: p.inputPer1M, outputPer1M: p.outputPer1M },
-      }),
-    );
+    const candidates = deploymentsAt(prices());
     const decide = (r: DataRow) =>
       router.decide({
         request: requestFromPrompt(r.prompt),

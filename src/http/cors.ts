@@ -6,8 +6,12 @@ import cors from '@fastify/cors';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { ConfigHolder } from '../config/runtime-config.js';
+import { PASSED_HEADERS } from '../providers/http-client.js';
 
-/** Response headers a page may read: the receipt, request id, rate limits and retry advice. */
+/**
+ * Response headers a page may read: the receipt and request id, and the rate limits and retry
+ * advice (the router's own, and the upstream's it passes on, `PASSED_HEADERS`).
+ */
 export const EXPOSED_HEADERS = [
   'x-request-id',
   'x-router-deployment',
@@ -20,15 +24,7 @@ export const EXPOSED_HEADERS = [
   'x-router-version',
   'x-router-budget-used',
   'x-router-counted-by',
-  'retry-after',
-  'retry-after-ms',
-  'x-ms-region',
-  'x-ratelimit-limit-requests',
-  'x-ratelimit-limit-tokens',
-  'x-ratelimit-remaining-requests',
-  'x-ratelimit-remaining-tokens',
-  'x-ratelimit-reset-requests',
-  'x-ratelimit-reset-tokens',
+  ...PASSED_HEADERS,
 ];
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];

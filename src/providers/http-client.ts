@@ -105,7 +105,8 @@ export function headerValue(
   return Array.isArray(v) ? v[0] : v;
 }
 
-const PASSED_HEADERS = [
+/** Upstream response headers passed on to the client (rate limits, retry advice, region). */
+export const PASSED_HEADERS = [
   'retry-after',
   'retry-after-ms',
   'x-ms-region',
