@@ -162,9 +162,8 @@ export function createTrainedRouter(artefact: RoutingArtefact): Router {
       let gated: Map<string, GatedHeads | undefined> | undefined;
       // The weak model of a pair head (the gated source's, else its group's) is read from the
       // pair head and the strong model's head (`pairedQuality`): at its index, the pair head; the
-      // strong one's is read too.
-      const paired: { at: number; strong: HeadWeights }[] = [];
-      const pairsUsed = new Set<PairWeights>();
+      // strong one's is read too (nothing is allocated for it where no pair head applies).
+      let paired: { at: number; strong: HeadWeights; pair: PairWeights }[] | undefined;
       const heads: HeadWeights[] = [];
       for (const m of mapped) {
         if (!m.head) continue;
@@ -183,18 +182,17 @@ export function createTrainedRouter(artefact: RoutingArtefact): Router {
               ? g.heads.has(m.head.name) && g.heads.get(pair.strong)
               : byName.get(`${m.head.group}:${pair.strong}`);
         if (pair && strong) {
-          paired.push({ at: heads.length, strong });
-          pairsUsed.add(pair);
+          (paired ??= []).push({ at: heads.length, strong, pair });
           heads.push(pair);
         } else heads.push(g?.heads.get(m.head.name) ?? m.head);
       }
-      const strongAt = paired.map(({ strong }) => {
+      const strongAt = paired?.map(({ strong }) => {
         const i = heads.indexOf(strong);
         return i >= 0 ? i : heads.push(strong) - 1;
       });
       const predicted = banks.predict(heads, features);
-      paired.forEach(({ at }, j) => {
-        predicted[at] = pairedQuality(predicted[strongAt[j]!]!, predicted[at]!);
+      paired?.forEach(({ at }, j) => {
+        predicted[at] = pairedQuality(predicted[strongAt![j]!]!, predicted[at]!);
       });
       let next = 0;
       let capped = false;
@@ -301,8 +299,8 @@ export function createTrainedRouter(artefact: RoutingArtefact): Router {
       const sources = gated ? [...gated.values()].flatMap((g) => (g ? [g.source] : [])) : [];
       if (sources.length)
         reason += `; read as a ${sources.join(' / ')} prompt: scored by that source's own heads`;
-      if (pairsUsed.size)
-        reason += `; ${[...pairsUsed].map((p) => `${p.weak} predicted as ${p.strong} less their predicted difference on such prompts (pair head)`).join('; ')}`;
+      if (paired)
+        reason += `; ${[...new Set(paired.map((p) => p.pair))].map((p) => `${p.weak} predicted as ${p.strong} less their predicted difference on such prompts (pair head)`).join('; ')}`;
       if (unknown.length)
         reason += `; not in the routing model, scored at the conservative default ${UNKNOWN_MODEL_QUALITY}: ${unknown.join(', ')}`;
       return {
