@@ -1,6 +1,7 @@
 // CORS in headless Chromium (Debian's chromium + playwright-core): a page served from one loopback
-// origin calls the built router on another with an API key, JSON and streaming, and reads the
-// router's headers; a page from an origin the config does not name is refused by the browser.
+// origin calls the built router on another with an API key (chat JSON and streaming, and
+// /v1/messages as Anthropic's SDK calls it) and reads the router's headers; a page from an origin
+// the config does not name is refused by the browser.
 import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -98,7 +99,30 @@ describe.skipIf(!haveChromium)('CORS in headless Chromium', () => {
             return { error: String(err) };
           }
         };
-        return { json: await call(false), stream: await call(true) };
+        // As @anthropic-ai/sdk calls from a browser: its key header, version and browser flag.
+        const messages = async () => {
+          try {
+            const r = await fetch(`${url}/v1/messages`, {
+              method: 'POST',
+              headers: {
+                'x-api-key': key,
+                'anthropic-version': '2023-06-01',
+                'anthropic-dangerous-direct-browser-access': 'true',
+                'content-type': 'application/json',
+              },
+              body: JSON.stringify({
+                model: 'model-router',
+                max_tokens: 64,
+                messages: [{ role: 'user', content: 'hello from a page' }],
+              }),
+            });
+            const body = (await r.json()) as { type: string };
+            return { status: r.status, type: body.type, model: r.headers.get('x-router-model') };
+          } catch (err) {
+            return { error: String(err) };
+          }
+        };
+        return { json: await call(false), stream: await call(true), messages: await messages() };
       },
       { url: router.baseUrl, key: KEY },
     );
@@ -113,11 +137,14 @@ describe.skipIf(!haveChromium)('CORS in headless Chromium', () => {
     expect((r.json as { requestId: string }).requestId).toMatch(/^req_/);
     expect(r.stream).toMatchObject({ status: 200, done: true });
     expect((r.stream as { model: string | null }).model).toMatch(/-sim$/);
+    expect(r.messages).toMatchObject({ status: 200, type: 'message' });
+    expect((r.messages as { model: string | null }).model).toMatch(/-sim$/);
   });
 
   it('is refused by the browser for a page of another origin', async () => {
     const r = await callFrom(other.origin);
     expect(r.json).toEqual({ error: expect.stringContaining('Failed to fetch') });
     expect(r.stream).toEqual({ error: expect.stringContaining('Failed to fetch') });
+    expect(r.messages).toEqual({ error: expect.stringContaining('Failed to fetch') });
   });
 });
