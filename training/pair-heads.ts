@@ -3,6 +3,7 @@
 // heads (docs/routing.md, "Fifteenth round"). Fitted per gated source (`trainExperts`) or, for a
 // two-model file without gated sources, on all its prompts (`fitGroupPair`); kept only where
 // cross-fitting finds it routes better than the two heads by more than z standard errors.
+import type { Features } from '../src/routing/features.js';
 import type { PairWeights } from '../src/routing/routing-model.js';
 import { pairedQuality, predictQuality } from '../src/routing/predict-quality.js';
 import type { ModelHead } from '../src/routing/routing-model.js';
@@ -65,20 +66,33 @@ export function fitGroupPair(
   return { strong, weak, ...unpackWeights(x!, size) };
 }
 
-/** `rows`' predictions with the weak model's read from the pair head (`pairedQuality`). */
+/**
+ * One row's predictions with the weak model's read from the pair head (`pairedQuality`); as they
+ * are where the row has no prediction for either model (a model not scored on it).
+ */
+export function pairedPredictions(
+  predicted: Map<string, number>,
+  pair: PairWeights,
+  f: Features,
+): Map<string, number> {
+  const strong = predicted.get(pair.strong);
+  if (strong === undefined || !predicted.has(pair.weak)) return predicted;
+  const paired = new Map(predicted);
+  paired.set(pair.weak, pairedQuality(strong, predictQuality(pair, f)));
+  return paired;
+}
+
+/** `rows`' predictions with the weak model's read from the pair head (`pairedPredictions`). */
 export function withPair(
   rows: ScoredRow[],
   features: FeaturedRow[],
   pair: PairWeights,
 ): ScoredRow[] {
   const byRow = new Map(features.map((f) => [f.row, f.features]));
-  return rows.map((r) => {
-    const strong = r.predicted.get(pair.strong);
-    if (strong === undefined || !r.predicted.has(pair.weak)) return r;
-    const predicted = new Map(r.predicted);
-    predicted.set(pair.weak, pairedQuality(strong, predictQuality(pair, byRow.get(r.row)!)));
-    return { row: r.row, predicted };
-  });
+  return rows.map((r) => ({
+    row: r.row,
+    predicted: pairedPredictions(r.predicted, pair, byRow.get(r.row)!),
+  }));
 }
 
 /** A pair head's verdict on the same rows: frontier quality with it and without, and the rule. */

@@ -8,13 +8,12 @@ import { type ModelHead, type SourceExperts } from '../src/routing/routing-model
 import {
   headsBySource,
   mostLikelySource,
-  pairedQuality,
   predictQualities,
   predictQuality,
 } from '../src/routing/predict-quality.js';
 import { sourceGroup, type DataRow, type Price } from './dataset.js';
 import { frontierQuality, standardErrorOfMean, type ScoredRow } from './calibrate-bands.js';
-import { pairTask } from './pair-heads.js';
+import { pairTask, pairedPredictions } from './pair-heads.js';
 import { FIT_LIMITS, fitAll, packRows, type FitTask } from './fit-pool.js';
 import {
   GATE_C,
@@ -220,12 +219,10 @@ export function gateRows(
       ]),
     );
     const paired = new Map(
-      (experts.pairs ?? []).map((pair) => {
-        const predicted = new Map(own.get(pair.source));
-        const strong = predicted.get(pair.strong)!;
-        predicted.set(pair.weak, pairedQuality(strong, predictQuality(pair, features)));
-        return [pair.source, predicted];
-      }),
+      (experts.pairs ?? []).map((pair) => [
+        pair.source,
+        pairedPredictions(own.get(pair.source)!, pair, features),
+      ]),
     );
     const gate = predictQualities(experts.gate, features);
     return { row, gate, source: mostLikelySource(gate, sources), own, paired, pooled: fallback };

@@ -1,10 +1,10 @@
 // CORS for browser apps that call the router directly (@fastify/cors): the origins the config
 // allows (`server.cors`, read per request, so a config reload applies at once), preflights
 // answered before authentication (a browser sends no credentials with them), and the router's own
-// response headers exposed to the page. Streamed replies carry the same headers (`replyHeaders`).
+// response headers exposed to the page. Streamed replies carry the same headers (`replyHeaders`,
+// sse-writer.ts).
 import cors from '@fastify/cors';
-import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { OutgoingHttpHeaders } from 'node:http';
+import type { FastifyInstance } from 'fastify';
 import type { ConfigHolder } from '../config/runtime-config.js';
 import { PASSED_HEADERS } from '../providers/http-client.js';
 
@@ -43,12 +43,4 @@ export async function registerCors(app: FastifyInstance, config: ConfigHolder): 
     exposedHeaders: EXPOSED_HEADERS,
     maxAge: config.current.config.server.cors.maxAgeSeconds,
   });
-}
-
-/** The headers set on `reply` so far (CORS, request id) with `extra`, for a hijacked stream. */
-export function replyHeaders(
-  reply: FastifyReply,
-  extra: Record<string, string> = {},
-): OutgoingHttpHeaders {
-  return { ...(reply.getHeaders() as OutgoingHttpHeaders), ...extra };
 }

@@ -1,6 +1,7 @@
 // The one SSE writer (STYLE.md principle 3): serialises events to the client socket with
 // backpressure, ends successful chat streams with `data: [DONE]`, and turns a failure after the
 // first byte into an in-band error event before closing.
+import type { FastifyReply } from 'fastify';
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { GatewayError } from '../core/errors.js';
 import { RAW_JSON, type PassThroughChunk } from '../core/wire-types.js';
@@ -19,6 +20,17 @@ const SSE_HEADERS = {
 
 function format(e: SseEvent): string {
   return (e.event ? `event: ${e.event}\n` : '') + `data: ${e.data}\n\n`;
+}
+
+/**
+ * The headers set on `reply` so far (request id, CORS) with `extra`: a stream is written past
+ * Fastify's reply (`hijack`), so they would otherwise be lost.
+ */
+export function replyHeaders(
+  reply: FastifyReply,
+  extra: Record<string, string> = {},
+): OutgoingHttpHeaders {
+  return { ...(reply.getHeaders() as OutgoingHttpHeaders), ...extra };
 }
 
 export interface SseStreamOptions<T = SseEvent> {

@@ -6,8 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ChatGateway } from '../../gateway/chat-gateway.js';
 import { callGateway } from '../routes/chat-routes.js';
 import type { ErrorShaper } from '../error-handler.js';
-import { writeSseStream } from '../sse-writer.js';
-import { replyHeaders } from '../cors.js';
+import { replyHeaders, writeSseStream } from '../sse-writer.js';
 import {
   anthropicErrorBody,
   chatChunksToMessageEvents,

@@ -19,8 +19,7 @@ import {
 import { responseToChat } from '../../providers/openai/responses-native.js';
 import { callGateway } from '../routes/chat-routes.js';
 import type { ResponseStore, StoredResponse } from '../../store/response-store.js';
-import { writeSseStream } from '../sse-writer.js';
-import { replyHeaders } from '../cors.js';
+import { replyHeaders, writeSseStream } from '../sse-writer.js';
 import { chatToInputItems, responsesToChat } from './responses-convert.js';
 import {
   chatChunksToResponseEvents,

@@ -7,8 +7,7 @@ import type { ChatGateway } from '../../gateway/chat-gateway.js';
 import type { ChatOutcome, Endpoint } from '../../gateway/gateway-types.js';
 import type { ChatRequest } from '../../core/wire-types.js';
 import { parseChatRequest } from '../parse-chat-request.js';
-import { chatSseOptions, writeSseStream } from '../sse-writer.js';
-import { replyHeaders } from '../cors.js';
+import { chatSseOptions, replyHeaders, writeSseStream } from '../sse-writer.js';
 
 /**
  * Runs a ChatRequest through the gateway for an HTTP request: the caller's identity and headers,
