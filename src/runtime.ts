@@ -39,6 +39,8 @@ import { openRequestStore } from './store/open-request-store.js';
 import { metricsRecorder, metricsText, setCircuitState } from './telemetry/metrics.js';
 import type { RequestRecorder } from './store/request-record.js';
 import { createSharedState } from './store/shared-state-factory.js';
+import { createAnswerCacheStore } from './store/answer-cache-store.js';
+import { AnswerCache } from './gateway/answer-cache.js';
 
 export interface RuntimeOptions {
   clock?: Clock;
@@ -168,6 +170,14 @@ export async function createRuntime(
     if (next.config === previous.config) return; // the same config under its version number
     warm(next.config)?.catch((err: Error) => logger.warn(`tokenizer: ${err.message}`));
   });
+  const answerCache = new AnswerCache(
+    createAnswerCacheStore(shared.state, {
+      memoryBytes: initial.cache.memoryMegabytes * 1e6,
+      prefix: initial.state.prefix,
+      clock,
+    }),
+    clock,
+  );
   const gateway = new ChatGateway({
     config: holder,
     adapters: registry,
@@ -178,6 +188,7 @@ export async function createRuntime(
     recorder,
     affinity: createMemoryAffinityStore(),
     policies,
+    answerCache,
   });
 
   const configService = new ConfigService(
@@ -207,6 +218,7 @@ export async function createRuntime(
         detail: {
           config_revision: holder.current.revision,
           shared_state: state,
+          ...(cfg().cache.enabled ? { answer_cache: answerCache.status() } : {}),
           request_log: requestLog?.status() ?? { kind: 'none' },
           circuits: breakers.snapshot(),
         },

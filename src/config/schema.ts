@@ -321,6 +321,39 @@ export const configSchema = z.strictObject({
     .describe(
       'The request log: one record per request (who, which router and mode, what served, tokens, cost, latency).',
     ),
+  cache: z
+    .strictObject({
+      enabled: z
+        .boolean()
+        .default(false)
+        .describe(
+          'Answer a request the same as one answered before (same tenant, key subset, model or router, routing mode, data zone and body, `stream` aside) from the cache, at no upstream cost. A sampled answer (temperature > 0) is then repeated, not drawn again. Read per request, so a config reload applies at once.',
+        ),
+      ttlSeconds: z
+        .number()
+        .int()
+        .positive()
+        .max(30 * 86400)
+        .default(3600)
+        .describe('How long an answer is served from the cache.'),
+      memoryMegabytes: z
+        .number()
+        .positive()
+        .default(64)
+        .describe(
+          'Size of the in-process cache, least recently used answers dropped first. With `state.kind: redis` the cache lives in Redis instead (shared by the replicas; bound it with Redis `maxmemory`). Read at start-up.',
+        ),
+      maxEntryBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(262_144)
+        .describe('An answer larger than this (as JSON) is not cached.'),
+    })
+    .default({ enabled: false, ttlSeconds: 3600, memoryMegabytes: 64, maxEntryBytes: 262_144 })
+    .describe(
+      'Exact-match answer cache. A request opts out with `Cache-Control: no-store` (neither read nor kept) or `no-cache` (not read; the fresh answer replaces the cached one). Replies say `x-router-cache: hit|miss|bypass`; a hit also gives `age` in seconds.',
+    ),
   contentFilter: z
     .strictObject({
       enabled: z.boolean().default(false).describe('Apply the rules below to prompts and answers.'),

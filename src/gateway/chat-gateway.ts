@@ -1,7 +1,8 @@
 // Handles one chat request end to end: resolve the target → policies → eligibility → route →
 // execute with failover → respond → record. Every entry point (chat, Azure, Responses, Messages)
 // joins here with a ChatRequest. What the request asks for and may use is request-target.ts; a
-// streamed answer's tracking, track-stream.ts; Foundry's router controls, router-controls.ts.
+// streamed answer's tracking, track-stream.ts; Foundry's router controls, router-controls.ts; the
+// answer cache, answer-cache.ts (looked up after policies and input filters, before routing).
 import { OutputTokenStats } from '../routing/output-token-stats.js';
 import type { RouterConfig, RoutingMode } from '../config/schema.js';
 import type { DeploymentConfig } from '../config/deployment-schema.js';
@@ -17,6 +18,8 @@ import {
 } from '../core/prompt-text.js';
 import type { ChatResponse } from '../core/wire-types.js';
 import { checkEligibility, requestNeeds } from '../routing/eligibility.js';
+import type { AnswerCache, CacheHit, CachePlan } from './answer-cache.js';
+import { ChunkCollector, replayChunks } from './answer-chunks.js';
 import {
   buildReceipt,
   type DecisionReceipt,
@@ -60,6 +63,8 @@ export interface GatewayDeps {
   recorder: RequestRecorder;
   affinity: AffinityStore;
   policies?: GatewayPolicies;
+  /** The answer cache's store; without one `cache.enabled` has no effect. */
+  answerCache?: AnswerCache;
 }
 
 /** How long a provider's own token count may take before the router counts instead. */
@@ -168,6 +173,29 @@ export class ChatGateway {
       }
       // The client may have left while we counted tokens or ran policies: do not route for it.
       if (call.signal.aborted) throw clientClosed([]);
+      let cachePlan: CachePlan | undefined;
+      const cache = this.deps.answerCache;
+      if (cache && snapshot.config.cache.enabled) {
+        const zone = resolveZone(call, target);
+        const mode =
+          target.kind === 'router'
+            ? effectiveMode(call, target.router, admitted.modeOverride)
+            : undefined;
+        cachePlan = cache.plan(snapshot.config.cache, call, request, target, mode, zone);
+        record.cache = cachePlan.read || cachePlan.write ? 'miss' : 'bypass';
+        const needs = requestNeeds(request, promptTokens, zone);
+        const hit = await cache.lookup(cachePlan, snapshot, call, target, needs);
+        if (hit)
+          return await this.answerFromCache(hit, request, admit, {
+            record,
+            mode,
+            headers: admitted.headers,
+            warnings: admitted.warnings,
+            promptFilterResults,
+            startedPerf,
+            finish,
+          });
+      }
       const plan = this.plan(
         snapshot,
         { ...call, request },
@@ -225,11 +253,20 @@ export class ChatGateway {
         let response = result.response;
         record.servedModel = response.model;
         headers['x-router-model'] = response.model;
+        this.account(record, result.deployment, top, usageCounts(response.usage));
+        // Kept as the upstream answered, before filters annotate it (they run again on a hit).
+        if (cachePlan) {
+          headers['x-router-cache'] = record.cache ?? 'miss';
+          this.deps.answerCache?.keep(cachePlan, {
+            deployment: result.deployment.name,
+            baselineCostUsd: record.baselineCostUsd,
+            response,
+          });
+        }
         if (promptFilterResults && !response.prompt_filter_results)
           response.prompt_filter_results = promptFilterResults;
         if (policies?.filterOutput) response = await policies.filterOutput(response, admit);
         if (controls) response.model_selection_details = modelSelectionDetails(controls);
-        this.account(record, result.deployment, top, usageCounts(response.usage));
         if (response.usage)
           this.outputTokens.observe(result.deployment.name, record.completionTokens);
         if (snapshot.config.requestLog.storeText) record.answerText = answerText(response);
@@ -246,11 +283,14 @@ export class ChatGateway {
       record.servedModel = result.model;
       headers['x-router-model'] = result.model;
       record.ttftMs = result.firstChunkAt - startedPerf;
+      if (cachePlan) headers['x-router-cache'] = record.cache ?? 'miss';
+      const collector = cachePlan?.write ? new ChunkCollector() : undefined;
       const admitCtx = admit;
       const stream = trackStream(result, call, {
         promptFilterResults,
         controls,
         storeText: snapshot.config.requestLog.storeText,
+        collector,
         onEnd: ({ status, errorCode, usage, text }) => {
           this.account(
             record,
@@ -265,6 +305,13 @@ export class ChatGateway {
           );
           if (usage && status === 200)
             this.outputTokens.observe(result.deployment.name, usage.completionTokens);
+          const whole = status === 200 ? collector?.response() : undefined;
+          if (cachePlan && whole)
+            this.deps.answerCache?.keep(cachePlan, {
+              deployment: result.deployment.name,
+              baselineCostUsd: record.baselineCostUsd,
+              response: whole,
+            });
           if (text !== undefined) record.answerText = text;
           policies?.settle?.(admitCtx, {
             deployment: result.deployment,
@@ -295,6 +342,89 @@ export class ChatGateway {
       finish(e?.status ?? 500, e?.code ?? 'internal_error');
       throw err;
     }
+  }
+
+  /**
+   * Answers from the cache: no routing and no upstream call; the record says `hit`, costs
+   * nothing and saves what the answer cost on the top model when it was kept. Output filters run
+   * again (their rules may have changed); a stream is the kept answer replayed.
+   */
+  private async answerFromCache(
+    hit: CacheHit,
+    request: ChatCall['request'],
+    admit: AdmitContext,
+    ctx: {
+      record: RequestRecord;
+      mode: RoutingMode | undefined;
+      headers?: Record<string, string>;
+      warnings?: string[];
+      promptFilterResults?: unknown[];
+      startedPerf: number;
+      finish(status: number, errorCode?: string): void;
+    },
+  ): Promise<ChatOutcome> {
+    const { record, finish } = ctx;
+    const { answer, deployment: d } = hit;
+    const response = answer.response;
+    record.cache = 'hit';
+    record.deployment = d.name;
+    record.region = d.region;
+    record.dataZone = d.dataZone;
+    record.servedModel = response.model;
+    record.routingMode = ctx.mode;
+    const usage = usageCounts(response.usage);
+    record.promptTokens = usage.promptTokens || record.promptTokens;
+    record.cachedTokens = usage.cachedTokens;
+    record.completionTokens = usage.completionTokens;
+    record.reasoningTokens = usage.reasoningTokens;
+    record.costUsd = 0;
+    record.baselineCostUsd = answer.baselineCostUsd;
+    if (this.deps.config.current.config.requestLog.storeText)
+      record.answerText = answerText(response);
+    const headers: Record<string, string> = {
+      ...(ctx.headers ?? {}),
+      'x-router-cache': 'hit',
+      age: String(hit.ageSeconds),
+      'x-router-deployment': d.name,
+      'x-router-region': d.region,
+      'x-router-model': response.model,
+      'x-router-attempts': '0',
+      ...(ctx.mode ? { 'x-router-mode': ctx.mode } : {}),
+      ...(ctx.warnings?.length ? { 'x-router-warnings': ctx.warnings.join('; ') } : {}),
+    };
+    const policies = this.deps.policies;
+    // No upstream tokens were used: the prompt's up-front TPM charge is handed back.
+    policies?.settle?.(admit, {
+      usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
+      costUsd: 0,
+      status: 200,
+    });
+    if (request.stream !== true) {
+      let out: ChatResponse = response;
+      if (ctx.promptFilterResults && !out.prompt_filter_results)
+        out.prompt_filter_results = ctx.promptFilterResults;
+      if (policies?.filterOutput) out = await policies.filterOutput(out, admit);
+      finish(200);
+      return { kind: 'json', response: out, headers };
+    }
+    const chunks = replayChunks(response, request.stream_options?.include_usage === true);
+    if (ctx.promptFilterResults && chunks[0])
+      chunks[0].prompt_filter_results = ctx.promptFilterResults;
+    record.ttftMs = this.deps.clock.perfNow() - ctx.startedPerf;
+    const signal = admit.call.signal;
+    const replayed = (async function* () {
+      try {
+        yield* chunks;
+      } finally {
+        if (signal.aborted) finish(499, 'client_closed_request');
+        else finish(200);
+      }
+    })();
+    return {
+      kind: 'stream',
+      chunks: policies?.filterStream ? policies.filterStream(replayed, admit) : replayed,
+      headers,
+    };
   }
 
   private plan(

@@ -6,6 +6,7 @@ import { GatewayError } from '../core/errors.js';
 import type { ChatChunk } from '../core/wire-types.js';
 import type { StoredReceipt } from '../routing/receipt.js';
 import { usageCounts, type UsageCounts } from './cost.js';
+import type { ChunkCollector } from './answer-chunks.js';
 import type { ExecutionResult } from './execute-with-failover.js';
 import type { ChatCall } from './gateway-types.js';
 import { modelSelectionDetails } from './router-controls.js';
@@ -30,6 +31,8 @@ export async function* trackStream(
     promptFilterResults?: unknown[];
     controls?: StoredReceipt;
     storeText: boolean;
+    /** Sees every upstream chunk as it came (the answer cache keeps the whole answer). */
+    collector?: ChunkCollector;
     onEnd(end: StreamEnd): void;
   },
 ): AsyncGenerator<ChatChunk> {
@@ -43,6 +46,7 @@ export async function* trackStream(
   try {
     let chunk = result.first;
     while (chunk) {
+      opts.collector?.add(chunk);
       if (chunk.usage) usage = usageCounts(chunk.usage);
       if (first) {
         first = false;

@@ -24,6 +24,8 @@ export const EXPOSED_HEADERS = [
   'x-router-version',
   'x-router-budget-used',
   'x-router-counted-by',
+  'x-router-cache',
+  'age',
   ...PASSED_HEADERS,
 ];
 

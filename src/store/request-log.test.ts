@@ -1,6 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/load-config.js';
@@ -76,8 +77,8 @@ async function roundTrip(store: RequestLogStore) {
   await store.migrate();
   await store.migrate(); // idempotent
   const records = [
-    rec(1),
-    rec(2),
+    rec(1, { cache: 'hit', costUsd: 0, attempts: [] }),
+    rec(2, { cache: 'miss' }),
     rec(3, { ttftMs: undefined, errorCode: 'upstream_500', status: 502 }),
   ];
   await store.insert(records);
@@ -101,6 +102,34 @@ describe('request log stores', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mr-log-'));
     const store = createSqliteRequestStore(join(dir, 'nested', 'requests.db'));
     await roundTrip(store);
+    await store.close();
+  });
+
+  it('SQLite: a log written before the answer cache gains its column, records kept', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mr-log-'));
+    const path = join(dir, 'requests.db');
+    const old = createSqliteRequestStore(path);
+    await old.migrate();
+    await old.close();
+    // The log as a build before migration 4 left it.
+    const db = new Database(path);
+    db.exec(
+      'ALTER TABLE requests DROP COLUMN cache; DELETE FROM schema_migrations WHERE version = 4',
+    );
+    db.prepare(
+      `INSERT INTO requests (time, request_id, endpoint, attempts, stream, prompt_tokens, cached_tokens,
+        completion_tokens, reasoning_tokens, cost_usd, baseline_cost_usd, latency_ms, status)
+       VALUES (1, 'req_old', 'chat', '[]', 0, 1, 0, 1, 0, 0, 0, 1, 200)`,
+    ).run();
+    db.close();
+    const store = createSqliteRequestStore(path);
+    await store.migrate();
+    await store.insert([rec(5, { cache: 'bypass' })]);
+    const back = await store.query(0);
+    expect(back.map((r) => [r.requestId, r.cache])).toEqual([
+      ['req_old', undefined],
+      ['req_5', 'bypass'],
+    ]);
     await store.close();
   });
 

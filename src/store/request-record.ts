@@ -46,6 +46,11 @@ export interface RequestRecord {
   errorCode?: string;
   region?: string;
   dataZone?: string;
+  /**
+   * The answer cache's part, when it is on: `hit` (answered from it, no upstream call), `miss`
+   * (looked up or refreshed, answered upstream) or `bypass` (`Cache-Control: no-store`).
+   */
+  cache?: 'hit' | 'miss' | 'bypass';
   /** Only when `requestLog.storeText` is on. */
   promptText?: string;
   answerText?: string;

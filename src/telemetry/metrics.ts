@@ -75,6 +75,13 @@ const decision = new Histogram({
   registers: [registry],
 });
 
+const cacheLookups = new Counter({
+  name: 'model_router_cache_requests_total',
+  help: 'Requests by what the answer cache did for them (hit, miss, bypass)',
+  labelNames: ['router', 'result'],
+  registers: [registry],
+});
+
 const CIRCUIT_VALUE: Record<CircuitState, number> = { closed: 0, 'half-open': 1, open: 2 };
 
 export function recordRequestMetrics(r: RequestRecord): void {
@@ -92,7 +99,14 @@ export function recordRequestMetrics(r: RequestRecord): void {
         error: a.errorCode ?? String(a.httpStatus ?? ''),
       });
   if (r.routingMicros !== undefined) decision.observe({ router }, r.routingMicros / 1e6);
+  if (r.cache) cacheLookups.inc({ router, result: r.cache });
   if (!deployment) return;
+  // A hit used no upstream tokens: its savings count, its tokens do not.
+  if (r.cache === 'hit') {
+    if (r.baselineCostUsd > 0) savings.inc(m, r.baselineCostUsd);
+    latency.observe(m, r.latencyMs / 1000);
+    return;
+  }
   tokens.inc({ ...m, kind: 'prompt' }, r.promptTokens);
   if (r.cachedTokens) tokens.inc({ ...m, kind: 'cached' }, r.cachedTokens);
   tokens.inc({ ...m, kind: 'completion' }, r.completionTokens);

@@ -24,6 +24,8 @@ import { DecisionStore } from '../../src/routing/receipt.js';
 import { subsetNotes } from '../../src/routing/router-factory.js';
 import type { Router } from '../../src/routing/router-types.js';
 import type { RequestRecord } from '../../src/store/request-record.js';
+import { AnswerCache } from '../../src/gateway/answer-cache.js';
+import { memoryAnswerCache, type AnswerCacheStore } from '../../src/store/answer-cache-store.js';
 
 export interface TestApp {
   app: FastifyInstance;
@@ -45,6 +47,8 @@ export async function buildTestApp(
     breaker?: CircuitBreakerOptions;
     /** Serve the Responses API with this store. */
     responses?: ResponseStore;
+    /** Where cached answers live (`cache.enabled`); in process by default. */
+    answerCacheStore?: AnswerCacheStore;
   } = {},
 ): Promise<TestApp> {
   const clock = createManualClock();
@@ -70,6 +74,7 @@ export async function buildTestApp(
     recorder: { record: (r) => (records.push(r), stats.record(r)) },
     affinity: createMemoryAffinityStore(),
     policies: opts.policies,
+    answerCache: new AnswerCache(opts.answerCacheStore ?? memoryAnswerCache(64e6, clock), clock),
   });
   const configService = new ConfigService(
     holder,

@@ -38,6 +38,7 @@ export function createPostgresRequestStore(
             .replaceAll('{json}', 'JSONB')
             .replaceAll('TABLE IF NOT EXISTS requests', `TABLE IF NOT EXISTS ${table}`)
             .replaceAll('ON requests', `ON ${table}`)
+            .replaceAll('ALTER TABLE requests', `ALTER TABLE ${table}`)
             .replaceAll('TABLE IF NOT EXISTS conversations', `TABLE IF NOT EXISTS ${conversations}`)
             .replaceAll('ON conversations', `ON ${conversations}`);
           for (const stmt of sql.split(';')) if (stmt.trim()) await client.query(stmt);

@@ -31,6 +31,7 @@ export const COLUMNS = [
   'data_zone',
   'prompt_text',
   'answer_text',
+  'cache',
 ] as const;
 
 export type Row = Record<(typeof COLUMNS)[number], unknown>;
@@ -65,6 +66,7 @@ export function toRow(r: RequestRecord): unknown[] {
     r.dataZone ?? null,
     r.promptText ?? null,
     r.answerText ?? null,
+    r.cache ?? null,
   ];
 }
 
@@ -104,6 +106,7 @@ export function fromRow(row: Row): RequestRecord {
     dataZone: opt(row.data_zone),
     promptText: opt(row.prompt_text),
     answerText: opt(row.answer_text),
+    cache: opt(row.cache),
   };
 }
 
@@ -126,4 +129,6 @@ export const MIGRATIONS: { version: number; sql: string }[] = [
     sql: `CREATE TABLE IF NOT EXISTS conversations (id TEXT PRIMARY KEY, created_at {bigint} NOT NULL, body TEXT NOT NULL);
     CREATE INDEX IF NOT EXISTS conversations_created ON conversations (created_at)`,
   },
+  // The answer cache's part in each request (hit, miss, bypass; null when the cache is off).
+  { version: 4, sql: 'ALTER TABLE requests ADD COLUMN cache TEXT' },
 ];

@@ -1,0 +1,121 @@
+// A whole answer and its stream, both ways, for the answer cache: a streamed answer is collected
+// into the Chat Completions response it stands for (so a streamed miss can be kept), and a kept
+// response is replayed as the chunks a stream of it would have sent (so a stream can be a hit).
+import type { ChatChunk, ChatResponse } from '../core/wire-types.js';
+import { chunkFields } from '../core/wire-types.js';
+
+type Message = ChatResponse['choices'][number]['message'];
+type ToolCall = NonNullable<Message['tool_calls']>[number];
+
+interface ChoiceSoFar {
+  message: Record<string, unknown> & { role: 'assistant' };
+  toolCalls: Map<number, { id: string; name: string; arguments: string }>;
+  finishReason: string | null;
+}
+
+/**
+ * Adds up a stream's chunks into the response it stands for: text (and any other string delta
+ * field, such as an OpenAI-compatible server's `reasoning_content`) concatenated, tool calls
+ * merged by index, the last finish reason and usage. Answers with log probabilities are not
+ * collected (`response()` is undefined): their per-token detail is not worth replaying.
+ */
+export class ChunkCollector {
+  private readonly choices = new Map<number, ChoiceSoFar>();
+  private head: ChatChunk | undefined;
+  private usage: ChatResponse['usage'];
+  private unusable = false;
+
+  add(chunk: ChatChunk): void {
+    const c = chunkFields(chunk);
+    this.head ??= c;
+    if (c.usage) this.usage = c.usage;
+    for (const choice of c.choices) {
+      if (choice.logprobs) this.unusable = true;
+      let so = this.choices.get(choice.index);
+      if (!so) {
+        so = { message: { role: 'assistant' }, toolCalls: new Map(), finishReason: null };
+        this.choices.set(choice.index, so);
+      }
+      if (choice.finish_reason) so.finishReason = choice.finish_reason;
+      for (const [field, value] of Object.entries(choice.delta ?? {})) {
+        if (field === 'role' || field === 'tool_calls') continue;
+        if (typeof value === 'string')
+          so.message[field] = ((so.message[field] as string) ?? '') + value;
+      }
+      for (const tc of choice.delta?.tool_calls ?? []) {
+        const call = so.toolCalls.get(tc.index) ?? { id: '', name: '', arguments: '' };
+        call.id ||= tc.id ?? '';
+        call.name += tc.function?.name ?? '';
+        call.arguments += tc.function?.arguments ?? '';
+        so.toolCalls.set(tc.index, call);
+      }
+    }
+  }
+
+  /** The response the chunks stand for, or undefined when they do not make a whole answer. */
+  response(): ChatResponse | undefined {
+    const head = this.head;
+    if (!head || this.unusable || this.choices.size === 0) return undefined;
+    const choices: ChatResponse['choices'] = [];
+    for (const [index, so] of [...this.choices].sort((a, b) => a[0] - b[0])) {
+      if (!so.finishReason) return undefined; // cut short: not an answer to keep
+      const message = { content: null, refusal: null, ...so.message } as Message;
+      if (so.toolCalls.size > 0)
+        message.tool_calls = [...so.toolCalls]
+          .sort((a, b) => a[0] - b[0])
+          .map(([, t]): ToolCall => ({
+            id: t.id,
+            type: 'function',
+            function: { name: t.name, arguments: t.arguments },
+          }));
+      choices.push({
+        index,
+        message,
+        finish_reason: so.finishReason as ChatResponse['choices'][number]['finish_reason'],
+        logprobs: null,
+      });
+    }
+    return {
+      id: head.id,
+      object: 'chat.completion',
+      created: head.created,
+      model: head.model,
+      ...(head.system_fingerprint ? { system_fingerprint: head.system_fingerprint } : {}),
+      choices,
+      ...(this.usage ? { usage: this.usage } : {}),
+    };
+  }
+}
+
+/**
+ * The chunks a stream of `response` sends: per choice, its message as one delta, then its finish
+ * reason; then the usage chunk when the client asked for it (`stream_options.include_usage`).
+ */
+export function replayChunks(response: ChatResponse, includeUsage: boolean): ChatChunk[] {
+  const base = {
+    id: response.id,
+    object: 'chat.completion.chunk' as const,
+    created: response.created,
+    model: response.model,
+    ...(response.system_fingerprint ? { system_fingerprint: response.system_fingerprint } : {}),
+  };
+  const chunks: ChatChunk[] = [];
+  for (const choice of response.choices) {
+    const delta: Record<string, unknown> = { role: 'assistant' };
+    for (const [field, value] of Object.entries(choice.message))
+      if (field !== 'role' && field !== 'tool_calls' && typeof value === 'string')
+        delta[field] = value;
+    if (choice.message.tool_calls?.length)
+      delta.tool_calls = choice.message.tool_calls.map((t, index) => ({ index, ...t }));
+    chunks.push({
+      ...base,
+      choices: [{ index: choice.index, delta, finish_reason: null, logprobs: null }],
+    } as ChatChunk);
+    chunks.push({
+      ...base,
+      choices: [{ index: choice.index, delta: {}, finish_reason: choice.finish_reason }],
+    });
+  }
+  if (includeUsage && response.usage) chunks.push({ ...base, choices: [], usage: response.usage });
+  return chunks;
+}

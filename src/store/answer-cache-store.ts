@@ -1,0 +1,74 @@
+// Where cached answers live: in process (a least-recently-used map bounded in bytes, lru-cache)
+// by default, or in Redis when the replicas share state there, so an answer kept by one replica
+// is a hit on every other. Values are JSON text. A cache is never worth failing a request for: a
+// Redis that is down or slow is a miss, and an answer it could not keep is simply not kept.
+import { LRUCache } from 'lru-cache';
+import type { Clock } from '../core/clock.js';
+import type { RedisState } from './redis/redis-state.js';
+import { ResilientState } from './redis/resilient-state.js';
+import type { SharedState } from './shared-state.js';
+
+export interface AnswerCacheStore {
+  readonly kind: 'memory' | 'redis';
+  get(key: string): Promise<string | undefined>;
+  set(key: string, value: string, ttlMs: number): Promise<void>;
+  /** Lookups and writes the store could not do (Redis down or slow): each was a miss. */
+  readonly failures: number;
+}
+
+/** In process: at most `maxBytes` of keys and values, the least recently used dropped first. */
+export function memoryAnswerCache(maxBytes: number, clock: Clock): AnswerCacheStore {
+  const entries = new LRUCache<string, string>({
+    maxSize: maxBytes,
+    perf: { now: () => clock.now() },
+    sizeCalculation: (value, key) => value.length + key.length,
+  });
+  return {
+    kind: 'memory',
+    failures: 0,
+    get: async (key) => entries.get(key),
+    async set(key, value, ttlMs) {
+      // An entry past its time is dropped when read; the size bound keeps the rest in check.
+      entries.set(key, value, { ttl: ttlMs });
+    },
+  };
+}
+
+/** In Redis, under the state's prefix (`<prefix>cache:<key>`), each entry expiring by itself. */
+export function redisAnswerCache(redis: RedisState, prefix: string): AnswerCacheStore {
+  const store = {
+    kind: 'redis' as const,
+    failures: 0,
+    async get(key: string): Promise<string | undefined> {
+      if (!redis.ready) return miss();
+      try {
+        return (await redis.client.get(prefix + 'cache:' + key)) ?? undefined;
+      } catch {
+        return miss();
+      }
+    },
+    async set(key: string, value: string, ttlMs: number): Promise<void> {
+      if (!redis.ready) return void miss();
+      try {
+        await redis.client.set(prefix + 'cache:' + key, value, 'PX', ttlMs);
+      } catch {
+        miss();
+      }
+    },
+  };
+  const miss = (): undefined => {
+    store.failures++;
+    return undefined;
+  };
+  return store;
+}
+
+/** The cache that goes with the shared state: Redis when the state is in Redis, else in process. */
+export function createAnswerCacheStore(
+  state: SharedState,
+  options: { memoryBytes: number; prefix: string; clock: Clock },
+): AnswerCacheStore {
+  return state instanceof ResilientState
+    ? redisAnswerCache(state.redis, options.prefix)
+    : memoryAnswerCache(options.memoryBytes, options.clock);
+}
