@@ -59,6 +59,11 @@ export async function run(argv: string[]): Promise<number> {
     const lines = [
       `${s.requests} requests since ${new Date(since).toISOString()}`,
       `spend ${usd(s.costUsd)}; top-model baseline ${usd(s.baselineCostUsd)}; saved ${usd(s.savingsUsd)} (${(s.savingsRatio * 100).toFixed(1)}%)`,
+      ...(s.cacheHits
+        ? [
+            `answered from the cache ${s.cacheHits} (${(s.cacheHitRate * 100).toFixed(1)}%), at no upstream cost`,
+          ]
+        : []),
       `errors ${(s.errorRate * 100).toFixed(1)}%; failovers ${(s.failoverRate * 100).toFixed(1)}%; tokens prompt ${s.tokens.prompt} (cached ${s.tokens.cached}), completion ${s.tokens.completion} (reasoning ${s.tokens.reasoning})`,
       '',
       `${by.padEnd(44)} share   requests  spend        saved        p50 ms   p95 ms   TTFT p50`,

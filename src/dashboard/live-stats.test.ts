@@ -29,6 +29,7 @@ function rec(i: number, extra: Partial<RequestRecord> = {}): RequestRecord {
     ttftMs: i % 2 === 0 ? 12.5 + i : undefined,
     latencyMs: 20 + i * 0.25,
     status: i % 7 === 0 ? 429 : 200,
+    ...(i % 3 === 1 ? { cache: i % 6 === 1 ? ('hit' as const) : ('miss' as const) } : {}),
     ...extra,
   };
 }
@@ -47,6 +48,9 @@ describe('LiveStats', () => {
     expect(o.baselineCostUsd).toBeCloseTo(want.baselineCostUsd, 12);
     expect(o.errorRate).toBe(want.errorRate);
     expect(o.failoverRate).toBe(want.failoverRate);
+    expect(o.cacheHits).toBe(kept.filter((r) => r.cache === 'hit').length);
+    expect(o.cacheHits).toBeGreaterThan(0);
+    expect(o.cacheHitRate).toBe(want.cacheHitRate);
     expect(o.models).toEqual(want.groups);
     expect(
       o.series.reduce((n, b) => n + Object.values(b.byModel).reduce((a, c) => a + c, 0), 0),

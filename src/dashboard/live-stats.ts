@@ -32,6 +32,8 @@ export type LiveOverview = Pick<
   | 'savingsRatio'
   | 'errorRate'
   | 'failoverRate'
+  | 'cacheHits'
+  | 'cacheHitRate'
 > & {
   since: number;
   /** Per served model, as the `report` CLI computes it. */
@@ -57,7 +59,8 @@ export class LiveStats implements RequestRecorder {
   /** NaN when the request had no first token. */
   private readonly ttft: Float32Array;
   private readonly status: Uint16Array;
-  private readonly failover: Uint8Array;
+  /** Bit 0: the request failed over; bit 1: it was answered from the answer cache. */
+  private readonly flags: Uint8Array;
   private readonly model: Uint16Array;
   /** prompt, cached, completion, reasoning tokens per slot. */
   private readonly tokens: Uint32Array;
@@ -73,7 +76,7 @@ export class LiveStats implements RequestRecorder {
     this.latency = new Float32Array(capacity);
     this.ttft = new Float32Array(capacity);
     this.status = new Uint16Array(capacity);
-    this.failover = new Uint8Array(capacity);
+    this.flags = new Uint8Array(capacity);
     this.model = new Uint16Array(capacity);
     this.tokens = new Uint32Array(capacity * 4);
   }
@@ -86,7 +89,7 @@ export class LiveStats implements RequestRecorder {
     this.latency[i] = record.latencyMs;
     this.ttft[i] = record.ttftMs ?? Number.NaN;
     this.status[i] = record.status;
-    this.failover[i] = failedOver(record) ? 1 : 0;
+    this.flags[i] = (failedOver(record) ? 1 : 0) | (record.cache === 'hit' ? 2 : 0);
     this.model[i] = this.nameId(record.servedModel ?? record.deployment ?? '(none)');
     const t = i * 4;
     this.tokens[t] = record.promptTokens;
@@ -134,7 +137,8 @@ export class LiveStats implements RequestRecorder {
         cachedTokens: this.tokens[t + 1] as number,
         completionTokens: this.tokens[t + 2] as number,
         reasoningTokens: this.tokens[t + 3] as number,
-        failedOver: this.failover[i] === 1,
+        failedOver: ((this.flags[i] as number) & 1) === 1,
+        cacheHit: ((this.flags[i] as number) & 2) === 2,
       });
     }
     return { rows, times };
@@ -168,6 +172,8 @@ export class LiveStats implements RequestRecorder {
       savingsRatio: summary.savingsRatio,
       errorRate: summary.errorRate,
       failoverRate: summary.failoverRate,
+      cacheHits: summary.cacheHits,
+      cacheHitRate: summary.cacheHitRate,
       models: summary.groups,
       series: [...buckets.values()].sort((a, b) => a.t - b.t),
       bucketMs,

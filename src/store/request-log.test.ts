@@ -206,6 +206,21 @@ describe('RequestLog batching', () => {
       1,
     );
     expect(left.errorRate).toBeCloseTo(1 / 3);
+    // An answer from the cache costs nothing, saves its baseline and used no upstream tokens.
+    const cached = summarizeRecords(
+      [rec(1), rec(2, { cache: 'hit', costUsd: 0 }), rec(3, { cache: 'miss' })],
+      'model',
+      0,
+      1,
+    );
+    expect(cached.cacheHits).toBe(1);
+    expect(cached.cacheHitRate).toBeCloseTo(1 / 3);
+    expect(cached.savingsUsd).toBeCloseTo(0.06 - 0.004);
+    expect(cached.tokens.prompt).toBe(11 + 13);
+    expect(cached.groups.map((g) => [g.key, g.cacheHits])).toEqual([
+      ['small-sim', 1],
+      ['big-sim', 0],
+    ]);
     expect(left.groups.map((g) => [g.key, g.errors])).toEqual([
       ['small-sim', 0],
       ['big-sim', 1],

@@ -18,6 +18,8 @@ export interface GroupSummary {
   ttftP95Ms: number | null;
   errors: number;
   failovers: number;
+  /** Answered from the answer cache (no upstream call). */
+  cacheHits: number;
 }
 
 export interface RequestSummary {
@@ -31,6 +33,10 @@ export interface RequestSummary {
   savingsRatio: number;
   errorRate: number;
   failoverRate: number;
+  /** Requests answered from the answer cache, and their share. */
+  cacheHits: number;
+  cacheHitRate: number;
+  /** Tokens the upstreams processed (answers from the cache used none). */
   tokens: { prompt: number; cached: number; completion: number; reasoning: number };
   groups: GroupSummary[];
 }
@@ -70,6 +76,7 @@ export interface SummaryRow {
   completionTokens: number;
   reasoningTokens: number;
   failedOver: boolean;
+  cacheHit?: boolean;
 }
 
 export function summaryRow(r: RequestRecord): SummaryRow {
@@ -89,6 +96,7 @@ export function summaryRow(r: RequestRecord): SummaryRow {
     completionTokens: r.completionTokens,
     reasoningTokens: r.reasoningTokens,
     failedOver: failedOver(r),
+    cacheHit: r.cache === 'hit',
   };
 }
 
@@ -124,6 +132,7 @@ export function summarizeRows(
   let baseline = 0;
   let errors = 0;
   let failovers = 0;
+  let hits = 0;
   for (const r of records) {
     const k = keyOf(r, by);
     let list = groups.get(k);
@@ -133,6 +142,10 @@ export function summarizeRows(
     baseline += r.baselineCostUsd;
     if (countsAsError(r.status)) errors++;
     if (r.failedOver) failovers++;
+    if (r.cacheHit) {
+      hits++;
+      continue;
+    }
     tokens.prompt += r.promptTokens;
     tokens.cached += r.cachedTokens;
     tokens.completion += r.completionTokens;
@@ -160,6 +173,7 @@ export function summarizeRows(
       ttftP95Ms: ttft.length ? percentile(ttft, 95) : null,
       errors: list.filter((r) => countsAsError(r.status)).length,
       failovers: list.filter((r) => r.failedOver).length,
+      cacheHits: list.filter((r) => r.cacheHit).length,
     };
   });
   out.sort((a, b) => b.requests - a.requests || a.key.localeCompare(b.key));
@@ -174,6 +188,8 @@ export function summarizeRows(
     savingsRatio: baseline > 0 ? (baseline - cost) / baseline : 0,
     errorRate: n ? errors / n : 0,
     failoverRate: n ? failovers / n : 0,
+    cacheHits: hits,
+    cacheHitRate: n ? hits / n : 0,
     tokens,
     groups: out,
   };

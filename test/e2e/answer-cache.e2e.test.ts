@@ -1,0 +1,96 @@
+// The answer cache in the BUILT server, with the official `openai` SDK: a repeated request is a
+// hit (JSON and streamed), the metrics and the SQLite request log say so, and `report` counts it.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import OpenAI from 'openai';
+import { describe, expect, it } from 'vitest';
+import { spawnServer } from '../helpers/spawn-server.js';
+import { testConfigInput } from '../helpers/test-config.js';
+
+describe('answer cache, end to end', () => {
+  it('answers a repeated request from the cache through the openai SDK, and logs and reports it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mr-cache-'));
+    const config = testConfigInput({
+      cache: { enabled: true, ttlSeconds: 600 },
+      requestLog: { kind: 'sqlite', sqlitePath: join(dir, 'requests.db') },
+    });
+    const server = await spawnServer(config);
+    try {
+      const client = new OpenAI({
+        baseURL: `${server.baseUrl}/v1`,
+        apiKey: 'unused',
+        maxRetries: 0,
+      });
+      const ask = {
+        model: 'model-router',
+        messages: [{ role: 'user' as const, content: 'Name a prime.' }],
+      };
+      const first = await client.chat.completions.create(ask).withResponse();
+      expect(first.response.headers.get('x-router-cache')).toBe('miss');
+      const second = await client.chat.completions.create(ask).withResponse();
+      expect(second.response.headers.get('x-router-cache')).toBe('hit');
+      expect(second.response.headers.get('age')).toMatch(/^\d+$/);
+      expect(second.data.model).toBe(first.data.model);
+      expect(second.data.choices[0]?.message.content).toBe(first.data.choices[0]?.message.content);
+
+      const stream = await client.chat.completions
+        .create({ ...ask, stream: true, stream_options: { include_usage: true } })
+        .withResponse();
+      expect(stream.response.headers.get('x-router-cache')).toBe('hit');
+      let text = '';
+      let usage: OpenAI.CompletionUsage | undefined;
+      for await (const chunk of stream.data) {
+        text += chunk.choices[0]?.delta?.content ?? '';
+        usage = chunk.usage ?? usage;
+      }
+      expect(text).toBe(first.data.choices[0]?.message.content);
+      expect(usage?.total_tokens).toBe(first.data.usage?.total_tokens);
+
+      const metrics = await (await fetch(`${server.baseUrl}/metrics`)).text();
+      expect(metrics).toMatch(
+        /model_router_cache_requests_total\{router="model-router",result="hit"\} 2/,
+      );
+      expect(metrics).toMatch(
+        /model_router_cache_requests_total\{router="model-router",result="miss"\} 1/,
+      );
+    } finally {
+      expect(await server.stop()).toBe(0); // SIGTERM: drain and flush the log
+    }
+    const configPath = join(dir, 'config.json');
+    writeFileSync(configPath, JSON.stringify(config));
+    const report = JSON.parse(
+      execFileSync(
+        './bin/model-router',
+        ['report', '--since', '1h', '--json', '--config', configPath],
+        {
+          encoding: 'utf8',
+        },
+      ),
+    );
+    expect(report.requests).toBe(3);
+    expect(report.cacheHits).toBe(2);
+    // In the log: the hits cost nothing and saved what the answer cost on the top model.
+    const db = new Database(join(dir, 'requests.db'), { readonly: true });
+    const rows = db
+      .prepare('SELECT cache, cost_usd, baseline_cost_usd FROM requests ORDER BY time, rowid')
+      .all() as { cache: string; cost_usd: number; baseline_cost_usd: number }[];
+    db.close();
+    expect(rows.map((r) => r.cache)).toEqual(['miss', 'hit', 'hit']);
+    const [miss, ...hits] = rows;
+    expect(miss!.cost_usd).toBeGreaterThan(0);
+    for (const h of hits)
+      expect(h).toMatchObject({ cost_usd: 0, baseline_cost_usd: miss!.baseline_cost_usd });
+    expect(report.costUsd).toBeCloseTo(miss!.cost_usd, 12);
+    const text = execFileSync(
+      './bin/model-router',
+      ['report', '--since', '1h', '--config', configPath],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(text).toContain('answered from the cache 2 (66.7%)');
+  });
+});
