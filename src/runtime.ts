@@ -41,6 +41,7 @@ import type { RequestRecorder } from './store/request-record.js';
 import { createSharedState } from './store/shared-state-factory.js';
 import { createAnswerCacheStore } from './store/answer-cache-store.js';
 import { AnswerCache } from './gateway/answer-cache.js';
+import { registerCacheRoutes } from './http/routes/cache-routes.js';
 
 export interface RuntimeOptions {
   clock?: Clock;
@@ -230,6 +231,7 @@ export async function createRuntime(
         registerResponsesRoutes(a, gateway, createResponseStore(10_000, requestLog?.store), holder),
       (a) => registerMessagesRoutes(a, gateway),
       (a) => registerAdminRoutes(a, configService, (c) => subsetNotes(c, routerFor)),
+      (a) => registerCacheRoutes(a, answerCache),
       (a) =>
         registerKeyRoutes(a, keys, () => ({
           routers: cfg().routers.map((r) => r.name),

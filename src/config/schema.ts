@@ -76,6 +76,12 @@ export const routerSchema = z.strictObject({
   rateLimit: rateLimitSchema
     .default({ rpm: 250, tpm: 250_000 })
     .describe('Limits for this router across all callers.'),
+  cache: z
+    .boolean()
+    .default(true)
+    .describe(
+      'false: this router never answers from the answer cache nor keeps answers in it, even with `cache.enabled` (say, where repeated questions want fresh samples).',
+    ),
 });
 
 const apiKeySchema = z.strictObject({

@@ -19,7 +19,7 @@ const tenantAuth: Authenticator = {
     return {
       keyId: token,
       tenant,
-      admin: false,
+      admin: tenant === 'admin',
       scopes: ['*'],
       ...(subset ? { modelSubset: subset.split(',') } : {}),
     };
@@ -221,6 +221,35 @@ describe('answer cache (cache.enabled)', () => {
     expect(a.headers['x-router-cache']).toBeUndefined();
     expect(b.json().choices[0].message.content).toBe('second');
     expect(off.records.map((r) => r.cache)).toEqual([undefined, undefined]);
+  });
+
+  it('leaves out a router with cache: false, and DELETE /admin/v1/cache drops every kept answer', async () => {
+    const t = await setup(undefined, {
+      routers: [
+        { name: 'model-router', modelSubset: ['big', 'mid', 'small'] },
+        { name: 'fresh', modelSubset: ['big', 'mid', 'small'], cache: false },
+      ],
+    });
+    const fresh = [0, 1].map(() => t.app.inject(post(body({ model: 'fresh' }))));
+    for (const r of await Promise.all(fresh)) {
+      expect(r.statusCode).toBe(200);
+      expect(r.headers['x-router-cache']).toBeUndefined();
+    }
+    expect(t.records.map((r) => r.cache)).toEqual([undefined, undefined]);
+    await t.app.inject(post(body()));
+    expect((await t.app.inject(post(body()))).headers['x-router-cache']).toBe('hit');
+    const purge = (who: string) =>
+      t.app.inject({
+        method: 'DELETE',
+        url: '/admin/v1/cache',
+        headers: { authorization: `Bearer ${who}` },
+      });
+    expect((await purge('team-a')).statusCode).toBe(403);
+    const cleared = await purge('admin');
+    expect(cleared.statusCode).toBe(200);
+    expect(cleared.json()).toEqual({ object: 'cache.cleared', deleted: 1 });
+    expect((await t.app.inject(post(body()))).headers['x-router-cache']).toBe('miss');
+    expect(t.calls()).toBe(4);
   });
 
   it('answers Anthropic clients from the cache in Anthropic’s shape', async () => {

@@ -60,6 +60,11 @@ export class AnswerCache {
     return { store: this.store.kind, failures: this.store.failures };
   }
 
+  /** Drops every kept answer (on every replica when they share Redis); how many there were. */
+  clear(): Promise<number> {
+    return this.store.clear();
+  }
+
   /** The cache's part in this request (the caller checks that the cache is on). */
   plan(
     config: Config['cache'],

@@ -175,7 +175,11 @@ export class ChatGateway {
       if (call.signal.aborted) throw clientClosed([]);
       let cachePlan: CachePlan | undefined;
       const cache = this.deps.answerCache;
-      if (cache && snapshot.config.cache.enabled) {
+      if (
+        cache &&
+        snapshot.config.cache.enabled &&
+        (target.kind === 'deployment' || target.router.cache)
+      ) {
         const zone = resolveZone(call, target);
         const mode =
           target.kind === 'router'

@@ -12,6 +12,8 @@ export interface AnswerCacheStore {
   readonly kind: 'memory' | 'redis';
   get(key: string): Promise<string | undefined>;
   set(key: string, value: string, ttlMs: number): Promise<void>;
+  /** Drops every kept answer; how many there were. */
+  clear(): Promise<number>;
   /** Lookups and writes the store could not do (Redis down or slow): each was a miss. */
   readonly failures: number;
 }
@@ -30,6 +32,11 @@ export function memoryAnswerCache(maxBytes: number, clock: Clock): AnswerCacheSt
     async set(key, value, ttlMs) {
       // An entry past its time is dropped when read; the size bound keeps the rest in check.
       entries.set(key, value, { ttl: ttlMs });
+    },
+    async clear() {
+      const n = entries.size;
+      entries.clear();
+      return n;
     },
   };
 }
@@ -54,6 +61,23 @@ export function redisAnswerCache(redis: RedisState, prefix: string): AnswerCache
       } catch {
         miss();
       }
+    },
+    /** Every replica's answers: SCAN under the prefix, UNLINK in batches. Redis down: throws. */
+    async clear(): Promise<number> {
+      let deleted = 0;
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.client.scan(
+          cursor,
+          'MATCH',
+          `${prefix.replace(/[*?[\]\\]/g, '\\$&')}cache:*`,
+          'COUNT',
+          1000,
+        );
+        if (keys.length) deleted += await redis.client.unlink(...keys);
+        cursor = next;
+      } while (cursor !== '0');
+      return deleted;
     },
   };
   const miss = (): undefined => {

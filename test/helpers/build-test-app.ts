@@ -25,6 +25,7 @@ import { subsetNotes } from '../../src/routing/router-factory.js';
 import type { Router } from '../../src/routing/router-types.js';
 import type { RequestRecord } from '../../src/store/request-record.js';
 import { AnswerCache } from '../../src/gateway/answer-cache.js';
+import { registerCacheRoutes } from '../../src/http/routes/cache-routes.js';
 import { memoryAnswerCache, type AnswerCacheStore } from '../../src/store/answer-cache-store.js';
 
 export interface TestApp {
@@ -58,6 +59,10 @@ export async function buildTestApp(
   const router = opts.router ?? createCheapestCapableRouter();
   const decisions = new DecisionStore();
   const stats = new LiveStats(1_000);
+  const answerCache = new AnswerCache(
+    opts.answerCacheStore ?? memoryAnswerCache(64e6, clock),
+    clock,
+  );
   const gateway = new ChatGateway({
     config: holder,
     adapters: {
@@ -74,7 +79,7 @@ export async function buildTestApp(
     recorder: { record: (r) => (records.push(r), stats.record(r)) },
     affinity: createMemoryAffinityStore(),
     policies: opts.policies,
-    answerCache: new AnswerCache(opts.answerCacheStore ?? memoryAnswerCache(64e6, clock), clock),
+    answerCache,
   });
   const configService = new ConfigService(
     holder,
@@ -88,6 +93,7 @@ export async function buildTestApp(
     readiness: () => ({ ready: true, detail: {} }),
     plugins: [
       (a) => registerAdminRoutes(a, configService, (c) => subsetNotes(c, () => router)),
+      (a) => registerCacheRoutes(a, answerCache),
       (a) => registerDashboardRoutes(a, { config: holder, stats, decisions }),
       (a) => registerMessagesRoutes(a, gateway),
       ...(opts.responses

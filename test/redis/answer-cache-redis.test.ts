@@ -3,6 +3,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { parseConfig } from '../../src/config/load-config.js';
+import type { Authenticator } from '../../src/http/auth-hook.js';
 import { redisAnswerCache } from '../../src/store/answer-cache-store.js';
 import { RedisState } from '../../src/store/redis/redis-state.js';
 import { buildTestApp } from '../helpers/build-test-app.js';
@@ -18,6 +19,10 @@ import {
 
 const available = await redisAvailable();
 const prefix = uniquePrefix('answer-cache');
+// Every caller is an admin here, so the same app serves chat and DELETE /admin/v1/cache.
+const admin: Authenticator = {
+  authenticate: () => ({ tenant: 'default', admin: true, scopes: ['*'] }),
+};
 const config = parseConfig(
   testConfigInput({ cache: { enabled: true, ttlSeconds: 120 } }),
   {},
@@ -29,6 +34,7 @@ async function replica(state: RedisState) {
   );
   const t = await buildTestApp(config, adapters, {
     answerCacheStore: redisAnswerCache(state, prefix),
+    authenticator: admin,
   });
   const calls = () => Object.values(adapters).reduce((n, a) => n + a.calls.length, 0);
   return { ...t, calls };
@@ -39,6 +45,15 @@ const ask = (content: string) => ({
   url: '/v1/chat/completions',
   payload: { model: 'model-router', messages: [{ role: 'user', content }] },
 });
+
+async function keysNow(): Promise<string[]> {
+  const client = new Redis(REDIS_URL);
+  try {
+    return await client.keys(`${prefix}cache:*`);
+  } finally {
+    client.disconnect();
+  }
+}
 
 describe.skipIf(!available)('answer cache on Redis', () => {
   const states: RedisState[] = [];
@@ -82,6 +97,14 @@ describe.skipIf(!available)('answer cache on Redis', () => {
     expect(second.json().choices[0].message.content).toBe(first.json().choices[0].message.content);
     expect(b.calls()).toBe(0);
     expect(b.records[0]).toMatchObject({ cache: 'hit', costUsd: 0 });
+    // Clearing through one replica clears what every replica kept.
+    await a.app.inject(ask('What is 3 + 3?'));
+    for (let i = 0; i < 50 && (await keysNow()).length < 2; i++)
+      await new Promise((r) => setTimeout(r, 20));
+    const cleared = await b.app.inject({ method: 'DELETE', url: '/admin/v1/cache' });
+    expect(cleared.json()).toEqual({ object: 'cache.cleared', deleted: 2 });
+    expect(await keysNow()).toEqual([]);
+    expect((await a.app.inject(ask('What is 2 + 2?'))).headers['x-router-cache']).toBe('miss');
   });
 
   it('without Redis every request is a miss served upstream, and the failures are counted', async () => {
@@ -97,7 +120,7 @@ describe.skipIf(!available)('answer cache on Redis', () => {
       Object.fromEntries(
         ['big', 'mid', 'small'].map((n) => [n, fakeAdapter(n, [{ reply: 'ok' }])]),
       ),
-      { answerCacheStore: store },
+      { answerCacheStore: store, authenticator: admin },
     );
     for (let i = 0; i < 2; i++) {
       const r = await t.app.inject(ask('Is Redis there?'));
@@ -105,5 +128,8 @@ describe.skipIf(!available)('answer cache on Redis', () => {
       expect(r.headers['x-router-cache']).toBe('miss');
     }
     expect(store.failures).toBe(4); // two lookups and two writes
+    const cleared = await t.app.inject({ method: 'DELETE', url: '/admin/v1/cache' });
+    expect(cleared.statusCode).toBe(503);
+    expect(cleared.json().error).toMatchObject({ code: 'cache_unavailable' });
   });
 });

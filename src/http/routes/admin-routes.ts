@@ -15,7 +15,8 @@ import { isObject } from '../../core/is-object.js';
 
 type Section = 'routers' | 'deployments';
 
-function requireAdmin(request: FastifyRequest): string {
+/** The admin caller's id for the version log; 403 for any other caller. */
+export function requireAdmin(request: FastifyRequest): string {
   if (!request.auth?.admin) throw forbidden('This endpoint needs an admin API key.');
   return request.auth.keyId ?? request.auth.tenant;
 }
