@@ -98,6 +98,7 @@ export function registerDashboardRoutes(app: FastifyInstance, deps: DashboardDep
           region: d.region,
         })),
         configRevision: snap.revision,
+        cacheEnabled: snap.config.cache.enabled,
         status: deps.status?.() ?? {},
       };
     },

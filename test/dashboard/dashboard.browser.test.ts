@@ -22,7 +22,10 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
 
   beforeAll(async () => {
     server = await spawnServer(
-      testConfigInput({ auth: { mode: 'none', adminKeyEnv: 'MR_TEST_ADMIN' } }),
+      testConfigInput({
+        auth: { mode: 'none', adminKeyEnv: 'MR_TEST_ADMIN' },
+        cache: { enabled: true },
+      }),
       { MR_TEST_ADMIN: ADMIN },
     );
     for (let i = 0; i < 24; i++) {
@@ -31,7 +34,8 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({
           model: i % 4 === 0 ? 'big' : 'model-router',
-          messages: [{ role: 'user', content: `question ${i}` }],
+          // The last request asks the router what the one before last did: a cache hit.
+          messages: [{ role: 'user', content: `question ${i === 23 ? 21 : i}` }],
           stream: i % 2 === 0,
         }),
       });
@@ -69,6 +73,7 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     await page.click('#key-form button');
     await page.waitForSelector('#main:not([hidden])', { timeout: 10_000 });
     await expect.poll(() => page.textContent('#c-requests'), { timeout: 10_000 }).toBe('24');
+    expect(await page.textContent('#c-cache')).toBe('4.2% (1)');
 
     const shareTotal = await page.evaluate(() => {
       const chart = (

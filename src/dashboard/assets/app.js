@@ -68,6 +68,8 @@ function render(data) {
     `${usd(o.savingsUsd)} (${pct(o.savingsRatio)})`;
   document.getElementById('c-errors').textContent = pct(o.errorRate);
   document.getElementById('c-failovers').textContent = pct(o.failoverRate);
+  document.getElementById('c-cache').textContent =
+    data.cacheEnabled || o.cacheHits > 0 ? `${pct(o.cacheHitRate)} (${o.cacheHits})` : 'off';
   document.getElementById('status').textContent = `config revision ${data.configRevision}`;
 
   const models = o.models.map((m) => m.key);
