@@ -6,6 +6,7 @@ import type { ChatChunk, ChatResponse } from '../core/wire-types.js';
 import type { Authenticator } from '../http/auth-hook.js';
 import { buildTestApp } from '../../test/helpers/build-test-app.js';
 import { fakeAdapter, type Step } from '../../test/helpers/fake-adapter.js';
+import { chunk } from '../../test/helpers/content-filter-fixtures.js';
 import { testConfigInput } from '../../test/helpers/test-config.js';
 import { cacheControls } from './answer-cache.js';
 import { ChunkCollector, replayChunks } from './answer-chunks.js';
@@ -335,20 +336,9 @@ describe('answer chunks', () => {
 
   it('does not collect answers with log probabilities', () => {
     const collector = new ChunkCollector();
-    collector.add({
-      id: 'c',
-      object: 'chat.completion.chunk',
-      created: 1,
-      model: 'm',
-      choices: [
-        {
-          index: 0,
-          delta: { content: 'a' },
-          finish_reason: 'stop',
-          logprobs: { content: [], refusal: null },
-        },
-      ],
-    });
+    const c = chunk('a', 'stop');
+    c.choices[0]!.logprobs = { content: [], refusal: null };
+    collector.add(c);
     expect(collector.response()).toBeUndefined();
   });
 });

@@ -1,12 +1,12 @@
 // The answer cache in the BUILT server, with the official `openai` SDK: a repeated request is a
 // hit (JSON and streamed), the metrics and the SQLite request log say so, and `report` counts it.
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
+import { runReport } from '../helpers/run-cli.js';
 import { spawnServer } from '../helpers/spawn-server.js';
 import { testConfigInput } from '../helpers/test-config.js';
 
@@ -61,15 +61,11 @@ describe('answer cache, end to end', () => {
     }
     const configPath = join(dir, 'config.json');
     writeFileSync(configPath, JSON.stringify(config));
-    const report = JSON.parse(
-      execFileSync(
-        './bin/model-router',
-        ['report', '--since', '1h', '--json', '--config', configPath],
-        {
-          encoding: 'utf8',
-        },
-      ),
-    );
+    const report = runReport(configPath) as {
+      requests: number;
+      cacheHits: number;
+      costUsd: number;
+    };
     expect(report.requests).toBe(3);
     expect(report.cacheHits).toBe(2);
     // In the log: the hits cost nothing and saved what the answer cost on the top model.
@@ -84,13 +80,6 @@ describe('answer cache, end to end', () => {
     for (const h of hits)
       expect(h).toMatchObject({ cost_usd: 0, baseline_cost_usd: miss!.baseline_cost_usd });
     expect(report.costUsd).toBeCloseTo(miss!.cost_usd, 12);
-    const text = execFileSync(
-      './bin/model-router',
-      ['report', '--since', '1h', '--config', configPath],
-      {
-        encoding: 'utf8',
-      },
-    );
-    expect(text).toContain('answered from the cache 2 (66.7%)');
+    expect(runReport(configPath, [], false)).toContain('answered from the cache 2 (66.7%)');
   });
 });

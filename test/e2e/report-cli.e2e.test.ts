@@ -1,9 +1,9 @@
 // `report` and `simulate` read what a running router logged (the built CLI, a real SQLite log).
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runCli, runReport } from '../helpers/run-cli.js';
 import { spawnServer } from '../helpers/spawn-server.js';
 import { testConfigInput } from '../helpers/test-config.js';
 
@@ -29,44 +29,23 @@ describe('report and simulate CLIs', () => {
     expect(await server.stop()).toBe(0); // SIGTERM: drain and flush
     const configPath = join(dir, 'config.json');
     writeFileSync(configPath, JSON.stringify(config));
-    const report = JSON.parse(
-      execFileSync(
-        './bin/model-router',
-        ['report', '--since', '1h', '--json', '--config', configPath],
-        { encoding: 'utf8' },
-      ),
-    );
+    const report = runReport(configPath) as {
+      requests: number;
+      savingsUsd: number;
+      groups: { key: string; requests: number }[];
+    };
     expect(report.requests).toBe(12);
-    expect(
-      report.groups.map((g: { key: string; requests: number }) => [g.key, g.requests]),
-    ).toEqual([
+    expect(report.groups.map((g) => [g.key, g.requests])).toEqual([
       ['small-sim', 8],
       ['big-sim', 4],
     ]);
     expect(report.savingsUsd).toBeGreaterThan(0);
-    const byRouter = JSON.parse(
-      execFileSync(
-        './bin/model-router',
-        ['report', '--since', '1h', '--by', 'router', '--json', '--config', configPath],
-        { encoding: 'utf8' },
-      ),
-    );
-    expect(byRouter.groups.map((g: { key: string }) => g.key).sort()).toEqual([
-      '(direct)',
-      'model-router',
-    ]);
-    const text = execFileSync(
-      './bin/model-router',
-      ['report', '--since', '1h', '--config', configPath],
-      { encoding: 'utf8' },
-    );
+    const byRouter = runReport(configPath, ['--by', 'router']) as { groups: { key: string }[] };
+    expect(byRouter.groups.map((g) => g.key).sort()).toEqual(['(direct)', 'model-router']);
+    const text = runReport(configPath, [], false);
     expect(text).toContain('small-sim');
     const sim = JSON.parse(
-      execFileSync(
-        './bin/model-router',
-        ['simulate', '--since', '1h', '--mode', 'quality', '--json', '--config', configPath],
-        { encoding: 'utf8' },
-      ),
+      runCli(['simulate', '--since', '1h', '--mode', 'quality', '--json', '--config', configPath]),
     );
     expect(sim.requests).toBe(8);
     expect(sim.happened.share).toEqual({ small: 1 });
