@@ -31,6 +31,13 @@ const pricesSchema = z.strictObject({
     .nonnegative()
     .optional()
     .describe('USD per 1M cached input tokens; defaults to the input price.'),
+  cacheWriteInputPer1M: z
+    .number()
+    .nonnegative()
+    .optional()
+    .describe(
+      "USD per 1M input tokens written to the provider's prompt cache (Anthropic: 1.25× the input price for 5-minute entries); defaults to the input price.",
+    ),
   outputPer1M: z
     .number()
     .nonnegative()

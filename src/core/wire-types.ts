@@ -42,3 +42,13 @@ export function chunkFields(chunk: ChatChunk): ChatChunk {
 }
 
 export type ChatUsage = NonNullable<ChatCompletion['usage']>;
+
+/**
+ * Prompt tokens written to the provider's prompt cache (Anthropic's `cache_creation_input_tokens`;
+ * billed above the input price), carried in `prompt_tokens_details.cache_write_tokens` as
+ * OpenAI-format gateways carry them. Part of `prompt_tokens`, like `cached_tokens`.
+ */
+export function cacheWriteTokens(usage: ChatUsage | null | undefined): number {
+  const details = usage?.prompt_tokens_details as { cache_write_tokens?: unknown } | undefined;
+  return typeof details?.cache_write_tokens === 'number' ? details.cache_write_tokens : 0;
+}

@@ -1,11 +1,14 @@
 // Cost of a request from real usage and a deployment's prices (USD per 1M tokens). Cached prompt
-// tokens are billed at the cached price; reasoning tokens are already inside completion tokens.
+// tokens are billed at the cached price, tokens written to a prompt cache at the cache-write
+// price; reasoning tokens are already inside completion tokens.
 import type { DeploymentConfig } from '../config/deployment-schema.js';
-import type { ChatUsage } from '../core/wire-types.js';
+import { cacheWriteTokens, type ChatUsage } from '../core/wire-types.js';
 
 export interface UsageCounts {
   promptTokens: number;
   cachedTokens: number;
+  /** Prompt tokens written to the provider's prompt cache (absent: none). */
+  cacheWriteTokens?: number;
   completionTokens: number;
   reasoningTokens: number;
 }
@@ -22,6 +25,7 @@ export function usageCounts(usage: ChatUsage | null | undefined): UsageCounts {
   return {
     promptTokens: usage.prompt_tokens ?? 0,
     cachedTokens: usage.prompt_tokens_details?.cached_tokens ?? 0,
+    cacheWriteTokens: cacheWriteTokens(usage),
     completionTokens: usage.completion_tokens ?? 0,
     reasoningTokens: usage.completion_tokens_details?.reasoning_tokens ?? 0,
   };
@@ -29,10 +33,13 @@ export function usageCounts(usage: ChatUsage | null | undefined): UsageCounts {
 
 export function costUsd(d: Pick<DeploymentConfig, 'prices'>, u: UsageCounts): number {
   const cached = Math.min(u.cachedTokens, u.promptTokens);
+  const written = Math.min(u.cacheWriteTokens ?? 0, u.promptTokens - cached);
   const cachedPrice = d.prices.cachedInputPer1M ?? d.prices.inputPer1M;
+  const writePrice = d.prices.cacheWriteInputPer1M ?? d.prices.inputPer1M;
   return (
-    ((u.promptTokens - cached) * d.prices.inputPer1M +
+    ((u.promptTokens - cached - written) * d.prices.inputPer1M +
       cached * cachedPrice +
+      written * writePrice +
       u.completionTokens * d.prices.outputPer1M) /
     1e6
   );

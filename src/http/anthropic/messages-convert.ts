@@ -12,6 +12,7 @@ import type {
   FunctionToolCall,
 } from '../../core/wire-types.js';
 import { isObject } from '../../core/is-object.js';
+import { cacheWriteTokens } from '../../core/wire-types.js';
 
 type Json = Record<string, unknown>;
 
@@ -22,6 +23,23 @@ function textOf(blocks: unknown, path: string): string {
   return blocks
     .map((b) => (isObject(b) && b.type === 'text' ? String(b.text ?? '') : ''))
     .join('\n');
+}
+
+/**
+ * A block's prompt-caching breakpoint (`cache_control`), carried on the chat part or tool it
+ * becomes, as OpenAI-format gateways carry it, so an Anthropic deployment gets it back.
+ */
+function cacheMark(block: Json): { cache_control?: unknown } {
+  return isObject(block.cache_control) ? { cache_control: block.cache_control } : {};
+}
+
+/** Text blocks with a caching breakpoint stay blocks (chat text parts); others join as text. */
+function textOrParts(blocks: unknown, path: string): string | Json[] {
+  if (Array.isArray(blocks) && blocks.some((b) => isObject(b) && isObject(b.cache_control)))
+    return (blocks as Json[])
+      .filter((b) => isObject(b) && b.type === 'text')
+      .map((b) => ({ type: 'text', text: String(b.text ?? ''), ...cacheMark(b) }));
+  return textOf(blocks, path);
 }
 
 function imagePart(block: Json, path: string) {
@@ -52,7 +70,7 @@ export function messagesToChat(body: unknown, forCount = false): ChatRequest {
     throw invalidRequest('messages: at least one message is required', 'messages');
   const out: ChatMessage[] = [];
   if (body.system !== undefined)
-    out.push({ role: 'system', content: textOf(body.system, 'system') });
+    out.push({ role: 'system', content: textOrParts(body.system, 'system') } as ChatMessage);
   body.messages.forEach((m, i) => {
     const path = `messages.${i}`;
     if (!isObject(m) || (m.role !== 'user' && m.role !== 'assistant'))
@@ -91,20 +109,24 @@ export function messagesToChat(body: unknown, forCount = false): ChatRequest {
     (m.content as Json[]).forEach((b, j) => {
       const bp = `${path}.content.${j}`;
       if (b?.type === 'tool_result') {
-        const content =
+        const text =
           typeof b.content === 'string' ? b.content : textOf(b.content ?? '', `${bp}.content`);
+        const content = b.is_error ? `Error: ${text}` : text;
         out.push({
           role: 'tool',
           tool_call_id: String(b.tool_use_id),
-          content: b.is_error ? `Error: ${content}` : content,
-        });
-      } else if (b?.type === 'text') parts.push({ type: 'text', text: String(b.text ?? '') });
-      else if (b?.type === 'image') parts.push(imagePart(b, bp));
+          content: isObject(b.cache_control)
+            ? [{ type: 'text', text: content, ...cacheMark(b) }]
+            : content,
+        } as ChatMessage);
+      } else if (b?.type === 'text')
+        parts.push({ type: 'text', text: String(b.text ?? ''), ...cacheMark(b) });
+      else if (b?.type === 'image') parts.push({ ...imagePart(b, bp), ...cacheMark(b) });
       else if (b?.type === 'document') parts.push({ type: 'text', text: documentText(b, bp) });
       else throw invalidRequest(`${bp}.type "${String(b?.type)}" is not supported.`, `${bp}.type`);
     });
     if (parts.length) {
-      const allText = parts.every((p) => (p as Json).type === 'text');
+      const allText = parts.every((p) => (p as Json).type === 'text' && !(p as Json).cache_control);
       out.push({
         role: 'user',
         content: allText
@@ -129,6 +151,7 @@ export function messagesToChat(body: unknown, forCount = false): ChatRequest {
           ...(typeof t.description === 'string' ? { description: t.description } : {}),
           parameters: (t.input_schema as Json) ?? { type: 'object' },
         },
+        ...cacheMark(t),
       };
     });
   }
@@ -170,9 +193,10 @@ export function stopReason(finish: string | null | undefined): string {
 
 function usageOf(u: ChatResponse['usage'] | null | undefined): Json {
   const cached = u?.prompt_tokens_details?.cached_tokens ?? 0;
+  const written = cacheWriteTokens(u);
   return {
-    input_tokens: Math.max(0, (u?.prompt_tokens ?? 0) - cached),
-    cache_creation_input_tokens: 0,
+    input_tokens: Math.max(0, (u?.prompt_tokens ?? 0) - cached - written),
+    cache_creation_input_tokens: written,
     cache_read_input_tokens: cached,
     output_tokens: u?.completion_tokens ?? 0,
   };

@@ -44,12 +44,22 @@ function imageBlock(url: string): Json {
   return { type: 'image', source: { type: 'url', url } };
 }
 
+/** A part's or tool's prompt-caching breakpoint, as OpenAI-format clients mark it for Claude. */
+function cacheMark(p: unknown): { cache_control?: unknown } {
+  const mark = (p as { cache_control?: unknown } | null)?.cache_control;
+  return mark && typeof mark === 'object' ? { cache_control: mark } : {};
+}
+
+function hasCacheMark(content: unknown): boolean {
+  return Array.isArray(content) && content.some((p) => cacheMark(p).cache_control !== undefined);
+}
+
 function userBlocks(content: ChatMessage['content']): Json[] {
   if (typeof content === 'string') return content ? [{ type: 'text', text: content }] : [];
   if (!Array.isArray(content)) return [];
   return content.flatMap((p): Json[] => {
-    if (p.type === 'text') return [{ type: 'text', text: p.text }];
-    if (p.type === 'image_url') return [imageBlock(p.image_url.url)];
+    if (p.type === 'text') return [{ type: 'text', text: p.text, ...cacheMark(p) }];
+    if (p.type === 'image_url') return [{ ...imageBlock(p.image_url.url), ...cacheMark(p) }];
     return [];
   });
 }
@@ -62,7 +72,7 @@ export function usesThinking(body: ChatRequest, deployment: DeploymentConfig): b
 }
 
 export function chatToAnthropicRequest(body: ChatRequest, deployment: DeploymentConfig): Json {
-  const system: string[] = [];
+  const system: Json[] = [];
   const messages: { role: 'user' | 'assistant'; content: Json[] }[] = [];
   const push = (role: 'user' | 'assistant', blocks: Json[]) => {
     const last = messages[messages.length - 1];
@@ -71,13 +81,24 @@ export function chatToAnthropicRequest(body: ChatRequest, deployment: Deployment
     else messages.push({ role, content: blocks });
   };
   for (const m of body.messages) {
-    if (m.role === 'system' || m.role === 'developer') system.push(textContent(m.content));
+    if (m.role === 'system' || m.role === 'developer')
+      system.push(
+        ...(hasCacheMark(m.content)
+          ? userBlocks(m.content as ChatMessage['content'])
+          : [{ type: 'text', text: textContent(m.content) }]),
+      );
     else if (m.role === 'user') push('user', userBlocks(m.content));
-    else if (m.role === 'tool')
+    else if (m.role === 'tool') {
+      const marks = Array.isArray(m.content) ? m.content.map(cacheMark) : [];
       push('user', [
-        { type: 'tool_result', tool_use_id: m.tool_call_id, content: textContent(m.content) },
+        {
+          type: 'tool_result',
+          tool_use_id: m.tool_call_id,
+          content: textContent(m.content),
+          ...(marks.find((k) => k.cache_control) ?? {}),
+        },
       ]);
-    else if (m.role === 'assistant') {
+    } else if (m.role === 'assistant') {
       const blocks: Json[] = [];
       const details = (m as { reasoning_details?: ReasoningDetail[] }).reasoning_details;
       for (const d of details ?? []) {
@@ -109,7 +130,9 @@ export function chatToAnthropicRequest(body: ChatRequest, deployment: Deployment
   }
   const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? deployment.maxOutputTokens;
   const out: Json = { model: deployment.model, max_tokens: maxTokens, messages };
-  if (system.length) out.system = system.join('\n\n');
+  // Blocks only where one marks a caching breakpoint; otherwise one string, as before.
+  if (system.some((b) => b.cache_control)) out.system = system;
+  else if (system.length) out.system = system.map((b) => b.text).join('\n\n');
   const effort = body.reasoning_effort;
   if (usesThinking(body, deployment)) {
     const budget = Math.min(
@@ -134,6 +157,7 @@ export function chatToAnthropicRequest(body: ChatRequest, deployment: Deployment
     name: t.function.name,
     ...(t.function.description ? { description: t.function.description } : {}),
     input_schema: t.function.parameters ?? { type: 'object' },
+    ...cacheMark(t),
   }));
   let toolChoice: Json | undefined;
   const tc = body.tool_choice;

@@ -34,7 +34,10 @@ export function mapUsage(u: Json | undefined): ChatResponse['usage'] {
     prompt_tokens: prompt,
     completion_tokens: output,
     total_tokens: prompt + output,
-    prompt_tokens_details: { cached_tokens: cacheRead },
+    prompt_tokens_details: {
+      cached_tokens: cacheRead,
+      ...(cacheWrite ? { cache_write_tokens: cacheWrite } : {}),
+    },
     completion_tokens_details: { reasoning_tokens: 0 },
   } as ChatResponse['usage'];
 }

@@ -46,16 +46,32 @@ export function describeEndpoint(
 /** Fields that only make sense to the provider that produced them (e.g. Anthropic thinking). */
 const PRIVATE_MESSAGE_FIELDS = ['reasoning_details'] as const;
 
+/** Anthropic's prompt-caching breakpoints on content parts and tools: not OpenAI fields. */
+const marked = (x: unknown) => (x as { cache_control?: unknown }).cache_control !== undefined;
+const unmarked = <T>(x: T): T => {
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  const { cache_control, ...rest } = x as T & { cache_control?: unknown };
+  return rest as T;
+};
+
 function serializeBody(body: ChatRequest): string {
   let messages = body.messages;
-  if (messages.some((m) => PRIVATE_MESSAGE_FIELDS.some((f) => f in m))) {
+  const privateFields = (m: (typeof messages)[number]) =>
+    PRIVATE_MESSAGE_FIELDS.some((f) => f in m) ||
+    (Array.isArray(m.content) && (m.content as unknown[]).some(marked));
+  if (messages.some(privateFields)) {
     messages = messages.map((m) => {
+      if (!privateFields(m)) return m;
       const copy = { ...m } as Record<string, unknown>;
       for (const f of PRIVATE_MESSAGE_FIELDS) delete copy[f];
+      if (Array.isArray(m.content)) copy.content = (m.content as unknown[]).map(unmarked);
       return copy as unknown as typeof m;
     });
   }
-  return JSON.stringify(messages === body.messages ? body : { ...body, messages });
+  const tools = body.tools?.some(marked) ? body.tools.map(unmarked) : body.tools;
+  return JSON.stringify(
+    messages === body.messages && tools === body.tools ? body : { ...body, messages, tools },
+  );
 }
 
 function malformed(name: string, text: string): GatewayError {

@@ -1,0 +1,202 @@
+// Anthropic prompt caching through the router: `cache_control` breakpoints an Anthropic client (or
+// an OpenAI-format client, on content parts and tools) sets reach an Anthropic deployment where
+// they were set, never reach an OpenAI-format upstream, and cache writes come back in the usage.
+import { describe, expect, it } from 'vitest';
+import { deploymentSchema } from '../../config/deployment-schema.js';
+import type { ChatRequest } from '../../core/wire-types.js';
+import { costUsd, usageCounts } from '../../gateway/cost.js';
+import { chatToMessage, messagesToChat } from '../../http/anthropic/messages-convert.js';
+import { createOpenAiAdapter } from '../openai/openai-adapter.js';
+import { chatToAnthropicRequest } from './anthropic-convert.js';
+import { anthropicToChatResponse, mapUsage } from './anthropic-reply.js';
+
+const EPHEMERAL = { type: 'ephemeral' };
+const claude = deploymentSchema.parse({
+  name: 'claude',
+  provider: 'anthropic',
+  model: 'claude-sonnet-4-5',
+  prices: { inputPer1M: 3, cachedInputPer1M: 0.3, cacheWriteInputPer1M: 3.75, outputPer1M: 15 },
+  contextWindow: 200000,
+  maxOutputTokens: 8192,
+});
+
+/** A Claude Code-style request: the system prompt, the tools and the last turn marked. */
+const claudeCodeRequest = {
+  model: 'model-router',
+  max_tokens: 1024,
+  system: [
+    { type: 'text', text: 'You are a coding agent.' },
+    { type: 'text', text: 'Project instructions…', cache_control: EPHEMERAL },
+  ],
+  tools: [
+    { name: 'read', input_schema: { type: 'object' } },
+    { name: 'edit', input_schema: { type: 'object' }, cache_control: EPHEMERAL },
+  ],
+  messages: [
+    { role: 'user', content: 'Fix the bug.' },
+    {
+      role: 'assistant',
+      content: [{ type: 'tool_use', id: 'tu_1', name: 'read', input: { path: 'a.ts' } }],
+    },
+    {
+      role: 'user',
+      content: [
+        {
+          type: 'tool_result',
+          tool_use_id: 'tu_1',
+          content: 'file text',
+          cache_control: EPHEMERAL,
+        },
+        { type: 'text', text: 'Go on.', cache_control: EPHEMERAL },
+      ],
+    },
+  ],
+};
+
+describe('prompt caching (cache_control)', () => {
+  it('reaches an Anthropic deployment on the blocks and tools the client marked', () => {
+    const sent = chatToAnthropicRequest(messagesToChat(claudeCodeRequest), claude);
+    expect(sent.system).toEqual([
+      { type: 'text', text: 'You are a coding agent.' },
+      { type: 'text', text: 'Project instructions…', cache_control: EPHEMERAL },
+    ]);
+    expect(sent.tools).toEqual([
+      { name: 'read', input_schema: { type: 'object' } },
+      { name: 'edit', input_schema: { type: 'object' }, cache_control: EPHEMERAL },
+    ]);
+    const last = (sent.messages as { role: string; content: unknown[] }[]).at(-1)!;
+    expect(last).toEqual({
+      role: 'user',
+      content: [
+        {
+          type: 'tool_result',
+          tool_use_id: 'tu_1',
+          content: 'file text',
+          cache_control: EPHEMERAL,
+        },
+        { type: 'text', text: 'Go on.', cache_control: EPHEMERAL },
+      ],
+    });
+  });
+
+  it('sends unmarked requests as before: the system prompt as one string', () => {
+    const sent = chatToAnthropicRequest(
+      messagesToChat({
+        model: 'm',
+        max_tokens: 10,
+        system: [
+          { type: 'text', text: 'A' },
+          { type: 'text', text: 'B' },
+        ],
+        messages: [{ role: 'user', content: [{ type: 'text', text: 'q' }] }],
+      }),
+      claude,
+    );
+    expect(sent.system).toBe('A\nB');
+    expect(sent.messages).toEqual([{ role: 'user', content: [{ type: 'text', text: 'q' }] }]);
+    expect(JSON.stringify(sent)).not.toContain('cache_control');
+  });
+
+  it('takes OpenAI-format marks (content parts, tools) to Claude, and strips them for OpenAI upstreams', async () => {
+    const chat = {
+      model: 'x',
+      messages: [
+        {
+          role: 'system',
+          content: [{ type: 'text', text: 'Long instructions', cache_control: EPHEMERAL }],
+        },
+        { role: 'user', content: [{ type: 'text', text: 'q', cache_control: EPHEMERAL }] },
+      ],
+      tools: [
+        {
+          type: 'function',
+          function: { name: 'f', parameters: { type: 'object' } },
+          cache_control: EPHEMERAL,
+        },
+      ],
+    } as unknown as ChatRequest;
+    const toClaude = chatToAnthropicRequest(chat, claude);
+    expect(toClaude.system).toEqual([
+      { type: 'text', text: 'Long instructions', cache_control: EPHEMERAL },
+    ]);
+    expect(JSON.stringify(toClaude.messages)).toContain('"cache_control"');
+    expect((toClaude.tools as object[])[0]).toMatchObject({ cache_control: EPHEMERAL });
+
+    let sent = '';
+    const http = {
+      request: async (r: { body?: string }) => (
+        (sent = r.body ?? ''),
+        {
+          status: 200,
+          headers: {},
+          body: (async function* () {
+            yield Buffer.from('{"choices":[]}');
+          })() as never,
+        }
+      ),
+      close: async () => {},
+    };
+    const gpt = deploymentSchema.parse({
+      name: 'o',
+      provider: 'openai',
+      model: 'gpt-4o',
+      prices: { inputPer1M: 1, outputPer1M: 1 },
+      contextWindow: 1000,
+      maxOutputTokens: 100,
+    });
+    await createOpenAiAdapter(gpt, http, {}).chat({
+      deployment: gpt,
+      body: chat,
+      signal: new AbortController().signal,
+      requestId: 'r',
+    });
+    expect(sent).not.toContain('cache_control');
+    expect(JSON.parse(sent).messages[1].content).toEqual([{ type: 'text', text: 'q' }]);
+    expect(JSON.parse(sent).tools[0]).toEqual({
+      type: 'function',
+      function: { name: 'f', parameters: { type: 'object' } },
+    });
+    // The caller's request is left as it was (a fallback to Claude still sees the marks).
+    expect(JSON.stringify(chat)).toContain('cache_control');
+  });
+
+  it('reports cache writes and reads back to Anthropic clients, and bills each at its price', () => {
+    const usage = mapUsage({
+      input_tokens: 50,
+      cache_creation_input_tokens: 2000,
+      cache_read_input_tokens: 8000,
+      output_tokens: 100,
+    });
+    expect(usage).toMatchObject({
+      prompt_tokens: 10_050,
+      prompt_tokens_details: { cached_tokens: 8000, cache_write_tokens: 2000 },
+    });
+    const reply = anthropicToChatResponse(
+      {
+        id: 'msg_1',
+        type: 'message',
+        role: 'assistant',
+        model: 'claude-sonnet-4-5',
+        stop_reason: 'end_turn',
+        content: [{ type: 'text', text: 'Done.' }],
+        usage: {
+          input_tokens: 50,
+          cache_creation_input_tokens: 2000,
+          cache_read_input_tokens: 8000,
+          output_tokens: 100,
+        },
+      },
+      claude,
+    );
+    expect(chatToMessage(reply).usage).toEqual({
+      input_tokens: 50,
+      cache_creation_input_tokens: 2000,
+      cache_read_input_tokens: 8000,
+      output_tokens: 100,
+    });
+    expect(costUsd(claude, usageCounts(usage))).toBeCloseTo(
+      (50 * 3 + 2000 * 3.75 + 8000 * 0.3 + 100 * 15) / 1e6,
+      12,
+    );
+  });
+});
