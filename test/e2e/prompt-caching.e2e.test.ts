@@ -1,0 +1,149 @@
+// Anthropic prompt caching through the BUILT router: the official `@anthropic-ai/sdk` sends a
+// Claude Code-style request with `cache_control` breakpoints; an `anthropic` deployment (a
+// loopback fake of Anthropic's API that records what it received) gets them where the client set
+// them, and the client gets the cache writes and reads back in the usage. The same request sent to
+// an `openai` deployment (a loopback fake of Chat Completions) reaches it without them.
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Anthropic from '@anthropic-ai/sdk';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnServer, type SpawnedServer } from '../helpers/spawn-server.js';
+import { testConfigInput } from '../helpers/test-config.js';
+
+const received: { path: string; body: Record<string, unknown> }[] = [];
+let upstream: Server;
+let server: SpawnedServer;
+let client: Anthropic;
+
+async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
+  let text = '';
+  for await (const c of req) text += c;
+  return JSON.parse(text) as Record<string, unknown>;
+}
+
+beforeAll(async () => {
+  upstream = createServer(async (req, res) => {
+    const body = await readBody(req);
+    received.push({ path: req.url ?? '', body });
+    res.writeHead(200, { 'content-type': 'application/json' });
+    if (req.url === '/v1/messages')
+      return res.end(
+        JSON.stringify({
+          id: 'msg_upstream',
+          type: 'message',
+          role: 'assistant',
+          model: 'claude-sonnet-4-5-20250929',
+          content: [{ type: 'text', text: 'Fixed.' }],
+          stop_reason: 'end_turn',
+          stop_sequence: null,
+          usage: {
+            input_tokens: 12,
+            cache_creation_input_tokens: 3000,
+            cache_read_input_tokens: 9000,
+            output_tokens: 4,
+          },
+        }),
+      );
+    res.end(
+      JSON.stringify({
+        id: 'chatcmpl-upstream',
+        object: 'chat.completion',
+        created: 1_760_000_000,
+        model: 'gpt-4.1-upstream',
+        choices: [
+          { index: 0, message: { role: 'assistant', content: 'Fixed.' }, finish_reason: 'stop' },
+        ],
+        usage: { prompt_tokens: 20, completion_tokens: 2, total_tokens: 22 },
+      }),
+    );
+  });
+  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+  const common = {
+    prices: { inputPer1M: 3, outputPer1M: 15 },
+    contextWindow: 200_000,
+    maxOutputTokens: 8192,
+  };
+  server = await spawnServer(
+    testConfigInput({
+      deployments: [
+        {
+          name: 'claude',
+          provider: 'anthropic',
+          model: 'claude-sonnet-4-5',
+          baseUrl: base,
+          ...common,
+        },
+        { name: 'gpt', provider: 'openai', model: 'gpt-4.1', baseUrl: `${base}/v1`, ...common },
+      ],
+      routers: [{ name: 'model-router', modelSubset: ['claude', 'gpt'] }],
+    }),
+  );
+  client = new Anthropic({ baseURL: server.baseUrl, apiKey: 'unused', maxRetries: 0 });
+});
+
+afterAll(async () => {
+  await server?.stop();
+  await new Promise((resolve) => upstream?.close(resolve));
+});
+
+const EPHEMERAL = { type: 'ephemeral' as const };
+const request = (model: string): Anthropic.MessageCreateParamsNonStreaming => ({
+  model,
+  max_tokens: 512,
+  system: [
+    { type: 'text', text: 'You are a coding agent.' },
+    { type: 'text', text: 'Long project instructions.', cache_control: EPHEMERAL },
+  ],
+  tools: [{ name: 'read', input_schema: { type: 'object' }, cache_control: EPHEMERAL }],
+  messages: [
+    { role: 'user', content: 'Fix the bug.' },
+    { role: 'assistant', content: [{ type: 'tool_use', id: 'tu_1', name: 'read', input: {} }] },
+    {
+      role: 'user',
+      content: [
+        {
+          type: 'tool_result',
+          tool_use_id: 'tu_1',
+          content: 'file text',
+          cache_control: EPHEMERAL,
+        },
+      ],
+    },
+  ],
+});
+
+describe('prompt caching through the router', () => {
+  it('reaches an Anthropic deployment where the client set it, and reports cache use back', async () => {
+    received.length = 0;
+    const msg = await client.messages.create(request('claude'));
+    expect(msg.usage).toMatchObject({
+      input_tokens: 12,
+      cache_creation_input_tokens: 3000,
+      cache_read_input_tokens: 9000,
+      output_tokens: 4,
+    });
+    expect(received).toHaveLength(1);
+    const sent = received[0]!.body;
+    expect(received[0]!.path).toBe('/v1/messages');
+    expect(sent.system).toEqual([
+      { type: 'text', text: 'You are a coding agent.' },
+      { type: 'text', text: 'Long project instructions.', cache_control: EPHEMERAL },
+    ]);
+    expect(sent.tools).toEqual([
+      { name: 'read', input_schema: { type: 'object' }, cache_control: EPHEMERAL },
+    ]);
+    expect((sent.messages as { content: unknown[] }[]).at(-1)!.content).toEqual([
+      { type: 'tool_result', tool_use_id: 'tu_1', content: 'file text', cache_control: EPHEMERAL },
+    ]);
+  });
+
+  it('never reaches an OpenAI-format upstream', async () => {
+    received.length = 0;
+    const msg = await client.messages.create(request('gpt'));
+    expect(msg.content).toEqual([{ type: 'text', text: 'Fixed.' }]);
+    expect(received).toHaveLength(1);
+    expect(received[0]!.path).toBe('/v1/chat/completions');
+    expect(JSON.stringify(received[0]!.body)).not.toContain('cache_control');
+  });
+});
