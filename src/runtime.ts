@@ -42,6 +42,8 @@ import { createSharedState } from './store/shared-state-factory.js';
 import { createAnswerCacheStore } from './store/answer-cache-store.js';
 import { AnswerCache } from './gateway/answer-cache.js';
 import { registerCacheRoutes } from './http/routes/cache-routes.js';
+import { EmbeddingsGateway } from './gateway/embeddings-gateway.js';
+import { registerEmbeddingsRoutes } from './http/routes/embeddings-routes.js';
 
 export interface RuntimeOptions {
   clock?: Clock;
@@ -232,6 +234,18 @@ export async function createRuntime(
       (a) => registerMessagesRoutes(a, gateway),
       (a) => registerAdminRoutes(a, configService, (c) => subsetNotes(c, routerFor)),
       (a) => registerCacheRoutes(a, answerCache),
+      (a) =>
+        registerEmbeddingsRoutes(
+          a,
+          new EmbeddingsGateway({
+            config: holder,
+            adapters: registry,
+            clock,
+            breakers,
+            recorder,
+            policies,
+          }),
+        ),
       (a) =>
         registerKeyRoutes(a, keys, () => ({
           routers: cfg().routers.map((r) => r.name),

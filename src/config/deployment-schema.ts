@@ -109,6 +109,15 @@ const simulationSchema = z.strictObject({
     .nonnegative()
     .default(0)
     .describe('Reasoning tokens reported per answer (reasoning models).'),
+  dimensions: z
+    .number()
+    .int()
+    .positive()
+    .max(8192)
+    .default(1536)
+    .describe(
+      'For `kind: embeddings`: vector length when the request names no `dimensions`; vectors derive from the input text, so equal inputs get equal vectors.',
+    ),
   toolCalls: z
     .boolean()
     .default(true)
@@ -184,7 +193,16 @@ export const deploymentSchema = z.strictObject({
     .number()
     .int()
     .positive()
-    .describe('Largest `max_tokens` / `max_completion_tokens` it accepts.'),
+    .optional()
+    .describe(
+      'Largest `max_tokens` / `max_completion_tokens` it accepts (required for `kind: chat`).',
+    ),
+  kind: z
+    .enum(['chat', 'embeddings'])
+    .default('chat')
+    .describe(
+      '`chat`: answers chat requests (Chat Completions, Responses, Messages) and may be in a router subset; `embeddings`: an embedding model, served on `/v1/embeddings` by name (not routed).',
+    ),
   capabilities: capabilitiesSchema
     .default({
       tools: true,

@@ -103,6 +103,12 @@ function checkReferences(config: Config): { issues: string[]; warnings: string[]
       d.provider !== 'anthropic'
     )
       issues.push(`deployments[${i}].baseUrl: required for provider "${d.provider}"`);
+    if (d.kind === 'chat' && d.maxOutputTokens === undefined)
+      issues.push(`deployments[${i}].maxOutputTokens: required for a chat deployment`);
+    if (d.kind === 'embeddings' && d.provider === 'anthropic')
+      issues.push(
+        `deployments[${i}].kind: Anthropic serves no embeddings; use an OpenAI, Azure or OpenAI-compatible embedding model`,
+      );
     if (d.provider === 'azure' && !d.apiVersion)
       issues.push(`deployments[${i}].apiVersion: required for provider "azure" (e.g. 2024-10-21)`);
     if (d.deploymentType === 'DataZoneStandard' && d.dataZone === 'global')
@@ -123,6 +129,10 @@ function checkReferences(config: Config): { issues: string[]; warnings: string[]
       if (!deploymentNames.has(m))
         issues.push(
           `routers[${i}].modelSubset[${j}]: unknown deployment "${m}" (known: ${[...deploymentNames].join(', ')})`,
+        );
+      else if (config.deployments.find((d) => d.name === m)?.kind === 'embeddings')
+        issues.push(
+          `routers[${i}].modelSubset[${j}]: "${m}" is an embeddings deployment; routers route chat (clients call it by name on /v1/embeddings)`,
         );
     });
     if (new Set(r.modelSubset).size !== r.modelSubset.length)

@@ -1,6 +1,6 @@
 // Text of a chat request as one string, for token counting, filters and logs. Images and audio
 // parts contribute nothing (routing is on text only).
-import type { ChatRequest } from './wire-types.js';
+import type { ChatRequest, EmbeddingsRequest } from './wire-types.js';
 
 type CountTokens = (text: string) => number;
 let tokenizer: CountTokens | undefined;
@@ -149,4 +149,12 @@ export function requestHasImages(request: ChatRequest): boolean {
     }
   }
   return false;
+}
+
+/** An embeddings request's inputs as texts (token-id inputs as their ids, one "word" each). */
+export function embeddingInputs(input: EmbeddingsRequest['input']): string[] {
+  if (typeof input === 'string') return [input];
+  if (!Array.isArray(input) || input.length === 0) return [];
+  if (typeof input[0] === 'number') return [(input as number[]).join(' ')];
+  return (input as (string | number[])[]).map((x) => (typeof x === 'string' ? x : x.join(' ')));
 }

@@ -8,6 +8,7 @@ import type {
   ChatCompletionMessageParam,
   ChatCompletionTool,
 } from 'openai/resources/chat/completions';
+import type { EmbeddingCreateParams } from 'openai/resources/embeddings';
 
 /** A chat request as the client sent it; fields we do not read pass through untouched. */
 export type ChatRequest = ChatCompletionCreateParams & Record<string, unknown>;
@@ -42,6 +43,21 @@ export function chunkFields(chunk: ChatChunk): ChatChunk {
 }
 
 export type ChatUsage = NonNullable<ChatCompletion['usage']>;
+
+/** An embeddings request as the client sent it (`/v1/embeddings`); other fields pass through. */
+export type EmbeddingsRequest = EmbeddingCreateParams & Record<string, unknown>;
+
+/**
+ * An embeddings reply. Each vector is an array of floats, or with `encoding_format: 'base64'` the
+ * base64 of its little-endian float32 bytes (what the `openai` SDK asks for and decodes).
+ */
+export interface EmbeddingsResponse {
+  object: 'list';
+  data: { object: 'embedding'; index: number; embedding: number[] | string }[];
+  model: string;
+  usage: { prompt_tokens: number; total_tokens: number };
+  [key: string]: unknown;
+}
 
 /**
  * Prompt tokens written to the provider's prompt cache (Anthropic's `cache_creation_input_tokens`;

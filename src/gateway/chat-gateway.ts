@@ -8,7 +8,7 @@ import type { RouterConfig, RoutingMode } from '../config/schema.js';
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import type { ConfigHolder, RuntimeConfig } from '../config/runtime-config.js';
 import type { Clock } from '../core/clock.js';
-import { GatewayError } from '../core/errors.js';
+import { GatewayError, invalidRequest } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import {
   collectPromptText,
@@ -149,6 +149,12 @@ export class ChatGateway {
     try {
       const target = resolveTarget(snapshot, call);
       authorizeTarget(call, target);
+      if (target.kind === 'deployment' && target.deployment.kind === 'embeddings')
+        throw invalidRequest(
+          `"${target.deployment.name}" is an embedding model: send it embeddings requests (POST /v1/embeddings), or name a chat model or router here.`,
+          'model',
+          'model_not_chat',
+        );
       if (target.kind === 'router') record.router = target.router.name;
       const promptText = collectPromptText(call.request);
       const promptTokens = needsExactCount(

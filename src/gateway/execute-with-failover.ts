@@ -227,7 +227,8 @@ function timeoutError(deployment: DeploymentConfig, code: string, what: string):
   });
 }
 
-function toGatewayError(err: unknown): GatewayError {
+/** Any failure of an upstream call as the GatewayError it is answered with (unknown ones: 502). */
+export function toGatewayError(err: unknown): GatewayError {
   if (err instanceof GatewayError) return err;
   return new GatewayError({
     status: 502,

@@ -19,7 +19,7 @@ export interface AuthContext {
 
 export const ANONYMOUS: AuthContext = { tenant: 'default', admin: false, scopes: ['*'] };
 
-export type Endpoint = 'chat' | 'responses' | 'messages';
+export type Endpoint = 'chat' | 'responses' | 'messages' | 'embeddings';
 
 export interface ChatCall {
   request: ChatRequest;

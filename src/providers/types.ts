@@ -2,7 +2,13 @@
 // shared mechanics). Adapters receive and return OpenAI Chat Completions shapes; anything
 // vendor-specific stays inside `providers/<name>/`.
 import type { DeploymentConfig } from '../config/deployment-schema.js';
-import type { ChatChunk, ChatRequest, ChatResponse } from '../core/wire-types.js';
+import type {
+  ChatChunk,
+  ChatRequest,
+  ChatResponse,
+  EmbeddingsRequest,
+  EmbeddingsResponse,
+} from '../core/wire-types.js';
 import type { NativeRequest } from './native-api.js';
 
 export interface UpstreamRequest {
@@ -20,6 +26,13 @@ export interface UpstreamRequest {
    * hand over unmodified upstream chunks unparsed (`RAW_JSON` in sse-parser), except the first.
    */
   passThrough?: boolean;
+}
+
+export interface UpstreamEmbeddingsRequest {
+  deployment: DeploymentConfig;
+  body: EmbeddingsRequest;
+  signal: AbortSignal;
+  requestId: string;
 }
 
 export interface UpstreamReply {
@@ -46,6 +59,14 @@ export interface UpstreamStream {
 export interface ProviderAdapter {
   chat(req: UpstreamRequest): Promise<UpstreamReply>;
   chatStream(req: UpstreamRequest): Promise<UpstreamStream>;
+  /**
+   * Embeddings from an embedding model (`kind: embeddings`; `body.model` is already the upstream
+   * name). Providers without an embeddings API leave it out.
+   */
+  embed?(req: UpstreamEmbeddingsRequest): Promise<{
+    response: EmbeddingsResponse;
+    headers: Record<string, string>;
+  }>;
   /** The provider's own count of a request's prompt tokens, where it has one (Anthropic). */
   countTokens?(req: Pick<UpstreamRequest, 'deployment' | 'body' | 'signal'>): Promise<number>;
   /** Releases pooled connections. */

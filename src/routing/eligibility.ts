@@ -116,7 +116,7 @@ export function checkDeployment(
   if (needs.dataZone !== undefined && d.dataZone !== needs.dataZone) failed.push('data_zone');
   if (needs.regions !== undefined && !needs.regions.has(d.region)) failed.push('region');
   if (needs.promptTokens + needs.outputTokens > d.contextWindow) failed.push('context_window');
-  if (needs.outputTokens > d.maxOutputTokens) failed.push('max_output_tokens');
+  if (needs.outputTokens > (d.maxOutputTokens ?? 0)) failed.push('max_output_tokens');
   if (needs.tools && !d.capabilities.tools) failed.push('tools');
   if (needs.jsonSchema && !d.capabilities.jsonSchema) failed.push('json_schema');
   if (needs.images && !d.capabilities.vision) failed.push('vision');

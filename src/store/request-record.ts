@@ -16,7 +16,7 @@ export interface RequestRecord {
   /** Epoch ms when the request arrived. */
   time: number;
   requestId: string;
-  endpoint: 'chat' | 'responses' | 'messages';
+  endpoint: 'chat' | 'responses' | 'messages' | 'embeddings';
   tenant?: string;
   keyId?: string;
   /** Router deployment name when routed, else undefined (direct call). */

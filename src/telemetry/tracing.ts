@@ -21,6 +21,8 @@ const OPERATION: Record<RequestRecord['endpoint'], string> = {
   chat: 'chat',
   responses: 'chat',
   messages: 'chat',
+  // OpenTelemetry's GenAI semantic conventions name the operation `embeddings`.
+  embeddings: 'embeddings',
 };
 
 export function createTraceRecorder(opts: {

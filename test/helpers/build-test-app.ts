@@ -26,6 +26,9 @@ import type { Router } from '../../src/routing/router-types.js';
 import type { RequestRecord } from '../../src/store/request-record.js';
 import { AnswerCache } from '../../src/gateway/answer-cache.js';
 import { registerCacheRoutes } from '../../src/http/routes/cache-routes.js';
+import { EmbeddingsGateway } from '../../src/gateway/embeddings-gateway.js';
+import { registerEmbeddingsRoutes } from '../../src/http/routes/embeddings-routes.js';
+import type { DeploymentConfig } from '../../src/config/deployment-schema.js';
 import { memoryAnswerCache, type AnswerCacheStore } from '../../src/store/answer-cache-store.js';
 
 export interface TestApp {
@@ -63,22 +66,25 @@ export async function buildTestApp(
     opts.answerCacheStore ?? memoryAnswerCache(64e6, clock),
     clock,
   );
-  const gateway = new ChatGateway({
+  const gatewayDeps = {
     config: holder,
     adapters: {
-      adapterFor: (d) => {
+      adapterFor: (d: DeploymentConfig) => {
         const a = adapters[d.name];
         if (!a) throw new Error(`no fake adapter for ${d.name}`);
         return a;
       },
     },
-    routerFor: () => router,
     clock,
     breakers,
-    decisions,
-    recorder: { record: (r) => (records.push(r), stats.record(r)) },
-    affinity: createMemoryAffinityStore(),
+    recorder: { record: (r: RequestRecord) => (records.push(r), stats.record(r)) },
     policies: opts.policies,
+  };
+  const gateway = new ChatGateway({
+    ...gatewayDeps,
+    routerFor: () => router,
+    decisions,
+    affinity: createMemoryAffinityStore(),
     answerCache,
   });
   const configService = new ConfigService(
@@ -94,6 +100,7 @@ export async function buildTestApp(
     plugins: [
       (a) => registerAdminRoutes(a, configService, (c) => subsetNotes(c, () => router)),
       (a) => registerCacheRoutes(a, answerCache),
+      (a) => registerEmbeddingsRoutes(a, new EmbeddingsGateway({ ...gatewayDeps })),
       (a) => registerDashboardRoutes(a, { config: holder, stats, decisions }),
       (a) => registerMessagesRoutes(a, gateway),
       ...(opts.responses

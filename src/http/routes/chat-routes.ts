@@ -61,6 +61,24 @@ export async function serveChat(
   );
 }
 
+/** The `api-version` of an Azure dated path (`/openai/deployments/{name}/…`): required, a date. */
+export function checkApiVersion(apiVersion: string | undefined): void {
+  if (!apiVersion)
+    throw invalidRequest(
+      "The 'api-version' query parameter is required on /openai/deployments/... paths (e.g. ?api-version=2024-10-21).",
+      'api-version',
+      'missing_required_parameter',
+    );
+  // Azure's dated versions (2024-10-21, 2025-04-01-preview); the router serves every one the
+  // same way, but a value that is no version at all is a client mistake, as Azure says.
+  if (!/^\d{4}-\d{2}-\d{2}(-preview)?$/.test(apiVersion))
+    throw invalidRequest(
+      `api-version "${apiVersion}" is not an API version: dated paths take a date such as 2024-10-21 or 2025-04-01-preview.`,
+      'api-version',
+      'invalid_value',
+    );
+}
+
 export function registerChatRoutes(app: FastifyInstance, gateway: ChatGateway): void {
   const plain = (request: FastifyRequest, reply: FastifyReply) =>
     serveChat(gateway, request, reply, parseChatRequest(request.body));
@@ -70,21 +88,7 @@ export function registerChatRoutes(app: FastifyInstance, gateway: ChatGateway): 
   app.post<{ Params: { deployment: string }; Querystring: { 'api-version'?: string } }>(
     '/openai/deployments/:deployment/chat/completions',
     (request, reply) => {
-      const apiVersion = request.query['api-version'];
-      if (!apiVersion)
-        throw invalidRequest(
-          "The 'api-version' query parameter is required on /openai/deployments/... paths (e.g. ?api-version=2024-10-21).",
-          'api-version',
-          'missing_required_parameter',
-        );
-      // Azure's dated versions (2024-10-21, 2025-04-01-preview); the router serves every one the
-      // same way, but a value that is no version at all is a client mistake, as Azure says.
-      if (!/^\d{4}-\d{2}-\d{2}(-preview)?$/.test(apiVersion))
-        throw invalidRequest(
-          `api-version "${apiVersion}" is not an API version: dated paths take a date such as 2024-10-21 or 2025-04-01-preview.`,
-          'api-version',
-          'invalid_value',
-        );
+      checkApiVersion(request.query['api-version']);
       const chat = parseChatRequest(request.body, true);
       return serveChat(gateway, request, reply, chat, {
         deploymentFromPath: request.params.deployment,

@@ -128,7 +128,8 @@ export function chatToAnthropicRequest(body: ChatRequest, deployment: Deployment
       push('assistant', blocks);
     }
   }
-  const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? deployment.maxOutputTokens;
+  const maxTokens =
+    body.max_completion_tokens ?? body.max_tokens ?? deployment.maxOutputTokens ?? 4096;
   const out: Json = { model: deployment.model, max_tokens: maxTokens, messages };
   // Blocks only where one marks a caching breakpoint; otherwise one string, as before.
   if (system.some((b) => b.cache_control)) out.system = system;

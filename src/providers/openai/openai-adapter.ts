@@ -3,7 +3,9 @@
 // description, not subclasses). Replies are parsed loosely (CONTRACTS.md §6 "common advice").
 import type { DeploymentConfig, ProviderKind } from '../../config/deployment-schema.js';
 import { GatewayError } from '../../core/errors.js';
-import type { ChatRequest, ChatResponse } from '../../core/wire-types.js';
+import type { ChatRequest, ChatResponse, EmbeddingsResponse } from '../../core/wire-types.js';
+
+type Json = Record<string, unknown>;
 import { pickUpstreamHeaders, readText, type HttpClient } from '../http-client.js';
 import { chatChunkReader, isDoneMessage, parseSse } from '../sse-parser.js';
 import type { ProviderAdapter, UpstreamRequest } from '../types.js';
@@ -20,10 +22,14 @@ interface Endpoint {
   headers: Record<string, string>;
 }
 
-/** URL and auth per kind: OpenAI Bearer; Azure dated path + `api-key` (CONTRACTS.md §1.1–1.2). */
+/**
+ * URL and auth per kind: OpenAI Bearer; Azure dated path + `api-key` (CONTRACTS.md §1.1–1.2).
+ * `operation` is the path under the base (Azure: under the deployment).
+ */
 export function describeEndpoint(
   deployment: DeploymentConfig,
   apiKey: string | undefined,
+  operation: 'chat/completions' | 'embeddings' = 'chat/completions',
 ): Endpoint {
   const kind: ProviderKind = deployment.provider;
   const headers: Record<string, string> = {
@@ -33,14 +39,14 @@ export function describeEndpoint(
   if (kind === 'azure') {
     const base = (deployment.baseUrl ?? '').replace(/\/+$/, '');
     const url = new URL(
-      `${base}/openai/deployments/${encodeURIComponent(deployment.model)}/chat/completions?api-version=${encodeURIComponent(deployment.apiVersion ?? '2024-10-21')}`,
+      `${base}/openai/deployments/${encodeURIComponent(deployment.model)}/${operation}?api-version=${encodeURIComponent(deployment.apiVersion ?? '2024-10-21')}`,
     );
     if (apiKey) headers['api-key'] = apiKey;
     return { url, headers };
   }
   const base = (deployment.baseUrl ?? 'https://api.openai.com/v1').replace(/\/+$/, '');
   if (apiKey) headers.authorization = `Bearer ${apiKey}`;
-  return { url: new URL(`${base}/chat/completions`), headers };
+  return { url: new URL(`${base}/${operation}`), headers };
 }
 
 /** Fields that only make sense to the provider that produced them (e.g. Anthropic thinking). */
@@ -104,6 +110,7 @@ export function createOpenAiAdapter(
 ): ProviderAdapter {
   const apiKey = deployment.apiKeyEnv ? env[deployment.apiKeyEnv] : undefined;
   const endpoint = describeEndpoint(deployment, apiKey);
+  const embeddingsEndpoint = describeEndpoint(deployment, apiKey, 'embeddings');
   const nativeResponses = deployment.capabilities.responsesApi;
   const responsesEndpoint = nativeResponses ? responsesUrl(deployment) : undefined;
   /** True when this call goes to the upstream's own `/responses`. */
@@ -122,6 +129,27 @@ export function createOpenAiAdapter(
     return res;
   };
   return {
+    async embed(req) {
+      const res = await http.request({
+        url: embeddingsEndpoint.url,
+        headers: { ...embeddingsEndpoint.headers, 'x-request-id': req.requestId },
+        body: JSON.stringify(req.body),
+        signal: req.signal,
+      });
+      if (res.status < 200 || res.status >= 300) throw await upstreamError(res, deployment.name);
+      const text = await readText(res.body);
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        throw malformed(deployment.name, text);
+      }
+      if (!parsed || typeof parsed !== 'object' || !Array.isArray((parsed as Json).data))
+        throw malformed(deployment.name, text);
+      const response = parsed as EmbeddingsResponse;
+      if (typeof response.model !== 'string' || !response.model) response.model = deployment.model;
+      return { response, headers: pickUpstreamHeaders(res.headers) };
+    },
     async chat(req) {
       const res = await send(req, false);
       const text = await readText(res.body);

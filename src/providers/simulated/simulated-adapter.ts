@@ -3,7 +3,13 @@
 // injected failures all derive from a hash of the request, so tests and demos repeat exactly.
 import type { DeploymentConfig, SimulationConfig } from '../../config/deployment-schema.js';
 import { GatewayError } from '../../core/errors.js';
-import { collectPromptText, countPromptTokens } from '../../core/prompt-text.js';
+import {
+  collectPromptText,
+  countPromptTokens,
+  embeddingInputs,
+  loadTokenizer,
+} from '../../core/prompt-text.js';
+import { simulatedEmbeddings } from './simulated-embeddings.js';
 import type { ChatChunk, ChatRequest, ChatResponse } from '../../core/wire-types.js';
 import type { ProviderAdapter, UpstreamRequest } from '../types.js';
 import { prng } from '../../core/prng.js';
@@ -33,6 +39,7 @@ const DEFAULT_SIMULATION: SimulationConfig = {
   answerTokens: 40,
   cachedFraction: 0,
   reasoningTokens: 0,
+  dimensions: 1536,
   toolCalls: true,
   failure: { kind: 'none', rate: 1, delayMs: 30_000, retryAfterSeconds: 1 },
 };
@@ -174,6 +181,12 @@ export function createSimulatedAdapter(
   });
 
   return {
+    async embed(req) {
+      const texts = embeddingInputs(req.body.input);
+      await failBeforeReply(requestSeed(texts.join('\u0000'), deployment.model), req.signal);
+      const count = await loadTokenizer();
+      return { response: simulatedEmbeddings(req.body, deployment, sim, count), headers: {} };
+    },
     async chat(req: UpstreamRequest) {
       const { seed, promptTokens, answer } = await prepare(req.body);
       const logprobs = simulatedLogprobs(

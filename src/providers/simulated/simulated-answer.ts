@@ -132,7 +132,8 @@ export function buildAnswer(
   }
   const rand = prng(seed);
   // The request's limit, else the deployment's own maximum: a real model stops at either.
-  const limit = body.max_completion_tokens ?? body.max_tokens ?? deployment.maxOutputTokens;
+  const limit =
+    body.max_completion_tokens ?? body.max_tokens ?? deployment.maxOutputTokens ?? Infinity;
   let target = Math.max(1, Math.round(sim.answerTokens * (0.6 + 0.8 * rand())));
   let finishReason: SimAnswer['finishReason'] = 'stop';
   if (typeof limit === 'number' && limit > 0 && target > limit) {

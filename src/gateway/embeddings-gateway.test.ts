@@ -1,0 +1,226 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig, type ConfigError } from '../config/load-config.js';
+import type { ConfigInput } from '../config/schema.js';
+import { unauthorized } from '../core/errors.js';
+import type { Authenticator } from '../http/auth-hook.js';
+import { createOpenAiAdapter } from '../providers/openai/openai-adapter.js';
+import { createSimulatedAdapter } from '../providers/simulated/simulated-adapter.js';
+import { buildTestApp } from '../../test/helpers/build-test-app.js';
+import { fakeAdapter } from '../../test/helpers/fake-adapter.js';
+import { simDeployment, testConfigInput } from '../../test/helpers/test-config.js';
+import { deploymentSchema } from '../config/deployment-schema.js';
+
+const embedInput = simDeployment('embed', {
+  kind: 'embeddings',
+  model: 'text-embedding-3-small',
+  prices: { inputPer1M: 0.02, outputPer1M: 0 },
+  contextWindow: 8191,
+  simulation: { dimensions: 64 },
+});
+
+// `Bearer <scope>` names the one router or deployment the key may use; `Bearer any` all.
+const scopedAuth: Authenticator = {
+  authenticate(headers) {
+    const token = String(headers.authorization ?? '').replace(/^Bearer /, '');
+    if (!token) throw unauthorized('Incorrect API key provided.');
+    return { keyId: token, tenant: 't', admin: false, scopes: [token === 'any' ? '*' : token] };
+  },
+};
+
+async function setup() {
+  const input = testConfigInput();
+  input.deployments.push(embedInput);
+  const config = parseConfig(input, {}).config;
+  const embed = config.deployments.find((d) => d.name === 'embed')!;
+  const adapters = {
+    big: fakeAdapter('big-sim', [{ reply: 'chat' }]),
+    mid: fakeAdapter('mid-sim', [{ reply: 'chat' }]),
+    small: fakeAdapter('small-sim', [{ reply: 'chat' }]),
+    embed: createSimulatedAdapter(embed),
+  };
+  return buildTestApp(config, adapters, { authenticator: scopedAuth });
+}
+
+const post = (payload: unknown, url = '/v1/embeddings', key = 'any') => ({
+  method: 'POST' as const,
+  url,
+  headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+  payload: payload as Record<string, unknown>,
+});
+
+const dot = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i]!, 0);
+
+describe('embeddings (/v1/embeddings)', () => {
+  it('answers an embedding deployment by name with unit vectors that put related texts closer, and records the cost', async () => {
+    const t = await setup();
+    const texts = ['The cat sat on the mat.', 'A cat sat on a mat today.', 'Stock prices fell.'];
+    const r = await t.app.inject(post({ model: 'embed', input: texts }));
+    expect(r.statusCode).toBe(200);
+    const body = r.json();
+    expect(body.object).toBe('list');
+    expect(body.model).toBe('text-embedding-3-small');
+    expect(r.headers['x-router-deployment']).toBe('embed');
+    const v = body.data.map((d: { index: number; embedding: number[] }) => d.embedding);
+    expect(body.data.map((d: { index: number }) => d.index)).toEqual([0, 1, 2]);
+    for (const x of v) {
+      expect(x).toHaveLength(64);
+      expect(dot(x, x)).toBeCloseTo(1, 5);
+    }
+    expect(dot(v[0], v[1])).toBeGreaterThan(dot(v[0], v[2]) + 0.2);
+    expect(body.usage.prompt_tokens).toBeGreaterThan(10);
+    const rec = t.records.at(-1)!;
+    expect(rec).toMatchObject({ endpoint: 'embeddings', deployment: 'embed', status: 200 });
+    expect(rec.promptTokens).toBe(body.usage.prompt_tokens);
+    expect(rec.costUsd).toBeCloseTo((body.usage.prompt_tokens * 0.02) / 1e6, 15);
+    expect(rec.baselineCostUsd).toBe(rec.costUsd);
+  });
+
+  it('gives the same vectors as base64 float32 (what the openai SDK asks for), and honours dimensions', async () => {
+    const t = await setup();
+    const floats = (await t.app.inject(post({ model: 'embed', input: 'hello world' }))).json();
+    const b64 = (
+      await t.app.inject(post({ model: 'embed', input: 'hello world', encoding_format: 'base64' }))
+    ).json();
+    const bytes = Buffer.from(b64.data[0].embedding as string, 'base64');
+    const decoded = Array.from(
+      new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4),
+    );
+    expect(decoded).toEqual(floats.data[0].embedding);
+    const short = await t.app.inject(post({ model: 'embed', input: 'hello', dimensions: 16 }));
+    expect(short.json().data[0].embedding).toHaveLength(16);
+    const tooLong = await t.app.inject(post({ model: 'embed', input: 'hello', dimensions: 100 }));
+    expect(tooLong.statusCode).toBe(400);
+    expect(tooLong.json().error.param).toBe('dimensions');
+  });
+
+  it('serves the Azure paths too', async () => {
+    const t = await setup();
+    const dated = await t.app.inject(
+      post({ input: ['a b'] }, '/openai/deployments/embed/embeddings?api-version=2024-10-21'),
+    );
+    expect(dated.statusCode).toBe(200);
+    expect(dated.json().data).toHaveLength(1);
+    const noVersion = await t.app.inject(
+      post({ input: ['a'] }, '/openai/deployments/embed/embeddings'),
+    );
+    expect(noVersion.statusCode).toBe(400);
+    const v1 = await t.app.inject(post({ model: 'embed', input: 'a' }, '/openai/v1/embeddings'));
+    expect(v1.statusCode).toBe(200);
+  });
+
+  it('says what to fix: routers and chat models are not embedding models, and the other way round', async () => {
+    const t = await setup();
+    const cases: [unknown, number, string | null][] = [
+      [{ model: 'model-router', input: 'x' }, 400, 'model'],
+      [{ model: 'big', input: 'x' }, 400, 'model'],
+      [{ model: 'nope', input: 'x' }, 404, 'model'],
+      [{ model: 'embed' }, 400, 'input'],
+      [{ model: 'embed', input: [] }, 400, 'input'],
+      [{ model: 'embed', input: ['ok', ''] }, 400, 'input'],
+      [{ model: 'embed', input: 'x', encoding_format: 'int8' }, 400, 'encoding_format'],
+      [{ input: 'x' }, 400, 'model'],
+    ];
+    for (const [payload, status, param] of cases) {
+      const r = await t.app.inject(post(payload));
+      expect([JSON.stringify(payload), r.statusCode]).toEqual([JSON.stringify(payload), status]);
+      expect(r.json().error.param).toBe(param);
+    }
+    const chat = await t.app.inject(
+      post({ model: 'embed', messages: [{ role: 'user', content: 'hi' }] }, '/v1/chat/completions'),
+    );
+    expect(chat.statusCode).toBe(400);
+    expect(chat.json().error.message).toContain('/v1/embeddings');
+  });
+
+  it('keeps to the key’s scope', async () => {
+    const t = await setup();
+    const refused = await t.app.inject(
+      post({ model: 'embed', input: 'x' }, undefined, 'model-router'),
+    );
+    expect(refused.statusCode).toBe(403);
+    const allowed = await t.app.inject(post({ model: 'embed', input: 'x' }, undefined, 'embed'));
+    expect(allowed.statusCode).toBe(200);
+  });
+
+  it('refuses configs that route embeddings, ask Anthropic for them, or leave a chat model without maxOutputTokens', () => {
+    const bad = (input: ConfigInput) => {
+      try {
+        parseConfig(input, {});
+        return [];
+      } catch (err) {
+        return (err as ConfigError).issues;
+      }
+    };
+    const base = testConfigInput();
+    expect(
+      bad({
+        ...base,
+        deployments: [...base.deployments, embedInput],
+        routers: [{ name: 'r', modelSubset: ['big', 'embed'] }],
+      }).join(),
+    ).toMatch(/routers\[0\]\.modelSubset\[1\]: "embed" is an embeddings deployment/);
+    expect(
+      bad({
+        ...base,
+        deployments: [...base.deployments, { ...embedInput, provider: 'anthropic' }],
+      }).join(),
+    ).toMatch(/Anthropic serves no embeddings/);
+    const { maxOutputTokens: _drop, ...noMax } = base.deployments[0]!;
+    void _drop;
+    expect(bad({ ...base, deployments: [noMax, ...base.deployments.slice(1)] }).join()).toMatch(
+      /deployments\[0\]\.maxOutputTokens: required for a chat deployment/,
+    );
+  });
+});
+
+describe('OpenAI-format embeddings upstreams', () => {
+  it('call /embeddings (OpenAI, compatible servers) or the Azure deployment path, with the upstream model name', async () => {
+    for (const [provider, extra, want] of [
+      ['openai', { baseUrl: 'https://api.openai.com/v1' }, 'https://api.openai.com/v1/embeddings'],
+      [
+        'azure',
+        { baseUrl: 'https://res.openai.azure.com', apiVersion: '2024-10-21' },
+        'https://res.openai.azure.com/openai/deployments/te3/embeddings?api-version=2024-10-21',
+      ],
+    ] as const) {
+      const d = deploymentSchema.parse({
+        name: 'e',
+        provider,
+        model: 'te3',
+        kind: 'embeddings',
+        prices: { inputPer1M: 0.02, outputPer1M: 0 },
+        contextWindow: 8191,
+        apiKeyEnv: 'K',
+        ...extra,
+      });
+      const seen: { url: string; body: string; headers: Record<string, string> }[] = [];
+      const http = {
+        request: async (r: { url: URL; body?: string; headers: Record<string, string> }) => (
+          seen.push({ url: r.url.toString(), body: r.body ?? '', headers: r.headers }),
+          {
+            status: 200,
+            headers: {},
+            body: (async function* () {
+              yield Buffer.from(
+                '{"object":"list","data":[{"object":"embedding","index":0,"embedding":[0.5]}],"model":"text-embedding-3-small","usage":{"prompt_tokens":2,"total_tokens":2}}',
+              );
+            })() as never,
+          }
+        ),
+        close: async () => {},
+      };
+      const out = await createOpenAiAdapter(d, http, { K: 'secret' }).embed!({
+        deployment: d,
+        body: { model: 'te3', input: 'hi' },
+        signal: new AbortController().signal,
+        requestId: 'r',
+      });
+      expect(seen[0]!.url).toBe(want);
+      expect(JSON.parse(seen[0]!.body)).toEqual({ model: 'te3', input: 'hi' });
+      expect(
+        provider === 'azure' ? seen[0]!.headers['api-key'] : seen[0]!.headers.authorization,
+      ).toBe(provider === 'azure' ? 'secret' : 'Bearer secret');
+      expect(out.response.data[0]!.embedding).toEqual([0.5]);
+    }
+  });
+});

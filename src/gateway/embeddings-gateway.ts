@@ -1,0 +1,204 @@
+// `/v1/embeddings`: an embedding model (`kind: embeddings`) called by name, not routed. The same
+// governance as chat: key scope and subset, key and deployment rate limits (TPM charged an
+// estimate up front, settled with the usage), budgets, the content filter on text inputs, the
+// deployment's circuit breaker and timeout, and one request-log record with its cost.
+import type { DeploymentConfig } from '../config/deployment-schema.js';
+import type { ConfigHolder } from '../config/runtime-config.js';
+import type { Clock } from '../core/clock.js';
+import { embeddingInputs } from '../core/prompt-text.js';
+import { forbidden, GatewayError, invalidRequest } from '../core/errors.js';
+import type { ChatRequest, EmbeddingsRequest, EmbeddingsResponse } from '../core/wire-types.js';
+import type { ProviderAdapter } from '../providers/types.js';
+import type { RequestRecord, RequestRecorder } from '../store/request-record.js';
+import type { CircuitBreakers } from './circuit-breaker.js';
+import { costUsd } from './cost.js';
+import { clientClosed, toGatewayError } from './execute-with-failover.js';
+import type { AdmitContext, ChatCall, GatewayPolicies } from './gateway-types.js';
+import { authorizeTarget, keyAllowsDeployment, resolveTarget } from './request-target.js';
+
+export interface EmbeddingsDeps {
+  config: ConfigHolder;
+  adapters: { adapterFor(deployment: DeploymentConfig): ProviderAdapter };
+  clock: Clock;
+  breakers: CircuitBreakers;
+  recorder: RequestRecorder;
+  policies?: GatewayPolicies;
+}
+
+export type EmbeddingsCall = Omit<ChatCall, 'request' | 'endpoint' | 'native' | 'passThrough'> & {
+  request: EmbeddingsRequest;
+};
+
+/** Rough tokens of the inputs for the up-front TPM charge (4 characters a token; ids count one). */
+function estimateTokens(input: EmbeddingsRequest['input']): number {
+  if (typeof input === 'string') return Math.ceil(input.length / 4);
+  if (!Array.isArray(input)) return 0;
+  if (typeof input[0] === 'number') return input.length;
+  return (input as (string | number[])[]).reduce<number>(
+    (n, x) => n + (typeof x === 'string' ? Math.ceil(x.length / 4) : x.length),
+    0,
+  );
+}
+
+export class EmbeddingsGateway {
+  constructor(private readonly deps: EmbeddingsDeps) {}
+
+  async handle(
+    call: EmbeddingsCall,
+  ): Promise<{ response: EmbeddingsResponse; headers: Record<string, string> }> {
+    const snapshot = this.deps.config.current;
+    const startedPerf = this.deps.clock.perfNow();
+    const record: RequestRecord = {
+      time: this.deps.clock.now(),
+      requestId: call.requestId,
+      endpoint: 'embeddings',
+      tenant: call.auth.tenant,
+      keyId: call.auth.keyId,
+      attempts: [],
+      stream: false,
+      promptTokens: 0,
+      cachedTokens: 0,
+      completionTokens: 0,
+      reasoningTokens: 0,
+      costUsd: 0,
+      baselineCostUsd: 0,
+      latencyMs: 0,
+      status: 200,
+    };
+    // The governance hooks speak chat: they see the caller and the inputs as user messages.
+    const texts = embeddingInputs(call.request.input);
+    const asChat: ChatCall = {
+      ...call,
+      endpoint: 'embeddings',
+      request: {
+        model: call.request.model,
+        messages: texts.map((content) => ({ role: 'user', content })),
+      } as ChatRequest,
+    };
+    const policies = this.deps.policies;
+    let admit: AdmitContext | undefined;
+    try {
+      const target = resolveTarget(snapshot, asChat);
+      if (target.kind === 'router')
+        throw invalidRequest(
+          `"${target.router.name}" is a router deployment: routers route chat. Name an embedding deployment as model.`,
+          'model',
+          'model_not_embeddings',
+        );
+      const d = target.deployment;
+      if (d.kind !== 'embeddings')
+        throw invalidRequest(
+          `"${d.name}" is a chat deployment, not an embedding model (kind: embeddings).`,
+          'model',
+          'model_not_embeddings',
+        );
+      authorizeTarget(asChat, target);
+      if (!keyAllowsDeployment(asChat, target, d.name))
+        throw forbidden(`This API key may not use "${d.name}".`);
+      record.deployment = d.name;
+      record.region = d.region;
+      record.dataZone = d.dataZone;
+      const estimate = estimateTokens(call.request.input);
+      admit = { call: asChat, target, promptTokens: estimate };
+      const admitted = policies?.admit ? await policies.admit(admit) : {};
+      let request = call.request;
+      if (policies?.filterInput && texts.length > 0 && typeof texts[0] === 'string') {
+        const filtered = await policies.filterInput(asChat.request, admit);
+        const redacted = filtered.request.messages.map((m) => String(m.content ?? ''));
+        if (typeof call.request.input === 'string') request = { ...request, input: redacted[0]! };
+        else if (call.request.input.every((x: unknown) => typeof x === 'string'))
+          request = { ...request, input: redacted };
+      }
+      if (!this.deps.breakers.allows(d.name))
+        throw new GatewayError({
+          status: 503,
+          type: 'server_error',
+          code: 'no_healthy_deployment',
+          message: `${d.name} is unhealthy (circuit open); retry shortly.`,
+          headers: { 'retry-after': '5' },
+        });
+      const adapter = this.deps.adapters.adapterFor(d);
+      if (!adapter.embed)
+        throw invalidRequest(`${d.name}'s provider serves no embeddings.`, 'model');
+      await policies?.consumeDeployment?.(d, estimate);
+      this.deps.breakers.begin(d.name);
+      const t0 = this.deps.clock.perfNow();
+      let reply: Awaited<ReturnType<NonNullable<ProviderAdapter['embed']>>>;
+      try {
+        reply = await adapter.embed({
+          deployment: d,
+          body: { ...request, model: d.model },
+          signal: AbortSignal.any([call.signal, AbortSignal.timeout(d.timeoutMs)]),
+          requestId: call.requestId,
+        });
+      } catch (err) {
+        if (call.signal.aborted) throw clientClosed(record.attempts);
+        const e = toGatewayError(err);
+        if (e.retryable && e.code !== 'deployment_rate_limited') this.deps.breakers.failure(d.name);
+        record.attempts.push({
+          deployment: d.name,
+          model: d.model,
+          outcome: 'error',
+          httpStatus: e.status,
+          errorCode: e.code ?? undefined,
+          errorMessage: e.message.slice(0, 300),
+          latencyMs: this.deps.clock.perfNow() - t0,
+        });
+        throw e;
+      }
+      this.deps.breakers.success(d.name);
+      const response = reply.response;
+      record.attempts.push({
+        deployment: d.name,
+        model: response.model,
+        outcome: 'ok',
+        latencyMs: this.deps.clock.perfNow() - t0,
+      });
+      record.servedModel = response.model;
+      record.promptTokens = response.usage?.prompt_tokens ?? estimate;
+      // Called by name, not routed: what it cost is also the baseline (no savings claimed).
+      record.costUsd = costUsd(d, {
+        promptTokens: record.promptTokens,
+        cachedTokens: 0,
+        completionTokens: 0,
+        reasoningTokens: 0,
+      });
+      record.baselineCostUsd = record.costUsd;
+      policies?.settle?.(admit, {
+        deployment: d,
+        usage: {
+          prompt_tokens: record.promptTokens,
+          completion_tokens: 0,
+          total_tokens: record.promptTokens,
+        },
+        costUsd: record.costUsd,
+        status: 200,
+      });
+      this.finish(record, startedPerf, 200);
+      return {
+        response,
+        headers: {
+          ...(admitted.headers ?? {}),
+          ...reply.headers,
+          'x-router-deployment': d.name,
+          'x-router-model': response.model,
+          'x-router-region': d.region,
+          'x-router-attempts': '1',
+          ...(admitted.warnings?.length ? { 'x-router-warnings': admitted.warnings.join('; ') } : {}),
+        },
+      };
+    } catch (err) {
+      const e = err instanceof GatewayError ? err : undefined;
+      if (admit) policies?.settle?.(admit, { costUsd: 0, status: e?.status ?? 500 });
+      this.finish(record, startedPerf, e?.status ?? 500, e?.code ?? 'internal_error');
+      throw err;
+    }
+  }
+
+  private finish(record: RequestRecord, startedPerf: number, status: number, code?: string): void {
+    record.status = status;
+    record.errorCode = code;
+    record.latencyMs = this.deps.clock.perfNow() - startedPerf;
+    this.deps.recorder.record(record);
+  }
+}

@@ -1,0 +1,87 @@
+// Embeddings on the paths clients use: OpenAI `/v1/embeddings`, Azure v1 `/openai/v1/embeddings`
+// and Azure dated `/openai/deployments/{name}/embeddings`. The body is checked on the fields the
+// router reads (model, input, encoding_format, dimensions); the rest passes through.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { invalidRequest } from '../../core/errors.js';
+import { isObject } from '../../core/is-object.js';
+import type { EmbeddingsRequest } from '../../core/wire-types.js';
+import type { EmbeddingsGateway } from '../../gateway/embeddings-gateway.js';
+import { checkApiVersion } from './chat-routes.js';
+
+/** OpenAI's limit on the inputs of one request. */
+const MAX_INPUTS = 2048;
+
+const isTokenIds = (x: unknown): x is number[] =>
+  Array.isArray(x) && x.length > 0 && x.every((t) => Number.isInteger(t) && t >= 0);
+
+/** A client's embeddings body → the request the gateway runs, or a 400 saying what to fix. */
+export function parseEmbeddingsRequest(body: unknown, modelFromPath = false): EmbeddingsRequest {
+  if (!isObject(body)) throw invalidRequest('The request body must be a JSON object.');
+  if (!modelFromPath && (typeof body.model !== 'string' || !body.model))
+    throw invalidRequest('model is required: the name of an embedding deployment.', 'model');
+  const input = body.input;
+  const ok =
+    (typeof input === 'string' && input.length > 0) ||
+    isTokenIds(input) ||
+    (Array.isArray(input) &&
+      input.length > 0 &&
+      input.length <= MAX_INPUTS &&
+      (input.every((x) => typeof x === 'string' && x.length > 0) || input.every(isTokenIds)));
+  if (!ok)
+    throw invalidRequest(
+      `input must be a non-empty string, an array of up to ${MAX_INPUTS} non-empty strings, an array of token ids, or an array of such arrays.`,
+      'input',
+    );
+  if (
+    body.encoding_format !== undefined &&
+    body.encoding_format !== 'float' &&
+    body.encoding_format !== 'base64'
+  )
+    throw invalidRequest('encoding_format must be "float" or "base64".', 'encoding_format');
+  if (
+    body.dimensions !== undefined &&
+    (!Number.isInteger(body.dimensions) || (body.dimensions as number) < 1)
+  )
+    throw invalidRequest('dimensions must be a positive integer.', 'dimensions');
+  return { ...body, model: typeof body.model === 'string' ? body.model : '' } as EmbeddingsRequest;
+}
+
+export function registerEmbeddingsRoutes(app: FastifyInstance, gateway: EmbeddingsGateway): void {
+  const serve = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    embeddings: EmbeddingsRequest,
+    deploymentFromPath?: string,
+  ) => {
+    const controller = new AbortController();
+    reply.raw.on('close', () => {
+      if (!reply.raw.writableFinished) controller.abort();
+    });
+    const out = await gateway.handle({
+      request: embeddings,
+      auth: request.auth,
+      headers: request.headers,
+      signal: controller.signal,
+      requestId: request.id,
+      ...(deploymentFromPath ? { deploymentFromPath } : {}),
+    });
+    return reply.headers(out.headers).send(out.response);
+  };
+  const plain = (request: FastifyRequest, reply: FastifyReply) =>
+    serve(request, reply, parseEmbeddingsRequest(request.body));
+  app.post('/v1/embeddings', plain);
+  app.post('/openai/v1/embeddings', plain);
+  app.post('/embeddings', plain);
+  app.post<{ Params: { deployment: string }; Querystring: { 'api-version'?: string } }>(
+    '/openai/deployments/:deployment/embeddings',
+    (request, reply) => {
+      checkApiVersion(request.query['api-version']);
+      return serve(
+        request,
+        reply,
+        parseEmbeddingsRequest(request.body, true),
+        request.params.deployment,
+      );
+    },
+  );
+}
