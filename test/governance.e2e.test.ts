@@ -166,6 +166,75 @@ describe('governance through the router', () => {
     }
   });
 
+  it('embeddings keep the same rules: key and deployment rate limits, the content filter on inputs', async () => {
+    const input = testConfigInput({
+      auth: {
+        mode: 'keys',
+        keys: [
+          {
+            id: 'team-e',
+            hash: hashApiKey(KEY),
+            tenant: 'team-e',
+            scopes: ['embed'],
+            rateLimit: { rpm: 4, tpm: 1_000_000 },
+          },
+        ],
+      },
+      contentFilter: {
+        enabled: true,
+        rules: [
+          { id: 'pii', kind: 'pii', patterns: ['email'], action: 'redact', appliesTo: 'input' },
+          {
+            id: 'no-secrets',
+            kind: 'keyword',
+            patterns: ['project-x'],
+            action: 'block',
+            appliesTo: 'input',
+          },
+        ],
+      },
+    });
+    input.deployments.push(
+      simDeployment('embed', {
+        kind: 'embeddings',
+        model: 'text-embedding-3-small',
+        prices: { inputPer1M: 0.02, outputPer1M: 0 },
+        contextWindow: 8191,
+        simulation: { dimensions: 32 },
+        rateLimit: { rpm: 2, tpm: 1_000_000 },
+      }),
+    );
+    const rt = await createRuntime(parseConfig(input, {}).config);
+    try {
+      const embed = (text: string) =>
+        rt.app.inject({
+          method: 'POST',
+          url: '/v1/embeddings',
+          headers: { authorization: `Bearer ${KEY}` },
+          payload: { model: 'embed', input: [text] },
+        });
+      const vector = async (text: string) => (await embed(text)).json().data[0].embedding;
+      const blocked = await embed('notes on project-x');
+      expect(blocked.statusCode).toBe(400);
+      expect(blocked.json().error.code).toBe('content_filter');
+      // Addresses are redacted before embedding: two texts that differ only there embed alike.
+      expect(await vector('write to ann@example.com today')).toEqual(
+        await vector('write to bob@example.org today'),
+      );
+      // The deployment's 2 requests a minute went to the two embeddings (the blocked request
+      // never reached it); then the key's 4 (the blocked one counted).
+      const deploymentLimited = await embed('one more');
+      expect(deploymentLimited.statusCode).toBe(429);
+      expect(deploymentLimited.json().error.message).toContain('deployment embed');
+      const keyLimited = await embed('and another');
+      expect(keyLimited.statusCode).toBe(429);
+      expect(keyLimited.json().error.message).toContain('API key team-e');
+      expect(keyLimited.headers['retry-after']).toBeDefined();
+    } finally {
+      await rt.close();
+    }
+  });
+
   it('the config file reloads while serving; a broken edit is refused and the running config stays', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mr-reload-'));
     const file = join(dir, 'router.json');
