@@ -1,5 +1,5 @@
 // The official `openai` package (OpenAI and AzureOpenAI classes) against the BUILT server running
-// the simulated fleet: chat, stream, tools, errors.
+// the simulated fleet: chat, stream, tools, errors, embeddings.
 import OpenAI, { AzureOpenAI } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnServer, type SpawnedServer } from '../helpers/spawn-server.js';
@@ -32,6 +32,15 @@ beforeAll(async () => {
         reasoningTokens: 64,
         cachedFraction: 0.5,
       },
+    }),
+  );
+  input.deployments.push(
+    simDeployment('embed', {
+      kind: 'embeddings',
+      model: 'text-embedding-3-small',
+      prices: { inputPer1M: 0.02, outputPer1M: 0 },
+      contextWindow: 8191,
+      simulation: { dimensions: 256 },
     }),
   );
   server = await spawnServer(input);
@@ -201,6 +210,39 @@ describe('openai SDK against the router', () => {
     expect(
       (limited as InstanceType<typeof OpenAI.RateLimitError>).headers?.get('retry-after'),
     ).toBe('3');
+  });
+
+  it('embeddings: the SDK (which asks for base64 and decodes it) and the AzureOpenAI class get vectors', async () => {
+    const texts = ['How do I reset my password?', 'Password reset steps', 'Quarterly revenue'];
+    const { data, response } = await client.embeddings
+      .create({ model: 'embed', input: texts })
+      .withResponse();
+    expect(data.model).toBe('text-embedding-3-small');
+    expect(response.headers.get('x-router-deployment')).toBe('embed');
+    const [a, b, c] = data.data.map((d) => d.embedding);
+    expect(a).toHaveLength(256);
+    const dot = (x: number[], y: number[]) => x.reduce((s, v, i) => s + v * y[i]!, 0);
+    expect(dot(a!, a!)).toBeCloseTo(1, 5);
+    expect(dot(a!, b!)).toBeGreaterThan(dot(a!, c!));
+    expect(data.usage.prompt_tokens).toBeGreaterThan(5);
+    const floats = await client.embeddings.create({
+      model: 'embed',
+      input: texts[0]!,
+      encoding_format: 'float',
+    });
+    expect(floats.data[0]!.embedding).toEqual(a);
+    const azure = new AzureOpenAI({
+      endpoint: server.baseUrl,
+      apiKey: 'unused',
+      apiVersion: '2024-10-21',
+      deployment: 'embed',
+      maxRetries: 0,
+    });
+    const viaAzure = await azure.embeddings.create({ model: 'ignored', input: texts[0]! });
+    expect(viaAzure.data[0]!.embedding).toEqual(a);
+    await expect(
+      client.embeddings.create({ model: 'model-router', input: 'x' }),
+    ).rejects.toMatchObject({ status: 400, code: 'model_not_embeddings' });
   });
 
   it('AzureOpenAI class: dated deployment path with api-version, and the v1 path', async () => {

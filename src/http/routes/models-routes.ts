@@ -52,6 +52,7 @@ export function registerModelsRoutes(
       created: CREATED,
       owned_by: d.provider,
       type: 'deployment',
+      kind: d.kind,
       model: d.model,
       context_window: d.contextWindow,
       max_output_tokens: d.maxOutputTokens,
