@@ -184,7 +184,9 @@ export class EmbeddingsGateway {
           'x-router-model': response.model,
           'x-router-region': d.region,
           'x-router-attempts': '1',
-          ...(admitted.warnings?.length ? { 'x-router-warnings': admitted.warnings.join('; ') } : {}),
+          ...(admitted.warnings?.length
+            ? { 'x-router-warnings': admitted.warnings.join('; ') }
+            : {}),
         },
       };
     } catch (err) {
