@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { hashApiKey } from '../src/auth/api-key.js';
 import { parseConfig } from '../src/config/load-config.js';
 import { createRuntime } from '../src/runtime.js';
-import { simDeployment, testConfigInput } from './helpers/test-config.js';
+import { simDeployment, simEmbeddingDeployment, testConfigInput } from './helpers/test-config.js';
 
 const KEY = 'mr-team-a-key-0123456789';
 const chat = (content = 'hello', model = 'model-router') => ({
@@ -195,11 +195,7 @@ describe('governance through the router', () => {
       },
     });
     input.deployments.push(
-      simDeployment('embed', {
-        kind: 'embeddings',
-        model: 'text-embedding-3-small',
-        prices: { inputPer1M: 0.02, outputPer1M: 0 },
-        contextWindow: 8191,
+      simEmbeddingDeployment('embed', {
         simulation: { dimensions: 32 },
         rateLimit: { rpm: 2, tpm: 1_000_000 },
       }),

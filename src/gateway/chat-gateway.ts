@@ -27,7 +27,12 @@ import {
   type StoredReceipt,
 } from '../routing/receipt.js';
 import type { Router, RoutingDecision } from '../routing/router-types.js';
-import type { AttemptRecord, RequestRecord, RequestRecorder } from '../store/request-record.js';
+import {
+  newRequestRecord,
+  type AttemptRecord,
+  type RequestRecord,
+  type RequestRecorder,
+} from '../store/request-record.js';
 import type { CircuitBreakers } from './circuit-breaker.js';
 import { baselineCostUsd, costUsd, usageCounts, type UsageCounts } from './cost.js';
 import { clientClosed, executeWithFailover } from './execute-with-failover.js';
@@ -122,23 +127,14 @@ export class ChatGateway {
     const started = this.deps.clock.now();
     const startedPerf = this.deps.clock.perfNow();
     const snapshot = this.deps.config.current;
-    const record: RequestRecord = {
+    const record = newRequestRecord({
       time: started,
       requestId: call.requestId,
       endpoint: call.endpoint,
       tenant: call.auth.tenant,
       keyId: call.auth.keyId,
-      attempts: [],
       stream: call.request.stream === true,
-      promptTokens: 0,
-      cachedTokens: 0,
-      completionTokens: 0,
-      reasoningTokens: 0,
-      costUsd: 0,
-      baselineCostUsd: 0,
-      latencyMs: 0,
-      status: 200,
-    };
+    });
     const finish = (status: number, errorCode?: string) => {
       record.status = status;
       record.errorCode = errorCode;

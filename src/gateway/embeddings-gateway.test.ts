@@ -7,14 +7,11 @@ import { createOpenAiAdapter } from '../providers/openai/openai-adapter.js';
 import { createSimulatedAdapter } from '../providers/simulated/simulated-adapter.js';
 import { buildTestApp } from '../../test/helpers/build-test-app.js';
 import { fakeAdapter } from '../../test/helpers/fake-adapter.js';
-import { simDeployment, testConfigInput } from '../../test/helpers/test-config.js';
+import { recordingHttp } from '../../test/helpers/fake-http.js';
+import { simEmbeddingDeployment, testConfigInput } from '../../test/helpers/test-config.js';
 import { deploymentSchema } from '../config/deployment-schema.js';
 
-const embedInput = simDeployment('embed', {
-  kind: 'embeddings',
-  model: 'text-embedding-3-small',
-  prices: { inputPer1M: 0.02, outputPer1M: 0 },
-  contextWindow: 8191,
+const embedInput = simEmbeddingDeployment('embed', {
   simulation: { dimensions: 64 },
 });
 
@@ -193,22 +190,9 @@ describe('OpenAI-format embeddings upstreams', () => {
         apiKeyEnv: 'K',
         ...extra,
       });
-      const seen: { url: string; body: string; headers: Record<string, string> }[] = [];
-      const http = {
-        request: async (r: { url: URL; body?: string; headers: Record<string, string> }) => (
-          seen.push({ url: r.url.toString(), body: r.body ?? '', headers: r.headers }),
-          {
-            status: 200,
-            headers: {},
-            body: (async function* () {
-              yield Buffer.from(
-                '{"object":"list","data":[{"object":"embedding","index":0,"embedding":[0.5]}],"model":"text-embedding-3-small","usage":{"prompt_tokens":2,"total_tokens":2}}',
-              );
-            })() as never,
-          }
-        ),
-        close: async () => {},
-      };
+      const { http, sent: seen } = recordingHttp(
+        '{"object":"list","data":[{"object":"embedding","index":0,"embedding":[0.5]}],"model":"text-embedding-3-small","usage":{"prompt_tokens":2,"total_tokens":2}}',
+      );
       const out = await createOpenAiAdapter(d, http, { K: 'secret' }).embed!({
         deployment: d,
         body: { model: 'te3', input: 'hi' },

@@ -9,7 +9,11 @@ import { embeddingInputs } from '../core/prompt-text.js';
 import { forbidden, GatewayError, invalidRequest } from '../core/errors.js';
 import type { ChatRequest, EmbeddingsRequest, EmbeddingsResponse } from '../core/wire-types.js';
 import type { ProviderAdapter } from '../providers/types.js';
-import type { RequestRecord, RequestRecorder } from '../store/request-record.js';
+import {
+  newRequestRecord,
+  type RequestRecord,
+  type RequestRecorder,
+} from '../store/request-record.js';
 import type { CircuitBreakers } from './circuit-breaker.js';
 import { costUsd } from './cost.js';
 import { clientClosed, toGatewayError } from './execute-with-failover.js';
@@ -48,23 +52,14 @@ export class EmbeddingsGateway {
   ): Promise<{ response: EmbeddingsResponse; headers: Record<string, string> }> {
     const snapshot = this.deps.config.current;
     const startedPerf = this.deps.clock.perfNow();
-    const record: RequestRecord = {
+    const record = newRequestRecord({
       time: this.deps.clock.now(),
       requestId: call.requestId,
       endpoint: 'embeddings',
       tenant: call.auth.tenant,
       keyId: call.auth.keyId,
-      attempts: [],
       stream: false,
-      promptTokens: 0,
-      cachedTokens: 0,
-      completionTokens: 0,
-      reasoningTokens: 0,
-      costUsd: 0,
-      baselineCostUsd: 0,
-      latencyMs: 0,
-      status: 200,
-    };
+    });
     // The governance hooks speak chat: they see the caller and the inputs as user messages.
     const texts = embeddingInputs(call.request.input);
     const asChat: ChatCall = {

@@ -56,6 +56,24 @@ export interface RequestRecord {
   answerText?: string;
 }
 
+/** A request's record as it starts: no attempt yet, no tokens, no cost, status 200 until told. */
+export function newRequestRecord(
+  start: Pick<RequestRecord, 'time' | 'requestId' | 'endpoint' | 'tenant' | 'keyId' | 'stream'>,
+): RequestRecord {
+  return {
+    ...start,
+    attempts: [],
+    promptTokens: 0,
+    cachedTokens: 0,
+    completionTokens: 0,
+    reasoningTokens: 0,
+    costUsd: 0,
+    baselineCostUsd: 0,
+    latencyMs: 0,
+    status: 200,
+  };
+}
+
 /** Receives every finished request; implementations must not block (batch off the hot path). */
 export interface RequestRecorder {
   record(record: RequestRecord): void;

@@ -3,7 +3,7 @@
 import OpenAI, { AzureOpenAI } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnServer, type SpawnedServer } from '../helpers/spawn-server.js';
-import { simDeployment, testConfigInput } from '../helpers/test-config.js';
+import { simDeployment, simEmbeddingDeployment, testConfigInput } from '../helpers/test-config.js';
 
 let server: SpawnedServer;
 let client: OpenAI;
@@ -35,11 +35,7 @@ beforeAll(async () => {
     }),
   );
   input.deployments.push(
-    simDeployment('embed', {
-      kind: 'embeddings',
-      model: 'text-embedding-3-small',
-      prices: { inputPer1M: 0.02, outputPer1M: 0 },
-      contextWindow: 8191,
+    simEmbeddingDeployment('embed', {
       simulation: { dimensions: 256 },
     }),
   );

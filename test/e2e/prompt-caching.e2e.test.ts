@@ -3,10 +3,11 @@
 // loopback fake of Anthropic's API that records what it received) gets them where the client set
 // them, and the client gets the cache writes and reads back in the usage. The same request sent to
 // an `openai` deployment (a loopback fake of Chat Completions) reaches it without them.
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readJsonBody } from '../helpers/fake-http.js';
 import { spawnServer, type SpawnedServer } from '../helpers/spawn-server.js';
 import { testConfigInput } from '../helpers/test-config.js';
 
@@ -15,15 +16,9 @@ let upstream: Server;
 let server: SpawnedServer;
 let client: Anthropic;
 
-async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
-  let text = '';
-  for await (const c of req) text += c;
-  return JSON.parse(text) as Record<string, unknown>;
-}
-
 beforeAll(async () => {
   upstream = createServer(async (req, res) => {
-    const body = await readBody(req);
+    const body = await readJsonBody(req);
     received.push({ path: req.url ?? '', body });
     res.writeHead(200, { 'content-type': 'application/json' });
     if (req.url === '/v1/messages')

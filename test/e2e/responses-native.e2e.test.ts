@@ -4,10 +4,11 @@
 // reasoning item that bridging could not produce), re-badged with the router's id and the served
 // model. A deployment without it is bridged to chat. The upstream is a loopback fake that records
 // what it received.
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readJsonBody } from '../helpers/fake-http.js';
 import { spawnServer, type SpawnedServer } from '../helpers/spawn-server.js';
 import { simDeployment, testConfigInput } from '../helpers/test-config.js';
 
@@ -46,15 +47,9 @@ function responseObject(n: number, status = 'completed') {
   };
 }
 
-async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
-  let text = '';
-  for await (const c of req) text += c;
-  return JSON.parse(text) as Record<string, unknown>;
-}
-
 beforeAll(async () => {
   upstream = createServer(async (req, res) => {
-    const body = await readBody(req);
+    const body = await readJsonBody(req);
     received.push({ path: req.url ?? '', body });
     const n = received.length;
     if (req.url === '/v1/responses' && body.stream !== true) {

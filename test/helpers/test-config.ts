@@ -29,6 +29,20 @@ export function simDeployment(
   };
 }
 
+/** A simulated embedding model (`kind: embeddings`), priced as text-embedding-3-small. */
+export function simEmbeddingDeployment(
+  name: string,
+  overrides: Partial<DeploymentInput> = {},
+): DeploymentInput {
+  return simDeployment(name, {
+    kind: 'embeddings',
+    model: 'text-embedding-3-small',
+    prices: { inputPer1M: 0.02, outputPer1M: 0 },
+    contextWindow: 8191,
+    ...overrides,
+  });
+}
+
 /** The default test fleet: a pricey top model, a mid model and a cheap one behind `model-router`. */
 export function testConfigInput(overrides: Partial<ConfigInput> = {}): ConfigInput {
   return {

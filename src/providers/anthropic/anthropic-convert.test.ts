@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { deploymentSchema } from '../../config/deployment-schema.js';
 import type { ChatRequest } from '../../core/wire-types.js';
-import { createOpenAiAdapter } from '../openai/openai-adapter.js';
+import { sentByOpenAiAdapter } from '../../../test/helpers/fake-http.js';
 import { chatToAnthropicRequest } from './anthropic-convert.js';
 import { anthropicToChatResponse, mapUsage } from './anthropic-reply.js';
 
@@ -160,38 +160,7 @@ describe('Anthropic → Chat reply', () => {
       signature: 'sig',
     });
     // The OpenAI adapter strips the provider-private field before sending.
-    let sent = '';
-    const http = {
-      request: async (r: { body?: string }) => (
-        (sent = r.body ?? ''),
-        {
-          status: 200,
-          headers: {},
-          body: (async function* () {
-            yield Buffer.from('{"choices":[]}');
-          })() as never,
-        }
-      ),
-      close: async () => {},
-    };
-    const openai = createOpenAiAdapter(
-      deploymentSchema.parse({
-        name: 'o',
-        provider: 'openai',
-        model: 'gpt-4o',
-        prices: { inputPer1M: 1, outputPer1M: 1 },
-        contextWindow: 1000,
-        maxOutputTokens: 100,
-      }),
-      http,
-      {},
-    );
-    await openai.chat({
-      deployment: claude,
-      body: next,
-      signal: new AbortController().signal,
-      requestId: 'r',
-    });
+    const sent = await sentByOpenAiAdapter(next);
     expect(sent).not.toContain('reasoning_details');
     expect(sent).not.toContain('sig');
   });

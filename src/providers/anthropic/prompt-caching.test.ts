@@ -6,7 +6,7 @@ import { deploymentSchema } from '../../config/deployment-schema.js';
 import type { ChatRequest } from '../../core/wire-types.js';
 import { costUsd, usageCounts } from '../../gateway/cost.js';
 import { chatToMessage, messagesToChat } from '../../http/anthropic/messages-convert.js';
-import { createOpenAiAdapter } from '../openai/openai-adapter.js';
+import { sentByOpenAiAdapter } from '../../../test/helpers/fake-http.js';
 import { chatToAnthropicRequest } from './anthropic-convert.js';
 import { anthropicToChatResponse, mapUsage } from './anthropic-reply.js';
 
@@ -122,34 +122,7 @@ describe('prompt caching (cache_control)', () => {
     expect(JSON.stringify(toClaude.messages)).toContain('"cache_control"');
     expect((toClaude.tools as object[])[0]).toMatchObject({ cache_control: EPHEMERAL });
 
-    let sent = '';
-    const http = {
-      request: async (r: { body?: string }) => (
-        (sent = r.body ?? ''),
-        {
-          status: 200,
-          headers: {},
-          body: (async function* () {
-            yield Buffer.from('{"choices":[]}');
-          })() as never,
-        }
-      ),
-      close: async () => {},
-    };
-    const gpt = deploymentSchema.parse({
-      name: 'o',
-      provider: 'openai',
-      model: 'gpt-4o',
-      prices: { inputPer1M: 1, outputPer1M: 1 },
-      contextWindow: 1000,
-      maxOutputTokens: 100,
-    });
-    await createOpenAiAdapter(gpt, http, {}).chat({
-      deployment: gpt,
-      body: chat,
-      signal: new AbortController().signal,
-      requestId: 'r',
-    });
+    const sent = await sentByOpenAiAdapter(chat);
     expect(sent).not.toContain('cache_control');
     expect(JSON.parse(sent).messages[1].content).toEqual([{ type: 'text', text: 'q' }]);
     expect(JSON.parse(sent).tools[0]).toEqual({

@@ -6,7 +6,12 @@ import { GatewayError } from '../../core/errors.js';
 import type { ChatRequest, ChatResponse, EmbeddingsResponse } from '../../core/wire-types.js';
 
 type Json = Record<string, unknown>;
-import { pickUpstreamHeaders, readText, type HttpClient } from '../http-client.js';
+import {
+  pickUpstreamHeaders,
+  readText,
+  type HttpClient,
+  type UpstreamHttpResponse,
+} from '../http-client.js';
 import { chatChunkReader, isDoneMessage, parseSse } from '../sse-parser.js';
 import type { ProviderAdapter, UpstreamRequest } from '../types.js';
 import { upstreamError } from '../upstream-errors.js';
@@ -80,14 +85,27 @@ function serializeBody(body: ChatRequest): string {
   );
 }
 
-function malformed(name: string, text: string): GatewayError {
+function malformed(name: string, text: string, what = 'valid JSON'): GatewayError {
   return new GatewayError({
     status: 502,
     type: 'upstream_error',
     code: 'upstream_malformed_response',
-    message: `${name}: the upstream reply is not valid JSON: ${text.slice(0, 200)}`,
+    message: `${name}: the upstream reply is not ${what}: ${text.slice(0, 200)}`,
     retryable: true,
   });
+}
+
+/** A 2xx reply's body as a JSON object, or the 502 that says it is not one. */
+async function readJsonObject(body: UpstreamHttpResponse['body'], name: string): Promise<Json> {
+  const text = await readText(body);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw malformed(name, text);
+  }
+  if (!parsed || typeof parsed !== 'object') throw malformed(name, text);
+  return parsed as Json;
 }
 
 /** Loose normalisation: missing id/created/choices are tolerated. */
@@ -137,29 +155,16 @@ export function createOpenAiAdapter(
         signal: req.signal,
       });
       if (res.status < 200 || res.status >= 300) throw await upstreamError(res, deployment.name);
-      const text = await readText(res.body);
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        throw malformed(deployment.name, text);
-      }
-      if (!parsed || typeof parsed !== 'object' || !Array.isArray((parsed as Json).data))
-        throw malformed(deployment.name, text);
+      const parsed = await readJsonObject(res.body, deployment.name);
+      if (!Array.isArray(parsed.data))
+        throw malformed(deployment.name, JSON.stringify(parsed), 'an embeddings list');
       const response = parsed as EmbeddingsResponse;
       if (typeof response.model !== 'string' || !response.model) response.model = deployment.model;
       return { response, headers: pickUpstreamHeaders(res.headers) };
     },
     async chat(req) {
       const res = await send(req, false);
-      const text = await readText(res.body);
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        throw malformed(deployment.name, text);
-      }
-      if (!parsed || typeof parsed !== 'object') throw malformed(deployment.name, text);
+      const parsed = await readJsonObject(res.body, deployment.name);
       if (isNative(req))
         return {
           response: responseToChat(parsed as Record<string, unknown>, deployment),

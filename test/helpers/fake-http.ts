@@ -1,0 +1,59 @@
+// Fake upstreams for tests. An HttpClient for adapter tests that answers every request with one
+// JSON body (status 200) and records what was sent (URL, headers, body); and the JSON body of a
+// request to a loopback fake upstream server.
+import type { IncomingMessage } from 'node:http';
+import { deploymentSchema } from '../../src/config/deployment-schema.js';
+import type { ChatRequest } from '../../src/core/wire-types.js';
+import type { HttpClient } from '../../src/providers/http-client.js';
+import { createOpenAiAdapter } from '../../src/providers/openai/openai-adapter.js';
+
+export interface SentRequest {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export function recordingHttp(reply: string): { http: HttpClient; sent: SentRequest[] } {
+  const sent: SentRequest[] = [];
+  const http = {
+    request: async (r: { url: URL; headers: Record<string, string>; body?: string }) => {
+      sent.push({ url: r.url.toString(), headers: r.headers, body: r.body ?? '' });
+      return {
+        status: 200,
+        headers: {},
+        body: (async function* () {
+          yield Buffer.from(reply);
+        })() as never,
+      };
+    },
+    close: async () => {},
+  } as unknown as HttpClient;
+  return { http, sent };
+}
+
+/** The JSON body of a request a loopback fake upstream received. */
+export async function readJsonBody(req: IncomingMessage): Promise<Record<string, unknown>> {
+  let text = '';
+  for await (const c of req) text += c;
+  return JSON.parse(text) as Record<string, unknown>;
+}
+
+/** The body the OpenAI adapter sends upstream for a chat request (to a `gpt-4o` deployment). */
+export async function sentByOpenAiAdapter(body: ChatRequest): Promise<string> {
+  const { http, sent } = recordingHttp('{"choices":[]}');
+  const gpt = deploymentSchema.parse({
+    name: 'o',
+    provider: 'openai',
+    model: 'gpt-4o',
+    prices: { inputPer1M: 1, outputPer1M: 1 },
+    contextWindow: 1000,
+    maxOutputTokens: 100,
+  });
+  await createOpenAiAdapter(gpt, http, {}).chat({
+    deployment: gpt,
+    body,
+    signal: new AbortController().signal,
+    requestId: 'r',
+  });
+  return sent[0]!.body;
+}
