@@ -91,12 +91,15 @@ export function registerDashboardRoutes(app: FastifyInstance, deps: DashboardDep
           deploymentType: r.deploymentType,
           dataZone: r.dataZone ?? null,
         })),
-        deployments: [...snap.deployments.values()].map((d) => ({
-          name: d.name,
-          model: d.model,
-          dataZone: d.dataZone,
-          region: d.region,
-        })),
+        // The deployments a router subset may name: chat models (embedding models are not routed).
+        deployments: [...snap.deployments.values()]
+          .filter((d) => d.kind === 'chat')
+          .map((d) => ({
+            name: d.name,
+            model: d.model,
+            dataZone: d.dataZone,
+            region: d.region,
+          })),
         configRevision: snap.revision,
         cacheEnabled: snap.config.cache.enabled,
         status: deps.status?.() ?? {},

@@ -20,7 +20,12 @@ const scopedAuth: Authenticator = {
   authenticate(headers) {
     const token = String(headers.authorization ?? '').replace(/^Bearer /, '');
     if (!token) throw unauthorized('Incorrect API key provided.');
-    return { keyId: token, tenant: 't', admin: false, scopes: [token === 'any' ? '*' : token] };
+    return {
+      keyId: token,
+      tenant: 't',
+      admin: token === 'any',
+      scopes: [token === 'any' ? '*' : token],
+    };
   },
 };
 
@@ -129,8 +134,18 @@ describe('embeddings (/v1/embeddings)', () => {
     expect(chat.json().error.message).toContain('/v1/embeddings');
   });
 
-  it('keeps to the key’s scope', async () => {
+  it('keeps to the key’s scope, and the dashboard offers router subsets only chat models', async () => {
     const t = await setup();
+    const overview = await t.app.inject({
+      method: 'GET',
+      url: '/dashboard/api/overview',
+      headers: { authorization: 'Bearer any' },
+    });
+    expect(overview.json().deployments.map((d: { name: string }) => d.name)).toEqual([
+      'big',
+      'mid',
+      'small',
+    ]);
     const refused = await t.app.inject(
       post({ model: 'embed', input: 'x' }, undefined, 'model-router'),
     );
