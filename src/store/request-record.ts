@@ -60,9 +60,16 @@ export interface RequestRecord {
 export function newRequestRecord(
   start: Pick<RequestRecord, 'time' | 'requestId' | 'endpoint' | 'tenant' | 'keyId' | 'stream'>,
 ): RequestRecord {
+  // One object literal, every field named (as the gateway built it before): a spread of `start`
+  // here made the record's later writes several times slower in V8 (CPU profile, docs/benchmarks.md).
   return {
-    ...start,
+    time: start.time,
+    requestId: start.requestId,
+    endpoint: start.endpoint,
+    tenant: start.tenant,
+    keyId: start.keyId,
     attempts: [],
+    stream: start.stream,
     promptTokens: 0,
     cachedTokens: 0,
     completionTokens: 0,
