@@ -10,6 +10,9 @@ import { fakeAdapter } from '../../test/helpers/fake-adapter.js';
 import { recordingHttp } from '../../test/helpers/fake-http.js';
 import { simEmbeddingDeployment, testConfigInput } from '../../test/helpers/test-config.js';
 import { deploymentSchema } from '../config/deployment-schema.js';
+import type { ConfigHolder } from '../config/runtime-config.js';
+import { createContentFilter } from '../policy/content-filter.js';
+import { createGovernancePolicies } from '../policy/governance-policies.js';
 
 const embedInput = simEmbeddingDeployment('embed', {
   simulation: { dimensions: 64 },
@@ -29,8 +32,8 @@ const scopedAuth: Authenticator = {
   },
 };
 
-async function setup() {
-  const input = testConfigInput();
+async function setup(overrides: Partial<ConfigInput> = {}) {
+  const input = testConfigInput(overrides);
   input.deployments.push(embedInput);
   const config = parseConfig(input, {}).config;
   const embed = config.deployments.find((d) => d.name === 'embed')!;
@@ -40,7 +43,12 @@ async function setup() {
     small: fakeAdapter('small-sim', [{ reply: 'chat' }]),
     embed: createSimulatedAdapter(embed),
   };
-  return buildTestApp(config, adapters, { authenticator: scopedAuth });
+  const holder = { current: { config } } as unknown as ConfigHolder;
+  const policies = createGovernancePolicies({
+    config: holder,
+    contentFilter: () => createContentFilter(config.contentFilter),
+  });
+  return buildTestApp(config, adapters, { authenticator: scopedAuth, policies });
 }
 
 const post = (payload: unknown, url = '/v1/embeddings', key = 'any') => ({
@@ -132,6 +140,21 @@ describe('embeddings (/v1/embeddings)', () => {
     );
     expect(chat.statusCode).toBe(400);
     expect(chat.json().error.message).toContain('/v1/embeddings');
+  });
+
+  it('runs the content filter on text inputs, and passes token-id inputs (no text to read)', async () => {
+    const t = await setup({
+      contentFilter: {
+        enabled: true,
+        rules: [
+          { id: 'n', kind: 'regex', patterns: ['4242'], action: 'block', appliesTo: 'input' },
+        ],
+      },
+    });
+    expect((await t.app.inject(post({ model: 'embed', input: 'card 4242' }))).statusCode).toBe(400);
+    const ids = await t.app.inject(post({ model: 'embed', input: [[4242, 7, 9]] }));
+    expect(ids.statusCode).toBe(200);
+    expect(ids.json().data).toHaveLength(1);
   });
 
   it('keeps to the key’s scope, and the dashboard offers router subsets only chat models', async () => {

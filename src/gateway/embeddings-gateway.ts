@@ -97,12 +97,15 @@ export class EmbeddingsGateway {
       admit = { call: asChat, target, promptTokens: estimate };
       const admitted = policies?.admit ? await policies.admit(admit) : {};
       let request = call.request;
-      if (policies?.filterInput && texts.length > 0 && typeof texts[0] === 'string') {
+      // Text inputs only: token ids carry no text a rule could read.
+      const input = call.request.input;
+      const textInput =
+        typeof input === 'string' ||
+        (Array.isArray(input) && input.every((x: unknown) => typeof x === 'string'));
+      if (policies?.filterInput && textInput) {
         const filtered = await policies.filterInput(asChat.request, admit);
         const redacted = filtered.request.messages.map((m) => String(m.content ?? ''));
-        if (typeof call.request.input === 'string') request = { ...request, input: redacted[0]! };
-        else if (call.request.input.every((x: unknown) => typeof x === 'string'))
-          request = { ...request, input: redacted };
+        request = { ...request, input: typeof input === 'string' ? redacted[0]! : redacted };
       }
       if (!this.deps.breakers.allows(d.name))
         throw new GatewayError({
