@@ -16,7 +16,7 @@ import {
 } from '../store/request-record.js';
 import type { CircuitBreakers } from './circuit-breaker.js';
 import { costUsd } from './cost.js';
-import { clientClosed, toGatewayError } from './execute-with-failover.js';
+import { clientClosed, failedAttempt, toGatewayError } from './execute-with-failover.js';
 import type { AdmitContext, ChatCall, GatewayPolicies } from './gateway-types.js';
 import { authorizeTarget, keyAllowsDeployment, resolveTarget } from './request-target.js';
 
@@ -132,16 +132,9 @@ export class EmbeddingsGateway {
       } catch (err) {
         if (call.signal.aborted) throw clientClosed(record.attempts);
         const e = toGatewayError(err);
-        if (e.retryable && e.code !== 'deployment_rate_limited') this.deps.breakers.failure(d.name);
-        record.attempts.push({
-          deployment: d.name,
-          model: d.model,
-          outcome: 'error',
-          httpStatus: e.status,
-          errorCode: e.code ?? undefined,
-          errorMessage: e.message.slice(0, 300),
-          latencyMs: this.deps.clock.perfNow() - t0,
-        });
+        record.attempts.push(
+          failedAttempt(this.deps.breakers, d, e, this.deps.clock.perfNow() - t0),
+        );
         throw e;
       }
       this.deps.breakers.success(d.name);

@@ -126,17 +126,8 @@ export async function executeWithFailover(args: ExecuteArgs): Promise<ExecutionR
       controller.abort(new Error('attempt failed'));
       if (call.signal.aborted) throw clientClosed(attempts);
       const e = toGatewayError(err);
-      attempts.push({
-        deployment: deployment.name,
-        model: deployment.model,
-        outcome: 'error',
-        httpStatus: e.status,
-        errorCode: e.code ?? undefined,
-        errorMessage: e.message.slice(0, 300),
-        latencyMs: clock.perfNow() - t0,
-      });
+      attempts.push(failedAttempt(breakers, deployment, e, clock.perfNow() - t0));
       if (e.retryable) {
-        if (e.code !== 'deployment_rate_limited') breakers.failure(deployment.name);
         lastError = e;
         continue;
       }
@@ -225,6 +216,28 @@ function timeoutError(deployment: DeploymentConfig, code: string, what: string):
     message: `Deployment ${deployment.name}: ${what}.`,
     retryable: true,
   });
+}
+
+/**
+ * A failed attempt as the request log keeps it. A retryable failure counts against the
+ * deployment's circuit, except its own rate limit (busy, not unhealthy).
+ */
+export function failedAttempt(
+  breakers: CircuitBreakers,
+  deployment: DeploymentConfig,
+  e: GatewayError,
+  latencyMs: number,
+): AttemptRecord {
+  if (e.retryable && e.code !== 'deployment_rate_limited') breakers.failure(deployment.name);
+  return {
+    deployment: deployment.name,
+    model: deployment.model,
+    outcome: 'error',
+    httpStatus: e.status,
+    errorCode: e.code ?? undefined,
+    errorMessage: e.message.slice(0, 300),
+    latencyMs,
+  };
 }
 
 /** Any failure of an upstream call as the GatewayError it is answered with (unknown ones: 502). */

@@ -9,6 +9,15 @@ import type { ChatRequest } from '../../core/wire-types.js';
 import { parseChatRequest } from '../parse-chat-request.js';
 import { chatSseOptions, replyHeaders, writeSseStream } from '../sse-writer.js';
 
+/** Fires when the client goes away before its reply is written (which aborts the upstream call). */
+export function clientGoneSignal(reply: FastifyReply): AbortSignal {
+  const controller = new AbortController();
+  reply.raw.on('close', () => {
+    if (!reply.raw.writableFinished) controller.abort();
+  });
+  return controller.signal;
+}
+
 /**
  * Runs a ChatRequest through the gateway for an HTTP request: the caller's identity and headers,
  * and an abort signal that fires when the client goes away (which aborts the upstream call).
@@ -25,16 +34,12 @@ export function callGateway(
     passThrough?: boolean;
   } = {},
 ): Promise<ChatOutcome> {
-  const controller = new AbortController();
-  reply.raw.on('close', () => {
-    if (!reply.raw.writableFinished) controller.abort();
-  });
   return gateway.handleChat({
     request: chat,
     endpoint: opts.endpoint ?? 'chat',
     auth: request.auth,
     headers: request.headers,
-    signal: controller.signal,
+    signal: clientGoneSignal(reply),
     requestId: request.id,
     deploymentFromPath: opts.deploymentFromPath,
     ...(opts.native ? { native: opts.native } : {}),

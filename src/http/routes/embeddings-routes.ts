@@ -6,7 +6,7 @@ import { invalidRequest } from '../../core/errors.js';
 import { isObject } from '../../core/is-object.js';
 import type { EmbeddingsRequest } from '../../core/wire-types.js';
 import type { EmbeddingsGateway } from '../../gateway/embeddings-gateway.js';
-import { checkApiVersion } from './chat-routes.js';
+import { checkApiVersion, clientGoneSignal } from './chat-routes.js';
 
 /** OpenAI's limit on the inputs of one request. */
 const MAX_INPUTS = 2048;
@@ -53,15 +53,11 @@ export function registerEmbeddingsRoutes(app: FastifyInstance, gateway: Embeddin
     embeddings: EmbeddingsRequest,
     deploymentFromPath?: string,
   ) => {
-    const controller = new AbortController();
-    reply.raw.on('close', () => {
-      if (!reply.raw.writableFinished) controller.abort();
-    });
     const out = await gateway.handle({
       request: embeddings,
       auth: request.auth,
       headers: request.headers,
-      signal: controller.signal,
+      signal: clientGoneSignal(reply),
       requestId: request.id,
       ...(deploymentFromPath ? { deploymentFromPath } : {}),
     });
