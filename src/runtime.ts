@@ -42,6 +42,7 @@ import { createSharedState } from './store/shared-state-factory.js';
 import { createAnswerCacheStore } from './store/answer-cache-store.js';
 import { AnswerCache } from './gateway/answer-cache.js';
 import { registerCacheRoutes } from './http/routes/cache-routes.js';
+import { registerUsageRoutes } from './http/routes/usage-routes.js';
 import { EmbeddingsGateway } from './gateway/embeddings-gateway.js';
 import { registerEmbeddingsRoutes } from './http/routes/embeddings-routes.js';
 
@@ -234,6 +235,7 @@ export async function createRuntime(
       (a) => registerMessagesRoutes(a, gateway),
       (a) => registerAdminRoutes(a, configService, (c) => subsetNotes(c, routerFor)),
       (a) => registerCacheRoutes(a, answerCache),
+      (a) => registerUsageRoutes(a, requestLog),
       (a) =>
         registerEmbeddingsRoutes(
           a,

@@ -17,7 +17,7 @@ import {
 } from '../reporting/distribution.js';
 import { escapeHtml, htmlPage } from '../reporting/svg-chart.js';
 import { openRequestStore } from '../store/open-request-store.js';
-import { parseDuration } from './report.js';
+import { parseDuration } from '../core/time-range.js';
 
 const USAGE = `usage: model-router distribution [--config <file>] [--since 7d] [--router <name>]
                                  | --compare <compare-out/results.json>

@@ -1,19 +1,13 @@
-// `model-router report --since 7d [--by model|key|router] [--json] [--config <file>]`: spend,
-// savings against the top-model baseline, routing distribution and latency per model, from the
-// request log the config names (the same numbers the dashboard shows).
+// `model-router report --since 7d [--until …] [--by model|key|router|tenant|user|tag]
+// [--tenant t] [--key k] [--user u] [--tag t] [--json] [--config <file>]`: spend, savings against
+// the top-model baseline, routing distribution and latency per group, from the request log the
+// config names (the same numbers the dashboard and GET /admin/v1/usage show).
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile } from '../config/load-config.js';
+import { parseTimeBound } from '../core/time-range.js';
 import { DEFAULT_CONFIG_PATH } from '../main.js';
 import { openRequestStore } from '../store/open-request-store.js';
-import { summarizeRecords, type SummaryBy } from '../store/request-summary.js';
-
-/** `7d`, `24h`, `30m`, `90s` → milliseconds. */
-export function parseDuration(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(d|h|m|s)$/.exec(text.trim());
-  if (!m) throw new Error(`--since must look like 7d, 24h, 30m or 90s (got "${text}")`);
-  const unit = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1_000 }[m[2] as 'd' | 'h' | 'm' | 's'];
-  return Number(m[1]) * unit;
-}
+import { SUMMARY_BYS, usageSummary, type SummaryBy } from '../store/request-summary.js';
 
 const usd = (v: number) => `$${v.toFixed(v < 1 ? 6 : 2)}`;
 
@@ -22,21 +16,33 @@ export async function run(argv: string[]): Promise<number> {
     args: argv,
     options: {
       since: { type: 'string', default: '7d' },
+      until: { type: 'string' },
       by: { type: 'string', default: 'model' },
+      tenant: { type: 'string' },
+      key: { type: 'string' },
+      user: { type: 'string' },
+      tag: { type: 'string' },
       json: { type: 'boolean', default: false },
       config: { type: 'string' },
     },
   });
   const by = values.by as SummaryBy;
-  if (!['model', 'key', 'router'].includes(by)) {
-    process.stderr.write('--by must be model, key or router\n');
+  if (!SUMMARY_BYS.includes(by)) {
+    process.stderr.write(`--by must be one of ${SUMMARY_BYS.join(', ')}\n`);
     return 2;
   }
-  let sinceMs: number;
+  const now = Date.now();
+  let since: number;
+  let until: number;
   try {
-    sinceMs = parseDuration(values.since!);
+    since = parseTimeBound(values.since!, now, '--since');
+    until = values.until === undefined ? now : parseTimeBound(values.until, now, '--until');
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n`);
+    return 2;
+  }
+  if (since >= until) {
+    process.stderr.write('--since must be before --until\n');
     return 2;
   }
   try {
@@ -46,18 +52,26 @@ export async function run(argv: string[]): Promise<number> {
       return 1;
     }
     const store = await openRequestStore(config.requestLog);
-    const until = Date.now();
-    const since = until - sinceMs;
     await store.migrate();
-    const records = await store.query(since, until);
-    await store.close();
-    const s = summarizeRecords(records, by, since, until);
+    const filter = {
+      tenant: values.tenant,
+      keyId: values.key,
+      endUser: values.user,
+      tag: values.tag,
+    };
+    const s = await usageSummary(store, { since, until, by, filter }).finally(() => store.close());
     if (values.json) {
       process.stdout.write(`${JSON.stringify(s)}\n`);
       return 0;
     }
     const lines = [
-      `${s.requests} requests since ${new Date(since).toISOString()}`,
+      `${s.requests} requests from ${new Date(since).toISOString()} to ${new Date(until).toISOString()}${
+        s.filter
+          ? ` (${Object.entries(s.filter)
+              .map(([k, v]) => `${k} ${v}`)
+              .join(', ')})`
+          : ''
+      }`,
       `spend ${usd(s.costUsd)}; top-model baseline ${usd(s.baselineCostUsd)}; saved ${usd(s.savingsUsd)} (${(s.savingsRatio * 100).toFixed(1)}%)`,
       ...(s.cacheHits
         ? [
@@ -65,6 +79,9 @@ export async function run(argv: string[]): Promise<number> {
           ]
         : []),
       `errors ${(s.errorRate * 100).toFixed(1)}%; failovers ${(s.failoverRate * 100).toFixed(1)}%; tokens prompt ${s.tokens.prompt} (cached ${s.tokens.cached}), completion ${s.tokens.completion} (reasoning ${s.tokens.reasoning})`,
+      ...(by === 'tag'
+        ? ['a request with several tags counts in each of their rows; the totals count it once']
+        : []),
       '',
       `${by.padEnd(44)} share   requests  spend        saved        p50 ms   p95 ms   TTFT p50`,
       ...s.groups.map(

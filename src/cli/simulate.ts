@@ -13,7 +13,7 @@ import { OutputTokenStats } from '../routing/output-token-stats.js';
 import { DATED_ARTEFACT, artefactVersions } from '../routing/routing-model.js';
 import { DEFAULT_MODELS_DIR, createRouterFactory } from '../routing/router-factory.js';
 import { openRequestStore } from '../store/open-request-store.js';
-import { parseDuration } from './report.js';
+import { parseDuration } from '../core/time-range.js';
 
 /**
  * The request a logged prompt text stands for. The log keeps every message's text, each followed

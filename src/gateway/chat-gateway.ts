@@ -133,6 +133,8 @@ export class ChatGateway {
       endpoint: call.endpoint,
       tenant: call.auth.tenant,
       keyId: call.auth.keyId,
+      endUser: call.attribution?.endUser,
+      tags: call.attribution?.tags,
       stream: call.request.stream === true,
     });
     const finish = (status: number, errorCode?: string) => {

@@ -58,6 +58,8 @@ export class EmbeddingsGateway {
       endpoint: 'embeddings',
       tenant: call.auth.tenant,
       keyId: call.auth.keyId,
+      endUser: call.attribution?.endUser,
+      tags: call.attribution?.tags,
       stream: false,
     });
     // The governance hooks speak chat: they see the caller and the inputs as user messages.

@@ -3,6 +3,7 @@ import type { NativeRequest } from '../providers/native-api.js';
 import type { RouterConfig, RoutingMode } from '../config/schema.js';
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import type { ChatChunk, ChatRequest, ChatResponse, ChatUsage } from '../core/wire-types.js';
+import type { Attribution } from './attribution.js';
 
 /** Who is calling: resolved by auth before the gateway runs; never taken from the body. */
 export interface AuthContext {
@@ -40,6 +41,8 @@ export interface ChatCall {
    * fields (bridges to other APIs) leave it unset.
    */
   passThrough?: boolean;
+  /** The end user and tags the client named (recorded, never routed on). */
+  attribution?: Attribution;
 }
 
 export type ChatOutcome =

@@ -9,7 +9,7 @@ import { createRuntime } from '../runtime.js';
 import { testConfigInput } from '../../test/helpers/test-config.js';
 import { RequestLog, type RequestLogStore } from './request-log.js';
 import type { RequestRecord } from './request-record.js';
-import { summarizeRecords } from './request-summary.js';
+import { filterRecords, summarizeRecords } from './request-summary.js';
 import { createPostgresRequestStore } from './sql/postgres-request-store.js';
 import { createSqliteRequestStore } from './sql/sqlite-request-store.js';
 
@@ -78,12 +78,18 @@ async function roundTrip(store: RequestLogStore) {
   await store.migrate(); // idempotent
   const records = [
     rec(1, { cache: 'hit', costUsd: 0, attempts: [] }),
-    rec(2, { cache: 'miss' }),
+    rec(2, { cache: 'miss', endUser: 'user-42', tags: ['feature=search', 'team-a'] }),
     rec(3, { ttftMs: undefined, errorCode: 'upstream_500', status: 502 }),
   ];
   await store.insert(records);
   const back = await store.query(1_700_000_000_000, 1_700_000_003_500);
   expect(back).toEqual(records);
+  expect(back[1]).toMatchObject({ endUser: 'user-42', tags: ['feature=search', 'team-a'] });
+  // Summaries read the records without their texts.
+  const lean = await store.query(1_700_000_000_000, 1_700_000_003_500, { text: false });
+  expect(lean).toEqual(
+    records.map((r) => ({ ...r, promptText: undefined, answerText: undefined })),
+  );
   await store.saveConversation('resp_1', 1_700_000_000_000, '{"id":"resp_1"}');
   await store.saveConversation('resp_1', 1_700_000_000_000, '{"id":"resp_1","v":2}');
   expect(await store.getConversation('resp_1')).toBe('{"id":"resp_1","v":2}');
@@ -105,16 +111,17 @@ describe('request log stores', () => {
     await store.close();
   });
 
-  it('SQLite: a log written before the answer cache gains its column, records kept', async () => {
+  it('SQLite: a log written before the answer cache and attribution gains their columns, records kept', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mr-log-'));
     const path = join(dir, 'requests.db');
     const old = createSqliteRequestStore(path);
     await old.migrate();
     await old.close();
-    // The log as a build before migration 4 left it.
+    // The log as a build before migrations 4 and 5 left it.
     const db = new Database(path);
     db.exec(
-      'ALTER TABLE requests DROP COLUMN cache; DELETE FROM schema_migrations WHERE version = 4',
+      `ALTER TABLE requests DROP COLUMN cache; ALTER TABLE requests DROP COLUMN end_user;
+       ALTER TABLE requests DROP COLUMN tags; DELETE FROM schema_migrations WHERE version >= 4`,
     );
     db.prepare(
       `INSERT INTO requests (time, request_id, endpoint, attempts, stream, prompt_tokens, cached_tokens,
@@ -124,11 +131,11 @@ describe('request log stores', () => {
     db.close();
     const store = createSqliteRequestStore(path);
     await store.migrate();
-    await store.insert([rec(5, { cache: 'bypass' })]);
+    await store.insert([rec(5, { cache: 'bypass', endUser: 'u1', tags: ['a'] })]);
     const back = await store.query(0);
-    expect(back.map((r) => [r.requestId, r.cache])).toEqual([
-      ['req_old', undefined],
-      ['req_5', 'bypass'],
+    expect(back.map((r) => [r.requestId, r.cache, r.endUser, r.tags])).toEqual([
+      ['req_old', undefined, undefined, undefined],
+      ['req_5', 'bypass', 'u1', ['a']],
     ]);
     await store.close();
   });
@@ -234,6 +241,50 @@ describe('RequestLog batching', () => {
         .groups.map((g) => g.key)
         .sort(),
     ).toEqual(['k1', 'k2']);
+  });
+
+  it('summaries by tenant, end user and tag; a filter narrows the records read', () => {
+    const records = [
+      rec(1, { endUser: 'alice', tags: ['search', 'team=a'] }),
+      rec(2, { endUser: 'bob', tags: ['search'] }),
+      rec(3, { tenant: 'team-b' }),
+      rec(4, { endUser: 'alice', tags: ['chat'] }),
+    ];
+    const byTag = summarizeRecords(records, 'tag', 0, 1);
+    // A request with two tags is in both groups; the totals count it once.
+    expect(byTag.requests).toBe(4);
+    expect(byTag.costUsd).toBeCloseTo(0.01);
+    expect(byTag.groups.map((g) => [g.key, g.requests, Number(g.costUsd.toFixed(6))])).toEqual([
+      ['search', 2, 0.003],
+      ['(untagged)', 1, 0.003],
+      ['chat', 1, 0.004],
+      ['team=a', 1, 0.001],
+    ]);
+    expect(byTag.groups[0]!.share).toBeCloseTo(0.5);
+    expect(summarizeRecords(records, 'user', 0, 1).groups.map((g) => [g.key, g.requests])).toEqual([
+      ['alice', 2],
+      ['(no user)', 1],
+      ['bob', 1],
+    ]);
+    expect(
+      summarizeRecords(records, 'tenant', 0, 1).groups.map((g) => [g.key, g.requests]),
+    ).toEqual([
+      ['team-a', 3],
+      ['team-b', 1],
+    ]);
+    expect(filterRecords(records, { tag: 'search' }).map((r) => r.requestId)).toEqual([
+      'req_1',
+      'req_2',
+    ]);
+    expect(
+      filterRecords(records, { endUser: 'alice', tag: 'chat' }).map((r) => r.requestId),
+    ).toEqual(['req_4']);
+    expect(filterRecords(records, { tenant: 'team-b' }).map((r) => r.requestId)).toEqual(['req_3']);
+    expect(filterRecords(records, { keyId: 'k1' }).map((r) => r.requestId)).toEqual([
+      'req_1',
+      'req_3',
+    ]);
+    expect(filterRecords(records, {})).toBe(records);
   });
 });
 

@@ -12,8 +12,11 @@ export interface RequestLogStore extends ConversationStore {
   /** Applies pending schema migrations (versioned; idempotent). */
   migrate(): Promise<void>;
   insert(records: readonly RequestRecord[]): Promise<void>;
-  /** Records with `time` in [since, until), oldest first. */
-  query(since: number, until?: number): Promise<RequestRecord[]>;
+  /**
+   * Records with `time` in [since, until), oldest first; without their prompt and answer texts
+   * when `text` is false (summaries do not read them).
+   */
+  query(since: number, until?: number, opts?: { text?: boolean }): Promise<RequestRecord[]>;
   /** Deletes records older than `before`; returns how many. */
   deleteOlderThan(before: number): Promise<number>;
   close(): Promise<void>;

@@ -19,6 +19,10 @@ export interface RequestRecord {
   endpoint: 'chat' | 'responses' | 'messages' | 'embeddings';
   tenant?: string;
   keyId?: string;
+  /** The end user the client named (`user`, `safety_identifier`, Anthropic's `metadata.user_id`). */
+  endUser?: string;
+  /** The client's tags (`x-router-tags`, OpenAI `metadata` as `key=value`). */
+  tags?: string[];
   /** Router deployment name when routed, else undefined (direct call). */
   router?: string;
   routingMode?: string;
@@ -58,7 +62,10 @@ export interface RequestRecord {
 
 /** A request's record as it starts: no attempt yet, no tokens, no cost, status 200 until told. */
 export function newRequestRecord(
-  start: Pick<RequestRecord, 'time' | 'requestId' | 'endpoint' | 'tenant' | 'keyId' | 'stream'>,
+  start: Pick<
+    RequestRecord,
+    'time' | 'requestId' | 'endpoint' | 'tenant' | 'keyId' | 'stream' | 'endUser' | 'tags'
+  >,
 ): RequestRecord {
   // One object literal, every field named (as the gateway built it before): a spread of `start`
   // here made the record's later writes several times slower in V8 (CPU profile, docs/benchmarks.md).
@@ -68,6 +75,8 @@ export function newRequestRecord(
     endpoint: start.endpoint,
     tenant: start.tenant,
     keyId: start.keyId,
+    endUser: start.endUser,
+    tags: start.tags,
     attempts: [],
     stream: start.stream,
     promptTokens: 0,

@@ -1,9 +1,34 @@
 // Spend, savings against the top-model baseline, routing distribution, latency and error rates
-// over a set of request records, grouped by served model, key or router. One function serves the
-// `report` CLI, the dashboard and both stores, so their numbers agree.
+// over a set of request records, grouped by served model, key, router, tenant, end user or tag. One
+// function serves the `report` CLI, `GET /admin/v1/usage`, the dashboard and both stores, so their
+// numbers agree.
 import type { RequestRecord } from './request-record.js';
+import type { RequestLogStore } from './request-log.js';
 
-export type SummaryBy = 'model' | 'key' | 'router';
+export const SUMMARY_BYS = ['model', 'key', 'router', 'tenant', 'user', 'tag'] as const;
+export type SummaryBy = (typeof SUMMARY_BYS)[number];
+
+/** Which records a summary reads: all of them, or those of one tenant, key, end user or tag. */
+export interface UsageFilter {
+  tenant?: string;
+  keyId?: string;
+  endUser?: string;
+  tag?: string;
+}
+
+export function filterRecords(
+  records: readonly RequestRecord[],
+  f: UsageFilter,
+): readonly RequestRecord[] {
+  if (!f.tenant && !f.keyId && !f.endUser && !f.tag) return records;
+  return records.filter(
+    (r) =>
+      (!f.tenant || r.tenant === f.tenant) &&
+      (!f.keyId || r.keyId === f.keyId) &&
+      (!f.endUser || r.endUser === f.endUser) &&
+      (!f.tag || (r.tags?.includes(f.tag) ?? false)),
+  );
+}
 
 export interface GroupSummary {
   key: string;
@@ -25,7 +50,13 @@ export interface GroupSummary {
 export interface RequestSummary {
   since: number;
   until: number;
+  /**
+   * The grouping. By `tag`, a request with several tags is in each of their groups (so shares
+   * can add up to more than 1) and one with none in `(untagged)`; the totals count it once.
+   */
   by: SummaryBy;
+  /** The records read, when narrowed to a tenant, key, end user or tag. */
+  filter?: UsageFilter;
   requests: number;
   costUsd: number;
   baselineCostUsd: number;
@@ -63,6 +94,8 @@ export function percentile(sorted: readonly number[], p: number): number {
 export interface SummaryRow {
   keyId?: string;
   tenant?: string;
+  endUser?: string;
+  tags?: readonly string[];
   router?: string;
   servedModel?: string;
   deployment?: string;
@@ -83,6 +116,8 @@ export function summaryRow(r: RequestRecord): SummaryRow {
   return {
     keyId: r.keyId,
     tenant: r.tenant,
+    endUser: r.endUser,
+    tags: r.tags,
     router: r.router,
     servedModel: r.servedModel,
     deployment: r.deployment,
@@ -100,10 +135,22 @@ export function summaryRow(r: RequestRecord): SummaryRow {
   };
 }
 
-function keyOf(r: SummaryRow, by: SummaryBy): string {
-  if (by === 'key') return r.keyId ?? `(tenant ${r.tenant ?? 'default'})`;
-  if (by === 'router') return r.router ?? '(direct)';
-  return r.servedModel ?? r.deployment ?? '(none)';
+/** The groups a request counts in: one, except by tag. */
+function groupsOf(r: SummaryRow, by: SummaryBy): readonly string[] {
+  switch (by) {
+    case 'key':
+      return [r.keyId ?? `(tenant ${r.tenant ?? 'default'})`];
+    case 'router':
+      return [r.router ?? '(direct)'];
+    case 'tenant':
+      return [r.tenant ?? 'default'];
+    case 'user':
+      return [r.endUser ?? '(no user)'];
+    case 'tag':
+      return r.tags?.length ? r.tags : ['(untagged)'];
+    default:
+      return [r.servedModel ?? r.deployment ?? '(none)'];
+  }
 }
 
 /** A request failed over when any attempt before the last one errored. */
@@ -134,10 +181,11 @@ export function summarizeRows(
   let failovers = 0;
   let hits = 0;
   for (const r of records) {
-    const k = keyOf(r, by);
-    let list = groups.get(k);
-    if (!list) groups.set(k, (list = []));
-    list.push(r);
+    for (const k of groupsOf(r, by)) {
+      let list = groups.get(k);
+      if (!list) groups.set(k, (list = []));
+      list.push(r);
+    }
     cost += r.costUsd;
     baseline += r.baselineCostUsd;
     if (countsAsError(r.status)) errors++;
@@ -193,4 +241,17 @@ export function summarizeRows(
     tokens,
     groups: out,
   };
+}
+
+/** The summary of a request log's records in [since, until), narrowed by `filter`. */
+export async function usageSummary(
+  store: Pick<RequestLogStore, 'query'>,
+  q: { since: number; until: number; by: SummaryBy; filter?: UsageFilter },
+): Promise<RequestSummary> {
+  const records = await store.query(q.since, q.until, { text: false });
+  const filter = Object.fromEntries(
+    Object.entries(q.filter ?? {}).filter(([, v]) => v !== undefined && v !== ''),
+  ) as UsageFilter;
+  const summary = summarizeRecords(filterRecords(records, filter), q.by, q.since, q.until);
+  return Object.keys(filter).length ? { ...summary, filter } : summary;
 }

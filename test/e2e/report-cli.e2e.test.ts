@@ -17,10 +17,14 @@ describe('report and simulate CLIs', () => {
     for (let i = 0; i < 12; i++) {
       const r = await fetch(`${server.baseUrl}/v1/chat/completions`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: {
+          'content-type': 'application/json',
+          ...(i % 3 === 0 ? { 'x-router-tags': 'nightly-batch' } : {}),
+        },
         body: JSON.stringify({
           model: i < 8 ? 'model-router' : 'big',
           messages: [{ role: 'user', content: `question ${i}` }],
+          ...(i % 2 === 0 ? { user: 'alice' } : {}),
         }),
       });
       expect(r.status).toBe(200);
@@ -44,6 +48,37 @@ describe('report and simulate CLIs', () => {
     expect(byRouter.groups.map((g) => g.key).sort()).toEqual(['(direct)', 'model-router']);
     const text = runReport(configPath, [], false);
     expect(text).toContain('small-sim');
+    // Attribution: by tag, by end user, and one tag's spend by model.
+    const byTag = runReport(configPath, ['--by', 'tag']) as {
+      groups: { key: string; requests: number }[];
+    };
+    expect(byTag.groups.map((g) => [g.key, g.requests])).toEqual([
+      ['(untagged)', 8],
+      ['nightly-batch', 4],
+    ]);
+    const byUser = runReport(configPath, ['--by', 'user']) as {
+      groups: { key: string; requests: number }[];
+    };
+    expect(byUser.groups.map((g) => [g.key, g.requests])).toEqual([
+      ['(no user)', 6],
+      ['alice', 6],
+    ]);
+    const batch = runReport(configPath, ['--tag', 'nightly-batch', '--user', 'alice']) as {
+      requests: number;
+      filter: unknown;
+      groups: { key: string; requests: number }[];
+    };
+    // i = 0, 6 (model-router → small-sim) and i = 0…11 with i % 6 === 0 only: 0 and 6.
+    expect(batch.requests).toBe(2);
+    expect(batch.filter).toEqual({ tag: 'nightly-batch', endUser: 'alice' });
+    const untilLongAgo = runReport(configPath, [
+      '--since',
+      '2019-06-01',
+      '--until',
+      '2020-01-01',
+    ]) as { requests: number };
+    expect(untilLongAgo.requests).toBe(0);
+    expect(() => runReport(configPath, ['--by', 'colour'])).toThrow(/--by must be one of/);
     const sim = JSON.parse(
       runCli(['simulate', '--since', '1h', '--mode', 'quality', '--json', '--config', configPath]),
     );

@@ -4,6 +4,7 @@
 // Anthropic deployment's own count, else the router's exact count (`x-router-counted-by` says).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ChatGateway } from '../../gateway/chat-gateway.js';
+import { anthropicAttribution } from '../../gateway/attribution.js';
 import { callGateway } from '../routes/chat-routes.js';
 import type { ErrorShaper } from '../error-handler.js';
 import { replyHeaders, writeSseStream } from '../sse-writer.js';
@@ -22,7 +23,10 @@ export function registerMessagesRoutes(app: FastifyInstance, gateway: ChatGatewa
     { config: { errorShape } },
     async (request: FastifyRequest, reply: FastifyReply) => {
       const chat = messagesToChat(request.body);
-      const outcome = await callGateway(gateway, request, reply, chat, { endpoint: 'messages' });
+      const outcome = await callGateway(gateway, request, reply, chat, {
+        endpoint: 'messages',
+        attribution: anthropicAttribution(request.body as Record<string, unknown>, request.headers),
+      });
       const headers = { ...outcome.headers, 'request-id': request.id };
       if (outcome.kind === 'json')
         return reply.headers(headers).send(chatToMessage(outcome.response));

@@ -11,6 +11,7 @@ import { invalidRequest, notFound, queryNumber } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import type { ChatChunk, ChatMessage } from '../../core/wire-types.js';
 import type { ChatGateway } from '../../gateway/chat-gateway.js';
+import { openAiAttribution } from '../../gateway/attribution.js';
 import {
   nativeEventsOf,
   nativeResponseOf,
@@ -52,6 +53,7 @@ export function registerResponsesRoutes(
     const outcome = await callGateway(gateway, request, reply, chat, {
       endpoint: 'responses',
       native,
+      attribution: openAiAttribution(body ?? {}, request.headers),
     });
     // An output filter may change the answer: then the (filtered) chat reply is what is sent.
     const passThrough = !config.current.config.contentFilter.enabled;

@@ -3,6 +3,7 @@
 import type { NativeRequest } from '../../providers/native-api.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { invalidRequest } from '../../core/errors.js';
+import { openAiAttribution, type Attribution } from '../../gateway/attribution.js';
 import type { ChatGateway } from '../../gateway/chat-gateway.js';
 import type { ChatOutcome, Endpoint } from '../../gateway/gateway-types.js';
 import type { ChatRequest } from '../../core/wire-types.js';
@@ -32,8 +33,13 @@ export function callGateway(
     deploymentFromPath?: string;
     native?: NativeRequest;
     passThrough?: boolean;
+    /** Read from `chat` as an OpenAI body when not given. */
+    attribution?: Attribution;
   } = {},
 ): Promise<ChatOutcome> {
+  const attribution =
+    opts.attribution ??
+    openAiAttribution(chat as unknown as Record<string, unknown>, request.headers);
   return gateway.handleChat({
     request: chat,
     endpoint: opts.endpoint ?? 'chat',
@@ -44,6 +50,7 @@ export function callGateway(
     deploymentFromPath: opts.deploymentFromPath,
     ...(opts.native ? { native: opts.native } : {}),
     ...(opts.passThrough ? { passThrough: true } : {}),
+    ...(attribution.endUser || attribution.tags ? { attribution } : {}),
   });
 }
 

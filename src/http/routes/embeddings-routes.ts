@@ -6,6 +6,7 @@ import { invalidRequest } from '../../core/errors.js';
 import { isObject } from '../../core/is-object.js';
 import type { EmbeddingsRequest } from '../../core/wire-types.js';
 import type { EmbeddingsGateway } from '../../gateway/embeddings-gateway.js';
+import { openAiAttribution } from '../../gateway/attribution.js';
 import { checkApiVersion, clientGoneSignal } from './chat-routes.js';
 
 /** OpenAI's limit on the inputs of one request. */
@@ -53,6 +54,10 @@ export function registerEmbeddingsRoutes(app: FastifyInstance, gateway: Embeddin
     embeddings: EmbeddingsRequest,
     deploymentFromPath?: string,
   ) => {
+    const attribution = openAiAttribution(
+      embeddings as unknown as Record<string, unknown>,
+      request.headers,
+    );
     const out = await gateway.handle({
       request: embeddings,
       auth: request.auth,
@@ -60,6 +65,7 @@ export function registerEmbeddingsRoutes(app: FastifyInstance, gateway: Embeddin
       signal: clientGoneSignal(reply),
       requestId: request.id,
       ...(deploymentFromPath ? { deploymentFromPath } : {}),
+      ...(attribution.endUser || attribution.tags ? { attribution } : {}),
     });
     return reply.headers(out.headers).send(out.response);
   };

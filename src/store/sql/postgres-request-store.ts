@@ -1,7 +1,7 @@
 // PostgreSQL request log store (`pg`), for many replicas writing one log.
 import pg from 'pg';
 import type { RequestLogStore } from '../request-log.js';
-import { COLUMNS, MIGRATIONS, fromRow, toRow, type Row } from './request-columns.js';
+import { COLUMNS, MIGRATIONS, fromRow, selectList, toRow, type Row } from './request-columns.js';
 
 export function createPostgresRequestStore(
   url: string,
@@ -64,9 +64,9 @@ export function createPostgresRequestStore(
         values,
       );
     },
-    async query(since, until = Number.MAX_SAFE_INTEGER) {
+    async query(since, until = Number.MAX_SAFE_INTEGER, opts = {}) {
       const res = await pool.query(
-        `SELECT * FROM ${table} WHERE time >= $1 AND time < $2 ORDER BY time`,
+        `SELECT ${selectList(opts.text ?? true)} FROM ${table} WHERE time >= $1 AND time < $2 ORDER BY time`,
         [since, until],
       );
       return (res.rows as Row[]).map((row) => fromRow({ ...row, attempts: row.attempts }));

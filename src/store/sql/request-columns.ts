@@ -32,9 +32,16 @@ export const COLUMNS = [
   'prompt_text',
   'answer_text',
   'cache',
+  'end_user',
+  'tags',
 ] as const;
 
 export type Row = Record<(typeof COLUMNS)[number], unknown>;
+
+/** The select list of a query: every column, or all but the (large) prompt and answer texts. */
+export function selectList(text: boolean): string {
+  return text ? '*' : COLUMNS.filter((c) => c !== 'prompt_text' && c !== 'answer_text').join(', ');
+}
 
 export function toRow(r: RequestRecord): unknown[] {
   return [
@@ -67,6 +74,8 @@ export function toRow(r: RequestRecord): unknown[] {
     r.promptText ?? null,
     r.answerText ?? null,
     r.cache ?? null,
+    r.endUser ?? null,
+    r.tags?.length ? JSON.stringify(r.tags) : null,
   ];
 }
 
@@ -107,6 +116,8 @@ export function fromRow(row: Row): RequestRecord {
     promptText: opt(row.prompt_text),
     answerText: opt(row.answer_text),
     cache: opt(row.cache),
+    endUser: opt(row.end_user),
+    tags: typeof row.tags === 'string' ? (JSON.parse(row.tags) as string[]) : undefined,
   };
 }
 
@@ -131,4 +142,9 @@ export const MIGRATIONS: { version: number; sql: string }[] = [
   },
   // The answer cache's part in each request (hit, miss, bypass; null when the cache is off).
   { version: 4, sql: 'ALTER TABLE requests ADD COLUMN cache TEXT' },
+  // Attribution below the key: the end user the client named and its tags (a JSON array).
+  {
+    version: 5,
+    sql: 'ALTER TABLE requests ADD COLUMN end_user TEXT; ALTER TABLE requests ADD COLUMN tags TEXT',
+  },
 ];

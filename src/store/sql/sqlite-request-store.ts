@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { RequestLogStore } from '../request-log.js';
 import type { RequestRecord } from '../request-record.js';
-import { COLUMNS, MIGRATIONS, fromRow, toRow, type Row } from './request-columns.js';
+import { COLUMNS, MIGRATIONS, fromRow, selectList, toRow, type Row } from './request-columns.js';
 
 export function createSqliteRequestStore(path: string): RequestLogStore {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -54,10 +54,12 @@ export function createSqliteRequestStore(path: string): RequestLogStore {
     async insert(records) {
       insertMany(records);
     },
-    async query(since, until = Number.MAX_SAFE_INTEGER) {
+    async query(since, until = Number.MAX_SAFE_INTEGER, opts = {}) {
       return (
         db
-          .prepare('SELECT * FROM requests WHERE time >= ? AND time < ? ORDER BY time')
+          .prepare(
+            `SELECT ${selectList(opts.text ?? true)} FROM requests WHERE time >= ? AND time < ? ORDER BY time`,
+          )
           .all(since, until) as Row[]
       ).map(fromRow);
     },

@@ -1,0 +1,40 @@
+// Time windows as people write them on a command line or in a query string: a duration back from
+// now (`7d`, `24h`, `30m`, `90s`) or a date / date-time (`2026-11-01`, `2026-11-01T12:00:00Z`).
+
+const UNITS = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1_000 } as const;
+
+function durationMs(text: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)\s*(d|h|m|s)$/.exec(text.trim());
+  return m ? Number(m[1]) * UNITS[m[2] as keyof typeof UNITS] : undefined;
+}
+
+/** `7d`, `24h`, `30m`, `90s` → milliseconds. */
+export function parseDuration(text: string): number {
+  const ms = durationMs(text);
+  if (ms === undefined)
+    throw new Error(`--since must look like 7d, 24h, 30m or 90s (got "${text}")`);
+  return ms;
+}
+
+/**
+ * One end of a window in epoch ms: a duration back from `now`, or an ISO 8601 date or date-time
+ * (a date alone is midnight; without a zone, UTC). Throws an Error naming `name` and what to write.
+ */
+export function parseTimeBound(text: string, now: number, name: string): number {
+  const t = text.trim();
+  const back = durationMs(t);
+  if (back !== undefined) return now - back;
+  const iso =
+    /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(Z|[+-]\d{2}:?\d{2})?)?$/.exec(t);
+  if (iso) {
+    // Without a zone, UTC (not the server's local time), so every replica reads it alike.
+    const zone = iso[3]?.replace(/^([+-]\d{2})(\d{2})$/, '$1:$2') ?? 'Z';
+    const ms = Date.parse(`${iso[1]}T${iso[2] ?? '00:00:00'}${zone}`);
+    // Date.parse rolls 2026-02-31 over into March: a day that does not exist is a mistake.
+    const day = Date.parse(`${iso[1]}T00:00:00Z`);
+    if (Number.isFinite(ms) && new Date(day).toISOString().startsWith(iso[1]!)) return ms;
+  }
+  throw new Error(
+    `${name} must be a duration back from now (7d, 24h, 30m, 90s) or a date such as 2026-11-01 or 2026-11-01T12:00:00Z (got "${text.slice(0, 60)}")`,
+  );
+}

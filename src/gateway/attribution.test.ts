@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { GatewayError } from '../core/errors.js';
+import {
+  anthropicAttribution,
+  openAiAttribution,
+  tagsFromHeader,
+  tagsFromMetadata,
+} from './attribution.js';
+
+function error400(fn: () => unknown): GatewayError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(GatewayError);
+    expect((err as GatewayError).status).toBe(400);
+    return err as GatewayError;
+  }
+  throw new Error('expected a 400');
+}
+
+describe('attribution: end user and tags of a request', () => {
+  it('reads the x-router-tags header: comma-separated, trimmed, empty items ignored', () => {
+    expect(tagsFromHeader(undefined)).toEqual([]);
+    expect(tagsFromHeader(' search, team=a ,,app:web/v2 ')).toEqual([
+      'search',
+      'team=a',
+      'app:web/v2',
+    ]);
+    // A header sent twice arrives as an array.
+    expect(tagsFromHeader(['a,b', 'c'])).toEqual(['a', 'b', 'c']);
+  });
+
+  it('refuses a tag it could not record faithfully, naming the header and the tag', () => {
+    const space = error400(() => tagsFromHeader('good, has space'));
+    expect(space.param).toBe('x-router-tags');
+    expect(space.message).toContain('"has space"');
+    error400(() => tagsFromHeader('x'.repeat(65)));
+    const many = error400(() =>
+      tagsFromHeader(Array.from({ length: 17 }, (_, i) => `t${i}`).join(',')),
+    );
+    expect(many.message).toContain('at most 16');
+  });
+
+  it("reads OpenAI's metadata as key=value tags, checked as OpenAI checks it", () => {
+    expect(tagsFromMetadata({ feature: 'search', team: 'a' })).toEqual([
+      'feature=search',
+      'team=a',
+    ]);
+    expect(tagsFromMetadata(null)).toEqual([]);
+    expect(error400(() => tagsFromMetadata('x')).param).toBe('metadata');
+    expect(error400(() => tagsFromMetadata({ n: 1 })).param).toBe('metadata.n');
+    error400(() => tagsFromMetadata({ v: 'x'.repeat(513) }));
+    error400(() => tagsFromMetadata({ ['k'.repeat(65)]: 'v' }));
+    error400(() =>
+      tagsFromMetadata(Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, 'v']))),
+    );
+  });
+
+  it('an OpenAI body: safety_identifier before user; header and metadata tags without repeats', () => {
+    expect(
+      openAiAttribution(
+        { user: 'old-name', safety_identifier: 'hashed-42', metadata: { team: 'a' } },
+        { 'x-router-tags': 'search,team=a' },
+      ),
+    ).toEqual({ endUser: 'hashed-42', tags: ['search', 'team=a'] });
+    expect(openAiAttribution({ user: 'u1' }, {})).toEqual({ endUser: 'u1' });
+    expect(openAiAttribution({}, {})).toEqual({});
+    expect(error400(() => openAiAttribution({ user: 42 }, {})).param).toBe('user');
+    // Kept up to 256 characters.
+    expect(openAiAttribution({ user: 'u'.repeat(300) }, {}).endUser).toHaveLength(256);
+  });
+
+  it("an Anthropic body: metadata.user_id and the header's tags", () => {
+    expect(
+      anthropicAttribution({ metadata: { user_id: 'u-123' } }, { 'x-router-tags': 'cli' }),
+    ).toEqual({ endUser: 'u-123', tags: ['cli'] });
+    expect(anthropicAttribution({}, {})).toEqual({});
+    expect(error400(() => anthropicAttribution({ metadata: { user_id: 5 } }, {})).param).toBe(
+      'metadata.user_id',
+    );
+  });
+});

@@ -1,0 +1,129 @@
+// Who and what a request's spend belongs to, below the tenant and the key: the end user the client
+// names (`user` / `safety_identifier` in OpenAI's APIs, `metadata.user_id` in Anthropic's) and
+// tags (the `x-router-tags` header, and OpenAI's `metadata` pairs as `key=value`). Recorded with
+// every request for `report --by user|tag` and `GET /admin/v1/usage`; never used to route and
+// never a metric label (their number is unbounded).
+import { invalidRequest } from '../core/errors.js';
+import { isObject } from '../core/is-object.js';
+
+export interface Attribution {
+  endUser?: string;
+  tags?: string[];
+}
+
+export const TAGS_HEADER = 'x-router-tags';
+const MAX_HEADER_TAGS = 16;
+const MAX_TAG_CHARS = 64;
+const TAG = /^[A-Za-z0-9_.:=/@+-]+$/;
+// OpenAI's own limits on `metadata` (openapi.yaml, Metadata): 16 pairs, keys up to 64 characters,
+// values strings up to 512.
+const MAX_METADATA_PAIRS = 16;
+const MAX_METADATA_KEY = 64;
+const MAX_METADATA_VALUE = 512;
+/** An end user's name is kept up to this many characters (OpenAI's `safety_identifier` bound). */
+const MAX_END_USER_CHARS = 256;
+
+/** The tags of the `x-router-tags` header: comma-separated, each 1–64 of `A-Z a-z 0-9 _ . : = / @ + -`. */
+export function tagsFromHeader(value: string | string[] | undefined): string[] {
+  if (value === undefined) return [];
+  const tags = (Array.isArray(value) ? value.join(',') : value)
+    .split(',')
+    .map((t) => t.trim())
+    .filter((t) => t.length > 0);
+  if (tags.length > MAX_HEADER_TAGS)
+    throw invalidRequest(
+      `The ${TAGS_HEADER} header names ${tags.length} tags; send at most ${MAX_HEADER_TAGS}.`,
+      TAGS_HEADER,
+      'invalid_value',
+    );
+  for (const t of tags)
+    if (t.length > MAX_TAG_CHARS || !TAG.test(t))
+      throw invalidRequest(
+        `The ${TAGS_HEADER} tag "${t.slice(0, 80)}" is not a tag: tags are comma-separated, each 1–${MAX_TAG_CHARS} characters of letters, digits and _ . : = / @ + -.`,
+        TAGS_HEADER,
+        'invalid_value',
+      );
+  return tags;
+}
+
+/**
+ * OpenAI's `metadata` (Chat Completions, Responses) checked as OpenAI checks it, and read as
+ * `key=value` tags. Absent or null: none.
+ */
+export function tagsFromMetadata(metadata: unknown): string[] {
+  if (metadata === undefined || metadata === null) return [];
+  if (!isObject(metadata))
+    throw invalidRequest(
+      "'metadata' must be an object of string values (up to 16 pairs).",
+      'metadata',
+      'invalid_type',
+    );
+  const entries = Object.entries(metadata);
+  if (entries.length > MAX_METADATA_PAIRS)
+    throw invalidRequest(
+      `'metadata' has ${entries.length} pairs; send at most ${MAX_METADATA_PAIRS}.`,
+      'metadata',
+      'invalid_value',
+    );
+  return entries.map(([key, value]) => {
+    if (key.length > MAX_METADATA_KEY)
+      throw invalidRequest(
+        `'metadata' key "${key.slice(0, 80)}…" is longer than ${MAX_METADATA_KEY} characters.`,
+        'metadata',
+        'invalid_value',
+      );
+    if (typeof value !== 'string' || value.length > MAX_METADATA_VALUE)
+      throw invalidRequest(
+        `'metadata.${key}' must be a string of at most ${MAX_METADATA_VALUE} characters.`,
+        `metadata.${key}`,
+        typeof value === 'string' ? 'invalid_value' : 'invalid_type',
+      );
+    return `${key}=${value}`;
+  });
+}
+
+/** A client-named end user: a string (a 400 otherwise), kept up to 256 characters. */
+export function endUserFrom(value: unknown, param: string): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string')
+    throw invalidRequest(
+      `'${param}' must be a string naming your end user; got ${JSON.stringify(value)?.slice(0, 40)}.`,
+      param,
+      'invalid_type',
+    );
+  return value.slice(0, MAX_END_USER_CHARS);
+}
+
+/** Tags without repeats, in the order first named. */
+function combine(endUser: string | undefined, tags: string[]): Attribution {
+  const unique = [...new Set(tags)];
+  return {
+    ...(endUser !== undefined ? { endUser } : {}),
+    ...(unique.length ? { tags: unique } : {}),
+  };
+}
+
+/**
+ * The attribution of an OpenAI-format request body (Chat Completions, Responses, Embeddings):
+ * `safety_identifier`, else `user`; `metadata` pairs and the header's tags.
+ */
+export function openAiAttribution(
+  body: Record<string, unknown>,
+  headers: Readonly<Record<string, string | string[] | undefined>>,
+): Attribution {
+  const endUser =
+    endUserFrom(body.safety_identifier, 'safety_identifier') ?? endUserFrom(body.user, 'user');
+  return combine(endUser, [
+    ...tagsFromHeader(headers[TAGS_HEADER]),
+    ...tagsFromMetadata(body.metadata),
+  ]);
+}
+
+/** The attribution of an Anthropic Messages body: `metadata.user_id` and the header's tags. */
+export function anthropicAttribution(
+  body: Record<string, unknown>,
+  headers: Readonly<Record<string, string | string[] | undefined>>,
+): Attribution {
+  const userId = isObject(body.metadata) ? body.metadata.user_id : undefined;
+  return combine(endUserFrom(userId, 'metadata.user_id'), tagsFromHeader(headers[TAGS_HEADER]));
+}

@@ -1,0 +1,168 @@
+// Attribution end to end in process: the end user and tags of chat, Responses, Messages and
+// embeddings requests reach the request log (SQLite), and GET /admin/v1/usage groups and narrows
+// by them; bad tags get a 400 in each API's own error shape.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../config/load-config.js';
+import { createRuntime, type Runtime } from '../../runtime.js';
+import { simEmbeddingDeployment, testConfigInput } from '../../../test/helpers/test-config.js';
+
+// Unset, so each runtime makes a one-off admin key.
+const ADMIN_ENV = 'MR_USAGE_TEST_ADMIN_KEY_UNSET';
+let runtime: Runtime;
+let admin: Record<string, string>;
+
+beforeAll(async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mr-usage-'));
+  const input = testConfigInput({
+    requestLog: { kind: 'sqlite', sqlitePath: join(dir, 'requests.db') },
+    auth: { mode: 'none', adminKeyEnv: ADMIN_ENV },
+  });
+  input.deployments.push(simEmbeddingDeployment('embed-sim'));
+  runtime = await createRuntime(parseConfig(input, {}).config);
+  admin = { authorization: `Bearer ${runtime.ephemeralAdminKey}` };
+});
+afterAll(async () => {
+  await runtime.close();
+});
+
+const post = (url: string, payload: unknown, headers: Record<string, string> = {}) =>
+  runtime.app.inject({ method: 'POST', url, payload: payload as object, headers });
+const usage = (query: string, headers = admin) =>
+  runtime.app.inject({ method: 'GET', url: `/admin/v1/usage?${query}`, headers });
+
+describe('attribution and GET /admin/v1/usage', () => {
+  it('records who and what each request was for, on every API, and reports by user and tag', async () => {
+    const hi = [{ role: 'user', content: 'hi' }];
+    const sent = await Promise.all([
+      post(
+        '/v1/chat/completions',
+        { model: 'model-router', messages: hi, user: 'alice', metadata: { feature: 'search' } },
+        { 'x-router-tags': 'team-a' },
+      ),
+      post(
+        '/v1/chat/completions',
+        { model: 'model-router', messages: hi, stream: true, safety_identifier: 'bob' },
+        { 'x-router-tags': 'team-a,batch' },
+      ),
+      post('/v1/responses', { model: 'model-router', input: 'hi', user: 'alice' }),
+      post(
+        '/v1/messages',
+        { model: 'model-router', max_tokens: 50, messages: hi, metadata: { user_id: 'carol' } },
+        { 'anthropic-version': '2023-06-01', 'x-router-tags': 'cli' },
+      ),
+      post(
+        '/v1/embeddings',
+        { model: 'embed-sim', input: 'hello', user: 'alice' },
+        { 'x-router-tags': 'team-a' },
+      ),
+      post('/v1/chat/completions', { model: 'model-router', messages: hi }),
+    ]);
+    for (const r of sent) expect(r.statusCode, r.body).toBe(200);
+
+    const byUser = await usage('since=1h&by=user');
+    expect(byUser.statusCode).toBe(200);
+    expect(byUser.json()).toMatchObject({ object: 'usage.summary', by: 'user', requests: 6 });
+    expect(
+      Object.fromEntries(
+        byUser.json().groups.map((g: { key: string; requests: number }) => [g.key, g.requests]),
+      ),
+    ).toEqual({ alice: 3, bob: 1, carol: 1, '(no user)': 1 });
+
+    const byTag = await usage('since=1h&by=tag');
+    expect(
+      Object.fromEntries(
+        byTag.json().groups.map((g: { key: string; requests: number }) => [g.key, g.requests]),
+      ),
+    ).toEqual({ 'team-a': 3, 'feature=search': 1, batch: 1, cli: 1, '(untagged)': 2 });
+
+    // Narrowed to one tag, grouped by model: what team-a's requests cost, model by model.
+    const teamA = await usage('since=1h&by=model&tag=team-a');
+    expect(teamA.json()).toMatchObject({ requests: 3, filter: { tag: 'team-a' } });
+    expect(teamA.json().costUsd).toBeGreaterThan(0);
+    const aliceSearch = await usage('since=1h&user=alice&tag=feature%3Dsearch');
+    expect(aliceSearch.json().requests).toBe(1);
+    // A window by dates: nothing before this year's first day is logged.
+    const old = await usage('since=2020-01-01&until=2021-01-01');
+    expect(old.json().requests).toBe(0);
+  });
+
+  it('refuses bad tags, users and metadata in the caller’s own error shape, and logs nothing for them', async () => {
+    const hi = [{ role: 'user', content: 'hi' }];
+    const before = (await usage('since=1h')).json().requests as number;
+    const openai = await post(
+      '/v1/chat/completions',
+      { model: 'model-router', messages: hi },
+      { 'x-router-tags': 'has space' },
+    );
+    expect(openai.statusCode).toBe(400);
+    expect(openai.json().error).toMatchObject({
+      type: 'invalid_request_error',
+      param: 'x-router-tags',
+    });
+    expect(openai.json().error.message).toContain('"has space"');
+    const user = await post('/v1/chat/completions', {
+      model: 'model-router',
+      messages: hi,
+      user: 7,
+    });
+    expect(user.json().error.param).toBe('user');
+    const meta = await post('/v1/responses', {
+      model: 'model-router',
+      input: 'hi',
+      metadata: { n: 1 },
+    });
+    expect(meta.statusCode).toBe(400);
+    expect(meta.json().error.param).toBe('metadata.n');
+    const anthropic = await post(
+      '/v1/messages',
+      { model: 'model-router', max_tokens: 50, messages: hi },
+      { 'anthropic-version': '2023-06-01', 'x-router-tags': 'a;b' },
+    );
+    expect(anthropic.statusCode).toBe(400);
+    expect(anthropic.json()).toMatchObject({
+      type: 'error',
+      error: { type: 'invalid_request_error' },
+    });
+    expect(anthropic.json().error.message).toContain('x-router-tags');
+    expect((await usage('since=1h')).json().requests).toBe(before);
+  });
+
+  it('is for admin keys only, and says what to fix in a bad query', async () => {
+    const anonymous = await usage('since=1h', {});
+    expect(anonymous.statusCode).toBe(403);
+    expect(anonymous.json().error.type).toBe('permission_error');
+    const by = await usage('by=colour');
+    expect(by.statusCode).toBe(400);
+    expect(by.json().error).toMatchObject({ param: 'by' });
+    expect(by.json().error.message).toContain('model, key, router, tenant, user, tag');
+    const since = await usage('since=last-week');
+    expect(since.statusCode).toBe(400);
+    expect(since.json().error.param).toBe('since');
+    const order = await usage('since=2026-11-02&until=2026-11-01');
+    expect(order.statusCode).toBe(400);
+    expect(order.json().error.message).toMatch(/must be before/);
+  });
+});
+
+describe('GET /admin/v1/usage without a request log', () => {
+  it('says the log is off and how to turn it on', async () => {
+    const off = await createRuntime(
+      parseConfig(testConfigInput({ auth: { mode: 'none', adminKeyEnv: ADMIN_ENV } }), {}).config,
+    );
+    try {
+      const res = await off.app.inject({
+        method: 'GET',
+        url: '/admin/v1/usage',
+        headers: { authorization: `Bearer ${off.ephemeralAdminKey}` },
+      });
+      expect(res.statusCode).toBe(404);
+      expect(res.json().error).toMatchObject({ code: 'request_log_off' });
+      expect(res.json().error.message).toContain('requestLog.kind');
+    } finally {
+      await off.close();
+    }
+  });
+});
