@@ -79,6 +79,47 @@ describe('governance through the router', () => {
     }
   });
 
+  it('end-user budgets: a user past their daily limit is refused, others and requests naming none are served', async () => {
+    const config = parseConfig(
+      testConfigInput({
+        budgets: { shiftToCostAt: 0.8, tenants: {}, endUser: { dailyUsd: 0.0000005 } },
+      }),
+      {},
+    ).config;
+    const rt = await createRuntime(config);
+    try {
+      const send = (payload: object, url = '/v1/chat/completions', headers = {}) =>
+        rt.app.inject({ method: 'POST', url, payload, headers });
+      expect((await send({ ...chat(), user: 'alice' })).statusCode).toBe(200);
+      // Her first answer spent the tiny budget: refused, naming her and when it resets.
+      const refused = await send({ ...chat(), user: 'alice' });
+      expect(refused.statusCode).toBe(429);
+      expect(refused.json().error).toMatchObject({
+        code: 'budget_exceeded',
+        budget: { scope: 'user', id: 'alice', tenant: 'default', period: 'day' },
+      });
+      expect(refused.headers['retry-after']).toBeDefined();
+      // The same end user through an Anthropic client, refused in Anthropic's shape.
+      const claude = await send(
+        {
+          model: 'model-router',
+          max_tokens: 20,
+          messages: [{ role: 'user', content: 'hi' }],
+          metadata: { user_id: 'alice' },
+        },
+        '/v1/messages',
+        { 'anthropic-version': '2023-06-01' },
+      );
+      expect(claude.statusCode).toBe(429);
+      expect(claude.json().type).toBe('error');
+      expect(claude.json().error.message).toContain('end user alice');
+      expect((await send({ ...chat(), safety_identifier: 'bob' })).statusCode).toBe(200);
+      expect((await send(chat())).statusCode).toBe(200);
+    } finally {
+      await rt.close();
+    }
+  });
+
   it('the router limit is not hidden by failover: its 429 reaches the client with retry-after', async () => {
     const config = parseConfig(
       testConfigInput({

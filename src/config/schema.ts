@@ -121,6 +121,12 @@ const apiKeySchema = z.strictObject({
     .describe('Spend limits for this key (checked before each request, settled with real usage).'),
 });
 
+/** Spend limits for each end user (every one of them has its own counters). */
+const endUserBudget = z.strictObject({
+  dailyUsd: z.number().positive().optional().describe('Spend limit per end user per UTC day.'),
+  monthlyUsd: z.number().positive().optional().describe('Spend limit per end user per UTC month.'),
+});
+
 /** A browser origin as the `Origin` header spells it (scheme://host[:port], no path), or `*`. */
 const corsOrigin = z.string().superRefine((v, ctx) => {
   if (v === '*') return;
@@ -410,10 +416,20 @@ export const configSchema = z.strictObject({
           z.strictObject({
             dailyUsd: z.number().positive().optional().describe('Spend limit per UTC day.'),
             monthlyUsd: z.number().positive().optional().describe('Spend limit per UTC month.'),
+            endUser: endUserBudget
+              .optional()
+              .describe(
+                "Limits for each of this tenant's end users (instead of `budgets.endUser`).",
+              ),
           }),
         )
         .default({})
         .describe('Budgets per tenant (keys name their tenant).'),
+      endUser: endUserBudget
+        .optional()
+        .describe(
+          'Spend limits for each end user a client names (`user`, `safety_identifier`, Anthropic `metadata.user_id`), counted per tenant; requests that name none are not limited by it.',
+        ),
     })
     .default({ shiftToCostAt: 0.8, tenants: {} })
     .describe(

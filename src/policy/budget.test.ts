@@ -7,13 +7,15 @@ import { BudgetTracker, periodOf } from './budget.js';
 // 2026-08-21T23:00:00Z
 const START = Date.UTC(2026, 7, 21, 23, 0, 0);
 
-function setup(tenants: Record<string, { dailyUsd?: number; monthlyUsd?: number }> = {}) {
+type Limits = { dailyUsd?: number; monthlyUsd?: number };
+
+function setup(tenants: Record<string, Limits & { endUser?: Limits }> = {}, endUser?: Limits) {
   const clock = createManualClock(START);
   const state = new MemoryState(clock);
   const budgets = new BudgetTracker({
     state,
     clock,
-    budgets: () => ({ shiftToCostAt: 0.8, tenants }),
+    budgets: () => ({ shiftToCostAt: 0.8, tenants, ...(endUser ? { endUser } : {}) }),
   });
   return { clock, state, budgets };
 }
@@ -80,6 +82,47 @@ describe('BudgetTracker', () => {
     const { budgets } = setup();
     const s = await budgets.budgetState({ tenant: 'nobody' });
     expect(s).toMatchObject({ fraction: 0, exhausted: false, shiftToCost: false, lines: [] });
+  });
+
+  it('limits each end user on their own, per tenant, where an end-user budget applies', async () => {
+    const { budgets } = setup({ strict: { endUser: { dailyUsd: 0.5 } } }, { dailyUsd: 1 });
+    const alice = { tenant: 'acme', endUser: 'alice' };
+    await budgets.recordSpend(alice, 0.9);
+    const a = await budgets.budgetState(alice);
+    expect(a.lines.map((l) => [l.scope, l.id, l.tenant, l.period, l.spentUsd])).toEqual([
+      ['user', 'alice', 'acme', 'day', 0.9],
+    ]);
+    expect(a.shiftToCost).toBe(true);
+    // Another end user, or the same name under another tenant, has counters of its own.
+    expect((await budgets.budgetState({ tenant: 'acme', endUser: 'bob' })).fraction).toBe(0);
+    expect((await budgets.budgetState({ tenant: 'other', endUser: 'alice' })).fraction).toBe(0);
+    // A tenant's own end-user limit replaces the default.
+    const strict = { tenant: 'strict', endUser: 'alice' };
+    await budgets.recordSpend(strict, 0.5);
+    const s = await budgets.budgetState(strict);
+    expect(s.exhausted).toBe(true);
+    let err: GatewayError | undefined;
+    try {
+      budgets.assertWithinBudget(s);
+    } catch (e) {
+      err = e as GatewayError;
+    }
+    expect(err?.message).toBe(
+      'The daily budget of end user alice (tenant strict) is used up: $0.5000 spent of $0.50. It resets at 2026-08-22T00:00:00.000Z.',
+    );
+    expect(err?.details).toMatchObject({
+      budget: { scope: 'user', id: 'alice', tenant: 'strict', limit_usd: 0.5 },
+    });
+    // No end user named: nothing of it is counted or read.
+    expect(budgets.limitedCounters({ tenant: 'acme' })).toEqual([]);
+  });
+
+  it("one name cannot pose as another's: tenant and end user are encoded in the counter key", () => {
+    const { budgets } = setup({}, { dailyUsd: 1 });
+    const [a] = budgets.limitedCounters({ tenant: 'a/b', endUser: 'c' });
+    const [b] = budgets.limitedCounters({ tenant: 'a', endUser: 'b/c' });
+    expect(a!.key).not.toBe(b!.key);
+    expect(a!.key).toBe('budget:user:a%2Fb/c:d:2026-08-21');
   });
 
   it('computes UTC periods', () => {

@@ -12,19 +12,24 @@ export interface BudgetLimits {
   monthlyUsd?: number;
 }
 
-/** Who spends: the key (with its own budget, if any) and its tenant. */
+/** Who spends: the key (with its own budget, if any), its tenant and the end user it names. */
 export interface BudgetSubject {
   keyId?: string;
   tenant: string;
   keyBudget?: BudgetLimits;
+  /** The end user the client named (attribution); limited by `budgets.endUser`. */
+  endUser?: string;
 }
 
-export type BudgetScope = 'key' | 'tenant';
+export type BudgetScope = 'key' | 'tenant' | 'user';
 export type BudgetPeriod = 'day' | 'month';
 
 export interface BudgetCounter {
   scope: BudgetScope;
+  /** The key id, the tenant, or the end user (of `tenant`). */
   id: string;
+  /** An end user's tenant. */
+  tenant?: string;
   period: BudgetPeriod;
   /** Shared-state counter key (nano-dollars). */
   key: string;
@@ -67,16 +72,24 @@ export class BudgetTracker {
 
   /** Every counter the subject's spend goes to, with the configured limits. */
   counters(subject: BudgetSubject, now = this.options.clock.now()): BudgetCounter[] {
-    const tenantBudget = this.options.budgets().tenants[subject.tenant];
+    const budgets = this.options.budgets();
+    const tenantBudget = budgets.tenants[subject.tenant];
     const out: BudgetCounter[] = [];
-    const add = (scope: BudgetScope, id: string, limits: BudgetLimits | undefined) => {
+    const add = (
+      scope: BudgetScope,
+      id: string,
+      limits: BudgetLimits | undefined,
+      keyPart = id,
+      tenant?: string,
+    ) => {
       for (const period of ['day', 'month'] as const) {
         const { label, resetsAt } = periodOf(period, now);
         out.push({
           scope,
           id,
+          ...(tenant !== undefined ? { tenant } : {}),
           period,
-          key: `budget:${scope}:${id}:${label}`,
+          key: `budget:${scope}:${keyPart}:${label}`,
           limitUsd: period === 'day' ? limits?.dailyUsd : limits?.monthlyUsd,
           resetsAt,
         });
@@ -84,6 +97,17 @@ export class BudgetTracker {
     };
     if (subject.keyId) add('key', subject.keyId, subject.keyBudget);
     add('tenant', subject.tenant, tenantBudget);
+    // End users are counted only where a limit applies (their number is unbounded), per tenant:
+    // the same name under two tenants is two people. Encoded, so no name can pose as another's.
+    const userLimits = tenantBudget?.endUser ?? budgets.endUser;
+    if (subject.endUser !== undefined && userLimits)
+      add(
+        'user',
+        subject.endUser,
+        userLimits,
+        `${encodeURIComponent(subject.tenant)}/${encodeURIComponent(subject.endUser)}`,
+        subject.tenant,
+      );
     return out;
   }
 
@@ -172,7 +196,12 @@ function computePeriod(period: BudgetPeriod, now: number): { label: string; rese
 
 /** 429 `insufficient_quota` / `budget_exceeded`: which budget, how much, and when it resets. */
 export function budgetExceeded(line: BudgetLine, now: number): GatewayError {
-  const who = line.scope === 'key' ? `API key ${line.id}` : `tenant ${line.id}`;
+  const who =
+    line.scope === 'key'
+      ? `API key ${line.id}`
+      : line.scope === 'user'
+        ? `end user ${line.id} (tenant ${line.tenant})`
+        : `tenant ${line.id}`;
   const period = line.period === 'day' ? 'daily' : 'monthly';
   const resetsAt = new Date(line.resetsAt).toISOString();
   return new GatewayError({
@@ -187,6 +216,7 @@ export function budgetExceeded(line: BudgetLine, now: number): GatewayError {
       budget: {
         scope: line.scope,
         id: line.id,
+        ...(line.tenant !== undefined ? { tenant: line.tenant } : {}),
         period: line.period,
         limit_usd: line.limitUsd,
         spent_usd: line.spentUsd,

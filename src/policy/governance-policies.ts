@@ -36,7 +36,13 @@ export function createGovernancePolicies(deps: GovernanceDeps): GatewayPolicies 
     const auth = ctx.call.auth as Partial<KeyAuthContext> & AdmitContext['call']['auth'];
     const keyBudget =
       auth.overrides?.budget ?? (auth.keyId ? deps.keys?.get(auth.keyId)?.budget : undefined);
-    return { keyId: auth.keyId, tenant: auth.tenant, ...(keyBudget ? { keyBudget } : {}) };
+    const endUser = ctx.call.attribution?.endUser;
+    return {
+      keyId: auth.keyId,
+      tenant: auth.tenant,
+      ...(keyBudget ? { keyBudget } : {}),
+      ...(endUser !== undefined ? { endUser } : {}),
+    };
   };
 
   return {

@@ -1,7 +1,9 @@
 // The dashboard in headless Chromium (Debian's chromium + playwright-core): the page loads with no
 // console errors, its charts render with data from a run of real requests, and editing a router's
 // mode through the page changes how the next request is routed.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnServer, type SpawnedServer } from '../helpers/spawn-server.js';
@@ -25,18 +27,26 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
       testConfigInput({
         auth: { mode: 'none', adminKeyEnv: 'MR_TEST_ADMIN' },
         cache: { enabled: true },
+        requestLog: {
+          kind: 'sqlite',
+          sqlitePath: join(mkdtempSync(join(tmpdir(), 'mr-dash-')), 'requests.db'),
+        },
       }),
       { MR_TEST_ADMIN: ADMIN },
     );
     for (let i = 0; i < 24; i++) {
       const r = await fetch(`${server.baseUrl}/v1/chat/completions`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: {
+          'content-type': 'application/json',
+          ...(i < 6 ? { 'x-router-tags': 'onboarding' } : {}),
+        },
         body: JSON.stringify({
           model: i % 4 === 0 ? 'big' : 'model-router',
           // The last request asks the router what the one before last did: a cache hit.
           messages: [{ role: 'user', content: `question ${i === 23 ? 21 : i}` }],
           stream: i % 2 === 0,
+          ...((i === 23 ? 21 : i) % 3 === 0 ? { user: 'alice' } : {}),
         }),
       });
       await r.arrayBuffer();
@@ -100,6 +110,22 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     );
     expect(canvasWidth).toBeGreaterThan(100);
     await expect.poll(() => page.locator('#decisions tbody tr').count()).toBeGreaterThan(0);
+
+    // Spend by tag, then by end user, read from the request log.
+    const usageRows = () =>
+      page.$$eval('#usage tbody tr', (rows) =>
+        rows.map((r) => [r.children[0]!.textContent, r.children[1]!.textContent]),
+      );
+    await expect.poll(usageRows, { timeout: 10_000 }).toEqual([
+      ['(untagged)', '18'],
+      ['onboarding', '6'],
+    ]);
+    await page.selectOption('#usage-by', 'user');
+    await expect.poll(usageRows, { timeout: 10_000 }).toEqual([
+      ['(no user)', '15'],
+      ['alice', '9'],
+    ]);
+    expect(await page.textContent('#usage-group')).toBe('end user');
 
     const row = page.locator('#routers tr[data-router="model-router"]');
     await row.locator('select.mode').selectOption('quality');

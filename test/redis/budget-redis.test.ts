@@ -43,4 +43,21 @@ describe.skipIf(!available)('budgets on Redis', () => {
     const raw = await states[0]!.readCounters(s.lines.map((l) => l.key));
     expect(raw).toEqual([expectedNano, expectedNano]);
   });
+
+  it("an end user's spend on one replica counts against their budget on the other", async () => {
+    const budgets = () => ({ shiftToCostAt: 0.8, tenants: {}, endUser: { dailyUsd: 0.01 } });
+    const [one, two] = [0, 1].map(() => {
+      const state = new RedisState({ url: REDIS_URL, prefix, commandTimeoutMs: 1000 });
+      states.push(state);
+      return new BudgetTracker({ state, clock: systemClock, budgets });
+    });
+    await Promise.all(states.map((s) => s.waitUntilReady(2000)));
+    const alice = { tenant: 'acme', endUser: 'alice@example.com' };
+    await one!.recordSpend(alice, 0.006);
+    await two!.recordSpend(alice, 0.006);
+    const s = await two!.budgetState(alice);
+    expect(s.lines.map((l) => [l.scope, l.spentUsd])).toEqual([['user', 0.012]]);
+    expect(s.exhausted).toBe(true);
+    expect((await one!.budgetState({ tenant: 'acme', endUser: 'bob' })).exhausted).toBe(false);
+  });
 });

@@ -206,6 +206,51 @@ async function renderDecisions() {
   );
 }
 
+// Spend by tag, end user, tenant or key, from the request log (GET /admin/v1/usage): read when the
+// grouping or the window changes and every 30 s, not on every 3 s refresh (it reads the log).
+const USAGE_EVERY_MS = 30_000;
+let usageReadAt = 0;
+
+async function renderUsage(force) {
+  if (!force && Date.now() - usageReadAt < USAGE_EVERY_MS) return;
+  usageReadAt = Date.now();
+  const by = document.getElementById('usage-by').value;
+  const seconds = Math.round(Number(document.getElementById('window').value) / 1000);
+  const note = document.getElementById('usage-note');
+  document.getElementById('usage-group').textContent =
+    document.getElementById('usage-by').selectedOptions[0].textContent;
+  const tbody = document.querySelector('#usage tbody');
+  try {
+    const u = await api(`/admin/v1/usage?since=${seconds}s&by=${by}`);
+    tbody.replaceChildren(
+      ...u.groups.map((g) => {
+        const tr = document.createElement('tr');
+        for (const text of [
+          g.key,
+          String(g.requests),
+          usd(g.costUsd),
+          usd(g.savingsUsd),
+          String(g.cacheHits),
+        ]) {
+          const td = document.createElement('td');
+          td.textContent = text;
+          tr.append(td);
+        }
+        return tr;
+      }),
+    );
+    note.textContent =
+      by === 'tag'
+        ? 'A request with several tags counts in each of their rows. Tags: the x-router-tags header, and OpenAI metadata as key=value.'
+        : by === 'user'
+          ? 'End users as clients name them: user or safety_identifier (OpenAI), metadata.user_id (Anthropic).'
+          : '';
+  } catch (err) {
+    tbody.replaceChildren();
+    note.textContent = err.message;
+  }
+}
+
 async function refresh() {
   if (!key()) {
     show('Enter an admin API key to see the dashboard.');
@@ -216,6 +261,7 @@ async function refresh() {
     const since = document.getElementById('window').value;
     render(await api(`/dashboard/api/overview?since=${since}`));
     await renderDecisions();
+    await renderUsage(false);
     document.getElementById('main').hidden = false;
     if (document.getElementById('message').textContent.startsWith('Enter')) show('');
   } catch (err) {
@@ -229,6 +275,10 @@ document.getElementById('key-form').addEventListener('submit', (e) => {
   document.getElementById('key-input').value = '';
   void refresh();
 });
-document.getElementById('window').addEventListener('change', () => void refresh());
+document.getElementById('window').addEventListener('change', () => {
+  usageReadAt = 0;
+  void refresh();
+});
+document.getElementById('usage-by').addEventListener('change', () => void renderUsage(true));
 void refresh();
 setInterval(() => void refresh(), 3000);
