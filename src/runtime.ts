@@ -250,7 +250,7 @@ export async function createRuntime(
         ),
       (a) =>
         registerKeyRoutes(a, keys, () => ({
-          routers: cfg().routers.map((r) => r.name),
+          routers: [...cfg().routers, ...cfg().pools].map((r) => r.name),
           deployments: cfg().deployments.map((d) => d.name),
         })),
       (a) =>

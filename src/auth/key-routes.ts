@@ -39,6 +39,7 @@ export const issueKeyBodySchema = z.strictObject({
  */
 export function keyWarnings(
   body: { scopes?: string[]; modelSubset?: string[] },
+  /** `routers`: router deployments and pools, the names that serve through others. */
   names: { routers: readonly string[]; deployments: readonly string[] },
 ): string[] {
   const all = [...names.routers, ...names.deployments];
@@ -46,7 +47,7 @@ export function keyWarnings(
   for (const scope of body.scopes ?? [])
     if (!all.some((n) => scopeAllows([scope], n)))
       warnings.push(
-        `scope "${scope}" allows no router or deployment in the current config (a scope is a name, a name prefix ending in *, or *)`,
+        `scope "${scope}" allows no router, pool or deployment in the current config (a scope is a name, a name prefix ending in *, or *)`,
       );
   for (const name of body.modelSubset ?? [])
     if (!names.deployments.includes(name))

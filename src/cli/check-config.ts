@@ -18,7 +18,7 @@ export async function run(argv: string[]): Promise<number> {
     if (issues.length) throw ConfigError.of(issues);
     for (const note of subsetNotes(config, routerFor)) say(`routing: ${note}`);
     process.stdout.write(
-      `${file}: OK (${config.deployments.length} deployments, ${config.routers.length} router deployments)\n`,
+      `${file}: OK (${config.deployments.length} deployments, ${config.routers.length} router deployments${config.pools.length ? `, ${config.pools.length} pools` : ''})\n`,
     );
     return 0;
   } catch (err) {

@@ -65,7 +65,7 @@ describe('keys CLI offline (--config)', () => {
     expect(key).toMatch(/^mr-/);
     // Scopes that allow nothing in the config are issued, with a warning.
     expect(a.err.join('')).toContain(
-      'warning: scope "r1" allows no router or deployment in the current config',
+      'warning: scope "r1" allows no router, pool or deployment in the current config',
     );
     const text = readFileSync(file, 'utf8');
     expect(text).toContain('# my router');
@@ -102,8 +102,8 @@ describe('keys CLI offline (--config)', () => {
     expect(
       keyWarnings({ scopes: ['gpt-5*', 'bogus'], modelSubset: ['gpt-4o', 'nope'] }, names),
     ).toEqual([
-      'scope "gpt-5*" allows no router or deployment in the current config (a scope is a name, a name prefix ending in *, or *)',
-      'scope "bogus" allows no router or deployment in the current config (a scope is a name, a name prefix ending in *, or *)',
+      'scope "gpt-5*" allows no router, pool or deployment in the current config (a scope is a name, a name prefix ending in *, or *)',
+      'scope "bogus" allows no router, pool or deployment in the current config (a scope is a name, a name prefix ending in *, or *)',
       'modelSubset names "nope", which is not a deployment in the current config',
     ]);
   });

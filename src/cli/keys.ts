@@ -207,9 +207,9 @@ function offline(action: string, id: string | undefined, values: Values, io: Key
     printIssued(io, key, keyId!);
     const named = (list: unknown) =>
       Array.isArray(list) ? list.map((x) => String((x as { name?: unknown })?.name)) : [];
-    const config = raw as { routers?: unknown; deployments?: unknown };
+    const config = raw as { routers?: unknown; pools?: unknown; deployments?: unknown };
     for (const w of keyWarnings(issueBody(values) as { scopes?: string[] }, {
-      routers: named(config.routers),
+      routers: [...named(config.routers), ...named(config.pools)],
       deployments: named(config.deployments),
     }))
       io.err(`warning: ${w}\n`);

@@ -144,6 +144,50 @@ function checkReferences(config: Config): { issues: string[]; warnings: string[]
         `router "${r.name}" has ${r.modelSubset.length} model in its subset: no failover is possible`,
       );
   });
+  const poolNames = new Set<string>();
+  config.pools.forEach((p, i) => {
+    if (poolNames.has(p.name)) issues.push(`pools[${i}].name: duplicate pool name "${p.name}"`);
+    if (deploymentNames.has(p.name) || routerNames.has(p.name))
+      issues.push(
+        `pools[${i}].name: "${p.name}" is also a ${deploymentNames.has(p.name) ? 'deployment' : 'router'} name; names must be unique`,
+      );
+    poolNames.add(p.name);
+    const members = p.deployments.map((m) => config.deployments.find((d) => d.name === m));
+    p.deployments.forEach((m, j) => {
+      const d = members[j];
+      if (!d)
+        issues.push(
+          `pools[${i}].deployments[${j}]: unknown deployment "${m}" (known: ${[...deploymentNames].join(', ')})`,
+        );
+      else if (d.kind === 'embeddings')
+        issues.push(
+          `pools[${i}].deployments[${j}]: "${m}" is an embeddings deployment; pools serve chat`,
+        );
+    });
+    if (new Set(p.deployments).size !== p.deployments.length)
+      issues.push(`pools[${i}].deployments: lists a deployment twice`);
+    for (const w of Object.keys(p.weights ?? {}))
+      if (!p.deployments.includes(w))
+        issues.push(`pools[${i}].weights.${w}: "${w}" is not a member of the pool`);
+    if (p.weights && p.strategy !== 'weighted')
+      warnings.push(
+        `pool "${p.name}": weights are read by the weighted strategy only (it is ${p.strategy})`,
+      );
+    if (
+      p.strategy === 'weighted' &&
+      p.weights &&
+      p.deployments.every((m) => (p.weights?.[m] ?? 1) === 0)
+    )
+      issues.push(`pools[${i}].weights: every member has weight 0; give at least one a share`);
+    // A member's model: what it is `like`, else its upstream name (Azure: the deployment's name).
+    const models = new Set(members.filter((d) => d !== undefined).map((d) => d.like ?? d.model));
+    if (models.size > 1)
+      warnings.push(
+        `pool "${p.name}" may mix models (${[...models].join(', ')}): its members should answer alike (to choose between models by quality and cost, use a router; \`like:\` names the model a member is)`,
+      );
+    if (p.deployments.length < 2)
+      warnings.push(`pool "${p.name}" has one member: no failover is possible`);
+  });
   if (config.state.kind === 'redis' && !config.state.redisUrl)
     issues.push('state.redisUrl: required when state.kind is "redis"');
   if (config.requestLog.kind === 'postgres' && !config.requestLog.postgresUrl)

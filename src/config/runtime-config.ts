@@ -1,6 +1,6 @@
 // The live config: an immutable snapshot with lookup maps, swapped atomically on reload so a
 // request in flight keeps the snapshot it started with.
-import type { Config, RouterConfig } from './schema.js';
+import type { Config, PoolConfig, RouterConfig } from './schema.js';
 import type { DeploymentConfig } from './deployment-schema.js';
 
 export interface RuntimeConfig {
@@ -9,6 +9,7 @@ export interface RuntimeConfig {
   readonly revision: number;
   readonly deployments: ReadonlyMap<string, DeploymentConfig>;
   readonly routers: ReadonlyMap<string, RouterConfig>;
+  readonly pools: ReadonlyMap<string, PoolConfig>;
 }
 
 export function compileConfig(config: Config, revision = 1): RuntimeConfig {
@@ -17,6 +18,7 @@ export function compileConfig(config: Config, revision = 1): RuntimeConfig {
     revision,
     deployments: new Map(config.deployments.map((d) => [d.name, d])),
     routers: new Map(config.routers.map((r) => [r.name, r])),
+    pools: new Map(config.pools.map((p) => [p.name, p])),
   };
 }
 

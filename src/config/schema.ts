@@ -6,6 +6,38 @@ import { DEPLOYMENT_TYPES, deploymentSchema, rateLimitSchema } from './deploymen
 
 export const ROUTING_MODES = ['balanced', 'quality', 'cost'] as const;
 
+export const POOL_STRATEGIES = ['weighted', 'priority', 'round-robin'] as const;
+
+/** A pool: one name for several deployments of the same model, balanced and failed over. */
+export const poolSchema = z.strictObject({
+  name: z
+    .string()
+    .min(1)
+    .describe('The name clients send as `model` (unique among pools, routers and deployments).'),
+  deployments: z
+    .array(z.string().min(1))
+    .min(1)
+    .describe(
+      'Its members: chat deployments of one model (regions, providers, provisioned and pay-as-you-go capacity). Never routed between by quality: they are meant to answer alike.',
+    ),
+  strategy: z
+    .enum(POOL_STRATEGIES)
+    .default('weighted')
+    .describe(
+      'Which member serves first: `weighted` (at random in proportion to `weights`), `priority` (in the order listed: the first healthy one with headroom, the next on a retryable failure — spillover from provisioned capacity), `round-robin` (in turn, per replica). The others follow as fallbacks.',
+    ),
+  weights: z
+    .record(z.string(), z.number().min(0))
+    .optional()
+    .describe(
+      "For `weighted`: each member's share of first picks (default 1 each); 0 makes a member a fallback only.",
+    ),
+  cache: z
+    .boolean()
+    .default(true)
+    .describe('Answer from the answer cache when it is on (`false`: never for this pool).'),
+});
+
 export const routerSchema = z.strictObject({
   name: z
     .string()
@@ -240,6 +272,12 @@ export const configSchema = z.strictObject({
     .array(routerSchema)
     .default([])
     .describe('Router deployments: names that route each request to one of their subset.'),
+  pools: z
+    .array(poolSchema)
+    .default([])
+    .describe(
+      'Deployment pools: names that spread requests over several deployments of one model, with failover among them.',
+    ),
   routing: z
     .strictObject({
       modelsDir: z
@@ -453,5 +491,6 @@ export const configSchema = z.strictObject({
 export type Config = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
 export type RouterConfig = z.infer<typeof routerSchema>;
+export type PoolConfig = z.infer<typeof poolSchema>;
 export type ApiKeyConfig = z.infer<typeof apiKeySchema>;
 export type RoutingMode = (typeof ROUTING_MODES)[number];

@@ -14,7 +14,7 @@ import type { ChatRequest, ChatResponse } from '../core/wire-types.js';
 import { checkEligibility, type RequestNeeds } from '../routing/eligibility.js';
 import type { AnswerCacheStore } from '../store/answer-cache-store.js';
 import type { RequestRecord } from '../store/request-record.js';
-import type { ChatCall, Target } from './gateway-types.js';
+import { targetMembers, targetName, type ChatCall, type Target } from './gateway-types.js';
 import { headerValue, keyAllowsDeployment } from './request-target.js';
 
 /** What the cache did for a request (the `x-router-cache` header and the request log's `cache`). */
@@ -81,7 +81,9 @@ export class AnswerCache {
       1,
       call.auth.tenant,
       call.auth.modelSubset ?? null,
-      target.kind === 'router' ? `router:${target.router.name}` : target.deployment.name,
+      target.kind === 'deployment'
+        ? target.deployment.name
+        : `${target.kind}:${targetName(target)}`,
       mode ?? null,
       zone.dataZone ?? null,
       zone.regions ? [...zone.regions].sort() : null,
@@ -113,10 +115,7 @@ export class AnswerCache {
     if (plan.maxAgeSeconds !== undefined && ageSeconds > plan.maxAgeSeconds) return undefined;
     const deployment = snapshot.deployments.get(answer.deployment);
     if (!deployment) return undefined;
-    if (target.kind === 'deployment' && deployment.name !== target.deployment.name)
-      return undefined;
-    if (target.kind === 'router' && !target.router.modelSubset.includes(deployment.name))
-      return undefined;
+    if (!targetMembers(target).includes(deployment.name)) return undefined;
     // Eligible as a pick would be, but for upstream health and headroom: no upstream is called.
     const { eligible } = checkEligibility([deployment], needs, {
       circuitAllows: () => true,

@@ -36,12 +36,13 @@ import {
 import type { CircuitBreakers } from './circuit-breaker.js';
 import { baselineCostUsd, costUsd, usageCounts, type UsageCounts } from './cost.js';
 import { clientClosed, executeWithFailover } from './execute-with-failover.js';
-import type {
-  AdmitContext,
-  ChatCall,
-  ChatOutcome,
-  GatewayPolicies,
-  Target,
+import {
+  targetName,
+  type AdmitContext,
+  type ChatCall,
+  type ChatOutcome,
+  type GatewayPolicies,
+  type Target,
 } from './gateway-types.js';
 import type { ProviderAdapter } from '../providers/types.js';
 import { resolveSessionAffinity, type AffinityStore } from './session-affinity.js';
@@ -56,6 +57,7 @@ import {
 } from './request-target.js';
 import { modelSelectionDetails, wantsRouterControls } from './router-controls.js';
 import { trackStream } from './track-stream.js';
+import { PoolBalancer } from './pool-order.js';
 
 export interface GatewayDeps {
   config: ConfigHolder;
@@ -70,6 +72,8 @@ export interface GatewayDeps {
   policies?: GatewayPolicies;
   /** The answer cache's store; without one `cache.enabled` has no effect. */
   answerCache?: AnswerCache;
+  /** Orders a pool's members (its own by default). */
+  pools?: PoolBalancer;
 }
 
 /** How long a provider's own token count may take before the router counts instead. */
@@ -79,7 +83,11 @@ export class ChatGateway {
   /** What each deployment really writes, learned from its answers (expected cost in routing). */
   readonly outputTokens = new OutputTokenStats();
 
-  constructor(private readonly deps: GatewayDeps) {}
+  private readonly pools: PoolBalancer;
+
+  constructor(private readonly deps: GatewayDeps) {
+    this.pools = deps.pools ?? new PoolBalancer();
+  }
 
   /** The receipt of a recent routing decision. */
   receipt(id: string): DecisionReceipt | undefined {
@@ -153,7 +161,7 @@ export class ChatGateway {
           'model',
           'model_not_chat',
         );
-      if (target.kind === 'router') record.router = target.router.name;
+      if (target.kind !== 'deployment') record.router = targetName(target);
       const promptText = collectPromptText(call.request);
       const promptTokens = needsExactCount(
         snapshot,
@@ -182,7 +190,8 @@ export class ChatGateway {
       if (
         cache &&
         snapshot.config.cache.enabled &&
-        (target.kind === 'deployment' || target.router.cache)
+        (target.kind === 'deployment' ||
+          (target.kind === 'router' ? target.router.cache : target.pool.cache))
       ) {
         const zone = resolveZone(call, target);
         const mode =
@@ -447,13 +456,34 @@ export class ChatGateway {
     const policies = this.deps.policies;
     const probes = {
       circuitAllows: (name: string) => this.deps.breakers.allows(name),
+      coolingDown: (name: string) => this.deps.breakers.coolingDown(name),
       hasHeadroom: policies?.hasHeadroom?.bind(policies),
       keyAllows: (name: string) => keyAllowsDeployment(call, target, name),
     };
     if (target.kind === 'deployment') {
       const { eligible, checks } = checkEligibility([target.deployment], needs, probes);
-      if (eligible.length === 0) throw noEligibleFor(call, [target.deployment], checks);
+      if (eligible.length === 0)
+        throw this.deps.breakers.retryWhenCooled(
+          noEligibleFor(call, [target.deployment], checks),
+          checks,
+        );
       return { ordered: eligible, mode: undefined, zone: zone.dataZone };
+    }
+    if (target.kind === 'pool') {
+      const members = target.pool.deployments
+        .map((name) => snapshot.deployments.get(name))
+        .filter((d): d is DeploymentConfig => d !== undefined);
+      const { eligible, checks } = checkEligibility(members, needs, probes);
+      if (eligible.length === 0)
+        throw this.deps.breakers.retryWhenCooled(
+          noEligibleFor(call, members, checks, target.pool.name),
+          checks,
+        );
+      return {
+        ordered: this.pools.order(target.pool, eligible),
+        mode: undefined,
+        zone: zone.dataZone,
+      };
     }
     const router = target.router;
     const routingStart = this.deps.clock.perfNow();
@@ -461,7 +491,11 @@ export class ChatGateway {
       .map((name) => snapshot.deployments.get(name))
       .filter((d): d is DeploymentConfig => d !== undefined);
     const { eligible, checks } = checkEligibility(subset, needs, probes);
-    if (eligible.length === 0) throw noEligibleFor(call, subset, checks, router.name);
+    if (eligible.length === 0)
+      throw this.deps.breakers.retryWhenCooled(
+        noEligibleFor(call, subset, checks, router.name),
+        checks,
+      );
     const mode = effectiveMode(call, router, modeOverride);
     const decision = this.deps.routerFor(router).decide({
       request: call.request,

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { createManualClock } from '../core/clock.js';
-import { CircuitBreakers, type CircuitState } from './circuit-breaker.js';
+import {
+  CircuitBreakers,
+  MAX_COOL_DOWN_MS,
+  retryAfterMs,
+  type CircuitState,
+} from './circuit-breaker.js';
 
 describe('CircuitBreakers', () => {
   it('opens after N failures in the window, half-opens after the open period, closes on a good probe', () => {
@@ -45,5 +50,36 @@ describe('CircuitBreakers', () => {
     b.failure('y');
     expect(b.state('y')).toBe('open');
     expect(b.snapshot()).toEqual({ y: 'open' });
+  });
+});
+
+describe('cool-down after an upstream 429', () => {
+  it('reads how long to wait from retry-after-ms, retry-after seconds or an HTTP date', () => {
+    const now = Date.parse('2026-12-01T12:00:00Z');
+    expect(retryAfterMs({ 'retry-after-ms': '1500', 'retry-after': '9' }, now)).toBe(1500);
+    expect(retryAfterMs({ 'retry-after': '3' }, now)).toBe(3000);
+    expect(retryAfterMs({ 'retry-after': 'Tue, 01 Dec 2026 12:00:07 GMT' }, now)).toBe(7000);
+    expect(retryAfterMs({ 'retry-after': 'soon' }, now)).toBeUndefined();
+    expect(retryAfterMs({ 'retry-after': '0' }, now)).toBeUndefined();
+    expect(retryAfterMs({}, now)).toBeUndefined();
+  });
+
+  it('skips a deployment until the wait has passed, a minute at most; without a wait, not at all', () => {
+    const clock = createManualClock();
+    const b = new CircuitBreakers(clock);
+    b.coolDownAsAsked('x', {});
+    expect(b.coolingDown('x')).toBe(false);
+    b.coolDownAsAsked('x', { 'retry-after': '2' });
+    expect(b.coolingDown('x')).toBe(true);
+    expect(b.coolingLeftMs('x')).toBe(2000);
+    // A shorter wait asked later does not shorten the one in force.
+    b.coolDownAsAsked('x', { 'retry-after-ms': '500' });
+    expect(b.coolingLeftMs('x')).toBe(2000);
+    clock.advance(2000);
+    expect(b.coolingDown('x')).toBe(false);
+    b.coolDownAsAsked('y', { 'retry-after': '3600' });
+    expect(b.coolingLeftMs('y')).toBe(MAX_COOL_DOWN_MS);
+    // Cooling is not a circuit failure by itself.
+    expect(b.state('y')).toBe('closed');
   });
 });

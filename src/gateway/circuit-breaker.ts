@@ -1,6 +1,11 @@
 // Per-deployment circuit breakers: open after `failureThreshold` failures within `windowMs`,
 // stay open for `openMs`, then half-open: one probe request at a time decides close or re-open.
+// Also each deployment's cool-down: an upstream that answered 429 and said how long to wait
+// (`retry-after`, `retry-after-ms`) is skipped until then, so the next requests go straight to
+// the next candidate instead of paying a refused round trip each (capped at a minute).
 import type { Clock } from '../core/clock.js';
+import type { GatewayError } from '../core/errors.js';
+import type { CandidateEligibility } from '../routing/eligibility.js';
 
 export type CircuitState = 'closed' | 'open' | 'half-open';
 
@@ -25,8 +30,32 @@ interface Circuit {
 
 export type CircuitListener = (deployment: string, state: CircuitState) => void;
 
+/** The longest an upstream's retry-after may take a deployment out of rotation. */
+export const MAX_COOL_DOWN_MS = 60_000;
+
+/**
+ * How long an upstream 429 asked to wait, from `retry-after-ms` or `retry-after` (seconds or an
+ * HTTP date); undefined when it did not say.
+ */
+export function retryAfterMs(
+  headers: Readonly<Record<string, string>>,
+  now: number,
+): number | undefined {
+  const ms = Number(headers['retry-after-ms']);
+  if (headers['retry-after-ms'] !== undefined && Number.isFinite(ms) && ms > 0) return ms;
+  const raw = headers['retry-after'];
+  if (raw === undefined) return undefined;
+  const seconds = Number(raw);
+  if (raw.trim() !== '' && Number.isFinite(seconds))
+    return seconds > 0 ? seconds * 1000 : undefined;
+  const at = Date.parse(raw);
+  return Number.isFinite(at) && at > now ? at - now : undefined;
+}
+
 export class CircuitBreakers {
   private readonly circuits = new Map<string, Circuit>();
+  /** Deployment → epoch ms until which its upstream asked not to be called. */
+  private readonly coolingUntil = new Map<string, number>();
 
   constructor(
     private readonly clock: Clock,
@@ -101,6 +130,44 @@ export class CircuitBreakers {
       c.failures.length = 0;
       this.transition(deployment, c, 'open');
     }
+  }
+
+  /**
+   * An upstream 429's headers: when they say how long to wait, skip the deployment until then (a
+   * minute at most); when they do not, nothing changes.
+   */
+  coolDownAsAsked(deployment: string, headers: Readonly<Record<string, string>>): void {
+    const now = this.clock.now();
+    const ms = retryAfterMs(headers, now);
+    if (ms === undefined) return;
+    const until = now + Math.min(ms, MAX_COOL_DOWN_MS);
+    if (until > (this.coolingUntil.get(deployment) ?? 0)) this.coolingUntil.set(deployment, until);
+  }
+
+  /** Is the deployment cooling down after an upstream 429? */
+  coolingDown(deployment: string): boolean {
+    return this.coolingLeftMs(deployment) > 0;
+  }
+
+  /** How long the deployment's cool-down has left (0: none). */
+  coolingLeftMs(deployment: string): number {
+    const until = this.coolingUntil.get(deployment);
+    if (until === undefined) return 0;
+    const left = until - this.clock.now();
+    if (left > 0) return left;
+    this.coolingUntil.delete(deployment);
+    return 0;
+  }
+
+  /**
+   * A 429 for candidates every one of which is cooling down: its retry-after is when the first
+   * of them may be called again (else it stays as it is).
+   */
+  retryWhenCooled(err: GatewayError, checks: readonly CandidateEligibility[]): GatewayError {
+    if (err.status !== 429 || checks.some((c) => !c.failed.includes('cooling_down'))) return err;
+    const left = Math.min(...checks.map((c) => this.coolingLeftMs(c.deployment)));
+    if (left > 0) err.headers['retry-after'] = String(Math.ceil(left / 1000));
+    return err;
   }
 
   /** Snapshot for /readyz and the dashboard. */

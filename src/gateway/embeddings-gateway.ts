@@ -17,7 +17,12 @@ import {
 import type { CircuitBreakers } from './circuit-breaker.js';
 import { costUsd } from './cost.js';
 import { clientClosed, failedAttempt, toGatewayError } from './execute-with-failover.js';
-import type { AdmitContext, ChatCall, GatewayPolicies } from './gateway-types.js';
+import {
+  targetName,
+  type AdmitContext,
+  type ChatCall,
+  type GatewayPolicies,
+} from './gateway-types.js';
 import { authorizeTarget, keyAllowsDeployment, resolveTarget } from './request-target.js';
 
 export interface EmbeddingsDeps {
@@ -76,9 +81,9 @@ export class EmbeddingsGateway {
     let admit: AdmitContext | undefined;
     try {
       const target = resolveTarget(snapshot, asChat);
-      if (target.kind === 'router')
+      if (target.kind !== 'deployment')
         throw invalidRequest(
-          `"${target.router.name}" is a router deployment: routers route chat. Name an embedding deployment as model.`,
+          `"${targetName(target)}" is a ${target.kind === 'router' ? 'router deployment: routers route' : 'pool: pools serve'} chat. Name an embedding deployment as model.`,
           'model',
           'model_not_embeddings',
         );
@@ -116,6 +121,15 @@ export class EmbeddingsGateway {
           code: 'no_healthy_deployment',
           message: `${d.name} is unhealthy (circuit open); retry shortly.`,
           headers: { 'retry-after': '5' },
+        });
+      const coolingMs = this.deps.breakers.coolingLeftMs(d.name);
+      if (coolingMs > 0)
+        throw new GatewayError({
+          status: 429,
+          type: 'rate_limit_error',
+          code: 'rate_limit_exceeded',
+          message: `${d.name}'s upstream answered 429 and asked to wait; it is skipped until then.`,
+          headers: { 'retry-after': String(Math.ceil(coolingMs / 1000)) },
         });
       const adapter = this.deps.adapters.adapterFor(d);
       if (!adapter.embed)

@@ -229,6 +229,9 @@ export function failedAttempt(
   latencyMs: number,
 ): AttemptRecord {
   if (e.retryable && e.code !== 'deployment_rate_limited') breakers.failure(deployment.name);
+  // An upstream rate limit that says how long to wait (not the router's own limit for it).
+  if (e.status === 429 && e.code !== 'deployment_rate_limited')
+    breakers.coolDownAsAsked(deployment.name, e.headers);
   return {
     deployment: deployment.name,
     model: deployment.model,

@@ -1,6 +1,6 @@
 // Types shared by the gateway and the HTTP routes that call it.
 import type { NativeRequest } from '../providers/native-api.js';
-import type { RouterConfig, RoutingMode } from '../config/schema.js';
+import type { PoolConfig, RouterConfig, RoutingMode } from '../config/schema.js';
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import type { ChatChunk, ChatRequest, ChatResponse, ChatUsage } from '../core/wire-types.js';
 import type { Attribution } from './attribution.js';
@@ -54,9 +54,32 @@ export type ChatOutcome =
       headers: Record<string, string>;
     };
 
-/** What the request resolved to: a router deployment, or a concrete deployment called directly. */
+/**
+ * What the request resolved to: a router deployment, a pool of deployments of one model, or a
+ * concrete deployment called directly.
+ */
 export type Target =
-  { kind: 'router'; router: RouterConfig } | { kind: 'deployment'; deployment: DeploymentConfig };
+  | { kind: 'router'; router: RouterConfig }
+  | { kind: 'pool'; pool: PoolConfig }
+  | { kind: 'deployment'; deployment: DeploymentConfig };
+
+/** The name the client called. */
+export function targetName(target: Target): string {
+  return target.kind === 'router'
+    ? target.router.name
+    : target.kind === 'pool'
+      ? target.pool.name
+      : target.deployment.name;
+}
+
+/** The deployments a router or pool may serve from (a deployment: itself). */
+export function targetMembers(target: Target): readonly string[] {
+  return target.kind === 'router'
+    ? target.router.modelSubset
+    : target.kind === 'pool'
+      ? target.pool.deployments
+      : [target.deployment.name];
+}
 
 /** Policy hooks (limits, budgets, content filter). All optional; the gateway runs them in order. */
 export interface GatewayPolicies {

@@ -12,7 +12,7 @@ import {
   type CandidateEligibility,
   type EligibilityRule,
 } from '../routing/eligibility.js';
-import type { ChatCall, Target } from './gateway-types.js';
+import { targetMembers, targetName, type ChatCall, type Target } from './gateway-types.js';
 
 /** Routing modes in order of spend: a key's ceiling and a budget's override compare by it. */
 export const MODE_RANK: Record<RoutingMode, number> = { cost: 0, balanced: 1, quality: 2 };
@@ -25,6 +25,8 @@ export function resolveTarget(snapshot: RuntimeConfig, call: ChatCall): Target {
   const name = call.deploymentFromPath ?? call.request.model;
   const router = snapshot.routers.get(name);
   if (router) return { kind: 'router', router };
+  const pool = snapshot.pools.get(name);
+  if (pool) return { kind: 'pool', pool };
   const deployment = snapshot.deployments.get(name);
   if (deployment) return { kind: 'deployment', deployment };
   throw new GatewayError({
@@ -50,7 +52,7 @@ export function needsExactCount(
 ): boolean {
   const total = upperBound + requestedOutputTokens(call.request);
   if (target.kind === 'deployment') return total > target.deployment.contextWindow;
-  for (const name of target.router.modelSubset) {
+  for (const name of targetMembers(target)) {
     const d = snapshot.deployments.get(name);
     if (d && total > d.contextWindow) return true;
   }
@@ -63,15 +65,18 @@ function scopeAllows(scopes: readonly string[], name: string): boolean {
 
 /** 403 unless the caller's key is scoped to the target. */
 export function authorizeTarget(call: ChatCall, target: Target): void {
-  const name = target.kind === 'router' ? target.router.name : target.deployment.name;
+  const name = targetName(target);
   if (!scopeAllows(call.auth.scopes, name)) throw forbidden(`This API key may not use "${name}".`);
 }
 
-/** A key scoped to a router may use that router's subset through it, narrowed by its own subset. */
+/**
+ * A key scoped to a router or pool may use its deployments through it, narrowed by its own
+ * subset.
+ */
 export function keyAllowsDeployment(call: ChatCall, target: Target, name: string): boolean {
   const subset = call.auth.modelSubset;
   if (subset && !subset.includes(name)) return false;
-  return target.kind === 'router' || scopeAllows(call.auth.scopes, name);
+  return target.kind !== 'deployment' || scopeAllows(call.auth.scopes, name);
 }
 
 /** A request header's (first) value. */
@@ -190,8 +195,10 @@ function noEligibleDeployment(
 ): GatewayError {
   const rules = new Set(checks.flatMap((c) => c.failed));
   const detail = describeExclusions(checks) + (hint ? `; ${hint.text}` : '');
-  const onlyLimits = [...rules].every((r) => r === 'rate_limit' || r === 'circuit_open');
-  if (onlyLimits && rules.has('rate_limit')) {
+  const onlyLimits = [...rules].every(
+    (r) => r === 'rate_limit' || r === 'circuit_open' || r === 'cooling_down',
+  );
+  if (onlyLimits && (rules.has('rate_limit') || rules.has('cooling_down'))) {
     return new GatewayError({
       status: 429,
       type: 'rate_limit_error',
@@ -216,7 +223,8 @@ function noEligibleDeployment(
       r === 'context_window' ||
       r === 'max_output_tokens' ||
       r === 'circuit_open' ||
-      r === 'rate_limit',
+      r === 'rate_limit' ||
+      r === 'cooling_down',
   );
   return new GatewayError({
     status: 400,

@@ -20,6 +20,7 @@ export type EligibilityRule =
   | 'data_zone'
   | 'region'
   | 'rate_limit'
+  | 'cooling_down'
   | 'key_scope';
 
 export const RULE_DESCRIPTIONS: Record<EligibilityRule, string> = {
@@ -37,6 +38,7 @@ export const RULE_DESCRIPTIONS: Record<EligibilityRule, string> = {
   data_zone: 'outside the allowed data zone',
   region: 'outside the allowed regions',
   rate_limit: 'no rate-limit headroom',
+  cooling_down: 'its upstream answered 429 and asked to wait (retry-after); skipped until then',
   key_scope: 'the API key may not use it',
 };
 
@@ -94,6 +96,8 @@ export function answersChoices(d: DeploymentConfig): boolean {
 
 export interface EligibilityProbes {
   circuitAllows(deployment: string): boolean;
+  /** Its upstream answered 429 with a retry-after that has not passed. */
+  coolingDown?(deployment: string): boolean;
   /** Rate-limit headroom for this deployment at this many tokens. */
   hasHeadroom?(deployment: DeploymentConfig, tokens: number): boolean;
   /** Key scope and key-level subset narrowing. */
@@ -125,6 +129,7 @@ export function checkDeployment(
   if (needs.logprobs && !returnsLogprobs(d)) failed.push('logprobs');
   if (needs.choices && !answersChoices(d)) failed.push('choices');
   if (!probes.circuitAllows(d.name)) failed.push('circuit_open');
+  if (probes.coolingDown?.(d.name)) failed.push('cooling_down');
   if (probes.hasHeadroom && !probes.hasHeadroom(d, needs.promptTokens + needs.outputTokens))
     failed.push('rate_limit');
   return failed;
@@ -153,7 +158,7 @@ export function checkEligibility(
 
 /** Effective context window of a router: the smallest in its subset (Foundry reports it so). */
 export function effectiveContextWindow(
-  router: RouterConfig,
+  router: Pick<RouterConfig, 'modelSubset'>,
   deployments: ReadonlyMap<string, DeploymentConfig>,
 ): number {
   let min = Infinity;

@@ -1,5 +1,5 @@
 // `GET /v1/models` (and Azure's v1 path, `/openai/v1/models`): router deployments (mode, subset,
-// effective context window) and concrete deployments, in OpenAI's list shape with extra fields.
+// effective context window), pools (strategy, members) and concrete deployments, in OpenAI's list shape with extra fields.
 // An Anthropic client (it sends `anthropic-version`) gets Anthropic's shape instead: `type`,
 // `display_name`, `created_at`, and the list's `has_more` / `first_id` / `last_id`. Also the
 // decision receipts.
@@ -46,6 +46,16 @@ export function registerModelsRoutes(
       deployment_type: r.deploymentType,
       data_zone: r.dataZone ?? null,
     }));
+    const pools = [...snap.pools.values()].map((p) => ({
+      id: p.name,
+      object: 'model',
+      created: CREATED,
+      owned_by: 'model-router',
+      type: 'pool',
+      strategy: p.strategy,
+      deployments: p.deployments,
+      context_window: effectiveContextWindow({ modelSubset: p.deployments }, snap.deployments),
+    }));
     const deployments = [...snap.deployments.values()].map((d) => ({
       id: d.name,
       object: 'model',
@@ -63,7 +73,7 @@ export function registerModelsRoutes(
       deployment_type: d.deploymentType,
       prices_per_1m_usd: d.prices,
     }));
-    const data = [...routers, ...deployments];
+    const data = [...routers, ...pools, ...deployments];
     if (fromAnthropic(request))
       return {
         data: data.map((m) => anthropicModel(m.id)),
@@ -75,7 +85,7 @@ export function registerModelsRoutes(
   };
   const one = (request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => {
     const snap = config.current;
-    const r = snap.routers.get(request.params.id);
+    const r = snap.routers.get(request.params.id) ?? snap.pools.get(request.params.id);
     const d = snap.deployments.get(request.params.id);
     if (!r && !d) {
       const err = notFound(`The model "${request.params.id}" does not exist.`);

@@ -1,0 +1,289 @@
+// Pools through the gateway (scripted adapters, in process): spillover on a retryable failure in
+// priority order, round-robin and weighted spreading, the eligibility rules on every member,
+// key scopes and subsets, the request log, /v1/models and the errors when nothing can serve.
+import { describe, expect, it } from 'vitest';
+import { unauthorized } from '../core/errors.js';
+import type { Authenticator } from '../http/auth-hook.js';
+import { buildTestApp } from '../../test/helpers/build-test-app.js';
+import { fakeAdapter, type Step } from '../../test/helpers/fake-adapter.js';
+import {
+  simDeployment,
+  simEmbeddingDeployment,
+  testConfig,
+} from '../../test/helpers/test-config.js';
+import type { ConfigInput } from '../config/schema.js';
+
+const ok: Step[] = [{ reply: 'ok' }];
+const chat = (model = 'gpt-pool', content = 'hi') => ({
+  model,
+  messages: [{ role: 'user', content }],
+});
+
+function fleet(
+  pool: Partial<NonNullable<ConfigInput['pools']>[number]>,
+  scripts: Record<string, Step[]> = {},
+) {
+  const deployments = [
+    simDeployment('ptu', { model: 'gpt-4.1', region: 'swedencentral', dataZone: 'eu' }),
+    simDeployment('paygo', { model: 'gpt-4.1', region: 'eastus', dataZone: 'us' }),
+    simDeployment('small-ctx', {
+      model: 'gpt-4.1',
+      contextWindow: 1_000,
+      maxOutputTokens: 500,
+      dataZone: 'eu',
+    }),
+  ];
+  const config = testConfig({
+    deployments: [...testConfig().deployments, ...deployments] as ConfigInput['deployments'],
+    pools: [{ name: 'gpt-pool', deployments: ['ptu', 'paygo'], ...pool }],
+  });
+  const adapters = Object.fromEntries(
+    ['big', 'mid', 'small', 'ptu', 'paygo', 'small-ctx'].map((n) => [
+      n,
+      fakeAdapter(`${n}-model`, scripts[n] ?? ok),
+    ]),
+  );
+  return { config, adapters };
+}
+
+describe('pools', () => {
+  it('priority: the first member serves; a retryable failure spills over to the next', async () => {
+    const { config, adapters } = fleet(
+      { strategy: 'priority' },
+      { ptu: [{ reply: 'ok' }, { error: { status: 429, headers: { 'retry-after': '2' } } }] },
+    );
+    const t = await buildTestApp(config, adapters);
+    const first = await t.app.inject({
+      method: 'POST',
+      url: '/v1/chat/completions',
+      payload: chat(),
+    });
+    expect(first.statusCode).toBe(200);
+    expect(first.json().model).toBe('ptu-model');
+    expect(first.headers['x-router-deployment']).toBe('ptu');
+    const spilled = await t.app.inject({
+      method: 'POST',
+      url: '/v1/chat/completions',
+      payload: chat(),
+    });
+    expect(spilled.statusCode).toBe(200);
+    expect(spilled.json().model).toBe('paygo-model');
+    expect(spilled.headers['x-router-attempts']).toBe('2');
+    // The log says which pool was called, who served, and the attempt that failed.
+    const rec = t.records.at(-1)!;
+    expect(rec).toMatchObject({ router: 'gpt-pool', deployment: 'paygo', status: 200 });
+    expect(rec.attempts.map((a) => [a.deployment, a.outcome, a.httpStatus])).toEqual([
+      ['ptu', 'error', 429],
+      ['paygo', 'ok', undefined],
+    ]);
+    // Pools route nothing: no receipt, no routing mode.
+    expect(spilled.headers['x-router-decision-id']).toBeUndefined();
+    expect(rec.routingMode).toBeUndefined();
+  });
+
+  it('an upstream 429 with retry-after takes the member out of rotation until then', async () => {
+    const { config, adapters } = fleet(
+      { strategy: 'priority' },
+      {
+        ptu: [{ error: { status: 429, headers: { 'retry-after': '2' } } }, { reply: 'ok' }],
+        paygo: [
+          { reply: 'ok' },
+          { reply: 'ok' },
+          { error: { status: 429, headers: { 'retry-after-ms': '800' } } },
+        ],
+      },
+    );
+    const t = await buildTestApp(config, adapters);
+    const send = () =>
+      t.app.inject({ method: 'POST', url: '/v1/chat/completions', payload: chat() });
+    expect((await send()).headers['x-router-attempts']).toBe('2');
+    // Within the 2 s it asked for, ptu is not called at all: one attempt, on paygo.
+    const next = await send();
+    expect(next.headers['x-router-deployment']).toBe('paygo');
+    expect(next.headers['x-router-attempts']).toBe('1');
+    expect(adapters.ptu!.calls).toHaveLength(1);
+    // Both cooling: a 429 whose retry-after is when the first may be called again.
+    const both = await send();
+    expect(both.statusCode).toBe(429);
+    const none = await send();
+    expect(none.statusCode).toBe(429);
+    expect(none.json().error.code).toBe('rate_limit_exceeded');
+    expect(none.json().error.message).toContain('asked to wait');
+    expect(none.headers['retry-after']).toBe('1');
+    t.clock.advance(2_000);
+    const back = await send();
+    expect(back.headers['x-router-deployment']).toBe('ptu');
+    expect(adapters.ptu!.calls).toHaveLength(2);
+  });
+
+  it('round-robin: members take turns, streaming too', async () => {
+    const { config, adapters } = fleet({ strategy: 'round-robin' });
+    const t = await buildTestApp(config, adapters);
+    const served: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const r = await t.app.inject({
+        method: 'POST',
+        url: '/v1/chat/completions',
+        payload: { ...chat(), stream: i % 2 === 1 },
+      });
+      expect(r.statusCode).toBe(200);
+      served.push(r.headers['x-router-deployment'] as string);
+    }
+    expect(served).toEqual(['ptu', 'paygo', 'ptu', 'paygo']);
+  });
+
+  it('weighted: a weight of 0 serves only when the others cannot', async () => {
+    const { config, adapters } = fleet(
+      { strategy: 'weighted', weights: { ptu: 1, paygo: 0 } },
+      { ptu: [{ reply: 'ok' }, { reply: 'ok' }, { reply: 'ok' }, { error: { status: 503 } }] },
+    );
+    const t = await buildTestApp(config, adapters);
+    const served: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const r = await t.app.inject({
+        method: 'POST',
+        url: '/v1/chat/completions',
+        payload: chat(),
+      });
+      served.push(r.headers['x-router-deployment'] as string);
+    }
+    expect(served).toEqual(['ptu', 'ptu', 'ptu', 'paygo']);
+  });
+
+  it('every member passes the same eligibility: data zone, context window, open circuits', async () => {
+    const { config, adapters } = fleet({
+      strategy: 'priority',
+      deployments: ['small-ctx', 'ptu', 'paygo'],
+    });
+    const t = await buildTestApp(config, adapters);
+    // A prompt too long for small-ctx goes to the next member.
+    const long = await t.app.inject({
+      method: 'POST',
+      url: '/v1/chat/completions',
+      payload: chat('gpt-pool', 'word '.repeat(2_000)),
+    });
+    expect(long.headers['x-router-deployment']).toBe('ptu');
+    // The request narrows the zone: only paygo is in "us".
+    const us = await t.app.inject({
+      method: 'POST',
+      url: '/v1/chat/completions',
+      headers: { 'x-router-data-zone': 'us' },
+      payload: chat(),
+    });
+    expect(us.headers['x-router-deployment']).toBe('paygo');
+    // Open circuits on every member: 503 naming the pool and each exclusion.
+    for (const n of ['small-ctx', 'ptu', 'paygo'])
+      for (let i = 0; i < 5; i++) t.breakers.failure(n);
+    const none = await t.app.inject({
+      method: 'POST',
+      url: '/v1/chat/completions',
+      payload: chat(),
+    });
+    expect(none.statusCode).toBe(503);
+    expect(none.json().error.code).toBe('no_healthy_deployment');
+    expect(none.json().error.message).toContain('"gpt-pool"');
+  });
+
+  it('a key scoped to the pool uses its members through it, narrowed by its own subset', async () => {
+    const { config, adapters } = fleet({ strategy: 'priority' });
+    const keys: Authenticator = {
+      authenticate(headers) {
+        if (headers.authorization === 'Bearer pool-only')
+          return { keyId: 'k1', tenant: 't', admin: false, scopes: ['gpt-pool'] };
+        if (headers.authorization === 'Bearer paygo-only')
+          return {
+            keyId: 'k2',
+            tenant: 't',
+            admin: false,
+            scopes: ['gpt-pool'],
+            modelSubset: ['paygo'],
+          };
+        throw unauthorized();
+      },
+    };
+    const t = await buildTestApp(config, adapters, { authenticator: keys });
+    const via = await t.app.inject({
+      method: 'POST',
+      url: '/v1/chat/completions',
+      headers: { authorization: 'Bearer pool-only' },
+      payload: chat(),
+    });
+    expect(via.headers['x-router-deployment']).toBe('ptu');
+    const direct = await t.app.inject({
+      method: 'POST',
+      url: '/v1/chat/completions',
+      headers: { authorization: 'Bearer pool-only' },
+      payload: chat('ptu'),
+    });
+    expect(direct.statusCode).toBe(403);
+    const narrowed = await t.app.inject({
+      method: 'POST',
+      url: '/v1/chat/completions',
+      headers: { authorization: 'Bearer paygo-only' },
+      payload: chat(),
+    });
+    expect(narrowed.headers['x-router-deployment']).toBe('paygo');
+  });
+
+  it('is listed by /v1/models, and refused for embeddings with a message saying why', async () => {
+    const { config, adapters } = fleet({ strategy: 'priority' });
+    const t = await buildTestApp(config, adapters);
+    const models = await t.app.inject({ method: 'GET', url: '/v1/models' });
+    expect(models.json().data.find((m: { id: string }) => m.id === 'gpt-pool')).toMatchObject({
+      type: 'pool',
+      strategy: 'priority',
+      deployments: ['ptu', 'paygo'],
+      context_window: 128_000,
+    });
+    const one = await t.app.inject({ method: 'GET', url: '/v1/models/gpt-pool' });
+    expect(one.json()).toMatchObject({ id: 'gpt-pool', owned_by: 'model-router' });
+    const emb = await t.app.inject({
+      method: 'POST',
+      url: '/v1/embeddings',
+      payload: { model: 'gpt-pool', input: 'x' },
+    });
+    expect(emb.statusCode).toBe(400);
+    expect(emb.json().error.message).toContain('is a pool: pools serve chat');
+  });
+});
+
+describe('pool configuration', () => {
+  const base = () => ({
+    deployments: [simDeployment('a'), simDeployment('b'), simEmbeddingDeployment('e')],
+    routers: [{ name: 'model-router', modelSubset: ['a', 'b'] }],
+  });
+  const issues = (pools: unknown) => {
+    try {
+      testConfig({ ...base(), pools } as Partial<ConfigInput>);
+      return '';
+    } catch (err) {
+      return (err as Error).message;
+    }
+  };
+
+  it('says what is wrong with a pool, by path', () => {
+    expect(issues([{ name: 'p', deployments: ['a', 'x'] }])).toContain(
+      'pools[0].deployments[1]: unknown deployment "x"',
+    );
+    expect(issues([{ name: 'p', deployments: ['a', 'e'] }])).toContain(
+      'pools[0].deployments[1]: "e" is an embeddings deployment; pools serve chat',
+    );
+    expect(issues([{ name: 'a', deployments: ['a', 'b'] }])).toContain(
+      'pools[0].name: "a" is also a deployment name',
+    );
+    expect(issues([{ name: 'model-router', deployments: ['a', 'b'] }])).toContain(
+      'is also a router name',
+    );
+    expect(issues([{ name: 'p', deployments: ['a', 'a'] }])).toContain('lists a deployment twice');
+    expect(issues([{ name: 'p', deployments: ['a', 'b'], weights: { c: 1 } }])).toContain(
+      'pools[0].weights.c: "c" is not a member of the pool',
+    );
+    expect(issues([{ name: 'p', deployments: ['a', 'b'], weights: { a: 0, b: 0 } }])).toContain(
+      'every member has weight 0',
+    );
+    expect(issues([{ name: 'p', deployments: ['a'], strategy: 'fastest' }])).toContain(
+      'pools[0].strategy',
+    );
+    expect(issues([{ name: 'p', deployments: ['a', 'b'] }])).toBe('');
+  });
+});
