@@ -173,6 +173,56 @@ describe('admin API', () => {
     expect(t.config.current.routers.get('model-router')?.modelSubset).not.toContain('newcomer');
   });
 
+  it('pools are live config too: PUT serves through the new pool at once, a bad member is refused, DELETE removes it', async () => {
+    const t = await setup();
+    const admin = { authorization: 'Bearer admin' };
+    const put = await t.app.inject({
+      method: 'PUT',
+      url: '/admin/v1/pools/spread',
+      headers: admin,
+      payload: { deployments: ['mid', 'small'], strategy: 'priority' },
+    });
+    expect(put.statusCode).toBe(201);
+    expect(put.json()).toMatchObject({ name: 'spread', strategy: 'priority', cache: true });
+    const served = await t.app.inject({
+      method: 'POST',
+      url: '/v1/chat/completions',
+      headers: { authorization: 'Bearer user' },
+      payload: { ...chat, model: 'spread' },
+    });
+    expect(served.headers['x-router-deployment']).toBe('mid');
+    const bad = await t.app.inject({
+      method: 'PATCH',
+      url: '/admin/v1/pools/spread',
+      headers: admin,
+      payload: { deployments: ['mid', 'nope'] },
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.message).toContain(
+      'pools[0].deployments[1]: unknown deployment "nope"',
+    );
+    // A deployment a pool still names cannot be deleted from under it.
+    const orphan = await t.app.inject({
+      method: 'DELETE',
+      url: '/admin/v1/deployments/mid',
+      headers: admin,
+    });
+    expect(orphan.statusCode).toBe(400);
+    const del = await t.app.inject({
+      method: 'DELETE',
+      url: '/admin/v1/pools/spread',
+      headers: admin,
+    });
+    expect(del.json()).toMatchObject({ deleted: 'spread' });
+    expect(t.config.current.pools.size).toBe(0);
+    const gone = await t.app.inject({
+      method: 'GET',
+      url: '/admin/v1/pools/spread',
+      headers: admin,
+    });
+    expect(gone.json().error.code).toBe('pool_not_found');
+  });
+
   it('a change answers with what the routing model makes of the subsets, when there is something to say', async () => {
     const rows = loadRows('test/fixtures/routing/tiny.jsonl');
     const { artefact } = trainArtefact(

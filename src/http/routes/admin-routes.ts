@@ -1,4 +1,4 @@
-// The admin API for live configuration: router deployments and deployments (GET/PUT/PATCH/DELETE),
+// The admin API for live configuration: router deployments, pools and deployments (GET/PUT/PATCH/DELETE),
 // the version log and rollback. Admin keys only; every change is validated whole before it applies.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ConfigError } from '../../config/load-config.js';
@@ -13,7 +13,13 @@ import {
 } from '../../core/errors.js';
 import { isObject } from '../../core/is-object.js';
 
-type Section = 'routers' | 'deployments';
+type Section = 'routers' | 'pools' | 'deployments';
+
+const SINGULAR: Record<Section, string> = {
+  routers: 'router',
+  pools: 'pool',
+  deployments: 'deployment',
+};
 
 /** The admin caller's id for the version log; 403 for any other caller. */
 export function requireAdmin(request: FastifyRequest): string {
@@ -56,8 +62,8 @@ export function registerAdminRoutes(
     const list = notes(service.current.config);
     return list.length ? { warnings: list } : {};
   };
-  for (const section of ['routers', 'deployments'] as const) {
-    const singular = section === 'routers' ? 'router' : 'deployment';
+  for (const section of ['routers', 'pools', 'deployments'] as const) {
+    const singular = SINGULAR[section];
     app.get(`/admin/v1/${section}`, (request) => {
       requireAdmin(request);
       return { object: 'list', data: service.current.config[section] };
