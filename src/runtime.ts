@@ -118,10 +118,11 @@ export async function createRuntime(
       contentFilter = createContentFilter(next.config.contentFilter);
     if (next.config.auth !== previous.config.auth) keys.rebuild();
   });
+  const budgets = new BudgetTracker({ state: shared.state, clock, budgets: () => cfg().budgets });
   const policies = createGovernancePolicies({
     config: holder,
     limiter: new RateLimiter({ state: shared.state, clock }),
-    budgets: new BudgetTracker({ state: shared.state, clock, budgets: () => cfg().budgets }),
+    budgets,
     keys,
     contentFilter: () => contentFilter,
     onError: (err, what) => logger.warn({ err }, `governance ${what} failed`),
@@ -235,7 +236,7 @@ export async function createRuntime(
       (a) => registerMessagesRoutes(a, gateway),
       (a) => registerAdminRoutes(a, configService, (c) => subsetNotes(c, routerFor)),
       (a) => registerCacheRoutes(a, answerCache),
-      (a) => registerUsageRoutes(a, requestLog),
+      (a) => registerUsageRoutes(a, { log: requestLog, keys, budgets }),
       (a) =>
         registerEmbeddingsRoutes(
           a,

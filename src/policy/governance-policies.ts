@@ -29,21 +29,31 @@ export interface GovernanceDeps {
   onError?: (err: unknown, what: 'settle-limits' | 'settle-budget') => void;
 }
 
+/**
+ * Whose budgets a caller's spend goes to: its key (with the key's own budget: the auth context's
+ * overrides, else the key store's record), its tenant, and the end user it names.
+ */
+export function budgetSubject(
+  authContext: AdmitContext['call']['auth'],
+  keys: GovernanceDeps['keys'],
+  endUser?: string,
+): BudgetSubject {
+  const auth = authContext as Partial<KeyAuthContext> & AdmitContext['call']['auth'];
+  const keyBudget =
+    auth.overrides?.budget ?? (auth.keyId ? keys?.get(auth.keyId)?.budget : undefined);
+  return {
+    keyId: auth.keyId,
+    tenant: auth.tenant,
+    ...(keyBudget ? { keyBudget } : {}),
+    ...(endUser !== undefined ? { endUser } : {}),
+  };
+}
+
 export function createGovernancePolicies(deps: GovernanceDeps): GatewayPolicies {
   const tickets = new WeakMap<AdmitContext, LimitTicket>();
 
-  const subjectOf = (ctx: AdmitContext): BudgetSubject => {
-    const auth = ctx.call.auth as Partial<KeyAuthContext> & AdmitContext['call']['auth'];
-    const keyBudget =
-      auth.overrides?.budget ?? (auth.keyId ? deps.keys?.get(auth.keyId)?.budget : undefined);
-    const endUser = ctx.call.attribution?.endUser;
-    return {
-      keyId: auth.keyId,
-      tenant: auth.tenant,
-      ...(keyBudget ? { keyBudget } : {}),
-      ...(endUser !== undefined ? { endUser } : {}),
-    };
-  };
+  const subjectOf = (ctx: AdmitContext): BudgetSubject =>
+    budgetSubject(ctx.call.auth, deps.keys, ctx.call.attribution?.endUser);
 
   return {
     async admit(ctx: AdmitContext): Promise<AdmitResult> {

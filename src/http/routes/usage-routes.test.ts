@@ -1,10 +1,12 @@
 // Attribution end to end in process: the end user and tags of chat, Responses, Messages and
 // embeddings requests reach the request log (SQLite), and GET /admin/v1/usage groups and narrows
-// by them; bad tags get a 400 in each API's own error shape.
+// by them; bad tags get a 400 in each API's own error shape. A key reads its own usage and what
+// is left of its budgets without an admin key.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashApiKey } from '../../auth/api-key.js';
 import { parseConfig } from '../../config/load-config.js';
 import { createRuntime, type Runtime } from '../../runtime.js';
 import { simEmbeddingDeployment, testConfigInput } from '../../../test/helpers/test-config.js';
@@ -163,6 +165,105 @@ describe('GET /admin/v1/usage without a request log', () => {
       expect(res.json().error.message).toContain('requestLog.kind');
     } finally {
       await off.close();
+    }
+  });
+});
+
+describe('self-service: GET /v1/router/key and /v1/router/usage', () => {
+  it("a key sees who it is, what is left of its budgets, and its own usage, not its neighbours'", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mr-self-'));
+    const keyA = 'mr-self-service-key-a-0123456789';
+    const keyB = 'mr-self-service-key-b-0123456789';
+    const rt = await createRuntime(
+      parseConfig(
+        testConfigInput({
+          requestLog: { kind: 'sqlite', sqlitePath: join(dir, 'requests.db') },
+          auth: {
+            mode: 'keys',
+            keys: [
+              {
+                id: 'team-a-app',
+                hash: hashApiKey(keyA),
+                tenant: 'team-a',
+                scopes: ['model-router'],
+                maxRoutingMode: 'balanced',
+                budget: { dailyUsd: 5 },
+              },
+              { id: 'team-a-batch', hash: hashApiKey(keyB), tenant: 'team-a' },
+            ],
+          },
+          budgets: { shiftToCostAt: 0.8, tenants: { 'team-a': { monthlyUsd: 100 } } },
+        }),
+        {},
+      ).config,
+    );
+    try {
+      const as = (key: string) => ({ authorization: `Bearer ${key}` });
+      const chat = { model: 'model-router', messages: [{ role: 'user', content: 'hi' }] };
+      for (const [key, user] of [
+        [keyA, 'alice'],
+        [keyA, 'bob'],
+        [keyB, 'alice'],
+      ] as const) {
+        const r = await rt.app.inject({
+          method: 'POST',
+          url: '/v1/chat/completions',
+          headers: as(key),
+          payload: { ...chat, user },
+        });
+        expect(r.statusCode).toBe(200);
+      }
+      const me = await rt.app.inject({ method: 'GET', url: '/v1/router/key', headers: as(keyA) });
+      expect(me.statusCode).toBe(200);
+      const info = me.json();
+      expect(info).toMatchObject({
+        object: 'router.key',
+        id: 'team-a-app',
+        tenant: 'team-a',
+        admin: false,
+        scopes: ['model-router'],
+        max_routing_mode: 'balanced',
+      });
+      expect(
+        info.budgets.map((b: { scope: string; period: string }) => [b.scope, b.period]),
+      ).toEqual([
+        ['key', 'day'],
+        ['tenant', 'month'],
+      ]);
+      // Its two requests are in its key's budget; the tenant's counts the other key's too.
+      const [keyDay, tenantMonth] = info.budgets as {
+        spent_usd: number;
+        remaining_usd: number;
+        limit_usd: number;
+      }[];
+      expect(keyDay!.spent_usd).toBeGreaterThan(0);
+      expect(tenantMonth!.spent_usd).toBeGreaterThan(keyDay!.spent_usd);
+      expect(keyDay!.remaining_usd).toBeCloseTo(5 - keyDay!.spent_usd, 9);
+
+      const mine = await rt.app.inject({
+        method: 'GET',
+        url: '/v1/router/usage?since=1h&by=user',
+        headers: as(keyA),
+      });
+      expect(mine.statusCode).toBe(200);
+      expect(mine.json()).toMatchObject({ requests: 2, filter: { keyId: 'team-a-app' } });
+      expect(
+        mine
+          .json()
+          .groups.map((g: { key: string }) => g.key)
+          .sort(),
+      ).toEqual(['alice', 'bob']);
+      const widen = await rt.app.inject({
+        method: 'GET',
+        url: '/v1/router/usage?key=team-a-batch',
+        headers: as(keyA),
+      });
+      expect(widen.statusCode).toBe(400);
+      expect(widen.json().error.param).toBe('key');
+      const anonymous = await rt.app.inject({ method: 'GET', url: '/v1/router/usage' });
+      expect(anonymous.statusCode).toBe(401);
+    } finally {
+      await rt.close();
     }
   });
 });

@@ -1,11 +1,24 @@
-// GET /admin/v1/usage: spend, savings, tokens, latency and errors from the request log, grouped by
-// model, key, router, tenant, end user or tag and optionally narrowed to one of them — the same
-// summary as `model-router report --json`, for chargeback scripts and billing jobs. Admin keys only.
-import type { FastifyInstance } from 'fastify';
+// Usage from the request log, the same summary as `model-router report --json`:
+// - GET /admin/v1/usage (admin keys): grouped by model, key, router, tenant, end user or tag and
+//   optionally narrowed to one of them, for chargeback scripts and billing jobs;
+// - GET /v1/router/usage (any caller): the caller's own requests, those of its key (or, without a
+//   key, of its tenant), so a team can see what it spent without an admin key;
+// - GET /v1/router/key (any caller): who the router takes the caller for (key, tenant, scopes, mode
+//   ceiling, subset, limits) and how much of each of its budgets is left.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { KeyAuthContext } from '../../auth/authenticate.js';
+import type { KeyStore } from '../../auth/key-store.js';
 import { GatewayError, invalidRequest, notFound } from '../../core/errors.js';
 import { parseTimeBound } from '../../core/time-range.js';
+import type { BudgetTracker } from '../../policy/budget.js';
+import { budgetSubject } from '../../policy/governance-policies.js';
 import type { RequestLog } from '../../store/request-log.js';
-import { SUMMARY_BYS, usageSummary, type SummaryBy } from '../../store/request-summary.js';
+import {
+  SUMMARY_BYS,
+  usageSummary,
+  type SummaryBy,
+  type UsageFilter,
+} from '../../store/request-summary.js';
 import { requireAdmin } from './admin-routes.js';
 
 interface UsageQuery {
@@ -27,52 +40,110 @@ function bound(text: string | undefined, fallback: number, now: number, name: st
   }
 }
 
-export function registerUsageRoutes(app: FastifyInstance, log: RequestLog | undefined): void {
-  app.get<{ Querystring: UsageQuery }>('/admin/v1/usage', async (request) => {
+/** The window and grouping of a usage query, checked (a 400 naming the parameter otherwise). */
+function usageWindow(q: UsageQuery): { since: number; until: number; by: SummaryBy } {
+  const by = (q.by ?? 'model') as SummaryBy;
+  if (!SUMMARY_BYS.includes(by))
+    throw invalidRequest(
+      `'by' must be one of ${SUMMARY_BYS.join(', ')} (got "${String(q.by).slice(0, 40)}").`,
+      'by',
+      'invalid_value',
+    );
+  const now = Date.now();
+  const until = bound(q.until, now, now, 'until');
+  const since = bound(q.since, now - 7 * 86_400_000, now, 'since');
+  if (since >= until)
+    throw invalidRequest(
+      `'since' (${new Date(since).toISOString()}) must be before 'until' (${new Date(until).toISOString()}).`,
+      'since',
+      'invalid_value',
+    );
+  return { since, until, by };
+}
+
+async function readUsage(
+  log: RequestLog | undefined,
+  q: UsageQuery,
+  filter: UsageFilter,
+): Promise<Record<string, unknown>> {
+  const window = usageWindow(q);
+  if (!log)
+    throw notFound(
+      'The request log is off (requestLog.kind: none), so there is no usage to report; set requestLog.kind to sqlite or postgres.',
+      'request_log_off',
+      null,
+    );
+  try {
+    // What finished a moment ago is still queued for the next batch write: write it first.
+    await log.flush();
+    return { object: 'usage.summary', ...(await usageSummary(log.store, { ...window, filter })) };
+  } catch (err) {
+    if (err instanceof GatewayError) throw err;
+    throw new GatewayError({
+      status: 503,
+      type: 'server_error',
+      code: 'request_log_unavailable',
+      message: `The request log could not be read (${(err as Error).message}); try again when its store is back.`,
+    });
+  }
+}
+
+export function registerUsageRoutes(
+  app: FastifyInstance,
+  deps: { log?: RequestLog; keys?: KeyStore; budgets?: BudgetTracker },
+): void {
+  app.get<{ Querystring: UsageQuery }>('/admin/v1/usage', (request) => {
     requireAdmin(request);
     const q = request.query;
-    const by = (q.by ?? 'model') as SummaryBy;
-    if (!SUMMARY_BYS.includes(by))
-      throw invalidRequest(
-        `'by' must be one of ${SUMMARY_BYS.join(', ')} (got "${String(q.by).slice(0, 40)}").`,
-        'by',
-        'invalid_value',
-      );
-    const now = Date.now();
-    const until = bound(q.until, now, now, 'until');
-    const since = bound(q.since, now - 7 * 86_400_000, now, 'since');
-    if (since >= until)
-      throw invalidRequest(
-        `'since' (${new Date(since).toISOString()}) must be before 'until' (${new Date(until).toISOString()}).`,
-        'since',
-        'invalid_value',
-      );
-    if (!log)
-      throw notFound(
-        'The request log is off (requestLog.kind: none), so there is no usage to report; set requestLog.kind to sqlite or postgres.',
-        'request_log_off',
-        null,
-      );
-    try {
-      // What finished a moment ago is still queued for the next batch write: write it first.
-      await log.flush();
-      return {
-        object: 'usage.summary',
-        ...(await usageSummary(log.store, {
-          since,
-          until,
-          by,
-          filter: { tenant: q.tenant, keyId: q.key, endUser: q.user, tag: q.tag },
-        })),
-      };
-    } catch (err) {
-      if (err instanceof GatewayError) throw err;
-      throw new GatewayError({
-        status: 503,
-        type: 'server_error',
-        code: 'request_log_unavailable',
-        message: `The request log could not be read (${(err as Error).message}); try again when its store is back.`,
-      });
-    }
+    return readUsage(deps.log, q, {
+      tenant: q.tenant,
+      keyId: q.key,
+      endUser: q.user,
+      tag: q.tag,
+    });
+  });
+
+  // The caller's own: narrowed to its key (a tenant's other keys are not its business), or to its
+  // tenant when it has no key (auth.mode: none). It may narrow further by end user or tag.
+  app.get<{ Querystring: UsageQuery }>('/v1/router/usage', (request) => {
+    const auth = request.auth;
+    const q = request.query;
+    for (const param of ['tenant', 'key'] as const)
+      if (q[param] !== undefined)
+        throw invalidRequest(
+          `'${param}' is not a parameter here: this is your own usage (your key's, or your tenant's without one). Admin keys read any with GET /admin/v1/usage.`,
+          param,
+          'invalid_parameter',
+        );
+    const own: UsageFilter = auth.keyId ? { keyId: auth.keyId } : { tenant: auth.tenant };
+    return readUsage(deps.log, q, { ...own, endUser: q.user, tag: q.tag });
+  });
+
+  app.get('/v1/router/key', async (request: FastifyRequest) => {
+    const auth = request.auth as Partial<KeyAuthContext> & typeof request.auth;
+    const record = auth.keyId ? deps.keys?.get(auth.keyId) : undefined;
+    const subject = budgetSubject(auth, deps.keys);
+    const state = deps.budgets ? await deps.budgets.budgetState(subject) : undefined;
+    const rateLimit = auth.overrides?.rateLimit ?? record?.rateLimit;
+    return {
+      object: 'router.key',
+      id: auth.keyId ?? null,
+      tenant: auth.tenant,
+      admin: auth.admin,
+      scopes: auth.scopes,
+      max_routing_mode: auth.maxRoutingMode ?? null,
+      model_subset: auth.modelSubset ?? null,
+      rate_limit: rateLimit ?? null,
+      budgets: (state?.lines ?? []).map((l) => ({
+        scope: l.scope,
+        id: l.id,
+        period: l.period,
+        limit_usd: l.limitUsd,
+        spent_usd: l.spentUsd,
+        remaining_usd: Math.max(0, l.limitUsd - l.spentUsd),
+        resets_at: new Date(l.resetsAt).toISOString(),
+      })),
+      budget_used: state && state.lines.length ? state.fraction : null,
+    };
   });
 }
