@@ -16,7 +16,7 @@ import { watchConfigFile } from './config/watch-config-file.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { loadTokenizer } from './core/prompt-text.js';
 import { ChatGateway } from './gateway/chat-gateway.js';
-import { CircuitBreakers } from './gateway/circuit-breaker.js';
+import { CircuitBreakers, DEFAULT_BREAKER } from './gateway/circuit-breaker.js';
 import { createMemoryAffinityStore } from './gateway/session-affinity.js';
 import { registerDashboardRoutes } from './dashboard/dashboard-routes.js';
 import { LiveStats } from './dashboard/live-stats.js';
@@ -36,7 +36,8 @@ import { DecisionStore } from './routing/receipt.js';
 import { ConfigVersionStore } from './store/config-versions.js';
 import { RequestLog } from './store/request-log.js';
 import { openRequestStore } from './store/open-request-store.js';
-import { metricsRecorder, metricsText, setCircuitState } from './telemetry/metrics.js';
+import { countAlert, metricsRecorder, metricsText, setCircuitState } from './telemetry/metrics.js';
+import { Alerter, circuitAlert } from './telemetry/alerts.js';
 import type { RequestRecorder } from './store/request-record.js';
 import { createSharedState } from './store/shared-state-factory.js';
 import { createAnswerCacheStore } from './store/answer-cache-store.js';
@@ -119,21 +120,34 @@ export async function createRuntime(
     if (next.config.auth !== previous.config.auth) keys.rebuild();
   });
   const budgets = new BudgetTracker({ state: shared.state, clock, budgets: () => cfg().budgets });
+  const alerter = new Alerter({
+    config: () => cfg().alerts,
+    state: shared.state,
+    clock,
+    onResult: (alert, url, ok, error) => {
+      if (initial.telemetry.metrics) countAlert(alert.event, ok);
+      if (!ok)
+        logger.warn(
+          { event: alert.event, webhook: new URL(url).host, error },
+          'alert webhook failed',
+        );
+    },
+  });
   const policies = createGovernancePolicies({
     config: holder,
     limiter: new RateLimiter({ state: shared.state, clock }),
     budgets,
     keys,
+    alerts: alerter,
     contentFilter: () => contentFilter,
     onError: (err, what) => logger.warn({ err }, `governance ${what} failed`),
   });
 
   const registry = createProviderRegistry({ clock });
-  const breakers = new CircuitBreakers(
-    clock,
-    undefined,
-    initial.telemetry.metrics ? setCircuitState : undefined,
-  );
+  const breakers = new CircuitBreakers(clock, DEFAULT_BREAKER, (deployment, state) => {
+    if (initial.telemetry.metrics) setCircuitState(deployment, state);
+    if (state !== 'half-open') alerter.emit(circuitAlert(deployment, state, DEFAULT_BREAKER));
+  });
   const stats = new LiveStats();
   // Optional parts load only when configured (OpenTelemetry's SDK and exporter are ≈7 MB resident).
   const tracing = initial.telemetry.otlpEndpoint
@@ -289,6 +303,7 @@ export async function createRuntime(
         clearInterval(sweep);
       }
       await configService.stop();
+      await alerter.idle();
       await requestLog?.close();
       await tracing?.shutdown();
       await keys.close();

@@ -5,6 +5,12 @@ import { z } from 'zod';
 import { DEPLOYMENT_TYPES, deploymentSchema, rateLimitSchema } from './deployment-schema.js';
 
 export const ROUTING_MODES = ['balanced', 'quality', 'cost'] as const;
+export const ALERT_EVENTS = [
+  'budget_threshold',
+  'budget_exhausted',
+  'circuit_open',
+  'circuit_closed',
+] as const;
 
 export const POOL_STRATEGIES = ['weighted', 'priority', 'round-robin'] as const;
 
@@ -486,6 +492,53 @@ export const configSchema = z.strictObject({
     })
     .default({ metrics: true })
     .describe('Metrics and traces.'),
+  alerts: z
+    .strictObject({
+      webhooks: z
+        .array(
+          z.strictObject({
+            url: z
+              .string()
+              .url()
+              .describe('Where to POST (a Slack or Teams incoming webhook, PagerDuty, your own).'),
+            events: z
+              .array(z.enum(ALERT_EVENTS))
+              .min(1)
+              .default([...ALERT_EVENTS])
+              .describe(
+                '`budget_threshold` (a budget passed `budgets.shiftToCostAt`: routing in Cost mode), `budget_exhausted` (requests refused), `circuit_open` (a deployment taken out after failures), `circuit_closed` (back after a good probe).',
+              ),
+            format: z
+              .enum(['json', 'slack'])
+              .default('json')
+              .describe(
+                '`json`: `{event, subject, message, time, details}`; `slack`: `{text}` (Slack, Mattermost and Teams workflows read it).',
+              ),
+            headers: z
+              .record(z.string(), z.string())
+              .optional()
+              .describe('Extra headers, e.g. `authorization: "Bearer ${env:ALERT_TOKEN}"`.'),
+          }),
+        )
+        .default([])
+        .describe('Webhooks to call when something an operator should know happens.'),
+      minIntervalSeconds: z
+        .number()
+        .int()
+        .positive()
+        .default(300)
+        .describe(
+          'A circuit event for one deployment is sent at most once in this interval (with Redis: across replicas). A budget event is sent once per budget and period.',
+        ),
+      timeoutMs: z
+        .number()
+        .int()
+        .positive()
+        .default(5000)
+        .describe('How long a webhook may take to answer before the call is given up.'),
+    })
+    .default({ webhooks: [], minIntervalSeconds: 300, timeoutMs: 5000 })
+    .describe('Alerts sent to webhooks (off until a webhook is named).'),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -494,3 +547,4 @@ export type RouterConfig = z.infer<typeof routerSchema>;
 export type PoolConfig = z.infer<typeof poolSchema>;
 export type ApiKeyConfig = z.infer<typeof apiKeySchema>;
 export type RoutingMode = (typeof ROUTING_MODES)[number];
+export type AlertEvent = (typeof ALERT_EVENTS)[number];

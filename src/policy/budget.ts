@@ -194,14 +194,18 @@ function computePeriod(period: BudgetPeriod, now: number): { label: string; rese
   return { label: `m:${d.toISOString().slice(0, 7)}`, resetsAt: Date.UTC(y, m + 1, 1) };
 }
 
+/** Whose budget a line is, in words: "API key k1", "tenant acme", "end user alice (tenant acme)". */
+export function budgetOwner(line: BudgetCounter): string {
+  return line.scope === 'key'
+    ? `API key ${line.id}`
+    : line.scope === 'user'
+      ? `end user ${line.id} (tenant ${line.tenant})`
+      : `tenant ${line.id}`;
+}
+
 /** 429 `insufficient_quota` / `budget_exceeded`: which budget, how much, and when it resets. */
 export function budgetExceeded(line: BudgetLine, now: number): GatewayError {
-  const who =
-    line.scope === 'key'
-      ? `API key ${line.id}`
-      : line.scope === 'user'
-        ? `end user ${line.id} (tenant ${line.tenant})`
-        : `tenant ${line.id}`;
+  const who = budgetOwner(line);
   const period = line.period === 'day' ? 'daily' : 'monthly';
   const resetsAt = new Date(line.resetsAt).toISOString();
   return new GatewayError({

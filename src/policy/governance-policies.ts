@@ -13,7 +13,14 @@ import type {
   GatewayPolicies,
   SettleInfo,
 } from '../gateway/gateway-types.js';
-import type { BudgetSubject, BudgetTracker } from './budget.js';
+import type { Alert, Alerter } from '../telemetry/alerts.js';
+import {
+  budgetOwner,
+  type BudgetLine,
+  type BudgetState,
+  type BudgetSubject,
+  type BudgetTracker,
+} from './budget.js';
 import type { ContentFilter } from './content-filter.js';
 import { bucketKey, type LimitTicket, type RateLimiter } from './rate-limit.js';
 
@@ -27,6 +34,54 @@ export interface GovernanceDeps {
   contentFilter?: () => ContentFilter | undefined;
   /** Background failures (settle is fire-and-forget): log and count them. */
   onError?: (err: unknown, what: 'settle-limits' | 'settle-budget') => void;
+  /** Where a budget that passes its threshold or runs out is reported (alerts.webhooks). */
+  alerts?: Alerter;
+}
+
+/** The budget alert a state calls for: used up, or past the Cost-mode threshold; else none. */
+function budgetAlert(state: BudgetState): { alert: Alert; until: number } | undefined {
+  const line = state.exhaustedLine ?? (state.shiftToCost ? maxLine(state.lines) : undefined);
+  if (!line) return undefined;
+  const period = line.period === 'day' ? 'daily' : 'monthly';
+  const resets = new Date(line.resetsAt).toISOString();
+  const spent = `${usd(line.spentUsd)} of ${usd(line.limitUsd)}`;
+  const alert: Alert = state.exhaustedLine
+    ? {
+        event: 'budget_exhausted',
+        subject: line.key,
+        message: `The ${period} budget of ${budgetOwner(line)} is used up (${spent}): its requests are refused until ${resets}.`,
+        details: budgetDetails(line),
+      }
+    : {
+        event: 'budget_threshold',
+        subject: line.key,
+        message: `The ${period} budget of ${budgetOwner(line)} is ${Math.round(line.fraction * 100)}% used (${spent}): its requests are routed in Cost mode until ${resets}.`,
+        details: budgetDetails(line),
+      };
+  // Once per budget and period: the counter key names the period.
+  return { alert, until: line.resetsAt };
+}
+
+/** Dollars to the cent, or to two significant digits below a cent. */
+const usd = (v: number) => (v >= 0.01 ? `$${v.toFixed(2)}` : `$${v.toPrecision(2)}`);
+
+function maxLine(lines: readonly BudgetLine[]): BudgetLine | undefined {
+  return lines.reduce<BudgetLine | undefined>(
+    (m, l) => (!m || l.fraction > m.fraction ? l : m),
+    undefined,
+  );
+}
+
+function budgetDetails(line: BudgetLine): Record<string, unknown> {
+  return {
+    scope: line.scope,
+    id: line.id,
+    ...(line.tenant !== undefined ? { tenant: line.tenant } : {}),
+    period: line.period,
+    limit_usd: line.limitUsd,
+    spent_usd: line.spentUsd,
+    resets_at: new Date(line.resetsAt).toISOString(),
+  };
 }
 
 /**
@@ -82,6 +137,10 @@ export function createGovernancePolicies(deps: GovernanceDeps): GatewayPolicies 
         const state = ticket
           ? deps.budgets.evaluate(limited, ticket.counters)
           : await deps.budgets.budgetState(subject);
+        if (deps.alerts && (state.exhausted || state.shiftToCost)) {
+          const a = budgetAlert(state);
+          if (a) deps.alerts.emit(a.alert, a.until);
+        }
         if (state.exhausted) {
           if (ticket && deps.limiter) await deps.limiter.refund(ticket).catch(() => {});
           tickets.delete(ctx);

@@ -82,6 +82,17 @@ const cacheLookups = new Counter({
   registers: [registry],
 });
 
+const alerts = new Counter({
+  name: 'model_router_alerts_total',
+  help: 'Alerts sent to webhooks, by event and result (sent, failed)',
+  labelNames: ['event', 'result'],
+  registers: [registry],
+});
+
+export function countAlert(event: string, ok: boolean): void {
+  alerts.inc({ event, result: ok ? 'sent' : 'failed' });
+}
+
 const CIRCUIT_VALUE: Record<CircuitState, number> = { closed: 0, 'half-open': 1, open: 2 };
 
 export function recordRequestMetrics(r: RequestRecord): void {
