@@ -94,6 +94,8 @@ export function endUserFrom(value: unknown, param: string): string | undefined {
   return value.slice(0, MAX_END_USER_CHARS);
 }
 
+const NONE: Attribution = Object.freeze({});
+
 /** Tags without repeats, in the order first named. */
 function combine(endUser: string | undefined, tags: string[]): Attribution {
   const unique = [...new Set(tags)];
@@ -111,6 +113,14 @@ export function openAiAttribution(
   body: Record<string, unknown>,
   headers: Readonly<Record<string, string | string[] | undefined>>,
 ): Attribution {
+  // Most requests name nothing: no allocation for them (this runs on every request).
+  if (
+    body.user == null &&
+    body.safety_identifier == null &&
+    body.metadata == null &&
+    headers[TAGS_HEADER] === undefined
+  )
+    return NONE;
   const endUser =
     endUserFrom(body.safety_identifier, 'safety_identifier') ?? endUserFrom(body.user, 'user');
   return combine(endUser, [
