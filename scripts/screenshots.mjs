@@ -53,6 +53,8 @@ try {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
+        // Attribution: which feature of an app each request came from (the spend-by table).
+        'x-router-tags': ['support-bot', 'code-review', 'search'][i % 3],
         ...(i % 5 === 0 ? { 'x-router-mode': 'cost' } : i % 7 === 0 ? { 'x-router-mode': 'quality' } : {}),
       },
       body: JSON.stringify({
