@@ -120,6 +120,29 @@ describe('governance through the router', () => {
     }
   });
 
+  it('end-user rate limits: one user past their RPM gets 429 naming them; others, and requests naming none, go on', async () => {
+    const config = parseConfig(testConfigInput({ rateLimits: { endUser: { rpm: 2 } } }), {}).config;
+    const rt = await createRuntime(config);
+    try {
+      const send = (payload: object) =>
+        rt.app.inject({ method: 'POST', url: '/v1/chat/completions', payload });
+      expect((await send({ ...chat(), user: 'alice' })).statusCode).toBe(200);
+      const second = await send({ ...chat(), user: 'alice' });
+      expect(second.statusCode).toBe(200);
+      expect(second.headers['x-ratelimit-remaining-requests']).toBe('0');
+      const third = await send({ ...chat(), user: 'alice' });
+      expect(third.statusCode).toBe(429);
+      expect(third.json().error.message).toMatch(
+        /^Rate limit reached for end user alice \(tenant default\) on requests per min \(RPM\): Limit 2, Used 2, Requested 1\./,
+      );
+      expect(Number(third.headers['retry-after'])).toBeGreaterThan(0);
+      expect((await send({ ...chat(), user: 'bob' })).statusCode).toBe(200);
+      for (let i = 0; i < 3; i++) expect((await send(chat())).statusCode).toBe(200);
+    } finally {
+      await rt.close();
+    }
+  });
+
   it('the router limit is not hidden by failover: its 429 reaches the client with retry-after', async () => {
     const config = parseConfig(
       testConfigInput({

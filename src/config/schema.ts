@@ -446,6 +446,18 @@ export const configSchema = z.strictObject({
     })
     .default({ enabled: false, rules: [] })
     .describe('Content filter hooks on prompts and answers.'),
+  rateLimits: z
+    .strictObject({
+      endUser: rateLimitSchema
+        .optional()
+        .describe(
+          "Limits for each end user a client names (`user`, `safety_identifier`, Anthropic `metadata.user_id`), counted per tenant, on top of the key's, router's and deployment's; requests that name none are not limited by it.",
+        ),
+    })
+    .default({})
+    .describe(
+      'Rate limits that are not set on a key, router or deployment (those are set where they apply).',
+    ),
   budgets: z
     .strictObject({
       shiftToCostAt: z

@@ -120,11 +120,17 @@ export function createGovernancePolicies(deps: GovernanceDeps): GatewayPolicies 
         (auth.keyId ? deps.keys?.get(auth.keyId)?.rateLimit : undefined);
       let ticket: LimitTicket | undefined;
       const routerLimited = ctx.target.kind === 'router' && !!ctx.target.router.rateLimit;
+      const endUserLimit = deps.config.current.config.rateLimits.endUser;
+      const endUser =
+        endUserLimit && subject.endUser !== undefined
+          ? { tenant: auth.tenant, name: subject.endUser, limit: endUserLimit }
+          : undefined;
       // Nothing to charge or read: skip the shared-state round trip (the hot path of direct calls).
-      if (deps.limiter && (keyLimit || routerLimited || limited.length > 0)) {
+      if (deps.limiter && (keyLimit || routerLimited || endUser || limited.length > 0)) {
         ticket = await deps.limiter.checkLimits({
           keyId: auth.keyId,
           keyLimit,
+          endUser,
           // Direct deployment calls are charged per attempt (consumeDeployment), not here.
           router: ctx.target.kind === 'router' ? ctx.target.router : undefined,
           promptTokens: ctx.promptTokens,

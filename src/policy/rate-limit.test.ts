@@ -21,6 +21,26 @@ async function refusal(p: Promise<unknown>): Promise<GatewayError> {
 }
 
 describe('RateLimiter', () => {
+  it('each end user has buckets of their own, per tenant; no name can pose as another', async () => {
+    const { limiter, state } = setup();
+    const limit = { rpm: 1 };
+    await limiter.checkLimits({ endUser: { tenant: 'a/b', name: 'c', limit }, promptTokens: 1 });
+    // The same characters split the other way are another user of another tenant.
+    await limiter.checkLimits({ endUser: { tenant: 'a', name: 'b/c', limit }, promptTokens: 1 });
+    await limiter.checkLimits({ endUser: { tenant: 'x', name: 'c', limit }, promptTokens: 1 });
+    const err = await refusal(
+      limiter.checkLimits({ endUser: { tenant: 'a/b', name: 'c', limit }, promptTokens: 1 }),
+    );
+    expect(err.message).toContain('Rate limit reached for end user c (tenant a/b) on requests');
+    // The bucket's key is encoded.
+    const refused = await state.consume(
+      [{ key: 'rl:user:a%2Fb/c:rpm', limit: 1, windowMs: 60_000, cost: 1 }],
+      0,
+      [],
+    );
+    expect(refused.ok).toBe(false);
+  });
+
   it('admits up to the router RPM, then refuses with Azure-style headers and retry-after', async () => {
     const { limiter } = setup();
     const router = { name: 'r1', rateLimit: { rpm: 3, tpm: 1000 } };

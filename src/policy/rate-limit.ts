@@ -1,5 +1,5 @@
-// Rate limits at three levels: per API key, per router deployment (default 250 RPM / 250K TPM)
-// and per deployment. Requests and tokens are GCRA buckets in the SharedState, checked and charged
+// Rate limits at four levels: per API key, per router deployment (default 250 RPM / 250K TPM),
+// per deployment, and per end user (`rateLimits.endUser`, for the end users clients name). Requests and tokens are GCRA buckets in the SharedState, checked and charged
 // atomically in one round trip. TPM charges the prompt's estimated tokens up front and is
 // corrected with the upstream's usage afterwards (settle). Headers follow Azure/OpenAI:
 // x-ratelimit-{limit,remaining,reset}-{requests,tokens}, plus retry-after on 429.
@@ -15,13 +15,15 @@ export interface RateLimitSpec {
   tpm?: number;
 }
 
-export type LimitScopeKind = 'key' | 'router' | 'deployment';
+export type LimitScopeKind = 'key' | 'router' | 'deployment' | 'user';
 
 export interface CheckLimitsInput {
   keyId?: string;
   /** The key's own limits (auth.keys[].rateLimit or a runtime key's). */
   keyLimit?: RateLimitSpec;
   router?: Pick<RouterConfig, 'name' | 'rateLimit'>;
+  /** The end user the client named, of its tenant, and the limit each end user has. */
+  endUser?: { tenant: string; name: string; limit: RateLimitSpec };
   /** Deployments to charge up front (a direct deployment call); routed calls charge per attempt. */
   deployments?: readonly Pick<DeploymentConfig, 'name' | 'rateLimit'>[];
   promptTokens: number;
@@ -81,6 +83,13 @@ export class RateLimiter {
       buckets.push(
         ...this.bucketsFor('router', input.router.name, input.router.rateLimit, input.promptTokens),
       );
+    if (input.endUser) {
+      const { tenant, name, limit } = input.endUser;
+      // Encoded, so no name can pose as another's; the refusal names the user and the tenant.
+      const id = `${encodeURIComponent(tenant)}/${encodeURIComponent(name)}`;
+      for (const b of this.bucketsFor('user', id, limit, input.promptTokens))
+        buckets.push({ ...b, name: `end user ${name} (tenant ${tenant})` });
+    }
     for (const d of input.deployments ?? [])
       if (d.rateLimit)
         buckets.push(...this.bucketsFor('deployment', d.name, d.rateLimit, input.promptTokens));
@@ -231,7 +240,12 @@ export class RateLimiter {
     const what = b.unit === 'requests' ? 'requests per min (RPM)' : 'tokens per min (TPM)';
     const used = s.limit - s.remaining;
     const tooBig = b.spec.cost > b.spec.limit;
-    const scopeText = b.scope === 'key' ? `API key ${b.name}` : `${b.scope} ${b.name}`;
+    const scopeText =
+      b.scope === 'key'
+        ? `API key ${b.name}`
+        : b.scope === 'user'
+          ? b.name
+          : `${b.scope} ${b.name}`;
     const message = tooBig
       ? `Request too large for ${scopeText} on ${what}: Limit ${s.limit}, Requested ${b.spec.cost}. Reduce the prompt or raise the limit.`
       : `Rate limit reached for ${scopeText} on ${what}: Limit ${s.limit}, Used ${used}, Requested ${b.spec.cost}. ` +
