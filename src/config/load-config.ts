@@ -159,11 +159,13 @@ function checkReferences(config: Config): { issues: string[]; warnings: string[]
         issues.push(
           `pools[${i}].deployments[${j}]: unknown deployment "${m}" (known: ${[...deploymentNames].join(', ')})`,
         );
-      else if (d.kind === 'embeddings')
-        issues.push(
-          `pools[${i}].deployments[${j}]: "${m}" is an embeddings deployment; pools serve chat`,
-        );
     });
+    const known = members.filter((d) => d !== undefined);
+    const kinds = new Set(known.map((d) => d.kind));
+    if (kinds.size > 1)
+      issues.push(
+        `pools[${i}].deployments: mixes chat and embeddings deployments (${known.map((d) => `${d.name}: ${d.kind}`).join(', ')}); a pool serves one or the other`,
+      );
     if (new Set(p.deployments).size !== p.deployments.length)
       issues.push(`pools[${i}].deployments: lists a deployment twice`);
     for (const w of Object.keys(p.weights ?? {}))
@@ -180,8 +182,12 @@ function checkReferences(config: Config): { issues: string[]; warnings: string[]
     )
       issues.push(`pools[${i}].weights: every member has weight 0; give at least one a share`);
     // A member's model: what it is `like`, else its upstream name (Azure: the deployment's name).
-    const models = new Set(members.filter((d) => d !== undefined).map((d) => d.like ?? d.model));
-    if (models.size > 1)
+    const models = new Set(known.map((d) => d.like ?? d.model));
+    if (models.size > 1 && kinds.size === 1 && kinds.has('embeddings'))
+      issues.push(
+        `pools[${i}].deployments: embedding models ${[...models].join(', ')}: vectors of different models cannot be compared, so an embeddings pool is one model (where upstream names differ, say which with \`like:\` on each member)`,
+      );
+    else if (models.size > 1)
       warnings.push(
         `pool "${p.name}" may mix models (${[...models].join(', ')}): its members should answer alike (to choose between models by quality and cost, use a router; \`like:\` names the model a member is)`,
       );

@@ -24,7 +24,7 @@ export const poolSchema = z.strictObject({
     .array(z.string().min(1))
     .min(1)
     .describe(
-      'Its members: chat deployments of one model (regions, providers, provisioned and pay-as-you-go capacity). Never routed between by quality: they are meant to answer alike.',
+      'Its members: deployments of one model (regions, providers, provisioned and pay-as-you-go capacity), all chat or all embeddings. Never routed between by quality: they are meant to answer alike (an embeddings pool must be one model: vectors of different models cannot be compared).',
     ),
   strategy: z
     .enum(POOL_STRATEGIES)

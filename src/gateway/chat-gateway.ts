@@ -161,6 +161,15 @@ export class ChatGateway {
           'model',
           'model_not_chat',
         );
+      if (
+        target.kind === 'pool' &&
+        snapshot.deployments.get(target.pool.deployments[0]!)?.kind === 'embeddings'
+      )
+        throw invalidRequest(
+          `"${target.pool.name}" is a pool of embedding models: send it embeddings requests (POST /v1/embeddings), or name a chat model or router here.`,
+          'model',
+          'model_not_chat',
+        );
       if (target.kind !== 'deployment') record.router = targetName(target);
       const promptText = collectPromptText(call.request);
       const promptTokens = needsExactCount(

@@ -18,11 +18,13 @@ import type { CircuitBreakers } from './circuit-breaker.js';
 import { costUsd } from './cost.js';
 import { clientClosed, failedAttempt, toGatewayError } from './execute-with-failover.js';
 import {
+  targetMembers,
   targetName,
   type AdmitContext,
   type ChatCall,
   type GatewayPolicies,
 } from './gateway-types.js';
+import { PoolBalancer } from './pool-order.js';
 import { authorizeTarget, keyAllowsDeployment, resolveTarget } from './request-target.js';
 
 export interface EmbeddingsDeps {
@@ -32,7 +34,11 @@ export interface EmbeddingsDeps {
   breakers: CircuitBreakers;
   recorder: RequestRecorder;
   policies?: GatewayPolicies;
+  /** Orders an embeddings pool's members (its own by default). */
+  pools?: PoolBalancer;
 }
+
+type EmbedReply = Awaited<ReturnType<NonNullable<ProviderAdapter['embed']>>>;
 
 export type EmbeddingsCall = Omit<ChatCall, 'request' | 'endpoint' | 'native' | 'passThrough'> & {
   request: EmbeddingsRequest;
@@ -50,7 +56,11 @@ function estimateTokens(input: EmbeddingsRequest['input']): number {
 }
 
 export class EmbeddingsGateway {
-  constructor(private readonly deps: EmbeddingsDeps) {}
+  private readonly pools: PoolBalancer;
+
+  constructor(private readonly deps: EmbeddingsDeps) {
+    this.pools = deps.pools ?? new PoolBalancer();
+  }
 
   async handle(
     call: EmbeddingsCall,
@@ -81,25 +91,26 @@ export class EmbeddingsGateway {
     let admit: AdmitContext | undefined;
     try {
       const target = resolveTarget(snapshot, asChat);
-      if (target.kind !== 'deployment')
+      if (target.kind === 'router')
         throw invalidRequest(
-          `"${targetName(target)}" is a ${target.kind === 'router' ? 'router deployment: routers route' : 'pool: pools serve'} chat. Name an embedding deployment as model.`,
+          `"${target.router.name}" is a router deployment: routers route chat. Name an embedding deployment or pool as model.`,
           'model',
           'model_not_embeddings',
         );
-      const d = target.deployment;
-      if (d.kind !== 'embeddings')
+      const name = targetName(target);
+      const members = targetMembers(target)
+        .map((n) => snapshot.deployments.get(n))
+        .filter((m): m is DeploymentConfig => m !== undefined);
+      if (members.some((m) => m.kind !== 'embeddings'))
         throw invalidRequest(
-          `"${d.name}" is a chat deployment, not an embedding model (kind: embeddings).`,
+          `"${name}" is a chat ${target.kind}, not an embedding model (kind: embeddings).`,
           'model',
           'model_not_embeddings',
         );
       authorizeTarget(asChat, target);
-      if (!keyAllowsDeployment(asChat, target, d.name))
-        throw forbidden(`This API key may not use "${d.name}".`);
-      record.deployment = d.name;
-      record.region = d.region;
-      record.dataZone = d.dataZone;
+      const allowed = members.filter((m) => keyAllowsDeployment(asChat, target, m.name));
+      if (allowed.length === 0) throw forbidden(`This API key may not use "${name}".`);
+      if (target.kind === 'pool') record.router = name;
       const estimate = estimateTokens(call.request.input);
       admit = { call: asChat, target, promptTokens: estimate };
       const admitted = policies?.admit ? await policies.admit(admit) : {};
@@ -114,45 +125,59 @@ export class EmbeddingsGateway {
         const redacted = filtered.request.messages.map((m) => String(m.content ?? ''));
         request = { ...request, input: typeof input === 'string' ? redacted[0]! : redacted };
       }
-      if (!this.deps.breakers.allows(d.name))
+      const breakers = this.deps.breakers;
+      const healthy = allowed.filter((m) => breakers.allows(m.name));
+      if (healthy.length === 0)
         throw new GatewayError({
           status: 503,
           type: 'server_error',
           code: 'no_healthy_deployment',
-          message: `${d.name} is unhealthy (circuit open); retry shortly.`,
+          message: `${allowed.map((m) => m.name).join(', ')}: unhealthy (circuit open); retry shortly.`,
           headers: { 'retry-after': '5' },
         });
-      const coolingMs = this.deps.breakers.coolingLeftMs(d.name);
-      if (coolingMs > 0)
+      const ready = healthy.filter((m) => !breakers.coolingDown(m.name));
+      if (ready.length === 0) {
+        const waitMs = Math.min(...healthy.map((m) => breakers.coolingLeftMs(m.name)));
         throw new GatewayError({
           status: 429,
           type: 'rate_limit_error',
           code: 'rate_limit_exceeded',
-          message: `${d.name}'s upstream answered 429 and asked to wait; it is skipped until then.`,
-          headers: { 'retry-after': String(Math.ceil(coolingMs / 1000)) },
+          message: `${healthy.map((m) => m.name).join(', ')}: the upstream answered 429 and asked to wait; skipped until then.`,
+          headers: { 'retry-after': String(Math.max(1, Math.ceil(waitMs / 1000))) },
         });
-      const adapter = this.deps.adapters.adapterFor(d);
-      if (!adapter.embed)
-        throw invalidRequest(`${d.name}'s provider serves no embeddings.`, 'model');
-      await policies?.consumeDeployment?.(d, estimate);
-      this.deps.breakers.begin(d.name);
-      const t0 = this.deps.clock.perfNow();
-      let reply: Awaited<ReturnType<NonNullable<ProviderAdapter['embed']>>>;
-      try {
-        reply = await adapter.embed({
-          deployment: d,
-          body: { ...request, model: d.model },
-          signal: AbortSignal.any([call.signal, AbortSignal.timeout(d.timeoutMs)]),
-          requestId: call.requestId,
-        });
-      } catch (err) {
-        if (call.signal.aborted) throw clientClosed(record.attempts);
-        const e = toGatewayError(err);
-        record.attempts.push(
-          failedAttempt(this.deps.breakers, d, e, this.deps.clock.perfNow() - t0),
-        );
-        throw e;
       }
+      const ordered = target.kind === 'pool' ? this.pools.order(target.pool, ready) : ready;
+      let served: { d: DeploymentConfig; reply: EmbedReply; t0: number } | undefined;
+      let lastError: GatewayError | undefined;
+      for (const d of ordered) {
+        const adapter = this.deps.adapters.adapterFor(d);
+        if (!adapter.embed)
+          throw invalidRequest(`${d.name}'s provider serves no embeddings.`, 'model');
+        record.deployment = d.name;
+        record.region = d.region;
+        record.dataZone = d.dataZone;
+        const t0 = this.deps.clock.perfNow();
+        try {
+          await policies?.consumeDeployment?.(d, estimate);
+          breakers.begin(d.name);
+          const reply = await adapter.embed({
+            deployment: d,
+            body: { ...request, model: d.model },
+            signal: AbortSignal.any([call.signal, AbortSignal.timeout(d.timeoutMs)]),
+            requestId: call.requestId,
+          });
+          served = { d, reply, t0 };
+          break;
+        } catch (err) {
+          if (call.signal.aborted) throw clientClosed(record.attempts);
+          const e = toGatewayError(err);
+          record.attempts.push(failedAttempt(breakers, d, e, this.deps.clock.perfNow() - t0));
+          if (!e.retryable) throw e;
+          lastError = e;
+        }
+      }
+      if (!served) throw lastError!;
+      const { d, reply, t0 } = served;
       this.deps.breakers.success(d.name);
       const response = reply.response;
       record.attempts.push({
@@ -190,7 +215,7 @@ export class EmbeddingsGateway {
           'x-router-deployment': d.name,
           'x-router-model': response.model,
           'x-router-region': d.region,
-          'x-router-attempts': '1',
+          'x-router-attempts': String(record.attempts.length),
           ...(admitted.warnings?.length
             ? { 'x-router-warnings': admitted.warnings.join('; ') }
             : {}),

@@ -2,7 +2,9 @@
 // priority order, round-robin and weighted spreading, the eligibility rules on every member,
 // key scopes and subsets, the request log, /v1/models and the errors when nothing can serve.
 import { describe, expect, it } from 'vitest';
-import { unauthorized } from '../core/errors.js';
+import { GatewayError, unauthorized } from '../core/errors.js';
+import type { ProviderAdapter } from '../providers/types.js';
+import type { EmbeddingsResponse } from '../core/wire-types.js';
 import type { Authenticator } from '../http/auth-hook.js';
 import { buildTestApp } from '../../test/helpers/build-test-app.js';
 import { fakeAdapter, type Step } from '../../test/helpers/fake-adapter.js';
@@ -225,7 +227,7 @@ describe('pools', () => {
     expect(narrowed.headers['x-router-deployment']).toBe('paygo');
   });
 
-  it('is listed by /v1/models, and refused for embeddings with a message saying why', async () => {
+  it('is listed by /v1/models; a chat pool refuses embeddings requests, saying why', async () => {
     const { config, adapters } = fleet({ strategy: 'priority' });
     const t = await buildTestApp(config, adapters);
     const models = await t.app.inject({ method: 'GET', url: '/v1/models' });
@@ -243,13 +245,87 @@ describe('pools', () => {
       payload: { model: 'gpt-pool', input: 'x' },
     });
     expect(emb.statusCode).toBe(400);
-    expect(emb.json().error.message).toContain('is a pool: pools serve chat');
+    expect(emb.json().error.message).toContain('"gpt-pool" is a chat pool, not an embedding model');
+  });
+});
+
+describe('embeddings pools', () => {
+  it('spill an indexing job over to the next member on a 429, and refuse chat requests', async () => {
+    const config = testConfig({
+      deployments: [
+        ...testConfig().deployments,
+        simEmbeddingDeployment('emb-eus', { region: 'eastus' }),
+        simEmbeddingDeployment('emb-swc', { region: 'swedencentral' }),
+      ] as ConfigInput['deployments'],
+      pools: [{ name: 'embed', deployments: ['emb-eus', 'emb-swc'], strategy: 'priority' }],
+    });
+    const vector = (model: string): EmbeddingsResponse => ({
+      object: 'list',
+      model,
+      data: [{ object: 'embedding', index: 0, embedding: [0.6, 0.8] }],
+      usage: { prompt_tokens: 2, total_tokens: 2 },
+    });
+    const calls: string[] = [];
+    const embedAdapter = (name: string, fail: boolean) => ({
+      ...fakeAdapter(name, ok),
+      async embed() {
+        calls.push(name);
+        if (fail)
+          throw new GatewayError({
+            status: 429,
+            type: 'rate_limit_error',
+            code: '429',
+            message: `${name}: too many requests`,
+            headers: { 'retry-after': '10' },
+            retryable: true,
+          });
+        return { response: vector(`${name}-model`), headers: {} };
+      },
+    });
+    const adapters: Record<string, ProviderAdapter> = {
+      big: fakeAdapter('big', ok),
+      mid: fakeAdapter('mid', ok),
+      small: fakeAdapter('small', ok),
+      'emb-eus': embedAdapter('emb-eus', true),
+      'emb-swc': embedAdapter('emb-swc', false),
+    };
+    const t = await buildTestApp(config, adapters);
+    const send = () =>
+      t.app.inject({
+        method: 'POST',
+        url: '/v1/embeddings',
+        payload: { model: 'embed', input: 'a b' },
+      });
+    const first = await send();
+    expect(first.statusCode).toBe(200);
+    expect(first.json().model).toBe('emb-swc-model');
+    expect(first.headers['x-router-deployment']).toBe('emb-swc');
+    expect(first.headers['x-router-attempts']).toBe('2');
+    // emb-eus asked to wait 10 s: the next request goes straight to emb-swc.
+    const second = await send();
+    expect(second.headers['x-router-attempts']).toBe('1');
+    expect(calls).toEqual(['emb-eus', 'emb-swc', 'emb-swc']);
+    const rec = t.records.at(-1)!;
+    expect(rec).toMatchObject({ endpoint: 'embeddings', router: 'embed', deployment: 'emb-swc' });
+    const chatToIt = await t.app.inject({
+      method: 'POST',
+      url: '/v1/chat/completions',
+      payload: chat('embed'),
+    });
+    expect(chatToIt.statusCode).toBe(400);
+    expect(chatToIt.json().error.message).toContain('"embed" is a pool of embedding models');
   });
 });
 
 describe('pool configuration', () => {
   const base = () => ({
-    deployments: [simDeployment('a'), simDeployment('b'), simEmbeddingDeployment('e')],
+    deployments: [
+      simDeployment('a'),
+      simDeployment('b'),
+      simEmbeddingDeployment('e'),
+      simEmbeddingDeployment('e2', { model: 'text-embedding-3-large' }),
+      simEmbeddingDeployment('e3', { model: 'te3-small-swc', like: 'text-embedding-3-small' }),
+    ],
     routers: [{ name: 'model-router', modelSubset: ['a', 'b'] }],
   });
   const issues = (pools: unknown) => {
@@ -266,8 +342,13 @@ describe('pool configuration', () => {
       'pools[0].deployments[1]: unknown deployment "x"',
     );
     expect(issues([{ name: 'p', deployments: ['a', 'e'] }])).toContain(
-      'pools[0].deployments[1]: "e" is an embeddings deployment; pools serve chat',
+      'pools[0].deployments: mixes chat and embeddings deployments (a: chat, e: embeddings)',
     );
+    expect(issues([{ name: 'p', deployments: ['e', 'e2'] }])).toContain(
+      'embedding models text-embedding-3-small, text-embedding-3-large: vectors of different models cannot be compared',
+    );
+    // Upstream names that differ (Azure deployment names) are one model by `like:`.
+    expect(issues([{ name: 'p', deployments: ['e', 'e3'] }])).toBe('');
     expect(issues([{ name: 'a', deployments: ['a', 'b'] }])).toContain(
       'pools[0].name: "a" is also a deployment name',
     );

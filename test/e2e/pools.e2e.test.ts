@@ -1,7 +1,8 @@
 // A pool through the BUILT router with the official `openai` SDK: two OpenAI-compatible loopback
 // upstreams stand for provisioned capacity that is full (429 with retry-after) and pay-as-you-go
 // capacity; a priority pool spills the request over to the second, skips the first while it
-// cools down (its retry-after), and the client sees the model that served, JSON and streamed.
+// cools down (its retry-after), and the client sees the model that served, JSON and streamed. An
+// embeddings pool spills over the same way.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
@@ -19,6 +20,26 @@ beforeAll(async () => {
   upstream = createServer(async (req, res) => {
     const body = await readJsonBody(req);
     calls.push(req.url ?? '');
+    if (req.url?.endsWith('/embeddings')) {
+      if (req.url.startsWith('/emb-full/')) {
+        res.writeHead(429, { 'content-type': 'application/json', 'retry-after-ms': '5000' });
+        return res.end(JSON.stringify({ error: { message: 'quota', type: 'rate_limit_error' } }));
+      }
+      const vector = [0.6, 0.8];
+      const embedding =
+        body.encoding_format === 'base64'
+          ? Buffer.from(new Float32Array(vector).buffer).toString('base64')
+          : vector;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      return res.end(
+        JSON.stringify({
+          object: 'list',
+          model: 'text-embedding-3-small',
+          data: [{ object: 'embedding', index: 0, embedding }],
+          usage: { prompt_tokens: 3, total_tokens: 3 },
+        }),
+      );
+    }
     if (req.url?.startsWith('/ptu/')) {
       res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '3' });
       return res.end(
@@ -71,9 +92,21 @@ beforeAll(async () => {
       deployments: [
         { name: 'gpt41-ptu', baseUrl: `${base}/ptu/v1`, ...common },
         { name: 'gpt41-paygo', baseUrl: `${base}/paygo/v1`, ...common },
+        ...['emb-full', 'emb-ok'].map((name) => ({
+          name,
+          kind: 'embeddings' as const,
+          provider: 'openai' as const,
+          model: 'text-embedding-3-small',
+          baseUrl: `${base}/${name}/v1`,
+          prices: { inputPer1M: 0.02, outputPer1M: 0 },
+          contextWindow: 8191,
+        })),
       ],
       routers: [],
-      pools: [{ name: 'gpt-4.1', deployments: ['gpt41-ptu', 'gpt41-paygo'], strategy: 'priority' }],
+      pools: [
+        { name: 'gpt-4.1', deployments: ['gpt41-ptu', 'gpt41-paygo'], strategy: 'priority' },
+        { name: 'embed', deployments: ['emb-full', 'emb-ok'], strategy: 'priority' },
+      ],
     }),
   );
   client = new OpenAI({ baseURL: `${server.baseUrl}/v1`, apiKey: 'unused', maxRetries: 0 });
@@ -107,6 +140,19 @@ describe('a priority pool through the built router', () => {
       '/ptu/v1/chat/completions',
       '/paygo/v1/chat/completions',
       '/paygo/v1/chat/completions',
+    ]);
+
+    // An embeddings pool the same way (the SDK asks for base64 and decodes it).
+    const emb = await client.embeddings.create({ model: 'embed', input: 'a search query' });
+    expect(emb.data[0]!.embedding.map((x) => Number(x.toFixed(3)))).toEqual([0.6, 0.8]);
+    const again = await client.embeddings
+      .create({ model: 'embed', input: 'another query' })
+      .withResponse();
+    expect(again.response.headers.get('x-router-deployment')).toBe('emb-ok');
+    expect(calls.filter((c) => c.endsWith('/embeddings'))).toEqual([
+      '/emb-full/v1/embeddings',
+      '/emb-ok/v1/embeddings',
+      '/emb-ok/v1/embeddings',
     ]);
 
     const models = await client.models.list();
