@@ -6,7 +6,7 @@ import { GatewayError, unauthorized } from '../core/errors.js';
 import type { ProviderAdapter } from '../providers/types.js';
 import type { EmbeddingsResponse } from '../core/wire-types.js';
 import type { Authenticator } from '../http/auth-hook.js';
-import { buildTestApp } from '../../test/helpers/build-test-app.js';
+import { buildTestApp, type TestApp } from '../../test/helpers/build-test-app.js';
 import { fakeAdapter, type Step } from '../../test/helpers/fake-adapter.js';
 import {
   simDeployment,
@@ -16,6 +16,8 @@ import {
 import type { ConfigInput } from '../config/schema.js';
 
 const ok: Step[] = [{ reply: 'ok' }];
+const postChat = (t: TestApp, payload: object, headers: Record<string, string> = {}) =>
+  t.app.inject({ method: 'POST', url: '/v1/chat/completions', payload, headers });
 const chat = (model = 'gpt-pool', content = 'hi') => ({
   model,
   messages: [{ role: 'user', content }],
@@ -55,19 +57,11 @@ describe('pools', () => {
       { ptu: [{ reply: 'ok' }, { error: { status: 429, headers: { 'retry-after': '2' } } }] },
     );
     const t = await buildTestApp(config, adapters);
-    const first = await t.app.inject({
-      method: 'POST',
-      url: '/v1/chat/completions',
-      payload: chat(),
-    });
+    const first = await postChat(t, chat());
     expect(first.statusCode).toBe(200);
     expect(first.json().model).toBe('ptu-model');
     expect(first.headers['x-router-deployment']).toBe('ptu');
-    const spilled = await t.app.inject({
-      method: 'POST',
-      url: '/v1/chat/completions',
-      payload: chat(),
-    });
+    const spilled = await postChat(t, chat());
     expect(spilled.statusCode).toBe(200);
     expect(spilled.json().model).toBe('paygo-model');
     expect(spilled.headers['x-router-attempts']).toBe('2');
@@ -123,11 +117,7 @@ describe('pools', () => {
     const t = await buildTestApp(config, adapters);
     const served: string[] = [];
     for (let i = 0; i < 4; i++) {
-      const r = await t.app.inject({
-        method: 'POST',
-        url: '/v1/chat/completions',
-        payload: { ...chat(), stream: i % 2 === 1 },
-      });
+      const r = await postChat(t, { ...chat(), stream: i % 2 === 1 });
       expect(r.statusCode).toBe(200);
       served.push(r.headers['x-router-deployment'] as string);
     }
@@ -142,11 +132,7 @@ describe('pools', () => {
     const t = await buildTestApp(config, adapters);
     const served: string[] = [];
     for (let i = 0; i < 4; i++) {
-      const r = await t.app.inject({
-        method: 'POST',
-        url: '/v1/chat/completions',
-        payload: chat(),
-      });
+      const r = await postChat(t, chat());
       served.push(r.headers['x-router-deployment'] as string);
     }
     expect(served).toEqual(['ptu', 'ptu', 'ptu', 'paygo']);
@@ -159,11 +145,7 @@ describe('pools', () => {
     });
     const t = await buildTestApp(config, adapters);
     // A prompt too long for small-ctx goes to the next member.
-    const long = await t.app.inject({
-      method: 'POST',
-      url: '/v1/chat/completions',
-      payload: chat('gpt-pool', 'word '.repeat(2_000)),
-    });
+    const long = await postChat(t, chat('gpt-pool', 'word '.repeat(2_000)));
     expect(long.headers['x-router-deployment']).toBe('ptu');
     // The request narrows the zone: only paygo is in "us".
     const us = await t.app.inject({
@@ -176,11 +158,7 @@ describe('pools', () => {
     // Open circuits on every member: 503 naming the pool and each exclusion.
     for (const n of ['small-ctx', 'ptu', 'paygo'])
       for (let i = 0; i < 5; i++) t.breakers.failure(n);
-    const none = await t.app.inject({
-      method: 'POST',
-      url: '/v1/chat/completions',
-      payload: chat(),
-    });
+    const none = await postChat(t, chat());
     expect(none.statusCode).toBe(503);
     expect(none.json().error.code).toBe('no_healthy_deployment');
     expect(none.json().error.message).toContain('"gpt-pool"');
@@ -307,11 +285,7 @@ describe('embeddings pools', () => {
     expect(calls).toEqual(['emb-eus', 'emb-swc', 'emb-swc']);
     const rec = t.records.at(-1)!;
     expect(rec).toMatchObject({ endpoint: 'embeddings', router: 'embed', deployment: 'emb-swc' });
-    const chatToIt = await t.app.inject({
-      method: 'POST',
-      url: '/v1/chat/completions',
-      payload: chat('embed'),
-    });
+    const chatToIt = await postChat(t, chat('embed'));
     expect(chatToIt.statusCode).toBe(400);
     expect(chatToIt.json().error.message).toContain('"embed" is a pool of embedding models');
   });

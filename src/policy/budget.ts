@@ -216,16 +216,19 @@ export function budgetExceeded(line: BudgetLine, now: number): GatewayError {
       `The ${period} budget of ${who} is used up: $${line.spentUsd.toFixed(4)} spent of $${line.limitUsd.toFixed(2)}. ` +
       `It resets at ${resetsAt}.`,
     headers: { 'retry-after': String(Math.max(1, Math.ceil((line.resetsAt - now) / 1000))) },
-    details: {
-      budget: {
-        scope: line.scope,
-        id: line.id,
-        ...(line.tenant !== undefined ? { tenant: line.tenant } : {}),
-        period: line.period,
-        limit_usd: line.limitUsd,
-        spent_usd: line.spentUsd,
-        resets_at: resetsAt,
-      },
-    },
+    details: { budget: budgetDetails(line) },
   });
+}
+
+/** A budget line as the API shows it (the 429's `budget`, an alert's `details`). */
+export function budgetDetails(line: BudgetLine): Record<string, unknown> {
+  return {
+    scope: line.scope,
+    id: line.id,
+    ...(line.tenant !== undefined ? { tenant: line.tenant } : {}),
+    period: line.period,
+    limit_usd: line.limitUsd,
+    spent_usd: line.spentUsd,
+    resets_at: new Date(line.resetsAt).toISOString(),
+  };
 }

@@ -15,6 +15,7 @@ import type {
 } from '../gateway/gateway-types.js';
 import type { Alert, Alerter } from '../telemetry/alerts.js';
 import {
+  budgetDetails,
   budgetOwner,
   type BudgetLine,
   type BudgetState,
@@ -70,18 +71,6 @@ function maxLine(lines: readonly BudgetLine[]): BudgetLine | undefined {
     (m, l) => (!m || l.fraction > m.fraction ? l : m),
     undefined,
   );
-}
-
-function budgetDetails(line: BudgetLine): Record<string, unknown> {
-  return {
-    scope: line.scope,
-    id: line.id,
-    ...(line.tenant !== undefined ? { tenant: line.tenant } : {}),
-    period: line.period,
-    limit_usd: line.limitUsd,
-    spent_usd: line.spentUsd,
-    resets_at: new Date(line.resetsAt).toISOString(),
-  };
 }
 
 /**
