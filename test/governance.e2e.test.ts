@@ -120,6 +120,36 @@ describe('governance through the router', () => {
     }
   });
 
+  it('a tag budget: the requests carrying the tag are refused once it is spent, the others go on', async () => {
+    const config = parseConfig(
+      testConfigInput({
+        budgets: {
+          shiftToCostAt: 0.8,
+          tenants: {},
+          tags: { 'nightly-batch': { dailyUsd: 0.0000005 } },
+        },
+      }),
+      {},
+    ).config;
+    const rt = await createRuntime(config);
+    try {
+      const send = (headers: Record<string, string>) =>
+        rt.app.inject({ method: 'POST', url: '/v1/chat/completions', payload: chat(), headers });
+      const batch = { 'x-router-tags': 'nightly-batch,team-a' };
+      expect((await send(batch)).statusCode).toBe(200);
+      const refused = await send(batch);
+      expect(refused.statusCode).toBe(429);
+      expect(refused.json().error).toMatchObject({
+        code: 'budget_exceeded',
+        budget: { scope: 'tag', id: 'nightly-batch', tenant: 'default' },
+      });
+      expect((await send({ 'x-router-tags': 'team-a' })).statusCode).toBe(200);
+      expect((await send({})).statusCode).toBe(200);
+    } finally {
+      await rt.close();
+    }
+  });
+
   it('end-user rate limits: one user past their RPM gets 429 naming them; others, and requests naming none, go on', async () => {
     const config = parseConfig(testConfigInput({ rateLimits: { endUser: { rpm: 2 } } }), {}).config;
     const rt = await createRuntime(config);

@@ -486,8 +486,14 @@ export const configSchema = z.strictObject({
         .describe(
           'Spend limits for each end user a client names (`user`, `safety_identifier`, Anthropic `metadata.user_id`), counted per tenant; requests that name none are not limited by it.',
         ),
+      tags: z
+        .record(z.string().min(1), endUserBudget)
+        .default({})
+        .describe(
+          "Spend limits per tag (`x-router-tags`, OpenAI `metadata` as `key=value`), counted per tenant: say a batch job's or a feature's budget. A request carrying the tag counts against it; one that does not is not limited by it.",
+        ),
     })
-    .default({ shiftToCostAt: 0.8, tenants: {} })
+    .default({ shiftToCostAt: 0.8, tenants: {}, tags: {} })
     .describe(
       'Spend budgets: past `shiftToCostAt` a tenant is routed in Cost mode; at 100% it is refused.',
     ),

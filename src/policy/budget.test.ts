@@ -9,13 +9,17 @@ const START = Date.UTC(2026, 7, 21, 23, 0, 0);
 
 type Limits = { dailyUsd?: number; monthlyUsd?: number };
 
-function setup(tenants: Record<string, Limits & { endUser?: Limits }> = {}, endUser?: Limits) {
+function setup(
+  tenants: Record<string, Limits & { endUser?: Limits }> = {},
+  endUser?: Limits,
+  tags: Record<string, Limits> = {},
+) {
   const clock = createManualClock(START);
   const state = new MemoryState(clock);
   const budgets = new BudgetTracker({
     state,
     clock,
-    budgets: () => ({ shiftToCostAt: 0.8, tenants, ...(endUser ? { endUser } : {}) }),
+    budgets: () => ({ shiftToCostAt: 0.8, tenants, tags, ...(endUser ? { endUser } : {}) }),
   });
   return { clock, state, budgets };
 }
@@ -114,6 +118,30 @@ describe('BudgetTracker', () => {
       budget: { scope: 'user', id: 'alice', tenant: 'strict', limit_usd: 0.5 },
     });
     // No end user named: nothing of it is counted or read.
+    expect(budgets.limitedCounters({ tenant: 'acme' })).toEqual([]);
+  });
+
+  it('limits the requests carrying a tag, per tenant; other tags and untagged requests are not counted', async () => {
+    const { budgets } = setup({}, undefined, { 'nightly-batch': { dailyUsd: 1 } });
+    const batch = { tenant: 'acme', tags: ['team=a', 'nightly-batch'] };
+    await budgets.recordSpend(batch, 1);
+    const s = await budgets.budgetState(batch);
+    expect(s.lines.map((l) => [l.scope, l.id, l.tenant, l.spentUsd])).toEqual([
+      ['tag', 'nightly-batch', 'acme', 1],
+    ]);
+    let err: GatewayError | undefined;
+    try {
+      budgets.assertWithinBudget(s);
+    } catch (e) {
+      err = e as GatewayError;
+    }
+    expect(err?.message).toContain(
+      'The daily budget of tag nightly-batch (tenant acme) is used up',
+    );
+    expect(
+      (await budgets.budgetState({ tenant: 'other', tags: ['nightly-batch'] })).exhausted,
+    ).toBe(false);
+    expect(budgets.limitedCounters({ tenant: 'acme', tags: ['team=a'] })).toEqual([]);
     expect(budgets.limitedCounters({ tenant: 'acme' })).toEqual([]);
   });
 

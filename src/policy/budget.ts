@@ -19,16 +19,18 @@ export interface BudgetSubject {
   keyBudget?: BudgetLimits;
   /** The end user the client named (attribution); limited by `budgets.endUser`. */
   endUser?: string;
+  /** The request's tags (attribution); those named in `budgets.tags` are limited. */
+  tags?: readonly string[];
 }
 
-export type BudgetScope = 'key' | 'tenant' | 'user';
+export type BudgetScope = 'key' | 'tenant' | 'user' | 'tag';
 export type BudgetPeriod = 'day' | 'month';
 
 export interface BudgetCounter {
   scope: BudgetScope;
-  /** The key id, the tenant, or the end user (of `tenant`). */
+  /** The key id, the tenant, or the end user or tag (of `tenant`). */
   id: string;
-  /** An end user's tenant. */
+  /** An end user's or tag's tenant. */
   tenant?: string;
   period: BudgetPeriod;
   /** Shared-state counter key (nano-dollars). */
@@ -108,6 +110,17 @@ export class BudgetTracker {
         `${encodeURIComponent(subject.tenant)}/${encodeURIComponent(subject.endUser)}`,
         subject.tenant,
       );
+    for (const tag of subject.tags ?? []) {
+      const limits = budgets.tags?.[tag];
+      if (limits)
+        add(
+          'tag',
+          tag,
+          limits,
+          `${encodeURIComponent(subject.tenant)}/${encodeURIComponent(tag)}`,
+          subject.tenant,
+        );
+    }
     return out;
   }
 
@@ -194,13 +207,15 @@ function computePeriod(period: BudgetPeriod, now: number): { label: string; rese
   return { label: `m:${d.toISOString().slice(0, 7)}`, resetsAt: Date.UTC(y, m + 1, 1) };
 }
 
-/** Whose budget a line is, in words: "API key k1", "tenant acme", "end user alice (tenant acme)". */
+/**
+ * Whose budget a line is, in words: "API key k1", "tenant acme", "end user alice (tenant acme)",
+ * "tag nightly-batch (tenant acme)".
+ */
 export function budgetOwner(line: BudgetCounter): string {
-  return line.scope === 'key'
-    ? `API key ${line.id}`
-    : line.scope === 'user'
-      ? `end user ${line.id} (tenant ${line.tenant})`
-      : `tenant ${line.id}`;
+  if (line.scope === 'key') return `API key ${line.id}`;
+  if (line.scope === 'user') return `end user ${line.id} (tenant ${line.tenant})`;
+  if (line.scope === 'tag') return `tag ${line.id} (tenant ${line.tenant})`;
+  return `tenant ${line.id}`;
 }
 
 /** 429 `insufficient_quota` / `budget_exceeded`: which budget, how much, and when it resets. */

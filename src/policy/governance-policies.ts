@@ -14,6 +14,7 @@ import type {
   SettleInfo,
 } from '../gateway/gateway-types.js';
 import type { Alert, Alerter } from '../telemetry/alerts.js';
+import type { Attribution } from '../gateway/attribution.js';
 import {
   budgetDetails,
   budgetOwner,
@@ -75,13 +76,15 @@ function maxLine(lines: readonly BudgetLine[]): BudgetLine | undefined {
 
 /**
  * Whose budgets a caller's spend goes to: its key (with the key's own budget: the auth context's
- * overrides, else the key store's record), its tenant, and the end user it names.
+ * overrides, else the key store's record), its tenant, and the end user and tags it names.
  */
 export function budgetSubject(
   authContext: AdmitContext['call']['auth'],
   keys: GovernanceDeps['keys'],
-  endUser?: string,
+  attribution?: Attribution,
 ): BudgetSubject {
+  const endUser = attribution?.endUser;
+  const tags = attribution?.tags;
   const auth = authContext as Partial<KeyAuthContext> & AdmitContext['call']['auth'];
   const keyBudget =
     auth.overrides?.budget ?? (auth.keyId ? keys?.get(auth.keyId)?.budget : undefined);
@@ -90,6 +93,7 @@ export function budgetSubject(
     tenant: auth.tenant,
     ...(keyBudget ? { keyBudget } : {}),
     ...(endUser !== undefined ? { endUser } : {}),
+    ...(tags?.length ? { tags } : {}),
   };
 }
 
@@ -97,7 +101,7 @@ export function createGovernancePolicies(deps: GovernanceDeps): GatewayPolicies 
   const tickets = new WeakMap<AdmitContext, LimitTicket>();
 
   const subjectOf = (ctx: AdmitContext): BudgetSubject =>
-    budgetSubject(ctx.call.auth, deps.keys, ctx.call.attribution?.endUser);
+    budgetSubject(ctx.call.auth, deps.keys, ctx.call.attribution);
 
   return {
     async admit(ctx: AdmitContext): Promise<AdmitResult> {

@@ -20,6 +20,7 @@ describe.skipIf(!available)('budgets on Redis', () => {
     const budgets = () => ({
       shiftToCostAt: 0.8,
       tenants: { acme: { dailyUsd: 1000, monthlyUsd: 10_000 } },
+      tags: {},
     });
     const replicas = [0, 1].map(() => {
       const state = new RedisState({ url: REDIS_URL, prefix, commandTimeoutMs: 1000 });
@@ -45,7 +46,12 @@ describe.skipIf(!available)('budgets on Redis', () => {
   });
 
   it("an end user's spend on one replica counts against their budget on the other", async () => {
-    const budgets = () => ({ shiftToCostAt: 0.8, tenants: {}, endUser: { dailyUsd: 0.01 } });
+    const budgets = () => ({
+      shiftToCostAt: 0.8,
+      tenants: {},
+      tags: {},
+      endUser: { dailyUsd: 0.01 },
+    });
     const [one, two] = [0, 1].map(() => {
       const state = new RedisState({ url: REDIS_URL, prefix, commandTimeoutMs: 1000 });
       states.push(state);
