@@ -81,6 +81,7 @@ export function contextFor(record: ApiKeyRecord): KeyAuthContext {
     scopes: record.scopes,
     ...(record.maxRoutingMode ? { maxRoutingMode: record.maxRoutingMode } : {}),
     ...(record.modelSubset ? { modelSubset: record.modelSubset } : {}),
+    ...(record.cache === false ? { noCache: true } : {}),
     overrides: {
       rateLimit: record.rateLimit,
       budget: record.budget,

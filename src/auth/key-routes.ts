@@ -24,6 +24,7 @@ export const issueKeyBodySchema = z.strictObject({
   maxRoutingMode: z.enum(ROUTING_MODES).optional(),
   modelSubset: z.array(z.string().min(1)).optional(),
   rateLimit: limitSchema.optional(),
+  cache: z.boolean().optional(),
   budget: z
     .strictObject({
       dailyUsd: z.number().positive().optional(),

@@ -13,6 +13,7 @@ import { parseConfig } from '../config/load-config.js';
 const USAGE = `usage:
   model-router keys issue  --tenant <t> [--id <id>] [--scopes a,b] [--admin] [--expires <ISO time>]
                            [--rpm N] [--tpm N] [--daily-usd N] [--monthly-usd N] [--max-mode cost|balanced|quality]
+                           [--no-cache]   (never answered from, nor kept in, the answer cache)
   model-router keys revoke <id>
   model-router keys list   [--json]
 target (one of):
@@ -33,6 +34,7 @@ const OPTIONS = {
   'daily-usd': { type: 'string' },
   'monthly-usd': { type: 'string' },
   'max-mode': { type: 'string' },
+  'no-cache': { type: 'boolean' },
   json: { type: 'boolean' },
 } as const;
 
@@ -105,6 +107,7 @@ function issueBody(values: Values): Record<string, unknown> {
       : {}),
     ...(values.expires ? { expiresAt: values.expires } : {}),
     ...(values['max-mode'] ? { maxRoutingMode: values['max-mode'] } : {}),
+    ...(values['no-cache'] ? { cache: false } : {}),
     ...(rpm || tpm ? { rateLimit: { ...(rpm ? { rpm } : {}), ...(tpm ? { tpm } : {}) } } : {}),
     ...(daily || monthly
       ? {

@@ -157,6 +157,12 @@ const apiKeySchema = z.strictObject({
     })
     .optional()
     .describe('Spend limits for this key (checked before each request, settled with real usage).'),
+  cache: z
+    .boolean()
+    .optional()
+    .describe(
+      '`false`: this key never gets an answer from the answer cache and leaves none in it (say, a client that wants fresh samples every time); by default the cache serves it when it is on.',
+    ),
 });
 
 /** Spend limits for each end user (every one of them has its own counters). */

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { hashApiKey } from '../auth/api-key.js';
 import { parseConfig } from '../config/load-config.js';
+import { createRuntime } from '../runtime.js';
 import type { ConfigInput } from '../config/schema.js';
 import { unauthorized } from '../core/errors.js';
 import type { ChatChunk, ChatResponse } from '../core/wire-types.js';
@@ -354,5 +356,44 @@ describe('Cache-Control', () => {
       maxAgeSeconds: 30,
     });
     expect(cacheControls('max-age=abc')).toEqual({ read: true, write: true });
+  });
+});
+
+describe('answer cache and API keys', () => {
+  it('a key with cache: false is never served from the cache and leaves nothing in it', async () => {
+    const fresh = 'mr-fresh-samples-key-0123456789';
+    const normal = 'mr-normal-key-0123456789abcdef';
+    const rt = await createRuntime(
+      parseConfig(
+        testConfigInput({
+          cache: CACHE,
+          auth: {
+            mode: 'keys',
+            keys: [
+              { id: 'fresh', hash: hashApiKey(fresh), tenant: 'team-a', cache: false },
+              { id: 'normal', hash: hashApiKey(normal), tenant: 'team-a' },
+            ],
+          },
+        }),
+        {},
+      ).config,
+    );
+    try {
+      const as = async (key: string) =>
+        (
+          await rt.app.inject({
+            method: 'POST',
+            url: '/v1/chat/completions',
+            headers: { authorization: `Bearer ${key}` },
+            payload: body(),
+          })
+        ).headers['x-router-cache'];
+      expect(await as(fresh)).toBe('bypass');
+      expect(await as(normal)).toBe('miss'); // the fresh key's answer was not kept
+      expect(await as(normal)).toBe('hit');
+      expect(await as(fresh)).toBe('bypass'); // nor is it served the normal key's
+    } finally {
+      await rt.close();
+    }
   });
 });

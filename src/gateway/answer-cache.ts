@@ -74,7 +74,10 @@ export class AnswerCache {
     mode: RoutingMode | undefined,
     zone: { dataZone?: string; regions?: ReadonlySet<string> },
   ): CachePlan {
-    const controls = cacheControls(headerValue(call, 'cache-control'));
+    // A key that opted out is neither served from the cache nor kept in it, as with no-store.
+    const controls = call.auth.noCache
+      ? { read: false, write: false }
+      : cacheControls(headerValue(call, 'cache-control'));
     // eslint-disable-next-line @typescript-eslint/no-unused-vars
     const { stream, stream_options, ...body } = request;
     const material = JSON.stringify([

@@ -16,6 +16,8 @@ export interface AuthContext {
   maxRoutingMode?: RoutingMode;
   /** Narrows (never widens) a router's model subset for this key. */
   modelSubset?: readonly string[];
+  /** The key opted out of the answer cache (`auth.keys[].cache: false`). */
+  noCache?: boolean;
 }
 
 export const ANONYMOUS: AuthContext = { tenant: 'default', admin: false, scopes: ['*'] };
