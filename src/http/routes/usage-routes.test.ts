@@ -223,6 +223,7 @@ describe('self-service: GET /v1/router/key and /v1/router/usage', () => {
         admin: false,
         scopes: ['model-router'],
         max_routing_mode: 'balanced',
+        answer_cache: true,
       });
       expect(
         info.budgets.map((b: { scope: string; period: string }) => [b.scope, b.period]),

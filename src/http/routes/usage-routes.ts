@@ -4,7 +4,8 @@
 // - GET /v1/router/usage (any caller): the caller's own requests, those of its key (or, without a
 //   key, of its tenant), so a team can see what it spent without an admin key;
 // - GET /v1/router/key (any caller): who the router takes the caller for (key, tenant, scopes, mode
-//   ceiling, subset, limits) and how much of each of its budgets is left.
+//   ceiling, subset, limits, whether the answer cache serves it) and how much of each of its
+//   budgets is left.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { KeyAuthContext } from '../../auth/authenticate.js';
 import type { KeyStore } from '../../auth/key-store.js';
@@ -134,6 +135,7 @@ export function registerUsageRoutes(
       max_routing_mode: auth.maxRoutingMode ?? null,
       model_subset: auth.modelSubset ?? null,
       rate_limit: rateLimit ?? null,
+      answer_cache: auth.noCache !== true,
       budgets: (state?.lines ?? []).map((l) => ({
         scope: l.scope,
         id: l.id,
