@@ -250,7 +250,13 @@ export async function createRuntime(
       (a) => registerMessagesRoutes(a, gateway),
       (a) => registerAdminRoutes(a, configService, (c) => subsetNotes(c, routerFor)),
       (a) => registerCacheRoutes(a, answerCache),
-      (a) => registerUsageRoutes(a, { log: requestLog, keys, budgets }),
+      (a) =>
+        registerUsageRoutes(a, {
+          log: requestLog,
+          keys,
+          budgets,
+          maxRecords: () => cfg().requestLog.usageMaxRecords,
+        }),
       (a) =>
         registerEmbeddingsRoutes(
           a,

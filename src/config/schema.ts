@@ -372,6 +372,14 @@ export const configSchema = z.strictObject({
         .positive()
         .default(10_000)
         .describe('Records buffered when the store is down before they are dropped (and counted).'),
+      usageMaxRecords: z
+        .number()
+        .int()
+        .positive()
+        .default(250_000)
+        .describe(
+          'The most records one `GET /admin/v1/usage` or `/v1/router/usage` summary reads into the server (about 1–2 KB of memory each); a bigger window gets a 400 asking for a narrower one.',
+        ),
     })
     .default({
       kind: 'sqlite',
@@ -379,6 +387,7 @@ export const configSchema = z.strictObject({
       storeText: false,
       retentionDays: 30,
       maxBuffer: 10_000,
+      usageMaxRecords: 250_000,
     })
     .describe(
       'The request log: one record per request (who, which router and mode, what served, tokens, cost, latency).',

@@ -85,6 +85,8 @@ async function roundTrip(store: RequestLogStore) {
   const back = await store.query(1_700_000_000_000, 1_700_000_003_500);
   expect(back).toEqual(records);
   expect(back[1]).toMatchObject({ endUser: 'user-42', tags: ['feature=search', 'team-a'] });
+  expect(await store.count(1_700_000_000_000, 1_700_000_003_500)).toBe(3);
+  expect(await store.count(1_700_000_001_500, 1_700_000_002_500)).toBe(1);
   // Summaries read the records without their texts.
   const lean = await store.query(1_700_000_000_000, 1_700_000_003_500, { text: false });
   expect(lean).toEqual(
@@ -175,6 +177,7 @@ describe('RequestLog batching', () => {
         written.push(...rs);
       },
       query: async () => written,
+      count: async () => written.length,
       deleteOlderThan: async () => 0,
       saveConversation: async () => {},
       getConversation: async () => undefined,

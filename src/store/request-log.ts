@@ -17,6 +17,8 @@ export interface RequestLogStore extends ConversationStore {
    * when `text` is false (summaries do not read them).
    */
   query(since: number, until?: number, opts?: { text?: boolean }): Promise<RequestRecord[]>;
+  /** How many records have `time` in [since, until). */
+  count(since: number, until: number): Promise<number>;
   /** Deletes records older than `before`; returns how many. */
   deleteOlderThan(before: number): Promise<number>;
   close(): Promise<void>;

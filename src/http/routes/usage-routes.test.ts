@@ -132,6 +132,23 @@ describe('attribution and GET /admin/v1/usage', () => {
     expect((await usage('since=1h')).json().requests).toBe(before);
   });
 
+  it('refuses a window with more records than it may read in the server, saying what to do', async () => {
+    const config = runtime.config.current.config;
+    runtime.config.apply({ ...config, requestLog: { ...config.requestLog, usageMaxRecords: 3 } });
+    try {
+      const big = await usage('since=1h');
+      expect(big.statusCode).toBe(400);
+      expect(big.json().error).toMatchObject({ code: 'window_too_large', param: 'since' });
+      expect(big.json().error.message).toMatch(
+        /^The window holds \d+ requests, more than the 3 a summary reads in the server \(requestLog\.usageMaxRecords\): narrow it/,
+      );
+      // A narrower window is read.
+      expect((await usage('since=2020-01-01&until=2021-01-01')).statusCode).toBe(200);
+    } finally {
+      runtime.config.apply(config);
+    }
+  });
+
   it('is for admin keys only, and says what to fix in a bad query', async () => {
     const anonymous = await usage('since=1h', {});
     expect(anonymous.statusCode).toBe(403);

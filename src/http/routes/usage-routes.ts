@@ -64,6 +64,7 @@ function usageWindow(q: UsageQuery): { since: number; until: number; by: Summary
 
 async function readUsage(
   log: RequestLog | undefined,
+  maxRecords: number,
   q: UsageQuery,
   filter: UsageFilter,
 ): Promise<Record<string, unknown>> {
@@ -77,6 +78,15 @@ async function readUsage(
   try {
     // What finished a moment ago is still queued for the next batch write: write it first.
     await log.flush();
+    // A summary reads its window's records into this process: a window too big for it is refused
+    // with what to do, rather than taking the server's memory (`report` runs in its own process).
+    const rows = await log.store.count(window.since, window.until);
+    if (rows > maxRecords)
+      throw invalidRequest(
+        `The window holds ${rows} requests, more than the ${maxRecords} a summary reads in the server (requestLog.usageMaxRecords): narrow it with since/until (and sum the parts), or run \`model-router report\` against the log.`,
+        'since',
+        'window_too_large',
+      );
     return { object: 'usage.summary', ...(await usageSummary(log.store, { ...window, filter })) };
   } catch (err) {
     if (err instanceof GatewayError) throw err;
@@ -91,12 +101,18 @@ async function readUsage(
 
 export function registerUsageRoutes(
   app: FastifyInstance,
-  deps: { log?: RequestLog; keys?: KeyStore; budgets?: BudgetTracker },
+  deps: {
+    log?: RequestLog;
+    keys?: KeyStore;
+    budgets?: BudgetTracker;
+    /** `requestLog.usageMaxRecords`, read per request (a reload applies at once). */
+    maxRecords: () => number;
+  },
 ): void {
   app.get<{ Querystring: UsageQuery }>('/admin/v1/usage', (request) => {
     requireAdmin(request);
     const q = request.query;
-    return readUsage(deps.log, q, {
+    return readUsage(deps.log, deps.maxRecords(), q, {
       tenant: q.tenant,
       keyId: q.key,
       endUser: q.user,
@@ -117,7 +133,7 @@ export function registerUsageRoutes(
           'invalid_parameter',
         );
     const own: UsageFilter = auth.keyId ? { keyId: auth.keyId } : { tenant: auth.tenant };
-    return readUsage(deps.log, q, { ...own, endUser: q.user, tag: q.tag });
+    return readUsage(deps.log, deps.maxRecords(), q, { ...own, endUser: q.user, tag: q.tag });
   });
 
   app.get('/v1/router/key', async (request: FastifyRequest) => {

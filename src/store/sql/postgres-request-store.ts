@@ -71,6 +71,15 @@ export function createPostgresRequestStore(
       );
       return (res.rows as Row[]).map((row) => fromRow({ ...row, attempts: row.attempts }));
     },
+    async count(since, until) {
+      migrated ??= this.migrate();
+      await migrated;
+      const res = await pool.query(
+        `SELECT COUNT(*) AS n FROM ${table} WHERE time >= $1 AND time < $2`,
+        [since, until],
+      );
+      return Number((res.rows[0] as { n: string | number }).n);
+    },
     async deleteOlderThan(before) {
       await pool.query(`DELETE FROM ${conversations} WHERE created_at < $1`, [before]);
       return (await pool.query(`DELETE FROM ${table} WHERE time < $1`, [before])).rowCount ?? 0;

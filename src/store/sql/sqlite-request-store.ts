@@ -63,6 +63,12 @@ export function createSqliteRequestStore(path: string): RequestLogStore {
           .all(since, until) as Row[]
       ).map(fromRow);
     },
+    async count(since, until) {
+      const row = db
+        .prepare('SELECT COUNT(*) AS n FROM requests WHERE time >= ? AND time < ?')
+        .get(since, until) as { n: number };
+      return row.n;
+    },
     async deleteOlderThan(before) {
       db.prepare('DELETE FROM conversations WHERE created_at < ?').run(before);
       return db.prepare('DELETE FROM requests WHERE time < ?').run(before).changes;
