@@ -37,6 +37,7 @@ import type { CircuitBreakers } from './circuit-breaker.js';
 import { baselineCostUsd, costUsd, usageCounts, type UsageCounts } from './cost.js';
 import { clientClosed, executeWithFailover } from './execute-with-failover.js';
 import {
+  targetMembers,
   targetName,
   type AdmitContext,
   type ChatCall,
@@ -469,42 +470,27 @@ export class ChatGateway {
       hasHeadroom: policies?.hasHeadroom?.bind(policies),
       keyAllows: (name: string) => keyAllowsDeployment(call, target, name),
     };
-    if (target.kind === 'deployment') {
-      const { eligible, checks } = checkEligibility([target.deployment], needs, probes);
-      if (eligible.length === 0)
-        throw this.deps.breakers.retryWhenCooled(
-          noEligibleFor(call, [target.deployment], checks),
-          checks,
-        );
-      return { ordered: eligible, mode: undefined, zone: zone.dataZone };
-    }
-    if (target.kind === 'pool') {
-      const members = target.pool.deployments
-        .map((name) => snapshot.deployments.get(name))
-        .filter((d): d is DeploymentConfig => d !== undefined);
-      const { eligible, checks } = checkEligibility(members, needs, probes);
-      if (eligible.length === 0)
-        throw this.deps.breakers.retryWhenCooled(
-          noEligibleFor(call, members, checks, target.pool.name),
-          checks,
-        );
+    // The deployments the target may serve from, each checked by the same rules.
+    const candidates =
+      target.kind === 'deployment'
+        ? [target.deployment]
+        : targetMembers(target)
+            .map((name) => snapshot.deployments.get(name))
+            .filter((d): d is DeploymentConfig => d !== undefined);
+    const routingStart = this.deps.clock.perfNow();
+    const { eligible, checks } = checkEligibility(candidates, needs, probes);
+    if (eligible.length === 0)
+      throw this.deps.breakers.retryWhenCooled(
+        noEligibleFor(call, candidates, checks, targetName(target)),
+        checks,
+      );
+    if (target.kind !== 'router')
       return {
-        ordered: this.pools.order(target.pool, eligible),
+        ordered: target.kind === 'pool' ? this.pools.order(target.pool, eligible) : eligible,
         mode: undefined,
         zone: zone.dataZone,
       };
-    }
     const router = target.router;
-    const routingStart = this.deps.clock.perfNow();
-    const subset = router.modelSubset
-      .map((name) => snapshot.deployments.get(name))
-      .filter((d): d is DeploymentConfig => d !== undefined);
-    const { eligible, checks } = checkEligibility(subset, needs, probes);
-    if (eligible.length === 0)
-      throw this.deps.breakers.retryWhenCooled(
-        noEligibleFor(call, subset, checks, router.name),
-        checks,
-      );
     const mode = effectiveMode(call, router, modeOverride);
     const decision = this.deps.routerFor(router).decide({
       request: call.request,
