@@ -39,6 +39,10 @@ describe('tracing', () => {
       latencyMs: 30,
       routingMicros: 40,
       status: 200,
+      tenant: 'team-a',
+      keyId: 'k1',
+      endUser: 'alice',
+      tags: ['search', 'team=a'],
     };
     tracer.record(record);
     const spans = [...exporter.getFinishedSpans()];
@@ -47,6 +51,12 @@ describe('tracing', () => {
     expect(root.attributes['gen_ai.response.model']).toBe('mid-2025');
     expect(root.attributes['gen_ai.request.model']).toBe('model-router');
     expect(root.attributes['gen_ai.usage.output_tokens']).toBe(7);
+    expect(root.attributes).toMatchObject({
+      'model_router.tenant': 'team-a',
+      'model_router.key_id': 'k1',
+      'model_router.end_user': 'alice',
+      'model_router.tags': ['search', 'team=a'],
+    });
     const children = spans
       .filter((s) => s.parentSpanContext?.spanId === root.spanContext().spanId)
       .map((s) => s.name);

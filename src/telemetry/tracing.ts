@@ -56,6 +56,11 @@ export function createTraceRecorder(opts: {
           'model_router.deployment': r.deployment ?? '',
           'model_router.cost_usd': r.costUsd,
           'http.response.status_code': r.status,
+          // Who the spend belongs to, for finding a tenant's, key's, user's or tag's traces.
+          ...(r.tenant !== undefined ? { 'model_router.tenant': r.tenant } : {}),
+          ...(r.keyId !== undefined ? { 'model_router.key_id': r.keyId } : {}),
+          ...(r.endUser !== undefined ? { 'model_router.end_user': r.endUser } : {}),
+          ...(r.tags?.length ? { 'model_router.tags': r.tags } : {}),
         },
       });
       if (r.status >= 400) root.setStatus({ code: SpanStatusCode.ERROR, message: r.errorCode });
