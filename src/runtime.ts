@@ -267,6 +267,7 @@ export async function createRuntime(
             breakers,
             recorder,
             policies,
+            answerCache,
           }),
         ),
       (a) =>

@@ -10,7 +10,12 @@ import type { RuntimeConfig } from '../config/runtime-config.js';
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import type { Clock } from '../core/clock.js';
 import { isObject } from '../core/is-object.js';
-import type { ChatRequest, ChatResponse } from '../core/wire-types.js';
+import type {
+  ChatRequest,
+  ChatResponse,
+  EmbeddingsRequest,
+  EmbeddingsResponse,
+} from '../core/wire-types.js';
 import { checkEligibility, type RequestNeeds } from '../routing/eligibility.js';
 import type { AnswerCacheStore } from '../store/answer-cache-store.js';
 import type { RequestRecord } from '../store/request-record.js';
@@ -41,6 +46,15 @@ export interface CachedAnswer {
   /** What the request cost on the router's top model when it was answered (savings of a hit). */
   baselineCostUsd: number;
   response: ChatResponse;
+}
+
+/** Kept vectors: the upstream's embeddings response as it came, and whence. */
+export interface CachedEmbeddings {
+  deployment: string;
+  storedAt: number;
+  /** What the request cost when it was answered (the saving of a hit). */
+  baselineCostUsd: number;
+  response: EmbeddingsResponse;
 }
 
 export interface CacheHit {
@@ -74,30 +88,81 @@ export class AnswerCache {
     mode: RoutingMode | undefined,
     zone: { dataZone?: string; regions?: ReadonlySet<string> },
   ): CachePlan {
-    // A key that opted out is neither served from the cache nor kept in it, as with no-store.
-    const controls = call.auth.noCache
-      ? { read: false, write: false }
-      : cacheControls(headerValue(call, 'cache-control'));
     // eslint-disable-next-line @typescript-eslint/no-unused-vars
     const { stream, stream_options, ...body } = request;
-    const material = JSON.stringify([
+    return planFor(config, call, [
       1,
       call.auth.tenant,
       call.auth.modelSubset ?? null,
-      target.kind === 'deployment'
-        ? target.deployment.name
-        : `${target.kind}:${targetName(target)}`,
+      targetKey(target),
       mode ?? null,
       zone.dataZone ?? null,
       zone.regions ? [...zone.regions].sort() : null,
       body,
     ]);
-    return {
-      key: createHash('sha256').update(material).digest('base64url'),
-      ...controls,
-      ttlMs: config.ttlSeconds * 1000,
-      maxEntryBytes: config.maxEntryBytes,
-    };
+  }
+
+  /**
+   * The cache's part in an embeddings request: the same tenant, key subset, model or pool and
+   * body (inputs, dimensions, encoding) make the same vectors.
+   */
+  embeddingsPlan(
+    config: Config['cache'],
+    call: Pick<ChatCall, 'auth' | 'headers'>,
+    request: EmbeddingsRequest,
+    target: Target,
+  ): CachePlan {
+    return planFor(config, call, [
+      'embeddings',
+      1,
+      call.auth.tenant,
+      call.auth.modelSubset ?? null,
+      targetKey(target),
+      request,
+    ]);
+  }
+
+  /** Kept vectors that may serve this request now: their deployment is still one the key may use. */
+  async lookupEmbeddings(
+    plan: CachePlan,
+    snapshot: RuntimeConfig,
+    call: ChatCall,
+    target: Target,
+  ): Promise<
+    { answer: CachedEmbeddings; deployment: DeploymentConfig; ageSeconds: number } | undefined
+  > {
+    if (!plan.read) return undefined;
+    const answer = parseEmbeddings(await this.store.get(plan.key));
+    if (!answer) return undefined;
+    const ageSeconds = this.freshAge(plan, answer.storedAt);
+    if (ageSeconds === undefined) return undefined;
+    const deployment = snapshot.deployments.get(answer.deployment);
+    if (
+      !deployment ||
+      deployment.kind !== 'embeddings' ||
+      !targetMembers(target).includes(deployment.name) ||
+      !keyAllowsDeployment(call, target, deployment.name)
+    )
+      return undefined;
+    return { answer, deployment, ageSeconds };
+  }
+
+  /** Keeps the vectors of an answered embeddings request (unless too large, or told not to). */
+  keepEmbeddings(plan: CachePlan, answer: Omit<CachedEmbeddings, 'storedAt'>): void {
+    if (!plan.write) return;
+    const value = JSON.stringify({ ...answer, storedAt: this.clock.now() });
+    if (value.length > plan.maxEntryBytes) return;
+    this.store.set(plan.key, value, plan.ttlMs).catch(() => undefined);
+  }
+
+  /** The age in seconds of an entry stored at `storedAt`, if it may still serve under `plan`. */
+  private freshAge(plan: CachePlan, storedAt: number): number | undefined {
+    const ageMs = this.clock.now() - storedAt;
+    // The store expires entries itself; this also holds when the TTL was shortened since.
+    if (ageMs >= plan.ttlMs) return undefined;
+    const ageSeconds = Math.max(0, Math.floor(ageMs / 1000));
+    if (plan.maxAgeSeconds !== undefined && ageSeconds > plan.maxAgeSeconds) return undefined;
+    return ageSeconds;
   }
 
   /** A kept answer that may serve this request now, if there is one. */
@@ -111,11 +176,8 @@ export class AnswerCache {
     if (!plan.read) return undefined;
     const answer = parseAnswer(await this.store.get(plan.key));
     if (!answer) return undefined;
-    const ageMs = this.clock.now() - answer.storedAt;
-    // The store expires entries itself; this also holds when the TTL was shortened since.
-    if (ageMs >= plan.ttlMs) return undefined;
-    const ageSeconds = Math.max(0, Math.floor(ageMs / 1000));
-    if (plan.maxAgeSeconds !== undefined && ageSeconds > plan.maxAgeSeconds) return undefined;
+    const ageSeconds = this.freshAge(plan, answer.storedAt);
+    if (ageSeconds === undefined) return undefined;
     const deployment = snapshot.deployments.get(answer.deployment);
     if (!deployment) return undefined;
     if (!targetMembers(target).includes(deployment.name)) return undefined;
@@ -140,6 +202,31 @@ export class AnswerCache {
     if (value.length > plan.maxEntryBytes) return;
     this.store.set(plan.key, value, plan.ttlMs).catch(() => undefined);
   }
+}
+
+/** The part of a cache key that names what was called. */
+function targetKey(target: Target): string {
+  return target.kind === 'deployment'
+    ? target.deployment.name
+    : `${target.kind}:${targetName(target)}`;
+}
+
+/** A plan for `material` (what makes two requests the same), with the request's directives. */
+function planFor(
+  config: Config['cache'],
+  call: Pick<ChatCall, 'auth' | 'headers'>,
+  material: unknown[],
+): CachePlan {
+  // A key that opted out is neither served from the cache nor kept in it, as with no-store.
+  const controls = call.auth.noCache
+    ? { read: false, write: false }
+    : cacheControls(headerValue(call as ChatCall, 'cache-control'));
+  return {
+    key: createHash('sha256').update(JSON.stringify(material)).digest('base64url'),
+    ...controls,
+    ttlMs: config.ttlSeconds * 1000,
+    maxEntryBytes: config.maxEntryBytes,
+  };
 }
 
 /** `Cache-Control` request directives the cache honours: no-store, no-cache, max-age. */
@@ -173,6 +260,26 @@ function parseAnswer(text: string | undefined): CachedAnswer | undefined {
       Array.isArray(v.response.choices)
     )
       return v as unknown as CachedAnswer;
+  } catch {
+    // not JSON: a miss
+  }
+  return undefined;
+}
+
+/** Kept vectors read back loosely: anything not shaped like them is a miss. */
+function parseEmbeddings(text: string | undefined): CachedEmbeddings | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const v: unknown = JSON.parse(text);
+    if (
+      isObject(v) &&
+      typeof v.deployment === 'string' &&
+      typeof v.storedAt === 'number' &&
+      typeof v.baselineCostUsd === 'number' &&
+      isObject(v.response) &&
+      Array.isArray(v.response.data)
+    )
+      return v as unknown as CachedEmbeddings;
   } catch {
     // not JSON: a miss
   }

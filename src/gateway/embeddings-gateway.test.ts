@@ -246,3 +246,44 @@ describe('OpenAI-format embeddings upstreams', () => {
     }
   });
 });
+
+describe('embeddings and the answer cache', () => {
+  it('answers repeated inputs from the cache at no cost, per model and per body, and honours no-store', async () => {
+    const t = await setup({ cache: { enabled: true, ttlSeconds: 60 } });
+    const send = (payload: unknown, headers: Record<string, string> = {}) =>
+      t.app.inject({ ...post(payload), headers: { ...post(payload).headers, ...headers } });
+    const first = await send({ model: 'embed', input: ['alpha beta', 'gamma'] });
+    expect(first.statusCode).toBe(200);
+    expect(first.headers['x-router-cache']).toBe('miss');
+    const again = await send({ model: 'embed', input: ['alpha beta', 'gamma'] });
+    expect(again.headers['x-router-cache']).toBe('hit');
+    expect(again.headers['x-router-attempts']).toBe('0');
+    expect(again.json().data).toEqual(first.json().data);
+    const [missRec, hitRec] = t.records.slice(-2);
+    expect(hitRec).toMatchObject({ endpoint: 'embeddings', cache: 'hit', costUsd: 0 });
+    expect(hitRec!.baselineCostUsd).toBeCloseTo(missRec!.costUsd, 12);
+    expect(hitRec!.baselineCostUsd).toBeGreaterThan(0);
+    // Another body (dimensions) is another entry; no-store neither reads nor keeps.
+    const other = await send({ model: 'embed', input: ['alpha beta', 'gamma'], dimensions: 8 });
+    expect(other.headers['x-router-cache']).toBe('miss');
+    expect(other.json().data[0].embedding).toHaveLength(8);
+    const bypass = await send(
+      { model: 'embed', input: ['alpha beta', 'gamma'] },
+      { 'cache-control': 'no-store' },
+    );
+    expect(bypass.headers['x-router-cache']).toBe('bypass');
+    // The kept vectors expire with the TTL.
+    t.clock.advance(61_000);
+    const expired = await send({ model: 'embed', input: ['alpha beta', 'gamma'] });
+    expect(expired.headers['x-router-cache']).toBe('miss');
+  });
+
+  it('without cache.enabled nothing is kept or said', async () => {
+    const t = await setup();
+    for (let i = 0; i < 2; i++) {
+      const r = await t.app.inject(post({ model: 'embed', input: 'alpha' }));
+      expect(r.headers['x-router-cache']).toBeUndefined();
+    }
+    expect(t.records.every((r) => r.cache === undefined)).toBe(true);
+  });
+});

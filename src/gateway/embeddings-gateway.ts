@@ -25,6 +25,7 @@ import {
   type GatewayPolicies,
 } from './gateway-types.js';
 import { PoolBalancer } from './pool-order.js';
+import type { AnswerCache } from './answer-cache.js';
 import { authorizeTarget, keyAllowsDeployment, resolveTarget } from './request-target.js';
 
 export interface EmbeddingsDeps {
@@ -36,6 +37,8 @@ export interface EmbeddingsDeps {
   policies?: GatewayPolicies;
   /** Orders an embeddings pool's members (its own by default). */
   pools?: PoolBalancer;
+  /** The answer cache, shared with chat (`cache.enabled`); kept vectors answer repeated inputs. */
+  answerCache?: AnswerCache;
 }
 
 type EmbedReply = Awaited<ReturnType<NonNullable<ProviderAdapter['embed']>>>;
@@ -125,6 +128,46 @@ export class EmbeddingsGateway {
         const redacted = filtered.request.messages.map((m) => String(m.content ?? ''));
         request = { ...request, input: typeof input === 'string' ? redacted[0]! : redacted };
       }
+      // The answer cache: the same inputs (after redaction) for the same model give the same vectors.
+      const cache = this.deps.answerCache;
+      const plan =
+        cache && snapshot.config.cache.enabled && (target.kind !== 'pool' || target.pool.cache)
+          ? cache.embeddingsPlan(snapshot.config.cache, call, request, target)
+          : undefined;
+      if (plan) {
+        record.cache = plan.read || plan.write ? 'miss' : 'bypass';
+        const hit = await cache!.lookupEmbeddings(plan, snapshot, asChat, target);
+        if (hit) {
+          const response = hit.answer.response;
+          record.cache = 'hit';
+          record.deployment = hit.deployment.name;
+          record.region = hit.deployment.region;
+          record.dataZone = hit.deployment.dataZone;
+          record.servedModel = response.model;
+          record.promptTokens = response.usage?.prompt_tokens ?? estimate;
+          record.costUsd = 0;
+          record.baselineCostUsd = hit.answer.baselineCostUsd;
+          // No upstream tokens were used: the up-front TPM charge is handed back.
+          policies?.settle?.(admit, {
+            usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
+            costUsd: 0,
+            status: 200,
+          });
+          this.finish(record, startedPerf, 200);
+          return {
+            response,
+            headers: {
+              ...(admitted.headers ?? {}),
+              'x-router-deployment': hit.deployment.name,
+              'x-router-model': response.model,
+              'x-router-region': hit.deployment.region,
+              'x-router-attempts': '0',
+              'x-router-cache': 'hit',
+              age: String(hit.ageSeconds),
+            },
+          };
+        }
+      }
       const breakers = this.deps.breakers;
       const healthy = allowed.filter((m) => breakers.allows(m.name));
       if (healthy.length === 0)
@@ -206,6 +249,12 @@ export class EmbeddingsGateway {
         costUsd: record.costUsd,
         status: 200,
       });
+      if (plan)
+        cache!.keepEmbeddings(plan, {
+          deployment: d.name,
+          baselineCostUsd: record.costUsd,
+          response,
+        });
       this.finish(record, startedPerf, 200);
       return {
         response,
@@ -216,6 +265,7 @@ export class EmbeddingsGateway {
           'x-router-model': response.model,
           'x-router-region': d.region,
           'x-router-attempts': String(record.attempts.length),
+          ...(plan ? { 'x-router-cache': record.cache ?? 'miss' } : {}),
           ...(admitted.warnings?.length
             ? { 'x-router-warnings': admitted.warnings.join('; ') }
             : {}),

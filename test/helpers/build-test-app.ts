@@ -100,7 +100,7 @@ export async function buildTestApp(
     plugins: [
       (a) => registerAdminRoutes(a, configService, (c) => subsetNotes(c, () => router)),
       (a) => registerCacheRoutes(a, answerCache),
-      (a) => registerEmbeddingsRoutes(a, new EmbeddingsGateway({ ...gatewayDeps })),
+      (a) => registerEmbeddingsRoutes(a, new EmbeddingsGateway({ ...gatewayDeps, answerCache })),
       (a) => registerDashboardRoutes(a, { config: holder, stats, decisions }),
       (a) => registerMessagesRoutes(a, gateway),
       ...(opts.responses
