@@ -132,7 +132,7 @@ export class AnswerCache {
     { answer: CachedEmbeddings; deployment: DeploymentConfig; ageSeconds: number } | undefined
   > {
     if (!plan.read) return undefined;
-    const answer = parseEmbeddings(await this.store.get(plan.key));
+    const answer = parseEntry<CachedEmbeddings>(await this.store.get(plan.key), 'data');
     if (!answer) return undefined;
     const ageSeconds = this.freshAge(plan, answer.storedAt);
     if (ageSeconds === undefined) return undefined;
@@ -149,8 +149,13 @@ export class AnswerCache {
 
   /** Keeps the vectors of an answered embeddings request (unless too large, or told not to). */
   keepEmbeddings(plan: CachePlan, answer: Omit<CachedEmbeddings, 'storedAt'>): void {
+    this.put(plan, answer);
+  }
+
+  /** Writes an entry, stamped now, unless the plan says not to or it is too large; never throws. */
+  private put(plan: CachePlan, entry: object): void {
     if (!plan.write) return;
-    const value = JSON.stringify({ ...answer, storedAt: this.clock.now() });
+    const value = JSON.stringify({ ...entry, storedAt: this.clock.now() });
     if (value.length > plan.maxEntryBytes) return;
     this.store.set(plan.key, value, plan.ttlMs).catch(() => undefined);
   }
@@ -174,7 +179,7 @@ export class AnswerCache {
     needs: RequestNeeds,
   ): Promise<CacheHit | undefined> {
     if (!plan.read) return undefined;
-    const answer = parseAnswer(await this.store.get(plan.key));
+    const answer = parseEntry<CachedAnswer>(await this.store.get(plan.key), 'choices');
     if (!answer) return undefined;
     const ageSeconds = this.freshAge(plan, answer.storedAt);
     if (ageSeconds === undefined) return undefined;
@@ -194,13 +199,10 @@ export class AnswerCache {
    * plan says not to or it is larger than `maxEntryBytes`. Never waits and never throws.
    */
   keep(plan: CachePlan, answer: Omit<CachedAnswer, 'storedAt'>): void {
-    if (!plan.write) return;
     const choices = answer.response.choices;
     if (choices.length === 0) return;
     if (choices.some((c) => !c.finish_reason || c.finish_reason === 'content_filter')) return;
-    const value = JSON.stringify({ ...answer, storedAt: this.clock.now() });
-    if (value.length > plan.maxEntryBytes) return;
-    this.store.set(plan.key, value, plan.ttlMs).catch(() => undefined);
+    this.put(plan, answer);
   }
 }
 
@@ -246,8 +248,11 @@ export function cacheControls(
   return { read, write, ...(maxAgeSeconds !== undefined ? { maxAgeSeconds } : {}) };
 }
 
-/** A stored entry read back loosely: anything not shaped like a kept answer is a miss. */
-function parseAnswer(text: string | undefined): CachedAnswer | undefined {
+/**
+ * A stored entry read back loosely: anything not shaped like a kept answer (its response's
+ * `choices`) or kept vectors (`data`) is a miss.
+ */
+function parseEntry<T>(text: string | undefined, list: 'choices' | 'data'): T | undefined {
   if (text === undefined) return undefined;
   try {
     const v: unknown = JSON.parse(text);
@@ -257,29 +262,9 @@ function parseAnswer(text: string | undefined): CachedAnswer | undefined {
       typeof v.storedAt === 'number' &&
       typeof v.baselineCostUsd === 'number' &&
       isObject(v.response) &&
-      Array.isArray(v.response.choices)
+      Array.isArray(v.response[list])
     )
-      return v as unknown as CachedAnswer;
-  } catch {
-    // not JSON: a miss
-  }
-  return undefined;
-}
-
-/** Kept vectors read back loosely: anything not shaped like them is a miss. */
-function parseEmbeddings(text: string | undefined): CachedEmbeddings | undefined {
-  if (text === undefined) return undefined;
-  try {
-    const v: unknown = JSON.parse(text);
-    if (
-      isObject(v) &&
-      typeof v.deployment === 'string' &&
-      typeof v.storedAt === 'number' &&
-      typeof v.baselineCostUsd === 'number' &&
-      isObject(v.response) &&
-      Array.isArray(v.response.data)
-    )
-      return v as unknown as CachedEmbeddings;
+      return v as unknown as T;
   } catch {
     // not JSON: a miss
   }

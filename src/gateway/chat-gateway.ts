@@ -73,8 +73,6 @@ export interface GatewayDeps {
   policies?: GatewayPolicies;
   /** The answer cache's store; without one `cache.enabled` has no effect. */
   answerCache?: AnswerCache;
-  /** Orders a pool's members (its own by default). */
-  pools?: PoolBalancer;
 }
 
 /** How long a provider's own token count may take before the router counts instead. */
@@ -84,11 +82,10 @@ export class ChatGateway {
   /** What each deployment really writes, learned from its answers (expected cost in routing). */
   readonly outputTokens = new OutputTokenStats();
 
-  private readonly pools: PoolBalancer;
+  /** Orders a pool's members (round-robin turns are this replica's). */
+  private readonly pools = new PoolBalancer();
 
-  constructor(private readonly deps: GatewayDeps) {
-    this.pools = deps.pools ?? new PoolBalancer();
-  }
+  constructor(private readonly deps: GatewayDeps) {}
 
   /** The receipt of a recent routing decision. */
   receipt(id: string): DecisionReceipt | undefined {

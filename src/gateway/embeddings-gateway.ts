@@ -35,8 +35,6 @@ export interface EmbeddingsDeps {
   breakers: CircuitBreakers;
   recorder: RequestRecorder;
   policies?: GatewayPolicies;
-  /** Orders an embeddings pool's members (its own by default). */
-  pools?: PoolBalancer;
   /** The answer cache, shared with chat (`cache.enabled`); kept vectors answer repeated inputs. */
   answerCache?: AnswerCache;
 }
@@ -59,11 +57,10 @@ function estimateTokens(input: EmbeddingsRequest['input']): number {
 }
 
 export class EmbeddingsGateway {
-  private readonly pools: PoolBalancer;
+  /** Orders an embeddings pool's members (round-robin turns are this replica's). */
+  private readonly pools = new PoolBalancer();
 
-  constructor(private readonly deps: EmbeddingsDeps) {
-    this.pools = deps.pools ?? new PoolBalancer();
-  }
+  constructor(private readonly deps: EmbeddingsDeps) {}
 
   async handle(
     call: EmbeddingsCall,
