@@ -16,6 +16,7 @@ import { watchConfigFile } from './config/watch-config-file.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { loadTokenizer } from './core/prompt-text.js';
 import { ChatGateway } from './gateway/chat-gateway.js';
+import { DeploymentLoad } from './gateway/deployment-load.js';
 import { CircuitBreakers, DEFAULT_BREAKER } from './gateway/circuit-breaker.js';
 import { createMemoryAffinityStore } from './gateway/session-affinity.js';
 import { registerDashboardRoutes } from './dashboard/dashboard-routes.js';
@@ -36,7 +37,13 @@ import { DecisionStore } from './routing/receipt.js';
 import { ConfigVersionStore } from './store/config-versions.js';
 import { RequestLog } from './store/request-log.js';
 import { openRequestStore } from './store/open-request-store.js';
-import { countAlert, metricsRecorder, metricsText, setCircuitState } from './telemetry/metrics.js';
+import {
+  countAlert,
+  metricsRecorder,
+  metricsText,
+  setCircuitState,
+  watchDeploymentLoad,
+} from './telemetry/metrics.js';
 import { Alerter, circuitAlert } from './telemetry/alerts.js';
 import type { RequestRecorder } from './store/request-record.js';
 import { createSharedState } from './store/shared-state-factory.js';
@@ -197,6 +204,8 @@ export async function createRuntime(
     }),
     clock,
   );
+  const load = new DeploymentLoad(clock);
+  if (initial.telemetry.metrics) watchDeploymentLoad(() => load.snapshotAll());
   const gateway = new ChatGateway({
     config: holder,
     adapters: registry,
@@ -208,6 +217,7 @@ export async function createRuntime(
     affinity: createMemoryAffinityStore(),
     policies,
     answerCache,
+    load,
   });
 
   const configService = new ConfigService(
@@ -240,6 +250,7 @@ export async function createRuntime(
           ...(cfg().cache.enabled ? { answer_cache: answerCache.status() } : {}),
           request_log: requestLog?.status() ?? { kind: 'none' },
           circuits: breakers.snapshot(),
+          deployment_load: load.snapshotAll(),
         },
       };
     },
@@ -268,6 +279,7 @@ export async function createRuntime(
             recorder,
             policies,
             answerCache,
+            load,
           }),
         ),
       (a) =>

@@ -12,7 +12,13 @@ export const ALERT_EVENTS = [
   'circuit_closed',
 ] as const;
 
-export const POOL_STRATEGIES = ['weighted', 'priority', 'round-robin'] as const;
+export const POOL_STRATEGIES = [
+  'weighted',
+  'priority',
+  'round-robin',
+  'least-busy',
+  'latency',
+] as const;
 
 /** A pool: one name for several deployments of the same model, balanced and failed over. */
 export const poolSchema = z.strictObject({
@@ -30,13 +36,21 @@ export const poolSchema = z.strictObject({
     .enum(POOL_STRATEGIES)
     .default('weighted')
     .describe(
-      'Which member serves first: `weighted` (at random in proportion to `weights`), `priority` (in the order listed: the first healthy one with headroom, the next on a retryable failure — spillover from provisioned capacity), `round-robin` (in turn, per replica). The others follow as fallbacks.',
+      'Which member serves first: `weighted` (at random in proportion to `weights`), `priority` (in the order listed: the first healthy one with headroom, the next on a retryable failure — spillover from provisioned capacity), `round-robin` (in turn, per replica), `least-busy` (the fewest calls in flight), `latency` (the fastest lately: time to first token for streams, to the answer otherwise; see `latencyTolerance`). Load and latency are as this replica sees them; ties are drawn by `weights`. The others follow as fallbacks.',
     ),
   weights: z
     .record(z.string(), z.number().min(0))
     .optional()
     .describe(
-      "For `weighted`: each member's share of first picks (default 1 each); 0 makes a member a fallback only.",
+      "Each member's share of first picks for `weighted`, and of ties for `least-busy` and `latency` (default 1 each); 0 makes a member a fallback only under those three strategies.",
+    ),
+  latencyTolerance: z
+    .number()
+    .min(0)
+    .max(10)
+    .default(0.1)
+    .describe(
+      'For `latency`: members within this fraction of the fastest moving average (0.1: 10% slower) count as equally fast and share the traffic by weight; a member not heard from in a minute is tried again, one call at a time.',
     ),
   cache: z
     .boolean()

@@ -59,6 +59,7 @@ import {
 import { modelSelectionDetails, wantsRouterControls } from './router-controls.js';
 import { trackStream } from './track-stream.js';
 import { PoolBalancer } from './pool-order.js';
+import { DeploymentLoad } from './deployment-load.js';
 
 export interface GatewayDeps {
   config: ConfigHolder;
@@ -73,6 +74,8 @@ export interface GatewayDeps {
   policies?: GatewayPolicies;
   /** The answer cache's store; without one `cache.enabled` has no effect. */
   answerCache?: AnswerCache;
+  /** Calls in flight and recent latency per deployment (shared with the embeddings gateway). */
+  load?: DeploymentLoad;
 }
 
 /** How long a provider's own token count may take before the router counts instead. */
@@ -82,10 +85,15 @@ export class ChatGateway {
   /** What each deployment really writes, learned from its answers (expected cost in routing). */
   readonly outputTokens = new OutputTokenStats();
 
-  /** Orders a pool's members (round-robin turns are this replica's). */
-  private readonly pools = new PoolBalancer();
+  /** Calls in flight and recent latency per deployment, as this replica sees them. */
+  readonly load: DeploymentLoad;
+  /** Orders a pool's members (round-robin turns, load and latency are this replica's). */
+  private readonly pools: PoolBalancer;
 
-  constructor(private readonly deps: GatewayDeps) {}
+  constructor(private readonly deps: GatewayDeps) {
+    this.load = deps.load ?? new DeploymentLoad(deps.clock);
+    this.pools = new PoolBalancer(this.load);
+  }
 
   /** The receipt of a recent routing decision. */
   receipt(id: string): DecisionReceipt | undefined {
@@ -243,6 +251,7 @@ export class ChatGateway {
         ordered: plan.ordered,
         adapters: this.deps.adapters,
         breakers: this.deps.breakers,
+        load: this.load,
         clock: this.deps.clock,
         policies,
         promptTokens,
@@ -483,7 +492,10 @@ export class ChatGateway {
       );
     if (target.kind !== 'router')
       return {
-        ordered: target.kind === 'pool' ? this.pools.order(target.pool, eligible) : eligible,
+        ordered:
+          target.kind === 'pool'
+            ? this.pools.order(target.pool, eligible, call.request.stream === true)
+            : eligible,
         mode: undefined,
         zone: zone.dataZone,
       };

@@ -25,6 +25,7 @@ import {
   type GatewayPolicies,
 } from './gateway-types.js';
 import { PoolBalancer } from './pool-order.js';
+import { DeploymentLoad } from './deployment-load.js';
 import type { AnswerCache } from './answer-cache.js';
 import { authorizeTarget, keyAllowsDeployment, resolveTarget } from './request-target.js';
 
@@ -37,6 +38,8 @@ export interface EmbeddingsDeps {
   policies?: GatewayPolicies;
   /** The answer cache, shared with chat (`cache.enabled`); kept vectors answer repeated inputs. */
   answerCache?: AnswerCache;
+  /** Calls in flight and recent latency per deployment (shared with the chat gateway). */
+  load?: DeploymentLoad;
 }
 
 type EmbedReply = Awaited<ReturnType<NonNullable<ProviderAdapter['embed']>>>;
@@ -57,10 +60,14 @@ function estimateTokens(input: EmbeddingsRequest['input']): number {
 }
 
 export class EmbeddingsGateway {
-  /** Orders an embeddings pool's members (round-robin turns are this replica's). */
-  private readonly pools = new PoolBalancer();
+  private readonly load: DeploymentLoad;
+  /** Orders an embeddings pool's members (round-robin turns, load and latency are this replica's). */
+  private readonly pools: PoolBalancer;
 
-  constructor(private readonly deps: EmbeddingsDeps) {}
+  constructor(private readonly deps: EmbeddingsDeps) {
+    this.load = deps.load ?? new DeploymentLoad(deps.clock);
+    this.pools = new PoolBalancer(this.load);
+  }
 
   async handle(
     call: EmbeddingsCall,
@@ -186,7 +193,7 @@ export class EmbeddingsGateway {
           headers: { 'retry-after': String(Math.max(1, Math.ceil(waitMs / 1000))) },
         });
       }
-      const ordered = target.kind === 'pool' ? this.pools.order(target.pool, ready) : ready;
+      const ordered = target.kind === 'pool' ? this.pools.order(target.pool, ready, false) : ready;
       let served: { d: DeploymentConfig; reply: EmbedReply; t0: number } | undefined;
       let lastError: GatewayError | undefined;
       for (const d of ordered) {
@@ -197,15 +204,19 @@ export class EmbeddingsGateway {
         record.region = d.region;
         record.dataZone = d.dataZone;
         const t0 = this.deps.clock.perfNow();
+        let inFlight = false;
         try {
           await policies?.consumeDeployment?.(d, estimate);
           breakers.begin(d.name);
+          this.load.begin(d.name);
+          inFlight = true;
           const reply = await adapter.embed({
             deployment: d,
             body: { ...request, model: d.model },
             signal: AbortSignal.any([call.signal, AbortSignal.timeout(d.timeoutMs)]),
             requestId: call.requestId,
           });
+          this.load.observe(d.name, 'answer', this.deps.clock.perfNow() - t0);
           served = { d, reply, t0 };
           break;
         } catch (err) {
@@ -214,6 +225,8 @@ export class EmbeddingsGateway {
           record.attempts.push(failedAttempt(breakers, d, e, this.deps.clock.perfNow() - t0));
           if (!e.retryable) throw e;
           lastError = e;
+        } finally {
+          if (inFlight) this.load.end(d.name);
         }
       }
       if (!served) throw lastError!;

@@ -9,6 +9,7 @@ import { adaptRequestForDeployment } from '../policy/reasoning-params.js';
 import type { ProviderAdapter } from '../providers/types.js';
 import type { AttemptRecord } from '../store/request-record.js';
 import type { CircuitBreakers } from './circuit-breaker.js';
+import type { DeploymentLoad } from './deployment-load.js';
 import type { ChatCall, GatewayPolicies } from './gateway-types.js';
 
 export type ExecutionResult =
@@ -44,6 +45,8 @@ export interface ExecuteArgs {
   ordered: DeploymentConfig[];
   adapters: { adapterFor(deployment: DeploymentConfig): ProviderAdapter };
   breakers: CircuitBreakers;
+  /** Counts the attempt in flight and its latency (for pools ordered by load or latency). */
+  load?: DeploymentLoad;
   clock: Clock;
   policies?: GatewayPolicies;
   promptTokens: number;
@@ -69,12 +72,20 @@ export async function executeWithFailover(args: ExecuteArgs): Promise<ExecutionR
     const controller = new AbortController();
     const onClientAbort = () => controller.abort(new Error('client closed request'));
     call.signal.addEventListener('abort', onClientAbort, { once: true });
-    const release = () => call.signal.removeEventListener('abort', onClientAbort);
+    // In flight from the upstream call until the answer, the failure or the stream's end.
+    let inFlight = false;
+    const release = () => {
+      call.signal.removeEventListener('abort', onClientAbort);
+      if (inFlight) args.load?.end(deployment.name);
+      inFlight = false;
+    };
     try {
       if (args.policies?.consumeDeployment)
         await args.policies.consumeDeployment(deployment, args.promptTokens);
       const { body, warnings } = adaptRequestForDeployment(call.request, deployment);
       breakers.begin(deployment.name);
+      args.load?.begin(deployment.name);
+      inFlight = true;
       const adapter = args.adapters.adapterFor(deployment);
       const upstream = {
         deployment,
@@ -86,6 +97,7 @@ export async function executeWithFailover(args: ExecuteArgs): Promise<ExecutionR
       };
       if (call.request.stream === true) {
         const result = await startStream(adapter, upstream, deployment, controller, clock);
+        args.load?.observe(deployment.name, 'firstToken', result.firstChunkAt - t0);
         breakers.success(deployment.name);
         attempts.push({
           deployment: deployment.name,
@@ -111,6 +123,7 @@ export async function executeWithFailover(args: ExecuteArgs): Promise<ExecutionR
           ),
       );
       release();
+      args.load?.observe(deployment.name, 'answer', clock.perfNow() - t0);
       breakers.success(deployment.name);
       const response = reply.response;
       if (!response.model) response.model = deployment.model;
@@ -126,6 +139,13 @@ export async function executeWithFailover(args: ExecuteArgs): Promise<ExecutionR
       controller.abort(new Error('attempt failed'));
       if (call.signal.aborted) throw clientClosed(attempts);
       const e = toGatewayError(err);
+      // A deadline that passed is the slowest answer there is; other failures are not latency.
+      if (e.code === 'upstream_timeout' || e.code === 'first_token_timeout')
+        args.load?.observe(
+          deployment.name,
+          e.code === 'first_token_timeout' ? 'firstToken' : 'answer',
+          clock.perfNow() - t0,
+        );
       attempts.push(failedAttempt(breakers, deployment, e, clock.perfNow() - t0));
       if (e.retryable) {
         lastError = e;

@@ -1,7 +1,7 @@
 // Pools through the gateway (scripted adapters, in process): spillover on a retryable failure in
 // priority order, round-robin and weighted spreading, the eligibility rules on every member,
 // key scopes and subsets, the request log, /v1/models and the errors when nothing can serve.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { GatewayError, unauthorized } from '../core/errors.js';
 import type { ProviderAdapter } from '../providers/types.js';
 import type { EmbeddingsResponse } from '../core/wire-types.js';
@@ -288,6 +288,78 @@ describe('embeddings pools', () => {
     const chatToIt = await postChat(t, chat('embed'));
     expect(chatToIt.statusCode).toBe(400);
     expect(chatToIt.json().error.message).toContain('"embed" is a pool of embedding models');
+  });
+});
+
+describe('pools ordered by load and latency', () => {
+  it('latency: each member is measured once, then the fastest serves; streams compare first tokens', async () => {
+    const { config, adapters } = fleet({ strategy: 'latency' });
+    // ptu takes 300 ms to answer, paygo 20 ms (the test clock moves while they "work").
+    const delays: Record<string, number> = { ptu: 300, paygo: 20 };
+    const test: { clock?: TestApp['clock'] } = {};
+    for (const name of ['ptu', 'paygo']) {
+      const a = adapters[name]!;
+      const chat = a.chat.bind(a);
+      const chatStream = a.chatStream.bind(a);
+      a.chat = async (req) => {
+        test.clock!.advance(delays[name]!);
+        return chat(req);
+      };
+      a.chatStream = async (req) => {
+        test.clock!.advance(delays[name]! / 10);
+        return chatStream(req);
+      };
+    }
+    const t = await buildTestApp(config, adapters);
+    test.clock = t.clock;
+    const served: string[] = [];
+    for (let i = 0; i < 10; i++)
+      served.push((await postChat(t, chat())).headers['x-router-deployment'] as string);
+    // The first two calls measure one member each, in either order; then paygo only.
+    expect(served.slice(0, 2).sort()).toEqual(['paygo', 'ptu']);
+    expect(served.slice(2)).toEqual(Array(8).fill('paygo'));
+    // ptu slows down no more; paygo becomes the slow one: the average follows within a few calls.
+    delays.paygo = 2_000;
+    const after: string[] = [];
+    for (let i = 0; i < 6; i++)
+      after.push((await postChat(t, chat())).headers['x-router-deployment'] as string);
+    expect(after.at(-1)).toBe('ptu');
+    // Streams are ordered by time to the first token, measured apart: each member once, then ptu.
+    const streamed: string[] = [];
+    for (let i = 0; i < 3; i++)
+      streamed.push(
+        (await postChat(t, { ...chat(), stream: true })).headers['x-router-deployment'] as string,
+      );
+    expect(streamed.slice(0, 2).sort()).toEqual(['paygo', 'ptu']);
+    expect(streamed[2]).toBe('ptu');
+  });
+
+  it('least-busy: a member with a call in flight is passed over for an idle one', async () => {
+    const { config, adapters } = fleet({ strategy: 'least-busy' });
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    for (const name of ['ptu', 'paygo']) {
+      const a = adapters[name]!;
+      const chat = a.chat.bind(a);
+      a.chat = async (req) => {
+        calls++;
+        await gate;
+        return chat(req);
+      };
+    }
+    const t = await buildTestApp(config, adapters);
+    let calls = 0;
+    const pending: ReturnType<typeof postChat>[] = [];
+    for (let i = 0; i < 4; i++) {
+      pending.push(postChat(t, chat()));
+      // Wait until the call has reached its member before sending the next one.
+      await vi.waitFor(() => expect(calls).toBe(i + 1));
+    }
+    open();
+    const served = (await Promise.all(pending)).map((r) => r.headers['x-router-deployment']);
+    // Held calls: 1, then the other member, then each has one, so 2 and 2.
+    expect(served[0]).not.toBe(served[1]);
+    expect(served.filter((d) => d === 'ptu')).toHaveLength(2);
   });
 });
 

@@ -3,6 +3,7 @@
 // upstream's model names, so cardinality stays bounded.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CircuitState } from '../gateway/circuit-breaker.js';
+import type { LoadSnapshot } from '../gateway/deployment-load.js';
 import type { RequestRecord, RequestRecorder } from '../store/request-record.js';
 
 export const registry = new Registry();
@@ -67,6 +68,40 @@ const circuit = new Gauge({
   labelNames: ['deployment'],
   registers: [registry],
 });
+/** Where the load gauges read from: the runtime's DeploymentLoad (the last one started). */
+let loadSource: (() => Record<string, LoadSnapshot>) | undefined;
+
+new Gauge({
+  name: 'model_router_deployment_in_flight',
+  help: 'Calls this replica has in flight per deployment',
+  labelNames: ['deployment'],
+  registers: [registry],
+  collect() {
+    this.reset();
+    for (const [deployment, s] of Object.entries(loadSource?.() ?? {}))
+      this.set({ deployment }, s.inFlight);
+  },
+});
+new Gauge({
+  name: 'model_router_deployment_latency_seconds',
+  help: "Moving average of a deployment's recent latency as this replica sees it (kind: first_token of streams, answer of JSON calls), what `latency` pools order by",
+  labelNames: ['deployment', 'kind'],
+  registers: [registry],
+  collect() {
+    this.reset();
+    for (const [deployment, s] of Object.entries(loadSource?.() ?? {})) {
+      if (s.firstTokenMs !== undefined)
+        this.set({ deployment, kind: 'first_token' }, s.firstTokenMs / 1000);
+      if (s.answerMs !== undefined) this.set({ deployment, kind: 'answer' }, s.answerMs / 1000);
+    }
+  },
+});
+
+/** Reads the deployments' load for the gauges above when /metrics is scraped. */
+export function watchDeploymentLoad(source: () => Record<string, LoadSnapshot>): void {
+  loadSource = source;
+}
+
 const decision = new Histogram({
   name: 'model_router_routing_decision_seconds',
   help: 'Time to decide a route (features, prediction, pick)',

@@ -82,10 +82,17 @@ describe('metrics', () => {
       payload: { model: 'big', messages: [{ role: 'user', content: 'hi' }] },
     });
     const text = (await runtime.app.inject({ method: 'GET', url: '/metrics' })).payload;
+    const ready = (await runtime.app.inject({ method: 'GET', url: '/readyz' })).json();
     await runtime.close();
     expect(text).toMatch(
       /model_router_requests_total\{router="model-router",model="small-sim",deployment="small",status="200"\} [3-9]/,
     );
+    // Each deployment's load as pools see it: nothing in flight now, a recent answer time.
+    expect(text).toContain('model_router_deployment_in_flight{deployment="big"} 0');
+    expect(text).toMatch(
+      /model_router_deployment_latency_seconds\{deployment="big",kind="answer"\} [0-9.e-]+/,
+    );
+    expect(ready.deployment_load.big).toMatchObject({ inFlight: 0, answerMs: expect.any(Number) });
     expect(text).toMatch(
       /model_router_requests_total\{router="",model="big-sim",deployment="big",status="200"\} [1-9]/,
     );
