@@ -17,6 +17,8 @@ import { systemClock, type Clock } from './core/clock.js';
 import { loadTokenizer } from './core/prompt-text.js';
 import { ChatGateway } from './gateway/chat-gateway.js';
 import { DeploymentLoad } from './gateway/deployment-load.js';
+import { shareCoolDowns } from './gateway/shared-cool-downs.js';
+import { newId } from './core/ids.js';
 import { CircuitBreakers, DEFAULT_BREAKER } from './gateway/circuit-breaker.js';
 import { createMemoryAffinityStore } from './gateway/session-affinity.js';
 import { registerDashboardRoutes } from './dashboard/dashboard-routes.js';
@@ -151,10 +153,20 @@ export async function createRuntime(
   });
 
   const registry = createProviderRegistry({ clock });
-  const breakers = new CircuitBreakers(clock, DEFAULT_BREAKER, (deployment, state) => {
-    if (initial.telemetry.metrics) setCircuitState(deployment, state);
-    if (state !== 'half-open') alerter.emit(circuitAlert(deployment, state, DEFAULT_BREAKER));
-  });
+  // An upstream's "wait N seconds" reaches every replica (pub/sub; nothing on the request path).
+  const coolDowns = shareCoolDowns(shared.state, newId('replica'), (err) =>
+    logger.warn({ err }, 'sharing a cool-down failed'),
+  );
+  const breakers = new CircuitBreakers(
+    clock,
+    DEFAULT_BREAKER,
+    (deployment, state) => {
+      if (initial.telemetry.metrics) setCircuitState(deployment, state);
+      if (state !== 'half-open') alerter.emit(circuitAlert(deployment, state, DEFAULT_BREAKER));
+    },
+    coolDowns.publish,
+  );
+  const stopSharingCoolDowns = await coolDowns.start(breakers);
   const stats = new LiveStats();
   // Optional parts load only when configured (OpenTelemetry's SDK and exporter are ≈7 MB resident).
   const tracing = initial.telemetry.otlpEndpoint
@@ -250,6 +262,7 @@ export async function createRuntime(
           ...(cfg().cache.enabled ? { answer_cache: answerCache.status() } : {}),
           request_log: requestLog?.status() ?? { kind: 'none' },
           circuits: breakers.snapshot(),
+          cooling_down: breakers.coolingDownSnapshot(),
           deployment_load: load.snapshotAll(),
         },
       };
@@ -326,6 +339,7 @@ export async function createRuntime(
       await requestLog?.close();
       await tracing?.shutdown();
       await keys.close();
+      await stopSharingCoolDowns();
       await registry.close();
       await shared.state.close();
       logger.flush();

@@ -319,7 +319,7 @@ export const configSchema = z.strictObject({
         .enum(['memory', 'redis'])
         .default('memory')
         .describe(
-          '`memory` for one process; `redis` to share limits, budgets, circuit state, keys and config among replicas.',
+          '`memory` for one process; `redis` to share limits, budgets, upstream cool-downs (429 retry-after), keys, config and the answer cache among replicas (circuit breakers stay per replica).',
         ),
       redisUrl: z
         .string()

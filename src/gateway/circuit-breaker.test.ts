@@ -82,4 +82,24 @@ describe('cool-down after an upstream 429', () => {
     // Cooling is not a circuit failure by itself.
     expect(b.state('y')).toBe('closed');
   });
+
+  it('tells its listener of each cool-down it takes, and takes the ones other replicas heard of', () => {
+    const clock = createManualClock();
+    const told: [string, number][] = [];
+    const b = new CircuitBreakers(clock, undefined, undefined, (d, until) => told.push([d, until]));
+    b.coolDownAsAsked('x', { 'retry-after': '5' });
+    expect(told).toEqual([['x', clock.now() + 5000]]);
+    // A shorter wait changes nothing, so nothing is told.
+    b.coolDownAsAsked('x', { 'retry-after': '1' });
+    expect(told).toHaveLength(1);
+    // From another replica: taken (capped at a minute from now), not told again.
+    expect(b.coolUntil('y', clock.now() + 10 * MAX_COOL_DOWN_MS)).toBe(true);
+    expect(b.coolingLeftMs('y')).toBe(MAX_COOL_DOWN_MS);
+    expect(b.coolUntil('y', clock.now() + 1000)).toBe(false);
+    expect(b.coolUntil('z', clock.now() - 1)).toBe(false);
+    expect(told).toHaveLength(1);
+    expect(b.coolingDownSnapshot()).toEqual({ x: 5, y: 60 });
+    clock.advance(5000);
+    expect(b.coolingDownSnapshot()).toEqual({ y: 55 });
+  });
 });

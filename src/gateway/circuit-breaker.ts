@@ -2,7 +2,8 @@
 // stay open for `openMs`, then half-open: one probe request at a time decides close or re-open.
 // Also each deployment's cool-down: an upstream that answered 429 and said how long to wait
 // (`retry-after`, `retry-after-ms`) is skipped until then, so the next requests go straight to
-// the next candidate instead of paying a refused round trip each (capped at a minute).
+// the next candidate instead of paying a refused round trip each (capped at a minute); with
+// shared state every replica is told (shared-cool-downs.ts).
 import type { Clock } from '../core/clock.js';
 import type { GatewayError } from '../core/errors.js';
 import type { CandidateEligibility } from '../routing/eligibility.js';
@@ -29,6 +30,9 @@ interface Circuit {
 }
 
 export type CircuitListener = (deployment: string, state: CircuitState) => void;
+
+/** Told of each cool-down an upstream asked for (epoch ms until), to share it with other replicas. */
+export type CoolDownListener = (deployment: string, until: number) => void;
 
 /** The longest an upstream's retry-after may take a deployment out of rotation. */
 export const MAX_COOL_DOWN_MS = 60_000;
@@ -61,6 +65,7 @@ export class CircuitBreakers {
     private readonly clock: Clock,
     private readonly options: CircuitBreakerOptions = DEFAULT_BREAKER,
     private readonly onChange: CircuitListener = () => {},
+    private readonly onCoolDown: CoolDownListener = () => {},
   ) {}
 
   private circuit(deployment: string): Circuit {
@@ -141,7 +146,18 @@ export class CircuitBreakers {
     const ms = retryAfterMs(headers, now);
     if (ms === undefined) return;
     const until = now + Math.min(ms, MAX_COOL_DOWN_MS);
-    if (until > (this.coolingUntil.get(deployment) ?? 0)) this.coolingUntil.set(deployment, until);
+    if (this.coolUntil(deployment, until)) this.onCoolDown(deployment, until);
+  }
+
+  /**
+   * Skip the deployment until `until` (epoch ms; a minute from now at most), as another replica's
+   * upstream asked; true when that lengthens its cool-down here.
+   */
+  coolUntil(deployment: string, until: number): boolean {
+    const capped = Math.min(until, this.clock.now() + MAX_COOL_DOWN_MS);
+    if (capped <= (this.coolingUntil.get(deployment) ?? this.clock.now())) return false;
+    this.coolingUntil.set(deployment, capped);
+    return true;
   }
 
   /** Is the deployment cooling down after an upstream 429? */
@@ -168,6 +184,16 @@ export class CircuitBreakers {
     const left = Math.min(...checks.map((c) => this.coolingLeftMs(c.deployment)));
     if (left > 0) err.headers['retry-after'] = String(Math.ceil(left / 1000));
     return err;
+  }
+
+  /** Deployments cooling down and the seconds each has left, for /readyz. */
+  coolingDownSnapshot(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const name of [...this.coolingUntil.keys()]) {
+      const left = this.coolingLeftMs(name);
+      if (left > 0) out[name] = Math.ceil(left / 1000);
+    }
+    return out;
   }
 
   /** Snapshot for /readyz and the dashboard. */

@@ -1,0 +1,62 @@
+// Cool-downs shared through the real Redis: an upstream that answers one replica with 429 and
+// "retry after 30 s" is skipped by the other replica too, without a refused call of its own.
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { parseConfig } from '../../src/config/load-config.js';
+import { createRuntime, type Runtime } from '../../src/runtime.js';
+import { simDeployment, testConfigInput } from '../helpers/test-config.js';
+import { cleanupPrefix, redisAvailable, REDIS_URL, uniquePrefix } from './redis-helpers.js';
+
+const available = await redisAvailable();
+const prefix = uniquePrefix('cool-down');
+
+function replicaConfig() {
+  const input = testConfigInput({
+    deployments: [
+      simDeployment('ptu', {
+        model: 'gpt-4.1',
+        simulation: { ttftMs: 0, answerTokens: 5, failure: { kind: '429', retryAfterSeconds: 30 } },
+      }),
+      simDeployment('paygo', { model: 'gpt-4.1' }),
+    ],
+    routers: [],
+    pools: [{ name: 'gpt-pool', deployments: ['ptu', 'paygo'], strategy: 'priority' }],
+    state: { kind: 'redis', redisUrl: REDIS_URL, prefix, commandTimeoutMs: 1000 },
+    requestLog: { kind: 'none' },
+  });
+  return parseConfig(input, {}).config;
+}
+
+describe.skipIf(!available)('cool-downs on Redis', () => {
+  const runtimes: Runtime[] = [];
+  afterAll(async () => {
+    for (const r of runtimes) await r.close();
+    await cleanupPrefix(prefix);
+  });
+
+  it("one replica's 429 with retry-after takes the deployment out of rotation on the other", async () => {
+    const [one, two] = [await createRuntime(replicaConfig()), await createRuntime(replicaConfig())];
+    runtimes.push(one!, two!);
+    const send = (r: Runtime) =>
+      r.app.inject({
+        method: 'POST',
+        url: '/v1/chat/completions',
+        payload: { model: 'gpt-pool', messages: [{ role: 'user', content: 'hi' }] },
+      });
+    const coolingOn = async (r: Runtime) =>
+      (await r.app.inject({ method: 'GET', url: '/readyz' })).json().cooling_down;
+    expect(await coolingOn(two!)).toEqual({});
+    // Replica one calls ptu, is told to wait 30 s, and spills over to paygo.
+    const first = await send(one!);
+    expect(first.statusCode).toBe(200);
+    expect(first.headers['x-router-attempts']).toBe('2');
+    expect(first.headers['x-router-deployment']).toBe('paygo');
+    // Replica two hears of it (pub/sub) and goes to paygo at once: one attempt, no refused call.
+    await vi.waitFor(async () => expect((await coolingOn(two!)).ptu).toBeGreaterThan(25), {
+      timeout: 3000,
+    });
+    const second = await send(two!);
+    expect(second.statusCode).toBe(200);
+    expect(second.headers['x-router-deployment']).toBe('paygo');
+    expect(second.headers['x-router-attempts']).toBe('1');
+  });
+});
