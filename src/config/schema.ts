@@ -2,6 +2,7 @@
 // an unknown key is an error whose message gives its path (STYLE.md principle 4). A deployment's
 // part (and a rate limit's) is deployment-schema.ts.
 import { z } from 'zod';
+import { findTagProblem } from '../gateway/attribution.js';
 import { DEPLOYMENT_TYPES, deploymentSchema, rateLimitSchema } from './deployment-schema.js';
 
 export const ROUTING_MODES = ['balanced', 'quality', 'cost'] as const;
@@ -481,6 +482,19 @@ export const configSchema = z.strictObject({
         .optional()
         .describe(
           "Limits for each end user a client names (`user`, `safety_identifier`, Anthropic `metadata.user_id`), counted per tenant, on top of the key's, router's and deployment's; requests that name none are not limited by it.",
+        ),
+      tags: z
+        .record(z.string(), rateLimitSchema)
+        .superRefine((tags, ctx) => {
+          // A tag no request can carry would be a limit that silently never applies.
+          for (const tag of Object.keys(tags)) {
+            const problem = findTagProblem(tag);
+            if (problem) ctx.addIssue({ code: 'custom', path: [tag], message: problem });
+          }
+        })
+        .optional()
+        .describe(
+          "Limits per tag (`x-router-tags`, OpenAI `metadata` as `key=value`), counted per tenant, on top of the key's, router's, deployment's and end user's: say `{\"nightly-batch\": {tpm: 200000}}` so a batch job cannot crowd out interactive traffic. A request carrying several limited tags is charged to each; one carrying none is not limited by them. A tag no request could carry (neither an `x-router-tags` tag nor a `metadata` pair) is an error.",
         ),
     })
     .default({})

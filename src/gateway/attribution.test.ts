@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../core/errors.js';
 import {
   anthropicAttribution,
+  findTagProblem,
   openAiAttribution,
   tagsFromHeader,
   tagsFromMetadata,
@@ -39,6 +40,29 @@ describe('attribution: end user and tags of a request', () => {
       tagsFromHeader(Array.from({ length: 17 }, (_, i) => `t${i}`).join(',')),
     );
     expect(many.message).toContain('at most 16');
+  });
+
+  it('tells config which tags a request can carry: a header tag, or a metadata pair', () => {
+    expect(findTagProblem('nightly-batch')).toBeUndefined();
+    expect(findTagProblem('x'.repeat(64))).toBeUndefined();
+    // Only metadata can carry these: a space, or more than 64 characters in all.
+    expect(findTagProblem('team=nightly batch')).toBeUndefined();
+    expect(findTagProblem(`feature=${'v'.repeat(512)}`)).toBeUndefined();
+    expect(findTagProblem(`${'k'.repeat(64)}=v`)).toBeUndefined();
+    // A metadata key may itself hold `=`: some split must fit both bounds.
+    expect(findTagProblem(`a=${'k'.repeat(20)}=${'v'.repeat(512)}`)).toBeUndefined();
+    expect(findTagProblem('nightly batch')).toContain(
+      'no request can carry the tag "nightly batch"',
+    );
+    expect(findTagProblem('')).toBeDefined();
+    expect(findTagProblem('x'.repeat(65))).toBeDefined();
+    expect(findTagProblem(`${'k'.repeat(65)}=v`)).toBeDefined();
+    expect(findTagProblem(`feature=${'v'.repeat(513)}`)).toBeDefined();
+    // Every tag the header accepts passes, and metadata tags as read pass.
+    for (const t of tagsFromHeader('a,b:c/d,e@f+g,h.i_j-k'))
+      expect(findTagProblem(t)).toBeUndefined();
+    for (const t of tagsFromMetadata({ 'my key': 'any value, with = signs' }))
+      expect(findTagProblem(t)).toBeUndefined();
   });
 
   it("reads OpenAI's metadata as key=value tags, checked as OpenAI checks it", () => {

@@ -23,6 +23,28 @@ const MAX_METADATA_VALUE = 512;
 /** An end user's name is kept up to this many characters (OpenAI's `safety_identifier` bound). */
 const MAX_END_USER_CHARS = 256;
 
+/** A tag the `x-router-tags` header may carry: 1–64 of `A-Z a-z 0-9 _ . : = / @ + -`. */
+function isHeaderTag(tag: string): boolean {
+  return tag.length <= MAX_TAG_CHARS && TAG.test(tag);
+}
+
+/** A tag OpenAI's `metadata` may carry: `key=value`, the key up to 64 characters, the value 512. */
+function isMetadataTag(tag: string): boolean {
+  // The key may itself hold `=`: any split that fits both bounds is a pair a request can send.
+  for (let i = tag.indexOf('='); i >= 0 && i <= MAX_METADATA_KEY; i = tag.indexOf('=', i + 1))
+    if (tag.length - i - 1 <= MAX_METADATA_VALUE) return true;
+  return false;
+}
+
+/**
+ * Why no request could carry `tag`, or undefined when one can (through the header or `metadata`):
+ * config naming a tag checks it here, so a limit that could never apply is an error, not a no-op.
+ */
+export function findTagProblem(tag: string): string | undefined {
+  if (isHeaderTag(tag) || isMetadataTag(tag)) return undefined;
+  return `no request can carry the tag "${tag.slice(0, 80)}": a tag is 1–${MAX_TAG_CHARS} characters of letters, digits and _ . : = / @ + - (${TAGS_HEADER}), or an OpenAI metadata pair key=value (key up to ${MAX_METADATA_KEY} characters, value up to ${MAX_METADATA_VALUE})`;
+}
+
 /** The tags of the `x-router-tags` header: comma-separated, each 1–64 of `A-Z a-z 0-9 _ . : = / @ + -`. */
 export function tagsFromHeader(value: string | string[] | undefined): string[] {
   if (value === undefined) return [];
@@ -37,7 +59,7 @@ export function tagsFromHeader(value: string | string[] | undefined): string[] {
       'invalid_value',
     );
   for (const t of tags)
-    if (t.length > MAX_TAG_CHARS || !TAG.test(t))
+    if (!isHeaderTag(t))
       throw invalidRequest(
         `The ${TAGS_HEADER} tag "${t.slice(0, 80)}" is not a tag: tags are comma-separated, each 1–${MAX_TAG_CHARS} characters of letters, digits and _ . : = / @ + -.`,
         TAGS_HEADER,

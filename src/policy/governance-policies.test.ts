@@ -44,7 +44,7 @@ function setup() {
     budgets,
     contentFilter: () => filter,
   });
-  const ctx = (promptTokens: number, tenant = 'acme'): AdmitContext => ({
+  const ctx = (promptTokens: number, tenant = 'acme', tags?: string[]): AdmitContext => ({
     promptTokens,
     target: { kind: 'router', router: holder.current.routers.get('r')! },
     call: {
@@ -54,9 +54,10 @@ function setup() {
       headers: {},
       signal: new AbortController().signal,
       requestId: 'req',
+      ...(tags ? { attribution: { tags } } : {}),
     },
   });
-  return { policies, ctx, budgets, state, clock };
+  return { policies, ctx, budgets, state, clock, holder };
 }
 
 describe('governance policies', () => {
@@ -93,6 +94,42 @@ describe('governance policies', () => {
     // The refused request's 500 tokens were refunded: another tenant still has 990 - 0 left.
     const other = await policies.admit!(ctx(0, 'beta'));
     expect(other.headers!['x-ratelimit-remaining-tokens']).toBe('990');
+  });
+
+  it('charges limited tags in the round trip of the router limit; config reloads apply', async () => {
+    const { policies, ctx, state, holder } = setup();
+    holder.apply(
+      parseConfig({ ...config, rateLimits: { tags: { 'nightly-batch': { rpm: 1 } } } }).config,
+    );
+    const rounds: string[][] = [];
+    const consume = state.consume.bind(state);
+    state.consume = (buckets, ...rest) => {
+      rounds.push(buckets.map((b) => b.key));
+      return consume(buckets, ...rest);
+    };
+    await policies.admit!(ctx(10, 'acme', ['nightly-batch', 'team=search']));
+    expect(rounds).toEqual([
+      ['rl:router:r:rpm', 'rl:router:r:tpm', 'rl:tag:acme/nightly-batch:rpm'],
+    ]);
+    const err = await Promise.resolve(policies.admit!(ctx(10, 'acme', ['nightly-batch']))).catch(
+      (e: unknown) => e,
+    );
+    expect((err as GatewayError).message).toContain('tag nightly-batch (tenant acme)');
+    // Untagged requests and unlimited tags pay for no tag bucket.
+    rounds.length = 0;
+    await policies.admit!(ctx(10, 'acme'));
+    await policies.admit!(ctx(10, 'acme', ['team=search']));
+    expect(rounds.flat().filter((k) => k.startsWith('rl:tag:'))).toEqual([]);
+    // A reload that lifts the limit serves the tag at once; one that sets another applies too.
+    holder.apply(config);
+    await policies.admit!(ctx(10, 'acme', ['nightly-batch']));
+    holder.apply(
+      parseConfig({ ...config, rateLimits: { tags: { 'team=search': { rpm: 1 } } } }).config,
+    );
+    await policies.admit!(ctx(10, 'acme', ['team=search']));
+    await expect(policies.admit!(ctx(10, 'acme', ['team=search']))).rejects.toThrow(
+      /Rate limit reached for tag team=search \(tenant acme\)/,
+    );
   });
 
   it('runs the content filter hooks', async () => {

@@ -1,7 +1,8 @@
 // Rate limits, budgets and the content filter as the gateway's policy hooks (GatewayPolicies).
-// admit() charges key and router limits and reads the caller's budgets in ONE round trip to the
-// shared state; settle() corrects TPM with real usage and adds real spend to the budgets.
+// admit() charges key, router, end-user and tag limits and reads the caller's budgets in ONE round
+// trip to the shared state; settle() corrects TPM with real usage and adds real spend to the budgets.
 import type { ConfigHolder } from '../config/runtime-config.js';
+import type { Config } from '../config/schema.js';
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import type { KeyAuthContext } from '../auth/authenticate.js';
 import type { KeyStore } from '../auth/key-store.js';
@@ -24,7 +25,7 @@ import {
   type BudgetTracker,
 } from './budget.js';
 import type { ContentFilter } from './content-filter.js';
-import { bucketKey, type LimitTicket, type RateLimiter } from './rate-limit.js';
+import { bucketKey, type LimitTicket, type RateLimiter, type TagLimit } from './rate-limit.js';
 
 export interface GovernanceDeps {
   config: ConfigHolder;
@@ -97,6 +98,25 @@ export function budgetSubject(
   };
 }
 
+/**
+ * The request's tags that `rateLimits.tags` limits, of its tenant; undefined when none is (most
+ * requests: nothing is allocated for them).
+ */
+function limitedTags(
+  limits: Config['rateLimits']['tags'],
+  tenant: string,
+  tags: readonly string[] | undefined,
+): TagLimit[] | undefined {
+  if (!limits || !tags) return undefined;
+  let out: TagLimit[] | undefined;
+  for (const tag of tags) {
+    // Own keys only: a tag named "constructor" must not find Object.prototype's.
+    const limit = Object.hasOwn(limits, tag) ? limits[tag] : undefined;
+    if (limit) (out ??= []).push({ tenant, tag, limit });
+  }
+  return out;
+}
+
 export function createGovernancePolicies(deps: GovernanceDeps): GatewayPolicies {
   const tickets = new WeakMap<AdmitContext, LimitTicket>();
 
@@ -113,17 +133,20 @@ export function createGovernancePolicies(deps: GovernanceDeps): GatewayPolicies 
         (auth.keyId ? deps.keys?.get(auth.keyId)?.rateLimit : undefined);
       let ticket: LimitTicket | undefined;
       const routerLimited = ctx.target.kind === 'router' && !!ctx.target.router.rateLimit;
-      const endUserLimit = deps.config.current.config.rateLimits.endUser;
+      // Read per request, so a config reload applies to the next one.
+      const rateLimits = deps.config.current.config.rateLimits;
       const endUser =
-        endUserLimit && subject.endUser !== undefined
-          ? { tenant: auth.tenant, name: subject.endUser, limit: endUserLimit }
+        rateLimits.endUser && subject.endUser !== undefined
+          ? { tenant: auth.tenant, name: subject.endUser, limit: rateLimits.endUser }
           : undefined;
+      const tags = limitedTags(rateLimits.tags, auth.tenant, subject.tags);
       // Nothing to charge or read: skip the shared-state round trip (the hot path of direct calls).
-      if (deps.limiter && (keyLimit || routerLimited || endUser || limited.length > 0)) {
+      if (deps.limiter && (keyLimit || routerLimited || endUser || tags || limited.length > 0)) {
         ticket = await deps.limiter.checkLimits({
           keyId: auth.keyId,
           keyLimit,
           endUser,
+          tags,
           // Direct deployment calls are charged per attempt (consumeDeployment), not here.
           router: ctx.target.kind === 'router' ? ctx.target.router : undefined,
           promptTokens: ctx.promptTokens,

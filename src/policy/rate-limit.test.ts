@@ -41,6 +41,64 @@ describe('RateLimiter', () => {
     expect(refused.ok).toBe(false);
   });
 
+  it('each limited tag has buckets per tenant; a request is charged to each of its tags', async () => {
+    const { limiter, state, clock } = setup();
+    const nightly = (tenant: string) => ({ tenant, tag: 'nightly-batch', limit: { rpm: 2 } });
+    const feature = (tenant: string) => ({ tenant, tag: 'feature=search', limit: { rpm: 5 } });
+    await limiter.checkLimits({ tags: [nightly('team-a'), feature('team-a')], promptTokens: 1 });
+    await limiter.checkLimits({ tags: [nightly('team-a')], promptTokens: 1 });
+    // Another tenant's requests with the same tag have a bucket of their own.
+    await limiter.checkLimits({ tags: [nightly('team-b')], promptTokens: 1 });
+    const err = await refusal(
+      limiter.checkLimits({ tags: [feature('team-a'), nightly('team-a')], promptTokens: 1 }),
+    );
+    expect(err.status).toBe(429);
+    expect(err.message).toMatch(
+      /^Rate limit reached for tag nightly-batch \(tenant team-a\) on requests per min \(RPM\): Limit 2, Used 2, Requested 1\./,
+    );
+    expect(err.headers['retry-after']).toBe('30');
+    expect(err.headers['x-ratelimit-remaining-requests']).toBe('0');
+    // All or nothing: the refused request was not charged to its other tag (1 of 5 used).
+    const peek = (key: string, limit: number) =>
+      state.consume([{ key, limit, windowMs: 60_000, cost: 0 }], clock.now());
+    expect((await peek('rl:tag:team-a/feature%3Dsearch:rpm', 5)).buckets[0]!.remaining).toBe(4);
+    expect((await peek('rl:tag:team-b/nightly-batch:rpm', 2)).buckets[0]!.remaining).toBe(1);
+    const ok = await limiter.checkLimits({ tags: [feature('team-a')], promptTokens: 1 });
+    expect(ok.headers['x-ratelimit-remaining-requests']).toBe('3');
+  });
+
+  it("tag buckets' keys are encoded: no tenant and tag can pose as another pair", async () => {
+    const { limiter } = setup();
+    const limit = { rpm: 1 };
+    await limiter.checkLimits({ tags: [{ tenant: 'a/b', tag: 'c', limit }], promptTokens: 1 });
+    await limiter.checkLimits({ tags: [{ tenant: 'a', tag: 'b/c', limit }], promptTokens: 1 });
+    const err = await refusal(
+      limiter.checkLimits({ tags: [{ tenant: 'a', tag: 'b/c', limit }], promptTokens: 1 }),
+    );
+    expect(err.message).toContain('Rate limit reached for tag b/c (tenant a) on requests');
+  });
+
+  it('settle corrects the tag TPM buckets with real usage', async () => {
+    const { limiter } = setup();
+    const tags = [
+      { tenant: 't', tag: 'batch', limit: { tpm: 1000 } },
+      { tenant: 't', tag: 'eval', limit: { tpm: 2000 } },
+    ];
+    const t1 = await limiter.checkLimits({ tags, promptTokens: 100 });
+    expect(t1.charged.map((c) => c.bucket.key)).toEqual([
+      'rl:tag:t/batch:tpm',
+      'rl:tag:t/eval:tpm',
+    ]);
+    await limiter.settle([t1], 700); // the answer used 600 more than the estimate
+    const err = await refusal(limiter.checkLimits({ tags, promptTokens: 301 }));
+    expect(err.message).toContain(
+      'tag batch (tenant t) on tokens per min (TPM): Limit 1000, Used 700, Requested 301',
+    );
+    const t2 = await limiter.checkLimits({ tags, promptTokens: 300 });
+    // The tightest bucket speaks in the headers: batch, with nothing left.
+    expect(t2.headers['x-ratelimit-remaining-tokens']).toBe('0');
+  });
+
   it('admits up to the router RPM, then refuses with Azure-style headers and retry-after', async () => {
     const { limiter } = setup();
     const router = { name: 'r1', rateLimit: { rpm: 3, tpm: 1000 } };

@@ -1,5 +1,6 @@
-// Rate limits at four levels: per API key, per router deployment (default 250 RPM / 250K TPM),
-// per deployment, and per end user (`rateLimits.endUser`, for the end users clients name). Requests and tokens are GCRA buckets in the SharedState, checked and charged
+// Rate limits at five levels: per API key, per router deployment (default 250 RPM / 250K TPM),
+// per deployment, per end user (`rateLimits.endUser`, for the end users clients name) and per tag
+// (`rateLimits.tags`). Requests and tokens are GCRA buckets in the SharedState, checked and charged
 // atomically in one round trip. TPM charges the prompt's estimated tokens up front and is
 // corrected with the upstream's usage afterwards (settle). Headers follow Azure/OpenAI:
 // x-ratelimit-{limit,remaining,reset}-{requests,tokens}, plus retry-after on 429.
@@ -15,7 +16,14 @@ export interface RateLimitSpec {
   tpm?: number;
 }
 
-export type LimitScopeKind = 'key' | 'router' | 'deployment' | 'user';
+export type LimitScopeKind = 'key' | 'router' | 'deployment' | 'user' | 'tag';
+
+/** A limited tag a request carries, of its tenant: each tenant's requests have their own bucket. */
+export interface TagLimit {
+  tenant: string;
+  tag: string;
+  limit: RateLimitSpec;
+}
 
 export interface CheckLimitsInput {
   keyId?: string;
@@ -24,6 +32,8 @@ export interface CheckLimitsInput {
   router?: Pick<RouterConfig, 'name' | 'rateLimit'>;
   /** The end user the client named, of its tenant, and the limit each end user has. */
   endUser?: { tenant: string; name: string; limit: RateLimitSpec };
+  /** The request's tags that have a limit (`rateLimits.tags`); each is charged. */
+  tags?: readonly TagLimit[];
   /** Deployments to charge up front (a direct deployment call); routed calls charge per attempt. */
   deployments?: readonly Pick<DeploymentConfig, 'name' | 'rateLimit'>[];
   promptTokens: number;
@@ -89,6 +99,12 @@ export class RateLimiter {
       const id = `${encodeURIComponent(tenant)}/${encodeURIComponent(name)}`;
       for (const b of this.bucketsFor('user', id, limit, input.promptTokens))
         buckets.push({ ...b, name: `end user ${name} (tenant ${tenant})` });
+    }
+    for (const { tenant, tag, limit } of input.tags ?? []) {
+      // Encoded as end users are: tags hold `/` and `:`, so only encoding keeps them apart.
+      const id = `${encodeURIComponent(tenant)}/${encodeURIComponent(tag)}`;
+      for (const b of this.bucketsFor('tag', id, limit, input.promptTokens))
+        buckets.push({ ...b, name: `tag ${tag} (tenant ${tenant})` });
     }
     for (const d of input.deployments ?? [])
       if (d.rateLimit)
@@ -240,10 +256,11 @@ export class RateLimiter {
     const what = b.unit === 'requests' ? 'requests per min (RPM)' : 'tokens per min (TPM)';
     const used = s.limit - s.remaining;
     const tooBig = b.spec.cost > b.spec.limit;
+    // End users' and tags' names already say what they are and whose (checkLimits).
     const scopeText =
       b.scope === 'key'
         ? `API key ${b.name}`
-        : b.scope === 'user'
+        : b.scope === 'user' || b.scope === 'tag'
           ? b.name
           : `${b.scope} ${b.name}`;
     const message = tooBig
