@@ -145,5 +145,9 @@ describe('tag rate limits through the router', () => {
     expect(() =>
       parseConfig(testConfigInput({ rateLimits: { tags: { nightly: { rpm: 0 } } } }), {}),
     ).toThrow(/rateLimits\.tags\.nightly\.rpm/);
+    // The same rule for tag budgets.
+    expect(() =>
+      parseConfig(testConfigInput({ budgets: { tags: { 'nightly batch': { dailyUsd: 1 } } } }), {}),
+    ).toThrow(/budgets\.tags\.nightly batch: no request can carry the tag "nightly batch"/);
   });
 });

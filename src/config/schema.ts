@@ -6,6 +6,14 @@ import { findTagProblem } from '../gateway/attribution.js';
 import { DEPLOYMENT_TYPES, deploymentSchema, rateLimitSchema } from './deployment-schema.js';
 
 export const ROUTING_MODES = ['balanced', 'quality', 'cost'] as const;
+
+/** A tag no request can carry would be a limit or budget that silently never applies. */
+function checkTagNames(tags: Record<string, unknown>, ctx: z.RefinementCtx): void {
+  for (const tag of Object.keys(tags)) {
+    const problem = findTagProblem(tag);
+    if (problem) ctx.addIssue({ code: 'custom', path: [tag], message: problem });
+  }
+}
 export const ALERT_EVENTS = [
   'budget_threshold',
   'budget_exhausted',
@@ -485,13 +493,7 @@ export const configSchema = z.strictObject({
         ),
       tags: z
         .record(z.string(), rateLimitSchema)
-        .superRefine((tags, ctx) => {
-          // A tag no request can carry would be a limit that silently never applies.
-          for (const tag of Object.keys(tags)) {
-            const problem = findTagProblem(tag);
-            if (problem) ctx.addIssue({ code: 'custom', path: [tag], message: problem });
-          }
-        })
+        .superRefine(checkTagNames)
         .optional()
         .describe(
           "Limits per tag (`x-router-tags`, OpenAI `metadata` as `key=value`), counted per tenant, on top of the key's, router's, deployment's and end user's: say `{\"nightly-batch\": {tpm: 200000}}` so a batch job cannot crowd out interactive traffic. A request carrying several limited tags is charged to each; one carrying none is not limited by them. A tag no request could carry (neither an `x-router-tags` tag nor a `metadata` pair) is an error.",
@@ -531,9 +533,10 @@ export const configSchema = z.strictObject({
         ),
       tags: z
         .record(z.string().min(1), endUserBudget)
+        .superRefine(checkTagNames)
         .default({})
         .describe(
-          "Spend limits per tag (`x-router-tags`, OpenAI `metadata` as `key=value`), counted per tenant: say a batch job's or a feature's budget. A request carrying the tag counts against it; one that does not is not limited by it.",
+          "Spend limits per tag (`x-router-tags`, OpenAI `metadata` as `key=value`), counted per tenant: say a batch job's or a feature's budget. A request carrying the tag counts against it; one that does not is not limited by it. A tag no request could carry is an error.",
         ),
     })
     .default({ shiftToCostAt: 0.8, tenants: {}, tags: {} })
