@@ -10,7 +10,7 @@ import { buildTestApp } from '../../test/helpers/build-test-app.js';
 import { fakeAdapter, type Step } from '../../test/helpers/fake-adapter.js';
 import { chunk } from '../../test/helpers/content-filter-fixtures.js';
 import { testConfigInput } from '../../test/helpers/test-config.js';
-import { cacheControls } from './answer-cache.js';
+import { cacheControls } from './cache-controls.js';
 import { ChunkCollector, replayChunks } from './answer-chunks.js';
 
 // Each caller is named by its bearer token: `Bearer <tenant>` or `Bearer <tenant>:<subset,…>`.
