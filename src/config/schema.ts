@@ -398,7 +398,7 @@ export const configSchema = z.strictObject({
         .boolean()
         .default(false)
         .describe(
-          'Answer a request the same as one answered before (same tenant, key subset, model or router, routing mode, data zone and body, `stream` aside) from the cache, at no upstream cost. A sampled answer (temperature > 0) is then repeated, not drawn again. Read per request, so a config reload applies at once.',
+          'Answer a request the same as one answered before (same tenant, key subset, model or router, routing mode, data zone and body, its JSON keys in any order, `stream` aside) from the cache, at no upstream cost. A sampled answer (temperature > 0) is then repeated, not drawn again. Read per request, so a config reload applies at once.',
         ),
       ttlSeconds: z
         .number()

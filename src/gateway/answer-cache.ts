@@ -2,7 +2,7 @@
 // answered again from the cache, at no upstream cost. "The same" is the caller's tenant and key
 // subset, the model or router asked for, the routing mode, the data zone and regions, and the
 // body (`stream` and `stream_options` aside: a stream can be answered from a JSON answer and the
-// other way round). A kept answer serves only while its deployment would still be eligible for
+// other way round; object keys in any order, arrays in theirs). A kept answer serves only while its deployment would still be eligible for
 // the request (subset, key, zone, capabilities): a config change never serves around itself.
 // Embeddings are kept per input (./embeddings-cache.ts) in the same store.
 import type { Config, RoutingMode } from '../config/schema.js';

@@ -7,6 +7,7 @@
 import type { Config } from '../config/schema.js';
 import type { RuntimeConfig } from '../config/runtime-config.js';
 import type { DeploymentConfig } from '../config/deployment-schema.js';
+import { canonicalJson } from '../core/canonical-json.js';
 import type { Clock } from '../core/clock.js';
 import { isObject } from '../core/is-object.js';
 import type { EmbeddingsRequest } from '../core/wire-types.js';
@@ -61,8 +62,9 @@ export class EmbeddingsCache {
     // `model` is named by the target; `user` and `input` are not part of the shared head.
     // eslint-disable-next-line @typescript-eslint/no-unused-vars
     const { input, model, user, ...rest } = request;
-    // The head is serialised once; each input adds only its own text to hash.
-    const head = JSON.stringify([
+    // The head is serialised once, keys sorted; each input adds only its own text to hash (a
+    // string or an array of numbers: no keys to sort).
+    const head = canonicalJson([
       'embedding',
       2,
       call.auth.tenant,

@@ -380,6 +380,20 @@ describe('embeddings and the answer cache', () => {
     expect(t.sent).toHaveLength(5);
   });
 
+  it('keys on the other fields as JSON with sorted keys: a client that reorders them shares the entries', async () => {
+    const t = await setup({ cache: { enabled: true, ttlSeconds: 60 } });
+    const raw = (json: string) => ({ ...post({}), payload: json });
+    const first = await t.app.inject(
+      raw('{"model":"embed","input":["a","b"],"dimensions":8,"encoding_format":"float"}'),
+    );
+    expect(first.headers['x-router-cache']).toBe('miss');
+    const reordered = await t.app.inject(
+      raw('{"encoding_format":"float","dimensions":8,"input":["b","a"],"model":"embed"}'),
+    );
+    expect(reordered.headers['x-router-cache']).toBe('hit');
+    expect(t.sent).toHaveLength(1);
+  });
+
   it('honours no-cache and max-age per input, and cache.maxEntryBytes per vector', async () => {
     const t = await setup({ cache: { enabled: true, ttlSeconds: 60, maxEntryBytes: 400 } });
     const send = (input: unknown, headers: Record<string, string> = {}, extra = {}) =>
