@@ -421,7 +421,7 @@ export const configSchema = z.strictObject({
         .boolean()
         .default(false)
         .describe(
-          'Answer a request the same as one answered before (same tenant, key subset, model or router, routing mode, data zone and body, `stream` aside) from the cache, at no upstream cost. A sampled answer (temperature > 0) is then repeated, not drawn again. Read per request, so a config reload applies at once.',
+          'Answer a request the same as one answered before (same tenant, key subset, model or router, routing mode, data zone and body, its JSON keys in any order, `stream` aside) from the cache, at no upstream cost. A sampled answer (temperature > 0) is then repeated, not drawn again. Read per request, so a config reload applies at once.',
         ),
       ttlSeconds: z
         .number()
@@ -442,11 +442,13 @@ export const configSchema = z.strictObject({
         .int()
         .positive()
         .default(262_144)
-        .describe('An answer larger than this (as JSON) is not cached.'),
+        .describe(
+          "An answer larger than this (as JSON) is not cached; for embeddings, one input's vector (each input is its own entry).",
+        ),
     })
     .default({ enabled: false, ttlSeconds: 3600, memoryMegabytes: 64, maxEntryBytes: 262_144 })
     .describe(
-      'Exact-match answer cache. A request opts out with `Cache-Control: no-store` (neither read nor kept) or `no-cache` (not read; the fresh answer replaces the cached one). Replies say `x-router-cache: hit|miss|bypass`; a hit also gives `age` in seconds.',
+      'Exact-match answer cache. A request opts out with `Cache-Control: no-store` (neither read nor kept) or `no-cache` (not read; the fresh answer replaces the cached one). Replies say `x-router-cache: hit|miss|bypass`, and `partial` for an embeddings batch answered in part from the cache (the rest upstream); a hit also gives `age` in seconds.',
     ),
   contentFilter: z
     .strictObject({

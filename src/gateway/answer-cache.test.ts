@@ -10,7 +10,7 @@ import { buildTestApp } from '../../test/helpers/build-test-app.js';
 import { fakeAdapter, type Step } from '../../test/helpers/fake-adapter.js';
 import { chunk } from '../../test/helpers/content-filter-fixtures.js';
 import { testConfigInput } from '../../test/helpers/test-config.js';
-import { cacheControls } from './answer-cache.js';
+import { cacheControls } from './cache-controls.js';
 import { ChunkCollector, replayChunks } from './answer-chunks.js';
 
 // Each caller is named by its bearer token: `Bearer <tenant>` or `Bearer <tenant>:<subset,…>`.
@@ -142,6 +142,35 @@ describe('answer cache (cache.enabled)', () => {
     }
     expect(t.calls()).toBe(1 + other.length);
     expect((await t.app.inject(post(body()))).headers['x-router-cache']).toBe('hit');
+  });
+
+  it('keys on the body as JSON with its object keys sorted: reordered keys share an entry, a reordered array does not', async () => {
+    const t = await setup([{ reply: 'x' }]);
+    const raw = (json: string) => ({
+      method: 'POST' as const,
+      url: '/v1/chat/completions',
+      headers: { authorization: 'Bearer team-a', 'content-type': 'application/json' },
+      payload: json,
+    });
+    const first = await t.app.inject(
+      raw(
+        '{"model":"model-router","messages":[{"role":"user","content":"Hi"}],"stop":["a","b"],"metadata":{"a":"1","b":"2"}}',
+      ),
+    );
+    expect(first.headers['x-router-cache']).toBe('miss');
+    const reordered = await t.app.inject(
+      raw(
+        '{"metadata":{"b":"2","a":"1"},"stop":["a","b"],"messages":[{"content":"Hi","role":"user"}],"model":"model-router"}',
+      ),
+    );
+    expect(reordered.headers['x-router-cache']).toBe('hit');
+    const otherArray = await t.app.inject(
+      raw(
+        '{"model":"model-router","messages":[{"role":"user","content":"Hi"}],"stop":["b","a"],"metadata":{"a":"1","b":"2"}}',
+      ),
+    );
+    expect(otherArray.headers['x-router-cache']).toBe('miss');
+    expect(t.calls()).toBe(2);
   });
 
   it('honours Cache-Control: no-store neither reads nor keeps, no-cache refreshes, max-age bounds the age', async () => {

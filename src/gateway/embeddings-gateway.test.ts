@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { hashApiKey } from '../auth/api-key.js';
 import { parseConfig, type ConfigError } from '../config/load-config.js';
+import { createRuntime } from '../runtime.js';
 import type { ConfigInput } from '../config/schema.js';
 import { unauthorized } from '../core/errors.js';
 import type { Authenticator } from '../http/auth-hook.js';
@@ -9,7 +11,9 @@ import { buildTestApp } from '../../test/helpers/build-test-app.js';
 import { fakeAdapter } from '../../test/helpers/fake-adapter.js';
 import { recordingHttp } from '../../test/helpers/fake-http.js';
 import { simEmbeddingDeployment, testConfigInput } from '../../test/helpers/test-config.js';
-import { deploymentSchema } from '../config/deployment-schema.js';
+import { deploymentSchema, type DeploymentConfig } from '../config/deployment-schema.js';
+import type { EmbeddingsRequest } from '../core/wire-types.js';
+import type { ProviderAdapter } from '../providers/types.js';
 import type { ConfigHolder } from '../config/runtime-config.js';
 import { createContentFilter } from '../policy/content-filter.js';
 import { createGovernancePolicies } from '../policy/governance-policies.js';
@@ -32,23 +36,41 @@ const scopedAuth: Authenticator = {
   },
 };
 
-async function setup(overrides: Partial<ConfigInput> = {}) {
+/** The simulated embedding model, recording each upstream call's inputs as `sent`. */
+function recordingEmbedder(d: DeploymentConfig) {
+  const sim = createSimulatedAdapter(d);
+  const sent: EmbeddingsRequest['input'][] = [];
+  const adapter: ProviderAdapter = {
+    ...sim,
+    embed: (req) => (sent.push(req.body.input), sim.embed!(req)),
+  };
+  return { adapter, sent };
+}
+
+async function setup(overrides: Partial<ConfigInput> = {}, more: ConfigInput['deployments'] = []) {
   const input = testConfigInput(overrides);
-  input.deployments.push(embedInput);
+  input.deployments.push(embedInput, ...more);
   const config = parseConfig(input, {}).config;
-  const embed = config.deployments.find((d) => d.name === 'embed')!;
+  const embedders = Object.fromEntries(
+    config.deployments
+      .filter((d) => d.kind === 'embeddings')
+      .map((d) => [d.name, recordingEmbedder(d)]),
+  );
   const adapters = {
     big: fakeAdapter('big-sim', [{ reply: 'chat' }]),
     mid: fakeAdapter('mid-sim', [{ reply: 'chat' }]),
     small: fakeAdapter('small-sim', [{ reply: 'chat' }]),
-    embed: createSimulatedAdapter(embed),
+    ...Object.fromEntries(Object.entries(embedders).map(([n, e]) => [n, e.adapter])),
   };
   const holder = { current: { config } } as unknown as ConfigHolder;
   const policies = createGovernancePolicies({
     config: holder,
     contentFilter: () => createContentFilter(config.contentFilter),
   });
-  return buildTestApp(config, adapters, { authenticator: scopedAuth, policies });
+  const t = await buildTestApp(config, adapters, { authenticator: scopedAuth, policies });
+  /** What the `embed` deployment was sent, one entry per upstream call. */
+  const sent = embedders.embed!.sent;
+  return { ...t, input, sent, embedders };
 }
 
 const post = (payload: unknown, url = '/v1/embeddings', key = 'any') => ({
@@ -278,6 +300,182 @@ describe('embeddings and the answer cache', () => {
     expect(expired.headers['x-router-cache']).toBe('miss');
   });
 
+  it('keeps each input on its own: only new inputs go upstream, in order, and the reply is put together in the client’s order', async () => {
+    const t = await setup({ cache: { enabled: true, ttlSeconds: 60 } });
+    const ref = await setup(); // the same model without the cache: the vectors to expect
+    const batch = ['epsilon', 'gamma delta', 'zeta eta', 'alpha beta'];
+    const want = (await ref.app.inject(post({ model: 'embed', input: batch }))).json();
+    const first = await t.app.inject(
+      post({ model: 'embed', input: ['alpha beta', 'gamma delta'] }),
+    );
+    expect(first.headers['x-router-cache']).toBe('miss');
+    const mixed = await t.app.inject(post({ model: 'embed', input: batch }));
+    expect(mixed.statusCode).toBe(200);
+    expect(mixed.headers['x-router-cache']).toBe('partial');
+    expect(mixed.headers.age).toBeUndefined();
+    expect(t.sent).toEqual([
+      ['alpha beta', 'gamma delta'],
+      ['epsilon', 'zeta eta'],
+    ]);
+    const body = mixed.json();
+    expect(body.data.map((d: { index: number }) => d.index)).toEqual([0, 1, 2, 3]);
+    expect(body.data).toEqual(want.data);
+    // The usage is what the upstream charged for: the two new inputs.
+    const fresh = (
+      await ref.app.inject(post({ model: 'embed', input: ['epsilon', 'zeta eta'] }))
+    ).json().usage;
+    expect(body.usage).toEqual(fresh);
+    expect(fresh.prompt_tokens).toBeLessThan(want.usage.prompt_tokens);
+    const [missRec, partialRec] = t.records;
+    expect(partialRec).toMatchObject({
+      cache: 'partial',
+      deployment: 'embed',
+      promptTokens: fresh.prompt_tokens,
+    });
+    expect(partialRec!.costUsd).toBeCloseTo((fresh.prompt_tokens * 0.02) / 1e6, 15);
+    // Saved: what the two kept inputs cost when they were first answered.
+    expect(partialRec!.baselineCostUsd - partialRec!.costUsd).toBeCloseTo(missRec!.costUsd, 15);
+    // Every input kept now: answered with no upstream call at all.
+    const all = await t.app.inject(
+      post({ model: 'embed', input: ['zeta eta', 'alpha beta', 'epsilon', 'gamma delta'] }),
+    );
+    expect(all.headers['x-router-cache']).toBe('hit');
+    expect(all.headers['x-router-attempts']).toBe('0');
+    expect(t.sent).toHaveLength(2);
+    expect(all.json().usage).toEqual({ prompt_tokens: 0, total_tokens: 0 });
+    expect(all.json().data).toEqual([2, 3, 0, 1].map((i, index) => ({ ...want.data[i], index })));
+    const hitRec = t.records.at(-1)!;
+    expect(hitRec).toMatchObject({ cache: 'hit', costUsd: 0, promptTokens: 0 });
+    expect(hitRec.baselineCostUsd).toBeCloseTo(missRec!.costUsd + partialRec!.costUsd, 15);
+  });
+
+  it('keys an input on what decides its vector (dimensions, encoding), not on user; a token array is one input', async () => {
+    const t = await setup({ cache: { enabled: true, ttlSeconds: 60 } });
+    const status = async (payload: Record<string, unknown>) =>
+      (await t.app.inject(post({ model: 'embed', ...payload }))).headers['x-router-cache'];
+    expect(await status({ input: 'alpha', user: 'u-1' })).toBe('miss');
+    expect(await status({ input: ['alpha'], user: 'u-2' })).toBe('hit');
+    expect(await status({ input: 'alpha', dimensions: 8 })).toBe('miss');
+    expect(await status({ input: 'alpha', encoding_format: 'base64' })).toBe('miss');
+    expect(await status({ input: 'alpha', encoding_format: 'base64' })).toBe('hit');
+    expect(t.sent).toEqual(['alpha', 'alpha', 'alpha']);
+    expect(
+      await status({
+        input: [
+          [1, 2, 3],
+          [4, 5],
+        ],
+      }),
+    ).toBe('miss');
+    expect(
+      await status({
+        input: [
+          [4, 5],
+          [6, 7],
+        ],
+      }),
+    ).toBe('partial');
+    expect(t.sent.at(-1)).toEqual([[6, 7]]);
+    expect(await status({ input: [4, 5] })).toBe('hit');
+    expect(t.sent).toHaveLength(5);
+  });
+
+  it('keys on the other fields as JSON with sorted keys: a client that reorders them shares the entries', async () => {
+    const t = await setup({ cache: { enabled: true, ttlSeconds: 60 } });
+    const raw = (json: string) => ({ ...post({}), payload: json });
+    const first = await t.app.inject(
+      raw('{"model":"embed","input":["a","b"],"dimensions":8,"encoding_format":"float"}'),
+    );
+    expect(first.headers['x-router-cache']).toBe('miss');
+    const reordered = await t.app.inject(
+      raw('{"encoding_format":"float","dimensions":8,"input":["b","a"],"model":"embed"}'),
+    );
+    expect(reordered.headers['x-router-cache']).toBe('hit');
+    expect(t.sent).toHaveLength(1);
+  });
+
+  it('honours no-cache and max-age per input, and cache.maxEntryBytes per vector', async () => {
+    const t = await setup({ cache: { enabled: true, ttlSeconds: 60, maxEntryBytes: 400 } });
+    const send = (input: unknown, headers: Record<string, string> = {}, extra = {}) =>
+      t.app.inject({
+        ...post({ model: 'embed', input, dimensions: 4, ...extra }),
+        headers: { ...post({}).headers, ...headers },
+      });
+    expect((await send(['a', 'b'])).headers['x-router-cache']).toBe('miss');
+    // no-cache reads nothing: every input goes upstream, and the fresh vectors are kept.
+    const refreshed = await send(['a', 'b', 'c'], { 'cache-control': 'no-cache' });
+    expect(refreshed.headers['x-router-cache']).toBe('miss');
+    expect(t.sent.at(-1)).toEqual(['a', 'b', 'c']);
+    t.clock.advance(30_000);
+    expect((await send(['d'])).headers['x-router-cache']).toBe('miss');
+    const old = await send(['c', 'd']);
+    expect(old.headers['x-router-cache']).toBe('hit');
+    expect(old.headers.age).toBe('30'); // as old as its oldest vector
+    // max-age=10 takes d (just kept) but not c (30 s old): c alone goes upstream.
+    const young = await send(['c', 'd'], { 'cache-control': 'max-age=10' });
+    expect(young.headers['x-router-cache']).toBe('partial');
+    expect(t.sent.at(-1)).toEqual(['c']);
+    expect(t.sent).toHaveLength(4);
+    // Kept, a 4-d vector is about 150 bytes; this 64-d one about 530: answered, never kept.
+    const long = 'the quick brown fox jumps over the lazy dog';
+    for (let i = 0; i < 2; i++)
+      expect((await send(long, {}, { dimensions: 64 })).headers['x-router-cache']).toBe('miss');
+  });
+
+  it('serves a kept vector only while its deployment is still in the pool, and a pool with cache: false never', async () => {
+    const pool = (deployments: string[], cache = true) => ({
+      name: 'vecs',
+      deployments,
+      strategy: 'priority' as const,
+      cache,
+    });
+    const t = await setup(
+      { cache: { enabled: true, ttlSeconds: 60 }, pools: [pool(['embed', 'embed2'])] },
+      [simEmbeddingDeployment('embed2', { simulation: { dimensions: 64 } })],
+    );
+    const vecs = (input: string[]) => t.app.inject(post({ model: 'vecs', input }));
+    expect((await vecs(['a', 'b'])).headers['x-router-deployment']).toBe('embed');
+    expect((await vecs(['a', 'b'])).headers['x-router-cache']).toBe('hit');
+    t.config.apply(parseConfig({ ...t.input, pools: [pool(['embed2'])] }, {}).config);
+    const moved = await vecs(['a', 'b', 'c']);
+    expect(moved.headers['x-router-cache']).toBe('miss');
+    expect(moved.headers['x-router-deployment']).toBe('embed2');
+    expect(t.embedders.embed2!.sent).toEqual([['a', 'b', 'c']]);
+    t.config.apply(parseConfig({ ...t.input, pools: [pool(['embed2'], false)] }, {}).config);
+    for (let i = 0; i < 2; i++)
+      expect((await vecs(['a', 'b', 'c'])).headers['x-router-cache']).toBeUndefined();
+    expect(t.embedders.embed2!.sent).toHaveLength(3);
+  });
+
+  it('answers 502 when the upstream sends a vector count that does not match the inputs it was sent', async () => {
+    const config = parseConfig(
+      {
+        ...testConfigInput({ cache: { enabled: true, ttlSeconds: 60 } }),
+        deployments: [embedInput],
+        routers: [],
+      },
+      {},
+    ).config;
+    const oneVector: ProviderAdapter = {
+      chat: () => Promise.reject(new Error('not used')),
+      embed: async () => ({
+        response: {
+          object: 'list',
+          data: [{ object: 'embedding', index: 0, embedding: [1, 0] }],
+          model: 'm',
+          usage: { prompt_tokens: 1, total_tokens: 1 },
+        },
+        headers: {},
+      }),
+    } as unknown as ProviderAdapter;
+    const t = await buildTestApp(config, { embed: oneVector }, { authenticator: scopedAuth });
+    expect((await t.app.inject(post({ model: 'embed', input: 'a' }))).statusCode).toBe(200);
+    const short = await t.app.inject(post({ model: 'embed', input: ['a', 'b', 'c'] }));
+    expect(short.statusCode).toBe(502);
+    expect(short.json().error.code).toBe('upstream_malformed_response');
+    expect(t.records.at(-1)).toMatchObject({ status: 502, cache: 'miss' });
+  });
+
   it('without cache.enabled nothing is kept or said', async () => {
     const t = await setup();
     for (let i = 0; i < 2; i++) {
@@ -285,5 +483,48 @@ describe('embeddings and the answer cache', () => {
       expect(r.headers['x-router-cache']).toBeUndefined();
     }
     expect(t.records.every((r) => r.cache === undefined)).toBe(true);
+  });
+});
+
+describe('embeddings, the answer cache and API keys (createRuntime)', () => {
+  it('a key with cache: false is neither served kept vectors nor leaves any; another key gets partial and full hits', async () => {
+    const fresh = 'mr-fresh-embed-key-0123456789ab';
+    const normal = 'mr-normal-embed-key-0123456789a';
+    const input = testConfigInput({
+      cache: { enabled: true, ttlSeconds: 60 },
+      auth: {
+        mode: 'keys',
+        keys: [
+          { id: 'fresh', hash: hashApiKey(fresh), tenant: 'team-a', cache: false },
+          { id: 'normal', hash: hashApiKey(normal), tenant: 'team-a' },
+        ],
+      },
+    });
+    input.deployments.push(embedInput);
+    const rt = await createRuntime(parseConfig(input, {}).config);
+    try {
+      const as = async (key: string, texts: string[]) => {
+        const r = await rt.app.inject({
+          method: 'POST',
+          url: '/v1/embeddings',
+          headers: { authorization: `Bearer ${key}` },
+          payload: { model: 'embed', input: texts },
+        });
+        expect(r.statusCode).toBe(200);
+        expect(r.json().data.map((d: { index: number }) => d.index)).toEqual(
+          texts.map((_, i) => i),
+        );
+        return [r.headers['x-router-cache'], r.json().usage.prompt_tokens];
+      };
+      expect((await as(fresh, ['north', 'south']))[0]).toBe('bypass');
+      expect((await as(normal, ['north']))[0]).toBe('miss'); // the fresh key kept nothing
+      const [partial, partialTokens] = await as(normal, ['south', 'north']);
+      expect(partial).toBe('partial');
+      expect(partialTokens).toBeGreaterThan(0);
+      expect(await as(normal, ['north', 'south'])).toEqual(['hit', 0]);
+      expect((await as(fresh, ['north', 'south']))[0]).toBe('bypass');
+    } finally {
+      await rt.close();
+    }
   });
 });

@@ -27,6 +27,17 @@ import {
 import { PoolBalancer } from './pool-order.js';
 import { DeploymentLoad } from './deployment-load.js';
 import type { AnswerCache } from './answer-cache.js';
+import {
+  assembleVectors,
+  embeddingItems,
+  type EmbeddingItem,
+  estimateItemTokens,
+  estimateTokens,
+  orderedVectors,
+  pickInputs,
+  shareTokens,
+} from './embedding-batch.js';
+import type { EmbeddingsCachePlan, VectorHit } from './embeddings-cache.js';
 import { authorizeTarget, keyAllowsDeployment, resolveTarget } from './request-target.js';
 
 export interface EmbeddingsDeps {
@@ -43,21 +54,27 @@ export interface EmbeddingsDeps {
 }
 
 type EmbedReply = Awaited<ReturnType<NonNullable<ProviderAdapter['embed']>>>;
+type EmbeddingData = EmbeddingsResponse['data'][number];
+
+/** What `promptTokens` of input cost on `d`. */
+function inputCost(d: DeploymentConfig, promptTokens: number): number {
+  return costUsd(d, { promptTokens, cachedTokens: 0, completionTokens: 0, reasoningTokens: 0 });
+}
+
+/** The 502 for a reply without one vector per input sent: it cannot be put in order. */
+function wrongCount(d: DeploymentConfig, sent: number, response: EmbeddingsResponse): GatewayError {
+  return new GatewayError({
+    status: 502,
+    type: 'upstream_error',
+    code: 'upstream_malformed_response',
+    message: `${d.name}: the upstream answered ${response.data.length} vectors for ${sent} inputs.`,
+    retryable: true,
+  });
+}
 
 export type EmbeddingsCall = Omit<ChatCall, 'request' | 'endpoint' | 'native' | 'passThrough'> & {
   request: EmbeddingsRequest;
 };
-
-/** Rough tokens of the inputs for the up-front TPM charge (4 characters a token; ids count one). */
-function estimateTokens(input: EmbeddingsRequest['input']): number {
-  if (typeof input === 'string') return Math.ceil(input.length / 4);
-  if (!Array.isArray(input)) return 0;
-  if (typeof input[0] === 'number') return input.length;
-  return (input as (string | number[])[]).reduce<number>(
-    (n, x) => n + (typeof x === 'string' ? Math.ceil(x.length / 4) : x.length),
-    0,
-  );
-}
 
 export class EmbeddingsGateway {
   private readonly load: DeploymentLoad;
@@ -132,46 +149,27 @@ export class EmbeddingsGateway {
         const redacted = filtered.request.messages.map((m) => String(m.content ?? ''));
         request = { ...request, input: typeof input === 'string' ? redacted[0]! : redacted };
       }
-      // The answer cache: the same inputs (after redaction) for the same model give the same vectors.
+      // The answer cache, per input: the same input (after redaction) for the same model and
+      // options gives the same vector, so only the inputs it does not keep go upstream.
       const cache = this.deps.answerCache;
       const plan =
         cache && snapshot.config.cache.enabled && (target.kind !== 'pool' || target.pool.cache)
-          ? cache.embeddingsPlan(snapshot.config.cache, call, request, target)
+          ? cache.embeddings.plan(snapshot.config.cache, call, request, target)
           : undefined;
+      let hits: (VectorHit | undefined)[] = [];
       if (plan) {
         record.cache = plan.read || plan.write ? 'miss' : 'bypass';
-        const hit = await cache!.lookupEmbeddings(plan, snapshot, asChat, target);
-        if (hit) {
-          const response = hit.answer.response;
-          record.cache = 'hit';
-          record.deployment = hit.deployment.name;
-          record.region = hit.deployment.region;
-          record.dataZone = hit.deployment.dataZone;
-          record.servedModel = response.model;
-          record.promptTokens = response.usage?.prompt_tokens ?? estimate;
-          record.costUsd = 0;
-          record.baselineCostUsd = hit.answer.baselineCostUsd;
-          // No upstream tokens were used: the up-front TPM charge is handed back.
-          policies?.settle?.(admit, {
-            usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
-            costUsd: 0,
-            status: 200,
-          });
-          this.finish(record, startedPerf, 200);
-          return {
-            response,
-            headers: {
-              ...(admitted.headers ?? {}),
-              'x-router-deployment': hit.deployment.name,
-              'x-router-model': response.model,
-              'x-router-region': hit.deployment.region,
-              'x-router-attempts': '0',
-              'x-router-cache': 'hit',
-              age: String(hit.ageSeconds),
-            },
-          };
+        hits = await cache!.embeddings.lookup(plan, snapshot, asChat, target);
+        if (hits.length > 0 && hits.every((h) => h !== undefined)) {
+          return this.answerFromCache(hits as VectorHit[], record, startedPerf, admit, admitted);
         }
       }
+      const items = embeddingItems(request.input);
+      const missing = items.map((_, i) => i).filter((i) => !hits[i]);
+      const partial = missing.length < items.length;
+      // The upstream is asked only for what the cache does not keep, in the client's order.
+      const sent = partial ? { ...request, input: pickInputs(request.input, missing) } : request;
+      const sentEstimate = partial ? estimateTokens(sent.input) : estimate;
       const breakers = this.deps.breakers;
       const healthy = allowed.filter((m) => breakers.allows(m.name));
       if (healthy.length === 0)
@@ -194,7 +192,9 @@ export class EmbeddingsGateway {
         });
       }
       const ordered = target.kind === 'pool' ? this.pools.order(target.pool, ready, false) : ready;
-      let served: { d: DeploymentConfig; reply: EmbedReply; t0: number } | undefined;
+      let served:
+        | { d: DeploymentConfig; reply: EmbedReply; t0: number; vectors?: EmbeddingData[] }
+        | undefined;
       let lastError: GatewayError | undefined;
       for (const d of ordered) {
         const adapter = this.deps.adapters.adapterFor(d);
@@ -206,18 +206,21 @@ export class EmbeddingsGateway {
         const t0 = this.deps.clock.perfNow();
         let inFlight = false;
         try {
-          await policies?.consumeDeployment?.(d, estimate);
+          await policies?.consumeDeployment?.(d, sentEstimate);
           breakers.begin(d.name);
           this.load.begin(d.name);
           inFlight = true;
           const reply = await adapter.embed({
             deployment: d,
-            body: { ...request, model: d.model },
+            body: { ...sent, model: d.model },
             signal: AbortSignal.any([call.signal, AbortSignal.timeout(d.timeoutMs)]),
             requestId: call.requestId,
           });
           this.load.observe(d.name, 'answer', this.deps.clock.perfNow() - t0);
-          served = { d, reply, t0 };
+          // Kept vectors are put together with the upstream's by position: one each, or none.
+          const vectors = plan ? orderedVectors(reply.response, missing.length) : undefined;
+          if (partial && !vectors) throw wrongCount(d, missing.length, reply.response);
+          served = { d, reply, t0, vectors };
           break;
         } catch (err) {
           if (call.signal.aborted) throw clientClosed(record.attempts);
@@ -230,25 +233,24 @@ export class EmbeddingsGateway {
         }
       }
       if (!served) throw lastError!;
-      const { d, reply, t0 } = served;
+      const { d, reply, t0, vectors } = served;
       this.deps.breakers.success(d.name);
-      const response = reply.response;
+      const upstream = reply.response;
       record.attempts.push({
         deployment: d.name,
-        model: response.model,
+        model: upstream.model,
         outcome: 'ok',
         latencyMs: this.deps.clock.perfNow() - t0,
       });
-      record.servedModel = response.model;
-      record.promptTokens = response.usage?.prompt_tokens ?? estimate;
-      // Called by name, not routed: what it cost is also the baseline (no savings claimed).
-      record.costUsd = costUsd(d, {
-        promptTokens: record.promptTokens,
-        cachedTokens: 0,
-        completionTokens: 0,
-        reasoningTokens: 0,
-      });
-      record.baselineCostUsd = record.costUsd;
+      record.servedModel = upstream.model;
+      // What the upstream was charged for: the inputs sent, not those the cache answered.
+      record.promptTokens = upstream.usage?.prompt_tokens ?? sentEstimate;
+      // Called by name, not routed: what it cost is the baseline (no savings claimed), plus
+      // what the inputs answered from the cache cost when they were first answered.
+      record.costUsd = inputCost(d, record.promptTokens);
+      record.baselineCostUsd =
+        record.costUsd + hits.reduce((s, h) => s + (h?.vector.baselineCostUsd ?? 0), 0);
+      if (partial) record.cache = 'partial';
       policies?.settle?.(admit, {
         deployment: d,
         usage: {
@@ -259,12 +261,17 @@ export class EmbeddingsGateway {
         costUsd: record.costUsd,
         status: 200,
       });
-      if (plan)
-        cache!.keepEmbeddings(plan, {
-          deployment: d.name,
-          baselineCostUsd: record.costUsd,
-          response,
-        });
+      if (plan && vectors) this.keep(plan, missing, items, d, upstream.model, record, vectors);
+      const response: EmbeddingsResponse =
+        partial && vectors
+          ? {
+              ...upstream,
+              data: assembleVectors(
+                hits.map((h) => h?.vector.embedding),
+                vectors,
+              ),
+            }
+          : upstream;
       this.finish(record, startedPerf, 200);
       return {
         response,
@@ -287,6 +294,87 @@ export class EmbeddingsGateway {
       this.finish(record, startedPerf, e?.status ?? 500, e?.code ?? 'internal_error');
       throw err;
     }
+  }
+
+  /** Every input answered from the cache: no upstream call, no cost, their first cost saved. */
+  private answerFromCache(
+    hits: VectorHit[],
+    record: RequestRecord,
+    startedPerf: number,
+    admit: AdmitContext,
+    admitted: { headers?: Record<string, string> },
+  ): { response: EmbeddingsResponse; headers: Record<string, string> } {
+    const first = hits[0]!;
+    const response: EmbeddingsResponse = {
+      object: 'list',
+      data: assembleVectors(
+        hits.map((h) => h.vector.embedding),
+        [],
+      ),
+      model: first.vector.model,
+      // Usage says what the upstream charged for this request: nothing.
+      usage: { prompt_tokens: 0, total_tokens: 0 },
+    };
+    record.cache = 'hit';
+    record.deployment = first.deployment.name;
+    record.region = first.deployment.region;
+    record.dataZone = first.deployment.dataZone;
+    record.servedModel = first.vector.model;
+    record.promptTokens = 0;
+    record.costUsd = 0;
+    record.baselineCostUsd = hits.reduce((s, h) => s + h.vector.baselineCostUsd, 0);
+    // No upstream tokens were used: the up-front TPM charge is handed back.
+    this.deps.policies?.settle?.(admit, {
+      usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
+      costUsd: 0,
+      status: 200,
+    });
+    this.finish(record, startedPerf, 200);
+    return {
+      response,
+      headers: {
+        ...(admitted.headers ?? {}),
+        'x-router-deployment': first.deployment.name,
+        'x-router-model': first.vector.model,
+        'x-router-region': first.deployment.region,
+        'x-router-attempts': '0',
+        'x-router-cache': 'hit',
+        // The oldest vector's age: the reply is as old as its oldest part.
+        age: String(Math.max(...hits.map((h) => h.ageSeconds))),
+      },
+    };
+  }
+
+  /**
+   * Keeps each input answered upstream under its own key, with its share of the batch's tokens
+   * and cost (shared by the inputs' estimated sizes), so a later hit saves what it cost.
+   */
+  private keep(
+    plan: EmbeddingsCachePlan,
+    missing: readonly number[],
+    items: readonly EmbeddingItem[],
+    d: DeploymentConfig,
+    model: string,
+    record: RequestRecord,
+    vectors: readonly EmbeddingData[],
+  ): void {
+    const tokens = shareTokens(
+      missing.map((i) => Math.max(1, estimateItemTokens(items[i]!))),
+      record.promptTokens,
+    );
+    this.deps.answerCache!.embeddings.keep(
+      plan,
+      missing.map((position, j) => ({
+        position,
+        vector: {
+          deployment: d.name,
+          model,
+          embedding: vectors[j]!.embedding,
+          promptTokens: tokens[j]!,
+          baselineCostUsd: inputCost(d, tokens[j]!),
+        },
+      })),
+    );
   }
 
   private finish(record: RequestRecord, startedPerf: number, status: number, code?: string): void {

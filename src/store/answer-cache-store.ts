@@ -12,6 +12,13 @@ export interface AnswerCacheStore {
   readonly kind: 'memory' | 'redis';
   get(key: string): Promise<string | undefined>;
   set(key: string, value: string, ttlMs: number): Promise<void>;
+  /** Several entries in one round trip (a batch of embedding inputs), in the order of `keys`. */
+  getMany(keys: readonly string[]): Promise<(string | undefined)[]>;
+  /** Keeps several entries in one round trip, each expiring after `ttlMs`. */
+  setMany(
+    entries: readonly (readonly [key: string, value: string])[],
+    ttlMs: number,
+  ): Promise<void>;
   /** Drops every kept answer; how many there were. */
   clear(): Promise<number>;
   /** Lookups and writes the store could not do (Redis down or slow): each was a miss. */
@@ -29,9 +36,13 @@ export function memoryAnswerCache(maxBytes: number, clock: Clock): AnswerCacheSt
     kind: 'memory',
     failures: 0,
     get: async (key) => entries.get(key),
+    getMany: async (keys) => keys.map((key) => entries.get(key)),
     async set(key, value, ttlMs) {
       // An entry past its time is dropped when read; the size bound keeps the rest in check.
       entries.set(key, value, { ttl: ttlMs });
+    },
+    async setMany(list, ttlMs) {
+      for (const [key, value] of list) entries.set(key, value, { ttl: ttlMs });
     },
     async clear() {
       const n = entries.size;
@@ -58,6 +69,36 @@ export function redisAnswerCache(redis: RedisState, prefix: string): AnswerCache
       if (!redis.ready) return void miss();
       try {
         await redis.client.set(prefix + 'cache:' + key, value, 'PX', ttlMs);
+      } catch {
+        miss();
+      }
+    },
+    /** One MGET: a batch of N inputs is one round trip, not N. */
+    async getMany(keys: readonly string[]): Promise<(string | undefined)[]> {
+      if (keys.length === 0) return [];
+      // One lookup that could not be done is one failure, however many keys it asked for.
+      const none = () => (miss(), keys.map(() => undefined));
+      if (!redis.ready) return none();
+      try {
+        const values = await redis.client.mget(keys.map((key) => prefix + 'cache:' + key));
+        return values.map((v) => v ?? undefined);
+      } catch {
+        return none();
+      }
+    },
+    /** One pipeline of SET … PX: one round trip; a failed write is one failure, not kept. */
+    async setMany(
+      entries: readonly (readonly [key: string, value: string])[],
+      ttlMs: number,
+    ): Promise<void> {
+      if (entries.length === 0) return;
+      if (!redis.ready) return void miss();
+      try {
+        const pipeline = redis.client.pipeline();
+        for (const [key, value] of entries)
+          pipeline.set(prefix + 'cache:' + key, value, 'PX', ttlMs);
+        const results = (await pipeline.exec()) ?? [];
+        if (results.some(([err]) => err)) miss();
       } catch {
         miss();
       }

@@ -52,9 +52,10 @@ export interface RequestRecord {
   dataZone?: string;
   /**
    * The answer cache's part, when it is on: `hit` (answered from it, no upstream call), `miss`
-   * (looked up or refreshed, answered upstream) or `bypass` (`Cache-Control: no-store`).
+   * (looked up or refreshed, answered upstream), `partial` (embeddings: some inputs from it, the
+   * rest upstream) or `bypass` (`Cache-Control: no-store`).
    */
-  cache?: 'hit' | 'miss' | 'bypass';
+  cache?: 'hit' | 'miss' | 'partial' | 'bypass';
   /** Only when `requestLog.storeText` is on. */
   promptText?: string;
   answerText?: string;

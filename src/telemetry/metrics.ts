@@ -112,7 +112,7 @@ const decision = new Histogram({
 
 const cacheLookups = new Counter({
   name: 'model_router_cache_requests_total',
-  help: 'Requests by what the answer cache did for them (hit, miss, bypass)',
+  help: 'Requests by what the answer cache did for them (hit, miss, partial, bypass)',
   labelNames: ['router', 'result'],
   registers: [registry],
 });

@@ -140,7 +140,7 @@ export const MIGRATIONS: { version: number; sql: string }[] = [
     sql: `CREATE TABLE IF NOT EXISTS conversations (id TEXT PRIMARY KEY, created_at {bigint} NOT NULL, body TEXT NOT NULL);
     CREATE INDEX IF NOT EXISTS conversations_created ON conversations (created_at)`,
   },
-  // The answer cache's part in each request (hit, miss, bypass; null when the cache is off).
+  // The answer cache's part in each request (hit, miss, partial, bypass; null when it is off).
   { version: 4, sql: 'ALTER TABLE requests ADD COLUMN cache TEXT' },
   // Attribution below the key: the end user the client named and its tags (a JSON array).
   {
