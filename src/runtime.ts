@@ -306,6 +306,14 @@ export async function createRuntime(
           stats,
           decisions,
           status: () => ({ shared_state: shared.status(), request_log: requestLog?.status() }),
+          health: (name) => {
+            const cooling = breakers.coolingLeftMs(name);
+            return {
+              circuit: breakers.state(name),
+              ...(cooling > 0 ? { coolingDownSeconds: Math.ceil(cooling / 1000) } : {}),
+              ...load.snapshot(name),
+            };
+          },
         }),
     ],
   });

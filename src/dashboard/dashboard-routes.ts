@@ -16,6 +16,18 @@ export interface DashboardDeps {
   decisions: DecisionStore;
   /** Extra status shown on the page (request log, shared state). */
   status?: () => Record<string, unknown>;
+  /** Each deployment's health and load as this replica sees it (circuit, cool-down, latency). */
+  health?: (deployment: string) => DeploymentHealth;
+}
+
+/** A deployment's row in the dashboard's deployments table. */
+export interface DeploymentHealth {
+  circuit: string;
+  /** Seconds left of a cool-down an upstream 429 asked for (absent: none). */
+  coolingDownSeconds?: number;
+  inFlight: number;
+  firstTokenMs?: number;
+  answerMs?: number;
 }
 
 /** Assets live in src/dashboard/assets; from dist/ the same folder is three levels up. */
@@ -100,6 +112,17 @@ export function registerDashboardRoutes(app: FastifyInstance, deps: DashboardDep
             dataZone: d.dataZone,
             region: d.region,
           })),
+        // Every deployment with its health and the pools it serves in, as this replica sees it.
+        health: [...snap.deployments.values()].map((d) => ({
+          name: d.name,
+          model: d.model,
+          kind: d.kind,
+          region: d.region,
+          pools: [...snap.pools.values()]
+            .filter((p) => p.deployments.includes(d.name))
+            .map((p) => p.name),
+          ...(deps.health?.(d.name) ?? {}),
+        })),
         configRevision: snap.revision,
         cacheEnabled: snap.config.cache.enabled,
         status: deps.status?.() ?? {},

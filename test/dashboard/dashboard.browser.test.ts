@@ -127,6 +127,23 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     ]);
     expect(await page.textContent('#usage-group')).toBe('end user');
 
+    // Deployments as this replica sees them: big served only streams (every fourth request).
+    const big = () =>
+      page.$$eval('#health tr[data-deployment="big"] td', (cells) =>
+        cells.map((c) => c.textContent),
+      );
+    await expect.poll(big, { timeout: 10_000 }).toHaveLength(9);
+    const [name, model, , , circuit, cooling, inFlight, firstToken, answer] = await big();
+    expect([name, model, circuit, cooling, inFlight]).toEqual([
+      'big',
+      'big-sim',
+      'closed',
+      '',
+      '0',
+    ]);
+    expect(firstToken).toMatch(/^\d+ ms$/);
+    expect(answer).toBe('');
+
     const row = page.locator('#routers tr[data-router="model-router"]');
     await row.locator('select.mode').selectOption('quality');
     await row.locator('button.save').click();

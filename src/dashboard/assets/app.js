@@ -131,6 +131,36 @@ function render(data) {
     },
   });
   renderRouters(data);
+  renderHealth(data.health ?? []);
+}
+
+function renderHealth(rows) {
+  const ms = (v) => (v === undefined ? '' : `${v} ms`);
+  const tbody = document.querySelector('#health tbody');
+  tbody.replaceChildren(
+    ...rows.map((d) => {
+      const tr = document.createElement('tr');
+      tr.dataset.deployment = d.name;
+      const cells = [
+        d.name,
+        d.kind === 'embeddings' ? `${d.model} (embeddings)` : d.model,
+        d.region ?? '',
+        d.pools.join(', '),
+        d.circuit,
+        d.coolingDownSeconds ? `${d.coolingDownSeconds} s` : '',
+        String(d.inFlight),
+        ms(d.firstTokenMs),
+        ms(d.answerMs),
+      ];
+      for (const text of cells) {
+        const td = document.createElement('td');
+        td.textContent = text;
+        tr.append(td);
+      }
+      if (d.circuit !== 'closed' || d.coolingDownSeconds) tr.className = 'unhealthy';
+      return tr;
+    }),
+  );
 }
 
 let editing = false;
