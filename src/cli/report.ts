@@ -1,7 +1,8 @@
 // `model-router report --since 7d [--until …] [--by model|key|router|tenant|user|tag]
 // [--tenant t] [--key k] [--user u] [--tag t] [--json] [--config <file>]`: spend, savings against
 // the top-model baseline, routing distribution and latency per group, from the request log the
-// config names (the same numbers the dashboard and GET /admin/v1/usage show).
+// config names (the same numbers the dashboard and GET /admin/v1/usage show), aggregated in that
+// log's database: no window is too big for this process.
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile } from '../config/load-config.js';
 import { parseTimeBound } from '../core/time-range.js';

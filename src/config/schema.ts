@@ -401,7 +401,7 @@ export const configSchema = z.strictObject({
         .positive()
         .default(250_000)
         .describe(
-          'The most records one `GET /admin/v1/usage` or `/v1/router/usage` summary reads into the server (about 1–2 KB of memory each); a bigger window gets a 400 asking for a narrower one.',
+          'The most records one `GET /admin/v1/usage` or `/v1/router/usage` summary reads into the server (about 1–2 KB of memory each) when its store cannot aggregate in SQL; a bigger window gets a 400 asking for a narrower one. The SQLite and PostgreSQL stores aggregate in the database, so their windows are not limited by it.',
         ),
     })
     .default({

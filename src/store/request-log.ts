@@ -3,6 +3,7 @@
 // If the store is down the router keeps serving: records stay buffered up to a bound, what does
 // not fit is counted as dropped, and `status()` says so for /readyz. `close()` drains everything.
 import type { RequestRecord, RequestRecorder } from './request-record.js';
+import type { RequestSummary, UsageQuery } from './request-summary.js';
 import type { ConversationStore } from './response-store.js';
 
 /** A place records go to and come back from; both stores pass the same tests. It also keeps
@@ -19,6 +20,12 @@ export interface RequestLogStore extends ConversationStore {
   query(since: number, until?: number, opts?: { text?: boolean }): Promise<RequestRecord[]>;
   /** How many records have `time` in [since, until). */
   count(since: number, until: number): Promise<number>;
+  /**
+   * The usage summary of [since, until) aggregated in the database: the numbers `summarizeRecords`
+   * gives for the same records, without reading them into this process. `q.filter` has no empty
+   * fields; the caller adds it to the result. Optional: `usageSummary` reads the records otherwise.
+   */
+  summarize?(q: UsageQuery): Promise<RequestSummary>;
   /** Deletes records older than `before`; returns how many. */
   deleteOlderThan(before: number): Promise<number>;
   close(): Promise<void>;

@@ -1,7 +1,8 @@
 // Spend, savings against the top-model baseline, routing distribution, latency and error rates
-// over a set of request records, grouped by served model, key, router, tenant, end user or tag. One
-// function serves the `report` CLI, `GET /admin/v1/usage`, the dashboard and both stores, so their
-// numbers agree.
+// over a set of request records, grouped by served model, key, router, tenant, end user or tag.
+// One definition serves the `report` CLI, `GET /admin/v1/usage`, the dashboard and both stores, so
+// their numbers agree: the SQL stores compute the same summary in the database (sql/summary-sql.ts
+// mirrors `groupsOf`, `countsAsError`, `failedOver` and `percentile`), the rest here in memory.
 import type { RequestRecord } from './request-record.js';
 import type { RequestLogStore } from './request-log.js';
 
@@ -81,6 +82,11 @@ export function countsAsError(status: number): boolean {
   return status >= 400 && status !== 499;
 }
 
+/**
+ * The nearest-rank percentile: the smallest value with at least p% of the values at or below it,
+ * computed as PostgreSQL's `percentile_disc(p / 100)` computes it (same float arithmetic), so the
+ * SQL summaries give the very same value.
+ */
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return 0;
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
@@ -135,7 +141,7 @@ export function summaryRow(r: RequestRecord): SummaryRow {
   };
 }
 
-/** The groups a request counts in: one, except by tag. */
+/** The groups a request counts in: one, except by tag (`groupExpression` in sql/summary-sql.ts). */
 function groupsOf(r: SummaryRow, by: SummaryBy): readonly string[] {
   switch (by) {
     case 'key':
@@ -174,47 +180,45 @@ export function summarizeRows(
   until: number,
 ): RequestSummary {
   const groups = new Map<string, SummaryRow[]>();
-  const tokens = { prompt: 0, cached: 0, completion: 0, reasoning: 0 };
-  let cost = 0;
-  let baseline = 0;
-  let errors = 0;
-  let failovers = 0;
-  let hits = 0;
+  const totals: SummaryTotals = {
+    requests: records.length,
+    costUsd: 0,
+    baselineCostUsd: 0,
+    errors: 0,
+    failovers: 0,
+    cacheHits: 0,
+    tokens: { prompt: 0, cached: 0, completion: 0, reasoning: 0 },
+  };
   for (const r of records) {
     for (const k of groupsOf(r, by)) {
       let list = groups.get(k);
       if (!list) groups.set(k, (list = []));
       list.push(r);
     }
-    cost += r.costUsd;
-    baseline += r.baselineCostUsd;
-    if (countsAsError(r.status)) errors++;
-    if (r.failedOver) failovers++;
+    totals.costUsd += r.costUsd;
+    totals.baselineCostUsd += r.baselineCostUsd;
+    if (countsAsError(r.status)) totals.errors++;
+    if (r.failedOver) totals.failovers++;
     if (r.cacheHit) {
-      hits++;
+      totals.cacheHits++;
       continue;
     }
-    tokens.prompt += r.promptTokens;
-    tokens.cached += r.cachedTokens;
-    tokens.completion += r.completionTokens;
-    tokens.reasoning += r.reasoningTokens;
+    totals.tokens.prompt += r.promptTokens;
+    totals.tokens.cached += r.cachedTokens;
+    totals.tokens.completion += r.completionTokens;
+    totals.tokens.reasoning += r.reasoningTokens;
   }
-  const n = records.length;
-  const out: GroupSummary[] = [...groups].map(([key, list]) => {
+  const aggregates: GroupAggregate[] = [...groups].map(([key, list]) => {
     const lat = list.map((r) => r.latencyMs).sort((a, b) => a - b);
     const ttft = list
       .filter((r) => r.ttftMs !== undefined)
       .map((r) => r.ttftMs as number)
       .sort((a, b) => a - b);
-    const c = list.reduce((s, r) => s + r.costUsd, 0);
-    const b = list.reduce((s, r) => s + r.baselineCostUsd, 0);
     return {
       key,
       requests: list.length,
-      share: n ? list.length / n : 0,
-      costUsd: c,
-      baselineCostUsd: b,
-      savingsUsd: b - c,
+      costUsd: list.reduce((s, r) => s + r.costUsd, 0),
+      baselineCostUsd: list.reduce((s, r) => s + r.baselineCostUsd, 0),
       latencyP50Ms: percentile(lat, 50),
       latencyP95Ms: percentile(lat, 95),
       ttftP50Ms: ttft.length ? percentile(ttft, 50) : null,
@@ -224,7 +228,52 @@ export function summarizeRows(
       cacheHits: list.filter((r) => r.cacheHit).length,
     };
   });
-  out.sort((a, b) => b.requests - a.requests || a.key.localeCompare(b.key));
+  return assembleSummary(by, since, until, totals, aggregates);
+}
+
+/** What a summary counts once per request, whatever the grouping. */
+export interface SummaryTotals {
+  requests: number;
+  costUsd: number;
+  baselineCostUsd: number;
+  errors: number;
+  failovers: number;
+  cacheHits: number;
+  tokens: RequestSummary['tokens'];
+}
+
+/** One group as aggregated (in JavaScript or in SQL), before shares and savings. */
+export type GroupAggregate = Omit<GroupSummary, 'share' | 'savingsUsd'>;
+
+/**
+ * Shares, savings, rates and the order of the groups (most requests first, then by key): one
+ * function for the in-memory and the SQL summaries, so they cannot drift apart.
+ */
+export function assembleSummary(
+  by: SummaryBy,
+  since: number,
+  until: number,
+  totals: SummaryTotals,
+  aggregates: readonly GroupAggregate[],
+): RequestSummary {
+  const n = totals.requests;
+  const groups: GroupSummary[] = aggregates.map((g) => ({
+    key: g.key,
+    requests: g.requests,
+    share: n ? g.requests / n : 0,
+    costUsd: g.costUsd,
+    baselineCostUsd: g.baselineCostUsd,
+    savingsUsd: g.baselineCostUsd - g.costUsd,
+    latencyP50Ms: g.latencyP50Ms,
+    latencyP95Ms: g.latencyP95Ms,
+    ttftP50Ms: g.ttftP50Ms,
+    ttftP95Ms: g.ttftP95Ms,
+    errors: g.errors,
+    failovers: g.failovers,
+    cacheHits: g.cacheHits,
+  }));
+  groups.sort((a, b) => b.requests - a.requests || a.key.localeCompare(b.key));
+  const { costUsd: cost, baselineCostUsd: baseline } = totals;
   return {
     since,
     until,
@@ -234,24 +283,42 @@ export function summarizeRows(
     baselineCostUsd: baseline,
     savingsUsd: baseline - cost,
     savingsRatio: baseline > 0 ? (baseline - cost) / baseline : 0,
-    errorRate: n ? errors / n : 0,
-    failoverRate: n ? failovers / n : 0,
-    cacheHits: hits,
-    cacheHitRate: n ? hits / n : 0,
-    tokens,
-    groups: out,
+    errorRate: n ? totals.errors / n : 0,
+    failoverRate: n ? totals.failovers / n : 0,
+    cacheHits: totals.cacheHits,
+    cacheHitRate: n ? totals.cacheHits / n : 0,
+    tokens: totals.tokens,
+    groups,
   };
 }
 
-/** The summary of a request log's records in [since, until), narrowed by `filter`. */
+/** The window, grouping and narrowing of one summary. */
+export interface UsageQuery {
+  since: number;
+  until: number;
+  by: SummaryBy;
+  filter?: UsageFilter;
+}
+
+/**
+ * The summary of a request log's records in [since, until), narrowed by `filter`: aggregated in
+ * the database when the store can (nothing read into this process, whatever the window holds),
+ * otherwise from its records in memory.
+ */
 export async function usageSummary(
-  store: Pick<RequestLogStore, 'query'>,
-  q: { since: number; until: number; by: SummaryBy; filter?: UsageFilter },
+  store: Pick<RequestLogStore, 'query' | 'summarize'>,
+  q: UsageQuery,
 ): Promise<RequestSummary> {
-  const records = await store.query(q.since, q.until, { text: false });
   const filter = Object.fromEntries(
     Object.entries(q.filter ?? {}).filter(([, v]) => v !== undefined && v !== ''),
   ) as UsageFilter;
-  const summary = summarizeRecords(filterRecords(records, filter), q.by, q.since, q.until);
+  const summary = store.summarize
+    ? await store.summarize({ since: q.since, until: q.until, by: q.by, filter })
+    : summarizeRecords(
+        filterRecords(await store.query(q.since, q.until, { text: false }), filter),
+        q.by,
+        q.since,
+        q.until,
+      );
   return Object.keys(filter).length ? { ...summary, filter } : summary;
 }

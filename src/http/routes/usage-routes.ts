@@ -78,15 +78,18 @@ async function readUsage(
   try {
     // What finished a moment ago is still queued for the next batch write: write it first.
     await log.flush();
-    // A summary reads its window's records into this process: a window too big for it is refused
-    // with what to do, rather than taking the server's memory (`report` runs in its own process).
-    const rows = await log.store.count(window.since, window.until);
-    if (rows > maxRecords)
-      throw invalidRequest(
-        `The window holds ${rows} requests, more than the ${maxRecords} a summary reads in the server (requestLog.usageMaxRecords): narrow it with since/until (and sum the parts), or run \`model-router report\` against the log.`,
-        'since',
-        'window_too_large',
-      );
+    // The SQL stores aggregate in the database, whatever the window holds. A store without that
+    // is summarized from its records in this process: a window too big for it is refused with
+    // what to do, rather than taking the server's memory.
+    if (!log.store.summarize) {
+      const rows = await log.store.count(window.since, window.until);
+      if (rows > maxRecords)
+        throw invalidRequest(
+          `The window holds ${rows} requests, more than the ${maxRecords} a summary reads in the server (requestLog.usageMaxRecords): narrow it with since/until (and sum the parts), or run \`model-router report\` against the log.`,
+          'since',
+          'window_too_large',
+        );
+    }
     return { object: 'usage.summary', ...(await usageSummary(log.store, { ...window, filter })) };
   } catch (err) {
     if (err instanceof GatewayError) throw err;
@@ -105,7 +108,10 @@ export function registerUsageRoutes(
     log?: RequestLog;
     keys?: KeyStore;
     budgets?: BudgetTracker;
-    /** `requestLog.usageMaxRecords`, read per request (a reload applies at once). */
+    /**
+     * `requestLog.usageMaxRecords`, read per request (a reload applies at once): the guard of a
+     * store that cannot aggregate in SQL.
+     */
     maxRecords: () => number;
   },
 ): void {

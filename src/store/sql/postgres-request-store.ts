@@ -2,6 +2,14 @@
 import pg from 'pg';
 import type { RequestLogStore } from '../request-log.js';
 import { COLUMNS, MIGRATIONS, fromRow, selectList, toRow, type Row } from './request-columns.js';
+import {
+  POSTGRES_SUMMARY,
+  postgresGroupsStatement,
+  summaryFromRows,
+  totalsStatement,
+  type GroupRow,
+  type TotalsRow,
+} from './summary-sql.js';
 
 export function createPostgresRequestStore(
   url: string,
@@ -13,6 +21,7 @@ export function createPostgresRequestStore(
   const table = schema ? `"${schema}".requests` : 'requests';
   const migrations = schema ? `"${schema}".schema_migrations` : 'schema_migrations';
   const conversations = schema ? `"${schema}".conversations` : 'conversations';
+  const dialect = { ...POSTGRES_SUMMARY, table };
   let migrated: Promise<void> | undefined;
   return {
     kind: 'postgres',
@@ -79,6 +88,27 @@ export function createPostgresRequestStore(
         [since, until],
       );
       return Number((res.rows[0] as { n: string | number }).n);
+    },
+    async summarize(q) {
+      migrated ??= this.migrate();
+      await migrated;
+      const totals = totalsStatement(dialect, q);
+      const groups = postgresGroupsStatement(dialect, q);
+      // One snapshot for both statements: the totals and the groups count the same records while
+      // other replicas keep writing.
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+        const t = await client.query(totals.sql, totals.params);
+        const g = await client.query(groups.sql, groups.params);
+        await client.query('COMMIT');
+        return summaryFromRows(q, t.rows[0] as TotalsRow, g.rows as GroupRow[]);
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw err;
+      } finally {
+        client.release();
+      }
     },
     async deleteOlderThan(before) {
       await pool.query(`DELETE FROM ${conversations} WHERE created_at < $1`, [before]);

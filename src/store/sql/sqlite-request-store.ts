@@ -5,6 +5,17 @@ import Database from 'better-sqlite3';
 import type { RequestLogStore } from '../request-log.js';
 import type { RequestRecord } from '../request-record.js';
 import { COLUMNS, MIGRATIONS, fromRow, selectList, toRow, type Row } from './request-columns.js';
+import {
+  SQLITE_SUMMARY,
+  sqliteGroupsStatement,
+  sqlitePercentilesStatement,
+  summaryFromRows,
+  totalsStatement,
+  type GroupRow,
+  type PercentileRow,
+  type SqlStatement,
+  type TotalsRow,
+} from './summary-sql.js';
 
 export function createSqliteRequestStore(path: string): RequestLogStore {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -21,6 +32,9 @@ export function createSqliteRequestStore(path: string): RequestLogStore {
     });
     tx(records);
   };
+  const run = (st: SqlStatement) =>
+    db.prepare(st.sql).all(Object.fromEntries(st.params.map((v, i) => [`p${i + 1}`, v])));
+  const dialect = { ...SQLITE_SUMMARY, table: 'requests' };
   let migrated = false;
   return {
     kind: 'sqlite',
@@ -68,6 +82,19 @@ export function createSqliteRequestStore(path: string): RequestLogStore {
         .prepare('SELECT COUNT(*) AS n FROM requests WHERE time >= ? AND time < ?')
         .get(since, until) as { n: number };
       return row.n;
+    },
+    async summarize(q) {
+      // One read transaction: the totals and the groups see the same records, even with another
+      // process (the router, `report`) writing meanwhile.
+      const read = db.transaction(() =>
+        summaryFromRows(
+          q,
+          run(totalsStatement(dialect, q))[0] as TotalsRow,
+          run(sqliteGroupsStatement(dialect, q)) as GroupRow[],
+          run(sqlitePercentilesStatement(dialect, q)) as PercentileRow[],
+        ),
+      );
+      return read();
     },
     async deleteOlderThan(before) {
       db.prepare('DELETE FROM conversations WHERE created_at < ?').run(before);

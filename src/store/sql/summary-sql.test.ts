@@ -1,0 +1,259 @@
+// The SQL summaries against the in-memory one: a few hundred varied records (tenants, keys, end
+// users, several tags or none, errors, 499s, failovers, cache hits, streams with a TTFT and JSON
+// calls without, costs with awkward fractions, tied latencies) written to the real SQLite and
+// PostgreSQL, summarized by every grouping and a few filters both ways. Sums agree to floating
+// error (the databases add in their own order); counts, shares and percentiles agree exactly.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RequestLogStore } from '../request-log.js';
+import type { AttemptRecord, RequestRecord } from '../request-record.js';
+import {
+  SUMMARY_BYS,
+  filterRecords,
+  summarizeRecords,
+  usageSummary,
+  type RequestSummary,
+  type UsageFilter,
+} from '../request-summary.js';
+import { createPostgresRequestStore } from './postgres-request-store.js';
+import { createSqliteRequestStore } from './sqlite-request-store.js';
+
+const PG_URL = process.env.POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const T0 = 1_700_000_000_000;
+
+/** A small seeded generator (mulberry32): the same records on every run. */
+function seeded(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function varied(count: number): RequestRecord[] {
+  const rand = seeded(42);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
+  const tagPool = ['team-a', 'feature=search', 'batch', 'cli'];
+  const records: RequestRecord[] = [];
+  for (let i = 0; i < count; i++) {
+    const stream = rand() < 0.5;
+    const failedOver = rand() < 0.15;
+    const served = pick(['small-sim', 'big-sim', 'mid-sim', undefined]);
+    const attempts: AttemptRecord[] = [
+      ...(failedOver
+        ? [{ deployment: 'big', model: 'big-sim', outcome: 'error' as const, latencyMs: 4 }]
+        : []),
+      ...(rand() < 0.1
+        ? [{ deployment: 'mid', model: 'mid-sim', outcome: 'skipped' as const, latencyMs: 0 }]
+        : []),
+      { deployment: 'small', model: 'small-sim', outcome: 'ok', latencyMs: 3.5 },
+    ];
+    const cost = rand() < 0.1 ? 0 : (rand() * 0.02) / 3;
+    records.push({
+      // Several requests in the same millisecond, and some on the window's edges.
+      time: T0 + Math.floor(i / 2) * 1000,
+      requestId: `req_${i}`,
+      endpoint: pick(['chat', 'responses', 'messages', 'embeddings'] as const),
+      tenant: pick(['team-a', 'team-b', 'team-c', undefined]),
+      keyId: pick(['k1', 'k2', 'k3', undefined]),
+      endUser: pick(['alice', 'bob', 'carol', undefined, undefined]),
+      tags: rand() < 0.3 ? undefined : tagPool.filter(() => rand() < 0.4),
+      router: pick(['model-router', 'cheap-router', undefined]),
+      deployment: served ? served.replace('-sim', '') : pick(['small', undefined]),
+      servedModel: served,
+      attempts,
+      stream,
+      promptTokens: Math.floor(rand() * 2000),
+      cachedTokens: Math.floor(rand() * 100),
+      completionTokens: Math.floor(rand() * 500),
+      reasoningTokens: Math.floor(rand() * 50),
+      costUsd: cost,
+      baselineCostUsd: cost * (1 + rand() * 7) + 1e-7 / 7,
+      // Round latencies tie often; fractional ones do not.
+      latencyMs: rand() < 0.4 ? Math.round(rand() * 20) * 10 : rand() * 3000 + 0.1,
+      ttftMs: stream ? rand() * 400 + 1 / 3 : undefined,
+      status: pick([200, 200, 200, 200, 200, 429, 499, 502, 400]),
+      cache: pick(['hit', 'miss', 'bypass', undefined] as const),
+    });
+  }
+  return records;
+}
+
+const RECORDS = varied(400);
+const SINCE = T0 + 10_000; // from the 21st record (inclusive)
+const UNTIL = T0 + 190_000; // to before the 381st
+const FILTERS: UsageFilter[] = [
+  {},
+  { tenant: 'team-a' },
+  { keyId: 'k2' },
+  { endUser: 'alice', tag: 'batch' },
+  { tag: 'feature=search' },
+  { tenant: 'team-b', keyId: 'k1', endUser: 'bob' },
+  { tenant: 'nobody' },
+];
+
+function expectSameSummary(sql: RequestSummary, js: RequestSummary): void {
+  const close = (a: number, b: number) => expect(a).toBeCloseTo(b, 9);
+  expect(sql.requests).toBe(js.requests);
+  expect([sql.since, sql.until, sql.by, sql.filter]).toEqual([
+    js.since,
+    js.until,
+    js.by,
+    js.filter,
+  ]);
+  close(sql.costUsd, js.costUsd);
+  close(sql.baselineCostUsd, js.baselineCostUsd);
+  close(sql.savingsUsd, js.savingsUsd);
+  close(sql.savingsRatio, js.savingsRatio);
+  expect([sql.errorRate, sql.failoverRate, sql.cacheHits, sql.cacheHitRate]).toEqual([
+    js.errorRate,
+    js.failoverRate,
+    js.cacheHits,
+    js.cacheHitRate,
+  ]);
+  expect(sql.tokens).toEqual(js.tokens);
+  expect(sql.groups.map((g) => g.key)).toEqual(js.groups.map((g) => g.key));
+  sql.groups.forEach((g, i) => {
+    const want = js.groups[i]!;
+    const { costUsd, baselineCostUsd, savingsUsd, ...exact } = g;
+    close(costUsd, want.costUsd);
+    close(baselineCostUsd, want.baselineCostUsd);
+    close(savingsUsd, want.savingsUsd);
+    expect(exact).toEqual({
+      key: want.key,
+      requests: want.requests,
+      share: want.share,
+      latencyP50Ms: want.latencyP50Ms,
+      latencyP95Ms: want.latencyP95Ms,
+      ttftP50Ms: want.ttftP50Ms,
+      ttftP95Ms: want.ttftP95Ms,
+      errors: want.errors,
+      failovers: want.failovers,
+      cacheHits: want.cacheHits,
+    });
+  });
+}
+
+/** Every grouping under every filter, in SQL and in memory, over the same window. */
+async function compareAll(store: RequestLogStore): Promise<void> {
+  // Summaries through `usageSummary` must not read the records: this store refuses to.
+  const sqlOnly = {
+    summarize: store.summarize!.bind(store),
+    query: () => Promise.reject(new Error('read records')),
+  };
+  const inWindow = RECORDS.filter((r) => r.time >= SINCE && r.time < UNTIL);
+  for (const filter of FILTERS) {
+    for (const by of SUMMARY_BYS) {
+      const sql = await usageSummary(sqlOnly, { since: SINCE, until: UNTIL, by, filter });
+      const jsRecords = filterRecords(inWindow, filter);
+      const js = summarizeRecords(jsRecords, by, SINCE, UNTIL);
+      expectSameSummary(sql, Object.keys(filter).length ? { ...js, filter } : js);
+    }
+  }
+}
+
+it('the generated records cover what the summaries distinguish', () => {
+  const inWindow = RECORDS.filter((r) => r.time >= SINCE && r.time < UNTIL);
+  const s = summarizeRecords(inWindow, 'tag', SINCE, UNTIL);
+  expect(s.requests).toBe(360);
+  expect(s.groups.map((g) => g.key).sort()).toEqual(
+    ['(untagged)', 'batch', 'cli', 'feature=search', 'team-a'].sort(),
+  );
+  expect(s.errorRate).toBeGreaterThan(0);
+  expect(s.failoverRate).toBeGreaterThan(0);
+  expect(s.cacheHits).toBeGreaterThan(0);
+  expect(inWindow.some((r) => r.status === 499)).toBe(true);
+  expect(s.groups.every((g) => g.ttftP50Ms !== null)).toBe(true);
+  // A group with no stream at all has no TTFT: the in-memory and SQL paths must both say null.
+  expect(
+    summarizeRecords(
+      inWindow.filter((r) => !r.stream),
+      'model',
+      SINCE,
+      UNTIL,
+    ).groups.every((g) => g.ttftP50Ms === null),
+  ).toBe(true);
+});
+
+describe('SQLite: the summary in SQL equals the summary in memory', () => {
+  let store: RequestLogStore;
+  beforeAll(async () => {
+    store = createSqliteRequestStore(join(mkdtempSync(join(tmpdir(), 'mr-sum-')), 'requests.db'));
+    await store.migrate();
+    await store.insert(RECORDS);
+  });
+  afterAll(() => store.close());
+
+  it('for every grouping and filter', () => compareAll(store));
+
+  it('for groups without any TTFT, and for an empty window', async () => {
+    const q = { since: T0 + 500_000, until: T0 + 501_000, by: 'model' as const };
+    await store.insert([
+      { ...RECORDS[0]!, time: T0 + 500_000, stream: false, ttftMs: undefined, requestId: 'x' },
+    ]);
+    const sql = await store.summarize!(q);
+    expect(sql.groups).toHaveLength(1);
+    expect(sql.groups[0]).toMatchObject({ ttftP50Ms: null, ttftP95Ms: null });
+    expectSameSummary(
+      sql,
+      summarizeRecords([{ ...RECORDS[0]!, ttftMs: undefined }], 'model', q.since, q.until),
+    );
+    const empty = await store.summarize!({ since: T0 - 10_000, until: T0, by: 'tag' });
+    expect(empty).toEqual(summarizeRecords([], 'tag', T0 - 10_000, T0));
+  });
+});
+
+async function pgAvailable(): Promise<boolean> {
+  const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 1000 });
+  try {
+    await c.connect();
+    await c.end();
+    return true;
+  } catch {
+    console.warn(
+      `\n*** PostgreSQL is not reachable at ${PG_URL}: skipping the PostgreSQL summary tests ***\n`,
+    );
+    return false;
+  }
+}
+
+const havePg = await pgAvailable();
+
+describe.skipIf(!havePg)('PostgreSQL: the summary in SQL equals the summary in memory', () => {
+  const schema = `mr_summary_test_${process.pid}_${Date.now()}`;
+  let store: RequestLogStore;
+  beforeAll(async () => {
+    store = createPostgresRequestStore(PG_URL, { schema });
+    await store.migrate();
+    await store.insert(RECORDS);
+  });
+  afterAll(async () => {
+    await store.close();
+    const c = new pg.Client({ connectionString: PG_URL });
+    await c.connect();
+    await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await c.end();
+  });
+
+  it('for every grouping and filter', () => compareAll(store));
+
+  it('for groups without any TTFT, and for an empty window', async () => {
+    const q = { since: T0 + 500_000, until: T0 + 501_000, by: 'model' as const };
+    await store.insert([
+      { ...RECORDS[0]!, time: T0 + 500_000, stream: false, ttftMs: undefined, requestId: 'x' },
+    ]);
+    const sql = await store.summarize!(q);
+    expect(sql.groups[0]).toMatchObject({ ttftP50Ms: null, ttftP95Ms: null });
+    expectSameSummary(
+      sql,
+      summarizeRecords([{ ...RECORDS[0]!, ttftMs: undefined }], 'model', q.since, q.until),
+    );
+    const empty = await store.summarize!({ since: T0 - 10_000, until: T0, by: 'tag' });
+    expect(empty).toEqual(summarizeRecords([], 'tag', T0 - 10_000, T0));
+  });
+});

@@ -1,0 +1,253 @@
+// The usage summary in SQL, for the SQLite and PostgreSQL request-log stores: the numbers
+// `summarizeRows` (request-summary.ts) gives for the same records, aggregated in the database so
+// that a month of requests never enters the process. Its group keys, error and failover tests and
+// nearest-rank percentiles are mirrored here; the shares, rates and order come from the same
+// `assembleSummary`. Tests compare both on the real databases (summary-sql.test.ts).
+import {
+  assembleSummary,
+  type GroupAggregate,
+  type RequestSummary,
+  type SummaryBy,
+  type SummaryTotals,
+  type UsageQuery,
+} from '../request-summary.js';
+
+/** What the two dialects spell differently. */
+export interface SummaryDialect {
+  /** The request table, schema-qualified when it has one. */
+  table: string;
+  /** The placeholder of the i-th parameter (from 1). */
+  placeholder(i: number): string;
+  /** A FROM item of the JSON array of strings in `column`, one row per element in `alias.value`. */
+  jsonStrings(column: string, alias: string): string;
+  /** True when any of the row's attempts errored (`failedOver`). */
+  failedOver: string;
+}
+
+export const SQLITE_SUMMARY: Omit<SummaryDialect, 'table'> = {
+  placeholder: (i) => `@p${i}`,
+  jsonStrings: (column, alias) => `json_each(${column}) AS ${alias}`,
+  failedOver: `EXISTS (SELECT 1 FROM json_each(r.attempts) AS a WHERE json_extract(a.value, '$.outcome') = 'error')`,
+};
+
+export const POSTGRES_SUMMARY: Omit<SummaryDialect, 'table'> = {
+  placeholder: (i) => `$${i}`,
+  // Tags are a JSON array in a TEXT column (migration 5); attempts are JSONB.
+  jsonStrings: (column, alias) => `jsonb_array_elements_text(${column}::jsonb) AS ${alias}(value)`,
+  failedOver: `r.attempts @> '[{"outcome":"error"}]'::jsonb`,
+};
+
+/** A statement's text and its parameters, in placeholder order. */
+export interface SqlStatement {
+  sql: string;
+  params: unknown[];
+}
+
+/** The group a row counts in, as `groupsOf` names it; by tag, one row per tag (`t.value`). */
+function groupExpression(by: SummaryBy): string {
+  switch (by) {
+    case 'key':
+      return `COALESCE(r.key_id, '(tenant ' || COALESCE(r.tenant, 'default') || ')')`;
+    case 'router':
+      return `COALESCE(r.router, '(direct)')`;
+    case 'tenant':
+      return `COALESCE(r.tenant, 'default')`;
+    case 'user':
+      return `COALESCE(r.end_user, '(no user)')`;
+    case 'tag':
+      return `COALESCE(t.value, '(untagged)')`;
+    default:
+      return `COALESCE(r.served_model, r.deployment, '(none)')`;
+  }
+}
+
+const IS_ERROR = '(r.status >= 400 AND r.status <> 499)';
+const IS_HIT = `r.cache = 'hit'`;
+const flag = (condition: string) => `CASE WHEN ${condition} THEN 1 ELSE 0 END`;
+/** The percentiles a group reports, as fractions computed as `percentile` computes them. */
+const P50 = 50 / 100;
+const P95 = 95 / 100;
+
+/** Collects parameters and hands out their placeholders. */
+class Params {
+  readonly values: unknown[] = [];
+  constructor(private readonly d: Omit<SummaryDialect, 'table'>) {}
+  add(value: unknown): string {
+    this.values.push(value);
+    return this.d.placeholder(this.values.length);
+  }
+}
+
+/** The FROM and WHERE of every statement: the window and the filter (`filterRecords`). */
+function fromWhere(d: SummaryDialect, q: UsageQuery, params: Params, perTag: boolean): string {
+  const f = q.filter ?? {};
+  const where = [`r.time >= ${params.add(q.since)}`, `r.time < ${params.add(q.until)}`];
+  if (f.tenant) where.push(`r.tenant = ${params.add(f.tenant)}`);
+  if (f.keyId) where.push(`r.key_id = ${params.add(f.keyId)}`);
+  if (f.endUser) where.push(`r.end_user = ${params.add(f.endUser)}`);
+  if (f.tag)
+    where.push(
+      `EXISTS (SELECT 1 FROM ${d.jsonStrings('r.tags', 'f')} WHERE f.value = ${params.add(f.tag)})`,
+    );
+  // By tag, a row per tag (a request in each of its tags' groups), one with NULL when it has none.
+  const join = perTag ? ` LEFT JOIN ${d.jsonStrings('r.tags', 't')} ON TRUE` : '';
+  return `FROM ${d.table} r${join} WHERE ${where.join(' AND ')}`;
+}
+
+/** Counted once per request, whatever the grouping. */
+export function totalsStatement(d: SummaryDialect, q: UsageQuery): SqlStatement {
+  const params = new Params(d);
+  const unlessHit = (column: string) => `SUM(CASE WHEN ${IS_HIT} THEN 0 ELSE r.${column} END)`;
+  const sql = `SELECT COUNT(*) AS requests, SUM(r.cost_usd) AS cost, SUM(r.baseline_cost_usd) AS baseline,
+    SUM(${flag(IS_ERROR)}) AS errors, SUM(${flag(d.failedOver)}) AS failovers,
+    SUM(${flag(IS_HIT)}) AS hits, ${unlessHit('prompt_tokens')} AS prompt,
+    ${unlessHit('cached_tokens')} AS cached, ${unlessHit('completion_tokens')} AS completion,
+    ${unlessHit('reasoning_tokens')} AS reasoning
+    ${fromWhere(d, q, params, false)}`;
+  return { sql, params: params.values };
+}
+
+/** The rows each group is aggregated over: its key and what the aggregates read. */
+function groupedRows(d: SummaryDialect, q: UsageQuery, params: Params): string {
+  return `SELECT ${groupExpression(q.by)} AS g, r.cost_usd, r.baseline_cost_usd, r.latency_ms,
+    r.ttft_ms, ${flag(IS_ERROR)} AS error, ${flag(d.failedOver)} AS failed, ${flag(IS_HIT)} AS hit
+    ${fromWhere(d, q, params, q.by === 'tag')}`;
+}
+
+const GROUP_SUMS = `g, COUNT(*) AS requests, SUM(cost_usd) AS cost, SUM(baseline_cost_usd) AS baseline,
+    SUM(error) AS errors, SUM(failed) AS failovers, SUM(hit) AS hits`;
+
+/**
+ * PostgreSQL: the groups with their percentiles in one pass. `percentile_disc(f)` is the first value
+ * whose position reaches ceil(f × n), as `percentile` picks it; it skips NULLs, as the TTFT of JSON
+ * calls is skipped, and is NULL when a group has no TTFT at all.
+ */
+export function postgresGroupsStatement(d: SummaryDialect, q: UsageQuery): SqlStatement {
+  const params = new Params(d);
+  const rows = groupedRows(d, q, params);
+  const p50 = `${params.add(P50)}::float8`;
+  const p95 = `${params.add(P95)}::float8`;
+  const sql = `SELECT ${GROUP_SUMS},
+    percentile_disc(${p50}) WITHIN GROUP (ORDER BY latency_ms) AS latency_p50,
+    percentile_disc(${p95}) WITHIN GROUP (ORDER BY latency_ms) AS latency_p95,
+    percentile_disc(${p50}) WITHIN GROUP (ORDER BY ttft_ms) AS ttft_p50,
+    percentile_disc(${p95}) WITHIN GROUP (ORDER BY ttft_ms) AS ttft_p95
+    FROM (${rows}) b GROUP BY g`;
+  return { sql, params: params.values };
+}
+
+/** SQLite: the groups' sums and counts (its percentiles come from `sqlitePercentilesStatement`). */
+export function sqliteGroupsStatement(d: SummaryDialect, q: UsageQuery): SqlStatement {
+  const params = new Params(d);
+  const sql = `SELECT ${GROUP_SUMS} FROM (${groupedRows(d, q, params)}) b GROUP BY g`;
+  return { sql, params: params.values };
+}
+
+/**
+ * SQLite has no ordered-set aggregates (its `percentile` extension is a build option, and its
+ * `percentile()` interpolates), so each group's values are ranked with a window function and only
+ * the rows at the nearest ranks are returned:
+ * rank = max(1, ceil(f × n)), the float arithmetic of `percentile`. Rows: metric ('latency' or
+ * 'ttft'), g, v, and whether v is the group's p50 and/or p95.
+ */
+export function sqlitePercentilesStatement(d: SummaryDialect, q: UsageQuery): SqlStatement {
+  const params = new Params(d);
+  const rows = groupedRows(d, q, params);
+  const p50 = params.add(P50);
+  const p95 = params.add(P95);
+  const ranked = (column: string) =>
+    `SELECT g, ${column} AS v, ROW_NUMBER() OVER (PARTITION BY g ORDER BY ${column}) AS rn,
+      COUNT(*) OVER (PARTITION BY g) AS n FROM b WHERE ${column} IS NOT NULL`;
+  const at = (p: string) => `rn = MAX(1, CAST(ceil(${p} * n) AS INTEGER))`;
+  const picked = (metric: string, cte: string) =>
+    `SELECT '${metric}' AS metric, g, v, ${at(p50)} AS is_p50, ${at(p95)} AS is_p95 FROM ${cte}
+      WHERE ${at(p50)} OR ${at(p95)}`;
+  const sql = `WITH b AS (${rows}), l AS (${ranked('latency_ms')}), f AS (${ranked('ttft_ms')})
+    ${picked('latency', 'l')} UNION ALL ${picked('ttft', 'f')}`;
+  return { sql, params: params.values };
+}
+
+const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
+const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
+export type TotalsRow = Record<
+  | 'requests'
+  | 'cost'
+  | 'baseline'
+  | 'errors'
+  | 'failovers'
+  | 'hits'
+  | 'prompt'
+  | 'cached'
+  | 'completion'
+  | 'reasoning',
+  unknown
+>;
+export type GroupRow = Record<
+  'g' | 'requests' | 'cost' | 'baseline' | 'errors' | 'failovers' | 'hits',
+  unknown
+> &
+  Partial<Record<'latency_p50' | 'latency_p95' | 'ttft_p50' | 'ttft_p95', unknown>>;
+export interface PercentileRow {
+  metric: 'latency' | 'ttft';
+  g: string;
+  v: number;
+  is_p50: unknown;
+  is_p95: unknown;
+}
+
+/**
+ * The summary from the statements' rows (drivers give counts and sums as numbers or, PostgreSQL's
+ * bigint, strings). `percentiles`, SQLite's, fills in the groups' percentiles.
+ */
+export function summaryFromRows(
+  q: UsageQuery,
+  totals: TotalsRow,
+  groups: readonly GroupRow[],
+  percentiles: readonly PercentileRow[] = [],
+): RequestSummary {
+  const t: SummaryTotals = {
+    requests: num(totals.requests),
+    costUsd: num(totals.cost),
+    baselineCostUsd: num(totals.baseline),
+    errors: num(totals.errors),
+    failovers: num(totals.failovers),
+    cacheHits: num(totals.hits),
+    tokens: {
+      prompt: num(totals.prompt),
+      cached: num(totals.cached),
+      completion: num(totals.completion),
+      reasoning: num(totals.reasoning),
+    },
+  };
+  const aggregates = new Map<string, GroupAggregate>();
+  for (const g of groups) {
+    const key = String(g.g);
+    aggregates.set(key, {
+      key,
+      requests: num(g.requests),
+      costUsd: num(g.cost),
+      baselineCostUsd: num(g.baseline),
+      latencyP50Ms: num(g.latency_p50),
+      latencyP95Ms: num(g.latency_p95),
+      ttftP50Ms: numOrNull(g.ttft_p50),
+      ttftP95Ms: numOrNull(g.ttft_p95),
+      errors: num(g.errors),
+      failovers: num(g.failovers),
+      cacheHits: num(g.hits),
+    });
+  }
+  for (const p of percentiles) {
+    const a = aggregates.get(String(p.g));
+    if (!a) continue;
+    const v = Number(p.v);
+    if (p.metric === 'latency') {
+      if (num(p.is_p50)) a.latencyP50Ms = v;
+      if (num(p.is_p95)) a.latencyP95Ms = v;
+    } else {
+      if (num(p.is_p50)) a.ttftP50Ms = v;
+      if (num(p.is_p95)) a.ttftP95Ms = v;
+    }
+  }
+  return assembleSummary(q.by, q.since, q.until, t, [...aggregates.values()]);
+}
