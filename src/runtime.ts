@@ -18,6 +18,7 @@ import { loadTokenizer } from './core/prompt-text.js';
 import { ChatGateway } from './gateway/chat-gateway.js';
 import { DeploymentLoad } from './gateway/deployment-load.js';
 import { shareCoolDowns } from './gateway/shared-cool-downs.js';
+import { DeploymentBudgets } from './policy/deployment-budget.js';
 import { newId } from './core/ids.js';
 import { CircuitBreakers, DEFAULT_BREAKER } from './gateway/circuit-breaker.js';
 import { createMemoryAffinityStore } from './gateway/session-affinity.js';
@@ -142,7 +143,15 @@ export async function createRuntime(
         );
     },
   });
+  const deploymentBudgets = new DeploymentBudgets({
+    state: shared.state,
+    clock,
+    deployments: () => holder.current.deployments.values(),
+    onError: (err) => logger.warn({ err }, 'reading deployment budgets failed'),
+  });
+  await deploymentBudgets.refresh();
   const policies = createGovernancePolicies({
+    deploymentBudgets,
     config: holder,
     limiter: new RateLimiter({ state: shared.state, clock }),
     budgets,
@@ -308,10 +317,13 @@ export async function createRuntime(
           status: () => ({ shared_state: shared.status(), request_log: requestLog?.status() }),
           health: (name) => {
             const cooling = breakers.coolingLeftMs(name);
+            const d = holder.current.deployments.get(name);
+            const budget = d ? deploymentBudgets.lines(d) : [];
             return {
               circuit: breakers.state(name),
               ...(cooling > 0 ? { coolingDownSeconds: Math.ceil(cooling / 1000) } : {}),
               ...load.snapshot(name),
+              ...(budget.length ? { budgetUsed: Math.max(...budget.map((l) => l.fraction)) } : {}),
             };
           },
         }),

@@ -266,6 +266,15 @@ export const deploymentSchema = z.strictObject({
     .describe(
       'Limits for this deployment across all callers; a deployment at its limit is skipped by routing.',
     ),
+  budget: z
+    .strictObject({
+      dailyUsd: z.number().positive().optional().describe('Spend limit per UTC day.'),
+      monthlyUsd: z.number().positive().optional().describe('Spend limit per UTC month.'),
+    })
+    .optional()
+    .describe(
+      "What this deployment may cost across all callers: once the day's or month's spend reaches it, routers and pools route around it (eligibility rule `budget_exhausted`) and a direct call gets 429 `budget_exceeded` until the period resets (UTC). Judged from spend read at most every 2 s, so several replicas may overrun it by what they spend in that time.",
+    ),
   headers: z
     .record(z.string(), z.string())
     .optional()

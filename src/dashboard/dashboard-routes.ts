@@ -28,6 +28,8 @@ export interface DeploymentHealth {
   inFlight: number;
   firstTokenMs?: number;
   answerMs?: number;
+  /** The larger of its day's and month's budget fractions used (absent: no budget). */
+  budgetUsed?: number;
 }
 
 /** Assets live in src/dashboard/assets; from dist/ the same folder is three levels up. */

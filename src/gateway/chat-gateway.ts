@@ -474,6 +474,7 @@ export class ChatGateway {
       circuitAllows: (name: string) => this.deps.breakers.allows(name),
       coolingDown: (name: string) => this.deps.breakers.coolingDown(name),
       hasHeadroom: policies?.hasHeadroom?.bind(policies),
+      withinBudget: policies?.deploymentWithinBudget?.bind(policies),
       keyAllows: (name: string) => keyAllowsDeployment(call, target, name),
     };
     // The deployments the target may serve from, each checked by the same rules.

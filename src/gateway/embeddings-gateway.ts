@@ -171,7 +171,17 @@ export class EmbeddingsGateway {
       const sent = partial ? { ...request, input: pickInputs(request.input, missing) } : request;
       const sentEstimate = partial ? estimateTokens(sent.input) : estimate;
       const breakers = this.deps.breakers;
-      const healthy = allowed.filter((m) => breakers.allows(m.name));
+      const affordable = policies?.deploymentWithinBudget
+        ? allowed.filter((m) => policies.deploymentWithinBudget!(m))
+        : allowed;
+      if (affordable.length === 0)
+        throw new GatewayError({
+          status: 429,
+          type: 'insufficient_quota',
+          code: 'budget_exceeded',
+          message: `${allowed.map((m) => m.name).join(', ')}: its own spend budget (deployments[].budget) is used up until the day's or month's reset.`,
+        });
+      const healthy = affordable.filter((m) => breakers.allows(m.name));
       if (healthy.length === 0)
         throw new GatewayError({
           status: 503,

@@ -92,6 +92,8 @@ export interface GatewayPolicies {
   admit?(ctx: AdmitContext): Promise<AdmitResult> | AdmitResult;
   /** Rate-limit headroom of one deployment, for eligibility. */
   hasHeadroom?(deployment: DeploymentConfig, tokens: number): boolean;
+  /** The deployment's own spend budget is not used up (`deployments[].budget`), for eligibility. */
+  deploymentWithinBudget?(deployment: DeploymentConfig): boolean;
   /** Consume the deployment's own limit for the attempt that is about to run. */
   consumeDeployment?(deployment: DeploymentConfig, tokens: number): Promise<void> | void;
   /** After the request: correct TPM with real usage, add spend to budgets. */

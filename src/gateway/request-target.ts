@@ -195,6 +195,24 @@ function noEligibleDeployment(
 ): GatewayError {
   const rules = new Set(checks.flatMap((c) => c.failed));
   const detail = describeExclusions(checks) + (hint ? `; ${hint.text}` : '');
+  // Spent budgets, with limits or open circuits at most: nothing to retry before a reset.
+  if (
+    rules.has('budget_exhausted') &&
+    [...rules].every(
+      (r) =>
+        r === 'budget_exhausted' ||
+        r === 'rate_limit' ||
+        r === 'circuit_open' ||
+        r === 'cooling_down',
+    )
+  )
+    return new GatewayError({
+      status: 429,
+      type: 'insufficient_quota',
+      code: 'budget_exceeded',
+      message: `No deployment of "${name}" is within its spend budget: ${detail}`,
+      details: { exclusions: checks },
+    });
   const onlyLimits = [...rules].every(
     (r) => r === 'rate_limit' || r === 'circuit_open' || r === 'cooling_down',
   );

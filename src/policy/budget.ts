@@ -23,7 +23,7 @@ export interface BudgetSubject {
   tags?: readonly string[];
 }
 
-export type BudgetScope = 'key' | 'tenant' | 'user' | 'tag';
+export type BudgetScope = 'key' | 'tenant' | 'user' | 'tag' | 'deployment';
 export type BudgetPeriod = 'day' | 'month';
 
 export interface BudgetCounter {
@@ -215,6 +215,7 @@ export function budgetOwner(line: BudgetCounter): string {
   if (line.scope === 'key') return `API key ${line.id}`;
   if (line.scope === 'user') return `end user ${line.id} (tenant ${line.tenant})`;
   if (line.scope === 'tag') return `tag ${line.id} (tenant ${line.tenant})`;
+  if (line.scope === 'deployment') return `deployment ${line.id}`;
   return `tenant ${line.id}`;
 }
 

@@ -25,6 +25,7 @@ import {
   type BudgetTracker,
 } from './budget.js';
 import type { ContentFilter } from './content-filter.js';
+import type { DeploymentBudgets } from './deployment-budget.js';
 import { bucketKey, type LimitTicket, type RateLimiter, type TagLimit } from './rate-limit.js';
 
 export interface GovernanceDeps {
@@ -39,6 +40,19 @@ export interface GovernanceDeps {
   onError?: (err: unknown, what: 'settle-limits' | 'settle-budget') => void;
   /** Where a budget that passes its threshold or runs out is reported (alerts.webhooks). */
   alerts?: Alerter;
+  /** Deployments' own spend budgets (`deployments[].budget`). */
+  deploymentBudgets?: DeploymentBudgets;
+}
+
+/** A deployment's budget used up: routed around (or refused when called by name) until reset. */
+function deploymentBudgetAlert(line: BudgetLine): Alert {
+  const period = line.period === 'day' ? 'daily' : 'monthly';
+  return {
+    event: 'budget_exhausted',
+    subject: line.key,
+    message: `The ${period} budget of ${budgetOwner(line)} is used up (${usd(line.spentUsd)} of ${usd(line.limitUsd)}): routers and pools route around it, and calls by its name are refused, until ${new Date(line.resetsAt).toISOString()}.`,
+    details: budgetDetails(line),
+  };
 }
 
 /** The budget alert a state calls for: used up, or past the Cost-mode threshold; else none. */
@@ -183,6 +197,13 @@ export function createGovernancePolicies(deps: GovernanceDeps): GatewayPolicies 
       return deps.limiter ? deps.limiter.hasHeadroom(deployment, tokens) : true;
     },
 
+    deploymentWithinBudget(deployment: DeploymentConfig): boolean {
+      const line = deps.deploymentBudgets?.exhausted(deployment);
+      if (!line) return true;
+      deps.alerts?.emit(deploymentBudgetAlert(line), line.resetsAt);
+      return false;
+    },
+
     async consumeDeployment(deployment: DeploymentConfig, tokens: number): Promise<void> {
       await deps.limiter?.consumeDeployment(deployment, tokens);
     },
@@ -222,6 +243,10 @@ export function createGovernancePolicies(deps: GovernanceDeps): GatewayPolicies 
           .catch((err: unknown) => deps.onError?.(err, 'settle-limits'));
       }
       tickets.delete(ctx);
+      if (deps.deploymentBudgets && outcome.deployment?.budget && outcome.costUsd > 0)
+        deps.deploymentBudgets
+          .record(outcome.deployment, outcome.costUsd)
+          .catch((err: unknown) => deps.onError?.(err, 'settle-budget'));
       if (
         deps.budgets &&
         outcome.costUsd > 0 &&

@@ -21,6 +21,7 @@ export type EligibilityRule =
   | 'region'
   | 'rate_limit'
   | 'cooling_down'
+  | 'budget_exhausted'
   | 'key_scope';
 
 export const RULE_DESCRIPTIONS: Record<EligibilityRule, string> = {
@@ -40,6 +41,8 @@ export const RULE_DESCRIPTIONS: Record<EligibilityRule, string> = {
   rate_limit: 'no rate-limit headroom',
   cooling_down: 'its upstream answered 429 and asked to wait (retry-after); skipped until then',
   key_scope: 'the API key may not use it',
+  budget_exhausted:
+    "its own spend budget (deployments[].budget) is used up until the day's or month's reset",
 };
 
 /** What a request needs; computed once per request, then checked against each deployment. */
@@ -102,6 +105,8 @@ export interface EligibilityProbes {
   hasHeadroom?(deployment: DeploymentConfig, tokens: number): boolean;
   /** Key scope and key-level subset narrowing. */
   keyAllows?(deployment: string): boolean;
+  /** Its own spend budget is not used up. */
+  withinBudget?(deployment: DeploymentConfig): boolean;
 }
 
 export interface CandidateEligibility {
@@ -132,6 +137,7 @@ export function checkDeployment(
   if (probes.coolingDown?.(d.name)) failed.push('cooling_down');
   if (probes.hasHeadroom && !probes.hasHeadroom(d, needs.promptTokens + needs.outputTokens))
     failed.push('rate_limit');
+  if (d.budget && probes.withinBudget && !probes.withinBudget(d)) failed.push('budget_exhausted');
   return failed;
 }
 

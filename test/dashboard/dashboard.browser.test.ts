@@ -132,8 +132,8 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
       page.$$eval('#health tr[data-deployment="big"] td', (cells) =>
         cells.map((c) => c.textContent),
       );
-    await expect.poll(big, { timeout: 10_000 }).toHaveLength(9);
-    const [name, model, , , circuit, cooling, inFlight, firstToken, answer] = await big();
+    await expect.poll(big, { timeout: 10_000 }).toHaveLength(10);
+    const [name, model, , , circuit, cooling, inFlight, firstToken, answer, budget] = await big();
     expect([name, model, circuit, cooling, inFlight]).toEqual([
       'big',
       'big-sim',
@@ -143,6 +143,7 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     ]);
     expect(firstToken).toMatch(/^\d+ ms$/);
     expect(answer).toBe('');
+    expect(budget).toBe('');
 
     const row = page.locator('#routers tr[data-router="model-router"]');
     await row.locator('select.mode').selectOption('quality');

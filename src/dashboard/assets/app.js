@@ -151,13 +151,15 @@ function renderHealth(rows) {
         String(d.inFlight),
         ms(d.firstTokenMs),
         ms(d.answerMs),
+        d.budgetUsed === undefined ? '' : `${Math.round(d.budgetUsed * 100)}%`,
       ];
       for (const text of cells) {
         const td = document.createElement('td');
         td.textContent = text;
         tr.append(td);
       }
-      if (d.circuit !== 'closed' || d.coolingDownSeconds) tr.className = 'unhealthy';
+      if (d.circuit !== 'closed' || d.coolingDownSeconds || d.budgetUsed >= 1)
+        tr.className = 'unhealthy';
       return tr;
     }),
   );
