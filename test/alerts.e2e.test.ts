@@ -114,4 +114,45 @@ describe('alerts to webhooks', () => {
       await rt.close().catch(() => {});
     }
   });
+
+  it("a deployment's own budget used up: one alert saying it is routed around", async () => {
+    received.length = 0;
+    const input = testConfigInput({ alerts: { webhooks: [{ url: `${base}/ops` }] } });
+    const rt = await createRuntime(
+      parseConfig(
+        {
+          ...input,
+          deployments: [
+            simDeployment('big', {
+              prices: { inputPer1M: 10, outputPer1M: 30 },
+              budget: { dailyUsd: 0.001 },
+            }),
+            ...input.deployments.slice(1),
+          ],
+          pools: [{ name: 'spill', deployments: ['big', 'mid'], strategy: 'priority' }],
+        },
+        {},
+      ).config,
+    );
+    try {
+      for (let i = 0; i < 5; i++)
+        expect(
+          (
+            await rt.app.inject({
+              method: 'POST',
+              url: '/v1/chat/completions',
+              payload: chat('spill'),
+            })
+          ).statusCode,
+        ).toBe(200);
+    } finally {
+      await rt.close(); // waits for alerts in flight
+    }
+    const alerts = received.filter((r) => r.body.event === 'budget_exhausted');
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.body.message).toMatch(
+      /^The daily budget of deployment big is used up \(\$0\.00\d+ of \$0\.0010\): routers and pools route around it/,
+    );
+    expect(alerts[0]!.body.details).toMatchObject({ scope: 'deployment', id: 'big' });
+  });
 });

@@ -48,7 +48,16 @@ describe('deployment budgets through the router', () => {
         type: 'insufficient_quota',
         code: 'budget_exceeded',
       });
-      expect(direct.json().error.message).toContain('big: budget_exhausted (its own spend budget');
+      expect(direct.json().error.message).toMatch(
+        /^The daily budget of deployment big is used up: \$0\.00\d+ spent of \$0\.00\. It resets at 2026-12-02T00:00:00\.000Z\.$/,
+      );
+      expect(direct.headers['retry-after']).toBe(String(12 * 3600));
+      expect(direct.json().error.budget).toMatchObject({
+        scope: 'deployment',
+        id: 'big',
+        period: 'day',
+        limit_usd: 0.001,
+      });
       // Anthropic clients get Anthropic's envelope.
       const claude = await send({ ...ask('big'), max_tokens: 50 }, '/v1/messages', {
         'anthropic-version': '2023-06-01',

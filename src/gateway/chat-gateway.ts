@@ -59,6 +59,7 @@ import {
 import { modelSelectionDetails, wantsRouterControls } from './router-controls.js';
 import { trackStream } from './track-stream.js';
 import { PoolBalancer } from './pool-order.js';
+import { budgetExceeded } from '../policy/budget.js';
 import { DeploymentLoad } from './deployment-load.js';
 
 export interface GatewayDeps {
@@ -474,7 +475,9 @@ export class ChatGateway {
       circuitAllows: (name: string) => this.deps.breakers.allows(name),
       coolingDown: (name: string) => this.deps.breakers.coolingDown(name),
       hasHeadroom: policies?.hasHeadroom?.bind(policies),
-      withinBudget: policies?.deploymentWithinBudget?.bind(policies),
+      withinBudget: policies?.deploymentBudgetSpent
+        ? (d: DeploymentConfig) => !policies.deploymentBudgetSpent!(d)
+        : undefined,
       keyAllows: (name: string) => keyAllowsDeployment(call, target, name),
     };
     // The deployments the target may serve from, each checked by the same rules.
@@ -486,6 +489,12 @@ export class ChatGateway {
             .filter((d): d is DeploymentConfig => d !== undefined);
     const routingStart = this.deps.clock.perfNow();
     const { eligible, checks } = checkEligibility(candidates, needs, probes);
+    // Called by name and only its budget stands in the way: which budget, and when it resets.
+    const spent =
+      target.kind === 'deployment' && checks[0]?.failed.join() === 'budget_exhausted'
+        ? policies?.deploymentBudgetSpent?.(target.deployment)
+        : undefined;
+    if (spent) throw budgetExceeded(spent, this.deps.clock.now());
     if (eligible.length === 0)
       throw this.deps.breakers.retryWhenCooled(
         noEligibleFor(call, candidates, checks, targetName(target)),

@@ -25,6 +25,7 @@ import {
   type GatewayPolicies,
 } from './gateway-types.js';
 import { PoolBalancer } from './pool-order.js';
+import { budgetExceeded } from '../policy/budget.js';
 import { DeploymentLoad } from './deployment-load.js';
 import type { AnswerCache } from './answer-cache.js';
 import {
@@ -171,16 +172,16 @@ export class EmbeddingsGateway {
       const sent = partial ? { ...request, input: pickInputs(request.input, missing) } : request;
       const sentEstimate = partial ? estimateTokens(sent.input) : estimate;
       const breakers = this.deps.breakers;
-      const affordable = policies?.deploymentWithinBudget
-        ? allowed.filter((m) => policies.deploymentWithinBudget!(m))
-        : allowed;
-      if (affordable.length === 0)
-        throw new GatewayError({
-          status: 429,
-          type: 'insufficient_quota',
-          code: 'budget_exceeded',
-          message: `${allowed.map((m) => m.name).join(', ')}: its own spend budget (deployments[].budget) is used up until the day's or month's reset.`,
-        });
+      const spent = allowed.map((m) => policies?.deploymentBudgetSpent?.(m));
+      const affordable = allowed.filter((_, i) => !spent[i]);
+      // Every member's own budget is used up: the one that resets first says when to come back.
+      if (affordable.length === 0) {
+        const lines = spent.filter((l) => l !== undefined);
+        throw budgetExceeded(
+          lines.reduce((a, b) => (b.resetsAt < a.resetsAt ? b : a)),
+          this.deps.clock.now(),
+        );
+      }
       const healthy = affordable.filter((m) => breakers.allows(m.name));
       if (healthy.length === 0)
         throw new GatewayError({

@@ -1,6 +1,7 @@
 // Types shared by the gateway and the HTTP routes that call it.
 import type { NativeRequest } from '../providers/native-api.js';
 import type { PoolConfig, RouterConfig, RoutingMode } from '../config/schema.js';
+import type { BudgetLine } from '../policy/budget.js';
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import type { ChatChunk, ChatRequest, ChatResponse, ChatUsage } from '../core/wire-types.js';
 import type { Attribution } from './attribution.js';
@@ -92,8 +93,8 @@ export interface GatewayPolicies {
   admit?(ctx: AdmitContext): Promise<AdmitResult> | AdmitResult;
   /** Rate-limit headroom of one deployment, for eligibility. */
   hasHeadroom?(deployment: DeploymentConfig, tokens: number): boolean;
-  /** The deployment's own spend budget is not used up (`deployments[].budget`), for eligibility. */
-  deploymentWithinBudget?(deployment: DeploymentConfig): boolean;
+  /** The deployment's own spend budget line that is used up (`deployments[].budget`), if any. */
+  deploymentBudgetSpent?(deployment: DeploymentConfig): BudgetLine | undefined;
   /** Consume the deployment's own limit for the attempt that is about to run. */
   consumeDeployment?(deployment: DeploymentConfig, tokens: number): Promise<void> | void;
   /** After the request: correct TPM with real usage, add spend to budgets. */

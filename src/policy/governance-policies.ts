@@ -197,11 +197,10 @@ export function createGovernancePolicies(deps: GovernanceDeps): GatewayPolicies 
       return deps.limiter ? deps.limiter.hasHeadroom(deployment, tokens) : true;
     },
 
-    deploymentWithinBudget(deployment: DeploymentConfig): boolean {
+    deploymentBudgetSpent(deployment: DeploymentConfig): BudgetLine | undefined {
       const line = deps.deploymentBudgets?.exhausted(deployment);
-      if (!line) return true;
-      deps.alerts?.emit(deploymentBudgetAlert(line), line.resetsAt);
-      return false;
+      if (line) deps.alerts?.emit(deploymentBudgetAlert(line), line.resetsAt);
+      return line;
     },
 
     async consumeDeployment(deployment: DeploymentConfig, tokens: number): Promise<void> {
