@@ -2,7 +2,8 @@
 // execute with failover → respond → record. Every entry point (chat, Azure, Responses, Messages)
 // joins here with a ChatRequest. What the request asks for and may use is request-target.ts; a
 // streamed answer's tracking, track-stream.ts; Foundry's router controls, router-controls.ts; the
-// answer cache, answer-cache.ts (looked up after policies and input filters, before routing).
+// answer cache, answer-cache.ts (looked up after policies and input filters, before routing),
+// and after an exact miss the semantic cache, semantic-cache.ts (imported only once it is on).
 import { OutputTokenStats } from '../routing/output-token-stats.js';
 import type { RouterConfig, RoutingMode } from '../config/schema.js';
 import type { DeploymentConfig } from '../config/deployment-schema.js';
@@ -60,6 +61,7 @@ import { modelSelectionDetails, wantsRouterControls } from './router-controls.js
 import { trackStream } from './track-stream.js';
 import { PoolBalancer } from './pool-order.js';
 import { DeploymentLoad } from './deployment-load.js';
+import type { SemanticCache, SemanticCacheLog, SemanticLookup } from './semantic-cache.js';
 
 export interface GatewayDeps {
   config: ConfigHolder;
@@ -76,6 +78,8 @@ export interface GatewayDeps {
   answerCache?: AnswerCache;
   /** Calls in flight and recent latency per deployment (shared with the embeddings gateway). */
   load?: DeploymentLoad;
+  /** Where the semantic cache says it could not embed a conversation. */
+  log?: SemanticCacheLog;
 }
 
 /** How long a provider's own token count may take before the router counts instead. */
@@ -89,6 +93,8 @@ export class ChatGateway {
   readonly load: DeploymentLoad;
   /** Orders a pool's members (round-robin turns, load and latency are this replica's). */
   private readonly pools: PoolBalancer;
+  /** Loaded and built when `cache.semantic.enabled` is first seen, not before. */
+  private semantic?: Promise<SemanticCache>;
 
   constructor(private readonly deps: GatewayDeps) {
     this.load = deps.load ?? new DeploymentLoad(deps.clock);
@@ -158,6 +164,7 @@ export class ChatGateway {
       this.deps.recorder.record(record);
     };
     let admit: AdmitContext | undefined;
+    let semantic: SemanticLookup | undefined;
     try {
       const target = resolveTarget(snapshot, call);
       authorizeTarget(call, target);
@@ -216,7 +223,16 @@ export class ChatGateway {
         cachePlan = cache.plan(snapshot.config.cache, call, request, target, mode, zone);
         record.cache = cachePlan.read || cachePlan.write ? 'miss' : 'bypass';
         const needs = requestNeeds(request, promptTokens, zone);
-        const hit = await cache.lookup(cachePlan, snapshot, call, target, needs);
+        let hit = await cache.lookup(cachePlan, snapshot, call, target, needs);
+        // Off (the default): one property read, nothing imported or allocated.
+        if (!hit && cachePlan.read && snapshot.config.cache.semantic.enabled) {
+          semantic = await (
+            await this.semanticCache(cache)
+          ).lookup({ snapshot, plan: cachePlan, call, request, target, mode, zone, needs });
+          hit = semantic?.hit;
+          // Spent whatever happens next (account() adds the answer's cost to it).
+          record.costUsd = semantic?.costUsd ?? 0;
+        }
         if (hit)
           return await this.answerFromCache(hit, request, admit, {
             record,
@@ -286,15 +302,16 @@ export class ChatGateway {
         let response = result.response;
         record.servedModel = response.model;
         headers['x-router-model'] = response.model;
-        this.account(record, result.deployment, top, usageCounts(response.usage));
+        this.account(record, result.deployment, top, usageCounts(response.usage), semantic);
         // Kept as the upstream answered, before filters annotate it (they run again on a hit).
         if (cachePlan) {
           headers['x-router-cache'] = record.cache ?? 'miss';
-          this.deps.answerCache?.keep(cachePlan, {
+          const kept = this.deps.answerCache?.keep(cachePlan, {
             deployment: result.deployment.name,
             baselineCostUsd: record.baselineCostUsd,
             response,
           });
+          if (kept) semantic?.remember();
         }
         if (promptFilterResults && !response.prompt_filter_results)
           response.prompt_filter_results = promptFilterResults;
@@ -319,6 +336,7 @@ export class ChatGateway {
       if (cachePlan) headers['x-router-cache'] = record.cache ?? 'miss';
       const collector = cachePlan?.write ? new ChunkCollector() : undefined;
       const admitCtx = admit;
+      const semanticCtx = semantic;
       const stream = trackStream(result, call, {
         promptFilterResults,
         controls,
@@ -335,16 +353,21 @@ export class ChatGateway {
               completionTokens: 0,
               reasoningTokens: 0,
             },
+            semanticCtx,
           );
           if (usage && status === 200)
             this.outputTokens.observe(result.deployment.name, usage.completionTokens);
           const whole = status === 200 ? collector?.response() : undefined;
-          if (cachePlan && whole)
+          if (
+            cachePlan &&
+            whole &&
             this.deps.answerCache?.keep(cachePlan, {
               deployment: result.deployment.name,
               baselineCostUsd: record.baselineCostUsd,
               response: whole,
-            });
+            })
+          )
+            semanticCtx?.remember();
           if (text !== undefined) record.answerText = text;
           policies?.settle?.(admitCtx, {
             deployment: result.deployment,
@@ -371,7 +394,12 @@ export class ChatGateway {
       ) {
         record.attempts = e.details?.attempts as AttemptRecord[];
       }
-      if (admit) this.deps.policies?.settle?.(admit, { costUsd: 0, status: e?.status ?? 500 });
+      // The embedding call of a semantic lookup was paid for, whatever became of the request.
+      if (admit)
+        this.deps.policies?.settle?.(admit, {
+          costUsd: semantic?.costUsd ?? 0,
+          status: e?.status ?? 500,
+        });
       finish(e?.status ?? 500, e?.code ?? 'internal_error');
       throw err;
     }
@@ -397,9 +425,9 @@ export class ChatGateway {
     },
   ): Promise<ChatOutcome> {
     const { record, finish } = ctx;
-    const { answer, deployment: d } = hit;
+    const { answer, deployment: d, semantic } = hit;
     const response = answer.response;
-    record.cache = 'hit';
+    record.cache = semantic ? 'semantic' : 'hit';
     record.deployment = d.name;
     record.region = d.region;
     record.dataZone = d.dataZone;
@@ -410,13 +438,15 @@ export class ChatGateway {
     record.cachedTokens = usage.cachedTokens;
     record.completionTokens = usage.completionTokens;
     record.reasoningTokens = usage.reasoningTokens;
-    record.costUsd = 0;
+    // An exact hit costs nothing; a semantic one its embedding call.
+    record.costUsd = semantic?.costUsd ?? 0;
     record.baselineCostUsd = answer.baselineCostUsd;
     if (this.deps.config.current.config.requestLog.storeText)
       record.answerText = answerText(response);
     const headers: Record<string, string> = {
       ...(ctx.headers ?? {}),
-      'x-router-cache': 'hit',
+      'x-router-cache': record.cache,
+      ...(semantic ? { 'x-router-cache-similarity': semantic.similarity.toFixed(4) } : {}),
       age: String(hit.ageSeconds),
       'x-router-deployment': d.name,
       'x-router-region': d.region,
@@ -429,7 +459,7 @@ export class ChatGateway {
     // No upstream tokens were used: the prompt's up-front TPM charge is handed back.
     policies?.settle?.(admit, {
       usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
-      costUsd: 0,
+      costUsd: record.costUsd,
       status: 200,
     });
     if (request.stream !== true) {
@@ -538,18 +568,37 @@ export class ChatGateway {
     };
   }
 
+  /** The semantic cache, imported and built on first use. */
+  private semanticCache(answerCache: AnswerCache): Promise<SemanticCache> {
+    return (this.semantic ??= import('./semantic-cache.js').then(
+      ({ SemanticCache }) =>
+        new SemanticCache({
+          config: this.deps.config,
+          adapters: this.deps.adapters,
+          breakers: this.deps.breakers,
+          clock: this.deps.clock,
+          load: this.load,
+          answerCache,
+          policies: this.deps.policies,
+          log: this.deps.log,
+        }),
+    ));
+  }
+
+  /** Cost and baseline from usage; a semantic lookup's embedding call is part of the cost. */
   private account(
     record: RequestRecord,
     served: DeploymentConfig,
     top: DeploymentConfig,
     usage: UsageCounts,
+    semantic?: SemanticLookup,
   ): void {
     record.promptTokens = usage.promptTokens || record.promptTokens;
     record.cachedTokens = usage.cachedTokens;
     record.completionTokens = usage.completionTokens;
     record.reasoningTokens = usage.reasoningTokens;
     const counted = { ...usage, promptTokens: record.promptTokens };
-    record.costUsd = costUsd(served, counted);
+    record.costUsd = costUsd(served, counted) + (semantic?.costUsd ?? 0);
     record.baselineCostUsd = baselineCostUsd(top, counted);
   }
 }

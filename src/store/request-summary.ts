@@ -2,7 +2,7 @@
 // over a set of request records, grouped by served model, key, router, tenant, end user or tag. One
 // function serves the `report` CLI, `GET /admin/v1/usage`, the dashboard and both stores, so their
 // numbers agree.
-import type { RequestRecord } from './request-record.js';
+import { answeredFromCache, type RequestRecord } from './request-record.js';
 import type { RequestLogStore } from './request-log.js';
 
 export const SUMMARY_BYS = ['model', 'key', 'router', 'tenant', 'user', 'tag'] as const;
@@ -131,7 +131,7 @@ export function summaryRow(r: RequestRecord): SummaryRow {
     completionTokens: r.completionTokens,
     reasoningTokens: r.reasoningTokens,
     failedOver: failedOver(r),
-    cacheHit: r.cache === 'hit',
+    cacheHit: answeredFromCache(r),
   };
 }
 
