@@ -3,7 +3,8 @@
 // joins here with a ChatRequest. What the request asks for and may use is request-target.ts; a
 // streamed answer's tracking, track-stream.ts; Foundry's router controls, router-controls.ts; the
 // answer cache, answer-cache.ts (looked up after policies and input filters, before routing),
-// and after an exact miss the semantic cache, semantic-cache.ts (imported only once it is on).
+// and after an exact miss the semantic cache, semantic-cache.ts (imported only once it is on); a
+// hit's reply, answer-from-cache.ts.
 import { OutputTokenStats } from '../routing/output-token-stats.js';
 import type { RouterConfig, RoutingMode } from '../config/schema.js';
 import type { DeploymentConfig } from '../config/deployment-schema.js';
@@ -17,10 +18,10 @@ import {
   estimatePromptTokens,
   promptTokenUpperBound,
 } from '../core/prompt-text.js';
-import type { ChatResponse } from '../core/wire-types.js';
 import { checkEligibility, requestNeeds } from '../routing/eligibility.js';
-import type { AnswerCache, CacheHit, CachePlan } from './answer-cache.js';
-import { ChunkCollector, replayChunks } from './answer-chunks.js';
+import type { AnswerCache, CachePlan } from './answer-cache.js';
+import { ChunkCollector } from './answer-chunks.js';
+import { answerFromCache, answerText } from './answer-from-cache.js';
 import {
   buildReceipt,
   type DecisionReceipt,
@@ -234,7 +235,7 @@ export class ChatGateway {
           record.costUsd = semantic?.costUsd ?? 0;
         }
         if (hit)
-          return await this.answerFromCache(hit, request, admit, {
+          return await answerFromCache(this.deps, hit, request, admit, {
             record,
             mode,
             headers: admitted.headers,
@@ -405,91 +406,6 @@ export class ChatGateway {
     }
   }
 
-  /**
-   * Answers from the cache: no routing and no upstream call; the record says `hit`, costs
-   * nothing and saves what the answer cost on the top model when it was kept. Output filters run
-   * again (their rules may have changed); a stream is the kept answer replayed.
-   */
-  private async answerFromCache(
-    hit: CacheHit,
-    request: ChatCall['request'],
-    admit: AdmitContext,
-    ctx: {
-      record: RequestRecord;
-      mode: RoutingMode | undefined;
-      headers?: Record<string, string>;
-      warnings?: string[];
-      promptFilterResults?: unknown[];
-      startedPerf: number;
-      finish(status: number, errorCode?: string): void;
-    },
-  ): Promise<ChatOutcome> {
-    const { record, finish } = ctx;
-    const { answer, deployment: d, semantic } = hit;
-    const response = answer.response;
-    record.cache = semantic ? 'semantic' : 'hit';
-    record.deployment = d.name;
-    record.region = d.region;
-    record.dataZone = d.dataZone;
-    record.servedModel = response.model;
-    record.routingMode = ctx.mode;
-    const usage = usageCounts(response.usage);
-    record.promptTokens = usage.promptTokens || record.promptTokens;
-    record.cachedTokens = usage.cachedTokens;
-    record.completionTokens = usage.completionTokens;
-    record.reasoningTokens = usage.reasoningTokens;
-    // An exact hit costs nothing; a semantic one its embedding call.
-    record.costUsd = semantic?.costUsd ?? 0;
-    record.baselineCostUsd = answer.baselineCostUsd;
-    if (this.deps.config.current.config.requestLog.storeText)
-      record.answerText = answerText(response);
-    const headers: Record<string, string> = {
-      ...(ctx.headers ?? {}),
-      'x-router-cache': record.cache,
-      ...(semantic ? { 'x-router-cache-similarity': semantic.similarity.toFixed(4) } : {}),
-      age: String(hit.ageSeconds),
-      'x-router-deployment': d.name,
-      'x-router-region': d.region,
-      'x-router-model': response.model,
-      'x-router-attempts': '0',
-      ...(ctx.mode ? { 'x-router-mode': ctx.mode } : {}),
-      ...(ctx.warnings?.length ? { 'x-router-warnings': ctx.warnings.join('; ') } : {}),
-    };
-    const policies = this.deps.policies;
-    // No upstream tokens were used: the prompt's up-front TPM charge is handed back.
-    policies?.settle?.(admit, {
-      usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
-      costUsd: record.costUsd,
-      status: 200,
-    });
-    if (request.stream !== true) {
-      let out: ChatResponse = response;
-      if (ctx.promptFilterResults && !out.prompt_filter_results)
-        out.prompt_filter_results = ctx.promptFilterResults;
-      if (policies?.filterOutput) out = await policies.filterOutput(out, admit);
-      finish(200);
-      return { kind: 'json', response: out, headers };
-    }
-    const chunks = replayChunks(response, request.stream_options?.include_usage === true);
-    if (ctx.promptFilterResults && chunks[0])
-      chunks[0].prompt_filter_results = ctx.promptFilterResults;
-    record.ttftMs = this.deps.clock.perfNow() - ctx.startedPerf;
-    const signal = admit.call.signal;
-    const replayed = (async function* () {
-      try {
-        yield* chunks;
-      } finally {
-        if (signal.aborted) finish(499, 'client_closed_request');
-        else finish(200);
-      }
-    })();
-    return {
-      kind: 'stream',
-      chunks: policies?.filterStream ? policies.filterStream(replayed, admit) : replayed,
-      headers,
-    };
-  }
-
   private plan(
     snapshot: RuntimeConfig,
     call: ChatCall,
@@ -612,8 +528,4 @@ interface Plan {
   zone?: string;
   sessionKey?: string;
   topDeployment?: DeploymentConfig;
-}
-
-function answerText(response: ChatResponse): string {
-  return response.choices.map((c) => c.message?.content ?? '').join('\n');
 }
