@@ -239,6 +239,7 @@ export async function createRuntime(
     policies,
     answerCache,
     load,
+    log: logger,
   });
 
   const configService = new ConfigService(

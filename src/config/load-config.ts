@@ -194,11 +194,47 @@ function checkReferences(config: Config): { issues: string[]; warnings: string[]
     if (p.deployments.length < 2)
       warnings.push(`pool "${p.name}" has one member: no failover is possible`);
   });
+  issues.push(...checkSemanticCache(config));
   if (config.state.kind === 'redis' && !config.state.redisUrl)
     issues.push('state.redisUrl: required when state.kind is "redis"');
   if (config.requestLog.kind === 'postgres' && !config.requestLog.postgresUrl)
     issues.push('requestLog.postgresUrl: required when requestLog.kind is "postgres"');
   return { issues, warnings };
+}
+
+/** `cache.semantic` on: it reads the exact cache's entries and needs an embedding model to call. */
+function checkSemanticCache(config: Config): string[] {
+  const semantic = config.cache.semantic;
+  if (!semantic.enabled) return [];
+  const issues: string[] = [];
+  if (!config.cache.enabled)
+    issues.push(
+      'cache.semantic.enabled: needs cache.enabled (semantic hits are answers the answer cache keeps)',
+    );
+  const name = semantic.embeddings;
+  const embeddingModels = config.deployments.filter((d) => d.kind === 'embeddings');
+  const known = `embedding deployments and pools: ${[
+    ...embeddingModels.map((d) => d.name),
+    ...config.pools
+      .filter((p) => embeddingModels.some((d) => d.name === p.deployments[0]))
+      .map((p) => p.name),
+  ].join(', ')}`;
+  if (name === undefined) {
+    issues.push(`cache.semantic.embeddings: required when cache.semantic.enabled (${known})`);
+    return issues;
+  }
+  const deployment = config.deployments.find((d) => d.name === name);
+  const pool = config.pools.find((p) => p.name === name);
+  const members = pool
+    ? pool.deployments.map((m) => config.deployments.find((d) => d.name === m))
+    : [deployment];
+  if (!deployment && !pool)
+    issues.push(`cache.semantic.embeddings: unknown deployment or pool "${name}" (${known})`);
+  else if (members.some((d) => d?.kind !== 'embeddings'))
+    issues.push(
+      `cache.semantic.embeddings: "${name}" is not an embedding model (kind: embeddings) nor a pool of them (${known})`,
+    );
+  return issues;
 }
 
 /** Parse config text by file extension (`.json` or YAML otherwise). */

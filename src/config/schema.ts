@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { findTagProblem } from '../gateway/attribution.js';
 import { DEPLOYMENT_TYPES, deploymentSchema, rateLimitSchema } from './deployment-schema.js';
+import { SEMANTIC_CACHE_DEFAULTS, semanticCacheSchema } from './semantic-cache-schema.js';
 
 export const ROUTING_MODES = ['balanced', 'quality', 'cost'] as const;
 
@@ -445,10 +446,17 @@ export const configSchema = z.strictObject({
         .describe(
           "An answer larger than this (as JSON) is not cached; for embeddings, one input's vector (each input is its own entry).",
         ),
+      semantic: semanticCacheSchema,
     })
-    .default({ enabled: false, ttlSeconds: 3600, memoryMegabytes: 64, maxEntryBytes: 262_144 })
+    .default({
+      enabled: false,
+      ttlSeconds: 3600,
+      memoryMegabytes: 64,
+      maxEntryBytes: 262_144,
+      semantic: SEMANTIC_CACHE_DEFAULTS,
+    })
     .describe(
-      'Exact-match answer cache. A request opts out with `Cache-Control: no-store` (neither read nor kept) or `no-cache` (not read; the fresh answer replaces the cached one). Replies say `x-router-cache: hit|miss|bypass`, and `partial` for an embeddings batch answered in part from the cache (the rest upstream); a hit also gives `age` in seconds.',
+      'Answer cache: exact match, and near-identical conversations too with `cache.semantic`. A request opts out with `Cache-Control: no-store` (neither read nor kept) or `no-cache` (not read; the fresh answer replaces the cached one). Replies say `x-router-cache: hit|miss|bypass` (`semantic` from `cache.semantic`), and `partial` for an embeddings batch answered in part from the cache (the rest upstream); a hit also gives `age` in seconds.',
     ),
   contentFilter: z
     .strictObject({

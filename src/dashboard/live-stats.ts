@@ -1,7 +1,11 @@
 // Live numbers for the dashboard: a bounded ring of recent request records (a RequestRecorder),
 // aggregated on demand into traffic and routing distribution over time, spend and savings,
 // latency/TTFT per model, error and failover rates. Works with any request-log store (even none).
-import type { RequestRecord, RequestRecorder } from '../store/request-record.js';
+import {
+  answeredFromCache,
+  type RequestRecord,
+  type RequestRecorder,
+} from '../store/request-record.js';
 import {
   countsAsError,
   failedOver,
@@ -89,7 +93,7 @@ export class LiveStats implements RequestRecorder {
     this.latency[i] = record.latencyMs;
     this.ttft[i] = record.ttftMs ?? Number.NaN;
     this.status[i] = record.status;
-    this.flags[i] = (failedOver(record) ? 1 : 0) | (record.cache === 'hit' ? 2 : 0);
+    this.flags[i] = (failedOver(record) ? 1 : 0) | (answeredFromCache(record) ? 2 : 0);
     this.model[i] = this.nameId(record.servedModel ?? record.deployment ?? '(none)');
     const t = i * 4;
     this.tokens[t] = record.promptTokens;

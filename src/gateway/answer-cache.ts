@@ -4,7 +4,8 @@
 // body (`stream` and `stream_options` aside: a stream can be answered from a JSON answer and the
 // other way round; object keys in any order, arrays in theirs). A kept answer serves only while its deployment would still be eligible for
 // the request (subset, key, zone, capabilities): a config change never serves around itself.
-// Embeddings are kept per input (./embeddings-cache.ts) in the same store.
+// Embeddings are kept per input (./embeddings-cache.ts) in the same store; the semantic cache
+// (./semantic-cache.ts) serves kept chat answers to near-identical conversations.
 import type { Config, RoutingMode } from '../config/schema.js';
 import type { RuntimeConfig } from '../config/runtime-config.js';
 import type { DeploymentConfig } from '../config/deployment-schema.js';
@@ -44,6 +45,8 @@ export interface CacheHit {
   answer: CachedAnswer;
   deployment: DeploymentConfig;
   ageSeconds: number;
+  /** A semantic hit (./semantic-cache.ts): how near the conversations are, what embedding cost. */
+  semantic?: { similarity: number; costUsd: number };
 }
 
 export class AnswerCache {
@@ -121,16 +124,18 @@ export class AnswerCache {
 
   /**
    * Keeps a whole answer (every choice finished, none stopped by a content filter), unless the
-   * plan says not to or it is larger than `maxEntryBytes`. Never waits and never throws.
+   * plan says not to or it is larger than `maxEntryBytes`; whether it was sent to the store.
+   * Never waits and never throws.
    */
-  keep(plan: CachePlan, answer: Omit<CachedAnswer, 'storedAt'>): void {
+  keep(plan: CachePlan, answer: Omit<CachedAnswer, 'storedAt'>): boolean {
     const choices = answer.response.choices;
-    if (choices.length === 0) return;
-    if (choices.some((c) => !c.finish_reason || c.finish_reason === 'content_filter')) return;
-    if (!plan.write) return;
+    if (choices.length === 0) return false;
+    if (choices.some((c) => !c.finish_reason || c.finish_reason === 'content_filter')) return false;
+    if (!plan.write) return false;
     const value = JSON.stringify({ ...answer, storedAt: this.clock.now() });
-    if (value.length > plan.maxEntryBytes) return;
+    if (value.length > plan.maxEntryBytes) return false;
     this.store.set(plan.key, value, plan.ttlMs).catch(() => undefined);
+    return true;
   }
 }
 

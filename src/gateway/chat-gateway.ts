@@ -2,7 +2,9 @@
 // execute with failover → respond → record. Every entry point (chat, Azure, Responses, Messages)
 // joins here with a ChatRequest. What the request asks for and may use is request-target.ts; a
 // streamed answer's tracking, track-stream.ts; Foundry's router controls, router-controls.ts; the
-// answer cache, answer-cache.ts (looked up after policies and input filters, before routing).
+// answer cache, answer-cache.ts (looked up after policies and input filters, before routing),
+// and after an exact miss the semantic cache, semantic-cache.ts (imported only once it is on); a
+// hit's reply, answer-from-cache.ts.
 import { OutputTokenStats } from '../routing/output-token-stats.js';
 import type { RouterConfig, RoutingMode } from '../config/schema.js';
 import type { DeploymentConfig } from '../config/deployment-schema.js';
@@ -16,10 +18,10 @@ import {
   estimatePromptTokens,
   promptTokenUpperBound,
 } from '../core/prompt-text.js';
-import type { ChatResponse } from '../core/wire-types.js';
 import { checkEligibility, requestNeeds } from '../routing/eligibility.js';
-import type { AnswerCache, CacheHit, CachePlan } from './answer-cache.js';
-import { ChunkCollector, replayChunks } from './answer-chunks.js';
+import type { AnswerCache, CachePlan } from './answer-cache.js';
+import { ChunkCollector } from './answer-chunks.js';
+import { answerFromCache, answerText } from './answer-from-cache.js';
 import {
   buildReceipt,
   type DecisionReceipt,
@@ -61,6 +63,7 @@ import { trackStream } from './track-stream.js';
 import { PoolBalancer } from './pool-order.js';
 import { budgetExceeded } from '../policy/budget.js';
 import { DeploymentLoad } from './deployment-load.js';
+import type { SemanticCache, SemanticCacheLog, SemanticLookup } from './semantic-cache.js';
 
 export interface GatewayDeps {
   config: ConfigHolder;
@@ -77,6 +80,8 @@ export interface GatewayDeps {
   answerCache?: AnswerCache;
   /** Calls in flight and recent latency per deployment (shared with the embeddings gateway). */
   load?: DeploymentLoad;
+  /** Where the semantic cache says it could not embed a conversation. */
+  log?: SemanticCacheLog;
 }
 
 /** How long a provider's own token count may take before the router counts instead. */
@@ -90,6 +95,8 @@ export class ChatGateway {
   readonly load: DeploymentLoad;
   /** Orders a pool's members (round-robin turns, load and latency are this replica's). */
   private readonly pools: PoolBalancer;
+  /** Loaded and built when `cache.semantic.enabled` is first seen, not before. */
+  private semantic?: Promise<SemanticCache>;
 
   constructor(private readonly deps: GatewayDeps) {
     this.load = deps.load ?? new DeploymentLoad(deps.clock);
@@ -159,6 +166,7 @@ export class ChatGateway {
       this.deps.recorder.record(record);
     };
     let admit: AdmitContext | undefined;
+    let semantic: SemanticLookup | undefined;
     try {
       const target = resolveTarget(snapshot, call);
       authorizeTarget(call, target);
@@ -217,9 +225,18 @@ export class ChatGateway {
         cachePlan = cache.plan(snapshot.config.cache, call, request, target, mode, zone);
         record.cache = cachePlan.read || cachePlan.write ? 'miss' : 'bypass';
         const needs = requestNeeds(request, promptTokens, zone);
-        const hit = await cache.lookup(cachePlan, snapshot, call, target, needs);
+        let hit = await cache.lookup(cachePlan, snapshot, call, target, needs);
+        // Off (the default): one property read, nothing imported or allocated.
+        if (!hit && cachePlan.read && snapshot.config.cache.semantic.enabled) {
+          semantic = await (
+            await this.semanticCache(cache)
+          ).lookup({ snapshot, plan: cachePlan, call, request, target, mode, zone, needs });
+          hit = semantic?.hit;
+          // Spent whatever happens next (account() adds the answer's cost to it).
+          record.costUsd = semantic?.costUsd ?? 0;
+        }
         if (hit)
-          return await this.answerFromCache(hit, request, admit, {
+          return await answerFromCache(this.deps, hit, request, admit, {
             record,
             mode,
             headers: admitted.headers,
@@ -287,15 +304,16 @@ export class ChatGateway {
         let response = result.response;
         record.servedModel = response.model;
         headers['x-router-model'] = response.model;
-        this.account(record, result.deployment, top, usageCounts(response.usage));
+        this.account(record, result.deployment, top, usageCounts(response.usage), semantic);
         // Kept as the upstream answered, before filters annotate it (they run again on a hit).
         if (cachePlan) {
           headers['x-router-cache'] = record.cache ?? 'miss';
-          this.deps.answerCache?.keep(cachePlan, {
+          const kept = this.deps.answerCache?.keep(cachePlan, {
             deployment: result.deployment.name,
             baselineCostUsd: record.baselineCostUsd,
             response,
           });
+          if (kept) semantic?.remember();
         }
         if (promptFilterResults && !response.prompt_filter_results)
           response.prompt_filter_results = promptFilterResults;
@@ -320,6 +338,7 @@ export class ChatGateway {
       if (cachePlan) headers['x-router-cache'] = record.cache ?? 'miss';
       const collector = cachePlan?.write ? new ChunkCollector() : undefined;
       const admitCtx = admit;
+      const semanticCtx = semantic;
       const stream = trackStream(result, call, {
         promptFilterResults,
         controls,
@@ -336,16 +355,21 @@ export class ChatGateway {
               completionTokens: 0,
               reasoningTokens: 0,
             },
+            semanticCtx,
           );
           if (usage && status === 200)
             this.outputTokens.observe(result.deployment.name, usage.completionTokens);
           const whole = status === 200 ? collector?.response() : undefined;
-          if (cachePlan && whole)
+          if (
+            cachePlan &&
+            whole &&
             this.deps.answerCache?.keep(cachePlan, {
               deployment: result.deployment.name,
               baselineCostUsd: record.baselineCostUsd,
               response: whole,
-            });
+            })
+          )
+            semanticCtx?.remember();
           if (text !== undefined) record.answerText = text;
           policies?.settle?.(admitCtx, {
             deployment: result.deployment,
@@ -372,93 +396,15 @@ export class ChatGateway {
       ) {
         record.attempts = e.details?.attempts as AttemptRecord[];
       }
-      if (admit) this.deps.policies?.settle?.(admit, { costUsd: 0, status: e?.status ?? 500 });
+      // The embedding call of a semantic lookup was paid for, whatever became of the request.
+      if (admit)
+        this.deps.policies?.settle?.(admit, {
+          costUsd: semantic?.costUsd ?? 0,
+          status: e?.status ?? 500,
+        });
       finish(e?.status ?? 500, e?.code ?? 'internal_error');
       throw err;
     }
-  }
-
-  /**
-   * Answers from the cache: no routing and no upstream call; the record says `hit`, costs
-   * nothing and saves what the answer cost on the top model when it was kept. Output filters run
-   * again (their rules may have changed); a stream is the kept answer replayed.
-   */
-  private async answerFromCache(
-    hit: CacheHit,
-    request: ChatCall['request'],
-    admit: AdmitContext,
-    ctx: {
-      record: RequestRecord;
-      mode: RoutingMode | undefined;
-      headers?: Record<string, string>;
-      warnings?: string[];
-      promptFilterResults?: unknown[];
-      startedPerf: number;
-      finish(status: number, errorCode?: string): void;
-    },
-  ): Promise<ChatOutcome> {
-    const { record, finish } = ctx;
-    const { answer, deployment: d } = hit;
-    const response = answer.response;
-    record.cache = 'hit';
-    record.deployment = d.name;
-    record.region = d.region;
-    record.dataZone = d.dataZone;
-    record.servedModel = response.model;
-    record.routingMode = ctx.mode;
-    const usage = usageCounts(response.usage);
-    record.promptTokens = usage.promptTokens || record.promptTokens;
-    record.cachedTokens = usage.cachedTokens;
-    record.completionTokens = usage.completionTokens;
-    record.reasoningTokens = usage.reasoningTokens;
-    record.costUsd = 0;
-    record.baselineCostUsd = answer.baselineCostUsd;
-    if (this.deps.config.current.config.requestLog.storeText)
-      record.answerText = answerText(response);
-    const headers: Record<string, string> = {
-      ...(ctx.headers ?? {}),
-      'x-router-cache': 'hit',
-      age: String(hit.ageSeconds),
-      'x-router-deployment': d.name,
-      'x-router-region': d.region,
-      'x-router-model': response.model,
-      'x-router-attempts': '0',
-      ...(ctx.mode ? { 'x-router-mode': ctx.mode } : {}),
-      ...(ctx.warnings?.length ? { 'x-router-warnings': ctx.warnings.join('; ') } : {}),
-    };
-    const policies = this.deps.policies;
-    // No upstream tokens were used: the prompt's up-front TPM charge is handed back.
-    policies?.settle?.(admit, {
-      usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
-      costUsd: 0,
-      status: 200,
-    });
-    if (request.stream !== true) {
-      let out: ChatResponse = response;
-      if (ctx.promptFilterResults && !out.prompt_filter_results)
-        out.prompt_filter_results = ctx.promptFilterResults;
-      if (policies?.filterOutput) out = await policies.filterOutput(out, admit);
-      finish(200);
-      return { kind: 'json', response: out, headers };
-    }
-    const chunks = replayChunks(response, request.stream_options?.include_usage === true);
-    if (ctx.promptFilterResults && chunks[0])
-      chunks[0].prompt_filter_results = ctx.promptFilterResults;
-    record.ttftMs = this.deps.clock.perfNow() - ctx.startedPerf;
-    const signal = admit.call.signal;
-    const replayed = (async function* () {
-      try {
-        yield* chunks;
-      } finally {
-        if (signal.aborted) finish(499, 'client_closed_request');
-        else finish(200);
-      }
-    })();
-    return {
-      kind: 'stream',
-      chunks: policies?.filterStream ? policies.filterStream(replayed, admit) : replayed,
-      headers,
-    };
   }
 
   private plan(
@@ -548,18 +494,37 @@ export class ChatGateway {
     };
   }
 
+  /** The semantic cache, imported and built on first use. */
+  private semanticCache(answerCache: AnswerCache): Promise<SemanticCache> {
+    return (this.semantic ??= import('./semantic-cache.js').then(
+      ({ SemanticCache }) =>
+        new SemanticCache({
+          config: this.deps.config,
+          adapters: this.deps.adapters,
+          breakers: this.deps.breakers,
+          clock: this.deps.clock,
+          load: this.load,
+          answerCache,
+          policies: this.deps.policies,
+          log: this.deps.log,
+        }),
+    ));
+  }
+
+  /** Cost and baseline from usage; a semantic lookup's embedding call is part of the cost. */
   private account(
     record: RequestRecord,
     served: DeploymentConfig,
     top: DeploymentConfig,
     usage: UsageCounts,
+    semantic?: SemanticLookup,
   ): void {
     record.promptTokens = usage.promptTokens || record.promptTokens;
     record.cachedTokens = usage.cachedTokens;
     record.completionTokens = usage.completionTokens;
     record.reasoningTokens = usage.reasoningTokens;
     const counted = { ...usage, promptTokens: record.promptTokens };
-    record.costUsd = costUsd(served, counted);
+    record.costUsd = costUsd(served, counted) + (semantic?.costUsd ?? 0);
     record.baselineCostUsd = baselineCostUsd(top, counted);
   }
 }
@@ -573,8 +538,4 @@ interface Plan {
   zone?: string;
   sessionKey?: string;
   topDeployment?: DeploymentConfig;
-}
-
-function answerText(response: ChatResponse): string {
-  return response.choices.map((c) => c.message?.content ?? '').join('\n');
 }

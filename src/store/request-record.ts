@@ -53,9 +53,10 @@ export interface RequestRecord {
   /**
    * The answer cache's part, when it is on: `hit` (answered from it, no upstream call), `miss`
    * (looked up or refreshed, answered upstream), `partial` (embeddings: some inputs from it, the
-   * rest upstream) or `bypass` (`Cache-Control: no-store`).
+   * rest upstream), `semantic` (a chat answer kept for a near-identical conversation,
+   * `cache.semantic`) or `bypass` (`Cache-Control: no-store`).
    */
-  cache?: 'hit' | 'miss' | 'partial' | 'bypass';
+  cache?: 'hit' | 'semantic' | 'miss' | 'partial' | 'bypass';
   /** Only when `requestLog.storeText` is on. */
   promptText?: string;
   answerText?: string;
@@ -94,4 +95,9 @@ export function newRequestRecord(
 /** Receives every finished request; implementations must not block (batch off the hot path). */
 export interface RequestRecorder {
   record(record: RequestRecord): void;
+}
+
+/** Answered from the answer cache, exactly or semantically: no chat upstream call was made. */
+export function answeredFromCache(record: Pick<RequestRecord, 'cache'>): boolean {
+  return record.cache === 'hit' || record.cache === 'semantic';
 }

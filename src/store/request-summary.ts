@@ -2,8 +2,9 @@
 // over a set of request records, grouped by served model, key, router, tenant, end user or tag.
 // One definition serves the `report` CLI, `GET /admin/v1/usage`, the dashboard and both stores, so
 // their numbers agree: the SQL stores compute the same summary in the database (sql/summary-sql.ts
-// mirrors `groupsOf`, `countsAsError`, `failedOver` and `percentile`), the rest here in memory.
-import type { RequestRecord } from './request-record.js';
+// mirrors `groupsOf`, `countsAsError`, `failedOver`, `answeredFromCache` and `percentile`), the
+// rest here in memory.
+import { answeredFromCache, type RequestRecord } from './request-record.js';
 import type { RequestLogStore } from './request-log.js';
 
 export const SUMMARY_BYS = ['model', 'key', 'router', 'tenant', 'user', 'tag'] as const;
@@ -137,7 +138,7 @@ export function summaryRow(r: RequestRecord): SummaryRow {
     completionTokens: r.completionTokens,
     reasoningTokens: r.reasoningTokens,
     failedOver: failedOver(r),
-    cacheHit: r.cache === 'hit',
+    cacheHit: answeredFromCache(r),
   };
 }
 

@@ -4,7 +4,11 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CircuitState } from '../gateway/circuit-breaker.js';
 import type { LoadSnapshot } from '../gateway/deployment-load.js';
-import type { RequestRecord, RequestRecorder } from '../store/request-record.js';
+import {
+  answeredFromCache,
+  type RequestRecord,
+  type RequestRecorder,
+} from '../store/request-record.js';
 
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry, prefix: 'model_router_process_' });
@@ -112,7 +116,7 @@ const decision = new Histogram({
 
 const cacheLookups = new Counter({
   name: 'model_router_cache_requests_total',
-  help: 'Requests by what the answer cache did for them (hit, miss, partial, bypass)',
+  help: 'Requests by what the answer cache did for them (hit, semantic, miss, partial, bypass)',
   labelNames: ['router', 'result'],
   registers: [registry],
 });
@@ -147,9 +151,11 @@ export function recordRequestMetrics(r: RequestRecord): void {
   if (r.routingMicros !== undefined) decision.observe({ router }, r.routingMicros / 1e6);
   if (r.cache) cacheLookups.inc({ router, result: r.cache });
   if (!deployment) return;
-  // A hit used no upstream tokens: its savings count, its tokens do not.
-  if (r.cache === 'hit') {
-    if (r.baselineCostUsd > 0) savings.inc(m, r.baselineCostUsd);
+  // A hit used no upstream chat tokens: its savings count, its tokens do not. A semantic hit
+  // cost its embedding call (`costUsd`), which is spent and comes off what it saved.
+  if (answeredFromCache(r)) {
+    if (r.costUsd > 0) cost.inc(m, r.costUsd);
+    if (r.baselineCostUsd > r.costUsd) savings.inc(m, r.baselineCostUsd - r.costUsd);
     latency.observe(m, r.latencyMs / 1000);
     return;
   }

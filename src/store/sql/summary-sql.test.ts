@@ -78,7 +78,7 @@ function varied(count: number): RequestRecord[] {
       latencyMs: rand() < 0.4 ? Math.round(rand() * 20) * 10 : rand() * 3000 + 0.1,
       ttftMs: stream ? rand() * 400 + 1 / 3 : undefined,
       status: pick([200, 200, 200, 200, 200, 429, 499, 502, 400]),
-      cache: pick(['hit', 'miss', 'bypass', undefined] as const),
+      cache: pick(['hit', 'semantic', 'miss', 'partial', 'bypass', undefined] as const),
     });
   }
   return records;

@@ -62,7 +62,8 @@ function groupExpression(by: SummaryBy): string {
 }
 
 const IS_ERROR = '(r.status >= 400 AND r.status <> 499)';
-const IS_HIT = `r.cache = 'hit'`;
+// answeredFromCache: an exact or a semantic hit (no upstream call for the answer).
+const IS_HIT = `r.cache IN ('hit', 'semantic')`;
 const flag = (condition: string) => `CASE WHEN ${condition} THEN 1 ELSE 0 END`;
 /** The percentiles a group reports, as fractions computed as `percentile` computes them. */
 const P50 = 50 / 100;

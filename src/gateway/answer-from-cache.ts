@@ -1,0 +1,101 @@
+// A chat request answered from the answer cache, an exact or a semantic hit: the record, the
+// headers, the output filters again, and JSON or the kept answer replayed as a stream.
+import type { RoutingMode } from '../config/schema.js';
+import type { ChatResponse } from '../core/wire-types.js';
+import type { RequestRecord } from '../store/request-record.js';
+import type { CacheHit } from './answer-cache.js';
+import { replayChunks } from './answer-chunks.js';
+import type { GatewayDeps } from './chat-gateway.js';
+import { usageCounts } from './cost.js';
+import type { AdmitContext, ChatCall, ChatOutcome } from './gateway-types.js';
+
+/**
+ * Answers from the cache: no routing and no upstream call; the record says `hit` (or `semantic`),
+ * costs nothing (a semantic hit: its embedding call) and saves what the answer cost on the top
+ * model when it was kept. Output filters run again (their rules may have changed); a stream is the
+ * kept answer replayed.
+ */
+export async function answerFromCache(
+  deps: Pick<GatewayDeps, 'config' | 'clock' | 'policies'>,
+  hit: CacheHit,
+  request: ChatCall['request'],
+  admit: AdmitContext,
+  ctx: {
+    record: RequestRecord;
+    mode: RoutingMode | undefined;
+    headers?: Record<string, string>;
+    warnings?: string[];
+    promptFilterResults?: unknown[];
+    startedPerf: number;
+    finish(status: number, errorCode?: string): void;
+  },
+): Promise<ChatOutcome> {
+  const { record, finish } = ctx;
+  const { answer, deployment: d, semantic } = hit;
+  const response = answer.response;
+  record.cache = semantic ? 'semantic' : 'hit';
+  record.deployment = d.name;
+  record.region = d.region;
+  record.dataZone = d.dataZone;
+  record.servedModel = response.model;
+  record.routingMode = ctx.mode;
+  const usage = usageCounts(response.usage);
+  record.promptTokens = usage.promptTokens || record.promptTokens;
+  record.cachedTokens = usage.cachedTokens;
+  record.completionTokens = usage.completionTokens;
+  record.reasoningTokens = usage.reasoningTokens;
+  // An exact hit costs nothing; a semantic one its embedding call.
+  record.costUsd = semantic?.costUsd ?? 0;
+  record.baselineCostUsd = answer.baselineCostUsd;
+  if (deps.config.current.config.requestLog.storeText) record.answerText = answerText(response);
+  const headers: Record<string, string> = {
+    ...(ctx.headers ?? {}),
+    'x-router-cache': record.cache,
+    ...(semantic ? { 'x-router-cache-similarity': semantic.similarity.toFixed(4) } : {}),
+    age: String(hit.ageSeconds),
+    'x-router-deployment': d.name,
+    'x-router-region': d.region,
+    'x-router-model': response.model,
+    'x-router-attempts': '0',
+    ...(ctx.mode ? { 'x-router-mode': ctx.mode } : {}),
+    ...(ctx.warnings?.length ? { 'x-router-warnings': ctx.warnings.join('; ') } : {}),
+  };
+  const policies = deps.policies;
+  // No upstream tokens were used: the prompt's up-front TPM charge is handed back.
+  policies?.settle?.(admit, {
+    usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
+    costUsd: record.costUsd,
+    status: 200,
+  });
+  if (request.stream !== true) {
+    let out: ChatResponse = response;
+    if (ctx.promptFilterResults && !out.prompt_filter_results)
+      out.prompt_filter_results = ctx.promptFilterResults;
+    if (policies?.filterOutput) out = await policies.filterOutput(out, admit);
+    finish(200);
+    return { kind: 'json', response: out, headers };
+  }
+  const chunks = replayChunks(response, request.stream_options?.include_usage === true);
+  if (ctx.promptFilterResults && chunks[0])
+    chunks[0].prompt_filter_results = ctx.promptFilterResults;
+  record.ttftMs = deps.clock.perfNow() - ctx.startedPerf;
+  const signal = admit.call.signal;
+  const replayed = (async function* () {
+    try {
+      yield* chunks;
+    } finally {
+      if (signal.aborted) finish(499, 'client_closed_request');
+      else finish(200);
+    }
+  })();
+  return {
+    kind: 'stream',
+    chunks: policies?.filterStream ? policies.filterStream(replayed, admit) : replayed,
+    headers,
+  };
+}
+
+/** The answer's text as the request log stores it (`requestLog.storeText`). */
+export function answerText(response: ChatResponse): string {
+  return response.choices.map((c) => c.message?.content ?? '').join('\n');
+}

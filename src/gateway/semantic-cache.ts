@@ -1,0 +1,222 @@
+// The semantic answer cache (`cache.semantic`): after an exact-cache miss, a chat request whose
+// conversation reads nearly the same as one answered before (cosine of their embeddings at least
+// `minSimilarity`) and whose every other part is the same (the partition, ./semantic-request.ts)
+// is answered with that one's kept answer. The answers stay in the answer cache's store (shared
+// in Redis); the index of vectors is this replica's (./semantic-index.ts). The chat gateway
+// imports this module only once the feature is on, so it costs nothing while off.
+import type { DeploymentConfig } from '../config/deployment-schema.js';
+import type { ConfigHolder, RuntimeConfig } from '../config/runtime-config.js';
+import type { RoutingMode } from '../config/schema.js';
+import type { Clock } from '../core/clock.js';
+import type { ChatRequest } from '../core/wire-types.js';
+import type { ProviderAdapter } from '../providers/types.js';
+import type { RequestNeeds } from '../routing/eligibility.js';
+import type { AnswerCache, CacheHit, CachePlan } from './answer-cache.js';
+import type { CircuitBreakers } from './circuit-breaker.js';
+import { costUsd } from './cost.js';
+import type { DeploymentLoad } from './deployment-load.js';
+import { failedAttempt, toGatewayError } from './execute-with-failover.js';
+import type { ChatCall, GatewayPolicies, Target } from './gateway-types.js';
+import { PoolBalancer } from './pool-order.js';
+import { SemanticIndex, unitVector } from './semantic-index.js';
+import { splitSemanticRequest } from './semantic-request.js';
+
+/** Where lookups that could not embed are told: each at debug, at most one a minute at warn. */
+export interface SemanticCacheLog {
+  debug(message: string): void;
+  warn(message: string): void;
+}
+
+export interface SemanticCacheDeps {
+  config: ConfigHolder;
+  adapters: { adapterFor(deployment: DeploymentConfig): ProviderAdapter };
+  breakers: CircuitBreakers;
+  clock: Clock;
+  load: DeploymentLoad;
+  answerCache: AnswerCache;
+  policies?: GatewayPolicies;
+  log?: SemanticCacheLog;
+}
+
+/** One request's semantic lookup, once its conversation was embedded. */
+export interface SemanticLookup {
+  /** What the embedding call cost: part of the request's cost, hit or miss. */
+  costUsd: number;
+  /** A kept answer that may serve the request (`hit.semantic` says how near). */
+  hit?: CacheHit;
+  /** Indexes this request's vector under its own exact key, once its answer is kept there. */
+  remember(): void;
+}
+
+/** What one lookup needs from the chat gateway. */
+export interface SemanticLookupArgs {
+  snapshot: RuntimeConfig;
+  plan: CachePlan;
+  call: ChatCall;
+  request: ChatRequest;
+  target: Target;
+  mode: RoutingMode | undefined;
+  zone: { dataZone?: string; regions?: ReadonlySet<string> };
+  needs: RequestNeeds;
+}
+
+const WARN_INTERVAL_MS = 60_000;
+
+export class SemanticCache {
+  private readonly index: SemanticIndex;
+  private readonly pools: PoolBalancer;
+  private lastWarnAt = -Infinity;
+  private unwarned = 0;
+
+  constructor(private readonly deps: SemanticCacheDeps) {
+    this.index = new SemanticIndex(deps.config.current.config.cache.semantic.maxEntries);
+    this.pools = new PoolBalancer(deps.load);
+    // A reload that turns it off frees the vectors; a new bound applies at once.
+    deps.config.onChange((next) => {
+      const { enabled, semantic } = next.config.cache;
+      if (!enabled || !semantic.enabled) this.index.clear();
+      else this.index.resize(semantic.maxEntries);
+    });
+  }
+
+  /** Vectors in this replica's index. */
+  get entries(): number {
+    return this.index.size;
+  }
+
+  /**
+   * Embeds the request's conversation and looks for a near one in its partition. Undefined when
+   * it is not looked up (too long) or could not be embedded: a plain miss either way.
+   */
+  async lookup(args: SemanticLookupArgs): Promise<SemanticLookup | undefined> {
+    const { snapshot, plan, call, target } = args;
+    const settings = snapshot.config.cache.semantic;
+    if (settings.embeddings === undefined) return undefined;
+    const { partition, text } = splitSemanticRequest(
+      call,
+      args.request,
+      target,
+      args.mode,
+      args.zone,
+      settings.embeddings,
+    );
+    if (text.length > settings.maxTextChars) return undefined;
+    const embedded = await this.embed(snapshot, settings.embeddings, text, call);
+    if (!embedded) return undefined;
+    const { vector } = embedded;
+    const remember = () =>
+      this.index.add(partition, plan.key, vector, this.deps.clock.now() + plan.ttlMs);
+    const near = this.index.nearest(
+      partition,
+      vector,
+      settings.minSimilarity,
+      this.deps.clock.now(),
+    );
+    // The neighbour's answer is read as an exact hit on its key would be: fresh enough for this
+    // request (max-age), from a deployment still eligible for it.
+    const hit =
+      near &&
+      (await this.deps.answerCache.lookup(
+        { ...plan, key: near.key },
+        snapshot,
+        call,
+        target,
+        args.needs,
+      ));
+    if (!hit) return { costUsd: embedded.costUsd, remember };
+    return {
+      costUsd: embedded.costUsd,
+      hit: { ...hit, semantic: { similarity: near.similarity, costUsd: embedded.costUsd } },
+      remember,
+    };
+  }
+
+  /**
+   * One call to the embedding deployment, or to the first of the pool's healthy members in its
+   * strategy's order, under its circuit breaker and deployment rate limit, within `timeoutMs`.
+   */
+  private async embed(
+    snapshot: RuntimeConfig,
+    name: string,
+    text: string,
+    call: ChatCall,
+  ): Promise<{ vector: Float32Array; costUsd: number } | undefined> {
+    const { breakers, load, clock } = this.deps;
+    const pool = snapshot.pools.get(name);
+    const ready = (pool ? pool.deployments : [name])
+      .map((member) => snapshot.deployments.get(member))
+      .filter(
+        (d): d is DeploymentConfig =>
+          d?.kind === 'embeddings' && breakers.allows(d.name) && !breakers.coolingDown(d.name),
+      );
+    const d = (pool ? this.pools.order(pool, ready) : ready)[0];
+    if (!d) return this.missed(`${name}: no embedding deployment is available (circuit open)`);
+    const adapter = this.deps.adapters.adapterFor(d);
+    if (!adapter.embed) return this.missed(`${d.name}'s provider serves no embeddings`);
+    const estimate = Math.ceil(text.length / 4);
+    const t0 = clock.perfNow();
+    let inFlight = false;
+    try {
+      await this.deps.policies?.consumeDeployment?.(d, estimate);
+      breakers.begin(d.name);
+      load.begin(d.name);
+      inFlight = true;
+      const timeoutMs = snapshot.config.cache.semantic.timeoutMs;
+      const { response } = await adapter.embed({
+        deployment: d,
+        body: { model: d.model, input: text },
+        signal: AbortSignal.any([call.signal, AbortSignal.timeout(timeoutMs)]),
+        requestId: call.requestId,
+      });
+      load.observe(d.name, 'answer', clock.perfNow() - t0);
+      breakers.success(d.name);
+      const vector = readVector(response.data[0]?.embedding);
+      if (!vector) return this.missed(`${d.name} answered no usable vector`);
+      const promptTokens = response.usage?.prompt_tokens ?? estimate;
+      return {
+        vector,
+        costUsd: costUsd(d, {
+          promptTokens,
+          cachedTokens: 0,
+          completionTokens: 0,
+          reasoningTokens: 0,
+        }),
+      };
+    } catch (err) {
+      const e = toGatewayError(err);
+      // A client that left says nothing about the upstream's health.
+      if (inFlight && !call.signal.aborted) failedAttempt(breakers, d, e, clock.perfNow() - t0);
+      return this.missed(`${d.name}: ${e.message}`);
+    } finally {
+      if (inFlight) load.end(d.name);
+    }
+  }
+
+  private missed(reason: string): undefined {
+    const message = `semantic cache: could not embed the conversation, a miss (${reason})`;
+    const log = this.deps.log;
+    log?.debug(message);
+    const now = this.deps.clock.now();
+    if (now - this.lastWarnAt < WARN_INTERVAL_MS) {
+      this.unwarned++;
+      return undefined;
+    }
+    const more = this.unwarned ? `; ${this.unwarned} more since the last warning` : '';
+    log?.warn(message + more);
+    this.lastWarnAt = now;
+    this.unwarned = 0;
+    return undefined;
+  }
+}
+
+/** A reply's vector as a unit Float32Array: floats, or base64 of little-endian float32s. */
+function readVector(embedding: unknown): Float32Array | undefined {
+  if (Array.isArray(embedding))
+    return embedding.every((x) => typeof x === 'number') ? unitVector(embedding) : undefined;
+  if (typeof embedding !== 'string') return undefined;
+  const bytes = Buffer.from(embedding, 'base64');
+  if (bytes.length === 0 || bytes.length % 4 !== 0) return undefined;
+  const floats = new Float32Array(bytes.length / 4);
+  for (let i = 0; i < floats.length; i++) floats[i] = bytes.readFloatLE(i * 4);
+  return unitVector(floats);
+}
