@@ -19,6 +19,7 @@ import { ChatGateway } from './gateway/chat-gateway.js';
 import { DeploymentLoad } from './gateway/deployment-load.js';
 import { shareCoolDowns } from './gateway/shared-cool-downs.js';
 import { DeploymentBudgets } from './policy/deployment-budget.js';
+import { registerSettingsRoutes } from './http/routes/settings-routes.js';
 import { newId } from './core/ids.js';
 import { CircuitBreakers, DEFAULT_BREAKER } from './gateway/circuit-breaker.js';
 import { createMemoryAffinityStore } from './gateway/session-affinity.js';
@@ -283,6 +284,7 @@ export async function createRuntime(
         registerResponsesRoutes(a, gateway, createResponseStore(10_000, requestLog?.store), holder),
       (a) => registerMessagesRoutes(a, gateway),
       (a) => registerAdminRoutes(a, configService, (c) => subsetNotes(c, routerFor)),
+      (a) => registerSettingsRoutes(a, configService),
       (a) => registerCacheRoutes(a, answerCache),
       (a) =>
         registerUsageRoutes(a, {

@@ -27,7 +27,8 @@ export function requireAdmin(request: FastifyRequest): string {
   return request.auth.keyId ?? request.auth.tenant;
 }
 
-function invalidConfig(err: unknown): never {
+/** A ConfigError as the 400 `invalid_config` naming every issue (nothing applied); others rethrown. */
+export function invalidConfig(err: unknown): never {
   if (err instanceof ConfigError) {
     throw new GatewayError({
       status: 400,

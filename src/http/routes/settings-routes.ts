@@ -1,0 +1,95 @@
+// The admin API for the config's live settings that are one object each rather than a list of
+// named items: budgets, rate limits, the answer cache and the content filter. GET reads them,
+// PUT replaces one whole, PATCH merges into it (RFC 7386); each change is validated as a whole
+// config, versioned and applied on every replica like a router change, and takes effect with the
+// next request. Sections read only at startup (server, state, request log, auth mode, telemetry)
+// are not here: changing them means a restart, so they are changed in the config file.
+import type { FastifyInstance } from 'fastify';
+import type { ConfigService } from '../../config/config-service.js';
+import type { Config } from '../../config/schema.js';
+import { invalidRequest, notFound } from '../../core/errors.js';
+import { isObject } from '../../core/is-object.js';
+import { invalidConfig, mergePatch, requireAdmin } from './admin-routes.js';
+
+export const LIVE_SETTINGS = ['budgets', 'rateLimits', 'cache', 'contentFilter'] as const;
+type LiveSetting = (typeof LIVE_SETTINGS)[number];
+
+/** Fields of a live section that are read once at startup: a change applies after a restart. */
+const AT_RESTART: Partial<Record<LiveSetting, readonly string[]>> = {
+  cache: ['memoryMegabytes'],
+};
+
+function sectionOf(name: string): LiveSetting {
+  if ((LIVE_SETTINGS as readonly string[]).includes(name)) return name as LiveSetting;
+  throw notFound(
+    `No live setting "${name}": these can be changed here: ${LIVE_SETTINGS.join(', ')}. Routers, pools and deployments have their own routes; the other sections are read at startup and changed in the config file.`,
+    'setting_not_found',
+    null,
+  );
+}
+
+export function registerSettingsRoutes(app: FastifyInstance, service: ConfigService): void {
+  const read = (section: LiveSetting) => service.current.config[section];
+  /** What a change left for a restart, as warnings (the rest applied at once). */
+  const restartWarnings = (section: LiveSetting, before: Config[LiveSetting]) => {
+    const after = read(section) as Record<string, unknown>;
+    const changed = (AT_RESTART[section] ?? []).filter(
+      (field) =>
+        JSON.stringify((before as Record<string, unknown>)[field]) !== JSON.stringify(after[field]),
+    );
+    return changed.length
+      ? {
+          warnings: changed.map(
+            (f) => `${section}.${f} is read at startup: the new value applies after a restart.`,
+          ),
+        }
+      : {};
+  };
+
+  app.get('/admin/v1/settings', (request) => {
+    requireAdmin(request);
+    return {
+      object: 'settings',
+      config_revision: service.current.revision,
+      ...Object.fromEntries(LIVE_SETTINGS.map((s) => [s, read(s)])),
+    };
+  });
+  app.get<{ Params: { section: string } }>('/admin/v1/settings/:section', (request) => {
+    requireAdmin(request);
+    const section = sectionOf(request.params.section);
+    return { ...read(section), config_revision: service.current.revision };
+  });
+  for (const method of ['PUT', 'PATCH'] as const)
+    app.route<{ Params: { section: string } }>({
+      method,
+      url: '/admin/v1/settings/:section',
+      handler: async (request) => {
+        const actor = requireAdmin(request);
+        const section = sectionOf(request.params.section);
+        if (!isObject(request.body))
+          throw invalidRequest(
+            method === 'PUT'
+              ? `The body must be the whole ${section} section as a JSON object.`
+              : `The body must be a JSON object of the ${section} fields to change.`,
+          );
+        const body = request.body;
+        const before = read(section);
+        const version = await service
+          .change(
+            actor,
+            `${method} settings ${section}${Object.keys(body).length ? `: ${Object.keys(body).join(', ')}` : ''}`,
+            (draft) => {
+              const current = draft[section] as unknown as Record<string, unknown>;
+              (draft as unknown as Record<string, unknown>)[section] =
+                method === 'PUT' ? body : mergePatch(current, body);
+            },
+          )
+          .catch(invalidConfig);
+        return {
+          ...read(section),
+          config_revision: version.version,
+          ...restartWarnings(section, before),
+        };
+      },
+    });
+}
