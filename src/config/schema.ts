@@ -469,7 +469,9 @@ export const configSchema = z.strictObject({
             patterns: z
               .array(z.string())
               .min(1)
-              .describe('keyword: words; regex: patterns; pii: email | phone | card.'),
+              .describe(
+                'keyword: words; regex: patterns; pii: email | phone | card | ssn | iban | ip | secret (credentials in the known formats of OpenAI, Anthropic, AWS, GitHub, Slack, Google, Stripe and this router, JSON web tokens, PEM private keys).',
+              ),
             action: z
               .enum(['block', 'redact', 'annotate'])
               .default('block')

@@ -31,6 +31,20 @@ describe('content filter: streams', () => {
     }
   });
 
+  it('a secret longer than the hold-back (a JWT, a PEM key) is redacted at every split point', async () => {
+    const f = filter([
+      { id: 's', kind: 'pii', patterns: ['secret'], action: 'redact', appliesTo: 'output' },
+    ]);
+    const text =
+      'token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkphbmUgRG9lIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U and key -----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\n-----END PRIVATE KEY----- done';
+    for (let i = 0; i <= text.length; i++) {
+      const out = await collect(f.filterStream(from([text.slice(0, i), text.slice(i)])));
+      expect(out.text, `split at ${i}`).toBe(
+        'token [redacted:secret] and key [redacted:secret] done',
+      );
+    }
+  });
+
   it('one character at a time, never holds back more than the longest pattern', async () => {
     const f = filter([
       { id: 'kw', kind: 'keyword', patterns: ['forbidden'], action: 'redact', appliesTo: 'output' },

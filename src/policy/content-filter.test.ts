@@ -55,6 +55,47 @@ describe('content filter: input', () => {
     ]);
   });
 
+  it('redacts SSNs, IBANs, IP addresses and secrets, each only where its checks hold', async () => {
+    const rules = [
+      {
+        id: 'more-pii',
+        kind: 'pii' as const,
+        patterns: ['ssn', 'iban', 'ip', 'secret'],
+        action: 'redact' as const,
+        appliesTo: 'both' as const,
+      },
+    ];
+    const input = [
+      'SSN 123-45-6789 (not 666-12-3456, 123-00-4567 or 123456789);',
+      'IBAN DE89 3704 0044 0532 0130 00 and GB82WEST12345698765432 (not DE89 3704 0044 0532 0130 01);',
+      'hosts 10.0.0.1 and 2001:db8::8a2e:370:7334 (not 999.1.1.1, v1.2.3.4.5, 12:30:45 or std::vector);',
+      'keys sk-proj-abcdefghijklmnopqrstuvwxyz012345, AKIAIOSFODNN7EXAMPLE,',
+      'ghp_abcdefghijklmnopqrstuvwxyz0123456789, xoxb-1234567890-abcdef,',
+      'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U',
+      '-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA\n-----END RSA PRIVATE KEY----- (not sk-short).',
+    ].join(' ');
+    const out = await filter(rules).filterInput(req(input));
+    expect(out.request.messages[0]!.content).toBe(
+      [
+        'SSN [redacted:ssn] (not 666-12-3456, 123-00-4567 or 123456789);',
+        'IBAN [redacted:iban] and [redacted:iban] (not DE89 3704 0044 0532 0130 01);',
+        'hosts [redacted:ip] and [redacted:ip] (not 999.1.1.1, v1.2.3.4.5, 12:30:45 or std::vector);',
+        'keys [redacted:secret], [redacted:secret],',
+        '[redacted:secret], [redacted:secret],',
+        '[redacted:secret]',
+        '[redacted:secret] (not sk-short).',
+      ].join(' '),
+    );
+  });
+
+  it('an unknown PII kind is refused naming the kinds there are', () => {
+    expect(() =>
+      filter([
+        { id: 'x', kind: 'pii', patterns: ['passport'], action: 'redact', appliesTo: 'both' },
+      ]),
+    ).toThrow('unknown PII kind "passport" (email, phone, card, ssn, iban, ip, secret)');
+  });
+
   it('redacts text parts and leaves the original request untouched', async () => {
     const request = {
       model: 'm',

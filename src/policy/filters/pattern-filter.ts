@@ -11,7 +11,7 @@ import type {
   InputVerdict,
   OutputVerdict,
 } from './filter-types.js';
-import { isPiiKind, PII_DETECTORS } from './pii-patterns.js';
+import { isPiiKind, PII_DETECTORS, PII_KINDS } from './pii-patterns.js';
 
 export type RuleConfig = Config['contentFilter']['rules'][number];
 export type Direction = 'input' | 'output';
@@ -81,7 +81,7 @@ function compilePatterns(r: RuleConfig): CompiledPattern[] {
   return r.patterns.map((p) => {
     if (!isPiiKind(p))
       throw new Error(
-        `contentFilter.rules "${r.id}": unknown PII kind "${p}" (email, phone, card)`,
+        `contentFilter.rules "${r.id}": unknown PII kind "${p}" (${PII_KINDS.join(', ')})`,
       );
     const d = PII_DETECTORS[p];
     return { regex: new RegExp(d.pattern.source, d.pattern.flags), accept: d.accept, label: p };
