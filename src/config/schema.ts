@@ -3,10 +3,36 @@
 // part (and a rate limit's) is deployment-schema.ts.
 import { z } from 'zod';
 import { findTagProblem } from '../gateway/attribution.js';
+import { isPiiKind, PII_KINDS } from '../policy/filters/pii-patterns.js';
 import { DEPLOYMENT_TYPES, deploymentSchema, rateLimitSchema } from './deployment-schema.js';
 import { SEMANTIC_CACHE_DEFAULTS, semanticCacheSchema } from './semantic-cache-schema.js';
 
 export const ROUTING_MODES = ['balanced', 'quality', 'cost'] as const;
+
+/** A PII kind the filter does not know, or a regex that does not compile, fails the config. */
+function checkFilterPatterns(
+  rule: { kind: string; patterns: string[] },
+  ctx: z.RefinementCtx,
+): void {
+  rule.patterns.forEach((p, i) => {
+    if (rule.kind === 'pii' && !isPiiKind(p))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['patterns', i],
+        message: `unknown PII kind "${p}" (${PII_KINDS.join(', ')})`,
+      });
+    if (rule.kind === 'regex')
+      try {
+        new RegExp(p, 'gu');
+      } catch (err) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['patterns', i],
+          message: `invalid regex: ${(err as Error).message}`,
+        });
+      }
+  });
+}
 
 /** A tag no request can carry would be a limit or budget that silently never applies. */
 function checkTagNames(tags: Record<string, unknown>, ctx: z.RefinementCtx): void {
@@ -463,26 +489,28 @@ export const configSchema = z.strictObject({
       enabled: z.boolean().default(false).describe('Apply the rules below to prompts and answers.'),
       rules: z
         .array(
-          z.strictObject({
-            id: z.string().min(1).describe('Rule id (reported in the filter results).'),
-            kind: z.enum(['keyword', 'regex', 'pii']).describe('How `patterns` are read.'),
-            patterns: z
-              .array(z.string())
-              .min(1)
-              .describe(
-                'keyword: words; regex: patterns; pii: email | phone | card | ssn | iban | ip | secret (credentials in the known formats of OpenAI, Anthropic, AWS, GitHub, Slack, Google, Stripe and this router, JSON web tokens, PEM private keys).',
-              ),
-            action: z
-              .enum(['block', 'redact', 'annotate'])
-              .default('block')
-              .describe(
-                '`block`: refuse with a content_filter error; `redact`: mask the match; `annotate`: only report it.',
-              ),
-            appliesTo: z
-              .enum(['input', 'output', 'both'])
-              .default('both')
-              .describe('Prompts, answers or both.'),
-          }),
+          z
+            .strictObject({
+              id: z.string().min(1).describe('Rule id (reported in the filter results).'),
+              kind: z.enum(['keyword', 'regex', 'pii']).describe('How `patterns` are read.'),
+              patterns: z
+                .array(z.string())
+                .min(1)
+                .describe(
+                  'keyword: words; regex: patterns; pii: email | phone | card | ssn | iban | ip | secret (credentials in the known formats of OpenAI, Anthropic, AWS, GitHub, Slack, Google, Stripe and this router, JSON web tokens, PEM private keys).',
+                ),
+              action: z
+                .enum(['block', 'redact', 'annotate'])
+                .default('block')
+                .describe(
+                  '`block`: refuse with a content_filter error; `redact`: mask the match; `annotate`: only report it.',
+                ),
+              appliesTo: z
+                .enum(['input', 'output', 'both'])
+                .default('both')
+                .describe('Prompts, answers or both.'),
+            })
+            .superRefine(checkFilterPatterns),
         )
         .default([])
         .describe('Rules, applied in order.'),

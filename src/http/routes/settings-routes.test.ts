@@ -96,6 +96,38 @@ describe('live settings API', () => {
       const notObject = await send('PUT', '/admin/v1/settings/budgets', [1] as never);
       expect(notObject.statusCode).toBe(400);
 
+      // A content filter rule the filter could not build is refused before anything applies.
+      const badRule = await send('PATCH', '/admin/v1/settings/contentFilter', {
+        enabled: true,
+        rules: [
+          { id: 'ids', kind: 'pii', patterns: ['passport'] },
+          { id: 're', kind: 'regex', patterns: ['(unclosed'] },
+        ],
+      });
+      expect(badRule.statusCode).toBe(400);
+      expect(badRule.json().error.message).toContain(
+        'contentFilter.rules[0].patterns[0]: unknown PII kind "passport"',
+      );
+      expect(badRule.json().error.message).toContain(
+        'contentFilter.rules[1].patterns[0]: invalid regex',
+      );
+      const secrets = await send('PATCH', '/admin/v1/settings/contentFilter', {
+        enabled: true,
+        rules: [{ id: 'keys', kind: 'pii', patterns: ['secret'], action: 'block' }],
+      });
+      expect(secrets.statusCode).toBe(200);
+      const leaked = await rt.app.inject({
+        method: 'POST',
+        url: '/v1/chat/completions',
+        payload: {
+          model: 'big',
+          messages: [{ role: 'user', content: 'my key is AKIAIOSFODNN7EXAMPLE' }],
+        },
+        headers: { authorization: `Bearer ${USER}` },
+      });
+      expect(leaked.statusCode).toBe(400);
+      expect(leaked.json().error.code).toBe('content_filter');
+
       // PUT replaces the whole section: the tag limit is gone.
       const replaced = await send('PUT', '/admin/v1/settings/rateLimits', {});
       expect(replaced.json().tags).toBeUndefined();
