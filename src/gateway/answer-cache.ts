@@ -2,8 +2,9 @@
 // answered again from the cache, at no upstream cost. "The same" is the caller's tenant and key
 // subset, the model or router asked for, the routing mode, the data zone and regions, and the
 // body (`stream` and `stream_options` aside: a stream can be answered from a JSON answer and the
-// other way round; object keys in any order, arrays in theirs). A kept answer serves only while its deployment would still be eligible for
-// the request (subset, key, zone, capabilities): a config change never serves around itself.
+// other way round; object keys in any order, arrays in theirs). A kept answer serves only while
+// its deployment would still be eligible for the request (subset, key, zone, capabilities): a
+// config change never serves around itself.
 // Embeddings are kept per input (./embeddings-cache.ts) in the same store; the semantic cache
 // (./semantic-cache.ts) serves kept chat answers to near-identical conversations.
 import type { Config, RoutingMode } from '../config/schema.js';
@@ -15,8 +16,13 @@ import type { ChatRequest, ChatResponse } from '../core/wire-types.js';
 import { checkEligibility, type RequestNeeds } from '../routing/eligibility.js';
 import type { AnswerCacheStore } from '../store/answer-cache-store.js';
 import type { RequestRecord } from '../store/request-record.js';
-import { freshAge, requestCacheControls, type CacheControls } from './cache-controls.js';
-import { cacheKey, targetKey } from './cache-key.js';
+import {
+  freshAge,
+  parseEntry,
+  requestCacheControls,
+  type CacheControls,
+} from './cache-controls.js';
+import { answerScope, cacheKey } from './cache-key.js';
 import { EmbeddingsCache } from './embeddings-cache.js';
 import { targetMembers, type ChatCall, type Target } from './gateway-types.js';
 import { keyAllowsDeployment } from './request-target.js';
@@ -82,16 +88,7 @@ export class AnswerCache {
     // eslint-disable-next-line @typescript-eslint/no-unused-vars
     const { stream, stream_options, ...body } = request;
     return {
-      key: cacheKey([
-        1,
-        call.auth.tenant,
-        call.auth.modelSubset ?? null,
-        targetKey(target),
-        mode ?? null,
-        zone.dataZone ?? null,
-        zone.regions ? [...zone.regions].sort() : null,
-        body,
-      ]),
+      key: cacheKey([1, ...answerScope(call, target, mode, zone), body]),
       ...requestCacheControls(call),
       ttlMs: config.ttlSeconds * 1000,
       maxEntryBytes: config.maxEntryBytes,
@@ -107,7 +104,7 @@ export class AnswerCache {
     needs: RequestNeeds,
   ): Promise<CacheHit | undefined> {
     if (!plan.read) return undefined;
-    const answer = parseAnswer(await this.store.get(plan.key));
+    const answer = parseEntry<CachedAnswer>(await this.store.get(plan.key), isAnswer);
     if (!answer) return undefined;
     const ageSeconds = freshAge(plan, answer.storedAt, this.clock.now());
     if (ageSeconds === undefined) return undefined;
@@ -139,22 +136,13 @@ export class AnswerCache {
   }
 }
 
-/** A stored entry read back loosely: anything not shaped like a kept answer is a miss. */
-function parseAnswer(text: string | undefined): CachedAnswer | undefined {
-  if (text === undefined) return undefined;
-  try {
-    const v: unknown = JSON.parse(text);
-    if (
-      isObject(v) &&
-      typeof v.deployment === 'string' &&
-      typeof v.storedAt === 'number' &&
-      typeof v.baselineCostUsd === 'number' &&
-      isObject(v.response) &&
-      Array.isArray(v.response.choices)
-    )
-      return v as unknown as CachedAnswer;
-  } catch {
-    // not JSON: a miss
-  }
-  return undefined;
+/** A kept answer's shape, checked on what the store gives back. */
+function isAnswer(v: Record<string, unknown>): boolean {
+  return (
+    typeof v.deployment === 'string' &&
+    typeof v.storedAt === 'number' &&
+    typeof v.baselineCostUsd === 'number' &&
+    isObject(v.response) &&
+    Array.isArray(v.response.choices)
+  );
 }

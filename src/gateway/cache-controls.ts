@@ -1,5 +1,6 @@
-// What a request lets the answer cache do (`Cache-Control`, the key's opt-out), and whether a kept
-// entry is still young enough to serve: shared by chat answers and embedding vectors.
+// What a request lets the answer cache do (`Cache-Control`, the key's opt-out), how a kept entry
+// is read back, and whether it is still young enough to serve: shared by chat answers and vectors.
+import { isObject } from '../core/is-object.js';
 import type { ChatCall } from './gateway-types.js';
 import { headerValue } from './request-target.js';
 
@@ -47,4 +48,19 @@ export function freshAge(
   const ageSeconds = Math.max(0, Math.floor(ageMs / 1000));
   if (plan.maxAgeSeconds !== undefined && ageSeconds > plan.maxAgeSeconds) return undefined;
   return ageSeconds;
+}
+
+/** A stored entry read back loosely: not JSON, or not what `isShaped` expects, is a miss. */
+export function parseEntry<T>(
+  text: string | undefined,
+  isShaped: (v: Record<string, unknown>) => boolean,
+): T | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const v: unknown = JSON.parse(text);
+    if (isObject(v) && isShaped(v)) return v as unknown as T;
+  } catch {
+    // not JSON: a miss
+  }
+  return undefined;
 }

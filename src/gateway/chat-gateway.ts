@@ -1,69 +1,61 @@
 // Handles one chat request end to end: resolve the target → policies → eligibility → route →
 // execute with failover → respond → record. Every entry point (chat, Azure, Responses, Messages)
-// joins here with a ChatRequest. What the request asks for and may use is request-target.ts; a
-// streamed answer's tracking, track-stream.ts; Foundry's router controls, router-controls.ts; the
+// joins here with a ChatRequest. What the request asks for and may use is request-target.ts;
+// eligibility and the order to try deployments in, plan-route.ts; a streamed answer's tracking,
+// track-stream.ts; Foundry's router controls, router-controls.ts; the
 // answer cache, answer-cache.ts (looked up after policies and input filters, before routing),
 // and after an exact miss the semantic cache, semantic-cache.ts (imported only once it is on); a
 // hit's reply, answer-from-cache.ts.
-import { OutputTokenStats } from '../routing/output-token-stats.js';
-import type { RouterConfig, RoutingMode } from '../config/schema.js';
+import type { RouterConfig } from '../config/schema.js';
 import type { DeploymentConfig } from '../config/deployment-schema.js';
-import type { ConfigHolder, RuntimeConfig } from '../config/runtime-config.js';
+import type { ConfigHolder } from '../config/runtime-config.js';
 import type { Clock } from '../core/clock.js';
-import { GatewayError, invalidRequest } from '../core/errors.js';
-import { newId } from '../core/ids.js';
+import { GatewayError } from '../core/errors.js';
 import {
   collectPromptText,
   countPromptTokens,
   estimatePromptTokens,
   promptTokenUpperBound,
 } from '../core/prompt-text.js';
-import { checkEligibility, requestNeeds } from '../routing/eligibility.js';
-import type { AnswerCache, CachePlan } from './answer-cache.js';
-import { ChunkCollector } from './answer-chunks.js';
-import { answerFromCache, answerText } from './answer-from-cache.js';
-import {
-  buildReceipt,
-  type DecisionReceipt,
-  type DecisionStore,
-  type StoredReceipt,
-} from '../routing/receipt.js';
-import type { Router, RoutingDecision } from '../routing/router-types.js';
+import type { ProviderAdapter } from '../providers/types.js';
+import { requestNeeds } from '../routing/eligibility.js';
+import { OutputTokenStats } from '../routing/output-token-stats.js';
+import type { DecisionReceipt, DecisionStore } from '../routing/receipt.js';
+import type { Router } from '../routing/router-types.js';
 import {
   newRequestRecord,
   type AttemptRecord,
-  type RequestRecord,
   type RequestRecorder,
 } from '../store/request-record.js';
+import type { AnswerCache, CachePlan } from './answer-cache.js';
+import { ChunkCollector } from './answer-chunks.js';
+import { answerFromCache, answerText } from './answer-from-cache.js';
 import type { CircuitBreakers } from './circuit-breaker.js';
-import { baselineCostUsd, costUsd, usageCounts, type UsageCounts } from './cost.js';
+import { accountUsage, usageCounts } from './cost.js';
+import { countTokens } from './count-tokens.js';
+import { DeploymentLoad } from './deployment-load.js';
 import { clientClosed, executeWithFailover } from './execute-with-failover.js';
 import {
-  targetMembers,
   targetName,
   type AdmitContext,
   type ChatCall,
   type ChatOutcome,
   type GatewayPolicies,
-  type Target,
 } from './gateway-types.js';
-import type { ProviderAdapter } from '../providers/types.js';
-import { resolveSessionAffinity, type AffinityStore } from './session-affinity.js';
+import { planRoute, type PlanDeps } from './plan-route.js';
+import { PoolBalancer } from './pool-order.js';
 import {
   authorizeTarget,
+  checkChatTarget,
   effectiveMode,
-  keyAllowsDeployment,
   needsExactCount,
-  noEligibleFor,
   resolveTarget,
   resolveZone,
 } from './request-target.js';
 import { modelSelectionDetails, wantsRouterControls } from './router-controls.js';
-import { trackStream } from './track-stream.js';
-import { PoolBalancer } from './pool-order.js';
-import { budgetExceeded } from '../policy/budget.js';
-import { DeploymentLoad } from './deployment-load.js';
 import type { SemanticCache, SemanticCacheLog, SemanticLookup } from './semantic-cache.js';
+import type { AffinityStore } from './session-affinity.js';
+import { trackStream } from './track-stream.js';
 
 export interface GatewayDeps {
   config: ConfigHolder;
@@ -84,23 +76,24 @@ export interface GatewayDeps {
   log?: SemanticCacheLog;
 }
 
-/** How long a provider's own token count may take before the router counts instead. */
-const COUNT_TIMEOUT_MS = 10_000;
-
 export class ChatGateway {
   /** What each deployment really writes, learned from its answers (expected cost in routing). */
   readonly outputTokens = new OutputTokenStats();
 
   /** Calls in flight and recent latency per deployment, as this replica sees them. */
   readonly load: DeploymentLoad;
-  /** Orders a pool's members (round-robin turns, load and latency are this replica's). */
-  private readonly pools: PoolBalancer;
+  /** What planning uses; its balancer orders a pool's members (this replica's turns and load). */
+  private readonly planDeps: PlanDeps;
   /** Loaded and built when `cache.semantic.enabled` is first seen, not before. */
   private semantic?: Promise<SemanticCache>;
 
   constructor(private readonly deps: GatewayDeps) {
     this.load = deps.load ?? new DeploymentLoad(deps.clock);
-    this.pools = new PoolBalancer(this.load);
+    this.planDeps = {
+      ...deps,
+      pools: new PoolBalancer(this.load),
+      outputTokens: this.outputTokens,
+    };
   }
 
   /** The receipt of a recent routing decision. */
@@ -108,41 +101,11 @@ export class ChatGateway {
     return this.deps.decisions.get(id);
   }
 
-  /**
-   * The prompt tokens of a request, for a model or router deployment the caller may use (404 /
-   * 403 otherwise). A deployment whose provider counts (Anthropic) is asked, with the request as
-   * it would be sent; otherwise, or if the provider cannot answer, the router's exact count, the one
-   * it checks context windows with (o200k BPE: message texts, the chat format's per-message
-   * overhead, tool schemas; images count nothing). `countedBy` says which; `warning` why not.
-   */
-  async countTokens(
+  /** The prompt tokens of a request, as its provider or the router counts them (./count-tokens.ts). */
+  countTokens(
     call: Pick<ChatCall, 'request' | 'auth'>,
   ): Promise<{ inputTokens: number; countedBy: string; warning?: string }> {
-    const target = resolveTarget(this.deps.config.current, call as ChatCall);
-    authorizeTarget(call as ChatCall, target);
-    let warning: string | undefined;
-    if (target.kind === 'deployment') {
-      const d = target.deployment;
-      const adapter = this.deps.adapters.adapterFor(d);
-      if (adapter.countTokens)
-        try {
-          return {
-            inputTokens: await adapter.countTokens({
-              deployment: d,
-              body: { ...call.request, model: d.model },
-              signal: AbortSignal.timeout(COUNT_TIMEOUT_MS),
-            }),
-            countedBy: d.name,
-          };
-        } catch (err) {
-          warning = `${d.name} could not count (${(err as Error).message.replace(/[^\x20-\x7e]/g, ' ')}); this is the router's own count`;
-        }
-    }
-    return {
-      inputTokens: await countPromptTokens(call.request, call.auth.keyId ?? ''),
-      countedBy: 'router',
-      ...(warning ? { warning } : {}),
-    };
+    return countTokens(this.deps, call);
   }
 
   async handleChat(call: ChatCall): Promise<ChatOutcome> {
@@ -170,21 +133,7 @@ export class ChatGateway {
     try {
       const target = resolveTarget(snapshot, call);
       authorizeTarget(call, target);
-      if (target.kind === 'deployment' && target.deployment.kind === 'embeddings')
-        throw invalidRequest(
-          `"${target.deployment.name}" is an embedding model: send it embeddings requests (POST /v1/embeddings), or name a chat model or router here.`,
-          'model',
-          'model_not_chat',
-        );
-      if (
-        target.kind === 'pool' &&
-        snapshot.deployments.get(target.pool.deployments[0]!)?.kind === 'embeddings'
-      )
-        throw invalidRequest(
-          `"${target.pool.name}" is a pool of embedding models: send it embeddings requests (POST /v1/embeddings), or name a chat model or router here.`,
-          'model',
-          'model_not_chat',
-        );
+      checkChatTarget(snapshot, target);
       if (target.kind !== 'deployment') record.router = targetName(target);
       const promptText = collectPromptText(call.request);
       const promptTokens = needsExactCount(
@@ -246,7 +195,8 @@ export class ChatGateway {
             finish,
           });
       }
-      const plan = this.plan(
+      const plan = planRoute(
+        this.planDeps,
         snapshot,
         { ...call, request },
         target,
@@ -304,7 +254,13 @@ export class ChatGateway {
         let response = result.response;
         record.servedModel = response.model;
         headers['x-router-model'] = response.model;
-        this.account(record, result.deployment, top, usageCounts(response.usage), semantic);
+        accountUsage(
+          record,
+          result.deployment,
+          top,
+          usageCounts(response.usage),
+          semantic?.costUsd,
+        );
         // Kept as the upstream answered, before filters annotate it (they run again on a hit).
         if (cachePlan) {
           headers['x-router-cache'] = record.cache ?? 'miss';
@@ -345,7 +301,7 @@ export class ChatGateway {
         storeText: snapshot.config.requestLog.storeText,
         collector,
         onEnd: ({ status, errorCode, usage, text }) => {
-          this.account(
+          accountUsage(
             record,
             result.deployment,
             top,
@@ -355,7 +311,7 @@ export class ChatGateway {
               completionTokens: 0,
               reasoningTokens: 0,
             },
-            semanticCtx,
+            semanticCtx?.costUsd,
           );
           if (usage && status === 200)
             this.outputTokens.observe(result.deployment.name, usage.completionTokens);
@@ -407,93 +363,6 @@ export class ChatGateway {
     }
   }
 
-  private plan(
-    snapshot: RuntimeConfig,
-    call: ChatCall,
-    target: Target,
-    promptTokens: number,
-    modeOverride: RoutingMode | undefined,
-  ): Plan {
-    const zone = resolveZone(call, target);
-    const needs = requestNeeds(call.request, promptTokens, zone);
-    const policies = this.deps.policies;
-    const probes = {
-      circuitAllows: (name: string) => this.deps.breakers.allows(name),
-      coolingDown: (name: string) => this.deps.breakers.coolingDown(name),
-      hasHeadroom: policies?.hasHeadroom?.bind(policies),
-      withinBudget: policies?.deploymentBudgetSpent
-        ? (d: DeploymentConfig) => !policies.deploymentBudgetSpent!(d)
-        : undefined,
-      keyAllows: (name: string) => keyAllowsDeployment(call, target, name),
-    };
-    // The deployments the target may serve from, each checked by the same rules.
-    const candidates =
-      target.kind === 'deployment'
-        ? [target.deployment]
-        : targetMembers(target)
-            .map((name) => snapshot.deployments.get(name))
-            .filter((d): d is DeploymentConfig => d !== undefined);
-    const routingStart = this.deps.clock.perfNow();
-    const { eligible, checks } = checkEligibility(candidates, needs, probes);
-    // Called by name and only its budget stands in the way: which budget, and when it resets.
-    const spent =
-      target.kind === 'deployment' && checks[0]?.failed.join() === 'budget_exhausted'
-        ? policies?.deploymentBudgetSpent?.(target.deployment)
-        : undefined;
-    if (spent) throw budgetExceeded(spent, this.deps.clock.now());
-    if (eligible.length === 0)
-      throw this.deps.breakers.retryWhenCooled(
-        noEligibleFor(call, candidates, checks, targetName(target)),
-        checks,
-      );
-    if (target.kind !== 'router')
-      return {
-        ordered:
-          target.kind === 'pool'
-            ? this.pools.order(target.pool, eligible, call.request.stream === true)
-            : eligible,
-        mode: undefined,
-        zone: zone.dataZone,
-      };
-    const router = target.router;
-    const mode = effectiveMode(call, router, modeOverride);
-    const decision = this.deps.routerFor(router).decide({
-      request: call.request,
-      router,
-      mode,
-      candidates: eligible,
-      promptTokens,
-      outputTokens: this.outputTokens,
-    });
-    const affinity = resolveSessionAffinity(call, decision, eligible, this.deps.affinity);
-    const orderedNames = affinity.ordered;
-    const byName = new Map(eligible.map((d) => [d.name, d]));
-    const ordered = orderedNames
-      .map((n) => byName.get(n))
-      .filter((d): d is DeploymentConfig => d !== undefined);
-    const routingMicros = (this.deps.clock.perfNow() - routingStart) * 1000;
-    const receipt = buildReceipt({
-      id: newId('dec_'),
-      time: this.deps.clock.now(),
-      requestId: call.requestId,
-      router: router.name,
-      decision: { ...decision, ordered: orderedNames },
-      checks,
-      sessionAffinity: affinity.receipt,
-    });
-    this.deps.decisions.put(receipt);
-    return {
-      ordered,
-      mode,
-      decision,
-      receipt,
-      routingMicros,
-      zone: zone.dataZone,
-      sessionKey: affinity.sessionKey,
-      topDeployment: snapshot.deployments.get(decision.topDeployment),
-    };
-  }
-
   /** The semantic cache, imported and built on first use. */
   private semanticCache(answerCache: AnswerCache): Promise<SemanticCache> {
     return (this.semantic ??= import('./semantic-cache.js').then(
@@ -510,32 +379,4 @@ export class ChatGateway {
         }),
     ));
   }
-
-  /** Cost and baseline from usage; a semantic lookup's embedding call is part of the cost. */
-  private account(
-    record: RequestRecord,
-    served: DeploymentConfig,
-    top: DeploymentConfig,
-    usage: UsageCounts,
-    semantic?: SemanticLookup,
-  ): void {
-    record.promptTokens = usage.promptTokens || record.promptTokens;
-    record.cachedTokens = usage.cachedTokens;
-    record.completionTokens = usage.completionTokens;
-    record.reasoningTokens = usage.reasoningTokens;
-    const counted = { ...usage, promptTokens: record.promptTokens };
-    record.costUsd = costUsd(served, counted) + (semantic?.costUsd ?? 0);
-    record.baselineCostUsd = baselineCostUsd(top, counted);
-  }
-}
-
-interface Plan {
-  ordered: DeploymentConfig[];
-  mode: RoutingMode | undefined;
-  decision?: RoutingDecision;
-  receipt?: StoredReceipt;
-  routingMicros?: number;
-  zone?: string;
-  sessionKey?: string;
-  topDeployment?: DeploymentConfig;
 }

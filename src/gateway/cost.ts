@@ -1,8 +1,10 @@
 // Cost of a request from real usage and a deployment's prices (USD per 1M tokens). Cached prompt
 // tokens are billed at the cached price, tokens written to a prompt cache at the cache-write
-// price; reasoning tokens are already inside completion tokens.
+// price; reasoning tokens are already inside completion tokens. `accountUsage` writes them into
+// a request's record.
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import { cacheWriteTokens, type ChatUsage } from '../core/wire-types.js';
+import type { RequestRecord } from '../store/request-record.js';
 
 export interface UsageCounts {
   promptTokens: number;
@@ -61,4 +63,29 @@ export function baselineCostUsd(
     completionTokens: Math.max(0, u.completionTokens - u.reasoningTokens),
     reasoningTokens: 0,
   });
+}
+
+/** What `promptTokens` of input alone cost on `d` (an embeddings call: no answer tokens). */
+export function inputCostUsd(d: Pick<DeploymentConfig, 'prices'>, promptTokens: number): number {
+  return costUsd(d, { promptTokens, cachedTokens: 0, completionTokens: 0, reasoningTokens: 0 });
+}
+
+/**
+ * Writes a chat answer's usage into its record with its cost on the deployment that served and
+ * its baseline on the top one; `extraCostUsd` is spent besides (a semantic lookup's embedding).
+ */
+export function accountUsage(
+  record: RequestRecord,
+  served: DeploymentConfig,
+  top: DeploymentConfig,
+  usage: UsageCounts,
+  extraCostUsd = 0,
+): void {
+  record.promptTokens = usage.promptTokens || record.promptTokens;
+  record.cachedTokens = usage.cachedTokens;
+  record.completionTokens = usage.completionTokens;
+  record.reasoningTokens = usage.reasoningTokens;
+  const counted = { ...usage, promptTokens: record.promptTokens };
+  record.costUsd = costUsd(served, counted) + extraCostUsd;
+  record.baselineCostUsd = baselineCostUsd(top, counted);
 }

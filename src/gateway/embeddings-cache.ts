@@ -9,10 +9,14 @@ import type { RuntimeConfig } from '../config/runtime-config.js';
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import { canonicalJson } from '../core/canonical-json.js';
 import type { Clock } from '../core/clock.js';
-import { isObject } from '../core/is-object.js';
 import type { EmbeddingsRequest } from '../core/wire-types.js';
 import type { AnswerCacheStore } from '../store/answer-cache-store.js';
-import { freshAge, requestCacheControls, type CacheControls } from './cache-controls.js';
+import {
+  freshAge,
+  parseEntry,
+  requestCacheControls,
+  type CacheControls,
+} from './cache-controls.js';
 import { hashKey, targetKey } from './cache-key.js';
 import { embeddingItems } from './embedding-batch.js';
 import { targetMembers, type ChatCall, type Target } from './gateway-types.js';
@@ -106,7 +110,7 @@ export class EmbeddingsCache {
       return usable.get(name);
     };
     return plan.keys.map((_, i) => {
-      const vector = parseVector(texts[i]);
+      const vector = parseEntry<CachedVector>(texts[i], isVector);
       if (!vector) return undefined;
       const ageSeconds = freshAge(plan, vector.storedAt, now);
       if (ageSeconds === undefined) return undefined;
@@ -136,23 +140,14 @@ export class EmbeddingsCache {
   }
 }
 
-/** A stored entry read back loosely: anything not shaped like a kept vector is a miss. */
-function parseVector(text: string | undefined): CachedVector | undefined {
-  if (text === undefined) return undefined;
-  try {
-    const v: unknown = JSON.parse(text);
-    if (
-      isObject(v) &&
-      typeof v.deployment === 'string' &&
-      typeof v.model === 'string' &&
-      typeof v.storedAt === 'number' &&
-      typeof v.promptTokens === 'number' &&
-      typeof v.baselineCostUsd === 'number' &&
-      (typeof v.embedding === 'string' || Array.isArray(v.embedding))
-    )
-      return v as unknown as CachedVector;
-  } catch {
-    // not JSON: a miss
-  }
-  return undefined;
+/** A kept vector's shape, checked on what the store gives back. */
+function isVector(v: Record<string, unknown>): boolean {
+  return (
+    typeof v.deployment === 'string' &&
+    typeof v.model === 'string' &&
+    typeof v.storedAt === 'number' &&
+    typeof v.promptTokens === 'number' &&
+    typeof v.baselineCostUsd === 'number' &&
+    (typeof v.embedding === 'string' || Array.isArray(v.embedding))
+  );
 }

@@ -15,7 +15,8 @@ import {
   type RequestRecorder,
 } from '../store/request-record.js';
 import type { CircuitBreakers } from './circuit-breaker.js';
-import { costUsd } from './cost.js';
+import { callEmbeddings, type EmbedReply } from './call-embeddings.js';
+import { inputCostUsd } from './cost.js';
 import { clientClosed, failedAttempt, toGatewayError } from './execute-with-failover.js';
 import {
   targetMembers,
@@ -54,13 +55,7 @@ export interface EmbeddingsDeps {
   load?: DeploymentLoad;
 }
 
-type EmbedReply = Awaited<ReturnType<NonNullable<ProviderAdapter['embed']>>>;
 type EmbeddingData = EmbeddingsResponse['data'][number];
-
-/** What `promptTokens` of input cost on `d`. */
-function inputCost(d: DeploymentConfig, promptTokens: number): number {
-  return costUsd(d, { promptTokens, cachedTokens: 0, completionTokens: 0, reasoningTokens: 0 });
-}
 
 /** The 502 for a reply without one vector per input sent: it cannot be put in order. */
 function wrongCount(d: DeploymentConfig, sent: number, response: EmbeddingsResponse): GatewayError {
@@ -215,19 +210,19 @@ export class EmbeddingsGateway {
         record.region = d.region;
         record.dataZone = d.dataZone;
         const t0 = this.deps.clock.perfNow();
-        let inFlight = false;
         try {
           await policies?.consumeDeployment?.(d, sentEstimate);
-          breakers.begin(d.name);
-          this.load.begin(d.name);
-          inFlight = true;
-          const reply = await adapter.embed({
-            deployment: d,
-            body: { ...sent, model: d.model },
-            signal: AbortSignal.any([call.signal, AbortSignal.timeout(d.timeoutMs)]),
-            requestId: call.requestId,
-          });
-          this.load.observe(d.name, 'answer', this.deps.clock.perfNow() - t0);
+          const reply = await callEmbeddings(
+            { breakers, load: this.load, clock: this.deps.clock },
+            adapter,
+            {
+              deployment: d,
+              body: { ...sent, model: d.model },
+              signal: AbortSignal.any([call.signal, AbortSignal.timeout(d.timeoutMs)]),
+              requestId: call.requestId,
+            },
+            t0,
+          );
           // Kept vectors are put together with the upstream's by position: one each, or none.
           const vectors = plan ? orderedVectors(reply.response, missing.length) : undefined;
           if (partial && !vectors) throw wrongCount(d, missing.length, reply.response);
@@ -239,8 +234,6 @@ export class EmbeddingsGateway {
           record.attempts.push(failedAttempt(breakers, d, e, this.deps.clock.perfNow() - t0));
           if (!e.retryable) throw e;
           lastError = e;
-        } finally {
-          if (inFlight) this.load.end(d.name);
         }
       }
       if (!served) throw lastError!;
@@ -258,7 +251,7 @@ export class EmbeddingsGateway {
       record.promptTokens = upstream.usage?.prompt_tokens ?? sentEstimate;
       // Called by name, not routed: what it cost is the baseline (no savings claimed), plus
       // what the inputs answered from the cache cost when they were first answered.
-      record.costUsd = inputCost(d, record.promptTokens);
+      record.costUsd = inputCostUsd(d, record.promptTokens);
       record.baselineCostUsd =
         record.costUsd + hits.reduce((s, h) => s + (h?.vector.baselineCostUsd ?? 0), 0);
       if (partial) record.cache = 'partial';
@@ -382,7 +375,7 @@ export class EmbeddingsGateway {
           model,
           embedding: vectors[j]!.embedding,
           promptTokens: tokens[j]!,
-          baselineCostUsd: inputCost(d, tokens[j]!),
+          baselineCostUsd: inputCostUsd(d, tokens[j]!),
         },
       })),
     );

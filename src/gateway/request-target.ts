@@ -1,7 +1,7 @@
 // What a request asks for and may use, before routing: its target (a router or a deployment, by
-// the path's deployment or the body's `model`), whether the caller's key may use it, whether the
-// prompt needs an exact token count, its data zone and routing mode (headers may narrow, never
-// widen), and the error when no deployment is left eligible.
+// the path's deployment or the body's `model`), whether the caller's key may use it (and a chat
+// request a chat model), whether the prompt needs an exact token count, its data zone and routing
+// mode (headers may narrow, never widen), and the error when no deployment is left eligible.
 import type { RouterConfig, RoutingMode } from '../config/schema.js';
 import type { RuntimeConfig } from '../config/runtime-config.js';
 import { GatewayError, invalidRequest, forbidden } from '../core/errors.js';
@@ -67,6 +67,25 @@ function scopeAllows(scopes: readonly string[], name: string): boolean {
 export function authorizeTarget(call: ChatCall, target: Target): void {
   const name = targetName(target);
   if (!scopeAllows(call.auth.scopes, name)) throw forbidden(`This API key may not use "${name}".`);
+}
+
+/** 400 `model_not_chat` for a chat request naming an embedding model or a pool of them. */
+export function checkChatTarget(snapshot: RuntimeConfig, target: Target): void {
+  if (target.kind === 'deployment' && target.deployment.kind === 'embeddings')
+    throw invalidRequest(
+      `"${target.deployment.name}" is an embedding model: send it embeddings requests (POST /v1/embeddings), or name a chat model or router here.`,
+      'model',
+      'model_not_chat',
+    );
+  if (
+    target.kind === 'pool' &&
+    snapshot.deployments.get(target.pool.deployments[0]!)?.kind === 'embeddings'
+  )
+    throw invalidRequest(
+      `"${target.pool.name}" is a pool of embedding models: send it embeddings requests (POST /v1/embeddings), or name a chat model or router here.`,
+      'model',
+      'model_not_chat',
+    );
 }
 
 /**

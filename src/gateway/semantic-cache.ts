@@ -13,7 +13,8 @@ import type { ProviderAdapter } from '../providers/types.js';
 import type { RequestNeeds } from '../routing/eligibility.js';
 import type { AnswerCache, CacheHit, CachePlan } from './answer-cache.js';
 import type { CircuitBreakers } from './circuit-breaker.js';
-import { costUsd } from './cost.js';
+import { callEmbeddings } from './call-embeddings.js';
+import { inputCostUsd } from './cost.js';
 import type { DeploymentLoad } from './deployment-load.js';
 import { failedAttempt, toGatewayError } from './execute-with-failover.js';
 import type { ChatCall, GatewayPolicies, Target } from './gateway-types.js';
@@ -141,7 +142,7 @@ export class SemanticCache {
     text: string,
     call: ChatCall,
   ): Promise<{ vector: Float32Array; costUsd: number } | undefined> {
-    const { breakers, load, clock } = this.deps;
+    const { breakers, clock } = this.deps;
     const pool = snapshot.pools.get(name);
     const ready = (pool ? pool.deployments : [name])
       .map((member) => snapshot.deployments.get(member))
@@ -155,40 +156,32 @@ export class SemanticCache {
     if (!adapter.embed) return this.missed(`${d.name}'s provider serves no embeddings`);
     const estimate = Math.ceil(text.length / 4);
     const t0 = clock.perfNow();
-    let inFlight = false;
+    // Past the deployment's rate limit: the upstream was called.
+    let called = false;
     try {
       await this.deps.policies?.consumeDeployment?.(d, estimate);
-      breakers.begin(d.name);
-      load.begin(d.name);
-      inFlight = true;
+      called = true;
       const timeoutMs = snapshot.config.cache.semantic.timeoutMs;
-      const { response } = await adapter.embed({
-        deployment: d,
-        body: { model: d.model, input: text },
-        signal: AbortSignal.any([call.signal, AbortSignal.timeout(timeoutMs)]),
-        requestId: call.requestId,
-      });
-      load.observe(d.name, 'answer', clock.perfNow() - t0);
+      const { response } = await callEmbeddings(
+        this.deps,
+        adapter,
+        {
+          deployment: d,
+          body: { model: d.model, input: text },
+          signal: AbortSignal.any([call.signal, AbortSignal.timeout(timeoutMs)]),
+          requestId: call.requestId,
+        },
+        t0,
+      );
       breakers.success(d.name);
       const vector = readVector(response.data[0]?.embedding);
       if (!vector) return this.missed(`${d.name} answered no usable vector`);
-      const promptTokens = response.usage?.prompt_tokens ?? estimate;
-      return {
-        vector,
-        costUsd: costUsd(d, {
-          promptTokens,
-          cachedTokens: 0,
-          completionTokens: 0,
-          reasoningTokens: 0,
-        }),
-      };
+      return { vector, costUsd: inputCostUsd(d, response.usage?.prompt_tokens ?? estimate) };
     } catch (err) {
       const e = toGatewayError(err);
       // A client that left says nothing about the upstream's health.
-      if (inFlight && !call.signal.aborted) failedAttempt(breakers, d, e, clock.perfNow() - t0);
+      if (called && !call.signal.aborted) failedAttempt(breakers, d, e, clock.perfNow() - t0);
       return this.missed(`${d.name}: ${e.message}`);
-    } finally {
-      if (inFlight) load.end(d.name);
     }
   }
 

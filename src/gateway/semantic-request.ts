@@ -5,7 +5,7 @@
 // field stay, so two requests share a partition only when their texts are all that differ.
 import type { RoutingMode } from '../config/schema.js';
 import type { ChatRequest } from '../core/wire-types.js';
-import { cacheKey, targetKey } from './cache-key.js';
+import { answerScope, cacheKey } from './cache-key.js';
 import type { ChatCall, Target } from './gateway-types.js';
 
 export interface SemanticRequest {
@@ -60,12 +60,7 @@ export function splitSemanticRequest(
     partition: cacheKey([
       'semantic',
       1,
-      call.auth.tenant,
-      call.auth.modelSubset ?? null,
-      targetKey(target),
-      mode ?? null,
-      zone.dataZone ?? null,
-      zone.regions ? [...zone.regions].sort() : null,
+      ...answerScope(call, target, mode, zone),
       embeddings,
       { ...rest, messages: blanked },
     ]),

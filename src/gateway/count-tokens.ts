@@ -1,0 +1,48 @@
+// `countTokens` for the count-tokens routes: the prompt tokens of a request as the deployment's
+// provider counts them where it can, else the router's own exact count. Apart from the gateway
+// because it neither routes nor records.
+import { countPromptTokens } from '../core/prompt-text.js';
+import type { GatewayDeps } from './chat-gateway.js';
+import type { ChatCall } from './gateway-types.js';
+import { authorizeTarget, resolveTarget } from './request-target.js';
+
+/** How long a provider's own token count may take before the router counts instead. */
+const COUNT_TIMEOUT_MS = 10_000;
+
+/**
+ * The prompt tokens of a request, for a model or router deployment the caller may use (404 /
+ * 403 otherwise). A deployment whose provider counts (Anthropic) is asked, with the request as
+ * it would be sent; otherwise, or if the provider cannot answer, the router's exact count, the one
+ * it checks context windows with (o200k BPE: message texts, the chat format's per-message
+ * overhead, tool schemas; images count nothing). `countedBy` says which; `warning` why not.
+ */
+export async function countTokens(
+  deps: Pick<GatewayDeps, 'config' | 'adapters'>,
+  call: Pick<ChatCall, 'request' | 'auth'>,
+): Promise<{ inputTokens: number; countedBy: string; warning?: string }> {
+  const target = resolveTarget(deps.config.current, call as ChatCall);
+  authorizeTarget(call as ChatCall, target);
+  let warning: string | undefined;
+  if (target.kind === 'deployment') {
+    const d = target.deployment;
+    const adapter = deps.adapters.adapterFor(d);
+    if (adapter.countTokens)
+      try {
+        return {
+          inputTokens: await adapter.countTokens({
+            deployment: d,
+            body: { ...call.request, model: d.model },
+            signal: AbortSignal.timeout(COUNT_TIMEOUT_MS),
+          }),
+          countedBy: d.name,
+        };
+      } catch (err) {
+        warning = `${d.name} could not count (${(err as Error).message.replace(/[^\x20-\x7e]/g, ' ')}); this is the router's own count`;
+      }
+  }
+  return {
+    inputTokens: await countPromptTokens(call.request, call.auth.keyId ?? ''),
+    countedBy: 'router',
+    ...(warning ? { warning } : {}),
+  };
+}

@@ -1,0 +1,135 @@
+// The planning step of a chat request: which deployments may serve it (eligibility), and in what
+// order (a pool's strategy, or a router's decision with session affinity and its receipt). Kept
+// apart from the gateway so deciding reads as one step (STYLE.md principle 8).
+import type { RoutingMode } from '../config/schema.js';
+import type { DeploymentConfig } from '../config/deployment-schema.js';
+import type { RuntimeConfig } from '../config/runtime-config.js';
+import { newId } from '../core/ids.js';
+import { budgetExceeded } from '../policy/budget.js';
+import { checkEligibility, requestNeeds } from '../routing/eligibility.js';
+import type { OutputTokenStats } from '../routing/output-token-stats.js';
+import { buildReceipt, type StoredReceipt } from '../routing/receipt.js';
+import type { RoutingDecision } from '../routing/router-types.js';
+import type { GatewayDeps } from './chat-gateway.js';
+import { targetMembers, targetName, type ChatCall, type Target } from './gateway-types.js';
+import type { PoolBalancer } from './pool-order.js';
+import {
+  effectiveMode,
+  keyAllowsDeployment,
+  noEligibleFor,
+  resolveZone,
+} from './request-target.js';
+import { resolveSessionAffinity } from './session-affinity.js';
+
+/** What planning needs: the gateway's deps, its pool balancer and its learned output sizes. */
+export type PlanDeps = Pick<
+  GatewayDeps,
+  'breakers' | 'policies' | 'clock' | 'routerFor' | 'affinity' | 'decisions'
+> & {
+  pools: PoolBalancer;
+  outputTokens: OutputTokenStats;
+};
+
+/** The deployments to try in order, and for a router why: its decision and receipt. */
+export interface RoutePlan {
+  ordered: DeploymentConfig[];
+  mode: RoutingMode | undefined;
+  decision?: RoutingDecision;
+  receipt?: StoredReceipt;
+  routingMicros?: number;
+  zone?: string;
+  sessionKey?: string;
+  topDeployment?: DeploymentConfig;
+}
+
+/**
+ * Checks every deployment the target may serve from by the same rules and orders the eligible
+ * ones; throws the typed error that says why none is (a spent budget, cooling down, unfit).
+ */
+export function planRoute(
+  deps: PlanDeps,
+  snapshot: RuntimeConfig,
+  call: ChatCall,
+  target: Target,
+  promptTokens: number,
+  modeOverride: RoutingMode | undefined,
+): RoutePlan {
+  const zone = resolveZone(call, target);
+  const needs = requestNeeds(call.request, promptTokens, zone);
+  const policies = deps.policies;
+  const probes = {
+    circuitAllows: (name: string) => deps.breakers.allows(name),
+    coolingDown: (name: string) => deps.breakers.coolingDown(name),
+    hasHeadroom: policies?.hasHeadroom?.bind(policies),
+    withinBudget: policies?.deploymentBudgetSpent
+      ? (d: DeploymentConfig) => !policies.deploymentBudgetSpent!(d)
+      : undefined,
+    keyAllows: (name: string) => keyAllowsDeployment(call, target, name),
+  };
+  // The deployments the target may serve from, each checked by the same rules.
+  const candidates =
+    target.kind === 'deployment'
+      ? [target.deployment]
+      : targetMembers(target)
+          .map((name) => snapshot.deployments.get(name))
+          .filter((d): d is DeploymentConfig => d !== undefined);
+  const routingStart = deps.clock.perfNow();
+  const { eligible, checks } = checkEligibility(candidates, needs, probes);
+  // Called by name and only its budget stands in the way: which budget, and when it resets.
+  const spent =
+    target.kind === 'deployment' && checks[0]?.failed.join() === 'budget_exhausted'
+      ? policies?.deploymentBudgetSpent?.(target.deployment)
+      : undefined;
+  if (spent) throw budgetExceeded(spent, deps.clock.now());
+  if (eligible.length === 0)
+    throw deps.breakers.retryWhenCooled(
+      noEligibleFor(call, candidates, checks, targetName(target)),
+      checks,
+    );
+  if (target.kind !== 'router')
+    return {
+      ordered:
+        target.kind === 'pool'
+          ? deps.pools.order(target.pool, eligible, call.request.stream === true)
+          : eligible,
+      mode: undefined,
+      zone: zone.dataZone,
+    };
+  const router = target.router;
+  const mode = effectiveMode(call, router, modeOverride);
+  const decision = deps.routerFor(router).decide({
+    request: call.request,
+    router,
+    mode,
+    candidates: eligible,
+    promptTokens,
+    outputTokens: deps.outputTokens,
+  });
+  const affinity = resolveSessionAffinity(call, decision, eligible, deps.affinity);
+  const orderedNames = affinity.ordered;
+  const byName = new Map(eligible.map((d) => [d.name, d]));
+  const ordered = orderedNames
+    .map((n) => byName.get(n))
+    .filter((d): d is DeploymentConfig => d !== undefined);
+  const routingMicros = (deps.clock.perfNow() - routingStart) * 1000;
+  const receipt = buildReceipt({
+    id: newId('dec_'),
+    time: deps.clock.now(),
+    requestId: call.requestId,
+    router: router.name,
+    decision: { ...decision, ordered: orderedNames },
+    checks,
+    sessionAffinity: affinity.receipt,
+  });
+  deps.decisions.put(receipt);
+  return {
+    ordered,
+    mode,
+    decision,
+    receipt,
+    routingMicros,
+    zone: zone.dataZone,
+    sessionKey: affinity.sessionKey,
+    topDeployment: snapshot.deployments.get(decision.topDeployment),
+  };
+}
