@@ -270,7 +270,16 @@ export async function createRuntime(
         detail: {
           config_revision: holder.current.revision,
           shared_state: state,
-          ...(cfg().cache.enabled ? { answer_cache: answerCache.status() } : {}),
+          ...(cfg().cache.enabled
+            ? {
+                answer_cache: {
+                  ...answerCache.status(),
+                  ...(gateway.semanticEntries() !== undefined
+                    ? { semantic_entries: gateway.semanticEntries() }
+                    : {}),
+                },
+              }
+            : {}),
           request_log: requestLog?.status() ?? { kind: 'none' },
           circuits: breakers.snapshot(),
           cooling_down: breakers.coolingDownSnapshot(),

@@ -86,6 +86,7 @@ export class ChatGateway {
   private readonly planDeps: PlanDeps;
   /** Loaded and built when `cache.semantic.enabled` is first seen, not before. */
   private semantic?: Promise<SemanticCache>;
+  private semanticBuilt?: SemanticCache;
 
   constructor(private readonly deps: GatewayDeps) {
     this.load = deps.load ?? new DeploymentLoad(deps.clock);
@@ -363,20 +364,27 @@ export class ChatGateway {
     }
   }
 
+  /** Vectors in the semantic cache's index on this replica (undefined until it is first used). */
+  semanticEntries(): number | undefined {
+    return this.semanticBuilt?.entries;
+  }
+
   /** The semantic cache, imported and built on first use. */
   private semanticCache(answerCache: AnswerCache): Promise<SemanticCache> {
-    return (this.semantic ??= import('./semantic-cache.js').then(
-      ({ SemanticCache }) =>
-        new SemanticCache({
-          config: this.deps.config,
-          adapters: this.deps.adapters,
-          breakers: this.deps.breakers,
-          clock: this.deps.clock,
-          load: this.load,
-          answerCache,
-          policies: this.deps.policies,
-          log: this.deps.log,
-        }),
-    ));
+    return (this.semantic ??= import('./semantic-cache.js')
+      .then(
+        ({ SemanticCache }) =>
+          new SemanticCache({
+            config: this.deps.config,
+            adapters: this.deps.adapters,
+            breakers: this.deps.breakers,
+            clock: this.deps.clock,
+            load: this.load,
+            answerCache,
+            policies: this.deps.policies,
+            log: this.deps.log,
+          }),
+      )
+      .then((built) => (this.semanticBuilt = built)));
   }
 }

@@ -114,6 +114,11 @@ describe('answer cache, end to end', () => {
       expect(metrics).toMatch(
         /model_router_cache_requests_total\{router="model-router",result="semantic"\} 1/,
       );
+      // One vector kept: the first conversation's (the hit added none).
+      const ready = (await (await fetch(`${server.baseUrl}/readyz`)).json()) as {
+        answer_cache: { semantic_entries?: number };
+      };
+      expect(ready.answer_cache.semantic_entries).toBe(1);
     } finally {
       expect(await server.stop()).toBe(0);
     }
