@@ -25,7 +25,10 @@ const COMMANDS: Record<string, { file: string; summary: string }> = {
     file: './calibrate.js',
     summary: 'calibrate ...                         fit a new model from ~200 scored prompts',
   },
-  report: { file: './report.js', summary: 'report --since 7d [--by model|key|router] [--json]' },
+  report: {
+    file: './report.js',
+    summary: 'report --since 7d [--by model|key|router|tenant|user|tag] [--json | --csv]',
+  },
   simulate: {
     file: './simulate.js',
     summary: 'simulate --since 7d --mode cost|balanced|quality [--subset a,b] [--version V]',

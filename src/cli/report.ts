@@ -1,12 +1,13 @@
 // `model-router report --since 7d [--until …] [--by model|key|router|tenant|user|tag]
-// [--tenant t] [--key k] [--user u] [--tag t] [--json] [--config <file>]`: spend, savings against
-// the top-model baseline, routing distribution and latency per group, from the request log the
+// [--tenant t] [--key k] [--user u] [--tag t] [--json | --csv] [--config <file>]`: spend, savings
+// against the top-model baseline, routing distribution and latency per group, from the request log the
 // config names (the same numbers the dashboard and GET /admin/v1/usage show), aggregated in that
 // log's database: no window is too big for this process.
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile } from '../config/load-config.js';
 import { parseTimeBound } from '../core/time-range.js';
 import { DEFAULT_CONFIG_PATH } from '../main.js';
+import { usageCsv } from '../reporting/usage-csv.js';
 import { openRequestStore } from '../store/open-request-store.js';
 import { SUMMARY_BYS, usageSummary, type SummaryBy } from '../store/request-summary.js';
 
@@ -24,6 +25,7 @@ export async function run(argv: string[]): Promise<number> {
       user: { type: 'string' },
       tag: { type: 'string' },
       json: { type: 'boolean', default: false },
+      csv: { type: 'boolean', default: false },
       config: { type: 'string' },
     },
   });
@@ -63,6 +65,10 @@ export async function run(argv: string[]): Promise<number> {
     const s = await usageSummary(store, { since, until, by, filter }).finally(() => store.close());
     if (values.json) {
       process.stdout.write(`${JSON.stringify(s)}\n`);
+      return 0;
+    }
+    if (values.csv) {
+      process.stdout.write(usageCsv(s));
       return 0;
     }
     const lines = [

@@ -1,5 +1,6 @@
 // The files a compare run writes: results.json (everything), results.csv (a row per request) and
 // report.html (cost, latency, TTFT and quality per target, and the routing distribution per mode).
+import { csvField } from './csv.js';
 import type { CompareResult, CompareRow } from './compare-run.js';
 import type { RunSummary } from './compare-summary.js';
 import { routingDistribution, renderDistributionHtml } from './distribution.js';
@@ -30,10 +31,9 @@ const CSV_COLUMNS: (keyof CompareRow)[] = [
   'error',
 ];
 
+/** Numbers to six decimals (request costs and latencies read better so). */
 function csvCell(v: unknown): string {
-  if (v === undefined || v === null) return '';
-  const s = typeof v === 'number' ? String(Math.round(v * 1e6) / 1e6) : String(v);
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  return csvField(typeof v === 'number' ? Math.round(v * 1e6) / 1e6 : v);
 }
 
 export function toCsv(rows: CompareRow[]): string {

@@ -48,6 +48,16 @@ describe('report and simulate CLIs', () => {
     expect(byRouter.groups.map((g) => g.key).sort()).toEqual(['(direct)', 'model-router']);
     const text = runReport(configPath, [], false);
     expect(text).toContain('small-sim');
+    const csv = (runReport(configPath, ['--csv'], false) as string)
+      .trimEnd()
+      .split('\r\n')
+      .map((line) => line.split(',').slice(0, 2));
+    expect(csv).toEqual([
+      ['model', 'requests'],
+      ['small-sim', '8'],
+      ['big-sim', '4'],
+      ['(total)', '12'],
+    ]);
     // Attribution: by tag, by end user, and one tag's spend by model.
     const byTag = runReport(configPath, ['--by', 'tag']) as {
       groups: { key: string; requests: number }[];

@@ -89,6 +89,30 @@ describe('attribution and GET /admin/v1/usage', () => {
     // A window by dates: nothing before this year's first day is logged.
     const old = await usage('since=2020-01-01&until=2021-01-01');
     expect(old.json().requests).toBe(0);
+
+    // The same by tag as CSV, a file for a spreadsheet: the JSON's rows, then the total.
+    const csv = await usage('since=2026-01-01&until=2100-01-01&by=tag&format=csv');
+    expect(csv.statusCode).toBe(200);
+    expect(csv.headers['content-type']).toBe('text/csv; charset=utf-8');
+    expect(csv.headers['content-disposition']).toBe(
+      'attachment; filename="usage-by-tag-2026-01-01-2100-01-01.csv"',
+    );
+    const rows = csv.payload
+      .trimEnd()
+      .split('\r\n')
+      .map((line) => line.split(','));
+    expect(rows[0]!.slice(0, 4)).toEqual(['tag', 'requests', 'share', 'cost_usd']);
+    expect(Object.fromEntries(rows.slice(1, -1).map((r) => [r[0], Number(r[1])]))).toEqual({
+      'team-a': 3,
+      'feature=search': 1,
+      batch: 1,
+      cli: 1,
+      '(untagged)': 2,
+    });
+    const json = byTag.json();
+    expect(rows.at(-1)!.slice(0, 2)).toEqual(['(total)', String(json.requests)]);
+    expect(Number(rows.at(-1)![3])).toBe(json.costUsd);
+    expect((await usage('format=xml')).json().error).toMatchObject({ param: 'format' });
   });
 
   it('refuses bad tags, users and metadata in the caller’s own error shape, and logs nothing for them', async () => {

@@ -1,4 +1,5 @@
-// Usage from the request log, the same summary as `model-router report --json`:
+// Usage from the request log, the same summary as `model-router report --json` (or its CSV with
+// `format=csv`, as `report --csv` writes it):
 // - GET /admin/v1/usage (admin keys): grouped by model, key, router, tenant, end user or tag and
 //   optionally narrowed to one of them, for chargeback scripts and billing jobs;
 // - GET /v1/router/usage (any caller): the caller's own requests, those of its key (or, without a
@@ -6,7 +7,7 @@
 // - GET /v1/router/key (any caller): who the router takes the caller for (key, tenant, scopes, mode
 //   ceiling, subset, limits, whether the answer cache serves it) and how much of each of its
 //   budgets is left.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { KeyAuthContext } from '../../auth/authenticate.js';
 import type { KeyStore } from '../../auth/key-store.js';
 import { GatewayError, invalidRequest, notFound } from '../../core/errors.js';
@@ -17,9 +18,11 @@ import type { RequestLog } from '../../store/request-log.js';
 import {
   SUMMARY_BYS,
   usageSummary,
+  type RequestSummary,
   type SummaryBy,
   type UsageFilter,
 } from '../../store/request-summary.js';
+import { usageCsv } from '../../reporting/usage-csv.js';
 import { requireAdmin } from './admin-routes.js';
 
 interface UsageQuery {
@@ -30,6 +33,8 @@ interface UsageQuery {
   key?: string;
   user?: string;
   tag?: string;
+  /** `json` (the default) or `csv`. */
+  format?: string;
 }
 
 function bound(text: string | undefined, fallback: number, now: number, name: string): number {
@@ -62,12 +67,39 @@ function usageWindow(q: UsageQuery): { since: number; until: number; by: Summary
   return { since, until, by };
 }
 
+/** The summary as JSON (`usage.summary`), or as CSV with `format=csv` (a file to download). */
+async function answerUsage(
+  reply: FastifyReply,
+  log: RequestLog | undefined,
+  maxRecords: number,
+  q: UsageQuery,
+  filter: UsageFilter,
+): Promise<unknown> {
+  const format = q.format ?? 'json';
+  if (format !== 'json' && format !== 'csv')
+    throw invalidRequest(
+      `'format' must be json or csv (got "${String(q.format).slice(0, 40)}").`,
+      'format',
+      'invalid_value',
+    );
+  const summary = await readUsage(log, maxRecords, q, filter);
+  if (format === 'json') return { object: 'usage.summary', ...summary };
+  const day = (t: number) => new Date(t).toISOString().slice(0, 10);
+  return reply
+    .type('text/csv; charset=utf-8')
+    .header(
+      'content-disposition',
+      `attachment; filename="usage-by-${summary.by}-${day(summary.since)}-${day(summary.until)}.csv"`,
+    )
+    .send(usageCsv(summary));
+}
+
 async function readUsage(
   log: RequestLog | undefined,
   maxRecords: number,
   q: UsageQuery,
   filter: UsageFilter,
-): Promise<Record<string, unknown>> {
+): Promise<RequestSummary> {
   const window = usageWindow(q);
   if (!log)
     throw notFound(
@@ -90,7 +122,7 @@ async function readUsage(
           'window_too_large',
         );
     }
-    return { object: 'usage.summary', ...(await usageSummary(log.store, { ...window, filter })) };
+    return await usageSummary(log.store, { ...window, filter });
   } catch (err) {
     if (err instanceof GatewayError) throw err;
     throw new GatewayError({
@@ -115,10 +147,10 @@ export function registerUsageRoutes(
     maxRecords: () => number;
   },
 ): void {
-  app.get<{ Querystring: UsageQuery }>('/admin/v1/usage', (request) => {
+  app.get<{ Querystring: UsageQuery }>('/admin/v1/usage', (request, reply) => {
     requireAdmin(request);
     const q = request.query;
-    return readUsage(deps.log, deps.maxRecords(), q, {
+    return answerUsage(reply, deps.log, deps.maxRecords(), q, {
       tenant: q.tenant,
       keyId: q.key,
       endUser: q.user,
@@ -128,7 +160,7 @@ export function registerUsageRoutes(
 
   // The caller's own: narrowed to its key (a tenant's other keys are not its business), or to its
   // tenant when it has no key (auth.mode: none). It may narrow further by end user or tag.
-  app.get<{ Querystring: UsageQuery }>('/v1/router/usage', (request) => {
+  app.get<{ Querystring: UsageQuery }>('/v1/router/usage', (request, reply) => {
     const auth = request.auth;
     const q = request.query;
     for (const param of ['tenant', 'key'] as const)
@@ -139,7 +171,11 @@ export function registerUsageRoutes(
           'invalid_parameter',
         );
     const own: UsageFilter = auth.keyId ? { keyId: auth.keyId } : { tenant: auth.tenant };
-    return readUsage(deps.log, deps.maxRecords(), q, { ...own, endUser: q.user, tag: q.tag });
+    return answerUsage(reply, deps.log, deps.maxRecords(), q, {
+      ...own,
+      endUser: q.user,
+      tag: q.tag,
+    });
   });
 
   app.get('/v1/router/key', async (request: FastifyRequest) => {

@@ -1,0 +1,30 @@
+// A usage summary as CSV (`report --csv`, `GET /admin/v1/usage?format=csv`): one row per group
+// and a last `(total)` row, amounts in USD at full precision, for a finance team's spreadsheet or
+// a chargeback job. By tag a request counts in each of its tags' rows and once in the total.
+import type { GroupSummary, RequestSummary } from '../store/request-summary.js';
+import { csvLine } from './csv.js';
+
+/** Each column after the group's name: what a group row holds, and what the total row does. */
+const COLUMNS: [string, (g: GroupSummary) => unknown, (s: RequestSummary) => unknown][] = [
+  ['requests', (g) => g.requests, (s) => s.requests],
+  ['share', (g) => g.share, () => 1],
+  ['cost_usd', (g) => g.costUsd, (s) => s.costUsd],
+  ['baseline_cost_usd', (g) => g.baselineCostUsd, (s) => s.baselineCostUsd],
+  ['savings_usd', (g) => g.savingsUsd, (s) => s.savingsUsd],
+  ['cache_hits', (g) => g.cacheHits, (s) => s.cacheHits],
+  ['errors', (g) => g.errors, (s) => Math.round(s.errorRate * s.requests)],
+  ['failovers', (g) => g.failovers, (s) => Math.round(s.failoverRate * s.requests)],
+  ['latency_p50_ms', (g) => g.latencyP50Ms, () => ''],
+  ['latency_p95_ms', (g) => g.latencyP95Ms, () => ''],
+  ['ttft_p50_ms', (g) => g.ttftP50Ms, () => ''],
+  ['ttft_p95_ms', (g) => g.ttftP95Ms, () => ''],
+];
+
+export function usageCsv(s: RequestSummary): string {
+  const lines = [
+    csvLine([s.by, ...COLUMNS.map(([name]) => name)]),
+    ...s.groups.map((g) => csvLine([g.key, ...COLUMNS.map(([, of]) => of(g))])),
+    csvLine(['(total)', ...COLUMNS.map(([, , total]) => total(s))]),
+  ];
+  return `${lines.join('\r\n')}\r\n`;
+}
