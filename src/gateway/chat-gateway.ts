@@ -6,6 +6,7 @@
 // answer cache, answer-cache.ts (looked up after policies and input filters, before routing),
 // and after an exact miss the semantic cache, semantic-cache.ts (imported only once it is on); a
 // hit's reply, answer-from-cache.ts.
+import { resolveMaxPrice } from './max-price.js';
 import type { RouterConfig } from '../config/schema.js';
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import type { ConfigHolder } from '../config/runtime-config.js';
@@ -174,7 +175,10 @@ export class ChatGateway {
             : undefined;
         cachePlan = cache.plan(snapshot.config.cache, call, request, target, mode, zone);
         record.cache = cachePlan.read || cachePlan.write ? 'miss' : 'bypass';
-        const needs = requestNeeds(request, promptTokens, zone);
+        const needs = requestNeeds(request, promptTokens, {
+          ...zone,
+          maxPrice: resolveMaxPrice(call),
+        });
         let hit = await cache.lookup(cachePlan, snapshot, call, target, needs);
         // Off (the default): one property read, nothing imported or allocated.
         if (!hit && cachePlan.read && snapshot.config.cache.semantic.enabled) {

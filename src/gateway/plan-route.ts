@@ -1,6 +1,7 @@
 // The planning step of a chat request: which deployments may serve it (eligibility), and in what
 // order (a pool's strategy, or a router's decision with session affinity and its receipt). Kept
 // apart from the gateway so deciding reads as one step (STYLE.md principle 8).
+import { resolveMaxPrice } from './max-price.js';
 import type { RoutingMode } from '../config/schema.js';
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import type { RuntimeConfig } from '../config/runtime-config.js';
@@ -55,7 +56,10 @@ export function planRoute(
   modeOverride: RoutingMode | undefined,
 ): RoutePlan {
   const zone = resolveZone(call, target);
-  const needs = requestNeeds(call.request, promptTokens, zone);
+  const needs = requestNeeds(call.request, promptTokens, {
+    ...zone,
+    maxPrice: resolveMaxPrice(call),
+  });
   const policies = deps.policies;
   const probes = {
     circuitAllows: (name: string) => deps.breakers.allows(name),

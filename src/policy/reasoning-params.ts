@@ -33,6 +33,14 @@ export function adaptRequestForDeployment(
   const warnings: string[] = [];
   // Router controls are ours (Foundry preview); upstreams would reject the unknown field.
   delete body.routing_config;
+  // OpenRouter's price ceiling is the router's to apply (max-price.ts); the rest of `provider`
+  // passes on, for an upstream that reads it.
+  const provider = (body as { provider?: unknown }).provider;
+  if (provider && typeof provider === 'object' && 'max_price' in provider) {
+    const { max_price: _applied, ...rest } = provider as Record<string, unknown>;
+    if (Object.keys(rest).length) (body as { provider?: unknown }).provider = rest;
+    else delete (body as { provider?: unknown }).provider;
+  }
   // Responses bridge: the conversation is already expanded into messages; upstream chat would reject it.
   delete body.previous_response_id;
   // Streams always ask for usage so cost is known; the gateway drops that chunk when the client

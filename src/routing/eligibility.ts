@@ -22,6 +22,7 @@ export type EligibilityRule =
   | 'rate_limit'
   | 'cooling_down'
   | 'budget_exhausted'
+  | 'max_price'
   | 'key_scope';
 
 export const RULE_DESCRIPTIONS: Record<EligibilityRule, string> = {
@@ -41,6 +42,8 @@ export const RULE_DESCRIPTIONS: Record<EligibilityRule, string> = {
   rate_limit: 'no rate-limit headroom',
   cooling_down: 'its upstream answered 429 and asked to wait (retry-after); skipped until then',
   key_scope: 'the API key may not use it',
+  max_price:
+    "its price per 1M tokens is above the request's max_price (x-router-max-price, provider.max_price)",
   budget_exhausted:
     "its own spend budget (deployments[].budget) is used up until the day's or month's reset",
 };
@@ -62,12 +65,20 @@ export interface RequestNeeds {
   dataZone?: string;
   /** Allowed regions (from header); undefined = any. */
   regions?: ReadonlySet<string>;
+  /** The highest prices the request accepts, USD per 1M tokens (OpenRouter's `max_price`). */
+  maxPrice?: MaxPrice;
+}
+
+/** Price ceilings of a request, USD per 1M prompt or completion tokens; absent: no ceiling. */
+export interface MaxPrice {
+  prompt?: number;
+  completion?: number;
 }
 
 export function requestNeeds(
   request: ChatRequest,
   promptTokens: number,
-  zone: { dataZone?: string; regions?: ReadonlySet<string> } = {},
+  zone: { dataZone?: string; regions?: ReadonlySet<string>; maxPrice?: MaxPrice } = {},
 ): RequestNeeds {
   const rf = request.response_format as { type?: string } | undefined;
   return {
@@ -84,6 +95,7 @@ export function requestNeeds(
     choices: typeof request.n === 'number' && request.n > 1,
     dataZone: zone.dataZone,
     regions: zone.regions,
+    ...(zone.maxPrice ? { maxPrice: zone.maxPrice } : {}),
   };
 }
 
@@ -133,6 +145,12 @@ export function checkDeployment(
   if (needs.reasoning && !d.capabilities.reasoning) failed.push('reasoning');
   if (needs.logprobs && !returnsLogprobs(d)) failed.push('logprobs');
   if (needs.choices && !answersChoices(d)) failed.push('choices');
+  if (
+    needs.maxPrice &&
+    ((needs.maxPrice.prompt !== undefined && d.prices.inputPer1M > needs.maxPrice.prompt) ||
+      (needs.maxPrice.completion !== undefined && d.prices.outputPer1M > needs.maxPrice.completion))
+  )
+    failed.push('max_price');
   if (!probes.circuitAllows(d.name)) failed.push('circuit_open');
   if (probes.coolingDown?.(d.name)) failed.push('cooling_down');
   if (probes.hasHeadroom && !probes.hasHeadroom(d, needs.promptTokens + needs.outputTokens))
