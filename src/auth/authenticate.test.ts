@@ -105,6 +105,30 @@ describe('authenticate', () => {
     });
   });
 
+  it('a key with allowedIps: 403 from elsewhere or from an unknown address, in either mode', async () => {
+    for (const mode of ['keys', 'none'] as const) {
+      const { keys, clock } = setup(mode);
+      const { key } = await keys.issue({ id: 'lab', tenant: 't', allowedIps: ['192.0.2.0/24'] });
+      const auth = (ip?: string) =>
+        authenticate({ 'api-key': key }, { mode: () => mode, keys, clock }, ip);
+      expect(auth('192.0.2.44').keyId).toBe('lab');
+      const outside = caught(() => auth('192.0.3.1'));
+      expect([outside.status, outside.type, outside.code]).toEqual([
+        403,
+        'permission_error',
+        'permission_denied',
+      ]);
+      expect(outside.message).not.toContain('192.0.2.0');
+      expect(caught(() => auth()).message).toBe(
+        'API key lab is restricted to certain client addresses; this request came from an unknown address.',
+      );
+      // A key without a list is not asked where it comes from.
+      expect(authenticate({ 'api-key': CONFIG_KEY }, { mode: () => mode, keys, clock }).keyId).toBe(
+        'team-a',
+      );
+    }
+  });
+
   it('authorize: 403 outside scopes; prefix scopes; admin check', () => {
     const { auth } = setup();
     const ctx = auth({ 'api-key': CONFIG_KEY });

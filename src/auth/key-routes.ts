@@ -3,7 +3,7 @@
 // have set `request.auth`, and the app's error handler to turn GatewayError into the envelope.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { ROUTING_MODES } from '../config/schema.js';
+import { allowedIpsSchema, ROUTING_MODES } from '../config/schema.js';
 import { invalidRequest, notFound } from '../core/errors.js';
 import type { AuthContext } from '../gateway/gateway-types.js';
 import { authorizeAdmin, scopeAllows } from './authenticate.js';
@@ -25,6 +25,7 @@ export const issueKeyBodySchema = z.strictObject({
   modelSubset: z.array(z.string().min(1)).optional(),
   rateLimit: limitSchema.optional(),
   cache: z.boolean().optional(),
+  allowedIps: allowedIpsSchema.optional(),
   budget: z
     .strictObject({
       dailyUsd: z.number().positive().optional(),

@@ -1,12 +1,15 @@
 // API keys from three sources, merged: the config file (`auth.keys`), the bootstrap admin key in an
 // env var, and keys issued at run time. Runtime keys and revocations live in the SharedState
 // (a Redis hash when state is Redis), and a pub/sub message makes every replica reload at once.
-// Lookups on the hot path are synchronous against the local cache.
+// Lookups on the hot path are synchronous against the local cache, and a key's address allowlist
+// is compiled here, when keys are loaded, never per request.
+import type { BlockList } from 'node:net';
 import type { ApiKeyConfig } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import { GatewayError, invalidRequest } from '../core/errors.js';
 import type { SharedState } from '../store/shared-state.js';
 import { digestsEqual, generateApiKey, generateKeyId, hashApiKey } from './api-key.js';
+import { compileAllowlist } from './ip-allowlist.js';
 
 export type KeySource = 'config' | 'env' | 'runtime';
 
@@ -45,6 +48,8 @@ export class KeyStore {
   private runtime = new Map<string, ApiKeyRecord>();
   private revoked = new Map<string, string>();
   private byHash = new Map<string, ApiKeyRecord>();
+  /** Compiled `allowedIps` of the keys that have one, by record. */
+  private allowlists = new WeakMap<ApiKeyRecord, BlockList>();
   private unsubscribe: (() => Promise<void>) | undefined;
 
   constructor(private readonly options: KeyStoreOptions) {
@@ -101,9 +106,18 @@ export class KeyStore {
         source: 'env',
       });
     }
-    for (const [hash, rec] of byHash)
+    const allowlists = new WeakMap<ApiKeyRecord, BlockList>();
+    for (const [hash, rec] of byHash) {
       if (this.revoked.has(rec.id) && rec.source !== 'env') byHash.delete(hash);
+      else if (rec.allowedIps) allowlists.set(rec, compileAllowlist(rec.allowedIps));
+    }
+    this.allowlists = allowlists;
     this.byHash = byHash;
+  }
+
+  /** The compiled address allowlist of a record found here (undefined: it has none). */
+  allowlistFor(record: ApiKeyRecord): BlockList | undefined {
+    return this.allowlists.get(record);
   }
 
   /** The record for a presented key, or undefined. Revoked keys are not found. */

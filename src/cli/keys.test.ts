@@ -108,6 +108,35 @@ describe('keys CLI offline (--config)', () => {
     ]);
   });
 
+  it('--allow-ip (repeatable) restricts the key to those addresses; a bad one writes nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keys-cli-'));
+    const file = join(dir, 'router.yaml');
+    writeFileSync(file, YAML);
+    const bad = io();
+    expect(
+      await run(
+        ['issue', '--config', file, '--tenant', 'acme', '--allow-ip', '10.0.0.0/33'],
+        bad.io,
+      ),
+    ).toBe(1);
+    expect(bad.err.join('')).toContain(
+      'auth.keys[0].allowedIps[0]: "10.0.0.0/33": an IPv4 prefix length is at most 32',
+    );
+    expect(readFileSync(file, 'utf8')).toBe(YAML);
+    const a = io();
+    const args = ['issue', '--config', file, '--tenant', 'acme', '--id', 'office'];
+    expect(
+      await run([...args, '--allow-ip', '10.0.0.0/8', '--allow-ip', '2001:db8::/32'], a.io),
+    ).toBe(0);
+    expect(loadConfigFile(file).config.auth.keys[0]?.allowedIps).toEqual([
+      '10.0.0.0/8',
+      '2001:db8::/32',
+    ]);
+    const l = io();
+    expect(await run(['list', '--config', file], l.io)).toBe(0);
+    expect(l.out.join('')).toBe('office\ttenant=acme\tscopes=*\tfrom 10.0.0.0/8,2001:db8::/32\n');
+  });
+
   it('prints usage for a missing target', async () => {
     const x = io();
     expect(await run(['list'], x.io)).toBe(2);
@@ -130,11 +159,11 @@ describe('keys CLI online (--url) against the admin key routes', () => {
     app = Fastify();
     app.setErrorHandler((err, _req, reply) => sendError(reply, err));
     app.addHook('onRequest', async (request) => {
-      (request as unknown as { auth: unknown }).auth = authenticate(request.headers, {
-        mode: () => 'keys',
-        keys,
-        clock: systemClock,
-      });
+      (request as unknown as { auth: unknown }).auth = authenticate(
+        request.headers,
+        { mode: () => 'keys', keys, clock: systemClock },
+        request.ip,
+      );
     });
     registerKeyRoutes(app, keys);
     url = await app.listen({ port: 0, host: '127.0.0.1' });
@@ -144,15 +173,38 @@ describe('keys CLI online (--url) against the admin key routes', () => {
   it('issues, lists and revokes through the API; non-admin keys get 403', async () => {
     const a = io({ MODEL_ROUTER_ADMIN_KEY: ADMIN });
     expect(
-      await run(['issue', '--url', url, '--tenant', 'beta', '--id', 'svc', '--tpm', '1000'], a.io),
+      await run(
+        [
+          'issue',
+          '--url',
+          url,
+          '--tenant',
+          'beta',
+          '--id',
+          'svc',
+          '--tpm',
+          '1000',
+          '--allow-ip',
+          '203.0.113.7',
+          '--allow-ip',
+          '127.0.0.1', // the router sees this test's calls come from loopback
+        ],
+        a.io,
+      ),
     ).toBe(0);
     const key = a.out.join('').trim();
     expect(keys.findByKey(key)).toMatchObject({
       id: 'svc',
       tenant: 'beta',
       rateLimit: { tpm: 1000 },
+      allowedIps: ['203.0.113.7', '127.0.0.1'],
       createdBy: 'admin-env',
     });
+    const badIp = io({ MODEL_ROUTER_ADMIN_KEY: ADMIN });
+    expect(
+      await run(['issue', '--url', url, '--tenant', 'beta', '--allow-ip', 'intranet'], badIp.io),
+    ).toBe(1);
+    expect(badIp.err.join('')).toContain('keys issue: HTTP 400: allowedIps.0: "intranet" is not');
 
     const l = io({ MODEL_ROUTER_ADMIN_KEY: ADMIN });
     expect(await run(['list', '--url', url, '--json'], l.io)).toBe(0);

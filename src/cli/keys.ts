@@ -14,6 +14,7 @@ const USAGE = `usage:
   model-router keys issue  --tenant <t> [--id <id>] [--scopes a,b] [--admin] [--expires <ISO time>]
                            [--rpm N] [--tpm N] [--daily-usd N] [--monthly-usd N] [--max-mode cost|balanced|quality]
                            [--no-cache]   (never answered from, nor kept in, the answer cache)
+                           [--allow-ip <address or CIDR>]...   (only from these client addresses)
   model-router keys revoke <id>
   model-router keys list   [--json]
 target (one of):
@@ -35,6 +36,7 @@ const OPTIONS = {
   'monthly-usd': { type: 'string' },
   'max-mode': { type: 'string' },
   'no-cache': { type: 'boolean' },
+  'allow-ip': { type: 'string', multiple: true },
   json: { type: 'boolean' },
 } as const;
 
@@ -108,6 +110,7 @@ function issueBody(values: Values): Record<string, unknown> {
     ...(values.expires ? { expiresAt: values.expires } : {}),
     ...(values['max-mode'] ? { maxRoutingMode: values['max-mode'] } : {}),
     ...(values['no-cache'] ? { cache: false } : {}),
+    ...(values['allow-ip']?.length ? { allowedIps: values['allow-ip'] } : {}),
     ...(rpm || tpm ? { rateLimit: { ...(rpm ? { rpm } : {}), ...(tpm ? { tpm } : {}) } } : {}),
     ...(daily || monthly
       ? {
@@ -236,6 +239,7 @@ function printList(io: KeysIo, keys: Record<string, unknown>[], json: boolean): 
       k.admin ? 'admin' : '',
       k.revoked ? 'revoked' : '',
       k.expiresAt ? `expires ${String(k.expiresAt)}` : '',
+      Array.isArray(k.allowedIps) ? `from ${k.allowedIps.join(',')}` : '',
     ]
       .filter(Boolean)
       .join(' ');
