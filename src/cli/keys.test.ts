@@ -8,7 +8,7 @@ import { authenticate } from '../auth/authenticate.js';
 import { KeyStore } from '../auth/key-store.js';
 import { keyWarnings, registerKeyRoutes } from '../auth/key-routes.js';
 import { loadConfigFile } from '../config/load-config.js';
-import { systemClock } from '../core/clock.js';
+import { createManualClock, systemClock } from '../core/clock.js';
 import { sendError } from '../http/error-handler.js';
 import { MemoryState } from '../store/memory/memory-state.js';
 import { run } from './keys.js';
@@ -137,6 +137,74 @@ describe('keys CLI offline (--config)', () => {
     expect(l.out.join('')).toBe('office\ttenant=acme\tscopes=*\tfrom 10.0.0.0/8,2001:db8::/32\n');
   });
 
+  it('rotate writes the new hash and keeps the old one in previousHashes for the grace period', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keys-cli-'));
+    const file = join(dir, 'router.yaml');
+    writeFileSync(file, YAML);
+    const a = io();
+    expect(await run(['issue', '--config', file, '--tenant', 'acme', '--id', 'team-a'], a.io)).toBe(
+      0,
+    );
+    const oldKey = a.out.join('').trim();
+    const bad = io();
+    expect(await run(['rotate', 'team-a', '--config', file, '--grace', '1w'], bad.io)).toBe(1);
+    expect(bad.err.join('')).toBe(
+      'keys rotate: --grace must look like 7d, 24h, 30m or 90s (got "1w")\n',
+    );
+    const tooLong = io();
+    expect(await run(['rotate', 'team-a', '--config', file, '--grace', '31d'], tooLong.io)).toBe(1);
+    expect(tooLong.err.join('')).toContain('--grace must be whole seconds up to 30d');
+    const before = readFileSync(file, 'utf8');
+    expect(await run(['rotate', 'nobody', '--config', file], io().io)).toBe(1);
+    expect(readFileSync(file, 'utf8')).toBe(before);
+
+    const r = io();
+    expect(await run(['rotate', 'team-a', '--config', file, '--grace', '1h'], r.io)).toBe(0);
+    const newKey = r.out.join('').trim();
+    expect(newKey).toMatch(/^mr-/);
+    const [key] = loadConfigFile(file).config.auth.keys;
+    expect(key).toMatchObject({
+      id: 'team-a',
+      tenant: 'acme',
+      hash: hashApiKey(newKey),
+      previousHashes: [{ hash: hashApiKey(oldKey), expiresAt: expect.any(String) }],
+    });
+    const until = key!.previousHashes![0]!.expiresAt;
+    expect(r.err.join('')).toContain(
+      `rotated key team-a; the secret it replaces works until ${until};`,
+    );
+    expect(readFileSync(file, 'utf8')).toContain('# my router');
+    expect(readFileSync(file, 'utf8')).not.toContain(newKey);
+    const l = io();
+    expect(await run(['list', '--config', file, '--json'], l.io)).toBe(0);
+    expect(JSON.parse(l.out.join(''))).toEqual([
+      {
+        id: 'team-a',
+        tenant: 'acme',
+        oldSecretExpiresAt: until,
+        source: 'config',
+      },
+    ]);
+    expect(l.out.join('')).not.toMatch(/[0-9a-f]{64}/);
+
+    // A KeyStore over that config takes both secrets until the grace ends.
+    const clock = createManualClock(Date.parse(until) - 1);
+    const store = new KeyStore({
+      state: new MemoryState(clock),
+      clock,
+      configKeys: () => loadConfigFile(file).config.auth.keys,
+    });
+    expect([store.findByKey(oldKey)?.id, store.findByKey(newKey)?.id]).toEqual([
+      'team-a',
+      'team-a',
+    ]);
+    clock.advance(1);
+    expect([store.findByKey(oldKey)?.id, store.findByKey(newKey)?.id]).toEqual([
+      undefined,
+      'team-a',
+    ]);
+  });
+
   it('prints usage for a missing target', async () => {
     const x = io();
     expect(await run(['list'], x.io)).toBe(2);
@@ -221,9 +289,34 @@ describe('keys CLI online (--url) against the admin key routes', () => {
     expect(wrong.err.join('')).toContain('HTTP 401');
     expect(wrong.err.join('')).not.toContain('mr-not-a-real-key');
 
+    const rot = io({ MODEL_ROUTER_ADMIN_KEY: ADMIN });
+    expect(await run(['rotate', 'svc', '--url', url, '--grace', '30m'], rot.io)).toBe(0);
+    const rotated = rot.out.join('').trim();
+    expect(rotated).toMatch(/^mr-/);
+    const graceEnd = keys.list().find((k) => k.id === 'svc')?.oldSecretExpiresAt;
+    expect(rot.err.join('')).toBe(
+      `rotated key svc; the secret it replaces works until ${graceEnd}; store the new one now, it is not shown again (only its sha256 is kept)\n`,
+    );
+    // 30 minutes after the rotation (its rotatedAt), to the millisecond.
+    const rotatedAt = keys.list().find((k) => k.id === 'svc')?.rotatedAt;
+    expect(Date.parse(graceEnd!) - Date.parse(rotatedAt!)).toBe(1_800_000);
+    expect([keys.findByKey(key)?.id, keys.findByKey(rotated)?.id]).toEqual(['svc', 'svc']);
+    const now = io({ MODEL_ROUTER_ADMIN_KEY: ADMIN });
+    expect(await run(['rotate', 'svc', '--url', url, '--grace', '0'], now.io)).toBe(0);
+    const third = now.out.join('').trim();
+    expect(now.err.join('')).toContain('the secret it replaces is refused from now on');
+    // The first secret keeps its 30 minutes; the second, rotated with no grace, is refused.
+    expect(keys.findByKey(key)?.id).toBe('svc');
+    expect(keys.findByKey(rotated)).toBeUndefined();
+    expect(keys.findByKey(third)?.id).toBe('svc');
+    const unknown = io({ MODEL_ROUTER_ADMIN_KEY: ADMIN });
+    expect(await run(['rotate', 'nobody', '--url', url], unknown.io)).toBe(1);
+    expect(unknown.err.join('')).toBe('keys rotate: HTTP 404: No API key with id "nobody".\n');
+
     const r = io({ MODEL_ROUTER_ADMIN_KEY: ADMIN });
     expect(await run(['revoke', 'svc', '--url', url], r.io)).toBe(0);
     expect(keys.findByKey(key)).toBeUndefined();
+    expect(keys.findByKey(third)).toBeUndefined();
     const again = io({ MODEL_ROUTER_ADMIN_KEY: ADMIN });
     expect(await run(['revoke', 'svc', '--url', url], again.io)).toBe(1);
     expect(again.err.join('')).toContain('HTTP 404');

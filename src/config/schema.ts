@@ -189,12 +189,22 @@ const trustProxySchema = z.union([
   z.array(z.union([z.enum(['loopback', 'linklocal', 'uniquelocal']), ipRule])).min(1),
 ]);
 
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'must be a sha256 hex digest');
+
 const apiKeySchema = z.strictObject({
   id: z.string().min(1).describe('Key id (shown in logs, metrics and the admin API; not secret).'),
-  hash: z
-    .string()
-    .regex(/^[0-9a-f]{64}$/, 'must be a sha256 hex digest')
-    .describe('sha256 hex of the key; plain keys never appear in config.'),
+  hash: sha256Hex.describe('sha256 hex of the key; plain keys never appear in config.'),
+  previousHashes: z
+    .array(
+      z.strictObject({
+        hash: sha256Hex.describe('sha256 hex of the earlier secret.'),
+        expiresAt: z.string().datetime().describe('When the earlier secret stops working.'),
+      }),
+    )
+    .optional()
+    .describe(
+      'Earlier secrets of this key, still accepted until their `expiresAt` so clients can move to the new one (`model-router keys rotate <id> --config <file>` writes them); past it one is refused like an unknown key. Spend, limits and budgets stay on the key id.',
+    ),
   tenant: z.string().min(1).describe("Tenant the key's spend and limits are attributed to."),
   admin: z.boolean().default(false).describe('May use the admin API and the dashboard.'),
   scopes: z
