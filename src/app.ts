@@ -11,6 +11,7 @@ import { errorHandler, sendError } from './http/error-handler.js';
 import { registerChatRoutes } from './http/routes/chat-routes.js';
 import { registerHealthRoutes, type ReadinessReport } from './http/routes/health-routes.js';
 import { registerModelsRoutes } from './http/routes/models-routes.js';
+import { trustProxyOption } from './http/trust-proxy.js';
 
 export interface AppDeps {
   config: ConfigHolder;
@@ -39,6 +40,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.config.current.config.server.bodyLimitBytes,
+    // Who the client is (request.ip, which key allowlists check): the socket's address unless the
+    // operator says which proxies' X-Forwarded-For to believe.
+    trustProxy: trustProxyOption(deps.config.current.config.server.trustProxy),
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : newId('req_');
@@ -82,7 +86,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       });
     const path = request.url.split('?', 1)[0] ?? '';
     if (PUBLIC_PATHS.has(path) || path.startsWith('/dashboard/assets/')) return;
-    request.auth = await deps.authenticator.authenticate(request.headers);
+    request.auth = await deps.authenticator.authenticate(request.headers, request.ip);
   });
 
   registerHealthRoutes(app, deps.readiness);

@@ -122,7 +122,8 @@ export async function createRuntime(
   });
   await keys.start();
   const authenticator: Authenticator = {
-    authenticate: (headers) => authenticate(headers, { mode: () => cfg().auth.mode, keys, clock }),
+    authenticate: (headers, clientIp) =>
+      authenticate(headers, { mode: () => cfg().auth.mode, keys, clock }, clientIp),
   };
   let contentFilter: ContentFilter | undefined = createContentFilter(initial.contentFilter);
   holder.onChange((next, previous) => {

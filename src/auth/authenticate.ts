@@ -1,10 +1,11 @@
 // Who is calling: the key from `Authorization: Bearer`, `api-key` (Azure) or `x-api-key`
 // (Anthropic) → AuthContext with tenant, scopes and per-key overrides. Never from the body.
-// Errors never contain the presented key, not even masked.
+// Errors never contain the presented key, not even masked; a key's address list is never shown.
 import type { ApiKeyConfig } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import { forbidden, unauthorized } from '../core/errors.js';
 import type { AuthContext } from '../gateway/gateway-types.js';
+import { ipAllowed } from './ip-allowlist.js';
 import type { ApiKeyRecord, KeyStore } from './key-store.js';
 
 export type HeaderBag = Readonly<Record<string, string | string[] | undefined>>;
@@ -50,9 +51,15 @@ export function extractApiKey(headers: HeaderBag): string | undefined {
 
 /**
  * Resolve the caller. mode `keys`: missing/unknown/expired → 401. mode `none`: a valid key still
- * gives its own context (so admin keys work); anything else runs as the anonymous tenant.
+ * gives its own context (so admin keys work); anything else runs as the anonymous tenant. A key
+ * with `allowedIps` used from another `clientIp` (or none known) is 403 in either mode: a
+ * restricted key out of place is refused, not quietly demoted to anonymous.
  */
-export function authenticate(headers: HeaderBag, options: AuthenticatorOptions): KeyAuthContext {
+export function authenticate(
+  headers: HeaderBag,
+  options: AuthenticatorOptions,
+  clientIp?: string,
+): KeyAuthContext {
   const key = extractApiKey(headers);
   const required = options.mode() === 'keys';
   if (!key) {
@@ -69,6 +76,13 @@ export function authenticate(headers: HeaderBag, options: AuthenticatorOptions):
   if (record.expiresAt && Date.parse(record.expiresAt) <= options.clock.now()) {
     if (!required) return ANONYMOUS_CONTEXT;
     throw unauthorized(`API key ${record.id} expired at ${record.expiresAt}.`);
+  }
+  if (record.allowedIps) {
+    const list = options.keys.allowlistFor(record);
+    if (!list || clientIp === undefined || !ipAllowed(list, clientIp))
+      throw forbidden(
+        `API key ${record.id} is restricted to certain client addresses; this request came from ${clientIp ?? 'an unknown address'}.`,
+      );
   }
   return contextFor(record);
 }

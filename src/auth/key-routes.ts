@@ -1,13 +1,14 @@
 // Admin API for keys: POST /admin/v1/keys (issue; the key is in the reply once), GET /admin/v1/keys
-// (list, no hashes), DELETE /admin/v1/keys/:id (revoke). Admin keys only. Expects the auth hook to
+// (list, no hashes), DELETE /admin/v1/keys/:id (revoke), POST /admin/v1/keys/:id/rotate (a new
+// secret, in the reply once; the old one works for the grace period). Admin keys only. Expects the auth hook to
 // have set `request.auth`, and the app's error handler to turn GatewayError into the envelope.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { ROUTING_MODES } from '../config/schema.js';
+import { allowedIpsSchema, ROUTING_MODES } from '../config/schema.js';
 import { invalidRequest, notFound } from '../core/errors.js';
 import type { AuthContext } from '../gateway/gateway-types.js';
 import { authorizeAdmin, scopeAllows } from './authenticate.js';
-import type { KeyStore } from './key-store.js';
+import { DEFAULT_GRACE_SECONDS, MAX_GRACE_SECONDS, type KeyStore } from './key-store.js';
 
 const limitSchema = z.strictObject({
   rpm: z.number().int().positive().optional(),
@@ -25,6 +26,7 @@ export const issueKeyBodySchema = z.strictObject({
   modelSubset: z.array(z.string().min(1)).optional(),
   rateLimit: limitSchema.optional(),
   cache: z.boolean().optional(),
+  allowedIps: allowedIpsSchema.optional(),
   budget: z
     .strictObject({
       dailyUsd: z.number().positive().optional(),
@@ -32,6 +34,20 @@ export const issueKeyBodySchema = z.strictObject({
     })
     .optional(),
 });
+
+/** Body of POST /admin/v1/keys/:id/rotate (may be empty). */
+export const rotateKeyBodySchema = z.strictObject({
+  graceSeconds: z.number().int().min(0).max(MAX_GRACE_SECONDS).default(DEFAULT_GRACE_SECONDS),
+});
+
+/** The body parsed by `schema`, or a 400 naming the first bad field. */
+function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
+  const parsed = schema.safeParse(body ?? {});
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const path = issue.path.join('.');
+  throw invalidRequest(`${path || 'body'}: ${issue.message}`, path || null);
+}
 
 /**
  * What an issued key names that nothing in the config has now: scopes (exact or `prefix*`) that
@@ -70,16 +86,9 @@ export function registerKeyRoutes(
 
   app.post('/admin/v1/keys', async (request, reply) => {
     const auth = admin(request);
-    const parsed = issueKeyBodySchema.safeParse(request.body ?? {});
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw invalidRequest(
-        `${issue.path.join('.') || 'body'}: ${issue.message}`,
-        issue.path.join('.') || null,
-      );
-    }
-    const issued = await keys.issue({ ...parsed.data, createdBy: auth.keyId ?? 'anonymous' });
-    const warnings = names ? keyWarnings(parsed.data, names()) : [];
+    const body = parseBody(issueKeyBodySchema, request.body);
+    const issued = await keys.issue({ ...body, createdBy: auth.keyId ?? 'anonymous' });
+    const warnings = names ? keyWarnings(body, names()) : [];
     return reply.code(201).send(warnings.length ? { ...issued, warnings } : issued);
   });
 
@@ -93,5 +102,14 @@ export function registerKeyRoutes(
     if (!(await keys.revoke(request.params.id)))
       throw notFound(`No API key with id "${request.params.id}".`, 'key_not_found', 'id');
     return { id: request.params.id, revoked: true };
+  });
+
+  app.post<{ Params: { id: string } }>('/admin/v1/keys/:id/rotate', async (request) => {
+    admin(request);
+    const { graceSeconds } = parseBody(rotateKeyBodySchema, request.body);
+    const rotated = await keys.rotate(request.params.id, graceSeconds);
+    if (!rotated)
+      throw notFound(`No API key with id "${request.params.id}".`, 'key_not_found', 'id');
+    return rotated;
   });
 }

@@ -1,12 +1,17 @@
 // API keys from three sources, merged: the config file (`auth.keys`), the bootstrap admin key in an
-// env var, and keys issued at run time. Runtime keys and revocations live in the SharedState
-// (a Redis hash when state is Redis), and a pub/sub message makes every replica reload at once.
-// Lookups on the hot path are synchronous against the local cache.
+// env var, and keys issued at run time. Runtime keys, their rotations and revocations live in the
+// SharedState (a Redis hash when state is Redis), and a pub/sub message makes every replica reload
+// at once. A rotated key keeps its id (so spend, limits and budgets) and, until its grace period
+// ends, also answers to its earlier secrets (`previousHashes`).
+// Lookups on the hot path are synchronous against the local cache, and a key's address allowlist
+// is compiled here, when keys are loaded, never per request.
+import type { BlockList } from 'node:net';
 import type { ApiKeyConfig } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import { GatewayError, invalidRequest } from '../core/errors.js';
 import type { SharedState } from '../store/shared-state.js';
 import { digestsEqual, generateApiKey, generateKeyId, hashApiKey } from './api-key.js';
+import { compileAllowlist } from './ip-allowlist.js';
 
 export type KeySource = 'config' | 'env' | 'runtime';
 
@@ -14,18 +19,40 @@ export interface ApiKeyRecord extends ApiKeyConfig {
   source: KeySource;
   createdAt?: string;
   createdBy?: string;
+  /** When its current secret was issued by a rotation. */
+  rotatedAt?: string;
 }
 
 /** What an admin may set when issuing a key; the key itself is generated. */
-export type IssueKeyInput = Omit<ApiKeyConfig, 'hash' | 'id' | 'admin' | 'scopes'> & {
+export type IssueKeyInput = Omit<
+  ApiKeyConfig,
+  'hash' | 'id' | 'admin' | 'scopes' | 'previousHashes'
+> & {
   id?: string;
   admin?: boolean;
   scopes?: string[];
   createdBy?: string;
 };
 
-/** A record as shown by list APIs: everything but the hash. */
-export type ApiKeyView = Omit<ApiKeyRecord, 'hash'> & { revoked?: boolean };
+/**
+ * A record as shown by list APIs: everything but hashes; a key in its grace period says when the
+ * last of its earlier secrets stops working.
+ */
+export type ApiKeyView = Omit<ApiKeyRecord, 'hash' | 'previousHashes'> & {
+  revoked?: boolean;
+  oldSecretExpiresAt?: string;
+};
+
+/** How long a rotated key's earlier secret keeps working unless the rotation says otherwise. */
+export const DEFAULT_GRACE_SECONDS = 86_400;
+export const MAX_GRACE_SECONDS = 30 * 86_400;
+
+/** An earlier secret of a rotated key, found by its hash until `until` (epoch ms). */
+interface OldSecret {
+  record: ApiKeyRecord;
+  hash: string;
+  until: number;
+}
 
 const KEYS_HASH = 'auth:keys';
 const REVOKED_HASH = 'auth:revoked';
@@ -45,6 +72,9 @@ export class KeyStore {
   private runtime = new Map<string, ApiKeyRecord>();
   private revoked = new Map<string, string>();
   private byHash = new Map<string, ApiKeyRecord>();
+  private byOldHash = new Map<string, OldSecret>();
+  /** Compiled `allowedIps` of the keys that have one, by record. */
+  private allowlists = new WeakMap<ApiKeyRecord, BlockList>();
   private unsubscribe: (() => Promise<void>) | undefined;
 
   constructor(private readonly options: KeyStoreOptions) {
@@ -101,17 +131,43 @@ export class KeyStore {
         source: 'env',
       });
     }
-    for (const [hash, rec] of byHash)
-      if (this.revoked.has(rec.id) && rec.source !== 'env') byHash.delete(hash);
+    const allowlists = new WeakMap<ApiKeyRecord, BlockList>();
+    const byOldHash = new Map<string, OldSecret>();
+    for (const [hash, rec] of byHash) {
+      if (this.revoked.has(rec.id) && rec.source !== 'env') {
+        byHash.delete(hash);
+        continue;
+      }
+      if (rec.allowedIps) allowlists.set(rec, compileAllowlist(rec.allowedIps));
+      for (const old of rec.previousHashes ?? [])
+        byOldHash.set(old.hash, { record: rec, hash: old.hash, until: Date.parse(old.expiresAt) });
+    }
+    // A current secret always wins over someone's earlier one.
+    for (const hash of byHash.keys()) byOldHash.delete(hash);
+    this.allowlists = allowlists;
+    this.byOldHash = byOldHash;
     this.byHash = byHash;
   }
 
-  /** The record for a presented key, or undefined. Revoked keys are not found. */
+  /** The compiled address allowlist of a record found here (undefined: it has none). */
+  allowlistFor(record: ApiKeyRecord): BlockList | undefined {
+    return this.allowlists.get(record);
+  }
+
+  /**
+   * The record for a presented key, or undefined. Revoked keys are not found, nor a rotated key's
+   * earlier secret once its grace period is over (it is then just an unknown key).
+   */
   findByKey(key: string): ApiKeyRecord | undefined {
     const hash = hashApiKey(key);
     const rec = this.byHash.get(hash);
     // The map lookup is on the digest, not the key; confirm with a constant-time compare.
-    return rec && digestsEqual(rec.hash, hash) ? rec : undefined;
+    if (rec) return digestsEqual(rec.hash, hash) ? rec : undefined;
+    // Only a current secret's miss gets here, so keys never rotated pay nothing for it.
+    const old = this.byOldHash.get(hash);
+    return old && old.until > this.options.clock.now() && digestsEqual(old.hash, hash)
+      ? old.record
+      : undefined;
   }
 
   get(id: string): ApiKeyRecord | undefined {
@@ -122,14 +178,15 @@ export class KeyStore {
   list(): ApiKeyView[] {
     const out: ApiKeyView[] = [];
     const seen = new Set<string>();
+    const now = this.options.clock.now();
     for (const rec of this.byHash.values()) {
       seen.add(rec.id);
-      out.push(view(rec));
+      out.push(view(rec, now));
     }
     // Revoked runtime keys are deleted; revoked config keys stay listed as revoked.
     for (const k of this.options.configKeys()) {
       if (!seen.has(k.id) && this.revoked.has(k.id))
-        out.push({ ...view({ ...k, source: 'config' }), revoked: true });
+        out.push({ ...view({ ...k, source: 'config' }, now), revoked: true });
     }
     return out.sort((a, b) => a.id.localeCompare(b.id));
   }
@@ -169,7 +226,61 @@ export class KeyStore {
     this.runtime.set(id, record);
     this.rebuild();
     await this.announce();
-    return { key, record: view(record) };
+    return { key, record: view(record, this.options.clock.now()) };
+  }
+
+  /**
+   * A new secret for key `id`, returned once; everything else about the key stays (id, tenant,
+   * scopes, limits, budgets, allowedIps), and its current secret keeps working for `graceSeconds`
+   * (0: refused at once, for a leaked key). Earlier secrets still in their own grace keep it.
+   * Runtime keys only: a config key's hash is in the config file. Undefined: no such key.
+   */
+  async rotate(
+    id: string,
+    graceSeconds = DEFAULT_GRACE_SECONDS,
+  ): Promise<{ key: string; record: ApiKeyView } | undefined> {
+    if (id === ENV_ADMIN_KEY_ID)
+      throw invalidRequest(
+        'The bootstrap admin key is rotated by changing its env var and restarting.',
+        'id',
+      );
+    if (!Number.isInteger(graceSeconds) || graceSeconds < 0 || graceSeconds > MAX_GRACE_SECONDS)
+      throw invalidRequest(
+        `graceSeconds must be a whole number of seconds from 0 to ${MAX_GRACE_SECONDS} (30 days).`,
+        'graceSeconds',
+      );
+    // Rotate what the shared state holds now, not a view a moment old (another replica's change).
+    await this.refresh();
+    const current = this.runtime.get(id);
+    if (!current) {
+      if (!this.revoked.has(id) && this.options.configKeys().some((k) => k.id === id))
+        throw invalidRequest(
+          `Key "${id}" is defined in the config file (auth.keys): rotate it by changing the config, e.g. \`model-router keys rotate ${id} --config <file>\`, which keeps the old hash in previousHashes for the grace period.`,
+          'id',
+          'config_key',
+        );
+      return undefined;
+    }
+    const now = this.options.clock.now();
+    const key = generateApiKey();
+    const previousHashes = [
+      ...(current.previousHashes ?? []).filter((p) => Date.parse(p.expiresAt) > now),
+      ...(graceSeconds > 0
+        ? [{ hash: current.hash, expiresAt: new Date(now + graceSeconds * 1000).toISOString() }]
+        : []),
+    ];
+    const { previousHashes: _earlier, ...rest } = current;
+    const record: ApiKeyRecord = {
+      ...rest,
+      hash: hashApiKey(key),
+      rotatedAt: new Date(now).toISOString(),
+      ...(previousHashes.length ? { previousHashes } : {}),
+    };
+    await this.options.state.hashSet(KEYS_HASH, id, JSON.stringify(record));
+    this.runtime.set(id, record);
+    this.rebuild();
+    await this.announce();
+    return { key, record: view(record, now) };
   }
 
   /** Revoke by id (runtime or config key). Returns false when no such key exists. */
@@ -196,7 +307,10 @@ export class KeyStore {
   }
 }
 
-function view(rec: ApiKeyRecord): ApiKeyView {
-  const { hash: _hash, ...rest } = rec;
-  return rest;
+function view(rec: ApiKeyRecord, now: number): ApiKeyView {
+  const { hash: _hash, previousHashes, ...rest } = rec;
+  const until = Math.max(
+    ...(previousHashes ?? []).map((p) => Date.parse(p.expiresAt)).filter((t) => t > now),
+  );
+  return until > now ? { ...rest, oldSecretExpiresAt: new Date(until).toISOString() } : rest;
 }

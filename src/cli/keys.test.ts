@@ -8,7 +8,7 @@ import { authenticate } from '../auth/authenticate.js';
 import { KeyStore } from '../auth/key-store.js';
 import { keyWarnings, registerKeyRoutes } from '../auth/key-routes.js';
 import { loadConfigFile } from '../config/load-config.js';
-import { systemClock } from '../core/clock.js';
+import { createManualClock, systemClock } from '../core/clock.js';
 import { sendError } from '../http/error-handler.js';
 import { MemoryState } from '../store/memory/memory-state.js';
 import { run } from './keys.js';
@@ -108,6 +108,103 @@ describe('keys CLI offline (--config)', () => {
     ]);
   });
 
+  it('--allow-ip (repeatable) restricts the key to those addresses; a bad one writes nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keys-cli-'));
+    const file = join(dir, 'router.yaml');
+    writeFileSync(file, YAML);
+    const bad = io();
+    expect(
+      await run(
+        ['issue', '--config', file, '--tenant', 'acme', '--allow-ip', '10.0.0.0/33'],
+        bad.io,
+      ),
+    ).toBe(1);
+    expect(bad.err.join('')).toContain(
+      'auth.keys[0].allowedIps[0]: "10.0.0.0/33": an IPv4 prefix length is at most 32',
+    );
+    expect(readFileSync(file, 'utf8')).toBe(YAML);
+    const a = io();
+    const args = ['issue', '--config', file, '--tenant', 'acme', '--id', 'office'];
+    expect(
+      await run([...args, '--allow-ip', '10.0.0.0/8', '--allow-ip', '2001:db8::/32'], a.io),
+    ).toBe(0);
+    expect(loadConfigFile(file).config.auth.keys[0]?.allowedIps).toEqual([
+      '10.0.0.0/8',
+      '2001:db8::/32',
+    ]);
+    const l = io();
+    expect(await run(['list', '--config', file], l.io)).toBe(0);
+    expect(l.out.join('')).toBe('office\ttenant=acme\tscopes=*\tfrom 10.0.0.0/8,2001:db8::/32\n');
+  });
+
+  it('rotate writes the new hash and keeps the old one in previousHashes for the grace period', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keys-cli-'));
+    const file = join(dir, 'router.yaml');
+    writeFileSync(file, YAML);
+    const a = io();
+    expect(await run(['issue', '--config', file, '--tenant', 'acme', '--id', 'team-a'], a.io)).toBe(
+      0,
+    );
+    const oldKey = a.out.join('').trim();
+    const bad = io();
+    expect(await run(['rotate', 'team-a', '--config', file, '--grace', '1w'], bad.io)).toBe(1);
+    expect(bad.err.join('')).toBe(
+      'keys rotate: --grace must look like 7d, 24h, 30m or 90s (got "1w")\n',
+    );
+    const tooLong = io();
+    expect(await run(['rotate', 'team-a', '--config', file, '--grace', '31d'], tooLong.io)).toBe(1);
+    expect(tooLong.err.join('')).toContain('--grace must be whole seconds up to 30d');
+    const before = readFileSync(file, 'utf8');
+    expect(await run(['rotate', 'nobody', '--config', file], io().io)).toBe(1);
+    expect(readFileSync(file, 'utf8')).toBe(before);
+
+    const r = io();
+    expect(await run(['rotate', 'team-a', '--config', file, '--grace', '1h'], r.io)).toBe(0);
+    const newKey = r.out.join('').trim();
+    expect(newKey).toMatch(/^mr-/);
+    const [key] = loadConfigFile(file).config.auth.keys;
+    expect(key).toMatchObject({
+      id: 'team-a',
+      tenant: 'acme',
+      hash: hashApiKey(newKey),
+      previousHashes: [{ hash: hashApiKey(oldKey), expiresAt: expect.any(String) }],
+    });
+    const until = key!.previousHashes![0]!.expiresAt;
+    expect(r.err.join('')).toContain(
+      `rotated key team-a; the secret it replaces works until ${until};`,
+    );
+    expect(readFileSync(file, 'utf8')).toContain('# my router');
+    expect(readFileSync(file, 'utf8')).not.toContain(newKey);
+    const l = io();
+    expect(await run(['list', '--config', file, '--json'], l.io)).toBe(0);
+    expect(JSON.parse(l.out.join(''))).toEqual([
+      {
+        id: 'team-a',
+        tenant: 'acme',
+        oldSecretExpiresAt: until,
+        source: 'config',
+      },
+    ]);
+    expect(l.out.join('')).not.toMatch(/[0-9a-f]{64}/);
+
+    // A KeyStore over that config takes both secrets until the grace ends.
+    const clock = createManualClock(Date.parse(until) - 1);
+    const store = new KeyStore({
+      state: new MemoryState(clock),
+      clock,
+      configKeys: () => loadConfigFile(file).config.auth.keys,
+    });
+    expect([store.findByKey(oldKey)?.id, store.findByKey(newKey)?.id]).toEqual([
+      'team-a',
+      'team-a',
+    ]);
+    clock.advance(1);
+    expect([store.findByKey(oldKey)?.id, store.findByKey(newKey)?.id]).toEqual([
+      undefined,
+      'team-a',
+    ]);
+  });
+
   it('prints usage for a missing target', async () => {
     const x = io();
     expect(await run(['list'], x.io)).toBe(2);
@@ -130,11 +227,11 @@ describe('keys CLI online (--url) against the admin key routes', () => {
     app = Fastify();
     app.setErrorHandler((err, _req, reply) => sendError(reply, err));
     app.addHook('onRequest', async (request) => {
-      (request as unknown as { auth: unknown }).auth = authenticate(request.headers, {
-        mode: () => 'keys',
-        keys,
-        clock: systemClock,
-      });
+      (request as unknown as { auth: unknown }).auth = authenticate(
+        request.headers,
+        { mode: () => 'keys', keys, clock: systemClock },
+        request.ip,
+      );
     });
     registerKeyRoutes(app, keys);
     url = await app.listen({ port: 0, host: '127.0.0.1' });
@@ -144,15 +241,38 @@ describe('keys CLI online (--url) against the admin key routes', () => {
   it('issues, lists and revokes through the API; non-admin keys get 403', async () => {
     const a = io({ MODEL_ROUTER_ADMIN_KEY: ADMIN });
     expect(
-      await run(['issue', '--url', url, '--tenant', 'beta', '--id', 'svc', '--tpm', '1000'], a.io),
+      await run(
+        [
+          'issue',
+          '--url',
+          url,
+          '--tenant',
+          'beta',
+          '--id',
+          'svc',
+          '--tpm',
+          '1000',
+          '--allow-ip',
+          '203.0.113.7',
+          '--allow-ip',
+          '127.0.0.1', // the router sees this test's calls come from loopback
+        ],
+        a.io,
+      ),
     ).toBe(0);
     const key = a.out.join('').trim();
     expect(keys.findByKey(key)).toMatchObject({
       id: 'svc',
       tenant: 'beta',
       rateLimit: { tpm: 1000 },
+      allowedIps: ['203.0.113.7', '127.0.0.1'],
       createdBy: 'admin-env',
     });
+    const badIp = io({ MODEL_ROUTER_ADMIN_KEY: ADMIN });
+    expect(
+      await run(['issue', '--url', url, '--tenant', 'beta', '--allow-ip', 'intranet'], badIp.io),
+    ).toBe(1);
+    expect(badIp.err.join('')).toContain('keys issue: HTTP 400: allowedIps.0: "intranet" is not');
 
     const l = io({ MODEL_ROUTER_ADMIN_KEY: ADMIN });
     expect(await run(['list', '--url', url, '--json'], l.io)).toBe(0);
@@ -169,9 +289,34 @@ describe('keys CLI online (--url) against the admin key routes', () => {
     expect(wrong.err.join('')).toContain('HTTP 401');
     expect(wrong.err.join('')).not.toContain('mr-not-a-real-key');
 
+    const rot = io({ MODEL_ROUTER_ADMIN_KEY: ADMIN });
+    expect(await run(['rotate', 'svc', '--url', url, '--grace', '30m'], rot.io)).toBe(0);
+    const rotated = rot.out.join('').trim();
+    expect(rotated).toMatch(/^mr-/);
+    const graceEnd = keys.list().find((k) => k.id === 'svc')?.oldSecretExpiresAt;
+    expect(rot.err.join('')).toBe(
+      `rotated key svc; the secret it replaces works until ${graceEnd}; store the new one now, it is not shown again (only its sha256 is kept)\n`,
+    );
+    // 30 minutes after the rotation (its rotatedAt), to the millisecond.
+    const rotatedAt = keys.list().find((k) => k.id === 'svc')?.rotatedAt;
+    expect(Date.parse(graceEnd!) - Date.parse(rotatedAt!)).toBe(1_800_000);
+    expect([keys.findByKey(key)?.id, keys.findByKey(rotated)?.id]).toEqual(['svc', 'svc']);
+    const now = io({ MODEL_ROUTER_ADMIN_KEY: ADMIN });
+    expect(await run(['rotate', 'svc', '--url', url, '--grace', '0'], now.io)).toBe(0);
+    const third = now.out.join('').trim();
+    expect(now.err.join('')).toContain('the secret it replaces is refused from now on');
+    // The first secret keeps its 30 minutes; the second, rotated with no grace, is refused.
+    expect(keys.findByKey(key)?.id).toBe('svc');
+    expect(keys.findByKey(rotated)).toBeUndefined();
+    expect(keys.findByKey(third)?.id).toBe('svc');
+    const unknown = io({ MODEL_ROUTER_ADMIN_KEY: ADMIN });
+    expect(await run(['rotate', 'nobody', '--url', url], unknown.io)).toBe(1);
+    expect(unknown.err.join('')).toBe('keys rotate: HTTP 404: No API key with id "nobody".\n');
+
     const r = io({ MODEL_ROUTER_ADMIN_KEY: ADMIN });
     expect(await run(['revoke', 'svc', '--url', url], r.io)).toBe(0);
     expect(keys.findByKey(key)).toBeUndefined();
+    expect(keys.findByKey(third)).toBeUndefined();
     const again = io({ MODEL_ROUTER_ADMIN_KEY: ADMIN });
     expect(await run(['revoke', 'svc', '--url', url], again.io)).toBe(1);
     expect(again.err.join('')).toContain('HTTP 404');

@@ -1,19 +1,24 @@
-// `model-router keys issue|revoke|list`: manage API keys either on a running router through its
-// admin API (`--url`, admin key from `--admin-key` or $MODEL_ROUTER_ADMIN_KEY), or offline by
+// `model-router keys issue|rotate|revoke|list`: manage API keys either on a running router through
+// its admin API (`--url`, admin key from `--admin-key` or $MODEL_ROUTER_ADMIN_KEY), or offline by
 // editing a config file's `auth.keys` (`--config`; comments in YAML are kept). Only hashes are
-// written anywhere; the plain key is printed once by `issue`.
+// written anywhere; the plain key is printed once by `issue` and `rotate`.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import { parseDocument } from 'yaml';
 import { generateApiKey, generateKeyId, hashApiKey } from '../auth/api-key.js';
 import { keyWarnings } from '../auth/key-routes.js';
+import { DEFAULT_GRACE_SECONDS, MAX_GRACE_SECONDS } from '../auth/key-store.js';
 import { parseConfig } from '../config/load-config.js';
+import { parseDuration } from '../core/time-range.js';
 
 const USAGE = `usage:
   model-router keys issue  --tenant <t> [--id <id>] [--scopes a,b] [--admin] [--expires <ISO time>]
                            [--rpm N] [--tpm N] [--daily-usd N] [--monthly-usd N] [--max-mode cost|balanced|quality]
                            [--no-cache]   (never answered from, nor kept in, the answer cache)
+                           [--allow-ip <address or CIDR>]...   (only from these client addresses)
+  model-router keys rotate <id> [--grace 1h]   (a new secret; the old one works until the grace ends:
+                           default 24h, at most 30d, 0 refuses it at once)
   model-router keys revoke <id>
   model-router keys list   [--json]
 target (one of):
@@ -35,6 +40,8 @@ const OPTIONS = {
   'monthly-usd': { type: 'string' },
   'max-mode': { type: 'string' },
   'no-cache': { type: 'boolean' },
+  'allow-ip': { type: 'string', multiple: true },
+  grace: { type: 'string' },
   json: { type: 'boolean' },
 } as const;
 
@@ -64,12 +71,16 @@ export async function run(argv: string[], io: KeysIo = defaultIo): Promise<numbe
   }
   const { values, positionals } = parsed;
   const [action, id] = positionals;
-  if (!action || !['issue', 'revoke', 'list'].includes(action) || (!values.url && !values.config)) {
+  if (
+    !action ||
+    !['issue', 'rotate', 'revoke', 'list'].includes(action) ||
+    (!values.url && !values.config)
+  ) {
     io.err(`${USAGE}\n`);
     return 2;
   }
-  if (action === 'revoke' && !id) {
-    io.err('keys revoke: give the key id\n');
+  if ((action === 'revoke' || action === 'rotate') && !id) {
+    io.err(`keys ${action}: give the key id\n`);
     return 2;
   }
   try {
@@ -108,6 +119,7 @@ function issueBody(values: Values): Record<string, unknown> {
     ...(values.expires ? { expiresAt: values.expires } : {}),
     ...(values['max-mode'] ? { maxRoutingMode: values['max-mode'] } : {}),
     ...(values['no-cache'] ? { cache: false } : {}),
+    ...(values['allow-ip']?.length ? { allowedIps: values['allow-ip'] } : {}),
     ...(rpm || tpm ? { rateLimit: { ...(rpm ? { rpm } : {}), ...(tpm ? { tpm } : {}) } } : {}),
     ...(daily || monthly
       ? {
@@ -118,6 +130,16 @@ function issueBody(values: Values): Record<string, unknown> {
         }
       : {}),
   };
+}
+
+/** `--grace`: `1h`, `30m`, `7d`, `90s`, or whole seconds (`0`: the old secret is refused at once). */
+function graceSeconds(values: Values): number {
+  const text = values.grace;
+  if (text === undefined) return DEFAULT_GRACE_SECONDS;
+  const seconds = /^\d+$/.test(text.trim()) ? Number(text) : parseDuration(text, '--grace') / 1000;
+  if (!Number.isInteger(seconds) || seconds > MAX_GRACE_SECONDS)
+    throw new Error(`--grace must be whole seconds up to 30d (got "${text}")`);
+  return seconds;
 }
 
 async function online(
@@ -154,6 +176,18 @@ async function online(
     for (const w of (issued.warnings as string[] | undefined) ?? []) io.err(`warning: ${w}\n`);
     return 0;
   }
+  if (action === 'rotate') {
+    const grace = graceSeconds(values);
+    const rotated = await call('POST', `/admin/v1/keys/${encodeURIComponent(id!)}/rotate`, {
+      graceSeconds: grace,
+    });
+    const { rotatedAt } = rotated.record as { rotatedAt: string };
+    const replacedUntil = grace
+      ? new Date(Date.parse(rotatedAt) + grace * 1000).toISOString()
+      : undefined;
+    printRotated(io, String(rotated.key), id!, replacedUntil);
+    return 0;
+  }
   if (action === 'revoke') {
     await call('DELETE', `/admin/v1/keys/${encodeURIComponent(id!)}`);
     io.out(`revoked ${id}\n`);
@@ -176,7 +210,19 @@ function offline(action: string, id: string | undefined, values: Values, io: Key
   if (action === 'list') {
     printList(
       io,
-      keys.map(({ hash: _hash, ...k }) => ({ ...k, source: 'config' })),
+      keys.map(({ hash: _hash, previousHashes, ...k }) => {
+        // Hashes stay in the file; the list says only until when an old secret still works.
+        const until = Math.max(
+          ...((previousHashes as { expiresAt: string }[] | undefined) ?? [])
+            .map((p) => Date.parse(p.expiresAt))
+            .filter((t) => t > Date.now()),
+        );
+        return {
+          ...k,
+          ...(until > 0 ? { oldSecretExpiresAt: new Date(until).toISOString() } : {}),
+          source: 'config',
+        };
+      }),
       values.json === true,
     );
     return 0;
@@ -184,7 +230,31 @@ function offline(action: string, id: string | undefined, values: Values, io: Key
   let next: Record<string, unknown>[];
   let key: string | undefined;
   let keyId = id;
-  if (action === 'issue') {
+  let oldSecretExpiresAt: string | undefined;
+  if (action === 'rotate') {
+    // As the admin API rotates a runtime key: a new hash, the old one kept until the grace ends.
+    const current = keys.find((k) => k.id === id);
+    if (!current) throw new Error(`no key with id "${id}" in ${file}`);
+    const now = Date.now();
+    const grace = graceSeconds(values);
+    const earlier = Array.isArray(current.previousHashes)
+      ? (current.previousHashes as { hash: string; expiresAt: string }[]).filter(
+          (p) => Date.parse(p.expiresAt) > now,
+        )
+      : [];
+    if (grace > 0) {
+      oldSecretExpiresAt = new Date(now + grace * 1000).toISOString();
+      earlier.push({ hash: String(current.hash), expiresAt: oldSecretExpiresAt });
+    }
+    key = generateApiKey();
+    const { previousHashes: _old, ...rest } = current;
+    const rotated = {
+      ...rest,
+      hash: hashApiKey(key),
+      ...(earlier.length ? { previousHashes: earlier } : {}),
+    };
+    next = keys.map((k) => (k.id === id ? rotated : k));
+  } else if (action === 'issue') {
     const body = issueBody(values);
     keyId = (body.id as string | undefined) ?? generateKeyId();
     if (keys.some((k) => k.id === keyId))
@@ -206,7 +276,10 @@ function offline(action: string, id: string | undefined, values: Values, io: Key
     doc!.setIn(['auth', 'keys'], doc!.createNode(next));
     writeFileSync(file, doc!.toString());
   }
-  if (key) {
+  if (action === 'rotate') {
+    printRotated(io, key!, id!, oldSecretExpiresAt);
+    io.err(`(${file} changed: the router uses the new secret once it has reloaded the file)\n`);
+  } else if (key) {
     printIssued(io, key, keyId!);
     const named = (list: unknown) =>
       Array.isArray(list) ? list.map((x) => String((x as { name?: unknown })?.name)) : [];
@@ -225,6 +298,14 @@ function printIssued(io: KeysIo, key: string, id: string): void {
   io.err(`issued key ${id}; store it now, it is not shown again (only its sha256 is kept)\n`);
 }
 
+/** `replacedUntil`: when the secret this rotation replaced stops working (none: at once). */
+function printRotated(io: KeysIo, key: string, id: string, replacedUntil?: string): void {
+  io.out(`${key}\n`);
+  io.err(
+    `rotated key ${id}; ${replacedUntil ? `the secret it replaces works until ${replacedUntil}` : 'the secret it replaces is refused from now on'}; store the new one now, it is not shown again (only its sha256 is kept)\n`,
+  );
+}
+
 function printList(io: KeysIo, keys: Record<string, unknown>[], json: boolean): void {
   if (json) {
     io.out(JSON.stringify(keys, null, 2) + '\n');
@@ -236,6 +317,8 @@ function printList(io: KeysIo, keys: Record<string, unknown>[], json: boolean): 
       k.admin ? 'admin' : '',
       k.revoked ? 'revoked' : '',
       k.expiresAt ? `expires ${String(k.expiresAt)}` : '',
+      Array.isArray(k.allowedIps) ? `from ${k.allowedIps.join(',')}` : '',
+      k.oldSecretExpiresAt ? `old secret until ${String(k.oldSecretExpiresAt)}` : '',
     ]
       .filter(Boolean)
       .join(' ');

@@ -2,6 +2,7 @@
 // an unknown key is an error whose message gives its path (STYLE.md principle 4). A deployment's
 // part (and a rate limit's) is deployment-schema.ts.
 import { z } from 'zod';
+import { ipRuleProblem } from '../auth/ip-allowlist.js';
 import { findTagProblem } from '../gateway/attribution.js';
 import { isPiiKind, PII_KINDS } from '../policy/filters/pii-patterns.js';
 import { DEPLOYMENT_TYPES, deploymentSchema, rateLimitSchema } from './deployment-schema.js';
@@ -172,12 +173,38 @@ export const routerSchema = z.strictObject({
     ),
 });
 
+/** An IP address or CIDR (`203.0.113.7`, `10.0.0.0/8`, `2001:db8::/32`); a bad one fails at its path. */
+const ipRule = z.string().superRefine((v, ctx) => {
+  const problem = ipRuleProblem(v);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+/** Client addresses a key may be used from (config keys and keys issued by the admin API). */
+export const allowedIpsSchema = z.array(ipRule).min(1);
+
+/** The proxies whose `X-Forwarded-For` is believed: fastify's (proxy-addr's) `trustProxy`. */
+const trustProxySchema = z.union([
+  z.boolean(),
+  z.number().int().min(1).max(16),
+  z.array(z.union([z.enum(['loopback', 'linklocal', 'uniquelocal']), ipRule])).min(1),
+]);
+
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'must be a sha256 hex digest');
+
 const apiKeySchema = z.strictObject({
   id: z.string().min(1).describe('Key id (shown in logs, metrics and the admin API; not secret).'),
-  hash: z
-    .string()
-    .regex(/^[0-9a-f]{64}$/, 'must be a sha256 hex digest')
-    .describe('sha256 hex of the key; plain keys never appear in config.'),
+  hash: sha256Hex.describe('sha256 hex of the key; plain keys never appear in config.'),
+  previousHashes: z
+    .array(
+      z.strictObject({
+        hash: sha256Hex.describe('sha256 hex of the earlier secret.'),
+        expiresAt: z.string().datetime().describe('When the earlier secret stops working.'),
+      }),
+    )
+    .optional()
+    .describe(
+      'Earlier secrets of this key, still accepted until their `expiresAt` so clients can move to the new one (`model-router keys rotate <id> --config <file>` writes them); past it one is refused like an unknown key. Spend, limits and budgets stay on the key id.',
+    ),
   tenant: z.string().min(1).describe("Tenant the key's spend and limits are attributed to."),
   admin: z.boolean().default(false).describe('May use the admin API and the dashboard.'),
   scopes: z
@@ -200,6 +227,11 @@ const apiKeySchema = z.strictObject({
     .optional()
     .describe("Narrows the router's subset for this key (never widens it)."),
   rateLimit: rateLimitSchema.optional().describe('Limits for this key.'),
+  allowedIps: allowedIpsSchema
+    .optional()
+    .describe(
+      "Client addresses this key may be used from: IPv4 and IPv6 addresses and CIDRs (`203.0.113.7`, `10.0.0.0/8`, `2001:db8::/32`; an IPv4-mapped IPv6 client such as `::ffff:10.1.2.3` matches the IPv4 rules). From anywhere else the key gets 403 `permission_error` naming the address, never the list. The address is the connection's, or with `server.trustProxy` the one the trusted proxies forwarded. Unset: any address.",
+    ),
   budget: z
     .strictObject({
       dailyUsd: z.number().positive().optional().describe('Spend limit per UTC day.'),
@@ -297,6 +329,11 @@ export const configSchema = z.strictObject({
           "How far V8 lets the JavaScript heap grow past what survived the last full garbage collection, in percent (V8's `--heap-growing-percent`). A gateway's garbage is short-lived; V8's own growth factor lets it pile up and doubles peak memory under load. 25 keeps peak RSS near 140 MB at 64 concurrent connections (measured, docs/benchmarks.md) with no hard cap, so a burst of large requests still cannot run the heap out of memory. 0 leaves V8's default.",
         ),
       cors: corsSchema,
+      trustProxy: trustProxySchema
+        .default(false)
+        .describe(
+          "Whether the router is behind proxies whose `X-Forwarded-For` (and `X-Forwarded-Proto`/`-Host`) to believe, as fastify's `trustProxy`: `false` (the default) takes the client address from the connection and ignores the header; `true` trusts every hop and a number that many hops back from the router (`1`: the address your one proxy appended); both believe whoever connects, so use them only when nothing reaches the router except through your proxies; a list trusts the proxies at those addresses or CIDRs (`loopback`, `linklocal`, `uniquelocal` name the usual ranges), and the client is the nearest address not in it. The client address is what `auth.keys[].allowedIps` checks. Read at start-up.",
+        ),
     })
     .default({
       host: '127.0.0.1',
@@ -305,6 +342,7 @@ export const configSchema = z.strictObject({
       logLevel: 'info',
       heapGrowthPercent: 25,
       cors: { origins: [], maxAgeSeconds: 600 },
+      trustProxy: false,
     })
     .describe('The HTTP server.'),
   auth: z

@@ -8,11 +8,11 @@ function durationMs(text: string): number | undefined {
   return m ? Number(m[1]) * UNITS[m[2] as keyof typeof UNITS] : undefined;
 }
 
-/** `7d`, `24h`, `30m`, `90s` → milliseconds. */
-export function parseDuration(text: string): number {
+/** `7d`, `24h`, `30m`, `90s` → milliseconds; the error names the `flag` it came from. */
+export function parseDuration(text: string, flag = '--since'): number {
   const ms = durationMs(text);
   if (ms === undefined)
-    throw new Error(`--since must look like 7d, 24h, 30m or 90s (got "${text}")`);
+    throw new Error(`${flag} must look like 7d, 24h, 30m or 90s (got "${text}")`);
   return ms;
 }
 

@@ -5,8 +5,14 @@ import type { AuthContext } from '../gateway/gateway-types.js';
 import { ANONYMOUS } from '../gateway/gateway-types.js';
 
 export interface Authenticator {
-  /** Throws GatewayError 401 for a missing, wrong or expired key (when keys are required). */
-  authenticate(headers: FastifyRequest['headers']): Promise<AuthContext> | AuthContext;
+  /**
+   * Throws GatewayError 401 for a missing, wrong or expired key (when keys are required), 403 for a
+   * key used from outside its `allowedIps`. `clientIp`: `request.ip` (after `server.trustProxy`).
+   */
+  authenticate(
+    headers: FastifyRequest['headers'],
+    clientIp?: string,
+  ): Promise<AuthContext> | AuthContext;
 }
 
 /** `auth.mode: none`: everyone is the anonymous default tenant with every scope. */

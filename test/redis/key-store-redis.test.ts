@@ -1,8 +1,9 @@
-// Keys issued or revoked on one replica are seen by another within moments (Redis hash + pub/sub).
+// Keys issued, rotated or revoked on one replica are seen by another within moments (Redis hash +
+// pub/sub).
 import { afterAll, describe, expect, it } from 'vitest';
 import { authenticate } from '../../src/auth/authenticate.js';
 import { KeyStore } from '../../src/auth/key-store.js';
-import { systemClock } from '../../src/core/clock.js';
+import { createManualClock, systemClock } from '../../src/core/clock.js';
 import { RedisState } from '../../src/store/redis/redis-state.js';
 import { cleanupPrefix, redisAvailable, REDIS_URL, uniquePrefix } from './redis-helpers.js';
 
@@ -57,5 +58,50 @@ describe.skipIf(!available)('KeyStore on Redis', () => {
     const { key: key2 } = await a.issue({ tenant: 'beta' });
     await expect.poll(() => status(late, key2), { timeout: 2000, interval: 10 }).toBe('beta');
     expect(status(late, key)).toBe(401);
+  });
+
+  it('a key rotated on one replica answers to its new secret on another, and to its old one until the grace ends', async () => {
+    const clock = createManualClock(Date.parse('2026-08-21T12:00:00Z'));
+    const replica = async () => {
+      const state = new RedisState({
+        url: REDIS_URL,
+        prefix: `${prefix}rot:`,
+        commandTimeoutMs: 1000,
+      });
+      await state.waitUntilReady(2000);
+      const keys = new KeyStore({ state, clock, configKeys: () => [] });
+      await keys.start();
+      closers.push(async () => {
+        await keys.close();
+        await state.close();
+      });
+      return keys;
+    };
+    const [a, b] = [await replica(), await replica()];
+    const status = (store: KeyStore, key: string) => {
+      try {
+        return authenticate(
+          { authorization: `Bearer ${key}` },
+          { mode: () => 'keys', keys: store, clock },
+        ).keyId;
+      } catch (err) {
+        return (err as { status: number }).status;
+      }
+    };
+    const { key: oldKey } = await a.issue({ id: 'svc', tenant: 'acme' });
+    await expect.poll(() => status(b, oldKey), { timeout: 2000, interval: 10 }).toBe('svc');
+    const { key: newKey } = (await a.rotate('svc', 3600))!;
+    // b learns of the rotation by pub/sub alone: nothing here asks it to reload.
+    await expect.poll(() => status(b, newKey), { timeout: 2000, interval: 10 }).toBe('svc');
+    expect(status(b, oldKey)).toBe('svc');
+    expect(b.list().find((k) => k.id === 'svc')?.oldSecretExpiresAt).toBe(
+      '2026-08-21T13:00:00.000Z',
+    );
+    // A replica started after the rotation loads both secrets from Redis.
+    const late = await replica();
+    expect([status(late, oldKey), status(late, newKey)]).toEqual(['svc', 'svc']);
+    clock.advance(3_600_000);
+    expect([status(b, oldKey), status(b, newKey)]).toEqual([401, 'svc']);
+    expect([status(late, oldKey), status(a, oldKey)]).toEqual([401, 401]);
   });
 });
