@@ -33,6 +33,7 @@ import { registerMessagesRoutes } from './http/anthropic/messages-routes.js';
 import { createResponseStore } from './store/response-store.js';
 import { BudgetTracker } from './policy/budget.js';
 import { createContentFilter, type ContentFilter } from './policy/content-filter.js';
+import { AdmissionQueue } from './policy/admission-queue.js';
 import { createGovernancePolicies } from './policy/governance-policies.js';
 import { RateLimiter } from './policy/rate-limit.js';
 import { createProviderRegistry } from './providers/registry.js';
@@ -45,6 +46,7 @@ import {
   countAlert,
   metricsRecorder,
   metricsText,
+  queueMetrics,
   setCircuitState,
   watchDeploymentLoad,
 } from './telemetry/metrics.js';
@@ -161,6 +163,10 @@ export async function createRuntime(
     alerts: alerter,
     contentFilter: () => contentFilter,
     onError: (err, what) => logger.warn({ err }, `governance ${what} failed`),
+    queue: new AdmissionQueue({
+      clock,
+      metrics: initial.telemetry.metrics ? queueMetrics : undefined,
+    }),
   });
 
   const registry = createProviderRegistry({ clock });

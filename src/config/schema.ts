@@ -576,8 +576,32 @@ export const configSchema = z.strictObject({
         .describe(
           "Limits per tag (`x-router-tags`, OpenAI `metadata` as `key=value`), counted per tenant, on top of the key's, router's, deployment's and end user's: say `{\"nightly-batch\": {tpm: 200000}}` so a batch job cannot crowd out interactive traffic. A request carrying several limited tags is charged to each; one carrying none is not limited by them. A tag no request could carry (neither an `x-router-tags` tag nor a `metadata` pair) is an error.",
         ),
+      queue: z
+        .strictObject({
+          maxWaitMs: z
+            .number()
+            .int()
+            .min(0)
+            .max(60_000)
+            .default(0)
+            .describe(
+              'The longest a request may wait, in ms, for a key, router, end-user or tag limit that refused it to free up, instead of an immediate 429. A request opts in with `x-router-max-wait-ms: <n>` (capped by this); one without it is refused as before. 0: off, and the header is ignored.',
+            ),
+          maxWaiting: z
+            .number()
+            .int()
+            .positive()
+            .default(1000)
+            .describe(
+              'Requests that may wait at once on each replica; more get their 429 at once.',
+            ),
+        })
+        .default({ maxWaitMs: 0, maxWaiting: 1000 })
+        .describe(
+          'Wait for capacity instead of refusing, for clients that ask (batch jobs): budgets and the content filter never wait. A waiting request holds no capacity and is charged nothing until admitted.',
+        ),
     })
-    .default({})
+    .default({ queue: { maxWaitMs: 0, maxWaiting: 1000 } })
     .describe(
       'Rate limits that are not set on a key, router or deployment (those are set where they apply).',
     ),

@@ -1,18 +1,20 @@
 // Rate limits, budgets and the content filter as the gateway's policy hooks (GatewayPolicies).
 // admit() charges key, router, end-user and tag limits and reads the caller's budgets in ONE round
-// trip to the shared state; settle() corrects TPM with real usage and adds real spend to the budgets.
+// trip to the shared state (a refused request that asked to may wait first: admission-queue.ts);
+// settle() corrects TPM with real usage and adds real spend to the budgets.
 import type { ConfigHolder } from '../config/runtime-config.js';
 import type { Config } from '../config/schema.js';
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import type { KeyAuthContext } from '../auth/authenticate.js';
 import type { KeyStore } from '../auth/key-store.js';
 import type { ChatChunk, ChatRequest, ChatResponse } from '../core/wire-types.js';
-import type {
-  AdmitContext,
-  AdmitResult,
-  FilterInputResult,
-  GatewayPolicies,
-  SettleInfo,
+import {
+  targetName,
+  type AdmitContext,
+  type AdmitResult,
+  type FilterInputResult,
+  type GatewayPolicies,
+  type SettleInfo,
 } from '../gateway/gateway-types.js';
 import type { Alert, Alerter } from '../telemetry/alerts.js';
 import type { Attribution } from '../gateway/attribution.js';
@@ -26,7 +28,15 @@ import {
 } from './budget.js';
 import type { ContentFilter } from './content-filter.js';
 import type { DeploymentBudgets } from './deployment-budget.js';
-import { bucketKey, type LimitTicket, type RateLimiter, type TagLimit } from './rate-limit.js';
+import { AdmissionQueue, requestedWaitMs } from './admission-queue.js';
+import {
+  bucketKey,
+  RateLimitRefusal,
+  type CheckLimitsInput,
+  type LimitTicket,
+  type RateLimiter,
+  type TagLimit,
+} from './rate-limit.js';
 
 export interface GovernanceDeps {
   config: ConfigHolder;
@@ -42,6 +52,8 @@ export interface GovernanceDeps {
   alerts?: Alerter;
   /** Deployments' own spend budgets (`deployments[].budget`). */
   deploymentBudgets?: DeploymentBudgets;
+  /** Where rate-limited requests that asked to wait do (`rateLimits.queue`); one per replica. */
+  queue?: AdmissionQueue;
 }
 
 /** A deployment's budget used up: routed around (or refused when called by name) until reset. */
@@ -133,6 +145,7 @@ function limitedTags(
 
 export function createGovernancePolicies(deps: GovernanceDeps): GatewayPolicies {
   const tickets = new WeakMap<AdmitContext, LimitTicket>();
+  const queue = deps.queue ?? new AdmissionQueue();
 
   const subjectOf = (ctx: AdmitContext): BudgetSubject =>
     budgetSubject(ctx.call.auth, deps.keys, ctx.call.attribution);
@@ -154,9 +167,16 @@ export function createGovernancePolicies(deps: GovernanceDeps): GatewayPolicies 
           ? { tenant: auth.tenant, name: subject.endUser, limit: rateLimits.endUser }
           : undefined;
       const tags = limitedTags(rateLimits.tags, auth.tenant, subject.tags);
+      // Off (maxWaitMs 0, the default): one property read, and the header is not looked at.
+      const maxWaitMs =
+        rateLimits.queue.maxWaitMs > 0
+          ? requestedWaitMs(ctx.call.headers, rateLimits.queue.maxWaitMs)
+          : 0;
+      let queuedMs: number | undefined;
       // Nothing to charge or read: skip the shared-state round trip (the hot path of direct calls).
       if (deps.limiter && (keyLimit || routerLimited || endUser || tags || limited.length > 0)) {
-        ticket = await deps.limiter.checkLimits({
+        const limiter = deps.limiter;
+        const input: CheckLimitsInput = {
           keyId: auth.keyId,
           keyLimit,
           endUser,
@@ -165,10 +185,25 @@ export function createGovernancePolicies(deps: GovernanceDeps): GatewayPolicies 
           router: ctx.target.kind === 'router' ? ctx.target.router : undefined,
           promptTokens: ctx.promptTokens,
           readCounters: limited.map((c) => c.key),
-        });
+        };
+        try {
+          ticket = await limiter.checkLimits(input);
+        } catch (err) {
+          // Only a rate limit's refusal waits, and only for a request that asked to.
+          if (!(err instanceof RateLimitRefusal) || maxWaitMs <= 0) throw err;
+          const waited = await queue.wait(err, () => limiter.checkLimits(input), {
+            maxWaitMs,
+            maxWaiting: rateLimits.queue.maxWaiting,
+            signal: ctx.call.signal,
+            router: ctx.target.kind === 'deployment' ? '' : targetName(ctx.target),
+          });
+          ticket = waited.value;
+          queuedMs = waited.queuedMs;
+        }
         tickets.set(ctx, ticket);
       }
       const result: AdmitResult = { headers: { ...(ticket?.headers ?? {}) } };
+      if (queuedMs !== undefined) result.headers!['x-router-queued-ms'] = String(queuedMs);
       if (deps.budgets && limited.length) {
         const state = ticket
           ? deps.budgets.evaluate(limited, ticket.counters)

@@ -11,6 +11,26 @@ import { GatewayError, rateLimited } from '../core/errors.js';
 import type { BucketSpec, BucketState, SharedState } from '../store/shared-state.js';
 import { gcraAvailable } from '../store/shared-state-gcra.js';
 
+/**
+ * A 429 from a key, router, end-user, tag (or up-front deployment) limit at admission: what the
+ * rate-limit queue may wait out. `retryAfterMs` is when the tightest refused bucket frees up;
+ * undefined when the request is larger than the limit itself, which no wait can cure.
+ */
+export class RateLimitRefusal extends GatewayError {
+  constructor(
+    refused: GatewayError,
+    readonly retryAfterMs: number | undefined,
+  ) {
+    super({
+      status: refused.status,
+      type: refused.type,
+      message: refused.message,
+      code: refused.code,
+      headers: refused.headers,
+    });
+  }
+}
+
 export interface RateLimitSpec {
   rpm?: number;
   tpm?: number;
@@ -269,7 +289,7 @@ export class RateLimiter {
         `Please try again in ${formatDuration(s.retryAfterMs)}.`;
     const retryAfterSeconds = (tooBig ? this.windowMs : s.retryAfterMs) / 1000;
     const err = rateLimited(message, retryAfterSeconds, headers);
-    if (!retryable) return err;
+    if (!retryable) return new RateLimitRefusal(err, tooBig ? undefined : s.retryAfterMs);
     return new GatewayError({
       status: 429,
       type: err.type,

@@ -3,6 +3,7 @@
 // upstream's model names, so cardinality stays bounded.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CircuitState } from '../gateway/circuit-breaker.js';
+import type { QueueMetrics } from '../policy/admission-queue.js';
 import type { LoadSnapshot } from '../gateway/deployment-load.js';
 import {
   answeredFromCache,
@@ -66,6 +67,25 @@ const rateLimited = new Counter({
   labelNames: ['router', 'code'],
   registers: [registry],
 });
+const queueWaiting = new Gauge({
+  name: 'model_router_rate_limit_queue_waiting',
+  help: 'Requests waiting on this replica for a rate limit to free up (rateLimits.queue)',
+  labelNames: ['router'],
+  registers: [registry],
+});
+const queueWait = new Histogram({
+  name: 'model_router_rate_limit_queue_wait_seconds',
+  help: 'How long requests waited for a rate limit to free up, whether admitted, refused or gone',
+  labelNames: ['router'],
+  buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+  registers: [registry],
+});
+
+/** The rate-limit queue's gauge and histogram (labels: the router or pool, '' for a deployment). */
+export const queueMetrics: QueueMetrics = {
+  waiting: (router, delta) => queueWaiting.inc({ router }, delta),
+  waited: (router, ms) => queueWait.observe({ router }, ms / 1000),
+};
 const circuit = new Gauge({
   name: 'model_router_circuit_state',
   help: 'Circuit breaker state per deployment: 0 closed, 1 half-open, 2 open',

@@ -1,0 +1,257 @@
+// The rate-limit queue through admit(), on a real RateLimiter over the memory state. Time is a
+// manual clock; the queue's sleep is injected and moves that clock, so no real time passes.
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { parseConfig } from '../config/load-config.js';
+import { ConfigHolder, compileConfig } from '../config/runtime-config.js';
+import type { ConfigInput } from '../config/schema.js';
+import { createManualClock } from '../core/clock.js';
+import type { GatewayError } from '../core/errors.js';
+import type { ChatRequest } from '../core/wire-types.js';
+import type { AdmitContext } from '../gateway/gateway-types.js';
+import { MemoryState } from '../store/memory/memory-state.js';
+import { AdmissionQueue, abortableSleep, requestedWaitMs, type Sleep } from './admission-queue.js';
+import { BudgetTracker } from './budget.js';
+import { createGovernancePolicies } from './governance-policies.js';
+import { RateLimiter } from './rate-limit.js';
+
+// rpm 2: two requests at once, then one every 30 s (GCRA, 60 s window).
+function setup(queue: Partial<{ maxWaitMs: number; maxWaiting: number }> = {}, sleep?: Sleep) {
+  const input: ConfigInput = {
+    deployments: [
+      {
+        name: 'small',
+        provider: 'simulated',
+        model: 'small',
+        prices: { inputPer1M: 1, outputPer1M: 2 },
+        contextWindow: 100_000,
+        maxOutputTokens: 1000,
+      },
+    ],
+    routers: [{ name: 'r', modelSubset: ['small'], rateLimit: { rpm: 2, tpm: 10_000 } }],
+    budgets: { tenants: { broke: { dailyUsd: 1 } } },
+    rateLimits: { queue: { maxWaitMs: 60_000, maxWaiting: 1000, ...queue } },
+  };
+  const config = parseConfig(input).config;
+  const clock = createManualClock();
+  const state = new MemoryState(clock);
+  const holder = new ConfigHolder(compileConfig(config));
+  const limiter = new RateLimiter({ state, clock });
+  const budgets = new BudgetTracker({ state, clock, budgets: () => holder.current.config.budgets });
+  const sleeps: number[] = [];
+  const waits: number[] = [];
+  const gauge: number[] = [];
+  // By default a sleep is the clock moving on by exactly what was asked.
+  const sleepFn: Sleep =
+    sleep ??
+    (async (ms) => {
+      sleeps.push(ms);
+      clock.advance(ms);
+    });
+  const queueImpl = new AdmissionQueue({
+    clock,
+    sleep: (ms, signal) => {
+      if (sleep) sleeps.push(ms);
+      return sleepFn(ms, signal);
+    },
+    random: () => 0.5,
+    metrics: {
+      waiting: (router, delta) => gauge.push(delta),
+      waited: (router, ms) => waits.push(ms),
+    },
+  });
+  const policies = createGovernancePolicies({ config: holder, limiter, budgets, queue: queueImpl });
+  const ctx = (
+    headers: Record<string, string> = {},
+    opts: { tenant?: string; signal?: AbortSignal; promptTokens?: number } = {},
+  ): AdmitContext => ({
+    promptTokens: opts.promptTokens ?? 10,
+    target: { kind: 'router', router: holder.current.routers.get('r')! },
+    call: {
+      request: { model: 'r', messages: [] } as unknown as ChatRequest,
+      endpoint: 'chat',
+      auth: { tenant: opts.tenant ?? 'acme', admin: false, scopes: ['*'] },
+      headers,
+      signal: opts.signal ?? new AbortController().signal,
+      requestId: 'req',
+    },
+  });
+  const admit = (c: AdmitContext) => Promise.resolve(policies.admit!(c));
+  const refusal = (c: AdmitContext) =>
+    admit(c).then(
+      () => {
+        throw new Error('admitted, expected a refusal');
+      },
+      (err: unknown) => err as GatewayError,
+    );
+  return { admit, refusal, ctx, clock, sleeps, waits, gauge, budgets, queue: queueImpl };
+}
+
+const wait = (ms: number) => ({ 'x-router-max-wait-ms': String(ms) });
+
+describe('rate-limit queue', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('admits after one wait of the retry-after plus jitter, and says how long it queued', async () => {
+    const { admit, ctx, sleeps, waits, gauge, queue } = setup();
+    await admit(ctx());
+    await admit(ctx());
+    const r = await admit(ctx(wait(40_000)));
+    // Refused with retry-after 30 s; the jitter is JITTER_MS × random() = 2.5 ms.
+    expect(sleeps).toEqual([30_002.5]);
+    expect(r.headers!['x-router-queued-ms']).toBe('30003');
+    expect(r.headers!['x-ratelimit-remaining-requests']).toBe('0');
+    expect(gauge).toEqual([1, -1]);
+    expect(waits).toEqual([30_002.5]);
+    expect(queue.waiting).toBe(0);
+  });
+
+  it('a request admitted at once says nothing of queueing and never sleeps', async () => {
+    const { admit, ctx, sleeps, gauge } = setup();
+    const r = await admit(ctx(wait(40_000)));
+    expect(r.headers!['x-router-queued-ms']).toBeUndefined();
+    expect(sleeps).toEqual([]);
+    expect(gauge).toEqual([]);
+  });
+
+  it('gives the 429 it would have had when its wait is spent', async () => {
+    // Another request takes the freed slot while this one sleeps: the retry is refused again,
+    // and the 30 s until the next slot no longer fit in what is left of its 40 s.
+    let steal: (() => Promise<unknown>) | undefined;
+    const t = setup({}, async (ms) => {
+      t.clock.advance(ms);
+      await steal?.();
+    });
+    await t.admit(t.ctx());
+    await t.admit(t.ctx());
+    steal = () => t.admit(t.ctx());
+    const err = await t.refusal(t.ctx(wait(40_000)));
+    steal = undefined;
+    const plain = await t.refusal(t.ctx());
+    expect(t.sleeps).toEqual([30_002.5]);
+    expect(err.status).toBe(429);
+    expect(err.code).toBe('rate_limit_exceeded');
+    expect(err.message).toMatch(/^Rate limit reached for router r on requests per min \(RPM\)/);
+    expect(err.headers['retry-after']).toBe('30');
+    expect(err.headers['x-ratelimit-remaining-requests']).toBe('0');
+    expect(err.headers['x-router-queued-ms']).toBeUndefined();
+    // The same headers as a request that never asked to wait, refused at the same moment.
+    expect(err.headers).toEqual(plain.headers);
+    expect(t.queue.waiting).toBe(0);
+  });
+
+  it('honours a header lower than the config: a retry-after beyond it is refused at once', async () => {
+    const { admit, refusal, ctx, sleeps } = setup({ maxWaitMs: 60_000 });
+    await admit(ctx());
+    await admit(ctx());
+    const err = await refusal(ctx(wait(10_000)));
+    expect(err.status).toBe(429);
+    expect(err.headers['retry-after']).toBe('30');
+    expect(sleeps).toEqual([]);
+  });
+
+  it('caps a header above the config at maxWaitMs', async () => {
+    const { admit, refusal, ctx, sleeps } = setup({ maxWaitMs: 20_000 });
+    await admit(ctx());
+    await admit(ctx());
+    expect((await refusal(ctx(wait(60_000)))).status).toBe(429);
+    expect(sleeps).toEqual([]);
+  });
+
+  it('ignores the header when the queue is off (maxWaitMs 0), even a malformed one', async () => {
+    const { admit, refusal, ctx, sleeps } = setup({ maxWaitMs: 0 });
+    expect((await admit(ctx({ 'x-router-max-wait-ms': 'soon' }))).headers).toBeDefined();
+    await admit(ctx());
+    const err = await refusal(ctx(wait(60_000)));
+    expect(err.status).toBe(429);
+    expect(sleeps).toEqual([]);
+  });
+
+  it('refuses a malformed header with a 400 naming it when the queue is on', async () => {
+    const { refusal, ctx } = setup();
+    for (const bad of ['soon', '-1', '1.5', '']) {
+      const err = await refusal(ctx({ 'x-router-max-wait-ms': bad }));
+      expect(err.status).toBe(400);
+      expect(err.param).toBe('x-router-max-wait-ms');
+    }
+    expect(requestedWaitMs({}, 5000)).toBe(0);
+    expect(requestedWaitMs({ 'x-router-max-wait-ms': '0' }, 5000)).toBe(0);
+    expect(requestedWaitMs({ 'x-router-max-wait-ms': '9000' }, 5000)).toBe(5000);
+  });
+
+  it('stops waiting at once when the client leaves: 499, the timer cleared', async () => {
+    vi.useFakeTimers();
+    const t = setup({}, abortableSleep);
+    await t.admit(t.ctx());
+    await t.admit(t.ctx());
+    const timersBefore = vi.getTimerCount();
+    const client = new AbortController();
+    const pending = t.refusal(t.ctx(wait(40_000), { signal: client.signal }));
+    await vi.waitFor(() => expect(t.queue.waiting).toBe(1));
+    expect(vi.getTimerCount()).toBe(timersBefore + 1);
+    client.abort();
+    const err = await pending;
+    expect(err.status).toBe(499);
+    expect(err.code).toBe('client_closed_request');
+    expect(vi.getTimerCount()).toBe(timersBefore);
+    expect(t.queue.waiting).toBe(0);
+    expect(t.gauge).toEqual([1, -1]);
+    // Nothing was charged for it: the slot that frees up in 30 s is there for the next request.
+    t.clock.advance(30_000);
+    expect((await t.admit(t.ctx())).headers!['x-ratelimit-remaining-requests']).toBe('0');
+  });
+
+  it('the default sleep resolves after its time and leaves no timer or listener behind', async () => {
+    vi.useFakeTimers();
+    const signal = new AbortController().signal;
+    let done = false;
+    const p = abortableSleep(100, signal).then(() => (done = true));
+    await vi.advanceTimersByTimeAsync(99);
+    expect(done).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    await p;
+    expect(done).toBe(true);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('refuses at once past maxWaiting waiters on the replica', async () => {
+    let release: (() => void) | undefined;
+    // The first waiter's time passes only when the test releases it.
+    const t = setup(
+      { maxWaiting: 1 },
+      (ms) =>
+        new Promise<void>(
+          (resolve) =>
+            (release = () => {
+              t.clock.advance(ms);
+              resolve();
+            }),
+        ),
+    );
+    await t.admit(t.ctx());
+    await t.admit(t.ctx());
+    const first = t.admit(t.ctx(wait(40_000)));
+    await vi.waitFor(() => expect(t.queue.waiting).toBe(1));
+    const err = await t.refusal(t.ctx(wait(40_000)));
+    expect(err.status).toBe(429);
+    expect(t.sleeps).toHaveLength(1);
+    release!();
+    expect((await first).headers!['x-router-queued-ms']).toBe('30003');
+  });
+
+  it('never waits for a budget that is spent', async () => {
+    const { refusal, ctx, sleeps, budgets } = setup();
+    await budgets.recordSpend({ tenant: 'broke' }, 2);
+    const err = await refusal(ctx(wait(60_000), { tenant: 'broke' }));
+    expect(err.status).toBe(429);
+    expect(err.code).toBe('budget_exceeded');
+    expect(sleeps).toEqual([]);
+  });
+
+  it('never waits for a request larger than the limit itself', async () => {
+    const { refusal, ctx, sleeps } = setup();
+    const err = await refusal(ctx(wait(60_000), { promptTokens: 20_000 }));
+    expect(err.status).toBe(429);
+    expect(err.message).toMatch(/^Request too large for router r on tokens per min/);
+    expect(sleeps).toEqual([]);
+  });
+});

@@ -1,0 +1,139 @@
+// The rate-limit queue (`rateLimits.queue`, `x-router-max-wait-ms`): a request a key, router,
+// end-user or tag limit refuses may wait for the refused bucket to free up and try admission
+// again, instead of a 429 its client would retry blind. A waiter holds no bucket capacity (a
+// refusal charges nothing) and is only a timer; requests admitted at once never come here.
+import { systemClock, type Clock } from '../core/clock.js';
+import { invalidRequest } from '../core/errors.js';
+import { clientClosed } from '../gateway/execute-with-failover.js';
+import type { ChatCall } from '../gateway/gateway-types.js';
+import { RateLimitRefusal } from './rate-limit.js';
+
+/** Resolves after `ms`, or at once when `signal` aborts (its timer cleared then). Never rejects. */
+export type Sleep = (ms: number, signal: AbortSignal) => Promise<void>;
+
+/** Where waiting is counted: a gauge of waiters and a histogram of waits, by router. */
+export interface QueueMetrics {
+  waiting(router: string, delta: 1 | -1): void;
+  waited(router: string, ms: number): void;
+}
+
+export interface AdmissionQueueOptions {
+  clock?: Clock;
+  /** Injected by tests so no real time passes. */
+  sleep?: Sleep;
+  /** In [0, 1): spreads retries over JITTER_MS so waiters on one bucket do not stampede. */
+  random?: () => number;
+  metrics?: QueueMetrics;
+}
+
+export interface WaitTerms {
+  /** The most this request may wait in all, in ms (its header, capped by the config). */
+  maxWaitMs: number;
+  /** Waiters this replica takes at most (`rateLimits.queue.maxWaiting`). */
+  maxWaiting: number;
+  signal: AbortSignal;
+  /** The metrics label: the router or pool called, '' for a deployment called by name. */
+  router: string;
+}
+
+/** Added to each wait: a few ms, enough to spread waiters that the same bucket refused. */
+export const JITTER_MS = 5;
+
+export const MAX_WAIT_HEADER = 'x-router-max-wait-ms';
+
+/** setTimeout that an abort cuts short; the timer and the listener go either way. */
+export const abortableSleep: Sleep = (ms, signal) =>
+  new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+
+/**
+ * How long a request asks to wait: its `x-router-max-wait-ms` capped by the config's `maxWaitMs`
+ * (0 when it sends none: waiting is opt-in). Only called when the queue is on; a value that is
+ * not a whole number of ms is the client's mistake (400 naming the header).
+ */
+export function requestedWaitMs(headers: ChatCall['headers'], maxWaitMs: number): number {
+  const raw = headers[MAX_WAIT_HEADER];
+  if (raw === undefined) return 0;
+  const n = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
+  if (!Number.isInteger(n) || n < 0)
+    throw invalidRequest(
+      `Header ${MAX_WAIT_HEADER} must be a whole number of milliseconds (0 or more), got "${String(raw)}".`,
+      MAX_WAIT_HEADER,
+    );
+  return Math.min(n, maxWaitMs);
+}
+
+/** This replica's waiters: how many there are, and the loop each runs. */
+export class AdmissionQueue {
+  private count = 0;
+  private readonly clock: Clock;
+  private readonly sleep: Sleep;
+  private readonly random: () => number;
+
+  constructor(private readonly options: AdmissionQueueOptions = {}) {
+    this.clock = options.clock ?? systemClock;
+    this.sleep = options.sleep ?? abortableSleep;
+    this.random = options.random ?? Math.random;
+  }
+
+  /** Requests waiting on this replica now. */
+  get waiting(): number {
+    return this.count;
+  }
+
+  /**
+   * Wait out `refusal` and call `admit` again, as often as the refusals' retry-after fits in what
+   * is left of `terms.maxWaitMs`. Resolves with admit's value and the ms waited; throws the last
+   * refusal when the wait is spent (or the queue full), 499 when the client leaves, and any
+   * other error of `admit` (a budget, say) as it is.
+   */
+  async wait<T>(
+    refusal: RateLimitRefusal,
+    admit: () => Promise<T>,
+    terms: WaitTerms,
+  ): Promise<{ value: T; queuedMs: number }> {
+    if (
+      refusal.retryAfterMs === undefined ||
+      refusal.retryAfterMs > terms.maxWaitMs ||
+      this.count >= terms.maxWaiting
+    )
+      throw refusal;
+    if (terms.signal.aborted) throw clientClosed([]);
+    const metrics = this.options.metrics;
+    const started = this.clock.perfNow();
+    this.count++;
+    metrics?.waiting(terms.router, 1);
+    try {
+      let last = refusal;
+      for (;;) {
+        const left = terms.maxWaitMs - (this.clock.perfNow() - started);
+        const after = last.retryAfterMs;
+        if (after === undefined || after > left) throw last;
+        // Never past the deadline; at least 1 ms, so a zero retry-after cannot spin.
+        await this.sleep(
+          Math.max(1, Math.min(after + JITTER_MS * this.random(), left)),
+          terms.signal,
+        );
+        if (terms.signal.aborted) throw clientClosed([]);
+        try {
+          const value = await admit();
+          return { value, queuedMs: Math.ceil(this.clock.perfNow() - started) };
+        } catch (err) {
+          if (!(err instanceof RateLimitRefusal)) throw err;
+          last = err;
+        }
+      }
+    } finally {
+      this.count--;
+      metrics?.waiting(terms.router, -1);
+      metrics?.waited(terms.router, this.clock.perfNow() - started);
+    }
+  }
+}
