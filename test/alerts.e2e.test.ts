@@ -115,9 +115,13 @@ describe('alerts to webhooks', () => {
     }
   });
 
-  it("a deployment's own budget used up: one alert saying it is routed around", async () => {
+  it("a deployment's own budget: one warning past the threshold, one alert when it is routed around", async () => {
     received.length = 0;
-    const input = testConfigInput({ alerts: { webhooks: [{ url: `${base}/ops` }] } });
+    const input = testConfigInput({
+      alerts: { webhooks: [{ url: `${base}/ops` }] },
+      // The first call (about $0.0007) takes big past half its budget, the second past all of it.
+      budgets: { shiftToCostAt: 0.5 },
+    });
     const rt = await createRuntime(
       parseConfig(
         {
@@ -154,5 +158,10 @@ describe('alerts to webhooks', () => {
       /^The daily budget of deployment big is used up \(\$0\.00\d+ of \$0\.0010\): routers and pools route around it/,
     );
     expect(alerts[0]!.body.details).toMatchObject({ scope: 'deployment', id: 'big' });
+    const warnings = received.filter((r) => r.body.event === 'budget_threshold');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.body.message).toMatch(
+      /^The daily budget of deployment big is \d+% used .*: once it is used up, routers and pools route around it/,
+    );
   });
 });

@@ -25,6 +25,8 @@ export const EXPOSED_HEADERS = [
   'x-router-budget-used',
   'x-router-counted-by',
   'x-router-cache',
+  'x-router-cache-similarity',
+  'x-router-queued-ms',
   'age',
   ...PASSED_HEADERS,
 ];

@@ -56,15 +56,27 @@ export interface GovernanceDeps {
   queue?: AdmissionQueue;
 }
 
-/** A deployment's budget used up: routed around (or refused when called by name) until reset. */
+/**
+ * A deployment's budget used up (routed around, or refused when called by name, until reset), or
+ * past `budgets.shiftToCostAt` (a warning before that happens).
+ */
 function deploymentBudgetAlert(line: BudgetLine): Alert {
   const period = line.period === 'day' ? 'daily' : 'monthly';
-  return {
-    event: 'budget_exhausted',
-    subject: line.key,
-    message: `The ${period} budget of ${budgetOwner(line)} is used up (${usd(line.spentUsd)} of ${usd(line.limitUsd)}): routers and pools route around it, and calls by its name are refused, until ${new Date(line.resetsAt).toISOString()}.`,
-    details: budgetDetails(line),
-  };
+  const spent = `${usd(line.spentUsd)} of ${usd(line.limitUsd)}`;
+  const until = new Date(line.resetsAt).toISOString();
+  return line.fraction >= 1
+    ? {
+        event: 'budget_exhausted',
+        subject: line.key,
+        message: `The ${period} budget of ${budgetOwner(line)} is used up (${spent}): routers and pools route around it, and calls by its name are refused, until ${until}.`,
+        details: budgetDetails(line),
+      }
+    : {
+        event: 'budget_threshold',
+        subject: line.key,
+        message: `The ${period} budget of ${budgetOwner(line)} is ${Math.round(line.fraction * 100)}% used (${spent}): once it is used up, routers and pools route around it until ${until}.`,
+        details: budgetDetails(line),
+      };
 }
 
 /** The budget alert a state calls for: used up, or past the Cost-mode threshold; else none. */
@@ -277,10 +289,20 @@ export function createGovernancePolicies(deps: GovernanceDeps): GatewayPolicies 
           .catch((err: unknown) => deps.onError?.(err, 'settle-limits'));
       }
       tickets.delete(ctx);
-      if (deps.deploymentBudgets && outcome.deployment?.budget && outcome.costUsd > 0)
-        deps.deploymentBudgets
-          .record(outcome.deployment, outcome.costUsd)
+      const budgeted = outcome.deployment;
+      if (deps.deploymentBudgets && budgeted?.budget && outcome.costUsd > 0) {
+        const tracker = deps.deploymentBudgets;
+        tracker
+          .record(budgeted, outcome.costUsd)
+          .then(() => {
+            // Past the threshold and not yet used up: one warning per budget and period.
+            const shiftAt = deps.config.current.config.budgets.shiftToCostAt;
+            for (const line of tracker.lines(budgeted))
+              if (line.fraction >= shiftAt && line.fraction < 1)
+                deps.alerts?.emit(deploymentBudgetAlert(line), line.resetsAt);
+          })
           .catch((err: unknown) => deps.onError?.(err, 'settle-budget'));
+      }
       if (
         deps.budgets &&
         outcome.costUsd > 0 &&
