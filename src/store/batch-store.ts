@@ -1,0 +1,126 @@
+// Files and batches (OpenAI's Files and Batch APIs): uploaded files with their bytes, batches with
+// the state their runner keeps, and each finished line of a batch. Kept in the request-log store
+// (SQLite, or PostgreSQL shared by replicas, which is how one replica's upload is read by another
+// and a batch outlives the replica running it); with no request log, in memory (one replica, lost
+// on restart). Every read and write names the owner (the caller's tenant): another tenant's file or
+// batch does not exist for it.
+
+export interface StoredFile {
+  /** `file-…` */
+  id: string;
+  owner: string;
+  /** `batch` for uploads, `batch_output` for what a batch wrote. */
+  purpose: string;
+  filename: string;
+  bytes: number;
+  /** Epoch milliseconds. */
+  createdAt: number;
+  /** Epoch milliseconds; the file is gone (and swept) after this. */
+  expiresAt?: number;
+}
+
+export interface FileListQuery {
+  owner: string;
+  purpose?: string;
+  /** A file id: list the files after it in `order`. */
+  after?: string;
+  limit: number;
+  /** By creation time (then id). */
+  order: 'asc' | 'desc';
+}
+
+/** OpenAI's batch statuses. `cancelling` is shown, not stored: see `StoredBatch.cancelRequestedAt`. */
+export type BatchStatus =
+  | 'validating'
+  | 'failed'
+  | 'in_progress'
+  | 'finalizing'
+  | 'completed'
+  | 'expired'
+  | 'cancelling'
+  | 'cancelled';
+
+/** Statuses after which nothing changes. */
+export const FINISHED_BATCH_STATUSES: readonly BatchStatus[] = [
+  'failed',
+  'completed',
+  'expired',
+  'cancelled',
+];
+
+export interface StoredBatch {
+  /** `batch_…` */
+  id: string;
+  owner: string;
+  /** Epoch milliseconds. */
+  createdAt: number;
+  /** Written only by the replica holding the batch's lease. */
+  status: BatchStatus;
+  /**
+   * When a client asked to cancel (epoch ms). Kept apart from `status` so the client's cancel and
+   * the runner's progress never overwrite each other; the runner reads it when it renews its lease.
+   */
+  cancelRequestedAt?: number;
+  /** The batch as its runner last wrote it (the Batch object's fields and the runner's own), JSON. */
+  doc: string;
+}
+
+/** One finished line of a batch: the line of its output or error file. */
+export interface BatchResult {
+  /** The line's index in the input file (0-based, blank lines not counted). */
+  line: number;
+  /** True for the output file, false for the error file. */
+  ok: boolean;
+  /** The output line as written to the file (JSON, no newline). */
+  json: string;
+}
+
+export interface BatchLease {
+  /** False when another replica holds the batch now (this one must stop working on it). */
+  held: boolean;
+  cancelRequestedAt?: number;
+}
+
+export interface BatchStore {
+  putFile(file: StoredFile, content: Buffer): Promise<void>;
+  getFile(id: string, owner: string): Promise<StoredFile | undefined>;
+  getFileContent(id: string, owner: string): Promise<Buffer | undefined>;
+  listFiles(q: FileListQuery): Promise<StoredFile[]>;
+  deleteFile(id: string, owner: string): Promise<boolean>;
+  /** Deletes files whose `expiresAt` is at or before `now`; returns how many. */
+  deleteExpiredFiles(now: number): Promise<number>;
+
+  createBatch(batch: StoredBatch): Promise<void>;
+  getBatch(id: string, owner: string): Promise<StoredBatch | undefined>;
+  /** Newest first; `after` is a batch id (the page after it). */
+  listBatches(owner: string, after: string | undefined, limit: number): Promise<StoredBatch[]>;
+  /**
+   * Records a cancel request (the first one's time is kept) unless the batch is finished; returns
+   * the batch as it is after, or undefined when `owner` has no such batch.
+   */
+  requestCancel(id: string, owner: string, at: number): Promise<StoredBatch | undefined>;
+  /**
+   * Leases the oldest unfinished batch (validating, in_progress or finalizing) that no replica
+   * holds, or whose lease ended before `now`, skipping `exclude`; atomic across replicas.
+   */
+  claimBatch(
+    worker: string,
+    now: number,
+    leaseUntil: number,
+    exclude: readonly string[],
+  ): Promise<StoredBatch | undefined>;
+  /** Extends the lease if `worker` still holds it. */
+  renewLease(id: string, worker: string, leaseUntil: number): Promise<BatchLease>;
+  /** Writes status and doc if `worker` still holds the lease; false (nothing written) if not. */
+  updateBatch(id: string, worker: string, status: BatchStatus, doc: string): Promise<boolean>;
+  /** Gives the lease up (a finished batch, or a replica shutting down). */
+  releaseLease(id: string, worker: string): Promise<void>;
+
+  /** Upserts by (batch, line): a line written twice keeps the last. */
+  putResults(batchId: string, results: readonly BatchResult[]): Promise<void>;
+  /** The lines that have a result. */
+  resultLines(batchId: string): Promise<number[]>;
+  /** The results of one kind, in line order. */
+  readResults(batchId: string, ok: boolean): Promise<string[]>;
+  deleteResults(batchId: string): Promise<void>;
+}
