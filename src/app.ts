@@ -1,6 +1,7 @@
 // buildApp(deps): the Fastify instance with hooks in order and routes mounted; no logic here.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { ConfigHolder } from './config/runtime-config.js';
+import { BATCH_CALLER_HEADER, type BatchCallers } from './batch/batch-caller.js';
 import { GatewayError } from './core/errors.js';
 import { newId } from './core/ids.js';
 import type { ChatGateway } from './gateway/chat-gateway.js';
@@ -22,6 +23,8 @@ export interface AppDeps {
   metricsText?(): Promise<string>;
   /** Further route plugins (Responses, Messages, admin, dashboard), mounted after the core routes. */
   plugins?: ((app: FastifyInstance) => void | Promise<void>)[];
+  /** Batch lines sent in process run as their batch's creator (see batch-caller.ts). */
+  batchCallers?: BatchCallers;
   logger?: FastifyBaseLogger;
 }
 
@@ -86,7 +89,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       });
     const path = request.url.split('?', 1)[0] ?? '';
     if (PUBLIC_PATHS.has(path) || path.startsWith('/dashboard/assets/')) return;
-    request.auth = await deps.authenticator.authenticate(request.headers, request.ip);
+    request.auth =
+      deps.batchCallers?.take(request.headers[BATCH_CALLER_HEADER]) ??
+      (await deps.authenticator.authenticate(request.headers, request.ip));
   });
 
   registerHealthRoutes(app, deps.readiness);

@@ -46,6 +46,7 @@ import {
   countAlert,
   metricsRecorder,
   metricsText,
+  batchMetrics,
   queueMetrics,
   setCircuitState,
   watchDeploymentLoad,
@@ -59,6 +60,8 @@ import { registerCacheRoutes } from './http/routes/cache-routes.js';
 import { registerUsageRoutes } from './http/routes/usage-routes.js';
 import { EmbeddingsGateway } from './gateway/embeddings-gateway.js';
 import { registerEmbeddingsRoutes } from './http/routes/embeddings-routes.js';
+import { BatchService } from './batch/batch-service.js';
+import { createMemoryBatchStore } from './store/memory/memory-batch-store.js';
 
 export interface RuntimeOptions {
   clock?: Clock;
@@ -262,10 +265,20 @@ export async function createRuntime(
     ? watchConfigFile(options.configPath, configService, logger)
     : () => {};
 
+  const batches = new BatchService({
+    store: createMemoryBatchStore(),
+    config: holder,
+    keys,
+    clock,
+    log: { warn: (m) => logger.warn(m), info: (m) => logger.info(m) },
+    ...(initial.telemetry.metrics ? { onLine: batchMetrics.line } : {}),
+  });
+  if (initial.telemetry.metrics) batchMetrics.watch(() => batches.runner.status());
   const app = await buildApp({
     config: holder,
     gateway,
     authenticator,
+    batchCallers: batches.callers,
     logger,
     readiness: () => {
       const state = shared.status();
@@ -291,6 +304,7 @@ export async function createRuntime(
           circuits: breakers.snapshot(),
           cooling_down: breakers.coolingDownSnapshot(),
           deployment_load: load.snapshotAll(),
+          batches: batches.runner.status(),
         },
       };
     },
@@ -299,6 +313,7 @@ export async function createRuntime(
       (a) =>
         registerResponsesRoutes(a, gateway, createResponseStore(10_000, requestLog?.store), holder),
       (a) => registerMessagesRoutes(a, gateway),
+      (a) => batches.register(a),
       (a) => registerAdminRoutes(a, configService, (c) => subsetNotes(c, routerFor)),
       (a) => registerSettingsRoutes(a, configService),
       (a) => registerCacheRoutes(a, answerCache),
@@ -348,6 +363,7 @@ export async function createRuntime(
         }),
     ],
   });
+  batches.start(app);
   const connections = trackUnusedConnections(app.server);
   return {
     app,
@@ -357,6 +373,7 @@ export async function createRuntime(
     gateway,
     async close() {
       stopWatching();
+      await batches.stop();
       // Requests in flight finish; a keep-alive connection that goes idle while we drain (its
       // last request just ended) is closed then, not when the client's idle timer fires, and so
       // is a connection that has not sent a request (Node counts it as busy: see

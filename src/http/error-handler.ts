@@ -79,12 +79,17 @@ export function sendError(
   return reply.code(e.status === 499 ? 400 : e.status).send(shape(e));
 }
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** A route whose API has its own error envelope (Anthropic's Messages). */
+    errorShape?: ErrorShaper;
+  }
+}
+
 export function errorHandler(
   err: FastifyError,
   request: FastifyRequest,
   reply: FastifyReply,
 ): FastifyReply {
-  const shape = (request.routeOptions.config as { errorShape?: ErrorShaper } | undefined)
-    ?.errorShape;
-  return sendError(reply, err, shape);
+  return sendError(reply, err, request.routeOptions.config?.errorShape);
 }

@@ -152,6 +152,28 @@ export function countAlert(event: string, ok: boolean): void {
   alerts.inc({ event, result: ok ? 'sent' : 'failed' });
 }
 
+const batchLines = new Counter({
+  name: 'model_router_batch_lines_total',
+  help: 'Batch lines run by this replica, by outcome (completed, failed, retried: another try later)',
+  labelNames: ['outcome'],
+  registers: [registry],
+});
+let batchSource: (() => { active: number; lines_in_flight: number }) | undefined;
+new Gauge({
+  name: 'model_router_batches_active',
+  help: 'Batches this replica is running now (it holds their lease)',
+  registers: [registry],
+  collect() {
+    if (batchSource) this.set(batchSource().active);
+  },
+});
+
+/** Counts a batch line's outcome; `source` is read for the active-batches gauge on scrape. */
+export const batchMetrics = {
+  line: (outcome: 'completed' | 'failed' | 'retried') => batchLines.inc({ outcome }),
+  watch: (source: () => { active: number; lines_in_flight: number }) => (batchSource = source),
+};
+
 const CIRCUIT_VALUE: Record<CircuitState, number> = { closed: 0, 'half-open': 1, open: 2 };
 
 export function recordRequestMetrics(r: RequestRecord): void {

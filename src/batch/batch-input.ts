@@ -1,0 +1,149 @@
+// A batch's input file, read line by line: `{custom_id, method: "POST", url, body}` per line, as
+// OpenAI's Batch API takes it. A file with any bad line fails the whole batch before a single
+// request is sent (OpenAI's `validating` step), with every problem listed by line (the first
+// MAX_ERRORS), so the client fixes the file once.
+import { isObject } from '../core/is-object.js';
+
+/** The endpoints a batch may run, and the route each line is sent to. */
+export const BATCH_ENDPOINTS: Readonly<Record<string, string>> = {
+  '/v1/chat/completions': '/v1/chat/completions',
+  '/v1/embeddings': '/v1/embeddings',
+  '/v1/responses': '/v1/responses',
+  // Azure's Batch API writes the paths without `/v1`.
+  '/chat/completions': '/v1/chat/completions',
+  '/embeddings': '/v1/embeddings',
+  '/responses': '/v1/responses',
+};
+
+export interface BatchLine {
+  customId: string;
+  /** The route the line is sent to (`/v1/…`). */
+  path: string;
+  body: Record<string, unknown>;
+}
+
+/** A problem with the input, in the Batch object's `errors.data` shape. */
+export interface BatchInputError {
+  code: string;
+  message: string;
+  param: string | null;
+  /** 1-based line number in the file. */
+  line: number | null;
+}
+
+export const MAX_ERRORS = 100;
+const MAX_CUSTOM_ID = 512;
+
+/**
+ * The file's lines (blank lines skipped) or its problems. `endpoint` is the batch's: every line's
+ * `url` must name the same route. `maxRequests` bounds the number of lines.
+ */
+export function parseBatchInput(
+  content: Buffer,
+  endpoint: string,
+  maxRequests: number,
+): { lines: BatchLine[] } | { errors: BatchInputError[] } {
+  const path = BATCH_ENDPOINTS[endpoint]!;
+  const errors: BatchInputError[] = [];
+  const fail = (code: string, message: string, line: number | null, param: string | null = null) =>
+    errors.length < MAX_ERRORS && errors.push({ code, message, param, line });
+  const lines: BatchLine[] = [];
+  const seen = new Set<string>();
+  const text = content.toString('utf8');
+  if (text.includes('\uFFFD') && !content.equals(Buffer.from(text, 'utf8')))
+    return {
+      errors: [
+        { code: 'invalid_file', message: 'The file is not UTF-8 text.', param: null, line: null },
+      ],
+    };
+  const rows = text.split('\n');
+  let count = 0;
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!.trim();
+    if (!row) continue;
+    const n = i + 1;
+    if (++count > maxRequests) {
+      fail(
+        'too_many_requests',
+        `The file has more than ${maxRequests} requests; split it into several batches.`,
+        n,
+      );
+      break;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(row);
+    } catch {
+      fail(
+        'invalid_json_line',
+        `Line ${n} is not valid JSON: each line must be one JSON object.`,
+        n,
+      );
+      continue;
+    }
+    if (!isObject(parsed)) {
+      fail('invalid_json_line', `Line ${n} is not a JSON object.`, n);
+      continue;
+    }
+    const customId = parsed.custom_id;
+    if (typeof customId !== 'string' || !customId || customId.length > MAX_CUSTOM_ID) {
+      fail(
+        'invalid_custom_id',
+        `Line ${n}: custom_id must be a non-empty string of at most ${MAX_CUSTOM_ID} characters.`,
+        n,
+        'custom_id',
+      );
+      continue;
+    }
+    if (seen.has(customId)) {
+      fail(
+        'duplicate_custom_id',
+        `Line ${n}: custom_id "${customId.slice(0, 80)}" is used by an earlier line; each line needs its own.`,
+        n,
+        'custom_id',
+      );
+      continue;
+    }
+    seen.add(customId);
+    if (parsed.method !== 'POST') {
+      fail('invalid_method', `Line ${n}: method must be "POST".`, n, 'method');
+      continue;
+    }
+    if (typeof parsed.url !== 'string' || BATCH_ENDPOINTS[parsed.url] !== path) {
+      fail(
+        'mismatched_url',
+        `Line ${n}: url must be the batch's endpoint, "${endpoint}".`,
+        n,
+        'url',
+      );
+      continue;
+    }
+    if (!isObject(parsed.body)) {
+      fail(
+        'invalid_body',
+        `Line ${n}: body must be a JSON object (the request for ${endpoint}).`,
+        n,
+        'body',
+      );
+      continue;
+    }
+    if (parsed.body.stream === true) {
+      fail(
+        'invalid_body',
+        `Line ${n}: a batch line cannot stream; remove "stream": true.`,
+        n,
+        'body.stream',
+      );
+      continue;
+    }
+    lines.push({ customId, path, body: parsed.body });
+  }
+  if (errors.length) return { errors };
+  if (lines.length === 0)
+    return {
+      errors: [
+        { code: 'empty_file', message: 'The file has no requests.', param: null, line: null },
+      ],
+    };
+  return { lines };
+}

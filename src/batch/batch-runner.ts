@@ -1,0 +1,393 @@
+// Runs batches: every replica with `batches.enabled` leases unfinished batches from the store (a
+// lease another replica takes over if this one stops renewing it), validates each input file,
+// sends its lines through the router at most `concurrency` at a time over up to `maxActive`
+// batches (taken in turn), keeps each finished line in the store (so a batch taken over resumes
+// where it stopped: a line in flight when a replica died is sent again), and writes the output
+// and error files at the end. A cancel request stops new lines; lines in flight finish.
+import type { Clock } from '../core/clock.js';
+import { newId } from '../core/ids.js';
+import type { AuthContext } from '../gateway/gateway-types.js';
+import type { BatchResult, BatchStore, StoredBatch } from '../store/batch-store.js';
+import { parseBatchInput, type BatchLine } from './batch-input.js';
+import { judgeReply, unansweredLine, type LineReply } from './batch-line.js';
+import { addUsage, readDoc, type BatchDoc } from './batch-object.js';
+import { finishBatch, type BatchEnding } from './finish-batch.js';
+
+export interface BatchRunnerSettings {
+  concurrency: number;
+  maxActive: number;
+  maxAttempts: number;
+  pollIntervalMs: number;
+}
+
+export interface BatchRunnerDeps {
+  store: BatchStore;
+  clock: Clock;
+  settings: () => BatchRunnerSettings;
+  /** The batch creator as the line should run (its key as it is now), or why it cannot run. */
+  callerFor(keyId: string | undefined): AuthContext | { error: string };
+  /** Sends one line through the router's route as `auth`. */
+  send(line: BatchLine, auth: AuthContext, requestId: string, batchId: string): Promise<LineReply>;
+  log: { warn(msg: string): void; info(msg: string): void };
+  onLine?(outcome: 'completed' | 'failed' | 'retried'): void;
+  /** Lease length; renewed every third of it. */
+  leaseMs?: number;
+  /** The first retry's wait for a failed try (doubling). */
+  retryBaseMs?: number;
+}
+
+interface Deferred {
+  line: number;
+  notBefore: number;
+}
+
+interface ActiveBatch {
+  stored: StoredBatch;
+  doc: BatchDoc;
+  lines: BatchLine[];
+  pending: number[];
+  deferred: Deferred[];
+  attempts: Map<number, number>;
+  inFlight: number;
+  buffer: BatchResult[];
+  /** Set when no new line may start: the batch ends once its lines in flight are back. */
+  ending?: BatchEnding;
+  /** The lease went to another replica: drop the batch without writing. */
+  lost?: boolean;
+  /** Writes to the store, one at a time (results before the counts that include them). */
+  flushing: Promise<void>;
+}
+
+const FLUSH_EVERY_MS = 500;
+const FLUSH_AT = 200;
+
+export class BatchRunner {
+  readonly worker = newId('worker_');
+  private readonly active = new Map<string, ActiveBatch>();
+  private order: string[] = [];
+  private cursor = 0;
+  private inFlight = 0;
+  private timers: NodeJS.Timeout[] = [];
+  private wakeTimer: NodeJS.Timeout | undefined;
+  private claiming: Promise<void> | undefined;
+  private stopped = false;
+  private readonly leaseMs: number;
+
+  constructor(private readonly deps: BatchRunnerDeps) {
+    this.leaseMs = deps.leaseMs ?? 30_000;
+  }
+
+  start(): void {
+    const poll = setInterval(() => this.wake(), this.deps.settings().pollIntervalMs);
+    const renew = setInterval(() => void this.renewLeases(), this.leaseMs / 3);
+    const flush = setInterval(() => void this.flushAll(), FLUSH_EVERY_MS);
+    for (const t of [poll, renew, flush]) t.unref();
+    this.timers = [poll, renew, flush];
+    this.wake();
+  }
+
+  /** A client asked this replica to cancel `id`: stop it now if it runs here (others notice at
+   * their next lease renewal). */
+  noticeCancel(id: string): void {
+    const b = this.active.get(id);
+    if (!b || b.ending) return;
+    b.ending = 'cancelled';
+    this.checkEnd(b);
+  }
+
+  /** Looks for work now (a batch was just created on this replica). */
+  wake(): void {
+    if (this.stopped) return;
+    this.claiming ??= this.claim().finally(() => (this.claiming = undefined));
+  }
+
+  status(): { active: number; lines_in_flight: number } {
+    return { active: this.active.size, lines_in_flight: this.inFlight };
+  }
+
+  /** Stops starting lines, waits (up to `waitMs`) for those in flight, keeps what finished. */
+  async stop(waitMs = 10_000): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    clearTimeout(this.wakeTimer);
+    await this.claiming;
+    const until = this.deps.clock.now() + waitMs;
+    while (this.inFlight > 0 && this.deps.clock.now() < until)
+      await new Promise((r) => setTimeout(r, 20));
+    for (const b of this.active.values()) {
+      await this.flush(b).catch(() => {});
+      await this.deps.store.releaseLease(b.stored.id, this.worker).catch(() => {});
+    }
+    this.active.clear();
+  }
+
+  private async claim(): Promise<void> {
+    const { maxActive } = this.deps.settings();
+    try {
+      while (!this.stopped && this.active.size < maxActive) {
+        const now = this.deps.clock.now();
+        const stored = await this.deps.store.claimBatch(this.worker, now, now + this.leaseMs, [
+          ...this.active.keys(),
+        ]);
+        if (!stored) break;
+        await this.activate(stored);
+      }
+    } catch (err) {
+      this.deps.log.warn(`batches: could not claim a batch: ${(err as Error).message}`);
+    }
+    this.pump();
+  }
+
+  private async activate(stored: StoredBatch): Promise<void> {
+    const doc = readDoc(stored);
+    const b: ActiveBatch = {
+      stored,
+      doc,
+      lines: [],
+      pending: [],
+      deferred: [],
+      attempts: new Map(),
+      inFlight: 0,
+      buffer: [],
+      flushing: Promise.resolve(),
+    };
+    if (stored.status === 'finalizing') {
+      this.active.set(stored.id, b);
+      return this.finish(b, doc.ending ?? 'completed');
+    }
+    const content = await this.deps.store.getFileContent(doc.inputFileId, stored.owner);
+    const parsed = content
+      ? parseBatchInput(content, doc.endpoint, Number.MAX_SAFE_INTEGER)
+      : {
+          errors: [
+            {
+              code: 'file_not_found',
+              message: `The input file ${doc.inputFileId} was deleted before the batch ran.`,
+              param: 'input_file_id',
+              line: null,
+            },
+          ],
+        };
+    if ('errors' in parsed) {
+      doc.errors = parsed.errors;
+      doc.failedAt = this.deps.clock.now();
+      await this.deps.store.updateBatch(stored.id, this.worker, 'failed', JSON.stringify(doc));
+      await this.deps.store.releaseLease(stored.id, this.worker);
+      return;
+    }
+    b.lines = parsed.lines;
+    const done = new Set(await this.deps.store.resultLines(stored.id));
+    if (done.size > 0) {
+      const ok = (await this.deps.store.readResults(stored.id, true)).length;
+      doc.requestCounts = { total: b.lines.length, completed: ok, failed: done.size - ok };
+    }
+    b.pending = b.lines.map((_, i) => i).filter((i) => !done.has(i));
+    if (stored.status === 'validating') {
+      const models = new Set(b.lines.map((l) => l.body.model));
+      const only = models.size === 1 ? [...models][0] : undefined;
+      if (typeof only === 'string') doc.model = only;
+      doc.requestCounts = { total: b.lines.length, completed: 0, failed: 0 };
+      doc.inProgressAt = this.deps.clock.now();
+      stored.status = 'in_progress';
+      await this.deps.store.updateBatch(stored.id, this.worker, 'in_progress', JSON.stringify(doc));
+    }
+    if (stored.cancelRequestedAt !== undefined) b.ending = 'cancelled';
+    this.active.set(stored.id, b);
+    this.order.push(stored.id);
+    this.deps.log.info(
+      `batches: running ${stored.id} (${b.pending.length} of ${b.lines.length} lines left)`,
+    );
+    this.checkEnd(b);
+  }
+
+  /** Starts lines while there is room, taking batches in turn. */
+  private pump(): void {
+    if (this.stopped) return;
+    const { concurrency } = this.deps.settings();
+    const now = this.deps.clock.now();
+    let idle = 0;
+    while (this.inFlight < concurrency && this.order.length > 0 && idle < this.order.length) {
+      this.cursor %= this.order.length;
+      const b = this.active.get(this.order[this.cursor]!)!;
+      this.cursor++;
+      const line = this.nextLine(b, now);
+      if (line === undefined) {
+        idle++;
+        continue;
+      }
+      idle = 0;
+      void this.run(b, line);
+    }
+    const soonest = Math.min(
+      ...[...this.active.values()].flatMap((b) =>
+        b.ending ? [] : b.deferred.map((d) => d.notBefore),
+      ),
+    );
+    if (Number.isFinite(soonest)) {
+      clearTimeout(this.wakeTimer);
+      this.wakeTimer = setTimeout(() => this.pump(), Math.max(0, soonest - now) + 1);
+      this.wakeTimer.unref();
+    }
+  }
+
+  private nextLine(b: ActiveBatch, now: number): number | undefined {
+    if (b.ending || b.lost) return undefined;
+    if (now >= b.doc.expiresAt) {
+      b.ending = 'expired';
+      this.checkEnd(b);
+      return undefined;
+    }
+    const ready = b.deferred.findIndex((d) => d.notBefore <= now);
+    if (ready >= 0) return b.deferred.splice(ready, 1)[0]!.line;
+    return b.pending.shift();
+  }
+
+  private async run(b: ActiveBatch, index: number): Promise<void> {
+    this.inFlight++;
+    b.inFlight++;
+    const line = b.lines[index]!;
+    const requestId = newId('batch_req_');
+    try {
+      const caller = this.deps.callerFor(b.doc.keyId);
+      if ('error' in caller) {
+        this.keep(
+          b,
+          index,
+          false,
+          unansweredLine(requestId, line, 'invalid_api_key', caller.error),
+        );
+        return;
+      }
+      let reply: LineReply;
+      try {
+        reply = await this.deps.send(line, caller, requestId, b.stored.id);
+      } catch (err) {
+        reply = {
+          status: 500,
+          headers: {},
+          body: JSON.stringify({
+            error: { message: (err as Error).message, type: 'server_error' },
+          }),
+        };
+      }
+      const attempt = (b.attempts.get(index) ?? 0) + 1;
+      const outcome = judgeReply(requestId, line, reply, attempt, {
+        maxAttempts: this.deps.settings().maxAttempts,
+        retryBaseMs: this.deps.retryBaseMs ?? 1_000,
+      });
+      if (outcome.kind === 'retry') {
+        const notBefore = this.deps.clock.now() + outcome.afterMs;
+        if (notBefore < b.doc.expiresAt) {
+          if (outcome.counts) b.attempts.set(index, attempt);
+          b.deferred.push({ line: index, notBefore });
+          this.deps.onLine?.('retried');
+          return;
+        }
+        // No time left to wait for: the last reply is the line's answer.
+        this.keep(b, index, false, outcome.json);
+        return;
+      }
+      b.attempts.delete(index);
+      if (outcome.ok) addUsage(b.doc.usage, outcome.usage);
+      this.keep(b, index, outcome.ok, outcome.json);
+    } finally {
+      this.inFlight--;
+      b.inFlight--;
+      this.checkEnd(b);
+      this.pump();
+    }
+  }
+
+  private keep(b: ActiveBatch, line: number, ok: boolean, json: string): void {
+    b.buffer.push({ line, ok, json });
+    if (ok) b.doc.requestCounts.completed++;
+    else b.doc.requestCounts.failed++;
+    this.deps.onLine?.(ok ? 'completed' : 'failed');
+    if (b.buffer.length >= FLUSH_AT && !b.ending) void this.flush(b).catch(() => {});
+  }
+
+  /** Ends the batch once nothing is left to run, or it is ending and no line is in flight. */
+  private checkEnd(b: ActiveBatch): void {
+    if (b.lost || b.inFlight > 0 || !this.active.has(b.stored.id)) return;
+    const left = b.pending.length + b.deferred.length;
+    if (left > 0 && !b.ending) return;
+    void this.finish(b, b.ending ?? 'completed');
+  }
+
+  private async finish(b: ActiveBatch, ending: BatchEnding): Promise<void> {
+    if (!this.active.delete(b.stored.id)) return;
+    this.order = this.order.filter((id) => id !== b.stored.id);
+    try {
+      const unrun = [...b.pending, ...b.deferred.map((d) => d.line)];
+      const code = ending === 'expired' ? 'batch_expired' : 'batch_cancelled';
+      const why =
+        ending === 'expired'
+          ? 'The batch was not finished within its completion window.'
+          : 'The batch was cancelled before this request ran.';
+      for (const i of unrun)
+        this.keep(b, i, false, unansweredLine(newId('batch_req_'), b.lines[i]!, code, why));
+      await this.flush(b);
+      await finishBatch(this.deps.store, this.worker, b.stored, b.doc, ending, this.deps.clock);
+      this.deps.log.info(`batches: ${b.stored.id} ${ending}`);
+    } catch (err) {
+      // The lease runs out and another replica (or this one) takes the batch up again.
+      this.deps.log.warn(`batches: could not finish ${b.stored.id}: ${(err as Error).message}`);
+    }
+    this.wake();
+  }
+
+  /** Writes the finished lines kept so far, then the counts; one write at a time per batch. */
+  private flush(b: ActiveBatch): Promise<void> {
+    const next = b.flushing
+      .catch(() => {})
+      .then(async () => {
+        if (b.buffer.length === 0 || b.lost) return;
+        const results = b.buffer.splice(0);
+        try {
+          await this.deps.store.putResults(b.stored.id, results);
+          const doc = JSON.stringify(b.doc);
+          if (!(await this.deps.store.updateBatch(b.stored.id, this.worker, b.stored.status, doc)))
+            this.lose(b);
+        } catch (err) {
+          b.buffer.unshift(...results);
+          throw err;
+        }
+      });
+    b.flushing = next;
+    return next;
+  }
+
+  private async flushAll(): Promise<void> {
+    for (const b of this.active.values())
+      await this.flush(b).catch((err: Error) =>
+        this.deps.log.warn(`batches: ${b.stored.id}: ${err.message}`),
+      );
+  }
+
+  private async renewLeases(): Promise<void> {
+    for (const b of [...this.active.values()]) {
+      try {
+        const lease = await this.deps.store.renewLease(
+          b.stored.id,
+          this.worker,
+          this.deps.clock.now() + this.leaseMs,
+        );
+        if (!lease.held) this.lose(b);
+        else if (lease.cancelRequestedAt !== undefined && !b.ending) {
+          b.ending = 'cancelled';
+          this.checkEnd(b);
+        }
+      } catch (err) {
+        this.deps.log.warn(`batches: could not renew ${b.stored.id}: ${(err as Error).message}`);
+      }
+    }
+    this.pump();
+  }
+
+  private lose(b: ActiveBatch): void {
+    b.lost = true;
+    this.active.delete(b.stored.id);
+    this.order = this.order.filter((id) => id !== b.stored.id);
+    this.deps.log.warn(`batches: ${b.stored.id} is now run by another replica`);
+  }
+}

@@ -1,0 +1,97 @@
+// The Batch API's parts put together for the runtime: the store (the request log's, else memory),
+// the runner, its in-process sender (each line through the router's own route with `app.inject`,
+// as the batch's creator, tagged `batch` and `batch:<id>` so `report --by tag`, tag rate limits
+// and tag budgets can single batch traffic out), and the routes.
+import type { FastifyInstance } from 'fastify';
+import { ANONYMOUS_CONTEXT, contextFor } from '../auth/authenticate.js';
+import type { KeyStore } from '../auth/key-store.js';
+import type { ConfigHolder } from '../config/runtime-config.js';
+import type { Clock } from '../core/clock.js';
+import { registerBatchesRoutes } from '../http/routes/batches-routes.js';
+import { registerFilesRoutes } from '../http/routes/files-routes.js';
+import type { BatchStore } from '../store/batch-store.js';
+import { BATCH_CALLER_HEADER, BatchCallers } from './batch-caller.js';
+import { BatchRunner, type BatchRunnerDeps } from './batch-runner.js';
+
+export interface BatchServiceOptions {
+  store: BatchStore;
+  config: ConfigHolder;
+  keys: KeyStore;
+  clock: Clock;
+  log: BatchRunnerDeps['log'];
+  onLine?: BatchRunnerDeps['onLine'];
+  /** Test hooks: shorter leases and retry waits. */
+  leaseMs?: number;
+  retryBaseMs?: number;
+}
+
+export class BatchService {
+  readonly callers = new BatchCallers();
+  readonly runner: BatchRunner;
+  private app: FastifyInstance | undefined;
+
+  constructor(private readonly options: BatchServiceOptions) {
+    const settings = () => options.config.current.config.batches;
+    this.runner = new BatchRunner({
+      store: options.store,
+      clock: options.clock,
+      settings,
+      log: options.log,
+      ...(options.onLine ? { onLine: options.onLine } : {}),
+      ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}),
+      ...(options.retryBaseMs ? { retryBaseMs: options.retryBaseMs } : {}),
+      callerFor: (keyId) => this.callerFor(keyId),
+      send: async (line, auth, requestId, batchId) => {
+        if (!this.app) throw new Error('the router is not serving yet');
+        const token = this.callers.register(auth);
+        try {
+          const res = await this.app.inject({
+            method: 'POST',
+            url: line.path,
+            headers: {
+              'content-type': 'application/json',
+              'x-request-id': requestId,
+              'x-router-tags': `batch,batch:${batchId}`,
+              [BATCH_CALLER_HEADER]: token,
+            },
+            payload: JSON.stringify(line.body),
+          });
+          return { status: res.statusCode, headers: res.headers, body: res.body };
+        } finally {
+          this.callers.forget(token);
+        }
+      },
+    });
+  }
+
+  /** Mounts the routes (a plugin for buildApp). */
+  async register(app: FastifyInstance): Promise<void> {
+    await registerFilesRoutes(app, this.options.store, this.options.config);
+    await registerBatchesRoutes(app, this.options.store, this.runner, this.options.config);
+  }
+
+  /** Starts running batches through `app` (unless `batches.enabled` is off at start-up). */
+  start(app: FastifyInstance): void {
+    this.app = app;
+    if (this.options.config.current.config.batches.enabled) this.runner.start();
+  }
+
+  stop(): Promise<void> {
+    return this.runner.stop();
+  }
+
+  /** The creator as a line runs now: its key's current scopes and limits, or why it cannot run. */
+  private callerFor(keyId: string | undefined) {
+    if (keyId === undefined)
+      return this.options.config.current.config.auth.mode === 'keys'
+        ? { error: 'The batch was created without an API key, and this router now requires one.' }
+        : ANONYMOUS_CONTEXT;
+    const record = this.options.keys.get(keyId);
+    if (!record) return { error: `API key ${keyId}, which created the batch, has been revoked.` };
+    if (record.expiresAt && Date.parse(record.expiresAt) <= this.options.clock.now())
+      return {
+        error: `API key ${keyId}, which created the batch, expired at ${record.expiresAt}.`,
+      };
+    return contextFor(record);
+  }
+}
