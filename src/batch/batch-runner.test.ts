@@ -99,12 +99,19 @@ async function waitFor(store: BatchStore, id: string, statuses: string[], ms = 5
   }
 }
 
+interface OutputLine {
+  id: string;
+  custom_id: string;
+  response: { status_code: number; request_id: string } | null;
+  error: unknown;
+}
+
 const fileLines = async (store: BatchStore, id: unknown) =>
   (await store.getFileContent(String(id), OWNER))!
     .toString()
     .trim()
     .split('\n')
-    .map((l) => JSON.parse(l) as Record<string, any>);
+    .map((l) => JSON.parse(l) as OutputLine);
 
 describe('BatchRunner', () => {
   it('runs every line and writes the output and error files in input order, with usage', async () => {
@@ -129,7 +136,7 @@ describe('BatchRunner', () => {
       response: { status_code: 200, body: { custom: 'r0' } },
       error: null,
     });
-    expect(out[0]!.id).toBe(out[0]!.response.request_id);
+    expect(out[0]!.id).toBe(out[0]!.response?.request_id);
     const errors = await fileLines(store, done.error_file_id);
     expect(errors).toEqual([
       expect.objectContaining({
