@@ -25,6 +25,7 @@ import { CircuitBreakers, DEFAULT_BREAKER } from './gateway/circuit-breaker.js';
 import { createMemoryAffinityStore } from './gateway/session-affinity.js';
 import { registerDashboardRoutes } from './dashboard/dashboard-routes.js';
 import { LiveStats } from './dashboard/live-stats.js';
+import { deploymentHealth } from './dashboard/deployment-health.js';
 import type { Authenticator } from './http/auth-hook.js';
 import { registerAdminRoutes } from './http/routes/admin-routes.js';
 import { trackUnusedConnections } from './http/track-unused-connections.js';
@@ -349,17 +350,7 @@ export async function createRuntime(
           stats,
           decisions,
           status: () => ({ shared_state: shared.status(), request_log: requestLog?.status() }),
-          health: (name) => {
-            const cooling = breakers.coolingLeftMs(name);
-            const d = holder.current.deployments.get(name);
-            const budget = d ? deploymentBudgets.lines(d) : [];
-            return {
-              circuit: breakers.state(name),
-              ...(cooling > 0 ? { coolingDownSeconds: Math.ceil(cooling / 1000) } : {}),
-              ...load.snapshot(name),
-              ...(budget.length ? { budgetUsed: Math.max(...budget.map((l) => l.fraction)) } : {}),
-            };
-          },
+          health: deploymentHealth(holder, breakers, load, deploymentBudgets),
         }),
     ],
   });
