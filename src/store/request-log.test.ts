@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/load-config.js';
 import { createRuntime } from '../runtime.js';
 import { testConfigInput } from '../../test/helpers/test-config.js';
+import { createMemoryBatchStore } from './memory/memory-batch-store.js';
 import { RequestLog, type RequestLogStore } from './request-log.js';
 import type { RequestRecord } from './request-record.js';
 import { filterRecords, summarizeRecords } from './request-summary.js';
@@ -183,6 +184,7 @@ describe('RequestLog batching', () => {
       getConversation: async () => undefined,
       deleteConversation: async () => false,
       close: async () => {},
+      ...createMemoryBatchStore(),
     };
     const log = new RequestLog(store, {
       maxBuffer: 100,

@@ -1,7 +1,16 @@
 // PostgreSQL request log store (`pg`), for many replicas writing one log.
 import pg from 'pg';
 import type { RequestLogStore } from '../request-log.js';
-import { COLUMNS, MIGRATIONS, fromRow, selectList, toRow, type Row } from './request-columns.js';
+import { createPostgresBatchStore } from './postgres-batch-store.js';
+import {
+  COLUMNS,
+  MIGRATIONS,
+  fromRow,
+  qualifyTables,
+  selectList,
+  toRow,
+  type Row,
+} from './request-columns.js';
 import {
   POSTGRES_SUMMARY,
   postgresGroupsStatement,
@@ -21,9 +30,20 @@ export function createPostgresRequestStore(
   const table = schema ? `"${schema}".requests` : 'requests';
   const migrations = schema ? `"${schema}".schema_migrations` : 'schema_migrations';
   const conversations = schema ? `"${schema}".conversations` : 'conversations';
+  const batchTables = {
+    files: schema ? `"${schema}".files` : 'files',
+    batches: schema ? `"${schema}".batches` : 'batches',
+    results: schema ? `"${schema}".batch_results` : 'batch_results',
+  };
   const dialect = { ...POSTGRES_SUMMARY, table };
   let migrated: Promise<void> | undefined;
-  return {
+  // Migrated once before the first batch call; a failure (PostgreSQL down) is retried next call.
+  const ready = () =>
+    (migrated ??= store.migrate().catch((err: unknown) => {
+      migrated = undefined;
+      throw err;
+    }));
+  const store: RequestLogStore = {
     kind: 'postgres',
     async migrate() {
       const client = await pool.connect();
@@ -41,15 +61,13 @@ export function createPostgresRequestStore(
         );
         for (const m of MIGRATIONS) {
           if (done.has(m.version)) continue;
-          const sql = m.sql
+          const typed = m.sql
             .replaceAll('{bigint}', 'BIGINT')
             .replaceAll('{real}', 'DOUBLE PRECISION')
             .replaceAll('{json}', 'JSONB')
-            .replaceAll('TABLE IF NOT EXISTS requests', `TABLE IF NOT EXISTS ${table}`)
-            .replaceAll('ON requests', `ON ${table}`)
-            .replaceAll('ALTER TABLE requests', `ALTER TABLE ${table}`)
-            .replaceAll('TABLE IF NOT EXISTS conversations', `TABLE IF NOT EXISTS ${conversations}`)
-            .replaceAll('ON conversations', `ON ${conversations}`);
+            .replaceAll('{blob}', 'BYTEA')
+            .replaceAll('{bool}', 'BOOLEAN');
+          const sql = schema ? qualifyTables(typed, schema) : typed;
           for (const stmt of sql.split(';')) if (stmt.trim()) await client.query(stmt);
           await client.query(`INSERT INTO ${migrations} (version) VALUES ($1)`, [m.version]);
         }
@@ -110,6 +128,7 @@ export function createPostgresRequestStore(
         client.release();
       }
     },
+    // Files and batches have their own lifetimes (deleteFile, expiry): retention leaves them.
     async deleteOlderThan(before) {
       await pool.query(`DELETE FROM ${conversations} WHERE created_at < $1`, [before]);
       return (await pool.query(`DELETE FROM ${table} WHERE time < $1`, [before])).rowCount ?? 0;
@@ -137,5 +156,7 @@ export function createPostgresRequestStore(
     async close() {
       await pool.end();
     },
+    ...createPostgresBatchStore(pool, batchTables, ready),
   };
+  return store;
 }

@@ -121,7 +121,7 @@ export function fromRow(row: Row): RequestRecord {
   };
 }
 
-/** Versioned migrations; `{real}`, `{bigint}`, `{json}` are filled per dialect. */
+/** Versioned migrations; `{real}`, `{bigint}`, `{json}`, `{blob}`, `{bool}` are filled per dialect. */
 export const MIGRATIONS: { version: number; sql: string }[] = [
   {
     version: 1,
@@ -147,4 +147,46 @@ export const MIGRATIONS: { version: number; sql: string }[] = [
     version: 5,
     sql: 'ALTER TABLE requests ADD COLUMN end_user TEXT; ALTER TABLE requests ADD COLUMN tags TEXT',
   },
+  // Files API uploads and batch outputs, with their bytes (batch-store.ts). Not swept with the
+  // requests: a file lives until it is deleted or its `expires_at`.
+  {
+    version: 6,
+    sql: `CREATE TABLE IF NOT EXISTS files (id TEXT PRIMARY KEY, owner TEXT NOT NULL, purpose TEXT NOT NULL,
+      filename TEXT NOT NULL, bytes {bigint} NOT NULL, created_at {bigint} NOT NULL, expires_at {bigint},
+      content {blob} NOT NULL);
+    CREATE INDEX IF NOT EXISTS files_owner_created ON files (owner, created_at)`,
+  },
+  // Batches with their runner's lease, and each finished line of a batch (batch-store.ts).
+  {
+    version: 7,
+    sql: `CREATE TABLE IF NOT EXISTS batches (id TEXT PRIMARY KEY, owner TEXT NOT NULL, created_at {bigint} NOT NULL,
+      status TEXT NOT NULL, cancel_requested_at {bigint}, lease_holder TEXT, lease_until {bigint}, doc TEXT NOT NULL);
+    CREATE INDEX IF NOT EXISTS batches_owner_created ON batches (owner, created_at);
+    CREATE INDEX IF NOT EXISTS batches_status ON batches (status);
+    CREATE TABLE IF NOT EXISTS batch_results (batch_id TEXT NOT NULL, line INTEGER NOT NULL, ok {bool} NOT NULL,
+      json TEXT NOT NULL, PRIMARY KEY (batch_id, line))`,
+  },
 ];
+
+// Every table the migrations create, by name.
+const TABLES = [
+  ...new Set(
+    MIGRATIONS.flatMap((m) => [...m.sql.matchAll(/TABLE IF NOT EXISTS (\w+)/g)].map((x) => x[1]!)),
+  ),
+];
+
+const TABLE_REFERENCE = new RegExp(
+  `\\b(TABLE IF NOT EXISTS|ALTER TABLE|ON) (${TABLES.join('|')})\\b`,
+  'g',
+);
+
+/**
+ * A migration with its tables in `schema` (PostgreSQL's `postgresSchema`): every table the
+ * migrations create, wherever a migration creates, alters or indexes it.
+ */
+export function qualifyTables(sql: string, schema: string): string {
+  return sql.replace(
+    TABLE_REFERENCE,
+    (_, verb: string, table: string) => `${verb} "${schema}".${table}`,
+  );
+}

@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import type { RequestLogStore } from '../request-log.js';
 import type { RequestRecord } from '../request-record.js';
 import { COLUMNS, MIGRATIONS, fromRow, selectList, toRow, type Row } from './request-columns.js';
+import { createSqliteBatchStore } from './sqlite-batch-store.js';
 import {
   SQLITE_SUMMARY,
   sqliteGroupsStatement,
@@ -36,7 +37,7 @@ export function createSqliteRequestStore(path: string): RequestLogStore {
     db.prepare(st.sql).all(Object.fromEntries(st.params.map((v, i) => [`p${i + 1}`, v])));
   const dialect = { ...SQLITE_SUMMARY, table: 'requests' };
   let migrated = false;
-  return {
+  const store: RequestLogStore = {
     kind: 'sqlite',
     async migrate() {
       if (migrated) return;
@@ -55,7 +56,9 @@ export function createSqliteRequestStore(path: string): RequestLogStore {
             m.sql
               .replaceAll('{bigint}', 'INTEGER')
               .replaceAll('{real}', 'REAL')
-              .replaceAll('{json}', 'TEXT'),
+              .replaceAll('{json}', 'TEXT')
+              .replaceAll('{blob}', 'BLOB')
+              .replaceAll('{bool}', 'INTEGER'),
           );
           db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(
             m.version,
@@ -96,6 +99,7 @@ export function createSqliteRequestStore(path: string): RequestLogStore {
       );
       return read();
     },
+    // Files and batches have their own lifetimes (deleteFile, expiry): retention leaves them.
     async deleteOlderThan(before) {
       db.prepare('DELETE FROM conversations WHERE created_at < ?').run(before);
       return db.prepare('DELETE FROM requests WHERE time < ?').run(before).changes;
@@ -119,5 +123,7 @@ export function createSqliteRequestStore(path: string): RequestLogStore {
     async close() {
       db.close();
     },
+    ...createSqliteBatchStore(db, () => store.migrate()),
   };
+  return store;
 }

@@ -1,0 +1,201 @@
+// Files and batches in the PostgreSQL request log (`pg`), shared by every replica: one replica's
+// upload is read by another, and a batch outlives the replica running it. A claim is one
+// UPDATE … WHERE id = (SELECT … FOR UPDATE SKIP LOCKED) RETURNING, atomic across replicas.
+import type pg from 'pg';
+import type { BatchStore } from '../batch-store.js';
+import {
+  BATCH_COLUMNS,
+  FILE_COLUMNS,
+  FINISHED_SQL,
+  UNFINISHED_SQL,
+  batchFromRow,
+  batchParams,
+  fileFromRow,
+  fileParams,
+  lastPerLine,
+  type BatchRow,
+  type BatchTables,
+  type FileRow,
+} from './batch-rows.js';
+
+/** Lines per INSERT of `putResults`: bounds one statement's size (its parameters are 4 arrays). */
+const RESULTS_PER_STATEMENT = 5_000;
+
+// Ids compare byte-wise, as in SQLite and in memory, whatever the database's collation.
+const BY_ID = 'id COLLATE "C"';
+
+/**
+ * The BatchStore half of the PostgreSQL request store, on its pool. `ready` applies the schema
+ * migrations first; `tables` are the schema-qualified names.
+ */
+export function createPostgresBatchStore(
+  pool: pg.Pool,
+  tables: BatchTables,
+  ready: () => Promise<void>,
+): BatchStore {
+  const { files, batches, results } = tables;
+  const query = async (text: string, params: unknown[]) => {
+    await ready();
+    return pool.query(text, params);
+  };
+  // The row at `after` (same filters), then the rows past it; none when `after` is unknown.
+  const cursor = (cmp: '<' | '>', table: string, filter: string, after: string) =>
+    `AND (created_at, ${BY_ID}) ${cmp} (SELECT created_at, id FROM ${table} WHERE id = ${after} AND ${filter})`;
+  const store: BatchStore = {
+    async putFile(file, content) {
+      await query(
+        `INSERT INTO ${files} (${FILE_COLUMNS}, content) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        fileParams(file, content),
+      );
+    },
+    async getFile(id, owner) {
+      const res = await query(`SELECT ${FILE_COLUMNS} FROM ${files} WHERE id = $1 AND owner = $2`, [
+        id,
+        owner,
+      ]);
+      const row = res.rows[0] as FileRow | undefined;
+      return row && fileFromRow(row);
+    },
+    async getFileContent(id, owner) {
+      const res = await query(`SELECT content FROM ${files} WHERE id = $1 AND owner = $2`, [
+        id,
+        owner,
+      ]);
+      return (res.rows[0] as { content: Buffer } | undefined)?.content;
+    },
+    async listFiles(q) {
+      const dir = q.order === 'asc' ? 'ASC' : 'DESC';
+      const filter = 'owner = $1 AND ($2::text IS NULL OR purpose = $2)';
+      const after =
+        q.after === undefined ? '' : cursor(q.order === 'asc' ? '>' : '<', files, filter, '$4');
+      const res = await query(
+        `SELECT ${FILE_COLUMNS} FROM ${files} WHERE ${filter} ${after}
+         ORDER BY created_at ${dir}, ${BY_ID} ${dir} LIMIT $3`,
+        [q.owner, q.purpose ?? null, q.limit, ...(q.after === undefined ? [] : [q.after])],
+      );
+      return (res.rows as FileRow[]).map(fileFromRow);
+    },
+    async deleteFile(id, owner) {
+      const res = await query(`DELETE FROM ${files} WHERE id = $1 AND owner = $2`, [id, owner]);
+      return (res.rowCount ?? 0) > 0;
+    },
+    async deleteExpiredFiles(now) {
+      const res = await query(`DELETE FROM ${files} WHERE expires_at <= $1`, [now]);
+      return res.rowCount ?? 0;
+    },
+
+    async createBatch(batch) {
+      await query(
+        `INSERT INTO ${batches} (${BATCH_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)`,
+        batchParams(batch),
+      );
+    },
+    async getBatch(id, owner) {
+      const res = await query(
+        `SELECT ${BATCH_COLUMNS} FROM ${batches} WHERE id = $1 AND owner = $2`,
+        [id, owner],
+      );
+      const row = res.rows[0] as BatchRow | undefined;
+      return row && batchFromRow(row);
+    },
+    async listBatches(owner, after, limit) {
+      const res = await query(
+        `SELECT ${BATCH_COLUMNS} FROM ${batches} WHERE owner = $1
+         ${after === undefined ? '' : cursor('<', batches, 'owner = $1', '$3')}
+         ORDER BY created_at DESC, ${BY_ID} DESC LIMIT $2`,
+        [owner, limit, ...(after === undefined ? [] : [after])],
+      );
+      return (res.rows as BatchRow[]).map(batchFromRow);
+    },
+    async requestCancel(id, owner, at) {
+      await query(
+        `UPDATE ${batches} SET cancel_requested_at = COALESCE(cancel_requested_at, $1)
+         WHERE id = $2 AND owner = $3 AND status NOT IN (${FINISHED_SQL})`,
+        [at, id, owner],
+      );
+      return store.getBatch(id, owner);
+    },
+    async claimBatch(worker, now, leaseUntil, exclude) {
+      // SKIP LOCKED: a replica racing for the same row takes the next one instead of waiting and
+      // then overwriting this lease; FOR UPDATE rechecks the lease on the row's latest version.
+      const res = await query(
+        `UPDATE ${batches} SET lease_holder = $1, lease_until = $2
+         WHERE id = (SELECT id FROM ${batches} WHERE status IN (${UNFINISHED_SQL})
+           AND (lease_until IS NULL OR lease_until < $3) AND NOT (id = ANY($4::text[]))
+           ORDER BY created_at, ${BY_ID} LIMIT 1 FOR UPDATE SKIP LOCKED)
+         RETURNING ${BATCH_COLUMNS}`,
+        [worker, leaseUntil, now, exclude],
+      );
+      const row = res.rows[0] as BatchRow | undefined;
+      return row && batchFromRow(row);
+    },
+    async renewLease(id, worker, leaseUntil) {
+      const res = await query(
+        `UPDATE ${batches} SET lease_until = $1 WHERE id = $2 AND lease_holder = $3
+         RETURNING cancel_requested_at`,
+        [leaseUntil, id, worker],
+      );
+      const row = res.rows[0] as { cancel_requested_at: string | null } | undefined;
+      if (!row) return { held: false };
+      const at = row.cancel_requested_at;
+      return { held: true, ...(at === null ? {} : { cancelRequestedAt: Number(at) }) };
+    },
+    async updateBatch(id, worker, status, doc) {
+      const res = await query(
+        `UPDATE ${batches} SET status = $1, doc = $2 WHERE id = $3 AND lease_holder = $4`,
+        [status, doc, id, worker],
+      );
+      return (res.rowCount ?? 0) > 0;
+    },
+    async releaseLease(id, worker) {
+      await query(
+        `UPDATE ${batches} SET lease_holder = NULL, lease_until = NULL
+         WHERE id = $1 AND lease_holder = $2`,
+        [id, worker],
+      );
+    },
+
+    async putResults(batchId, list) {
+      const rows = lastPerLine(list);
+      if (rows.length === 0) return;
+      await ready();
+      // One transaction; each statement takes its lines as arrays (4 parameters however many).
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        for (let i = 0; i < rows.length; i += RESULTS_PER_STATEMENT) {
+          const chunk = rows.slice(i, i + RESULTS_PER_STATEMENT);
+          await client.query(
+            `INSERT INTO ${results} (batch_id, line, ok, json)
+             SELECT $1, * FROM unnest($2::integer[], $3::boolean[], $4::text[])
+             ON CONFLICT (batch_id, line) DO UPDATE SET ok = EXCLUDED.ok, json = EXCLUDED.json`,
+            [batchId, chunk.map((r) => r.line), chunk.map((r) => r.ok), chunk.map((r) => r.json)],
+          );
+        }
+        await client.query('COMMIT');
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    async resultLines(batchId) {
+      const res = await query(`SELECT line FROM ${results} WHERE batch_id = $1 ORDER BY line`, [
+        batchId,
+      ]);
+      return res.rows.map((r: { line: number }) => r.line);
+    },
+    async readResults(batchId, ok) {
+      const res = await query(
+        `SELECT json FROM ${results} WHERE batch_id = $1 AND ok = $2 ORDER BY line`,
+        [batchId, ok],
+      );
+      return res.rows.map((r: { json: string }) => r.json);
+    },
+    async deleteResults(batchId) {
+      await query(`DELETE FROM ${results} WHERE batch_id = $1`, [batchId]);
+    },
+  };
+  return store;
+}

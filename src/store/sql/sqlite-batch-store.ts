@@ -1,0 +1,171 @@
+// Files and batches in the SQLite request log (better-sqlite3). Every write is one statement or
+// one transaction, so replicas sharing the file (or the CLI next to the router) never see half of
+// one; a claim is a single UPDATE … WHERE id = (SELECT …) RETURNING, atomic across connections.
+import type Database from 'better-sqlite3';
+import type { BatchStore } from '../batch-store.js';
+import {
+  BATCH_COLUMNS,
+  FILE_COLUMNS,
+  FINISHED_SQL,
+  UNFINISHED_SQL,
+  batchFromRow,
+  batchParams,
+  fileFromRow,
+  fileParams,
+  type BatchRow,
+  type FileRow,
+} from './batch-rows.js';
+
+/**
+ * The BatchStore half of the SQLite request store, on its connection. `ready` applies the schema
+ * migrations first (statements are prepared only once their tables exist).
+ */
+export function createSqliteBatchStore(
+  db: Database.Database,
+  ready: () => Promise<void>,
+): BatchStore {
+  const statements = new Map<string, Database.Statement>();
+  const sql = async (text: string) => {
+    await ready();
+    let st = statements.get(text);
+    if (!st) statements.set(text, (st = db.prepare(text)));
+    return st;
+  };
+  // The row at `after` (same filters), then the rows past it; none when `after` is unknown.
+  const cursor = (cmp: '<' | '>', table: string, filter: string) =>
+    `AND (created_at, id) ${cmp} (SELECT created_at, id FROM ${table} WHERE id = @after AND ${filter})`;
+  const store: BatchStore = {
+    async putFile(file, content) {
+      (
+        await sql(`INSERT INTO files (${FILE_COLUMNS}, content) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+      ).run(...fileParams(file, content));
+    },
+    async getFile(id, owner) {
+      const row = (await sql(`SELECT ${FILE_COLUMNS} FROM files WHERE id = ? AND owner = ?`)).get(
+        id,
+        owner,
+      ) as FileRow | undefined;
+      return row && fileFromRow(row);
+    },
+    async getFileContent(id, owner) {
+      const row = (await sql('SELECT content FROM files WHERE id = ? AND owner = ?')).get(
+        id,
+        owner,
+      ) as { content: Buffer } | undefined;
+      return row?.content;
+    },
+    async listFiles(q) {
+      const dir = q.order === 'asc' ? 'ASC' : 'DESC';
+      const filter = 'owner = @owner AND (@purpose IS NULL OR purpose = @purpose)';
+      const st = await sql(
+        `SELECT ${FILE_COLUMNS} FROM files WHERE ${filter}
+         ${q.after === undefined ? '' : cursor(q.order === 'asc' ? '>' : '<', 'files', filter)}
+         ORDER BY created_at ${dir}, id ${dir} LIMIT @limit`,
+      );
+      const rows = st.all({
+        owner: q.owner,
+        purpose: q.purpose ?? null,
+        limit: q.limit,
+        ...(q.after === undefined ? {} : { after: q.after }),
+      }) as FileRow[];
+      return rows.map(fileFromRow);
+    },
+    async deleteFile(id, owner) {
+      return (await sql('DELETE FROM files WHERE id = ? AND owner = ?')).run(id, owner).changes > 0;
+    },
+    async deleteExpiredFiles(now) {
+      return (await sql('DELETE FROM files WHERE expires_at <= ?')).run(now).changes;
+    },
+
+    async createBatch(batch) {
+      (await sql(`INSERT INTO batches (${BATCH_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)`)).run(
+        ...batchParams(batch),
+      );
+    },
+    async getBatch(id, owner) {
+      const row = (
+        await sql(`SELECT ${BATCH_COLUMNS} FROM batches WHERE id = ? AND owner = ?`)
+      ).get(id, owner) as BatchRow | undefined;
+      return row && batchFromRow(row);
+    },
+    async listBatches(owner, after, limit) {
+      const st = await sql(
+        `SELECT ${BATCH_COLUMNS} FROM batches WHERE owner = @owner
+         ${after === undefined ? '' : cursor('<', 'batches', 'owner = @owner')}
+         ORDER BY created_at DESC, id DESC LIMIT @limit`,
+      );
+      const rows = st.all({ owner, limit, ...(after === undefined ? {} : { after }) });
+      return (rows as BatchRow[]).map(batchFromRow);
+    },
+    async requestCancel(id, owner, at) {
+      const st = await sql(
+        `UPDATE batches SET cancel_requested_at = COALESCE(cancel_requested_at, ?)
+         WHERE id = ? AND owner = ? AND status NOT IN (${FINISHED_SQL})`,
+      );
+      st.run(at, id, owner);
+      return store.getBatch(id, owner);
+    },
+    async claimBatch(worker, now, leaseUntil, exclude) {
+      const row = (
+        await sql(
+          `UPDATE batches SET lease_holder = ?, lease_until = ?
+           WHERE id = (SELECT id FROM batches WHERE status IN (${UNFINISHED_SQL})
+             AND (lease_until IS NULL OR lease_until < ?)
+             AND id NOT IN (SELECT value FROM json_each(?))
+             ORDER BY created_at, id LIMIT 1)
+           RETURNING ${BATCH_COLUMNS}`,
+        )
+      ).get(worker, leaseUntil, now, JSON.stringify(exclude)) as BatchRow | undefined;
+      return row && batchFromRow(row);
+    },
+    async renewLease(id, worker, leaseUntil) {
+      const row = (
+        await sql(
+          `UPDATE batches SET lease_until = ? WHERE id = ? AND lease_holder = ?
+           RETURNING cancel_requested_at`,
+        )
+      ).get(leaseUntil, id, worker) as { cancel_requested_at: number | null } | undefined;
+      if (!row) return { held: false };
+      const at = row.cancel_requested_at;
+      return { held: true, ...(at === null ? {} : { cancelRequestedAt: at }) };
+    },
+    async updateBatch(id, worker, status, doc) {
+      const st = await sql(
+        'UPDATE batches SET status = ?, doc = ? WHERE id = ? AND lease_holder = ?',
+      );
+      return st.run(status, doc, id, worker).changes > 0;
+    },
+    async releaseLease(id, worker) {
+      (
+        await sql(
+          'UPDATE batches SET lease_holder = NULL, lease_until = NULL WHERE id = ? AND lease_holder = ?',
+        )
+      ).run(id, worker);
+    },
+
+    async putResults(batchId, results) {
+      const st = await sql(
+        `INSERT INTO batch_results (batch_id, line, ok, json) VALUES (?, ?, ?, ?)
+         ON CONFLICT (batch_id, line) DO UPDATE SET ok = excluded.ok, json = excluded.json`,
+      );
+      // One transaction, one prepared row statement: no bound on the parameters, one fsync.
+      db.transaction(() => {
+        for (const r of results) st.run(batchId, r.line, r.ok ? 1 : 0, r.json);
+      }).immediate();
+    },
+    async resultLines(batchId) {
+      const st = await sql('SELECT line FROM batch_results WHERE batch_id = ? ORDER BY line');
+      return st.pluck().all(batchId) as number[];
+    },
+    async readResults(batchId, ok) {
+      const st = await sql(
+        'SELECT json FROM batch_results WHERE batch_id = ? AND ok = ? ORDER BY line',
+      );
+      return st.pluck().all(batchId, ok ? 1 : 0) as string[];
+    },
+    async deleteResults(batchId) {
+      (await sql('DELETE FROM batch_results WHERE batch_id = ?')).run(batchId);
+    },
+  };
+  return store;
+}
