@@ -267,7 +267,7 @@ export async function createRuntime(
     : () => {};
 
   const batches = new BatchService({
-    store: createMemoryBatchStore(),
+    store: requestLog?.store ?? createMemoryBatchStore(),
     config: holder,
     keys,
     clock,

@@ -3,6 +3,7 @@
 // request is sent (OpenAI's `validating` step), with every problem listed by line (the first
 // MAX_ERRORS), so the client fixes the file once.
 import { isObject } from '../core/is-object.js';
+import type { BatchStore } from '../store/batch-store.js';
 
 /** The endpoints a batch may run, and the route each line is sent to. */
 export const BATCH_ENDPOINTS: Readonly<Record<string, string>> = {
@@ -146,4 +147,33 @@ export function parseBatchInput(
       ],
     };
   return { lines };
+}
+
+/**
+ * A batch's lines, read from its input file (the owner's, not expired), or the problems that fail
+ * the batch. `maxRequests` applies to a batch being validated; one already running keeps its lines.
+ */
+export async function readBatchLines(
+  store: BatchStore,
+  owner: string,
+  fileId: string,
+  endpoint: string,
+  maxRequests: number,
+  now: number,
+): Promise<{ lines: BatchLine[] } | { errors: BatchInputError[] }> {
+  const file = await store.getFile(fileId, owner);
+  const live = file && (file.expiresAt === undefined || file.expiresAt > now);
+  const content = live ? await store.getFileContent(fileId, owner) : undefined;
+  if (!content)
+    return {
+      errors: [
+        {
+          code: 'file_not_found',
+          message: `The input file ${fileId} was deleted or expired before the batch ran.`,
+          param: 'input_file_id',
+          line: null,
+        },
+      ],
+    };
+  return parseBatchInput(content, endpoint, maxRequests);
 }

@@ -67,6 +67,7 @@ function runner(
       concurrency: over.concurrency ?? 2,
       maxActive: 4,
       maxAttempts: 3,
+      maxRequests: 1_000,
       pollIntervalMs: 50,
     }),
     callerFor: () => ANONYMOUS,

@@ -8,7 +8,7 @@ import type { Clock } from '../core/clock.js';
 import { newId } from '../core/ids.js';
 import type { AuthContext } from '../gateway/gateway-types.js';
 import type { BatchResult, BatchStore, StoredBatch } from '../store/batch-store.js';
-import { parseBatchInput, type BatchLine } from './batch-input.js';
+import { readBatchLines, type BatchLine } from './batch-input.js';
 import { judgeReply, unansweredLine, type LineReply } from './batch-line.js';
 import { addUsage, readDoc, type BatchDoc } from './batch-object.js';
 import { finishBatch, type BatchEnding } from './finish-batch.js';
@@ -17,6 +17,7 @@ export interface BatchRunnerSettings {
   concurrency: number;
   maxActive: number;
   maxAttempts: number;
+  maxRequests: number;
   pollIntervalMs: number;
 }
 
@@ -155,19 +156,14 @@ export class BatchRunner {
       this.active.set(stored.id, b);
       return this.finish(b, doc.ending ?? 'completed');
     }
-    const content = await this.deps.store.getFileContent(doc.inputFileId, stored.owner);
-    const parsed = content
-      ? parseBatchInput(content, doc.endpoint, Number.MAX_SAFE_INTEGER)
-      : {
-          errors: [
-            {
-              code: 'file_not_found',
-              message: `The input file ${doc.inputFileId} was deleted before the batch ran.`,
-              param: 'input_file_id',
-              line: null,
-            },
-          ],
-        };
+    const parsed = await readBatchLines(
+      this.deps.store,
+      stored.owner,
+      doc.inputFileId,
+      doc.endpoint,
+      stored.status === 'validating' ? this.deps.settings().maxRequests : Number.MAX_SAFE_INTEGER,
+      this.deps.clock.now(),
+    );
     if ('errors' in parsed) {
       doc.errors = parsed.errors;
       doc.failedAt = this.deps.clock.now();

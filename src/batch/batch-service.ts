@@ -25,10 +25,14 @@ export interface BatchServiceOptions {
   retryBaseMs?: number;
 }
 
+/** Expired files (`expires_after`) are deleted this often (every replica; it is idempotent). */
+const SWEEP_EVERY_MS = 60_000;
+
 export class BatchService {
   readonly callers = new BatchCallers();
   readonly runner: BatchRunner;
   private app: FastifyInstance | undefined;
+  private sweep: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: BatchServiceOptions) {
     const settings = () => options.config.current.config.batches;
@@ -73,11 +77,25 @@ export class BatchService {
   /** Starts running batches through `app` (unless `batches.enabled` is off at start-up). */
   start(app: FastifyInstance): void {
     this.app = app;
-    if (this.options.config.current.config.batches.enabled) this.runner.start();
+    if (!this.options.config.current.config.batches.enabled) return;
+    this.runner.start();
+    this.sweep = setInterval(() => void this.deleteExpiredFiles(), SWEEP_EVERY_MS);
+    this.sweep.unref();
   }
 
   stop(): Promise<void> {
+    clearInterval(this.sweep);
     return this.runner.stop();
+  }
+
+  private async deleteExpiredFiles(): Promise<void> {
+    const { store, clock, log } = this.options;
+    try {
+      const n = await store.deleteExpiredFiles(clock.now());
+      if (n > 0) log.info(`batches: deleted ${n} expired files`);
+    } catch (err) {
+      log.warn(`batches: could not delete expired files: ${(err as Error).message}`);
+    }
   }
 
   /** The creator as a line runs now: its key's current scopes and limits, or why it cannot run. */

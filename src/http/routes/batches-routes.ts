@@ -47,7 +47,7 @@ export async function registerBatchesRoutes(
           );
         const owner = request.auth.tenant;
         const file = await store.getFile(fileId, owner);
-        if (!file)
+        if (!file || (file.expiresAt !== undefined && file.expiresAt <= Date.now()))
           throw notFound(`No such File object: ${fileId}`, 'file_not_found', 'input_file_id');
         if (file.purpose !== 'batch')
           throw invalidRequest(

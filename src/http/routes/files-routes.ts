@@ -67,9 +67,11 @@ export async function registerFilesRoutes(
     });
     scope.addHook('onRequest', batchApiGuard(config));
     const prefixes = ['/v1', '/openai/v1', '/openai'];
+    // An expired file is gone at once, whether or not the sweep has deleted it yet.
     const found = async (id: string, owner: string) => {
       const f = await store.getFile(id, owner);
-      if (!f) throw notFound(`No such File object: ${id}`, 'file_not_found', 'file_id');
+      if (!f || (f.expiresAt !== undefined && f.expiresAt <= Date.now()))
+        throw notFound(`No such File object: ${id}`, 'file_not_found', 'file_id');
       return f;
     };
     for (const p of prefixes) {
@@ -148,6 +150,7 @@ export async function registerFilesRoutes(
       );
       scope.get<{ Params: { id: string } }>(`${p}/files/:id/content`, async (request, reply) => {
         const { id } = request.params;
+        await found(id, request.auth.tenant);
         const content = await store.getFileContent(id, request.auth.tenant);
         if (!content) throw notFound(`No such File object: ${id}`, 'file_not_found', 'file_id');
         return reply.header('content-type', 'application/octet-stream').send(content);
