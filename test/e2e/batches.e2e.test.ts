@@ -123,6 +123,11 @@ describe('Batch API with the openai SDK', () => {
     expect((await c.batches.list()).data.map((b) => b.id)).toContain(created.id);
     const outputFile = await c.files.retrieve(done.output_file_id!);
     expect(outputFile.purpose).toBe('batch_output');
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/model_router_batch_lines_total\{outcome="completed"\} [1-9]/);
+    expect(metrics).toMatch(/model_router_batch_lines_total\{outcome="failed"\} [1-9]/);
+    const ready = (await (await fetch(`${base}/readyz`)).json()) as { batches?: unknown };
+    expect(ready.batches).toEqual({ active: expect.any(Number), lines_in_flight: 0 });
   });
 
   it('embeddings lines, and the Azure client on /openai/files and /openai/batches', async () => {
