@@ -5,7 +5,7 @@
 import { isObject } from '../core/is-object.js';
 import type { BatchStore } from '../store/batch-store.js';
 
-/** The endpoints a batch may run, and the route each line is sent to. */
+/** The endpoints OpenAI's `POST /v1/batches` takes, and the route each line is sent to. */
 export const BATCH_ENDPOINTS: Readonly<Record<string, string>> = {
   '/v1/chat/completions': '/v1/chat/completions',
   '/v1/embeddings': '/v1/embeddings',
@@ -14,6 +14,16 @@ export const BATCH_ENDPOINTS: Readonly<Record<string, string>> = {
   '/chat/completions': '/v1/chat/completions',
   '/embeddings': '/v1/embeddings',
   '/responses': '/v1/responses',
+};
+
+/** Anthropic's Message Batches run their lines on `/v1/messages`; only their own route creates
+ * such a batch, so `POST /v1/batches` (which checks BATCH_ENDPOINTS) never takes this endpoint. */
+export const MESSAGES_ENDPOINT = '/v1/messages';
+
+/** Every endpoint the runner runs: OpenAI's (BATCH_ENDPOINTS) and Anthropic's Messages. */
+export const RUN_ENDPOINTS: Readonly<Record<string, string>> = {
+  ...BATCH_ENDPOINTS,
+  [MESSAGES_ENDPOINT]: MESSAGES_ENDPOINT,
 };
 
 export interface BatchLine {
@@ -44,7 +54,7 @@ export function parseBatchInput(
   endpoint: string,
   maxRequests: number,
 ): { lines: BatchLine[] } | { errors: BatchInputError[] } {
-  const path = BATCH_ENDPOINTS[endpoint]!;
+  const path = RUN_ENDPOINTS[endpoint]!;
   const errors: BatchInputError[] = [];
   const fail = (code: string, message: string, line: number | null, param: string | null = null) =>
     errors.length < MAX_ERRORS && errors.push({ code, message, param, line });
@@ -110,7 +120,7 @@ export function parseBatchInput(
       fail('invalid_method', `Line ${n}: method must be "POST".`, n, 'method');
       continue;
     }
-    if (typeof parsed.url !== 'string' || BATCH_ENDPOINTS[parsed.url] !== path) {
+    if (typeof parsed.url !== 'string' || RUN_ENDPOINTS[parsed.url] !== path) {
       fail(
         'mismatched_url',
         `Line ${n}: url must be the batch's endpoint, "${endpoint}".`,

@@ -24,6 +24,8 @@ export interface BatchDoc {
   /** The creator's key (absent: the anonymous caller); lines run as this key, as it is when they run. */
   keyId?: string;
   metadata: Record<string, string> | null;
+  /** The purpose of the output and error files (`batch_output` when absent). */
+  outputPurpose?: string;
   /** Seconds after creation at which the output and error files expire (`output_expires_after`). */
   outputExpiresAfterSeconds?: number;
   expiresAt: number;
@@ -54,21 +56,28 @@ export function emptyUsage(): BatchUsage {
   };
 }
 
-/** Adds one answer's `usage` (Chat Completions, Responses or Embeddings shape) to the batch's. */
+/**
+ * Adds one answer's `usage` (Chat Completions, Responses, Embeddings or Anthropic Messages shape)
+ * to the batch's. Anthropic's `input_tokens` leaves out the cache's reads and writes; OpenAI's
+ * input counts them, so they are added back (and the reads are the cached tokens).
+ */
 export function addUsage(total: BatchUsage, usage: unknown): void {
   if (typeof usage !== 'object' || usage === null) return;
   const u = usage as Record<string, unknown>;
   const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
   const details = (v: unknown, key: string) =>
     typeof v === 'object' && v !== null ? num((v as Record<string, unknown>)[key]) : 0;
-  const input = num(u.prompt_tokens ?? u.input_tokens);
+  const cacheRead = num(u.cache_read_input_tokens);
+  const input =
+    num(u.prompt_tokens ?? u.input_tokens) + cacheRead + num(u.cache_creation_input_tokens);
   const output = num(u.completion_tokens ?? u.output_tokens);
   total.input_tokens += input;
   total.output_tokens += output;
   total.total_tokens += num(u.total_tokens) || input + output;
   total.input_tokens_details.cached_tokens +=
     details(u.prompt_tokens_details, 'cached_tokens') +
-    details(u.input_tokens_details, 'cached_tokens');
+    details(u.input_tokens_details, 'cached_tokens') +
+    cacheRead;
   total.output_tokens_details.reasoning_tokens +=
     details(u.completion_tokens_details, 'reasoning_tokens') +
     details(u.output_tokens_details, 'reasoning_tokens');

@@ -1,16 +1,19 @@
 // The Batch API's parts put together for the runtime: the store (the request log's, else memory),
 // the runner, its in-process sender (each line through the router's own route with `app.inject`,
 // as the batch's creator, tagged `batch` and `batch:<id>` so `report --by tag`, tag rate limits
-// and tag budgets can single batch traffic out), and the routes.
+// and tag budgets can single batch traffic out), and the routes (OpenAI's Files and Batch APIs,
+// Anthropic's Message Batches).
 import type { FastifyInstance } from 'fastify';
 import { ANONYMOUS_CONTEXT, contextFor } from '../auth/authenticate.js';
 import type { KeyStore } from '../auth/key-store.js';
 import type { ConfigHolder } from '../config/runtime-config.js';
 import type { Clock } from '../core/clock.js';
+import { registerMessageBatchesRoutes } from '../http/anthropic/message-batches-routes.js';
 import { registerBatchesRoutes } from '../http/routes/batches-routes.js';
 import { registerFilesRoutes } from '../http/routes/files-routes.js';
 import type { BatchStore } from '../store/batch-store.js';
 import { BATCH_CALLER_HEADER, BatchCallers } from './batch-caller.js';
+import { MESSAGES_ENDPOINT } from './batch-input.js';
 import { BatchRunner, type BatchRunnerDeps } from './batch-runner.js';
 
 export interface BatchServiceOptions {
@@ -57,6 +60,9 @@ export class BatchService {
               'x-request-id': requestId,
               'x-router-tags': `batch,batch:${batchId}`,
               [BATCH_CALLER_HEADER]: token,
+              // A Message Batch's line is an Anthropic client's request: the header its SDK
+              // always sends (the route reads its body alone today; this keeps it that client).
+              ...(line.path === MESSAGES_ENDPOINT ? { 'anthropic-version': '2023-06-01' } : {}),
             },
             payload: JSON.stringify(line.body),
           });
@@ -72,6 +78,7 @@ export class BatchService {
   async register(app: FastifyInstance): Promise<void> {
     await registerFilesRoutes(app, this.options.store, this.options.config);
     await registerBatchesRoutes(app, this.options.store, this.runner, this.options.config);
+    await registerMessageBatchesRoutes(app, this.options.store, this.runner, this.options.config);
   }
 
   /** Starts running batches through `app` (unless `batches.enabled` is off at start-up). */

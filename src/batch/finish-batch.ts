@@ -41,7 +41,7 @@ export async function finishBatch(
       {
         id: f.id,
         owner: stored.owner,
-        purpose: 'batch_output',
+        purpose: doc.outputPurpose ?? 'batch_output',
         filename: f.filename,
         bytes: content.length,
         createdAt: now,

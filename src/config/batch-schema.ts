@@ -18,7 +18,7 @@ export const batchSchema = z
       .boolean()
       .default(BATCH_DEFAULTS.enabled)
       .describe(
-        'Serve `/v1/files` and `/v1/batches` (and their Azure paths). Off: they answer 404 and no batch runs on this replica.',
+        "Serve `/v1/files` and `/v1/batches` (and their Azure paths), and Anthropic's `/v1/messages/batches`. Off: they answer 404 and no batch runs on this replica.",
       ),
     concurrency: z
       .number()
@@ -74,5 +74,5 @@ export const batchSchema = z
   })
   .default(BATCH_DEFAULTS)
   .describe(
-    "OpenAI's Batch API: upload a JSONL file of requests, create a batch over it, read its output file when it completes. Every line runs through the router as the batch's creator (its key's scopes, limits and budget apply), at most `concurrency` at a time per replica. Files and batches live in the request-log store (PostgreSQL: shared by the replicas, which share the work); with `requestLog.kind: none`, in memory on one replica.",
+    "OpenAI's Batch API: upload a JSONL file of requests, create a batch over it, read its output file when it completes; Anthropic's Message Batches (`/v1/messages/batches`) run on the same machinery. Every line runs through the router as the batch's creator (its key's scopes, limits and budget apply), at most `concurrency` at a time per replica. Files and batches live in the request-log store (PostgreSQL: shared by the replicas, which share the work); with `requestLog.kind: none`, in memory on one replica.",
   );

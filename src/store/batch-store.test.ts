@@ -294,6 +294,22 @@ for (const backend of BACKENDS) {
         }
       }));
 
+    it("deleteBatch: the owner's batch goes with its lines and lease; another owner's stays", () =>
+      within(async ({ store }) => {
+        await store.createBatch(batch('batch_1', { status: 'in_progress' }));
+        await store.putResults('batch_1', [{ line: 0, ok: true, json: '{}' }]);
+        expect(await store.claimBatch('w1', T0 + 1, T0 + 1_000, [])).toMatchObject({
+          id: 'batch_1',
+        });
+        expect(await store.deleteBatch('batch_1', 'team-b')).toBe(false);
+        expect(await store.getBatch('batch_1', 'team-a')).toBeDefined();
+        expect(await store.deleteBatch('batch_1', 'team-a')).toBe(true);
+        expect(await store.getBatch('batch_1', 'team-a')).toBeUndefined();
+        expect(await store.resultLines('batch_1')).toEqual([]);
+        expect((await store.renewLease('batch_1', 'w1', T0 + 2_000)).held).toBe(false);
+        expect(await store.deleteBatch('batch_1', 'team-a')).toBe(false);
+      }));
+
     it('claimBatch: oldest unfinished first, skips finished, held and excluded batches', () =>
       within(async ({ store }) => {
         await store.createBatch(batch('batch_done', { createdAt: T0 - 10, status: 'completed' }));

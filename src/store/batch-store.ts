@@ -9,7 +9,10 @@ export interface StoredFile {
   /** `file-…` */
   id: string;
   owner: string;
-  /** `batch` for uploads, `batch_output` for what a batch wrote. */
+  /**
+   * `batch` for uploads, `batch_output` for what a batch wrote; other purposes (an Anthropic
+   * Message Batch's own files) are not shown by the Files API.
+   */
   purpose: string;
   filename: string;
   bytes: number;
@@ -94,6 +97,11 @@ export interface BatchStore {
   getBatch(id: string, owner: string): Promise<StoredBatch | undefined>;
   /** Newest first; `after` is a batch id (the page after it). */
   listBatches(owner: string, after: string | undefined, limit: number): Promise<StoredBatch[]>;
+  /**
+   * Deletes a batch with its lease and finished lines (not its files: the caller deletes those it
+   * names); false when `owner` has no such batch.
+   */
+  deleteBatch(id: string, owner: string): Promise<boolean>;
   /**
    * Records a cancel request (the first one's time is kept) unless the batch is finished; returns
    * the batch as it is after, or undefined when `owner` has no such batch.

@@ -271,6 +271,8 @@ describe('Batch API with the openai SDK', () => {
       completion_window: '24h' as const,
     };
     await bad({ ...good, endpoint: '/v1/completions' }, 'endpoint');
+    // Anthropic's Message Batches run /v1/messages lines; this API does not take that endpoint.
+    await bad({ ...good, endpoint: '/v1/messages' }, 'endpoint');
     await bad({ ...good, completion_window: '1h' }, 'completion_window');
     await bad({ ...good, metadata: { k: 1 } }, 'metadata');
     await bad(

@@ -187,11 +187,11 @@ describe('Anthropic Messages through the router', () => {
       error: { type: 'invalid_request_error' },
     });
     // An Anthropic API the router does not serve: a 404 in Anthropic's envelope too.
-    const batches = await client.messages.batches.list().catch((e: unknown) => e);
-    expect(batches).toBeInstanceOf(Anthropic.NotFoundError);
-    expect((batches as InstanceType<typeof Anthropic.NotFoundError>).error).toEqual({
+    const skills = await client.skills.list().catch((e: unknown) => e);
+    expect(skills).toBeInstanceOf(Anthropic.NotFoundError);
+    expect((skills as InstanceType<typeof Anthropic.NotFoundError>).error).toEqual({
       type: 'error',
-      error: { type: 'not_found_error', message: 'No route for GET /v1/messages/batches' },
+      error: { type: 'not_found_error', message: 'No route for GET /v1/skills' },
     });
   });
 

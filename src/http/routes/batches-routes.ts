@@ -10,10 +10,18 @@ import type { ConfigHolder } from '../../config/runtime-config.js';
 import { GatewayError, invalidRequest, notFound, queryNumber } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { isObject } from '../../core/is-object.js';
-import { FINISHED_BATCH_STATUSES, type BatchStore } from '../../store/batch-store.js';
-import { batchApiGuard, expiryFrom } from './files-routes.js';
+import {
+  FINISHED_BATCH_STATUSES,
+  type BatchStore,
+  type StoredBatch,
+} from '../../store/batch-store.js';
+import { filteredPage } from '../../store/filtered-page.js';
+import { batchApiGuard, expiryFrom, isListedFile } from './files-routes.js';
 
 const WINDOW_MS = 86_400_000;
+
+/** This API's batches (`batch_…`); a tenant's Message Batches (`msgbatch_…`) are Anthropic's. */
+const isOpenAiBatch = (b: StoredBatch) => b.id.startsWith('batch_');
 
 export async function registerBatchesRoutes(
   app: FastifyInstance,
@@ -25,7 +33,8 @@ export async function registerBatchesRoutes(
     scope.addHook('onRequest', batchApiGuard(config));
     const found = async (id: string, owner: string) => {
       const b = await store.getBatch(id, owner);
-      if (!b) throw notFound(`No such Batch object: ${id}`, 'batch_not_found', 'batch_id');
+      if (!b || !isOpenAiBatch(b))
+        throw notFound(`No such Batch object: ${id}`, 'batch_not_found', 'batch_id');
       return b;
     };
     for (const p of ['/v1', '/openai/v1', '/openai']) {
@@ -47,7 +56,7 @@ export async function registerBatchesRoutes(
           );
         const owner = request.auth.tenant;
         const file = await store.getFile(fileId, owner);
-        if (!file || (file.expiresAt !== undefined && file.expiresAt <= Date.now()))
+        if (!file || !isListedFile(file))
           throw notFound(`No such File object: ${fileId}`, 'file_not_found', 'input_file_id');
         if (file.purpose !== 'batch')
           throw invalidRequest(
@@ -86,7 +95,12 @@ export async function registerBatchesRoutes(
         `${p}/batches`,
         async (request) => {
           const limit = queryNumber(request.query.limit, 'limit', 20, 1, 100);
-          const rows = await store.listBatches(request.auth.tenant, request.query.after, limit + 1);
+          const rows = await filteredPage(
+            (after, n) => store.listBatches(request.auth.tenant, after, n),
+            isOpenAiBatch,
+            request.query.after || undefined,
+            limit + 1,
+          );
           const data = rows.slice(0, limit).map(batchObject);
           return {
             object: 'list',

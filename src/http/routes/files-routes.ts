@@ -9,11 +9,22 @@ import type { ConfigHolder } from '../../config/runtime-config.js';
 import { GatewayError, invalidRequest, notFound, queryNumber } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import type { BatchStore, StoredFile } from '../../store/batch-store.js';
+import { filteredPage } from '../../store/filtered-page.js';
 import { checkApiVersion } from './chat-routes.js';
 
 /** OpenAI's bounds on `expires_after.seconds` (one hour to 30 days). */
 const MIN_EXPIRY_S = 3_600;
 const MAX_EXPIRY_S = 2_592_000;
+
+/**
+ * The files the Files API shows: its own purposes (another API's files, a Message Batch's, belong
+ * to their batch), not expired (gone at once, whether or not the sweep has deleted them yet).
+ */
+const LISTED_PURPOSES = new Set(['batch', 'batch_output']);
+
+export function isListedFile(f: StoredFile): boolean {
+  return LISTED_PURPOSES.has(f.purpose) && (f.expiresAt === undefined || f.expiresAt > Date.now());
+}
 
 /** OpenAI's File object. */
 export function fileObject(f: StoredFile): Record<string, unknown> {
@@ -67,10 +78,9 @@ export async function registerFilesRoutes(
     });
     scope.addHook('onRequest', batchApiGuard(config));
     const prefixes = ['/v1', '/openai/v1', '/openai'];
-    // An expired file is gone at once, whether or not the sweep has deleted it yet.
     const found = async (id: string, owner: string) => {
       const f = await store.getFile(id, owner);
-      if (!f || (f.expiresAt !== undefined && f.expiresAt <= Date.now()))
+      if (!f || !isListedFile(f))
         throw notFound(`No such File object: ${id}`, 'file_not_found', 'file_id');
       return f;
     };
@@ -128,13 +138,19 @@ export async function registerFilesRoutes(
           const limit = queryNumber(q.limit, 'limit', 10_000, 1, 10_000);
           if (q.order !== undefined && q.order !== 'asc' && q.order !== 'desc')
             throw invalidRequest('order must be "asc" or "desc".', 'order');
-          const rows = await store.listFiles({
-            owner: request.auth.tenant,
-            limit: limit + 1,
-            order: q.order ?? 'desc',
-            ...(q.purpose ? { purpose: q.purpose } : {}),
-            ...(q.after ? { after: q.after } : {}),
-          });
+          const order = q.order ?? 'desc';
+          const read = (after: string | undefined, n: number) =>
+            store.listFiles({
+              owner: request.auth.tenant,
+              limit: n,
+              order,
+              ...(q.purpose ? { purpose: q.purpose } : {}),
+              ...(after ? { after } : {}),
+            });
+          const rows =
+            q.purpose && !LISTED_PURPOSES.has(q.purpose)
+              ? []
+              : await filteredPage(read, isListedFile, q.after || undefined, limit + 1);
           const data = rows.slice(0, limit).map(fileObject);
           return {
             object: 'list',
@@ -157,6 +173,7 @@ export async function registerFilesRoutes(
       });
       scope.delete<{ Params: { id: string } }>(`${p}/files/:id`, async (request) => {
         const { id } = request.params;
+        await found(id, request.auth.tenant);
         if (!(await store.deleteFile(id, request.auth.tenant)))
           throw notFound(`No such File object: ${id}`, 'file_not_found', 'file_id');
         return { id, object: 'file', deleted: true };

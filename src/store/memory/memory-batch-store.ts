@@ -78,6 +78,12 @@ export function createMemoryBatchStore(): BatchStore {
       }
       return list.slice(0, limit).map(copy);
     },
+    async deleteBatch(id, owner) {
+      if (!owned(batches.get(id), owner)) return false;
+      leases.delete(id);
+      results.delete(id);
+      return batches.delete(id);
+    },
     async requestCancel(id, owner, at) {
       const b = owned(batches.get(id), owner);
       if (!b) return undefined;

@@ -90,6 +90,12 @@ export function createPostgresBatchStore(
         batchParams(batch),
       );
     },
+    async deleteBatch(id, owner) {
+      const gone = await query(`DELETE FROM ${batches} WHERE id = $1 AND owner = $2`, [id, owner]);
+      if (!gone.rowCount) return false;
+      await query(`DELETE FROM ${results} WHERE batch_id = $1`, [id]);
+      return true;
+    },
     async getBatch(id, owner) {
       const res = await query(
         `SELECT ${BATCH_COLUMNS} FROM ${batches} WHERE id = $1 AND owner = $2`,

@@ -82,6 +82,12 @@ export function createSqliteBatchStore(
         ...batchParams(batch),
       );
     },
+    async deleteBatch(id, owner) {
+      const gone = (await sql('DELETE FROM batches WHERE id = ? AND owner = ?')).run(id, owner);
+      if (gone.changes === 0) return false;
+      (await sql('DELETE FROM batch_results WHERE batch_id = ?')).run(id);
+      return true;
+    },
     async getBatch(id, owner) {
       const row = (
         await sql(`SELECT ${BATCH_COLUMNS} FROM batches WHERE id = ? AND owner = ?`)
