@@ -112,8 +112,9 @@ export class BatchRunner {
     for (const t of this.timers) clearInterval(t);
     clearTimeout(this.wakeTimer);
     await this.claiming;
-    const until = this.deps.clock.now() + waitMs;
-    while (this.inFlight > 0 && this.deps.clock.now() < until)
+    // Real time, not the injected clock: a test's manual clock would never let this end.
+    const until = performance.now() + waitMs;
+    while (this.inFlight > 0 && performance.now() < until)
       await new Promise((r) => setTimeout(r, 20));
     for (const b of this.active.values()) {
       await this.flush(b).catch(() => {});

@@ -76,9 +76,10 @@ export class BatchService {
 
   /** Mounts the routes (a plugin for buildApp). */
   async register(app: FastifyInstance): Promise<void> {
-    await registerFilesRoutes(app, this.options.store, this.options.config);
-    await registerBatchesRoutes(app, this.options.store, this.runner, this.options.config);
-    await registerMessageBatchesRoutes(app, this.options.store, this.runner, this.options.config);
+    const { store, config, clock } = this.options;
+    await registerFilesRoutes(app, store, config, clock);
+    await registerBatchesRoutes(app, store, this.runner, config, clock);
+    await registerMessageBatchesRoutes(app, store, this.runner, config, clock);
   }
 
   /** Starts running batches through `app` (unless `batches.enabled` is off at start-up). */

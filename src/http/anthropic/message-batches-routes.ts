@@ -9,6 +9,7 @@ import { MESSAGES_ENDPOINT } from '../../batch/batch-input.js';
 import { emptyUsage, readDoc, type BatchDoc } from '../../batch/batch-object.js';
 import type { BatchRunner } from '../../batch/batch-runner.js';
 import type { ConfigHolder } from '../../config/runtime-config.js';
+import { systemClock, type Clock } from '../../core/clock.js';
 import { invalidRequest, notFound, queryNumber } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import type { BatchStore, StoredBatch } from '../../store/batch-store.js';
@@ -36,6 +37,7 @@ export async function registerMessageBatchesRoutes(
   store: BatchStore,
   runner: Pick<BatchRunner, 'wake' | 'noticeCancel'>,
   config: ConfigHolder,
+  clock: Clock = systemClock,
 ): Promise<void> {
   await app.register(async (scope) => {
     scope.addHook('onRequest', async () => {
@@ -70,7 +72,7 @@ export async function registerMessageBatchesRoutes(
         config.current.config.batches.maxRequests,
       );
       const owner = request.auth.tenant;
-      const now = Date.now();
+      const now = clock.now();
       const id = newId('msgbatch_');
       const fileId = newId('file-');
       await store.putFile(
@@ -146,7 +148,7 @@ export async function registerMessageBatchesRoutes(
       const { id } = request.params;
       const before = await found(id, request.auth.tenant);
       if (processingStatus(before) === 'ended') return view(request, before);
-      const after = (await store.requestCancel(id, request.auth.tenant, Date.now())) ?? before;
+      const after = (await store.requestCancel(id, request.auth.tenant, clock.now())) ?? before;
       if (processingStatus(after) === 'canceling') runner.noticeCancel(id);
       return view(request, after);
     });

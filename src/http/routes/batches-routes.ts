@@ -7,6 +7,7 @@ import type { BatchRunner } from '../../batch/batch-runner.js';
 import { BATCH_ENDPOINTS } from '../../batch/batch-input.js';
 import { batchObject, emptyUsage, isCancelling, type BatchDoc } from '../../batch/batch-object.js';
 import type { ConfigHolder } from '../../config/runtime-config.js';
+import { systemClock, type Clock } from '../../core/clock.js';
 import { GatewayError, invalidRequest, notFound, queryNumber } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { isObject } from '../../core/is-object.js';
@@ -28,6 +29,7 @@ export async function registerBatchesRoutes(
   store: BatchStore,
   runner: Pick<BatchRunner, 'wake' | 'noticeCancel'>,
   config: ConfigHolder,
+  clock: Clock = systemClock,
 ): Promise<void> {
   await app.register(async (scope) => {
     scope.addHook('onRequest', batchApiGuard(config));
@@ -56,7 +58,7 @@ export async function registerBatchesRoutes(
           );
         const owner = request.auth.tenant;
         const file = await store.getFile(fileId, owner);
-        if (!file || !isListedFile(file))
+        if (!file || !isListedFile(file, clock.now()))
           throw notFound(`No such File object: ${fileId}`, 'file_not_found', 'input_file_id');
         if (file.purpose !== 'batch')
           throw invalidRequest(
@@ -68,7 +70,7 @@ export async function registerBatchesRoutes(
           body.output_expires_after === undefined
             ? undefined
             : expiryFrom(expiry.anchor, expiry.seconds, 'output_expires_after');
-        const now = Date.now();
+        const now = clock.now();
         const doc: BatchDoc = {
           endpoint,
           inputFileId: fileId,
@@ -125,7 +127,7 @@ export async function registerBatchesRoutes(
             param: 'batch_id',
             message: `Batch ${id} is ${before.status}; only a batch that has not finished can be cancelled.`,
           });
-        const after = await store.requestCancel(id, request.auth.tenant, Date.now());
+        const after = await store.requestCancel(id, request.auth.tenant, clock.now());
         if (after && isCancelling(after)) runner.noticeCancel(id);
         return batchObject(after ?? before);
       });

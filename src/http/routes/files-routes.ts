@@ -6,6 +6,7 @@
 import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ConfigHolder } from '../../config/runtime-config.js';
+import { systemClock, type Clock } from '../../core/clock.js';
 import { GatewayError, invalidRequest, notFound, queryNumber } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import type { BatchStore, StoredFile } from '../../store/batch-store.js';
@@ -22,8 +23,8 @@ const MAX_EXPIRY_S = 2_592_000;
  */
 const LISTED_PURPOSES = new Set(['batch', 'batch_output']);
 
-export function isListedFile(f: StoredFile): boolean {
-  return LISTED_PURPOSES.has(f.purpose) && (f.expiresAt === undefined || f.expiresAt > Date.now());
+export function isListedFile(f: StoredFile, now: number): boolean {
+  return LISTED_PURPOSES.has(f.purpose) && (f.expiresAt === undefined || f.expiresAt > now);
 }
 
 /** OpenAI's File object. */
@@ -70,6 +71,7 @@ export async function registerFilesRoutes(
   app: FastifyInstance,
   store: BatchStore,
   config: ConfigHolder,
+  clock: Clock = systemClock,
 ): Promise<void> {
   const maxBytes = Math.floor(config.current.config.batches.maxFileMegabytes * 1_000_000);
   await app.register(async (scope) => {
@@ -80,7 +82,7 @@ export async function registerFilesRoutes(
     const prefixes = ['/v1', '/openai/v1', '/openai'];
     const found = async (id: string, owner: string) => {
       const f = await store.getFile(id, owner);
-      if (!f || !isListedFile(f))
+      if (!f || !isListedFile(f, clock.now()))
         throw notFound(`No such File object: ${id}`, 'file_not_found', 'file_id');
       return f;
     };
@@ -118,7 +120,7 @@ export async function registerFilesRoutes(
           fields['expires_after[seconds]'],
           'expires_after',
         );
-        const now = Date.now();
+        const now = clock.now();
         const file: StoredFile = {
           id: newId('file-'),
           owner: request.auth.tenant,
@@ -150,7 +152,12 @@ export async function registerFilesRoutes(
           const rows =
             q.purpose && !LISTED_PURPOSES.has(q.purpose)
               ? []
-              : await filteredPage(read, isListedFile, q.after || undefined, limit + 1);
+              : await filteredPage(
+                  read,
+                  (f) => isListedFile(f, clock.now()),
+                  q.after || undefined,
+                  limit + 1,
+                );
           const data = rows.slice(0, limit).map(fileObject);
           return {
             object: 'list',
