@@ -42,6 +42,8 @@ export interface BatchDoc {
   errors?: BatchInputError[];
   /** The `model` every line named, when they all named the same one. */
   model?: string;
+  /** Request controls sent with each line (`x-router-mode`…; see line-controls.ts). */
+  controls?: Record<string, string>;
   /** How the batch ends, once it is finalizing (so a replica taking it over ends it the same). */
   ending?: BatchEnding;
 }

@@ -21,6 +21,12 @@ export interface BatchRunnerSettings {
   pollIntervalMs: number;
 }
 
+/** What a line's call needs of its batch. */
+export interface LineBatch {
+  id: string;
+  controls?: Record<string, string>;
+}
+
 export interface BatchRunnerDeps {
   store: BatchStore;
   clock: Clock;
@@ -28,7 +34,7 @@ export interface BatchRunnerDeps {
   /** The batch creator as the line should run (its key as it is now), or why it cannot run. */
   callerFor(keyId: string | undefined): AuthContext | { error: string };
   /** Sends one line through the router's route as `auth`. */
-  send(line: BatchLine, auth: AuthContext, requestId: string, batchId: string): Promise<LineReply>;
+  send(line: BatchLine, auth: AuthContext, requestId: string, batch: LineBatch): Promise<LineReply>;
   log: { warn(msg: string): void; info(msg: string): void };
   onLine?(outcome: 'completed' | 'failed' | 'retried'): void;
   /** Lease length; renewed every third of it. */
@@ -257,7 +263,10 @@ export class BatchRunner {
       }
       let reply: LineReply;
       try {
-        reply = await this.deps.send(line, caller, requestId, b.stored.id);
+        reply = await this.deps.send(line, caller, requestId, {
+          id: b.stored.id,
+          ...(b.doc.controls ? { controls: b.doc.controls } : {}),
+        });
       } catch (err) {
         reply = {
           status: 500,

@@ -14,7 +14,8 @@ import { registerFilesRoutes } from '../http/routes/files-routes.js';
 import type { BatchStore } from '../store/batch-store.js';
 import { BATCH_CALLER_HEADER, BatchCallers } from './batch-caller.js';
 import { MESSAGES_ENDPOINT } from './batch-input.js';
-import { BatchRunner, type BatchRunnerDeps } from './batch-runner.js';
+import { BatchRunner, type BatchRunnerDeps, type LineBatch } from './batch-runner.js';
+import { TAGS_HEADER } from '../gateway/attribution.js';
 
 export interface BatchServiceOptions {
   store: BatchStore;
@@ -30,6 +31,13 @@ export interface BatchServiceOptions {
 
 /** Expired files (`expires_after`) are deleted this often (every replica; it is idempotent). */
 const SWEEP_EVERY_MS = 60_000;
+
+/** A line's tags: `batch`, `batch:<id>`, then the tags its batch was created with. */
+function batchTags(batch: LineBatch): string {
+  const own = `batch,batch:${batch.id}`;
+  const more = batch.controls?.[TAGS_HEADER];
+  return more ? `${own},${more}` : own;
+}
 
 export class BatchService {
   readonly callers = new BatchCallers();
@@ -48,7 +56,7 @@ export class BatchService {
       ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}),
       ...(options.retryBaseMs ? { retryBaseMs: options.retryBaseMs } : {}),
       callerFor: (keyId) => this.callerFor(keyId),
-      send: async (line, auth, requestId, batchId) => {
+      send: async (line, auth, requestId, batch) => {
         if (!this.app) throw new Error('the router is not serving yet');
         const token = this.callers.register(auth);
         try {
@@ -56,9 +64,10 @@ export class BatchService {
             method: 'POST',
             url: line.path,
             headers: {
+              ...batch.controls,
               'content-type': 'application/json',
               'x-request-id': requestId,
-              'x-router-tags': `batch,batch:${batchId}`,
+              [TAGS_HEADER]: batchTags(batch),
               [BATCH_CALLER_HEADER]: token,
               // A Message Batch's line is an Anthropic client's request: the header its SDK
               // always sends (the route reads its body alone today; this keeps it that client).

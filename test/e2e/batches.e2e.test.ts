@@ -191,6 +191,34 @@ describe('Batch API with the openai SDK', () => {
     expect((await lines(c, done.error_file_id))[0]!.response.status_code).toBe(403);
   });
 
+  it('request controls sent when the batch is created apply to every line (Cost mode, tags)', async () => {
+    const c = client(KEY_A);
+    const file = await c.files.create({
+      file: await toFile(
+        Buffer.from(jsonl([chat('m1', 'model-router'), chat('m2', 'model-router')])),
+        'cost.jsonl',
+      ),
+      purpose: 'batch',
+    });
+    const params = {
+      input_file_id: file.id,
+      endpoint: '/v1/chat/completions' as const,
+      completion_window: '24h' as const,
+    };
+    await expect(
+      c.batches.create(params, { headers: { 'x-router-mode': 'cheapest' } }),
+    ).rejects.toMatchObject({ status: 400, param: 'x-router-mode' });
+    const b = await c.batches.create(params, {
+      headers: { 'x-router-mode': 'cost', 'x-router-tags': 'nightly,team-a' },
+    });
+    expect((await settle(c, b.id)).request_counts).toEqual({ total: 2, completed: 2, failed: 0 });
+    const mine = records.filter((r) => r.tags?.includes(`batch:${b.id}`));
+    expect(mine.map((r) => r.routingMode)).toEqual(['cost', 'cost']);
+    expect(mine[0]!.tags).toEqual(['batch', `batch:${b.id}`, 'nightly', 'team-a']);
+    const plain = records.filter((r) => r.tags?.includes('batch') && r.router === 'model-router');
+    expect(plain.some((r) => r.routingMode === 'balanced')).toBe(true); // the first test's batch
+  });
+
   it('a file with bad lines fails the batch, each problem named with its line', async () => {
     const c = client(KEY_A);
     const file = await c.files.create({

@@ -10,6 +10,7 @@ import { emptyUsage, readDoc, type BatchDoc } from '../../batch/batch-object.js'
 import type { BatchRunner } from '../../batch/batch-runner.js';
 import type { ConfigHolder } from '../../config/runtime-config.js';
 import { systemClock, type Clock } from '../../core/clock.js';
+import { lineControls } from '../../batch/line-controls.js';
 import { invalidRequest, notFound, queryNumber } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import type { BatchStore, StoredBatch } from '../../store/batch-store.js';
@@ -71,6 +72,7 @@ export async function registerMessageBatchesRoutes(
         request.body,
         config.current.config.batches.maxRequests,
       );
+      const controls = lineControls(request.headers);
       const owner = request.auth.tenant;
       const now = clock.now();
       const id = newId('msgbatch_');
@@ -92,6 +94,7 @@ export async function registerMessageBatchesRoutes(
         completionWindow: '24h',
         ...(request.auth.keyId ? { keyId: request.auth.keyId } : {}),
         metadata: null,
+        ...(Object.keys(controls).length ? { controls } : {}),
         outputPurpose: MESSAGE_BATCH_OUTPUT_PURPOSE,
         expiresAt: now + WINDOW_MS,
         // Known now (the body was checked whole), so the first read shows them processing.

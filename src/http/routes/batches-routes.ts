@@ -8,6 +8,7 @@ import { BATCH_ENDPOINTS } from '../../batch/batch-input.js';
 import { batchObject, emptyUsage, isCancelling, type BatchDoc } from '../../batch/batch-object.js';
 import type { ConfigHolder } from '../../config/runtime-config.js';
 import { systemClock, type Clock } from '../../core/clock.js';
+import { lineControls } from '../../batch/line-controls.js';
 import { GatewayError, invalidRequest, notFound, queryNumber } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { isObject } from '../../core/is-object.js';
@@ -56,6 +57,7 @@ export async function registerBatchesRoutes(
             'input_file_id is required: the id of an uploaded file.',
             'input_file_id',
           );
+        const controls = lineControls(request.headers);
         const owner = request.auth.tenant;
         const file = await store.getFile(fileId, owner);
         if (!file || !isListedFile(file, clock.now()))
@@ -77,6 +79,7 @@ export async function registerBatchesRoutes(
           completionWindow: window,
           ...(request.auth.keyId ? { keyId: request.auth.keyId } : {}),
           metadata: checkMetadata(body.metadata),
+          ...(Object.keys(controls).length ? { controls } : {}),
           ...(seconds !== undefined ? { outputExpiresAfterSeconds: seconds } : {}),
           expiresAt: now + WINDOW_MS,
           requestCounts: { total: 0, completed: 0, failed: 0 },
