@@ -24,9 +24,6 @@ export interface BatchServiceOptions {
   clock: Clock;
   log: BatchRunnerDeps['log'];
   onLine?: BatchRunnerDeps['onLine'];
-  /** Test hooks: shorter leases and retry waits. */
-  leaseMs?: number;
-  retryBaseMs?: number;
 }
 
 /** Expired files (`expires_after`) are deleted this often (every replica; it is idempotent). */
@@ -53,8 +50,7 @@ export class BatchService {
       settings,
       log: options.log,
       ...(options.onLine ? { onLine: options.onLine } : {}),
-      ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}),
-      ...(options.retryBaseMs ? { retryBaseMs: options.retryBaseMs } : {}),
+      leaseMs: options.config.current.config.batches.leaseSeconds * 1000,
       callerFor: (keyId) => this.callerFor(keyId),
       send: async (line, auth, requestId, batch) => {
         if (!this.app) throw new Error('the router is not serving yet');

@@ -10,6 +10,7 @@ export const BATCH_DEFAULTS = {
   maxRequests: 50_000,
   maxAttempts: 3,
   pollIntervalMs: 1_000,
+  leaseSeconds: 30,
 } as const;
 
 export const batchSchema = z
@@ -70,6 +71,15 @@ export const batchSchema = z
       .default(BATCH_DEFAULTS.pollIntervalMs)
       .describe(
         'How often an idle replica looks for a batch to run (a batch created on this replica starts at once).',
+      ),
+    leaseSeconds: z
+      .number()
+      .int()
+      .min(2)
+      .max(600)
+      .default(BATCH_DEFAULTS.leaseSeconds)
+      .describe(
+        "How long a replica's hold on a batch lasts unless renewed (every third of it): how soon another replica takes over the batch of a replica that died. A replica that stops cleanly lets go at once.",
       ),
   })
   .default(BATCH_DEFAULTS)

@@ -49,7 +49,8 @@ export async function spawnServer(
     output: () => out,
     stop: (signal = 'SIGTERM') =>
       new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve(child.exitCode);
+        // Gone already: exited, or killed by a signal (then exitCode stays null).
+        if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode);
         child.once('exit', (code) => resolve(code));
         process.kill(child.pid as number, signal);
       }),

@@ -1,0 +1,128 @@
+// A replica killed (SIGKILL) in the middle of a batch: two built router processes share one
+// PostgreSQL; the first runs the batch alone until part of it is done and is then killed without a
+// chance to let go; the second takes the batch over when the lease runs out, sends only the lines
+// that had no result kept, and completes it with every line in the output exactly once, in order.
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { ConfigInput } from '../../src/config/schema.js';
+import { spawnServer, type SpawnedServer } from '../helpers/spawn-server.js';
+import { simDeployment, testConfigInput } from '../helpers/test-config.js';
+
+const PG_URL = process.env.POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const LINES = 200;
+
+async function pgAvailable(): Promise<boolean> {
+  const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 1000 });
+  try {
+    await c.connect();
+    await c.end();
+    return true;
+  } catch {
+    console.warn(
+      `\n*** PostgreSQL is not reachable at ${PG_URL}: skipping the batch takeover test ***\n`,
+    );
+    return false;
+  }
+}
+const available = await pgAvailable();
+const schema = `mr_takeover_${process.pid}_${Date.now()}`;
+const started: SpawnedServer[] = [];
+
+afterAll(async () => {
+  for (const s of started) await s.stop('SIGKILL');
+  if (!available) return;
+  const c = new pg.Client({ connectionString: PG_URL });
+  await c.connect();
+  await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  await c.end();
+});
+
+interface BatchView {
+  status: string;
+  request_counts: { total: number; completed: number; failed: number };
+  output_file_id: string | null;
+}
+
+async function call<T>(base: string, path: string, init?: RequestInit): Promise<T> {
+  const res = await fetch(`${base}${path}`, init);
+  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+async function completedLines(base: string): Promise<number> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const m = /model_router_batch_lines_total\{outcome="completed"\} (\d+)/.exec(text);
+  return m ? Number(m[1]) : 0;
+}
+
+describe.skipIf(!available)('a batch whose replica is killed mid-way', () => {
+  it('is taken over by another replica and completed, each line once in the output', async () => {
+    const config: ConfigInput = testConfigInput({
+      deployments: [simDeployment('slow', { simulation: { ttftMs: 40, answerTokens: 5 } })],
+      routers: [],
+      requestLog: { kind: 'postgres', postgresUrl: PG_URL, postgresSchema: schema },
+      batches: { pollIntervalMs: 100, leaseSeconds: 2, concurrency: 2 },
+    });
+    const first = await spawnServer(config);
+    started.push(first);
+    const form = new FormData();
+    const lines = Array.from({ length: LINES }, (_, i) =>
+      JSON.stringify({
+        custom_id: `line-${i}`,
+        method: 'POST',
+        url: '/v1/chat/completions',
+        body: { model: 'slow', messages: [{ role: 'user', content: `question ${i}` }] },
+      }),
+    );
+    form.append('purpose', 'batch');
+    form.append('file', new Blob([lines.join('\n')]), 'takeover.jsonl');
+    const file = await call<{ id: string }>(first.baseUrl, '/v1/files', {
+      method: 'POST',
+      body: form,
+    });
+    const batch = await call<{ id: string }>(first.baseUrl, '/v1/batches', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        input_file_id: file.id,
+        endpoint: '/v1/chat/completions',
+        completion_window: '24h',
+      }),
+    });
+    // Let the first replica get part of the way, then kill it where it stands.
+    let seen: BatchView;
+    for (;;) {
+      seen = await call<BatchView>(first.baseUrl, `/v1/batches/${batch.id}`);
+      if (seen.request_counts.completed >= 20) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await first.stop('SIGKILL');
+    expect(seen.status).toBe('in_progress');
+    expect(seen.request_counts.completed).toBeLessThan(LINES);
+
+    const second = await spawnServer(config);
+    started.push(second);
+    let done: BatchView;
+    const until = Date.now() + 60_000;
+    for (;;) {
+      done = await call<BatchView>(second.baseUrl, `/v1/batches/${batch.id}`);
+      if (done.status === 'completed' || Date.now() > until) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(done.status).toBe('completed');
+    expect(done.request_counts).toEqual({ total: LINES, completed: LINES, failed: 0 });
+    const output = await (
+      await fetch(`${second.baseUrl}/v1/files/${done.output_file_id}/content`)
+    ).text();
+    const ids = output
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { custom_id: string }).custom_id);
+    expect(ids).toEqual(lines.map((_, i) => `line-${i}`));
+    // The second replica sent only what had no kept result: at most what the first had not
+    // reported done when it was killed (a line in flight then is sent again).
+    const resent = await completedLines(second.baseUrl);
+    expect(resent).toBeGreaterThan(0);
+    expect(resent).toBeLessThanOrEqual(LINES - seen.request_counts.completed);
+  }, 90_000);
+});
