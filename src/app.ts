@@ -10,6 +10,7 @@ import { anthropicErrorBody } from './http/anthropic/messages-convert.js';
 import { registerCors } from './http/cors.js';
 import { errorHandler, sendError } from './http/error-handler.js';
 import { registerChatRoutes } from './http/routes/chat-routes.js';
+import { registerCompletionsRoutes } from './http/completions/completions-routes.js';
 import { registerHealthRoutes, type ReadinessReport } from './http/routes/health-routes.js';
 import { registerModelsRoutes } from './http/routes/models-routes.js';
 import { trustProxyOption } from './http/trust-proxy.js';
@@ -97,6 +98,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerHealthRoutes(app, deps.readiness);
   registerModelsRoutes(app, deps.config, deps.gateway);
   registerChatRoutes(app, deps.gateway);
+  registerCompletionsRoutes(app, deps.gateway);
   if (deps.metricsText) {
     const metricsText = deps.metricsText;
     app.get('/metrics', async (_request, reply) =>

@@ -19,6 +19,8 @@ export interface TraceRecorder extends RequestRecorder {
 
 const OPERATION: Record<RequestRecord['endpoint'], string> = {
   chat: 'chat',
+  // The GenAI conventions' name for the legacy Completions API.
+  completions: 'text_completion',
   responses: 'chat',
   messages: 'chat',
   // OpenTelemetry's GenAI semantic conventions name the operation `embeddings`.
