@@ -216,6 +216,30 @@ describe('examples against the built server (default config)', () => {
   );
 
   it(
+    'batch: every line served by a fleet model, in input order, with usage, cost and savings',
+    async () => {
+      const out = await runOk('batch');
+      expect(out).toMatch(/^requests: 6 completed, 0 failed of 6$/m);
+      const rows = out
+        .split('\n')
+        .filter((l) => /^(greeting|sql|proof|summary|regex|haiku)\s/.test(l))
+        .map((l) => l.split(/\s+/));
+      expect(rows.map((r) => r[0])).toEqual([
+        'greeting',
+        'sql',
+        'proof',
+        'summary',
+        'regex',
+        'haiku',
+      ]);
+      for (const r of rows) expect(fleetModels.has(r[1]!), r.join(' ')).toBe(true);
+      expect(out).toMatch(/^tokens: [1-9]\d* in \+ [1-9]\d* out$/m);
+      expect(out).toMatch(/^cost: \$\d+\.\d{6} for 6 requests, \d+% less than the top model's/m);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
     'samples exit non-zero on failure: no admin key, and an unreachable router',
     async () => {
       const noKey = await runExample('admin-live-switch', { MODEL_ROUTER_ADMIN_KEY: '' });
