@@ -587,7 +587,7 @@ export const configSchema = z.strictObject({
             .max(60_000)
             .default(0)
             .describe(
-              'The longest a request may wait, in ms, for a key, router, end-user or tag limit that refused it to free up, instead of an immediate 429. A request opts in with `x-router-max-wait-ms: <n>` (capped by this); one without it is refused as before. 0: off, and the header is ignored.',
+              'The longest a request may wait, in ms, for a key, router, end-user or tag limit that refused it to free up, and then for a deployment of the router or pool it called to have rate-limit headroom again (or its cool-down after an upstream 429 to end), instead of an immediate 429. A request opts in with `x-router-max-wait-ms: <n>` (capped by this); one without it is refused as before. 0: off, and the header is ignored.',
             ),
           maxWaiting: z
             .number()

@@ -5,11 +5,11 @@
 // track-stream.ts; Foundry's router controls, router-controls.ts; the
 // answer cache, answer-cache.ts (looked up after policies and input filters, before routing),
 // and after an exact miss the semantic cache, semantic-cache.ts (imported only once it is on); a
-// hit's reply, answer-from-cache.ts.
+// hit's reply, answer-from-cache.ts; waiting for a deployment with headroom, wait-for-headroom.ts.
 import { resolveMaxPrice } from './max-price.js';
 import type { RouterConfig } from '../config/schema.js';
 import type { DeploymentConfig } from '../config/deployment-schema.js';
-import type { ConfigHolder } from '../config/runtime-config.js';
+import type { ConfigHolder, RuntimeConfig } from '../config/runtime-config.js';
 import type { Clock } from '../core/clock.js';
 import { GatewayError } from '../core/errors.js';
 import {
@@ -35,7 +35,11 @@ import type { CircuitBreakers } from './circuit-breaker.js';
 import { accountUsage, usageCounts } from './cost.js';
 import { countTokens } from './count-tokens.js';
 import { DeploymentLoad } from './deployment-load.js';
-import { clientClosed, executeWithFailover } from './execute-with-failover.js';
+import {
+  clientClosed,
+  executeWithFailover,
+  type ExecutionResult,
+} from './execute-with-failover.js';
 import {
   targetName,
   type AdmitContext,
@@ -43,7 +47,14 @@ import {
   type ChatOutcome,
   type GatewayPolicies,
 } from './gateway-types.js';
-import { planRoute, type PlanDeps } from './plan-route.js';
+import {
+  notePlan,
+  noteServed,
+  planRoute,
+  servedHeaders,
+  type PlanDeps,
+  type RoutePlan,
+} from './plan-route.js';
 import { PoolBalancer } from './pool-order.js';
 import {
   authorizeTarget,
@@ -57,6 +68,7 @@ import { modelSelectionDetails, wantsRouterControls } from './router-controls.js
 import type { SemanticCache, SemanticCacheLog, SemanticLookup } from './semantic-cache.js';
 import type { AffinityStore } from './session-affinity.js';
 import { trackStream } from './track-stream.js';
+import { headroomProbes, waitForHeadroom } from './wait-for-headroom.js';
 
 export interface GatewayDeps {
   config: ConfigHolder;
@@ -200,58 +212,28 @@ export class ChatGateway {
             finish,
           });
       }
-      const plan = planRoute(
-        this.planDeps,
-        snapshot,
-        { ...call, request },
-        target,
-        promptTokens,
-        admitted.modeOverride,
-      );
-      record.routingMode = plan.mode;
-      record.routerVersion = plan.decision?.version;
-      record.decisionId = plan.receipt?.id;
-      record.routingMicros = plan.routingMicros;
-      record.dataZone = plan.zone;
-
-      const result = await executeWithFailover({
-        // Stored answer text is read from every chunk, so chunks are parsed when it is kept.
-        call: {
-          ...call,
-          request,
-          passThrough: call.passThrough === true && !snapshot.config.requestLog.storeText,
-        },
-        ordered: plan.ordered,
-        adapters: this.deps.adapters,
-        breakers: this.deps.breakers,
-        load: this.load,
-        clock: this.deps.clock,
-        policies,
-        promptTokens,
-      });
-      record.attempts = result.attempts;
-      if (plan.receipt) {
-        plan.receipt.attempts = result.attempts;
-        plan.receipt.servedBy = result.deployment.name;
+      const routed = { ...call, request };
+      const mode = admitted.modeOverride;
+      let plan: RoutePlan;
+      let result: ExecutionResult;
+      try {
+        plan = planRoute(this.planDeps, snapshot, routed, target, promptTokens, mode);
+        notePlan(record, plan);
+        result = await this.execute(snapshot, routed, plan.ordered, promptTokens);
+      } catch (err) {
+        // A request that asked to wait (rateLimits.queue) may wait for a deployment's headroom.
+        if (!admitted.patience) throw err;
+        const probes = headroomProbes(this.deps, snapshot, request, promptTokens);
+        ({ plan, result } = await waitForHeadroom(err, admitted, probes, async () => {
+          const again = planRoute(this.planDeps, snapshot, routed, target, promptTokens, mode);
+          notePlan(record, again);
+          const served = await this.execute(snapshot, routed, again.ordered, promptTokens);
+          return { plan: again, result: served };
+        }));
       }
+      noteServed(record, plan, result);
       if (plan.sessionKey) this.deps.affinity.remember(plan.sessionKey, result.deployment.name);
-      record.deployment = result.deployment.name;
-      record.region = result.deployment.region;
-      record.dataZone = result.deployment.dataZone;
-
-      const headers: Record<string, string> = {
-        ...(admitted.headers ?? {}),
-        'x-router-deployment': result.deployment.name,
-        'x-router-region': result.deployment.region,
-        'x-router-attempts': String(result.attempts.length),
-      };
-      const warnings = [...(admitted.warnings ?? []), ...result.warnings];
-      if (warnings.length) headers['x-router-warnings'] = warnings.join('; ');
-      if (plan.decision && plan.receipt) {
-        headers['x-router-decision-id'] = plan.receipt.id;
-        headers['x-router-mode'] = plan.decision.mode;
-        headers['x-router-version'] = plan.decision.version;
-      }
+      const headers = servedHeaders(admitted, plan, result);
       const top = plan.topDeployment ?? result.deployment;
       const controls = wantsRouterControls(call) && plan.receipt ? plan.receipt : undefined;
 
@@ -366,6 +348,29 @@ export class ChatGateway {
       finish(e?.status ?? 500, e?.code ?? 'internal_error');
       throw err;
     }
+  }
+
+  /** Call the planned deployments in order, failing over before the first byte. */
+  private execute(
+    snapshot: RuntimeConfig,
+    call: ChatCall,
+    ordered: DeploymentConfig[],
+    promptTokens: number,
+  ): Promise<ExecutionResult> {
+    return executeWithFailover({
+      // Stored answer text is read from every chunk, so chunks are parsed when it is kept.
+      call: {
+        ...call,
+        passThrough: call.passThrough === true && !snapshot.config.requestLog.storeText,
+      },
+      ordered,
+      adapters: this.deps.adapters,
+      breakers: this.deps.breakers,
+      load: this.load,
+      clock: this.deps.clock,
+      policies: this.deps.policies,
+      promptTokens,
+    });
   }
 
   /** Vectors in the semantic cache's index on this replica (undefined until it is first used). */

@@ -1,7 +1,8 @@
 // `/v1/embeddings`: an embedding model (`kind: embeddings`) called by name, not routed. The same
 // governance as chat: key scope and subset, key and deployment rate limits (TPM charged an
 // estimate up front, settled with the usage), budgets, the content filter on text inputs, the
-// deployment's circuit breaker and timeout, and one request-log record with its cost.
+// deployment's circuit breaker and timeout, and one request-log record with its cost. The calls
+// with failover are embed-with-failover.ts; waiting for headroom, wait-for-headroom.ts.
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import type { ConfigHolder } from '../config/runtime-config.js';
 import type { Clock } from '../core/clock.js';
@@ -15,9 +16,7 @@ import {
   type RequestRecorder,
 } from '../store/request-record.js';
 import type { CircuitBreakers } from './circuit-breaker.js';
-import { callEmbeddings, type EmbedReply } from './call-embeddings.js';
 import { inputCostUsd } from './cost.js';
-import { clientClosed, failedAttempt, toGatewayError } from './execute-with-failover.js';
 import {
   targetMembers,
   targetName,
@@ -26,7 +25,6 @@ import {
   type GatewayPolicies,
 } from './gateway-types.js';
 import { PoolBalancer } from './pool-order.js';
-import { budgetExceeded } from '../policy/budget.js';
 import { DeploymentLoad } from './deployment-load.js';
 import type { AnswerCache } from './answer-cache.js';
 import {
@@ -35,12 +33,18 @@ import {
   type EmbeddingItem,
   estimateItemTokens,
   estimateTokens,
-  orderedVectors,
   pickInputs,
   shareTokens,
 } from './embedding-batch.js';
 import type { EmbeddingsCachePlan, VectorHit } from './embeddings-cache.js';
+import {
+  embedWithFailover,
+  type EmbedFailoverDeps,
+  type EmbeddingData,
+  type EmbedServed,
+} from './embed-with-failover.js';
 import { authorizeTarget, keyAllowsDeployment, resolveTarget } from './request-target.js';
+import { waitForHeadroom } from './wait-for-headroom.js';
 
 export interface EmbeddingsDeps {
   config: ConfigHolder;
@@ -55,31 +59,18 @@ export interface EmbeddingsDeps {
   load?: DeploymentLoad;
 }
 
-type EmbeddingData = EmbeddingsResponse['data'][number];
-
-/** The 502 for a reply without one vector per input sent: it cannot be put in order. */
-function wrongCount(d: DeploymentConfig, sent: number, response: EmbeddingsResponse): GatewayError {
-  return new GatewayError({
-    status: 502,
-    type: 'upstream_error',
-    code: 'upstream_malformed_response',
-    message: `${d.name}: the upstream answered ${response.data.length} vectors for ${sent} inputs.`,
-    retryable: true,
-  });
-}
-
 export type EmbeddingsCall = Omit<ChatCall, 'request' | 'endpoint' | 'native' | 'passThrough'> & {
   request: EmbeddingsRequest;
 };
 
 export class EmbeddingsGateway {
   private readonly load: DeploymentLoad;
-  /** Orders an embeddings pool's members (round-robin turns, load and latency are this replica's). */
-  private readonly pools: PoolBalancer;
+  /** The upstream calls' parts; its pool balancer's turns, load and latency are this replica's. */
+  private readonly failover: EmbedFailoverDeps;
 
   constructor(private readonly deps: EmbeddingsDeps) {
     this.load = deps.load ?? new DeploymentLoad(deps.clock);
-    this.pools = new PoolBalancer(this.load);
+    this.failover = { ...deps, load: this.load, pools: new PoolBalancer(this.load) };
   }
 
   async handle(
@@ -166,77 +157,29 @@ export class EmbeddingsGateway {
       // The upstream is asked only for what the cache does not keep, in the client's order.
       const sent = partial ? { ...request, input: pickInputs(request.input, missing) } : request;
       const sentEstimate = partial ? estimateTokens(sent.input) : estimate;
-      const breakers = this.deps.breakers;
-      const spent = allowed.map((m) => policies?.deploymentBudgetSpent?.(m));
-      const affordable = allowed.filter((_, i) => !spent[i]);
-      // Every member's own budget is used up: the one that resets first says when to come back.
-      if (affordable.length === 0) {
-        const lines = spent.filter((l) => l !== undefined);
-        throw budgetExceeded(
-          lines.reduce((a, b) => (b.resetsAt < a.resetsAt ? b : a)),
-          this.deps.clock.now(),
+      const sending = {
+        target,
+        allowed,
+        sent,
+        sentEstimate,
+        expect: plan ? missing.length : undefined,
+        partial,
+      };
+      let served: EmbedServed;
+      try {
+        served = await embedWithFailover(this.failover, call, sending, record);
+      } catch (err) {
+        // A request that asked to wait (rateLimits.queue) may wait for a deployment's headroom.
+        if (!admitted.patience) throw err;
+        const probes = {
+          ...this.failover,
+          deployments: snapshot.deployments,
+          tokens: sentEstimate,
+        };
+        served = await waitForHeadroom(err, admitted, probes, () =>
+          embedWithFailover(this.failover, call, sending, record),
         );
       }
-      const healthy = affordable.filter((m) => breakers.allows(m.name));
-      if (healthy.length === 0)
-        throw new GatewayError({
-          status: 503,
-          type: 'server_error',
-          code: 'no_healthy_deployment',
-          message: `${allowed.map((m) => m.name).join(', ')}: unhealthy (circuit open); retry shortly.`,
-          headers: { 'retry-after': '5' },
-        });
-      const ready = healthy.filter((m) => !breakers.coolingDown(m.name));
-      if (ready.length === 0) {
-        const waitMs = Math.min(...healthy.map((m) => breakers.coolingLeftMs(m.name)));
-        throw new GatewayError({
-          status: 429,
-          type: 'rate_limit_error',
-          code: 'rate_limit_exceeded',
-          message: `${healthy.map((m) => m.name).join(', ')}: the upstream answered 429 and asked to wait; skipped until then.`,
-          headers: { 'retry-after': String(Math.max(1, Math.ceil(waitMs / 1000))) },
-        });
-      }
-      const ordered = target.kind === 'pool' ? this.pools.order(target.pool, ready, false) : ready;
-      let served:
-        | { d: DeploymentConfig; reply: EmbedReply; t0: number; vectors?: EmbeddingData[] }
-        | undefined;
-      let lastError: GatewayError | undefined;
-      for (const d of ordered) {
-        const adapter = this.deps.adapters.adapterFor(d);
-        if (!adapter.embed)
-          throw invalidRequest(`${d.name}'s provider serves no embeddings.`, 'model');
-        record.deployment = d.name;
-        record.region = d.region;
-        record.dataZone = d.dataZone;
-        const t0 = this.deps.clock.perfNow();
-        try {
-          await policies?.consumeDeployment?.(d, sentEstimate);
-          const reply = await callEmbeddings(
-            { breakers, load: this.load, clock: this.deps.clock },
-            adapter,
-            {
-              deployment: d,
-              body: { ...sent, model: d.model },
-              signal: AbortSignal.any([call.signal, AbortSignal.timeout(d.timeoutMs)]),
-              requestId: call.requestId,
-            },
-            t0,
-          );
-          // Kept vectors are put together with the upstream's by position: one each, or none.
-          const vectors = plan ? orderedVectors(reply.response, missing.length) : undefined;
-          if (partial && !vectors) throw wrongCount(d, missing.length, reply.response);
-          served = { d, reply, t0, vectors };
-          break;
-        } catch (err) {
-          if (call.signal.aborted) throw clientClosed(record.attempts);
-          const e = toGatewayError(err);
-          record.attempts.push(failedAttempt(breakers, d, e, this.deps.clock.perfNow() - t0));
-          if (!e.retryable) throw e;
-          lastError = e;
-        }
-      }
-      if (!served) throw lastError!;
       const { d, reply, t0, vectors } = served;
       this.deps.breakers.success(d.name);
       const upstream = reply.response;

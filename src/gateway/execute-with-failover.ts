@@ -11,6 +11,7 @@ import type { AttemptRecord } from '../store/request-record.js';
 import type { CircuitBreakers } from './circuit-breaker.js';
 import type { DeploymentLoad } from './deployment-load.js';
 import type { ChatCall, GatewayPolicies } from './gateway-types.js';
+import { NoHeadroom } from './wait-for-headroom.js';
 
 export type ExecutionResult =
   | {
@@ -154,7 +155,11 @@ export async function executeWithFailover(args: ExecuteArgs): Promise<ExecutionR
       throw withAttempts(e, attempts);
     }
   }
-  if (lastError) throw withAttempts(lastError, attempts, args.ordered.length > 1);
+  if (lastError) {
+    const exhausted = withAttempts(lastError, attempts, args.ordered.length > 1);
+    const refusedBy = rateLimitedEverywhere(attempts);
+    throw refusedBy ? new NoHeadroom(exhausted, refusedBy, true) : exhausted;
+  }
   throw new GatewayError({
     status: 503,
     type: 'server_error',
@@ -285,6 +290,17 @@ export function clientClosed(attempts: AttemptRecord[]): GatewayError {
     message: 'The client closed the request.',
     details: { attempts },
   });
+}
+
+/**
+ * The deployments that refused with a 429 (their own limit, or the upstream's) when every one
+ * called did (those skipped for an open circuit were not called); else undefined.
+ */
+export function rateLimitedEverywhere(attempts: readonly AttemptRecord[]): string[] | undefined {
+  const called = attempts.filter((a) => a.outcome === 'error');
+  return called.length > 0 && called.every((a) => a.httpStatus === 429)
+    ? called.map((a) => a.deployment)
+    : undefined;
 }
 
 /** The error to return once failover is over: the last upstream error, with the attempts listed. */

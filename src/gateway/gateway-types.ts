@@ -93,6 +93,8 @@ export interface GatewayPolicies {
   admit?(ctx: AdmitContext): Promise<AdmitResult> | AdmitResult;
   /** Rate-limit headroom of one deployment, for eligibility. */
   hasHeadroom?(deployment: DeploymentConfig, tokens: number): boolean;
+  /** ms until it has headroom for `tokens` (0: now; undefined: never, more than its limit). */
+  headroomInMs?(deployment: DeploymentConfig, tokens: number): number | undefined;
   /** The deployment's own spend budget line that is used up (`deployments[].budget`), if any. */
   deploymentBudgetSpent?(deployment: DeploymentConfig): BudgetLine | undefined;
   /** Consume the deployment's own limit for the attempt that is about to run. */
@@ -120,6 +122,33 @@ export interface AdmitResult {
   modeOverride?: RoutingMode;
   headers?: Record<string, string>;
   warnings?: string[];
+  /** Only for a request that asked to wait (`rateLimits.queue`, `x-router-max-wait-ms`). */
+  patience?: Patience;
+}
+
+/** A refusal a request may wait out: the error it answers if it cannot, and when to try again. */
+export interface Waitable {
+  error: unknown;
+  /** ms until another try may succeed; undefined: no wait can cure it. */
+  retryAfterMs: number | undefined;
+}
+
+/**
+ * What is left of a request's leave to wait for capacity after admission, and the replica's
+ * queue to wait in (counted against `maxWaiting`, in the same metrics): wait-for-headroom.ts.
+ */
+export interface Patience {
+  /** ms this request has waited so far, admission's wait included (`x-router-queued-ms`). */
+  readonly queuedMs: number;
+  /**
+   * Wait out `first` and call `retry` again while what `waitable` makes of its refusals fits in
+   * what is left; throws the last refusal when it does not, 499 when the client leaves.
+   */
+  wait<T>(
+    first: Waitable,
+    retry: () => Promise<T>,
+    waitable: (err: unknown) => Waitable | undefined,
+  ): Promise<T>;
 }
 
 export interface FilterInputResult {

@@ -1,6 +1,7 @@
 // The planning step of a chat request: which deployments may serve it (eligibility), and in what
 // order (a pool's strategy, or a router's decision with session affinity and its receipt). Kept
-// apart from the gateway so deciding reads as one step (STYLE.md principle 8).
+// apart from the gateway so deciding reads as one step (STYLE.md principle 8). Also the routing
+// headers a served reply carries, which say what was decided.
 import { resolveMaxPrice } from './max-price.js';
 import type { RoutingMode } from '../config/schema.js';
 import type { DeploymentConfig } from '../config/deployment-schema.js';
@@ -11,8 +12,16 @@ import { checkEligibility, requestNeeds } from '../routing/eligibility.js';
 import type { OutputTokenStats } from '../routing/output-token-stats.js';
 import { buildReceipt, type StoredReceipt } from '../routing/receipt.js';
 import type { RoutingDecision } from '../routing/router-types.js';
+import type { RequestRecord } from '../store/request-record.js';
 import type { GatewayDeps } from './chat-gateway.js';
-import { targetMembers, targetName, type ChatCall, type Target } from './gateway-types.js';
+import type { ExecutionResult } from './execute-with-failover.js';
+import {
+  targetMembers,
+  targetName,
+  type AdmitResult,
+  type ChatCall,
+  type Target,
+} from './gateway-types.js';
 import type { PoolBalancer } from './pool-order.js';
 import {
   effectiveMode,
@@ -136,4 +145,50 @@ export function planRoute(
     sessionKey: affinity.sessionKey,
     topDeployment: snapshot.deployments.get(decision.topDeployment),
   };
+}
+
+/**
+ * The routing headers of a served reply: admission's (limits, budget, queueing), who served and
+ * in how many attempts, warnings, and for a router its decision (the receipt's id and mode).
+ */
+export function servedHeaders(
+  admitted: AdmitResult,
+  plan: RoutePlan,
+  result: ExecutionResult,
+): Record<string, string> {
+  const headers: Record<string, string> = {
+    ...(admitted.headers ?? {}),
+    'x-router-deployment': result.deployment.name,
+    'x-router-region': result.deployment.region,
+    'x-router-attempts': String(result.attempts.length),
+  };
+  const warnings = [...(admitted.warnings ?? []), ...result.warnings];
+  if (warnings.length) headers['x-router-warnings'] = warnings.join('; ');
+  if (plan.decision && plan.receipt) {
+    headers['x-router-decision-id'] = plan.receipt.id;
+    headers['x-router-mode'] = plan.decision.mode;
+    headers['x-router-version'] = plan.decision.version;
+  }
+  return headers;
+}
+
+/** What the request log keeps of a plan, noted before any call (a failed request keeps it too). */
+export function notePlan(record: RequestRecord, plan: RoutePlan): void {
+  record.routingMode = plan.mode;
+  record.routerVersion = plan.decision?.version;
+  record.decisionId = plan.receipt?.id;
+  record.routingMicros = plan.routingMicros;
+  record.dataZone = plan.zone;
+}
+
+/** Who served, in the request log and the decision's receipt, with every attempt it took. */
+export function noteServed(record: RequestRecord, plan: RoutePlan, result: ExecutionResult): void {
+  record.attempts = result.attempts;
+  if (plan.receipt) {
+    plan.receipt.attempts = result.attempts;
+    plan.receipt.servedBy = result.deployment.name;
+  }
+  record.deployment = result.deployment.name;
+  record.region = result.deployment.region;
+  record.dataZone = result.deployment.dataZone;
 }

@@ -13,6 +13,7 @@ import {
   type EligibilityRule,
 } from '../routing/eligibility.js';
 import { targetMembers, targetName, type ChatCall, type Target } from './gateway-types.js';
+import { NoHeadroom } from './wait-for-headroom.js';
 
 /** Routing modes in order of spend: a key's ceiling and a budget's override compare by it. */
 export const MODE_RANK: Record<RoutingMode, number> = { cost: 0, balanced: 1, quality: 2 };
@@ -236,14 +237,22 @@ function noEligibleDeployment(
     (r) => r === 'rate_limit' || r === 'circuit_open' || r === 'cooling_down',
   );
   if (onlyLimits && (rules.has('rate_limit') || rules.has('cooling_down'))) {
-    return new GatewayError({
-      status: 429,
-      type: 'rate_limit_error',
-      code: 'rate_limit_exceeded',
-      message: `No deployment of "${name}" has rate-limit headroom: ${detail}`,
-      headers: { 'retry-after': '1' },
-      details: { exclusions: checks },
-    });
+    // Those a request that may wait waits for: out of headroom, not behind an open circuit.
+    const limited = checks
+      .filter((c) => c.failed.every((r) => r === 'rate_limit' || r === 'cooling_down'))
+      .map((c) => c.deployment);
+    return new NoHeadroom(
+      new GatewayError({
+        status: 429,
+        type: 'rate_limit_error',
+        code: 'rate_limit_exceeded',
+        message: `No deployment of "${name}" has rate-limit headroom: ${detail}`,
+        headers: { 'retry-after': '1' },
+        details: { exclusions: checks },
+      }),
+      limited,
+      false,
+    );
   }
   if (onlyLimits) {
     return new GatewayError({

@@ -1,11 +1,12 @@
 // The rate-limit queue (`rateLimits.queue`, `x-router-max-wait-ms`): a request a key, router,
 // end-user or tag limit refuses may wait for the refused bucket to free up and try admission
 // again, instead of a 429 its client would retry blind. A waiter holds no bucket capacity (a
-// refusal charges nothing) and is only a timer; requests admitted at once never come here.
+// refusal charges nothing) and is only a timer; requests admitted at once never come here. What
+// admission leaves of the wait goes on to routing (`patience`), for deployments out of headroom.
 import { systemClock, type Clock } from '../core/clock.js';
 import { invalidRequest } from '../core/errors.js';
 import { clientClosed } from '../gateway/execute-with-failover.js';
-import type { ChatCall } from '../gateway/gateway-types.js';
+import type { ChatCall, Patience, Waitable } from '../gateway/gateway-types.js';
 import { RateLimitRefusal } from './rate-limit.js';
 
 /** Resolves after `ms`, or at once when `signal` aborts (its timer cleared then). Never rejects. */
@@ -94,28 +95,65 @@ export class AdmissionQueue {
    * refusal when the wait is spent (or the queue full), 499 when the client leaves, and any
    * other error of `admit` (a budget, say) as it is.
    */
-  async wait<T>(
+  wait<T>(
     refusal: RateLimitRefusal,
     admit: () => Promise<T>,
     terms: WaitTerms,
   ): Promise<{ value: T; queuedMs: number }> {
+    return this.waitOut(
+      { error: refusal, retryAfterMs: refusal.retryAfterMs },
+      admit,
+      terms,
+      asWaitable,
+    );
+  }
+
+  /**
+   * What is left of a request's `maxWaitMs` once admission waited `queuedMs`, for the waits that
+   * come after it (no deployment with headroom: gateway/wait-for-headroom.ts); same queue.
+   */
+  patience(terms: WaitTerms, queuedMs: number): Patience {
+    let total = queuedMs;
+    return {
+      get queuedMs() {
+        return total;
+      },
+      wait: async (first, retry, waitable) => {
+        const left = { ...terms, maxWaitMs: terms.maxWaitMs - total };
+        const waited = await this.waitOut(first, retry, left, waitable);
+        total += waited.queuedMs;
+        return waited.value;
+      },
+    };
+  }
+
+  /**
+   * The loop every waiter runs: sleep `first`'s retry-after (+ jitter, never past the deadline),
+   * call `retry`, and again for each refusal `waitable` says may be waited out.
+   */
+  private async waitOut<T>(
+    first: Waitable,
+    retry: () => Promise<T>,
+    terms: WaitTerms,
+    waitable: (err: unknown) => Waitable | undefined,
+  ): Promise<{ value: T; queuedMs: number }> {
     if (
-      refusal.retryAfterMs === undefined ||
-      refusal.retryAfterMs > terms.maxWaitMs ||
+      first.retryAfterMs === undefined ||
+      first.retryAfterMs > terms.maxWaitMs ||
       this.count >= terms.maxWaiting
     )
-      throw refusal;
+      throw first.error;
     if (terms.signal.aborted) throw clientClosed([]);
     const metrics = this.options.metrics;
     const started = this.clock.perfNow();
     this.count++;
     metrics?.waiting(terms.router, 1);
     try {
-      let last = refusal;
+      let last = first;
       for (;;) {
         const left = terms.maxWaitMs - (this.clock.perfNow() - started);
         const after = last.retryAfterMs;
-        if (after === undefined || after > left) throw last;
+        if (after === undefined || after > left) throw last.error;
         // Never past the deadline; at least 1 ms, so a zero retry-after cannot spin.
         await this.sleep(
           Math.max(1, Math.min(after + JITTER_MS * this.random(), left)),
@@ -123,11 +161,12 @@ export class AdmissionQueue {
         );
         if (terms.signal.aborted) throw clientClosed([]);
         try {
-          const value = await admit();
+          const value = await retry();
           return { value, queuedMs: Math.ceil(this.clock.perfNow() - started) };
         } catch (err) {
-          if (!(err instanceof RateLimitRefusal)) throw err;
-          last = err;
+          const next = waitable(err);
+          if (!next) throw err;
+          last = next;
         }
       }
     } finally {
@@ -136,4 +175,11 @@ export class AdmissionQueue {
       metrics?.waited(terms.router, this.clock.perfNow() - started);
     }
   }
+}
+
+/** Admission waits out rate-limit refusals only (not budgets, not a too-large request). */
+function asWaitable(err: unknown): Waitable | undefined {
+  return err instanceof RateLimitRefusal
+    ? { error: err, retryAfterMs: err.retryAfterMs }
+    : undefined;
 }

@@ -1,6 +1,7 @@
 // Rate limits, budgets and the content filter as the gateway's policy hooks (GatewayPolicies).
 // admit() charges key, router, end-user and tag limits and reads the caller's budgets in ONE round
-// trip to the shared state (a refused request that asked to may wait first: admission-queue.ts);
+// trip to the shared state (a refused request that asked to may wait first: admission-queue.ts,
+// and hands what is left of its wait to routing, for deployments out of headroom);
 // settle() corrects TPM with real usage and adds real spend to the budgets.
 import type { ConfigHolder } from '../config/runtime-config.js';
 import type { Config } from '../config/schema.js';
@@ -184,6 +185,15 @@ export function createGovernancePolicies(deps: GovernanceDeps): GatewayPolicies 
         rateLimits.queue.maxWaitMs > 0
           ? requestedWaitMs(ctx.call.headers, rateLimits.queue.maxWaitMs)
           : 0;
+      const terms =
+        maxWaitMs > 0
+          ? {
+              maxWaitMs,
+              maxWaiting: rateLimits.queue.maxWaiting,
+              signal: ctx.call.signal,
+              router: ctx.target.kind === 'deployment' ? '' : targetName(ctx.target),
+            }
+          : undefined;
       let queuedMs: number | undefined;
       // Nothing to charge or read: skip the shared-state round trip (the hot path of direct calls).
       if (deps.limiter && (keyLimit || routerLimited || endUser || tags || limited.length > 0)) {
@@ -202,13 +212,8 @@ export function createGovernancePolicies(deps: GovernanceDeps): GatewayPolicies 
           ticket = await limiter.checkLimits(input);
         } catch (err) {
           // Only a rate limit's refusal waits, and only for a request that asked to.
-          if (!(err instanceof RateLimitRefusal) || maxWaitMs <= 0) throw err;
-          const waited = await queue.wait(err, () => limiter.checkLimits(input), {
-            maxWaitMs,
-            maxWaiting: rateLimits.queue.maxWaiting,
-            signal: ctx.call.signal,
-            router: ctx.target.kind === 'deployment' ? '' : targetName(ctx.target),
-          });
+          if (!(err instanceof RateLimitRefusal) || !terms) throw err;
+          const waited = await queue.wait(err, () => limiter.checkLimits(input), terms);
           ticket = waited.value;
           queuedMs = waited.queuedMs;
         }
@@ -216,6 +221,8 @@ export function createGovernancePolicies(deps: GovernanceDeps): GatewayPolicies 
       }
       const result: AdmitResult = { headers: { ...(ticket?.headers ?? {}) } };
       if (queuedMs !== undefined) result.headers!['x-router-queued-ms'] = String(queuedMs);
+      // What is left of the wait, for a deployment out of headroom (gateway/wait-for-headroom.ts).
+      if (terms) result.patience = queue.patience(terms, queuedMs ?? 0);
       if (deps.budgets && limited.length) {
         const state = ticket
           ? deps.budgets.evaluate(limited, ticket.counters)
@@ -242,6 +249,10 @@ export function createGovernancePolicies(deps: GovernanceDeps): GatewayPolicies 
 
     hasHeadroom(deployment: DeploymentConfig, tokens: number): boolean {
       return deps.limiter ? deps.limiter.hasHeadroom(deployment, tokens) : true;
+    },
+
+    headroomInMs(deployment: DeploymentConfig, tokens: number): number | undefined {
+      return deps.limiter ? deps.limiter.headroomInMs(deployment, tokens) : 0;
     },
 
     deploymentBudgetSpent(deployment: DeploymentConfig): BudgetLine | undefined {

@@ -191,6 +191,31 @@ describe('RateLimiter', () => {
     expect(limiter.hasHeadroom({ name: 'unlimited' }, 1e9)).toBe(true);
   });
 
+  it('headroomInMs says when hasHeadroom turns true: the tightest bucket, to the ms', async () => {
+    const { limiter, clock } = setup();
+    const d = { name: 'd2', rateLimit: { rpm: 2, tpm: 1000 } };
+    expect(limiter.headroomInMs(d, 900)).toBe(0);
+    expect(limiter.headroomInMs(d, 1001)).toBeUndefined();
+    expect(limiter.headroomInMs({ name: 'unlimited' }, 1e9)).toBe(0);
+    await limiter.consumeDeployment(d, 800);
+    await limiter.consumeDeployment(d, 100);
+    // RPM: the next request in 30 s; TPM: 300 tokens once 200 refill (12 s).
+    expect(limiter.headroomInMs(d, 300)).toBe(30_000);
+    clock.advance(29_999);
+    expect(limiter.hasHeadroom(d, 300)).toBe(false);
+    expect(limiter.headroomInMs(d, 300)).toBe(1);
+    clock.advance(1);
+    expect(limiter.hasHeadroom(d, 300)).toBe(true);
+    expect(limiter.headroomInMs(d, 300)).toBe(0);
+    const tokens = { name: 'd3', rateLimit: { tpm: 1000 } };
+    await limiter.consumeDeployment(tokens, 800);
+    expect(limiter.headroomInMs(tokens, 300)).toBe(6000);
+    clock.advance(5999);
+    expect(limiter.hasHeadroom(tokens, 300)).toBe(false);
+    clock.advance(1);
+    expect(limiter.hasHeadroom(tokens, 300)).toBe(true);
+  });
+
   it('explains a request bigger than the whole TPM limit', async () => {
     const { limiter } = setup();
     const err = await refusal(

@@ -163,6 +163,29 @@ export class RateLimiter {
     return true;
   }
 
+  /**
+   * When this deployment can take `tokens`, judged as hasHeadroom judges (the last state seen): 0
+   * now, else the ms until its tightest bucket frees up; undefined when `tokens` is beyond its TPM.
+   */
+  headroomInMs(
+    deployment: Pick<DeploymentConfig, 'name' | 'rateLimit'>,
+    tokens: number,
+  ): number | undefined {
+    const limit = deployment.rateLimit;
+    if (!limit) return 0;
+    if (limit.tpm !== undefined && tokens > limit.tpm) return undefined;
+    const now = this.options.clock.now();
+    let ms = 0;
+    if (limit.rpm !== undefined)
+      ms = this.freeInMs(bucketKey('deployment', deployment.name, 'requests'), 1, now);
+    if (limit.tpm !== undefined)
+      ms = Math.max(
+        ms,
+        this.freeInMs(bucketKey('deployment', deployment.name, 'tokens'), tokens, now),
+      );
+    return ms;
+  }
+
   /** Correct token buckets once real usage is known: charge the extra, refund the surplus. */
   async settle(tickets: readonly LimitTicket[], actualTokens: number): Promise<void> {
     const now = this.options.clock.now();
@@ -298,6 +321,14 @@ export class RateLimiter {
       headers: err.headers,
       retryable: true,
     });
+  }
+
+  /** GCRA: `units` fit once TAT + units × interval − window has passed (gcraStep's allowAt). */
+  private freeInMs(key: string, units: number, now: number): number {
+    const m = this.mirror.get(key);
+    if (!m) return 0;
+    const allowAt = m.tat + (units * m.windowMs) / m.limit - m.windowMs;
+    return Math.max(0, Math.ceil(allowAt - now));
   }
 
   private available(key: string, fallbackLimit: number, now: number): number {
