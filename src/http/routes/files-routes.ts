@@ -87,7 +87,7 @@ export async function registerFilesRoutes(
       return f;
     };
     for (const p of prefixes) {
-      scope.post(`${p}/files`, async (request) => {
+      scope.post(`${p}/files`, async (request, reply) => {
         if (!request.isMultipart())
           throw invalidRequest(
             'Upload a file as multipart/form-data with the fields "file" and "purpose".',
@@ -102,12 +102,16 @@ export async function registerFilesRoutes(
                 throw invalidRequest('Send one file, in the field "file".', 'file');
               upload = {
                 filename: part.filename || 'upload.jsonl',
-                content: await part.toBuffer(),
+                content: await readUpload(part.file, maxBytes),
               };
             } else fields[part.fieldname] = String(part.value);
           }
         } catch (err) {
-          throw uploadError(err, maxBytes);
+          const e = uploadError(err, maxBytes);
+          // Close the connection after the answer: else Node reads (and drops) the rest of a body
+          // that may be gigabytes, to keep the connection alive.
+          if (e instanceof GatewayError && e.status === 413) reply.header('connection', 'close');
+          throw e;
         }
         if (!upload) throw invalidRequest('The form has no "file" field.', 'file');
         if (fields.purpose !== 'batch')
@@ -189,18 +193,38 @@ export async function registerFilesRoutes(
   });
 }
 
+/**
+ * The uploaded file's bytes; a 413 as soon as it passes `maxBytes` (the parser's own toBuffer reads
+ * the rest of the part, however large, before it says so).
+ */
+async function readUpload(
+  file: AsyncIterable<Buffer> & { truncated: boolean },
+  maxBytes: number,
+): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of file) {
+    if (file.truncated) throw fileTooLarge(maxBytes);
+    chunks.push(chunk);
+  }
+  if (file.truncated) throw fileTooLarge(maxBytes);
+  return Buffer.concat(chunks);
+}
+
+function fileTooLarge(maxBytes: number): GatewayError {
+  return new GatewayError({
+    status: 413,
+    type: 'invalid_request_error',
+    code: 'file_too_large',
+    param: 'file',
+    message: `The file is larger than this router takes (${maxBytes} bytes, batches.maxFileMegabytes).`,
+  });
+}
+
 /** The multipart parser's errors (too large, too many parts) in the API's own words. */
 function uploadError(err: unknown, maxBytes: number): unknown {
   if (err instanceof GatewayError) return err;
   const code = (err as { code?: string }).code ?? '';
-  if (code === 'FST_REQ_FILE_TOO_LARGE')
-    return new GatewayError({
-      status: 413,
-      type: 'invalid_request_error',
-      code: 'file_too_large',
-      param: 'file',
-      message: `The file is larger than this router takes (${maxBytes} bytes, batches.maxFileMegabytes).`,
-    });
+  if (code === 'FST_REQ_FILE_TOO_LARGE') return fileTooLarge(maxBytes);
   if (code.startsWith('FST_'))
     return invalidRequest(
       `The multipart form could not be read: ${(err as Error).message}. Send the fields "purpose" and "file" (one file).`,
