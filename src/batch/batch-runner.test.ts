@@ -60,7 +60,7 @@ async function createBatch(store: BatchStore, id = 'batch_1', expiresAt = Date.n
 function runner(
   store: BatchStore,
   send: (line: BatchLine, requestId: string) => Promise<LineReply>,
-  over: Partial<BatchRunnerDeps> & { concurrency?: number } = {},
+  over: Partial<BatchRunnerDeps> & { concurrency?: number; pollIntervalMs?: number } = {},
 ): BatchRunner {
   return new BatchRunner({
     store,
@@ -70,7 +70,7 @@ function runner(
       maxActive: 4,
       maxAttempts: 3,
       maxRequests: 1_000,
-      pollIntervalMs: 50,
+      pollIntervalMs: over.pollIntervalMs ?? 50,
     }),
     callerFor: () => ANONYMOUS,
     send: (line, _auth, requestId) => send(line, requestId),
@@ -400,13 +400,7 @@ describe('BatchRunner', () => {
     await createBatch(store);
     const warnings: string[] = [];
     const r = runner(store, async (line) => ok(line), {
-      settings: () => ({
-        concurrency: 2,
-        maxActive: 4,
-        maxAttempts: 3,
-        maxRequests: 1_000,
-        pollIntervalMs: 600_000,
-      }),
+      pollIntervalMs: 600_000,
       log: { warn: (m) => void warnings.push(m), info: () => {} },
     });
     r.start();
@@ -434,13 +428,7 @@ describe('BatchRunner', () => {
       },
     };
     const r = runner(store, async (line) => ok(line), {
-      settings: () => ({
-        concurrency: 2,
-        maxActive: 4,
-        maxAttempts: 3,
-        maxRequests: 1_000,
-        pollIntervalMs: 600_000,
-      }),
+      pollIntervalMs: 600_000,
     });
     r.start();
     await claiming.promise; // the first claim found nothing

@@ -18,6 +18,7 @@ import {
   type StoredBatch,
 } from '../../store/batch-store.js';
 import { filteredPage } from '../../store/filtered-page.js';
+import { openAiList } from './openai-list.js';
 import { batchApiGuard, expiryFrom, isListedFile } from './files-routes.js';
 
 const WINDOW_MS = 86_400_000;
@@ -111,14 +112,7 @@ export async function registerBatchesRoutes(
             request.query.after || undefined,
             limit + 1,
           );
-          const data = rows.slice(0, limit).map(batchObject);
-          return {
-            object: 'list',
-            data,
-            first_id: data[0]?.id ?? null,
-            last_id: data.at(-1)?.id ?? null,
-            has_more: rows.length > limit,
-          };
+          return openAiList(rows, limit, batchObject);
         },
       );
       scope.get<{ Params: { id: string } }>(`${p}/batches/:id`, async (request) =>

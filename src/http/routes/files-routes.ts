@@ -11,6 +11,7 @@ import { GatewayError, invalidRequest, notFound, queryNumber } from '../../core/
 import { newId } from '../../core/ids.js';
 import type { BatchStore, StoredFile } from '../../store/batch-store.js';
 import { filteredPage } from '../../store/filtered-page.js';
+import { openAiList } from './openai-list.js';
 import { checkApiVersion } from './chat-routes.js';
 
 /** OpenAI's bounds on `expires_after.seconds` (one hour to 30 days). */
@@ -162,14 +163,7 @@ export async function registerFilesRoutes(
                   q.after || undefined,
                   limit + 1,
                 );
-          const data = rows.slice(0, limit).map(fileObject);
-          return {
-            object: 'list',
-            data,
-            first_id: data[0]?.id ?? null,
-            last_id: data.at(-1)?.id ?? null,
-            has_more: rows.length > limit,
-          };
+          return openAiList(rows, limit, fileObject);
         },
       );
       scope.get<{ Params: { id: string } }>(`${p}/files/:id`, async (request) =>
