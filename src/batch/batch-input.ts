@@ -26,6 +26,19 @@ export const RUN_ENDPOINTS: Readonly<Record<string, string>> = {
   [MESSAGES_ENDPOINT]: MESSAGES_ENDPOINT,
 };
 
+/**
+ * The route an endpoint (or a line's `url`) names in `table`, else undefined. Own keys only:
+ * `constructor` or `__proto__` are names on every object's prototype, not endpoints.
+ */
+export function endpointRoute(
+  table: Readonly<Record<string, string>>,
+  endpoint: unknown,
+): string | undefined {
+  return typeof endpoint === 'string' && Object.hasOwn(table, endpoint)
+    ? table[endpoint]
+    : undefined;
+}
+
 export interface BatchLine {
   customId: string;
   /** The route the line is sent to (`/v1/…`). */
@@ -54,7 +67,18 @@ export function parseBatchInput(
   endpoint: string,
   maxRequests: number,
 ): { lines: BatchLine[] } | { errors: BatchInputError[] } {
-  const path = RUN_ENDPOINTS[endpoint]!;
+  const path = endpointRoute(RUN_ENDPOINTS, endpoint);
+  if (path === undefined)
+    return {
+      errors: [
+        {
+          code: 'invalid_endpoint',
+          message: `The batch's endpoint "${endpoint.slice(0, 80)}" is not one a batch runs.`,
+          param: 'endpoint',
+          line: null,
+        },
+      ],
+    };
   const errors: BatchInputError[] = [];
   const fail = (code: string, message: string, line: number | null, param: string | null = null) =>
     errors.length < MAX_ERRORS && errors.push({ code, message, param, line });
@@ -120,7 +144,7 @@ export function parseBatchInput(
       fail('invalid_method', `Line ${n}: method must be "POST".`, n, 'method');
       continue;
     }
-    if (typeof parsed.url !== 'string' || RUN_ENDPOINTS[parsed.url] !== path) {
+    if (endpointRoute(RUN_ENDPOINTS, parsed.url) !== path) {
       fail(
         'mismatched_url',
         `Line ${n}: url must be the batch's endpoint, "${endpoint}".`,

@@ -6,6 +6,7 @@ import {
   type BatchStatus,
   type StoredBatch,
 } from '../store/batch-store.js';
+import { GatewayError } from '../core/errors.js';
 import type { BatchInputError } from './batch-input.js';
 import type { BatchEnding } from './finish-batch.js';
 
@@ -85,8 +86,19 @@ export function addUsage(total: BatchUsage, usage: unknown): void {
     details(u.output_tokens_details, 'reasoning_tokens');
 }
 
+/** The batch's doc; a GatewayError 500 (the router's fault, not the request's) if unreadable. */
 export function readDoc(batch: StoredBatch): BatchDoc {
-  return JSON.parse(batch.doc) as BatchDoc;
+  try {
+    return JSON.parse(batch.doc) as BatchDoc;
+  } catch (err) {
+    throw new GatewayError({
+      status: 500,
+      type: 'server_error',
+      code: 'batch_unreadable',
+      message: `Batch ${batch.id}'s stored state could not be read; the request id is in x-request-id.`,
+      cause: err,
+    });
+  }
 }
 
 /** Whether a cancel request is waiting for the runner (the client sees `cancelling`). */

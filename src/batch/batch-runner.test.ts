@@ -1,6 +1,8 @@
 // The runner over the in-memory store with a fake sender: lines in input order in the output and
 // error files, retries (429 not counted, 5xx counted up to maxAttempts), cancel, expiry, a batch
-// resumed from the lines another replica finished, and two runners never running one batch.
+// resumed from the lines another replica finished, and two runners never running one batch; and
+// the races: counts written with exactly the lines kept, a cancel during validation, stop() while
+// a batch is finalizing, a batch that cannot be activated, a batch created during a claim.
 import { describe, expect, it } from 'vitest';
 import { systemClock } from '../core/clock.js';
 import { ANONYMOUS } from '../gateway/gateway-types.js';
@@ -58,7 +60,7 @@ async function createBatch(store: BatchStore, id = 'batch_1', expiresAt = Date.n
 function runner(
   store: BatchStore,
   send: (line: BatchLine, requestId: string) => Promise<LineReply>,
-  over: Partial<BatchRunnerDeps> & { concurrency?: number } = {},
+  over: Partial<BatchRunnerDeps> & { concurrency?: number; pollIntervalMs?: number } = {},
 ): BatchRunner {
   return new BatchRunner({
     store,
@@ -68,7 +70,7 @@ function runner(
       maxActive: 4,
       maxAttempts: 3,
       maxRequests: 1_000,
-      pollIntervalMs: 50,
+      pollIntervalMs: over.pollIntervalMs ?? 50,
     }),
     callerFor: () => ANONYMOUS,
     send: (line, _auth, requestId) => send(line, requestId),
@@ -279,4 +281,167 @@ describe('BatchRunner', () => {
     await Promise.all([a.stop(), b.stop()]);
     expect(sent).toHaveLength(120);
   });
+
+  it('every count written with the batch counts only lines whose results are kept', async () => {
+    const inner = createMemoryBatchStore();
+    await upload(inner, [chatLine(0), chatLine(1), chatLine(2)]);
+    await createBatch(inner);
+    const putting = deferred();
+    const putGate = deferred();
+    const writes: { counted: number; kept: number }[] = [];
+    const store: BatchStore = {
+      ...inner,
+      async putResults(id, list) {
+        putting.resolve();
+        await putGate.promise;
+        return inner.putResults(id, list);
+      },
+      async updateBatch(id, worker, status, doc) {
+        if (status === 'in_progress') {
+          const { completed, failed } = (JSON.parse(doc) as BatchDoc).requestCounts;
+          writes.push({ counted: completed + failed, kept: (await inner.resultLines(id)).length });
+        }
+        return inner.updateBatch(id, worker, status, doc);
+      },
+    };
+    const r1 = deferred();
+    const r2 = deferred();
+    const r = runner(store, async (line) => {
+      if (line.customId === 'r1') await r1.promise;
+      if (line.customId === 'r2') await r2.promise;
+      return ok(line);
+    });
+    r.start();
+    await putting.promise; // r0's result is being written (the periodic flush)
+    r1.resolve(); // r1 finishes meanwhile
+    await new Promise((res) => setTimeout(res, 10));
+    putGate.resolve();
+    r2.resolve();
+    const done = await waitFor(store, 'batch_1', ['completed']);
+    await r.stop();
+    expect(done.request_counts).toEqual({ total: 3, completed: 3, failed: 0 });
+    expect(writes.length).toBeGreaterThan(1);
+    for (const w of writes) expect(w.counted).toBeLessThanOrEqual(w.kept);
+  });
+
+  it('a cancel that arrives while the batch is being validated sends no line', async () => {
+    const inner = createMemoryBatchStore();
+    await upload(inner, [chatLine(0), chatLine(1)]);
+    await createBatch(inner);
+    const reading = deferred();
+    const readGate = deferred();
+    const store: BatchStore = {
+      ...inner,
+      async getFileContent(id, owner) {
+        reading.resolve();
+        await readGate.promise;
+        return inner.getFileContent(id, owner);
+      },
+    };
+    const sent: string[] = [];
+    const r = runner(store, async (line) => (sent.push(line.customId), ok(line)), {
+      leaseMs: 60_000,
+    });
+    r.start();
+    await reading.promise;
+    await store.requestCancel('batch_1', OWNER, Date.now());
+    r.noticeCancel('batch_1');
+    readGate.resolve();
+    const done = await waitFor(store, 'batch_1', ['cancelled']);
+    await r.stop();
+    expect(sent).toEqual([]);
+    expect(done.request_counts).toEqual({ total: 2, completed: 0, failed: 2 });
+  });
+
+  it('stop() waits for a batch that is finalizing, whose lease is renewed meanwhile', async () => {
+    const inner = createMemoryBatchStore();
+    await upload(inner, [chatLine(0)]);
+    await createBatch(inner);
+    const writing = deferred();
+    const writeGate = deferred();
+    const renewed: string[] = [];
+    const store: BatchStore = {
+      ...inner,
+      async putFile(file, content) {
+        if (file.purpose === 'batch_output') {
+          writing.resolve();
+          await writeGate.promise;
+        }
+        return inner.putFile(file, content);
+      },
+      async renewLease(id, worker, until) {
+        renewed.push(id);
+        return inner.renewLease(id, worker, until);
+      },
+    };
+    const r = runner(store, async (line) => ok(line), { leaseMs: 30 });
+    r.start();
+    await writing.promise;
+    const until = Date.now() + 5_000;
+    while (!renewed.includes('batch_1') && Date.now() < until)
+      await new Promise((res) => setTimeout(res, 5));
+    expect(renewed).toContain('batch_1');
+    const stopping = r.stop();
+    setTimeout(() => writeGate.resolve(), 20);
+    await stopping;
+    expect((await inner.getBatch('batch_1', OWNER))!.status).toBe('completed');
+  });
+
+  it('a batch that cannot be activated does not hold up the next one', async () => {
+    const store = createMemoryBatchStore();
+    await upload(store, [chatLine(0)]);
+    await store.createBatch({
+      id: 'batch_0',
+      owner: OWNER,
+      createdAt: 0,
+      status: 'in_progress',
+      doc: '{not json',
+    });
+    await createBatch(store);
+    const warnings: string[] = [];
+    const r = runner(store, async (line) => ok(line), {
+      pollIntervalMs: 600_000,
+      log: { warn: (m) => void warnings.push(m), info: () => {} },
+    });
+    r.start();
+    await waitFor(store, 'batch_1', ['completed']);
+    await r.stop();
+    expect(warnings.join('\n')).toContain('batch_0');
+    expect(r.status()).toEqual({ active: 0, lines_in_flight: 0 });
+  });
+
+  it('a batch created while the runner is claiming is started without waiting for a poll', async () => {
+    const inner = createMemoryBatchStore();
+    await upload(inner, [chatLine(0)]);
+    const claiming = deferred();
+    const claimGate = deferred();
+    let claims = 0;
+    const store: BatchStore = {
+      ...inner,
+      async claimBatch(...args) {
+        const got = await inner.claimBatch(...args);
+        if (++claims === 1) {
+          claiming.resolve();
+          await claimGate.promise;
+        }
+        return got;
+      },
+    };
+    const r = runner(store, async (line) => ok(line), {
+      pollIntervalMs: 600_000,
+    });
+    r.start();
+    await claiming.promise; // the first claim found nothing
+    await createBatch(inner);
+    r.wake(); // as POST /v1/batches does
+    claimGate.resolve();
+    await waitFor(store, 'batch_1', ['completed']);
+    await r.stop();
+  });
 });
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((res) => (resolve = res));
+  return { promise, resolve };
+}

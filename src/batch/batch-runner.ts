@@ -7,10 +7,11 @@
 import type { Clock } from '../core/clock.js';
 import { newId } from '../core/ids.js';
 import type { AuthContext } from '../gateway/gateway-types.js';
-import type { BatchResult, BatchStore, StoredBatch } from '../store/batch-store.js';
-import { readBatchLines, type BatchLine } from './batch-input.js';
+import type { BatchStore, StoredBatch } from '../store/batch-store.js';
+import { loadBatchLines, newActiveBatch, type ActiveBatch } from './active-batch.js';
+import type { BatchLine } from './batch-input.js';
 import { judgeReply, unansweredLine, type LineReply } from './batch-line.js';
-import { addUsage, readDoc, type BatchDoc } from './batch-object.js';
+import { addUsage, readDoc } from './batch-object.js';
 import { finishBatch, type BatchEnding } from './finish-batch.js';
 
 export interface BatchRunnerSettings {
@@ -43,28 +44,6 @@ export interface BatchRunnerDeps {
   retryBaseMs?: number;
 }
 
-interface Deferred {
-  line: number;
-  notBefore: number;
-}
-
-interface ActiveBatch {
-  stored: StoredBatch;
-  doc: BatchDoc;
-  lines: BatchLine[];
-  pending: number[];
-  deferred: Deferred[];
-  attempts: Map<number, number>;
-  inFlight: number;
-  buffer: BatchResult[];
-  /** Set when no new line may start: the batch ends once its lines in flight are back. */
-  ending?: BatchEnding;
-  /** The lease went to another replica: drop the batch without writing. */
-  lost?: boolean;
-  /** Writes to the store, one at a time (results before the counts that include them). */
-  flushing: Promise<void>;
-}
-
 const FLUSH_EVERY_MS = 500;
 const FLUSH_AT = 200;
 
@@ -77,6 +56,12 @@ export class BatchRunner {
   private timers: NodeJS.Timeout[] = [];
   private wakeTimer: NodeJS.Timeout | undefined;
   private claiming: Promise<void> | undefined;
+  /** A wake came while a claim was under way: claim again once it ends. */
+  private wokenWhileClaiming = false;
+  /** Batches being activated, and whether a cancel reached this replica meanwhile. */
+  private readonly activating = new Map<string, { cancelled: boolean }>();
+  /** Batches being finalized (no longer in `active`): their leases are still renewed. */
+  private readonly finishing = new Map<string, Promise<void>>();
   private stopped = false;
   private readonly leaseMs: number;
 
@@ -96,6 +81,8 @@ export class BatchRunner {
   /** A client asked this replica to cancel `id`: stop it now if it runs here (others notice at
    * their next lease renewal). */
   noticeCancel(id: string): void {
+    const starting = this.activating.get(id);
+    if (starting) starting.cancelled = true;
     const b = this.active.get(id);
     if (!b || b.ending) return;
     b.ending = 'cancelled';
@@ -105,7 +92,17 @@ export class BatchRunner {
   /** Looks for work now (a batch was just created on this replica). */
   wake(): void {
     if (this.stopped) return;
-    this.claiming ??= this.claim().finally(() => (this.claiming = undefined));
+    if (this.claiming) {
+      this.wokenWhileClaiming = true;
+      return;
+    }
+    this.claiming = this.claim().finally(() => {
+      this.claiming = undefined;
+      if (this.wokenWhileClaiming) {
+        this.wokenWhileClaiming = false;
+        this.wake();
+      }
+    });
   }
 
   status(): { active: number; lines_in_flight: number } {
@@ -120,7 +117,7 @@ export class BatchRunner {
     await this.claiming;
     // Real time, not the injected clock: a test's manual clock would never let this end.
     const until = performance.now() + waitMs;
-    while (this.inFlight > 0 && performance.now() < until)
+    while ((this.inFlight > 0 || this.finishing.size > 0) && performance.now() < until)
       await new Promise((r) => setTimeout(r, 20));
     for (const b of this.active.values()) {
       await this.flush(b).catch(() => {});
@@ -131,14 +128,26 @@ export class BatchRunner {
 
   private async claim(): Promise<void> {
     const { maxActive } = this.deps.settings();
+    // Batches that could not be activated in this pass: their leases run out, then they are tried
+    // again (here or elsewhere); the next batch is not kept waiting for them.
+    const failed: string[] = [];
     try {
       while (!this.stopped && this.active.size < maxActive) {
         const now = this.deps.clock.now();
         const stored = await this.deps.store.claimBatch(this.worker, now, now + this.leaseMs, [
           ...this.active.keys(),
+          ...failed,
         ]);
         if (!stored) break;
-        await this.activate(stored);
+        this.activating.set(stored.id, { cancelled: false });
+        try {
+          await this.activate(stored);
+        } catch (err) {
+          failed.push(stored.id);
+          this.deps.log.warn(`batches: could not start ${stored.id}: ${(err as Error).message}`);
+        } finally {
+          this.activating.delete(stored.id);
+        }
       }
     } catch (err) {
       this.deps.log.warn(`batches: could not claim a batch: ${(err as Error).message}`);
@@ -148,43 +157,20 @@ export class BatchRunner {
 
   private async activate(stored: StoredBatch): Promise<void> {
     const doc = readDoc(stored);
-    const b: ActiveBatch = {
-      stored,
-      doc,
-      lines: [],
-      pending: [],
-      deferred: [],
-      attempts: new Map(),
-      inFlight: 0,
-      buffer: [],
-      flushing: Promise.resolve(),
-    };
+    const b = newActiveBatch(stored, doc);
     if (stored.status === 'finalizing') {
       this.active.set(stored.id, b);
       return this.finish(b, doc.ending ?? 'completed');
     }
-    const parsed = await readBatchLines(
-      this.deps.store,
-      stored.owner,
-      doc.inputFileId,
-      doc.endpoint,
-      stored.status === 'validating' ? this.deps.settings().maxRequests : Number.MAX_SAFE_INTEGER,
-      this.deps.clock.now(),
-    );
-    if ('errors' in parsed) {
-      doc.errors = parsed.errors;
+    const { maxRequests } = this.deps.settings();
+    const errors = await loadBatchLines(this.deps.store, b, maxRequests, this.deps.clock.now());
+    if (errors) {
+      doc.errors = errors;
       doc.failedAt = this.deps.clock.now();
       await this.deps.store.updateBatch(stored.id, this.worker, 'failed', JSON.stringify(doc));
       await this.deps.store.releaseLease(stored.id, this.worker);
       return;
     }
-    b.lines = parsed.lines;
-    const done = new Set(await this.deps.store.resultLines(stored.id));
-    if (done.size > 0) {
-      const ok = (await this.deps.store.readResults(stored.id, true)).length;
-      doc.requestCounts = { total: b.lines.length, completed: ok, failed: done.size - ok };
-    }
-    b.pending = b.lines.map((_, i) => i).filter((i) => !done.has(i));
     if (stored.status === 'validating') {
       const models = new Set(b.lines.map((l) => l.body.model));
       const only = models.size === 1 ? [...models][0] : undefined;
@@ -194,7 +180,8 @@ export class BatchRunner {
       stored.status = 'in_progress';
       await this.deps.store.updateBatch(stored.id, this.worker, 'in_progress', JSON.stringify(doc));
     }
-    if (stored.cancelRequestedAt !== undefined) b.ending = 'cancelled';
+    if (stored.cancelRequestedAt !== undefined || this.activating.get(stored.id)?.cancelled)
+      b.ending = 'cancelled';
     this.active.set(stored.id, b);
     this.order.push(stored.id);
     this.deps.log.info(
@@ -323,6 +310,14 @@ export class BatchRunner {
   private async finish(b: ActiveBatch, ending: BatchEnding): Promise<void> {
     if (!this.active.delete(b.stored.id)) return;
     this.order = this.order.filter((id) => id !== b.stored.id);
+    const done = this.writeEnd(b, ending);
+    this.finishing.set(b.stored.id, done);
+    await done;
+    this.finishing.delete(b.stored.id);
+    this.wake();
+  }
+
+  private async writeEnd(b: ActiveBatch, ending: BatchEnding): Promise<void> {
     try {
       const unrun = [...b.pending, ...b.deferred.map((d) => d.line)];
       const code = ending === 'expired' ? 'batch_expired' : 'batch_cancelled';
@@ -339,7 +334,6 @@ export class BatchRunner {
       // The lease runs out and another replica (or this one) takes the batch up again.
       this.deps.log.warn(`batches: could not finish ${b.stored.id}: ${(err as Error).message}`);
     }
-    this.wake();
   }
 
   /** Writes the finished lines kept so far, then the counts; one write at a time per batch. */
@@ -349,9 +343,11 @@ export class BatchRunner {
       .then(async () => {
         if (b.buffer.length === 0 || b.lost) return;
         const results = b.buffer.splice(0);
+        // The counts and usage as of these results: lines kept while they are written are counted
+        // by the next write, so a replica taking the batch over never finds a count with no result.
+        const doc = JSON.stringify(b.doc);
         try {
           await this.deps.store.putResults(b.stored.id, results);
-          const doc = JSON.stringify(b.doc);
           if (!(await this.deps.store.updateBatch(b.stored.id, this.worker, b.stored.status, doc)))
             this.lose(b);
         } catch (err) {
@@ -371,13 +367,14 @@ export class BatchRunner {
   }
 
   private async renewLeases(): Promise<void> {
+    const until = this.deps.clock.now() + this.leaseMs;
+    for (const id of [...this.finishing.keys()])
+      await this.deps.store.renewLease(id, this.worker, until).catch((err: Error) => {
+        this.deps.log.warn(`batches: could not renew ${id}: ${err.message}`);
+      });
     for (const b of [...this.active.values()]) {
       try {
-        const lease = await this.deps.store.renewLease(
-          b.stored.id,
-          this.worker,
-          this.deps.clock.now() + this.leaseMs,
-        );
+        const lease = await this.deps.store.renewLease(b.stored.id, this.worker, until);
         if (!lease.held) this.lose(b);
         else if (lease.cancelRequestedAt !== undefined && !b.ending) {
           b.ending = 'cancelled';

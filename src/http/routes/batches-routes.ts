@@ -4,7 +4,7 @@
 // run as the key that created it. A tenant sees only its own batches.
 import type { FastifyInstance } from 'fastify';
 import type { BatchRunner } from '../../batch/batch-runner.js';
-import { BATCH_ENDPOINTS } from '../../batch/batch-input.js';
+import { BATCH_ENDPOINTS, endpointRoute } from '../../batch/batch-input.js';
 import { batchObject, emptyUsage, isCancelling, type BatchDoc } from '../../batch/batch-object.js';
 import type { ConfigHolder } from '../../config/runtime-config.js';
 import { systemClock, type Clock } from '../../core/clock.js';
@@ -18,6 +18,7 @@ import {
   type StoredBatch,
 } from '../../store/batch-store.js';
 import { filteredPage } from '../../store/filtered-page.js';
+import { openAiList } from './openai-list.js';
 import { batchApiGuard, expiryFrom, isListedFile } from './files-routes.js';
 
 const WINDOW_MS = 86_400_000;
@@ -45,7 +46,7 @@ export async function registerBatchesRoutes(
         const body = request.body;
         if (!isObject(body)) throw invalidRequest('The request body must be a JSON object.');
         const { input_file_id: fileId, endpoint, completion_window: window } = body;
-        if (typeof endpoint !== 'string' || !BATCH_ENDPOINTS[endpoint])
+        if (typeof endpoint !== 'string' || !endpointRoute(BATCH_ENDPOINTS, endpoint))
           throw invalidRequest(
             `endpoint must be one of ${Object.keys(BATCH_ENDPOINTS).slice(0, 3).join(', ')} (Azure's forms without /v1 too).`,
             'endpoint',
@@ -67,11 +68,16 @@ export async function registerBatchesRoutes(
             `File ${fileId} has purpose "${file.purpose}"; a batch reads a file uploaded with purpose "batch".`,
             'input_file_id',
           );
-        const expiry = isObject(body.output_expires_after) ? body.output_expires_after : {};
+        // null is no expiry, as absent; anything else must be {anchor, seconds}.
+        const expiry = body.output_expires_after ?? undefined;
         const seconds =
-          body.output_expires_after === undefined
+          expiry === undefined
             ? undefined
-            : expiryFrom(expiry.anchor, expiry.seconds, 'output_expires_after');
+            : expiryFrom(
+                isObject(expiry) ? (expiry.anchor ?? null) : null,
+                isObject(expiry) ? (expiry.seconds ?? null) : null,
+                'output_expires_after',
+              );
         const now = clock.now();
         const doc: BatchDoc = {
           endpoint,
@@ -106,14 +112,7 @@ export async function registerBatchesRoutes(
             request.query.after || undefined,
             limit + 1,
           );
-          const data = rows.slice(0, limit).map(batchObject);
-          return {
-            object: 'list',
-            data,
-            first_id: data[0]?.id ?? null,
-            last_id: data.at(-1)?.id ?? null,
-            has_more: rows.length > limit,
-          };
+          return openAiList(rows, limit, batchObject);
         },
       );
       scope.get<{ Params: { id: string } }>(`${p}/batches/:id`, async (request) =>

@@ -11,6 +11,7 @@ import { GatewayError, invalidRequest, notFound, queryNumber } from '../../core/
 import { newId } from '../../core/ids.js';
 import type { BatchStore, StoredFile } from '../../store/batch-store.js';
 import { filteredPage } from '../../store/filtered-page.js';
+import { openAiList } from './openai-list.js';
 import { checkApiVersion } from './chat-routes.js';
 
 /** OpenAI's bounds on `expires_after.seconds` (one hour to 30 days). */
@@ -87,7 +88,7 @@ export async function registerFilesRoutes(
       return f;
     };
     for (const p of prefixes) {
-      scope.post(`${p}/files`, async (request) => {
+      scope.post(`${p}/files`, async (request, reply) => {
         if (!request.isMultipart())
           throw invalidRequest(
             'Upload a file as multipart/form-data with the fields "file" and "purpose".',
@@ -102,12 +103,16 @@ export async function registerFilesRoutes(
                 throw invalidRequest('Send one file, in the field "file".', 'file');
               upload = {
                 filename: part.filename || 'upload.jsonl',
-                content: await part.toBuffer(),
+                content: await readUpload(part.file, maxBytes),
               };
             } else fields[part.fieldname] = String(part.value);
           }
         } catch (err) {
-          throw uploadError(err, maxBytes);
+          const e = uploadError(err, maxBytes);
+          // Close the connection after the answer: else Node reads (and drops) the rest of a body
+          // that may be gigabytes, to keep the connection alive.
+          if (e instanceof GatewayError && e.status === 413) reply.header('connection', 'close');
+          throw e;
         }
         if (!upload) throw invalidRequest('The form has no "file" field.', 'file');
         if (fields.purpose !== 'batch')
@@ -158,14 +163,7 @@ export async function registerFilesRoutes(
                   q.after || undefined,
                   limit + 1,
                 );
-          const data = rows.slice(0, limit).map(fileObject);
-          return {
-            object: 'list',
-            data,
-            first_id: data[0]?.id ?? null,
-            last_id: data.at(-1)?.id ?? null,
-            has_more: rows.length > limit,
-          };
+          return openAiList(rows, limit, fileObject);
         },
       );
       scope.get<{ Params: { id: string } }>(`${p}/files/:id`, async (request) =>
@@ -189,18 +187,38 @@ export async function registerFilesRoutes(
   });
 }
 
+/**
+ * The uploaded file's bytes; a 413 as soon as it passes `maxBytes` (the parser's own toBuffer reads
+ * the rest of the part, however large, before it says so).
+ */
+async function readUpload(
+  file: AsyncIterable<Buffer> & { truncated: boolean },
+  maxBytes: number,
+): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of file) {
+    if (file.truncated) throw fileTooLarge(maxBytes);
+    chunks.push(chunk);
+  }
+  if (file.truncated) throw fileTooLarge(maxBytes);
+  return Buffer.concat(chunks);
+}
+
+function fileTooLarge(maxBytes: number): GatewayError {
+  return new GatewayError({
+    status: 413,
+    type: 'invalid_request_error',
+    code: 'file_too_large',
+    param: 'file',
+    message: `The file is larger than this router takes (${maxBytes} bytes, batches.maxFileMegabytes).`,
+  });
+}
+
 /** The multipart parser's errors (too large, too many parts) in the API's own words. */
 function uploadError(err: unknown, maxBytes: number): unknown {
   if (err instanceof GatewayError) return err;
   const code = (err as { code?: string }).code ?? '';
-  if (code === 'FST_REQ_FILE_TOO_LARGE')
-    return new GatewayError({
-      status: 413,
-      type: 'invalid_request_error',
-      code: 'file_too_large',
-      param: 'file',
-      message: `The file is larger than this router takes (${maxBytes} bytes, batches.maxFileMegabytes).`,
-    });
+  if (code === 'FST_REQ_FILE_TOO_LARGE') return fileTooLarge(maxBytes);
   if (code.startsWith('FST_'))
     return invalidRequest(
       `The multipart form could not be read: ${(err as Error).message}. Send the fields "purpose" and "file" (one file).`,

@@ -1,0 +1,75 @@
+// A batch as a runner holds it while it runs: its lines, which are left, which wait to be tried
+// again, the results not yet written, and how it ends. Loading one reads its input file and, for a
+// batch taken over from another replica, the lines that already have a kept result.
+import type { BatchResult, BatchStore, StoredBatch } from '../store/batch-store.js';
+import { readBatchLines, type BatchInputError, type BatchLine } from './batch-input.js';
+import type { BatchDoc } from './batch-object.js';
+import type { BatchEnding } from './finish-batch.js';
+
+/** A line waiting to be tried again, not before `notBefore` (epoch ms). */
+export interface Deferred {
+  line: number;
+  notBefore: number;
+}
+
+export interface ActiveBatch {
+  stored: StoredBatch;
+  doc: BatchDoc;
+  lines: BatchLine[];
+  pending: number[];
+  deferred: Deferred[];
+  attempts: Map<number, number>;
+  inFlight: number;
+  buffer: BatchResult[];
+  /** Set when no new line may start: the batch ends once its lines in flight are back. */
+  ending?: BatchEnding;
+  /** The lease went to another replica: drop the batch without writing. */
+  lost?: boolean;
+  /** Writes to the store, one at a time (results before the counts that include them). */
+  flushing: Promise<void>;
+}
+
+/** A claimed batch with nothing loaded yet. */
+export function newActiveBatch(stored: StoredBatch, doc: BatchDoc): ActiveBatch {
+  return {
+    stored,
+    doc,
+    lines: [],
+    pending: [],
+    deferred: [],
+    attempts: new Map(),
+    inFlight: 0,
+    buffer: [],
+    flushing: Promise.resolve(),
+  };
+}
+
+/**
+ * Reads `b`'s lines and leaves pending those with no kept result, counting the kept ones (a
+ * batch resumed); or the input's problems. `maxRequests` applies to a batch being validated.
+ */
+export async function loadBatchLines(
+  store: BatchStore,
+  b: ActiveBatch,
+  maxRequests: number,
+  now: number,
+): Promise<BatchInputError[] | undefined> {
+  const { stored, doc } = b;
+  const parsed = await readBatchLines(
+    store,
+    stored.owner,
+    doc.inputFileId,
+    doc.endpoint,
+    stored.status === 'validating' ? maxRequests : Number.MAX_SAFE_INTEGER,
+    now,
+  );
+  if ('errors' in parsed) return parsed.errors;
+  b.lines = parsed.lines;
+  const done = new Set(await store.resultLines(stored.id));
+  if (done.size > 0) {
+    const ok = (await store.readResults(stored.id, true)).length;
+    doc.requestCounts = { total: b.lines.length, completed: ok, failed: done.size - ok };
+  }
+  b.pending = b.lines.map((_, i) => i).filter((i) => !done.has(i));
+  return undefined;
+}
