@@ -204,7 +204,11 @@ describe('BatchRunner', () => {
     await createBatch(store);
     let release!: () => void;
     const gate = new Promise<void>((res) => (release = res));
-    const r = runner(store, async (line) => (await gate, ok(line)), { concurrency: 2 });
+    const outcomes: string[] = [];
+    const r = runner(store, async (line) => (await gate, ok(line)), {
+      concurrency: 2,
+      onLine: (o) => void outcomes.push(o),
+    });
     r.start();
     await waitFor(store, 'batch_1', ['in_progress']);
     await new Promise((res) => setTimeout(res, 30));
@@ -219,6 +223,8 @@ describe('BatchRunner', () => {
     expect(errors).toHaveLength(18);
     expect(errors[0]).toMatchObject({ response: null, error: { code: 'batch_cancelled' } });
     expect(done.cancelled_at).not.toBe(null);
+    expect(outcomes.filter((o) => o === 'not_run')).toHaveLength(18);
+    expect(outcomes.filter((o) => o === 'completed')).toHaveLength(2);
   });
 
   it('a batch past its window expires: unrun lines are batch_expired', async () => {

@@ -28,16 +28,19 @@ export interface LineBatch {
   controls?: Record<string, string>;
 }
 
+/** A line's outcome, as metrics count it: `not_run` for a line a cancel or expiry left unrun. */
+export type LineOutcomeName = 'completed' | 'failed' | 'retried' | 'not_run';
+
 export interface BatchRunnerDeps {
   store: BatchStore;
   clock: Clock;
   settings: () => BatchRunnerSettings;
   /** The batch creator as the line should run (its key as it is now), or why it cannot run. */
-  callerFor(keyId: string | undefined): AuthContext | { error: string };
+  callerFor(keyId: string | undefined, owner: string): AuthContext | { error: string };
   /** Sends one line through the router's route as `auth`. */
   send(line: BatchLine, auth: AuthContext, requestId: string, batch: LineBatch): Promise<LineReply>;
   log: { warn(msg: string): void; info(msg: string): void };
-  onLine?(outcome: 'completed' | 'failed' | 'retried'): void;
+  onLine?(outcome: LineOutcomeName): void;
   /** Lease length; renewed every third of it. */
   leaseMs?: number;
   /** The first retry's wait for a failed try (doubling). */
@@ -238,7 +241,7 @@ export class BatchRunner {
     const line = b.lines[index]!;
     const requestId = newId('batch_req_');
     try {
-      const caller = this.deps.callerFor(b.doc.keyId);
+      const caller = this.deps.callerFor(b.doc.keyId, b.stored.owner);
       if ('error' in caller) {
         this.keep(
           b,
@@ -291,11 +294,12 @@ export class BatchRunner {
     }
   }
 
-  private keep(b: ActiveBatch, line: number, ok: boolean, json: string): void {
+  /** Keeps a finished line; `ran` false for a line that never ran (cancelled, expired). */
+  private keep(b: ActiveBatch, line: number, ok: boolean, json: string, ran = true): void {
     b.buffer.push({ line, ok, json });
     if (ok) b.doc.requestCounts.completed++;
     else b.doc.requestCounts.failed++;
-    this.deps.onLine?.(ok ? 'completed' : 'failed');
+    this.deps.onLine?.(!ran ? 'not_run' : ok ? 'completed' : 'failed');
     if (b.buffer.length >= FLUSH_AT && !b.ending) void this.flush(b).catch(() => {});
   }
 
@@ -326,7 +330,7 @@ export class BatchRunner {
           ? 'The batch was not finished within its completion window.'
           : 'The batch was cancelled before this request ran.';
       for (const i of unrun)
-        this.keep(b, i, false, unansweredLine(newId('batch_req_'), b.lines[i]!, code, why));
+        this.keep(b, i, false, unansweredLine(newId('batch_req_'), b.lines[i]!, code, why), false);
       await this.flush(b);
       await finishBatch(this.deps.store, this.worker, b.stored, b.doc, ending, this.deps.clock);
       this.deps.log.info(`batches: ${b.stored.id} ${ending}`);

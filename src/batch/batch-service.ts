@@ -8,6 +8,7 @@ import { ANONYMOUS_CONTEXT, contextFor } from '../auth/authenticate.js';
 import type { KeyStore } from '../auth/key-store.js';
 import type { ConfigHolder } from '../config/runtime-config.js';
 import type { Clock } from '../core/clock.js';
+import type { AuthContext } from '../gateway/gateway-types.js';
 import { registerMessageBatchesRoutes } from '../http/anthropic/message-batches-routes.js';
 import { registerBatchesRoutes } from '../http/routes/batches-routes.js';
 import { registerFilesRoutes } from '../http/routes/files-routes.js';
@@ -51,7 +52,7 @@ export class BatchService {
       log: options.log,
       ...(options.onLine ? { onLine: options.onLine } : {}),
       leaseMs: options.config.current.config.batches.leaseSeconds * 1000,
-      callerFor: (keyId) => this.callerFor(keyId),
+      callerFor: (keyId, owner) => this.callerFor(keyId, owner),
       send: async (line, auth, requestId, batch) => {
         if (!this.app) throw new Error('the router is not serving yet');
         const token = this.callers.register(auth);
@@ -112,7 +113,7 @@ export class BatchService {
   }
 
   /** The creator as a line runs now: its key's current scopes and limits, or why it cannot run. */
-  private callerFor(keyId: string | undefined) {
+  callerFor(keyId: string | undefined, owner: string): AuthContext | { error: string } {
     if (keyId === undefined)
       return this.options.config.current.config.auth.mode === 'keys'
         ? { error: 'The batch was created without an API key, and this router now requires one.' }
@@ -122,6 +123,11 @@ export class BatchService {
     if (record.expiresAt && Date.parse(record.expiresAt) <= this.options.clock.now())
       return {
         error: `API key ${keyId}, which created the batch, expired at ${record.expiresAt}.`,
+      };
+    // A key moved to another tenant since: its old tenant's batch does not run as the new one.
+    if (record.tenant !== owner)
+      return {
+        error: `API key ${keyId}, which created the batch for tenant ${owner}, now belongs to another tenant.`,
       };
     return contextFor(record);
   }

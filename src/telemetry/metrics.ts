@@ -154,7 +154,7 @@ export function countAlert(event: string, ok: boolean): void {
 
 const batchLines = new Counter({
   name: 'model_router_batch_lines_total',
-  help: 'Batch lines run by this replica, by outcome (completed, failed, retried: another try later)',
+  help: 'Batch lines run by this replica, by outcome (completed, failed, retried: another try later, not_run: left by a cancel or expiry)',
   labelNames: ['outcome'],
   registers: [registry],
 });
@@ -170,7 +170,7 @@ new Gauge({
 
 /** Counts a batch line's outcome; `source` is read for the active-batches gauge on scrape. */
 export const batchMetrics = {
-  line: (outcome: 'completed' | 'failed' | 'retried') => batchLines.inc({ outcome }),
+  line: (outcome: 'completed' | 'failed' | 'retried' | 'not_run') => batchLines.inc({ outcome }),
   watch: (source: () => { active: number; lines_in_flight: number }) => (batchSource = source),
 };
 
