@@ -10,10 +10,12 @@ export const BATCH_ENDPOINTS: Readonly<Record<string, string>> = {
   '/v1/chat/completions': '/v1/chat/completions',
   '/v1/embeddings': '/v1/embeddings',
   '/v1/responses': '/v1/responses',
+  '/v1/completions': '/v1/completions',
   // Azure's Batch API writes the paths without `/v1`.
   '/chat/completions': '/v1/chat/completions',
   '/embeddings': '/v1/embeddings',
   '/responses': '/v1/responses',
+  '/completions': '/v1/completions',
 };
 
 /** Anthropic's Message Batches run their lines on `/v1/messages`; only their own route creates

@@ -64,7 +64,7 @@ interface OutputLine {
   custom_id: string;
   response: {
     status_code: number;
-    body: { model?: string; data?: { embedding: number[] }[] };
+    body: { model?: string; object?: string; data?: { embedding: number[] }[] };
   };
 }
 
@@ -173,6 +173,28 @@ describe('Batch API with the openai SDK', () => {
     const out = await lines(azure as unknown as OpenAI, done.output_file_id);
     expect(out[1]!.response.body.data).toHaveLength(2);
     expect(out[1]!.response.body.data?.[0]?.embedding).toHaveLength(8);
+  });
+
+  it('legacy completions lines answer in text_completion shape', async () => {
+    const c = client(KEY_A);
+    const line = {
+      custom_id: 't1',
+      method: 'POST',
+      url: '/v1/completions',
+      body: { model: 'small', prompt: 'Say hi', max_tokens: 10 },
+    };
+    const file = await c.files.create({
+      file: await toFile(Buffer.from(jsonl([line])), 'legacy.jsonl'),
+      purpose: 'batch',
+    });
+    const b = await c.batches.create({
+      input_file_id: file.id,
+      endpoint: '/v1/completions',
+      completion_window: '24h',
+    });
+    const done = await settle(c, b.id);
+    const out = await lines(c, done.output_file_id);
+    expect(out[0]!.response.body).toMatchObject({ object: 'text_completion', model: 'small-sim' });
   });
 
   it("lines run as the creator's key: a key scoped to one deployment gets 403 lines for others", async () => {
@@ -298,7 +320,7 @@ describe('Batch API with the openai SDK', () => {
       endpoint: '/v1/chat/completions' as const,
       completion_window: '24h' as const,
     };
-    await bad({ ...good, endpoint: '/v1/completions' }, 'endpoint');
+    await bad({ ...good, endpoint: '/v1/moderations' }, 'endpoint');
     // Anthropic's Message Batches run /v1/messages lines; this API does not take that endpoint.
     await bad({ ...good, endpoint: '/v1/messages' }, 'endpoint');
     await bad({ ...good, completion_window: '1h' }, 'completion_window');

@@ -48,7 +48,7 @@ export async function registerBatchesRoutes(
         const { input_file_id: fileId, endpoint, completion_window: window } = body;
         if (typeof endpoint !== 'string' || !endpointRoute(BATCH_ENDPOINTS, endpoint))
           throw invalidRequest(
-            `endpoint must be one of ${Object.keys(BATCH_ENDPOINTS).slice(0, 3).join(', ')} (Azure's forms without /v1 too).`,
+            `endpoint must be one of ${Object.keys(BATCH_ENDPOINTS).slice(0, 4).join(', ')} (Azure's forms without /v1 too).`,
             'endpoint',
           );
         if (window !== '24h')
