@@ -7,7 +7,16 @@
 import { answeredFromCache, type RequestRecord } from './request-record.js';
 import type { RequestLogStore } from './request-log.js';
 
-export const SUMMARY_BYS = ['model', 'key', 'router', 'tenant', 'user', 'tag'] as const;
+export const SUMMARY_BYS = [
+  'model',
+  'deployment',
+  'endpoint',
+  'key',
+  'router',
+  'tenant',
+  'user',
+  'tag',
+] as const;
 export type SummaryBy = (typeof SUMMARY_BYS)[number];
 
 /** Which records a summary reads: all of them, or those of one tenant, key, end user or tag. */
@@ -99,6 +108,7 @@ export function percentile(sorted: readonly number[], p: number): number {
  * compact ring stores only these fields.
  */
 export interface SummaryRow {
+  endpoint?: string;
   keyId?: string;
   tenant?: string;
   endUser?: string;
@@ -121,6 +131,7 @@ export interface SummaryRow {
 
 export function summaryRow(r: RequestRecord): SummaryRow {
   return {
+    endpoint: r.endpoint,
     keyId: r.keyId,
     tenant: r.tenant,
     endUser: r.endUser,
@@ -145,6 +156,10 @@ export function summaryRow(r: RequestRecord): SummaryRow {
 /** The groups a request counts in: one, except by tag (`groupExpression` in sql/summary-sql.ts). */
 function groupsOf(r: SummaryRow, by: SummaryBy): readonly string[] {
   switch (by) {
+    case 'deployment':
+      return [r.deployment ?? '(none)'];
+    case 'endpoint':
+      return [r.endpoint ?? '(none)'];
     case 'key':
       return [r.keyId ?? `(tenant ${r.tenant ?? 'default'})`];
     case 'router':

@@ -80,6 +80,13 @@ describe('attribution and GET /admin/v1/usage', () => {
       ),
     ).toEqual({ 'team-a': 3, 'feature=search': 1, batch: 1, cli: 1, '(untagged)': 2 });
 
+    const byEndpoint = await usage('since=1h&by=endpoint');
+    expect(
+      Object.fromEntries(
+        byEndpoint.json().groups.map((g: { key: string; requests: number }) => [g.key, g.requests]),
+      ),
+    ).toEqual({ chat: 3, responses: 1, messages: 1, embeddings: 1 });
+
     // Narrowed to one tag, grouped by model: what team-a's requests cost, model by model.
     const teamA = await usage('since=1h&by=model&tag=team-a');
     expect(teamA.json()).toMatchObject({ requests: 3, filter: { tag: 'team-a' } });
@@ -203,7 +210,9 @@ describe('attribution and GET /admin/v1/usage', () => {
     const by = await usage('by=colour');
     expect(by.statusCode).toBe(400);
     expect(by.json().error).toMatchObject({ param: 'by' });
-    expect(by.json().error.message).toContain('model, key, router, tenant, user, tag');
+    expect(by.json().error.message).toContain(
+      'model, deployment, endpoint, key, router, tenant, user, tag',
+    );
     const since = await usage('since=last-week');
     expect(since.statusCode).toBe(400);
     expect(since.json().error.param).toBe('since');

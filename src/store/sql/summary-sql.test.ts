@@ -58,7 +58,7 @@ function varied(count: number): RequestRecord[] {
       // Several requests in the same millisecond, and some on the window's edges.
       time: T0 + Math.floor(i / 2) * 1000,
       requestId: `req_${i}`,
-      endpoint: pick(['chat', 'responses', 'messages', 'embeddings'] as const),
+      endpoint: pick(['chat', 'completions', 'responses', 'messages', 'embeddings'] as const),
       tenant: pick(['team-a', 'team-b', 'team-c', undefined]),
       keyId: pick(['k1', 'k2', 'k3', undefined]),
       endUser: pick(['alice', 'bob', 'carol', undefined, undefined]),

@@ -46,6 +46,10 @@ export interface SqlStatement {
 /** The group a row counts in, as `groupsOf` names it; by tag, one row per tag (`t.value`). */
 function groupExpression(by: SummaryBy): string {
   switch (by) {
+    case 'deployment':
+      return `COALESCE(r.deployment, '(none)')`;
+    case 'endpoint':
+      return `COALESCE(r.endpoint, '(none)')`;
     case 'key':
       return `COALESCE(r.key_id, '(tenant ' || COALESCE(r.tenant, 'default') || ')')`;
     case 'router':
