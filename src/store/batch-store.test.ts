@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { BatchStatus, BatchStore, StoredBatch, StoredFile } from './batch-store.js';
+import type {
+  AllBatchesQuery,
+  BatchStatus,
+  BatchStore,
+  StoredBatch,
+  StoredFile,
+} from './batch-store.js';
 import { createMemoryBatchStore } from './memory/memory-batch-store.js';
 import type { RequestLogStore } from './request-log.js';
 import { createPostgresRequestStore } from './sql/postgres-request-store.js';
@@ -271,6 +277,60 @@ for (const backend of BACKENDS) {
         expect(await other.listBatches('team-a', 'batch_unknown', 10)).toEqual([]);
         expect(await other.listBatches('team-a', 'batch_x', 10)).toEqual([]);
         expect(ids(await other.listBatches('team-b', undefined, 10))).toEqual(['batch_x']);
+      }));
+
+    it("listAllBatches and findBatch: every owner's batches, filtered, newest first, paged", () =>
+      within(async ({ store, replica }) => {
+        const list = [
+          batch('batch_a1', { createdAt: T0 + 1, status: 'in_progress' }),
+          batch('batch_a2', { createdAt: T0 + 3, status: 'completed' }),
+          batch('msgbatch_a3', { createdAt: T0 + 3 }),
+          batch('batch_b1', { createdAt: T0 + 2, owner: 'team-b', status: 'cancelled' }),
+          batch('batch_b2', { createdAt: T0 + 4, owner: 'team-b', status: 'finalizing' }),
+          batch('batch_b3', { createdAt: T0, owner: 'team-b', status: 'failed' }),
+          batch('batch_b4', { createdAt: T0 + 5, owner: 'team-b', status: 'expired' }),
+        ];
+        for (const b of list) await store.createBatch(b);
+        const other = replica();
+        const all = (q: Partial<AllBatchesQuery> = {}) =>
+          other.listAllBatches({ limit: 100, ...q }).then(ids);
+        const newest = ['batch_b4', 'batch_b2', 'msgbatch_a3', 'batch_a2', 'batch_b1', 'batch_a1'];
+        expect(await all()).toEqual([...newest, 'batch_b3']);
+        expect((await other.listAllBatches({ limit: 1 }))[0]).toStrictEqual(list[6]);
+        expect(await all({ status: 'unfinished' })).toEqual([
+          'batch_b2',
+          'msgbatch_a3',
+          'batch_a1',
+        ]);
+        expect(await all({ status: 'finished' })).toEqual([
+          'batch_b4',
+          'batch_a2',
+          'batch_b1',
+          'batch_b3',
+        ]);
+        expect(await all({ owner: 'team-a' })).toEqual(['msgbatch_a3', 'batch_a2', 'batch_a1']);
+        expect(await all({ owner: 'team-b', status: 'unfinished' })).toEqual(['batch_b2']);
+        expect(await all({ owner: 'team-c' })).toEqual([]);
+        // Paged: the cursor is any batch, matching the filters or not (one may finish meanwhile).
+        expect(await all({ limit: 2 })).toEqual(newest.slice(0, 2));
+        expect(await all({ after: 'batch_b2', limit: 2 })).toEqual(['msgbatch_a3', 'batch_a2']);
+        expect(await all({ after: 'batch_b4', status: 'unfinished', limit: 2 })).toEqual([
+          'batch_b2',
+          'msgbatch_a3',
+        ]);
+        expect(await all({ after: 'batch_a2', status: 'unfinished' })).toEqual(['batch_a1']);
+        expect(await all({ after: 'batch_a1', owner: 'team-b' })).toEqual(['batch_b3']);
+        expect(await all({ after: 'batch_b3' })).toEqual([]);
+        expect(await all({ after: 'batch_unknown' })).toEqual([]);
+        expect(await other.findBatch('batch_b2')).toStrictEqual(list[4]);
+        expect(await other.findBatch('msgbatch_a3')).toStrictEqual(list[2]);
+        expect(await other.findBatch('batch_none')).toBeUndefined();
+        // A cancel request shows in both, and a deleted batch is gone from both.
+        await store.requestCancel('batch_b2', 'team-b', T0 + 9);
+        expect((await other.findBatch('batch_b2'))?.cancelRequestedAt).toBe(T0 + 9);
+        expect(await store.deleteBatch('batch_a1', 'team-a')).toBe(true);
+        expect(await other.findBatch('batch_a1')).toBeUndefined();
+        expect(await all({ status: 'unfinished' })).toEqual(['batch_b2', 'msgbatch_a3']);
       }));
 
     it('requestCancel keeps the first time, leaves finished batches alone, and is owner-bound', () =>

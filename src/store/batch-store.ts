@@ -78,6 +78,19 @@ export interface BatchResult {
   json: string;
 }
 
+/** A listing across every owner (the admin API's): newest first, each filter optional. */
+export interface AllBatchesQuery {
+  /** `unfinished`: validating, in_progress or finalizing; `finished`: FINISHED_BATCH_STATUSES. */
+  status?: 'unfinished' | 'finished';
+  owner?: string;
+  /**
+   * Any batch's id: the page past its place in the order, whether or not it matches the filters
+   * now (a batch that finished between two pages does not end the paging); none when unknown.
+   */
+  after?: string;
+  limit: number;
+}
+
 export interface BatchLease {
   /** False when another replica holds the batch now (this one must stop working on it). */
   held: boolean;
@@ -97,6 +110,10 @@ export interface BatchStore {
   getBatch(id: string, owner: string): Promise<StoredBatch | undefined>;
   /** Newest first; `after` is a batch id (the page after it). */
   listBatches(owner: string, after: string | undefined, limit: number): Promise<StoredBatch[]>;
+  /** Every owner's batches (operators only: routes for tenants use `listBatches`). */
+  listAllBatches(q: AllBatchesQuery): Promise<StoredBatch[]>;
+  /** A batch whatever its owner (operators only). */
+  findBatch(id: string): Promise<StoredBatch | undefined>;
   /**
    * Deletes a batch with its lease and finished lines (not its files: the caller deletes those it
    * names); false when `owner` has no such batch.

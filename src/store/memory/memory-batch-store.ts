@@ -78,6 +78,23 @@ export function createMemoryBatchStore(): BatchStore {
       }
       return list.slice(0, limit).map(copy);
     },
+    async listAllBatches(q) {
+      const finished = (b: StoredBatch) => FINISHED_BATCH_STATUSES.includes(b.status);
+      const at = q.after === undefined ? undefined : batches.get(q.after);
+      if (q.after !== undefined && !at) return [];
+      return [...batches.values()]
+        .filter((b) => q.owner === undefined || b.owner === q.owner)
+        .filter((b) => q.status === undefined || finished(b) === (q.status === 'finished'))
+        .filter((b) => !at || byTimeThenId(b, at) < 0)
+        .sort(byTimeThenId)
+        .reverse()
+        .slice(0, q.limit)
+        .map(copy);
+    },
+    async findBatch(id) {
+      const b = batches.get(id);
+      return b && copy(b);
+    },
     async deleteBatch(id, owner) {
       if (!owned(batches.get(id), owner)) return false;
       leases.delete(id);

@@ -113,6 +113,22 @@ export function createPostgresBatchStore(
       );
       return (res.rows as BatchRow[]).map(batchFromRow);
     },
+    async listAllBatches(q) {
+      const status = { unfinished: UNFINISHED_SQL, finished: FINISHED_SQL };
+      const res = await query(
+        `SELECT ${BATCH_COLUMNS} FROM ${batches} WHERE ($1::text IS NULL OR owner = $1)
+         ${q.status === undefined ? '' : `AND status IN (${status[q.status]})`}
+         ${q.after === undefined ? '' : cursor('<', batches, 'TRUE', '$3')}
+         ORDER BY created_at DESC, ${BY_ID} DESC LIMIT $2`,
+        [q.owner ?? null, q.limit, ...(q.after === undefined ? [] : [q.after])],
+      );
+      return (res.rows as BatchRow[]).map(batchFromRow);
+    },
+    async findBatch(id) {
+      const res = await query(`SELECT ${BATCH_COLUMNS} FROM ${batches} WHERE id = $1`, [id]);
+      const row = res.rows[0] as BatchRow | undefined;
+      return row && batchFromRow(row);
+    },
     async requestCancel(id, owner, at) {
       await query(
         `UPDATE ${batches} SET cancel_requested_at = COALESCE(cancel_requested_at, $1)

@@ -103,6 +103,26 @@ export function createSqliteBatchStore(
       const rows = st.all({ owner, limit, ...(after === undefined ? {} : { after }) });
       return (rows as BatchRow[]).map(batchFromRow);
     },
+    async listAllBatches(q) {
+      const status = { unfinished: UNFINISHED_SQL, finished: FINISHED_SQL };
+      const st = await sql(
+        `SELECT ${BATCH_COLUMNS} FROM batches WHERE (@owner IS NULL OR owner = @owner)
+         ${q.status === undefined ? '' : `AND status IN (${status[q.status]})`}
+         ${q.after === undefined ? '' : cursor('<', 'batches', 'TRUE')}
+         ORDER BY created_at DESC, id DESC LIMIT @limit`,
+      );
+      const rows = st.all({
+        owner: q.owner ?? null,
+        limit: q.limit,
+        ...(q.after === undefined ? {} : { after: q.after }),
+      });
+      return (rows as BatchRow[]).map(batchFromRow);
+    },
+    async findBatch(id) {
+      const row = (await sql(`SELECT ${BATCH_COLUMNS} FROM batches WHERE id = ?`)).get(id) as
+        BatchRow | undefined;
+      return row && batchFromRow(row);
+    },
     async requestCancel(id, owner, at) {
       const st = await sql(
         `UPDATE batches SET cancel_requested_at = COALESCE(cancel_requested_at, ?)
