@@ -10,7 +10,9 @@ import type { ConfigHolder } from '../config/runtime-config.js';
 import type { Clock } from '../core/clock.js';
 import type { AuthContext } from '../gateway/gateway-types.js';
 import { registerMessageBatchesRoutes } from '../http/anthropic/message-batches-routes.js';
+import { registerAdminBatchesRoutes } from '../http/routes/admin-batches-routes.js';
 import { registerBatchesRoutes } from '../http/routes/batches-routes.js';
+import { registerDashboardBatchesRoutes } from '../dashboard/dashboard-batches.js';
 import { registerFilesRoutes } from '../http/routes/files-routes.js';
 import type { BatchStore } from '../store/batch-store.js';
 import { BATCH_CALLER_HEADER, BatchCallers } from './batch-caller.js';
@@ -80,12 +82,14 @@ export class BatchService {
     });
   }
 
-  /** Mounts the routes (a plugin for buildApp). */
+  /** Mounts the routes (a plugin for buildApp): the tenants' APIs, the admin API's and the dashboard's. */
   async register(app: FastifyInstance): Promise<void> {
     const { store, config, clock } = this.options;
     await registerFilesRoutes(app, store, config, clock);
     await registerBatchesRoutes(app, store, this.runner, config, clock);
     await registerMessageBatchesRoutes(app, store, this.runner, config, clock);
+    registerAdminBatchesRoutes(app, store, this.runner, clock);
+    registerDashboardBatchesRoutes(app, store);
   }
 
   /** Starts running batches through `app` (unless `batches.enabled` is off at start-up). */

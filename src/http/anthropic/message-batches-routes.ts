@@ -18,7 +18,7 @@ import { filteredPage, filteredPageBefore } from '../../store/filtered-page.js';
 import type { ErrorShaper } from '../error-handler.js';
 import { messageBatchObject, needsErrorTally, processingStatus } from './message-batch-object.js';
 import { parseMessageBatchRequest } from './message-batch-request.js';
-import { messageBatchResults, tallyErrorFile } from './message-batch-results.js';
+import { messageBatchResults, tallyErrorFile, type ResultTally } from './message-batch-results.js';
 import { anthropicErrorBody } from './messages-convert.js';
 
 /** The input file's purpose, and the output and error files'. */
@@ -29,7 +29,28 @@ export const MESSAGE_BATCH_OUTPUT_PURPOSE = 'anthropic_batch_output';
 const WINDOW_MS = 86_400_000;
 
 const errorShape: ErrorShaper = (e) => anthropicErrorBody(e);
-const isMessageBatch = (b: StoredBatch) => b.id.startsWith('msgbatch_');
+
+/** Anthropic's batches (`msgbatch_…`); `batch_…` are OpenAI's. */
+export const isMessageBatch = (b: StoredBatch) => b.id.startsWith('msgbatch_');
+
+/**
+ * The MessageBatch object as this API shows it (its results under `origin`), the error file read
+ * when the counts need it.
+ */
+export async function messageBatchView(
+  store: BatchStore,
+  b: StoredBatch,
+  origin: string,
+): Promise<Record<string, unknown>> {
+  let tally: ResultTally | undefined;
+  if (needsErrorTally(b)) {
+    const fileId = readDoc(b).errorFileId;
+    tally = tallyErrorFile(
+      fileId === undefined ? undefined : await store.getFileContent(fileId, b.owner),
+    );
+  }
+  return messageBatchObject(b, `${origin}/v1/messages/batches/${b.id}/results`, tally);
+}
 
 type Params = { Params: { id: string } };
 
@@ -58,14 +79,8 @@ export async function registerMessageBatchesRoutes(
     };
     const content = async (fileId: string | undefined, owner: string) =>
       fileId === undefined ? undefined : await store.getFileContent(fileId, owner);
-    /** The object as the client sees it, the error file read when the counts need it. */
-    const view = async (request: FastifyRequest, b: StoredBatch) => {
-      const tally = needsErrorTally(b)
-        ? tallyErrorFile(await content(readDoc(b).errorFileId, b.owner))
-        : undefined;
-      const url = `${request.protocol}://${request.host}/v1/messages/batches/${b.id}/results`;
-      return messageBatchObject(b, url, tally);
-    };
+    const view = (request: FastifyRequest, b: StoredBatch) =>
+      messageBatchView(store, b, `${request.protocol}://${request.host}`);
 
     scope.post('/v1/messages/batches', opts, async (request) => {
       const input = parseMessageBatchRequest(
