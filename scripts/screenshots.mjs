@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Regenerates the screenshots in docs/img/ used by docs/tour.md: starts the built router on the
 // embedded default config (simulated fleet) on a free loopback port, sends a bounded mix of
-// requests, runs a small `compare`, and photographs the dashboard and the compare report in
+// requests, has two tenants start small batches (finished by the photo) and larger ones (still
+// running), runs a small `compare`, and photographs the dashboard and the compare report in
 // Debian's Chromium (playwright-core). Stops what it started. Usage: npm run build && node scripts/screenshots.mjs
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -65,6 +66,52 @@ try {
     });
     await r.arrayBuffer();
   }
+  // Two tenants' batches for the dashboard's Batches table: keys issued through the admin API.
+  const admin = { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' };
+  const issue = async (tenant) => {
+    const r = await fetch(`${base}/admin/v1/keys`, {
+      method: 'POST',
+      headers: admin,
+      body: JSON.stringify({ tenant }),
+    });
+    return (await r.json()).key;
+  };
+  const research = await issue('research');
+  const support = await issue('support');
+  const openAiBatch = async (key, n) => {
+    const form = new FormData();
+    form.append('purpose', 'batch');
+    const lines = Array.from({ length: n }, (_, i) =>
+      JSON.stringify({
+        custom_id: `q${i}`,
+        method: 'POST',
+        url: '/v1/chat/completions',
+        body: { model: 'model-router', messages: [{ role: 'user', content: prompts[i % prompts.length] }] },
+      }),
+    );
+    form.append('file', new Blob([lines.join('\n') + '\n']), 'questions.jsonl');
+    const headers = { authorization: `Bearer ${key}` };
+    const file = await (await fetch(`${base}/v1/files`, { method: 'POST', headers, body: form })).json();
+    await fetch(`${base}/v1/batches`, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: JSON.stringify({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' }),
+    });
+  };
+  const messageBatch = (key, n) =>
+    fetch(`${base}/v1/messages/batches`, {
+      method: 'POST',
+      headers: { 'x-api-key': key, 'anthropic-version': '2023-06-01', 'content-type': 'application/json' },
+      body: JSON.stringify({
+        requests: Array.from({ length: n }, (_, i) => ({
+          custom_id: `m${i}`,
+          params: { model: 'model-router', max_tokens: 256, messages: [{ role: 'user', content: prompts[i % prompts.length] }] },
+        })),
+      }),
+    });
+  await openAiBatch(research, 4);
+  await messageBatch(support, 3);
+
   const promptFile = join(work, 'prompts.txt');
   writeFileSync(promptFile, prompts.join('\n'));
   execFileSync(
@@ -72,6 +119,10 @@ try {
     ['compare', '--endpoint', base, '--prompts', promptFile, '--targets', 'model-router,gpt-4.1,gpt-4.1-nano', '--modes', 'balanced,quality,cost', '--concurrency', '6', '--out', join(work, 'compare')],
     { stdio: 'inherit' },
   );
+
+  // Started last, so they are still running when the dashboard is photographed.
+  await openAiBatch(research, 80);
+  await messageBatch(support, 40);
 
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',

@@ -1,6 +1,7 @@
 // The dashboard in headless Chromium (Debian's chromium + playwright-core): the page loads with no
-// console errors, its charts render with data from a run of real requests, and editing a router's
-// mode through the page changes how the next request is routed.
+// console errors, its charts render with data from a run of real requests, editing a router's
+// mode through the page changes how the next request is routed, and batches made through the
+// OpenAI and Anthropic APIs show in its Batches table.
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -167,8 +168,95 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     await page.close();
   }, 60_000);
 
+  it("lists every tenant's batches, OpenAI's and Anthropic's, with their progress", async () => {
+    // After the first test: batch lines are requests, which it counts.
+    const form = new FormData();
+    form.append('purpose', 'batch');
+    const line = (i: number) =>
+      JSON.stringify({
+        custom_id: `r${i}`,
+        method: 'POST',
+        url: '/v1/chat/completions',
+        body: { model: 'small', messages: [{ role: 'user', content: `batch question ${i}` }] },
+      });
+    form.append('file', new Blob([`${line(0)}\n${line(1)}\n`]), 'in.jsonl');
+    const file = (await (
+      await fetch(`${server.baseUrl}/v1/files`, { method: 'POST', body: form })
+    ).json()) as { id: string };
+    const post = async (path: string, body: object) =>
+      (await (
+        await fetch(`${server.baseUrl}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+          body: JSON.stringify(body),
+        })
+      ).json()) as { id: string };
+    const openai = await post('/v1/batches', {
+      input_file_id: file.id,
+      endpoint: '/v1/chat/completions',
+      completion_window: '24h',
+    });
+    const anthropic = await post('/v1/messages/batches', {
+      requests: [
+        {
+          custom_id: 'm0',
+          params: { model: 'small', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] },
+        },
+      ],
+    });
+    expect(openai.id).toMatch(/^batch_/);
+    expect(anthropic.id).toMatch(/^msgbatch_/);
+
+    const page = await browser.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (e) => problems.push(e.message));
+    await page.goto(`${server.baseUrl}/dashboard`);
+    await page.fill('#key-input', ADMIN);
+    await page.click('#key-form button');
+    const row = (id: string) => () =>
+      page.$$eval(`#batches tr[data-batch="${id}"]`, (rows) =>
+        rows.map((r) => ({
+          cells: [...r.children].map((c) => c.textContent),
+          finished: r.classList.contains('finished'),
+        })),
+      );
+    // Each ends completed (the page refreshes every 3 s), greyed among the finished.
+    await expect.poll(row(openai.id), { timeout: 15_000 }).toEqual([
+      {
+        cells: [
+          openai.id,
+          'default',
+          'OpenAI',
+          'completed',
+          '2 completed, 0 failed of 2',
+          expect.any(String),
+          '/v1/chat/completions',
+        ],
+        finished: true,
+      },
+    ]);
+    await expect.poll(row(anthropic.id), { timeout: 15_000 }).toEqual([
+      {
+        cells: [
+          anthropic.id,
+          'default',
+          'Anthropic',
+          'completed',
+          '1 completed, 0 failed of 1',
+          expect.any(String),
+          '/v1/messages',
+        ],
+        finished: true,
+      },
+    ]);
+    expect(await page.textContent('#batches-note')).toContain('No batch is running.');
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 60_000);
+
   it('the dashboard API refuses requests without an admin key', async () => {
     const r = await fetch(`${server.baseUrl}/dashboard/api/overview`);
     expect(r.status).toBe(403);
+    expect((await fetch(`${server.baseUrl}/dashboard/api/batches`)).status).toBe(403);
   });
 });

@@ -238,6 +238,48 @@ async function renderDecisions() {
   );
 }
 
+// Every tenant's batches (OpenAI's and Anthropic's): the unfinished ones, then the latest that
+// have finished, greyed. A runaway one is stopped with POST /admin/v1/batches/{id}/cancel.
+async function renderBatches() {
+  const tbody = document.querySelector('#batches tbody');
+  const note = document.getElementById('batches-note');
+  try {
+    const b = await api('/dashboard/api/batches');
+    tbody.replaceChildren(
+      ...[...b.unfinished, ...b.finished].map((batch, i) => {
+        const tr = document.createElement('tr');
+        tr.dataset.batch = batch.id;
+        const { total, completed, failed } = batch.requestCounts;
+        const cells = [
+          batch.id,
+          batch.tenant,
+          batch.api === 'anthropic' ? 'Anthropic' : 'OpenAI',
+          batch.status,
+          `${completed} completed, ${failed} failed of ${total}`,
+          new Date(batch.createdAt).toLocaleString(),
+          batch.endpoint,
+        ];
+        for (const text of cells) {
+          const td = document.createElement('td');
+          td.textContent = text;
+          tr.append(td);
+        }
+        if (i >= b.unfinished.length) tr.className = 'finished';
+        return tr;
+      }),
+    );
+    note.textContent =
+      (b.unfinished.length === 0 ? 'No batch is running. ' : '') +
+      (b.moreUnfinished
+        ? `The first ${b.unfinished.length} unfinished batches; GET /admin/v1/batches?status=unfinished lists them all. `
+        : '') +
+      'Greyed: the latest batches to have finished. Stop one with POST /admin/v1/batches/{id}/cancel.';
+  } catch (err) {
+    tbody.replaceChildren();
+    note.textContent = err.message;
+  }
+}
+
 // Spend by tag, end user, tenant or key, from the request log (GET /admin/v1/usage): read when the
 // grouping or the window changes and every 30 s, not on every 3 s refresh (it reads the log).
 const USAGE_EVERY_MS = 30_000;
@@ -293,6 +335,7 @@ async function refresh() {
     const since = document.getElementById('window').value;
     render(await api(`/dashboard/api/overview?since=${since}`));
     await renderDecisions();
+    await renderBatches();
     await renderUsage(false);
     document.getElementById('main').hidden = false;
     if (document.getElementById('message').textContent.startsWith('Enter')) show('');
