@@ -4,13 +4,13 @@
 // written anywhere; the plain key is printed once by `issue` and `rotate`.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { request } from 'undici';
 import { parseDocument } from 'yaml';
 import { generateApiKey, generateKeyId, hashApiKey } from '../auth/api-key.js';
 import { keyWarnings } from '../auth/key-routes.js';
 import { DEFAULT_GRACE_SECONDS, MAX_GRACE_SECONDS } from '../auth/key-store.js';
 import { parseConfig } from '../config/load-config.js';
 import { parseDuration } from '../core/time-range.js';
+import { adminApi } from './admin-api.js';
 
 const USAGE = `usage:
   model-router keys issue  --tenant <t> [--id <id>] [--scopes a,b] [--admin] [--expires <ISO time>]
@@ -148,28 +148,7 @@ async function online(
   values: Values,
   io: KeysIo,
 ): Promise<number> {
-  const adminKey = values['admin-key'] ?? io.env.MODEL_ROUTER_ADMIN_KEY;
-  if (!adminKey) throw new Error('an admin key is needed: --admin-key or $MODEL_ROUTER_ADMIN_KEY');
-  const base = values.url!.replace(/\/+$/, '');
-  const call = async (method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown) => {
-    const res = await request(base + path, {
-      method,
-      headers: {
-        authorization: `Bearer ${adminKey}`,
-        ...(body ? { 'content-type': 'application/json' } : {}),
-      },
-      body: body ? JSON.stringify(body) : undefined,
-      signal: AbortSignal.timeout(10_000),
-    });
-    const text = await res.body.text();
-    const json = text ? (JSON.parse(text) as Record<string, unknown>) : {};
-    if (res.statusCode >= 400) {
-      const message =
-        (json.error as { message?: string } | undefined)?.message ?? text.slice(0, 300);
-      throw new Error(`HTTP ${res.statusCode}: ${message}`);
-    }
-    return json;
-  };
+  const call = adminApi(values.url!, values['admin-key'] ?? io.env.MODEL_ROUTER_ADMIN_KEY);
   if (action === 'issue') {
     const issued = await call('POST', '/admin/v1/keys', issueBody(values));
     printIssued(io, String(issued.key), (issued.record as { id: string }).id);

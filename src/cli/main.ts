@@ -42,6 +42,10 @@ const COMMANDS: Record<string, { file: string; summary: string }> = {
     summary: 'distribution [--since 7d | --compare <results.json>] [--by ...] [--out <f.html>]',
   },
   keys: { file: './keys.js', summary: 'keys issue|revoke|list ...             manage API keys' },
+  batches: {
+    file: './batches.js',
+    summary: "batches [cancel <id>] --url <router>   every tenant's batches (admin key)",
+  },
 };
 
 function usage(): string {

@@ -1,0 +1,34 @@
+// The CLI's client for a running router's admin API (`--url`, admin key from `--admin-key` or
+// $MODEL_ROUTER_ADMIN_KEY), shared by the commands that manage a live router (`keys`, `batches`).
+import { request } from 'undici';
+
+/** Calls one admin endpoint; the JSON answer, or an Error naming the status and the router's message. */
+export type AdminCall = (
+  method: 'GET' | 'POST' | 'DELETE',
+  path: string,
+  body?: unknown,
+) => Promise<Record<string, unknown>>;
+
+export function adminApi(url: string, adminKey: string | undefined): AdminCall {
+  if (!adminKey) throw new Error('an admin key is needed: --admin-key or $MODEL_ROUTER_ADMIN_KEY');
+  const base = url.replace(/\/+$/, '');
+  return async (method, path, body) => {
+    const res = await request(base + path, {
+      method,
+      headers: {
+        authorization: `Bearer ${adminKey}`,
+        ...(body ? { 'content-type': 'application/json' } : {}),
+      },
+      body: body ? JSON.stringify(body) : undefined,
+      signal: AbortSignal.timeout(10_000),
+    });
+    const text = await res.body.text();
+    const json = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+    if (res.statusCode >= 400) {
+      const message =
+        (json.error as { message?: string } | undefined)?.message ?? text.slice(0, 300);
+      throw new Error(`HTTP ${res.statusCode}: ${message}`);
+    }
+    return json;
+  };
+}

@@ -1,0 +1,104 @@
+// `model-router batches [list] | cancel <id>`: every tenant's batches on a running router through its
+// admin API (`GET /admin/v1/batches`, every page; `POST /admin/v1/batches/{id}/cancel`), to find
+// and stop a runaway batch. Lists unfinished batches unless `--status` says otherwise.
+import { parseArgs } from 'node:util';
+import { adminApi } from './admin-api.js';
+
+const USAGE = `usage:
+  model-router batches [list] [--status unfinished|finished|all] [--tenant <t>] [--json]
+                                 (default: unfinished, every tenant)
+  model-router batches cancel <id>   (lines in flight finish; the rest are not run)
+target:
+  --url <http://host:port> [--admin-key <key>]   a running router (admin key also from $MODEL_ROUTER_ADMIN_KEY)`;
+
+const OPTIONS = {
+  url: { type: 'string' },
+  'admin-key': { type: 'string' },
+  status: { type: 'string' },
+  tenant: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+/** Batches read per request while following the pages. */
+const PAGE = 100;
+
+export interface BatchesIo {
+  out(text: string): void;
+  err(text: string): void;
+  env: NodeJS.ProcessEnv;
+}
+
+const defaultIo: BatchesIo = {
+  out: (t) => process.stdout.write(t),
+  err: (t) => process.stderr.write(t),
+  env: process.env,
+};
+
+type Item = Record<string, unknown>;
+
+/** One line per batch: OpenAI's Batch and Anthropic's MessageBatch read into the same columns. */
+export function batchLine(b: Item): string {
+  const n = (v: unknown) => (typeof v === 'number' ? v : 0);
+  const counts = (b.request_counts ?? {}) as Record<string, unknown>;
+  const anthropic = b.api === 'anthropic';
+  const status = String(anthropic ? b.processing_status : b.status);
+  const progress = anthropic
+    ? `${n(counts.succeeded)} succeeded, ${n(counts.errored)} errored, ${n(counts.canceled) + n(counts.expired)} not run, ${n(counts.processing)} processing`
+    : `${n(counts.completed)} completed, ${n(counts.failed)} failed of ${n(counts.total)}`;
+  const created = anthropic ? String(b.created_at) : new Date(n(b.created_at) * 1000).toISOString();
+  const endpoint = anthropic ? '/v1/messages' : String(b.endpoint);
+  const key = `key=${typeof b.key_id === 'string' ? b.key_id : '-'}`;
+  return [b.id, `tenant=${String(b.tenant)}`, key, b.api, status, progress, created, endpoint].join(
+    '\t',
+  );
+}
+
+export async function run(argv: string[], io: BatchesIo = defaultIo): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true });
+  } catch (err) {
+    io.err(`${(err as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  const [action = 'list', id] = positionals;
+  const status = values.status ?? 'unfinished';
+  if (
+    !values.url ||
+    !['list', 'cancel'].includes(action) ||
+    (action === 'cancel' && !id) ||
+    !['unfinished', 'finished', 'all'].includes(status)
+  ) {
+    io.err(`${USAGE}\n`);
+    return 2;
+  }
+  try {
+    const call = adminApi(values.url, values['admin-key'] ?? io.env.MODEL_ROUTER_ADMIN_KEY);
+    if (action === 'cancel') {
+      const b = await call('POST', `/admin/v1/batches/${encodeURIComponent(id!)}/cancel`);
+      io.out(`${batchLine(b)}\n`);
+      return 0;
+    }
+    const all: Item[] = [];
+    for (let after: string | undefined; ;) {
+      const query = new URLSearchParams({
+        status,
+        limit: String(PAGE),
+        ...(values.tenant ? { tenant: values.tenant } : {}),
+        ...(after ? { after } : {}),
+      });
+      const page = await call('GET', `/admin/v1/batches?${query}`);
+      all.push(...(page.data as Item[]));
+      if (!page.has_more || typeof page.last_id !== 'string') break;
+      after = page.last_id;
+    }
+    if (values.json) io.out(JSON.stringify(all, null, 2) + '\n');
+    else if (all.length === 0) io.err(`no ${status === 'all' ? '' : `${status} `}batches\n`);
+    else for (const b of all) io.out(`${batchLine(b)}\n`);
+    return 0;
+  } catch (err) {
+    io.err(`batches ${action}: ${(err as Error).message}\n`);
+    return 1;
+  }
+}
