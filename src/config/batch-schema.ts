@@ -19,7 +19,7 @@ export const batchSchema = z
       .boolean()
       .default(BATCH_DEFAULTS.enabled)
       .describe(
-        "Serve `/v1/files` and `/v1/batches` (and their Azure paths), and Anthropic's `/v1/messages/batches`. Off: they answer 404 and no batch runs on this replica.",
+        "Serve `/v1/files` and `/v1/batches` (and their Azure paths), and Anthropic's `/v1/messages/batches`. Off: they answer 404 and no batch runs on this replica; the admin API and the dashboard still list and cancel the batches there are.",
       ),
     concurrency: z
       .number()

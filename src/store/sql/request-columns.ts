@@ -166,6 +166,8 @@ export const MIGRATIONS: { version: number; sql: string }[] = [
     CREATE TABLE IF NOT EXISTS batch_results (batch_id TEXT NOT NULL, line INTEGER NOT NULL, ok {bool} NOT NULL,
       json TEXT NOT NULL, PRIMARY KEY (batch_id, line))`,
   },
+  // The operators' listing of every tenant's batches, newest first (admin API, dashboard).
+  { version: 8, sql: 'CREATE INDEX IF NOT EXISTS batches_created ON batches (created_at, id)' },
 ];
 
 // Every table the migrations create, by name.
