@@ -7,6 +7,7 @@ import type { CacheHit } from './answer-cache.js';
 import { replayChunks } from './answer-chunks.js';
 import type { GatewayDeps } from './chat-gateway.js';
 import { usageCounts } from './cost.js';
+import { finishRecord } from './finish-record.js';
 import type { AdmitContext, ChatCall, ChatOutcome } from './gateway-types.js';
 
 /**
@@ -16,7 +17,7 @@ import type { AdmitContext, ChatCall, ChatOutcome } from './gateway-types.js';
  * kept answer replayed.
  */
 export async function answerFromCache(
-  deps: Pick<GatewayDeps, 'config' | 'clock' | 'policies'>,
+  deps: Pick<GatewayDeps, 'config' | 'clock' | 'recorder' | 'policies'>,
   hit: CacheHit,
   request: ChatCall['request'],
   admit: AdmitContext,
@@ -27,10 +28,9 @@ export async function answerFromCache(
     warnings?: string[];
     promptFilterResults?: unknown[];
     startedPerf: number;
-    finish(status: number, errorCode?: string): void;
   },
 ): Promise<ChatOutcome> {
-  const { record, finish } = ctx;
+  const { record, startedPerf } = ctx;
   const { answer, deployment: d, semantic } = hit;
   const response = answer.response;
   record.cache = semantic ? 'semantic' : 'hit';
@@ -72,20 +72,20 @@ export async function answerFromCache(
     if (ctx.promptFilterResults && !out.prompt_filter_results)
       out.prompt_filter_results = ctx.promptFilterResults;
     if (policies?.filterOutput) out = await policies.filterOutput(out, admit);
-    finish(200);
+    finishRecord(deps, record, startedPerf, 200);
     return { kind: 'json', response: out, headers };
   }
   const chunks = replayChunks(response, request.stream_options?.include_usage === true);
   if (ctx.promptFilterResults && chunks[0])
     chunks[0].prompt_filter_results = ctx.promptFilterResults;
-  record.ttftMs = deps.clock.perfNow() - ctx.startedPerf;
+  record.ttftMs = deps.clock.perfNow() - startedPerf;
   const signal = admit.call.signal;
   const replayed = (async function* () {
     try {
       yield* chunks;
     } finally {
-      if (signal.aborted) finish(499, 'client_closed_request');
-      else finish(200);
+      if (signal.aborted) finishRecord(deps, record, startedPerf, 499, 'client_closed_request');
+      else finishRecord(deps, record, startedPerf, 200);
     }
   })();
   return {

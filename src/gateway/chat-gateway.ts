@@ -1,17 +1,16 @@
 // Handles one chat request end to end: resolve the target → policies → eligibility → route →
 // execute with failover → respond → record. Every entry point (chat, Azure, Responses, Messages)
 // joins here with a ChatRequest. What the request asks for and may use is request-target.ts;
-// eligibility and the order to try deployments in, plan-route.ts; a streamed answer's tracking,
-// track-stream.ts; Foundry's router controls, router-controls.ts; the
-// answer cache, answer-cache.ts (looked up after policies and input filters, before routing),
-// and after an exact miss the semantic cache, semantic-cache.ts (imported only once it is on); a
-// hit's reply, answer-from-cache.ts; waiting for a deployment with headroom, wait-for-headroom.ts.
+// eligibility and the order to try deployments in, plan-route.ts; the answer cache,
+// answer-cache.ts (looked up after policies and input filters, before routing), and after an
+// exact miss the semantic cache, semantic-cache.ts (imported only once it is on); a hit's reply,
+// answer-from-cache.ts; waiting for a deployment with headroom, wait-for-headroom.ts; a served
+// answer's way out, served-answer.ts; the record's two ends, finish-record.ts.
 import { resolveMaxPrice } from './max-price.js';
 import type { RouterConfig } from '../config/schema.js';
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import type { ConfigHolder, RuntimeConfig } from '../config/runtime-config.js';
 import type { Clock } from '../core/clock.js';
-import { GatewayError } from '../core/errors.js';
 import {
   collectPromptText,
   countPromptTokens,
@@ -23,16 +22,10 @@ import { requestNeeds } from '../routing/eligibility.js';
 import { OutputTokenStats } from '../routing/output-token-stats.js';
 import type { DecisionReceipt, DecisionStore } from '../routing/receipt.js';
 import type { Router } from '../routing/router-types.js';
-import {
-  newRequestRecord,
-  type AttemptRecord,
-  type RequestRecorder,
-} from '../store/request-record.js';
+import type { RequestRecorder } from '../store/request-record.js';
 import type { AnswerCache, CachePlan } from './answer-cache.js';
-import { ChunkCollector } from './answer-chunks.js';
-import { answerFromCache, answerText } from './answer-from-cache.js';
+import { answerFromCache } from './answer-from-cache.js';
 import type { CircuitBreakers } from './circuit-breaker.js';
-import { accountUsage, usageCounts } from './cost.js';
 import { countTokens } from './count-tokens.js';
 import { DeploymentLoad } from './deployment-load.js';
 import {
@@ -40,6 +33,7 @@ import {
   executeWithFailover,
   type ExecutionResult,
 } from './execute-with-failover.js';
+import { finishFailedChat, openRecord } from './finish-record.js';
 import {
   targetName,
   type AdmitContext,
@@ -64,10 +58,17 @@ import {
   resolveTarget,
   resolveZone,
 } from './request-target.js';
-import { modelSelectionDetails, wantsRouterControls } from './router-controls.js';
-import type { SemanticCache, SemanticCacheLog, SemanticLookup } from './semantic-cache.js';
+import { wantsRouterControls } from './router-controls.js';
+import type { SemanticCacheLog, SemanticLookup } from './semantic-cache.js';
+import { SemanticCacheLoader } from './semantic-cache-loader.js';
+import {
+  keepJsonAnswer,
+  sendJsonAnswer,
+  streamAnswer,
+  type AnswerDeps,
+  type ServedRequest,
+} from './served-answer.js';
 import type { AffinityStore } from './session-affinity.js';
-import { trackStream } from './track-stream.js';
 import { headroomProbes, waitForHeadroom } from './wait-for-headroom.js';
 
 export interface GatewayDeps {
@@ -97,9 +98,10 @@ export class ChatGateway {
   readonly load: DeploymentLoad;
   /** What planning uses; its balancer orders a pool's members (this replica's turns and load). */
   private readonly planDeps: PlanDeps;
+  /** What a served answer uses on its way out (served-answer.ts). */
+  private readonly answerDeps: AnswerDeps;
   /** Loaded and built when `cache.semantic.enabled` is first seen, not before. */
-  private semantic?: Promise<SemanticCache>;
-  private semanticBuilt?: SemanticCache;
+  private readonly semantic: SemanticCacheLoader;
 
   constructor(private readonly deps: GatewayDeps) {
     this.load = deps.load ?? new DeploymentLoad(deps.clock);
@@ -108,11 +110,18 @@ export class ChatGateway {
       pools: new PoolBalancer(this.load),
       outputTokens: this.outputTokens,
     };
+    this.answerDeps = { ...deps, outputTokens: this.outputTokens };
+    this.semantic = new SemanticCacheLoader({ ...deps, load: this.load });
   }
 
   /** The receipt of a recent routing decision. */
   receipt(id: string): DecisionReceipt | undefined {
     return this.deps.decisions.get(id);
+  }
+
+  /** Vectors in the semantic cache's index on this replica (undefined until it is first used). */
+  semanticEntries(): number | undefined {
+    return this.semantic.entries;
   }
 
   /** The prompt tokens of a request, as its provider or the router counts them (./count-tokens.ts). */
@@ -123,25 +132,9 @@ export class ChatGateway {
   }
 
   async handleChat(call: ChatCall): Promise<ChatOutcome> {
-    const started = this.deps.clock.now();
+    const record = openRecord(this.deps.clock, call, call.endpoint, call.request.stream === true);
     const startedPerf = this.deps.clock.perfNow();
     const snapshot = this.deps.config.current;
-    const record = newRequestRecord({
-      time: started,
-      requestId: call.requestId,
-      endpoint: call.endpoint,
-      tenant: call.auth.tenant,
-      keyId: call.auth.keyId,
-      endUser: call.attribution?.endUser,
-      tags: call.attribution?.tags,
-      stream: call.request.stream === true,
-    });
-    const finish = (status: number, errorCode?: string) => {
-      record.status = status;
-      record.errorCode = errorCode;
-      record.latencyMs = this.deps.clock.perfNow() - startedPerf;
-      this.deps.recorder.record(record);
-    };
     let admit: AdmitContext | undefined;
     let semantic: SemanticLookup | undefined;
     try {
@@ -195,7 +188,7 @@ export class ChatGateway {
         // Off (the default): one property read, nothing imported or allocated.
         if (!hit && cachePlan.read && snapshot.config.cache.semantic.enabled) {
           semantic = await (
-            await this.semanticCache(cache)
+            await this.semantic.load(cache)
           ).lookup({ snapshot, plan: cachePlan, call, request, target, mode, zone, needs });
           hit = semantic?.hit;
           // Spent whatever happens next (account() adds the answer's cost to it).
@@ -209,7 +202,6 @@ export class ChatGateway {
             warnings: admitted.warnings,
             promptFilterResults,
             startedPerf,
-            finish,
           });
       }
       const routed = { ...call, request };
@@ -227,125 +219,30 @@ export class ChatGateway {
         ({ plan, result } = await waitForHeadroom(err, admitted, probes, async () => {
           const again = planRoute(this.planDeps, snapshot, routed, target, promptTokens, mode);
           notePlan(record, again);
-          const served = await this.execute(snapshot, routed, again.ordered, promptTokens);
-          return { plan: again, result: served };
+          const answered = await this.execute(snapshot, routed, again.ordered, promptTokens);
+          return { plan: again, result: answered };
         }));
       }
       noteServed(record, plan, result);
       if (plan.sessionKey) this.deps.affinity.remember(plan.sessionKey, result.deployment.name);
-      const headers = servedHeaders(admitted, plan, result);
-      const top = plan.topDeployment ?? result.deployment;
-      const controls = wantsRouterControls(call) && plan.receipt ? plan.receipt : undefined;
-
-      if (result.kind === 'json') {
-        let response = result.response;
-        record.servedModel = response.model;
-        headers['x-router-model'] = response.model;
-        accountUsage(
-          record,
-          result.deployment,
-          top,
-          usageCounts(response.usage),
-          semantic?.costUsd,
-        );
-        // Kept as the upstream answered, before filters annotate it (they run again on a hit).
-        if (cachePlan) {
-          headers['x-router-cache'] = record.cache ?? 'miss';
-          const kept = this.deps.answerCache?.keep(cachePlan, {
-            deployment: result.deployment.name,
-            baselineCostUsd: record.baselineCostUsd,
-            response,
-          });
-          if (kept) semantic?.remember();
-        }
-        if (promptFilterResults && !response.prompt_filter_results)
-          response.prompt_filter_results = promptFilterResults;
-        if (policies?.filterOutput) response = await policies.filterOutput(response, admit);
-        if (controls) response.model_selection_details = modelSelectionDetails(controls);
-        if (response.usage)
-          this.outputTokens.observe(result.deployment.name, record.completionTokens);
-        if (snapshot.config.requestLog.storeText) record.answerText = answerText(response);
-        policies?.settle?.(admit, {
-          deployment: result.deployment,
-          usage: response.usage ?? undefined,
-          costUsd: record.costUsd,
-          status: 200,
-        });
-        finish(200);
-        return { kind: 'json', response, headers };
-      }
-
-      record.servedModel = result.model;
-      headers['x-router-model'] = result.model;
-      record.ttftMs = result.firstChunkAt - startedPerf;
-      if (cachePlan) headers['x-router-cache'] = record.cache ?? 'miss';
-      const collector = cachePlan?.write ? new ChunkCollector() : undefined;
-      const admitCtx = admit;
-      const semanticCtx = semantic;
-      const stream = trackStream(result, call, {
+      const served: ServedRequest = {
+        admit,
+        record,
+        startedPerf,
+        top: plan.topDeployment ?? result.deployment,
+        headers: servedHeaders(admitted, plan, result),
+        controls: wantsRouterControls(call) && plan.receipt ? plan.receipt : undefined,
+        cachePlan,
+        semantic,
         promptFilterResults,
-        controls,
         storeText: snapshot.config.requestLog.storeText,
-        collector,
-        onEnd: ({ status, errorCode, usage, text }) => {
-          accountUsage(
-            record,
-            result.deployment,
-            top,
-            usage ?? {
-              promptTokens: record.promptTokens,
-              cachedTokens: 0,
-              completionTokens: 0,
-              reasoningTokens: 0,
-            },
-            semanticCtx?.costUsd,
-          );
-          if (usage && status === 200)
-            this.outputTokens.observe(result.deployment.name, usage.completionTokens);
-          const whole = status === 200 ? collector?.response() : undefined;
-          if (
-            cachePlan &&
-            whole &&
-            this.deps.answerCache?.keep(cachePlan, {
-              deployment: result.deployment.name,
-              baselineCostUsd: record.baselineCostUsd,
-              response: whole,
-            })
-          )
-            semanticCtx?.remember();
-          if (text !== undefined) record.answerText = text;
-          policies?.settle?.(admitCtx, {
-            deployment: result.deployment,
-            // The stream's usage, as accounted: TPM limits are corrected with real tokens here too.
-            usage: {
-              prompt_tokens: record.promptTokens,
-              completion_tokens: record.completionTokens,
-              total_tokens: record.promptTokens + record.completionTokens,
-            },
-            costUsd: record.costUsd,
-            status,
-          });
-          finish(status, errorCode);
-        },
-      });
-      const chunks = policies?.filterStream ? policies.filterStream(stream, admit) : stream;
-      return { kind: 'stream', chunks, headers };
+      };
+      if (result.kind === 'stream') return streamAnswer(this.answerDeps, served, result);
+      let response = keepJsonAnswer(this.answerDeps, served, result);
+      if (policies?.filterOutput) response = await policies.filterOutput(response, admit);
+      return sendJsonAnswer(this.answerDeps, served, result, response);
     } catch (err) {
-      const e = err instanceof GatewayError ? err : undefined;
-      if (
-        e &&
-        record.attempts.length === 0 &&
-        (e.details?.attempts as AttemptRecord[] | undefined)
-      ) {
-        record.attempts = e.details?.attempts as AttemptRecord[];
-      }
-      // The embedding call of a semantic lookup was paid for, whatever became of the request.
-      if (admit)
-        this.deps.policies?.settle?.(admit, {
-          costUsd: semantic?.costUsd ?? 0,
-          status: e?.status ?? 500,
-        });
-      finish(e?.status ?? 500, e?.code ?? 'internal_error');
+      finishFailedChat(this.deps, record, startedPerf, err, admit, semantic?.costUsd ?? 0);
       throw err;
     }
   }
@@ -371,29 +268,5 @@ export class ChatGateway {
       policies: this.deps.policies,
       promptTokens,
     });
-  }
-
-  /** Vectors in the semantic cache's index on this replica (undefined until it is first used). */
-  semanticEntries(): number | undefined {
-    return this.semanticBuilt?.entries;
-  }
-
-  /** The semantic cache, imported and built on first use. */
-  private semanticCache(answerCache: AnswerCache): Promise<SemanticCache> {
-    return (this.semantic ??= import('./semantic-cache.js')
-      .then(
-        ({ SemanticCache }) =>
-          new SemanticCache({
-            config: this.deps.config,
-            adapters: this.deps.adapters,
-            breakers: this.deps.breakers,
-            clock: this.deps.clock,
-            load: this.load,
-            answerCache,
-            policies: this.deps.policies,
-            log: this.deps.log,
-          }),
-      )
-      .then((built) => (this.semanticBuilt = built)));
   }
 }

@@ -10,13 +10,10 @@ import { embeddingInputs } from '../core/prompt-text.js';
 import { forbidden, GatewayError, invalidRequest } from '../core/errors.js';
 import type { ChatRequest, EmbeddingsRequest, EmbeddingsResponse } from '../core/wire-types.js';
 import type { ProviderAdapter } from '../providers/types.js';
-import {
-  newRequestRecord,
-  type RequestRecord,
-  type RequestRecorder,
-} from '../store/request-record.js';
+import type { RequestRecord, RequestRecorder } from '../store/request-record.js';
 import type { CircuitBreakers } from './circuit-breaker.js';
 import { inputCostUsd } from './cost.js';
+import { finishRecord, openRecord } from './finish-record.js';
 import {
   targetMembers,
   targetName,
@@ -78,16 +75,7 @@ export class EmbeddingsGateway {
   ): Promise<{ response: EmbeddingsResponse; headers: Record<string, string> }> {
     const snapshot = this.deps.config.current;
     const startedPerf = this.deps.clock.perfNow();
-    const record = newRequestRecord({
-      time: this.deps.clock.now(),
-      requestId: call.requestId,
-      endpoint: 'embeddings',
-      tenant: call.auth.tenant,
-      keyId: call.auth.keyId,
-      endUser: call.attribution?.endUser,
-      tags: call.attribution?.tags,
-      stream: false,
-    });
+    const record = openRecord(this.deps.clock, call, 'embeddings', false);
     // The governance hooks speak chat: they see the caller and the inputs as user messages.
     const texts = embeddingInputs(call.request.input);
     const asChat: ChatCall = {
@@ -219,7 +207,7 @@ export class EmbeddingsGateway {
               ),
             }
           : upstream;
-      this.finish(record, startedPerf, 200);
+      finishRecord(this.deps, record, startedPerf, 200);
       return {
         response,
         headers: {
@@ -238,7 +226,7 @@ export class EmbeddingsGateway {
     } catch (err) {
       const e = err instanceof GatewayError ? err : undefined;
       if (admit) policies?.settle?.(admit, { costUsd: 0, status: e?.status ?? 500 });
-      this.finish(record, startedPerf, e?.status ?? 500, e?.code ?? 'internal_error');
+      finishRecord(this.deps, record, startedPerf, e?.status ?? 500, e?.code ?? 'internal_error');
       throw err;
     }
   }
@@ -276,7 +264,7 @@ export class EmbeddingsGateway {
       costUsd: 0,
       status: 200,
     });
-    this.finish(record, startedPerf, 200);
+    finishRecord(this.deps, record, startedPerf, 200);
     return {
       response,
       headers: {
@@ -322,12 +310,5 @@ export class EmbeddingsGateway {
         },
       })),
     );
-  }
-
-  private finish(record: RequestRecord, startedPerf: number, status: number, code?: string): void {
-    record.status = status;
-    record.errorCode = code;
-    record.latencyMs = this.deps.clock.perfNow() - startedPerf;
-    this.deps.recorder.record(record);
   }
 }

@@ -2,39 +2,22 @@
 // PostgreSQL; the first runs the batch alone until part of it is done and is then killed without a
 // chance to let go; the second takes the batch over when the lease runs out, sends only the lines
 // that had no result kept, and completes it with every line in the output exactly once, in order.
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ConfigInput } from '../../src/config/schema.js';
+import { dropSchema, PG_URL, pgAvailable } from '../helpers/postgres.js';
 import { spawnServer, type SpawnedServer } from '../helpers/spawn-server.js';
 import { simDeployment, testConfigInput } from '../helpers/test-config.js';
 
-const PG_URL = process.env.POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const LINES = 200;
 
-async function pgAvailable(): Promise<boolean> {
-  const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 1000 });
-  try {
-    await c.connect();
-    await c.end();
-    return true;
-  } catch {
-    console.warn(
-      `\n*** PostgreSQL is not reachable at ${PG_URL}: skipping the batch takeover test ***\n`,
-    );
-    return false;
-  }
-}
-const available = await pgAvailable();
+const available = await pgAvailable('the batch takeover test');
 const schema = `mr_takeover_${process.pid}_${Date.now()}`;
 const started: SpawnedServer[] = [];
 
 afterAll(async () => {
   for (const s of started) await s.stop('SIGKILL');
   if (!available) return;
-  const c = new pg.Client({ connectionString: PG_URL });
-  await c.connect();
-  await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  await c.end();
+  await dropSchema(schema);
 });
 
 interface BatchView {

@@ -6,38 +6,21 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI, { toFile } from 'openai';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { emptyUsage, type BatchDoc } from '../../src/batch/batch-object.js';
 import type { RequestRecord } from '../../src/store/request-record.js';
 import { createSqliteRequestStore } from '../../src/store/sql/sqlite-request-store.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
+import { dropSchema, PG_URL, pgAvailable } from '../helpers/postgres.js';
 import { testConfig } from '../helpers/test-config.js';
 
-const PG_URL = process.env.POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const schema = `mr_batch_${process.pid}_${Date.now()}`;
 
-async function pgAvailable(): Promise<boolean> {
-  const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 1000 });
-  try {
-    await c.connect();
-    await c.end();
-    return true;
-  } catch {
-    console.warn(
-      `\n*** PostgreSQL is not reachable at ${PG_URL}: skipping the shared-batch tests ***\n`,
-    );
-    return false;
-  }
-}
-const havePg = await pgAvailable();
+const havePg = await pgAvailable('the shared-batch tests');
 
 afterAll(async () => {
   if (!havePg) return;
-  const c = new pg.Client({ connectionString: PG_URL });
-  await c.connect();
-  await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  await c.end();
+  await dropSchema(schema);
 });
 
 const requests = (n: number) =>

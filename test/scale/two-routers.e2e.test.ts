@@ -4,27 +4,12 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConfigInput } from '../../src/config/schema.js';
+import { dropSchema, PG_URL, pgAvailable } from '../helpers/postgres.js';
 import { spawnServer, type SpawnedServer } from '../helpers/spawn-server.js';
 import { testConfigInput } from '../helpers/test-config.js';
 import { REDIS_URL, cleanupPrefix, redisAvailable, uniquePrefix } from '../redis/redis-helpers.js';
 
-const PG_URL = process.env.POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-async function pgAvailable(): Promise<boolean> {
-  const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 1000 });
-  try {
-    await c.connect();
-    await c.end();
-    return true;
-  } catch {
-    console.warn(
-      `\n*** PostgreSQL is not reachable at ${PG_URL}: skipping the two-router test ***\n`,
-    );
-    return false;
-  }
-}
-
-const available = (await redisAvailable()) && (await pgAvailable());
+const available = (await redisAvailable()) && (await pgAvailable('the two-router test'));
 const LIMIT = 300;
 const ADMIN_KEY = 'mr-test-admin-key-two-routers';
 
@@ -90,10 +75,7 @@ describe.skipIf(!available)(
     afterAll(async () => {
       await Promise.all(replicas.map((r) => r.stop()));
       await cleanupPrefix(prefix);
-      const c = new pg.Client({ connectionString: PG_URL });
-      await c.connect();
-      await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await c.end();
+      await dropSchema(schema);
     });
 
     let admitted = 0;

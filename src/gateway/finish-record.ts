@@ -1,0 +1,72 @@
+// A request's record in the request log, the gateway's side of it: opened as the request comes
+// in, finished once with its status and latency and queued to the batched log writer. Chat and
+// embeddings share the two ends; what each writes in between is its own.
+import type { Clock } from '../core/clock.js';
+import { GatewayError } from '../core/errors.js';
+import {
+  newRequestRecord,
+  type AttemptRecord,
+  type RequestRecord,
+  type RequestRecorder,
+} from '../store/request-record.js';
+import type { AdmitContext, ChatCall, Endpoint, GatewayPolicies } from './gateway-types.js';
+
+/** What finishing a record needs: the clock its latency is read on, and the log writer. */
+export interface RecordDeps {
+  clock: Clock;
+  recorder: RequestRecorder;
+}
+
+/** A record for a request that has just come in (its time is now). */
+export function openRecord(
+  clock: Clock,
+  call: Pick<ChatCall, 'requestId' | 'auth' | 'attribution'>,
+  endpoint: Endpoint,
+  stream: boolean,
+): RequestRecord {
+  return newRequestRecord({
+    time: clock.now(),
+    requestId: call.requestId,
+    endpoint,
+    tenant: call.auth.tenant,
+    keyId: call.auth.keyId,
+    endUser: call.attribution?.endUser,
+    tags: call.attribution?.tags,
+    stream,
+  });
+}
+
+/** The record's end: its status and latency, then queued. Called once a request, however it ends. */
+export function finishRecord(
+  deps: RecordDeps,
+  record: RequestRecord,
+  startedPerf: number,
+  status: number,
+  errorCode?: string,
+): void {
+  record.status = status;
+  record.errorCode = errorCode;
+  record.latencyMs = deps.clock.perfNow() - startedPerf;
+  deps.recorder.record(record);
+}
+
+/**
+ * A chat request that failed before its answer went out: the attempts its error lists, what the
+ * policies settle (`costUsd`: a semantic lookup's embedding call, paid for whatever became of the
+ * request), and its status.
+ */
+export function finishFailedChat(
+  deps: RecordDeps & { policies?: GatewayPolicies },
+  record: RequestRecord,
+  startedPerf: number,
+  err: unknown,
+  admit: AdmitContext | undefined,
+  costUsd: number,
+): void {
+  const e = err instanceof GatewayError ? err : undefined;
+  if (e && record.attempts.length === 0 && (e.details?.attempts as AttemptRecord[] | undefined)) {
+    record.attempts = e.details?.attempts as AttemptRecord[];
+  }
+  if (admit) deps.policies?.settle?.(admit, { costUsd, status: e?.status ?? 500 });
+  finishRecord(deps, record, startedPerf, e?.status ?? 500, e?.code ?? 'internal_error');
+}

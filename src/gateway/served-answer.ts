@@ -1,0 +1,165 @@
+// A chat answer an upstream served, on its way to the client: the served model in the record and
+// headers, usage and cost, the answer cache's copy (as the upstream answered, before filters),
+// the prompt filter results and router controls, the output token stats, the policies' settle and
+// the record's finish. JSON finishes at once; a stream when it ends (track-stream.ts).
+// handleChat awaits a JSON answer's output filter between the two JSON steps, so a filter's error
+// takes its catch and no promise is added per request.
+import type { DeploymentConfig } from '../config/deployment-schema.js';
+import type { ChatResponse } from '../core/wire-types.js';
+import type { OutputTokenStats } from '../routing/output-token-stats.js';
+import type { StoredReceipt } from '../routing/receipt.js';
+import type { RequestRecord } from '../store/request-record.js';
+import type { AnswerCache, CachePlan } from './answer-cache.js';
+import { ChunkCollector } from './answer-chunks.js';
+import { answerText } from './answer-from-cache.js';
+import { accountUsage, usageCounts } from './cost.js';
+import type { ExecutionResult } from './execute-with-failover.js';
+import { finishRecord, type RecordDeps } from './finish-record.js';
+import type { AdmitContext, ChatOutcome, GatewayPolicies } from './gateway-types.js';
+import { modelSelectionDetails } from './router-controls.js';
+import type { SemanticLookup } from './semantic-cache.js';
+import { trackStream } from './track-stream.js';
+
+/** The gateway's parts a served answer uses (built once per gateway, not per request). */
+export interface AnswerDeps extends RecordDeps {
+  answerCache?: AnswerCache;
+  policies?: GatewayPolicies;
+  /** What each deployment really writes, learned from its answers. */
+  outputTokens: OutputTokenStats;
+}
+
+/** One served request, as handleChat knows it once the upstream answered (one object a request). */
+export interface ServedRequest {
+  admit: AdmitContext;
+  record: RequestRecord;
+  startedPerf: number;
+  /** The router's top deployment (the baseline cost's), else the one that served. */
+  top: DeploymentConfig;
+  headers: Record<string, string>;
+  /** The decision's receipt, when the client asked for Foundry's router controls. */
+  controls: StoredReceipt | undefined;
+  cachePlan: CachePlan | undefined;
+  semantic: SemanticLookup | undefined;
+  promptFilterResults: unknown[] | undefined;
+  storeText: boolean;
+}
+
+/**
+ * A JSON answer before the output filters: recorded, accounted, kept in the answer cache as the
+ * upstream answered (the filters run again on a hit), and given the prompt filter results.
+ */
+export function keepJsonAnswer(
+  deps: AnswerDeps,
+  served: ServedRequest,
+  result: Extract<ExecutionResult, { kind: 'json' }>,
+): ChatResponse {
+  const { record, headers, cachePlan, semantic } = served;
+  const response = result.response;
+  record.servedModel = response.model;
+  headers['x-router-model'] = response.model;
+  accountUsage(
+    record,
+    result.deployment,
+    served.top,
+    usageCounts(response.usage),
+    semantic?.costUsd,
+  );
+  if (cachePlan) {
+    headers['x-router-cache'] = record.cache ?? 'miss';
+    const kept = deps.answerCache?.keep(cachePlan, {
+      deployment: result.deployment.name,
+      baselineCostUsd: record.baselineCostUsd,
+      response,
+    });
+    if (kept) semantic?.remember();
+  }
+  if (served.promptFilterResults && !response.prompt_filter_results)
+    response.prompt_filter_results = served.promptFilterResults;
+  return response;
+}
+
+/** A JSON answer after the output filters: router controls, stats, text, settle and finish. */
+export function sendJsonAnswer(
+  deps: AnswerDeps,
+  served: ServedRequest,
+  result: Extract<ExecutionResult, { kind: 'json' }>,
+  response: ChatResponse,
+): ChatOutcome {
+  const { record } = served;
+  if (served.controls) response.model_selection_details = modelSelectionDetails(served.controls);
+  if (response.usage) deps.outputTokens.observe(result.deployment.name, record.completionTokens);
+  if (served.storeText) record.answerText = answerText(response);
+  deps.policies?.settle?.(served.admit, {
+    deployment: result.deployment,
+    usage: response.usage ?? undefined,
+    costUsd: record.costUsd,
+    status: 200,
+  });
+  finishRecord(deps, record, served.startedPerf, 200);
+  return { kind: 'json', response, headers: served.headers };
+}
+
+/**
+ * A streamed answer: recorded with its time to first token, then tracked to its end, where it is
+ * accounted, kept whole in the answer cache if it completed, settled and finished.
+ */
+export function streamAnswer(
+  deps: AnswerDeps,
+  served: ServedRequest,
+  result: Extract<ExecutionResult, { kind: 'stream' }>,
+): ChatOutcome {
+  const { record, headers, cachePlan, admit } = served;
+  record.servedModel = result.model;
+  headers['x-router-model'] = result.model;
+  record.ttftMs = result.firstChunkAt - served.startedPerf;
+  if (cachePlan) headers['x-router-cache'] = record.cache ?? 'miss';
+  const collector = cachePlan?.write ? new ChunkCollector() : undefined;
+  const stream = trackStream(result, admit.call, {
+    promptFilterResults: served.promptFilterResults,
+    controls: served.controls,
+    storeText: served.storeText,
+    collector,
+    onEnd: ({ status, errorCode, usage, text }) => {
+      accountUsage(
+        record,
+        result.deployment,
+        served.top,
+        usage ?? {
+          promptTokens: record.promptTokens,
+          cachedTokens: 0,
+          completionTokens: 0,
+          reasoningTokens: 0,
+        },
+        served.semantic?.costUsd,
+      );
+      if (usage && status === 200)
+        deps.outputTokens.observe(result.deployment.name, usage.completionTokens);
+      const whole = status === 200 ? collector?.response() : undefined;
+      if (
+        cachePlan &&
+        whole &&
+        deps.answerCache?.keep(cachePlan, {
+          deployment: result.deployment.name,
+          baselineCostUsd: record.baselineCostUsd,
+          response: whole,
+        })
+      )
+        served.semantic?.remember();
+      if (text !== undefined) record.answerText = text;
+      deps.policies?.settle?.(admit, {
+        deployment: result.deployment,
+        // The stream's usage, as accounted: TPM limits are corrected with real tokens here too.
+        usage: {
+          prompt_tokens: record.promptTokens,
+          completion_tokens: record.completionTokens,
+          total_tokens: record.promptTokens + record.completionTokens,
+        },
+        costUsd: record.costUsd,
+        status,
+      });
+      finishRecord(deps, record, served.startedPerf, status, errorCode);
+    },
+  });
+  const chunks = deps.policies?.filterStream ? deps.policies.filterStream(stream, admit) : stream;
+  return { kind: 'stream', chunks, headers };
+}
