@@ -3,43 +3,25 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, describe } from 'vitest';
 import type { BatchStore, StoredBatch, StoredFile } from '../../src/store/batch-store.js';
 import { createMemoryBatchStore } from '../../src/store/memory/memory-batch-store.js';
 import type { RequestLogStore } from '../../src/store/request-log.js';
 import { createPostgresRequestStore } from '../../src/store/sql/postgres-request-store.js';
 import { createSqliteRequestStore } from '../../src/store/sql/sqlite-request-store.js';
+import { PG_URL, dropSchema, pgAvailable } from './postgres.js';
 
-export const PG_URL = process.env.POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export { PG_URL };
 export const T0 = 1_700_000_000_000;
 export const LEASE = 60_000;
 
-async function pgAvailable(): Promise<boolean> {
-  const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 1000 });
-  try {
-    await c.connect();
-    await c.end();
-    return true;
-  } catch {
-    console.warn(
-      `\n*** PostgreSQL is not reachable at ${PG_URL}: skipping the PostgreSQL batch-store tests ***\n`,
-    );
-    return false;
-  }
-}
-
-export const havePg = await pgAvailable();
+export const havePg = await pgAvailable('the PostgreSQL batch-store tests');
 const schemaBase = `mr_bstore_${process.pid}_${Date.now()}`;
 /** The PostgreSQL schemas opened so far (the last is the newest backend's). */
 export const schemas: string[] = [];
 
 afterAll(async () => {
-  if (!havePg || schemas.length === 0) return;
-  const c = new pg.Client({ connectionString: PG_URL });
-  await c.connect();
-  for (const s of schemas) await c.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
-  await c.end();
+  if (havePg) for (const s of schemas) await dropSchema(s);
 });
 
 /** A fresh, empty store; `replica()` is another connection to the same data (another replica). */
