@@ -2,6 +2,19 @@
 // $MODEL_ROUTER_ADMIN_KEY), shared by the commands that manage a live router (`keys`, `batches`).
 import { request } from 'undici';
 
+/** Where an admin command writes and what environment it reads (tests pass their own). */
+export interface AdminCliIo {
+  out(text: string): void;
+  err(text: string): void;
+  env: NodeJS.ProcessEnv;
+}
+
+export const processIo: AdminCliIo = {
+  out: (t) => process.stdout.write(t),
+  err: (t) => process.stderr.write(t),
+  env: process.env,
+};
+
 /** Calls one admin endpoint; the JSON answer, or an Error naming the status and the router's message. */
 export type AdminCall = (
   method: 'GET' | 'POST' | 'DELETE',

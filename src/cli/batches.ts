@@ -2,7 +2,7 @@
 // admin API (`GET /admin/v1/batches`, every page; `POST /admin/v1/batches/{id}/cancel`), to find
 // and stop a runaway batch. Lists unfinished batches unless `--status` says otherwise.
 import { parseArgs } from 'node:util';
-import { adminApi } from './admin-api.js';
+import { adminApi, processIo, type AdminCliIo } from './admin-api.js';
 
 const USAGE = `usage:
   model-router batches [list] [--status unfinished|finished|all] [--tenant <t>] [--json]
@@ -22,17 +22,7 @@ const OPTIONS = {
 /** Batches read per request while following the pages. */
 const PAGE = 100;
 
-export interface BatchesIo {
-  out(text: string): void;
-  err(text: string): void;
-  env: NodeJS.ProcessEnv;
-}
-
-const defaultIo: BatchesIo = {
-  out: (t) => process.stdout.write(t),
-  err: (t) => process.stderr.write(t),
-  env: process.env,
-};
+export type BatchesIo = AdminCliIo;
 
 type Item = Record<string, unknown>;
 
@@ -53,7 +43,7 @@ export function batchLine(b: Item): string {
   );
 }
 
-export async function run(argv: string[], io: BatchesIo = defaultIo): Promise<number> {
+export async function run(argv: string[], io: BatchesIo = processIo): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true });

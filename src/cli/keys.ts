@@ -10,7 +10,7 @@ import { keyWarnings } from '../auth/key-routes.js';
 import { DEFAULT_GRACE_SECONDS, MAX_GRACE_SECONDS } from '../auth/key-store.js';
 import { parseConfig } from '../config/load-config.js';
 import { parseDuration } from '../core/time-range.js';
-import { adminApi } from './admin-api.js';
+import { adminApi, processIo, type AdminCliIo } from './admin-api.js';
 
 const USAGE = `usage:
   model-router keys issue  --tenant <t> [--id <id>] [--scopes a,b] [--admin] [--expires <ISO time>]
@@ -49,19 +49,9 @@ type Values = ReturnType<
   typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>
 >['values'];
 
-export interface KeysIo {
-  out(text: string): void;
-  err(text: string): void;
-  env: NodeJS.ProcessEnv;
-}
+export type KeysIo = AdminCliIo;
 
-const defaultIo: KeysIo = {
-  out: (t) => process.stdout.write(t),
-  err: (t) => process.stderr.write(t),
-  env: process.env,
-};
-
-export async function run(argv: string[], io: KeysIo = defaultIo): Promise<number> {
+export async function run(argv: string[], io: KeysIo = processIo): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true });
