@@ -3,6 +3,7 @@
 // UPDATE … WHERE id = (SELECT … FOR UPDATE SKIP LOCKED) RETURNING, atomic across replicas.
 import type pg from 'pg';
 import type { BatchStore } from '../batch-store.js';
+import { inTransaction } from './pg-transaction.js';
 import {
   BATCH_COLUMNS,
   FILE_COLUMNS,
@@ -182,9 +183,7 @@ export function createPostgresBatchStore(
       if (rows.length === 0) return;
       await ready();
       // One transaction; each statement takes its lines as arrays (4 parameters however many).
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
+      await inTransaction(pool, async (client) => {
         for (let i = 0; i < rows.length; i += RESULTS_PER_STATEMENT) {
           const chunk = rows.slice(i, i + RESULTS_PER_STATEMENT);
           await client.query(
@@ -194,13 +193,7 @@ export function createPostgresBatchStore(
             [batchId, chunk.map((r) => r.line), chunk.map((r) => r.ok), chunk.map((r) => r.json)],
           );
         }
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => {});
-        throw err;
-      } finally {
-        client.release();
-      }
+      });
     },
     async resultLines(batchId) {
       const res = await query(`SELECT line FROM ${results} WHERE batch_id = $1 ORDER BY line`, [

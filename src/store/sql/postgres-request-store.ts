@@ -1,5 +1,6 @@
 // PostgreSQL request log store (`pg`), for many replicas writing one log.
 import pg from 'pg';
+import { inTransaction } from './pg-transaction.js';
 import type { RequestLogStore } from '../request-log.js';
 import { createPostgresBatchStore } from './postgres-batch-store.js';
 import {
@@ -46,9 +47,7 @@ export function createPostgresRequestStore(
   const store: RequestLogStore = {
     kind: 'postgres',
     async migrate() {
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
+      await inTransaction(pool, async (client) => {
         await client.query("SELECT pg_advisory_xact_lock(hashtext('model-router-migrations'))");
         if (schema) await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
         await client.query(
@@ -71,13 +70,7 @@ export function createPostgresRequestStore(
           for (const stmt of sql.split(';')) if (stmt.trim()) await client.query(stmt);
           await client.query(`INSERT INTO ${migrations} (version) VALUES ($1)`, [m.version]);
         }
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => {});
-        throw err;
-      } finally {
-        client.release();
-      }
+      });
     },
     async insert(records) {
       if (records.length === 0) return;
@@ -114,19 +107,15 @@ export function createPostgresRequestStore(
       const groups = postgresGroupsStatement(dialect, q);
       // One snapshot for both statements: the totals and the groups count the same records while
       // other replicas keep writing.
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-        const t = await client.query(totals.sql, totals.params);
-        const g = await client.query(groups.sql, groups.params);
-        await client.query('COMMIT');
-        return summaryFromRows(q, t.rows[0] as TotalsRow, g.rows as GroupRow[]);
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => {});
-        throw err;
-      } finally {
-        client.release();
-      }
+      return inTransaction(
+        pool,
+        async (client) => {
+          const t = await client.query(totals.sql, totals.params);
+          const g = await client.query(groups.sql, groups.params);
+          return summaryFromRows(q, t.rows[0] as TotalsRow, g.rows as GroupRow[]);
+        },
+        'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
+      );
     },
     // Files and batches have their own lifetimes (deleteFile, expiry): retention leaves them.
     async deleteOlderThan(before) {
