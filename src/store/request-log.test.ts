@@ -2,10 +2,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/load-config.js';
 import { createRuntime } from '../runtime.js';
+import { dropSchema, PG_URL, pgAvailable } from '../../test/helpers/postgres.js';
 import { testConfigInput } from '../../test/helpers/test-config.js';
 import { createMemoryBatchStore } from './memory/memory-batch-store.js';
 import { RequestLog, type RequestLogStore } from './request-log.js';
@@ -13,8 +13,6 @@ import type { RequestRecord } from './request-record.js';
 import { filterRecords, summarizeRecords } from './request-summary.js';
 import { createPostgresRequestStore } from './sql/postgres-request-store.js';
 import { createSqliteRequestStore } from './sql/sqlite-request-store.js';
-
-const PG_URL = process.env.POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 function rec(i: number, extra: Partial<RequestRecord> = {}): RequestRecord {
   return {
@@ -49,29 +47,11 @@ function rec(i: number, extra: Partial<RequestRecord> = {}): RequestRecord {
   };
 }
 
-async function pgAvailable(): Promise<boolean> {
-  const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 1000 });
-  try {
-    await c.connect();
-    await c.end();
-    return true;
-  } catch {
-    console.warn(
-      `\n*** PostgreSQL is not reachable at ${PG_URL}: skipping the PostgreSQL request-log tests ***\n`,
-    );
-    return false;
-  }
-}
-
-const havePg = await pgAvailable();
+const havePg = await pgAvailable('the PostgreSQL request-log tests');
 const schema = `mr_test_${process.pid}_${Date.now()}`;
 
 afterAll(async () => {
-  if (!havePg) return;
-  const c = new pg.Client({ connectionString: PG_URL });
-  await c.connect();
-  await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  await c.end();
+  if (havePg) await dropSchema(schema);
 });
 
 async function roundTrip(store: RequestLogStore) {

@@ -6,7 +6,6 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestLogStore } from '../request-log.js';
 import type { AttemptRecord, RequestRecord } from '../request-record.js';
@@ -20,8 +19,8 @@ import {
 } from '../request-summary.js';
 import { createPostgresRequestStore } from './postgres-request-store.js';
 import { createSqliteRequestStore } from './sqlite-request-store.js';
+import { dropSchema, PG_URL, pgAvailable } from '../../../test/helpers/postgres.js';
 
-const PG_URL = process.env.POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const T0 = 1_700_000_000_000;
 
 /** A small seeded generator (mulberry32): the same records on every run. */
@@ -208,21 +207,7 @@ describe('SQLite: the summary in SQL equals the summary in memory', () => {
   });
 });
 
-async function pgAvailable(): Promise<boolean> {
-  const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 1000 });
-  try {
-    await c.connect();
-    await c.end();
-    return true;
-  } catch {
-    console.warn(
-      `\n*** PostgreSQL is not reachable at ${PG_URL}: skipping the PostgreSQL summary tests ***\n`,
-    );
-    return false;
-  }
-}
-
-const havePg = await pgAvailable();
+const havePg = await pgAvailable('the PostgreSQL summary tests');
 
 describe.skipIf(!havePg)('PostgreSQL: the summary in SQL equals the summary in memory', () => {
   const schema = `mr_summary_test_${process.pid}_${Date.now()}`;
@@ -234,10 +219,7 @@ describe.skipIf(!havePg)('PostgreSQL: the summary in SQL equals the summary in m
   });
   afterAll(async () => {
     await store.close();
-    const c = new pg.Client({ connectionString: PG_URL });
-    await c.connect();
-    await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await c.end();
+    await dropSchema(schema);
   });
 
   it('for every grouping and filter', () => compareAll(store));
