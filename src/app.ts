@@ -56,6 +56,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     forceCloseConnections: 'idle',
   });
   app.decorateRequest('auth', null as never);
+  app.decorateRequest('batchForward', undefined);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0] ?? '';
@@ -90,9 +91,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       });
     const path = request.url.split('?', 1)[0] ?? '';
     if (PUBLIC_PATHS.has(path) || path.startsWith('/dashboard/assets/')) return;
+    const line = deps.batchCallers?.take(request.headers[BATCH_CALLER_HEADER]);
     request.auth =
-      deps.batchCallers?.take(request.headers[BATCH_CALLER_HEADER]) ??
-      (await deps.authenticator.authenticate(request.headers, request.ip));
+      line?.auth ?? (await deps.authenticator.authenticate(request.headers, request.ip));
+    if (line?.forward) request.batchForward = line.forward;
   });
 
   registerHealthRoutes(app, deps.readiness);

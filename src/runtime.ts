@@ -273,6 +273,7 @@ export async function createRuntime(
     clock,
     log: { warn: (m) => logger.warn(m), info: (m) => logger.info(m) },
     ...(initial.telemetry.metrics ? { onLine: batchMetrics.line } : {}),
+    forward: { adapters: registry, recorder, policies },
   });
   if (initial.telemetry.metrics) batchMetrics.watch(() => batches.runner.status());
   const app = await buildApp({

@@ -3,23 +3,31 @@
 // one-time random token sent in `x-router-batch-caller`, and the auth hook takes it (once) instead
 // of reading credentials. A token is 192 random bits that never leave the process and is gone once
 // used, so a request from the network cannot claim one; a header that matches none is ignored.
+// A line of a batch that forwards (forward/) also carries its offer, which only such a token can
+// bring: no request from the network can ask the gateway to plan without calling.
 import { randomBytes } from 'node:crypto';
-import type { AuthContext } from '../gateway/gateway-types.js';
+import type { AuthContext, BatchForwardOffer } from '../gateway/gateway-types.js';
 
 export const BATCH_CALLER_HEADER = 'x-router-batch-caller';
 
-export class BatchCallers {
-  private readonly waiting = new Map<string, AuthContext>();
+/** Who an in-process line runs as, and for a forwarding batch's chat line, its offer. */
+export interface BatchCaller {
+  auth: AuthContext;
+  forward?: BatchForwardOffer;
+}
 
-  /** A token for one in-process request that runs as `auth`. */
-  register(auth: AuthContext): string {
+export class BatchCallers {
+  private readonly waiting = new Map<string, BatchCaller>();
+
+  /** A token for one in-process request that runs as `auth` (and may be held for `forward`). */
+  register(auth: AuthContext, forward?: BatchForwardOffer): string {
     const token = randomBytes(24).toString('base64url');
-    this.waiting.set(token, auth);
+    this.waiting.set(token, forward ? { auth, forward } : { auth });
     return token;
   }
 
   /** The caller registered under the request's token (forgotten once read), else undefined. */
-  take(header: string | string[] | undefined): AuthContext | undefined {
+  take(header: string | string[] | undefined): BatchCaller | undefined {
     if (typeof header !== 'string') return undefined;
     const auth = this.waiting.get(header);
     if (auth) this.waiting.delete(header);

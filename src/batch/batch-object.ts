@@ -9,6 +9,7 @@ import {
 import { GatewayError } from '../core/errors.js';
 import type { BatchInputError } from './batch-input.js';
 import type { BatchEnding } from './finish-batch.js';
+import type { ForwardDoc } from './forward/forward-doc.js';
 
 export interface BatchUsage {
   input_tokens: number;
@@ -47,6 +48,8 @@ export interface BatchDoc {
   controls?: Record<string, string>;
   /** How the batch ends, once it is finalizing (so a replica taking it over ends it the same). */
   ending?: BatchEnding;
+  /** Lines sent to upstream Batch APIs (`batches.forward`; forward/forward-doc.ts). */
+  forward?: ForwardDoc;
 }
 
 export function emptyUsage(): BatchUsage {

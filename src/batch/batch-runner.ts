@@ -13,6 +13,8 @@ import type { BatchLine } from './batch-input.js';
 import { judgeReply, unansweredLine, type LineReply } from './batch-line.js';
 import { addUsage, readDoc } from './batch-object.js';
 import { finishBatch, type BatchEnding } from './finish-batch.js';
+import type { BatchForwarder } from './forward/batch-forwarder.js';
+import type { BatchForwardOffer } from '../gateway/gateway-types.js';
 
 export interface BatchRunnerSettings {
   concurrency: number;
@@ -26,6 +28,8 @@ export interface BatchRunnerSettings {
 export interface LineBatch {
   id: string;
   controls?: Record<string, string>;
+  /** The line may be held for an upstream Batch API (forward/batch-forwarder.ts). */
+  forward?: BatchForwardOffer;
 }
 
 /** A line's outcome, as metrics count it: `not_run` for a line a cancel or expiry left unrun. */
@@ -45,6 +49,8 @@ export interface BatchRunnerDeps {
   leaseMs?: number;
   /** The first retry's wait for a failed try (doubling). */
   retryBaseMs?: number;
+  /** Sends chat lines to upstream Batch APIs when the batch forwards (`batches.forward`). */
+  forwarder?: BatchForwarder;
 }
 
 const FLUSH_EVERY_MS = 500;
@@ -70,6 +76,19 @@ export class BatchRunner {
 
   constructor(private readonly deps: BatchRunnerDeps) {
     this.leaseMs = deps.leaseMs ?? 30_000;
+    deps.forwarder?.bind({
+      keep: (b, line, ok, json) => this.keep(b, line, ok, json),
+      requeue: (b, lines) => {
+        b.pending.push(...lines);
+        this.pump();
+      },
+      save: (b) => this.flush(b, true),
+      checkEnd: (b) => this.checkEnd(b),
+      expire: (b) => {
+        b.ending ??= 'expired';
+        this.checkEnd(b);
+      },
+    });
   }
 
   start(): void {
@@ -78,6 +97,7 @@ export class BatchRunner {
     const flush = setInterval(() => void this.flushAll(), FLUSH_EVERY_MS);
     for (const t of [poll, renew, flush]) t.unref();
     this.timers = [poll, renew, flush];
+    this.deps.forwarder?.start();
     this.wake();
   }
 
@@ -116,6 +136,7 @@ export class BatchRunner {
   async stop(waitMs = 10_000): Promise<void> {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
+    this.deps.forwarder?.stop();
     clearTimeout(this.wakeTimer);
     await this.claiming;
     // Real time, not the injected clock: a test's manual clock would never let this end.
@@ -174,6 +195,7 @@ export class BatchRunner {
       await this.deps.store.releaseLease(stored.id, this.worker);
       return;
     }
+    this.deps.forwarder?.resume(b);
     if (stored.status === 'validating') {
       const models = new Set(b.lines.map((l) => l.body.model));
       const only = models.size === 1 ? [...models][0] : undefined;
@@ -252,10 +274,12 @@ export class BatchRunner {
         return;
       }
       let reply: LineReply;
+      const forward = this.deps.forwarder?.offer(b, index, requestId);
       try {
         reply = await this.deps.send(line, caller, requestId, {
           id: b.stored.id,
           ...(b.doc.controls ? { controls: b.doc.controls } : {}),
+          ...(forward ? { forward } : {}),
         });
       } catch (err) {
         reply = {
@@ -266,6 +290,8 @@ export class BatchRunner {
           }),
         };
       }
+      // Held for an upstream Batch API: the forwarder keeps its result or gives it back.
+      if (forward?.taken) return;
       const attempt = (b.attempts.get(index) ?? 0) + 1;
       const outcome = judgeReply(requestId, line, reply, attempt, {
         maxAttempts: this.deps.settings().maxAttempts,
@@ -308,11 +334,13 @@ export class BatchRunner {
     if (b.lost || b.inFlight > 0 || !this.active.has(b.stored.id)) return;
     const left = b.pending.length + b.deferred.length;
     if (left > 0 && !b.ending) return;
+    if (this.deps.forwarder?.holding(b)) return this.deps.forwarder.idle(b);
     void this.finish(b, b.ending ?? 'completed');
   }
 
   private async finish(b: ActiveBatch, ending: BatchEnding): Promise<void> {
     if (!this.active.delete(b.stored.id)) return;
+    this.deps.forwarder?.drop(b);
     this.order = this.order.filter((id) => id !== b.stored.id);
     const done = this.writeEnd(b, ending);
     this.finishing.set(b.stored.id, done);
@@ -340,12 +368,13 @@ export class BatchRunner {
     }
   }
 
-  /** Writes the finished lines kept so far, then the counts; one write at a time per batch. */
-  private flush(b: ActiveBatch): Promise<void> {
+  /** Writes the finished lines kept so far, then the counts (`docToo`: the doc even with no line);
+   * one write at a time per batch. */
+  private flush(b: ActiveBatch, docToo = false): Promise<void> {
     const next = b.flushing
       .catch(() => {})
       .then(async () => {
-        if (b.buffer.length === 0 || b.lost) return;
+        if ((b.buffer.length === 0 && !docToo) || b.lost) return;
         const results = b.buffer.splice(0);
         // The counts and usage as of these results: lines kept while they are written are counted
         // by the next write, so a replica taking the batch over never finds a count with no result.
@@ -393,6 +422,7 @@ export class BatchRunner {
 
   private lose(b: ActiveBatch): void {
     b.lost = true;
+    this.deps.forwarder?.drop(b);
     this.active.delete(b.stored.id);
     this.order = this.order.filter((id) => id !== b.stored.id);
     this.deps.log.warn(`batches: ${b.stored.id} is now run by another replica`);

@@ -19,6 +19,7 @@ import { BATCH_CALLER_HEADER, BatchCallers } from './batch-caller.js';
 import { MESSAGES_ENDPOINT } from './batch-input.js';
 import { BatchRunner, type BatchRunnerDeps, type LineBatch } from './batch-runner.js';
 import { TAGS_HEADER } from '../gateway/attribution.js';
+import { BatchForwarder, type ForwarderDeps } from './forward/batch-forwarder.js';
 
 export interface BatchServiceOptions {
   store: BatchStore;
@@ -27,6 +28,8 @@ export interface BatchServiceOptions {
   clock: Clock;
   log: BatchRunnerDeps['log'];
   onLine?: BatchRunnerDeps['onLine'];
+  /** What forwarding lines to upstream Batch APIs needs (`batches.forward`); without it, none is. */
+  forward?: Pick<ForwarderDeps, 'adapters' | 'recorder' | 'policies'>;
 }
 
 /** Expired files (`expires_after`) are deleted this often (every replica; it is idempotent). */
@@ -47,7 +50,17 @@ export class BatchService {
 
   constructor(private readonly options: BatchServiceOptions) {
     const settings = () => options.config.current.config.batches;
+    const forwarder =
+      options.forward &&
+      new BatchForwarder({
+        ...options.forward,
+        config: options.config,
+        clock: options.clock,
+        log: options.log,
+        callerFor: (keyId, owner) => this.callerFor(keyId, owner),
+      });
     this.runner = new BatchRunner({
+      ...(forwarder ? { forwarder } : {}),
       store: options.store,
       clock: options.clock,
       settings,
@@ -57,7 +70,7 @@ export class BatchService {
       callerFor: (keyId, owner) => this.callerFor(keyId, owner),
       send: async (line, auth, requestId, batch) => {
         if (!this.app) throw new Error('the router is not serving yet');
-        const token = this.callers.register(auth);
+        const token = this.callers.register(auth, batch.forward);
         try {
           const res = await this.app.inject({
             method: 'POST',

@@ -7,6 +7,10 @@ import type { ChatCall } from '../gateway/gateway-types.js';
 import { tagsFromHeader, TAGS_HEADER } from '../gateway/attribution.js';
 import { MAX_PRICE_HEADER, resolveMaxPrice } from '../gateway/max-price.js';
 import { invalidRequest } from '../core/errors.js';
+import { FORWARD_MODES } from '../config/batch-schema.js';
+
+/** `never` or `when-available`: this batch's own `batches.forward` (see forward/forward-plan.ts). */
+export const FORWARD_HEADER = 'x-router-batch-forward';
 
 /** A line carries at most 16 tags, two of them the batch's own. */
 const MAX_OWN_TAGS = 14;
@@ -19,6 +23,7 @@ export const LINE_CONTROL_HEADERS = [
   MAX_PRICE_HEADER,
   TAGS_HEADER,
   'cache-control',
+  FORWARD_HEADER,
 ] as const;
 
 /** The controls in the create request's headers (lower-cased names), checked. */
@@ -35,6 +40,13 @@ export function lineControls(headers: ChatCall['headers']): Record<string, strin
       `x-router-mode must be one of balanced, quality, cost (got "${mode.slice(0, 40)}").`,
       'x-router-mode',
     );
+  const forward = out[FORWARD_HEADER]?.toLowerCase();
+  if (forward !== undefined && !(FORWARD_MODES as readonly string[]).includes(forward))
+    throw invalidRequest(
+      `${FORWARD_HEADER} must be one of ${FORWARD_MODES.join(', ')} (got "${forward.slice(0, 40)}").`,
+      FORWARD_HEADER,
+    );
+  if (forward !== undefined) out[FORWARD_HEADER] = forward;
   if (out[TAGS_HEADER] !== undefined && tagsFromHeader(out[TAGS_HEADER]).length > MAX_OWN_TAGS)
     throw invalidRequest(
       `${TAGS_HEADER} on a batch names at most ${MAX_OWN_TAGS} tags: each line also carries batch and batch:<id>.`,

@@ -11,7 +11,13 @@ export const BATCH_DEFAULTS = {
   maxAttempts: 3,
   pollIntervalMs: 1_000,
   leaseSeconds: 30,
+  forward: 'never',
+  forwardPollMs: 30_000,
 } as const;
+
+/** Whether a batch's chat lines may go to a deployment's own Batch API (`batches.forward`). */
+export const FORWARD_MODES = ['never', 'when-available'] as const;
+export type ForwardMode = (typeof FORWARD_MODES)[number];
 
 export const batchSchema = z
   .strictObject({
@@ -80,6 +86,21 @@ export const batchSchema = z
       .default(BATCH_DEFAULTS.leaseSeconds)
       .describe(
         "How long a replica's hold on a batch lasts unless renewed (every third of it): how soon another replica takes over the batch of a replica that died. A replica that stops cleanly lets go at once.",
+      ),
+    forward: z
+      .enum(FORWARD_MODES)
+      .default(BATCH_DEFAULTS.forward)
+      .describe(
+        "`when-available`: a chat line whose routing picks, first, a deployment with `batchApi` is sent to that upstream's own Batch API (grouped per deployment, at its discount, results within the upstream's 24 h) instead of being called live; every other line runs live. `never`: every line runs live. A batch may choose for itself with the `x-router-batch-forward` header on `POST /v1/batches`.",
+      ),
+    forwardPollMs: z
+      .number()
+      .int()
+      .min(50)
+      .max(3_600_000)
+      .default(BATCH_DEFAULTS.forwardPollMs)
+      .describe(
+        "How often the replica running a batch asks an upstream's Batch API how its forwarded lines are doing (and submits the lines collected since).",
       ),
   })
   .default(BATCH_DEFAULTS)

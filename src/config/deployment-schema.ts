@@ -10,6 +10,8 @@ export const PROVIDER_KINDS = [
   'anthropic',
   'simulated',
 ] as const;
+/** Providers whose upstream has a Batch API the router can forward batch lines to (`batchApi`). */
+export const BATCH_API_PROVIDERS: readonly ProviderKind[] = ['openai', 'azure', 'simulated'];
 export const DEPLOYMENT_TYPES = ['GlobalStandard', 'DataZoneStandard', 'Standard'] as const;
 
 export const rateLimitSchema = z.strictObject({
@@ -78,6 +80,45 @@ const capabilitiesSchema = z.strictObject({
     .optional()
     .describe(
       'Answers `n` > 1 choices in one request. Unset: yes, except `anthropic` deployments (one answer a request); a request with `n` > 1 is never sent to a deployment without it.',
+    ),
+});
+
+/** The upstream's own Batch API (OpenAI's, Azure's Global Batch, the simulated fleet's). */
+const batchApiSchema = z.strictObject({
+  enabled: z
+    .boolean()
+    .default(true)
+    .describe(
+      "Send the batch lines routed here to the upstream's Batch API (in batches with `batches.forward: when-available`) instead of calling it line by line.",
+    ),
+  discount: z
+    .number()
+    .min(0)
+    .max(1)
+    .default(0.5)
+    .describe(
+      'The share of the list prices the Batch API takes off (OpenAI and Azure: 0.5); forwarded lines are costed at `prices` × (1 − discount).',
+    ),
+  maxLines: z
+    .number()
+    .int()
+    .positive()
+    .max(100_000)
+    .default(50_000)
+    .describe('The most lines one upstream batch takes (OpenAI: 50,000; Azure: 100,000).'),
+  maxMegabytes: z
+    .number()
+    .positive()
+    .max(200)
+    .default(200)
+    .describe('The largest input file one upstream batch takes, in MB (OpenAI and Azure: 200).'),
+  completesAfterMs: z
+    .number()
+    .int()
+    .nonnegative()
+    .default(5_000)
+    .describe(
+      'For `provider: simulated`: how long after its creation a simulated upstream batch completes.',
     ),
 });
 
@@ -279,6 +320,11 @@ export const deploymentSchema = z.strictObject({
     .record(z.string(), z.string())
     .optional()
     .describe('Extra headers sent upstream with every request.'),
+  batchApi: batchApiSchema
+    .optional()
+    .describe(
+      'The upstream has a Batch API (`openai`, `azure` Global Batch, `simulated`): batches created with `batches.forward: when-available` send the chat lines routed here to it, at its discount, instead of calling it line by line. Absent: every line is a live call.',
+    ),
   simulation: simulationSchema
     .optional()
     .describe('For `provider: simulated`: how the simulated model behaves.'),
@@ -287,3 +333,4 @@ export const deploymentSchema = z.strictObject({
 export type DeploymentConfig = z.infer<typeof deploymentSchema>;
 export type ProviderKind = (typeof PROVIDER_KINDS)[number];
 export type SimulationConfig = z.infer<typeof simulationSchema>;
+export type BatchApiConfig = z.infer<typeof batchApiSchema>;

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
+import { BATCH_API_PROVIDERS } from './deployment-schema.js';
 
 export class ConfigError extends Error {
   constructor(
@@ -109,6 +110,12 @@ function checkReferences(config: Config): { issues: string[]; warnings: string[]
       issues.push(
         `deployments[${i}].kind: Anthropic serves no embeddings; use an OpenAI, Azure or OpenAI-compatible embedding model`,
       );
+    if (d.batchApi?.enabled && !BATCH_API_PROVIDERS.includes(d.provider))
+      issues.push(
+        `deployments[${i}].batchApi: provider "${d.provider}" has no Batch API the router can forward to (${BATCH_API_PROVIDERS.join(', ')} have)`,
+      );
+    if (d.batchApi?.enabled && d.kind !== 'chat')
+      issues.push(`deployments[${i}].batchApi: only chat deployments forward batch lines`);
     if (d.provider === 'azure' && !d.apiVersion)
       issues.push(`deployments[${i}].apiVersion: required for provider "azure" (e.g. 2024-10-21)`);
     if (d.deploymentType === 'DataZoneStandard' && d.dataZone === 'global')

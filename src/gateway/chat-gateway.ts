@@ -34,9 +34,12 @@ import {
   type ExecutionResult,
 } from './execute-with-failover.js';
 import { finishFailedChat, openRecord } from './finish-record.js';
+import { holdForBatch } from './hold-for-batch.js';
 import {
   targetName,
   type AdmitContext,
+  type BatchForwardOffer,
+  type BatchLineOutcome,
   type ChatCall,
   type ChatOutcome,
   type GatewayPolicies,
@@ -131,7 +134,19 @@ export class ChatGateway {
     return countTokens(this.deps, call);
   }
 
-  async handleChat(call: ChatCall): Promise<ChatOutcome> {
+  handleChat(call: ChatCall): Promise<ChatOutcome> {
+    return this.handle(call, undefined) as Promise<ChatOutcome>;
+  }
+
+  /** A batch line: as handleChat, except a first choice `offer` accepts is held, not called. */
+  handleBatchLine(call: ChatCall, offer: BatchForwardOffer): Promise<BatchLineOutcome> {
+    return this.handle(call, offer);
+  }
+
+  private async handle(
+    call: ChatCall,
+    offer: BatchForwardOffer | undefined,
+  ): Promise<BatchLineOutcome> {
     const record = openRecord(this.deps.clock, call, call.endpoint, call.request.stream === true);
     const startedPerf = this.deps.clock.perfNow();
     const snapshot = this.deps.config.current;
@@ -211,6 +226,8 @@ export class ChatGateway {
       try {
         plan = planRoute(this.planDeps, snapshot, routed, target, promptTokens, mode);
         notePlan(record, plan);
+        const held = holdForBatch(offer, plan, routed, promptTokens, record);
+        if (held) return { kind: 'forward', line: held };
         result = await this.execute(snapshot, routed, plan.ordered, promptTokens);
       } catch (err) {
         // A request that asked to wait (rateLimits.queue) may wait for a deployment's headroom.

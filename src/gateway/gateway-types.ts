@@ -48,6 +48,34 @@ export interface ChatCall {
   attribution?: Attribution;
 }
 
+/**
+ * Offered with a batch line whose batch forwards (batch/forward): a first choice it accepts is not
+ * called; the gateway returns the planned line instead, for that deployment's own Batch API.
+ */
+export interface BatchForwardOffer {
+  accepts(deployment: DeploymentConfig): boolean;
+  /** Takes the line the gateway held (its route answers 202 with no answer). */
+  hold(line: PlannedBatchLine): void;
+}
+
+/** A batch line planned like any chat request and held for its deployment's Batch API. */
+export interface PlannedBatchLine {
+  deployment: DeploymentConfig;
+  /** The upstream body: filtered, adapted to the deployment (its model name, its parameters). */
+  body: ChatRequest;
+  promptTokens: number;
+  /** The savings baseline: a router's top deployment, else the deployment itself. */
+  top: DeploymentConfig;
+  router?: string;
+  routingMode?: string;
+  routerVersion?: string;
+  decisionId?: string;
+  tags?: string[];
+  endUser?: string;
+}
+
+export type BatchLineOutcome = ChatOutcome | { kind: 'forward'; line: PlannedBatchLine };
+
 export type ChatOutcome =
   | { kind: 'json'; response: ChatResponse; headers: Record<string, string> }
   | {

@@ -1,7 +1,7 @@
 // Resolves the caller (tenant, key, scopes) from `Authorization: Bearer`, `api-key` or
 // `x-api-key` before any route runs. The body can never change who a request runs as.
 import type { FastifyRequest } from 'fastify';
-import type { AuthContext } from '../gateway/gateway-types.js';
+import type { AuthContext, BatchForwardOffer } from '../gateway/gateway-types.js';
 import { ANONYMOUS } from '../gateway/gateway-types.js';
 
 export interface Authenticator {
@@ -21,5 +21,7 @@ export const openAuthenticator: Authenticator = { authenticate: () => ANONYMOUS 
 declare module 'fastify' {
   interface FastifyRequest {
     auth: AuthContext;
+    /** Only on a forwarding batch's in-process chat line (batch/batch-caller.ts). */
+    batchForward?: BatchForwardOffer;
   }
 }

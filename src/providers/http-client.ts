@@ -7,7 +7,8 @@ export interface UpstreamHttpRequest {
   url: URL;
   method?: 'POST' | 'GET';
   headers: Record<string, string>;
-  body?: string;
+  /** A Buffer for a multipart upload (an upstream Batch API's input file). */
+  body?: string | Buffer;
   signal: AbortSignal;
 }
 

@@ -69,8 +69,40 @@ export interface ProviderAdapter {
   }>;
   /** The provider's own count of a request's prompt tokens, where it has one (Anthropic). */
   countTokens?(req: Pick<UpstreamRequest, 'deployment' | 'body' | 'signal'>): Promise<number>;
+  /**
+   * The upstream's own Batch API, for deployments with `batchApi` (batch/forward): providers
+   * without one leave it out.
+   */
+  batchApi?: ProviderBatchApi;
   /** Releases pooled connections. */
   close?(): Promise<void>;
+}
+
+/** One line sent to an upstream batch: our id for it and its chat body (already adapted). */
+export interface ProviderBatchLine {
+  customId: string;
+  body: ChatRequest;
+}
+
+/** One line's end in an upstream batch: the upstream's answer (its status and JSON), or an error. */
+export type ProviderBatchResult =
+  | { customId: string; status: number; body: unknown }
+  | { customId: string; error: { code: string; message: string } };
+
+/** An upstream batch as last seen; once `done`, the results it has (lines without one never ran). */
+export type ProviderBatchState =
+  { done: false; status: string } | { done: true; status: string; results: ProviderBatchResult[] };
+
+/**
+ * A vendor's Batch API (OpenAI's: a JSONL file, a batch over it, its output and error files).
+ * Every method throws GatewayError on failure (`retryable` as for chat calls).
+ */
+export interface ProviderBatchApi {
+  /** Uploads the lines and creates the upstream batch; its id. */
+  submit(lines: readonly ProviderBatchLine[], signal: AbortSignal): Promise<string>;
+  poll(id: string, signal: AbortSignal): Promise<ProviderBatchState>;
+  /** Asks the upstream to stop; it ends (`done`) later, with the results it has. */
+  cancel(id: string, signal: AbortSignal): Promise<void>;
 }
 
 /** Builds the adapter for a deployment; one per provider kind, registered in the registry. */

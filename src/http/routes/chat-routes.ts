@@ -5,7 +5,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { invalidRequest } from '../../core/errors.js';
 import { openAiAttribution, type Attribution } from '../../gateway/attribution.js';
 import type { ChatGateway } from '../../gateway/chat-gateway.js';
-import type { ChatOutcome, Endpoint } from '../../gateway/gateway-types.js';
+import type { ChatCall, ChatOutcome, Endpoint } from '../../gateway/gateway-types.js';
+
+/** On the 202 of a batch line held for a deployment's Batch API: that deployment. */
+export const FORWARDED_HEADER = 'x-router-batch-forwarded';
 import type { ChatRequest } from '../../core/wire-types.js';
 import { parseChatRequest } from '../parse-chat-request.js';
 import { chatSseOptions, replyHeaders, writeSseStream } from '../sse-writer.js';
@@ -37,10 +40,20 @@ export function callGateway(
     attribution?: Attribution;
   } = {},
 ): Promise<ChatOutcome> {
+  return gateway.handleChat(chatCall(request, reply, chat, opts));
+}
+
+/** The gateway's ChatCall for an HTTP request (see callGateway). */
+function chatCall(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  chat: ChatRequest,
+  opts: Parameters<typeof callGateway>[4] = {},
+): ChatCall {
   const attribution =
     opts.attribution ??
     openAiAttribution(chat as unknown as Record<string, unknown>, request.headers);
-  return gateway.handleChat({
+  return {
     request: chat,
     endpoint: opts.endpoint ?? 'chat',
     auth: request.auth,
@@ -51,7 +64,7 @@ export function callGateway(
     ...(opts.native ? { native: opts.native } : {}),
     ...(opts.passThrough ? { passThrough: true } : {}),
     ...(attribution.endUser || attribution.tags ? { attribution } : {}),
-  });
+  };
 }
 
 /** Runs a parsed ChatRequest through the gateway and writes JSON or SSE in Chat Completions shape. */
@@ -63,7 +76,18 @@ export async function serveChat(
   opts: { endpoint?: Endpoint; deploymentFromPath?: string } = {},
 ): Promise<FastifyReply | void> {
   // Chunks are written out as they are (chatSseOptions encodes pass-through chunks as their text).
-  const outcome = await callGateway(gateway, request, reply, chat, { ...opts, passThrough: true });
+  const call = chatCall(request, reply, chat, { ...opts, passThrough: true });
+  const outcome = request.batchForward
+    ? await gateway.handleBatchLine(call, request.batchForward)
+    : await gateway.handleChat(call);
+  // A forwarding batch's line held for its deployment's Batch API: the runner has it (forward/).
+  if (outcome.kind === 'forward') {
+    request.batchForward!.hold(outcome.line);
+    return reply
+      .code(202)
+      .header(FORWARDED_HEADER, outcome.line.deployment.name)
+      .send({ forwarded: outcome.line.deployment.name });
+  }
   if (outcome.kind === 'json') return reply.headers(outcome.headers).send(outcome.response);
   reply.hijack();
   await writeSseStream(

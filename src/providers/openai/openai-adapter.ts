@@ -15,6 +15,7 @@ import {
 import { chatChunkReader, isDoneMessage, parseSse } from '../sse-parser.js';
 import type { ProviderAdapter, UpstreamRequest } from '../types.js';
 import { upstreamError } from '../upstream-errors.js';
+import { createOpenAiBatchApi } from './openai-batch.js';
 import {
   nativeBody,
   responsesEventsToChunks,
@@ -65,7 +66,8 @@ const unmarked = <T>(x: T): T => {
   return rest as T;
 };
 
-function serializeBody(body: ChatRequest): string {
+/** The chat body as sent upstream: without the fields only other providers read. */
+export function serializeBody(body: ChatRequest): string {
   let messages = body.messages;
   const privateFields = (m: (typeof messages)[number]) =>
     PRIVATE_MESSAGE_FIELDS.some((f) => f in m) ||
@@ -147,6 +149,9 @@ export function createOpenAiAdapter(
     return res;
   };
   return {
+    ...(deployment.batchApi?.enabled
+      ? { batchApi: createOpenAiBatchApi(deployment, http, apiKey) }
+      : {}),
     async embed(req) {
       const res = await http.request({
         url: embeddingsEndpoint.url,

@@ -14,6 +14,7 @@ import type { ChatChunk, ChatRequest, ChatResponse } from '../../core/wire-types
 import type { ProviderAdapter, UpstreamRequest } from '../types.js';
 import { prng } from '../../core/prng.js';
 import { buildAnswer, type SimAnswer } from './simulated-answer.js';
+import { createSimulatedBatchApi } from './simulated-batch.js';
 
 /** Waits `ms`, rejecting when the signal aborts. Injected so tests need not really wait. */
 export type Sleep = (ms: number, signal: AbortSignal) => Promise<void>;
@@ -127,6 +128,8 @@ export function createSimulatedAdapter(
   const sim = deployment.simulation ?? DEFAULT_SIMULATION;
   const sleep = opts.sleep ?? realSleep;
   const now = opts.now ?? Date.now;
+  /** The same deployment without simulated latency: what answers its Batch API's lines. */
+  let instant: ProviderAdapter | undefined;
 
   const prepare = async (body: ChatRequest) => {
     const text = collectPromptText(body);
@@ -181,6 +184,15 @@ export function createSimulatedAdapter(
   });
 
   return {
+    ...(deployment.batchApi?.enabled
+      ? {
+          // Answered as live calls are, without their simulated latency.
+          batchApi: createSimulatedBatchApi(deployment, now, async (body, signal) => {
+            instant ??= createSimulatedAdapter(deployment, { now, sleep: async () => {} });
+            return (await instant.chat({ deployment, body, signal, requestId: 'batch' })).response;
+          }),
+        }
+      : {}),
     async embed(req) {
       const texts = embeddingInputs(req.body.input);
       await failBeforeReply(requestSeed(texts.join('\u0000'), deployment.model), req.signal);

@@ -1,0 +1,412 @@
+// Sends a batch's chat lines to upstream Batch APIs (`batches.forward: when-available`, or the
+// batch's `x-router-batch-forward` header). Each line is planned by the gateway as any line is
+// (batch-caller.ts carries this forwarder's offer): a line whose first choice is a deployment with
+// `batchApi` is held here instead of being called. Held lines are collected per deployment and
+// submitted once the batch has no line left to plan (or a deployment's limit is reached, or they
+// waited a poll interval), polled every `batches.forwardPollMs`, and mapped back to their lines
+// when the upstream batch ends: answers to the output or error file and the request log (at the
+// discounted price), lines with no answer or a retryable one back to the runner to run live. Which
+// lines went where is in the batch's doc (forward-doc.ts), so a replica that takes the batch over
+// polls instead of resubmitting. A cancel or expiry of the batch cancels its upstream batches.
+import type { DeploymentConfig } from '../../config/deployment-schema.js';
+import type { ConfigHolder } from '../../config/runtime-config.js';
+import type {
+  AuthContext,
+  BatchForwardOffer,
+  PlannedBatchLine,
+} from '../../gateway/gateway-types.js';
+import type { ProviderAdapter, ProviderBatchApi } from '../../providers/types.js';
+import type { ActiveBatch } from '../active-batch.js';
+import { endpointRoute, RUN_ENDPOINTS } from '../batch-input.js';
+import { resultLine } from '../batch-line.js';
+import { addUsage } from '../batch-object.js';
+import { FORWARD_HEADER } from '../line-controls.js';
+import {
+  judgeUpstreamResults,
+  splitForUpstream,
+  upstreamLineId,
+  type ForwardDoc,
+  type ForwardedLine,
+  type ForwardGroup,
+} from './forward-doc.js';
+import { recordForwardedLine, type ForwardRecordDeps } from './record-forwarded.js';
+
+/** What the forwarder asks of the runner that holds the batch. */
+export interface ForwarderHooks {
+  /** Keeps a finished line (its output- or error-file line). */
+  keep(b: ActiveBatch, line: number, ok: boolean, json: string): void;
+  /** Puts lines back to run live (or, in a batch that is ending, to be written as not run). */
+  requeue(b: ActiveBatch, lines: number[]): void;
+  /** Writes the batch's doc, after the lines kept so far. */
+  save(b: ActiveBatch): Promise<void>;
+  /** Ends the batch if nothing is left of it. */
+  checkEnd(b: ActiveBatch): void;
+  /** The batch's completion window is over. */
+  expire(b: ActiveBatch): void;
+}
+
+export interface ForwarderDeps extends ForwardRecordDeps {
+  config: ConfigHolder;
+  adapters: { adapterFor(deployment: DeploymentConfig): ProviderAdapter };
+  /** The batch's creator as it is now (its spend is settled as its); an error: not settled. */
+  callerFor(keyId: string | undefined, owner: string): AuthContext | { error: string };
+  log: { warn(msg: string): void; info(msg: string): void };
+}
+
+/** A planned line waiting to be submitted. */
+interface Collected {
+  planned: PlannedBatchLine;
+  meta: ForwardedLine;
+  bytes: number;
+  /** Epoch ms it was held. */
+  at: number;
+}
+
+/** A batch with lines here. */
+interface Held {
+  b: ActiveBatch;
+  doc: ForwardDoc;
+  live: Set<number>;
+  collected: Map<string, Collected[]>;
+  lastPolled: Map<string, number>;
+  /** Upstream work on this batch, one step at a time. */
+  work: Promise<void>;
+  queued: boolean;
+}
+
+/** An offer of one line: `taken` once the gateway held it. */
+export type LineOffer = BatchForwardOffer & { taken: boolean };
+
+/** A JSONL line's bytes besides its body (`custom_id`, `method`, `url`). */
+const LINE_OVERHEAD = 100;
+
+export class BatchForwarder {
+  private hooks: ForwarderHooks | undefined;
+  private readonly held = new Map<string, Held>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly deps: ForwarderDeps) {}
+
+  bind(hooks: ForwarderHooks): void {
+    this.hooks = hooks;
+  }
+
+  start(): void {
+    const every = this.deps.config.current.config.batches.forwardPollMs;
+    this.timer = setInterval(() => this.tick(), every);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /** The offer for line `index` of `b`, when `b` forwards and the line has not come back live. */
+  offer(b: ActiveBatch, index: number, requestId: string): LineOffer | undefined {
+    if (b.ending || !this.forwards(b) || this.state(b).live.has(index)) return undefined;
+    const offer: LineOffer = {
+      taken: false,
+      accepts: (d) => this.batchApi(d) !== undefined,
+      hold: (planned) => {
+        offer.taken = true;
+        this.hold(b, index, requestId, planned);
+      },
+    };
+    return offer;
+  }
+
+  /** Lines of `b` held here: collected, or in an upstream batch. */
+  holding(b: ActiveBatch): number {
+    const h = this.held.get(b.stored.id);
+    if (!h) return 0;
+    let n = 0;
+    for (const list of h.collected.values()) n += list.length;
+    for (const g of h.doc.groups) n += g.lines.length;
+    return n;
+  }
+
+  /**
+   * A batch just loaded (new, or taken over): its lines in upstream batches (those with no kept
+   * result) leave `pending`, and are polled for.
+   */
+  resume(b: ActiveBatch): void {
+    const doc = b.doc.forward;
+    if (!doc || doc.groups.length === 0) return;
+    const pending = new Set(b.pending);
+    for (const g of doc.groups) g.lines = g.lines.filter((l) => pending.has(l.line));
+    doc.groups = doc.groups.filter((g) => g.lines.length > 0);
+    const upstream = new Set(doc.groups.flatMap((g) => g.lines.map((l) => l.line)));
+    b.pending = b.pending.filter((i) => !upstream.has(i));
+    this.state(b);
+  }
+
+  /** Nothing of `b` is left to plan or in flight: submit what is collected (or, ending, cancel). */
+  idle(b: ActiveBatch): void {
+    const h = this.held.get(b.stored.id);
+    if (!h) return;
+    if (b.ending) {
+      if (h.collected.size > 0 || h.doc.groups.some((g) => !g.cancelSent))
+        this.step(h, () => this.cancelAll(h));
+    } else if (h.collected.size > 0) this.step(h, () => this.submitAll(h, () => true));
+  }
+
+  /** Forgets `b` (finished, or run by another replica now). */
+  drop(b: ActiveBatch): void {
+    this.held.delete(b.stored.id);
+  }
+
+  private forwards(b: ActiveBatch): boolean {
+    const mode =
+      b.doc.controls?.[FORWARD_HEADER] ?? this.deps.config.current.config.batches.forward;
+    return (
+      mode === 'when-available' &&
+      endpointRoute(RUN_ENDPOINTS, b.doc.endpoint) === '/v1/chat/completions'
+    );
+  }
+
+  private batchApi(d: DeploymentConfig | undefined): ProviderBatchApi | undefined {
+    if (!d?.batchApi?.enabled) return undefined;
+    return this.deps.adapters.adapterFor(d).batchApi;
+  }
+
+  private state(b: ActiveBatch): Held {
+    let h = this.held.get(b.stored.id);
+    if (!h) {
+      const doc = (b.doc.forward ??= { groups: [], live: [] });
+      h = {
+        b,
+        doc,
+        live: new Set(doc.live),
+        collected: new Map(),
+        lastPolled: new Map(),
+        work: Promise.resolve(),
+        queued: false,
+      };
+      this.held.set(b.stored.id, h);
+    }
+    return h;
+  }
+
+  private hold(b: ActiveBatch, index: number, requestId: string, planned: PlannedBatchLine): void {
+    const h = this.state(b);
+    const d = planned.deployment;
+    const meta: ForwardedLine = {
+      line: index,
+      requestId,
+      promptTokens: planned.promptTokens,
+      top: planned.top.name,
+      ...(planned.router !== undefined ? { router: planned.router } : {}),
+      ...(planned.routingMode !== undefined ? { routingMode: planned.routingMode } : {}),
+      ...(planned.routerVersion !== undefined ? { routerVersion: planned.routerVersion } : {}),
+      ...(planned.decisionId !== undefined ? { decisionId: planned.decisionId } : {}),
+      ...(planned.tags ? { tags: planned.tags } : {}),
+      ...(planned.endUser !== undefined ? { endUser: planned.endUser } : {}),
+    };
+    const bytes = Buffer.byteLength(JSON.stringify(planned.body)) + LINE_OVERHEAD;
+    const list = h.collected.get(d.name) ?? [];
+    list.push({ planned, meta, bytes, at: this.deps.clock.now() });
+    h.collected.set(d.name, list);
+    const { maxLines, maxMegabytes } = d.batchApi!;
+    const total = list.reduce((n, c) => n + c.bytes, 0);
+    if (list.length >= maxLines || total >= maxMegabytes * 1e6)
+      this.step(h, () => this.submitAll(h, (name) => name === d.name));
+  }
+
+  /** Runs `fn` after the batch's upstream work before it. */
+  private step(h: Held, fn: () => Promise<void>): void {
+    h.work = h.work
+      .then(fn)
+      .catch((err: Error) => this.deps.log.warn(`batches: ${h.b.stored.id}: ${err.message}`));
+  }
+
+  private tick(): void {
+    const now = this.deps.clock.now();
+    const every = this.deps.config.current.config.batches.forwardPollMs;
+    for (const h of this.held.values()) {
+      if (h.queued) continue;
+      if (h.b.lost) {
+        this.held.delete(h.b.stored.id);
+        continue;
+      }
+      h.queued = true;
+      this.step(h, async () => {
+        h.queued = false;
+        const b = h.b;
+        if (!b.ending && now >= b.doc.expiresAt) this.hooks?.expire(b);
+        if (b.ending) await this.cancelAll(h);
+        // Every line planned, or some held a poll interval: submit (a batch planned slowly is
+        // not held back by its last lines).
+        else
+          await this.submitAll(
+            h,
+            (name) =>
+              b.pending.length === 0 ||
+              (h.collected.get(name)?.some((c) => now - c.at >= every) ?? false),
+          );
+        await this.pollAll(h, now, every);
+      });
+    }
+  }
+
+  /** Submits the collected lines of the deployments `which` picks, cut to their limits. */
+  private async submitAll(h: Held, which: (deployment: string) => boolean): Promise<void> {
+    for (const [name, list] of [...h.collected]) {
+      if (!which(name) || list.length === 0) continue;
+      h.collected.delete(name);
+      const d = this.deps.config.current.deployments.get(name);
+      const limits = d?.batchApi ?? { maxLines: 50_000, maxMegabytes: 200 };
+      for (const run of splitForUpstream(list, limits.maxLines, limits.maxMegabytes * 1e6))
+        await this.submit(h, name, d, run);
+    }
+  }
+
+  private async submit(
+    h: Held,
+    name: string,
+    d: DeploymentConfig | undefined,
+    run: Collected[],
+  ): Promise<void> {
+    const b = h.b;
+    const api = this.batchApi(d);
+    if (b.ending || !api)
+      return this.backToRunner(
+        h,
+        run.map((c) => c.meta.line),
+        !b.ending,
+      );
+    let upstreamId: string;
+    try {
+      upstreamId = await api.submit(
+        run.map((c) => ({ customId: upstreamLineId(c.meta.line), body: c.planned.body })),
+        AbortSignal.timeout(d!.timeoutMs),
+      );
+    } catch (err) {
+      this.deps.log.warn(
+        `batches: ${b.stored.id}: ${name}'s Batch API refused ${run.length} lines (${(err as Error).message}); they run live`,
+      );
+      return this.backToRunner(
+        h,
+        run.map((c) => c.meta.line),
+        true,
+      );
+    }
+    h.doc.groups.push({
+      deployment: name,
+      upstreamId,
+      submittedAt: this.deps.clock.now(),
+      lines: run.map((c) => c.meta),
+    });
+    h.lastPolled.set(upstreamId, this.deps.clock.now());
+    this.deps.log.info(
+      `batches: ${b.stored.id}: ${run.length} lines sent to ${name}'s Batch API as ${upstreamId}`,
+    );
+    await this.hooks?.save(b);
+  }
+
+  private async pollAll(h: Held, now: number, every: number): Promise<void> {
+    for (const group of [...h.doc.groups]) {
+      if (now - (h.lastPolled.get(group.upstreamId) ?? 0) < every) continue;
+      h.lastPolled.set(group.upstreamId, now);
+      const d = this.deps.config.current.deployments.get(group.deployment);
+      const api = this.batchApi(d);
+      if (!api) {
+        this.deps.log.warn(
+          `batches: ${h.b.stored.id}: ${group.deployment} no longer has a Batch API; its lines in ${group.upstreamId} run live`,
+        );
+        await this.finishGroup(h, group, []);
+        continue;
+      }
+      try {
+        const state = await api.poll(group.upstreamId, AbortSignal.timeout(d!.timeoutMs));
+        if (state.done) await this.finishGroup(h, group, state.results);
+      } catch (err) {
+        const retryable = (err as { retryable?: boolean }).retryable !== false;
+        this.deps.log.warn(
+          `batches: ${h.b.stored.id}: could not read ${group.upstreamId} at ${group.deployment} (${(err as Error).message})${retryable ? '' : '; its lines run live'}`,
+        );
+        if (!retryable) await this.finishGroup(h, group, []);
+      }
+    }
+  }
+
+  /** Cancels the batch's upstream batches (they end, with what they did, at a later poll). */
+  private async cancelAll(h: Held): Promise<void> {
+    const collected = [...h.collected.values()].flat().map((c) => c.meta.line);
+    h.collected.clear();
+    if (collected.length > 0) this.backToRunner(h, collected, false);
+    let sent = false;
+    for (const group of h.doc.groups) {
+      if (group.cancelSent) continue;
+      const d = this.deps.config.current.deployments.get(group.deployment);
+      try {
+        await this.batchApi(d)?.cancel(group.upstreamId, AbortSignal.timeout(d!.timeoutMs));
+        group.cancelSent = true;
+        sent = true;
+      } catch (err) {
+        this.deps.log.warn(
+          `batches: ${h.b.stored.id}: could not cancel ${group.upstreamId} at ${group.deployment}: ${(err as Error).message}`,
+        );
+      }
+    }
+    if (sent) await this.hooks?.save(h.b);
+    if (collected.length > 0) this.hooks?.checkEnd(h.b);
+  }
+
+  /** An upstream batch ended: its answers are kept and recorded, the rest go back to the runner. */
+  private async finishGroup(
+    h: Held,
+    group: ForwardGroup,
+    results: Parameters<typeof judgeUpstreamResults>[1],
+  ): Promise<void> {
+    const b = h.b;
+    h.doc.groups = h.doc.groups.filter((g) => g !== group);
+    h.lastPolled.delete(group.upstreamId);
+    const deployment = this.deps.config.current.deployments.get(group.deployment);
+    const caller = this.deps.callerFor(b.doc.keyId, b.stored.owner);
+    const back: number[] = [];
+    for (const { line, outcome } of judgeUpstreamResults(group, results)) {
+      if (outcome.kind === 'live' || !deployment) {
+        back.push(line.line);
+        continue;
+      }
+      const ok = outcome.status >= 200 && outcome.status < 300;
+      const body = outcome.body === undefined ? undefined : JSON.stringify(outcome.body);
+      const reply = { status: outcome.status, headers: {}, body: body ?? 'no body' };
+      this.hooks?.keep(
+        b,
+        line.line,
+        ok,
+        resultLine(line.requestId, b.lines[line.line]!, reply, body && outcome.body),
+      );
+      if (ok) addUsage(b.doc.usage, (outcome.body as { usage?: unknown } | null)?.usage);
+      recordForwardedLine(this.deps, {
+        tenant: b.stored.owner,
+        ...(b.doc.keyId !== undefined ? { keyId: b.doc.keyId } : {}),
+        ...('error' in caller ? {} : { auth: caller }),
+        group,
+        line,
+        deployment,
+        top: this.deps.config.current.deployments.get(line.top) ?? deployment,
+        status: outcome.status,
+        body: outcome.body,
+      });
+    }
+    this.deps.log.info(
+      `batches: ${b.stored.id}: ${group.upstreamId} at ${group.deployment} ended (${group.lines.length - back.length} answered, ${back.length} back)`,
+    );
+    if (back.length > 0) this.backToRunner(h, back, !b.ending);
+    await this.hooks?.save(b);
+    this.hooks?.checkEnd(b);
+  }
+
+  /** Lines back to the runner; `live`: never to be forwarded again (they run live). */
+  private backToRunner(h: Held, lines: number[], live: boolean): void {
+    if (live)
+      for (const i of lines)
+        if (!h.live.has(i)) {
+          h.live.add(i);
+          h.doc.live.push(i);
+        }
+    this.hooks?.requeue(h.b, lines);
+  }
+}

@@ -1,0 +1,95 @@
+// What a forwarding batch keeps in its doc about the lines it sent to upstream Batch APIs, and
+// the pure steps over it: splitting a deployment's lines into upstream batches within its limits,
+// and judging each line's upstream result (keep it, or run it live). Kept in the doc so a replica
+// that takes the batch over polls the upstream batches instead of sending their lines again.
+import type { ProviderBatchResult } from '../../providers/types.js';
+
+/** What a forwarded line's record needs when its upstream batch ends (from its plan). */
+export interface ForwardedLine {
+  /** The line's index in the input file. */
+  line: number;
+  requestId: string;
+  promptTokens: number;
+  /** The savings baseline's deployment (a router's top one, else the deployment itself). */
+  top: string;
+  router?: string;
+  routingMode?: string;
+  routerVersion?: string;
+  decisionId?: string;
+  tags?: string[];
+  endUser?: string;
+}
+
+/** One upstream batch. */
+export interface ForwardGroup {
+  deployment: string;
+  /** The upstream's batch id. */
+  upstreamId: string;
+  /** Epoch ms. */
+  submittedAt: number;
+  /** A cancel was sent upstream (our batch is being cancelled or expired). */
+  cancelSent?: boolean;
+  lines: ForwardedLine[];
+}
+
+export interface ForwardDoc {
+  groups: ForwardGroup[];
+  /** Lines an upstream batch gave back (a retryable failure): they run live, never forwarded again. */
+  live: number[];
+}
+
+/** The id of a line in an upstream batch (our own, short: custom_ids may be long). */
+export function upstreamLineId(line: number): string {
+  return `line-${line}`;
+}
+
+/**
+ * `items` in input order, cut into runs of at most `maxLines` items and `maxBytes` bytes (an item
+ * larger than `maxBytes` alone is a run of its own: the upstream says what it makes of it).
+ */
+export function splitForUpstream<T extends { bytes: number }>(
+  items: readonly T[],
+  maxLines: number,
+  maxBytes: number,
+): T[][] {
+  const runs: T[][] = [];
+  let run: T[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    if (run.length > 0 && (run.length >= maxLines || bytes + item.bytes > maxBytes)) {
+      runs.push(run);
+      run = [];
+      bytes = 0;
+    }
+    run.push(item);
+    bytes += item.bytes;
+  }
+  if (run.length > 0) runs.push(run);
+  return runs;
+}
+
+/** What becomes of a forwarded line once its upstream batch ended. */
+export type UpstreamLineOutcome =
+  /** The upstream's answer is the line's: 2xx to the output file, any other to the error file. */
+  | { kind: 'answer'; status: number; body: unknown }
+  /** No answer, or one a later try may better (408, 409, 429, 5xx): the line runs live. */
+  | { kind: 'live'; why: string };
+
+const RETRYABLE = new Set([408, 409, 429]);
+
+/** Each line of `group` with its outcome, in the group's order. */
+export function judgeUpstreamResults(
+  group: ForwardGroup,
+  results: readonly ProviderBatchResult[],
+): { line: ForwardedLine; outcome: UpstreamLineOutcome }[] {
+  const byId = new Map(results.map((r) => [r.customId, r]));
+  return group.lines.map((line) => {
+    const r = byId.get(upstreamLineId(line.line));
+    if (!r) return { line, outcome: { kind: 'live', why: 'no result in the upstream batch' } };
+    if ('error' in r)
+      return { line, outcome: { kind: 'live', why: `${r.error.code}: ${r.error.message}` } };
+    if (r.status >= 500 || RETRYABLE.has(r.status))
+      return { line, outcome: { kind: 'live', why: `upstream status ${r.status}` } };
+    return { line, outcome: { kind: 'answer', status: r.status, body: r.body } };
+  });
+}

@@ -1,0 +1,113 @@
+// The request-log record of a forwarded batch line, written when its upstream batch ends: as a
+// live line's (tags `batch`, `batch:<id>`, the plan's router, mode and decision, the model that
+// served), costed at the deployment's prices less its Batch API discount, with the baseline at
+// the top deployment's list prices as usual (so the discount shows as savings). Its spend is
+// settled with the policies (budgets) as a live answer's is.
+import type { DeploymentConfig } from '../../config/deployment-schema.js';
+import type { Clock } from '../../core/clock.js';
+import type { ChatUsage } from '../../core/wire-types.js';
+import { accountUsage, usageCounts } from '../../gateway/cost.js';
+import type { AuthContext, ChatCall, GatewayPolicies } from '../../gateway/gateway-types.js';
+import { newRequestRecord, type RequestRecorder } from '../../store/request-record.js';
+import type { ForwardedLine, ForwardGroup } from './forward-doc.js';
+
+export interface ForwardRecordDeps {
+  clock: Clock;
+  recorder: RequestRecorder;
+  policies?: GatewayPolicies;
+}
+
+/** `d` as its Batch API bills: every price less `batchApi.discount`. */
+export function discountedPrices(d: DeploymentConfig): Pick<DeploymentConfig, 'prices'> {
+  const factor = 1 - (d.batchApi?.discount ?? 0);
+  const p = d.prices;
+  return {
+    prices: {
+      inputPer1M: p.inputPer1M * factor,
+      outputPer1M: p.outputPer1M * factor,
+      ...(p.cachedInputPer1M !== undefined
+        ? { cachedInputPer1M: p.cachedInputPer1M * factor }
+        : {}),
+      ...(p.cacheWriteInputPer1M !== undefined
+        ? { cacheWriteInputPer1M: p.cacheWriteInputPer1M * factor }
+        : {}),
+    },
+  };
+}
+
+/** Records one forwarded line's answer (`status`, JSON `body`); `auth`: its creator, to settle. */
+export function recordForwardedLine(
+  deps: ForwardRecordDeps,
+  args: {
+    tenant: string;
+    keyId?: string;
+    auth?: AuthContext;
+    group: ForwardGroup;
+    line: ForwardedLine;
+    deployment: DeploymentConfig;
+    top: DeploymentConfig;
+    status: number;
+    body: unknown;
+  },
+): void {
+  const { line, deployment, status } = args;
+  const record = newRequestRecord({
+    time: args.group.submittedAt,
+    requestId: line.requestId,
+    endpoint: 'chat',
+    tenant: args.tenant,
+    keyId: args.keyId,
+    stream: false,
+    endUser: line.endUser,
+    tags: line.tags,
+  });
+  record.router = line.router;
+  record.routingMode = line.routingMode;
+  record.routerVersion = line.routerVersion;
+  record.decisionId = line.decisionId;
+  record.promptTokens = line.promptTokens;
+  record.deployment = deployment.name;
+  record.region = deployment.region;
+  record.dataZone = deployment.dataZone;
+  const body = (typeof args.body === 'object' && args.body !== null ? args.body : {}) as {
+    model?: unknown;
+    usage?: ChatUsage;
+  };
+  const model = typeof body.model === 'string' ? body.model : deployment.model;
+  const latencyMs = Math.max(0, deps.clock.now() - args.group.submittedAt);
+  const ok = status >= 200 && status < 300;
+  record.attempts = [
+    {
+      deployment: deployment.name,
+      model,
+      outcome: ok ? 'ok' : 'error',
+      ...(ok ? {} : { httpStatus: status }),
+      latencyMs,
+    },
+  ];
+  if (ok) {
+    record.servedModel = model;
+    accountUsage(
+      record,
+      { ...deployment, ...discountedPrices(deployment) },
+      args.top,
+      usageCounts(body.usage),
+    );
+  }
+  record.status = status;
+  if (!ok) record.errorCode = `upstream_${status}`;
+  record.latencyMs = latencyMs;
+  if (args.auth && deps.policies?.settle) {
+    const call = {
+      auth: args.auth,
+      ...(line.tags || line.endUser
+        ? { attribution: { tags: line.tags, endUser: line.endUser } }
+        : {}),
+    } as unknown as ChatCall;
+    deps.policies.settle(
+      { call, target: { kind: 'deployment', deployment }, promptTokens: line.promptTokens },
+      { deployment, ...(body.usage ? { usage: body.usage } : {}), costUsd: record.costUsd, status },
+    );
+  }
+  deps.recorder.record(record);
+}
