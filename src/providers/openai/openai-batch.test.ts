@@ -1,0 +1,90 @@
+// The OpenAI / Azure Batch API client's wire shapes: Azure's paths under `/openai` with the
+// deployment's api-version and its line urls without `/v1`; the JSONL lines it uploads (the
+// adapter's serialisation: no Anthropic cache marks); the results it reads from output and error
+// files (answers, errors without a response, lines that are not JSON skipped).
+import { describe, expect, it } from 'vitest';
+import { deploymentSchema } from '../../config/deployment-schema.js';
+import { recordingHttp } from '../../../test/helpers/fake-http.js';
+import { batchInputLine, createOpenAiBatchApi, parseBatchResults } from './openai-batch.js';
+
+const azure = deploymentSchema.parse({
+  name: 'az',
+  provider: 'azure',
+  model: 'my-gpt-4o-mini-batch',
+  baseUrl: 'https://res.openai.azure.com/',
+  apiVersion: '2025-03-01-preview',
+  prices: { inputPer1M: 1, outputPer1M: 1 },
+  contextWindow: 1000,
+  maxOutputTokens: 100,
+  batchApi: {},
+});
+
+describe('OpenAI Batch API client', () => {
+  it('uploads and creates an Azure batch under /openai with the api-version', async () => {
+    const { http, sent } = recordingHttp('{"id":"x-1","status":"in_progress"}');
+    const api = createOpenAiBatchApi(azure, http, 'k');
+    const id = await api.submit(
+      [
+        {
+          customId: 'line-0',
+          body: { model: azure.model, messages: [{ role: 'user', content: 'hi' }] },
+        },
+      ],
+      new AbortController().signal,
+    );
+    expect(id).toBe('x-1');
+    expect(sent.map((s) => s.url)).toEqual([
+      'https://res.openai.azure.com/openai/files?api-version=2025-03-01-preview',
+      'https://res.openai.azure.com/openai/batches?api-version=2025-03-01-preview',
+    ]);
+    expect(sent[0]!.headers['api-key']).toBe('k');
+    expect(sent[0]!.headers['content-type']).toMatch(/^multipart\/form-data; boundary=/);
+    const upload = sent[0]!.body.toString();
+    expect(upload).toContain(
+      '{"custom_id":"line-0","method":"POST","url":"/chat/completions","body":{"model":"my-gpt-4o-mini-batch"',
+    );
+    expect(JSON.parse(sent[1]!.body.toString())).toEqual({
+      input_file_id: 'x-1',
+      endpoint: '/chat/completions',
+      completion_window: '24h',
+    });
+  });
+
+  it('writes lines as the chat adapter sends bodies', () => {
+    const line = batchInputLine(
+      {
+        customId: 'line-3',
+        body: {
+          model: 'gpt-4o',
+          messages: [
+            { role: 'user', content: [{ type: 'text', text: 'hi', cache_control: {} } as never] },
+          ],
+        },
+      },
+      '/v1/chat/completions',
+    );
+    expect(JSON.parse(line)).toEqual({
+      custom_id: 'line-3',
+      method: 'POST',
+      url: '/v1/chat/completions',
+      body: {
+        model: 'gpt-4o',
+        messages: [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }],
+      },
+    });
+  });
+
+  it('reads output and error lines', () => {
+    const text = [
+      '{"id":"r1","custom_id":"line-1","response":{"status_code":200,"request_id":"q","body":{"model":"m"}},"error":null}',
+      'not json',
+      '{"id":"r2","custom_id":"line-2","response":null,"error":{"code":"batch_expired","message":"late"}}',
+      '{"id":"r3","custom_id":"line-3","response":{"status_code":400,"body":{"error":{}}},"error":null}',
+    ].join('\n');
+    expect(parseBatchResults(text)).toEqual([
+      { customId: 'line-1', status: 200, body: { model: 'm' } },
+      { customId: 'line-2', error: { code: 'batch_expired', message: 'late' } },
+      { customId: 'line-3', status: 400, body: { error: {} } },
+    ]);
+  });
+});
