@@ -18,8 +18,6 @@ import type {
 import type { ProviderAdapter, ProviderBatchApi } from '../../providers/types.js';
 import type { ActiveBatch } from '../active-batch.js';
 import { endpointRoute, RUN_ENDPOINTS } from '../batch-input.js';
-import { resultLine } from '../batch-line.js';
-import { addUsage } from '../batch-object.js';
 import { FORWARD_HEADER } from '../line-controls.js';
 import {
   judgeUpstreamResults,
@@ -29,7 +27,8 @@ import {
   type ForwardedLine,
   type ForwardGroup,
 } from './forward-doc.js';
-import { recordForwardedLine, type ForwardRecordDeps } from './record-forwarded.js';
+import { keepUpstreamAnswer } from './keep-upstream-answer.js';
+import type { ForwardRecordDeps } from './record-forwarded.js';
 
 /** What the forwarder asks of the runner that holds the batch. */
 export interface ForwarderHooks {
@@ -364,31 +363,20 @@ export class BatchForwarder {
     const deployment = this.deps.config.current.deployments.get(group.deployment);
     const caller = this.deps.callerFor(b.doc.keyId, b.stored.owner);
     const back: number[] = [];
-    for (const { line, outcome } of judgeUpstreamResults(group, results)) {
-      if (outcome.kind === 'live' || !deployment) {
+    for (const judged of judgeUpstreamResults(group, results)) {
+      const line = judged.line;
+      if (judged.outcome.kind === 'live' || !deployment) {
         back.push(line.line);
         continue;
       }
-      const ok = outcome.status >= 200 && outcome.status < 300;
-      const body = outcome.body === undefined ? undefined : JSON.stringify(outcome.body);
-      const reply = { status: outcome.status, headers: {}, body: body ?? 'no body' };
-      this.hooks?.keep(
+      await keepUpstreamAnswer(this.deps, (ok, json) => this.hooks?.keep(b, line.line, ok, json), {
         b,
-        line.line,
-        ok,
-        resultLine(line.requestId, b.lines[line.line]!, reply, body && outcome.body),
-      );
-      if (ok) addUsage(b.doc.usage, (outcome.body as { usage?: unknown } | null)?.usage);
-      recordForwardedLine(this.deps, {
-        tenant: b.stored.owner,
-        ...(b.doc.keyId !== undefined ? { keyId: b.doc.keyId } : {}),
-        ...('error' in caller ? {} : { auth: caller }),
         group,
         line,
         deployment,
         top: this.deps.config.current.deployments.get(line.top) ?? deployment,
-        status: outcome.status,
-        body: outcome.body,
+        caller,
+        answer: judged.outcome,
       });
     }
     this.deps.log.info(

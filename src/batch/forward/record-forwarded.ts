@@ -7,7 +7,14 @@ import type { DeploymentConfig } from '../../config/deployment-schema.js';
 import type { Clock } from '../../core/clock.js';
 import type { ChatUsage } from '../../core/wire-types.js';
 import { accountUsage, usageCounts } from '../../gateway/cost.js';
-import type { AuthContext, ChatCall, GatewayPolicies } from '../../gateway/gateway-types.js';
+import { GatewayError } from '../../core/errors.js';
+import type { ChatResponse } from '../../core/wire-types.js';
+import type {
+  AdmitContext,
+  AuthContext,
+  ChatCall,
+  GatewayPolicies,
+} from '../../gateway/gateway-types.js';
 import { newRequestRecord, type RequestRecorder } from '../../store/request-record.js';
 import type { ForwardedLine, ForwardGroup } from './forward-doc.js';
 
@@ -33,6 +40,50 @@ export function discountedPrices(d: DeploymentConfig): Pick<DeploymentConfig, 'p
         : {}),
     },
   };
+}
+
+/** The admission context a forwarded line's policies see (its creator, tags, deployment). */
+function forwardedContext(
+  auth: AuthContext,
+  line: ForwardedLine,
+  deployment: DeploymentConfig,
+): AdmitContext {
+  const call = {
+    auth,
+    ...(line.tags || line.endUser
+      ? { attribution: { tags: line.tags, endUser: line.endUser } }
+      : {}),
+  } as unknown as ChatCall;
+  return { call, target: { kind: 'deployment', deployment }, promptTokens: line.promptTokens };
+}
+
+/**
+ * A forwarded answer through the output content filter, as a live answer goes: the answer it
+ * lets through (maybe redacted), or the error it stops it with (status and OpenAI envelope).
+ */
+export async function filterForwardedAnswer(
+  policies: GatewayPolicies | undefined,
+  auth: AuthContext,
+  line: ForwardedLine,
+  deployment: DeploymentConfig,
+  answer: { status: number; body: unknown },
+): Promise<{ status: number; body: unknown }> {
+  const ok = answer.status >= 200 && answer.status < 300;
+  if (!ok || !policies?.filterOutput || typeof answer.body !== 'object' || answer.body === null)
+    return answer;
+  try {
+    const ctx = forwardedContext(auth, line, deployment);
+    return {
+      status: answer.status,
+      body: await policies.filterOutput(answer.body as ChatResponse, ctx),
+    };
+  } catch (err) {
+    const e = err instanceof GatewayError ? err : undefined;
+    return {
+      status: e?.status ?? 500,
+      body: e?.toEnvelope() ?? { error: { message: (err as Error).message, type: 'server_error' } },
+    };
+  }
 }
 
 /** Records one forwarded line's answer (`status`, JSON `body`); `auth`: its creator, to settle. */
@@ -98,16 +149,12 @@ export function recordForwardedLine(
   if (!ok) record.errorCode = `upstream_${status}`;
   record.latencyMs = latencyMs;
   if (args.auth && deps.policies?.settle) {
-    const call = {
-      auth: args.auth,
-      ...(line.tags || line.endUser
-        ? { attribution: { tags: line.tags, endUser: line.endUser } }
-        : {}),
-    } as unknown as ChatCall;
-    deps.policies.settle(
-      { call, target: { kind: 'deployment', deployment }, promptTokens: line.promptTokens },
-      { deployment, ...(body.usage ? { usage: body.usage } : {}), costUsd: record.costUsd, status },
-    );
+    deps.policies.settle(forwardedContext(args.auth, line, deployment), {
+      deployment,
+      ...(body.usage ? { usage: body.usage } : {}),
+      costUsd: record.costUsd,
+      status,
+    });
   }
   deps.recorder.record(record);
 }
