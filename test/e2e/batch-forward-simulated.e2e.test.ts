@@ -3,7 +3,8 @@
 // (which has a Batch API) as one simulated upstream batch, not as live calls, and the line for
 // `big` (which has none) live; the output keeps input order, and the request log has the
 // forwarded lines at half price with their baseline at list price. A batch without the header
-// (the default `batches.forward: never`) runs every line live, as before.
+// (the default `batches.forward: never`) runs every line live, as before; a line the rules keep
+// from the deployment (here a price ceiling) fails as it would live, and is not forwarded.
 import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
@@ -104,6 +105,27 @@ describe('batch lines forwarded to a simulated Batch API', () => {
     expect(batch.usage?.total_tokens).toBe(
       mine.reduce((n, r) => n + r.promptTokens + r.completionTokens, 0),
     );
+  });
+
+  it('plans each line first: a line the rules keep from the deployment is not forwarded', async () => {
+    const capped = chat('b', 'cheap', 'two');
+    // A price ceiling under cheap's input price: cheap is not eligible for this line.
+    Object.assign(capped.body, { provider: { max_price: { prompt: 1 } } });
+    const { batch, out, mine } = await runBatch([chat('a', 'cheap', 'one'), capped], {
+      'x-router-batch-forward': 'when-available',
+    });
+    expect(batch.request_counts).toEqual({ total: 2, completed: 1, failed: 1 });
+    expect(out.map((l) => l.custom_id)).toEqual(['a']);
+    const c = client();
+    const errors = (await (await c.files.content(batch.error_file_id!)).text()).trim().split('\n');
+    expect(errors).toHaveLength(1);
+    expect(JSON.parse(errors[0]!)).toMatchObject({
+      custom_id: 'b',
+      response: { status_code: expect.any(Number) },
+    });
+    const a = mine.find((r) => r.status === 200)!;
+    expect(a.costUsd).toBeCloseTo(a.baselineCostUsd / 2, 12);
+    expect(mine.find((r) => r.status !== 200)).toMatchObject({ costUsd: 0 });
   });
 
   it('runs every line live without the header (batches.forward defaults to never)', async () => {

@@ -1,6 +1,9 @@
 // Splitting a deployment's held lines into upstream batches within its limits, and judging each
-// line's upstream result: an answer (2xx or a final 4xx) is kept, a retryable one or none runs live.
+// line's upstream result: an answer (2xx or a final 4xx) is kept, a retryable one or none runs live;
+// and what the config accepts of `batchApi`.
 import { describe, expect, it } from 'vitest';
+import { parseConfig, type ConfigError } from '../../config/load-config.js';
+import { simDeployment, simEmbeddingDeployment } from '../../../test/helpers/test-config.js';
 import { judgeUpstreamResults, splitForUpstream, type ForwardGroup } from './forward-doc.js';
 
 const items = (...bytes: number[]) => bytes.map((b, i) => ({ i, bytes: b }));
@@ -60,5 +63,42 @@ describe('judgeUpstreamResults', () => {
       status: 400,
       body: { error: { message: 'bad' } },
     });
+  });
+});
+
+describe('batchApi in the config', () => {
+  const issues = (deployment: Record<string, unknown>) => {
+    try {
+      parseConfig({ deployments: [simDeployment('a'), deployment] }, {});
+      return '';
+    } catch (err) {
+      return (err as ConfigError).issues.join();
+    }
+  };
+
+  it('is refused on a provider without a Batch API the router speaks, and on embedding models', () => {
+    expect(
+      issues({
+        ...simDeployment('claude'),
+        provider: 'anthropic',
+        batchApi: {},
+      }),
+    ).toMatch(/deployments\[1\]\.batchApi: provider "anthropic" has no Batch API/);
+    expect(issues(simEmbeddingDeployment('e', { batchApi: {} }))).toMatch(
+      /deployments\[1\]\.batchApi: only chat deployments/,
+    );
+    expect(issues(simDeployment('s', { batchApi: {} }))).toBe('');
+  });
+
+  it('defaults to half off, OpenAI limits and forwarding off', () => {
+    const config = parseConfig({ deployments: [simDeployment('s', { batchApi: {} })] }, {}).config;
+    expect(config.deployments[0]!.batchApi).toEqual({
+      enabled: true,
+      discount: 0.5,
+      maxLines: 50_000,
+      maxMegabytes: 200,
+      completesAfterMs: 5_000,
+    });
+    expect(config.batches.forward).toBe('never');
   });
 });
