@@ -136,13 +136,19 @@ export class BatchRunner {
   async stop(waitMs = 10_000): Promise<void> {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
-    this.deps.forwarder?.stop();
     clearTimeout(this.wakeTimer);
     await this.claiming;
     // Real time, not the injected clock: a test's manual clock would never let this end.
     const until = performance.now() + waitMs;
     while ((this.inFlight > 0 || this.finishing.size > 0) && performance.now() < until)
       await new Promise((r) => setTimeout(r, 20));
+    // An upstream batch being created is saved before the lease goes (else it would be sent again).
+    const forwarding = this.deps.forwarder?.stop();
+    if (forwarding)
+      await Promise.race([
+        forwarding,
+        new Promise((r) => setTimeout(r, Math.max(0, until - performance.now())).unref()),
+      ]);
     for (const b of this.active.values()) {
       await this.flush(b).catch(() => {});
       await this.deps.store.releaseLease(b.stored.id, this.worker).catch(() => {});

@@ -96,8 +96,10 @@ export class BatchForwarder {
     this.timer.unref();
   }
 
-  stop(): void {
+  /** Stops polling; resolves once the upstream work under way has ended (a submit is saved). */
+  stop(): Promise<void> {
     clearInterval(this.timer);
+    return Promise.all([...this.held.values()].map((h) => h.work)).then(() => {});
   }
 
   /** The offer for line `index` of `b`, when `b` forwards and the line has not come back live. */
