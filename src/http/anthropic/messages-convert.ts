@@ -3,8 +3,14 @@
 // (the chat reply → an Anthropic Message, chat chunks → stream events) is messages-reply.ts.
 import { invalidRequest, type GatewayError } from '../../core/errors.js';
 import { checkMessagesRequest } from './check-messages-request.js';
-import type { ChatMessage, ChatRequest, FunctionToolCall } from '../../core/wire-types.js';
+import type {
+  ChatMessage,
+  ChatRequest,
+  FunctionToolCall,
+  ReasoningDetail,
+} from '../../core/wire-types.js';
 import { isObject } from '../../core/is-object.js';
+import { THINKING_BUDGET_FIELD } from '../../core/wire-types.js';
 
 type Json = Record<string, unknown>;
 
@@ -79,6 +85,7 @@ export function messagesToChat(body: unknown, forCount = false): ChatRequest {
     if (m.role === 'assistant') {
       let text = '';
       const toolCalls: FunctionToolCall[] = [];
+      const reasoning: ReasoningDetail[] = [];
       for (const b of m.content as Json[]) {
         if (b?.type === 'text') text += String(b.text ?? '');
         else if (b?.type === 'tool_use')
@@ -87,12 +94,23 @@ export function messagesToChat(body: unknown, forCount = false): ChatRequest {
             type: 'function',
             function: { name: String(b.name), arguments: JSON.stringify(b.input ?? {}) },
           });
-        // thinking / redacted_thinking blocks belong to the model that produced them: not forwarded.
+        // Claude's thinking, signed: carried back to an Anthropic deployment as it came (its tool
+        // loops need it); other providers never see it. An unsigned block is not Claude's: left out.
+        else if (b?.type === 'thinking' && typeof b.signature === 'string' && b.signature)
+          reasoning.push({
+            provider: 'anthropic',
+            type: 'thinking',
+            thinking: String(b.thinking ?? ''),
+            signature: b.signature,
+          });
+        else if (b?.type === 'redacted_thinking' && typeof b.data === 'string')
+          reasoning.push({ provider: 'anthropic', type: 'redacted_thinking', data: b.data });
       }
       out.push({
         role: 'assistant',
         content: text || null,
         ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
+        ...(reasoning.length ? { reasoning_details: reasoning } : {}),
       } as ChatMessage);
       return;
     }
@@ -167,6 +185,8 @@ export function messagesToChat(body: unknown, forCount = false): ChatRequest {
   if (isObject(body.thinking) && body.thinking.type === 'enabled') {
     const budget = Number(body.thinking.budget_tokens ?? 0);
     chat.reasoning_effort = budget >= 16_000 ? 'high' : budget >= 4_000 ? 'medium' : 'low';
+    // The exact budget, for an Anthropic deployment (others get the effort; the field is ours).
+    chat[THINKING_BUDGET_FIELD] = budget;
   }
   if (body.stream === true) {
     chat.stream = true;

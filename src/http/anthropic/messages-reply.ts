@@ -2,7 +2,7 @@
 // direction): the chat reply → an Anthropic Message, chat chunks → Anthropic stream events, block
 // by block. The way in is messages-convert.ts.
 import { newId } from '../../core/ids.js';
-import type { ChatChunk, ChatResponse } from '../../core/wire-types.js';
+import type { ChatChunk, ChatResponse, ReasoningDetail } from '../../core/wire-types.js';
 import { cacheWriteTokens } from '../../core/wire-types.js';
 
 type Json = Record<string, unknown>;
@@ -34,10 +34,23 @@ function parseArgs(args: string): unknown {
   }
 }
 
+/** Claude's thinking on a served message (`reasoning_details`) as the blocks Claude sent. */
+function thinkingBlocks(message: unknown): Json[] {
+  const details = (message as { reasoning_details?: ReasoningDetail[] } | undefined)
+    ?.reasoning_details;
+  return (details ?? [])
+    .filter((d) => d.provider === 'anthropic')
+    .map((d) =>
+      d.type === 'redacted_thinking'
+        ? { type: 'redacted_thinking', data: d.data ?? '' }
+        : { type: 'thinking', thinking: d.thinking ?? '', signature: d.signature ?? '' },
+    );
+}
+
 /** A chat reply → an Anthropic Message (`model` = the model that served). */
 export function chatToMessage(reply: ChatResponse): Json {
   const choice = reply.choices[0];
-  const content: Json[] = [];
+  const content: Json[] = thinkingBlocks(choice?.message);
   if (choice?.message?.content) content.push({ type: 'text', text: choice.message.content });
   for (const call of choice?.message?.tool_calls ?? []) {
     if (call.type === 'function')
@@ -65,7 +78,7 @@ export interface NamedEvent {
   data: string;
 }
 
-/** Chat chunks → Anthropic stream events, block by block (text and tool_use blocks). */
+/** Chat chunks → Anthropic stream events, block by block (thinking, text and tool_use blocks). */
 export async function* chatChunksToMessageEvents(
   chunks: AsyncIterable<ChatChunk>,
   fallbackModel: string,
@@ -76,7 +89,8 @@ export async function* chatChunksToMessageEvents(
   });
   let started = false;
   let blockIndex = -1;
-  let openBlock: 'text' | 'tool' | undefined;
+  let openBlock: 'text' | 'tool' | 'thinking' | undefined;
+  let openThinking = -1;
   const toolBlocks = new Map<number, number>();
   let usage: Json = usageOf(undefined);
   let finish: string | null = null;
@@ -106,6 +120,34 @@ export async function* chatChunksToMessageEvents(
     for (const c of chunk.choices) {
       if (c.finish_reason) finish = c.finish_reason;
       const delta = c.delta ?? {};
+      const details = (delta as { reasoning_details?: ReasoningDetail[] }).reasoning_details;
+      for (const d of details ?? []) {
+        if (d.provider !== 'anthropic') continue;
+        const key = d.index ?? 0;
+        if (openBlock !== 'thinking' || openThinking !== key) {
+          yield* close();
+          blockIndex++;
+          openBlock = 'thinking';
+          openThinking = key;
+          yield ev('content_block_start', {
+            index: blockIndex,
+            content_block:
+              d.type === 'redacted_thinking'
+                ? { type: 'redacted_thinking', data: d.data ?? '' }
+                : { type: 'thinking', thinking: '', signature: '' },
+          });
+        }
+        if (d.type === 'thinking' && d.thinking)
+          yield ev('content_block_delta', {
+            index: blockIndex,
+            delta: { type: 'thinking_delta', thinking: d.thinking },
+          });
+        if (d.type === 'thinking' && d.signature)
+          yield ev('content_block_delta', {
+            index: blockIndex,
+            delta: { type: 'signature_delta', signature: d.signature },
+          });
+      }
       if (typeof delta.content === 'string' && delta.content.length > 0) {
         if (openBlock !== 'text') {
           yield* close();
