@@ -1,8 +1,8 @@
 // The Batch API's parts put together for the runtime: the store (the request log's, else memory),
 // the runner, its in-process sender (each line through the router's own route with `app.inject`,
 // as the batch's creator, tagged `batch` and `batch:<id>` so `report --by tag`, tag rate limits
-// and tag budgets can single batch traffic out), and the routes (OpenAI's Files and Batch APIs,
-// Anthropic's Message Batches).
+// and tag budgets can single batch traffic out), the webhooks told when a batch ends, and the
+// routes (OpenAI's Files and Batch APIs, Anthropic's Message Batches).
 import type { FastifyInstance } from 'fastify';
 import { ANONYMOUS_CONTEXT, contextFor } from '../auth/authenticate.js';
 import type { KeyStore } from '../auth/key-store.js';
@@ -18,6 +18,7 @@ import type { BatchStore } from '../store/batch-store.js';
 import { BATCH_CALLER_HEADER, BatchCallers } from './batch-caller.js';
 import { MESSAGES_ENDPOINT } from './batch-input.js';
 import { BatchRunner, type BatchRunnerDeps, type LineBatch } from './batch-runner.js';
+import { BatchWebhooks, type BatchWebhooksOptions } from './batch-webhooks.js';
 import { TAGS_HEADER } from '../gateway/attribution.js';
 
 export interface BatchServiceOptions {
@@ -27,6 +28,8 @@ export interface BatchServiceOptions {
   clock: Clock;
   log: BatchRunnerDeps['log'];
   onLine?: BatchRunnerDeps['onLine'];
+  /** Each batch webhook attempt's outcome (metrics). */
+  onWebhook?: BatchWebhooksOptions['onResult'];
 }
 
 /** Expired files (`expires_after`) are deleted this often (every replica; it is idempotent). */
@@ -42,17 +45,25 @@ function batchTags(batch: LineBatch): string {
 export class BatchService {
   readonly callers = new BatchCallers();
   readonly runner: BatchRunner;
+  readonly webhooks: BatchWebhooks;
   private app: FastifyInstance | undefined;
   private sweep: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: BatchServiceOptions) {
     const settings = () => options.config.current.config.batches;
+    this.webhooks = new BatchWebhooks({
+      settings,
+      clock: options.clock,
+      log: options.log,
+      ...(options.onWebhook ? { onResult: options.onWebhook } : {}),
+    });
     this.runner = new BatchRunner({
       store: options.store,
       clock: options.clock,
       settings,
       log: options.log,
       ...(options.onLine ? { onLine: options.onLine } : {}),
+      onFinished: (batch, status, endedAt) => this.webhooks.notify(batch, status, endedAt),
       leaseMs: options.config.current.config.batches.leaseSeconds * 1000,
       callerFor: (keyId, owner) => this.callerFor(keyId, owner),
       send: async (line, auth, requestId, batch) => {
@@ -101,9 +112,10 @@ export class BatchService {
     this.sweep.unref();
   }
 
-  stop(): Promise<void> {
+  async stop(): Promise<void> {
     clearInterval(this.sweep);
-    return this.runner.stop();
+    await this.runner.stop();
+    await this.webhooks.stop();
   }
 
   private async deleteExpiredFiles(): Promise<void> {
