@@ -18,6 +18,7 @@ import type { BatchStore } from '../store/batch-store.js';
 import { BATCH_CALLER_HEADER, BatchCallers } from './batch-caller.js';
 import { MESSAGES_ENDPOINT } from './batch-input.js';
 import { BatchRunner, type BatchRunnerDeps, type LineBatch } from './batch-runner.js';
+import { deleteOldBatches } from './batch-retention.js';
 import { TAGS_HEADER } from '../gateway/attribution.js';
 
 export interface BatchServiceOptions {
@@ -29,7 +30,10 @@ export interface BatchServiceOptions {
   onLine?: BatchRunnerDeps['onLine'];
 }
 
-/** Expired files (`expires_after`) are deleted this often (every replica; it is idempotent). */
+/**
+ * Expired files (`expires_after`) and batches past `batches.retentionDays` are deleted this often
+ * (every replica; it is idempotent).
+ */
 const SWEEP_EVERY_MS = 60_000;
 
 /** A line's tags: `batch`, `batch:<id>`, then the tags its batch was created with. */
@@ -97,13 +101,20 @@ export class BatchService {
     this.app = app;
     if (!this.options.config.current.config.batches.enabled) return;
     this.runner.start();
-    this.sweep = setInterval(() => void this.deleteExpiredFiles(), SWEEP_EVERY_MS);
+    this.sweep = setInterval(() => void this.sweepOnce(), SWEEP_EVERY_MS);
     this.sweep.unref();
   }
 
   stop(): Promise<void> {
     clearInterval(this.sweep);
     return this.runner.stop();
+  }
+
+  /** One pass of the sweep: expired files, then finished batches past their retention. */
+  async sweepOnce(): Promise<void> {
+    const { store, config, clock, log } = this.options;
+    await this.deleteExpiredFiles();
+    await deleteOldBatches(store, config.current.config.batches.retentionDays, clock.now(), log);
   }
 
   private async deleteExpiredFiles(): Promise<void> {

@@ -1,5 +1,6 @@
 // `batches`: OpenAI's Files and Batch APIs (`/v1/files`, `/v1/batches`), apart from schema.ts
-// (which is long enough). Read at start-up, except `enabled`, which the routes read per request.
+// (which is long enough). Read at start-up, except `enabled`, which the routes read per request,
+// and `retentionDays`, which each sweep reads.
 import { z } from 'zod';
 
 export const BATCH_DEFAULTS = {
@@ -11,6 +12,7 @@ export const BATCH_DEFAULTS = {
   maxAttempts: 3,
   pollIntervalMs: 1_000,
   leaseSeconds: 30,
+  retentionDays: 30,
 } as const;
 
 export const batchSchema = z
@@ -80,6 +82,15 @@ export const batchSchema = z
       .default(BATCH_DEFAULTS.leaseSeconds)
       .describe(
         "How long a replica's hold on a batch lasts unless renewed (every third of it): how soon another replica takes over the batch of a replica that died. A replica that stops cleanly lets go at once.",
+      ),
+    retentionDays: z
+      .number()
+      .int()
+      .min(0)
+      .max(36_500)
+      .default(BATCH_DEFAULTS.retentionDays)
+      .describe(
+        "Days a finished batch (completed, failed, expired or cancelled) is kept, counted from when it finished; then it is deleted with its results and the files it wrote (its output and error files, and a Message Batch's own input file), by the sweep that every replica with `enabled` runs each minute (at most 100 batches a pass). 30 matches the request log and outlasts the 29 days Anthropic keeps a Message Batch's results. Files a client uploaded stay: `expires_after` sets their lifetime. 0 keeps finished batches for good. A batch still running is never deleted. Read at each sweep.",
       ),
   })
   .default(BATCH_DEFAULTS)

@@ -82,7 +82,8 @@ export function messageBatchObject(
     ended_at: status === 'ended' ? time(endedAt) : null,
     created_at: time(batch.createdAt),
     expires_at: time(doc.expiresAt),
-    // Results are kept until the batch is deleted: never archived.
+    // Results are kept as long as the batch (until it is deleted, by its client or
+    // `batches.retentionDays` after it ended): never archived apart from it.
     archived_at: null,
     cancel_initiated_at: time(batch.cancelRequestedAt),
     results_url: status === 'ended' ? resultsUrl : null,
