@@ -303,6 +303,7 @@ export class BatchRunner {
     b.buffer.push({ line, ok, json });
     if (ok) b.doc.requestCounts.completed++;
     else b.doc.requestCounts.failed++;
+    if (!ran) b.doc.notRun = (b.doc.notRun ?? 0) + 1;
     this.deps.onLine?.(!ran ? 'not_run' : ok ? 'completed' : 'failed');
     if (b.buffer.length >= FLUSH_AT && !b.ending) void this.flush(b).catch(() => {});
   }

@@ -19,6 +19,7 @@ import { BATCH_CALLER_HEADER, BatchCallers } from './batch-caller.js';
 import { MESSAGES_ENDPOINT } from './batch-input.js';
 import { BatchRunner, type BatchRunnerDeps, type LineBatch } from './batch-runner.js';
 import { BatchWebhooks, type BatchWebhooksOptions } from './batch-webhooks.js';
+import { deleteOldBatches } from './batch-retention.js';
 import { TAGS_HEADER } from '../gateway/attribution.js';
 
 export interface BatchServiceOptions {
@@ -32,7 +33,10 @@ export interface BatchServiceOptions {
   onWebhook?: BatchWebhooksOptions['onResult'];
 }
 
-/** Expired files (`expires_after`) are deleted this often (every replica; it is idempotent). */
+/**
+ * Expired files (`expires_after`) and batches past `batches.retentionDays` are deleted this often
+ * (every replica; it is idempotent).
+ */
 const SWEEP_EVERY_MS = 60_000;
 
 /** A line's tags: `batch`, `batch:<id>`, then the tags its batch was created with. */
@@ -108,7 +112,7 @@ export class BatchService {
     this.app = app;
     if (!this.options.config.current.config.batches.enabled) return;
     this.runner.start();
-    this.sweep = setInterval(() => void this.deleteExpiredFiles(), SWEEP_EVERY_MS);
+    this.sweep = setInterval(() => void this.sweepOnce(), SWEEP_EVERY_MS);
     this.sweep.unref();
   }
 
@@ -116,6 +120,13 @@ export class BatchService {
     clearInterval(this.sweep);
     await this.runner.stop();
     await this.webhooks.stop();
+  }
+
+  /** One pass of the sweep: expired files, then finished batches past their retention. */
+  async sweepOnce(): Promise<void> {
+    const { store, config, clock, log } = this.options;
+    await this.deleteExpiredFiles();
+    await deleteOldBatches(store, config.current.config.batches.retentionDays, clock.now(), log);
   }
 
   private async deleteExpiredFiles(): Promise<void> {

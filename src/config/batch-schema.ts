@@ -1,6 +1,6 @@
 // `batches`: OpenAI's Files and Batch APIs (`/v1/files`, `/v1/batches`), apart from schema.ts
 // (which is long enough). Read at start-up, except `enabled`, which the routes read per request,
-// and the webhooks, read when a batch ends.
+// the webhooks, read when a batch ends, and `retentionDays`, which each sweep reads.
 import { z } from 'zod';
 
 /** OpenAI's batch webhook events (platform.openai.com/docs/guides/webhooks). */
@@ -23,6 +23,7 @@ export const BATCH_DEFAULTS = {
   leaseSeconds: 30,
   webhookTimeoutMs: 10_000,
   webhookAttempts: 8,
+  retentionDays: 30,
 } as const;
 
 const batchWebhookSchema = z.strictObject({
@@ -151,6 +152,15 @@ export const batchSchema = z
       .default(BATCH_DEFAULTS.webhookAttempts)
       .describe(
         'Tries for one event: a network error or a non-2xx answer is tried again after 1 s, then 2 s, 4 s… (at most 5 min), with the same `webhook-id`; then it is logged and given up. The default 8 spans about 2 minutes.',
+      ),
+    retentionDays: z
+      .number()
+      .int()
+      .min(0)
+      .max(36_500)
+      .default(BATCH_DEFAULTS.retentionDays)
+      .describe(
+        "Days a finished batch (completed, failed, expired or cancelled) is kept, counted from when it finished; then it is deleted with its results and the files it wrote (its output and error files, and a Message Batch's own input file), by the sweep that every replica with `enabled` runs each minute (at most 100 batches a pass). 30 matches the request log and outlasts the 29 days Anthropic keeps a Message Batch's results. Files a client uploaded stay: `expires_after` sets their lifetime. 0 keeps finished batches for good. A batch still running is never deleted. Read at each sweep.",
       ),
   })
   .default({ ...BATCH_DEFAULTS, webhooks: [] })
