@@ -272,7 +272,9 @@ export async function createRuntime(
     keys,
     clock,
     log: { warn: (m) => logger.warn(m), info: (m) => logger.info(m) },
-    ...(initial.telemetry.metrics ? { onLine: batchMetrics.line } : {}),
+    ...(initial.telemetry.metrics
+      ? { onLine: batchMetrics.line, onWebhook: batchMetrics.webhook }
+      : {}),
     forward: { adapters: registry, recorder, policies },
   });
   if (initial.telemetry.metrics) batchMetrics.watch(() => batches.runner.status());

@@ -3,6 +3,7 @@
 // batch taken over from another replica, the lines that already have a kept result.
 import type { BatchResult, BatchStore, StoredBatch } from '../store/batch-store.js';
 import { readBatchLines, type BatchInputError, type BatchLine } from './batch-input.js';
+import { isNotRunLine } from './batch-line.js';
 import type { BatchDoc } from './batch-object.js';
 import type { BatchEnding } from './finish-batch.js';
 
@@ -46,7 +47,8 @@ export function newActiveBatch(stored: StoredBatch, doc: BatchDoc): ActiveBatch 
 
 /**
  * Reads `b`'s lines and leaves pending those with no kept result, counting the kept ones (a
- * batch resumed); or the input's problems. `maxRequests` applies to a batch being validated.
+ * batch resumed, the unrun ones among its failures too); or the input's problems. `maxRequests`
+ * applies to a batch being validated.
  */
 export async function loadBatchLines(
   store: BatchStore,
@@ -69,6 +71,10 @@ export async function loadBatchLines(
   if (done.size > 0) {
     const ok = (await store.readResults(stored.id, true)).length;
     doc.requestCounts = { total: b.lines.length, completed: ok, failed: done.size - ok };
+    // A batch taken over while it was ending: the unrun lines already kept, counted again.
+    const notRun = (await store.readResults(stored.id, false)).filter(isNotRunLine).length;
+    if (notRun > 0) doc.notRun = notRun;
+    else delete doc.notRun;
   }
   b.pending = b.lines.map((_, i) => i).filter((i) => !done.has(i));
   return undefined;

@@ -57,6 +57,19 @@ export function unansweredLine(
   });
 }
 
+/** The codes of the error-file lines a cancel or expiry left unrun (written by the runner). */
+const NOT_RUN_CODES = new Set(['batch_cancelled', 'batch_expired']);
+
+/** Whether an error-file line is one a cancel or expiry left unrun (`unansweredLine`'s). */
+export function isNotRunLine(json: string): boolean {
+  const error = parseObject(json)?.error;
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    NOT_RUN_CODES.has(String((error as { code?: unknown }).code))
+  );
+}
+
 /**
  * What to do after `attempt` (1-based) got `reply`. `retryBaseMs` doubles per counted try (with
  * up to 25% jitter).

@@ -40,6 +40,11 @@ export interface BatchDoc {
   outputFileId?: string;
   errorFileId?: string;
   requestCounts: { total: number; completed: number; failed: number };
+  /**
+   * Of `requestCounts.failed`, the lines a cancel or expiry left unrun (`batch_cancelled`,
+   * `batch_expired`): still running, as Anthropic shows them, until the batch has ended.
+   */
+  notRun?: number;
   usage: BatchUsage;
   errors?: BatchInputError[];
   /** The `model` every line named, when they all named the same one. */

@@ -12,6 +12,7 @@ import { loadBatchLines, newActiveBatch, type ActiveBatch } from './active-batch
 import type { BatchLine } from './batch-input.js';
 import { judgeReply, unansweredLine, type LineReply } from './batch-line.js';
 import { addUsage, readDoc } from './batch-object.js';
+import type { FinishedStatus } from './batch-webhooks.js';
 import { finishBatch, type BatchEnding } from './finish-batch.js';
 import type { BatchForwarder } from './forward/batch-forwarder.js';
 import type { BatchForwardOffer } from '../gateway/gateway-types.js';
@@ -45,6 +46,8 @@ export interface BatchRunnerDeps {
   send(line: BatchLine, auth: AuthContext, requestId: string, batch: LineBatch): Promise<LineReply>;
   log: { warn(msg: string): void; info(msg: string): void };
   onLine?(outcome: LineOutcomeName): void;
+  /** This replica wrote `batch`'s final status, at `endedAt` (its webhooks); returns at once. */
+  onFinished?(batch: StoredBatch, status: FinishedStatus, endedAt: number): void;
   /** Lease length; renewed every third of it. */
   leaseMs?: number;
   /** The first retry's wait for a failed try (doubling). */
@@ -197,7 +200,8 @@ export class BatchRunner {
     if (errors) {
       doc.errors = errors;
       doc.failedAt = this.deps.clock.now();
-      await this.deps.store.updateBatch(stored.id, this.worker, 'failed', JSON.stringify(doc));
+      if (await this.deps.store.updateBatch(stored.id, this.worker, 'failed', JSON.stringify(doc)))
+        this.deps.onFinished?.(stored, 'failed', doc.failedAt);
       await this.deps.store.releaseLease(stored.id, this.worker);
       return;
     }
@@ -331,6 +335,7 @@ export class BatchRunner {
     b.buffer.push({ line, ok, json });
     if (ok) b.doc.requestCounts.completed++;
     else b.doc.requestCounts.failed++;
+    if (!ran) b.doc.notRun = (b.doc.notRun ?? 0) + 1;
     this.deps.onLine?.(!ran ? 'not_run' : ok ? 'completed' : 'failed');
     if (b.buffer.length >= FLUSH_AT && !b.ending) void this.flush(b).catch(() => {});
   }
@@ -366,7 +371,9 @@ export class BatchRunner {
       for (const i of unrun)
         this.keep(b, i, false, unansweredLine(newId('batch_req_'), b.lines[i]!, code, why), false);
       await this.flush(b);
-      await finishBatch(this.deps.store, this.worker, b.stored, b.doc, ending, this.deps.clock);
+      const { store, clock } = this.deps;
+      const ended = (at: number) => this.deps.onFinished?.(b.stored, ending, at);
+      await finishBatch(store, this.worker, b.stored, b.doc, ending, clock, ended);
       this.deps.log.info(`batches: ${b.stored.id} ${ending}`);
     } catch (err) {
       // The lease runs out and another replica (or this one) takes the batch up again.

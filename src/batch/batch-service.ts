@@ -1,8 +1,8 @@
 // The Batch API's parts put together for the runtime: the store (the request log's, else memory),
 // the runner, its in-process sender (each line through the router's own route with `app.inject`,
 // as the batch's creator, tagged `batch` and `batch:<id>` so `report --by tag`, tag rate limits
-// and tag budgets can single batch traffic out), and the routes (OpenAI's Files and Batch APIs,
-// Anthropic's Message Batches).
+// and tag budgets can single batch traffic out), the webhooks told when a batch ends, and the
+// routes (OpenAI's Files and Batch APIs, Anthropic's Message Batches).
 import type { FastifyInstance } from 'fastify';
 import { ANONYMOUS_CONTEXT, contextFor } from '../auth/authenticate.js';
 import type { KeyStore } from '../auth/key-store.js';
@@ -18,6 +18,8 @@ import type { BatchStore } from '../store/batch-store.js';
 import { BATCH_CALLER_HEADER, BatchCallers } from './batch-caller.js';
 import { MESSAGES_ENDPOINT } from './batch-input.js';
 import { BatchRunner, type BatchRunnerDeps, type LineBatch } from './batch-runner.js';
+import { BatchWebhooks, type BatchWebhooksOptions } from './batch-webhooks.js';
+import { deleteOldBatches } from './batch-retention.js';
 import { TAGS_HEADER } from '../gateway/attribution.js';
 import { BatchForwarder, type ForwarderDeps } from './forward/batch-forwarder.js';
 
@@ -30,9 +32,14 @@ export interface BatchServiceOptions {
   onLine?: BatchRunnerDeps['onLine'];
   /** What forwarding lines to upstream Batch APIs needs (`batches.forward`); without it, none is. */
   forward?: Pick<ForwarderDeps, 'adapters' | 'recorder' | 'policies'>;
+  /** Each batch webhook attempt's outcome (metrics). */
+  onWebhook?: BatchWebhooksOptions['onResult'];
 }
 
-/** Expired files (`expires_after`) are deleted this often (every replica; it is idempotent). */
+/**
+ * Expired files (`expires_after`) and batches past `batches.retentionDays` are deleted this often
+ * (every replica; it is idempotent).
+ */
 const SWEEP_EVERY_MS = 60_000;
 
 /** A line's tags: `batch`, `batch:<id>`, then the tags its batch was created with. */
@@ -45,6 +52,7 @@ function batchTags(batch: LineBatch): string {
 export class BatchService {
   readonly callers = new BatchCallers();
   readonly runner: BatchRunner;
+  readonly webhooks: BatchWebhooks;
   private app: FastifyInstance | undefined;
   private sweep: NodeJS.Timeout | undefined;
 
@@ -59,6 +67,12 @@ export class BatchService {
         log: options.log,
         callerFor: (keyId, owner) => this.callerFor(keyId, owner),
       });
+    this.webhooks = new BatchWebhooks({
+      settings,
+      clock: options.clock,
+      log: options.log,
+      ...(options.onWebhook ? { onResult: options.onWebhook } : {}),
+    });
     this.runner = new BatchRunner({
       ...(forwarder ? { forwarder } : {}),
       store: options.store,
@@ -66,6 +80,7 @@ export class BatchService {
       settings,
       log: options.log,
       ...(options.onLine ? { onLine: options.onLine } : {}),
+      onFinished: (batch, status, endedAt) => this.webhooks.notify(batch, status, endedAt),
       leaseMs: options.config.current.config.batches.leaseSeconds * 1000,
       callerFor: (keyId, owner) => this.callerFor(keyId, owner),
       send: async (line, auth, requestId, batch) => {
@@ -110,13 +125,21 @@ export class BatchService {
     this.app = app;
     if (!this.options.config.current.config.batches.enabled) return;
     this.runner.start();
-    this.sweep = setInterval(() => void this.deleteExpiredFiles(), SWEEP_EVERY_MS);
+    this.sweep = setInterval(() => void this.sweepOnce(), SWEEP_EVERY_MS);
     this.sweep.unref();
   }
 
-  stop(): Promise<void> {
+  async stop(): Promise<void> {
     clearInterval(this.sweep);
-    return this.runner.stop();
+    await this.runner.stop();
+    await this.webhooks.stop();
+  }
+
+  /** One pass of the sweep: expired files, then finished batches past their retention. */
+  async sweepOnce(): Promise<void> {
+    const { store, config, clock, log } = this.options;
+    await this.deleteExpiredFiles();
+    await deleteOldBatches(store, config.current.config.batches.retentionDays, clock.now(), log);
   }
 
   private async deleteExpiredFiles(): Promise<void> {

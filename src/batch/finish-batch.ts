@@ -1,6 +1,7 @@
 // The end of a batch: its output file (the lines that succeeded) and error file (the rest), in
 // input order, then its final status. Safe to run again after a crash part way: the files' ids
-// come from the batch's id, so a second run replaces them instead of adding others.
+// come from the batch's id, so a second run replaces them instead of adding others. `onEnded` is
+// told the end time once the final status is written (its webhooks), before the cleanup after it.
 import type { Clock } from '../core/clock.js';
 import type { BatchStore, StoredBatch } from '../store/batch-store.js';
 import type { BatchDoc } from './batch-object.js';
@@ -14,6 +15,7 @@ export async function finishBatch(
   doc: BatchDoc,
   ending: BatchEnding,
   clock: Clock,
+  onEnded?: (endedAt: number) => void,
 ): Promise<void> {
   const write = async (status: StoredBatch['status']) => {
     if (!(await store.updateBatch(stored.id, worker, status, JSON.stringify(doc))))
@@ -57,6 +59,7 @@ export async function finishBatch(
   else if (ending === 'cancelled') doc.cancelledAt = at;
   else doc.expiredAt = at;
   await write(ending);
+  onEnded?.(at);
   await store.deleteResults(stored.id);
   await store.releaseLease(stored.id, worker);
 }

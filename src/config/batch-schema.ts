@@ -1,6 +1,16 @@
 // `batches`: OpenAI's Files and Batch APIs (`/v1/files`, `/v1/batches`), apart from schema.ts
-// (which is long enough). Read at start-up, except `enabled`, which the routes read per request.
+// (which is long enough). Read at start-up, except `enabled`, which the routes read per request,
+// the webhooks, read when a batch ends, and `retentionDays`, which each sweep reads.
 import { z } from 'zod';
+
+/** OpenAI's batch webhook events (platform.openai.com/docs/guides/webhooks). */
+export const BATCH_WEBHOOK_EVENTS = [
+  'batch.completed',
+  'batch.failed',
+  'batch.cancelled',
+  'batch.expired',
+] as const;
+export type BatchWebhookEvent = (typeof BATCH_WEBHOOK_EVENTS)[number];
 
 export const BATCH_DEFAULTS = {
   enabled: true,
@@ -11,6 +21,9 @@ export const BATCH_DEFAULTS = {
   maxAttempts: 3,
   pollIntervalMs: 1_000,
   leaseSeconds: 30,
+  webhookTimeoutMs: 10_000,
+  webhookAttempts: 8,
+  retentionDays: 30,
   forward: 'never',
   forwardPollMs: 30_000,
 } as const;
@@ -18,6 +31,43 @@ export const BATCH_DEFAULTS = {
 /** Whether a batch's chat lines may go to a deployment's own Batch API (`batches.forward`). */
 export const FORWARD_MODES = ['never', 'when-available'] as const;
 export type ForwardMode = (typeof FORWARD_MODES)[number];
+
+const batchWebhookSchema = z.strictObject({
+  url: z
+    .string()
+    .url()
+    .describe(
+      'Where to POST the event (your receiver: it answers 2xx once it has the event, and verifies the signature).',
+    ),
+  secretEnv: z
+    .string()
+    .min(1)
+    .describe(
+      'Name of the environment variable holding the signing secret, `whsec_` then 24 to 64 random bytes in base64 (e.g. `whsec_$(openssl rand -base64 32)`), as OpenAI shows it for its own webhooks. The config is refused at load if the variable is unset, empty or not such a secret; secrets never live in config.',
+    ),
+  events: z
+    .array(z.enum(BATCH_WEBHOOK_EVENTS))
+    .min(1)
+    .default([...BATCH_WEBHOOK_EVENTS])
+    .describe(
+      'Which endings to send: `batch.completed` (every line ran: the output and error files are ready), `batch.failed` (the input file did not validate), `batch.cancelled`, `batch.expired` (the completion window ran out). A Message Batch (`msgbatch_…`) sends the same events: `processing_status: ended` by finishing, a cancel or its 24 hours.',
+    ),
+  tenants: z
+    .array(z.string().min(1))
+    .min(1)
+    .optional()
+    .describe(
+      "Only batches owned by these tenants (a key's `tenant`; `default` with `auth.mode: none`). Absent: every tenant's batches.",
+    ),
+  headers: z
+    .record(z.string(), z.string())
+    .optional()
+    .describe(
+      'Extra headers, e.g. `authorization: "Bearer ${env:HOOK_TOKEN}"`; they cannot replace `content-type` or the `webhook-*` signature headers.',
+    ),
+});
+
+export type BatchWebhookConfig = z.infer<typeof batchWebhookSchema>;
 
 export const batchSchema = z
   .strictObject({
@@ -102,8 +152,69 @@ export const batchSchema = z
       .describe(
         "How often the replica running a batch asks an upstream's Batch API how its forwarded lines are doing (and submits the lines collected since).",
       ),
+    webhooks: z
+      .array(batchWebhookSchema)
+      .default([])
+      .describe(
+        'Webhooks told when a batch ends, in OpenAI\'s batch webhook shape (`{id: "evt_…", object: "event", type: "batch.completed", created_at, data: {id}}`) and signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`), so the `openai` SDK\'s `webhooks.unwrap` verifies them; for OpenAI batches and Anthropic Message Batches alike. Sent once, in the background, by the replica that ended the batch (docs/concepts.md "Batch webhooks"). Read when a batch ends: a config reload applies to the next one.',
+      ),
+    webhookTimeoutMs: z
+      .number()
+      .int()
+      .positive()
+      .max(120_000)
+      .default(BATCH_DEFAULTS.webhookTimeoutMs)
+      .describe('How long one delivery attempt may take before it counts as failed.'),
+    webhookAttempts: z
+      .number()
+      .int()
+      .positive()
+      .max(20)
+      .default(BATCH_DEFAULTS.webhookAttempts)
+      .describe(
+        'Tries for one event: a network error or a non-2xx answer is tried again after 1 s, then 2 s, 4 s… (at most 5 min), with the same `webhook-id`; then it is logged and given up. The default 8 spans about 2 minutes.',
+      ),
+    retentionDays: z
+      .number()
+      .int()
+      .min(0)
+      .max(36_500)
+      .default(BATCH_DEFAULTS.retentionDays)
+      .describe(
+        "Days a finished batch (completed, failed, expired or cancelled) is kept, counted from when it finished; then it is deleted with its results and the files it wrote (its output and error files, and a Message Batch's own input file), by the sweep that every replica with `enabled` runs each minute (at most 100 batches a pass). 30 matches the request log and outlasts the 29 days Anthropic keeps a Message Batch's results. Files a client uploaded stay: `expires_after` sets their lifetime. 0 keeps finished batches for good. A batch still running is never deleted. Read at each sweep.",
+      ),
   })
-  .default(BATCH_DEFAULTS)
+  .default({ ...BATCH_DEFAULTS, webhooks: [] })
   .describe(
     "OpenAI's Batch API: upload a JSONL file of requests, create a batch over it, read its output file when it completes; Anthropic's Message Batches (`/v1/messages/batches`) run on the same machinery. Every line runs through the router as the batch's creator (its key's scopes, limits and budget apply), at most `concurrency` at a time per replica. Files and batches live in the request-log store (PostgreSQL: shared by the replicas, which share the work); with `requestLog.kind: none`, in memory on one replica.",
   );
+
+/** Standard Webhooks: a secret is `whsec_` and 24 to 64 bytes in base64. */
+const SECRET_PATTERN = /^whsec_[A-Za-z0-9+/]+={0,2}$/;
+
+/**
+ * Each webhook's secret as `env` holds it: the config's problems with them, one line each naming the
+ * webhook and the variable (the secret itself is never shown).
+ */
+export function checkBatchWebhookSecrets(
+  webhooks: readonly BatchWebhookConfig[],
+  env: NodeJS.ProcessEnv,
+): string[] {
+  const issues: string[] = [];
+  webhooks.forEach((hook, i) => {
+    const where = `batches.webhooks[${i}].secretEnv`;
+    const secret = env[hook.secretEnv];
+    const bytes = secret?.startsWith('whsec_')
+      ? Buffer.from(secret.slice('whsec_'.length), 'base64').length
+      : 0;
+    if (!secret)
+      issues.push(
+        `${where}: the environment variable ${hook.secretEnv} is not set or empty; it must hold the webhook's signing secret (whsec_ then 24 to 64 random bytes in base64)`,
+      );
+    else if (!SECRET_PATTERN.test(secret) || bytes < 24 || bytes > 64)
+      issues.push(
+        `${where}: the environment variable ${hook.secretEnv} does not hold a signing secret (whsec_ then 24 to 64 random bytes in base64, e.g. whsec_$(openssl rand -base64 32))`,
+      );
+  });
+  return issues;
+}

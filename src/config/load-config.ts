@@ -5,6 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
 import { BATCH_API_PROVIDERS } from './deployment-schema.js';
+import { checkBatchWebhookSecrets } from './batch-schema.js';
 
 export class ConfigError extends Error {
   constructor(
@@ -244,7 +245,11 @@ function checkSemanticCache(config: Config): string[] {
   return issues;
 }
 
-/** Parse config text by file extension (`.json` or YAML otherwise). */
+/**
+ * Parse config text by file extension (`.json` or YAML otherwise). A config file is loaded in the
+ * environment it runs in, so the secrets it names by variable (batch webhooks') are checked here;
+ * changes made through the admin API are validated already substituted, without an environment.
+ */
 export function parseConfigText(
   text: string,
   fileName: string,
@@ -259,7 +264,10 @@ export function parseConfigText(
       [(err as Error).message],
     );
   }
-  return parseConfig(raw, env);
+  const loaded = parseConfig(raw, env);
+  const issues = checkBatchWebhookSecrets(loaded.config.batches.webhooks, env);
+  if (issues.length) throw ConfigError.of(issues);
+  return loaded;
 }
 
 export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {

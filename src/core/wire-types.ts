@@ -17,6 +17,28 @@ export type ChatTool = ChatCompletionTool;
 /** A function tool call in an assistant message (`{id, type: 'function', function: {name, arguments}}`). */
 export type FunctionToolCall = ChatCompletionMessageFunctionToolCall;
 
+/**
+ * Claude's extended thinking on an assistant message (`reasoning_details`, as OpenRouter carries
+ * it): a `thinking` block with its signature, or a `redacted_thinking` block. Only an Anthropic
+ * deployment gets it back (Anthropic needs the last tool call's thinking to think on in a tool
+ * loop); the OpenAI adapter strips it. In a stream, each piece names its block by `index` (the
+ * n-th thinking block of the answer) and carries part of `thinking`, or the `signature`.
+ */
+export interface ReasoningDetail {
+  provider: 'anthropic';
+  type: 'thinking' | 'redacted_thinking';
+  thinking?: string;
+  signature?: string;
+  data?: string;
+  index?: number;
+}
+
+/**
+ * A chat request's private field: the thinking budget an Anthropic client asked for, sent as is to
+ * an Anthropic deployment (others read `reasoning_effort`) and removed before any other upstream.
+ */
+export const THINKING_BUDGET_FIELD = 'x_thinking_budget_tokens';
+
 /** Azure's content filter annotations ride along on responses and chunks. */
 export type ChatResponse = ChatCompletion & {
   prompt_filter_results?: unknown[];

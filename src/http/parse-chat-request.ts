@@ -14,7 +14,10 @@ const RESPONSE_FORMATS = new Set(['text', 'json_object', 'json_schema']);
 export function parseChatRequest(body: unknown, modelOptional = false): ChatRequest {
   if (!isObject(body))
     throw invalidRequest('The request body must be a JSON object.', null, 'invalid_body');
-  if (body.model === undefined && modelOptional) body.model = '';
+  // Azure's dated paths name the deployment in the URL; the AzureOpenAI client, built with a
+  // `deployment`, still sends the `model` it was given, often '' (or null): the URL decides.
+  if (modelOptional && (body.model === undefined || body.model === null || body.model === ''))
+    body.model = '';
   else if (typeof body.model !== 'string' || body.model.length === 0)
     throw invalidRequest(
       "'model' is required: the name of a router deployment or a deployment (see GET /v1/models).",

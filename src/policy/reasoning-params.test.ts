@@ -157,3 +157,84 @@ describe('what cannot go to Anthropic', () => {
     );
   });
 });
+
+describe("Claude's extended thinking where Anthropic would refuse it", () => {
+  const claude = deploymentSchema.parse({
+    ...base,
+    provider: 'anthropic',
+    name: 'claude',
+    model: 'claude-sonnet-4-5',
+    maxOutputTokens: 8192,
+    capabilities: { reasoning: true, tools: true },
+  });
+  const tools = [{ type: 'function', function: { name: 'read', parameters: { type: 'object' } } }];
+  const call = { id: 'tu_1', type: 'function', function: { name: 'read', arguments: '{}' } };
+  const thinking = { provider: 'anthropic', type: 'thinking', thinking: 'x', signature: 's' };
+  const ask = (extra: Record<string, unknown>) =>
+    ({
+      model: 'model-router',
+      reasoning_effort: 'medium',
+      max_completion_tokens: 8000,
+      tools,
+      messages: [{ role: 'user', content: 'Fix it.' }],
+      ...extra,
+    }) as ChatRequest;
+  const thinkingSent = (r: ChatRequest) =>
+    'thinking' in chatToAnthropicRequest(adaptRequestForDeployment(r, claude).body, claude);
+
+  it('is kept for a plain request and for a tool loop that carries its thinking back', () => {
+    expect(thinkingSent(ask({}))).toBe(true);
+    const loop = ask({
+      messages: [
+        { role: 'user', content: 'Fix it.' },
+        { role: 'assistant', content: null, tool_calls: [call], reasoning_details: [thinking] },
+        { role: 'tool', tool_call_id: 'tu_1', content: 'file' },
+      ],
+    });
+    expect(adaptRequestForDeployment(loop, claude).warnings).toEqual([]);
+    expect(thinkingSent(loop)).toBe(true);
+  });
+
+  it('is turned off, and said so, for a forced tool, JSON output, or a tool call without its thinking', () => {
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ tool_choice: 'required' }, /forced tool_choice/],
+      [{ tool_choice: { type: 'function', function: { name: 'read' } } }, /forced tool_choice/],
+      [{ response_format: { type: 'json_object' } }, /JSON output/],
+      [
+        {
+          messages: [
+            { role: 'user', content: 'Fix it.' },
+            { role: 'assistant', content: null, tool_calls: [call] },
+            { role: 'tool', tool_call_id: 'tu_1', content: 'file' },
+          ],
+        },
+        /tool call being answered came without Claude's thinking/,
+      ],
+    ];
+    for (const [extra, why] of cases) {
+      const { warnings } = adaptRequestForDeployment(ask(extra), claude);
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(why);
+      expect(warnings[0]).toMatch(/^reasoning_effort dropped: .*\(claude\)$/);
+      expect(thinkingSent(ask(extra))).toBe(false);
+    }
+    // tool_choice auto and none are what Anthropic allows with thinking.
+    expect(thinkingSent(ask({ tool_choice: 'auto' }))).toBe(true);
+  });
+
+  it("sends an Anthropic client's exact thinking budget to Anthropic only", () => {
+    const r = ask({ x_thinking_budget_tokens: 5000 });
+    const toClaude = chatToAnthropicRequest(adaptRequestForDeployment(r, claude).body, claude);
+    expect(toClaude.thinking).toEqual({ type: 'enabled', budget_tokens: 5000 });
+    const openai = deploymentSchema.parse({
+      ...base,
+      provider: 'openai',
+      name: 'o',
+      model: 'o4-mini',
+      capabilities: { reasoning: true },
+    });
+    expect(adaptRequestForDeployment(r, openai).body).not.toHaveProperty(
+      'x_thinking_budget_tokens',
+    );
+  });
+});

@@ -2,7 +2,12 @@
 // the request instead of letting the upstream answer 400, and report every change to the client
 // in `x-router-warnings`.
 import type { DeploymentConfig } from '../config/deployment-schema.js';
-import type { ChatRequest } from '../core/wire-types.js';
+import { isObject } from '../core/is-object.js';
+import {
+  THINKING_BUDGET_FIELD,
+  type ChatRequest,
+  type ReasoningDetail,
+} from '../core/wire-types.js';
 import { usesThinking } from '../providers/anthropic/anthropic-convert.js';
 import { returnsLogprobs } from '../routing/eligibility.js';
 
@@ -43,6 +48,8 @@ export function adaptRequestForDeployment(
   }
   // Responses bridge: the conversation is already expanded into messages; upstream chat would reject it.
   delete body.previous_response_id;
+  // An Anthropic client's exact thinking budget is for an Anthropic deployment's conversion only.
+  if (deployment.provider !== 'anthropic') delete body[THINKING_BUDGET_FIELD];
   // Streams always ask for usage so cost is known; the gateway drops that chunk when the client
   // did not ask for it.
   if (body.stream === true)
@@ -92,6 +99,13 @@ const NOT_IN_ANTHROPIC = ['seed', 'presence_penalty', 'frequency_penalty', 'logi
  * eligibility keeps such requests away from Anthropic deployments.)
  */
 function anthropicWarnings(body: ChatRequest, deployment: DeploymentConfig, warnings: string[]) {
+  if (usesThinking(body, deployment)) {
+    const why = thinkingConflict(body);
+    if (why) {
+      warnings.push(`reasoning_effort dropped: ${why} (${deployment.name})`);
+      delete body.reasoning_effort;
+    }
+  }
   for (const key of NOT_IN_ANTHROPIC)
     if (body[key] !== undefined && body[key] !== null)
       warnings.push(`${key} dropped: Anthropic's API (${deployment.name}) has no such parameter`);
@@ -103,4 +117,32 @@ function anthropicWarnings(body: ChatRequest, deployment: DeploymentConfig, warn
     warnings.push(
       `temperature ${body.temperature} sent as 1: Anthropic's range is 0–1 (${deployment.name})`,
     );
+}
+
+/**
+ * Why Claude's extended thinking cannot be turned on for this request, which Anthropic would
+ * refuse with a 400 (docs: "Extended thinking", tool use): a forced tool (`tool_choice` required or
+ * named, and JSON output, which the conversion asks for with a forced tool), or a tool loop whose
+ * last tool call came without Claude's signed thinking (served by another model, or by a client
+ * that dropped it). Served without thinking instead, and said so.
+ */
+function thinkingConflict(body: ChatRequest): string | undefined {
+  const tc: unknown = body.tool_choice;
+  if (
+    tc === 'required' ||
+    (isObject(tc) && (tc.type === 'function' || tc.type === 'custom' || tc.mode === 'required'))
+  )
+    return "Anthropic's extended thinking does not work with a forced tool_choice";
+  const rf = (body.response_format as { type?: string } | undefined)?.type;
+  if (rf === 'json_schema' || rf === 'json_object')
+    return "Anthropic's extended thinking does not work with JSON output (sent as a forced tool)";
+  const messages = body.messages;
+  let i = messages.length - 1;
+  if (messages[i]?.role !== 'tool') return undefined;
+  while (i >= 0 && messages[i]!.role === 'tool') i--;
+  const call = messages[i] as
+    { role: string; tool_calls?: unknown[]; reasoning_details?: ReasoningDetail[] } | undefined;
+  if (call?.role !== 'assistant' || !call.tool_calls?.length) return undefined;
+  if (call.reasoning_details?.some((d) => d.provider === 'anthropic')) return undefined;
+  return "the tool call being answered came without Claude's thinking, which Anthropic needs back to think in a tool loop";
 }

@@ -51,6 +51,30 @@ export const FINISHED_BATCH_STATUSES: readonly BatchStatus[] = [
   'cancelled',
 ];
 
+/** Where a finished batch's doc says when it finished (epoch ms), by status (batch-object.ts). */
+const FINISHED_AT_FIELD: Readonly<Partial<Record<BatchStatus, string>>> = {
+  failed: 'failedAt',
+  completed: 'completedAt',
+  expired: 'expiredAt',
+  cancelled: 'cancelledAt',
+};
+
+/**
+ * When a finished batch finished (epoch ms), as its doc says for its status; undefined while it is
+ * unfinished or when the doc names no such time (the stores then take its creation time). The
+ * retention sweep (`deleteFinishedBatches`) measures from it.
+ */
+export function docFinishedAt(status: BatchStatus, doc: string): number | undefined {
+  const field = FINISHED_AT_FIELD[status];
+  if (field === undefined) return undefined;
+  try {
+    const at = (JSON.parse(doc) as Record<string, unknown>)[field];
+    return typeof at === 'number' && Number.isFinite(at) ? at : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export interface StoredBatch {
   /** `batch_…` */
   id: string;
@@ -64,7 +88,10 @@ export interface StoredBatch {
    * the runner's progress never overwrite each other; the runner reads it when it renews its lease.
    */
   cancelRequestedAt?: number;
-  /** The batch as its runner last wrote it (the Batch object's fields and the runner's own), JSON. */
+  /**
+   * The batch as its runner last wrote it (the Batch object's fields and the runner's own), JSON.
+   * A finished batch's names when it finished (`docFinishedAt`).
+   */
   doc: string;
 }
 
@@ -89,6 +116,16 @@ export interface AllBatchesQuery {
    */
   after?: string;
   limit: number;
+}
+
+/** A pass of the retention sweep: the finished batches to delete, and the files that go with each. */
+export interface FinishedBatchSweep {
+  /** Batches that finished at or before this (epoch ms) are deleted; unfinished ones never are. */
+  finishedBy: number;
+  /** The most batches one call deletes (the oldest finished first), so one pass stays short. */
+  limit: number;
+  /** The ids of the files a batch takes with it (those it wrote); never throws. */
+  filesOf(batch: StoredBatch): readonly string[];
 }
 
 export interface BatchLease {
@@ -119,6 +156,12 @@ export interface BatchStore {
    * names); false when `owner` has no such batch.
    */
   deleteBatch(id: string, owner: string): Promise<boolean>;
+  /**
+   * Deletes finished batches past their retention with their leases, finished lines and the
+   * files `filesOf` names that belong to the batch's owner, each batch at once (its files, lines
+   * and row in one transaction); returns how many. Idempotent, and safe on every replica at once.
+   */
+  deleteFinishedBatches(sweep: FinishedBatchSweep): Promise<number>;
   /**
    * Records a cancel request (the first one's time is kept) unless the batch is finished; returns
    * the batch as it is after, or undefined when `owner` has no such batch.

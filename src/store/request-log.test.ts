@@ -104,7 +104,7 @@ describe('request log stores', () => {
     const db = new Database(path);
     db.exec(
       `ALTER TABLE requests DROP COLUMN cache; ALTER TABLE requests DROP COLUMN end_user;
-       ALTER TABLE requests DROP COLUMN tags; DELETE FROM schema_migrations WHERE version >= 4`,
+       ALTER TABLE requests DROP COLUMN tags; DELETE FROM schema_migrations WHERE version IN (4, 5)`,
     );
     db.prepare(
       `INSERT INTO requests (time, request_id, endpoint, attempts, stream, prompt_tokens, cached_tokens,

@@ -35,7 +35,8 @@ export interface AlerterOptions {
   onResult?: (alert: Alert, url: string, ok: boolean, error?: string) => void;
 }
 
-const fetchPost: Post = async (url, body, headers, timeoutMs) => {
+/** One POST of a JSON body with fetch, given up after `timeoutMs`; its HTTP status. */
+export const fetchPost: Post = async (url, body, headers, timeoutMs) => {
   const res = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },

@@ -168,9 +168,18 @@ new Gauge({
   },
 });
 
+const batchWebhooks = new Counter({
+  name: 'model_router_batch_webhooks_total',
+  help: 'Batch webhook deliveries by this replica, by event and outcome (delivered; retried: an attempt failed, another follows; failed: given up)',
+  labelNames: ['event', 'outcome'],
+  registers: [registry],
+});
+
 /** Counts a batch line's outcome; `source` is read for the active-batches gauge on scrape. */
 export const batchMetrics = {
   line: (outcome: 'completed' | 'failed' | 'retried' | 'not_run') => batchLines.inc({ outcome }),
+  webhook: (event: string, outcome: 'delivered' | 'retried' | 'failed') =>
+    batchWebhooks.inc({ event, outcome }),
   watch: (source: () => { active: number; lines_in_flight: number }) => (batchSource = source),
 };
 

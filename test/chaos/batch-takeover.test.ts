@@ -1,7 +1,10 @@
 // A replica killed (SIGKILL) in the middle of a batch: two built router processes share one
 // PostgreSQL; the first runs the batch alone until part of it is done and is then killed without a
 // chance to let go; the second takes the batch over when the lease runs out, sends only the lines
-// that had no result kept, and completes it with every line in the output exactly once, in order.
+// that had no result kept, and completes it with every line in the output exactly once, in order;
+// its webhook (`batch.completed`) comes once, from the replica that finished it.
+import { createServer } from 'node:http';
+import OpenAI from 'openai';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ConfigInput } from '../../src/config/schema.js';
 import { dropSchema, PG_URL, pgAvailable } from '../helpers/postgres.js';
@@ -13,9 +16,17 @@ const LINES = 200;
 const available = await pgAvailable('the batch takeover test');
 const schema = `mr_takeover_${process.pid}_${Date.now()}`;
 const started: SpawnedServer[] = [];
+const HOOK_ENV = { MR_TAKEOVER_HOOK_SECRET: `whsec_${Buffer.alloc(32, 3).toString('base64')}` };
+const hooks: { headers: Record<string, string | string[] | undefined>; body: string }[] = [];
+const receiver = createServer((req, res) => {
+  let body = '';
+  req.on('data', (d: Buffer) => (body += d.toString()));
+  req.on('end', () => (hooks.push({ headers: req.headers, body }), res.end()));
+});
 
 afterAll(async () => {
   for (const s of started) await s.stop('SIGKILL');
+  await new Promise((r) => receiver.close(r));
   if (!available) return;
   await dropSchema(schema);
 });
@@ -40,13 +51,20 @@ async function completedLines(base: string): Promise<number> {
 
 describe.skipIf(!available)('a batch whose replica is killed mid-way', () => {
   it('is taken over by another replica and completed, each line once in the output', async () => {
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    const { port } = receiver.address() as { port: number };
     const config: ConfigInput = testConfigInput({
       deployments: [simDeployment('slow', { simulation: { ttftMs: 40, answerTokens: 5 } })],
       routers: [],
       requestLog: { kind: 'postgres', postgresUrl: PG_URL, postgresSchema: schema },
-      batches: { pollIntervalMs: 100, leaseSeconds: 2, concurrency: 2 },
+      batches: {
+        pollIntervalMs: 100,
+        leaseSeconds: 2,
+        concurrency: 2,
+        webhooks: [{ url: `http://127.0.0.1:${port}/`, secretEnv: 'MR_TAKEOVER_HOOK_SECRET' }],
+      },
     });
-    const first = await spawnServer(config);
+    const first = await spawnServer(config, HOOK_ENV);
     started.push(first);
     const form = new FormData();
     const lines = Array.from({ length: LINES }, (_, i) =>
@@ -83,7 +101,7 @@ describe.skipIf(!available)('a batch whose replica is killed mid-way', () => {
     expect(seen.status).toBe('in_progress');
     expect(seen.request_counts.completed).toBeLessThan(LINES);
 
-    const second = await spawnServer(config);
+    const second = await spawnServer(config, HOOK_ENV);
     started.push(second);
     let done: BatchView;
     const until = Date.now() + 60_000;
@@ -107,5 +125,18 @@ describe.skipIf(!available)('a batch whose replica is killed mid-way', () => {
     const resent = await completedLines(second.baseUrl);
     expect(resent).toBeGreaterThan(0);
     expect(resent).toBeLessThanOrEqual(LINES - seen.request_counts.completed);
+    // The batch's end is announced once, by the replica that finished it.
+    while (hooks.length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    expect(hooks).toHaveLength(1);
+    const event = await new OpenAI({ apiKey: 'unused' }).webhooks.unwrap(
+      hooks[0]!.body,
+      hooks[0]!.headers,
+      HOOK_ENV.MR_TAKEOVER_HOOK_SECRET,
+    );
+    expect(event).toMatchObject({ type: 'batch.completed', data: { id: batch.id } });
+    const metrics = await (await fetch(`${second.baseUrl}/metrics`)).text();
+    expect(metrics).toMatch(
+      /model_router_batch_webhooks_total\{event="batch.completed",outcome="delivered"\} 1\n/,
+    );
   }, 90_000);
 });

@@ -254,6 +254,12 @@ describe('openai SDK against the router', () => {
       messages: [{ role: 'user', content: 'hi' }],
     });
     expect(res.model).toBe('big-sim');
+    // The client built with a deployment is often given `model: ''`: the path decides, as on Azure.
+    const unnamed = await azure.chat.completions.create({
+      model: '',
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    expect(unnamed.model).toBe('big-sim');
     const viaRouter = new AzureOpenAI({
       endpoint: server.baseUrl,
       apiKey: 'unused',

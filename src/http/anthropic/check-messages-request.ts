@@ -44,7 +44,15 @@ export function checkMessagesRequest(body: Json, forCount: boolean): void {
   }
   if (Array.isArray(body.tools))
     body.tools.forEach((t, i) => {
-      // Client tools carry a JSON schema; Anthropic's own server tools (a `type`) do not.
+      // Anthropic's own tools (web search, code execution, the text editor, bash, computer use: a
+      // versioned `type`) run at Anthropic or need Claude's training: routing may pick a model
+      // that has neither, so they are refused rather than sent on as tools that do nothing.
+      // A token count does not run anything: it counts them as Anthropic would.
+      if (!forCount && isObject(t) && typeof t.type === 'string' && t.type !== 'custom')
+        throw invalidRequest(
+          `tools.${i}: Anthropic's ${t.type} tool is not supported by this router (routing may pick a model that cannot run it): define a client tool with name, description and input_schema, and run it yourself.`,
+          `tools.${i}.type`,
+        );
       if (isObject(t) && t.input_schema !== undefined && !isObject(t.input_schema))
         throw invalidRequest(
           `tools.${i}.input_schema: must be a JSON Schema object`,

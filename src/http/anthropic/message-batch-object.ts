@@ -34,21 +34,25 @@ export function needsErrorTally(batch: StoredBatch): boolean {
 }
 
 /**
- * The five counts. While running, the lines not yet back are processing and every failure is
- * errored (unrun lines are written at the end); once ended, `tally` (the error file's split, when
- * `needsErrorTally`) separates canceled and expired, and requests with no result (a batch that
- * failed before running) are errored.
+ * The five counts. While running (and canceling), the lines not yet back are processing, and so
+ * are the lines the runner has already written as unrun while it ends the batch (`notRun`): they
+ * become canceled or expired only once it has ended, as Anthropic shows them; every other failure
+ * is errored. Once ended, `tally` (the error file's split, when `needsErrorTally`) separates
+ * canceled and expired, and requests with no result (a batch that failed before running) are errored.
  */
 export function messageBatchCounts(batch: StoredBatch, tally?: ResultTally): MessageBatchCounts {
-  const { total, completed, failed } = readDoc(batch).requestCounts;
-  if (processingStatus(batch) !== 'ended')
+  const doc = readDoc(batch);
+  const { total, completed, failed } = doc.requestCounts;
+  if (processingStatus(batch) !== 'ended') {
+    const errored = Math.max(0, failed - (doc.notRun ?? 0));
     return {
-      processing: Math.max(0, total - completed - failed),
+      processing: Math.max(0, total - completed - errored),
       succeeded: completed,
-      errored: failed,
+      errored,
       canceled: 0,
       expired: 0,
     };
+  }
   const canceled = tally?.canceled ?? 0;
   const expired = tally?.expired ?? 0;
   return {
@@ -78,7 +82,8 @@ export function messageBatchObject(
     ended_at: status === 'ended' ? time(endedAt) : null,
     created_at: time(batch.createdAt),
     expires_at: time(doc.expiresAt),
-    // Results are kept until the batch is deleted: never archived.
+    // Results are kept as long as the batch (until it is deleted, by its client or
+    // `batches.retentionDays` after it ended): never archived apart from it.
     archived_at: null,
     cancel_initiated_at: time(batch.cancelRequestedAt),
     results_url: status === 'ended' ? resultsUrl : null,

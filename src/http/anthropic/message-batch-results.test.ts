@@ -147,6 +147,20 @@ describe('messageBatchObject', () => {
     });
   });
 
+  it('canceling: the lines the runner already wrote as unrun are still processing', () => {
+    const b = batch(
+      { status: 'finalizing', cancelRequestedAt: CREATED + 1000 },
+      { requestCounts: { total: 6, completed: 1, failed: 5 }, notRun: 4 },
+    );
+    expect(messageBatchCounts(b)).toEqual({
+      processing: 4,
+      succeeded: 1,
+      errored: 1,
+      canceled: 0,
+      expired: 0,
+    });
+  });
+
   it('ended by cancel: the error file splits the failures into errored and canceled', () => {
     const b = batch(
       { status: 'cancelled', cancelRequestedAt: CREATED + 1000 },

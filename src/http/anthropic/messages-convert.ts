@@ -1,18 +1,16 @@
 // Anthropic Messages in, whichever provider serves (CONTRACTS.md §4–5, reverse direction): an
-// incoming Messages request → ChatRequest; the chat reply → an Anthropic Message; chat chunks →
-// Anthropic stream events; GatewayError → Anthropic's error envelope.
+// incoming Messages request → ChatRequest; GatewayError → Anthropic's error envelope. The way back
+// (the chat reply → an Anthropic Message, chat chunks → stream events) is messages-reply.ts.
 import { invalidRequest, type GatewayError } from '../../core/errors.js';
 import { checkMessagesRequest } from './check-messages-request.js';
-import { newId } from '../../core/ids.js';
 import type {
-  ChatChunk,
   ChatMessage,
   ChatRequest,
-  ChatResponse,
   FunctionToolCall,
+  ReasoningDetail,
 } from '../../core/wire-types.js';
 import { isObject } from '../../core/is-object.js';
-import { cacheWriteTokens } from '../../core/wire-types.js';
+import { THINKING_BUDGET_FIELD } from '../../core/wire-types.js';
 
 type Json = Record<string, unknown>;
 
@@ -87,6 +85,7 @@ export function messagesToChat(body: unknown, forCount = false): ChatRequest {
     if (m.role === 'assistant') {
       let text = '';
       const toolCalls: FunctionToolCall[] = [];
+      const reasoning: ReasoningDetail[] = [];
       for (const b of m.content as Json[]) {
         if (b?.type === 'text') text += String(b.text ?? '');
         else if (b?.type === 'tool_use')
@@ -95,12 +94,23 @@ export function messagesToChat(body: unknown, forCount = false): ChatRequest {
             type: 'function',
             function: { name: String(b.name), arguments: JSON.stringify(b.input ?? {}) },
           });
-        // thinking / redacted_thinking blocks belong to the model that produced them: not forwarded.
+        // Claude's thinking, signed: carried back to an Anthropic deployment as it came (its tool
+        // loops need it); other providers never see it. An unsigned block is not Claude's: left out.
+        else if (b?.type === 'thinking' && typeof b.signature === 'string' && b.signature)
+          reasoning.push({
+            provider: 'anthropic',
+            type: 'thinking',
+            thinking: String(b.thinking ?? ''),
+            signature: b.signature,
+          });
+        else if (b?.type === 'redacted_thinking' && typeof b.data === 'string')
+          reasoning.push({ provider: 'anthropic', type: 'redacted_thinking', data: b.data });
       }
       out.push({
         role: 'assistant',
         content: text || null,
         ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
+        ...(reasoning.length ? { reasoning_details: reasoning } : {}),
       } as ChatMessage);
       return;
     }
@@ -175,172 +185,14 @@ export function messagesToChat(body: unknown, forCount = false): ChatRequest {
   if (isObject(body.thinking) && body.thinking.type === 'enabled') {
     const budget = Number(body.thinking.budget_tokens ?? 0);
     chat.reasoning_effort = budget >= 16_000 ? 'high' : budget >= 4_000 ? 'medium' : 'low';
+    // The exact budget, for an Anthropic deployment (others get the effort; the field is ours).
+    chat[THINKING_BUDGET_FIELD] = budget;
   }
   if (body.stream === true) {
     chat.stream = true;
     chat.stream_options = { include_usage: true };
   }
   return chat;
-}
-
-/** Chat finish_reason → Anthropic stop_reason (CONTRACTS.md §5.2, reversed). */
-export function stopReason(finish: string | null | undefined): string {
-  if (finish === 'length') return 'max_tokens';
-  if (finish === 'tool_calls') return 'tool_use';
-  if (finish === 'content_filter') return 'refusal';
-  return 'end_turn';
-}
-
-function usageOf(u: ChatResponse['usage'] | null | undefined): Json {
-  const cached = u?.prompt_tokens_details?.cached_tokens ?? 0;
-  const written = cacheWriteTokens(u);
-  return {
-    input_tokens: Math.max(0, (u?.prompt_tokens ?? 0) - cached - written),
-    cache_creation_input_tokens: written,
-    cache_read_input_tokens: cached,
-    output_tokens: u?.completion_tokens ?? 0,
-  };
-}
-
-function parseArgs(args: string): unknown {
-  try {
-    return JSON.parse(args || '{}');
-  } catch {
-    return { _raw: args };
-  }
-}
-
-/** A chat reply → an Anthropic Message (`model` = the model that served). */
-export function chatToMessage(reply: ChatResponse): Json {
-  const choice = reply.choices[0];
-  const content: Json[] = [];
-  if (choice?.message?.content) content.push({ type: 'text', text: choice.message.content });
-  for (const call of choice?.message?.tool_calls ?? []) {
-    if (call.type === 'function')
-      content.push({
-        type: 'tool_use',
-        id: call.id,
-        name: call.function.name,
-        input: parseArgs(call.function.arguments),
-      });
-  }
-  return {
-    id: reply.id?.startsWith('msg_') ? reply.id : newId('msg_'),
-    type: 'message',
-    role: 'assistant',
-    model: reply.model,
-    content,
-    stop_reason: stopReason(choice?.finish_reason),
-    stop_sequence: null,
-    usage: usageOf(reply.usage),
-  };
-}
-
-export interface NamedEvent {
-  event: string;
-  data: string;
-}
-
-/** Chat chunks → Anthropic stream events, block by block (text and tool_use blocks). */
-export async function* chatChunksToMessageEvents(
-  chunks: AsyncIterable<ChatChunk>,
-  fallbackModel: string,
-): AsyncGenerator<NamedEvent> {
-  const ev = (type: string, payload: Json): NamedEvent => ({
-    event: type,
-    data: JSON.stringify({ type, ...payload }),
-  });
-  let started = false;
-  let blockIndex = -1;
-  let openBlock: 'text' | 'tool' | undefined;
-  const toolBlocks = new Map<number, number>();
-  let usage: Json = usageOf(undefined);
-  let finish: string | null = null;
-  const close = function* () {
-    if (openBlock !== undefined) {
-      yield ev('content_block_stop', { index: blockIndex });
-      openBlock = undefined;
-    }
-  };
-  for await (const chunk of chunks) {
-    if (!started) {
-      started = true;
-      yield ev('message_start', {
-        message: {
-          id: newId('msg_'),
-          type: 'message',
-          role: 'assistant',
-          model: chunk.model || fallbackModel,
-          content: [],
-          stop_reason: null,
-          stop_sequence: null,
-          usage: { input_tokens: 0, output_tokens: 0 },
-        },
-      });
-    }
-    if (chunk.usage) usage = usageOf(chunk.usage as ChatResponse['usage']);
-    for (const c of chunk.choices) {
-      if (c.finish_reason) finish = c.finish_reason;
-      const delta = c.delta ?? {};
-      if (typeof delta.content === 'string' && delta.content.length > 0) {
-        if (openBlock !== 'text') {
-          yield* close();
-          blockIndex++;
-          openBlock = 'text';
-          yield ev('content_block_start', {
-            index: blockIndex,
-            content_block: { type: 'text', text: '' },
-          });
-        }
-        yield ev('content_block_delta', {
-          index: blockIndex,
-          delta: { type: 'text_delta', text: delta.content },
-        });
-      }
-      for (const tc of delta.tool_calls ?? []) {
-        if (!toolBlocks.has(tc.index)) {
-          yield* close();
-          blockIndex++;
-          openBlock = 'tool';
-          toolBlocks.set(tc.index, blockIndex);
-          yield ev('content_block_start', {
-            index: blockIndex,
-            content_block: {
-              type: 'tool_use',
-              id: tc.id ?? newId('toolu_'),
-              name: tc.function?.name ?? '',
-              input: {},
-            },
-          });
-        }
-        const args = tc.function?.arguments;
-        if (args)
-          yield ev('content_block_delta', {
-            index: toolBlocks.get(tc.index)!,
-            delta: { type: 'input_json_delta', partial_json: args },
-          });
-      }
-    }
-  }
-  if (!started)
-    yield ev('message_start', {
-      message: {
-        id: newId('msg_'),
-        type: 'message',
-        role: 'assistant',
-        model: fallbackModel,
-        content: [],
-        stop_reason: null,
-        stop_sequence: null,
-        usage: { input_tokens: 0, output_tokens: 0 },
-      },
-    });
-  yield* close();
-  yield ev('message_delta', {
-    delta: { stop_reason: stopReason(finish), stop_sequence: null },
-    usage,
-  });
-  yield ev('message_stop', {});
 }
 
 const ERROR_TYPES: Record<number, string> = {

@@ -8,12 +8,8 @@ import { anthropicAttribution } from '../../gateway/attribution.js';
 import { callGateway } from '../routes/chat-routes.js';
 import type { ErrorShaper } from '../error-handler.js';
 import { replyHeaders, writeSseStream } from '../sse-writer.js';
-import {
-  anthropicErrorBody,
-  chatChunksToMessageEvents,
-  chatToMessage,
-  messagesToChat,
-} from './messages-convert.js';
+import { anthropicErrorBody, messagesToChat } from './messages-convert.js';
+import { chatChunksToMessageEvents, chatToMessage } from './messages-reply.js';
 
 const errorShape: ErrorShaper = (e) => anthropicErrorBody(e);
 

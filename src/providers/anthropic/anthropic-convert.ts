@@ -3,19 +3,15 @@
 // errors come back through anthropic-reply.ts.
 import type { DeploymentConfig } from '../../config/deployment-schema.js';
 import { invalidRequest } from '../../core/errors.js';
-import type { ChatMessage, ChatRequest } from '../../core/wire-types.js';
+import {
+  THINKING_BUDGET_FIELD,
+  type ChatMessage,
+  type ChatRequest,
+  type ReasoningDetail,
+} from '../../core/wire-types.js';
 import { JSON_TOOL } from './anthropic-reply.js';
 
 type Json = Record<string, unknown>;
-
-/** Provider-private reasoning carried on assistant messages; only Anthropic gets it back. */
-export interface ReasoningDetail {
-  provider: 'anthropic';
-  type: 'thinking' | 'redacted_thinking';
-  thinking?: string;
-  signature?: string;
-  data?: string;
-}
 
 /** Thinking budgets per reasoning_effort (1024 ≤ budget < max_tokens, per Anthropic's docs). */
 export const THINKING_BUDGET: Record<string, number> = {
@@ -136,10 +132,14 @@ export function chatToAnthropicRequest(body: ChatRequest, deployment: Deployment
   else if (system.length) out.system = system.map((b) => b.text).join('\n\n');
   const effort = body.reasoning_effort;
   if (usesThinking(body, deployment)) {
-    const budget = Math.min(
-      THINKING_BUDGET[effort as string] ?? 4096,
-      Math.max(1024, (out.max_tokens as number) - 1),
-    );
+    const asked = body[THINKING_BUDGET_FIELD];
+    const budget =
+      typeof asked === 'number' && asked >= 1024 && asked < (out.max_tokens as number)
+        ? asked
+        : Math.min(
+            THINKING_BUDGET[effort as string] ?? 4096,
+            Math.max(1024, (out.max_tokens as number) - 1),
+          );
     if ((out.max_tokens as number) <= budget) out.max_tokens = budget + 1024;
     out.thinking = { type: 'enabled', budget_tokens: budget };
   } else {

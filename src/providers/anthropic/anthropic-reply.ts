@@ -3,9 +3,13 @@
 // stream events back, errors mapped to OpenAI's shapes with the status kept.
 import type { DeploymentConfig } from '../../config/deployment-schema.js';
 import { GatewayError } from '../../core/errors.js';
-import type { ChatChunk, ChatResponse, FunctionToolCall } from '../../core/wire-types.js';
+import type {
+  ChatChunk,
+  ChatResponse,
+  FunctionToolCall,
+  ReasoningDetail,
+} from '../../core/wire-types.js';
 import type { SseMessage } from '../sse-parser.js';
-import type { ReasoningDetail } from './anthropic-convert.js';
 
 type Json = Record<string, unknown>;
 
@@ -142,7 +146,8 @@ export function mapAnthropicError(
 
 /**
  * Anthropic stream events → chat chunks (CONTRACTS.md §5.3): tool calls numbered by our own
- * counter (Anthropic block indices also count text blocks); `error` after the 200 throws.
+ * counter (Anthropic block indices also count text blocks); thinking as `reasoning_details`
+ * pieces (text, then the signature) numbered the same way; `error` after the 200 throws.
  */
 export async function* anthropicEventsToChunks(
   events: AsyncIterable<SseMessage>,
@@ -155,6 +160,10 @@ export async function* anthropicEventsToChunks(
   const toolIndex = new Map<number, number>();
   let jsonToolBlock = -1;
   let nextTool = 0;
+  // Thinking blocks, numbered like tool calls: Anthropic's block index → the n-th thinking block.
+  const thinkingIndex = new Map<number, number>();
+  const reasoning = (detail: Omit<ReasoningDetail, 'provider'>) =>
+    chunk({ reasoning_details: [{ provider: 'anthropic', ...detail }] });
   const chunk = (delta: Json, finish: string | null = null, extra: Json = {}): ChatChunk =>
     ({
       id,
@@ -189,7 +198,14 @@ export async function* anthropicEventsToChunks(
       }
       case 'content_block_start': {
         const block = (data.content_block ?? {}) as Json;
-        if (block.type === 'tool_use' && block.name === JSON_TOOL)
+        if (block.type === 'thinking' || block.type === 'redacted_thinking') {
+          const index = thinkingIndex.size;
+          thinkingIndex.set(Number(data.index), index);
+          if (block.type === 'redacted_thinking')
+            yield reasoning({ type: 'redacted_thinking', index, data: String(block.data ?? '') });
+          else if (block.thinking)
+            yield reasoning({ type: 'thinking', index, thinking: String(block.thinking) });
+        } else if (block.type === 'tool_use' && block.name === JSON_TOOL)
           jsonToolBlock = Number(data.index);
         else if (block.type === 'tool_use') {
           const k = nextTool++;
@@ -209,7 +225,12 @@ export async function* anthropicEventsToChunks(
       }
       case 'content_block_delta': {
         const delta = (data.delta ?? {}) as Json;
+        const index = thinkingIndex.get(Number(data.index)) ?? 0;
         if (delta.type === 'text_delta') yield chunk({ content: String(delta.text ?? '') });
+        else if (delta.type === 'thinking_delta')
+          yield reasoning({ type: 'thinking', index, thinking: String(delta.thinking ?? '') });
+        else if (delta.type === 'signature_delta')
+          yield reasoning({ type: 'thinking', index, signature: String(delta.signature ?? '') });
         else if (delta.type === 'input_json_delta') {
           const piece = String(delta.partial_json ?? '');
           if (Number(data.index) === jsonToolBlock) {
@@ -242,7 +263,7 @@ export async function* anthropicEventsToChunks(
       case 'error':
         throw mapAnthropicError(0, data, deployment.name);
       default:
-        break; // ping, content_block_stop, thinking deltas
+        break; // ping, content_block_stop
     }
   }
 }

@@ -2,6 +2,7 @@
 // replica; everything is lost on restart). Same contract as the SQL stores (batch-store.test.ts).
 import {
   FINISHED_BATCH_STATUSES,
+  docFinishedAt,
   type BatchStore,
   type StoredBatch,
   type StoredFile,
@@ -100,6 +101,26 @@ export function createMemoryBatchStore(): BatchStore {
       leases.delete(id);
       results.delete(id);
       return batches.delete(id);
+    },
+    async deleteFinishedBatches(q) {
+      const finishedAt = (b: StoredBatch) =>
+        FINISHED_BATCH_STATUSES.includes(b.status)
+          ? (docFinishedAt(b.status, b.doc) ?? b.createdAt)
+          : undefined;
+      const due = [...batches.values()]
+        .map((b) => ({ b, at: finishedAt(b) }))
+        .filter((x): x is { b: StoredBatch; at: number } => x.at !== undefined)
+        .filter((x) => x.at <= q.finishedBy)
+        .sort((x, y) => x.at - y.at)
+        .slice(0, q.limit);
+      for (const { b } of due) {
+        for (const id of q.filesOf(copy(b)))
+          if (files.get(id)?.file.owner === b.owner) files.delete(id);
+        leases.delete(b.id);
+        results.delete(b.id);
+        batches.delete(b.id);
+      }
+      return due.length;
     },
     async requestCancel(id, owner, at) {
       const b = owned(batches.get(id), owner);

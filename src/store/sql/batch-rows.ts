@@ -3,6 +3,7 @@
 // the BatchStore types (pg returns BIGINT as a string; NULL becomes an absent field).
 import {
   FINISHED_BATCH_STATUSES,
+  docFinishedAt,
   type BatchResult,
   type BatchStatus,
   type StoredBatch,
@@ -58,9 +59,36 @@ export function fileFromRow(r: FileRow): StoredFile {
   };
 }
 
-/** `createBatch`'s parameters in column order. */
+/** `createBatch`'s parameters in column order, then `finished_at`. */
 export function batchParams(b: StoredBatch): unknown[] {
-  return [b.id, b.owner, b.createdAt, b.status, b.cancelRequestedAt ?? null, b.doc];
+  return [b.id, b.owner, b.createdAt, b.status, b.cancelRequestedAt ?? null, b.doc, finishedAt(b)];
+}
+
+/** A batch's `finished_at`: NULL while it runs; its doc's time, else its creation, once finished. */
+export function finishedAt(b: Pick<StoredBatch, 'status' | 'doc' | 'createdAt'>): number | null {
+  if (!FINISHED_BATCH_STATUSES.includes(b.status)) return null;
+  return docFinishedAt(b.status, b.doc) ?? b.createdAt;
+}
+
+/**
+ * `updateBatch`'s `finished_at` (the row's `created_at` standing in when the doc names no time):
+ * whether the new status is finished, and the doc's time.
+ */
+export function finishedAtParams(status: BatchStatus, doc: string): [boolean, number | null] {
+  return [FINISHED_BATCH_STATUSES.includes(status), docFinishedAt(status, doc) ?? null];
+}
+
+/** A row of the sweep's lookup of finished batches with no `finished_at` yet. */
+export type UnstampedRow = Record<'id' | 'created_at' | 'status' | 'doc', unknown>;
+
+/** The `finished_at` of a row that has none yet. */
+export function stampOf(r: UnstampedRow): number {
+  const at = finishedAt({
+    status: r.status as BatchStatus,
+    doc: String(r.doc),
+    createdAt: Number(r.created_at),
+  });
+  return at ?? Number(r.created_at);
 }
 
 /** Numbers from BIGINT columns whatever the driver gives; no `cancelRequestedAt` for NULL. */

@@ -13,10 +13,13 @@ import {
   batchParams,
   fileFromRow,
   fileParams,
+  finishedAtParams,
   lastPerLine,
+  stampOf,
   type BatchRow,
   type BatchTables,
   type FileRow,
+  type UnstampedRow,
 } from './batch-rows.js';
 
 /** Lines per INSERT of `putResults`: bounds one statement's size (its parameters are 4 arrays). */
@@ -87,7 +90,7 @@ export function createPostgresBatchStore(
 
     async createBatch(batch) {
       await query(
-        `INSERT INTO ${batches} (${BATCH_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)`,
+        `INSERT INTO ${batches} (${BATCH_COLUMNS}, finished_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
         batchParams(batch),
       );
     },
@@ -130,6 +133,46 @@ export function createPostgresBatchStore(
       const row = res.rows[0] as BatchRow | undefined;
       return row && batchFromRow(row);
     },
+    async deleteFinishedBatches(q) {
+      // Finished rows with no finish time (written before the column, or by an older replica).
+      const unstamped = await query(
+        `SELECT id, created_at, status, doc FROM ${batches}
+         WHERE finished_at IS NULL AND status IN (${FINISHED_SQL}) LIMIT $1`,
+        [q.limit],
+      );
+      const rows = unstamped.rows as UnstampedRow[];
+      if (rows.length > 0)
+        await query(
+          `UPDATE ${batches} AS b SET finished_at = s.at
+           FROM unnest($1::text[], $2::bigint[]) AS s(id, at)
+           WHERE b.id = s.id AND b.finished_at IS NULL`,
+          [rows.map((r) => r.id), rows.map(stampOf)],
+        );
+      // Only finished rows have a finish time: the index alone finds them, oldest first.
+      const due = await query(
+        `SELECT ${BATCH_COLUMNS} FROM ${batches}
+         WHERE finished_at <= $1 ORDER BY finished_at LIMIT $2`,
+        [q.finishedBy, q.limit],
+      );
+      let deleted = 0;
+      for (const b of (due.rows as BatchRow[]).map(batchFromRow)) {
+        const ids = [...q.filesOf(b)];
+        // One short transaction per batch: other writers get the tables between two batches.
+        deleted += await inTransaction(pool, async (client) => {
+          await client.query(`DELETE FROM ${files} WHERE owner = $1 AND id = ANY($2::text[])`, [
+            b.owner,
+            ids,
+          ]);
+          await client.query(`DELETE FROM ${results} WHERE batch_id = $1`, [b.id]);
+          const gone = await client.query(
+            `DELETE FROM ${batches} WHERE id = $1 AND status IN (${FINISHED_SQL})`,
+            [b.id],
+          );
+          return gone.rowCount ?? 0;
+        });
+      }
+      return deleted;
+    },
     async requestCancel(id, owner, at) {
       await query(
         `UPDATE ${batches} SET cancel_requested_at = COALESCE(cancel_requested_at, $1)
@@ -165,8 +208,10 @@ export function createPostgresBatchStore(
     },
     async updateBatch(id, worker, status, doc) {
       const res = await query(
-        `UPDATE ${batches} SET status = $1, doc = $2 WHERE id = $3 AND lease_holder = $4`,
-        [status, doc, id, worker],
+        `UPDATE ${batches} SET status = $1, doc = $2,
+           finished_at = CASE WHEN $5::boolean THEN COALESCE($6::bigint, created_at) END
+         WHERE id = $3 AND lease_holder = $4`,
+        [status, doc, id, worker, ...finishedAtParams(status, doc)],
       );
       return (res.rowCount ?? 0) > 0;
     },

@@ -117,7 +117,8 @@ export function createPostgresRequestStore(
         'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
       );
     },
-    // Files and batches have their own lifetimes (deleteFile, expiry): retention leaves them.
+    // Files and batches have their own lifetimes (deleteFile, expiry, `batches.retentionDays`):
+    // the request log's retention leaves them.
     async deleteOlderThan(before) {
       await pool.query(`DELETE FROM ${conversations} WHERE created_at < $1`, [before]);
       return (await pool.query(`DELETE FROM ${table} WHERE time < $1`, [before])).rowCount ?? 0;

@@ -148,7 +148,8 @@ export const MIGRATIONS: { version: number; sql: string }[] = [
     sql: 'ALTER TABLE requests ADD COLUMN end_user TEXT; ALTER TABLE requests ADD COLUMN tags TEXT',
   },
   // Files API uploads and batch outputs, with their bytes (batch-store.ts). Not swept with the
-  // requests: a file lives until it is deleted or its `expires_at`.
+  // requests: a file lives until it is deleted, its `expires_at`, or (a batch's output) its batch
+  // is past `batches.retentionDays`.
   {
     version: 6,
     sql: `CREATE TABLE IF NOT EXISTS files (id TEXT PRIMARY KEY, owner TEXT NOT NULL, purpose TEXT NOT NULL,
@@ -168,6 +169,14 @@ export const MIGRATIONS: { version: number; sql: string }[] = [
   },
   // The operators' listing of every tenant's batches, newest first (admin API, dashboard).
   { version: 8, sql: 'CREATE INDEX IF NOT EXISTS batches_created ON batches (created_at, id)' },
+  // When a finished batch finished, for `batches.retentionDays` (NULL while it runs). Rows that
+  // finished before this column (or on a replica not yet upgraded) get it from their doc when the
+  // sweep first meets them; the index serves both that lookup (IS NULL) and the sweep's range.
+  {
+    version: 9,
+    sql: `ALTER TABLE batches ADD COLUMN finished_at {bigint};
+    CREATE INDEX IF NOT EXISTS batches_finished ON batches (finished_at, status)`,
+  },
 ];
 
 // Every table the migrations create, by name.

@@ -12,8 +12,11 @@ import {
   batchParams,
   fileFromRow,
   fileParams,
+  finishedAtParams,
+  stampOf,
   type BatchRow,
   type FileRow,
+  type UnstampedRow,
 } from './batch-rows.js';
 
 /**
@@ -78,9 +81,11 @@ export function createSqliteBatchStore(
     },
 
     async createBatch(batch) {
-      (await sql(`INSERT INTO batches (${BATCH_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)`)).run(
-        ...batchParams(batch),
-      );
+      (
+        await sql(
+          `INSERT INTO batches (${BATCH_COLUMNS}, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        )
+      ).run(...batchParams(batch));
     },
     async deleteBatch(id, owner) {
       const gone = (await sql('DELETE FROM batches WHERE id = ? AND owner = ?')).run(id, owner);
@@ -123,6 +128,48 @@ export function createSqliteBatchStore(
         BatchRow | undefined;
       return row && batchFromRow(row);
     },
+    async deleteFinishedBatches(q) {
+      // Finished rows with no finish time (written before the column, or by an older replica).
+      const unstamped = (
+        await sql(
+          `SELECT id, created_at, status, doc FROM batches
+           WHERE finished_at IS NULL AND status IN (${FINISHED_SQL}) LIMIT ?`,
+        )
+      ).all(q.limit) as UnstampedRow[];
+      const stamp = await sql(
+        'UPDATE batches SET finished_at = ? WHERE id = ? AND finished_at IS NULL',
+      );
+      db.transaction(() => {
+        for (const r of unstamped) stamp.run(stampOf(r), r.id);
+      }).immediate();
+      // Only finished rows have a finish time: the index alone finds them, oldest first.
+      const due = (
+        (
+          await sql(
+            `SELECT ${BATCH_COLUMNS} FROM batches
+             WHERE finished_at <= ? ORDER BY finished_at LIMIT ?`,
+          )
+        ).all(q.finishedBy, q.limit) as BatchRow[]
+      ).map(batchFromRow);
+      const dropFile = await sql('DELETE FROM files WHERE id = ? AND owner = ?');
+      const dropResults = await sql('DELETE FROM batch_results WHERE batch_id = ?');
+      const dropBatch = await sql(
+        `DELETE FROM batches WHERE id = ? AND status IN (${FINISHED_SQL})`,
+      );
+      let deleted = 0;
+      for (const b of due) {
+        const files = q.filesOf(b);
+        // One short transaction per batch: other writers get the database between two batches.
+        deleted += db
+          .transaction(() => {
+            for (const id of files) dropFile.run(id, b.owner);
+            dropResults.run(b.id);
+            return dropBatch.run(b.id).changes;
+          })
+          .immediate();
+      }
+      return deleted;
+    },
     async requestCancel(id, owner, at) {
       const st = await sql(
         `UPDATE batches SET cancel_requested_at = COALESCE(cancel_requested_at, ?)
@@ -157,9 +204,12 @@ export function createSqliteBatchStore(
     },
     async updateBatch(id, worker, status, doc) {
       const st = await sql(
-        'UPDATE batches SET status = ?, doc = ? WHERE id = ? AND lease_holder = ?',
+        `UPDATE batches SET status = ?, doc = ?,
+           finished_at = CASE WHEN ? THEN COALESCE(?, created_at) END
+         WHERE id = ? AND lease_holder = ?`,
       );
-      return st.run(status, doc, id, worker).changes > 0;
+      const [finished, at] = finishedAtParams(status, doc);
+      return st.run(status, doc, finished ? 1 : 0, at, id, worker).changes > 0;
     },
     async releaseLease(id, worker) {
       (

@@ -99,7 +99,8 @@ export function createSqliteRequestStore(path: string): RequestLogStore {
       );
       return read();
     },
-    // Files and batches have their own lifetimes (deleteFile, expiry): retention leaves them.
+    // Files and batches have their own lifetimes (deleteFile, expiry, `batches.retentionDays`):
+    // the request log's retention leaves them.
     async deleteOlderThan(before) {
       db.prepare('DELETE FROM conversations WHERE created_at < ?').run(before);
       return db.prepare('DELETE FROM requests WHERE time < ?').run(before).changes;

@@ -1,0 +1,50 @@
+// Retention of finished batches (`batches.retentionDays`): a batch that finished (completed,
+// failed, expired or cancelled) that long ago is deleted with the files it wrote, its output and
+// error files, and a Message Batch's own input file (made from its request body), at most
+// BATCHES_PER_PASS a pass of the batch service's sweep (every replica; idempotent). Files a client
+// uploaded stay: they have their own lifetime (`expires_after`, `DELETE /v1/files/{id}`).
+import { isMessageBatch } from '../http/anthropic/message-batches-routes.js';
+import type { BatchStore, StoredBatch } from '../store/batch-store.js';
+import { readDoc, type BatchDoc } from './batch-object.js';
+
+/** Batches one pass deletes at most (each in a short transaction of its own). */
+export const BATCHES_PER_PASS = 100;
+
+const DAY_MS = 86_400_000;
+
+/** The files that go with a batch: those it wrote, as its doc names them; none if unreadable. */
+export function filesWrittenBy(batch: StoredBatch): string[] {
+  let doc: BatchDoc;
+  try {
+    doc = readDoc(batch);
+  } catch {
+    return [];
+  }
+  const own = isMessageBatch(batch) ? [doc.inputFileId] : [];
+  return [...own, doc.outputFileId, doc.errorFileId].filter((id) => id !== undefined);
+}
+
+/**
+ * Deletes up to BATCHES_PER_PASS batches that finished `retentionDays` or more before `now`
+ * (none with 0: kept until deleted); returns how many. A failure is logged, never thrown.
+ */
+export async function deleteOldBatches(
+  store: BatchStore,
+  retentionDays: number,
+  now: number,
+  log: { warn(msg: string): void; info(msg: string): void },
+): Promise<number> {
+  if (retentionDays === 0) return 0;
+  try {
+    const n = await store.deleteFinishedBatches({
+      finishedBy: now - retentionDays * DAY_MS,
+      limit: BATCHES_PER_PASS,
+      filesOf: filesWrittenBy,
+    });
+    if (n > 0) log.info(`batches: deleted ${n} batches finished ${retentionDays}+ days ago`);
+    return n;
+  } catch (err) {
+    log.warn(`batches: could not delete finished batches: ${(err as Error).message}`);
+    return 0;
+  }
+}

@@ -1,0 +1,165 @@
+// The runner tells its webhooks when it writes a batch's final status, and only then: once for a
+// batch that completes, fails validation, is cancelled or expires; never for a batch still
+// running; never from a replica that no longer holds the batch's lease.
+import { describe, expect, it } from 'vitest';
+import { systemClock } from '../core/clock.js';
+import { ANONYMOUS } from '../gateway/gateway-types.js';
+import type { BatchStore, StoredBatch } from '../store/batch-store.js';
+import { createMemoryBatchStore } from '../store/memory/memory-batch-store.js';
+import type { LineReply } from './batch-line.js';
+import { emptyUsage, readDoc, type BatchDoc } from './batch-object.js';
+import { BatchRunner } from './batch-runner.js';
+import type { FinishedStatus } from './batch-webhooks.js';
+import { finishBatch } from './finish-batch.js';
+
+const OWNER = 'acme';
+
+async function upload(store: BatchStore, text: string): Promise<void> {
+  const content = Buffer.from(text);
+  const file = { owner: OWNER, purpose: 'batch', filename: 'in.jsonl', createdAt: 1 };
+  await store.putFile({ id: 'file-in', bytes: content.length, ...file }, content);
+}
+
+const chatLines = (n: number) =>
+  Array.from({ length: n }, (_, i) =>
+    JSON.stringify({
+      custom_id: `r${i}`,
+      method: 'POST',
+      url: '/v1/chat/completions',
+      body: { model: 'm', messages: [{ role: 'user', content: `q${i}` }] },
+    }),
+  ).join('\n') + '\n';
+
+async function createBatch(store: BatchStore, id: string, expiresAt = Date.now() + 60_000) {
+  const doc: BatchDoc = {
+    endpoint: '/v1/chat/completions',
+    inputFileId: 'file-in',
+    completionWindow: '24h',
+    metadata: null,
+    expiresAt,
+    requestCounts: { total: 0, completed: 0, failed: 0 },
+    usage: emptyUsage(),
+  };
+  const batch: StoredBatch = {
+    id,
+    owner: OWNER,
+    createdAt: Date.now(),
+    status: 'validating',
+    doc: JSON.stringify(doc),
+  };
+  await store.createBatch(batch);
+}
+
+const ok: LineReply = { status: 200, headers: {}, body: '{"id":"x","usage":{}}' };
+
+/** A runner whose lines answer `send`, recording what it tells the webhooks. */
+function runner(store: BatchStore, send: () => Promise<LineReply> = async () => ok) {
+  const told: string[] = [];
+  const endedAt = new Map<string, number>();
+  const r = new BatchRunner({
+    store,
+    clock: systemClock,
+    settings: () => ({
+      concurrency: 2,
+      maxActive: 4,
+      maxAttempts: 3,
+      maxRequests: 1_000,
+      pollIntervalMs: 20,
+    }),
+    callerFor: () => ANONYMOUS,
+    send,
+    log: { warn: () => {}, info: () => {} },
+    leaseMs: 600,
+    onFinished: (batch: StoredBatch, status: FinishedStatus, at: number) => {
+      told.push(`${batch.id} ${batch.owner} ${status}`);
+      endedAt.set(batch.id, at);
+    },
+  });
+  return { r, told, endedAt };
+}
+
+async function waitFor(store: BatchStore, id: string, status: string) {
+  const until = Date.now() + 5_000;
+  for (;;) {
+    const b = await store.getBatch(id, OWNER);
+    if (b?.status === status) return b;
+    if (Date.now() > until) throw new Error(`batch ${id} is ${b?.status}, not ${status}`);
+    await new Promise((res) => setTimeout(res, 10));
+  }
+}
+
+describe('BatchRunner tells its webhooks', () => {
+  it('once when a batch completes, fails validation or expires', async () => {
+    const store = createMemoryBatchStore();
+    await upload(store, chatLines(3));
+    await createBatch(store, 'batch_done');
+    await createBatch(store, 'batch_late', Date.now() - 1);
+    const { r, told, endedAt } = runner(store);
+    r.start();
+    await waitFor(store, 'batch_done', 'completed');
+    await waitFor(store, 'batch_late', 'expired');
+    await store.putFile(
+      { id: 'file-bad', owner: OWNER, purpose: 'batch', filename: 'b', bytes: 3, createdAt: 1 },
+      Buffer.from('{x\n'),
+    );
+    const bad = (await store.getBatch('batch_done', OWNER))!;
+    await store.createBatch({
+      ...bad,
+      id: 'batch_bad',
+      status: 'validating',
+      doc: JSON.stringify({ ...readDoc(bad), inputFileId: 'file-bad' }),
+    });
+    r.wake();
+    await waitFor(store, 'batch_bad', 'failed');
+    await r.stop();
+    expect(told.sort()).toEqual([
+      'batch_bad acme failed',
+      'batch_done acme completed',
+      'batch_late acme expired',
+    ]);
+    // The time told is the one the batch shows (the event's created_at).
+    const doc = async (id: string) => readDoc((await store.getBatch(id, OWNER))!);
+    expect(endedAt.get('batch_done')).toBe((await doc('batch_done')).completedAt);
+    expect(endedAt.get('batch_late')).toBe((await doc('batch_late')).expiredAt);
+    expect(endedAt.get('batch_bad')).toBe((await doc('batch_bad')).failedAt);
+  });
+
+  it('not while a batch runs; once when its cancel ends it', async () => {
+    const store = createMemoryBatchStore();
+    await upload(store, chatLines(4));
+    await createBatch(store, 'batch_slow');
+    let release = () => {};
+    const held = new Promise<void>((res) => (release = res));
+    const { r, told } = runner(store, async () => (await held, ok));
+    r.start();
+    await waitFor(store, 'batch_slow', 'in_progress');
+    await new Promise((res) => setTimeout(res, 100)); // lease renewals, polls: nothing to tell
+    expect(told).toEqual([]);
+    await store.requestCancel('batch_slow', OWNER, Date.now());
+    r.noticeCancel('batch_slow');
+    release();
+    await waitFor(store, 'batch_slow', 'cancelled');
+    await r.stop();
+    expect(told).toEqual(['batch_slow acme cancelled']);
+  });
+
+  it('finishBatch tells nothing for a replica that lost the lease', async () => {
+    const store = createMemoryBatchStore();
+    await upload(store, chatLines(1));
+    await createBatch(store, 'batch_1');
+    const now = Date.now();
+    const stored = (await store.claimBatch('holder', now, now + 60_000, []))!;
+    const told: string[] = [];
+    await expect(
+      finishBatch(store, 'former', stored, readDoc(stored), 'completed', systemClock, () =>
+        told.push('former'),
+      ),
+    ).rejects.toThrow(/another replica/);
+    expect(told).toEqual([]);
+    await finishBatch(store, 'holder', stored, readDoc(stored), 'completed', systemClock, () =>
+      told.push('holder'),
+    );
+    expect(told).toEqual(['holder']);
+    expect((await store.getBatch('batch_1', OWNER))?.status).toBe('completed');
+  });
+});

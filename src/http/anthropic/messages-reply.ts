@@ -1,0 +1,210 @@
+// The way back to an Anthropic client, whichever provider served (CONTRACTS.md §4–5, reverse
+// direction): the chat reply → an Anthropic Message, chat chunks → Anthropic stream events, block
+// by block. The way in is messages-convert.ts.
+import { newId } from '../../core/ids.js';
+import type { ChatChunk, ChatResponse, ReasoningDetail } from '../../core/wire-types.js';
+import { cacheWriteTokens } from '../../core/wire-types.js';
+
+type Json = Record<string, unknown>;
+
+/** Chat finish_reason → Anthropic stop_reason (CONTRACTS.md §5.2, reversed). */
+export function stopReason(finish: string | null | undefined): string {
+  if (finish === 'length') return 'max_tokens';
+  if (finish === 'tool_calls') return 'tool_use';
+  if (finish === 'content_filter') return 'refusal';
+  return 'end_turn';
+}
+
+function usageOf(u: ChatResponse['usage'] | null | undefined): Json {
+  const cached = u?.prompt_tokens_details?.cached_tokens ?? 0;
+  const written = cacheWriteTokens(u);
+  return {
+    input_tokens: Math.max(0, (u?.prompt_tokens ?? 0) - cached - written),
+    cache_creation_input_tokens: written,
+    cache_read_input_tokens: cached,
+    output_tokens: u?.completion_tokens ?? 0,
+  };
+}
+
+function parseArgs(args: string): unknown {
+  try {
+    return JSON.parse(args || '{}');
+  } catch {
+    return { _raw: args };
+  }
+}
+
+/** Claude's thinking on a served message (`reasoning_details`) as the blocks Claude sent. */
+function thinkingBlocks(message: unknown): Json[] {
+  const details = (message as { reasoning_details?: ReasoningDetail[] } | undefined)
+    ?.reasoning_details;
+  return (details ?? [])
+    .filter((d) => d.provider === 'anthropic')
+    .map((d) =>
+      d.type === 'redacted_thinking'
+        ? { type: 'redacted_thinking', data: d.data ?? '' }
+        : { type: 'thinking', thinking: d.thinking ?? '', signature: d.signature ?? '' },
+    );
+}
+
+/** A chat reply → an Anthropic Message (`model` = the model that served). */
+export function chatToMessage(reply: ChatResponse): Json {
+  const choice = reply.choices[0];
+  const content: Json[] = thinkingBlocks(choice?.message);
+  if (choice?.message?.content) content.push({ type: 'text', text: choice.message.content });
+  for (const call of choice?.message?.tool_calls ?? []) {
+    if (call.type === 'function')
+      content.push({
+        type: 'tool_use',
+        id: call.id,
+        name: call.function.name,
+        input: parseArgs(call.function.arguments),
+      });
+  }
+  return {
+    id: reply.id?.startsWith('msg_') ? reply.id : newId('msg_'),
+    type: 'message',
+    role: 'assistant',
+    model: reply.model,
+    content,
+    stop_reason: stopReason(choice?.finish_reason),
+    stop_sequence: null,
+    usage: usageOf(reply.usage),
+  };
+}
+
+export interface NamedEvent {
+  event: string;
+  data: string;
+}
+
+/** Chat chunks → Anthropic stream events, block by block (thinking, text and tool_use blocks). */
+export async function* chatChunksToMessageEvents(
+  chunks: AsyncIterable<ChatChunk>,
+  fallbackModel: string,
+): AsyncGenerator<NamedEvent> {
+  const ev = (type: string, payload: Json): NamedEvent => ({
+    event: type,
+    data: JSON.stringify({ type, ...payload }),
+  });
+  let started = false;
+  let blockIndex = -1;
+  let openBlock: 'text' | 'tool' | 'thinking' | undefined;
+  let openThinking = -1;
+  const toolBlocks = new Map<number, number>();
+  let usage: Json = usageOf(undefined);
+  let finish: string | null = null;
+  const close = function* () {
+    if (openBlock !== undefined) {
+      yield ev('content_block_stop', { index: blockIndex });
+      openBlock = undefined;
+    }
+  };
+  for await (const chunk of chunks) {
+    if (!started) {
+      started = true;
+      yield ev('message_start', {
+        message: {
+          id: newId('msg_'),
+          type: 'message',
+          role: 'assistant',
+          model: chunk.model || fallbackModel,
+          content: [],
+          stop_reason: null,
+          stop_sequence: null,
+          usage: { input_tokens: 0, output_tokens: 0 },
+        },
+      });
+    }
+    if (chunk.usage) usage = usageOf(chunk.usage as ChatResponse['usage']);
+    for (const c of chunk.choices) {
+      if (c.finish_reason) finish = c.finish_reason;
+      const delta = c.delta ?? {};
+      const details = (delta as { reasoning_details?: ReasoningDetail[] }).reasoning_details;
+      for (const d of details ?? []) {
+        if (d.provider !== 'anthropic') continue;
+        const key = d.index ?? 0;
+        if (openBlock !== 'thinking' || openThinking !== key) {
+          yield* close();
+          blockIndex++;
+          openBlock = 'thinking';
+          openThinking = key;
+          yield ev('content_block_start', {
+            index: blockIndex,
+            content_block:
+              d.type === 'redacted_thinking'
+                ? { type: 'redacted_thinking', data: d.data ?? '' }
+                : { type: 'thinking', thinking: '', signature: '' },
+          });
+        }
+        if (d.type === 'thinking' && d.thinking)
+          yield ev('content_block_delta', {
+            index: blockIndex,
+            delta: { type: 'thinking_delta', thinking: d.thinking },
+          });
+        if (d.type === 'thinking' && d.signature)
+          yield ev('content_block_delta', {
+            index: blockIndex,
+            delta: { type: 'signature_delta', signature: d.signature },
+          });
+      }
+      if (typeof delta.content === 'string' && delta.content.length > 0) {
+        if (openBlock !== 'text') {
+          yield* close();
+          blockIndex++;
+          openBlock = 'text';
+          yield ev('content_block_start', {
+            index: blockIndex,
+            content_block: { type: 'text', text: '' },
+          });
+        }
+        yield ev('content_block_delta', {
+          index: blockIndex,
+          delta: { type: 'text_delta', text: delta.content },
+        });
+      }
+      for (const tc of delta.tool_calls ?? []) {
+        if (!toolBlocks.has(tc.index)) {
+          yield* close();
+          blockIndex++;
+          openBlock = 'tool';
+          toolBlocks.set(tc.index, blockIndex);
+          yield ev('content_block_start', {
+            index: blockIndex,
+            content_block: {
+              type: 'tool_use',
+              id: tc.id ?? newId('toolu_'),
+              name: tc.function?.name ?? '',
+              input: {},
+            },
+          });
+        }
+        const args = tc.function?.arguments;
+        if (args)
+          yield ev('content_block_delta', {
+            index: toolBlocks.get(tc.index)!,
+            delta: { type: 'input_json_delta', partial_json: args },
+          });
+      }
+    }
+  }
+  if (!started)
+    yield ev('message_start', {
+      message: {
+        id: newId('msg_'),
+        type: 'message',
+        role: 'assistant',
+        model: fallbackModel,
+        content: [],
+        stop_reason: null,
+        stop_sequence: null,
+        usage: { input_tokens: 0, output_tokens: 0 },
+      },
+    });
+  yield* close();
+  yield ev('message_delta', {
+    delta: { stop_reason: stopReason(finish), stop_sequence: null },
+    usage,
+  });
+  yield ev('message_stop', {});
+}
