@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../config/load-config.js';
 import { compileConfig, ConfigHolder } from '../../config/runtime-config.js';
 import { systemClock } from '../../core/clock.js';
-import { ANONYMOUS } from '../../gateway/gateway-types.js';
+import { ANONYMOUS, type GatewayPolicies, type SettleInfo } from '../../gateway/gateway-types.js';
 import type {
   ProviderAdapter,
   ProviderBatchLine,
@@ -117,9 +117,11 @@ function runnerWith(
   upstream: ReturnType<typeof fakeUpstream>['api'],
   records: RequestRecord[],
   live: string[],
+  policies?: GatewayPolicies,
 ) {
   const adapter = { batchApi: upstream } as unknown as ProviderAdapter;
   const forwarder = new BatchForwarder({
+    ...(policies ? { policies } : {}),
     config: holder,
     clock: systemClock,
     recorder: { record: (r) => void records.push(r) },
@@ -251,6 +253,42 @@ describe('BatchForwarder', () => {
       expect(r.costUsd).toBeCloseTo(list / 2, 15);
       expect(r.baselineCostUsd).toBeCloseTo(list, 15);
     }
+  });
+
+  it('settles forwarded spend with the budgets and passes answers through the output filter', async () => {
+    const store = createMemoryBatchStore();
+    await setUp(store, ['gpt']);
+    const up = fakeUpstream(() => ({
+      done: true,
+      status: 'completed',
+      results: [answer('line-0')],
+    }));
+    const settled: SettleInfo[] = [];
+    const policies: GatewayPolicies = {
+      settle: (_ctx, outcome) => void settled.push(outcome),
+      filterOutput: (response) => ({
+        ...response,
+        choices: response.choices.map((c) => ({
+          ...c,
+          message: { ...c.message, content: '[redacted]' },
+        })),
+      }),
+    };
+    const runner = runnerWith(store, up.api, [], [], policies);
+    runner.start();
+    const done = await until(async () => {
+      const b = await store.findBatch('batch_1');
+      return b?.status === 'completed' ? batchObject(b) : undefined;
+    });
+    await runner.stop();
+    const [line] = await fileLines(store, done.output_file_id);
+    expect(
+      (line!.response as { body: { choices: { message: { content: string } }[] } }).body.choices[0]!
+        .message.content,
+    ).toBe('[redacted]');
+    expect(settled).toHaveLength(1);
+    expect(settled[0]!.costUsd).toBeCloseTo((100 * 1 + 50 * 2) / 1e6 / 2, 15);
+    expect(settled[0]!.deployment?.name).toBe('gpt');
   });
 
   it('a cancel cancels the upstream batch; lines it did not answer are cancelled', async () => {

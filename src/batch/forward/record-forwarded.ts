@@ -2,7 +2,7 @@
 // live line's (tags `batch`, `batch:<id>`, the plan's router, mode and decision, the model that
 // served), costed at the deployment's prices less its Batch API discount, with the baseline at
 // the top deployment's list prices as usual (so the discount shows as savings). Its spend is
-// settled with the policies (budgets) as a live answer's is.
+// settled with the budgets as a live answer's is (not with the deployment's live TPM limit).
 import type { DeploymentConfig } from '../../config/deployment-schema.js';
 import type { Clock } from '../../core/clock.js';
 import type { ChatUsage } from '../../core/wire-types.js';
@@ -149,8 +149,11 @@ export function recordForwardedLine(
   if (!ok) record.errorCode = `upstream_${status}`;
   record.latencyMs = latencyMs;
   if (args.auth && deps.policies?.settle) {
+    // Budgets only: a Batch API has its own quota, so the deployment's live TPM is not charged
+    // (no attempt consumed it either).
+    const { rateLimit: _live, ...budgeted } = deployment;
     deps.policies.settle(forwardedContext(args.auth, line, deployment), {
-      deployment,
+      deployment: budgeted as DeploymentConfig,
       ...(body.usage ? { usage: body.usage } : {}),
       costUsd: record.costUsd,
       status,
