@@ -31,6 +31,7 @@ const config = parseConfig(
         prices: { inputPer1M: 1, outputPer1M: 2 },
         batchApi: { discount: 0.5 },
       }),
+      simDeployment('gpt2', { batchApi: { maxLines: 2 } }),
       simDeployment('other'),
     ],
     batches: { forward: 'when-available', forwardPollMs: 50 },
@@ -289,6 +290,35 @@ describe('BatchForwarder', () => {
     expect(settled).toHaveLength(1);
     expect(settled[0]!.costUsd).toBeCloseTo((100 * 1 + 50 * 2) / 1e6 / 2, 15);
     expect(settled[0]!.deployment?.name).toBe('gpt');
+  });
+
+  it("cuts a deployment's lines into upstream batches of at most its maxLines", async () => {
+    const store = createMemoryBatchStore();
+    await setUp(store, ['gpt2', 'gpt2', 'gpt2', 'gpt2', 'gpt2']);
+    const up = fakeUpstream((_id, lines) => ({
+      done: true,
+      status: 'completed',
+      results: lines.map((l) => answer(l.customId)),
+    }));
+    const runner = runnerWith(store, up.api, [], []);
+    runner.start();
+    const done = await until(async () => {
+      const b = await store.findBatch('batch_1');
+      return b?.status === 'completed' ? batchObject(b) : undefined;
+    });
+    await runner.stop();
+    expect(up.submitted.map((run) => run.map((l) => l.customId))).toEqual([
+      ['line-0', 'line-1'],
+      ['line-2', 'line-3'],
+      ['line-4'],
+    ]);
+    expect((await fileLines(store, done.output_file_id)).map((l) => l.custom_id)).toEqual([
+      'r0',
+      'r1',
+      'r2',
+      'r3',
+      'r4',
+    ]);
   });
 
   it('a cancel cancels the upstream batch; lines it did not answer are cancelled', async () => {

@@ -9,72 +9,28 @@
 // lines went where is in the batch's doc (forward-doc.ts), so a replica that takes the batch over
 // polls instead of resubmitting. A cancel or expiry of the batch cancels its upstream batches.
 import type { DeploymentConfig } from '../../config/deployment-schema.js';
-import type { ConfigHolder } from '../../config/runtime-config.js';
-import type {
-  AuthContext,
-  BatchForwardOffer,
-  PlannedBatchLine,
-} from '../../gateway/gateway-types.js';
-import type { ProviderAdapter, ProviderBatchApi } from '../../providers/types.js';
+import type { PlannedBatchLine } from '../../gateway/gateway-types.js';
+import type { ProviderBatchApi } from '../../providers/types.js';
 import type { ActiveBatch } from '../active-batch.js';
 import { endpointRoute, RUN_ENDPOINTS } from '../batch-input.js';
 import { FORWARD_HEADER } from '../line-controls.js';
 import {
   judgeUpstreamResults,
-  splitForUpstream,
+  runsToSubmit,
   upstreamLineId,
-  type ForwardDoc,
   type ForwardedLine,
   type ForwardGroup,
 } from './forward-doc.js';
 import { keepUpstreamAnswer } from './keep-upstream-answer.js';
-import type { ForwardRecordDeps } from './record-forwarded.js';
+import type {
+  Collected,
+  ForwarderDeps,
+  ForwarderHooks,
+  Held,
+  LineOffer,
+} from './forwarder-types.js';
 
-/** What the forwarder asks of the runner that holds the batch. */
-export interface ForwarderHooks {
-  /** Keeps a finished line (its output- or error-file line). */
-  keep(b: ActiveBatch, line: number, ok: boolean, json: string): void;
-  /** Puts lines back to run live (or, in a batch that is ending, to be written as not run). */
-  requeue(b: ActiveBatch, lines: number[]): void;
-  /** Writes the batch's doc, after the lines kept so far. */
-  save(b: ActiveBatch): Promise<void>;
-  /** Ends the batch if nothing is left of it. */
-  checkEnd(b: ActiveBatch): void;
-  /** The batch's completion window is over. */
-  expire(b: ActiveBatch): void;
-}
-
-export interface ForwarderDeps extends ForwardRecordDeps {
-  config: ConfigHolder;
-  adapters: { adapterFor(deployment: DeploymentConfig): ProviderAdapter };
-  /** The batch's creator as it is now (its spend is settled as its); an error: not settled. */
-  callerFor(keyId: string | undefined, owner: string): AuthContext | { error: string };
-  log: { warn(msg: string): void; info(msg: string): void };
-}
-
-/** A planned line waiting to be submitted. */
-interface Collected {
-  planned: PlannedBatchLine;
-  meta: ForwardedLine;
-  bytes: number;
-  /** Epoch ms it was held. */
-  at: number;
-}
-
-/** A batch with lines here. */
-interface Held {
-  b: ActiveBatch;
-  doc: ForwardDoc;
-  live: Set<number>;
-  collected: Map<string, Collected[]>;
-  lastPolled: Map<string, number>;
-  /** Upstream work on this batch, one step at a time. */
-  work: Promise<void>;
-  queued: boolean;
-}
-
-/** An offer of one line: `taken` once the gateway held it. */
-export type LineOffer = BatchForwardOffer & { taken: boolean };
+export type { ForwarderDeps, ForwarderHooks, LineOffer } from './forwarder-types.js';
 
 /** A JSONL line's bytes besides its body (`custom_id`, `method`, `url`). */
 const LINE_OVERHEAD = 100;
@@ -179,6 +135,7 @@ export class BatchForwarder {
         doc,
         live: new Set(doc.live),
         collected: new Map(),
+        collectedBytes: new Map(),
         lastPolled: new Map(),
         work: Promise.resolve(),
         queued: false,
@@ -207,10 +164,11 @@ export class BatchForwarder {
     const list = h.collected.get(d.name) ?? [];
     list.push({ planned, meta, bytes, at: this.deps.clock.now() });
     h.collected.set(d.name, list);
+    const total = (h.collectedBytes.get(d.name) ?? 0) + bytes;
+    h.collectedBytes.set(d.name, total);
     const { maxLines, maxMegabytes } = d.batchApi!;
-    const total = list.reduce((n, c) => n + c.bytes, 0);
     if (list.length >= maxLines || total >= maxMegabytes * 1e6)
-      this.step(h, () => this.submitAll(h, (name) => name === d.name));
+      this.step(h, () => this.submitAll(h, (name) => name === d.name, true));
   }
 
   /** Runs `fn` after the batch's upstream work before it. */
@@ -241,7 +199,7 @@ export class BatchForwarder {
           await this.submitAll(
             h,
             (name) =>
-              b.pending.length === 0 ||
+              (b.pending.length === 0 && b.inFlight === 0) ||
               (h.collected.get(name)?.some((c) => now - c.at >= every) ?? false),
           );
         await this.pollAll(h, now, every);
@@ -249,15 +207,35 @@ export class BatchForwarder {
     }
   }
 
-  /** Submits the collected lines of the deployments `which` picks, cut to their limits. */
-  private async submitAll(h: Held, which: (deployment: string) => boolean): Promise<void> {
+  /**
+   * Submits the collected lines of the deployments `which` picks, cut to their limits;
+   * `fullOnly`: a last run below the limits stays collected (more lines may join it).
+   */
+  private async submitAll(
+    h: Held,
+    which: (deployment: string) => boolean,
+    fullOnly = false,
+  ): Promise<void> {
     for (const [name, list] of [...h.collected]) {
       if (!which(name) || list.length === 0) continue;
       h.collected.delete(name);
+      h.collectedBytes.delete(name);
       const d = this.deps.config.current.deployments.get(name);
       const limits = d?.batchApi ?? { maxLines: 50_000, maxMegabytes: 200 };
-      for (const run of splitForUpstream(list, limits.maxLines, limits.maxMegabytes * 1e6))
-        await this.submit(h, name, d, run);
+      const { runs, rest } = runsToSubmit(
+        list,
+        limits.maxLines,
+        limits.maxMegabytes * 1e6,
+        fullOnly,
+      );
+      if (rest.length > 0) {
+        h.collected.set(name, rest);
+        h.collectedBytes.set(
+          name,
+          rest.reduce((n, c) => n + c.bytes, 0),
+        );
+      }
+      for (const run of runs) await this.submit(h, name, d, run);
     }
   }
 
@@ -334,6 +312,7 @@ export class BatchForwarder {
   private async cancelAll(h: Held): Promise<void> {
     const collected = [...h.collected.values()].flat().map((c) => c.meta.line);
     h.collected.clear();
+    h.collectedBytes.clear();
     if (collected.length > 0) this.backToRunner(h, collected, false);
     let sent = false;
     for (const group of h.doc.groups) {

@@ -68,6 +68,23 @@ export function splitForUpstream<T extends { bytes: number }>(
   return runs;
 }
 
+/**
+ * The runs of `items` to submit now; `fullOnly`: a last run still below both limits is `rest`
+ * (kept back: more lines may join it).
+ */
+export function runsToSubmit<T extends { bytes: number }>(
+  items: readonly T[],
+  maxLines: number,
+  maxBytes: number,
+  fullOnly: boolean,
+): { runs: T[][]; rest: T[] } {
+  const runs = splitForUpstream(items, maxLines, maxBytes);
+  const last = runs[runs.length - 1];
+  if (!fullOnly || !last || last.length >= maxLines) return { runs, rest: [] };
+  if (last.reduce((n, x) => n + x.bytes, 0) >= maxBytes) return { runs, rest: [] };
+  return { runs: runs.slice(0, -1), rest: last };
+}
+
 /** What becomes of a forwarded line once its upstream batch ended. */
 export type UpstreamLineOutcome =
   /** The upstream's answer is the line's: 2xx to the output file, any other to the error file. */
