@@ -3,11 +3,12 @@
 // one upstream batch in input order; a replica that takes the batch over polls the upstream batch
 // it finds in the doc instead of submitting again; results come back in input order at the
 // discounted price; a retryable upstream result runs live; a cancel cancels the upstream batch and
-// the lines it did not answer go to the error file as cancelled.
+// the lines it did not answer go to the error file as cancelled, and so does the batch running out
+// of time (on an injected clock), its lines then expired; the budgets and the output filter.
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../config/load-config.js';
 import { compileConfig, ConfigHolder } from '../../config/runtime-config.js';
-import { systemClock } from '../../core/clock.js';
+import { createManualClock, systemClock, type Clock } from '../../core/clock.js';
 import { ANONYMOUS, type GatewayPolicies, type SettleInfo } from '../../gateway/gateway-types.js';
 import type {
   ProviderAdapter,
@@ -40,7 +41,7 @@ const config = parseConfig(
 ).config;
 const holder = new ConfigHolder(compileConfig(config));
 
-async function setUp(store: BatchStore, models: string[]) {
+async function setUp(store: BatchStore, models: string[], expiresAt = Date.now() + 60_000) {
   const content = Buffer.from(
     models
       .map((model, i) =>
@@ -62,7 +63,7 @@ async function setUp(store: BatchStore, models: string[]) {
     inputFileId: 'file-in',
     completionWindow: '24h',
     metadata: null,
-    expiresAt: Date.now() + 60_000,
+    expiresAt,
     requestCounts: { total: 0, completed: 0, failed: 0 },
     usage: emptyUsage(),
   };
@@ -119,12 +120,13 @@ function runnerWith(
   records: RequestRecord[],
   live: string[],
   policies?: GatewayPolicies,
+  clock: Clock = systemClock,
 ) {
   const adapter = { batchApi: upstream } as unknown as ProviderAdapter;
   const forwarder = new BatchForwarder({
     ...(policies ? { policies } : {}),
     config: holder,
-    clock: systemClock,
+    clock,
     recorder: { record: (r) => void records.push(r) },
     adapters: { adapterFor: () => adapter },
     callerFor: () => ANONYMOUS,
@@ -156,7 +158,7 @@ function runnerWith(
   };
   return new BatchRunner({
     store,
-    clock: systemClock,
+    clock,
     settings: () => ({
       concurrency: 2,
       maxActive: 4,
@@ -354,5 +356,31 @@ describe('BatchForwarder', () => {
       ['r2', 'batch_cancelled'],
     ]);
     expect(records.map((r) => r.requestId)).toHaveLength(1);
+  });
+
+  it('the batch running out of time cancels the upstream batch; its unanswered lines expire', async () => {
+    const store = createMemoryBatchStore();
+    const clock = createManualClock(Date.now());
+    await setUp(store, ['gpt', 'gpt'], clock.now() + 24 * 3_600_000);
+    const up = fakeUpstream((id) =>
+      up.cancelled.includes(id)
+        ? { done: true, status: 'cancelled', results: [answer('line-0')] }
+        : { done: false, status: 'in_progress' },
+    );
+    const runner = runnerWith(store, up.api, [], [], undefined, clock);
+    runner.start();
+    await until(() => (up.submitted.length > 0 ? true : undefined));
+    // The upstream is still working when the batch's 24 hours are over.
+    clock.advance(24 * 3_600_000);
+    const done = await until(async () => {
+      const b = await store.findBatch('batch_1');
+      return b?.status === 'expired' ? batchObject(b) : undefined;
+    });
+    await runner.stop();
+    expect(up.cancelled).toEqual(['up_1']);
+    expect((await fileLines(store, done.output_file_id)).map((l) => l.custom_id)).toEqual(['r0']);
+    expect(
+      (await fileLines(store, done.error_file_id)).map((l) => (l.error as { code: string }).code),
+    ).toEqual(['batch_expired']);
   });
 });
