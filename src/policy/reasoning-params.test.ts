@@ -238,3 +238,43 @@ describe("Claude's extended thinking where Anthropic would refuse it", () => {
     );
   });
 });
+
+describe('file parts go only where files are read', () => {
+  const probes = { circuitAllows: () => true };
+  const fileNeeds = (file: Record<string, string>) =>
+    requestNeeds(
+      {
+        model: 'm',
+        messages: [{ role: 'user', content: [{ type: 'file', file }] }],
+      } as unknown as ChatRequest,
+      10,
+    );
+  const make = (provider: string, capabilities: Record<string, boolean>) =>
+    deploymentSchema.parse({ ...base, name: provider, model: 'm', provider, capabilities });
+  const inline = fileNeeds({ file_data: 'data:application/pdf;base64,JVBERi0=' });
+  const byId = fileNeeds({ file_id: 'file-abc' });
+
+  it('a vision deployment reads them unless it is a generic OpenAI-compatible server, or says otherwise', () => {
+    expect(inline.files).toBe('data');
+    expect(checkDeployment(make('openai', { vision: true }), inline, probes)).toEqual([]);
+    expect(checkDeployment(make('anthropic', { vision: true }), inline, probes)).toEqual([]);
+    expect(checkDeployment(make('openai', { vision: false }), inline, probes)).toEqual(['files']);
+    expect(checkDeployment(make('openai-compatible', { vision: true }), inline, probes)).toEqual([
+      'files',
+    ]);
+    expect(
+      checkDeployment(make('openai-compatible', { vision: true, files: true }), inline, probes),
+    ).toEqual([]);
+    expect(checkDeployment(make('openai', { vision: true, files: false }), inline, probes)).toEqual(
+      ['files'],
+    );
+  });
+
+  it("an uploaded file's id never goes to Claude", () => {
+    expect(byId.files).toBe('id');
+    expect(checkDeployment(make('azure', { vision: true }), byId, probes)).toEqual([]);
+    expect(checkDeployment(make('anthropic', { vision: true, files: true }), byId, probes)).toEqual(
+      ['files'],
+    );
+  });
+});

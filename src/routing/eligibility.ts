@@ -3,7 +3,7 @@
 import type { RouterConfig } from '../config/schema.js';
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import type { ChatRequest } from '../core/wire-types.js';
-import { requestHasImages, requestedOutputTokens } from '../core/prompt-text.js';
+import { requestFiles, requestHasImages, requestedOutputTokens } from '../core/prompt-text.js';
 
 export type EligibilityRule =
   | 'model_subset'
@@ -13,6 +13,7 @@ export type EligibilityRule =
   | 'tools'
   | 'json_schema'
   | 'vision'
+  | 'files'
   | 'streaming'
   | 'reasoning'
   | 'logprobs'
@@ -33,6 +34,8 @@ export const RULE_DESCRIPTIONS: Record<EligibilityRule, string> = {
   tools: 'does not support tools',
   json_schema: 'does not support JSON schema output',
   vision: 'does not accept images',
+  files:
+    'does not read file parts (PDFs; capabilities.files), or the file_id names a file uploaded to another provider',
   streaming: 'does not support streaming',
   reasoning: 'does not accept reasoning parameters',
   logprobs: 'does not return logprobs',
@@ -55,6 +58,8 @@ export interface RequestNeeds {
   tools: boolean;
   jsonSchema: boolean;
   images: boolean;
+  /** `file` content parts: inline (`data`), or naming an uploaded file (`id`). */
+  files: 'none' | 'data' | 'id';
   stream: boolean;
   reasoning: boolean;
   /** `logprobs` or `top_logprobs` asked for. */
@@ -87,6 +92,7 @@ export function requestNeeds(
     tools: Array.isArray(request.tools) && request.tools.length > 0,
     jsonSchema: rf?.type === 'json_schema',
     images: requestHasImages(request),
+    files: requestFiles(request),
     stream: request.stream === true,
     reasoning: request.reasoning_effort !== undefined && request.reasoning_effort !== null,
     logprobs:
@@ -102,6 +108,17 @@ export function requestNeeds(
 /** `capabilities.logprobs`, or by default: not Anthropic (no logprobs) nor a reasoning model. */
 export function returnsLogprobs(d: DeploymentConfig): boolean {
   return d.capabilities.logprobs ?? (d.provider !== 'anthropic' && !d.capabilities.reasoning);
+}
+
+/**
+ * `capabilities.files`, or by default: a vision model that is not a generic OpenAI-compatible
+ * server (OpenAI, Azure OpenAI and Claude read PDFs; vLLM-style servers do not). A file named by
+ * `file_id` lives at one provider: only OpenAI and Azure deployments (and the simulated fleet).
+ */
+export function readsFiles(d: DeploymentConfig, files: 'data' | 'id'): boolean {
+  const reads =
+    d.capabilities.files ?? (d.capabilities.vision && d.provider !== 'openai-compatible');
+  return reads && (files === 'data' || d.provider !== 'anthropic');
 }
 
 /** `capabilities.choices`, or by default: not Anthropic (one answer a request). */
@@ -141,6 +158,7 @@ export function checkDeployment(
   if (needs.tools && !d.capabilities.tools) failed.push('tools');
   if (needs.jsonSchema && !d.capabilities.jsonSchema) failed.push('json_schema');
   if (needs.images && !d.capabilities.vision) failed.push('vision');
+  if (needs.files !== 'none' && !readsFiles(d, needs.files)) failed.push('files');
   if (needs.stream && !d.capabilities.streaming) failed.push('streaming');
   if (needs.reasoning && !d.capabilities.reasoning) failed.push('reasoning');
   if (needs.logprobs && !returnsLogprobs(d)) failed.push('logprobs');
