@@ -278,3 +278,36 @@ describe('file parts go only where files are read', () => {
     );
   });
 });
+
+describe("OpenAI's own tool kinds go only to OpenAI-format upstreams", () => {
+  const probes = { circuitAllows: () => true };
+  const claude = deploymentSchema.parse({ ...base, provider: 'anthropic', name: 'c', model: 'c' });
+  const gpt = deploymentSchema.parse({ ...base, provider: 'openai', name: 'g', model: 'g' });
+  const ask = (extra: Record<string, unknown>) =>
+    requestNeeds(
+      { model: 'm', messages: [{ role: 'user', content: 'hi' }], ...extra } as ChatRequest,
+      5,
+    );
+
+  it('custom tools and the legacy functions parameter: not to Claude, which would drop them', () => {
+    const custom = ask({ tools: [{ type: 'custom', custom: { name: 'grammar' } }] });
+    const legacy = ask({ functions: [{ name: 'f', parameters: { type: 'object' } }] });
+    const plainTools = ask({
+      tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object' } } }],
+    });
+    expect(checkDeployment(claude, custom, probes)).toEqual(['openai_tools']);
+    expect(checkDeployment(claude, legacy, probes)).toEqual(['openai_tools']);
+    expect(checkDeployment(gpt, custom, probes)).toEqual([]);
+    expect(checkDeployment(gpt, legacy, probes)).toEqual([]);
+    expect(checkDeployment(claude, plainTools, probes)).toEqual([]);
+    // The legacy functions are tools too: a deployment without tools cannot take them.
+    const noTools = deploymentSchema.parse({
+      ...base,
+      provider: 'openai',
+      name: 'n',
+      model: 'n',
+      capabilities: { tools: false },
+    });
+    expect(checkDeployment(noTools, legacy, probes)).toEqual(['tools']);
+  });
+});

@@ -11,6 +11,7 @@ export type EligibilityRule =
   | 'context_window'
   | 'max_output_tokens'
   | 'tools'
+  | 'openai_tools'
   | 'json_schema'
   | 'vision'
   | 'files'
@@ -32,6 +33,8 @@ export const RULE_DESCRIPTIONS: Record<EligibilityRule, string> = {
   context_window: 'prompt plus requested output does not fit its context window',
   max_output_tokens: 'requested output exceeds its max output tokens',
   tools: 'does not support tools',
+  openai_tools:
+    "custom (free-form) tools and the legacy functions parameter are OpenAI's: Anthropic's API has neither",
   json_schema: 'does not support JSON schema output',
   vision: 'does not accept images',
   files:
@@ -56,6 +59,8 @@ export interface RequestNeeds {
   promptTokens: number;
   outputTokens: number;
   tools: boolean;
+  /** Custom (free-form) tools or the legacy `functions`: OpenAI-format upstreams only. */
+  openaiTools: boolean;
   jsonSchema: boolean;
   images: boolean;
   /** `file` content parts: inline (`data`), or naming an uploaded file (`id`). */
@@ -86,10 +91,15 @@ export function requestNeeds(
   zone: { dataZone?: string; regions?: ReadonlySet<string>; maxPrice?: MaxPrice } = {},
 ): RequestNeeds {
   const rf = request.response_format as { type?: string } | undefined;
+  const functions = (request as { functions?: unknown }).functions;
+  const legacyFunctions = Array.isArray(functions) && functions.length > 0;
   return {
     promptTokens,
     outputTokens: requestedOutputTokens(request),
-    tools: Array.isArray(request.tools) && request.tools.length > 0,
+    tools: (Array.isArray(request.tools) && request.tools.length > 0) || legacyFunctions,
+    openaiTools:
+      legacyFunctions ||
+      (Array.isArray(request.tools) && request.tools.some((t) => t?.type === 'custom')),
     jsonSchema: rf?.type === 'json_schema',
     images: requestHasImages(request),
     files: requestFiles(request),
@@ -156,6 +166,7 @@ export function checkDeployment(
   if (needs.promptTokens + needs.outputTokens > d.contextWindow) failed.push('context_window');
   if (needs.outputTokens > (d.maxOutputTokens ?? 0)) failed.push('max_output_tokens');
   if (needs.tools && !d.capabilities.tools) failed.push('tools');
+  if (needs.openaiTools && d.provider === 'anthropic') failed.push('openai_tools');
   if (needs.jsonSchema && !d.capabilities.jsonSchema) failed.push('json_schema');
   if (needs.images && !d.capabilities.vision) failed.push('vision');
   if (needs.files !== 'none' && !readsFiles(d, needs.files)) failed.push('files');
