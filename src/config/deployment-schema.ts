@@ -69,6 +69,12 @@ const capabilitiesSchema = z.strictObject({
     .describe(
       'Native `/responses` support upstream; otherwise the Responses API is bridged to chat.',
     ),
+  files: z
+    .boolean()
+    .optional()
+    .describe(
+      "Reads `file` content parts (PDFs: inline `file_data`, or an uploaded file's `file_id`). Unset: yes for vision deployments, except `openai-compatible` ones (vLLM-style servers do not read them); Claude gets inline files as `document` blocks, and a `file_id` (a file uploaded to OpenAI or Azure) is never sent to an `anthropic` deployment. A request with files is only sent where they are read.",
+    ),
   logprobs: z
     .boolean()
     .optional()

@@ -151,6 +151,25 @@ export function requestHasImages(request: ChatRequest): boolean {
   return false;
 }
 
+/**
+ * The `file` content parts a request carries (PDFs and the like): `id` when one names a provider's
+ * uploaded file (`file_id`, readable only where it was uploaded), else `data` (inline `file_data`),
+ * `none` without any.
+ */
+export function requestFiles(request: ChatRequest): 'none' | 'data' | 'id' {
+  let found: 'none' | 'data' | 'id' = 'none';
+  for (const message of request.messages) {
+    const content = (message as { content?: unknown }).content;
+    if (!Array.isArray(content)) continue;
+    for (const part of content as { type?: string; file?: { file_id?: unknown } }[]) {
+      if (part?.type !== 'file') continue;
+      if (typeof part.file?.file_id === 'string') return 'id';
+      found = 'data';
+    }
+  }
+  return found;
+}
+
 /** An embeddings request's inputs as texts (token-id inputs as their ids, one "word" each). */
 export function embeddingInputs(input: EmbeddingsRequest['input']): string[] {
   if (typeof input === 'string') return [input];

@@ -22,7 +22,7 @@ import { requestNeeds } from '../routing/eligibility.js';
 import { OutputTokenStats } from '../routing/output-token-stats.js';
 import type { DecisionReceipt, DecisionStore } from '../routing/receipt.js';
 import type { Router } from '../routing/router-types.js';
-import type { RequestRecorder } from '../store/request-record.js';
+import type { RequestRecord, RequestRecorder } from '../store/request-record.js';
 import type { AnswerCache, CachePlan } from './answer-cache.js';
 import { answerFromCache } from './answer-from-cache.js';
 import type { CircuitBreakers } from './circuit-breaker.js';
@@ -72,7 +72,7 @@ import {
   type ServedRequest,
 } from './served-answer.js';
 import type { AffinityStore } from './session-affinity.js';
-import { headroomProbes, waitForHeadroom } from './wait-for-headroom.js';
+import { headroomProbes, noteQueued, waitForHeadroom } from './wait-for-headroom.js';
 
 export interface GatewayDeps {
   config: ConfigHolder;
@@ -171,6 +171,7 @@ export class ChatGateway {
       admit = { call, target, promptTokens };
       const policies = this.deps.policies;
       const admitted = policies?.admit ? await policies.admit(admit) : {};
+      noteQueued(record, admitted);
       let request = call.request;
       let promptFilterResults: unknown[] | undefined;
       if (policies?.filterInput) {
@@ -228,17 +229,24 @@ export class ChatGateway {
         notePlan(record, plan);
         const held = holdForBatch(offer, plan, routed, promptTokens, record);
         if (held) return { kind: 'forward', line: held };
-        result = await this.execute(snapshot, routed, plan.ordered, promptTokens);
+        result = await this.execute(snapshot, routed, plan.ordered, promptTokens, record);
       } catch (err) {
         // A request that asked to wait (rateLimits.queue) may wait for a deployment's headroom.
         if (!admitted.patience) throw err;
         const probes = headroomProbes(this.deps, snapshot, request, promptTokens);
-        ({ plan, result } = await waitForHeadroom(err, admitted, probes, async () => {
-          const again = planRoute(this.planDeps, snapshot, routed, target, promptTokens, mode);
-          notePlan(record, again);
-          const answered = await this.execute(snapshot, routed, again.ordered, promptTokens);
-          return { plan: again, result: answered };
-        }));
+        const again = async () => {
+          const replanned = planRoute(this.planDeps, snapshot, routed, target, promptTokens, mode);
+          notePlan(record, replanned);
+          const answered = await this.execute(
+            snapshot,
+            routed,
+            replanned.ordered,
+            promptTokens,
+            record,
+          );
+          return { plan: replanned, result: answered };
+        };
+        ({ plan, result } = await waitForHeadroom(err, admitted, probes, again, record));
       }
       noteServed(record, plan, result);
       if (plan.sessionKey) this.deps.affinity.remember(plan.sessionKey, result.deployment.name);
@@ -264,12 +272,16 @@ export class ChatGateway {
     }
   }
 
-  /** Call the planned deployments in order, failing over before the first byte. */
+  /**
+   * Call the planned deployments in order, failing over before the first byte; each attempt goes
+   * into `record.attempts`, after those of earlier rounds (a wait for headroom).
+   */
   private execute(
     snapshot: RuntimeConfig,
     call: ChatCall,
     ordered: DeploymentConfig[],
     promptTokens: number,
+    record: RequestRecord,
   ): Promise<ExecutionResult> {
     return executeWithFailover({
       // Stored answer text is read from every chunk, so chunks are parsed when it is kept.
@@ -284,6 +296,7 @@ export class ChatGateway {
       clock: this.deps.clock,
       policies: this.deps.policies,
       promptTokens,
+      attempts: record.attempts,
     });
   }
 }

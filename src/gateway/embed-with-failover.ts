@@ -48,11 +48,10 @@ export interface EmbedMembers {
   partial: boolean;
 }
 
-/** The attempt that served: its deployment, reply, start and (when counted) vectors in order. */
+/** The call that served (its attempt in the record): deployment, reply, vectors in order. */
 export interface EmbedServed {
   d: DeploymentConfig;
   reply: EmbedReply;
-  t0: number;
   vectors?: EmbeddingData[];
 }
 
@@ -68,8 +67,8 @@ function wrongCount(d: DeploymentConfig, sent: number, response: EmbeddingsRespo
 }
 
 /**
- * Calls the members that may be called, in order, until one answers; each attempt goes into
- * `record`. Throws why none could (a spent budget, open circuits, cool-downs: NoHeadroom), or the
+ * Calls the members that may be called, in order, until one answers; each attempt, the one that
+ * answered included, goes into `record`. Throws why none could (a spent budget, open circuits, cool-downs: NoHeadroom), or the
  * last failure (NoHeadroom when every member called refused with a 429).
  */
 export async function embedWithFailover(
@@ -142,7 +141,14 @@ export async function embedWithFailover(
       const vectors =
         members.expect !== undefined ? orderedVectors(reply.response, members.expect) : undefined;
       if (members.partial && !vectors) throw wrongCount(d, members.expect!, reply.response);
-      return { d, reply, t0, vectors };
+      breakers.success(d.name);
+      record.attempts.push({
+        deployment: d.name,
+        model: reply.response.model,
+        outcome: 'ok',
+        latencyMs: deps.clock.perfNow() - t0,
+      });
+      return { d, reply, vectors };
     } catch (err) {
       if (call.signal.aborted) throw clientClosed(record.attempts);
       const e = toGatewayError(err);

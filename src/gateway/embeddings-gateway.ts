@@ -41,7 +41,7 @@ import {
   type EmbedServed,
 } from './embed-with-failover.js';
 import { authorizeTarget, keyAllowsDeployment, resolveTarget } from './request-target.js';
-import { waitForHeadroom } from './wait-for-headroom.js';
+import { noteQueued, waitForHeadroom } from './wait-for-headroom.js';
 
 export interface EmbeddingsDeps {
   config: ConfigHolder;
@@ -113,6 +113,7 @@ export class EmbeddingsGateway {
       const estimate = estimateTokens(call.request.input);
       admit = { call: asChat, target, promptTokens: estimate };
       const admitted = policies?.admit ? await policies.admit(admit) : {};
+      noteQueued(record, admitted);
       let request = call.request;
       // Text inputs only: token ids carry no text a rule could read.
       const input = call.request.input;
@@ -164,19 +165,16 @@ export class EmbeddingsGateway {
           deployments: snapshot.deployments,
           tokens: sentEstimate,
         };
-        served = await waitForHeadroom(err, admitted, probes, () =>
-          embedWithFailover(this.failover, call, sending, record),
+        served = await waitForHeadroom(
+          err,
+          admitted,
+          probes,
+          () => embedWithFailover(this.failover, call, sending, record),
+          record,
         );
       }
-      const { d, reply, t0, vectors } = served;
-      this.deps.breakers.success(d.name);
+      const { d, reply, vectors } = served;
       const upstream = reply.response;
-      record.attempts.push({
-        deployment: d.name,
-        model: upstream.model,
-        outcome: 'ok',
-        latencyMs: this.deps.clock.perfNow() - t0,
-      });
       record.servedModel = upstream.model;
       // What the upstream was charged for: the inputs sent, not those the cache answered.
       record.promptTokens = upstream.usage?.prompt_tokens ?? sentEstimate;

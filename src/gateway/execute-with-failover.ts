@@ -51,11 +51,17 @@ export interface ExecuteArgs {
   clock: Clock;
   policies?: GatewayPolicies;
   promptTokens: number;
+  /**
+   * The request's attempts so far (its record's: earlier rounds of a wait for headroom); this
+   * call's are added after them, and the result and errors list them all.
+   */
+  attempts?: AttemptRecord[];
 }
 
 export async function executeWithFailover(args: ExecuteArgs): Promise<ExecutionResult> {
   const { call, clock, breakers } = args;
-  const attempts: AttemptRecord[] = [];
+  const attempts = args.attempts ?? [];
+  const from = attempts.length;
   let lastError: GatewayError | undefined;
   for (const deployment of args.ordered) {
     if (call.signal.aborted) throw clientClosed(attempts);
@@ -157,7 +163,7 @@ export async function executeWithFailover(args: ExecuteArgs): Promise<ExecutionR
   }
   if (lastError) {
     const exhausted = withAttempts(lastError, attempts, args.ordered.length > 1);
-    const refusedBy = rateLimitedEverywhere(attempts);
+    const refusedBy = rateLimitedEverywhere(attempts.slice(from));
     throw refusedBy ? new NoHeadroom(exhausted, refusedBy, true) : exhausted;
   }
   throw new GatewayError({

@@ -5,7 +5,6 @@ import type { Clock } from '../core/clock.js';
 import { GatewayError } from '../core/errors.js';
 import {
   newRequestRecord,
-  type AttemptRecord,
   type RequestRecord,
   type RequestRecorder,
 } from '../store/request-record.js';
@@ -51,9 +50,9 @@ export function finishRecord(
 }
 
 /**
- * A chat request that failed before its answer went out: the attempts its error lists, what the
- * policies settle (`costUsd`: a semantic lookup's embedding call, paid for whatever became of the
- * request), and its status.
+ * A chat request that failed before its answer went out (its attempts are in the record already):
+ * what the policies settle (`costUsd`: a semantic lookup's embedding call, paid for whatever
+ * became of the request), and its status.
  */
 export function finishFailedChat(
   deps: RecordDeps & { policies?: GatewayPolicies },
@@ -64,9 +63,6 @@ export function finishFailedChat(
   costUsd: number,
 ): void {
   const e = err instanceof GatewayError ? err : undefined;
-  if (e && record.attempts.length === 0 && (e.details?.attempts as AttemptRecord[] | undefined)) {
-    record.attempts = e.details?.attempts as AttemptRecord[];
-  }
   if (admit) deps.policies?.settle?.(admit, { costUsd, status: e?.status ?? 500 });
   finishRecord(deps, record, startedPerf, e?.status ?? 500, e?.code ?? 'internal_error');
 }

@@ -166,7 +166,10 @@ export interface Waitable {
  * queue to wait in (counted against `maxWaiting`, in the same metrics): wait-for-headroom.ts.
  */
 export interface Patience {
-  /** ms this request has waited so far, admission's wait included (`x-router-queued-ms`). */
+  /**
+   * ms this request has waited so far, admission's wait included, however each wait ended; not
+   * the retries' own time (`x-router-queued-ms`).
+   */
   readonly queuedMs: number;
   /**
    * Wait out `first` and call `retry` again while what `waitable` makes of its refusals fits in

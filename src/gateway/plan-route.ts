@@ -149,7 +149,7 @@ export function planRoute(
 
 /**
  * The routing headers of a served reply: admission's (limits, budget, queueing), who served and
- * in how many attempts, warnings, and for a router its decision (the receipt's id and mode).
+ * in how many attempts (every round's), warnings, and for a router its decision (the receipt's id and mode).
  */
 export function servedHeaders(
   admitted: AdmitResult,
@@ -181,7 +181,10 @@ export function notePlan(record: RequestRecord, plan: RoutePlan): void {
   record.dataZone = plan.zone;
 }
 
-/** Who served, in the request log and the decision's receipt, with every attempt it took. */
+/**
+ * Who served, in the request log and the decision's receipt, with every attempt it took (every
+ * round's, when it waited for headroom: the record's own list).
+ */
 export function noteServed(record: RequestRecord, plan: RoutePlan, result: ExecutionResult): void {
   record.attempts = result.attempts;
   if (plan.receipt) {

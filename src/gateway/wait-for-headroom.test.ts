@@ -40,7 +40,10 @@ function setup(opts: { sleep?: Sleep; scripts?: Record<string, Step[]> } = {}) {
       simEmbeddingDeployment('ea', { rateLimit: { rpm: 1 }, simulation: { dimensions: 8 } }),
       simEmbeddingDeployment('eb', { rateLimit: { rpm: 1 }, simulation: { dimensions: 8 } }),
     ],
-    routers: [{ name: 'r', modelSubset: ['a', 'b'], rateLimit: { rpm: 1000 } }],
+    routers: [
+      { name: 'r', modelSubset: ['a', 'b'], rateLimit: { rpm: 1000 } },
+      { name: 'cool-router', modelSubset: ['c1', 'c2'] },
+    ],
     pools: [
       { name: 'gpt-pool', deployments: ['a', 'b'], strategy: 'priority' },
       { name: 'cool-pool', deployments: ['c1', 'c2'], strategy: 'priority' },
@@ -167,7 +170,19 @@ describe('waiting for a deployment with headroom', () => {
     expect(t.gauge).toEqual([1, -1]);
     expect(t.waits).toEqual([50_002.5]);
     expect(t.queue.waiting).toBe(0);
-    expect(t.records.at(-1)).toMatchObject({ status: 200, deployment: 'a' });
+    expect(t.records.at(-1)).toMatchObject({ status: 200, deployment: 'a', queuedMs: 50_003 });
+    // Refused at planning in round 1 (no call): the one attempt is round 2's, after the wait.
+    expect(t.records.at(-1)?.attempts).toEqual([
+      {
+        deployment: 'a',
+        model: 'a-model',
+        outcome: 'ok',
+        latencyMs: 0,
+        round: 2,
+        waitedMs: 50_003,
+      },
+    ]);
+    expect(served.headers['x-router-attempts']).toBe('1');
   });
 
   it('without the header: the 429 at once, as before, and no sleep', async () => {
@@ -235,8 +250,10 @@ describe('waiting for a deployment with headroom', () => {
     await send2();
     const served = await send2(patience(60_000));
     expect(t2.sleeps).toEqual([20_002.5, 29_998 + 2.5]);
-    // Both waits, each rounded up to the ms.
+    // Both waits, each rounded up to the ms; the record counts both, the attempt its round's.
     expect(served.headers['x-router-queued-ms']).toBe(String(20_003 + 30_001));
+    expect(t2.records.at(-1)?.queuedMs).toBe(20_003 + 30_001);
+    expect(t2.records.at(-1)?.attempts).toMatchObject([{ round: 2, waitedMs: 30_001 }]);
     expect(t2.gauge).toEqual([1, -1, 1, -1]);
   });
 
@@ -272,6 +289,77 @@ describe('waiting for a deployment with headroom', () => {
     expect(served.headers['x-router-deployment']).toBe('c1');
     expect(served.headers['x-router-queued-ms']).toBe('5003');
     expect(t.breakers.coolingDown('c2')).toBe(true);
+  });
+
+  it('keeps every round: refused by upstream 429s in round 1, served in round 2 (record, receipt, header)', async () => {
+    const t = setup({
+      scripts: {
+        c1: [{ error: { status: 429, headers: { 'retry-after': '5' } } }, { reply: 'ok' }],
+        c2: [{ error: { status: 429, headers: { 'retry-after-ms': '8000' } } }, { reply: 'ok' }],
+      },
+    });
+    const served = await t.send('cool-router', patience(10_000));
+    expect(t.sleeps).toEqual([5_002.5]);
+    expect(served.headers['x-router-deployment']).toBe('c1');
+    const refused = (deployment: string) => ({
+      deployment,
+      model: `${deployment}-sim`,
+      outcome: 'error',
+      httpStatus: 429,
+      errorCode: 'upstream_429',
+      errorMessage: 'fake upstream 429',
+      latencyMs: 0,
+      round: 1,
+    });
+    // Round 1 called both (cheapest first: equal prices, in the subset's order); after 5 s only
+    // c1 had cooled down, and served.
+    const attempts = [
+      refused('c1'),
+      refused('c2'),
+      {
+        deployment: 'c1',
+        model: 'c1-model',
+        outcome: 'ok',
+        latencyMs: 0,
+        round: 2,
+        waitedMs: 5_003,
+      },
+    ];
+    const record = t.records.at(-1)!;
+    expect(record.attempts).toEqual(attempts);
+    expect(served.headers['x-router-attempts']).toBe('3');
+    expect(record).toMatchObject({ status: 200, deployment: 'c1', queuedMs: 5_003 });
+    expect(served.headers['x-router-queued-ms']).toBe('5003');
+    // The receipt of the decision that served (round 2's) lists both rounds too.
+    const receipt = t.chat.receipt(served.headers['x-router-decision-id']!);
+    expect(receipt?.attempts).toEqual(attempts);
+    expect(receipt?.servedBy).toBe('c1');
+    expect(record.decisionId).toBe(receipt?.id);
+  });
+
+  it('waited and refused again: the 429, with every round and the wait in the record', async () => {
+    const t = setup({
+      scripts: {
+        c1: [
+          { error: { status: 429, headers: { 'retry-after': '5' } } },
+          { error: { status: 429, headers: { 'retry-after': '30' } } },
+        ],
+        c2: [{ error: { status: 429, headers: { 'retry-after': '8' } } }],
+      },
+    });
+    const err = await t.refusal(t.send('cool-pool', patience(10_000)));
+    // c1 refused again after the 5 s wait, for 30 s: more than the 5 s left.
+    expect(err.status).toBe(429);
+    expect(t.sleeps).toEqual([5_002.5]);
+    const record = t.records.at(-1)!;
+    expect(record).toMatchObject({ status: 429, queuedMs: 5_003 });
+    expect(record.attempts.map((a) => [a.deployment, a.outcome, a.round, a.waitedMs])).toEqual([
+      ['c1', 'error', 1, undefined],
+      ['c2', 'error', 1, undefined],
+      ['c1', 'error', 2, 5_003],
+    ]);
+    // The client's error lists the same attempts.
+    expect(err.details?.attempts).toEqual(record.attempts);
   });
 
   it('an upstream 429 that says nothing: looks again after 250 ms, then twice as long', async () => {
@@ -324,6 +412,15 @@ describe('waiting for a deployment with headroom', () => {
     expect(served.headers['x-router-deployment']).toBe('ea');
     expect(served.headers['x-router-queued-ms']).toBe('50003');
     expect(served.response.data).toHaveLength(1);
+    // Both members refused when called in round 1; ea served in round 2, 50 s on.
+    const record = t.records.at(-1)!;
+    expect(record).toMatchObject({ status: 200, queuedMs: 50_003 });
+    expect(record.attempts.map((a) => [a.deployment, a.httpStatus, a.round, a.waitedMs])).toEqual([
+      ['ea', 429, 1, undefined],
+      ['eb', 429, 1, undefined],
+      ['ea', undefined, 2, 50_003],
+    ]);
+    expect(served.headers['x-router-attempts']).toBe('3');
     // Too little patience: the same 429 as without it.
     const short = await t.refusal(t.embed(patience(1_000)));
     expect(short.status).toBe(429);
@@ -346,7 +443,7 @@ describe('headroomWait', () => {
   it('skips open circuits and requests beyond a TPM; polls a bare upstream 429', () => {
     const t = setup();
     const deployments = t.holder.current.deployments;
-    const probes = { breakers: t.breakers, deployments, tokens: 10 };
+    const probes = { clock: t.clock, breakers: t.breakers, deployments, tokens: 10 };
     const refused = (names: string[], atCall: boolean) =>
       new NoHeadroom(
         new GatewayError({ status: 429, type: 'rate_limit_error', message: 'busy' }),

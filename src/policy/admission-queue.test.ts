@@ -255,3 +255,52 @@ describe('rate-limit queue', () => {
     expect(sleeps).toEqual([]);
   });
 });
+
+describe('patience: what is left of the wait after admission', () => {
+  const refusal = (retryAfterMs: number) => ({ error: new Error('busy'), retryAfterMs });
+
+  it('counts the waits, not the retries (a round of upstream calls), however each ends', async () => {
+    const clock = createManualClock();
+    const queue = new AdmissionQueue({
+      clock,
+      sleep: async (ms) => clock.advance(ms),
+      random: () => 0,
+    });
+    const terms = { maxWaitMs: 10_000, maxWaiting: 10, signal: new AbortController().signal };
+    // Admission waited 100 ms.
+    const patience = queue.patience({ ...terms, router: 'r' }, 100);
+    // Waits 1 s, a retry that takes 2 s and is refused, 0.5 s, a retry that takes 2 s and serves.
+    let retries = 0;
+    const served = await patience.wait(
+      refusal(1000),
+      async () => {
+        clock.advance(2000);
+        if (++retries < 2) throw new Error('still busy');
+        return 'served';
+      },
+      () => refusal(500),
+    );
+    expect(served).toBe('served');
+    expect(patience.queuedMs).toBe(100 + 1000 + 500);
+    // A wait that ends in a refusal counted as well.
+    const last = patience.wait(
+      refusal(300),
+      async () => {
+        clock.advance(50);
+        throw new Error('refused again');
+      },
+      () => undefined,
+    );
+    await expect(last).rejects.toThrow('refused again');
+    expect(patience.queuedMs).toBe(1600 + 300);
+    // Refused at once (too long to wait): no wait, nothing counted.
+    await expect(
+      patience.wait(
+        refusal(60_000),
+        async () => 'never',
+        () => undefined,
+      ),
+    ).rejects.toThrow('busy');
+    expect(patience.queuedMs).toBe(1900);
+  });
+});

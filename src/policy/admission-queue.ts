@@ -110,7 +110,8 @@ export class AdmissionQueue {
 
   /**
    * What is left of a request's `maxWaitMs` once admission waited `queuedMs`, for the waits that
-   * come after it (no deployment with headroom: gateway/wait-for-headroom.ts); same queue.
+   * come after it (no deployment with headroom: gateway/wait-for-headroom.ts); same queue. Its
+   * `queuedMs` counts each wait however it ended (served, refused, the client gone).
    */
   patience(terms: WaitTerms, queuedMs: number): Patience {
     let total = queuedMs;
@@ -120,8 +121,7 @@ export class AdmissionQueue {
       },
       wait: async (first, retry, waitable) => {
         const left = { ...terms, maxWaitMs: terms.maxWaitMs - total };
-        const waited = await this.waitOut(first, retry, left, waitable);
-        total += waited.queuedMs;
+        const waited = await this.waitOut(first, retry, left, waitable, (ms) => (total += ms));
         return waited.value;
       },
     };
@@ -129,13 +129,15 @@ export class AdmissionQueue {
 
   /**
    * The loop every waiter runs: sleep `first`'s retry-after (+ jitter, never past the deadline),
-   * call `retry`, and again for each refusal `waitable` says may be waited out.
+   * call `retry`, and again for each refusal `waitable` says may be waited out. `spent` hears
+   * the ms waited (rounded up) once a wait ends however it ends; a refusal thrown at once was none.
    */
   private async waitOut<T>(
     first: Waitable,
     retry: () => Promise<T>,
     terms: WaitTerms,
     waitable: (err: unknown) => Waitable | undefined,
+    spent?: (queuedMs: number) => void,
   ): Promise<{ value: T; queuedMs: number }> {
     if (
       first.retryAfterMs === undefined ||
@@ -146,11 +148,15 @@ export class AdmissionQueue {
     if (terms.signal.aborted) throw clientClosed([]);
     const metrics = this.options.metrics;
     const started = this.clock.perfNow();
+    // Time spent in `retry` (a round's routing and upstream calls) is not waiting.
+    let busy = 0;
+    const waited = () => this.clock.perfNow() - started - busy;
     this.count++;
     metrics?.waiting(terms.router, 1);
     try {
       let last = first;
       for (;;) {
+        // The deadline is the client's: everything since the wait began counts against it.
         const left = terms.maxWaitMs - (this.clock.perfNow() - started);
         const after = last.retryAfterMs;
         if (after === undefined || after > left) throw last.error;
@@ -160,19 +166,24 @@ export class AdmissionQueue {
           terms.signal,
         );
         if (terms.signal.aborted) throw clientClosed([]);
+        const tried = this.clock.perfNow();
         try {
           const value = await retry();
-          return { value, queuedMs: Math.ceil(this.clock.perfNow() - started) };
+          busy += this.clock.perfNow() - tried;
+          return { value, queuedMs: Math.ceil(waited()) };
         } catch (err) {
+          busy += this.clock.perfNow() - tried;
           const next = waitable(err);
           if (!next) throw err;
           last = next;
         }
       }
     } finally {
+      const ms = waited();
       this.count--;
       metrics?.waiting(terms.router, -1);
-      metrics?.waited(terms.router, this.clock.perfNow() - started);
+      metrics?.waited(terms.router, ms);
+      spent?.(Math.ceil(ms));
     }
   }
 }

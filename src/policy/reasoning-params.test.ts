@@ -238,3 +238,76 @@ describe("Claude's extended thinking where Anthropic would refuse it", () => {
     );
   });
 });
+
+describe('file parts go only where files are read', () => {
+  const probes = { circuitAllows: () => true };
+  const fileNeeds = (file: Record<string, string>) =>
+    requestNeeds(
+      {
+        model: 'm',
+        messages: [{ role: 'user', content: [{ type: 'file', file }] }],
+      } as unknown as ChatRequest,
+      10,
+    );
+  const make = (provider: string, capabilities: Record<string, boolean>) =>
+    deploymentSchema.parse({ ...base, name: provider, model: 'm', provider, capabilities });
+  const inline = fileNeeds({ file_data: 'data:application/pdf;base64,JVBERi0=' });
+  const byId = fileNeeds({ file_id: 'file-abc' });
+
+  it('a vision deployment reads them unless it is a generic OpenAI-compatible server, or says otherwise', () => {
+    expect(inline.files).toBe('data');
+    expect(checkDeployment(make('openai', { vision: true }), inline, probes)).toEqual([]);
+    expect(checkDeployment(make('anthropic', { vision: true }), inline, probes)).toEqual([]);
+    expect(checkDeployment(make('openai', { vision: false }), inline, probes)).toEqual(['files']);
+    expect(checkDeployment(make('openai-compatible', { vision: true }), inline, probes)).toEqual([
+      'files',
+    ]);
+    expect(
+      checkDeployment(make('openai-compatible', { vision: true, files: true }), inline, probes),
+    ).toEqual([]);
+    expect(checkDeployment(make('openai', { vision: true, files: false }), inline, probes)).toEqual(
+      ['files'],
+    );
+  });
+
+  it("an uploaded file's id never goes to Claude", () => {
+    expect(byId.files).toBe('id');
+    expect(checkDeployment(make('azure', { vision: true }), byId, probes)).toEqual([]);
+    expect(checkDeployment(make('anthropic', { vision: true, files: true }), byId, probes)).toEqual(
+      ['files'],
+    );
+  });
+});
+
+describe("OpenAI's own tool kinds go only to OpenAI-format upstreams", () => {
+  const probes = { circuitAllows: () => true };
+  const claude = deploymentSchema.parse({ ...base, provider: 'anthropic', name: 'c', model: 'c' });
+  const gpt = deploymentSchema.parse({ ...base, provider: 'openai', name: 'g', model: 'g' });
+  const ask = (extra: Record<string, unknown>) =>
+    requestNeeds(
+      { model: 'm', messages: [{ role: 'user', content: 'hi' }], ...extra } as ChatRequest,
+      5,
+    );
+
+  it('custom tools and the legacy functions parameter: not to Claude, which would drop them', () => {
+    const custom = ask({ tools: [{ type: 'custom', custom: { name: 'grammar' } }] });
+    const legacy = ask({ functions: [{ name: 'f', parameters: { type: 'object' } }] });
+    const plainTools = ask({
+      tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object' } } }],
+    });
+    expect(checkDeployment(claude, custom, probes)).toEqual(['openai_tools']);
+    expect(checkDeployment(claude, legacy, probes)).toEqual(['openai_tools']);
+    expect(checkDeployment(gpt, custom, probes)).toEqual([]);
+    expect(checkDeployment(gpt, legacy, probes)).toEqual([]);
+    expect(checkDeployment(claude, plainTools, probes)).toEqual([]);
+    // The legacy functions are tools too: a deployment without tools cannot take them.
+    const noTools = deploymentSchema.parse({
+      ...base,
+      provider: 'openai',
+      name: 'n',
+      model: 'n',
+      capabilities: { tools: false },
+    });
+    expect(checkDeployment(noTools, legacy, probes)).toEqual(['tools']);
+  });
+});

@@ -3,7 +3,7 @@
 import type { RouterConfig } from '../config/schema.js';
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import type { ChatRequest } from '../core/wire-types.js';
-import { requestHasImages, requestedOutputTokens } from '../core/prompt-text.js';
+import { requestFiles, requestHasImages, requestedOutputTokens } from '../core/prompt-text.js';
 
 export type EligibilityRule =
   | 'model_subset'
@@ -11,8 +11,10 @@ export type EligibilityRule =
   | 'context_window'
   | 'max_output_tokens'
   | 'tools'
+  | 'openai_tools'
   | 'json_schema'
   | 'vision'
+  | 'files'
   | 'streaming'
   | 'reasoning'
   | 'logprobs'
@@ -31,8 +33,12 @@ export const RULE_DESCRIPTIONS: Record<EligibilityRule, string> = {
   context_window: 'prompt plus requested output does not fit its context window',
   max_output_tokens: 'requested output exceeds its max output tokens',
   tools: 'does not support tools',
+  openai_tools:
+    "custom (free-form) tools and the legacy functions parameter are OpenAI's: Anthropic's API has neither",
   json_schema: 'does not support JSON schema output',
   vision: 'does not accept images',
+  files:
+    'does not read file parts (PDFs; capabilities.files), or the file_id names a file uploaded to another provider',
   streaming: 'does not support streaming',
   reasoning: 'does not accept reasoning parameters',
   logprobs: 'does not return logprobs',
@@ -53,8 +59,12 @@ export interface RequestNeeds {
   promptTokens: number;
   outputTokens: number;
   tools: boolean;
+  /** Custom (free-form) tools or the legacy `functions`: OpenAI-format upstreams only. */
+  openaiTools: boolean;
   jsonSchema: boolean;
   images: boolean;
+  /** `file` content parts: inline (`data`), or naming an uploaded file (`id`). */
+  files: 'none' | 'data' | 'id';
   stream: boolean;
   reasoning: boolean;
   /** `logprobs` or `top_logprobs` asked for. */
@@ -81,12 +91,18 @@ export function requestNeeds(
   zone: { dataZone?: string; regions?: ReadonlySet<string>; maxPrice?: MaxPrice } = {},
 ): RequestNeeds {
   const rf = request.response_format as { type?: string } | undefined;
+  const functions = (request as { functions?: unknown }).functions;
+  const legacyFunctions = Array.isArray(functions) && functions.length > 0;
   return {
     promptTokens,
     outputTokens: requestedOutputTokens(request),
-    tools: Array.isArray(request.tools) && request.tools.length > 0,
+    tools: (Array.isArray(request.tools) && request.tools.length > 0) || legacyFunctions,
+    openaiTools:
+      legacyFunctions ||
+      (Array.isArray(request.tools) && request.tools.some((t) => t?.type === 'custom')),
     jsonSchema: rf?.type === 'json_schema',
     images: requestHasImages(request),
+    files: requestFiles(request),
     stream: request.stream === true,
     reasoning: request.reasoning_effort !== undefined && request.reasoning_effort !== null,
     logprobs:
@@ -102,6 +118,17 @@ export function requestNeeds(
 /** `capabilities.logprobs`, or by default: not Anthropic (no logprobs) nor a reasoning model. */
 export function returnsLogprobs(d: DeploymentConfig): boolean {
   return d.capabilities.logprobs ?? (d.provider !== 'anthropic' && !d.capabilities.reasoning);
+}
+
+/**
+ * `capabilities.files`, or by default: a vision model that is not a generic OpenAI-compatible
+ * server (OpenAI, Azure OpenAI and Claude read PDFs; vLLM-style servers do not). A file named by
+ * `file_id` lives at one provider: only OpenAI and Azure deployments (and the simulated fleet).
+ */
+export function readsFiles(d: DeploymentConfig, files: 'data' | 'id'): boolean {
+  const reads =
+    d.capabilities.files ?? (d.capabilities.vision && d.provider !== 'openai-compatible');
+  return reads && (files === 'data' || d.provider !== 'anthropic');
 }
 
 /** `capabilities.choices`, or by default: not Anthropic (one answer a request). */
@@ -139,8 +166,10 @@ export function checkDeployment(
   if (needs.promptTokens + needs.outputTokens > d.contextWindow) failed.push('context_window');
   if (needs.outputTokens > (d.maxOutputTokens ?? 0)) failed.push('max_output_tokens');
   if (needs.tools && !d.capabilities.tools) failed.push('tools');
+  if (needs.openaiTools && d.provider === 'anthropic') failed.push('openai_tools');
   if (needs.jsonSchema && !d.capabilities.jsonSchema) failed.push('json_schema');
   if (needs.images && !d.capabilities.vision) failed.push('vision');
+  if (needs.files !== 'none' && !readsFiles(d, needs.files)) failed.push('files');
   if (needs.stream && !d.capabilities.streaming) failed.push('streaming');
   if (needs.reasoning && !d.capabilities.reasoning) failed.push('reasoning');
   if (needs.logprobs && !returnsLogprobs(d)) failed.push('logprobs');

@@ -60,7 +60,32 @@ async function roundTrip(store: RequestLogStore) {
   const records = [
     rec(1, { cache: 'hit', costUsd: 0, attempts: [] }),
     rec(2, { cache: 'miss', endUser: 'user-42', tags: ['feature=search', 'team-a'] }),
-    rec(3, { ttftMs: undefined, errorCode: 'upstream_500', status: 502 }),
+    // Waited for headroom, then failed: every round's attempts, and the wait.
+    rec(3, {
+      ttftMs: undefined,
+      errorCode: 'upstream_500',
+      status: 502,
+      queuedMs: 5003,
+      attempts: [
+        {
+          deployment: 'big',
+          model: 'big-sim',
+          outcome: 'error',
+          httpStatus: 429,
+          latencyMs: 2,
+          round: 1,
+        },
+        {
+          deployment: 'big',
+          model: 'big-sim',
+          outcome: 'error',
+          httpStatus: 500,
+          latencyMs: 3,
+          round: 2,
+          waitedMs: 5003,
+        },
+      ],
+    }),
   ];
   await store.insert(records);
   const back = await store.query(1_700_000_000_000, 1_700_000_003_500);
@@ -94,17 +119,18 @@ describe('request log stores', () => {
     await store.close();
   });
 
-  it('SQLite: a log written before the answer cache and attribution gains their columns, records kept', async () => {
+  it('SQLite: a log written before the answer cache, attribution and queue waits gains their columns, records kept', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mr-log-'));
     const path = join(dir, 'requests.db');
     const old = createSqliteRequestStore(path);
     await old.migrate();
     await old.close();
-    // The log as a build before migrations 4 and 5 left it.
+    // The log as a build before migrations 4, 5 and 10 left it.
     const db = new Database(path);
     db.exec(
       `ALTER TABLE requests DROP COLUMN cache; ALTER TABLE requests DROP COLUMN end_user;
-       ALTER TABLE requests DROP COLUMN tags; DELETE FROM schema_migrations WHERE version IN (4, 5)`,
+       ALTER TABLE requests DROP COLUMN tags; ALTER TABLE requests DROP COLUMN queued_ms;
+       DELETE FROM schema_migrations WHERE version IN (4, 5, 10)`,
     );
     db.prepare(
       `INSERT INTO requests (time, request_id, endpoint, attempts, stream, prompt_tokens, cached_tokens,
@@ -114,11 +140,11 @@ describe('request log stores', () => {
     db.close();
     const store = createSqliteRequestStore(path);
     await store.migrate();
-    await store.insert([rec(5, { cache: 'bypass', endUser: 'u1', tags: ['a'] })]);
+    await store.insert([rec(5, { cache: 'bypass', endUser: 'u1', tags: ['a'], queuedMs: 40 })]);
     const back = await store.query(0);
-    expect(back.map((r) => [r.requestId, r.cache, r.endUser, r.tags])).toEqual([
-      ['req_old', undefined, undefined, undefined],
-      ['req_5', 'bypass', 'u1', ['a']],
+    expect(back.map((r) => [r.requestId, r.cache, r.endUser, r.tags, r.queuedMs])).toEqual([
+      ['req_old', undefined, undefined, undefined, undefined],
+      ['req_5', 'bypass', 'u1', ['a'], 40],
     ]);
     await store.close();
   });

@@ -10,6 +10,13 @@ export interface AttemptRecord {
   errorCode?: string;
   errorMessage?: string;
   latencyMs: number;
+  /**
+   * Set on every attempt of a request that was routed again after waiting for a deployment with
+   * headroom (`rateLimits.queue`, gateway/wait-for-headroom.ts): the round it was made in, 1 first.
+   */
+  round?: number;
+  /** On the first attempt of a round after a wait: ms the request waited for headroom before it. */
+  waitedMs?: number;
 }
 
 export interface RequestRecord {
@@ -45,6 +52,11 @@ export interface RequestRecord {
   latencyMs: number;
   /** Microseconds spent deciding the route (features + prediction + pick). */
   routingMicros?: number;
+  /**
+   * ms an admitted request waited in the rate-limit queue (`rateLimits.queue`), at admission and
+   * for a deployment with headroom, whether it was served after or not (`x-router-queued-ms`).
+   */
+  queuedMs?: number;
   /** HTTP status sent to the client. */
   status: number;
   errorCode?: string;

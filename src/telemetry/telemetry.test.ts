@@ -64,6 +64,53 @@ describe('tracing', () => {
       expect.arrayContaining(['policy', 'route', 'attempt small', 'attempt mid']),
     );
   });
+
+  it('puts the wait for headroom between the rounds of attempts', async () => {
+    const exporter = new InMemorySpanExporter();
+    const tracer = createTraceRecorder({ exporter, processor: new SimpleSpanProcessor(exporter) });
+    tracer.record({
+      time: 1_700_000_000_000,
+      requestId: 'req_2',
+      endpoint: 'chat',
+      deployment: 'mid',
+      attempts: [
+        {
+          deployment: 'mid',
+          model: 'mid-sim',
+          outcome: 'error',
+          httpStatus: 429,
+          latencyMs: 5,
+          round: 1,
+        },
+        {
+          deployment: 'mid',
+          model: 'mid-sim',
+          outcome: 'ok',
+          latencyMs: 20,
+          round: 2,
+          waitedMs: 1000,
+        },
+      ],
+      stream: false,
+      promptTokens: 12,
+      cachedTokens: 0,
+      completionTokens: 7,
+      reasoningTokens: 0,
+      costUsd: 0,
+      baselineCostUsd: 0,
+      latencyMs: 1030,
+      queuedMs: 1000,
+      status: 200,
+    });
+    const spans = [...exporter.getFinishedSpans()];
+    await tracer.shutdown();
+    const ms = (t: [number, number]) => t[0] * 1000 + t[1] / 1e6;
+    const [first, second] = spans.filter((s) => s.name === 'attempt mid');
+    expect(first!.attributes['model_router.round']).toBe(1);
+    expect(second!.attributes['model_router.round']).toBe(2);
+    // Round 2 starts 1 s after round 1's attempt ended (5 ms after it began).
+    expect(ms(second!.startTime) - ms(first!.startTime)).toBeCloseTo(1005, 1);
+  });
 });
 
 describe('metrics', () => {

@@ -86,6 +86,8 @@ export function createTraceRecorder(opts: {
       }
       let t = start + (r.routingMicros ?? 0) / 1000;
       for (const a of r.attempts) {
+        // A round after a wait for headroom starts once the wait is over.
+        t += a.waitedMs ?? 0;
         const span = tracer.startSpan(
           `attempt ${a.deployment}`,
           {
@@ -96,6 +98,7 @@ export function createTraceRecorder(opts: {
               'model_router.deployment': a.deployment,
               'model_router.outcome': a.outcome,
               ...(a.httpStatus ? { 'http.response.status_code': a.httpStatus } : {}),
+              ...(a.round ? { 'model_router.round': a.round } : {}),
             },
           },
           ctx,

@@ -195,7 +195,7 @@ describe('Anthropic Messages through the router', () => {
     });
   });
 
-  it('document blocks: text documents reach any provider as text; a PDF is refused with what to send', async () => {
+  it('document blocks: text documents reach any provider as text; a PDF only where files are read', async () => {
     const note = {
       type: 'document' as const,
       title: 'Notes',
@@ -236,9 +236,25 @@ describe('Anthropic Messages through the router', () => {
         ],
       })
       .catch((e: unknown) => e);
-    expect(pdf).toBeInstanceOf(Anthropic.BadRequestError);
-    expect((pdf as Error).message).toContain(
-      'messages.0.content.0: document blocks with a base64 source are not supported by this router',
+    // This fleet's deployments have vision, so they read files (a vision model reads PDFs unless
+    // capabilities.files says otherwise); what Claude and OpenAI upstreams get is in
+    // prompt-caching.e2e.test.ts.
+    expect((pdf as Anthropic.Message).content[0]!.type).toBe('text');
+    const byUrl = await client.messages
+      .create({
+        model: 'model-router',
+        max_tokens: 50,
+        messages: [
+          {
+            role: 'user',
+            content: [{ type: 'document', source: { type: 'url', url: 'https://x.test/a.pdf' } }],
+          },
+        ],
+      })
+      .catch((e: unknown) => e);
+    expect(byUrl).toBeInstanceOf(Anthropic.BadRequestError);
+    expect((byUrl as Error).message).toContain(
+      'messages.0.content.0: document blocks with a url source are not supported by this router',
     );
   });
 });

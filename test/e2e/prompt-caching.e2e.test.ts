@@ -58,6 +58,7 @@ beforeAll(async () => {
     prices: { inputPer1M: 3, outputPer1M: 15 },
     contextWindow: 200_000,
     maxOutputTokens: 8192,
+    capabilities: { vision: true },
   };
   server = await spawnServer(
     testConfigInput({
@@ -140,5 +141,83 @@ describe('prompt caching through the router', () => {
     expect(received).toHaveLength(1);
     expect(received[0]!.path).toBe('/v1/chat/completions');
     expect(JSON.stringify(received[0]!.body)).not.toContain('cache_control');
+  });
+
+  it('a PDF reaches Claude as a document block and an OpenAI deployment as a file part', async () => {
+    const PDF = 'JVBERi0xLjQK';
+    received.length = 0;
+    await client.messages.create({
+      model: 'claude',
+      max_tokens: 64,
+      messages: [
+        {
+          role: 'user',
+          content: [
+            {
+              type: 'document',
+              title: 'report.pdf',
+              source: { type: 'base64', media_type: 'application/pdf', data: PDF },
+              cache_control: EPHEMERAL,
+            },
+            { type: 'text', text: 'Summarise.' },
+          ],
+        },
+      ],
+    });
+    expect((received[0]!.body.messages as { content: unknown[] }[])[0]!.content).toEqual([
+      {
+        type: 'document',
+        source: { type: 'base64', media_type: 'application/pdf', data: PDF },
+        title: 'report.pdf',
+        cache_control: EPHEMERAL,
+      },
+      { type: 'text', text: 'Summarise.' },
+    ]);
+    received.length = 0;
+    await client.messages.create({
+      model: 'gpt',
+      max_tokens: 64,
+      messages: [
+        {
+          role: 'user',
+          content: [
+            {
+              type: 'document',
+              source: { type: 'base64', media_type: 'application/pdf', data: PDF },
+            },
+          ],
+        },
+      ],
+    });
+    expect((received[0]!.body.messages as { content: unknown[] }[])[0]!.content).toEqual([
+      { type: 'file', file: { file_data: `data:application/pdf;base64,${PDF}` } },
+    ]);
+  });
+
+  it("an uploaded file's id is never sent to Claude", async () => {
+    received.length = 0;
+    const res = await fetch(`${server.baseUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'model-router',
+        messages: [{ role: 'user', content: [{ type: 'file', file: { file_id: 'file-abc' } }] }],
+      }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-router-deployment')).toBe('gpt');
+    expect(received[0]!.path).toBe('/v1/chat/completions');
+    const direct = await fetch(`${server.baseUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'claude',
+        messages: [{ role: 'user', content: [{ type: 'file', file: { file_id: 'file-abc' } }] }],
+      }),
+    });
+    expect(direct.status).toBe(400);
+    expect(((await direct.json()) as { error: { message: string } }).error.message).toMatch(
+      /claude: files/,
+    );
   });
 });

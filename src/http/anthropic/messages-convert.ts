@@ -132,7 +132,7 @@ export function messagesToChat(body: unknown, forCount = false): ChatRequest {
       } else if (b?.type === 'text')
         parts.push({ type: 'text', text: String(b.text ?? ''), ...cacheMark(b) });
       else if (b?.type === 'image') parts.push({ ...imagePart(b, bp), ...cacheMark(b) });
-      else if (b?.type === 'document') parts.push({ type: 'text', text: documentText(b, bp) });
+      else if (b?.type === 'document') parts.push(documentPart(b, bp));
       else throw invalidRequest(`${bp}.type "${String(b?.type)}" is not supported.`, `${bp}.type`);
     });
     if (parts.length) {
@@ -210,24 +210,35 @@ const ERROR_TYPES: Record<number, string> = {
 };
 
 /**
- * A document block the router can pass to any provider: plain text (`source.type` "text") or
- * text content blocks ("content"), sent as text with its title and context. PDFs and URLs are
- * refused with what to send instead: only Anthropic reads them, and routing may pick another
- * provider.
+ * A document block: plain text (`source.type` "text") or text content blocks ("content") become
+ * text with its title and context, which any provider reads; a base64 PDF becomes a chat `file`
+ * part, which routing sends only where files are read (`capabilities.files`: Claude gets it back
+ * as a document). URL sources and uploaded files are refused with what to send instead.
  */
-function documentText(b: Json, bp: string): string {
+function documentPart(b: Json, bp: string): Json {
   const source = (b.source ?? {}) as Json;
+  if (source.type === 'base64' && typeof source.data === 'string') {
+    const mediaType = typeof source.media_type === 'string' ? source.media_type : 'application/pdf';
+    return {
+      type: 'file',
+      file: {
+        file_data: `data:${mediaType};base64,${source.data}`,
+        ...(typeof b.title === 'string' && b.title ? { filename: b.title } : {}),
+      },
+      ...cacheMark(b),
+    };
+  }
   let text: string;
   if (source.type === 'text' && typeof source.data === 'string') text = source.data;
   else if (source.type === 'content' && Array.isArray(source.content))
     text = textOf(source.content as Json[], `${bp}.source.content`);
   else
     throw invalidRequest(
-      `${bp}: document blocks with a ${String(source.type ?? 'missing')} source are not supported by this router (it may route to a provider that cannot read them): send the document's text as a text block or a document with source.type "text".`,
+      `${bp}: document blocks with a ${String(source.type ?? 'missing')} source are not supported by this router (it may route to a provider that cannot fetch them): send the document inline (source.type "base64" or "text").`,
       `${bp}.source.type`,
     );
   const head = [b.title, b.context].filter((x): x is string => typeof x === 'string' && x !== '');
-  return [...head, text].join('\n\n');
+  return { type: 'text', text: [...head, text].join('\n\n') };
 }
 
 /** Anthropic's error envelope (CONTRACTS.md §4.5) for a GatewayError. */

@@ -35,8 +35,22 @@ function convertContent(content: unknown, path: string): ChatMessage['content'] 
         image_url: { url, detail: (p.detail as 'auto' | 'low' | 'high' | undefined) ?? 'auto' },
       };
     }
+    if (p.type === 'input_file') {
+      // Responses' file input → a chat `file` part (routed only where files are read).
+      const file = {
+        ...(typeof p.file_data === 'string' ? { file_data: p.file_data } : {}),
+        ...(typeof p.file_id === 'string' ? { file_id: p.file_id } : {}),
+        ...(typeof p.filename === 'string' ? { filename: p.filename } : {}),
+      };
+      if (!file.file_data && !file.file_id)
+        throw invalidRequest(
+          `${path}.content[${i}] needs file_data (a data URL) or file_id; file_url is not supported by this router.`,
+          `${path}.content[${i}]`,
+        );
+      return { type: 'file' as const, file };
+    }
     throw invalidRequest(
-      `${path}.content[${i}].type "${String(p.type)}" is not supported; use input_text or input_image.`,
+      `${path}.content[${i}].type "${String(p.type)}" is not supported; use input_text, input_image or input_file.`,
       `${path}.content[${i}].type`,
     );
   });
@@ -209,7 +223,9 @@ export function chatToInputItems(messages: readonly ChatMessage[]): Json[] {
                 image_url: p.image_url.url,
                 detail: p.image_url.detail ?? 'auto',
               }
-            : { type: assistant ? 'output_text' : 'input_text', text: 'text' in p ? p.text : '' },
+            : p.type === 'file'
+              ? { type: 'input_file', ...p.file }
+              : { type: assistant ? 'output_text' : 'input_text', text: 'text' in p ? p.text : '' },
         ),
       });
     for (const call of calls)

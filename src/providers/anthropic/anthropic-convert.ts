@@ -40,6 +40,29 @@ function imageBlock(url: string): Json {
   return { type: 'image', source: { type: 'url', url } };
 }
 
+/**
+ * An inline file (OpenAI's `file` part: `file_data` a data URL, or bare base64 of a PDF) → Claude's
+ * `document` block. A `file_id` names a file uploaded to OpenAI or Azure, which Claude cannot read:
+ * eligibility never sends one here, and this says so if it were.
+ */
+function documentBlock(file: { file_data?: string; file_id?: string; filename?: string }): Json {
+  if (typeof file.file_data !== 'string')
+    throw invalidRequest(
+      'A file part sent to Claude needs file_data (inline); a file_id names a file uploaded elsewhere.',
+      'messages',
+    );
+  const m = /^data:([^;,]+);base64,(.*)$/s.exec(file.file_data);
+  return {
+    type: 'document',
+    source: {
+      type: 'base64',
+      media_type: m ? m[1] : 'application/pdf',
+      data: m ? m[2] : file.file_data,
+    },
+    ...(file.filename ? { title: file.filename } : {}),
+  };
+}
+
 /** A part's or tool's prompt-caching breakpoint, as OpenAI-format clients mark it for Claude. */
 function cacheMark(p: unknown): { cache_control?: unknown } {
   const mark = (p as { cache_control?: unknown } | null)?.cache_control;
@@ -56,6 +79,7 @@ function userBlocks(content: ChatMessage['content']): Json[] {
   return content.flatMap((p): Json[] => {
     if (p.type === 'text') return [{ type: 'text', text: p.text, ...cacheMark(p) }];
     if (p.type === 'image_url') return [{ ...imageBlock(p.image_url.url), ...cacheMark(p) }];
+    if (p.type === 'file') return [{ ...documentBlock(p.file), ...cacheMark(p) }];
     return [];
   });
 }

@@ -34,6 +34,7 @@ export const COLUMNS = [
   'cache',
   'end_user',
   'tags',
+  'queued_ms',
 ] as const;
 
 export type Row = Record<(typeof COLUMNS)[number], unknown>;
@@ -76,6 +77,7 @@ export function toRow(r: RequestRecord): unknown[] {
     r.cache ?? null,
     r.endUser ?? null,
     r.tags?.length ? JSON.stringify(r.tags) : null,
+    r.queuedMs ?? null,
   ];
 }
 
@@ -118,6 +120,7 @@ export function fromRow(row: Row): RequestRecord {
     cache: opt(row.cache),
     endUser: opt(row.end_user),
     tags: typeof row.tags === 'string' ? (JSON.parse(row.tags) as string[]) : undefined,
+    queuedMs: row.queued_ms === null ? undefined : Number(row.queued_ms),
   };
 }
 
@@ -177,6 +180,8 @@ export const MIGRATIONS: { version: number; sql: string }[] = [
     sql: `ALTER TABLE batches ADD COLUMN finished_at {bigint};
     CREATE INDEX IF NOT EXISTS batches_finished ON batches (finished_at, status)`,
   },
+  // How long a request waited in the rate-limit queue (rateLimits.queue); null when it did not.
+  { version: 10, sql: 'ALTER TABLE requests ADD COLUMN queued_ms {real}' },
 ];
 
 // Every table the migrations create, by name.
