@@ -79,3 +79,34 @@ export async function loadBatchLines(
   b.pending = b.lines.map((_, i) => i).filter((i) => !done.has(i));
   return undefined;
 }
+
+/**
+ * Writes the lines `b` kept so far, then its counts (`docToo`: the counts even with no line), one
+ * write at a time per batch; `lost` when the lease went to another replica (nothing written).
+ */
+export function writeKept(
+  store: BatchStore,
+  worker: string,
+  b: ActiveBatch,
+  docToo: boolean,
+  lost: () => void,
+): Promise<void> {
+  const next = b.flushing
+    .catch(() => {})
+    .then(async () => {
+      if ((b.buffer.length === 0 && !docToo) || b.lost) return;
+      const results = b.buffer.splice(0);
+      // The counts and usage as of these results: lines kept while they are written are counted
+      // by the next write, so a replica taking the batch over never finds a count with no result.
+      const doc = JSON.stringify(b.doc);
+      try {
+        await store.putResults(b.stored.id, results);
+        if (!(await store.updateBatch(b.stored.id, worker, b.stored.status, doc))) lost();
+      } catch (err) {
+        b.buffer.unshift(...results);
+        throw err;
+      }
+    });
+  b.flushing = next;
+  return next;
+}

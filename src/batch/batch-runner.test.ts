@@ -11,7 +11,8 @@ import { createMemoryBatchStore } from '../store/memory/memory-batch-store.js';
 import type { BatchLine } from './batch-input.js';
 import type { LineReply } from './batch-line.js';
 import { batchObject, emptyUsage, type BatchDoc } from './batch-object.js';
-import { BatchRunner, type BatchRunnerDeps } from './batch-runner.js';
+import type { BatchRunnerDeps } from './batch-runner-deps.js';
+import { BatchRunner } from './batch-runner.js';
 
 const OWNER = 'acme';
 

@@ -3,58 +3,17 @@
 // sends its lines through the router at most `concurrency` at a time over up to `maxActive`
 // batches (taken in turn), keeps each finished line in the store (so a batch taken over resumes
 // where it stopped: a line in flight when a replica died is sent again), and writes the output
-// and error files at the end. A cancel request stops new lines; lines in flight finish.
-import type { Clock } from '../core/clock.js';
+// and error files at the end. A cancel request stops new lines; lines in flight finish. A batch
+// that forwards hands the chat lines routed to a Batch API deployment to the forwarder
+// (forward/), which keeps their results when the upstream batch ends. What it is given:
+// batch-runner-deps.ts.
 import { newId } from '../core/ids.js';
-import type { AuthContext } from '../gateway/gateway-types.js';
-import type { BatchStore, StoredBatch } from '../store/batch-store.js';
-import { loadBatchLines, newActiveBatch, type ActiveBatch } from './active-batch.js';
-import type { BatchLine } from './batch-input.js';
+import type { StoredBatch } from '../store/batch-store.js';
+import type { BatchRunnerDeps } from './batch-runner-deps.js';
+import { loadBatchLines, newActiveBatch, writeKept, type ActiveBatch } from './active-batch.js';
 import { judgeReply, unansweredLine, type LineReply } from './batch-line.js';
 import { addUsage, readDoc } from './batch-object.js';
-import type { FinishedStatus } from './batch-webhooks.js';
 import { finishBatch, type BatchEnding } from './finish-batch.js';
-import type { BatchForwarder } from './forward/batch-forwarder.js';
-import type { BatchForwardOffer } from '../gateway/gateway-types.js';
-
-export interface BatchRunnerSettings {
-  concurrency: number;
-  maxActive: number;
-  maxAttempts: number;
-  maxRequests: number;
-  pollIntervalMs: number;
-}
-
-/** What a line's call needs of its batch. */
-export interface LineBatch {
-  id: string;
-  controls?: Record<string, string>;
-  /** The line may be held for an upstream Batch API (forward/batch-forwarder.ts). */
-  forward?: BatchForwardOffer;
-}
-
-/** A line's outcome, as metrics count it: `not_run` for a line a cancel or expiry left unrun. */
-export type LineOutcomeName = 'completed' | 'failed' | 'retried' | 'not_run';
-
-export interface BatchRunnerDeps {
-  store: BatchStore;
-  clock: Clock;
-  settings: () => BatchRunnerSettings;
-  /** The batch creator as the line should run (its key as it is now), or why it cannot run. */
-  callerFor(keyId: string | undefined, owner: string): AuthContext | { error: string };
-  /** Sends one line through the router's route as `auth`. */
-  send(line: BatchLine, auth: AuthContext, requestId: string, batch: LineBatch): Promise<LineReply>;
-  log: { warn(msg: string): void; info(msg: string): void };
-  onLine?(outcome: LineOutcomeName): void;
-  /** This replica wrote `batch`'s final status, at `endedAt` (its webhooks); returns at once. */
-  onFinished?(batch: StoredBatch, status: FinishedStatus, endedAt: number): void;
-  /** Lease length; renewed every third of it. */
-  leaseMs?: number;
-  /** The first retry's wait for a failed try (doubling). */
-  retryBaseMs?: number;
-  /** Sends chat lines to upstream Batch APIs when the batch forwards (`batches.forward`). */
-  forwarder?: BatchForwarder;
-}
 
 const FLUSH_EVERY_MS = 500;
 const FLUSH_AT = 200;
@@ -381,28 +340,10 @@ export class BatchRunner {
     }
   }
 
-  /** Writes the finished lines kept so far, then the counts (`docToo`: the doc even with no line);
-   * one write at a time per batch. */
+  /** Writes the lines kept so far, then the counts (`docToo`: even with no line); a batch whose
+   * lease went to another replica is dropped. */
   private flush(b: ActiveBatch, docToo = false): Promise<void> {
-    const next = b.flushing
-      .catch(() => {})
-      .then(async () => {
-        if ((b.buffer.length === 0 && !docToo) || b.lost) return;
-        const results = b.buffer.splice(0);
-        // The counts and usage as of these results: lines kept while they are written are counted
-        // by the next write, so a replica taking the batch over never finds a count with no result.
-        const doc = JSON.stringify(b.doc);
-        try {
-          await this.deps.store.putResults(b.stored.id, results);
-          if (!(await this.deps.store.updateBatch(b.stored.id, this.worker, b.stored.status, doc)))
-            this.lose(b);
-        } catch (err) {
-          b.buffer.unshift(...results);
-          throw err;
-        }
-      });
-    b.flushing = next;
-    return next;
+    return writeKept(this.deps.store, this.worker, b, docToo, () => this.lose(b));
   }
 
   private async flushAll(): Promise<void> {

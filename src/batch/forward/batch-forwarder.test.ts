@@ -21,7 +21,8 @@ import type { RequestRecord } from '../../store/request-record.js';
 import { simDeployment } from '../../../test/helpers/test-config.js';
 import type { BatchLine } from '../batch-input.js';
 import { batchObject, emptyUsage, readDoc, type BatchDoc } from '../batch-object.js';
-import { BatchRunner, type LineBatch } from '../batch-runner.js';
+import type { LineBatch } from '../batch-runner-deps.js';
+import { BatchRunner } from '../batch-runner.js';
 import { BatchForwarder } from './batch-forwarder.js';
 
 const OWNER = 'acme';
