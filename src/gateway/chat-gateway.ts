@@ -225,7 +225,7 @@ export class ChatGateway {
       let plan: RoutePlan;
       let result: ExecutionResult;
       try {
-        plan = planRoute(this.planDeps, snapshot, routed, target, promptTokens, mode);
+        plan = planRoute(this.planDeps, snapshot, routed, target, promptTokens, mode, offer);
         notePlan(record, plan);
         const held = holdForBatch(offer, plan, routed, promptTokens, record);
         if (held) return { kind: 'forward', line: held };

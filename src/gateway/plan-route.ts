@@ -19,6 +19,7 @@ import {
   targetMembers,
   targetName,
   type AdmitResult,
+  type BatchForwardOffer,
   type ChatCall,
   type Target,
 } from './gateway-types.js';
@@ -63,6 +64,7 @@ export function planRoute(
   target: Target,
   promptTokens: number,
   modeOverride: RoutingMode | undefined,
+  offer?: BatchForwardOffer,
 ): RoutePlan {
   const zone = resolveZone(call, target);
   const needs = requestNeeds(call.request, promptTokens, {
@@ -114,7 +116,9 @@ export function planRoute(
     request: call.request,
     router,
     mode,
-    candidates: eligible,
+    // A batch line that may be held for a Batch API is priced where it would be served: at the
+    // deployment's batch price, so the saving modes weigh the discount (the receipt shows it).
+    candidates: offer ? eligible.map((d) => atBatchPrice(d, offer)) : eligible,
     promptTokens,
     outputTokens: deps.outputTokens,
   });
@@ -144,6 +148,25 @@ export function planRoute(
     zone: zone.dataZone,
     sessionKey: affinity.sessionKey,
     topDeployment: snapshot.deployments.get(decision.topDeployment),
+  };
+}
+
+/** `d` priced as its Batch API charges when `offer` would hold a line for it, else `d`. */
+function atBatchPrice(d: DeploymentConfig, offer: BatchForwardOffer): DeploymentConfig {
+  if (!d.batchApi || !offer.accepts(d)) return d;
+  const keep = 1 - d.batchApi.discount;
+  const p = d.prices;
+  return {
+    ...d,
+    prices: {
+      ...p,
+      inputPer1M: p.inputPer1M * keep,
+      outputPer1M: p.outputPer1M * keep,
+      ...(p.cachedInputPer1M !== undefined ? { cachedInputPer1M: p.cachedInputPer1M * keep } : {}),
+      ...(p.cacheWriteInputPer1M !== undefined
+        ? { cacheWriteInputPer1M: p.cacheWriteInputPer1M * keep }
+        : {}),
+    },
   };
 }
 

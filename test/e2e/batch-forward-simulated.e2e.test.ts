@@ -4,7 +4,8 @@
 // `big` (which has none) live; the output keeps input order, and the request log has the
 // forwarded lines at half price with their baseline at list price. A batch without the header
 // (the default `batches.forward: never`) runs every line live, as before; a line the rules keep
-// from the deployment (here a price ceiling) fails as it would live, and is not forwarded.
+// from the deployment (here a price ceiling) fails as it would live, and is not forwarded; and a
+// router prices a deployment with a Batch API at its batch price for a line that may be held.
 import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
@@ -25,6 +26,22 @@ beforeAll(async () => {
       batchApi: { completesAfterMs: 0 },
     }),
   );
+  // Two deployments the routing model takes for the same model (same `like`), so only price
+  // decides between them: `twin-batch` dearer at list price, cheaper at its Batch API's.
+  const like = 'llmrouter_9open.jsonl:qwen2.5-7b-instruct';
+  input.deployments.push(
+    simDeployment('twin-batch', {
+      like,
+      prices: { inputPer1M: 1, outputPer1M: 4 },
+      batchApi: { completesAfterMs: 0 },
+    }),
+    simDeployment('twin-live', { like, prices: { inputPer1M: 0.8, outputPer1M: 3.2 } }),
+  );
+  input.routers!.push({
+    name: 'twins',
+    routingMode: 'cost',
+    modelSubset: ['twin-batch', 'twin-live'],
+  });
   rt = await createRuntime(testConfig(input), {
     recorder: { record: (r) => void records.push(r) },
   });
@@ -105,6 +122,17 @@ describe('batch lines forwarded to a simulated Batch API', () => {
     expect(batch.usage?.total_tokens).toBe(
       mine.reduce((n, r) => n + r.promptTokens + r.completionTokens, 0),
     );
+  });
+
+  it('routes a forwarding line at batch prices: the discount can change the pick', async () => {
+    const live = await runBatch([chat('a', 'twins', 'Summarise this note.')], {});
+    expect(live.mine.map((r) => r.deployment)).toEqual(['twin-live']);
+    const held = await runBatch([chat('a', 'twins', 'Summarise this note.')], {
+      'x-router-batch-forward': 'when-available',
+    });
+    expect(held.mine.map((r) => r.deployment)).toEqual(['twin-batch']);
+    const r = held.mine[0]!;
+    expect(r.costUsd).toBeCloseTo((r.promptTokens * 1 + r.completionTokens * 4) / 2e6, 12);
   });
 
   it('plans each line first: a line the rules keep from the deployment is not forwarded', async () => {
