@@ -2,12 +2,13 @@
 // batch that completes, fails validation, is cancelled or expires; never for a batch still
 // running; never from a replica that no longer holds the batch's lease.
 import { describe, expect, it } from 'vitest';
+import { createTestBatch } from '../../test/helpers/batch-fixtures.js';
 import { systemClock } from '../core/clock.js';
 import { ANONYMOUS } from '../gateway/gateway-types.js';
 import type { BatchStore, StoredBatch } from '../store/batch-store.js';
 import { createMemoryBatchStore } from '../store/memory/memory-batch-store.js';
 import type { LineReply } from './batch-line.js';
-import { emptyUsage, readDoc, type BatchDoc } from './batch-object.js';
+import { readDoc } from './batch-object.js';
 import { BatchRunner } from './batch-runner.js';
 import type { FinishedStatus } from './batch-webhooks.js';
 import { finishBatch } from './finish-batch.js';
@@ -31,23 +32,7 @@ const chatLines = (n: number) =>
   ).join('\n') + '\n';
 
 async function createBatch(store: BatchStore, id: string, expiresAt = Date.now() + 60_000) {
-  const doc: BatchDoc = {
-    endpoint: '/v1/chat/completions',
-    inputFileId: 'file-in',
-    completionWindow: '24h',
-    metadata: null,
-    expiresAt,
-    requestCounts: { total: 0, completed: 0, failed: 0 },
-    usage: emptyUsage(),
-  };
-  const batch: StoredBatch = {
-    id,
-    owner: OWNER,
-    createdAt: Date.now(),
-    status: 'validating',
-    doc: JSON.stringify(doc),
-  };
-  await store.createBatch(batch);
+  await createTestBatch(store, { id: id, owner: OWNER, expiresAt });
 }
 
 const ok: LineReply = { status: 200, headers: {}, body: '{"id":"x","usage":{}}' };

@@ -4,13 +4,14 @@
 // the races: counts written with exactly the lines kept, a cancel during validation, stop() while
 // a batch is finalizing, a batch that cannot be activated, a batch created during a claim.
 import { describe, expect, it } from 'vitest';
+import { createTestBatch } from '../../test/helpers/batch-fixtures.js';
 import { systemClock } from '../core/clock.js';
 import { ANONYMOUS } from '../gateway/gateway-types.js';
-import type { BatchStore, StoredBatch } from '../store/batch-store.js';
+import type { BatchStore } from '../store/batch-store.js';
 import { createMemoryBatchStore } from '../store/memory/memory-batch-store.js';
 import type { BatchLine } from './batch-input.js';
 import type { LineReply } from './batch-line.js';
-import { batchObject, emptyUsage, type BatchDoc } from './batch-object.js';
+import { batchObject, type BatchDoc } from './batch-object.js';
 import type { BatchRunnerDeps } from './batch-runner-deps.js';
 import { BatchRunner } from './batch-runner.js';
 
@@ -39,23 +40,7 @@ const chatLine = (i: number, model = 'm') => ({
 });
 
 async function createBatch(store: BatchStore, id = 'batch_1', expiresAt = Date.now() + 60_000) {
-  const doc: BatchDoc = {
-    endpoint: '/v1/chat/completions',
-    inputFileId: 'file-in',
-    completionWindow: '24h',
-    metadata: null,
-    expiresAt,
-    requestCounts: { total: 0, completed: 0, failed: 0 },
-    usage: emptyUsage(),
-  };
-  const batch: StoredBatch = {
-    id,
-    owner: OWNER,
-    createdAt: Date.now(),
-    status: 'validating',
-    doc: JSON.stringify(doc),
-  };
-  await store.createBatch(batch);
+  await createTestBatch(store, { id: id, owner: OWNER, expiresAt });
 }
 
 function runner(

@@ -6,6 +6,7 @@
 // the lines it did not answer go to the error file as cancelled, and so does the batch running out
 // of time (on an injected clock), its lines then expired; the budgets and the output filter.
 import { describe, expect, it } from 'vitest';
+import { createTestBatch } from '../../../test/helpers/batch-fixtures.js';
 import { parseConfig } from '../../config/load-config.js';
 import { compileConfig, ConfigHolder } from '../../config/runtime-config.js';
 import { createManualClock, systemClock, type Clock } from '../../core/clock.js';
@@ -15,12 +16,12 @@ import type {
   ProviderBatchLine,
   ProviderBatchState,
 } from '../../providers/types.js';
-import type { BatchStore, StoredBatch } from '../../store/batch-store.js';
+import type { BatchStore } from '../../store/batch-store.js';
 import { createMemoryBatchStore } from '../../store/memory/memory-batch-store.js';
 import type { RequestRecord } from '../../store/request-record.js';
 import { simDeployment } from '../../../test/helpers/test-config.js';
 import type { BatchLine } from '../batch-input.js';
-import { batchObject, emptyUsage, readDoc, type BatchDoc } from '../batch-object.js';
+import { batchObject, readDoc } from '../batch-object.js';
 import type { LineBatch } from '../batch-runner-deps.js';
 import { BatchRunner } from '../batch-runner.js';
 import { BatchForwarder } from './batch-forwarder.js';
@@ -59,23 +60,7 @@ async function setUp(store: BatchStore, models: string[], expiresAt = Date.now()
     { id: 'file-in', owner: OWNER, purpose: 'batch', filename: 'in.jsonl', bytes: 1, createdAt: 1 },
     content,
   );
-  const doc: BatchDoc = {
-    endpoint: '/v1/chat/completions',
-    inputFileId: 'file-in',
-    completionWindow: '24h',
-    metadata: null,
-    expiresAt,
-    requestCounts: { total: 0, completed: 0, failed: 0 },
-    usage: emptyUsage(),
-  };
-  const batch: StoredBatch = {
-    id: 'batch_1',
-    owner: OWNER,
-    createdAt: Date.now(),
-    status: 'validating',
-    doc: JSON.stringify(doc),
-  };
-  await store.createBatch(batch);
+  await createTestBatch(store, { id: 'batch_1', owner: OWNER, expiresAt });
 }
 
 /** A fake upstream Batch API: `state` answers each poll. */
