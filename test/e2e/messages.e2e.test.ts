@@ -158,6 +158,17 @@ describe('Anthropic Messages through the router', () => {
       ids.push(m.id);
     }
     expect(ids).toEqual(expect.arrayContaining(['model-router', 'big', 'mid', 'small']));
+    // Paged as Anthropic pages it: the SDK follows has_more / last_id to the same list.
+    const paged: string[] = [];
+    for await (const m of client.models.list({ limit: 2 })) paged.push(m.id);
+    expect(paged).toEqual(ids);
+    const first = await client.models.list({ limit: 2 });
+    expect(first.data.map((m) => m.id)).toEqual(ids.slice(0, 2));
+    expect(first.has_more).toBe(true);
+    const back = await client.models.list({ limit: 2, before_id: ids[3]! });
+    expect(back.data.map((m) => m.id)).toEqual(ids.slice(1, 3));
+    const bad = await client.models.list({ limit: 0 }).catch((e: unknown) => e);
+    expect(bad).toBeInstanceOf(Anthropic.BadRequestError);
     expect(await client.models.retrieve('model-router')).toMatchObject({
       type: 'model',
       id: 'model-router',

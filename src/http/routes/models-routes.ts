@@ -1,16 +1,18 @@
 // `GET /v1/models` (and Azure's v1 path, `/openai/v1/models`): router deployments (mode, subset,
 // effective context window), pools (strategy, members) and concrete deployments, in OpenAI's list shape with extra fields.
 // An Anthropic client (it sends `anthropic-version`) gets Anthropic's shape instead: `type`,
-// `display_name`, `created_at`, and the list's `has_more` / `first_id` / `last_id`. Also the
+// `display_name`, `created_at`, paged as Anthropic pages it (`limit`, `after_id`, `before_id`; the
+// list's `has_more` / `first_id` / `last_id`). Also the
 // decision receipts.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ConfigHolder } from '../../config/runtime-config.js';
-import { notFound } from '../../core/errors.js';
+import { GatewayError, invalidRequest, notFound } from '../../core/errors.js';
 import { anthropicErrorBody } from '../anthropic/messages-convert.js';
 import type { ChatGateway } from '../../gateway/chat-gateway.js';
 import {
   answersChoices,
   effectiveContextWindow,
+  readsFiles,
   returnsLogprobs,
 } from '../../routing/eligibility.js';
 
@@ -26,12 +28,38 @@ const anthropicModel = (id: string) => ({
   created_at: CREATED_AT,
 });
 
+/**
+ * One page of Anthropic's model list: `limit` (1–1000, 20 by default), after `after_id` or before
+ * `before_id` (as Anthropic pages it), with `has_more`, `first_id` and `last_id`.
+ */
+function anthropicPage(ids: string[], query: unknown) {
+  const q = (query ?? {}) as Record<string, unknown>;
+  const limit = q.limit === undefined ? 20 : Number(q.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+    return invalidRequest('limit: Input should be an integer from 1 to 1000', 'limit');
+  let start = 0;
+  let end = ids.length;
+  if (typeof q.after_id === 'string') start = ids.indexOf(q.after_id) + 1;
+  if (typeof q.before_id === 'string') {
+    end = Math.max(0, ids.indexOf(q.before_id));
+    start = Math.max(start, end - limit);
+  }
+  const page = ids.slice(start, Math.min(end, start + limit));
+  const hasMore = typeof q.before_id === 'string' ? start > 0 : start + page.length < end;
+  return {
+    data: page.map(anthropicModel),
+    has_more: hasMore,
+    first_id: page[0] ?? null,
+    last_id: page.at(-1) ?? null,
+  };
+}
+
 export function registerModelsRoutes(
   app: FastifyInstance,
   config: ConfigHolder,
   gateway: ChatGateway,
 ): void {
-  const list = (request: FastifyRequest) => {
+  const list = (request: FastifyRequest, reply: FastifyReply) => {
     const snap = config.current;
     const routers = [...snap.routers.values()].map((r) => ({
       id: r.name,
@@ -67,20 +95,27 @@ export function registerModelsRoutes(
       context_window: d.contextWindow,
       max_output_tokens: d.maxOutputTokens,
       // The effective answers where the config leaves them to the provider's default.
-      capabilities: { ...d.capabilities, logprobs: returnsLogprobs(d), choices: answersChoices(d) },
+      capabilities: {
+        ...d.capabilities,
+        logprobs: returnsLogprobs(d),
+        choices: answersChoices(d),
+        files: readsFiles(d, 'data'),
+      },
       region: d.region,
       data_zone: d.dataZone,
       deployment_type: d.deploymentType,
       prices_per_1m_usd: d.prices,
     }));
     const data = [...routers, ...pools, ...deployments];
-    if (fromAnthropic(request))
-      return {
-        data: data.map((m) => anthropicModel(m.id)),
-        has_more: false,
-        first_id: data[0]?.id ?? null,
-        last_id: data.at(-1)?.id ?? null,
-      };
+    if (fromAnthropic(request)) {
+      const page = anthropicPage(
+        data.map((m) => m.id),
+        request.query,
+      );
+      return page instanceof GatewayError
+        ? reply.code(page.status).send(anthropicErrorBody(page))
+        : page;
+    }
     return { object: 'list', data };
   };
   const one = (request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => {
