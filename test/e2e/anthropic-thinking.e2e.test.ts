@@ -4,10 +4,12 @@
 // thinking does not go with a forced tool) for a tool call with thinking on, as one Message and
 // streamed, then sends the tool's result back. The thinking reaches the client as Claude's blocks
 // and goes back upstream with its signature, so the loop goes on; a loop whose tool call another
-// model made is served without thinking, with a warning, instead of Anthropic's 400.
+// model made is served without thinking, with a warning, instead of Anthropic's 400. An
+// OpenAI-format client gets the same thinking as `reasoning_details`, streamed in pieces.
 import { createServer, type ServerResponse, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Anthropic from '@anthropic-ai/sdk';
+import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readJsonBody } from '../helpers/fake-http.js';
 import { spawnServer, type SpawnedServer } from '../helpers/spawn-server.js';
@@ -288,6 +290,37 @@ describe('extended thinking in a tool loop through the router', () => {
     expect(data.content.some((b) => b.type === 'tool_use')).toBe(true);
     expect(received[0]!.thinking).toBeUndefined();
     expect(response.headers.get('x-router-warnings')).toMatch(/forced tool_choice/);
+  });
+
+  it('an OpenAI-format client streams the same thinking as reasoning_details pieces, and the SDK copes', async () => {
+    received.length = 0;
+    const openai = new OpenAI({ baseURL: `${server.baseUrl}/v1`, apiKey: 'unused', maxRetries: 0 });
+    const stream = await openai.chat.completions.create({
+      model: 'claude',
+      reasoning_effort: 'medium',
+      stream: true,
+      tools: [{ type: 'function', function: { name: 'read', parameters: { type: 'object' } } }],
+      messages: [{ role: 'user', content: 'Fix the bug in a.ts.' }],
+    });
+    const pieces: Record<string, unknown>[] = [];
+    let calls = 0;
+    for await (const chunk of stream) {
+      const delta = chunk.choices[0]?.delta as { reasoning_details?: Record<string, unknown>[] };
+      pieces.push(...(delta?.reasoning_details ?? []));
+      calls += chunk.choices[0]?.delta?.tool_calls?.length ?? 0;
+    }
+    expect(pieces.map((p) => p.thinking ?? '').join('')).toBe('Read the file first.');
+    expect(pieces.at(-1)).toMatchObject({ type: 'thinking', index: 0, signature: SIGNATURE });
+    expect(calls).toBeGreaterThan(0);
+    // The SDK's stream helper assembles the reply with the extra field present.
+    const done = await openai.chat.completions
+      .stream({
+        model: 'claude',
+        reasoning_effort: 'medium',
+        messages: [{ role: 'user', content: 'Fix the bug in a.ts.' }],
+      })
+      .finalChatCompletion();
+    expect(done.choices[0]!.message.content).toBe('Fixed.');
   });
 
   it("Anthropic's server tools get a 400 saying what to send instead", async () => {
