@@ -8,7 +8,7 @@
 // discounted price), lines with no answer or a retryable one back to the runner to run live. Which
 // lines went where is in the batch's doc (forward-doc.ts), so a replica that takes the batch over
 // polls instead of resubmitting. A cancel or expiry of the batch cancels its upstream batches.
-import type { DeploymentConfig } from '../../config/deployment-schema.js';
+import { batchApiLimits, type DeploymentConfig } from '../../config/deployment-schema.js';
 import type { PlannedBatchLine } from '../../gateway/gateway-types.js';
 import type { ProviderBatchApi } from '../../providers/types.js';
 import type { ActiveBatch } from '../active-batch.js';
@@ -166,7 +166,7 @@ export class BatchForwarder {
     h.collected.set(d.name, list);
     const total = (h.collectedBytes.get(d.name) ?? 0) + bytes;
     h.collectedBytes.set(d.name, total);
-    const { maxLines, maxMegabytes } = d.batchApi!;
+    const { maxLines, maxMegabytes } = batchApiLimits(d);
     if (list.length >= maxLines || total >= maxMegabytes * 1e6)
       this.step(h, () => this.submitAll(h, (name) => name === d.name, true));
   }
@@ -221,7 +221,7 @@ export class BatchForwarder {
       h.collected.delete(name);
       h.collectedBytes.delete(name);
       const d = this.deps.config.current.deployments.get(name);
-      const limits = d?.batchApi ?? { maxLines: 50_000, maxMegabytes: 200 };
+      const limits = d ? batchApiLimits(d) : { maxLines: 50_000, maxMegabytes: 200 };
       const { runs, rest } = runsToSubmit(
         list,
         limits.maxLines,
