@@ -6,7 +6,12 @@
 import { describe, expect, it } from 'vitest';
 import { deploymentSchema } from '../../config/deployment-schema.js';
 import { judgeUpstreamResults } from '../../batch/forward/forward-doc.js';
-import { anthropicBatchRequest, parseAnthropicBatchResults } from './anthropic-batch.js';
+import { recordingHttp } from '../../../test/helpers/fake-http.js';
+import {
+  anthropicBatchRequest,
+  createAnthropicBatchApi,
+  parseAnthropicBatchResults,
+} from './anthropic-batch.js';
 import { chatToAnthropicRequest } from './anthropic-convert.js';
 
 const claude = deploymentSchema.parse({
@@ -140,5 +145,26 @@ describe('a Message Batch results file', () => {
       [6, 'live'],
       [7, 'live'],
     ]);
+  });
+});
+
+describe('polling an upstream batch', () => {
+  const signal = new AbortController().signal;
+  it('ends a batch the upstream does not know (404) with no results', async () => {
+    const { http } = recordingHttp('{"error":{"type":"not_found_error","message":"no"}}', 404);
+    await expect(createAnthropicBatchApi(claude, http, 'k').poll('b-1', signal)).resolves.toEqual({
+      done: true,
+      status: 'not_found',
+      results: [],
+    });
+  });
+
+  it('throws any other failure (a 401 too): the forwarder polls again later', async () => {
+    const { http } = recordingHttp('{"error":{"type":"authentication_error","message":"no"}}', 401);
+    await expect(
+      createAnthropicBatchApi(claude, http, 'k').poll('b-1', signal),
+    ).rejects.toMatchObject({
+      status: 401,
+    });
   });
 });

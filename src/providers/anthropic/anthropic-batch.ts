@@ -142,7 +142,15 @@ export function createAnthropicBatchApi(
       return batchObject(text).id as string;
     },
     async poll(id, signal): Promise<ProviderBatchState> {
-      const batch = batchObject(await call(batchUrl(id), signal));
+      let batch: Json;
+      try {
+        batch = batchObject(await call(batchUrl(id), signal));
+      } catch (err) {
+        // A batch Anthropic does not know (deleted, or another workspace's): ended, no results.
+        if (err instanceof GatewayError && err.status === 404)
+          return { done: true, status: 'not_found', results: [] };
+        throw err;
+      }
       const status =
         typeof batch.processing_status === 'string' ? batch.processing_status : 'unknown';
       if (status !== 'ended') return { done: false, status };
