@@ -11,7 +11,33 @@ export const PROVIDER_KINDS = [
   'simulated',
 ] as const;
 /** Providers whose upstream has a Batch API the router can forward batch lines to (`batchApi`). */
-export const BATCH_API_PROVIDERS: readonly ProviderKind[] = ['openai', 'azure', 'simulated'];
+export const BATCH_API_PROVIDERS: readonly ProviderKind[] = [
+  'openai',
+  'azure',
+  'anthropic',
+  'simulated',
+];
+/** The most one upstream batch takes, per provider (OpenAI's Batch API; Anthropic's Message Batches). */
+const BATCH_API_LIMITS: Partial<Record<ProviderKind, { maxLines: number; maxMegabytes: number }>> =
+  { anthropic: { maxLines: 100_000, maxMegabytes: 256 } };
+const DEFAULT_BATCH_API_LIMITS = { maxLines: 50_000, maxMegabytes: 200 };
+
+/** A provider's default limits of one upstream batch (its `maxMegabytes` is also its most). */
+export function providerBatchApiLimits(provider: ProviderKind): {
+  maxLines: number;
+  maxMegabytes: number;
+} {
+  return BATCH_API_LIMITS[provider] ?? DEFAULT_BATCH_API_LIMITS;
+}
+
+/** The limits of `d`'s upstream batches: its own `batchApi` settings, else its provider's. */
+export function batchApiLimits(d: DeploymentConfig): { maxLines: number; maxMegabytes: number } {
+  const limits = providerBatchApiLimits(d.provider);
+  return {
+    maxLines: d.batchApi?.maxLines ?? limits.maxLines,
+    maxMegabytes: d.batchApi?.maxMegabytes ?? limits.maxMegabytes,
+  };
+}
 export const DEPLOYMENT_TYPES = ['GlobalStandard', 'DataZoneStandard', 'Standard'] as const;
 
 export const rateLimitSchema = z.strictObject({
@@ -89,7 +115,7 @@ const capabilitiesSchema = z.strictObject({
     ),
 });
 
-/** The upstream's own Batch API (OpenAI's, Azure's Global Batch, the simulated fleet's). */
+/** The upstream's own Batch API (OpenAI's, Azure's Global Batch, Anthropic's Message Batches, the simulated fleet's). */
 const batchApiSchema = z.strictObject({
   enabled: z
     .boolean()
@@ -103,21 +129,25 @@ const batchApiSchema = z.strictObject({
     .max(1)
     .default(0.5)
     .describe(
-      'The share of the list prices the Batch API takes off (OpenAI and Azure: 0.5); forwarded lines are costed at `prices` × (1 − discount).',
+      'The share of the list prices the Batch API takes off (OpenAI, Azure and Anthropic: 0.5); forwarded lines are costed at `prices` × (1 − discount).',
     ),
   maxLines: z
     .number()
     .int()
     .positive()
     .max(100_000)
-    .default(50_000)
-    .describe('The most lines one upstream batch takes (OpenAI: 50,000; Azure: 100,000).'),
+    .optional()
+    .describe(
+      'The most lines one upstream batch takes. Default: 100,000 for `anthropic`, else 50,000 (OpenAI: 50,000; Azure: 100,000).',
+    ),
   maxMegabytes: z
     .number()
     .positive()
-    .max(200)
-    .default(200)
-    .describe('The largest input file one upstream batch takes, in MB (OpenAI and Azure: 200).'),
+    .max(256)
+    .optional()
+    .describe(
+      'The largest upstream batch, in MB (its input file; Anthropic: its request). Default: 256 for `anthropic`, else 200 (OpenAI and Azure: at most 200).',
+    ),
   completesAfterMs: z
     .number()
     .int()
@@ -329,7 +359,7 @@ export const deploymentSchema = z.strictObject({
   batchApi: batchApiSchema
     .optional()
     .describe(
-      'The upstream has a Batch API (`openai`, `azure` Global Batch, `simulated`): batches created with `batches.forward: when-available` send the chat lines routed here to it, at its discount, instead of calling it line by line. Absent: every line is a live call.',
+      'The upstream has a Batch API (`openai`, `azure` Global Batch, `anthropic` Message Batches, `simulated`): batches created with `batches.forward: when-available` send the chat lines routed here to it, at its discount, instead of calling it line by line. Absent: every line is a live call.',
     ),
   simulation: simulationSchema
     .optional()

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
-import { BATCH_API_PROVIDERS } from './deployment-schema.js';
+import { BATCH_API_PROVIDERS, providerBatchApiLimits } from './deployment-schema.js';
 import { checkBatchWebhookSecrets } from './batch-schema.js';
 
 export class ConfigError extends Error {
@@ -114,6 +114,11 @@ function checkReferences(config: Config): { issues: string[]; warnings: string[]
     if (d.batchApi?.enabled && !BATCH_API_PROVIDERS.includes(d.provider))
       issues.push(
         `deployments[${i}].batchApi: provider "${d.provider}" has no Batch API the router can forward to (${BATCH_API_PROVIDERS.join(', ')} have)`,
+      );
+    const mostMegabytes = providerBatchApiLimits(d.provider).maxMegabytes;
+    if ((d.batchApi?.maxMegabytes ?? 0) > mostMegabytes)
+      issues.push(
+        `deployments[${i}].batchApi.maxMegabytes: at most ${mostMegabytes} for provider "${d.provider}" (its Batch API's limit)`,
       );
     if (d.batchApi?.enabled && d.kind !== 'chat')
       issues.push(`deployments[${i}].batchApi: only chat deployments forward batch lines`);

@@ -100,6 +100,10 @@ export type ProviderBatchState =
 export interface ProviderBatchApi {
   /** Uploads the lines and creates the upstream batch; its id. */
   submit(lines: readonly ProviderBatchLine[], signal: AbortSignal): Promise<string>;
+  /**
+   * The batch's state; one the upstream does not know (404) is `done` with no results. Any other
+   * failure throws: the batch may still be running, so the forwarder polls again later.
+   */
   poll(id: string, signal: AbortSignal): Promise<ProviderBatchState>;
   /** Asks the upstream to stop; it ends (`done`) later, with the results it has. */
   cancel(id: string, signal: AbortSignal): Promise<void>;

@@ -1,5 +1,5 @@
 // Fake upstreams for tests. An HttpClient for adapter tests that answers every request with one
-// JSON body (status 200) and records what was sent (URL, headers, body); and the JSON body of a
+// JSON body (status 200 unless told) and records what was sent (URL, headers, body); and the JSON body of a
 // request to a loopback fake upstream server.
 import type { IncomingMessage } from 'node:http';
 import { deploymentSchema } from '../../src/config/deployment-schema.js';
@@ -13,13 +13,16 @@ export interface SentRequest {
   body: string;
 }
 
-export function recordingHttp(reply: string): { http: HttpClient; sent: SentRequest[] } {
+export function recordingHttp(
+  reply: string,
+  status = 200,
+): { http: HttpClient; sent: SentRequest[] } {
   const sent: SentRequest[] = [];
   const http = {
     request: async (r: { url: URL; headers: Record<string, string>; body?: string }) => {
       sent.push({ url: r.url.toString(), headers: r.headers, body: r.body ?? '' });
       return {
-        status: 200,
+        status,
         headers: {},
         body: (async function* () {
           yield Buffer.from(reply);

@@ -6,180 +6,20 @@
 // the lines it did not answer go to the error file as cancelled, and so does the batch running out
 // of time (on an injected clock), its lines then expired; the budgets and the output filter.
 import { describe, expect, it } from 'vitest';
-import { createTestBatch } from '../../../test/helpers/batch-fixtures.js';
-import { parseConfig } from '../../config/load-config.js';
-import { compileConfig, ConfigHolder } from '../../config/runtime-config.js';
-import { createManualClock, systemClock, type Clock } from '../../core/clock.js';
-import { ANONYMOUS, type GatewayPolicies, type SettleInfo } from '../../gateway/gateway-types.js';
-import type {
-  ProviderAdapter,
-  ProviderBatchLine,
-  ProviderBatchState,
-} from '../../providers/types.js';
-import type { BatchStore } from '../../store/batch-store.js';
+import {
+  answer,
+  fakeUpstream,
+  fileLines,
+  OWNER,
+  runnerWith,
+  setUp,
+  until,
+} from '../../../test/helpers/forwarder-fixtures.js';
+import { createManualClock } from '../../core/clock.js';
+import type { GatewayPolicies, SettleInfo } from '../../gateway/gateway-types.js';
 import { createMemoryBatchStore } from '../../store/memory/memory-batch-store.js';
 import type { RequestRecord } from '../../store/request-record.js';
-import { simDeployment } from '../../../test/helpers/test-config.js';
-import type { BatchLine } from '../batch-input.js';
 import { batchObject, readDoc } from '../batch-object.js';
-import type { LineBatch } from '../batch-runner-deps.js';
-import { BatchRunner } from '../batch-runner.js';
-import { BatchForwarder } from './batch-forwarder.js';
-
-const OWNER = 'acme';
-const config = parseConfig(
-  {
-    deployments: [
-      simDeployment('gpt', {
-        prices: { inputPer1M: 1, outputPer1M: 2 },
-        batchApi: { discount: 0.5 },
-      }),
-      simDeployment('gpt2', { batchApi: { maxLines: 2 } }),
-      simDeployment('other'),
-    ],
-    batches: { forward: 'when-available', forwardPollMs: 50 },
-  },
-  {},
-).config;
-const holder = new ConfigHolder(compileConfig(config));
-
-async function setUp(store: BatchStore, models: string[], expiresAt = Date.now() + 60_000) {
-  const content = Buffer.from(
-    models
-      .map((model, i) =>
-        JSON.stringify({
-          custom_id: `r${i}`,
-          method: 'POST',
-          url: '/v1/chat/completions',
-          body: { model, messages: [{ role: 'user', content: `q${i}` }] },
-        }),
-      )
-      .join('\n'),
-  );
-  await store.putFile(
-    { id: 'file-in', owner: OWNER, purpose: 'batch', filename: 'in.jsonl', bytes: 1, createdAt: 1 },
-    content,
-  );
-  await createTestBatch(store, { id: 'batch_1', owner: OWNER, expiresAt });
-}
-
-/** A fake upstream Batch API: `state` answers each poll. */
-function fakeUpstream(
-  state: (id: string, lines: readonly ProviderBatchLine[]) => ProviderBatchState,
-) {
-  const submitted: ProviderBatchLine[][] = [];
-  const cancelled: string[] = [];
-  let polls = 0;
-  const api = {
-    submit: (lines: readonly ProviderBatchLine[]) => {
-      submitted.push([...lines]);
-      return Promise.resolve(`up_${submitted.length}`);
-    },
-    poll: (id: string) => {
-      polls++;
-      return Promise.resolve(state(id, submitted[Number(id.slice(3)) - 1]!));
-    },
-    cancel: (id: string) => {
-      cancelled.push(id);
-      return Promise.resolve();
-    },
-  };
-  return { api, submitted, cancelled, polls: () => polls };
-}
-
-const answer = (customId: string, status = 200) => ({
-  customId,
-  status,
-  body:
-    status === 200
-      ? {
-          model: 'gpt-up-2025',
-          choices: [{ index: 0, message: { role: 'assistant', content: `a ${customId}` } }],
-          usage: { prompt_tokens: 100, completion_tokens: 50, total_tokens: 150 },
-        }
-      : { error: { message: 'boom' } },
-});
-
-function runnerWith(
-  store: BatchStore,
-  upstream: ReturnType<typeof fakeUpstream>['api'],
-  records: RequestRecord[],
-  live: string[],
-  policies?: GatewayPolicies,
-  clock: Clock = systemClock,
-) {
-  const adapter = { batchApi: upstream } as unknown as ProviderAdapter;
-  const forwarder = new BatchForwarder({
-    ...(policies ? { policies } : {}),
-    config: holder,
-    clock,
-    recorder: { record: (r) => void records.push(r) },
-    adapters: { adapterFor: () => adapter },
-    callerFor: () => ANONYMOUS,
-    log: { warn: () => {}, info: () => {} },
-  });
-  // The gateway's part: a line for gpt with an offer is held; anything else answers live.
-  const send = (line: BatchLine, requestId: string, batch: LineBatch) => {
-    const model = line.body.model as string;
-    const d = holder.current.deployments.get(model)!;
-    if (batch.forward?.accepts(d)) {
-      batch.forward.hold({
-        deployment: d,
-        body: { model: 'gpt-up', messages: line.body.messages as never },
-        promptTokens: 90,
-        top: d,
-        tags: ['batch', `batch:${batch.id}`],
-      });
-      return Promise.resolve({ status: 202, headers: {}, body: '{}' });
-    }
-    live.push(line.customId);
-    return Promise.resolve({
-      status: 200,
-      headers: {},
-      body: JSON.stringify({
-        model: `${model}-live`,
-        usage: { prompt_tokens: 1, completion_tokens: 1 },
-      }),
-    });
-  };
-  return new BatchRunner({
-    store,
-    clock,
-    settings: () => ({
-      concurrency: 2,
-      maxActive: 4,
-      maxAttempts: 3,
-      maxRequests: 1_000,
-      pollIntervalMs: 50,
-    }),
-    callerFor: () => ANONYMOUS,
-    send: (line, _auth, requestId, batch) => send(line, requestId, batch),
-    log: { warn: () => {}, info: () => {} },
-    leaseMs: 600,
-    retryBaseMs: 5,
-    forwarder,
-  });
-}
-
-async function until<T>(
-  what: () => Promise<T | undefined> | T | undefined,
-  ms = 5_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await what();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-const fileLines = async (store: BatchStore, id: unknown) =>
-  (await store.getFileContent(id as string, OWNER))!
-    .toString()
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 describe('BatchForwarder', () => {
   it('submits once; a replica that takes over polls the upstream batch instead of resubmitting', async () => {

@@ -3,22 +3,24 @@
 // (batch-caller.ts carries this forwarder's offer): a line whose first choice is a deployment with
 // `batchApi` is held here instead of being called. Held lines are collected per deployment and
 // submitted once the batch has no line left to plan (or a deployment's limit is reached, or they
-// waited a poll interval), polled every `batches.forwardPollMs`, and mapped back to their lines
-// when the upstream batch ends: answers to the output or error file and the request log (at the
-// discounted price), lines with no answer or a retryable one back to the runner to run live. Which
-// lines went where is in the batch's doc (forward-doc.ts), so a replica that takes the batch over
-// polls instead of resubmitting. A cancel or expiry of the batch cancels its upstream batches.
-import type { DeploymentConfig } from '../../config/deployment-schema.js';
+// waited a poll interval), polled every `batches.forwardPollMs` (a failed poll is retried with
+// backoff), and mapped back to their lines when the upstream batch ends: answers to the output or
+// error file and the request log (at the discounted price), lines with no answer or a retryable
+// one back to the runner to run live. Which lines went where is in the batch's doc, so a replica
+// that takes the batch over polls instead of resubmitting. A cancel or expiry of the batch
+// cancels its upstream batches.
+import { batchApiLimits, type DeploymentConfig } from '../../config/deployment-schema.js';
 import type { PlannedBatchLine } from '../../gateway/gateway-types.js';
 import type { ProviderBatchApi } from '../../providers/types.js';
 import type { ActiveBatch } from '../active-batch.js';
 import { endpointRoute, RUN_ENDPOINTS } from '../batch-input.js';
 import { FORWARD_HEADER } from '../line-controls.js';
 import {
+  forwardedLine,
   judgeUpstreamResults,
+  pollDelay,
   runsToSubmit,
   upstreamLineId,
-  type ForwardedLine,
   type ForwardGroup,
 } from './forward-doc.js';
 import { keepUpstreamAnswer } from './keep-upstream-answer.js';
@@ -34,7 +36,6 @@ export type { ForwarderDeps, ForwarderHooks, LineOffer } from './forwarder-types
 
 /** A JSONL line's bytes besides its body (`custom_id`, `method`, `url`). */
 const LINE_OVERHEAD = 100;
-
 export class BatchForwarder {
   private hooks: ForwarderHooks | undefined;
   private readonly held = new Map<string, Held>();
@@ -137,6 +138,7 @@ export class BatchForwarder {
         collected: new Map(),
         collectedBytes: new Map(),
         lastPolled: new Map(),
+        pollFailures: new Map(),
         work: Promise.resolve(),
         queued: false,
       };
@@ -148,25 +150,14 @@ export class BatchForwarder {
   private hold(b: ActiveBatch, index: number, requestId: string, planned: PlannedBatchLine): void {
     const h = this.state(b);
     const d = planned.deployment;
-    const meta: ForwardedLine = {
-      line: index,
-      requestId,
-      promptTokens: planned.promptTokens,
-      top: planned.top.name,
-      ...(planned.router !== undefined ? { router: planned.router } : {}),
-      ...(planned.routingMode !== undefined ? { routingMode: planned.routingMode } : {}),
-      ...(planned.routerVersion !== undefined ? { routerVersion: planned.routerVersion } : {}),
-      ...(planned.decisionId !== undefined ? { decisionId: planned.decisionId } : {}),
-      ...(planned.tags ? { tags: planned.tags } : {}),
-      ...(planned.endUser !== undefined ? { endUser: planned.endUser } : {}),
-    };
+    const meta = forwardedLine(index, requestId, planned);
     const bytes = Buffer.byteLength(JSON.stringify(planned.body)) + LINE_OVERHEAD;
     const list = h.collected.get(d.name) ?? [];
     list.push({ planned, meta, bytes, at: this.deps.clock.now() });
     h.collected.set(d.name, list);
     const total = (h.collectedBytes.get(d.name) ?? 0) + bytes;
     h.collectedBytes.set(d.name, total);
-    const { maxLines, maxMegabytes } = d.batchApi!;
+    const { maxLines, maxMegabytes } = batchApiLimits(d);
     if (list.length >= maxLines || total >= maxMegabytes * 1e6)
       this.step(h, () => this.submitAll(h, (name) => name === d.name, true));
   }
@@ -221,7 +212,7 @@ export class BatchForwarder {
       h.collected.delete(name);
       h.collectedBytes.delete(name);
       const d = this.deps.config.current.deployments.get(name);
-      const limits = d?.batchApi ?? { maxLines: 50_000, maxMegabytes: 200 };
+      const limits = d ? batchApiLimits(d) : { maxLines: 50_000, maxMegabytes: 200 };
       const { runs, rest } = runsToSubmit(
         list,
         limits.maxLines,
@@ -284,7 +275,9 @@ export class BatchForwarder {
 
   private async pollAll(h: Held, now: number, every: number): Promise<void> {
     for (const group of [...h.doc.groups]) {
-      if (now - (h.lastPolled.get(group.upstreamId) ?? 0) < every) continue;
+      const failures = h.pollFailures.get(group.upstreamId) ?? 0;
+      const last = h.lastPolled.get(group.upstreamId) ?? 0;
+      if (now - last < pollDelay(every, failures)) continue;
       h.lastPolled.set(group.upstreamId, now);
       const d = this.deps.config.current.deployments.get(group.deployment);
       const api = this.batchApi(d);
@@ -297,15 +290,36 @@ export class BatchForwarder {
       }
       try {
         const state = await api.poll(group.upstreamId, AbortSignal.timeout(d!.timeoutMs));
+        h.pollFailures.delete(group.upstreamId);
         if (state.done) await this.finishGroup(h, group, state.results);
       } catch (err) {
-        const retryable = (err as { retryable?: boolean }).retryable !== false;
-        this.deps.log.warn(
-          `batches: ${h.b.stored.id}: could not read ${group.upstreamId} at ${group.deployment} (${(err as Error).message})${retryable ? '' : '; its lines run live'}`,
-        );
-        if (!retryable) await this.finishGroup(h, group, []);
+        await this.pollFailed(h, group, err as Error, failures + 1, every);
       }
     }
+  }
+
+  /** A poll failed: the upstream batch may still run (and be paid for), so its lines wait and
+   * the poll is retried with backoff, whatever the error (a 404 for the batch is no failure: it
+   * ends with no results). A batch that is ending (its cancel sent, best-effort) does not wait:
+   * its lines end as not run. */
+  private async pollFailed(
+    h: Held,
+    group: ForwardGroup,
+    err: Error,
+    failures: number,
+    every: number,
+  ): Promise<void> {
+    const where = `${h.b.stored.id}: ${group.upstreamId} at ${group.deployment}`;
+    if (h.b.ending) {
+      this.deps.log.warn(
+        `batches: ${where} could not be read (${err.message}); the batch is ending, its lines are not run`,
+      );
+      return this.finishGroup(h, group, []);
+    }
+    h.pollFailures.set(group.upstreamId, failures);
+    this.deps.log.warn(
+      `batches: ${where} could not be read (${err.message}; ${failures} in a row); its lines wait, next try in ${Math.round(pollDelay(every, failures) / 1000)} s`,
+    );
   }
 
   /** Cancels the batch's upstream batches (they end, with what they did, at a later poll). */
@@ -341,6 +355,7 @@ export class BatchForwarder {
     const b = h.b;
     h.doc.groups = h.doc.groups.filter((g) => g !== group);
     h.lastPolled.delete(group.upstreamId);
+    h.pollFailures.delete(group.upstreamId);
     const deployment = this.deps.config.current.deployments.get(group.deployment);
     const caller = this.deps.callerFor(b.doc.keyId, b.stored.owner);
     const back: number[] = [];

@@ -2,6 +2,7 @@
 // line's upstream result: an answer (2xx or a final 4xx) is kept, a retryable one or none runs live;
 // and what the config accepts of `batchApi`.
 import { describe, expect, it } from 'vitest';
+import { batchApiLimits } from '../../config/deployment-schema.js';
 import { parseConfig, type ConfigError } from '../../config/load-config.js';
 import { simDeployment, simEmbeddingDeployment } from '../../../test/helpers/test-config.js';
 import { judgeUpstreamResults, splitForUpstream, type ForwardGroup } from './forward-doc.js';
@@ -79,26 +80,41 @@ describe('batchApi in the config', () => {
   it('is refused on a provider without a Batch API the router speaks, and on embedding models', () => {
     expect(
       issues({
-        ...simDeployment('claude'),
-        provider: 'anthropic',
+        ...simDeployment('local'),
+        provider: 'openai-compatible',
+        baseUrl: 'http://127.0.0.1:1/v1',
         batchApi: {},
       }),
-    ).toMatch(/deployments\[1\]\.batchApi: provider "anthropic" has no Batch API/);
+    ).toMatch(/deployments\[1\]\.batchApi: provider "openai-compatible" has no Batch API/);
+    expect(issues({ ...simDeployment('claude'), provider: 'anthropic', batchApi: {} })).toBe('');
     expect(issues(simEmbeddingDeployment('e', { batchApi: {} }))).toMatch(
       /deployments\[1\]\.batchApi: only chat deployments/,
     );
     expect(issues(simDeployment('s', { batchApi: {} }))).toBe('');
+    expect(issues(simDeployment('s', { batchApi: { maxMegabytes: 256 } }))).toMatch(
+      /batchApi\.maxMegabytes: at most 200 for provider "simulated"/,
+    );
   });
 
-  it('defaults to half off, OpenAI limits and forwarding off', () => {
-    const config = parseConfig({ deployments: [simDeployment('s', { batchApi: {} })] }, {}).config;
+  it("defaults to half off, the provider's limits and forwarding off", () => {
+    const config = parseConfig(
+      {
+        deployments: [
+          simDeployment('s', { batchApi: {} }),
+          { ...simDeployment('claude'), provider: 'anthropic', batchApi: {} },
+        ],
+      },
+      {},
+    ).config;
     expect(config.deployments[0]!.batchApi).toEqual({
       enabled: true,
       discount: 0.5,
-      maxLines: 50_000,
-      maxMegabytes: 200,
       completesAfterMs: 5_000,
     });
+    expect(config.deployments.map(batchApiLimits)).toEqual([
+      { maxLines: 50_000, maxMegabytes: 200 },
+      { maxLines: 100_000, maxMegabytes: 256 },
+    ]);
     expect(config.batches.forward).toBe('never');
   });
 });

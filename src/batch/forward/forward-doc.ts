@@ -1,7 +1,9 @@
 // What a forwarding batch keeps in its doc about the lines it sent to upstream Batch APIs, and
-// the pure steps over it: splitting a deployment's lines into upstream batches within its limits,
-// and judging each line's upstream result (keep it, or run it live). Kept in the doc so a replica
-// that takes the batch over polls the upstream batches instead of sending their lines again.
+// the pure steps over it: a held line's record, splitting a deployment's lines into upstream
+// batches within its limits, the wait between failing polls, and judging each line's upstream
+// result (keep it, or run it live). Kept in the doc so a replica that takes the batch over polls
+// the upstream batches instead of sending their lines again.
+import type { PlannedBatchLine } from '../../gateway/gateway-types.js';
 import type { ProviderBatchResult } from '../../providers/types.js';
 
 /** What a forwarded line's record needs when its upstream batch ends (from its plan). */
@@ -36,6 +38,35 @@ export interface ForwardDoc {
   groups: ForwardGroup[];
   /** Lines an upstream batch gave back (a retryable failure): they run live, never forwarded again. */
   live: number[];
+}
+
+/** What a held line's record will need, from its plan. */
+export function forwardedLine(
+  index: number,
+  requestId: string,
+  planned: PlannedBatchLine,
+): ForwardedLine {
+  return {
+    line: index,
+    requestId,
+    promptTokens: planned.promptTokens,
+    top: planned.top.name,
+    ...(planned.router !== undefined ? { router: planned.router } : {}),
+    ...(planned.routingMode !== undefined ? { routingMode: planned.routingMode } : {}),
+    ...(planned.routerVersion !== undefined ? { routerVersion: planned.routerVersion } : {}),
+    ...(planned.decisionId !== undefined ? { decisionId: planned.decisionId } : {}),
+    ...(planned.tags ? { tags: planned.tags } : {}),
+    ...(planned.endUser !== undefined ? { endUser: planned.endUser } : {}),
+  };
+}
+
+/** The longest wait between polls of an upstream batch that fail. */
+const MAX_POLL_BACKOFF_MS = 600_000;
+
+/** The wait before the next poll of an upstream batch after `failures` failed polls in a row. */
+export function pollDelay(every: number, failures: number): number {
+  if (failures === 0) return every;
+  return Math.min(every * 2 ** Math.min(failures, 20), Math.max(every, MAX_POLL_BACKOFF_MS));
 }
 
 /** The id of a line in an upstream batch (our own, short: custom_ids may be long). */

@@ -52,6 +52,8 @@ export interface Held {
   /** The bytes of each deployment's collected lines. */
   collectedBytes: Map<string, number>;
   lastPolled: Map<string, number>;
+  /** Polls of an upstream batch that failed in a row (they are retried with backoff). */
+  pollFailures: Map<string, number>;
   /** Upstream work on this batch, one step at a time. */
   work: Promise<void>;
   queued: boolean;

@@ -2,17 +2,13 @@
 // Anthropic's docs: `x-api-key` and `anthropic-version: 2023-06-01`.
 import type { DeploymentConfig } from '../../config/deployment-schema.js';
 import { GatewayError } from '../../core/errors.js';
-import { headerValue, pickUpstreamHeaders, readText, type HttpClient } from '../http-client.js';
+import { pickUpstreamHeaders, readText, type HttpClient } from '../http-client.js';
 import { parseSse } from '../sse-parser.js';
 import type { ProviderAdapter, UpstreamRequest } from '../types.js';
 import { chatToAnthropicRequest } from './anthropic-convert.js';
-import {
-  anthropicEventsToChunks,
-  anthropicToChatResponse,
-  mapAnthropicError,
-} from './anthropic-reply.js';
-
-export const ANTHROPIC_VERSION = '2023-06-01';
+import { createAnthropicBatchApi } from './anthropic-batch.js';
+import { anthropicHeaders, anthropicHttpError } from './anthropic-http.js';
+import { anthropicEventsToChunks, anthropicToChatResponse } from './anthropic-reply.js';
 
 export function createAnthropicAdapter(
   deployment: DeploymentConfig,
@@ -24,29 +20,12 @@ export function createAnthropicAdapter(
   const url = new URL(`${base}/v1/messages`);
   const countUrl = new URL(`${base}/v1/messages/count_tokens`);
   const post = async (to: URL, json: unknown, signal: AbortSignal, stream = false) => {
-    const headers: Record<string, string> = {
-      'content-type': 'application/json',
-      'anthropic-version': ANTHROPIC_VERSION,
-      ...(deployment.headers ?? {}),
-      ...(apiKey ? { 'x-api-key': apiKey } : {}),
+    const headers = {
+      ...anthropicHeaders(deployment, apiKey),
       ...(stream ? { accept: 'text/event-stream' } : {}),
     };
     const res = await http.request({ url: to, headers, body: JSON.stringify(json), signal });
-    if (res.status < 200 || res.status >= 300) {
-      const text = await readText(res.body, 2048).catch(() => '');
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        parsed = { error: { type: 'api_error', message: text.slice(0, 2048) } };
-      }
-      const retry: Record<string, string> = {};
-      for (const h of ['retry-after', 'retry-after-ms']) {
-        const v = headerValue(res.headers, h);
-        if (v !== undefined) retry[h] = v;
-      }
-      throw mapAnthropicError(res.status, parsed, deployment.name, retry);
-    }
+    if (res.status < 200 || res.status >= 300) throw await anthropicHttpError(res, deployment.name);
     return res;
   };
   const send = (req: UpstreamRequest, stream: boolean) =>
@@ -66,6 +45,9 @@ export function createAnthropicAdapter(
     }
   };
   return {
+    ...(deployment.batchApi?.enabled
+      ? { batchApi: createAnthropicBatchApi(deployment, http, apiKey) }
+      : {}),
     async chat(req) {
       const res = await send(req, false);
       const msg = await replyJson(res, 'reply');

@@ -88,3 +88,22 @@ describe('OpenAI Batch API client', () => {
     ]);
   });
 });
+
+describe('polling an upstream batch', () => {
+  const signal = new AbortController().signal;
+  it('ends a batch the upstream does not know (404) with no results', async () => {
+    const { http } = recordingHttp('{"error":{"type":"not_found_error","message":"no"}}', 404);
+    await expect(createOpenAiBatchApi(azure, http, 'k').poll('b-1', signal)).resolves.toEqual({
+      done: true,
+      status: 'not_found',
+      results: [],
+    });
+  });
+
+  it('throws any other failure (a 401 too): the forwarder polls again later', async () => {
+    const { http } = recordingHttp('{"error":{"type":"authentication_error","message":"no"}}', 401);
+    await expect(createOpenAiBatchApi(azure, http, 'k').poll('b-1', signal)).rejects.toMatchObject({
+      status: 401,
+    });
+  });
+});

@@ -18,6 +18,9 @@ import type {
 import { upstreamError } from '../upstream-errors.js';
 import { describeEndpoint, serializeBody } from './openai-adapter.js';
 
+/** A batch the upstream does not know: ended, with no results. */
+const NOT_FOUND: ProviderBatchState = { done: true, status: 'not_found', results: [] };
+
 /** Statuses after which an upstream batch changes no more. */
 const ENDED = new Set(['completed', 'failed', 'expired', 'cancelled']);
 
@@ -146,7 +149,13 @@ export function createOpenAiBatchApi(
       return idOf(batch, 'batch');
     },
     async poll(id, signal): Promise<ProviderBatchState> {
-      const batch = json(await call(`batches/${encodeURIComponent(id)}`, signal));
+      let batch: Record<string, unknown>;
+      try {
+        batch = json(await call(`batches/${encodeURIComponent(id)}`, signal));
+      } catch (err) {
+        if (err instanceof GatewayError && err.status === 404) return NOT_FOUND;
+        throw err;
+      }
       const status = typeof batch.status === 'string' ? batch.status : 'unknown';
       if (!ENDED.has(status)) return { done: false, status };
       const results = [
