@@ -7,10 +7,11 @@
 // half the price of the live one, whose usage (cache reads and writes too) is the same.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import OpenAI, { toFile } from 'openai';
+import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
 import type { RequestRecord } from '../../src/store/request-record.js';
+import { settle, submitBatch } from '../helpers/batch-client.js';
 import { testConfig, testConfigInput } from '../helpers/test-config.js';
 
 const BATCH_MODEL = 'claude-sonnet-4-5-batch';
@@ -160,35 +161,14 @@ const chat = (id: string, model: string, content: string) => ({
 describe("batch lines forwarded to Anthropic's Message Batches API", () => {
   it('sends the lines routed to claude as one Message Batch and maps the results back', async () => {
     const c = new OpenAI({ baseURL: `${base}/v1`, apiKey: 'none', maxRetries: 0 });
-    const file = await c.files.create({
-      file: await toFile(
-        Buffer.from(
-          [
-            chat('a', 'claude', 'first'),
-            chat('b', 'small', 'second'),
-            chat('c', 'claude', 'an invalid one'),
-            chat('d', 'claude', 'overloaded upstream'),
-            chat('e', 'claude', 'third'),
-          ]
-            .map((l) => JSON.stringify(l))
-            .join('\n'),
-        ),
-        'in.jsonl',
-      ),
-      purpose: 'batch',
-    });
-    const created = await c.batches.create({
-      input_file_id: file.id,
-      endpoint: '/v1/chat/completions',
-      completion_window: '24h',
-    });
-    let done = created;
-    const until = Date.now() + 15_000;
-    while (!['completed', 'failed', 'cancelled', 'expired'].includes(done.status)) {
-      if (Date.now() > until) throw new Error(`batch still ${done.status}`);
-      await new Promise((r) => setTimeout(r, 25));
-      done = await c.batches.retrieve(created.id);
-    }
+    const created = await submitBatch(c, [
+      chat('a', 'claude', 'first'),
+      chat('b', 'small', 'second'),
+      chat('c', 'claude', 'an invalid one'),
+      chat('d', 'claude', 'overloaded upstream'),
+      chat('e', 'claude', 'third'),
+    ]);
+    const done = await settle(c, created.id);
     expect(done.status).toBe('completed');
     expect(done.request_counts).toEqual({ total: 5, completed: 4, failed: 1 });
 

@@ -6,10 +6,11 @@
 // live. The request log has the forwarded lines at half price, their baseline at list price.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import OpenAI, { toFile } from 'openai';
+import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
 import type { RequestRecord } from '../../src/store/request-record.js';
+import { settle, submitBatch } from '../helpers/batch-client.js';
 import { testConfig, testConfigInput } from '../helpers/test-config.js';
 
 const BATCH_MODEL = 'gpt-4o-mini-2024-07-18';
@@ -172,34 +173,13 @@ const chat = (id: string, model: string, content: string) => ({
 describe('batch lines forwarded to an OpenAI Batch API', () => {
   it('sends the lines routed to gpt as one upstream batch and maps the results back', async () => {
     const c = new OpenAI({ baseURL: `${base}/v1`, apiKey: 'none', maxRetries: 0 });
-    const file = await c.files.create({
-      file: await toFile(
-        Buffer.from(
-          [
-            chat('a', 'gpt', 'first'),
-            chat('b', 'small', 'second'),
-            chat('c', 'gpt', 'third'),
-            chat('d', 'gpt', 'please fail upstream'),
-          ]
-            .map((l) => JSON.stringify(l))
-            .join('\n'),
-        ),
-        'in.jsonl',
-      ),
-      purpose: 'batch',
-    });
-    const created = await c.batches.create({
-      input_file_id: file.id,
-      endpoint: '/v1/chat/completions',
-      completion_window: '24h',
-    });
-    let done = created;
-    const until = Date.now() + 15_000;
-    while (!['completed', 'failed', 'cancelled', 'expired'].includes(done.status)) {
-      if (Date.now() > until) throw new Error(`batch still ${done.status}`);
-      await new Promise((r) => setTimeout(r, 25));
-      done = await c.batches.retrieve(created.id);
-    }
+    const created = await submitBatch(c, [
+      chat('a', 'gpt', 'first'),
+      chat('b', 'small', 'second'),
+      chat('c', 'gpt', 'third'),
+      chat('d', 'gpt', 'please fail upstream'),
+    ]);
+    const done = await settle(c, created.id);
     expect(done.status).toBe('completed');
     expect(done.request_counts).toEqual({ total: 4, completed: 4, failed: 0 });
 

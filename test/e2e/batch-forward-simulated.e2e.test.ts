@@ -10,6 +10,7 @@ import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
 import type { RequestRecord } from '../../src/store/request-record.js';
+import { settle, submitBatch } from '../helpers/batch-client.js';
 import { simDeployment, testConfig, testConfigInput } from '../helpers/test-config.js';
 
 let rt: Runtime;
@@ -62,38 +63,20 @@ const chat = (id: string, model: string, content: string) => ({
 
 async function runBatch(lines: object[], headers: Record<string, string>) {
   const c = client();
-  const file = await c.files.create({
-    file: await toFile(
-      Buffer.from(lines.map((l) => JSON.stringify(l)).join('\n') + '\n'),
-      'in.jsonl',
-    ),
-    purpose: 'batch',
-  });
-  const created = await c.batches.create(
-    { input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' },
-    { headers },
-  );
-  const until = Date.now() + 15_000;
-  for (;;) {
-    const b = await c.batches.retrieve(created.id);
-    if (['completed', 'failed', 'cancelled', 'expired'].includes(b.status)) {
-      const text = b.output_file_id ? await (await c.files.content(b.output_file_id)).text() : '';
-      const out = text
-        .trim()
-        .split('\n')
-        .filter(Boolean)
-        .map(
-          (l) =>
-            JSON.parse(l) as {
-              custom_id: string;
-              response: { status_code: number; body: { model: string } };
-            },
-        );
-      return { batch: b, out, mine: records.filter((r) => r.tags?.includes(`batch:${b.id}`)) };
-    }
-    if (Date.now() > until) throw new Error(`batch ${b.id} still ${b.status}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  const b = await settle(c, (await submitBatch(c, lines, headers)).id);
+  const text = b.output_file_id ? await (await c.files.content(b.output_file_id)).text() : '';
+  const out = text
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map(
+      (l) =>
+        JSON.parse(l) as {
+          custom_id: string;
+          response: { status_code: number; body: { model: string } };
+        },
+    );
+  return { batch: b, out, mine: records.filter((r) => r.tags?.includes(`batch:${b.id}`)) };
 }
 
 describe('batch lines forwarded to a simulated Batch API', () => {

@@ -11,6 +11,7 @@ import { emptyUsage, type BatchDoc } from '../../src/batch/batch-object.js';
 import type { RequestRecord } from '../../src/store/request-record.js';
 import { createSqliteRequestStore } from '../../src/store/sql/sqlite-request-store.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
+import { settle } from '../helpers/batch-client.js';
 import { dropSchema, PG_URL, pgAvailable } from '../helpers/postgres.js';
 import { testConfig } from '../helpers/test-config.js';
 
@@ -42,16 +43,6 @@ async function start(requestLog: object, records: RequestRecord[], enabled = tru
   return { rt, client: new OpenAI({ baseURL: `${url}/v1`, apiKey: 'x', maxRetries: 0 }) };
 }
 
-async function settle(c: OpenAI, id: string): Promise<OpenAI.Batch> {
-  const until = Date.now() + 20_000;
-  for (;;) {
-    const b = await c.batches.retrieve(id);
-    if (['completed', 'failed', 'cancelled', 'expired'].includes(b.status)) return b;
-    if (Date.now() > until) throw new Error(`batch ${id} still ${b.status}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 describe('batches kept in the request-log store', () => {
   it.skipIf(!havePg)(
     'two replicas on one PostgreSQL: files and batches are shared, every line runs once',
@@ -76,7 +67,7 @@ describe('batches kept in the request-log store', () => {
           ),
         );
         for (const batch of batches) {
-          const done = await settle(b.client, batch.id);
+          const done = await settle(b.client, batch.id, 20_000);
           expect(done.request_counts).toEqual({ total: 40, completed: 40, failed: 0 });
           const text = await (await a.client.files.content(done.output_file_id!)).text();
           expect(text.trim().split('\n')).toHaveLength(40);
@@ -132,7 +123,7 @@ describe('batches kept in the request-log store', () => {
       });
       await store.close();
       const next = await start(log, records);
-      const done = await settle(next.client, 'batch_left');
+      const done = await settle(next.client, 'batch_left', 20_000);
       expect(done.request_counts).toEqual({ total: 5, completed: 5, failed: 0 });
       await next.rt.close();
       second = await start(log, records);

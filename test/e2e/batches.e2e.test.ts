@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashApiKey } from '../../src/auth/api-key.js';
 import type { RequestRecord } from '../../src/store/request-record.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
+import { settle } from '../helpers/batch-client.js';
 import { simEmbeddingDeployment, testConfig, testConfigInput } from '../helpers/test-config.js';
 
 const KEY_A = 'mr-batch-key-a-0123456789';
@@ -49,16 +50,6 @@ const chat = (id: string, model: string, content = 'Say hello') => ({
   url: '/v1/chat/completions',
   body: { model, messages: [{ role: 'user', content }] },
 });
-
-async function settle(c: OpenAI, id: string): Promise<OpenAI.Batch> {
-  const until = Date.now() + 15_000;
-  for (;;) {
-    const b = await c.batches.retrieve(id);
-    if (['completed', 'failed', 'cancelled', 'expired'].includes(b.status)) return b;
-    if (Date.now() > until) throw new Error(`batch ${id} still ${b.status}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 interface OutputLine {
   custom_id: string;
