@@ -4,18 +4,14 @@
 // is shown as its own API shows it (OpenAI's Batch, Anthropic's MessageBatch) plus whose it is.
 // Served whatever `batches.enabled` says: batches left from before it was turned off stay visible.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { batchObject, isCancelling, readDoc } from '../../batch/batch-object.js';
+import { batchObject, readDoc } from '../../batch/batch-object.js';
 import type { BatchRunner } from '../../batch/batch-runner.js';
 import { systemClock, type Clock } from '../../core/clock.js';
-import { GatewayError, invalidRequest, notFound, queryNumber } from '../../core/errors.js';
-import {
-  FINISHED_BATCH_STATUSES,
-  type AllBatchesQuery,
-  type BatchStore,
-  type StoredBatch,
-} from '../../store/batch-store.js';
+import { invalidRequest, notFound, queryNumber } from '../../core/errors.js';
+import type { AllBatchesQuery, BatchStore, StoredBatch } from '../../store/batch-store.js';
 import { isMessageBatch, messageBatchView } from '../anthropic/message-batches-routes.js';
 import { requireAdmin } from './admin-routes.js';
+import { cancelBatch } from './batches-routes.js';
 import { openAiList } from './openai-list.js';
 
 /** Which API a batch belongs to, by its id. */
@@ -82,20 +78,11 @@ export function registerAdminBatchesRoutes(
     const actor = requireAdmin(request);
     const { id } = request.params;
     const before = await found(id);
-    if (FINISHED_BATCH_STATUSES.includes(before.status))
-      throw new GatewayError({
-        status: 409,
-        type: 'invalid_request_error',
-        code: 'batch_not_cancellable',
-        param: 'batch_id',
-        message: `Batch ${id} is ${before.status}; only a batch that has not finished can be cancelled.`,
-      });
-    const after = await store.requestCancel(id, before.owner, clock.now());
-    if (after && isCancelling(after)) runner.noticeCancel(id);
+    const after = await cancelBatch(store, runner, clock, before);
     request.log.info(
       { batch: id, tenant: before.owner, by: actor },
       'admin: batch cancel requested',
     );
-    return adminBatchView(store, after ?? before, origin(request));
+    return adminBatchView(store, after, origin(request));
   });
 }

@@ -26,6 +26,30 @@ const WINDOW_MS = 86_400_000;
 /** This API's batches (`batch_…`); a tenant's Message Batches (`msgbatch_…`) are Anthropic's. */
 const isOpenAiBatch = (b: StoredBatch) => b.id.startsWith('batch_');
 
+/**
+ * Asks `before` (its owner's) to stop, as its owner or an operator would: 409 once it has finished;
+ * this replica's runner stops at once, another replica's at its next lease renewal. The batch as
+ * it is after.
+ */
+export async function cancelBatch(
+  store: BatchStore,
+  runner: Pick<BatchRunner, 'noticeCancel'>,
+  clock: Clock,
+  before: StoredBatch,
+): Promise<StoredBatch> {
+  if (FINISHED_BATCH_STATUSES.includes(before.status))
+    throw new GatewayError({
+      status: 409,
+      type: 'invalid_request_error',
+      code: 'batch_not_cancellable',
+      param: 'batch_id',
+      message: `Batch ${before.id} is ${before.status}; only a batch that has not finished can be cancelled.`,
+    });
+  const after = await store.requestCancel(before.id, before.owner, clock.now());
+  if (after && isCancelling(after)) runner.noticeCancel(before.id);
+  return after ?? before;
+}
+
 export async function registerBatchesRoutes(
   app: FastifyInstance,
   store: BatchStore,
@@ -121,17 +145,7 @@ export async function registerBatchesRoutes(
       scope.post<{ Params: { id: string } }>(`${p}/batches/:id/cancel`, async (request) => {
         const { id } = request.params;
         const before = await found(id, request.auth.tenant);
-        if (FINISHED_BATCH_STATUSES.includes(before.status))
-          throw new GatewayError({
-            status: 409,
-            type: 'invalid_request_error',
-            code: 'batch_not_cancellable',
-            param: 'batch_id',
-            message: `Batch ${id} is ${before.status}; only a batch that has not finished can be cancelled.`,
-          });
-        const after = await store.requestCancel(id, request.auth.tenant, clock.now());
-        if (after && isCancelling(after)) runner.noticeCancel(id);
-        return batchObject(after ?? before);
+        return batchObject(await cancelBatch(store, runner, clock, before));
       });
     }
   });
