@@ -1,6 +1,7 @@
 // A small simulated fleet for tests: instant answers unless a test asks for latency or faults.
 import { parseConfig } from '../../src/config/load-config.js';
 import type { Config, ConfigInput } from '../../src/config/schema.js';
+import { deploymentSchema, type DeploymentConfig } from '../../src/config/deployment-schema.js';
 
 type DeploymentInput = ConfigInput['deployments'][number];
 
@@ -60,4 +61,17 @@ export function testConfigInput(overrides: Partial<ConfigInput> = {}): ConfigInp
 
 export function testConfig(overrides: Partial<ConfigInput> = {}): Config {
   return parseConfig(testConfigInput(overrides), {}).config;
+}
+
+/** An `anthropic` deployment (Claude Sonnet 4.5's prices and limits) for conversion tests. */
+export function claudeDeployment(overrides: Partial<DeploymentInput> = {}): DeploymentConfig {
+  return deploymentSchema.parse({
+    name: 'claude',
+    provider: 'anthropic',
+    model: 'claude-sonnet-4-5',
+    prices: { inputPer1M: 3, outputPer1M: 15 },
+    contextWindow: 200000,
+    maxOutputTokens: 8192,
+    ...overrides,
+  });
 }

@@ -3,7 +3,7 @@
 // as one Message or streamed — reaches the client as Claude's blocks; Anthropic's own server
 // tools are refused rather than sent on as tools that do nothing.
 import { describe, expect, it } from 'vitest';
-import { deploymentSchema } from '../../config/deployment-schema.js';
+import { claudeDeployment } from '../../../test/helpers/test-config.js';
 import type { GatewayError } from '../../core/errors.js';
 import type { ChatChunk, ChatResponse } from '../../core/wire-types.js';
 import { chatToAnthropicRequest } from '../../providers/anthropic/anthropic-convert.js';
@@ -12,15 +12,7 @@ import type { SseMessage } from '../../providers/sse-parser.js';
 import { messagesToChat } from './messages-convert.js';
 import { chatChunksToMessageEvents, chatToMessage } from './messages-reply.js';
 
-const claude = deploymentSchema.parse({
-  name: 'claude',
-  provider: 'anthropic',
-  model: 'claude-sonnet-4-5',
-  prices: { inputPer1M: 3, outputPer1M: 15 },
-  contextWindow: 200000,
-  maxOutputTokens: 8192,
-  capabilities: { reasoning: true },
-});
+const claude = claudeDeployment({ capabilities: { reasoning: true } });
 
 const toolLoop = {
   model: 'model-router',

@@ -4,7 +4,7 @@
 // of their error type, so overloaded and api errors are retryable and an invalid request is
 // final; canceled and expired ones as no result).
 import { describe, expect, it } from 'vitest';
-import { deploymentSchema } from '../../config/deployment-schema.js';
+import { claudeDeployment } from '../../../test/helpers/test-config.js';
 import { judgeUpstreamResults } from '../../batch/forward/forward-doc.js';
 import { recordingHttp } from '../../../test/helpers/fake-http.js';
 import {
@@ -14,15 +14,7 @@ import {
 } from './anthropic-batch.js';
 import { chatToAnthropicRequest } from './anthropic-convert.js';
 
-const claude = deploymentSchema.parse({
-  name: 'claude',
-  provider: 'anthropic',
-  model: 'claude-sonnet-4-5',
-  prices: { inputPer1M: 3, outputPer1M: 15 },
-  contextWindow: 200000,
-  maxOutputTokens: 8192,
-  batchApi: {},
-});
+const claude = claudeDeployment({ batchApi: {} });
 
 describe('a chat line as a Message Batch request', () => {
   it('carries the live Messages body as params, with stream off', () => {

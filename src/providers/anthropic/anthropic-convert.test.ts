@@ -1,19 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { deploymentSchema } from '../../config/deployment-schema.js';
+import { claudeDeployment } from '../../../test/helpers/test-config.js';
 import type { ChatRequest } from '../../core/wire-types.js';
 import { sentByOpenAiAdapter } from '../../../test/helpers/fake-http.js';
 import { chatToAnthropicRequest } from './anthropic-convert.js';
 import { anthropicToChatResponse, mapUsage } from './anthropic-reply.js';
 
-const claude = deploymentSchema.parse({
-  name: 'claude',
-  provider: 'anthropic',
-  model: 'claude-sonnet-4-5',
-  prices: { inputPer1M: 3, outputPer1M: 15 },
-  contextWindow: 200000,
-  maxOutputTokens: 8192,
-  capabilities: { reasoning: true },
-});
+const claude = claudeDeployment({ capabilities: { reasoning: true } });
 
 describe('Chat → Anthropic request', () => {
   it('merges system prompts, groups tool results into one user turn, maps images, tool_choice and parallel calls', () => {
