@@ -277,7 +277,11 @@ export async function createRuntime(
       : {}),
     forward: { adapters: registry, recorder, policies },
   });
-  if (initial.telemetry.metrics) batchMetrics.watch(() => batches.runner.status());
+  if (initial.telemetry.metrics) {
+    batchMetrics.watch(() => batches.runner.status());
+    const forwarder = batches.forwarder;
+    if (forwarder) batchMetrics.watchForward(() => forwarder.waiting());
+  }
   const app = await buildApp({
     config: holder,
     gateway,

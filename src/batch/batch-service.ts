@@ -54,12 +54,14 @@ export class BatchService {
   readonly callers = new BatchCallers();
   readonly runner: BatchRunner;
   readonly webhooks: BatchWebhooks;
+  /** Sends chat lines to upstream Batch APIs (`batches.forward`), when the service was given it. */
+  readonly forwarder: BatchForwarder | undefined;
   private app: FastifyInstance | undefined;
   private sweep: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: BatchServiceOptions) {
     const settings = () => options.config.current.config.batches;
-    const forwarder =
+    const forwarder = (this.forwarder =
       options.forward &&
       new BatchForwarder({
         ...options.forward,
@@ -67,7 +69,7 @@ export class BatchService {
         clock: options.clock,
         log: options.log,
         callerFor: (keyId, owner) => this.callerFor(keyId, owner),
-      });
+      }));
     this.webhooks = new BatchWebhooks({
       settings,
       clock: options.clock,

@@ -26,6 +26,7 @@ export const BATCH_DEFAULTS = {
   retentionDays: 30,
   forward: 'never',
   forwardPollMs: 30_000,
+  forwardLookupMs: 600_000,
 } as const;
 
 /** Whether a batch's chat lines may go to a deployment's own Batch API (`batches.forward`). */
@@ -151,6 +152,15 @@ export const batchSchema = z
       .default(BATCH_DEFAULTS.forwardPollMs)
       .describe(
         "How often the replica running a batch asks an upstream's Batch API how its forwarded lines are doing (and submits the lines collected since).",
+      ),
+    forwardLookupMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(86_400_000)
+      .default(BATCH_DEFAULTS.forwardLookupMs)
+      .describe(
+        'How long to keep looking for an upstream batch whose creation had an unknown outcome (a timeout, a dropped connection, a 5xx on create, or a replica that died during the submit) before its lines run live: the upstream\'s list of batches is read every `batches.forwardPollMs`, a batch found (by our tags: OpenAI and Azure `metadata` and input file name; Anthropic by creation time and request count) is adopted, and only an answer of "none" at or after this long sends the lines live (a list that cannot be read keeps them waiting). A refused create (4xx) sends them live at once.',
       ),
     webhooks: z
       .array(batchWebhookSchema)

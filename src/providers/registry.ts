@@ -41,6 +41,11 @@ export function registerAdapterFactory(kind: ProviderKind, factory: AdapterFacto
 
 export interface ProviderRegistry {
   adapterFor(deployment: DeploymentConfig): ProviderAdapter;
+  /**
+   * An adapter for a config that is not (or no longer) the deployment's current one, kept out of
+   * the cache: the batch forwarder reads upstream batches submitted under it.
+   */
+  buildAdapter(deployment: DeploymentConfig): ProviderAdapter;
   close(): Promise<void>;
 }
 
@@ -52,23 +57,27 @@ export function createProviderRegistry(opts: Partial<AdapterDeps> = {}): Provide
     env: opts.env,
   };
   const cache = new Map<string, { config: DeploymentConfig; adapter: ProviderAdapter }>();
+  const build = (deployment: DeploymentConfig): ProviderAdapter => {
+    const factory = FACTORIES.get(deployment.provider);
+    if (!factory)
+      throw new GatewayError({
+        status: 500,
+        type: 'server_error',
+        code: 'provider_unavailable',
+        message: `No adapter for provider "${deployment.provider}" (deployment ${deployment.name}).`,
+      });
+    return factory(deployment, deps);
+  };
   return {
     adapterFor(deployment) {
       const hit = cache.get(deployment.name);
       // Config snapshots are immutable: identity says whether this deployment changed.
       if (hit && hit.config === deployment) return hit.adapter;
-      const factory = FACTORIES.get(deployment.provider);
-      if (!factory)
-        throw new GatewayError({
-          status: 500,
-          type: 'server_error',
-          code: 'provider_unavailable',
-          message: `No adapter for provider "${deployment.provider}" (deployment ${deployment.name}).`,
-        });
-      const adapter = factory(deployment, deps);
+      const adapter = build(deployment);
       cache.set(deployment.name, { config: deployment, adapter });
       return adapter;
     },
+    buildAdapter: build,
     async close() {
       await Promise.all([...cache.values()].map((e) => e.adapter.close?.()));
       await deps.http.close();

@@ -94,12 +94,44 @@ export type ProviderBatchState =
   { done: false; status: string } | { done: true; status: string; results: ProviderBatchResult[] };
 
 /**
+ * What an upstream batch is made for, so that it can be found again when a submit's outcome is
+ * unknown (a timeout, a dropped connection, a 5xx on create: the upstream may have made it).
+ */
+export interface UpstreamBatchTag {
+  /** Our batch's id. */
+  batchId: string;
+  /** The group's id: its lines' custom_ids begin with it (`<groupId>-line-<n>`). */
+  groupId: string;
+  /** Epoch ms the submit began: an upstream batch made for it was created after (give or take clocks). */
+  since: number;
+  /** How many lines the group has. */
+  lines: number;
+  /** Upstream batches already known to be others (the batch's other groups): never this one. */
+  known: readonly string[];
+}
+
+/**
  * A vendor's Batch API (OpenAI's: a JSONL file, a batch over it, its output and error files).
- * Every method throws GatewayError on failure (`retryable` as for chat calls).
+ * Every method throws GatewayError on failure (`retryable` as for chat calls), except `submit`,
+ * which throws UpstreamBatchNotCreated when the upstream surely made no batch (batch-not-created.ts).
  */
 export interface ProviderBatchApi {
-  /** Uploads the lines and creates the upstream batch; its id. */
-  submit(lines: readonly ProviderBatchLine[], signal: AbortSignal): Promise<string>;
+  /**
+   * Uploads the lines and creates the upstream batch, tagged with `tag` where the vendor allows;
+   * its id. UpstreamBatchNotCreated: no batch was made (its lines may run live at once); any other
+   * error: one may have been (`find` looks for it).
+   */
+  submit(
+    lines: readonly ProviderBatchLine[],
+    tag: UpstreamBatchTag,
+    signal: AbortSignal,
+  ): Promise<string>;
+  /**
+   * The id of the upstream batch a submit with an unknown outcome made for `tag` (the vendor's list
+   * of batches), or undefined when the upstream lists none. Throws when the list cannot be read:
+   * the forwarder asks again later.
+   */
+  find(tag: UpstreamBatchTag, signal: AbortSignal): Promise<string | undefined>;
   /**
    * The batch's state; one the upstream does not know (404) is `done` with no results. Any other
    * failure throws: the batch may still be running, so the forwarder polls again later.

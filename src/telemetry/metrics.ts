@@ -168,6 +168,20 @@ new Gauge({
   },
 });
 
+let forwardSource: (() => { deployment: string; state: string; lines: number }[]) | undefined;
+new Gauge({
+  name: 'model_router_batch_forward_lines',
+  help: "Lines of this replica's forwarding batches sent to (or held for) a deployment's own Batch API, by deployment and state (collected: held, not yet submitted; submitting: in a submit, or being looked up after a submit with an unknown outcome; upstream: in an upstream batch, waiting at the provider)",
+  labelNames: ['deployment', 'state'],
+  registers: [registry],
+  collect() {
+    if (!forwardSource) return;
+    this.reset();
+    for (const w of forwardSource())
+      this.set({ deployment: w.deployment, state: w.state }, w.lines);
+  },
+});
+
 const batchWebhooks = new Counter({
   name: 'model_router_batch_webhooks_total',
   help: 'Batch webhook deliveries by this replica, by event and outcome (delivered; retried: an attempt failed, another follows; failed: given up)',
@@ -175,12 +189,14 @@ const batchWebhooks = new Counter({
   registers: [registry],
 });
 
-/** Counts a batch line's outcome; `source` is read for the active-batches gauge on scrape. */
+/** Counts a batch line's outcome; the sources are read for the batch gauges on scrape. */
 export const batchMetrics = {
   line: (outcome: 'completed' | 'failed' | 'retried' | 'not_run') => batchLines.inc({ outcome }),
   webhook: (event: string, outcome: 'delivered' | 'retried' | 'failed') =>
     batchWebhooks.inc({ event, outcome }),
   watch: (source: () => { active: number; lines_in_flight: number }) => (batchSource = source),
+  watchForward: (source: () => { deployment: string; state: string; lines: number }[]) =>
+    (forwardSource = source),
 };
 
 const CIRCUIT_VALUE: Record<CircuitState, number> = { closed: 0, 'half-open': 1, open: 2 };

@@ -126,7 +126,9 @@ beforeAll(async () => {
   await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
   port = (upstream.address() as AddressInfo).port;
   const input = testConfigInput({
-    batches: { pollIntervalMs: 50, forward: 'when-available', forwardPollMs: 50 },
+    // A poll interval long enough that every claude line is planned before its group goes up (the
+    // group goes once its lines waited this long, even with lines left to plan).
+    batches: { pollIntervalMs: 50, forward: 'when-available', forwardPollMs: 400 },
   });
   input.deployments.push({
     name: 'claude',
@@ -174,9 +176,11 @@ describe("batch lines forwarded to Anthropic's Message Batches API", () => {
 
     // One Message Batch with claude's four lines as Messages params; one live call (d).
     expect(calls.filter((x) => x === 'POST /v1/messages/batches')).toHaveLength(1);
+    // Each custom_id is `<group>-line-<n>` (the group's id: how a look-up's match is checked).
+    const group = submitted[0]![0]!.custom_id.replace(/-line-0$/, '');
     expect(submitted[0]).toEqual(
       ['first', 'an invalid one', 'overloaded upstream', 'third'].map((text, i) => ({
-        custom_id: `line-${[0, 2, 3, 4][i]}`,
+        custom_id: `${group}-line-${[0, 2, 3, 4][i]}`,
         params: {
           model: 'claude-sonnet-4-5',
           max_tokens: 64,

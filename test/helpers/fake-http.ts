@@ -34,6 +34,33 @@ export function recordingHttp(
   return { http, sent };
 }
 
+/** An HttpClient whose answer (status 200 unless told; JSON body) `answer` picks per request. */
+export function scriptedHttp(
+  answer: (url: URL, method: string) => { status?: number; body: unknown },
+): { http: HttpClient; sent: SentRequest[] } {
+  const sent: SentRequest[] = [];
+  const http = {
+    request: async (r: {
+      url: URL;
+      method?: string;
+      headers: Record<string, string>;
+      body?: string;
+    }) => {
+      sent.push({ url: r.url.toString(), headers: r.headers, body: r.body ?? '' });
+      const a = answer(r.url, r.method ?? 'POST');
+      return {
+        status: a.status ?? 200,
+        headers: {},
+        body: (async function* () {
+          yield Buffer.from(JSON.stringify(a.body));
+        })() as never,
+      };
+    },
+    close: async () => {},
+  } as unknown as HttpClient;
+  return { http, sent };
+}
+
 /** The JSON body of a request a loopback fake upstream received. */
 export async function readJsonBody(req: IncomingMessage): Promise<Record<string, unknown>> {
   let text = '';

@@ -10,6 +10,7 @@ import type {
   ProviderAdapter,
   ProviderBatchLine,
   ProviderBatchState,
+  UpstreamBatchTag,
 } from '../../src/providers/types.js';
 import type { BatchStore } from '../../src/store/batch-store.js';
 import type { RequestRecord } from '../../src/store/request-record.js';
@@ -21,8 +22,9 @@ import { createTestBatch } from './batch-fixtures.js';
 import { simDeployment } from './test-config.js';
 
 export const OWNER = 'acme';
-export const config = parseConfig(
-  {
+/** The bench's config input: `gpt` (half price), `gpt2` (2 lines an upstream batch), `other`. */
+export function configInput(batches: Record<string, unknown> = {}) {
+  return {
     deployments: [
       simDeployment('gpt', {
         prices: { inputPer1M: 1, outputPer1M: 2 },
@@ -31,11 +33,14 @@ export const config = parseConfig(
       simDeployment('gpt2', { batchApi: { maxLines: 2 } }),
       simDeployment('other'),
     ],
-    batches: { forward: 'when-available', forwardPollMs: 50 },
-  },
-  {},
-).config;
-export const holder = new ConfigHolder(compileConfig(config));
+    batches: { forward: 'when-available', forwardPollMs: 50, ...batches },
+  };
+}
+export const config = parseConfig(configInput(), {}).config;
+export const configHolder = new ConfigHolder(compileConfig(config));
+/** A config holder of its own (a test may reload it), with `batches` overrides. */
+export const holderWith = (batches: Record<string, unknown> = {}) =>
+  new ConfigHolder(compileConfig(parseConfig(configInput(batches), {}).config));
 
 export async function setUp(store: BatchStore, models: string[], expiresAt = Date.now() + 60_000) {
   const content = Buffer.from(
@@ -57,17 +62,36 @@ export async function setUp(store: BatchStore, models: string[], expiresAt = Dat
   await createTestBatch(store, { id: 'batch_1', owner: OWNER, expiresAt });
 }
 
-/** A fake upstream Batch API: `state` answers each poll. */
+/**
+ * A fake upstream Batch API: `state` answers each poll. `submitError(n)`, for the n-th submit (from
+ * 0): the error it throws, and whether the upstream made the batch anyway (an unknown outcome).
+ * `find` finds a batch it made by the tag's group id (as OpenAI's metadata does).
+ */
 export function fakeUpstream(
   state: (id: string, lines: readonly ProviderBatchLine[]) => ProviderBatchState,
+  opts: { submitError?: (n: number) => { error: Error; created: boolean } | undefined } = {},
 ) {
   const submitted: ProviderBatchLine[][] = [];
+  const tags: UpstreamBatchTag[] = [];
   const cancelled: string[] = [];
   let polls = 0;
+  let submits = 0;
+  let finds = 0;
   const api = {
-    submit: (lines: readonly ProviderBatchLine[]) => {
-      submitted.push([...lines]);
+    submit: (lines: readonly ProviderBatchLine[], tag: UpstreamBatchTag) => {
+      const n = submits++;
+      const fail = opts.submitError?.(n);
+      if (!fail || fail.created) {
+        submitted.push([...lines]);
+        tags.push(tag);
+      }
+      if (fail) return Promise.reject(fail.error);
       return Promise.resolve(`up_${submitted.length}`);
+    },
+    find: (tag: UpstreamBatchTag) => {
+      finds++;
+      const i = tags.findIndex((t) => t.groupId === tag.groupId);
+      return Promise.resolve(i >= 0 ? `up_${i + 1}` : undefined);
     },
     poll: (id: string) => {
       polls++;
@@ -78,8 +102,23 @@ export function fakeUpstream(
       return Promise.resolve();
     },
   };
-  return { api, submitted, cancelled, polls: () => polls };
+  return {
+    api,
+    submitted,
+    tags,
+    cancelled,
+    polls: () => polls,
+    submits: () => submits,
+    finds: () => finds,
+  };
 }
+
+/** Line `n`'s custom_id in an upstream batch's `lines` (`<group>-line-<n>`). */
+export const lineId = (lines: readonly ProviderBatchLine[], n: number): string =>
+  lines.find((l) => l.customId.endsWith(`-line-${n}`))!.customId;
+
+/** `line-<n>` for a custom_id `<group>-line-<n>`. */
+export const shortId = (customId: string): string => customId.replace(/^.*-line-/, 'line-');
 
 export const answer = (customId: string, status = 200) => ({
   customId,
@@ -101,6 +140,7 @@ export function runnerWith(
   live: string[],
   policies?: GatewayPolicies,
   clock: Clock = systemClock,
+  holder: ConfigHolder = configHolder,
 ) {
   const adapter = { batchApi: upstream } as unknown as ProviderAdapter;
   const forwarder = new BatchForwarder({
@@ -108,7 +148,7 @@ export function runnerWith(
     config: holder,
     clock,
     recorder: { record: (r) => void records.push(r) },
-    adapters: { adapterFor: () => adapter },
+    adapters: { adapterFor: () => adapter, buildAdapter: () => adapter },
     callerFor: () => ANONYMOUS,
     log: { warn: () => {}, info: () => {} },
   });
@@ -136,7 +176,7 @@ export function runnerWith(
       }),
     });
   };
-  return new BatchRunner({
+  const runner = new BatchRunner({
     store,
     clock,
     settings: () => ({
@@ -153,6 +193,7 @@ export function runnerWith(
     retryBaseMs: 5,
     forwarder,
   });
+  return Object.assign(runner, { forwarder });
 }
 
 export async function until<T>(

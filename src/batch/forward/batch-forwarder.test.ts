@@ -10,9 +10,11 @@ import {
   answer,
   fakeUpstream,
   fileLines,
+  lineId,
   OWNER,
   runnerWith,
   setUp,
+  shortId,
   until,
 } from '../../../test/helpers/forwarder-fixtures.js';
 import { createManualClock } from '../../core/clock.js';
@@ -26,13 +28,17 @@ describe('BatchForwarder', () => {
     const store = createMemoryBatchStore();
     await setUp(store, ['gpt', 'other', 'gpt', 'gpt']);
     let finished = false;
-    const up = fakeUpstream(() =>
+    const up = fakeUpstream((_id, lines) =>
       finished
         ? {
             done: true,
             status: 'completed',
             // Out of order, and line-3 failed retryably: it runs live.
-            results: [answer('line-2'), answer('line-3', 500), answer('line-0')],
+            results: [
+              answer(lineId(lines, 2)),
+              answer(lineId(lines, 3), 500),
+              answer(lineId(lines, 0)),
+            ],
           }
         : { done: false, status: 'in_progress' },
     );
@@ -46,7 +52,7 @@ describe('BatchForwarder', () => {
     );
     await first.stop();
     expect(up.submitted).toHaveLength(1);
-    expect(up.submitted[0]!.map((l) => [l.customId, l.body.model])).toEqual([
+    expect(up.submitted[0]!.map((l) => [shortId(l.customId), l.body.model])).toEqual([
       ['line-0', 'gpt-up'],
       ['line-2', 'gpt-up'],
       ['line-3', 'gpt-up'],
@@ -87,10 +93,10 @@ describe('BatchForwarder', () => {
   it('settles forwarded spend with the budgets and passes answers through the output filter', async () => {
     const store = createMemoryBatchStore();
     await setUp(store, ['gpt']);
-    const up = fakeUpstream(() => ({
+    const up = fakeUpstream((_id, lines) => ({
       done: true,
       status: 'completed',
-      results: [answer('line-0')],
+      results: [answer(lineId(lines, 0))],
     }));
     const settled: SettleInfo[] = [];
     const policies: GatewayPolicies = {
@@ -135,7 +141,7 @@ describe('BatchForwarder', () => {
       return b?.status === 'completed' ? batchObject(b) : undefined;
     });
     await runner.stop();
-    expect(up.submitted.map((run) => run.map((l) => l.customId))).toEqual([
+    expect(up.submitted.map((run) => run.map((l) => shortId(l.customId)))).toEqual([
       ['line-0', 'line-1'],
       ['line-2', 'line-3'],
       ['line-4'],
@@ -152,9 +158,9 @@ describe('BatchForwarder', () => {
   it('a cancel cancels the upstream batch; lines it did not answer are cancelled', async () => {
     const store = createMemoryBatchStore();
     await setUp(store, ['gpt', 'gpt', 'gpt']);
-    const up = fakeUpstream((id) =>
+    const up = fakeUpstream((id, lines) =>
       up.cancelled.includes(id)
-        ? { done: true, status: 'cancelled', results: [answer('line-1')] }
+        ? { done: true, status: 'cancelled', results: [answer(lineId(lines, 1))] }
         : { done: false, status: 'in_progress' },
     );
     const records: RequestRecord[] = [];
@@ -188,9 +194,9 @@ describe('BatchForwarder', () => {
     const store = createMemoryBatchStore();
     const clock = createManualClock(Date.now());
     await setUp(store, ['gpt', 'gpt'], clock.now() + 24 * 3_600_000);
-    const up = fakeUpstream((id) =>
+    const up = fakeUpstream((id, lines) =>
       up.cancelled.includes(id)
-        ? { done: true, status: 'cancelled', results: [answer('line-0')] }
+        ? { done: true, status: 'cancelled', results: [answer(lineId(lines, 0))] }
         : { done: false, status: 'in_progress' },
     );
     const runner = runnerWith(store, up.api, [], [], undefined, clock);

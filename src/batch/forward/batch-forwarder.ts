@@ -6,42 +6,59 @@
 // waited a poll interval), polled every `batches.forwardPollMs` (a failed poll is retried with
 // backoff), and mapped back to their lines when the upstream batch ends: answers to the output or
 // error file and the request log (at the discounted price), lines with no answer or a retryable
-// one back to the runner to run live. Which lines went where is in the batch's doc, so a replica
-// that takes the batch over polls instead of resubmitting. A cancel or expiry of the batch
-// cancels its upstream batches.
-import { batchApiLimits, type DeploymentConfig } from '../../config/deployment-schema.js';
+// one back to the runner to run live. Which lines went where is in the batch's doc (each group
+// before its submit begins), so a replica that takes the batch over polls, or looks up, instead of
+// resubmitting. No line may be paid twice, so a line in an upstream batch (or in one whose creation
+// had an unknown outcome) runs live only once the upstream has said it will not answer it:
+// submit-group.ts, look-up-group.ts, poll-groups.ts, upstream-apis.ts. A cancel or expiry of the
+// batch cancels its upstream batches.
+import { batchApiLimits } from '../../config/deployment-schema.js';
 import type { PlannedBatchLine } from '../../gateway/gateway-types.js';
-import type { ProviderBatchApi } from '../../providers/types.js';
+import type { ProviderBatchResult } from '../../providers/types.js';
 import type { ActiveBatch } from '../active-batch.js';
 import { endpointRoute, RUN_ENDPOINTS } from '../batch-input.js';
 import { FORWARD_HEADER } from '../line-controls.js';
 import {
   forwardedLine,
+  groupKey,
   judgeUpstreamResults,
-  pollDelay,
   runsToSubmit,
-  upstreamLineId,
   type ForwardGroup,
 } from './forward-doc.js';
 import { keepUpstreamAnswer } from './keep-upstream-answer.js';
 import type {
-  Collected,
   ForwarderDeps,
   ForwarderHooks,
+  ForwardSteps,
   Held,
   LineOffer,
 } from './forwarder-types.js';
+import { cancelGroups, pollGroups } from './poll-groups.js';
+import { submitGroup } from './submit-group.js';
+import { batchApiFor, UpstreamApis } from './upstream-apis.js';
 
 export type { ForwarderDeps, ForwarderHooks, LineOffer } from './forwarder-types.js';
 
 /** A JSONL line's bytes besides its body (`custom_id`, `method`, `url`). */
 const LINE_OVERHEAD = 100;
-export class BatchForwarder {
-  private hooks: ForwarderHooks | undefined;
+/** Lines of this replica's forwarding batches, per deployment, by where they wait. */
+export interface ForwardWaiting {
+  deployment: string;
+  /** `collected`: held here, not yet submitted; `submitting`: in a submit or a look-up after one
+   * whose outcome is unknown; `upstream`: in an upstream batch. */
+  state: 'collected' | 'submitting' | 'upstream';
+  lines: number;
+}
+
+export class BatchForwarder implements ForwardSteps {
+  hooks: ForwarderHooks | undefined;
   private readonly held = new Map<string, Held>();
+  private readonly apis: UpstreamApis;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly deps: ForwarderDeps) {}
+  constructor(readonly deps: ForwarderDeps) {
+    this.apis = new UpstreamApis(deps);
+  }
 
   bind(hooks: ForwarderHooks): void {
     this.hooks = hooks;
@@ -64,7 +81,7 @@ export class BatchForwarder {
     if (b.ending || !this.forwards(b) || this.state(b).live.has(index)) return undefined;
     const offer: LineOffer = {
       taken: false,
-      accepts: (d) => this.batchApi(d) !== undefined,
+      accepts: (d) => batchApiFor(this.deps, d) !== undefined,
       hold: (planned) => {
         offer.taken = true;
         this.hold(b, index, requestId, planned);
@@ -83,15 +100,39 @@ export class BatchForwarder {
     return n;
   }
 
+  /** The lines waiting in this replica's forwarding batches, per deployment and state. */
+  waiting(): ForwardWaiting[] {
+    const counts = new Map<string, ForwardWaiting>();
+    const add = (deployment: string, state: ForwardWaiting['state'], lines: number) => {
+      const k = `${deployment}\n${state}`;
+      const c = counts.get(k) ?? { deployment, state, lines: 0 };
+      c.lines += lines;
+      counts.set(k, c);
+    };
+    for (const h of this.held.values()) {
+      for (const [name, list] of h.collected) add(name, 'collected', list.length);
+      for (const g of h.doc.groups)
+        add(g.deployment, g.upstreamId ? 'upstream' : 'submitting', g.lines.length);
+    }
+    return [...counts.values()];
+  }
+
   /**
    * A batch just loaded (new, or taken over): its lines in upstream batches (those with no kept
-   * result) leave `pending`, and are polled for.
+   * result) leave `pending`, and are polled for; a group found with no upstream id (the replica
+   * before died during its submit) is looked up for `batches.forwardLookupMs` before its lines
+   * may run live.
    */
   resume(b: ActiveBatch): void {
     const doc = b.doc.forward;
     if (!doc || doc.groups.length === 0) return;
     const pending = new Set(b.pending);
-    for (const g of doc.groups) g.lines = g.lines.filter((l) => pending.has(l.line));
+    const now = this.deps.clock.now();
+    const lookupMs = this.deps.config.current.config.batches.forwardLookupMs;
+    for (const g of doc.groups) {
+      g.lines = g.lines.filter((l) => pending.has(l.line));
+      if (g.upstreamId === undefined) g.lookUpUntil = Math.max(g.lookUpUntil ?? 0, now + lookupMs);
+    }
     doc.groups = doc.groups.filter((g) => g.lines.length > 0);
     const upstream = new Set(doc.groups.flatMap((g) => g.lines.map((l) => l.line)));
     b.pending = b.pending.filter((i) => !upstream.has(i));
@@ -104,7 +145,7 @@ export class BatchForwarder {
     if (!h) return;
     if (b.ending) {
       if (h.collected.size > 0 || h.doc.groups.some((g) => !g.cancelSent))
-        this.step(h, () => this.cancelAll(h));
+        this.step(h, () => cancelGroups(this, this.apis, h));
     } else if (h.collected.size > 0) this.step(h, () => this.submitAll(h, () => true));
   }
 
@@ -122,11 +163,6 @@ export class BatchForwarder {
     );
   }
 
-  private batchApi(d: DeploymentConfig | undefined): ProviderBatchApi | undefined {
-    if (!d?.batchApi?.enabled) return undefined;
-    return this.deps.adapters.adapterFor(d).batchApi;
-  }
-
   private state(b: ActiveBatch): Held {
     let h = this.held.get(b.stored.id);
     if (!h) {
@@ -139,6 +175,7 @@ export class BatchForwarder {
         collectedBytes: new Map(),
         lastPolled: new Map(),
         pollFailures: new Map(),
+        under: new Map(),
         work: Promise.resolve(),
         queued: false,
       };
@@ -183,7 +220,7 @@ export class BatchForwarder {
         h.queued = false;
         const b = h.b;
         if (!b.ending && now >= b.doc.expiresAt) this.hooks?.expire(b);
-        if (b.ending) await this.cancelAll(h);
+        if (b.ending) await cancelGroups(this, this.apis, h);
         // Every line planned, or some held a poll interval: submit (a batch planned slowly is
         // not held back by its last lines).
         else
@@ -193,7 +230,7 @@ export class BatchForwarder {
               (b.pending.length === 0 && b.inFlight === 0) ||
               (h.collected.get(name)?.some((c) => now - c.at >= every) ?? false),
           );
-        await this.pollAll(h, now, every);
+        await pollGroups(this, this.apis, h, now, every);
       });
     }
   }
@@ -226,137 +263,45 @@ export class BatchForwarder {
           rest.reduce((n, c) => n + c.bytes, 0),
         );
       }
-      for (const run of runs) await this.submit(h, name, d, run);
-    }
-  }
-
-  private async submit(
-    h: Held,
-    name: string,
-    d: DeploymentConfig | undefined,
-    run: Collected[],
-  ): Promise<void> {
-    const b = h.b;
-    const api = this.batchApi(d);
-    if (b.ending || !api)
-      return this.backToRunner(
-        h,
-        run.map((c) => c.meta.line),
-        !b.ending,
-      );
-    let upstreamId: string;
-    try {
-      upstreamId = await api.submit(
-        run.map((c) => ({ customId: upstreamLineId(c.meta.line), body: c.planned.body })),
-        AbortSignal.timeout(d!.timeoutMs),
-      );
-    } catch (err) {
-      this.deps.log.warn(
-        `batches: ${b.stored.id}: ${name}'s Batch API refused ${run.length} lines (${(err as Error).message}); they run live`,
-      );
-      return this.backToRunner(
-        h,
-        run.map((c) => c.meta.line),
-        true,
-      );
-    }
-    h.doc.groups.push({
-      deployment: name,
-      upstreamId,
-      submittedAt: this.deps.clock.now(),
-      lines: run.map((c) => c.meta),
-    });
-    h.lastPolled.set(upstreamId, this.deps.clock.now());
-    this.deps.log.info(
-      `batches: ${b.stored.id}: ${run.length} lines sent to ${name}'s Batch API as ${upstreamId}`,
-    );
-    await this.hooks?.save(b);
-  }
-
-  private async pollAll(h: Held, now: number, every: number): Promise<void> {
-    for (const group of [...h.doc.groups]) {
-      const failures = h.pollFailures.get(group.upstreamId) ?? 0;
-      const last = h.lastPolled.get(group.upstreamId) ?? 0;
-      if (now - last < pollDelay(every, failures)) continue;
-      h.lastPolled.set(group.upstreamId, now);
-      const d = this.deps.config.current.deployments.get(group.deployment);
-      const api = this.batchApi(d);
-      if (!api) {
-        this.deps.log.warn(
-          `batches: ${h.b.stored.id}: ${group.deployment} no longer has a Batch API; its lines in ${group.upstreamId} run live`,
-        );
-        await this.finishGroup(h, group, []);
-        continue;
-      }
-      try {
-        const state = await api.poll(group.upstreamId, AbortSignal.timeout(d!.timeoutMs));
-        h.pollFailures.delete(group.upstreamId);
-        if (state.done) await this.finishGroup(h, group, state.results);
-      } catch (err) {
-        await this.pollFailed(h, group, err as Error, failures + 1, every);
+      const api = batchApiFor(this.deps, d);
+      for (const run of runs) {
+        // No Batch API now (the config changed since they were held), or the batch is ending:
+        // nothing of them went upstream, so they may run live (or, ending, end unrun).
+        if (h.b.ending || !api || !d)
+          this.backToRunner(
+            h,
+            run.map((c) => c.meta.line),
+            !h.b.ending,
+          );
+        else await submitGroup(this, h, d, api, run);
       }
     }
   }
 
-  /** A poll failed: the upstream batch may still run (and be paid for), so its lines wait and
-   * the poll is retried with backoff, whatever the error (a 404 for the batch is no failure: it
-   * ends with no results). A batch that is ending (its cancel sent, best-effort) does not wait:
-   * its lines end as not run. */
-  private async pollFailed(
+  /**
+   * An upstream batch ended (or none was made): its answers are kept and recorded at the config it
+   * was read under, the rest go back to the runner. Results with custom_ids of another group (a
+   * look-up that adopted the wrong batch) are not this group's: its lines run live.
+   */
+  async finishGroup(
     h: Held,
     group: ForwardGroup,
-    err: Error,
-    failures: number,
-    every: number,
-  ): Promise<void> {
-    const where = `${h.b.stored.id}: ${group.upstreamId} at ${group.deployment}`;
-    if (h.b.ending) {
-      this.deps.log.warn(
-        `batches: ${where} could not be read (${err.message}); the batch is ending, its lines are not run`,
-      );
-      return this.finishGroup(h, group, []);
-    }
-    h.pollFailures.set(group.upstreamId, failures);
-    this.deps.log.warn(
-      `batches: ${where} could not be read (${err.message}; ${failures} in a row); its lines wait, next try in ${Math.round(pollDelay(every, failures) / 1000)} s`,
-    );
-  }
-
-  /** Cancels the batch's upstream batches (they end, with what they did, at a later poll). */
-  private async cancelAll(h: Held): Promise<void> {
-    const collected = [...h.collected.values()].flat().map((c) => c.meta.line);
-    h.collected.clear();
-    h.collectedBytes.clear();
-    if (collected.length > 0) this.backToRunner(h, collected, false);
-    let sent = false;
-    for (const group of h.doc.groups) {
-      if (group.cancelSent) continue;
-      const d = this.deps.config.current.deployments.get(group.deployment);
-      try {
-        await this.batchApi(d)?.cancel(group.upstreamId, AbortSignal.timeout(d!.timeoutMs));
-        group.cancelSent = true;
-        sent = true;
-      } catch (err) {
-        this.deps.log.warn(
-          `batches: ${h.b.stored.id}: could not cancel ${group.upstreamId} at ${group.deployment}: ${(err as Error).message}`,
-        );
-      }
-    }
-    if (sent) await this.hooks?.save(h.b);
-    if (collected.length > 0) this.hooks?.checkEnd(h.b);
-  }
-
-  /** An upstream batch ended: its answers are kept and recorded, the rest go back to the runner. */
-  private async finishGroup(
-    h: Held,
-    group: ForwardGroup,
-    results: Parameters<typeof judgeUpstreamResults>[1],
+    results: readonly ProviderBatchResult[],
   ): Promise<void> {
     const b = h.b;
+    const key = groupKey(group);
     h.doc.groups = h.doc.groups.filter((g) => g !== group);
-    h.lastPolled.delete(group.upstreamId);
-    h.pollFailures.delete(group.upstreamId);
-    const deployment = this.deps.config.current.deployments.get(group.deployment);
+    h.lastPolled.delete(key);
+    h.pollFailures.delete(key);
+    const deployment =
+      h.under.get(key)?.deployment ?? this.deps.config.current.deployments.get(group.deployment);
+    h.under.delete(key);
+    const prefix = `${group.groupId}-line-`;
+    const foreign = group.groupId ? results.filter((r) => !r.customId.startsWith(prefix)) : [];
+    if (foreign.length > 0)
+      this.deps.log.warn(
+        `batches: ${b.stored.id}: ${group.upstreamId} has ${foreign.length} results of another group than ${key}; they are not taken`,
+      );
     const caller = this.deps.callerFor(b.doc.keyId, b.stored.owner);
     const back: number[] = [];
     for (const judged of judgeUpstreamResults(group, results)) {
@@ -376,7 +321,7 @@ export class BatchForwarder {
       });
     }
     this.deps.log.info(
-      `batches: ${b.stored.id}: ${group.upstreamId} at ${group.deployment} ended (${group.lines.length - back.length} answered, ${back.length} back)`,
+      `batches: ${b.stored.id}: ${group.upstreamId ?? `group ${key}`} at ${group.deployment} ended (${group.lines.length - back.length} answered, ${back.length} back)`,
     );
     if (back.length > 0) this.backToRunner(h, back, !b.ending);
     await this.hooks?.save(b);
@@ -384,7 +329,7 @@ export class BatchForwarder {
   }
 
   /** Lines back to the runner; `live`: never to be forwarded again (they run live). */
-  private backToRunner(h: Held, lines: number[], live: boolean): void {
+  backToRunner(h: Held, lines: number[], live: boolean): void {
     if (live)
       for (const i of lines)
         if (!h.live.has(i)) {

@@ -2,7 +2,9 @@
 // the pure steps over it: a held line's record, splitting a deployment's lines into upstream
 // batches within its limits, the wait between failing polls, and judging each line's upstream
 // result (keep it, or run it live). Kept in the doc so a replica that takes the batch over polls
-// the upstream batches instead of sending their lines again.
+// the upstream batches instead of sending their lines again. A group is in the doc before its
+// submit begins (with no upstream id yet): a replica that finds it so, or a submit whose outcome
+// is unknown, looks the upstream batch up rather than sending its lines again.
 import type { PlannedBatchLine } from '../../gateway/gateway-types.js';
 import type { ProviderBatchResult } from '../../providers/types.js';
 
@@ -25,10 +27,29 @@ export interface ForwardedLine {
 /** One upstream batch. */
 export interface ForwardGroup {
   deployment: string;
-  /** The upstream's batch id. */
-  upstreamId: string;
-  /** Epoch ms. */
+  /**
+   * Our id for the group: in its upstream batch's tags (metadata, input file name) and its lines'
+   * custom_ids. Absent in groups saved by older versions (their custom_ids are `line-<n>`).
+   */
+  groupId?: string;
+  /** The upstream's batch id; absent while the submit is under way or its outcome is unknown. */
+  upstreamId?: string;
+  /**
+   * The upstream account it went to (upstream-apis.ts `upstreamAccount`: provider, base URL, key
+   * variable; no secret): another replica reads it only through a deployment that has the same.
+   */
+  account?: string;
+  /** Epoch ms the submit began. */
   submittedAt: number;
+  /**
+   * The submit's outcome is unknown (a timeout, a dropped connection, a 5xx on create, or a
+   * replica that died during it): the upstream is asked for the group's batch until this time
+   * (epoch ms); one found is adopted, and only an answer of "none" at or after it sends the lines
+   * live.
+   */
+  lookUpUntil?: number;
+  /** The upstream batch was found by a look-up, not returned by the create call. */
+  found?: boolean;
   /** A cancel was sent upstream (our batch is being cancelled or expired). */
   cancelSent?: boolean;
   lines: ForwardedLine[];
@@ -69,9 +90,17 @@ export function pollDelay(every: number, failures: number): number {
   return Math.min(every * 2 ** Math.min(failures, 20), Math.max(every, MAX_POLL_BACKOFF_MS));
 }
 
-/** The id of a line in an upstream batch (our own, short: custom_ids may be long). */
-export function upstreamLineId(line: number): string {
-  return `line-${line}`;
+/**
+ * The id of a line in an upstream batch: `<groupId>-line-<n>` (what Anthropic's custom_ids allow,
+ * `[a-zA-Z0-9_-]{1,64}`), so results show whose they are; `line-<n>` in groups saved before.
+ */
+export function upstreamLineId(group: Pick<ForwardGroup, 'groupId'>, line: number): string {
+  return group.groupId ? `${group.groupId}-line-${line}` : `line-${line}`;
+}
+
+/** The key a group is known by here (its group id; the upstream id for groups saved before). */
+export function groupKey(group: ForwardGroup): string {
+  return group.groupId ?? group.upstreamId ?? '';
 }
 
 /**
@@ -132,7 +161,7 @@ export function judgeUpstreamResults(
 ): { line: ForwardedLine; outcome: UpstreamLineOutcome }[] {
   const byId = new Map(results.map((r) => [r.customId, r]));
   return group.lines.map((line) => {
-    const r = byId.get(upstreamLineId(line.line));
+    const r = byId.get(upstreamLineId(group, line.line));
     if (!r) return { line, outcome: { kind: 'live', why: 'no result in the upstream batch' } };
     if ('error' in r)
       return { line, outcome: { kind: 'live', why: `${r.error.code}: ${r.error.message}` } };

@@ -7,9 +7,13 @@ import type {
   BatchForwardOffer,
   PlannedBatchLine,
 } from '../../gateway/gateway-types.js';
-import type { ProviderAdapter } from '../../providers/types.js';
+import type {
+  ProviderAdapter,
+  ProviderBatchApi,
+  ProviderBatchResult,
+} from '../../providers/types.js';
 import type { ActiveBatch } from '../active-batch.js';
-import type { ForwardDoc, ForwardedLine } from './forward-doc.js';
+import type { ForwardDoc, ForwardedLine, ForwardGroup } from './forward-doc.js';
 import type { ForwardRecordDeps } from './record-forwarded.js';
 
 /** What the forwarder asks of the runner that holds the batch. */
@@ -28,7 +32,11 @@ export interface ForwarderHooks {
 
 export interface ForwarderDeps extends ForwardRecordDeps {
   config: ConfigHolder;
-  adapters: { adapterFor(deployment: DeploymentConfig): ProviderAdapter };
+  /** The registry: the current deployments' adapters, and one built for a config no longer current. */
+  adapters: {
+    adapterFor(deployment: DeploymentConfig): ProviderAdapter;
+    buildAdapter(deployment: DeploymentConfig): ProviderAdapter;
+  };
   /** The batch's creator as it is now (its spend is settled as its); an error: not settled. */
   callerFor(keyId: string | undefined, owner: string): AuthContext | { error: string };
   log: { warn(msg: string): void; info(msg: string): void };
@@ -51,9 +59,16 @@ export interface Held {
   collected: Map<string, Collected[]>;
   /** The bytes of each deployment's collected lines. */
   collectedBytes: Map<string, number>;
+  /** By group key (forward-doc.ts `groupKey`): when its upstream batch was last polled or looked up. */
   lastPolled: Map<string, number>;
-  /** Polls of an upstream batch that failed in a row (they are retried with backoff). */
+  /** Polls (or look-ups) of a group that failed in a row, by group key (retried with backoff). */
   pollFailures: Map<string, number>;
+  /**
+   * By group key: the deployment config and Batch API a group was submitted (or first read) under
+   * on this replica, so a config reload that removes the deployment or its `batchApi` does not
+   * stop its upstream batch being read (upstream-apis.ts).
+   */
+  under: Map<string, UpstreamAt>;
   /** Upstream work on this batch, one step at a time. */
   work: Promise<void>;
   queued: boolean;
@@ -61,3 +76,19 @@ export interface Held {
 
 /** An offer of one line: `taken` once the gateway held it. */
 export type LineOffer = BatchForwardOffer & { taken: boolean };
+
+/** Where a group's upstream batch is read: a deployment config and its Batch API. */
+export interface UpstreamAt {
+  deployment: DeploymentConfig;
+  api: ProviderBatchApi;
+}
+
+/** What the forwarder's steps (submit, look-up, poll) use of it. */
+export interface ForwardSteps {
+  readonly deps: ForwarderDeps;
+  readonly hooks: ForwarderHooks | undefined;
+  /** Lines back to the runner; `live`: never to be forwarded again (they run live). */
+  backToRunner(h: Held, lines: number[], live: boolean): void;
+  /** An upstream batch ended (or none is known): answers kept, the other lines back. */
+  finishGroup(h: Held, group: ForwardGroup, results: readonly ProviderBatchResult[]): Promise<void>;
+}

@@ -2,14 +2,17 @@
 // the live Messages body (never streamed); a results file comes back in our shapes (a succeeded
 // message as a chat completion with the cache usage mapped as live; errored ones with the status
 // of their error type, so overloaded and api errors are retryable and an invalid request is
-// final; canceled and expired ones as no result).
+// final; canceled and expired ones as no result); a Message Batch found again after a create
+// whose outcome is unknown, by creation time and request count (they carry no metadata).
 import { describe, expect, it } from 'vitest';
 import { claudeDeployment } from '../../../test/helpers/test-config.js';
 import { judgeUpstreamResults } from '../../batch/forward/forward-doc.js';
-import { recordingHttp } from '../../../test/helpers/fake-http.js';
+import { recordingHttp, scriptedHttp } from '../../../test/helpers/fake-http.js';
+import { UpstreamBatchNotCreated } from '../batch-not-created.js';
 import {
   anthropicBatchRequest,
   createAnthropicBatchApi,
+  matchMessageBatch,
   parseAnthropicBatchResults,
 } from './anthropic-batch.js';
 import { chatToAnthropicRequest } from './anthropic-convert.js';
@@ -158,5 +161,55 @@ describe('polling an upstream batch', () => {
     ).rejects.toMatchObject({
       status: 401,
     });
+  });
+});
+
+describe('finding a Message Batch after a create whose outcome is unknown', () => {
+  const since = Date.parse('2026-01-01T12:00:00Z');
+  const tag = { batchId: 'batch_1', groupId: 'gABC', since, lines: 3, known: ['mb-known'] };
+  const listed = (id: string, offsetS: number, processing: number) => ({
+    id,
+    created_at: new Date(since + offsetS * 1000).toISOString(),
+    request_counts: { processing, succeeded: 0, errored: 0, canceled: 0, expired: 0 },
+  });
+
+  it('takes a batch created during the submit with as many requests, nearest its start', () => {
+    const data = [
+      listed('mb-late', 3_600, 3), // created long after the submit could have
+      listed('mb-4', 200, 4), // another count
+      listed('mb-far', 30, 3),
+      listed('mb-known', 1, 3), // one of the batch's other groups
+      listed('mb-near', 2, 3),
+      listed('mb-old', -3_600, 3), // before the submit began
+    ];
+    expect(matchMessageBatch(data, tag, 60_000)).toBe('mb-near');
+    expect(matchMessageBatch([listed('mb-old', -3_600, 3)], tag, 60_000)).toBeUndefined();
+  });
+
+  it('pages back with after_id until before the submit began', async () => {
+    const { http, sent } = scriptedHttp((url) =>
+      url.searchParams.get('after_id')
+        ? { body: { data: [listed('mb-ours', 1, 3)], has_more: false, last_id: 'mb-ours' } }
+        : { body: { data: [listed('mb-new', 100, 1)], has_more: true, last_id: 'mb-new' } },
+    );
+    const api = createAnthropicBatchApi(claude, http, 'k');
+    await expect(api.find(tag, new AbortController().signal)).resolves.toBe('mb-ours');
+    expect(sent.map((s) => new URL(s.url).searchParams.get('after_id'))).toEqual([null, 'mb-new']);
+  });
+
+  it('says no batch was made when the create is refused (4xx); not on a 5xx', async () => {
+    const line = { customId: 'gABC-line-0', body: { model: 'c', messages: [] } };
+    const submit = (status: number) =>
+      createAnthropicBatchApi(
+        claude,
+        scriptedHttp(() => ({
+          status,
+          body: { type: 'error', error: { type: 'x', message: 'no' } },
+        })).http,
+        'k',
+      ).submit([line], { ...tag, lines: 1 }, new AbortController().signal);
+    await expect(submit(400)).rejects.toBeInstanceOf(UpstreamBatchNotCreated);
+    const err = await submit(529).catch((e: unknown) => e);
+    expect(err).not.toBeInstanceOf(UpstreamBatchNotCreated);
   });
 });

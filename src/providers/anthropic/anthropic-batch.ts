@@ -5,22 +5,61 @@
 // (`POST …/{id}/cancel`). Results come back in our shapes: a succeeded message as a chat
 // completion, an errored one as its HTTP status and OpenAI error envelope (so overloaded,
 // api and rate-limit errors run live and invalid requests go to the error file), canceled and
-// expired ones as no result. Docs: https://docs.claude.com/en/api/creating-message-batches,
+// expired ones as no result. Message Batches carry no metadata: after a create whose outcome is
+// unknown, the batch is found in the list (`GET /v1/messages/batches`, newest first) by its
+// creation time and request count, and the match is checked when its results are read (each
+// line's custom_id carries our group id: the forwarder takes only its own). Docs: https://docs.claude.com/en/api/creating-message-batches,
 // ../shared/specs/anthropic/anthropic_openapi_curated.yaml (MessageBatch, MessageBatchResult).
 import type { DeploymentConfig } from '../../config/deployment-schema.js';
 import { GatewayError } from '../../core/errors.js';
+import { beforeCreateFailed, CLOCK_SKEW_MS, createCallFailed } from '../batch-not-created.js';
 import { readText, type HttpClient } from '../http-client.js';
 import type {
   ProviderBatchApi,
   ProviderBatchLine,
   ProviderBatchResult,
   ProviderBatchState,
+  UpstreamBatchTag,
 } from '../types.js';
 import { anthropicHeaders, anthropicHttpError } from './anthropic-http.js';
 import { chatToAnthropicRequest } from './anthropic-convert.js';
 import { anthropicToChatResponse, mapAnthropicError } from './anthropic-reply.js';
 
 type Json = Record<string, unknown>;
+
+/** Pages of the batch list (100 each) read when looking for a batch before giving up for now. */
+const MOST_LIST_PAGES = 20;
+
+/**
+ * The batch in a page of the list made for `tag`, as far as the list can tell: created while the
+ * submit could have made it (from its start to `submitMs` later, give or take the clocks' skew),
+ * with as many requests, not one of the batch's other groups; of several, the one created nearest
+ * the submit's start.
+ */
+export function matchMessageBatch(
+  data: readonly Json[],
+  tag: UpstreamBatchTag,
+  submitMs: number,
+): string | undefined {
+  let best: { id: string; off: number } | undefined;
+  for (const v of data) {
+    if (typeof v.id !== 'string' || tag.known.includes(v.id)) continue;
+    const created = typeof v.created_at === 'string' ? Date.parse(v.created_at) : NaN;
+    if (!(created >= tag.since - CLOCK_SKEW_MS && created <= tag.since + submitMs + CLOCK_SKEW_MS))
+      continue;
+    const counts = (
+      v.request_counts && typeof v.request_counts === 'object' ? v.request_counts : {}
+    ) as Json;
+    const total = Object.values(counts).reduce<number>(
+      (n, c) => n + (typeof c === 'number' ? c : 0),
+      0,
+    );
+    if (total !== tag.lines) continue;
+    const off = Math.abs(created - tag.since);
+    if (!best || off < best.off) best = { id: v.id, off };
+  }
+  return best?.id;
+}
 
 /** One request of a Message Batch: our line id and the Messages body (never streamed). */
 export function anthropicBatchRequest(
@@ -131,15 +170,63 @@ export function createAnthropicBatchApi(
   };
 
   return {
-    async submit(lines, signal) {
-      const requests = lines.map((l) => anthropicBatchRequest(l, deployment));
-      const text = await call(
-        new URL(`${base}/v1/messages/batches`),
-        signal,
-        'POST',
-        JSON.stringify({ requests }),
-      );
-      return batchObject(text).id as string;
+    async submit(lines, _tag, signal) {
+      // Converting is ours: a line it refuses is no upstream batch.
+      let requests: ReturnType<typeof anthropicBatchRequest>[];
+      try {
+        requests = lines.map((l) => anthropicBatchRequest(l, deployment));
+      } catch (err) {
+        throw beforeCreateFailed(err);
+      }
+      try {
+        const text = await call(
+          new URL(`${base}/v1/messages/batches`),
+          signal,
+          'POST',
+          JSON.stringify({ requests }),
+        );
+        return batchObject(text).id as string;
+      } catch (err) {
+        throw createCallFailed(err);
+      }
+    },
+    async find(tag, signal) {
+      const floor = tag.since - CLOCK_SKEW_MS;
+      let after: string | undefined;
+      for (let page = 0; page < MOST_LIST_PAGES; page++) {
+        const url = new URL(`${base}/v1/messages/batches`);
+        url.searchParams.set('limit', '100');
+        if (after) url.searchParams.set('after_id', after);
+        let list: Json;
+        try {
+          list = JSON.parse(await call(url, signal)) as Json;
+        } catch (err) {
+          if (err instanceof GatewayError) throw err;
+          throw batchObject('not JSON');
+        }
+        const data = (Array.isArray(list.data) ? list.data : []).filter(
+          (v): v is Json => !!v && typeof v === 'object',
+        );
+        const hit = matchMessageBatch(data, tag, deployment.timeoutMs);
+        if (hit) return hit;
+        const last = data[data.length - 1];
+        const oldest = typeof last?.created_at === 'string' ? Date.parse(last.created_at) : 0;
+        if (
+          list.has_more !== true ||
+          !last ||
+          !(oldest >= floor) ||
+          typeof list.last_id !== 'string'
+        )
+          return undefined;
+        after = list.last_id;
+      }
+      throw new GatewayError({
+        status: 502,
+        type: 'upstream_error',
+        code: 'upstream_batch_lookup_incomplete',
+        message: `${deployment.name}: more than ${MOST_LIST_PAGES * 100} Message Batches were created since the submit; not all were looked through`,
+        retryable: true,
+      });
     },
     async poll(id, signal): Promise<ProviderBatchState> {
       let batch: Json;

@@ -1,11 +1,16 @@
 // The OpenAI / Azure Batch API client's wire shapes: Azure's paths under `/openai` with the
 // deployment's api-version and its line urls without `/v1`; the JSONL lines it uploads (the
 // adapter's serialisation: no Anthropic cache marks); the results it reads from output and error
-// files (answers, errors without a response, lines that are not JSON skipped).
+// files (answers, errors without a response, lines that are not JSON skipped); the batch tagged
+// with our batch and group (metadata, input file name), and found again by them after a create
+// whose outcome is unknown; which submit failures say that no batch was made.
 import { describe, expect, it } from 'vitest';
 import { deploymentSchema } from '../../config/deployment-schema.js';
-import { recordingHttp } from '../../../test/helpers/fake-http.js';
+import { recordingHttp, scriptedHttp } from '../../../test/helpers/fake-http.js';
+import { UpstreamBatchNotCreated } from '../batch-not-created.js';
 import { batchInputLine, createOpenAiBatchApi, parseBatchResults } from './openai-batch.js';
+
+const tag = { batchId: 'batch_1', groupId: 'gABC', since: 1_760_000_000_000, lines: 1, known: [] };
 
 const azure = deploymentSchema.parse({
   name: 'az',
@@ -30,6 +35,7 @@ describe('OpenAI Batch API client', () => {
           body: { model: azure.model, messages: [{ role: 'user', content: 'hi' }] },
         },
       ],
+      tag,
       new AbortController().signal,
     );
     expect(id).toBe('x-1');
@@ -40,6 +46,7 @@ describe('OpenAI Batch API client', () => {
     expect(sent[0]!.headers['api-key']).toBe('k');
     expect(sent[0]!.headers['content-type']).toMatch(/^multipart\/form-data; boundary=/);
     const upload = sent[0]!.body.toString();
+    expect(upload).toContain('filename="model-router-batch_1-gABC.jsonl"');
     expect(upload).toContain(
       '{"custom_id":"line-0","method":"POST","url":"/chat/completions","body":{"model":"my-gpt-4o-mini-batch"',
     );
@@ -47,6 +54,7 @@ describe('OpenAI Batch API client', () => {
       input_file_id: 'x-1',
       endpoint: '/chat/completions',
       completion_window: '24h',
+      metadata: { model_router_batch: 'batch_1', model_router_group: 'gABC' },
     });
   });
 
@@ -105,5 +113,81 @@ describe('polling an upstream batch', () => {
     await expect(createOpenAiBatchApi(azure, http, 'k').poll('b-1', signal)).rejects.toMatchObject({
       status: 401,
     });
+  });
+});
+
+describe('after a submit whose outcome is unknown', () => {
+  const signal = new AbortController().signal;
+  const at = (s: number) => Math.floor(tag.since / 1000) + s;
+  const listed = (id: string, created: number, metadata?: Record<string, string>, file = 'f') => ({
+    id,
+    created_at: created,
+    input_file_id: file,
+    ...(metadata ? { metadata } : {}),
+  });
+
+  it('finds the batch by its metadata, paging back until before the submit began', async () => {
+    const { http, sent } = scriptedHttp((url) => {
+      if (!url.searchParams.get('after'))
+        return {
+          body: {
+            data: [listed('b-9', at(50), { x: 'y' }), listed('b-8', at(40), { x: 'y' })],
+            has_more: true,
+          },
+        };
+      return {
+        body: {
+          data: [
+            listed('b-7', at(5), { model_router_batch: 'batch_1', model_router_group: 'gOther' }),
+            listed('b-6', at(2), { model_router_batch: 'batch_1', model_router_group: 'gABC' }),
+          ],
+          has_more: true,
+        },
+      };
+    });
+    await expect(createOpenAiBatchApi(azure, http, 'k').find(tag, signal)).resolves.toBe('b-6');
+    expect(sent.map((s) => new URL(s.url).searchParams.get('after'))).toEqual([null, 'b-8']);
+  });
+
+  it('finds an untagged batch by its input file name (an upstream that drops metadata)', async () => {
+    const { http } = scriptedHttp((url) => {
+      if (url.pathname.endsWith('/files/f-2'))
+        return { body: { filename: 'model-router-batch_1-gABC.jsonl' } };
+      if (url.pathname.endsWith('/files/f-1')) return { body: { filename: 'other.jsonl' } };
+      return {
+        body: {
+          data: [listed('b-2', at(3), undefined, 'f-2'), listed('b-1', at(1), undefined, 'f-1')],
+        },
+      };
+    });
+    await expect(createOpenAiBatchApi(azure, http, 'k').find(tag, signal)).resolves.toBe('b-2');
+  });
+
+  it('answers none once the list reaches back before the submit began', async () => {
+    const { http, sent } = scriptedHttp(() => ({
+      body: { data: [listed('b-1', at(-3600), { x: 'y' })], has_more: true },
+    }));
+    await expect(createOpenAiBatchApi(azure, http, 'k').find(tag, signal)).resolves.toBe(undefined);
+    expect(sent).toHaveLength(1);
+  });
+
+  it('says no batch was made when the upload fails or the create is refused (4xx); not on a 5xx', async () => {
+    const line = { customId: 'gABC-line-0', body: { model: 'm', messages: [] } };
+    const failing = (failOn: string, status: number) =>
+      scriptedHttp((url) =>
+        url.pathname.endsWith(failOn)
+          ? { status, body: { error: { message: 'no' } } }
+          : { body: { id: 'x-1' } },
+      ).http;
+    const submit = (failOn: string, status: number) =>
+      createOpenAiBatchApi(azure, failing(failOn, status), 'k').submit([line], tag, signal);
+    await expect(submit('/files', 500)).rejects.toBeInstanceOf(UpstreamBatchNotCreated);
+    await expect(submit('/batches', 400)).rejects.toBeInstanceOf(UpstreamBatchNotCreated);
+    await expect(submit('/batches', 429)).rejects.toBeInstanceOf(UpstreamBatchNotCreated);
+    for (const status of [500, 502, 408]) {
+      const err = await submit('/batches', status).catch((e: unknown) => e);
+      expect(err).not.toBeInstanceOf(UpstreamBatchNotCreated);
+      expect(err).toMatchObject({ status });
+    }
   });
 });

@@ -15,6 +15,7 @@ import type {
 } from '../types.js';
 
 interface SimBatch {
+  groupId: string;
   lines: readonly ProviderBatchLine[];
   completesAt: number;
   cancelled: boolean;
@@ -29,10 +30,20 @@ export function createSimulatedBatchApi(
   const batches = new Map<string, SimBatch>();
   const delay = deployment.batchApi?.completesAfterMs ?? 0;
   return {
-    submit(lines) {
+    submit(lines, tag) {
       const id = `batch_sim_${randomBytes(12).toString('hex')}`;
-      batches.set(id, { lines: [...lines], completesAt: now() + delay, cancelled: false });
+      batches.set(id, {
+        groupId: tag.groupId,
+        lines: [...lines],
+        completesAt: now() + delay,
+        cancelled: false,
+      });
       return Promise.resolve(id);
+    },
+    find(tag) {
+      for (const [id, batch] of batches)
+        if (batch.groupId === tag.groupId) return Promise.resolve(id);
+      return Promise.resolve(undefined);
     },
     async poll(id, signal): Promise<ProviderBatchState> {
       const batch = batches.get(id);
