@@ -52,3 +52,14 @@ export class ReasoningAccumulator {
       .map(([, block]) => block as unknown as ReasoningDetail);
   }
 }
+
+/**
+ * Whether Claude can take this detail back: a `thinking` block with its signature, or a
+ * `redacted_thinking` block with its data. Thinking whose text was changed (the output filter's
+ * redaction) is sent to the client unsigned, and Anthropic refuses an unsigned block.
+ */
+export function isSignedThinking(detail: ReasoningDetail): boolean {
+  if (detail.provider !== 'anthropic') return false;
+  if (detail.type === 'redacted_thinking') return typeof detail.data === 'string' && !!detail.data;
+  return typeof detail.signature === 'string' && !!detail.signature;
+}
