@@ -90,7 +90,9 @@ export async function* filterChatStream(
       last = chunk;
       let blocked = false;
       for (const choice of chunk.choices ?? []) {
-        const delta = (choice.delta ?? {}) as {
+        // Thinking held back may have to go out with a finish that came without a delta.
+        choice.delta ??= {} as ChatChunk['choices'][number]['delta'];
+        const delta = choice.delta as {
           content?: string | null;
           reasoning_details?: ReasoningDetail[];
           tool_calls?: unknown;
