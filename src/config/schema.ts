@@ -526,7 +526,12 @@ export const configSchema = z.strictObject({
   batches: batchSchema,
   contentFilter: z
     .strictObject({
-      enabled: z.boolean().default(false).describe('Apply the rules below to prompts and answers.'),
+      enabled: z
+        .boolean()
+        .default(false)
+        .describe(
+          "Apply the rules below to prompts and answers (Claude's thinking included: a redacted thinking block is sent without its signature).",
+        ),
       rules: z
         .array(
           z

@@ -299,6 +299,46 @@ describe('answer cache (cache.enabled)', () => {
     expect(b.json().content).toEqual(a.json().content);
     expect(t.calls()).toBe(1);
   });
+
+  it("a streamed answer with Claude's thinking is kept with it: JSON and streamed hits give the same signed blocks", async () => {
+    const think = { thinking: 'Paris is the capital.', signature: 'EqQBCkYIARgCKkD/sig==' };
+    const t = await setup([{ reply: 'Paris.', think }]);
+    const msg = {
+      model: 'model-router',
+      max_tokens: 100,
+      messages: [{ role: 'user', content: 'What is the capital of France?' }],
+    };
+    const headers = { 'anthropic-version': '2023-06-01' };
+    const miss = await t.app.inject(post({ ...msg, stream: true }, headers, '/v1/messages'));
+    expect(miss.headers['x-router-cache']).toBe('miss');
+    const json = await t.app.inject(post(msg, headers, '/v1/messages'));
+    expect(json.headers['x-router-cache']).toBe('hit');
+    expect(json.json().content).toEqual([
+      { type: 'thinking', ...think },
+      { type: 'text', text: 'Paris.' },
+    ]);
+    // A streamed hit: the same block's text and signature, as Anthropic streams them.
+    const streamed = await t.app.inject(post({ ...msg, stream: true }, headers, '/v1/messages'));
+    expect(streamed.headers['x-router-cache']).toBe('hit');
+    const deltas = streamed.body
+      .split('\n\n')
+      .filter((e) => e.startsWith('event: content_block_delta'))
+      .map((e) => (JSON.parse(e.split('data: ')[1]!) as { delta: Record<string, string> }).delta);
+    expect(deltas).toEqual([
+      { type: 'thinking_delta', thinking: think.thinking },
+      { type: 'signature_delta', signature: think.signature },
+      { type: 'text_delta', text: 'Paris.' },
+    ]);
+    // An OpenAI-format client's streamed hit: reasoning_details pieces with the block's index.
+    await t.app.inject(post(body({ stream: true })));
+    const chat = await t.app.inject(post(body({ stream: true })));
+    expect(chat.headers['x-router-cache']).toBe('hit');
+    const pieces = sse(chat.body).chunks.flatMap(
+      (c) => (c.choices[0]?.delta as { reasoning_details?: unknown[] })?.reasoning_details ?? [],
+    );
+    expect(pieces).toEqual([{ provider: 'anthropic', type: 'thinking', index: 0, ...think }]);
+    expect(t.calls()).toBe(2);
+  });
 });
 
 describe('answer chunks', () => {
@@ -363,6 +403,45 @@ describe('answer chunks', () => {
     expect(message.tool_calls).toEqual([
       { id: 'call_9', type: 'function', function: { name: 'search', arguments: '{"q":1}' } },
     ]);
+  });
+
+  it("keeps Claude's thinking (reasoning_details pieces) merged by index, signatures intact, and replays it", () => {
+    const base = { id: 'c', object: 'chat.completion.chunk' as const, created: 1, model: 'm' };
+    const piece = (delta: Record<string, unknown>, finish: string | null = null) =>
+      ({ ...base, choices: [{ index: 0, delta, finish_reason: finish }] }) as ChatChunk;
+    const detail = (d: Record<string, unknown>) => ({
+      reasoning_details: [{ provider: 'anthropic', ...d }],
+    });
+    // As the Anthropic adapter streams them (anthropic-reply.ts): text pieces, then the signature.
+    const collector = new ChunkCollector();
+    collector.add(piece({ role: 'assistant', content: '' }));
+    collector.add(piece(detail({ type: 'thinking', index: 0, thinking: 'Pl' })));
+    collector.add(piece(detail({ type: 'thinking', index: 0, thinking: 'an.' })));
+    collector.add(piece(detail({ type: 'thinking', index: 0, signature: 'EqQBCkYIAR==' })));
+    collector.add(piece(detail({ type: 'redacted_thinking', index: 1, data: 'opaque' })));
+    collector.add(piece(detail({ type: 'thinking', index: 2, thinking: 'Then read.' })));
+    collector.add(piece(detail({ type: 'thinking', index: 2, signature: 's2' })));
+    collector.add(piece({ content: 'Reading.' }));
+    collector.add(piece({}, 'stop'));
+    const whole = collector.response()!;
+    const thinking = [
+      { provider: 'anthropic', type: 'thinking', thinking: 'Plan.', signature: 'EqQBCkYIAR==' },
+      { provider: 'anthropic', type: 'redacted_thinking', data: 'opaque' },
+      { provider: 'anthropic', type: 'thinking', thinking: 'Then read.', signature: 's2' },
+    ];
+    // As a JSON answer carries it (anthropicToChatResponse): whole blocks, in order.
+    expect(
+      (whole.choices[0]!.message as unknown as Record<string, unknown>).reasoning_details,
+    ).toEqual(thinking);
+    expect(whole.choices[0]!.message.content).toBe('Reading.');
+    // Replayed: each block one piece with its index, and collected back the same.
+    const replayed = replayChunks(whole, false);
+    expect((replayed[0]!.choices[0]!.delta as Record<string, unknown>).reasoning_details).toEqual(
+      thinking.map((d, index) => ({ ...d, index })),
+    );
+    const again = new ChunkCollector();
+    for (const c of replayed) again.add(c);
+    expect(again.response()).toEqual(whole);
   });
 
   it('does not collect answers with log probabilities', () => {

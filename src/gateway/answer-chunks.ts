@@ -1,6 +1,7 @@
 // A whole answer and its stream, both ways, for the answer cache: a streamed answer is collected
 // into the Chat Completions response it stands for (so a streamed miss can be kept), and a kept
 // response is replayed as the chunks a stream of it would have sent (so a stream can be a hit).
+import { ReasoningAccumulator, reasoningDetailsOf } from '../core/reasoning-details.js';
 import type { ChatChunk, ChatResponse } from '../core/wire-types.js';
 import { chunkFields } from '../core/wire-types.js';
 
@@ -10,13 +11,15 @@ type ToolCall = NonNullable<Message['tool_calls']>[number];
 interface ChoiceSoFar {
   message: Record<string, unknown> & { role: 'assistant' };
   toolCalls: Map<number, { id: string; name: string; arguments: string }>;
+  reasoning: ReasoningAccumulator;
   finishReason: string | null;
 }
 
 /**
  * Adds up a stream's chunks into the response it stands for: text (and any other string delta
  * field, such as an OpenAI-compatible server's `reasoning_content`) concatenated, tool calls
- * merged by index, the last finish reason and usage. Answers with log probabilities are not
+ * and Claude's thinking pieces (`reasoning_details`, signatures intact) merged by index, the last
+ * finish reason and usage. Answers with log probabilities are not
  * collected (`response()` is undefined): their per-token detail is not worth replaying.
  */
 export class ChunkCollector {
@@ -33,15 +36,21 @@ export class ChunkCollector {
       if (choice.logprobs) this.unusable = true;
       let so = this.choices.get(choice.index);
       if (!so) {
-        so = { message: { role: 'assistant' }, toolCalls: new Map(), finishReason: null };
+        so = {
+          message: { role: 'assistant' },
+          toolCalls: new Map(),
+          reasoning: new ReasoningAccumulator(),
+          finishReason: null,
+        };
         this.choices.set(choice.index, so);
       }
       if (choice.finish_reason) so.finishReason = choice.finish_reason;
       for (const [field, value] of Object.entries(choice.delta ?? {})) {
-        if (field === 'role' || field === 'tool_calls') continue;
+        if (field === 'role' || field === 'tool_calls' || field === 'reasoning_details') continue;
         if (typeof value === 'string')
           so.message[field] = ((so.message[field] as string) ?? '') + value;
       }
+      so.reasoning.add(reasoningDetailsOf(choice.delta));
       for (const tc of choice.delta?.tool_calls ?? []) {
         const call = so.toolCalls.get(tc.index) ?? { id: '', name: '', arguments: '' };
         call.id ||= tc.id ?? '';
@@ -60,6 +69,8 @@ export class ChunkCollector {
     for (const [index, so] of [...this.choices].sort((a, b) => a[0] - b[0])) {
       if (!so.finishReason) return undefined; // cut short: not an answer to keep
       const message = { content: null, refusal: null, ...so.message } as Message;
+      if (so.reasoning.size > 0)
+        (message as unknown as Record<string, unknown>).reasoning_details = so.reasoning.details();
       if (so.toolCalls.size > 0)
         message.tool_calls = [...so.toolCalls]
           .sort((a, b) => a[0] - b[0])
@@ -88,8 +99,9 @@ export class ChunkCollector {
 }
 
 /**
- * The chunks a stream of `response` sends: per choice, its message as one delta, then its finish
- * reason; then the usage chunk when the client asked for it (`stream_options.include_usage`).
+ * The chunks a stream of `response` sends: per choice, its message as one delta (each thinking
+ * block of `reasoning_details` one piece with its `index`), then its finish reason; then the usage
+ * chunk when the client asked for it (`stream_options.include_usage`).
  */
 export function replayChunks(response: ChatResponse, includeUsage: boolean): ChatChunk[] {
   const base = {
@@ -102,6 +114,8 @@ export function replayChunks(response: ChatResponse, includeUsage: boolean): Cha
   const chunks: ChatChunk[] = [];
   for (const choice of response.choices) {
     const delta: Record<string, unknown> = { role: 'assistant' };
+    const reasoning = reasoningDetailsOf(choice.message);
+    if (reasoning) delta.reasoning_details = reasoning.map((d, index) => ({ ...d, index }));
     for (const [field, value] of Object.entries(choice.message))
       if (field !== 'role' && field !== 'tool_calls' && typeof value === 'string')
         delta[field] = value;

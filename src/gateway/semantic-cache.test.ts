@@ -5,7 +5,7 @@ import type { ChatChunk } from '../core/wire-types.js';
 import { createSimulatedAdapter } from '../providers/simulated/simulated-adapter.js';
 import type { ProviderAdapter } from '../providers/types.js';
 import { buildTestApp } from '../../test/helpers/build-test-app.js';
-import { fakeAdapter } from '../../test/helpers/fake-adapter.js';
+import { fakeAdapter, type Step } from '../../test/helpers/fake-adapter.js';
 import { simEmbeddingDeployment, testConfigInput } from '../../test/helpers/test-config.js';
 import { costUsd, usageCounts } from './cost.js';
 
@@ -34,9 +34,12 @@ function configInput(
 }
 
 async function setup(...args: Parameters<typeof configInput>) {
+  return setupWith([{ reply: 'first' }, { reply: 'second' }, { reply: 'third' }], ...args);
+}
+
+async function setupWith(script: Step[], ...args: Parameters<typeof configInput>) {
   const input = configInput(...args);
   const config = parseConfig(input, {}).config;
-  const script = [{ reply: 'first' }, { reply: 'second' }, { reply: 'third' }];
   const chat = {
     big: fakeAdapter('big-sim', script),
     mid: fakeAdapter('mid-sim', script),
@@ -165,6 +168,30 @@ describe('semantic answer cache (cache.semantic)', () => {
     const b = await t.app.inject(post(ask(PARAPHRASE)));
     expect(b.headers['x-router-cache']).toBe('semantic');
     expect(b.json().choices[0].message.content).toBe('first');
+    expect(t.chatCalls()).toBe(1);
+  });
+
+  it("serves a streamed answer's thinking as an exact hit does: the same signed blocks, JSON and streamed", async () => {
+    const think = { thinking: 'Plan the route.', signature: 'EqQBsig==' };
+    const t = await setupWith([{ reply: 'first', think }]);
+    await t.app.inject(post(ask(TRIP, { stream: true })));
+    const json = await t.app.inject(post(ask(PARAPHRASE)));
+    expect(json.headers['x-router-cache']).toBe('semantic');
+    expect(json.json().choices[0].message.reasoning_details).toEqual([
+      { provider: 'anthropic', type: 'thinking', ...think },
+    ]);
+    const streamed = await t.app.inject(post(ask(PARAPHRASE, { stream: true })));
+    expect(streamed.headers['x-router-cache']).toBe('semantic');
+    const pieces = streamed.body
+      .split('\n\n')
+      .map((e) => e.replace(/^data: /, '').trim())
+      .filter((d) => d && d !== '[DONE]')
+      .flatMap(
+        (d) =>
+          ((JSON.parse(d) as ChatChunk).choices[0]?.delta as { reasoning_details?: unknown[] })
+            ?.reasoning_details ?? [],
+      );
+    expect(pieces).toEqual([{ provider: 'anthropic', type: 'thinking', index: 0, ...think }]);
     expect(t.chatCalls()).toBe(1);
   });
 

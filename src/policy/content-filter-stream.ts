@@ -1,8 +1,12 @@
 // Streaming output filter: checks the text of each choice as it flows, holding back only the last
 // `holdBack` characters (the longest a rule can match) so a pattern split across chunks is still
 // caught. Redactions are applied before text leaves; a block ends the stream with finish_reason
-// `content_filter`. Chunks are the parsed ChatChunk objects (no SSE text is touched here).
-import { chunkFields, type ChatChunk } from '../core/wire-types.js';
+// `content_filter`. Claude's thinking pieces (`reasoning_details`) are filtered the same way, block
+// by block (./content-filter-thinking.ts). Chunks are the parsed ChatChunk objects (no SSE text is
+// touched here).
+import { reasoningDetailsOf } from '../core/reasoning-details.js';
+import { chunkFields, type ChatChunk, type ReasoningDetail } from '../core/wire-types.js';
+import { ThinkingStreamFilter, type ThinkingStep } from './content-filter-thinking.js';
 import { toAzureResults } from './filters/azure-results.js';
 import type { FilterCategory, FilterHit } from './filters/filter-types.js';
 import { applyRedactions, hitsOf, scanText, type CompiledRule } from './filters/pattern-filter.js';
@@ -69,6 +73,12 @@ export async function* filterChatStream(
     if (!m) hits.set(index, (m = new Map()));
     for (const h of found) m.set(`${h.ruleId}:${h.category}`, h);
   };
+  const thinking = new Map<number, ThinkingStreamFilter>();
+  const thinkingOf = (index: number) => {
+    let t = thinking.get(index);
+    if (!t) thinking.set(index, (t = new ThinkingStreamFilter(rules, holdBack)));
+    return t;
+  };
   const iterator = chunks[Symbol.asyncIterator]();
   let last: ChatChunk | undefined;
   try {
@@ -80,9 +90,42 @@ export async function* filterChatStream(
       last = chunk;
       let blocked = false;
       for (const choice of chunk.choices ?? []) {
-        const delta = (choice.delta ?? {}) as { content?: string | null };
+        // Thinking held back may have to go out with a finish that came without a delta.
+        choice.delta ??= {} as ChatChunk['choices'][number]['delta'];
+        const delta = choice.delta as {
+          content?: string | null;
+          reasoning_details?: ReasoningDetail[];
+          tool_calls?: unknown;
+        };
         const final = choice.finish_reason != null;
         const incoming = typeof delta.content === 'string' ? delta.content : '';
+        // The thinking first (it comes before the text); whole once anything else follows.
+        const details = reasoningDetailsOf(delta);
+        if (details || thinking.has(choice.index)) {
+          const t = thinkingOf(choice.index);
+          const step: ThinkingStep = details
+            ? t.add(details)
+            : { pieces: [], hits: [], blocked: false };
+          if (!step.blocked && (incoming || delta.tool_calls || final)) {
+            const rest = t.flush();
+            step.pieces.push(...rest.pieces);
+            step.hits.push(...rest.hits);
+            step.blocked = rest.blocked;
+          }
+          remember(choice.index, step.hits);
+          if (step.pieces.length) delta.reasoning_details = step.pieces;
+          else delete delta.reasoning_details;
+          if (step.blocked) {
+            if (typeof delta.content === 'string') delta.content = '';
+            delete delta.tool_calls;
+            (choice as { finish_reason: string | null }).finish_reason = 'content_filter';
+            (choice as unknown as Record<string, unknown>).content_filter_results = results(
+              choice.index,
+            );
+            blocked = true;
+            continue;
+          }
+        }
         const held = pending.get(choice.index) ?? '';
         if (!incoming && !final) continue;
         const step = scanStep(held + incoming, rules, holdBack, final);
@@ -102,6 +145,25 @@ export async function* filterChatStream(
       if (blocked) return;
     }
     // The upstream ended without finishing a choice: release what was held back.
+    for (const [index, t] of thinking) {
+      const step = t.flush();
+      remember(index, step.hits);
+      if (!last || (!step.pieces.length && !step.blocked)) continue;
+      yield {
+        ...last,
+        choices: [
+          {
+            index,
+            delta: { reasoning_details: step.pieces },
+            finish_reason: step.blocked ? 'content_filter' : null,
+            logprobs: null,
+            ...(step.blocked ? { content_filter_results: results(index) } : {}),
+          },
+        ],
+        usage: null,
+      } as unknown as ChatChunk;
+      if (step.blocked) return;
+    }
     for (const [index, text] of pending) {
       if (!text || !last) continue;
       const step = scanStep(text, rules, 0, true);

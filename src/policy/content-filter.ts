@@ -4,8 +4,10 @@
 // `content_filter` 400 with `innererror.code: ResponsibleAIPolicyViolation` (§1.4).
 import type { Config } from '../config/schema.js';
 import { GatewayError } from '../core/errors.js';
+import { reasoningDetailsOf } from '../core/reasoning-details.js';
 import type { ChatChunk, ChatMessage, ChatRequest, ChatResponse } from '../core/wire-types.js';
 import { filterChatStream } from './content-filter-stream.js';
+import { withCheckedText } from './content-filter-thinking.js';
 import { moderateChatStream } from './moderation-stream.js';
 import { toAzureResults, type AzureFilterResults } from './filters/azure-results.js';
 import type { ContentFilterPlugin, InputVerdict, OutputVerdict } from './filters/filter-types.js';
@@ -63,27 +65,49 @@ export class ContentFilter {
     };
   }
 
-  /** Check every choice of a whole answer: annotate, redact, or cut with finish_reason content_filter. */
+  /**
+   * Check every choice of a whole answer, its text and its thinking (`reasoning_details`, shown to
+   * the client too): annotate, redact (a redacted thinking block loses its signature:
+   * ./content-filter-thinking.ts), or cut with finish_reason content_filter and no thinking.
+   */
   async filterOutput(response: ChatResponse): Promise<ChatResponse> {
     for (const choice of response.choices) {
-      const message = choice.message as { content?: string | null };
-      let text = typeof message.content === 'string' ? message.content : '';
-      const verdicts: OutputVerdict[] = [];
-      for (const plugin of this.plugins) {
-        const v = await plugin.checkOutput(text);
-        verdicts.push(v);
-        if (v.text !== undefined) text = v.text;
-      }
-      const results = toAzureResults(verdicts);
-      (choice as unknown as Record<string, unknown>).content_filter_results = results;
+      const message = choice.message as { content?: string | null; reasoning_details?: unknown };
+      const details = reasoningDetailsOf(message);
+      const [content, ...thinking] = await Promise.all([
+        this.checkOutput(typeof message.content === 'string' ? message.content : ''),
+        ...(details ?? []).map((d) =>
+          typeof d.thinking === 'string' ? this.checkOutput(d.thinking) : undefined,
+        ),
+      ]);
+      const verdicts = [content!, ...thinking].flatMap((c) => c?.verdicts ?? []);
+      (choice as unknown as Record<string, unknown>).content_filter_results =
+        toAzureResults(verdicts);
       if (verdicts.some((v) => v.hits.some((h) => h.action === 'block'))) {
         message.content = '';
+        delete message.reasoning_details;
         (choice as { finish_reason: string }).finish_reason = 'content_filter';
-      } else if (typeof message.content === 'string') {
-        message.content = text;
+        continue;
       }
+      if (typeof message.content === 'string') message.content = content!.text;
+      if (details)
+        message.reasoning_details = details.map((d, i) => {
+          const checked = thinking[i];
+          return checked ? withCheckedText(d, checked.text) : d;
+        });
     }
     return response;
+  }
+
+  /** One text of an answer through every plug-in in turn (each sees the last one's redactions). */
+  private async checkOutput(text: string): Promise<{ text: string; verdicts: OutputVerdict[] }> {
+    const verdicts: OutputVerdict[] = [];
+    for (const plugin of this.plugins) {
+      const v = await plugin.checkOutput(text);
+      verdicts.push(v);
+      if (v.text !== undefined) text = v.text;
+    }
+    return { text, verdicts };
   }
 
   /**

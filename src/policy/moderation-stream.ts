@@ -3,8 +3,10 @@
 // characters have gone out, and a flag found mid-stream ends that stream with finish_reason
 // `content_filter` at the next chunk. A choice's finish is held until the plug-ins have seen its
 // whole text, so the last verdict covers all of it and its `content_filter_results` say what
-// was checked. Text already sent cannot be recalled: clients that must never show flagged text
+// was checked. A choice's text is what the client is shown: Claude's thinking (`reasoning_details`)
+// and the answer, each block apart by a blank line. Text already sent cannot be recalled: clients that must never show flagged text
 // should not stream (the whole-answer filter checks before anything is sent).
+import { reasoningDetailsOf } from '../core/reasoning-details.js';
 import { chunkFields, type ChatChunk } from '../core/wire-types.js';
 import { toAzureResults } from './filters/azure-results.js';
 import type { ContentFilterPlugin, OutputVerdict } from './filters/filter-types.js';
@@ -14,6 +16,8 @@ export const MODERATION_SEGMENT_CHARS = 1000;
 
 interface ChoiceState {
   text: string;
+  /** Where the last text came from (a thinking block's index, or the answer): blocks apart. */
+  source?: number | 'answer';
   checkedUpTo: number;
   /** Checks started, and the latest whose verdicts are kept (a slow early one cannot overwrite). */
   started: number;
@@ -56,6 +60,12 @@ export async function* moderateChatStream(
       return verdicts;
     });
   };
+  const append = (s: ChoiceState, source: number | 'answer', text: string) => {
+    if (!text) return;
+    if (s.text && s.source !== source) s.text += '\n\n';
+    s.source = source;
+    s.text += text;
+  };
   const results = (s: ChoiceState) => toAzureResults(s.verdicts ?? []);
   const cut = (template: ChatChunk, index: number, s: ChoiceState): ChatChunk =>
     ({
@@ -81,8 +91,10 @@ export async function* moderateChatStream(
     for (const [index, s] of choices) if (blocks(s.verdicts)) return yield cut(chunk, index, s);
     for (const choice of chunk.choices ?? []) {
       const s = state(choice.index);
+      for (const d of reasoningDetailsOf(choice.delta) ?? [])
+        if (typeof d.thinking === 'string') append(s, d.index ?? 0, d.thinking);
       const content = (choice.delta as { content?: unknown } | undefined)?.content;
-      if (typeof content === 'string') s.text += content;
+      if (typeof content === 'string') append(s, 'answer', content);
       if (choice.finish_reason != null) {
         // Hold the finish until the whole text is checked.
         if (s.checkedUpTo < s.text.length || !s.check) check(s);
@@ -94,7 +106,10 @@ export async function* moderateChatStream(
         };
         if (blocks(s.verdicts)) {
           (choice as { finish_reason: string }).finish_reason = 'content_filter';
-          if (choice.delta) (choice.delta as { content?: unknown }).content = '';
+          if (choice.delta) {
+            (choice.delta as { content?: unknown }).content = '';
+            delete (choice.delta as { reasoning_details?: unknown }).reasoning_details;
+          }
         }
       } else if (s.text.length - s.checkedUpTo >= segment) check(s);
     }

@@ -210,6 +210,22 @@ describe("Claude's extended thinking where Anthropic would refuse it", () => {
         },
         /tool call being answered came without Claude's thinking/,
       ],
+      [
+        {
+          // Thinking the output filter redacted goes out unsigned: not Claude's to send back.
+          messages: [
+            { role: 'user', content: 'Fix it.' },
+            {
+              role: 'assistant',
+              content: null,
+              tool_calls: [call],
+              reasoning_details: [{ provider: 'anthropic', type: 'thinking', thinking: 'x' }],
+            },
+            { role: 'tool', tool_call_id: 'tu_1', content: 'file' },
+          ],
+        },
+        /tool call being answered came without Claude's thinking/,
+      ],
     ];
     for (const [extra, why] of cases) {
       const { warnings } = adaptRequestForDeployment(ask(extra), claude);

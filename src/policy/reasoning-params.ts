@@ -8,6 +8,7 @@ import {
   type ChatRequest,
   type ReasoningDetail,
 } from '../core/wire-types.js';
+import { isSignedThinking } from '../core/reasoning-details.js';
 import { usesThinking } from '../providers/anthropic/anthropic-convert.js';
 import { returnsLogprobs } from '../routing/eligibility.js';
 
@@ -143,6 +144,8 @@ function thinkingConflict(body: ChatRequest): string | undefined {
   const call = messages[i] as
     { role: string; tool_calls?: unknown[]; reasoning_details?: ReasoningDetail[] } | undefined;
   if (call?.role !== 'assistant' || !call.tool_calls?.length) return undefined;
-  if (call.reasoning_details?.some((d) => d.provider === 'anthropic')) return undefined;
+  // Every block of it signed: one changed by the output filter cannot go back.
+  const claudes = (call.reasoning_details ?? []).filter((d) => d.provider === 'anthropic');
+  if (claudes.length && claudes.every(isSignedThinking)) return undefined;
   return "the tool call being answered came without Claude's thinking, which Anthropic needs back to think in a tool loop";
 }

@@ -263,4 +263,43 @@ describe('Responses API passed natively to upstreams that speak it', () => {
     expect(r.output_text).toBe('bridged answer 1');
     expect(r.model).toBe('chat-upstream-model');
   });
+
+  it("the upstream gets its own reasoning items back, not the ones the router wrote for Claude's thinking", async () => {
+    received.length = 0;
+    const claudes = {
+      type: 'reasoning' as const,
+      id: 'rs_claude',
+      summary: [{ type: 'summary_text' as const, text: 'Plan.' }],
+      encrypted_content: `mr_thinking.v1.${Buffer.from(
+        JSON.stringify({
+          provider: 'anthropic',
+          type: 'thinking',
+          thinking: 'Plan.',
+          signature: 's',
+        }),
+      ).toString('base64url')}`,
+    };
+    const own = {
+      type: 'reasoning' as const,
+      id: 'rs_own',
+      summary: [],
+      encrypted_content: 'gAAAAABo-upstream-encrypted',
+    };
+    await client.responses.create({
+      model: 'native',
+      store: false,
+      input: [
+        { role: 'user', content: 'hi' },
+        claudes,
+        { role: 'assistant', content: 'hello' },
+        { role: 'user', content: 'and?' },
+        own,
+        { role: 'assistant', content: 'more' },
+        { role: 'user', content: 'go on' },
+      ],
+    });
+    const input = received[0]!.body.input as { type?: string; id?: string }[];
+    expect(input.filter((i) => i.type === 'reasoning')).toEqual([own]);
+    expect(input).toHaveLength(6);
+  });
 });

@@ -4,8 +4,14 @@ import { GatewayError } from '../../src/core/errors.js';
 import type { ChatChunk, ChatResponse } from '../../src/core/wire-types.js';
 import type { ProviderAdapter, UpstreamRequest } from '../../src/providers/types.js';
 
+/** Claude-like thinking a reply comes with: `reasoning_details`, streamed in two pieces and the signature. */
+export interface FakeThinking {
+  thinking: string;
+  signature: string;
+}
+
 export type Step =
-  | { reply: string }
+  | { reply: string; think?: FakeThinking }
   | { chunks: string[]; failAfter?: number }
   | {
       error: {
@@ -22,7 +28,10 @@ export interface FakeAdapter extends ProviderAdapter {
   aborted: number;
 }
 
-function response(model: string, text: string): ChatResponse {
+function response(model: string, text: string, think?: FakeThinking): ChatResponse {
+  const reasoning = think && {
+    reasoning_details: [{ provider: 'anthropic', type: 'thinking', ...think }],
+  };
   return {
     id: 'chatcmpl-fake',
     object: 'chat.completion',
@@ -33,7 +42,7 @@ function response(model: string, text: string): ChatResponse {
         index: 0,
         finish_reason: 'stop',
         logprobs: null,
-        message: { role: 'assistant', content: text, refusal: null },
+        message: { role: 'assistant', content: text, refusal: null, ...reasoning },
       },
     ],
     usage: {
@@ -102,7 +111,7 @@ export function fakeAdapter(model: string, script: Step[]): FakeAdapter {
       if ('error' in step) throw upstreamError(step.error);
       if ('hang' in step) return waitForAbort(req.signal);
       if ('chunks' in step) return { response: response(model, step.chunks.join('')), headers: {} };
-      return { response: response(model, step.reply), headers: {} };
+      return { response: response(model, step.reply, step.think), headers: {} };
     },
     async chatStream(req) {
       adapter.calls.push(req);
@@ -114,6 +123,21 @@ export function fakeAdapter(model: string, script: Step[]): FakeAdapter {
         if ('hang' in step) return yield* [await waitForAbort(signal)];
         const parts = 'chunks' in step ? step.chunks : [(step as { reply: string }).reply];
         const failAfter = 'chunks' in step ? step.failAfter : undefined;
+        const think = 'think' in step ? step.think : undefined;
+        if (think) {
+          const half = Math.ceil(think.thinking.length / 2);
+          for (const piece of [
+            { thinking: think.thinking.slice(0, half) },
+            { thinking: think.thinking.slice(half) },
+            { signature: think.signature },
+          ]) {
+            const c = chunk(model, null);
+            c.choices[0]!.delta = {
+              reasoning_details: [{ provider: 'anthropic', type: 'thinking', index: 0, ...piece }],
+            } as ChatChunk['choices'][number]['delta'];
+            yield c;
+          }
+        }
         for (let k = 0; k < parts.length; k++) {
           if (failAfter !== undefined && k === failAfter)
             throw upstreamError({ status: 502, code: 'upstream_dropped' });

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { claudeDeployment } from '../../../test/helpers/test-config.js';
 import type { GatewayError } from '../../core/errors.js';
-import type { ChatChunk, ChatResponse } from '../../core/wire-types.js';
+import type { ChatChunk, ChatRequest, ChatResponse } from '../../core/wire-types.js';
 import { chatToAnthropicRequest } from '../../providers/anthropic/anthropic-convert.js';
 import { anthropicEventsToChunks } from '../../providers/anthropic/anthropic-reply.js';
 import type { SseMessage } from '../../providers/sse-parser.js';
@@ -186,5 +186,35 @@ describe("thinking that Claude sent reaches an Anthropic client as Claude's bloc
       { type: 'text', text: 'Reading.' },
     ]);
     expect(events.filter((e) => e.event === 'content_block_stop')).toHaveLength(3);
+  });
+});
+
+describe('thinking the output filter redacted (unsigned) in an OpenAI-format tool loop', () => {
+  it('is not sent to Anthropic, which would refuse a thinking block without its signature', () => {
+    const sent = chatToAnthropicRequest(
+      {
+        model: 'claude',
+        messages: [
+          { role: 'user', content: 'Fix the bug.' },
+          {
+            role: 'assistant',
+            content: null,
+            tool_calls: [
+              { id: 'tu_1', type: 'function', function: { name: 'read', arguments: '{}' } },
+            ],
+            reasoning_details: [
+              { provider: 'anthropic', type: 'thinking', thinking: 'Mail [redacted:email].' },
+              { provider: 'anthropic', type: 'redacted_thinking', data: 'opaque' },
+            ],
+          },
+          { role: 'tool', tool_call_id: 'tu_1', content: 'text' },
+        ],
+      } as unknown as ChatRequest,
+      claude,
+    ) as { messages: { content: Record<string, unknown>[] }[] };
+    expect(sent.messages[1]!.content).toEqual([
+      { type: 'redacted_thinking', data: 'opaque' },
+      { type: 'tool_use', id: 'tu_1', name: 'read', input: {} },
+    ]);
   });
 });

@@ -4,9 +4,10 @@
 // responses-reply.ts). Function tools are flat in Responses, wrapped in chat.
 import { invalidRequest } from '../../core/errors.js';
 import { checkResponsesRequest } from './check-responses-request.js';
-import type { ChatMessage, ChatRequest } from '../../core/wire-types.js';
+import type { ChatMessage, ChatRequest, ReasoningDetail } from '../../core/wire-types.js';
 import type { StoredResponse } from '../../store/response-store.js';
 import { isObject } from '../../core/is-object.js';
+import { openReasoningItem } from './responses-reasoning.js';
 
 export type Json = Record<string, unknown>;
 
@@ -59,33 +60,56 @@ function convertContent(content: unknown, path: string): ChatMessage['content'] 
     : (parts as ChatMessage['content']);
 }
 
-/** `input` (a string or items) → chat messages. */
+/**
+ * `input` (a string or items) → chat messages. An assistant turn's items (a message, function
+ * calls) make one assistant message; reasoning items this router returned (Claude's thinking,
+ * ./responses-reasoning.ts) go on the assistant message that follows them as `reasoning_details`,
+ * which only an Anthropic deployment gets back.
+ */
 export function convertInput(input: unknown): ChatMessage[] {
   if (typeof input === 'string') return [{ role: 'user', content: input }];
   if (!Array.isArray(input))
     throw invalidRequest("'input' must be a string or an array of input items.", 'input');
   const out: ChatMessage[] = [];
+  let thinking: ReasoningDetail[] = [];
+  /** The assistant message this turn's items go on: the last one, or a new one. */
+  const assistantTurn = (): ChatMessage & { role: 'assistant' } => {
+    const last = out[out.length - 1];
+    const turn =
+      last?.role === 'assistant'
+        ? last
+        : (out[out.push({ role: 'assistant', content: null } as ChatMessage) - 1] as ChatMessage);
+    if (thinking.length) {
+      const carried = turn as { reasoning_details?: ReasoningDetail[] };
+      carried.reasoning_details = [...(carried.reasoning_details ?? []), ...thinking];
+      thinking = [];
+    }
+    return turn as ChatMessage & { role: 'assistant' };
+  };
   input.forEach((item, i) => {
     const path = `input[${i}]`;
     if (!isObject(item)) throw invalidRequest(`${path} must be an object.`, path);
+    if (item.type === 'reasoning') {
+      // Ours: Claude's thinking, for the turn it came with. Another upstream's: provider-private,
+      // not replayed across models.
+      const detail = openReasoningItem(item, path);
+      if (detail) thinking.push(detail);
+      return;
+    }
     if (item.type === 'function_call') {
       const call = {
         id: String(item.call_id ?? item.id ?? ''),
         type: 'function' as const,
         function: { name: String(item.name ?? ''), arguments: String(item.arguments ?? '{}') },
       };
-      const last = out[out.length - 1];
-      // Parallel calls arrive as consecutive items: one assistant turn in chat.
-      if (
-        last &&
-        last.role === 'assistant' &&
-        Array.isArray((last as { tool_calls?: unknown[] }).tool_calls)
-      )
-        (last as { tool_calls: unknown[] }).tool_calls.push(call);
-      else out.push({ role: 'assistant', content: null, tool_calls: [call] } as ChatMessage);
+      // Parallel calls, and calls after the turn's text, arrive as consecutive items: one
+      // assistant turn in chat.
+      const turn = assistantTurn() as { tool_calls?: unknown[] };
+      (turn.tool_calls ??= []).push(call);
       return;
     }
     if (item.type === 'function_call_output') {
+      thinking = []; // thinking with no assistant turn after it has nothing to go with
       out.push({
         role: 'tool',
         tool_call_id: String(item.call_id ?? ''),
@@ -93,7 +117,6 @@ export function convertInput(input: unknown): ChatMessage[] {
       });
       return;
     }
-    if (item.type === 'reasoning') return; // provider-private; not replayed across models
     if (item.type !== undefined && item.type !== 'message')
       throw invalidRequest(`${path}.type "${String(item.type)}" is not supported.`, `${path}.type`);
     const role = item.role;
@@ -102,7 +125,11 @@ export function convertInput(input: unknown): ChatMessage[] {
         `${path}.role must be user, assistant, system or developer.`,
         `${path}.role`,
       );
-    out.push({ role, content: convertContent(item.content, path) } as ChatMessage);
+    const message = { role, content: convertContent(item.content, path) } as ChatMessage;
+    if (role === 'assistant' && thinking.length)
+      (message as { reasoning_details?: ReasoningDetail[] }).reasoning_details = thinking;
+    thinking = [];
+    out.push(message);
   });
   return out;
 }

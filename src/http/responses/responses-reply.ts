@@ -2,9 +2,16 @@
 // Response object, a chat chunk stream becomes Responses stream events. The request direction is
 // responses-convert.ts.
 import { newId } from '../../core/ids.js';
-import type { ChatChunk, ChatMessage, ChatResponse } from '../../core/wire-types.js';
+import { ReasoningAccumulator, reasoningDetailsOf } from '../../core/reasoning-details.js';
+import type {
+  ChatChunk,
+  ChatMessage,
+  ChatResponse,
+  ReasoningDetail,
+} from '../../core/wire-types.js';
 import { isObject } from '../../core/is-object.js';
 import type { Json } from './responses-convert.js';
+import { reasoningItem } from './responses-reasoning.js';
 
 export interface ResponseContext {
   id: string;
@@ -61,7 +68,9 @@ export function chatToResponse(
 ): { response: Json; answer: ChatMessage } {
   const choice = reply.choices[0];
   const message = choice?.message;
-  const output: Json[] = [];
+  const thinking = reasoningDetailsOf(message);
+  // Claude's thinking first, as it came: one reasoning item per block.
+  const output: Json[] = (thinking ?? []).map((d) => reasoningItem(d, newId('rs_')));
   if (message?.content) {
     output.push({
       type: 'message',
@@ -96,6 +105,7 @@ export function chatToResponse(
     role: 'assistant',
     content: message?.content ?? null,
     ...(message?.tool_calls?.length ? { tool_calls: message.tool_calls } : {}),
+    ...(thinking ? { reasoning_details: thinking } : {}),
   } as ChatMessage;
   return { response, answer };
 }
@@ -126,6 +136,27 @@ export async function* chatChunksToResponseEvents(
   const output: Json[] = [];
   let text: { item: Json; index: number; value: string } | undefined;
   const calls = new Map<number, { item: Json; index: number; args: string }>();
+  // Claude's thinking: the block being streamed (a reasoning item), and the blocks done.
+  let block:
+    | { key: number; item: Json; index: number; pieces: ReasoningAccumulator; summary: string }
+    | undefined;
+  const thinking: ReasoningDetail[] = [];
+  const summaryEvent = (type: string, payload: Json) =>
+    ev(type, { item_id: block!.item.id, output_index: block!.index, summary_index: 0, ...payload });
+  /** Ends the reasoning item being streamed: its summary's end events and the item, whole. */
+  const closeBlock = function* () {
+    if (!block) return;
+    const detail = block.pieces.details()[0]!;
+    if (block.summary) {
+      const part = { type: 'summary_text', text: block.summary };
+      yield summaryEvent('response.reasoning_summary_text.done', { text: block.summary });
+      yield summaryEvent('response.reasoning_summary_part.done', { part });
+    }
+    Object.assign(block.item, reasoningItem(detail, String(block.item.id)));
+    yield ev('response.output_item.done', { output_index: block.index, item: block.item });
+    thinking.push(detail);
+    block = undefined;
+  };
   let usage: Json | null = null;
   let finish: string | null = null;
   for await (const chunk of chunks) {
@@ -140,6 +171,33 @@ export async function* chatChunksToResponseEvents(
     for (const c of chunk.choices) {
       if (c.finish_reason) finish = c.finish_reason;
       const delta = c.delta ?? {};
+      for (const d of reasoningDetailsOf(delta) ?? []) {
+        const key = d.index ?? 0;
+        if (block && block.key !== key) yield* closeBlock();
+        if (!block) {
+          const item = { type: 'reasoning', id: newId('rs_'), summary: [] };
+          block = {
+            key,
+            item,
+            index: output.length,
+            pieces: new ReasoningAccumulator(),
+            summary: '',
+          };
+          output.push(item);
+          yield ev('response.output_item.added', { output_index: block.index, item: { ...item } });
+        }
+        block.pieces.add([d]);
+        if (typeof d.thinking === 'string' && d.thinking) {
+          if (!block.summary)
+            yield summaryEvent('response.reasoning_summary_part.added', {
+              part: { type: 'summary_text', text: '' },
+            });
+          block.summary += d.thinking;
+          yield summaryEvent('response.reasoning_summary_text.delta', { delta: d.thinking });
+        }
+      }
+      if ((typeof delta.content === 'string' && delta.content) || delta.tool_calls?.length)
+        yield* closeBlock();
       if (typeof delta.content === 'string' && delta.content.length > 0) {
         if (!text) {
           text = {
@@ -206,6 +264,7 @@ export async function* chatChunksToResponseEvents(
     }
   }
   if (!started) yield ev('response.created', { response: baseResponse(ctx, model, 'in_progress') });
+  yield* closeBlock();
   if (text) {
     const part = { type: 'output_text', text: text.value, annotations: [], logprobs: [] };
     yield ev('response.output_text.done', {
@@ -255,6 +314,7 @@ export async function* chatChunksToResponseEvents(
           })),
         }
       : {}),
+    ...(thinking.length ? { reasoning_details: thinking } : {}),
   } as ChatMessage;
   await onDone(response, answer); // stored before the client hears it is complete
   yield ev(incomplete ? 'response.incomplete' : 'response.completed', { response });

@@ -22,6 +22,7 @@ import { callGateway } from '../routes/chat-routes.js';
 import type { ResponseStore, StoredResponse } from '../../store/response-store.js';
 import { replyHeaders, writeSseStream } from '../sse-writer.js';
 import { chatToInputItems, responsesToChat } from './responses-convert.js';
+import { isOurReasoningItem } from './responses-reasoning.js';
 import {
   chatChunksToResponseEvents,
   chatToResponse,
@@ -163,14 +164,18 @@ export function registerResponsesRoutes(
 
 type Json = Record<string, unknown>;
 
-/** The request the native upstream gets: the client's, with the conversation expanded. */
+/**
+ * The request the native upstream gets: the client's, with the conversation expanded, without
+ * the reasoning items this router wrote for Claude's thinking (the upstream could not read them;
+ * its own reasoning items go to it as they came).
+ */
 function nativeRequestBody(body: Json, previous: StoredResponse | undefined): Json {
   const { previous_response_id: _previous, ...rest } = body;
   void _previous;
   const input =
     typeof body.input === 'string'
       ? [{ role: 'user', content: body.input }]
-      : (body.input as Json[]);
+      : (body.input as Json[]).filter((item) => !isOurReasoningItem(item));
   return { ...rest, input: [...chatToInputItems(previous?.messages ?? []), ...input] };
 }
 

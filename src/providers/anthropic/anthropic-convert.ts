@@ -3,6 +3,7 @@
 // errors come back through anthropic-reply.ts.
 import type { DeploymentConfig } from '../../config/deployment-schema.js';
 import { invalidRequest } from '../../core/errors.js';
+import { isSignedThinking } from '../../core/reasoning-details.js';
 import {
   THINKING_BUDGET_FIELD,
   type ChatMessage,
@@ -122,7 +123,8 @@ export function chatToAnthropicRequest(body: ChatRequest, deployment: Deployment
       const blocks: Json[] = [];
       const details = (m as { reasoning_details?: ReasoningDetail[] }).reasoning_details;
       for (const d of details ?? []) {
-        if (d.provider !== 'anthropic') continue;
+        // Unsigned thinking (the output filter redacted it) would be refused: left out.
+        if (!isSignedThinking(d)) continue;
         blocks.push(
           d.type === 'redacted_thinking'
             ? { type: 'redacted_thinking', data: d.data }

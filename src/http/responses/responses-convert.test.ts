@@ -1,0 +1,68 @@
+// Responses input items → chat messages, for the items around Claude's thinking: the reasoning
+// items the router returned go back on the assistant turn they came with (its text and function
+// calls one chat message, as Anthropic needs the thinking first in the turn of the tool call);
+// other upstreams' reasoning is dropped.
+import { describe, expect, it } from 'vitest';
+import type { ReasoningDetail } from '../../core/wire-types.js';
+import { convertInput } from './responses-convert.js';
+import { reasoningItem } from './responses-reasoning.js';
+
+const signed: ReasoningDetail = {
+  provider: 'anthropic',
+  type: 'thinking',
+  thinking: 'Read it first.',
+  signature: 'sig-1',
+};
+const redacted: ReasoningDetail = { provider: 'anthropic', type: 'redacted_thinking', data: 'enc' };
+
+describe('Responses input items with reasoning', () => {
+  it("puts the router's reasoning items on the assistant turn that follows: its text and calls one message", () => {
+    const messages = convertInput([
+      { role: 'user', content: 'Fix a.ts.' },
+      reasoningItem(signed, 'rs_1'),
+      reasoningItem(redacted, 'rs_2'),
+      { type: 'reasoning', id: 'rs_openai', summary: [], encrypted_content: 'gAAAAAB-openai' },
+      { role: 'assistant', content: 'Reading.' },
+      { type: 'function_call', call_id: 'call_1', name: 'read', arguments: '{}' },
+      { type: 'function_call', call_id: 'call_2', name: 'read', arguments: '{"p":1}' },
+      { type: 'function_call_output', call_id: 'call_1', output: 'a' },
+      { type: 'function_call_output', call_id: 'call_2', output: 'b' },
+    ]);
+    expect(messages).toEqual([
+      { role: 'user', content: 'Fix a.ts.' },
+      {
+        role: 'assistant',
+        content: 'Reading.',
+        reasoning_details: [signed, redacted],
+        tool_calls: [
+          { id: 'call_1', type: 'function', function: { name: 'read', arguments: '{}' } },
+          { id: 'call_2', type: 'function', function: { name: 'read', arguments: '{"p":1}' } },
+        ],
+      },
+      { role: 'tool', tool_call_id: 'call_1', content: 'a' },
+      { role: 'tool', tool_call_id: 'call_2', content: 'b' },
+    ]);
+  });
+
+  it('thinking with no assistant turn after it, or unsigned (redacted by the filter), goes nowhere', () => {
+    const unsigned = reasoningItem({ ...signed, signature: undefined }, 'rs_3');
+    expect(unsigned.encrypted_content).toBeNull();
+    expect(
+      convertInput([
+        reasoningItem(signed, 'rs_1'),
+        { role: 'user', content: 'Hi.' },
+        unsigned,
+        { type: 'function_call', call_id: 'call_1', name: 'read', arguments: '{}' },
+      ]),
+    ).toEqual([
+      { role: 'user', content: 'Hi.' },
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [
+          { id: 'call_1', type: 'function', function: { name: 'read', arguments: '{}' } },
+        ],
+      },
+    ]);
+  });
+});
