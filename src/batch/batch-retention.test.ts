@@ -2,6 +2,7 @@
 // service's sweep (on the injected clock) deletes a batch `batches.retentionDays` after it finished,
 // so it answers 404 with its output file, and a Message Batch goes with its own input file; a batch
 // finished more recently, one still running and the client's uploaded input stay; 0 keeps them all.
+// Webhook deliveries delivered or given up that long ago go with the same sweep; pending ones stay.
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KeyStore } from '../auth/key-store.js';
@@ -140,6 +141,48 @@ describe('batches.retentionDays', () => {
       expect(await get(`/v1/batches/${recent}`)).toBe(404);
       expect(await get(`/v1/files/${recentOutput}`)).toBe(404);
       expect(await get(`/v1/batches/${running}`)).toBe(200);
+    });
+  }
+
+  for (const { name, open } of STORES) {
+    it(`${name}: webhook deliveries delivered or given up 30 days ago go; pending ones stay`, async () => {
+      const { store, clock, service } = await build(open, 30);
+      const at = clock.now();
+      const delivery = (id: string) => ({
+        id,
+        eventId: `evt_${id}`,
+        event: 'batch.completed',
+        batchId: `batch_${id}`,
+        owner: 'acme',
+        target: 't',
+        host: 'h',
+        body: '{}',
+        createdAt: at,
+      });
+      await store.addWebhookDeliveries(['sent', 'gave_up', 'pending'].map(delivery));
+      for (const id of ['gave_up', 'pending', 'sent']) {
+        expect((await store.claimWebhookDelivery('w', at, at + 1_000))?.id).toBe(id);
+        await store.endWebhookAttempt(
+          id,
+          'w',
+          id === 'sent'
+            ? { status: 'delivered', at }
+            : id === 'gave_up'
+              ? { status: 'failed', at: at + DAY, error: 'HTTP 500', sent: true }
+              : { status: 'pending', at, nextAttemptAt: at + 365 * DAY, error: 'HTTP 503' },
+        );
+      }
+      const left = async () =>
+        (await store.listWebhookDeliveries({ limit: 10 })).map((d) => d.id).sort();
+      clock.advance(30 * DAY - 1);
+      await service.sweepOnce();
+      expect(await left()).toEqual(['gave_up', 'pending', 'sent']);
+      clock.advance(1);
+      await service.sweepOnce();
+      expect(await left()).toEqual(['gave_up', 'pending']);
+      clock.advance(DAY);
+      await service.sweepOnce();
+      expect(await left()).toEqual(['pending']);
     });
   }
 

@@ -2,13 +2,18 @@
 // failed, expired or cancelled) that long ago is deleted with the files it wrote, its output and
 // error files, and a Message Batch's own input file (made from its request body), at most
 // BATCHES_PER_PASS a pass of the batch service's sweep (every replica; idempotent). Files a client
-// uploaded stay: they have their own lifetime (`expires_after`, `DELETE /v1/files/{id}`).
+// uploaded stay: they have their own lifetime (`expires_after`, `DELETE /v1/files/{id}`). Webhook
+// deliveries delivered or given up that long ago go too (deleteOldDeliveries); pending ones stay.
 import { isMessageBatch } from '../http/anthropic/message-batches-routes.js';
 import type { BatchStore, StoredBatch } from '../store/batch-store.js';
+import type { WebhookOutbox } from '../store/webhook-outbox.js';
 import { readDoc, type BatchDoc } from './batch-object.js';
 
 /** Batches one pass deletes at most (each in a short transaction of its own). */
 export const BATCHES_PER_PASS = 100;
+
+/** Webhook deliveries one pass deletes at most (one statement). */
+export const DELIVERIES_PER_PASS = 1_000;
 
 const DAY_MS = 86_400_000;
 
@@ -45,6 +50,31 @@ export async function deleteOldBatches(
     return n;
   } catch (err) {
     log.warn(`batches: could not delete finished batches: ${(err as Error).message}`);
+    return 0;
+  }
+}
+
+/**
+ * Deletes up to DELIVERIES_PER_PASS webhook deliveries delivered or given up `retentionDays` or
+ * more before `now` (none with 0); returns how many. A failure is logged, never thrown.
+ */
+export async function deleteOldDeliveries(
+  store: WebhookOutbox,
+  retentionDays: number,
+  now: number,
+  log: { warn(msg: string): void; info(msg: string): void },
+): Promise<number> {
+  if (retentionDays === 0) return 0;
+  try {
+    const n = await store.deleteWebhookDeliveries({
+      finishedBy: now - retentionDays * DAY_MS,
+      limit: DELIVERIES_PER_PASS,
+    });
+    if (n > 0)
+      log.info(`batches: deleted ${n} webhook deliveries ended ${retentionDays}+ days ago`);
+    return n;
+  } catch (err) {
+    log.warn(`batches: could not delete old webhook deliveries: ${(err as Error).message}`);
     return 0;
   }
 }

@@ -3,9 +3,10 @@
 import type { Clock } from '../core/clock.js';
 import type { AuthContext, BatchForwardOffer } from '../gateway/gateway-types.js';
 import type { BatchStore, StoredBatch } from '../store/batch-store.js';
+import type { NewWebhookDelivery } from '../store/webhook-outbox.js';
 import type { BatchLine } from './batch-input.js';
 import type { LineReply } from './batch-line.js';
-import type { FinishedStatus } from './batch-webhooks.js';
+import type { FinishedStatus } from './webhook-event.js';
 import type { BatchForwarder } from './forward/batch-forwarder.js';
 
 export interface BatchRunnerSettings {
@@ -37,6 +38,15 @@ export interface BatchRunnerDeps {
   send(line: BatchLine, auth: AuthContext, requestId: string, batch: LineBatch): Promise<LineReply>;
   log: { warn(msg: string): void; info(msg: string): void };
   onLine?(outcome: LineOutcomeName): void;
+  /**
+   * The webhook deliveries to record with `batch`'s final status, in the same write (the outbox,
+   * batch-webhooks.ts).
+   */
+  webhooksFor?(
+    batch: StoredBatch,
+    status: FinishedStatus,
+    endedAt: number,
+  ): readonly NewWebhookDelivery[];
   /** This replica wrote `batch`'s final status, at `endedAt` (its webhooks); returns at once. */
   onFinished?(batch: StoredBatch, status: FinishedStatus, endedAt: number): void;
   /** Lease length; renewed every third of it. */

@@ -13,7 +13,7 @@ import type { BatchRunnerDeps } from './batch-runner-deps.js';
 import { loadBatchLines, newActiveBatch, writeKept, type ActiveBatch } from './active-batch.js';
 import { judgeReply, unansweredLine, type LineReply } from './batch-line.js';
 import { addUsage, readDoc } from './batch-object.js';
-import { finishBatch, type BatchEnding } from './finish-batch.js';
+import { batchEnd, failBatch, finishBatch, type BatchEnding } from './finish-batch.js';
 
 const FLUSH_EVERY_MS = 500;
 const FLUSH_AT = 200;
@@ -159,8 +159,7 @@ export class BatchRunner {
     if (errors) {
       doc.errors = errors;
       doc.failedAt = this.deps.clock.now();
-      if (await this.deps.store.updateBatch(stored.id, this.worker, 'failed', JSON.stringify(doc)))
-        this.deps.onFinished?.(stored, 'failed', doc.failedAt);
+      await failBatch(this.deps, this.worker, stored, doc);
       await this.deps.store.releaseLease(stored.id, this.worker);
       return;
     }
@@ -331,8 +330,8 @@ export class BatchRunner {
         this.keep(b, i, false, unansweredLine(newId('batch_req_'), b.lines[i]!, code, why), false);
       await this.flush(b);
       const { store, clock } = this.deps;
-      const ended = (at: number) => this.deps.onFinished?.(b.stored, ending, at);
-      await finishBatch(store, this.worker, b.stored, b.doc, ending, clock, ended);
+      const end = batchEnd(this.deps, b.stored, ending);
+      await finishBatch(store, this.worker, b.stored, b.doc, ending, clock, end);
       this.deps.log.info(`batches: ${b.stored.id} ${ending}`);
     } catch (err) {
       // The lease runs out and another replica (or this one) takes the batch up again.

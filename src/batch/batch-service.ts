@@ -1,8 +1,9 @@
 // The Batch API's parts put together for the runtime: the store (the request log's, else memory),
 // the runner, its in-process sender (each line through the router's own route with `app.inject`,
 // as the batch's creator, tagged `batch` and `batch:<id>` so `report --by tag`, tag rate limits
-// and tag budgets can single batch traffic out), the webhooks told when a batch ends, and the
-// routes (OpenAI's Files and Batch APIs, Anthropic's Message Batches).
+// and tag budgets can single batch traffic out), the webhooks recorded when a batch ends and sent
+// from the store's outbox, and the routes (OpenAI's Files and Batch APIs, Anthropic's Message
+// Batches, the admin API's batches and webhook deliveries).
 import type { FastifyInstance } from 'fastify';
 import { ANONYMOUS_CONTEXT, contextFor } from '../auth/authenticate.js';
 import type { KeyStore } from '../auth/key-store.js';
@@ -11,6 +12,7 @@ import type { Clock } from '../core/clock.js';
 import type { AuthContext } from '../gateway/gateway-types.js';
 import { registerMessageBatchesRoutes } from '../http/anthropic/message-batches-routes.js';
 import { registerAdminBatchesRoutes } from '../http/routes/admin-batches-routes.js';
+import { registerAdminWebhooksRoutes } from '../http/routes/admin-webhooks-routes.js';
 import { registerBatchesRoutes } from '../http/routes/batches-routes.js';
 import { registerDashboardBatchesRoutes } from '../dashboard/dashboard-batches.js';
 import { registerFilesRoutes } from '../http/routes/files-routes.js';
@@ -20,7 +22,7 @@ import { MESSAGES_ENDPOINT } from './batch-input.js';
 import type { BatchRunnerDeps, LineBatch } from './batch-runner-deps.js';
 import { BatchRunner } from './batch-runner.js';
 import { BatchWebhooks, type BatchWebhooksOptions } from './batch-webhooks.js';
-import { deleteOldBatches } from './batch-retention.js';
+import { deleteOldBatches, deleteOldDeliveries } from './batch-retention.js';
 import { TAGS_HEADER } from '../gateway/attribution.js';
 import { BatchForwarder, type ForwarderDeps } from './forward/batch-forwarder.js';
 
@@ -71,6 +73,7 @@ export class BatchService {
         callerFor: (keyId, owner) => this.callerFor(keyId, owner),
       }));
     this.webhooks = new BatchWebhooks({
+      store: options.store,
       settings,
       clock: options.clock,
       log: options.log,
@@ -83,7 +86,8 @@ export class BatchService {
       settings,
       log: options.log,
       ...(options.onLine ? { onLine: options.onLine } : {}),
-      onFinished: (batch, status, endedAt) => this.webhooks.notify(batch, status, endedAt),
+      webhooksFor: (batch, status, endedAt) => this.webhooks.deliveriesFor(batch, status, endedAt),
+      onFinished: () => this.webhooks.wake(),
       leaseMs: options.config.current.config.batches.leaseSeconds * 1000,
       callerFor: (keyId, owner) => this.callerFor(keyId, owner),
       send: async (line, auth, requestId, batch) => {
@@ -120,6 +124,7 @@ export class BatchService {
     await registerBatchesRoutes(app, store, this.runner, config, clock);
     await registerMessageBatchesRoutes(app, store, this.runner, config, clock);
     registerAdminBatchesRoutes(app, store, this.runner, clock);
+    registerAdminWebhooksRoutes(app, store, () => this.webhooks.wake(), clock);
     registerDashboardBatchesRoutes(app, store);
   }
 
@@ -128,6 +133,7 @@ export class BatchService {
     this.app = app;
     if (!this.options.config.current.config.batches.enabled) return;
     this.runner.start();
+    this.webhooks.start();
     this.sweep = setInterval(() => void this.sweepOnce(), SWEEP_EVERY_MS);
     this.sweep.unref();
   }
@@ -138,11 +144,16 @@ export class BatchService {
     await this.webhooks.stop();
   }
 
-  /** One pass of the sweep: expired files, then finished batches past their retention. */
+  /**
+   * One pass of the sweep: expired files, then finished batches and ended webhook deliveries past
+   * their retention.
+   */
   async sweepOnce(): Promise<void> {
     const { store, config, clock, log } = this.options;
+    const { retentionDays } = config.current.config.batches;
     await this.deleteExpiredFiles();
-    await deleteOldBatches(store, config.current.config.batches.retentionDays, clock.now(), log);
+    await deleteOldBatches(store, retentionDays, clock.now(), log);
+    await deleteOldDeliveries(store, retentionDays, clock.now(), log);
   }
 
   private async deleteExpiredFiles(): Promise<void> {

@@ -1,13 +1,18 @@
-// Batch webhook delivery with a recording sender: the event in OpenAI's shape, signed so that the
-// official `openai` SDK's `webhooks.unwrap` verifies it (and a wrong secret does not); retries
-// with the same webhook-id, re-signed each time, after doubling waits, up to the attempts allowed;
-// the event and tenant filters; a missing secret, a stopping replica, and headers a webhook may
-// not replace.
+// Batch webhook delivery from the outbox with a recording sender and a manual clock: the event in
+// OpenAI's shape, signed so that the official `openai` SDK's `webhooks.unwrap` verifies it (and a
+// wrong secret does not); retries with the same webhook-id, re-signed each time, due after
+// doubling waits or the receiver's Retry-After (seconds or an HTTP date, capped) on 429/503, up to
+// the attempts allowed, then given up and kept as such; the event and tenant filters; a missing
+// secret or a webhook gone from the config; headers a webhook may not replace; an attempt under
+// way that another deliverer on the same outbox leaves alone; a stop that gives nothing up.
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import type { BatchWebhookConfig } from '../config/batch-schema.js';
 import { createManualClock } from '../core/clock.js';
+import { createMemoryWebhookOutbox } from '../store/memory/memory-webhook-outbox.js';
+import type { WebhookOutbox } from '../store/webhook-outbox.js';
 import { BatchWebhooks, batchWebhookPayload, type WebhookOutcome } from './batch-webhooks.js';
+import { RETRY_AFTER_CAP_MS, type WebhookAnswer } from './webhook-event.js';
 
 const SECRET = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
 const OTHER_SECRET = `whsec_${Buffer.alloc(32, 9).toString('base64')}`;
@@ -22,6 +27,8 @@ interface Call {
   timeoutMs: number;
 }
 
+type Answer = number | Error | WebhookAnswer | (() => Promise<number | WebhookAnswer>);
+
 function hook(over: Partial<BatchWebhookConfig> = {}): BatchWebhookConfig {
   return {
     url: 'https://hooks.example.com/batches?token=t0p',
@@ -31,54 +38,63 @@ function hook(over: Partial<BatchWebhookConfig> = {}): BatchWebhookConfig {
   };
 }
 
-/** A BatchWebhooks whose POSTs answer `answers` in turn (a number: that status; an Error: thrown). */
+/**
+ * A BatchWebhooks on an in-memory outbox whose POSTs answer `answers` in turn (a number: that
+ * status; an Error: thrown; a function: awaited).
+ */
 function setup(
   hooks: BatchWebhookConfig[],
-  answers: (number | Error)[] = [],
-  over: { attempts?: number; env?: NodeJS.ProcessEnv; realWait?: boolean } = {},
+  answers: Answer[] = [],
+  over: { attempts?: number; env?: NodeJS.ProcessEnv; store?: WebhookOutbox } = {},
 ) {
   // The SDK checks the signature's timestamp against the real time: start the clock there.
   const clock = createManualClock(Date.now());
+  const store = over.store ?? createMemoryWebhookOutbox();
   const calls: Call[] = [];
-  const waits: number[] = [];
   const outcomes: [string, WebhookOutcome][] = [];
   const warnings: string[] = [];
-  const webhooks = new BatchWebhooks({
-    settings: () => ({
-      webhooks: hooks,
-      webhookTimeoutMs: 1_234,
-      webhookAttempts: over.attempts ?? 8,
-    }),
-    clock,
-    log: { warn: (m) => warnings.push(m), info: () => {} },
-    env: over.env ?? ENV,
-    post: async (url, body, headers, timeoutMs) => {
-      calls.push({ url, body, headers, timeoutMs });
-      const answer = answers.shift() ?? 200;
-      if (answer instanceof Error) throw answer;
-      return answer;
-    },
-    ...(over.realWait
-      ? {}
-      : {
-          wait: async (ms: number) => {
-            waits.push(ms);
-            clock.advance(ms);
-          },
-        }),
-    onResult: (event, outcome) => outcomes.push([event, outcome]),
-  });
-  return { webhooks, clock, calls, waits, outcomes, warnings };
+  const settings = {
+    webhooks: hooks,
+    webhookTimeoutMs: 1_234,
+    webhookAttempts: over.attempts ?? 8,
+    pollIntervalMs: 1_000,
+  };
+  const make = () =>
+    new BatchWebhooks({
+      store,
+      settings: () => settings,
+      clock,
+      log: { warn: (m) => warnings.push(m), info: () => {} },
+      env: over.env ?? ENV,
+      post: async (url, body, headers, timeoutMs) => {
+        calls.push({ url, body, headers, timeoutMs });
+        const answer = answers.shift() ?? 200;
+        if (answer instanceof Error) throw answer;
+        const given = typeof answer === 'function' ? await answer() : answer;
+        return typeof given === 'number' ? { status: given, headers: {} } : given;
+      },
+      onResult: (event, outcome) => outcomes.push([event, outcome]),
+    });
+  const webhooks = make();
+  /** Records `id` ending as the runner does (its deliveries with its final status). */
+  const end = (
+    id: string,
+    status: 'completed' | 'failed' | 'cancelled' | 'expired',
+    owner = 'acme',
+    at = ENDED,
+  ) => store.addWebhookDeliveries(webhooks.deliveriesFor({ id, owner }, status, at));
+  const rows = () => store.listWebhookDeliveries({ limit: 100 });
+  return { webhooks, make, store, settings, clock, calls, outcomes, warnings, end, rows };
 }
 
 describe('BatchWebhooks', () => {
   it("sends OpenAI's batch event, which the openai SDK's webhooks.unwrap verifies", async () => {
-    const { webhooks, clock, calls, outcomes } = setup([
+    const { webhooks, clock, calls, outcomes, end, rows } = setup([
       hook({ headers: { authorization: 'Bearer abc' } }),
     ]);
     const endedAt = clock.now() - 5_000; // the batch's completed_at, before the delivery
-    webhooks.notify({ id: 'batch_1', owner: 'acme' }, 'completed', endedAt);
-    await webhooks.idle();
+    await end('batch_1', 'completed', 'acme', endedAt);
+    expect(await webhooks.deliverDue()).toBe(1);
     expect(calls).toHaveLength(1);
     const [call] = calls;
     expect(call!.url).toBe('https://hooks.example.com/batches?token=t0p');
@@ -105,6 +121,19 @@ describe('BatchWebhooks', () => {
       /signature/,
     );
     expect(outcomes).toEqual([['batch.completed', 'delivered']]);
+    // Kept as delivered (the URL is not stored: only its host); never sent again.
+    expect(await rows()).toEqual([
+      expect.objectContaining({
+        eventId: event.id,
+        host: 'hooks.example.com',
+        status: 'delivered',
+        attempts: 1,
+        finishedAt: clock.now(),
+      }),
+    ]);
+    expect(JSON.stringify(await rows())).not.toContain('t0p');
+    clock.advance(3_600_000);
+    expect(await webhooks.deliverDue()).toBe(0);
   });
 
   it('each ending is its own event, with an id from the batch and status', () => {
@@ -116,18 +145,25 @@ describe('BatchWebhooks', () => {
     expect(batchWebhookPayload('msgbatch_2', 'expired', 5).id).not.toBe(a.id);
   });
 
-  it('tries again after a non-2xx answer or a network error, with the same webhook-id, re-signed', async () => {
-    const { webhooks, calls, waits, outcomes, warnings } = setup(
+  it('tries again, when due, after a non-2xx answer or a network error: same webhook-id, re-signed', async () => {
+    const { webhooks, clock, calls, outcomes, warnings, end, rows } = setup(
       [hook()],
       [503, new Error('connect ECONNREFUSED 127.0.0.1:9'), 500, 204],
     );
-    webhooks.notify({ id: 'batch_7', owner: 'acme' }, 'failed', ENDED);
-    await webhooks.idle();
+    await end('batch_7', 'failed');
+    const t0 = clock.now();
+    // Each attempt is due 1 s, 2 s, 4 s after the one before; not a moment sooner.
+    for (const waitMs of [0, 1_000, 2_000, 4_000]) {
+      clock.advance(waitMs - 1);
+      if (waitMs > 0) expect(await webhooks.deliverDue()).toBe(0);
+      clock.advance(1);
+      expect(await webhooks.deliverDue()).toBe(1);
+    }
     expect(calls).toHaveLength(4);
     expect(new Set(calls.map((c) => c.headers['webhook-id'])).size).toBe(1);
     expect(new Set(calls.map((c) => c.body)).size).toBe(1);
     expect(calls.map((c) => Number(c.headers['webhook-timestamp']))).toEqual(
-      [0, 1, 3, 7].map((s) => Number(calls[0]!.headers['webhook-timestamp']) + s),
+      [0, 1, 3, 7].map((s) => Math.floor(t0 / 1000) + s),
     );
     // Each attempt is signed for its own timestamp: every one of them verifies.
     for (const c of calls)
@@ -135,19 +171,66 @@ describe('BatchWebhooks', () => {
         type: 'batch.failed',
         data: { id: 'batch_7' },
       });
-    expect(waits).toEqual([1_000, 2_000, 4_000]);
     expect(outcomes.map(([, o]) => o)).toEqual(['retried', 'retried', 'retried', 'delivered']);
     expect(warnings).toEqual([]);
+    expect(await rows()).toEqual([expect.objectContaining({ status: 'delivered', attempts: 4 })]);
   });
 
-  it('gives up after webhookAttempts, logging the host (not the URL) and why', async () => {
-    const { webhooks, calls, waits, outcomes, warnings } = setup([hook()], [500, 500, 502, 200], {
-      attempts: 3,
-    });
-    webhooks.notify({ id: 'batch_8', owner: 'acme' }, 'cancelled', ENDED);
-    await webhooks.idle();
+  it('honours Retry-After on 429 and 503 (seconds or an HTTP date, capped), not on other errors', async () => {
+    let dateAsked = 0;
+    const { webhooks, clock, end, rows } = setup(
+      [hook()],
+      [
+        { status: 429, headers: { 'retry-after': '120' } },
+        async () => {
+          // 10 minutes from the attempt, in whole seconds as HTTP dates are.
+          dateAsked = Math.ceil((clock.now() + 600_000) / 1000) * 1000;
+          return { status: 503, headers: { 'retry-after': new Date(dateAsked).toUTCString() } };
+        },
+        { status: 500, headers: { 'retry-after': '3600' } },
+        { status: 429, headers: { 'retry-after': '86400' } },
+        { status: 429, headers: { 'retry-after': '1' } },
+        204,
+      ],
+      { attempts: 10 },
+    );
+    const due = async () => (await rows())[0]!.nextAttemptAt! - clock.now();
+    await end('batch_9', 'completed');
+    expect(await webhooks.deliverDue()).toBe(1);
+    expect(await due()).toBe(120_000); // not the first backoff's 1 s
+    clock.advance(119_999);
+    expect(await webhooks.deliverDue()).toBe(0);
+    clock.advance(1);
+    expect(await webhooks.deliverDue()).toBe(1);
+    expect(await due()).toBe(dateAsked - clock.now());
+    expect(dateAsked - clock.now()).toBeGreaterThan(599_000);
+    clock.advance(dateAsked - clock.now());
+    expect(await webhooks.deliverDue()).toBe(1); // the 500: its retry-after is not read
+    expect(await due()).toBe(4_000);
+    clock.advance(4_000);
+    expect(await webhooks.deliverDue()).toBe(1); // a day asked: capped
+    expect(await due()).toBe(RETRY_AFTER_CAP_MS);
+    clock.advance(RETRY_AFTER_CAP_MS);
+    expect(await webhooks.deliverDue()).toBe(1); // 1 s asked: the backoff (16 s) is longer
+    expect(await due()).toBe(16_000);
+    clock.advance(16_000);
+    expect(await webhooks.deliverDue()).toBe(1);
+    expect(await rows()).toEqual([expect.objectContaining({ status: 'delivered', attempts: 6 })]);
+  });
+
+  it('gives up after webhookAttempts, counted across attempts, logging the host (not the URL)', async () => {
+    const { webhooks, clock, calls, outcomes, warnings, end, rows } = setup(
+      [hook()],
+      [500, 500, 502, 200],
+      { attempts: 3 },
+    );
+    await end('batch_8', 'cancelled');
+    for (let i = 0; i < 3; i++) {
+      expect(await webhooks.deliverDue()).toBe(1);
+      clock.advance(60_000);
+    }
+    expect(await webhooks.deliverDue()).toBe(0);
     expect(calls).toHaveLength(3);
-    expect(waits).toEqual([1_000, 2_000]);
     expect(outcomes).toEqual([
       ['batch.cancelled', 'retried'],
       ['batch.cancelled', 'retried'],
@@ -156,19 +239,28 @@ describe('BatchWebhooks', () => {
     expect(warnings).toEqual([
       'batches: webhook batch.cancelled for batch_8 to hooks.example.com not delivered: HTTP 502 on each of 3 attempts',
     ]);
+    expect(await rows()).toEqual([
+      expect.objectContaining({
+        status: 'failed',
+        attempts: 3,
+        lastError: 'HTTP 502 on each of 3 attempts',
+      }),
+    ]);
   });
 
-  it("sends only to webhooks that asked for the event and the batch's tenant", async () => {
+  it("records deliveries only for webhooks that asked for the event and the batch's tenant", async () => {
     const hooks = [
       hook({ url: 'https://all.example.com/' }),
       hook({ url: 'https://failures.example.com/', events: ['batch.failed', 'batch.expired'] }),
       hook({ url: 'https://acme.example.com/', tenants: ['acme', 'globex'] }),
       hook({ url: 'https://beta.example.com/', tenants: ['beta'] }),
     ];
-    const { webhooks, calls } = setup(hooks);
-    webhooks.notify({ id: 'batch_a', owner: 'acme' }, 'completed', ENDED);
-    webhooks.notify({ id: 'batch_b', owner: 'beta' }, 'expired', ENDED);
-    await webhooks.idle();
+    const { webhooks, calls, end } = setup(hooks);
+    await end('batch_a', 'completed', 'acme');
+    await end('batch_b', 'expired', 'beta');
+    // Recorded twice (a finish run again after a crash): still one delivery each.
+    await end('batch_b', 'expired', 'beta');
+    expect(await webhooks.deliverDue()).toBe(5);
     const sent = calls.map(
       (c) => `${(JSON.parse(c.body) as { data: { id: string } }).data.id} → ${c.url}`,
     );
@@ -181,25 +273,37 @@ describe('BatchWebhooks', () => {
     ]);
   });
 
-  it('no webhook configured: nothing is sent', async () => {
-    const { webhooks, calls, outcomes } = setup([]);
-    webhooks.notify({ id: 'batch_1', owner: 'acme' }, 'completed', ENDED);
-    await webhooks.idle();
+  it('no webhook configured: nothing is recorded or sent', async () => {
+    const { webhooks, calls, outcomes, end, rows } = setup([]);
+    await end('batch_1', 'completed');
+    expect(await rows()).toEqual([]);
+    expect(await webhooks.deliverDue()).toBe(0);
     expect(calls).toEqual([]);
     expect(outcomes).toEqual([]);
   });
 
   it('a secret gone from the environment is logged and counted, never sent unsigned', async () => {
-    const { webhooks, calls, outcomes, warnings } = setup([hook()], [], { env: {} });
-    webhooks.notify({ id: 'batch_1', owner: 'acme' }, 'completed', ENDED);
-    await webhooks.idle();
+    const { webhooks, calls, outcomes, warnings, end, rows } = setup([hook()], [], { env: {} });
+    await end('batch_1', 'completed');
+    await webhooks.deliverDue();
     expect(calls).toEqual([]);
     expect(outcomes).toEqual([['batch.completed', 'failed']]);
     expect(warnings[0]).toMatch(/HOOK_SECRET is not set/);
+    expect(await rows()).toEqual([expect.objectContaining({ status: 'failed', attempts: 0 })]);
+  });
+
+  it('a delivery whose webhook left the config is given up, not sent elsewhere', async () => {
+    const { webhooks, settings, calls, warnings, end, rows } = setup([hook()]);
+    await end('batch_1', 'completed');
+    settings.webhooks = [hook({ url: 'https://moved.example.com/' })];
+    await webhooks.deliverDue();
+    expect(calls).toEqual([]);
+    expect(warnings[0]).toMatch(/no longer in batches.webhooks/);
+    expect(await rows()).toEqual([expect.objectContaining({ status: 'failed' })]);
   });
 
   it("a webhook's own headers cannot replace the signature or the content type", async () => {
-    const { webhooks, calls } = setup([
+    const { webhooks, calls, end } = setup([
       hook({
         headers: {
           'Webhook-Signature': 'v1,forged',
@@ -209,8 +313,8 @@ describe('BatchWebhooks', () => {
         },
       }),
     ]);
-    webhooks.notify({ id: 'batch_1', owner: 'acme' }, 'completed', ENDED);
-    await webhooks.idle();
+    await end('batch_1', 'completed');
+    await webhooks.deliverDue();
     const headers = calls[0]!.headers;
     expect(Object.keys(headers).sort()).toEqual([
       'content-type',
@@ -223,15 +327,36 @@ describe('BatchWebhooks', () => {
     await expect(openai.webhooks.unwrap(calls[0]!.body, headers, SECRET)).resolves.toBeDefined();
   });
 
-  it('stop() gives up a delivery waiting to try again', async () => {
-    const { webhooks, calls, outcomes, warnings } = setup([hook()], [500], { realWait: true });
-    webhooks.notify({ id: 'batch_1', owner: 'acme' }, 'completed', ENDED);
-    await webhooks.stop(0);
+  it('an attempt under way is not made again by another deliverer on the same outbox', async () => {
+    let answer = (_: number) => {};
+    const slow = () => new Promise<number>((resolve) => (answer = resolve));
+    const { webhooks, make, calls, end, rows } = setup([hook()], [slow]);
+    await end('batch_1', 'completed');
+    const first = webhooks.deliverDue();
+    await new Promise((r) => setTimeout(r, 10));
     expect(calls).toHaveLength(1);
-    expect(outcomes).toEqual([
-      ['batch.completed', 'retried'],
-      ['batch.completed', 'failed'],
+    const other = make();
+    expect(await other.deliverDue()).toBe(0);
+    answer(200);
+    expect(await first).toBe(1);
+    expect(await other.deliverDue()).toBe(0);
+    expect(calls).toHaveLength(1);
+    expect(await rows()).toEqual([expect.objectContaining({ status: 'delivered', attempts: 1 })]);
+  });
+
+  it('stop() gives nothing up: the next deliverer sends what is left, same webhook-id', async () => {
+    const { webhooks, make, clock, calls, outcomes, warnings, end } = setup([hook()], [500]);
+    await end('batch_1', 'completed');
+    await webhooks.deliverDue();
+    await webhooks.stop(0);
+    clock.advance(1_000);
+    expect(await webhooks.deliverDue()).toBe(0); // stopped: looks for nothing
+    expect(await make().deliverDue()).toBe(1);
+    expect(calls.map((c) => c.headers['webhook-id'])).toEqual([
+      calls[0]!.headers['webhook-id'],
+      calls[0]!.headers['webhook-id'],
     ]);
-    expect(warnings[0]).toMatch(/stopped before trying again/);
+    expect(outcomes.map(([, o]) => o)).toEqual(['retried', 'delivered']);
+    expect(warnings).toEqual([]);
   });
 });

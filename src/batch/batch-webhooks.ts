@@ -1,196 +1,248 @@
-// Webhooks for a batch's end (`batches.webhooks`): OpenAI's batch events (`batch.completed`,
-// `batch.failed`, `batch.cancelled`, `batch.expired`; platform.openai.com/docs/guides/webhooks) for
-// OpenAI batches and Anthropic Message Batches alike, signed per Standard Webhooks
-// (standardwebhooks.com) with its `standardwebhooks` package, so the `openai` SDK's
-// `webhooks.unwrap` verifies them. The replica that wrote the final status sends them, in the
-// background: a network error or a non-2xx answer is tried again after doubling waits with the same
-// `webhook-id`, up to `batches.webhookAttempts` tries, then logged and given up. Pending deliveries
-// live in memory only: a replica that dies while delivering loses them.
-import { createHash } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
+// Webhooks for a batch's end (`batches.webhooks`), OpenAI's batch events for OpenAI batches and
+// Anthropic Message Batches alike (webhook-event.ts), signed per Standard Webhooks
+// (standardwebhooks.com) with its `standardwebhooks` package so the `openai` SDK's
+// `webhooks.unwrap` verifies them. Durable: the deliveries are recorded in the store's outbox with
+// the batch's final status (batchDeliveries), and every replica with batches on sends those that
+// are due, each under a lease (webhook-outbox.ts), at most DELIVERIES_AT_ONCE at a time. A network
+// error or an answer other than 2xx is tried again later (doubling waits, or the receiver's
+// `Retry-After` on 429/503) with the same `webhook-id`, by whichever replica finds it due, across
+// restarts, up to `batches.webhookAttempts` tries; then it is logged, counted and kept as given up.
 import { Webhook } from 'standardwebhooks';
-import type { BatchWebhookConfig, BatchWebhookEvent } from '../config/batch-schema.js';
+import type { BatchWebhookEvent } from '../config/batch-schema.js';
 import type { Config } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
+import { newId } from '../core/ids.js';
 import type { StoredBatch } from '../store/batch-store.js';
-import { fetchPost, type Post } from '../telemetry/alerts.js';
+import type {
+  NewWebhookDelivery,
+  WebhookAttemptEnd,
+  WebhookDelivery,
+  WebhookOutbox,
+} from '../store/webhook-outbox.js';
+import {
+  batchDeliveries,
+  extraHeaders,
+  fetchWebhookPost,
+  retryDelayMs,
+  webhookTarget,
+  type FinishedStatus,
+  type WebhookAnswer,
+  type WebhookPost,
+} from './webhook-event.js';
 
-/** The statuses a batch ends in, each an event of its own. */
-export type FinishedStatus = 'completed' | 'failed' | 'cancelled' | 'expired';
+export { batchWebhookPayload, type FinishedStatus } from './webhook-event.js';
 
 /** One attempt's outcome, as metrics count it: `retried` when another attempt follows. */
 export type WebhookOutcome = 'delivered' | 'retried' | 'failed';
 
-/** OpenAI's webhook event for a batch (`BatchCompletedWebhookEvent` and its siblings). */
-export interface BatchWebhookPayload {
-  id: string;
-  object: 'event';
-  type: BatchWebhookEvent;
-  /** Unix seconds: when the batch ended (its `completed_at`, `failed_at`…). */
-  created_at: number;
-  data: { id: string };
-}
-
 export interface BatchWebhooksOptions {
-  settings: () => Pick<Config['batches'], 'webhooks' | 'webhookTimeoutMs' | 'webhookAttempts'>;
+  store: WebhookOutbox;
+  settings: () => Pick<
+    Config['batches'],
+    'webhooks' | 'webhookTimeoutMs' | 'webhookAttempts' | 'pollIntervalMs'
+  >;
   clock: Clock;
   log: { warn(msg: string): void; info(msg: string): void };
-  /** Where each webhook's `secretEnv` is read, at delivery (the process's environment). */
+  /** Where each webhook's `secretEnv` is read, at each attempt (the process's environment). */
   env?: NodeJS.ProcessEnv;
-  /** Sends one attempt; returns its HTTP status (fetch by default). */
-  post?: Post;
-  /** Waits before the next attempt; returns early when `signal` aborts (the replica stops). */
-  wait?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Sends one attempt (fetch by default). */
+  post?: WebhookPost;
   onResult?: (event: BatchWebhookEvent, outcome: WebhookOutcome) => void;
 }
 
-const FIRST_RETRY_MS = 1_000;
-const LONGEST_RETRY_MS = 300_000;
-
-const realWait = (ms: number, signal: AbortSignal) =>
-  sleep(ms, undefined, { signal }).catch(() => undefined);
-
-/**
- * The event for batch `id` ending in `status`. Its id comes from the batch's id and status, so a
- * receiver that somehow got it twice can tell.
- */
-export function batchWebhookPayload(
-  id: string,
-  status: FinishedStatus,
-  endedAt: number,
-): BatchWebhookPayload {
-  const digest = createHash('sha256').update(`${id}:${status}`).digest('hex');
-  return {
-    id: `evt_${digest.slice(0, 32)}`,
-    object: 'event',
-    type: `batch.${status}`,
-    created_at: Math.floor(endedAt / 1000),
-    data: { id },
-  };
-}
-
-/** The webhook's own headers, less those the delivery sets (content type, signature). */
-function extraHeaders(hook: BatchWebhookConfig): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(hook.headers ?? {}).filter(([name]) => {
-      const n = name.toLowerCase();
-      return n !== 'content-type' && !n.startsWith('webhook-');
-    }),
-  );
-}
-
-/** The URL's host, for logs (its path or query may hold a token). */
-function hostOf(url: string): string {
-  try {
-    return new URL(url).host;
-  } catch {
-    return 'an invalid URL';
-  }
-}
+/** Attempts this replica makes at once. */
+const DELIVERIES_AT_ONCE = 4;
+/** A claim's lease outlasts the attempt's timeout by this much (then another replica may try). */
+const LEASE_MARGIN_MS = 10_000;
 
 export class BatchWebhooks {
-  private readonly inFlight = new Set<Promise<void>>();
-  private readonly stopping = new AbortController();
+  readonly worker = newId('webhooks_');
+  private timer: NodeJS.Timeout | undefined;
+  private pass: Promise<number> | undefined;
+  /** A wake came during a pass: look again once it ends. */
+  private again = false;
+  private started = false;
+  private stopped = false;
 
   constructor(private readonly options: BatchWebhooksOptions) {}
 
   /**
-   * Sends the event for `batch` ending in `status` at `endedAt` (epoch ms: the batch's
-   * `completed_at`…) to each webhook that asked for it; returns at once.
+   * The deliveries `batch` ending in `status` at `endedAt` records with its final status (one per
+   * webhook that asked for the event and the batch's tenant); none when the config cannot be read.
    */
-  notify(batch: Pick<StoredBatch, 'id' | 'owner'>, status: FinishedStatus, endedAt: number): void {
+  deliveriesFor(
+    batch: Pick<StoredBatch, 'id' | 'owner'>,
+    status: FinishedStatus,
+    endedAt: number,
+  ): NewWebhookDelivery[] {
     try {
-      const settings = this.options.settings();
-      const payload = batchWebhookPayload(batch.id, status, endedAt);
-      const hooks = settings.webhooks.filter(
-        (h) => h.events.includes(payload.type) && (!h.tenants || h.tenants.includes(batch.owner)),
-      );
-      const body = JSON.stringify(payload);
-      for (const hook of hooks) {
-        const delivery = this.deliver(hook, payload, body, settings).finally(() =>
-          this.inFlight.delete(delivery),
-        );
-        this.inFlight.add(delivery);
-      }
+      return batchDeliveries(this.options.settings().webhooks, batch, status, endedAt);
     } catch (err) {
       this.options.log.warn(
-        `batches: webhooks for ${batch.id} not sent: ${(err as Error).message}`,
+        `batches: webhooks for ${batch.id} not recorded: ${(err as Error).message}`,
       );
+      return [];
     }
   }
 
-  /** Resolves when every delivery begun so far has ended, delivered or given up (tests, shutdown). */
-  async idle(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+  /** Sends due deliveries now and every `pollIntervalMs`. */
+  start(): void {
+    this.started = true;
+    this.timer = setInterval(() => this.wake(), this.options.settings().pollIntervalMs);
+    this.timer.unref();
+    this.wake();
+  }
+
+  /** Looks for due deliveries now (a batch just ended here), once started. */
+  wake(): void {
+    if (!this.started || this.stopped) return;
+    this.deliverDue().catch((err: Error) =>
+      this.options.log.warn(`batches: webhook deliveries: ${err.message}`),
+    );
   }
 
   /**
-   * Lets deliveries go on for up to `waitMs` (real time), then gives up those waiting to try
-   * again; an attempt under way ends within `webhookTimeoutMs`.
+   * Claims and sends every delivery due now, DELIVERIES_AT_ONCE at a time; resolves with how many
+   * were tried once they have ended (one already under way: that one's).
    */
-  async stop(waitMs = 10_000): Promise<void> {
-    const timer = new AbortController();
-    await Promise.race([this.idle(), realWait(waitMs, timer.signal)]);
-    timer.abort();
-    this.stopping.abort();
-    await this.idle();
+  deliverDue(): Promise<number> {
+    if (this.pass) {
+      this.again = true;
+      return this.pass;
+    }
+    const pass = this.runPass().finally(() => {
+      this.pass = undefined;
+      if (this.again) {
+        this.again = false;
+        this.wake();
+      }
+    });
+    this.pass = pass;
+    return pass;
   }
 
-  private async deliver(
-    hook: BatchWebhookConfig,
-    payload: BatchWebhookPayload,
-    body: string,
-    settings: ReturnType<BatchWebhooksOptions['settings']>,
-  ): Promise<void> {
-    const { clock, log, onResult } = this.options;
-    const what = `webhook ${payload.type} for ${payload.data.id} to ${hostOf(hook.url)}`;
-    const giveUp = (why: string) => {
-      log.warn(`batches: ${what} not delivered: ${why}`);
-      onResult?.(payload.type, 'failed');
+  /** Resolves when no pass is under way (tests). */
+  async idle(): Promise<void> {
+    while (this.pass) await this.pass;
+  }
+
+  /**
+   * Stops looking for deliveries and lets attempts under way end, for up to `waitMs` (real time).
+   * Nothing is given up: what is not delivered stays in the outbox for the next replica.
+   */
+  async stop(waitMs = 10_000): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    const timer = new AbortController();
+    const waited = new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, waitMs);
+      timer.signal.addEventListener('abort', () => clearTimeout(t));
+    });
+    await Promise.race([this.idle(), waited]);
+    timer.abort();
+  }
+
+  /**
+   * One lane looks for a due delivery; each one it finds starts another lane (up to
+   * DELIVERIES_AT_ONCE) while it is sent, so an idle pass costs one claim query.
+   */
+  private async runPass(): Promise<number> {
+    const { store, clock, log } = this.options;
+    let tried = 0;
+    const lanes = new Set<Promise<void>>();
+    const lane = async () => {
+      while (!this.stopped) {
+        const now = clock.now();
+        const leaseMs = this.options.settings().webhookTimeoutMs + LEASE_MARGIN_MS;
+        let delivery: WebhookDelivery | undefined;
+        try {
+          delivery = await store.claimWebhookDelivery(this.worker, now, now + leaseMs);
+        } catch (err) {
+          log.warn(`batches: could not claim a webhook delivery: ${(err as Error).message}`);
+          return;
+        }
+        if (!delivery) return;
+        tried++;
+        if (lanes.size < DELIVERIES_AT_ONCE) addLane();
+        await this.attempt(delivery);
+      }
     };
+    const addLane = () => {
+      const running: Promise<void> = lane().finally(() => lanes.delete(running));
+      lanes.add(running);
+    };
+    addLane();
+    while (lanes.size > 0) await Promise.all([...lanes]);
+    return tried;
+  }
+
+  /** One attempt at `d` (claimed), and its end written back. */
+  private async attempt(d: WebhookDelivery): Promise<void> {
+    const { clock, log, onResult } = this.options;
+    const settings = this.options.settings();
+    const event = d.event as BatchWebhookEvent;
+    const what = `webhook ${d.event} for ${d.batchId} to ${d.host}`;
+    const end = async (e: WebhookAttemptEnd) => {
+      try {
+        if (!(await this.options.store.endWebhookAttempt(d.id, this.worker, e)))
+          log.warn(
+            `batches: ${what}: another replica took it over (the attempt outlasted its lease)`,
+          );
+      } catch (err) {
+        log.warn(`batches: ${what}: could not record the attempt: ${(err as Error).message}`);
+      }
+    };
+    const giveUp = async (why: string, sent: boolean) => {
+      log.warn(`batches: ${what} not delivered: ${why}`);
+      onResult?.(event, 'failed');
+      await end({ status: 'failed', at: clock.now(), error: why, sent });
+    };
+    const hook = settings.webhooks.find((h) => webhookTarget(h) === d.target);
+    if (!hook)
+      return giveUp('its webhook (url and secretEnv) is no longer in batches.webhooks', false);
     let signer: Webhook;
     try {
       const secret = (this.options.env ?? process.env)[hook.secretEnv];
-      if (!secret) return giveUp(`the environment variable ${hook.secretEnv} is not set`);
+      if (!secret) return giveUp(`the environment variable ${hook.secretEnv} is not set`, false);
       signer = new Webhook(secret);
     } catch (err) {
-      return giveUp(`its secret in ${hook.secretEnv} is unusable (${(err as Error).message})`);
+      const why = `its secret in ${hook.secretEnv} is unusable (${(err as Error).message})`;
+      return giveUp(why, false);
     }
-    const headers = extraHeaders(hook);
-    for (let attempt = 1; ; attempt++) {
-      // Signed afresh for each attempt: receivers refuse a timestamp more than minutes old.
-      const at = new Date(clock.now());
-      let why: string;
-      try {
-        const status = await (this.options.post ?? fetchPost)(
-          hook.url,
-          body,
-          {
-            ...headers,
-            'content-type': 'application/json',
-            'webhook-id': payload.id,
-            'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
-            'webhook-signature': signer.sign(payload.id, at, body),
-          },
-          settings.webhookTimeoutMs,
-        );
-        if (status >= 200 && status < 300) {
-          onResult?.(payload.type, 'delivered');
-          return;
-        }
-        why = `HTTP ${status}`;
-      } catch (err) {
-        why = (err as Error).message;
+    // Signed afresh for each attempt: receivers refuse a timestamp more than minutes old.
+    const at = new Date(clock.now());
+    let why: string;
+    let answer: WebhookAnswer | undefined;
+    try {
+      answer = await (this.options.post ?? fetchWebhookPost)(
+        hook.url,
+        d.body,
+        {
+          ...extraHeaders(hook),
+          'content-type': 'application/json',
+          'webhook-id': d.eventId,
+          'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+          'webhook-signature': signer.sign(d.eventId, at, d.body),
+        },
+        settings.webhookTimeoutMs,
+      );
+      if (answer.status >= 200 && answer.status < 300) {
+        onResult?.(event, 'delivered');
+        return end({ status: 'delivered', at: clock.now() });
       }
-      if (attempt >= settings.webhookAttempts)
-        return giveUp(`${why} on each of ${attempt} attempts`);
-      if (this.stopping.signal.aborted) return giveUp(`${why}, and this replica is stopping`);
-      const waitMs = Math.min(LONGEST_RETRY_MS, FIRST_RETRY_MS * 2 ** (attempt - 1));
-      log.info(`batches: ${what}: ${why}; trying again in ${waitMs / 1000} s`);
-      onResult?.(payload.type, 'retried');
-      await (this.options.wait ?? realWait)(waitMs, this.stopping.signal);
-      if (this.stopping.signal.aborted)
-        return giveUp(`${why}, and this replica stopped before trying again`);
+      why = `HTTP ${answer.status}`;
+    } catch (err) {
+      // fetch's own message ("fetch failed") says little; its cause says what (ECONNREFUSED…).
+      const cause = (err as { cause?: { message?: unknown } }).cause?.message;
+      why = (err as Error).message + (typeof cause === 'string' ? ` (${cause})` : '');
     }
+    const attempt = d.attempts + 1;
+    if (attempt >= settings.webhookAttempts)
+      return giveUp(`${why} on each of ${attempt} attempts`, true);
+    const now = clock.now();
+    const waitMs = retryDelayMs(attempt, answer, now);
+    log.info(`batches: ${what}: ${why}; trying again in ${waitMs / 1000} s`);
+    onResult?.(event, 'retried');
+    await end({ status: 'pending', at: now, nextAttemptAt: now + waitMs, error: why });
   }
 }

@@ -1,6 +1,7 @@
 // `batches`: OpenAI's Files and Batch APIs (`/v1/files`, `/v1/batches`), apart from schema.ts
 // (which is long enough). Read at start-up, except `enabled`, which the routes read per request,
-// the webhooks, read when a batch ends, and `retentionDays`, which each sweep reads.
+// the webhooks, read when a batch ends and at each delivery attempt, and `retentionDays`, which
+// each sweep reads.
 import { z } from 'zod';
 
 /** OpenAI's batch webhook events (platform.openai.com/docs/guides/webhooks). */
@@ -166,7 +167,7 @@ export const batchSchema = z
       .array(batchWebhookSchema)
       .default([])
       .describe(
-        'Webhooks told when a batch ends, in OpenAI\'s batch webhook shape (`{id: "evt_…", object: "event", type: "batch.completed", created_at, data: {id}}`) and signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`), so the `openai` SDK\'s `webhooks.unwrap` verifies them; for OpenAI batches and Anthropic Message Batches alike. Sent once, in the background, by the replica that ended the batch (docs/concepts.md "Batch webhooks"). Read when a batch ends: a config reload applies to the next one.',
+        'Webhooks told when a batch ends, in OpenAI\'s batch webhook shape (`{id: "evt_…", object: "event", type: "batch.completed", created_at, data: {id}}`) and signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`), so the `openai` SDK\'s `webhooks.unwrap` verifies them; for OpenAI batches and Anthropic Message Batches alike. Recorded in the request-log store with the batch\'s final status (an outbox) and sent in the background by whichever replica running batches finds them due, so a replica that stops or dies leaves them to the next (with `requestLog.kind: none`, in memory: lost on restart). Which webhooks get an event is read when the batch ends; each attempt goes to the webhook with the same `url` and `secretEnv` in the config as it is then (one removed since is given up). Operators see pending and given-up deliveries at `GET /admin/v1/batch-webhooks` (docs/concepts.md "Batch webhooks").',
       ),
     webhookTimeoutMs: z
       .number()
@@ -182,7 +183,7 @@ export const batchSchema = z
       .max(20)
       .default(BATCH_DEFAULTS.webhookAttempts)
       .describe(
-        'Tries for one event: a network error or a non-2xx answer is tried again after 1 s, then 2 s, 4 s… (at most 5 min), with the same `webhook-id`; then it is logged and given up. The default 8 spans about 2 minutes.',
+        'Tries for one event and webhook, counted across replicas and restarts: a network error or a non-2xx answer is tried again after 1 s, then 2 s, 4 s… (at most 5 min), or on a 429 or 503 after the `Retry-After` the receiver asked (seconds or an HTTP date; at most 1 hour) when that is longer, with the same `webhook-id`; then it is logged, counted and kept as given up (`POST /admin/v1/batch-webhooks/{id}/retry` sends it again). The default 8 spans about 2 minutes.',
       ),
     retentionDays: z
       .number()
@@ -191,7 +192,7 @@ export const batchSchema = z
       .max(36_500)
       .default(BATCH_DEFAULTS.retentionDays)
       .describe(
-        "Days a finished batch (completed, failed, expired or cancelled) is kept, counted from when it finished; then it is deleted with its results and the files it wrote (its output and error files, and a Message Batch's own input file), by the sweep that every replica with `enabled` runs each minute (at most 100 batches a pass). 30 matches the request log and outlasts the 29 days Anthropic keeps a Message Batch's results. Files a client uploaded stay: `expires_after` sets their lifetime. 0 keeps finished batches for good. A batch still running is never deleted. Read at each sweep.",
+        "Days a finished batch (completed, failed, expired or cancelled) is kept, counted from when it finished; then it is deleted with its results and the files it wrote (its output and error files, and a Message Batch's own input file), by the sweep that every replica with `enabled` runs each minute (at most 100 batches a pass). 30 matches the request log and outlasts the 29 days Anthropic keeps a Message Batch's results. Files a client uploaded stay: `expires_after` sets their lifetime. Webhook deliveries delivered or given up that long ago go by the same sweep (pending ones stay). 0 keeps finished batches (and deliveries) for good. A batch still running is never deleted. Read at each sweep.",
       ),
   })
   .default({ ...BATCH_DEFAULTS, webhooks: [] })

@@ -336,9 +336,16 @@ describe('batches in the request-log stores', () => {
         'files',
         'requests',
         'schema_migrations',
+        'webhook_deliveries',
       ]);
       expect(idx.rows.map((r: { indexname: string }) => r.indexname)).toEqual(
-        expect.arrayContaining(['files_owner_created', 'batches_owner_created', 'batches_status']),
+        expect.arrayContaining([
+          'files_owner_created',
+          'batches_owner_created',
+          'batches_status',
+          'webhook_deliveries_due',
+          'webhook_deliveries_finished',
+        ]),
       );
     } finally {
       await o.close();

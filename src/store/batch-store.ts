@@ -3,7 +3,9 @@
 // (SQLite, or PostgreSQL shared by replicas, which is how one replica's upload is read by another
 // and a batch outlives the replica running it); with no request log, in memory (one replica, lost
 // on restart). Every read and write names the owner (the caller's tenant): another tenant's file or
-// batch does not exist for it.
+// batch does not exist for it. The batch webhooks' outbox lives beside them (webhook-outbox.ts), so a
+// batch's final status and its webhook deliveries are written together.
+import type { NewWebhookDelivery, WebhookOutbox } from './webhook-outbox.js';
 
 export interface StoredFile {
   /** `file-…` */
@@ -134,7 +136,7 @@ export interface BatchLease {
   cancelRequestedAt?: number;
 }
 
-export interface BatchStore {
+export interface BatchStore extends WebhookOutbox {
   putFile(file: StoredFile, content: Buffer): Promise<void>;
   getFile(id: string, owner: string): Promise<StoredFile | undefined>;
   getFileContent(id: string, owner: string): Promise<Buffer | undefined>;
@@ -179,8 +181,18 @@ export interface BatchStore {
   ): Promise<StoredBatch | undefined>;
   /** Extends the lease if `worker` still holds it. */
   renewLease(id: string, worker: string, leaseUntil: number): Promise<BatchLease>;
-  /** Writes status and doc if `worker` still holds the lease; false (nothing written) if not. */
-  updateBatch(id: string, worker: string, status: BatchStatus, doc: string): Promise<boolean>;
+  /**
+   * Writes status and doc if `worker` still holds the lease; false (nothing written) if not. The
+   * final status brings its webhook `deliveries`, recorded in the same transaction (one already
+   * recorded is kept as it is).
+   */
+  updateBatch(
+    id: string,
+    worker: string,
+    status: BatchStatus,
+    doc: string,
+    deliveries?: readonly NewWebhookDelivery[],
+  ): Promise<boolean>;
   /** Gives the lease up (a finished batch, or a replica shutting down). */
   releaseLease(id: string, worker: string): Promise<void>;
 

@@ -7,6 +7,7 @@ import {
   type StoredBatch,
   type StoredFile,
 } from '../batch-store.js';
+import { createMemoryWebhookOutbox } from './memory-webhook-outbox.js';
 
 interface Lease {
   worker: string;
@@ -25,7 +26,9 @@ export function createMemoryBatchStore(): BatchStore {
   const byTimeThenId = (a: { createdAt: number; id: string }, b: typeof a) =>
     a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
   const copy = (b: StoredBatch): StoredBatch => ({ ...b });
+  const { add: addDeliveries, ...outbox } = createMemoryWebhookOutbox();
   return {
+    ...outbox,
     async putFile(file, content) {
       files.set(file.id, { file: { ...file }, content: Buffer.from(content) });
     },
@@ -147,11 +150,12 @@ export function createMemoryBatchStore(): BatchStore {
       const at = batches.get(id)?.cancelRequestedAt;
       return { held: true, ...(at !== undefined ? { cancelRequestedAt: at } : {}) };
     },
-    async updateBatch(id, worker, status, doc) {
+    async updateBatch(id, worker, status, doc, deliveries = []) {
       const b = batches.get(id);
       if (!b || leases.get(id)?.worker !== worker) return false;
       b.status = status;
       b.doc = doc;
+      addDeliveries(deliveries);
       return true;
     },
     async releaseLease(id, worker) {

@@ -27,6 +27,8 @@ export interface BatchTables {
   files: string;
   batches: string;
   results: string;
+  /** The batch webhooks' outbox. */
+  deliveries: string;
 }
 
 /** A row of FILE_COLUMNS as the driver returns it. */

@@ -1,6 +1,7 @@
 // Files and batches in the PostgreSQL request log (`pg`), shared by every replica: one replica's
 // upload is read by another, and a batch outlives the replica running it. A claim is one
-// UPDATE … WHERE id = (SELECT … FOR UPDATE SKIP LOCKED) RETURNING, atomic across replicas.
+// UPDATE … WHERE id = (SELECT … FOR UPDATE SKIP LOCKED) RETURNING, atomic across replicas. The
+// webhook outbox (postgres-webhook-outbox.ts) shares the pool.
 import type pg from 'pg';
 import type { BatchStore } from '../batch-store.js';
 import { inTransaction } from './pg-transaction.js';
@@ -21,6 +22,7 @@ import {
   type FileRow,
   type UnstampedRow,
 } from './batch-rows.js';
+import { createPostgresWebhookOutbox, insertDeliveries } from './postgres-webhook-outbox.js';
 
 /** Lines per INSERT of `putResults`: bounds one statement's size (its parameters are 4 arrays). */
 const RESULTS_PER_STATEMENT = 5_000;
@@ -37,7 +39,7 @@ export function createPostgresBatchStore(
   tables: BatchTables,
   ready: () => Promise<void>,
 ): BatchStore {
-  const { files, batches, results } = tables;
+  const { files, batches, results, deliveries: outbox } = tables;
   const query = async (text: string, params: unknown[]) => {
     await ready();
     return pool.query(text, params);
@@ -46,6 +48,7 @@ export function createPostgresBatchStore(
   const cursor = (cmp: '<' | '>', table: string, filter: string, after: string) =>
     `AND (created_at, ${BY_ID}) ${cmp} (SELECT created_at, id FROM ${table} WHERE id = ${after} AND ${filter})`;
   const store: BatchStore = {
+    ...createPostgresWebhookOutbox(pool, outbox, ready),
     async putFile(file, content) {
       await query(
         `INSERT INTO ${files} (${FILE_COLUMNS}, content) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
@@ -206,14 +209,19 @@ export function createPostgresBatchStore(
       const at = row.cancel_requested_at;
       return { held: true, ...(at === null ? {} : { cancelRequestedAt: Number(at) }) };
     },
-    async updateBatch(id, worker, status, doc) {
-      const res = await query(
-        `UPDATE ${batches} SET status = $1, doc = $2,
+    async updateBatch(id, worker, status, doc, deliveries = []) {
+      const update = `UPDATE ${batches} SET status = $1, doc = $2,
            finished_at = CASE WHEN $5::boolean THEN COALESCE($6::bigint, created_at) END
-         WHERE id = $3 AND lease_holder = $4`,
-        [status, doc, id, worker, ...finishedAtParams(status, doc)],
-      );
-      return (res.rowCount ?? 0) > 0;
+         WHERE id = $3 AND lease_holder = $4`;
+      const params = [status, doc, id, worker, ...finishedAtParams(status, doc)];
+      if (deliveries.length === 0) return ((await query(update, params)).rowCount ?? 0) > 0;
+      await ready();
+      // One transaction: the final status and its webhook deliveries are written together.
+      return inTransaction(pool, async (client) => {
+        const held = ((await client.query(update, params)).rowCount ?? 0) > 0;
+        if (held) await insertDeliveries(client, outbox, deliveries);
+        return held;
+      });
     },
     async releaseLease(id, worker) {
       await query(

@@ -35,6 +35,7 @@ export function createPostgresRequestStore(
     files: schema ? `"${schema}".files` : 'files',
     batches: schema ? `"${schema}".batches` : 'batches',
     results: schema ? `"${schema}".batch_results` : 'batch_results',
+    deliveries: schema ? `"${schema}".webhook_deliveries` : 'webhook_deliveries',
   };
   const dialect = { ...POSTGRES_SUMMARY, table };
   let migrated: Promise<void> | undefined;

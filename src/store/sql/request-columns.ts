@@ -182,6 +182,20 @@ export const MIGRATIONS: { version: number; sql: string }[] = [
   },
   // How long a request waited in the rate-limit queue (rateLimits.queue); null when it did not.
   { version: 10, sql: 'ALTER TABLE requests ADD COLUMN queued_ms {real}' },
+  // The batch webhooks' outbox (webhook-outbox.ts): one row per event and receiver, written with
+  // the batch's final status; `next_attempt_at` is when a pending row is due (a claim moves it to
+  // the end of its lease), `finished_at` when it was delivered or given up (for the sweep).
+  {
+    version: 11,
+    sql: `CREATE TABLE IF NOT EXISTS webhook_deliveries (id TEXT PRIMARY KEY, event_id TEXT NOT NULL,
+      event TEXT NOT NULL, batch_id TEXT NOT NULL, owner TEXT NOT NULL, target TEXT NOT NULL, host TEXT NOT NULL,
+      body TEXT NOT NULL, created_at {bigint} NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL,
+      next_attempt_at {bigint}, lease_holder TEXT, last_error TEXT, finished_at {bigint});
+    CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at);
+    CREATE INDEX IF NOT EXISTS webhook_deliveries_created ON webhook_deliveries (created_at, id);
+    CREATE INDEX IF NOT EXISTS webhook_deliveries_batch ON webhook_deliveries (batch_id);
+    CREATE INDEX IF NOT EXISTS webhook_deliveries_finished ON webhook_deliveries (finished_at)`,
+  },
 ];
 
 // Every table the migrations create, by name.

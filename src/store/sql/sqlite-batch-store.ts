@@ -1,6 +1,7 @@
 // Files and batches in the SQLite request log (better-sqlite3). Every write is one statement or
 // one transaction, so replicas sharing the file (or the CLI next to the router) never see half of
 // one; a claim is a single UPDATE … WHERE id = (SELECT …) RETURNING, atomic across connections.
+// The webhook outbox (sqlite-webhook-outbox.ts) shares the connection and its statements.
 import type Database from 'better-sqlite3';
 import type { BatchStore } from '../batch-store.js';
 import {
@@ -18,6 +19,11 @@ import {
   type FileRow,
   type UnstampedRow,
 } from './batch-rows.js';
+import {
+  SQLITE_INSERT_DELIVERY,
+  createSqliteWebhookOutbox,
+  sqliteDeliveryParams,
+} from './sqlite-webhook-outbox.js';
 
 /**
  * The BatchStore half of the SQLite request store, on its connection. `ready` applies the schema
@@ -38,6 +44,7 @@ export function createSqliteBatchStore(
   const cursor = (cmp: '<' | '>', table: string, filter: string) =>
     `AND (created_at, id) ${cmp} (SELECT created_at, id FROM ${table} WHERE id = @after AND ${filter})`;
   const store: BatchStore = {
+    ...createSqliteWebhookOutbox(db, sql),
     async putFile(file, content) {
       (
         await sql(`INSERT INTO files (${FILE_COLUMNS}, content) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
@@ -202,14 +209,24 @@ export function createSqliteBatchStore(
       const at = row.cancel_requested_at;
       return { held: true, ...(at === null ? {} : { cancelRequestedAt: at }) };
     },
-    async updateBatch(id, worker, status, doc) {
+    async updateBatch(id, worker, status, doc, deliveries = []) {
       const st = await sql(
         `UPDATE batches SET status = ?, doc = ?,
            finished_at = CASE WHEN ? THEN COALESCE(?, created_at) END
          WHERE id = ? AND lease_holder = ?`,
       );
       const [finished, at] = finishedAtParams(status, doc);
-      return st.run(status, doc, finished ? 1 : 0, at, id, worker).changes > 0;
+      const write = () => st.run(status, doc, finished ? 1 : 0, at, id, worker).changes > 0;
+      if (deliveries.length === 0) return write();
+      const insert = await sql(SQLITE_INSERT_DELIVERY);
+      // One transaction: the final status and its webhook deliveries are written together.
+      return db
+        .transaction(() => {
+          const held = write();
+          if (held) for (const d of deliveries) insert.run(...sqliteDeliveryParams(d));
+          return held;
+        })
+        .immediate();
     },
     async releaseLease(id, worker) {
       (
