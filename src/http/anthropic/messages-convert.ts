@@ -174,6 +174,17 @@ export function messagesToChat(body: unknown, forCount = false): ChatRequest {
       chat.tool_choice = { type: 'function', function: { name: tc.name } };
     if (tc.disable_parallel_tool_use === true) chat.parallel_tool_calls = false;
   }
+  // Structured outputs (`output_config.format`; `output_format` in the beta): chat's JSON-schema
+  // output, which every provider serves (Claude through the router's forced tool) and whose JSON
+  // comes back as the text block Anthropic returns. Not `strict`: OpenAI's strict mode refuses
+  // schemas Anthropic takes (optional properties), so an OpenAI upstream would answer 400.
+  const format =
+    (isObject(body.output_config) ? body.output_config.format : undefined) ?? body.output_format;
+  if (isObject(format) && isObject(format.schema))
+    chat.response_format = {
+      type: 'json_schema',
+      json_schema: { name: 'output', schema: format.schema, strict: false },
+    };
   if (Array.isArray(body.stop_sequences)) chat.stop = body.stop_sequences.map(String);
   if (typeof body.temperature === 'number') chat.temperature = body.temperature;
   if (typeof body.top_p === 'number') chat.top_p = body.top_p;

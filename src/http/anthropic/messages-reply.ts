@@ -78,15 +78,27 @@ export interface NamedEvent {
   data: string;
 }
 
-/** Chat chunks → Anthropic stream events, block by block (thinking, text and tool_use blocks). */
+/**
+ * Chat chunks → Anthropic stream events, block by block (thinking, text and tool_use blocks).
+ * `promptTokens`, the router's count of the prompt, is message_start's input_tokens, which
+ * Anthropic states up front and clients read there (LangChain, the AI SDK); the upstream's own
+ * usage, known at the end, comes in message_delta, as Anthropic's does.
+ */
 export async function* chatChunksToMessageEvents(
   chunks: AsyncIterable<ChatChunk>,
   fallbackModel: string,
+  promptTokens = 0,
 ): AsyncGenerator<NamedEvent> {
   const ev = (type: string, payload: Json): NamedEvent => ({
     event: type,
     data: JSON.stringify({ type, ...payload }),
   });
+  const startUsage = {
+    input_tokens: promptTokens,
+    cache_creation_input_tokens: 0,
+    cache_read_input_tokens: 0,
+    output_tokens: 0,
+  };
   let started = false;
   let blockIndex = -1;
   let openBlock: 'text' | 'tool' | 'thinking' | undefined;
@@ -112,7 +124,7 @@ export async function* chatChunksToMessageEvents(
           content: [],
           stop_reason: null,
           stop_sequence: null,
-          usage: { input_tokens: 0, output_tokens: 0 },
+          usage: startUsage,
         },
       });
     }
@@ -198,7 +210,7 @@ export async function* chatChunksToMessageEvents(
         content: [],
         stop_reason: null,
         stop_sequence: null,
-        usage: { input_tokens: 0, output_tokens: 0 },
+        usage: startUsage,
       },
     });
   yield* close();

@@ -27,10 +27,14 @@ export function registerMessagesRoutes(app: FastifyInstance, gateway: ChatGatewa
       if (outcome.kind === 'json')
         return reply.headers(headers).send(chatToMessage(outcome.response));
       reply.hijack();
-      await writeSseStream(reply.raw, chatChunksToMessageEvents(outcome.chunks, chat.model), {
-        headers: replyHeaders(reply, headers),
-        errorEvents: (e) => [{ event: 'error', data: JSON.stringify(anthropicErrorBody(e)) }],
-      });
+      await writeSseStream(
+        reply.raw,
+        chatChunksToMessageEvents(outcome.chunks, chat.model, outcome.promptTokens),
+        {
+          headers: replyHeaders(reply, headers),
+          errorEvents: (e) => [{ event: 'error', data: JSON.stringify(anthropicErrorBody(e)) }],
+        },
+      );
     },
   );
   app.post(

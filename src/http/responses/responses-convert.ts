@@ -3,7 +3,7 @@
 // the chat reply (or chunk stream) back to a Response object (or Responses stream events:
 // responses-reply.ts). Function tools are flat in Responses, wrapped in chat.
 import { invalidRequest } from '../../core/errors.js';
-import { checkResponsesRequest } from './check-responses-request.js';
+import { checkResponsesRequest, refuseUnsupportedFields } from './check-responses-request.js';
 import type { ChatMessage, ChatRequest } from '../../core/wire-types.js';
 import type { StoredResponse } from '../../store/response-store.js';
 import { isObject } from '../../core/is-object.js';
@@ -139,6 +139,11 @@ function convertToolChoice(choice: unknown): ChatRequest['tool_choice'] {
   );
 }
 
+/** The request asks for the output text's log-probabilities. */
+export function wantsLogprobs(body: Json): boolean {
+  return Array.isArray(body.include) && body.include.includes('message.output_text.logprobs');
+}
+
 export interface BridgedRequest {
   chat: ChatRequest;
   /** The conversation so far (stored history + this turn's input), without the answer. */
@@ -154,6 +159,7 @@ export function responsesToChat(
   if (!isObject(body)) throw invalidRequest('The request body must be a JSON object.');
   if (typeof body.model !== 'string' || !body.model)
     throw invalidRequest("'model' is required.", 'model', 'missing_required_parameter');
+  refuseUnsupportedFields(body);
   if (body.input === undefined)
     throw invalidRequest("'input' is required.", 'input', 'missing_required_parameter');
   checkResponsesRequest(body);
@@ -174,6 +180,12 @@ export function responsesToChat(
     chat.max_completion_tokens = body.max_output_tokens;
   if (typeof body.temperature === 'number') chat.temperature = body.temperature;
   if (typeof body.top_p === 'number') chat.top_p = body.top_p;
+  // Log-probabilities are asked for with `include` (and `top_logprobs`) in Responses: as chat's
+  // `logprobs`, they route to deployments that return them and come back on output_text.
+  if (wantsLogprobs(body)) {
+    chat.logprobs = true;
+    if (typeof body.top_logprobs === 'number') chat.top_logprobs = body.top_logprobs;
+  }
   const effort = isObject(body.reasoning) ? body.reasoning.effort : undefined;
   if (typeof effort === 'string') chat.reasoning_effort = effort as ChatRequest['reasoning_effort'];
   const format = isObject(body.text) && isObject(body.text.format) ? body.text.format : undefined;
