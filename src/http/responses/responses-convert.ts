@@ -4,7 +4,7 @@
 // responses-reply.ts). Function tools are flat in Responses, wrapped in chat.
 import { invalidRequest } from '../../core/errors.js';
 import { checkResponsesRequest, refuseUnsupportedFields } from './check-responses-request.js';
-import type { ChatMessage, ChatRequest } from '../../core/wire-types.js';
+import type { ChatContentPart, ChatMessage, ChatRequest } from '../../core/wire-types.js';
 import type { StoredResponse } from '../../store/response-store.js';
 import { isObject } from '../../core/is-object.js';
 
@@ -65,9 +65,16 @@ export function convertInput(input: unknown): ChatMessage[] {
   if (!Array.isArray(input))
     throw invalidRequest("'input' must be a string or an array of input items.", 'input');
   const out: ChatMessage[] = [];
+  // Images and files from function outputs, for the user message after the tool messages.
+  let toolMedia: ChatContentPart[] = [];
+  const flushToolMedia = () => {
+    if (toolMedia.length) out.push({ role: 'user', content: toolMedia });
+    toolMedia = [];
+  };
   input.forEach((item, i) => {
     const path = `input[${i}]`;
     if (!isObject(item)) throw invalidRequest(`${path} must be an object.`, path);
+    if (item.type !== 'function_call_output') flushToolMedia();
     if (item.type === 'function_call') {
       const call = {
         id: String(item.call_id ?? item.id ?? ''),
@@ -86,11 +93,9 @@ export function convertInput(input: unknown): ChatMessage[] {
       return;
     }
     if (item.type === 'function_call_output') {
-      out.push({
-        role: 'tool',
-        tool_call_id: String(item.call_id ?? ''),
-        content: typeof item.output === 'string' ? item.output : JSON.stringify(item.output),
-      });
+      const { text, media } = functionOutput(item, path);
+      out.push({ role: 'tool', tool_call_id: String(item.call_id ?? ''), content: text });
+      toolMedia.push(...media);
       return;
     }
     if (item.type === 'reasoning') return; // provider-private; not replayed across models
@@ -104,7 +109,31 @@ export function convertInput(input: unknown): ChatMessage[] {
       );
     out.push({ role, content: convertContent(item.content, path) } as ChatMessage);
   });
+  flushToolMedia();
   return out;
+}
+
+/**
+ * A function_call_output's `output`: a string, or content parts (the Agents SDK sends its tools'
+ * text and image outputs so). Text becomes the chat tool message; images and files, which a chat
+ * tool message cannot hold, go in a user message after the tool messages under a line naming the
+ * call (before, the parts reached the model as their JSON).
+ */
+function functionOutput(item: Json, path: string): { text: string; media: ChatContentPart[] } {
+  const output = item.output;
+  if (typeof output === 'string') return { text: output, media: [] };
+  if (!Array.isArray(output)) return { text: JSON.stringify(output ?? ''), media: [] };
+  const content = convertContent(output, `${path}.output`);
+  if (typeof content === 'string') return { text: content, media: [] };
+  const parts = (content ?? []) as ChatContentPart[];
+  const texts = parts.filter((p) => p.type === 'text').map((p) => (p as { text: string }).text);
+  const media: ChatContentPart[] = parts.filter((p) => p.type !== 'text');
+  if (media.length)
+    media.unshift({
+      type: 'text',
+      text: `Attached to the result of tool call ${String(item.call_id)}:`,
+    });
+  return { text: texts.join('\n'), media };
 }
 
 function convertTools(tools: unknown): ChatRequest['tools'] {
