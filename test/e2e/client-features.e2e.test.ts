@@ -186,6 +186,27 @@ describe('Anthropic clients', () => {
     );
   });
 
+  it("errors name their request as Anthropic's do: the request-id header (the SDK's requestID) and request_id in the body (both were missing)", async () => {
+    const err = (await anthropic.messages
+      .create({ model: 'nope', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] })
+      .catch((e: unknown) => e)) as InstanceType<typeof Anthropic.APIError>;
+    expect(err).toBeInstanceOf(Anthropic.NotFoundError);
+    expect(err.requestID).toMatch(/^req_/);
+    expect(err.error).toMatchObject({
+      type: 'error',
+      error: { type: 'not_found_error' },
+      request_id: err.requestID,
+    });
+    // A path the router does not serve, asked by an Anthropic client, too.
+    const res = await fetch(`${server.baseUrl}/v1/messages/nowhere`, {
+      headers: { 'anthropic-version': '2023-06-01' },
+    });
+    expect(res.status).toBe(404);
+    const id = res.headers.get('request-id');
+    expect(id).toMatch(/^req_/);
+    expect(await res.json()).toMatchObject({ type: 'error', request_id: id });
+  });
+
   it("mcp_servers (Anthropic's MCP connector) is a 400 naming it, as server tools are (it was ignored)", async () => {
     const err = await anthropic.messages
       .create({

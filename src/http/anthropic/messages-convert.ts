@@ -291,8 +291,15 @@ function documentPart(b: Json, bp: string): Json {
   return { type: 'text', text: [...head, text].join('\n\n') };
 }
 
-/** Anthropic's error envelope (CONTRACTS.md §4.5) for a GatewayError. */
-export function anthropicErrorBody(e: GatewayError): Json {
+/**
+ * Anthropic's error envelope (CONTRACTS.md §4.5) for a GatewayError, with the request's id as
+ * Anthropic's carries it (`request_id`; the `request-id` header says the same).
+ */
+export function anthropicErrorBody(e: GatewayError, requestId?: string): Json {
   const type = ERROR_TYPES[e.status] ?? (e.status >= 500 ? 'api_error' : 'invalid_request_error');
-  return { type: 'error', error: { type, message: e.message } };
+  return {
+    type: 'error',
+    error: { type, message: e.message },
+    ...(requestId ? { request_id: requestId } : {}),
+  };
 }

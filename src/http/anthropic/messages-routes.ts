@@ -11,7 +11,7 @@ import { replyHeaders, writeSseStream } from '../sse-writer.js';
 import { anthropicErrorBody, messagesToChat } from './messages-convert.js';
 import { chatChunksToMessageEvents, chatToMessage } from './messages-reply.js';
 
-const errorShape: ErrorShaper = (e) => anthropicErrorBody(e);
+const errorShape: ErrorShaper = (e, requestId) => anthropicErrorBody(e, requestId);
 
 export function registerMessagesRoutes(app: FastifyInstance, gateway: ChatGateway): void {
   app.post(
