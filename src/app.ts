@@ -1,5 +1,10 @@
 // buildApp(deps): the Fastify instance with hooks in order and routes mounted; no logic here.
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyRequest,
+} from 'fastify';
 import type { ConfigHolder } from './config/runtime-config.js';
 import { BATCH_CALLER_HEADER, type BatchCallers } from './batch/batch-caller.js';
 import { GatewayError } from './core/errors.js';
@@ -60,22 +65,22 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0] ?? '';
-    // An Anthropic client (its SDK always sends anthropic-version) reads Anthropic's envelope.
-    const anthropic =
-      path.startsWith('/v1/messages') || request.headers['anthropic-version'] !== undefined;
     return sendError(
       reply,
       Object.assign(new Error(`No route for ${request.method} ${path}`), {
         statusCode: 404,
         code: 'not_found',
       }),
-      anthropic ? anthropicErrorBody : undefined,
+      isAnthropicClient(request) ? anthropicErrorBody : undefined,
     );
   });
   // Before the hook below: a browser's preflight carries no credentials, so it is answered first.
   await registerCors(app, deps.config);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    // Anthropic's API names every reply's request in `request-id`, errors too; its SDK reads it
+    // there (APIError.requestID).
+    if (isAnthropicClient(request)) reply.header('request-id', request.id);
     // A DELETE with no body but a JSON content-type (the openai Python client sends that header on
     // every call) is not a malformed body: nothing to parse.
     if (request.method === 'DELETE' && !carriesBody(request.headers))
@@ -111,4 +116,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }
   for (const plugin of deps.plugins ?? []) await plugin(app);
   return app;
+}
+
+/** An Anthropic client (its SDK always sends anthropic-version) reads Anthropic's shapes. */
+function isAnthropicClient(request: FastifyRequest): boolean {
+  return (
+    request.url.startsWith('/v1/messages') || request.headers['anthropic-version'] !== undefined
+  );
 }

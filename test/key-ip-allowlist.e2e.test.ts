@@ -88,6 +88,7 @@ describe('API keys restricted to client addresses', () => {
           message:
             'API key office is restricted to certain client addresses; this request came from 2001:db9::1.',
         },
+        request_id: anthropic.headers['request-id'],
       });
       const claudeInside = await rt.app.inject({
         method: 'POST',

@@ -3,6 +3,7 @@
 import type {
   ChatCompletion,
   ChatCompletionChunk,
+  ChatCompletionContentPart,
   ChatCompletionCreateParams,
   ChatCompletionMessageFunctionToolCall,
   ChatCompletionMessageParam,
@@ -14,6 +15,8 @@ import type { EmbeddingCreateParams } from 'openai/resources/embeddings';
 export type ChatRequest = ChatCompletionCreateParams & Record<string, unknown>;
 export type ChatMessage = ChatCompletionMessageParam;
 export type ChatTool = ChatCompletionTool;
+/** A part of a user message's content: text, image, file (or audio, which the router refuses). */
+export type ChatContentPart = ChatCompletionContentPart;
 /** A function tool call in an assistant message (`{id, type: 'function', function: {name, arguments}}`). */
 export type FunctionToolCall = ChatCompletionMessageFunctionToolCall;
 

@@ -92,6 +92,7 @@ export async function answerFromCache(
     kind: 'stream',
     chunks: policies?.filterStream ? policies.filterStream(replayed, admit) : replayed,
     headers,
+    promptTokens: record.promptTokens,
   };
 }
 

@@ -83,6 +83,12 @@ export type ChatOutcome =
       /** Already peeked: the first chunk arrived before this outcome was returned. */
       chunks: AsyncIterable<ChatChunk>;
       headers: Record<string, string>;
+      /**
+       * The prompt's tokens as the router counted them (exact, or its estimate when no limit
+       * needed the exact count), for APIs that state them before the upstream's usage arrives
+       * at the end (Anthropic's message_start).
+       */
+      promptTokens?: number;
     };
 
 /**

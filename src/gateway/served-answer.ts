@@ -161,5 +161,5 @@ export function streamAnswer(
     },
   });
   const chunks = deps.policies?.filterStream ? deps.policies.filterStream(stream, admit) : stream;
-  return { kind: 'stream', chunks, headers };
+  return { kind: 'stream', chunks, headers, promptTokens: record.promptTokens };
 }

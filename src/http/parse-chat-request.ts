@@ -66,6 +66,7 @@ export function parseChatRequest(body: unknown, modelOptional = false): ChatRequ
   )
     throw invalidRequest("'stream_options' must be an object.", 'stream_options', 'invalid_type');
   checkTools(body);
+  refuseAudioOutput(body);
   const rf = body.response_format;
   if (rf !== undefined && rf !== null) {
     if (!isObject(rf) || typeof rf.type !== 'string' || !RESPONSE_FORMATS.has(rf.type))
@@ -82,6 +83,37 @@ export function parseChatRequest(body: unknown, modelOptional = false): ChatRequ
       );
   }
   return body as ChatRequest;
+}
+
+/**
+ * Spoken answers (`modalities: ['audio']`, `audio`) are refused as audio input is: the router
+ * filters, caches, counts and converts text, and routing may pick a model that cannot speak, so
+ * the request would be answered in text without a word about the audio it asked for.
+ */
+function refuseAudioOutput(body: Record<string, unknown>): void {
+  const modalities = body.modalities;
+  if (modalities !== undefined && modalities !== null) {
+    if (!Array.isArray(modalities) || modalities.some((m) => typeof m !== 'string'))
+      throw invalidRequest(
+        '\'modalities\' must be an array of strings such as ["text"].',
+        'modalities',
+        'invalid_type',
+      );
+    if (modalities.includes('audio'))
+      throw unsupportedAudio('modalities', 'send modalities ["text"] or leave it out');
+  }
+  if (body.audio !== undefined && body.audio !== null)
+    throw unsupportedAudio('audio', "leave out 'audio'");
+}
+
+function unsupportedAudio(param: string, fix: string): GatewayError {
+  return new GatewayError({
+    status: 400,
+    type: 'invalid_request_error',
+    code: 'unsupported_parameter',
+    param,
+    message: `Audio output is not supported by this router: ${fix} for a text answer.`,
+  });
 }
 
 function checkMessage(m: unknown, i: number): void {

@@ -238,6 +238,7 @@ describe('Message Batches with @anthropic-ai/sdk', () => {
       expect(json).toEqual({
         type: 'error',
         error: { type: 'invalid_request_error', message: expect.stringMatching(match) },
+        request_id: res.headers['request-id'],
       });
     };
     const ok = request('ok', 'small');

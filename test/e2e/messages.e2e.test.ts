@@ -203,6 +203,7 @@ describe('Anthropic Messages through the router', () => {
     expect((skills as InstanceType<typeof Anthropic.NotFoundError>).error).toEqual({
       type: 'error',
       error: { type: 'not_found_error', message: 'No route for GET /v1/skills' },
+      request_id: (skills as InstanceType<typeof Anthropic.NotFoundError>).requestID,
     });
   });
 

@@ -42,6 +42,14 @@ export function checkMessagesRequest(body: Json, forCount: boolean): void {
     if (tc.type === 'tool' && typeof tc.name !== 'string')
       throw invalidRequest('tool_choice.name: Field required for type "tool"', 'tool_choice.name');
   }
+  // Anthropic's MCP connector runs remote MCP servers' tools at Anthropic: as with its server
+  // tools, routing may pick a model that cannot, and the tools would silently be missing.
+  if (!forCount && body.mcp_servers !== undefined && body.mcp_servers !== null)
+    throw invalidRequest(
+      "mcp_servers: Anthropic's MCP connector is not supported by this router (routing may pick a model that cannot reach the servers): list the MCP servers' tools as client tools and call them yourself.",
+      'mcp_servers',
+    );
+  checkOutputFormat(body);
   if (Array.isArray(body.tools))
     body.tools.forEach((t, i) => {
       // Anthropic's own tools (web search, code execution, the text editor, bash, computer use: a
@@ -64,6 +72,28 @@ export function checkMessagesRequest(body: Json, forCount: boolean): void {
       if (!isObject(m) || !Array.isArray(m.content)) return;
       m.content.forEach((b, j) => checkBlock(b, `messages.${i}.content.${j}`));
     });
+}
+
+/**
+ * Structured outputs: `output_config.format` (and the beta's `output_format`) must be
+ * {"type": "json_schema", "schema": {…}}, the one format Anthropic defines.
+ */
+function checkOutputFormat(body: Json): void {
+  if (body.output_config !== undefined && body.output_config !== null) {
+    if (!isObject(body.output_config))
+      throw invalidRequest('output_config: Input should be an object', 'output_config');
+    checkFormat(body.output_config.format, 'output_config.format');
+  }
+  checkFormat(body.output_format, 'output_format');
+}
+
+function checkFormat(format: unknown, path: string): void {
+  if (format === undefined || format === null) return;
+  if (!isObject(format) || format.type !== 'json_schema' || !isObject(format.schema))
+    throw invalidRequest(
+      `${path}: must be {"type": "json_schema", "schema": {…}} with a JSON Schema object`,
+      path,
+    );
 }
 
 function checkTextBlock(b: unknown, path: string): void {

@@ -100,6 +100,7 @@ describe('Message Batches routes', () => {
     expect(res.json()).toEqual({
       type: 'error',
       error: { type: 'not_found_error', message: expect.stringMatching(/batches\.enabled/) },
+      request_id: expect.any(String),
     });
   });
 });

@@ -28,7 +28,7 @@ export const MESSAGE_BATCH_OUTPUT_PURPOSE = 'anthropic_batch_output';
 /** Anthropic: a batch ends processing 24 hours after creation at the latest. */
 const WINDOW_MS = 86_400_000;
 
-const errorShape: ErrorShaper = (e) => anthropicErrorBody(e);
+const errorShape: ErrorShaper = (e, requestId) => anthropicErrorBody(e, requestId);
 
 /** Anthropic's batches (`msgbatch_…`); `batch_…` are OpenAI's. */
 export const isMessageBatch = (b: StoredBatch) => b.id.startsWith('msgbatch_');

@@ -56,6 +56,43 @@ function imagePart(block: Json, path: string) {
 }
 
 /**
+ * A tool_result's content: its text for the chat tool message, and its images and documents
+ * (Claude Code's Read tool returns screenshots and PDFs so), which a chat tool message cannot
+ * hold, as parts for the user message after the tool messages, each tool's under a line naming
+ * its call (before, they were dropped without a word). An Anthropic deployment gets them back in
+ * the same user turn, after the tool_result blocks.
+ */
+function toolResultContent(b: Json, path: string): { text: string; media: unknown[] } {
+  if (typeof b.content === 'string' || b.content === undefined)
+    return { text: String(b.content ?? ''), media: [] };
+  if (!Array.isArray(b.content))
+    throw invalidRequest(`${path} must be a string or an array of content blocks.`, path);
+  const texts: string[] = [];
+  const media: unknown[] = [];
+  (b.content as unknown[]).forEach((c, k) => {
+    const cp = `${path}.${k}`;
+    if (!isObject(c)) throw invalidRequest(`${cp}: a content block must be an object`, cp);
+    if (c.type === 'text') texts.push(String(c.text ?? ''));
+    else if (c.type === 'image') media.push(imagePart(c, cp));
+    else if (c.type === 'document') {
+      const part = documentPart(c, cp);
+      if (part.type === 'text') texts.push(String(part.text));
+      else media.push(part);
+    } else
+      throw invalidRequest(
+        `${cp}.type "${String(c.type)}" is not supported in a tool_result; use text, image or document blocks.`,
+        `${cp}.type`,
+      );
+  });
+  if (media.length)
+    media.unshift({
+      type: 'text',
+      text: `Attached to the result of tool call ${String(b.tool_use_id)}:`,
+    });
+  return { text: texts.join('\n'), media };
+}
+
+/**
  * An Anthropic Messages request → the ChatRequest the gateway runs. A token-count request
  * (`/v1/messages/count_tokens`, `forCount`) has no `max_tokens`.
  */
@@ -116,11 +153,12 @@ export function messagesToChat(body: unknown, forCount = false): ChatRequest {
     }
     // User turn: tool results first (as tool messages), then the rest as one user message.
     const parts: unknown[] = [];
+    const toolMedia: unknown[] = [];
     (m.content as Json[]).forEach((b, j) => {
       const bp = `${path}.content.${j}`;
       if (b?.type === 'tool_result') {
-        const text =
-          typeof b.content === 'string' ? b.content : textOf(b.content ?? '', `${bp}.content`);
+        const { text, media } = toolResultContent(b, `${bp}.content`);
+        toolMedia.push(...media);
         const content = b.is_error ? `Error: ${text}` : text;
         out.push({
           role: 'tool',
@@ -135,6 +173,7 @@ export function messagesToChat(body: unknown, forCount = false): ChatRequest {
       else if (b?.type === 'document') parts.push(documentPart(b, bp));
       else throw invalidRequest(`${bp}.type "${String(b?.type)}" is not supported.`, `${bp}.type`);
     });
+    parts.unshift(...toolMedia);
     if (parts.length) {
       const allText = parts.every((p) => (p as Json).type === 'text' && !(p as Json).cache_control);
       out.push({
@@ -174,6 +213,17 @@ export function messagesToChat(body: unknown, forCount = false): ChatRequest {
       chat.tool_choice = { type: 'function', function: { name: tc.name } };
     if (tc.disable_parallel_tool_use === true) chat.parallel_tool_calls = false;
   }
+  // Structured outputs (`output_config.format`; `output_format` in the beta): chat's JSON-schema
+  // output, which every provider serves (Claude through the router's forced tool) and whose JSON
+  // comes back as the text block Anthropic returns. Not `strict`: OpenAI's strict mode refuses
+  // schemas Anthropic takes (optional properties), so an OpenAI upstream would answer 400.
+  const format =
+    (isObject(body.output_config) ? body.output_config.format : undefined) ?? body.output_format;
+  if (isObject(format) && isObject(format.schema))
+    chat.response_format = {
+      type: 'json_schema',
+      json_schema: { name: 'output', schema: format.schema, strict: false },
+    };
   if (Array.isArray(body.stop_sequences)) chat.stop = body.stop_sequences.map(String);
   if (typeof body.temperature === 'number') chat.temperature = body.temperature;
   if (typeof body.top_p === 'number') chat.top_p = body.top_p;
@@ -241,8 +291,15 @@ function documentPart(b: Json, bp: string): Json {
   return { type: 'text', text: [...head, text].join('\n\n') };
 }
 
-/** Anthropic's error envelope (CONTRACTS.md §4.5) for a GatewayError. */
-export function anthropicErrorBody(e: GatewayError): Json {
+/**
+ * Anthropic's error envelope (CONTRACTS.md §4.5) for a GatewayError, with the request's id as
+ * Anthropic's carries it (`request_id`; the `request-id` header says the same).
+ */
+export function anthropicErrorBody(e: GatewayError, requestId?: string): Json {
   const type = ERROR_TYPES[e.status] ?? (e.status >= 500 ? 'api_error' : 'invalid_request_error');
-  return { type: 'error', error: { type, message: e.message } };
+  return {
+    type: 'error',
+    error: { type, message: e.message },
+    ...(requestId ? { request_id: requestId } : {}),
+  };
 }

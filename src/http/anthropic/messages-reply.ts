@@ -47,6 +47,15 @@ function thinkingBlocks(message: unknown): Json[] {
     );
 }
 
+/**
+ * The stop sequence a choice stopped at: the `stop_reason` string an Anthropic deployment (and
+ * vLLM-style servers) put on it; OpenAI says only "stop", which is end_turn here.
+ */
+function stopSequence(choice: unknown): string | null {
+  const s = (choice as { stop_reason?: unknown } | undefined)?.stop_reason;
+  return typeof s === 'string' ? s : null;
+}
+
 /** A chat reply → an Anthropic Message (`model` = the model that served). */
 export function chatToMessage(reply: ChatResponse): Json {
   const choice = reply.choices[0];
@@ -67,10 +76,15 @@ export function chatToMessage(reply: ChatResponse): Json {
     role: 'assistant',
     model: reply.model,
     content,
-    stop_reason: stopReason(choice?.finish_reason),
-    stop_sequence: null,
+    ...stopOf(choice?.finish_reason, stopSequence(choice)),
     usage: usageOf(reply.usage),
   };
+}
+
+function stopOf(finish: string | null | undefined, sequence: string | null): Json {
+  return finish === 'stop' && sequence !== null
+    ? { stop_reason: 'stop_sequence', stop_sequence: sequence }
+    : { stop_reason: stopReason(finish), stop_sequence: null };
 }
 
 export interface NamedEvent {
@@ -78,15 +92,27 @@ export interface NamedEvent {
   data: string;
 }
 
-/** Chat chunks → Anthropic stream events, block by block (thinking, text and tool_use blocks). */
+/**
+ * Chat chunks → Anthropic stream events, block by block (thinking, text and tool_use blocks).
+ * `promptTokens`, the router's count of the prompt, is message_start's input_tokens, which
+ * Anthropic states up front and clients read there (LangChain, the AI SDK); the upstream's own
+ * usage, known at the end, comes in message_delta, as Anthropic's does.
+ */
 export async function* chatChunksToMessageEvents(
   chunks: AsyncIterable<ChatChunk>,
   fallbackModel: string,
+  promptTokens = 0,
 ): AsyncGenerator<NamedEvent> {
   const ev = (type: string, payload: Json): NamedEvent => ({
     event: type,
     data: JSON.stringify({ type, ...payload }),
   });
+  const startUsage = {
+    input_tokens: promptTokens,
+    cache_creation_input_tokens: 0,
+    cache_read_input_tokens: 0,
+    output_tokens: 0,
+  };
   let started = false;
   let blockIndex = -1;
   let openBlock: 'text' | 'tool' | 'thinking' | undefined;
@@ -94,6 +120,7 @@ export async function* chatChunksToMessageEvents(
   const toolBlocks = new Map<number, number>();
   let usage: Json = usageOf(undefined);
   let finish: string | null = null;
+  let sequence: string | null = null;
   const close = function* () {
     if (openBlock !== undefined) {
       yield ev('content_block_stop', { index: blockIndex });
@@ -112,13 +139,16 @@ export async function* chatChunksToMessageEvents(
           content: [],
           stop_reason: null,
           stop_sequence: null,
-          usage: { input_tokens: 0, output_tokens: 0 },
+          usage: startUsage,
         },
       });
     }
     if (chunk.usage) usage = usageOf(chunk.usage as ChatResponse['usage']);
     for (const c of chunk.choices) {
-      if (c.finish_reason) finish = c.finish_reason;
+      if (c.finish_reason) {
+        finish = c.finish_reason;
+        sequence = stopSequence(c);
+      }
       const delta = c.delta ?? {};
       const details = (delta as { reasoning_details?: ReasoningDetail[] }).reasoning_details;
       for (const d of details ?? []) {
@@ -198,12 +228,12 @@ export async function* chatChunksToMessageEvents(
         content: [],
         stop_reason: null,
         stop_sequence: null,
-        usage: { input_tokens: 0, output_tokens: 0 },
+        usage: startUsage,
       },
     });
   yield* close();
   yield ev('message_delta', {
-    delta: { stop_reason: stopReason(finish), stop_sequence: null },
+    delta: stopOf(finish, sequence),
     usage,
   });
   yield ev('message_stop', {});

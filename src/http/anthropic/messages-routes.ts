@@ -11,7 +11,7 @@ import { replyHeaders, writeSseStream } from '../sse-writer.js';
 import { anthropicErrorBody, messagesToChat } from './messages-convert.js';
 import { chatChunksToMessageEvents, chatToMessage } from './messages-reply.js';
 
-const errorShape: ErrorShaper = (e) => anthropicErrorBody(e);
+const errorShape: ErrorShaper = (e, requestId) => anthropicErrorBody(e, requestId);
 
 export function registerMessagesRoutes(app: FastifyInstance, gateway: ChatGateway): void {
   app.post(
@@ -27,10 +27,14 @@ export function registerMessagesRoutes(app: FastifyInstance, gateway: ChatGatewa
       if (outcome.kind === 'json')
         return reply.headers(headers).send(chatToMessage(outcome.response));
       reply.hijack();
-      await writeSseStream(reply.raw, chatChunksToMessageEvents(outcome.chunks, chat.model), {
-        headers: replyHeaders(reply, headers),
-        errorEvents: (e) => [{ event: 'error', data: JSON.stringify(anthropicErrorBody(e)) }],
-      });
+      await writeSseStream(
+        reply.raw,
+        chatChunksToMessageEvents(outcome.chunks, chat.model, outcome.promptTokens),
+        {
+          headers: replyHeaders(reply, headers),
+          errorEvents: (e) => [{ event: 'error', data: JSON.stringify(anthropicErrorBody(e)) }],
+        },
+      );
     },
   );
   app.post(

@@ -9,6 +9,26 @@ type Json = Record<string, unknown>;
 
 const FORMATS = new Set(['text', 'json_object', 'json_schema']);
 
+/**
+ * Fields for state the router does not keep, refused with what to send instead rather than
+ * ignored: a `conversation` (the Conversations API) would be answered without its history, and a
+ * stored `prompt` (reusable prompts live in the OpenAI dashboard) without its instructions.
+ */
+export function refuseUnsupportedFields(body: Json): void {
+  if (body.conversation !== undefined && body.conversation !== null)
+    throw invalidRequest(
+      "'conversation' is not supported by this router (it has no Conversations API): continue a conversation with previous_response_id (the router keeps responses), or send its items in input.",
+      'conversation',
+      'unsupported_parameter',
+    );
+  if (body.prompt !== undefined && body.prompt !== null)
+    throw invalidRequest(
+      "'prompt' (a stored prompt template) is not supported by this router: send the prompt's text as instructions and input.",
+      'prompt',
+      'unsupported_parameter',
+    );
+}
+
 /** Throws a 400 for the first field of a Responses request that has the wrong type or shape. */
 export function checkResponsesRequest(body: Json): void {
   for (const key of ['stream', 'store', 'parallel_tool_calls', 'background'])
@@ -19,6 +39,13 @@ export function checkResponsesRequest(body: Json): void {
   checkNumberField(body.max_output_tokens, 'max_output_tokens', { integer: true, min: 16 });
   checkNumberField(body.temperature, 'temperature', { min: 0, max: 2 });
   checkNumberField(body.top_p, 'top_p', { min: 0, max: 1 });
+  checkNumberField(body.top_logprobs, 'top_logprobs', { integer: true, min: 0, max: 20 });
+  if (
+    body.include !== undefined &&
+    body.include !== null &&
+    (!Array.isArray(body.include) || body.include.some((v) => typeof v !== 'string'))
+  )
+    throw invalidRequest("'include' must be an array of strings.", 'include', 'invalid_type');
   const reasoning = body.reasoning as Json | null | undefined;
   if (isObject(reasoning)) checkFieldType(reasoning, 'effort', 'string');
   const format = isObject(body.text) ? body.text.format : undefined;

@@ -3,8 +3,13 @@
 // the chat reply (or chunk stream) back to a Response object (or Responses stream events:
 // responses-reply.ts). Function tools are flat in Responses, wrapped in chat.
 import { invalidRequest } from '../../core/errors.js';
-import { checkResponsesRequest } from './check-responses-request.js';
-import type { ChatMessage, ChatRequest, ReasoningDetail } from '../../core/wire-types.js';
+import { checkResponsesRequest, refuseUnsupportedFields } from './check-responses-request.js';
+import type {
+  ChatContentPart,
+  ChatMessage,
+  ChatRequest,
+  ReasoningDetail,
+} from '../../core/wire-types.js';
 import type { StoredResponse } from '../../store/response-store.js';
 import { isObject } from '../../core/is-object.js';
 import { openReasoningItem } from './responses-reasoning.js';
@@ -71,6 +76,12 @@ export function convertInput(input: unknown): ChatMessage[] {
   if (!Array.isArray(input))
     throw invalidRequest("'input' must be a string or an array of input items.", 'input');
   const out: ChatMessage[] = [];
+  // Images and files from function outputs, for the user message after the tool messages.
+  let toolMedia: ChatContentPart[] = [];
+  const flushToolMedia = () => {
+    if (toolMedia.length) out.push({ role: 'user', content: toolMedia });
+    toolMedia = [];
+  };
   let thinking: ReasoningDetail[] = [];
   /** The assistant message this turn's items go on: the last one, or a new one. */
   const assistantTurn = (): ChatMessage & { role: 'assistant' } => {
@@ -89,6 +100,7 @@ export function convertInput(input: unknown): ChatMessage[] {
   input.forEach((item, i) => {
     const path = `input[${i}]`;
     if (!isObject(item)) throw invalidRequest(`${path} must be an object.`, path);
+    if (item.type !== 'function_call_output') flushToolMedia();
     if (item.type === 'reasoning') {
       // Ours: Claude's thinking, for the turn it came with. Another upstream's: provider-private,
       // not replayed across models.
@@ -110,11 +122,9 @@ export function convertInput(input: unknown): ChatMessage[] {
     }
     if (item.type === 'function_call_output') {
       thinking = []; // thinking with no assistant turn after it has nothing to go with
-      out.push({
-        role: 'tool',
-        tool_call_id: String(item.call_id ?? ''),
-        content: typeof item.output === 'string' ? item.output : JSON.stringify(item.output),
-      });
+      const { text, media } = functionOutput(item, path);
+      out.push({ role: 'tool', tool_call_id: String(item.call_id ?? ''), content: text });
+      toolMedia.push(...media);
       return;
     }
     if (item.type !== undefined && item.type !== 'message')
@@ -131,7 +141,31 @@ export function convertInput(input: unknown): ChatMessage[] {
     thinking = [];
     out.push(message);
   });
+  flushToolMedia();
   return out;
+}
+
+/**
+ * A function_call_output's `output`: a string, or content parts (the Agents SDK sends its tools'
+ * text and image outputs so). Text becomes the chat tool message; images and files, which a chat
+ * tool message cannot hold, go in a user message after the tool messages under a line naming the
+ * call (before, the parts reached the model as their JSON).
+ */
+function functionOutput(item: Json, path: string): { text: string; media: ChatContentPart[] } {
+  const output = item.output;
+  if (typeof output === 'string') return { text: output, media: [] };
+  if (!Array.isArray(output)) return { text: JSON.stringify(output ?? ''), media: [] };
+  const content = convertContent(output, `${path}.output`);
+  if (typeof content === 'string') return { text: content, media: [] };
+  const parts = (content ?? []) as ChatContentPart[];
+  const texts = parts.filter((p) => p.type === 'text').map((p) => (p as { text: string }).text);
+  const media: ChatContentPart[] = parts.filter((p) => p.type !== 'text');
+  if (media.length)
+    media.unshift({
+      type: 'text',
+      text: `Attached to the result of tool call ${String(item.call_id)}:`,
+    });
+  return { text: texts.join('\n'), media };
 }
 
 function convertTools(tools: unknown): ChatRequest['tools'] {
@@ -166,6 +200,11 @@ function convertToolChoice(choice: unknown): ChatRequest['tool_choice'] {
   );
 }
 
+/** The request asks for the output text's log-probabilities. */
+export function wantsLogprobs(body: Json): boolean {
+  return Array.isArray(body.include) && body.include.includes('message.output_text.logprobs');
+}
+
 export interface BridgedRequest {
   chat: ChatRequest;
   /** The conversation so far (stored history + this turn's input), without the answer. */
@@ -181,6 +220,7 @@ export function responsesToChat(
   if (!isObject(body)) throw invalidRequest('The request body must be a JSON object.');
   if (typeof body.model !== 'string' || !body.model)
     throw invalidRequest("'model' is required.", 'model', 'missing_required_parameter');
+  refuseUnsupportedFields(body);
   if (body.input === undefined)
     throw invalidRequest("'input' is required.", 'input', 'missing_required_parameter');
   checkResponsesRequest(body);
@@ -201,6 +241,12 @@ export function responsesToChat(
     chat.max_completion_tokens = body.max_output_tokens;
   if (typeof body.temperature === 'number') chat.temperature = body.temperature;
   if (typeof body.top_p === 'number') chat.top_p = body.top_p;
+  // Log-probabilities are asked for with `include` (and `top_logprobs`) in Responses: as chat's
+  // `logprobs`, they route to deployments that return them and come back on output_text.
+  if (wantsLogprobs(body)) {
+    chat.logprobs = true;
+    if (typeof body.top_logprobs === 'number') chat.top_logprobs = body.top_logprobs;
+  }
   const effort = isObject(body.reasoning) ? body.reasoning.effort : undefined;
   if (typeof effort === 'string') chat.reasoning_effort = effort as ChatRequest['reasoning_effort'];
   const format = isObject(body.text) && isObject(body.text.format) ? body.text.format : undefined;

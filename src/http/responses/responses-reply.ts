@@ -77,7 +77,16 @@ export function chatToResponse(
       id: newId('msg_'),
       status: 'completed',
       role: 'assistant',
-      content: [{ type: 'output_text', text: message.content, annotations: [], logprobs: [] }],
+      content: [
+        {
+          type: 'output_text',
+          text: message.content,
+          annotations: [],
+          // Chat's token log-probabilities have the Responses shape (token, logprob, bytes,
+          // top_logprobs); present when the request included message.output_text.logprobs.
+          logprobs: choice?.logprobs?.content ?? [],
+        },
+      ],
     });
   }
   for (const call of message?.tool_calls ?? []) {
@@ -134,7 +143,7 @@ export async function* chatChunksToResponseEvents(
   let model = fallbackModel;
   let started = false;
   const output: Json[] = [];
-  let text: { item: Json; index: number; value: string } | undefined;
+  let text: { item: Json; index: number; value: string; logprobs: unknown[] } | undefined;
   const calls = new Map<number, { item: Json; index: number; args: string }>();
   // Claude's thinking: the block being streamed (a reasoning item), and the blocks done.
   let block:
@@ -210,6 +219,7 @@ export async function* chatChunksToResponseEvents(
             },
             index: output.length,
             value: '',
+            logprobs: [],
           };
           output.push(text.item);
           yield ev('response.output_item.added', { output_index: text.index, item: text.item });
@@ -221,12 +231,14 @@ export async function* chatChunksToResponseEvents(
           });
         }
         text.value += delta.content;
+        const logprobs = c.logprobs?.content ?? [];
+        text.logprobs.push(...logprobs);
         yield ev('response.output_text.delta', {
           item_id: text.item.id,
           output_index: text.index,
           content_index: 0,
           delta: delta.content,
-          logprobs: [],
+          logprobs,
         });
       }
       for (const tc of delta.tool_calls ?? []) {
@@ -266,13 +278,18 @@ export async function* chatChunksToResponseEvents(
   if (!started) yield ev('response.created', { response: baseResponse(ctx, model, 'in_progress') });
   yield* closeBlock();
   if (text) {
-    const part = { type: 'output_text', text: text.value, annotations: [], logprobs: [] };
+    const part = {
+      type: 'output_text',
+      text: text.value,
+      annotations: [],
+      logprobs: text.logprobs,
+    };
     yield ev('response.output_text.done', {
       item_id: text.item.id,
       output_index: text.index,
       content_index: 0,
       text: text.value,
-      logprobs: [],
+      logprobs: text.logprobs,
     });
     yield ev('response.content_part.done', {
       item_id: text.item.id,

@@ -4,7 +4,8 @@
 // came; any other is bridged to Chat Completions. `response.model` is the served model;
 // conversations continue with `previous_response_id` from the response store (the router's, so a
 // conversation can move between models and replicas). `GET` / `DELETE /v1/responses/{id}` and
-// `GET …/{id}/input_items` read and delete stored responses, the caller's tenant's only.
+// `GET …/{id}/input_items` read and delete stored responses, the caller's tenant's only. The same
+// on `/openai/v1/…` and Azure's dated `/openai/responses?api-version=…`.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ConfigHolder } from '../../config/runtime-config.js';
 import { invalidRequest, notFound, queryNumber } from '../../core/errors.js';
@@ -18,7 +19,7 @@ import {
   type NativeRequest,
 } from '../../providers/native-api.js';
 import { responseToChat } from '../../providers/openai/responses-native.js';
-import { callGateway } from '../routes/chat-routes.js';
+import { callGateway, checkApiVersion } from '../routes/chat-routes.js';
 import type { ResponseStore, StoredResponse } from '../../store/response-store.js';
 import { replyHeaders, writeSseStream } from '../sse-writer.js';
 import { chatToInputItems, responsesToChat } from './responses-convert.js';
@@ -139,22 +140,30 @@ export function registerResponsesRoutes(
       null,
     );
   type ById = FastifyRequest<{ Params: { id: string } }>;
-  for (const prefix of ['/v1', '/openai/v1']) {
-    app.post(`${prefix}/responses`, handler);
-    app.get(`${prefix}/responses/:id`, async (request: ById) => {
+  // Azure's dated `/openai/responses?api-version=…` (AIFoundryOpenAI.json), where the AzureOpenAI
+  // client sends Responses calls: the deployment is the body's `model`, as on `/openai/v1`.
+  const dated = {
+    preHandler: async (request: FastifyRequest) =>
+      checkApiVersion((request.query as Record<string, string | undefined>)['api-version']),
+  };
+  for (const prefix of ['/v1', '/openai/v1', '/openai']) {
+    const opts = prefix === '/openai' ? dated : {};
+    app.post(`${prefix}/responses`, opts, handler);
+    app.get(`${prefix}/responses/:id`, opts, async (request: ById) => {
       const stored = await store.get(request.params.id, request.auth.tenant);
       if (!stored?.response) throw notFoundError(request.params.id);
       return stored.response;
     });
     app.get(
       `${prefix}/responses/:id/input_items`,
+      opts,
       async (request: FastifyRequest<{ Params: { id: string }; Querystring: Json }>) => {
         const stored = await store.get(request.params.id, request.auth.tenant);
         if (!stored?.response) throw notFoundError(request.params.id);
         return inputItemList(stored, request.query);
       },
     );
-    app.delete(`${prefix}/responses/:id`, async (request: ById) => {
+    app.delete(`${prefix}/responses/:id`, opts, async (request: ById) => {
       if (!(await store.delete(request.params.id, request.auth.tenant)))
         throw notFoundError(request.params.id);
       return { id: request.params.id, object: 'response', deleted: true };

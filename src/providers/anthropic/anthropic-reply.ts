@@ -27,6 +27,17 @@ export function mapStopReason(
   return 'stop';
 }
 
+/**
+ * The stop sequence Claude stopped at, as the choice's `stop_reason` (vLLM's field for the stop
+ * string matched; OpenAI has none), so an Anthropic client gets stop_reason "stop_sequence" and
+ * the sequence back instead of "end_turn".
+ */
+export function matchedStop(reason: unknown, sequence: unknown): { stop_reason?: string } {
+  return reason === 'stop_sequence' && typeof sequence === 'string'
+    ? { stop_reason: sequence }
+    : {};
+}
+
 /** Anthropic usage → OpenAI usage: input_tokens excludes cached tokens (CONTRACTS.md §4.3). */
 export function mapUsage(u: Json | undefined): ChatResponse['usage'] {
   const input = Number(u?.input_tokens ?? 0);
@@ -88,6 +99,7 @@ export function anthropicToChatResponse(msg: Json, deployment: DeploymentConfig)
         index: 0,
         logprobs: null,
         finish_reason: mapStopReason(msg.stop_reason, jsonTool),
+        ...matchedStop(msg.stop_reason, msg.stop_sequence),
         message: {
           role: 'assistant',
           content: text || (toolCalls.length ? null : ''),
@@ -247,7 +259,9 @@ export async function* anthropicEventsToChunks(
       case 'message_delta': {
         const delta = (data.delta ?? {}) as Json;
         const usage = mapUsage({ ...inputUsage, ...((data.usage as Json) ?? {}) });
-        yield chunk({}, mapStopReason(delta.stop_reason, jsonToolBlock >= 0));
+        const last = chunk({}, mapStopReason(delta.stop_reason, jsonToolBlock >= 0));
+        Object.assign(last.choices[0]!, matchedStop(delta.stop_reason, delta.stop_sequence));
+        yield last;
         yield {
           id,
           object: 'chat.completion.chunk',

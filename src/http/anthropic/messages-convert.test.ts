@@ -1,0 +1,110 @@
+// Anthropic Messages → chat: what a tool_result carries besides text.
+import { describe, expect, it } from 'vitest';
+import { chatToAnthropicRequest } from '../../providers/anthropic/anthropic-convert.js';
+import { claudeDeployment } from '../../../test/helpers/test-config.js';
+import { messagesToChat } from './messages-convert.js';
+
+const PNG = 'iVBORw0KGgo=';
+
+/** A tool loop whose tool (Claude Code's Read on a screenshot, say) returned text and an image. */
+const withImageResult = {
+  model: 'claude',
+  max_tokens: 100,
+  messages: [
+    { role: 'user', content: 'What does the screenshot show?' },
+    {
+      role: 'assistant',
+      content: [{ type: 'tool_use', id: 'toolu_1', name: 'read', input: { path: 'a.png' } }],
+    },
+    {
+      role: 'user',
+      content: [
+        {
+          type: 'tool_result',
+          tool_use_id: 'toolu_1',
+          content: [
+            { type: 'text', text: 'a.png, 1 image' },
+            { type: 'image', source: { type: 'base64', media_type: 'image/png', data: PNG } },
+          ],
+        },
+        { type: 'text', text: 'Describe it.' },
+      ],
+    },
+  ],
+};
+
+describe('messagesToChat: tool results', () => {
+  it("keeps a tool_result's images (they were dropped): after the tool message, under a line naming the call", () => {
+    const chat = messagesToChat(withImageResult);
+    expect(chat.messages.slice(2)).toEqual([
+      { role: 'tool', tool_call_id: 'toolu_1', content: 'a.png, 1 image' },
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'Attached to the result of tool call toolu_1:' },
+          { type: 'image_url', image_url: { url: `data:image/png;base64,${PNG}` } },
+          { type: 'text', text: 'Describe it.' },
+        ],
+      },
+    ]);
+  });
+
+  it('reaches Claude in the same user turn, after the tool_result block', () => {
+    const out = chatToAnthropicRequest(messagesToChat(withImageResult), claudeDeployment());
+    const turns = out.messages as { role: string; content: Record<string, unknown>[] }[];
+    expect(turns.at(-1)?.role).toBe('user');
+    expect(turns.at(-1)?.content.map((b) => b.type)).toEqual([
+      'tool_result',
+      'text',
+      'image',
+      'text',
+    ]);
+    expect(turns.at(-1)?.content[2]).toEqual({
+      type: 'image',
+      source: { type: 'base64', media_type: 'image/png', data: PNG },
+    });
+  });
+
+  it('text-only tool results stay one tool message; an unknown block in one is a 400 naming it', () => {
+    const chat = messagesToChat({
+      ...withImageResult,
+      messages: [
+        ...withImageResult.messages.slice(0, 2),
+        {
+          role: 'user',
+          content: [
+            {
+              type: 'tool_result',
+              tool_use_id: 'toolu_1',
+              content: [
+                { type: 'text', text: 'one' },
+                { type: 'text', text: 'two' },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    expect(chat.messages.slice(2)).toEqual([
+      { role: 'tool', tool_call_id: 'toolu_1', content: 'one\ntwo' },
+    ]);
+    expect(() =>
+      messagesToChat({
+        ...withImageResult,
+        messages: [
+          ...withImageResult.messages.slice(0, 2),
+          {
+            role: 'user',
+            content: [
+              {
+                type: 'tool_result',
+                tool_use_id: 'toolu_1',
+                content: [{ type: 'search_result', source: 's', title: 't', content: [] }],
+              },
+            ],
+          },
+        ],
+      }),
+    ).toThrow(/messages\.2\.content\.0\.content\.0\.type "search_result" is not supported/);
+  });
+});
