@@ -11,35 +11,22 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   SIGNATURE,
-  startAnthropicThinkingFake,
-  thinkingFakeDeployments,
-  type AnthropicThinkingFake,
+  startThinkingRouter,
+  type ThinkingRouter,
 } from '../helpers/anthropic-thinking-fake.js';
-import { spawnServer, type SpawnedServer } from '../helpers/spawn-server.js';
-import { testConfigInput } from '../helpers/test-config.js';
 
 type Json = Record<string, unknown>;
-let fake: AnthropicThinkingFake;
+let router: ThinkingRouter;
 let received: Json[];
-let server: SpawnedServer;
 let client: Anthropic;
 
 beforeAll(async () => {
-  fake = await startAnthropicThinkingFake();
-  received = fake.received;
-  server = await spawnServer(
-    testConfigInput({
-      deployments: thinkingFakeDeployments(fake.base),
-      routers: [{ name: 'model-router', modelSubset: ['claude', 'gpt'] }],
-    }),
-  );
-  client = new Anthropic({ baseURL: server.baseUrl, apiKey: 'unused', maxRetries: 0 });
+  router = await startThinkingRouter();
+  received = router.fake.received;
+  client = router.anthropic;
 });
 
-afterAll(async () => {
-  await server?.stop();
-  await fake?.close();
-});
+afterAll(() => router?.stop());
 
 const TOOLS: Anthropic.Tool[] = [
   { name: 'read', description: 'Read a file', input_schema: { type: 'object' } },
@@ -138,7 +125,11 @@ describe('extended thinking in a tool loop through the router', () => {
 
   it('an OpenAI-format client streams the same thinking as reasoning_details pieces, and the SDK copes', async () => {
     received.length = 0;
-    const openai = new OpenAI({ baseURL: `${server.baseUrl}/v1`, apiKey: 'unused', maxRetries: 0 });
+    const openai = new OpenAI({
+      baseURL: `${router.server.baseUrl}/v1`,
+      apiKey: 'unused',
+      maxRetries: 0,
+    });
     const stream = await openai.chat.completions.create({
       model: 'claude',
       reasoning_effort: 'medium',

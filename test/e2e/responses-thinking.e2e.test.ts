@@ -10,33 +10,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   SIGNATURE,
   THINKING,
-  startAnthropicThinkingFake,
-  thinkingFakeDeployments,
-  type AnthropicThinkingFake,
+  startThinkingRouter,
+  type ThinkingRouter,
 } from '../helpers/anthropic-thinking-fake.js';
-import { spawnServer, type SpawnedServer } from '../helpers/spawn-server.js';
-import { testConfigInput } from '../helpers/test-config.js';
 
 type Json = Record<string, unknown>;
-let fake: AnthropicThinkingFake;
-let server: SpawnedServer;
+let router: ThinkingRouter;
 let client: OpenAI;
 
 beforeAll(async () => {
-  fake = await startAnthropicThinkingFake();
-  server = await spawnServer(
-    testConfigInput({
-      deployments: thinkingFakeDeployments(fake.base),
-      routers: [{ name: 'model-router', modelSubset: ['claude', 'gpt'] }],
-    }),
-  );
-  client = new OpenAI({ baseURL: `${server.baseUrl}/v1`, apiKey: 'unused', maxRetries: 0 });
+  router = await startThinkingRouter();
+  client = router.openai;
 });
 
-afterAll(async () => {
-  await server?.stop();
-  await fake?.close();
-});
+afterAll(() => router?.stop());
 
 const tools: OpenAI.Responses.Tool[] = [
   { type: 'function', name: 'read', parameters: { type: 'object' }, strict: false },
@@ -53,7 +40,7 @@ const turn = (input: OpenAI.Responses.ResponseInput) => ({
 const NO_THINKING = /came without Claude's thinking/;
 /** The thinking block the fake got back in the assistant turn of its last request. */
 const sentBack = () =>
-  (fake.received.at(-1)!.messages as { role: string; content: Json[] }[]).find(
+  (router.fake.received.at(-1)!.messages as { role: string; content: Json[] }[]).find(
     (m) => m.role === 'assistant',
   )?.content[0];
 
@@ -68,7 +55,7 @@ describe("Claude's thinking on the Responses API", () => {
     expect(typeof reasoning.encrypted_content).toBe('string');
     const call = first.output[1] as OpenAI.Responses.ResponseFunctionToolCall;
 
-    fake.received.length = 0;
+    router.fake.received.length = 0;
     const { data: second, response } = await client.responses
       .create(
         turn([
@@ -80,7 +67,7 @@ describe("Claude's thinking on the Responses API", () => {
       .withResponse();
     expect(response.headers.get('x-router-warnings') ?? '').not.toMatch(NO_THINKING);
     expect(second.output_text).toBe('Fixed.');
-    expect(fake.received[0]!.thinking).toMatchObject({ type: 'enabled' });
+    expect(router.fake.received[0]!.thinking).toMatchObject({ type: 'enabled' });
     expect(sentBack()).toEqual({ type: 'thinking', thinking: THINKING, signature: SIGNATURE });
     // The answering turn thought again, and says so.
     expect(second.output[0]).toMatchObject({
@@ -116,7 +103,7 @@ describe("Claude's thinking on the Responses API", () => {
     expect(reasoning.summary).toEqual([{ type: 'summary_text', text: THINKING }]);
     const call = first.output[1] as OpenAI.Responses.ResponseFunctionToolCall;
 
-    fake.received.length = 0;
+    router.fake.received.length = 0;
     const { data: events, response } = await client.responses
       .create({
         ...turn([
@@ -144,7 +131,7 @@ describe("Claude's thinking on the Responses API", () => {
       store: true,
     });
     const call = first.output[1] as OpenAI.Responses.ResponseFunctionToolCall;
-    fake.received.length = 0;
+    router.fake.received.length = 0;
     const { data: second, response } = await client.responses
       .create({
         ...turn([{ type: 'function_call_output', call_id: call.call_id, output: 'e = 1' }]),
@@ -158,7 +145,7 @@ describe("Claude's thinking on the Responses API", () => {
   });
 
   it("OpenAI's own encrypted reasoning is not sent to Claude; a changed item of ours is a 400", async () => {
-    fake.received.length = 0;
+    router.fake.received.length = 0;
     const openAis: OpenAI.Responses.ResponseInputItem = {
       type: 'reasoning',
       id: 'rs_openai',

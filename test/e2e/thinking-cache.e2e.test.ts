@@ -3,41 +3,28 @@
 // a streamed answer kept by the cache comes back on a hit (JSON or streamed, Anthropic's and
 // OpenAI's clients) with its signed thinking, so the client's next tool-loop turn keeps thinking,
 // with no warning, and Anthropic accepts it.
-import Anthropic from '@anthropic-ai/sdk';
-import OpenAI from 'openai';
+import type Anthropic from '@anthropic-ai/sdk';
+import type OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   SIGNATURE,
   THINKING,
-  startAnthropicThinkingFake,
-  thinkingFakeDeployments,
-  type AnthropicThinkingFake,
+  startThinkingRouter,
+  type ThinkingRouter,
 } from '../helpers/anthropic-thinking-fake.js';
-import { spawnServer, type SpawnedServer } from '../helpers/spawn-server.js';
-import { testConfigInput } from '../helpers/test-config.js';
 
-let fake: AnthropicThinkingFake;
-let server: SpawnedServer;
+let router: ThinkingRouter;
 let anthropic: Anthropic;
 let openai: OpenAI;
 
 beforeAll(async () => {
-  fake = await startAnthropicThinkingFake();
-  server = await spawnServer(
-    testConfigInput({
-      deployments: thinkingFakeDeployments(fake.base),
-      routers: [{ name: 'model-router', modelSubset: ['claude', 'gpt'] }],
-      cache: { enabled: true, ttlSeconds: 600 },
-    }),
-  );
-  anthropic = new Anthropic({ baseURL: server.baseUrl, apiKey: 'unused', maxRetries: 0 });
-  openai = new OpenAI({ baseURL: `${server.baseUrl}/v1`, apiKey: 'unused', maxRetries: 0 });
+  router = await startThinkingRouter({
+    cache: { enabled: true, ttlSeconds: 600 },
+  });
+  ({ anthropic, openai } = router);
 });
 
-afterAll(async () => {
-  await server?.stop();
-  await fake?.close();
-});
+afterAll(() => router?.stop());
 
 const SIGNED = { type: 'thinking', thinking: THINKING, signature: SIGNATURE };
 
@@ -52,7 +39,7 @@ describe('a kept answer keeps its thinking', () => {
     });
     const first: Anthropic.MessageParam = { role: 'user', content: 'Fix the bug in b.ts.' };
     await anthropic.messages.stream(ask([first])).finalMessage(); // the miss, kept
-    fake.received.length = 0;
+    router.fake.received.length = 0;
     const streamed = anthropic.messages.stream(ask([first]));
     const hit = await streamed.finalMessage();
     const { response } = await streamed.withResponse();
@@ -61,7 +48,7 @@ describe('a kept answer keeps its thinking', () => {
     const json = await anthropic.messages.create(ask([first])).withResponse();
     expect(json.response.headers.get('x-router-cache')).toBe('hit');
     expect(json.data.content).toEqual(hit.content);
-    expect(fake.received).toHaveLength(0);
+    expect(router.fake.received).toHaveLength(0);
 
     const toolUse = hit.content.find((b) => b.type === 'tool_use') as Anthropic.ToolUseBlock;
     const next = await anthropic.messages
@@ -78,7 +65,7 @@ describe('a kept answer keeps its thinking', () => {
       .withResponse();
     expect(next.response.headers.get('x-router-warnings') ?? '').not.toMatch(/thinking/);
     expect(next.data.content).toEqual([SIGNED, { type: 'text', text: 'Fixed.' }]);
-    expect(fake.received[0]!.thinking).toEqual({ type: 'enabled', budget_tokens: 3000 });
+    expect(router.fake.received[0]!.thinking).toEqual({ type: 'enabled', budget_tokens: 3000 });
   });
 
   it('OpenAI-format client: a streamed miss, then a JSON hit with reasoning_details; the loop goes on', async () => {

@@ -3,50 +3,34 @@
 // signature changed): a rule that redacts a word of the thinking redacts it for Anthropic's and
 // OpenAI's clients, JSON and streamed; the redacted block comes without its signature, so the
 // tool loop's next turn is served without thinking, with a warning, instead of Anthropic's 400.
-import Anthropic from '@anthropic-ai/sdk';
-import OpenAI from 'openai';
+import type Anthropic from '@anthropic-ai/sdk';
+import type OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  startAnthropicThinkingFake,
-  thinkingFakeDeployments,
-  type AnthropicThinkingFake,
-} from '../helpers/anthropic-thinking-fake.js';
-import { spawnServer, type SpawnedServer } from '../helpers/spawn-server.js';
-import { testConfigInput } from '../helpers/test-config.js';
+import { startThinkingRouter, type ThinkingRouter } from '../helpers/anthropic-thinking-fake.js';
 
-let fake: AnthropicThinkingFake;
-let server: SpawnedServer;
+let router: ThinkingRouter;
 let anthropic: Anthropic;
 let openai: OpenAI;
 
 beforeAll(async () => {
-  fake = await startAnthropicThinkingFake();
-  server = await spawnServer(
-    testConfigInput({
-      deployments: thinkingFakeDeployments(fake.base),
-      routers: [{ name: 'model-router', modelSubset: ['claude', 'gpt'] }],
-      contentFilter: {
-        enabled: true,
-        rules: [
-          {
-            id: 'files',
-            kind: 'keyword',
-            patterns: ['file'],
-            action: 'redact',
-            appliesTo: 'output',
-          },
-        ],
-      },
-    }),
-  );
-  anthropic = new Anthropic({ baseURL: server.baseUrl, apiKey: 'unused', maxRetries: 0 });
-  openai = new OpenAI({ baseURL: `${server.baseUrl}/v1`, apiKey: 'unused', maxRetries: 0 });
+  router = await startThinkingRouter({
+    contentFilter: {
+      enabled: true,
+      rules: [
+        {
+          id: 'files',
+          kind: 'keyword',
+          patterns: ['file'],
+          action: 'redact',
+          appliesTo: 'output',
+        },
+      ],
+    },
+  });
+  ({ anthropic, openai } = router);
 });
 
-afterAll(async () => {
-  await server?.stop();
-  await fake?.close();
-});
+afterAll(() => router?.stop());
 
 const REDACTED = 'Read the [redacted:files] first.';
 const NO_THINKING =
@@ -65,7 +49,7 @@ describe("the output filter reads Claude's thinking", () => {
     const reply = await anthropic.messages.stream(ask([first])).finalMessage();
     expect(reply.content[0]).toEqual({ type: 'thinking', thinking: REDACTED, signature: '' });
     const toolUse = reply.content.find((b) => b.type === 'tool_use') as Anthropic.ToolUseBlock;
-    fake.received.length = 0;
+    router.fake.received.length = 0;
     const next = await anthropic.messages
       .create(
         ask([
@@ -80,7 +64,7 @@ describe("the output filter reads Claude's thinking", () => {
       .withResponse();
     expect(next.data.content).toEqual([{ type: 'text', text: 'Fixed.' }]);
     expect(next.response.headers.get('x-router-warnings')).toMatch(NO_THINKING);
-    expect(fake.received[0]!.thinking).toBeUndefined();
+    expect(router.fake.received[0]!.thinking).toBeUndefined();
   });
 
   it('OpenAI-format client, JSON: reasoning_details redacted and unsigned; the loop goes on without thinking', async () => {

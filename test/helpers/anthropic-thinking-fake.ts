@@ -6,7 +6,12 @@
 // tool (no thinking of Claude's), so routing between the two can be tested.
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import Anthropic from '@anthropic-ai/sdk';
+import OpenAI from 'openai';
+import type { ConfigInput } from '../../src/config/schema.js';
 import { readJsonBody } from './fake-http.js';
+import { spawnServer, type SpawnedServer } from './spawn-server.js';
+import { testConfigInput } from './test-config.js';
 
 type Json = Record<string, unknown>;
 
@@ -202,4 +207,42 @@ export function thinkingFakeDeployments(base: string) {
       ...common,
     },
   ];
+}
+
+/** The BUILT router in front of the fake (routers `model-router` over `claude` and `gpt`). */
+export interface ThinkingRouter {
+  fake: AnthropicThinkingFake;
+  server: SpawnedServer;
+  /** Clients of the router: Anthropic's and OpenAI's SDK, with no retries. */
+  anthropic: Anthropic;
+  openai: OpenAI;
+  /** Stops the router, then the fake. */
+  stop(): Promise<void>;
+}
+
+/** Starts the fake and the built router over it, with `extra` (cache, content filter…) merged. */
+export async function startThinkingRouter(
+  extra: Partial<ConfigInput> = {},
+): Promise<ThinkingRouter> {
+  const fake = await startAnthropicThinkingFake();
+  const server = await spawnServer(
+    testConfigInput({
+      deployments: thinkingFakeDeployments(fake.base),
+      routers: [{ name: 'model-router', modelSubset: ['claude', 'gpt'] }],
+      ...extra,
+    }),
+  ).catch(async (err: unknown) => {
+    await fake.close();
+    throw err;
+  });
+  return {
+    fake,
+    server,
+    anthropic: new Anthropic({ baseURL: server.baseUrl, apiKey: 'unused', maxRetries: 0 }),
+    openai: new OpenAI({ baseURL: `${server.baseUrl}/v1`, apiKey: 'unused', maxRetries: 0 }),
+    stop: async () => {
+      await server.stop();
+      await fake.close();
+    },
+  };
 }
