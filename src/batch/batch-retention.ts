@@ -29,52 +29,53 @@ export function filesWrittenBy(batch: StoredBatch): string[] {
   return [...own, doc.outputFileId, doc.errorFileId].filter((id) => id !== undefined);
 }
 
+type SweepLog = { warn(msg: string): void; info(msg: string): void };
+
+/** One retention pass: `remove(finishedBy)` deletes what ended by then; a failure is logged. */
+async function sweep(
+  what: string,
+  retentionDays: number,
+  now: number,
+  log: SweepLog,
+  remove: (finishedBy: number) => Promise<number>,
+): Promise<number> {
+  if (retentionDays === 0) return 0;
+  try {
+    const n = await remove(now - retentionDays * DAY_MS);
+    if (n > 0) log.info(`batches: deleted ${n} ${what}, ended ${retentionDays}+ days ago`);
+    return n;
+  } catch (err) {
+    log.warn(`batches: could not delete ${what}: ${(err as Error).message}`);
+    return 0;
+  }
+}
+
 /**
  * Deletes up to BATCHES_PER_PASS batches that finished `retentionDays` or more before `now`
  * (none with 0: kept until deleted); returns how many. A failure is logged, never thrown.
  */
-export async function deleteOldBatches(
+export function deleteOldBatches(
   store: BatchStore,
   retentionDays: number,
   now: number,
-  log: { warn(msg: string): void; info(msg: string): void },
+  log: SweepLog,
 ): Promise<number> {
-  if (retentionDays === 0) return 0;
-  try {
-    const n = await store.deleteFinishedBatches({
-      finishedBy: now - retentionDays * DAY_MS,
-      limit: BATCHES_PER_PASS,
-      filesOf: filesWrittenBy,
-    });
-    if (n > 0) log.info(`batches: deleted ${n} batches finished ${retentionDays}+ days ago`);
-    return n;
-  } catch (err) {
-    log.warn(`batches: could not delete finished batches: ${(err as Error).message}`);
-    return 0;
-  }
+  return sweep('finished batches', retentionDays, now, log, (finishedBy) =>
+    store.deleteFinishedBatches({ finishedBy, limit: BATCHES_PER_PASS, filesOf: filesWrittenBy }),
+  );
 }
 
 /**
  * Deletes up to DELIVERIES_PER_PASS webhook deliveries delivered or given up `retentionDays` or
  * more before `now` (none with 0); returns how many. A failure is logged, never thrown.
  */
-export async function deleteOldDeliveries(
+export function deleteOldDeliveries(
   store: WebhookOutbox,
   retentionDays: number,
   now: number,
-  log: { warn(msg: string): void; info(msg: string): void },
+  log: SweepLog,
 ): Promise<number> {
-  if (retentionDays === 0) return 0;
-  try {
-    const n = await store.deleteWebhookDeliveries({
-      finishedBy: now - retentionDays * DAY_MS,
-      limit: DELIVERIES_PER_PASS,
-    });
-    if (n > 0)
-      log.info(`batches: deleted ${n} webhook deliveries ended ${retentionDays}+ days ago`);
-    return n;
-  } catch (err) {
-    log.warn(`batches: could not delete old webhook deliveries: ${(err as Error).message}`);
-    return 0;
-  }
+  return sweep('old webhook deliveries', retentionDays, now, log, (finishedBy) =>
+    store.deleteWebhookDeliveries({ finishedBy, limit: DELIVERIES_PER_PASS }),
+  );
 }
