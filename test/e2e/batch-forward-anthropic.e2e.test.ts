@@ -5,10 +5,11 @@
 // goes to the error file as a 400, one errored with overloaded_error runs live (one Messages call);
 // a line routed to a simulated deployment runs live. The request log has the forwarded lines at
 // half the price of the live one, whose usage (cache reads and writes too) is the same.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readBody, send } from '../helpers/fake-http.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
 import type { RequestRecord } from '../../src/store/request-record.js';
 import { settle, submitBatch } from '../helpers/batch-client.js';
@@ -38,12 +39,6 @@ let base: string;
 let port: number;
 const records: RequestRecord[] = [];
 
-async function readBody(req: IncomingMessage): Promise<string> {
-  let text = '';
-  for await (const c of req) text += c;
-  return text;
-}
-
 const message = (model: string, text: string) => ({
   id: 'msg_up',
   type: 'message',
@@ -72,11 +67,6 @@ function resultsFile(id: string): string {
       return JSON.stringify({ custom_id: r.custom_id, result });
     })
     .join('\n');
-}
-
-function send(res: ServerResponse, status: number, body: unknown) {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(body));
 }
 
 beforeAll(async () => {

@@ -4,10 +4,11 @@
 // (written out of order) come back in input order with the served model; a line the upstream
 // failed with a 500 runs live instead (failover); a line routed to a simulated deployment runs
 // live. The request log has the forwarded lines at half price, their baseline at list price.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readBody, send } from '../helpers/fake-http.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
 import type { RequestRecord } from '../../src/store/request-record.js';
 import { settle, submitBatch } from '../helpers/batch-client.js';
@@ -31,12 +32,6 @@ let upstream: Server;
 let rt: Runtime;
 let base: string;
 const records: RequestRecord[] = [];
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  let text = '';
-  for await (const c of req) text += c;
-  return text;
-}
 
 const completion = (model: string, content: string) => ({
   id: 'chatcmpl-up',
@@ -74,11 +69,6 @@ function resultFiles(id: string): { output: string; errors: string } {
       );
   }
   return { output: out.join('\n') + '\n', errors: err.join('\n') + '\n' };
-}
-
-function send(res: ServerResponse, status: number, body: unknown) {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(typeof body === 'string' ? body : JSON.stringify(body));
 }
 
 beforeAll(async () => {

@@ -4,10 +4,11 @@
 // creation time and request count (another client's batch made at the same time, with another
 // count, is not taken), checks its results by custom_id (`<group>-line-<n>`), and each line is
 // paid exactly once: by the upstream batch, none live.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readBody, send } from '../helpers/fake-http.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
 import { settle, submitBatch } from '../helpers/batch-client.js';
 import { testConfig, testConfigInput } from '../helpers/test-config.js';
@@ -32,17 +33,6 @@ let upstream: Server;
 let rt: Runtime;
 let base: string;
 let port: number;
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  let text = '';
-  for await (const c of req) text += c;
-  return text;
-}
-
-function send(res: ServerResponse, status: number, body: unknown) {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(body));
-}
 
 const message = (text: string, model: string) => ({
   id: 'msg_up',

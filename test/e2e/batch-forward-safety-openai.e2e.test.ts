@@ -8,10 +8,11 @@
 // upstream batch runs, `/metrics` shows its lines waiting at the provider. And a config hot reload
 // that takes `batchApi` off the deployment (or removes it) while its upstream batch runs: the
 // batch is still polled with the config it was submitted under, and no line runs live.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { readBody, send } from '../helpers/fake-http.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
 import { settle, submitBatch } from '../helpers/batch-client.js';
 import { testConfig, testConfigInput } from '../helpers/test-config.js';
@@ -43,17 +44,6 @@ let rt: Runtime;
 let configInput: ReturnType<typeof testConfigInput>;
 let base: string;
 const hanging: ServerResponse[] = [];
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  let text = '';
-  for await (const c of req) text += c;
-  return text;
-}
-
-function send(res: ServerResponse, status: number, body: unknown) {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(body));
-}
 
 const completion = (content: string, model: string) => ({
   id: 'chatcmpl-up',

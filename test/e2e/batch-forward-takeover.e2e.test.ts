@@ -4,10 +4,11 @@
 // takes the batch over, polls the upstream batch it finds in the batch's stored state, and
 // completes the batch from its results, without submitting the lines again (the fake counts
 // uploads and batch creations) and without calling any line live.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readBody, send } from '../helpers/fake-http.js';
 import type { ConfigInput } from '../../src/config/schema.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
 import type { RequestRecord } from '../../src/store/request-record.js';
@@ -24,17 +25,6 @@ let finished = false;
 let upstream: Server;
 let port: number;
 const runtimes: Runtime[] = [];
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  let text = '';
-  for await (const c of req) text += c;
-  return text;
-}
-
-function send(res: ServerResponse, status: number, body: unknown) {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(typeof body === 'string' ? body : JSON.stringify(body));
-}
 
 /** The output file of the one upstream batch: every line answered, in reverse order. */
 function outputFile(): string {

@@ -1,7 +1,7 @@
 // Fake upstreams for tests. An HttpClient for adapter tests that answers every request with one
 // JSON body (status 200 unless told) and records what was sent (URL, headers, body); and the JSON body of a
 // request to a loopback fake upstream server.
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { deploymentSchema } from '../../src/config/deployment-schema.js';
 import type { ChatRequest } from '../../src/core/wire-types.js';
 import type { HttpClient } from '../../src/providers/http-client.js';
@@ -61,11 +61,22 @@ export function scriptedHttp(
   return { http, sent };
 }
 
-/** The JSON body of a request a loopback fake upstream received. */
-export async function readJsonBody(req: IncomingMessage): Promise<Record<string, unknown>> {
+/** The body of a request a loopback fake upstream received, as text. */
+export async function readBody(req: IncomingMessage): Promise<string> {
   let text = '';
   for await (const c of req) text += c;
-  return JSON.parse(text) as Record<string, unknown>;
+  return text;
+}
+
+/** The JSON body of a request a loopback fake upstream received. */
+export async function readJsonBody(req: IncomingMessage): Promise<Record<string, unknown>> {
+  return JSON.parse(await readBody(req)) as Record<string, unknown>;
+}
+
+/** A loopback fake upstream's JSON answer (a string is sent as it is: JSONL, or a broken body). */
+export function send(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(typeof body === 'string' ? body : JSON.stringify(body));
 }
 
 /** The body the OpenAI adapter sends upstream for a chat request (to a `gpt-4o` deployment). */
