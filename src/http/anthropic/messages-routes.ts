@@ -41,11 +41,11 @@ export function registerMessagesRoutes(
         'request-id': request.id,
       };
       if (outcome.kind === 'json')
-        return reply.headers(headers).send(chatToMessage(outcome.response));
+        return reply.headers(headers).send(chatToMessage(outcome.response, chat.stop));
       reply.hijack();
       await writeSseStream(
         reply.raw,
-        chatChunksToMessageEvents(outcome.chunks, chat.model, outcome.promptTokens),
+        chatChunksToMessageEvents(outcome.chunks, chat.model, outcome.promptTokens, chat.stop),
         {
           headers: replyHeaders(reply, headers),
           errorEvents: (e) => [{ event: 'error', data: JSON.stringify(anthropicErrorBody(e)) }],
