@@ -140,10 +140,10 @@ function anthropicWarnings(body: ChatRequest, deployment: DeploymentConfig, warn
 /**
  * Why Claude's extended thinking cannot be turned on for this request, which Anthropic would
  * refuse with a 400 (docs: "Extended thinking", tool use): a forced tool (`tool_choice` required or
- * named, and JSON output where the conversion asks for it with a forced tool, which is not where
- * the deployment takes native structured outputs), or a tool loop whose
- * last tool call came without Claude's signed thinking (served by another model, or by a client
- * that dropped it). Served without thinking instead, and said so.
+ * named, and JSON output where the conversion asks for it with a forced tool: not where the
+ * deployment takes native structured outputs), or a tool loop whose last tool call came without
+ * Claude's signed thinking (served by another model, or by a client that dropped it). Served
+ * without thinking instead, and said so.
  */
 function thinkingConflict(body: ChatRequest, deployment: DeploymentConfig): string | undefined {
   const tc: unknown = body.tool_choice;
