@@ -320,7 +320,7 @@ export async function createRuntime(
     plugins: [
       (a) =>
         registerResponsesRoutes(a, gateway, createResponseStore(10_000, requestLog?.store), holder),
-      (a) => registerMessagesRoutes(a, gateway),
+      (a) => registerMessagesRoutes(a, gateway, clock),
       (a) => batches.register(a),
       (a) => registerAdminRoutes(a, configService, (c) => subsetNotes(c, routerFor)),
       (a) => registerSettingsRoutes(a, configService),

@@ -113,6 +113,18 @@ const capabilitiesSchema = z.strictObject({
     .describe(
       'Answers `n` > 1 choices in one request. Unset: yes, except `anthropic` deployments (one answer a request); a request with `n` > 1 is never sent to a deployment without it.',
     ),
+  effort: z
+    .boolean()
+    .default(false)
+    .describe(
+      "`anthropic` deployments: the model takes Anthropic's effort parameter (`output_config.effort`: Claude Opus 4.5, Opus and Sonnet 4.6 and later; older models refuse it). An Anthropic client's `output_config.effort` is then sent on; otherwise it is dropped with a warning. Other providers ignore this: reasoning deployments get the effort as `reasoning_effort`.",
+    ),
+  structuredOutputs: z
+    .boolean()
+    .default(false)
+    .describe(
+      "`anthropic` deployments: the model takes Anthropic's native structured outputs (`output_config.format`: Claude Sonnet 4.5, Opus 4.5, Haiku 4.5 and later). JSON-schema output is then asked for so, and the request's tools and extended thinking keep working beside it; otherwise it is asked for with one forced tool, which leaves the other tools uncallable and turns thinking off. Where the platform still wants the beta header, add `anthropic-beta: structured-outputs-2025-11-13` in `headers`. Other providers ignore this.",
+    ),
 });
 
 /** The upstream's own Batch API (OpenAI's, Azure's Global Batch, Anthropic's Message Batches, the simulated fleet's). */
@@ -288,6 +300,8 @@ export const deploymentSchema = z.strictObject({
       reasoning: false,
       streaming: true,
       responsesApi: false,
+      effort: false,
+      structuredOutputs: false,
     })
     .describe(
       'What the deployment accepts: routing never sends a request to a deployment that lacks what the request uses.',

@@ -42,6 +42,15 @@ export interface ReasoningDetail {
  */
 export const THINKING_BUDGET_FIELD = 'x_thinking_budget_tokens';
 
+/**
+ * A chat request's private field: the effort an Anthropic client asked for (`output_config.effort`:
+ * low, medium, high, xhigh, max). Sent as Anthropic's own field to an Anthropic deployment that
+ * takes it (`capabilities.effort`), as `reasoning_effort` to another reasoning deployment; removed
+ * before every other upstream (src/policy/reasoning-params.ts). Not `reasoning_effort` itself:
+ * that would turn Claude's thinking on, and keep the request from models that do not reason.
+ */
+export const EFFORT_FIELD = 'x_output_effort';
+
 /** Azure's content filter annotations ride along on responses and chunks. */
 export type ChatResponse = ChatCompletion & {
   prompt_filter_results?: unknown[];

@@ -4,6 +4,7 @@
 import { ReasoningAccumulator, reasoningDetailsOf } from '../core/reasoning-details.js';
 import type { ChatChunk, ChatResponse } from '../core/wire-types.js';
 import { chunkFields } from '../core/wire-types.js';
+import { matchedStopOf } from '../core/matched-stop.js';
 
 type Message = ChatResponse['choices'][number]['message'];
 type ToolCall = NonNullable<Message['tool_calls']>[number];
@@ -13,13 +14,15 @@ interface ChoiceSoFar {
   toolCalls: Map<number, { id: string; name: string; arguments: string }>;
   reasoning: ReasoningAccumulator;
   finishReason: string | null;
+  /** The stop sequence it stopped at, where the upstream named it (src/core/matched-stop.ts). */
+  matchedStop?: string;
 }
 
 /**
  * Adds up a stream's chunks into the response it stands for: text (and any other string delta
  * field, such as an OpenAI-compatible server's `reasoning_content`) concatenated, tool calls
  * and Claude's thinking pieces (`reasoning_details`, signatures intact) merged by index, the last
- * finish reason and usage. Answers with log probabilities are not
+ * finish reason (with the stop sequence matched, where the upstream named it) and usage. Answers with log probabilities are not
  * collected (`response()` is undefined): their per-token detail is not worth replaying.
  */
 export class ChunkCollector {
@@ -45,6 +48,7 @@ export class ChunkCollector {
         this.choices.set(choice.index, so);
       }
       if (choice.finish_reason) so.finishReason = choice.finish_reason;
+      so.matchedStop = matchedStopOf(choice) ?? so.matchedStop;
       for (const [field, value] of Object.entries(choice.delta ?? {})) {
         if (field === 'role' || field === 'tool_calls' || field === 'reasoning_details') continue;
         if (typeof value === 'string')
@@ -84,6 +88,7 @@ export class ChunkCollector {
         message,
         finish_reason: so.finishReason as ChatResponse['choices'][number]['finish_reason'],
         logprobs: null,
+        ...(so.matchedStop !== undefined ? { stop_reason: so.matchedStop } : {}),
       });
     }
     return {
@@ -125,9 +130,17 @@ export function replayChunks(response: ChatResponse, includeUsage: boolean): Cha
       ...base,
       choices: [{ index: choice.index, delta, finish_reason: null, logprobs: null }],
     } as ChatChunk);
+    const stop = matchedStopOf(choice);
     chunks.push({
       ...base,
-      choices: [{ index: choice.index, delta: {}, finish_reason: choice.finish_reason }],
+      choices: [
+        {
+          index: choice.index,
+          delta: {},
+          finish_reason: choice.finish_reason,
+          ...(stop !== undefined ? { stop_reason: stop } : {}),
+        },
+      ],
     });
   }
   if (includeUsage && response.usage) chunks.push({ ...base, choices: [], usage: response.usage });

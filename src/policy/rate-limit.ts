@@ -367,6 +367,21 @@ export function rateLimitHeaders(
   return headers;
 }
 
+const DURATION_MS = /^(\d+)ms$/;
+const DURATION_S = /^(\d+(?:\.\d+)?)s$/;
+const DURATION_M_S = /^(\d+)m(\d+)s$/;
+
+/** A duration formatDuration wrote, back in milliseconds; undefined for anything else. */
+export function parseDuration(text: string): number | undefined {
+  let m = DURATION_MS.exec(text);
+  if (m) return Number(m[1]);
+  m = DURATION_S.exec(text);
+  if (m) return Math.round(Number(m[1]) * 1000);
+  m = DURATION_M_S.exec(text);
+  if (m) return (Number(m[1]) * 60 + Number(m[2])) * 1000;
+  return undefined;
+}
+
 /** OpenAI's duration style: `250ms`, `8.64s`, `6m0s`. */
 export function formatDuration(ms: number): string {
   const v = Math.max(0, Math.ceil(ms));

@@ -4,12 +4,13 @@
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import { isObject } from '../core/is-object.js';
 import {
+  EFFORT_FIELD,
   THINKING_BUDGET_FIELD,
   type ChatRequest,
   type ReasoningDetail,
 } from '../core/wire-types.js';
 import { isSignedThinking } from '../core/reasoning-details.js';
-import { usesThinking } from '../providers/anthropic/anthropic-convert.js';
+import { jsonOutputTool, usesThinking } from '../providers/anthropic/anthropic-convert.js';
 import { returnsLogprobs } from '../routing/eligibility.js';
 
 const DROPPED_FOR_REASONING = [
@@ -51,6 +52,16 @@ export function adaptRequestForDeployment(
   delete body.previous_response_id;
   // An Anthropic client's exact thinking budget is for an Anthropic deployment's conversion only.
   if (deployment.provider !== 'anthropic') delete body[THINKING_BUDGET_FIELD];
+  // An Anthropic client's effort (`output_config.effort`): a reasoning model's `reasoning_effort`
+  // (the same levels, and the one knob it has, so it wins over the one a thinking budget implied).
+  // Anthropic deployments get it as Anthropic's own field (anthropicWarnings).
+  const effort = body[EFFORT_FIELD];
+  if (deployment.provider !== 'anthropic' && effort !== undefined) {
+    delete body[EFFORT_FIELD];
+    if (deployment.capabilities.reasoning)
+      body.reasoning_effort = effort as ChatRequest['reasoning_effort'];
+    else warnings.push(`output_config.effort dropped: ${deployment.name} is not a reasoning model`);
+  }
   // Streams always ask for usage so cost is known; the gateway drops that chunk when the client
   // did not ask for it.
   if (body.stream === true)
@@ -100,8 +111,14 @@ const NOT_IN_ANTHROPIC = ['seed', 'presence_penalty', 'frequency_penalty', 'logi
  * eligibility keeps such requests away from Anthropic deployments.)
  */
 function anthropicWarnings(body: ChatRequest, deployment: DeploymentConfig, warnings: string[]) {
+  if (body[EFFORT_FIELD] !== undefined && !deployment.capabilities.effort) {
+    warnings.push(
+      `output_config.effort dropped: ${deployment.name} does not take Anthropic's effort parameter (capabilities.effort)`,
+    );
+    delete body[EFFORT_FIELD];
+  }
   if (usesThinking(body, deployment)) {
-    const why = thinkingConflict(body);
+    const why = thinkingConflict(body, deployment);
     if (why) {
       warnings.push(`reasoning_effort dropped: ${why} (${deployment.name})`);
       delete body.reasoning_effort;
@@ -123,19 +140,19 @@ function anthropicWarnings(body: ChatRequest, deployment: DeploymentConfig, warn
 /**
  * Why Claude's extended thinking cannot be turned on for this request, which Anthropic would
  * refuse with a 400 (docs: "Extended thinking", tool use): a forced tool (`tool_choice` required or
- * named, and JSON output, which the conversion asks for with a forced tool), or a tool loop whose
- * last tool call came without Claude's signed thinking (served by another model, or by a client
- * that dropped it). Served without thinking instead, and said so.
+ * named, and JSON output where the conversion asks for it with a forced tool: not where the
+ * deployment takes native structured outputs), or a tool loop whose last tool call came without
+ * Claude's signed thinking (served by another model, or by a client that dropped it). Served
+ * without thinking instead, and said so.
  */
-function thinkingConflict(body: ChatRequest): string | undefined {
+function thinkingConflict(body: ChatRequest, deployment: DeploymentConfig): string | undefined {
   const tc: unknown = body.tool_choice;
   if (
     tc === 'required' ||
     (isObject(tc) && (tc.type === 'function' || tc.type === 'custom' || tc.mode === 'required'))
   )
     return "Anthropic's extended thinking does not work with a forced tool_choice";
-  const rf = (body.response_format as { type?: string } | undefined)?.type;
-  if (rf === 'json_schema' || rf === 'json_object')
+  if (jsonOutputTool(body, deployment))
     return "Anthropic's extended thinking does not work with JSON output (sent as a forced tool)";
   const messages = body.messages;
   let i = messages.length - 1;

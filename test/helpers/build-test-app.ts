@@ -102,7 +102,7 @@ export async function buildTestApp(
       (a) => registerCacheRoutes(a, answerCache),
       (a) => registerEmbeddingsRoutes(a, new EmbeddingsGateway({ ...gatewayDeps, answerCache })),
       (a) => registerDashboardRoutes(a, { config: holder, stats, decisions }),
-      (a) => registerMessagesRoutes(a, gateway),
+      (a) => registerMessagesRoutes(a, gateway, clock),
       ...(opts.responses
         ? [(a: FastifyInstance) => registerResponsesRoutes(a, gateway, opts.responses!, holder)]
         : []),

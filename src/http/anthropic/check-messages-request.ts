@@ -8,6 +8,8 @@ import { isObject } from '../../core/is-object.js';
 type Json = Record<string, unknown>;
 
 const TOOL_CHOICES = new Set(['auto', 'any', 'none', 'tool']);
+/** `output_config.effort` (Anthropic's docs, "Effort"; the SDK's `OutputConfig`). */
+const EFFORTS = new Set<unknown>(['low', 'medium', 'high', 'xhigh', 'max']);
 
 /** Throws a 400 for the first field that breaks Anthropic's rules; the messages' blocks too. */
 export function checkMessagesRequest(body: Json, forCount: boolean): void {
@@ -76,13 +78,20 @@ export function checkMessagesRequest(body: Json, forCount: boolean): void {
 
 /**
  * Structured outputs: `output_config.format` (and the beta's `output_format`) must be
- * {"type": "json_schema", "schema": {…}}, the one format Anthropic defines.
+ * {"type": "json_schema", "schema": {…}}, the one format Anthropic defines; `output_config.effort`
+ * one of Anthropic's levels.
  */
 function checkOutputFormat(body: Json): void {
   if (body.output_config !== undefined && body.output_config !== null) {
     if (!isObject(body.output_config))
       throw invalidRequest('output_config: Input should be an object', 'output_config');
     checkFormat(body.output_config.format, 'output_config.format');
+    const effort = body.output_config.effort;
+    if (effort !== undefined && effort !== null && !EFFORTS.has(effort as string))
+      throw invalidRequest(
+        "output_config.effort: Input should be 'low', 'medium', 'high', 'xhigh' or 'max'",
+        'output_config.effort',
+      );
   }
   checkFormat(body.output_format, 'output_format');
 }

@@ -10,7 +10,7 @@ import type {
   ReasoningDetail,
 } from '../../core/wire-types.js';
 import { isObject } from '../../core/is-object.js';
-import { THINKING_BUDGET_FIELD } from '../../core/wire-types.js';
+import { EFFORT_FIELD, THINKING_BUDGET_FIELD } from '../../core/wire-types.js';
 
 type Json = Record<string, unknown>;
 
@@ -238,6 +238,9 @@ export function messagesToChat(body: unknown, forCount = false): ChatRequest {
     // The exact budget, for an Anthropic deployment (others get the effort; the field is ours).
     chat[THINKING_BUDGET_FIELD] = budget;
   }
+  // Anthropic's effort (checked: low … max): where it goes is each deployment's (reasoning-params.ts).
+  if (isObject(body.output_config) && typeof body.output_config.effort === 'string')
+    chat[EFFORT_FIELD] = body.output_config.effort;
   if (body.stream === true) {
     chat.stream = true;
     chat.stream_options = { include_usage: true };

@@ -4,6 +4,7 @@
 import { newId } from '../../core/ids.js';
 import type { ChatChunk, ChatResponse, ReasoningDetail } from '../../core/wire-types.js';
 import { cacheWriteTokens } from '../../core/wire-types.js';
+import { matchedStopOf } from '../../core/matched-stop.js';
 
 type Json = Record<string, unknown>;
 
@@ -48,16 +49,27 @@ function thinkingBlocks(message: unknown): Json[] {
 }
 
 /**
- * The stop sequence a choice stopped at: the `stop_reason` string an Anthropic deployment (and
- * vLLM-style servers) put on it; OpenAI says only "stop", which is end_turn here.
+ * The stop sequence a choice stopped at, where the upstream named it (an Anthropic deployment,
+ * vLLM's `stop_reason`, SGLang's `matched_stop`) and it is one of the client's `stop_sequences`,
+ * the only ones Anthropic reports. OpenAI and Azure say only "stop", and leave the sequence out
+ * of the text, so an end there cannot be told from a natural one: end_turn.
  */
-function stopSequence(choice: unknown): string | null {
-  const s = (choice as { stop_reason?: unknown } | undefined)?.stop_reason;
-  return typeof s === 'string' ? s : null;
+function stopSequence(choice: unknown, stops: readonly string[]): string | null {
+  const s = matchedStopOf(choice);
+  return s !== undefined && stops.includes(s) ? s : null;
 }
 
-/** A chat reply → an Anthropic Message (`model` = the model that served). */
-export function chatToMessage(reply: ChatResponse): Json {
+/** The client's stop sequences, from the chat request's `stop`. */
+function stopsOf(stop: unknown): readonly string[] {
+  if (typeof stop === 'string') return [stop];
+  return Array.isArray(stop) ? stop.filter((s): s is string => typeof s === 'string') : [];
+}
+
+/**
+ * A chat reply → an Anthropic Message (`model` = the model that served); `stop` the request's
+ * stop sequences.
+ */
+export function chatToMessage(reply: ChatResponse, stop?: unknown): Json {
   const choice = reply.choices[0];
   const content: Json[] = thinkingBlocks(choice?.message);
   if (choice?.message?.content) content.push({ type: 'text', text: choice.message.content });
@@ -76,7 +88,7 @@ export function chatToMessage(reply: ChatResponse): Json {
     role: 'assistant',
     model: reply.model,
     content,
-    ...stopOf(choice?.finish_reason, stopSequence(choice)),
+    ...stopOf(choice?.finish_reason, stopSequence(choice, stopsOf(stop))),
     usage: usageOf(reply.usage),
   };
 }
@@ -93,7 +105,8 @@ export interface NamedEvent {
 }
 
 /**
- * Chat chunks → Anthropic stream events, block by block (thinking, text and tool_use blocks).
+ * Chat chunks → Anthropic stream events, block by block (thinking, text and tool_use blocks);
+ * `stop` the request's stop sequences.
  * `promptTokens`, the router's count of the prompt, is message_start's input_tokens, which
  * Anthropic states up front and clients read there (LangChain, the AI SDK); the upstream's own
  * usage, known at the end, comes in message_delta, as Anthropic's does.
@@ -102,7 +115,9 @@ export async function* chatChunksToMessageEvents(
   chunks: AsyncIterable<ChatChunk>,
   fallbackModel: string,
   promptTokens = 0,
+  stop?: unknown,
 ): AsyncGenerator<NamedEvent> {
+  const stops = stopsOf(stop);
   const ev = (type: string, payload: Json): NamedEvent => ({
     event: type,
     data: JSON.stringify({ type, ...payload }),
@@ -147,7 +162,7 @@ export async function* chatChunksToMessageEvents(
     for (const c of chunk.choices) {
       if (c.finish_reason) {
         finish = c.finish_reason;
-        sequence = stopSequence(c);
+        sequence = stopSequence(c, stops);
       }
       const delta = c.delta ?? {};
       const details = (delta as { reasoning_details?: ReasoningDetail[] }).reasoning_details;

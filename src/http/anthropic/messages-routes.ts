@@ -3,33 +3,49 @@
 // `POST /v1/messages/count_tokens` (Claude Code calls it often, to decide when to compact): an
 // Anthropic deployment's own count, else the router's exact count (`x-router-counted-by` says).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { systemClock, type Clock } from '../../core/clock.js';
+import { isGatewayError } from '../../core/errors.js';
 import type { ChatGateway } from '../../gateway/chat-gateway.js';
 import { anthropicAttribution } from '../../gateway/attribution.js';
 import { callGateway } from '../routes/chat-routes.js';
 import type { ErrorShaper } from '../error-handler.js';
 import { replyHeaders, writeSseStream } from '../sse-writer.js';
+import { withAnthropicRateLimits } from './anthropic-rate-limit-headers.js';
 import { anthropicErrorBody, messagesToChat } from './messages-convert.js';
 import { chatChunksToMessageEvents, chatToMessage } from './messages-reply.js';
 
 const errorShape: ErrorShaper = (e, requestId) => anthropicErrorBody(e, requestId);
 
-export function registerMessagesRoutes(app: FastifyInstance, gateway: ChatGateway): void {
+export function registerMessagesRoutes(
+  app: FastifyInstance,
+  gateway: ChatGateway,
+  clock: Clock = systemClock,
+): void {
   app.post(
     '/v1/messages',
     { config: { errorShape } },
     async (request: FastifyRequest, reply: FastifyReply) => {
       const chat = messagesToChat(request.body);
+      // When the rate limits were checked, near enough: Anthropic's reset headers are times.
+      const admittedAt = clock.now();
       const outcome = await callGateway(gateway, request, reply, chat, {
         endpoint: 'messages',
         attribution: anthropicAttribution(request.body as Record<string, unknown>, request.headers),
+      }).catch((e: unknown) => {
+        if (isGatewayError(e))
+          Object.assign(e.headers, withAnthropicRateLimits(e.headers, admittedAt));
+        throw e;
       });
-      const headers = { ...outcome.headers, 'request-id': request.id };
+      const headers = {
+        ...withAnthropicRateLimits(outcome.headers, admittedAt),
+        'request-id': request.id,
+      };
       if (outcome.kind === 'json')
-        return reply.headers(headers).send(chatToMessage(outcome.response));
+        return reply.headers(headers).send(chatToMessage(outcome.response, chat.stop));
       reply.hijack();
       await writeSseStream(
         reply.raw,
-        chatChunksToMessageEvents(outcome.chunks, chat.model, outcome.promptTokens),
+        chatChunksToMessageEvents(outcome.chunks, chat.model, outcome.promptTokens, chat.stop),
         {
           headers: replyHeaders(reply, headers),
           errorEvents: (e) => [{ event: 'error', data: JSON.stringify(anthropicErrorBody(e)) }],

@@ -60,8 +60,16 @@ export function createAnthropicAdapter(
     async countTokens(req) {
       const sent = chatToAnthropicRequest({ ...req.body, stream: false }, deployment);
       const counted: Record<string, unknown> = {};
-      for (const k of ['model', 'messages', 'system', 'tools', 'tool_choice', 'thinking'])
-        if (sent[k] !== undefined) counted[k] = sent[k];
+      const keys = [
+        'model',
+        'messages',
+        'system',
+        'tools',
+        'tool_choice',
+        'thinking',
+        'output_config',
+      ];
+      for (const k of keys) if (sent[k] !== undefined) counted[k] = sent[k];
       const reply = (await replyJson(await post(countUrl, counted, req.signal), 'token count')) as {
         input_tokens?: unknown;
       };

@@ -5,6 +5,7 @@ import type { DeploymentConfig } from '../../config/deployment-schema.js';
 import { invalidRequest } from '../../core/errors.js';
 import { isSignedThinking } from '../../core/reasoning-details.js';
 import {
+  EFFORT_FIELD,
   THINKING_BUDGET_FIELD,
   type ChatMessage,
   type ChatRequest,
@@ -85,13 +86,38 @@ function userBlocks(content: ChatMessage['content']): Json[] {
   });
 }
 
-/** Chat request → Anthropic Messages request body. */
 /** Whether the conversion turns `reasoning_effort` into extended thinking (which takes no temperature). */
 export function usesThinking(body: ChatRequest, deployment: DeploymentConfig): boolean {
   const effort = body.reasoning_effort;
   return typeof effort === 'string' && effort !== 'none' && deployment.capabilities.reasoning;
 }
 
+type ResponseFormat = { type?: string; json_schema?: { name?: string; schema?: Json } } | undefined;
+
+/**
+ * The JSON schema of a JSON-schema `response_format` that the deployment takes as Anthropic's
+ * native structured output (`output_config.format`, `capabilities.structuredOutputs`; docs:
+ * "Structured outputs"), which leaves tools and thinking free.
+ */
+function nativeSchema(body: ChatRequest, deployment: DeploymentConfig): Json | undefined {
+  const rf = body.response_format as ResponseFormat;
+  return deployment.capabilities.structuredOutputs && rf?.type === 'json_schema'
+    ? rf.json_schema?.schema
+    : undefined;
+}
+
+/**
+ * Whether JSON output is asked of Claude with one forced tool (JSON mode, or a JSON schema where
+ * the deployment has no native structured outputs): no other tool can then be called, and
+ * Anthropic refuses thinking beside it.
+ */
+export function jsonOutputTool(body: ChatRequest, deployment: DeploymentConfig): boolean {
+  const rf = body.response_format as ResponseFormat;
+  if (rf?.type === 'json_object') return true;
+  return rf?.type === 'json_schema' && !!rf.json_schema?.schema && !nativeSchema(body, deployment);
+}
+
+/** Chat request → Anthropic Messages request body. */
 export function chatToAnthropicRequest(body: ChatRequest, deployment: DeploymentConfig): Json {
   const system: Json[] = [];
   const messages: { role: 'user' | 'assistant'; content: Json[] }[] = [];
@@ -178,8 +204,7 @@ export function chatToAnthropicRequest(body: ChatRequest, deployment: Deployment
   const user = (body as { safety_identifier?: unknown }).safety_identifier ?? body.user;
   if (typeof user === 'string') out.metadata = { user_id: user };
   const tools = (body.tools ?? []).filter((t) => t.type === 'function');
-  const rf = body.response_format as
-    { type?: string; json_schema?: { name?: string; schema?: Json } } | undefined;
+  const rf = body.response_format as ResponseFormat;
   const anthropicTools: Json[] = tools.map((t) => ({
     name: t.function.name,
     ...(t.function.description ? { description: t.function.description } : {}),
@@ -193,7 +218,15 @@ export function chatToAnthropicRequest(body: ChatRequest, deployment: Deployment
   else if (tc === 'none') toolChoice = { type: 'none' };
   else if (tc && typeof tc === 'object' && 'function' in tc)
     toolChoice = { type: 'tool', name: tc.function.name };
-  if ((rf?.type === 'json_schema' && rf.json_schema?.schema) || rf?.type === 'json_object') {
+  // Anthropic's own output settings: its effort (an Anthropic client's, where the deployment takes
+  // it: reasoning-params.ts drops it elsewhere) and native structured outputs.
+  const outputConfig: Json = {};
+  if (typeof body[EFFORT_FIELD] === 'string' && deployment.capabilities.effort)
+    outputConfig.effort = body[EFFORT_FIELD];
+  const schema = nativeSchema(body, deployment);
+  if (schema) outputConfig.format = { type: 'json_schema', schema };
+  if (Object.keys(outputConfig).length) out.output_config = outputConfig;
+  if (jsonOutputTool(body, deployment) && rf) {
     // JSON output emulated with one forced tool; its input comes back as the message text. JSON
     // mode (`json_object`) is a tool whose input is any object.
     anthropicTools.push({
