@@ -177,6 +177,9 @@ describe('moderations (/v1/moderations)', () => {
     const results = r.json().results as Result[];
     expect(results).toHaveLength(1);
     expect(flaggedOf(results[0]!)).toEqual(['violence', 'violence/graphic']);
+    // A parent category scores at least what its flagged subcategory does.
+    const scores = results[0]!.category_scores;
+    expect(scores.violence).toBeGreaterThanOrEqual(scores['violence/graphic']!);
     const applied = results[0]!.category_applied_input_types;
     expect(applied['violence/graphic']).toEqual(['text', 'image']);
     expect(applied.sexual).toEqual(['text', 'image']);

@@ -43,6 +43,7 @@ type ModerateReply = Awaited<ReturnType<NonNullable<ProviderAdapter['moderate']>
 /** OpenAI's default moderation model: what a request naming none gets, unless configured. */
 export const DEFAULT_MODERATION_MODEL = 'omni-moderation-latest';
 
+/** The gateway's parts, shared with the other gateways (breakers, load, policies, recorder). */
 export interface ModerationsDeps {
   config: ConfigHolder;
   adapters: { adapterFor(deployment: DeploymentConfig): ProviderAdapter };

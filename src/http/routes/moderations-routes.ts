@@ -57,6 +57,7 @@ export function parseModerationRequest(body: unknown): ModerationRequest {
   return { ...body, model: typeof body.model === 'string' ? body.model : '' } as ModerationRequest;
 }
 
+/** Mounts the moderation paths on `app`, served by `gateway`. */
 export function registerModerationsRoutes(app: FastifyInstance, gateway: ModerationsGateway): void {
   const serve = async (request: FastifyRequest, reply: FastifyReply) => {
     const moderation = parseModerationRequest(request.body);

@@ -105,6 +105,13 @@ function classify(
     scores[c] = hits.has(c)
       ? scoreBetween(`${c}:${key}`, 0.5, 0.99)
       : scoreBetween(`${c}:${key}`, 1e-6, 1e-3);
+  }
+  // A parent scores at least what its flagged subcategories score.
+  for (const c of MODERATION_CATEGORIES) {
+    const parent = parentOf(c);
+    if (parent && hits.has(c)) scores[parent] = Math.max(scores[parent], scores[c]);
+  }
+  for (const c of MODERATION_CATEGORIES) {
     applied[c] = [
       ...(item.texts.length > 0 ? (['text'] as const) : []),
       ...(item.imageUrls.length > 0 && IMAGE_CATEGORIES.has(c) ? (['image'] as const) : []),
@@ -118,6 +125,7 @@ function classify(
   } as unknown as ModerationResult;
 }
 
+/** The simulated model's reply to `body`: one result per input, `model` the deployment's. */
 export function simulatedModeration(
   body: ModerationRequest,
   deployment: DeploymentConfig,
