@@ -61,6 +61,8 @@ import { registerCacheRoutes } from './http/routes/cache-routes.js';
 import { registerUsageRoutes } from './http/routes/usage-routes.js';
 import { EmbeddingsGateway } from './gateway/embeddings-gateway.js';
 import { registerEmbeddingsRoutes } from './http/routes/embeddings-routes.js';
+import { ModerationsGateway } from './gateway/moderations-gateway.js';
+import { registerModerationsRoutes } from './http/routes/moderations-routes.js';
 import { BatchService } from './batch/batch-service.js';
 import { createMemoryBatchStore } from './store/memory/memory-batch-store.js';
 
@@ -131,10 +133,15 @@ export async function createRuntime(
     authenticate: (headers, clientIp) =>
       authenticate(headers, { mode: () => cfg().auth.mode, keys, clock }, clientIp),
   };
-  let contentFilter: ContentFilter | undefined = createContentFilter(initial.contentFilter);
+  // The content filter may call the router's own moderation deployments (built below).
+  const moderateWith = (name: string, text: string, signal: AbortSignal) =>
+    moderations.classify(name, text, signal);
+  let contentFilter: ContentFilter | undefined = createContentFilter(initial.contentFilter, {
+    moderateWith,
+  });
   holder.onChange((next, previous) => {
     if (next.config.contentFilter !== previous.config.contentFilter)
-      contentFilter = createContentFilter(next.config.contentFilter);
+      contentFilter = createContentFilter(next.config.contentFilter, { moderateWith });
     if (next.config.auth !== previous.config.auth) keys.rebuild();
   });
   const budgets = new BudgetTracker({ state: shared.state, clock, budgets: () => cfg().budgets });
@@ -239,6 +246,15 @@ export async function createRuntime(
   );
   const load = new DeploymentLoad(clock);
   if (initial.telemetry.metrics) watchDeploymentLoad(() => load.snapshotAll());
+  const moderations = new ModerationsGateway({
+    config: holder,
+    adapters: registry,
+    clock,
+    breakers,
+    recorder,
+    policies,
+    load,
+  });
   const gateway = new ChatGateway({
     config: holder,
     adapters: registry,
@@ -346,6 +362,7 @@ export async function createRuntime(
             load,
           }),
         ),
+      (a) => registerModerationsRoutes(a, moderations),
       (a) =>
         registerKeyRoutes(a, keys, () => ({
           routers: [...cfg().routers, ...cfg().pools].map((r) => r.name),

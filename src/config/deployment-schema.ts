@@ -38,6 +38,16 @@ export function batchApiLimits(d: DeploymentConfig): { maxLines: number; maxMega
     maxMegabytes: d.batchApi?.maxMegabytes ?? limits.maxMegabytes,
   };
 }
+/**
+ * Providers with a moderation API (`kind: moderation`): OpenAI's `/v1/moderations` and servers
+ * that copy it. Azure OpenAI has none (its v1 and dated specs list no `/moderations` path;
+ * it moderates through its content filters), Anthropic neither.
+ */
+export const MODERATION_PROVIDERS: readonly ProviderKind[] = [
+  'openai',
+  'openai-compatible',
+  'simulated',
+];
 export const DEPLOYMENT_TYPES = ['GlobalStandard', 'DataZoneStandard', 'Standard'] as const;
 
 export const rateLimitSchema = z.strictObject({
@@ -207,6 +217,12 @@ const simulationSchema = z.strictObject({
     .describe(
       'For `kind: embeddings`: vector length when the request names no `dimensions`; vectors derive from the input text, so equal inputs get equal vectors.',
     ),
+  flagWords: z
+    .record(z.string(), z.array(z.string().min(1)).min(1))
+    .optional()
+    .describe(
+      'For `kind: moderation`: words or phrases (any case) that flag a moderation category, by OpenAI\'s category name (`violence`, `harassment/threatening`, …), replacing the built-in test phrases (docs/concepts.md "Moderations"). An image is judged by the words of its URL.',
+    ),
   toolCalls: z
     .boolean()
     .default(true)
@@ -287,10 +303,10 @@ export const deploymentSchema = z.strictObject({
       'Largest `max_tokens` / `max_completion_tokens` it accepts (required for `kind: chat`).',
     ),
   kind: z
-    .enum(['chat', 'embeddings'])
+    .enum(['chat', 'embeddings', 'moderation'])
     .default('chat')
     .describe(
-      '`chat`: answers chat requests (Chat Completions, Responses, Messages) and may be in a router subset; `embeddings`: an embedding model, served on `/v1/embeddings` by name (not routed).',
+      "`chat`: answers chat requests (Chat Completions, Responses, Messages) and may be in a router subset; `embeddings`: an embedding model, served on `/v1/embeddings` by name (not routed); `moderation`: a moderation model (OpenAI's `omni-moderation-latest`, `text-moderation-latest`; providers `openai`, `openai-compatible`, `simulated`), served on `/v1/moderations` by name (not routed). Set `capabilities.vision` on one that classifies images (omni-moderation). OpenAI's moderation is free: give it `prices` of 0, or what it costs you.",
     ),
   capabilities: capabilitiesSchema
     .default({
@@ -382,5 +398,7 @@ export const deploymentSchema = z.strictObject({
 
 export type DeploymentConfig = z.infer<typeof deploymentSchema>;
 export type ProviderKind = (typeof PROVIDER_KINDS)[number];
+/** What a deployment serves: chat, embeddings or moderation. */
+export type DeploymentKind = DeploymentConfig['kind'];
 export type SimulationConfig = z.infer<typeof simulationSchema>;
 export type BatchApiConfig = z.infer<typeof batchApiSchema>;

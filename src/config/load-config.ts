@@ -4,7 +4,12 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
-import { BATCH_API_PROVIDERS, providerBatchApiLimits } from './deployment-schema.js';
+import {
+  BATCH_API_PROVIDERS,
+  MODERATION_PROVIDERS,
+  providerBatchApiLimits,
+} from './deployment-schema.js';
+import { MODERATION_CATEGORIES } from '../core/moderation-input.js';
 import { checkBatchWebhookSecrets } from './batch-schema.js';
 
 export class ConfigError extends Error {
@@ -111,6 +116,15 @@ function checkReferences(config: Config): { issues: string[]; warnings: string[]
       issues.push(
         `deployments[${i}].kind: Anthropic serves no embeddings; use an OpenAI, Azure or OpenAI-compatible embedding model`,
       );
+    if (d.kind === 'moderation' && !MODERATION_PROVIDERS.includes(d.provider))
+      issues.push(
+        `deployments[${i}].kind: provider "${d.provider}" has no moderation API (Azure OpenAI moderates through its content filters); use an OpenAI or OpenAI-compatible moderation model (${MODERATION_PROVIDERS.join(', ')})`,
+      );
+    for (const category of Object.keys(d.simulation?.flagWords ?? {}))
+      if (!(MODERATION_CATEGORIES as readonly string[]).includes(category))
+        issues.push(
+          `deployments[${i}].simulation.flagWords.${category}: not a moderation category (${MODERATION_CATEGORIES.join(', ')})`,
+        );
     if (d.batchApi?.enabled && !BATCH_API_PROVIDERS.includes(d.provider))
       issues.push(
         `deployments[${i}].batchApi: provider "${d.provider}" has no Batch API the router can forward to (${BATCH_API_PROVIDERS.join(', ')} have)`,
@@ -143,10 +157,13 @@ function checkReferences(config: Config): { issues: string[]; warnings: string[]
         issues.push(
           `routers[${i}].modelSubset[${j}]: unknown deployment "${m}" (known: ${[...deploymentNames].join(', ')})`,
         );
-      else if (config.deployments.find((d) => d.name === m)?.kind === 'embeddings')
-        issues.push(
-          `routers[${i}].modelSubset[${j}]: "${m}" is an embeddings deployment; routers route chat (clients call it by name on /v1/embeddings)`,
-        );
+      else {
+        const kind = config.deployments.find((d) => d.name === m)?.kind;
+        if (kind !== undefined && kind !== 'chat')
+          issues.push(
+            `routers[${i}].modelSubset[${j}]: "${m}" is ${kind === 'embeddings' ? 'an' : 'a'} ${kind} deployment; routers route chat (clients call it by name on /v1/${kind === 'moderation' ? 'moderations' : kind})`,
+          );
+      }
     });
     if (new Set(r.modelSubset).size !== r.modelSubset.length)
       issues.push(`routers[${i}].modelSubset: lists a deployment twice`);
@@ -177,7 +194,7 @@ function checkReferences(config: Config): { issues: string[]; warnings: string[]
     const kinds = new Set(known.map((d) => d.kind));
     if (kinds.size > 1)
       issues.push(
-        `pools[${i}].deployments: mixes chat and embeddings deployments (${known.map((d) => `${d.name}: ${d.kind}`).join(', ')}); a pool serves one or the other`,
+        `pools[${i}].deployments: mixes ${[...kinds].join(' and ')} deployments (${known.map((d) => `${d.name}: ${d.kind}`).join(', ')}); a pool serves one kind`,
       );
     if (new Set(p.deployments).size !== p.deployments.length)
       issues.push(`pools[${i}].deployments: lists a deployment twice`);
@@ -208,11 +225,36 @@ function checkReferences(config: Config): { issues: string[]; warnings: string[]
       warnings.push(`pool "${p.name}" has one member: no failover is possible`);
   });
   issues.push(...checkSemanticCache(config));
+  issues.push(...checkModerationModels(config));
   if (config.state.kind === 'redis' && !config.state.redisUrl)
     issues.push('state.redisUrl: required when state.kind is "redis"');
   if (config.requestLog.kind === 'postgres' && !config.requestLog.postgresUrl)
     issues.push('requestLog.postgresUrl: required when requestLog.kind is "postgres"');
   return { issues, warnings };
+}
+
+/**
+ * The moderation models the config names (`moderations.defaultModel`,
+ * `contentFilter.moderationDeployment`): each a moderation deployment or a pool of them.
+ */
+function checkModerationModels(config: Config): string[] {
+  const issues: string[] = [];
+  const known = config.deployments.filter((d) => d.kind === 'moderation').map((d) => d.name);
+  const check = (path: string, name: string | undefined) => {
+    if (name === undefined) return;
+    const pool = config.pools.find((p) => p.name === name);
+    const first = config.deployments.find((d) => d.name === (pool ? pool.deployments[0] : name));
+    if (first?.kind !== 'moderation')
+      issues.push(
+        `${path}: "${name}" is not a moderation deployment (kind: moderation) nor a pool of them (moderation deployments: ${known.join(', ') || 'none'})`,
+      );
+  };
+  check('moderations.defaultModel', config.moderations.defaultModel);
+  const filter = config.contentFilter;
+  if (filter.moderationDeployment !== undefined && filter.moderationUrl !== undefined)
+    issues.push('contentFilter.moderationDeployment: set it or moderationUrl, not both');
+  else check('contentFilter.moderationDeployment', filter.moderationDeployment);
+  return issues;
 }
 
 /** `cache.semantic` on: it reads the exact cache's entries and needs an embedding model to call. */

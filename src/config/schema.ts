@@ -524,6 +524,18 @@ export const configSchema = z.strictObject({
       'Answer cache: exact match, and near-identical conversations too with `cache.semantic`. A request opts out with `Cache-Control: no-store` (neither read nor kept) or `no-cache` (not read; the fresh answer replaces the cached one). Replies say `x-router-cache: hit|miss|bypass` (`semantic` from `cache.semantic`), and `partial` for an embeddings batch answered in part from the cache (the rest upstream); a hit also gives `age` in seconds.',
     ),
   batches: batchSchema,
+  moderations: z
+    .strictObject({
+      defaultModel: z
+        .string()
+        .min(1)
+        .optional()
+        .describe(
+          'The moderation deployment or pool (`kind: moderation`) that serves a `/v1/moderations` request naming no `model`. Default: `omni-moderation-latest`, as with OpenAI (a request naming no model gets a 400 when no deployment or pool has that name).',
+        ),
+    })
+    .default({})
+    .describe('`POST /v1/moderations`: moderation models are called by name, never routed.'),
   contentFilter: z
     .strictObject({
       enabled: z
@@ -565,6 +577,13 @@ export const configSchema = z.strictObject({
         .optional()
         .describe(
           'Optional moderation service (OpenAI moderation shape) called with each prompt and answer; a streamed answer is checked every 1,000 characters sent and in full before its finish.',
+        ),
+      moderationDeployment: z
+        .string()
+        .min(1)
+        .optional()
+        .describe(
+          "Instead of `moderationUrl`: one of this router's moderation deployments or pools (`kind: moderation`), called the same way (with its failover, circuit breaker and the deployment's rate limit; the router's own call, so no key scope, no budget and no request-log record).",
         ),
     })
     .default({ enabled: false, rules: [] })

@@ -10,6 +10,12 @@ import type {
   ChatCompletionTool,
 } from 'openai/resources/chat/completions';
 import type { EmbeddingCreateParams } from 'openai/resources/embeddings';
+import type {
+  Moderation,
+  ModerationCreateParams,
+  ModerationCreateResponse,
+  ModerationMultiModalInput,
+} from 'openai/resources/moderations';
 
 /** A chat request as the client sent it; fields we do not read pass through untouched. */
 export type ChatRequest = ChatCompletionCreateParams & Record<string, unknown>;
@@ -92,6 +98,17 @@ export interface EmbeddingsResponse {
   usage: { prompt_tokens: number; total_tokens: number };
   [key: string]: unknown;
 }
+
+/** A moderation request as the client sent it (`/v1/moderations`); `model` the router's choice. */
+export type ModerationRequest = ModerationCreateParams & { model: string } & Record<
+    string,
+    unknown
+  >;
+/** A text or image part of a multi-modal moderation input. */
+export type ModerationPart = ModerationMultiModalInput;
+/** A moderation reply: one result per input (a multi-modal array is one input). */
+export type ModerationResponse = ModerationCreateResponse & Record<string, unknown>;
+export type ModerationResult = Moderation;
 
 /**
  * Prompt tokens written to the provider's prompt cache (Anthropic's `cache_creation_input_tokens`;

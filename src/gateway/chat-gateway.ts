@@ -33,7 +33,7 @@ import {
   executeWithFailover,
   type ExecutionResult,
 } from './execute-with-failover.js';
-import { finishFailedChat, openRecord } from './finish-record.js';
+import { finishFailedRequest, openRecord } from './finish-record.js';
 import { holdForBatch } from './hold-for-batch.js';
 import {
   targetName,
@@ -267,7 +267,7 @@ export class ChatGateway {
       if (policies?.filterOutput) response = await policies.filterOutput(response, admit);
       return sendJsonAnswer(this.answerDeps, served, result, response);
     } catch (err) {
-      finishFailedChat(this.deps, record, startedPerf, err, admit, semantic?.costUsd ?? 0);
+      finishFailedRequest(this.deps, record, startedPerf, err, admit, semantic?.costUsd ?? 0);
       throw err;
     }
   }

@@ -7,20 +7,13 @@ import type { DeploymentConfig } from '../config/deployment-schema.js';
 import type { ConfigHolder } from '../config/runtime-config.js';
 import type { Clock } from '../core/clock.js';
 import { embeddingInputs } from '../core/prompt-text.js';
-import { forbidden, GatewayError, invalidRequest } from '../core/errors.js';
 import type { ChatRequest, EmbeddingsRequest, EmbeddingsResponse } from '../core/wire-types.js';
 import type { ProviderAdapter } from '../providers/types.js';
 import type { RequestRecord, RequestRecorder } from '../store/request-record.js';
 import type { CircuitBreakers } from './circuit-breaker.js';
 import { inputCostUsd } from './cost.js';
-import { finishRecord, openRecord } from './finish-record.js';
-import {
-  targetMembers,
-  targetName,
-  type AdmitContext,
-  type ChatCall,
-  type GatewayPolicies,
-} from './gateway-types.js';
+import { finishFailedRequest, finishRecord, openRecord } from './finish-record.js';
+import type { AdmitContext, ChatCall, GatewayPolicies } from './gateway-types.js';
 import { PoolBalancer } from './pool-order.js';
 import { DeploymentLoad } from './deployment-load.js';
 import type { AnswerCache } from './answer-cache.js';
@@ -38,10 +31,10 @@ import {
   embedWithFailover,
   type EmbedFailoverDeps,
   type EmbeddingData,
-  type EmbedServed,
 } from './embed-with-failover.js';
-import { authorizeTarget, keyAllowsDeployment, resolveTarget } from './request-target.js';
-import { noteQueued, waitForHeadroom } from './wait-for-headroom.js';
+import { callOrWait, servedHeaders } from './named-failover.js';
+import { resolveNamedModel } from './request-target.js';
+import { noteQueued } from './wait-for-headroom.js';
 
 export interface EmbeddingsDeps {
   config: ConfigHolder;
@@ -89,26 +82,7 @@ export class EmbeddingsGateway {
     const policies = this.deps.policies;
     let admit: AdmitContext | undefined;
     try {
-      const target = resolveTarget(snapshot, asChat);
-      if (target.kind === 'router')
-        throw invalidRequest(
-          `"${target.router.name}" is a router deployment: routers route chat. Name an embedding deployment or pool as model.`,
-          'model',
-          'model_not_embeddings',
-        );
-      const name = targetName(target);
-      const members = targetMembers(target)
-        .map((n) => snapshot.deployments.get(n))
-        .filter((m): m is DeploymentConfig => m !== undefined);
-      if (members.some((m) => m.kind !== 'embeddings'))
-        throw invalidRequest(
-          `"${name}" is a chat ${target.kind}, not an embedding model (kind: embeddings).`,
-          'model',
-          'model_not_embeddings',
-        );
-      authorizeTarget(asChat, target);
-      const allowed = members.filter((m) => keyAllowsDeployment(asChat, target, m.name));
-      if (allowed.length === 0) throw forbidden(`This API key may not use "${name}".`);
+      const { target, name, allowed } = resolveNamedModel(snapshot, asChat, 'embeddings');
       if (target.kind === 'pool') record.router = name;
       const estimate = estimateTokens(call.request.input);
       admit = { call: asChat, target, promptTokens: estimate };
@@ -154,25 +128,14 @@ export class EmbeddingsGateway {
         expect: plan ? missing.length : undefined,
         partial,
       };
-      let served: EmbedServed;
-      try {
-        served = await embedWithFailover(this.failover, call, sending, record);
-      } catch (err) {
-        // A request that asked to wait (rateLimits.queue) may wait for a deployment's headroom.
-        if (!admitted.patience) throw err;
-        const probes = {
-          ...this.failover,
-          deployments: snapshot.deployments,
-          tokens: sentEstimate,
-        };
-        served = await waitForHeadroom(
-          err,
-          admitted,
-          probes,
-          () => embedWithFailover(this.failover, call, sending, record),
-          record,
-        );
-      }
+      const served = await callOrWait(
+        this.failover,
+        snapshot.deployments,
+        admitted,
+        sentEstimate,
+        record,
+        () => embedWithFailover(this.failover, call, sending, record),
+      );
       const { d, reply, vectors } = served;
       const upstream = reply.response;
       record.servedModel = upstream.model;
@@ -209,22 +172,12 @@ export class EmbeddingsGateway {
       return {
         response,
         headers: {
-          ...(admitted.headers ?? {}),
-          ...reply.headers,
-          'x-router-deployment': d.name,
-          'x-router-model': response.model,
-          'x-router-region': d.region,
-          'x-router-attempts': String(record.attempts.length),
+          ...servedHeaders(admitted, reply.headers, d, response.model, record),
           ...(plan ? { 'x-router-cache': record.cache ?? 'miss' } : {}),
-          ...(admitted.warnings?.length
-            ? { 'x-router-warnings': admitted.warnings.join('; ') }
-            : {}),
         },
       };
     } catch (err) {
-      const e = err instanceof GatewayError ? err : undefined;
-      if (admit) policies?.settle?.(admit, { costUsd: 0, status: e?.status ?? 500 });
-      finishRecord(this.deps, record, startedPerf, e?.status ?? 500, e?.code ?? 'internal_error');
+      finishFailedRequest(this.deps, record, startedPerf, err, admit, 0);
       throw err;
     }
   }

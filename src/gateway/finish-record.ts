@@ -1,6 +1,6 @@
 // A request's record in the request log, the gateway's side of it: opened as the request comes
-// in, finished once with its status and latency and queued to the batched log writer. Chat and
-// embeddings share the two ends; what each writes in between is its own.
+// in, finished once with its status and latency and queued to the batched log writer. Chat,
+// embeddings and moderations share the two ends; what each writes in between is its own.
 import type { Clock } from '../core/clock.js';
 import { GatewayError } from '../core/errors.js';
 import {
@@ -50,11 +50,11 @@ export function finishRecord(
 }
 
 /**
- * A chat request that failed before its answer went out (its attempts are in the record already):
- * what the policies settle (`costUsd`: a semantic lookup's embedding call, paid for whatever
- * became of the request), and its status.
+ * A request (chat, embeddings, moderation) that failed before its answer went out (its attempts
+ * are in the record already): what the policies settle (`costUsd`: a semantic lookup's embedding
+ * call, paid for whatever became of the request), and its status.
  */
-export function finishFailedChat(
+export function finishFailedRequest(
   deps: RecordDeps & { policies?: GatewayPolicies },
   record: RequestRecord,
   startedPerf: number,

@@ -23,7 +23,8 @@ export interface AuthContext {
 
 export const ANONYMOUS: AuthContext = { tenant: 'default', admin: false, scopes: ['*'] };
 
-export type Endpoint = 'chat' | 'completions' | 'responses' | 'messages' | 'embeddings';
+export type Endpoint =
+  'chat' | 'completions' | 'responses' | 'messages' | 'embeddings' | 'moderations';
 
 export interface ChatCall {
   request: ChatRequest;

@@ -6,7 +6,7 @@ import type { RouterConfig, RoutingMode } from '../config/schema.js';
 import type { RuntimeConfig } from '../config/runtime-config.js';
 import { GatewayError, invalidRequest, forbidden } from '../core/errors.js';
 import { requestedOutputTokens } from '../core/prompt-text.js';
-import type { DeploymentConfig } from '../config/deployment-schema.js';
+import type { DeploymentConfig, DeploymentKind } from '../config/deployment-schema.js';
 import {
   describeExclusions,
   type CandidateEligibility,
@@ -70,23 +70,95 @@ export function authorizeTarget(call: ChatCall, target: Target): void {
   if (!scopeAllows(call.auth.scopes, name)) throw forbidden(`This API key may not use "${name}".`);
 }
 
-/** 400 `model_not_chat` for a chat request naming an embedding model or a pool of them. */
+/** What each kind of model is called, and where its requests go (for errors that say so). */
+const MODEL_KINDS: Record<
+  DeploymentKind,
+  { a: string; what: string; pool: string; requests: string; path: string }
+> = {
+  chat: {
+    a: 'a chat',
+    what: 'a chat model',
+    pool: 'chat models',
+    requests: 'chat',
+    path: '/v1/chat/completions',
+  },
+  embeddings: {
+    a: 'an embedding',
+    what: 'an embedding model',
+    pool: 'embedding models',
+    requests: 'embeddings',
+    path: '/v1/embeddings',
+  },
+  moderation: {
+    a: 'a moderation',
+    what: 'a moderation model',
+    pool: 'moderation models',
+    requests: 'moderation',
+    path: '/v1/moderations',
+  },
+};
+
+/** The kind of model a target serves: a router routes chat; a pool is of one kind. */
+export function targetModelKind(snapshot: RuntimeConfig, target: Target): DeploymentKind {
+  if (target.kind === 'router') return 'chat';
+  if (target.kind === 'deployment') return target.deployment.kind;
+  return snapshot.deployments.get(target.pool.deployments[0]!)?.kind ?? 'chat';
+}
+
+/** 400 `model_not_chat` for a chat request naming an embedding or moderation model, or a pool of them. */
 export function checkChatTarget(snapshot: RuntimeConfig, target: Target): void {
-  if (target.kind === 'deployment' && target.deployment.kind === 'embeddings')
+  const kind = targetModelKind(snapshot, target);
+  if (kind === 'chat') return;
+  const k = MODEL_KINDS[kind];
+  const what = target.kind === 'pool' ? `a pool of ${k.pool}` : k.what;
+  throw invalidRequest(
+    `"${targetName(target)}" is ${what}: send it ${k.requests} requests (POST ${k.path}), or name a chat model or router here.`,
+    'model',
+    'model_not_chat',
+  );
+}
+
+/** A target called by name for `kind` (not routed): the members the caller's key may use. */
+export interface NamedModel {
+  target: Target;
+  name: string;
+  allowed: DeploymentConfig[];
+}
+
+/**
+ * What an embeddings or moderation request names: a deployment or pool of that kind (400
+ * `model_not_<kind>` otherwise), which the caller's key may use (403), and its members the key
+ * may use.
+ */
+export function resolveNamedModel(
+  snapshot: RuntimeConfig,
+  call: ChatCall,
+  kind: Exclude<DeploymentKind, 'chat'>,
+): NamedModel {
+  const target = resolveTarget(snapshot, call);
+  const k = MODEL_KINDS[kind];
+  const code = `model_not_${kind}`;
+  if (target.kind === 'router')
     throw invalidRequest(
-      `"${target.deployment.name}" is an embedding model: send it embeddings requests (POST /v1/embeddings), or name a chat model or router here.`,
+      `"${target.router.name}" is a router deployment: routers route chat. Name ${k.what} (kind: ${kind}) or a pool of them as model.`,
       'model',
-      'model_not_chat',
+      code,
     );
-  if (
-    target.kind === 'pool' &&
-    snapshot.deployments.get(target.pool.deployments[0]!)?.kind === 'embeddings'
-  )
+  const name = targetName(target);
+  const members = targetMembers(target)
+    .map((n) => snapshot.deployments.get(n))
+    .filter((m): m is DeploymentConfig => m !== undefined);
+  const other = members.find((m) => m.kind !== kind);
+  if (other)
     throw invalidRequest(
-      `"${target.pool.name}" is a pool of embedding models: send it embeddings requests (POST /v1/embeddings), or name a chat model or router here.`,
+      `"${name}" is ${MODEL_KINDS[other.kind].a} ${target.kind}, not ${k.what} (kind: ${kind}): send it ${MODEL_KINDS[other.kind].requests} requests (POST ${MODEL_KINDS[other.kind].path}).`,
       'model',
-      'model_not_chat',
+      code,
     );
+  authorizeTarget(call, target);
+  const allowed = members.filter((m) => keyAllowsDeployment(call, target, m.name));
+  if (allowed.length === 0) throw forbidden(`This API key may not use "${name}".`);
+  return { target, name, allowed };
 }
 
 /**

@@ -13,7 +13,7 @@ import type { ProviderAdapter } from '../providers/types.js';
 import type { RequestNeeds } from '../routing/eligibility.js';
 import type { AnswerCache, CacheHit, CachePlan } from './answer-cache.js';
 import type { CircuitBreakers } from './circuit-breaker.js';
-import { callEmbeddings } from './call-embeddings.js';
+import { callEmbeddings } from './tracked-call.js';
 import { inputCostUsd } from './cost.js';
 import type { DeploymentLoad } from './deployment-load.js';
 import { failedAttempt, toGatewayError } from './execute-with-failover.js';

@@ -11,7 +11,7 @@ import { withCheckedText } from './content-filter-thinking.js';
 import { moderateChatStream } from './moderation-stream.js';
 import { toAzureResults, type AzureFilterResults } from './filters/azure-results.js';
 import type { ContentFilterPlugin, InputVerdict, OutputVerdict } from './filters/filter-types.js';
-import { createModerationFilter } from './filters/moderation-filter.js';
+import { createModerationFilter, type ModerationClassifier } from './filters/moderation-filter.js';
 import {
   RULES_PLUGIN,
   createPatternFilter,
@@ -27,6 +27,15 @@ export interface ContentFilterOptions {
   maxMatchChars?: number;
   /** Extra plug-ins after the built-ins. */
   plugins?: ContentFilterPlugin[];
+  /**
+   * Calls one of the router's moderation deployments or pools by name
+   * (`contentFilter.moderationDeployment`; ModerationsGateway.classify).
+   */
+  moderateWith?: (
+    name: string,
+    text: string,
+    signal: AbortSignal,
+  ) => ReturnType<ModerationClassifier>;
 }
 
 export class ContentFilter {
@@ -138,6 +147,15 @@ export function createContentFilter(
         url: config.moderationUrl,
         timeoutMs: options.moderationTimeoutMs,
         apiKey: options.moderationApiKey,
+      }),
+    );
+  const deployment = config.moderationDeployment;
+  const moderateWith = options.moderateWith;
+  if (deployment && moderateWith)
+    plugins.push(
+      createModerationFilter({
+        classify: (text, signal) => moderateWith(deployment, text, signal),
+        timeoutMs: options.moderationTimeoutMs,
       }),
     );
   plugins.push(...(options.plugins ?? []));

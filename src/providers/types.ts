@@ -8,6 +8,8 @@ import type {
   ChatResponse,
   EmbeddingsRequest,
   EmbeddingsResponse,
+  ModerationRequest,
+  ModerationResponse,
 } from '../core/wire-types.js';
 import type { NativeRequest } from './native-api.js';
 
@@ -31,6 +33,13 @@ export interface UpstreamRequest {
 export interface UpstreamEmbeddingsRequest {
   deployment: DeploymentConfig;
   body: EmbeddingsRequest;
+  signal: AbortSignal;
+  requestId: string;
+}
+
+export interface UpstreamModerationRequest {
+  deployment: DeploymentConfig;
+  body: ModerationRequest;
   signal: AbortSignal;
   requestId: string;
 }
@@ -65,6 +74,14 @@ export interface ProviderAdapter {
    */
   embed?(req: UpstreamEmbeddingsRequest): Promise<{
     response: EmbeddingsResponse;
+    headers: Record<string, string>;
+  }>;
+  /**
+   * Moderation results from a moderation model (`kind: moderation`; `body.model` is already the
+   * upstream name). Providers without a moderation API leave it out.
+   */
+  moderate?(req: UpstreamModerationRequest): Promise<{
+    response: ModerationResponse;
     headers: Record<string, string>;
   }>;
   /** The provider's own count of a request's prompt tokens, where it has one (Anthropic). */

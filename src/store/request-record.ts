@@ -23,7 +23,7 @@ export interface RequestRecord {
   /** Epoch ms when the request arrived. */
   time: number;
   requestId: string;
-  endpoint: 'chat' | 'completions' | 'responses' | 'messages' | 'embeddings';
+  endpoint: 'chat' | 'completions' | 'responses' | 'messages' | 'embeddings' | 'moderations';
   tenant?: string;
   keyId?: string;
   /** The end user the client named (`user`, `safety_identifier`, Anthropic's `metadata.user_id`). */

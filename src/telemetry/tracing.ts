@@ -25,6 +25,8 @@ const OPERATION: Record<RequestRecord['endpoint'], string> = {
   messages: 'chat',
   // OpenTelemetry's GenAI semantic conventions name the operation `embeddings`.
   embeddings: 'embeddings',
+  // The GenAI conventions name no moderation operation: ours, after OpenAI's path.
+  moderations: 'moderations',
 };
 
 export function createTraceRecorder(opts: {

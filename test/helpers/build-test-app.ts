@@ -28,6 +28,8 @@ import { AnswerCache } from '../../src/gateway/answer-cache.js';
 import { registerCacheRoutes } from '../../src/http/routes/cache-routes.js';
 import { EmbeddingsGateway } from '../../src/gateway/embeddings-gateway.js';
 import { registerEmbeddingsRoutes } from '../../src/http/routes/embeddings-routes.js';
+import { ModerationsGateway } from '../../src/gateway/moderations-gateway.js';
+import { registerModerationsRoutes } from '../../src/http/routes/moderations-routes.js';
 import type { DeploymentConfig } from '../../src/config/deployment-schema.js';
 import { memoryAnswerCache, type AnswerCacheStore } from '../../src/store/answer-cache-store.js';
 
@@ -101,6 +103,7 @@ export async function buildTestApp(
       (a) => registerAdminRoutes(a, configService, (c) => subsetNotes(c, () => router)),
       (a) => registerCacheRoutes(a, answerCache),
       (a) => registerEmbeddingsRoutes(a, new EmbeddingsGateway({ ...gatewayDeps, answerCache })),
+      (a) => registerModerationsRoutes(a, new ModerationsGateway(gatewayDeps)),
       (a) => registerDashboardRoutes(a, { config: holder, stats, decisions }),
       (a) => registerMessagesRoutes(a, gateway, clock),
       ...(opts.responses

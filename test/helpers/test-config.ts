@@ -44,6 +44,21 @@ export function simEmbeddingDeployment(
   });
 }
 
+/** A simulated moderation model (`kind: moderation`): omni-moderation, free, reads images. */
+export function simModerationDeployment(
+  name: string,
+  overrides: Partial<DeploymentInput> = {},
+): DeploymentInput {
+  return simDeployment(name, {
+    kind: 'moderation',
+    model: 'omni-moderation-latest',
+    prices: { inputPer1M: 0, outputPer1M: 0 },
+    contextWindow: 32_768,
+    maxOutputTokens: undefined,
+    ...overrides,
+  });
+}
+
 /** The default test fleet: a pricey top model, a mid model and a cheap one behind `model-router`. */
 export function testConfigInput(overrides: Partial<ConfigInput> = {}): ConfigInput {
   return {

@@ -1,8 +1,11 @@
-// External moderation endpoint as a plug-in: OpenAI moderation shape, `POST {input}` →
-// `{results:[{flagged, categories, category_scores?}]}` (https://platform.openai.com/docs/api-reference/moderations).
-// Called through undici with a timeout; if the endpoint fails the request is not blocked, and the
-// failure is reported in Azure's `error` field of the filter results.
+// A moderation model as a content-filter plug-in: OpenAI moderation shape, `POST {input}` →
+// `{results:[{flagged, categories, category_scores?}]}` (https://platform.openai.com/docs/api-reference/moderations),
+// from an external endpoint (`moderationUrl`, through undici) or one of the router's own
+// moderation deployments (`moderationDeployment`, a `classify` function), with a timeout; if it
+// fails the request is not blocked, and the failure is reported in Azure's `error` field of the
+// filter results.
 import { request, type Dispatcher } from 'undici';
+import { GatewayError } from '../../core/errors.js';
 import type { ChatMessage } from '../../core/wire-types.js';
 import { collectPromptText } from '../../core/prompt-text.js';
 import type {
@@ -12,12 +15,49 @@ import type {
   OutputVerdict,
 } from './filter-types.js';
 
-export interface ModerationFilterOptions {
+/** Classifies one text: an OpenAI moderation reply's body, or a GatewayError. */
+export type ModerationClassifier = (
+  text: string,
+  signal: AbortSignal,
+) => Promise<{ results?: readonly unknown[] }>;
+
+export type ModerationFilterOptions = { timeoutMs?: number } & (
+  | {
+      url: string;
+      /** Bearer token for the endpoint (from an env var, never config). */
+      apiKey?: string;
+      dispatcher?: Dispatcher;
+    }
+  | { classify: ModerationClassifier }
+);
+
+/** The plain endpoint as a classifier: a status ≥ 400 is a GatewayError with that status. */
+function endpointClassifier(options: {
   url: string;
-  timeoutMs?: number;
-  /** Bearer token for the endpoint (from an env var, never config). */
   apiKey?: string;
   dispatcher?: Dispatcher;
+}): ModerationClassifier {
+  return async (text, signal) => {
+    const res = await request(options.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}),
+      },
+      body: JSON.stringify({ input: text }),
+      signal,
+      dispatcher: options.dispatcher,
+    });
+    const raw = await res.body.text();
+    if (res.statusCode >= 400)
+      throw new GatewayError({
+        status: res.statusCode,
+        type: 'upstream_error',
+        code: 'moderation_failed',
+        message: `moderation endpoint answered ${res.statusCode}`,
+      });
+    return JSON.parse(raw) as { results?: unknown[] };
+  };
 }
 
 const SEVERITY_CATEGORIES: FilterCategory[] = ['hate', 'sexual', 'violence', 'self_harm'];
@@ -39,26 +79,15 @@ interface ModerationResult {
 
 export function createModerationFilter(options: ModerationFilterOptions): ContentFilterPlugin {
   const timeoutMs = options.timeoutMs ?? 2000;
+  const classify = 'classify' in options ? options.classify : endpointClassifier(options);
+  const what = 'classify' in options ? 'moderation deployment' : 'moderation endpoint';
 
   async function moderate(text: string): Promise<OutputVerdict> {
     try {
-      const res = await request(options.url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}),
-        },
-        body: JSON.stringify({ input: text }),
-        signal: AbortSignal.timeout(timeoutMs),
-        dispatcher: options.dispatcher,
-      });
-      const raw = await res.body.text();
-      if (res.statusCode >= 400)
-        return failed(res.statusCode, `moderation endpoint answered ${res.statusCode}`);
-      const body = JSON.parse(raw) as { results?: ModerationResult[] };
+      const body = await classify(text, AbortSignal.timeout(timeoutMs));
       const hits: FilterHit[] = [];
       const seen = new Set<FilterCategory>();
-      for (const r of body.results ?? []) {
+      for (const r of (body.results ?? []) as ModerationResult[]) {
         for (const [name, flagged] of Object.entries(r.categories ?? {})) {
           const category = azureCategory(name);
           if (!flagged || !category || seen.has(category)) continue;
@@ -82,14 +111,14 @@ export function createModerationFilter(options: ModerationFilterOptions): Conten
       }
       return { hits, evaluated: SEVERITY_CATEGORIES };
     } catch (err) {
+      if (err instanceof GatewayError && err.code === 'moderation_failed')
+        return failed(err.status, err.message);
       const timedOut =
         err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
-      return failed(
-        timedOut ? 408 : 502,
-        timedOut
-          ? `moderation endpoint timed out after ${timeoutMs} ms`
-          : 'moderation endpoint unreachable or invalid reply',
-      );
+      if (timedOut) return failed(408, `${what} timed out after ${timeoutMs} ms`);
+      // The router's own deployment: its error says what failed (no upstream body in it).
+      if (err instanceof GatewayError) return failed(err.status, `${what}: ${err.message}`);
+      return failed(502, `${what} unreachable or invalid reply`);
     }
   }
 

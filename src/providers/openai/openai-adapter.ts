@@ -3,7 +3,12 @@
 // description, not subclasses). Replies are parsed loosely (CONTRACTS.md §6 "common advice").
 import type { DeploymentConfig, ProviderKind } from '../../config/deployment-schema.js';
 import { GatewayError } from '../../core/errors.js';
-import type { ChatRequest, ChatResponse, EmbeddingsResponse } from '../../core/wire-types.js';
+import type {
+  ChatRequest,
+  ChatResponse,
+  EmbeddingsResponse,
+  ModerationResponse,
+} from '../../core/wire-types.js';
 
 type Json = Record<string, unknown>;
 import {
@@ -35,7 +40,7 @@ interface Endpoint {
 export function describeEndpoint(
   deployment: DeploymentConfig,
   apiKey: string | undefined,
-  operation: 'chat/completions' | 'embeddings' = 'chat/completions',
+  operation: 'chat/completions' | 'embeddings' | 'moderations' = 'chat/completions',
 ): Endpoint {
   const kind: ProviderKind = deployment.provider;
   const headers: Record<string, string> = {
@@ -131,6 +136,23 @@ export function createOpenAiAdapter(
   const apiKey = deployment.apiKeyEnv ? env[deployment.apiKeyEnv] : undefined;
   const endpoint = describeEndpoint(deployment, apiKey);
   const embeddingsEndpoint = describeEndpoint(deployment, apiKey, 'embeddings');
+  const moderationsEndpoint = describeEndpoint(deployment, apiKey, 'moderations');
+  /** POSTs `body` as JSON; a 2xx reply's JSON object, or the upstream's error. */
+  const postJson = async (
+    to: Endpoint,
+    body: unknown,
+    req: { requestId: string; signal: AbortSignal },
+  ): Promise<{ parsed: Json; headers: Record<string, string> }> => {
+    const res = await http.request({
+      url: to.url,
+      headers: { ...to.headers, 'x-request-id': req.requestId },
+      body: JSON.stringify(body),
+      signal: req.signal,
+    });
+    if (res.status < 200 || res.status >= 300) throw await upstreamError(res, deployment.name);
+    const parsed = await readJsonObject(res.body, deployment.name);
+    return { parsed, headers: pickUpstreamHeaders(res.headers) };
+  };
   const nativeResponses = deployment.capabilities.responsesApi;
   const responsesEndpoint = nativeResponses ? responsesUrl(deployment) : undefined;
   /** True when this call goes to the upstream's own `/responses`. */
@@ -153,19 +175,23 @@ export function createOpenAiAdapter(
       ? { batchApi: createOpenAiBatchApi(deployment, http, apiKey) }
       : {}),
     async embed(req) {
-      const res = await http.request({
-        url: embeddingsEndpoint.url,
-        headers: { ...embeddingsEndpoint.headers, 'x-request-id': req.requestId },
-        body: JSON.stringify(req.body),
-        signal: req.signal,
-      });
-      if (res.status < 200 || res.status >= 300) throw await upstreamError(res, deployment.name);
-      const parsed = await readJsonObject(res.body, deployment.name);
+      const { parsed, headers } = await postJson(embeddingsEndpoint, req.body, req);
       if (!Array.isArray(parsed.data))
         throw malformed(deployment.name, JSON.stringify(parsed), 'an embeddings list');
       const response = parsed as EmbeddingsResponse;
       if (typeof response.model !== 'string' || !response.model) response.model = deployment.model;
-      return { response, headers: pickUpstreamHeaders(res.headers) };
+      return { response, headers };
+    },
+    // OpenAI's `POST /v1/moderations` (openapi.yaml createModeration); Azure has no such path
+    // (config refuses `kind: moderation` there).
+    async moderate(req) {
+      const { parsed, headers } = await postJson(moderationsEndpoint, req.body, req);
+      if (!Array.isArray(parsed.results))
+        throw malformed(deployment.name, JSON.stringify(parsed), 'a moderation result list');
+      const response = parsed as ModerationResponse;
+      if (typeof response.model !== 'string' || !response.model) response.model = deployment.model;
+      if (typeof response.id !== 'string') response.id = 'modr-upstream';
+      return { response, headers };
     },
     async chat(req) {
       const res = await send(req, false);

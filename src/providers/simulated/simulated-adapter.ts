@@ -10,6 +10,7 @@ import {
   loadTokenizer,
 } from '../../core/prompt-text.js';
 import { simulatedEmbeddings } from './simulated-embeddings.js';
+import { compileFlagWords, simulatedModeration } from './simulated-moderation.js';
 import type { ChatChunk, ChatRequest, ChatResponse } from '../../core/wire-types.js';
 import type { ProviderAdapter, UpstreamRequest } from '../types.js';
 import { prng } from '../../core/prng.js';
@@ -130,6 +131,8 @@ export function createSimulatedAdapter(
   const now = opts.now ?? Date.now;
   /** The same deployment without simulated latency: what answers its Batch API's lines. */
   let instant: ProviderAdapter | undefined;
+  /** A moderation model's matchers, compiled on its first call. */
+  let flagWords: ReturnType<typeof compileFlagWords> | undefined;
 
   const prepare = async (body: ChatRequest) => {
     const text = collectPromptText(body);
@@ -198,6 +201,14 @@ export function createSimulatedAdapter(
       await failBeforeReply(requestSeed(texts.join('\u0000'), deployment.model), req.signal);
       const count = await loadTokenizer();
       return { response: simulatedEmbeddings(req.body, deployment, sim, count), headers: {} };
+    },
+    async moderate(req) {
+      await failBeforeReply(
+        requestSeed(JSON.stringify(req.body.input), deployment.model),
+        req.signal,
+      );
+      flagWords ??= compileFlagWords(sim.flagWords);
+      return { response: simulatedModeration(req.body, deployment, flagWords), headers: {} };
     },
     async chat(req: UpstreamRequest) {
       const { seed, promptTokens, answer } = await prepare(req.body);

@@ -1,0 +1,222 @@
+// `/v1/moderations`: a moderation model (`kind: moderation`) or a pool of them called by name
+// (the request's `model`, else `moderations.defaultModel`), not routed. Governed as embeddings
+// are: key scope and subset, key and deployment rate limits (TPM charged the texts' estimate; a
+// moderation reply reports no usage), budgets, the deployment's circuit breaker, cool-downs and
+// timeout, failover within a pool (named-failover.ts), and one request-log record (endpoint
+// `moderations`; its cost 0 unless the deployment has prices: OpenAI's moderation is free). The
+// content filter does not run here: its input is what the client wants classified, harmful or not.
+import type { DeploymentConfig } from '../config/deployment-schema.js';
+import type { ConfigHolder } from '../config/runtime-config.js';
+import type { Clock } from '../core/clock.js';
+import { invalidRequest } from '../core/errors.js';
+import { estimateModerationTokens, moderationItems } from '../core/moderation-input.js';
+import type { ChatRequest, ModerationRequest, ModerationResponse } from '../core/wire-types.js';
+import type { ProviderAdapter } from '../providers/types.js';
+import { newRequestRecord, type RequestRecorder } from '../store/request-record.js';
+import { newId } from '../core/ids.js';
+import type { CircuitBreakers } from './circuit-breaker.js';
+import { inputCostUsd } from './cost.js';
+import { DeploymentLoad } from './deployment-load.js';
+import { finishFailedRequest, finishRecord, openRecord } from './finish-record.js';
+import {
+  targetMembers,
+  type AdmitContext,
+  type ChatCall,
+  type GatewayPolicies,
+  type Target,
+} from './gateway-types.js';
+import {
+  callOrWait,
+  callWithFailover,
+  servedHeaders,
+  type NamedAttempt,
+  type NamedFailoverDeps,
+} from './named-failover.js';
+import { PoolBalancer } from './pool-order.js';
+import { resolveNamedModel } from './request-target.js';
+import { trackedCall } from './tracked-call.js';
+import { noteQueued } from './wait-for-headroom.js';
+
+/** What an adapter's `moderate` answers: the response and the upstream's headers. */
+type ModerateReply = Awaited<ReturnType<NonNullable<ProviderAdapter['moderate']>>>;
+
+/** OpenAI's default moderation model: what a request naming none gets, unless configured. */
+export const DEFAULT_MODERATION_MODEL = 'omni-moderation-latest';
+
+/** The gateway's parts, shared with the other gateways (breakers, load, policies, recorder). */
+export interface ModerationsDeps {
+  config: ConfigHolder;
+  adapters: { adapterFor(deployment: DeploymentConfig): ProviderAdapter };
+  clock: Clock;
+  breakers: CircuitBreakers;
+  recorder: RequestRecorder;
+  policies?: GatewayPolicies;
+  /** Calls in flight and recent latency per deployment (shared with the other gateways). */
+  load?: DeploymentLoad;
+}
+
+/** A moderation request; `model` empty when the client named none. */
+export type ModerationsCall = Omit<
+  ChatCall,
+  'request' | 'endpoint' | 'native' | 'passThrough' | 'deploymentFromPath'
+> & { request: ModerationRequest };
+
+export class ModerationsGateway {
+  /** The upstream calls' parts; its pool balancer's turns, load and latency are this replica's. */
+  private readonly failover: NamedFailoverDeps;
+
+  constructor(private readonly deps: ModerationsDeps) {
+    const load = deps.load ?? new DeploymentLoad(deps.clock);
+    this.failover = { ...deps, load, pools: new PoolBalancer(load) };
+  }
+
+  async handle(
+    call: ModerationsCall,
+  ): Promise<{ response: ModerationResponse; headers: Record<string, string> }> {
+    const snapshot = this.deps.config.current;
+    const startedPerf = this.deps.clock.perfNow();
+    const record = openRecord(this.deps.clock, call, 'moderations', false);
+    const items = moderationItems(call.request.input);
+    const model =
+      call.request.model || (snapshot.config.moderations.defaultModel ?? DEFAULT_MODERATION_MODEL);
+    // The governance hooks speak chat: they see the caller and the texts as user messages.
+    const asChat: ChatCall = {
+      ...call,
+      endpoint: 'moderations',
+      request: {
+        model,
+        messages: items.flatMap((i) => i.texts).map((content) => ({ role: 'user', content })),
+      } as ChatRequest,
+    };
+    const policies = this.deps.policies;
+    let admit: AdmitContext | undefined;
+    try {
+      const named = this.resolve(asChat, model, !call.request.model);
+      const { target, name } = named;
+      if (target.kind === 'pool') record.router = name;
+      const allowed = this.readersOf(named.allowed, name, items);
+      const estimate = estimateModerationTokens(items);
+      admit = { call: asChat, target, promptTokens: estimate };
+      const admitted = policies?.admit ? await policies.admit(admit) : {};
+      noteQueued(record, admitted);
+      const members = { target, allowed, sentEstimate: estimate };
+      const run = () => callWithFailover(this.failover, call, members, record, this.attempt(call));
+      const { d, served } = await callOrWait(
+        this.failover,
+        snapshot.deployments,
+        admitted,
+        estimate,
+        record,
+        run,
+      );
+      const response = served.response;
+      record.servedModel = response.model;
+      record.promptTokens = estimate;
+      // Called by name, not routed: what it cost is the baseline (no savings claimed).
+      record.costUsd = inputCostUsd(d, estimate);
+      record.baselineCostUsd = record.costUsd;
+      policies?.settle?.(admit, {
+        deployment: d,
+        usage: { prompt_tokens: estimate, completion_tokens: 0, total_tokens: estimate },
+        costUsd: record.costUsd,
+        status: 200,
+      });
+      finishRecord(this.deps, record, startedPerf, 200);
+      return {
+        response,
+        headers: servedHeaders(admitted, served.headers, d, response.model, record),
+      };
+    } catch (err) {
+      finishFailedRequest(this.deps, record, startedPerf, err, admit, 0);
+      throw err;
+    }
+  }
+
+  /**
+   * The router's own call to a moderation deployment or pool by name (the content filter's
+   * `moderationDeployment`): with failover, breakers and the deployment's rate limit, but no
+   * key, no budget and no request-log record. Throws a GatewayError when none answers.
+   */
+  async classify(name: string, text: string, signal: AbortSignal): Promise<ModerationResponse> {
+    const snapshot = this.deps.config.current;
+    const pool = snapshot.pools.get(name);
+    const deployment = snapshot.deployments.get(name);
+    // The config's check keeps the name known; a GatewayError all the same if it is not.
+    if (!pool && !deployment) throw invalidRequest(`No moderation model is named "${name}".`);
+    const target: Target = pool
+      ? { kind: 'pool', pool }
+      : { kind: 'deployment', deployment: deployment! };
+    const allowed = targetMembers(target)
+      .map((n) => snapshot.deployments.get(n))
+      .filter((m): m is DeploymentConfig => m?.kind === 'moderation');
+    const call = { signal, requestId: newId('req_'), request: { model: name, input: text } };
+    // Its attempts feed the breakers; the record itself is never written.
+    const scratch = newRequestRecord({
+      time: this.deps.clock.now(),
+      requestId: call.requestId,
+      endpoint: 'moderations',
+      stream: false,
+    });
+    const members = { target, allowed, sentEstimate: Math.ceil(text.length / 4) };
+    const { served } = await callWithFailover(
+      this.failover,
+      call,
+      members,
+      scratch,
+      this.attempt(call),
+    );
+    return served.response;
+  }
+
+  /** One call of `call.request` to a member (callWithFailover's attempt). */
+  private attempt(
+    call: Pick<ModerationsCall, 'request' | 'requestId'>,
+  ): NamedAttempt<ModerateReply> {
+    return async (d, adapter, signal, t0) => {
+      if (!adapter.moderate)
+        throw invalidRequest(`${d.name}'s provider serves no moderations.`, 'model');
+      const reply = await trackedCall(this.failover, d.name, t0, () =>
+        adapter.moderate!({
+          deployment: d,
+          body: { ...call.request, model: d.model },
+          signal,
+          requestId: call.requestId,
+        }),
+      );
+      return { served: reply, model: reply.response.model };
+    };
+  }
+
+  /** The target `model` names; with none named and no default of that name, a 400 saying so. */
+  private resolve(asChat: ChatCall, model: string, defaulted: boolean) {
+    const snapshot = this.deps.config.current;
+    if (
+      defaulted &&
+      !snapshot.deployments.has(model) &&
+      !snapshot.pools.has(model) &&
+      !snapshot.routers.has(model)
+    )
+      throw invalidRequest(
+        `model is required here: no moderation model is named "${model}" (the default; set moderations.defaultModel, or name a moderation deployment or pool as model).`,
+        'model',
+      );
+    return resolveNamedModel(snapshot, asChat, 'moderation');
+  }
+
+  /** The members that read every part of the inputs: images only go to `capabilities.vision`. */
+  private readersOf(
+    allowed: DeploymentConfig[],
+    name: string,
+    items: ReturnType<typeof moderationItems>,
+  ): DeploymentConfig[] {
+    if (!items.some((i) => i.imageUrls.length > 0)) return allowed;
+    const readers = allowed.filter((d) => d.capabilities.vision);
+    if (readers.length === 0)
+      throw invalidRequest(
+        `"${name}" classifies text only (no capabilities.vision): send the image parts to an omni-moderation model, or text alone.`,
+        'input',
+        'model_not_vision',
+      );
+    return readers;
+  }
+}

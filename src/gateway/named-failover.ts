@@ -1,0 +1,174 @@
+// The upstream part of a request for a model called by name, not routed (embeddings,
+// moderations): which of the target's members may be called now (own budget left, circuit
+// closed, not cooling down after an upstream 429), in the pool's order, and the calls, failing
+// over on a retryable error. Apart from the gateways so that a request that may wait
+// (wait-for-headroom.ts) can run it again once a member has headroom. What one call sends and
+// makes of its reply is the caller's `attempt`.
+import type { DeploymentConfig } from '../config/deployment-schema.js';
+import type { Clock } from '../core/clock.js';
+import { GatewayError } from '../core/errors.js';
+import { budgetExceeded } from '../policy/budget.js';
+import type { ProviderAdapter } from '../providers/types.js';
+import type { RequestRecord } from '../store/request-record.js';
+import type { CircuitBreakers } from './circuit-breaker.js';
+import type { DeploymentLoad } from './deployment-load.js';
+import {
+  clientClosed,
+  failedAttempt,
+  rateLimitedEverywhere,
+  toGatewayError,
+} from './execute-with-failover.js';
+import type { AdmitResult, ChatCall, GatewayPolicies, Target } from './gateway-types.js';
+import type { PoolBalancer } from './pool-order.js';
+import { NoHeadroom, waitForHeadroom } from './wait-for-headroom.js';
+
+/** What the calls need: the gateway's parts (built once per gateway, not per request). */
+export interface NamedFailoverDeps {
+  adapters: { adapterFor(deployment: DeploymentConfig): ProviderAdapter };
+  clock: Clock;
+  breakers: CircuitBreakers;
+  load: DeploymentLoad;
+  pools: PoolBalancer;
+  policies?: GatewayPolicies;
+}
+
+/** The members a request may use and the tokens each attempt charges their rate limits. */
+export interface NamedMembers {
+  target: Target;
+  /** Members the caller's key may use, in the configured order. */
+  allowed: readonly DeploymentConfig[];
+  sentEstimate: number;
+}
+
+/**
+ * One call to `d` under `signal` (the client's, and `d`'s own timeout), begun at `t0`: what it
+ * served and the model the upstream says answered. Throws a GatewayError (`retryable` or not).
+ */
+export type NamedAttempt<T> = (
+  d: DeploymentConfig,
+  adapter: ProviderAdapter,
+  signal: AbortSignal,
+  t0: number,
+) => Promise<{ served: T; model: string }>;
+
+/**
+ * Calls the members that may be called, in order, until one answers; each attempt, the one that
+ * answered included, goes into `record`. Throws why none could (a spent budget, open circuits,
+ * cool-downs: NoHeadroom), or the last failure (NoHeadroom when every member called refused with
+ * a 429).
+ */
+export async function callWithFailover<T>(
+  deps: NamedFailoverDeps,
+  call: Pick<ChatCall, 'signal' | 'requestId'>,
+  members: NamedMembers,
+  record: RequestRecord,
+  attempt: NamedAttempt<T>,
+): Promise<{ d: DeploymentConfig; served: T }> {
+  const { breakers, policies } = deps;
+  const { allowed, sentEstimate, target } = members;
+  const spent = allowed.map((m) => policies?.deploymentBudgetSpent?.(m));
+  const affordable = allowed.filter((_, i) => !spent[i]);
+  // Every member's own budget is used up: the one that resets first says when to come back.
+  if (affordable.length === 0) {
+    const lines = spent.filter((l) => l !== undefined);
+    throw budgetExceeded(
+      lines.reduce((a, b) => (b.resetsAt < a.resetsAt ? b : a)),
+      deps.clock.now(),
+    );
+  }
+  const healthy = affordable.filter((m) => breakers.allows(m.name));
+  if (healthy.length === 0)
+    throw new GatewayError({
+      status: 503,
+      type: 'server_error',
+      code: 'no_healthy_deployment',
+      message: `${allowed.map((m) => m.name).join(', ')}: unhealthy (circuit open); retry shortly.`,
+      headers: { 'retry-after': '5' },
+    });
+  const ready = healthy.filter((m) => !breakers.coolingDown(m.name));
+  if (ready.length === 0) {
+    const waitMs = Math.min(...healthy.map((m) => breakers.coolingLeftMs(m.name)));
+    const cooling = new GatewayError({
+      status: 429,
+      type: 'rate_limit_error',
+      code: 'rate_limit_exceeded',
+      message: `${healthy.map((m) => m.name).join(', ')}: the upstream answered 429 and asked to wait; skipped until then.`,
+      headers: { 'retry-after': String(Math.max(1, Math.ceil(waitMs / 1000))) },
+    });
+    throw new NoHeadroom(
+      cooling,
+      healthy.map((m) => m.name),
+      false,
+    );
+  }
+  const ordered = target.kind === 'pool' ? deps.pools.order(target.pool, ready, false) : ready;
+  const from = record.attempts.length;
+  let lastError: GatewayError | undefined;
+  for (const d of ordered) {
+    const adapter = deps.adapters.adapterFor(d);
+    record.deployment = d.name;
+    record.region = d.region;
+    record.dataZone = d.dataZone;
+    const t0 = deps.clock.perfNow();
+    try {
+      await policies?.consumeDeployment?.(d, sentEstimate);
+      const signal = AbortSignal.any([call.signal, AbortSignal.timeout(d.timeoutMs)]);
+      const { served, model } = await attempt(d, adapter, signal, t0);
+      breakers.success(d.name);
+      record.attempts.push({
+        deployment: d.name,
+        model,
+        outcome: 'ok',
+        latencyMs: deps.clock.perfNow() - t0,
+      });
+      return { d, served };
+    } catch (err) {
+      if (call.signal.aborted) throw clientClosed(record.attempts);
+      const e = toGatewayError(err);
+      record.attempts.push(failedAttempt(breakers, d, e, deps.clock.perfNow() - t0));
+      if (!e.retryable) throw e;
+      lastError = e;
+    }
+  }
+  const refusedBy = rateLimitedEverywhere(record.attempts.slice(from));
+  throw refusedBy ? new NoHeadroom(lastError!, refusedBy, true) : lastError!;
+}
+
+/**
+ * `run` (a callWithFailover), and for a request that asked to wait (`rateLimits.queue`) and
+ * found no member with headroom, `run` again once one has it (wait-for-headroom.ts).
+ */
+export async function callOrWait<T>(
+  deps: NamedFailoverDeps,
+  deployments: ReadonlyMap<string, DeploymentConfig>,
+  admitted: AdmitResult,
+  tokens: number,
+  record: RequestRecord,
+  run: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (!admitted.patience) throw err;
+    return waitForHeadroom(err, admitted, { ...deps, deployments, tokens }, run, record);
+  }
+}
+
+/** The reply's headers: admission's, the upstream's, and what served it. */
+export function servedHeaders(
+  admitted: AdmitResult,
+  upstream: Record<string, string>,
+  d: DeploymentConfig,
+  model: string,
+  record: RequestRecord,
+): Record<string, string> {
+  return {
+    ...(admitted.headers ?? {}),
+    ...upstream,
+    'x-router-deployment': d.name,
+    'x-router-model': model,
+    'x-router-region': d.region,
+    'x-router-attempts': String(record.attempts.length),
+    ...(admitted.warnings?.length ? { 'x-router-warnings': admitted.warnings.join('; ') } : {}),
+  };
+}
