@@ -1,6 +1,9 @@
 // `GET /v1/responses/{id}/input_items`: a stored response's own input (not the earlier turns'),
 // as items with stable ids, `order` desc (newest first, the default) or asc, at most `limit`
-// (1–100, 20) after the item `after`.
+// (1–100, 20) after the item `after`. Reasoning items this router returned (Claude's thinking)
+// that the client sent back are listed where they came, before their assistant turn's items,
+// as OpenAI lists them (openapi.yaml `ResponseItemList`); an upstream's own reasoning items are
+// not kept (they are not replayed across models) and so not listed.
 import { invalidRequest, queryNumber } from '../../core/errors.js';
 import type { StoredResponse } from '../../store/response-store.js';
 import { chatToInputItems, type Json } from './responses-convert.js';
@@ -14,7 +17,8 @@ export function inputItemList(stored: StoredResponse, query: Json): Json {
     stored.response?.status !== 'cancelled';
   const own = stored.messages.slice(stored.inputFrom ?? 0, answered ? -1 : undefined);
   const base = stored.id.replace(/^resp_/, '');
-  const items = chatToInputItems(own).map((item, i): Json => {
+  const items = chatToInputItems(own, { reasoning: true }).map((item, i): Json => {
+    if (item.type === 'reasoning') return { ...item, id: `rs_${base}_${i}` };
     if (item.type === 'function_call')
       return { id: `fc_${base}_${i}`, ...item, status: 'completed' };
     if (item.type === 'function_call_output')
