@@ -398,7 +398,6 @@ export async function createRuntime(
     async close() {
       stopWatching();
       await batches.stop();
-      await background.stop();
       // Requests in flight finish; a keep-alive connection that goes idle while we drain (its
       // last request just ended) is closed then, not when the client's idle timer fires, and so
       // is a connection that has not sent a request (Node counts it as busy: see
@@ -411,6 +410,9 @@ export async function createRuntime(
       try {
         const closing = app.close();
         closeWaiting();
+        // No new request is taken now; background runs get 10 s to finish (their followers'
+        // streams end with them), then those left are marked failed.
+        await background.stop();
         await closing;
       } finally {
         clearInterval(sweep);
