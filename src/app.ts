@@ -62,6 +62,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   app.decorateRequest('auth', null as never);
   app.decorateRequest('batchForward', undefined);
+  app.decorateRequest('batchLine', false);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0] ?? '';
@@ -99,6 +100,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const line = deps.batchCallers?.take(request.headers[BATCH_CALLER_HEADER]);
     request.auth =
       line?.auth ?? (await deps.authenticator.authenticate(request.headers, request.ip));
+    if (line) request.batchLine = true;
     if (line?.forward) request.batchForward = line.forward;
   });
 

@@ -30,6 +30,7 @@ import type { Authenticator } from './http/auth-hook.js';
 import { registerAdminRoutes } from './http/routes/admin-routes.js';
 import { trackUnusedConnections } from './http/track-unused-connections.js';
 import { registerResponsesRoutes } from './http/responses/responses-routes.js';
+import { BackgroundResponses } from './http/responses/background-responses.js';
 import { registerMessagesRoutes } from './http/anthropic/messages-routes.js';
 import { createResponseStore } from './store/response-store.js';
 import { BudgetTracker } from './policy/budget.js';
@@ -298,6 +299,14 @@ export async function createRuntime(
     const forwarder = batches.forwarder;
     if (forwarder) batchMetrics.watchForward(() => forwarder.waiting());
   }
+  const responses = createResponseStore(10_000, requestLog?.store);
+  const background = new BackgroundResponses({
+    store: responses,
+    clock,
+    log: { warn: (m) => logger.warn(m), info: (m) => logger.info(m) },
+    state: shared.state,
+  });
+  await background.start();
   const app = await buildApp({
     config: holder,
     gateway,
@@ -329,13 +338,13 @@ export async function createRuntime(
           cooling_down: breakers.coolingDownSnapshot(),
           deployment_load: load.snapshotAll(),
           batches: batches.runner.status(),
+          background_responses: { running: background.running() },
         },
       };
     },
     metricsText: initial.telemetry.metrics ? metricsText : undefined,
     plugins: [
-      (a) =>
-        registerResponsesRoutes(a, gateway, createResponseStore(10_000, requestLog?.store), holder),
+      (a) => registerResponsesRoutes(a, gateway, responses, holder, background),
       (a) => registerMessagesRoutes(a, gateway, clock),
       (a) => batches.register(a),
       (a) => registerAdminRoutes(a, configService, (c) => subsetNotes(c, routerFor)),
@@ -401,6 +410,9 @@ export async function createRuntime(
       try {
         const closing = app.close();
         closeWaiting();
+        // No new request is taken now; background runs get 10 s to finish (their followers'
+        // streams end with them), then those left are marked failed.
+        await background.stop();
         await closing;
       } finally {
         clearInterval(sweep);

@@ -23,5 +23,7 @@ declare module 'fastify' {
     auth: AuthContext;
     /** Only on a forwarding batch's in-process chat line (batch/batch-caller.ts). */
     batchForward?: BatchForwardOffer;
+    /** A batch line sent in process as its batch's creator (batch/batch-caller.ts). */
+    batchLine: boolean;
   }
 }

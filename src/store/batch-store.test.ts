@@ -335,6 +335,7 @@ describe('batches in the request-log stores', () => {
         'conversations',
         'files',
         'requests',
+        'response_events',
         'schema_migrations',
         'webhook_deliveries',
       ]);

@@ -1,3 +1,4 @@
+import { createMemoryConversationStore } from './memory/memory-conversation-store.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -186,9 +187,7 @@ describe('RequestLog batching', () => {
       query: async () => written,
       count: async () => written.length,
       deleteOlderThan: async () => 0,
-      saveConversation: async () => {},
-      getConversation: async () => undefined,
-      deleteConversation: async () => false,
+      ...createMemoryConversationStore(10),
       close: async () => {},
       ...createMemoryBatchStore(),
     };

@@ -3,12 +3,17 @@
 // and its owner (the caller's tenant: another tenant neither reads, deletes nor continues it).
 // Kept in the request-log store (SQLite or PostgreSQL, so replicas sharing a PostgreSQL log share
 // them), which is read every time (a response deleted on one replica is gone on all); with no
-// request log, in memory only (the most recent `capacity`).
+// request log, in memory only (the most recent `capacity`). A background response
+// (`background: true`) is stored as soon as it is queued, with a lease held by the replica running
+// it; the lease's end is what a cancel or the sweep of a dead replica's runs races against, so
+// each of them ends a run at most once (conditional writes).
 import type { ChatMessage } from '../core/wire-types.js';
+import { createMemoryConversationStore } from './memory/memory-conversation-store.js';
 
 export interface StoredResponse {
   id: string;
-  /** Every message of the conversation up to and including this response's answer. */
+  /** Every message of the conversation up to and including this response's answer (none yet
+   * while a background response runs, nor when it failed or was cancelled). */
   messages: ChatMessage[];
   instructions?: string;
   model: string;
@@ -19,50 +24,113 @@ export interface StoredResponse {
   owner?: string;
   /** Where this response's own input starts in `messages` (after the earlier turns'). */
   inputFrom?: number;
+  /** A background response that streams keeps its events (`GET …?stream=true`). */
+  streamed?: boolean;
+}
+
+/** Who runs a background response, and until when that holds without a renewal. */
+export interface RunLease {
+  holder: string;
+  until: number;
 }
 
 export interface ResponseStore {
-  save(response: StoredResponse): Promise<void>;
+  /** Saves a response; with `lease`, a background response `lease.holder` runs. */
+  save(response: StoredResponse, lease?: RunLease): Promise<void>;
   /** The response if `owner` may see it. */
   get(id: string, owner: string): Promise<StoredResponse | undefined>;
-  /** Deletes the response if `owner` may; whether there was one to delete. */
+  /** Deletes the response (and its kept events) if `owner` may; whether there was one. */
   delete(id: string, owner: string): Promise<boolean>;
+  /** Writes a running response `holder` still leases, renewing the lease to `until` or ending
+   * it (null); false when the lease is no longer its (cancelled, or swept as dead). */
+  update(response: StoredResponse, holder: string, until: number | null): Promise<boolean>;
+  /** Renews `holder`'s lease; false when it is no longer its. */
+  renew(id: string, holder: string, until: number): Promise<boolean>;
+  /** Ends a running response whoever runs it (a cancel), or only if its lease ran out before
+   * `expiredBefore` (the sweep), writing `response`; false when it had already ended. */
+  end(response: StoredResponse, expiredBefore?: number): Promise<boolean>;
+  /** Running responses whose lease ran out before `now`, at most `limit`. */
+  expired(now: number, limit: number): Promise<StoredResponse[]>;
+  /** Keeps a streamed response's events (their data), the first with sequence number `first`. */
+  appendEvents(id: string, first: number, events: readonly string[]): Promise<void>;
+  /** Kept events with a sequence number above `after`, in order, at most `limit`. */
+  events(id: string, after: number, limit: number): Promise<string[]>;
 }
 
-/** Where conversations persist: the request-log store implements it. */
+/** Where conversations persist: the request-log stores, and memory without one. */
 export interface ConversationStore {
-  saveConversation(id: string, createdAt: number, json: string): Promise<void>;
+  saveConversation(id: string, createdAt: number, json: string, lease?: RunLease): Promise<void>;
   getConversation(id: string): Promise<string | undefined>;
+  /** Deletes it and its events. */
   deleteConversation(id: string): Promise<boolean>;
+  /** Replaces the body (when given) of a conversation `holder` leases and sets its lease's end
+   * (null: no lease); false when `holder` does not lease it. */
+  updateLeasedConversation(
+    id: string,
+    holder: string,
+    json: string | undefined,
+    until: number | null,
+  ): Promise<boolean>;
+  /** Replaces the body of a leased conversation and drops the lease (only if the lease ran out
+   * before `expiredBefore`, when given); false when it was not leased. */
+  endLeasedConversation(id: string, json: string, expiredBefore?: number): Promise<boolean>;
+  /** Bodies of conversations whose lease ran out before `now`. */
+  expiredConversations(now: number, limit: number): Promise<string[]>;
+  appendConversationEvents(id: string, first: number, events: readonly string[]): Promise<void>;
+  conversationEvents(id: string, after: number, limit: number): Promise<string[]>;
 }
 
 export function createResponseStore(capacity = 10_000, backing?: ConversationStore): ResponseStore {
-  const entries = new Map<string, StoredResponse>();
+  const conversations = backing ?? createMemoryConversationStore(capacity);
   const find = async (id: string): Promise<StoredResponse | undefined> => {
-    if (!backing) return entries.get(id);
-    const json = await backing.getConversation(id);
+    const json = await conversations.getConversation(id);
     return json ? (JSON.parse(json) as StoredResponse) : undefined;
   };
   const visible = (stored: StoredResponse | undefined, owner: string) =>
     stored && (stored.owner === undefined || stored.owner === owner) ? stored : undefined;
   return {
-    async save(response) {
-      if (backing) {
-        await backing.saveConversation(response.id, response.createdAt, JSON.stringify(response));
-        return;
-      }
-      entries.set(response.id, response);
-      if (entries.size > capacity) {
-        const oldest = entries.keys().next().value;
-        if (oldest !== undefined) entries.delete(oldest);
-      }
+    async save(response, lease) {
+      await conversations.saveConversation(
+        response.id,
+        response.createdAt,
+        JSON.stringify(response),
+        lease,
+      );
     },
     async get(id, owner) {
       return visible(await find(id), owner);
     },
     async delete(id, owner) {
       if (!visible(await find(id), owner)) return false;
-      return backing ? backing.deleteConversation(id) : entries.delete(id);
+      return conversations.deleteConversation(id);
+    },
+    update(response, holder, until) {
+      return conversations.updateLeasedConversation(
+        response.id,
+        holder,
+        JSON.stringify(response),
+        until,
+      );
+    },
+    renew(id, holder, until) {
+      return conversations.updateLeasedConversation(id, holder, undefined, until);
+    },
+    end(response, expiredBefore) {
+      return conversations.endLeasedConversation(
+        response.id,
+        JSON.stringify(response),
+        expiredBefore,
+      );
+    },
+    async expired(now, limit) {
+      const bodies = await conversations.expiredConversations(now, limit);
+      return bodies.map((json) => JSON.parse(json) as StoredResponse);
+    },
+    appendEvents(id, first, events) {
+      return conversations.appendConversationEvents(id, first, events);
+    },
+    events(id, after, limit) {
+      return conversations.conversationEvents(id, after, limit);
     },
   };
 }

@@ -188,6 +188,35 @@ describe('Batch API with the openai SDK', () => {
     expect(out[0]!.response.body).toMatchObject({ object: 'text_completion', model: 'small-sim' });
   });
 
+  it('a Responses line answers in the batch, and one asking for background mode is an error line', async () => {
+    const c = client(KEY_A);
+    const line = (id: string, background?: boolean) => ({
+      custom_id: id,
+      method: 'POST',
+      url: '/v1/responses',
+      body: { model: 'small', input: 'Say hi', ...(background ? { background } : {}) },
+    });
+    const file = await c.files.create({
+      file: await toFile(Buffer.from(jsonl([line('r1'), line('r2', true)])), 'responses.jsonl'),
+      purpose: 'batch',
+    });
+    const b = await c.batches.create({
+      input_file_id: file.id,
+      endpoint: '/v1/responses',
+      completion_window: '24h',
+    });
+    const done = await settle(c, b.id);
+    const out = await lines(c, done.output_file_id);
+    expect(out.map((l) => [l.custom_id, l.response.body.object])).toEqual([['r1', 'response']]);
+    const errors = await lines(c, done.error_file_id);
+    expect(errors).toEqual([
+      expect.objectContaining({
+        custom_id: 'r2',
+        response: expect.objectContaining({ status_code: 400 }),
+      }),
+    ]);
+  });
+
   it("lines run as the creator's key: a key scoped to one deployment gets 403 lines for others", async () => {
     const c = client(KEY_SMALL);
     const file = await c.files.create({

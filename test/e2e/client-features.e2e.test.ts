@@ -43,6 +43,17 @@ describe('OpenAI clients', () => {
     expect(items).toEqual(['message']);
     await azure.responses.delete(created.id);
     await expect(azure.responses.retrieve(created.id)).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+    // Background mode and its cancel on the dated path.
+    const queued = await azure.responses.create({ model: 'big', input: 'Hi', background: true });
+    expect(queued.status).toBe('queued');
+    let done = queued;
+    while (done.status === 'queued' || done.status === 'in_progress')
+      done = await azure.responses.retrieve(queued.id);
+    expect(done.status).toBe('completed');
+    await expect(azure.responses.cancel(queued.id)).rejects.toMatchObject({
+      status: 400,
+      message: expect.stringContaining('Cannot cancel a completed response'),
+    });
     // As on Azure's other dated paths, the api-version is required.
     const res = await fetch(`${server.baseUrl}/openai/responses`, {
       method: 'POST',

@@ -255,6 +255,45 @@ describe('Responses API passed natively to upstreams that speak it', () => {
     expect(next.output_text).toBe('native answer 2');
   });
 
+  it('background: the router runs it and the upstream gets a foreground request, JSON or streamed', async () => {
+    received.length = 0;
+    const created = await client.responses.create({
+      model: 'native',
+      input: 'later',
+      background: true,
+    });
+    expect(created.status).toBe('queued');
+    let done = created;
+    while (done.status === 'queued' || done.status === 'in_progress')
+      done = await client.responses.retrieve(created.id);
+    // An upstream asked for background mode would have answered `queued`, and that would have
+    // been taken for the answer.
+    expect(received[0]!.body).not.toHaveProperty('background');
+    expect(done.status).toBe('completed');
+    expect(done.id).toBe(created.id);
+    expect(done.background).toBe(true);
+    expect(done.output_text).toBe('native answer 1');
+
+    const stream = await client.responses.create({
+      model: 'native',
+      input: 'stream later',
+      background: true,
+      stream: true,
+    });
+    const types: string[] = [];
+    let completed: OpenAI.Responses.Response | undefined;
+    for await (const event of stream) {
+      types.push(event.type);
+      if (event.type === 'response.completed') completed = event.response;
+    }
+    expect(received[1]!.body).not.toHaveProperty('background');
+    expect(received[1]!.body.stream).toBe(true);
+    expect(types.at(-1)).toBe('response.completed');
+    expect(completed!.output.map((o) => o.type)).toEqual(['reasoning', 'message']);
+    const stored = await client.responses.retrieve(completed!.id);
+    expect(stored).toMatchObject({ status: 'completed', background: true });
+  });
+
   it('a deployment without native Responses support is bridged to Chat Completions', async () => {
     received.length = 0;
     const r = await client.responses.create({ model: 'bridged', input: 'hello' });

@@ -144,6 +144,37 @@ describe("Claude's thinking on the Responses API", () => {
     expect(sentBack()).toEqual({ type: 'thinking', thinking: THINKING, signature: SIGNATURE });
   });
 
+  it('input_items lists the reasoning items the client sent, where it sent them', async () => {
+    const user: OpenAI.Responses.ResponseInputItem = { role: 'user', content: 'Fix f.ts.' };
+    const first = await client.responses.create(turn([user]));
+    const [reasoning, call] = first.output as [
+      OpenAI.Responses.ResponseReasoningItem,
+      OpenAI.Responses.ResponseFunctionToolCall,
+    ];
+    const second = await client.responses.create({
+      ...turn([
+        user,
+        reasoning,
+        call,
+        { type: 'function_call_output', call_id: call.call_id, output: 'f = 1' },
+      ]),
+      store: true,
+    });
+    const items = await client.responses.inputItems.list(second.id, { order: 'asc' });
+    expect(items.data.map((i) => i.type)).toEqual([
+      'message',
+      'reasoning',
+      'function_call',
+      'function_call_output',
+    ]);
+    expect(items.data[1]).toMatchObject({
+      type: 'reasoning',
+      id: expect.stringMatching(/^rs_/),
+      summary: [{ type: 'summary_text', text: THINKING }],
+      encrypted_content: reasoning.encrypted_content,
+    });
+  });
+
   it("OpenAI's own encrypted reasoning is not sent to Claude; a changed item of ours is a 400", async () => {
     router.fake.received.length = 0;
     const openAis: OpenAI.Responses.ResponseInputItem = {

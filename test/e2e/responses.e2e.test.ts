@@ -1,16 +1,22 @@
 // The official `openai` SDK's Responses client against the BUILT router (simulated fleet):
 // text, streaming events, function tools, multi-turn with previous_response_id, retrieve and
-// delete, store: false, errors.
+// delete, store: false, errors, background mode (polled, streamed and resumed, cancelled).
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnServer, type SpawnedServer } from '../helpers/spawn-server.js';
-import { testConfigInput } from '../helpers/test-config.js';
+import { simDeployment, testConfigInput } from '../helpers/test-config.js';
 
 let server: SpawnedServer;
 let client: OpenAI;
 
 beforeAll(async () => {
-  server = await spawnServer(testConfigInput());
+  // `slow` holds its first token for ten minutes: a background response caught running.
+  const config = testConfigInput();
+  const slow = simDeployment('slow', {
+    simulation: { ttftMs: 600_000, tokensPerSecond: 1_000_000, answerTokens: 20 },
+    firstTokenTimeoutMs: 600_000,
+  });
+  server = await spawnServer({ ...config, deployments: [...config.deployments, slow] });
   client = new OpenAI({ baseURL: `${server.baseUrl}/v1`, apiKey: 'unused', maxRetries: 0 });
 });
 
@@ -219,5 +225,72 @@ describe('Responses API through the router', () => {
     await expect(client.responses.create({ model: 'model-router' } as never)).rejects.toMatchObject(
       { status: 400, param: 'input' },
     );
+  });
+});
+
+describe('Responses API background mode through the router', () => {
+  const running = async () =>
+    (
+      (await (await fetch(`${server.baseUrl}/readyz`)).json()) as {
+        background_responses: { running: number };
+      }
+    ).background_responses.running;
+
+  it('answers queued at once, then the poll finds it completed', async () => {
+    const created = await client.responses.create({
+      model: 'model-router',
+      input: 'What is 2+2?',
+      background: true,
+    });
+    expect(created.status).toBe('queued');
+    expect(created.background).toBe(true);
+    let done = created;
+    while (done.status === 'queued' || done.status === 'in_progress')
+      done = await client.responses.retrieve(created.id);
+    expect(done.status).toBe('completed');
+    expect(done.output_text.length).toBeGreaterThan(0);
+    expect(done.model).toBe('small-sim');
+    await expect(
+      client.responses.create({ model: 'small', input: 'x', background: true, store: false }),
+    ).rejects.toMatchObject({ status: 400, param: 'store' });
+  });
+
+  it('cancel stops a running one (its upstream call ends) and leaves it cancelled', async () => {
+    const created = await client.responses.create({
+      model: 'slow',
+      input: 'Take your time',
+      background: true,
+    });
+    let now = created;
+    while (now.status === 'queued') now = await client.responses.retrieve(created.id);
+    expect(now.status).toBe('in_progress');
+    expect(await running()).toBe(1);
+    const cancelled = await client.responses.cancel(created.id);
+    expect(cancelled.status).toBe('cancelled');
+    // The simulated upstream was holding its first token for ten minutes: the run ended now.
+    while ((await running()) > 0) await new Promise((r) => setTimeout(r, 10));
+    expect((await client.responses.retrieve(created.id)).status).toBe('cancelled');
+    await expect(client.responses.cancel('resp_nope')).rejects.toMatchObject({ status: 404 });
+  });
+
+  it('streams with background: true, and the stream resumes after a sequence number', async () => {
+    const stream = await client.responses.create({
+      model: 'small',
+      input: 'Tell me a story',
+      background: true,
+      stream: true,
+    });
+    const events: OpenAI.Responses.ResponseStreamEvent[] = [];
+    for await (const event of stream) events.push(event);
+    expect(events[0]?.type).toBe('response.created');
+    expect(events.at(-1)?.type).toBe('response.completed');
+    const id = (events[0] as OpenAI.Responses.ResponseCreatedEvent).response.id;
+    const resumed = (await client.responses.retrieve(id, {
+      stream: true,
+      starting_after: 2,
+    })) as unknown as AsyncIterable<OpenAI.Responses.ResponseStreamEvent>;
+    const again: OpenAI.Responses.ResponseStreamEvent[] = [];
+    for await (const event of resumed) again.push(event);
+    expect(again).toEqual(events.slice(3));
   });
 });

@@ -11,6 +11,10 @@ import { registerAdminRoutes } from '../../src/http/routes/admin-routes.js';
 import { registerResponsesRoutes } from '../../src/http/responses/responses-routes.js';
 import { registerMessagesRoutes } from '../../src/http/anthropic/messages-routes.js';
 import type { ResponseStore } from '../../src/store/response-store.js';
+import {
+  BackgroundResponses,
+  type BackgroundDeps,
+} from '../../src/http/responses/background-responses.js';
 import type { Config } from '../../src/config/schema.js';
 import { createManualClock } from '../../src/core/clock.js';
 import { ChatGateway } from '../../src/gateway/chat-gateway.js';
@@ -41,6 +45,8 @@ export interface TestApp {
   gateway: ChatGateway;
   config: ConfigHolder;
   configService: ConfigService;
+  /** With `responses`: the background responses' runner (not started: no timers). */
+  background?: BackgroundResponses;
 }
 
 export async function buildTestApp(
@@ -53,6 +59,8 @@ export async function buildTestApp(
     breaker?: CircuitBreakerOptions;
     /** Serve the Responses API with this store. */
     responses?: ResponseStore;
+    /** Its background runs' settings (lease, polling, kept events). */
+    background?: Omit<BackgroundDeps, 'store' | 'clock' | 'log'>;
     /** Where cached answers live (`cache.enabled`); in process by default. */
     answerCacheStore?: AnswerCacheStore;
   } = {},
@@ -94,6 +102,14 @@ export async function buildTestApp(
     new ConfigVersionStore({ state: new MemoryState(clock), clock }),
   );
   await configService.start();
+  const background = opts.responses
+    ? new BackgroundResponses({
+        store: opts.responses,
+        clock,
+        log: { warn: () => {}, info: () => {} },
+        ...opts.background,
+      })
+    : undefined;
   const app = await buildApp({
     config: holder,
     gateway,
@@ -107,9 +123,12 @@ export async function buildTestApp(
       (a) => registerDashboardRoutes(a, { config: holder, stats, decisions }),
       (a) => registerMessagesRoutes(a, gateway, clock),
       ...(opts.responses
-        ? [(a: FastifyInstance) => registerResponsesRoutes(a, gateway, opts.responses!, holder)]
+        ? [
+            (a: FastifyInstance) =>
+              registerResponsesRoutes(a, gateway, opts.responses!, holder, background!),
+          ]
         : []),
     ],
   });
-  return { app, records, clock, breakers, gateway, config: holder, configService };
+  return { app, records, clock, breakers, gateway, config: holder, configService, background };
 }

@@ -12,7 +12,8 @@ import type {
 } from '../../core/wire-types.js';
 import type { StoredResponse } from '../../store/response-store.js';
 import { isObject } from '../../core/is-object.js';
-import { openReasoningItem } from './responses-reasoning.js';
+import { openReasoningItem, reasoningItem } from './responses-reasoning.js';
+import { reasoningDetailsOf } from '../../core/reasoning-details.js';
 
 export type Json = Record<string, unknown>;
 
@@ -270,10 +271,17 @@ export function responsesToChat(
 }
 
 /** Chat messages (a stored conversation) → Responses input items, for an upstream that speaks
- * Responses natively: the router keeps conversations, so the upstream gets them whole. */
-export function chatToInputItems(messages: readonly ChatMessage[]): Json[] {
+ * Responses natively: the router keeps conversations, so the upstream gets them whole. With
+ * `reasoning`, Claude's thinking on an assistant turn comes first as reasoning items (for
+ * listing; an upstream other than Claude could not read them). */
+export function chatToInputItems(
+  messages: readonly ChatMessage[],
+  opts: { reasoning?: boolean } = {},
+): Json[] {
   const items: Json[] = [];
   for (const m of messages) {
+    if (opts.reasoning && m.role === 'assistant')
+      for (const detail of reasoningDetailsOf(m) ?? []) items.push(reasoningItem(detail, ''));
     if (m.role === 'tool') {
       items.push({
         type: 'function_call_output',

@@ -19,13 +19,15 @@ export interface ResponseContext {
   request: Json;
 }
 
-function baseResponse(ctx: ResponseContext, model: string, status: string): Json {
+/** A Response object's fields as the request set them, with no output yet. */
+export function baseResponse(ctx: ResponseContext, model: string, status: string): Json {
   const r = ctx.request;
   return {
     id: ctx.id,
     object: 'response',
     created_at: Math.floor(ctx.createdAt / 1000),
     status,
+    background: r.background ?? false,
     error: null,
     incomplete_details: null,
     instructions: r.instructions ?? null,

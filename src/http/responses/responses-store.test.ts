@@ -10,6 +10,7 @@ import { testConfig } from '../../../test/helpers/test-config.js';
 import { unauthorized } from '../../core/errors.js';
 import { createSqliteRequestStore } from '../../store/sql/sqlite-request-store.js';
 import { createResponseStore, type ConversationStore } from '../../store/response-store.js';
+import { createMemoryConversationStore } from '../../store/memory/memory-conversation-store.js';
 import type { Authenticator } from '../auth-hook.js';
 
 const tenants: Authenticator = {
@@ -89,6 +90,7 @@ describe('stored responses', () => {
 
   it('a store that fails is logged and the client still gets its answer', async () => {
     const broken: ConversationStore = {
+      ...createMemoryConversationStore(10),
       saveConversation: async () => {
         throw new Error('database is down');
       },

@@ -38,6 +38,8 @@ export function callGateway(
     passThrough?: boolean;
     /** Read from `chat` as an OpenAI body when not given. */
     attribution?: Attribution;
+    /** Aborts the call instead of the client going away (a background response runs on). */
+    signal?: AbortSignal;
   } = {},
 ): Promise<ChatOutcome> {
   return gateway.handleChat(chatCall(request, reply, chat, opts));
@@ -58,7 +60,7 @@ function chatCall(
     endpoint: opts.endpoint ?? 'chat',
     auth: request.auth,
     headers: request.headers,
-    signal: clientGoneSignal(reply),
+    signal: opts.signal ?? clientGoneSignal(reply),
     requestId: request.id,
     deploymentFromPath: opts.deploymentFromPath,
     ...(opts.native ? { native: opts.native } : {}),

@@ -3,6 +3,7 @@ import pg from 'pg';
 import { inTransaction } from './pg-transaction.js';
 import type { RequestLogStore } from '../request-log.js';
 import { createPostgresBatchStore } from './postgres-batch-store.js';
+import { createPostgresConversationStore } from './postgres-conversation-store.js';
 import {
   COLUMNS,
   MIGRATIONS,
@@ -31,6 +32,7 @@ export function createPostgresRequestStore(
   const table = schema ? `"${schema}".requests` : 'requests';
   const migrations = schema ? `"${schema}".schema_migrations` : 'schema_migrations';
   const conversations = schema ? `"${schema}".conversations` : 'conversations';
+  const responseEvents = schema ? `"${schema}".response_events` : 'response_events';
   const batchTables = {
     files: schema ? `"${schema}".files` : 'files',
     batches: schema ? `"${schema}".batches` : 'batches',
@@ -121,32 +123,17 @@ export function createPostgresRequestStore(
     // Files and batches have their own lifetimes (deleteFile, expiry, `batches.retentionDays`):
     // the request log's retention leaves them.
     async deleteOlderThan(before) {
+      await pool.query(
+        `DELETE FROM ${responseEvents} WHERE response_id IN (SELECT id FROM ${conversations} WHERE created_at < $1)`,
+        [before],
+      );
       await pool.query(`DELETE FROM ${conversations} WHERE created_at < $1`, [before]);
       return (await pool.query(`DELETE FROM ${table} WHERE time < $1`, [before])).rowCount ?? 0;
-    },
-    async saveConversation(id, createdAt, json) {
-      migrated ??= this.migrate();
-      await migrated;
-      await pool.query(
-        `INSERT INTO ${conversations} (id, created_at, body) VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE SET body = EXCLUDED.body`,
-        [id, createdAt, json],
-      );
-    },
-    async getConversation(id) {
-      migrated ??= this.migrate();
-      await migrated;
-      const res = await pool.query(`SELECT body FROM ${conversations} WHERE id = $1`, [id]);
-      return (res.rows[0] as { body?: string } | undefined)?.body;
-    },
-    async deleteConversation(id) {
-      migrated ??= this.migrate();
-      await migrated;
-      const res = await pool.query(`DELETE FROM ${conversations} WHERE id = $1`, [id]);
-      return (res.rowCount ?? 0) > 0;
     },
     async close() {
       await pool.end();
     },
+    ...createPostgresConversationStore(pool, { conversations, events: responseEvents }, ready),
     ...createPostgresBatchStore(pool, batchTables, ready),
   };
   return store;

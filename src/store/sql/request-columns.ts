@@ -196,6 +196,17 @@ export const MIGRATIONS: { version: number; sql: string }[] = [
     CREATE INDEX IF NOT EXISTS webhook_deliveries_batch ON webhook_deliveries (batch_id);
     CREATE INDEX IF NOT EXISTS webhook_deliveries_finished ON webhook_deliveries (finished_at)`,
   },
+  // Background responses (`background: true`): the replica running one holds a lease on its row
+  // (NULL once it ended, and for every other response), and the events of a streamed one, kept
+  // so a client can resume it (`GET /v1/responses/{id}?stream=true&starting_after=N`).
+  {
+    version: 12,
+    sql: `ALTER TABLE conversations ADD COLUMN lease_holder TEXT;
+    ALTER TABLE conversations ADD COLUMN lease_until {bigint};
+    CREATE INDEX IF NOT EXISTS conversations_lease ON conversations (lease_until);
+    CREATE TABLE IF NOT EXISTS response_events (response_id TEXT NOT NULL, seq INTEGER NOT NULL,
+      body TEXT NOT NULL, PRIMARY KEY (response_id, seq))`,
+  },
 ];
 
 // Every table the migrations create, by name.

@@ -6,6 +6,7 @@ import type { RequestLogStore } from '../request-log.js';
 import type { RequestRecord } from '../request-record.js';
 import { COLUMNS, MIGRATIONS, fromRow, selectList, toRow, type Row } from './request-columns.js';
 import { createSqliteBatchStore } from './sqlite-batch-store.js';
+import { createSqliteConversationStore } from './sqlite-conversation-store.js';
 import {
   SQLITE_SUMMARY,
   sqliteGroupsStatement,
@@ -102,28 +103,16 @@ export function createSqliteRequestStore(path: string): RequestLogStore {
     // Files and batches have their own lifetimes (deleteFile, expiry, `batches.retentionDays`):
     // the request log's retention leaves them.
     async deleteOlderThan(before) {
+      db.prepare(
+        'DELETE FROM response_events WHERE response_id IN (SELECT id FROM conversations WHERE created_at < ?)',
+      ).run(before);
       db.prepare('DELETE FROM conversations WHERE created_at < ?').run(before);
       return db.prepare('DELETE FROM requests WHERE time < ?').run(before).changes;
-    },
-    async saveConversation(id, createdAt, json) {
-      await this.migrate();
-      db.prepare(
-        'INSERT OR REPLACE INTO conversations (id, created_at, body) VALUES (?, ?, ?)',
-      ).run(id, createdAt, json);
-    },
-    async getConversation(id) {
-      await this.migrate();
-      const row = db.prepare('SELECT body FROM conversations WHERE id = ?').get(id) as
-        { body: string } | undefined;
-      return row?.body;
-    },
-    async deleteConversation(id) {
-      await this.migrate();
-      return db.prepare('DELETE FROM conversations WHERE id = ?').run(id).changes > 0;
     },
     async close() {
       db.close();
     },
+    ...createSqliteConversationStore(db, () => store.migrate()),
     ...createSqliteBatchStore(db, () => store.migrate()),
   };
   return store;

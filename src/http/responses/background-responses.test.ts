@@ -1,0 +1,462 @@
+// Background mode through the official `openai` SDK, on each response store (memory, SQLite, a
+// real PostgreSQL): `background: true` answers `queued` at once and runs on; retrieve shows it
+// running, then finished; cancel aborts the upstream call; a streamed one is resumed after a
+// sequence number; a cancel reaches the replica running it; a dead replica's run is failed by the
+// sweep. Upstream calls are held open by a gated fake, so nothing depends on timing.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import OpenAI from 'openai';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { buildTestApp, type TestApp } from '../../../test/helpers/build-test-app.js';
+import { fakeAdapter } from '../../../test/helpers/fake-adapter.js';
+import { gatedAdapter, type GatedAdapter } from '../../../test/helpers/gated-adapter.js';
+import { PG_URL, dropSchema, pgAvailable } from '../../../test/helpers/postgres.js';
+import { testConfig } from '../../../test/helpers/test-config.js';
+import { createManualClock } from '../../core/clock.js';
+import { unauthorized } from '../../core/errors.js';
+import { MemoryState } from '../../store/memory/memory-state.js';
+import type { RequestLogStore } from '../../store/request-log.js';
+import { createResponseStore, type ResponseStore } from '../../store/response-store.js';
+import { createPostgresRequestStore } from '../../store/sql/postgres-request-store.js';
+import { createSqliteRequestStore } from '../../store/sql/sqlite-request-store.js';
+import type { SharedState } from '../../store/shared-state.js';
+import type { Authenticator } from '../auth-hook.js';
+
+const havePg = await pgAvailable('the PostgreSQL background-response tests');
+const schema = `mr_bg_${process.pid}_${Date.now()}`;
+
+const tenants: Authenticator = {
+  authenticate(headers) {
+    const who = /^Bearer (team-[ab])$/.exec(String(headers.authorization))?.[1];
+    if (!who) throw unauthorized();
+    return { keyId: `k-${who}`, tenant: who, admin: false, scopes: ['*'] };
+  },
+};
+
+/** A backend's stores: `open()` is one replica's connection; all of them see the same data. */
+interface Backend {
+  name: string;
+  skip: boolean;
+  shared: boolean;
+  open(): () => ResponseStore;
+}
+
+const BACKENDS: Backend[] = [
+  {
+    name: 'memory',
+    skip: false,
+    shared: false,
+    open() {
+      const store = createResponseStore(10_000);
+      return () => store;
+    },
+  },
+  {
+    name: 'SQLite',
+    skip: false,
+    shared: true,
+    open() {
+      const path = join(mkdtempSync(join(tmpdir(), 'mr-bg-')), 'r.db');
+      return () => createResponseStore(10_000, track(createSqliteRequestStore(path)));
+    },
+  },
+  {
+    name: 'PostgreSQL',
+    skip: !havePg,
+    shared: true,
+    open() {
+      return () =>
+        createResponseStore(10_000, track(createPostgresRequestStore(PG_URL, { schema })));
+    },
+  },
+];
+
+const opened: RequestLogStore[] = [];
+const apps: TestApp[] = [];
+const track = (s: RequestLogStore) => (opened.push(s), s);
+
+afterEach(async () => {
+  for (const t of apps.splice(0)) {
+    await t.background?.stop(0);
+    // Every request has ended; a client's idle keep-alive socket need not hold the close.
+    t.app.server.closeAllConnections();
+    await t.app.close();
+  }
+  for (const s of opened.splice(0)) await s.close();
+});
+
+afterAll(async () => {
+  if (havePg) await dropSchema(schema);
+});
+
+/** One replica: the app listening on loopback, with `small` held open by a gated upstream. */
+async function replica(
+  store: ResponseStore,
+  gated: GatedAdapter,
+  opts: { state?: SharedState; leaseMs?: number; maxEvents?: number } = {},
+) {
+  const plain = fakeAdapter('plain', [{ reply: 'four' }]);
+  const t = await buildTestApp(
+    testConfig(),
+    { big: plain, mid: plain, small: gated },
+    {
+      authenticator: tenants,
+      responses: store,
+      background: {
+        state: opts.state,
+        leaseMs: opts.leaseMs ?? 60_000,
+        pollMs: 5,
+        maxEvents: opts.maxEvents,
+      },
+    },
+  );
+  apps.push(t);
+  if (opts.state) await t.background!.start();
+  const url = await t.app.listen({ host: '127.0.0.1', port: 0 });
+  const client = (tenant = 'team-a') =>
+    new OpenAI({ baseURL: `${url}/v1`, apiKey: tenant, maxRetries: 0 });
+  return { t, client };
+}
+
+/** Retrieves until `done` holds (each retrieve is a real GET; no time is asserted on). */
+async function poll(client: OpenAI, id: string, done: (r: OpenAI.Responses.Response) => boolean) {
+  for (;;) {
+    const r = await client.responses.retrieve(id);
+    if (done(r)) return r;
+    await new Promise((res) => setTimeout(res, 5));
+  }
+}
+
+const finished = (r: OpenAI.Responses.Response) =>
+  r.status !== 'queued' && r.status !== 'in_progress';
+
+describe.each(BACKENDS)('background responses ($name)', (backend) => {
+  it.skipIf(backend.skip)(
+    'answers queued at once, runs on as the caller, and is retrieved finished by its owner only',
+    async () => {
+      const gated = gatedAdapter('small-sim', [], ['Hello ', 'world']);
+      const { t, client } = await replica(backend.open()(), gated);
+      const reached = gated.reached();
+      const created = await client().responses.create({
+        model: 'small',
+        input: 'Say hello',
+        background: true,
+      });
+      expect(created.status).toBe('queued');
+      expect(created.background).toBe(true);
+      expect(created.output).toEqual([]);
+      await reached;
+      const running = await client().responses.retrieve(created.id);
+      expect(running.status).toBe('in_progress');
+      await expect(client('team-b').responses.retrieve(created.id)).rejects.toMatchObject({
+        status: 404,
+      });
+      gated.release();
+      const done = await poll(client(), created.id, finished);
+      expect(done.status).toBe('completed');
+      expect(done.background).toBe(true);
+      expect(done.output_text).toBe('Hello world');
+      expect(done.model).toBe('small-sim');
+      // Recorded as a foreground request would be: as the caller, on the Responses endpoint.
+      const record = t.records.find((r) => r.endpoint === 'responses');
+      expect(record).toMatchObject({ tenant: 'team-a', keyId: 'k-team-a', status: 200 });
+      // It continues a conversation like any stored response.
+      const next = await client().responses.create({
+        model: 'big',
+        input: 'Again',
+        previous_response_id: created.id,
+      });
+      expect(next.status).toBe('completed');
+    },
+  );
+
+  it.skipIf(backend.skip)(
+    'cancel aborts the upstream call; again it answers the same; a finished or foreground one is a 400',
+    async () => {
+      const gated = gatedAdapter('small-sim', [], ['never']);
+      const { t, client } = await replica(backend.open()(), gated);
+      const reached = gated.reached();
+      const created = await client().responses.create({
+        model: 'small',
+        input: 'Think long',
+        background: true,
+      });
+      await reached;
+      const cancelled = await client().responses.cancel(created.id);
+      expect(cancelled.status).toBe('cancelled');
+      expect(gated.aborted).toBe(1);
+      // Recorded as a request its client abandoned.
+      while (!t.records.some((r) => r.endpoint === 'responses'))
+        await new Promise((res) => setTimeout(res, 5));
+      expect(t.records[0]).toMatchObject({ status: 499, errorCode: 'client_closed_request' });
+      expect((await client().responses.retrieve(created.id)).status).toBe('cancelled');
+      expect((await client().responses.cancel(created.id)).status).toBe('cancelled');
+      await expect(client('team-b').responses.cancel(created.id)).rejects.toMatchObject({
+        status: 404,
+      });
+      const foreground = await client().responses.create({ model: 'big', input: 'hi' });
+      await expect(client().responses.cancel(foreground.id)).rejects.toMatchObject({
+        status: 400,
+        message: expect.stringContaining('Cannot cancel a synchronous response'),
+      });
+      const quick = await client().responses.create({
+        model: 'big',
+        input: 'hi',
+        background: true,
+      });
+      await poll(client(), quick.id, finished);
+      await expect(client().responses.cancel(quick.id)).rejects.toMatchObject({
+        status: 400,
+        message: expect.stringContaining('Cannot cancel a completed response'),
+      });
+    },
+  );
+
+  it.skipIf(backend.skip)(
+    'streams while running, and a client that dropped resumes after the last sequence number it had',
+    async () => {
+      const gated = gatedAdapter('small-sim', ['One ', 'two '], ['three ', 'four']);
+      const { client } = await replica(backend.open()(), gated);
+      const reached = gated.reached();
+      const stream = await client().responses.create({
+        model: 'small',
+        input: 'Count',
+        background: true,
+        stream: true,
+      });
+      let id = '';
+      let last = -1;
+      let text = '';
+      for await (const event of stream) {
+        if (event.type === 'response.created') id = event.response.id;
+        if (event.type === 'response.output_text.delta') text += event.delta;
+        last = event.sequence_number;
+        if (text === 'One two ') break; // the client goes away mid-stream
+      }
+      await reached;
+      expect((await client().responses.retrieve(id)).status).toBe('in_progress');
+      gated.release();
+      const resumed = (await client().responses.retrieve(id, {
+        stream: true,
+        starting_after: last,
+      })) as unknown as AsyncIterable<OpenAI.Responses.ResponseStreamEvent>;
+      const sequence: number[] = [];
+      let final: OpenAI.Responses.Response | undefined;
+      for await (const event of resumed) {
+        sequence.push(event.sequence_number);
+        if (event.type === 'response.output_text.delta') text += event.delta;
+        if (event.type === 'response.completed') final = event.response;
+      }
+      expect(sequence[0]).toBe(last + 1);
+      expect(sequence).toEqual(sequence.map((_, i) => last + 1 + i));
+      expect(text).toBe('One two three four');
+      expect(final?.status).toBe('completed');
+      // The SDK's own resume replays from the start and rebuilds the whole response.
+      const replay = client().responses.stream({ response_id: id });
+      const whole = await replay.finalResponse();
+      expect(whole.output_text).toBe('One two three four');
+      // A response that did not stream has no events to replay.
+      const plain = await client().responses.create({
+        model: 'big',
+        input: 'hi',
+        background: true,
+      });
+      await expect(
+        client().responses.retrieve(plain.id, { stream: true }) as unknown as Promise<unknown>,
+      ).rejects.toMatchObject({ status: 400 });
+    },
+  );
+
+  it.skipIf(backend.skip)(
+    'keeps the first maxEvents events and the terminal one; a live client still gets them all',
+    async () => {
+      const words = ['a ', 'b ', 'c ', 'd ', 'e ', 'f'];
+      const gated = gatedAdapter('small-sim', [], words);
+      const { client } = await replica(backend.open()(), gated, { maxEvents: 4 });
+      gated.release();
+      const stream = await client().responses.create({
+        model: 'small',
+        input: 'Letters',
+        background: true,
+        stream: true,
+      });
+      const live: OpenAI.Responses.ResponseStreamEvent[] = [];
+      for await (const event of stream) live.push(event);
+      expect(live.map((e) => e.sequence_number)).toEqual(live.map((_, i) => i));
+      expect(live.filter((e) => e.type === 'response.output_text.delta')).toHaveLength(6);
+      const id = (live[0] as OpenAI.Responses.ResponseCreatedEvent).response.id;
+      const replayed = (await client().responses.retrieve(id, {
+        stream: true,
+        starting_after: 1,
+      })) as unknown as AsyncIterable<OpenAI.Responses.ResponseStreamEvent>;
+      const kept: OpenAI.Responses.ResponseStreamEvent[] = [];
+      for await (const event of replayed) kept.push(event);
+      expect(kept).toEqual([live[2], live[3], live.at(-1)]);
+      expect(kept.at(-1)).toMatchObject({ type: 'response.completed' });
+    },
+  );
+
+  it.skipIf(backend.skip || !backend.shared)(
+    'a cancel on another replica reaches the run: at once through pub/sub, else at its next renewal',
+    async () => {
+      const open = backend.open();
+      const state = new MemoryState(createManualClock());
+      for (const shared of [state, undefined]) {
+        const gated = gatedAdapter('small-sim', [], ['never']);
+        const a = await replica(open(), gated, { state: shared });
+        const b = await replica(open(), gatedAdapter('small-sim', [], []), { state: shared });
+        const reached = gated.reached();
+        const created = await a.client().responses.create({
+          model: 'small',
+          input: 'Think long',
+          background: true,
+        });
+        await reached;
+        const cancelled = await b.client().responses.cancel(created.id);
+        expect(cancelled.status).toBe('cancelled');
+        if (!shared) {
+          expect(gated.aborted).toBe(0); // nothing told replica A yet
+          await a.t.background!.renew();
+        }
+        await poll(a.client(), created.id, () => gated.aborted === 1);
+        expect((await a.client().responses.retrieve(created.id)).status).toBe('cancelled');
+      }
+    },
+  );
+
+  it.skipIf(backend.skip || !backend.shared)(
+    'another replica replays the kept events and follows the run to its end',
+    async () => {
+      const open = backend.open();
+      const gated = gatedAdapter('small-sim', ['One ', 'two '], ['three']);
+      const a = await replica(open(), gated);
+      const b = await replica(open(), gatedAdapter('small-sim', [], []));
+      const reached = gated.reached();
+      const stream = await a.client().responses.create({
+        model: 'small',
+        input: 'Count',
+        background: true,
+        stream: true,
+      });
+      let id = '';
+      for await (const event of stream) {
+        if (event.type === 'response.created') id = event.response.id;
+        if (event.type === 'response.output_text.delta') break;
+      }
+      await reached;
+      const elsewhere = (await b.client().responses.retrieve(id, {
+        stream: true,
+        starting_after: 0,
+      })) as unknown as AsyncIterable<OpenAI.Responses.ResponseStreamEvent>;
+      const seen: OpenAI.Responses.ResponseStreamEvent[] = [];
+      for await (const event of elsewhere) {
+        seen.push(event);
+        // Replica B has the events kept so far; then the run goes on on replica A.
+        if (event.type === 'response.output_text.delta' && event.delta === 'two ') gated.release();
+      }
+      expect(seen[0]!.sequence_number).toBe(1);
+      expect(seen.map((e) => e.sequence_number)).toEqual(seen.map((_, i) => i + 1));
+      const deltas = seen.flatMap((e) =>
+        e.type === 'response.output_text.delta' ? [e.delta] : [],
+      );
+      expect(deltas).toEqual(['One ', 'two ', 'three']);
+      expect(seen.at(-1)).toMatchObject({
+        type: 'response.completed',
+        response: { id, status: 'completed' },
+      });
+    },
+  );
+
+  it.skipIf(backend.skip)(
+    'a replica shutting down fails the runs it could not finish',
+    async () => {
+      const gated = gatedAdapter('small-sim', [], ['late']);
+      const { t, client } = await replica(backend.open()(), gated);
+      const reached = gated.reached();
+      const created = await client().responses.create({
+        model: 'small',
+        input: 'Think long',
+        background: true,
+      });
+      await reached;
+      await t.background!.stop(0);
+      expect(gated.aborted).toBe(1);
+      const failed = await client().responses.retrieve(created.id);
+      expect(failed.status).toBe('failed');
+      expect(failed.error?.message).toMatch(/shut down before it finished/);
+    },
+  );
+
+  it.skipIf(backend.skip || !backend.shared)(
+    'a replica that stops renewing leaves a response the sweep fails, not one in_progress forever',
+    async () => {
+      const open = backend.open();
+      const gated = gatedAdapter('small-sim', [], ['late']);
+      const a = await replica(open(), gated, { leaseMs: 1_000 });
+      const b = await replica(open(), gatedAdapter('small-sim', [], []), { leaseMs: 1_000 });
+      const reached = gated.reached();
+      const created = await a.client().responses.create({
+        model: 'small',
+        input: 'Think long',
+        background: true,
+      });
+      await reached;
+      expect(await b.t.background!.sweep()).toBe(0); // its lease holds
+      b.t.clock.advance(5_000); // replica A's renewals stop (its clock stands still)
+      expect(await b.t.background!.sweep()).toBe(1);
+      const failed = await b.client().responses.retrieve(created.id);
+      expect(failed.status).toBe('failed');
+      expect(failed.error?.message).toMatch(/replica running this background response stopped/);
+      // Replica A, were it alive after all, finds its lease gone and stops; its answer is not kept.
+      await a.t.background!.renew();
+      expect(gated.aborted).toBe(1);
+      expect((await a.client().responses.retrieve(created.id)).status).toBe('failed');
+    },
+  );
+});
+
+describe('background requests that cannot be run', () => {
+  it('background with store: false is a 400 naming store; a running one cannot be continued yet', async () => {
+    const gated = gatedAdapter('small-sim', [], ['x']);
+    const { client } = await replica(createResponseStore(), gated);
+    await expect(
+      client().responses.create({ model: 'small', input: 'hi', background: true, store: false }),
+    ).rejects.toMatchObject({ status: 400, param: 'store' });
+    expect(gated.calls).toBe(0);
+    const reached = gated.reached();
+    const created = await client().responses.create({
+      model: 'small',
+      input: 'hi',
+      background: true,
+    });
+    await reached;
+    await expect(
+      client().responses.create({ model: 'big', input: 'more', previous_response_id: created.id }),
+    ).rejects.toMatchObject({ status: 400, code: 'previous_response_in_progress' });
+    gated.release();
+  });
+
+  it('an upstream failure ends the response failed with its error', async () => {
+    const failing = fakeAdapter('small-sim', [
+      { error: { status: 400, code: 'context_length_exceeded' } },
+    ]);
+    const plain = fakeAdapter('plain', [{ reply: 'four' }]);
+    const t = await buildTestApp(
+      testConfig(),
+      { big: plain, mid: plain, small: failing },
+      { authenticator: tenants, responses: createResponseStore() },
+    );
+    apps.push(t);
+    const url = await t.app.listen({ host: '127.0.0.1', port: 0 });
+    const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'team-a', maxRetries: 0 });
+    const created = await client.responses.create({
+      model: 'small',
+      input: 'hi',
+      background: true,
+    });
+    const failed = await poll(client, created.id, finished);
+    expect(failed.status).toBe('failed');
+    expect(failed.error).toMatchObject({ code: 'context_length_exceeded' });
+  });
+});

@@ -1,0 +1,60 @@
+// `GET /v1/responses/{id}/input_items`: a stored response's own input (not the earlier turns'),
+// as items with stable ids, `order` desc (newest first, the default) or asc, at most `limit`
+// (1–100, 20) after the item `after`. Reasoning items this router returned (Claude's thinking)
+// that the client sent back are listed where they came, before their assistant turn's items,
+// as OpenAI lists them (openapi.yaml `ResponseItemList`); an upstream's own reasoning items are
+// not kept (they are not replayed across models) and so not listed.
+import { invalidRequest, queryNumber } from '../../core/errors.js';
+import type { StoredResponse } from '../../store/response-store.js';
+import { chatToInputItems, type Json } from './responses-convert.js';
+import { RUNNING_STATUSES } from './responses-run.js';
+
+export function inputItemList(stored: StoredResponse, query: Json): Json {
+  // The last message is the answer, once there is one (a background response may not have it).
+  const answered =
+    !RUNNING_STATUSES.includes(stored.response?.status) &&
+    stored.response?.status !== 'failed' &&
+    stored.response?.status !== 'cancelled';
+  const own = stored.messages.slice(stored.inputFrom ?? 0, answered ? -1 : undefined);
+  const base = stored.id.replace(/^resp_/, '');
+  const items = chatToInputItems(own, { reasoning: true }).map((item, i): Json => {
+    if (item.type === 'reasoning') return { ...item, id: `rs_${base}_${i}` };
+    if (item.type === 'function_call')
+      return { id: `fc_${base}_${i}`, ...item, status: 'completed' };
+    if (item.type === 'function_call_output')
+      return { id: `fco_${base}_${i}`, ...item, status: 'completed' };
+    const content =
+      typeof item.content === 'string'
+        ? [{ type: item.role === 'assistant' ? 'output_text' : 'input_text', text: item.content }]
+        : item.content;
+    return {
+      id: `msg_${base}_${i}`,
+      type: 'message',
+      role: item.role,
+      content,
+      status: 'completed',
+    };
+  });
+  const order = query.order ?? 'desc';
+  if (order !== 'asc' && order !== 'desc')
+    throw invalidRequest(
+      `Query parameter order must be asc or desc, got "${String(order)}".`,
+      'order',
+    );
+  const limit = Math.floor(queryNumber(query.limit as string | undefined, 'limit', 20, 1, 100));
+  if (order === 'desc') items.reverse();
+  let start = 0;
+  if (typeof query.after === 'string' && query.after) {
+    start = items.findIndex((item) => item.id === query.after) + 1;
+    if (start === 0)
+      throw invalidRequest(`No input item "${query.after}" in response ${stored.id}.`, 'after');
+  }
+  const data = items.slice(start, start + limit);
+  return {
+    object: 'list',
+    data,
+    first_id: data[0]?.id ?? null,
+    last_id: data.at(-1)?.id ?? null,
+    has_more: start + limit < items.length,
+  };
+}

@@ -1,0 +1,210 @@
+// One Responses request from its body to what the client gets, the steps shared by a foreground
+// request (answered on its own connection) and a background one (background-responses.ts): the
+// checks and the bridged ChatRequest, the request a native upstream gets, and the gateway's
+// outcome as a Response object or as Responses stream events (native ones sent on as they came
+// when no output filter may change them).
+import { invalidRequest } from '../../core/errors.js';
+import { newId } from '../../core/ids.js';
+import type { ChatChunk, ChatMessage, ChatRequest } from '../../core/wire-types.js';
+import type { ChatOutcome } from '../../gateway/gateway-types.js';
+import {
+  nativeEventsOf,
+  nativeResponseOf,
+  type NativeRequest,
+} from '../../providers/native-api.js';
+import { responseToChat } from '../../providers/openai/responses-native.js';
+import type { ResponseStore, StoredResponse } from '../../store/response-store.js';
+import { chatToInputItems, responsesToChat, type Json } from './responses-convert.js';
+import { isOurReasoningItem } from './responses-reasoning.js';
+import {
+  chatChunksToResponseEvents,
+  chatToResponse,
+  type ResponseContext,
+  type ResponsesEvent,
+} from './responses-reply.js';
+
+/** The statuses of a background response that has not ended (OpenAI's `queued`, `in_progress`). */
+export const RUNNING_STATUSES: readonly unknown[] = ['queued', 'in_progress'];
+
+export interface PreparedResponse {
+  body: Json;
+  ctx: ResponseContext;
+  chat: ChatRequest;
+  /** The conversation so far, this turn's input included. */
+  history: ChatMessage[];
+  instructions?: string;
+  previous?: StoredResponse;
+  native: NativeRequest;
+  owner: string;
+}
+
+/** Checks a `POST /v1/responses` body and builds what the gateway runs (400s say what to fix). */
+export async function prepareResponse(
+  body: Json | null,
+  owner: string,
+  store: ResponseStore,
+): Promise<PreparedResponse> {
+  const previousId =
+    body && typeof body.previous_response_id === 'string' ? body.previous_response_id : undefined;
+  const previous = previousId ? await store.get(previousId, owner) : undefined;
+  if (previousId && !previous)
+    throw invalidRequest(
+      `Previous response "${previousId}" was not found: it was created with store: false, deleted, past the request log's retention, or by another tenant.`,
+      'previous_response_id',
+      'previous_response_not_found',
+    );
+  if (previous && RUNNING_STATUSES.includes(previous.response?.status))
+    throw invalidRequest(
+      `Previous response "${previousId}" is still ${String(previous.response?.status)} (a background response): wait until it has finished (GET /v1/responses/${previousId}), then continue it.`,
+      'previous_response_id',
+      'previous_response_in_progress',
+    );
+  const { chat, history, instructions } = responsesToChat(body, previous);
+  // OpenAI's background mode keeps the response to be polled: it needs the store (openapi.yaml
+  // `background`; the guide: "background mode requires store=true").
+  if (body!.background === true && body!.store === false)
+    throw invalidRequest(
+      "'background: true' needs the response to be stored: send store: true (or leave store out), then poll GET /v1/responses/{id}.",
+      'store',
+      'invalid_value',
+    );
+  return {
+    body: body!,
+    ctx: { id: newId('resp_'), createdAt: Date.now(), request: body! },
+    chat,
+    history,
+    instructions,
+    previous,
+    native: { api: 'responses', body: nativeRequestBody(body!, previous) },
+    owner,
+  };
+}
+
+/** The response as the store keeps it; `answer` when the model answered. */
+export function storedResponse(
+  p: PreparedResponse,
+  response: Json,
+  answer?: ChatMessage,
+  extra: Partial<StoredResponse> = {},
+): StoredResponse {
+  return {
+    id: p.ctx.id,
+    messages: answer ? [...p.history, answer] : [...p.history],
+    instructions: p.instructions,
+    model: String(response.model),
+    createdAt: p.ctx.createdAt,
+    response,
+    owner: p.owner,
+    inputFrom: p.previous?.messages.length ?? 0,
+    ...extra,
+  };
+}
+
+/** A copy of a stored response with its Response object in `status`. */
+export function withStatus(stored: StoredResponse, status: string): StoredResponse {
+  return { ...stored, response: { ...stored.response, status } };
+}
+
+/** A JSON outcome as the Response sent (native as it came unless filtered) and the answer kept. */
+export function jsonResponse(
+  outcome: Extract<ChatOutcome, { kind: 'json' }>,
+  p: PreparedResponse,
+  passThrough: boolean,
+): { response: Json; answer: ChatMessage } {
+  const { response, answer } = chatToResponse(outcome.response, p.ctx);
+  const upstream = passThrough ? nativeResponseOf(outcome.response) : undefined;
+  return {
+    response: upstream ? asOurs(upstream, p.ctx, outcome.response.model) : response,
+    answer,
+  };
+}
+
+/**
+ * A stream outcome as Responses events, each with its `sequence_number`; `onDone` gets the final
+ * response and the answer and is awaited before the terminal event. The first chunk decides
+ * native or bridged events (failover is over once it has arrived).
+ */
+export async function streamResponseEvents(
+  outcome: Extract<ChatOutcome, { kind: 'stream' }>,
+  p: PreparedResponse,
+  passThrough: boolean,
+  onDone: (response: Json, answer: ChatMessage) => Promise<void>,
+): Promise<AsyncIterable<ResponsesEvent>> {
+  const iterator = outcome.chunks[Symbol.asyncIterator]();
+  let head: IteratorResult<ChatChunk> | undefined;
+  let headError: unknown;
+  try {
+    head = await iterator.next();
+  } catch (err) {
+    headError = err;
+  }
+  const rest: AsyncIterable<ChatChunk> = { [Symbol.asyncIterator]: () => iterator };
+  const chunks = (async function* () {
+    if (headError !== undefined) throw headError;
+    if (head && !head.done) yield head.value;
+    yield* rest;
+  })();
+  const nativeStream =
+    passThrough && head !== undefined && !head.done && nativeEventsOf(head.value) !== undefined;
+  return nativeStream
+    ? nativeEvents(chunks, p.ctx, (response) =>
+        onDone(response, chatToResponse(responseToChat(response), p.ctx).answer),
+      )
+    : chatChunksToResponseEvents(chunks, p.ctx, p.chat.model, onDone);
+}
+
+/**
+ * The request the native upstream gets: the client's, with the conversation expanded, without
+ * the reasoning items this router wrote for Claude's thinking (the upstream could not read them;
+ * its own reasoning items go to it as they came), and in the foreground: the router runs a
+ * background response itself, so the upstream must not queue it.
+ */
+function nativeRequestBody(body: Json, previous: StoredResponse | undefined): Json {
+  const { previous_response_id: _previous, background: _background, ...rest } = body;
+  void _previous;
+  void _background;
+  const input =
+    typeof body.input === 'string'
+      ? [{ role: 'user', content: body.input }]
+      : (body.input as Json[]).filter((item) => !isOurReasoningItem(item));
+  return { ...rest, input: [...chatToInputItems(previous?.messages ?? []), ...input] };
+}
+
+/** The upstream's Response as this router's: our id (for `previous_response_id`), the served model. */
+function asOurs(upstream: Json, ctx: ResponseContext, model: string): Json {
+  return {
+    ...upstream,
+    id: ctx.id,
+    model,
+    previous_response_id: ctx.request.previous_response_id ?? null,
+    store: ctx.request.store ?? true,
+    background: ctx.request.background ?? false,
+  };
+}
+
+/** The upstream's own events, each sent on as it came, with the Response re-badged as ours. */
+async function* nativeEvents(
+  chunks: AsyncIterable<ChatChunk>,
+  ctx: ResponseContext,
+  onDone: (response: Json) => Promise<void>,
+): AsyncGenerator<ResponsesEvent & { sequence: number }> {
+  let sequence = 0;
+  for await (const chunk of chunks) {
+    for (const e of nativeEventsOf(chunk) ?? []) {
+      let data = e.data;
+      const response = data.response as Json | undefined;
+      if (response && typeof response === 'object') {
+        const ours = asOurs(response, ctx, String(response.model ?? chunk.model));
+        data = { ...data, response: ours };
+        if (data.type === 'response.completed' || data.type === 'response.incomplete')
+          await onDone(ours);
+      }
+      if (typeof data.sequence_number === 'number') sequence = data.sequence_number;
+      yield {
+        event: String(e.event ?? data.type),
+        data: JSON.stringify(data),
+        sequence: sequence++,
+      };
+    }
+  }
+}

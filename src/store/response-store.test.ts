@@ -1,0 +1,122 @@
+// The response store's contract for background runs, the same on every backend (memory, SQLite,
+// a real PostgreSQL): only the lease holder writes a running response; a cancel or the sweep ends
+// it once, and then the holder's writes fail; the sweep takes only leases that ran out; kept
+// events come back in order after a sequence number and go with their response (delete, retention).
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PG_URL, dropSchema, pgAvailable } from '../../test/helpers/postgres.js';
+import type { RequestLogStore } from './request-log.js';
+import { createResponseStore, type ResponseStore, type StoredResponse } from './response-store.js';
+import { createPostgresRequestStore } from './sql/postgres-request-store.js';
+import { createSqliteRequestStore } from './sql/sqlite-request-store.js';
+
+const havePg = await pgAvailable('the PostgreSQL response-store tests');
+const schema = `mr_rstore_${process.pid}_${Date.now()}`;
+const schemas: string[] = [];
+afterAll(async () => {
+  if (havePg) for (const s of schemas) await dropSchema(s);
+});
+
+const T0 = 1_700_000_000_000;
+
+function response(id: string, status: string, owner = 'team-a'): StoredResponse {
+  return {
+    id,
+    messages: [{ role: 'user', content: 'hi' }],
+    model: 'm',
+    createdAt: T0,
+    response: { id, object: 'response', status, background: true },
+    owner,
+  };
+}
+
+const backends: {
+  name: string;
+  skip: boolean;
+  open(): { store: ResponseStore; log?: RequestLogStore };
+}[] = [
+  { name: 'memory', skip: false, open: () => ({ store: createResponseStore(100) }) },
+  {
+    name: 'SQLite',
+    skip: false,
+    open() {
+      const log = createSqliteRequestStore(join(mkdtempSync(join(tmpdir(), 'mr-rs-')), 'r.db'));
+      return { store: createResponseStore(100, log), log };
+    },
+  },
+  {
+    name: 'PostgreSQL',
+    skip: !havePg,
+    open() {
+      const log = createPostgresRequestStore(PG_URL, {
+        schema: `${schema}_${Math.random().toString(36).slice(2, 8)}`,
+      });
+      return { store: createResponseStore(100, log), log };
+    },
+  },
+];
+
+describe.each(backends)('response store runs ($name)', (backend) => {
+  it.skipIf(backend.skip)('only the lease holder writes; a cancel ends the run once', async () => {
+    const { store, log } = backend.open();
+    await store.save(response('resp_1', 'queued'), { holder: 'A', until: T0 + 1000 });
+    expect(await store.update(response('resp_1', 'in_progress'), 'B', T0 + 2000)).toBe(false);
+    expect(await store.update(response('resp_1', 'in_progress'), 'A', T0 + 2000)).toBe(true);
+    expect((await store.get('resp_1', 'team-a'))?.response?.status).toBe('in_progress');
+    expect(await store.renew('resp_1', 'A', T0 + 3000)).toBe(true);
+    expect(await store.end(response('resp_1', 'cancelled'))).toBe(true);
+    expect(await store.end(response('resp_1', 'cancelled'))).toBe(false);
+    // The holder finds it is no longer its run.
+    expect(await store.renew('resp_1', 'A', T0 + 4000)).toBe(false);
+    expect(await store.update(response('resp_1', 'completed'), 'A', null)).toBe(false);
+    expect((await store.get('resp_1', 'team-a'))?.response?.status).toBe('cancelled');
+    // A finished run (lease released by its holder) cannot be cancelled any more.
+    await store.save(response('resp_2', 'queued'), { holder: 'A', until: T0 + 1000 });
+    expect(await store.update(response('resp_2', 'completed'), 'A', null)).toBe(true);
+    expect(await store.end(response('resp_2', 'cancelled'))).toBe(false);
+    expect((await store.get('resp_2', 'team-a'))?.response?.status).toBe('completed');
+    await log?.close();
+  });
+
+  it.skipIf(backend.skip)('the sweep sees and ends only leases that ran out', async () => {
+    const { store, log } = backend.open();
+    await store.save(response('resp_old', 'in_progress'), { holder: 'A', until: T0 + 1000 });
+    await store.save(response('resp_new', 'in_progress'), { holder: 'B', until: T0 + 9000 });
+    await store.save(response('resp_plain', 'completed'));
+    const expired = await store.expired(T0 + 5000, 10);
+    expect(expired.map((r) => r.id)).toEqual(['resp_old']);
+    expect(await store.end(response('resp_new', 'failed'), T0 + 5000)).toBe(false);
+    expect(await store.end(response('resp_old', 'failed'), T0 + 5000)).toBe(true);
+    expect(await store.expired(T0 + 5000, 10)).toEqual([]);
+    expect(await store.renew('resp_old', 'A', T0 + 6000)).toBe(false);
+    await log?.close();
+  });
+
+  it.skipIf(backend.skip)(
+    'kept events come back after a sequence number and go with their response',
+    async () => {
+      const { store, log } = backend.open();
+      await store.save(response('resp_s', 'in_progress'), { holder: 'A', until: T0 + 1000 });
+      const ev = (n: number) => JSON.stringify({ type: 'x', sequence_number: n });
+      await store.appendEvents('resp_s', 0, [ev(0), ev(1), ev(2)]);
+      await store.appendEvents('resp_s', 3, [ev(3)]);
+      await store.appendEvents('resp_s', 9, [ev(9)]); // the terminal one past a gap
+      expect(await store.events('resp_s', -1, 100)).toEqual([ev(0), ev(1), ev(2), ev(3), ev(9)]);
+      expect(await store.events('resp_s', 1, 2)).toEqual([ev(2), ev(3)]);
+      expect(await store.events('resp_s', 3, 100)).toEqual([ev(9)]);
+      expect(await store.events('resp_s', 9, 100)).toEqual([]);
+      expect(await store.delete('resp_s', 'team-a')).toBe(true);
+      expect(await store.events('resp_s', -1, 100)).toEqual([]);
+      if (log) {
+        await store.save(response('resp_r', 'completed'));
+        await store.appendEvents('resp_r', 0, [ev(0)]);
+        await log.deleteOlderThan(T0 + 1);
+        expect(await store.events('resp_r', -1, 100)).toEqual([]);
+        expect(await store.get('resp_r', 'team-a')).toBeUndefined();
+        await log.close();
+      }
+    },
+  );
+});

@@ -1,0 +1,87 @@
+// Responses API conversations in the PostgreSQL request log (response-store.ts has the
+// contract), shared by every replica: the `conversations` rows, the lease of a running background
+// response on its row (conditional updates, so a cancel, the sweep and the run's own end race
+// safely), and a streamed one's events in `response_events`.
+import type pg from 'pg';
+import type { ConversationStore } from '../response-store.js';
+import { inTransaction } from './pg-transaction.js';
+
+export function createPostgresConversationStore(
+  pool: pg.Pool,
+  tables: { conversations: string; events: string },
+  ready: () => Promise<void>,
+): ConversationStore {
+  const { conversations, events: eventsTable } = tables;
+  return {
+    async saveConversation(id, createdAt, json, lease) {
+      await ready();
+      await pool.query(
+        `INSERT INTO ${conversations} (id, created_at, body, lease_holder, lease_until) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (id) DO UPDATE SET body = EXCLUDED.body, lease_holder = EXCLUDED.lease_holder, lease_until = EXCLUDED.lease_until`,
+        [id, createdAt, json, lease?.holder ?? null, lease?.until ?? null],
+      );
+    },
+    async getConversation(id) {
+      await ready();
+      const res = await pool.query(`SELECT body FROM ${conversations} WHERE id = $1`, [id]);
+      return (res.rows[0] as { body?: string } | undefined)?.body;
+    },
+    async deleteConversation(id) {
+      await ready();
+      return inTransaction(pool, async (client) => {
+        await client.query(`DELETE FROM ${eventsTable} WHERE response_id = $1`, [id]);
+        const res = await client.query(`DELETE FROM ${conversations} WHERE id = $1`, [id]);
+        return (res.rowCount ?? 0) > 0;
+      });
+    },
+    async updateLeasedConversation(id, holder, json, until) {
+      await ready();
+      const params: unknown[] = [id, holder];
+      const sets: string[] = [];
+      if (json !== undefined) sets.push(`body = $${params.push(json)}`);
+      if (until === null) sets.push('lease_holder = NULL', 'lease_until = NULL');
+      else sets.push(`lease_until = $${params.push(until)}`);
+      const res = await pool.query(
+        `UPDATE ${conversations} SET ${sets.join(', ')} WHERE id = $1 AND lease_holder = $2`,
+        params,
+      );
+      return (res.rowCount ?? 0) > 0;
+    },
+    async endLeasedConversation(id, json, expiredBefore) {
+      await ready();
+      const expired = expiredBefore === undefined ? '' : ' AND lease_until < $3';
+      const res = await pool.query(
+        `UPDATE ${conversations} SET body = $2, lease_holder = NULL, lease_until = NULL WHERE id = $1 AND lease_holder IS NOT NULL${expired}`,
+        [id, json, ...(expiredBefore === undefined ? [] : [expiredBefore])],
+      );
+      return (res.rowCount ?? 0) > 0;
+    },
+    async expiredConversations(now, limit) {
+      await ready();
+      const res = await pool.query(
+        `SELECT body FROM ${conversations} WHERE lease_until < $1 ORDER BY lease_until LIMIT $2`,
+        [now, limit],
+      );
+      return (res.rows as { body: string }[]).map((r) => r.body);
+    },
+    async appendConversationEvents(id, first, events) {
+      if (events.length === 0) return;
+      await ready();
+      const values: unknown[] = [id];
+      const rows = events.map((e, i) => `($1, $${values.push(first + i)}, $${values.push(e)})`);
+      await pool.query(
+        `INSERT INTO ${eventsTable} (response_id, seq, body) VALUES ${rows.join(', ')}
+         ON CONFLICT (response_id, seq) DO UPDATE SET body = EXCLUDED.body`,
+        values,
+      );
+    },
+    async conversationEvents(id, after, limit) {
+      await ready();
+      const res = await pool.query(
+        `SELECT body FROM ${eventsTable} WHERE response_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+        [id, after, limit],
+      );
+      return (res.rows as { body: string }[]).map((r) => r.body);
+    },
+  };
+}

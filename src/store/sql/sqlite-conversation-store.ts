@@ -1,0 +1,79 @@
+// Responses API conversations in the SQLite request log (response-store.ts has the contract):
+// the `conversations` rows, the lease of a running background response on its row, and a
+// streamed one's events in `response_events`.
+import type Database from 'better-sqlite3';
+import type { ConversationStore } from '../response-store.js';
+
+export function createSqliteConversationStore(
+  db: Database.Database,
+  ready: () => Promise<void>,
+): ConversationStore {
+  return {
+    async saveConversation(id, createdAt, json, lease) {
+      await ready();
+      db.prepare(
+        'INSERT OR REPLACE INTO conversations (id, created_at, body, lease_holder, lease_until) VALUES (?, ?, ?, ?, ?)',
+      ).run(id, createdAt, json, lease?.holder ?? null, lease?.until ?? null);
+    },
+    async getConversation(id) {
+      await ready();
+      const row = db.prepare('SELECT body FROM conversations WHERE id = ?').get(id) as
+        { body: string } | undefined;
+      return row?.body;
+    },
+    async deleteConversation(id) {
+      await ready();
+      return db.transaction(() => {
+        db.prepare('DELETE FROM response_events WHERE response_id = ?').run(id);
+        return db.prepare('DELETE FROM conversations WHERE id = ?').run(id).changes > 0;
+      })();
+    },
+    async updateLeasedConversation(id, holder, json, until) {
+      await ready();
+      const lease = until === null ? 'lease_holder = NULL, lease_until = NULL' : 'lease_until = ?';
+      const body = json === undefined ? '' : 'body = ?, ';
+      const params = [...(json === undefined ? [] : [json]), ...(until === null ? [] : [until])];
+      return (
+        db
+          .prepare(`UPDATE conversations SET ${body}${lease} WHERE id = ? AND lease_holder = ?`)
+          .run(...params, id, holder).changes > 0
+      );
+    },
+    async endLeasedConversation(id, json, expiredBefore) {
+      await ready();
+      const expired = expiredBefore === undefined ? '' : ' AND lease_until < ?';
+      return (
+        db
+          .prepare(
+            `UPDATE conversations SET body = ?, lease_holder = NULL, lease_until = NULL WHERE id = ? AND lease_holder IS NOT NULL${expired}`,
+          )
+          .run(json, id, ...(expiredBefore === undefined ? [] : [expiredBefore])).changes > 0
+      );
+    },
+    async expiredConversations(now, limit) {
+      await ready();
+      const rows = db
+        .prepare(
+          'SELECT body FROM conversations WHERE lease_until < ? ORDER BY lease_until LIMIT ?',
+        )
+        .all(now, limit) as { body: string }[];
+      return rows.map((r) => r.body);
+    },
+    async appendConversationEvents(id, first, events) {
+      await ready();
+      const insert = db.prepare(
+        'INSERT OR REPLACE INTO response_events (response_id, seq, body) VALUES (?, ?, ?)',
+      );
+      db.transaction(() => events.forEach((e, i) => insert.run(id, first + i, e)))();
+    },
+    async conversationEvents(id, after, limit) {
+      await ready();
+      const rows = db
+        .prepare(
+          'SELECT body FROM response_events WHERE response_id = ? AND seq > ? ORDER BY seq LIMIT ?',
+        )
+        .all(id, after, limit) as { body: string }[];
+      return rows.map((r) => r.body);
+    },
+  };
+}
