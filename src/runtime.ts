@@ -3,10 +3,9 @@
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { buildApp } from './app.js';
-import { generateApiKey } from './auth/api-key.js';
-import { authenticate } from './auth/authenticate.js';
+import { createGovernance } from './runtime-governance.js';
+import { readinessReport } from './runtime-readiness.js';
 import { registerKeyRoutes } from './auth/key-routes.js';
-import { KeyStore } from './auth/key-store.js';
 import { LOG_REDACT_PATHS } from './auth/redaction.js';
 import { ConfigService } from './config/config-service.js';
 import { ConfigError } from './config/load-config.js';
@@ -18,7 +17,6 @@ import { loadTokenizer } from './core/prompt-text.js';
 import { ChatGateway } from './gateway/chat-gateway.js';
 import { DeploymentLoad } from './gateway/deployment-load.js';
 import { shareCoolDowns } from './gateway/shared-cool-downs.js';
-import { DeploymentBudgets } from './policy/deployment-budget.js';
 import { registerSettingsRoutes } from './http/routes/settings-routes.js';
 import { newId } from './core/ids.js';
 import { CircuitBreakers, DEFAULT_BREAKER } from './gateway/circuit-breaker.js';
@@ -26,18 +24,12 @@ import { createMemoryAffinityStore } from './gateway/session-affinity.js';
 import { registerDashboardRoutes } from './dashboard/dashboard-routes.js';
 import { LiveStats } from './dashboard/live-stats.js';
 import { deploymentHealth } from './dashboard/deployment-health.js';
-import type { Authenticator } from './http/auth-hook.js';
 import { registerAdminRoutes } from './http/routes/admin-routes.js';
 import { trackUnusedConnections } from './http/track-unused-connections.js';
 import { registerResponsesRoutes } from './http/responses/responses-routes.js';
 import { BackgroundResponses } from './http/responses/background-responses.js';
 import { registerMessagesRoutes } from './http/anthropic/messages-routes.js';
 import { createResponseStore } from './store/response-store.js';
-import { BudgetTracker } from './policy/budget.js';
-import { createContentFilter, type ContentFilter } from './policy/content-filter.js';
-import { AdmissionQueue } from './policy/admission-queue.js';
-import { createGovernancePolicies } from './policy/governance-policies.js';
-import { RateLimiter } from './policy/rate-limit.js';
 import { createProviderRegistry } from './providers/registry.js';
 import { DEFAULT_MODELS_DIR, createRouterFactory, subsetNotes } from './routing/router-factory.js';
 import { DecisionStore } from './routing/receipt.js';
@@ -45,15 +37,13 @@ import { ConfigVersionStore } from './store/config-versions.js';
 import { RequestLog } from './store/request-log.js';
 import { openRequestStore } from './store/open-request-store.js';
 import {
-  countAlert,
   metricsRecorder,
   metricsText,
   batchMetrics,
-  queueMetrics,
   setCircuitState,
   watchDeploymentLoad,
 } from './telemetry/metrics.js';
-import { Alerter, circuitAlert } from './telemetry/alerts.js';
+import { circuitAlert } from './telemetry/alerts.js';
 import type { RequestRecorder } from './store/request-record.js';
 import { createSharedState } from './store/shared-state-factory.js';
 import { createAnswerCacheStore } from './store/answer-cache-store.js';
@@ -119,67 +109,16 @@ export async function createRuntime(
       if (e.type === 'resynced') void late.configService?.resync();
     },
   });
-  // With `auth.adminKeyEnv` set but the variable missing, a one-off admin key is made for this
-  // process (printed once at start) so the dashboard and admin API work in a demo.
-  const envAdminKey = initial.auth.adminKeyEnv ? process.env[initial.auth.adminKeyEnv] : undefined;
-  const ephemeralAdminKey = initial.auth.adminKeyEnv && !envAdminKey ? generateApiKey() : undefined;
-  const keys = new KeyStore({
-    state: shared.state,
-    clock,
-    configKeys: () => cfg().auth.keys,
-    adminKey: envAdminKey ?? ephemeralAdminKey,
-  });
-  await keys.start();
-  const authenticator: Authenticator = {
-    authenticate: (headers, clientIp) =>
-      authenticate(headers, { mode: () => cfg().auth.mode, keys, clock }, clientIp),
-  };
   // The content filter may call the router's own moderation deployments (built below).
-  const moderateWith = (name: string, text: string, signal: AbortSignal) =>
-    moderations.classify(name, text, signal);
-  let contentFilter: ContentFilter | undefined = createContentFilter(initial.contentFilter, {
-    moderateWith,
-  });
-  holder.onChange((next, previous) => {
-    if (next.config.contentFilter !== previous.config.contentFilter)
-      contentFilter = createContentFilter(next.config.contentFilter, { moderateWith });
-    if (next.config.auth !== previous.config.auth) keys.rebuild();
-  });
-  const budgets = new BudgetTracker({ state: shared.state, clock, budgets: () => cfg().budgets });
-  const alerter = new Alerter({
-    config: () => cfg().alerts,
-    state: shared.state,
-    clock,
-    onResult: (alert, url, ok, error) => {
-      if (initial.telemetry.metrics) countAlert(alert.event, ok);
-      if (!ok)
-        logger.warn(
-          { event: alert.event, webhook: new URL(url).host, error },
-          'alert webhook failed',
-        );
-    },
-  });
-  const deploymentBudgets = new DeploymentBudgets({
-    state: shared.state,
-    clock,
-    deployments: () => holder.current.deployments.values(),
-    onError: (err) => logger.warn({ err }, 'reading deployment budgets failed'),
-  });
-  await deploymentBudgets.refresh();
-  const policies = createGovernancePolicies({
-    deploymentBudgets,
-    config: holder,
-    limiter: new RateLimiter({ state: shared.state, clock }),
-    budgets,
-    keys,
-    alerts: alerter,
-    contentFilter: () => contentFilter,
-    onError: (err, what) => logger.warn({ err }, `governance ${what} failed`),
-    queue: new AdmissionQueue({
+  const { ephemeralAdminKey, keys, authenticator, budgets, alerter, deploymentBudgets, policies } =
+    await createGovernance({
+      initial,
+      holder,
+      state: shared.state,
       clock,
-      metrics: initial.telemetry.metrics ? queueMetrics : undefined,
-    }),
-  });
+      logger,
+      moderateWith: (name, text, signal) => moderations.classify(name, text, signal),
+    });
 
   const registry = createProviderRegistry({ clock });
   // An upstream's "wait N seconds" reaches every replica (pub/sub; nothing on the request path).
@@ -313,35 +252,19 @@ export async function createRuntime(
     authenticator,
     batchCallers: batches.callers,
     logger,
-    readiness: () => {
-      const state = shared.status();
-      return {
-        ready:
-          state.serving === 'redis' ||
-          state.kind === 'memory' ||
-          initial.state.onFailure === 'open',
-        detail: {
-          config_revision: holder.current.revision,
-          shared_state: state,
-          ...(cfg().cache.enabled
-            ? {
-                answer_cache: {
-                  ...answerCache.status(),
-                  ...(gateway.semanticEntries() !== undefined
-                    ? { semantic_entries: gateway.semanticEntries() }
-                    : {}),
-                },
-              }
-            : {}),
-          request_log: requestLog?.status() ?? { kind: 'none' },
-          circuits: breakers.snapshot(),
-          cooling_down: breakers.coolingDownSnapshot(),
-          deployment_load: load.snapshotAll(),
-          batches: batches.runner.status(),
-          background_responses: { running: background.running() },
-        },
-      };
-    },
+    readiness: () =>
+      readinessReport({
+        initial,
+        holder,
+        shared,
+        answerCache,
+        gateway,
+        requestLog,
+        breakers,
+        load,
+        batches,
+        background,
+      }),
     metricsText: initial.telemetry.metrics ? metricsText : undefined,
     plugins: [
       (a) => registerResponsesRoutes(a, gateway, responses, holder, background),

@@ -248,11 +248,13 @@ const apiKeySchema = z.strictObject({
     ),
 });
 
-/** Spend limits for each end user (every one of them has its own counters). */
-const endUserBudget = z.strictObject({
-  dailyUsd: z.number().positive().optional().describe('Spend limit per end user per UTC day.'),
-  monthlyUsd: z.number().positive().optional().describe('Spend limit per end user per UTC month.'),
-});
+/** Spend limits counted per `what` (an end user, a tag): each one has its own counters. */
+const perBudget = (what: string) =>
+  z.strictObject({
+    dailyUsd: z.number().positive().optional().describe(`Spend limit per ${what} per UTC day.`),
+    monthlyUsd: z.number().positive().optional().describe(`Spend limit per ${what} per UTC month.`),
+  });
+const endUserBudget = perBudget('end user');
 
 /** A browser origin as the `Origin` header spells it (scheme://host[:port], no path), or `*`. */
 const corsOrigin = z.string().superRefine((v, ctx) => {
@@ -660,7 +662,7 @@ export const configSchema = z.strictObject({
           'Spend limits for each end user a client names (`user`, `safety_identifier`, Anthropic `metadata.user_id`), counted per tenant; requests that name none are not limited by it.',
         ),
       tags: z
-        .record(z.string().min(1), endUserBudget)
+        .record(z.string().min(1), perBudget('tag'))
         .superRefine(checkTagNames)
         .default({})
         .describe(

@@ -1,0 +1,105 @@
+// The governance half of the composition root (runtime.ts): who may call (keys, authentication),
+// what they may spend and how fast (budgets, rate limits, the admission queue), what may be said
+// (the content filter) and who is told when a limit trips (alerts). Built once per process; the
+// parts that depend on config read it per use or are rebuilt when it changes.
+import type { Logger } from 'pino';
+import { generateApiKey } from './auth/api-key.js';
+import { authenticate } from './auth/authenticate.js';
+import { KeyStore } from './auth/key-store.js';
+import type { ConfigHolder } from './config/runtime-config.js';
+import type { Config } from './config/schema.js';
+import type { Clock } from './core/clock.js';
+import type { Authenticator } from './http/auth-hook.js';
+import { AdmissionQueue } from './policy/admission-queue.js';
+import { BudgetTracker } from './policy/budget.js';
+import {
+  createContentFilter,
+  type ContentFilter,
+  type ContentFilterOptions,
+} from './policy/content-filter.js';
+import { DeploymentBudgets } from './policy/deployment-budget.js';
+import { createGovernancePolicies } from './policy/governance-policies.js';
+import { RateLimiter } from './policy/rate-limit.js';
+import type { SharedState } from './store/shared-state.js';
+import { Alerter } from './telemetry/alerts.js';
+import { countAlert, queueMetrics } from './telemetry/metrics.js';
+
+export interface GovernanceDeps {
+  initial: Config;
+  holder: ConfigHolder;
+  state: SharedState;
+  clock: Clock;
+  logger: Logger;
+  /** The content filter's call to one of the router's own moderation deployments. */
+  moderateWith: NonNullable<ContentFilterOptions['moderateWith']>;
+}
+
+export async function createGovernance({
+  initial,
+  holder,
+  state,
+  clock,
+  logger,
+  moderateWith,
+}: GovernanceDeps) {
+  const cfg = () => holder.current.config;
+  // With `auth.adminKeyEnv` set but the variable missing, a one-off admin key is made for this
+  // process (printed once at start) so the dashboard and admin API work in a demo.
+  const envAdminKey = initial.auth.adminKeyEnv ? process.env[initial.auth.adminKeyEnv] : undefined;
+  const ephemeralAdminKey = initial.auth.adminKeyEnv && !envAdminKey ? generateApiKey() : undefined;
+  const keys = new KeyStore({
+    state,
+    clock,
+    configKeys: () => cfg().auth.keys,
+    adminKey: envAdminKey ?? ephemeralAdminKey,
+  });
+  await keys.start();
+  const authenticator: Authenticator = {
+    authenticate: (headers, clientIp) =>
+      authenticate(headers, { mode: () => cfg().auth.mode, keys, clock }, clientIp),
+  };
+  let contentFilter: ContentFilter | undefined = createContentFilter(initial.contentFilter, {
+    moderateWith,
+  });
+  holder.onChange((next, previous) => {
+    if (next.config.contentFilter !== previous.config.contentFilter)
+      contentFilter = createContentFilter(next.config.contentFilter, { moderateWith });
+    if (next.config.auth !== previous.config.auth) keys.rebuild();
+  });
+  const budgets = new BudgetTracker({ state, clock, budgets: () => cfg().budgets });
+  const alerter = new Alerter({
+    config: () => cfg().alerts,
+    state,
+    clock,
+    onResult: (alert, url, ok, error) => {
+      if (initial.telemetry.metrics) countAlert(alert.event, ok);
+      if (!ok)
+        logger.warn(
+          { event: alert.event, webhook: new URL(url).host, error },
+          'alert webhook failed',
+        );
+    },
+  });
+  const deploymentBudgets = new DeploymentBudgets({
+    state,
+    clock,
+    deployments: () => holder.current.deployments.values(),
+    onError: (err) => logger.warn({ err }, 'reading deployment budgets failed'),
+  });
+  await deploymentBudgets.refresh();
+  const policies = createGovernancePolicies({
+    deploymentBudgets,
+    config: holder,
+    limiter: new RateLimiter({ state, clock }),
+    budgets,
+    keys,
+    alerts: alerter,
+    contentFilter: () => contentFilter,
+    onError: (err, what) => logger.warn({ err }, `governance ${what} failed`),
+    queue: new AdmissionQueue({
+      clock,
+      metrics: initial.telemetry.metrics ? queueMetrics : undefined,
+    }),
+  });
+  return { ephemeralAdminKey, keys, authenticator, budgets, alerter, deploymentBudgets, policies };
+}
