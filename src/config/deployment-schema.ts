@@ -129,6 +129,12 @@ const capabilitiesSchema = z.strictObject({
     .describe(
       "`anthropic` deployments: the model takes Anthropic's effort parameter (`output_config.effort`: Claude Opus 4.5, Opus and Sonnet 4.6 and later; older models refuse it). An Anthropic client's `output_config.effort` is then sent on; otherwise it is dropped with a warning. Other providers ignore this: reasoning deployments get the effort as `reasoning_effort`.",
     ),
+  contextManagement: z
+    .boolean()
+    .default(false)
+    .describe(
+      "`anthropic` deployments: the platform takes Anthropic's context editing (`context_management`: clearing old tool results and thinking server-side, which Claude Code asks for). An Anthropic client's `context_management` is then sent on; otherwise it is dropped with a warning, and the model sees the whole conversation. Add the beta header it needs in `headers` (`anthropic-beta: context-management-2025-06-27`). Other providers ignore this.",
+    ),
   structuredOutputs: z
     .boolean()
     .default(false)
@@ -317,6 +323,7 @@ export const deploymentSchema = z.strictObject({
       streaming: true,
       responsesApi: false,
       effort: false,
+      contextManagement: false,
       structuredOutputs: false,
     })
     .describe(

@@ -15,7 +15,8 @@ vi.mock('gpt-tokenizer', async (importOriginal) => {
     },
   };
 });
-const { countCacheSize, countPromptTokens } = await import('./prompt-text.js');
+const { collectPromptText, countCacheSize, countPromptTokens, estimatePromptTokens } =
+  await import('./prompt-text.js');
 
 const long = (seed: string, chars = 2_000) => {
   let s = '';
@@ -102,5 +103,27 @@ describe('countPromptTokens', () => {
     expect(calls.n).toBe(0);
     await countPromptTokens(big('B1'), 'B');
     expect(calls.n).toBe(1);
+  });
+});
+
+describe('estimatePromptTokens', () => {
+  it("counts the tools' definitions, which every provider bills as prompt (they were left out)", async () => {
+    const tools = Array.from({ length: 24 }, (_, i) => ({
+      type: 'function' as const,
+      function: {
+        name: `tool_${i}`,
+        description: long(`tool ${i}`, 2_000),
+        parameters: { type: 'object', properties: { path: { type: 'string' } } },
+      },
+    }));
+    const bare = chat('Say hello');
+    const withTools = { ...bare, tools } as ChatRequest;
+    const exact = await countPromptTokens(withTools);
+    const estimate = estimatePromptTokens(withTools, collectPromptText(withTools));
+    expect(estimate - estimatePromptTokens(bare, collectPromptText(bare))).toBeGreaterThan(
+      (24 * 2_000) / 4,
+    );
+    // Within a third of the tokenizer's count (it was a fifth of it for an agent's request).
+    expect(Math.abs(estimate - exact) / exact).toBeLessThan(1 / 3);
   });
 });

@@ -123,15 +123,35 @@ export async function countPromptTokens(request: ChatRequest, scope = ''): Promi
  * When even this bound fits every limit, the exact count is not needed.
  */
 export function promptTokenUpperBound(request: ChatRequest, text: string): number {
-  let bytes = Buffer.byteLength(text, 'utf8');
-  if (Array.isArray(request.tools) && request.tools.length > 0)
-    bytes += Buffer.byteLength(JSON.stringify(request.tools), 'utf8');
+  const bytes = Buffer.byteLength(text, 'utf8') + toolSchemas(request).bytes;
   return bytes + TOKENS_PER_MESSAGE * (request.messages.length + 1);
 }
 
-/** A quick estimate (≈4 characters a token) for predictions when no exact count was needed. */
+/**
+ * The size of a request's tool definitions as JSON, which every provider bills as prompt (an
+ * agent's can outweigh its messages: Claude Code's two dozen tools are ≈12k tokens). Kept per
+ * tools array, as the bound and the estimate both read it for one request.
+ */
+const schemaSizes = new WeakMap<object, { chars: number; bytes: number }>();
+function toolSchemas(request: ChatRequest): { chars: number; bytes: number } {
+  const tools = request.tools;
+  if (!Array.isArray(tools) || tools.length === 0) return { chars: 0, bytes: 0 };
+  let size = schemaSizes.get(tools);
+  if (!size) {
+    const json = JSON.stringify(tools);
+    size = { chars: json.length, bytes: Buffer.byteLength(json, 'utf8') };
+    schemaSizes.set(tools, size);
+  }
+  return size;
+}
+
+/**
+ * A quick estimate (≈4 characters a token, message texts and tool definitions) for predictions
+ * when no exact count was needed.
+ */
 export function estimatePromptTokens(request: ChatRequest, text: string): number {
-  return Math.ceil(text.length / 4) + TOKENS_PER_MESSAGE * (request.messages.length + 1);
+  const chars = text.length + toolSchemas(request).chars;
+  return Math.ceil(chars / 4) + TOKENS_PER_MESSAGE * (request.messages.length + 1);
 }
 
 /** The output the client asked room for (0 when it set no limit). */

@@ -57,6 +57,14 @@ export const THINKING_BUDGET_FIELD = 'x_thinking_budget_tokens';
  */
 export const EFFORT_FIELD = 'x_output_effort';
 
+/**
+ * A chat request's private field: an Anthropic client's `context_management` (Anthropic's context
+ * editing: clearing old tool results or thinking server-side; Claude Code sends it). Sent as is to
+ * an Anthropic deployment that takes it (`capabilities.contextManagement`); dropped with a warning
+ * before every other upstream (src/policy/reasoning-params.ts).
+ */
+export const CONTEXT_MANAGEMENT_FIELD = 'x_context_management';
+
 /** Azure's content filter annotations ride along on responses and chunks. */
 export type ChatResponse = ChatCompletion & {
   prompt_filter_results?: unknown[];

@@ -4,6 +4,7 @@
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import { isObject } from '../core/is-object.js';
 import {
+  CONTEXT_MANAGEMENT_FIELD,
   EFFORT_FIELD,
   THINKING_BUDGET_FIELD,
   type ChatRequest,
@@ -94,6 +95,16 @@ export function adaptRequestForDeployment(
     delete body.reasoning_effort;
   }
   if (deployment.provider === 'anthropic') anthropicWarnings(body, deployment, warnings);
+  // Anthropic's context editing is Anthropic's to do: elsewhere the model sees every turn.
+  if (
+    body[CONTEXT_MANAGEMENT_FIELD] !== undefined &&
+    !(deployment.provider === 'anthropic' && deployment.capabilities.contextManagement)
+  ) {
+    warnings.push(
+      `context_management dropped: ${deployment.name} does not take Anthropic's context editing (capabilities.contextManagement); the whole conversation was sent`,
+    );
+    delete body[CONTEXT_MANAGEMENT_FIELD];
+  }
   // top_k (from Anthropic clients) is not an OpenAI parameter: OpenAI and Azure would refuse it.
   if ((deployment.provider === 'openai' || deployment.provider === 'azure') && body.top_k != null) {
     warnings.push(`top_k dropped: OpenAI's API (${deployment.name}) has no such parameter`);

@@ -269,4 +269,41 @@ describe('Anthropic Messages through the router', () => {
       'messages.0.content.0: document blocks with a url source are not supported by this router',
     );
   });
+
+  it("Claude Code's request shape (beta path, a system message mid-conversation, context_management, tools) streams an answer", async () => {
+    // As Claude Code 2.1 sends its first request (`?beta=true`, its beta headers); before, a 400:
+    // `messages.1.role must be "user" or "assistant"`.
+    const tools = Array.from({ length: 8 }, (_, i) => ({
+      name: `Tool${i}`,
+      description: `Tool number ${i}. `.repeat(200),
+      input_schema: { type: 'object' as const, properties: { path: { type: 'string' } } },
+    }));
+    const { data: stream, response } = await client.beta.messages
+      .create(
+        {
+          model: 'model-router',
+          max_tokens: 1024,
+          stream: true,
+          betas: ['claude-code-20250219', 'mid-conversation-system-2026-04-07'],
+          system: [{ type: 'text', text: 'You are a coding agent.' }],
+          messages: [
+            { role: 'user', content: [{ type: 'text', text: 'Say hello' }] },
+            { role: 'system', content: 'Available agent types: Explore, Plan.' },
+          ] as unknown as Anthropic.Beta.BetaMessageParam[],
+          tools,
+          context_management: { edits: [{ type: 'clear_thinking_20251015', keep: 'all' }] },
+        },
+        { headers: { 'x-claude-code-session-id': 's-1' } },
+      )
+      .withResponse();
+    const events: Anthropic.Beta.BetaRawMessageStreamEvent[] = [];
+    for await (const e of stream) events.push(e);
+    expect(events[0]?.type).toBe('message_start');
+    expect(events.at(-1)?.type).toBe('message_stop');
+    // The prompt count up front includes the tools' definitions (≈8 × 700 tokens), as billed.
+    const start = events[0] as Anthropic.Beta.BetaRawMessageStartEvent;
+    expect(start.message.usage.input_tokens).toBeGreaterThan(8 * 500);
+    // The simulated fleet takes no context editing: said, not silently dropped.
+    expect(response.headers.get('x-router-warnings')).toMatch(/context_management dropped/);
+  });
 });

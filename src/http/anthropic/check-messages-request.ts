@@ -72,7 +72,9 @@ export function checkMessagesRequest(body: Json, forCount: boolean): void {
   if (Array.isArray(body.messages))
     body.messages.forEach((m, i) => {
       if (!isObject(m) || !Array.isArray(m.content)) return;
-      m.content.forEach((b, j) => checkBlock(b, `messages.${i}.content.${j}`));
+      // A system message holds text only, as the top-level `system` does.
+      const check = m.role === 'system' ? checkTextBlock : checkBlock;
+      m.content.forEach((b, j) => check(b, `messages.${i}.content.${j}`));
     });
 }
 

@@ -10,7 +10,11 @@ import type {
   ReasoningDetail,
 } from '../../core/wire-types.js';
 import { isObject } from '../../core/is-object.js';
-import { EFFORT_FIELD, THINKING_BUDGET_FIELD } from '../../core/wire-types.js';
+import {
+  CONTEXT_MANAGEMENT_FIELD,
+  EFFORT_FIELD,
+  THINKING_BUDGET_FIELD,
+} from '../../core/wire-types.js';
 
 type Json = Record<string, unknown>;
 
@@ -108,8 +112,17 @@ export function messagesToChat(body: unknown, forCount = false): ChatRequest {
     out.push({ role: 'system', content: textOrParts(body.system, 'system') } as ChatMessage);
   body.messages.forEach((m, i) => {
     const path = `messages.${i}`;
-    if (!isObject(m) || (m.role !== 'user' && m.role !== 'assistant'))
-      throw invalidRequest(`${path}.role must be "user" or "assistant".`, `${path}.role`);
+    if (!isObject(m) || (m.role !== 'user' && m.role !== 'assistant' && m.role !== 'system'))
+      throw invalidRequest(`${path}.role must be "user", "assistant" or "system".`, `${path}.role`);
+    // A system message mid-conversation (Claude Code sends them, beta
+    // `mid-conversation-system-2026-04-07`): a chat system message where it stands.
+    if (m.role === 'system') {
+      out.push({
+        role: 'system',
+        content: textOrParts(m.content, `${path}.content`),
+      } as ChatMessage);
+      return;
+    }
     if (typeof m.content === 'string') {
       out.push({ role: m.role, content: m.content });
       return;
@@ -241,6 +254,8 @@ export function messagesToChat(body: unknown, forCount = false): ChatRequest {
   // Anthropic's effort (checked: low … max): where it goes is each deployment's (reasoning-params.ts).
   if (isObject(body.output_config) && typeof body.output_config.effort === 'string')
     chat[EFFORT_FIELD] = body.output_config.effort;
+  // Anthropic's context editing: for an Anthropic deployment that takes it (reasoning-params.ts).
+  if (isObject(body.context_management)) chat[CONTEXT_MANAGEMENT_FIELD] = body.context_management;
   if (body.stream === true) {
     chat.stream = true;
     chat.stream_options = { include_usage: true };

@@ -3,8 +3,10 @@
 // errors come back through anthropic-reply.ts.
 import type { DeploymentConfig } from '../../config/deployment-schema.js';
 import { invalidRequest } from '../../core/errors.js';
+import { isObject } from '../../core/is-object.js';
 import { isSignedThinking } from '../../core/reasoning-details.js';
 import {
+  CONTEXT_MANAGEMENT_FIELD,
   EFFORT_FIELD,
   THINKING_BUDGET_FIELD,
   type ChatMessage,
@@ -226,6 +228,8 @@ export function chatToAnthropicRequest(body: ChatRequest, deployment: Deployment
   const schema = nativeSchema(body, deployment);
   if (schema) outputConfig.format = { type: 'json_schema', schema };
   if (Object.keys(outputConfig).length) out.output_config = outputConfig;
+  if (isObject(body[CONTEXT_MANAGEMENT_FIELD]) && deployment.capabilities.contextManagement)
+    out.context_management = body[CONTEXT_MANAGEMENT_FIELD];
   if (jsonOutputTool(body, deployment) && rf) {
     // JSON output emulated with one forced tool; its input comes back as the message text. JSON
     // mode (`json_object`) is a tool whose input is any object.
