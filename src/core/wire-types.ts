@@ -65,6 +65,14 @@ export const EFFORT_FIELD = 'x_output_effort';
  */
 export const CONTEXT_MANAGEMENT_FIELD = 'x_context_management';
 
+/**
+ * A chat request's private field: the types of the hosted tools a Responses request carried (web
+ * search, file search, …), which the bridge to chat cannot run. A deployment that speaks the
+ * Responses API natively gets them in the client's own request; elsewhere they are left out with
+ * a warning (src/policy/reasoning-params.ts). Removed before every upstream.
+ */
+export const HOSTED_TOOLS_FIELD = 'x_hosted_tools';
+
 /** Azure's content filter annotations ride along on responses and chunks. */
 export type ChatResponse = ChatCompletion & {
   prompt_filter_results?: unknown[];

@@ -5,6 +5,7 @@ import type { DeploymentConfig } from '../config/deployment-schema.js';
 import { isObject } from '../core/is-object.js';
 import {
   CONTEXT_MANAGEMENT_FIELD,
+  HOSTED_TOOLS_FIELD,
   EFFORT_FIELD,
   THINKING_BUDGET_FIELD,
   type ChatRequest,
@@ -95,6 +96,16 @@ export function adaptRequestForDeployment(
     delete body.reasoning_effort;
   }
   if (deployment.provider === 'anthropic') anthropicWarnings(body, deployment, warnings);
+  // Hosted tools reach a deployment that speaks the Responses API natively in the client's own
+  // request (the OpenAI adapter sends that); the bridge to chat has nothing to run them with.
+  const hosted = body[HOSTED_TOOLS_FIELD];
+  if (hosted !== undefined) {
+    delete body[HOSTED_TOOLS_FIELD];
+    if (!takesResponsesNatively(deployment))
+      warnings.push(
+        `hosted tools dropped (${(hosted as string[]).join(', ')}): ${deployment.name} serves the Responses API through Chat Completions, which cannot run them`,
+      );
+  }
   // Anthropic's context editing is Anthropic's to do: elsewhere the model sees every turn.
   if (
     body[CONTEXT_MANAGEMENT_FIELD] !== undefined &&
@@ -176,4 +187,13 @@ function thinkingConflict(body: ChatRequest, deployment: DeploymentConfig): stri
   const claudes = (call.reasoning_details ?? []).filter((d) => d.provider === 'anthropic');
   if (claudes.length && claudes.every(isSignedThinking)) return undefined;
   return "the tool call being answered came without Claude's thinking, which Anthropic needs back to think in a tool loop";
+}
+
+/** Whether the OpenAI adapter sends this deployment a Responses request as the client wrote it. */
+function takesResponsesNatively(deployment: DeploymentConfig): boolean {
+  const openAIFormat =
+    deployment.provider === 'openai' ||
+    deployment.provider === 'azure' ||
+    deployment.provider === 'openai-compatible';
+  return openAIFormat && deployment.capabilities.responsesApi;
 }

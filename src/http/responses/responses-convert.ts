@@ -1,7 +1,7 @@
 // Responses API ⇄ Chat Completions (CONTRACTS.md §3): the router is chat-native, so a Responses
 // request is bridged to a ChatRequest (here; and a stored conversation back to input items) and
 // the chat reply (or chunk stream) back to a Response object (or Responses stream events:
-// responses-reply.ts). Function tools are flat in Responses, wrapped in chat.
+// responses-reply.ts). Tools: responses-tools.ts.
 import { invalidRequest } from '../../core/errors.js';
 import { checkResponsesRequest, refuseUnsupportedFields } from './check-responses-request.js';
 import type {
@@ -14,6 +14,7 @@ import type { StoredResponse } from '../../store/response-store.js';
 import { isObject } from '../../core/is-object.js';
 import { openReasoningItem, reasoningItem } from './responses-reasoning.js';
 import { reasoningDetailsOf } from '../../core/reasoning-details.js';
+import { applyTools, flatName } from './responses-tools.js';
 
 export type Json = Record<string, unknown>;
 
@@ -113,7 +114,14 @@ export function convertInput(input: unknown): ChatMessage[] {
       const call = {
         id: String(item.call_id ?? item.id ?? ''),
         type: 'function' as const,
-        function: { name: String(item.name ?? ''), arguments: String(item.arguments ?? '{}') },
+        function: {
+          // A namespace member's call, as the bridge names it in chat (responses-tools.ts).
+          name:
+            typeof item.namespace === 'string' && item.namespace
+              ? flatName(item.namespace, String(item.name ?? ''))
+              : String(item.name ?? ''),
+          arguments: String(item.arguments ?? '{}'),
+        },
       };
       // Parallel calls, and calls after the turn's text, arrive as consecutive items: one
       // assistant turn in chat.
@@ -169,38 +177,6 @@ function functionOutput(item: Json, path: string): { text: string; media: ChatCo
   return { text: texts.join('\n'), media };
 }
 
-function convertTools(tools: unknown): ChatRequest['tools'] {
-  if (tools === undefined || tools === null) return undefined;
-  if (!Array.isArray(tools)) throw invalidRequest("'tools' must be an array.", 'tools');
-  return tools.map((t, i) => {
-    if (!isObject(t) || t.type !== 'function' || typeof t.name !== 'string')
-      throw invalidRequest(
-        `tools[${i}] must be a function tool {type:'function', name, parameters} (built-in tools are not supported by this router).`,
-        `tools[${i}]`,
-      );
-    return {
-      type: 'function' as const,
-      function: {
-        name: t.name,
-        ...(typeof t.description === 'string' ? { description: t.description } : {}),
-        parameters: (t.parameters as Json | undefined) ?? { type: 'object', properties: {} },
-        ...(typeof t.strict === 'boolean' ? { strict: t.strict } : {}),
-      },
-    };
-  });
-}
-
-function convertToolChoice(choice: unknown): ChatRequest['tool_choice'] {
-  if (choice === undefined || choice === null) return undefined;
-  if (choice === 'auto' || choice === 'none' || choice === 'required') return choice;
-  if (isObject(choice) && choice.type === 'function' && typeof choice.name === 'string')
-    return { type: 'function', function: { name: choice.name } };
-  throw invalidRequest(
-    "'tool_choice' must be auto, none, required or {type:'function', name}.",
-    'tool_choice',
-  );
-}
-
 /** The request asks for the output text's log-probabilities. */
 export function wantsLogprobs(body: Json): boolean {
   return Array.isArray(body.include) && body.include.includes('message.output_text.logprobs');
@@ -232,10 +208,7 @@ export function responsesToChat(
     ? [{ role: 'system', content: instructions }, ...history]
     : history;
   const chat: ChatRequest = { model: body.model, messages } as ChatRequest;
-  const tools = convertTools(body.tools);
-  if (tools) chat.tools = tools;
-  const toolChoice = convertToolChoice(body.tool_choice);
-  if (toolChoice) chat.tool_choice = toolChoice;
+  applyTools(chat, body);
   if (typeof body.parallel_tool_calls === 'boolean')
     chat.parallel_tool_calls = body.parallel_tool_calls;
   if (typeof body.max_output_tokens === 'number')

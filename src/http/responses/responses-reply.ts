@@ -12,6 +12,7 @@ import type {
 import { isObject } from '../../core/is-object.js';
 import type { Json } from './responses-convert.js';
 import { reasoningItem } from './responses-reasoning.js';
+import { callName } from './responses-tools.js';
 
 export interface ResponseContext {
   id: string;
@@ -97,7 +98,7 @@ export function chatToResponse(
       type: 'function_call',
       id: newId('fc_'),
       call_id: call.id,
-      name: call.function.name,
+      ...callName(ctx.request, call.function.name),
       arguments: call.function.arguments,
       status: 'completed',
     });
@@ -251,7 +252,7 @@ export async function* chatChunksToResponseEvents(
               type: 'function_call',
               id: newId('fc_'),
               call_id: tc.id ?? '',
-              name: tc.function?.name ?? '',
+              ...callName(ctx.request, tc.function?.name ?? ''),
               arguments: '',
               status: 'in_progress',
             },

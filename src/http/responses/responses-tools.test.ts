@@ -1,0 +1,102 @@
+// Responses tools on the bridge to chat: namespace tools flattened and named back, hosted tools
+// left out with a warning where the deployment cannot run them and kept where it speaks
+// Responses natively.
+import { describe, expect, it } from 'vitest';
+import { deploymentSchema } from '../../config/deployment-schema.js';
+import { adaptRequestForDeployment } from '../../policy/reasoning-params.js';
+import { responsesToChat } from './responses-convert.js';
+import { callName } from './responses-tools.js';
+
+const request = {
+  model: 'model-router',
+  input: [
+    { role: 'user', content: 'go' },
+    { type: 'function_call', call_id: 'c1', namespace: 'crm', name: 'find', arguments: '{}' },
+    { type: 'function_call_output', call_id: 'c1', output: 'none' },
+  ],
+  tools: [
+    { type: 'function', name: 'my__plain', parameters: { type: 'object' } },
+    {
+      type: 'namespace',
+      name: 'crm',
+      description: 'Customer records.',
+      tools: [{ type: 'function', name: 'find', description: 'Find one.' }],
+    },
+    { type: 'web_search' },
+    { type: 'file_search', vector_store_ids: ['vs_1'] },
+  ],
+  tool_choice: { type: 'function', namespace: 'crm', name: 'find' },
+};
+
+const openai = (responsesApi: boolean) =>
+  deploymentSchema.parse({
+    name: responsesApi ? 'native' : 'chat-only',
+    provider: 'openai',
+    model: 'gpt-4.1',
+    prices: { inputPer1M: 2, outputPer1M: 8 },
+    contextWindow: 1_000_000,
+    capabilities: { responsesApi },
+  });
+
+describe('Responses tools on the bridge', () => {
+  it('flattens a namespace into functions named <namespace>__<name>, with its description', () => {
+    const { chat } = responsesToChat(request, undefined);
+    expect(chat.tools?.map((t) => (t.type === 'function' ? t.function.name : t.type))).toEqual([
+      'my__plain',
+      'crm__find',
+    ]);
+    const find = chat.tools?.[1];
+    expect(find?.type === 'function' && find.function.description).toBe(
+      'Customer records.\n\nFind one.',
+    );
+    expect(chat.tool_choice).toEqual({ type: 'function', function: { name: 'crm__find' } });
+    // An input call to a namespace member is the same chat function.
+    const assistant = chat.messages[1] as { tool_calls: { function: { name: string } }[] };
+    expect(assistant.tool_calls[0]?.function.name).toBe('crm__find');
+  });
+
+  it('names a call back from the request\'s tools, never from "__" in a name alone', () => {
+    expect(callName(request, 'crm__find')).toEqual({ namespace: 'crm', name: 'find' });
+    expect(callName(request, 'my__plain')).toEqual({ name: 'my__plain' });
+  });
+
+  it('hosted tools: dropped with a warning for a chat deployment, kept for a native one', () => {
+    const { chat } = responsesToChat(request, undefined);
+    const bridged = adaptRequestForDeployment(chat, openai(false));
+    expect(bridged.warnings).toContain(
+      'hosted tools dropped (web_search, file_search): chat-only serves the Responses API through Chat Completions, which cannot run them',
+    );
+    expect(Object.keys(bridged.body).filter((k) => k.startsWith('x_'))).toEqual([]);
+    const native = adaptRequestForDeployment(chat, openai(true));
+    expect(native.warnings.join()).not.toMatch(/hosted tools/);
+    expect(Object.keys(native.body).filter((k) => k.startsWith('x_'))).toEqual([]);
+  });
+
+  it('hosted tools alone leave chat no tools and no tool_choice (chat refuses one without tools)', () => {
+    const { chat } = responsesToChat(
+      { model: 'm', input: 'hi', tools: [{ type: 'web_search' }], tool_choice: 'auto' },
+      undefined,
+    );
+    expect(chat.tools).toBeUndefined();
+    expect(chat.tool_choice).toBeUndefined();
+  });
+
+  it('a namespace without members, or with a custom member, is a 400 naming the path', () => {
+    expect(() =>
+      responsesToChat(
+        { model: 'm', input: 'hi', tools: [{ type: 'namespace', name: 'x', tools: [] }] },
+        undefined,
+      ),
+    ).toThrow('tools[0].tools must be a non-empty array of function tools.');
+    expect(() =>
+      responsesToChat(
+        {
+          model: 'm',
+          input: 'hi',
+          tools: [{ type: 'namespace', name: 'x', tools: [{ type: 'custom', name: 'p' }] }],
+        },
+        undefined,
+      ),
+    ).toThrow(/tools\[0\]\.tools\[0\] must be a function tool/);
+  });
+});

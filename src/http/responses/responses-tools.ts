@@ -1,0 +1,154 @@
+// Responses tools → chat tools, for the bridge (CONTRACTS.md §3). Function tools are flat in
+// Responses and wrapped in chat. A `namespace` tool (openapi.yaml `NamespaceToolParam`: function
+// tools grouped under a name, as the Codex CLI sends its sub-agent tools) becomes one chat
+// function per member, named `<namespace>__<name>`; a call the model makes to one comes back as a
+// `function_call` item with its `namespace` and own `name`. Hosted tools (web search, file search,
+// code interpreter, …) run at OpenAI: a deployment that speaks the Responses API natively gets
+// them as the client sent them; the bridge cannot run them, so they are left out there with a
+// warning (src/policy/reasoning-params.ts) rather than refusing the request (the Codex CLI sends
+// `web_search` with every turn).
+import { invalidRequest } from '../../core/errors.js';
+import { isObject } from '../../core/is-object.js';
+import { HOSTED_TOOLS_FIELD, type ChatRequest } from '../../core/wire-types.js';
+
+type Json = Record<string, unknown>;
+type ChatTools = NonNullable<ChatRequest['tools']>;
+
+/** Between a namespace and its member's name in the chat function's name. */
+const NAMESPACE_SEPARATOR = '__';
+
+export interface NamespacedName {
+  namespace: string;
+  name: string;
+}
+
+/** The request's tools for chat, and the hosted tools' types, which chat has no place for. */
+export function convertTools(tools: unknown): { tools?: ChatTools; hosted: string[] } {
+  if (tools === undefined || tools === null) return { hosted: [] };
+  if (!Array.isArray(tools)) throw invalidRequest("'tools' must be an array.", 'tools');
+  const out: ChatTools = [];
+  const hosted: string[] = [];
+  tools.forEach((t, i) => {
+    const path = `tools[${i}]`;
+    if (!isObject(t) || typeof t.type !== 'string')
+      throw invalidRequest(`${path} must be a tool object with a type.`, path);
+    if (t.type === 'function') out.push(functionTool(t, path));
+    else if (t.type === 'namespace') out.push(...namespaceTools(t, path));
+    else if (t.type === 'custom')
+      throw invalidRequest(
+        `${path}: custom (free-form) tools are not supported by this router; define a function tool with a JSON Schema.`,
+        `${path}.type`,
+      );
+    else hosted.push(t.type);
+  });
+  return { ...(out.length ? { tools: out } : {}), hosted };
+}
+
+type FunctionTool = Extract<ChatTools[number], { type: 'function' }>;
+
+function functionTool(t: Json, path: string, name = t.name): FunctionTool {
+  if (typeof t.name !== 'string' || !t.name)
+    throw invalidRequest(
+      `${path} must be a function tool {type:'function', name, parameters}.`,
+      `${path}.name`,
+    );
+  return {
+    type: 'function',
+    function: {
+      name: String(name),
+      ...(typeof t.description === 'string' ? { description: t.description } : {}),
+      parameters: (t.parameters as Json | undefined) ?? { type: 'object', properties: {} },
+      ...(typeof t.strict === 'boolean' ? { strict: t.strict } : {}),
+    },
+  };
+}
+
+function namespaceTools(t: Json, path: string): ChatTools {
+  if (typeof t.name !== 'string' || !t.name)
+    throw invalidRequest(`${path}.name is required: the namespace's name.`, `${path}.name`);
+  if (!Array.isArray(t.tools) || t.tools.length === 0)
+    throw invalidRequest(
+      `${path}.tools must be a non-empty array of function tools.`,
+      `${path}.tools`,
+    );
+  const namespace = t.name;
+  const about = typeof t.description === 'string' && t.description ? `${t.description} ` : '';
+  return t.tools.map((member, j) => {
+    const mp = `${path}.tools[${j}]`;
+    if (!isObject(member) || member.type !== 'function')
+      throw invalidRequest(
+        `${mp} must be a function tool {type:'function', name, parameters} (custom tools are not supported by this router).`,
+        mp,
+      );
+    const tool = functionTool(member, mp, flatName(namespace, String(member.name)));
+    // The model sees the namespace's description beside each member's.
+    if (about) {
+      const own = tool.function.description;
+      tool.function.description = `${about.trim()}${own ? `\n\n${own}` : ''}`;
+    }
+    return tool;
+  });
+}
+
+export function flatName(namespace: string, name: string): string {
+  return `${namespace}${NAMESPACE_SEPARATOR}${name}`;
+}
+
+const namespacedByRequest = new WeakMap<Json, Map<string, NamespacedName>>();
+
+/**
+ * The namespace and own name of a chat function called in reply to `request` (a Responses request
+ * body), when the function is a member of one of its namespace tools. Read from the request's
+ * tools, never from the name alone: a plain function may have `__` in its name.
+ */
+export function namespacedName(request: Json, chatName: string): NamespacedName | undefined {
+  let names = namespacedByRequest.get(request);
+  if (!names) {
+    names = new Map();
+    for (const t of Array.isArray(request.tools) ? request.tools : [])
+      if (isObject(t) && t.type === 'namespace' && Array.isArray(t.tools))
+        for (const m of t.tools)
+          if (isObject(m) && typeof m.name === 'string')
+            names.set(flatName(String(t.name), m.name), {
+              namespace: String(t.name),
+              name: m.name,
+            });
+    namespacedByRequest.set(request, names);
+  }
+  return names.get(chatName);
+}
+
+/** A function_call item's fields for a chat tool call's name: `namespace` and `name`, or `name`. */
+export function callName(request: Json, chatName: string): Json {
+  const named = namespacedName(request, chatName);
+  return named ? { namespace: named.namespace, name: named.name } : { name: chatName };
+}
+
+export function convertToolChoice(choice: unknown): ChatRequest['tool_choice'] {
+  if (choice === undefined || choice === null) return undefined;
+  if (choice === 'auto' || choice === 'none' || choice === 'required') return choice;
+  if (isObject(choice) && choice.type === 'function' && typeof choice.name === 'string')
+    return {
+      type: 'function',
+      function: {
+        name:
+          typeof choice.namespace === 'string' && choice.namespace
+            ? flatName(choice.namespace, choice.name)
+            : choice.name,
+      },
+    };
+  throw invalidRequest(
+    "'tool_choice' must be auto, none, required or {type:'function', name} (a hosted tool cannot be forced through this router).",
+    'tool_choice',
+  );
+}
+
+/** Sets the tools on the bridged chat request, and the hosted tools it leaves out (for warnings). */
+export function applyTools(chat: ChatRequest, body: Json): void {
+  const { tools, hosted } = convertTools(body.tools);
+  if (tools) chat.tools = tools;
+  if (hosted.length) chat[HOSTED_TOOLS_FIELD] = hosted;
+  const toolChoice = convertToolChoice(body.tool_choice);
+  // Chat takes tool_choice only beside tools (hosted tools alone leave none).
+  if (toolChoice && tools) chat.tool_choice = toolChoice;
+}
