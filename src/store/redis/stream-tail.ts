@@ -52,6 +52,7 @@ export function tailStream(
   conn.on('error', () => {}); // failures surface through the reads
   const fullKey = redis.prefix + key;
   let lastId = '0-0';
+  let block = false;
   let rewindAsked = false;
   let stopped = false;
   let failing = false;
@@ -68,15 +69,11 @@ export function tailStream(
   const run = async () => {
     while (!stopped) {
       try {
-        const reply = await conn.xreadBuffer(
-          'COUNT',
-          BATCH,
-          'BLOCK',
-          BLOCK_MS,
-          'STREAMS',
-          fullKey,
-          lastId,
-        );
+        // Catching up (a full batch last time, or a first read) asks without BLOCK: a blocking
+        // XREAD answered from entries already there took ≈7× as long for 10,000 vectors.
+        const reply = await (block
+          ? conn.xreadBuffer('COUNT', BATCH, 'BLOCK', BLOCK_MS, 'STREAMS', fullKey, lastId)
+          : conn.xreadBuffer('COUNT', BATCH, 'STREAMS', fullKey, lastId));
         if (failing) {
           failing = false;
           log.info(`${label}: Redis answers again; reading on from the last entry seen`);
@@ -86,10 +83,12 @@ export function tailStream(
           lastId = items[items.length - 1]![0].toString();
           onEntries(items.map(([, fields]) => toFields(fields)));
         }
+        block = items.length < BATCH;
         if (rewindAsked) {
           rewindAsked = false;
           lastId = '0-0';
-        } else if (items.length < BATCH) markCaughtUp();
+          block = false;
+        } else if (block) markCaughtUp();
       } catch (err) {
         if (stopped) return;
         if (!failing) {
@@ -101,6 +100,7 @@ export function tailStream(
         }
         // Start-up does not wait on a Redis that is not there.
         markCaughtUp();
+        block = false;
         await pause();
       }
     }
