@@ -20,7 +20,9 @@ import { shareCoolDowns } from './gateway/shared-cool-downs.js';
 import { registerSettingsRoutes } from './http/routes/settings-routes.js';
 import { newId } from './core/ids.js';
 import { CircuitBreakers, DEFAULT_BREAKER } from './gateway/circuit-breaker.js';
-import { createMemoryAffinityStore } from './gateway/session-affinity.js';
+import { createSharedAffinityStore } from './gateway/shared-affinity.js';
+import type { AffinityStore } from './gateway/session-affinity.js';
+import { shareSemanticIndex } from './gateway/shared-semantic-index.js';
 import { registerDashboardRoutes } from './dashboard/dashboard-routes.js';
 import { LiveStats } from './dashboard/live-stats.js';
 import { deploymentHealth } from './dashboard/deployment-health.js';
@@ -73,6 +75,8 @@ export interface Runtime {
   ephemeralAdminKey?: string;
   config: ConfigHolder;
   gateway: ChatGateway;
+  /** Which deployment served each session last (with Redis, as every replica heard it). */
+  affinity: AffinityStore;
   requestLog?: RequestLog;
   /** Stop accepting, drain in-flight requests, flush the request log, close pools. */
   close(): Promise<void>;
@@ -121,8 +125,9 @@ export async function createRuntime(
     });
 
   const registry = createProviderRegistry({ clock });
+  const replica = newId('replica');
   // An upstream's "wait N seconds" reaches every replica (pub/sub; nothing on the request path).
-  const coolDowns = shareCoolDowns(shared.state, newId('replica'), (err) =>
+  const coolDowns = shareCoolDowns(shared.state, replica, (err) =>
     logger.warn({ err }, 'sharing a cool-down failed'),
   );
   const breakers = new CircuitBreakers(
@@ -184,6 +189,11 @@ export async function createRuntime(
     }),
     clock,
   );
+  // With Redis, replicas learn each other's semantic-cache vectors and sessions' deployments
+  // (capped streams each tails into its own copy; nothing on the request path waits for Redis).
+  const streamLog = { warn: (m: string) => logger.warn(m), info: (m: string) => logger.info(m) };
+  const semanticFeed = shareSemanticIndex(shared.state, replica, streamLog);
+  const affinity = createSharedAffinityStore(shared.state, replica, streamLog, () => clock.now());
   const load = new DeploymentLoad(clock);
   if (initial.telemetry.metrics) watchDeploymentLoad(() => load.snapshotAll());
   const moderations = new ModerationsGateway({
@@ -203,12 +213,28 @@ export async function createRuntime(
     breakers,
     decisions,
     recorder,
-    affinity: createMemoryAffinityStore(),
+    affinity,
     policies,
     answerCache,
     load,
     log: logger,
+    semanticFeed,
   });
+  // A replica that starts (or turns the semantic cache on) loads what the others share first, so
+  // it starts warm; start-up waits for that a short while at most.
+  const semanticOn = (c: Config) => c.cache.enabled && c.cache.semantic.enabled;
+  if (semanticFeed) {
+    holder.onChange((next) => {
+      if (semanticOn(next.config)) gateway.warmSemanticCache().catch(() => undefined);
+    });
+  }
+  await within(
+    Promise.all([
+      affinity.caughtUp,
+      semanticFeed && semanticOn(initial) ? gateway.warmSemanticCache() : undefined,
+    ]),
+    SHARED_LOAD_WAIT_MS,
+  );
 
   const configService = new ConfigService(
     holder,
@@ -318,6 +344,7 @@ export async function createRuntime(
     requestLog,
     config: holder,
     gateway,
+    affinity,
     async close() {
       stopWatching();
       await batches.stop();
@@ -346,11 +373,25 @@ export async function createRuntime(
       await tracing?.shutdown();
       await keys.close();
       await stopSharingCoolDowns();
+      await affinity.close();
+      await semanticFeed?.close();
       await registry.close();
       await shared.state.close();
       logger.flush();
     },
   };
+}
+
+/** How long start-up waits for the shared semantic index and affinities to load. */
+const SHARED_LOAD_WAIT_MS = 5_000;
+
+/** Waits for `work`, but no longer than `ms`: it goes on in the background after that. */
+async function within(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    work,
+    new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))),
+  ]).finally(() => clearTimeout(timer));
 }
 
 /** Whether a simulated deployment is configured: it reports exact usage with the tokenizer. */

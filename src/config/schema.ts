@@ -396,7 +396,7 @@ export const configSchema = z.strictObject({
         .enum(['memory', 'redis'])
         .default('memory')
         .describe(
-          '`memory` for one process; `redis` to share limits, budgets, upstream cool-downs (429 retry-after), keys, config and the answer cache among replicas (circuit breakers stay per replica).',
+          "`memory` for one process; `redis` to share limits, budgets, upstream cool-downs (429 retry-after), keys, config, the answer cache, the semantic cache's index and session affinity among replicas (circuit breakers stay per replica).",
         ),
       redisUrl: z
         .string()

@@ -40,7 +40,7 @@ export const semanticCacheSchema = z
       .positive()
       .default(SEMANTIC_CACHE_DEFAULTS.maxEntries)
       .describe(
-        'Vectors kept per replica (the index is in process; the answers themselves are in the answer cache, in Redis with `state.kind: redis`), least recently used dropped first. 10,000 vectors of 1,536 dimensions take about 67 MB (61.4 MB of them the vectors).',
+        'Vectors kept per replica, least recently used dropped first. The index is in process on every replica (lookups never wait for Redis); with `state.kind: redis` each replica also learns the vectors the others keep, through a Redis stream trimmed to about this many entries, and a replica that starts loads it first. The answers themselves are in the answer cache. 10,000 vectors of 1,536 dimensions take about 67 MB on each replica (61.4 MB of them the vectors) and about 75 MB in Redis.',
       ),
     maxTextChars: z
       .number()

@@ -64,6 +64,7 @@ import {
 import { wantsRouterControls } from './router-controls.js';
 import type { SemanticCacheLog, SemanticLookup } from './semantic-cache.js';
 import { SemanticCacheLoader } from './semantic-cache-loader.js';
+import type { SemanticIndexFeed } from './shared-semantic-index.js';
 import {
   keepJsonAnswer,
   sendJsonAnswer,
@@ -91,6 +92,8 @@ export interface GatewayDeps {
   load?: DeploymentLoad;
   /** Where the semantic cache says it could not embed a conversation. */
   log?: SemanticCacheLog;
+  /** The other replicas' semantic-cache vectors (`state.kind: redis`). */
+  semanticFeed?: SemanticIndexFeed;
 }
 
 export class ChatGateway {
@@ -125,6 +128,14 @@ export class ChatGateway {
   /** Vectors in the semantic cache's index on this replica (undefined until it is first used). */
   semanticEntries(): number | undefined {
     return this.semantic.entries;
+  }
+
+  /**
+   * Builds the semantic cache before its first request and resolves once its index holds the
+   * other replicas' entries (a no-op without an answer cache).
+   */
+  async warmSemanticCache(): Promise<void> {
+    if (this.deps.answerCache) await this.semantic.warm(this.deps.answerCache);
   }
 
   /** The prompt tokens of a request, as its provider or the router counts them (./count-tokens.ts). */

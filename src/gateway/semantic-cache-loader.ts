@@ -15,6 +15,16 @@ export class SemanticCacheLoader {
     return this.built?.entries;
   }
 
+  /**
+   * Builds it now (the config turned it on) and resolves once its index holds the other
+   * replicas' entries kept in Redis, so a replica starts warm.
+   */
+  async warm(answerCache: AnswerCache): Promise<void> {
+    await (
+      await this.load(answerCache)
+    ).caughtUp;
+  }
+
   /** The semantic cache over `answerCache`, imported and built on the first call. */
   load(answerCache: AnswerCache): Promise<SemanticCache> {
     return (this.loading ??= import('./semantic-cache.js')

@@ -2,7 +2,8 @@
 // conversation reads nearly the same as one answered before (cosine of their embeddings at least
 // `minSimilarity`) and whose every other part is the same (the partition, ./semantic-request.ts)
 // is answered with that one's kept answer. The answers stay in the answer cache's store (shared
-// in Redis); the index of vectors is this replica's (./semantic-index.ts). The chat gateway
+// in Redis); the index of vectors is in process (./semantic-index.ts), and with Redis each
+// replica's index also learns the others' vectors (./shared-semantic-index.ts). The chat gateway
 // imports this module only once the feature is on, so it costs nothing while off.
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import type { ConfigHolder, RuntimeConfig } from '../config/runtime-config.js';
@@ -20,6 +21,7 @@ import { failedAttempt, toGatewayError } from './execute-with-failover.js';
 import type { ChatCall, GatewayPolicies, Target } from './gateway-types.js';
 import { PoolBalancer } from './pool-order.js';
 import { SemanticIndex, unitVector } from './semantic-index.js';
+import type { SemanticIndexFeed, SharedIndexEntry } from './shared-semantic-index.js';
 import { splitSemanticRequest } from './semantic-request.js';
 
 /** Where lookups that could not embed are told: each at debug, at most one a minute at warn. */
@@ -37,6 +39,8 @@ export interface SemanticCacheDeps {
   answerCache: AnswerCache;
   policies?: GatewayPolicies;
   log?: SemanticCacheLog;
+  /** The other replicas' vectors (`state.kind: redis`); without it the index is this replica's. */
+  semanticFeed?: SemanticIndexFeed;
 }
 
 /** One request's semantic lookup, once its conversation was embedded. */
@@ -68,21 +72,35 @@ export class SemanticCache {
   private readonly pools: PoolBalancer;
   private lastWarnAt = -Infinity;
   private unwarned = 0;
+  /** Resolves once the other replicas' entries in Redis at start are in the index. */
+  readonly caughtUp: Promise<void>;
 
   constructor(private readonly deps: SemanticCacheDeps) {
     this.index = new SemanticIndex(deps.config.current.config.cache.semantic.maxEntries);
     this.pools = new PoolBalancer(deps.load);
-    // A reload that turns it off frees the vectors; a new bound applies at once.
-    deps.config.onChange((next) => {
-      const { enabled, semantic } = next.config.cache;
-      if (!enabled || !semantic.enabled) this.index.clear();
-      else this.index.resize(semantic.maxEntries);
+    const tail = deps.semanticFeed?.follow((entry) => this.learn(entry));
+    this.caughtUp = tail?.caughtUp ?? Promise.resolve();
+    // A reload that turns it off frees the vectors; a new bound applies at once. Turned on
+    // again, the index reads the shared entries from the start.
+    deps.config.onChange((next, previous) => {
+      const on = (c: typeof next) => c.config.cache.enabled && c.config.cache.semantic.enabled;
+      if (!on(next)) return this.index.clear();
+      this.index.resize(next.config.cache.semantic.maxEntries);
+      if (!on(previous)) tail?.rewind();
     });
   }
 
   /** Vectors in this replica's index. */
   get entries(): number {
     return this.index.size;
+  }
+
+  /** Another replica's entry: indexed while the feature is on and its answer lives. */
+  private learn(entry: SharedIndexEntry): void {
+    const { cache } = this.deps.config.current.config;
+    if (!cache.enabled || !cache.semantic.enabled) return;
+    if (entry.expiresAt <= this.deps.clock.now()) return;
+    this.index.add(entry.partition, entry.key, entry.vector, entry.expiresAt);
   }
 
   /**
@@ -105,8 +123,12 @@ export class SemanticCache {
     const embedded = await this.embed(snapshot, settings.embeddings, text, call);
     if (!embedded) return undefined;
     const { vector } = embedded;
-    const remember = () =>
-      this.index.add(partition, plan.key, vector, this.deps.clock.now() + plan.ttlMs);
+    const remember = () => {
+      const now = this.deps.clock.now();
+      const entry = { partition, key: plan.key, vector, expiresAt: now + plan.ttlMs };
+      this.index.add(entry.partition, entry.key, entry.vector, entry.expiresAt);
+      this.deps.semanticFeed?.publish(entry, settings.maxEntries, now);
+    };
     const near = this.index.nearest(
       partition,
       vector,

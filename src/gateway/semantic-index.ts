@@ -1,4 +1,5 @@
-// The semantic cache's index, in process (one per replica): unit vectors grouped by partition
+// The semantic cache's index, in process (one per replica; with Redis it also holds the vectors
+// the other replicas kept, ./shared-semantic-index.ts): unit vectors grouped by partition
 // (what must match exactly), each naming the answer-cache key of the answer it stands for. A
 // lookup is brute force over one partition (dot products of unit Float32Arrays: the cosine),
 // which at 10,000 entries of 1,536 dimensions is ≈15 M multiply-adds at worst, and usually far

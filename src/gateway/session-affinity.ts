@@ -16,12 +16,31 @@ export interface AffinityStore {
   remember(sessionKey: string, deployment: string): void;
 }
 
+/** How many sessions a replica remembers, and for how long after a session's last turn. */
+export const AFFINITY_CAPACITY = 50_000;
+export const AFFINITY_TTL_MS = 3_600_000;
+
+/** The in-process store; `rememberAt` takes a turn another replica served (./shared-affinity.ts). */
+export interface MemoryAffinityStore extends AffinityStore {
+  rememberAt(sessionKey: string, deployment: string, at: number): void;
+}
+
 export function createMemoryAffinityStore(
-  capacity = 50_000,
-  ttlMs = 3_600_000,
+  capacity = AFFINITY_CAPACITY,
+  ttlMs = AFFINITY_TTL_MS,
   now = () => Date.now(),
-): AffinityStore {
+): MemoryAffinityStore {
   const entries = new Map<string, { deployment: string; at: number }>();
+  const rememberAt = (key: string, deployment: string, at: number) => {
+    // A turn heard late from another replica never overrides a later one.
+    if ((entries.get(key)?.at ?? -Infinity) > at) return;
+    entries.delete(key);
+    entries.set(key, { deployment, at });
+    if (entries.size > capacity) {
+      const oldest = entries.keys().next().value;
+      if (oldest !== undefined) entries.delete(oldest);
+    }
+  };
   return {
     lookup(key) {
       const e = entries.get(key);
@@ -32,14 +51,8 @@ export function createMemoryAffinityStore(
       }
       return e.deployment;
     },
-    remember(key, deployment) {
-      entries.delete(key);
-      entries.set(key, { deployment, at: now() });
-      if (entries.size > capacity) {
-        const oldest = entries.keys().next().value;
-        if (oldest !== undefined) entries.delete(oldest);
-      }
-    },
+    remember: (key, deployment) => rememberAt(key, deployment, now()),
+    rememberAt,
   };
 }
 

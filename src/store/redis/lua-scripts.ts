@@ -82,3 +82,16 @@ for i = 1, #KEYS do
 end
 return out
 `);
+
+/**
+ * KEYS: a stream. ARGV: maxLen, ttlMs, then field/value pairs. Appends the entry, trims the
+ * stream to about maxLen (whole nodes, so it may hold a few more) and keeps the stream alive for
+ * at least ttlMs (never shortening a longer life an earlier entry gave it). Returns the entry id.
+ */
+export const APPEND_CAPPED = script(`
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', unpack(ARGV, 3))
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return id
+`);

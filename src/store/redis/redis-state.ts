@@ -11,7 +11,7 @@ import type {
   MessageHandler,
   SharedState,
 } from '../shared-state.js';
-import { ADJUST, CONSUME, INCREMENT, type LuaScript } from './lua-scripts.js';
+import { ADJUST, APPEND_CAPPED, CONSUME, INCREMENT, type LuaScript } from './lua-scripts.js';
 
 export interface RedisStateOptions {
   url: string;
@@ -29,7 +29,8 @@ export class RedisState implements SharedState {
   readonly client: Redis;
   private subscriber: Redis | undefined;
   private readonly handlers = new Map<string, Set<MessageHandler>>();
-  private readonly prefix: string;
+  /** Prepended to every key and channel. */
+  readonly prefix: string;
 
   constructor(private readonly options: RedisStateOptions) {
     this.prefix = options.prefix ?? DEFAULT_PREFIX;
@@ -145,6 +146,23 @@ export class RedisState implements SharedState {
     };
   }
 
+  /**
+   * Appends one entry to the capped stream `key` (without the prefix): trimmed to about `maxLen`
+   * entries, alive for at least `ttlMs` after this append. Values may be binary. One round trip.
+   */
+  async appendCapped(
+    key: string,
+    maxLen: number,
+    ttlMs: number,
+    fields: readonly (string | Buffer)[],
+  ): Promise<void> {
+    await this.run(
+      APPEND_CAPPED,
+      [this.prefix + key],
+      [maxLen, Math.max(1, Math.ceil(ttlMs)), ...fields],
+    );
+  }
+
   /** One PING within the command timeout; used to notice that Redis is back. */
   async ping(): Promise<boolean> {
     try {
@@ -193,7 +211,7 @@ export class RedisState implements SharedState {
   private async run(
     script: LuaScript,
     keys: string[],
-    args: (string | number)[],
+    args: (string | number | Buffer)[],
   ): Promise<unknown> {
     try {
       return await this.client.evalsha(script.sha, keys.length, ...keys, ...args);
