@@ -305,6 +305,7 @@ export async function createRuntime(
     clock,
     log: { warn: (m) => logger.warn(m), info: (m) => logger.info(m) },
     state: shared.state,
+    settings: () => cfg().responses.background,
   });
   await background.start();
   const app = await buildApp({
@@ -410,8 +411,9 @@ export async function createRuntime(
       try {
         const closing = app.close();
         closeWaiting();
-        // No new request is taken now; background runs get 10 s to finish (their followers'
-        // streams end with them), then those left are marked failed.
+        // No new request is taken now; background runs get `responses.background.
+        // shutdownGraceSeconds` to finish (their followers' streams end with them), then those
+        // left are marked failed.
         await background.stop();
         await closing;
       } finally {
