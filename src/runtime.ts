@@ -290,7 +290,11 @@ export async function createRuntime(
     clock,
     log: { warn: (m) => logger.warn(m), info: (m) => logger.info(m) },
     ...(initial.telemetry.metrics
-      ? { onLine: batchMetrics.line, onWebhook: batchMetrics.webhook }
+      ? {
+          onLine: batchMetrics.line,
+          onWebhook: batchMetrics.webhook,
+          onOutboxCounts: batchMetrics.outbox,
+        }
       : {}),
     forward: { adapters: registry, recorder, policies },
   });
