@@ -413,8 +413,11 @@ describe.each(BACKENDS)('background responses ($name)', (backend) => {
         background: true,
       });
       await reached;
-      // Stopped as the runtime stops it: after `shutdownGraceSeconds` (0 here: at once).
-      await t.background!.stop();
+      // Stopped as the runtime stops it, with `shutdownGraceSeconds` 0: it does not wait for the
+      // run, which would finish now (a grace taken from elsewhere would let it complete).
+      const stopping = t.background!.stop();
+      gated.release();
+      await stopping;
       expect(gated.aborted).toBe(1);
       const failed = await client().responses.retrieve(created.id);
       expect(failed.status).toBe('failed');
