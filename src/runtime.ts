@@ -255,7 +255,11 @@ export async function createRuntime(
     clock,
     log: { warn: (m) => logger.warn(m), info: (m) => logger.info(m) },
     ...(initial.telemetry.metrics
-      ? { onLine: batchMetrics.line, onWebhook: batchMetrics.webhook }
+      ? {
+          onLine: batchMetrics.line,
+          onWebhook: batchMetrics.webhook,
+          onOutboxCounts: batchMetrics.outbox,
+        }
       : {}),
     forward: { adapters: registry, recorder, policies },
   });
@@ -270,6 +274,7 @@ export async function createRuntime(
     clock,
     log: { warn: (m) => logger.warn(m), info: (m) => logger.info(m) },
     state: shared.state,
+    settings: () => cfg().responses.background,
   });
   await background.start();
   const app = await buildApp({
@@ -360,8 +365,9 @@ export async function createRuntime(
       try {
         const closing = app.close();
         closeWaiting();
-        // No new request is taken now; background runs get 10 s to finish (their followers'
-        // streams end with them), then those left are marked failed.
+        // No new request is taken now; background runs get `responses.background.
+        // shutdownGraceSeconds` to finish (their followers' streams end with them), then those
+        // left are marked failed.
         await background.stop();
         await closing;
       } finally {

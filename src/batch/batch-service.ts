@@ -23,6 +23,7 @@ import type { BatchRunnerDeps, LineBatch } from './batch-runner-deps.js';
 import { BatchRunner } from './batch-runner.js';
 import { BatchWebhooks, type BatchWebhooksOptions } from './batch-webhooks.js';
 import { deleteOldBatches, deleteOldDeliveries } from './batch-retention.js';
+import { watchOutboxCounts, type OutboxCountsOptions } from './outbox-counts.js';
 import { TAGS_HEADER } from '../gateway/attribution.js';
 import { BatchForwarder, type ForwarderDeps } from './forward/batch-forwarder.js';
 
@@ -37,6 +38,8 @@ export interface BatchServiceOptions {
   forward?: Pick<ForwarderDeps, 'adapters' | 'recorder' | 'policies'>;
   /** Each batch webhook attempt's outcome (metrics). */
   onWebhook?: BatchWebhooksOptions['onResult'];
+  /** The webhook outbox counted by state, periodically (metrics). */
+  onOutboxCounts?: OutboxCountsOptions['onCounts'];
 }
 
 /**
@@ -60,6 +63,7 @@ export class BatchService {
   readonly forwarder: BatchForwarder | undefined;
   private app: FastifyInstance | undefined;
   private sweep: NodeJS.Timeout | undefined;
+  private outboxCounts: ReturnType<typeof watchOutboxCounts> | undefined;
 
   constructor(private readonly options: BatchServiceOptions) {
     const settings = () => options.config.current.config.batches;
@@ -131,6 +135,10 @@ export class BatchService {
   /** Starts running batches through `app` (unless `batches.enabled` is off at start-up). */
   start(app: FastifyInstance): void {
     this.app = app;
+    const { store, clock, log, onOutboxCounts } = this.options;
+    // Counted whether or not batches run here: the admin API lists the outbox either way.
+    if (onOutboxCounts)
+      this.outboxCounts = watchOutboxCounts({ store, clock, log, onCounts: onOutboxCounts });
     if (!this.options.config.current.config.batches.enabled) return;
     this.runner.start();
     this.webhooks.start();
@@ -140,6 +148,7 @@ export class BatchService {
 
   async stop(): Promise<void> {
     clearInterval(this.sweep);
+    this.outboxCounts?.stop();
     await this.runner.stop();
     await this.webhooks.stop();
   }

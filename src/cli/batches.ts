@@ -1,13 +1,16 @@
-// `model-router batches [list] | cancel <id>`: every tenant's batches on a running router through its
-// admin API (`GET /admin/v1/batches`, every page; `POST /admin/v1/batches/{id}/cancel`), to find
-// and stop a runaway batch. Lists unfinished batches unless `--status` says otherwise.
+// `model-router batches [list] | cancel <id> | webhooks`: every tenant's batches on a running router
+// through its admin API (`GET /admin/v1/batches`, every page; `POST /admin/v1/batches/{id}/cancel`),
+// to find and stop a runaway batch. Lists unfinished batches unless `--status` says otherwise.
+// `webhooks` shows the batch webhooks' outbox (batch-webhooks.ts).
 import { parseArgs } from 'node:util';
 import { adminApi, processIo, type AdminCliIo } from './admin-api.js';
+import { WEBHOOKS_USAGE, runWebhooks } from './batch-webhooks.js';
 
 const USAGE = `usage:
   model-router batches [list] [--status unfinished|finished|all] [--tenant <t>] [--json]
                                  (default: unfinished, every tenant)
   model-router batches cancel <id>   (lines in flight finish; the rest are not run)
+${WEBHOOKS_USAGE}
 target:
   --url <http://host:port> [--admin-key <key>]   a running router (admin key also from $MODEL_ROUTER_ADMIN_KEY)`;
 
@@ -44,6 +47,8 @@ export function batchLine(b: Item): string {
 }
 
 export async function run(argv: string[], io: BatchesIo = processIo): Promise<number> {
+  // Its own options (batch-webhooks.ts); named first, as `cancel` is.
+  if (argv[0] === 'webhooks') return runWebhooks(argv.slice(1), io);
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true });

@@ -44,7 +44,8 @@ const COMMANDS: Record<string, { file: string; summary: string }> = {
   keys: { file: './keys.js', summary: 'keys issue|revoke|list ...             manage API keys' },
   batches: {
     file: './batches.js',
-    summary: "batches [cancel <id>] --url <router>   every tenant's batches (admin key)",
+    summary:
+      "batches [cancel <id> | webhooks [--retry <id>]] --url <router>   every tenant's batches, the webhook outbox (admin key)",
   },
 };
 

@@ -1,6 +1,8 @@
 // A config file's batch webhooks need their signing secrets in the environment it is loaded in:
 // unset, empty or malformed, the file is refused naming the webhook and the variable (never the
-// secret). Changes validated already substituted (the admin API's) do not look for them.
+// secret). Changes validated already substituted (the admin API's) do not look for them. With no
+// request log, the outbox is in memory: the config says so in a warning (logged at start-up, shown
+// by check-config).
 import { describe, expect, it } from 'vitest';
 import { testConfigInput } from '../../test/helpers/test-config.js';
 import { parseConfig, parseConfigText } from './load-config.js';
@@ -50,5 +52,20 @@ describe('batches.webhooks secrets', () => {
 
   it('a config validated without an environment (admin changes) is not refused for them', () => {
     expect(() => parseConfig(JSON.parse(text), {})).not.toThrow();
+  });
+
+  it('warns that the outbox is in memory when there is no request log', () => {
+    const outboxWarnings = (input: Parameters<typeof testConfigInput>[0]) =>
+      parseConfig(testConfigInput(input), {}).warnings.filter((w) => w.startsWith('batches.'));
+    const webhooks = [{ url: 'https://hooks.example.com/a', secretEnv: 'HOOK_A' }];
+    expect(outboxWarnings({ batches: { webhooks } })).toEqual([
+      'batches.webhooks: with requestLog.kind "none" the webhook outbox (and the batches) are kept in memory: deliveries not yet made are lost when this process restarts, and no other replica sends them. Use requestLog.kind "sqlite" or "postgres" to keep them.',
+    ]);
+    // Kept in a store, no webhooks, or no batches run here: nothing to say.
+    expect(
+      outboxWarnings({ batches: { webhooks }, requestLog: { kind: 'sqlite', sqlitePath: 'x.db' } }),
+    ).toEqual([]);
+    expect(outboxWarnings({})).toEqual([]);
+    expect(outboxWarnings({ batches: { webhooks, enabled: false } })).toEqual([]);
   });
 });

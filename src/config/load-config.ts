@@ -230,6 +230,15 @@ function checkReferences(config: Config): { issues: string[]; warnings: string[]
     issues.push('state.redisUrl: required when state.kind is "redis"');
   if (config.requestLog.kind === 'postgres' && !config.requestLog.postgresUrl)
     issues.push('requestLog.postgresUrl: required when requestLog.kind is "postgres"');
+  // The outbox lives in the request-log store; without one, in this process only.
+  if (
+    config.requestLog.kind === 'none' &&
+    config.batches.enabled &&
+    config.batches.webhooks.length > 0
+  )
+    warnings.push(
+      'batches.webhooks: with requestLog.kind "none" the webhook outbox (and the batches) are kept in memory: deliveries not yet made are lost when this process restarts, and no other replica sends them. Use requestLog.kind "sqlite" or "postgres" to keep them.',
+    );
   return { issues, warnings };
 }
 

@@ -27,6 +27,8 @@ export const EXPOSED_HEADERS = [
   'x-router-cache',
   'x-router-cache-similarity',
   'x-router-queued-ms',
+  // A background response's GET: the request that created it (responses-routes.ts).
+  'x-router-request-id',
   'age',
   ...PASSED_HEADERS,
 ];

@@ -26,6 +26,10 @@ export interface StoredResponse {
   inputFrom?: number;
   /** A background response that streams keeps its events (`GET …?stream=true`). */
   streamed?: boolean;
+  /** A background response: the id of the request that created it, as the request log has it. */
+  requestId?: string;
+  /** A background response that was served: its `x-router-*` reply headers (deployment, model…). */
+  routerHeaders?: Record<string, string>;
 }
 
 /** Who runs a background response, and until when that holds without a renewal. */

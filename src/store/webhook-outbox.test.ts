@@ -212,4 +212,46 @@ forEachBackend('WebhookOutbox contract', (within) => {
       expect(await other.deleteWebhookDeliveries({ finishedBy: T0 + 10 ** 9, limit: 10 })).toBe(2);
       expect(ids(await other.listWebhookDeliveries({ limit: 10 }))).toEqual(['d_pending']);
     }));
+
+  it('counts by state: an attempt under way is delivering until its lease runs out', () =>
+    within(async ({ store, replica }) => {
+      const other = replica();
+      const none = { pending: 0, delivering: 0, delivered: 0, failed: 0 };
+      expect(await other.countWebhookDeliveries(T0)).toEqual(none);
+      await store.addWebhookDeliveries(
+        ['d_1', 'd_2', 'd_3', 'd_4', 'd_5'].map((id) => delivery(id)),
+      );
+      const claim = async (id: string) =>
+        expect((await store.claimWebhookDelivery('w', T0, T0 + 100))?.id).toBe(id);
+      await claim('d_1');
+      await store.endWebhookAttempt('d_1', 'w', { status: 'delivered', at: T0 + 1 });
+      await claim('d_2');
+      await store.endWebhookAttempt('d_2', 'w', {
+        status: 'failed',
+        at: T0 + 1,
+        error: 'x',
+        sent: true,
+      });
+      await claim('d_3');
+      await store.endWebhookAttempt('d_3', 'w', {
+        status: 'pending',
+        at: T0 + 1,
+        nextAttemptAt: T0 + 5_000,
+        error: 'HTTP 503',
+      });
+      await claim('d_4'); // under way, its lease until T0 + 100
+      expect(await other.countWebhookDeliveries(T0 + 50)).toEqual({
+        pending: 2,
+        delivering: 1,
+        delivered: 1,
+        failed: 1,
+      });
+      // Its replica died mid-attempt: once the lease has run out it is pending (due) again.
+      expect(await other.countWebhookDeliveries(T0 + 100)).toEqual({
+        pending: 3,
+        delivering: 0,
+        delivered: 1,
+        failed: 1,
+      });
+    }));
 });

@@ -14,6 +14,18 @@ export const WEBHOOK_DELIVERY_STATUSES: readonly WebhookDeliveryStatus[] = [
   'failed',
 ];
 
+/**
+ * What the outbox holds, by state (the `model_router_batch_webhook_deliveries` gauge): `pending`
+ * waiting for its next attempt, `delivering` pending with an attempt under way (its lease has not
+ * run out), `delivered`, `failed` (given up).
+ */
+export type WebhookDeliveryCounts = Record<
+  'pending' | 'delivering' | 'delivered' | 'failed',
+  number
+>;
+
+export const WEBHOOK_DELIVERY_STATES = ['pending', 'delivering', 'delivered', 'failed'] as const;
+
 /** A delivery as it is recorded when its batch ends: due at once. */
 export interface NewWebhookDelivery {
   /** Derived from the event and the receiver, so recording it twice keeps one. */
@@ -104,6 +116,29 @@ export interface WebhookOutbox {
    * delivery. A pending or delivered one is returned unchanged.
    */
   retryWebhookDelivery(id: string, now: number): Promise<WebhookDelivery | undefined>;
+  /** How many deliveries there are in each state at `now` (one grouped count). */
+  countWebhookDeliveries(now: number): Promise<WebhookDeliveryCounts>;
   /** Deletes up to `limit` delivered or given-up deliveries past retention; returns how many. */
   deleteWebhookDeliveries(sweep: WebhookDeliverySweep): Promise<number>;
+}
+
+/** A delivery's state for the counts: a pending one whose lease holds is being delivered. */
+export function deliveryState(
+  status: WebhookDeliveryStatus,
+  leased: boolean,
+  nextAttemptAt: number | undefined,
+  now: number,
+): keyof WebhookDeliveryCounts {
+  return status === 'pending' && leased && (nextAttemptAt ?? 0) > now ? 'delivering' : status;
+}
+
+/** The counts from SQL rows of (state, n) (PostgreSQL's count is a string). */
+export function countsFromRows(
+  rows: readonly { state: string; n: number | string }[],
+): WebhookDeliveryCounts {
+  const counts: WebhookDeliveryCounts = { pending: 0, delivering: 0, delivered: 0, failed: 0 };
+  for (const r of rows)
+    if ((WEBHOOK_DELIVERY_STATES as readonly string[]).includes(r.state))
+      counts[r.state as keyof WebhookDeliveryCounts] += Number(r.n);
+  return counts;
 }

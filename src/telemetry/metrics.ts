@@ -5,6 +5,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { CircuitState } from '../gateway/circuit-breaker.js';
 import type { QueueMetrics } from '../policy/admission-queue.js';
 import type { LoadSnapshot } from '../gateway/deployment-load.js';
+import { WEBHOOK_DELIVERY_STATES, type WebhookDeliveryCounts } from '../store/webhook-outbox.js';
 import {
   answeredFromCache,
   type RequestRecord,
@@ -189,6 +190,19 @@ const batchWebhooks = new Counter({
   registers: [registry],
 });
 
+let outboxCounts: WebhookDeliveryCounts | undefined;
+new Gauge({
+  name: 'model_router_batch_webhook_deliveries',
+  help: "Batch webhook deliveries in the outbox by state (pending: waiting for an attempt; delivering: an attempt under way; delivered; failed: given up), counted every 15 s; with PostgreSQL the fleet's outbox, the same on every replica",
+  labelNames: ['state'],
+  registers: [registry],
+  collect() {
+    this.reset();
+    if (!outboxCounts) return;
+    for (const state of WEBHOOK_DELIVERY_STATES) this.set({ state }, outboxCounts[state]);
+  },
+});
+
 /** Counts a batch line's outcome; the sources are read for the batch gauges on scrape. */
 export const batchMetrics = {
   line: (outcome: 'completed' | 'failed' | 'retried' | 'not_run') => batchLines.inc({ outcome }),
@@ -197,6 +211,8 @@ export const batchMetrics = {
   watch: (source: () => { active: number; lines_in_flight: number }) => (batchSource = source),
   watchForward: (source: () => { deployment: string; state: string; lines: number }[]) =>
     (forwardSource = source),
+  /** The outbox's latest counts (batch/outbox-counts.ts); undefined: unknown, no series. */
+  outbox: (counts: WebhookDeliveryCounts | undefined) => (outboxCounts = counts),
 };
 
 const CIRCUIT_VALUE: Record<CircuitState, number> = { closed: 0, 'half-open': 1, open: 2 };

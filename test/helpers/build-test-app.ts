@@ -59,7 +59,7 @@ export async function buildTestApp(
     breaker?: CircuitBreakerOptions;
     /** Serve the Responses API with this store. */
     responses?: ResponseStore;
-    /** Its background runs' settings (lease, polling, kept events). */
+    /** Its background runs' settings besides the config's `responses.background` (polling). */
     background?: Omit<BackgroundDeps, 'store' | 'clock' | 'log'>;
     /** Where cached answers live (`cache.enabled`); in process by default. */
     answerCacheStore?: AnswerCacheStore;
@@ -107,6 +107,8 @@ export async function buildTestApp(
         store: opts.responses,
         clock,
         log: { warn: () => {}, info: () => {} },
+        // `responses.background` from the config, as the runtime reads it.
+        settings: () => holder.current.config.responses.background,
         ...opts.background,
       })
     : undefined;

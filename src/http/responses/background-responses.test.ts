@@ -13,6 +13,7 @@ import { fakeAdapter } from '../../../test/helpers/fake-adapter.js';
 import { gatedAdapter, type GatedAdapter } from '../../../test/helpers/gated-adapter.js';
 import { PG_URL, dropSchema, pgAvailable } from '../../../test/helpers/postgres.js';
 import { testConfig } from '../../../test/helpers/test-config.js';
+import type { ResponsesBackgroundConfig } from '../../config/responses-schema.js';
 import { createManualClock } from '../../core/clock.js';
 import { unauthorized } from '../../core/errors.js';
 import { MemoryState } from '../../store/memory/memory-state.js';
@@ -94,21 +95,17 @@ afterAll(async () => {
 async function replica(
   store: ResponseStore,
   gated: GatedAdapter,
-  opts: { state?: SharedState; leaseMs?: number; maxEvents?: number } = {},
+  opts: { state?: SharedState; settings?: Partial<ResponsesBackgroundConfig> } = {},
 ) {
   const plain = fakeAdapter('plain', [{ reply: 'four' }]);
   const t = await buildTestApp(
-    testConfig(),
+    // `responses.background` as an operator configures it (the lease 60 s unless a test says).
+    testConfig({ responses: { background: { leaseSeconds: 60, ...opts.settings } } }),
     { big: plain, mid: plain, small: gated },
     {
       authenticator: tenants,
       responses: store,
-      background: {
-        state: opts.state,
-        leaseMs: opts.leaseMs ?? 60_000,
-        pollMs: 5,
-        maxEvents: opts.maxEvents,
-      },
+      background: { state: opts.state, pollMs: 5 },
     },
   );
   apps.push(t);
@@ -138,17 +135,23 @@ describe.each(BACKENDS)('background responses ($name)', (backend) => {
       const gated = gatedAdapter('small-sim', [], ['Hello ', 'world']);
       const { t, client } = await replica(backend.open()(), gated);
       const reached = gated.reached();
-      const created = await client().responses.create({
-        model: 'small',
-        input: 'Say hello',
-        background: true,
-      });
+      const { data: created, response: posted } = await client()
+        .responses.create({ model: 'small', input: 'Say hello', background: true })
+        .withResponse();
       expect(created.status).toBe('queued');
+      // Nothing is routed yet: the reply names the request (the request log's id), no route.
+      const requestId = posted.headers.get('x-request-id');
+      expect(requestId).toMatch(/^req_/);
+      expect([...posted.headers.keys()].filter((h) => h.startsWith('x-router-'))).toEqual([]);
       expect(created.background).toBe(true);
       expect(created.output).toEqual([]);
       await reached;
-      const running = await client().responses.retrieve(created.id);
+      const { data: running, response: polled } = await client()
+        .responses.retrieve(created.id)
+        .withResponse();
       expect(running.status).toBe('in_progress');
+      expect(polled.headers.get('x-router-request-id')).toBe(requestId);
+      expect(polled.headers.get('x-router-deployment')).toBeNull();
       await expect(client('team-b').responses.retrieve(created.id)).rejects.toMatchObject({
         status: 404,
       });
@@ -158,9 +161,19 @@ describe.each(BACKENDS)('background responses ($name)', (backend) => {
       expect(done.background).toBe(true);
       expect(done.output_text).toBe('Hello world');
       expect(done.model).toBe('small-sim');
-      // Recorded as a foreground request would be: as the caller, on the Responses endpoint.
+      // Recorded as a foreground request would be: as the caller, on the Responses endpoint,
+      // under the id the POST's reply gave.
       const record = t.records.find((r) => r.endpoint === 'responses');
-      expect(record).toMatchObject({ tenant: 'team-a', keyId: 'k-team-a', status: 200 });
+      expect(record).toMatchObject({ tenant: 'team-a', keyId: 'k-team-a', status: 200, requestId });
+      // Finished, its GET says how it was served, as a foreground reply's headers do.
+      const { response: got } = await client().responses.retrieve(created.id).withResponse();
+      expect(Object.fromEntries(got.headers)).toMatchObject({
+        'x-router-request-id': requestId,
+        'x-router-deployment': 'small',
+        'x-router-model': 'small-sim',
+        'x-router-attempts': '1',
+      });
+      expect(got.headers.get('x-request-id')).not.toBe(requestId); // the GET's own
       // It continues a conversation like any stored response.
       const next = await client().responses.create({
         model: 'big',
@@ -269,11 +282,11 @@ describe.each(BACKENDS)('background responses ($name)', (backend) => {
   );
 
   it.skipIf(backend.skip)(
-    'keeps the first maxEvents events and the terminal one; a live client still gets them all',
+    'keeps the first responses.background.maxKeptEvents events and the terminal one; a resume past them gets the terminal one',
     async () => {
       const words = ['a ', 'b ', 'c ', 'd ', 'e ', 'f'];
       const gated = gatedAdapter('small-sim', [], words);
-      const { client } = await replica(backend.open()(), gated, { maxEvents: 4 });
+      const { client } = await replica(backend.open()(), gated, { settings: { maxKeptEvents: 4 } });
       gated.release();
       const stream = await client().responses.create({
         model: 'small',
@@ -281,19 +294,37 @@ describe.each(BACKENDS)('background responses ($name)', (backend) => {
         background: true,
         stream: true,
       });
+      // A live client still gets every event.
       const live: OpenAI.Responses.ResponseStreamEvent[] = [];
       for await (const event of stream) live.push(event);
       expect(live.map((e) => e.sequence_number)).toEqual(live.map((_, i) => i));
       expect(live.filter((e) => e.type === 'response.output_text.delta')).toHaveLength(6);
       const id = (live[0] as OpenAI.Responses.ResponseCreatedEvent).response.id;
-      const replayed = (await client().responses.retrieve(id, {
-        stream: true,
-        starting_after: 1,
-      })) as unknown as AsyncIterable<OpenAI.Responses.ResponseStreamEvent>;
-      const kept: OpenAI.Responses.ResponseStreamEvent[] = [];
-      for await (const event of replayed) kept.push(event);
-      expect(kept).toEqual([live[2], live[3], live.at(-1)]);
-      expect(kept.at(-1)).toMatchObject({ type: 'response.completed' });
+      const resume = async (after: number) => {
+        const replayed = (await client().responses.retrieve(id, {
+          stream: true,
+          starting_after: after,
+        })) as unknown as AsyncIterable<OpenAI.Responses.ResponseStreamEvent>;
+        const kept: OpenAI.Responses.ResponseStreamEvent[] = [];
+        for await (const event of replayed) kept.push(event);
+        return kept;
+      };
+      expect(await resume(1)).toEqual([live[2], live[3], live.at(-1)]);
+      // Past the kept events (sequence numbers 4 and on, before the terminal one): the terminal
+      // event alone, with its own sequence number (the gap shows what was not kept) and the
+      // whole output in its response.
+      const past = await resume(5);
+      expect(past).toEqual([live.at(-1)]);
+      expect(past[0]).toMatchObject({
+        type: 'response.completed',
+        sequence_number: live.length - 1,
+        response: { status: 'completed' },
+      });
+      const text = (past[0] as OpenAI.Responses.ResponseCompletedEvent).response.output
+        .flatMap((o) => (o.type === 'message' ? o.content : []))
+        .map((c) => (c.type === 'output_text' ? c.text : ''))
+        .join('');
+      expect(text).toBe('a b c d e f');
     },
   );
 
@@ -372,7 +403,9 @@ describe.each(BACKENDS)('background responses ($name)', (backend) => {
     'a replica shutting down fails the runs it could not finish',
     async () => {
       const gated = gatedAdapter('small-sim', [], ['late']);
-      const { t, client } = await replica(backend.open()(), gated);
+      const { t, client } = await replica(backend.open()(), gated, {
+        settings: { shutdownGraceSeconds: 0 },
+      });
       const reached = gated.reached();
       const created = await client().responses.create({
         model: 'small',
@@ -380,7 +413,11 @@ describe.each(BACKENDS)('background responses ($name)', (backend) => {
         background: true,
       });
       await reached;
-      await t.background!.stop(0);
+      // Stopped as the runtime stops it, with `shutdownGraceSeconds` 0: it does not wait for the
+      // run, which would finish now (a grace taken from elsewhere would let it complete).
+      const stopping = t.background!.stop();
+      gated.release();
+      await stopping;
       expect(gated.aborted).toBe(1);
       const failed = await client().responses.retrieve(created.id);
       expect(failed.status).toBe('failed');
@@ -393,8 +430,10 @@ describe.each(BACKENDS)('background responses ($name)', (backend) => {
     async () => {
       const open = backend.open();
       const gated = gatedAdapter('small-sim', [], ['late']);
-      const a = await replica(open(), gated, { leaseMs: 1_000 });
-      const b = await replica(open(), gatedAdapter('small-sim', [], []), { leaseMs: 1_000 });
+      // The lease from the config (`responses.background.leaseSeconds`) is what the store keeps.
+      const settings = { leaseSeconds: 5 };
+      const a = await replica(open(), gated, { settings });
+      const b = await replica(open(), gatedAdapter('small-sim', [], []), { settings });
       const reached = gated.reached();
       const created = await a.client().responses.create({
         model: 'small',
@@ -403,7 +442,9 @@ describe.each(BACKENDS)('background responses ($name)', (backend) => {
       });
       await reached;
       expect(await b.t.background!.sweep()).toBe(0); // its lease holds
-      b.t.clock.advance(5_000); // replica A's renewals stop (its clock stands still)
+      b.t.clock.advance(4_000); // replica A's renewals stop (its clock stands still)
+      expect(await b.t.background!.sweep()).toBe(0); // 4 s into a 5 s lease
+      b.t.clock.advance(2_000);
       expect(await b.t.background!.sweep()).toBe(1);
       const failed = await b.client().responses.retrieve(created.id);
       expect(failed.status).toBe('failed');

@@ -7,8 +7,12 @@
 // next renewal, which finds the lease gone. A replica that dies leaves a lease that runs out: any
 // replica's sweep marks that response `failed` with an error saying so. It is not run again: the
 // upstream may have answered (and billed) already, and a client that retries knows it does.
-// A streamed one keeps its first `maxEvents` events and its terminal one (in the store, so any
+// A streamed one keeps its first `maxKeptEvents` events and its terminal one (in the store, so any
 // replica can replay them: `GET …?stream=true&starting_after=N`).
+import {
+  RESPONSES_BACKGROUND_DEFAULTS,
+  type ResponsesBackgroundConfig,
+} from '../../config/responses-schema.js';
 import type { Clock } from '../../core/clock.js';
 import { GatewayError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
@@ -24,6 +28,7 @@ import {
   eventType,
   failedResponse,
   queuedResponse,
+  routerHeadersOf,
   sequenceOf,
   terminalEvent,
 } from './background-shapes.js';
@@ -48,12 +53,11 @@ export interface BackgroundDeps {
   log: { warn(msg: string): void; info(msg: string): void };
   /** Cancels reach the replica running a response at once through its pub/sub. */
   state?: SharedState;
-  /** How long a lease holds without a renewal (renewed every third of it). */
-  leaseMs?: number;
+  /** `responses.background` as the config has it now: the lease and the sweep are read at start
+   * (they set the timers), the kept events as each run starts, the grace at shutdown. */
+  settings?: () => ResponsesBackgroundConfig;
   /** How often a follower on another replica looks for new events. */
   pollMs?: number;
-  /** Events kept per streamed response, besides its terminal one. */
-  maxEvents?: number;
 }
 
 /** What the gateway call of a background response is, given the signal that cancels it. */
@@ -80,18 +84,19 @@ export class BackgroundResponses {
   private unsubscribe: (() => Promise<void>) | undefined;
   private readonly leaseMs: number;
   private readonly pollMs: number;
-  private readonly maxEvents: number;
+  private readonly settings: () => ResponsesBackgroundConfig;
 
   constructor(private readonly deps: BackgroundDeps) {
-    this.leaseMs = deps.leaseMs ?? 30_000;
+    this.settings = deps.settings ?? (() => RESPONSES_BACKGROUND_DEFAULTS);
+    // The lease is fixed for the life of the replica: every run's renewals and leases agree.
+    this.leaseMs = this.settings().leaseSeconds * 1000;
     this.pollMs = deps.pollMs ?? 250;
-    this.maxEvents = deps.maxEvents ?? 10_000;
   }
 
   /** Renews this replica's leases, sweeps dead replicas' runs, listens for cancels. */
   async start(): Promise<void> {
     const renew = setInterval(() => void this.renew(), this.leaseMs / 3);
-    const sweep = setInterval(() => void this.sweep(), this.leaseMs);
+    const sweep = setInterval(() => void this.sweep(), this.settings().sweepSeconds * 1000);
     for (const t of [renew, sweep]) t.unref();
     this.timers = [renew, sweep];
     this.unsubscribe = await this.deps.state
@@ -102,8 +107,9 @@ export class BackgroundResponses {
       });
   }
 
-  /** Waits up to `waitMs` for the runs here to finish; those still running are marked failed. */
-  async stop(waitMs = 10_000): Promise<void> {
+  /** Waits up to `waitMs` (default `shutdownGraceSeconds`) for the runs here to finish; those
+   * still running are marked failed. */
+  async stop(waitMs = this.settings().shutdownGraceSeconds * 1000): Promise<void> {
     for (const t of this.timers) clearInterval(t);
     await this.unsubscribe?.().catch(() => {});
     // Real time, not the injected clock: a test's manual clock would never let this end.
@@ -128,15 +134,21 @@ export class BackgroundResponses {
     return this.runs.size;
   }
 
-  /** Stores the response `queued` and starts running it; the Response object to answer with. */
-  async begin(p: PreparedResponse, call: BackgroundCall, passThrough: boolean): Promise<Json> {
+  /**
+   * Stores the response `queued` and starts running it; the Response object to answer with.
+   * `requestId` is the creating request's (the request log's), kept for operators.
+   */
+  async begin(
+    p: PreparedResponse,
+    call: BackgroundCall,
+    passThrough: boolean,
+    requestId: string,
+  ): Promise<Json> {
     const stream = p.body.stream === true;
-    const queued = storedResponse(
-      p,
-      queuedResponse(p),
-      undefined,
-      stream ? { streamed: true } : {},
-    );
+    const queued = storedResponse(p, queuedResponse(p), undefined, {
+      requestId,
+      ...(stream ? { streamed: true } : {}),
+    });
     await this.deps.store.save(queued, { holder: this.holder, until: this.leaseUntil() });
     let finished!: () => void;
     const run: Run = {
@@ -144,7 +156,7 @@ export class BackgroundResponses {
       stored: queued,
       abort: new AbortController(),
       lost: false,
-      events: new RunEvents(this.maxEvents),
+      events: new RunEvents(this.settings().maxKeptEvents),
       flushing: Promise.resolve(),
       waiters: [],
       done: new Promise<void>((r) => (finished = r)),
@@ -302,13 +314,17 @@ export class BackgroundResponses {
     let final: StoredResponse | undefined;
     try {
       const outcome = await call(run.abort.signal);
+      const served = {
+        requestId: run.stored.requestId,
+        routerHeaders: routerHeadersOf(outcome.headers),
+      };
       if (outcome.kind === 'json') {
         const { response, answer } = jsonResponse(outcome, p, passThrough);
-        final = storedResponse(p, response, answer);
+        final = storedResponse(p, response, answer, served);
       } else {
         const events = await streamResponseEvents(outcome, p, passThrough, async (r, answer) => {
           // Kept before the terminal event is told, as in the foreground.
-          final = storedResponse(p, r, answer, { streamed: true });
+          final = storedResponse(p, r, answer, { ...served, streamed: true });
           await this.flush(run);
           await this.write(run, final, null);
         });
@@ -355,7 +371,7 @@ export class BackgroundResponses {
     return held;
   }
 
-  /** An event of a streamed run: held for followers here, kept (the first `maxEvents` and the
+  /** An event of a streamed run: held for followers here, kept (the first `maxKeptEvents` and the
    * terminal one) for any replica, told. */
   private push(run: Run, data: string): void {
     run.events.add(data);

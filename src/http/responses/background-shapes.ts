@@ -61,3 +61,8 @@ export function sequenceOf(data: string): number {
 export function withSequence(data: string, seq: number): string {
   return JSON.stringify({ ...(JSON.parse(data) as Json), sequence_number: seq });
 }
+
+/** The `x-router-*` headers of a served run, kept so a `GET` of the response says how it was served. */
+export function routerHeadersOf(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).filter(([k]) => k.startsWith('x-router-')));
+}

@@ -15,7 +15,7 @@ import type { ChatMessage } from '../../core/wire-types.js';
 import type { ChatGateway } from '../../gateway/chat-gateway.js';
 import { openAiAttribution } from '../../gateway/attribution.js';
 import { callGateway, checkApiVersion, clientGoneSignal } from '../routes/chat-routes.js';
-import type { ResponseStore } from '../../store/response-store.js';
+import type { ResponseStore, StoredResponse } from '../../store/response-store.js';
 import { replyHeaders, writeSseStream } from '../sse-writer.js';
 import type { BackgroundResponses } from './background-responses.js';
 import { inputItemList } from './input-items.js';
@@ -57,6 +57,7 @@ export function registerResponsesRoutes(
         p,
         (signal) => callGateway(gateway, request, reply, p.chat, { ...opts, signal }),
         passThrough,
+        request.id,
       );
       if (p.body.stream !== true) return reply.send(queued);
       return followSse(background, reply, p.ctx.id, p.owner, -1);
@@ -118,6 +119,7 @@ export function registerResponsesRoutes(
     // background response's events after `starting_after`, then follows it to its end.
     app.get(`${prefix}/responses/:id`, opts, async (request: ById, reply) => {
       const stored = await find(request);
+      reply.headers(backgroundHeaders(stored));
       if (!queryFlag(request.query.stream, 'stream')) return stored.response;
       if (!stored.streamed)
         throw invalidRequest(
@@ -209,6 +211,18 @@ async function followSse(
     events,
     sseOptions(reply, {}, () => sent + 1),
   );
+}
+
+/**
+ * What a background response's `GET` tells an operator: the creating request's id
+ * (`x-router-request-id`, the request log's `request_id`; the POST's own `x-request-id`) and, once
+ * it was served, the routing headers its reply would have had (`x-router-deployment`, `-model`…).
+ */
+function backgroundHeaders(stored: StoredResponse): Record<string, string> {
+  return {
+    ...(stored.requestId ? { 'x-router-request-id': stored.requestId } : {}),
+    ...stored.routerHeaders,
+  };
 }
 
 /** A boolean query parameter (`true`/`false`; absent is false). */

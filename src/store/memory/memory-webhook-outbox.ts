@@ -1,6 +1,11 @@
 // The batch webhooks' outbox in this process's memory (no request log: one replica, lost on
 // restart). Same contract as the SQL stores (webhook-outbox.test.ts).
-import type { NewWebhookDelivery, WebhookDelivery, WebhookOutbox } from '../webhook-outbox.js';
+import {
+  deliveryState,
+  type NewWebhookDelivery,
+  type WebhookDelivery,
+  type WebhookOutbox,
+} from '../webhook-outbox.js';
 
 interface Row extends WebhookDelivery {
   leaseHolder?: string;
@@ -70,6 +75,12 @@ export function createMemoryWebhookOutbox(): WebhookOutbox & {
         delete r.leaseHolder;
       }
       return show(r);
+    },
+    async countWebhookDeliveries(now) {
+      const counts = { pending: 0, delivering: 0, delivered: 0, failed: 0 };
+      for (const r of rows.values())
+        counts[deliveryState(r.status, r.leaseHolder !== undefined, r.nextAttemptAt, now)]++;
+      return counts;
     },
     async deleteWebhookDeliveries(q) {
       const due = [...rows.values()]

@@ -2,12 +2,13 @@
 // is one UPDATE … WHERE id = (SELECT … FOR UPDATE SKIP LOCKED) RETURNING: two replicas claiming at
 // once take different deliveries, and the claimed one is not due again until its lease ends.
 import type pg from 'pg';
-import type { NewWebhookDelivery, WebhookOutbox } from '../webhook-outbox.js';
+import { countsFromRows, type NewWebhookDelivery, type WebhookOutbox } from '../webhook-outbox.js';
 import {
   DELIVERY_COLUMNS,
   ENDED_DELIVERIES_SQL,
   NEW_DELIVERY_COLUMNS,
   attemptEndParams,
+  countDeliveriesSql,
   deliveryFromRow,
   newDeliveryParams,
   type DeliveryRow,
@@ -110,6 +111,10 @@ export function createPostgresWebhookOutbox(
         [id, now],
       );
       return one(await query(`SELECT ${DELIVERY_COLUMNS} FROM ${table} WHERE id = $1`, [id]));
+    },
+    async countWebhookDeliveries(now) {
+      const res = await query(countDeliveriesSql(table, '$1'), [now]);
+      return countsFromRows(res.rows as { state: string; n: string }[]);
     },
     async deleteWebhookDeliveries(q) {
       const res = await query(

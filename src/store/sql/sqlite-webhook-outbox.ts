@@ -1,12 +1,13 @@
 // The batch webhooks' outbox in the SQLite request log (better-sqlite3). A claim is one
 // UPDATE … WHERE id = (SELECT …) RETURNING, atomic across connections to the file.
 import type Database from 'better-sqlite3';
-import type { NewWebhookDelivery, WebhookOutbox } from '../webhook-outbox.js';
+import { countsFromRows, type NewWebhookDelivery, type WebhookOutbox } from '../webhook-outbox.js';
 import {
   DELIVERY_COLUMNS,
   ENDED_DELIVERIES_SQL,
   NEW_DELIVERY_COLUMNS,
   attemptEndParams,
+  countDeliveriesSql,
   deliveryFromRow,
   newDeliveryParams,
   type DeliveryRow,
@@ -87,6 +88,10 @@ export function createSqliteWebhookOutbox(
       );
       st.run(now, id);
       return get(id);
+    },
+    async countWebhookDeliveries(now) {
+      const st = await sql(countDeliveriesSql('webhook_deliveries', '?'));
+      return countsFromRows(st.all(now) as { state: string; n: number }[]);
     },
     async deleteWebhookDeliveries(q) {
       const st = await sql(

@@ -71,3 +71,13 @@ export function deliveryFromRow(r: DeliveryRow): WebhookDelivery {
     ...(r.finished_at === null ? {} : { finishedAt: Number(r.finished_at) }),
   };
 }
+
+/**
+ * The outbox's rows counted by state (webhook-outbox.ts `deliveryState`), `param` the placeholder
+ * of `now` (`?` in SQLite, `$1` in PostgreSQL). One pass over a table the retention sweep bounds.
+ */
+export function countDeliveriesSql(table: string, param: string): string {
+  return `SELECT CASE WHEN status = 'pending' AND lease_holder IS NOT NULL
+      AND next_attempt_at > ${param} THEN 'delivering' ELSE status END AS state, COUNT(*) AS n
+    FROM ${table} GROUP BY 1`;
+}

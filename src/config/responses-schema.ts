@@ -1,0 +1,62 @@
+// `responses`: the Responses API's settings, apart from schema.ts (which is long enough). For now
+// background mode's (`responses.background`, http/responses/background-responses.ts): the lease and
+// the sweep are read at start-up (they set this replica's timers), the kept events when each run
+// starts and the shutdown grace when the replica shuts down.
+import { z } from 'zod';
+
+export const RESPONSES_BACKGROUND_DEFAULTS = {
+  leaseSeconds: 30,
+  sweepSeconds: 30,
+  maxKeptEvents: 10_000,
+  shutdownGraceSeconds: 10,
+} as const;
+
+export const responsesBackgroundSchema = z
+  .strictObject({
+    leaseSeconds: z
+      .number()
+      .int()
+      .min(3, 'must be at least 3 (the lease is renewed every third of it)')
+      .max(600)
+      .default(RESPONSES_BACKGROUND_DEFAULTS.leaseSeconds)
+      .describe(
+        "How long a replica's hold on a background response it runs lasts unless renewed (every third of it). A cancel sent to another replica without Redis pub/sub reaches the run at its next renewal; a replica that dies leaves its runs to be failed once it has run out. Read at start-up.",
+      ),
+    sweepSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(3600)
+      .default(RESPONSES_BACKGROUND_DEFAULTS.sweepSeconds)
+      .describe(
+        "How often each replica looks for background responses whose lease ran out (their replica died) and marks them `failed`: such a run is failed within `leaseSeconds` + `sweepSeconds` of its replica's death. Each pass reads at most 100 of them. Read at start-up.",
+      ),
+    maxKeptEvents: z
+      .number()
+      .int()
+      .min(1)
+      .max(100_000)
+      .default(RESPONSES_BACKGROUND_DEFAULTS.maxKeptEvents)
+      .describe(
+        "Stream events kept for a background response with `stream: true`, besides its terminal one: the first this many are written to the request-log store, so any replica replays them (`GET /v1/responses/{id}?stream=true&starting_after=N`); a resume past them gets the terminal event, whose `response` holds the whole output. The replica running it also holds up to twice this many of the latest events in memory for its followers (a response's memory is about three times this many events, a few hundred bytes each). Read when each run starts.",
+      ),
+    shutdownGraceSeconds: z
+      .number()
+      .min(0)
+      .max(3600)
+      .default(RESPONSES_BACKGROUND_DEFAULTS.shutdownGraceSeconds)
+      .describe(
+        "On SIGTERM, how long a replica waits for the background responses it runs to finish (it takes no new requests meanwhile); those still running then are marked `failed` (not run again). Keep it below your orchestrator's grace period (Kubernetes `terminationGracePeriodSeconds`, 30 by default), less the time to drain foreground requests. Read when the replica shuts down.",
+      ),
+  })
+  .default(RESPONSES_BACKGROUND_DEFAULTS)
+  .describe(
+    'Background mode (`background: true`): the replica that takes a request runs it under a lease in the response store (docs/concepts.md "Background responses").',
+  );
+
+export const responsesSchema = z
+  .strictObject({ background: responsesBackgroundSchema })
+  .default({ background: RESPONSES_BACKGROUND_DEFAULTS })
+  .describe('The Responses API (`/v1/responses`).');
+
+export type ResponsesBackgroundConfig = z.infer<typeof responsesBackgroundSchema>;
