@@ -65,6 +65,15 @@ export function parseChatRequest(body: unknown, modelOptional = false): ChatRequ
     !isObject(body.stream_options)
   )
     throw invalidRequest("'stream_options' must be an object.", 'stream_options', 'invalid_type');
+  // Read by the simulated fleet and the Messages bridge (which sequence an answer stopped at).
+  const stop = body.stop;
+  if (
+    stop !== undefined &&
+    stop !== null &&
+    typeof stop !== 'string' &&
+    !(Array.isArray(stop) && stop.every((s) => typeof s === 'string'))
+  )
+    throw invalidRequest("'stop' must be a string or an array of strings.", 'stop', 'invalid_type');
   checkTools(body);
   refuseAudioOutput(body);
   const rf = body.response_format;
