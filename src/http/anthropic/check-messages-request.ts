@@ -2,7 +2,7 @@
 // checks them (anthropic_openapi_curated.yaml), so a malformed request gets a 400 naming the field
 // in Anthropic's words instead of being guessed at and failing, or quietly changing, upstream.
 import { invalidRequest } from '../../core/errors.js';
-import { checkNumberField } from '../check-fields.js';
+import { checkNumberField, unofferedToolChoice } from '../check-fields.js';
 import { isObject } from '../../core/is-object.js';
 
 type Json = Record<string, unknown>;
@@ -43,6 +43,15 @@ export function checkMessagesRequest(body: Json, forCount: boolean): void {
       );
     if (tc.type === 'tool' && typeof tc.name !== 'string')
       throw invalidRequest('tool_choice.name: Field required for type "tool"', 'tool_choice.name');
+    const offered = Array.isArray(body.tools)
+      ? body.tools.filter(isObject).map((t) => String(t.name))
+      : [];
+    const why = tc.type === 'tool' ? unofferedToolChoice(String(tc.name), offered) : undefined;
+    if (why)
+      throw invalidRequest(
+        `tool_choice.name: ${why}; name a tool in tools, or define it there`,
+        'tool_choice.name',
+      );
   }
   // Anthropic's MCP connector runs remote MCP servers' tools at Anthropic: as with its server
   // tools, routing may pick a model that cannot, and the tools would silently be missing.
