@@ -129,6 +129,12 @@ const capabilitiesSchema = z.strictObject({
     .describe(
       "`anthropic` deployments: the model takes Anthropic's effort parameter (`output_config.effort`: Claude Opus 4.5, Opus and Sonnet 4.6 and later; older models refuse it). An Anthropic client's `output_config.effort` is then sent on; otherwise it is dropped with a warning. Other providers ignore this: reasoning deployments get the effort as `reasoning_effort`.",
     ),
+  adaptiveThinking: z
+    .boolean()
+    .default(false)
+    .describe(
+      "`anthropic` deployments: the model takes Anthropic's adaptive thinking (`thinking: {type: \"adaptive\"}`: Claude Opus and Sonnet 4.6 and later; older models refuse it). An Anthropic client's adaptive thinking is then sent on as is, and, with `effort` on too, a chat or Responses client's `reasoning_effort` is sent as adaptive thinking with that effort (Anthropic's recommended form, and the only one Claude Opus 4.7 takes) instead of a fixed thinking budget; otherwise adaptive thinking is sent as enabled thinking with the budget of its effort (`high` unless `output_config.effort` says), and `x-router-warnings` says so. Other providers ignore this: reasoning deployments get adaptive thinking as `reasoning_effort`.",
+    ),
   structuredOutputs: z
     .boolean()
     .default(false)
@@ -317,6 +323,7 @@ export const deploymentSchema = z.strictObject({
       streaming: true,
       responsesApi: false,
       effort: false,
+      adaptiveThinking: false,
       structuredOutputs: false,
     })
     .describe(

@@ -8,6 +8,8 @@ import { isObject } from '../../core/is-object.js';
 type Json = Record<string, unknown>;
 
 const TOOL_CHOICES = new Set(['auto', 'any', 'none', 'tool']);
+/** `thinking.type`s the router carries (the SDK's `ThinkingConfigParam`). */
+const THINKING_TYPES = new Set<unknown>(['enabled', 'adaptive', 'disabled']);
 /** `output_config.effort` (Anthropic's docs, "Effort"; the SDK's `OutputConfig`). */
 const EFFORTS = new Set<unknown>(['low', 'medium', 'high', 'xhigh', 'max']);
 
@@ -19,6 +21,16 @@ export function checkMessagesRequest(body: Json, forCount: boolean): void {
   checkNumberField(body.temperature, 'temperature', { min: 0, max: 1 });
   checkNumberField(body.top_p, 'top_p', { min: 0, max: 1 });
   checkNumberField(body.top_k, 'top_k', { integer: true, min: 0 });
+  const thinking = body.thinking;
+  if (
+    thinking !== undefined &&
+    thinking !== null &&
+    (!isObject(thinking) || !THINKING_TYPES.has(thinking.type as string))
+  )
+    throw invalidRequest(
+      'thinking: must be {"type": "enabled", "budget_tokens": …}, {"type": "adaptive"} or {"type": "disabled"}',
+      'thinking.type',
+    );
   if (isObject(body.thinking) && body.thinking.type === 'enabled') {
     const maxTokens = typeof body.max_tokens === 'number' ? body.max_tokens : undefined;
     checkNumberField(
