@@ -135,6 +135,12 @@ const capabilitiesSchema = z.strictObject({
     .describe(
       "`anthropic` deployments: the platform takes Anthropic's context editing (`context_management`: clearing old tool results and thinking server-side, which Claude Code asks for). An Anthropic client's `context_management` is then sent on; otherwise it is dropped with a warning, and the model sees the whole conversation. Add the beta header it needs in `headers` (`anthropic-beta: context-management-2025-06-27`). Other providers ignore this.",
     ),
+  adaptiveThinking: z
+    .boolean()
+    .default(false)
+    .describe(
+      "`anthropic` deployments: the model takes Anthropic's adaptive thinking (`thinking: {type: \"adaptive\"}`: Claude Opus and Sonnet 4.6 and later; older models refuse it). An Anthropic client's adaptive thinking is then sent on as is, and, with `effort` on too, a chat or Responses client's `reasoning_effort` is sent as adaptive thinking with that effort (Anthropic's recommended form, and the only one Claude Opus 4.7 takes) instead of a fixed thinking budget; otherwise adaptive thinking is sent as enabled thinking with the budget of its effort (`high` unless `output_config.effort` says), and `x-router-warnings` says so. Other providers ignore this: reasoning deployments get adaptive thinking as `reasoning_effort`.",
+    ),
   structuredOutputs: z
     .boolean()
     .default(false)
@@ -324,6 +330,7 @@ export const deploymentSchema = z.strictObject({
       responsesApi: false,
       effort: false,
       contextManagement: false,
+      adaptiveThinking: false,
       structuredOutputs: false,
     })
     .describe(

@@ -73,6 +73,15 @@ export const CONTEXT_MANAGEMENT_FIELD = 'x_context_management';
  */
 export const HOSTED_TOOLS_FIELD = 'x_hosted_tools';
 
+/**
+ * A chat request's private field: an Anthropic client asked for adaptive thinking (`thinking:
+ * {type: "adaptive"}`: Claude decides how much to think). Sent so to an Anthropic deployment that
+ * takes it (`capabilities.adaptiveThinking`), as enabled thinking with the budget of its
+ * `reasoning_effort` to another Claude; removed before every other upstream, which get the
+ * `reasoning_effort` the bridge set beside it (src/policy/reasoning-params.ts).
+ */
+export const ADAPTIVE_THINKING_FIELD = 'x_thinking_adaptive';
+
 /** Azure's content filter annotations ride along on responses and chunks. */
 export type ChatResponse = ChatCompletion & {
   prompt_filter_results?: unknown[];

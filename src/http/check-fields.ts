@@ -68,3 +68,19 @@ function describeRule(rule: NumberRule): string {
   if (rule.max !== undefined) return `${what} of at most ${rule.max}`;
   return what;
 }
+
+/** How many of the request's tool names an error lists before "…". */
+const NAMES_LISTED = 20;
+
+/**
+ * Why a tool_choice naming `name` cannot be served, or undefined when `offered` has it: a choice
+ * of a tool the request does not define is refused by every upstream (OpenAI and Anthropic answer
+ * 400), so each API refuses it before routing, in its own words, with this phrase.
+ */
+export function unofferedToolChoice(name: string, offered: readonly string[]): string | undefined {
+  if (offered.includes(name)) return undefined;
+  if (offered.length === 0) return `names '${name}', but the request has no tools`;
+  const listed = offered.slice(0, NAMES_LISTED).map((n) => `'${n}'`);
+  if (offered.length > NAMES_LISTED) listed.push('…');
+  return `names '${name}', which is not one of the request's tools (${listed.join(', ')})`;
+}

@@ -2,7 +2,7 @@
 // untouched (STYLE.md principle 4). Each problem gets a 400 naming the offending `param`.
 import { GatewayError, invalidRequest } from '../core/errors.js';
 import type { ChatRequest } from '../core/wire-types.js';
-import { checkFieldType, checkNumberField } from './check-fields.js';
+import { checkFieldType, checkNumberField, unofferedToolChoice } from './check-fields.js';
 import { isObject } from '../core/is-object.js';
 
 const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool', 'function']);
@@ -65,6 +65,15 @@ export function parseChatRequest(body: unknown, modelOptional = false): ChatRequ
     !isObject(body.stream_options)
   )
     throw invalidRequest("'stream_options' must be an object.", 'stream_options', 'invalid_type');
+  // Read by the simulated fleet and the Messages bridge (which sequence an answer stopped at).
+  const stop = body.stop;
+  if (
+    stop !== undefined &&
+    stop !== null &&
+    typeof stop !== 'string' &&
+    !(Array.isArray(stop) && stop.every((s) => typeof s === 'string'))
+  )
+    throw invalidRequest("'stop' must be a string or an array of strings.", 'stop', 'invalid_type');
   checkTools(body);
   refuseAudioOutput(body);
   const rf = body.response_format;
@@ -208,5 +217,22 @@ function checkTools(body: Record<string, unknown>): void {
       "'tool_choice' must be a string or an object.",
       'tool_choice',
       'invalid_type',
+    );
+  if (tc.type !== 'function') return;
+  if (!isObject(tc.function) || typeof tc.function.name !== 'string')
+    throw invalidRequest(
+      "'tool_choice.function.name' is required: {type: 'function', function: {name}} names one of the request's tools.",
+      'tool_choice.function.name',
+      'missing_required_parameter',
+    );
+  const offered = Array.isArray(tools)
+    ? tools.filter((t) => t.type === 'function').map((t) => String(t.function.name))
+    : [];
+  const why = unofferedToolChoice(tc.function.name, offered);
+  if (why)
+    throw invalidRequest(
+      `'tool_choice' ${why}: name a function in 'tools', or send it there.`,
+      'tool_choice',
+      'invalid_value',
     );
 }

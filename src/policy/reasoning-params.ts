@@ -6,13 +6,20 @@ import { isObject } from '../core/is-object.js';
 import {
   CONTEXT_MANAGEMENT_FIELD,
   HOSTED_TOOLS_FIELD,
+  ADAPTIVE_THINKING_FIELD,
   EFFORT_FIELD,
   THINKING_BUDGET_FIELD,
   type ChatRequest,
   type ReasoningDetail,
 } from '../core/wire-types.js';
 import { isSignedThinking } from '../core/reasoning-details.js';
-import { jsonOutputTool, usesThinking } from '../providers/anthropic/anthropic-convert.js';
+import {
+  ANTHROPIC_EFFORT,
+  jsonOutputTool,
+  thinkingBudget,
+  usesAdaptiveThinking,
+  usesThinking,
+} from '../providers/anthropic/anthropic-convert.js';
 import { returnsLogprobs } from '../routing/eligibility.js';
 
 const DROPPED_FOR_REASONING = [
@@ -53,7 +60,11 @@ export function adaptRequestForDeployment(
   // Responses bridge: the conversation is already expanded into messages; upstream chat would reject it.
   delete body.previous_response_id;
   // An Anthropic client's exact thinking budget is for an Anthropic deployment's conversion only.
-  if (deployment.provider !== 'anthropic') delete body[THINKING_BUDGET_FIELD];
+  // So is its adaptive thinking: other reasoning models get the reasoning_effort set beside it.
+  if (deployment.provider !== 'anthropic') {
+    delete body[THINKING_BUDGET_FIELD];
+    delete body[ADAPTIVE_THINKING_FIELD];
+  }
   // An Anthropic client's effort (`output_config.effort`): a reasoning model's `reasoning_effort`
   // (the same levels, and the one knob it has, so it wins over the one a thinking budget implied).
   // Anthropic deployments get it as Anthropic's own field (anthropicWarnings).
@@ -133,6 +144,19 @@ const NOT_IN_ANTHROPIC = ['seed', 'presence_penalty', 'frequency_penalty', 'logi
  * eligibility keeps such requests away from Anthropic deployments.)
  */
 function anthropicWarnings(body: ChatRequest, deployment: DeploymentConfig, warnings: string[]) {
+  // A chat or Responses client's reasoning_effort is Anthropic's effort too, where the model takes
+  // it (not an Anthropic client's thinking: it said what effort it wanted, or none). Set before a
+  // conflict turns thinking off: effort works without thinking.
+  const fromClaudeClient =
+    body[THINKING_BUDGET_FIELD] !== undefined || body[ADAPTIVE_THINKING_FIELD] !== undefined;
+  if (
+    deployment.capabilities.effort &&
+    body[EFFORT_FIELD] === undefined &&
+    !fromClaudeClient &&
+    typeof body.reasoning_effort === 'string' &&
+    ANTHROPIC_EFFORT[body.reasoning_effort] !== undefined
+  )
+    body[EFFORT_FIELD] = ANTHROPIC_EFFORT[body.reasoning_effort];
   if (body[EFFORT_FIELD] !== undefined && !deployment.capabilities.effort) {
     warnings.push(
       `output_config.effort dropped: ${deployment.name} does not take Anthropic's effort parameter (capabilities.effort)`,
@@ -146,6 +170,14 @@ function anthropicWarnings(body: ChatRequest, deployment: DeploymentConfig, warn
       delete body.reasoning_effort;
     }
   }
+  if (
+    body[ADAPTIVE_THINKING_FIELD] === true &&
+    usesThinking(body, deployment) &&
+    !usesAdaptiveThinking(body, deployment)
+  )
+    warnings.push(
+      `thinking.type adaptive sent as enabled thinking with budget_tokens ${thinkingBudget(body, deployment).budget}: ${deployment.name} does not take adaptive thinking (capabilities.adaptiveThinking)`,
+    );
   for (const key of NOT_IN_ANTHROPIC)
     if (body[key] !== undefined && body[key] !== null)
       warnings.push(`${key} dropped: Anthropic's API (${deployment.name}) has no such parameter`);

@@ -1,8 +1,9 @@
 // A loopback upstream for Anthropic's output settings, both API shapes on one port, recording what
 // it receives. `/v1/messages` is Claude: `claude-sonnet-4-5` takes `output_config` (effort and
 // native structured outputs, whose JSON comes back as the text), the older `claude-sonnet-4`
-// refuses it with a 400 as Anthropic's API does; thinking beside a forced tool is refused (docs:
-// "Extended thinking"). Given tools and no tool result yet it calls `search` first, as a model
+// refuses it with a 400 as Anthropic's API does; adaptive thinking is taken only by
+// `claude-opus-4-6` (ADAPTIVE_CLAUDE), refused by the others; thinking beside a forced tool is
+// refused (docs: "Extended thinking", "Adaptive thinking"). Given tools and no tool result yet it calls `search` first, as a model
 // that must look something up. `/v1/chat/completions` is an OpenAI-format model named by `model`:
 // `vllm-model` and `sglang-model` stop at the client's first stop sequence and name it (vLLM's
 // `stop_reason`, SGLang's `matched_stop`); any other model says only "stop", as OpenAI does.
@@ -24,6 +25,9 @@ export interface AnthropicOutputFake {
 
 /** The model the fake treats as predating effort and structured outputs. */
 export const OLD_CLAUDE = 'claude-sonnet-4';
+
+/** The model the fake treats as taking adaptive thinking (Claude Opus 4.6). */
+export const ADAPTIVE_CLAUDE = 'claude-opus-4-6';
 
 /** A value that fits a (simple) JSON schema, as constrained decoding would give. */
 export function exampleOf(schema: Json): unknown {
@@ -53,6 +57,9 @@ function anthropicRule(body: Json): string | undefined {
   const config = body.output_config as Json | undefined;
   if (config && body.model === OLD_CLAUDE)
     return `output_config: ${Object.keys(config).join(', ')} is not supported by ${OLD_CLAUDE}`;
+  const thinking = body.thinking as { type?: string } | undefined;
+  if (thinking?.type === 'adaptive' && body.model !== ADAPTIVE_CLAUDE)
+    return `thinking.type: adaptive thinking is not supported by ${String(body.model)}; use "enabled" with budget_tokens`;
   const tc = body.tool_choice as { type?: string } | undefined;
   if (body.thinking && (tc?.type === 'any' || tc?.type === 'tool'))
     return 'Thinking may not be enabled when tool_choice forces tool use.';

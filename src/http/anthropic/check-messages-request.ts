@@ -2,12 +2,14 @@
 // checks them (anthropic_openapi_curated.yaml), so a malformed request gets a 400 naming the field
 // in Anthropic's words instead of being guessed at and failing, or quietly changing, upstream.
 import { invalidRequest } from '../../core/errors.js';
-import { checkNumberField } from '../check-fields.js';
+import { checkNumberField, unofferedToolChoice } from '../check-fields.js';
 import { isObject } from '../../core/is-object.js';
 
 type Json = Record<string, unknown>;
 
 const TOOL_CHOICES = new Set(['auto', 'any', 'none', 'tool']);
+/** `thinking.type`s the router carries (the SDK's `ThinkingConfigParam`). */
+const THINKING_TYPES = new Set<unknown>(['enabled', 'adaptive', 'disabled']);
 /** `output_config.effort` (Anthropic's docs, "Effort"; the SDK's `OutputConfig`). */
 const EFFORTS = new Set<unknown>(['low', 'medium', 'high', 'xhigh', 'max']);
 
@@ -19,6 +21,16 @@ export function checkMessagesRequest(body: Json, forCount: boolean): void {
   checkNumberField(body.temperature, 'temperature', { min: 0, max: 1 });
   checkNumberField(body.top_p, 'top_p', { min: 0, max: 1 });
   checkNumberField(body.top_k, 'top_k', { integer: true, min: 0 });
+  const thinking = body.thinking;
+  if (
+    thinking !== undefined &&
+    thinking !== null &&
+    (!isObject(thinking) || !THINKING_TYPES.has(thinking.type as string))
+  )
+    throw invalidRequest(
+      'thinking: must be {"type": "enabled", "budget_tokens": …}, {"type": "adaptive"} or {"type": "disabled"}',
+      'thinking.type',
+    );
   if (isObject(body.thinking) && body.thinking.type === 'enabled') {
     const maxTokens = typeof body.max_tokens === 'number' ? body.max_tokens : undefined;
     checkNumberField(
@@ -43,6 +55,15 @@ export function checkMessagesRequest(body: Json, forCount: boolean): void {
       );
     if (tc.type === 'tool' && typeof tc.name !== 'string')
       throw invalidRequest('tool_choice.name: Field required for type "tool"', 'tool_choice.name');
+    const offered = Array.isArray(body.tools)
+      ? body.tools.filter(isObject).map((t) => String(t.name))
+      : [];
+    const why = tc.type === 'tool' ? unofferedToolChoice(String(tc.name), offered) : undefined;
+    if (why)
+      throw invalidRequest(
+        `tool_choice.name: ${why}; name a tool in tools, or define it there`,
+        'tool_choice.name',
+      );
   }
   // Anthropic's MCP connector runs remote MCP servers' tools at Anthropic: as with its server
   // tools, routing may pick a model that cannot, and the tools would silently be missing.

@@ -12,6 +12,7 @@ import type {
 import { isObject } from '../../core/is-object.js';
 import {
   CONTEXT_MANAGEMENT_FIELD,
+  ADAPTIVE_THINKING_FIELD,
   EFFORT_FIELD,
   THINKING_BUDGET_FIELD,
 } from '../../core/wire-types.js';
@@ -251,9 +252,19 @@ export function messagesToChat(body: unknown, forCount = false): ChatRequest {
     // The exact budget, for an Anthropic deployment (others get the effort; the field is ours).
     chat[THINKING_BUDGET_FIELD] = budget;
   }
+  const effort = isObject(body.output_config) ? body.output_config.effort : undefined;
+  // Adaptive thinking (Claude decides how much): thinking at the client's effort, else at
+  // Anthropic's default effort, high (docs: "Adaptive thinking"). Claude that takes it gets it as
+  // is; the effort is the budget or reasoning_effort of every other (reasoning-params.ts).
+  // `disabled` is thinking left off, as when `thinking` is absent.
+  if (isObject(body.thinking) && body.thinking.type === 'adaptive') {
+    chat.reasoning_effort = (
+      typeof effort === 'string' ? effort : 'high'
+    ) as ChatRequest['reasoning_effort'];
+    chat[ADAPTIVE_THINKING_FIELD] = true;
+  }
   // Anthropic's effort (checked: low … max): where it goes is each deployment's (reasoning-params.ts).
-  if (isObject(body.output_config) && typeof body.output_config.effort === 'string')
-    chat[EFFORT_FIELD] = body.output_config.effort;
+  if (typeof effort === 'string') chat[EFFORT_FIELD] = effort;
   // Anthropic's context editing: for an Anthropic deployment that takes it (reasoning-params.ts).
   if (isObject(body.context_management)) chat[CONTEXT_MANAGEMENT_FIELD] = body.context_management;
   if (body.stream === true) {

@@ -2,7 +2,7 @@
 // (openapi.yaml), so a malformed one gets a 400 naming it instead of being ignored: `stream:
 // "yes"` answered as JSON, `store: "no"` stored, a bogus `text.format` dropped.
 import { invalidRequest } from '../../core/errors.js';
-import { checkFieldType, checkNumberField } from '../check-fields.js';
+import { checkFieldType, checkNumberField, unofferedToolChoice } from '../check-fields.js';
 import { isObject } from '../../core/is-object.js';
 
 type Json = Record<string, unknown>;
@@ -63,6 +63,7 @@ export function checkResponsesRequest(body: Json): void {
         'missing_required_parameter',
       );
   }
+  checkNamedFunction(body);
   if (Array.isArray(body.input))
     body.input.forEach((item, i) => {
       if (!isObject(item)) return;
@@ -81,4 +82,27 @@ export function checkResponsesRequest(body: Json): void {
           'missing_required_parameter',
         );
     });
+}
+
+/**
+ * A tool_choice `{type: 'function', name}` (with `namespace`, for a member of a namespace tool)
+ * must name a function tool of the request.
+ */
+function checkNamedFunction(body: Json): void {
+  const tc = body.tool_choice;
+  if (!isObject(tc) || tc.type !== 'function' || typeof tc.name !== 'string') return;
+  const offered: string[] = [];
+  for (const t of Array.isArray(body.tools) ? body.tools : []) {
+    if (isObject(t) && t.type === 'function') offered.push(String(t.name));
+    if (isObject(t) && t.type === 'namespace' && Array.isArray(t.tools))
+      for (const m of t.tools) if (isObject(m)) offered.push(`${String(t.name)}.${String(m.name)}`);
+  }
+  const named = typeof tc.namespace === 'string' ? `${tc.namespace}.${tc.name}` : tc.name;
+  const why = unofferedToolChoice(named, offered);
+  if (why)
+    throw invalidRequest(
+      `'tool_choice' ${why}: name a function in 'tools', or send it there.`,
+      'tool_choice',
+      'invalid_value',
+    );
 }

@@ -7,6 +7,7 @@ import { isObject } from '../../core/is-object.js';
 import { isSignedThinking } from '../../core/reasoning-details.js';
 import {
   CONTEXT_MANAGEMENT_FIELD,
+  ADAPTIVE_THINKING_FIELD,
   EFFORT_FIELD,
   THINKING_BUDGET_FIELD,
   type ChatMessage,
@@ -25,6 +26,21 @@ export const THINKING_BUDGET: Record<string, number> = {
   high: 16384,
   xhigh: 32000,
   max: 32000,
+};
+
+/**
+ * A chat client's `reasoning_effort` as Anthropic's effort (`output_config.effort`; docs:
+ * "Effort"), for a deployment with `capabilities.effort`. `minimal` is Anthropic's lowest, `low`;
+ * `xhigh` is `high`, which every model with effort takes (Anthropic's own `xhigh` is only on the
+ * newest, and older ones refuse it); `none` asks for no reasoning: no effort is sent, and thinking
+ * stays off.
+ */
+export const ANTHROPIC_EFFORT: Record<string, string> = {
+  minimal: 'low',
+  low: 'low',
+  medium: 'medium',
+  high: 'high',
+  xhigh: 'high',
 };
 
 function textContent(content: unknown): string {
@@ -92,6 +108,43 @@ function userBlocks(content: ChatMessage['content']): Json[] {
 export function usesThinking(body: ChatRequest, deployment: DeploymentConfig): boolean {
   const effort = body.reasoning_effort;
   return typeof effort === 'string' && effort !== 'none' && deployment.capabilities.reasoning;
+}
+
+/**
+ * Whether the thinking goes as Anthropic's adaptive thinking (`capabilities.adaptiveThinking`):
+ * an Anthropic client's adaptive thinking; or a chat or Responses client's `reasoning_effort`
+ * (no budget of an Anthropic client's) where the effort goes as Anthropic's own field, which then
+ * says how much to think (docs: "Adaptive thinking" recommends it over a fixed budget).
+ */
+export function usesAdaptiveThinking(body: ChatRequest, deployment: DeploymentConfig): boolean {
+  if (!deployment.capabilities.adaptiveThinking) return false;
+  if (body[ADAPTIVE_THINKING_FIELD] === true) return true;
+  return (
+    body[THINKING_BUDGET_FIELD] === undefined &&
+    deployment.capabilities.effort &&
+    typeof body[EFFORT_FIELD] === 'string'
+  );
+}
+
+/**
+ * The enabled-thinking budget for the request and the max_tokens to send with it: an Anthropic
+ * client's own budget where it fits, else its `reasoning_effort`'s (1024 ≤ budget < max_tokens).
+ */
+export function thinkingBudget(
+  body: ChatRequest,
+  deployment: DeploymentConfig,
+): { budget: number; maxTokens: number } {
+  const maxTokens =
+    body.max_completion_tokens ?? body.max_tokens ?? deployment.maxOutputTokens ?? 4096;
+  const asked = body[THINKING_BUDGET_FIELD];
+  const budget =
+    typeof asked === 'number' && asked >= 1024 && asked < maxTokens
+      ? asked
+      : Math.min(
+          THINKING_BUDGET[body.reasoning_effort as string] ?? 4096,
+          Math.max(1024, maxTokens - 1),
+        );
+  return { budget, maxTokens: maxTokens <= budget ? budget + 1024 : maxTokens };
 }
 
 type ResponseFormat = { type?: string; json_schema?: { name?: string; schema?: Json } } | undefined;
@@ -184,17 +237,11 @@ export function chatToAnthropicRequest(body: ChatRequest, deployment: Deployment
   // Blocks only where one marks a caching breakpoint; otherwise one string, as before.
   if (system.some((b) => b.cache_control)) out.system = system;
   else if (system.length) out.system = system.map((b) => b.text).join('\n\n');
-  const effort = body.reasoning_effort;
-  if (usesThinking(body, deployment)) {
-    const asked = body[THINKING_BUDGET_FIELD];
-    const budget =
-      typeof asked === 'number' && asked >= 1024 && asked < (out.max_tokens as number)
-        ? asked
-        : Math.min(
-            THINKING_BUDGET[effort as string] ?? 4096,
-            Math.max(1024, (out.max_tokens as number) - 1),
-          );
-    if ((out.max_tokens as number) <= budget) out.max_tokens = budget + 1024;
+  if (usesThinking(body, deployment) && usesAdaptiveThinking(body, deployment))
+    out.thinking = { type: 'adaptive' };
+  else if (usesThinking(body, deployment)) {
+    const { budget, maxTokens: withBudget } = thinkingBudget(body, deployment);
+    out.max_tokens = withBudget;
     out.thinking = { type: 'enabled', budget_tokens: budget };
   } else {
     // Anthropic's temperature range is 0–1; thinking requires the default, so it is sent only without.

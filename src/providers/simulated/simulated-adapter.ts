@@ -99,6 +99,14 @@ export function requestSeed(text: string, model: string): number {
   return h >>> 0;
 }
 
+/**
+ * The stop sequence an answer ended before, on its choice as vLLM puts it (`stop_reason`), which
+ * the Messages bridge reads (src/core/matched-stop.ts); nothing when it ended otherwise.
+ */
+function stopReasonOf(answer: SimAnswer): { stop_reason?: string } {
+  return answer.matchedStop !== undefined ? { stop_reason: answer.matchedStop } : {};
+}
+
 function failureApplies(sim: SimulationConfig, seed: number): boolean {
   if (sim.failure.kind === 'none') return false;
   // A second hash so failures do not correlate with answer length.
@@ -227,6 +235,7 @@ export function createSimulatedAdapter(
         );
       const duration = sim.ttftMs + (answer.completionTokens / sim.tokensPerSecond) * 1000;
       if (duration >= 1) await sleep(duration, req.signal);
+      const stopNamed = stopReasonOf(answer);
       const response: ChatResponse = {
         id: `chatcmpl-sim${seed.toString(16)}`,
         object: 'chat.completion',
@@ -238,6 +247,7 @@ export function createSimulatedAdapter(
           (_, index) => ({
             index,
             finish_reason: answer.finishReason,
+            ...stopNamed,
             logprobs: logprobs && { content: logprobs, refusal: null },
             message: {
               role: 'assistant' as const,
@@ -287,10 +297,11 @@ export function createSimulatedAdapter(
       ): Generator<ChatChunk> {
         const lp =
           logprobs && piece !== undefined ? { content: [logprobs[piece]], refusal: null } : null;
+        const named = finish ? stopReasonOf(answer) : {};
         for (let index = 0; index < choices; index++)
           yield {
             ...base,
-            choices: [{ index, delta, finish_reason: finish, logprobs: lp }],
+            choices: [{ index, delta, finish_reason: finish, ...named, logprobs: lp }],
           } as ChatChunk;
       };
 

@@ -3,6 +3,7 @@
 import type { DeploymentConfig, SimulationConfig } from '../../config/deployment-schema.js';
 import type { ChatRequest } from '../../core/wire-types.js';
 import { prng } from '../../core/prng.js';
+import { cutAtStop, stopSequencesOf } from './simulated-stop.js';
 
 export interface SimToolCall {
   id: string;
@@ -17,6 +18,8 @@ export interface SimAnswer {
   completionTokens: number;
   finishReason: 'stop' | 'length' | 'tool_calls';
   toolCalls: SimToolCall[];
+  /** The stop sequence the text ended before, named as vLLM names it (choice `stop_reason`). */
+  matchedStop?: string;
 }
 
 const WORDS = (
@@ -154,6 +157,8 @@ export function buildAnswer(
   } else if (sim.style === 'echo') {
     const words = `You said: ${lastUserText(body)}`.split(' ');
     pieces = words.slice(0, target).map((w, i) => (i === 0 ? w : ` ${w}`));
+    // The whole echo fits: it ended on its own, not at the limit.
+    if (words.length <= target) finishReason = 'stop';
   } else {
     const words: string[] = [];
     if (sim.style === 'code') words.push(...CODE_LINES.map((l) => `${l}\n`));
@@ -166,11 +171,15 @@ export function buildAnswer(
     words[words.length - 1] += '.';
     pieces = words;
   }
+  const stopped = cutAtStop(pieces, stopSequencesOf(body.stop));
+  pieces = stopped.pieces;
   return {
     text: pieces.join(''),
     pieces,
+    // What was sent: the text before the sequence.
     completionTokens: pieces.length,
-    finishReason,
+    finishReason: stopped.matched !== undefined ? 'stop' : finishReason,
     toolCalls: [],
+    ...(stopped.matched !== undefined ? { matchedStop: stopped.matched } : {}),
   };
 }
