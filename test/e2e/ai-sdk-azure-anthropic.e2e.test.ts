@@ -184,4 +184,20 @@ describe('Vercel AI SDK (@ai-sdk/anthropic) against the router', () => {
     expect((err as APICallError).statusCode).toBe(404);
     expect((err as APICallError).message).toContain('"nope" does not exist');
   });
+
+  it("an output limit above the deployment's says the numbers (the SDK guesses one by name)", async () => {
+    // The provider sends 128000 for a `claude-…` id it does not know; a deployment writing 16384
+    // at most cannot serve it. Before: "requested output exceeds its max output tokens" only.
+    const err = await generateText({
+      model: anthropic()('big'),
+      prompt: 'x',
+      maxOutputTokens: 128_000,
+      maxRetries: 0,
+    }).catch((e) => e);
+    expect(APICallError.isInstance(err)).toBe(true);
+    expect((err as APICallError).statusCode).toBe(400);
+    expect((err as APICallError).message).toContain(
+      "the request's max_tokens is 128000, and these deployments write at most 16384 tokens",
+    );
+  });
 });
