@@ -143,6 +143,27 @@ describe('Vercel AI SDK (@ai-sdk/openai) against the router', () => {
     }
   });
 
+  it('a second turn on Responses: item references get a 400 saying what to send; store: false works', async () => {
+    // The SDK refers to the first turn's output by item id while `store` is on (its default).
+    const model = openai.responses('model-router');
+    const first = await generateText({ model, prompt: 'Hi' });
+    const messages = [
+      { role: 'user' as const, content: 'Hi' },
+      ...first.response.messages,
+      { role: 'user' as const, content: 'And then?' },
+    ];
+    const err = await generateText({ model, messages, maxRetries: 0 }).catch((e) => e);
+    expect(APICallError.isInstance(err)).toBe(true);
+    expect((err as APICallError).statusCode).toBe(400);
+    expect((err as APICallError).message).toContain('providerOptions.openai.store: false');
+    const second = await generateText({
+      model,
+      messages,
+      providerOptions: { openai: { store: false } },
+    });
+    expect(second.text.length).toBeGreaterThan(0);
+  });
+
   it('embed and embedMany through openai.embedding', async () => {
     const one = await embed({ model: openai.embedding('embed'), value: 'hello world' });
     expect(one.embedding.length).toBe(1536);
