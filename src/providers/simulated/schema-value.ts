@@ -228,6 +228,6 @@ function numberValue(schema: JsonSchema, integer: boolean, variant: number): num
   const preferred = 1 + variant;
   if (inRange(preferred)) return preferred;
   if (Number.isFinite(lo) && Number.isFinite(hi)) return lo + (hi - lo) / (2 + variant);
-  if (Number.isFinite(lo)) return lo + 1 + variant;
-  return hi - 1 - variant;
+  if (Number.isFinite(lo)) return loOpen ? lo + 1 + variant : lo + variant;
+  return hiOpen ? hi - 1 - variant : hi - variant;
 }
