@@ -222,7 +222,39 @@ export function noEligibleFor(
   checks: CandidateEligibility[],
   name = candidates[0]?.name ?? '',
 ): GatewayError {
-  return noEligibleDeployment(checks, name, zoneHint(call, candidates, checks));
+  return noEligibleDeployment(
+    checks,
+    name,
+    zoneHint(call, candidates, checks) ?? outputHint(call, candidates, checks),
+  );
+}
+
+/** The output-limit field as each API names it, for errors that tell the caller what to change. */
+const OUTPUT_LIMIT_PARAM: Partial<Record<ChatCall['endpoint'], string>> = {
+  messages: 'max_tokens',
+  responses: 'max_output_tokens',
+};
+
+/**
+ * Where the requested output limit is what left no deployment: the limit asked and the most the
+ * candidates write. Clients often send a guess: the Vercel AI SDK's Anthropic provider sends
+ * 128000 for a `claude-…` name it does not know, 4096 for any other.
+ */
+function outputHint(
+  call: ChatCall,
+  candidates: readonly DeploymentConfig[],
+  checks: readonly CandidateEligibility[],
+): { text: string; param: string } | undefined {
+  if (checks.length === 0 || !checks.every((c) => c.failed.includes('max_output_tokens')))
+    return undefined;
+  const most = Math.max(...candidates.map((d) => d.maxOutputTokens ?? 0));
+  const param =
+    OUTPUT_LIMIT_PARAM[call.endpoint] ??
+    (call.request.max_completion_tokens != null ? 'max_completion_tokens' : 'max_tokens');
+  return {
+    text: `the request's ${param} is ${requestedOutputTokens(call.request)}, and these deployments write at most ${most} tokens: ask for ${most} or fewer`,
+    param,
+  };
 }
 
 /**
@@ -348,7 +380,7 @@ function noEligibleDeployment(
     status: 400,
     type: 'invalid_request_error',
     code: contextOnly ? 'context_length_exceeded' : 'no_eligible_deployment',
-    param: contextOnly ? 'messages' : (hint?.param ?? null),
+    param: hint?.param ?? (contextOnly ? 'messages' : null),
     message: `No deployment of "${name}" can serve this request: ${detail}`,
     details: { exclusions: checks },
   });

@@ -136,6 +136,13 @@ export function convertInput(input: unknown): ChatMessage[] {
       toolMedia.push(...media);
       return;
     }
+    if (item.type === 'item_reference')
+      // Sent by the Vercel AI SDK for earlier turns' items while `store` is on (its default).
+      throw invalidRequest(
+        `${path} is an item_reference (${JSON.stringify(item.id)}): this router does not look input items up by id. Send the item itself (the Vercel AI SDK does with providerOptions.openai.store: false), or continue its response with previous_response_id.`,
+        `${path}.type`,
+        'unsupported_value',
+      );
     if (item.type !== undefined && item.type !== 'message')
       throw invalidRequest(`${path}.type "${String(item.type)}" is not supported.`, `${path}.type`);
     const role = item.role;

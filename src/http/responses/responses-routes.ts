@@ -14,7 +14,12 @@ import { invalidRequest, notFound, type GatewayError } from '../../core/errors.j
 import type { ChatMessage } from '../../core/wire-types.js';
 import type { ChatGateway } from '../../gateway/chat-gateway.js';
 import { openAiAttribution } from '../../gateway/attribution.js';
-import { callGateway, checkApiVersion, clientGoneSignal } from '../routes/chat-routes.js';
+import {
+  callGateway,
+  checkApiVersion,
+  clientGoneSignal,
+  optionalApiVersion,
+} from '../routes/chat-routes.js';
 import type { ResponseStore, StoredResponse } from '../../store/response-store.js';
 import { replyHeaders, writeSseStream } from '../sse-writer.js';
 import type { BackgroundResponses } from './background-responses.js';
@@ -107,13 +112,21 @@ export function registerResponsesRoutes(
     return stored;
   };
   // Azure's dated `/openai/responses?api-version=…` (AIFoundryOpenAI.json), where the AzureOpenAI
-  // client sends Responses calls: the deployment is the body's `model`, as on `/openai/v1`.
-  const dated = {
-    preHandler: async (request: FastifyRequest) =>
-      checkApiVersion((request.query as Record<string, string | undefined>)['api-version']),
-  };
+  // client sends Responses calls: the deployment is the body's `model`, as on `/openai/v1`. The
+  // Vercel AI SDK's Azure provider calls it without `api-version` (a gateway `baseURL` ending in
+  // `/openai`), or as `/openai/deployments/{name}/responses` (`useDeploymentBasedUrls`).
+  app.post<{ Params: { deployment: string }; Querystring: { 'api-version'?: string } }>(
+    '/openai/deployments/:deployment/responses',
+    (request, reply) => {
+      checkApiVersion(request.query['api-version']);
+      // The path names the deployment, as on Azure's chat path.
+      if (request.body && typeof request.body === 'object' && !Array.isArray(request.body))
+        (request.body as Json).model = request.params.deployment;
+      return handler(request, reply);
+    },
+  );
   for (const prefix of ['/v1', '/openai/v1', '/openai']) {
-    const opts = prefix === '/openai' ? dated : {};
+    const opts = prefix === '/openai' ? optionalApiVersion : {};
     app.post(`${prefix}/responses`, opts, handler);
     // Retrieve (the caller's tenant's only; 404 otherwise); `stream=true` replays a streamed
     // background response's events after `starting_after`, then follows it to its end.

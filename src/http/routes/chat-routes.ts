@@ -99,23 +99,36 @@ export async function serveChat(
   );
 }
 
-/** The `api-version` of an Azure dated path (`/openai/deployments/{name}/…`): required, a date. */
-export function checkApiVersion(apiVersion: string | undefined): void {
-  if (!apiVersion)
+/**
+ * The `api-version` of an Azure path (`/openai/deployments/{name}/…`, `/openai/responses`): a date,
+ * or the v1 API's own `v1` / `preview` (the Vercel AI SDK's Azure provider sends `v1` on deployment
+ * paths by default). Required on deployment paths, as Azure requires it; `optional` where a
+ * gateway-style client leaves it out (`{baseURL}/responses` with `baseURL` ending in `/openai`).
+ */
+export function checkApiVersion(apiVersion: string | undefined, optional = false): void {
+  if (!apiVersion) {
+    if (optional) return;
     throw invalidRequest(
       "The 'api-version' query parameter is required on /openai/deployments/... paths (e.g. ?api-version=2024-10-21).",
       'api-version',
       'missing_required_parameter',
     );
-  // Azure's dated versions (2024-10-21, 2025-04-01-preview); the router serves every one the
-  // same way, but a value that is no version at all is a client mistake, as Azure says.
-  if (!/^\d{4}-\d{2}-\d{2}(-preview)?$/.test(apiVersion))
+  }
+  // The router serves every version the same way, but a value that is no version at all is a
+  // client mistake, as Azure says.
+  if (!/^(\d{4}-\d{2}-\d{2}(-preview)?|v1|preview)$/.test(apiVersion))
     throw invalidRequest(
-      `api-version "${apiVersion}" is not an API version: dated paths take a date such as 2024-10-21 or 2025-04-01-preview.`,
+      `api-version "${apiVersion}" is not an API version: Azure paths take a date such as 2024-10-21 or 2025-04-01-preview, or v1.`,
       'api-version',
       'invalid_value',
     );
 }
+
+/** `api-version` optional (a gateway-style `/openai/{path}` call), but a real version if given. */
+export const optionalApiVersion = {
+  preHandler: async (request: FastifyRequest) =>
+    checkApiVersion((request.query as Record<string, string | undefined>)['api-version'], true),
+};
 
 export function registerChatRoutes(app: FastifyInstance, gateway: ChatGateway): void {
   const plain = (request: FastifyRequest, reply: FastifyReply) =>
@@ -123,6 +136,9 @@ export function registerChatRoutes(app: FastifyInstance, gateway: ChatGateway): 
   app.post('/v1/chat/completions', plain);
   app.post('/openai/v1/chat/completions', plain);
   app.post('/chat/completions', plain);
+  // The Vercel AI SDK's Azure provider with a non-Azure `baseURL` ending in `/openai` calls
+  // `{baseURL}/chat/completions`; served as the v1 path.
+  app.post('/openai/chat/completions', optionalApiVersion, plain);
   app.post<{ Params: { deployment: string }; Querystring: { 'api-version'?: string } }>(
     '/openai/deployments/:deployment/chat/completions',
     (request, reply) => {

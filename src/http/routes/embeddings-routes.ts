@@ -7,7 +7,7 @@ import { isObject } from '../../core/is-object.js';
 import type { EmbeddingsRequest } from '../../core/wire-types.js';
 import type { EmbeddingsGateway } from '../../gateway/embeddings-gateway.js';
 import { openAiAttribution } from '../../gateway/attribution.js';
-import { checkApiVersion, clientGoneSignal } from './chat-routes.js';
+import { checkApiVersion, clientGoneSignal, optionalApiVersion } from './chat-routes.js';
 
 /** OpenAI's limit on the inputs of one request. */
 const MAX_INPUTS = 2048;
@@ -74,6 +74,7 @@ export function registerEmbeddingsRoutes(app: FastifyInstance, gateway: Embeddin
   app.post('/v1/embeddings', plain);
   app.post('/openai/v1/embeddings', plain);
   app.post('/embeddings', plain);
+  app.post('/openai/embeddings', optionalApiVersion, plain); // the AI SDK's Azure gateway URL
   app.post<{ Params: { deployment: string }; Querystring: { 'api-version'?: string } }>(
     '/openai/deployments/:deployment/embeddings',
     (request, reply) => {

@@ -4,6 +4,7 @@ import type { DeploymentConfig, SimulationConfig } from '../../config/deployment
 import type { ChatRequest } from '../../core/wire-types.js';
 import { prng } from '../../core/prng.js';
 import { cutAtStop, stopSequencesOf } from './simulated-stop.js';
+import { valueForSchema, type JsonSchema } from './schema-value.js';
 
 export interface SimToolCall {
   id: string;
@@ -48,42 +49,6 @@ function lastUserText(body: ChatRequest): string {
         .join(' ');
   }
   return '';
-}
-
-type JsonSchema = {
-  type?: unknown;
-  properties?: Record<string, JsonSchema>;
-  required?: unknown;
-  items?: JsonSchema;
-  enum?: unknown[];
-};
-
-/** A minimal value matching a JSON schema: required keys filled with plausible values. */
-export function valueForSchema(schema: JsonSchema | undefined, hint: string, depth = 0): unknown {
-  if (!schema || depth > 4) return null;
-  if (Array.isArray(schema.enum) && schema.enum.length) return schema.enum[0];
-  switch (schema.type) {
-    case 'object': {
-      const out: Record<string, unknown> = {};
-      const props = schema.properties ?? {};
-      const required = Array.isArray(schema.required)
-        ? (schema.required as string[])
-        : Object.keys(props);
-      for (const key of required) out[key] = valueForSchema(props[key], key, depth + 1);
-      return out;
-    }
-    case 'array':
-      return [valueForSchema(schema.items, hint, depth + 1)];
-    case 'number':
-    case 'integer':
-      return 1;
-    case 'boolean':
-      return true;
-    case 'string':
-      return hint ? `simulated ${hint}` : 'simulated';
-    default:
-      return 'simulated';
-  }
 }
 
 function chooseTools(body: ChatRequest, sim: SimulationConfig, seed: number): SimToolCall[] {

@@ -1,0 +1,207 @@
+// The Vercel AI SDK (`ai` with `@ai-sdk/openai` and `@ai-sdk/openai-compatible`) against the BUILT
+// server running the simulated fleet: text and streams (Chat Completions and Responses), tool
+// loops, structured outputs validated against zod schemas, embeddings, errors.
+import { createOpenAI } from '@ai-sdk/openai';
+import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
+import {
+  APICallError,
+  embed,
+  embedMany,
+  generateText,
+  Output,
+  stepCountIs,
+  streamText,
+  tool,
+  type LanguageModel,
+} from 'ai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { spawnServer, type SpawnedServer } from '../helpers/spawn-server.js';
+import { simEmbeddingDeployment, testConfigInput } from '../helpers/test-config.js';
+
+let server: SpawnedServer;
+let openai: ReturnType<typeof createOpenAI>;
+
+beforeAll(async () => {
+  const input = testConfigInput();
+  input.deployments.push(simEmbeddingDeployment('embed'));
+  server = await spawnServer(input);
+  openai = createOpenAI({ baseURL: `${server.baseUrl}/v1`, apiKey: 'unused' });
+});
+
+afterAll(async () => {
+  await server?.stop();
+});
+
+const apis = (): Array<[string, LanguageModel]> => [
+  ['chat', openai.chat('model-router')],
+  ['responses', openai.responses('model-router')],
+];
+
+const weather = tool({
+  description: 'Get the weather in a city',
+  inputSchema: z.object({ city: z.string() }),
+  execute: async ({ city }) => ({ city, celsius: 21 }),
+});
+
+describe('Vercel AI SDK (@ai-sdk/openai) against the router', () => {
+  it('generateText: text, the model that served, usage and finish reason', async () => {
+    for (const [api, model] of apis()) {
+      const r = await generateText({ model, prompt: 'Say hello' });
+      expect(r.text.length, api).toBeGreaterThan(0);
+      expect(r.finishReason, api).toBe('stop');
+      expect(r.response.modelId, api).toBe('small-sim');
+      expect(r.usage.inputTokens, api).toBeGreaterThan(0);
+      expect(r.usage.outputTokens, api).toBeGreaterThan(0);
+      expect(r.usage.totalTokens, api).toBe(r.usage.inputTokens! + r.usage.outputTokens!);
+    }
+  });
+
+  it('streamText: full stream parts in order, usage, finish reason, response id', async () => {
+    for (const [api, model] of apis()) {
+      const s = streamText({ model, prompt: 'Tell me a story' });
+      const kinds: string[] = [];
+      let text = '';
+      for await (const part of s.fullStream) {
+        if (part.type === 'text-delta') text += part.text;
+        if (kinds.at(-1) !== part.type) kinds.push(part.type);
+      }
+      expect(kinds, api).toEqual([
+        'start',
+        'start-step',
+        'text-start',
+        'text-delta',
+        'text-end',
+        'finish-step',
+        'finish',
+      ]);
+      expect(text, api).toBe(await s.text);
+      expect(await s.finishReason, api).toBe('stop');
+      expect((await s.usage).outputTokens, api).toBeGreaterThan(0);
+      expect((await s.response).modelId, api).toBe('small-sim');
+    }
+    const s = streamText({ model: openai.responses('model-router'), prompt: 'hi' });
+    await s.consumeStream();
+    expect((await s.providerMetadata)?.openai?.responseId).toMatch(/^resp_/);
+  });
+
+  it('a tool loop with stopWhen runs the tool and answers; a named tool is called', async () => {
+    for (const [api, model] of apis()) {
+      const r = await generateText({
+        model,
+        prompt: 'What is the weather in Paris?',
+        tools: { weather },
+        stopWhen: stepCountIs(3),
+      });
+      expect(
+        r.steps.map((s) => s.finishReason),
+        api,
+      ).toEqual(['tool-calls', 'stop']);
+      expect(r.steps[0]!.toolResults[0]?.output, api).toEqual({
+        city: 'simulated city',
+        celsius: 21,
+      });
+      expect(r.text.length, api).toBeGreaterThan(0);
+      const named = await generateText({
+        model,
+        prompt: 'Hello',
+        tools: { weather },
+        toolChoice: { type: 'tool', toolName: 'weather' },
+      });
+      expect(
+        named.toolCalls.map((c) => c.toolName),
+        api,
+      ).toEqual(['weather']);
+    }
+  });
+
+  it('structured outputs: objects valid for zod schemas with formats, bounds, unions, tuples', async () => {
+    // Before: the simulated fleet wrote "simulated email" for an email, 1 for a number ≥ 100 and a
+    // string for a union, and the SDK threw NoObjectGeneratedError ("did not match schema").
+    const schema = z.object({
+      email: z.email(),
+      id: z.uuid(),
+      day: z.iso.date(),
+      sku: z.string().regex(/^[A-Z]{3}-\d{4}$/),
+      code: z.string().length(6),
+      count: z.number().int().min(100).max(200),
+      ratio: z.number().gt(0).lt(1),
+      tags: z.array(z.string()).min(2),
+      shape: z.discriminatedUnion('kind', [
+        z.object({ kind: z.literal('circle'), r: z.number() }),
+        z.object({ kind: z.literal('square'), side: z.number() }),
+      ]),
+      pair: z.tuple([z.string(), z.number()]),
+      note: z.string().nullable(),
+    });
+    for (const [api, model] of apis()) {
+      const r = await generateText({ model, output: Output.object({ schema }), prompt: 'One' });
+      expect(schema.safeParse(r.output).success, api).toBe(true);
+      const s = streamText({ model, output: Output.object({ schema }), prompt: 'One' });
+      await s.consumeStream();
+      expect(schema.safeParse(await s.output).success, api).toBe(true);
+    }
+  });
+
+  it('a second turn on Responses: item references get a 400 saying what to send; store: false works', async () => {
+    // The SDK refers to the first turn's output by item id while `store` is on (its default).
+    const model = openai.responses('model-router');
+    const first = await generateText({ model, prompt: 'Hi' });
+    const messages = [
+      { role: 'user' as const, content: 'Hi' },
+      ...first.response.messages,
+      { role: 'user' as const, content: 'And then?' },
+    ];
+    const err = await generateText({ model, messages, maxRetries: 0 }).catch((e) => e);
+    expect(APICallError.isInstance(err)).toBe(true);
+    expect((err as APICallError).statusCode).toBe(400);
+    expect((err as APICallError).message).toContain('providerOptions.openai.store: false');
+    const second = await generateText({
+      model,
+      messages,
+      providerOptions: { openai: { store: false } },
+    });
+    expect(second.text.length).toBeGreaterThan(0);
+  });
+
+  it('embed and embedMany through openai.embedding', async () => {
+    const one = await embed({ model: openai.embedding('embed'), value: 'hello world' });
+    expect(one.embedding.length).toBe(1536);
+    expect(one.usage.tokens).toBeGreaterThan(0);
+    const many = await embedMany({
+      model: openai.embedding('embed'),
+      values: ['a b', 'c d', 'e f'],
+      providerOptions: { openai: { dimensions: 64 } },
+    });
+    expect(many.embeddings.map((e) => e.length)).toEqual([64, 64, 64]);
+  });
+
+  it('errors are APICallError with the status and the router message', async () => {
+    for (const model of [openai.chat('nope'), openai.responses('nope')]) {
+      const err = await generateText({ model, prompt: 'x', maxRetries: 0 }).catch((e) => e);
+      expect(APICallError.isInstance(err)).toBe(true);
+      expect((err as APICallError).statusCode).toBe(404);
+      expect((err as APICallError).message).toContain('"nope" does not exist');
+    }
+  });
+});
+
+describe('Vercel AI SDK (@ai-sdk/openai-compatible) against the router', () => {
+  it('chat, a stream with includeUsage, and embeddings', async () => {
+    const router = createOpenAICompatible({
+      name: 'router',
+      baseURL: `${server.baseUrl}/v1`,
+      apiKey: 'unused',
+      includeUsage: true,
+    });
+    const r = await generateText({ model: router('model-router'), prompt: 'Say hello' });
+    expect(r.response.modelId).toBe('small-sim');
+    expect(r.usage.outputTokens).toBeGreaterThan(0);
+    const s = streamText({ model: router('model-router'), prompt: 'Say hello' });
+    await s.consumeStream();
+    expect(await s.finishReason).toBe('stop');
+    expect((await s.usage).outputTokens).toBeGreaterThan(0);
+    const e = await embedMany({ model: router.embeddingModel('embed'), values: ['a', 'b'] });
+    expect(e.embeddings).toHaveLength(2);
+  });
+});
