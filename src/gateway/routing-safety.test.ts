@@ -277,6 +277,30 @@ describe('session affinity and Foundry controls', () => {
     expect(easy.json().model).toBe('small');
   });
 
+  it("a session id is per tenant: another tenant's same id does not keep its model", async () => {
+    // Each caller's tenant from its bearer token.
+    const authenticator = {
+      authenticate: (headers: Record<string, unknown>) => ({
+        tenant: String(headers.authorization).replace('Bearer ', ''),
+        admin: false,
+        scopes: ['*'],
+      }),
+    };
+    const t = await buildTestApp(testConfig(), fleet(), { router: promptRouter, authenticator });
+    const as = (tenant: string, content: string) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/v1/chat/completions',
+        headers: { ...controls, authorization: `Bearer ${tenant}` },
+        payload: turn(content, 'sticky'),
+      });
+    expect((await as('team-a', 'hard question')).headers['x-router-deployment']).toBe('big');
+    // Before, team-b's first turn with the same session id was kept on team-a's model.
+    const other = await as('team-b', 'easy question');
+    expect(other.headers['x-router-deployment']).toBe('small');
+    expect((await as('team-a', 'easy follow-up')).headers['x-router-deployment']).toBe('big');
+  });
+
   it('routing_config never reaches the upstream, and without the preview header the body has no details', async () => {
     const adapters = fleet();
     const t = await buildTestApp(testConfig(), adapters, { router: promptRouter });

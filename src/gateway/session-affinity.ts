@@ -136,7 +136,9 @@ export function resolveSessionAffinity(
       },
     };
   }
-  const sessionKey = `${decision.mode}:${sessionId}`;
+  // Per tenant: two tenants that happen to send the same session id (a client's default, a
+  // copied example) never steer each other's routing.
+  const sessionKey = `${call.auth.tenant}:${decision.mode}:${sessionId}`;
   const base = { strategy: controls.strategy, sessionId };
   const previous = store.lookup(sessionKey);
   if (!previous) {

@@ -63,6 +63,22 @@ describe('adaptRequestForDeployment', () => {
     expect(body.reasoning_effort).toBeUndefined();
     expect(warnings).toEqual(['reasoning_effort dropped: mini is not a reasoning model']);
   });
+
+  it("an Anthropic client's effort reaches a reasoning model as reasoning_effort, max as high", () => {
+    const asked = (effort: string) =>
+      adaptRequestForDeployment(
+        { model: 'm', messages: [{ role: 'user', content: 'hi' }], x_output_effort: effort },
+        reasoning,
+      );
+    expect(asked('medium').body.reasoning_effort).toBe('medium');
+    // OpenAI refuses "max" (it was sent on as is).
+    const max = asked('max');
+    expect(max.body.reasoning_effort).toBe('high');
+    expect(max.body.x_output_effort).toBeUndefined();
+    expect(max.warnings).toEqual([
+      'output_config.effort max sent as reasoning_effort high: o-mini has no "max" level',
+    ]);
+  });
 });
 
 describe('what cannot go to Anthropic', () => {

@@ -71,9 +71,18 @@ export function adaptRequestForDeployment(
   const effort = body[EFFORT_FIELD];
   if (deployment.provider !== 'anthropic' && effort !== undefined) {
     delete body[EFFORT_FIELD];
-    if (deployment.capabilities.reasoning)
-      body.reasoning_effort = effort as ChatRequest['reasoning_effort'];
-    else warnings.push(`output_config.effort dropped: ${deployment.name} is not a reasoning model`);
+    if (deployment.capabilities.reasoning) {
+      // Anthropic's top level has no OpenAI-format counterpart (OpenAI refuses "max"): the
+      // highest level every reasoning model takes.
+      body.reasoning_effort = (
+        effort === 'max' ? 'high' : effort
+      ) as ChatRequest['reasoning_effort'];
+      if (effort === 'max')
+        warnings.push(
+          `output_config.effort max sent as reasoning_effort high: ${deployment.name} has no "max" level`,
+        );
+    } else
+      warnings.push(`output_config.effort dropped: ${deployment.name} is not a reasoning model`);
   }
   // Streams always ask for usage so cost is known; the gateway drops that chunk when the client
   // did not ask for it.
