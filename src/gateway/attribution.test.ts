@@ -103,4 +103,24 @@ describe('attribution: end user and tags of a request', () => {
       'metadata.user_id',
     );
   });
+
+  it("Claude Code's user_id, which names the session too: its account, else its device", () => {
+    const as = (user_id: string) => anthropicAttribution({ metadata: { user_id } }, {}).endUser;
+    // 2.x: JSON (as captured from Claude Code 2.1.197).
+    expect(as('{"device_id":"47a76da2","account_uuid":"","session_id":"a688"}')).toBe(
+      'device:47a76da2',
+    );
+    expect(as('{"device_id":"47a76da2","account_uuid":"9f1c-77","session_id":"b1"}')).toBe(
+      'account:9f1c-77',
+    );
+    // 1.x
+    const device = 'ab'.repeat(32);
+    expect(as(`user_${device}_account__session_1f2e3d4c-aaaa-bbbb-cccc-0123456789ab`)).toBe(
+      `device:${device}`,
+    );
+    expect(as(`user_${device}_account_5a6b-7c8d_session_1f2e`)).toBe('account:5a6b-7c8d');
+    // Anything else as sent.
+    expect(as('{"team":"x"}')).toBe('{"team":"x"}');
+    expect(as('{not json')).toBe('{not json');
+  });
 });

@@ -157,5 +157,32 @@ export function anthropicAttribution(
   headers: Readonly<Record<string, string | string[] | undefined>>,
 ): Attribution {
   const userId = isObject(body.metadata) ? body.metadata.user_id : undefined;
-  return combine(endUserFrom(userId, 'metadata.user_id'), tagsFromHeader(headers[TAGS_HEADER]));
+  const endUser = endUserFrom(userId, 'metadata.user_id');
+  return combine(
+    endUser !== undefined ? (claudeCodeUser(endUser) ?? endUser) : undefined,
+    tagsFromHeader(headers[TAGS_HEADER]),
+  );
+}
+
+/**
+ * The person behind Claude Code's `metadata.user_id`, which also names the session, so every
+ * session would count as an end user of its own (in budgets and in usage by user): its account
+ * when signed in, else its device. Claude Code 2.x sends JSON (`{"device_id", "account_uuid",
+ * "session_id"}`), 1.x `user_<device>_account_<account>_session_<session>`. Other ids as sent.
+ */
+export function claudeCodeUser(userId: string): string | undefined {
+  const legacy = /^user_([0-9a-f]{16,})_account_([0-9a-f-]*)_session_[0-9a-f-]+$/.exec(userId);
+  if (legacy) return legacy[2] ? `account:${legacy[2]}` : `device:${legacy[1]}`;
+  if (!userId.startsWith('{')) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(userId);
+  } catch {
+    return undefined;
+  }
+  if (!isObject(parsed) || typeof parsed.session_id !== 'string') return undefined;
+  if (typeof parsed.account_uuid === 'string' && parsed.account_uuid)
+    return `account:${parsed.account_uuid}`;
+  if (typeof parsed.device_id === 'string' && parsed.device_id) return `device:${parsed.device_id}`;
+  return undefined;
 }
