@@ -90,3 +90,15 @@ export function claudeDeployment(overrides: Partial<DeploymentInput> = {}): Depl
     ...overrides,
   });
 }
+
+/** An `openai` deployment (GPT-4.1's prices and limits) for conversion and adaptation tests. */
+export function openaiDeployment(overrides: Partial<DeploymentInput> = {}): DeploymentConfig {
+  return deploymentSchema.parse({
+    name: 'gpt',
+    provider: 'openai',
+    model: 'gpt-4.1',
+    prices: { inputPer1M: 2, outputPer1M: 8 },
+    contextWindow: 1_000_000,
+    ...overrides,
+  });
+}

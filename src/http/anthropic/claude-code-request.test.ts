@@ -5,8 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { chatToAnthropicRequest } from '../../providers/anthropic/anthropic-convert.js';
 import { adaptRequestForDeployment } from '../../policy/reasoning-params.js';
-import { deploymentSchema } from '../../config/deployment-schema.js';
-import { claudeDeployment } from '../../../test/helpers/test-config.js';
+import { claudeDeployment, openaiDeployment } from '../../../test/helpers/test-config.js';
 import { messagesToChat } from './messages-convert.js';
 
 const claudeCodeShaped = {
@@ -93,13 +92,7 @@ describe("Claude Code's requests", () => {
       "context_management dropped: claude does not take Anthropic's context editing (capabilities.contextManagement); the whole conversation was sent",
     );
 
-    const gpt = deploymentSchema.parse({
-      name: 'gpt',
-      provider: 'openai',
-      model: 'gpt-4.1',
-      prices: { inputPer1M: 2, outputPer1M: 8 },
-      contextWindow: 1_000_000,
-    });
+    const gpt = openaiDeployment();
     const toOpenAI = adaptRequestForDeployment(messagesToChat(claudeCodeShaped), gpt);
     expect(Object.keys(toOpenAI.body).filter((k) => k.startsWith('x_context'))).toEqual([]);
     expect(toOpenAI.warnings.some((w) => w.startsWith('context_management dropped: gpt'))).toBe(

@@ -2,8 +2,7 @@
 // from an Anthropic client to each kind of deployment, `disabled` accepted; and a chat client's
 // reasoning_effort as Anthropic's effort where the Claude deployment takes it.
 import { describe, expect, it } from 'vitest';
-import { claudeDeployment } from '../../../test/helpers/test-config.js';
-import { deploymentSchema } from '../../config/deployment-schema.js';
+import { claudeDeployment, openaiDeployment } from '../../../test/helpers/test-config.js';
 import type { GatewayError } from '../../core/errors.js';
 import type { ChatRequest } from '../../core/wire-types.js';
 import { chatToAnthropicRequest } from '../../providers/anthropic/anthropic-convert.js';
@@ -13,9 +12,8 @@ import { messagesToChat } from './messages-convert.js';
 
 type Json = Record<string, unknown>;
 
-const o4mini = deploymentSchema.parse({
+const o4mini = openaiDeployment({
   name: 'o4-mini',
-  provider: 'openai',
   model: 'o4-mini',
   prices: { inputPer1M: 1, outputPer1M: 4 },
   contextWindow: 128_000,

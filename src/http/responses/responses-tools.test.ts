@@ -2,7 +2,7 @@
 // left out with a warning where the deployment cannot run them and kept where it speaks
 // Responses natively.
 import { describe, expect, it } from 'vitest';
-import { deploymentSchema } from '../../config/deployment-schema.js';
+import { openaiDeployment } from '../../../test/helpers/test-config.js';
 import { adaptRequestForDeployment } from '../../policy/reasoning-params.js';
 import { responsesToChat } from './responses-convert.js';
 import { callName } from './responses-tools.js';
@@ -29,14 +29,7 @@ const request = {
 };
 
 const openai = (responsesApi: boolean) =>
-  deploymentSchema.parse({
-    name: responsesApi ? 'native' : 'chat-only',
-    provider: 'openai',
-    model: 'gpt-4.1',
-    prices: { inputPer1M: 2, outputPer1M: 8 },
-    contextWindow: 1_000_000,
-    capabilities: { responsesApi },
-  });
+  openaiDeployment({ name: responsesApi ? 'native' : 'chat-only', capabilities: { responsesApi } });
 
 describe('Responses tools on the bridge', () => {
   it('flattens a namespace into functions named <namespace>__<name>, with its description', () => {
