@@ -13,6 +13,7 @@ import type { NewWebhookDelivery } from '../store/webhook-outbox.js';
 import { testConfig } from '../../test/helpers/test-config.js';
 import { deliveryTable } from './batch-webhooks.js';
 import { run } from './batches.js';
+import { captureIo } from '../../test/helpers/cli-io.js';
 
 const ADMIN = 'mr-webhooks-cli-ops-0123456789';
 const T0 = 1_767_225_600_000; // 2026-01-01T00:00:00Z
@@ -20,16 +21,7 @@ const T0 = 1_767_225_600_000; // 2026-01-01T00:00:00Z
 let rt: Runtime;
 let url: string;
 
-function io(env: NodeJS.ProcessEnv = { MODEL_ROUTER_ADMIN_KEY: ADMIN }) {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    io: { out: (t: string) => out.push(t), err: (t: string) => err.push(t), env },
-    lines: () => out.join('').split('\n').filter(Boolean),
-    text: () => out.join(''),
-    err,
-  };
-}
+const io = (env: NodeJS.ProcessEnv = { MODEL_ROUTER_ADMIN_KEY: ADMIN }) => captureIo(env);
 
 const delivery = (id: string, batchId: string, at: number): NewWebhookDelivery => ({
   id,

@@ -11,6 +11,7 @@ import { createRuntime, type Runtime } from '../runtime.js';
 import type { BatchStatus } from '../store/batch-store.js';
 import { testConfig } from '../../test/helpers/test-config.js';
 import { batchLine, run } from './batches.js';
+import { captureIo } from '../../test/helpers/cli-io.js';
 
 const ADMIN = 'mr-batches-cli-ops-0123456789';
 const USER = 'mr-batches-cli-user-0123456789';
@@ -19,15 +20,7 @@ const T0 = 1_767_225_600_000; // 2026-01-01T00:00:00Z
 let rt: Runtime;
 let url: string;
 
-function io(env: NodeJS.ProcessEnv = { MODEL_ROUTER_ADMIN_KEY: ADMIN }) {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    io: { out: (t: string) => out.push(t), err: (t: string) => err.push(t), env },
-    lines: () => out.join('').split('\n').filter(Boolean),
-    err,
-  };
-}
+const io = (env: NodeJS.ProcessEnv = { MODEL_ROUTER_ADMIN_KEY: ADMIN }) => captureIo(env);
 
 beforeAll(async () => {
   rt = await createRuntime(

@@ -12,16 +12,9 @@ import { createManualClock, systemClock } from '../core/clock.js';
 import { sendError } from '../http/error-handler.js';
 import { MemoryState } from '../store/memory/memory-state.js';
 import { run } from './keys.js';
+import { captureIo } from '../../test/helpers/cli-io.js';
 
-function io(env: NodeJS.ProcessEnv = {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    io: { out: (t: string) => out.push(t), err: (t: string) => err.push(t), env },
-    out,
-    err,
-  };
-}
+const io = (env: NodeJS.ProcessEnv = {}) => captureIo(env);
 
 const YAML = `# my router
 auth:
