@@ -135,6 +135,12 @@ const capabilitiesSchema = z.strictObject({
     .describe(
       "`anthropic` deployments: the platform takes Anthropic's context editing (`context_management`: clearing old tool results and thinking server-side, which Claude Code asks for). An Anthropic client's `context_management` is then sent on; otherwise it is dropped with a warning, and the model sees the whole conversation. Add the beta header it needs in `headers` (`anthropic-beta: context-management-2025-06-27`). Other providers ignore this.",
     ),
+  midConversationSystem: z
+    .boolean()
+    .default(false)
+    .describe(
+      '`anthropic` deployments: the platform takes system messages inside `messages` (`role: "system"` after the first turn, which Claude Code sends; beta `mid-conversation-system-2026-04-07`). They are then sent where they stand, so the system prompt, and Claude\'s prompt cache of the turns before them, stay as they were; otherwise they join the system prompt, in order, and one that comes later in a session makes Claude read the whole conversation again at the cache-write price. Add the beta header in `headers` (`anthropic-beta`, comma-separated with any other). Other providers ignore this: OpenAI-format upstreams get them where they stand.',
+    ),
   adaptiveThinking: z
     .boolean()
     .default(false)
@@ -330,6 +336,7 @@ export const deploymentSchema = z.strictObject({
       responsesApi: false,
       effort: false,
       contextManagement: false,
+      midConversationSystem: false,
       adaptiveThinking: false,
       structuredOutputs: false,
     })

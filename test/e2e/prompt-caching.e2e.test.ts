@@ -134,6 +134,48 @@ describe('prompt caching through the router', () => {
     ]);
   });
 
+  it("Claude Code's next turn: the turn it cached reaches Claude as the same blocks", async () => {
+    // As Claude Code sends them: its first turn is several text blocks with the last marked; on
+    // the next turn the mark has moved to the tool result and the first turn is unmarked.
+    const firstTurn = [
+      { type: 'text' as const, text: '<system-reminder>Today is 2026-12-02.</system-reminder>' },
+      { type: 'text' as const, text: 'read the file notes.txt' },
+    ];
+    received.length = 0;
+    await client.messages.create({
+      model: 'claude',
+      max_tokens: 512,
+      messages: [
+        { role: 'user', content: [firstTurn[0]!, { ...firstTurn[1]!, cache_control: EPHEMERAL }] },
+      ],
+    });
+    await client.messages.create({
+      model: 'claude',
+      max_tokens: 512,
+      messages: [
+        { role: 'user', content: firstTurn },
+        {
+          role: 'assistant',
+          content: [{ type: 'tool_use', id: 'tu_1', name: 'Read', input: { path: 'notes.txt' } }],
+        },
+        {
+          role: 'user',
+          content: [
+            {
+              type: 'tool_result',
+              tool_use_id: 'tu_1',
+              content: 'hello',
+              cache_control: EPHEMERAL,
+            },
+          ],
+        },
+      ],
+    });
+    const [cached, next] = received.map((r) => (r.body.messages as { content: unknown }[])[0]);
+    expect(cached!.content).toEqual([firstTurn[0], { ...firstTurn[1], cache_control: EPHEMERAL }]);
+    expect(next!.content).toEqual(firstTurn);
+  });
+
   it('never reaches an OpenAI-format upstream', async () => {
     received.length = 0;
     const msg = await client.messages.create(request('gpt'));

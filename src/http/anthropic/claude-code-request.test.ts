@@ -78,6 +78,45 @@ describe("Claude Code's requests", () => {
     expect((out.messages as { role: string }[]).map((m) => m.role)).toEqual(['user']);
   });
 
+  it('stays where it stands for Claude with capabilities.midConversationSystem, marks and all', () => {
+    // Hoisted, a system message that comes later in a session changes the system prompt, and
+    // every turn Claude had cached after it is read again at the price of a cache write.
+    const d = claudeDeployment({ capabilities: { midConversationSystem: true } });
+    const later = {
+      ...claudeCodeShaped,
+      messages: [
+        ...claudeCodeShaped.messages,
+        { role: 'assistant', content: 'Hello.' },
+        {
+          role: 'system',
+          content: [
+            { type: 'text', text: 'New skills: review.', cache_control: { type: 'ephemeral' } },
+          ],
+        },
+        { role: 'user', content: 'Review it.' },
+      ],
+    };
+    const out = chatToAnthropicRequest(adaptRequestForDeployment(messagesToChat(later), d).body, d);
+    expect((out.system as { text: string }[]).map((b) => b.text)).toEqual([
+      'x-billing-header: cc_version=2.1',
+      'You are a coding agent.',
+    ]);
+    expect((out.messages as { role: string; content: unknown }[]).slice(1)).toEqual([
+      {
+        role: 'system',
+        content: [{ type: 'text', text: 'Available agent types: Explore, Plan.' }],
+      },
+      { role: 'assistant', content: [{ type: 'text', text: 'Hello.' }] },
+      {
+        role: 'system',
+        content: [
+          { type: 'text', text: 'New skills: review.', cache_control: { type: 'ephemeral' } },
+        ],
+      },
+      { role: 'user', content: [{ type: 'text', text: 'Review it.' }] },
+    ]);
+  });
+
   it('context_management goes to Claude where the deployment takes it, else is dropped with a warning', () => {
     const edits = claudeCodeShaped.context_management;
     const taking = claudeDeployment({ capabilities: { contextManagement: true } });

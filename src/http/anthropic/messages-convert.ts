@@ -188,13 +188,17 @@ export function messagesToChat(body: unknown, forCount = false): ChatRequest {
       else throw invalidRequest(`${bp}.type "${String(b?.type)}" is not supported.`, `${bp}.type`);
     });
     parts.unshift(...toolMedia);
+    // Several blocks stay parts even unmarked: Claude's prompt cache is a prefix of the request
+    // as sent, and Claude Code's breakpoint moves on to the next turn, so a turn cached as blocks
+    // must come back as those blocks (joined into one text, every later turn missed the cache).
     if (parts.length) {
-      const allText = parts.every((p) => (p as Json).type === 'text' && !(p as Json).cache_control);
+      const onePlainText = parts.length === 1 && (parts[0] as Json).type === 'text';
       out.push({
         role: 'user',
-        content: allText
-          ? parts.map((p) => (p as { text: string }).text).join('\n')
-          : (parts as ChatMessage['content']),
+        content:
+          onePlainText && !(parts[0] as Json).cache_control
+            ? (parts[0] as { text: string }).text
+            : (parts as ChatMessage['content']),
       } as ChatMessage);
     }
   });

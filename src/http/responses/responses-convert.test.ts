@@ -4,7 +4,7 @@
 // function outputs given as content parts.
 import { describe, expect, it } from 'vitest';
 import type { ReasoningDetail } from '../../core/wire-types.js';
-import { convertInput } from './responses-convert.js';
+import { convertInput, responsesToChat } from './responses-convert.js';
 import { reasoningItem } from './responses-reasoning.js';
 
 const signed: ReasoningDetail = {
@@ -114,5 +114,25 @@ describe('convertInput: function_call_output parts', () => {
       },
       { role: 'user', content: 'What is on it?' },
     ]);
+  });
+});
+
+describe('Responses fields Chat Completions shares', () => {
+  it('bridges prompt_cache_key, safety_identifier and user', () => {
+    const { chat } = responsesToChat(
+      {
+        model: 'm',
+        input: 'hi',
+        prompt_cache_key: 'session-1',
+        safety_identifier: 'user-hash',
+        user: 'legacy-user',
+      },
+      undefined,
+    );
+    expect(chat).toMatchObject({
+      prompt_cache_key: 'session-1',
+      safety_identifier: 'user-hash',
+      user: 'legacy-user',
+    });
   });
 });

@@ -222,6 +222,12 @@ export function responsesToChat(
     chat.max_completion_tokens = body.max_output_tokens;
   if (typeof body.temperature === 'number') chat.temperature = body.temperature;
   if (typeof body.top_p === 'number') chat.top_p = body.top_p;
+  // Chat Completions takes these as Responses does (OpenAI's API reference): the cache key keeps
+  // an agent's turns on the upstream's warm prompt cache (the Codex CLI sends its session's), the
+  // end user's name reaches the upstream (Claude's as metadata.user_id).
+  if (typeof body.prompt_cache_key === 'string') chat.prompt_cache_key = body.prompt_cache_key;
+  if (typeof body.safety_identifier === 'string') chat.safety_identifier = body.safety_identifier;
+  if (typeof body.user === 'string') chat.user = body.user;
   // Log-probabilities are asked for with `include` (and `top_logprobs`) in Responses: as chat's
   // `logprobs`, they route to deployments that return them and come back on output_text.
   if (wantsLogprobs(body)) {

@@ -175,15 +175,20 @@ export function jsonOutputTool(body: ChatRequest, deployment: DeploymentConfig):
 /** Chat request → Anthropic Messages request body. */
 export function chatToAnthropicRequest(body: ChatRequest, deployment: DeploymentConfig): Json {
   const system: Json[] = [];
-  const messages: { role: 'user' | 'assistant'; content: Json[] }[] = [];
-  const push = (role: 'user' | 'assistant', blocks: Json[]) => {
+  const messages: { role: 'user' | 'assistant' | 'system'; content: Json[] }[] = [];
+  const push = (role: 'user' | 'assistant' | 'system', blocks: Json[]) => {
     const last = messages[messages.length - 1];
     // Anthropic expects user/assistant alternation: merge adjacent same-role turns.
     if (last && last.role === role) last.content.push(...blocks);
     else messages.push({ role, content: blocks });
   };
   for (const m of body.messages) {
-    if (m.role === 'system' || m.role === 'developer')
+    const systemText = m.role === 'system' || m.role === 'developer';
+    // After the first turn, where the platform takes it (capabilities.midConversationSystem): in
+    // place, so the system prompt and the cached turns before it stay as they were.
+    if (systemText && messages.length && deployment.capabilities.midConversationSystem)
+      push('system', userBlocks(m.content as ChatMessage['content']));
+    else if (systemText)
       system.push(
         ...(hasCacheMark(m.content)
           ? userBlocks(m.content as ChatMessage['content'])

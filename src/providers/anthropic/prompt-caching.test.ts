@@ -80,6 +80,60 @@ describe('prompt caching (cache_control)', () => {
     });
   });
 
+  it("keeps a turn's text blocks as Claude cached them once its breakpoint has moved on", () => {
+    // Claude Code's first turn marks the prompt's last block; on the next turn the mark moves to
+    // the tool result and the first turn goes unmarked. Claude's cache is a prefix of the request
+    // as sent: the first turn must reach it as the same blocks, not joined into one text.
+    const blocks = [
+      { type: 'text', text: '<system-reminder>Today is 2026-12-02.</system-reminder>' },
+      { type: 'text', text: 'read notes.txt' },
+    ];
+    const first = chatToAnthropicRequest(
+      messagesToChat({
+        model: 'm',
+        max_tokens: 10,
+        messages: [
+          {
+            role: 'user',
+            content: [blocks[0], { ...blocks[1], cache_control: EPHEMERAL }],
+          },
+        ],
+      }),
+      claude,
+    );
+    const next = chatToAnthropicRequest(
+      messagesToChat({
+        model: 'm',
+        max_tokens: 10,
+        messages: [
+          { role: 'user', content: blocks },
+          {
+            role: 'assistant',
+            content: [{ type: 'tool_use', id: 'tu_1', name: 'Read', input: { path: 'notes.txt' } }],
+          },
+          {
+            role: 'user',
+            content: [
+              {
+                type: 'tool_result',
+                tool_use_id: 'tu_1',
+                content: 'hello',
+                cache_control: EPHEMERAL,
+              },
+            ],
+          },
+        ],
+      }),
+      claude,
+    );
+    const firstTurn = (r: Record<string, unknown>) =>
+      (r.messages as { content: Record<string, unknown>[] }[])[0]!.content.map(
+        ({ cache_control: _mark, ...block }) => block,
+      );
+    expect(firstTurn(first)).toEqual(blocks);
+    expect(firstTurn(next)).toEqual(blocks);
+  });
+
   it('sends unmarked requests as before: the system prompt as one string', () => {
     const sent = chatToAnthropicRequest(
       messagesToChat({
