@@ -1,17 +1,17 @@
 // Responses API conversations in the PostgreSQL request log (response-store.ts has the
 // contract), shared by every replica: the `conversations` rows, the lease of a running background
 // response on its row (conditional updates, so a cancel, the sweep and the run's own end race
-// safely), and a streamed one's events in `response_events`.
+// safely), a streamed one's events in `response_events`, and its output items in `response_items`.
 import type pg from 'pg';
 import type { ConversationStore } from '../response-store.js';
 import { inTransaction } from './pg-transaction.js';
 
 export function createPostgresConversationStore(
   pool: pg.Pool,
-  tables: { conversations: string; events: string },
+  tables: { conversations: string; events: string; items: string },
   ready: () => Promise<void>,
 ): ConversationStore {
-  const { conversations, events: eventsTable } = tables;
+  const { conversations, events: eventsTable, items: itemsTable } = tables;
   return {
     async saveConversation(id, createdAt, json, lease) {
       await ready();
@@ -30,6 +30,7 @@ export function createPostgresConversationStore(
       await ready();
       return inTransaction(pool, async (client) => {
         await client.query(`DELETE FROM ${eventsTable} WHERE response_id = $1`, [id]);
+        await client.query(`DELETE FROM ${itemsTable} WHERE response_id = $1`, [id]);
         const res = await client.query(`DELETE FROM ${conversations} WHERE id = $1`, [id]);
         return (res.rowCount ?? 0) > 0;
       });
@@ -74,6 +75,27 @@ export function createPostgresConversationStore(
          ON CONFLICT (response_id, seq) DO UPDATE SET body = EXCLUDED.body`,
         values,
       );
+    },
+    async saveConversationItems(id, owner, createdAt, items) {
+      if (items.length === 0) return;
+      await ready();
+      const values: unknown[] = [owner, id, createdAt];
+      const rows = items.map((i) => `($1, $${values.push(i.id)}, $2, $3, $${values.push(i.json)})`);
+      await pool.query(
+        `INSERT INTO ${itemsTable} (owner, id, response_id, created_at, body) VALUES ${rows.join(', ')}
+         ON CONFLICT (owner, id) DO UPDATE SET response_id = EXCLUDED.response_id,
+           created_at = EXCLUDED.created_at, body = EXCLUDED.body`,
+        values,
+      );
+    },
+    async conversationItems(owner, ids) {
+      if (ids.length === 0) return [];
+      await ready();
+      const res = await pool.query(
+        `SELECT id, body AS json FROM ${itemsTable} WHERE owner = $1 AND id = ANY($2)`,
+        [owner, ids],
+      );
+      return res.rows as { id: string; json: string }[];
     },
     async conversationEvents(id, after, limit) {
       await ready();

@@ -1,6 +1,6 @@
 // Responses API conversations in the SQLite request log (response-store.ts has the contract):
 // the `conversations` rows, the lease of a running background response on its row, and a
-// streamed one's events in `response_events`.
+// streamed one's events in `response_events`, its output items in `response_items`.
 import type Database from 'better-sqlite3';
 import type { ConversationStore } from '../response-store.js';
 
@@ -25,6 +25,7 @@ export function createSqliteConversationStore(
       await ready();
       return db.transaction(() => {
         db.prepare('DELETE FROM response_events WHERE response_id = ?').run(id);
+        db.prepare('DELETE FROM response_items WHERE response_id = ?').run(id);
         return db.prepare('DELETE FROM conversations WHERE id = ?').run(id).changes > 0;
       })();
     },
@@ -65,6 +66,22 @@ export function createSqliteConversationStore(
         'INSERT OR REPLACE INTO response_events (response_id, seq, body) VALUES (?, ?, ?)',
       );
       db.transaction(() => events.forEach((e, i) => insert.run(id, first + i, e)))();
+    },
+    async saveConversationItems(id, owner, createdAt, items) {
+      await ready();
+      const upsert = db.prepare(
+        'INSERT OR REPLACE INTO response_items (owner, id, response_id, created_at, body) VALUES (?, ?, ?, ?, ?)',
+      );
+      db.transaction(() => items.forEach((i) => upsert.run(owner, i.id, id, createdAt, i.json)))();
+    },
+    async conversationItems(owner, ids) {
+      if (ids.length === 0) return [];
+      await ready();
+      return db
+        .prepare(
+          `SELECT id, body AS json FROM response_items WHERE owner = ? AND id IN (${ids.map(() => '?').join(', ')})`,
+        )
+        .all(owner, ...ids) as { id: string; json: string }[];
     },
     async conversationEvents(id, after, limit) {
       await ready();
