@@ -121,6 +121,31 @@ describe.each(backends)('item references ($name)', (backend) => {
         .map((e) => (e.item as Json).id);
       const completed = events.find((e) => e.type === 'response.completed')!.response as Json;
       expect((completed.output as Json[]).map((o) => o.id)).toEqual(doneIds);
+      // A background one: its items are kept when its run ends.
+      const queued = await post(a, { model: 'model-router', input: 'Later?', background: true });
+      let later = queued.json() as Json;
+      while (later.status === 'queued' || later.status === 'in_progress') {
+        await new Promise((r) => setImmediate(r));
+        const got = await a.app.inject({
+          method: 'GET',
+          url: `/v1/responses/${String(later.id)}`,
+          headers: as('team-a'),
+        });
+        later = got.json() as Json;
+      }
+      const laterId = (later.output as Json[])[1]!.id;
+      const fromBackground = await post(b, {
+        model: 'model-router',
+        input: [
+          { type: 'item_reference', id: laterId },
+          { role: 'user', content: 'Now?' },
+        ],
+      });
+      expect(fromBackground.statusCode, fromBackground.body).toBe(200);
+      expect(b.lastMessages()!.map((m) => [m.role, m.content])).toEqual([
+        ['assistant', 'four'],
+        ['user', 'Now?'],
+      ]);
       // On the other replica: references to both turns' items, one of them the id-only form.
       const next = await post(b, {
         model: 'model-router',
