@@ -75,7 +75,15 @@ export interface KeptItem {
 
 /** Where conversations persist: the request-log stores, and memory without one. */
 export interface ConversationStore {
-  saveConversation(id: string, createdAt: number, json: string, lease?: RunLease): Promise<void>;
+  /** Saves a conversation and, with `items`, keeps its output items under `items.owner` in the
+   * same write (as saveConversationItems). */
+  saveConversation(
+    id: string,
+    createdAt: number,
+    json: string,
+    lease?: RunLease,
+    items?: { owner: string; items: readonly KeptItem[] },
+  ): Promise<void>;
   getConversation(id: string): Promise<string | undefined>;
   /** Deletes it and its events. */
   deleteConversation(id: string): Promise<boolean>;
@@ -128,17 +136,22 @@ export function createResponseStore(capacity = 10_000, backing?: ConversationSto
   };
   const visible = (stored: StoredResponse | undefined, owner: string) =>
     stored && (stored.owner === undefined || stored.owner === owner) ? stored : undefined;
-  /** Keeps the items of a response just written (a queued or failed one has none). */
-  const keepItems = async (response: StoredResponse) => {
+  /** The items of a response as kept (a queued or failed one has none); a response stored before
+   * owners were kept is anyone's, its items under no tenant. */
+  const keptItems = (response: StoredResponse) => {
     const items = outputItems(response);
-    if (items.length === 0) return;
-    // A response stored before owners were kept is anyone's; its items are under no tenant.
-    await conversations.saveConversationItems(
-      response.id,
-      response.owner ?? '',
-      response.createdAt,
-      items,
-    );
+    return items.length ? { owner: response.owner ?? '', items } : undefined;
+  };
+  /** Keeps the items of a response just written by a conditional write (a background run's). */
+  const keepItems = async (response: StoredResponse) => {
+    const kept = keptItems(response);
+    if (kept)
+      await conversations.saveConversationItems(
+        response.id,
+        kept.owner,
+        response.createdAt,
+        kept.items,
+      );
   };
   return {
     async save(response, lease) {
@@ -147,8 +160,8 @@ export function createResponseStore(capacity = 10_000, backing?: ConversationSto
         response.createdAt,
         JSON.stringify(response),
         lease,
+        keptItems(response),
       );
-      await keepItems(response);
     },
     async get(id, owner) {
       return visible(await find(id), owner);

@@ -21,11 +21,12 @@ export function createMemoryConversationStore(capacity: number): ConversationSto
     itemKeys.delete(id);
     return bodies.delete(id);
   };
-  return {
-    async saveConversation(id, _createdAt, json, lease) {
+  const store: ConversationStore = {
+    async saveConversation(id, createdAt, json, lease, kept) {
       bodies.set(id, json);
       if (lease) leases.set(id, { ...lease });
       else leases.delete(id);
+      if (kept) await store.saveConversationItems(id, kept.owner, createdAt, kept.items);
       if (bodies.size > capacity) {
         const oldest = bodies.keys().next().value;
         if (oldest !== undefined) forget(oldest);
@@ -92,4 +93,5 @@ export function createMemoryConversationStore(capacity: number): ConversationSto
         .map((e) => e.data);
     },
   };
+  return store;
 }

@@ -6,6 +6,10 @@ import type pg from 'pg';
 import type { ConversationStore } from '../response-store.js';
 import { inTransaction } from './pg-transaction.js';
 
+/** An item id a tenant already has now names the newest item (response_items' key). */
+const UPSERT_ITEM = `ON CONFLICT (owner, id) DO UPDATE SET response_id = EXCLUDED.response_id,
+  created_at = EXCLUDED.created_at, body = EXCLUDED.body`;
+
 export function createPostgresConversationStore(
   pool: pg.Pool,
   tables: { conversations: string; events: string; items: string },
@@ -13,12 +17,20 @@ export function createPostgresConversationStore(
 ): ConversationStore {
   const { conversations, events: eventsTable, items: itemsTable } = tables;
   return {
-    async saveConversation(id, createdAt, json, lease) {
+    async saveConversation(id, createdAt, json, lease, kept) {
       await ready();
+      const save = `INSERT INTO ${conversations} (id, created_at, body, lease_holder, lease_until) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (id) DO UPDATE SET body = EXCLUDED.body, lease_holder = EXCLUDED.lease_holder, lease_until = EXCLUDED.lease_until`;
+      const params = [id, createdAt, json, lease?.holder ?? null, lease?.until ?? null];
+      if (!kept?.items.length) return void (await pool.query(save, params));
+      // The response and its items in one statement: one round trip, all or nothing.
       await pool.query(
-        `INSERT INTO ${conversations} (id, created_at, body, lease_holder, lease_until) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (id) DO UPDATE SET body = EXCLUDED.body, lease_holder = EXCLUDED.lease_holder, lease_until = EXCLUDED.lease_until`,
-        [id, createdAt, json, lease?.holder ?? null, lease?.until ?? null],
+        `WITH saved AS (${save} RETURNING id)
+         INSERT INTO ${itemsTable} (owner, id, response_id, created_at, body)
+         SELECT $6, item.id, saved.id, $2, item.body
+         FROM saved, unnest($7::text[], $8::text[]) AS item (id, body)
+         ${UPSERT_ITEM}`,
+        [...params, kept.owner, kept.items.map((i) => i.id), kept.items.map((i) => i.json)],
       );
     },
     async getConversation(id) {
@@ -79,13 +91,11 @@ export function createPostgresConversationStore(
     async saveConversationItems(id, owner, createdAt, items) {
       if (items.length === 0) return;
       await ready();
-      const values: unknown[] = [owner, id, createdAt];
-      const rows = items.map((i) => `($1, $${values.push(i.id)}, $2, $3, $${values.push(i.json)})`);
       await pool.query(
-        `INSERT INTO ${itemsTable} (owner, id, response_id, created_at, body) VALUES ${rows.join(', ')}
-         ON CONFLICT (owner, id) DO UPDATE SET response_id = EXCLUDED.response_id,
-           created_at = EXCLUDED.created_at, body = EXCLUDED.body`,
-        values,
+        `INSERT INTO ${itemsTable} (owner, id, response_id, created_at, body)
+         SELECT $1, item.id, $2, $3, item.body FROM unnest($4::text[], $5::text[]) AS item (id, body)
+         ${UPSERT_ITEM}`,
+        [owner, id, createdAt, items.map((i) => i.id), items.map((i) => i.json)],
       );
     },
     async conversationItems(owner, ids) {

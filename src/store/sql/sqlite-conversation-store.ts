@@ -2,18 +2,27 @@
 // the `conversations` rows, the lease of a running background response on its row, and a
 // streamed one's events in `response_events`, its output items in `response_items`.
 import type Database from 'better-sqlite3';
-import type { ConversationStore } from '../response-store.js';
+import type { ConversationStore, KeptItem } from '../response-store.js';
 
 export function createSqliteConversationStore(
   db: Database.Database,
   ready: () => Promise<void>,
 ): ConversationStore {
+  const keepItems = (id: string, owner: string, createdAt: number, items: readonly KeptItem[]) => {
+    const upsert = db.prepare(
+      'INSERT OR REPLACE INTO response_items (owner, id, response_id, created_at, body) VALUES (?, ?, ?, ?, ?)',
+    );
+    for (const i of items) upsert.run(owner, i.id, id, createdAt, i.json);
+  };
   return {
-    async saveConversation(id, createdAt, json, lease) {
+    async saveConversation(id, createdAt, json, lease, kept) {
       await ready();
-      db.prepare(
-        'INSERT OR REPLACE INTO conversations (id, created_at, body, lease_holder, lease_until) VALUES (?, ?, ?, ?, ?)',
-      ).run(id, createdAt, json, lease?.holder ?? null, lease?.until ?? null);
+      db.transaction(() => {
+        db.prepare(
+          'INSERT OR REPLACE INTO conversations (id, created_at, body, lease_holder, lease_until) VALUES (?, ?, ?, ?, ?)',
+        ).run(id, createdAt, json, lease?.holder ?? null, lease?.until ?? null);
+        if (kept) keepItems(id, kept.owner, createdAt, kept.items);
+      })();
     },
     async getConversation(id) {
       await ready();
@@ -69,10 +78,7 @@ export function createSqliteConversationStore(
     },
     async saveConversationItems(id, owner, createdAt, items) {
       await ready();
-      const upsert = db.prepare(
-        'INSERT OR REPLACE INTO response_items (owner, id, response_id, created_at, body) VALUES (?, ?, ?, ?, ?)',
-      );
-      db.transaction(() => items.forEach((i) => upsert.run(owner, i.id, id, createdAt, i.json)))();
+      db.transaction(() => keepItems(id, owner, createdAt, items))();
     },
     async conversationItems(owner, ids) {
       if (ids.length === 0) return [];
