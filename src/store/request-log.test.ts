@@ -150,6 +150,26 @@ describe('request log stores', () => {
     await store.close();
   });
 
+  it('SQLite: a log written before response items gains their table, its responses kept', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'mr-log-')), 'requests.db');
+    const old = createSqliteRequestStore(path);
+    await old.saveConversation('resp_old', 1_700_000_000_000, '{"id":"resp_old"}');
+    await old.close();
+    // The log as a build before migration 13 left it.
+    const db = new Database(path);
+    db.exec('DROP TABLE response_items; DELETE FROM schema_migrations WHERE version = 13');
+    db.close();
+    const store = createSqliteRequestStore(path);
+    expect(await store.getConversation('resp_old')).toBe('{"id":"resp_old"}');
+    await store.saveConversationItems('resp_old', 'team-a', 1_700_000_000_000, [
+      { id: 'msg_1', json: '{"id":"msg_1"}' },
+    ]);
+    expect(await store.conversationItems('team-a', ['msg_1'])).toEqual([
+      { id: 'msg_1', json: '{"id":"msg_1"}' },
+    ]);
+    await store.close();
+  });
+
   it.skipIf(!havePg)('PostgreSQL: round trip, idempotent migrations, retention', async () => {
     const store = createPostgresRequestStore(PG_URL, { schema });
     await roundTrip(store);

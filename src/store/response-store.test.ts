@@ -1,7 +1,8 @@
 // The response store's contract for background runs, the same on every backend (memory, SQLite,
 // a real PostgreSQL): only the lease holder writes a running response; a cancel or the sweep ends
 // it once, and then the holder's writes fail; the sweep takes only leases that ran out; kept
-// events come back in order after a sequence number and go with their response (delete, retention).
+// events come back in order after a sequence number and go with their response (delete, retention);
+// output items are found by id for their tenant only, and go with their response too.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -119,4 +120,62 @@ describe.each(backends)('response store runs ($name)', (backend) => {
       }
     },
   );
+
+  it.skipIf(backend.skip)(
+    'output items are found by id, for their tenant only, and go with their response',
+    async () => {
+      const { store, log } = backend.open();
+      const output = [
+        { type: 'reasoning', id: 'rs_a', summary: [] },
+        {
+          type: 'message',
+          id: 'msg_a',
+          role: 'assistant',
+          content: [{ type: 'output_text', text: 'four' }],
+        },
+        { type: 'function_call', id: 'fc_a', call_id: 'call_1', name: 'f', arguments: '{}' },
+      ];
+      const done = response('resp_i', 'completed');
+      await store.save({ ...done, response: { ...done.response, output } });
+      const found = await store.items('team-a', ['msg_a', 'fc_a', 'rs_a', 'msg_nope']);
+      expect(Object.fromEntries(found)).toEqual({
+        rs_a: output[0],
+        msg_a: output[1],
+        fc_a: output[2],
+      });
+      // Another tenant's ids do not exist for it.
+      expect((await store.items('team-b', ['msg_a', 'fc_a'])).size).toBe(0);
+      expect((await store.items('team-a', [])).size).toBe(0);
+      // A background response's items, once its run wrote them.
+      await store.save(response('resp_bg', 'queued'), { holder: 'A', until: T0 + 1000 });
+      expect((await store.items('team-a', ['msg_bg'])).size).toBe(0);
+      const bg = response('resp_bg', 'completed');
+      const bgOutput = [{ type: 'message', id: 'msg_bg', role: 'assistant', content: [] }];
+      expect(
+        await store.update({ ...bg, response: { ...bg.response, output: bgOutput } }, 'A', null),
+      ).toBe(true);
+      expect([...(await store.items('team-a', ['msg_bg'])).keys()]).toEqual(['msg_bg']);
+      // Deleted with their response, and past the log's retention.
+      expect(await store.delete('resp_i', 'team-a')).toBe(true);
+      expect((await store.items('team-a', ['msg_a', 'fc_a', 'rs_a'])).size).toBe(0);
+      if (log) {
+        await log.deleteOlderThan(T0 + 1);
+        expect((await store.items('team-a', ['msg_bg'])).size).toBe(0);
+        await log.close();
+      }
+    },
+  );
+});
+
+it('the memory store forgets the items of the responses it no longer keeps', async () => {
+  const store = createResponseStore(2);
+  for (const n of [1, 2, 3]) {
+    const r = response(`resp_${n}`, 'completed');
+    await store.save({
+      ...r,
+      response: { ...r.response, output: [{ type: 'message', id: `msg_${n}` }] },
+    });
+  }
+  const found = await store.items('team-a', ['msg_1', 'msg_2', 'msg_3']);
+  expect([...found.keys()].sort()).toEqual(['msg_2', 'msg_3']);
 });

@@ -6,8 +6,12 @@
 // request log, in memory only (the most recent `capacity`). A background response
 // (`background: true`) is stored as soon as it is queued, with a lease held by the replica running
 // it; the lease's end is what a cancel or the sweep of a dead replica's runs races against, so
-// each of them ends a run at most once (conditional writes).
+// each of them ends a run at most once (conditional writes). The output items of a stored response
+// (messages, function calls, reasoning, with the ids the client saw) are also kept by tenant and
+// id, so a later request's `item_reference` finds one without reading whole responses; they go
+// with their response (delete, retention, the memory store's bound).
 import type { ChatMessage } from '../core/wire-types.js';
+import { isObject } from '../core/is-object.js';
 import { createMemoryConversationStore } from './memory/memory-conversation-store.js';
 
 export interface StoredResponse {
@@ -59,11 +63,27 @@ export interface ResponseStore {
   appendEvents(id: string, first: number, events: readonly string[]): Promise<void>;
   /** Kept events with a sequence number above `after`, in order, at most `limit`. */
   events(id: string, after: number, limit: number): Promise<string[]>;
+  /** The output items with these ids of `owner`'s stored responses, by id (the unknown left out). */
+  items(owner: string, ids: readonly string[]): Promise<Map<string, Record<string, unknown>>>;
+}
+
+/** An output item as the item table keeps it: its id and its JSON. */
+export interface KeptItem {
+  id: string;
+  json: string;
 }
 
 /** Where conversations persist: the request-log stores, and memory without one. */
 export interface ConversationStore {
-  saveConversation(id: string, createdAt: number, json: string, lease?: RunLease): Promise<void>;
+  /** Saves a conversation and, with `items`, keeps its output items under `items.owner` in the
+   * same write (as saveConversationItems). */
+  saveConversation(
+    id: string,
+    createdAt: number,
+    json: string,
+    lease?: RunLease,
+    items?: { owner: string; items: readonly KeptItem[] },
+  ): Promise<void>;
   getConversation(id: string): Promise<string | undefined>;
   /** Deletes it and its events. */
   deleteConversation(id: string): Promise<boolean>;
@@ -82,7 +102,31 @@ export interface ConversationStore {
   expiredConversations(now: number, limit: number): Promise<string[]>;
   appendConversationEvents(id: string, first: number, events: readonly string[]): Promise<void>;
   conversationEvents(id: string, after: number, limit: number): Promise<string[]>;
+  /** Keeps the output items of conversation `id` under `owner` (an item id already kept for
+   * `owner` now names this one: the newest wins). */
+  saveConversationItems(
+    id: string,
+    owner: string,
+    createdAt: number,
+    items: readonly KeptItem[],
+  ): Promise<void>;
+  /** `owner`'s kept items with these ids (in no particular order). */
+  conversationItems(owner: string, ids: readonly string[]): Promise<KeptItem[]>;
 }
+
+/** A response's output items that have an id, as kept for lookups by id (one per id). */
+function outputItems(response: StoredResponse): KeptItem[] {
+  const output = response.response?.output;
+  if (!Array.isArray(output)) return [];
+  const byId = new Map<string, KeptItem>();
+  for (const item of output as unknown[])
+    if (isObject(item) && typeof item.id === 'string' && item.id)
+      byId.set(item.id, { id: item.id, json: JSON.stringify(item) });
+  return [...byId.values()];
+}
+
+/** Ids looked up per query, under SQLite's bound on a statement's parameters. */
+const LOOKUP_CHUNK = 500;
 
 export function createResponseStore(capacity = 10_000, backing?: ConversationStore): ResponseStore {
   const conversations = backing ?? createMemoryConversationStore(capacity);
@@ -92,6 +136,23 @@ export function createResponseStore(capacity = 10_000, backing?: ConversationSto
   };
   const visible = (stored: StoredResponse | undefined, owner: string) =>
     stored && (stored.owner === undefined || stored.owner === owner) ? stored : undefined;
+  /** The items of a response as kept (a queued or failed one has none); a response stored before
+   * owners were kept is anyone's, its items under no tenant. */
+  const keptItems = (response: StoredResponse) => {
+    const items = outputItems(response);
+    return items.length ? { owner: response.owner ?? '', items } : undefined;
+  };
+  /** Keeps the items of a response just written by a conditional write (a background run's). */
+  const keepItems = async (response: StoredResponse) => {
+    const kept = keptItems(response);
+    if (kept)
+      await conversations.saveConversationItems(
+        response.id,
+        kept.owner,
+        response.createdAt,
+        kept.items,
+      );
+  };
   return {
     async save(response, lease) {
       await conversations.saveConversation(
@@ -99,6 +160,7 @@ export function createResponseStore(capacity = 10_000, backing?: ConversationSto
         response.createdAt,
         JSON.stringify(response),
         lease,
+        keptItems(response),
       );
     },
     async get(id, owner) {
@@ -108,23 +170,27 @@ export function createResponseStore(capacity = 10_000, backing?: ConversationSto
       if (!visible(await find(id), owner)) return false;
       return conversations.deleteConversation(id);
     },
-    update(response, holder, until) {
-      return conversations.updateLeasedConversation(
+    async update(response, holder, until) {
+      const held = await conversations.updateLeasedConversation(
         response.id,
         holder,
         JSON.stringify(response),
         until,
       );
+      if (held) await keepItems(response);
+      return held;
     },
     renew(id, holder, until) {
       return conversations.updateLeasedConversation(id, holder, undefined, until);
     },
-    end(response, expiredBefore) {
-      return conversations.endLeasedConversation(
+    async end(response, expiredBefore) {
+      const ended = await conversations.endLeasedConversation(
         response.id,
         JSON.stringify(response),
         expiredBefore,
       );
+      if (ended) await keepItems(response);
+      return ended;
     },
     async expired(now, limit) {
       const bodies = await conversations.expiredConversations(now, limit);
@@ -135,6 +201,18 @@ export function createResponseStore(capacity = 10_000, backing?: ConversationSto
     },
     events(id, after, limit) {
       return conversations.conversationEvents(id, after, limit);
+    },
+    async items(owner, ids) {
+      const found = new Map<string, Record<string, unknown>>();
+      if (ids.length === 0) return found;
+      const unique = [...new Set(ids)];
+      for (let i = 0; i < unique.length; i += LOOKUP_CHUNK)
+        for (const item of await conversations.conversationItems(
+          owner,
+          unique.slice(i, i + LOOKUP_CHUNK),
+        ))
+          found.set(item.id, JSON.parse(item.json) as Record<string, unknown>);
+      return found;
     },
   };
 }

@@ -38,6 +38,13 @@ const apis = (): Array<[string, LanguageModel]> => [
   ['responses', openai.responses('model-router')],
 ];
 
+/** The Responses item id the SDK keeps on an assistant message's text. */
+function itemIdOf(message: unknown): string {
+  const part = (message as { content: { providerOptions?: { openai?: { itemId?: string } } }[] })
+    .content[0];
+  return part!.providerOptions!.openai!.itemId!;
+}
+
 const weather = tool({
   description: 'Get the weather in a city',
   inputSchema: z.object({ city: z.string() }),
@@ -143,25 +150,61 @@ describe('Vercel AI SDK (@ai-sdk/openai) against the router', () => {
     }
   });
 
-  it('a second turn on Responses: item references get a 400 saying what to send; store: false works', async () => {
-    // The SDK refers to the first turn's output by item id while `store` is on (its default).
-    const model = openai.responses('model-router');
+  it('a second turn on Responses with store on: the item references it sends are looked up', async () => {
+    // The SDK refers to the first turn's output by item id while `store` is on (its default):
+    // before, the router answered 400.
+    const sent: unknown[] = [];
+    const recording = createOpenAI({
+      baseURL: `${server.baseUrl}/v1`,
+      apiKey: 'unused',
+      fetch: async (url, init) => {
+        if (typeof init?.body === 'string') sent.push(JSON.parse(init.body));
+        return fetch(url, init);
+      },
+    });
+    const model = recording.responses('model-router');
     const first = await generateText({ model, prompt: 'Hi' });
     const messages = [
       { role: 'user' as const, content: 'Hi' },
       ...first.response.messages,
       { role: 'user' as const, content: 'And then?' },
     ];
-    const err = await generateText({ model, messages, maxRetries: 0 }).catch((e) => e);
-    expect(APICallError.isInstance(err)).toBe(true);
-    expect((err as APICallError).statusCode).toBe(400);
-    expect((err as APICallError).message).toContain('providerOptions.openai.store: false');
-    const second = await generateText({
+    for (const stream of [false, true]) {
+      const second = stream
+        ? await (async () => {
+            const s = streamText({ model, messages, maxRetries: 0 });
+            await s.consumeStream();
+            return { text: await s.text, response: await s.response };
+          })()
+        : await generateText({ model, messages, maxRetries: 0 });
+      expect(second.text.length, `stream ${stream}`).toBeGreaterThan(0);
+      const input = (sent.at(-1) as { input: { type?: string; id?: string }[] }).input;
+      expect(input[1], `stream ${stream}`).toEqual({
+        type: 'item_reference',
+        id: itemIdOf(first.response.messages[0]),
+      });
+      // The model got the first turn's answer itself, as the second response's input lists it.
+      const listed = (await (
+        await fetch(`${server.baseUrl}/v1/responses/${second.response.id}/input_items?order=asc`)
+      ).json()) as { data: { role: string; content: { text: string }[] }[] };
+      expect(listed.data.map((i) => [i.role, i.content[0]!.text])).toEqual([
+        ['user', 'Hi'],
+        ['assistant', first.text],
+        ['user', 'And then?'],
+      ]);
+    }
+    // A third turn refers to both earlier answers.
+    const third = await generateText({
       model,
-      messages,
-      providerOptions: { openai: { store: false } },
+      messages: [...messages, ...(await generateText({ model, messages })).response.messages],
+      maxRetries: 0,
     });
-    expect(second.text.length).toBeGreaterThan(0);
+    expect(third.text.length).toBeGreaterThan(0);
+    expect(
+      (sent.at(-1) as { input: { type?: string }[] }).input.filter(
+        (i) => i.type === 'item_reference',
+      ),
+    ).toHaveLength(2);
   });
 
   it('embed and embedMany through openai.embedding', async () => {

@@ -341,4 +341,54 @@ describe('Responses API passed natively to upstreams that speak it', () => {
     expect(input.filter((i) => i.type === 'reasoning')).toEqual([own]);
     expect(input).toHaveLength(6);
   });
+
+  it("item references name the upstream's items by the ids the client got, JSON or streamed", async () => {
+    // The router keeps a native upstream's output item ids as they came (the client saw them in
+    // the body and in the events), and sends the items themselves on: the upstream, or a chat
+    // deployment, may not have them.
+    received.length = 0;
+    const first = await client.responses.create({ model: 'native', input: 'hi' });
+    const [reasoning, message] = first.output;
+    expect([reasoning!.id, message!.id]).toEqual(['rs_1', 'msg_1']);
+    await client.responses.create({
+      model: 'native',
+      input: [
+        { role: 'user', content: 'hi' },
+        { type: 'item_reference', id: reasoning!.id! },
+        { type: 'item_reference', id: message!.id! },
+        { role: 'user', content: 'and then?' },
+      ],
+    });
+    expect(received[1]!.body.input).toEqual([
+      { role: 'user', content: 'hi' },
+      { type: 'reasoning', id: 'rs_1', summary: [{ type: 'summary_text', text: 'Thinking.' }] },
+      {
+        type: 'message',
+        status: 'completed',
+        role: 'assistant',
+        content: [{ type: 'output_text', text: 'native answer 1', annotations: [] }],
+      },
+      { role: 'user', content: 'and then?' },
+    ]);
+    const stream = await client.responses.create({ model: 'native', input: 'go', stream: true });
+    let streamedId = '';
+    for await (const event of stream)
+      if (event.type === 'response.output_item.done' && event.item.type === 'message')
+        streamedId = event.item.id;
+    expect(streamedId).toBe('msg_3');
+    const bridged = await client.responses.create({
+      model: 'bridged',
+      input: [
+        { role: 'user', content: 'go' },
+        { type: 'item_reference', id: streamedId },
+        { role: 'user', content: 'more' },
+      ],
+    });
+    expect(bridged.output_text).toBe('bridged answer 4');
+    expect(received[3]!.body.messages).toEqual([
+      { role: 'user', content: 'go' },
+      { role: 'assistant', content: 'native answer 3' },
+      { role: 'user', content: 'more' },
+    ]);
+  });
 });

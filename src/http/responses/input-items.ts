@@ -9,7 +9,8 @@ import type { StoredResponse } from '../../store/response-store.js';
 import { chatToInputItems, type Json } from './responses-convert.js';
 import { RUNNING_STATUSES } from './responses-run.js';
 
-export function inputItemList(stored: StoredResponse, query: Json): Json {
+/** A stored response's own input items with their ids, in the order they came. */
+export function inputItemsOf(stored: StoredResponse): Json[] {
   // The last message is the answer, once there is one (a background response may not have it).
   const answered =
     !RUNNING_STATUSES.includes(stored.response?.status) &&
@@ -17,7 +18,7 @@ export function inputItemList(stored: StoredResponse, query: Json): Json {
     stored.response?.status !== 'cancelled';
   const own = stored.messages.slice(stored.inputFrom ?? 0, answered ? -1 : undefined);
   const base = stored.id.replace(/^resp_/, '');
-  const items = chatToInputItems(own, { reasoning: true }).map((item, i): Json => {
+  return chatToInputItems(own, { reasoning: true }).map((item, i): Json => {
     if (item.type === 'reasoning') return { ...item, id: `rs_${base}_${i}` };
     if (item.type === 'function_call')
       return { id: `fc_${base}_${i}`, ...item, status: 'completed' };
@@ -35,6 +36,19 @@ export function inputItemList(stored: StoredResponse, query: Json): Json {
       status: 'completed',
     };
   });
+}
+
+/** Where an input item's id (as listed) names its response: `<kind>_<response id's tail>_<index>`. */
+const INPUT_ITEM_ID = /^(?:msg|fc|fco|rs)_(.+)_\d+$/;
+
+/** The id of the response an input item id would belong to (undefined: not such an id). */
+export function responseOfInputItem(id: string): string | undefined {
+  const tail = INPUT_ITEM_ID.exec(id)?.[1];
+  return tail ? `resp_${tail}` : undefined;
+}
+
+export function inputItemList(stored: StoredResponse, query: Json): Json {
+  const items = inputItemsOf(stored);
   const order = query.order ?? 'desc';
   if (order !== 'asc' && order !== 'desc')
     throw invalidRequest(

@@ -137,9 +137,9 @@ export function convertInput(input: unknown): ChatMessage[] {
       return;
     }
     if (item.type === 'item_reference')
-      // Sent by the Vercel AI SDK for earlier turns' items while `store` is on (its default).
+      // Resolved before conversion (item-references.ts); one here was not looked up.
       throw invalidRequest(
-        `${path} is an item_reference (${JSON.stringify(item.id)}): this router does not look input items up by id. Send the item itself (the Vercel AI SDK does with providerOptions.openai.store: false), or continue its response with previous_response_id.`,
+        `${path} is an item_reference (${JSON.stringify(item.id)}), which is looked up only on POST /v1/responses: send the item itself.`,
         `${path}.type`,
         'unsupported_value',
       );

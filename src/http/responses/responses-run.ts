@@ -15,6 +15,7 @@ import {
 import { responseToChat } from '../../providers/openai/responses-native.js';
 import type { ResponseStore, StoredResponse } from '../../store/response-store.js';
 import { chatToInputItems, responsesToChat, type Json } from './responses-convert.js';
+import { resolveItemReferences } from './item-references.js';
 import { isOurReasoningItem } from './responses-reasoning.js';
 import {
   chatChunksToResponseEvents,
@@ -38,12 +39,18 @@ export interface PreparedResponse {
   owner: string;
 }
 
-/** Checks a `POST /v1/responses` body and builds what the gateway runs (400s say what to fix). */
+/** Checks a `POST /v1/responses` body and builds what the gateway runs (400s say what to fix).
+ * Item references in `input` become the stored items they name, for the bridge and for a native
+ * upstream alike. */
 export async function prepareResponse(
-  body: Json | null,
+  sent: Json | null,
   owner: string,
   store: ResponseStore,
 ): Promise<PreparedResponse> {
+  const body =
+    sent && Array.isArray(sent.input)
+      ? { ...sent, input: await resolveItemReferences(sent.input, owner, store) }
+      : sent;
   const previousId =
     body && typeof body.previous_response_id === 'string' ? body.previous_response_id : undefined;
   const previous = previousId ? await store.get(previousId, owner) : undefined;

@@ -1,23 +1,32 @@
 // Responses API conversations in this process's memory: the store when there is no request log
 // (one replica; the most recent `capacity` are kept, nothing survives a restart). Same contract
 // as the SQL stores (response-store.test.ts runs both).
-import type { ConversationStore, RunLease } from '../response-store.js';
+import type { ConversationStore, KeptItem, RunLease } from '../response-store.js';
 
 export function createMemoryConversationStore(capacity: number): ConversationStore {
   const bodies = new Map<string, string>();
   const leases = new Map<string, RunLease>();
   /** Per response: its kept events' sequence numbers and data, in order. */
   const events = new Map<string, { seq: number; data: string }[]>();
+  /** Output items by tenant and item id (`itemKey`), and each response's keys, to forget them
+   * with it: the items are bounded by the responses kept. */
+  const items = new Map<string, KeptItem & { response: string }>();
+  const itemKeys = new Map<string, string[]>();
+  const itemKey = (owner: string, id: string) => `${owner}\n${id}`;
   const forget = (id: string) => {
     leases.delete(id);
     events.delete(id);
+    for (const key of itemKeys.get(id) ?? [])
+      if (items.get(key)?.response === id) items.delete(key);
+    itemKeys.delete(id);
     return bodies.delete(id);
   };
-  return {
-    async saveConversation(id, _createdAt, json, lease) {
+  const store: ConversationStore = {
+    async saveConversation(id, createdAt, json, lease, kept) {
       bodies.set(id, json);
       if (lease) leases.set(id, { ...lease });
       else leases.delete(id);
+      if (kept) await store.saveConversationItems(id, kept.owner, createdAt, kept.items);
       if (bodies.size > capacity) {
         const oldest = bodies.keys().next().value;
         if (oldest !== undefined) forget(oldest);
@@ -61,6 +70,22 @@ export function createMemoryConversationStore(capacity: number): ConversationSto
         kept.sort((a, b) => a.seq - b.seq),
       );
     },
+    async saveConversationItems(id, owner, _createdAt, kept) {
+      if (!bodies.has(id)) return;
+      const keys = new Set(itemKeys.get(id));
+      for (const item of kept) {
+        const key = itemKey(owner, item.id);
+        items.set(key, { ...item, response: id });
+        keys.add(key);
+      }
+      itemKeys.set(id, [...keys]);
+    },
+    async conversationItems(owner, ids) {
+      return ids.flatMap((id) => {
+        const item = items.get(itemKey(owner, id));
+        return item ? [{ id: item.id, json: item.json }] : [];
+      });
+    },
     async conversationEvents(id, after, limit) {
       return (events.get(id) ?? [])
         .filter((e) => e.seq > after)
@@ -68,4 +93,5 @@ export function createMemoryConversationStore(capacity: number): ConversationSto
         .map((e) => e.data);
     },
   };
+  return store;
 }

@@ -1,24 +1,36 @@
 // Responses API conversations in the PostgreSQL request log (response-store.ts has the
 // contract), shared by every replica: the `conversations` rows, the lease of a running background
 // response on its row (conditional updates, so a cancel, the sweep and the run's own end race
-// safely), and a streamed one's events in `response_events`.
+// safely), a streamed one's events in `response_events`, and its output items in `response_items`.
 import type pg from 'pg';
 import type { ConversationStore } from '../response-store.js';
 import { inTransaction } from './pg-transaction.js';
 
+/** An item id a tenant already has now names the newest item (response_items' key). */
+const UPSERT_ITEM = `ON CONFLICT (owner, id) DO UPDATE SET response_id = EXCLUDED.response_id,
+  created_at = EXCLUDED.created_at, body = EXCLUDED.body`;
+
 export function createPostgresConversationStore(
   pool: pg.Pool,
-  tables: { conversations: string; events: string },
+  tables: { conversations: string; events: string; items: string },
   ready: () => Promise<void>,
 ): ConversationStore {
-  const { conversations, events: eventsTable } = tables;
+  const { conversations, events: eventsTable, items: itemsTable } = tables;
   return {
-    async saveConversation(id, createdAt, json, lease) {
+    async saveConversation(id, createdAt, json, lease, kept) {
       await ready();
+      const save = `INSERT INTO ${conversations} (id, created_at, body, lease_holder, lease_until) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (id) DO UPDATE SET body = EXCLUDED.body, lease_holder = EXCLUDED.lease_holder, lease_until = EXCLUDED.lease_until`;
+      const params = [id, createdAt, json, lease?.holder ?? null, lease?.until ?? null];
+      if (!kept?.items.length) return void (await pool.query(save, params));
+      // The response and its items in one statement: one round trip, all or nothing.
       await pool.query(
-        `INSERT INTO ${conversations} (id, created_at, body, lease_holder, lease_until) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (id) DO UPDATE SET body = EXCLUDED.body, lease_holder = EXCLUDED.lease_holder, lease_until = EXCLUDED.lease_until`,
-        [id, createdAt, json, lease?.holder ?? null, lease?.until ?? null],
+        `WITH saved AS (${save} RETURNING id)
+         INSERT INTO ${itemsTable} (owner, id, response_id, created_at, body)
+         SELECT $6, item.id, saved.id, $2, item.body
+         FROM saved, unnest($7::text[], $8::text[]) AS item (id, body)
+         ${UPSERT_ITEM}`,
+        [...params, kept.owner, kept.items.map((i) => i.id), kept.items.map((i) => i.json)],
       );
     },
     async getConversation(id) {
@@ -30,6 +42,7 @@ export function createPostgresConversationStore(
       await ready();
       return inTransaction(pool, async (client) => {
         await client.query(`DELETE FROM ${eventsTable} WHERE response_id = $1`, [id]);
+        await client.query(`DELETE FROM ${itemsTable} WHERE response_id = $1`, [id]);
         const res = await client.query(`DELETE FROM ${conversations} WHERE id = $1`, [id]);
         return (res.rowCount ?? 0) > 0;
       });
@@ -74,6 +87,25 @@ export function createPostgresConversationStore(
          ON CONFLICT (response_id, seq) DO UPDATE SET body = EXCLUDED.body`,
         values,
       );
+    },
+    async saveConversationItems(id, owner, createdAt, items) {
+      if (items.length === 0) return;
+      await ready();
+      await pool.query(
+        `INSERT INTO ${itemsTable} (owner, id, response_id, created_at, body)
+         SELECT $1, item.id, $2, $3, item.body FROM unnest($4::text[], $5::text[]) AS item (id, body)
+         ${UPSERT_ITEM}`,
+        [owner, id, createdAt, items.map((i) => i.id), items.map((i) => i.json)],
+      );
+    },
+    async conversationItems(owner, ids) {
+      if (ids.length === 0) return [];
+      await ready();
+      const res = await pool.query(
+        `SELECT id, body AS json FROM ${itemsTable} WHERE owner = $1 AND id = ANY($2)`,
+        [owner, ids],
+      );
+      return res.rows as { id: string; json: string }[];
     },
     async conversationEvents(id, after, limit) {
       await ready();

@@ -33,6 +33,7 @@ export function createPostgresRequestStore(
   const migrations = schema ? `"${schema}".schema_migrations` : 'schema_migrations';
   const conversations = schema ? `"${schema}".conversations` : 'conversations';
   const responseEvents = schema ? `"${schema}".response_events` : 'response_events';
+  const responseItems = schema ? `"${schema}".response_items` : 'response_items';
   const batchTables = {
     files: schema ? `"${schema}".files` : 'files',
     batches: schema ? `"${schema}".batches` : 'batches',
@@ -127,13 +128,18 @@ export function createPostgresRequestStore(
         `DELETE FROM ${responseEvents} WHERE response_id IN (SELECT id FROM ${conversations} WHERE created_at < $1)`,
         [before],
       );
+      await pool.query(`DELETE FROM ${responseItems} WHERE created_at < $1`, [before]);
       await pool.query(`DELETE FROM ${conversations} WHERE created_at < $1`, [before]);
       return (await pool.query(`DELETE FROM ${table} WHERE time < $1`, [before])).rowCount ?? 0;
     },
     async close() {
       await pool.end();
     },
-    ...createPostgresConversationStore(pool, { conversations, events: responseEvents }, ready),
+    ...createPostgresConversationStore(
+      pool,
+      { conversations, events: responseEvents, items: responseItems },
+      ready,
+    ),
     ...createPostgresBatchStore(pool, batchTables, ready),
   };
   return store;

@@ -207,6 +207,15 @@ export const MIGRATIONS: { version: number; sql: string }[] = [
     CREATE TABLE IF NOT EXISTS response_events (response_id TEXT NOT NULL, seq INTEGER NOT NULL,
       body TEXT NOT NULL, PRIMARY KEY (response_id, seq))`,
   },
+  // Stored responses' output items by tenant and id, for `item_reference` input items (a lookup
+  // by key instead of reading responses); deleted with their response and by its `created_at`.
+  {
+    version: 13,
+    sql: `CREATE TABLE IF NOT EXISTS response_items (owner TEXT NOT NULL, id TEXT NOT NULL,
+      response_id TEXT NOT NULL, created_at {bigint} NOT NULL, body TEXT NOT NULL, PRIMARY KEY (owner, id));
+    CREATE INDEX IF NOT EXISTS response_items_response ON response_items (response_id);
+    CREATE INDEX IF NOT EXISTS response_items_created ON response_items (created_at)`,
+  },
 ];
 
 // Every table the migrations create, by name.

@@ -1,19 +1,28 @@
 // Responses API conversations in the SQLite request log (response-store.ts has the contract):
 // the `conversations` rows, the lease of a running background response on its row, and a
-// streamed one's events in `response_events`.
+// streamed one's events in `response_events`, its output items in `response_items`.
 import type Database from 'better-sqlite3';
-import type { ConversationStore } from '../response-store.js';
+import type { ConversationStore, KeptItem } from '../response-store.js';
 
 export function createSqliteConversationStore(
   db: Database.Database,
   ready: () => Promise<void>,
 ): ConversationStore {
+  const keepItems = (id: string, owner: string, createdAt: number, items: readonly KeptItem[]) => {
+    const upsert = db.prepare(
+      'INSERT OR REPLACE INTO response_items (owner, id, response_id, created_at, body) VALUES (?, ?, ?, ?, ?)',
+    );
+    for (const i of items) upsert.run(owner, i.id, id, createdAt, i.json);
+  };
   return {
-    async saveConversation(id, createdAt, json, lease) {
+    async saveConversation(id, createdAt, json, lease, kept) {
       await ready();
-      db.prepare(
-        'INSERT OR REPLACE INTO conversations (id, created_at, body, lease_holder, lease_until) VALUES (?, ?, ?, ?, ?)',
-      ).run(id, createdAt, json, lease?.holder ?? null, lease?.until ?? null);
+      db.transaction(() => {
+        db.prepare(
+          'INSERT OR REPLACE INTO conversations (id, created_at, body, lease_holder, lease_until) VALUES (?, ?, ?, ?, ?)',
+        ).run(id, createdAt, json, lease?.holder ?? null, lease?.until ?? null);
+        if (kept) keepItems(id, kept.owner, createdAt, kept.items);
+      })();
     },
     async getConversation(id) {
       await ready();
@@ -25,6 +34,7 @@ export function createSqliteConversationStore(
       await ready();
       return db.transaction(() => {
         db.prepare('DELETE FROM response_events WHERE response_id = ?').run(id);
+        db.prepare('DELETE FROM response_items WHERE response_id = ?').run(id);
         return db.prepare('DELETE FROM conversations WHERE id = ?').run(id).changes > 0;
       })();
     },
@@ -65,6 +75,19 @@ export function createSqliteConversationStore(
         'INSERT OR REPLACE INTO response_events (response_id, seq, body) VALUES (?, ?, ?)',
       );
       db.transaction(() => events.forEach((e, i) => insert.run(id, first + i, e)))();
+    },
+    async saveConversationItems(id, owner, createdAt, items) {
+      await ready();
+      db.transaction(() => keepItems(id, owner, createdAt, items))();
+    },
+    async conversationItems(owner, ids) {
+      if (ids.length === 0) return [];
+      await ready();
+      return db
+        .prepare(
+          `SELECT id, body AS json FROM response_items WHERE owner = ? AND id IN (${ids.map(() => '?').join(', ')})`,
+        )
+        .all(owner, ...ids) as { id: string; json: string }[];
     },
     async conversationEvents(id, after, limit) {
       await ready();

@@ -106,6 +106,7 @@ export function createSqliteRequestStore(path: string): RequestLogStore {
       db.prepare(
         'DELETE FROM response_events WHERE response_id IN (SELECT id FROM conversations WHERE created_at < ?)',
       ).run(before);
+      db.prepare('DELETE FROM response_items WHERE created_at < ?').run(before);
       db.prepare('DELETE FROM conversations WHERE created_at < ?').run(before);
       return db.prepare('DELETE FROM requests WHERE time < ?').run(before).changes;
     },

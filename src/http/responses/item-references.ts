@@ -1,0 +1,83 @@
+// Item references in a Responses request's `input` (openapi.yaml `ItemReferenceParam`:
+// `{type: "item_reference", id}`, `type` optional, so an item with only an `id` is one too),
+// resolved as OpenAI resolves them while responses are stored: to the output item (message,
+// function call, reasoning) of one of the caller's tenant's stored responses, by the id the client
+// got, or to one of their input items, by the id `GET …/input_items` lists. The Vercel AI SDK
+// sends them for earlier turns' messages and reasoning when its caller passes `response.messages`
+// back with `store` on (its default). Another tenant's item, like an unknown one, is not found.
+import { invalidRequest } from '../../core/errors.js';
+import { isObject } from '../../core/is-object.js';
+import type { ResponseStore } from '../../store/response-store.js';
+import { inputItemsOf, responseOfInputItem } from './input-items.js';
+import type { Json } from './responses-convert.js';
+
+/** The id an input item refers to, if it is a reference. */
+function referenceId(item: unknown, path: string): string | undefined {
+  if (!isObject(item)) return undefined;
+  const bare =
+    (item.type === undefined || item.type === null) &&
+    item.role === undefined &&
+    item.content === undefined &&
+    item.id !== undefined;
+  if (item.type !== 'item_reference' && !bare) return undefined;
+  if (typeof item.id !== 'string' || !item.id)
+    throw invalidRequest(
+      `'${path}.id' must be the id of a stored item (a string such as "msg_…").`,
+      `${path}.id`,
+      'invalid_type',
+    );
+  return item.id;
+}
+
+/**
+ * A stored item as it goes in `input`: as it was sent, without the id of a message or function
+ * call (a native upstream would look those up in its own store, where the router's are not);
+ * a reasoning item keeps its id (an upstream's own reasoning goes back to it by id).
+ */
+function asInput(item: Json): Json {
+  if (item.type === 'reasoning') return item;
+  const { id: _id, ...rest } = item;
+  void _id;
+  return rest;
+}
+
+/**
+ * `input` with each item reference replaced by the item it names (the array as it came when it
+ * has none). Output items are one keyed lookup for all of them; input item ids name their
+ * response, read once each. A reference that names nothing `owner` may see is a 400 naming it.
+ */
+export async function resolveItemReferences(
+  input: unknown[],
+  owner: string,
+  store: ResponseStore,
+): Promise<unknown[]> {
+  const refs = new Map<number, string>();
+  input.forEach((item, i) => {
+    const id = referenceId(item, `input[${i}]`);
+    if (id !== undefined) refs.set(i, id);
+  });
+  if (refs.size === 0) return input;
+  const found = await store.items(owner, [...refs.values()]);
+  const responses = new Map<string, Map<string, Json>>();
+  for (const id of new Set(refs.values())) {
+    const responseId = found.has(id) ? undefined : responseOfInputItem(id);
+    if (!responseId || responses.has(responseId)) continue;
+    const stored = await store.get(responseId, owner);
+    responses.set(
+      responseId,
+      new Map(stored?.response ? inputItemsOf(stored).map((it) => [String(it.id), it]) : []),
+    );
+  }
+  return input.map((item, i) => {
+    const id = refs.get(i);
+    if (id === undefined) return item;
+    const resolved = found.get(id) ?? responses.get(responseOfInputItem(id) ?? '')?.get(id);
+    if (!resolved)
+      throw invalidRequest(
+        `Item with id "${id}" (input[${i}].id) not found: it belongs to a response created with store: false, deleted, past the request log's retention, or by another tenant. Send the item itself, or continue its response with previous_response_id.`,
+        `input[${i}].id`,
+        'item_not_found',
+      );
+    return asInput(resolved);
+  });
+}
