@@ -336,6 +336,7 @@ describe('batches in the request-log stores', () => {
         'files',
         'requests',
         'response_events',
+        'response_items',
         'schema_migrations',
         'webhook_deliveries',
       ]);
