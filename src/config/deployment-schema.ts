@@ -76,6 +76,13 @@ const pricesSchema = z.strictObject({
     .describe(
       "USD per 1M input tokens written to the provider's prompt cache (Anthropic: 1.25× the input price for 5-minute entries); defaults to the input price.",
     ),
+  cacheWrite1hInputPer1M: z
+    .number()
+    .nonnegative()
+    .optional()
+    .describe(
+      'USD per 1M input tokens written to the provider\'s prompt cache for an hour (Anthropic\'s `cache_control.ttl: "1h"`: 2× the input price); defaults to `cacheWriteInputPer1M`.',
+    ),
   outputPer1M: z
     .number()
     .nonnegative()

@@ -144,3 +144,14 @@ export function cacheWriteTokens(usage: ChatUsage | null | undefined): number {
   const details = usage?.prompt_tokens_details as { cache_write_tokens?: unknown } | undefined;
   return typeof details?.cache_write_tokens === 'number' ? details.cache_write_tokens : 0;
 }
+
+/**
+ * Of the cache writes, those kept for an hour (Anthropic's `cache_control.ttl: "1h"`, billed at
+ * twice the input price against 1.25× for the default 5 minutes; its usage's
+ * `cache_creation.ephemeral_1h_input_tokens`), in `prompt_tokens_details.cache_write_1h_tokens`.
+ */
+export function cacheWrite1hTokens(usage: ChatUsage | null | undefined): number {
+  const details = usage?.prompt_tokens_details as { cache_write_1h_tokens?: unknown } | undefined;
+  const n = details?.cache_write_1h_tokens;
+  return typeof n === 'number' ? Math.min(n, cacheWriteTokens(usage)) : 0;
+}

@@ -3,7 +3,7 @@
 // price; reasoning tokens are already inside completion tokens. `accountUsage` writes them into
 // a request's record.
 import type { DeploymentConfig } from '../config/deployment-schema.js';
-import { cacheWriteTokens, type ChatUsage } from '../core/wire-types.js';
+import { cacheWrite1hTokens, cacheWriteTokens, type ChatUsage } from '../core/wire-types.js';
 import type { RequestRecord } from '../store/request-record.js';
 
 export interface UsageCounts {
@@ -11,6 +11,8 @@ export interface UsageCounts {
   cachedTokens: number;
   /** Prompt tokens written to the provider's prompt cache (absent: none). */
   cacheWriteTokens?: number;
+  /** Of those, written for an hour (Anthropic's 1-hour cache; absent: none). */
+  cacheWrite1hTokens?: number;
   completionTokens: number;
   reasoningTokens: number;
 }
@@ -28,6 +30,7 @@ export function usageCounts(usage: ChatUsage | null | undefined): UsageCounts {
     promptTokens: usage.prompt_tokens ?? 0,
     cachedTokens: usage.prompt_tokens_details?.cached_tokens ?? 0,
     cacheWriteTokens: cacheWriteTokens(usage),
+    ...(cacheWrite1hTokens(usage) ? { cacheWrite1hTokens: cacheWrite1hTokens(usage) } : {}),
     completionTokens: usage.completion_tokens ?? 0,
     reasoningTokens: usage.completion_tokens_details?.reasoning_tokens ?? 0,
   };
@@ -36,12 +39,15 @@ export function usageCounts(usage: ChatUsage | null | undefined): UsageCounts {
 export function costUsd(d: Pick<DeploymentConfig, 'prices'>, u: UsageCounts): number {
   const cached = Math.min(u.cachedTokens, u.promptTokens);
   const written = Math.min(u.cacheWriteTokens ?? 0, u.promptTokens - cached);
+  const writtenHour = Math.min(u.cacheWrite1hTokens ?? 0, written);
   const cachedPrice = d.prices.cachedInputPer1M ?? d.prices.inputPer1M;
   const writePrice = d.prices.cacheWriteInputPer1M ?? d.prices.inputPer1M;
+  const hourPrice = d.prices.cacheWrite1hInputPer1M ?? writePrice;
   return (
     ((u.promptTokens - cached - written) * d.prices.inputPer1M +
       cached * cachedPrice +
-      written * writePrice +
+      (written - writtenHour) * writePrice +
+      writtenHour * hourPrice +
       u.completionTokens * d.prices.outputPer1M) /
     1e6
   );

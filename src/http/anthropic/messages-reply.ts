@@ -3,7 +3,7 @@
 // by block. The way in is messages-convert.ts.
 import { newId } from '../../core/ids.js';
 import type { ChatChunk, ChatResponse, ReasoningDetail } from '../../core/wire-types.js';
-import { cacheWriteTokens } from '../../core/wire-types.js';
+import { cacheWrite1hTokens, cacheWriteTokens } from '../../core/wire-types.js';
 import { matchedStopOf } from '../../core/matched-stop.js';
 
 type Json = Record<string, unknown>;
@@ -19,10 +19,20 @@ export function stopReason(finish: string | null | undefined): string {
 function usageOf(u: ChatResponse['usage'] | null | undefined): Json {
   const cached = u?.prompt_tokens_details?.cached_tokens ?? 0;
   const written = cacheWriteTokens(u);
+  const hour = cacheWrite1hTokens(u);
   return {
     input_tokens: Math.max(0, (u?.prompt_tokens ?? 0) - cached - written),
     cache_creation_input_tokens: written,
     cache_read_input_tokens: cached,
+    // Which writes are kept for an hour (Claude Code reads this split to price them).
+    ...(written
+      ? {
+          cache_creation: {
+            ephemeral_5m_input_tokens: written - hour,
+            ephemeral_1h_input_tokens: hour,
+          },
+        }
+      : {}),
     output_tokens: u?.completion_tokens ?? 0,
   };
 }

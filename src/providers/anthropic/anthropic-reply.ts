@@ -43,6 +43,8 @@ export function mapUsage(u: Json | undefined): ChatResponse['usage'] {
   const input = Number(u?.input_tokens ?? 0);
   const cacheWrite = Number(u?.cache_creation_input_tokens ?? 0);
   const cacheRead = Number(u?.cache_read_input_tokens ?? 0);
+  const creation = u?.cache_creation as Json | undefined;
+  const cacheWrite1h = Number(creation?.ephemeral_1h_input_tokens ?? 0);
   const output = Number(u?.output_tokens ?? 0);
   const prompt = input + cacheWrite + cacheRead;
   return {
@@ -52,6 +54,7 @@ export function mapUsage(u: Json | undefined): ChatResponse['usage'] {
     prompt_tokens_details: {
       cached_tokens: cacheRead,
       ...(cacheWrite ? { cache_write_tokens: cacheWrite } : {}),
+      ...(cacheWrite1h ? { cache_write_1h_tokens: cacheWrite1h } : {}),
     },
     completion_tokens_details: { reasoning_tokens: 0 },
   } as ChatResponse['usage'];

@@ -220,10 +220,50 @@ describe('prompt caching (cache_control)', () => {
       input_tokens: 50,
       cache_creation_input_tokens: 2000,
       cache_read_input_tokens: 8000,
+      cache_creation: { ephemeral_5m_input_tokens: 2000, ephemeral_1h_input_tokens: 0 },
       output_tokens: 100,
     });
     expect(costUsd(claude, usageCounts(usage))).toBeCloseTo(
       (50 * 3 + 2000 * 3.75 + 8000 * 0.3 + 100 * 15) / 1e6,
+      12,
+    );
+  });
+
+  it('1-hour cache writes: reported back split by TTL and billed at their own price', () => {
+    // Claude Code read 0 for both TTLs, and a 1-hour write was billed at the 5-minute price.
+    const anthropicUsage = {
+      input_tokens: 50,
+      cache_creation_input_tokens: 3000,
+      cache_creation: { ephemeral_5m_input_tokens: 1000, ephemeral_1h_input_tokens: 2000 },
+      cache_read_input_tokens: 0,
+      output_tokens: 100,
+    };
+    const usage = mapUsage(anthropicUsage);
+    expect(usage?.prompt_tokens_details).toMatchObject({
+      cache_write_tokens: 3000,
+      cache_write_1h_tokens: 2000,
+    });
+    const reply = anthropicToChatResponse(
+      {
+        id: 'msg_2',
+        type: 'message',
+        role: 'assistant',
+        model: 'claude-sonnet-4-5',
+        stop_reason: 'end_turn',
+        content: [{ type: 'text', text: 'Done.' }],
+        usage: anthropicUsage,
+      },
+      claude,
+    );
+    expect(chatToMessage(reply).usage).toEqual(anthropicUsage);
+    const hourly = { ...claude, prices: { ...claude.prices, cacheWrite1hInputPer1M: 6 } };
+    expect(costUsd(hourly, usageCounts(usage))).toBeCloseTo(
+      (50 * 3 + 1000 * 3.75 + 2000 * 6 + 100 * 15) / 1e6,
+      12,
+    );
+    // Without a 1-hour price, at the cache-write price, as before.
+    expect(costUsd(claude, usageCounts(usage))).toBeCloseTo(
+      (50 * 3 + 3000 * 3.75 + 100 * 15) / 1e6,
       12,
     );
   });
