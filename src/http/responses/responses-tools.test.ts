@@ -81,19 +81,19 @@ describe('Responses tools on the bridge', () => {
     expect(chat.tool_choice).toBeUndefined();
   });
 
-  it('a namespace without members, or with a custom member, is a 400 naming the path', () => {
+  it('a namespace without members, or with a hosted member, is a 400 naming the path', () => {
     expect(() =>
       responsesToChat(
         { model: 'm', input: 'hi', tools: [{ type: 'namespace', name: 'x', tools: [] }] },
         undefined,
       ),
-    ).toThrow('tools[0].tools must be a non-empty array of function tools.');
+    ).toThrow('tools[0].tools must be a non-empty array of function or custom tools.');
     expect(() =>
       responsesToChat(
         {
           model: 'm',
           input: 'hi',
-          tools: [{ type: 'namespace', name: 'x', tools: [{ type: 'custom', name: 'p' }] }],
+          tools: [{ type: 'namespace', name: 'x', tools: [{ type: 'web_search' }] }],
         },
         undefined,
       ),
