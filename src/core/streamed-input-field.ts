@@ -5,6 +5,8 @@
 
 /** The text before a value: `{`, `"input"`, `:`, `"`, with any white space between. */
 const HEAD = ['{', '"input"', ':', '"'];
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
 const ESCAPES: Record<string, string> = {
   '"': '"',
   '\\': '\\',
@@ -44,12 +46,31 @@ export class StreamedInputField {
 
   /** Adds a piece of the arguments; returns the input text it completes (maybe ''). */
   push(piece: string): string {
-    this.raw += piece;
+    // Kept only while they may have to be read whole.
+    if (this.state === 'head' || this.state === 'whole') this.raw += piece;
     let out = '';
-    for (const ch of piece) {
-      if (this.state === 'head') this.readHead(ch);
-      else if (this.state === 'string') out += this.readString(ch);
-      else break; // tail (ignored) or whole (read at the end)
+    let i = 0;
+    while (i < piece.length && (this.state === 'head' || this.state === 'string')) {
+      if (this.state === 'head') {
+        this.readHead(piece[i++]!);
+        continue;
+      }
+      if (this.escape) {
+        out += this.readEscape(piece[i++]!);
+        continue;
+      }
+      // Plain text up to the next quote or backslash, in one slice.
+      let j = i;
+      while (j < piece.length) {
+        const c = piece.charCodeAt(j);
+        if (c === QUOTE || c === BACKSLASH) break;
+        j++;
+      }
+      out += piece.slice(i, j);
+      if (j === piece.length) break;
+      if (piece.charCodeAt(j) === QUOTE) this.state = 'tail';
+      else this.escape = '\\';
+      i = j + 1;
     }
     return out;
   }
@@ -73,27 +94,16 @@ export class StreamedInputField {
     if (this.token === HEAD.length) this.state = 'string';
   }
 
-  private readString(ch: string): string {
-    if (this.escape) {
-      this.escape += ch;
-      if (this.escape.length === 2 && this.escape !== '\\u') {
-        const decoded = ESCAPES[ch] ?? ch;
-        this.escape = '';
-        return decoded;
-      }
-      if (this.escape.length < 6) return '';
-      const decoded = String.fromCharCode(parseInt(this.escape.slice(2), 16));
+  /** The next character of an escape begun with a backslash: the text it stands for, once whole. */
+  private readEscape(ch: string): string {
+    this.escape += ch;
+    if (this.escape.length === 2 && ch !== 'u') {
       this.escape = '';
-      return decoded;
+      return ESCAPES[ch] ?? ch;
     }
-    if (ch === '\\') {
-      this.escape = ch;
-      return '';
-    }
-    if (ch === '"') {
-      this.state = 'tail';
-      return '';
-    }
-    return ch;
+    if (this.escape.length < 6) return '';
+    const decoded = String.fromCharCode(parseInt(this.escape.slice(2), 16));
+    this.escape = '';
+    return decoded;
   }
 }
