@@ -85,6 +85,32 @@ describe('custom tools as function tools', () => {
     expect(request.tools?.[0]?.type).toBe('custom'); // the client's request is left alone
   });
 
+  it('an allowed_tools tool_choice names the bridged tool as a function', () => {
+    const body = customToolsAsFunctions({
+      ...request,
+      tool_choice: {
+        type: 'allowed_tools',
+        allowed_tools: {
+          mode: 'required',
+          tools: [
+            { type: 'custom', custom: { name: 'apply_patch' } },
+            { type: 'function', function: { name: 'read' } },
+          ],
+        },
+      },
+    } as ChatRequest);
+    expect(body.tool_choice).toEqual({
+      type: 'allowed_tools',
+      allowed_tools: {
+        mode: 'required',
+        tools: [
+          { type: 'function', function: { name: 'apply_patch' } },
+          { type: 'function', function: { name: 'read' } },
+        ],
+      },
+    });
+  });
+
   it('bridged only where the deployment has no custom tools (capabilities.customTools)', () => {
     expect(bridgeCustomToolsFor(request, deployment('openai')).bridged).toBeUndefined();
     expect(bridgeCustomToolsFor(request, deployment('azure')).bridged).toBeUndefined();
