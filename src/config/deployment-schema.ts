@@ -130,6 +130,12 @@ const capabilitiesSchema = z.strictObject({
     .describe(
       'Answers `n` > 1 choices in one request. Unset: yes, except `anthropic` deployments (one answer a request); a request with `n` > 1 is never sent to a deployment without it.',
     ),
+  customTools: z
+    .boolean()
+    .optional()
+    .describe(
+      "Takes OpenAI's custom (free-form) tools as they are (`tools: [{type: \"custom\"}]`, custom tool calls; the Codex CLI's `apply_patch`). Unset: yes for `openai`, `azure` and `simulated`, no for `openai-compatible`; never for `anthropic`. Without it, each custom tool is sent as a function tool with one string parameter `input` (its text or grammar format said in the description) and the model's call comes back to the client as a custom tool call.",
+    ),
   effort: z
     .boolean()
     .default(false)

@@ -34,11 +34,16 @@ function forEachText(request: ChatRequest, visit: (text: string) => void): void 
       for (const part of content as ContentPart[])
         if (part && typeof part.text === 'string') visit(part.text);
     }
-    const toolCalls = (message as { tool_calls?: { function?: { arguments?: unknown } }[] })
-      .tool_calls;
+    const toolCalls = (
+      message as {
+        tool_calls?: { function?: { arguments?: unknown }; custom?: { input?: unknown } }[];
+      }
+    ).tool_calls;
     if (Array.isArray(toolCalls)) {
-      for (const call of toolCalls)
+      for (const call of toolCalls) {
         if (typeof call?.function?.arguments === 'string') visit(call.function.arguments);
+        if (typeof call?.custom?.input === 'string') visit(call.custom.input);
+      }
     }
   }
 }

@@ -11,7 +11,8 @@ type ToolCall = NonNullable<Message['tool_calls']>[number];
 
 interface ChoiceSoFar {
   message: Record<string, unknown> & { role: 'assistant' };
-  toolCalls: Map<number, { id: string; name: string; arguments: string }>;
+  /** Merged by index; `custom` for a custom tool's call (its `arguments` are its input). */
+  toolCalls: Map<number, { id: string; name: string; arguments: string; custom?: boolean }>;
   reasoning: ReasoningAccumulator;
   finishReason: string | null;
   /** The stop sequence it stopped at, where the upstream named it (src/core/matched-stop.ts). */
@@ -58,8 +59,11 @@ export class ChunkCollector {
       for (const tc of choice.delta?.tool_calls ?? []) {
         const call = so.toolCalls.get(tc.index) ?? { id: '', name: '', arguments: '' };
         call.id ||= tc.id ?? '';
-        call.name += tc.function?.name ?? '';
-        call.arguments += tc.function?.arguments ?? '';
+        // A custom tool's call streams `custom: {name, input}` (src/gateway/custom-tool-bridge.ts).
+        const custom = (tc as { custom?: { name?: string; input?: string } }).custom;
+        if (custom || (tc as { type?: string }).type === 'custom') call.custom = true;
+        call.name += tc.function?.name ?? custom?.name ?? '';
+        call.arguments += tc.function?.arguments ?? custom?.input ?? '';
         so.toolCalls.set(tc.index, call);
       }
     }
@@ -78,11 +82,11 @@ export class ChunkCollector {
       if (so.toolCalls.size > 0)
         message.tool_calls = [...so.toolCalls]
           .sort((a, b) => a[0] - b[0])
-          .map(([, t]): ToolCall => ({
-            id: t.id,
-            type: 'function',
-            function: { name: t.name, arguments: t.arguments },
-          }));
+          .map(([, t]): ToolCall =>
+            t.custom
+              ? { id: t.id, type: 'custom', custom: { name: t.name, input: t.arguments } }
+              : { id: t.id, type: 'function', function: { name: t.name, arguments: t.arguments } },
+          );
       choices.push({
         index,
         message,

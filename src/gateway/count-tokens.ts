@@ -1,6 +1,7 @@
 // `countTokens` for the count-tokens routes: the prompt tokens of a request as the deployment's
 // provider counts them where it can, else the router's own exact count. Apart from the gateway
 // because it neither routes nor records.
+import { bridgeCustomToolsFor } from './custom-tool-bridge.js';
 import { countPromptTokens } from '../core/prompt-text.js';
 import type { GatewayDeps } from './chat-gateway.js';
 import type { ChatCall } from './gateway-types.js';
@@ -31,7 +32,8 @@ export async function countTokens(
         return {
           inputTokens: await adapter.countTokens({
             deployment: d,
-            body: { ...call.request, model: d.model },
+            // As it would be sent: custom tools as the function tools they go up as.
+            body: bridgeCustomToolsFor({ ...call.request, model: d.model }, d).body,
             signal: AbortSignal.timeout(COUNT_TIMEOUT_MS),
           }),
           countedBy: d.name,

@@ -12,6 +12,7 @@ import type { CircuitBreakers } from './circuit-breaker.js';
 import type { DeploymentLoad } from './deployment-load.js';
 import type { ChatCall, GatewayPolicies } from './gateway-types.js';
 import { NoHeadroom } from './wait-for-headroom.js';
+import { bridgeCustomToolsFor, withCustomCalls } from './custom-tool-bridge.js';
 
 export type ExecutionResult =
   | {
@@ -89,18 +90,23 @@ export async function executeWithFailover(args: ExecuteArgs): Promise<ExecutionR
     try {
       if (args.policies?.consumeDeployment)
         await args.policies.consumeDeployment(deployment, args.promptTokens);
-      const { body, warnings } = adaptRequestForDeployment(call.request, deployment);
+      const adapted = adaptRequestForDeployment(call.request, deployment);
+      const { warnings } = adapted;
+      // Custom tools where the upstream has none: function tools up, custom calls back.
+      const { body, bridged } = bridgeCustomToolsFor(adapted.body, deployment);
       breakers.begin(deployment.name);
       args.load?.begin(deployment.name);
       inFlight = true;
-      const adapter = args.adapters.adapterFor(deployment);
+      const own = args.adapters.adapterFor(deployment);
+      const adapter = bridged ? withCustomCalls(own, bridged) : own;
       const upstream = {
         deployment,
         body,
         signal: controller.signal,
         requestId: call.requestId,
         ...(call.native ? { native: call.native } : {}),
-        ...(call.passThrough ? { passThrough: true } : {}),
+        // Bridged chunks are rewritten, so they must come parsed.
+        ...(call.passThrough && !bridged ? { passThrough: true } : {}),
       };
       if (call.request.stream === true) {
         const result = await startStream(adapter, upstream, deployment, controller, clock);

@@ -3,6 +3,8 @@
 // called when its first choice is a deployment the batch may forward to. Everything the line's
 // record needs later (when the upstream batch ends) is taken from the plan now.
 import { adaptRequestForDeployment } from '../policy/reasoning-params.js';
+import { takesCustomTools } from '../routing/eligibility.js';
+import { customToolNames } from './custom-tool-bridge.js';
 import type { BatchForwardOffer, ChatCall, PlannedBatchLine } from './gateway-types.js';
 import type { RoutePlan } from './plan-route.js';
 import type { RequestRecord } from '../store/request-record.js';
@@ -17,6 +19,8 @@ export function holdForBatch(
 ): PlannedBatchLine | undefined {
   const first = plan.ordered[0];
   if (!offer || !first || !offer.accepts(first)) return undefined;
+  // Custom tools bridged to function tools come back as custom calls only when called live.
+  if (!takesCustomTools(first) && customToolNames(call.request).size > 0) return undefined;
   const { body } = adaptRequestForDeployment(call.request, first);
   return {
     deployment: first,

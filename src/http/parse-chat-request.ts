@@ -195,10 +195,11 @@ function checkTools(body: Record<string, unknown>): void {
         (t.type === 'function' && (!isObject(fn) || typeof fn.name !== 'string'))
       )
         throw invalidRequest(
-          `tools[${i}] must be {type:'function', function:{name, parameters}}.`,
+          `tools[${i}] must be {type:'function', function:{name, parameters}} or {type:'custom', custom:{name, format}}.`,
           `tools[${i}]`,
           'invalid_value',
         );
+      if (t.type === 'custom') checkCustomTool(t.custom, `tools[${i}].custom`);
     });
   }
   const tc = body.tool_choice;
@@ -218,6 +219,22 @@ function checkTools(body: Record<string, unknown>): void {
       'tool_choice',
       'invalid_type',
     );
+  if (tc.type === 'custom') {
+    if (!isObject(tc.custom) || typeof tc.custom.name !== 'string')
+      throw invalidRequest(
+        "'tool_choice.custom.name' is required: {type: 'custom', custom: {name}} names one of the request's custom tools.",
+        'tool_choice.custom.name',
+        'missing_required_parameter',
+      );
+    const why = unofferedToolChoice(tc.custom.name, offeredNames(tools, 'custom'));
+    if (why)
+      throw invalidRequest(
+        `'tool_choice' ${why}: name a custom tool in 'tools', or send it there.`,
+        'tool_choice',
+        'invalid_value',
+      );
+    return;
+  }
   if (tc.type !== 'function') return;
   if (!isObject(tc.function) || typeof tc.function.name !== 'string')
     throw invalidRequest(
@@ -225,14 +242,49 @@ function checkTools(body: Record<string, unknown>): void {
       'tool_choice.function.name',
       'missing_required_parameter',
     );
-  const offered = Array.isArray(tools)
-    ? tools.filter((t) => t.type === 'function').map((t) => String(t.function.name))
-    : [];
-  const why = unofferedToolChoice(tc.function.name, offered);
+  const why = unofferedToolChoice(tc.function.name, offeredNames(tools, 'function'));
   if (why)
     throw invalidRequest(
       `'tool_choice' ${why}: name a function in 'tools', or send it there.`,
       'tool_choice',
+      'invalid_value',
+    );
+}
+
+/** The names of the request's tools of one type (checked above: each has its name). */
+function offeredNames(tools: unknown, type: 'function' | 'custom'): string[] {
+  if (!Array.isArray(tools)) return [];
+  return tools
+    .filter((t): t is Record<string, Record<string, unknown>> => isObject(t) && t.type === type)
+    .map((t) => String(t[type]?.name));
+}
+
+/**
+ * A custom tool's properties (openapi.yaml `CustomToolChatCompletions`): a name, and a format of
+ * text or a grammar with its syntax (lark or regex) and definition. Read where custom tools are
+ * bridged to function tools (src/gateway/custom-tool-bridge.ts).
+ */
+function checkCustomTool(custom: unknown, path: string): void {
+  if (!isObject(custom) || typeof custom.name !== 'string' || !custom.name)
+    throw invalidRequest(
+      `'${path}.name' is required: {type:'custom', custom:{name, description, format}}.`,
+      `${path}.name`,
+      'missing_required_parameter',
+    );
+  const format = custom.format;
+  if (format === undefined || format === null) return;
+  const grammar = isObject(format) ? format.grammar : undefined;
+  const ok =
+    isObject(format) &&
+    (format.type === 'text' ||
+      (format.type === 'grammar' &&
+        isObject(grammar) &&
+        (grammar.syntax === 'lark' || grammar.syntax === 'regex') &&
+        typeof grammar.definition === 'string'));
+  if (!ok)
+    throw invalidRequest(
+      `'${path}.format' must be {type:'text'} or {type:'grammar', grammar:{syntax:'lark'|'regex', definition}}.`,
+      `${path}.format`,
       'invalid_value',
     );
 }

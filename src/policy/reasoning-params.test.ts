@@ -321,13 +321,14 @@ describe("OpenAI's own tool kinds go only to OpenAI-format upstreams", () => {
       5,
     );
 
-  it('custom tools and the legacy functions parameter: not to Claude, which would drop them', () => {
+  it('the legacy functions parameter: not to Claude, which would drop it; custom tools go (bridged)', () => {
     const custom = ask({ tools: [{ type: 'custom', custom: { name: 'grammar' } }] });
     const legacy = ask({ functions: [{ name: 'f', parameters: { type: 'object' } }] });
     const plainTools = ask({
       tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object' } } }],
     });
-    expect(checkDeployment(claude, custom, probes)).toEqual(['openai_tools']);
+    // Custom tools reach Claude as function tools (src/gateway/custom-tool-bridge.ts).
+    expect(checkDeployment(claude, custom, probes)).toEqual([]);
     expect(checkDeployment(claude, legacy, probes)).toEqual(['openai_tools']);
     expect(checkDeployment(gpt, custom, probes)).toEqual([]);
     expect(checkDeployment(gpt, legacy, probes)).toEqual([]);

@@ -33,8 +33,7 @@ export const RULE_DESCRIPTIONS: Record<EligibilityRule, string> = {
   context_window: 'prompt plus requested output does not fit its context window',
   max_output_tokens: 'requested output exceeds its max output tokens',
   tools: 'does not support tools',
-  openai_tools:
-    "custom (free-form) tools and the legacy functions parameter are OpenAI's: Anthropic's API has neither",
+  openai_tools: "the legacy functions parameter is OpenAI's: Anthropic's API has none",
   json_schema: 'does not support JSON schema output',
   vision: 'does not accept images',
   files:
@@ -59,7 +58,10 @@ export interface RequestNeeds {
   promptTokens: number;
   outputTokens: number;
   tools: boolean;
-  /** Custom (free-form) tools or the legacy `functions`: OpenAI-format upstreams only. */
+  /**
+   * The legacy `functions`: OpenAI-format upstreams only. (Custom tools go anywhere: bridged to
+   * function tools where the upstream has none, src/gateway/custom-tool-bridge.ts.)
+   */
   openaiTools: boolean;
   jsonSchema: boolean;
   images: boolean;
@@ -97,9 +99,7 @@ export function requestNeeds(
     promptTokens,
     outputTokens: requestedOutputTokens(request),
     tools: (Array.isArray(request.tools) && request.tools.length > 0) || legacyFunctions,
-    openaiTools:
-      legacyFunctions ||
-      (Array.isArray(request.tools) && request.tools.some((t) => t?.type === 'custom')),
+    openaiTools: legacyFunctions,
     jsonSchema: rf?.type === 'json_schema',
     images: requestHasImages(request),
     files: requestFiles(request),
@@ -129,6 +129,15 @@ export function readsFiles(d: DeploymentConfig, files: 'data' | 'id'): boolean {
   const reads =
     d.capabilities.files ?? (d.capabilities.vision && d.provider !== 'openai-compatible');
   return reads && (files === 'data' || d.provider !== 'anthropic');
+}
+
+/**
+ * `capabilities.customTools`, or by default: OpenAI, Azure and the simulated fleet. Never an
+ * Anthropic deployment (its API has no custom tools). Elsewhere they are bridged to function tools.
+ */
+export function takesCustomTools(d: DeploymentConfig): boolean {
+  if (d.provider === 'anthropic') return false;
+  return d.capabilities.customTools ?? d.provider !== 'openai-compatible';
 }
 
 /** `capabilities.choices`, or by default: not Anthropic (one answer a request). */

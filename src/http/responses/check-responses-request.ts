@@ -68,17 +68,30 @@ export function checkResponsesRequest(body: Json): void {
     body.input.forEach((item, i) => {
       if (!isObject(item)) return;
       const path = `input[${i}]`;
-      if (item.type !== 'function_call' && item.type !== 'function_call_output') return;
+      const call = item.type === 'function_call' || item.type === 'custom_tool_call';
+      const output =
+        item.type === 'function_call_output' || item.type === 'custom_tool_call_output';
+      if (!call && !output) return;
+      const what =
+        item.type === 'function_call' || item.type === 'function_call_output'
+          ? 'function'
+          : 'custom tool';
       if (typeof item.call_id !== 'string' || !item.call_id)
         throw invalidRequest(
-          `'${path}.call_id' is required: the id of the function call this item ${item.type === 'function_call' ? 'makes' : 'answers'}.`,
+          `'${path}.call_id' is required: the id of the ${what} call this item ${call ? 'makes' : 'answers'}.`,
           `${path}.call_id`,
           'missing_required_parameter',
         );
-      if (item.type === 'function_call' && typeof item.name !== 'string')
+      if (call && typeof item.name !== 'string')
         throw invalidRequest(
-          `'${path}.name' is required: the function called.`,
+          `'${path}.name' is required: the ${what} called.`,
           `${path}.name`,
+          'missing_required_parameter',
+        );
+      if (item.type === 'custom_tool_call' && typeof item.input !== 'string')
+        throw invalidRequest(
+          `'${path}.input' is required: the custom tool's input, a string.`,
+          `${path}.input`,
           'missing_required_parameter',
         );
     });
@@ -86,22 +99,24 @@ export function checkResponsesRequest(body: Json): void {
 
 /**
  * A tool_choice `{type: 'function', name}` (with `namespace`, for a member of a namespace tool)
- * must name a function tool of the request.
+ * must name a function tool of the request; `{type: 'custom', name}` a custom tool.
  */
 function checkNamedFunction(body: Json): void {
   const tc = body.tool_choice;
-  if (!isObject(tc) || tc.type !== 'function' || typeof tc.name !== 'string') return;
+  if (!isObject(tc) || (tc.type !== 'function' && tc.type !== 'custom')) return;
+  if (typeof tc.name !== 'string') return;
   const offered: string[] = [];
   for (const t of Array.isArray(body.tools) ? body.tools : []) {
-    if (isObject(t) && t.type === 'function') offered.push(String(t.name));
+    if (isObject(t) && t.type === tc.type) offered.push(String(t.name));
     if (isObject(t) && t.type === 'namespace' && Array.isArray(t.tools))
-      for (const m of t.tools) if (isObject(m)) offered.push(`${String(t.name)}.${String(m.name)}`);
+      for (const m of t.tools)
+        if (isObject(m) && m.type === tc.type) offered.push(`${String(t.name)}.${String(m.name)}`);
   }
   const named = typeof tc.namespace === 'string' ? `${tc.namespace}.${tc.name}` : tc.name;
   const why = unofferedToolChoice(named, offered);
   if (why)
     throw invalidRequest(
-      `'tool_choice' ${why}: name a function in 'tools', or send it there.`,
+      `'tool_choice' ${why}: name a ${tc.type === 'custom' ? 'custom tool' : 'function'} in 'tools', or send it there.`,
       'tool_choice',
       'invalid_value',
     );

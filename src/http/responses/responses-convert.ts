@@ -102,7 +102,8 @@ export function convertInput(input: unknown): ChatMessage[] {
   input.forEach((item, i) => {
     const path = `input[${i}]`;
     if (!isObject(item)) throw invalidRequest(`${path} must be an object.`, path);
-    if (item.type !== 'function_call_output') flushToolMedia();
+    const output = item.type === 'function_call_output' || item.type === 'custom_tool_call_output';
+    if (!output) flushToolMedia();
     if (item.type === 'reasoning') {
       // Ours: Claude's thinking, for the turn it came with. Another upstream's: provider-private,
       // not replayed across models.
@@ -110,26 +111,28 @@ export function convertInput(input: unknown): ChatMessage[] {
       if (detail) thinking.push(detail);
       return;
     }
-    if (item.type === 'function_call') {
-      const call = {
-        id: String(item.call_id ?? item.id ?? ''),
-        type: 'function' as const,
-        function: {
-          // A namespace member's call, as the bridge names it in chat (responses-tools.ts).
-          name:
-            typeof item.namespace === 'string' && item.namespace
-              ? flatName(item.namespace, String(item.name ?? ''))
-              : String(item.name ?? ''),
-          arguments: String(item.arguments ?? '{}'),
-        },
-      };
+    if (item.type === 'function_call' || item.type === 'custom_tool_call') {
+      // A namespace member's call, as the bridge names it in chat (responses-tools.ts).
+      const name =
+        typeof item.namespace === 'string' && item.namespace
+          ? flatName(item.namespace, String(item.name ?? ''))
+          : String(item.name ?? '');
+      const id = String(item.call_id ?? item.id ?? '');
+      const call =
+        item.type === 'custom_tool_call'
+          ? { id, type: 'custom' as const, custom: { name, input: String(item.input ?? '') } }
+          : {
+              id,
+              type: 'function' as const,
+              function: { name, arguments: String(item.arguments ?? '{}') },
+            };
       // Parallel calls, and calls after the turn's text, arrive as consecutive items: one
       // assistant turn in chat.
       const turn = assistantTurn() as { tool_calls?: unknown[] };
       (turn.tool_calls ??= []).push(call);
       return;
     }
-    if (item.type === 'function_call_output') {
+    if (output) {
       thinking = []; // thinking with no assistant turn after it has nothing to go with
       const { text, media } = functionOutput(item, path);
       out.push({ role: 'tool', tool_call_id: String(item.call_id ?? ''), content: text });
@@ -265,12 +268,14 @@ export function chatToInputItems(
   opts: { reasoning?: boolean } = {},
 ): Json[] {
   const items: Json[] = [];
+  // Calls of custom tools, whose outputs are custom_tool_call_output items.
+  const customCalls = new Set<string>();
   for (const m of messages) {
     if (opts.reasoning && m.role === 'assistant')
       for (const detail of reasoningDetailsOf(m) ?? []) items.push(reasoningItem(detail, ''));
     if (m.role === 'tool') {
       items.push({
-        type: 'function_call_output',
+        type: customCalls.has(m.tool_call_id) ? 'custom_tool_call_output' : 'function_call_output',
         call_id: m.tool_call_id,
         output: typeof m.content === 'string' ? m.content : JSON.stringify(m.content),
       });
@@ -303,6 +308,15 @@ export function chatToInputItems(
           name: call.function.name,
           arguments: call.function.arguments,
         });
+      else if (call.type === 'custom') {
+        customCalls.add(call.id);
+        items.push({
+          type: 'custom_tool_call',
+          call_id: call.id,
+          name: call.custom.name,
+          input: call.custom.input,
+        });
+      }
   }
   return items;
 }

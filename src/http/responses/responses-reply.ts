@@ -93,6 +93,15 @@ export function chatToResponse(
     });
   }
   for (const call of message?.tool_calls ?? []) {
+    if (call.type === 'custom')
+      output.push({
+        type: 'custom_tool_call',
+        id: newId('ctc_'),
+        call_id: call.id,
+        ...callName(ctx.request, call.custom.name),
+        input: call.custom.input,
+        status: 'completed',
+      });
     if (call.type !== 'function') continue;
     output.push({
       type: 'function_call',
@@ -147,7 +156,11 @@ export async function* chatChunksToResponseEvents(
   let started = false;
   const output: Json[] = [];
   let text: { item: Json; index: number; value: string; logprobs: unknown[] } | undefined;
-  const calls = new Map<number, { item: Json; index: number; args: string }>();
+  /** Tool calls by chunk index: `args` are a function's arguments, or a custom tool's input. */
+  const calls = new Map<
+    number,
+    { item: Json; index: number; args: string; chatName: string; custom: boolean }
+  >();
   // Claude's thinking: the block being streamed (a reasoning item), and the blocks done.
   let block:
     | { key: number; item: Json; index: number; pieces: ReasoningAccumulator; summary: string }
@@ -246,18 +259,33 @@ export async function* chatChunksToResponseEvents(
       }
       for (const tc of delta.tool_calls ?? []) {
         let call = calls.get(tc.index);
+        // A custom tool's call streams `custom: {name, input}` (src/gateway/custom-tool-bridge.ts).
+        const custom = (tc as { custom?: { name?: string; input?: string } }).custom;
         if (!call) {
+          const isCustom = custom !== undefined || (tc as { type?: string }).type === 'custom';
+          const chatName = (isCustom ? custom?.name : tc.function?.name) ?? '';
           call = {
-            item: {
-              type: 'function_call',
-              id: newId('fc_'),
-              call_id: tc.id ?? '',
-              ...callName(ctx.request, tc.function?.name ?? ''),
-              arguments: '',
-              status: 'in_progress',
-            },
+            item: isCustom
+              ? {
+                  type: 'custom_tool_call',
+                  id: newId('ctc_'),
+                  call_id: tc.id ?? '',
+                  ...callName(ctx.request, chatName),
+                  input: '',
+                  status: 'in_progress',
+                }
+              : {
+                  type: 'function_call',
+                  id: newId('fc_'),
+                  call_id: tc.id ?? '',
+                  ...callName(ctx.request, chatName),
+                  arguments: '',
+                  status: 'in_progress',
+                },
             index: output.length,
             args: '',
+            chatName,
+            custom: isCustom,
           };
           calls.set(tc.index, call);
           output.push(call.item);
@@ -266,14 +294,19 @@ export async function* chatChunksToResponseEvents(
             item: { ...call.item },
           });
         }
-        const piece = tc.function?.arguments ?? '';
+        const piece = (call.custom ? custom?.input : tc.function?.arguments) ?? '';
         if (piece) {
           call.args += piece;
-          yield ev('response.function_call_arguments.delta', {
-            item_id: call.item.id,
-            output_index: call.index,
-            delta: piece,
-          });
+          yield ev(
+            call.custom
+              ? 'response.custom_tool_call_input.delta'
+              : 'response.function_call_arguments.delta',
+            {
+              item_id: call.item.id,
+              output_index: call.index,
+              delta: piece,
+            },
+          );
         }
       }
     }
@@ -304,13 +337,22 @@ export async function* chatChunksToResponseEvents(
     yield ev('response.output_item.done', { output_index: text.index, item: text.item });
   }
   for (const call of calls.values()) {
-    yield ev('response.function_call_arguments.done', {
-      item_id: call.item.id,
-      output_index: call.index,
-      name: call.item.name,
-      arguments: call.args,
-    });
-    Object.assign(call.item, { arguments: call.args, status: 'completed' });
+    if (call.custom) {
+      yield ev('response.custom_tool_call_input.done', {
+        item_id: call.item.id,
+        output_index: call.index,
+        input: call.args,
+      });
+      Object.assign(call.item, { input: call.args, status: 'completed' });
+    } else {
+      yield ev('response.function_call_arguments.done', {
+        item_id: call.item.id,
+        output_index: call.index,
+        name: call.item.name,
+        arguments: call.args,
+      });
+      Object.assign(call.item, { arguments: call.args, status: 'completed' });
+    }
     yield ev('response.output_item.done', { output_index: call.index, item: call.item });
   }
   const incomplete = finish === 'length' || finish === 'content_filter';
@@ -327,11 +369,20 @@ export async function* chatChunksToResponseEvents(
     content: text?.value ?? null,
     ...(calls.size
       ? {
-          tool_calls: [...calls.values()].map((c) => ({
-            id: String(c.item.call_id),
-            type: 'function',
-            function: { name: String(c.item.name), arguments: c.args },
-          })),
+          // Named as in chat (a namespace member's flat name), as the request's tools are.
+          tool_calls: [...calls.values()].map((c) =>
+            c.custom
+              ? {
+                  id: String(c.item.call_id),
+                  type: 'custom',
+                  custom: { name: c.chatName, input: c.args },
+                }
+              : {
+                  id: String(c.item.call_id),
+                  type: 'function',
+                  function: { name: c.chatName, arguments: c.args },
+                },
+          ),
         }
       : {}),
     ...(thinking.length ? { reasoning_details: thinking } : {}),

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { openaiDeployment } from '../../../test/helpers/test-config.js';
 import { adaptRequestForDeployment } from '../../policy/reasoning-params.js';
-import { responsesToChat } from './responses-convert.js';
+import { chatToInputItems, responsesToChat } from './responses-convert.js';
 import { callName } from './responses-tools.js';
 
 const request = {
@@ -74,22 +74,96 @@ describe('Responses tools on the bridge', () => {
     expect(chat.tool_choice).toBeUndefined();
   });
 
-  it('a namespace without members, or with a custom member, is a 400 naming the path', () => {
+  it('a namespace without members, or with a hosted member, is a 400 naming the path', () => {
     expect(() =>
       responsesToChat(
         { model: 'm', input: 'hi', tools: [{ type: 'namespace', name: 'x', tools: [] }] },
         undefined,
       ),
-    ).toThrow('tools[0].tools must be a non-empty array of function tools.');
+    ).toThrow('tools[0].tools must be a non-empty array of function or custom tools.');
     expect(() =>
       responsesToChat(
         {
           model: 'm',
           input: 'hi',
-          tools: [{ type: 'namespace', name: 'x', tools: [{ type: 'custom', name: 'p' }] }],
+          tools: [{ type: 'namespace', name: 'x', tools: [{ type: 'web_search' }] }],
         },
         undefined,
       ),
     ).toThrow(/tools\[0\]\.tools\[0\] must be a function tool/);
+  });
+});
+
+describe('custom tools on the bridge', () => {
+  const custom = {
+    model: 'm',
+    input: [
+      { role: 'user', content: 'patch' },
+      { type: 'custom_tool_call', call_id: 'c1', name: 'apply_patch', input: '*** Begin Patch' },
+      { type: 'custom_tool_call_output', call_id: 'c1', output: 'Done!' },
+      { type: 'custom_tool_call', call_id: 'c2', namespace: 'fs', name: 'write', input: 'x' },
+      { type: 'custom_tool_call_output', call_id: 'c2', output: 'ok' },
+    ],
+    tools: [
+      {
+        type: 'custom',
+        name: 'apply_patch',
+        description: 'Edit files.',
+        format: { type: 'grammar', syntax: 'lark', definition: 'start: "x"' },
+      },
+      { type: 'namespace', name: 'fs', tools: [{ type: 'custom', name: 'write' }] },
+    ],
+    tool_choice: { type: 'custom', name: 'apply_patch' },
+  };
+
+  it('become chat custom tools (the grammar nested under `grammar`), calls and outputs both ways', () => {
+    const { chat } = responsesToChat(custom, undefined);
+    expect(chat.tools).toEqual([
+      {
+        type: 'custom',
+        custom: {
+          name: 'apply_patch',
+          description: 'Edit files.',
+          format: { type: 'grammar', grammar: { syntax: 'lark', definition: 'start: "x"' } },
+        },
+      },
+      { type: 'custom', custom: { name: 'fs__write' } },
+    ]);
+    expect(chat.tool_choice).toEqual({ type: 'custom', custom: { name: 'apply_patch' } });
+    expect(chat.messages.slice(1)).toEqual([
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [
+          { id: 'c1', type: 'custom', custom: { name: 'apply_patch', input: '*** Begin Patch' } },
+        ],
+      },
+      { role: 'tool', tool_call_id: 'c1', content: 'Done!' },
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [{ id: 'c2', type: 'custom', custom: { name: 'fs__write', input: 'x' } }],
+      },
+      { role: 'tool', tool_call_id: 'c2', content: 'ok' },
+    ]);
+    expect(callName(custom, 'fs__write')).toEqual({ namespace: 'fs', name: 'write' });
+    // Back to input items (for an upstream that speaks Responses): outputs answer custom calls.
+    expect(chatToInputItems(chat.messages).slice(1, 3)).toEqual([
+      { type: 'custom_tool_call', call_id: 'c1', name: 'apply_patch', input: '*** Begin Patch' },
+      { type: 'custom_tool_call_output', call_id: 'c1', output: 'Done!' },
+    ]);
+  });
+
+  it('a bad format, a call without input, or a choice of a tool not offered is a 400', () => {
+    const ask = (patch: Record<string, unknown>) => () =>
+      responsesToChat({ ...custom, ...patch }, undefined);
+    const badFormat = [{ type: 'custom', name: 'p', format: { type: 'grammar' } }];
+    expect(ask({ tools: badFormat, tool_choice: 'auto' })).toThrow(/tools\[0\]\.format must be/);
+    expect(
+      ask({ input: [{ type: 'custom_tool_call', call_id: 'c', name: 'apply_patch' }] }),
+    ).toThrow(/input\[0\]\.input' is required/);
+    expect(ask({ tool_choice: { type: 'custom', name: 'other' } })).toThrow(
+      /names 'other', which is not one of the request's tools \('apply_patch', 'fs\.write'\): name a custom tool/,
+    );
   });
 });

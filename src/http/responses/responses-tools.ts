@@ -1,8 +1,10 @@
 // Responses tools → chat tools, for the bridge (CONTRACTS.md §3). Function tools are flat in
 // Responses and wrapped in chat. A `namespace` tool (openapi.yaml `NamespaceToolParam`: function
-// tools grouped under a name, as the Codex CLI sends its sub-agent tools) becomes one chat
-// function per member, named `<namespace>__<name>`; a call the model makes to one comes back as a
-// `function_call` item with its `namespace` and own `name`. Hosted tools (web search, file search,
+// and custom tools grouped under a name, as the Codex CLI sends its sub-agent tools) becomes one
+// chat tool per member, named `<namespace>__<name>`; a call the model makes to one comes back as a
+// `function_call` (or `custom_tool_call`) item with its `namespace` and own `name`. Custom
+// (free-form) tools become chat custom tools, which the gateway bridges to function tools where
+// the upstream has none (src/gateway/custom-tool-bridge.ts). Hosted tools (web search, file search,
 // code interpreter, …) run at OpenAI: a deployment that speaks the Responses API natively gets
 // them as the client sent them; the bridge cannot run them, so they are left out there with a
 // warning (src/policy/reasoning-params.ts) rather than refusing the request (the Codex CLI sends
@@ -34,17 +36,53 @@ export function convertTools(tools: unknown): { tools?: ChatTools; hosted: strin
       throw invalidRequest(`${path} must be a tool object with a type.`, path);
     if (t.type === 'function') out.push(functionTool(t, path));
     else if (t.type === 'namespace') out.push(...namespaceTools(t, path));
-    else if (t.type === 'custom')
-      throw invalidRequest(
-        `${path}: custom (free-form) tools are not supported by this router; define a function tool with a JSON Schema.`,
-        `${path}.type`,
-      );
+    else if (t.type === 'custom') out.push(customTool(t, path));
     else hosted.push(t.type);
   });
   return { ...(out.length ? { tools: out } : {}), hosted };
 }
 
 type FunctionTool = Extract<ChatTools[number], { type: 'function' }>;
+type CustomTool = Extract<ChatTools[number], { type: 'custom' }>;
+
+/**
+ * A Responses custom tool (openapi.yaml `CustomToolParam`) → chat's (`CustomToolChatCompletions`):
+ * the same name, description and format, the grammar's `syntax` and `definition` nested under
+ * `grammar` in chat.
+ */
+function customTool(t: Json, path: string, name = t.name): CustomTool {
+  if (typeof t.name !== 'string' || !t.name)
+    throw invalidRequest(
+      `${path} must be a custom tool {type:'custom', name, format}.`,
+      `${path}.name`,
+    );
+  const format = t.format;
+  let chatFormat: CustomTool['custom']['format'];
+  if (isObject(format) && format.type === 'text') chatFormat = { type: 'text' };
+  else if (
+    isObject(format) &&
+    format.type === 'grammar' &&
+    (format.syntax === 'lark' || format.syntax === 'regex') &&
+    typeof format.definition === 'string'
+  )
+    chatFormat = {
+      type: 'grammar',
+      grammar: { syntax: format.syntax, definition: format.definition },
+    };
+  else if (format !== undefined && format !== null)
+    throw invalidRequest(
+      `${path}.format must be {type:'text'} or {type:'grammar', syntax:'lark'|'regex', definition}.`,
+      `${path}.format`,
+    );
+  return {
+    type: 'custom',
+    custom: {
+      name: String(name),
+      ...(typeof t.description === 'string' ? { description: t.description } : {}),
+      ...(chatFormat ? { format: chatFormat } : {}),
+    },
+  };
+}
 
 function functionTool(t: Json, path: string, name = t.name): FunctionTool {
   if (typeof t.name !== 'string' || !t.name)
@@ -68,23 +106,26 @@ function namespaceTools(t: Json, path: string): ChatTools {
     throw invalidRequest(`${path}.name is required: the namespace's name.`, `${path}.name`);
   if (!Array.isArray(t.tools) || t.tools.length === 0)
     throw invalidRequest(
-      `${path}.tools must be a non-empty array of function tools.`,
+      `${path}.tools must be a non-empty array of function or custom tools.`,
       `${path}.tools`,
     );
   const namespace = t.name;
   const about = typeof t.description === 'string' && t.description ? `${t.description} ` : '';
   return t.tools.map((member, j) => {
     const mp = `${path}.tools[${j}]`;
-    if (!isObject(member) || member.type !== 'function')
+    if (!isObject(member) || (member.type !== 'function' && member.type !== 'custom'))
       throw invalidRequest(
-        `${mp} must be a function tool {type:'function', name, parameters} (custom tools are not supported by this router).`,
+        `${mp} must be a function tool {type:'function', name, parameters} or a custom tool {type:'custom', name, format}.`,
         mp,
       );
-    const tool = functionTool(member, mp, flatName(namespace, String(member.name)));
+    const flat = flatName(namespace, String(member.name));
+    const tool =
+      member.type === 'custom' ? customTool(member, mp, flat) : functionTool(member, mp, flat);
     // The model sees the namespace's description beside each member's.
+    const fields = tool.type === 'custom' ? tool.custom : tool.function;
     if (about) {
-      const own = tool.function.description;
-      tool.function.description = `${about.trim()}${own ? `\n\n${own}` : ''}`;
+      const own = fields.description;
+      fields.description = `${about.trim()}${own ? `\n\n${own}` : ''}`;
     }
     return tool;
   });
@@ -118,7 +159,10 @@ export function namespacedName(request: Json, chatName: string): NamespacedName 
   return names.get(chatName);
 }
 
-/** A function_call item's fields for a chat tool call's name: `namespace` and `name`, or `name`. */
+/**
+ * A function_call (or custom_tool_call) item's fields for a chat tool call's name: `namespace`
+ * and `name`, or `name`.
+ */
 export function callName(request: Json, chatName: string): Json {
   const named = namespacedName(request, chatName);
   return named ? { namespace: named.namespace, name: named.name } : { name: chatName };
@@ -127,18 +171,21 @@ export function callName(request: Json, chatName: string): Json {
 export function convertToolChoice(choice: unknown): ChatRequest['tool_choice'] {
   if (choice === undefined || choice === null) return undefined;
   if (choice === 'auto' || choice === 'none' || choice === 'required') return choice;
-  if (isObject(choice) && choice.type === 'function' && typeof choice.name === 'string')
-    return {
-      type: 'function',
-      function: {
-        name:
-          typeof choice.namespace === 'string' && choice.namespace
-            ? flatName(choice.namespace, choice.name)
-            : choice.name,
-      },
-    };
+  if (
+    isObject(choice) &&
+    (choice.type === 'function' || choice.type === 'custom') &&
+    typeof choice.name === 'string'
+  ) {
+    const name =
+      typeof choice.namespace === 'string' && choice.namespace
+        ? flatName(choice.namespace, choice.name)
+        : choice.name;
+    return choice.type === 'custom'
+      ? { type: 'custom', custom: { name } }
+      : { type: 'function', function: { name } };
+  }
   throw invalidRequest(
-    "'tool_choice' must be auto, none, required or {type:'function', name} (a hosted tool cannot be forced through this router).",
+    "'tool_choice' must be auto, none, required, {type:'function', name} or {type:'custom', name} (a hosted tool cannot be forced through this router).",
     'tool_choice',
   );
 }

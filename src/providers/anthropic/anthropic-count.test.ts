@@ -4,7 +4,7 @@ import { MockAgent } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildTestApp } from '../../../test/helpers/build-test-app.js';
 import { fakeAdapter } from '../../../test/helpers/fake-adapter.js';
-import { testConfig } from '../../../test/helpers/test-config.js';
+import { simDeployment, testConfig } from '../../../test/helpers/test-config.js';
 import { deploymentSchema } from '../../config/deployment-schema.js';
 import { countPromptTokens } from '../../core/prompt-text.js';
 import type { ChatRequest } from '../../core/wire-types.js';
@@ -104,6 +104,53 @@ describe("Anthropic's own token count", () => {
       countedBy: 'router',
       warning:
         "small could not count (connection refused retry later); this is the router's own count",
+    });
+  });
+
+  it('custom tools are counted as the function tools Claude gets for them', async () => {
+    const asked: ChatRequest[] = [];
+    const config = testConfig({
+      deployments: [
+        simDeployment('big'),
+        {
+          ...simDeployment('claude'),
+          provider: 'anthropic',
+          model: 'claude-x',
+          simulation: undefined,
+        },
+      ],
+      routers: [{ name: 'model-router', modelSubset: ['big'] }],
+    });
+    const t = await buildTestApp(config, {
+      big: fakeAdapter('big', [{ reply: 'ok' }]),
+      claude: {
+        ...fakeAdapter('claude', [{ reply: 'ok' }]),
+        countTokens: async (req) => (asked.push(req.body), 7),
+      },
+    });
+    const custom = {
+      model: 'claude',
+      messages: [
+        { role: 'user', content: 'patch' },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: 'c1', type: 'custom', custom: { name: 'apply_patch', input: 'P' } }],
+        },
+        { role: 'tool', tool_call_id: 'c1', content: 'Done!' },
+      ],
+      tools: [{ type: 'custom', custom: { name: 'apply_patch' } }],
+    } as ChatRequest;
+    expect(await t.gateway.countTokens({ request: custom, auth: ANONYMOUS })).toEqual({
+      inputTokens: 7,
+      countedBy: 'claude',
+    });
+    expect(asked[0]!.tools?.[0]).toMatchObject({
+      type: 'function',
+      function: { name: 'apply_patch' },
+    });
+    expect(asked[0]!.messages[1]).toMatchObject({
+      tool_calls: [{ type: 'function', function: { arguments: '{"input":"P"}' } }],
     });
   });
 });

@@ -9,6 +9,7 @@ import type { ChatChunk } from '../../core/wire-types.js';
 import { createHttpClient } from '../http-client.js';
 import { nativeEventsOf, nativeResponseOf } from '../native-api.js';
 import { createOpenAiAdapter } from './openai-adapter.js';
+import { responseToChat } from './responses-native.js';
 
 const azure = deploymentSchema.parse({
   name: 'gpt5-azure',
@@ -22,9 +23,10 @@ const azure = deploymentSchema.parse({
   capabilities: { responsesApi: true, reasoning: true },
 });
 
-let agent: MockAgent;
+let agent: MockAgent | undefined;
 afterEach(async () => {
   await agent?.close();
+  agent = undefined; // a test without an agent must not close the last one again
 });
 
 function setup() {
@@ -240,5 +242,28 @@ describe('native Responses through the OpenAI-family adapter', () => {
     );
     expect(err).toBeInstanceOf(GatewayError);
     expect((err as Error).message).toMatch(message);
+  });
+});
+
+describe('a native Response in its chat form (for accounting and the request log)', () => {
+  it('keeps a custom_tool_call as a custom tool call, and finishes on tool_calls', () => {
+    const chat = responseToChat({
+      id: 'r',
+      model: 'gpt-5',
+      status: 'completed',
+      output: [
+        {
+          type: 'custom_tool_call',
+          id: 'ctc_1',
+          call_id: 'call_1',
+          name: 'apply_patch',
+          input: 'P',
+        },
+      ],
+    });
+    expect(chat.choices[0]?.message.tool_calls).toEqual([
+      { id: 'call_1', type: 'custom', custom: { name: 'apply_patch', input: 'P' } },
+    ]);
+    expect(chat.choices[0]?.finish_reason).toBe('tool_calls');
   });
 });

@@ -2,10 +2,10 @@
 // deployment declares `capabilities.responsesApi`: the request goes to its `/responses` as the
 // client wrote it, and the reply comes back untouched (tied to the chat shapes the gateway reads,
 // see ../native-api.ts). Mapping to chat covers what routing and accounting need: text, function
-// calls, finish reason and usage.
+// and custom tool calls, finish reason and usage.
 import type { DeploymentConfig } from '../../config/deployment-schema.js';
 import { GatewayError } from '../../core/errors.js';
-import type { ChatChunk, ChatResponse, FunctionToolCall } from '../../core/wire-types.js';
+import type { ChatChunk, ChatResponse } from '../../core/wire-types.js';
 import {
   tieNativeEvents,
   tieNativeResponse,
@@ -13,6 +13,9 @@ import {
   type NativeRequest,
 } from '../native-api.js';
 import type { SseMessage } from '../sse-parser.js';
+
+/** A function or custom tool call of the chat reply. */
+type ToolCall = NonNullable<ChatResponse['choices'][number]['message']['tool_calls']>[number];
 
 type Json = Record<string, unknown>;
 
@@ -77,7 +80,7 @@ function finishReason(
 /** A Response object → the chat reply the gateway accounts for (tied to the original). */
 export function responseToChat(response: Json, deployment?: DeploymentConfig): ChatResponse {
   let text = '';
-  const toolCalls: FunctionToolCall[] = [];
+  const toolCalls: ToolCall[] = [];
   for (const item of Array.isArray(response.output) ? response.output : []) {
     if (!isObject(item)) continue;
     if (item.type === 'message' && Array.isArray(item.content))
@@ -88,6 +91,12 @@ export function responseToChat(response: Json, deployment?: DeploymentConfig): C
         id: String(item.call_id ?? item.id ?? ''),
         type: 'function',
         function: { name: String(item.name ?? ''), arguments: String(item.arguments ?? '{}') },
+      });
+    if (item.type === 'custom_tool_call')
+      toolCalls.push({
+        id: String(item.call_id ?? item.id ?? ''),
+        type: 'custom',
+        custom: { name: String(item.name ?? ''), input: String(item.input ?? '') },
       });
   }
   const chat = {
@@ -175,22 +184,28 @@ export async function* responsesEventsToChunks(
         break;
       case 'response.output_item.added': {
         const item = isObject(data.item) ? data.item : undefined;
-        if (item?.type === 'function_call') {
+        if (item?.type === 'function_call' || item?.type === 'custom_tool_call') {
           const index = toolIndex.size;
           toolIndex.set(String(item.id ?? item.call_id ?? index), index);
+          const id = String(item.call_id ?? item.id ?? '');
+          const name = String(item.name ?? '');
           yield chunk({
             delta: {
               tool_calls: [
-                {
-                  index,
-                  id: String(item.call_id ?? item.id ?? ''),
-                  type: 'function',
-                  function: { name: String(item.name ?? ''), arguments: '' },
-                },
+                item.type === 'custom_tool_call'
+                  ? { index, id, type: 'custom', custom: { name, input: '' } }
+                  : { index, id, type: 'function', function: { name, arguments: '' } },
               ],
             },
           });
         }
+        break;
+      }
+      case 'response.custom_tool_call_input.delta': {
+        const index = toolIndex.get(String(data.item_id ?? '')) ?? Math.max(0, toolIndex.size - 1);
+        yield chunk({
+          delta: { tool_calls: [{ index, custom: { input: String(data.delta ?? '') } }] },
+        });
         break;
       }
       case 'response.function_call_arguments.delta': {

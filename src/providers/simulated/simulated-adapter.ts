@@ -255,11 +255,15 @@ export function createSimulatedAdapter(
               refusal: null,
               ...(answer.toolCalls.length
                 ? {
-                    tool_calls: answer.toolCalls.map((c) => ({
-                      id: c.id,
-                      type: 'function' as const,
-                      function: { name: c.name, arguments: c.arguments },
-                    })),
+                    tool_calls: answer.toolCalls.map((c) =>
+                      c.custom
+                        ? { id: c.id, type: 'custom', custom: { name: c.name, input: c.arguments } }
+                        : {
+                            id: c.id,
+                            type: 'function',
+                            function: { name: c.name, arguments: c.arguments },
+                          },
+                    ),
                   }
                 : {}),
             },
@@ -330,18 +334,19 @@ export function createSimulatedAdapter(
           throw simError(deployment, 502, 'upstream_dropped', 'the stream was cut off mid-answer');
         for (let index = 0; index < answer.toolCalls.length; index++) {
           const c = answer.toolCalls[index]!;
+          // A custom tool's input streams as OpenAI streams it: `custom: {input}` pieces.
+          const piece = (text: string) =>
+            c.custom ? { custom: { input: text } } : { function: { arguments: text } };
           yield* chunks({
             tool_calls: [
-              { index, id: c.id, type: 'function', function: { name: c.name, arguments: '' } },
+              c.custom
+                ? { index, id: c.id, type: 'custom', custom: { name: c.name, input: '' } }
+                : { index, id: c.id, type: 'function', function: { name: c.name, arguments: '' } },
             ],
           });
           const mid = Math.ceil(c.arguments.length / 2);
-          yield* chunks({
-            tool_calls: [{ index, function: { arguments: c.arguments.slice(0, mid) } }],
-          });
-          yield* chunks({
-            tool_calls: [{ index, function: { arguments: c.arguments.slice(mid) } }],
-          });
+          yield* chunks({ tool_calls: [{ index, ...piece(c.arguments.slice(0, mid)) }] });
+          yield* chunks({ tool_calls: [{ index, ...piece(c.arguments.slice(mid)) }] });
         }
         yield* chunks({}, answer.finishReason);
         if (includeUsage)

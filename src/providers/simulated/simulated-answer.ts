@@ -9,7 +9,9 @@ import { valueForSchema, type JsonSchema } from './schema-value.js';
 export interface SimToolCall {
   id: string;
   name: string;
+  /** JSON arguments; for a custom tool's call (`custom`), its free-form input. */
   arguments: string;
+  custom?: boolean;
 }
 
 export interface SimAnswer {
@@ -51,8 +53,33 @@ function lastUserText(body: ChatRequest): string {
   return '';
 }
 
+/** A tool offered, by its name; `parameters` for a function tool, `format` for a custom one. */
+interface SimTool {
+  name: string;
+  parameters?: JsonSchema;
+  custom?: { format?: unknown };
+}
+
+function offeredTools(body: ChatRequest): SimTool[] {
+  return (body.tools ?? []).map((t) =>
+    t.type === 'function'
+      ? { name: t.function.name, parameters: t.function.parameters as JsonSchema }
+      : { name: t.custom.name, custom: { format: t.custom.format } },
+  );
+}
+
+/**
+ * A custom tool's input: a line naming the tool and quoting the prompt, the same for the same
+ * request. Free-form text even where the tool's format is a grammar: the simulated fleet does
+ * not generate from Lark or regex grammars, so the input need not match one.
+ */
+function customInput(name: string, body: ChatRequest, seed: number): string {
+  const prompt = lastUserText(body).replace(/\s+/g, ' ').trim().slice(0, 80);
+  return `simulated input for ${name} (${seed.toString(16)}): ${prompt}`;
+}
+
 function chooseTools(body: ChatRequest, sim: SimulationConfig, seed: number): SimToolCall[] {
-  const tools = (body.tools ?? []).filter((t) => t.type === 'function');
+  const tools = offeredTools(body);
   const choice = body.tool_choice;
   if (!sim.toolCalls || tools.length === 0 || choice === 'none') return [];
   const lastMessage = body.messages[body.messages.length - 1];
@@ -60,11 +87,13 @@ function chooseTools(body: ChatRequest, sim: SimulationConfig, seed: number): Si
     return [];
   let picked = tools;
   if (choice && typeof choice === 'object' && 'function' in choice) {
-    picked = tools.filter((t) => t.function.name === choice.function.name);
+    picked = tools.filter((t) => !t.custom && t.name === choice.function.name);
+  } else if (choice && typeof choice === 'object' && 'custom' in choice) {
+    picked = tools.filter((t) => t.custom && t.name === choice.custom.name);
   } else if (choice !== 'required') {
     const text = lastUserText(body).toLowerCase();
     picked = tools.filter((t) =>
-      t.function.name
+      t.name
         .toLowerCase()
         .split(/[_\-.]/)
         .some((part) => part.length >= 4 && text.includes(part)),
@@ -74,10 +103,10 @@ function chooseTools(body: ChatRequest, sim: SimulationConfig, seed: number): Si
   const parallel = body.parallel_tool_calls !== false && !(choice && typeof choice === 'object');
   return picked.slice(0, parallel ? 2 : 1).map((t, i) => ({
     id: `call_sim${(seed + i).toString(16)}`,
-    name: t.function.name,
-    arguments: JSON.stringify(
-      valueForSchema(t.function.parameters as JsonSchema, t.function.name) ?? {},
-    ),
+    name: t.name,
+    ...(t.custom
+      ? { arguments: customInput(t.name, body, seed + i), custom: true }
+      : { arguments: JSON.stringify(valueForSchema(t.parameters as JsonSchema, t.name) ?? {}) }),
   }));
 }
 
