@@ -139,7 +139,7 @@ describe.skipIf(!available)('semantic index and session affinity shared on Redis
     expect(
       first.json().model_selection_details.model_router_details.session_affinity.decision,
     ).toBe('new_session');
-    await vi.waitFor(() => expect(b.affinity.lookup(`${mode}:sess-shared`)).toBe(served), {
+    await vi.waitFor(() => expect(b.affinity.lookup(`acme:${mode}:sess-shared`)).toBe(served), {
       timeout: 5000,
     });
     const second = await turn(b, 'And who scored in the final?');
