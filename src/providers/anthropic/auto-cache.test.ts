@@ -3,6 +3,7 @@
 // marks of its own, or a deployment with it off, reaches Claude as before.
 import { describe, expect, it } from 'vitest';
 import { deploymentSchema } from '../../config/deployment-schema.js';
+import { parseConfig } from '../../config/load-config.js';
 import type { ChatRequest } from '../../core/wire-types.js';
 import { chatToAnthropicRequest } from './anthropic-convert.js';
 
@@ -182,5 +183,16 @@ describe('promptCaching: auto', () => {
     const parsed = deploymentSchema.safeParse({ ...claudeInput, promptCaching: 'always' });
     expect(parsed.success).toBe(false);
     expect(parsed.error?.issues[0]?.path).toEqual(['promptCaching']);
+  });
+
+  it('warns where it does nothing: on a provider other than anthropic', () => {
+    const gpt = { ...claudeInput, name: 'gpt', provider: 'openai', promptCaching: 'auto' };
+    const { warnings } = parseConfig(
+      { deployments: [{ ...claudeInput, promptCaching: 'auto' }, gpt] },
+      {},
+    );
+    expect(warnings).toEqual([
+      'deployments[1].promptCaching: "auto" marks breakpoints for Claude only; provider "openai" ignores it',
+    ]);
   });
 });
