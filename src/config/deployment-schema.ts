@@ -416,6 +416,12 @@ export const deploymentSchema = z.strictObject({
     .describe(
       "What this deployment may cost across all callers: once the day's or month's spend reaches it, routers and pools route around it (eligibility rule `budget_exhausted`) and a direct call gets 429 `budget_exceeded` until the period resets (UTC). Judged from spend read at most every 2 s, so several replicas may overrun it by what they spend in that time.",
     ),
+  promptCaching: z
+    .enum(['off', 'auto'])
+    .default('off')
+    .describe(
+      "`anthropic` deployments: `auto` marks Claude's prompt-caching breakpoints (`cache_control`) on a request that carries none, as OpenAI-format clients (the Codex CLI, most SDK apps) never do: on the last tool, the last system block and the last block of the last user or tool-result turn, so an agent's next turn reads its tools, system prompt and conversation from the cache (0.1× the input price) instead of paying for them again. A request with a breakpoint of its own is sent as the client marked it. The trade-off: what is written to the cache costs 1.25× the input price (`prices.cacheWriteInputPer1M`), so a large prompt sent once, never followed by a turn that reads it, costs a quarter more; prompts shorter than Claude's minimum (1,024 tokens, 2,048 for Haiku) are not cached and cost nothing extra. `off`: requests are sent as they come. Other providers ignore this: OpenAI caches prompts by itself.",
+    ),
   headers: z
     .record(z.string(), z.string())
     .optional()

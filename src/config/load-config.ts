@@ -136,6 +136,10 @@ function checkReferences(config: Config): { issues: string[]; warnings: string[]
       );
     if (d.batchApi?.enabled && d.kind !== 'chat')
       issues.push(`deployments[${i}].batchApi: only chat deployments forward batch lines`);
+    if (d.promptCaching === 'auto' && d.provider !== 'anthropic')
+      warnings.push(
+        `deployments[${i}].promptCaching: "auto" marks breakpoints for Claude only; provider "${d.provider}" ignores it`,
+      );
     if (d.provider === 'azure' && !d.apiVersion)
       issues.push(`deployments[${i}].apiVersion: required for provider "azure" (e.g. 2024-10-21)`);
     if (d.deploymentType === 'DataZoneStandard' && d.dataZone === 'global')

@@ -15,6 +15,7 @@ import {
   type ReasoningDetail,
 } from '../../core/wire-types.js';
 import { JSON_TOOL } from './anthropic-reply.js';
+import { addCacheBreakpoints, carriesCacheMark } from './auto-cache.js';
 
 type Json = Record<string, unknown>;
 
@@ -300,5 +301,6 @@ export function chatToAnthropicRequest(body: ChatRequest, deployment: Deployment
   if (anthropicTools.length) out.tools = anthropicTools;
   if (toolChoice) out.tool_choice = toolChoice;
   if (body.stream === true) out.stream = true;
+  if (deployment.promptCaching === 'auto' && !carriesCacheMark(body)) addCacheBreakpoints(out);
   return out;
 }

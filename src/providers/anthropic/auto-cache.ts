@@ -1,0 +1,52 @@
+// Prompt-caching breakpoints the router marks itself (`promptCaching: auto`) on a request whose
+// client marked none, as OpenAI-format clients never do. Anthropic caches a prefix only up to a
+// block marked `cache_control` (docs: https://docs.claude.com/en/docs/build-with-claude/prompt-caching),
+// in the order tools → system → messages, at most 4 marks a request.
+import type { ChatRequest } from '../../core/wire-types.js';
+
+type Json = Record<string, unknown>;
+
+const EPHEMERAL = { type: 'ephemeral' } as const;
+
+function marked(part: unknown): boolean {
+  const mark = (part as { cache_control?: unknown } | null)?.cache_control;
+  return !!mark && typeof mark === 'object';
+}
+
+/** Whether the client marked a breakpoint anywhere (a tool, a content part): its marks then win. */
+export function carriesCacheMark(body: ChatRequest): boolean {
+  return (
+    (body.tools ?? []).some(marked) ||
+    body.messages.some((m) => Array.isArray(m.content) && m.content.some(marked))
+  );
+}
+
+/** Anthropic refuses a mark on an empty text block; thinking blocks take none. */
+function markable(block: Json): boolean {
+  if (block.type === 'thinking' || block.type === 'redacted_thinking') return false;
+  return block.type !== 'text' || (typeof block.text === 'string' && block.text !== '');
+}
+
+/**
+ * Marks, on a converted Anthropic request (`out`, changed in place), the last tool (caches the
+ * tools), the system prompt as one block (tools + system) and the last markable block of the
+ * last user turn, a tool result's or the user's (the whole conversation, which an agent's next
+ * turn then reads). Three marks at most, so within Anthropic's four.
+ */
+export function addCacheBreakpoints(out: Json): void {
+  const tools = out.tools as Json[] | undefined;
+  const lastTool = tools?.at(-1);
+  if (lastTool) tools![tools!.length - 1] = { ...lastTool, cache_control: EPHEMERAL };
+  // Unmarked, the system prompt is one string: the same text as one marked block.
+  if (typeof out.system === 'string' && out.system !== '')
+    out.system = [{ type: 'text', text: out.system, cache_control: EPHEMERAL }];
+  const messages = out.messages as { role: string; content: Json[] }[];
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const turn = messages[i]!;
+    if (turn.role !== 'user') continue;
+    const at = turn.content.findLastIndex(markable);
+    if (at < 0) continue;
+    turn.content[at] = { ...turn.content[at], cache_control: EPHEMERAL };
+    return;
+  }
+}
