@@ -219,33 +219,22 @@ function checkTools(body: Record<string, unknown>): void {
       'tool_choice',
       'invalid_type',
     );
-  if (tc.type === 'custom') {
-    if (!isObject(tc.custom) || typeof tc.custom.name !== 'string')
-      throw invalidRequest(
-        "'tool_choice.custom.name' is required: {type: 'custom', custom: {name}} names one of the request's custom tools.",
-        'tool_choice.custom.name',
-        'missing_required_parameter',
-      );
-    const why = unofferedToolChoice(tc.custom.name, offeredNames(tools, 'custom'));
-    if (why)
-      throw invalidRequest(
-        `'tool_choice' ${why}: name a custom tool in 'tools', or send it there.`,
-        'tool_choice',
-        'invalid_value',
-      );
-    return;
-  }
-  if (tc.type !== 'function') return;
-  if (!isObject(tc.function) || typeof tc.function.name !== 'string')
+  // A named tool_choice ({type: 'function', function: {name}} or {type: 'custom', custom: {name}})
+  // must name one of the request's tools of its type.
+  if (tc.type !== 'function' && tc.type !== 'custom') return;
+  const type = tc.type;
+  const named = tc[type];
+  const shape = `{type: '${type}', ${type}: {name}} names one of the request's ${type === 'custom' ? 'custom tools' : 'tools'}.`;
+  if (!isObject(named) || typeof named.name !== 'string')
     throw invalidRequest(
-      "'tool_choice.function.name' is required: {type: 'function', function: {name}} names one of the request's tools.",
-      'tool_choice.function.name',
+      `'tool_choice.${type}.name' is required: ${shape}`,
+      `tool_choice.${type}.name`,
       'missing_required_parameter',
     );
-  const why = unofferedToolChoice(tc.function.name, offeredNames(tools, 'function'));
+  const why = unofferedToolChoice(named.name, offeredNames(tools, type));
   if (why)
     throw invalidRequest(
-      `'tool_choice' ${why}: name a function in 'tools', or send it there.`,
+      `'tool_choice' ${why}: name a ${type === 'custom' ? 'custom tool' : 'function'} in 'tools', or send it there.`,
       'tool_choice',
       'invalid_value',
     );
