@@ -118,8 +118,8 @@ export async function countPromptTokens(request: ChatRequest, scope = ''): Promi
   const count = tokenizer ?? (await loadTokenizer());
   let tokens = TOKENS_PER_MESSAGE * (request.messages.length + 1);
   forEachText(request, (text) => (tokens += countCached(count, text, scope)));
-  if (Array.isArray(request.tools) && request.tools.length > 0)
-    tokens += countCached(count, JSON.stringify(request.tools), scope);
+  const { json } = toolSchemas(request);
+  if (json) tokens += countCached(count, json, scope);
   return tokens;
 }
 
@@ -133,21 +133,27 @@ export function promptTokenUpperBound(request: ChatRequest, text: string): numbe
 }
 
 /**
- * The size of a request's tool definitions as JSON, which every provider bills as prompt (an
+ * A request's tool definitions as JSON and its size, which every provider bills as prompt (an
  * agent's can outweigh its messages: Claude Code's two dozen tools are ≈12k tokens). Kept per
- * tools array, as the bound and the estimate both read it for one request.
+ * tools array, as the bound, the estimate and the exact count all read it for one request.
  */
-const schemaSizes = new WeakMap<object, { chars: number; bytes: number }>();
-function toolSchemas(request: ChatRequest): { chars: number; bytes: number } {
+interface ToolSchemas {
+  json: string;
+  chars: number;
+  bytes: number;
+}
+const NO_TOOLS: ToolSchemas = { json: '', chars: 0, bytes: 0 };
+const schemas = new WeakMap<object, ToolSchemas>();
+function toolSchemas(request: ChatRequest): ToolSchemas {
   const tools = request.tools;
-  if (!Array.isArray(tools) || tools.length === 0) return { chars: 0, bytes: 0 };
-  let size = schemaSizes.get(tools);
-  if (!size) {
+  if (!Array.isArray(tools) || tools.length === 0) return NO_TOOLS;
+  let found = schemas.get(tools);
+  if (!found) {
     const json = JSON.stringify(tools);
-    size = { chars: json.length, bytes: Buffer.byteLength(json, 'utf8') };
-    schemaSizes.set(tools, size);
+    found = { json, chars: json.length, bytes: Buffer.byteLength(json, 'utf8') };
+    schemas.set(tools, found);
   }
-  return size;
+  return found;
 }
 
 /**
