@@ -238,7 +238,10 @@ export class BatchWebhooks {
     }
     const attempt = d.attempts + 1;
     if (attempt >= settings.webhookAttempts)
-      return giveUp(`${why} on each of ${attempt} attempts`, true);
+      return giveUp(
+        attempt === 1 ? `${why} on its only attempt` : `${why} on each of ${attempt} attempts`,
+        true,
+      );
     const now = clock.now();
     const waitMs = retryDelayMs(attempt, answer, now);
     log.info(`batches: ${what}: ${why}; trying again in ${waitMs / 1000} s`);

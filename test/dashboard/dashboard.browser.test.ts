@@ -1,8 +1,10 @@
 // The dashboard in headless Chromium (Debian's chromium + playwright-core): the page loads with no
 // console errors, its charts render with data from a run of real requests, editing a router's
 // mode through the page changes how the next request is routed, and batches made through the
-// OpenAI and Anthropic APIs show in its Batches table.
+// OpenAI and Anthropic APIs show in its Batches table, and a given-up batch webhook delivery shows
+// in its Batch webhooks table and is sent again from there.
 import { existsSync, mkdtempSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
@@ -18,22 +20,48 @@ if (!haveChromium)
   );
 
 const ADMIN = 'mr-dashboard-test-admin-key';
+const HOOK_SECRET_ENV = 'MR_DASH_HOOK_SECRET';
+const HOOK_SECRET = `whsec_${Buffer.from('model-router dashboard webhook secret!!').toString('base64')}`;
 
 describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
   let server: SpawnedServer;
   let browser: Browser;
+  // The webhook receiver: answers 500 until `hookAnswer` says otherwise; records the batch ids.
+  let receiver: Server;
+  let hookAnswer = 500;
+  let hookHost = '';
+  const delivered: string[] = [];
 
   beforeAll(async () => {
+    receiver = createServer((req, res) => {
+      let body = '';
+      req.setEncoding('utf8');
+      req.on('data', (d: string) => (body += d));
+      req.on('end', () => {
+        if (hookAnswer === 200)
+          delivered.push((JSON.parse(body) as { data: { id: string } }).data.id);
+        res.writeHead(hookAnswer).end();
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    const { port } = receiver.address() as { port: number };
+    hookHost = `127.0.0.1:${port}`;
     server = await spawnServer(
       testConfigInput({
         auth: { mode: 'none', adminKeyEnv: 'MR_TEST_ADMIN' },
         cache: { enabled: true },
+        // One try a delivery: a 500 gives it up at once.
+        batches: {
+          pollIntervalMs: 50,
+          webhookAttempts: 1,
+          webhooks: [{ url: `http://127.0.0.1:${port}/hooks`, secretEnv: HOOK_SECRET_ENV }],
+        },
         requestLog: {
           kind: 'sqlite',
           sqlitePath: join(mkdtempSync(join(tmpdir(), 'mr-dash-')), 'requests.db'),
         },
       }),
-      { MR_TEST_ADMIN: ADMIN },
+      { MR_TEST_ADMIN: ADMIN, [HOOK_SECRET_ENV]: HOOK_SECRET },
     );
     for (let i = 0; i < 24; i++) {
       const r = await fetch(`${server.baseUrl}/v1/chat/completions`, {
@@ -70,6 +98,7 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
   afterAll(async () => {
     await browser?.close();
     await server?.stop();
+    await new Promise((r) => receiver?.close(r));
   });
 
   it('renders charts from real traffic with no console errors, and edits the routing mode', async () => {
@@ -250,6 +279,69 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
       },
     ]);
     expect(await page.textContent('#batches-note')).toContain('No batch is running.');
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  it('shows a given-up webhook delivery and sends it again with its Retry button', async () => {
+    const batch = (await (
+      await fetch(`${server.baseUrl}/v1/messages/batches`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+        body: JSON.stringify({
+          requests: [
+            {
+              custom_id: 'w0',
+              params: {
+                model: 'small',
+                max_tokens: 16,
+                messages: [{ role: 'user', content: 'hook' }],
+              },
+            },
+          ],
+        }),
+      })
+    ).json()) as { id: string };
+
+    const page = await browser.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (e) => problems.push(e.message));
+    await page.goto(`${server.baseUrl}/dashboard`);
+    await page.fill('#key-input', ADMIN);
+    await page.click('#key-form button');
+    const rows = () =>
+      page.$$eval('#webhooks tbody tr', (trs) =>
+        trs.map((r) => [...r.children].map((c) => c.textContent)),
+      );
+    const mine = async () => (await rows()).filter((cells) => cells[3] === batch.id);
+    // The receiver answered 500 to the one try: given up, with the error and a Retry button.
+    await expect
+      .poll(mine, { timeout: 15_000 })
+      .toEqual([
+        [
+          expect.stringMatching(/^whdel_/),
+          'given up',
+          'batch.completed',
+          batch.id,
+          'default',
+          hookHost,
+          '1',
+          expect.any(String),
+          expect.stringContaining('500'),
+          'Retry',
+        ],
+      ]);
+    expect(delivered).not.toContain(batch.id);
+
+    hookAnswer = 200;
+    const [id] = (await mine())[0]!;
+    await page.click(`#webhooks tr[data-delivery="${id}"] button.retry`);
+    await expect
+      .poll(() => page.textContent('#message'))
+      .toContain(`Delivery ${id} is pending again.`);
+    // Sent again and delivered: it leaves the table, which lists only pending and given-up ones.
+    await expect.poll(() => delivered, { timeout: 15_000 }).toContain(batch.id);
+    await expect.poll(mine, { timeout: 15_000 }).toEqual([]);
     expect(problems).toEqual([]);
     await page.close();
   }, 60_000);

@@ -1,5 +1,6 @@
 // Dashboard page script: fetches /dashboard/api/* with the admin key kept in sessionStorage,
-// draws Chart.js charts, and edits routers through the admin API (PATCH /admin/v1/routers/{name}).
+// draws Chart.js charts, edits routers through the admin API (PATCH /admin/v1/routers/{name}) and
+// sends given-up batch webhook deliveries again (POST /admin/v1/batch-webhooks/{id}/retry).
 /* global Chart */
 const KEY = 'model-router-admin-key';
 const charts = {};
@@ -280,6 +281,79 @@ async function renderBatches() {
   }
 }
 
+// Batch webhook deliveries that want an operator's eye, from the outbox through the admin API: the
+// ones given up (failed), each with a Retry button (POST /admin/v1/batch-webhooks/{id}/retry), then
+// the ones still pending. Delivered ones are left out: GET /admin/v1/batch-webhooks lists them.
+const WEBHOOKS_SHOWN = 20;
+const when = (seconds) => (seconds ? new Date(seconds * 1000).toLocaleString() : '');
+
+async function retryWebhook(id) {
+  try {
+    await api(`/admin/v1/batch-webhooks/${encodeURIComponent(id)}/retry`, {
+      method: 'POST',
+      body: '{}',
+    });
+    show(`Delivery ${id} is pending again.`);
+  } catch (err) {
+    show(`Cannot retry ${id}: ${err.message}`);
+  }
+  await renderWebhooks();
+}
+
+async function renderWebhooks() {
+  const tbody = document.querySelector('#webhooks tbody');
+  const note = document.getElementById('webhooks-note');
+  try {
+    const [failed, pending] = await Promise.all(
+      ['failed', 'pending'].map((status) =>
+        api(`/admin/v1/batch-webhooks?status=${status}&limit=${WEBHOOKS_SHOWN}`),
+      ),
+    );
+    tbody.replaceChildren(
+      ...[...failed.data, ...pending.data].map((d) => {
+        const tr = document.createElement('tr');
+        tr.dataset.delivery = d.id;
+        const cells = [
+          d.id,
+          d.status === 'failed' ? 'given up' : 'pending',
+          d.type,
+          d.batch_id,
+          d.tenant,
+          d.host,
+          String(d.attempts),
+          d.status === 'pending' ? `next ${when(d.next_attempt_at)}` : when(d.finished_at),
+          d.last_error || '',
+        ];
+        for (const text of cells) {
+          const td = document.createElement('td');
+          td.textContent = text;
+          tr.append(td);
+        }
+        const action = document.createElement('td');
+        if (d.status === 'failed') {
+          const button = document.createElement('button');
+          button.className = 'retry';
+          button.textContent = 'Retry';
+          button.addEventListener('click', () => void retryWebhook(d.id));
+          action.append(button);
+        }
+        tr.append(action);
+        return tr;
+      }),
+    );
+    const more = failed.has_more || pending.has_more;
+    note.textContent =
+      (failed.data.length + pending.data.length === 0
+        ? 'No delivery is pending or given up. '
+        : '') +
+      (more ? `The newest ${WEBHOOKS_SHOWN} of each status are shown. ` : '') +
+      'Delivered ones, and all the others: GET /admin/v1/batch-webhooks.';
+  } catch (err) {
+    tbody.replaceChildren();
+    note.textContent = err.message;
+  }
+}
+
 // Spend by tag, end user, tenant or key, from the request log (GET /admin/v1/usage): read when the
 // grouping or the window changes and every 30 s, not on every 3 s refresh (it reads the log).
 const USAGE_EVERY_MS = 30_000;
@@ -336,6 +410,7 @@ async function refresh() {
     render(await api(`/dashboard/api/overview?since=${since}`));
     await renderDecisions();
     await renderBatches();
+    await renderWebhooks();
     await renderUsage(false);
     document.getElementById('main').hidden = false;
     if (document.getElementById('message').textContent.startsWith('Enter')) show('');
