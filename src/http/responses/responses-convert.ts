@@ -15,6 +15,7 @@ import { isObject } from '../../core/is-object.js';
 import { openReasoningItem, reasoningItem } from './responses-reasoning.js';
 import { reasoningDetailsOf } from '../../core/reasoning-details.js';
 import { applyTools, flatName } from './responses-tools.js';
+import { localCallToChat, localOutputText } from './local-tools.js';
 
 export type Json = Record<string, unknown>;
 
@@ -102,7 +103,11 @@ export function convertInput(input: unknown): ChatMessage[] {
   input.forEach((item, i) => {
     const path = `input[${i}]`;
     if (!isObject(item)) throw invalidRequest(`${path} must be an object.`, path);
-    const output = item.type === 'function_call_output' || item.type === 'custom_tool_call_output';
+    const output =
+      item.type === 'function_call_output' ||
+      item.type === 'custom_tool_call_output' ||
+      item.type === 'shell_call_output' ||
+      item.type === 'apply_patch_call_output';
     if (!output) flushToolMedia();
     if (item.type === 'reasoning') {
       // Ours: Claude's thinking, for the turn it came with. Another upstream's: provider-private,
@@ -132,9 +137,18 @@ export function convertInput(input: unknown): ChatMessage[] {
       (turn.tool_calls ??= []).push(call);
       return;
     }
+    if (item.type === 'shell_call' || item.type === 'apply_patch_call') {
+      // A call of a tool the client runs, as the bridge offered it: a function (local-tools.ts).
+      const turn = assistantTurn() as { tool_calls?: unknown[] };
+      (turn.tool_calls ??= []).push(localCallToChat(item));
+      return;
+    }
     if (output) {
       thinking = []; // thinking with no assistant turn after it has nothing to go with
-      const { text, media } = functionOutput(item, path);
+      const { text, media } =
+        item.type === 'shell_call_output' || item.type === 'apply_patch_call_output'
+          ? { text: localOutputText(item), media: [] }
+          : functionOutput(item, path);
       out.push({ role: 'tool', tool_call_id: String(item.call_id ?? ''), content: text });
       toolMedia.push(...media);
       return;

@@ -13,6 +13,7 @@ import { isObject } from '../../core/is-object.js';
 import type { Json } from './responses-convert.js';
 import { reasoningItem } from './responses-reasoning.js';
 import { callName } from './responses-tools.js';
+import { localCallItem, localToolOf, type LocalToolKind } from './local-tools.js';
 
 export interface ResponseContext {
   id: string;
@@ -103,6 +104,13 @@ export function chatToResponse(
         status: 'completed',
       });
     if (call.type !== 'function') continue;
+    // A tool the client runs (shell, apply_patch), bridged as a function: its own item.
+    const local = localToolOf(ctx.request, call.function.name);
+    const item = local && localCallItem(local, call.id, call.function.arguments);
+    if (item) {
+      output.push(item);
+      continue;
+    }
     output.push({
       type: 'function_call',
       id: newId('fc_'),
@@ -159,7 +167,15 @@ export async function* chatChunksToResponseEvents(
   /** Tool calls by chunk index: `args` are a function's arguments, or a custom tool's input. */
   const calls = new Map<
     number,
-    { item: Json; index: number; args: string; chatName: string; custom: boolean }
+    {
+      item: Json;
+      index: number;
+      args: string;
+      chatName: string;
+      custom: boolean;
+      /** A tool the client runs: its item is announced whole once its arguments are in. */
+      local?: LocalToolKind;
+    }
   >();
   // Claude's thinking: the block being streamed (a reasoning item), and the blocks done.
   let block:
@@ -264,6 +280,7 @@ export async function* chatChunksToResponseEvents(
         if (!call) {
           const isCustom = custom !== undefined || (tc as { type?: string }).type === 'custom';
           const chatName = (isCustom ? custom?.name : tc.function?.name) ?? '';
+          const local = isCustom ? undefined : localToolOf(ctx.request, chatName);
           call = {
             item: isCustom
               ? {
@@ -286,16 +303,19 @@ export async function* chatChunksToResponseEvents(
             args: '',
             chatName,
             custom: isCustom,
+            ...(local ? { local } : {}),
           };
           calls.set(tc.index, call);
           output.push(call.item);
-          yield ev('response.output_item.added', {
-            output_index: call.index,
-            item: { ...call.item },
-          });
+          if (!call.local)
+            yield ev('response.output_item.added', {
+              output_index: call.index,
+              item: { ...call.item },
+            });
         }
         const piece = (call.custom ? custom?.input : tc.function?.arguments) ?? '';
-        if (piece) {
+        if (piece && call.local) call.args += piece;
+        else if (piece) {
           call.args += piece;
           yield ev(
             call.custom
@@ -337,6 +357,24 @@ export async function* chatChunksToResponseEvents(
     yield ev('response.output_item.done', { output_index: text.index, item: text.item });
   }
   for (const call of calls.values()) {
+    const local = call.local && localCallItem(call.local, String(call.item.call_id), call.args);
+    if (local) {
+      // Its item replaces the function call's, in place: announced, then done.
+      for (const key of Object.keys(call.item)) delete call.item[key];
+      Object.assign(call.item, local);
+      yield ev('response.output_item.added', {
+        output_index: call.index,
+        item: { ...local, status: 'in_progress' },
+      });
+      yield ev('response.output_item.done', { output_index: call.index, item: call.item });
+      continue;
+    }
+    if (call.local)
+      // Arguments that make no shell or apply_patch call: a function call, announced late.
+      yield ev('response.output_item.added', {
+        output_index: call.index,
+        item: { ...call.item },
+      });
     if (call.custom) {
       yield ev('response.custom_tool_call_input.done', {
         item_id: call.item.id,

@@ -8,10 +8,12 @@
 // code interpreter, …) run at OpenAI: a deployment that speaks the Responses API natively gets
 // them as the client sent them; the bridge cannot run them, so they are left out there with a
 // warning (src/policy/reasoning-params.ts) rather than refusing the request (the Codex CLI sends
-// `web_search` with every turn).
+// `web_search` with every turn). Tools the client runs (`shell` with a local environment,
+// `apply_patch`) are offered as functions (local-tools.ts).
 import { invalidRequest } from '../../core/errors.js';
 import { isObject } from '../../core/is-object.js';
 import { HOSTED_TOOLS_FIELD, type ChatRequest } from '../../core/wire-types.js';
+import { localToolAsFunction, localToolKind } from './local-tools.js';
 
 type Json = Record<string, unknown>;
 type ChatTools = NonNullable<ChatRequest['tools']>;
@@ -37,7 +39,11 @@ export function convertTools(tools: unknown): { tools?: ChatTools; hosted: strin
     if (t.type === 'function') out.push(functionTool(t, path));
     else if (t.type === 'namespace') out.push(...namespaceTools(t, path));
     else if (t.type === 'custom') out.push(customTool(t, path));
-    else hosted.push(t.type);
+    else {
+      const local = localToolKind(t);
+      if (local) out.push(localToolAsFunction(local));
+      else hosted.push(t.type);
+    }
   });
   return { ...(out.length ? { tools: out } : {}), hosted };
 }
