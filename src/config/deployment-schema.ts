@@ -2,6 +2,7 @@
 // capabilities, limits, data zone, the simulated fleet's behaviour) and of a rate limit, which keys
 // and routers use too. Part of the config schema (schema.ts), strict as it is.
 import { z } from 'zod';
+import { REASONING_EFFORTS } from '../core/reasoning-effort.js';
 
 export const PROVIDER_KINDS = [
   'openai',
@@ -100,6 +101,13 @@ const capabilitiesSchema = z.strictObject({
     .boolean()
     .default(false)
     .describe('A reasoning model: accepts `reasoning_effort` and reports reasoning tokens.'),
+  reasoningEfforts: z
+    .array(z.enum(REASONING_EFFORTS))
+    .min(1)
+    .optional()
+    .describe(
+      "OpenAI-format reasoning models: the `reasoning_effort` levels the model takes (o3 and o4-mini: `[low, medium, high]`; gpt-5: `[minimal, low, medium, high]`; gpt-5.1: `[none, low, medium, high]`). A request's level the model lacks is sent as the nearest it has (the higher of two as near) and `x-router-warnings` says so, instead of the upstream's 400. Unset: every level is sent as asked. `reasoning_effort: none` never needs a reasoning model: routing does not narrow to them for it, and it is dropped, silently, for a deployment that is not one.",
+    ),
   streaming: z
     .boolean()
     .default(true)

@@ -81,6 +81,74 @@ describe('adaptRequestForDeployment', () => {
   });
 });
 
+describe('reasoning_effort levels a model takes', () => {
+  const ask = (effort: string, deployment = reasoning) =>
+    adaptRequestForDeployment(
+      {
+        model: 'm',
+        messages: [{ role: 'user', content: 'hi' }],
+        reasoning_effort: effort,
+      } as ChatRequest,
+      deployment,
+    );
+  const o4 = deploymentSchema.parse({
+    ...base,
+    name: 'o4',
+    model: 'o4-mini',
+    capabilities: { reasoning: true, reasoningEfforts: ['low', 'medium', 'high'] },
+  });
+  const gpt51 = deploymentSchema.parse({
+    ...base,
+    name: 'g51',
+    model: 'gpt-5.1',
+    capabilities: { reasoning: true, reasoningEfforts: ['none', 'low', 'medium', 'high'] },
+  });
+
+  it('sends a level the model lacks as the nearest it has, the higher of two, and says so', () => {
+    expect(ask('minimal', o4).body.reasoning_effort).toBe('low');
+    expect(ask('none', o4).body.reasoning_effort).toBe('low');
+    expect(ask('xhigh', o4).body.reasoning_effort).toBe('high');
+    expect(ask('xhigh', o4).warnings).toEqual([
+      'reasoning_effort xhigh sent as high: o4 takes low, medium, high',
+    ]);
+    // minimal is as near to none as to low: the higher.
+    expect(ask('minimal', gpt51).body.reasoning_effort).toBe('low');
+    expect(ask('none', gpt51).body.reasoning_effort).toBe('none');
+    expect(ask('medium', o4)).toMatchObject({ body: { reasoning_effort: 'medium' }, warnings: [] });
+    // Without the list, every level is sent as asked.
+    expect(ask('xhigh')).toMatchObject({ body: { reasoning_effort: 'xhigh' }, warnings: [] });
+  });
+
+  it('none needs no reasoning model, and a plain model drops it without a word', () => {
+    const needs = (effort: string) =>
+      requestNeeds(
+        {
+          model: 'm',
+          messages: [{ role: 'user', content: 'hi' }],
+          reasoning_effort: effort,
+        } as ChatRequest,
+        5,
+      );
+    const probes = { circuitAllows: () => true };
+    expect(checkDeployment(plain, needs('none'), probes)).toEqual([]);
+    expect(checkDeployment(plain, needs('low'), probes)).toEqual(['reasoning']);
+    const { body, warnings } = ask('none', plain);
+    expect(body.reasoning_effort).toBeUndefined();
+    expect(warnings).toEqual([]);
+  });
+
+  it('a config with a level OpenAI does not have is refused, naming it', () => {
+    const r = deploymentSchema.safeParse({
+      ...base,
+      name: 'bad',
+      model: 'o3',
+      capabilities: { reasoning: true, reasoningEfforts: ['low', 'max'] },
+    });
+    expect(r.success).toBe(false);
+    expect(JSON.stringify(r.error?.issues)).toContain('reasoningEfforts');
+  });
+});
+
 describe('what cannot go to Anthropic', () => {
   const claude = deploymentSchema.parse({
     ...base,

@@ -2,6 +2,7 @@
 // the request instead of letting the upstream answer 400, and report every change to the client
 // in `x-router-warnings`.
 import type { DeploymentConfig } from '../config/deployment-schema.js';
+import { nearestEffort } from '../core/reasoning-effort.js';
 import { isObject } from '../core/is-object.js';
 import {
   CONTEXT_MANAGEMENT_FIELD,
@@ -111,8 +112,11 @@ export function adaptRequestForDeployment(
       delete body.max_tokens;
       warnings.push('max_tokens mapped to max_completion_tokens');
     }
+    if (deployment.provider !== 'anthropic') effortItTakes(body, deployment, warnings);
   } else if (body.reasoning_effort !== undefined && body.reasoning_effort !== null) {
-    warnings.push(`reasoning_effort dropped: ${deployment.name} is not a reasoning model`);
+    // `none` asked for no reasoning, which is what a model without it does: nothing to say.
+    if (body.reasoning_effort !== 'none')
+      warnings.push(`reasoning_effort dropped: ${deployment.name} is not a reasoning model`);
     delete body.reasoning_effort;
   }
   if (deployment.provider === 'anthropic') anthropicWarnings(body, deployment, warnings);
@@ -146,6 +150,22 @@ export function adaptRequestForDeployment(
 
 /** Chat parameters Anthropic's Messages API has no counterpart for (the conversion leaves them out). */
 const NOT_IN_ANTHROPIC = ['seed', 'presence_penalty', 'frequency_penalty', 'logit_bias'] as const;
+
+/**
+ * `reasoning_effort` at a level the deployment lacks (`capabilities.reasoningEfforts`) as the
+ * nearest level it has, said in a warning.
+ */
+function effortItTakes(body: ChatRequest, deployment: DeploymentConfig, warnings: string[]) {
+  const levels = deployment.capabilities.reasoningEfforts;
+  const asked = body.reasoning_effort;
+  if (!levels || typeof asked !== 'string') return;
+  const sent = nearestEffort(levels, asked);
+  if (sent === asked) return;
+  body.reasoning_effort = sent as ChatRequest['reasoning_effort'];
+  warnings.push(
+    `reasoning_effort ${asked} sent as ${sent}: ${deployment.name} takes ${levels.join(', ')}`,
+  );
+}
 
 /**
  * What the Anthropic conversion (src/providers/anthropic/anthropic-convert.ts) cannot keep of a

@@ -104,7 +104,11 @@ export function requestNeeds(
     images: requestHasImages(request),
     files: requestFiles(request),
     stream: request.stream === true,
-    reasoning: request.reasoning_effort !== undefined && request.reasoning_effort !== null,
+    // `none` asks for no reasoning: any model can serve it.
+    reasoning:
+      request.reasoning_effort !== undefined &&
+      request.reasoning_effort !== null &&
+      request.reasoning_effort !== 'none',
     logprobs:
       request.logprobs === true ||
       (typeof request.top_logprobs === 'number' && request.top_logprobs > 0),

@@ -9,7 +9,7 @@ import type { ChatChunk } from '../../core/wire-types.js';
 import { createHttpClient } from '../http-client.js';
 import { nativeEventsOf, nativeResponseOf } from '../native-api.js';
 import { createOpenAiAdapter } from './openai-adapter.js';
-import { responseToChat } from './responses-native.js';
+import { nativeBody, responseToChat } from './responses-native.js';
 
 const azure = deploymentSchema.parse({
   name: 'gpt5-azure',
@@ -265,5 +265,29 @@ describe('a native Response in its chat form (for accounting and the request log
       { id: 'call_1', type: 'custom', custom: { name: 'apply_patch', input: 'P' } },
     ]);
     expect(chat.choices[0]?.finish_reason).toBe('tool_calls');
+  });
+});
+
+describe('the native body', () => {
+  it("sends reasoning.effort at a level the model takes, as the request's chat form is", () => {
+    const o4 = deploymentSchema.parse({
+      ...azure,
+      name: 'o4',
+      model: 'o4-mini',
+      capabilities: { responsesApi: true, reasoning: true, reasoningEfforts: ['low', 'high'] },
+    });
+    const body = (effort: string, d = o4) =>
+      JSON.parse(
+        nativeBody(
+          { api: 'responses', body: { ...native.body, reasoning: { effort, summary: 'auto' } } },
+          d,
+          false,
+        ),
+      ) as { reasoning?: unknown };
+    expect(body('xhigh').reasoning).toEqual({ effort: 'high', summary: 'auto' });
+    expect(body('medium').reasoning).toEqual({ effort: 'high', summary: 'auto' });
+    expect(body('low').reasoning).toEqual({ effort: 'low', summary: 'auto' });
+    // Without the list, as asked.
+    expect(body('xhigh', azure).reasoning).toEqual({ effort: 'xhigh', summary: 'auto' });
   });
 });

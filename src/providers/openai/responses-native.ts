@@ -5,6 +5,7 @@
 // and custom tool calls, finish reason and usage.
 import type { DeploymentConfig } from '../../config/deployment-schema.js';
 import { GatewayError } from '../../core/errors.js';
+import { nearestEffort } from '../../core/reasoning-effort.js';
 import type { ChatChunk, ChatResponse } from '../../core/wire-types.js';
 import {
   tieNativeEvents,
@@ -39,7 +40,11 @@ export function nativeBody(
   stream: boolean,
 ): string {
   const body: Json = { ...native.body, model: deployment.model, stream };
+  const levels = deployment.capabilities.reasoningEfforts;
   if (!deployment.capabilities.reasoning) delete body.reasoning;
+  else if (levels && isObject(body.reasoning) && typeof body.reasoning.effort === 'string')
+    // The level the model takes, as the chat form of this request was told (and its warning says).
+    body.reasoning = { ...body.reasoning, effort: nearestEffort(levels, body.reasoning.effort) };
   // The router keeps conversations; the upstream need not (and must not answer from its own).
   if (body.store === undefined) body.store = false;
   return JSON.stringify(body);
