@@ -19,6 +19,9 @@ import { registerCompletionsRoutes } from './http/completions/completions-routes
 import { registerHealthRoutes, type ReadinessReport } from './http/routes/health-routes.js';
 import { registerModelsRoutes } from './http/routes/models-routes.js';
 import { trustProxyOption } from './http/trust-proxy.js';
+import { registerStoredChatRoutes } from './http/stored-chat/stored-chat-routes.js';
+import type { ChatCompletionStore } from './store/chat-completion-store.js';
+import { createMemoryChatCompletionStore } from './store/memory/memory-chat-completion-store.js';
 
 export interface AppDeps {
   config: ConfigHolder;
@@ -29,6 +32,8 @@ export interface AppDeps {
   metricsText?(): Promise<string>;
   /** Further route plugins (Responses, Messages, admin, dashboard), mounted after the core routes. */
   plugins?: ((app: FastifyInstance) => void | Promise<void>)[];
+  /** Where `store: true` chat completions are kept; in memory (10,000 at most) when omitted. */
+  chatCompletions?: ChatCompletionStore;
   /** Batch lines sent in process run as their batch's creator (see batch-caller.ts). */
   batchCallers?: BatchCallers;
   logger?: FastifyBaseLogger;
@@ -106,7 +111,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   registerHealthRoutes(app, deps.readiness);
   registerModelsRoutes(app, deps.config, deps.gateway);
-  registerChatRoutes(app, deps.gateway);
+  const chatCompletions = deps.chatCompletions ?? createMemoryChatCompletionStore(10_000);
+  registerChatRoutes(app, deps.gateway, chatCompletions);
+  registerStoredChatRoutes(app, chatCompletions);
   registerCompletionsRoutes(app, deps.gateway);
   if (deps.metricsText) {
     const metricsText = deps.metricsText;

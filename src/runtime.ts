@@ -282,6 +282,8 @@ export async function createRuntime(
     gateway,
     authenticator,
     batchCallers: batches.callers,
+    // Stored chat completions live beside the stored responses (the request log, else memory).
+    ...(requestLog ? { chatCompletions: requestLog.store } : {}),
     logger,
     readiness: () =>
       readinessReport({

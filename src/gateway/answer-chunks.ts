@@ -17,6 +17,18 @@ interface ChoiceSoFar {
   finishReason: string | null;
   /** The stop sequence it stopped at, where the upstream named it (src/core/matched-stop.ts). */
   matchedStop?: string;
+  /** Token log probabilities, concatenated (only when the collector keeps them). */
+  logprobs?: { content: unknown[] | null; refusal: unknown[] | null };
+}
+
+/** A chunk's `logprobs` lists appended to those so far (a null list stays null until one comes). */
+function appendLogprobs(
+  so: ChoiceSoFar,
+  logprobs: { content?: unknown[] | null; refusal?: unknown[] | null },
+): void {
+  const kept = (so.logprobs ??= { content: null, refusal: null });
+  if (logprobs.content) (kept.content ??= []).push(...logprobs.content);
+  if (logprobs.refusal) (kept.refusal ??= []).push(...logprobs.refusal);
 }
 
 /**
@@ -24,7 +36,8 @@ interface ChoiceSoFar {
  * field, such as an OpenAI-compatible server's `reasoning_content`) concatenated, tool calls
  * and Claude's thinking pieces (`reasoning_details`, signatures intact) merged by index, the last
  * finish reason (with the stop sequence matched, where the upstream named it) and usage. Answers with log probabilities are not
- * collected (`response()` is undefined): their per-token detail is not worth replaying.
+ * collected (`response()` is undefined: their per-token detail is not worth replaying) unless
+ * `keepLogprobs` (a stored chat completion keeps what the client got).
  */
 export class ChunkCollector {
   private readonly choices = new Map<number, ChoiceSoFar>();
@@ -32,12 +45,13 @@ export class ChunkCollector {
   private usage: ChatResponse['usage'];
   private unusable = false;
 
+  constructor(private readonly keepLogprobs = false) {}
+
   add(chunk: ChatChunk): void {
     const c = chunkFields(chunk);
     this.head ??= c;
     if (c.usage) this.usage = c.usage;
     for (const choice of c.choices) {
-      if (choice.logprobs) this.unusable = true;
       let so = this.choices.get(choice.index);
       if (!so) {
         so = {
@@ -47,6 +61,10 @@ export class ChunkCollector {
           finishReason: null,
         };
         this.choices.set(choice.index, so);
+      }
+      if (choice.logprobs) {
+        if (this.keepLogprobs) appendLogprobs(so, choice.logprobs);
+        else this.unusable = true;
       }
       if (choice.finish_reason) so.finishReason = choice.finish_reason;
       so.matchedStop = matchedStopOf(choice) ?? so.matchedStop;
@@ -91,7 +109,7 @@ export class ChunkCollector {
         index,
         message,
         finish_reason: so.finishReason as ChatResponse['choices'][number]['finish_reason'],
-        logprobs: null,
+        logprobs: (so.logprobs ?? null) as ChatResponse['choices'][number]['logprobs'],
         ...(so.matchedStop !== undefined ? { stop_reason: so.matchedStop } : {}),
       });
     }

@@ -41,6 +41,8 @@ export function parseChatRequest(body: unknown, modelOptional = false): ChatRequ
     );
   messages.forEach((m, i) => checkMessage(m, i));
   checkFieldType(body, 'stream', 'boolean');
+  // `store: true` keeps the completion in the router (keep-chat-completion.ts).
+  checkFieldType(body, 'store', 'boolean');
   checkFieldType(body, 'temperature', 'number');
   checkFieldType(body, 'top_p', 'number');
   checkFieldType(body, 'n', 'integer');

@@ -1,4 +1,5 @@
 import { createMemoryConversationStore } from './memory/memory-conversation-store.js';
+import { createMemoryChatCompletionStore } from './memory/memory-chat-completion-store.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -208,6 +209,7 @@ describe('RequestLog batching', () => {
       count: async () => written.length,
       deleteOlderThan: async () => 0,
       ...createMemoryConversationStore(10),
+      ...createMemoryChatCompletionStore(10),
       close: async () => {},
       ...createMemoryBatchStore(),
     };

@@ -3,13 +3,15 @@
 // If the store is down the router keeps serving: records stay buffered up to a bound, what does
 // not fit is counted as dropped, and `status()` says so for /readyz. `close()` drains everything.
 import type { BatchStore } from './batch-store.js';
+import type { ChatCompletionStore } from './chat-completion-store.js';
 import type { RequestRecord, RequestRecorder } from './request-record.js';
 import type { RequestSummary, UsageQuery } from './request-summary.js';
 import type { ConversationStore } from './response-store.js';
 
 /** A place records go to and come back from; both stores pass the same tests. It also keeps
- * Responses API conversations (`previous_response_id`) and the Files and Batch APIs' data. */
-export interface RequestLogStore extends ConversationStore, BatchStore {
+ * Responses API conversations (`previous_response_id`), stored Chat Completions and the Files
+ * and Batch APIs' data. */
+export interface RequestLogStore extends ConversationStore, ChatCompletionStore, BatchStore {
   readonly kind: 'sqlite' | 'postgres';
   /** Applies pending schema migrations (versioned; idempotent). */
   migrate(): Promise<void>;

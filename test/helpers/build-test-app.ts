@@ -36,6 +36,7 @@ import { ModerationsGateway } from '../../src/gateway/moderations-gateway.js';
 import { registerModerationsRoutes } from '../../src/http/routes/moderations-routes.js';
 import type { DeploymentConfig } from '../../src/config/deployment-schema.js';
 import { memoryAnswerCache, type AnswerCacheStore } from '../../src/store/answer-cache-store.js';
+import type { ChatCompletionStore } from '../../src/store/chat-completion-store.js';
 
 export interface TestApp {
   app: FastifyInstance;
@@ -63,6 +64,8 @@ export async function buildTestApp(
     background?: Omit<BackgroundDeps, 'store' | 'clock' | 'log'>;
     /** Where cached answers live (`cache.enabled`); in process by default. */
     answerCacheStore?: AnswerCacheStore;
+    /** Where `store: true` chat completions are kept; in process by default. */
+    chatCompletions?: ChatCompletionStore;
   } = {},
 ): Promise<TestApp> {
   const clock = createManualClock();
@@ -116,6 +119,7 @@ export async function buildTestApp(
     config: holder,
     gateway,
     authenticator: opts.authenticator ?? openAuthenticator,
+    ...(opts.chatCompletions ? { chatCompletions: opts.chatCompletions } : {}),
     readiness: () => ({ ready: true, detail: {} }),
     plugins: [
       (a) => registerAdminRoutes(a, configService, (c) => subsetNotes(c, () => router)),

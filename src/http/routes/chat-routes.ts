@@ -10,8 +10,15 @@ import type { ChatCall, ChatOutcome, Endpoint } from '../../gateway/gateway-type
 /** On the 202 of a batch line held for a deployment's Batch API: that deployment. */
 export const FORWARDED_HEADER = 'x-router-batch-forwarded';
 import type { ChatRequest } from '../../core/wire-types.js';
+import type { ChatCompletionStore } from '../../store/chat-completion-store.js';
 import { parseChatRequest } from '../parse-chat-request.js';
 import { chatSseOptions, replyHeaders, writeSseStream } from '../sse-writer.js';
+import {
+  completionKeeper,
+  creationClock,
+  withoutStoreFields,
+  type ChatCompletionKeeping,
+} from '../stored-chat/keep-chat-completion.js';
 
 /** Fires when the client goes away before its reply is written (which aborts the upstream call). */
 export function clientGoneSignal(reply: FastifyReply): AbortSignal {
@@ -69,16 +76,25 @@ function chatCall(
   };
 }
 
-/** Runs a parsed ChatRequest through the gateway and writes JSON or SSE in Chat Completions shape. */
+/**
+ * Runs a parsed ChatRequest through the gateway and writes JSON or SSE in Chat Completions shape;
+ * with `store: true` and `keeping`, the completion is kept (keep-chat-completion.ts).
+ */
 export async function serveChat(
   gateway: ChatGateway,
   request: FastifyRequest,
   reply: FastifyReply,
   chat: ChatRequest,
   opts: { endpoint?: Endpoint; deploymentFromPath?: string } = {},
+  keeping?: ChatCompletionKeeping,
 ): Promise<FastifyReply | void> {
-  // Chunks are written out as they are (chatSseOptions encodes pass-through chunks as their text).
-  const call = chatCall(request, reply, chat, { ...opts, passThrough: true });
+  const keeper =
+    keeping && chat.store === true ? completionKeeper(keeping, request, chat) : undefined;
+  // Chunks are written out as they are (chatSseOptions encodes pass-through chunks as their text),
+  // unless kept: then they are read (assembled) and carry the stored id.
+  const call = chatCall(request, reply, chat, { ...opts, passThrough: !keeper });
+  // `metadata` was read for the attribution above; neither it nor `store` goes upstream.
+  call.request = withoutStoreFields(chat);
   const outcome = request.batchForward
     ? await gateway.handleBatchLine(call, request.batchForward)
     : await gateway.handleChat(call);
@@ -90,11 +106,14 @@ export async function serveChat(
       .header(FORWARDED_HEADER, outcome.line.deployment.name)
       .send({ forwarded: outcome.line.deployment.name });
   }
-  if (outcome.kind === 'json') return reply.headers(outcome.headers).send(outcome.response);
+  if (outcome.kind === 'json')
+    return reply
+      .headers(outcome.headers)
+      .send(keeper ? await keeper.json(outcome.response) : outcome.response);
   reply.hijack();
   await writeSseStream(
     reply.raw,
-    outcome.chunks,
+    keeper ? keeper.stream(outcome.chunks) : outcome.chunks,
     chatSseOptions(replyHeaders(reply, outcome.headers)),
   );
 }
@@ -130,9 +149,15 @@ export const optionalApiVersion = {
     checkApiVersion((request.query as Record<string, string | undefined>)['api-version'], true),
 };
 
-export function registerChatRoutes(app: FastifyInstance, gateway: ChatGateway): void {
+/** The chat routes; `store` keeps the completions of `store: true` requests. */
+export function registerChatRoutes(
+  app: FastifyInstance,
+  gateway: ChatGateway,
+  store?: ChatCompletionStore,
+): void {
+  const keeping = store && { store, stamp: creationClock() };
   const plain = (request: FastifyRequest, reply: FastifyReply) =>
-    serveChat(gateway, request, reply, parseChatRequest(request.body));
+    serveChat(gateway, request, reply, parseChatRequest(request.body), {}, keeping);
   app.post('/v1/chat/completions', plain);
   app.post('/openai/v1/chat/completions', plain);
   app.post('/chat/completions', plain);
@@ -144,9 +169,14 @@ export function registerChatRoutes(app: FastifyInstance, gateway: ChatGateway): 
     (request, reply) => {
       checkApiVersion(request.query['api-version']);
       const chat = parseChatRequest(request.body, true);
-      return serveChat(gateway, request, reply, chat, {
-        deploymentFromPath: request.params.deployment,
-      });
+      return serveChat(
+        gateway,
+        request,
+        reply,
+        chat,
+        { deploymentFromPath: request.params.deployment },
+        keeping,
+      );
     },
   );
 }

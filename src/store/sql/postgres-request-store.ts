@@ -3,6 +3,7 @@ import pg from 'pg';
 import { inTransaction } from './pg-transaction.js';
 import type { RequestLogStore } from '../request-log.js';
 import { createPostgresBatchStore } from './postgres-batch-store.js';
+import { createPostgresChatCompletionStore } from './postgres-chat-completion-store.js';
 import { createPostgresConversationStore } from './postgres-conversation-store.js';
 import {
   COLUMNS,
@@ -34,6 +35,7 @@ export function createPostgresRequestStore(
   const conversations = schema ? `"${schema}".conversations` : 'conversations';
   const responseEvents = schema ? `"${schema}".response_events` : 'response_events';
   const responseItems = schema ? `"${schema}".response_items` : 'response_items';
+  const chatCompletions = schema ? `"${schema}".chat_completions` : 'chat_completions';
   const batchTables = {
     files: schema ? `"${schema}".files` : 'files',
     batches: schema ? `"${schema}".batches` : 'batches',
@@ -130,6 +132,7 @@ export function createPostgresRequestStore(
       );
       await pool.query(`DELETE FROM ${responseItems} WHERE created_at < $1`, [before]);
       await pool.query(`DELETE FROM ${conversations} WHERE created_at < $1`, [before]);
+      await pool.query(`DELETE FROM ${chatCompletions} WHERE created_at < $1`, [before]);
       return (await pool.query(`DELETE FROM ${table} WHERE time < $1`, [before])).rowCount ?? 0;
     },
     async close() {
@@ -140,6 +143,7 @@ export function createPostgresRequestStore(
       { conversations, events: responseEvents, items: responseItems },
       ready,
     ),
+    ...createPostgresChatCompletionStore(pool, chatCompletions, ready),
     ...createPostgresBatchStore(pool, batchTables, ready),
   };
   return store;

@@ -216,6 +216,17 @@ export const MIGRATIONS: { version: number; sql: string }[] = [
     CREATE INDEX IF NOT EXISTS response_items_response ON response_items (response_id);
     CREATE INDEX IF NOT EXISTS response_items_created ON response_items (created_at)`,
   },
+  // Stored Chat Completions (`store: true`; chat-completion-store.ts) by tenant and id: the
+  // completion as sent, the request's messages and the metadata the list filters on; listed by
+  // (created_at, id) per tenant and swept with the requests by `created_at`.
+  {
+    version: 14,
+    sql: `CREATE TABLE IF NOT EXISTS chat_completions (owner TEXT NOT NULL, id TEXT NOT NULL,
+      created_at {bigint} NOT NULL, model TEXT NOT NULL, metadata {json} NOT NULL, body TEXT NOT NULL,
+      messages TEXT NOT NULL, PRIMARY KEY (owner, id));
+    CREATE INDEX IF NOT EXISTS chat_completions_owner_created ON chat_completions (owner, created_at, id);
+    CREATE INDEX IF NOT EXISTS chat_completions_created ON chat_completions (created_at)`,
+  },
 ];
 
 // Every table the migrations create, by name.

@@ -6,6 +6,7 @@ import type { RequestLogStore } from '../request-log.js';
 import type { RequestRecord } from '../request-record.js';
 import { COLUMNS, MIGRATIONS, fromRow, selectList, toRow, type Row } from './request-columns.js';
 import { createSqliteBatchStore } from './sqlite-batch-store.js';
+import { createSqliteChatCompletionStore } from './sqlite-chat-completion-store.js';
 import { createSqliteConversationStore } from './sqlite-conversation-store.js';
 import {
   SQLITE_SUMMARY,
@@ -108,12 +109,14 @@ export function createSqliteRequestStore(path: string): RequestLogStore {
       ).run(before);
       db.prepare('DELETE FROM response_items WHERE created_at < ?').run(before);
       db.prepare('DELETE FROM conversations WHERE created_at < ?').run(before);
+      db.prepare('DELETE FROM chat_completions WHERE created_at < ?').run(before);
       return db.prepare('DELETE FROM requests WHERE time < ?').run(before).changes;
     },
     async close() {
       db.close();
     },
     ...createSqliteConversationStore(db, () => store.migrate()),
+    ...createSqliteChatCompletionStore(db, () => store.migrate()),
     ...createSqliteBatchStore(db, () => store.migrate()),
   };
   return store;
