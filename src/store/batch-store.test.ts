@@ -332,6 +332,7 @@ describe('batches in the request-log stores', () => {
       expect(res.rows.map((r: { table_name: string }) => r.table_name)).toEqual([
         'batch_results',
         'batches',
+        'chat_completions',
         'conversations',
         'files',
         'requests',
