@@ -11,13 +11,11 @@
 // `web_search` with every turn).
 import { invalidRequest } from '../../core/errors.js';
 import { isObject } from '../../core/is-object.js';
+import { flatName } from '../../core/tool-namespace.js';
 import { HOSTED_TOOLS_FIELD, type ChatRequest } from '../../core/wire-types.js';
 
 type Json = Record<string, unknown>;
 type ChatTools = NonNullable<ChatRequest['tools']>;
-
-/** Between a namespace and its member's name in the chat function's name. */
-const NAMESPACE_SEPARATOR = '__';
 
 export interface NamespacedName {
   namespace: string;
@@ -131,10 +129,6 @@ function namespaceTools(t: Json, path: string): ChatTools {
   });
 }
 
-export function flatName(namespace: string, name: string): string {
-  return `${namespace}${NAMESPACE_SEPARATOR}${name}`;
-}
-
 const namespacedByRequest = new WeakMap<Json, Map<string, NamespacedName>>();
 
 /**
@@ -161,11 +155,15 @@ export function namespacedName(request: Json, chatName: string): NamespacedName 
 
 /**
  * A function_call (or custom_tool_call) item's fields for a chat tool call's name: `namespace`
- * and `name`, or `name`.
+ * and `name`, or `name`. The namespace tools are those of `requests` (a Responses request, or a
+ * stored Response, which carries its request's tools), the first that has the name.
  */
-export function callName(request: Json, chatName: string): Json {
-  const named = namespacedName(request, chatName);
-  return named ? { namespace: named.namespace, name: named.name } : { name: chatName };
+export function callName(requests: Json | readonly Json[], chatName: string): Json {
+  for (const request of Array.isArray(requests) ? requests : [requests]) {
+    const named = namespacedName(request as Json, chatName);
+    if (named) return { namespace: named.namespace, name: named.name };
+  }
+  return { name: chatName };
 }
 
 export function convertToolChoice(choice: unknown): ChatRequest['tool_choice'] {
