@@ -13,6 +13,7 @@ import { invalidRequest } from '../../core/errors.js';
 import { isObject } from '../../core/is-object.js';
 import { flatName } from '../../core/tool-namespace.js';
 import { HOSTED_TOOLS_FIELD, type ChatRequest } from '../../core/wire-types.js';
+import { refuseToolNameClash, type NamedTool } from '../tool-name-clash.js';
 
 type Json = Record<string, unknown>;
 type ChatTools = NonNullable<ChatRequest['tools']>;
@@ -37,7 +38,23 @@ export function convertTools(tools: unknown): { tools?: ChatTools; hosted: strin
     else if (t.type === 'custom') out.push(customTool(t, path));
     else hosted.push(t.type);
   });
+  refuseToolNameClash(namedTools(tools));
   return { ...(out.length ? { tools: out } : {}), hosted };
+}
+
+/** The function and custom tools by their chat names (a namespace's members flattened), checked. */
+function* namedTools(tools: Json[]): Generator<NamedTool> {
+  for (const [i, t] of tools.entries()) {
+    if (t.type === 'function' || t.type === 'custom')
+      yield { type: t.type, name: String(t.name), path: `tools[${i}]` };
+    if (t.type === 'namespace')
+      for (const [j, m] of (t.tools as Json[]).entries())
+        yield {
+          type: m.type === 'custom' ? 'custom' : 'function',
+          name: flatName(String(t.name), String(m.name)),
+          path: `tools[${i}].tools[${j}]`,
+        };
+  }
 }
 
 type FunctionTool = Extract<ChatTools[number], { type: 'function' }>;
