@@ -154,13 +154,13 @@ const capabilitiesSchema = z.strictObject({
     .boolean()
     .default(false)
     .describe(
-      "`anthropic` deployments: the platform takes Anthropic's context editing (`context_management`: clearing old tool results and thinking server-side, which Claude Code asks for). An Anthropic client's `context_management` is then sent on; otherwise it is dropped with a warning, and the model sees the whole conversation. Add the beta header it needs in `headers` (`anthropic-beta: context-management-2025-06-27`). Other providers ignore this.",
+      "`anthropic` deployments: the platform takes Anthropic's context editing (`context_management`: clearing old tool results and thinking server-side, which Claude Code asks for). An Anthropic client's `context_management` is then sent on; otherwise it is dropped with a warning, and the model sees the whole conversation. It needs the beta `context-management-2025-06-27`: Claude Code names it in its own `anthropic-beta` header, which is sent on (`forwardClientBetas`); for other clients add it in `headers` (`anthropic-beta`). Other providers ignore this.",
     ),
   midConversationSystem: z
     .boolean()
     .default(false)
     .describe(
-      '`anthropic` deployments: the platform takes system messages inside `messages` (`role: "system"` after the first turn, which Claude Code sends; beta `mid-conversation-system-2026-04-07`). They are then sent where they stand, so the system prompt, and Claude\'s prompt cache of the turns before them, stay as they were; otherwise they join the system prompt, in order, and one that comes later in a session makes Claude read the whole conversation again at the cache-write price. Add the beta header in `headers` (`anthropic-beta`, comma-separated with any other). Other providers ignore this: OpenAI-format upstreams get them where they stand.',
+      '`anthropic` deployments: the platform takes system messages inside `messages` (`role: "system"` after the first turn, which Claude Code sends; beta `mid-conversation-system-2026-04-07`). They are then sent where they stand, so the system prompt, and Claude\'s prompt cache of the turns before them, stay as they were; otherwise they join the system prompt, in order, and one that comes later in a session makes Claude read the whole conversation again at the cache-write price. Claude Code names the beta in its own `anthropic-beta` header, which is sent on (`forwardClientBetas`); otherwise add it in `headers` (`anthropic-beta`, comma-separated with any other). Other providers ignore this: OpenAI-format upstreams get them where they stand.',
     ),
   adaptiveThinking: z
     .boolean()
@@ -434,6 +434,12 @@ export const deploymentSchema = z.strictObject({
     .record(z.string(), z.string())
     .optional()
     .describe('Extra headers sent upstream with every request.'),
+  forwardClientBetas: z
+    .union([z.boolean(), z.array(z.string().min(1)).min(1)])
+    .default(true)
+    .describe(
+      "`anthropic` deployments: the betas an Anthropic client names in its `anthropic-beta` header on `/v1/messages` (Claude Code sends several: `interleaved-thinking-2025-05-14`, `context-management-2025-06-27`, …) are sent on in Anthropic's `anthropic-beta` header, after any that `headers` sets, each once. `true`: all of them; `false`: none (only `headers`' betas are sent); a list: only the betas named in it. Other providers never get them, nor do requests from Chat Completions or Responses clients.",
+    ),
   batchApi: batchApiSchema
     .optional()
     .describe(

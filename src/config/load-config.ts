@@ -140,6 +140,10 @@ function checkReferences(config: Config): { issues: string[]; warnings: string[]
       warnings.push(
         `deployments[${i}].promptCaching: "auto" marks breakpoints for Claude only; provider "${d.provider}" ignores it`,
       );
+    if (d.forwardClientBetas !== true && d.provider !== 'anthropic')
+      warnings.push(
+        `deployments[${i}].forwardClientBetas: Anthropic's betas are sent to Claude only; provider "${d.provider}" never gets them`,
+      );
     if (d.provider === 'azure' && !d.apiVersion)
       issues.push(`deployments[${i}].apiVersion: required for provider "azure" (e.g. 2024-10-21)`);
     if (d.deploymentType === 'DataZoneStandard' && d.dataZone === 'global')

@@ -66,6 +66,14 @@ export const EFFORT_FIELD = 'x_output_effort';
 export const CONTEXT_MANAGEMENT_FIELD = 'x_context_management';
 
 /**
+ * A chat request's private field: the betas an Anthropic client named in its `anthropic-beta`
+ * header on `/v1/messages` (Claude Code sends several). Sent as that header to an Anthropic
+ * deployment, as its `forwardClientBetas` allows, beside the betas its `headers` set; removed
+ * before every other upstream (src/policy/reasoning-params.ts).
+ */
+export const ANTHROPIC_BETA_FIELD = 'x_anthropic_beta';
+
+/**
  * A chat request's private field: the types of the hosted tools a Responses request carried (web
  * search, file search, …), which the bridge to chat cannot run. A deployment that speaks the
  * Responses API natively gets them in the client's own request; elsewhere they are left out with

@@ -58,6 +58,8 @@ export interface CacheHit {
 export class AnswerCache {
   /** Embedding vectors, one entry per input, in the same store. */
   readonly embeddings: EmbeddingsCache;
+  /** What runs after each clear (whenCleared). */
+  private readonly onCleared: (() => Promise<void>)[] = [];
 
   constructor(
     private readonly store: AnswerCacheStore,
@@ -71,9 +73,19 @@ export class AnswerCache {
     return { store: this.store.kind, failures: this.store.failures };
   }
 
-  /** Drops every kept answer (on every replica when they share Redis); how many there were. */
-  clear(): Promise<number> {
-    return this.store.clear();
+  /**
+   * Drops every kept answer (on every replica when they share Redis), then tells what indexes
+   * them (the semantic cache); how many answers there were. Throws when the store does not answer.
+   */
+  async clear(): Promise<number> {
+    const deleted = await this.store.clear();
+    for (const cleared of this.onCleared) await cleared();
+    return deleted;
+  }
+
+  /** `cleared` runs after each clear; a rejection fails the clear (the caller may try again). */
+  whenCleared(cleared: () => Promise<void>): void {
+    this.onCleared.push(cleared);
   }
 
   /** The cache's part in this request (the caller checks that the cache is on). */

@@ -118,6 +118,10 @@ export class ChatGateway {
     };
     this.answerDeps = { ...deps, outputTokens: this.outputTokens };
     this.semantic = new SemanticCacheLoader({ ...deps, load: this.load });
+    // A cleared cache leaves no vector pointing at its answers, here or (Redis) on any replica.
+    deps.answerCache?.whenCleared(() =>
+      this.semantic.clear(deps.config.current.config.cache.ttlSeconds * 1000),
+    );
   }
 
   /** The receipt of a recent routing decision. */

@@ -25,6 +25,15 @@ export class SemanticCacheLoader {
     ).caughtUp;
   }
 
+  /**
+   * Clears the index once the answer cache was cleared: this replica's, and with Redis every
+   * replica's and the shared stream's, built or not here (`ttlMs`: the answers' TTL).
+   */
+  async clear(ttlMs: number): Promise<void> {
+    this.built?.forget();
+    await this.deps.semanticFeed?.clear(ttlMs);
+  }
+
   /** The semantic cache over `answerCache`, imported and built on the first call. */
   load(answerCache: AnswerCache): Promise<SemanticCache> {
     return (this.loading ??= import('./semantic-cache.js')

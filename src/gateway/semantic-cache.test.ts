@@ -134,6 +134,34 @@ describe('semantic answer cache (cache.semantic)', () => {
     expect(t.embedded).toHaveLength(2);
   });
 
+  it('DELETE /admin/v1/cache empties the index with the answers: the paraphrase is a miss, and is kept anew', async () => {
+    const input = configInput();
+    const config = parseConfig(input, {}).config;
+    const script = [{ reply: 'first' }, { reply: 'second' }];
+    const sim = createSimulatedAdapter(config.deployments.find((d) => d.name === 'embed')!);
+    const t = await buildTestApp(
+      config,
+      {
+        big: fakeAdapter('big-sim', script),
+        mid: fakeAdapter('mid-sim', script),
+        small: fakeAdapter('small-sim', script),
+        embed: sim,
+      },
+      {
+        authenticator: { authenticate: () => ({ tenant: 'default', admin: true, scopes: ['*'] }) },
+      },
+    );
+    await t.app.inject(post(ask(TRIP)));
+    expect(t.gateway.semanticEntries()).toBe(1);
+    const cleared = await t.app.inject({ method: 'DELETE', url: '/admin/v1/cache' });
+    expect(cleared.json()).toEqual({ object: 'cache.cleared', deleted: 1 });
+    expect(t.gateway.semanticEntries()).toBe(0);
+    const again = await t.app.inject(post(ask(PARAPHRASE)));
+    expect(again.headers['x-router-cache']).toBe('miss');
+    expect(again.json().choices[0].message.content).toBe('second');
+    expect(t.gateway.semanticEntries()).toBe(1);
+  });
+
   it('an unrelated prompt, or the same prompt with another temperature, is a miss', async () => {
     const t = await setup();
     await t.app.inject(post(ask(TRIP)));

@@ -78,7 +78,10 @@ export class SemanticCache {
   constructor(private readonly deps: SemanticCacheDeps) {
     this.index = new SemanticIndex(deps.config.current.config.cache.semantic.maxEntries);
     this.pools = new PoolBalancer(deps.load);
-    const tail = deps.semanticFeed?.follow((entry) => this.learn(entry));
+    const tail = deps.semanticFeed?.follow(
+      (entry) => this.learn(entry),
+      () => this.index.clear(),
+    );
     this.caughtUp = tail?.caughtUp ?? Promise.resolve();
     // A reload that turns it off frees the vectors; a new bound applies at once. Turned on
     // again, the index reads the shared entries from the start.
@@ -93,6 +96,11 @@ export class SemanticCache {
   /** Vectors in this replica's index. */
   get entries(): number {
     return this.index.size;
+  }
+
+  /** Drops every vector of this replica's index (the answer cache was cleared). */
+  forget(): void {
+    this.index.clear();
   }
 
   /** Another replica's entry: indexed while the feature is on and its answer lives. */

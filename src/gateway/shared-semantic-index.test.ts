@@ -51,13 +51,16 @@ describe("the semantic cache learning other replicas' entries", () => {
     const config = new ConfigHolder(compileConfig(parseConfig(input, {}).config));
     const clock = createManualClock();
     let learn: (entry: SharedIndexEntry) => void = () => {};
+    let forget = () => {};
     let rewinds = 0;
     const feed: SemanticIndexFeed = {
       publish: () => {},
-      follow(l) {
+      follow(l, f) {
         learn = l;
+        forget = f;
         return { caughtUp: Promise.resolve(), rewind: () => rewinds++, stop: async () => {} };
       },
+      clear: async () => {},
       close: async () => {},
     };
     const cache = new SemanticCache({
@@ -75,6 +78,7 @@ describe("the semantic cache learning other replicas' entries", () => {
       cache,
       clock,
       learn: (e: SharedIndexEntry) => learn(e),
+      forget: () => forget(),
       entry,
       config,
       input,
@@ -97,6 +101,17 @@ describe("the semantic cache learning other replicas' entries", () => {
     expect(s.cache.entries).toBe(0);
     s.config.apply(parseConfig(s.input, {}).config);
     expect(s.rewinds()).toBe(1);
+  });
+
+  it('a clear mark read from the stream drops every vector, then learns again', () => {
+    const s = setup();
+    const later = s.clock.now() + 60_000;
+    for (const key of ['a', 'b']) s.learn(s.entry(key, later));
+    expect(s.cache.entries).toBe(2);
+    s.forget();
+    expect(s.cache.entries).toBe(0);
+    s.learn(s.entry('c', later));
+    expect(s.cache.entries).toBe(1);
   });
 });
 

@@ -6,6 +6,9 @@
 // (tenant, key subset, model or router, mode, data zone, regions, the rest of the body: see
 // ./semantic-request.ts) and the answer's exact key and expiry, so a shared entry serves exactly
 // where a local one would, and no longer than its answer lives. Vectors travel as raw float32.
+// Clearing the answer cache (DELETE /admin/v1/cache) empties the stream and leaves one entry, a
+// clear mark, in its place: every replica that reads it drops its index, and one that starts
+// afterwards reads none of the cleared entries.
 import { endianness } from 'node:os';
 import { ResilientState } from '../store/redis/resilient-state.js';
 import type { RedisState } from '../store/redis/redis-state.js';
@@ -18,6 +21,8 @@ import {
 import type { SharedState } from '../store/shared-state.js';
 
 const STREAM = 'semantic:index';
+/** The field of a clear mark (its value: the replica that cleared). */
+const CLEARED = 'cleared';
 const LITTLE_ENDIAN = endianness() === 'LE';
 
 /** One index entry as replicas exchange it. */
@@ -34,8 +39,16 @@ export interface SharedIndexEntry {
 export interface SemanticIndexFeed {
   /** Tells the other replicas of an entry this one kept (fire and forget; never throws). */
   publish(entry: SharedIndexEntry, maxEntries: number, now: number): void;
-  /** Hands every other replica's entry to `learn`: first those in Redis now, then new ones. */
-  follow(learn: (entry: SharedIndexEntry) => void): StreamTail;
+  /**
+   * Hands every other replica's entry to `learn`: first those in Redis now, then new ones; and
+   * calls `forget` where any replica cleared the index (this one included).
+   */
+  follow(learn: (entry: SharedIndexEntry) => void, forget: () => void): StreamTail;
+  /**
+   * Clears the shared index: the stream's entries go and every replica forgets its own (alive
+   * `ttlMs` for a replica cut off from Redis now). Throws when Redis does not answer.
+   */
+  clear(ttlMs: number): Promise<void>;
   /** Stops following. */
   close(): Promise<void>;
 }
@@ -72,12 +85,16 @@ export function shareSemanticIndex(
       // replica can read the entry.
       redis.appendCapped(STREAM, maxEntries, entry.expiresAt - now, fields).catch(() => undefined);
     },
-    follow(learn) {
+    follow(learn, forget) {
       const tail = tailStream(
         redis,
         STREAM,
         (entries) => {
           for (const fields of entries) {
+            if (fields.has(CLEARED)) {
+              forget();
+              continue;
+            }
             if (fields.get('r')?.toString() === replica) continue;
             const entry = decodeEntry(fields);
             if (entry) learn(entry);
@@ -88,6 +105,9 @@ export function shareSemanticIndex(
       );
       tails.push(tail);
       return tail;
+    },
+    async clear(ttlMs) {
+      await redis.restartStream(STREAM, ttlMs, [CLEARED, replica]);
     },
     async close() {
       await Promise.all(tails.map((t) => t.stop()));

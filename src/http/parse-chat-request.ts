@@ -4,6 +4,7 @@ import { GatewayError, invalidRequest } from '../core/errors.js';
 import type { ChatRequest } from '../core/wire-types.js';
 import { checkFieldType, checkNumberField, unofferedToolChoice } from './check-fields.js';
 import { isObject } from '../core/is-object.js';
+import { refuseToolNameClash } from './tool-name-clash.js';
 
 const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool', 'function']);
 const PART_TYPES = new Set(['text', 'image_url', 'input_audio', 'file', 'refusal']);
@@ -203,6 +204,15 @@ function checkTools(body: Record<string, unknown>): void {
         );
       if (t.type === 'custom') checkCustomTool(t.custom, `tools[${i}].custom`);
     });
+    // Each checked above: a function tool or a custom tool, with its name.
+    const checked = tools as { type: 'function' | 'custom'; [k: string]: unknown }[];
+    refuseToolNameClash(
+      checked.map((t, i) => ({
+        type: t.type,
+        name: String((t[t.type] as { name: string }).name),
+        path: `tools[${i}]`,
+      })),
+    );
   }
   const tc = body.tool_choice;
   if (tc === undefined || tc === null) return;

@@ -5,6 +5,7 @@ import type { DeploymentConfig } from '../config/deployment-schema.js';
 import { nearestEffort } from '../core/reasoning-effort.js';
 import { isObject } from '../core/is-object.js';
 import {
+  ANTHROPIC_BETA_FIELD,
   CONTEXT_MANAGEMENT_FIELD,
   HOSTED_TOOLS_FIELD,
   ADAPTIVE_THINKING_FIELD,
@@ -62,9 +63,11 @@ export function adaptRequestForDeployment(
   delete body.previous_response_id;
   // An Anthropic client's exact thinking budget is for an Anthropic deployment's conversion only.
   // So is its adaptive thinking: other reasoning models get the reasoning_effort set beside it.
+  // And its `anthropic-beta` header: Anthropic's betas mean nothing to another API.
   if (deployment.provider !== 'anthropic') {
     delete body[THINKING_BUDGET_FIELD];
     delete body[ADAPTIVE_THINKING_FIELD];
+    delete body[ANTHROPIC_BETA_FIELD];
   }
   // An Anthropic client's effort (`output_config.effort`): a reasoning model's `reasoning_effort`
   // (the same levels, and the one knob it has, so it wins over the one a thinking budget implied).

@@ -6,6 +6,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PG_URL, dropSchema, pgAvailable } from '../../test/helpers/postgres.js';
 import type { RequestLogStore } from './request-log.js';
@@ -36,25 +38,47 @@ function response(id: string, status: string, owner = 'team-a'): StoredResponse 
 const backends: {
   name: string;
   skip: boolean;
-  open(): { store: ResponseStore; log?: RequestLogStore };
+  open(): {
+    store: ResponseStore;
+    log?: RequestLogStore;
+    /** From now on the database refuses every write of an output item (its tables exist). */
+    refuseItems?: () => Promise<void>;
+  };
 }[] = [
   { name: 'memory', skip: false, open: () => ({ store: createResponseStore(100) }) },
   {
     name: 'SQLite',
     skip: false,
     open() {
-      const log = createSqliteRequestStore(join(mkdtempSync(join(tmpdir(), 'mr-rs-')), 'r.db'));
-      return { store: createResponseStore(100, log), log };
+      const path = join(mkdtempSync(join(tmpdir(), 'mr-rs-')), 'r.db');
+      const log = createSqliteRequestStore(path);
+      const refuseItems = async () => {
+        const db = new Database(path);
+        db.exec(
+          "CREATE TRIGGER refuse_items BEFORE INSERT ON response_items BEGIN SELECT RAISE(ABORT, 'items refused'); END",
+        );
+        db.close();
+      };
+      return { store: createResponseStore(100, log), log, refuseItems };
     },
   },
   {
     name: 'PostgreSQL',
     skip: !havePg,
     open() {
-      const log = createPostgresRequestStore(PG_URL, {
-        schema: `${schema}_${Math.random().toString(36).slice(2, 8)}`,
-      });
-      return { store: createResponseStore(100, log), log };
+      const own = `${schema}_${Math.random().toString(36).slice(2, 8)}`;
+      schemas.push(own);
+      const log = createPostgresRequestStore(PG_URL, { schema: own });
+      const refuseItems = async () => {
+        const c = new pg.Client({ connectionString: PG_URL });
+        await c.connect();
+        await c.query(
+          `CREATE FUNCTION "${own}".refuse_items() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'items refused'; END $$;
+           CREATE TRIGGER refuse_items BEFORE INSERT ON "${own}".response_items FOR EACH ROW EXECUTE FUNCTION "${own}".refuse_items()`,
+        );
+        await c.end();
+      };
+      return { store: createResponseStore(100, log), log, refuseItems };
     },
   },
 ];
@@ -163,6 +187,32 @@ describe.each(backends)('response store runs ($name)', (backend) => {
         expect((await store.items('team-a', ['msg_bg'])).size).toBe(0);
         await log.close();
       }
+    },
+  );
+
+  it.skipIf(backend.skip || backend.name === 'memory')(
+    "a run's final write keeps the response and its items together: when the items cannot be written, neither is",
+    async () => {
+      const { store, log, refuseItems } = backend.open();
+      await store.save(response('resp_f', 'in_progress'), { holder: 'A', until: T0 + 1000 });
+      await refuseItems!();
+      const withOutput = (status: string) => {
+        const r = response('resp_f', status);
+        const output = [{ type: 'message', id: `msg_${status}`, role: 'assistant', content: [] }];
+        return { ...r, response: { ...r.response, output } };
+      };
+      // The run's end (lease released) and a cancel: each fails whole.
+      await expect(store.update(withOutput('completed'), 'A', null)).rejects.toThrow(
+        /items refused/,
+      );
+      await expect(store.end(withOutput('cancelled'))).rejects.toThrow(/items refused/);
+      expect((await store.get('resp_f', 'team-a'))?.response?.status).toBe('in_progress');
+      // Still A's run, to end again.
+      expect(await store.renew('resp_f', 'A', T0 + 2000)).toBe(true);
+      // Without items (a failed run has none) the write goes through.
+      expect(await store.update(response('resp_f', 'failed'), 'A', null)).toBe(true);
+      expect((await store.get('resp_f', 'team-a'))?.response?.status).toBe('failed');
+      await log?.close();
     },
   );
 });

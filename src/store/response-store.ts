@@ -73,6 +73,13 @@ export interface KeptItem {
   json: string;
 }
 
+/** A response's output items to keep with a conditional write of it (a background run's). */
+export interface KeptItems {
+  owner: string;
+  createdAt: number;
+  items: readonly KeptItem[];
+}
+
 /** Where conversations persist: the request-log stores, and memory without one. */
 export interface ConversationStore {
   /** Saves a conversation and, with `items`, keeps its output items under `items.owner` in the
@@ -88,16 +95,24 @@ export interface ConversationStore {
   /** Deletes it and its events. */
   deleteConversation(id: string): Promise<boolean>;
   /** Replaces the body (when given) of a conversation `holder` leases and sets its lease's end
-   * (null: no lease); false when `holder` does not lease it. */
+   * (null: no lease); false when `holder` does not lease it. With `kept`, its output items are
+   * kept in the same write, all or nothing, when (and only when) the lease was `holder`'s. */
   updateLeasedConversation(
     id: string,
     holder: string,
     json: string | undefined,
     until: number | null,
+    kept?: KeptItems,
   ): Promise<boolean>;
   /** Replaces the body of a leased conversation and drops the lease (only if the lease ran out
-   * before `expiredBefore`, when given); false when it was not leased. */
-  endLeasedConversation(id: string, json: string, expiredBefore?: number): Promise<boolean>;
+   * before `expiredBefore`, when given); false when it was not leased. With `kept`, as
+   * updateLeasedConversation. */
+  endLeasedConversation(
+    id: string,
+    json: string,
+    expiredBefore?: number,
+    kept?: KeptItems,
+  ): Promise<boolean>;
   /** Bodies of conversations whose lease ran out before `now`. */
   expiredConversations(now: number, limit: number): Promise<string[]>;
   appendConversationEvents(id: string, first: number, events: readonly string[]): Promise<void>;
@@ -142,16 +157,10 @@ export function createResponseStore(capacity = 10_000, backing?: ConversationSto
     const items = outputItems(response);
     return items.length ? { owner: response.owner ?? '', items } : undefined;
   };
-  /** Keeps the items of a response just written by a conditional write (a background run's). */
-  const keepItems = async (response: StoredResponse) => {
+  /** The items to keep with a conditional write of a response (a background run's), in it. */
+  const keptWith = (response: StoredResponse): KeptItems | undefined => {
     const kept = keptItems(response);
-    if (kept)
-      await conversations.saveConversationItems(
-        response.id,
-        kept.owner,
-        response.createdAt,
-        kept.items,
-      );
+    return kept && { ...kept, createdAt: response.createdAt };
   };
   return {
     async save(response, lease) {
@@ -170,27 +179,25 @@ export function createResponseStore(capacity = 10_000, backing?: ConversationSto
       if (!visible(await find(id), owner)) return false;
       return conversations.deleteConversation(id);
     },
-    async update(response, holder, until) {
-      const held = await conversations.updateLeasedConversation(
+    update(response, holder, until) {
+      return conversations.updateLeasedConversation(
         response.id,
         holder,
         JSON.stringify(response),
         until,
+        keptWith(response),
       );
-      if (held) await keepItems(response);
-      return held;
     },
     renew(id, holder, until) {
       return conversations.updateLeasedConversation(id, holder, undefined, until);
     },
-    async end(response, expiredBefore) {
-      const ended = await conversations.endLeasedConversation(
+    end(response, expiredBefore) {
+      return conversations.endLeasedConversation(
         response.id,
         JSON.stringify(response),
         expiredBefore,
+        keptWith(response),
       );
-      if (ended) await keepItems(response);
-      return ended;
     },
     async expired(now, limit) {
       const bodies = await conversations.expiredConversations(now, limit);

@@ -30,6 +30,7 @@ const TRIP =
 const PARAPHRASE = TRIP.replace('suggest', 'propose');
 const ACME = 'mr-test-acme-key';
 const GLOBEX = 'mr-test-globex-key';
+const OPS = 'mr-test-ops-key';
 
 function replicaConfig(prefix: string, redisUrl = REDIS_URL) {
   const input = testConfigInput({
@@ -40,6 +41,7 @@ function replicaConfig(prefix: string, redisUrl = REDIS_URL) {
       keys: [
         { id: 'acme', hash: hashApiKey(ACME), tenant: 'acme' },
         { id: 'globex', hash: hashApiKey(GLOBEX), tenant: 'globex' },
+        { id: 'ops', hash: hashApiKey(OPS), tenant: 'ops', admin: true },
       ],
     },
   });
@@ -114,6 +116,57 @@ describe.skipIf(!available)('semantic index and session affinity shared on Redis
     const third = await ask(c, PARAPHRASE);
     expect(third.headers['x-router-cache']).toBe('semantic');
     expect(third.json().choices[0].message.content).toBe(first.json().choices[0].message.content);
+  });
+
+  it("DELETE /admin/v1/cache on A empties every replica's index and the stream; a replica started afterwards loads none", async () => {
+    const own = uniquePrefix('shared-index-clear');
+    const started: Runtime[] = [];
+    const replicaOf = async () => {
+      const rt = await createRuntime(replicaConfig(own));
+      started.push(rt);
+      return rt;
+    };
+    const client = new Redis(REDIS_URL);
+    try {
+      const [a, b] = [await replicaOf(), await replicaOf()];
+      expect((await ask(a, TRIP)).headers['x-router-cache']).toBe('miss');
+      expect((await ask(b, TRIP, GLOBEX)).headers['x-router-cache']).toBe('miss');
+      await vi.waitFor(
+        () => expect([a.gateway.semanticEntries(), b.gateway.semanticEntries()]).toEqual([2, 2]),
+        { timeout: 5000 },
+      );
+      const cleared = await a.app.inject({
+        method: 'DELETE',
+        url: '/admin/v1/cache',
+        headers: { authorization: `Bearer ${OPS}` },
+      });
+      expect(cleared.statusCode).toBe(200);
+      expect(cleared.json()).toEqual({ object: 'cache.cleared', deleted: 2 });
+      expect(a.gateway.semanticEntries()).toBe(0);
+      await vi.waitFor(() => expect(b.gateway.semanticEntries()).toBe(0), { timeout: 5000 });
+      // In Redis: the stream holds the clear mark only, no vector, and still expires.
+      const key = `${own}semantic:index`;
+      const entries = await client.xrangeBuffer(key, '-', '+');
+      expect(entries.map(([, flat]) => flat.filter((_, i) => i % 2 === 0).map(String))).toEqual([
+        ['cleared'],
+      ]);
+      expect(await client.pttl(key)).toBeGreaterThan(0);
+
+      // A replica started now loads nothing; the paraphrase is a miss everywhere.
+      const c = await replicaOf();
+      expect(c.gateway.semanticEntries()).toBe(0);
+      expect((await ask(c, PARAPHRASE)).headers['x-router-cache']).toBe('miss');
+      // The stream goes on after the mark: C's new entry reaches A and B.
+      await vi.waitFor(
+        () => expect([a.gateway.semanticEntries(), b.gateway.semanticEntries()]).toEqual([1, 1]),
+        { timeout: 5000 },
+      );
+      expect((await ask(b, TRIP)).headers['x-router-cache']).toBe('semantic');
+    } finally {
+      client.disconnect();
+      for (const r of started) await r.close();
+      await cleanupPrefix(own);
+    }
   });
 
   it("a session's deployment remembered on A is followed on B", async () => {

@@ -2,6 +2,7 @@
 // Anthropic-shaped replies, streams and errors, whichever provider served.
 // `POST /v1/messages/count_tokens` (Claude Code calls it often, to decide when to compact): an
 // Anthropic deployment's own count, else the router's exact count (`x-router-counted-by` says).
+// Both carry the client's `anthropic-beta` to Anthropic deployments (client-betas.ts).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { isGatewayError } from '../../core/errors.js';
@@ -11,6 +12,7 @@ import { callGateway } from '../routes/chat-routes.js';
 import type { ErrorShaper } from '../error-handler.js';
 import { replyHeaders, writeSseStream } from '../sse-writer.js';
 import { withAnthropicRateLimits } from './anthropic-rate-limit-headers.js';
+import { withClientBetas } from './client-betas.js';
 import { anthropicErrorBody, messagesToChat } from './messages-convert.js';
 import { chatChunksToMessageEvents, chatToMessage } from './messages-reply.js';
 
@@ -25,7 +27,7 @@ export function registerMessagesRoutes(
     '/v1/messages',
     { config: { errorShape } },
     async (request: FastifyRequest, reply: FastifyReply) => {
-      const chat = messagesToChat(request.body);
+      const chat = withClientBetas(messagesToChat(request.body), request.headers);
       // When the rate limits were checked, near enough: Anthropic's reset headers are times.
       const admittedAt = clock.now();
       const outcome = await callGateway(gateway, request, reply, chat, {
@@ -58,7 +60,7 @@ export function registerMessagesRoutes(
     { config: { errorShape } },
     async (request: FastifyRequest, reply: FastifyReply) => {
       const count = await gateway.countTokens({
-        request: messagesToChat(request.body, true),
+        request: withClientBetas(messagesToChat(request.body, true), request.headers),
         auth: request.auth,
       });
       reply.header('x-router-counted-by', count.countedBy);

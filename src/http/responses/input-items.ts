@@ -8,6 +8,7 @@ import { invalidRequest, queryNumber } from '../../core/errors.js';
 import type { StoredResponse } from '../../store/response-store.js';
 import { chatToInputItems, type Json } from './responses-convert.js';
 import { RUNNING_STATUSES } from './responses-run.js';
+import { callName } from './responses-tools.js';
 
 /** A stored response's own input items with their ids, in the order they came. */
 export function inputItemsOf(stored: StoredResponse): Json[] {
@@ -18,12 +19,19 @@ export function inputItemsOf(stored: StoredResponse): Json[] {
     stored.response?.status !== 'cancelled';
   const own = stored.messages.slice(stored.inputFrom ?? 0, answered ? -1 : undefined);
   const base = stored.id.replace(/^resp_/, '');
-  return chatToInputItems(own, { reasoning: true }).map((item, i): Json => {
+  // Calls of namespace members as the client sent them (its Response carries its tools).
+  const named = (chatName: string) => callName(stored.response ?? {}, chatName);
+  return chatToInputItems(own, { reasoning: true, named }).map((item, i): Json => {
     if (item.type === 'reasoning') return { ...item, id: `rs_${base}_${i}` };
     if (item.type === 'function_call')
       return { id: `fc_${base}_${i}`, ...item, status: 'completed' };
     if (item.type === 'function_call_output')
       return { id: `fco_${base}_${i}`, ...item, status: 'completed' };
+    // Custom (free-form) tools' calls and outputs, which were listed as messages before.
+    if (item.type === 'custom_tool_call')
+      return { id: `ctc_${base}_${i}`, ...item, status: 'completed' };
+    if (item.type === 'custom_tool_call_output')
+      return { id: `ctco_${base}_${i}`, ...item, status: 'completed' };
     const content =
       typeof item.content === 'string'
         ? [{ type: item.role === 'assistant' ? 'output_text' : 'input_text', text: item.content }]
@@ -39,7 +47,7 @@ export function inputItemsOf(stored: StoredResponse): Json[] {
 }
 
 /** Where an input item's id (as listed) names its response: `<kind>_<response id's tail>_<index>`. */
-const INPUT_ITEM_ID = /^(?:msg|fc|fco|rs)_(.+)_\d+$/;
+const INPUT_ITEM_ID = /^(?:msg|fc|fco|ctc|ctco|rs)_(.+)_\d+$/;
 
 /** The id of the response an input item id would belong to (undefined: not such an id). */
 export function responseOfInputItem(id: string): string | undefined {

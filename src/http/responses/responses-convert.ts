@@ -14,7 +14,8 @@ import type { StoredResponse } from '../../store/response-store.js';
 import { isObject } from '../../core/is-object.js';
 import { openReasoningItem, reasoningItem } from './responses-reasoning.js';
 import { reasoningDetailsOf } from '../../core/reasoning-details.js';
-import { applyTools, flatName } from './responses-tools.js';
+import { chatCallName } from '../../core/tool-namespace.js';
+import { applyTools } from './responses-tools.js';
 import { localCallToChat, localOutputText } from './local-tools.js';
 
 export type Json = Record<string, unknown>;
@@ -118,10 +119,7 @@ export function convertInput(input: unknown): ChatMessage[] {
     }
     if (item.type === 'function_call' || item.type === 'custom_tool_call') {
       // A namespace member's call, as the bridge names it in chat (responses-tools.ts).
-      const name =
-        typeof item.namespace === 'string' && item.namespace
-          ? flatName(item.namespace, String(item.name ?? ''))
-          : String(item.name ?? '');
+      const name = chatCallName(item);
       const id = String(item.call_id ?? item.id ?? '');
       const call =
         item.type === 'custom_tool_call'
@@ -276,11 +274,14 @@ export function responsesToChat(
 /** Chat messages (a stored conversation) → Responses input items, for an upstream that speaks
  * Responses natively: the router keeps conversations, so the upstream gets them whole. With
  * `reasoning`, Claude's thinking on an assistant turn comes first as reasoning items (for
- * listing; an upstream other than Claude could not read them). */
+ * listing; an upstream other than Claude could not read them). `named` gives a call item its
+ * name fields from the chat name (a namespace member's `namespace` and `name`, as the client
+ * sent them: responses-tools.ts `callName`); by default the chat name. */
 export function chatToInputItems(
   messages: readonly ChatMessage[],
-  opts: { reasoning?: boolean } = {},
+  opts: { reasoning?: boolean; named?: (chatName: string) => Json } = {},
 ): Json[] {
+  const named = opts.named ?? ((name: string) => ({ name }));
   const items: Json[] = [];
   // Calls of custom tools, whose outputs are custom_tool_call_output items.
   const customCalls = new Set<string>();
@@ -319,7 +320,7 @@ export function chatToInputItems(
         items.push({
           type: 'function_call',
           call_id: call.id,
-          name: call.function.name,
+          ...named(call.function.name),
           arguments: call.function.arguments,
         });
       else if (call.type === 'custom') {
@@ -327,7 +328,7 @@ export function chatToInputItems(
         items.push({
           type: 'custom_tool_call',
           call_id: call.id,
-          name: call.custom.name,
+          ...named(call.custom.name),
           input: call.custom.input,
         });
       }

@@ -17,6 +17,7 @@ import type { ResponseStore, StoredResponse } from '../../store/response-store.j
 import { chatToInputItems, responsesToChat, type Json } from './responses-convert.js';
 import { resolveItemReferences } from './item-references.js';
 import { isOurReasoningItem } from './responses-reasoning.js';
+import { callName } from './responses-tools.js';
 import {
   chatChunksToResponseEvents,
   chatToResponse,
@@ -164,7 +165,10 @@ export async function streamResponseEvents(
  * The request the native upstream gets: the client's, with the conversation expanded, without
  * the reasoning items this router wrote for Claude's thinking (the upstream could not read them;
  * its own reasoning items go to it as they came), and in the foreground: the router runs a
- * background response itself, so the upstream must not queue it.
+ * background response itself, so the upstream must not queue it. Earlier calls of namespace
+ * members go back with their `namespace` and own `name`, as the client and the upstream wrote
+ * them (the stored conversation names them as chat does), by the namespace tools of this request
+ * or of the response it continues.
  */
 function nativeRequestBody(body: Json, previous: StoredResponse | undefined): Json {
   const { previous_response_id: _previous, background: _background, ...rest } = body;
@@ -174,12 +178,21 @@ function nativeRequestBody(body: Json, previous: StoredResponse | undefined): Js
     typeof body.input === 'string'
       ? [{ role: 'user', content: body.input }]
       : (body.input as Json[]).filter((item) => !isOurReasoningItem(item));
-  return { ...rest, input: [...chatToInputItems(previous?.messages ?? []), ...input] };
+  const tools = previous?.response ? [body, previous.response] : [body];
+  const earlier = chatToInputItems(previous?.messages ?? [], {
+    named: (chatName) => callName(tools, chatName),
+  });
+  return { ...rest, input: [...earlier, ...input] };
 }
 
-/** The upstream's Response as this router's: our id (for `previous_response_id`), the served model. */
+/**
+ * The upstream's Response as this router's: our id (for `previous_response_id`), the served model,
+ * and the request's tools where the upstream left them out (OpenAI's always has them; a stored
+ * response's tools name its namespace members when the conversation is continued).
+ */
 function asOurs(upstream: Json, ctx: ResponseContext, model: string): Json {
   return {
+    tools: ctx.request.tools ?? [],
     ...upstream,
     id: ctx.id,
     model,

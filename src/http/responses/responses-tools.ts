@@ -12,14 +12,13 @@
 // `apply_patch`) are offered as functions (local-tools.ts).
 import { invalidRequest } from '../../core/errors.js';
 import { isObject } from '../../core/is-object.js';
+import { flatName } from '../../core/tool-namespace.js';
 import { HOSTED_TOOLS_FIELD, type ChatRequest } from '../../core/wire-types.js';
 import { localToolAsFunction, localToolKind } from './local-tools.js';
+import { refuseToolNameClash, type NamedTool } from '../tool-name-clash.js';
 
 type Json = Record<string, unknown>;
 type ChatTools = NonNullable<ChatRequest['tools']>;
-
-/** Between a namespace and its member's name in the chat function's name. */
-const NAMESPACE_SEPARATOR = '__';
 
 export interface NamespacedName {
   namespace: string;
@@ -45,7 +44,23 @@ export function convertTools(tools: unknown): { tools?: ChatTools; hosted: strin
       else hosted.push(t.type);
     }
   });
+  refuseToolNameClash(namedTools(tools));
   return { ...(out.length ? { tools: out } : {}), hosted };
+}
+
+/** The function and custom tools by their chat names (a namespace's members flattened), checked. */
+function* namedTools(tools: Json[]): Generator<NamedTool> {
+  for (const [i, t] of tools.entries()) {
+    if (t.type === 'function' || t.type === 'custom')
+      yield { type: t.type, name: String(t.name), path: `tools[${i}]` };
+    if (t.type === 'namespace')
+      for (const [j, m] of (t.tools as Json[]).entries())
+        yield {
+          type: m.type === 'custom' ? 'custom' : 'function',
+          name: flatName(String(t.name), String(m.name)),
+          path: `tools[${i}].tools[${j}]`,
+        };
+  }
 }
 
 type FunctionTool = Extract<ChatTools[number], { type: 'function' }>;
@@ -137,10 +152,6 @@ function namespaceTools(t: Json, path: string): ChatTools {
   });
 }
 
-export function flatName(namespace: string, name: string): string {
-  return `${namespace}${NAMESPACE_SEPARATOR}${name}`;
-}
-
 const namespacedByRequest = new WeakMap<Json, Map<string, NamespacedName>>();
 
 /**
@@ -167,11 +178,15 @@ export function namespacedName(request: Json, chatName: string): NamespacedName 
 
 /**
  * A function_call (or custom_tool_call) item's fields for a chat tool call's name: `namespace`
- * and `name`, or `name`.
+ * and `name`, or `name`. The namespace tools are those of `requests` (a Responses request, or a
+ * stored Response, which carries its request's tools), the first that has the name.
  */
-export function callName(request: Json, chatName: string): Json {
-  const named = namespacedName(request, chatName);
-  return named ? { namespace: named.namespace, name: named.name } : { name: chatName };
+export function callName(requests: Json | readonly Json[], chatName: string): Json {
+  for (const request of Array.isArray(requests) ? requests : [requests]) {
+    const named = namespacedName(request as Json, chatName);
+    if (named) return { namespace: named.namespace, name: named.name };
+  }
+  return { name: chatName };
 }
 
 export function convertToolChoice(choice: unknown): ChatRequest['tool_choice'] {

@@ -1,5 +1,6 @@
 // The Anthropic provider: Messages API over the shared undici client and SSE parser. Headers per
-// Anthropic's docs: `x-api-key` and `anthropic-version: 2023-06-01`.
+// Anthropic's docs: `x-api-key` and `anthropic-version: 2023-06-01`, and `anthropic-beta` with the
+// deployment's betas and an Anthropic client's own (anthropic-http.ts).
 import type { DeploymentConfig } from '../../config/deployment-schema.js';
 import { GatewayError } from '../../core/errors.js';
 import { pickUpstreamHeaders, readText, type HttpClient } from '../http-client.js';
@@ -7,7 +8,7 @@ import { parseSse } from '../sse-parser.js';
 import type { ProviderAdapter, UpstreamRequest } from '../types.js';
 import { chatToAnthropicRequest } from './anthropic-convert.js';
 import { createAnthropicBatchApi } from './anthropic-batch.js';
-import { anthropicHeaders, anthropicHttpError } from './anthropic-http.js';
+import { anthropicHeaders, anthropicHttpError, clientBetasOf } from './anthropic-http.js';
 import { anthropicEventsToChunks, anthropicToChatResponse } from './anthropic-reply.js';
 
 export function createAnthropicAdapter(
@@ -19,9 +20,15 @@ export function createAnthropicAdapter(
   const base = (deployment.baseUrl ?? 'https://api.anthropic.com').replace(/\/+$/, '');
   const url = new URL(`${base}/v1/messages`);
   const countUrl = new URL(`${base}/v1/messages/count_tokens`);
-  const post = async (to: URL, json: unknown, signal: AbortSignal, stream = false) => {
+  const post = async (
+    to: URL,
+    json: unknown,
+    signal: AbortSignal,
+    betas: readonly string[],
+    stream = false,
+  ) => {
     const headers = {
-      ...anthropicHeaders(deployment, apiKey),
+      ...anthropicHeaders(deployment, apiKey, betas),
       ...(stream ? { accept: 'text/event-stream' } : {}),
     };
     const res = await http.request({ url: to, headers, body: JSON.stringify(json), signal });
@@ -29,7 +36,13 @@ export function createAnthropicAdapter(
     return res;
   };
   const send = (req: UpstreamRequest, stream: boolean) =>
-    post(url, chatToAnthropicRequest({ ...req.body, stream }, deployment), req.signal, stream);
+    post(
+      url,
+      chatToAnthropicRequest({ ...req.body, stream }, deployment),
+      req.signal,
+      clientBetasOf(req.body),
+      stream,
+    );
   const replyJson = async (res: Awaited<ReturnType<typeof post>>, what: string) => {
     const text = await readText(res.body);
     try {
@@ -70,7 +83,10 @@ export function createAnthropicAdapter(
         'output_config',
       ];
       for (const k of keys) if (sent[k] !== undefined) counted[k] = sent[k];
-      const reply = (await replyJson(await post(countUrl, counted, req.signal), 'token count')) as {
+      const reply = (await replyJson(
+        await post(countUrl, counted, req.signal, clientBetasOf(req.body)),
+        'token count',
+      )) as {
         input_tokens?: unknown;
       };
       if (typeof reply.input_tokens !== 'number')

@@ -2,10 +2,12 @@
 // deployment declares `capabilities.responsesApi`: the request goes to its `/responses` as the
 // client wrote it, and the reply comes back untouched (tied to the chat shapes the gateway reads,
 // see ../native-api.ts). Mapping to chat covers what routing and accounting need: text, function
-// and custom tool calls, finish reason and usage.
+// and custom tool calls (a namespace member's as `<namespace>__<name>`, the name the bridge and the
+// stored conversation give it), finish reason and usage.
 import type { DeploymentConfig } from '../../config/deployment-schema.js';
 import { GatewayError } from '../../core/errors.js';
 import { nearestEffort } from '../../core/reasoning-effort.js';
+import { chatCallName } from '../../core/tool-namespace.js';
 import type { ChatChunk, ChatResponse } from '../../core/wire-types.js';
 import {
   tieNativeEvents,
@@ -95,13 +97,13 @@ export function responseToChat(response: Json, deployment?: DeploymentConfig): C
       toolCalls.push({
         id: String(item.call_id ?? item.id ?? ''),
         type: 'function',
-        function: { name: String(item.name ?? ''), arguments: String(item.arguments ?? '{}') },
+        function: { name: chatCallName(item), arguments: String(item.arguments ?? '{}') },
       });
     if (item.type === 'custom_tool_call')
       toolCalls.push({
         id: String(item.call_id ?? item.id ?? ''),
         type: 'custom',
-        custom: { name: String(item.name ?? ''), input: String(item.input ?? '') },
+        custom: { name: chatCallName(item), input: String(item.input ?? '') },
       });
   }
   const chat = {
@@ -193,7 +195,7 @@ export async function* responsesEventsToChunks(
           const index = toolIndex.size;
           toolIndex.set(String(item.id ?? item.call_id ?? index), index);
           const id = String(item.call_id ?? item.id ?? '');
-          const name = String(item.name ?? '');
+          const name = chatCallName(item);
           yield chunk({
             delta: {
               tool_calls: [

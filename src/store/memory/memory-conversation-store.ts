@@ -38,19 +38,21 @@ export function createMemoryConversationStore(capacity: number): ConversationSto
     async deleteConversation(id) {
       return forget(id);
     },
-    async updateLeasedConversation(id, holder, json, until) {
+    async updateLeasedConversation(id, holder, json, until, kept) {
       const lease = leases.get(id);
       if (!lease || lease.holder !== holder) return false;
       if (json !== undefined) bodies.set(id, json);
       if (until === null) leases.delete(id);
       else lease.until = until;
+      if (kept) await store.saveConversationItems(id, kept.owner, kept.createdAt, kept.items);
       return true;
     },
-    async endLeasedConversation(id, json, expiredBefore) {
+    async endLeasedConversation(id, json, expiredBefore, kept) {
       const lease = leases.get(id);
       if (!lease || (expiredBefore !== undefined && lease.until >= expiredBefore)) return false;
       bodies.set(id, json);
       leases.delete(id);
+      if (kept) await store.saveConversationItems(id, kept.owner, kept.createdAt, kept.items);
       return true;
     },
     async expiredConversations(now, limit) {

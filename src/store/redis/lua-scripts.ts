@@ -95,3 +95,19 @@ if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then
 end
 return id
 `);
+
+/**
+ * KEYS: a stream. ARGV: ttlMs, then field/value pairs. Drops every entry of the stream and
+ * appends this one in their place, as one step: a reader that follows the stream reads it after
+ * whatever it read before (XTRIM keeps the stream's last id, so the new id is the higher), and a
+ * reader starting afterwards reads none of the dropped ones. Keeps the stream alive for at least
+ * ttlMs. Returns the entry id.
+ */
+export const RESTART_STREAM = script(`
+redis.call('XTRIM', KEYS[1], 'MAXLEN', 0)
+local id = redis.call('XADD', KEYS[1], '*', unpack(ARGV, 2))
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+end
+return id
+`);

@@ -11,7 +11,14 @@ import type {
   MessageHandler,
   SharedState,
 } from '../shared-state.js';
-import { ADJUST, APPEND_CAPPED, CONSUME, INCREMENT, type LuaScript } from './lua-scripts.js';
+import {
+  ADJUST,
+  APPEND_CAPPED,
+  CONSUME,
+  INCREMENT,
+  RESTART_STREAM,
+  type LuaScript,
+} from './lua-scripts.js';
 
 export interface RedisStateOptions {
   url: string;
@@ -161,6 +168,18 @@ export class RedisState implements SharedState {
       [this.prefix + key],
       [maxLen, Math.max(1, Math.ceil(ttlMs)), ...fields],
     );
+  }
+
+  /**
+   * Empties the stream `key` (without the prefix) and appends one entry in place of the old ones,
+   * atomically; alive for at least `ttlMs`. One round trip; throws when Redis does not answer.
+   */
+  async restartStream(
+    key: string,
+    ttlMs: number,
+    fields: readonly (string | Buffer)[],
+  ): Promise<void> {
+    await this.run(RESTART_STREAM, [this.prefix + key], [Math.max(1, Math.ceil(ttlMs)), ...fields]);
   }
 
   /** One PING within the command timeout; used to notice that Redis is back. */

@@ -3,7 +3,7 @@
 // response on its row (conditional updates, so a cancel, the sweep and the run's own end race
 // safely), a streamed one's events in `response_events`, and its output items in `response_items`.
 import type pg from 'pg';
-import type { ConversationStore } from '../response-store.js';
+import type { ConversationStore, KeptItems } from '../response-store.js';
 import { inTransaction } from './pg-transaction.js';
 
 /** An item id a tenant already has now names the newest item (response_items' key). */
@@ -16,6 +16,35 @@ export function createPostgresConversationStore(
   ready: () => Promise<void>,
 ): ConversationStore {
   const { conversations, events: eventsTable, items: itemsTable } = tables;
+  /**
+   * A conditional UPDATE of a conversation (`update`, its parameters in `params`) and, when it
+   * matched a row, the response's items: one statement, so all or nothing, in one round trip.
+   * Whether it matched.
+   */
+  const writeWithItems = async (
+    update: string,
+    params: unknown[],
+    kept: KeptItems | undefined,
+  ): Promise<boolean> => {
+    if (!kept?.items.length) return ((await pool.query(update, params)).rowCount ?? 0) > 0;
+    const at = params.length;
+    const res = await pool.query(
+      `WITH written AS (${update} RETURNING id),
+       kept AS (INSERT INTO ${itemsTable} (owner, id, response_id, created_at, body)
+         SELECT $${at + 1}, item.id, written.id, $${at + 2}, item.body
+         FROM written, unnest($${at + 3}::text[], $${at + 4}::text[]) AS item (id, body)
+         ${UPSERT_ITEM})
+       SELECT count(*)::int AS matched FROM written`,
+      [
+        ...params,
+        kept.owner,
+        kept.createdAt,
+        kept.items.map((i) => i.id),
+        kept.items.map((i) => i.json),
+      ],
+    );
+    return (res.rows[0] as { matched: number }).matched > 0;
+  };
   return {
     async saveConversation(id, createdAt, json, lease, kept) {
       await ready();
@@ -47,27 +76,27 @@ export function createPostgresConversationStore(
         return (res.rowCount ?? 0) > 0;
       });
     },
-    async updateLeasedConversation(id, holder, json, until) {
+    async updateLeasedConversation(id, holder, json, until, kept) {
       await ready();
       const params: unknown[] = [id, holder];
       const sets: string[] = [];
       if (json !== undefined) sets.push(`body = $${params.push(json)}`);
       if (until === null) sets.push('lease_holder = NULL', 'lease_until = NULL');
       else sets.push(`lease_until = $${params.push(until)}`);
-      const res = await pool.query(
+      return writeWithItems(
         `UPDATE ${conversations} SET ${sets.join(', ')} WHERE id = $1 AND lease_holder = $2`,
         params,
+        kept,
       );
-      return (res.rowCount ?? 0) > 0;
     },
-    async endLeasedConversation(id, json, expiredBefore) {
+    async endLeasedConversation(id, json, expiredBefore, kept) {
       await ready();
       const expired = expiredBefore === undefined ? '' : ' AND lease_until < $3';
-      const res = await pool.query(
+      return writeWithItems(
         `UPDATE ${conversations} SET body = $2, lease_holder = NULL, lease_until = NULL WHERE id = $1 AND lease_holder IS NOT NULL${expired}`,
         [id, json, ...(expiredBefore === undefined ? [] : [expiredBefore])],
+        kept,
       );
-      return (res.rowCount ?? 0) > 0;
     },
     async expiredConversations(now, limit) {
       await ready();

@@ -2,7 +2,7 @@
 // the `conversations` rows, the lease of a running background response on its row, and a
 // streamed one's events in `response_events`, its output items in `response_items`.
 import type Database from 'better-sqlite3';
-import type { ConversationStore, KeptItem } from '../response-store.js';
+import type { ConversationStore, KeptItem, KeptItems } from '../response-store.js';
 
 export function createSqliteConversationStore(
   db: Database.Database,
@@ -14,6 +14,13 @@ export function createSqliteConversationStore(
     );
     for (const i of items) upsert.run(owner, i.id, id, createdAt, i.json);
   };
+  /** A conditional write and, when it matched, the response's items: one transaction. */
+  const writeWithItems = (id: string, kept: KeptItems | undefined, write: () => boolean) =>
+    db.transaction(() => {
+      const matched = write();
+      if (matched && kept) keepItems(id, kept.owner, kept.createdAt, kept.items);
+      return matched;
+    })();
   return {
     async saveConversation(id, createdAt, json, lease, kept) {
       await ready();
@@ -38,27 +45,24 @@ export function createSqliteConversationStore(
         return db.prepare('DELETE FROM conversations WHERE id = ?').run(id).changes > 0;
       })();
     },
-    async updateLeasedConversation(id, holder, json, until) {
+    async updateLeasedConversation(id, holder, json, until, kept) {
       await ready();
       const lease = until === null ? 'lease_holder = NULL, lease_until = NULL' : 'lease_until = ?';
       const body = json === undefined ? '' : 'body = ?, ';
       const params = [...(json === undefined ? [] : [json]), ...(until === null ? [] : [until])];
-      return (
-        db
-          .prepare(`UPDATE conversations SET ${body}${lease} WHERE id = ? AND lease_holder = ?`)
-          .run(...params, id, holder).changes > 0
+      const update = db.prepare(
+        `UPDATE conversations SET ${body}${lease} WHERE id = ? AND lease_holder = ?`,
       );
+      return writeWithItems(id, kept, () => update.run(...params, id, holder).changes > 0);
     },
-    async endLeasedConversation(id, json, expiredBefore) {
+    async endLeasedConversation(id, json, expiredBefore, kept) {
       await ready();
       const expired = expiredBefore === undefined ? '' : ' AND lease_until < ?';
-      return (
-        db
-          .prepare(
-            `UPDATE conversations SET body = ?, lease_holder = NULL, lease_until = NULL WHERE id = ? AND lease_holder IS NOT NULL${expired}`,
-          )
-          .run(json, id, ...(expiredBefore === undefined ? [] : [expiredBefore])).changes > 0
+      const end = db.prepare(
+        `UPDATE conversations SET body = ?, lease_holder = NULL, lease_until = NULL WHERE id = ? AND lease_holder IS NOT NULL${expired}`,
       );
+      const params = [json, id, ...(expiredBefore === undefined ? [] : [expiredBefore])];
+      return writeWithItems(id, kept, () => end.run(...params).changes > 0);
     },
     async expiredConversations(now, limit) {
       await ready();
