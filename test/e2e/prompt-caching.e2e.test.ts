@@ -176,6 +176,59 @@ describe('prompt caching through the router', () => {
     expect(next!.content).toEqual(firstTurn);
   });
 
+  it("opencode's marks on an assistant turn's tool_use reach Claude on that block", async () => {
+    // As opencode (the Vercel AI SDK's Anthropic provider) sends a tool loop's next turn: it marks
+    // the system prompt and its last two messages, here an assistant turn with text and a
+    // tool_use, and the tool result after it.
+    const toolUse = {
+      type: 'tool_use' as const,
+      id: 'toolu_01',
+      name: 'read',
+      input: { filePath: 'src/a.ts' },
+    };
+    const body = (model: string) => ({
+      model,
+      max_tokens: 512,
+      system: [{ type: 'text' as const, text: 'You are opencode.', cache_control: EPHEMERAL }],
+      tools: [{ name: 'read', input_schema: { type: 'object' as const } }],
+      messages: [
+        { role: 'user' as const, content: [{ type: 'text' as const, text: 'Read src/a.ts.' }] },
+        {
+          role: 'assistant' as const,
+          content: [
+            { type: 'text' as const, text: 'I will read it.' },
+            { ...toolUse, cache_control: EPHEMERAL },
+          ],
+        },
+        {
+          role: 'user' as const,
+          content: [
+            {
+              type: 'tool_result' as const,
+              tool_use_id: 'toolu_01',
+              content: 'export const a = 1;',
+              cache_control: EPHEMERAL,
+            },
+          ],
+        },
+      ],
+    });
+    received.length = 0;
+    await client.messages.create(body('claude'));
+    expect((received[0]!.body.messages as { content: unknown[] }[])[1]).toEqual({
+      role: 'assistant',
+      content: [
+        { type: 'text', text: 'I will read it.' },
+        { ...toolUse, cache_control: EPHEMERAL },
+      ],
+    });
+    expect(JSON.stringify(received[0]!.body).match(/cache_control/g)).toHaveLength(3);
+    received.length = 0;
+    await client.messages.create(body('gpt'));
+    expect(received[0]!.path).toBe('/v1/chat/completions');
+    expect(JSON.stringify(received[0]!.body)).not.toContain('cache_control');
+  });
+
   it('never reaches an OpenAI-format upstream', async () => {
     received.length = 0;
     const msg = await client.messages.create(request('gpt'));

@@ -98,6 +98,16 @@ function toolResultContent(b: Json, path: string): { text: string; media: unknow
 }
 
 /**
+ * An assistant turn's text blocks: one text as before, but kept as text parts where one is a
+ * caching breakpoint, or where there are several (as for user turns: a turn once sent marked as
+ * blocks must come back as the same blocks when the breakpoint has moved on, or the cache misses).
+ */
+function assistantContent(texts: Json[]): string | Json[] | null {
+  if (texts.length > 1 || texts.some((t) => t.cache_control)) return texts;
+  return (texts[0]?.text as string | undefined) || null;
+}
+
+/**
  * An Anthropic Messages request → the ChatRequest the gateway runs. A token-count request
  * (`/v1/messages/count_tokens`, `forCount`) has no `max_tokens`.
  */
@@ -134,16 +144,20 @@ export function messagesToChat(body: unknown, forCount = false): ChatRequest {
         `${path}.content`,
       );
     if (m.role === 'assistant') {
-      let text = '';
+      const texts: Json[] = [];
       const toolCalls: FunctionToolCall[] = [];
       const reasoning: ReasoningDetail[] = [];
       for (const b of m.content as Json[]) {
-        if (b?.type === 'text') text += String(b.text ?? '');
+        if (b?.type === 'text')
+          texts.push({ type: 'text', text: String(b.text ?? ''), ...cacheMark(b) });
+        // A breakpoint on a tool_use block (opencode marks its last two messages, often such a
+        // turn) rides on the tool call, as on tools, for an Anthropic deployment to put back.
         else if (b?.type === 'tool_use')
           toolCalls.push({
             id: String(b.id),
             type: 'function',
             function: { name: String(b.name), arguments: JSON.stringify(b.input ?? {}) },
+            ...cacheMark(b),
           });
         // Claude's thinking, signed: carried back to an Anthropic deployment as it came (its tool
         // loops need it); other providers never see it. An unsigned block is not Claude's: left out.
@@ -159,7 +173,7 @@ export function messagesToChat(body: unknown, forCount = false): ChatRequest {
       }
       out.push({
         role: 'assistant',
-        content: text || null,
+        content: assistantContent(texts),
         ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
         ...(reasoning.length ? { reasoning_details: reasoning } : {}),
       } as ChatMessage);

@@ -21,6 +21,19 @@ export interface ResponseContext {
   request: Json;
 }
 
+/**
+ * The request's reasoning configuration, as OpenAI's Response object echoes it (`Reasoning`:
+ * `effort` and `summary`, which the deprecated `generate_summary` also names); null where unset.
+ */
+function echoedReasoning(reasoning: unknown): Json {
+  const r = isObject(reasoning) ? reasoning : {};
+  const summary = typeof r.summary === 'string' ? r.summary : r.generate_summary;
+  return {
+    effort: r.effort ?? null,
+    summary: typeof summary === 'string' ? summary : null,
+  };
+}
+
 /** A Response object's fields as the request set them, with no output yet. */
 export function baseResponse(ctx: ResponseContext, model: string, status: string): Json {
   const r = ctx.request;
@@ -38,10 +51,7 @@ export function baseResponse(ctx: ResponseContext, model: string, status: string
     output: [],
     parallel_tool_calls: r.parallel_tool_calls ?? true,
     previous_response_id: r.previous_response_id ?? null,
-    reasoning: {
-      effort: (isObject(r.reasoning) ? r.reasoning.effort : null) ?? null,
-      summary: null,
-    },
+    reasoning: echoedReasoning(r.reasoning),
     store: r.store ?? true,
     temperature: r.temperature ?? 1,
     text: r.text ?? { format: { type: 'text' } },

@@ -105,6 +105,19 @@ function userBlocks(content: ChatMessage['content']): Json[] {
   });
 }
 
+/**
+ * An assistant turn's text as Claude's text blocks: a string is one block; text parts are one
+ * block each, with the caching breakpoint the client set on it. Empty text, which Anthropic
+ * refuses, is left out.
+ */
+function assistantTextBlocks(content: ChatMessage['content']): Json[] {
+  if (typeof content === 'string') return content ? [{ type: 'text', text: content }] : [];
+  if (!Array.isArray(content)) return [];
+  return content.flatMap((p): Json[] =>
+    p.type === 'text' && p.text ? [{ type: 'text', text: p.text, ...cacheMark(p) }] : [],
+  );
+}
+
 /** Whether the conversion turns `reasoning_effort` into extended thinking (which takes no temperature). */
 export function usesThinking(body: ChatRequest, deployment: DeploymentConfig): boolean {
   const effort = body.reasoning_effort;
@@ -218,8 +231,7 @@ export function chatToAnthropicRequest(body: ChatRequest, deployment: Deployment
             : { type: 'thinking', thinking: d.thinking, signature: d.signature },
         );
       }
-      const text = textContent(m.content);
-      if (text) blocks.push({ type: 'text', text });
+      blocks.push(...assistantTextBlocks(m.content));
       for (const call of m.tool_calls ?? []) {
         if (call.type !== 'function') continue;
         let input: unknown;
@@ -232,7 +244,13 @@ export function chatToAnthropicRequest(body: ChatRequest, deployment: Deployment
             'invalid_tool_arguments',
           );
         }
-        blocks.push({ type: 'tool_use', id: call.id, name: call.function.name, input });
+        blocks.push({
+          type: 'tool_use',
+          id: call.id,
+          name: call.function.name,
+          input,
+          ...cacheMark(call),
+        });
       }
       push('assistant', blocks);
     }

@@ -13,11 +13,18 @@ function marked(part: unknown): boolean {
   return !!mark && typeof mark === 'object';
 }
 
-/** Whether the client marked a breakpoint anywhere (a tool, a content part): its marks then win. */
+/**
+ * Whether the client marked a breakpoint anywhere (a tool, a content part, an assistant turn's
+ * tool call): its marks then win.
+ */
 export function carriesCacheMark(body: ChatRequest): boolean {
   return (
     (body.tools ?? []).some(marked) ||
-    body.messages.some((m) => Array.isArray(m.content) && m.content.some(marked))
+    body.messages.some(
+      (m) =>
+        (Array.isArray(m.content) && m.content.some(marked)) ||
+        (m.role === 'assistant' && (m.tool_calls ?? []).some(marked)),
+    )
   );
 }
 

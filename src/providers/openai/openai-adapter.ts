@@ -63,7 +63,10 @@ export function describeEndpoint(
 /** Fields that only make sense to the provider that produced them (e.g. Anthropic thinking). */
 const PRIVATE_MESSAGE_FIELDS = ['reasoning_details'] as const;
 
-/** Anthropic's prompt-caching breakpoints on content parts and tools: not OpenAI fields. */
+/**
+ * Anthropic's prompt-caching breakpoints on content parts, assistant tool calls and tools: not
+ * OpenAI fields.
+ */
 const marked = (x: unknown) => (x as { cache_control?: unknown }).cache_control !== undefined;
 const unmarked = <T>(x: T): T => {
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
@@ -74,15 +77,18 @@ const unmarked = <T>(x: T): T => {
 /** The chat body as sent upstream: without the fields only other providers read. */
 export function serializeBody(body: ChatRequest): string {
   let messages = body.messages;
+  const calls = (m: (typeof messages)[number]) => (m.role === 'assistant' && m.tool_calls) || [];
   const privateFields = (m: (typeof messages)[number]) =>
     PRIVATE_MESSAGE_FIELDS.some((f) => f in m) ||
-    (Array.isArray(m.content) && (m.content as unknown[]).some(marked));
+    (Array.isArray(m.content) && (m.content as unknown[]).some(marked)) ||
+    calls(m).some(marked);
   if (messages.some(privateFields)) {
     messages = messages.map((m) => {
       if (!privateFields(m)) return m;
       const copy = { ...m } as Record<string, unknown>;
       for (const f of PRIVATE_MESSAGE_FIELDS) delete copy[f];
       if (Array.isArray(m.content)) copy.content = (m.content as unknown[]).map(unmarked);
+      if (calls(m).some(marked)) copy.tool_calls = calls(m).map(unmarked);
       return copy as unknown as typeof m;
     });
   }
