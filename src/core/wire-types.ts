@@ -90,6 +90,20 @@ export const HOSTED_TOOLS_FIELD = 'x_hosted_tools';
  */
 export const ADAPTIVE_THINKING_FIELD = 'x_thinking_adaptive';
 
+/**
+ * The router's own request fields above: set by its conversions, never by a client (a chat body
+ * that carries one has it removed, so no client can send a beta or a thinking budget an operator
+ * did not allow).
+ */
+export const PRIVATE_REQUEST_FIELDS = [
+  THINKING_BUDGET_FIELD,
+  EFFORT_FIELD,
+  CONTEXT_MANAGEMENT_FIELD,
+  ANTHROPIC_BETA_FIELD,
+  HOSTED_TOOLS_FIELD,
+  ADAPTIVE_THINKING_FIELD,
+] as const;
+
 /** Azure's content filter annotations ride along on responses and chunks. */
 export type ChatResponse = ChatCompletion & {
   prompt_filter_results?: unknown[];

@@ -1,7 +1,7 @@
 // Checks the fields of a chat request that the router reads; everything else passes through
 // untouched (STYLE.md principle 4). Each problem gets a 400 naming the offending `param`.
 import { GatewayError, invalidRequest } from '../core/errors.js';
-import type { ChatRequest } from '../core/wire-types.js';
+import { PRIVATE_REQUEST_FIELDS, type ChatRequest } from '../core/wire-types.js';
 import { checkFieldType, checkNumberField, unofferedToolChoice } from './check-fields.js';
 import { isObject } from '../core/is-object.js';
 import { refuseToolNameClash } from './tool-name-clash.js';
@@ -94,6 +94,7 @@ export function parseChatRequest(body: unknown, modelOptional = false): ChatRequ
         'missing_required_parameter',
       );
   }
+  for (const field of PRIVATE_REQUEST_FIELDS) delete body[field];
   return body as ChatRequest;
 }
 

@@ -130,6 +130,29 @@ describe("an Anthropic client's anthropic-beta header", () => {
     await app.close();
   });
 
+  it("a chat client cannot set the router's private fields in its body", async () => {
+    const { app, toClaude } = await appWith(
+      claudeInput({ capabilities: { reasoning: true, contextManagement: true } }),
+    );
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/chat/completions',
+      payload: {
+        model: 'claude',
+        messages: [{ role: 'user', content: 'Say hello' }],
+        x_anthropic_beta: 'files-api-2025-04-14',
+        x_thinking_budget_tokens: 20000,
+        x_context_management: { edits: [] },
+      },
+    });
+    expect(res.statusCode).toBe(200);
+    expect(betaOf(toClaude)).toEqual([[]]);
+    expect(toClaude[0]!.body).not.toContain('files-api');
+    expect(toClaude[0]!.body).not.toContain('thinking');
+    expect(toClaude[0]!.body).not.toContain('context_management');
+    await app.close();
+  });
+
   it('is not read on /v1/chat/completions', async () => {
     const { app, toClaude } = await appWith(claudeInput());
     await app.inject({

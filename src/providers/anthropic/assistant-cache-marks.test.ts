@@ -171,15 +171,38 @@ describe('prompt-caching breakpoints on assistant turns', () => {
 
     const sent = await sentByOpenAiAdapter(chat);
     expect(sent).not.toContain('cache_control');
+    // Text parts only: one string, which every OpenAI-compatible server takes from the assistant.
     expect(JSON.parse(sent).messages[1]).toEqual({
       role: 'assistant',
-      content: [{ type: 'text', text: 'Reading it.' }],
+      content: 'Reading it.',
       tool_calls: [
         { id: 'c1', type: 'function', function: { name: 'read', arguments: '{"path":"a.ts"}' } },
       ],
     });
     // The caller's request keeps its marks (a fallback to Claude still sends them).
     expect(JSON.stringify(chat.messages[1])).toContain('cache_control');
+  });
+
+  it("an Anthropic client's several assistant text blocks reach an OpenAI-format upstream as one string", async () => {
+    const chat = messagesToChat({
+      model: 'm',
+      max_tokens: 64,
+      messages: [
+        { role: 'user', content: 'hi' },
+        {
+          role: 'assistant',
+          content: [
+            { type: 'text', text: 'One. ' },
+            { type: 'text', text: 'Two.', cache_control: EPHEMERAL },
+          ],
+        },
+        { role: 'user', content: 'go on' },
+      ],
+    });
+    expect(JSON.parse(await sentByOpenAiAdapter(chat)).messages[1]).toEqual({
+      role: 'assistant',
+      content: 'One. Two.',
+    });
   });
 
   it('an Anthropic client whose only mark is on a tool_use: promptCaching auto adds none', () => {

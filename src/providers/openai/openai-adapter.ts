@@ -74,6 +74,16 @@ const unmarked = <T>(x: T): T => {
   return rest as T;
 };
 
+/**
+ * An assistant turn of text parts only (an Anthropic client's several text blocks, kept apart for
+ * Claude's prompt cache): one string, as the turn was written; some OpenAI-compatible servers
+ * take only a string from the assistant.
+ */
+const textPartsOnly = (m: ChatRequest['messages'][number]) =>
+  m.role === 'assistant' &&
+  Array.isArray(m.content) &&
+  (m.content as { type?: unknown }[]).every((p) => p?.type === 'text');
+
 /** The chat body as sent upstream: without the fields only other providers read. */
 export function serializeBody(body: ChatRequest): string {
   let messages = body.messages;
@@ -81,13 +91,18 @@ export function serializeBody(body: ChatRequest): string {
   const privateFields = (m: (typeof messages)[number]) =>
     PRIVATE_MESSAGE_FIELDS.some((f) => f in m) ||
     (Array.isArray(m.content) && (m.content as unknown[]).some(marked)) ||
-    calls(m).some(marked);
+    calls(m).some(marked) ||
+    textPartsOnly(m);
   if (messages.some(privateFields)) {
     messages = messages.map((m) => {
       if (!privateFields(m)) return m;
       const copy = { ...m } as Record<string, unknown>;
       for (const f of PRIVATE_MESSAGE_FIELDS) delete copy[f];
-      if (Array.isArray(m.content)) copy.content = (m.content as unknown[]).map(unmarked);
+      if (textPartsOnly(m))
+        copy.content = (m.content as { text?: unknown }[])
+          .map((p) => String(p.text ?? ''))
+          .join('');
+      else if (Array.isArray(m.content)) copy.content = (m.content as unknown[]).map(unmarked);
       if (calls(m).some(marked)) copy.tool_calls = calls(m).map(unmarked);
       return copy as unknown as typeof m;
     });
