@@ -32,6 +32,8 @@ import { registerResponsesRoutes } from './http/responses/responses-routes.js';
 import { BackgroundResponses } from './http/responses/background-responses.js';
 import { registerMessagesRoutes } from './http/anthropic/messages-routes.js';
 import { createResponseStore } from './store/response-store.js';
+import { createMemoryConversationObjectStore } from './store/memory/memory-conversation-object-store.js';
+import { registerConversationRoutes } from './http/conversations/conversations-routes.js';
 import { createProviderRegistry } from './providers/registry.js';
 import { DEFAULT_MODELS_DIR, createRouterFactory, subsetNotes } from './routing/router-factory.js';
 import { DecisionStore } from './routing/receipt.js';
@@ -269,6 +271,9 @@ export async function createRuntime(
     if (forwarder) batchMetrics.watchForward(() => forwarder.waiting());
   }
   const responses = createResponseStore(10_000, requestLog?.store);
+  // The Conversations API's conversations live beside the stored responses (the request log, else
+  // memory).
+  const conversations = requestLog?.store ?? createMemoryConversationObjectStore(10_000);
   const background = new BackgroundResponses({
     store: responses,
     clock,
@@ -300,7 +305,8 @@ export async function createRuntime(
       }),
     metricsText: initial.telemetry.metrics ? metricsText : undefined,
     plugins: [
-      (a) => registerResponsesRoutes(a, gateway, responses, holder, background),
+      (a) => registerResponsesRoutes(a, gateway, responses, holder, background, conversations),
+      (a) => registerConversationRoutes(a, conversations),
       (a) => registerMessagesRoutes(a, gateway, clock),
       (a) => batches.register(a),
       (a) => registerAdminRoutes(a, configService, (c) => subsetNotes(c, routerFor)),

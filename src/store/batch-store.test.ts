@@ -333,6 +333,8 @@ describe('batches in the request-log stores', () => {
         'batch_results',
         'batches',
         'chat_completions',
+        'conversation_items',
+        'conversation_objects',
         'conversations',
         'files',
         'requests',

@@ -1,5 +1,6 @@
 import { createMemoryConversationStore } from './memory/memory-conversation-store.js';
 import { createMemoryChatCompletionStore } from './memory/memory-chat-completion-store.js';
+import { createMemoryConversationObjectStore } from './memory/memory-conversation-object-store.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -210,6 +211,7 @@ describe('RequestLog batching', () => {
       deleteOlderThan: async () => 0,
       ...createMemoryConversationStore(10),
       ...createMemoryChatCompletionStore(10),
+      ...createMemoryConversationObjectStore(10),
       close: async () => {},
       ...createMemoryBatchStore(),
     };

@@ -101,14 +101,14 @@ describe('OpenAI clients', () => {
     expect(plainPart?.type === 'output_text' && plainPart.logprobs).toEqual([]);
   });
 
-  it('Responses: conversation and stored prompts get a 400 naming them (they were ignored)', async () => {
-    // The Agents SDK sends `conversation` for run(agent, input, { conversationId }).
+  it('Responses: an unknown conversation is a 404 naming it; stored prompts get a 400', async () => {
+    // The Agents SDK sends `conversation` for run(agent, input, { conversationId }); the router
+    // keeps conversations (test/e2e/conversations.e2e.test.ts), and has no conv_123.
     const conversation = await client.responses
       .create({ model: 'model-router', input: 'hi', conversation: 'conv_123' })
       .catch((e: unknown) => e);
-    expect(conversation).toBeInstanceOf(OpenAI.BadRequestError);
-    expect(conversation).toMatchObject({ param: 'conversation', code: 'unsupported_parameter' });
-    expect((conversation as Error).message).toContain('previous_response_id');
+    expect(conversation).toBeInstanceOf(OpenAI.NotFoundError);
+    expect(conversation).toMatchObject({ param: 'conversation', code: 'conversation_not_found' });
     const prompt = await client.responses
       .create({ model: 'model-router', prompt: { id: 'pmpt_123' } })
       .catch((e: unknown) => e);

@@ -37,6 +37,9 @@ import { registerModerationsRoutes } from '../../src/http/routes/moderations-rou
 import type { DeploymentConfig } from '../../src/config/deployment-schema.js';
 import { memoryAnswerCache, type AnswerCacheStore } from '../../src/store/answer-cache-store.js';
 import type { ChatCompletionStore } from '../../src/store/chat-completion-store.js';
+import type { ConversationObjectStore } from '../../src/store/conversation-object-store.js';
+import { createMemoryConversationObjectStore } from '../../src/store/memory/memory-conversation-object-store.js';
+import { registerConversationRoutes } from '../../src/http/conversations/conversations-routes.js';
 
 export interface TestApp {
   app: FastifyInstance;
@@ -66,6 +69,8 @@ export async function buildTestApp(
     answerCacheStore?: AnswerCacheStore;
     /** Where `store: true` chat completions are kept; in process by default. */
     chatCompletions?: ChatCompletionStore;
+    /** With `responses`: where the Conversations API keeps conversations; in process by default. */
+    conversations?: ConversationObjectStore;
   } = {},
 ): Promise<TestApp> {
   const clock = createManualClock();
@@ -115,6 +120,7 @@ export async function buildTestApp(
         ...opts.background,
       })
     : undefined;
+  const conversations = opts.conversations ?? createMemoryConversationObjectStore(10_000);
   const app = await buildApp({
     config: holder,
     gateway,
@@ -131,7 +137,15 @@ export async function buildTestApp(
       ...(opts.responses
         ? [
             (a: FastifyInstance) =>
-              registerResponsesRoutes(a, gateway, opts.responses!, holder, background!),
+              registerResponsesRoutes(
+                a,
+                gateway,
+                opts.responses!,
+                holder,
+                background!,
+                conversations,
+              ),
+            (a: FastifyInstance) => registerConversationRoutes(a, conversations),
           ]
         : []),
     ],

@@ -163,6 +163,10 @@ export class BackgroundResponses {
     };
     this.runs.set(run.id, run);
     void this.execute(run, p, call, passThrough).finally(async () => {
+      // Appended if it completed (execute); released whatever happened.
+      await p.conversation?.release().catch((err: Error) => {
+        this.deps.log.warn(`background responses: conversation of ${run.id}: ${err.message}`);
+      });
       clearTimeout(run.flushTimer);
       await this.flush(run);
       this.runs.delete(run.id);
@@ -326,7 +330,7 @@ export class BackgroundResponses {
           // Kept before the terminal event is told, as in the foreground.
           final = storedResponse(p, r, answer, { ...served, streamed: true });
           await this.flush(run);
-          await this.write(run, final, null);
+          if (await this.write(run, final, null)) await this.finishTurn(p, final);
         });
         for await (const e of events) {
           if (run.lost) break;
@@ -356,7 +360,15 @@ export class BackgroundResponses {
         return;
       }
     }
-    if (final) await this.write(run, final, null);
+    if (final && (await this.write(run, final, null))) await this.finishTurn(p, final);
+  }
+
+  /** Appends a run that ended as it did to its conversation, if it names one (conversation-turn.ts:
+   * a completed or incomplete one only). */
+  private async finishTurn(p: PreparedResponse, final: StoredResponse): Promise<void> {
+    await p.conversation?.finish(final.response!).catch((err: Error) => {
+      this.deps.log.warn(`background responses: ${err.message}`);
+    });
   }
 
   /** Writes the run's response while it is the run's; false (and the run stops) when it is not. */

@@ -11,16 +11,10 @@ const FORMATS = new Set(['text', 'json_object', 'json_schema']);
 
 /**
  * Fields for state the router does not keep, refused with what to send instead rather than
- * ignored: a `conversation` (the Conversations API) would be answered without its history, and a
- * stored `prompt` (reusable prompts live in the OpenAI dashboard) without its instructions.
+ * ignored: a stored `prompt` (reusable prompts live in the OpenAI dashboard) would be answered
+ * without its instructions.
  */
 export function refuseUnsupportedFields(body: Json): void {
-  if (body.conversation !== undefined && body.conversation !== null)
-    throw invalidRequest(
-      "'conversation' is not supported by this router (it has no Conversations API): continue a conversation with previous_response_id (the router keeps responses), or send its items in input.",
-      'conversation',
-      'unsupported_parameter',
-    );
   if (body.prompt !== undefined && body.prompt !== null)
     throw invalidRequest(
       "'prompt' (a stored prompt template) is not supported by this router: send the prompt's text as instructions and input.",

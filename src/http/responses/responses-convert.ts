@@ -214,7 +214,7 @@ export interface BridgedRequest {
 /** A Responses request → the ChatRequest the gateway runs. */
 export function responsesToChat(
   body: unknown,
-  previous: StoredResponse | undefined,
+  previous: Pick<StoredResponse, 'messages'> | undefined,
 ): BridgedRequest {
   if (!isObject(body)) throw invalidRequest('The request body must be a JSON object.');
   if (typeof body.model !== 'string' || !body.model)

@@ -12,6 +12,7 @@ import type {
 import { isObject } from '../../core/is-object.js';
 import type { Json } from './responses-convert.js';
 import { reasoningItem } from './responses-reasoning.js';
+import { conversationField } from '../conversations/conversation-turn.js';
 import { callName } from './responses-tools.js';
 import { localCallItem, localToolOf, type LocalToolKind } from './local-tools.js';
 
@@ -51,6 +52,7 @@ export function baseResponse(ctx: ResponseContext, model: string, status: string
     output: [],
     parallel_tool_calls: r.parallel_tool_calls ?? true,
     previous_response_id: r.previous_response_id ?? null,
+    ...conversationField(r),
     reasoning: echoedReasoning(r.reasoning),
     store: r.store ?? true,
     temperature: r.temperature ?? 1,

@@ -3,7 +3,8 @@
 // Responses (`capabilities.responsesApi`) gets the request natively and its reply is sent on as it
 // came; any other is bridged to Chat Completions. `response.model` is the served model;
 // conversations continue with `previous_response_id` from the response store (the router's, so a
-// conversation can move between models and replicas). `GET` / `DELETE /v1/responses/{id}` and
+// conversation can move between models and replicas), or with `conversation` (the Conversations
+// API's, conversation-turn.ts). `GET` / `DELETE /v1/responses/{id}` and
 // `GET …/{id}/input_items` read and delete stored responses, the caller's tenant's only.
 // `background: true` answers at once and runs on (background-responses.ts), polled with `GET`,
 // followed with `GET …?stream=true`, stopped with `POST …/{id}/cancel`. The same on
@@ -20,6 +21,7 @@ import {
   clientGoneSignal,
   optionalApiVersion,
 } from '../routes/chat-routes.js';
+import type { ConversationObjectStore } from '../../store/conversation-object-store.js';
 import type { ResponseStore, StoredResponse } from '../../store/response-store.js';
 import { replyHeaders, writeSseStream } from '../sse-writer.js';
 import type { BackgroundResponses } from './background-responses.js';
@@ -38,66 +40,82 @@ export function registerResponsesRoutes(
   store: ResponseStore,
   config: ConfigHolder,
   background: BackgroundResponses,
+  conversations: ConversationObjectStore,
 ): void {
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const body = request.body as Json | null;
-    const p = await prepareResponse(body, request.auth.tenant, store);
-    const opts = {
-      endpoint: 'responses' as const,
-      native: p.native,
-      attribution: openAiAttribution(body ?? {}, request.headers),
-    };
-    // An output filter may change the answer: then the (filtered) chat reply is what is sent.
-    const passThrough = !config.current.config.contentFilter.enabled;
-    if (p.body.background === true && request.batchLine)
-      throw invalidRequest(
-        "'background: true' is not supported in a batch line: the batch already runs in the background; leave it out.",
-        'background',
-        'unsupported_parameter',
-      );
-    if (p.body.background === true) {
-      // Runs on after this request has been answered; cancelled by its own signal, not by the
-      // client going away.
-      const queued = await background.begin(
-        p,
-        (signal) => callGateway(gateway, request, reply, p.chat, { ...opts, signal }),
-        passThrough,
-        request.id,
-      );
-      if (p.body.stream !== true) return reply.send(queued);
-      return followSse(background, reply, p.ctx.id, p.owner, -1);
-    }
-    const outcome = await callGateway(gateway, request, reply, p.chat, opts);
-    // Kept unless the client said `store: false` (then nothing of it is written, and it cannot
-    // be continued or retrieved, as with OpenAI). A store that fails (a database down) does not
-    // cost the client its answer: it is logged, and the response cannot be continued either.
-    const save = async (response: Json, answer: ChatMessage) => {
-      if (p.body.store === false) return;
-      try {
-        await store.save(storedResponse(p, response, answer));
-      } catch (err) {
-        request.log.warn({ err, response: p.ctx.id }, 'could not store the response');
+    const p = await prepareResponse(body, request.auth.tenant, store, conversations);
+    // A turn of a conversation holds its lock until it is finished here, or by the background run.
+    let handedOver = false;
+    try {
+      const opts = {
+        endpoint: 'responses' as const,
+        native: p.native,
+        attribution: openAiAttribution(body ?? {}, request.headers),
+      };
+      // An output filter may change the answer: then the (filtered) chat reply is what is sent.
+      const passThrough = !config.current.config.contentFilter.enabled;
+      if (p.body.background === true && request.batchLine)
+        throw invalidRequest(
+          "'background: true' is not supported in a batch line: the batch already runs in the background; leave it out.",
+          'background',
+          'unsupported_parameter',
+        );
+      if (p.body.background === true) {
+        // Runs on after this request has been answered; cancelled by its own signal, not by the
+        // client going away.
+        const queued = await background.begin(
+          p,
+          (signal) => callGateway(gateway, request, reply, p.chat, { ...opts, signal }),
+          passThrough,
+          request.id,
+        );
+        handedOver = true;
+        if (p.body.stream !== true) return reply.send(queued);
+        return followSse(background, reply, p.ctx.id, p.owner, -1);
       }
-    };
-    if (outcome.kind === 'json') {
-      const { response, answer } = jsonResponse(outcome, p, passThrough);
-      await save(response, answer);
-      return reply.headers(outcome.headers).send(response);
-    }
-    reply.hijack();
-    let sequence = 0;
-    const events = await streamResponseEvents(outcome, p, passThrough, save);
-    const counted = (async function* () {
-      for await (const e of events) {
-        sequence = 'sequence' in e ? (e as { sequence: number }).sequence + 1 : sequence + 1;
-        yield e;
+      const outcome = await callGateway(gateway, request, reply, p.chat, opts);
+      // Kept unless the client said `store: false` (then nothing of it is written, and it cannot
+      // be continued or retrieved, as with OpenAI). A store that fails (a database down) does not
+      // cost the client its answer: it is logged, and the response cannot be continued either.
+      // A conversation's turn is appended whatever `store` says: naming it asked for that.
+      const save = async (response: Json, answer: ChatMessage) => {
+        await p.conversation?.finish(response).catch((err: unknown) => {
+          request.log.warn({ err, response: p.ctx.id }, 'could not append to the conversation');
+        });
+        if (p.body.store === false) return;
+        try {
+          await store.save(storedResponse(p, response, answer));
+        } catch (err) {
+          request.log.warn({ err, response: p.ctx.id }, 'could not store the response');
+        }
+      };
+      if (outcome.kind === 'json') {
+        const { response, answer } = jsonResponse(outcome, p, passThrough);
+        await save(response, answer);
+        return reply.headers(outcome.headers).send(response);
       }
-    })();
-    await writeSseStream(
-      reply.raw,
-      counted,
-      sseOptions(reply, outcome.headers, () => sequence),
-    );
+      reply.hijack();
+      let sequence = 0;
+      const events = await streamResponseEvents(outcome, p, passThrough, save);
+      const counted = (async function* () {
+        for await (const e of events) {
+          sequence = 'sequence' in e ? (e as { sequence: number }).sequence + 1 : sequence + 1;
+          yield e;
+        }
+      })();
+      await writeSseStream(
+        reply.raw,
+        counted,
+        sseOptions(reply, outcome.headers, () => sequence),
+      );
+    } finally {
+      // Failed, cancelled by the client going away, or refused: the conversation is as it was.
+      if (!handedOver)
+        await p.conversation?.release().catch((err: unknown) => {
+          request.log.warn({ err, response: p.ctx.id }, 'could not release the conversation');
+        });
+    }
   };
   const notFoundError = (id: string) =>
     notFound(

@@ -13,7 +13,14 @@ import {
   type NativeRequest,
 } from '../../providers/native-api.js';
 import { responseToChat } from '../../providers/openai/responses-native.js';
+import type { ConversationObjectStore } from '../../store/conversation-object-store.js';
 import type { ResponseStore, StoredResponse } from '../../store/response-store.js';
+import { isObject } from '../../core/is-object.js';
+import {
+  beginConversationTurn,
+  conversationField,
+  type ConversationTurn,
+} from '../conversations/conversation-turn.js';
 import { chatToInputItems, responsesToChat, type Json } from './responses-convert.js';
 import { resolveItemReferences } from './item-references.js';
 import { isOurReasoningItem } from './responses-reasoning.js';
@@ -36,22 +43,68 @@ export interface PreparedResponse {
   history: ChatMessage[];
   instructions?: string;
   previous?: StoredResponse;
+  /** Where this request's own input starts in `history` (after the earlier turns'). */
+  inputFrom: number;
+  /** The conversation (Conversations API) this turn reads and, once answered, appends to. */
+  conversation?: ConversationTurn;
   native: NativeRequest;
   owner: string;
 }
 
 /** Checks a `POST /v1/responses` body and builds what the gateway runs (400s say what to fix).
  * Item references in `input` become the stored items they name, for the bridge and for a native
- * upstream alike. */
+ * upstream alike. A request naming a conversation holds its lock from here: the caller finishes
+ * or releases `conversation` (conversation-turn.ts). */
 export async function prepareResponse(
   sent: Json | null,
   owner: string,
   store: ResponseStore,
+  conversations: ConversationObjectStore,
 ): Promise<PreparedResponse> {
   const body =
     sent && Array.isArray(sent.input)
       ? { ...sent, input: await resolveItemReferences(sent.input, owner, store) }
       : sent;
+  const id = newId('resp_');
+  const conversation = isObject(body)
+    ? await beginConversationTurn(body, owner, conversations, id, Date.now)
+    : undefined;
+  try {
+    const previous = await previousResponse(body, owner, store);
+    const earlier = previous?.messages ?? conversation?.context ?? [];
+    const { chat, history, instructions } = responsesToChat(body, { messages: earlier });
+    // OpenAI's background mode keeps the response to be polled: it needs the store (openapi.yaml
+    // `background`; the guide: "background mode requires store=true").
+    if (body!.background === true && body!.store === false)
+      throw invalidRequest(
+        "'background: true' needs the response to be stored: send store: true (or leave store out), then poll GET /v1/responses/{id}.",
+        'store',
+        'invalid_value',
+      );
+    return {
+      body: body!,
+      ctx: { id, createdAt: Date.now(), request: body! },
+      chat,
+      history,
+      instructions,
+      previous,
+      inputFrom: earlier.length,
+      ...(conversation ? { conversation } : {}),
+      native: { api: 'responses', body: nativeRequestBody(body!, earlier, previous) },
+      owner,
+    };
+  } catch (err) {
+    await conversation?.release();
+    throw err;
+  }
+}
+
+/** The stored response `previous_response_id` names (400 when `owner` has none, or it runs). */
+async function previousResponse(
+  body: Json | null,
+  owner: string,
+  store: ResponseStore,
+): Promise<StoredResponse | undefined> {
   const previousId =
     body && typeof body.previous_response_id === 'string' ? body.previous_response_id : undefined;
   const previous = previousId ? await store.get(previousId, owner) : undefined;
@@ -67,25 +120,7 @@ export async function prepareResponse(
       'previous_response_id',
       'previous_response_in_progress',
     );
-  const { chat, history, instructions } = responsesToChat(body, previous);
-  // OpenAI's background mode keeps the response to be polled: it needs the store (openapi.yaml
-  // `background`; the guide: "background mode requires store=true").
-  if (body!.background === true && body!.store === false)
-    throw invalidRequest(
-      "'background: true' needs the response to be stored: send store: true (or leave store out), then poll GET /v1/responses/{id}.",
-      'store',
-      'invalid_value',
-    );
-  return {
-    body: body!,
-    ctx: { id: newId('resp_'), createdAt: Date.now(), request: body! },
-    chat,
-    history,
-    instructions,
-    previous,
-    native: { api: 'responses', body: nativeRequestBody(body!, previous) },
-    owner,
-  };
+  return previous;
 }
 
 /** The response as the store keeps it; `answer` when the model answered. */
@@ -103,7 +138,7 @@ export function storedResponse(
     createdAt: p.ctx.createdAt,
     response,
     owner: p.owner,
-    inputFrom: p.previous?.messages.length ?? 0,
+    inputFrom: p.inputFrom,
     ...extra,
   };
 }
@@ -170,19 +205,29 @@ export async function streamResponseEvents(
  * them (the stored conversation names them as chat does), by the namespace tools of this request
  * or of the response it continues.
  */
-function nativeRequestBody(body: Json, previous: StoredResponse | undefined): Json {
-  const { previous_response_id: _previous, background: _background, ...rest } = body;
+function nativeRequestBody(
+  body: Json,
+  earlier: readonly ChatMessage[],
+  previous: StoredResponse | undefined,
+): Json {
+  const {
+    previous_response_id: _previous,
+    background: _background,
+    conversation: _conversation,
+    ...rest
+  } = body;
   void _previous;
   void _background;
+  void _conversation;
   const input =
     typeof body.input === 'string'
       ? [{ role: 'user', content: body.input }]
       : (body.input as Json[]).filter((item) => !isOurReasoningItem(item));
   const tools = previous?.response ? [body, previous.response] : [body];
-  const earlier = chatToInputItems(previous?.messages ?? [], {
+  const replayed = chatToInputItems(earlier, {
     named: (chatName) => callName(tools, chatName),
   });
-  return { ...rest, input: [...earlier, ...input] };
+  return { ...rest, input: [...replayed, ...input] };
 }
 
 /**
@@ -197,6 +242,7 @@ function asOurs(upstream: Json, ctx: ResponseContext, model: string): Json {
     id: ctx.id,
     model,
     previous_response_id: ctx.request.previous_response_id ?? null,
+    ...conversationField(ctx.request),
     store: ctx.request.store ?? true,
     background: ctx.request.background ?? false,
   };

@@ -4,6 +4,7 @@ import { inTransaction } from './pg-transaction.js';
 import type { RequestLogStore } from '../request-log.js';
 import { createPostgresBatchStore } from './postgres-batch-store.js';
 import { createPostgresChatCompletionStore } from './postgres-chat-completion-store.js';
+import { createPostgresConversationObjectStore } from './postgres-conversation-object-store.js';
 import { createPostgresConversationStore } from './postgres-conversation-store.js';
 import {
   COLUMNS,
@@ -36,6 +37,10 @@ export function createPostgresRequestStore(
   const responseEvents = schema ? `"${schema}".response_events` : 'response_events';
   const responseItems = schema ? `"${schema}".response_items` : 'response_items';
   const chatCompletions = schema ? `"${schema}".chat_completions` : 'chat_completions';
+  const conversationObjects = {
+    objects: schema ? `"${schema}".conversation_objects` : 'conversation_objects',
+    items: schema ? `"${schema}".conversation_items` : 'conversation_items',
+  };
   const batchTables = {
     files: schema ? `"${schema}".files` : 'files',
     batches: schema ? `"${schema}".batches` : 'batches',
@@ -133,6 +138,15 @@ export function createPostgresRequestStore(
       await pool.query(`DELETE FROM ${responseItems} WHERE created_at < $1`, [before]);
       await pool.query(`DELETE FROM ${conversations} WHERE created_at < $1`, [before]);
       await pool.query(`DELETE FROM ${chatCompletions} WHERE created_at < $1`, [before]);
+      // A conversation goes once unused for the retention, with its items.
+      await pool.query(
+        `DELETE FROM ${conversationObjects.items} i USING ${conversationObjects.objects} o
+         WHERE o.owner = i.owner AND o.id = i.conversation_id AND o.updated_at < $1`,
+        [before],
+      );
+      await pool.query(`DELETE FROM ${conversationObjects.objects} WHERE updated_at < $1`, [
+        before,
+      ]);
       return (await pool.query(`DELETE FROM ${table} WHERE time < $1`, [before])).rowCount ?? 0;
     },
     async close() {
@@ -144,6 +158,7 @@ export function createPostgresRequestStore(
       ready,
     ),
     ...createPostgresChatCompletionStore(pool, chatCompletions, ready),
+    ...createPostgresConversationObjectStore(pool, conversationObjects, ready),
     ...createPostgresBatchStore(pool, batchTables, ready),
   };
   return store;

@@ -227,6 +227,20 @@ export const MIGRATIONS: { version: number; sql: string }[] = [
     CREATE INDEX IF NOT EXISTS chat_completions_owner_created ON chat_completions (owner, created_at, id);
     CREATE INDEX IF NOT EXISTS chat_completions_created ON chat_completions (created_at)`,
   },
+  // The Conversations API (conversation-object-store.ts; the older `conversations` table keeps
+  // stored responses): conversations by tenant and id, with the next item's position, the lock of
+  // the response running on one and when it was last used (swept by that with the requests); their
+  // items by position, an item id at most once per conversation.
+  {
+    version: 15,
+    sql: `CREATE TABLE IF NOT EXISTS conversation_objects (owner TEXT NOT NULL, id TEXT NOT NULL,
+      created_at {bigint} NOT NULL, updated_at {bigint} NOT NULL, metadata TEXT NOT NULL,
+      next_seq INTEGER NOT NULL, lock_holder TEXT, lock_until {bigint}, PRIMARY KEY (owner, id));
+    CREATE INDEX IF NOT EXISTS conversation_objects_updated ON conversation_objects (updated_at);
+    CREATE TABLE IF NOT EXISTS conversation_items (owner TEXT NOT NULL, conversation_id TEXT NOT NULL,
+      seq INTEGER NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (owner, conversation_id, seq));
+    CREATE UNIQUE INDEX IF NOT EXISTS conversation_items_id ON conversation_items (owner, conversation_id, id)`,
+  },
 ];
 
 // Every table the migrations create, by name.

@@ -7,6 +7,7 @@ import type { RequestRecord } from '../request-record.js';
 import { COLUMNS, MIGRATIONS, fromRow, selectList, toRow, type Row } from './request-columns.js';
 import { createSqliteBatchStore } from './sqlite-batch-store.js';
 import { createSqliteChatCompletionStore } from './sqlite-chat-completion-store.js';
+import { createSqliteConversationObjectStore } from './sqlite-conversation-object-store.js';
 import { createSqliteConversationStore } from './sqlite-conversation-store.js';
 import {
   SQLITE_SUMMARY,
@@ -110,6 +111,12 @@ export function createSqliteRequestStore(path: string): RequestLogStore {
       db.prepare('DELETE FROM response_items WHERE created_at < ?').run(before);
       db.prepare('DELETE FROM conversations WHERE created_at < ?').run(before);
       db.prepare('DELETE FROM chat_completions WHERE created_at < ?').run(before);
+      // A conversation goes once unused for the retention, with its items.
+      db.prepare(
+        `DELETE FROM conversation_items WHERE EXISTS (SELECT 1 FROM conversation_objects o
+         WHERE o.owner = conversation_items.owner AND o.id = conversation_items.conversation_id AND o.updated_at < ?)`,
+      ).run(before);
+      db.prepare('DELETE FROM conversation_objects WHERE updated_at < ?').run(before);
       return db.prepare('DELETE FROM requests WHERE time < ?').run(before).changes;
     },
     async close() {
@@ -117,6 +124,7 @@ export function createSqliteRequestStore(path: string): RequestLogStore {
     },
     ...createSqliteConversationStore(db, () => store.migrate()),
     ...createSqliteChatCompletionStore(db, () => store.migrate()),
+    ...createSqliteConversationObjectStore(db, () => store.migrate()),
     ...createSqliteBatchStore(db, () => store.migrate()),
   };
   return store;
