@@ -213,6 +213,28 @@ describe('rate-limit queue', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it('the default sleep never ends early, when the timer fires before its time has passed', async () => {
+    vi.useFakeTimers();
+    // The clock the sleep measures by lags the timers by 3 ms, as a busy event loop's cached
+    // time makes a real timer fire a few ms before a cooldown's end.
+    let now = 0;
+    const clock = vi.spyOn(performance, 'now').mockImplementation(() => now);
+    try {
+      let done = false;
+      const p = abortableSleep(100, new AbortController().signal).then(() => (done = true));
+      now = 97;
+      await vi.advanceTimersByTimeAsync(100);
+      expect(done).toBe(false);
+      now = 100;
+      await vi.advanceTimersByTimeAsync(3);
+      await p;
+      expect(done).toBe(true);
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      clock.mockRestore();
+    }
+  });
+
   it('refuses at once past maxWaiting waiters on the replica', async () => {
     let release: (() => void) | undefined;
     // The first waiter's time passes only when the test releases it.

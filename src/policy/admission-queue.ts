@@ -42,15 +42,27 @@ export const JITTER_MS = 5;
 
 export const MAX_WAIT_HEADER = 'x-router-max-wait-ms';
 
-/** setTimeout that an abort cuts short; the timer and the listener go either way. */
+/**
+ * setTimeout that an abort cuts short; the timer and the listener go either way. It never ends
+ * before `ms` have passed: Node fires a timer by the event loop's cached time, which a busy loop
+ * leaves a few ms behind, so a timer set for a cooldown's end could fire just before it, and the
+ * waiter would find the deployment still cooling and wait a round more for nothing.
+ */
 export const abortableSleep: Sleep = (ms, signal) =>
   new Promise<void>((resolve) => {
+    const until = performance.now() + ms;
+    let timer: ReturnType<typeof setTimeout>;
     const done = () => {
       clearTimeout(timer);
       signal.removeEventListener('abort', done);
       resolve();
     };
-    const timer = setTimeout(done, ms);
+    const check = () => {
+      const left = until - performance.now();
+      if (left > 0) timer = setTimeout(check, Math.ceil(left));
+      else done();
+    };
+    timer = setTimeout(check, ms);
     signal.addEventListener('abort', done, { once: true });
   });
 
