@@ -15,6 +15,7 @@ import {
 import { responseToChat } from '../../providers/openai/responses-native.js';
 import type { ResponseStore, StoredResponse } from '../../store/response-store.js';
 import { chatToInputItems, responsesToChat, type Json } from './responses-convert.js';
+import { expandCompactionItems } from './compaction-item.js';
 import { resolveItemReferences } from './item-references.js';
 import { isOurReasoningItem } from './responses-reasoning.js';
 import { callName } from './responses-tools.js';
@@ -41,8 +42,8 @@ export interface PreparedResponse {
 }
 
 /** Checks a `POST /v1/responses` body and builds what the gateway runs (400s say what to fix).
- * Item references in `input` become the stored items they name, for the bridge and for a native
- * upstream alike. */
+ * Item references in `input` become the stored items they name, and this router's compaction
+ * items the summary they carry, for the bridge and for a native upstream alike. */
 export async function prepareResponse(
   sent: Json | null,
   owner: string,
@@ -50,7 +51,10 @@ export async function prepareResponse(
 ): Promise<PreparedResponse> {
   const body =
     sent && Array.isArray(sent.input)
-      ? { ...sent, input: await resolveItemReferences(sent.input, owner, store) }
+      ? {
+          ...sent,
+          input: expandCompactionItems(await resolveItemReferences(sent.input, owner, store)),
+        }
       : sent;
   const previousId =
     body && typeof body.previous_response_id === 'string' ? body.previous_response_id : undefined;
