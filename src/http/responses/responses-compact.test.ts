@@ -5,6 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { buildTestApp } from '../../../test/helpers/build-test-app.js';
 import { fakeAdapter } from '../../../test/helpers/fake-adapter.js';
+import { scriptedHttp } from '../../../test/helpers/fake-http.js';
+import { createOpenAiAdapter } from '../../providers/openai/openai-adapter.js';
 import { testConfig } from '../../../test/helpers/test-config.js';
 import { unauthorized } from '../../core/errors.js';
 import type { ChatMessage } from '../../core/wire-types.js';
@@ -220,5 +222,86 @@ describe('POST /v1/responses/compact', () => {
     const empty = await t.post('/v1/responses/compact', { model: 'big', input: [] });
     expect(empty.statusCode).toBe(400);
     expect(t.records).toHaveLength(0);
+  });
+
+  it("uses the router's own compaction on a native Responses upstream, whose next turn gets the summary", async () => {
+    const config = testConfig({
+      deployments: [
+        {
+          name: 'codex',
+          provider: 'openai',
+          model: 'gpt-5.1-codex',
+          baseUrl: 'http://127.0.0.1:9/v1',
+          prices: { inputPer1M: 1.25, outputPer1M: 10 },
+          contextWindow: 400_000,
+          maxOutputTokens: 128_000,
+          capabilities: { reasoning: true, responsesApi: true },
+        },
+      ],
+      routers: [],
+    });
+    const { http, sent } = scriptedHttp((url) =>
+      url.pathname.endsWith('/chat/completions')
+        ? {
+            body: {
+              id: 'chatcmpl-1',
+              object: 'chat.completion',
+              model: 'gpt-5.1-codex',
+              choices: [
+                {
+                  index: 0,
+                  finish_reason: 'stop',
+                  message: { role: 'assistant', content: SUMMARY },
+                },
+              ],
+              usage: { prompt_tokens: 50, completion_tokens: 12, total_tokens: 62 },
+            },
+          }
+        : {
+            body: {
+              id: 'resp_up',
+              object: 'response',
+              status: 'completed',
+              model: 'gpt-5.1-codex',
+              output: [],
+              usage: { input_tokens: 10, output_tokens: 5, total_tokens: 15 },
+            },
+          },
+    );
+    const t = await buildTestApp(
+      config,
+      { codex: createOpenAiAdapter(config.deployments[0]!, http, {}) },
+      { responses: createResponseStore() },
+    );
+    const compacted = await t.app.inject({
+      method: 'POST',
+      url: '/v1/responses/compact',
+      payload: { model: 'codex', input: conversation },
+    });
+    expect(compacted.statusCode).toBe(200);
+    expect(sent.map((r) => new URL(r.url).pathname)).toEqual(['/v1/chat/completions']);
+    expect(compacted.json().usage).toMatchObject({ input_tokens: 50, output_tokens: 12 });
+    const next = await t.app.inject({
+      method: 'POST',
+      url: '/v1/responses',
+      payload: {
+        model: 'codex',
+        input: [...compacted.json().output, { role: 'user', content: 'Now add a footer.' }],
+      },
+    });
+    expect(next.statusCode).toBe(200);
+    expect(new URL(sent[1]!.url).pathname).toBe('/v1/responses');
+    const input = (JSON.parse(sent[1]!.body) as { input: Json[] }).input;
+    expect(input.map((i) => i.type ?? 'message')).toEqual([
+      'message',
+      'message',
+      'message',
+      'message',
+    ]);
+    expect(input[2]).toEqual({
+      type: 'message',
+      role: 'user',
+      content: [{ type: 'input_text', text: `${SUMMARY_HEADING}\n\n${SUMMARY}` }],
+    });
   });
 });
