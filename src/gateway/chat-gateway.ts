@@ -144,7 +144,7 @@ export class ChatGateway {
 
   /** The prompt tokens of a request, as its provider or the router counts them (./count-tokens.ts). */
   countTokens(
-    call: Pick<ChatCall, 'request' | 'auth'>,
+    call: Pick<ChatCall, 'request' | 'auth' | 'native'> & { requestId?: string },
   ): Promise<{ inputTokens: number; countedBy: string; warning?: string }> {
     return countTokens(this.deps, call);
   }

@@ -13,13 +13,15 @@ const COUNT_TIMEOUT_MS = 10_000;
 /**
  * The prompt tokens of a request, for a model or router deployment the caller may use (404 /
  * 403 otherwise). A deployment whose provider counts (Anthropic) is asked, with the request as
- * it would be sent; otherwise, or if the provider cannot answer, the router's exact count, the one
- * it checks context windows with (o200k BPE: message texts, the chat format's per-message
- * overhead, tool schemas; images count nothing). `countedBy` says which; `warning` why not.
+ * it would be sent; so is one whose upstream speaks a `native` request's API (a Responses request
+ * to OpenAI's `/responses/input_tokens`). Otherwise, or if the provider cannot answer, the
+ * router's exact count, the one it checks context windows with (o200k BPE: message texts, the
+ * chat format's per-message overhead, tool schemas; images count nothing). `countedBy` says
+ * which; `warning` why not.
  */
 export async function countTokens(
   deps: Pick<GatewayDeps, 'config' | 'adapters'>,
-  call: Pick<ChatCall, 'request' | 'auth'>,
+  call: Pick<ChatCall, 'request' | 'auth' | 'native'> & { requestId?: string },
 ): Promise<{ inputTokens: number; countedBy: string; warning?: string }> {
   const target = resolveTarget(deps.config.current, call as ChatCall);
   authorizeTarget(call as ChatCall, target);
@@ -27,15 +29,25 @@ export async function countTokens(
   if (target.kind === 'deployment') {
     const d = target.deployment;
     const adapter = deps.adapters.adapterFor(d);
-    if (adapter.countTokens)
+    const signal = AbortSignal.timeout(COUNT_TIMEOUT_MS);
+    // A native request (Responses) is counted natively where the upstream speaks its API.
+    const native = call.native && adapter.countNativeTokens ? call.native : undefined;
+    if (native || adapter.countTokens)
       try {
         return {
-          inputTokens: await adapter.countTokens({
-            deployment: d,
-            // As it would be sent: custom tools as the function tools they go up as.
-            body: bridgeCustomToolsFor({ ...call.request, model: d.model }, d).body,
-            signal: AbortSignal.timeout(COUNT_TIMEOUT_MS),
-          }),
+          inputTokens: native
+            ? await adapter.countNativeTokens!({
+                deployment: d,
+                native,
+                signal,
+                requestId: call.requestId ?? 'count',
+              })
+            : await adapter.countTokens!({
+                deployment: d,
+                // As it would be sent: custom tools as the function tools they go up as.
+                body: bridgeCustomToolsFor({ ...call.request, model: d.model }, d).body,
+                signal,
+              }),
           countedBy: d.name,
         };
       } catch (err) {

@@ -24,7 +24,13 @@ export interface AuthContext {
 export const ANONYMOUS: AuthContext = { tenant: 'default', admin: false, scopes: ['*'] };
 
 export type Endpoint =
-  'chat' | 'completions' | 'responses' | 'messages' | 'embeddings' | 'moderations';
+  | 'chat'
+  | 'completions'
+  | 'responses'
+  | 'responses.compact'
+  | 'messages'
+  | 'embeddings'
+  | 'moderations';
 
 export interface ChatCall {
   request: ChatRequest;

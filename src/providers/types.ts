@@ -87,6 +87,13 @@ export interface ProviderAdapter {
   /** The provider's own count of a request's prompt tokens, where it has one (Anthropic). */
   countTokens?(req: Pick<UpstreamRequest, 'deployment' | 'body' | 'signal'>): Promise<number>;
   /**
+   * The upstream's own count of a request in the non-chat API it speaks natively (OpenAI's
+   * `POST /responses/input_tokens` for `capabilities.responsesApi`), where it has one.
+   */
+  countNativeTokens?(
+    req: Pick<UpstreamRequest, 'deployment' | 'signal' | 'requestId'> & { native: NativeRequest },
+  ): Promise<number>;
+  /**
    * The upstream's own Batch API, for deployments with `batchApi` (batch/forward): providers
    * without one leave it out.
    */

@@ -23,7 +23,15 @@ export interface RequestRecord {
   /** Epoch ms when the request arrived. */
   time: number;
   requestId: string;
-  endpoint: 'chat' | 'completions' | 'responses' | 'messages' | 'embeddings' | 'moderations';
+  /** The API called; `responses.compact` is the summary pass of `POST /v1/responses/compact`. */
+  endpoint:
+    | 'chat'
+    | 'completions'
+    | 'responses'
+    | 'responses.compact'
+    | 'messages'
+    | 'embeddings'
+    | 'moderations';
   tenant?: string;
   keyId?: string;
   /** The end user the client named (`user`, `safety_identifier`, Anthropic's `metadata.user_id`). */

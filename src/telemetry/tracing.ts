@@ -22,6 +22,7 @@ const OPERATION: Record<RequestRecord['endpoint'], string> = {
   // The GenAI conventions' name for the legacy Completions API.
   completions: 'text_completion',
   responses: 'chat',
+  'responses.compact': 'chat',
   messages: 'chat',
   // OpenTelemetry's GenAI semantic conventions name the operation `embeddings`.
   embeddings: 'embeddings',

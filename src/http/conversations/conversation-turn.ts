@@ -61,6 +61,7 @@ export async function beginConversationTurn(
   store: ConversationObjectStore,
   holder: string,
   now: () => number,
+  readOnly = false,
 ): Promise<ConversationTurn | undefined> {
   const id = conversationIdOf(body);
   if (id === undefined) return undefined;
@@ -70,14 +71,11 @@ export async function beginConversationTurn(
       'conversation',
       'mutually_exclusive_parameters',
     );
+  // A token count reads the conversation as it is, and takes no lock: it appends nothing.
+  if (readOnly) return readConversation(id, owner, store);
   const t = now();
   const lock = await store.lockConversation(id, owner, holder, t + TURN_LOCK_MS, t);
-  if (lock === 'missing')
-    throw notFound(
-      `Conversation "${id}" was not found: it was deleted, unused past the request log's retention, or created by another tenant.`,
-      'conversation_not_found',
-      'conversation',
-    );
+  if (lock === 'missing') throw conversationNotFound(id);
   if (lock === 'busy')
     throw invalidRequest(
       'Another response is currently running on this conversation. Retry once it has finished.',
@@ -121,4 +119,23 @@ export async function beginConversationTurn(
     await release();
     throw err;
   }
+}
+
+const conversationNotFound = (id: string) =>
+  notFound(
+    `Conversation "${id}" was not found: it was deleted, unused past the request log's retention, or created by another tenant.`,
+    'conversation_not_found',
+    'conversation',
+  );
+
+/** The conversation's items as context, with nothing to finish or release. */
+async function readConversation(
+  id: string,
+  owner: string,
+  store: ConversationObjectStore,
+): Promise<ConversationTurn> {
+  if (!(await store.readConversationObject(id, owner))) throw conversationNotFound(id);
+  const context = conversationContext(await store.allConversationItems(id, owner));
+  const nothing = async () => {};
+  return { id, context, finish: nothing, release: nothing };
 }

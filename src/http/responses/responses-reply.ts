@@ -66,7 +66,8 @@ export function baseResponse(ctx: ResponseContext, model: string, status: string
   };
 }
 
-function mapUsage(u: ChatResponse['usage']): Json | null {
+/** Chat usage as a Response's `usage` (null when the upstream sent none). */
+export function mapUsage(u: ChatResponse['usage']): Json | null {
   if (!u) return null;
   return {
     input_tokens: u.prompt_tokens,

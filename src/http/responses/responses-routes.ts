@@ -6,6 +6,8 @@
 // conversation can move between models and replicas), or with `conversation` (the Conversations
 // API's, conversation-turn.ts). `GET` / `DELETE /v1/responses/{id}` and
 // `GET …/{id}/input_items` read and delete stored responses, the caller's tenant's only.
+// `POST …/input_tokens` counts a request (responses-input-tokens.ts); `POST …/compact` shrinks a
+// conversation to its user messages and a summary (responses-compact.ts).
 // `background: true` answers at once and runs on (background-responses.ts), polled with `GET`,
 // followed with `GET …?stream=true`, stopped with `POST …/{id}/cancel`. The same on
 // `/openai/v1/…` and Azure's dated `/openai/responses?api-version=…`.
@@ -26,6 +28,8 @@ import type { ResponseStore, StoredResponse } from '../../store/response-store.j
 import { replyHeaders, writeSseStream } from '../sse-writer.js';
 import type { BackgroundResponses } from './background-responses.js';
 import { inputItemList } from './input-items.js';
+import { compactResponse } from './responses-compact.js';
+import { countResponseInputTokens } from './responses-input-tokens.js';
 import {
   RUNNING_STATUSES,
   jsonResponse,
@@ -146,6 +150,12 @@ export function registerResponsesRoutes(
   for (const prefix of ['/v1', '/openai/v1', '/openai']) {
     const opts = prefix === '/openai' ? optionalApiVersion : {};
     app.post(`${prefix}/responses`, opts, handler);
+    app.post(`${prefix}/responses/input_tokens`, opts, (request, reply) =>
+      countResponseInputTokens(gateway, store, conversations, request, reply),
+    );
+    app.post(`${prefix}/responses/compact`, opts, (request, reply) =>
+      compactResponse(gateway, store, conversations, request, reply),
+    );
     // Retrieve (the caller's tenant's only; 404 otherwise); `stream=true` replays a streamed
     // background response's events after `starting_after`, then follows it to its end.
     app.get(`${prefix}/responses/:id`, opts, async (request: ById, reply) => {

@@ -22,6 +22,7 @@ import {
   type ConversationTurn,
 } from '../conversations/conversation-turn.js';
 import { chatToInputItems, responsesToChat, type Json } from './responses-convert.js';
+import { expandCompactionItems } from './compaction-item.js';
 import { resolveItemReferences } from './item-references.js';
 import { isOurReasoningItem } from './responses-reasoning.js';
 import { callName } from './responses-tools.js';
@@ -52,22 +53,28 @@ export interface PreparedResponse {
 }
 
 /** Checks a `POST /v1/responses` body and builds what the gateway runs (400s say what to fix).
- * Item references in `input` become the stored items they name, for the bridge and for a native
- * upstream alike. A request naming a conversation holds its lock from here: the caller finishes
- * or releases `conversation` (conversation-turn.ts). */
+ * Item references in `input` become the stored items they name, and this router's compaction
+ * items the summary they carry, for the bridge and for a native upstream alike. A request naming
+ * a conversation holds its lock from here: the caller finishes or releases `conversation`
+ * (conversation-turn.ts). */
 export async function prepareResponse(
   sent: Json | null,
   owner: string,
   store: ResponseStore,
   conversations: ConversationObjectStore,
+  /** A token count: the conversation named is read, not locked for a turn. */
+  countOnly = false,
 ): Promise<PreparedResponse> {
   const body =
     sent && Array.isArray(sent.input)
-      ? { ...sent, input: await resolveItemReferences(sent.input, owner, store) }
+      ? {
+          ...sent,
+          input: expandCompactionItems(await resolveItemReferences(sent.input, owner, store)),
+        }
       : sent;
   const id = newId('resp_');
   const conversation = isObject(body)
-    ? await beginConversationTurn(body, owner, conversations, id, Date.now)
+    ? await beginConversationTurn(body, owner, conversations, id, Date.now, countOnly)
     : undefined;
   try {
     const previous = await previousResponse(body, owner, store);

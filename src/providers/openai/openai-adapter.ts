@@ -60,6 +60,19 @@ export function describeEndpoint(
   return { url: new URL(`${base}/${operation}`), headers };
 }
 
+/** The fields of a Responses request that `/responses/input_tokens` takes (`TokenCountsBody`). */
+const TOKEN_COUNT_FIELDS = [
+  'model',
+  'input',
+  'instructions',
+  'tools',
+  'tool_choice',
+  'parallel_tool_calls',
+  'text',
+  'reasoning',
+  'truncation',
+] as const;
+
 /** Fields that only make sense to the provider that produced them (e.g. Anthropic thinking). */
 const PRIVATE_MESSAGE_FIELDS = ['reasoning_details'] as const;
 
@@ -214,6 +227,23 @@ export function createOpenAiAdapter(
       if (typeof response.id !== 'string') response.id = 'modr-upstream';
       return { response, headers };
     },
+    // OpenAI's `POST /responses/input_tokens` (openapi.yaml `TokenCountsBody`): the Responses
+    // request as it would be sent, less what counting does not take.
+    ...(responsesEndpoint
+      ? {
+          async countNativeTokens(req) {
+            const sent = JSON.parse(nativeBody(req.native, deployment, false)) as Json;
+            const counted: Json = {};
+            for (const k of TOKEN_COUNT_FIELDS) if (sent[k] !== undefined) counted[k] = sent[k];
+            const url = new URL(responsesEndpoint);
+            url.pathname = `${url.pathname}/input_tokens`;
+            const { parsed } = await postJson({ url, headers: endpoint.headers }, counted, req);
+            if (typeof parsed.input_tokens !== 'number')
+              throw malformed(deployment.name, JSON.stringify(parsed), 'a token count');
+            return parsed.input_tokens;
+          },
+        }
+      : {}),
     async chat(req) {
       const res = await send(req, false);
       const parsed = await readJsonObject(res.body, deployment.name);
