@@ -4,6 +4,7 @@ import type { PoolConfig, RouterConfig, RoutingMode } from '../config/schema.js'
 import type { BudgetLine } from '../policy/budget.js';
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import type { ChatChunk, ChatRequest, ChatResponse, ChatUsage } from '../core/wire-types.js';
+import type { Endpoint } from '../store/request-record.js';
 import type { Attribution } from './attribution.js';
 
 /** Who is calling: resolved by auth before the gateway runs; never taken from the body. */
@@ -23,14 +24,7 @@ export interface AuthContext {
 
 export const ANONYMOUS: AuthContext = { tenant: 'default', admin: false, scopes: ['*'] };
 
-export type Endpoint =
-  | 'chat'
-  | 'completions'
-  | 'responses'
-  | 'responses.compact'
-  | 'messages'
-  | 'embeddings'
-  | 'moderations';
+export type { Endpoint };
 
 export interface ChatCall {
   request: ChatRequest;

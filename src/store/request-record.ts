@@ -19,19 +19,22 @@ export interface AttemptRecord {
   waitedMs?: number;
 }
 
+/** The APIs a request log record names (`GET /admin/v1/usage?by=endpoint`). */
+export type Endpoint =
+  | 'chat'
+  | 'completions'
+  | 'responses'
+  | 'responses.compact'
+  | 'messages'
+  | 'embeddings'
+  | 'moderations';
+
 export interface RequestRecord {
   /** Epoch ms when the request arrived. */
   time: number;
   requestId: string;
   /** The API called; `responses.compact` is the summary pass of `POST /v1/responses/compact`. */
-  endpoint:
-    | 'chat'
-    | 'completions'
-    | 'responses'
-    | 'responses.compact'
-    | 'messages'
-    | 'embeddings'
-    | 'moderations';
+  endpoint: Endpoint;
   tenant?: string;
   keyId?: string;
   /** The end user the client named (`user`, `safety_identifier`, Anthropic's `metadata.user_id`). */

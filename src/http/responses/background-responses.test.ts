@@ -15,25 +15,16 @@ import { PG_URL, dropSchema, pgAvailable } from '../../../test/helpers/postgres.
 import { testConfig } from '../../../test/helpers/test-config.js';
 import type { ResponsesBackgroundConfig } from '../../config/responses-schema.js';
 import { createManualClock } from '../../core/clock.js';
-import { unauthorized } from '../../core/errors.js';
 import { MemoryState } from '../../store/memory/memory-state.js';
 import type { RequestLogStore } from '../../store/request-log.js';
 import { createResponseStore, type ResponseStore } from '../../store/response-store.js';
 import { createPostgresRequestStore } from '../../store/sql/postgres-request-store.js';
 import { createSqliteRequestStore } from '../../store/sql/sqlite-request-store.js';
 import type { SharedState } from '../../store/shared-state.js';
-import type { Authenticator } from '../auth-hook.js';
+import { tenants } from '../../../test/helpers/two-tenants.js';
 
 const havePg = await pgAvailable('the PostgreSQL background-response tests');
 const schema = `mr_bg_${process.pid}_${Date.now()}`;
-
-const tenants: Authenticator = {
-  authenticate(headers) {
-    const who = /^Bearer (team-[ab])$/.exec(String(headers.authorization))?.[1];
-    if (!who) throw unauthorized();
-    return { keyId: `k-${who}`, tenant: who, admin: false, scopes: ['*'] };
-  },
-};
 
 /** A backend's stores: `open()` is one replica's connection; all of them see the same data. */
 interface Backend {

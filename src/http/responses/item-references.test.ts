@@ -10,13 +10,12 @@ import { buildTestApp, type TestApp } from '../../../test/helpers/build-test-app
 import { fakeAdapter, type FakeAdapter, type Step } from '../../../test/helpers/fake-adapter.js';
 import { PG_URL, dropSchema, pgAvailable } from '../../../test/helpers/postgres.js';
 import { testConfig } from '../../../test/helpers/test-config.js';
-import { unauthorized } from '../../core/errors.js';
 import { createMemoryConversationStore } from '../../store/memory/memory-conversation-store.js';
 import type { RequestLogStore } from '../../store/request-log.js';
 import { createResponseStore, type ConversationStore } from '../../store/response-store.js';
 import { createPostgresRequestStore } from '../../store/sql/postgres-request-store.js';
 import { createSqliteRequestStore } from '../../store/sql/sqlite-request-store.js';
-import type { Authenticator } from '../auth-hook.js';
+import { as, tenants } from '../../../test/helpers/two-tenants.js';
 
 const havePg = await pgAvailable('the PostgreSQL item reference tests');
 const schema = `mr_itemref_${process.pid}_${Date.now()}`;
@@ -24,14 +23,6 @@ afterAll(async () => {
   if (havePg) await dropSchema(schema);
 });
 
-const tenants: Authenticator = {
-  authenticate(headers) {
-    const who = /^Bearer (team-[ab])$/.exec(String(headers.authorization))?.[1];
-    if (!who) throw unauthorized();
-    return { keyId: `k-${who}`, tenant: who, admin: false, scopes: ['*'] };
-  },
-};
-const as = (tenant: string) => ({ authorization: `Bearer ${tenant}` });
 type Json = Record<string, unknown>;
 
 async function replica(backing: ConversationStore, script: Step[]) {

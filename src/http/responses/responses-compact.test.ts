@@ -8,23 +8,13 @@ import { fakeAdapter } from '../../../test/helpers/fake-adapter.js';
 import { scriptedHttp } from '../../../test/helpers/fake-http.js';
 import { createOpenAiAdapter } from '../../providers/openai/openai-adapter.js';
 import { testConfig } from '../../../test/helpers/test-config.js';
-import { unauthorized } from '../../core/errors.js';
 import type { ChatMessage } from '../../core/wire-types.js';
 import { createResponseStore } from '../../store/response-store.js';
-import type { Authenticator } from '../auth-hook.js';
 import { SUMMARY_HEADING } from './compaction-item.js';
 import { COMPACTION_INSTRUCTIONS } from './responses-compact.js';
+import { as, tenants } from '../../../test/helpers/two-tenants.js';
 
 type Json = Record<string, unknown>;
-
-const tenants: Authenticator = {
-  authenticate(headers) {
-    const who = /^Bearer (team-[ab])$/.exec(String(headers.authorization))?.[1];
-    if (!who) throw unauthorized();
-    return { keyId: `k-${who}`, tenant: who, admin: false, scopes: ['*'] };
-  },
-};
-const as = (tenant: string) => ({ authorization: `Bearer ${tenant}` });
 
 const SUMMARY = 'The user wants a landing page for a dog cafe; index.html was written.';
 

@@ -6,23 +6,13 @@ import { buildTestApp } from '../../../test/helpers/build-test-app.js';
 import { fakeAdapter } from '../../../test/helpers/fake-adapter.js';
 import { scriptedHttp } from '../../../test/helpers/fake-http.js';
 import { testConfig } from '../../../test/helpers/test-config.js';
-import { unauthorized } from '../../core/errors.js';
 import { countPromptTokens } from '../../core/prompt-text.js';
 import { createOpenAiAdapter } from '../../providers/openai/openai-adapter.js';
 import { createResponseStore } from '../../store/response-store.js';
-import type { Authenticator } from '../auth-hook.js';
 import { responsesToChat } from './responses-convert.js';
+import { as, tenants } from '../../../test/helpers/two-tenants.js';
 
 type Json = Record<string, unknown>;
-
-const tenants: Authenticator = {
-  authenticate(headers) {
-    const who = /^Bearer (team-[ab])$/.exec(String(headers.authorization))?.[1];
-    if (!who) throw unauthorized();
-    return { keyId: `k-${who}`, tenant: who, admin: false, scopes: ['*'] };
-  },
-};
-const as = (tenant: string) => ({ authorization: `Bearer ${tenant}` });
 
 async function setup() {
   const script = [{ reply: 'Paris is the capital of France.' }];

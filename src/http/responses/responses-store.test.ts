@@ -7,19 +7,10 @@ import { describe, expect, it } from 'vitest';
 import { buildTestApp } from '../../../test/helpers/build-test-app.js';
 import { fakeAdapter } from '../../../test/helpers/fake-adapter.js';
 import { testConfig } from '../../../test/helpers/test-config.js';
-import { unauthorized } from '../../core/errors.js';
 import { createSqliteRequestStore } from '../../store/sql/sqlite-request-store.js';
 import { createResponseStore, type ConversationStore } from '../../store/response-store.js';
 import { createMemoryConversationStore } from '../../store/memory/memory-conversation-store.js';
-import type { Authenticator } from '../auth-hook.js';
-
-const tenants: Authenticator = {
-  authenticate(headers) {
-    const who = /^Bearer (team-[ab])$/.exec(String(headers.authorization))?.[1];
-    if (!who) throw unauthorized();
-    return { keyId: `k-${who}`, tenant: who, admin: false, scopes: ['*'] };
-  },
-};
+import { tenants } from '../../../test/helpers/two-tenants.js';
 
 async function setup(backing: ConversationStore) {
   const reply = [{ reply: 'four' }];

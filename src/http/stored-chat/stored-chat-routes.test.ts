@@ -9,21 +9,12 @@ import { fakeAdapter, type Step } from '../../../test/helpers/fake-adapter.js';
 import { recordingHttp } from '../../../test/helpers/fake-http.js';
 import { simDeployment, testConfig } from '../../../test/helpers/test-config.js';
 import type { DeploymentConfig } from '../../config/deployment-schema.js';
-import { unauthorized } from '../../core/errors.js';
 import { createAnthropicAdapter } from '../../providers/anthropic/anthropic-adapter.js';
 import { createOpenAiAdapter } from '../../providers/openai/openai-adapter.js';
 import type { ProviderAdapter } from '../../providers/types.js';
 import { createMemoryChatCompletionStore } from '../../store/memory/memory-chat-completion-store.js';
-import type { Authenticator } from '../auth-hook.js';
+import { as, tenants } from '../../../test/helpers/two-tenants.js';
 
-const tenants: Authenticator = {
-  authenticate(headers) {
-    const who = /^Bearer (team-[ab])$/.exec(String(headers.authorization))?.[1];
-    if (!who) throw unauthorized();
-    return { keyId: `k-${who}`, tenant: who, admin: false, scopes: ['*'] };
-  },
-};
-const as = (tenant: string) => ({ authorization: `Bearer ${tenant}` });
 const A = as('team-a');
 
 const OPENAI_REPLY = {
