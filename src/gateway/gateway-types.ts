@@ -47,6 +47,9 @@ export interface ChatCall {
   passThrough?: boolean;
   /** The end user and tags the client named (recorded, never routed on). */
   attribution?: Attribution;
+  /** The session the endpoint knows this request by (a Responses turn's conversation id), for
+   * session affinity when the client names none (session-affinity.ts). */
+  sessionId?: string;
 }
 
 /**

@@ -80,6 +80,8 @@ export function readAffinityControls(call: ChatCall): AffinityControls {
     (typeof asked?.session_id === 'string' && asked.session_id) ||
     header(call, 'x-session-id') ||
     header(call, 'x-router-session-id') ||
+    // A Responses turn on a conversation: its id is the same on every turn.
+    call.sessionId ||
     (typeof call.request.previous_response_id === 'string'
       ? call.request.previous_response_id
       : undefined);

@@ -4,9 +4,12 @@
 // function call, reasoning) of one of the caller's tenant's stored responses, by the id the client
 // got, or to one of their input items, by the id `GET …/input_items` lists. The Vercel AI SDK
 // sends them for earlier turns' messages and reasoning when its caller passes `response.messages`
-// back with `store` on (its default). Another tenant's item, like an unknown one, is not found.
+// back with `store` on (its default). A request naming a conversation may also refer to that
+// conversation's items (one added with the Conversations API is in no stored response). Another
+// tenant's item, like an unknown one, is not found.
 import { invalidRequest } from '../../core/errors.js';
 import { isObject } from '../../core/is-object.js';
+import type { ConversationObjectStore } from '../../store/conversation-object-store.js';
 import type { ResponseStore } from '../../store/response-store.js';
 import { inputItemsOf, responseOfInputItem } from './input-items.js';
 import type { Json } from './responses-convert.js';
@@ -41,15 +44,23 @@ function asInput(item: Json): Json {
   return rest;
 }
 
+/** The conversation a request names, whose items its references may name too. */
+export interface ReferencedConversation {
+  id: string;
+  store: ConversationObjectStore;
+}
+
 /**
  * `input` with each item reference replaced by the item it names (the array as it came when it
  * has none). Output items are one keyed lookup for all of them; input item ids name their
- * response, read once each. A reference that names nothing `owner` may see is a 400 naming it.
+ * response, read once each; what neither holds is looked up in `conversation`'s items. A
+ * reference that names nothing `owner` may see is a 400 naming it.
  */
 export async function resolveItemReferences(
   input: unknown[],
   owner: string,
   store: ResponseStore,
+  conversation?: ReferencedConversation,
 ): Promise<unknown[]> {
   const refs = new Map<number, string>();
   input.forEach((item, i) => {
@@ -68,10 +79,19 @@ export async function resolveItemReferences(
       new Map(stored?.response ? inputItemsOf(stored).map((it) => [String(it.id), it]) : []),
     );
   }
+  const inResponses = (id: string) =>
+    found.get(id) ?? responses.get(responseOfInputItem(id) ?? '')?.get(id);
+  const inConversation = new Map<string, Json>();
+  if (conversation)
+    for (const id of new Set(refs.values())) {
+      if (inResponses(id)) continue;
+      const item = await conversation.store.getConversationItem(conversation.id, owner, id);
+      if (item) inConversation.set(id, item);
+    }
   return input.map((item, i) => {
     const id = refs.get(i);
     if (id === undefined) return item;
-    const resolved = found.get(id) ?? responses.get(responseOfInputItem(id) ?? '')?.get(id);
+    const resolved = inResponses(id) ?? inConversation.get(id);
     if (!resolved)
       throw invalidRequest(
         `Item with id "${id}" (input[${i}].id) not found: it belongs to a response created with store: false, deleted, past the request log's retention, or by another tenant. Send the item itself, or continue its response with previous_response_id.`,

@@ -56,6 +56,8 @@ export function registerResponsesRoutes(
         endpoint: 'responses' as const,
         native: p.native,
         attribution: openAiAttribution(body ?? {}, request.headers),
+        // A conversation's turns stay on one deployment (its prompt cache) as a session.
+        ...(p.conversation ? { sessionId: p.conversation.id } : {}),
       };
       // An output filter may change the answer: then the (filtered) chat reply is what is sent.
       const passThrough = !config.current.config.contentFilter.enabled;

@@ -19,6 +19,7 @@ import { isObject } from '../../core/is-object.js';
 import {
   beginConversationTurn,
   conversationField,
+  conversationIdOf,
   type ConversationTurn,
 } from '../conversations/conversation-turn.js';
 import { chatToInputItems, responsesToChat, type Json } from './responses-convert.js';
@@ -53,10 +54,10 @@ export interface PreparedResponse {
 }
 
 /** Checks a `POST /v1/responses` body and builds what the gateway runs (400s say what to fix).
- * Item references in `input` become the stored items they name, and this router's compaction
- * items the summary they carry, for the bridge and for a native upstream alike. A request naming
- * a conversation holds its lock from here: the caller finishes or releases `conversation`
- * (conversation-turn.ts). */
+ * Item references in `input` become the stored items they name (or the named conversation's
+ * items), and this router's compaction items the summary they carry, for the bridge and for a
+ * native upstream alike. A request naming a conversation holds its lock from here: the caller
+ * finishes or releases `conversation` (conversation-turn.ts). */
 export async function prepareResponse(
   sent: Json | null,
   owner: string,
@@ -65,11 +66,21 @@ export async function prepareResponse(
   /** A token count: the conversation named is read, not locked for a turn. */
   countOnly = false,
 ): Promise<PreparedResponse> {
+  const conversationId = isObject(sent) ? conversationIdOf(sent) : undefined;
   const body =
     sent && Array.isArray(sent.input)
       ? {
           ...sent,
-          input: expandCompactionItems(await resolveItemReferences(sent.input, owner, store)),
+          input: expandCompactionItems(
+            await resolveItemReferences(
+              sent.input,
+              owner,
+              store,
+              conversationId === undefined
+                ? undefined
+                : { id: conversationId, store: conversations },
+            ),
+          ),
         }
       : sent;
   const id = newId('resp_');

@@ -47,6 +47,8 @@ export function callGateway(
     attribution?: Attribution;
     /** Aborts the call instead of the client going away (a background response runs on). */
     signal?: AbortSignal;
+    /** See `ChatCall.sessionId`. */
+    sessionId?: string;
   } = {},
 ): Promise<ChatOutcome> {
   return gateway.handleChat(chatCall(request, reply, chat, opts));
@@ -73,6 +75,7 @@ function chatCall(
     ...(opts.native ? { native: opts.native } : {}),
     ...(opts.passThrough ? { passThrough: true } : {}),
     ...(attribution.endUser || attribution.tags ? { attribution } : {}),
+    ...(opts.sessionId ? { sessionId: opts.sessionId } : {}),
   };
 }
 
