@@ -50,6 +50,10 @@ export interface ChatCall {
   /** The session the endpoint knows this request by (a Responses turn's conversation id), for
    * session affinity when the client names none (session-affinity.ts). */
   sessionId?: string;
+  /** The id a later turn will name this one by (a stored response's id, the next turn's
+   * `previous_response_id`): the served deployment is remembered under it, so a chain of turns
+   * stays on one deployment (session-affinity.ts). */
+  nextSessionId?: string;
 }
 
 /**

@@ -128,9 +128,18 @@ export function resolveSessionAffinity(
     return { ordered, receipt: { strategy: 'none', outcome: 'off', detail: 'affinity off' } };
   }
   const sessionId = controls.sessionId ?? conversationFingerprint(call);
+  // Per tenant: two tenants that happen to send the same session id (a client's default, a
+  // copied example) never steer each other's routing. A Responses turn is remembered under the
+  // id its response will have (the next turn's previous_response_id), not the one it names.
+  const keyOf = (id: string) => `${call.auth.tenant}:${decision.mode}:${id}`;
+  const chained =
+    call.nextSessionId !== undefined &&
+    (controls.sessionId === undefined || controls.sessionId === call.request.previous_response_id);
+  const rememberKey = (key: string) => (chained ? keyOf(call.nextSessionId!) : key);
   if (!sessionId) {
     return {
       ordered,
+      ...(chained ? { sessionKey: keyOf(call.nextSessionId!) } : {}),
       receipt: {
         strategy: controls.strategy,
         outcome: 'off',
@@ -138,11 +147,10 @@ export function resolveSessionAffinity(
       },
     };
   }
-  // Per tenant: two tenants that happen to send the same session id (a client's default, a
-  // copied example) never steer each other's routing.
-  const sessionKey = `${call.auth.tenant}:${decision.mode}:${sessionId}`;
+  const lookupKey = keyOf(sessionId);
+  const sessionKey = rememberKey(lookupKey);
   const base = { strategy: controls.strategy, sessionId };
-  const previous = store.lookup(sessionKey);
+  const previous = store.lookup(lookupKey);
   if (!previous) {
     return {
       ordered,

@@ -96,4 +96,23 @@ describe('session affinity for a conversation', () => {
     expect(other.statusCode, other.body).toBe(200);
     expect(other.headers['x-router-deployment']).toBe('small');
   });
+
+  it('keeps a previous_response_id chain on one deployment, turn after turn', async () => {
+    const t = await setup();
+    const post = (payload: Record<string, unknown>) =>
+      t.app.inject({ method: 'POST', url: '/v1/responses', headers: as('team-a'), payload });
+    const first = await post({ model: 'model-router', input: 'a hard question' });
+    expect(first.headers['x-router-deployment']).toBe('big');
+    let previous = first.json().id as string;
+    // Each easy follow-up's fresh pick is small; the chain stays where it began, every turn.
+    for (const n of [2, 3]) {
+      const next = await post({
+        model: 'model-router',
+        input: `an easy follow-up ${n}`,
+        previous_response_id: previous,
+      });
+      expect([n, next.headers['x-router-deployment']]).toEqual([n, 'big']);
+      previous = next.json().id as string;
+    }
+  });
 });

@@ -57,7 +57,13 @@ export function registerResponsesRoutes(
         native: p.native,
         attribution: openAiAttribution(body ?? {}, request.headers),
         // A conversation's turns stay on one deployment (its prompt cache) as a session.
-        ...(p.conversation ? { sessionId: p.conversation.id } : {}),
+        // A previous_response_id chain's: each turn's deployment is remembered under the id of
+        // the response it makes, which the next turn names.
+        ...(p.conversation
+          ? { sessionId: p.conversation.id }
+          : p.body.store !== false
+            ? { nextSessionId: p.ctx.id }
+            : {}),
       };
       // An output filter may change the answer: then the (filtered) chat reply is what is sent.
       const passThrough = !config.current.config.contentFilter.enabled;

@@ -49,6 +49,8 @@ export function callGateway(
     signal?: AbortSignal;
     /** See `ChatCall.sessionId`. */
     sessionId?: string;
+    /** See `ChatCall.nextSessionId`. */
+    nextSessionId?: string;
   } = {},
 ): Promise<ChatOutcome> {
   return gateway.handleChat(chatCall(request, reply, chat, opts));
@@ -76,6 +78,7 @@ function chatCall(
     ...(opts.passThrough ? { passThrough: true } : {}),
     ...(attribution.endUser || attribution.tags ? { attribution } : {}),
     ...(opts.sessionId ? { sessionId: opts.sessionId } : {}),
+    ...(opts.nextSessionId ? { nextSessionId: opts.nextSessionId } : {}),
   };
 }
 
