@@ -189,33 +189,40 @@ describe.each(backends)('response store runs ($name)', (backend) => {
       }
     },
   );
-
-  it.skipIf(backend.skip || backend.name === 'memory')(
-    "a run's final write keeps the response and its items together: when the items cannot be written, neither is",
-    async () => {
-      const { store, log, refuseItems } = backend.open();
-      await store.save(response('resp_f', 'in_progress'), { holder: 'A', until: T0 + 1000 });
-      await refuseItems!();
-      const withOutput = (status: string) => {
-        const r = response('resp_f', status);
-        const output = [{ type: 'message', id: `msg_${status}`, role: 'assistant', content: [] }];
-        return { ...r, response: { ...r.response, output } };
-      };
-      // The run's end (lease released) and a cancel: each fails whole.
-      await expect(store.update(withOutput('completed'), 'A', null)).rejects.toThrow(
-        /items refused/,
-      );
-      await expect(store.end(withOutput('cancelled'))).rejects.toThrow(/items refused/);
-      expect((await store.get('resp_f', 'team-a'))?.response?.status).toBe('in_progress');
-      // Still A's run, to end again.
-      expect(await store.renew('resp_f', 'A', T0 + 2000)).toBe(true);
-      // Without items (a failed run has none) the write goes through.
-      expect(await store.update(response('resp_f', 'failed'), 'A', null)).toBe(true);
-      expect((await store.get('resp_f', 'team-a'))?.response?.status).toBe('failed');
-      await log?.close();
-    },
-  );
 });
+
+// The request-log stores write a run's end in one transaction or statement; a trigger that refuses
+// item writes shows it (the in-memory store has no partial write to fail).
+describe.each(backends.filter((b) => b.name !== 'memory'))(
+  "a run's final write in the request-log stores ($name)",
+  (backend) => {
+    it.skipIf(backend.skip)(
+      "a run's final write keeps the response and its items together: when the items cannot be written, neither is",
+      async () => {
+        const { store, log, refuseItems } = backend.open();
+        await store.save(response('resp_f', 'in_progress'), { holder: 'A', until: T0 + 1000 });
+        await refuseItems!();
+        const withOutput = (status: string) => {
+          const r = response('resp_f', status);
+          const output = [{ type: 'message', id: `msg_${status}`, role: 'assistant', content: [] }];
+          return { ...r, response: { ...r.response, output } };
+        };
+        // The run's end (lease released) and a cancel: each fails whole.
+        await expect(store.update(withOutput('completed'), 'A', null)).rejects.toThrow(
+          /items refused/,
+        );
+        await expect(store.end(withOutput('cancelled'))).rejects.toThrow(/items refused/);
+        expect((await store.get('resp_f', 'team-a'))?.response?.status).toBe('in_progress');
+        // Still A's run, to end again.
+        expect(await store.renew('resp_f', 'A', T0 + 2000)).toBe(true);
+        // Without items (a failed run has none) the write goes through.
+        expect(await store.update(response('resp_f', 'failed'), 'A', null)).toBe(true);
+        expect((await store.get('resp_f', 'team-a'))?.response?.status).toBe('failed');
+        await log?.close();
+      },
+    );
+  },
+);
 
 it('the memory store forgets the items of the responses it no longer keeps', async () => {
   const store = createResponseStore(2);
