@@ -8,11 +8,11 @@
 import { describe, expect, it } from 'vitest';
 import { buildTestApp } from '../../../test/helpers/build-test-app.js';
 import { fakeAdapter, type Step } from '../../../test/helpers/fake-adapter.js';
-import { recordingHttp, scriptedHttp } from '../../../test/helpers/fake-http.js';
+import { scriptedHttp } from '../../../test/helpers/fake-http.js';
+import { recordedUpstreams, upstreamDeployment } from '../../../test/helpers/recorded-upstreams.js';
 import { gatedAdapter } from '../../../test/helpers/gated-adapter.js';
 import { simDeployment, testConfig } from '../../../test/helpers/test-config.js';
 import type { DeploymentConfig } from '../../config/deployment-schema.js';
-import { createAnthropicAdapter } from '../../providers/anthropic/anthropic-adapter.js';
 import { createOpenAiAdapter } from '../../providers/openai/openai-adapter.js';
 import type { ProviderAdapter } from '../../providers/types.js';
 import { createMemoryConversationObjectStore } from '../../store/memory/memory-conversation-object-store.js';
@@ -24,35 +24,8 @@ type Json = Record<string, unknown>;
 const A = as('team-a');
 const B = as('team-b');
 
-const CHAT_REPLY = {
-  id: 'chatcmpl-upstream',
-  object: 'chat.completion',
-  created: 1,
-  model: 'gpt-4.1-2025-04-14',
-  choices: [
-    {
-      index: 0,
-      message: { role: 'assistant', content: 'four', refusal: null },
-      finish_reason: 'stop',
-      logprobs: null,
-    },
-  ],
-  usage: { prompt_tokens: 9, completion_tokens: 1, total_tokens: 10 },
-};
-const CLAUDE_REPLY = {
-  id: 'msg_1',
-  type: 'message',
-  role: 'assistant',
-  model: 'claude-sonnet-4-5',
-  content: [{ type: 'text', text: 'four' }],
-  stop_reason: 'end_turn',
-  usage: { input_tokens: 9, output_tokens: 1 },
-};
-
 async function setup(script: Step[] = [{ reply: 'four' }]) {
-  const openai = recordingHttp(JSON.stringify(CHAT_REPLY));
-  const azure = recordingHttp(JSON.stringify(CHAT_REPLY));
-  const anthropic = recordingHttp(JSON.stringify(CLAUDE_REPLY));
+  const upstreams = recordedUpstreams();
   let n = 0;
   // A Responses upstream: each answer's output item has an id of its own, as OpenAI's have.
   const native = scriptedHttp(() => ({
@@ -73,24 +46,15 @@ async function setup(script: Step[] = [{ reply: 'four' }]) {
       usage: { input_tokens: 9, output_tokens: 1, total_tokens: 10 },
     },
   }));
-  const upstream = (name: string, provider: string, extra: Record<string, unknown> = {}) =>
-    simDeployment(name, {
-      provider: provider as never,
-      model: name === 'claude' ? 'claude-sonnet-4-5' : 'gpt-4.1',
-      simulation: undefined,
-      ...extra,
-    });
   const config = testConfig({
     deployments: [
       simDeployment('small', { prices: { inputPer1M: 0.1, outputPer1M: 0.4 } }),
       simDeployment('big', { prices: { inputPer1M: 10, outputPer1M: 30 } }),
       simDeployment('gate', { prices: { inputPer1M: 10, outputPer1M: 30 } }),
-      upstream('gpt', 'openai'),
-      upstream('az', 'azure', { baseUrl: 'https://r.openai.azure.com', apiVersion: 'v1' }),
-      upstream('native', 'openai', {
+      ...upstreams.deployments,
+      upstreamDeployment('native', 'openai', {
         capabilities: { tools: true, streaming: true, responsesApi: true },
       }),
-      upstream('claude', 'anthropic'),
     ],
     routers: [{ name: 'model-router', modelSubset: ['small', 'big'] }],
   });
@@ -100,10 +64,8 @@ async function setup(script: Step[] = [{ reply: 'four' }]) {
     small: fakeAdapter('small', script),
     big: fakeAdapter('big', script),
     gate,
-    gpt: createOpenAiAdapter(d('gpt'), openai.http, {}),
-    az: createOpenAiAdapter(d('az'), azure.http, {}),
+    ...upstreams.adapters(config.deployments),
     native: createOpenAiAdapter(d('native'), native.http, {}),
-    claude: createAnthropicAdapter(d('claude'), anthropic.http, {}),
   };
   const conversations = createMemoryConversationObjectStore(100);
   const t = await buildTestApp(config, adapters, {
@@ -117,7 +79,7 @@ async function setup(script: Step[] = [{ reply: 'four' }]) {
     ...t,
     gate,
     conversations,
-    sent: { gpt: openai.sent, az: azure.sent, claude: anthropic.sent, native: native.sent },
+    sent: { ...upstreams.sent, native: native.sent },
     call,
   };
 }

@@ -6,72 +6,30 @@
 import { describe, expect, it } from 'vitest';
 import { buildTestApp } from '../../../test/helpers/build-test-app.js';
 import { fakeAdapter, type Step } from '../../../test/helpers/fake-adapter.js';
-import { recordingHttp } from '../../../test/helpers/fake-http.js';
+import { recordedUpstreams } from '../../../test/helpers/recorded-upstreams.js';
 import { simDeployment, testConfig } from '../../../test/helpers/test-config.js';
-import type { DeploymentConfig } from '../../config/deployment-schema.js';
-import { createAnthropicAdapter } from '../../providers/anthropic/anthropic-adapter.js';
-import { createOpenAiAdapter } from '../../providers/openai/openai-adapter.js';
 import type { ProviderAdapter } from '../../providers/types.js';
 import { createMemoryChatCompletionStore } from '../../store/memory/memory-chat-completion-store.js';
 import { as, tenants } from '../../../test/helpers/two-tenants.js';
 
 const A = as('team-a');
 
-const OPENAI_REPLY = {
-  id: 'chatcmpl-upstream',
-  object: 'chat.completion',
-  created: 1,
-  model: 'gpt-4.1-2025-04-14',
-  choices: [
-    {
-      index: 0,
-      message: { role: 'assistant', content: 'four', refusal: null },
-      finish_reason: 'stop',
-      logprobs: null,
-    },
-  ],
-  usage: { prompt_tokens: 9, completion_tokens: 1, total_tokens: 10 },
-};
-const CLAUDE_REPLY = {
-  id: 'msg_1',
-  type: 'message',
-  role: 'assistant',
-  model: 'claude-sonnet-4-5',
-  content: [{ type: 'text', text: 'four' }],
-  stop_reason: 'end_turn',
-  usage: { input_tokens: 9, output_tokens: 1 },
-};
-
 /** An app whose deployments `gpt` (OpenAI), `az` (Azure) and `claude` (Anthropic) answer through
  * their adapters over recording HTTP clients, and `small` / `big` through scripted fakes. */
 async function setup(script: Step[] = [{ reply: 'four' }]) {
-  const openai = recordingHttp(JSON.stringify(OPENAI_REPLY));
-  const azure = recordingHttp(JSON.stringify(OPENAI_REPLY));
-  const anthropic = recordingHttp(JSON.stringify(CLAUDE_REPLY));
-  const upstream = (name: string, provider: string, extra: Record<string, unknown> = {}) =>
-    simDeployment(name, {
-      provider: provider as never,
-      model: name === 'claude' ? 'claude-sonnet-4-5' : 'gpt-4.1',
-      simulation: undefined,
-      ...extra,
-    });
+  const upstreams = recordedUpstreams();
   const config = testConfig({
     deployments: [
       simDeployment('small', { prices: { inputPer1M: 0.1, outputPer1M: 0.4 } }),
       simDeployment('big', { prices: { inputPer1M: 10, outputPer1M: 30 } }),
-      upstream('gpt', 'openai'),
-      upstream('az', 'azure', { baseUrl: 'https://r.openai.azure.com', apiVersion: 'v1' }),
-      upstream('claude', 'anthropic'),
+      ...upstreams.deployments,
     ],
     routers: [{ name: 'model-router', modelSubset: ['small', 'big'] }],
   });
-  const d = (name: string) => config.deployments.find((x) => x.name === name) as DeploymentConfig;
   const adapters: Record<string, ProviderAdapter> = {
     small: fakeAdapter('small', script),
     big: fakeAdapter('big', script),
-    gpt: createOpenAiAdapter(d('gpt'), openai.http, {}),
-    az: createOpenAiAdapter(d('az'), azure.http, {}),
-    claude: createAnthropicAdapter(d('claude'), anthropic.http, {}),
+    ...upstreams.adapters(config.deployments),
   };
   const store = createMemoryChatCompletionStore(100);
   const t = await buildTestApp(config, adapters, {
@@ -84,7 +42,7 @@ async function setup(script: Step[] = [{ reply: 'four' }]) {
   return {
     ...t,
     store,
-    sent: { gpt: openai.sent, az: azure.sent, claude: anthropic.sent },
+    sent: upstreams.sent,
     post,
     get,
   };
