@@ -12,6 +12,7 @@ import type { ChatMessage } from '../../core/wire-types.js';
 import type { ConversationItem } from '../../store/conversation-object-store.js';
 import { checkResponsesRequest } from '../responses/check-responses-request.js';
 import { convertInput, type Json } from '../responses/responses-convert.js';
+import { expandCompactionItems, isOurCompactionItem } from '../responses/compaction-item.js';
 
 /** Item types a response's context carries (responses-convert.ts reads them). */
 const BRIDGED = new Set([
@@ -136,9 +137,12 @@ function contextContent(content: unknown): unknown {
   });
 }
 
-/** A conversation's items as the chat messages before a response's input. */
+/** A conversation's items as the chat messages before a response's input. The router's last
+ * compaction item stands for the items before it but the user's messages (compaction-item.ts);
+ * another server's is left out, as other items the bridge cannot read are. */
 export function conversationContext(items: readonly ConversationItem[]): ChatMessage[] {
-  const bridged = items.flatMap((item): Json[] => {
+  const ours = items.filter((item) => item.type !== 'compaction' || isOurCompactionItem(item));
+  const bridged = (expandCompactionItems(ours).items as Json[]).flatMap((item): Json[] => {
     const type = typeOf(item);
     if (!type || !BRIDGED.has(type)) return [];
     if (type !== 'message') return [item];

@@ -58,6 +58,7 @@ export function checkResponsesRequest(body: Json): void {
       );
   }
   checkNamedFunction(body);
+  checkContextManagement(body.context_management);
   if (Array.isArray(body.input))
     body.input.forEach((item, i) => {
       if (!isObject(item)) return;
@@ -114,4 +115,33 @@ function checkNamedFunction(body: Json): void {
       'tool_choice',
       'invalid_value',
     );
+}
+
+/**
+ * `context_management` (openapi.yaml `ContextManagementParam`): at least one entry, each of type
+ * `compaction` (the only one there is), with `compact_threshold` an integer ≥ 1000 or left out.
+ */
+function checkContextManagement(value: unknown): void {
+  if (value === undefined || value === null) return;
+  if (!Array.isArray(value) || value.length === 0)
+    throw invalidRequest(
+      '\'context_management\' must be a non-empty array of entries such as {"type": "compaction", "compact_threshold": 200000}.',
+      'context_management',
+      'invalid_type',
+    );
+  value.forEach((entry, i) => {
+    const path = `context_management[${i}]`;
+    if (!isObject(entry))
+      throw invalidRequest(`'${path}' must be an object.`, path, 'invalid_type');
+    if (entry.type !== 'compaction')
+      throw invalidRequest(
+        `'${path}.type' must be "compaction" (the only context management there is), got ${JSON.stringify(entry.type ?? null)}.`,
+        `${path}.type`,
+        'invalid_value',
+      );
+    checkNumberField(entry.compact_threshold, `${path}.compact_threshold`, {
+      integer: true,
+      min: 1000,
+    });
+  });
 }

@@ -11,15 +11,16 @@ import { GatewayError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { isObject } from '../../core/is-object.js';
 import type { ChatMessage, ChatRequest } from '../../core/wire-types.js';
-import { openAiAttribution } from '../../gateway/attribution.js';
+import { openAiAttribution, type Attribution } from '../../gateway/attribution.js';
 import type { ChatGateway } from '../../gateway/chat-gateway.js';
+import type { ChatOutcome } from '../../gateway/gateway-types.js';
 import type { ConversationObjectStore } from '../../store/conversation-object-store.js';
 import type { ResponseStore } from '../../store/response-store.js';
 import { callGateway } from '../routes/chat-routes.js';
 import { compactionItem, isCompactionSummary, SUMMARY_HEADING } from './compaction-item.js';
 import { chatToInputItems, type Json } from './responses-convert.js';
 import { mapUsage } from './responses-reply.js';
-import { prepareResponse } from './responses-run.js';
+import { prepareResponse, type PreparedResponse } from './responses-run.js';
 
 /** What the routed model is told to do with the conversation (the system message). */
 export const COMPACTION_INSTRUCTIONS = [
@@ -53,31 +54,9 @@ export async function compactResponse(
 ): Promise<FastifyReply> {
   const sent = request.body as Json | null;
   const p = await prepareResponse(compactableBody(sent), request.auth.tenant, store, conversations);
-  const chat: ChatRequest = {
-    model: p.chat.model,
-    messages: [
-      { role: 'system', content: COMPACTION_INSTRUCTIONS },
-      {
-        role: 'user',
-        content: `<conversation>\n${conversationTranscript(p.history, p.instructions)}</conversation>\n\nWrite the summary of this conversation now.`,
-      },
-    ],
-    ...(p.chat.prompt_cache_key ? { prompt_cache_key: p.chat.prompt_cache_key } : {}),
-  };
-  const outcome = await callGateway(gateway, request, reply, chat, {
-    endpoint: 'responses.compact',
+  const { summary, outcome } = await summarizeConversation(gateway, request, reply, p, {
     attribution: openAiAttribution(sent ?? {}, request.headers),
   });
-  if (outcome.kind !== 'json') throw new Error('a compaction call is not streamed');
-  const answer = outcome.response.choices[0]?.message;
-  const summary = typeof answer?.content === 'string' ? answer.content.trim() : '';
-  if (!summary)
-    throw new GatewayError({
-      status: 502,
-      type: 'upstream_error',
-      code: 'empty_summary',
-      message: `${outcome.response.model} wrote no summary of the conversation; try again, or compact with another model.`,
-    });
   const createdAt = Math.floor(p.ctx.createdAt / 1000);
   return reply.headers(outcome.headers).send({
     id: p.ctx.id,
@@ -97,10 +76,54 @@ export async function compactResponse(
   });
 }
 
+/**
+ * The compaction pass: the routed model (`p.chat.model`) writes the summary of the conversation
+ * `p` holds (its history and instructions). Logged as a Responses call of its own kind (the
+ * request log's endpoint `responses.compact`), with its own cost; a 502 when it wrote none.
+ */
+export async function summarizeConversation(
+  gateway: ChatGateway,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  p: PreparedResponse,
+  opts: { attribution: Attribution; signal?: AbortSignal },
+): Promise<{ summary: string; outcome: Extract<ChatOutcome, { kind: 'json' }> }> {
+  const chat: ChatRequest = {
+    model: p.chat.model,
+    messages: [
+      { role: 'system', content: COMPACTION_INSTRUCTIONS },
+      {
+        role: 'user',
+        content: `<conversation>\n${conversationTranscript(p.history, p.instructions)}</conversation>\n\nWrite the summary of this conversation now.`,
+      },
+    ],
+    ...(p.chat.prompt_cache_key ? { prompt_cache_key: p.chat.prompt_cache_key } : {}),
+  };
+  const outcome = await callGateway(gateway, request, reply, chat, {
+    endpoint: 'responses.compact',
+    ...opts,
+  });
+  if (outcome.kind !== 'json') throw new Error('a compaction call is not streamed');
+  const answer = outcome.response.choices[0]?.message;
+  const summary = typeof answer?.content === 'string' ? answer.content.trim() : '';
+  if (!summary)
+    throw new GatewayError({
+      status: 502,
+      type: 'upstream_error',
+      code: 'empty_summary',
+      message: `${outcome.response.model} wrote no summary of the conversation; try again, or compact with another model.`,
+    });
+  return { summary, outcome };
+}
+
+/** The user's own messages of a conversation (not the summaries of earlier compactions). */
+export function userMessagesOf(history: readonly ChatMessage[]): ChatMessage[] {
+  return history.filter((m) => m.role === 'user' && !isCompactionSummary(m));
+}
+
 /** The user's own messages of a conversation, as `message` output items (OpenAI keeps these). */
 function keptUserMessages(history: readonly ChatMessage[]): Json[] {
-  const users = history.filter((m) => m.role === 'user' && !isCompactionSummary(m));
-  return chatToInputItems(users).map((item) => ({
+  return chatToInputItems(userMessagesOf(history)).map((item) => ({
     id: newId('msg_'),
     type: 'message',
     status: 'completed',

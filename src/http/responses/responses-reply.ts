@@ -20,6 +20,9 @@ export interface ResponseContext {
   id: string;
   createdAt: number;
   request: Json;
+  /** The compaction item of a turn the router compacted first (server-compaction.ts): the
+   * response's first output item, before the model's. */
+  compaction?: Json;
 }
 
 /**
@@ -86,8 +89,11 @@ export function chatToResponse(
   const choice = reply.choices[0];
   const message = choice?.message;
   const thinking = reasoningDetailsOf(message);
-  // Claude's thinking first, as it came: one reasoning item per block.
-  const output: Json[] = (thinking ?? []).map((d) => reasoningItem(d, newId('rs_')));
+  // Claude's thinking first, as it came: one reasoning item per block (after a compaction item).
+  const output: Json[] = [
+    ...(ctx.compaction ? [ctx.compaction] : []),
+    ...(thinking ?? []).map((d) => reasoningItem(d, newId('rs_'))),
+  ];
   if (message?.content) {
     output.push({
       type: 'message',
@@ -175,7 +181,15 @@ export async function* chatChunksToResponseEvents(
   });
   let model = fallbackModel;
   let started = false;
-  const output: Json[] = [];
+  const output: Json[] = ctx.compaction ? [ctx.compaction] : [];
+  /** A compaction item's events (it was made before the turn; OpenAI streams it first). */
+  const compactionEvents = function* () {
+    const item = ctx.compaction;
+    if (!item) return;
+    yield ev('response.output_item.added', { output_index: 0, item });
+    yield ev('response.compaction.compacting', { item_id: item.id, output_index: 0 });
+    yield ev('response.output_item.done', { output_index: 0, item });
+  };
   let text: { item: Json; index: number; value: string; logprobs: unknown[] } | undefined;
   /** Tool calls by chunk index: `args` are a function's arguments, or a custom tool's input. */
   const calls = new Map<
@@ -220,6 +234,7 @@ export async function* chatChunksToResponseEvents(
       const r = baseResponse(ctx, model, 'in_progress');
       yield ev('response.created', { response: r });
       yield ev('response.in_progress', { response: r });
+      yield* compactionEvents();
     }
     if (chunk.usage) usage = mapUsage(chunk.usage as ChatResponse['usage']);
     for (const c of chunk.choices) {
@@ -344,7 +359,10 @@ export async function* chatChunksToResponseEvents(
       }
     }
   }
-  if (!started) yield ev('response.created', { response: baseResponse(ctx, model, 'in_progress') });
+  if (!started) {
+    yield ev('response.created', { response: baseResponse(ctx, model, 'in_progress') });
+    yield* compactionEvents();
+  }
   yield* closeBlock();
   if (text) {
     const part = {

@@ -8,6 +8,8 @@
 // `GET …/{id}/input_items` read and delete stored responses, the caller's tenant's only.
 // `POST …/input_tokens` counts a request (responses-input-tokens.ts); `POST …/compact` shrinks a
 // conversation to its user messages and a summary (responses-compact.ts).
+// `context_management` and a final `compaction_trigger` item compact a turn first
+// (server-compaction.ts).
 // `background: true` answers at once and runs on (background-responses.ts), polled with `GET`,
 // followed with `GET …?stream=true`, stopped with `POST …/{id}/cancel`. The same on
 // `/openai/v1/…` and Azure's dated `/openai/responses?api-version=…`.
@@ -17,12 +19,7 @@ import { invalidRequest, notFound, type GatewayError } from '../../core/errors.j
 import type { ChatMessage } from '../../core/wire-types.js';
 import type { ChatGateway } from '../../gateway/chat-gateway.js';
 import { openAiAttribution } from '../../gateway/attribution.js';
-import {
-  callGateway,
-  checkApiVersion,
-  clientGoneSignal,
-  optionalApiVersion,
-} from '../routes/chat-routes.js';
+import { checkApiVersion, clientGoneSignal, optionalApiVersion } from '../routes/chat-routes.js';
 import type { ConversationObjectStore } from '../../store/conversation-object-store.js';
 import type { ResponseStore, StoredResponse } from '../../store/response-store.js';
 import { replyHeaders, writeSseStream } from '../sse-writer.js';
@@ -30,6 +27,7 @@ import type { BackgroundResponses } from './background-responses.js';
 import { inputItemList } from './input-items.js';
 import { compactResponse } from './responses-compact.js';
 import { countResponseInputTokens } from './responses-input-tokens.js';
+import { runResponseTurn } from './server-compaction.js';
 import {
   RUNNING_STATUSES,
   jsonResponse,
@@ -78,7 +76,8 @@ export function registerResponsesRoutes(
         // client going away.
         const queued = await background.begin(
           p,
-          (signal) => callGateway(gateway, request, reply, p.chat, { ...opts, signal }),
+          (signal) =>
+            runResponseTurn(gateway, config.current, request, reply, p, { ...opts, signal }),
           passThrough,
           request.id,
         );
@@ -86,7 +85,7 @@ export function registerResponsesRoutes(
         if (p.body.stream !== true) return reply.send(queued);
         return followSse(background, reply, p.ctx.id, p.owner, -1);
       }
-      const outcome = await callGateway(gateway, request, reply, p.chat, opts);
+      const outcome = await runResponseTurn(gateway, config.current, request, reply, p, opts);
       // Kept unless the client said `store: false` (then nothing of it is written, and it cannot
       // be continued or retrieved, as with OpenAI). A store that fails (a database down) does not
       // cost the client its answer: it is logged, and the response cannot be continued either.

@@ -23,7 +23,11 @@ import {
   type ConversationTurn,
 } from '../conversations/conversation-turn.js';
 import { chatToInputItems, responsesToChat, type Json } from './responses-convert.js';
-import { expandCompactionItems } from './compaction-item.js';
+import {
+  expandCompactionItems,
+  renameInputPaths,
+  takeCompactionTrigger,
+} from './compaction-item.js';
 import { resolveItemReferences } from './item-references.js';
 import { isOurReasoningItem } from './responses-reasoning.js';
 import { callName } from './responses-tools.js';
@@ -51,6 +55,9 @@ export interface PreparedResponse {
   conversation?: ConversationTurn;
   native: NativeRequest;
   owner: string;
+  /** The input ended with a `compaction_trigger` item (taken out of `body.input`): the response
+   * is the compaction of the conversation, with no answer (server-compaction.ts). */
+  compactNow?: boolean;
 }
 
 /** Checks a `POST /v1/responses` body and builds what the gateway runs (400s say what to fix).
@@ -67,22 +74,18 @@ export async function prepareResponse(
   countOnly = false,
 ): Promise<PreparedResponse> {
   const conversationId = isObject(sent) ? conversationIdOf(sent) : undefined;
-  const body =
-    sent && Array.isArray(sent.input)
-      ? {
-          ...sent,
-          input: expandCompactionItems(
-            await resolveItemReferences(
-              sent.input,
-              owner,
-              store,
-              conversationId === undefined
-                ? undefined
-                : { id: conversationId, store: conversations },
-            ),
-          ),
-        }
-      : sent;
+  const taken = sent && Array.isArray(sent.input) ? takeCompactionTrigger(sent.input) : undefined;
+  const expanded =
+    taken &&
+    expandCompactionItems(
+      await resolveItemReferences(
+        taken.input,
+        owner,
+        store,
+        conversationId === undefined ? undefined : { id: conversationId, store: conversations },
+      ),
+    );
+  const body = sent && expanded ? { ...sent, input: expanded.items } : sent;
   const id = newId('resp_');
   const conversation = isObject(body)
     ? await beginConversationTurn(body, owner, conversations, id, Date.now, countOnly)
@@ -90,7 +93,14 @@ export async function prepareResponse(
   try {
     const previous = await previousResponse(body, owner, store);
     const earlier = previous?.messages ?? conversation?.context ?? [];
-    const { chat, history, instructions } = responsesToChat(body, { messages: earlier });
+    let bridged: ReturnType<typeof responsesToChat>;
+    try {
+      bridged = responsesToChat(body, { messages: earlier });
+    } catch (err) {
+      // Errors name the items as the client sent them (the compacted ones were left out).
+      throw renameInputPaths(err, expanded?.origin);
+    }
+    const { chat, history, instructions } = bridged;
     // OpenAI's background mode keeps the response to be polled: it needs the store (openapi.yaml
     // `background`; the guide: "background mode requires store=true").
     if (body!.background === true && body!.store === false)
@@ -110,6 +120,7 @@ export async function prepareResponse(
       ...(conversation ? { conversation } : {}),
       native: { api: 'responses', body: nativeRequestBody(body!, earlier, previous) },
       owner,
+      ...(taken?.trigger ? { compactNow: true } : {}),
     };
   } catch (err) {
     await conversation?.release();
@@ -150,7 +161,8 @@ export function storedResponse(
 ): StoredResponse {
   return {
     id: p.ctx.id,
-    messages: answer ? [...p.history, answer] : [...p.history],
+    // A compaction_trigger's response has no answer: the summary ends the conversation it keeps.
+    messages: answer && !p.compactNow ? [...p.history, answer] : [...p.history],
     instructions: p.instructions,
     model: String(response.model),
     createdAt: p.ctx.createdAt,
@@ -159,6 +171,25 @@ export function storedResponse(
     inputFrom: p.inputFrom,
     ...extra,
   };
+}
+
+/**
+ * Makes `p` the turn on its compacted context: `history` (the user's messages and the summary)
+ * instead of the whole conversation, for the bridge and a native upstream alike, and `item` the
+ * response's first output item. What the turn stores is this context, so the turns that continue
+ * it (`previous_response_id`, `conversation`) carry it too.
+ */
+export function compactTurn(p: PreparedResponse, history: ChatMessage[], item: Json): void {
+  const body = { ...p.body, input: [] };
+  const { chat } = responsesToChat(body, { messages: history });
+  // This turn's own input, as input_items lists it: its user messages kept, and the summary.
+  const own = p.history.slice(p.inputFrom);
+  p.inputFrom = history.findIndex((m) => own.includes(m));
+  if (p.inputFrom < 0) p.inputFrom = history.length - 1;
+  p.history = history;
+  p.chat = chat;
+  p.native = { api: 'responses', body: nativeRequestBody(body, history, p.previous) };
+  p.ctx.compaction = item;
 }
 
 /** A copy of a stored response with its Response object in `status`. */
@@ -173,7 +204,9 @@ export function jsonResponse(
   passThrough: boolean,
 ): { response: Json; answer: ChatMessage } {
   const { response, answer } = chatToResponse(outcome.response, p.ctx);
-  const upstream = passThrough ? nativeResponseOf(outcome.response) : undefined;
+  // A compacted turn's Response is the bridge's: it has the compaction item first.
+  const upstream =
+    passThrough && !p.ctx.compaction ? nativeResponseOf(outcome.response) : undefined;
   return {
     response: upstream ? asOurs(upstream, p.ctx, outcome.response.model) : response,
     answer,
@@ -206,7 +239,11 @@ export async function streamResponseEvents(
     yield* rest;
   })();
   const nativeStream =
-    passThrough && head !== undefined && !head.done && nativeEventsOf(head.value) !== undefined;
+    passThrough &&
+    !p.ctx.compaction &&
+    head !== undefined &&
+    !head.done &&
+    nativeEventsOf(head.value) !== undefined;
   return nativeStream
     ? nativeEvents(chunks, p.ctx, (response) =>
         onDone(response, chatToResponse(responseToChat(response), p.ctx).answer),
@@ -228,15 +265,19 @@ function nativeRequestBody(
   earlier: readonly ChatMessage[],
   previous: StoredResponse | undefined,
 ): Json {
+  // The router compacts (server-compaction.ts): an upstream's own compaction item could be read
+  // by that upstream only, and the next turn may be routed elsewhere.
   const {
     previous_response_id: _previous,
     background: _background,
     conversation: _conversation,
+    context_management: _compaction,
     ...rest
   } = body;
   void _previous;
   void _background;
   void _conversation;
+  void _compaction;
   const input =
     typeof body.input === 'string'
       ? [{ role: 'user', content: body.input }]
