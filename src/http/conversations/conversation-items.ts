@@ -89,6 +89,12 @@ export function itemsToKeep(sent: unknown, field = 'items'): ConversationItem[] 
         `${path}.type`,
         'unsupported_value',
       );
+    if (type === 'compaction_trigger')
+      throw invalidRequest(
+        `'${path}' is a compaction_trigger: it asks a response to compact, so send it as the last input item of POST /v1/responses with this conversation, not as a stored item.`,
+        `${path}.type`,
+        'unsupported_value',
+      );
     if (BRIDGED.has(type)) checkAsInput(item, path);
     return kept(item, type);
   });

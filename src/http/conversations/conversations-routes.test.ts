@@ -225,6 +225,13 @@ describe('the Conversations API', () => {
         { items: [{ role: 'user', content: 'ok' }, { type: 'function_call_output' }] },
         'items[1].call_id',
       ],
+      [
+        'POST',
+        `/v1/conversations/${id}/items`,
+        { items: [{ role: 'user', content: 'ok' }, { type: 'compaction_trigger' }] },
+        'items[1].type',
+      ],
+      ['POST', '/v1/conversations', { items: [{ type: 'compaction_trigger' }] }, 'items[0].type'],
       ['POST', `/v1/conversations/${id}`, {}, 'metadata'],
     ];
     for (const [method, url, body, param] of cases) {
