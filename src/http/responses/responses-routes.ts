@@ -12,7 +12,8 @@
 // (server-compaction.ts).
 // `background: true` answers at once and runs on (background-responses.ts), polled with `GET`,
 // followed with `GET …?stream=true`, stopped with `POST …/{id}/cancel`. The same on
-// `/openai/v1/…` and Azure's dated `/openai/responses?api-version=…`.
+// `/openai/v1/…` and Azure's dated `/openai/responses?api-version=…`. `GET /v1/responses` upgraded
+// to a WebSocket is WebSocket mode (responses-websocket.ts).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ConfigHolder } from '../../config/runtime-config.js';
 import { invalidRequest, notFound, type GatewayError } from '../../core/errors.js';
@@ -27,6 +28,7 @@ import { compactResponse } from './responses-compact.js';
 import { countResponseInputTokens } from './responses-input-tokens.js';
 import { runResponseTurn } from './server-compaction.js';
 import { RUNNING_STATUSES, prepareResponse } from './responses-run.js';
+import { registerResponsesWebSocket } from './responses-websocket.js';
 import {
   responsesCallOptions,
   runForegroundResponse,
@@ -43,6 +45,8 @@ export function registerResponsesRoutes(
   conversations: ConversationObjectStore,
 ): void {
   const deps = { gateway, store, config };
+  // WebSocket mode on the paths the OpenAI and AzureOpenAI (v1) clients build from `baseURL`.
+  registerResponsesWebSocket(app, { ...deps, conversations }, ['/v1', '/openai/v1']);
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const body = request.body as Json | null;
     const p = await prepareResponse(body, request.auth.tenant, store, conversations);
