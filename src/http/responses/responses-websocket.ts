@@ -10,6 +10,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { GatewayError, invalidRequest } from '../../core/errors.js';
 import { isObject } from '../../core/is-object.js';
+import type { ChatCall } from '../../gateway/gateway-types.js';
+import { authorizeTarget, resolveTarget } from '../../gateway/request-target.js';
 import type { ConversationObjectStore } from '../../store/conversation-object-store.js';
 import type { StoredResponse } from '../../store/response-store.js';
 import { toGatewayError } from '../error-handler.js';
@@ -212,7 +214,8 @@ class ResponsesConnection {
   }
 
   /**
-   * `generate: false` (the guide's warm-up): no model output and no upstream call; a Response,
+   * `generate: false` (the guide's warm-up): no model output and no upstream call (nor a request
+   * log record, nor a rate limit's charge: nothing was served); a Response,
    * completed with no output and no usage, that holds the request's input, instructions and tools
    * for the next turn to continue with `previous_response_id`. Stored unless `store: false`.
    */
@@ -226,6 +229,9 @@ class ResponsesConnection {
         'generate',
         'unsupported_parameter',
       );
+    // The model must be one the caller may use, as for a turn that generates (404, 403).
+    const call = { request: p.chat, auth: caller.auth } as ChatCall;
+    authorizeTarget(call, resolveTarget(this.deps.config.current, call));
     const response = {
       ...baseResponse(p.ctx, String(p.body.model), 'completed'),
       usage: {
