@@ -119,6 +119,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         message: `Request bodies are read uncompressed; send this one without content-encoding "${String(encoding)}".`,
       });
     const path = request.url.split('?', 1)[0] ?? '';
+    // An upgrade to a path that takes no WebSocket is refused before it is accepted (the plugin
+    // would accept it and close it at once): a 404 in the API's shape, as an unknown path gets.
+    if (request.ws && !(request.routeOptions.config as { webSocket?: boolean }).webSocket)
+      throw Object.assign(new Error(`${path} takes no WebSocket connections.`), {
+        statusCode: 404,
+        code: 'not_found',
+      });
     if (PUBLIC_PATHS.has(path) || path.startsWith('/dashboard/assets/')) return;
     const line = deps.batchCallers?.take(request.headers[BATCH_CALLER_HEADER]);
     request.auth =

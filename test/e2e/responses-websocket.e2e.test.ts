@@ -266,6 +266,16 @@ describe('Responses WebSocket mode', () => {
     expect(refused.status).toBe(401);
     // As POST /v1/responses answers it.
     expect(JSON.parse(refused.body).error).toMatchObject({ code: 'invalid_api_key' });
+    // A path that takes no WebSocket refuses the upgrade too, with its 404.
+    const elsewhere = await new Promise<number>((resolve, reject) => {
+      const raw = new WebSocket(`${baseUrl.replace('http', 'ws')}/v1/models`, {
+        headers: { authorization: `Bearer ${KEY}` },
+      });
+      raw.on('open', () => reject(new Error('the upgrade was accepted')));
+      raw.on('error', () => {});
+      raw.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+    });
+    expect(elsewhere).toBe(404);
     // The SDK hears it as an error, then the close.
     const c = connect('wrong');
     await c.closed;

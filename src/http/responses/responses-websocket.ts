@@ -48,6 +48,8 @@ export function registerResponsesWebSocket(
     app.route({
       method: 'GET',
       url: `${prefix}/responses`,
+      // The app refuses an upgrade to any route without this (app.ts).
+      config: { webSocket: true },
       handler: (_request, reply) => reply.callNotFound(),
       wsHandler: (socket, request) => new ResponsesConnection(socket, request, deps).start(),
     });
