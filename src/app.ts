@@ -1,4 +1,5 @@
 // buildApp(deps): the Fastify instance with hooks in order and routes mounted; no logic here.
+import fastifyWebsocket from '@fastify/websocket';
 import Fastify, {
   LogController,
   type FastifyBaseLogger,
@@ -69,6 +70,23 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorateRequest('batchForward', undefined);
   app.decorateRequest('batchLine', false);
   app.setErrorHandler(errorHandler);
+  // Before any route: the plugin routes an upgrade through the hooks below (auth first), and only
+  // a route with a `wsHandler` (the Responses API's WebSocket mode) accepts it. A message is at
+  // most a request body's size. On close, open connections are told the router is going away.
+  await app.register(fastifyWebsocket, {
+    options: { maxPayload: deps.config.current.config.server.bodyLimitBytes },
+    preClose(done) {
+      for (const socket of app.websocketServer.clients)
+        socket.close(1001, 'the router is shutting down'); // "going away" (RFC 6455 §7.4.1)
+      done();
+    },
+    // A client that drops its connection uncleanly is no server error. `ws` has begun the close
+    // itself when a frame was bad (1009 for one past maxPayload): that close frame is let out.
+    errorHandler(err, socket, request) {
+      request.log.debug({ err }, 'websocket error');
+      if (socket.readyState === socket.OPEN) socket.close(1011, 'internal error');
+    },
+  });
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0] ?? '';
     return sendError(
@@ -101,6 +119,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         message: `Request bodies are read uncompressed; send this one without content-encoding "${String(encoding)}".`,
       });
     const path = request.url.split('?', 1)[0] ?? '';
+    // An upgrade to a path that takes no WebSocket is refused before it is accepted (the plugin
+    // would accept it and close it at once): a 404 in the API's shape, as an unknown path gets.
+    if (request.ws && !(request.routeOptions.config as { webSocket?: boolean }).webSocket)
+      throw Object.assign(new Error(`${path} takes no WebSocket connections.`), {
+        statusCode: 404,
+        code: 'not_found',
+      });
     if (PUBLIC_PATHS.has(path) || path.startsWith('/dashboard/assets/')) return;
     const line = deps.batchCallers?.take(request.headers[BATCH_CALLER_HEADER]);
     request.auth =

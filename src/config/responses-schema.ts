@@ -1,7 +1,8 @@
-// `responses`: the Responses API's settings, apart from schema.ts (which is long enough). For now
-// background mode's (`responses.background`, http/responses/background-responses.ts): the lease and
+// `responses`: the Responses API's settings, apart from schema.ts (which is long enough).
+// Background mode's (`responses.background`, http/responses/background-responses.ts): the lease and
 // the sweep are read at start-up (they set this replica's timers), the kept events when each run
-// starts and the shutdown grace when the replica shuts down.
+// starts and the shutdown grace when the replica shuts down. WebSocket mode's
+// (`responses.websocket`, http/responses/responses-websocket.ts), read as each connection opens.
 import { z } from 'zod';
 
 export const RESPONSES_BACKGROUND_DEFAULTS = {
@@ -54,9 +55,27 @@ export const responsesBackgroundSchema = z
     'Background mode (`background: true`): the replica that takes a request runs it under a lease in the response store (docs/concepts.md "Background responses").',
   );
 
+export const RESPONSES_WEBSOCKET_DEFAULTS = { maxConnectionMinutes: 60 } as const;
+
+export const responsesWebSocketSchema = z
+  .strictObject({
+    maxConnectionMinutes: z
+      .number()
+      .positive()
+      .max(24 * 60)
+      .default(RESPONSES_WEBSOCKET_DEFAULTS.maxConnectionMinutes)
+      .describe(
+        'How long one WebSocket connection to `/v1/responses` may stay open (OpenAI: 60 minutes). Then the router sends an `error` event with code `websocket_connection_limit_reached` and closes the connection (close code 1001); the client opens a new one. A turn still running then is cancelled. Read when each connection opens.',
+      ),
+  })
+  .default(RESPONSES_WEBSOCKET_DEFAULTS)
+  .describe(
+    'WebSocket mode (`GET /v1/responses` with an upgrade): `response.create` events on one connection, answered with the streamed Responses events (docs/concepts.md "WebSocket mode").',
+  );
+
 export const responsesSchema = z
-  .strictObject({ background: responsesBackgroundSchema })
-  .default({ background: RESPONSES_BACKGROUND_DEFAULTS })
+  .strictObject({ background: responsesBackgroundSchema, websocket: responsesWebSocketSchema })
+  .default({ background: RESPONSES_BACKGROUND_DEFAULTS, websocket: RESPONSES_WEBSOCKET_DEFAULTS })
   .describe('The Responses API (`/v1/responses`).');
 
 export type ResponsesBackgroundConfig = z.infer<typeof responsesBackgroundSchema>;

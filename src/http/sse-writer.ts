@@ -116,7 +116,8 @@ function drained(res: ServerResponse): Promise<void> {
   });
 }
 
-function asGatewayError(err: unknown): GatewayError {
+/** A failure mid-stream as the GatewayError its in-band error event reports. */
+export function asGatewayError(err: unknown): GatewayError {
   if (err instanceof GatewayError) return err;
   return new GatewayError({
     status: 500,

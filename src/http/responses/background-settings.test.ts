@@ -67,6 +67,7 @@ describe('responses.background', () => {
         maxKeptEvents: 10_000,
         shutdownGraceSeconds: 10,
       },
+      websocket: { maxConnectionMinutes: 60 },
     });
   });
 

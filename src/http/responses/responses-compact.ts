@@ -16,7 +16,7 @@ import type { ChatGateway } from '../../gateway/chat-gateway.js';
 import type { ChatOutcome } from '../../gateway/gateway-types.js';
 import type { ConversationObjectStore } from '../../store/conversation-object-store.js';
 import type { ResponseStore } from '../../store/response-store.js';
-import { callGateway } from '../routes/chat-routes.js';
+import { callGateway, type GatewayCaller } from '../routes/chat-routes.js';
 import { compactionItem, isCompactionSummary, SUMMARY_HEADING } from './compaction-item.js';
 import { chatToInputItems, type Json } from './responses-convert.js';
 import { mapUsage } from './responses-reply.js';
@@ -83,8 +83,8 @@ export async function compactResponse(
  */
 export async function summarizeConversation(
   gateway: ChatGateway,
-  request: FastifyRequest,
-  reply: FastifyReply,
+  request: GatewayCaller,
+  reply: FastifyReply | undefined,
   p: PreparedResponse,
   opts: { attribution: Attribution; signal?: AbortSignal },
 ): Promise<{ summary: string; outcome: Extract<ChatOutcome, { kind: 'json' }> }> {

@@ -12,13 +12,12 @@
 // (server-compaction.ts).
 // `background: true` answers at once and runs on (background-responses.ts), polled with `GET`,
 // followed with `GET …?stream=true`, stopped with `POST …/{id}/cancel`. The same on
-// `/openai/v1/…` and Azure's dated `/openai/responses?api-version=…`.
+// `/openai/v1/…` and Azure's dated `/openai/responses?api-version=…`. `GET /v1/responses` upgraded
+// to a WebSocket is WebSocket mode (responses-websocket.ts).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ConfigHolder } from '../../config/runtime-config.js';
 import { invalidRequest, notFound, type GatewayError } from '../../core/errors.js';
-import type { ChatMessage } from '../../core/wire-types.js';
 import type { ChatGateway } from '../../gateway/chat-gateway.js';
-import { openAiAttribution } from '../../gateway/attribution.js';
 import { checkApiVersion, clientGoneSignal, optionalApiVersion } from '../routes/chat-routes.js';
 import type { ConversationObjectStore } from '../../store/conversation-object-store.js';
 import type { ResponseStore, StoredResponse } from '../../store/response-store.js';
@@ -28,13 +27,14 @@ import { inputItemList } from './input-items.js';
 import { compactResponse } from './responses-compact.js';
 import { countResponseInputTokens } from './responses-input-tokens.js';
 import { runResponseTurn } from './server-compaction.js';
+import { RUNNING_STATUSES, prepareResponse } from './responses-run.js';
+import { registerResponsesWebSocket } from './responses-websocket.js';
 import {
-  RUNNING_STATUSES,
-  jsonResponse,
-  prepareResponse,
-  storedResponse,
-  streamResponseEvents,
-} from './responses-run.js';
+  responsesCallOptions,
+  runForegroundResponse,
+  streamErrorData,
+  type ResponseCaller,
+} from './foreground-response.js';
 
 export function registerResponsesRoutes(
   app: FastifyInstance,
@@ -44,27 +44,15 @@ export function registerResponsesRoutes(
   background: BackgroundResponses,
   conversations: ConversationObjectStore,
 ): void {
+  const deps = { gateway, store, config };
+  // WebSocket mode on the paths the OpenAI and AzureOpenAI (v1) clients build from `baseURL`.
+  registerResponsesWebSocket(app, { ...deps, conversations }, ['/v1', '/openai/v1']);
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const body = request.body as Json | null;
     const p = await prepareResponse(body, request.auth.tenant, store, conversations);
     // A turn of a conversation holds its lock until it is finished here, or by the background run.
     let handedOver = false;
     try {
-      const opts = {
-        endpoint: 'responses' as const,
-        native: p.native,
-        attribution: openAiAttribution(body ?? {}, request.headers),
-        // A conversation's turns stay on one deployment (its prompt cache) as a session.
-        // A previous_response_id chain's: each turn's deployment is remembered under the id of
-        // the response it makes, which the next turn names.
-        ...(p.conversation
-          ? { sessionId: p.conversation.id }
-          : p.body.store !== false
-            ? { nextSessionId: p.ctx.id }
-            : {}),
-      };
-      // An output filter may change the answer: then the (filtered) chat reply is what is sent.
-      const passThrough = !config.current.config.contentFilter.enabled;
       if (p.body.background === true && request.batchLine)
         throw invalidRequest(
           "'background: true' is not supported in a batch line: the batch already runs in the background; leave it out.",
@@ -77,48 +65,28 @@ export function registerResponsesRoutes(
         const queued = await background.begin(
           p,
           (signal) =>
-            runResponseTurn(gateway, config.current, request, reply, p, { ...opts, signal }),
-          passThrough,
+            runResponseTurn(gateway, config.current, request, reply, p, {
+              ...responsesCallOptions(p, request.headers),
+              signal,
+            }),
+          !config.current.config.contentFilter.enabled,
           request.id,
         );
         handedOver = true;
         if (p.body.stream !== true) return reply.send(queued);
         return followSse(background, reply, p.ctx.id, p.owner, -1);
       }
-      const outcome = await runResponseTurn(gateway, config.current, request, reply, p, opts);
-      // Kept unless the client said `store: false` (then nothing of it is written, and it cannot
-      // be continued or retrieved, as with OpenAI). A store that fails (a database down) does not
-      // cost the client its answer: it is logged, and the response cannot be continued either.
-      // A conversation's turn is appended whatever `store` says: naming it asked for that.
-      const save = async (response: Json, answer: ChatMessage) => {
-        await p.conversation?.finish(response).catch((err: unknown) => {
-          request.log.warn({ err, response: p.ctx.id }, 'could not append to the conversation');
-        });
-        if (p.body.store === false) return;
-        try {
-          await store.save(storedResponse(p, response, answer));
-        } catch (err) {
-          request.log.warn({ err, response: p.ctx.id }, 'could not store the response');
-        }
-      };
-      if (outcome.kind === 'json') {
-        const { response, answer } = jsonResponse(outcome, p, passThrough);
-        await save(response, answer);
-        return reply.headers(outcome.headers).send(response);
-      }
+      const outcome = await runForegroundResponse(
+        deps,
+        { ...httpCaller(request), signal: clientGoneSignal(reply) },
+        p,
+      );
+      if (outcome.kind === 'json') return reply.headers(outcome.headers).send(outcome.response);
       reply.hijack();
-      let sequence = 0;
-      const events = await streamResponseEvents(outcome, p, passThrough, save);
-      const counted = (async function* () {
-        for await (const e of events) {
-          sequence = 'sequence' in e ? (e as { sequence: number }).sequence + 1 : sequence + 1;
-          yield e;
-        }
-      })();
       await writeSseStream(
         reply.raw,
-        counted,
-        sseOptions(reply, outcome.headers, () => sequence),
+        outcome.events,
+        sseOptions(reply, outcome.headers, outcome.nextSequence),
       );
     } finally {
       // Failed, cancelled by the client going away, or refused: the conversation is as it was.
@@ -217,23 +185,17 @@ export function registerResponsesRoutes(
 
 type Json = Record<string, unknown>;
 
+/** An HTTP request as the caller of a foreground response (its signal is added by the route). */
+function httpCaller(request: FastifyRequest): Omit<ResponseCaller, 'signal'> {
+  return { auth: request.auth, headers: request.headers, id: request.id, log: request.log };
+}
+
 /** A Responses stream's SSE: an error after the first byte is an `error` event with the next
  * sequence number (CONTRACTS.md §3.3). */
 function sseOptions(reply: FastifyReply, headers: Record<string, string>, next: () => number) {
   return {
     headers: replyHeaders(reply, headers),
-    errorEvents: (e: GatewayError) => [
-      {
-        event: 'error',
-        data: JSON.stringify({
-          type: 'error',
-          code: e.code,
-          message: e.message,
-          param: e.param,
-          sequence_number: next(),
-        }),
-      },
-    ],
+    errorEvents: (e: GatewayError) => [{ event: 'error', data: streamErrorData(e, next()) }],
   };
 }
 

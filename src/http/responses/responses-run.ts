@@ -72,6 +72,9 @@ export async function prepareResponse(
   conversations: ConversationObjectStore,
   /** A token count: the conversation named is read, not locked for a turn. */
   countOnly = false,
+  /** Responses `previous_response_id` may name besides the store's (a WebSocket connection's,
+   * kept in memory whatever `store` said). */
+  local?: (id: string) => StoredResponse | undefined,
 ): Promise<PreparedResponse> {
   const conversationId = isObject(sent) ? conversationIdOf(sent) : undefined;
   const taken = sent && Array.isArray(sent.input) ? takeCompactionTrigger(sent.input) : undefined;
@@ -91,7 +94,7 @@ export async function prepareResponse(
     ? await beginConversationTurn(body, owner, conversations, id, Date.now, countOnly)
     : undefined;
   try {
-    const previous = await previousResponse(body, owner, store);
+    const previous = await previousResponse(body, owner, store, local);
     const earlier = previous?.messages ?? conversation?.context ?? [];
     let bridged: ReturnType<typeof responsesToChat>;
     try {
@@ -133,10 +136,13 @@ async function previousResponse(
   body: Json | null,
   owner: string,
   store: ResponseStore,
+  local?: (id: string) => StoredResponse | undefined,
 ): Promise<StoredResponse | undefined> {
   const previousId =
     body && typeof body.previous_response_id === 'string' ? body.previous_response_id : undefined;
-  const previous = previousId ? await store.get(previousId, owner) : undefined;
+  const previous = previousId
+    ? (local?.(previousId) ?? (await store.get(previousId, owner)))
+    : undefined;
   if (previousId && !previous)
     throw invalidRequest(
       `Previous response "${previousId}" was not found: it was created with store: false, deleted, past the request log's retention, or by another tenant.`,

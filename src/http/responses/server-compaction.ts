@@ -6,7 +6,7 @@
 // last input item compacts whatever the size, and the response is the compaction alone. Either
 // way the response's first output item is the router's `compaction` item (compaction-item.ts),
 // and the turn stores the compacted context, which the turns that continue it carry.
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
 import type { RuntimeConfig } from '../../config/runtime-config.js';
 import { countPromptTokens } from '../../core/prompt-text.js';
 import type { ChatChunk, ChatMessage, ChatResponse } from '../../core/wire-types.js';
@@ -15,7 +15,7 @@ import type { ChatGateway } from '../../gateway/chat-gateway.js';
 import { targetMembers, type ChatCall, type ChatOutcome } from '../../gateway/gateway-types.js';
 import { resolveTarget } from '../../gateway/request-target.js';
 import { isObject } from '../../core/is-object.js';
-import { callGateway } from '../routes/chat-routes.js';
+import { callGateway, type GatewayCaller } from '../routes/chat-routes.js';
 import { compactionItem, SUMMARY_HEADING } from './compaction-item.js';
 import { summarizeConversation, userMessagesOf } from './responses-compact.js';
 import { compactTurn, type PreparedResponse } from './responses-run.js';
@@ -51,8 +51,9 @@ export function compactThresholdOf(body: Record<string, unknown>): number | null
 export async function runResponseTurn(
   gateway: ChatGateway,
   config: RuntimeConfig,
-  request: FastifyRequest,
-  reply: FastifyReply,
+  request: GatewayCaller,
+  /** Absent for a WebSocket turn: then `opts.signal` aborts it. */
+  reply: FastifyReply | undefined,
   p: PreparedResponse,
   opts: TurnOptions,
 ): Promise<ChatOutcome> {
@@ -82,7 +83,7 @@ export async function runResponseTurn(
 /** Whether `p` asks for compaction over a threshold and its context (the router's count) is over. */
 async function overThreshold(
   config: RuntimeConfig,
-  request: FastifyRequest,
+  request: GatewayCaller,
   p: PreparedResponse,
 ): Promise<boolean> {
   const set = compactThresholdOf(p.body);

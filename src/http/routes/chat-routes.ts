@@ -29,14 +29,18 @@ export function clientGoneSignal(reply: FastifyReply): AbortSignal {
   return controller.signal;
 }
 
+/** Who a gateway call runs as: an HTTP request, or one turn of a WebSocket connection. */
+export type GatewayCaller = Pick<FastifyRequest, 'auth' | 'headers' | 'id'>;
+
 /**
  * Runs a ChatRequest through the gateway for an HTTP request: the caller's identity and headers,
- * and an abort signal that fires when the client goes away (which aborts the upstream call).
+ * and an abort signal that fires when the client goes away (which aborts the upstream call). With
+ * no `reply` (a WebSocket turn), `opts.signal` is what aborts it.
  */
 export function callGateway(
   gateway: ChatGateway,
-  request: FastifyRequest,
-  reply: FastifyReply,
+  request: GatewayCaller,
+  reply: FastifyReply | undefined,
   chat: ChatRequest,
   opts: {
     endpoint?: Endpoint;
@@ -58,8 +62,8 @@ export function callGateway(
 
 /** The gateway's ChatCall for an HTTP request (see callGateway). */
 function chatCall(
-  request: FastifyRequest,
-  reply: FastifyReply,
+  request: GatewayCaller,
+  reply: FastifyReply | undefined,
   chat: ChatRequest,
   opts: Parameters<typeof callGateway>[4] = {},
 ): ChatCall {
@@ -71,7 +75,7 @@ function chatCall(
     endpoint: opts.endpoint ?? 'chat',
     auth: request.auth,
     headers: request.headers,
-    signal: opts.signal ?? clientGoneSignal(reply),
+    signal: opts.signal ?? (reply ? clientGoneSignal(reply) : new AbortController().signal),
     requestId: request.id,
     deploymentFromPath: opts.deploymentFromPath,
     ...(opts.native ? { native: opts.native } : {}),
