@@ -305,7 +305,16 @@ export async function createRuntime(
       }),
     metricsText: initial.telemetry.metrics ? metricsText : undefined,
     plugins: [
-      (a) => registerResponsesRoutes(a, gateway, responses, holder, background, conversations),
+      (a) =>
+        registerResponsesRoutes(
+          a,
+          gateway,
+          responses,
+          holder,
+          background,
+          conversations,
+          authenticator,
+        ),
       (a) => registerConversationRoutes(a, conversations),
       (a) => registerMessagesRoutes(a, gateway, clock),
       (a) => batches.register(a),

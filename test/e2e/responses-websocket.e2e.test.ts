@@ -14,6 +14,7 @@ import type { RequestRecord } from '../../src/store/request-record.js';
 import { simDeployment, testConfig, testConfigInput } from '../helpers/test-config.js';
 
 const KEY = 'mr-ws-key-0123456789abcdef';
+const ADMIN_KEY = 'mr-ws-admin-0123456789abcdef';
 const records: RequestRecord[] = [];
 let rt: Runtime;
 let baseUrl: string;
@@ -27,7 +28,13 @@ async function start(overrides: Partial<ConfigInput> = {}): Promise<[Runtime, st
   const runtime = await createRuntime(
     testConfig({
       deployments: [...input.deployments, slow],
-      auth: { mode: 'keys', keys: [{ id: 'k1', hash: hashApiKey(KEY), tenant: 'acme' }] },
+      auth: {
+        mode: 'keys',
+        keys: [
+          { id: 'k1', hash: hashApiKey(KEY), tenant: 'acme' },
+          { id: 'ops', hash: hashApiKey(ADMIN_KEY), tenant: 'ops', admin: true },
+        ],
+      },
       ...overrides,
     }),
     { recorder: { record: (r) => void records.push(r) } },
@@ -280,6 +287,28 @@ describe('Responses WebSocket mode', () => {
     const c = connect('wrong');
     await c.closed;
     expect(c.errors.map((e) => e.message).join()).toContain('401');
+  });
+
+  it('checks the key again on each turn: a key revoked mid-connection gets a 401 and the close', async () => {
+    const admin = { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' };
+    const issued = await fetch(`${baseUrl}/admin/v1/keys`, {
+      method: 'POST',
+      headers: admin,
+      body: JSON.stringify({ tenant: 'acme' }),
+    });
+    expect(issued.status).toBe(201);
+    const { key, record } = (await issued.json()) as { key: string; record: { id: string } };
+    const c = connect(key);
+    completed(await c.turn({ model: 'model-router', input: 'Hello', store: false }));
+    const revoked = await fetch(`${baseUrl}/admin/v1/keys/${record.id}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${ADMIN_KEY}` },
+    });
+    expect(revoked.status).toBe(200);
+    const refused = await c.turn({ model: 'model-router', input: 'Still there?', store: false });
+    expect(refused.at(-1)).toMatchObject({ type: 'error', status: 401 });
+    expect(refused.map((e) => e.type)).not.toContain('response.created');
+    expect(await c.closed).toMatchObject({ code: 1008 });
   });
 
   it("a second connection cannot continue the first's store: false response", async () => {

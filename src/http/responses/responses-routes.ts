@@ -18,6 +18,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ConfigHolder } from '../../config/runtime-config.js';
 import { invalidRequest, notFound, type GatewayError } from '../../core/errors.js';
 import type { ChatGateway } from '../../gateway/chat-gateway.js';
+import type { Authenticator } from '../auth-hook.js';
 import { checkApiVersion, clientGoneSignal, optionalApiVersion } from '../routes/chat-routes.js';
 import type { ConversationObjectStore } from '../../store/conversation-object-store.js';
 import type { ResponseStore, StoredResponse } from '../../store/response-store.js';
@@ -43,10 +44,15 @@ export function registerResponsesRoutes(
   config: ConfigHolder,
   background: BackgroundResponses,
   conversations: ConversationObjectStore,
+  authenticator?: Authenticator,
 ): void {
   const deps = { gateway, store, config };
   // WebSocket mode on the paths the OpenAI and AzureOpenAI (v1) clients build from `baseURL`.
-  registerResponsesWebSocket(app, { ...deps, conversations }, ['/v1', '/openai/v1']);
+  registerResponsesWebSocket(
+    app,
+    { ...deps, conversations, ...(authenticator ? { authenticator } : {}) },
+    ['/v1', '/openai/v1'],
+  );
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const body = request.body as Json | null;
     const p = await prepareResponse(body, request.auth.tenant, store, conversations);

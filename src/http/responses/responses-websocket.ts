@@ -7,10 +7,11 @@
 // lane is kept in memory, so `previous_response_id` continues it on this connection even with
 // `store: false`; a failed turn drops the responses it touched, closing drops them all.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Authenticator } from '../auth-hook.js';
 import type { WebSocket } from 'ws';
 import { GatewayError, invalidRequest } from '../../core/errors.js';
 import { isObject } from '../../core/is-object.js';
-import type { ChatCall } from '../../gateway/gateway-types.js';
+import type { AuthContext, ChatCall } from '../../gateway/gateway-types.js';
 import { authorizeTarget, resolveTarget } from '../../gateway/request-target.js';
 import type { ConversationObjectStore } from '../../store/conversation-object-store.js';
 import type { StoredResponse } from '../../store/response-store.js';
@@ -28,12 +29,18 @@ import { sendWebSocketEvents, sendWebSocketText } from './websocket-sender.js';
 
 export interface ResponsesWebSocketDeps extends ForegroundDeps {
   conversations: ConversationObjectStore;
+  /** Checks the upgrade's key again before each turn, so a key revoked, expired or moved out of
+   * its `allowedIps` stops working on open connections too. Without it the upgrade's check holds. */
+  authenticator?: Authenticator;
 }
 
 /** Turns queued or running on one connection, over all its lanes, beyond which one is refused. */
 const MAX_PENDING_TURNS = 32;
 /** Lanes whose latest response a connection keeps (the least recently answered is dropped). */
 const MAX_KEPT_LANES = 32;
+/** Close code once the connection's key is refused (RFC 6455 §7.4.1 "policy violation"): not
+ * recoverable by reconnecting with the same key. */
+const POLICY_VIOLATION = 1008;
 /** Close code of a connection past its time limit, or of a router shutting down: "going away"
  * (RFC 6455 §7.4.1), which the SDK's opt-in reconnect treats as recoverable. */
 export const GOING_AWAY = 1001;
@@ -172,16 +179,18 @@ class ResponsesConnection {
         );
       if (generate !== undefined && typeof generate !== 'boolean')
         throw invalidRequest("'generate' must be a boolean.", 'generate', 'invalid_type');
+      const auth = await this.authenticate(streamId);
+      if (auth === undefined) return;
       p = await prepareResponse(
         { ...fields, stream: true },
-        this.request.auth.tenant,
+        auth.tenant,
         this.deps.store,
         this.deps.conversations,
         false,
         (id) => this.find(id),
       );
       const caller: ResponseCaller = {
-        auth: this.request.auth,
+        auth,
         headers: this.request.headers,
         // The upgrade's request id and the turn's number: the request log's record of a
         // WebSocket turn (`req_….ws3`), which also tells it from an HTTP request's.
@@ -248,6 +257,27 @@ class ResponsesConnection {
     caller.keep?.(stored);
     if (p.body.store !== false) await this.deps.store.save(stored);
     return wholeResponseEvents(response);
+  }
+
+  /**
+   * The caller as the key stands now (the upgrade's headers checked again), or undefined when the
+   * key is refused: the client gets the 401/403 as an `error` event and the connection closes.
+   */
+  private async authenticate(streamId: string | undefined): Promise<AuthContext | undefined> {
+    const authenticator = this.deps.authenticator;
+    if (!authenticator) return this.request.auth;
+    try {
+      return await authenticator.authenticate(this.request.headers, this.request.ip);
+    } catch (err) {
+      const e = toGatewayError(err);
+      if (e.status !== 401 && e.status !== 403) throw err;
+      this.sendError(e, streamId);
+      this.socket.close(
+        POLICY_VIOLATION,
+        `${e.code ?? 'unauthorized'}: the key is no longer accepted`,
+      );
+      return undefined;
+    }
   }
 
   /** A response `previous_response_id` may name on this connection. */
