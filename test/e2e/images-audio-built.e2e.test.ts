@@ -6,16 +6,31 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashApiKey } from '../../src/auth/api-key.js';
 import { spawnServer, type SpawnedServer } from '../helpers/spawn-server.js';
 import { simDeployment, testConfigInput } from '../helpers/test-config.js';
 
 const ADMIN_KEY = 'mr-e2e-admin-key-media-0123456789';
+/** A key allowed one request a minute, to the image model only. */
+const SLOW_KEY = 'mr-e2e-one-a-minute-key-0123456789';
 let server: SpawnedServer;
 let client: OpenAI;
 
 beforeAll(async () => {
   const input = testConfigInput({
-    auth: { mode: 'keys', adminKeyEnv: 'MODEL_ROUTER_ADMIN_KEY', keys: [] },
+    auth: {
+      mode: 'keys',
+      adminKeyEnv: 'MODEL_ROUTER_ADMIN_KEY',
+      keys: [
+        {
+          id: 'slow',
+          hash: hashApiKey(SLOW_KEY),
+          tenant: 'team-s',
+          scopes: ['gpt-image-1'],
+          rateLimit: { rpm: 1 },
+        },
+      ],
+    },
     requestLog: {
       kind: 'sqlite',
       sqlitePath: join(mkdtempSync(join(tmpdir(), 'mr-media-')), 'log.db'),
@@ -43,6 +58,21 @@ afterAll(async () => {
 });
 
 describe('media endpoints in the request log and the metrics', () => {
+  it("a key's rate limit and scopes hold: the second image in a minute is a 429, speech a 403", async () => {
+    const slow = new OpenAI({ baseURL: `${server.baseUrl}/v1`, apiKey: SLOW_KEY, maxRetries: 0 });
+    await slow.images.generate({ model: 'gpt-image-1', prompt: 'one' });
+    const second = await slow.images
+      .generate({ model: 'gpt-image-1', prompt: 'two' })
+      .catch((e: unknown) => e);
+    expect(second).toBeInstanceOf(OpenAI.RateLimitError);
+    expect(
+      (second as InstanceType<typeof OpenAI.RateLimitError>).headers.get('retry-after'),
+    ).toMatch(/^\d+$/);
+    await expect(
+      slow.audio.speech.create({ model: 'tts-1', voice: 'alloy', input: 'x' }),
+    ).rejects.toMatchObject({ status: 403 });
+  });
+
   it('one request each: rows by endpoint with their cost, and Prometheus counters', async () => {
     const images = await client.images.generate({ model: 'gpt-image-1', prompt: 'a fox', n: 2 });
     expect(images.data).toHaveLength(2);
@@ -66,9 +96,12 @@ describe('media endpoints in the request log and the metrics', () => {
     let groups: Group[] = [];
     // The log writer batches its rows off the hot path: wait for them to land.
     for (let i = 0; i < 50 && groups.length < 3; i++) {
-      const usage = await fetch(`${server.baseUrl}/admin/v1/usage?since=1h&by=endpoint`, {
-        headers: admin,
-      });
+      const usage = await fetch(
+        `${server.baseUrl}/admin/v1/usage?since=1h&by=endpoint&tenant=admin`,
+        {
+          headers: admin,
+        },
+      );
       groups = ((await usage.json()) as { groups: Group[] }).groups;
       if (groups.length < 3) await new Promise((r) => setTimeout(r, 100));
     }
@@ -81,14 +114,19 @@ describe('media endpoints in the request log and the metrics', () => {
     expect(row('audio.transcriptions')!.costUsd).toBeCloseTo((0.24 / 60) * 6, 10);
 
     const metrics = await (await fetch(`${server.baseUrl}/metrics`)).text();
-    for (const name of ['gpt-image-1', 'tts-1', 'whisper-1'])
+    // The image model served the slow key once too (and refused it once: 429).
+    for (const [name, n] of [
+      ['gpt-image-1', 2],
+      ['tts-1', 1],
+      ['whisper-1', 1],
+    ] as const)
       expect(metrics).toMatch(
         new RegExp(
-          `model_router_requests_total\\{router="",model="${name}",deployment="${name}",status="200"\\} 1`,
+          `model_router_requests_total\\{router="",model="${name}",deployment="${name}",status="200"\\} ${n}\n`,
         ),
       );
     expect(metrics).toMatch(
-      /model_router_cost_usd_total\{router="",model="gpt-image-1",deployment="gpt-image-1"\} 0\.5/,
+      /model_router_cost_usd_total\{router="",model="gpt-image-1",deployment="gpt-image-1"\} 0\.75\n/,
     );
   });
 });

@@ -35,6 +35,8 @@ const PNG_B64 = Buffer.from('not-really-a-png').toString('base64');
 const MP3 = Buffer.from('ID3\u0004fake-mp3-bytes-'.repeat(100));
 /** Lets the slow speech upstream send the rest of its audio, once the client has its start. */
 let releaseSpeech: () => void = () => {};
+/** Resolves when the hanging speech upstream's client (the router) closes the connection. */
+let hangClosed: Promise<void> = Promise.resolve();
 
 beforeAll(async () => {
   upstream = createServer(async (req, res) => {
@@ -42,6 +44,8 @@ beforeAll(async () => {
     for await (const c of req) chunks.push(c as Buffer);
     const body = Buffer.concat(chunks);
     seen.push({ url: req.url ?? '', headers: req.headers, body });
+    if (req.url?.startsWith('/hang/'))
+      hangClosed = new Promise((resolve) => res.on('close', () => resolve()));
     const url = req.url ?? '';
     if (url.startsWith('/down/')) {
       res.writeHead(503, { 'content-type': 'application/json' });
@@ -64,6 +68,11 @@ beforeAll(async () => {
           },
         }),
       );
+    }
+    if (url.startsWith('/hang/')) {
+      res.writeHead(200, { 'content-type': 'audio/mpeg' });
+      res.write(Buffer.from('ID3-first'));
+      return; // never ends: only the router's abort closes it
     }
     if (url.startsWith('/slow/')) {
       res.writeHead(200, { 'content-type': 'audio/ogg' });
@@ -122,6 +131,11 @@ beforeAll(async () => {
     media('down-img', 'images', {
       provider: 'openai-compatible',
       baseUrl: `${up}/down/v1`,
+      simulation: undefined,
+    }),
+    media('hang-tts', 'speech', {
+      provider: 'openai-compatible',
+      baseUrl: `${up}/hang/v1`,
       simulation: undefined,
     }),
     media('slow-tts', 'speech', {
@@ -375,6 +389,29 @@ describe('speech streams through', () => {
       endpoint: 'audio.speech',
       deployment: 'slow-tts',
       status: 200,
+    });
+  });
+});
+
+describe('a client that leaves mid-speech', () => {
+  it('aborts the upstream call, and the record says 499', async () => {
+    const abort = new AbortController();
+    const res = await client.audio.speech.create(
+      { model: 'hang-tts', voice: 'alloy', input: 'Hi' },
+      { signal: abort.signal },
+    );
+    const reader = res.body!.getReader();
+    expect(Buffer.from((await reader.read()).value!).toString()).toBe('ID3-first');
+    abort.abort();
+    // The upstream's connection closes only if the router aborted its call.
+    await hangClosed;
+    for (let i = 0; i < 50 && lastRecord().deployment !== 'hang-tts'; i++)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(lastRecord()).toMatchObject({
+      endpoint: 'audio.speech',
+      deployment: 'hang-tts',
+      status: 499,
+      errorCode: 'client_closed_request',
     });
   });
 });
