@@ -15,6 +15,7 @@ import { createOpenAiAdapter } from '../../src/providers/openai/openai-adapter.j
 import { createSimulatedAdapter } from '../../src/providers/simulated/simulated-adapter.js';
 import { wavHeader } from '../../src/providers/simulated/simulated-media.js';
 import type { ProviderAdapter } from '../../src/providers/types.js';
+import { MAX_AUDIO_BYTES } from '../../src/http/routes/audio-routes.js';
 import { buildTestApp, type TestApp } from '../helpers/build-test-app.js';
 import { simDeployment, testConfigInput } from '../helpers/test-config.js';
 
@@ -526,6 +527,22 @@ describe('refusals in OpenAI’s error shape', () => {
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({
       error: { type: 'invalid_request_error', param: 'file' },
+    });
+    const twoFiles = new FormData();
+    twoFiles.set('model', 'stt');
+    twoFiles.append('file', new Blob([Buffer.from('a')]), 'a.wav');
+    twoFiles.append('file', new Blob([Buffer.from('b')]), 'b.wav');
+    const two = await fetch(`${base}/v1/audio/transcriptions`, { method: 'POST', body: twoFiles });
+    expect(two.status).toBe(400);
+    expect(await two.json()).toMatchObject({ error: { param: 'file' } });
+    // Larger than OpenAI's 25 MB: a 413 naming the file, and the server carries on.
+    const huge = new FormData();
+    huge.set('model', 'stt');
+    huge.set('file', new Blob([Buffer.alloc(MAX_AUDIO_BYTES + 1)]), 'huge.wav');
+    const tooLarge = await fetch(`${base}/v1/audio/transcriptions`, { method: 'POST', body: huge });
+    expect(tooLarge.status).toBe(413);
+    expect(await tooLarge.json()).toMatchObject({
+      error: { code: 'file_too_large', param: 'file' },
     });
     const json = await fetch(`${base}/v1/audio/transcriptions`, {
       method: 'POST',

@@ -119,6 +119,8 @@ function formError(err: unknown): unknown {
   if (err instanceof GatewayError) return err;
   const code = (err as { code?: string }).code ?? '';
   if (code === 'FST_REQ_FILE_TOO_LARGE') return fileTooLarge();
+  if (code === 'FST_FILES_LIMIT')
+    return invalidRequest('Send one audio file, in the field "file".', 'file');
   if (code.startsWith('FST_'))
     return invalidRequest(
       `The multipart form could not be read: ${(err as Error).message}. Send "file", "model" and the options as form fields.`,
