@@ -117,6 +117,11 @@ export class MediaGateway {
     );
     const cost = speechCost(out.d, call.request.input);
     const signal = call.signal;
+    // A client gone before the first piece was asked for: the relay below never starts (nor runs
+    // its `finally`), so the record ends here.
+    signal.addEventListener('abort', () => out.finish(499, cost, 'client_closed_request'), {
+      once: true,
+    });
     async function* relay(): AsyncGenerator<Buffer> {
       let status = 499;
       let code: string | undefined = 'client_closed_request';

@@ -48,6 +48,19 @@ beforeAll(async () => {
     if (req.url?.startsWith('/hang/'))
       hangClosed = new Promise((resolve) => res.on('close', () => resolve()));
     const url = req.url ?? '';
+    if (url.startsWith('/reject/')) {
+      res.writeHead(400, { 'content-type': 'application/json' });
+      return res.end(
+        JSON.stringify({
+          error: {
+            message: 'Your request was rejected as a result of our safety system.',
+            type: 'invalid_request_error',
+            param: null,
+            code: 'content_policy_violation',
+          },
+        }),
+      );
+    }
     if (url.startsWith('/down/')) {
       res.writeHead(503, { 'content-type': 'application/json' });
       return res.end(JSON.stringify({ error: { message: 'overloaded', type: 'server_error' } }));
@@ -132,6 +145,11 @@ beforeAll(async () => {
     media('down-img', 'images', {
       provider: 'openai-compatible',
       baseUrl: `${up}/down/v1`,
+      simulation: undefined,
+    }),
+    media('reject-img', 'images', {
+      provider: 'openai-compatible',
+      baseUrl: `${up}/reject/v1`,
       simulation: undefined,
     }),
     media('hang-tts', 'speech', {
@@ -318,6 +336,24 @@ describe('images: POST /v1/images/generations', () => {
     expect(lastRecord()).toMatchObject({
       router: 'img-pool',
       attempts: [{ outcome: 'error' }, { outcome: 'ok' }],
+    });
+  });
+});
+
+describe('upstream refusals', () => {
+  it("an upstream's 400 reaches the client in OpenAI's shape, its code kept, and is logged", async () => {
+    const refused = await client.images
+      .generate({ model: 'reject-img', prompt: 'x' })
+      .catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(refused).toMatchObject({ status: 400, code: 'content_policy_violation' });
+    expect((refused as Error).message).toContain('rejected as a result of our safety system');
+    expect(lastRecord()).toMatchObject({
+      endpoint: 'images.generations',
+      deployment: 'reject-img',
+      status: 400,
+      errorCode: 'content_policy_violation',
+      costUsd: 0,
     });
   });
 });
