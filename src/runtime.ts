@@ -58,6 +58,9 @@ import { EmbeddingsGateway } from './gateway/embeddings-gateway.js';
 import { registerEmbeddingsRoutes } from './http/routes/embeddings-routes.js';
 import { ModerationsGateway } from './gateway/moderations-gateway.js';
 import { registerModerationsRoutes } from './http/routes/moderations-routes.js';
+import { MediaGateway } from './gateway/media-gateway.js';
+import { registerImagesRoutes } from './http/routes/images-routes.js';
+import { registerAudioRoutes } from './http/routes/audio-routes.js';
 import { BatchService } from './batch/batch-service.js';
 import { createMemoryBatchStore } from './store/memory/memory-batch-store.js';
 
@@ -343,6 +346,19 @@ export async function createRuntime(
           }),
         ),
       (a) => registerModerationsRoutes(a, moderations),
+      (a) => {
+        const media = new MediaGateway({
+          config: holder,
+          adapters: registry,
+          clock,
+          breakers,
+          recorder,
+          policies,
+          load,
+        });
+        registerImagesRoutes(a, media);
+        return registerAudioRoutes(a, media);
+      },
       (a) =>
         registerKeyRoutes(a, keys, () => ({
           routers: [...cfg().routers, ...cfg().pools].map((r) => r.name),

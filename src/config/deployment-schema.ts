@@ -49,6 +49,34 @@ export const MODERATION_PROVIDERS: readonly ProviderKind[] = [
   'openai-compatible',
   'simulated',
 ];
+/**
+ * Providers with OpenAI's image and audio APIs (`kind: images | speech | transcription`): OpenAI,
+ * Azure OpenAI (the same paths under its deployment), servers that copy them, and the simulated
+ * fleet. Anthropic has none.
+ */
+export const MEDIA_PROVIDERS: readonly ProviderKind[] = [
+  'openai',
+  'azure',
+  'openai-compatible',
+  'simulated',
+];
+export const DEPLOYMENT_KINDS = [
+  'chat',
+  'embeddings',
+  'moderation',
+  'images',
+  'speech',
+  'transcription',
+] as const;
+/** The path a kind of model is served on (its requests go there, by name). */
+export const KIND_PATHS: Record<(typeof DEPLOYMENT_KINDS)[number], string> = {
+  chat: '/v1/chat/completions',
+  embeddings: '/v1/embeddings',
+  moderation: '/v1/moderations',
+  images: '/v1/images/generations',
+  speech: '/v1/audio/speech',
+  transcription: '/v1/audio/transcriptions',
+};
 export const DEPLOYMENT_TYPES = ['GlobalStandard', 'DataZoneStandard', 'Standard'] as const;
 
 export const rateLimitSchema = z.strictObject({
@@ -88,6 +116,33 @@ const pricesSchema = z.strictObject({
     .number()
     .nonnegative()
     .describe('USD per 1M output tokens (reasoning tokens are billed as output).'),
+  perImage: z
+    .number()
+    .nonnegative()
+    .optional()
+    .describe(
+      '`kind: images`: USD per image generated (DALL·E 3 standard 1024×1024: 0.04), added to the token cost of a reply that reports token usage (gpt-image-1). Unset: 0.',
+    ),
+  perImageBy: z
+    .record(z.string(), z.number().nonnegative())
+    .optional()
+    .describe(
+      '`kind: images`: USD per image by the request\'s quality and size, most specific first: `"<quality>/<size>"` (`hd/1024x1792`), then `"<size>"`, then `"<quality>"`; a request none matches costs `perImage`.',
+    ),
+  inputCharsPer1M: z
+    .number()
+    .nonnegative()
+    .optional()
+    .describe(
+      '`kind: speech`: USD per 1M input characters (tts-1: 15, tts-1-hd: 30). Unset: 0; token prices apply to a reply that reports token usage.',
+    ),
+  perAudioMinute: z
+    .number()
+    .nonnegative()
+    .optional()
+    .describe(
+      "`kind: transcription`: USD per minute of audio (whisper-1: 0.006), charged when the audio's length is known: the reply's `duration` (`verbose_json`) or `usage.seconds`, the last cue of an `srt`/`vtt` reply, or a WAV file's header. Unset: 0; a reply reporting token usage (gpt-4o-transcribe) is costed at the token prices.",
+    ),
 });
 
 const capabilitiesSchema = z.strictObject({
@@ -342,10 +397,10 @@ export const deploymentSchema = z.strictObject({
       'Largest `max_tokens` / `max_completion_tokens` it accepts (required for `kind: chat`).',
     ),
   kind: z
-    .enum(['chat', 'embeddings', 'moderation'])
+    .enum(DEPLOYMENT_KINDS)
     .default('chat')
     .describe(
-      "`chat`: answers chat requests (Chat Completions, Responses, Messages) and may be in a router subset; `embeddings`: an embedding model, served on `/v1/embeddings` by name (not routed); `moderation`: a moderation model (OpenAI's `omni-moderation-latest`, `text-moderation-latest`; providers `openai`, `openai-compatible`, `simulated`), served on `/v1/moderations` by name (not routed). Set `capabilities.vision` on one that classifies images (omni-moderation). OpenAI's moderation is free: give it `prices` of 0, or what it costs you.",
+      "`chat`: answers chat requests (Chat Completions, Responses, Messages) and may be in a router subset; `embeddings`: an embedding model, served on `/v1/embeddings` by name (not routed); `moderation`: a moderation model (OpenAI's `omni-moderation-latest`, `text-moderation-latest`; providers `openai`, `openai-compatible`, `simulated`), served on `/v1/moderations` by name (not routed). Set `capabilities.vision` on one that classifies images (omni-moderation). OpenAI's moderation is free: give it `prices` of 0, or what it costs you. `images`: an image model (gpt-image-1, dall-e-3), served on `/v1/images/generations`; `speech`: a text-to-speech model (tts-1, gpt-4o-mini-tts), served on `/v1/audio/speech`; `transcription`: a speech-to-text model (whisper-1, gpt-4o-transcribe), served on `/v1/audio/transcriptions` and `/v1/audio/translations`: all by name, not routed, on providers `openai`, `azure`, `openai-compatible` and `simulated` (prices: `perImage`, `inputCharsPer1M`, `perAudioMinute`).",
     ),
   capabilities: capabilitiesSchema
     .default({
@@ -452,7 +507,7 @@ export const deploymentSchema = z.strictObject({
 
 export type DeploymentConfig = z.infer<typeof deploymentSchema>;
 export type ProviderKind = (typeof PROVIDER_KINDS)[number];
-/** What a deployment serves: chat, embeddings or moderation. */
+/** What a deployment serves: chat, embeddings, moderation, images, speech or transcription. */
 export type DeploymentKind = DeploymentConfig['kind'];
 export type SimulationConfig = z.infer<typeof simulationSchema>;
 export type BatchApiConfig = z.infer<typeof batchApiSchema>;

@@ -6,6 +6,8 @@ import type { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
 import {
   BATCH_API_PROVIDERS,
+  KIND_PATHS,
+  MEDIA_PROVIDERS,
   MODERATION_PROVIDERS,
   providerBatchApiLimits,
 } from './deployment-schema.js';
@@ -120,6 +122,13 @@ function checkReferences(config: Config): { issues: string[]; warnings: string[]
       issues.push(
         `deployments[${i}].kind: provider "${d.provider}" has no moderation API (Azure OpenAI moderates through its content filters); use an OpenAI or OpenAI-compatible moderation model (${MODERATION_PROVIDERS.join(', ')})`,
       );
+    if (
+      (d.kind === 'images' || d.kind === 'speech' || d.kind === 'transcription') &&
+      !MEDIA_PROVIDERS.includes(d.provider)
+    )
+      issues.push(
+        `deployments[${i}].kind: provider "${d.provider}" has no ${d.kind === 'images' ? 'image generation' : d.kind === 'speech' ? 'text-to-speech' : 'transcription'} API (Anthropic serves chat only); use an OpenAI, Azure OpenAI or OpenAI-compatible ${d.kind} model (${MEDIA_PROVIDERS.join(', ')})`,
+      );
     for (const category of Object.keys(d.simulation?.flagWords ?? {}))
       if (!(MODERATION_CATEGORIES as readonly string[]).includes(category))
         issues.push(
@@ -169,7 +178,7 @@ function checkReferences(config: Config): { issues: string[]; warnings: string[]
         const kind = config.deployments.find((d) => d.name === m)?.kind;
         if (kind !== undefined && kind !== 'chat')
           issues.push(
-            `routers[${i}].modelSubset[${j}]: "${m}" is ${kind === 'embeddings' ? 'an' : 'a'} ${kind} deployment; routers route chat (clients call it by name on /v1/${kind === 'moderation' ? 'moderations' : kind})`,
+            `routers[${i}].modelSubset[${j}]: "${m}" is ${kind === 'embeddings' || kind === 'images' ? 'an' : 'a'} ${kind} deployment; routers route chat (clients call it by name on ${KIND_PATHS[kind]})`,
           );
       }
     });

@@ -16,6 +16,8 @@ import type {
   ModerationCreateResponse,
   ModerationMultiModalInput,
 } from 'openai/resources/moderations';
+import type { ImageGenerateParamsBase, ImagesResponse } from 'openai/resources/images';
+import type { SpeechCreateParams } from 'openai/resources/audio/speech';
 
 /** A chat request as the client sent it; fields we do not read pass through untouched. */
 export type ChatRequest = ChatCompletionCreateParams & Record<string, unknown>;
@@ -156,6 +158,26 @@ export type ModerationPart = ModerationMultiModalInput;
 /** A moderation reply: one result per input (a multi-modal array is one input). */
 export type ModerationResponse = ModerationCreateResponse & Record<string, unknown>;
 export type ModerationResult = Moderation;
+
+/** An image generation request (`/v1/images/generations`); fields we do not read pass through. */
+export type ImagesRequest = ImageGenerateParamsBase & { model: string } & Record<string, unknown>;
+/** An image generation reply: `data[]` of `b64_json` or `url`, and `usage` for gpt-image models. */
+export type ImagesReply = ImagesResponse & Record<string, unknown>;
+/** A text-to-speech request (`/v1/audio/speech`); the reply is the audio's bytes. */
+export type SpeechRequest = SpeechCreateParams & Record<string, unknown>;
+
+/**
+ * A transcription or translation request (`/v1/audio/transcriptions`, `/translations`) as the
+ * multipart form it came in: its text fields in order (a name may repeat:
+ * `timestamp_granularities[]`) and its one file, passed upstream as they are but for `model`.
+ */
+export interface TranscriptionForm {
+  fields: [name: string, value: string][];
+  file: { filename: string; contentType: string; data: Buffer };
+  model: string;
+  /** The `response_format` asked for (`json` when none). */
+  responseFormat: string;
+}
 
 /**
  * Prompt tokens written to the provider's prompt cache (Anthropic's `cache_creation_input_tokens`;

@@ -96,6 +96,27 @@ const MODEL_KINDS: Record<
     requests: 'moderation',
     path: '/v1/moderations',
   },
+  images: {
+    a: 'an image',
+    what: 'an image model',
+    pool: 'image models',
+    requests: 'image generation',
+    path: '/v1/images/generations',
+  },
+  speech: {
+    a: 'a text-to-speech',
+    what: 'a text-to-speech model',
+    pool: 'text-to-speech models',
+    requests: 'speech',
+    path: '/v1/audio/speech',
+  },
+  transcription: {
+    a: 'a transcription',
+    what: 'a transcription model',
+    pool: 'transcription models',
+    requests: 'transcription',
+    path: '/v1/audio/transcriptions',
+  },
 };
 
 /** The kind of model a target serves: a router routes chat; a pool is of one kind. */

@@ -8,8 +8,12 @@ import type {
   ChatResponse,
   EmbeddingsRequest,
   EmbeddingsResponse,
+  ImagesReply,
+  ImagesRequest,
   ModerationRequest,
   ModerationResponse,
+  SpeechRequest,
+  TranscriptionForm,
 } from '../core/wire-types.js';
 import type { NativeRequest } from './native-api.js';
 
@@ -42,6 +46,31 @@ export interface UpstreamModerationRequest {
   body: ModerationRequest;
   signal: AbortSignal;
   requestId: string;
+}
+
+/** An image, speech or transcription call: the body as sent (`model` the upstream's name). */
+export interface UpstreamMediaRequest<B> {
+  deployment: DeploymentConfig;
+  body: B;
+  signal: AbortSignal;
+  requestId: string;
+}
+
+/**
+ * Audio coming back: its bytes as the upstream sends them (read on as the client takes them, not
+ * buffered whole), their content type, and the upstream's headers worth passing on.
+ */
+export interface UpstreamAudio {
+  audio: AsyncIterable<Buffer>;
+  contentType: string;
+  headers: Record<string, string>;
+}
+
+/** A transcription's reply as the upstream wrote it: JSON, or text (`text`, `srt`, `vtt`). */
+export interface UpstreamTranscript {
+  body: Buffer;
+  contentType: string;
+  headers: Record<string, string>;
 }
 
 export interface UpstreamReply {
@@ -84,6 +113,20 @@ export interface ProviderAdapter {
     response: ModerationResponse;
     headers: Record<string, string>;
   }>;
+  /** Images from an image model (`kind: images`); providers without one leave it out. */
+  generateImages?(req: UpstreamMediaRequest<ImagesRequest>): Promise<{
+    response: ImagesReply;
+    headers: Record<string, string>;
+  }>;
+  /**
+   * Speech from a text-to-speech model (`kind: speech`). Resolves once the upstream accepted the
+   * request (2xx), before the audio is read; throws GatewayError before that.
+   */
+  speak?(req: UpstreamMediaRequest<SpeechRequest>): Promise<UpstreamAudio>;
+  /** A transcript (or an English translation) of the form's audio file (`kind: transcription`). */
+  transcribe?(
+    req: UpstreamMediaRequest<TranscriptionForm> & { operation: 'transcriptions' | 'translations' },
+  ): Promise<UpstreamTranscript>;
   /** The provider's own count of a request's prompt tokens, where it has one (Anthropic). */
   countTokens?(req: Pick<UpstreamRequest, 'deployment' | 'body' | 'signal'>): Promise<number>;
   /**

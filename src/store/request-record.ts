@@ -27,7 +27,11 @@ export type Endpoint =
   | 'responses.compact'
   | 'messages'
   | 'embeddings'
-  | 'moderations';
+  | 'moderations'
+  | 'images.generations'
+  | 'audio.speech'
+  | 'audio.transcriptions'
+  | 'audio.translations';
 
 export interface RequestRecord {
   /** Epoch ms when the request arrived. */

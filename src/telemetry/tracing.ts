@@ -28,6 +28,11 @@ const OPERATION: Record<RequestRecord['endpoint'], string> = {
   embeddings: 'embeddings',
   // The GenAI conventions name no moderation operation: ours, after OpenAI's path.
   moderations: 'moderations',
+  // The GenAI conventions name none of these either: ours, after OpenAI's paths.
+  'images.generations': 'images.generations',
+  'audio.speech': 'audio.speech',
+  'audio.transcriptions': 'audio.transcriptions',
+  'audio.translations': 'audio.translations',
 };
 
 export function createTraceRecorder(opts: {

@@ -34,6 +34,9 @@ import { EmbeddingsGateway } from '../../src/gateway/embeddings-gateway.js';
 import { registerEmbeddingsRoutes } from '../../src/http/routes/embeddings-routes.js';
 import { ModerationsGateway } from '../../src/gateway/moderations-gateway.js';
 import { registerModerationsRoutes } from '../../src/http/routes/moderations-routes.js';
+import { MediaGateway } from '../../src/gateway/media-gateway.js';
+import { registerImagesRoutes } from '../../src/http/routes/images-routes.js';
+import { registerAudioRoutes } from '../../src/http/routes/audio-routes.js';
 import type { DeploymentConfig } from '../../src/config/deployment-schema.js';
 import { memoryAnswerCache, type AnswerCacheStore } from '../../src/store/answer-cache-store.js';
 import type { ChatCompletionStore } from '../../src/store/chat-completion-store.js';
@@ -132,6 +135,11 @@ export async function buildTestApp(
       (a) => registerCacheRoutes(a, answerCache),
       (a) => registerEmbeddingsRoutes(a, new EmbeddingsGateway({ ...gatewayDeps, answerCache })),
       (a) => registerModerationsRoutes(a, new ModerationsGateway(gatewayDeps)),
+      (a) => {
+        const media = new MediaGateway(gatewayDeps);
+        registerImagesRoutes(a, media);
+        return registerAudioRoutes(a, media);
+      },
       (a) => registerDashboardRoutes(a, { config: holder, stats, decisions }),
       (a) => registerMessagesRoutes(a, gateway, clock),
       ...(opts.responses

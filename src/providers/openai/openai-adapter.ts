@@ -7,11 +7,14 @@ import type {
   ChatRequest,
   ChatResponse,
   EmbeddingsResponse,
+  ImagesReply,
   ModerationResponse,
 } from '../../core/wire-types.js';
 
 type Json = Record<string, unknown>;
+import { encodeMultipart } from '../multipart-body.js';
 import {
+  headerValue,
   pickUpstreamHeaders,
   readText,
   type HttpClient,
@@ -40,7 +43,14 @@ interface Endpoint {
 export function describeEndpoint(
   deployment: DeploymentConfig,
   apiKey: string | undefined,
-  operation: 'chat/completions' | 'embeddings' | 'moderations' = 'chat/completions',
+  operation:
+    | 'chat/completions'
+    | 'embeddings'
+    | 'moderations'
+    | 'images/generations'
+    | 'audio/speech'
+    | 'audio/transcriptions'
+    | 'audio/translations' = 'chat/completions',
 ): Endpoint {
   const kind: ProviderKind = deployment.provider;
   const headers: Record<string, string> = {
@@ -171,6 +181,28 @@ export function createOpenAiAdapter(
   const endpoint = describeEndpoint(deployment, apiKey);
   const embeddingsEndpoint = describeEndpoint(deployment, apiKey, 'embeddings');
   const moderationsEndpoint = describeEndpoint(deployment, apiKey, 'moderations');
+  const imagesEndpoint = describeEndpoint(deployment, apiKey, 'images/generations');
+  const speechEndpoint = describeEndpoint(deployment, apiKey, 'audio/speech');
+  const audioEndpoints = {
+    transcriptions: describeEndpoint(deployment, apiKey, 'audio/transcriptions'),
+    translations: describeEndpoint(deployment, apiKey, 'audio/translations'),
+  };
+  /** POSTs a body; the 2xx reply (its body unread), or the upstream's error. */
+  const post = async (
+    to: Endpoint,
+    body: string | Buffer,
+    req: { requestId: string; signal: AbortSignal },
+    contentType = 'application/json',
+  ) => {
+    const res = await http.request({
+      url: to.url,
+      headers: { ...to.headers, 'content-type': contentType, 'x-request-id': req.requestId },
+      body,
+      signal: req.signal,
+    });
+    if (res.status < 200 || res.status >= 300) throw await upstreamError(res, deployment.name);
+    return res;
+  };
   /** POSTs `body` as JSON; a 2xx reply's JSON object, or the upstream's error. */
   const postJson = async (
     to: Endpoint,
@@ -226,6 +258,37 @@ export function createOpenAiAdapter(
       if (typeof response.model !== 'string' || !response.model) response.model = deployment.model;
       if (typeof response.id !== 'string') response.id = 'modr-upstream';
       return { response, headers };
+    },
+    // OpenAI's `POST /v1/images/generations` (openapi.yaml createImage); Azure's is the same
+    // operation under the deployment (AIFoundryOpenAI.json `/deployments/{id}/images/generations`).
+    async generateImages(req) {
+      const { parsed, headers } = await postJson(imagesEndpoint, req.body, req);
+      if (!Array.isArray(parsed.data))
+        throw malformed(deployment.name, JSON.stringify(parsed), 'an images reply');
+      if (typeof parsed.created !== 'number') parsed.created = Math.floor(Date.now() / 1000);
+      return { response: parsed as ImagesReply, headers };
+    },
+    // `POST /v1/audio/speech` (createSpeech): the audio's bytes, read on as the client takes them.
+    async speak(req) {
+      const res = await post(speechEndpoint, JSON.stringify(req.body), req);
+      return {
+        audio: res.body as AsyncIterable<Buffer>,
+        contentType: headerValue(res.headers, 'content-type') ?? 'application/octet-stream',
+        headers: pickUpstreamHeaders(res.headers),
+      };
+    },
+    // `POST /v1/audio/transcriptions` and `/translations` (multipart; createTranscription): the
+    // client's form as it came, with the upstream's model name.
+    async transcribe(req) {
+      const { body, contentType } = encodeMultipart(req.body, req.body.model);
+      const res = await post(audioEndpoints[req.operation], body, req, contentType);
+      const chunks: Buffer[] = [];
+      for await (const c of res.body) chunks.push(c as Buffer);
+      return {
+        body: Buffer.concat(chunks),
+        contentType: headerValue(res.headers, 'content-type') ?? 'application/json',
+        headers: pickUpstreamHeaders(res.headers),
+      };
     },
     // OpenAI's `POST /responses/input_tokens` (openapi.yaml `TokenCountsBody`): the Responses
     // request as it would be sent, less what counting does not take.

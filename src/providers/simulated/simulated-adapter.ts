@@ -11,6 +11,13 @@ import {
 } from '../../core/prompt-text.js';
 import { simulatedEmbeddings } from './simulated-embeddings.js';
 import { compileFlagWords, simulatedModeration } from './simulated-moderation.js';
+import {
+  formatTranscript,
+  SIMULATED_IMAGE_SIDE,
+  simulatedPng,
+  simulatedSpeech,
+  simulatedTranscript,
+} from './simulated-media.js';
 import type { ChatChunk, ChatRequest, ChatResponse } from '../../core/wire-types.js';
 import type { ProviderAdapter, UpstreamRequest } from '../types.js';
 import { prng } from '../../core/prng.js';
@@ -217,6 +224,51 @@ export function createSimulatedAdapter(
       );
       flagWords ??= compileFlagWords(sim.flagWords);
       return { response: simulatedModeration(req.body, deployment, flagWords), headers: {} };
+    },
+    // One PNG per image asked (`n`), as `b64_json`, or with `response_format: url` as a data URL
+    // (there is no server to fetch a simulated image from).
+    async generateImages(req) {
+      const prompt = String(req.body.prompt);
+      await failBeforeReply(requestSeed(prompt, deployment.model), req.signal);
+      const n = typeof req.body.n === 'number' ? req.body.n : 1;
+      const data = Array.from({ length: n }, (_, i) => {
+        const b64 = simulatedPng(prompt, i).toString('base64');
+        return req.body.response_format === 'url'
+          ? { url: `data:image/png;base64,${b64}` }
+          : { b64_json: b64 };
+      });
+      const side = `${SIMULATED_IMAGE_SIDE}x${SIMULATED_IMAGE_SIDE}`;
+      const response = {
+        created: Math.floor(now() / 1000),
+        data,
+        output_format: 'png' as const,
+        size: side,
+        quality: 'low' as const,
+      };
+      return { response, headers: {} };
+    },
+    // A WAV whatever `response_format` asked (mp3, opus, aac and flac need encoders), or raw PCM
+    // for `pcm`.
+    async speak(req) {
+      const text = String(req.body.input);
+      await failBeforeReply(requestSeed(text, deployment.model), req.signal);
+      const pcm = req.body.response_format === 'pcm';
+      return {
+        audio: simulatedSpeech(text, String(req.body.voice), pcm ? 'pcm' : 'wav'),
+        contentType: pcm ? 'audio/pcm' : 'audio/wav',
+        headers: {},
+      };
+    },
+    async transcribe(req) {
+      const { file, responseFormat } = req.body;
+      await failBeforeReply(
+        requestSeed(`${file.filename}\u0000${file.data.length}`, deployment.model),
+        req.signal,
+      );
+      const translate = req.operation === 'translations';
+      const t = simulatedTranscript(file, translate);
+      const out = formatTranscript(t, responseFormat, translate);
+      return { body: Buffer.from(out.body), contentType: out.contentType, headers: {} };
     },
     async chat(req: UpstreamRequest) {
       const { seed, promptTokens, answer } = await prepare(req.body);

@@ -1,0 +1,133 @@
+// What image, speech and transcription calls cost, and the config's refusal of media kinds on a
+// provider without those APIs.
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../config/load-config.js';
+import type { ImagesReply, ImagesRequest, TranscriptionForm } from '../core/wire-types.js';
+import { wavHeader } from '../providers/simulated/simulated-media.js';
+import { simDeployment, testConfigInput } from '../../test/helpers/test-config.js';
+import { audioSeconds, imagePrice, imagesCost, speechCost, transcriptCost } from './media-cost.js';
+
+const priced = (prices: Record<string, unknown>) =>
+  ({ prices: { inputPer1M: 0, outputPer1M: 0, ...prices } }) as never;
+
+const form = (format: string, data = Buffer.from('not audio')): TranscriptionForm => ({
+  fields: [],
+  file: { filename: 'a.mp3', contentType: 'audio/mpeg', data },
+  model: 'whisper-1',
+  responseFormat: format,
+});
+const reply = (body: string, contentType: string) => ({
+  body: Buffer.from(body),
+  contentType,
+  headers: {},
+});
+
+describe('image prices', () => {
+  const d = priced({
+    perImage: 0.04,
+    perImageBy: { 'hd/1024x1792': 0.12, '1792x1024': 0.08, hd: 0.09 },
+  });
+  it('the most specific of quality/size, size, quality; else perImage', () => {
+    expect(imagePrice(d, 'hd', '1024x1792')).toBe(0.12);
+    expect(imagePrice(d, 'standard', '1792x1024')).toBe(0.08);
+    expect(imagePrice(d, 'hd', '1024x1024')).toBe(0.09);
+    expect(imagePrice(d, undefined, '1024x1024')).toBe(0.04);
+    expect(imagePrice(priced({}), 'hd', '1024x1024')).toBe(0);
+  });
+  it('per image returned, plus the tokens a gpt-image reply reports', () => {
+    const cost = imagesCost(
+      priced({ inputPer1M: 5, outputPer1M: 40, perImage: 0.01 }),
+      { model: 'm', prompt: 'p' } as ImagesRequest,
+      {
+        created: 1,
+        data: [{}, {}],
+        usage: { input_tokens: 100, output_tokens: 2000 },
+      } as ImagesReply,
+    );
+    expect(cost.promptTokens).toBe(100);
+    expect(cost.completionTokens).toBe(2000);
+    expect(cost.costUsd).toBeCloseTo(2 * 0.01 + (100 * 5 + 2000 * 40) / 1e6, 12);
+  });
+});
+
+describe('speech and transcription prices', () => {
+  it('speech: per 1M input characters', () => {
+    expect(speechCost(priced({ inputCharsPer1M: 30 }), 'x'.repeat(1000)).costUsd).toBeCloseTo(
+      0.03,
+      12,
+    );
+  });
+  it('the audio length from verbose_json, usage.seconds, an srt/vtt last cue, or a WAV header', () => {
+    expect(
+      audioSeconds(
+        form('verbose_json'),
+        reply('{"duration": 12.5, "text": ""}', 'application/json'),
+      ),
+    ).toBe(12.5);
+    expect(
+      audioSeconds(
+        form('json'),
+        reply('{"text":"", "usage": {"type":"duration","seconds":7}}', 'application/json'),
+      ),
+    ).toBe(7);
+    expect(
+      audioSeconds(
+        form('srt'),
+        reply(
+          '1\n00:00:00,000 --> 00:00:02,000\nhi\n\n2\n00:01:02,000 --> 00:01:05,250\nbye\n',
+          'text/plain',
+        ),
+      ),
+    ).toBe(65.25);
+    expect(
+      audioSeconds(form('vtt'), reply('WEBVTT\n\n00:00.000 --> 00:03.500\nhi\n', 'text/vtt')),
+    ).toBe(3.5);
+    const wav = Buffer.concat([wavHeader(16_000 * 3), Buffer.alloc(16_000 * 3)]);
+    expect(audioSeconds(form('text', wav), reply('hi', 'text/plain'))).toBe(3);
+    expect(audioSeconds(form('text'), reply('hi', 'text/plain'))).toBeUndefined();
+  });
+  it('transcription: per audio minute when the length is known; tokens when reported; else 0', () => {
+    const d = priced({ perAudioMinute: 0.006, inputPer1M: 2.5, outputPer1M: 10 });
+    expect(
+      transcriptCost(d, form('verbose_json'), reply('{"duration":120}', 'application/json'))
+        .costUsd,
+    ).toBeCloseTo(0.012, 12);
+    const tokens = transcriptCost(
+      d,
+      form('json'),
+      reply(
+        '{"text":"","usage":{"type":"tokens","input_tokens":1000,"output_tokens":100}}',
+        'application/json',
+      ),
+    );
+    expect(tokens).toMatchObject({ promptTokens: 1000, completionTokens: 100 });
+    expect(tokens.costUsd).toBeCloseTo((1000 * 2.5 + 100 * 10) / 1e6, 12);
+    expect(transcriptCost(d, form('text'), reply('hello', 'text/plain')).costUsd).toBe(0);
+  });
+});
+
+describe('config', () => {
+  it('an Anthropic deployment of kind images, speech or transcription is refused, saying why', () => {
+    const input = testConfigInput();
+    for (const kind of ['images', 'speech', 'transcription'] as const)
+      input.deployments.push(
+        simDeployment(`claude-${kind}`, { kind, provider: 'anthropic', simulation: undefined }),
+      );
+    expect(() => parseConfig(input, {})).toThrow(
+      /deployments\[3\]\.kind: provider "anthropic" has no image generation API \(Anthropic serves chat only\)/,
+    );
+    expect(() => parseConfig(input, {})).toThrow(
+      /deployments\[4\]\.kind: provider "anthropic" has no text-to-speech API/,
+    );
+    expect(() => parseConfig(input, {})).toThrow(
+      /deployments\[5\]\.kind: provider "anthropic" has no transcription API/,
+    );
+  });
+  it('a router subset naming an image model is refused, pointing at its path', () => {
+    const input = testConfigInput({ routers: [{ name: 'r', modelSubset: ['big', 'img'] }] });
+    input.deployments.push(simDeployment('img', { kind: 'images' }));
+    expect(() => parseConfig(input, {})).toThrow(
+      /"img" is an images deployment; routers route chat \(clients call it by name on \/v1\/images\/generations\)/,
+    );
+  });
+});

@@ -1,0 +1,271 @@
+// `/v1/images/generations`, `/v1/audio/speech`, `/v1/audio/transcriptions` and `/translations`: an
+// image, text-to-speech or transcription model (`kind: images | speech | transcription`) or a pool
+// of them, called by name, not routed. Governed as embeddings are: key scope and subset, key and
+// deployment rate limits (TPM charged the text's estimate), budgets, the content filter on the
+// prompt or text to speak, the deployment's circuit breaker, cool-downs and timeout, failover
+// within a pool before the first byte (named-failover.ts), and one request-log record with its
+// cost (media-cost.ts). Speech is sent on as the upstream sends it; its record ends with the audio.
+import type { DeploymentConfig } from '../config/deployment-schema.js';
+import type { ConfigHolder } from '../config/runtime-config.js';
+import type { Clock } from '../core/clock.js';
+import { invalidRequest } from '../core/errors.js';
+import type {
+  ChatRequest,
+  ImagesReply,
+  ImagesRequest,
+  SpeechRequest,
+  TranscriptionForm,
+} from '../core/wire-types.js';
+import type { ProviderAdapter, UpstreamAudio, UpstreamTranscript } from '../providers/types.js';
+import type { RequestRecord, RequestRecorder } from '../store/request-record.js';
+import type { CircuitBreakers } from './circuit-breaker.js';
+import { DeploymentLoad } from './deployment-load.js';
+import { finishFailedRequest, finishRecord, openRecord } from './finish-record.js';
+import type { AdmitContext, ChatCall, Endpoint, GatewayPolicies } from './gateway-types.js';
+import { imagesCost, speechCost, transcriptCost, type MediaCost } from './media-cost.js';
+import {
+  callOrWait,
+  callWithFailover,
+  servedHeaders,
+  type NamedAttempt,
+  type NamedFailoverDeps,
+} from './named-failover.js';
+import { PoolBalancer } from './pool-order.js';
+import { resolveNamedModel } from './request-target.js';
+import { trackedCall } from './tracked-call.js';
+import { noteQueued } from './wait-for-headroom.js';
+
+export interface MediaDeps {
+  config: ConfigHolder;
+  adapters: { adapterFor(deployment: DeploymentConfig): ProviderAdapter };
+  clock: Clock;
+  breakers: CircuitBreakers;
+  recorder: RequestRecorder;
+  policies?: GatewayPolicies;
+  /** Calls in flight and recent latency per deployment (shared with the other gateways). */
+  load?: DeploymentLoad;
+}
+
+/** A media request: its body (`model` the name the client called), as the other gateways take. */
+export type MediaCall<B> = Omit<
+  ChatCall,
+  'request' | 'endpoint' | 'native' | 'passThrough' | 'sessionId' | 'nextSessionId'
+> & { request: B };
+
+type MediaKind = 'images' | 'speech' | 'transcription';
+
+/** A served call, its record still open: `finish` ends it (cost, settle, log) once. */
+interface Served<R> {
+  d: DeploymentConfig;
+  served: R;
+  headers: Record<string, string>;
+  finish(status: number, cost?: MediaCost, errorCode?: string): void;
+}
+
+export class MediaGateway {
+  private readonly failover: NamedFailoverDeps;
+
+  constructor(private readonly deps: MediaDeps) {
+    const load = deps.load ?? new DeploymentLoad(deps.clock);
+    this.failover = { ...deps, load, pools: new PoolBalancer(load) };
+  }
+
+  /** Images for the request's prompt; cost per image (by quality and size) plus token usage. */
+  async images(
+    call: MediaCall<ImagesRequest>,
+  ): Promise<{ response: ImagesReply; headers: Record<string, string> }> {
+    const out = await this.serve(
+      call,
+      'images.generations',
+      'images',
+      call.request.prompt,
+      (text) => ({ ...call.request, prompt: text }),
+      (d, adapter, body, signal) => {
+        if (!adapter.generateImages) throw noApi(d, 'image generation');
+        return adapter
+          .generateImages({ deployment: d, body, signal, requestId: call.requestId })
+          .then((r) => ({ served: r, model: d.model }));
+      },
+    );
+    const reply = out.served.response;
+    out.finish(200, imagesCost(out.d, call.request, reply));
+    return { response: reply, headers: { ...out.headers, ...out.served.headers } };
+  }
+
+  /**
+   * Speech for the request's text: the upstream's audio, read on as the client takes it. The
+   * record ends with the audio: 200 when all of it went out, 499 when the client left, 502 when
+   * the upstream broke off (the client then has a short file; nothing can be said in-band).
+   */
+  async speech(call: MediaCall<SpeechRequest>): Promise<{
+    audio: AsyncIterable<Buffer>;
+    contentType: string;
+    headers: Record<string, string>;
+  }> {
+    const out = await this.serve(
+      call,
+      'audio.speech',
+      'speech',
+      call.request.input,
+      (text) => ({ ...call.request, input: text }),
+      (d, adapter, body, signal) => {
+        if (!adapter.speak) throw noApi(d, 'text-to-speech');
+        return adapter
+          .speak({ deployment: d, body, signal, requestId: call.requestId })
+          .then((r: UpstreamAudio) => ({ served: r, model: d.model }));
+      },
+    );
+    const cost = speechCost(out.d, call.request.input);
+    const signal = call.signal;
+    // A client gone before the first piece was asked for: the relay below never starts (nor runs
+    // its `finally`), so the record ends here.
+    signal.addEventListener('abort', () => out.finish(499, cost, 'client_closed_request'), {
+      once: true,
+    });
+    async function* relay(): AsyncGenerator<Buffer> {
+      let status = 499;
+      let code: string | undefined = 'client_closed_request';
+      try {
+        for await (const chunk of out.served.audio) yield chunk;
+        status = 200;
+        code = undefined;
+      } catch (err) {
+        if (!signal.aborted) {
+          status = 502;
+          code = 'upstream_dropped';
+        }
+        throw err;
+      } finally {
+        out.finish(status, cost, code);
+      }
+    }
+    return {
+      audio: relay(),
+      contentType: out.served.contentType,
+      headers: { ...out.headers, ...out.served.headers },
+    };
+  }
+
+  /** A transcript (or English translation) of the form's file, as the upstream wrote it. */
+  async transcribe(
+    call: MediaCall<TranscriptionForm>,
+    operation: 'transcriptions' | 'translations',
+  ): Promise<UpstreamTranscript> {
+    const out = await this.serve(
+      call,
+      `audio.${operation}`,
+      'transcription',
+      undefined,
+      () => call.request,
+      (d, adapter, body, signal) => {
+        if (!adapter.transcribe) throw noApi(d, 'transcription');
+        return adapter
+          .transcribe({ deployment: d, body, operation, signal, requestId: call.requestId })
+          .then((r: UpstreamTranscript) => ({ served: r, model: d.model }));
+      },
+    );
+    out.finish(200, transcriptCost(out.d, call.request, out.served));
+    return { ...out.served, headers: { ...out.headers, ...out.served.headers } };
+  }
+
+  /**
+   * Admits the call, filters `text` (the prompt or text to speak; `withText` puts the filtered
+   * text back in the body) and calls the target's members with failover. The record stays open
+   * until `finish`; a failure before a member answered finishes it here.
+   */
+  private async serve<B extends { model: string }, R>(
+    call: MediaCall<B>,
+    endpoint: Endpoint,
+    kind: MediaKind,
+    text: string | undefined,
+    withText: (text: string) => B,
+    send: (
+      d: DeploymentConfig,
+      adapter: ProviderAdapter,
+      body: B,
+      signal: AbortSignal,
+    ) => Promise<{ served: R; model: string }>,
+  ): Promise<Served<R>> {
+    const snapshot = this.deps.config.current;
+    const startedPerf = this.deps.clock.perfNow();
+    const record = openRecord(this.deps.clock, call, endpoint, false);
+    // The governance hooks speak chat: they see the caller and the text as a user message.
+    const asChat: ChatCall = {
+      ...call,
+      endpoint,
+      request: {
+        model: call.request.model,
+        messages: text === undefined ? [] : [{ role: 'user', content: text }],
+      } as ChatRequest,
+    };
+    const policies = this.deps.policies;
+    let admit: AdmitContext | undefined;
+    try {
+      const { target, name, allowed } = resolveNamedModel(snapshot, asChat, kind);
+      if (target.kind === 'pool') record.router = name;
+      const estimate = text === undefined ? 0 : Math.ceil(text.length / 4);
+      admit = { call: asChat, target, promptTokens: estimate };
+      const admitted = policies?.admit ? await policies.admit(admit) : {};
+      noteQueued(record, admitted);
+      let body = call.request;
+      if (policies?.filterInput && text !== undefined) {
+        const filtered = await policies.filterInput(asChat.request, admit);
+        body = withText(String(filtered.request.messages[0]?.content ?? ''));
+      }
+      const attempt: NamedAttempt<R> = (d, adapter, signal, t0) =>
+        trackedCall(this.failover, d.name, t0, () =>
+          send(d, adapter, { ...body, model: d.model }, signal),
+        );
+      const members = { target, allowed, sentEstimate: estimate };
+      const { d, served } = await callOrWait(
+        this.failover,
+        snapshot.deployments,
+        admitted,
+        estimate,
+        record,
+        () => callWithFailover(this.failover, call, members, record, attempt),
+      );
+      record.servedModel = d.model;
+      const admitCtx = admit;
+      let finished = false;
+      return {
+        d,
+        served,
+        headers: servedHeaders(admitted, {}, d, d.model, record),
+        finish: (status, cost, errorCode) => {
+          if (finished) return;
+          finished = true;
+          this.account(record, cost);
+          policies?.settle?.(admitCtx, {
+            deployment: d,
+            usage: {
+              prompt_tokens: record.promptTokens || estimate,
+              completion_tokens: record.completionTokens,
+              total_tokens: (record.promptTokens || estimate) + record.completionTokens,
+            },
+            costUsd: record.costUsd,
+            status,
+          });
+          finishRecord(this.deps, record, startedPerf, status, errorCode);
+        },
+      };
+    } catch (err) {
+      finishFailedRequest(this.deps, record, startedPerf, err, admit, 0);
+      throw err;
+    }
+  }
+
+  /** Called by name, not routed: what it cost is the baseline (no savings claimed). */
+  private account(record: RequestRecord, cost: MediaCost | undefined): void {
+    if (!cost) return;
+    record.promptTokens = cost.promptTokens;
+    record.completionTokens = cost.completionTokens;
+    record.costUsd = cost.costUsd;
+    record.baselineCostUsd = cost.costUsd;
+  }
+}
+
+/** The 400 for a deployment whose provider lacks the API (the config check keeps this rare). */
+function noApi(d: DeploymentConfig, what: string) {
+  return invalidRequest(`${d.name}'s provider serves no ${what}.`, 'model');
+}

@@ -1,0 +1,200 @@
+// Speech and transcription on the paths clients use: OpenAI `/v1/audio/speech`,
+// `/v1/audio/transcriptions` and `/v1/audio/translations`, Azure v1 `/openai/v1/audio/…` and Azure
+// dated `/openai/deployments/{name}/audio/…?api-version=`. Speech is JSON in, audio out, sent as it
+// comes; transcriptions and translations are multipart (openapi.yaml CreateTranscriptionRequest),
+// read here with @fastify/multipart (registered for these routes only) and sent upstream as a
+// form again. Checked on the fields the router reads; the rest passes through.
+import { Readable } from 'node:stream';
+import multipart from '@fastify/multipart';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { GatewayError, invalidRequest } from '../../core/errors.js';
+import { isObject } from '../../core/is-object.js';
+import type { SpeechRequest, TranscriptionForm } from '../../core/wire-types.js';
+import { openAiAttribution } from '../../gateway/attribution.js';
+import type { MediaGateway } from '../../gateway/media-gateway.js';
+import { checkApiVersion, clientGoneSignal } from './chat-routes.js';
+
+/** OpenAI's limits: 4,096 characters of speech; audio files of 25 MB. */
+const MAX_SPEECH_CHARS = 4096;
+export const MAX_AUDIO_BYTES = 25 * 1024 * 1024;
+const SPEECH_FORMATS = ['mp3', 'opus', 'aac', 'flac', 'wav', 'pcm'];
+const TRANSCRIPT_FORMATS = ['json', 'text', 'srt', 'verbose_json', 'vtt', 'diarized_json'];
+
+/** A client's speech body → the request the gateway runs, or a 400 saying what to fix. */
+export function parseSpeechRequest(body: unknown, modelFromPath = false): SpeechRequest {
+  if (!isObject(body)) throw invalidRequest('The request body must be a JSON object.');
+  if (!modelFromPath && (typeof body.model !== 'string' || !body.model))
+    throw invalidRequest('model is required: the name of a text-to-speech deployment.', 'model');
+  if (typeof body.input !== 'string' || !body.input || body.input.length > MAX_SPEECH_CHARS)
+    throw invalidRequest(
+      `input is required: the text to speak, 1 to ${MAX_SPEECH_CHARS} characters.`,
+      'input',
+    );
+  if (
+    typeof body.voice !== 'string' &&
+    !(isObject(body.voice) && typeof body.voice.id === 'string')
+  )
+    throw invalidRequest('voice is required: a voice name (e.g. "alloy") or {"id": …}.', 'voice');
+  if (
+    body.response_format !== undefined &&
+    !SPEECH_FORMATS.includes(body.response_format as string)
+  )
+    throw invalidRequest(
+      `response_format must be one of ${SPEECH_FORMATS.join(', ')}.`,
+      'response_format',
+    );
+  if (
+    body.speed !== undefined &&
+    (typeof body.speed !== 'number' || body.speed < 0.25 || body.speed > 4)
+  )
+    throw invalidRequest('speed must be a number from 0.25 to 4.', 'speed');
+  return { ...body, model: typeof body.model === 'string' ? body.model : '' } as SpeechRequest;
+}
+
+/** The multipart form of a transcription request → what the gateway runs, or a 400. */
+export async function readTranscriptionForm(
+  request: FastifyRequest,
+  modelFromPath: boolean,
+): Promise<TranscriptionForm> {
+  if (!request.isMultipart())
+    throw invalidRequest(
+      'Send the audio as multipart/form-data with the fields "file" and "model".',
+      'file',
+    );
+  const fields: [string, string][] = [];
+  let file: TranscriptionForm['file'] | undefined;
+  try {
+    for await (const part of request.parts()) {
+      if (part.type === 'file') {
+        if (part.fieldname !== 'file' || file)
+          throw invalidRequest('Send one audio file, in the field "file".', 'file');
+        const chunks: Buffer[] = [];
+        for await (const c of part.file) chunks.push(c as Buffer);
+        if (part.file.truncated) throw fileTooLarge();
+        file = {
+          filename: part.filename || 'audio',
+          contentType: part.mimetype || 'application/octet-stream',
+          data: Buffer.concat(chunks),
+        };
+      } else fields.push([part.fieldname, String(part.value)]);
+    }
+  } catch (err) {
+    throw formError(err);
+  }
+  const field = (name: string) => fields.find(([n]) => n === name)?.[1];
+  const model = field('model') ?? '';
+  if (!modelFromPath && !model)
+    throw invalidRequest('model is required: the name of a transcription deployment.', 'model');
+  if (!file || file.data.length === 0)
+    throw invalidRequest('file is required: the audio to transcribe, as a file part.', 'file');
+  const responseFormat = field('response_format') ?? 'json';
+  if (!TRANSCRIPT_FORMATS.includes(responseFormat))
+    throw invalidRequest(
+      `response_format must be one of ${TRANSCRIPT_FORMATS.join(', ')}.`,
+      'response_format',
+    );
+  if (field('stream') === 'true')
+    throw invalidRequest(
+      'stream: true is not served by this router; leave it out for the whole transcript.',
+      'stream',
+    );
+  const temperature = field('temperature');
+  if (temperature !== undefined && !(Number(temperature) >= 0 && Number(temperature) <= 1))
+    throw invalidRequest('temperature must be a number from 0 to 1.', 'temperature');
+  return { fields, file, model, responseFormat };
+}
+
+function fileTooLarge(): GatewayError {
+  return new GatewayError({
+    status: 413,
+    type: 'invalid_request_error',
+    code: 'file_too_large',
+    param: 'file',
+    message: `The audio file is larger than ${MAX_AUDIO_BYTES / 1024 / 1024} MB (OpenAI's limit).`,
+  });
+}
+
+/** The multipart parser's errors (too large, too many parts) in the API's own words. */
+function formError(err: unknown): unknown {
+  if (err instanceof GatewayError) return err;
+  const code = (err as { code?: string }).code ?? '';
+  if (code === 'FST_REQ_FILE_TOO_LARGE') return fileTooLarge();
+  if (code === 'FST_FILES_LIMIT')
+    return invalidRequest('Send one audio file, in the field "file".', 'file');
+  if (code.startsWith('FST_'))
+    return invalidRequest(
+      `The multipart form could not be read: ${(err as Error).message}. Send "file", "model" and the options as form fields.`,
+      null,
+    );
+  return err;
+}
+
+/** Mounts the speech, transcription and translation paths on `app`, served by `gateway`. */
+export async function registerAudioRoutes(
+  app: FastifyInstance,
+  gateway: MediaGateway,
+): Promise<void> {
+  const callOf = <B>(request: FastifyRequest, reply: FastifyReply, body: B, fromPath?: string) => {
+    const attribution = openAiAttribution(
+      isObject(body) ? (body as Record<string, unknown>) : {},
+      request.headers,
+    );
+    return {
+      request: body,
+      auth: request.auth,
+      headers: request.headers,
+      signal: clientGoneSignal(reply),
+      requestId: request.id,
+      ...(fromPath ? { deploymentFromPath: fromPath } : {}),
+      ...(attribution.endUser || attribution.tags ? { attribution } : {}),
+    };
+  };
+  const speak = async (request: FastifyRequest, reply: FastifyReply, fromPath?: string) => {
+    const body = parseSpeechRequest(request.body, fromPath !== undefined);
+    const out = await gateway.speech(callOf(request, reply, body, fromPath));
+    return reply
+      .headers(out.headers)
+      .header('content-type', out.contentType)
+      .send(Readable.from(out.audio, { objectMode: false }));
+  };
+  type Azure = { Params: { deployment: string }; Querystring: { 'api-version'?: string } };
+  for (const p of ['/v1', '/openai/v1', ''])
+    app.post(`${p}/audio/speech`, (request, reply) => speak(request, reply));
+  app.post<Azure>('/openai/deployments/:deployment/audio/speech', (request, reply) => {
+    checkApiVersion(request.query['api-version']);
+    return speak(request, reply, request.params.deployment);
+  });
+
+  await app.register(async (scope) => {
+    await scope.register(multipart, {
+      limits: { fileSize: MAX_AUDIO_BYTES, files: 1, fields: 32, fieldSize: 64 * 1024, parts: 33 },
+    });
+    const transcribe = async (
+      request: FastifyRequest,
+      reply: FastifyReply,
+      operation: 'transcriptions' | 'translations',
+      fromPath?: string,
+    ) => {
+      let form: TranscriptionForm;
+      try {
+        form = await readTranscriptionForm(request, fromPath !== undefined);
+      } catch (err) {
+        // Do not read (and drop) the rest of a body that may be large, to keep the connection.
+        if (err instanceof GatewayError && err.status === 413) reply.header('connection', 'close');
+        throw err;
+      }
+      const out = await gateway.transcribe(callOf(request, reply, form, fromPath), operation);
+      return reply.headers(out.headers).header('content-type', out.contentType).send(out.body);
+    };
+    for (const operation of ['transcriptions', 'translations'] as const) {
+      for (const p of ['/v1', '/openai/v1', ''])
+        scope.post(`${p}/audio/${operation}`, (request, reply) =>
+          transcribe(request, reply, operation),
+        );
+      scope.post<Azure>(`/openai/deployments/:deployment/audio/${operation}`, (request, reply) => {
+        checkApiVersion(request.query['api-version']);
+        return transcribe(request, reply, operation, request.params.deployment);
+      });
+    }
+  });
+}

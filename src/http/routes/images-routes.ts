@@ -1,0 +1,83 @@
+// Image generation on the paths clients use: OpenAI `/v1/images/generations`, Azure v1
+// `/openai/v1/images/generations` and Azure dated `/openai/deployments/{name}/images/generations`.
+// The body is checked on the fields the router reads (openapi.yaml CreateImageRequest: model,
+// prompt, n, size, quality, response_format); the rest passes through.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { invalidRequest } from '../../core/errors.js';
+import { isObject } from '../../core/is-object.js';
+import type { ImagesRequest } from '../../core/wire-types.js';
+import { openAiAttribution } from '../../gateway/attribution.js';
+import type { MediaGateway } from '../../gateway/media-gateway.js';
+import { checkApiVersion, clientGoneSignal } from './chat-routes.js';
+
+/** A client's image generation body → the request the gateway runs, or a 400 saying what to fix. */
+export function parseImagesRequest(body: unknown, modelFromPath = false): ImagesRequest {
+  if (!isObject(body)) throw invalidRequest('The request body must be a JSON object.');
+  if (!modelFromPath && (typeof body.model !== 'string' || !body.model))
+    throw invalidRequest('model is required: the name of an image deployment.', 'model');
+  if (typeof body.prompt !== 'string' || !body.prompt)
+    throw invalidRequest('prompt is required: a text description of the image(s).', 'prompt');
+  if (
+    body.n !== undefined &&
+    body.n !== null &&
+    (!Number.isInteger(body.n) || (body.n as number) < 1 || (body.n as number) > 10)
+  )
+    throw invalidRequest('n must be an integer from 1 to 10.', 'n');
+  for (const field of ['size', 'quality', 'output_format', 'style', 'background'] as const)
+    if (body[field] !== undefined && body[field] !== null && typeof body[field] !== 'string')
+      throw invalidRequest(`${field} must be a string.`, field);
+  if (typeof body.size === 'string' && body.size !== 'auto' && !/^\d+x\d+$/.test(body.size))
+    throw invalidRequest('size must be "auto" or "<width>x<height>" (e.g. "1024x1024").', 'size');
+  if (
+    body.response_format !== undefined &&
+    body.response_format !== null &&
+    body.response_format !== 'b64_json' &&
+    body.response_format !== 'url'
+  )
+    throw invalidRequest('response_format must be "b64_json" or "url".', 'response_format');
+  if (body.stream === true)
+    throw invalidRequest(
+      'stream: true (partial images) is not served by this router; leave it out for the finished images.',
+      'stream',
+    );
+  return { ...body, model: typeof body.model === 'string' ? body.model : '' } as ImagesRequest;
+}
+
+/** Mounts the image generation paths on `app`, served by `gateway`. */
+export function registerImagesRoutes(app: FastifyInstance, gateway: MediaGateway): void {
+  const serve = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    images: ImagesRequest,
+    deploymentFromPath?: string,
+  ) => {
+    const attribution = openAiAttribution(images as Record<string, unknown>, request.headers);
+    const out = await gateway.images({
+      request: images,
+      auth: request.auth,
+      headers: request.headers,
+      signal: clientGoneSignal(reply),
+      requestId: request.id,
+      ...(deploymentFromPath ? { deploymentFromPath } : {}),
+      ...(attribution.endUser || attribution.tags ? { attribution } : {}),
+    });
+    return reply.headers(out.headers).send(out.response);
+  };
+  const plain = (request: FastifyRequest, reply: FastifyReply) =>
+    serve(request, reply, parseImagesRequest(request.body));
+  app.post('/v1/images/generations', plain);
+  app.post('/openai/v1/images/generations', plain);
+  app.post('/images/generations', plain);
+  app.post<{ Params: { deployment: string }; Querystring: { 'api-version'?: string } }>(
+    '/openai/deployments/:deployment/images/generations',
+    (request, reply) => {
+      checkApiVersion(request.query['api-version']);
+      return serve(
+        request,
+        reply,
+        parseImagesRequest(request.body, true),
+        request.params.deployment,
+      );
+    },
+  );
+}

@@ -1,0 +1,78 @@
+// Image and speech requests through the whole router (createRuntime + app.inject), governed as
+// embeddings are: the content filter on the prompt and the text to speak (block and redact), and a
+// deployment's own rate limit.
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../src/config/load-config.js';
+import {
+  SPEECH_MS_PER_CHAR,
+  SPEECH_SAMPLE_RATE,
+} from '../src/providers/simulated/simulated-media.js';
+import { createRuntime } from '../src/runtime.js';
+import { simDeployment, testConfigInput } from './helpers/test-config.js';
+
+describe('images and speech under governance', () => {
+  it('the content filter blocks and redacts; the deployment rate limit refuses past its rpm', async () => {
+    const input = testConfigInput({
+      contentFilter: {
+        enabled: true,
+        rules: [
+          { id: 'pii', kind: 'pii', patterns: ['email'], action: 'redact', appliesTo: 'input' },
+          {
+            id: 'no-secrets',
+            kind: 'keyword',
+            patterns: ['project-x'],
+            action: 'block',
+            appliesTo: 'input',
+          },
+        ],
+      },
+    });
+    input.deployments.push(
+      simDeployment('img', { kind: 'images', maxOutputTokens: undefined, rateLimit: { rpm: 2 } }),
+      simDeployment('tts', { kind: 'speech', maxOutputTokens: undefined }),
+    );
+    const rt = await createRuntime(parseConfig(input, {}).config);
+    try {
+      const image = (prompt: string) =>
+        rt.app.inject({
+          method: 'POST',
+          url: '/v1/images/generations',
+          payload: { model: 'img', prompt },
+        });
+      const blocked = await image('a poster for project-x');
+      expect(blocked.statusCode).toBe(400);
+      expect(blocked.json().error.code).toBe('content_filter');
+      // The image is drawn from the redacted prompt: two that differ only in the address match.
+      const a = await image('a card for ann@example.com');
+      const b = await image('a card for bob@example.org');
+      expect(a.statusCode).toBe(200);
+      expect(a.json().data[0].b64_json).toBe(b.json().data[0].b64_json);
+      // The deployment's 2 requests a minute are spent (the blocked one never reached it).
+      const limited = await image('one more');
+      expect(limited.statusCode).toBe(429);
+      expect(limited.json().error.message).toContain('deployment img');
+
+      const speech = await rt.app.inject({
+        method: 'POST',
+        url: '/v1/audio/speech',
+        payload: { model: 'tts', voice: 'alloy', input: 'mail ann@example.com' },
+      });
+      expect(speech.statusCode).toBe(200);
+      expect(speech.headers['content-type']).toBe('audio/wav');
+      // The WAV is as long as the text spoken: the redacted text, not the text sent.
+      const spokenChars =
+        speech.rawPayload.readUInt32LE(40) / 2 / ((SPEECH_MS_PER_CHAR * SPEECH_SAMPLE_RATE) / 1000);
+      expect(spokenChars).toBe('mail [redacted:email]'.length);
+      expect(speech.rawPayload.length).toBe(44 + speech.rawPayload.readUInt32LE(40));
+      const blockedSpeech = await rt.app.inject({
+        method: 'POST',
+        url: '/v1/audio/speech',
+        payload: { model: 'tts', voice: 'alloy', input: 'project-x launch' },
+      });
+      expect(blockedSpeech.statusCode).toBe(400);
+      expect(blockedSpeech.json().error.code).toBe('content_filter');
+    } finally {
+      await rt.close();
+    }
+  });
+});
