@@ -4,16 +4,12 @@
 // deployment's circuit breaker and timeout, and one request-log record with its cost. The calls
 // with failover are embed-with-failover.ts; waiting for headroom, wait-for-headroom.ts.
 import type { DeploymentConfig } from '../config/deployment-schema.js';
-import type { ConfigHolder } from '../config/runtime-config.js';
-import type { Clock } from '../core/clock.js';
 import { embeddingInputs } from '../core/prompt-text.js';
 import type { ChatRequest, EmbeddingsRequest, EmbeddingsResponse } from '../core/wire-types.js';
-import type { ProviderAdapter } from '../providers/types.js';
-import type { RequestRecord, RequestRecorder } from '../store/request-record.js';
-import type { CircuitBreakers } from './circuit-breaker.js';
+import type { RequestRecord } from '../store/request-record.js';
 import { inputCostUsd } from './cost.js';
 import { finishFailedRequest, finishRecord, openRecord } from './finish-record.js';
-import type { AdmitContext, ChatCall, GatewayPolicies } from './gateway-types.js';
+import type { AdmitContext, ChatCall } from './gateway-types.js';
 import { PoolBalancer } from './pool-order.js';
 import { DeploymentLoad } from './deployment-load.js';
 import type { AnswerCache } from './answer-cache.js';
@@ -32,21 +28,13 @@ import {
   type EmbedFailoverDeps,
   type EmbeddingData,
 } from './embed-with-failover.js';
-import { callOrWait, servedHeaders } from './named-failover.js';
+import { callOrWait, servedHeaders, type NamedGatewayDeps } from './named-failover.js';
 import { resolveNamedModel } from './request-target.js';
 import { noteQueued } from './wait-for-headroom.js';
 
-export interface EmbeddingsDeps {
-  config: ConfigHolder;
-  adapters: { adapterFor(deployment: DeploymentConfig): ProviderAdapter };
-  clock: Clock;
-  breakers: CircuitBreakers;
-  recorder: RequestRecorder;
-  policies?: GatewayPolicies;
+export interface EmbeddingsDeps extends NamedGatewayDeps {
   /** The answer cache, shared with chat (`cache.enabled`); kept vectors answer repeated inputs. */
   answerCache?: AnswerCache;
-  /** Calls in flight and recent latency per deployment (shared with the chat gateway). */
-  load?: DeploymentLoad;
 }
 
 export type EmbeddingsCall = Omit<ChatCall, 'request' | 'endpoint' | 'native' | 'passThrough'> & {

@@ -6,8 +6,6 @@
 // within a pool before the first byte (named-failover.ts), and one request-log record with its
 // cost (media-cost.ts). Speech is sent on as the upstream sends it; its record ends with the audio.
 import type { DeploymentConfig } from '../config/deployment-schema.js';
-import type { ConfigHolder } from '../config/runtime-config.js';
-import type { Clock } from '../core/clock.js';
 import { invalidRequest } from '../core/errors.js';
 import type {
   ChatRequest,
@@ -17,11 +15,10 @@ import type {
   TranscriptionForm,
 } from '../core/wire-types.js';
 import type { ProviderAdapter, UpstreamAudio, UpstreamTranscript } from '../providers/types.js';
-import type { RequestRecord, RequestRecorder } from '../store/request-record.js';
-import type { CircuitBreakers } from './circuit-breaker.js';
+import type { RequestRecord } from '../store/request-record.js';
 import { DeploymentLoad } from './deployment-load.js';
 import { finishFailedRequest, finishRecord, openRecord } from './finish-record.js';
-import type { AdmitContext, ChatCall, Endpoint, GatewayPolicies } from './gateway-types.js';
+import type { AdmitContext, ChatCall, Endpoint } from './gateway-types.js';
 import { imagesCost, speechCost, transcriptCost, type MediaCost } from './media-cost.js';
 import {
   callOrWait,
@@ -29,22 +26,14 @@ import {
   servedHeaders,
   type NamedAttempt,
   type NamedFailoverDeps,
+  type NamedGatewayDeps,
 } from './named-failover.js';
 import { PoolBalancer } from './pool-order.js';
 import { resolveNamedModel } from './request-target.js';
 import { trackedCall } from './tracked-call.js';
 import { noteQueued } from './wait-for-headroom.js';
 
-export interface MediaDeps {
-  config: ConfigHolder;
-  adapters: { adapterFor(deployment: DeploymentConfig): ProviderAdapter };
-  clock: Clock;
-  breakers: CircuitBreakers;
-  recorder: RequestRecorder;
-  policies?: GatewayPolicies;
-  /** Calls in flight and recent latency per deployment (shared with the other gateways). */
-  load?: DeploymentLoad;
-}
+export type MediaDeps = NamedGatewayDeps;
 
 /** A media request: its body (`model` the name the client called), as the other gateways take. */
 export type MediaCall<B> = Omit<

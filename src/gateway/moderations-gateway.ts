@@ -6,31 +6,23 @@
 // `moderations`; its cost 0 unless the deployment has prices: OpenAI's moderation is free). The
 // content filter does not run here: its input is what the client wants classified, harmful or not.
 import type { DeploymentConfig } from '../config/deployment-schema.js';
-import type { ConfigHolder } from '../config/runtime-config.js';
-import type { Clock } from '../core/clock.js';
 import { invalidRequest } from '../core/errors.js';
 import { estimateModerationTokens, moderationItems } from '../core/moderation-input.js';
 import type { ChatRequest, ModerationRequest, ModerationResponse } from '../core/wire-types.js';
 import type { ProviderAdapter } from '../providers/types.js';
-import { newRequestRecord, type RequestRecorder } from '../store/request-record.js';
+import { newRequestRecord } from '../store/request-record.js';
 import { newId } from '../core/ids.js';
-import type { CircuitBreakers } from './circuit-breaker.js';
 import { inputCostUsd } from './cost.js';
 import { DeploymentLoad } from './deployment-load.js';
 import { finishFailedRequest, finishRecord, openRecord } from './finish-record.js';
-import {
-  targetMembers,
-  type AdmitContext,
-  type ChatCall,
-  type GatewayPolicies,
-  type Target,
-} from './gateway-types.js';
+import { targetMembers, type AdmitContext, type ChatCall, type Target } from './gateway-types.js';
 import {
   callOrWait,
   callWithFailover,
   servedHeaders,
   type NamedAttempt,
   type NamedFailoverDeps,
+  type NamedGatewayDeps,
 } from './named-failover.js';
 import { PoolBalancer } from './pool-order.js';
 import { resolveNamedModel } from './request-target.js';
@@ -44,16 +36,7 @@ type ModerateReply = Awaited<ReturnType<NonNullable<ProviderAdapter['moderate']>
 export const DEFAULT_MODERATION_MODEL = 'omni-moderation-latest';
 
 /** The gateway's parts, shared with the other gateways (breakers, load, policies, recorder). */
-export interface ModerationsDeps {
-  config: ConfigHolder;
-  adapters: { adapterFor(deployment: DeploymentConfig): ProviderAdapter };
-  clock: Clock;
-  breakers: CircuitBreakers;
-  recorder: RequestRecorder;
-  policies?: GatewayPolicies;
-  /** Calls in flight and recent latency per deployment (shared with the other gateways). */
-  load?: DeploymentLoad;
-}
+export type ModerationsDeps = NamedGatewayDeps;
 
 /** A moderation request; `model` empty when the client named none. */
 export type ModerationsCall = Omit<

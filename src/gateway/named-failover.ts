@@ -5,11 +5,12 @@
 // (wait-for-headroom.ts) can run it again once a member has headroom. What one call sends and
 // makes of its reply is the caller's `attempt`.
 import type { DeploymentConfig } from '../config/deployment-schema.js';
+import type { ConfigHolder } from '../config/runtime-config.js';
 import type { Clock } from '../core/clock.js';
 import { GatewayError } from '../core/errors.js';
 import { budgetExceeded } from '../policy/budget.js';
 import type { ProviderAdapter } from '../providers/types.js';
-import type { RequestRecord } from '../store/request-record.js';
+import type { RequestRecord, RequestRecorder } from '../store/request-record.js';
 import type { CircuitBreakers } from './circuit-breaker.js';
 import type { DeploymentLoad } from './deployment-load.js';
 import {
@@ -23,6 +24,18 @@ import type { PoolBalancer } from './pool-order.js';
 import { NoHeadroom, waitForHeadroom } from './wait-for-headroom.js';
 
 /** What the calls need: the gateway's parts (built once per gateway, not per request). */
+/** What a gateway of named (not routed) calls is built from: embeddings, moderations, media. */
+export interface NamedGatewayDeps {
+  config: ConfigHolder;
+  adapters: { adapterFor(deployment: DeploymentConfig): ProviderAdapter };
+  clock: Clock;
+  breakers: CircuitBreakers;
+  recorder: RequestRecorder;
+  policies?: GatewayPolicies;
+  /** Calls in flight and recent latency per deployment (shared with the other gateways). */
+  load?: DeploymentLoad;
+}
+
 export interface NamedFailoverDeps {
   adapters: { adapterFor(deployment: DeploymentConfig): ProviderAdapter };
   clock: Clock;
