@@ -10,9 +10,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError, invalidRequest } from '../../core/errors.js';
 import { isObject } from '../../core/is-object.js';
 import type { SpeechRequest, TranscriptionForm } from '../../core/wire-types.js';
-import { openAiAttribution } from '../../gateway/attribution.js';
 import type { MediaGateway } from '../../gateway/media-gateway.js';
-import { checkApiVersion, clientGoneSignal } from './chat-routes.js';
+import { checkApiVersion } from './chat-routes.js';
+import { namedCall } from './named-call.js';
 
 /** OpenAI's limits: 4,096 characters of speech; audio files of 25 MB. */
 const MAX_SPEECH_CHARS = 4096;
@@ -134,24 +134,9 @@ export async function registerAudioRoutes(
   app: FastifyInstance,
   gateway: MediaGateway,
 ): Promise<void> {
-  const callOf = <B>(request: FastifyRequest, reply: FastifyReply, body: B, fromPath?: string) => {
-    const attribution = openAiAttribution(
-      isObject(body) ? (body as Record<string, unknown>) : {},
-      request.headers,
-    );
-    return {
-      request: body,
-      auth: request.auth,
-      headers: request.headers,
-      signal: clientGoneSignal(reply),
-      requestId: request.id,
-      ...(fromPath ? { deploymentFromPath: fromPath } : {}),
-      ...(attribution.endUser || attribution.tags ? { attribution } : {}),
-    };
-  };
   const speak = async (request: FastifyRequest, reply: FastifyReply, fromPath?: string) => {
     const body = parseSpeechRequest(request.body, fromPath !== undefined);
-    const out = await gateway.speech(callOf(request, reply, body, fromPath));
+    const out = await gateway.speech(namedCall(request, reply, body, fromPath));
     return reply
       .headers(out.headers)
       .header('content-type', out.contentType)
@@ -183,7 +168,7 @@ export async function registerAudioRoutes(
         if (err instanceof GatewayError && err.status === 413) reply.header('connection', 'close');
         throw err;
       }
-      const out = await gateway.transcribe(callOf(request, reply, form, fromPath), operation);
+      const out = await gateway.transcribe(namedCall(request, reply, form, fromPath), operation);
       return reply.headers(out.headers).header('content-type', out.contentType).send(out.body);
     };
     for (const operation of ['transcriptions', 'translations'] as const) {

@@ -6,8 +6,8 @@ import { invalidRequest } from '../../core/errors.js';
 import { isObject } from '../../core/is-object.js';
 import type { EmbeddingsRequest } from '../../core/wire-types.js';
 import type { EmbeddingsGateway } from '../../gateway/embeddings-gateway.js';
-import { openAiAttribution } from '../../gateway/attribution.js';
-import { checkApiVersion, clientGoneSignal, optionalApiVersion } from './chat-routes.js';
+import { checkApiVersion, optionalApiVersion } from './chat-routes.js';
+import { namedCall } from './named-call.js';
 
 /** OpenAI's limit on the inputs of one request. */
 const MAX_INPUTS = 2048;
@@ -54,19 +54,7 @@ export function registerEmbeddingsRoutes(app: FastifyInstance, gateway: Embeddin
     embeddings: EmbeddingsRequest,
     deploymentFromPath?: string,
   ) => {
-    const attribution = openAiAttribution(
-      embeddings as unknown as Record<string, unknown>,
-      request.headers,
-    );
-    const out = await gateway.handle({
-      request: embeddings,
-      auth: request.auth,
-      headers: request.headers,
-      signal: clientGoneSignal(reply),
-      requestId: request.id,
-      ...(deploymentFromPath ? { deploymentFromPath } : {}),
-      ...(attribution.endUser || attribution.tags ? { attribution } : {}),
-    });
+    const out = await gateway.handle(namedCall(request, reply, embeddings, deploymentFromPath));
     return reply.headers(out.headers).send(out.response);
   };
   const plain = (request: FastifyRequest, reply: FastifyReply) =>

@@ -6,9 +6,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { invalidRequest } from '../../core/errors.js';
 import { isObject } from '../../core/is-object.js';
 import type { ImagesRequest } from '../../core/wire-types.js';
-import { openAiAttribution } from '../../gateway/attribution.js';
 import type { MediaGateway } from '../../gateway/media-gateway.js';
-import { checkApiVersion, clientGoneSignal } from './chat-routes.js';
+import { checkApiVersion } from './chat-routes.js';
+import { namedCall } from './named-call.js';
 
 /** A client's image generation body → the request the gateway runs, or a 400 saying what to fix. */
 export function parseImagesRequest(body: unknown, modelFromPath = false): ImagesRequest {
@@ -51,16 +51,7 @@ export function registerImagesRoutes(app: FastifyInstance, gateway: MediaGateway
     images: ImagesRequest,
     deploymentFromPath?: string,
   ) => {
-    const attribution = openAiAttribution(images as Record<string, unknown>, request.headers);
-    const out = await gateway.images({
-      request: images,
-      auth: request.auth,
-      headers: request.headers,
-      signal: clientGoneSignal(reply),
-      requestId: request.id,
-      ...(deploymentFromPath ? { deploymentFromPath } : {}),
-      ...(attribution.endUser || attribution.tags ? { attribution } : {}),
-    });
+    const out = await gateway.images(namedCall(request, reply, images, deploymentFromPath));
     return reply.headers(out.headers).send(out.response);
   };
   const plain = (request: FastifyRequest, reply: FastifyReply) =>

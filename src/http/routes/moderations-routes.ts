@@ -6,9 +6,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { invalidRequest } from '../../core/errors.js';
 import { isObject } from '../../core/is-object.js';
 import type { ModerationRequest } from '../../core/wire-types.js';
-import { openAiAttribution } from '../../gateway/attribution.js';
 import type { ModerationsGateway } from '../../gateway/moderations-gateway.js';
-import { clientGoneSignal } from './chat-routes.js';
+import { namedCall } from './named-call.js';
 
 const INPUT_SHAPES =
   'input must be a string, a non-empty array of strings, or a non-empty array of parts ({"type": "text", "text": …} or {"type": "image_url", "image_url": {"url": …}}).';
@@ -61,18 +60,7 @@ export function parseModerationRequest(body: unknown): ModerationRequest {
 export function registerModerationsRoutes(app: FastifyInstance, gateway: ModerationsGateway): void {
   const serve = async (request: FastifyRequest, reply: FastifyReply) => {
     const moderation = parseModerationRequest(request.body);
-    const attribution = openAiAttribution(
-      moderation as unknown as Record<string, unknown>,
-      request.headers,
-    );
-    const out = await gateway.handle({
-      request: moderation,
-      auth: request.auth,
-      headers: request.headers,
-      signal: clientGoneSignal(reply),
-      requestId: request.id,
-      ...(attribution.endUser || attribution.tags ? { attribution } : {}),
-    });
+    const out = await gateway.handle(namedCall(request, reply, moderation));
     return reply.headers(out.headers).send(out.response);
   };
   app.post('/v1/moderations', serve);
