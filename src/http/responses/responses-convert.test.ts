@@ -117,6 +117,37 @@ describe('convertInput: function_call_output parts', () => {
   });
 });
 
+describe('convertInput: a function output that answers no call', () => {
+  it("Codex's goal context becomes its tool's call and output, after the turn's outputs", () => {
+    const messages = convertInput([
+      call,
+      { type: 'function_call_output', call_id: 'call_1', output: '20C' },
+      {
+        type: 'function_call_output',
+        id: 'fco_goal',
+        name: 'goal_objective',
+        namespace: 'agent',
+        output: 'Ship it',
+      },
+    ]);
+    expect(messages.slice(1)).toEqual([
+      { role: 'tool', tool_call_id: 'call_1', content: '20C' },
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [
+          {
+            id: 'call_context_fco_goal',
+            type: 'function',
+            function: { name: 'agent__goal_objective', arguments: '{}' },
+          },
+        ],
+      },
+      { role: 'tool', tool_call_id: 'call_context_fco_goal', content: 'Ship it' },
+    ]);
+  });
+});
+
 describe('Responses fields Chat Completions shares', () => {
   it('bridges prompt_cache_key, safety_identifier and user', () => {
     const { chat } = responsesToChat(

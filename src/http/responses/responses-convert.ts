@@ -142,12 +142,24 @@ export function convertInput(input: unknown): ChatMessage[] {
       return;
     }
     if (output) {
+      let callId = String(item.call_id ?? '');
+      if (!callId) {
+        // Context sent as a tool's output with no call (check-responses-request.ts): chat has no
+        // such message, so it goes as the call of that tool it would answer, then its output.
+        callId = `call_context_${typeof item.id === 'string' ? item.id : i}`;
+        const turn = assistantTurn() as { tool_calls?: unknown[] };
+        (turn.tool_calls ??= []).push({
+          id: callId,
+          type: 'function',
+          function: { name: chatCallName(item), arguments: '{}' },
+        });
+      }
       thinking = []; // thinking with no assistant turn after it has nothing to go with
       const { text, media } =
         item.type === 'shell_call_output' || item.type === 'apply_patch_call_output'
           ? { text: localOutputText(item), media: [] }
           : functionOutput(item, path);
-      out.push({ role: 'tool', tool_call_id: String(item.call_id ?? ''), content: text });
+      out.push({ role: 'tool', tool_call_id: callId, content: text });
       toolMedia.push(...media);
       return;
     }
