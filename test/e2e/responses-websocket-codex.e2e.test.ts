@@ -15,12 +15,13 @@ import { testConfig } from '../helpers/test-config.js';
 type Json = Record<string, unknown>;
 const records: RequestRecord[] = [];
 let rt: Runtime;
+let baseUrl: string;
 let wsUrl: string;
 
 beforeAll(async () => {
   rt = await createRuntime(testConfig(), { recorder: { record: (r) => void records.push(r) } });
-  const url = await rt.app.listen({ host: '127.0.0.1', port: 0 });
-  wsUrl = `${url.replace(/^http/, 'ws')}/v1/responses`;
+  baseUrl = await rt.app.listen({ host: '127.0.0.1', port: 0 });
+  wsUrl = `${baseUrl.replace(/^http/, 'ws')}/v1/responses`;
 });
 
 afterAll(async () => {
@@ -331,6 +332,47 @@ describe('the Codex CLI over WebSocket mode (captured messages replayed)', () =>
     );
     expect(outputItems(last).map((o) => o.type)).toEqual(['message']);
     c.ws.close();
+  });
+
+  it('takes the goal context on a POST too, and lists it as it came', async () => {
+    const post = async (body: Json) => {
+      const res = await fetch(`${baseUrl}/v1/responses`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      expect(res.status, await res.clone().text()).toBe(200);
+      return (await res.json()) as Json;
+    };
+    const { type: _type, ...body } = create([DEVELOPER, ENVIRONMENT, PROMPT], { stream: false });
+    void _type;
+    const first = await post({ ...body, store: true });
+    const calls = outputItems(first).filter((o) => o.type === 'function_call');
+    const second = await post({
+      ...body,
+      store: true,
+      previous_response_id: first.id,
+      input: [
+        ...calls.map((call) => ({
+          type: 'function_call_output',
+          call_id: call.call_id,
+          output: 'ok',
+        })),
+        GOAL_OBJECTIVE,
+      ],
+    });
+    expect(outputItems(second).map((o) => o.type)).toEqual(['message']);
+    const listed = (await (
+      await fetch(`${baseUrl}/v1/responses/${String(second.id)}/input_items?order=asc`)
+    ).json()) as { data: Json[] };
+    expect(listed.data.at(-1)).toMatchObject({
+      type: 'function_call_output',
+      namespace: 'agent',
+      name: 'goal_objective',
+      output: 'simulated objective',
+    });
+    expect(listed.data.at(-1)).not.toHaveProperty('call_id');
+    expect(listed.data.filter((i) => i.type === 'function_call')).toEqual([]);
   });
 
   it('still refuses a function output with neither call_id nor name, and goes on', async () => {
