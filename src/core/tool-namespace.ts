@@ -18,3 +18,11 @@ export function chatCallName(item: { namespace?: unknown; name?: unknown }): str
     ? flatName(item.namespace, name)
     : name;
 }
+
+/** `<namespace>__<name>` back into its fields, where the name has a namespace (at the first `__`). */
+export function splitCallName(chatName: string): { name: string; namespace?: string } {
+  const at = chatName.indexOf(NAMESPACE_SEPARATOR);
+  return at > 0
+    ? { namespace: chatName.slice(0, at), name: chatName.slice(at + NAMESPACE_SEPARATOR.length) }
+    : { name: chatName };
+}

@@ -71,7 +71,11 @@ export function checkResponsesRequest(body: Json): void {
         item.type === 'function_call' || item.type === 'function_call_output'
           ? 'function'
           : 'custom tool';
-      if (typeof item.call_id !== 'string' || !item.call_id)
+      // A function output with no call but a `name` (and `namespace`) is context a client puts in
+      // the conversation as a tool's output: the Codex CLI's `agent.goal_objective` once a goal is
+      // set. It answers no call; the bridge gives it one (responses-convert.ts).
+      const context = item.type === 'function_call_output' && typeof item.name === 'string';
+      if ((typeof item.call_id !== 'string' || !item.call_id) && !context)
         throw invalidRequest(
           `'${path}.call_id' is required: the id of the ${what} call this item ${call ? 'makes' : 'answers'}.`,
           `${path}.call_id`,

@@ -4,7 +4,7 @@
 // function outputs given as content parts.
 import { describe, expect, it } from 'vitest';
 import type { ReasoningDetail } from '../../core/wire-types.js';
-import { convertInput, responsesToChat } from './responses-convert.js';
+import { chatToInputItems, convertInput, responsesToChat } from './responses-convert.js';
 import { reasoningItem } from './responses-reasoning.js';
 
 const signed: ReasoningDetail = {
@@ -113,6 +113,55 @@ describe('convertInput: function_call_output parts', () => {
         ],
       },
       { role: 'user', content: 'What is on it?' },
+    ]);
+  });
+});
+
+describe('convertInput: a function output that answers no call', () => {
+  it("Codex's goal context becomes its tool's call and output, after the turn's outputs", () => {
+    const messages = convertInput([
+      call,
+      { type: 'function_call_output', call_id: 'call_1', output: '20C' },
+      {
+        type: 'function_call_output',
+        id: 'fco_goal',
+        name: 'goal_objective',
+        namespace: 'agent',
+        output: 'Ship it',
+      },
+    ]);
+    expect(messages.slice(1)).toEqual([
+      { role: 'tool', tool_call_id: 'call_1', content: '20C' },
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [
+          {
+            id: 'call_context_fco_goal',
+            type: 'function',
+            function: { name: 'agent__goal_objective', arguments: '{}' },
+          },
+        ],
+      },
+      { role: 'tool', tool_call_id: 'call_context_fco_goal', content: 'Ship it' },
+    ]);
+    // Back to Responses items (a native upstream, input_items): as it came, with no call.
+    expect(chatToInputItems(messages).slice(-1)).toEqual([
+      {
+        type: 'function_call_output',
+        namespace: 'agent',
+        name: 'goal_objective',
+        output: 'Ship it',
+      },
+    ]);
+    expect(chatToInputItems(messages).map((i) => i.type)).toEqual([
+      'function_call',
+      'function_call_output',
+      'function_call_output',
+    ]);
+    const plain = convertInput([{ type: 'function_call_output', name: 'note', output: 'x' }]);
+    expect(chatToInputItems(plain)).toEqual([
+      { type: 'function_call_output', name: 'note', output: 'x' },
     ]);
   });
 });

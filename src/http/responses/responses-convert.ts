@@ -14,7 +14,7 @@ import type { StoredResponse } from '../../store/response-store.js';
 import { isObject } from '../../core/is-object.js';
 import { openReasoningItem, reasoningItem } from './responses-reasoning.js';
 import { reasoningDetailsOf } from '../../core/reasoning-details.js';
-import { chatCallName } from '../../core/tool-namespace.js';
+import { chatCallName, splitCallName } from '../../core/tool-namespace.js';
 import { applyTools } from './responses-tools.js';
 import { localCallToChat, localOutputText } from './local-tools.js';
 
@@ -68,6 +68,10 @@ function convertContent(content: unknown, path: string): ChatMessage['content'] 
     ? parts.map((p) => (p as { text: string }).text).join('\n')
     : (parts as ChatMessage['content']);
 }
+
+/** The id prefix of the call given to a function output that answers none (Codex's goal context),
+ * by which it goes back to an upstream that speaks Responses as it came: without the call. */
+const CONTEXT_CALL = 'call_context_';
 
 /**
  * `input` (a string or items) → chat messages. An assistant turn's items (a message, function
@@ -142,12 +146,24 @@ export function convertInput(input: unknown): ChatMessage[] {
       return;
     }
     if (output) {
+      let callId = String(item.call_id ?? '');
+      if (!callId) {
+        // Context sent as a tool's output with no call (check-responses-request.ts): chat has no
+        // such message, so it goes as the call of that tool it would answer, then its output.
+        callId = `${CONTEXT_CALL}${typeof item.id === 'string' ? item.id : i}`;
+        const turn = assistantTurn() as { tool_calls?: unknown[] };
+        (turn.tool_calls ??= []).push({
+          id: callId,
+          type: 'function',
+          function: { name: chatCallName(item), arguments: '{}' },
+        });
+      }
       thinking = []; // thinking with no assistant turn after it has nothing to go with
       const { text, media } =
         item.type === 'shell_call_output' || item.type === 'apply_patch_call_output'
           ? { text: localOutputText(item), media: [] }
           : functionOutput(item, path);
-      out.push({ role: 'tool', tool_call_id: String(item.call_id ?? ''), content: text });
+      out.push({ role: 'tool', tool_call_id: callId, content: text });
       toolMedia.push(...media);
       return;
     }
@@ -285,9 +301,19 @@ export function chatToInputItems(
   const items: Json[] = [];
   // Calls of custom tools, whose outputs are custom_tool_call_output items.
   const customCalls = new Set<string>();
+  // The calls given to call-less outputs, by id: their outputs go back without them.
+  const contextCalls = new Map<string, string>();
   for (const m of messages) {
     if (opts.reasoning && m.role === 'assistant')
       for (const detail of reasoningDetailsOf(m) ?? []) items.push(reasoningItem(detail, ''));
+    if (m.role === 'tool' && contextCalls.has(m.tool_call_id)) {
+      items.push({
+        type: 'function_call_output',
+        ...splitCallName(contextCalls.get(m.tool_call_id)!),
+        output: typeof m.content === 'string' ? m.content : JSON.stringify(m.content),
+      });
+      continue;
+    }
     if (m.role === 'tool') {
       items.push({
         type: customCalls.has(m.tool_call_id) ? 'custom_tool_call_output' : 'function_call_output',
@@ -316,7 +342,9 @@ export function chatToInputItems(
         ),
       });
     for (const call of calls)
-      if (call.type === 'function')
+      if (call.type === 'function' && call.id.startsWith(CONTEXT_CALL))
+        contextCalls.set(call.id, call.function.name);
+      else if (call.type === 'function')
         items.push({
           type: 'function_call',
           call_id: call.id,
