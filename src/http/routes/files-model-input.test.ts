@@ -7,7 +7,7 @@
 // file are not the router's (passed through as any foreign id is, or a 404 on Messages); a
 // foreign id still goes to OpenAI as it is; bad uploads get clear 400s.
 import Anthropic, { toFile as toAnthropicFile } from '@anthropic-ai/sdk';
-import OpenAI, { toFile } from 'openai';
+import OpenAI, { AzureOpenAI, toFile } from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../../../test/helpers/build-test-app.js';
 import { recordedUpstreams } from '../../../test/helpers/recorded-upstreams.js';
@@ -248,6 +248,25 @@ describe('Files as model input (OpenAI Files API)', () => {
       (lastBody(sent.gpt) as { messages: { content: Json[] }[] }).messages[0]!.content[1],
     ).toEqual({ type: 'file', file: { file_id: f.id } });
     await expect(c.files.retrieve(f.id)).rejects.toMatchObject({ status: 404 });
+  });
+
+  it("Azure's paths: the AzureOpenAI client uploads, and a deployment path's chat gets the file inline", async () => {
+    const { url, sent } = await setup();
+    const az = new AzureOpenAI({
+      endpoint: url,
+      azureADTokenProvider: async () => 'team-a',
+      apiVersion: '2024-10-21',
+      deployment: 'gpt',
+      maxRetries: 0,
+    });
+    const f = await az.files.create({ file: await toFile(PDF, 'az.pdf'), purpose: 'user_data' });
+    expect(f.purpose).toBe('user_data');
+    expect((await az.files.list({ purpose: 'user_data' })).data.map((x) => x.id)).toEqual([f.id]);
+    await az.chat.completions.create({ model: 'gpt', messages: fileMessage(f.id) });
+    expect(sent.gpt.at(-1)!.body).toContain(
+      `data:application/pdf;base64,${PDF.toString('base64')}`,
+    );
+    expect(sent.gpt.at(-1)!.body).not.toContain(f.id);
   });
 
   it('bad uploads get clear 400s: wrong purpose, a type no model reads, an image-only purpose, too large', async () => {
