@@ -137,7 +137,7 @@ export async function registerFilesRoutes(
               if (part.fieldname !== 'file' || upload)
                 throw invalidRequest('Send one file, in the field "file".', 'file');
               upload = {
-                filename: part.filename || 'upload.jsonl',
+                filename: part.filename || (anthropic ? 'unnamed' : 'upload.jsonl'),
                 content: await readUpload(part.file, maxBytes),
                 declared: part.mimetype,
               };
