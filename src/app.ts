@@ -16,6 +16,7 @@ import { anthropicErrorBody } from './http/anthropic/messages-convert.js';
 import { registerCors } from './http/cors.js';
 import { errorHandler, sendError } from './http/error-handler.js';
 import { registerChatRoutes } from './http/routes/chat-routes.js';
+import type { RouterFiles } from './files/router-files.js';
 import { registerCompletionsRoutes } from './http/completions/completions-routes.js';
 import { registerHealthRoutes, type ReadinessReport } from './http/routes/health-routes.js';
 import { registerModelsRoutes } from './http/routes/models-routes.js';
@@ -37,6 +38,8 @@ export interface AppDeps {
   chatCompletions?: ChatCompletionStore;
   /** Batch lines sent in process run as their batch's creator (see batch-caller.ts). */
   batchCallers?: BatchCallers;
+  /** Files uploaded to the router that chat requests may name as input (router-files.ts). */
+  routerFiles?: RouterFiles;
   logger?: FastifyBaseLogger;
 }
 
@@ -137,7 +140,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerHealthRoutes(app, deps.readiness);
   registerModelsRoutes(app, deps.config, deps.gateway);
   const chatCompletions = deps.chatCompletions ?? createMemoryChatCompletionStore(10_000);
-  registerChatRoutes(app, deps.gateway, chatCompletions);
+  registerChatRoutes(app, deps.gateway, chatCompletions, deps.routerFiles);
   registerStoredChatRoutes(app, chatCompletions);
   registerCompletionsRoutes(app, deps.gateway);
   if (deps.metricsText) {

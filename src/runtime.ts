@@ -62,6 +62,7 @@ import { MediaGateway } from './gateway/media-gateway.js';
 import { registerImagesRoutes } from './http/routes/images-routes.js';
 import { registerAudioRoutes } from './http/routes/audio-routes.js';
 import { BatchService } from './batch/batch-service.js';
+import { RouterFiles } from './files/router-files.js';
 import { createMemoryBatchStore } from './store/memory/memory-batch-store.js';
 
 export interface RuntimeOptions {
@@ -253,8 +254,11 @@ export async function createRuntime(
     ? watchConfigFile(options.configPath, configService, logger)
     : () => {};
 
+  const batchStore = requestLog?.store ?? createMemoryBatchStore();
+  // Files uploaded as model input, which requests name by id (made inline before routing).
+  const routerFiles = new RouterFiles(batchStore, clock);
   const batches = new BatchService({
-    store: requestLog?.store ?? createMemoryBatchStore(),
+    store: batchStore,
     config: holder,
     keys,
     clock,
@@ -290,6 +294,7 @@ export async function createRuntime(
     gateway,
     authenticator,
     batchCallers: batches.callers,
+    routerFiles,
     // Stored chat completions live beside the stored responses (the request log, else memory).
     ...(requestLog ? { chatCompletions: requestLog.store } : {}),
     logger,
@@ -317,9 +322,10 @@ export async function createRuntime(
           background,
           conversations,
           authenticator,
+          routerFiles,
         ),
       (a) => registerConversationRoutes(a, conversations),
-      (a) => registerMessagesRoutes(a, gateway, clock),
+      (a) => registerMessagesRoutes(a, gateway, clock, routerFiles),
       (a) => batches.register(a),
       (a) => registerAdminRoutes(a, configService, (c) => subsetNotes(c, routerFor)),
       (a) => registerSettingsRoutes(a, configService),

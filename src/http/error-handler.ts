@@ -67,7 +67,7 @@ export function toGatewayError(err: unknown): GatewayError {
  * How an endpoint family shapes its error bodies (OpenAI by default; Anthropic on /v1/messages,
  * whose envelope carries the request id).
  */
-export type ErrorShaper = (e: GatewayError, requestId: string) => unknown;
+export type ErrorShaper = (e: GatewayError, requestId: string, request?: FastifyRequest) => unknown;
 
 export const openAiErrorShape: ErrorShaper = (e) => e.toEnvelope();
 
@@ -79,7 +79,9 @@ export function sendError(
   const e = toGatewayError(err);
   if (e.status >= 500) reply.log.error({ err: e.cause ?? e, code: e.code }, e.message);
   for (const [k, v] of Object.entries(e.headers)) reply.header(k, v);
-  return reply.code(e.status === 499 ? 400 : e.status).send(shape(e, String(reply.request.id)));
+  return reply
+    .code(e.status === 499 ? 400 : e.status)
+    .send(shape(e, String(reply.request.id), reply.request));
 }
 
 declare module 'fastify' {

@@ -37,7 +37,7 @@ export const RULE_DESCRIPTIONS: Record<EligibilityRule, string> = {
   json_schema: 'does not support JSON schema output',
   vision: 'does not accept images',
   files:
-    'does not read file parts (PDFs; capabilities.files), or the file_id names a file uploaded to another provider',
+    "does not read file parts (PDFs; capabilities.files), or the file_id names a file uploaded to another provider (the router's own files are sent inline)",
   streaming: 'does not support streaming',
   reasoning: 'does not accept reasoning parameters',
   logprobs: 'does not return logprobs',
@@ -127,7 +127,8 @@ export function returnsLogprobs(d: DeploymentConfig): boolean {
 /**
  * `capabilities.files`, or by default: a vision model that is not a generic OpenAI-compatible
  * server (OpenAI, Azure OpenAI and Claude read PDFs; vLLM-style servers do not). A file named by
- * `file_id` lives at one provider: only OpenAI and Azure deployments (and the simulated fleet).
+ * `file_id` lives at one provider: only OpenAI and Azure deployments (and the simulated fleet). A
+ * file uploaded to the router is inline by the time this runs (resolve-chat-files.ts): `data`.
  */
 export function readsFiles(d: DeploymentConfig, files: 'data' | 'id'): boolean {
   const reads =

@@ -33,6 +33,23 @@ forEachBackend('BatchStore contract (files)', (within) => {
       expect(await store.getFileContent('file-none', 'team-a')).toBeUndefined();
     }));
 
+  it('files: a MIME type round-trips, listed too; a file stored without one reads without one', () =>
+    within(async ({ store, replica }) => {
+      const pdf = file('file-pdf', { purpose: 'user_data', mimeType: 'application/pdf' });
+      await store.putFile(pdf, Buffer.from('%PDF-1.4'));
+      await store.putFile(file('file-plain'), Buffer.from('x'));
+      const other = replica();
+      expect(await other.getFile('file-pdf', 'team-a')).toStrictEqual(pdf);
+      expect(await other.getFile('file-plain', 'team-a')).not.toHaveProperty('mimeType');
+      const listed = await other.listFiles({
+        owner: 'team-a',
+        purpose: 'user_data',
+        limit: 10,
+        order: 'asc',
+      });
+      expect(listed).toStrictEqual([pdf]);
+    }));
+
   it("files: another owner's file does not exist for it", () =>
     within(async ({ store }) => {
       await store.putFile(file('file-1'), Buffer.from('abc'));

@@ -12,8 +12,9 @@ export interface StoredFile {
   id: string;
   owner: string;
   /**
-   * `batch` for uploads, `batch_output` for what a batch wrote; other purposes (an Anthropic
-   * Message Batch's own files) are not shown by the Files API.
+   * `batch` for uploads, `batch_output` for what a batch wrote, `user_data`, `assistants` or
+   * `vision` for files used as model input; other purposes (an Anthropic Message Batch's own
+   * files) are not shown by the Files API.
    */
   purpose: string;
   filename: string;
@@ -22,6 +23,8 @@ export interface StoredFile {
   createdAt: number;
   /** Epoch milliseconds; the file is gone (and swept) after this. */
   expiresAt?: number;
+  /** What the bytes are (file-type.ts), set on upload; absent on older rows. */
+  mimeType?: string;
 }
 
 export interface FileListQuery {

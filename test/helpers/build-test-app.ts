@@ -43,6 +43,9 @@ import type { ChatCompletionStore } from '../../src/store/chat-completion-store.
 import type { ConversationObjectStore } from '../../src/store/conversation-object-store.js';
 import { createMemoryConversationObjectStore } from '../../src/store/memory/memory-conversation-object-store.js';
 import { registerConversationRoutes } from '../../src/http/conversations/conversations-routes.js';
+import type { BatchStore } from '../../src/store/batch-store.js';
+import { RouterFiles } from '../../src/files/router-files.js';
+import { registerFilesRoutes } from '../../src/http/routes/files-routes.js';
 
 export interface TestApp {
   app: FastifyInstance;
@@ -74,6 +77,8 @@ export async function buildTestApp(
     chatCompletions?: ChatCompletionStore;
     /** With `responses`: where the Conversations API keeps conversations; in process by default. */
     conversations?: ConversationObjectStore;
+    /** Serve the Files API over this store, its model-input files usable by id in requests. */
+    files?: BatchStore;
   } = {},
 ): Promise<TestApp> {
   const clock = createManualClock();
@@ -124,13 +129,18 @@ export async function buildTestApp(
       })
     : undefined;
   const conversations = opts.conversations ?? createMemoryConversationObjectStore(10_000);
+  const routerFiles = opts.files && new RouterFiles(opts.files, clock);
   const app = await buildApp({
     config: holder,
     gateway,
     authenticator: opts.authenticator ?? openAuthenticator,
     ...(opts.chatCompletions ? { chatCompletions: opts.chatCompletions } : {}),
     readiness: () => ({ ready: true, detail: {} }),
+    ...(routerFiles ? { routerFiles } : {}),
     plugins: [
+      ...(opts.files
+        ? [(a: FastifyInstance) => registerFilesRoutes(a, opts.files!, holder, clock)]
+        : []),
       (a) => registerAdminRoutes(a, configService, (c) => subsetNotes(c, () => router)),
       (a) => registerCacheRoutes(a, answerCache),
       (a) => registerEmbeddingsRoutes(a, new EmbeddingsGateway({ ...gatewayDeps, answerCache })),
@@ -141,7 +151,7 @@ export async function buildTestApp(
         return registerAudioRoutes(a, media);
       },
       (a) => registerDashboardRoutes(a, { config: holder, stats, decisions }),
-      (a) => registerMessagesRoutes(a, gateway, clock),
+      (a) => registerMessagesRoutes(a, gateway, clock, routerFiles),
       ...(opts.responses
         ? [
             (a: FastifyInstance) =>
@@ -152,6 +162,8 @@ export async function buildTestApp(
                 holder,
                 background!,
                 conversations,
+                undefined,
+                routerFiles,
               ),
             (a: FastifyInstance) => registerConversationRoutes(a, conversations),
           ]

@@ -14,20 +14,29 @@ import { replyHeaders, writeSseStream } from '../sse-writer.js';
 import { withAnthropicRateLimits } from './anthropic-rate-limit-headers.js';
 import { withClientBetas } from './client-betas.js';
 import { anthropicErrorBody, messagesToChat } from './messages-convert.js';
+import type { RouterFiles } from '../../files/router-files.js';
+import { messagesFileIds, resolveFileSources } from './resolve-file-sources.js';
 import { chatChunksToMessageEvents, chatToMessage } from './messages-reply.js';
 
 const errorShape: ErrorShaper = (e, requestId) => anthropicErrorBody(e, requestId);
 
+/** `files`: the router's uploaded files, which blocks may name (`source.type: "file"`). */
 export function registerMessagesRoutes(
   app: FastifyInstance,
   gateway: ChatGateway,
   clock: Clock = systemClock,
+  files?: RouterFiles,
 ): void {
+  // A body that names no file is read as sent: one scan of its blocks, no await.
+  const bodyOf = (request: FastifyRequest) =>
+    messagesFileIds(request.body)
+      ? resolveFileSources(request.body, request.auth.tenant, files)
+      : request.body;
   app.post(
     '/v1/messages',
     { config: { errorShape } },
     async (request: FastifyRequest, reply: FastifyReply) => {
-      const chat = withClientBetas(messagesToChat(request.body), request.headers);
+      const chat = withClientBetas(messagesToChat(await bodyOf(request)), request.headers);
       // When the rate limits were checked, near enough: Anthropic's reset headers are times.
       const admittedAt = clock.now();
       const outcome = await callGateway(gateway, request, reply, chat, {
@@ -60,7 +69,7 @@ export function registerMessagesRoutes(
     { config: { errorShape } },
     async (request: FastifyRequest, reply: FastifyReply) => {
       const count = await gateway.countTokens({
-        request: withClientBetas(messagesToChat(request.body, true), request.headers),
+        request: withClientBetas(messagesToChat(await bodyOf(request), true), request.headers),
         auth: request.auth,
       });
       reply.header('x-router-counted-by', count.countedBy);

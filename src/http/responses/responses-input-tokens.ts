@@ -5,6 +5,8 @@
 // own count, an Anthropic one counts the bridged request; otherwise the router's own o200k count
 // of the request as bridged to chat (`x-router-counted-by` says which). Like
 // `/v1/messages/count_tokens` it neither routes nor is written to the request log.
+import type { RouterFiles } from '../../files/router-files.js';
+import { withInputFiles } from './resolve-input-files.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isObject } from '../../core/is-object.js';
 import type { ChatGateway } from '../../gateway/chat-gateway.js';
@@ -33,9 +35,10 @@ export async function countResponseInputTokens(
   conversations: ConversationObjectStore,
   request: FastifyRequest,
   reply: FastifyReply,
+  files?: RouterFiles,
 ): Promise<Json> {
   const p = await prepareResponse(
-    countableBody(request.body),
+    await withInputFiles(countableBody(request.body), request.auth.tenant, files),
     request.auth.tenant,
     store,
     conversations,

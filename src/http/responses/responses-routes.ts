@@ -30,6 +30,8 @@ import { countResponseInputTokens } from './responses-input-tokens.js';
 import { runResponseTurn } from './server-compaction.js';
 import { RUNNING_STATUSES, prepareResponse } from './responses-run.js';
 import { registerResponsesWebSocket } from './responses-websocket.js';
+import type { RouterFiles } from '../../files/router-files.js';
+import { withInputFiles } from './resolve-input-files.js';
 import {
   responsesCallOptions,
   runForegroundResponse,
@@ -45,16 +47,23 @@ export function registerResponsesRoutes(
   background: BackgroundResponses,
   conversations: ConversationObjectStore,
   authenticator?: Authenticator,
+  /** The router's uploaded files, which input parts may name (resolve-input-files.ts). */
+  files?: RouterFiles,
 ): void {
   const deps = { gateway, store, config };
   // WebSocket mode on the paths the OpenAI and AzureOpenAI (v1) clients build from `baseURL`.
   registerResponsesWebSocket(
     app,
-    { ...deps, conversations, ...(authenticator ? { authenticator } : {}) },
+    {
+      ...deps,
+      conversations,
+      ...(authenticator ? { authenticator } : {}),
+      ...(files ? { files } : {}),
+    },
     ['/v1', '/openai/v1'],
   );
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
-    const body = request.body as Json | null;
+    const body = await withInputFiles(request.body as Json | null, request.auth.tenant, files);
     const p = await prepareResponse(body, request.auth.tenant, store, conversations);
     // A turn of a conversation holds its lock until it is finished here, or by the background run.
     let handedOver = false;
@@ -132,7 +141,7 @@ export function registerResponsesRoutes(
     const opts = prefix === '/openai' ? optionalApiVersion : {};
     app.post(`${prefix}/responses`, opts, handler);
     app.post(`${prefix}/responses/input_tokens`, opts, (request, reply) =>
-      countResponseInputTokens(gateway, store, conversations, request, reply),
+      countResponseInputTokens(gateway, store, conversations, request, reply, files),
     );
     app.post(`${prefix}/responses/compact`, opts, (request, reply) =>
       compactResponse(gateway, store, conversations, request, reply),

@@ -6,6 +6,8 @@
 // stays usable. Turns run one at a time per `stream_id` lane (FIFO). The latest response of each
 // lane is kept in memory, so `previous_response_id` continues it on this connection even with
 // `store: false`; a failed turn drops the responses it touched, closing drops them all.
+import type { RouterFiles } from '../../files/router-files.js';
+import { withInputFiles } from './resolve-input-files.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Authenticator } from '../auth-hook.js';
 import type { WebSocket } from 'ws';
@@ -32,6 +34,8 @@ export interface ResponsesWebSocketDeps extends ForegroundDeps {
   /** Checks the upgrade's key again before each turn, so a key revoked, expired or moved out of
    * its `allowedIps` stops working on open connections too. Without it the upgrade's check holds. */
   authenticator?: Authenticator;
+  /** The router's uploaded files, which input parts may name. */
+  files?: RouterFiles;
 }
 
 /** Turns queued or running on one connection, over all its lanes, beyond which one is refused. */
@@ -182,7 +186,7 @@ class ResponsesConnection {
       const auth = await this.authenticate(streamId);
       if (auth === undefined) return;
       p = await prepareResponse(
-        { ...fields, stream: true },
+        await withInputFiles({ ...fields, stream: true }, auth.tenant, this.deps.files),
         auth.tenant,
         this.deps.store,
         this.deps.conversations,

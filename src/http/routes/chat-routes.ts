@@ -10,6 +10,8 @@ import type { ChatCall, ChatOutcome, Endpoint } from '../../gateway/gateway-type
 /** On the 202 of a batch line held for a deployment's Batch API: that deployment. */
 export const FORWARDED_HEADER = 'x-router-batch-forwarded';
 import type { ChatRequest } from '../../core/wire-types.js';
+import { chatFileIds, resolveChatFiles } from '../../files/resolve-chat-files.js';
+import type { RouterFiles } from '../../files/router-files.js';
 import type { ChatCompletionStore } from '../../store/chat-completion-store.js';
 import { parseChatRequest } from '../parse-chat-request.js';
 import { chatSseOptions, replyHeaders, writeSseStream } from '../sse-writer.js';
@@ -159,15 +161,30 @@ export const optionalApiVersion = {
     checkApiVersion((request.query as Record<string, string | undefined>)['api-version'], true),
 };
 
-/** The chat routes; `store` keeps the completions of `store: true` requests. */
+/**
+ * The chat routes; `store` keeps the completions of `store: true` requests; parts naming one of
+ * the caller's `files` are made inline before routing (resolve-chat-files.ts).
+ */
 export function registerChatRoutes(
   app: FastifyInstance,
   gateway: ChatGateway,
   store?: ChatCompletionStore,
+  files?: RouterFiles,
 ): void {
   const keeping = store && { store, stamp: creationClock() };
+  // A request that names no file goes on at once: one scan of its parts, no await.
+  const withFiles = (
+    request: FastifyRequest,
+    chat: ChatRequest,
+    serve: (chat: ChatRequest) => Promise<FastifyReply | void>,
+  ) =>
+    files && chatFileIds(chat)
+      ? resolveChatFiles(chat, request.auth.tenant, files).then(serve)
+      : serve(chat);
   const plain = (request: FastifyRequest, reply: FastifyReply) =>
-    serveChat(gateway, request, reply, parseChatRequest(request.body), {}, keeping);
+    withFiles(request, parseChatRequest(request.body), (chat) =>
+      serveChat(gateway, request, reply, chat, {}, keeping),
+    );
   app.post('/v1/chat/completions', plain);
   app.post('/openai/v1/chat/completions', plain);
   app.post('/chat/completions', plain);
@@ -178,14 +195,15 @@ export function registerChatRoutes(
     '/openai/deployments/:deployment/chat/completions',
     (request, reply) => {
       checkApiVersion(request.query['api-version']);
-      const chat = parseChatRequest(request.body, true);
-      return serveChat(
-        gateway,
-        request,
-        reply,
-        chat,
-        { deploymentFromPath: request.params.deployment },
-        keeping,
+      return withFiles(request, parseChatRequest(request.body, true), (chat) =>
+        serveChat(
+          gateway,
+          request,
+          reply,
+          chat,
+          { deploymentFromPath: request.params.deployment },
+          keeping,
+        ),
       );
     },
   );

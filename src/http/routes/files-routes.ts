@@ -1,7 +1,11 @@
-// OpenAI's Files API, for the Batch API's input and output files: `POST /v1/files` (multipart:
-// `file`, `purpose: batch`, optional `expires_after[anchor|seconds]`), `GET /v1/files`, `GET` and
-// `DELETE /v1/files/{id}`, `GET /v1/files/{id}/content`; also on Azure's `/openai/v1/files` and
-// dated `/openai/files?api-version=…`. A tenant sees only its own files. The multipart parser
+// OpenAI's Files API, for the Batch API's input and output files and for files used as model input
+// (`user_data`, `assistants`, `vision`: named by `file_id` in a request, made inline before routing,
+// router-files.ts): `POST /v1/files` (multipart: `file`, `purpose`, optional
+// `expires_after[anchor|seconds]`), `GET /v1/files`, `GET` and `DELETE /v1/files/{id}`,
+// `GET /v1/files/{id}/content`; also on Azure's `/openai/v1/files` and dated
+// `/openai/files?api-version=…`. An Anthropic client (`anthropic-version`) gets Anthropic's Files
+// API on `/v1/files` instead (anthropic-files.ts): its upload has no purpose (kept as `user_data`),
+// its shapes and errors are Anthropic's. A tenant sees only its own files. The multipart parser
 // (@fastify/multipart) is registered for these routes only.
 import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -13,6 +17,16 @@ import type { BatchStore, StoredFile } from '../../store/batch-store.js';
 import { filteredPage } from '../../store/filtered-page.js';
 import { openAiList } from './openai-list.js';
 import { checkApiVersion } from './chat-routes.js';
+import { IMAGE_TYPES, detectMimeType, isModelInputType } from '../../files/file-type.js';
+import { MODEL_INPUT_PURPOSES, isModelInputFile, mimeTypeOf } from '../../files/router-files.js';
+import type { ErrorShaper } from '../error-handler.js';
+import { anthropicErrorBody } from '../anthropic/messages-convert.js';
+import {
+  anthropicExpiry,
+  anthropicFileObject,
+  anthropicFilePage,
+  fromAnthropic,
+} from './anthropic-files.js';
 
 /** OpenAI's bounds on `expires_after.seconds` (one hour to 30 days). */
 const MIN_EXPIRY_S = 3_600;
@@ -22,7 +36,21 @@ const MAX_EXPIRY_S = 2_592_000;
  * The files the Files API shows: its own purposes (another API's files, a Message Batch's, belong
  * to their batch), not expired (gone at once, whether or not the sweep has deleted them yet).
  */
-const LISTED_PURPOSES = new Set(['batch', 'batch_output']);
+const LISTED_PURPOSES = new Set(['batch', 'batch_output', ...MODEL_INPUT_PURPOSES]);
+
+/** The purposes an upload may name: the Batch API's, and model input's. */
+const UPLOAD_PURPOSES = ['batch', ...MODEL_INPUT_PURPOSES];
+
+/**
+ * The largest file used as model input: it goes upstream inline (base64, a third larger), and
+ * Anthropic takes requests up to 32 MB (https://docs.claude.com/en/docs/build-with-claude/pdf-support),
+ * OpenAI images up to 20 MB.
+ */
+export const MAX_INPUT_FILE_BYTES = 20_000_000;
+
+/** Errors in OpenAI's envelope, or Anthropic's for an Anthropic client. */
+const errorShape: ErrorShaper = (e, requestId, request) =>
+  request && fromAnthropic(request) ? anthropicErrorBody(e, requestId) : e.toEnvelope();
 
 export function isListedFile(f: StoredFile, now: number): boolean {
   return LISTED_PURPOSES.has(f.purpose) && (f.expiresAt === undefined || f.expiresAt > now);
@@ -81,29 +109,37 @@ export async function registerFilesRoutes(
     });
     scope.addHook('onRequest', batchApiGuard(config));
     const prefixes = ['/v1', '/openai/v1', '/openai'];
-    const found = async (id: string, owner: string) => {
+    const opts = { config: { errorShape } };
+    // An Anthropic client sees the model-input files only (its API has no batch files).
+    const found = async (request: FastifyRequest, id: string) => {
+      const owner = request.auth.tenant;
       const f = await store.getFile(id, owner);
-      if (!f || !isListedFile(f, clock.now()))
+      const now = clock.now();
+      if (!f || !(fromAnthropic(request) ? isModelInputFile(f, now) : isListedFile(f, now)))
         throw notFound(`No such File object: ${id}`, 'file_not_found', 'file_id');
       return f;
     };
     for (const p of prefixes) {
-      scope.post(`${p}/files`, async (request, reply) => {
+      scope.post(`${p}/files`, opts, async (request, reply) => {
+        const anthropic = fromAnthropic(request);
         if (!request.isMultipart())
           throw invalidRequest(
-            'Upload a file as multipart/form-data with the fields "file" and "purpose".',
+            anthropic
+              ? 'Upload a file as multipart/form-data with the field "file".'
+              : 'Upload a file as multipart/form-data with the fields "file" and "purpose".',
             'file',
           );
         const fields: Record<string, string> = {};
-        let upload: { filename: string; content: Buffer } | undefined;
+        let upload: { filename: string; content: Buffer; declared: string } | undefined;
         try {
           for await (const part of request.parts()) {
             if (part.type === 'file') {
               if (part.fieldname !== 'file' || upload)
                 throw invalidRequest('Send one file, in the field "file".', 'file');
               upload = {
-                filename: part.filename || 'upload.jsonl',
+                filename: part.filename || (anthropic ? 'unnamed' : 'upload.jsonl'),
                 content: await readUpload(part.file, maxBytes),
+                declared: part.mimetype,
               };
             } else fields[part.fieldname] = String(part.value);
           }
@@ -115,33 +151,45 @@ export async function registerFilesRoutes(
           throw e;
         }
         if (!upload) throw invalidRequest('The form has no "file" field.', 'file');
-        if (fields.purpose !== 'batch')
+        // An Anthropic upload has no purpose: it is model input.
+        const purpose = anthropic ? 'user_data' : fields.purpose;
+        if (!purpose || !UPLOAD_PURPOSES.includes(purpose))
           throw invalidRequest(
-            `purpose must be "batch": this router keeps files for the Batch API only${fields.purpose ? ` (got "${fields.purpose.slice(0, 40)}")` : ''}.`,
+            `purpose must be one of ${UPLOAD_PURPOSES.map((x) => `"${x}"`).join(', ')}: this router keeps files for the Batch API (batch) and as model input (user_data, assistants, vision)${purpose ? ` (got "${purpose.slice(0, 40)}")` : ''}.`,
             'purpose',
           );
-        const seconds = expiryFrom(
-          fields['expires_after[anchor]'],
-          fields['expires_after[seconds]'],
-          'expires_after',
-        );
+        const mimeType = detectMimeType(upload.content, upload.filename, upload.declared);
+        if (purpose !== 'batch') checkModelInput(purpose, mimeType, upload.content.length);
+        const seconds = anthropic
+          ? anthropicExpiry(fields.expires_in_seconds)
+          : expiryFrom(
+              fields['expires_after[anchor]'],
+              fields['expires_after[seconds]'],
+              'expires_after',
+            );
         const now = clock.now();
         const file: StoredFile = {
           id: newId('file-'),
           owner: request.auth.tenant,
-          purpose: 'batch',
+          purpose,
           filename: upload.filename,
           bytes: upload.content.length,
           createdAt: now,
           ...(seconds !== undefined ? { expiresAt: now + seconds * 1000 } : {}),
+          mimeType,
         };
         await store.putFile(file, upload.content);
-        return fileObject(file);
+        return anthropic ? anthropicFileObject(file) : fileObject(file);
       });
       scope.get<{ Querystring: Record<string, string | undefined> }>(
         `${p}/files`,
+        opts,
         async (request) => {
           const q = request.query;
+          if (fromAnthropic(request))
+            return anthropicFilePage(store, request.auth.tenant, q, (f) =>
+              isModelInputFile(f, clock.now()),
+            );
           const limit = queryNumber(q.limit, 'limit', 10_000, 1, 10_000);
           if (q.order !== undefined && q.order !== 'asc' && q.order !== 'desc')
             throw invalidRequest('order must be "asc" or "desc".', 'order');
@@ -166,25 +214,59 @@ export async function registerFilesRoutes(
           return openAiList(rows, limit, fileObject);
         },
       );
-      scope.get<{ Params: { id: string } }>(`${p}/files/:id`, async (request) =>
-        fileObject(await found(request.params.id, request.auth.tenant)),
-      );
-      scope.get<{ Params: { id: string } }>(`${p}/files/:id/content`, async (request, reply) => {
-        const { id } = request.params;
-        await found(id, request.auth.tenant);
-        const content = await store.getFileContent(id, request.auth.tenant);
-        if (!content) throw notFound(`No such File object: ${id}`, 'file_not_found', 'file_id');
-        return reply.header('content-type', 'application/octet-stream').send(content);
+      scope.get<{ Params: { id: string } }>(`${p}/files/:id`, opts, async (request) => {
+        const f = await found(request, request.params.id);
+        return fromAnthropic(request) ? anthropicFileObject(f) : fileObject(f);
       });
-      scope.delete<{ Params: { id: string } }>(`${p}/files/:id`, async (request) => {
+      scope.get<{ Params: { id: string } }>(
+        `${p}/files/:id/content`,
+        opts,
+        async (request, reply) => {
+          const { id } = request.params;
+          const f = await found(request, id);
+          const content = await store.getFileContent(id, request.auth.tenant);
+          if (!content) throw notFound(`No such File object: ${id}`, 'file_not_found', 'file_id');
+          // A batch file's bytes as OpenAI sends them; a model-input file with its own type.
+          const type =
+            f.purpose === 'batch' || f.purpose === 'batch_output'
+              ? undefined
+              : mimeTypeOf(f, content);
+          return reply.header('content-type', type ?? 'application/octet-stream').send(content);
+        },
+      );
+      scope.delete<{ Params: { id: string } }>(`${p}/files/:id`, opts, async (request) => {
         const { id } = request.params;
-        await found(id, request.auth.tenant);
+        await found(request, id);
         if (!(await store.deleteFile(id, request.auth.tenant)))
           throw notFound(`No such File object: ${id}`, 'file_not_found', 'file_id');
-        return { id, object: 'file', deleted: true };
+        return fromAnthropic(request)
+          ? { id, type: 'file_deleted' }
+          : { id, object: 'file', deleted: true };
       });
     }
   });
+}
+
+/** A model-input upload's type and size, checked (a 400 or 413 that says what is taken). */
+function checkModelInput(purpose: string, mimeType: string, bytes: number): void {
+  if (purpose === 'vision' ? !IMAGE_TYPES.has(mimeType) : !isModelInputType(mimeType))
+    throw invalidRequest(
+      `A ${purpose} file must be ${purpose === 'vision' ? 'an image' : 'a PDF, an image or text'} (${
+        purpose === 'vision' ? '' : 'application/pdf, text/*, application/json, '
+      }image/png, image/jpeg, image/gif, image/webp) that a model can read; this one is ${mimeType}.`,
+      'file',
+      'unsupported_file',
+    );
+  // A 400, not the 413 of the router's own limit: the upload was read whole, and the limit is
+  // the purpose's.
+  if (bytes > MAX_INPUT_FILE_BYTES)
+    throw new GatewayError({
+      status: 400,
+      type: 'invalid_request_error',
+      code: 'file_too_large',
+      param: 'file',
+      message: `A file used as model input may be up to ${MAX_INPUT_FILE_BYTES} bytes (it goes to the model inline); this one is ${bytes}.`,
+    });
 }
 
 /**

@@ -57,6 +57,44 @@ describe('Chat → Anthropic request', () => {
     expect(messages[2]!.content.map((b) => b.tool_use_id)).toEqual(['c1', 'c2']);
   });
 
+  it('file parts: a PDF as a base64 document, text as a plain-text document, an image as an image', () => {
+    const body = chatToAnthropicRequest(
+      {
+        model: 'x',
+        messages: [
+          {
+            role: 'user',
+            content: [
+              {
+                type: 'file',
+                file: { file_data: 'data:application/pdf;base64,JVBERi0=', filename: 'a.pdf' },
+              },
+              {
+                type: 'file',
+                file: { file_data: 'data:text/csv;base64,YSxiCjEsMgo=', filename: 't.csv' },
+              },
+              { type: 'file', file: { file_data: 'data:image/png;base64,iVBORw==' } },
+            ],
+          },
+        ],
+      } as ChatRequest,
+      claude,
+    );
+    expect((body.messages as { content: unknown[] }[])[0]!.content).toEqual([
+      {
+        type: 'document',
+        source: { type: 'base64', media_type: 'application/pdf', data: 'JVBERi0=' },
+        title: 'a.pdf',
+      },
+      {
+        type: 'document',
+        source: { type: 'text', media_type: 'text/plain', data: 'a,b\n1,2\n' },
+        title: 't.csv',
+      },
+      { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'iVBORw==' } },
+    ]);
+  });
+
   it('reasoning_effort becomes a thinking budget below max_tokens, and sampling parameters are left out', () => {
     const body = chatToAnthropicRequest(
       {

@@ -1,6 +1,7 @@
 // Chat Completions → Anthropic Messages for the Anthropic provider (CONTRACTS.md §5; Anthropic
 // docs: https://docs.claude.com/en/api/messages): the request out. Replies, stream events and
 // errors come back through anthropic-reply.ts.
+import { isTextType } from '../../files/file-type.js';
 import type { DeploymentConfig } from '../../config/deployment-schema.js';
 import { invalidRequest } from '../../core/errors.js';
 import { isObject } from '../../core/is-object.js';
@@ -63,8 +64,10 @@ function imageBlock(url: string): Json {
 
 /**
  * An inline file (OpenAI's `file` part: `file_data` a data URL, or bare base64 of a PDF) → Claude's
- * `document` block. A `file_id` names a file uploaded to OpenAI or Azure, which Claude cannot read:
- * eligibility never sends one here, and this says so if it were.
+ * `document` block: a PDF as base64, text (`text/*`, JSON) as a plain-text document, an image as
+ * an image block (https://docs.claude.com/en/docs/build-with-claude/pdf-support). A `file_id`
+ * names a file uploaded to OpenAI or Azure, which Claude cannot read (the router's own files are
+ * inline by now): eligibility never sends one here, and this says so if it were.
  */
 function documentBlock(file: { file_data?: string; file_id?: string; filename?: string }): Json {
   if (typeof file.file_data !== 'string')
@@ -73,15 +76,21 @@ function documentBlock(file: { file_data?: string; file_id?: string; filename?: 
       'messages',
     );
   const m = /^data:([^;,]+);base64,(.*)$/s.exec(file.file_data);
-  return {
-    type: 'document',
-    source: {
-      type: 'base64',
-      media_type: m ? m[1] : 'application/pdf',
-      data: m ? m[2] : file.file_data,
-    },
-    ...(file.filename ? { title: file.filename } : {}),
-  };
+  const mediaType = m ? m[1]! : 'application/pdf';
+  const data = m ? m[2]! : file.file_data;
+  if (mediaType.startsWith('image/')) return imageBlock(file.file_data);
+  const title = file.filename ? { title: file.filename } : {};
+  if (isTextType(mediaType))
+    return {
+      type: 'document',
+      source: {
+        type: 'text',
+        media_type: 'text/plain',
+        data: Buffer.from(data, 'base64').toString('utf8'),
+      },
+      ...title,
+    };
+  return { type: 'document', source: { type: 'base64', media_type: mediaType, data }, ...title };
 }
 
 /** A part's or tool's prompt-caching breakpoint, as OpenAI-format clients mark it for Claude. */

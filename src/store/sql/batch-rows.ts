@@ -11,7 +11,8 @@ import {
 } from '../batch-store.js';
 
 /** A file's metadata columns: everything but `content`. */
-export const FILE_COLUMNS = 'id, owner, purpose, filename, bytes, created_at, expires_at';
+export const FILE_COLUMNS =
+  'id, owner, purpose, filename, bytes, created_at, expires_at, mime_type';
 
 /** A batch's columns as the BatchStore sees it: its lease stays inside the SQL stores. */
 export const BATCH_COLUMNS = 'id, owner, created_at, status, cancel_requested_at, doc';
@@ -33,7 +34,7 @@ export interface BatchTables {
 
 /** A row of FILE_COLUMNS as the driver returns it. */
 export type FileRow = Record<
-  'id' | 'owner' | 'purpose' | 'filename' | 'bytes' | 'created_at' | 'expires_at',
+  'id' | 'owner' | 'purpose' | 'filename' | 'bytes' | 'created_at' | 'expires_at' | 'mime_type',
   unknown
 >;
 
@@ -45,7 +46,17 @@ export type BatchRow = Record<
 
 /** `putFile`'s parameters in column order, `content` last. */
 export function fileParams(f: StoredFile, content: Buffer): unknown[] {
-  return [f.id, f.owner, f.purpose, f.filename, f.bytes, f.createdAt, f.expiresAt ?? null, content];
+  return [
+    f.id,
+    f.owner,
+    f.purpose,
+    f.filename,
+    f.bytes,
+    f.createdAt,
+    f.expiresAt ?? null,
+    f.mimeType ?? null,
+    content,
+  ];
 }
 
 /** Numbers from BIGINT columns whatever the driver gives; no `expiresAt` for NULL. */
@@ -58,6 +69,7 @@ export function fileFromRow(r: FileRow): StoredFile {
     bytes: Number(r.bytes),
     createdAt: Number(r.created_at),
     ...(r.expires_at === null ? {} : { expiresAt: Number(r.expires_at) }),
+    ...(r.mime_type === null || r.mime_type === undefined ? {} : { mimeType: String(r.mime_type) }),
   };
 }
 

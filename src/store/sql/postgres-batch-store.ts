@@ -51,7 +51,7 @@ export function createPostgresBatchStore(
     ...createPostgresWebhookOutbox(pool, outbox, ready),
     async putFile(file, content) {
       await query(
-        `INSERT INTO ${files} (${FILE_COLUMNS}, content) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        `INSERT INTO ${files} (${FILE_COLUMNS}, content) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
         fileParams(file, content),
       );
     },

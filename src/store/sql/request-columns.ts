@@ -241,6 +241,9 @@ export const MIGRATIONS: { version: number; sql: string }[] = [
       seq INTEGER NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (owner, conversation_id, seq));
     CREATE UNIQUE INDEX IF NOT EXISTS conversation_items_id ON conversation_items (owner, conversation_id, id)`,
   },
+  // A file's MIME type, as the upload was found to be (files used as model input: user_data,
+  // assistants, vision). NULL for files from before it (batch JSONL).
+  { version: 16, sql: 'ALTER TABLE files ADD COLUMN mime_type TEXT' },
 ];
 
 // Every table the migrations create, by name.

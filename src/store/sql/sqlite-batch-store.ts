@@ -47,7 +47,7 @@ export function createSqliteBatchStore(
     ...createSqliteWebhookOutbox(db, sql),
     async putFile(file, content) {
       (
-        await sql(`INSERT INTO files (${FILE_COLUMNS}, content) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+        await sql(`INSERT INTO files (${FILE_COLUMNS}, content) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
       ).run(...fileParams(file, content));
     },
     async getFile(id, owner) {
