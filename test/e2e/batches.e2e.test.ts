@@ -324,7 +324,7 @@ describe('Batch API with the openai SDK', () => {
     expect(noForm.json().error.message).toMatch(/multipart\/form-data/);
     const c = client(KEY_A);
     await expect(
-      c.files.create({ file: await toFile(Buffer.from('{}'), 'a.jsonl'), purpose: 'assistants' }),
+      c.files.create({ file: await toFile(Buffer.from('{}'), 'a.jsonl'), purpose: 'fine-tune' }),
     ).rejects.toMatchObject({ status: 400, param: 'purpose' });
     const file = await c.files.create({
       file: await toFile(Buffer.from(jsonl([chat('1', 'small')])), 'ok.jsonl'),
