@@ -202,15 +202,9 @@ export async function createRuntime(
   const affinity = createSharedAffinityStore(shared.state, replica, streamLog, () => clock.now());
   const load = new DeploymentLoad(clock);
   if (initial.telemetry.metrics) watchDeploymentLoad(() => load.snapshotAll());
-  const moderations = new ModerationsGateway({
-    config: holder,
-    adapters: registry,
-    clock,
-    breakers,
-    recorder,
-    policies,
-    load,
-  });
+  // The gateways of named calls (moderations, embeddings, images and audio) share these parts.
+  const named = { config: holder, adapters: registry, clock, breakers, recorder, policies, load };
+  const moderations = new ModerationsGateway(named);
   const gateway = new ChatGateway({
     config: holder,
     adapters: registry,
@@ -337,31 +331,10 @@ export async function createRuntime(
           budgets,
           maxRecords: () => cfg().requestLog.usageMaxRecords,
         }),
-      (a) =>
-        registerEmbeddingsRoutes(
-          a,
-          new EmbeddingsGateway({
-            config: holder,
-            adapters: registry,
-            clock,
-            breakers,
-            recorder,
-            policies,
-            answerCache,
-            load,
-          }),
-        ),
+      (a) => registerEmbeddingsRoutes(a, new EmbeddingsGateway({ ...named, answerCache })),
       (a) => registerModerationsRoutes(a, moderations),
       (a) => {
-        const media = new MediaGateway({
-          config: holder,
-          adapters: registry,
-          clock,
-          breakers,
-          recorder,
-          policies,
-          load,
-        });
+        const media = new MediaGateway(named);
         registerImagesRoutes(a, media);
         return registerAudioRoutes(a, media);
       },

@@ -10,8 +10,6 @@ import type { RequestRecord } from '../store/request-record.js';
 import { inputCostUsd } from './cost.js';
 import { finishFailedRequest, finishRecord, openRecord } from './finish-record.js';
 import type { AdmitContext, ChatCall } from './gateway-types.js';
-import { PoolBalancer } from './pool-order.js';
-import { DeploymentLoad } from './deployment-load.js';
 import type { AnswerCache } from './answer-cache.js';
 import {
   assembleVectors,
@@ -28,7 +26,12 @@ import {
   type EmbedFailoverDeps,
   type EmbeddingData,
 } from './embed-with-failover.js';
-import { callOrWait, servedHeaders, type NamedGatewayDeps } from './named-failover.js';
+import {
+  callOrWait,
+  namedFailoverDeps,
+  servedHeaders,
+  type NamedGatewayDeps,
+} from './named-failover.js';
 import { resolveNamedModel } from './request-target.js';
 import { noteQueued } from './wait-for-headroom.js';
 
@@ -42,13 +45,11 @@ export type EmbeddingsCall = Omit<ChatCall, 'request' | 'endpoint' | 'native' | 
 };
 
 export class EmbeddingsGateway {
-  private readonly load: DeploymentLoad;
   /** The upstream calls' parts; its pool balancer's turns, load and latency are this replica's. */
   private readonly failover: EmbedFailoverDeps;
 
   constructor(private readonly deps: EmbeddingsDeps) {
-    this.load = deps.load ?? new DeploymentLoad(deps.clock);
-    this.failover = { ...deps, load: this.load, pools: new PoolBalancer(this.load) };
+    this.failover = namedFailoverDeps(deps);
   }
 
   async handle(

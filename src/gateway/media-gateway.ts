@@ -16,7 +16,6 @@ import type {
 } from '../core/wire-types.js';
 import type { ProviderAdapter, UpstreamAudio, UpstreamTranscript } from '../providers/types.js';
 import type { RequestRecord } from '../store/request-record.js';
-import { DeploymentLoad } from './deployment-load.js';
 import { finishFailedRequest, finishRecord, openRecord } from './finish-record.js';
 import type { AdmitContext, ChatCall, Endpoint } from './gateway-types.js';
 import { imagesCost, speechCost, transcriptCost, type MediaCost } from './media-cost.js';
@@ -27,8 +26,8 @@ import {
   type NamedAttempt,
   type NamedFailoverDeps,
   type NamedGatewayDeps,
+  namedFailoverDeps,
 } from './named-failover.js';
-import { PoolBalancer } from './pool-order.js';
 import { resolveNamedModel } from './request-target.js';
 import { trackedCall } from './tracked-call.js';
 import { noteQueued } from './wait-for-headroom.js';
@@ -55,8 +54,7 @@ export class MediaGateway {
   private readonly failover: NamedFailoverDeps;
 
   constructor(private readonly deps: MediaDeps) {
-    const load = deps.load ?? new DeploymentLoad(deps.clock);
-    this.failover = { ...deps, load, pools: new PoolBalancer(load) };
+    this.failover = namedFailoverDeps(deps);
   }
 
   /** Images for the request's prompt; cost per image (by quality and size) plus token usage. */

@@ -13,7 +13,6 @@ import type { ProviderAdapter } from '../providers/types.js';
 import { newRequestRecord } from '../store/request-record.js';
 import { newId } from '../core/ids.js';
 import { inputCostUsd } from './cost.js';
-import { DeploymentLoad } from './deployment-load.js';
 import { finishFailedRequest, finishRecord, openRecord } from './finish-record.js';
 import { targetMembers, type AdmitContext, type ChatCall, type Target } from './gateway-types.js';
 import {
@@ -23,8 +22,8 @@ import {
   type NamedAttempt,
   type NamedFailoverDeps,
   type NamedGatewayDeps,
+  namedFailoverDeps,
 } from './named-failover.js';
-import { PoolBalancer } from './pool-order.js';
 import { resolveNamedModel } from './request-target.js';
 import { trackedCall } from './tracked-call.js';
 import { noteQueued } from './wait-for-headroom.js';
@@ -49,8 +48,7 @@ export class ModerationsGateway {
   private readonly failover: NamedFailoverDeps;
 
   constructor(private readonly deps: ModerationsDeps) {
-    const load = deps.load ?? new DeploymentLoad(deps.clock);
-    this.failover = { ...deps, load, pools: new PoolBalancer(load) };
+    this.failover = namedFailoverDeps(deps);
   }
 
   async handle(

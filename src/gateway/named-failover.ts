@@ -12,7 +12,7 @@ import { budgetExceeded } from '../policy/budget.js';
 import type { ProviderAdapter } from '../providers/types.js';
 import type { RequestRecord, RequestRecorder } from '../store/request-record.js';
 import type { CircuitBreakers } from './circuit-breaker.js';
-import type { DeploymentLoad } from './deployment-load.js';
+import { DeploymentLoad } from './deployment-load.js';
 import {
   clientClosed,
   failedAttempt,
@@ -20,7 +20,7 @@ import {
   toGatewayError,
 } from './execute-with-failover.js';
 import type { AdmitResult, ChatCall, GatewayPolicies, Target } from './gateway-types.js';
-import type { PoolBalancer } from './pool-order.js';
+import { PoolBalancer } from './pool-order.js';
 import { NoHeadroom, waitForHeadroom } from './wait-for-headroom.js';
 
 /** What the calls need: the gateway's parts (built once per gateway, not per request). */
@@ -43,6 +43,13 @@ export interface NamedFailoverDeps {
   load: DeploymentLoad;
   pools: PoolBalancer;
   policies?: GatewayPolicies;
+}
+
+/** A named gateway's upstream-call parts: the shared load tracker (or one of its own) and a pool
+ * balancer whose turns are this gateway's. */
+export function namedFailoverDeps(deps: NamedGatewayDeps): NamedFailoverDeps {
+  const load = deps.load ?? new DeploymentLoad(deps.clock);
+  return { ...deps, load, pools: new PoolBalancer(load) };
 }
 
 /** The members a request may use and the tokens each attempt charges their rate limits. */
