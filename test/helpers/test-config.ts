@@ -102,3 +102,18 @@ export function openaiDeployment(overrides: Partial<DeploymentInput> = {}): Depl
     ...overrides,
   });
 }
+
+/** An `openai` deployment of GPT-5.1-Codex that takes the Responses API natively, at a port
+ * nothing listens on (tests give it a scripted HTTP client). */
+export function nativeCodexDeployment(): DeploymentInput {
+  return {
+    name: 'codex',
+    provider: 'openai',
+    model: 'gpt-5.1-codex',
+    baseUrl: 'http://127.0.0.1:9/v1',
+    prices: { inputPer1M: 1.25, outputPer1M: 10 },
+    contextWindow: 400_000,
+    maxOutputTokens: 128_000,
+    capabilities: { reasoning: true, responsesApi: true },
+  };
+}

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildTestApp } from '../../../test/helpers/build-test-app.js';
 import { scriptedHttp } from '../../../test/helpers/fake-http.js';
-import { testConfig } from '../../../test/helpers/test-config.js';
+import { testConfig, nativeCodexDeployment } from '../../../test/helpers/test-config.js';
 import { createOpenAiAdapter } from '../../providers/openai/openai-adapter.js';
 import { createResponseStore } from '../../store/response-store.js';
 
@@ -51,18 +51,7 @@ function response(output: Json[]): Json {
 
 async function setup(answers: Json[][]) {
   const config = testConfig({
-    deployments: [
-      {
-        name: 'codex',
-        provider: 'openai',
-        model: 'gpt-5.1-codex',
-        baseUrl: 'http://127.0.0.1:9/v1',
-        prices: { inputPer1M: 1.25, outputPer1M: 10 },
-        contextWindow: 400_000,
-        maxOutputTokens: 128_000,
-        capabilities: { reasoning: true, responsesApi: true },
-      },
-    ],
+    deployments: [nativeCodexDeployment()],
     routers: [],
   });
   let turn = 0;

@@ -7,7 +7,7 @@ import { buildTestApp } from '../../../test/helpers/build-test-app.js';
 import { fakeAdapter } from '../../../test/helpers/fake-adapter.js';
 import { scriptedHttp } from '../../../test/helpers/fake-http.js';
 import { createOpenAiAdapter } from '../../providers/openai/openai-adapter.js';
-import { testConfig } from '../../../test/helpers/test-config.js';
+import { testConfig, nativeCodexDeployment } from '../../../test/helpers/test-config.js';
 import type { ChatMessage } from '../../core/wire-types.js';
 import { createResponseStore } from '../../store/response-store.js';
 import { SUMMARY_HEADING } from './compaction-item.js';
@@ -216,18 +216,7 @@ describe('POST /v1/responses/compact', () => {
 
   it("uses the router's own compaction on a native Responses upstream, whose next turn gets the summary", async () => {
     const config = testConfig({
-      deployments: [
-        {
-          name: 'codex',
-          provider: 'openai',
-          model: 'gpt-5.1-codex',
-          baseUrl: 'http://127.0.0.1:9/v1',
-          prices: { inputPer1M: 1.25, outputPer1M: 10 },
-          contextWindow: 400_000,
-          maxOutputTokens: 128_000,
-          capabilities: { reasoning: true, responsesApi: true },
-        },
-      ],
+      deployments: [nativeCodexDeployment()],
       routers: [],
     });
     const { http, sent } = scriptedHttp((url) =>

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { buildTestApp } from '../../../test/helpers/build-test-app.js';
 import { fakeAdapter } from '../../../test/helpers/fake-adapter.js';
 import { scriptedHttp } from '../../../test/helpers/fake-http.js';
-import { testConfig } from '../../../test/helpers/test-config.js';
+import { testConfig, nativeCodexDeployment } from '../../../test/helpers/test-config.js';
 import { countPromptTokens } from '../../core/prompt-text.js';
 import { createOpenAiAdapter } from '../../providers/openai/openai-adapter.js';
 import { createResponseStore } from '../../store/response-store.js';
@@ -185,18 +185,7 @@ describe('POST /v1/responses/input_tokens', () => {
 describe('input_tokens on a deployment that speaks Responses natively', () => {
   async function nativeSetup(answer: { status?: number; body: unknown }) {
     const config = testConfig({
-      deployments: [
-        {
-          name: 'codex',
-          provider: 'openai',
-          model: 'gpt-5.1-codex',
-          baseUrl: 'http://127.0.0.1:9/v1',
-          prices: { inputPer1M: 1.25, outputPer1M: 10 },
-          contextWindow: 400_000,
-          maxOutputTokens: 128_000,
-          capabilities: { reasoning: true, responsesApi: true },
-        },
-      ],
+      deployments: [nativeCodexDeployment()],
       routers: [],
     });
     const { http, sent } = scriptedHttp(() => answer);

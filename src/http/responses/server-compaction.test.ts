@@ -8,7 +8,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { buildTestApp } from '../../../test/helpers/build-test-app.js';
 import { fakeAdapter, type Step } from '../../../test/helpers/fake-adapter.js';
 import { scriptedHttp } from '../../../test/helpers/fake-http.js';
-import { testConfig, testConfigInput } from '../../../test/helpers/test-config.js';
+import {
+  testConfig,
+  testConfigInput,
+  nativeCodexDeployment,
+} from '../../../test/helpers/test-config.js';
 import { parseConfig } from '../../config/load-config.js';
 import { as, tenants } from '../../../test/helpers/two-tenants.js';
 import type { ChatMessage } from '../../core/wire-types.js';
@@ -436,18 +440,7 @@ describe('the official openai SDK', () => {
 describe('a native Responses upstream', () => {
   it('is not asked to compact: it gets the compacted input, without context_management', async () => {
     const config = testConfig({
-      deployments: [
-        {
-          name: 'codex',
-          provider: 'openai',
-          model: 'gpt-5.1-codex',
-          baseUrl: 'http://127.0.0.1:9/v1',
-          prices: { inputPer1M: 1.25, outputPer1M: 10 },
-          contextWindow: 400_000,
-          maxOutputTokens: 128_000,
-          capabilities: { reasoning: true, responsesApi: true },
-        },
-      ],
+      deployments: [nativeCodexDeployment()],
       routers: [],
     });
     const { http, sent } = scriptedHttp((url) =>
