@@ -1,5 +1,6 @@
 // buildApp(deps): the Fastify instance with hooks in order and routes mounted; no logic here.
 import fastifyWebsocket from '@fastify/websocket';
+import type { IncomingMessage } from 'node:http';
 import Fastify, {
   LogController,
   type FastifyBaseLogger,
@@ -90,6 +91,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       if (socket.readyState === socket.OPEN) socket.close(1011, 'internal error');
     },
   });
+  // The 101 that accepts an upgrade is written by `ws`, not by a reply: it names the request too,
+  // so a turn's request id (`<upgrade id>.wsN`) can be traced back to the connection.
+  const upgradeIds = new WeakMap<IncomingMessage, string>();
+  app.websocketServer.on('headers', (headers: string[], req: IncomingMessage) => {
+    const id = upgradeIds.get(req);
+    if (id) headers.push(`x-request-id: ${id}`);
+  });
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0] ?? '';
     return sendError(
@@ -105,6 +113,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await registerCors(app, deps.config);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    if (request.ws) upgradeIds.set(request.raw, request.id);
     // Anthropic's API names every reply's request in `request-id`, errors too; its SDK reads it
     // there (APIError.requestID).
     if (isAnthropicClient(request)) reply.header('request-id', request.id);

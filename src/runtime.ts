@@ -46,6 +46,7 @@ import {
   batchMetrics,
   setCircuitState,
   watchDeploymentLoad,
+  watchWebSocketConnections,
 } from './telemetry/metrics.js';
 import { circuitAlert } from './telemetry/alerts.js';
 import type { RequestRecorder } from './store/request-record.js';
@@ -353,6 +354,7 @@ export async function createRuntime(
         }),
     ],
   });
+  if (initial.telemetry.metrics) watchWebSocketConnections(() => app.websocketServer.clients.size);
   batches.start(app);
   const connections = trackUnusedConnections(app.server);
   return {

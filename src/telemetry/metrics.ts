@@ -122,6 +122,21 @@ new Gauge({
   },
 });
 
+let webSocketSource: (() => number) | undefined;
+new Gauge({
+  name: 'model_router_websocket_connections',
+  help: "WebSocket connections open on this replica (the Responses API's WebSocket mode)",
+  registers: [registry],
+  collect() {
+    if (webSocketSource) this.set(webSocketSource());
+  },
+});
+
+/** Reads the open WebSocket connections (the last app started) when /metrics is scraped. */
+export function watchWebSocketConnections(source: () => number): void {
+  webSocketSource = source;
+}
+
 /** Reads the deployments' load for the gauges above when /metrics is scraped. */
 export function watchDeploymentLoad(source: () => Record<string, LoadSnapshot>): void {
   loadSource = source;

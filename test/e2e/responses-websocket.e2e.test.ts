@@ -407,6 +407,40 @@ describe('Responses WebSocket mode', () => {
     expect(await c.closed).toEqual({ code: 1001, reason: 'the router is shutting down' });
   });
 
+  it('names the upgrade in the 101 (x-request-id, as turns are logged) and counts open connections', async () => {
+    // Its own router: the gauge reads the last one started.
+    const [own, url] = await start();
+    const gauge = async () => {
+      const text = await (await fetch(`${url}/metrics`)).text();
+      return Number(/^model_router_websocket_connections (\d+)$/m.exec(text)?.[1]);
+    };
+    expect(await gauge()).toBe(0);
+    const raw = new WebSocket(`${url.replace('http', 'ws')}/v1/responses`, {
+      headers: { authorization: `Bearer ${KEY}`, 'x-request-id': 'req_ws_trace_1' },
+    });
+    const upgraded = new Promise<Record<string, unknown>>((resolve, reject) => {
+      raw.on('upgrade', (res) => resolve(res.headers));
+      raw.on('error', reject);
+    });
+    const opened = new Promise((resolve) => raw.once('open', resolve));
+    expect((await upgraded)['x-request-id']).toBe('req_ws_trace_1');
+    await opened;
+    expect(await gauge()).toBe(1);
+    const done = new Promise<void>((resolve) =>
+      raw.on('message', (d) => {
+        if ((JSON.parse(String(d)) as { type: string }).type === 'response.completed') resolve();
+      }),
+    );
+    raw.send(JSON.stringify({ type: 'response.create', model: 'model-router', input: 'hi' }));
+    await done;
+    await vi.waitFor(() =>
+      expect(records.some((r) => r.requestId === 'req_ws_trace_1.ws1')).toBe(true),
+    );
+    raw.close();
+    await vi.waitFor(async () => expect(await gauge()).toBe(0));
+    await own.close();
+  });
+
   it('leaves a plain GET /v1/responses a 404 in the API shape', async () => {
     const res = await fetch(`${baseUrl}/v1/responses`, {
       headers: { authorization: `Bearer ${KEY}` },
