@@ -62,6 +62,8 @@ import { registerModerationsRoutes } from './http/routes/moderations-routes.js';
 import { MediaGateway } from './gateway/media-gateway.js';
 import { registerImagesRoutes } from './http/routes/images-routes.js';
 import { registerAudioRoutes } from './http/routes/audio-routes.js';
+import { RerankGateway } from './gateway/rerank-gateway.js';
+import { registerRerankRoutes } from './http/routes/rerank-routes.js';
 import { BatchService } from './batch/batch-service.js';
 import { RouterFiles } from './files/router-files.js';
 import { createMemoryBatchStore } from './store/memory/memory-batch-store.js';
@@ -339,6 +341,7 @@ export async function createRuntime(
         registerImagesRoutes(a, media);
         return registerAudioRoutes(a, media);
       },
+      (a) => registerRerankRoutes(a, new RerankGateway(named)),
       (a) =>
         registerKeyRoutes(a, keys, () => ({
           routers: [...cfg().routers, ...cfg().pools].map((r) => r.name),

@@ -60,6 +60,12 @@ export const MEDIA_PROVIDERS: readonly ProviderKind[] = [
   'openai-compatible',
   'simulated',
 ];
+/**
+ * Providers with a rerank API (`kind: rerank`): servers that speak Cohere's rerank body (vLLM,
+ * Infinity, Jina, Cohere itself, Cohere models on Azure AI Foundry's serverless endpoints) and the
+ * simulated fleet. OpenAI and Azure OpenAI have none, Anthropic neither.
+ */
+export const RERANK_PROVIDERS: readonly ProviderKind[] = ['openai-compatible', 'simulated'];
 export const DEPLOYMENT_KINDS = [
   'chat',
   'embeddings',
@@ -67,6 +73,7 @@ export const DEPLOYMENT_KINDS = [
   'images',
   'speech',
   'transcription',
+  'rerank',
 ] as const;
 /** The path a kind of model is served on (its requests go there, by name). */
 export const KIND_PATHS: Record<(typeof DEPLOYMENT_KINDS)[number], string> = {
@@ -76,6 +83,7 @@ export const KIND_PATHS: Record<(typeof DEPLOYMENT_KINDS)[number], string> = {
   images: '/v1/images/generations',
   speech: '/v1/audio/speech',
   transcription: '/v1/audio/transcriptions',
+  rerank: '/v1/rerank',
 };
 export const DEPLOYMENT_TYPES = ['GlobalStandard', 'DataZoneStandard', 'Standard'] as const;
 
@@ -142,6 +150,13 @@ const pricesSchema = z.strictObject({
     .optional()
     .describe(
       "`kind: transcription`: USD per minute of audio (whisper-1: 0.006), charged when the audio's length is known: the reply's `duration` (`verbose_json`) or `usage.seconds`, the last cue of an `srt`/`vtt` reply, or a WAV file's header. Unset: 0; a reply reporting token usage (gpt-4o-transcribe) is costed at the token prices.",
+    ),
+  perSearchUnit: z
+    .number()
+    .nonnegative()
+    .optional()
+    .describe(
+      "`kind: rerank`: USD per search unit, Cohere's billing unit (rerank-v3.5: 0.002): one query with up to 100 documents, a document whose tokens and the query's pass 500 counting as one more for each 500 (the upstream's own `meta.billed_units.search_units` when it reports them). Added to `inputPer1M` × the tokens (the reply's `usage.total_tokens`, else the router's estimate): price a token-billed reranker with `inputPer1M` alone.",
     ),
 });
 
@@ -400,7 +415,7 @@ export const deploymentSchema = z.strictObject({
     .enum(DEPLOYMENT_KINDS)
     .default('chat')
     .describe(
-      "`chat`: answers chat requests (Chat Completions, Responses, Messages) and may be in a router subset; `embeddings`: an embedding model, served on `/v1/embeddings` by name (not routed); `moderation`: a moderation model (OpenAI's `omni-moderation-latest`, `text-moderation-latest`; providers `openai`, `openai-compatible`, `simulated`), served on `/v1/moderations` by name (not routed). Set `capabilities.vision` on one that classifies images (omni-moderation). OpenAI's moderation is free: give it `prices` of 0, or what it costs you. `images`: an image model (gpt-image-1, dall-e-3), served on `/v1/images/generations`; `speech`: a text-to-speech model (tts-1, gpt-4o-mini-tts), served on `/v1/audio/speech`; `transcription`: a speech-to-text model (whisper-1, gpt-4o-transcribe), served on `/v1/audio/transcriptions` and `/v1/audio/translations`: all by name, not routed, on providers `openai`, `azure`, `openai-compatible` and `simulated` (prices: `perImage`, `inputCharsPer1M`, `perAudioMinute`).",
+      "`chat`: answers chat requests (Chat Completions, Responses, Messages) and may be in a router subset; `embeddings`: an embedding model, served on `/v1/embeddings` by name (not routed); `moderation`: a moderation model (OpenAI's `omni-moderation-latest`, `text-moderation-latest`; providers `openai`, `openai-compatible`, `simulated`), served on `/v1/moderations` by name (not routed). Set `capabilities.vision` on one that classifies images (omni-moderation). OpenAI's moderation is free: give it `prices` of 0, or what it costs you. `images`: an image model (gpt-image-1, dall-e-3), served on `/v1/images/generations`; `speech`: a text-to-speech model (tts-1, gpt-4o-mini-tts), served on `/v1/audio/speech`; `transcription`: a speech-to-text model (whisper-1, gpt-4o-transcribe), served on `/v1/audio/transcriptions` and `/v1/audio/translations`: all by name, not routed, on providers `openai`, `azure`, `openai-compatible` and `simulated` (prices: `perImage`, `inputCharsPer1M`, `perAudioMinute`). `rerank`: a reranker (Cohere rerank-v3.5, bge-reranker on vLLM), served on `/v1/rerank` (and Cohere's `/v2/rerank`) by name, not routed, on providers `openai-compatible` (`rerankPath`) and `simulated` (prices: `perSearchUnit` and/or `inputPer1M`).",
     ),
   capabilities: capabilitiesSchema
     .default({
@@ -489,6 +504,13 @@ export const deploymentSchema = z.strictObject({
     .record(z.string(), z.string())
     .optional()
     .describe('Extra headers sent upstream with every request.'),
+  rerankPath: z
+    .string()
+    .regex(/^[A-Za-z0-9._~/-]+$/, 'a URL path such as rerank or v2/rerank')
+    .optional()
+    .describe(
+      "`kind: rerank`: the path under `baseUrl` that rerank requests go to. Default `rerank`: with `baseUrl` `http://vllm:8000/v1` that is vLLM's `/v1/rerank` (Jina and Infinity likewise; Hugging Face TEI's own `/rerank`, which takes `texts` rather than `documents`, is not spoken); for Cohere's API or a Cohere model on an Azure AI Foundry serverless endpoint, set `baseUrl` to the host and `rerankPath: v2/rerank`.",
+    ),
   forwardClientBetas: z
     .union([z.boolean(), z.array(z.string().min(1)).min(1)])
     .default(true)
@@ -507,7 +529,7 @@ export const deploymentSchema = z.strictObject({
 
 export type DeploymentConfig = z.infer<typeof deploymentSchema>;
 export type ProviderKind = (typeof PROVIDER_KINDS)[number];
-/** What a deployment serves: chat, embeddings, moderation, images, speech or transcription. */
+/** What a deployment serves: chat, embeddings, moderation, images, speech, transcription or rerank. */
 export type DeploymentKind = DeploymentConfig['kind'];
 export type SimulationConfig = z.infer<typeof simulationSchema>;
 export type BatchApiConfig = z.infer<typeof batchApiSchema>;

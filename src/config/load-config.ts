@@ -9,6 +9,7 @@ import {
   KIND_PATHS,
   MEDIA_PROVIDERS,
   MODERATION_PROVIDERS,
+  RERANK_PROVIDERS,
   providerBatchApiLimits,
 } from './deployment-schema.js';
 import { MODERATION_CATEGORIES } from '../core/moderation-input.js';
@@ -128,6 +129,14 @@ function checkReferences(config: Config): { issues: string[]; warnings: string[]
     )
       issues.push(
         `deployments[${i}].kind: provider "${d.provider}" has no ${d.kind === 'images' ? 'image generation' : d.kind === 'speech' ? 'text-to-speech' : 'transcription'} API (Anthropic serves chat only); use an OpenAI, Azure OpenAI or OpenAI-compatible ${d.kind} model (${MEDIA_PROVIDERS.join(', ')})`,
+      );
+    if (d.kind === 'rerank' && !RERANK_PROVIDERS.includes(d.provider))
+      issues.push(
+        `deployments[${i}].kind: provider "${d.provider}" has no rerank API (OpenAI, Azure OpenAI and Anthropic serve none); use a server that speaks Cohere's rerank body (vLLM, Infinity, Jina, Cohere, a Cohere model on an Azure AI Foundry serverless endpoint) as provider "openai-compatible" with rerankPath, or the simulated fleet (${RERANK_PROVIDERS.join(', ')})`,
+      );
+    if (d.rerankPath !== undefined && d.kind !== 'rerank')
+      warnings.push(
+        `deployments[${i}].rerankPath: only a rerank deployment (kind: rerank) sends rerank requests; this ${d.kind} deployment ignores it`,
       );
     for (const category of Object.keys(d.simulation?.flagWords ?? {}))
       if (!(MODERATION_CATEGORIES as readonly string[]).includes(category))

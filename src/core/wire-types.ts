@@ -180,6 +180,41 @@ export interface TranscriptionForm {
 }
 
 /**
+ * A rerank request (`/v1/rerank`, Cohere's `/v2/rerank`): Cohere v2's body
+ * (docs.cohere.com/reference/rerank: model, query, documents, top_n, max_tokens_per_doc), with
+ * documents also as `{text}` objects as Jina and vLLM take them. Other fields pass through.
+ */
+export interface RerankRequest {
+  model: string;
+  query: string;
+  documents: (string | { text: string; [key: string]: unknown })[];
+  top_n?: number;
+  return_documents?: boolean;
+  max_tokens_per_doc?: number;
+  [key: string]: unknown;
+}
+
+/** One scored document: its position in the request's `documents`, and its text when asked. */
+export interface RerankResult {
+  index: number;
+  relevance_score: number;
+  document?: { text: string };
+}
+
+/**
+ * A rerank reply in Cohere v2's shape (`id`, `results` by score descending, `meta.billed_units.
+ * search_units`) with vLLM's and Jina's `model` and `usage.total_tokens` (vLLM `RerankResponse`).
+ */
+export interface RerankReply {
+  id: string;
+  results: RerankResult[];
+  model: string;
+  meta: { billed_units: { search_units: number }; [key: string]: unknown };
+  usage: { total_tokens: number };
+  [key: string]: unknown;
+}
+
+/**
  * Prompt tokens written to the provider's prompt cache (Anthropic's `cache_creation_input_tokens`;
  * billed above the input price), carried in `prompt_tokens_details.cache_write_tokens` as
  * OpenAI-format gateways carry them. Part of `prompt_tokens`, like `cached_tokens`.

@@ -117,6 +117,13 @@ const MODEL_KINDS: Record<
     requests: 'transcription',
     path: '/v1/audio/transcriptions',
   },
+  rerank: {
+    a: 'a rerank',
+    what: 'a reranker',
+    pool: 'rerankers',
+    requests: 'rerank',
+    path: '/v1/rerank',
+  },
 };
 
 /** The kind of model a target serves: a router routes chat; a pool is of one kind. */

@@ -12,6 +12,7 @@ import type {
   ImagesRequest,
   ModerationRequest,
   ModerationResponse,
+  RerankRequest,
   SpeechRequest,
   TranscriptionForm,
 } from '../core/wire-types.js';
@@ -127,6 +128,15 @@ export interface ProviderAdapter {
   transcribe?(
     req: UpstreamMediaRequest<TranscriptionForm> & { operation: 'transcriptions' | 'translations' },
   ): Promise<UpstreamTranscript>;
+  /**
+   * Documents scored against a query by a reranker (`kind: rerank`; `body.documents` are strings,
+   * `body.model` the upstream name). The reply as the upstream wrote it, checked only for a
+   * `results` list: the gateway reads it. Providers without a rerank API leave it out.
+   */
+  rerank?(req: UpstreamMediaRequest<RerankRequest>): Promise<{
+    response: Record<string, unknown> & { results: unknown[] };
+    headers: Record<string, string>;
+  }>;
   /** The provider's own count of a request's prompt tokens, where it has one (Anthropic). */
   countTokens?(req: Pick<UpstreamRequest, 'deployment' | 'body' | 'signal'>): Promise<number>;
   /**

@@ -31,7 +31,8 @@ export type Endpoint =
   | 'images.generations'
   | 'audio.speech'
   | 'audio.transcriptions'
-  | 'audio.translations';
+  | 'audio.translations'
+  | 'rerank';
 
 export interface RequestRecord {
   /** Epoch ms when the request arrived. */

@@ -33,6 +33,8 @@ const OPERATION: Record<RequestRecord['endpoint'], string> = {
   'audio.speech': 'audio.speech',
   'audio.transcriptions': 'audio.transcriptions',
   'audio.translations': 'audio.translations',
+  // Nor rerank: ours, after the path Cohere, Jina and vLLM share.
+  rerank: 'rerank',
 };
 
 export function createTraceRecorder(opts: {

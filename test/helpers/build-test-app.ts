@@ -37,6 +37,8 @@ import { registerModerationsRoutes } from '../../src/http/routes/moderations-rou
 import { MediaGateway } from '../../src/gateway/media-gateway.js';
 import { registerImagesRoutes } from '../../src/http/routes/images-routes.js';
 import { registerAudioRoutes } from '../../src/http/routes/audio-routes.js';
+import { RerankGateway } from '../../src/gateway/rerank-gateway.js';
+import { registerRerankRoutes } from '../../src/http/routes/rerank-routes.js';
 import type { DeploymentConfig } from '../../src/config/deployment-schema.js';
 import { memoryAnswerCache, type AnswerCacheStore } from '../../src/store/answer-cache-store.js';
 import type { ChatCompletionStore } from '../../src/store/chat-completion-store.js';
@@ -150,6 +152,7 @@ export async function buildTestApp(
         registerImagesRoutes(a, media);
         return registerAudioRoutes(a, media);
       },
+      (a) => registerRerankRoutes(a, new RerankGateway(gatewayDeps)),
       (a) => registerDashboardRoutes(a, { config: holder, stats, decisions }),
       (a) => registerMessagesRoutes(a, gateway, clock, routerFiles),
       ...(opts.responses

@@ -9,6 +9,7 @@ import type {
   EmbeddingsResponse,
   ImagesReply,
   ModerationResponse,
+  RerankRequest,
 } from '../../core/wire-types.js';
 
 type Json = Record<string, unknown>;
@@ -21,7 +22,7 @@ import {
   type UpstreamHttpResponse,
 } from '../http-client.js';
 import { chatChunkReader, isDoneMessage, parseSse } from '../sse-parser.js';
-import type { ProviderAdapter, UpstreamRequest } from '../types.js';
+import type { ProviderAdapter, UpstreamMediaRequest, UpstreamRequest } from '../types.js';
 import { upstreamError } from '../upstream-errors.js';
 import { createOpenAiBatchApi } from './openai-batch.js';
 import {
@@ -50,7 +51,8 @@ export function describeEndpoint(
     | 'images/generations'
     | 'audio/speech'
     | 'audio/transcriptions'
-    | 'audio/translations' = 'chat/completions',
+    | 'audio/translations'
+    | 'rerank' = 'chat/completions',
 ): Endpoint {
   const kind: ProviderKind = deployment.provider;
   const headers: Record<string, string> = {
@@ -67,7 +69,10 @@ export function describeEndpoint(
   }
   const base = (deployment.baseUrl ?? 'https://api.openai.com/v1').replace(/\/+$/, '');
   if (apiKey) headers.authorization = `Bearer ${apiKey}`;
-  return { url: new URL(`${base}/${operation}`), headers };
+  // Rerank servers differ in where they serve it (vLLM `/v1/rerank`, Cohere `/v2/rerank`).
+  const path =
+    operation === 'rerank' ? (deployment.rerankPath ?? 'rerank').replace(/^\/+/, '') : operation;
+  return { url: new URL(`${base}/${path}`), headers };
 }
 
 /** The fields of a Responses request that `/responses/input_tokens` takes (`TokenCountsBody`). */
@@ -183,6 +188,7 @@ export function createOpenAiAdapter(
   const moderationsEndpoint = describeEndpoint(deployment, apiKey, 'moderations');
   const imagesEndpoint = describeEndpoint(deployment, apiKey, 'images/generations');
   const speechEndpoint = describeEndpoint(deployment, apiKey, 'audio/speech');
+  const rerankEndpoint = describeEndpoint(deployment, apiKey, 'rerank');
   const audioEndpoints = {
     transcriptions: describeEndpoint(deployment, apiKey, 'audio/transcriptions'),
     translations: describeEndpoint(deployment, apiKey, 'audio/translations'),
@@ -248,6 +254,19 @@ export function createOpenAiAdapter(
       if (typeof response.model !== 'string' || !response.model) response.model = deployment.model;
       return { response, headers };
     },
+    // Cohere's rerank body (docs.cohere.com/reference/rerank), which vLLM's `/v1/rerank`, Jina and
+    // Infinity take too; OpenAI and Azure OpenAI have no rerank API (config refuses `kind: rerank`
+    // there), so only OpenAI-compatible servers get the method.
+    ...(deployment.provider === 'openai-compatible'
+      ? {
+          async rerank(req: UpstreamMediaRequest<RerankRequest>) {
+            const { parsed, headers } = await postJson(rerankEndpoint, req.body, req);
+            if (!Array.isArray(parsed.results))
+              throw malformed(deployment.name, JSON.stringify(parsed), 'a rerank result list');
+            return { response: parsed as Json & { results: unknown[] }, headers };
+          },
+        }
+      : {}),
     // OpenAI's `POST /v1/moderations` (openapi.yaml createModeration); Azure has no such path
     // (config refuses `kind: moderation` there).
     async moderate(req) {

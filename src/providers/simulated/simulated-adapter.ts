@@ -11,6 +11,7 @@ import {
 } from '../../core/prompt-text.js';
 import { simulatedEmbeddings } from './simulated-embeddings.js';
 import { compileFlagWords, simulatedModeration } from './simulated-moderation.js';
+import { simulatedRerank } from './simulated-rerank.js';
 import {
   formatTranscript,
   SIMULATED_IMAGE_SIDE,
@@ -224,6 +225,15 @@ export function createSimulatedAdapter(
       );
       flagWords ??= compileFlagWords(sim.flagWords);
       return { response: simulatedModeration(req.body, deployment, flagWords), headers: {} };
+    },
+    async rerank(req) {
+      const seed = requestSeed(
+        JSON.stringify([req.body.query, req.body.documents]),
+        deployment.model,
+      );
+      await failBeforeReply(seed, req.signal);
+      const count = await loadTokenizer();
+      return { response: simulatedRerank(req.body, deployment, count, seed), headers: {} };
     },
     // One PNG per image asked (`n`), as `b64_json`, or with `response_format: url` as a data URL
     // (there is no server to fetch a simulated image from).
