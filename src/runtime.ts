@@ -42,6 +42,7 @@ import { RequestLog } from './store/request-log.js';
 import { openRequestStore } from './store/open-request-store.js';
 import {
   metricsRecorder,
+  recordFeedbackMetrics,
   metricsText,
   batchMetrics,
   setCircuitState,
@@ -55,6 +56,7 @@ import { createAnswerCacheStore } from './store/answer-cache-store.js';
 import { AnswerCache } from './gateway/answer-cache.js';
 import { registerCacheRoutes } from './http/routes/cache-routes.js';
 import { registerUsageRoutes } from './http/routes/usage-routes.js';
+import { registerFeedbackRoutes } from './http/routes/feedback-routes.js';
 import { EmbeddingsGateway } from './gateway/embeddings-gateway.js';
 import { registerEmbeddingsRoutes } from './http/routes/embeddings-routes.js';
 import { ModerationsGateway } from './gateway/moderations-gateway.js';
@@ -333,6 +335,12 @@ export async function createRuntime(
           keys,
           budgets,
           maxRecords: () => cfg().requestLog.usageMaxRecords,
+        }),
+      (a) =>
+        registerFeedbackRoutes(a, {
+          log: requestLog,
+          clock,
+          ...(initial.telemetry.metrics ? { onFeedback: recordFeedbackMetrics } : {}),
         }),
       (a) => registerEmbeddingsRoutes(a, new EmbeddingsGateway({ ...named, answerCache })),
       (a) => registerModerationsRoutes(a, moderations),

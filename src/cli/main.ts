@@ -41,6 +41,11 @@ const COMMANDS: Record<string, { file: string; summary: string }> = {
     file: './distribution.js',
     summary: 'distribution [--since 7d | --compare <results.json>] [--by ...] [--out <f.html>]',
   },
+  feedback: {
+    file: './feedback.js',
+    summary:
+      'feedback export --since 30d [--router r] [--tag t] --out <scored.jsonl>   rated prompts as routing data',
+  },
   keys: { file: './keys.js', summary: 'keys issue|revoke|list ...             manage API keys' },
   batches: {
     file: './batches.js',

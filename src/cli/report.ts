@@ -1,8 +1,9 @@
 // `model-router report --since 7d [--until …] [--by model|key|router|tenant|user|tag]
 // [--tenant t] [--key k] [--user u] [--tag t] [--json | --csv] [--config <file>]`: spend, savings
-// against the top-model baseline, routing distribution and latency per group, from the request log the
-// config names (the same numbers the dashboard and GET /admin/v1/usage show), aggregated in that
-// log's database: no window is too big for this process.
+// against the top-model baseline, routing distribution, latency and feedback (count, mean score)
+// per group, from the request log the config names (the same numbers the dashboard and
+// GET /admin/v1/usage show), aggregated in that log's database: no window is too big for this
+// process.
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile } from '../config/load-config.js';
 import { parseTimeBound } from '../core/time-range.js';
@@ -12,6 +13,8 @@ import { openRequestStore } from '../store/open-request-store.js';
 import { SUMMARY_BYS, usageSummary, type SummaryBy } from '../store/request-summary.js';
 
 const usd = (v: number) => `$${v.toFixed(v < 1 ? 6 : 2)}`;
+const score = (v: number | null | undefined) =>
+  v === null || v === undefined ? '–' : v.toFixed(3);
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -89,11 +92,14 @@ export async function run(argv: string[]): Promise<number> {
       ...(by === 'tag'
         ? ['a request with several tags counts in each of their rows; the totals count it once']
         : []),
+      ...(s.feedback
+        ? [`feedback ${s.feedback}, mean score ${score(s.meanScore)} (POST /v1/feedback)`]
+        : []),
       '',
-      `${by.padEnd(44)} share   requests  spend        saved        p50 ms   p95 ms   TTFT p50`,
+      `${by.padEnd(44)} share   requests  spend        saved        p50 ms   p95 ms   TTFT p50${s.feedback ? '  feedback  score' : ''}`,
       ...s.groups.map(
         (g) =>
-          `${g.key.slice(0, 43).padEnd(44)} ${(g.share * 100).toFixed(1).padStart(5)}%  ${String(g.requests).padStart(8)}  ${usd(g.costUsd).padEnd(12)} ${usd(g.savingsUsd).padEnd(12)} ${g.latencyP50Ms.toFixed(1).padStart(7)}  ${g.latencyP95Ms.toFixed(1).padStart(7)}  ${g.ttftP50Ms === null ? '      –' : g.ttftP50Ms.toFixed(1).padStart(7)}`,
+          `${g.key.slice(0, 43).padEnd(44)} ${(g.share * 100).toFixed(1).padStart(5)}%  ${String(g.requests).padStart(8)}  ${usd(g.costUsd).padEnd(12)} ${usd(g.savingsUsd).padEnd(12)} ${g.latencyP50Ms.toFixed(1).padStart(7)}  ${g.latencyP95Ms.toFixed(1).padStart(7)}  ${g.ttftP50Ms === null ? '      –' : g.ttftP50Ms.toFixed(1).padStart(7)}${s.feedback ? `  ${String(g.feedback ?? 0).padStart(8)}  ${score(g.meanScore).padStart(5)}` : ''}`,
       ),
     ];
     process.stdout.write(`${lines.join('\n')}\n`);

@@ -1,6 +1,7 @@
 // A usage summary as CSV (`report --csv`, `GET /admin/v1/usage?format=csv`): one row per group
 // and a last `(total)` row, amounts in USD at full precision, for a finance team's spreadsheet or
 // a chargeback job. By tag a request counts in each of its tags' rows and once in the total.
+// Read from a request log, it ends with each group's feedback count and mean score.
 import type { GroupSummary, RequestSummary } from '../store/request-summary.js';
 import { csvLine } from './csv.js';
 
@@ -20,11 +21,18 @@ const COLUMNS: [string, (g: GroupSummary) => unknown, (s: RequestSummary) => unk
   ['ttft_p95_ms', (g) => g.ttftP95Ms, () => ''],
 ];
 
+/** Feedback (`POST /v1/feedback`), in summaries read from a request log: its count and mean. */
+const FEEDBACK_COLUMNS: typeof COLUMNS = [
+  ['feedback', (g) => g.feedback, (s) => s.feedback],
+  ['mean_score', (g) => g.meanScore ?? '', (s) => s.meanScore ?? ''],
+];
+
 export function usageCsv(s: RequestSummary): string {
+  const columns = s.feedback === undefined ? COLUMNS : [...COLUMNS, ...FEEDBACK_COLUMNS];
   const lines = [
-    csvLine([s.by, ...COLUMNS.map(([name]) => name)]),
-    ...s.groups.map((g) => csvLine([g.key, ...COLUMNS.map(([, of]) => of(g))])),
-    csvLine(['(total)', ...COLUMNS.map(([, , total]) => total(s))]),
+    csvLine([s.by, ...columns.map(([name]) => name)]),
+    ...s.groups.map((g) => csvLine([g.key, ...columns.map(([, of]) => of(g))])),
+    csvLine(['(total)', ...columns.map(([, , total]) => total(s))]),
   ];
   return `${lines.join('\r\n')}\r\n`;
 }

@@ -336,6 +336,7 @@ describe('batches in the request-log stores', () => {
         'conversation_items',
         'conversation_objects',
         'conversations',
+        'feedback',
         'files',
         'requests',
         'response_events',

@@ -214,6 +214,12 @@ describe('RequestLog batching', () => {
       ...createMemoryConversationObjectStore(10),
       close: async () => {},
       ...createMemoryBatchStore(),
+      findRequest: async () => undefined,
+      saveFeedback: async () => {},
+      summarizeFeedback: async () => {
+        throw new Error('not read here');
+      },
+      listFeedback: async () => [],
     };
     const log = new RequestLog(store, {
       maxBuffer: 100,

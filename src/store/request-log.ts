@@ -5,15 +5,21 @@
 import type { BatchStore } from './batch-store.js';
 import type { ChatCompletionStore } from './chat-completion-store.js';
 import type { ConversationObjectStore } from './conversation-object-store.js';
+import type { FeedbackStore } from './feedback-store.js';
 import type { RequestRecord, RequestRecorder } from './request-record.js';
 import type { RequestSummary, UsageQuery } from './request-summary.js';
 import type { ConversationStore } from './response-store.js';
 
 /** A place records go to and come back from; both stores pass the same tests. It also keeps
  * Responses API conversations (`previous_response_id`), the Conversations API's conversations,
- * stored Chat Completions and the Files and Batch APIs' data. */
+ * stored Chat Completions, the Files and Batch APIs' data and feedback on answers. */
 export interface RequestLogStore
-  extends ConversationStore, ConversationObjectStore, ChatCompletionStore, BatchStore {
+  extends
+    ConversationStore,
+    ConversationObjectStore,
+    ChatCompletionStore,
+    BatchStore,
+    FeedbackStore {
   readonly kind: 'sqlite' | 'postgres';
   /** Applies pending schema migrations (versioned; idempotent). */
   migrate(): Promise<void>;

@@ -6,6 +6,7 @@
 // rest here in memory.
 import { answeredFromCache, type RequestRecord } from './request-record.js';
 import type { RequestLogStore } from './request-log.js';
+import { meanScore, type FeedbackStore } from './feedback-store.js';
 
 export const SUMMARY_BYS = [
   'model',
@@ -56,6 +57,12 @@ export interface GroupSummary {
   failovers: number;
   /** Answered from the answer cache (no upstream call). */
   cacheHits: number;
+  /**
+   * Feedback on the group's requests (`POST /v1/feedback`): how many, and their mean score weighted
+   * by each one's `weight` (null with none). Only in summaries read from a request log store.
+   */
+  feedback?: number;
+  meanScore?: number | null;
 }
 
 export interface RequestSummary {
@@ -80,6 +87,9 @@ export interface RequestSummary {
   cacheHitRate: number;
   /** Tokens the upstreams processed (answers from the cache used none). */
   tokens: { prompt: number; cached: number; completion: number; reasoning: number };
+  /** Feedback on the window's requests, as in each group (by tag, each feedback counted once). */
+  feedback?: number;
+  meanScore?: number | null;
   groups: GroupSummary[];
 }
 
@@ -322,7 +332,8 @@ export interface UsageQuery {
  * otherwise from its records in memory.
  */
 export async function usageSummary(
-  store: Pick<RequestLogStore, 'query' | 'summarize'>,
+  store: Pick<RequestLogStore, 'query' | 'summarize'> &
+    Partial<Pick<FeedbackStore, 'summarizeFeedback'>>,
   q: UsageQuery,
 ): Promise<RequestSummary> {
   const filter = Object.fromEntries(
@@ -336,5 +347,25 @@ export async function usageSummary(
         q.since,
         q.until,
       );
-  return Object.keys(filter).length ? { ...summary, filter } : summary;
+  const withFeedback = store.summarizeFeedback
+    ? addFeedback(summary, await store.summarizeFeedback({ ...q, filter }))
+    : summary;
+  return Object.keys(filter).length ? { ...withFeedback, filter } : withFeedback;
+}
+
+/** The summary with each group's feedback count and mean score (0 and null where it has none). */
+function addFeedback(
+  s: RequestSummary,
+  f: Awaited<ReturnType<FeedbackStore['summarizeFeedback']>>,
+): RequestSummary {
+  const byKey = new Map(f.groups.map((g) => [g.key, g]));
+  return {
+    ...s,
+    feedback: f.totals.feedback,
+    meanScore: meanScore(f.totals),
+    groups: s.groups.map((g) => {
+      const fg = byKey.get(g.key);
+      return { ...g, feedback: fg?.feedback ?? 0, meanScore: fg ? meanScore(fg) : null };
+    }),
+  };
 }

@@ -5,6 +5,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { CircuitState } from '../gateway/circuit-breaker.js';
 import type { QueueMetrics } from '../policy/admission-queue.js';
 import type { LoadSnapshot } from '../gateway/deployment-load.js';
+import type { StoredFeedback } from '../store/feedback-store.js';
 import { WEBHOOK_DELIVERY_STATES, type WebhookDeliveryCounts } from '../store/webhook-outbox.js';
 import {
   answeredFromCache,
@@ -229,6 +230,23 @@ export const batchMetrics = {
   /** The outbox's latest counts (batch/outbox-counts.ts); undefined: unknown, no series. */
   outbox: (counts: WebhookDeliveryCounts | undefined) => (outboxCounts = counts),
 };
+
+const feedbackScore = new Histogram({
+  name: 'model_router_feedback_score',
+  help: 'Feedback scores (POST /v1/feedback, in [0, 1]) by router and the model that served the rated answer; _count is how many, _sum / _count the mean',
+  labelNames: ['router', 'model'],
+  buckets: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1],
+  registers: [registry],
+});
+
+/** Counts a stored feedback under its request's router and served model. */
+export function recordFeedbackMetrics(f: StoredFeedback): void {
+  const r = f.request;
+  feedbackScore.observe(
+    { router: r.router ?? '', model: r.servedModel ?? r.deployment ?? '' },
+    f.score,
+  );
+}
 
 const CIRCUIT_VALUE: Record<CircuitState, number> = { closed: 0, 'half-open': 1, open: 2 };
 

@@ -48,6 +48,11 @@ import { registerConversationRoutes } from '../../src/http/conversations/convers
 import type { BatchStore } from '../../src/store/batch-store.js';
 import { RouterFiles } from '../../src/files/router-files.js';
 import { registerFilesRoutes } from '../../src/http/routes/files-routes.js';
+import {
+  registerFeedbackRoutes,
+  type FeedbackRouteDeps,
+} from '../../src/http/routes/feedback-routes.js';
+import type { RequestLog } from '../../src/store/request-log.js';
 
 export interface TestApp {
   app: FastifyInstance;
@@ -81,6 +86,10 @@ export async function buildTestApp(
     conversations?: ConversationObjectStore;
     /** Serve the Files API over this store, its model-input files usable by id in requests. */
     files?: BatchStore;
+    /** Records go to this request log too, and `POST /v1/feedback` reads it (404 without one). */
+    requestLog?: RequestLog;
+    /** The feedback route's waits for a request not yet in the log, and its metrics hook. */
+    feedback?: Omit<FeedbackRouteDeps, 'log' | 'clock'>;
   } = {},
 ): Promise<TestApp> {
   const clock = createManualClock();
@@ -105,7 +114,9 @@ export async function buildTestApp(
     },
     clock,
     breakers,
-    recorder: { record: (r: RequestRecord) => (records.push(r), stats.record(r)) },
+    recorder: {
+      record: (r: RequestRecord) => (records.push(r), stats.record(r), opts.requestLog?.record(r)),
+    },
     policies: opts.policies,
   };
   const gateway = new ChatGateway({
@@ -144,6 +155,12 @@ export async function buildTestApp(
         ? [(a: FastifyInstance) => registerFilesRoutes(a, opts.files!, holder, clock)]
         : []),
       (a) => registerAdminRoutes(a, configService, (c) => subsetNotes(c, () => router)),
+      (a) =>
+        registerFeedbackRoutes(a, {
+          ...opts.feedback,
+          clock,
+          ...(opts.requestLog ? { log: opts.requestLog } : {}),
+        }),
       (a) => registerCacheRoutes(a, answerCache),
       (a) => registerEmbeddingsRoutes(a, new EmbeddingsGateway({ ...gatewayDeps, answerCache })),
       (a) => registerModerationsRoutes(a, new ModerationsGateway(gatewayDeps)),

@@ -6,6 +6,7 @@ import { createPostgresBatchStore } from './postgres-batch-store.js';
 import { createPostgresChatCompletionStore } from './postgres-chat-completion-store.js';
 import { createPostgresConversationObjectStore } from './postgres-conversation-object-store.js';
 import { createPostgresConversationStore } from './postgres-conversation-store.js';
+import { createPostgresFeedbackStore } from './postgres-feedback-store.js';
 import {
   COLUMNS,
   MIGRATIONS,
@@ -37,6 +38,7 @@ export function createPostgresRequestStore(
   const responseEvents = schema ? `"${schema}".response_events` : 'response_events';
   const responseItems = schema ? `"${schema}".response_items` : 'response_items';
   const chatCompletions = schema ? `"${schema}".chat_completions` : 'chat_completions';
+  const feedback = schema ? `"${schema}".feedback` : 'feedback';
   const conversationObjects = {
     objects: schema ? `"${schema}".conversation_objects` : 'conversation_objects',
     items: schema ? `"${schema}".conversation_items` : 'conversation_items',
@@ -147,6 +149,8 @@ export function createPostgresRequestStore(
       await pool.query(`DELETE FROM ${conversationObjects.objects} WHERE updated_at < $1`, [
         before,
       ]);
+      // Feedback goes with the request it rates.
+      await pool.query(`DELETE FROM ${feedback} WHERE time < $1`, [before]);
       return (await pool.query(`DELETE FROM ${table} WHERE time < $1`, [before])).rowCount ?? 0;
     },
     async close() {
@@ -160,6 +164,7 @@ export function createPostgresRequestStore(
     ...createPostgresChatCompletionStore(pool, chatCompletions, ready),
     ...createPostgresConversationObjectStore(pool, conversationObjects, ready),
     ...createPostgresBatchStore(pool, batchTables, ready),
+    ...createPostgresFeedbackStore(pool, { requests: table, feedback }, ready),
   };
   return store;
 }

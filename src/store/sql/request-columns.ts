@@ -244,6 +244,21 @@ export const MIGRATIONS: { version: number; sql: string }[] = [
   // A file's MIME type, as the upload was found to be (files used as model input: user_data,
   // assistants, vision). NULL for files from before it (batch JSONL).
   { version: 16, sql: 'ALTER TABLE files ADD COLUMN mime_type TEXT' },
+  // Feedback on answers (`POST /v1/feedback`; feedback-store.ts): one row per feedback, with who
+  // sent it (`feedback_key_id`) and a copy of what the usage summary groups its request by, under
+  // the requests' own column names (`time` is the request's), so the summary's grouping and
+  // filters read it as they read the requests. Swept with its request by `time`. Requests are
+  // looked up by decision id too.
+  {
+    version: 17,
+    sql: `CREATE TABLE IF NOT EXISTS feedback (id TEXT PRIMARY KEY, created_at {bigint} NOT NULL,
+      feedback_key_id TEXT, score {real} NOT NULL, weight {real} NOT NULL, comment TEXT, metadata TEXT,
+      time {bigint} NOT NULL, request_id TEXT NOT NULL, decision_id TEXT, endpoint TEXT, tenant TEXT NOT NULL,
+      key_id TEXT, router TEXT, deployment TEXT, served_model TEXT, end_user TEXT, tags TEXT);
+    CREATE INDEX IF NOT EXISTS feedback_time ON feedback (time);
+    CREATE INDEX IF NOT EXISTS feedback_request ON feedback (request_id);
+    CREATE INDEX IF NOT EXISTS requests_decision_id ON requests (decision_id)`,
+  },
 ];
 
 // Every table the migrations create, by name.

@@ -9,6 +9,7 @@ import { createSqliteBatchStore } from './sqlite-batch-store.js';
 import { createSqliteChatCompletionStore } from './sqlite-chat-completion-store.js';
 import { createSqliteConversationObjectStore } from './sqlite-conversation-object-store.js';
 import { createSqliteConversationStore } from './sqlite-conversation-store.js';
+import { createSqliteFeedbackStore } from './sqlite-feedback-store.js';
 import {
   SQLITE_SUMMARY,
   sqliteGroupsStatement,
@@ -117,6 +118,8 @@ export function createSqliteRequestStore(path: string): RequestLogStore {
          WHERE o.owner = conversation_items.owner AND o.id = conversation_items.conversation_id AND o.updated_at < ?)`,
       ).run(before);
       db.prepare('DELETE FROM conversation_objects WHERE updated_at < ?').run(before);
+      // Feedback goes with the request it rates.
+      db.prepare('DELETE FROM feedback WHERE time < ?').run(before);
       return db.prepare('DELETE FROM requests WHERE time < ?').run(before).changes;
     },
     async close() {
@@ -126,6 +129,7 @@ export function createSqliteRequestStore(path: string): RequestLogStore {
     ...createSqliteChatCompletionStore(db, () => store.migrate()),
     ...createSqliteConversationObjectStore(db, () => store.migrate()),
     ...createSqliteBatchStore(db, () => store.migrate()),
+    ...createSqliteFeedbackStore(db, () => store.migrate()),
   };
   return store;
 }

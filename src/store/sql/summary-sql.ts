@@ -3,6 +3,7 @@
 // that a month of requests never enters the process. Its group keys, error and failover tests and
 // nearest-rank percentiles are mirrored here; the shares, rates and order come from the same
 // `assembleSummary`. Tests compare both on the real databases (summary-sql.test.ts).
+import type { FeedbackGroup } from '../feedback-store.js';
 import {
   assembleSummary,
   type GroupAggregate,
@@ -170,6 +171,35 @@ export function sqlitePercentilesStatement(d: SummaryDialect, q: UsageQuery): Sq
   const sql = `WITH b AS (${rows}), l AS (${ranked('latency_ms')}), f AS (${ranked('ttft_ms')})
     ${picked('latency', 'l')} UNION ALL ${picked('ttft', 'f')}`;
   return { sql, params: params.values };
+}
+
+/**
+ * Feedback on the window's requests (the `feedback` table, in `d.table`, whose columns copy the
+ * requests' grouping fields under their names): its totals, and per group as `q.by` groups requests.
+ */
+export function feedbackStatements(
+  d: SummaryDialect,
+  q: UsageQuery,
+): { totals: SqlStatement; groups: SqlStatement } {
+  const sums = 'COUNT(*) AS feedback, SUM(weight) AS weight, SUM(score * weight) AS weighted';
+  const t = new Params(d);
+  const totals = `SELECT ${sums} FROM (SELECT r.weight, r.score ${fromWhere(d, q, t, false)}) b`;
+  const g = new Params(d);
+  const rows = `SELECT ${groupExpression(q.by)} AS g, r.weight, r.score ${fromWhere(d, q, g, q.by === 'tag')}`;
+  return {
+    totals: { sql: totals, params: t.values },
+    groups: { sql: `SELECT g, ${sums} FROM (${rows}) b GROUP BY g`, params: g.values },
+  };
+}
+
+/** A row of `feedbackStatements` as a FeedbackGroup (sums of no rows are NULL). */
+export function feedbackGroupFromRow(row: Record<string, unknown>, key: string): FeedbackGroup {
+  return {
+    key,
+    feedback: num(row.feedback),
+    weight: num(row.weight),
+    weightedScore: num(row.weighted),
+  };
 }
 
 const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));

@@ -1,0 +1,79 @@
+// `feedback export`'s parts: the artefact's name of a deployment's model (as the trained router
+// maps it), and one routing-data row per rated request (weighted mean, prompt required).
+import { describe, expect, it } from 'vitest';
+import type { FeedbackWithPrompt } from '../store/feedback-store.js';
+import { artefactModelName, scoredRows } from './feedback.js';
+
+const MODELS = [
+  { name: 'qwen2.5-7b-instruct', group: 'llmrouter_9open.jsonl' },
+  { name: 'mistralai/Mixtral-8x7B-Instruct-v0.1', group: 'routellm.jsonl' },
+];
+
+function fb(requestId: string, score: number, weight = 1, promptText?: string): FeedbackWithPrompt {
+  return {
+    id: `fb_${requestId}_${score}`,
+    createdAt: 2,
+    score,
+    weight,
+    request: {
+      time: 1,
+      requestId,
+      endpoint: 'chat',
+      tenant: 'team-a',
+      router: 'model-router',
+      deployment: 'small',
+      servedModel: 'small-sim',
+    },
+    ...(promptText !== undefined ? { promptText } : {}),
+  };
+}
+
+describe('feedback export', () => {
+  it("names a deployment's model as the artefact does: like, model or name, exact then bare", () => {
+    const d = (like: string | undefined, model: string, name = 'd') => ({ like, model, name });
+    expect(artefactModelName(d('llmrouter_9open.jsonl:qwen2.5-7b-instruct', 'x'), MODELS)).toBe(
+      'qwen2.5-7b-instruct',
+    );
+    expect(artefactModelName(d(undefined, 'qwen2.5-7b-instruct'), MODELS)).toBe(
+      'qwen2.5-7b-instruct',
+    );
+    expect(artefactModelName(d(undefined, 'x', 'qwen2.5-7b-instruct'), MODELS)).toBe(
+      'qwen2.5-7b-instruct',
+    );
+    // By bare name: no provider prefix, any case.
+    expect(artefactModelName(d(undefined, 'together/mixtral-8x7b-instruct-v0.1'), MODELS)).toBe(
+      'mistralai/Mixtral-8x7B-Instruct-v0.1',
+    );
+    expect(artefactModelName(d(undefined, 'fresh-model'), MODELS)).toBeUndefined();
+  });
+
+  it('writes one row per rated request with a prompt: the weighted mean of its feedback', () => {
+    const { rows, withoutPrompt } = scoredRows(
+      [
+        fb('req_1', 1, 1, 'What is 2+2?\n'),
+        fb('req_1', 0, 0.25, 'What is 2+2?\n'),
+        fb('req_2', 0.5, 1),
+        fb('req_3', 0.5, 0, 'weightless'),
+      ],
+      (deployment, served) => `${deployment}/${served}`,
+    );
+    expect(withoutPrompt).toBe(1);
+    expect(rows).toEqual([
+      {
+        id: 'feedback/team-a/req_1',
+        source: 'feedback',
+        prompt: 'What is 2+2?',
+        multi_turn: false,
+        scores: { 'small/small-sim': 0.8 },
+        meta: {
+          request_id: 'req_1',
+          time: new Date(1).toISOString(),
+          router: 'model-router',
+          deployment: 'small',
+          served_model: 'small-sim',
+          feedback: 2,
+        },
+      },
+    ]);
+  });
+});
