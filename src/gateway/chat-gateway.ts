@@ -268,7 +268,12 @@ export class ChatGateway {
         record,
         startedPerf,
         top: plan.topDeployment ?? result.deployment,
-        headers: servedHeaders(admitted, plan, result, targets.length > 1 ? routedTo : undefined),
+        headers: servedHeaders(
+          admitted,
+          plan,
+          result,
+          (call.request as { models?: unknown }).models != null ? routedTo : undefined,
+        ),
         controls: wantsRouterControls(call) && plan.receipt ? plan.receipt : undefined,
         // An answer of a fallback is not `model`'s: it is not kept as one.
         cachePlan: servedBy === targets[0] ? cachePlan : undefined,

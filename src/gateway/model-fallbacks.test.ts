@@ -3,7 +3,7 @@
 // entry serves when one fails retryably before the first byte (JSON and streaming) or has
 // nothing eligible; a 4xx is the answer; each entry is checked as `model` is; the headers, the
 // request log and the receipt say which target served and what was tried; no OpenRouter field
-// goes upstream, on Chat Completions, Completions and Responses.
+// goes upstream, on Chat Completions, Completions and Responses (bridged and native).
 import { MockAgent } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Authenticator } from '../http/auth-hook.js';
@@ -12,7 +12,12 @@ import { createOpenAiAdapter } from '../providers/openai/openai-adapter.js';
 import { createResponseStore } from '../store/response-store.js';
 import { buildTestApp } from '../../test/helpers/build-test-app.js';
 import { fakeAdapter } from '../../test/helpers/fake-adapter.js';
-import { testConfig, testConfigInput } from '../../test/helpers/test-config.js';
+import { scriptedHttp } from '../../test/helpers/fake-http.js';
+import {
+  nativeCodexDeployment,
+  testConfig,
+  testConfigInput,
+} from '../../test/helpers/test-config.js';
 import type { ConfigInput } from '../config/schema.js';
 
 let agent: MockAgent | undefined;
@@ -360,5 +365,42 @@ describe('models fallbacks', () => {
     expect(sent.b).toHaveLength(2);
     for (const received of [...sent.a, ...sent.b])
       for (const field of ROUTER_FIELDS) expect(received).not.toHaveProperty(field);
+  });
+});
+
+describe('models on a native Responses upstream', () => {
+  it('the body the upstream gets is the client’s without OpenRouter’s fields', async () => {
+    const config = testConfig({ deployments: [nativeCodexDeployment()], routers: [] });
+    const { http, sent } = scriptedHttp(() => ({
+      body: {
+        id: 'resp_up',
+        object: 'response',
+        status: 'completed',
+        model: 'gpt-5.1-codex',
+        output: [],
+        usage: { input_tokens: 10, output_tokens: 5, total_tokens: 15 },
+      },
+    }));
+    const { app } = await buildTestApp(
+      config,
+      { codex: createOpenAiAdapter(config.deployments[0]!, http, {}) },
+      { responses: createResponseStore(1_000) },
+    );
+    const r = await app.inject({
+      method: 'POST',
+      url: '/v1/responses',
+      payload: {
+        models: ['codex'],
+        route: 'fallback',
+        provider: { only: ['openai'] },
+        usage: { include: true },
+        input: 'hi',
+      },
+    });
+    expect(r.statusCode).toBe(200);
+    expect(r.headers['x-router-target']).toBe('codex');
+    const body = JSON.parse(sent[0]!.body) as Record<string, unknown>;
+    expect(body.model).toBe('gpt-5.1-codex');
+    for (const field of ROUTER_FIELDS) expect(body).not.toHaveProperty(field);
   });
 });
