@@ -444,6 +444,25 @@ export const deploymentSchema = z.strictObject({
     .describe(
       'Data zone (e.g. `us`, `eu`): routers with a zone only use deployments in it, for the pick and every fallback.',
     ),
+  dataPolicy: z
+    .strictObject({
+      noTraining: z
+        .boolean()
+        .default(false)
+        .describe(
+          'The provider\'s terms for this deployment say prompts and answers are not used for training (OpenRouter\'s `data_collection: "deny"` routes only to such deployments).',
+        ),
+      zeroRetention: z
+        .boolean()
+        .default(false)
+        .describe(
+          'A zero-data-retention agreement covers this deployment: the provider stores no prompts or answers, not even for abuse monitoring (`provider.zdr: true` routes only to such deployments).',
+        ),
+    })
+    .default({ noTraining: false, zeroRetention: false })
+    .describe(
+      "What the operator can vouch for about the upstream's handling of request data; unset, nothing is claimed, and requests that demand it are not routed here.",
+    ),
   deploymentType: z
     .enum(DEPLOYMENT_TYPES)
     .default('GlobalStandard')

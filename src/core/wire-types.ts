@@ -106,6 +106,13 @@ export const PRIVATE_REQUEST_FIELDS = [
   ADAPTIVE_THINKING_FIELD,
 ] as const;
 
+/**
+ * OpenRouter's request-level routing fields (`models`, `route`, `provider`, `usage`): applied by
+ * the router (src/gateway/model-fallbacks.ts, provider-preferences.ts, max-price.ts) on Chat
+ * Completions, Completions and Responses, and never sent upstream.
+ */
+export const OPENROUTER_FIELDS = ['models', 'route', 'provider', 'usage'] as const;
+
 /** Azure's content filter annotations ride along on responses and chunks. */
 export type ChatResponse = ChatCompletion & {
   prompt_filter_results?: unknown[];

@@ -7,7 +7,10 @@
 // answer-from-cache.ts; waiting for a deployment with headroom, wait-for-headroom.ts; a served
 // answer's way out, served-answer.ts; the record's two ends, finish-record.ts.
 import { resolveMaxPrice } from './max-price.js';
-import type { RouterConfig } from '../config/schema.js';
+import { fallbackTargets, type NamedTarget } from './model-fallbacks.js';
+import { resolveProviderPreferences } from './provider-preferences.js';
+import type { RouterConfig, RoutingMode } from '../config/schema.js';
+import { GatewayError } from '../core/errors.js';
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import type { ConfigHolder, RuntimeConfig } from '../config/runtime-config.js';
 import type { Clock } from '../core/clock.js';
@@ -43,6 +46,7 @@ import {
   type ChatCall,
   type ChatOutcome,
   type GatewayPolicies,
+  type PlannedBatchLine,
 } from './gateway-types.js';
 import {
   notePlan,
@@ -51,6 +55,7 @@ import {
   servedHeaders,
   type PlanDeps,
   type RoutePlan,
+  type TargetTried,
 } from './plan-route.js';
 import { PoolBalancer } from './pool-order.js';
 import {
@@ -73,7 +78,7 @@ import {
   type ServedRequest,
 } from './served-answer.js';
 import type { AffinityStore } from './session-affinity.js';
-import { headroomProbes, noteQueued, waitForHeadroom } from './wait-for-headroom.js';
+import { headroomProbes, NoHeadroom, noteQueued, waitForHeadroom } from './wait-for-headroom.js';
 
 export interface GatewayDeps {
   config: ConfigHolder;
@@ -115,6 +120,7 @@ export class ChatGateway {
       ...deps,
       pools: new PoolBalancer(this.load),
       outputTokens: this.outputTokens,
+      load: this.load,
     };
     this.answerDeps = { ...deps, outputTokens: this.outputTokens };
     this.semantic = new SemanticCacheLoader({ ...deps, load: this.load });
@@ -171,13 +177,14 @@ export class ChatGateway {
       const target = resolveTarget(snapshot, call);
       authorizeTarget(call, target);
       checkChatTarget(snapshot, target);
+      // `model`'s target, then OpenRouter's `models` fallbacks, each checked as `model` is.
+      const targets = fallbackTargets(snapshot, call, target);
+      resolveProviderPreferences(call.request); // a malformed `provider` is a 400 before any work
       if (target.kind !== 'deployment') record.router = targetName(target);
       const promptText = collectPromptText(call.request);
-      const promptTokens = needsExactCount(
-        snapshot,
-        call,
-        target,
-        promptTokenUpperBound(call.request, promptText),
+      const upperBound = promptTokenUpperBound(call.request, promptText);
+      const promptTokens = targets.some((t) =>
+        needsExactCount(snapshot, call, t.target, upperBound),
       )
         ? await countPromptTokens(call.request, call.auth.keyId ?? '')
         : estimatePromptTokens(call.request, promptText);
@@ -214,6 +221,7 @@ export class ChatGateway {
         const needs = requestNeeds(request, promptTokens, {
           ...zone,
           maxPrice: resolveMaxPrice(call),
+          providers: resolveProviderPreferences(request)?.narrowing,
         });
         let hit = await cache.lookup(cachePlan, snapshot, call, target, needs);
         // Off (the default): one property read, nothing imported or allocated.
@@ -236,43 +244,39 @@ export class ChatGateway {
           });
       }
       const routed = { ...call, request };
-      const mode = admitted.modeOverride;
-      let plan: RoutePlan;
-      let result: ExecutionResult;
+      const route = (first: boolean) =>
+        this.routeInTurn(snapshot, routed, targets, promptTokens, admitted.modeOverride, record, {
+          offer: first ? offer : undefined,
+        });
+      let routedTo: RoutedTo;
       try {
-        plan = planRoute(this.planDeps, snapshot, routed, target, promptTokens, mode, offer);
-        notePlan(record, plan);
-        const held = holdForBatch(offer, plan, routed, promptTokens, record);
-        if (held) return { kind: 'forward', line: held };
-        result = await this.execute(snapshot, routed, plan.ordered, promptTokens, record);
+        routedTo = await route(true);
       } catch (err) {
         // A request that asked to wait (rateLimits.queue) may wait for a deployment's headroom.
         if (!admitted.patience) throw err;
         const probes = headroomProbes(this.deps, snapshot, request, promptTokens);
-        const again = async () => {
-          const replanned = planRoute(this.planDeps, snapshot, routed, target, promptTokens, mode);
-          notePlan(record, replanned);
-          const answered = await this.execute(
-            snapshot,
-            routed,
-            replanned.ordered,
-            promptTokens,
-            record,
-          );
-          return { plan: replanned, result: answered };
-        };
-        ({ plan, result } = await waitForHeadroom(err, admitted, probes, again, record));
+        routedTo = await waitForHeadroom(err, admitted, probes, () => route(false), record);
       }
+      if ('held' in routedTo) return { kind: 'forward', line: routedTo.held };
+      const { plan, result, served: servedBy } = routedTo;
       noteServed(record, plan, result);
+      record.router =
+        servedBy.target.kind === 'deployment' ? undefined : targetName(servedBy.target);
       if (plan.sessionKey) this.deps.affinity.remember(plan.sessionKey, result.deployment.name);
       const served: ServedRequest = {
         admit,
         record,
         startedPerf,
         top: plan.topDeployment ?? result.deployment,
-        headers: servedHeaders(admitted, plan, result),
+        headers: servedHeaders(
+          admitted,
+          plan,
+          result,
+          (call.request as { models?: unknown }).models != null ? routedTo : undefined,
+        ),
         controls: wantsRouterControls(call) && plan.receipt ? plan.receipt : undefined,
-        cachePlan,
+        // An answer of a fallback is not `model`'s: it is not kept as one.
+        cachePlan: servedBy === targets[0] ? cachePlan : undefined,
         semantic,
         promptFilterResults,
         storeText: snapshot.config.requestLog.storeText,
@@ -285,6 +289,68 @@ export class ChatGateway {
       finishFailedRequest(this.deps, record, startedPerf, err, admit, semantic?.costUsd ?? 0);
       throw err;
     }
+  }
+
+  /**
+   * Plans and calls each target in turn (`model`'s, then the `models` fallbacks): the next is
+   * tried when one cannot serve (planning finds none eligible, or every call failed retryably
+   * before the first byte); any other failure is the answer. With fallbacks, each attempt names
+   * its target, and a target that planned none is a skipped attempt named after it.
+   */
+  private async routeInTurn(
+    snapshot: RuntimeConfig,
+    call: ChatCall,
+    targets: readonly NamedTarget[],
+    promptTokens: number,
+    mode: RoutingMode | undefined,
+    record: RequestRecord,
+    opts: { offer?: BatchForwardOffer },
+  ): Promise<RoutedTo> {
+    const tried: TargetTried[] = [];
+    let lastError: unknown;
+    for (const named of targets) {
+      const name = targetName(named.target);
+      const from = record.attempts.length;
+      let plan: RoutePlan | undefined;
+      try {
+        plan = planRoute(
+          this.planDeps,
+          snapshot,
+          call,
+          named.target,
+          promptTokens,
+          mode,
+          opts.offer,
+        );
+        notePlan(record, plan);
+        const held = holdForBatch(opts.offer, plan, call, promptTokens, record);
+        if (held) return { held };
+        const result = await this.execute(snapshot, call, plan.ordered, promptTokens, record);
+        tagAttempts(record, from, name, targets.length);
+        return { plan, result, served: named, tried };
+      } catch (err) {
+        tagAttempts(record, from, name, targets.length);
+        const planned = plan !== undefined;
+        if (targets.length === 1 || !(err instanceof GatewayError)) throw err;
+        // Called and failed for good (a 4xx, a client gone): no fallback serves it instead.
+        if (planned && !err.retryable && !(err instanceof NoHeadroom) && err.status !== 503)
+          throw err;
+        if (!planned)
+          record.attempts.push({
+            deployment: name,
+            model: name,
+            outcome: 'skipped',
+            errorCode: err.code ?? undefined,
+            errorMessage: err.message.slice(0, 300),
+            latencyMs: 0,
+            target: name,
+          });
+        if (plan?.receipt) plan.receipt.attempts = record.attempts.slice(from);
+        tried.push({ name, code: err.code ?? String(err.status) });
+        lastError = err;
+      }
+    }
+    throw lastError;
   }
 
   /**
@@ -314,4 +380,19 @@ export class ChatGateway {
       attempts: record.attempts,
     });
   }
+}
+
+/** Where a request was served: its plan and answer, the target, and the targets tried before. */
+export type RoutedTo =
+  | {
+      plan: RoutePlan;
+      result: ExecutionResult;
+      served: NamedTarget;
+      tried: TargetTried[];
+    }
+  | { held: PlannedBatchLine };
+
+/** With fallbacks, the attempts made for a target name it. */
+function tagAttempts(record: RequestRecord, from: number, target: string, targets: number): void {
+  if (targets > 1) for (const a of record.attempts.slice(from)) a.target = target;
 }

@@ -1,6 +1,6 @@
 // Price ceilings through the gateway (scripted adapters, in process): a router and a pool keep to
 // deployments priced within the request's max_price, from OpenRouter's body field or the header;
-// the receipt names the rule; the field never reaches the upstream; bad values get a 400.
+// the receipt names the rule; `provider` never reaches the upstream; bad values get a 400.
 import { describe, expect, it } from 'vitest';
 import { buildTestApp } from '../../test/helpers/build-test-app.js';
 import { fakeAdapter } from '../../test/helpers/fake-adapter.js';
@@ -40,10 +40,10 @@ describe('max_price', () => {
     const big = receipt.candidates.find((c) => c.deployment === 'big')!;
     expect(big.failedRules.map((f) => f.rule)).toEqual(['max_price']);
     const served = adapters[r.headers['x-router-deployment'] as string]!;
-    // The ceiling is the router's; the rest of `provider` passes on.
-    expect((served.calls.at(-1)!.body as { provider?: unknown }).provider).toEqual({
-      order: ['mid'],
-    });
+    // `provider` is the router's (provider-preferences.ts): none of it goes upstream, and an
+    // order a router deployment does not follow is named in the warnings.
+    expect(served.calls.at(-1)!.body).not.toHaveProperty('provider');
+    expect(r.headers['x-router-warnings']).toContain('provider.order not applied');
   });
 
   it('the header does the same on any target, the lower of the two wins, and nothing within it is a 400', async () => {

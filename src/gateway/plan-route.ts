@@ -3,9 +3,11 @@
 // apart from the gateway so deciding reads as one step (STYLE.md principle 8). Also the routing
 // headers a served reply carries, which say what was decided.
 import { resolveMaxPrice } from './max-price.js';
+import { orderByPreferences, resolveProviderPreferences } from './provider-preferences.js';
 import type { RoutingMode } from '../config/schema.js';
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import type { RuntimeConfig } from '../config/runtime-config.js';
+import { invalidRequest } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { budgetExceeded } from '../policy/budget.js';
 import { checkEligibility, requestNeeds } from '../routing/eligibility.js';
@@ -23,6 +25,7 @@ import {
   type ChatCall,
   type Target,
 } from './gateway-types.js';
+import type { DeploymentLoad } from './deployment-load.js';
 import type { PoolBalancer } from './pool-order.js';
 import {
   effectiveMode,
@@ -39,7 +42,15 @@ export type PlanDeps = Pick<
 > & {
   pools: PoolBalancer;
   outputTokens: OutputTokenStats;
+  /** For `provider.sort: "latency"`: what the pools' `latency` strategy reads. */
+  load: DeploymentLoad;
 };
+
+/** A `models` entry that could not serve, and the error code that said why. */
+export interface TargetTried {
+  name: string;
+  code: string;
+}
 
 /** The deployments to try in order, and for a router why: its decision and receipt. */
 export interface RoutePlan {
@@ -51,6 +62,8 @@ export interface RoutePlan {
   zone?: string;
   sessionKey?: string;
   topDeployment?: DeploymentConfig;
+  /** Preferences accepted and not applied (provider-preferences.ts), for `x-router-warnings`. */
+  warnings?: string[];
 }
 
 /**
@@ -67,10 +80,13 @@ export function planRoute(
   offer?: BatchForwardOffer,
 ): RoutePlan {
   const zone = resolveZone(call, target);
+  const prefs = resolveProviderPreferences(call.request);
   const needs = requestNeeds(call.request, promptTokens, {
     ...zone,
     maxPrice: resolveMaxPrice(call),
+    providers: prefs?.narrowing,
   });
+  const warnings = [...(prefs?.warnings ?? [])];
   const policies = deps.policies;
   const probes = {
     circuitAllows: (name: string) => deps.breakers.allows(name),
@@ -101,16 +117,27 @@ export function planRoute(
       noEligibleFor(call, candidates, checks, targetName(target)),
       checks,
     );
-  if (target.kind !== 'router')
-    return {
-      ordered:
-        target.kind === 'pool'
-          ? deps.pools.order(target.pool, eligible, call.request.stream === true)
-          : eligible,
-      mode: undefined,
-      zone: zone.dataZone,
-    };
+  if (target.kind !== 'router') {
+    const streaming = call.request.stream === true;
+    let ordered =
+      target.kind === 'pool' ? deps.pools.order(target.pool, eligible, streaming) : eligible;
+    if (prefs && target.kind === 'pool')
+      ordered = orderByPreferences(ordered, prefs, deps.load, streaming);
+    if (ordered.length === 0)
+      throw invalidRequest(
+        `provider.order names none of the deployments of "${targetName(target)}" that can serve this request (${eligible.map((d) => d.name).join(', ')}), and provider.allow_fallbacks is false: name one of them, or allow fallbacks.`,
+        'provider.order',
+        'no_eligible_deployment',
+      );
+    return { ordered, mode: undefined, zone: zone.dataZone, warnings };
+  }
   const router = target.router;
+  // The routing model picks among a router's deployments: a caller's order or sort does not
+  // override its decision (x-router-mode: cost asks for the cheapest capable one).
+  if (prefs?.order || prefs?.sort)
+    warnings.push(
+      `provider.${prefs.order ? 'order' : 'sort'} not applied: router deployment "${router.name}" orders its deployments by its routing decision (x-router-mode: cost picks the cheapest capable)`,
+    );
   const mode = effectiveMode(call, router, modeOverride);
   const decision = deps.routerFor(router).decide({
     request: call.request,
@@ -123,7 +150,8 @@ export function planRoute(
     outputTokens: deps.outputTokens,
   });
   const affinity = resolveSessionAffinity(call, decision, eligible, deps.affinity);
-  const orderedNames = affinity.ordered;
+  // `provider.allow_fallbacks: false`: the pick only, as the receipt then says.
+  const orderedNames = prefs?.noFallbacks ? affinity.ordered.slice(0, 1) : affinity.ordered;
   const byName = new Map(eligible.map((d) => [d.name, d]));
   const ordered = orderedNames
     .map((n) => byName.get(n))
@@ -148,6 +176,7 @@ export function planRoute(
     zone: zone.dataZone,
     sessionKey: affinity.sessionKey,
     topDeployment: snapshot.deployments.get(decision.topDeployment),
+    warnings,
   };
 }
 
@@ -172,12 +201,14 @@ function atBatchPrice(d: DeploymentConfig, offer: BatchForwardOffer): Deployment
 
 /**
  * The routing headers of a served reply: admission's (limits, budget, queueing), who served and
- * in how many attempts (every round's), warnings, and for a router its decision (the receipt's id and mode).
+ * in how many attempts (every round's), warnings, for a router its decision (the receipt's id and
+ * mode), and with `models` fallbacks the target that served and those tried before it.
  */
 export function servedHeaders(
   admitted: AdmitResult,
   plan: RoutePlan,
   result: ExecutionResult,
+  fallbacks?: { served: { target: Target }; tried: readonly TargetTried[] },
 ): Record<string, string> {
   const headers: Record<string, string> = {
     ...(admitted.headers ?? {}),
@@ -185,8 +216,16 @@ export function servedHeaders(
     'x-router-region': result.deployment.region,
     'x-router-attempts': String(result.attempts.length),
   };
-  const warnings = [...(admitted.warnings ?? []), ...result.warnings];
+  const warnings = [...(admitted.warnings ?? []), ...(plan.warnings ?? []), ...result.warnings];
   if (warnings.length) headers['x-router-warnings'] = warnings.join('; ');
+  // With `models` fallbacks: the entry that served, and those before it that could not (why).
+  if (fallbacks) {
+    headers['x-router-target'] = targetName(fallbacks.served.target);
+    if (fallbacks.tried.length)
+      headers['x-router-targets-tried'] = fallbacks.tried
+        .map((t) => `${t.name} (${t.code})`)
+        .join(', ');
+  }
   if (plan.decision && plan.receipt) {
     headers['x-router-decision-id'] = plan.receipt.id;
     headers['x-router-mode'] = plan.decision.mode;

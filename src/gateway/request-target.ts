@@ -253,8 +253,36 @@ export function noEligibleFor(
   return noEligibleDeployment(
     checks,
     name,
-    zoneHint(call, candidates, checks) ?? outputHint(call, candidates, checks),
+    zoneHint(call, candidates, checks) ??
+      outputHint(call, candidates, checks) ??
+      providerHint(checks),
   );
+}
+
+/** The `provider` field (OpenRouter's preferences) behind each rule it adds. */
+const PROVIDER_PARAMS: [EligibilityRule, string, string][] = [
+  ['provider_only', 'provider.only', 'name one of them or leave it out'],
+  ['provider_ignore', 'provider.ignore', 'leave one of them out of it'],
+  [
+    'data_collection',
+    'provider.data_collection',
+    'the operator declares it per deployment (dataPolicy.noTraining), or send "allow"',
+  ],
+  [
+    'zdr',
+    'provider.zdr',
+    'the operator declares it per deployment (dataPolicy.zeroRetention), or leave it out',
+  ],
+];
+
+/** Where one of the request's provider preferences excluded every candidate: that field. */
+function providerHint(
+  checks: readonly CandidateEligibility[],
+): { text: string; param: string } | undefined {
+  for (const [rule, param, fix] of PROVIDER_PARAMS)
+    if (checks.length > 0 && checks.every((c) => c.failed.includes(rule)))
+      return { text: `the request's ${param} leaves none of them: ${fix}`, param };
+  return undefined;
 }
 
 /** The output-limit field as each API names it, for errors that tell the caller what to change. */

@@ -88,6 +88,10 @@ export function sendJsonAnswer(
   const { record } = served;
   if (served.controls) response.model_selection_details = modelSelectionDetails(served.controls);
   if (response.usage) deps.outputTokens.observe(result.deployment.name, record.completionTokens);
+  // OpenRouter's usage accounting (`usage: {include: true}`): the answer's cost in USD.
+  const asked = (served.admit.call.request as { usage?: { include?: unknown } }).usage;
+  if (asked?.include === true && response.usage)
+    response.usage = { ...response.usage, cost: record.costUsd } as ChatResponse['usage'];
   if (served.storeText) record.answerText = answerText(response);
   deps.policies?.settle?.(served.admit, {
     deployment: result.deployment,

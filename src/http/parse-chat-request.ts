@@ -5,6 +5,7 @@ import { PRIVATE_REQUEST_FIELDS, type ChatRequest } from '../core/wire-types.js'
 import { checkFieldType, checkNumberField, unofferedToolChoice } from './check-fields.js';
 import { isObject } from '../core/is-object.js';
 import { refuseToolNameClash } from './tool-name-clash.js';
+import { requestedModels } from '../gateway/model-fallbacks.js';
 
 const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool', 'function']);
 const PART_TYPES = new Set(['text', 'image_url', 'input_audio', 'file', 'refusal']);
@@ -15,6 +16,11 @@ const RESPONSE_FORMATS = new Set(['text', 'json_object', 'json_schema']);
 export function parseChatRequest(body: unknown, modelOptional = false): ChatRequest {
   if (!isObject(body))
     throw invalidRequest('The request body must be a JSON object.', null, 'invalid_body');
+  // OpenRouter's model fallbacks: without `model`, the first of `models` is the one asked for.
+  const models = requestedModels(body);
+  if (models && !modelOptional && (body.model === undefined || body.model === null))
+    body.model = models[0];
+  checkOpenRouterUsage(body);
   // Azure's dated paths name the deployment in the URL; the AzureOpenAI client, built with a
   // `deployment`, still sends the `model` it was given, often '' (or null): the URL decides.
   if (modelOptional && (body.model === undefined || body.model === null || body.model === ''))
@@ -96,6 +102,17 @@ export function parseChatRequest(body: unknown, modelOptional = false): ChatRequ
   }
   for (const field of PRIVATE_REQUEST_FIELDS) delete body[field];
   return body as ChatRequest;
+}
+
+/**
+ * OpenRouter's usage accounting (`usage: {include: true}`): usage comes back anyway; with it a
+ * JSON reply's `usage.cost` says what the answer cost in USD. Never sent upstream.
+ */
+export function checkOpenRouterUsage(body: Record<string, unknown>): void {
+  checkFieldType(body, 'usage', 'object');
+  const include = isObject(body.usage) ? body.usage.include : undefined;
+  if (include !== undefined && include !== null && typeof include !== 'boolean')
+    throw invalidRequest("'usage.include' must be true or false.", 'usage.include', 'invalid_type');
 }
 
 /**

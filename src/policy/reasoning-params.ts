@@ -8,6 +8,7 @@ import {
   ANTHROPIC_BETA_FIELD,
   CONTEXT_MANAGEMENT_FIELD,
   HOSTED_TOOLS_FIELD,
+  OPENROUTER_FIELDS,
   ADAPTIVE_THINKING_FIELD,
   EFFORT_FIELD,
   THINKING_BUDGET_FIELD,
@@ -51,14 +52,10 @@ export function adaptRequestForDeployment(
   const warnings: string[] = [];
   // Router controls are ours (Foundry preview); upstreams would reject the unknown field.
   delete body.routing_config;
-  // OpenRouter's price ceiling is the router's to apply (max-price.ts); the rest of `provider`
-  // passes on, for an upstream that reads it.
-  const provider = (body as { provider?: unknown }).provider;
-  if (provider && typeof provider === 'object' && 'max_price' in provider) {
-    const { max_price: _applied, ...rest } = provider as Record<string, unknown>;
-    if (Object.keys(rest).length) (body as { provider?: unknown }).provider = rest;
-    else delete (body as { provider?: unknown }).provider;
-  }
+  // OpenRouter's routing fields are the router's (src/gateway/provider-preferences.ts,
+  // model-fallbacks.ts, max-price.ts); an OpenAI upstream answers 400 to any of them.
+  for (const field of OPENROUTER_FIELDS)
+    if (field in body) delete (body as Record<string, unknown>)[field];
   // Responses bridge: the conversation is already expanded into messages; upstream chat would reject it.
   delete body.previous_response_id;
   // An Anthropic client's exact thinking budget is for an Anthropic deployment's conversion only.

@@ -25,6 +25,10 @@ export type EligibilityRule =
   | 'cooling_down'
   | 'budget_exhausted'
   | 'max_price'
+  | 'provider_only'
+  | 'provider_ignore'
+  | 'data_collection'
+  | 'zdr'
   | 'key_scope';
 
 export const RULE_DESCRIPTIONS: Record<EligibilityRule, string> = {
@@ -51,6 +55,11 @@ export const RULE_DESCRIPTIONS: Record<EligibilityRule, string> = {
     "its price per 1M tokens is above the request's max_price (x-router-max-price, provider.max_price)",
   budget_exhausted:
     "its own spend budget (deployments[].budget) is used up until the day's or month's reset",
+  provider_only: "not named in the request's provider.only (by deployment name or provider kind)",
+  provider_ignore: "named in the request's provider.ignore (by deployment name or provider kind)",
+  data_collection:
+    'the request asks provider.data_collection "deny", and the deployment does not declare dataPolicy.noTraining (or zeroRetention)',
+  zdr: 'the request asks provider.zdr, and the deployment does not declare dataPolicy.zeroRetention',
 };
 
 /** What a request needs; computed once per request, then checked against each deployment. */
@@ -79,6 +88,28 @@ export interface RequestNeeds {
   regions?: ReadonlySet<string>;
   /** The highest prices the request accepts, USD per 1M tokens (OpenRouter's `max_price`). */
   maxPrice?: MaxPrice;
+  /** OpenRouter's provider preferences that narrow eligibility (src/gateway/provider-preferences.ts). */
+  providers?: ProviderNarrowing;
+}
+
+/** Deployments a request's `provider` object names or demands; absent: no narrowing. */
+export interface ProviderNarrowing {
+  /** Only these (deployment names or provider kinds). */
+  only?: readonly string[];
+  /** None of these. */
+  ignore?: readonly string[];
+  /** Only deployments that declare no training on prompts (`data_collection: "deny"`). */
+  noTraining?: boolean;
+  /** Only deployments that declare zero data retention (`zdr: true`). */
+  zeroRetention?: boolean;
+}
+
+/**
+ * A deployment named in a request's provider list: by its name, or by its provider kind
+ * (`openai`, `azure`, …, case-insensitive), as OpenRouter names its providers.
+ */
+export function namedIn(names: readonly string[], d: DeploymentConfig): boolean {
+  return names.some((n) => n === d.name || n.toLowerCase() === d.provider);
 }
 
 /** Price ceilings of a request, USD per 1M prompt or completion tokens; absent: no ceiling. */
@@ -90,7 +121,12 @@ export interface MaxPrice {
 export function requestNeeds(
   request: ChatRequest,
   promptTokens: number,
-  zone: { dataZone?: string; regions?: ReadonlySet<string>; maxPrice?: MaxPrice } = {},
+  zone: {
+    dataZone?: string;
+    regions?: ReadonlySet<string>;
+    maxPrice?: MaxPrice;
+    providers?: ProviderNarrowing;
+  } = {},
 ): RequestNeeds {
   const rf = request.response_format as { type?: string } | undefined;
   const functions = (request as { functions?: unknown }).functions;
@@ -116,6 +152,7 @@ export function requestNeeds(
     dataZone: zone.dataZone,
     regions: zone.regions,
     ...(zone.maxPrice ? { maxPrice: zone.maxPrice } : {}),
+    ...(zone.providers ? { providers: zone.providers } : {}),
   };
 }
 
@@ -194,6 +231,14 @@ export function checkDeployment(
       (needs.maxPrice.completion !== undefined && d.prices.outputPer1M > needs.maxPrice.completion))
   )
     failed.push('max_price');
+  const p = needs.providers;
+  if (p) {
+    if (p.only && !namedIn(p.only, d)) failed.push('provider_only');
+    if (p.ignore && namedIn(p.ignore, d)) failed.push('provider_ignore');
+    const policy = d.dataPolicy;
+    if (p.noTraining && !policy.noTraining && !policy.zeroRetention) failed.push('data_collection');
+    if (p.zeroRetention && !policy.zeroRetention) failed.push('zdr');
+  }
   if (!probes.circuitAllows(d.name)) failed.push('circuit_open');
   if (probes.coolingDown?.(d.name)) failed.push('cooling_down');
   if (probes.hasHeadroom && !probes.hasHeadroom(d, needs.promptTokens + needs.outputTokens))

@@ -17,6 +17,12 @@ export interface AttemptRecord {
   round?: number;
   /** On the first attempt of a round after a wait: ms the request waited for headroom before it. */
   waitedMs?: number;
+  /**
+   * With OpenRouter's `models` fallbacks: the router deployment, pool or deployment the attempt
+   * was made for (gateway/model-fallbacks.ts). One that planned none is a skipped attempt named
+   * after it (`deployment` is the target's name then).
+   */
+  target?: string;
 }
 
 /** The APIs a request log record names (`GET /admin/v1/usage?by=endpoint`). */

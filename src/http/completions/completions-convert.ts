@@ -24,6 +24,11 @@ const SHARED = [
   'user',
   'seed',
   'metadata',
+  // OpenRouter's routing fields: the router's to apply, on either API (never sent upstream).
+  'models',
+  'route',
+  'provider',
+  'usage',
 ] as const;
 
 /** The chat request a Completions body asks for, or a 400 naming the field to change. */

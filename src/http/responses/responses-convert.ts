@@ -4,6 +4,9 @@
 // responses-reply.ts). Tools: responses-tools.ts.
 import { invalidRequest } from '../../core/errors.js';
 import { checkResponsesRequest, refuseUnsupportedFields } from './check-responses-request.js';
+import { requestedModels } from '../../gateway/model-fallbacks.js';
+import { OPENROUTER_FIELDS } from '../../core/wire-types.js';
+import { checkOpenRouterUsage } from '../parse-chat-request.js';
 import type {
   ChatContentPart,
   ChatMessage,
@@ -233,6 +236,10 @@ export function responsesToChat(
   previous: Pick<StoredResponse, 'messages'> | undefined,
 ): BridgedRequest {
   if (!isObject(body)) throw invalidRequest('The request body must be a JSON object.');
+  // OpenRouter's model fallbacks: without `model`, the first of `models` is the one asked for.
+  const models = requestedModels(body);
+  if (models && (body.model === undefined || body.model === null)) body.model = models[0];
+  checkOpenRouterUsage(body);
   if (typeof body.model !== 'string' || !body.model)
     throw invalidRequest("'model' is required.", 'model', 'missing_required_parameter');
   refuseUnsupportedFields(body);
@@ -246,6 +253,9 @@ export function responsesToChat(
     ? [{ role: 'system', content: instructions }, ...history]
     : history;
   const chat: ChatRequest = { model: body.model, messages } as ChatRequest;
+  // OpenRouter's routing fields are the gateway's to apply, as on Chat Completions.
+  for (const key of OPENROUTER_FIELDS)
+    if (body[key] !== undefined) (chat as Record<string, unknown>)[key] = body[key];
   applyTools(chat, body);
   if (typeof body.parallel_tool_calls === 'boolean')
     chat.parallel_tool_calls = body.parallel_tool_calls;

@@ -23,6 +23,7 @@ import {
   type ConversationTurn,
 } from '../conversations/conversation-turn.js';
 import { chatToInputItems, responsesToChat, type Json } from './responses-convert.js';
+import { OPENROUTER_FIELDS } from '../../core/wire-types.js';
 import {
   expandCompactionItems,
   renameInputPaths,
@@ -284,6 +285,8 @@ function nativeRequestBody(
   void _background;
   void _conversation;
   void _compaction;
+  // OpenRouter's routing fields are the router's (the bridged chat request carries them).
+  for (const key of OPENROUTER_FIELDS) delete rest[key];
   const input =
     typeof body.input === 'string'
       ? [{ role: 'user', content: body.input }]

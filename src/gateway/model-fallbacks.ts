@@ -1,0 +1,103 @@
+// OpenRouter's model fallbacks (`models` in a request body, with `route: "fallback"`,
+// https://openrouter.ai/docs/features/model-routing) in this router's terms: each entry names a
+// router deployment, pool or deployment, tried in turn after `model`'s when it cannot serve (no
+// eligible deployment, or every one failed retryably before the first byte). Each entry is
+// checked as `model` is (it exists, serves chat, the key may use it), naming `models[i]`.
+import type { RuntimeConfig } from '../config/runtime-config.js';
+import { GatewayError, invalidRequest } from '../core/errors.js';
+import { targetMembers, targetName, type ChatCall, type Target } from './gateway-types.js';
+import { keyAllowsDeployment, targetModelKind } from './request-target.js';
+
+/** At most this many `models` (OpenRouter allows a few; each one tried can cost a deadline). */
+export const MAX_MODELS = 5;
+
+/** A target the request may be served by, and the field that named it. */
+export interface NamedTarget {
+  target: Target;
+  /** `model`, or `models[i]`. */
+  param: string;
+}
+
+/** `models` (a 400 naming it, or `route`, when malformed), undefined when absent. */
+export function requestedModels(body: Record<string, unknown>): string[] | undefined {
+  const route = body.route;
+  if (route !== undefined && route !== null && route !== 'fallback')
+    throw invalidRequest(
+      `route must be "fallback", the one way models are tried (got ${JSON.stringify(route)?.slice(0, 40)}).`,
+      'route',
+      'invalid_value',
+    );
+  const models = body.models;
+  if (models === undefined || models === null) return undefined;
+  if (
+    !Array.isArray(models) ||
+    models.length === 0 ||
+    models.length > MAX_MODELS ||
+    models.some((m) => typeof m !== 'string' || m.length === 0)
+  )
+    throw invalidRequest(
+      `models must be an array of 1 to ${MAX_MODELS} names of router deployments, pools or deployments, tried in turn when the one before cannot serve (GET /v1/models lists them).`,
+      'models',
+      'invalid_value',
+    );
+  return models as string[];
+}
+
+/**
+ * The targets to try, in order: `model`'s (`primary`), then each of `models` not named before.
+ * An entry that does not exist is a 404, one that serves no chat a 400, one the key may not use
+ * (its scopes, or none of its deployments in the key's subset) a 403, each naming `models[i]`:
+ * a fallback never widens what the key may use.
+ */
+export function fallbackTargets(
+  snapshot: RuntimeConfig,
+  call: ChatCall,
+  primary: Target,
+): NamedTarget[] {
+  const out: NamedTarget[] = [{ target: primary, param: 'model' }];
+  const models = requestedModels(call.request as unknown as Record<string, unknown>);
+  if (!models) return out;
+  const seen = new Set([targetName(primary)]);
+  models.forEach((name, i) => {
+    if (seen.has(name)) return;
+    seen.add(name);
+    const param = `models[${i}]`;
+    const target = lookUp(snapshot, name, param);
+    if (targetModelKind(snapshot, target) !== 'chat')
+      throw invalidRequest(
+        `${param} "${name}" is not a chat model: name a chat model, pool or router deployment.`,
+        param,
+        'model_not_chat',
+      );
+    const scopes = call.auth.scopes;
+    const allowed =
+      (scopes.includes('*') || scopes.includes(name)) &&
+      targetMembers(target).some((m) => keyAllowsDeployment(call, target, m));
+    if (!allowed)
+      throw new GatewayError({
+        status: 403,
+        type: 'permission_error',
+        code: 'permission_denied',
+        param,
+        message: `This API key may not use "${name}" (${param}): leave it out of models, or use a key scoped to it.`,
+      });
+    out.push({ target, param });
+  });
+  return out;
+}
+
+function lookUp(snapshot: RuntimeConfig, name: string, param: string): Target {
+  const router = snapshot.routers.get(name);
+  if (router) return { kind: 'router', router };
+  const pool = snapshot.pools.get(name);
+  if (pool) return { kind: 'pool', pool };
+  const deployment = snapshot.deployments.get(name);
+  if (deployment) return { kind: 'deployment', deployment };
+  throw new GatewayError({
+    status: 404,
+    type: 'invalid_request_error',
+    code: 'DeploymentNotFound',
+    param,
+    message: `${param}: the model or deployment "${name}" does not exist. GET /v1/models lists the router deployments and deployments you can use.`,
+  });
+}
