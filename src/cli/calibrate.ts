@@ -114,8 +114,10 @@ export async function run(argv: string[]): Promise<number> {
           biasShift: fit.biasShift,
           coverageBackground: fit.background,
         });
+        // A file may score each model on some of its prompts only (exported feedback does).
+        const scoredOn = rows.filter((r) => r.scores[name] !== undefined).length;
         process.stderr.write(
-          `added ${name} to group ${groupName}: mean score ${fit.meanScore.toFixed(3)} on ${rows.length} prompts (strength ${fit.head.meanScore.toFixed(3)} against ${group.bestSingle}'s ${group.bestMean.toFixed(3)} on the group), ${fit.head.expectedOutputTokens} expected output tokens; fitted as a correction to ${fit.anchor}'s head (log-loss ${fit.logLoss.toFixed(3)}), its mean predicted quality lowered by ${z} standard error(s) of its mean score (${fit.standardError.toFixed(3)})${fit.sourceHeads.length ? `, with its per-source heads (${fit.sourceHeads.map((h) => h.source).join(', ')})` : ''}; ${fit.background ? `trusted on prompts like its ${rows.length} scored ones (a coverage head against ${fit.background} background prompts)` : "trusted on every prompt (--background <the group's training file> would trust it only on prompts like those scored here)"}\n`,
+          `added ${name} to group ${groupName}: mean score ${fit.meanScore.toFixed(3)} on ${scoredOn} prompts (strength ${fit.head.meanScore.toFixed(3)} against ${group.bestSingle}'s ${group.bestMean.toFixed(3)} on the group), ${fit.head.expectedOutputTokens} expected output tokens; fitted as a correction to ${fit.anchor}'s head (log-loss ${fit.logLoss.toFixed(3)}), its mean predicted quality lowered by ${z} standard error(s) of its mean score (${fit.standardError.toFixed(3)})${fit.sourceHeads.length ? `, with its per-source heads (${fit.sourceHeads.map((h) => h.source).join(', ')})` : ''}; ${fit.background ? `trusted on prompts like its ${scoredOn} scored ones (a coverage head against ${fit.background} background prompts)` : "trusted on every prompt (--background <the group's training file> would trust it only on prompts like those scored here)"}\n`,
         );
       }
       // Training found that leaving the best single model gained nothing beyond noise, among the
@@ -152,7 +154,7 @@ export async function run(argv: string[]): Promise<number> {
         artefact.models.push(h);
         notes.push({ model: h.name });
         process.stderr.write(
-          `added ${h.name} to new group ${groupName}: mean score ${h.meanScore.toFixed(3)} on ${rows.length} prompts, ${h.expectedOutputTokens} expected output tokens (fitted from scratch: no known heads to correct; --group ${groupNames.join(' | ')} would fit it as a correction to a known model of that group)\n`,
+          `added ${h.name} to new group ${groupName}: mean score ${h.meanScore.toFixed(3)} on ${rows.filter((r) => r.scores[h.name] !== undefined).length} prompts, ${h.expectedOutputTokens} expected output tokens (fitted from scratch: no known heads to correct; --group ${groupNames.join(' | ')} would fit it as a correction to a known model of that group)\n`,
         );
       }
     }

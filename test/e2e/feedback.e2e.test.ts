@@ -189,6 +189,9 @@ describe('feedback, from the SDK to calibrate', () => {
     ]);
     expect(cal.code, cal.stderr).toBe(0);
     expect(cal.stderr).toMatch(/added fresh-model to group llmrouter_9open\.jsonl/);
+    // The prompts it was scored on (N), not the file's rows (which score other models too).
+    expect(cal.stderr).toContain(`on ${N} prompts`);
+    expect(cal.stderr).not.toContain(`on ${rows.length} prompts`);
     const artefact = JSON.parse(readFileSync(out, 'utf8')) as {
       models: { name: string; group: string }[];
     };
