@@ -67,6 +67,7 @@ export const DEPLOYMENT_KINDS = [
   'images',
   'speech',
   'transcription',
+  'realtime',
 ] as const;
 /** The path a kind of model is served on (its requests go there, by name). */
 export const KIND_PATHS: Record<(typeof DEPLOYMENT_KINDS)[number], string> = {
@@ -76,6 +77,7 @@ export const KIND_PATHS: Record<(typeof DEPLOYMENT_KINDS)[number], string> = {
   images: '/v1/images/generations',
   speech: '/v1/audio/speech',
   transcription: '/v1/audio/transcriptions',
+  realtime: '/v1/realtime',
 };
 export const DEPLOYMENT_TYPES = ['GlobalStandard', 'DataZoneStandard', 'Standard'] as const;
 
@@ -142,6 +144,27 @@ const pricesSchema = z.strictObject({
     .optional()
     .describe(
       "`kind: transcription`: USD per minute of audio (whisper-1: 0.006), charged when the audio's length is known: the reply's `duration` (`verbose_json`) or `usage.seconds`, the last cue of an `srt`/`vtt` reply, or a WAV file's header. Unset: 0; a reply reporting token usage (gpt-4o-transcribe) is costed at the token prices.",
+    ),
+  audioInputPer1M: z
+    .number()
+    .nonnegative()
+    .optional()
+    .describe(
+      '`kind: realtime`: USD per 1M audio input tokens (gpt-realtime: 32), from `response.done` usage (`input_token_details.audio_tokens`); text input tokens cost `inputPer1M`. Unset: the input price.',
+    ),
+  cachedAudioInputPer1M: z
+    .number()
+    .nonnegative()
+    .optional()
+    .describe(
+      '`kind: realtime`: USD per 1M cached audio input tokens (gpt-realtime: 0.4). Unset: `cachedInputPer1M`, else the audio input price.',
+    ),
+  audioOutputPer1M: z
+    .number()
+    .nonnegative()
+    .optional()
+    .describe(
+      '`kind: realtime`: USD per 1M audio output tokens (gpt-realtime: 64); text output tokens cost `outputPer1M`. Unset: the output price.',
     ),
 });
 
@@ -400,7 +423,7 @@ export const deploymentSchema = z.strictObject({
     .enum(DEPLOYMENT_KINDS)
     .default('chat')
     .describe(
-      "`chat`: answers chat requests (Chat Completions, Responses, Messages) and may be in a router subset; `embeddings`: an embedding model, served on `/v1/embeddings` by name (not routed); `moderation`: a moderation model (OpenAI's `omni-moderation-latest`, `text-moderation-latest`; providers `openai`, `openai-compatible`, `simulated`), served on `/v1/moderations` by name (not routed). Set `capabilities.vision` on one that classifies images (omni-moderation). OpenAI's moderation is free: give it `prices` of 0, or what it costs you. `images`: an image model (gpt-image-1, dall-e-3), served on `/v1/images/generations`; `speech`: a text-to-speech model (tts-1, gpt-4o-mini-tts), served on `/v1/audio/speech`; `transcription`: a speech-to-text model (whisper-1, gpt-4o-transcribe), served on `/v1/audio/transcriptions` and `/v1/audio/translations`: all by name, not routed, on providers `openai`, `azure`, `openai-compatible` and `simulated` (prices: `perImage`, `inputCharsPer1M`, `perAudioMinute`).",
+      "`chat`: answers chat requests (Chat Completions, Responses, Messages) and may be in a router subset; `embeddings`: an embedding model, served on `/v1/embeddings` by name (not routed); `moderation`: a moderation model (OpenAI's `omni-moderation-latest`, `text-moderation-latest`; providers `openai`, `openai-compatible`, `simulated`), served on `/v1/moderations` by name (not routed). Set `capabilities.vision` on one that classifies images (omni-moderation). OpenAI's moderation is free: give it `prices` of 0, or what it costs you. `images`: an image model (gpt-image-1, dall-e-3), served on `/v1/images/generations`; `speech`: a text-to-speech model (tts-1, gpt-4o-mini-tts), served on `/v1/audio/speech`; `transcription`: a speech-to-text model (whisper-1, gpt-4o-transcribe), served on `/v1/audio/transcriptions` and `/v1/audio/translations`: all by name, not routed, on providers `openai`, `azure`, `openai-compatible` and `simulated` (prices: `perImage`, `inputCharsPer1M`, `perAudioMinute`). `realtime`: a Realtime API model (gpt-realtime), served by name as a WebSocket on `/v1/realtime?model=` (and Azure's realtime paths), on the same providers; token prices plus `audioInputPer1M` / `audioOutputPer1M`.",
     ),
   capabilities: capabilitiesSchema
     .default({
@@ -507,7 +530,7 @@ export const deploymentSchema = z.strictObject({
 
 export type DeploymentConfig = z.infer<typeof deploymentSchema>;
 export type ProviderKind = (typeof PROVIDER_KINDS)[number];
-/** What a deployment serves: chat, embeddings, moderation, images, speech or transcription. */
+/** What a deployment serves: chat, embeddings, moderation, images, speech, transcription or realtime. */
 export type DeploymentKind = DeploymentConfig['kind'];
 export type SimulationConfig = z.infer<typeof simulationSchema>;
 export type BatchApiConfig = z.infer<typeof batchApiSchema>;

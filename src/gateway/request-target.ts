@@ -117,6 +117,13 @@ const MODEL_KINDS: Record<
     requests: 'transcription',
     path: '/v1/audio/transcriptions',
   },
+  realtime: {
+    a: 'a realtime',
+    what: 'a realtime model',
+    pool: 'realtime models',
+    requests: 'realtime',
+    path: '/v1/realtime',
+  },
 };
 
 /** The kind of model a target serves: a router routes chat; a pool is of one kind. */

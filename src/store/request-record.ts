@@ -31,7 +31,8 @@ export type Endpoint =
   | 'images.generations'
   | 'audio.speech'
   | 'audio.transcriptions'
-  | 'audio.translations';
+  | 'audio.translations'
+  | 'realtime';
 
 export interface RequestRecord {
   /** Epoch ms when the request arrived. */

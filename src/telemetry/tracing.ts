@@ -33,6 +33,8 @@ const OPERATION: Record<RequestRecord['endpoint'], string> = {
   'audio.speech': 'audio.speech',
   'audio.transcriptions': 'audio.transcriptions',
   'audio.translations': 'audio.translations',
+  // One span per realtime response (`response.done`), after OpenAI's path.
+  realtime: 'realtime',
 };
 
 export function createTraceRecorder(opts: {
