@@ -14,6 +14,7 @@ import { simDeployment, testConfig, testConfigInput } from '../../../test/helper
 const KEY = 'mr-rt-key-0123456789abcdef';
 const LIMITED = 'mr-rt-limited-0123456789abcdef';
 const SCOPED = 'mr-rt-scoped-0123456789abcdef';
+const BUDGETED = 'mr-rt-budget-0123456789abcdef';
 type Event = Record<string, unknown> & { type: string };
 
 /** A scripted upstream: what it was sent and with which headers; `refuse` answers the upgrade. */
@@ -104,7 +105,25 @@ beforeAll(async () => {
         realtime('rt-down', await down.url, 'RT_KEY_DOWN'),
         realtime('rt-up', await up.url, 'RT_KEY_UP'),
         simDeployment('rt-sim', { kind: 'realtime', maxOutputTokens: undefined }),
+        {
+          ...realtime('rt-azure', (await up.url).replace(/\/v1$/, ''), 'RT_KEY_UP'),
+          provider: 'azure',
+          apiVersion: '2025-08-28',
+        },
       ],
+      contentFilter: {
+        enabled: true,
+        rules: [
+          {
+            id: 'kw',
+            kind: 'keyword',
+            patterns: ['project-x'],
+            action: 'block',
+            appliesTo: 'input',
+          },
+          { id: 'pii', kind: 'pii', patterns: ['email'], action: 'redact', appliesTo: 'input' },
+        ],
+      },
       pools: [{ name: 'rt-pool', deployments: ['rt-down', 'rt-up'], strategy: 'priority' }],
       auth: {
         mode: 'keys',
@@ -112,6 +131,8 @@ beforeAll(async () => {
           { id: 'k1', hash: hashApiKey(KEY), tenant: 'acme' },
           { id: 'lim', hash: hashApiKey(LIMITED), tenant: 'acme', rateLimit: { rpm: 1 } },
           { id: 'sc', hash: hashApiKey(SCOPED), tenant: 'acme', scopes: ['big'] },
+          // Less than one scripted response costs ($0.0428).
+          { id: 'bud', hash: hashApiKey(BUDGETED), tenant: 'acme', budget: { dailyUsd: 0.01 } },
         ],
       },
     }),
@@ -257,7 +278,66 @@ describe('realtime proxy, scripted upstreams', () => {
     c.ws.close();
   });
 
+  it('checks the budget before each response and at connect', async () => {
+    const auth = { authorization: `Bearer ${BUDGETED}` };
+    const c = await open('/v1/realtime?model=rt-up', auth);
+    await c.until('session.created');
+    c.ws.send('{"type":"response.create"}');
+    await c.until('response.done');
+    // The spend is settled in the background: once it is in, a new session is refused…
+    await vi.waitFor(async () =>
+      expect(await refused('/v1/realtime?model=rt-up', auth)).toMatchObject({
+        status: 429,
+        body: { error: { code: 'budget_exceeded' } },
+      }),
+    );
+    // …and so is the open session's next response, in-band.
+    c.ws.send('{"type":"response.create","event_id":"again"}');
+    const [error] = await c.until('error');
+    expect(JSON.parse(error!)).toMatchObject({
+      error: { code: 'budget_exceeded', event_id: 'again' },
+    });
+    c.ws.close();
+  });
+
+  it('applies the input content filter to conversation.item.create text', async () => {
+    const c = await open('/v1/realtime?model=rt-up');
+    await c.until('session.created');
+    const sent = up.seen.at(-1)!;
+    const item = (text: string, id: string) =>
+      JSON.stringify({
+        type: 'conversation.item.create',
+        event_id: id,
+        item: { type: 'message', role: 'user', content: [{ type: 'input_text', text }] },
+      });
+    c.ws.send(item('tell me about project-x', 'blocked'));
+    const [error] = await c.until('error');
+    expect(JSON.parse(error!)).toMatchObject({
+      error: { code: 'content_filter', event_id: 'blocked' },
+    });
+    c.ws.send(item('mail me at ann@example.com', 'redacted'));
+    c.ws.send('{"type":"response.create"}');
+    await c.until('response.done');
+    expect(sent.frames).toHaveLength(2);
+    const forwarded = JSON.parse(sent.frames[0]!) as { item: { content: { text: string }[] } };
+    expect(forwarded.item.content[0]!.text).not.toContain('ann@example.com');
+    expect(forwarded.item.content[0]!.text).toContain('mail me at');
+    c.ws.close();
+  });
+
+  it("opens Azure's GA realtime path with the deployment's api-key", async () => {
+    const before = up.seen.length;
+    const c = await open('/v1/realtime?model=rt-azure');
+    await c.until('session.created');
+    const conn = up.seen[before]!;
+    expect(conn.url).toBe('/openai/v1/realtime?model=rt-azure-model');
+    expect(conn.headers['api-key']).toBe('sk-upstream-up');
+    expect(conn.headers.authorization).toBeUndefined();
+    c.ws.close();
+  });
+
   it('refuses before the upgrade: no key, a key not scoped, an unknown name, a chat model', async () => {
+    const opened = up.seen.length + down.seen.length;
     const none = await refused('/v1/realtime?model=rt-up', {});
     expect(none.status).toBe(401);
     expect(none.body.error.message).toContain('Missing API key');
@@ -273,7 +353,7 @@ describe('realtime proxy, scripted upstreams', () => {
       body: { error: { code: 'missing_required_parameter' } },
     });
     // No upstream was opened for any of them.
-    expect(records.every((r) => r.status >= 400)).toBe(true);
+    expect(up.seen.length + down.seen.length).toBe(opened);
   });
 
   it('takes a browser key from the subprotocol and echoes only `realtime`', async () => {
