@@ -94,7 +94,11 @@ export class RealtimeConnection implements RealtimeListener {
     this.timer = setTimeout(() => this.expire(minutes), minutes * 60_000);
     socket.on('message', (data) => {
       const text = String(data);
-      this.inbound = this.inbound.then(() => this.fromClient(text));
+      this.inbound = this.inbound
+        .then(() => this.fromClient(text))
+        .catch((err: unknown) =>
+          this.request.log.error({ err }, 'realtime: a client event failed'),
+        );
     });
     socket.on('close', () => this.end(499, 'client_closed_request'));
     for (const text of this.early) this.toClient(text);
