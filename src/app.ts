@@ -12,7 +12,7 @@ import { BATCH_CALLER_HEADER, type BatchCallers } from './batch/batch-caller.js'
 import { GatewayError } from './core/errors.js';
 import { newId } from './core/ids.js';
 import type { ChatGateway } from './gateway/chat-gateway.js';
-import type { Authenticator } from './http/auth-hook.js';
+import { adoptSubprotocolKey, pickSubprotocol, type Authenticator } from './http/auth-hook.js';
 import { anthropicErrorBody } from './http/anthropic/messages-convert.js';
 import { registerCors } from './http/cors.js';
 import { errorHandler, sendError } from './http/error-handler.js';
@@ -75,10 +75,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorateRequest('batchLine', false);
   app.setErrorHandler(errorHandler);
   // Before any route: the plugin routes an upgrade through the hooks below (auth first), and only
-  // a route with a `wsHandler` (the Responses API's WebSocket mode) accepts it. A message is at
+  // a route with a `wsHandler` (the Responses API's WebSocket mode, the Realtime API) accepts it. A message is at
   // most a request body's size. On close, open connections are told the router is going away.
   await app.register(fastifyWebsocket, {
-    options: { maxPayload: deps.config.current.config.server.bodyLimitBytes },
+    options: {
+      maxPayload: deps.config.current.config.server.bodyLimitBytes,
+      // A browser offers its key as a subprotocol (auth-hook.ts): never echoed back.
+      handleProtocols: pickSubprotocol,
+    },
     preClose(done) {
       for (const socket of app.websocketServer.clients)
         socket.close(1001, 'the router is shutting down'); // "going away" (RFC 6455 §7.4.1)
@@ -139,6 +143,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         code: 'not_found',
       });
     if (PUBLIC_PATHS.has(path) || path.startsWith('/dashboard/assets/')) return;
+    if (request.ws) adoptSubprotocolKey(request.headers);
     const line = deps.batchCallers?.take(request.headers[BATCH_CALLER_HEADER]);
     request.auth =
       line?.auth ?? (await deps.authenticator.authenticate(request.headers, request.ip));

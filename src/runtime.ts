@@ -62,6 +62,8 @@ import { registerEmbeddingsRoutes } from './http/routes/embeddings-routes.js';
 import { ModerationsGateway } from './gateway/moderations-gateway.js';
 import { registerModerationsRoutes } from './http/routes/moderations-routes.js';
 import { MediaGateway } from './gateway/media-gateway.js';
+import { RealtimeGateway } from './gateway/realtime-gateway.js';
+import { registerRealtimeRoutes } from './http/realtime/realtime-routes.js';
 import { registerImagesRoutes } from './http/routes/images-routes.js';
 import { registerAudioRoutes } from './http/routes/audio-routes.js';
 import { RerankGateway } from './gateway/rerank-gateway.js';
@@ -344,6 +346,12 @@ export async function createRuntime(
         }),
       (a) => registerEmbeddingsRoutes(a, new EmbeddingsGateway({ ...named, answerCache })),
       (a) => registerModerationsRoutes(a, moderations),
+      (a) =>
+        registerRealtimeRoutes(a, {
+          gateway: new RealtimeGateway(named),
+          config: holder,
+          authenticator,
+        }),
       (a) => {
         const media = new MediaGateway(named);
         registerImagesRoutes(a, media);

@@ -74,6 +74,7 @@ export const DEPLOYMENT_KINDS = [
   'speech',
   'transcription',
   'rerank',
+  'realtime',
 ] as const;
 /** The path a kind of model is served on (its requests go there, by name). */
 export const KIND_PATHS: Record<(typeof DEPLOYMENT_KINDS)[number], string> = {
@@ -84,6 +85,7 @@ export const KIND_PATHS: Record<(typeof DEPLOYMENT_KINDS)[number], string> = {
   speech: '/v1/audio/speech',
   transcription: '/v1/audio/transcriptions',
   rerank: '/v1/rerank',
+  realtime: '/v1/realtime',
 };
 export const DEPLOYMENT_TYPES = ['GlobalStandard', 'DataZoneStandard', 'Standard'] as const;
 
@@ -157,6 +159,27 @@ const pricesSchema = z.strictObject({
     .optional()
     .describe(
       "`kind: rerank`: USD per search unit, Cohere's billing unit (rerank-v3.5: 0.002): one query with up to 100 documents, a document whose tokens and the query's pass 500 counting as one more for each 500 (the upstream's own `meta.billed_units.search_units` when it reports them). Added to `inputPer1M` × the tokens (the reply's `usage.total_tokens`, else the router's estimate): price a token-billed reranker with `inputPer1M` alone.",
+    ),
+  audioInputPer1M: z
+    .number()
+    .nonnegative()
+    .optional()
+    .describe(
+      '`kind: realtime`: USD per 1M audio input tokens (gpt-realtime: 32), from `response.done` usage (`input_token_details.audio_tokens`); text input tokens cost `inputPer1M`. Unset: the input price.',
+    ),
+  cachedAudioInputPer1M: z
+    .number()
+    .nonnegative()
+    .optional()
+    .describe(
+      '`kind: realtime`: USD per 1M cached audio input tokens (gpt-realtime: 0.4). Unset: `cachedInputPer1M`, else the audio input price.',
+    ),
+  audioOutputPer1M: z
+    .number()
+    .nonnegative()
+    .optional()
+    .describe(
+      '`kind: realtime`: USD per 1M audio output tokens (gpt-realtime: 64); text output tokens cost `outputPer1M`. Unset: the output price.',
     ),
 });
 
@@ -415,7 +438,7 @@ export const deploymentSchema = z.strictObject({
     .enum(DEPLOYMENT_KINDS)
     .default('chat')
     .describe(
-      "`chat`: answers chat requests (Chat Completions, Responses, Messages) and may be in a router subset; `embeddings`: an embedding model, served on `/v1/embeddings` by name (not routed); `moderation`: a moderation model (OpenAI's `omni-moderation-latest`, `text-moderation-latest`; providers `openai`, `openai-compatible`, `simulated`), served on `/v1/moderations` by name (not routed). Set `capabilities.vision` on one that classifies images (omni-moderation). OpenAI's moderation is free: give it `prices` of 0, or what it costs you. `images`: an image model (gpt-image-1, dall-e-3), served on `/v1/images/generations`; `speech`: a text-to-speech model (tts-1, gpt-4o-mini-tts), served on `/v1/audio/speech`; `transcription`: a speech-to-text model (whisper-1, gpt-4o-transcribe), served on `/v1/audio/transcriptions` and `/v1/audio/translations`: all by name, not routed, on providers `openai`, `azure`, `openai-compatible` and `simulated` (prices: `perImage`, `inputCharsPer1M`, `perAudioMinute`). `rerank`: a reranker (Cohere rerank-v3.5, bge-reranker on vLLM), served on `/v1/rerank` (and Cohere's `/v2/rerank`) by name, not routed, on providers `openai-compatible` (`rerankPath`) and `simulated` (prices: `perSearchUnit` and/or `inputPer1M`).",
+      "`chat`: answers chat requests (Chat Completions, Responses, Messages) and may be in a router subset; `embeddings`: an embedding model, served on `/v1/embeddings` by name (not routed); `moderation`: a moderation model (OpenAI's `omni-moderation-latest`, `text-moderation-latest`; providers `openai`, `openai-compatible`, `simulated`), served on `/v1/moderations` by name (not routed). Set `capabilities.vision` on one that classifies images (omni-moderation). OpenAI's moderation is free: give it `prices` of 0, or what it costs you. `images`: an image model (gpt-image-1, dall-e-3), served on `/v1/images/generations`; `speech`: a text-to-speech model (tts-1, gpt-4o-mini-tts), served on `/v1/audio/speech`; `transcription`: a speech-to-text model (whisper-1, gpt-4o-transcribe), served on `/v1/audio/transcriptions` and `/v1/audio/translations`: all by name, not routed, on providers `openai`, `azure`, `openai-compatible` and `simulated` (prices: `perImage`, `inputCharsPer1M`, `perAudioMinute`). `rerank`: a reranker (Cohere rerank-v3.5, bge-reranker on vLLM), served on `/v1/rerank` (and Cohere's `/v2/rerank`) by name, not routed, on providers `openai-compatible` (`rerankPath`) and `simulated` (prices: `perSearchUnit` and/or `inputPer1M`). `realtime`: a Realtime API model (gpt-realtime), served by name as a WebSocket on `/v1/realtime?model=` (and Azure's realtime paths), on providers `openai`, `azure`, `openai-compatible` and `simulated`; token prices plus `audioInputPer1M` / `audioOutputPer1M`.",
     ),
   capabilities: capabilitiesSchema
     .default({
@@ -548,7 +571,7 @@ export const deploymentSchema = z.strictObject({
 
 export type DeploymentConfig = z.infer<typeof deploymentSchema>;
 export type ProviderKind = (typeof PROVIDER_KINDS)[number];
-/** What a deployment serves: chat, embeddings, moderation, images, speech, transcription or rerank. */
+/** What a deployment serves: chat, embeddings, moderation, images, speech, transcription, rerank or realtime. */
 export type DeploymentKind = DeploymentConfig['kind'];
 export type SimulationConfig = z.infer<typeof simulationSchema>;
 export type BatchApiConfig = z.infer<typeof batchApiSchema>;

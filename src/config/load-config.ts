@@ -138,6 +138,10 @@ function checkReferences(config: Config): { issues: string[]; warnings: string[]
       warnings.push(
         `deployments[${i}].rerankPath: only a rerank deployment (kind: rerank) sends rerank requests; this ${d.kind} deployment ignores it`,
       );
+    if (d.kind === 'realtime' && !MEDIA_PROVIDERS.includes(d.provider))
+      issues.push(
+        `deployments[${i}].kind: provider "${d.provider}" has no Realtime API (Anthropic serves chat only); use an OpenAI, Azure OpenAI or OpenAI-compatible realtime model such as gpt-realtime (${MEDIA_PROVIDERS.join(', ')})`,
+      );
     for (const category of Object.keys(d.simulation?.flagWords ?? {}))
       if (!(MODERATION_CATEGORIES as readonly string[]).includes(category))
         issues.push(

@@ -7,6 +7,7 @@ import { findTagProblem } from '../gateway/attribution.js';
 import { isPiiKind, PII_KINDS } from '../policy/filters/pii-patterns.js';
 import { DEPLOYMENT_TYPES, deploymentSchema, rateLimitSchema } from './deployment-schema.js';
 import { batchSchema } from './batch-schema.js';
+import { realtimeSchema } from './realtime-schema.js';
 import { responsesSchema } from './responses-schema.js';
 import { SEMANTIC_CACHE_DEFAULTS, semanticCacheSchema } from './semantic-cache-schema.js';
 
@@ -527,6 +528,7 @@ export const configSchema = z.strictObject({
       'Answer cache: exact match, and near-identical conversations too with `cache.semantic`. A request opts out with `Cache-Control: no-store` (neither read nor kept) or `no-cache` (not read; the fresh answer replaces the cached one). Replies say `x-router-cache: hit|miss|bypass` (`semantic` from `cache.semantic`), and `partial` for an embeddings batch answered in part from the cache (the rest upstream); a hit also gives `age` in seconds.',
     ),
   responses: responsesSchema,
+  realtime: realtimeSchema,
   batches: batchSchema,
   moderations: z
     .strictObject({

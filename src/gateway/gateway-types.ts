@@ -133,6 +133,11 @@ export interface GatewayPolicies {
    * May return a routing-mode override (budget shift to cost) and headers for the response.
    */
   admit?(ctx: AdmitContext): Promise<AdmitResult> | AdmitResult;
+  /**
+   * Reads the caller's budgets without charging a limit; throws the 429 `budget_exceeded` when one
+   * is used up (a realtime connection, whose requests are its responses, checks at connect).
+   */
+  checkBudget?(ctx: AdmitContext): Promise<void>;
   /** Rate-limit headroom of one deployment, for eligibility. */
   hasHeadroom?(deployment: DeploymentConfig, tokens: number): boolean;
   /** ms until it has headroom for `tokens` (0: now; undefined: never, more than its limit). */

@@ -124,6 +124,13 @@ const MODEL_KINDS: Record<
     requests: 'rerank',
     path: '/v1/rerank',
   },
+  realtime: {
+    a: 'a realtime',
+    what: 'a realtime model',
+    pool: 'realtime models',
+    requests: 'realtime',
+    path: '/v1/realtime',
+  },
 };
 
 /** The kind of model a target serves: a router routes chat; a pool is of one kind. */

@@ -27,3 +27,34 @@ declare module 'fastify' {
     batchLine: boolean;
   }
 }
+
+/** The subprotocol a browser's WebSocket offers the key in (OpenAI's Realtime API). */
+export const SUBPROTOCOL_KEY_PREFIX = 'openai-insecure-api-key.';
+
+/**
+ * A browser's WebSocket cannot set headers: OpenAI's Realtime API takes its key as the offered
+ * subprotocol `openai-insecure-api-key.<key>`. When no key header came, that key is taken as the
+ * request's `authorization` (so it is checked, and re-checked, as a Bearer key is).
+ */
+export function adoptSubprotocolKey(headers: FastifyRequest['headers']): void {
+  if (headers.authorization || headers['api-key'] || headers['x-api-key']) return;
+  const offered = headers['sec-websocket-protocol'];
+  if (typeof offered !== 'string') return;
+  for (const p of offered.split(',')) {
+    const protocol = p.trim();
+    if (protocol.startsWith(SUBPROTOCOL_KEY_PREFIX)) {
+      headers.authorization = `Bearer ${protocol.slice(SUBPROTOCOL_KEY_PREFIX.length)}`;
+      return;
+    }
+  }
+}
+
+/**
+ * The subprotocol the 101 accepts: `realtime` when offered (as OpenAI answers), else the first
+ * offered that is not a key; never the key's.
+ */
+export function pickSubprotocol(offered: Set<string>): string | false {
+  if (offered.has('realtime')) return 'realtime';
+  for (const p of offered) if (!p.startsWith(SUBPROTOCOL_KEY_PREFIX)) return p;
+  return false;
+}

@@ -247,6 +247,12 @@ export function createGovernancePolicies(deps: GovernanceDeps): GatewayPolicies 
       return result;
     },
 
+    async checkBudget(ctx: AdmitContext): Promise<void> {
+      const subject = subjectOf(ctx);
+      if (!deps.budgets || deps.budgets.limitedCounters(subject).length === 0) return;
+      deps.budgets.assertWithinBudget(await deps.budgets.budgetState(subject));
+    },
+
     hasHeadroom(deployment: DeploymentConfig, tokens: number): boolean {
       return deps.limiter ? deps.limiter.hasHeadroom(deployment, tokens) : true;
     },

@@ -74,6 +74,29 @@ export interface UpstreamTranscript {
   headers: Record<string, string>;
 }
 
+/**
+ * What a realtime session's upstream side reports (realtime-routes.ts relays it): each text frame
+ * as it came, and the close.
+ */
+export interface RealtimeListener {
+  message(text: string): void;
+  closed(code: number, reason: string): void;
+}
+
+/** An open realtime session upstream: text frames out as they are, and its close. */
+export interface RealtimeSession {
+  send(text: string): void;
+  close(code: number, reason: string): void;
+}
+
+/** A realtime session to open (`kind: realtime`): `signal` stops the connecting only. */
+export interface UpstreamRealtimeRequest {
+  deployment: DeploymentConfig;
+  signal: AbortSignal;
+  requestId: string;
+  listener: RealtimeListener;
+}
+
 export interface UpstreamReply {
   /** Parsed upstream reply, normalised to Chat Completions. `model` is the upstream's model name. */
   response: ChatResponse;
@@ -137,6 +160,12 @@ export interface ProviderAdapter {
     response: Record<string, unknown> & { results: unknown[] };
     headers: Record<string, string>;
   }>;
+  /**
+   * A Realtime API session (`kind: realtime`): resolves once the upstream accepted the WebSocket
+   * (its 101), with the deployment's own credentials; throws GatewayError before that (`retryable`
+   * for connect errors, 429 and 5xx). Providers without one leave it out.
+   */
+  openRealtime?(req: UpstreamRealtimeRequest): Promise<RealtimeSession>;
   /** The provider's own count of a request's prompt tokens, where it has one (Anthropic). */
   countTokens?(req: Pick<UpstreamRequest, 'deployment' | 'body' | 'signal'>): Promise<number>;
   /**

@@ -38,7 +38,8 @@ export type Endpoint =
   | 'audio.speech'
   | 'audio.transcriptions'
   | 'audio.translations'
-  | 'rerank';
+  | 'rerank'
+  | 'realtime';
 
 export interface RequestRecord {
   /** Epoch ms when the request arrived. */

@@ -126,7 +126,7 @@ new Gauge({
 let webSocketSource: (() => number) | undefined;
 new Gauge({
   name: 'model_router_websocket_connections',
-  help: "WebSocket connections open on this replica (the Responses API's WebSocket mode)",
+  help: "WebSocket connections open on this replica (the Responses API's WebSocket mode and realtime sessions)",
   registers: [registry],
   collect() {
     if (webSocketSource) this.set(webSocketSource());

@@ -35,6 +35,8 @@ const OPERATION: Record<RequestRecord['endpoint'], string> = {
   'audio.translations': 'audio.translations',
   // Nor rerank: ours, after the path Cohere, Jina and vLLM share.
   rerank: 'rerank',
+  // One span per realtime response (`response.done`), after OpenAI's path.
+  realtime: 'realtime',
 };
 
 export function createTraceRecorder(opts: {

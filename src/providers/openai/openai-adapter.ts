@@ -25,6 +25,7 @@ import { chatChunkReader, isDoneMessage, parseSse } from '../sse-parser.js';
 import type { ProviderAdapter, UpstreamMediaRequest, UpstreamRequest } from '../types.js';
 import { upstreamError } from '../upstream-errors.js';
 import { createOpenAiBatchApi } from './openai-batch.js';
+import { openRealtimeSocket } from './openai-realtime.js';
 import {
   nativeBody,
   responsesEventsToChunks,
@@ -287,6 +288,8 @@ export function createOpenAiAdapter(
       if (typeof parsed.created !== 'number') parsed.created = Math.floor(Date.now() / 1000);
       return { response: parsed as ImagesReply, headers };
     },
+    // The Realtime API's WebSocket (openai-realtime.ts), with this deployment's key.
+    openRealtime: (req) => openRealtimeSocket(req, apiKey),
     // `POST /v1/audio/speech` (createSpeech): the audio's bytes, read on as the client takes them.
     async speak(req) {
       const res = await post(speechEndpoint, JSON.stringify(req.body), req);

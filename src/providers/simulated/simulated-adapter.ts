@@ -24,6 +24,7 @@ import type { ProviderAdapter, UpstreamRequest } from '../types.js';
 import { prng } from '../../core/prng.js';
 import { buildAnswer, type SimAnswer } from './simulated-answer.js';
 import { createSimulatedBatchApi } from './simulated-batch.js';
+import { openSimulatedRealtime } from './simulated-realtime.js';
 
 /** Waits `ms`, rejecting when the signal aborts. Injected so tests need not really wait. */
 export type Sleep = (ms: number, signal: AbortSignal) => Promise<void>;
@@ -268,6 +269,20 @@ export function createSimulatedAdapter(
         contentType: pcm ? 'audio/pcm' : 'audio/wav',
         headers: {},
       };
+    },
+    // A text-only Realtime API session (simulated-realtime.ts): its answers are this
+    // deployment's chat answers, without the simulated latency.
+    async openRealtime(req) {
+      await failBeforeReply(requestSeed(req.requestId, deployment.model), req.signal);
+      const answerer = (instant ??= createSimulatedAdapter(deployment, {
+        now,
+        sleep: async () => {},
+      }));
+      return openSimulatedRealtime(deployment, req.requestId, req.listener, async (body) => {
+        const signal = new AbortController().signal;
+        return (await answerer.chat({ deployment, body, signal, requestId: req.requestId }))
+          .response;
+      });
     },
     async transcribe(req) {
       const { file, responseFormat } = req.body;

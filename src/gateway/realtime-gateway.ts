@@ -1,0 +1,213 @@
+// The Realtime API (`kind: realtime`), called by name, not routed: a session is opened on a
+// deployment of the named one (a pool's members in its order, failing over only while connecting:
+// connect errors, 429 and 5xx on the upgrade; breakers and cool-downs fed by those outcomes), with
+// the caller's budgets checked first. Each response is a request: admitted (key, end-user and tag
+// limits, budgets, the deployment's own RPM and budget) when the client asks for it, and settled
+// from its `response.done` usage into one request-log record with its cost (realtime-cost.ts).
+import type { DeploymentConfig } from '../config/deployment-schema.js';
+import { invalidRequest } from '../core/errors.js';
+import type { ChatRequest } from '../core/wire-types.js';
+import { budgetExceeded } from '../policy/budget.js';
+import type { RealtimeListener, RealtimeSession } from '../providers/types.js';
+import type { AttemptRecord, RequestRecord } from '../store/request-record.js';
+import { finishFailedRequest, finishRecord, openRecord } from './finish-record.js';
+import type { AdmitContext, ChatCall, Target } from './gateway-types.js';
+import {
+  callWithFailover,
+  namedFailoverDeps,
+  type NamedFailoverDeps,
+  type NamedGatewayDeps,
+} from './named-failover.js';
+import { realtimeCost } from './realtime-cost.js';
+import { resolveNamedModel } from './request-target.js';
+import { trackedCall } from './tracked-call.js';
+
+/** Who opens a session, and for which model; a response's call has its own request id. */
+export type RealtimeCall = Pick<
+  ChatCall,
+  'auth' | 'headers' | 'signal' | 'requestId' | 'attribution' | 'deploymentFromPath'
+> & { model: string };
+
+/** An open session: the deployment serving it and what the client named. */
+export interface RealtimeLink {
+  d: DeploymentConfig;
+  session: RealtimeSession;
+  target: Target;
+  /** The connect's attempts (failover included), written into the first response's record. */
+  attempts: AttemptRecord[];
+}
+
+/** One response of a session, its record open until `finishResponse`. */
+export interface RealtimeTurn {
+  ctx: AdmitContext;
+  record: RequestRecord;
+  startedPerf: number;
+}
+
+export class RealtimeGateway {
+  private readonly failover: NamedFailoverDeps;
+
+  constructor(private readonly deps: NamedGatewayDeps) {
+    this.failover = namedFailoverDeps(deps);
+  }
+
+  /**
+   * Opens the upstream session (its events go to `listener` from then on). Throws the 400/403/404
+   * of a bad name, the 429 of a spent budget, or why no member could be opened; that failure has
+   * a request-log record.
+   */
+  async connect(call: RealtimeCall, listener: RealtimeListener): Promise<RealtimeLink> {
+    const asChat = chatCall(call);
+    const { target, allowed } = resolveNamedModel(this.deps.config.current, asChat, 'realtime');
+    const startedPerf = this.deps.clock.perfNow();
+    const record = openRecord(this.deps.clock, call, 'realtime', true);
+    if (target.kind === 'pool') record.router = target.pool.name;
+    try {
+      await this.deps.policies?.checkBudget?.({ call: asChat, target, promptTokens: 0 });
+      // A connection is not charged a request: its responses are (admitResponse).
+      const policies = this.deps.policies && {
+        ...this.deps.policies,
+        consumeDeployment: undefined,
+      };
+      const { d, served } = await callWithFailover(
+        { ...this.failover, policies },
+        call,
+        { target, allowed, sentEstimate: 0 },
+        record,
+        (d, adapter, signal, t0) =>
+          trackedCall(this.failover, d.name, t0, async () => {
+            if (!adapter.openRealtime)
+              throw invalidRequest(`${d.name}'s provider serves no Realtime API.`, 'model');
+            const session = await adapter.openRealtime({
+              deployment: d,
+              signal,
+              requestId: call.requestId,
+              listener,
+            });
+            return { served: session, model: d.model };
+          }),
+      );
+      return { d, session: served, target, attempts: record.attempts };
+    } catch (err) {
+      finishFailedRequest(this.deps, record, startedPerf, err, undefined, 0);
+      throw err;
+    }
+  }
+
+  /**
+   * Admits a response the client asked for (`response.create`): the deployment's own budget, the
+   * caller's limits and budgets, the deployment's RPM. Throws the refusal (recorded), after which
+   * the client's event is not sent on.
+   */
+  async admitResponse(link: RealtimeLink, call: RealtimeCall): Promise<RealtimeTurn> {
+    const turn = this.startResponse(link, call);
+    const policies = this.deps.policies;
+    let admitted = false;
+    try {
+      const spent = policies?.deploymentBudgetSpent?.(link.d);
+      if (spent) throw budgetExceeded(spent, this.deps.clock.now());
+      await policies?.admit?.(turn.ctx);
+      admitted = true;
+      await policies?.consumeDeployment?.(link.d, 0);
+      return turn;
+    } catch (err) {
+      finishFailedRequest(
+        this.deps,
+        turn.record,
+        turn.startedPerf,
+        err,
+        admitted ? turn.ctx : undefined,
+        0,
+      );
+      throw err;
+    }
+  }
+
+  /** A response the client did not ask for by event (server VAD starts them): not admitted. */
+  startResponse(link: RealtimeLink, call: RealtimeCall): RealtimeTurn {
+    const record = openRecord(this.deps.clock, call, 'realtime', true);
+    if (link.target.kind === 'pool') record.router = link.target.pool.name;
+    record.deployment = link.d.name;
+    record.region = link.d.region;
+    record.dataZone = link.d.dataZone;
+    record.servedModel = link.d.model;
+    // The connect's attempts go with the session's first response.
+    record.attempts.push(...link.attempts.splice(0));
+    return {
+      ctx: { call: chatCall(call), target: link.target, promptTokens: 0 },
+      record,
+      startedPerf: this.deps.clock.perfNow(),
+    };
+  }
+
+  /** Notes the response's first output (its time to first token). */
+  firstOutput(turn: RealtimeTurn): void {
+    turn.record.ttftMs ??= this.deps.clock.perfNow() - turn.startedPerf;
+  }
+
+  /**
+   * Ends a response: its usage (`response.done`'s, unknown when the session ended first) costed on
+   * the deployment, settled against the limits and budgets, and its record queued.
+   */
+  finishResponse(
+    link: RealtimeLink,
+    turn: RealtimeTurn,
+    usage: unknown,
+    status: number,
+    errorCode?: string,
+  ): void {
+    const u = realtimeCost(link.d, usage);
+    const record = turn.record;
+    record.promptTokens = u.promptTokens;
+    record.cachedTokens = u.cachedTokens;
+    record.completionTokens = u.completionTokens;
+    record.costUsd = u.costUsd;
+    record.baselineCostUsd = u.costUsd;
+    record.attempts.push({
+      deployment: link.d.name,
+      model: link.d.model,
+      outcome: status < 400 ? 'ok' : 'error',
+      ...(status < 400 ? {} : { httpStatus: status, errorCode }),
+      latencyMs: this.deps.clock.perfNow() - turn.startedPerf,
+    });
+    this.deps.policies?.settle?.(turn.ctx, {
+      deployment: link.d,
+      usage: {
+        prompt_tokens: u.promptTokens,
+        completion_tokens: u.completionTokens,
+        total_tokens: u.promptTokens + u.completionTokens,
+      },
+      costUsd: u.costUsd,
+      status,
+    });
+    finishRecord(this.deps, record, turn.startedPerf, status, errorCode);
+  }
+
+  /**
+   * `text` through the content filter's input rules (redacted, or a `content_filter` error
+   * thrown); as it was when no filter is on.
+   */
+  async filterText(link: RealtimeLink, call: RealtimeCall, text: string): Promise<string> {
+    const filterInput = this.deps.policies?.filterInput;
+    if (!filterInput) return text;
+    const asChat = chatCall(call, text);
+    const out = await filterInput(asChat.request, {
+      call: asChat,
+      target: link.target,
+      promptTokens: 0,
+    });
+    return String(out.request.messages[0]?.content ?? '');
+  }
+}
+
+/** The governance hooks speak chat: the caller, and the text as a user message. */
+function chatCall(call: RealtimeCall, text?: string): ChatCall {
+  return {
+    ...call,
+    endpoint: 'realtime',
+    request: {
+      model: call.model,
+      messages: text === undefined ? [] : [{ role: 'user', content: text }],
+    } as ChatRequest,
+  };
+}

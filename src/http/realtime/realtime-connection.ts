@@ -1,0 +1,344 @@
+// One realtime session through the router: the client's WebSocket and the upstream session the
+// gateway opened for it (before the client's upgrade was accepted). Text frames pass both ways as
+// they came; only the events the router must read are parsed: the client's `response.create`
+// (admitted, else refused with an `error` event), `session.update` (a `model` is set to the
+// deployment's) and, with the content filter on, `conversation.item.create`'s text; the upstream's
+// `response.created` / `response.done` (one request-log record per response, from its usage) and
+// `error` (a refused response). Either side closing closes the other.
+import type { FastifyRequest } from 'fastify';
+import type { WebSocket } from 'ws';
+import type { ConfigHolder } from '../../config/runtime-config.js';
+import { GatewayError } from '../../core/errors.js';
+import { isObject } from '../../core/is-object.js';
+import type {
+  RealtimeCall,
+  RealtimeGateway,
+  RealtimeLink,
+  RealtimeTurn,
+} from '../../gateway/realtime-gateway.js';
+import type { RealtimeListener } from '../../providers/types.js';
+import type { Authenticator } from '../auth-hook.js';
+import { toGatewayError } from '../error-handler.js';
+
+export interface RealtimeDeps {
+  gateway: RealtimeGateway;
+  config: ConfigHolder;
+  /** Checks the upgrade's key again before each response, as the Responses WebSocket does. */
+  authenticator?: Authenticator;
+}
+
+type Json = Record<string, unknown>;
+const OPEN = 1; // WebSocket.OPEN
+/** Close codes (RFC 6455 §7.4.1): going away (time limit, shutdown), policy, upstream failure. */
+const NORMAL = 1000;
+const GOING_AWAY = 1001;
+const POLICY_VIOLATION = 1008;
+const INTERNAL_ERROR = 1011;
+/** Client events the router reads; any other passes unparsed. */
+const READ_FROM_CLIENT = ['"response.create"', '"session.update"', '"conversation.item.create"'];
+/** Upstream events the router reads. */
+const READ_FROM_UPSTREAM = ['"response.created"', '"response.done"', '"error"'];
+
+const mentions = (text: string, needles: readonly string[]) =>
+  needles.some((n) => text.includes(n));
+
+/** A close frame's reason is at most 123 bytes. */
+const closeReason = (text: string) => Buffer.from(text).subarray(0, 123).toString('utf8');
+
+export class RealtimeConnection implements RealtimeListener {
+  private socket: WebSocket | undefined;
+  private link: RealtimeLink | undefined;
+  /** Upstream events that came before the client's socket was accepted, in order. */
+  private early: string[] = [];
+  private upstreamClosed: { code: number; reason: string } | undefined;
+  /** The client's events, one at a time in order (an admission may wait on the shared state). */
+  private inbound: Promise<void> = Promise.resolve();
+  private responses = 0;
+  private events = 0;
+  /** Admitted responses the upstream has not yet answered with `response.created`. */
+  private readonly queued: (RealtimeTurn & { eventId: unknown })[] = [];
+  private readonly open = new Map<unknown, RealtimeTurn>();
+  private timer: NodeJS.Timeout | undefined;
+  private ended = false;
+  private readonly gone = new AbortController();
+  private model = '';
+
+  constructor(
+    private readonly request: FastifyRequest,
+    private readonly deps: RealtimeDeps,
+  ) {}
+
+  /** Opens the upstream session before the client's upgrade is accepted; throws why not. */
+  async connect(model: string, deploymentFromPath: boolean): Promise<void> {
+    this.model = model;
+    // A client gone while its upgrade waits: the connecting stops, or the session is closed.
+    this.request.raw.socket.once('close', () => {
+      this.gone.abort();
+      if (!this.socket) this.end(499, 'client_closed_request');
+    });
+    this.link = await this.deps.gateway.connect(
+      {
+        ...this.call(this.request.id),
+        signal: this.gone.signal,
+        ...(deploymentFromPath ? { deploymentFromPath: model } : {}),
+      },
+      this,
+    );
+    if (this.gone.signal.aborted) this.end(499, 'client_closed_request');
+  }
+
+  /** The client's socket, once its upgrade is accepted. */
+  attach(socket: WebSocket): void {
+    this.socket = socket;
+    const minutes = this.deps.config.current.config.realtime.maxConnectionMinutes;
+    this.timer = setTimeout(() => this.expire(minutes), minutes * 60_000);
+    socket.on('message', (data) => {
+      const text = String(data);
+      this.inbound = this.inbound
+        .then(() => this.fromClient(text))
+        .catch((err: unknown) =>
+          this.request.log.error({ err }, 'realtime: a client event failed'),
+        );
+    });
+    socket.on('close', () => this.end(499, 'client_closed_request'));
+    for (const text of this.early) this.toClient(text);
+    this.early = [];
+    if (this.upstreamClosed) this.closed(this.upstreamClosed.code, this.upstreamClosed.reason);
+  }
+
+  // RealtimeListener: the upstream's side.
+  message(text: string): void {
+    this.watchUpstream(text);
+    if (this.socket) this.toClient(text);
+    else this.early.push(text);
+  }
+
+  closed(code: number, reason: string): void {
+    if (!this.socket) {
+      this.upstreamClosed = { code, reason };
+      return;
+    }
+    if (this.ended) return;
+    const normal = code === NORMAL || code === GOING_AWAY;
+    if (!normal)
+      this.sendError(
+        new GatewayError({
+          status: 502,
+          type: 'server_error',
+          code: 'upstream_closed',
+          message: `The upstream realtime session closed (${code}${reason ? `: ${reason}` : ''}); open a new session.`,
+        }),
+      );
+    this.end(502, 'upstream_closed');
+    if (this.socket.readyState === OPEN)
+      this.socket.close(normal ? code : INTERNAL_ERROR, closeReason(reason || 'upstream closed'));
+  }
+
+  private call(requestId: string): RealtimeCall {
+    return {
+      model: this.model,
+      auth: this.request.auth,
+      headers: this.request.headers,
+      signal: this.gone.signal,
+      requestId,
+    };
+  }
+
+  private toClient(text: string): void {
+    if (this.socket?.readyState === OPEN) this.socket.send(text);
+  }
+
+  /** Reads the events that start and end responses; the rest (audio, deltas) only pass. */
+  private watchUpstream(text: string): void {
+    const link = this.link;
+    if (!link) return;
+    // A delta names its type first: no need to look further into its (long) text.
+    const head = text.length > 256 ? text.slice(0, 256) : text;
+    if (head.includes('.delta"')) {
+      for (const turn of this.open.values()) this.deps.gateway.firstOutput(turn);
+      return;
+    }
+    if (!mentions(text, READ_FROM_UPSTREAM)) return;
+    let event: unknown;
+    try {
+      event = JSON.parse(text);
+    } catch {
+      return;
+    }
+    if (!isObject(event)) return;
+    const response = isObject(event.response) ? event.response : {};
+    if (event.type === 'response.created') {
+      this.open.set(response.id, this.queued.shift() ?? this.unasked(link));
+    } else if (event.type === 'response.done') {
+      const turn = this.open.get(response.id) ?? this.queued.shift() ?? this.unasked(link);
+      this.open.delete(response.id);
+      const details = isObject(response.status_details) ? response.status_details : {};
+      const failure = isObject(details.error) ? details.error : {};
+      if (response.status === 'failed')
+        this.deps.gateway.finishResponse(
+          link,
+          turn,
+          response.usage,
+          502,
+          typeof failure.code === 'string' ? failure.code : 'response_failed',
+        );
+      else this.deps.gateway.finishResponse(link, turn, response.usage, 200);
+    } else if (event.type === 'error' && isObject(event.error)) {
+      // The upstream refused a response.create it names: that response never started.
+      const refused = event.error.event_id;
+      const at = refused ? this.queued.findIndex((t) => t.eventId === refused) : -1;
+      if (at >= 0) {
+        const [turn] = this.queued.splice(at, 1);
+        const code = event.error.code;
+        this.deps.gateway.finishResponse(
+          link,
+          turn!,
+          undefined,
+          400,
+          typeof code === 'string' ? code : 'upstream_error',
+        );
+      }
+    }
+  }
+
+  /** A response the upstream started by itself (server VAD): recorded, not admitted. */
+  private unasked(link: RealtimeLink): RealtimeTurn {
+    return this.deps.gateway.startResponse(
+      link,
+      this.call(`${this.request.id}.rt${++this.responses}`),
+    );
+  }
+
+  /** One client event: read where it must be, then sent on (or refused in-band). */
+  private async fromClient(text: string): Promise<void> {
+    const link = this.link;
+    if (!link || this.ended) return;
+    if (!mentions(text, READ_FROM_CLIENT)) return link.session.send(text);
+    let event: unknown;
+    try {
+      event = JSON.parse(text);
+    } catch {
+      // The upstream says what is wrong with it, in its own words.
+      return link.session.send(text);
+    }
+    if (!isObject(event)) return link.session.send(text);
+    try {
+      if (event.type === 'response.create') await this.admit(link, event);
+      else if (event.type === 'session.update') text = this.pinModel(link, event) ?? text;
+      else if (event.type === 'conversation.item.create')
+        text = (await this.filterItem(link, event)) ?? text;
+    } catch (err) {
+      const e = toGatewayError(err);
+      if (e.status >= 500) this.request.log.error({ err: e.cause ?? e, code: e.code }, e.message);
+      return this.sendError(e, event.event_id);
+    }
+    if (!this.ended) link.session.send(text);
+  }
+
+  /** `response.create`: the key checked again, then the response admitted (or refused). */
+  private async admit(link: RealtimeLink, event: Json): Promise<void> {
+    const authenticator = this.deps.authenticator;
+    if (authenticator) {
+      try {
+        await authenticator.authenticate(this.request.headers, this.request.ip);
+      } catch (err) {
+        const e = toGatewayError(err);
+        if (e.status !== 401 && e.status !== 403) throw err;
+        this.sendError(e, event.event_id);
+        this.socket?.close(
+          POLICY_VIOLATION,
+          `${e.code ?? 'unauthorized'}: the key is no longer accepted`,
+        );
+        throw new Refused();
+      }
+    }
+    const turn = await this.deps.gateway.admitResponse(
+      link,
+      this.call(`${this.request.id}.rt${++this.responses}`),
+    );
+    this.queued.push({ ...turn, eventId: event.event_id });
+  }
+
+  /** `session.update` naming a model: the deployment's, not the name the client called. */
+  private pinModel(link: RealtimeLink, event: Json): string | undefined {
+    const session = event.session;
+    if (!isObject(session) || session.model === undefined || session.model === link.d.model)
+      return undefined;
+    return JSON.stringify({ ...event, session: { ...session, model: link.d.model } });
+  }
+
+  /** `conversation.item.create` with text, when the content filter is on: its input rules. */
+  private async filterItem(link: RealtimeLink, event: Json): Promise<string | undefined> {
+    if (!this.deps.config.current.config.contentFilter.enabled) return undefined;
+    const item = event.item;
+    if (!isObject(item) || !Array.isArray(item.content)) return undefined;
+    let changed = false;
+    const content: unknown[] = [];
+    for (const part of item.content) {
+      if (isObject(part) && typeof part.text === 'string') {
+        const text = await this.deps.gateway.filterText(
+          link,
+          this.call(this.request.id),
+          part.text,
+        );
+        changed ||= text !== part.text;
+        content.push({ ...part, text });
+      } else content.push(part);
+    }
+    return changed ? JSON.stringify({ ...event, item: { ...item, content } }) : undefined;
+  }
+
+  /** OpenAI's realtime `error` event (RealtimeServerEventError), naming the client's event. */
+  private sendError(e: GatewayError, eventId?: unknown): void {
+    if (e instanceof Refused) return;
+    this.toClient(
+      JSON.stringify({
+        type: 'error',
+        event_id: `event_router_${++this.events}`,
+        error: {
+          type: e.type,
+          code: e.code,
+          message: e.message,
+          param: e.param,
+          event_id: typeof eventId === 'string' ? eventId : null,
+        },
+      }),
+    );
+  }
+
+  private expire(minutes: number): void {
+    this.sendError(
+      new GatewayError({
+        status: 400,
+        type: 'invalid_request_error',
+        code: 'session_expired',
+        message: `This realtime session reached its limit of ${minutes} minutes (realtime.maxConnectionMinutes); open a new session to continue.`,
+      }),
+    );
+    this.end(408, 'session_expired');
+    this.socket?.close(GOING_AWAY, 'session_expired: open a new session');
+  }
+
+  /**
+   * The session is over: responses still open are recorded with `status` (no usage came), the
+   * upstream session is closed, and so is the timer.
+   */
+  private end(status: number, code: string): void {
+    if (this.ended) return;
+    this.ended = true;
+    clearTimeout(this.timer);
+    const link = this.link;
+    if (!link) return;
+    for (const turn of [...this.open.values(), ...this.queued.splice(0)])
+      this.deps.gateway.finishResponse(link, turn, undefined, status, code);
+    this.open.clear();
+    link.session.close(NORMAL, 'the client session ended');
+  }
+}
+
+/** A refusal already told to the client (and its socket closed): nothing more to send. */
+class Refused extends GatewayError {
+  constructor() {
+    super({ status: 401, type: 'authentication_error', message: 'refused' });
+  }
+}
