@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { loadConfigFile } from '../config/load-config.js';
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import { bareNameIndex } from '../core/model-names.js';
-import { parseTimeBound } from '../core/time-range.js';
+import { parseCliWindow } from '../core/time-range.js';
 import { DEFAULT_CONFIG_PATH } from '../main.js';
 import { artefactPathFor, loadArtefactFile, type ModelHead } from '../routing/routing-model.js';
 import { DEFAULT_MODELS_DIR } from '../routing/router-factory.js';
@@ -112,12 +112,10 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(USAGE);
     return 2;
   }
-  const now = Date.now();
   let since: number;
   let until: number;
   try {
-    since = parseTimeBound(values.since!, now, '--since');
-    until = values.until === undefined ? now : parseTimeBound(values.until, now, '--until');
+    ({ since, until } = parseCliWindow(values.since!, values.until, Date.now()));
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n`);
     return 2;

@@ -6,7 +6,7 @@
 // process.
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile } from '../config/load-config.js';
-import { parseTimeBound } from '../core/time-range.js';
+import { parseCliWindow } from '../core/time-range.js';
 import { DEFAULT_CONFIG_PATH } from '../main.js';
 import { usageCsv } from '../reporting/usage-csv.js';
 import { openRequestStore } from '../store/open-request-store.js';
@@ -37,18 +37,12 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`--by must be one of ${SUMMARY_BYS.join(', ')}\n`);
     return 2;
   }
-  const now = Date.now();
   let since: number;
   let until: number;
   try {
-    since = parseTimeBound(values.since!, now, '--since');
-    until = values.until === undefined ? now : parseTimeBound(values.until, now, '--until');
+    ({ since, until } = parseCliWindow(values.since!, values.until, Date.now()));
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n`);
-    return 2;
-  }
-  if (since >= until) {
-    process.stderr.write('--since must be before --until\n');
     return 2;
   }
   try {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseDuration, parseTimeBound } from './time-range.js';
+import { parseCliWindow, parseDuration, parseTimeBound } from './time-range.js';
 
 describe('time windows', () => {
   const now = Date.parse('2026-12-01T18:00:00Z');
@@ -29,5 +29,18 @@ describe('time windows', () => {
         /^until must be a duration back from now \(7d, 24h, 30m, 90s\) or a date/,
       );
     expect(() => parseDuration('1w')).toThrow(/--since must look like 7d/);
+  });
+
+  it('reads a command line window, --until defaulting to now, and refuses one that ends first', () => {
+    const now = Date.parse('2026-12-02T12:00:00Z');
+    expect(parseCliWindow('1d', undefined, now)).toEqual({ since: now - 86_400_000, until: now });
+    expect(parseCliWindow('2026-11-01', '2026-12-01', now)).toEqual({
+      since: Date.parse('2026-11-01T00:00:00Z'),
+      until: Date.parse('2026-12-01T00:00:00Z'),
+    });
+    expect(() => parseCliWindow('2026-12-01', '2026-11-01', now)).toThrow(
+      '--since must be before --until',
+    );
+    expect(() => parseCliWindow('1d', 'soon', now)).toThrow(/--until must be a duration/);
   });
 });

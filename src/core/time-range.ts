@@ -38,3 +38,16 @@ export function parseTimeBound(text: string, now: number, name: string): number 
     `${name} must be a duration back from now (7d, 24h, 30m, 90s) or a date such as 2026-11-01 or 2026-11-01T12:00:00Z (got "${text.slice(0, 60)}")`,
   );
 }
+
+/** A command line's `--since` / `--until` (default now) window; throws when either is malformed
+ * or `--since` is not before `--until`. */
+export function parseCliWindow(
+  since: string,
+  until: string | undefined,
+  now: number,
+): { since: number; until: number } {
+  const from = parseTimeBound(since, now, '--since');
+  const to = until === undefined ? now : parseTimeBound(until, now, '--until');
+  if (from >= to) throw new Error('--since must be before --until');
+  return { since: from, until: to };
+}
