@@ -5,7 +5,7 @@
 // request log and the receipt say which target served and what was tried; no OpenRouter field
 // goes upstream, on Chat Completions, Completions and Responses (bridged and native).
 import { MockAgent } from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Authenticator } from '../http/auth-hook.js';
 import { createHttpClient } from '../providers/http-client.js';
 import { createOpenAiAdapter } from '../providers/openai/openai-adapter.js';
@@ -205,6 +205,30 @@ describe('models fallbacks', () => {
     expect(new Set(chunks.map((c) => c.model))).toEqual(new Set(['gpt-4.1-mini-x']));
     expect(r.body.trim().endsWith('data: [DONE]')).toBe(true);
     for (const field of ROUTER_FIELDS) expect(sent.b[0]).not.toHaveProperty(field);
+  });
+
+  it('usage.include on a stream: the usage chunk is sent with its cost, as the log records it', async () => {
+    const { t, sent } = await setup({
+      a: [{ status: 200, body: sse('gpt-4.1', ['Hi']), stream: true }],
+      b: [],
+    });
+    const r = await t.app.inject({
+      method: 'POST',
+      url: '/v1/chat/completions',
+      payload: { model: 'pool-a', stream: true, usage: { include: true }, messages },
+    });
+    expect(r.statusCode).toBe(200);
+    const usage = r.body
+      .split('\n\n')
+      .filter((e) => e.startsWith('data: {'))
+      .map((e) => (JSON.parse(e.slice(6)) as { usage?: { cost?: number } }).usage)
+      .filter((u) => u !== undefined && u !== null);
+    // The client asked no stream_options.include_usage: usage.include brings the chunk anyway.
+    expect(usage).toHaveLength(1);
+    // 10 × $2 + 2 × $8 per 1M.
+    expect(usage[0]!.cost).toBeCloseTo(0.000036, 12);
+    await vi.waitFor(() => expect(t.records.at(-1)?.costUsd).toBe(usage[0]!.cost));
+    expect(sent.a[0]).not.toHaveProperty('usage');
   });
 
   it('an entry with nothing eligible is skipped, named in the log; a router entry has its receipt', async () => {

@@ -5,14 +5,14 @@
 // handleChat awaits a JSON answer's output filter between the two JSON steps, so a filter's error
 // takes its catch and no promise is added per request.
 import type { DeploymentConfig } from '../config/deployment-schema.js';
-import type { ChatResponse } from '../core/wire-types.js';
+import type { ChatRequest, ChatResponse } from '../core/wire-types.js';
 import type { OutputTokenStats } from '../routing/output-token-stats.js';
 import type { StoredReceipt } from '../routing/receipt.js';
 import type { RequestRecord } from '../store/request-record.js';
 import type { AnswerCache, CachePlan } from './answer-cache.js';
 import { ChunkCollector } from './answer-chunks.js';
 import { answerText } from './answer-from-cache.js';
-import { accountUsage, usageCounts } from './cost.js';
+import { accountUsage, costUsd, usageCounts, type UsageCounts } from './cost.js';
 import type { ExecutionResult } from './execute-with-failover.js';
 import { finishRecord, type RecordDeps } from './finish-record.js';
 import type { AdmitContext, ChatOutcome, GatewayPolicies } from './gateway-types.js';
@@ -89,8 +89,7 @@ export function sendJsonAnswer(
   if (served.controls) response.model_selection_details = modelSelectionDetails(served.controls);
   if (response.usage) deps.outputTokens.observe(result.deployment.name, record.completionTokens);
   // OpenRouter's usage accounting (`usage: {include: true}`): the answer's cost in USD.
-  const asked = (served.admit.call.request as { usage?: { include?: unknown } }).usage;
-  if (asked?.include === true && response.usage)
+  if (asksUsageCost(served.admit.call.request) && response.usage)
     response.usage = { ...response.usage, cost: record.costUsd } as ChatResponse['usage'];
   if (served.storeText) record.answerText = answerText(response);
   deps.policies?.settle?.(served.admit, {
@@ -123,6 +122,16 @@ export function streamAnswer(
     controls: served.controls,
     storeText: served.storeText,
     collector,
+    // As accountUsage will cost it at the end.
+    ...(asksUsageCost(admit.call.request)
+      ? {
+          costOf: (u: UsageCounts) =>
+            costUsd(result.deployment, {
+              ...u,
+              promptTokens: u.promptTokens || record.promptTokens,
+            }) + (served.semantic?.costUsd ?? 0),
+        }
+      : {}),
     onEnd: ({ status, errorCode, usage, text }) => {
       accountUsage(
         record,
@@ -166,4 +175,9 @@ export function streamAnswer(
   });
   const chunks = deps.policies?.filterStream ? deps.policies.filterStream(stream, admit) : stream;
   return { kind: 'stream', chunks, headers, promptTokens: record.promptTokens };
+}
+
+/** Whether the request asked for OpenRouter's usage accounting (`usage: {include: true}`). */
+function asksUsageCost(request: ChatRequest): boolean {
+  return (request as { usage?: { include?: unknown } }).usage?.include === true;
 }

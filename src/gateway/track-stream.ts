@@ -1,7 +1,8 @@
 // A streamed answer on its way to the client: the peeked first chunk, then the rest, with the
 // first chunk carrying the prompt filter results and router controls; the usage chunk the client
-// did not ask for dropped (its usage kept for accounting); and one end report however the stream
-// ends (completed, failed, or the client gone: 499).
+// did not ask for dropped (its usage kept for accounting), or given its cost where OpenRouter's
+// usage accounting asked; and one end report however the stream ends (completed, failed, or the
+// client gone: 499).
 import { GatewayError } from '../core/errors.js';
 import type { ChatChunk } from '../core/wire-types.js';
 import type { StoredReceipt } from '../routing/receipt.js';
@@ -33,10 +34,14 @@ export async function* trackStream(
     storeText: boolean;
     /** Sees every upstream chunk as it came (the answer cache keeps the whole answer). */
     collector?: ChunkCollector;
+    /** OpenRouter's usage accounting (`usage: {include: true}`): the usage chunk is sent, with
+     * `cost`, the answer's cost in USD from this usage. */
+    costOf?: (usage: UsageCounts) => number;
     onEnd(end: StreamEnd): void;
   },
 ): AsyncGenerator<ChatChunk> {
-  const clientWantsUsage = call.request.stream_options?.include_usage === true;
+  const clientWantsUsage =
+    call.request.stream_options?.include_usage === true || opts.costOf !== undefined;
   let usage: UsageCounts | undefined;
   let text = '';
   let status = 200;
@@ -47,7 +52,11 @@ export async function* trackStream(
     let chunk = result.first;
     while (chunk) {
       opts.collector?.add(chunk);
-      if (chunk.usage) usage = usageCounts(chunk.usage);
+      if (chunk.usage) {
+        usage = usageCounts(chunk.usage);
+        if (opts.costOf)
+          chunk.usage = { ...chunk.usage, cost: opts.costOf(usage) } as ChatChunk['usage'];
+      }
       if (first) {
         first = false;
         if (opts.promptFilterResults && !chunk.prompt_filter_results)
