@@ -7,9 +7,8 @@
 import { connect, type AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { Agent, fetch } from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ConfigError, parseConfig } from './config/load-config.js';
-import { tokenizerLoaded } from './core/prompt-text.js';
 import { createRuntime, type Runtime } from './runtime.js';
 import type { RequestRecord } from './store/request-record.js';
 import { simDeployment, testConfigInput } from '../test/helpers/test-config.js';
@@ -74,8 +73,14 @@ const chatBody = JSON.stringify({
 });
 
 describe('start-up warm-up', () => {
-  // First in this file: the tokenizer is per process, and later tests load it.
+  // The tokenizer is per process and other tests (in this file, and in files that share this
+  // worker: vitest.config.ts, isolate false) load it: fresh copies of the modules, so it starts
+  // unloaded here.
   it('loads the tokenizer at start-up for a simulated fleet only: TPM limits charge an estimate', async () => {
+    vi.resetModules();
+    const { createRuntime } = await import('./runtime.js');
+    const { tokenizerLoaded } = await import('./core/prompt-text.js');
+    const { parseConfig } = await import('./config/load-config.js');
     const real = {
       name: 'upstream',
       provider: 'openai-compatible' as const,

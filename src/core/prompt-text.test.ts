@@ -15,6 +15,9 @@ vi.mock('gpt-tokenizer', async (importOriginal) => {
     },
   };
 });
+// Test files share a worker's modules (vitest.config.ts: isolate false), so the module under test
+// may already be loaded with the real tokenizer: load it afresh, with the counting one.
+vi.resetModules();
 const { collectPromptText, countCacheSize, countPromptTokens, estimatePromptTokens } =
   await import('./prompt-text.js');
 

@@ -5,6 +5,7 @@ import { createRuntime } from '../runtime.js';
 import { testConfigInput } from '../../test/helpers/test-config.js';
 import type { RequestRecord } from '../store/request-record.js';
 import { createTraceRecorder } from './tracing.js';
+import { registry } from './metrics.js';
 
 describe('tracing', () => {
   it('builds request → policy → route → attempt spans with the served model as gen_ai.response.model', async () => {
@@ -117,6 +118,9 @@ describe('metrics', () => {
   it('GET /metrics splits requests, tokens and cost by underlying model', async () => {
     const config = parseConfig(testConfigInput(), {}).config;
     const runtime = await createRuntime(config);
+    // The registry is per process and test files share a worker (vitest.config.ts, isolate
+    // false): count from zero here.
+    registry.resetMetrics();
     for (let i = 0; i < 3; i++)
       await runtime.app.inject({
         method: 'POST',
