@@ -63,6 +63,7 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
       }),
       { MR_TEST_ADMIN: ADMIN, [HOOK_SECRET_ENV]: HOOK_SECRET },
     );
+    const requestIds: string[] = [];
     for (let i = 0; i < 24; i++) {
       const r = await fetch(`${server.baseUrl}/v1/chat/completions`, {
         method: 'POST',
@@ -80,6 +81,19 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
       });
       await r.arrayBuffer();
       expect(r.status).toBe(200);
+      requestIds.push(r.headers.get('x-request-id') ?? '');
+    }
+    // Feedback on two of the tagged answers: the usage table shows their weighted mean.
+    for (const [i, score] of [
+      [1, 1],
+      [2, 0.5],
+    ] as const) {
+      const r = await fetch(`${server.baseUrl}/v1/feedback`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ request_id: requestIds[i], score }),
+      });
+      expect(r.status, await r.text()).toBeLessThan(300);
     }
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -150,6 +164,9 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
       ['(untagged)', '18'],
       ['onboarding', '6'],
     ]);
+    const feedbackCells = () =>
+      page.$$eval('#usage tbody tr', (rows) => rows.map((r) => r.children[5]!.textContent));
+    expect(await feedbackCells()).toEqual(['–', '0.75 (2)']);
     await page.selectOption('#usage-by', 'user');
     await expect.poll(usageRows, { timeout: 10_000 }).toEqual([
       ['(no user)', '15'],

@@ -354,10 +354,18 @@ async function renderWebhooks() {
   }
 }
 
-// Spend by tag, end user, tenant or key, from the request log (GET /admin/v1/usage): read when the
-// grouping or the window changes and every 30 s, not on every 3 s refresh (it reads the log).
+// Spend by tag, end user, tenant, key, model or router, with the feedback on each group's answers,
+// from the request log (GET /admin/v1/usage): read when the grouping or the window changes and
+// every 30 s, not on every 3 s refresh (it reads the log).
 const USAGE_EVERY_MS = 30_000;
 let usageReadAt = 0;
+
+// Feedback on a group's answers (POST /v1/feedback): how many, and their weighted mean score.
+function feedbackText(g) {
+  if (!g.feedback) return '–';
+  const mean = g.meanScore === null || g.meanScore === undefined ? '–' : g.meanScore.toFixed(2);
+  return `${mean} (${g.feedback})`;
+}
 
 async function renderUsage(force) {
   if (!force && Date.now() - usageReadAt < USAGE_EVERY_MS) return;
@@ -379,6 +387,7 @@ async function renderUsage(force) {
           usd(g.costUsd),
           usd(g.savingsUsd),
           String(g.cacheHits),
+          feedbackText(g),
         ]) {
           const td = document.createElement('td');
           td.textContent = text;
@@ -392,7 +401,9 @@ async function renderUsage(force) {
         ? 'A request with several tags counts in each of their rows. Tags: the x-router-tags header, and OpenAI metadata as key=value.'
         : by === 'user'
           ? 'End users as clients name them: user or safety_identifier (OpenAI), metadata.user_id (Anthropic).'
-          : '';
+          : by === 'model'
+            ? 'The model that served each request (after routing and failover).'
+            : '';
   } catch (err) {
     tbody.replaceChildren();
     note.textContent = err.message;
