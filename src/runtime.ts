@@ -65,6 +65,7 @@ import { MediaGateway } from './gateway/media-gateway.js';
 import { RealtimeGateway } from './gateway/realtime-gateway.js';
 import { registerRealtimeRoutes } from './http/realtime/realtime-routes.js';
 import { registerImagesRoutes } from './http/routes/images-routes.js';
+import { registerImageEditRoutes } from './http/routes/image-edits-routes.js';
 import { registerAudioRoutes } from './http/routes/audio-routes.js';
 import { RerankGateway } from './gateway/rerank-gateway.js';
 import { registerRerankRoutes } from './http/routes/rerank-routes.js';
@@ -352,10 +353,11 @@ export async function createRuntime(
           config: holder,
           authenticator,
         }),
-      (a) => {
+      async (a) => {
         const media = new MediaGateway(named);
         registerImagesRoutes(a, media);
-        return registerAudioRoutes(a, media);
+        await registerImageEditRoutes(a, media);
+        await registerAudioRoutes(a, media);
       },
       (a) => registerRerankRoutes(a, new RerankGateway(named)),
       (a) =>

@@ -1,9 +1,10 @@
-// Image and speech requests through the whole router (createRuntime + app.inject), governed as
-// embeddings are: the content filter on the prompt and the text to speak (block and redact), and a
-// deployment's own rate limit.
+// Image (generations, edits, variations) and speech requests through the whole router
+// (createRuntime + app.inject), governed as embeddings are: the content filter on the prompt and
+// the text to speak (block and redact), and a deployment's own rate limit.
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config/load-config.js';
 import {
+  simulatedPng,
   SPEECH_MS_PER_CHAR,
   SPEECH_SAMPLE_RATE,
 } from '../src/providers/simulated/simulated-media.js';
@@ -71,6 +72,58 @@ describe('images and speech under governance', () => {
       });
       expect(blockedSpeech.statusCode).toBe(400);
       expect(blockedSpeech.json().error.code).toBe('content_filter');
+    } finally {
+      await rt.close();
+    }
+  });
+
+  it('image edits and variations: the filter reads the edit prompt; the deployment rate limit counts them', async () => {
+    const input = testConfigInput({
+      contentFilter: {
+        enabled: true,
+        rules: [
+          { id: 'pii', kind: 'pii', patterns: ['email'], action: 'redact', appliesTo: 'input' },
+          {
+            id: 'no-secrets',
+            kind: 'keyword',
+            patterns: ['project-x'],
+            action: 'block',
+            appliesTo: 'input',
+          },
+        ],
+      },
+    });
+    input.deployments.push(
+      simDeployment('img', { kind: 'images', maxOutputTokens: undefined, rateLimit: { rpm: 3 } }),
+    );
+    const rt = await createRuntime(parseConfig(input, {}).config);
+    try {
+      const send = async (path: string, prompt?: string) => {
+        const form = new FormData();
+        form.set('model', 'img');
+        if (prompt !== undefined) form.set('prompt', prompt);
+        form.set('image', new Blob([simulatedPng('source', 0)], { type: 'image/png' }), 'a.png');
+        const req = new Request('http://router.test', { method: 'POST', body: form });
+        return rt.app.inject({
+          method: 'POST',
+          url: path,
+          headers: { 'content-type': req.headers.get('content-type')! },
+          payload: Buffer.from(await req.arrayBuffer()),
+        });
+      };
+      const blocked = await send('/v1/images/edits', 'a poster for project-x');
+      expect(blocked.statusCode).toBe(400);
+      expect(blocked.json().error.code).toBe('content_filter');
+      // The edit is drawn from the redacted prompt: two that differ only in the address match.
+      const a = await send('/v1/images/edits', 'a card for ann@example.com');
+      const b = await send('/v1/images/edits', 'a card for bob@example.org');
+      expect(a.statusCode).toBe(200);
+      expect(a.json().data[0].b64_json).toBe(b.json().data[0].b64_json);
+      expect((await send('/v1/images/variations')).statusCode).toBe(200);
+      // The deployment's 3 requests a minute are spent (the blocked one never reached it).
+      const limited = await send('/v1/images/variations');
+      expect(limited.statusCode).toBe(429);
+      expect(limited.json().error.message).toContain('deployment img');
     } finally {
       await rt.close();
     }

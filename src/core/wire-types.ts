@@ -170,6 +170,34 @@ export type ModerationResult = Moderation;
 export type ImagesRequest = ImageGenerateParamsBase & { model: string } & Record<string, unknown>;
 /** An image generation reply: `data[]` of `b64_json` or `url`, and `usage` for gpt-image models. */
 export type ImagesReply = ImagesResponse & Record<string, unknown>;
+/** A file of a multipart form as the client sent it: its name, declared type and bytes. */
+export interface FormFile {
+  filename: string;
+  contentType: string;
+  data: Buffer;
+}
+/** A part of a multipart form, in the client's order: a text field or a file. */
+export type FormPart = { name: string; value: string } | { name: string; file: FormFile };
+
+/**
+ * An image edit or variation request (`/v1/images/edits`, `/variations`; openapi.yaml
+ * CreateImageEditRequest, CreateImageVariationRequest) as the multipart form it came in: every
+ * part in order, sent upstream as it is but for `model` (and `prompt`, when the content filter
+ * redacts it). The fields the router reads are copied out, checked.
+ */
+export interface ImageForm {
+  parts: FormPart[];
+  model: string;
+  /** Edits only: the text description of the image(s) wanted. */
+  prompt?: string;
+  n: number;
+  size?: string;
+  quality?: string;
+  response_format?: string;
+  /** The end user (`user`, `safety_identifier`), for the request log's attribution. */
+  user?: string;
+  safety_identifier?: string;
+}
 /** A text-to-speech request (`/v1/audio/speech`); the reply is the audio's bytes. */
 export type SpeechRequest = SpeechCreateParams & Record<string, unknown>;
 
@@ -180,7 +208,7 @@ export type SpeechRequest = SpeechCreateParams & Record<string, unknown>;
  */
 export interface TranscriptionForm {
   fields: [name: string, value: string][];
-  file: { filename: string; contentType: string; data: Buffer };
+  file: FormFile;
   model: string;
   /** The `response_format` asked for (`json` when none). */
   responseFormat: string;

@@ -59,6 +59,12 @@ export function isTextType(mime: string): boolean {
   );
 }
 
+/** An image's MIME type read from its first bytes (IMAGE_TYPES), whatever its name or declared type. */
+export function sniffImageType(content: Buffer): string | undefined {
+  const type = sniff(content);
+  return type && IMAGE_TYPES.has(type) ? type : undefined;
+}
+
 function sniff(b: Buffer): string | undefined {
   if (b.length >= 5 && b.toString('latin1', 0, 5) === '%PDF-') return 'application/pdf';
   if (b.length >= 8 && b.readUInt32BE(0) === 0x89504e47 && b.readUInt32BE(4) === 0x0d0a1a0a)

@@ -2,7 +2,7 @@
 // quality and size), per 1M characters spoken, per minute of audio heard, plus the token prices
 // for a reply that reports token usage (gpt-image-1, gpt-4o-mini-tts, gpt-4o-transcribe).
 import type { DeploymentConfig } from '../config/deployment-schema.js';
-import type { ImagesReply, ImagesRequest, TranscriptionForm } from '../core/wire-types.js';
+import type { ImagesReply, TranscriptionForm } from '../core/wire-types.js';
 import type { UpstreamTranscript } from '../providers/types.js';
 import { wavDurationSeconds } from '../core/wav-duration.js';
 import { costUsd } from './cost.js';
@@ -31,8 +31,15 @@ export function imagePrice(d: Prices, quality: unknown, size: unknown): number {
   return d.prices.perImage ?? 0;
 }
 
-/** The images the reply holds at their price (the request's quality and size, else the reply's), plus its tokens. */
-export function imagesCost(d: Prices, request: ImagesRequest, reply: ImagesReply): MediaCost {
+/**
+ * The images the reply holds at their price (the request's quality and size, else the reply's),
+ * plus its tokens. Generations, edits and variations alike.
+ */
+export function imagesCost(
+  d: Prices,
+  request: { quality?: unknown; size?: unknown },
+  reply: ImagesReply,
+): MediaCost {
   const images = reply.data?.length ?? 0;
   const usage = reply.usage as Record<string, unknown> | undefined;
   const promptTokens = num(usage?.input_tokens);

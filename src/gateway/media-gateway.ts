@@ -1,4 +1,5 @@
-// `/v1/images/generations`, `/v1/audio/speech`, `/v1/audio/transcriptions` and `/translations`: an
+// `/v1/images/generations`, `/edits` and `/variations`, `/v1/audio/speech`,
+// `/v1/audio/transcriptions` and `/translations`: an
 // image, text-to-speech or transcription model (`kind: images | speech | transcription`) or a pool
 // of them, called by name, not routed. Governed as embeddings are: key scope and subset, key and
 // deployment rate limits (TPM charged the text's estimate), budgets, the content filter on the
@@ -9,6 +10,8 @@ import type { DeploymentConfig } from '../config/deployment-schema.js';
 import { invalidRequest } from '../core/errors.js';
 import type {
   ChatRequest,
+  FormPart,
+  ImageForm,
   ImagesReply,
   ImagesRequest,
   SpeechRequest,
@@ -77,6 +80,51 @@ export class MediaGateway {
     const reply = out.served.response;
     out.finish(200, imagesCost(out.d, call.request, reply));
     return { response: reply, headers: { ...out.headers, ...out.served.headers } };
+  }
+
+  /**
+   * Edits of the form's images (with the prompt filtered as generations' is), or variations of its
+   * one image; costed as generations are. With no `model` (the `openai` SDK sends none unless
+   * asked), the config's one image deployment serves.
+   */
+  async editImages(
+    call: MediaCall<ImageForm>,
+    operation: 'edits' | 'variations',
+  ): Promise<{ response: ImagesReply; headers: Record<string, string> }> {
+    if (!call.request.model && !call.deploymentFromPath)
+      call = { ...call, request: { ...call.request, model: this.soleImageModel() } };
+    const form = call.request;
+    const out = await this.serve(
+      call,
+      `images.${operation}`,
+      'images',
+      form.prompt,
+      (text) => withPrompt(form, text),
+      (d, adapter, body, signal) => {
+        const send = operation === 'edits' ? adapter.editImages : adapter.createImageVariations;
+        if (!send) throw noApi(d, operation === 'edits' ? 'image edits' : 'image variations');
+        return send
+          .call(adapter, { deployment: d, body, signal, requestId: call.requestId })
+          .then((r) => ({ served: r, model: d.model }));
+      },
+    );
+    const reply = out.served.response;
+    out.finish(200, imagesCost(out.d, form, reply));
+    return { response: reply, headers: { ...out.headers, ...out.served.headers } };
+  }
+
+  /** The image deployment a request naming none goes to: the only one, or a 400 naming them. */
+  private soleImageModel(): string {
+    const names = [...this.deps.config.current.deployments.values()]
+      .filter((d) => d.kind === 'images')
+      .map((d) => d.name);
+    if (names.length === 1) return names[0]!;
+    throw invalidRequest(
+      names.length === 0
+        ? 'model is required, and this router has no image model (kind: images).'
+        : `model is required: name an image deployment or pool (${names.join(', ')}).`,
+      'model',
+    );
   }
 
   /**
@@ -250,6 +298,15 @@ export class MediaGateway {
     record.costUsd = cost.costUsd;
     record.baselineCostUsd = cost.costUsd;
   }
+}
+
+/** The form with its `prompt` field (and copy) set to `text`: the content filter's redaction. */
+function withPrompt(form: ImageForm, text: string): ImageForm {
+  if (text === form.prompt) return form;
+  const parts: FormPart[] = form.parts.map((p) =>
+    p.name === 'prompt' && 'value' in p ? { name: 'prompt', value: text } : p,
+  );
+  return { ...form, parts, prompt: text };
 }
 
 /** The 400 for a deployment whose provider lacks the API (the config check keeps this rare). */

@@ -9,6 +9,7 @@ import type {
   EmbeddingsRequest,
   EmbeddingsResponse,
   ImagesReply,
+  ImageForm,
   ImagesRequest,
   ModerationRequest,
   ModerationResponse,
@@ -139,6 +140,19 @@ export interface ProviderAdapter {
   }>;
   /** Images from an image model (`kind: images`); providers without one leave it out. */
   generateImages?(req: UpstreamMediaRequest<ImagesRequest>): Promise<{
+    response: ImagesReply;
+    headers: Record<string, string>;
+  }>;
+  /**
+   * Edited images from an image model (`kind: images`): the form's parts sent as they came, with
+   * `body.model` the upstream name. Providers without the API leave it out.
+   */
+  editImages?(req: UpstreamMediaRequest<ImageForm>): Promise<{
+    response: ImagesReply;
+    headers: Record<string, string>;
+  }>;
+  /** Variations of the form's one image (`kind: images`); Azure OpenAI has none. */
+  createImageVariations?(req: UpstreamMediaRequest<ImageForm>): Promise<{
     response: ImagesReply;
     headers: Record<string, string>;
   }>;

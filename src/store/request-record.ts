@@ -35,6 +35,8 @@ export type Endpoint =
   | 'embeddings'
   | 'moderations'
   | 'images.generations'
+  | 'images.edits'
+  | 'images.variations'
   | 'audio.speech'
   | 'audio.transcriptions'
   | 'audio.translations'

@@ -30,6 +30,8 @@ const OPERATION: Record<RequestRecord['endpoint'], string> = {
   moderations: 'moderations',
   // The GenAI conventions name none of these either: ours, after OpenAI's paths.
   'images.generations': 'images.generations',
+  'images.edits': 'images.edits',
+  'images.variations': 'images.variations',
   'audio.speech': 'audio.speech',
   'audio.transcriptions': 'audio.transcriptions',
   'audio.translations': 'audio.translations',

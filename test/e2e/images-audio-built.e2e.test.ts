@@ -1,4 +1,4 @@
-// Image, speech and transcription through the BUILT router (a child process, as a user runs it)
+// Image (generation, edit, variation), speech and transcription through the BUILT router (a child process, as a user runs it)
 // with the official `openai` SDK: what the SQLite request log (`/admin/v1/usage?by=endpoint`) and
 // the Prometheus metrics say of them, costs included.
 import { mkdtempSync } from 'node:fs';
@@ -76,6 +76,12 @@ describe('media endpoints in the request log and the metrics', () => {
   it('one request each: rows by endpoint with their cost, and Prometheus counters', async () => {
     const images = await client.images.generate({ model: 'gpt-image-1', prompt: 'a fox', n: 2 });
     expect(images.data).toHaveLength(2);
+    // The fox edited, and varied: the generated PNG's bytes sent back as a file.
+    const fox = await toFile(Buffer.from(images.data![0]!.b64_json!, 'base64'), 'fox.png');
+    const edited = await client.images.edit({ model: 'gpt-image-1', image: fox, prompt: 'a hat' });
+    expect(edited.data).toHaveLength(1);
+    const varied = await client.images.createVariation({ model: 'gpt-image-1', image: fox });
+    expect(varied.data![0]!.b64_json).not.toBe(edited.data![0]!.b64_json);
     const speech = await client.audio.speech.create({
       model: 'tts-1',
       voice: 'alloy',
@@ -95,7 +101,7 @@ describe('media endpoints in the request log and the metrics', () => {
     type Group = { key: string; requests: number; costUsd: number };
     let groups: Group[] = [];
     // The log writer batches its rows off the hot path: wait for them to land.
-    for (let i = 0; i < 50 && groups.length < 3; i++) {
+    for (let i = 0; i < 50 && groups.length < 5; i++) {
       const usage = await fetch(
         `${server.baseUrl}/admin/v1/usage?since=1h&by=endpoint&tenant=admin`,
         {
@@ -103,20 +109,25 @@ describe('media endpoints in the request log and the metrics', () => {
         },
       );
       groups = ((await usage.json()) as { groups: Group[] }).groups;
-      if (groups.length < 3) await new Promise((r) => setTimeout(r, 100));
+      if (groups.length < 5) await new Promise((r) => setTimeout(r, 100));
     }
     const row = (key: string) => groups.find((g) => g.key === key);
     expect(row('images.generations')).toMatchObject({ requests: 1 });
     expect(row('images.generations')!.costUsd).toBeCloseTo(0.5, 10);
+    for (const key of ['images.edits', 'images.variations']) {
+      expect(row(key)).toMatchObject({ requests: 1 });
+      expect(row(key)!.costUsd).toBeCloseTo(0.25, 10);
+    }
     expect(row('audio.speech')).toMatchObject({ requests: 1 });
     expect(row('audio.speech')!.costUsd).toBeCloseTo(4, 10);
     expect(row('audio.transcriptions')).toMatchObject({ requests: 1 });
     expect(row('audio.transcriptions')!.costUsd).toBeCloseTo((0.24 / 60) * 6, 10);
 
     const metrics = await (await fetch(`${server.baseUrl}/metrics`)).text();
-    // The image model served the slow key once too (and refused it once: 429).
+    // The image model served the slow key once too (and refused it once: 429), and an edit and a
+    // variation.
     for (const [name, n] of [
-      ['gpt-image-1', 2],
+      ['gpt-image-1', 4],
       ['tts-1', 1],
       ['whisper-1', 1],
     ] as const)
@@ -126,7 +137,7 @@ describe('media endpoints in the request log and the metrics', () => {
         ),
       );
     expect(metrics).toMatch(
-      /model_router_cost_usd_total\{router="",model="gpt-image-1",deployment="gpt-image-1"\} 0\.75\n/,
+      /model_router_cost_usd_total\{router="",model="gpt-image-1",deployment="gpt-image-1"\} 1\.25\n/,
     );
   });
 });

@@ -37,6 +37,7 @@ import { registerModerationsRoutes } from '../../src/http/routes/moderations-rou
 import { MediaGateway } from '../../src/gateway/media-gateway.js';
 import { registerImagesRoutes } from '../../src/http/routes/images-routes.js';
 import { registerAudioRoutes } from '../../src/http/routes/audio-routes.js';
+import { registerImageEditRoutes } from '../../src/http/routes/image-edits-routes.js';
 import { RerankGateway } from '../../src/gateway/rerank-gateway.js';
 import { registerRerankRoutes } from '../../src/http/routes/rerank-routes.js';
 import type { DeploymentConfig } from '../../src/config/deployment-schema.js';
@@ -164,10 +165,11 @@ export async function buildTestApp(
       (a) => registerCacheRoutes(a, answerCache),
       (a) => registerEmbeddingsRoutes(a, new EmbeddingsGateway({ ...gatewayDeps, answerCache })),
       (a) => registerModerationsRoutes(a, new ModerationsGateway(gatewayDeps)),
-      (a) => {
+      async (a) => {
         const media = new MediaGateway(gatewayDeps);
         registerImagesRoutes(a, media);
-        return registerAudioRoutes(a, media);
+        await registerImageEditRoutes(a, media);
+        await registerAudioRoutes(a, media);
       },
       (a) => registerRerankRoutes(a, new RerankGateway(gatewayDeps)),
       (a) => registerDashboardRoutes(a, { config: holder, stats, decisions }),

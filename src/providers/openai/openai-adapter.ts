@@ -7,13 +7,14 @@ import type {
   ChatRequest,
   ChatResponse,
   EmbeddingsResponse,
+  ImageForm,
   ImagesReply,
   ModerationResponse,
   RerankRequest,
 } from '../../core/wire-types.js';
 
 type Json = Record<string, unknown>;
-import { encodeMultipart } from '../multipart-body.js';
+import { encodeFormParts, encodeMultipart } from '../multipart-body.js';
 import {
   headerValue,
   pickUpstreamHeaders,
@@ -50,6 +51,8 @@ export function describeEndpoint(
     | 'embeddings'
     | 'moderations'
     | 'images/generations'
+    | 'images/edits'
+    | 'images/variations'
     | 'audio/speech'
     | 'audio/transcriptions'
     | 'audio/translations'
@@ -188,6 +191,10 @@ export function createOpenAiAdapter(
   const embeddingsEndpoint = describeEndpoint(deployment, apiKey, 'embeddings');
   const moderationsEndpoint = describeEndpoint(deployment, apiKey, 'moderations');
   const imagesEndpoint = describeEndpoint(deployment, apiKey, 'images/generations');
+  const imageFormEndpoints = {
+    edits: describeEndpoint(deployment, apiKey, 'images/edits'),
+    variations: describeEndpoint(deployment, apiKey, 'images/variations'),
+  };
   const speechEndpoint = describeEndpoint(deployment, apiKey, 'audio/speech');
   const rerankEndpoint = describeEndpoint(deployment, apiKey, 'rerank');
   const audioEndpoints = {
@@ -225,6 +232,16 @@ export function createOpenAiAdapter(
     if (res.status < 200 || res.status >= 300) throw await upstreamError(res, deployment.name);
     const parsed = await readJsonObject(res.body, deployment.name);
     return { parsed, headers: pickUpstreamHeaders(res.headers) };
+  };
+  /** POSTs an image form (edits, variations); the images reply, checked for its `data` list. */
+  const postImageForm = async (to: Endpoint, req: UpstreamMediaRequest<ImageForm>) => {
+    const { body, contentType } = encodeFormParts(req.body.parts, req.body.model);
+    const res = await post(to, body, req, contentType);
+    const parsed = await readJsonObject(res.body, deployment.name);
+    if (!Array.isArray(parsed.data))
+      throw malformed(deployment.name, JSON.stringify(parsed), 'an images reply');
+    if (typeof parsed.created !== 'number') parsed.created = Math.floor(Date.now() / 1000);
+    return { response: parsed as ImagesReply, headers: pickUpstreamHeaders(res.headers) };
   };
   const nativeResponses = deployment.capabilities.responsesApi;
   const responsesEndpoint = nativeResponses ? responsesUrl(deployment) : undefined;
@@ -288,6 +305,21 @@ export function createOpenAiAdapter(
       if (typeof parsed.created !== 'number') parsed.created = Math.floor(Date.now() / 1000);
       return { response: parsed as ImagesReply, headers };
     },
+    // `POST /v1/images/edits` (multipart; createImageEdit): the client's form as it came, files
+    // byte for byte, with the upstream's model name. Azure's is the same operation under the
+    // deployment (the AzureOpenAI client sends it there too).
+    async editImages(req: UpstreamMediaRequest<ImageForm>) {
+      return postImageForm(imageFormEndpoints.edits, req);
+    },
+    // `POST /v1/images/variations` (createImageVariation, dall-e-2); Azure OpenAI has no such
+    // operation, so its deployments lack the method.
+    ...(deployment.provider !== 'azure'
+      ? {
+          async createImageVariations(req: UpstreamMediaRequest<ImageForm>) {
+            return postImageForm(imageFormEndpoints.variations, req);
+          },
+        }
+      : {}),
     // The Realtime API's WebSocket (openai-realtime.ts), with this deployment's key.
     openRealtime: (req) => openRealtimeSocket(req, apiKey),
     // `POST /v1/audio/speech` (createSpeech): the audio's bytes, read on as the client takes them.

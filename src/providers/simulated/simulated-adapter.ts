@@ -14,8 +14,8 @@ import { compileFlagWords, simulatedModeration } from './simulated-moderation.js
 import { simulatedRerank } from './simulated-rerank.js';
 import {
   formatTranscript,
-  SIMULATED_IMAGE_SIDE,
-  simulatedPng,
+  formFilesDigest,
+  simulatedImagesReply,
   simulatedSpeech,
   simulatedTranscript,
 } from './simulated-media.js';
@@ -151,6 +151,9 @@ export function createSimulatedAdapter(
   /** A moderation model's matchers, compiled on its first call. */
   let flagWords: ReturnType<typeof compileFlagWords> | undefined;
 
+  /** A simulated images reply: `n` PNGs drawn from `seed`, as `b64_json` or data URLs. */
+  const imagesReply = (seed: string, n: number, format: unknown) =>
+    simulatedImagesReply(seed, n, format === 'url' ? 'url' : 'b64_json', Math.floor(now() / 1000));
   const prepare = async (body: ChatRequest) => {
     const text = collectPromptText(body);
     const seed = requestSeed(text + JSON.stringify(body.tools ?? null), deployment.model);
@@ -242,21 +245,20 @@ export function createSimulatedAdapter(
       const prompt = String(req.body.prompt);
       await failBeforeReply(requestSeed(prompt, deployment.model), req.signal);
       const n = typeof req.body.n === 'number' ? req.body.n : 1;
-      const data = Array.from({ length: n }, (_, i) => {
-        const b64 = simulatedPng(prompt, i).toString('base64');
-        return req.body.response_format === 'url'
-          ? { url: `data:image/png;base64,${b64}` }
-          : { b64_json: b64 };
-      });
-      const side = `${SIMULATED_IMAGE_SIDE}x${SIMULATED_IMAGE_SIDE}`;
-      const response = {
-        created: Math.floor(now() / 1000),
-        data,
-        output_format: 'png' as const,
-        size: side,
-        quality: 'low' as const,
-      };
-      return { response, headers: {} };
+      return { response: imagesReply(prompt, n, req.body.response_format), headers: {} };
+    },
+    // An edit: PNGs drawn from the prompt and a hash of every file's bytes (images and mask), so
+    // another image or mask gives another result.
+    async editImages(req) {
+      const seed = `edit\u0000${req.body.prompt ?? ''}\u0000${formFilesDigest(req.body.parts)}`;
+      await failBeforeReply(requestSeed(seed, deployment.model), req.signal);
+      return { response: imagesReply(seed, req.body.n, req.body.response_format), headers: {} };
+    },
+    // Variations: PNGs drawn from a hash of the image's bytes.
+    async createImageVariations(req) {
+      const seed = `variation\u0000${formFilesDigest(req.body.parts)}`;
+      await failBeforeReply(requestSeed(seed, deployment.model), req.signal);
+      return { response: imagesReply(seed, req.body.n, req.body.response_format), headers: {} };
     },
     // A WAV whatever `response_format` asked (mp3, opus, aac and flac need encoders), or raw PCM
     // for `pcm`.

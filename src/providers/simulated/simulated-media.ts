@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
 import { wavDurationSeconds } from '../../core/wav-duration.js';
+import type { FormPart, ImagesReply } from '../../core/wire-types.js';
 
 /** The simulated image's side, in pixels, whatever `size` asked (the reply's `size` says it). */
 export const SIMULATED_IMAGE_SIDE = 64;
@@ -69,6 +70,32 @@ export function simulatedPng(prompt: string, index: number): Buffer {
     pngChunk('IDAT', deflateSync(raw)),
     pngChunk('IEND', Buffer.alloc(0)),
   ]);
+}
+
+/**
+ * An images reply of `n` PNGs for `seed` (the prompt, or what an edit or variation was given), as
+ * `b64_json`, or as `data:` URLs for `url` (there is no server to fetch a simulated image from).
+ */
+export function simulatedImagesReply(
+  seed: string,
+  n: number,
+  format: 'b64_json' | 'url',
+  createdSec: number,
+): ImagesReply {
+  const data = Array.from({ length: n }, (_, i) => {
+    const b64 = simulatedPng(seed, i).toString('base64');
+    return format === 'url' ? { url: `data:image/png;base64,${b64}` } : { b64_json: b64 };
+  });
+  const side = `${SIMULATED_IMAGE_SIDE}x${SIMULATED_IMAGE_SIDE}`;
+  return { created: createdSec, data, output_format: 'png', size: side, quality: 'low' };
+}
+
+/** A hash of a form's files (field and bytes, in order): what an edit's images were. */
+export function formFilesDigest(parts: readonly FormPart[]): string {
+  const h = createHash('sha256');
+  for (const p of parts)
+    if ('file' in p) h.update(`${p.name}\u0000${p.file.data.length}\u0000`).update(p.file.data);
+  return h.digest('hex');
 }
 
 /** A RIFF/WAVE header for `dataBytes` of 16-bit mono PCM at `rate` Hz. */

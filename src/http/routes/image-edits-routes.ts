@@ -1,0 +1,263 @@
+// Image edits and variations on the paths clients use: OpenAI `/v1/images/edits` and
+// `/v1/images/variations`, Azure v1 `/openai/v1/images/…` and Azure dated
+// `/openai/deployments/{name}/images/edits` (Azure OpenAI has no variations: that path gets a 400
+// in Azure's words). Both are multipart (openapi.yaml CreateImageEditRequest,
+// CreateImageVariationRequest), read here with @fastify/multipart (registered for these routes only)
+// and sent upstream as a form again, the files' bytes untouched. Checked on the fields and files
+// the router reads; the rest passes through.
+import multipart from '@fastify/multipart';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { GatewayError, invalidRequest } from '../../core/errors.js';
+import type { FormFile, FormPart, ImageForm } from '../../core/wire-types.js';
+import { detectMimeType, sniffImageType } from '../../files/file-type.js';
+import type { MediaGateway } from '../../gateway/media-gateway.js';
+import { checkApiVersion } from './chat-routes.js';
+import { namedCall } from './named-call.js';
+
+/** OpenAI's limit on one image of a GPT image model (50 MB); the form's files together: 64 MB. */
+export const MAX_IMAGE_BYTES = 50 * 1024 * 1024;
+export const MAX_IMAGE_FORM_BYTES = 64 * 1024 * 1024;
+/** OpenAI's most images in one edit (CreateImageEditRequest `image.maxItems`). */
+const MAX_EDIT_IMAGES = 16;
+/** What OpenAI takes: edits png, webp or jpg; a variation's image and a mask are PNG. */
+const EDIT_TYPES: ReadonlySet<string> = new Set(['image/png', 'image/jpeg', 'image/webp']);
+const PNG_ONLY: ReadonlySet<string> = new Set(['image/png']);
+
+export type ImageOperation = 'edits' | 'variations';
+
+const MB = (bytes: number) => `${bytes / 1024 / 1024} MB`;
+
+function tooLarge(message: string, param: string): GatewayError {
+  return new GatewayError({
+    status: 413,
+    type: 'invalid_request_error',
+    code: 'file_too_large',
+    param,
+    message,
+  });
+}
+
+function sendAs(operation: ImageOperation): string {
+  return operation === 'edits'
+    ? 'Send multipart/form-data with "image" (or "image[]" for several), "prompt" and "model"; "mask" optional.'
+    : 'Send multipart/form-data with one "image" file and "model".';
+}
+
+/** The multipart parser's errors (a file too large, too many parts) in the API's own words. */
+function formError(err: unknown, operation: ImageOperation, field: string): unknown {
+  if (err instanceof GatewayError) return err;
+  const code = (err as { code?: string }).code ?? '';
+  if (code === 'FST_REQ_FILE_TOO_LARGE')
+    return tooLarge(`An image file is larger than ${MB(MAX_IMAGE_BYTES)}.`, field);
+  if (code === 'FST_FILES_LIMIT')
+    return invalidRequest(
+      `Too many files: at most ${MAX_EDIT_IMAGES} images and one mask for an edit, one image for a variation.`,
+      'image',
+    );
+  if (code.startsWith('FST_'))
+    return invalidRequest(
+      `The multipart form could not be read: ${(err as Error).message}. ${sendAs(operation)}`,
+      null,
+    );
+  return err;
+}
+
+/** A file's content type as sent upstream: the client's, or the sniffed one where it gave none. */
+function fileType(declared: string | undefined, sniffed: string): string {
+  const type = declared?.split(';', 1)[0]?.trim().toLowerCase();
+  return !type || type === 'application/octet-stream' ? sniffed : declared!;
+}
+
+/** Reads the form's parts in order; files whole, within the per-file and per-form limits. */
+async function readParts(request: FastifyRequest, operation: ImageOperation): Promise<FormPart[]> {
+  const parts: FormPart[] = [];
+  let total = 0;
+  let field = 'image';
+  try {
+    for await (const part of request.parts()) {
+      if (part.type !== 'file') {
+        parts.push({ name: part.fieldname, value: String(part.value) });
+        continue;
+      }
+      field = part.fieldname;
+      const allowed = operation === 'edits' ? ['image', 'image[]', 'mask'] : ['image'];
+      if (!allowed.includes(field))
+        throw invalidRequest(
+          `Unexpected file field "${field}": ${operation === 'edits' ? 'files go in "image", "image[]" or "mask"' : 'the file goes in "image"'}.`,
+          field,
+        );
+      const chunks: Buffer[] = [];
+      for await (const c of part.file) {
+        total += (c as Buffer).length;
+        if (total > MAX_IMAGE_FORM_BYTES)
+          throw tooLarge(
+            `The form's files are larger than ${MB(MAX_IMAGE_FORM_BYTES)} together; send fewer or smaller images.`,
+            field,
+          );
+        chunks.push(c as Buffer);
+      }
+      if (part.file.truncated)
+        throw tooLarge(`An image file is larger than ${MB(MAX_IMAGE_BYTES)}.`, field);
+      const file: FormFile = {
+        filename: part.filename || 'image',
+        contentType: part.mimetype || 'application/octet-stream',
+        data: Buffer.concat(chunks),
+      };
+      parts.push({ name: field, file });
+    }
+  } catch (err) {
+    throw formError(err, operation, field);
+  }
+  return parts;
+}
+
+/** Checks one file is an image of the types allowed; its content type made explicit. */
+function checkImage(file: FormFile, types: ReadonlySet<string>, param: string, what: string): void {
+  if (file.data.length === 0) throw invalidRequest(`${param} is an empty file.`, param);
+  const sniffed = sniffImageType(file.data);
+  if (!sniffed || !types.has(sniffed))
+    throw invalidRequest(
+      `${param} (${file.filename}) is not ${what}: its bytes are ${sniffed ?? detectMimeType(file.data, '', file.contentType)}.`,
+      param,
+      'invalid_image_format',
+    );
+  file.contentType = fileType(file.contentType, sniffed);
+}
+
+/** The multipart form of an image edit or variation → what the gateway runs, or a 400/413. */
+export async function readImageForm(
+  request: FastifyRequest,
+  operation: ImageOperation,
+): Promise<ImageForm> {
+  if (!request.isMultipart())
+    throw invalidRequest(
+      `${sendAs(operation)} JSON bodies (images by URL or file id) are not served by this router.`,
+      'image',
+    );
+  const parts = await readParts(request, operation);
+  const field = (name: string) => {
+    for (const p of parts) if (p.name === name && 'value' in p) return p.value;
+    return undefined;
+  };
+  const files = (names: string[]) =>
+    parts.filter(
+      (p): p is { name: string; file: FormFile } => 'file' in p && names.includes(p.name),
+    );
+  const images = files(['image', 'image[]']);
+  const masks = files(['mask']);
+  if (images.length === 0)
+    throw invalidRequest(
+      `image is required: ${operation === 'edits' ? 'the image(s) to edit' : 'the image to vary'}, as a file part. ${sendAs(operation)}`,
+      'image',
+    );
+  if (operation === 'variations' && images.length > 1)
+    throw invalidRequest('Send one image for a variation, in the field "image".', 'image');
+  if (images.length > MAX_EDIT_IMAGES)
+    throw invalidRequest(`Send at most ${MAX_EDIT_IMAGES} images in one edit.`, 'image');
+  if (masks.length > 1) throw invalidRequest('Send at most one mask.', 'mask');
+  images.forEach((p, i) =>
+    checkImage(
+      p.file,
+      operation === 'edits' ? EDIT_TYPES : PNG_ONLY,
+      images.length > 1 ? `image[${i}]` : 'image',
+      operation === 'edits' ? 'a PNG, JPEG or WebP image' : 'a PNG image',
+    ),
+  );
+  if (masks[0]) checkImage(masks[0].file, PNG_ONLY, 'mask', 'a PNG image');
+
+  const model = field('model') ?? '';
+  const prompt = field('prompt');
+  if (operation === 'edits' && !prompt)
+    throw invalidRequest('prompt is required: a text description of the edit.', 'prompt');
+  const nText = field('n');
+  const n = nText === undefined || nText === '' ? 1 : Number(nText);
+  if (!Number.isInteger(n) || n < 1 || n > 10)
+    throw invalidRequest('n must be an integer from 1 to 10.', 'n');
+  const size = field('size');
+  if (size !== undefined && size !== 'auto' && !/^\d+x\d+$/.test(size))
+    throw invalidRequest('size must be "auto" or "<width>x<height>" (e.g. "1024x1024").', 'size');
+  const responseFormat = field('response_format');
+  if (responseFormat !== undefined && responseFormat !== 'b64_json' && responseFormat !== 'url')
+    throw invalidRequest('response_format must be "b64_json" or "url".', 'response_format');
+  if (field('stream') === 'true')
+    throw invalidRequest(
+      'stream: true (partial images) is not served by this router; leave it out for the finished images.',
+      'stream',
+    );
+  const form: ImageForm = { parts, model, n };
+  if (prompt !== undefined) form.prompt = prompt;
+  if (size !== undefined) form.size = size;
+  const quality = field('quality');
+  if (quality !== undefined) form.quality = quality;
+  if (responseFormat !== undefined) form.response_format = responseFormat;
+  const user = field('user');
+  if (user !== undefined) form.user = user;
+  const safetyIdentifier = field('safety_identifier');
+  if (safetyIdentifier !== undefined) form.safety_identifier = safetyIdentifier;
+  return form;
+}
+
+/** Azure OpenAI has no image variations operation; its error code for an operation it lacks. */
+function noAzureVariations(): GatewayError {
+  return new GatewayError({
+    status: 400,
+    type: 'invalid_request_error',
+    code: 'OperationNotSupported',
+    param: null,
+    message:
+      'Azure OpenAI has no image variations operation. Edit the image instead (POST /openai/deployments/{name}/images/edits with a prompt), or call POST /v1/images/variations (or /openai/v1/images/variations) with an image deployment as model.',
+  });
+}
+
+/** Mounts the image edit and variation paths on `app`, served by `gateway`. */
+export async function registerImageEditRoutes(
+  app: FastifyInstance,
+  gateway: MediaGateway,
+): Promise<void> {
+  await app.register(async (scope) => {
+    await scope.register(multipart, {
+      limits: {
+        fileSize: MAX_IMAGE_BYTES,
+        files: MAX_EDIT_IMAGES + 1,
+        fields: 32,
+        fieldSize: 64 * 1024,
+        parts: MAX_EDIT_IMAGES + 33,
+      },
+    });
+    const serve = async (
+      request: FastifyRequest,
+      reply: FastifyReply,
+      operation: ImageOperation,
+      fromPath?: string,
+    ) => {
+      let form: ImageForm;
+      try {
+        form = await readImageForm(request, operation);
+      } catch (err) {
+        // Do not read (and drop) the rest of a body that may be large, to keep the connection.
+        if (err instanceof GatewayError && err.status === 413) reply.header('connection', 'close');
+        throw err;
+      }
+      const out = await gateway.editImages(namedCall(request, reply, form, fromPath), operation);
+      return reply.headers(out.headers).send(out.response);
+    };
+    type Azure = { Params: { deployment: string }; Querystring: { 'api-version'?: string } };
+    for (const operation of ['edits', 'variations'] as const)
+      for (const p of ['/v1', '/openai/v1', ''])
+        scope.post(`${p}/images/${operation}`, (request, reply) =>
+          serve(request, reply, operation),
+        );
+    scope.post<Azure>('/openai/deployments/:deployment/images/edits', (request, reply) => {
+      checkApiVersion(request.query['api-version']);
+      return serve(request, reply, 'edits', request.params.deployment);
+    });
+    // The dated path a client would use, and where the AzureOpenAI client sends
+    // `images.createVariation` (it puts only edits and generations under the deployment).
+    const refuse = async (_request: FastifyRequest, reply: FastifyReply) => {
+      reply.header('connection', 'close');
+      throw noAzureVariations();
+    };
+    scope.post('/openai/deployments/:deployment/images/variations', refuse);
+    scope.post('/openai/images/variations', refuse);
+  });
+}
