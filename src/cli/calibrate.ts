@@ -79,16 +79,12 @@ export async function run(argv: string[]): Promise<number> {
       throw new DataError(
         `none of the new models (${fresh.join(', ')}) has a price in ${values.prices}: give each input_per_1m_usd and output_per_1m_usd`,
       );
-    // A group with an idf (artefacts from 2026-12-03): the new heads are fitted on the features
-    // its heads read, weighed by it.
-    const idf = artefact.groups.find((g) => g.name === groupName)?.idf;
-    const featured = featurize(rows, idf);
+    const featured = featurize(rows);
     // Prompts the new models were not scored on (the group's training file, say, or prompts of
     // your traffic with no scores at all): each gets a coverage head, so its scores are trusted
     // only on prompts like those it was scored on.
     const background = featurize(
       fileList(values.background).flatMap((f) => loadRows(f, undefined, true)),
-      idf,
     );
     const groupNames = artefact.groups.map((g) => g.name);
     let group = artefact.groups.find((g) => g.name === groupName);
