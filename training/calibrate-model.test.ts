@@ -246,7 +246,17 @@ describe('calibrate', () => {
     // prompts are easy.
     const alone = fit(easy.map((r) => ({ ...r, scores: { newcomer: r.scores.newcomer! } })));
     expect(alone.meanScore).toBeGreaterThan(group.bestMean);
-    expect(alone.head.meanScore).toBeLessThan(group.bestMean);
+    // Its strength: the strong model's mean plus its mean difference to the strong head's
+    // predictions on these prompts (near 1: they are easy), far under its own mean.
+    const strongHead = artefact.models.find((m) => m.name === 'strong')!;
+    const predictedStrong =
+      easy.reduce(
+        (a, r) => a + predictQuality(strongHead, extractFeatures(requestFromPrompt(r.prompt))),
+        0,
+      ) / easy.length;
+    expect(predictedStrong).toBeGreaterThan(0.9);
+    expect(alone.head.meanScore).toBeCloseTo(group.bestMean + 0.95 - predictedStrong, 10);
+    expect(alone.head.meanScore).toBeLessThan(group.bestMean + 0.05);
     // It is partial: beside the strong model, which the bands were calibrated against, it is
     // never the reference (by its own mean it would have been, before the eleventh session).
     expect(alone.head.partial).toBe(true);

@@ -9,6 +9,7 @@ import {
 } from '../src/routing/routing-model.js';
 import { predictQuality } from '../src/routing/predict-quality.js';
 import { DENSE_SIZE } from '../src/routing/features.js';
+import { weighFeatures } from '../src/routing/term-weights.js';
 import { DataError, promptKey, type Price } from './dataset.js';
 import { standardErrorOfMean } from './calibrate-bands.js';
 import { DEFAULT_TARGETS } from './band-targets.js';
@@ -100,7 +101,7 @@ export function withCorrection(head: HeadWeights, correction: HeadWeights): Head
  * the background.
  */
 export function calibrateModel(
-  rows: FeaturedRow[],
+  featured: FeaturedRow[],
   model: string,
   group: GroupInfo,
   known: ModelHead[],
@@ -119,6 +120,18 @@ export function calibrateModel(
   background: number;
 } {
   const { anchor } = opts;
+  // A group with an idf (feature version 4): the new heads are fitted on the features its heads
+  // read, weighed by it.
+  const weighed = (rs: FeaturedRow[]) =>
+    group.idf
+      ? rs.map((r) =>
+          r.features.idf === group.idf
+            ? r
+            : { ...r, features: weighFeatures(r.features, group.idf!) },
+        )
+      : rs;
+  const rows = weighed(featured);
+  const given = weighed(opts.background ?? []);
   const z = opts.z ?? DEFAULT_TARGETS.confidenceZ ?? 0;
   const candidates = known.filter(
     (h) => group.models.includes(h.name) && (anchor === undefined || h.name === anchor),
@@ -162,7 +175,7 @@ export function calibrateModel(
   // gets, trusts its scores only on prompts like the scored ones. Its pooled head then answers
   // everywhere (the anchor's per-source heads would carry the correction, untrusted, onto sources
   // the set may not have).
-  const background = coverageBackground(rows, opts.background ?? []);
+  const background = coverageBackground(rows, given);
   const covered = background.length
     ? withCoverage([head], [...rows, ...background], new Set([model]), head.sparse.length)[0]!
     : undefined;
@@ -174,9 +187,18 @@ export function calibrateModel(
           model,
           source: h.source,
           ...withCorrection(h, { ...best.correction, bias: best.correction.bias + biasShift }),
+          ...idf,
         }));
+  // Heads of a group with an idf read the features weighed by it, as the artefact gives them when
+  // it is read: raw features (`eval`, serving) are weighed on demand.
+  const idf = group.idf ? { idf: group.idf } : {};
+  const out = covered ?? head;
   return {
-    head: covered ?? head,
+    head: {
+      ...out,
+      ...idf,
+      ...(out.coverage ? { coverage: { ...out.coverage, ...idf } } : {}),
+    },
     meanScore: best.head.meanScore,
     anchor: best.anchor,
     logLoss: best.logLoss,

@@ -16,6 +16,8 @@ export interface PackedRows {
   /** Row k's indices are `indices[offsets[k] … offsets[k + 1])`. */
   offsets: Int32Array;
   indices: Int32Array;
+  /** Each index's own value: 1 for raw features, the tf-idf value for weighed ones. */
+  values: Float64Array;
   sparseValue: Float64Array;
   /** DENSE_SIZE values per row. */
   dense: Float64Array;
@@ -55,14 +57,17 @@ export function packRows(features: Features[]): PackedRows {
   });
   offsets[features.length] = total;
   const indices = shared(Int32Array, total);
+  const values = shared(Float64Array, total);
   const sparseValue = shared(Float64Array, features.length);
   const dense = shared(Float64Array, features.length * DENSE_SIZE);
   features.forEach((f, k) => {
     indices.set(f.indices, offsets[k]!);
+    if (f.values) values.set(f.values, offsets[k]!);
+    else values.fill(1, offsets[k]!, offsets[k]! + f.indices.length);
     sparseValue[k] = f.sparseValue;
     dense.set(f.dense, k * DENSE_SIZE);
   });
-  return { offsets, indices, sparseValue, dense };
+  return { offsets, indices, values, sparseValue, dense };
 }
 
 /**

@@ -11,6 +11,7 @@ import {
   type Features,
 } from '../src/routing/features.js';
 import type { HeadWeights, ModelHead } from '../src/routing/routing-model.js';
+import { weighFeatures } from '../src/routing/term-weights.js';
 import { answerTokensFromCost, type DataRow, type Price } from './dataset.js';
 import type { BandTargets } from './band-targets.js';
 import { prng, shuffleInPlace } from '../src/core/prng.js';
@@ -51,6 +52,12 @@ export interface TrainOptions {
   maxIterations?: number;
   /** Sparse weights per head (a power of two ≤ 2^16); default `hashSizeFor(prompts)`. */
   hashSize?: number;
+  /**
+   * Weigh each group's sparse features by an idf learned from its training prompts (tf-idf rows of
+   * unit length, `GroupInfo.idf`; default true). False trains on the raw features, as artefacts
+   * before 2026-12-03 were.
+   */
+  idf?: boolean;
   version?: string;
   /**
    * Fitting work the run may plan for, in row non-zeros × head fits (`trainingPlans`); default
@@ -87,9 +94,15 @@ export function hashSizeFor(prompts: number): number {
   return 1 << bits;
 }
 
-/** Each row's features, from the request training builds for its prompt (`requestFromPrompt`). */
-export function featurize(rows: DataRow[]): FeaturedRow[] {
-  return rows.map((row) => ({ row, features: extractFeatures(requestFromPrompt(row.prompt)) }));
+/**
+ * Each row's features, from the request training builds for its prompt (`requestFromPrompt`);
+ * with `idf`, weighed by it (`weighFeatures`), as a group with that idf's heads read them.
+ */
+export function featurize(rows: DataRow[], idf?: Float32Array): FeaturedRow[] {
+  return rows.map((row) => {
+    const features = extractFeatures(requestFromPrompt(row.prompt));
+    return { row, features: idf ? weighFeatures(features, idf) : features };
+  });
 }
 
 /** Trains quality heads for `models` on `rows` (rows without a model's score skip that model). */
@@ -158,7 +171,8 @@ export function trainHeads(
           if (y === undefined) continue;
           let z = h.bias;
           let s = 0;
-          for (let i = 0; i < f.indices.length; i++) s += h.sparse[f.indices[i]! & mask]!;
+          for (let i = 0; i < f.indices.length; i++)
+            s += h.sparse[f.indices[i]! & mask]! * (f.values?.[i] ?? 1);
           z += s * f.sparseValue;
           for (let i = 0; i < DENSE_SIZE; i++) z += h.dense[i]! * f.dense[i]!;
           const g = 1 / (1 + Math.exp(-z)) - y;
@@ -167,7 +181,7 @@ export function trainHeads(
           const gs = g * f.sparseValue;
           for (let i = 0; i < f.indices.length; i++) {
             const idx = f.indices[i]! & mask;
-            const grad = gs + l2 * h.sparse[idx]!;
+            const grad = gs * (f.values?.[i] ?? 1) + l2 * h.sparse[idx]!;
             h.gSparse[idx]! += grad * grad;
             h.sparse[idx]! -= (lr * grad) / Math.sqrt(h.gSparse[idx]!);
           }

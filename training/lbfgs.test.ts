@@ -93,8 +93,9 @@ function referenceLbfgs(
  * `zeroShare` of the dense values zero, as many are in training rows (no tools, no system prompt):
  * the fits skip them, and must give what adding them would.
  */
-function randomPacked(rows: number, size: number, zeroShare = 0): PackedRows {
+function randomPacked(rows: number, size: number, zeroShare = 0, weighed = false): PackedRows {
   const rand = prng(7);
+  const valueRand = prng(11);
   const offsets = new Int32Array(rows + 1);
   const indices: number[] = [];
   for (let r = 0; r < rows; r++) {
@@ -106,6 +107,8 @@ function randomPacked(rows: number, size: number, zeroShare = 0): PackedRows {
   return {
     offsets,
     indices: Int32Array.from(indices),
+    // Weighed rows (tf-idf) give each index a value of its own; raw rows give every index 1.
+    values: Float64Array.from(indices, () => (weighed ? 0.05 + valueRand() * 0.9 : 1)),
     sparseValue: Float64Array.from({ length: rows }, () => 0.2 + rand() * 0.3),
     dense: Float64Array.from({ length: rows * DENSE_SIZE }, () =>
       zeroShare > 0 && rand() < zeroShare ? 0 : rand() - 0.5,
@@ -123,13 +126,14 @@ function fullObjective(p: PackedRows, ys: Float64Array, c: number, size: number)
     let loss = 0;
     for (let r = 0; r < n; r++) {
       let sum = 0;
-      for (let i = p.offsets[r]!; i < p.offsets[r + 1]!; i++) sum += w[p.indices[i]!]!;
+      for (let i = p.offsets[r]!; i < p.offsets[r + 1]!; i++)
+        sum += w[p.indices[i]!]! * p.values[i]!;
       let z = w[B]! + sum * p.sparseValue[r]!;
       for (let i = 0; i < DENSE_SIZE; i++) z += w[size + i]! * p.dense[r * DENSE_SIZE + i]!;
       loss += (z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z))) - ys[r]! * z;
       const g = (1 / (1 + Math.exp(-z)) - ys[r]!) / n;
       for (let i = p.offsets[r]!; i < p.offsets[r + 1]!; i++)
-        grad[p.indices[i]!]! += g * p.sparseValue[r]!;
+        grad[p.indices[i]!]! += g * p.sparseValue[r]! * p.values[i]!;
       for (let i = 0; i < DENSE_SIZE; i++) grad[size + i]! += g * p.dense[r * DENSE_SIZE + i]!;
       grad[B]! += g;
     }
@@ -179,48 +183,57 @@ describe('L-BFGS', () => {
 });
 
 describe('a head fit over the buckets in use', () => {
-  it('gives the same weights, bit for bit, as the fit over every bucket, with zeros elsewhere', () => {
-    const size = 512;
-    const p = randomPacked(400, size, 1 / 3);
-    const rows = Int32Array.from({ length: 200 }, (_, k) => 2 * k); // every other row
-    const targets = Float64Array.from(rows, (r) => (r % 4 === 0 ? 1 : 0));
-    const task = { rows, targets, c: 0.3, size, bias: -0.4 };
-    const out = new Float64Array(size + DENSE_SIZE + 1);
-    fitPacked(p, task, out);
-    // The same rows, packed on their own, fitted over all `size` buckets.
-    const indices: number[] = [];
-    const offsets = [0];
-    for (const r of rows) {
-      indices.push(...p.indices.subarray(p.offsets[r]!, p.offsets[r + 1]!));
-      offsets.push(indices.length);
-    }
-    const sub: PackedRows = {
-      offsets: Int32Array.from(offsets),
-      indices: Int32Array.from(indices),
-      sparseValue: Float64Array.from(rows, (r) => p.sparseValue[r]!),
-      dense: Float64Array.from(
-        [...rows].flatMap((r) => [...p.dense.subarray(r * DENSE_SIZE, (r + 1) * DENSE_SIZE)]),
-      ),
-    };
-    const full = new Float64Array(size + DENSE_SIZE + 1);
-    full[size + DENSE_SIZE] = task.bias;
-    minimizeLbfgs(fullObjective(sub, targets, task.c, size), full, FIT_LIMITS);
-    expect([...out]).toEqual([...full]);
-    // Odd buckets and those of the upper half are never used: zero, and most weights are not.
-    expect(out.slice(size / 2, size).every((v) => v === 0)).toBe(true);
-    expect(out.slice(0, size / 2).filter((v) => v !== 0).length).toBeGreaterThan(50);
-    // A task's own iteration cap stops its fit sooner (the training budget's last step).
-    const short = new Float64Array(size + DENSE_SIZE + 1);
-    fitPacked(p, { ...task, maxIterations: 3 }, short);
-    expect([...short]).not.toEqual([...out]);
-    const three = new Float64Array(size + DENSE_SIZE + 1);
-    three[size + DENSE_SIZE] = task.bias;
-    minimizeLbfgs(fullObjective(sub, targets, task.c, size), three, {
-      ...FIT_LIMITS,
-      maxIterations: 3,
-    });
-    expect([...short]).toEqual([...three]);
-  });
+  it.each([
+    ['raw', false],
+    ['tf-idf', true],
+  ])(
+    'gives the same weights, bit for bit, as the fit over every bucket, with zeros elsewhere (%s rows)',
+    (_, weighed) => {
+      const size = 512;
+      const p = randomPacked(400, size, 1 / 3, weighed);
+      const rows = Int32Array.from({ length: 200 }, (_, k) => 2 * k); // every other row
+      const targets = Float64Array.from(rows, (r) => (r % 4 === 0 ? 1 : 0));
+      const task = { rows, targets, c: 0.3, size, bias: -0.4 };
+      const out = new Float64Array(size + DENSE_SIZE + 1);
+      fitPacked(p, task, out);
+      // The same rows, packed on their own, fitted over all `size` buckets.
+      const indices: number[] = [];
+      const values: number[] = [];
+      const offsets = [0];
+      for (const r of rows) {
+        indices.push(...p.indices.subarray(p.offsets[r]!, p.offsets[r + 1]!));
+        values.push(...p.values.subarray(p.offsets[r]!, p.offsets[r + 1]!));
+        offsets.push(indices.length);
+      }
+      const sub: PackedRows = {
+        offsets: Int32Array.from(offsets),
+        indices: Int32Array.from(indices),
+        values: Float64Array.from(values),
+        sparseValue: Float64Array.from(rows, (r) => p.sparseValue[r]!),
+        dense: Float64Array.from(
+          [...rows].flatMap((r) => [...p.dense.subarray(r * DENSE_SIZE, (r + 1) * DENSE_SIZE)]),
+        ),
+      };
+      const full = new Float64Array(size + DENSE_SIZE + 1);
+      full[size + DENSE_SIZE] = task.bias;
+      minimizeLbfgs(fullObjective(sub, targets, task.c, size), full, FIT_LIMITS);
+      expect([...out]).toEqual([...full]);
+      // Odd buckets and those of the upper half are never used: zero, and most weights are not.
+      expect(out.slice(size / 2, size).every((v) => v === 0)).toBe(true);
+      expect(out.slice(0, size / 2).filter((v) => v !== 0).length).toBeGreaterThan(50);
+      // A task's own iteration cap stops its fit sooner (the training budget's last step).
+      const short = new Float64Array(size + DENSE_SIZE + 1);
+      fitPacked(p, { ...task, maxIterations: 3 }, short);
+      expect([...short]).not.toEqual([...out]);
+      const three = new Float64Array(size + DENSE_SIZE + 1);
+      three[size + DENSE_SIZE] = task.bias;
+      minimizeLbfgs(fullObjective(sub, targets, task.c, size), three, {
+        ...FIT_LIMITS,
+        maxIterations: 3,
+      });
+      expect([...short]).toEqual([...three]);
+    },
+  );
 });
 
 describe('heads fitted in lockstep', () => {
@@ -239,18 +252,24 @@ describe('heads fitted in lockstep', () => {
   }));
   const solution = () => new Float64Array(size + DENSE_SIZE + 1);
 
-  it('gives each head the same weights, bit for bit, as fitting it alone', () => {
-    const together = tasks.map(solution);
-    fitBatch(p, tasks, together);
-    tasks.forEach((t, h) => {
-      const alone = solution();
-      fitPacked(p, t, alone);
-      expect([...together[h]!]).toEqual([...alone]);
-    });
-    // The heads differ from each other and all learned something.
-    expect([...together[0]!]).not.toEqual([...together[1]!]);
-    expect(together.every((x) => x.some((v) => v !== 0))).toBe(true);
-  });
+  it.each([
+    ['raw', p],
+    ['tf-idf', randomPacked(400, size, 1 / 3, true)],
+  ])(
+    'gives each head the same weights, bit for bit, as fitting it alone (%s rows)',
+    (_, rowsOf) => {
+      const together = tasks.map(solution);
+      fitBatch(rowsOf, tasks, together);
+      tasks.forEach((t, h) => {
+        const alone = solution();
+        fitPacked(rowsOf, t, alone);
+        expect([...together[h]!]).toEqual([...alone]);
+      });
+      // The heads differ from each other and all learned something.
+      expect([...together[0]!]).not.toEqual([...together[1]!]);
+      expect(together.every((x) => x.some((v) => v !== 0))).toBe(true);
+    },
+  );
 
   it('takes only tasks on the same rows', () => {
     const other = { ...tasks[0]!, rows: rows.subarray(1) };

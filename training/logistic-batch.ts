@@ -20,12 +20,12 @@ const lockstep = { w: new Float64Array(0), g: new Float64Array(0), sums: new Flo
  */
 export function evaluateBatch(
   p: PackedRows,
-  compact: { starts: Int32Array; indices: Int32Array; buckets: Int32Array },
+  compact: { starts: Int32Array; indices: Int32Array; values: Float64Array; buckets: Int32Array },
   tasks: FitTask[],
   points: Evaluation[],
 ): Float64Array {
   const { sparseValue, dense } = p;
-  const { starts, indices } = compact;
+  const { starts, indices, values: termValues } = compact;
   const rows = tasks[0]!.rows;
   const n = rows.length;
   const H = points.length;
@@ -65,10 +65,11 @@ export function evaluateBatch(
       let s3 = 0;
       for (let i = from; i < to; i++) {
         const q = indices[i]! * H + o;
-        s0 += w[q]!;
-        s1 += w[q + 1]!;
-        s2 += w[q + 2]!;
-        s3 += w[q + 3]!;
+        const v = termValues[i]!;
+        s0 += w[q]! * v;
+        s1 += w[q + 1]! * v;
+        s2 += w[q + 2]! * v;
+        s3 += w[q + 3]! * v;
       }
       sums[o] = s0;
       sums[o + 1] = s1;
@@ -81,8 +82,9 @@ export function evaluateBatch(
       let s1 = 0;
       for (let i = from; i < to; i++) {
         const q = indices[i]! * H + h;
-        s0 += w[q]!;
-        s1 += w[q + 1]!;
+        const v = termValues[i]!;
+        s0 += w[q]! * v;
+        s1 += w[q + 1]! * v;
       }
       sums[h] = s0;
       sums[h + 1] = s1;
@@ -90,7 +92,7 @@ export function evaluateBatch(
     }
     if (h < H) {
       let s = 0;
-      for (let i = from; i < to; i++) s += w[indices[i]! * H + h]!;
+      for (let i = from; i < to; i++) s += w[indices[i]! * H + h]! * termValues[i]!;
       sums[h] = s;
     }
     // The row's non-zero dense features (a zero one adds ±0 to z and to its gradient, which
@@ -130,10 +132,11 @@ export function evaluateBatch(
       const g3 = sums[H + o + 3]!;
       for (let i = from; i < to; i++) {
         const q = indices[i]! * H + o;
-        grad[q]! += g0;
-        grad[q + 1]! += g1;
-        grad[q + 2]! += g2;
-        grad[q + 3]! += g3;
+        const v = termValues[i]!;
+        grad[q]! += g0 * v;
+        grad[q + 1]! += g1 * v;
+        grad[q + 2]! += g2 * v;
+        grad[q + 3]! += g3 * v;
       }
     }
     h = chunks * 4;
@@ -142,14 +145,15 @@ export function evaluateBatch(
       const g1 = sums[H + h + 1]!;
       for (let i = from; i < to; i++) {
         const q = indices[i]! * H + h;
-        grad[q]! += g0;
-        grad[q + 1]! += g1;
+        const v = termValues[i]!;
+        grad[q]! += g0 * v;
+        grad[q + 1]! += g1 * v;
       }
       h += 2;
     }
     if (h < H) {
       const gs = sums[H + h]!;
-      for (let i = from; i < to; i++) grad[indices[i]! * H + h]! += gs;
+      for (let i = from; i < to; i++) grad[indices[i]! * H + h]! += gs * termValues[i]!;
     }
   }
   const values = new Float64Array(H);
@@ -170,12 +174,12 @@ export function evaluateBatch(
 /**
  * The task's rows over the buckets they use: `buckets` (ascending) are the hash buckets (index &
  * (size − 1)) any of its rows has; row k's compact indices (positions in `buckets`) are
- * `indices[starts[k] … starts[k + 1])`, in the packed order.
+ * `indices[starts[k] … starts[k + 1])`, in the packed order, with their `values`.
  */
 export function compactRows(
   p: PackedRows,
   t: FitTask,
-): { buckets: Int32Array; starts: Int32Array; indices: Int32Array } {
+): { buckets: Int32Array; starts: Int32Array; indices: Int32Array; values: Float64Array } {
   const mask = t.size - 1;
   const inUse = new Uint8Array(t.size);
   let total = 0;
@@ -194,13 +198,16 @@ export function compactRows(
   const buckets = Int32Array.from(list);
   const starts = new Int32Array(t.rows.length + 1);
   const indices = new Int32Array(total);
+  const values = new Float64Array(total);
   let at = 0;
   for (let k = 0; k < t.rows.length; k++) {
     const r = t.rows[k]!;
     starts[k] = at;
-    for (let i = p.offsets[r]!; i < p.offsets[r + 1]!; i++)
+    for (let i = p.offsets[r]!; i < p.offsets[r + 1]!; i++) {
+      values[at] = p.values[i]!;
       indices[at++] = position[p.indices[i]! & mask]!;
+    }
   }
   starts[t.rows.length] = at;
-  return { buckets, starts, indices };
+  return { buckets, starts, indices, values };
 }

@@ -181,7 +181,8 @@ describe('models scored on part of a file', () => {
     const sum = features('solve the sum number 1001');
     const city = features('name the city number 1002');
     expect(coverageTrust(solver, sum)).toBe(1);
-    expect(coverageTrust(solver, city)).toBeLessThan(0.1);
+    // (0.15 on tf-idf rows, feature version 4; under 0.1 on the raw features before.)
+    expect(coverageTrust(solver, city)).toBeLessThan(0.2);
     expect(predictQuality(solver, city)).toBeGreaterThan(0.5);
     // The coverage head is saved with the artefact.
     const reread = parseArtefact(serializeArtefact(artefact)).models.find(

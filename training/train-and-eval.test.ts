@@ -158,15 +158,18 @@ describe('data, training and evaluation', () => {
     const back = parseArtefact(serializeArtefact(a));
     expect(back.models.map((m) => m.name)).toEqual(['strong', 'weak']);
     expect(back.models[0]!.expectedOutputTokens).toBe(100);
-    expect(back.featureVersion).toBe(3);
+    expect(back.featureVersion).toBe(4);
+    // Every group stores its idf, and every head reads the features weighed by it.
+    expect(back.groups.every((g) => g.idf !== undefined)).toBe(true);
+    expect(back.models.every((m) => m.idf === back.groups[0]!.idf)).toBe(true);
     expect(back.models[0]!.dense.length).toBe(DENSE_SIZE);
     // Another feature version, or heads whose dense part fits no version, say to retrain.
     const json = JSON.parse(serializeArtefact(a)) as {
       featureVersion: number;
       models: { dense: number[] }[];
     };
-    expect(() => parseArtefact(JSON.stringify({ ...json, featureVersion: 4 }), 'x.json')).toThrow(
-      /x\.json: feature version 4\/\d+ does not match this build \(2 or 3.*retrain it/,
+    expect(() => parseArtefact(JSON.stringify({ ...json, featureVersion: 5 }), 'x.json')).toThrow(
+      /x\.json: feature version 5\/\d+ does not match this build \(2 or 3 or 4.*retrain it/,
     );
     json.models[0]!.dense.push(0);
     expect(() => parseArtefact(JSON.stringify(json), 'x.json')).toThrow(

@@ -3,13 +3,20 @@
 // whose calibrated Balanced band routes cheapest fitted on all prompts, large sources' own heads
 // where they route better (source-heads.ts), and the bands calibrated on the predictions that
 // serve (calibrate-bands.ts), within the planned work (training-plan.ts). Deterministic for a seed.
-import { DENSE_SIZE, MIN_HASH_BITS } from '../src/routing/features.js';
+import {
+  DENSE_SIZE,
+  MIN_HASH_BITS,
+  extractFeatures,
+  requestFromPrompt,
+} from '../src/routing/features.js';
+import { learnIdf } from '../src/routing/term-weights.js';
 import {
   FEATURE_VERSION,
   type GroupInfo,
   type ModelHead,
   type RoutingArtefact,
   type SourceExperts,
+  withGroupIdf,
 } from '../src/routing/routing-model.js';
 import { mostLikelySource } from '../src/routing/predict-quality.js';
 import {
@@ -113,9 +120,22 @@ export function trainArtefact(
         warnings.push(
           `${group}: model "${m}" is scored on ${counts.get(m) ?? 0} of ${rows.length} prompts, too few to be the best single model: it is not the reference beside the models that are, its head is levelled by how ${best} did on its prompts, it is trusted only on prompts like them, and \`eval\` can score it only where it is scored (mean ${meanScoreOf(rows, m).toFixed(3)} on its own prompts; strength ${strengths.get(m)!.toFixed(3)} against ${best}'s ${strengths.get(best)!.toFixed(3)}, measured where both are scored)`,
         );
-      const featured = featurize(rows);
+      // One head size per group (and per gated source), for the calibration folds and the final
+      // fit alike; the idf over the group's training prompts is at that size (text only, no
+      // grades: the calibration folds share it).
+      const hashSize = opts.hashSize ?? hashSizeFor(rows.length);
+      const idf =
+        opts.idf === false
+          ? undefined
+          : learnIdf(
+              rows.map((r) => extractFeatures(requestFromPrompt(r.prompt))),
+              hashSize,
+            );
+      const featured = featurize(rows, idf);
       const nonZeros = featured.reduce((n, f) => n + f.features.indices.length + DENSE_SIZE, 0);
-      return [{ group, rows, prices, pool, featured, nonZeros, best, strengths, partial }];
+      return [
+        { group, rows, prices, pool, featured, nonZeros, best, strengths, partial, hashSize, idf },
+      ];
     });
   const plans = trainingPlans(prepared, opts);
   for (const p of prepared) {
@@ -147,7 +167,18 @@ export function trainArtefact(
   }, 0);
   let done = 0;
   const tick = (label: string) => opts.onProgress?.(++done, totalSteps, label);
-  for (const { group, rows, prices, pool, featured, best, strengths, partial } of prepared) {
+  for (const {
+    group,
+    rows,
+    prices,
+    pool,
+    featured,
+    best,
+    strengths,
+    partial,
+    hashSize,
+    idf,
+  } of prepared) {
     const {
       variants,
       experts: large,
@@ -161,9 +192,6 @@ export function trainArtefact(
     const sampled = <T extends { row: DataRow }>(rs: T[]): T[] =>
       sample < 1 ? rs.filter((r) => promptHash(r.row.prompt, sampleSalt) < sample) : rs;
     const fitRows = sampled(featured);
-    // One head size per group (and per gated source), for the calibration folds and the final
-    // fit alike.
-    const hashSize = opts.hashSize ?? hashSizeFor(rows.length);
     largestHash = Math.max(largestHash, hashSize);
     // Heads carry each model's strength on the whole group (`modelStrengths`), for the reference,
     // and whether it is partly scored (never the reference beside a model that is not).
@@ -347,11 +375,13 @@ export function trainArtefact(
       bands: bands.bands,
       ...(experts ? { experts } : {}),
       ...(groupPair ? { pair: groupPair } : {}),
+      ...(idf ? { idf } : {}),
     });
     models.push(...heads);
     training[group] = {
       prompts: rows.length,
       hashSize,
+      termWeighting: idf ? 'tf-idf' : 'raw',
       calibrationFolds: folds >= 2 ? folds : 0,
       ...(folds >= 2 ? {} : { calibrationFraction }),
       maxIterations,
@@ -377,8 +407,9 @@ export function trainArtefact(
       featureVersion: FEATURE_VERSION,
       hashSize: largestHash,
       seed: opts.seed,
-      groups,
-      models,
+      // Every head of a group with an idf reads the features weighed by it (`eval` and serving
+      // give raw features).
+      ...withGroupIdf(groups, models),
       training,
     },
     warnings,

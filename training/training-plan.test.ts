@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { DENSE_SIZE } from '../src/routing/features.js';
 import { promptHash, type DataRow, type Price } from './dataset.js';
-import { featurize } from './heads.js';
+import { featurize, hashSizeFor } from './heads.js';
+import { learnIdf } from '../src/routing/term-weights.js';
 import { trainArtefact } from './train-artefact.js';
 import { SAMPLE_MIN_PROMPTS, WORK_BUDGET, trainingPlans } from './training-plan.js';
 import { dataRow } from '../test/helpers/data-rows.js';
@@ -141,7 +142,12 @@ describe('a file of many models', () => {
       ]);
     const rows = many.slice(0, 6000);
     const groups = new Map([['g.jsonl', rows]]);
-    const nonZeros = featurize(rows).reduce(
+    // Counted on the rows as the heads read them: tf-idf, one index per distinct bucket.
+    const idf = learnIdf(
+      featurize(rows).map((r) => r.features),
+      hashSizeFor(rows.length),
+    );
+    const nonZeros = featurize(rows, idf).reduce(
       (n, f) => n + f.features.indices.length + DENSE_SIZE,
       0,
     );

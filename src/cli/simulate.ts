@@ -7,6 +7,12 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile } from '../config/load-config.js';
 import type { RoutingMode } from '../config/schema.js';
 import type { DeploymentConfig } from '../config/deployment-schema.js';
+import {
+  collectPromptText,
+  estimatePromptTokens,
+  promptTokenUpperBound,
+  requestedOutputTokens,
+} from '../core/prompt-text.js';
 import type { ChatRequest } from '../core/wire-types.js';
 import { DEFAULT_CONFIG_PATH } from '../main.js';
 import { OutputTokenStats } from '../routing/output-token-stats.js';
@@ -109,6 +115,15 @@ export async function run(argv: string[]): Promise<number> {
         continue;
       }
       const request = replayRequest(r.router!, r.promptText!);
+      // The prompt tokens the router ranked by: its quick estimate, or an exact count where the
+      // prompt might not fit a candidate's context window (needsExactCount), which the upstream's
+      // own count in the log stands for. The log's count alone ranked near-ties otherwise than
+      // the router had (a cost of a few tokens more or less on each candidate).
+      const text = collectPromptText(request);
+      const asked = promptTokenUpperBound(request, text) + requestedOutputTokens(request);
+      const promptTokens = candidates.some((d) => asked > d.contextWindow)
+        ? r.promptTokens
+        : estimatePromptTokens(request, text);
       const replayCfg = version === undefined ? routerCfg : { ...routerCfg, version };
       const replay = (cfg: typeof routerCfg, m: RoutingMode) =>
         routerFor(cfg).decide({
@@ -116,7 +131,7 @@ export async function run(argv: string[]): Promise<number> {
           router: cfg,
           mode: m,
           candidates,
-          promptTokens: r.promptTokens,
+          promptTokens,
           outputTokens: learned,
         });
       // Every candidate's predicted quality and cost come from the replaying version's decision.

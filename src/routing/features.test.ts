@@ -199,6 +199,30 @@ describe('features', () => {
         }
   });
 
+  it('artefacts without an idf predict exactly as before tf-idf weighing was added (every head)', () => {
+    // Every head of 2026-12-01c (pooled, gate, per-source and pair heads), recorded with the build
+    // before feature version 4: a group without an idf reads the raw features as it did.
+    const art = loadArtefactFile('models/2026-12-01c.json');
+    expect(art.groups.some((g) => g.idf)).toBe(false);
+    const fixture = JSON.parse(
+      readFileSync(`${FIX}/legacy-predictions-2026-12-01c.json`, 'utf8'),
+    ) as { request: ChatRequest; predictions: Record<string, number> }[];
+    for (const { request, predictions } of fixture) {
+      const f = extractFeatures(request);
+      const mine: Record<string, number> = {};
+      for (const m of art.models) mine[`${m.group}/${m.name}`] = predictQuality(m, f);
+      for (const g of art.groups) {
+        for (const h of g.experts?.gate ?? [])
+          mine[`${g.name}/gate/${h.source}`] = predictQuality(h, f);
+        for (const h of g.experts?.heads ?? [])
+          mine[`${g.name}/${h.source}/${h.model}`] = predictQuality(h, f);
+        for (const h of g.experts?.pairs ?? [])
+          mine[`${g.name}/${h.source}/pair`] = predictQuality(h, f);
+      }
+      expect(mine).toEqual(predictions);
+    }
+  });
+
   it('older artefacts predict exactly as before the form features were added', () => {
     // Predictions recorded with the features as they were (2026-11-30b, 17 dense features): an
     // artefact reads the dense features it was trained on, so new ones never move a pinned router.

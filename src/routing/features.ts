@@ -52,9 +52,15 @@ export const LEGACY_DENSE_SIZE = 17;
 export const DENSE_SIZE = DENSE_NAMES.length;
 
 export interface Features {
-  /** Hashed n-gram indices (may repeat); each carries weight `sparseValue`. */
+  /** Hashed n-gram indices (may repeat); each carries weight `sparseValue` (× its `values`). */
   indices: Int32Array;
   sparseValue: number;
+  /**
+   * Weighed features only (term-weights.ts): each index's own value (the indices are then
+   * distinct buckets of the idf's size) and the idf they were weighed by.
+   */
+  values?: Float64Array;
+  idf?: Float32Array;
   dense: Float64Array;
   /** Characters of text read (for cost estimates: ≈4 characters a token). */
   chars: number;

@@ -5,18 +5,25 @@
 // predicted difference).
 import type { Features } from './features.js';
 import type { HeadWeights, ModelHead, PairHead, SourceExperts } from './routing-model.js';
+import { featuresFor } from './term-weights.js';
 
 function sigmoid(z: number): number {
   return 1 / (1 + Math.exp(-z));
 }
 
-/** Predicted quality in [0, 1] of one model for these features. */
-export function predictQuality(head: HeadWeights, f: Features): number {
+/**
+ * Predicted quality in [0, 1] of one model for these features (weighed by the head's idf first
+ * where its group has one, `featuresFor`).
+ */
+export function predictQuality(head: HeadWeights, raw: Features): number {
+  const f = featuresFor(head, raw);
   const w = head.sparse;
   const idx = f.indices;
   const mask = w.length - 1;
+  const v = f.values;
   let s = 0;
-  for (let i = 0; i < idx.length; i++) s += w[(idx[i] as number) & mask] as number;
+  if (v) for (let i = 0; i < idx.length; i++) s += (w[idx[i]! & mask] as number) * v[i]!;
+  else for (let i = 0; i < idx.length; i++) s += w[(idx[i] as number) & mask] as number;
   return fromSparseSum(head, s, f);
 }
 
@@ -54,6 +61,12 @@ export function predictQualities(heads: readonly HeadWeights[], f: Features): Fl
   for (; k + 1 < heads.length; k += 2) {
     const a = heads[k]!;
     const b = heads[k + 1]!;
+    if (a.idf || b.idf || f.values) {
+      // Weighed features: each head alone (the same sums, in the same order).
+      out[k] = predictQuality(a, f);
+      out[k + 1] = predictQuality(b, f);
+      continue;
+    }
     const wa = a.sparse;
     const wb = b.sparse;
     const ma = wa.length - 1;
@@ -86,6 +99,8 @@ const BANK_HEADS = 16;
  */
 interface HeadBank {
   mask: number;
+  /** Its heads' group's idf, if any: they read the features weighed by it. */
+  idf?: Float32Array;
   /** Floats per row: the heads rounded up to a multiple of four (missing lanes are zeros). */
   width: number;
   weights: Float32Array;
@@ -103,6 +118,7 @@ function headBank(heads: readonly HeadWeights[]): HeadBank {
   });
   return {
     mask: size - 1,
+    ...(heads[0]!.idf ? { idf: heads[0]!.idf } : {}),
     width,
     weights,
     sums: new Float64Array(width),
@@ -111,21 +127,33 @@ function headBank(heads: readonly HeadWeights[]): HeadBank {
 }
 
 /** The sparse sums of heads `q` … `q + 3` of the bank, into `bank.sums`. */
-function sumFour(bank: HeadBank, q: number, idx: Int32Array): void {
+function sumFour(bank: HeadBank, q: number, f: Features): void {
   const w = bank.weights;
   const mask = bank.mask;
   const width = bank.width;
+  const idx = f.indices;
   let s0 = 0;
   let s1 = 0;
   let s2 = 0;
   let s3 = 0;
-  for (let i = 0; i < idx.length; i++) {
-    const b = ((idx[i] as number) & mask) * width + q;
-    s0 += w[b] as number;
-    s1 += w[b + 1] as number;
-    s2 += w[b + 2] as number;
-    s3 += w[b + 3] as number;
-  }
+  const v = f.values;
+  if (v)
+    for (let i = 0; i < idx.length; i++) {
+      const b = ((idx[i] as number) & mask) * width + q;
+      const x = v[i]!;
+      s0 += (w[b] as number) * x;
+      s1 += (w[b + 1] as number) * x;
+      s2 += (w[b + 2] as number) * x;
+      s3 += (w[b + 3] as number) * x;
+    }
+  else
+    for (let i = 0; i < idx.length; i++) {
+      const b = ((idx[i] as number) & mask) * width + q;
+      s0 += w[b] as number;
+      s1 += w[b + 1] as number;
+      s2 += w[b + 2] as number;
+      s3 += w[b + 3] as number;
+    }
   bank.sums[q] = s0;
   bank.sums[q + 1] = s1;
   bank.sums[q + 2] = s2;
@@ -144,9 +172,15 @@ export function headBanks(sets: readonly (readonly HeadWeights[])[]): {
   // Each set's heads by size, sixteen to a bank, built now: at start-up, not on a request.
   const where = new Map<HeadWeights, { bank: HeadBank; slot: number }>();
   for (const set of sets) {
-    const bySize = new Map<number, HeadWeights[]>();
+    // Heads of one size and idf (a set is one group's, so one idf) share banks.
+    const bySize = new Map<string, HeadWeights[]>();
+    const idfs = new Map<Float32Array | undefined, number>();
     for (const h of new Set(set))
-      if (!where.has(h)) bySize.set(h.sparse.length, [...(bySize.get(h.sparse.length) ?? []), h]);
+      if (!where.has(h)) {
+        if (!idfs.has(h.idf)) idfs.set(h.idf, idfs.size);
+        const key = `${h.sparse.length}:${idfs.get(h.idf)}`;
+        bySize.set(key, [...(bySize.get(key) ?? []), h]);
+      }
     for (const heads of bySize.values())
       for (let from = 0; from < heads.length; from += BANK_HEADS) {
         const members = heads.slice(from, from + BANK_HEADS);
@@ -168,10 +202,10 @@ export function headBanks(sets: readonly (readonly HeadWeights[])[]): {
         }
         const four = at.slot >> 2;
         if (at.bank.summed[four] !== stamp) {
-          sumFour(at.bank, four << 2, f.indices);
+          sumFour(at.bank, four << 2, featuresFor(at.bank, f));
           at.bank.summed[four] = stamp;
         }
-        out[k] = fromSparseSum(head, at.bank.sums[at.slot]!, f);
+        out[k] = fromSparseSum(head, at.bank.sums[at.slot]!, featuresFor(head, f));
       }
       return out;
     },

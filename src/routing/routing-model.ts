@@ -17,6 +17,11 @@ export interface HeadWeights {
    * index i reads weight i & (length − 1). */
   sparse: Float32Array;
   dense: Float64Array;
+  /**
+   * Its group's idf (`GroupInfo.idf`), set when the artefact is read (never written per head):
+   * the head reads the features weighed by it (src/routing/term-weights.ts).
+   */
+  idf?: Float32Array;
 }
 
 export interface ModelHead extends HeadWeights {
@@ -71,6 +76,13 @@ export interface GroupInfo {
    * cross-fitting kept it. Prompts are scored as by a source's pair head (`PairHead`).
    */
   pair?: PairWeights;
+  /**
+   * Artefacts from 2026-12-03 (feature version 4): the idf of each hash bucket over the group's
+   * training prompts; every head of the group reads the sparse features as tf-idf rows of unit
+   * length (sublinear tf), as scikit-learn's TfidfVectorizer would (docs/routing.md, "Eighteenth
+   * round"). Without it, the raw features (each occurrence at 1/√n), as before.
+   */
+  idf?: Float32Array;
 }
 
 /**
@@ -112,11 +124,15 @@ export interface RoutingArtefact {
 }
 
 /**
- * 3: the form features appended to the dense ones (artefacts from 2026-11-30c). 2 is read too:
- * its heads weigh the first LEGACY_DENSE_SIZE dense features, which are computed as they were.
+ * 4: a group may carry an idf, and its heads read tf-idf rows (artefacts from 2026-12-03; a build
+ * before would ignore the idf and mispredict, so it refuses the version). 3: the form features
+ * appended to the dense ones (from 2026-11-30c). 2 is read too: its heads weigh the first
+ * LEGACY_DENSE_SIZE dense features, which are computed as they were.
  */
-export const FEATURE_VERSION = 3;
-const READABLE_FEATURE_VERSIONS = [2, 3];
+export const FEATURE_VERSION = 4;
+const READABLE_FEATURE_VERSIONS = [2, 3, 4];
+/** The first feature version whose groups may carry an idf. */
+const IDF_FEATURE_VERSION = 4;
 
 /** A head's sparse size: a power of two the extracted features can be folded into. */
 function headSizeOk(n: unknown): boolean {
@@ -131,14 +147,18 @@ type WeightsJson<T extends HeadWeights> = Omit<T, 'sparse' | 'dense'> & {
 };
 type ModelHeadJson = WeightsJson<ModelHead>;
 
+function base64(a: Float32Array): string {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+}
+
 function weightsJson<T extends HeadWeights>(h: T): WeightsJson<T> {
+  // The group's idf is written once, on the group.
+  const { idf: _idf, ...rest } = h;
   return {
-    ...h,
-    sparse: Buffer.from(h.sparse.buffer, h.sparse.byteOffset, h.sparse.byteLength).toString(
-      'base64',
-    ),
+    ...(rest as Omit<T, 'idf'>),
+    sparse: base64(h.sparse),
     dense: [...h.dense].map((v) => Math.round(v * 1e6) / 1e6),
-  };
+  } as unknown as WeightsJson<T>;
 }
 
 export function serializeArtefact(a: RoutingArtefact): string {
@@ -154,6 +174,7 @@ export function serializeArtefact(a: RoutingArtefact): string {
         }
       : {}),
     ...(g.pair ? { pair: weightsJson(g.pair) } : {}),
+    ...(g.idf ? { idf: base64(g.idf) } : {}),
   }));
   const models = a.models.map((m) =>
     m.coverage ? { ...weightsJson(m), coverage: weightsJson(m.coverage) } : weightsJson(m),
@@ -196,6 +217,7 @@ const artefactSchema = z.object({
         })
         .optional(),
       pair: z.object({ strong: z.string(), weak: z.string(), ...weights }).optional(),
+      idf: z.string().optional(),
     }),
   ),
   models: z.array(
@@ -232,7 +254,8 @@ export function parseArtefact(text: string, source = 'artefact'): RoutingArtefac
     );
   const raw = checked.data as Omit<RoutingArtefact, 'models' | 'groups'> & {
     models: ModelHeadJson[];
-    groups: (Omit<GroupInfo, 'experts' | 'pair'> & {
+    groups: (Omit<GroupInfo, 'experts' | 'pair' | 'idf'> & {
+      idf?: string;
       pair?: WeightsJson<PairWeights>;
       experts?: {
         gate: WeightsJson<SourceExperts['gate'][number]>[];
@@ -285,7 +308,22 @@ export function parseArtefact(text: string, source = 'artefact'): RoutingArtefac
       : head;
   });
   const groups = raw.groups.map((g): GroupInfo => {
-    const { experts, pair: pairJson, ...group } = g;
+    const { experts, pair: pairJson, idf: idfJson, ...plain } = g;
+    const group: GroupInfo = plain;
+    if (idfJson !== undefined) {
+      if (raw.featureVersion < IDF_FEATURE_VERSION)
+        throw new ArtefactError(
+          `${source}: group ${g.name} has an idf, which feature version ${raw.featureVersion} does not read`,
+        );
+      const bytes = Buffer.byteLength(idfJson, 'base64');
+      const idf = new Float32Array(bytes % 4 === 0 ? bytes / 4 : 0);
+      Buffer.from(idf.buffer).write(idfJson, 'base64');
+      if (!headSizeOk(idf.length) || !idf.every((v) => Number.isFinite(v) && v > 0))
+        throw new ArtefactError(
+          `${source}: group ${g.name}'s idf must be a power of two (≤ ${HASH_SIZE}) of positive numbers`,
+        );
+      group.idf = idf;
+    }
     let rest: GroupInfo = group;
     if (pairJson) {
       const what = `group ${g.name}'s pair head for ${pairJson.strong} over ${pairJson.weak}`;
@@ -322,7 +360,59 @@ export function parseArtefact(text: string, source = 'artefact'): RoutingArtefac
       throw new ArtefactError(`${source}: group ${g.name} has two pair heads for one source`);
     return { ...rest, experts: { gate, heads, pairs } };
   });
-  return { ...raw, groups, models };
+  return { ...raw, ...withGroupIdf(groups, models, source) };
+}
+
+/**
+ * Every head of a group with an idf (its models' heads and coverage heads, its gate, source and
+ * pair heads) given that idf, as serving and `eval` read them; a head larger than the idf could
+ * not read the weighed features.
+ */
+export function withGroupIdf(
+  groups: GroupInfo[],
+  models: ModelHead[],
+  source = 'artefact',
+): { groups: GroupInfo[]; models: ModelHead[] } {
+  const idfs = new Map(groups.flatMap((g) => (g.idf ? [[g.name, g.idf] as const] : [])));
+  if (idfs.size === 0) return { groups, models };
+  const give = <T extends HeadWeights>(h: T, group: string, what: string): T => {
+    const idf = idfs.get(group);
+    if (!idf) return h;
+    if (h.sparse.length > idf.length)
+      throw new ArtefactError(
+        `${source}: ${what} has ${h.sparse.length} weights, more than group ${group}'s idf (${idf.length})`,
+      );
+    return { ...h, idf };
+  };
+  return {
+    groups: groups.map((g) => {
+      if (!g.idf) return g;
+      const experts = g.experts && {
+        gate: g.experts.gate.map((h) => give(h, g.name, `group ${g.name}'s gate for ${h.source}`)),
+        heads: g.experts.heads.map((h) =>
+          give(h, g.name, `group ${g.name}'s ${h.source} head for ${h.model}`),
+        ),
+        ...(g.experts.pairs
+          ? {
+              pairs: g.experts.pairs.map((h) =>
+                give(h, g.name, `group ${g.name}'s ${h.source} pair head`),
+              ),
+            }
+          : {}),
+      };
+      return {
+        ...g,
+        ...(experts ? { experts } : {}),
+        ...(g.pair ? { pair: give(g.pair, g.name, `group ${g.name}'s pair head`) } : {}),
+      };
+    }),
+    models: models.map((m) => {
+      const head = give(m, m.group, `model ${m.name}`);
+      return m.coverage
+        ? { ...head, coverage: give(m.coverage, m.group, `model ${m.name}'s coverage head`) }
+        : head;
+    }),
+  };
 }
 
 export function loadArtefactFile(file: string): RoutingArtefact {

@@ -1,0 +1,186 @@
+// tf-idf weighing of the hashed n-grams (feature version 4): what a row becomes, that training's
+// weighed rows and serving's on-demand weighing predict the same to the bit (one head, several,
+// banks), and how the artefact stores a group's idf.
+import { describe, expect, it } from 'vitest';
+import { extractFeatures, requestFromPrompt, type Features } from './features.js';
+import { headBanks, predictQualities, predictQuality } from './predict-quality.js';
+import {
+  ArtefactError,
+  loadArtefactFile,
+  parseArtefact,
+  serializeArtefact,
+  withGroupIdf,
+  type HeadWeights,
+  type RoutingArtefact,
+} from './routing-model.js';
+import { featuresFor, learnIdf, weighFeatures } from './term-weights.js';
+
+const PROMPTS = [
+  'hi',
+  'Solve 2x + 3 = 11.\nA. 4\nB. 5\nWhat is x?',
+  'def f(x): return x * 2 '.repeat(300),
+  'The capital of France is Paris. The capital of Spain is Madrid. Which is larger?',
+  'Résumé: naïve café — “quoted” words',
+];
+const raw = (p: string, transient = false) => extractFeatures(requestFromPrompt(p), transient);
+
+/** The 2026-12-01c artefact with an idf learned from PROMPTS on its routellm group. */
+function withIdf(): { art: RoutingArtefact; idf: Float32Array } {
+  const art = loadArtefactFile('models/2026-12-01c.json');
+  const g = art.groups.find((x) => x.name === 'routellm_gpt4_vs_mixtral.jsonl')!;
+  // Words shared between prompts get a lower idf than the rest.
+  const background = ['What is x?', 'The capital of Spain', 'return x, what is x'];
+  const idf = learnIdf(
+    [...PROMPTS, ...background].map((p) => raw(p)),
+    g.experts!.gate[0]!.sparse.length,
+  );
+  g.idf = idf;
+  return { art: { ...art, ...withGroupIdf(art.groups, art.models) }, idf };
+}
+
+describe('tf-idf weighing', () => {
+  it("learns scikit-learn's smoothed idf per bucket: ln((1 + n) / (1 + df)) + 1", () => {
+    const f = (indices: number[]): Features => ({
+      indices: Int32Array.from(indices),
+      sparseValue: 1,
+      dense: new Float64Array(0),
+      chars: 0,
+    });
+    // Bucket 1 in all three rows (twice in one), 2 in one, 5 ≡ 1 (mod 4) folds into 1.
+    const idf = learnIdf([f([1, 1, 2]), f([1]), f([5, 3])], 4);
+    expect(idf[1]).toBe(Math.fround(Math.log(4 / 4) + 1));
+    expect(idf[2]).toBe(Math.fround(Math.log(4 / 2) + 1));
+    expect(idf[3]).toBe(Math.fround(Math.log(4 / 2) + 1));
+    expect(idf[0]).toBe(Math.fround(Math.log(4 / 1) + 1));
+  });
+
+  it('weighs a row as distinct buckets at (1 + ln count) × idf, scaled to unit length', () => {
+    const idf = Float32Array.from([1, 2, 3, 4]);
+    const f: Features = {
+      indices: Int32Array.from([2, 6, 1, 2, 2]), // 6 folds into bucket 2: three times
+      sparseValue: 1 / Math.sqrt(5),
+      dense: Float64Array.from([1, 0.5]),
+      chars: 9,
+    };
+    const w = weighFeatures(f, idf);
+    expect([...w.indices]).toEqual([2, 1]);
+    const a = (1 + Math.log(4)) * 3;
+    const b = 1 * 2;
+    const norm = Math.sqrt(a * a + b * b);
+    expect(w.values![0]).toBeCloseTo(a / norm, 12);
+    expect(w.values![1]).toBeCloseTo(b / norm, 12);
+    expect(w.sparseValue).toBe(1);
+    expect(w.idf).toBe(idf);
+    expect(w.dense).toBe(f.dense);
+    // The on-demand weighing is the same, and a second ask is served from the last one.
+    const onDemand = featuresFor({ idf }, f);
+    expect([...onDemand.indices]).toEqual([...w.indices]);
+    expect([...onDemand.values!]).toEqual([...w.values!]);
+    expect(featuresFor({ idf }, f)).toBe(onDemand);
+    // A head without idf reads the features as they are; weighed ones are not weighed again.
+    expect(featuresFor({}, f)).toBe(f);
+    expect(featuresFor({ idf }, w)).toBe(w);
+    expect(() => featuresFor({ idf: Float32Array.from([1, 1]) }, w)).toThrow(/another/);
+    // An empty prompt has no terms.
+    expect(weighFeatures({ ...f, indices: new Int32Array(0) }, idf).indices.length).toBe(0);
+  });
+
+  it("serving's on-demand weighing predicts as training's weighed rows, to the bit", () => {
+    const { art, idf } = withIdf();
+    const g = art.groups.find((x) => x.name === 'routellm_gpt4_vs_mixtral.jsonl')!;
+    const heads: HeadWeights[] = [
+      ...art.models.filter((m) => m.group === g.name),
+      ...g.experts!.gate,
+      ...g.experts!.heads,
+      ...(g.experts!.pairs ?? []),
+    ];
+    expect(heads.every((h) => h.idf === idf)).toBe(true);
+    // Of two sizes (GSM8K's heads are smaller): they fold the weighed buckets as training does.
+    expect(new Set(heads.map((h) => h.sparse.length)).size).toBe(2);
+    let changed = 0;
+    for (const p of PROMPTS) {
+      const weighed = weighFeatures(raw(p), idf);
+      for (const h of heads) {
+        const { idf: _, ...trained } = h; // as training holds it: no idf, weighed rows
+        expect(predictQuality(h, raw(p))).toBe(predictQuality(trained, weighed));
+      }
+      // The weighing changes predictions, except for a one-word prompt (its one term is 1 either
+      // way) and one whose words all have the same idf and occur once.
+      const plain = heads.map((h) => {
+        const { idf: _, ...without } = h;
+        return predictQuality(without, raw(p));
+      });
+      const weighedPredictions = heads.map((h) => predictQuality(h, raw(p)));
+      if (p === 'hi') expect(weighedPredictions).toEqual(plain);
+      else if (weighedPredictions.some((q, i) => q !== plain[i])) changed++;
+    }
+    expect(changed).toBe(3);
+  });
+
+  it('predicts several heads at once and from banks exactly as one by one, groups with and without idf mixed', () => {
+    const { art } = withIdf();
+    const heads = art.models; // routellm's with the idf, llmrouter's and arenabench's without
+    expect(heads.some((h) => h.idf) && heads.some((h) => !h.idf)).toBe(true);
+    const g = art.groups.find((x) => x.name === 'routellm_gpt4_vs_mixtral.jsonl')!;
+    const banks = headBanks([
+      heads,
+      [...g.experts!.gate, ...g.experts!.heads],
+      heads.slice(0, 3).reverse(),
+    ]);
+    const asks = [
+      heads,
+      [heads[0]!, heads.at(-1)!, heads[0]!],
+      [...g.experts!.gate, heads.at(-2)!, ...g.experts!.heads],
+      [],
+    ];
+    for (let round = 0; round < 2; round++)
+      for (const p of PROMPTS)
+        for (const ask of asks) {
+          const f = raw(p, true);
+          const one = ask.map((h) => predictQuality(h, f));
+          expect(Array.from(banks.predict(ask, f))).toEqual(one);
+          expect(Array.from(predictQualities(ask, f))).toEqual(one);
+        }
+  });
+
+  it('stores a group idf once, gives it to every head of the group when read, and refuses one it cannot read', () => {
+    const { art, idf } = withIdf();
+    const text = serializeArtefact({ ...art, featureVersion: 4 });
+    const json = JSON.parse(text) as {
+      groups: { name: string; idf?: string }[];
+      models: Record<string, unknown>[];
+    };
+    expect(json.groups.filter((g) => g.idf).map((g) => g.name)).toEqual([
+      'routellm_gpt4_vs_mixtral.jsonl',
+    ]);
+    expect(json.models.some((m) => 'idf' in m)).toBe(false);
+    const back = parseArtefact(text);
+    const g = back.groups.find((x) => x.idf)!;
+    expect([...g.idf!]).toEqual([...idf]);
+    const f = raw(PROMPTS[1]!);
+    back.models.forEach((m, i) => {
+      expect(m.idf === g.idf).toBe(m.group === g.name);
+      expect(predictQuality(m, f)).toBe(predictQuality(art.models[i]!, f));
+    });
+    expect(g.experts!.gate.every((h) => h.idf === g.idf)).toBe(true);
+    expect(g.experts!.heads.every((h) => h.idf === g.idf)).toBe(true);
+    // Feature version 3 has no idf: an artefact that says 3 and has one is refused.
+    expect(() => parseArtefact(serializeArtefact({ ...art, featureVersion: 3 }))).toThrow(
+      /has an idf, which feature version 3 does not read/,
+    );
+    const edit = (idfText: string) => {
+      const j = JSON.parse(text) as { groups: { idf?: string }[] };
+      j.groups.find((x) => x.idf)!.idf = idfText;
+      return JSON.stringify(j);
+    };
+    const b64 = (a: Float32Array) => Buffer.from(a.buffer).toString('base64');
+    expect(() => parseArtefact(edit(b64(new Float32Array(3).fill(1))))).toThrow(ArtefactError);
+    expect(() => parseArtefact(edit(b64(new Float32Array(4).fill(-1))))).toThrow(
+      /power of two .* of positive numbers/,
+    );
+    // An idf smaller than the group's heads could not be read by them.
+    expect(() => parseArtefact(edit(b64(new Float32Array(1024).fill(1))))).toThrow(
+      /more than group routellm_gpt4_vs_mixtral.jsonl's idf \(1024\)/,
+    );
+  });
+});

@@ -1,0 +1,120 @@
+// tf-idf over the hashed n-grams (artefacts from 2026-12-03, feature version 4): a group may carry
+// an idf per hash bucket, learned from its training prompts; its heads then read each distinct
+// bucket at (1 + ln count) × idf, the row scaled to unit length, as scikit-learn's
+// `TfidfVectorizer(sublinear_tf=True)` weighs a hashed vocabulary. Groups without one read the
+// raw features (each occurrence at 1/√n), as every artefact before did.
+import type { Features } from './features.js';
+
+/**
+ * scikit-learn's smoothed idf, ln((1 + n) / (1 + df)) + 1, per bucket of `size` (a power of two):
+ * df = how many of the prompts have an n-gram in the bucket. Kept as float32, as the artefact
+ * stores it, so training weighs rows exactly as serving will.
+ */
+export function learnIdf(features: readonly Features[], size: number): Float32Array {
+  const mask = size - 1;
+  const df = new Int32Array(size);
+  const seen = new Int32Array(size).fill(-1);
+  features.forEach((f, k) => {
+    for (let i = 0; i < f.indices.length; i++) {
+      const b = f.indices[i]! & mask;
+      if (seen[b] !== k) {
+        seen[b] = k;
+        df[b]!++;
+      }
+    }
+  });
+  const n = features.length;
+  const idf = new Float32Array(size);
+  for (let b = 0; b < size; b++) idf[b] = Math.log((1 + n) / (1 + df[b]!)) + 1;
+  return idf;
+}
+
+/** Per bucket: its position among the row's distinct buckets + 1 (0: not in the row). Reset after use. */
+let position = new Int32Array(0);
+
+/**
+ * Writes the tf-idf terms of raw `indices` into `outIndices` / `outValues` (distinct buckets of
+ * the idf's size, in order of first occurrence) and returns how many. The same arithmetic in
+ * training and serving, so their predictions agree to the bit.
+ */
+function weighInto(
+  indices: Int32Array,
+  idf: Float32Array,
+  outIndices: Int32Array,
+  outValues: Float64Array,
+): number {
+  const mask = idf.length - 1;
+  if (position.length < idf.length) position = new Int32Array(idf.length);
+  let n = 0;
+  for (let i = 0; i < indices.length; i++) {
+    const b = indices[i]! & mask;
+    const at = position[b]!;
+    if (at === 0) {
+      outIndices[n] = b;
+      outValues[n] = 1;
+      position[b] = ++n;
+    } else outValues[at - 1]!++;
+  }
+  let sq = 0;
+  for (let k = 0; k < n; k++) {
+    const b = outIndices[k]!;
+    position[b] = 0;
+    const c = outValues[k]!;
+    const v = (c === 1 ? 1 : 1 + Math.log(c)) * idf[b]!;
+    outValues[k] = v;
+    sq += v * v;
+  }
+  const scale = sq > 0 ? 1 / Math.sqrt(sq) : 0;
+  for (let k = 0; k < n; k++) outValues[k]! *= scale;
+  return n;
+}
+
+/** `f` weighed by `idf` (training keeps these): its terms as indices with their own values. */
+export function weighFeatures(f: Features, idf: Float32Array): Features {
+  const indices = new Int32Array(f.indices.length);
+  const values = new Float64Array(f.indices.length);
+  const n = weighInto(f.indices, idf, indices, values);
+  return {
+    indices: indices.slice(0, n),
+    values: values.slice(0, n),
+    idf,
+    sparseValue: 1,
+    dense: f.dense,
+    chars: f.chars,
+  };
+}
+
+/** The last weighing on demand: its raw features, idf and result (in reused buffers). */
+let last: { raw: Features; idf: Float32Array; weighed: Features } | undefined;
+let scratchIndices = new Int32Array(0);
+let scratchValues = new Float64Array(0);
+
+/**
+ * The features a head reads: `f` itself for a head without idf, or features already weighed by
+ * its idf (training's rows); else `f` weighed by the head's idf, on demand. The result of an
+ * on-demand weighing lives in buffers reused by the next one (for another prompt or idf), so use
+ * it at once; the same prompt and idf asked again (every head of a group, in a decision) are
+ * weighed once.
+ */
+export function featuresFor(head: { idf?: Float32Array }, f: Features): Features {
+  const idf = head.idf;
+  if (idf === undefined || f.idf === idf) return f;
+  if (f.idf !== undefined)
+    throw new Error('features weighed by one idf were given to a head with another');
+  if (last && last.raw === f && last.idf === idf) return last.weighed;
+  if (scratchIndices.length < f.indices.length) {
+    scratchIndices = new Int32Array(f.indices.length * 2);
+    scratchValues = new Float64Array(f.indices.length * 2);
+  }
+  const n = weighInto(f.indices, idf, scratchIndices, scratchValues);
+  const weighed: Features = {
+    indices: scratchIndices.subarray(0, n),
+    values: scratchValues.subarray(0, n),
+    idf,
+    sparseValue: 1,
+    dense: f.dense,
+    chars: f.chars,
+  };
+  last = { raw: f, idf, weighed };
+  return weighed;
+}
