@@ -179,6 +179,9 @@ export function calibrateModel(
   const covered = background.length
     ? withCoverage([head], [...rows, ...background], new Set([model]), head.sparse.length)[0]!
     : undefined;
+  // Heads of a group with an idf read the features weighed by it, as the artefact gives them when
+  // it is read: raw features (`eval`, serving) are weighed on demand.
+  const idf = group.idf ? { idf: group.idf } : {};
   const sourceHeads = covered
     ? []
     : (group.experts?.heads ?? [])
@@ -189,9 +192,6 @@ export function calibrateModel(
           ...withCorrection(h, { ...best.correction, bias: best.correction.bias + biasShift }),
           ...idf,
         }));
-  // Heads of a group with an idf read the features weighed by it, as the artefact gives them when
-  // it is read: raw features (`eval`, serving) are weighed on demand.
-  const idf = group.idf ? { idf: group.idf } : {};
   const out = covered ?? head;
   return {
     head: {
