@@ -5,18 +5,50 @@
 import { isObject } from '../core/is-object.js';
 import type { BatchStore } from '../store/batch-store.js';
 
-/** The endpoints OpenAI's `POST /v1/batches` takes, and the route each line is sent to. */
-export const BATCH_ENDPOINTS: Readonly<Record<string, string>> = {
-  '/v1/chat/completions': '/v1/chat/completions',
-  '/v1/embeddings': '/v1/embeddings',
-  '/v1/responses': '/v1/responses',
-  '/v1/completions': '/v1/completions',
-  // Azure's Batch API writes the paths without `/v1`.
-  '/chat/completions': '/v1/chat/completions',
-  '/embeddings': '/v1/embeddings',
-  '/responses': '/v1/responses',
-  '/completions': '/v1/completions',
+/**
+ * The endpoints of OpenAI's `POST /v1/batches` (openapi.yaml CreateBatchRequest) the router runs,
+ * each line on the route of the same path.
+ */
+export const OPENAI_BATCH_ENDPOINTS = [
+  '/v1/chat/completions',
+  '/v1/embeddings',
+  '/v1/responses',
+  '/v1/completions',
+  '/v1/moderations',
+  '/v1/images/generations',
+] as const;
+
+/**
+ * Azure's Batch API writes its paths without `/v1`, and batches chat, embeddings, Responses and
+ * completions only: Azure has no moderations API, and its Global Batch takes no image model.
+ */
+const AZURE_BATCH_ENDPOINTS = ['/chat/completions', '/embeddings', '/responses', '/completions'];
+
+/** The endpoints `POST /v1/batches` takes (OpenAI's and Azure's spellings), and each one's route. */
+export const BATCH_ENDPOINTS: Readonly<Record<string, string>> = Object.fromEntries([
+  ...OPENAI_BATCH_ENDPOINTS.map((e) => [e, e]),
+  ...AZURE_BATCH_ENDPOINTS.map((e) => [e, `/v1${e}`]),
+]);
+
+/** Endpoints OpenAI's Batch API takes that the router does not run, and why not. */
+const NOT_RUN_ENDPOINTS: Readonly<Record<string, string>> = {
+  '/v1/images/edits':
+    "a batch line is JSON, and the router's /v1/images/edits takes multipart forms only (send edits one at a time there)",
+  '/v1/videos': 'the router serves no video models',
 };
+
+/** The 400's message for a batch `endpoint` the router does not run: why not, and which it runs. */
+export function unrunEndpointMessage(endpoint: unknown): string {
+  const runs = `The router runs batches on ${OPENAI_BATCH_ENDPOINTS.join(', ')} (and Azure's ${AZURE_BATCH_ENDPOINTS.join(', ')}).`;
+  const why =
+    typeof endpoint === 'string' && Object.hasOwn(NOT_RUN_ENDPOINTS, endpoint)
+      ? NOT_RUN_ENDPOINTS[endpoint]
+      : undefined;
+  if (why) return `${endpoint as string} batches are not run by this router: ${why}. ${runs}`;
+  return typeof endpoint === 'string'
+    ? `endpoint "${endpoint.slice(0, 80)}" is not one this router runs a batch on. ${runs}`
+    : `endpoint is required: the route every line of the batch is sent to. ${runs}`;
+}
 
 /** Anthropic's Message Batches run their lines on `/v1/messages`; only their own route creates
  * such a batch, so `POST /v1/batches` (which checks BATCH_ENDPOINTS) never takes this endpoint. */

@@ -1,4 +1,4 @@
-// The batch's usage adds up every answer's, whichever API's shape it is in.
+// The batch's usage adds up every answer's, whichever API's shape it is in (a moderation has none).
 import { describe, expect, it } from 'vitest';
 import { addUsage, emptyUsage } from './batch-object.js';
 
@@ -33,6 +33,19 @@ describe('addUsage', () => {
       output_tokens_details: { reasoning_tokens: 3 },
       total_tokens: 71,
     });
+  });
+
+  it("reads an images reply's usage (gpt-image-1: text and image input tokens)", () => {
+    const total = emptyUsage();
+    // openapi.yaml ImagesResponse.usage (ImageGenUsage).
+    addUsage(total, {
+      input_tokens: 50,
+      input_tokens_details: { text_tokens: 10, image_tokens: 40 },
+      output_tokens: 4160,
+      total_tokens: 4210,
+    });
+    expect(total).toMatchObject({ input_tokens: 50, output_tokens: 4160, total_tokens: 4210 });
+    expect(total.input_tokens_details.cached_tokens).toBe(0);
   });
 
   it('ignores what is not a usage object', () => {

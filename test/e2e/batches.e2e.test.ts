@@ -340,7 +340,7 @@ describe('Batch API with the openai SDK', () => {
       endpoint: '/v1/chat/completions' as const,
       completion_window: '24h' as const,
     };
-    await bad({ ...good, endpoint: '/v1/moderations' }, 'endpoint');
+    await bad({ ...good, endpoint: '/v1/videos' }, 'endpoint');
     // Anthropic's Message Batches run /v1/messages lines; this API does not take that endpoint.
     await bad({ ...good, endpoint: '/v1/messages' }, 'endpoint');
     await bad({ ...good, completion_window: '1h' }, 'completion_window');

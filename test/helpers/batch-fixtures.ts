@@ -5,10 +5,10 @@ import type { BatchStore } from '../../src/store/batch-store.js';
 
 export async function createTestBatch(
   store: BatchStore,
-  opts: { id: string; owner: string; expiresAt: number },
+  opts: { id: string; owner: string; expiresAt: number; endpoint?: string },
 ): Promise<void> {
   const doc: BatchDoc = {
-    endpoint: '/v1/chat/completions',
+    endpoint: opts.endpoint ?? '/v1/chat/completions',
     inputFileId: 'file-in',
     completionWindow: '24h',
     metadata: null,

@@ -42,14 +42,20 @@ export const configHolder = new ConfigHolder(compileConfig(config));
 export const holderWith = (batches: Record<string, unknown> = {}) =>
   new ConfigHolder(compileConfig(parseConfig(configInput(batches), {}).config));
 
-export async function setUp(store: BatchStore, models: string[], expiresAt = Date.now() + 60_000) {
+/** A batch `batch_1` over one line per model (`r0`, `r1`…), on `endpoint` (chat by default). */
+export async function setUp(
+  store: BatchStore,
+  models: string[],
+  expiresAt = Date.now() + 60_000,
+  endpoint = '/v1/chat/completions',
+) {
   const content = Buffer.from(
     models
       .map((model, i) =>
         JSON.stringify({
           custom_id: `r${i}`,
           method: 'POST',
-          url: '/v1/chat/completions',
+          url: endpoint,
           body: { model, messages: [{ role: 'user', content: `q${i}` }] },
         }),
       )
@@ -59,7 +65,7 @@ export async function setUp(store: BatchStore, models: string[], expiresAt = Dat
     { id: 'file-in', owner: OWNER, purpose: 'batch', filename: 'in.jsonl', bytes: 1, createdAt: 1 },
     content,
   );
-  await createTestBatch(store, { id: 'batch_1', owner: OWNER, expiresAt });
+  await createTestBatch(store, { id: 'batch_1', owner: OWNER, expiresAt, endpoint });
 }
 
 /**

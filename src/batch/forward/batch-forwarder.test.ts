@@ -4,7 +4,8 @@
 // it finds in the doc instead of submitting again; results come back in input order at the
 // discounted price; a retryable upstream result runs live; a cancel cancels the upstream batch and
 // the lines it did not answer go to the error file as cancelled, and so does the batch running out
-// of time (on an injected clock), its lines then expired; the budgets and the output filter.
+// of time (on an injected clock), its lines then expired; the budgets and the output filter; and
+// a batch on another endpoint than chat (moderations, images, embeddings) runs every line live.
 import { describe, expect, it } from 'vitest';
 import {
   answer,
@@ -154,6 +155,26 @@ describe('BatchForwarder', () => {
       'r4',
     ]);
   });
+
+  it.each(['/v1/moderations', '/v1/images/generations', '/v1/embeddings'])(
+    'a %s batch is not forwarded: its lines run live, even for a deployment with batchApi',
+    async (endpoint) => {
+      const store = createMemoryBatchStore();
+      await setUp(store, ['gpt', 'gpt'], Date.now() + 60_000, endpoint);
+      const up = fakeUpstream(() => ({ done: true, status: 'completed', results: [] }));
+      const live: string[] = [];
+      const runner = runnerWith(store, up.api, [], live);
+      runner.start();
+      const done = await until(async () => {
+        const b = await store.findBatch('batch_1');
+        return b?.status === 'completed' ? batchObject(b) : undefined;
+      });
+      await runner.stop();
+      expect(up.submitted).toEqual([]);
+      expect(live).toEqual(['r0', 'r1']);
+      expect(done.request_counts).toEqual({ total: 2, completed: 2, failed: 0 });
+    },
+  );
 
   it('a cancel cancels the upstream batch; lines it did not answer are cancelled', async () => {
     const store = createMemoryBatchStore();

@@ -4,7 +4,7 @@
 // run as the key that created it. A tenant sees only its own batches.
 import type { FastifyInstance } from 'fastify';
 import type { BatchRunner } from '../../batch/batch-runner.js';
-import { BATCH_ENDPOINTS, endpointRoute } from '../../batch/batch-input.js';
+import { BATCH_ENDPOINTS, endpointRoute, unrunEndpointMessage } from '../../batch/batch-input.js';
 import { batchObject, emptyUsage, isCancelling, type BatchDoc } from '../../batch/batch-object.js';
 import type { ConfigHolder } from '../../config/runtime-config.js';
 import { systemClock, type Clock } from '../../core/clock.js';
@@ -71,10 +71,7 @@ export async function registerBatchesRoutes(
         if (!isObject(body)) throw invalidRequest('The request body must be a JSON object.');
         const { input_file_id: fileId, endpoint, completion_window: window } = body;
         if (typeof endpoint !== 'string' || !endpointRoute(BATCH_ENDPOINTS, endpoint))
-          throw invalidRequest(
-            `endpoint must be one of ${Object.keys(BATCH_ENDPOINTS).slice(0, 4).join(', ')} (Azure's forms without /v1 too).`,
-            'endpoint',
-          );
+          throw invalidRequest(unrunEndpointMessage(endpoint), 'endpoint');
         if (window !== '24h')
           throw invalidRequest('completion_window must be "24h".', 'completion_window');
         if (typeof fileId !== 'string' || !fileId)
