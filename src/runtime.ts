@@ -43,6 +43,7 @@ import { openRequestStore } from './store/open-request-store.js';
 import {
   metricsRecorder,
   recordFeedbackMetrics,
+  countRealtimePause,
   metricsText,
   batchMetrics,
   setCircuitState,
@@ -351,6 +352,7 @@ export async function createRuntime(
           gateway: new RealtimeGateway(named),
           config: holder,
           authenticator,
+          ...(initial.telemetry.metrics ? { onPause: countRealtimePause } : {}),
         }),
       (a) => {
         const media = new MediaGateway(named);
