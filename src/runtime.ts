@@ -43,6 +43,7 @@ import { openRequestStore } from './store/open-request-store.js';
 import {
   metricsRecorder,
   recordFeedbackMetrics,
+  countRealtimePause,
   metricsText,
   batchMetrics,
   setCircuitState,
@@ -352,6 +353,7 @@ export async function createRuntime(
           gateway: new RealtimeGateway(named),
           config: holder,
           authenticator,
+          ...(initial.telemetry.metrics ? { onPause: countRealtimePause } : {}),
         }),
       async (a) => {
         const media = new MediaGateway(named);

@@ -58,6 +58,11 @@ export interface NamedMembers {
   /** Members the caller's key may use, in the configured order. */
   allowed: readonly DeploymentConfig[];
   sentEstimate: number;
+  /**
+   * The caller tells the breaker of success itself, once the call has proved useful (a realtime
+   * session, once it has served a response); a half-open circuit is still closed by the call.
+   */
+  deferSuccess?: boolean;
 }
 
 /**
@@ -134,7 +139,7 @@ export async function callWithFailover<T>(
       await policies?.consumeDeployment?.(d, sentEstimate);
       const signal = AbortSignal.any([call.signal, AbortSignal.timeout(d.timeoutMs)]);
       const { served, model } = await attempt(d, adapter, signal, t0);
-      breakers.success(d.name);
+      if (!members.deferSuccess || breakers.state(d.name) === 'half-open') breakers.success(d.name);
       record.attempts.push({
         deployment: d.name,
         model,

@@ -4,6 +4,9 @@
 // the caller's budgets checked first. Each response is a request: admitted (key, end-user and tag
 // limits, budgets, the deployment's own RPM and budget) when the client asks for it, and settled
 // from its `response.done` usage into one request-log record with its cost (realtime-cost.ts).
+// The session has its own record (`realtime.session`: why it ended). Its deployment's breaker
+// hears of success when a response completes and of failure when the upstream breaks mid-session,
+// so an upstream that accepts sessions and then drops them is taken out as chat's would be.
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import { invalidRequest } from '../core/errors.js';
 import type { ChatRequest } from '../core/wire-types.js';
@@ -35,6 +38,9 @@ export interface RealtimeLink {
   target: Target;
   /** The connect's attempts (failover included), written into the first response's record. */
   attempts: AttemptRecord[];
+  /** The session's own record (`realtime.session`), open until `finishSession`. */
+  record: RequestRecord;
+  startedPerf: number;
 }
 
 /** One response of a session, its record open until `finishResponse`. */
@@ -72,7 +78,8 @@ export class RealtimeGateway {
       const { d, served } = await callWithFailover(
         { ...this.failover, policies },
         call,
-        { target, allowed, sentEstimate: 0 },
+        // Accepting the upgrade proves little: success is a completed response (`served`).
+        { target, allowed, sentEstimate: 0, deferSuccess: true },
         record,
         (d, adapter, signal, t0) =>
           trackedCall(this.failover, d.name, t0, async () => {
@@ -87,7 +94,12 @@ export class RealtimeGateway {
             return { served: session, model: d.model };
           }),
       );
-      return { d, session: served, target, attempts: record.attempts };
+      // A refused connect is its `realtime` record (below); an open session becomes one of its
+      // own, its attempts going with its first response.
+      const attempts = record.attempts.splice(0);
+      record.endpoint = 'realtime.session';
+      record.servedModel = d.model;
+      return { d, session: served, target, attempts, record, startedPerf };
     } catch (err) {
       finishFailedRequest(this.deps, record, startedPerf, err, undefined, 0);
       throw err;
@@ -181,6 +193,28 @@ export class RealtimeGateway {
       status,
     });
     finishRecord(this.deps, record, turn.startedPerf, status, errorCode);
+  }
+
+  /** A response completed: the deployment serves (its breaker is told of success). */
+  served(link: RealtimeLink): void {
+    this.deps.breakers.success(link.d.name);
+  }
+
+  /**
+   * The upstream broke the session (an abnormal close or a socket error): a failure of the
+   * deployment for its circuit breaker, as a failed chat call is.
+   */
+  failed(link: RealtimeLink): void {
+    this.deps.breakers.failure(link.d.name);
+  }
+
+  /**
+   * The session is over: its record, with `status` and why it ended (`reason`, also when that is
+   * no error: `client_closed_request`, `session_expired`…), queued. Its tokens and cost are its
+   * responses'.
+   */
+  finishSession(link: RealtimeLink, status: number, reason: string): void {
+    finishRecord(this.deps, link.record, link.startedPerf, status, reason);
   }
 
   /**

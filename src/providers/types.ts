@@ -76,18 +76,27 @@ export interface UpstreamTranscript {
 }
 
 /**
- * What a realtime session's upstream side reports (realtime-routes.ts relays it): each text frame
- * as it came, and the close.
+ * What a realtime session's upstream side reports (realtime-connection.ts relays it): each text
+ * frame as it came, and the close (1006 with the socket error as `reason` when it broke).
  */
 export interface RealtimeListener {
   message(text: string): void;
   closed(code: number, reason: string): void;
 }
 
-/** An open realtime session upstream: text frames out as they are, and its close. */
+/**
+ * An open realtime session upstream: text frames out as they are (`written` called once the frame
+ * has left for the network), and its close. A session over a socket also tells what it has queued
+ * and can stop reading (the relay's backpressure); an in-process one leaves those out.
+ */
 export interface RealtimeSession {
-  send(text: string): void;
+  send(text: string, written?: () => void): void;
   close(code: number, reason: string): void;
+  /** Bytes sent but not yet written to the upstream's socket. */
+  bufferedAmount?(): number;
+  /** Stops reading the upstream's events (the client is not keeping up), and starts again. */
+  pause?(): void;
+  resume?(): void;
 }
 
 /** A realtime session to open (`kind: realtime`): `signal` stops the connecting only. */

@@ -25,7 +25,10 @@ export interface AttemptRecord {
   target?: string;
 }
 
-/** The APIs a request log record names (`GET /admin/v1/usage?by=endpoint`). */
+/**
+ * The APIs a request log record names (`GET /admin/v1/usage?by=endpoint`). A realtime session's
+ * responses (and a refused upgrade) are `realtime`; a session that opened is one `realtime.session`.
+ */
 export type Endpoint =
   | 'chat'
   | 'completions'
@@ -41,7 +44,8 @@ export type Endpoint =
   | 'audio.transcriptions'
   | 'audio.translations'
   | 'rerank'
-  | 'realtime';
+  | 'realtime'
+  | 'realtime.session';
 
 export interface RequestRecord {
   /** Epoch ms when the request arrived. */

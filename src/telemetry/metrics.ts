@@ -169,6 +169,18 @@ export function countAlert(event: string, ok: boolean): void {
   alerts.inc({ event, result: ok ? 'sent' : 'failed' });
 }
 
+const realtimePauses = new Counter({
+  name: 'model_router_realtime_backpressure_pauses_total',
+  help: 'Times a realtime session stopped reading one side because the other was not keeping up (realtime.maxBufferedBytes), by deployment and the side paused (upstream: the client was slow; client: the upstream was slow)',
+  labelNames: ['deployment', 'paused'],
+  registers: [registry],
+});
+
+/** A realtime session paused reading `paused` (backpressure). */
+export function countRealtimePause(deployment: string, paused: 'client' | 'upstream'): void {
+  realtimePauses.inc({ deployment, paused });
+}
+
 const batchLines = new Counter({
   name: 'model_router_batch_lines_total',
   help: 'Batch lines run by this replica, by outcome (completed, failed, retried: another try later, not_run: left by a cancel or expiry)',
@@ -251,6 +263,9 @@ export function recordFeedbackMetrics(f: StoredFeedback): void {
 const CIRCUIT_VALUE: Record<CircuitState, number> = { closed: 0, 'half-open': 1, open: 2 };
 
 export function recordRequestMetrics(r: RequestRecord): void {
+  // A realtime session's own record is no request: its responses are (and its connect's attempts
+  // are in the first one's record); open sessions are model_router_websocket_connections.
+  if (r.endpoint === 'realtime.session') return;
   const router = r.router ?? '';
   const model = r.servedModel ?? '';
   const deployment = r.deployment ?? '';

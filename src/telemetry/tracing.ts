@@ -39,6 +39,8 @@ const OPERATION: Record<RequestRecord['endpoint'], string> = {
   rerank: 'rerank',
   // One span per realtime response (`response.done`), after OpenAI's path.
   realtime: 'realtime',
+  // And one per realtime session, from its upgrade to its end.
+  'realtime.session': 'realtime',
 };
 
 export function createTraceRecorder(opts: {

@@ -27,7 +27,8 @@ beforeAll(async () => {
   raw.requestLog = { kind: 'none' };
   raw.auth = { mode: 'keys', keys: [{ id: 'k1', hash: hashApiKey(KEY), tenant: 'acme' }] };
   rt = await createRuntime(parseConfig(raw, {}).config, {
-    recorder: { record: (r) => void records.push(r) },
+    // Responses' records; the sessions' own (`realtime.session`) are tested in realtime-proxy.test.ts.
+    recorder: { record: (r) => void (r.endpoint === 'realtime' && records.push(r)) },
   });
   baseURL = `${await rt.app.listen({ host: '127.0.0.1', port: 0 })}/v1`;
 });
@@ -179,7 +180,7 @@ describe('Realtime session limits', () => {
       error: { code: 'session_expired' },
     });
     const config = short.config.current.config;
-    short.config.apply({ ...config, realtime: { maxConnectionMinutes: 60 } });
+    short.config.apply({ ...config, realtime: { ...config.realtime, maxConnectionMinutes: 60 } });
     const staying = await open();
     await short.close();
     expect(await staying.closed).toBe(1001);

@@ -4,7 +4,10 @@
 // (admitted, else refused with an `error` event), `session.update` (a `model` is set to the
 // deployment's) and, with the content filter on, `conversation.item.create`'s text; the upstream's
 // `response.created` / `response.done` (one request-log record per response, from its usage) and
-// `error` (a refused response). Either side closing closes the other.
+// `error` (a refused response). Either side closing closes the other; an upstream that breaks
+// (close 1006, 1011–1014, a socket error) counts against its deployment's circuit breaker. Each
+// direction has backpressure (relay-backpressure.ts): a side that stops reading pauses the other,
+// and is given up on after `realtime.maxStalledSeconds`. The session's record says why it ended.
 import type { FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { ConfigHolder } from '../../config/runtime-config.js';
@@ -19,21 +22,31 @@ import type {
 import type { RealtimeListener } from '../../providers/types.js';
 import type { Authenticator } from '../auth-hook.js';
 import { toGatewayError } from '../error-handler.js';
+import { flowSummary, relayBackpressure, type Backpressure } from './relay-backpressure.js';
+import {
+  CLIENT_CLOSED,
+  closeReason,
+  NORMAL,
+  POLICY_VIOLATION,
+  GOING_AWAY,
+  SESSION_EXPIRED,
+  STALLED,
+  upstreamEnd,
+  type SessionEnd,
+} from './session-end.js';
+import { filterItem, pinModel } from './client-events.js';
 
 export interface RealtimeDeps {
   gateway: RealtimeGateway;
   config: ConfigHolder;
   /** Checks the upgrade's key again before each response, as the Responses WebSocket does. */
   authenticator?: Authenticator;
+  /** Told each time a session stops reading one side (backpressure; a metric). */
+  onPause?(deployment: string, paused: 'client' | 'upstream'): void;
 }
 
 type Json = Record<string, unknown>;
 const OPEN = 1; // WebSocket.OPEN
-/** Close codes (RFC 6455 §7.4.1): going away (time limit, shutdown), policy, upstream failure. */
-const NORMAL = 1000;
-const GOING_AWAY = 1001;
-const POLICY_VIOLATION = 1008;
-const INTERNAL_ERROR = 1011;
 /** Client events the router reads; any other passes unparsed. */
 const READ_FROM_CLIENT = ['"response.create"', '"session.update"', '"conversation.item.create"'];
 /** Upstream events the router reads. */
@@ -41,9 +54,6 @@ const READ_FROM_UPSTREAM = ['"response.created"', '"response.done"', '"error"'];
 
 const mentions = (text: string, needles: readonly string[]) =>
   needles.some((n) => text.includes(n));
-
-/** A close frame's reason is at most 123 bytes. */
-const closeReason = (text: string) => Buffer.from(text).subarray(0, 123).toString('utf8');
 
 export class RealtimeConnection implements RealtimeListener {
   private socket: WebSocket | undefined;
@@ -62,6 +72,9 @@ export class RealtimeConnection implements RealtimeListener {
   private ended = false;
   private readonly gone = new AbortController();
   private model = '';
+  /** Frames to the client (the upstream paused when it lags) and to the upstream (the reverse). */
+  private toClientFlow: Backpressure | undefined;
+  private toUpstreamFlow: Backpressure | undefined;
 
   constructor(
     private readonly request: FastifyRequest,
@@ -74,7 +87,7 @@ export class RealtimeConnection implements RealtimeListener {
     // A client gone while its upgrade waits: the connecting stops, or the session is closed.
     this.request.raw.socket.once('close', () => {
       this.gone.abort();
-      if (!this.socket) this.end(499, 'client_closed_request');
+      if (!this.socket) this.end(CLIENT_CLOSED);
     });
     this.link = await this.deps.gateway.connect(
       {
@@ -84,14 +97,16 @@ export class RealtimeConnection implements RealtimeListener {
       },
       this,
     );
-    if (this.gone.signal.aborted) this.end(499, 'client_closed_request');
+    if (this.gone.signal.aborted) this.end(CLIENT_CLOSED);
   }
 
   /** The client's socket, once its upgrade is accepted. */
   attach(socket: WebSocket): void {
     this.socket = socket;
-    const minutes = this.deps.config.current.config.realtime.maxConnectionMinutes;
+    const settings = this.deps.config.current.config.realtime;
+    const minutes = settings.maxConnectionMinutes;
     this.timer = setTimeout(() => this.expire(minutes), minutes * 60_000);
+    this.watchFlow(socket, settings.maxBufferedBytes, settings.maxStalledSeconds);
     socket.on('message', (data) => {
       const text = String(data);
       this.inbound = this.inbound
@@ -100,7 +115,7 @@ export class RealtimeConnection implements RealtimeListener {
           this.request.log.error({ err }, 'realtime: a client event failed'),
         );
     });
-    socket.on('close', () => this.end(499, 'client_closed_request'));
+    socket.on('close', () => this.end(CLIENT_CLOSED));
     for (const text of this.early) this.toClient(text);
     this.early = [];
     if (this.upstreamClosed) this.closed(this.upstreamClosed.code, this.upstreamClosed.reason);
@@ -119,19 +134,69 @@ export class RealtimeConnection implements RealtimeListener {
       return;
     }
     if (this.ended) return;
-    const normal = code === NORMAL || code === GOING_AWAY;
+    const { end, normal, failed, clientCode } = upstreamEnd(code);
     if (!normal)
       this.sendError(
         new GatewayError({
           status: 502,
           type: 'server_error',
-          code: 'upstream_closed',
-          message: `The upstream realtime session closed (${code}${reason ? `: ${reason}` : ''}); open a new session.`,
+          code: end.code,
+          message: `The upstream realtime session ${failed ? 'broke' : 'closed'} (${code}${reason ? `: ${reason}` : ''}); open a new session.`,
         }),
       );
-    this.end(502, 'upstream_closed');
-    if (this.socket.readyState === OPEN)
-      this.socket.close(normal ? code : INTERNAL_ERROR, closeReason(reason || 'upstream closed'));
+    if (failed && this.link) {
+      this.deps.gateway.failed(this.link);
+      this.request.log.warn(
+        { deployment: this.link.d.name, closeCode: code, reason },
+        'realtime: the upstream session broke; counted against its circuit breaker',
+      );
+    }
+    this.end(end);
+    this.closeClient(clientCode, `${end.code}: ${reason || `code ${code}`}`);
+  }
+
+  /** Backpressure both ways, from the connection's settings (read as it opens). */
+  private watchFlow(socket: WebSocket, highWaterBytes: number, seconds: number): void {
+    const flow = relayBackpressure(
+      { client: socket, upstream: this.link?.session ?? {} },
+      { highWaterBytes, stallMs: seconds * 1000 },
+      {
+        pause: (side) => this.link && this.deps.onPause?.(this.link.d.name, side),
+        stall: (side, bytes) => this.stalled(side, bytes, highWaterBytes, seconds),
+      },
+    );
+    this.toClientFlow = flow.toClient;
+    this.toUpstreamFlow = flow.toUpstream;
+  }
+
+  /** One side has not read for `realtime.maxStalledSeconds`: the session is given up. */
+  private stalled(
+    side: 'client' | 'upstream',
+    bytes: number,
+    highWaterBytes: number,
+    seconds: number,
+  ): void {
+    if (this.ended) return;
+    const { end, closeCode, message } = STALLED[side];
+    this.request.log.warn(
+      { deployment: this.link?.d.name, bufferedBytes: bytes, maxBufferedBytes: highWaterBytes },
+      `realtime: the ${side} read nothing for ${seconds} s with ${bytes} bytes queued; session closed`,
+    );
+    const code = end.code;
+    const status = end.sessionStatus;
+    this.sendError(
+      new GatewayError({ status, type: 'server_error', code, message: message(seconds, bytes) }),
+    );
+    this.end(end);
+    this.closeClient(closeCode, `${code}: nothing read for ${seconds} s`);
+  }
+
+  /** Closes the client's socket (reading again, so its closing frame is heard). */
+  private closeClient(code: number, reason: string): void {
+    const socket = this.socket;
+    if (socket?.readyState !== OPEN) return;
+    socket.resume();
+    socket.close(code, closeReason(reason));
   }
 
   private call(requestId: string): RealtimeCall {
@@ -145,7 +210,16 @@ export class RealtimeConnection implements RealtimeListener {
   }
 
   private toClient(text: string): void {
-    if (this.socket?.readyState === OPEN) this.socket.send(text);
+    if (this.socket?.readyState !== OPEN) return;
+    const flow = this.toClientFlow;
+    this.socket.send(text, () => flow?.written());
+    flow?.queued();
+  }
+
+  private toUpstream(link: RealtimeLink, text: string): void {
+    const flow = this.toUpstreamFlow;
+    link.session.send(text, () => flow?.written());
+    flow?.queued();
   }
 
   /** Reads the events that start and end responses; the rest (audio, deltas) only pass. */
@@ -174,6 +248,7 @@ export class RealtimeConnection implements RealtimeListener {
       this.open.delete(response.id);
       const details = isObject(response.status_details) ? response.status_details : {};
       const failure = isObject(details.error) ? details.error : {};
+      if (response.status === 'completed') this.deps.gateway.served(link);
       if (response.status === 'failed')
         this.deps.gateway.finishResponse(
           link,
@@ -213,26 +288,26 @@ export class RealtimeConnection implements RealtimeListener {
   private async fromClient(text: string): Promise<void> {
     const link = this.link;
     if (!link || this.ended) return;
-    if (!mentions(text, READ_FROM_CLIENT)) return link.session.send(text);
+    if (!mentions(text, READ_FROM_CLIENT)) return this.toUpstream(link, text);
     let event: unknown;
     try {
       event = JSON.parse(text);
     } catch {
       // The upstream says what is wrong with it, in its own words.
-      return link.session.send(text);
+      return this.toUpstream(link, text);
     }
-    if (!isObject(event)) return link.session.send(text);
+    if (!isObject(event)) return this.toUpstream(link, text);
     try {
       if (event.type === 'response.create') await this.admit(link, event);
-      else if (event.type === 'session.update') text = this.pinModel(link, event) ?? text;
-      else if (event.type === 'conversation.item.create')
-        text = (await this.filterItem(link, event)) ?? text;
+      else if (event.type === 'session.update') text = pinModel(link, event) ?? text;
+      else if (event.type === 'conversation.item.create' && this.filterOn())
+        text = (await filterItem(event, (t) => this.filterText(link, t))) ?? text;
     } catch (err) {
       const e = toGatewayError(err);
       if (e.status >= 500) this.request.log.error({ err: e.cause ?? e, code: e.code }, e.message);
       return this.sendError(e, event.event_id);
     }
-    if (!this.ended) link.session.send(text);
+    if (!this.ended) this.toUpstream(link, text);
   }
 
   /** `response.create`: the key checked again, then the response admitted (or refused). */
@@ -245,10 +320,9 @@ export class RealtimeConnection implements RealtimeListener {
         const e = toGatewayError(err);
         if (e.status !== 401 && e.status !== 403) throw err;
         this.sendError(e, event.event_id);
-        this.socket?.close(
-          POLICY_VIOLATION,
-          `${e.code ?? 'unauthorized'}: the key is no longer accepted`,
-        );
+        const code = e.code ?? 'unauthorized';
+        this.end({ code, responseStatus: e.status, sessionStatus: e.status });
+        this.closeClient(POLICY_VIOLATION, `${code}: the key is no longer accepted`);
         throw new Refused();
       }
     }
@@ -259,33 +333,12 @@ export class RealtimeConnection implements RealtimeListener {
     this.queued.push({ ...turn, eventId: event.event_id });
   }
 
-  /** `session.update` naming a model: the deployment's, not the name the client called. */
-  private pinModel(link: RealtimeLink, event: Json): string | undefined {
-    const session = event.session;
-    if (!isObject(session) || session.model === undefined || session.model === link.d.model)
-      return undefined;
-    return JSON.stringify({ ...event, session: { ...session, model: link.d.model } });
+  private filterOn(): boolean {
+    return this.deps.config.current.config.contentFilter.enabled;
   }
 
-  /** `conversation.item.create` with text, when the content filter is on: its input rules. */
-  private async filterItem(link: RealtimeLink, event: Json): Promise<string | undefined> {
-    if (!this.deps.config.current.config.contentFilter.enabled) return undefined;
-    const item = event.item;
-    if (!isObject(item) || !Array.isArray(item.content)) return undefined;
-    let changed = false;
-    const content: unknown[] = [];
-    for (const part of item.content) {
-      if (isObject(part) && typeof part.text === 'string') {
-        const text = await this.deps.gateway.filterText(
-          link,
-          this.call(this.request.id),
-          part.text,
-        );
-        changed ||= text !== part.text;
-        content.push({ ...part, text });
-      } else content.push(part);
-    }
-    return changed ? JSON.stringify({ ...event, item: { ...item, content } }) : undefined;
+  private filterText(link: RealtimeLink, text: string): Promise<string> {
+    return this.deps.gateway.filterText(link, this.call(this.request.id), text);
   }
 
   /** OpenAI's realtime `error` event (RealtimeServerEventError), naming the client's event. */
@@ -315,23 +368,32 @@ export class RealtimeConnection implements RealtimeListener {
         message: `This realtime session reached its limit of ${minutes} minutes (realtime.maxConnectionMinutes); open a new session to continue.`,
       }),
     );
-    this.end(408, 'session_expired');
-    this.socket?.close(GOING_AWAY, 'session_expired: open a new session');
+    this.end(SESSION_EXPIRED);
+    this.closeClient(GOING_AWAY, 'session_expired: open a new session');
   }
 
   /**
-   * The session is over: responses still open are recorded with `status` (no usage came), the
-   * upstream session is closed, and so is the timer.
+   * The session is over: responses still open are recorded (no usage came), then the session's
+   * own record; the upstream session is closed, and so are the timers.
    */
-  private end(status: number, code: string): void {
+  private end(why: SessionEnd): void {
     if (this.ended) return;
     this.ended = true;
     clearTimeout(this.timer);
+    this.toClientFlow?.stop();
+    this.toUpstreamFlow?.stop();
     const link = this.link;
     if (!link) return;
     for (const turn of [...this.open.values(), ...this.queued.splice(0)])
-      this.deps.gateway.finishResponse(link, turn, undefined, status, code);
+      this.deps.gateway.finishResponse(link, turn, undefined, why.responseStatus, why.code);
     this.open.clear();
+    this.deps.gateway.finishSession(link, why.sessionStatus, why.code);
+    const flow = flowSummary(this.toClientFlow, this.toUpstreamFlow);
+    if (flow)
+      this.request.log.info(
+        { deployment: link.d.name, ...flow },
+        'realtime: backpressure paused reading in this session',
+      );
     link.session.close(NORMAL, 'the client session ended');
   }
 }

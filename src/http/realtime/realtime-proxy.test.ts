@@ -79,7 +79,9 @@ function upstream(refuse?: number) {
 
 const down = upstream(503);
 const up = upstream();
+/** Responses' records (`realtime`), and sessions' (`realtime.session`). */
 const records: RequestRecord[] = [];
+const sessions: RequestRecord[] = [];
 let rt: Runtime;
 let base: string;
 
@@ -136,7 +138,11 @@ beforeAll(async () => {
         ],
       },
     }),
-    { recorder: { record: (r) => void records.push(r) } },
+    {
+      recorder: {
+        record: (r) => void (r.endpoint === 'realtime.session' ? sessions : records).push(r),
+      },
+    },
   );
   base = (await rt.app.listen({ host: '127.0.0.1', port: 0 })).replace('http', 'ws');
 });
@@ -150,6 +156,7 @@ afterAll(async () => {
 
 afterEach(() => {
   records.length = 0;
+  sessions.length = 0;
 });
 
 /** Opens a client; resolves with the socket and its received frames (raw text). */

@@ -91,24 +91,28 @@ export function openRealtimeSocket(
         ),
       );
     });
-    ws.on('error', (err) =>
-      fail(
-        new GatewayError({
-          status: 502,
-          type: 'server_error',
-          code: 'upstream_unreachable',
-          message: `${d.name}: could not open the realtime WebSocket (${err.message}).`,
-          retryable: true,
-        }),
-      ),
-    );
+    /** A socket error once open: the close that follows (1006) carries it as its reason. */
+    let broken: string | undefined;
+    ws.on('error', (err) => {
+      if (opened) broken = err.message;
+      else
+        fail(
+          new GatewayError({
+            status: 502,
+            type: 'server_error',
+            code: 'upstream_unreachable',
+            message: `${d.name}: could not open the realtime WebSocket (${err.message}).`,
+            retryable: true,
+          }),
+        );
+    });
     ws.on('message', (data, isBinary) => {
       // The Realtime API speaks JSON text; a binary frame is passed on as its text.
       void isBinary;
       req.listener.message(String(data));
     });
     ws.on('close', (code, reason) => {
-      if (opened) req.listener.closed(code, String(reason));
+      if (opened) req.listener.closed(code, String(reason) || (broken ?? ''));
       else
         fail(
           new GatewayError({
@@ -125,12 +129,18 @@ export function openRealtimeSocket(
       opened = true;
       req.signal.removeEventListener('abort', onAbort);
       resolve({
-        send: (text) => {
-          if (ws.readyState === WebSocket.OPEN) ws.send(text);
+        send: (text, written) => {
+          if (ws.readyState === WebSocket.OPEN) ws.send(text, written);
         },
+        bufferedAmount: () => ws.bufferedAmount,
+        pause: () => ws.pause(),
+        resume: () => ws.resume(),
         close: (code, reason) => {
-          if (ws.readyState === WebSocket.OPEN) ws.close(code, reason);
-          else if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
+          if (ws.readyState === WebSocket.OPEN) {
+            // Paused for backpressure, it would never read the upstream's closing frame.
+            ws.resume();
+            ws.close(code, reason);
+          } else if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
         },
       });
     });
