@@ -92,7 +92,7 @@ export interface GroupInfo {
 export interface SourceExperts {
   gate: (HeadWeights & { source: string })[];
   /** A head per model and gated source, fitted on that source's prompts only. */
-  heads: (HeadWeights & { model: string; source: string })[];
+  heads: (HeadWeights & { model: string; source: string } & RawFeatures)[];
   /**
    * Pair heads (artefacts from 2026-12-02): for a gated source of two models, a head of the
    * difference between them, where cross-fitting found it ranks that source's prompts better
@@ -106,7 +106,16 @@ export interface SourceExperts {
  * better than `weak`, as (score(strong) − score(weak) + 1) / 2: the weak model is predicted
  * `pairedQuality` (the strong model's source head, less 2p − 1), its own head unread.
  */
-export type PairHead = PairWeights & { source: string };
+export type PairHead = PairWeights & { source: string } & RawFeatures;
+
+/**
+ * A gated source's own heads and pair head may read the raw features although their group has an
+ * idf (artefacts from 2026-12-03b): where cross-fitting found the source's prompts routed better so
+ * (docs/routing.md, "Nineteenth round"). Absent: they read the group's tf-idf rows as its other heads.
+ */
+export interface RawFeatures {
+  raw?: true;
+}
 
 /** A pair head's weights and models: on a gated source (`PairHead`) or a whole two-model group. */
 export type PairWeights = HeadWeights & { strong: string; weak: string };
@@ -208,10 +217,23 @@ const artefactSchema = z.object({
       experts: z
         .object({
           gate: z.array(z.object({ source: z.string(), ...weights })),
-          heads: z.array(z.object({ model: z.string(), source: z.string(), ...weights })),
+          heads: z.array(
+            z.object({
+              model: z.string(),
+              source: z.string(),
+              raw: z.literal(true).optional(),
+              ...weights,
+            }),
+          ),
           pairs: z
             .array(
-              z.object({ source: z.string(), strong: z.string(), weak: z.string(), ...weights }),
+              z.object({
+                source: z.string(),
+                strong: z.string(),
+                weak: z.string(),
+                raw: z.literal(true).optional(),
+                ...weights,
+              }),
             )
             .optional(),
         })
@@ -365,8 +387,8 @@ export function parseArtefact(text: string, source = 'artefact'): RoutingArtefac
 
 /**
  * Every head of a group with an idf (its models' heads and coverage heads, its gate, source and
- * pair heads) given that idf, as serving and `eval` read them; a head larger than the idf could
- * not read the weighed features.
+ * pair heads) given that idf, as serving and `eval` read them, but a source's heads that read the
+ * raw features (`RawFeatures`); a head larger than the idf could not read the weighed features.
  */
 export function withGroupIdf(
   groups: GroupInfo[],
@@ -375,9 +397,10 @@ export function withGroupIdf(
 ): { groups: GroupInfo[]; models: ModelHead[] } {
   const idfs = new Map(groups.flatMap((g) => (g.idf ? [[g.name, g.idf] as const] : [])));
   if (idfs.size === 0) return { groups, models };
-  const give = <T extends HeadWeights>(h: T, group: string, what: string): T => {
+  const give = <T extends HeadWeights & RawFeatures>(h: T, group: string, what: string): T => {
     const idf = idfs.get(group);
-    if (!idf) return h;
+    // A source's head that reads the raw features (`RawFeatures`) is given none.
+    if (!idf || h.raw) return h;
     if (h.sparse.length > idf.length)
       throw new ArtefactError(
         `${source}: ${what} has ${h.sparse.length} weights, more than group ${group}'s idf (${idf.length})`,

@@ -90,14 +90,17 @@ let scratchIndices = new Int32Array(0);
 let scratchValues = new Float64Array(0);
 
 /**
- * The features a head reads: `f` itself for a head without idf, or features already weighed by
+ * The features a head reads: `f` itself for a head without idf (one marked `raw` must be given raw
+ * features), or features already weighed by
  * its idf (training's rows); else `f` weighed by the head's idf, on demand. The result of an
  * on-demand weighing lives in buffers reused by the next one (for another prompt or idf), so use
  * it at once; the same prompt and idf asked again (every head of a group, in a decision) are
  * weighed once.
  */
-export function featuresFor(head: { idf?: Float32Array }, f: Features): Features {
+export function featuresFor(head: { idf?: Float32Array; raw?: true }, f: Features): Features {
   const idf = head.idf;
+  if (head.raw && f.idf !== undefined)
+    throw new Error('features weighed by an idf were given to a head that reads the raw features');
   if (idf === undefined || f.idf === idf) return f;
   if (f.idf !== undefined)
     throw new Error('features weighed by one idf were given to a head with another');
