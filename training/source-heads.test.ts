@@ -199,6 +199,32 @@ describe('per-source heads behind a gate', () => {
     };
     expect(notes.sourceHeads.kept).toEqual(['synth/quiz', 'synth/task']);
     expect(group.experts?.gate.map((g) => g.source)).toEqual(['synth/quiz', 'synth/task']);
+    // Each source's heads read the tf-idf rows or the raw features, whichever routed its prompts
+    // better out of sample (and kept them); the notes hold both cross-fits.
+    const { rawFeatures } = notes.sourceHeads as unknown as {
+      rawFeatures: {
+        sources: string[];
+        tfidf: { own: number }[];
+        raw: { own: number; keep: boolean }[];
+      };
+    };
+    ['synth/quiz', 'synth/task'].forEach((s, i) => {
+      const raw = rawFeatures.raw[i]!.own > rawFeatures.tfidf[i]!.own && rawFeatures.raw[i]!.keep;
+      expect(rawFeatures.sources.includes(s)).toBe(raw);
+      expect(notes.sourceHeads.compared[i]!.own).toBe(
+        (raw ? rawFeatures.raw : rawFeatures.tfidf)[i]!.own,
+      );
+      for (const h of group.experts!.heads.filter((x) => x.source === s))
+        expect(h.raw === true).toBe(raw);
+    });
+    const tfidfOnly = trainArtefact(new Map([['synth.jsonl', train]]), prices, {
+      seed: 1,
+      rawSourceHeads: false,
+    }).artefact;
+    expect(tfidfOnly.groups[0]!.experts!.heads.some((h) => h.raw)).toBe(false);
+    expect(
+      (tfidfOnly.training['synth.jsonl'] as { sourceHeads: Record<string, unknown> }).sourceHeads,
+    ).not.toHaveProperty('rawFeatures');
     for (const c of notes.sourceHeads.compared) {
       expect(c.own).toBeGreaterThan(c.pooled);
       // Out of sample the gate tells the two forms apart on every training prompt.

@@ -379,10 +379,14 @@ export function trainArtefact(
         ...(pairs.length ? { pairs, paired } : {}),
         ...(rawVerdicts
           ? {
+              // Both cross-fits, whichever each source took (`compared` and `pairs` are its).
               rawFeatures: {
-                compared: rawVerdicts.compared,
-                ...(rawVerdicts.pairs.length ? { pairs: rawVerdicts.pairs } : {}),
                 sources: rawSources,
+                tfidf: tfidf.compared,
+                raw: rawVerdicts.compared,
+                ...(rawVerdicts.pairs.length
+                  ? { tfidfPairs: tfidf.pairs, rawPairs: rawVerdicts.pairs }
+                  : {}),
               },
             }
           : {}),

@@ -133,15 +133,19 @@ export interface RoutingArtefact {
 }
 
 /**
- * 4: a group may carry an idf, and its heads read tf-idf rows (artefacts from 2026-12-03; a build
+ * 5: a gated source's own heads may read the raw features in a group with an idf (`RawFeatures`,
+ * artefacts from 2026-12-03b; a build before would give them the idf and mispredict, so it refuses
+ * the version). 4: a group may carry an idf, and its heads read tf-idf rows (artefacts from 2026-12-03; a build
  * before would ignore the idf and mispredict, so it refuses the version). 3: the form features
  * appended to the dense ones (from 2026-11-30c). 2 is read too: its heads weigh the first
  * LEGACY_DENSE_SIZE dense features, which are computed as they were.
  */
-export const FEATURE_VERSION = 4;
-const READABLE_FEATURE_VERSIONS = [2, 3, 4];
+export const FEATURE_VERSION = 5;
+const READABLE_FEATURE_VERSIONS = [2, 3, 4, 5];
 /** The first feature version whose groups may carry an idf. */
 const IDF_FEATURE_VERSION = 4;
+/** The first feature version whose source heads may read the raw features (`RawFeatures`). */
+const RAW_HEADS_FEATURE_VERSION = 5;
 
 /** A head's sparse size: a power of two the extracted features can be folded into. */
 function headSizeOk(n: unknown): boolean {
@@ -310,6 +314,10 @@ export function parseArtefact(text: string, source = 'artefact'): RoutingArtefac
       `${source}: feature version ${raw.featureVersion}/${raw.hashSize} does not match this build (${READABLE_FEATURE_VERSIONS.join(' or ')}, hash size a power of two ≤ ${HASH_SIZE}); retrain it.`,
     );
   const decode = <T extends HeadWeights>(h: WeightsJson<T>, what: string): T => {
+    if ((h as { raw?: true }).raw && raw.featureVersion < RAW_HEADS_FEATURE_VERSION)
+      throw new ArtefactError(
+        `${source}: ${what} reads the raw features, which feature version ${raw.featureVersion} does not know`,
+      );
     // Decoded straight into the weights' own memory: no intermediate copy at start-up (a 2^16
     // head is 256 KB; the 2026-11-30b/c artefacts hold 5 MB of them).
     const bytes = Buffer.byteLength(h.sparse, 'base64');

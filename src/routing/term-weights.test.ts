@@ -158,7 +158,11 @@ describe('tf-idf weighing', () => {
       heads: g.experts!.heads.map(mark),
       pairs: g.experts!.pairs!.map(mark),
     };
-    const back = parseArtefact(serializeArtefact({ ...art, featureVersion: 4 }));
+    // Feature version 5: a build that knows only 4 would give them the idf.
+    expect(() => parseArtefact(serializeArtefact({ ...art, featureVersion: 4 }))).toThrow(
+      /head for .* reads the raw features, which feature version 4 does not know/,
+    );
+    const back = parseArtefact(serializeArtefact({ ...art, featureVersion: 5 }));
     const gBack = back.groups.find((x) => x.name === g.name)!;
     const ex = gBack.experts!;
     expect([...gBack.idf!]).toEqual([...idf]);
