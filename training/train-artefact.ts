@@ -473,7 +473,8 @@ export function trainArtefact(
       featureVersion: FEATURE_VERSION,
       hashSize: largestHash,
       seed: opts.seed,
-      // Every head of a group with an idf reads the features weighed by it (`eval` and serving
+      // Every head of a group with an idf reads the features weighed by it, but a source's heads
+      // marked `raw` (`eval` and serving
       // give raw features).
       ...withGroupIdf(groups, models),
       training,

@@ -80,7 +80,8 @@ export interface GroupInfo {
    * Artefacts from 2026-12-03 (feature version 4): the idf of each hash bucket over the group's
    * training prompts; every head of the group reads the sparse features as tf-idf rows of unit
    * length (sublinear tf), as scikit-learn's TfidfVectorizer would (docs/routing.md, "Eighteenth
-   * round"). Without it, the raw features (each occurrence at 1/√n), as before.
+   * round"), but a source's heads marked `raw` (`RawFeatures`, from feature version 5). Without
+   * it, the raw features (each occurrence at 1/√n), as before.
    */
   idf?: Float32Array;
 }

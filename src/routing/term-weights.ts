@@ -2,7 +2,8 @@
 // an idf per hash bucket, learned from its training prompts; its heads then read each distinct
 // bucket at (1 + ln count) × idf, the row scaled to unit length, as scikit-learn's
 // `TfidfVectorizer(sublinear_tf=True)` weighs a hashed vocabulary. Groups without one read the
-// raw features (each occurrence at 1/√n), as every artefact before did.
+// raw features (each occurrence at 1/√n), as every artefact before did, and so do a gated source's
+// heads marked `raw` in a group with one (feature version 5, `RawFeatures`).
 import type { Features } from './features.js';
 
 /**
