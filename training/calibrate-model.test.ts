@@ -217,6 +217,44 @@ describe('calibrate', () => {
     expect(mean(bounded.head)).toBeCloseTo(mean(plain.head) - bounded.standardError, 6);
   });
 
+  it("gives a new model's source head the anchor's features: raw where the anchor's reads them", () => {
+    const { artefact } = trainArtefact(new Map([['c.jsonl', rows(300)]]), prices, { seed: 1 });
+    const plain = artefact.groups[0]!;
+    expect(plain.idf).toBeDefined();
+    const weights = (name: string) => {
+      const { bias, sparse, dense } = artefact.models.find((m) => m.name === name)!;
+      return { bias, sparse, dense };
+    };
+    // Source heads as training makes them: the strong model's on tf-idf rows, the weak one's raw.
+    const group = {
+      ...plain,
+      experts: {
+        gate: [{ source: 'synthetic/c', ...weights('strong'), idf: plain.idf }],
+        heads: [
+          { model: 'strong', source: 'synthetic/c', ...weights('strong'), idf: plain.idf },
+          { model: 'weak', source: 'synthetic/c', ...weights('weak'), raw: true as const },
+        ],
+      },
+    };
+    const set = featurize(
+      rows(200, 20_000).map((r) => ({ ...r, scores: { newcomer: r.scores.weak! } })),
+    );
+    const withNewcomer = new Map([
+      ...prices(),
+      ['newcomer', { inputPer1M: 0.2, outputPer1M: 0.4 }],
+    ]);
+    for (const anchor of ['strong', 'weak']) {
+      const fitted = calibrateModel(set, 'newcomer', group, artefact.models, withNewcomer, {
+        z: 0,
+        anchor,
+      });
+      expect(fitted.anchor).toBe(anchor);
+      const [h] = fitted.sourceHeads;
+      expect(h!.raw === true).toBe(anchor === 'weak');
+      expect(h!.idf).toBe(anchor === 'weak' ? undefined : plain.idf);
+    }
+  });
+
   it('measures a new model against the best single model on the same prompts, not by its own mean', () => {
     // The strong model is right on every easy prompt and half the hard ones (0.833 on average);
     // the newcomer was tried on easy prompts only and is right on 95% of them: above the strong

@@ -190,7 +190,10 @@ export function calibrateModel(
           model,
           source: h.source,
           ...withCorrection(h, { ...best.correction, bias: best.correction.bias + biasShift }),
-          ...idf,
+          // An anchor's source head on the raw features (`RawFeatures`) gives a head that reads
+          // them too: the correction, fitted on the group's tf-idf rows, is read on raw rows there
+          // (both of about unit length), where the anchor's weights could not be read on tf-idf.
+          ...(h.raw ? { raw: true as const } : idf),
         }));
   const out = covered ?? head;
   return {

@@ -58,6 +58,11 @@ export interface TrainOptions {
    * before 2026-12-03 were.
    */
   idf?: boolean;
+  /**
+   * With an idf: whether a gated source's own heads (and pair head) may read the raw features
+   * instead, where cross-fitting finds its prompts routed better so (`RawFeatures`; default true).
+   */
+  rawSourceHeads?: boolean;
   version?: string;
   /**
    * Fitting work the run may plan for, in row non-zeros × head fits (`trainingPlans`); default

@@ -7,6 +7,7 @@ import {
   type RoutingArtefact,
 } from '../src/routing/routing-model.js';
 import { expertLookup, predictQuality } from '../src/routing/predict-quality.js';
+import { learnIdf } from '../src/routing/term-weights.js';
 import { createTrainedRouter } from '../src/routing/trained-router.js';
 import { routerSchema } from '../src/config/schema.js';
 import { deploymentsAt, strongWeakPrices } from '../test/helpers/data-rows.js';
@@ -17,8 +18,10 @@ import {
   EXPERT_SOURCE_PROMPTS,
   GATE_MIN_RECALL,
   expertSources,
+  gateRows,
   keepsSourceHeads,
   trainExperts,
+  type RawSourceRows,
 } from './source-heads.js';
 import { trainArtefact } from './train-artefact.js';
 import { trainingPlans } from './training-plan.js';
@@ -88,6 +91,73 @@ describe('per-source heads behind a gate', () => {
     ]);
   });
 
+  it("fit a source's heads and pair head on the raw features where told, the gate on the group's rows", () => {
+    const data = rows(2 * EXPERT_SOURCE_PROMPTS, 1);
+    const plain = featurize(data);
+    const idf = learnIdf(
+      plain.map((r) => r.features),
+      1 << 12,
+    );
+    const weighed = featurize(data, idf);
+    const sources = ['synth/quiz', 'synth/task'];
+    const fit = (rs: typeof plain, raw?: RawSourceRows) =>
+      trainExperts(
+        rs,
+        ['strong', 'weak'],
+        'synth.jsonl',
+        prices(),
+        { seed: 1, hashSize: 1 << 12 },
+        sources,
+        new Map(),
+        undefined,
+        { strong: 'strong', sources },
+        raw,
+      );
+    const tfidf = fit(weighed);
+    const allRaw = fit(plain);
+    const mixed = fit(weighed, { rows: plain, sources: ['synth/task'] });
+    const sameWeights = (a: { sparse: Float32Array }, b: { sparse: Float32Array }) =>
+      expect([...a.sparse]).toEqual([...b.sparse]);
+    const own = (ex: typeof tfidf, s: string) => [
+      ...ex.heads.filter((h) => h.source === s),
+      ...(ex.pairs ?? []).filter((h) => h.source === s),
+    ];
+    // Two heads and a pair head a source.
+    expect(own(mixed, 'synth/task')).toHaveLength(3);
+    own(mixed, 'synth/task').forEach((h, i) => {
+      expect(h.raw).toBe(true);
+      sameWeights(h, own(allRaw, 'synth/task')[i]!);
+    });
+    own(mixed, 'synth/quiz').forEach((h, i) => {
+      expect(h.raw).toBeUndefined();
+      sameWeights(h, own(tfidf, 'synth/quiz')[i]!);
+    });
+    mixed.gate.forEach((h, i) => sameWeights(h, tfidf.gate[i]!));
+    // A gate given is used as it is, not fitted again.
+    const reused = fit(weighed, { rows: plain, sources, gate: tfidf.gate });
+    expect(reused.gate).toBe(tfidf.gate);
+    own(reused, 'synth/quiz').forEach((h, i) => sameWeights(h, own(allRaw, 'synth/quiz')[i]!));
+    // Scoring them: raw heads read the raw rows, the gate the weighed ones.
+    const pooled = new Map(
+      plain.map((r) => [
+        r.row,
+        {
+          row: r.row,
+          predicted: new Map([
+            ['strong', 0.5],
+            ['weak', 0.5],
+          ]),
+        },
+      ]),
+    );
+    const gated = gateRows(weighed.slice(0, 20), mixed, pooled, plain.slice(0, 20));
+    gated.forEach((g, k) => {
+      const task = mixed.heads.find((h) => h.source === 'synth/task' && h.model === 'weak')!;
+      expect(g.own.get('synth/task')!.get('weak')).toBe(predictQuality(task, plain[k]!.features));
+    });
+    expect(() => gateRows(weighed.slice(0, 2), mixed, pooled)).toThrow(/raw features/);
+  });
+
   it('are the first thing a plan over the budget gives up', () => {
     const data = rows(2 * EXPERT_SOURCE_PROMPTS, 1);
     const plan = (budget: number) =>
@@ -129,6 +199,32 @@ describe('per-source heads behind a gate', () => {
     };
     expect(notes.sourceHeads.kept).toEqual(['synth/quiz', 'synth/task']);
     expect(group.experts?.gate.map((g) => g.source)).toEqual(['synth/quiz', 'synth/task']);
+    // Each source's heads read the tf-idf rows or the raw features, whichever routed its prompts
+    // better out of sample (and kept them); the notes hold both cross-fits.
+    const { rawFeatures } = notes.sourceHeads as unknown as {
+      rawFeatures: {
+        sources: string[];
+        tfidf: { own: number }[];
+        raw: { own: number; keep: boolean }[];
+      };
+    };
+    ['synth/quiz', 'synth/task'].forEach((s, i) => {
+      const raw = rawFeatures.raw[i]!.own > rawFeatures.tfidf[i]!.own && rawFeatures.raw[i]!.keep;
+      expect(rawFeatures.sources.includes(s)).toBe(raw);
+      expect(notes.sourceHeads.compared[i]!.own).toBe(
+        (raw ? rawFeatures.raw : rawFeatures.tfidf)[i]!.own,
+      );
+      for (const h of group.experts!.heads.filter((x) => x.source === s))
+        expect(h.raw === true).toBe(raw);
+    });
+    const tfidfOnly = trainArtefact(new Map([['synth.jsonl', train]]), prices, {
+      seed: 1,
+      rawSourceHeads: false,
+    }).artefact;
+    expect(tfidfOnly.groups[0]!.experts!.heads.some((h) => h.raw)).toBe(false);
+    expect(
+      (tfidfOnly.training['synth.jsonl'] as { sourceHeads: Record<string, unknown> }).sourceHeads,
+    ).not.toHaveProperty('rawFeatures');
     for (const c of notes.sourceHeads.compared) {
       expect(c.own).toBeGreaterThan(c.pooled);
       // Out of sample the gate tells the two forms apart on every training prompt.

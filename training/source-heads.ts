@@ -90,8 +90,20 @@ export function expertHashSizes(
 }
 
 /**
+ * Sources whose own heads and pair head read the raw features although the group's rows are tf-idf
+ * (`RawFeatures`): `rows` are the raw features of `trainExperts`' rows, in the same order; `gate`,
+ * a gate already fitted on those rows, to use rather than fit again.
+ */
+export interface RawSourceRows {
+  rows: FeaturedRow[];
+  sources: readonly string[];
+  gate?: SourceExperts['gate'];
+}
+
+/**
  * Per-source heads on `rows`: a one-vs-rest gate over every prompt (C = GATE_C) and, for each
- * source, the pool's heads fitted on its prompts alone with `opts`' settings.
+ * source, the pool's heads fitted on its prompts alone with `opts`' settings (on the raw rows for
+ * the sources `raw` names).
  */
 export function trainExperts(
   rows: FeaturedRow[],
@@ -103,8 +115,12 @@ export function trainExperts(
   hashSizes: Map<string, number>,
   level?: { partial: ReadonlySet<string>; best: string },
   pairs?: { strong: string; sources: readonly string[] },
+  raw?: RawSourceRows,
 ): SourceExperts {
   const of = rows.map((r) => sourceGroup(r.row.source));
+  const readsRaw = (source: string) => raw?.sources.includes(source) ?? false;
+  /** The rows a source's own heads and pair head are fitted on: raw or as the gate reads them. */
+  const rowsFor = (source: string) => (readsRaw(source) ? raw!.rows : rows);
   const size = opts.hashSize ?? hashSizeFor(rows.length);
   const all = Int32Array.from(rows.keys());
   const ownModels = (source: string) => {
@@ -124,7 +140,7 @@ export function trainExperts(
             strong: pairs!.strong,
             weak,
             task: pairTask(
-              rows,
+              rowsFor(source),
               (k) => of[k] === source,
               pairs!.strong,
               weak,
@@ -147,20 +163,40 @@ export function trainExperts(
       maxIterations: Math.min(GATE_MAX_ITERATIONS, opts.maxIterations ?? FIT_LIMITS.maxIterations),
     };
   });
+  // The gate (unless given) and the pair heads on the gate's rows in one batch; pair heads on the
+  // raw rows in another.
+  const onRows = pairFits.filter((p) => !readsRaw(p.source));
+  const onRaw = pairFits.filter((p) => readsRaw(p.source));
   const solutions = fitAll(
     packRows(rows.map((r) => r.features)),
-    [...gateTasks, ...pairFits.map((p) => p.task)],
+    [...(raw?.gate ? [] : gateTasks), ...onRows.map((p) => p.task)],
     () => {},
   );
-  const gate = sources.map((source, i) => ({ source, ...unpackWeights(solutions[i]!, size) }));
-  const fittedPairs = pairFits.map(({ task, ...pair }, i) => ({
-    ...pair,
-    ...unpackWeights(solutions[sources.length + i]!, task.size),
-  }));
+  const rawSolutions = onRaw.length
+    ? fitAll(
+        packRows(raw!.rows.map((r) => r.features)),
+        onRaw.map((p) => p.task),
+        () => {},
+      )
+    : [];
+  const gate =
+    raw?.gate ?? sources.map((source, i) => ({ source, ...unpackWeights(solutions[i]!, size) }));
+  const skip = raw?.gate ? 0 : sources.length;
+  const fittedPairs = pairFits.map(({ task, ...pair }) => {
+    const onRawRows = readsRaw(pair.source);
+    const x = onRawRows
+      ? rawSolutions[onRaw.findIndex((p) => p.source === pair.source)]!
+      : solutions[skip + onRows.findIndex((p) => p.source === pair.source)]!;
+    return {
+      ...pair,
+      ...unpackWeights(x, task.size),
+      ...(onRawRows ? { raw: true as const } : {}),
+    };
+  });
   // A model scored on fewer than half a source's prompts (a partly scored one) gets no head for
   // it: its pooled head scores the source's prompts, in serving as here.
   const heads = sources.flatMap((source) => {
-    const own = rows.filter((_, k) => of[k] === source);
+    const own = rowsFor(source).filter((_, k) => of[k] === source);
     const models = ownModels(source);
     const fitted = trainHeads(own, models, group, prices, {
       ...opts,
@@ -175,6 +211,7 @@ export function trainExperts(
         bias: h.bias,
         sparse: h.sparse,
         dense: h.dense,
+        ...(readsRaw(source) ? { raw: true as const } : {}),
       }),
     );
   });
@@ -202,18 +239,26 @@ export function gateRows(
   rows: FeaturedRow[],
   experts: SourceExperts,
   pooled: Map<DataRow, ScoredRow>,
+  rawRows?: FeaturedRow[],
 ): GatedRow[] {
   const bySource = headsBySource(experts);
   const sources = experts.gate.map((h) => h.source);
-  return rows.map(({ row, features }) => {
+  return rows.map(({ row, features: gated }, k) => {
     const fallback = pooled.get(row)!;
+    // Heads that read the raw features are given them (`rawRows`, in the same order).
+    const rawFeatures = rawRows?.[k]!.features;
+    const featuresOf = (h: { raw?: true }) => {
+      if (!h.raw) return gated;
+      if (!rawFeatures) throw new Error('a head that reads the raw features needs them');
+      return rawFeatures;
+    };
     const own = new Map(
       sources.map((source) => [
         source,
         new Map(
           [...fallback.predicted].map(([m, q]) => {
             const h = bySource.get(source)?.get(m);
-            return [m, h ? predictQuality(h, features) : q] as [string, number];
+            return [m, h ? predictQuality(h, featuresOf(h)) : q] as [string, number];
           }),
         ),
       ]),
@@ -221,10 +266,10 @@ export function gateRows(
     const paired = new Map(
       (experts.pairs ?? []).map((pair) => [
         pair.source,
-        pairedPredictions(own.get(pair.source)!, pair, features),
+        pairedPredictions(own.get(pair.source)!, pair, featuresOf(pair)),
       ]),
     );
-    const gate = predictQualities(experts.gate, features);
+    const gate = predictQualities(experts.gate, gated);
     return { row, gate, source: mostLikelySource(gate, sources), own, paired, pooled: fallback };
   });
 }

@@ -300,9 +300,18 @@ export function trainArtefact(
         );
       }
     }
+    // With an idf, a gated source's own heads may read the raw features instead: both are
+    // cross-fitted on the same folds (one gate, on the tf-idf rows), and each source takes the
+    // rows on which its own heads (with its pair head where kept) route its prompts better.
+    const triesRaw = idf !== undefined && large.length > 0 && opts.rawSourceHeads !== false;
+    const rawOf = new Map(triesRaw ? featurize(rows).map((f) => [f.row, f.features] as const) : []);
+    const rawRows = (rs: FeaturedRow[]) =>
+      rs.map((r) => ({ row: r.row, features: rawOf.get(r.row)! }));
+    let rawSources: string[] = [];
     if (large.length) {
       const pooled = new Map(outOfSample.map((r) => [r.row, r]));
       const gatedRows: GatedRow[] = [];
+      const gatedRaw: GatedRow[] = [];
       crossFit('per-source', (fit, rest, progress) => {
         const ex = trainExperts(
           fit,
@@ -315,19 +324,73 @@ export function trainArtefact(
           { partial, best },
           { strong: best, sources: large },
         );
-        for (let e = 0; e < epochs; e++) progress();
         gatedRows.push(...gateRows(rest, ex, pooled));
+        if (triesRaw) {
+          const exRaw = trainExperts(
+            fit,
+            pool,
+            group,
+            prices,
+            expertOpts,
+            large,
+            sizes,
+            { partial, best },
+            { strong: best, sources: large },
+            { rows: rawRows(fit), sources: large, gate: ex.gate },
+          );
+          gatedRaw.push(...gateRows(rest, exRaw, pooled, rawRows(rest)));
+        }
+        for (let e = 0; e < epochs; e++) progress();
         return [];
       });
       // A source of two models keeps a pair head where it ranks better than their own heads'
       // difference (`comparePairs`); its heads are then compared with the pooled ones with it.
-      const pairs = comparePairs(gatedRows, large, pricing, best, z);
+      const verdicts = (gated: GatedRow[]) => {
+        const pairs = comparePairs(gated, large, pricing, best, z);
+        const withPairs = pairs.filter((t) => t.keep).map((t) => t.source);
+        for (const r of gated) for (const s of withPairs) r.own.set(s, r.paired.get(s)!);
+        return {
+          pairs,
+          withPairs,
+          compared: compareSourceHeads(gated, large, rows, pricing, best, z),
+        };
+      };
+      const tfidf = verdicts(gatedRows);
+      const rawVerdicts = triesRaw ? verdicts(gatedRaw) : undefined;
+      // The gate is the same, so both are measured on the same prompts of each source.
+      rawSources = rawVerdicts
+        ? large.filter(
+            (s, i) =>
+              rawVerdicts.compared[i]!.own > tfidf.compared[i]!.own &&
+              rawVerdicts.compared[i]!.keep,
+          )
+        : [];
+      const verdictsOf = (s: string) => (rawSources.includes(s) ? rawVerdicts! : tfidf);
+      const compared = large.map((s, i) => verdictsOf(s).compared[i]!);
+      const pairs = large.flatMap((s) => verdictsOf(s).pairs.filter((t) => t.source === s));
+      for (const s of rawSources)
+        gatedRows.forEach((r, k) => r.own.set(s, gatedRaw[k]!.own.get(s)!));
       paired = pairs.filter((t) => t.keep).map((t) => t.source);
-      for (const r of gatedRows) for (const s of paired) r.own.set(s, r.paired.get(s)!);
-      const compared = compareSourceHeads(gatedRows, large, rows, pricing, best, z);
       kept = compared.filter((t) => t.keep).map((t) => t.source);
       paired = paired.filter((s) => kept.includes(s));
-      expertNotes = { compared, kept, ...(pairs.length ? { pairs, paired } : {}) };
+      expertNotes = {
+        compared,
+        kept,
+        ...(pairs.length ? { pairs, paired } : {}),
+        ...(rawVerdicts
+          ? {
+              // Both cross-fits, whichever each source took (`compared` and `pairs` are its).
+              rawFeatures: {
+                sources: rawSources,
+                tfidf: tfidf.compared,
+                raw: rawVerdicts.compared,
+                ...(rawVerdicts.pairs.length
+                  ? { tfidfPairs: tfidf.pairs, rawPairs: rawVerdicts.pairs }
+                  : {}),
+              },
+            }
+          : {}),
+      };
       if (kept.length) {
         outOfSample = gatedRows.map((r) => {
           const s = mostLikelySource(r.gate, large, kept);
@@ -361,6 +424,9 @@ export function trainArtefact(
         sizes,
         { partial, best },
         paired.length ? { strong: best, sources: paired } : undefined,
+        rawSources.some((s) => kept.includes(s))
+          ? { rows: rawRows(fitRows), sources: rawSources }
+          : undefined,
       );
     if (large.length) for (let e = 0; e < epochs; e++) tick(`${group} (per-source, final fit)`);
     const groupPair = pairNotes?.keep
@@ -407,7 +473,8 @@ export function trainArtefact(
       featureVersion: FEATURE_VERSION,
       hashSize: largestHash,
       seed: opts.seed,
-      // Every head of a group with an idf reads the features weighed by it (`eval` and serving
+      // Every head of a group with an idf reads the features weighed by it, but a source's heads
+      // marked `raw` (`eval` and serving
       // give raw features).
       ...withGroupIdf(groups, models),
       training,

@@ -241,8 +241,10 @@ export function mostLikelySource(
 }
 
 /** A group's per-source heads: source → model → head. */
-export function headsBySource(experts: SourceExperts): Map<string, Map<string, HeadWeights>> {
-  const bySource = new Map<string, Map<string, HeadWeights>>();
+export function headsBySource(
+  experts: SourceExperts,
+): Map<string, Map<string, SourceExperts['heads'][number]>> {
+  const bySource = new Map<string, Map<string, SourceExperts['heads'][number]>>();
   for (const h of experts.heads) {
     let m = bySource.get(h.source);
     if (!m) bySource.set(h.source, (m = new Map()));

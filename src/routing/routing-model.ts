@@ -80,7 +80,8 @@ export interface GroupInfo {
    * Artefacts from 2026-12-03 (feature version 4): the idf of each hash bucket over the group's
    * training prompts; every head of the group reads the sparse features as tf-idf rows of unit
    * length (sublinear tf), as scikit-learn's TfidfVectorizer would (docs/routing.md, "Eighteenth
-   * round"). Without it, the raw features (each occurrence at 1/√n), as before.
+   * round"), but a source's heads marked `raw` (`RawFeatures`, from feature version 5). Without
+   * it, the raw features (each occurrence at 1/√n), as before.
    */
   idf?: Float32Array;
 }
@@ -92,7 +93,7 @@ export interface GroupInfo {
 export interface SourceExperts {
   gate: (HeadWeights & { source: string })[];
   /** A head per model and gated source, fitted on that source's prompts only. */
-  heads: (HeadWeights & { model: string; source: string })[];
+  heads: (HeadWeights & { model: string; source: string } & RawFeatures)[];
   /**
    * Pair heads (artefacts from 2026-12-02): for a gated source of two models, a head of the
    * difference between them, where cross-fitting found it ranks that source's prompts better
@@ -106,7 +107,16 @@ export interface SourceExperts {
  * better than `weak`, as (score(strong) − score(weak) + 1) / 2: the weak model is predicted
  * `pairedQuality` (the strong model's source head, less 2p − 1), its own head unread.
  */
-export type PairHead = PairWeights & { source: string };
+export type PairHead = PairWeights & { source: string } & RawFeatures;
+
+/**
+ * A gated source's own heads and pair head may read the raw features although their group has an
+ * idf (artefacts from 2026-12-03b): where cross-fitting found the source's prompts routed better so
+ * (docs/routing.md, "Nineteenth round"). Absent: they read the group's tf-idf rows as its other heads.
+ */
+export interface RawFeatures {
+  raw?: true;
+}
 
 /** A pair head's weights and models: on a gated source (`PairHead`) or a whole two-model group. */
 export type PairWeights = HeadWeights & { strong: string; weak: string };
@@ -124,15 +134,19 @@ export interface RoutingArtefact {
 }
 
 /**
- * 4: a group may carry an idf, and its heads read tf-idf rows (artefacts from 2026-12-03; a build
+ * 5: a gated source's own heads may read the raw features in a group with an idf (`RawFeatures`,
+ * artefacts from 2026-12-03b; a build before would give them the idf and mispredict, so it refuses
+ * the version). 4: a group may carry an idf, and its heads read tf-idf rows (artefacts from 2026-12-03; a build
  * before would ignore the idf and mispredict, so it refuses the version). 3: the form features
  * appended to the dense ones (from 2026-11-30c). 2 is read too: its heads weigh the first
  * LEGACY_DENSE_SIZE dense features, which are computed as they were.
  */
-export const FEATURE_VERSION = 4;
-const READABLE_FEATURE_VERSIONS = [2, 3, 4];
+export const FEATURE_VERSION = 5;
+const READABLE_FEATURE_VERSIONS = [2, 3, 4, 5];
 /** The first feature version whose groups may carry an idf. */
 const IDF_FEATURE_VERSION = 4;
+/** The first feature version whose source heads may read the raw features (`RawFeatures`). */
+const RAW_HEADS_FEATURE_VERSION = 5;
 
 /** A head's sparse size: a power of two the extracted features can be folded into. */
 function headSizeOk(n: unknown): boolean {
@@ -208,10 +222,23 @@ const artefactSchema = z.object({
       experts: z
         .object({
           gate: z.array(z.object({ source: z.string(), ...weights })),
-          heads: z.array(z.object({ model: z.string(), source: z.string(), ...weights })),
+          heads: z.array(
+            z.object({
+              model: z.string(),
+              source: z.string(),
+              raw: z.literal(true).optional(),
+              ...weights,
+            }),
+          ),
           pairs: z
             .array(
-              z.object({ source: z.string(), strong: z.string(), weak: z.string(), ...weights }),
+              z.object({
+                source: z.string(),
+                strong: z.string(),
+                weak: z.string(),
+                raw: z.literal(true).optional(),
+                ...weights,
+              }),
             )
             .optional(),
         })
@@ -288,6 +315,10 @@ export function parseArtefact(text: string, source = 'artefact'): RoutingArtefac
       `${source}: feature version ${raw.featureVersion}/${raw.hashSize} does not match this build (${READABLE_FEATURE_VERSIONS.join(' or ')}, hash size a power of two ≤ ${HASH_SIZE}); retrain it.`,
     );
   const decode = <T extends HeadWeights>(h: WeightsJson<T>, what: string): T => {
+    if ((h as { raw?: true }).raw && raw.featureVersion < RAW_HEADS_FEATURE_VERSION)
+      throw new ArtefactError(
+        `${source}: ${what} reads the raw features, which feature version ${raw.featureVersion} does not know`,
+      );
     // Decoded straight into the weights' own memory: no intermediate copy at start-up (a 2^16
     // head is 256 KB; the 2026-11-30b/c artefacts hold 5 MB of them).
     const bytes = Buffer.byteLength(h.sparse, 'base64');
@@ -365,8 +396,8 @@ export function parseArtefact(text: string, source = 'artefact'): RoutingArtefac
 
 /**
  * Every head of a group with an idf (its models' heads and coverage heads, its gate, source and
- * pair heads) given that idf, as serving and `eval` read them; a head larger than the idf could
- * not read the weighed features.
+ * pair heads) given that idf, as serving and `eval` read them, but a source's heads that read the
+ * raw features (`RawFeatures`); a head larger than the idf could not read the weighed features.
  */
 export function withGroupIdf(
   groups: GroupInfo[],
@@ -375,9 +406,10 @@ export function withGroupIdf(
 ): { groups: GroupInfo[]; models: ModelHead[] } {
   const idfs = new Map(groups.flatMap((g) => (g.idf ? [[g.name, g.idf] as const] : [])));
   if (idfs.size === 0) return { groups, models };
-  const give = <T extends HeadWeights>(h: T, group: string, what: string): T => {
+  const give = <T extends HeadWeights & RawFeatures>(h: T, group: string, what: string): T => {
     const idf = idfs.get(group);
-    if (!idf) return h;
+    // A source's head that reads the raw features (`RawFeatures`) is given none.
+    if (!idf || h.raw) return h;
     if (h.sparse.length > idf.length)
       throw new ArtefactError(
         `${source}: ${what} has ${h.sparse.length} weights, more than group ${group}'s idf (${idf.length})`,

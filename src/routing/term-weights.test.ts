@@ -143,6 +143,51 @@ describe('tf-idf weighing', () => {
         }
   });
 
+  it("gives no idf to a source's heads that read the raw features, and they read them in serving as in training", () => {
+    const { art, idf } = withIdf();
+    const g = art.groups.find((x) => x.name === 'routellm_gpt4_vs_mixtral.jsonl')!;
+    const source = g.experts!.pairs![0]!.source;
+    // As training makes them: the source's heads and pair head marked, without idf.
+    const mark = <T extends HeadWeights & { source: string }>(h: T): T => {
+      if (h.source !== source) return h;
+      const { idf: _, ...rest } = h;
+      return { ...rest, raw: true } as unknown as T;
+    };
+    g.experts = {
+      gate: g.experts!.gate,
+      heads: g.experts!.heads.map(mark),
+      pairs: g.experts!.pairs!.map(mark),
+    };
+    // Feature version 5: a build that knows only 4 would give them the idf.
+    expect(() => parseArtefact(serializeArtefact({ ...art, featureVersion: 4 }))).toThrow(
+      /head for .* reads the raw features, which feature version 4 does not know/,
+    );
+    const back = parseArtefact(serializeArtefact({ ...art, featureVersion: 5 }));
+    const gBack = back.groups.find((x) => x.name === g.name)!;
+    const ex = gBack.experts!;
+    expect([...gBack.idf!]).toEqual([...idf]);
+    const own = [...ex.heads.filter((h) => h.source === source), ...ex.pairs!];
+    const others = ex.heads.filter((h) => h.source !== source);
+    expect(own.length).toBeGreaterThan(2);
+    expect(own.every((h) => h.raw === true && h.idf === undefined)).toBe(true);
+    expect(others.length > 0 && others.every((h) => !h.raw && h.idf === gBack.idf)).toBe(true);
+    expect(ex.gate.every((h) => h.idf === gBack.idf)).toBe(true);
+    for (const p of PROMPTS) {
+      const f = raw(p);
+      for (const h of own) {
+        // The raw features as they are: as training fitted and scored them.
+        const { raw: _, ...plain } = h;
+        expect(predictQuality(h, f)).toBe(predictQuality(plain, f));
+        // Features weighed by an idf are refused, not read as raw ones.
+        expect(() => predictQuality(h, weighFeatures(f, gBack.idf!))).toThrow(/raw features/);
+      }
+      const banks = headBanks([[...own, ...others]]);
+      expect(Array.from(banks.predict([...own, ...others], raw(p, true)))).toEqual(
+        [...own, ...others].map((h) => predictQuality(h, f)),
+      );
+    }
+  });
+
   it('stores a group idf once, gives it to every head of the group when read, and refuses one it cannot read', () => {
     const { art, idf } = withIdf();
     const text = serializeArtefact({ ...art, featureVersion: 4 });

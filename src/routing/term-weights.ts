@@ -2,7 +2,8 @@
 // an idf per hash bucket, learned from its training prompts; its heads then read each distinct
 // bucket at (1 + ln count) × idf, the row scaled to unit length, as scikit-learn's
 // `TfidfVectorizer(sublinear_tf=True)` weighs a hashed vocabulary. Groups without one read the
-// raw features (each occurrence at 1/√n), as every artefact before did.
+// raw features (each occurrence at 1/√n), as every artefact before did, and so do a gated source's
+// heads marked `raw` in a group with one (feature version 5, `RawFeatures`).
 import type { Features } from './features.js';
 
 /**
@@ -90,14 +91,17 @@ let scratchIndices = new Int32Array(0);
 let scratchValues = new Float64Array(0);
 
 /**
- * The features a head reads: `f` itself for a head without idf, or features already weighed by
+ * The features a head reads: `f` itself for a head without idf (one marked `raw` must be given raw
+ * features), or features already weighed by
  * its idf (training's rows); else `f` weighed by the head's idf, on demand. The result of an
  * on-demand weighing lives in buffers reused by the next one (for another prompt or idf), so use
  * it at once; the same prompt and idf asked again (every head of a group, in a decision) are
  * weighed once.
  */
-export function featuresFor(head: { idf?: Float32Array }, f: Features): Features {
+export function featuresFor(head: { idf?: Float32Array; raw?: true }, f: Features): Features {
   const idf = head.idf;
+  if (head.raw && f.idf !== undefined)
+    throw new Error('features weighed by an idf were given to a head that reads the raw features');
   if (idf === undefined || f.idf === idf) return f;
   if (f.idf !== undefined)
     throw new Error('features weighed by one idf were given to a head with another');
