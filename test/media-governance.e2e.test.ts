@@ -11,23 +11,24 @@ import {
 import { createRuntime } from '../src/runtime.js';
 import { simDeployment, testConfigInput } from './helpers/test-config.js';
 
+// Redacts e-mail addresses in prompts; blocks a prompt that names project-x.
+const FILTER: NonNullable<Parameters<typeof testConfigInput>[0]>['contentFilter'] = {
+  enabled: true,
+  rules: [
+    { id: 'pii', kind: 'pii', patterns: ['email'], action: 'redact', appliesTo: 'input' },
+    {
+      id: 'no-secrets',
+      kind: 'keyword',
+      patterns: ['project-x'],
+      action: 'block',
+      appliesTo: 'input',
+    },
+  ],
+};
+
 describe('images and speech under governance', () => {
   it('the content filter blocks and redacts; the deployment rate limit refuses past its rpm', async () => {
-    const input = testConfigInput({
-      contentFilter: {
-        enabled: true,
-        rules: [
-          { id: 'pii', kind: 'pii', patterns: ['email'], action: 'redact', appliesTo: 'input' },
-          {
-            id: 'no-secrets',
-            kind: 'keyword',
-            patterns: ['project-x'],
-            action: 'block',
-            appliesTo: 'input',
-          },
-        ],
-      },
-    });
+    const input = testConfigInput({ contentFilter: FILTER });
     input.deployments.push(
       simDeployment('img', { kind: 'images', maxOutputTokens: undefined, rateLimit: { rpm: 2 } }),
       simDeployment('tts', { kind: 'speech', maxOutputTokens: undefined }),
@@ -78,21 +79,7 @@ describe('images and speech under governance', () => {
   });
 
   it('image edits and variations: the filter reads the edit prompt; the deployment rate limit counts them', async () => {
-    const input = testConfigInput({
-      contentFilter: {
-        enabled: true,
-        rules: [
-          { id: 'pii', kind: 'pii', patterns: ['email'], action: 'redact', appliesTo: 'input' },
-          {
-            id: 'no-secrets',
-            kind: 'keyword',
-            patterns: ['project-x'],
-            action: 'block',
-            appliesTo: 'input',
-          },
-        ],
-      },
-    });
+    const input = testConfigInput({ contentFilter: FILTER });
     input.deployments.push(
       simDeployment('img', { kind: 'images', maxOutputTokens: undefined, rateLimit: { rpm: 3 } }),
     );

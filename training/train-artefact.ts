@@ -313,20 +313,8 @@ export function trainArtefact(
       const gatedRows: GatedRow[] = [];
       const gatedRaw: GatedRow[] = [];
       crossFit('per-source', (fit, rest, progress) => {
-        const ex = trainExperts(
-          fit,
-          pool,
-          group,
-          prices,
-          expertOpts,
-          large,
-          sizes,
-          { partial, best },
-          { strong: best, sources: large },
-        );
-        gatedRows.push(...gateRows(rest, ex, pooled));
-        if (triesRaw) {
-          const exRaw = trainExperts(
+        const experts = (raw?: Parameters<typeof trainExperts>[9]) =>
+          trainExperts(
             fit,
             pool,
             group,
@@ -336,8 +324,12 @@ export function trainArtefact(
             sizes,
             { partial, best },
             { strong: best, sources: large },
-            { rows: rawRows(fit), sources: large, gate: ex.gate },
+            raw,
           );
+        const ex = experts();
+        gatedRows.push(...gateRows(rest, ex, pooled));
+        if (triesRaw) {
+          const exRaw = experts({ rows: rawRows(fit), sources: large, gate: ex.gate });
           gatedRaw.push(...gateRows(rest, exRaw, pooled, rawRows(rest)));
         }
         for (let e = 0; e < epochs; e++) progress();
