@@ -85,6 +85,43 @@ describe('tf-idf weighing', () => {
     expect(weighFeatures({ ...f, indices: new Int32Array(0) }, idf).indices.length).toBe(0);
   });
 
+  it('weighs long rows and many repeats as the definition does: first-occurrence order, any count', () => {
+    // A reference written plainly: a Map of counts in first-occurrence order.
+    const reference = (indices: number[], idf: Float32Array) => {
+      const counts = new Map<number, number>();
+      for (const i of indices) {
+        const b = i & (idf.length - 1);
+        counts.set(b, (counts.get(b) ?? 0) + 1);
+      }
+      const v = [...counts].map(([b, c]) => (c === 1 ? 1 : 1 + Math.log(c)) * idf[b]!);
+      const scale = 1 / Math.sqrt(v.reduce((s, x) => s + x * x, 0));
+      return { indices: [...counts.keys()], values: v.map((x) => x * scale) };
+    };
+    const idf = Float32Array.from({ length: 1 << 16 }, (_, b) => 1 + (b % 97) / 13);
+    let seed = 7;
+    const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) & 0x7fffffff;
+    // 6,000 indices, mostly distinct (more than the first table holds), one bucket 300 times
+    // (a count past the table of logarithms), and hashes that collide in the table's slots.
+    const indices = Array.from({ length: 6000 }, (_, i) =>
+      i % 20 === 0 ? 4242 : i % 7 === 0 ? (i << 12) & 0xffff : next() & 0x1ffff,
+    );
+    for (const row of [indices, indices.slice(0, 40), indices.slice(100, 1500)]) {
+      const f: Features = {
+        indices: Int32Array.from(row),
+        sparseValue: 1,
+        dense: new Float64Array(0),
+        chars: 0,
+      };
+      const want = reference(row, idf);
+      const got = weighFeatures(f, idf);
+      expect([...got.indices]).toEqual(want.indices);
+      expect([...got.values!]).toEqual(want.values);
+      // On demand (serving's buffers), the same again.
+      const again = featuresFor({ idf }, { ...f });
+      expect([...again.values!]).toEqual(want.values);
+    }
+  });
+
   it("serving's on-demand weighing predicts as training's weighed rows, to the bit", () => {
     const { art, idf } = withIdf();
     const g = art.groups.find((x) => x.name === 'routellm_gpt4_vs_mixtral.jsonl')!;
