@@ -7,8 +7,16 @@
 // server where every request is new); the same real prompt every decision; and a few words repeated
 // (73 distinct n-grams, warm in the cache: the bench's only prompt until 2026-12-01). Prints
 // p50/p95/p99 in µs. Run after `npm run build`: node scripts/bench-routing.mjs
+//
+// Side by side: `AGAINST=<other checkout>/dist node scripts/bench-routing.mjs` also loads that
+// build (built there with `npm run build`) into this process and times both deciding on new real
+// prompts in alternated blocks of 500 decisions, 40 blocks each, so both see the same machine:
+// on a shared VM whose speed drifts between runs, separate runs of two builds cannot tell a few
+// microseconds apart. Prints both rows and their ratios.
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { deploymentSchema } from '../dist/src/config/deployment-schema.js';
 import { routerSchema } from '../dist/src/config/schema.js';
 import { createCheapestCapableRouter } from '../dist/src/routing/cheapest-capable-router.js';
@@ -107,3 +115,63 @@ console.log(row('placeholder', baseline));
 console.log(`ratio trained (new real prompts)/placeholder p99 ${(trained.p99 / baseline.p99).toFixed(1)}×`);
 console.log(row("plain loop of the router's median", spin) + " (the machine's tail)");
 console.log(`ratio trained (new real prompts)/plain loop p99 ${(trained.p99 / spin.p99).toFixed(2)}×`);
+
+// Side by side with another build (AGAINST=<its dist>), new real prompts, blocks alternated.
+if (process.env.AGAINST) {
+  const other = resolve(process.env.AGAINST);
+  const load = (path) => import(pathToFileURL(`${other}/src/${path}`).href);
+  const [dep, cfg, factory, model, trainedMod] = await Promise.all([
+    load('config/deployment-schema.js'),
+    load('config/schema.js'),
+    load('routing/router-factory.js'),
+    load('routing/routing-model.js'),
+    load('routing/trained-router.js'),
+  ]);
+  const otherArtefact = model.loadArtefactFile(
+    model.resolveArtefactPath(factory.DEFAULT_MODELS_DIR, process.env.VERSION ?? 'latest'),
+  );
+  const otherCandidates = candidates.map((c) =>
+    dep.deploymentSchema.parse({
+      name: c.name,
+      provider: c.provider,
+      model: c.model,
+      like: c.like,
+      prices: { inputPer1M: c.prices.inputPer1M, outputPer1M: c.prices.outputPer1M },
+      contextWindow: c.contextWindow,
+      maxOutputTokens: c.maxOutputTokens,
+    }),
+  );
+  const otherRouter = cfg.routerSchema.parse({ modelSubset: otherCandidates.map((c) => c.name) });
+  const sides = [
+    { label: `this build (${artefact.version})`, r: trainedRouter, inputs: realInputs, t: [] },
+    {
+      label: `${other} (${otherArtefact.version})`,
+      r: trainedMod.createTrainedRouter(otherArtefact),
+      inputs: windows.map((text) => ({ ...inputOf(text), router: otherRouter, candidates: otherCandidates })),
+      t: [],
+    },
+  ];
+  for (const s of sides) for (let i = 0; i < 3000; i++) s.r.decide(s.inputs[i % s.inputs.length]);
+  let at = 0;
+  for (let block = 0; block < 40; block++)
+    for (let k = 0; k < 2; k++) {
+      // Which side goes first alternates too, so neither always follows the other's cache use.
+      const s = sides[(k + block) % 2];
+      for (let i = 0; i < 500; i++) {
+        const input = s.inputs[(at + i) % s.inputs.length];
+        const t0 = performance.now();
+        s.r.decide(input);
+        s.t.push((performance.now() - t0) * 1000);
+      }
+      at += 500;
+    }
+  const stats = sides.map((s) => {
+    const t = Float64Array.from(s.t).sort();
+    return { p50: t[Math.floor(t.length * 0.5)], p95: t[Math.floor(t.length * 0.95)], p99: t[Math.floor(t.length * 0.99)] };
+  });
+  console.log(`side by side in one process, new real prompt each, 40 alternated blocks of 500:`);
+  sides.forEach((s, k) => console.log(row(s.label, stats[k])));
+  console.log(
+    `ratio this/other p50 ${(stats[0].p50 / stats[1].p50).toFixed(3)}×  p99 ${(stats[0].p99 / stats[1].p99).toFixed(3)}×`,
+  );
+}
