@@ -130,9 +130,15 @@ export class ChatGateway {
     );
   }
 
-  /** The receipt of a recent routing decision. */
-  receipt(id: string): DecisionReceipt | undefined {
-    return this.deps.decisions.get(id);
+  /**
+   * The receipt of a recent routing decision, by its id or, for a caller of `tenant`, by the
+   * request id of the request it routed (that tenant's requests only).
+   */
+  receipt(id: string, tenant?: string): DecisionReceipt | undefined {
+    return (
+      this.deps.decisions.get(id) ??
+      (tenant !== undefined ? this.deps.decisions.forRequest(tenant, id) : undefined)
+    );
   }
 
   /** Vectors in the semantic cache's index on this replica (undefined until it is first used). */

@@ -165,6 +165,7 @@ export function planRoute(
     decision: { ...decision, ordered: orderedNames },
     checks,
     sessionAffinity: affinity.receipt,
+    tenant: call.auth.tenant,
   });
   deps.decisions.put(receipt);
   return {

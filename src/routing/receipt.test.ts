@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { DecisionStore, buildReceipt } from './receipt.js';
 
-function stored(id: string) {
+function stored(id: string, tenant?: string, requestId = `req_${id}`) {
   return buildReceipt({
     id,
     time: 1,
-    requestId: `req_${id}`,
+    requestId,
+    ...(tenant !== undefined ? { tenant } : {}),
     router: 'model-router',
     decision: {
       mode: 'balanced',
@@ -115,5 +116,26 @@ describe('DecisionStore', () => {
       ['d', 'string'],
       ['c', 'string'],
     ]);
+  });
+
+  it("finds a request's latest receipt by its request id within the caller's tenant only", () => {
+    const store = new DecisionStore(3);
+    store.put(stored('d1', 'acme', 'req_1'));
+    store.put(stored('d2', 'acme', 'req_1')); // the same request routed again (a fallback model)
+    store.put(stored('d3', 'other', 'req_3'));
+    expect(store.forRequest('acme', 'req_1')?.id).toBe('d2');
+    expect(store.forRequest('other', 'req_1')).toBeUndefined();
+    expect(store.forRequest('acme', 'req_3')).toBeUndefined();
+    expect(store.forRequest('other', 'req_3')?.id).toBe('d3');
+    expect(store.forRequest('other', 'req_3')).not.toHaveProperty('tenant');
+    // Evicting d1 keeps req_1 pointing at d2; evicting d2 forgets req_1.
+    store.put(stored('d4', 'acme', 'req_4'));
+    expect(store.forRequest('acme', 'req_1')?.id).toBe('d2');
+    store.put(stored('d5', 'acme', 'req_5'));
+    expect(store.forRequest('acme', 'req_1')).toBeUndefined();
+    // A receipt without a tenant is found by its decision id only.
+    store.put(stored('d6'));
+    expect(store.get('d6')?.requestId).toBe('req_d6');
+    expect(store.forRequest('undefined', 'req_d6')).toBeUndefined();
   });
 });

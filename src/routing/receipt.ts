@@ -52,6 +52,8 @@ export interface DecisionReceipt {
  */
 export interface StoredReceipt extends Omit<DecisionReceipt, 'summary' | 'candidates'> {
   packed: PackedCandidates;
+  /** The caller's tenant: a receipt is found by its request id within it only (never shown). */
+  tenant?: string;
 }
 
 interface PackedCandidates {
@@ -80,6 +82,7 @@ export function buildReceipt(args: {
   decision: RoutingDecision;
   checks: CandidateEligibility[];
   sessionAffinity?: SessionAffinityReceipt;
+  tenant?: string;
 }): StoredReceipt {
   const { decision } = args;
   const byName = new Map(decision.scores.map((s) => [s.deployment, s]));
@@ -110,6 +113,7 @@ export function buildReceipt(args: {
     reason: flat(decision.reason),
     attempts: [],
     sessionAffinity: args.sessionAffinity,
+    ...(args.tenant !== undefined ? { tenant: args.tenant } : {}),
   };
 }
 
@@ -130,7 +134,7 @@ function unpack(p: PackedCandidates): ReceiptCandidate[] {
 
 /** The receipt with its plain-words summary, as the API and the dashboard show it. */
 export function withSummary(stored: StoredReceipt): DecisionReceipt {
-  const { packed, reason, attempts, sessionAffinity, servedBy, ...head } = stored;
+  const { packed, reason, attempts, sessionAffinity, servedBy, tenant: _tenant, ...head } = stored;
   const candidates = unpack(packed);
   // In the order the API has always shown: candidates before the reason, served-by last.
   const r = { ...head, candidates, reason, attempts, sessionAffinity, servedBy };
@@ -147,23 +151,42 @@ export function withSummary(stored: StoredReceipt): DecisionReceipt {
   return { ...r, candidates, summary };
 }
 
-/** Bounded LRU of recent receipts. */
+/**
+ * Bounded LRU of recent receipts, by decision id, and by request id within the caller's tenant
+ * (the latest decision of a request: a turn of the Responses API's WebSocket mode has no headers
+ * to carry its `x-router-decision-id`, but its request id is known, `<upgrade id>.ws<n>`).
+ */
 export class DecisionStore {
   private readonly receipts = new Map<string, StoredReceipt>();
+  /** `tenant \n requestId` → the id of that request's latest receipt. */
+  private readonly byRequest = new Map<string, string>();
 
   constructor(private readonly capacity = 10_000) {}
 
   put(receipt: StoredReceipt): void {
     this.receipts.set(receipt.id, receipt);
+    if (receipt.tenant !== undefined)
+      this.byRequest.set(`${receipt.tenant}\n${receipt.requestId}`, receipt.id);
     if (this.receipts.size > this.capacity) {
       const oldest = this.receipts.keys().next().value;
-      if (oldest !== undefined) this.receipts.delete(oldest);
+      if (oldest === undefined) return;
+      const gone = this.receipts.get(oldest)!;
+      this.receipts.delete(oldest);
+      const key = `${gone.tenant}\n${gone.requestId}`;
+      if (gone.tenant !== undefined && this.byRequest.get(key) === oldest)
+        this.byRequest.delete(key);
     }
   }
 
   get(id: string): DecisionReceipt | undefined {
     const r = this.receipts.get(id);
     return r && withSummary(r);
+  }
+
+  /** The latest receipt of `tenant`'s request `requestId`, if still kept. */
+  forRequest(tenant: string, requestId: string): DecisionReceipt | undefined {
+    const id = this.byRequest.get(`${tenant}\n${requestId}`);
+    return id === undefined ? undefined : this.get(id);
   }
 
   /** Newest first. */

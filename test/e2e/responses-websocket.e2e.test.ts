@@ -436,6 +436,24 @@ describe('Responses WebSocket mode', () => {
     await vi.waitFor(() =>
       expect(records.some((r) => r.requestId === 'req_ws_trace_1.ws1')).toBe(true),
     );
+    // A turn has no headers for its x-router-decision-id: its receipt is found by its request id,
+    // by a caller of the same tenant only.
+    const receiptOf = (key: string) =>
+      fetch(`${url}/v1/router/decisions/req_ws_trace_1.ws1`, {
+        headers: { authorization: `Bearer ${key}` },
+      });
+    const mine = await receiptOf(KEY);
+    expect(mine.status).toBe(200);
+    const receipt = (await mine.json()) as { id: string; requestId: string; pick: string };
+    const logged = records.find((r) => r.requestId === 'req_ws_trace_1.ws1')!;
+    expect(receipt).toMatchObject({ id: logged.decisionId, requestId: 'req_ws_trace_1.ws1' });
+    expect(receipt.pick).toBe(logged.deployment);
+    expect(receipt).not.toHaveProperty('tenant');
+    const theirs = await receiptOf(ADMIN_KEY);
+    expect(theirs.status).toBe(404);
+    expect(((await theirs.json()) as { error: { code: string } }).error.code).toBe(
+      'decision_not_found',
+    );
     raw.close();
     await vi.waitFor(async () => expect(await gauge()).toBe(0));
     await own.close();
