@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { prng } from '../src/core/prng.js';
-import { extractFeatures, requestFromPrompt } from '../src/routing/features.js';
+import { DENSE_SIZE, extractFeatures, requestFromPrompt } from '../src/routing/features.js';
 import {
   parseArtefact,
   serializeArtefact,
@@ -13,7 +13,7 @@ import { routerSchema } from '../src/config/schema.js';
 import { deploymentsAt, strongWeakPrices } from '../test/helpers/data-rows.js';
 import type { DataRow } from './dataset.js';
 import { evaluate } from './evaluate.js';
-import { GATE_MAX_ITERATIONS, featurize } from './heads.js';
+import { DEFAULT_EPOCHS, GATE_MAX_ITERATIONS, featurize, hashSizeFor } from './heads.js';
 import {
   EXPERT_SOURCE_PROMPTS,
   GATE_MIN_RECALL,
@@ -184,6 +184,84 @@ describe('per-source heads behind a gate', () => {
       pooledReduced: false,
     });
     expect(plan(17.9)).toMatchObject({ experts: [], folds: 3, pooledReduced: true });
+  });
+
+  it("with tf-idf rows, count their second cross-fit on the raw features in the plan's work", () => {
+    const data = rows(2 * EXPERT_SOURCE_PROMPTS, 1);
+    const plan = (budget: number, rawNonZeros?: number) =>
+      trainingPlans(
+        [{ group: 'g', rows: data, nonZeros: 1, rawNonZeros, pool: ['strong', 'weak'] }],
+        {
+          seed: 1,
+          workBudget: budget,
+        },
+      ).get('g')!;
+    // Raw rows with twice the non-zeros: each calibration fold fits the sources' own heads and
+    // pair head again on them, (2 models + 1) × every prompt × 2 / 2 models = 3 sets per fold,
+    // the gate not again and the final fit not twice: 36 + 3 × 4 folds × 2 = 60 units.
+    expect(plan(100, 2)).toMatchObject({ experts: ['synth/quiz', 'synth/task'], folds: 5 });
+    expect(plan(100, 2).work).toBeCloseTo(60, 9);
+    expect(plan(100).work).toBeCloseTo(36, 9);
+    // So a budget the first cross-fit alone fits leaves the per-source heads out; without them
+    // nothing is fitted on the raw features (the pooled heads' plan, 23 units, as before).
+    expect(plan(50, 2)).toMatchObject({ experts: [], folds: 5, work: 23, reduced: true });
+    expect(plan(50)).toMatchObject({ experts: ['synth/quiz', 'synth/task'], reduced: false });
+  });
+
+  it('training counts the raw cross-fit it runs, in the budget and in the progress it reports', () => {
+    const data = rows(2 * EXPERT_SOURCE_PROMPTS, 1);
+    const groups = new Map([['synth.jsonl', data]]);
+    // The plan's work on the rows as training counts them: tf-idf and raw.
+    const raw = featurize(data);
+    const idf = learnIdf(
+      raw.map((r) => r.features),
+      hashSizeFor(data.length),
+    );
+    const count = (fs: { features: { indices: ArrayLike<number> } }[]) =>
+      fs.reduce((n, f) => n + f.features.indices.length + DENSE_SIZE, 0);
+    const work = (rawNonZeros?: number) =>
+      trainingPlans(
+        [
+          {
+            group: 'g',
+            rows: data,
+            nonZeros: count(featurize(data, idf)),
+            rawNonZeros,
+            pool: ['strong', 'weak'],
+          },
+        ],
+        { seed: 1, workBudget: Infinity },
+      ).get('g')!.work;
+    const withRaw = work(count(raw));
+    expect(withRaw).toBeGreaterThan(work() * 1.2);
+    // A budget between the two: training that tries the raw features must leave its per-source
+    // heads out; with `rawSourceHeads: false` it keeps them.
+    const budget = (work() + withRaw) / 2;
+    const progress: [number, number, string][] = [];
+    const both = trainArtefact(groups, prices, {
+      seed: 1,
+      workBudget: budget,
+      onProgress: (done, total, label) => progress.push([done, total, label]),
+    });
+    expect(both.warnings).toEqual([expect.stringContaining('per-source heads not tried')]);
+    const tfidfOnly = trainArtefact(groups, prices, {
+      seed: 1,
+      workBudget: budget,
+      rawSourceHeads: false,
+    });
+    expect(tfidfOnly.warnings).toEqual([]);
+    expect(tfidfOnly.artefact.training['synth.jsonl']).toHaveProperty('sourceHeads');
+    // With the budget, the raw cross-fit's folds are steps of the progress, which ends at its total.
+    const ticks: [number, number, string][] = [];
+    trainArtefact(groups, prices, {
+      seed: 1,
+      onProgress: (done, total, label) => ticks.push([done, total, label]),
+    });
+    const rawTicks = ticks.filter(([, , l]) => l.includes('per-source, raw features'));
+    expect(rawTicks).toHaveLength(DEFAULT_EPOCHS * 5);
+    expect(ticks.at(-1)![0]).toBe(ticks.at(-1)![1]);
+    expect(ticks.every(([done, total], i) => done === i + 1 && total === ticks.length)).toBe(true);
+    expect(progress.at(-1)![0]).toBe(progress.at(-1)![1]);
   });
 
   it('are kept when they route better out of sample, and the router scores by them', () => {

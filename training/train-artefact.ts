@@ -124,17 +124,34 @@ export function trainArtefact(
       // fit alike; the idf over the group's training prompts is at that size (text only, no
       // grades: the calibration folds share it).
       const hashSize = opts.hashSize ?? hashSizeFor(rows.length);
-      const idf =
+      const raws =
         opts.idf === false
           ? undefined
-          : learnIdf(
-              rows.map((r) => extractFeatures(requestFromPrompt(r.prompt))),
-              hashSize,
-            );
+          : rows.map((r) => extractFeatures(requestFromPrompt(r.prompt)));
+      const idf = raws && learnIdf(raws, hashSize);
       const featured = featurize(rows, idf);
       const nonZeros = featured.reduce((n, f) => n + f.features.indices.length + DENSE_SIZE, 0);
+      // With an idf, gated sources' own heads are cross-fitted on the raw features as well: their
+      // rows' size counts in the plan (`trainingPlans`), and its presence says they are tried.
+      const rawNonZeros =
+        raws && opts.rawSourceHeads !== false
+          ? raws.reduce((n, f) => n + f.indices.length + DENSE_SIZE, 0)
+          : undefined;
       return [
-        { group, rows, prices, pool, featured, nonZeros, best, strengths, partial, hashSize, idf },
+        {
+          group,
+          rows,
+          prices,
+          pool,
+          featured,
+          nonZeros,
+          rawNonZeros,
+          best,
+          strengths,
+          partial,
+          hashSize,
+          idf,
+        },
       ];
     });
   const plans = trainingPlans(prepared, opts);
@@ -155,15 +172,15 @@ export function trainArtefact(
     throw new DataError(
       `no model of ${[...rowsByGroup.keys()].join(', ') || 'the data files'} has a price in the price file, so there is nothing to train: give each model input_per_1m_usd and output_per_1m_usd, under the data file's name (models.json's layout) or at the top level (flat)`,
     );
-  // Each fit set ticks `epochs` times; sources' own heads are one more set per fold and one more
-  // final one (ticked whether or not any is kept).
+  // Each fit set ticks `epochs` times: every head variant per fold, the chosen one's final fit;
+  // sources' own heads (or a pair head) one more set per fold and one more final one (ticked
+  // whether or not any is kept), and with an idf one more per fold on the raw features.
   const totalSteps = prepared.reduce((n, p) => {
     const plan = plans.get(p.group)!;
-    const sets =
-      plan.variants.length +
-      (plan.experts.length ? 1 : 0) +
-      (triesGroupPair(p.pool, plan.experts) ? 1 : 0);
-    return n + epochs * sets * ((plan.folds >= 2 ? plan.folds : 1) + 1);
+    const others = (plan.experts.length ? 1 : 0) + (triesGroupPair(p.pool, plan.experts) ? 1 : 0);
+    const calibrationFits = plan.folds >= 2 ? plan.folds : 1;
+    const raw = plan.experts.length && p.rawNonZeros !== undefined ? 1 : 0;
+    return n + epochs * ((plan.variants.length + others + raw) * calibrationFits + 1 + others);
   }, 0);
   let done = 0;
   const tick = (label: string) => opts.onProgress?.(++done, totalSteps, label);
@@ -173,6 +190,7 @@ export function trainArtefact(
     prices,
     pool,
     featured,
+    rawNonZeros,
     best,
     strengths,
     partial,
@@ -218,7 +236,11 @@ export function trainArtefact(
     /** Fits on `fit` with `fitAndScore` and scores the rest, fold by fold (or one hold-out). */
     const crossFit = (
       name: string,
-      fitAndScore: (fit: FeaturedRow[], rest: FeaturedRow[], progress: () => void) => ScoredRow[],
+      fitAndScore: (
+        fit: FeaturedRow[],
+        rest: FeaturedRow[],
+        progress: (fits?: string) => void,
+      ) => ScoredRow[],
     ) => {
       const outOfSample: ScoredRow[] = [];
       let fitPrompts = 0;
@@ -228,8 +250,8 @@ export function trainArtefact(
           const fit = sampled(keyed.filter((f) => foldOf(f.prompt) !== k));
           const rest = keyed.filter((f) => foldOf(f.prompt) === k);
           outOfSample.push(
-            ...fitAndScore(fit, rest, () =>
-              tick(`${group} (${name}, calibration fold ${k + 1}/${folds})`),
+            ...fitAndScore(fit, rest, (fits = name) =>
+              tick(`${group} (${fits}, calibration fold ${k + 1}/${folds})`),
             ),
           );
           fitPrompts += fit.length;
@@ -239,7 +261,9 @@ export function trainArtefact(
         const { train, test: calibration } = splitByHash(keyed, calibrationFraction, salt);
         const fit = sampled(train);
         outOfSample.push(
-          ...fitAndScore(fit, calibration, () => tick(`${group} (${name}, calibration fit)`)),
+          ...fitAndScore(fit, calibration, (fits = name) =>
+            tick(`${group} (${fits}, calibration fit)`),
+          ),
         );
         fitPrompts = fit.length;
       }
@@ -248,7 +272,13 @@ export function trainArtefact(
     const tried = variants.map((variant) => {
       const vopts = { ...opts, hashSize, maxIterations, ...variant.settings };
       const fitted = crossFit(variant.name, (fit, rest, progress) =>
-        scoreRows(rest, forPartial(trainHeads(fit, pool, group, prices, vopts, progress), fit)),
+        scoreRows(
+          rest,
+          forPartial(
+            trainHeads(fit, pool, group, prices, vopts, () => progress()),
+            fit,
+          ),
+        ),
       );
       const bands = calibrateBandsFromScores(
         fitted.outOfSample,
@@ -303,7 +333,7 @@ export function trainArtefact(
     // With an idf, a gated source's own heads may read the raw features instead: both are
     // cross-fitted on the same folds (one gate, on the tf-idf rows), and each source takes the
     // rows on which its own heads (with its pair head where kept) route its prompts better.
-    const triesRaw = idf !== undefined && large.length > 0 && opts.rawSourceHeads !== false;
+    const triesRaw = rawNonZeros !== undefined && large.length > 0;
     const rawOf = new Map(triesRaw ? featurize(rows).map((f) => [f.row, f.features] as const) : []);
     const rawRows = (rs: FeaturedRow[]) =>
       rs.map((r) => ({ row: r.row, features: rawOf.get(r.row)! }));
@@ -328,11 +358,12 @@ export function trainArtefact(
           );
         const ex = experts();
         gatedRows.push(...gateRows(rest, ex, pooled));
+        for (let e = 0; e < epochs; e++) progress();
         if (triesRaw) {
           const exRaw = experts({ rows: rawRows(fit), sources: large, gate: ex.gate });
           gatedRaw.push(...gateRows(rest, exRaw, pooled, rawRows(rest)));
+          for (let e = 0; e < epochs; e++) progress('per-source, raw features');
         }
-        for (let e = 0; e < epochs; e++) progress();
         return [];
       });
       // A source of two models keeps a pair head where it ranks better than their own heads'

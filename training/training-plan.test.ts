@@ -63,7 +63,7 @@ describe('the training budget', () => {
     );
     expect(plans.get('big')).toMatchObject({ folds: 3, work: 5_000 });
     expect(plans.get('small')).toMatchObject({ folds: 5, work: 230 });
-    expect(WORK_BUDGET).toBeGreaterThan(168e6); // the shared files' total (docs/routing.md)
+    expect(WORK_BUDGET).toBeGreaterThan(178.4e6); // the shared files' total (docs/routing.md)
   });
 
   it('a group over the budget is trained on the smaller plan, and the run says so', () => {

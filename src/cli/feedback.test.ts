@@ -58,6 +58,8 @@ describe('feedback export', () => {
       (deployment, served) => `${deployment}/${served}`,
     );
     expect(withoutPrompt).toBe(1);
+    // The log did not say whether req_1 continued a conversation (a row from before migration
+    // 18): not multi-turn; one that says so is.
     expect(rows).toEqual([
       {
         id: 'feedback/team-a/req_1',
@@ -75,5 +77,8 @@ describe('feedback export', () => {
         },
       },
     ]);
+    const turns = (multiTurn: boolean | undefined) =>
+      scoredRows([{ ...fb('req_4', 1, 1, 'And 3+3?'), multiTurn }], () => 'm').rows[0]!.multi_turn;
+    expect([turns(true), turns(false), turns(undefined)]).toEqual([true, false, false]);
   });
 });

@@ -77,8 +77,9 @@ export function scoredRows(
       id: `feedback/${r.tenant}/${r.requestId}`,
       source: 'feedback',
       prompt,
-      // The request log keeps a request's texts as one string (as `simulate` replays it).
-      multi_turn: false,
+      // The request log keeps a request's texts as one string (as `simulate` replays it), and
+      // beside it whether the request continued a conversation (unknown before migration 18: false).
+      multi_turn: list[0]!.multiTurn === true,
       scores: { [nameOf(r.deployment, r.servedModel)]: score },
       meta: {
         request_id: r.requestId,

@@ -14,6 +14,7 @@ import { GatewayError } from '../core/errors.js';
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import type { ConfigHolder, RuntimeConfig } from '../config/runtime-config.js';
 import type { Clock } from '../core/clock.js';
+import { isMultiTurn } from '../core/multi-turn.js';
 import {
   collectPromptText,
   countPromptTokens,
@@ -196,6 +197,7 @@ export class ChatGateway {
         : estimatePromptTokens(call.request, promptText);
       record.promptTokens = promptTokens;
       if (snapshot.config.requestLog.storeText) record.promptText = promptText;
+      record.multiTurn = isMultiTurn(call.request);
       admit = { call, target, promptTokens };
       const policies = this.deps.policies;
       const admitted = policies?.admit ? await policies.admit(admit) : {};

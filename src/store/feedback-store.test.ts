@@ -6,6 +6,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PG_URL, dropSchema, pgAvailable } from '../../test/helpers/postgres.js';
 import type { StoredFeedback } from './feedback-store.js';
@@ -77,28 +79,66 @@ function feedback(r: RequestRecord, score: number, weight = 1): StoredFeedback {
   };
 }
 
+/**
+ * A store, SQL run on its database directly (to leave it as an older build did), and the same
+ * database opened again (a restart).
+ */
+interface Opened {
+  log: RequestLogStore;
+  exec(sql: string): Promise<void>;
+  reopen(): RequestLogStore;
+}
+
 const backends = [
   {
     name: 'SQLite',
     skip: false,
-    open() {
-      const log = createSqliteRequestStore(join(mkdtempSync(join(tmpdir(), 'mr-fb-')), 'r.db'));
-      logs.push(log);
-      return log;
+    openWithSql(): Opened {
+      const path = join(mkdtempSync(join(tmpdir(), 'mr-fb-')), 'r.db');
+      const open = () => {
+        const log = createSqliteRequestStore(path);
+        logs.push(log);
+        return log;
+      };
+      return {
+        log: open(),
+        reopen: open,
+        async exec(sql) {
+          const db = new Database(path);
+          db.exec(sql);
+          db.close();
+        },
+      };
     },
   },
   {
     name: 'PostgreSQL',
     skip: !havePg,
-    open() {
+    openWithSql(): Opened {
       const schema = `mr_feedback_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
       schemas.push(schema);
-      const log = createPostgresRequestStore(PG_URL, { schema });
-      logs.push(log);
-      return log;
+      const open = () => {
+        const log = createPostgresRequestStore(PG_URL, { schema });
+        logs.push(log);
+        return log;
+      };
+      return {
+        log: open(),
+        reopen: open,
+        async exec(sql) {
+          const c = new pg.Client({ connectionString: PG_URL });
+          await c.connect();
+          try {
+            await c.query(`SET search_path TO "${schema}"`);
+            await c.query(sql);
+          } finally {
+            await c.end();
+          }
+        },
+      };
     },
   },
-];
+].map((b) => ({ ...b, open: () => b.openWithSql().log }));
 
 describe.each(backends)('feedback store ($name)', (backend) => {
   it.skipIf(backend.skip)(
@@ -210,6 +250,42 @@ describe.each(backends)('feedback store ($name)', (backend) => {
       await store.deleteOlderThan(T0 + 2500);
       expect((await store.listFeedback(T0, T0 + 10_000)).map((f) => f.request.requestId)).toEqual([
         'req_3',
+      ]);
+    },
+  );
+
+  it.skipIf(backend.skip)(
+    'lists whether each rated request was multi-turn; a log from before migration 18 gains the column and its rows say nothing',
+    async () => {
+      const { log: before, exec, reopen } = backend.openWithSql();
+      await before.migrate();
+      // The log as a build before migration 18 left it, with a rated request of then.
+      await exec(
+        `ALTER TABLE requests DROP COLUMN multi_turn; DELETE FROM schema_migrations WHERE version = 18;
+         INSERT INTO requests (time, request_id, endpoint, tenant, attempts, stream, prompt_tokens,
+           cached_tokens, completion_tokens, reasoning_tokens, cost_usd, baseline_cost_usd, latency_ms,
+           status, prompt_text)
+         VALUES (${T0}, 'req_old', 'chat', 'team-a', '[]', 0, 1, 0, 1, 0, 0, 0, 1, 200, 'old prompt')`,
+      );
+      const old = { ...rec(0), requestId: 'req_old', multiTurn: undefined };
+      await before.saveFeedback(feedback(old, 1));
+      const store = reopen();
+      await store.migrate();
+      const rs = [rec(1, { multiTurn: true }), rec(2, { multiTurn: false }), rec(3)];
+      await store.insert(rs);
+      for (const r of rs) await store.saveFeedback(feedback(r, 0.5));
+      const listed = await store.listFeedback(T0, T0 + 10_000);
+      expect(listed.map((f) => [f.request.requestId, f.promptText, f.multiTurn])).toEqual([
+        ['req_old', 'old prompt', undefined],
+        ['req_1', 'prompt 1', true],
+        ['req_2', 'prompt 2', false],
+        ['req_3', 'prompt 3', undefined],
+      ]);
+      expect((await store.query(T0, T0 + 10_000)).map((r) => r.multiTurn)).toEqual([
+        undefined,
+        true,
+        false,
+        undefined,
       ]);
     },
   );

@@ -52,6 +52,8 @@ export interface FeedbackGroup {
 /** A feedback with its request's prompt text (undefined unless `requestLog.storeText` kept it). */
 export interface FeedbackWithPrompt extends StoredFeedback {
   promptText?: string;
+  /** Whether its request continued a conversation; undefined when the log does not say (older rows). */
+  multiTurn?: boolean;
 }
 
 export interface FeedbackStore {

@@ -375,7 +375,15 @@ describe('request log through the running router', () => {
         url: '/v1/chat/completions',
         payload: {
           model: 'model-router',
-          messages: [{ role: 'user', content: `hello ${i}` }],
+          // Every fifth a conversation's second turn.
+          messages:
+            i % 5 === 0
+              ? [
+                  { role: 'user', content: `hi ${i}` },
+                  { role: 'assistant', content: 'hi' },
+                  { role: 'user', content: `hello ${i}` },
+                ]
+              : [{ role: 'user', content: `hello ${i}` }],
           stream: i % 2 === 0,
         },
       });
@@ -397,5 +405,7 @@ describe('request log through the running router', () => {
       rows.filter((r) => r.stream).every((r) => r.ttftMs !== undefined && r.completionTokens > 0),
     ).toBe(true);
     expect(rows[0]?.promptText).toContain('hello');
+    // Whether each continued a conversation, which its one string of text cannot tell.
+    expect(rows.map((r) => r.multiTurn)).toEqual(rows.map((_, i) => i % 5 === 0));
   });
 });

@@ -100,6 +100,12 @@ export interface RequestRecord {
   cache?: 'hit' | 'semantic' | 'miss' | 'partial' | 'bypass';
   /** Only when `requestLog.storeText` is on. */
   promptText?: string;
+  /**
+   * A chat request that continues a conversation (`isMultiTurn`: a second user message or an
+   * earlier assistant one); undefined for other endpoints and for records logged before
+   * migration 18 (read as not multi-turn by `feedback export`).
+   */
+  multiTurn?: boolean;
   answerText?: string;
 }
 

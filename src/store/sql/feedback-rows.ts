@@ -2,6 +2,7 @@
 // StoredFeedback to its column values and back, and the statements both dialects run the same.
 import type { FeedbackWithPrompt, StoredFeedback } from '../feedback-store.js';
 import type { Endpoint } from '../request-record.js';
+import { boolOrUndefined } from './request-columns.js';
 
 export const FEEDBACK_COLUMNS = [
   'id',
@@ -26,6 +27,7 @@ export const FEEDBACK_COLUMNS = [
 
 export type FeedbackRow = Record<(typeof FEEDBACK_COLUMNS)[number], unknown> & {
   prompt_text?: unknown;
+  multi_turn?: unknown;
 };
 
 export function feedbackParams(f: StoredFeedback): unknown[] {
@@ -82,20 +84,25 @@ export function feedbackFromRow(row: FeedbackRow): FeedbackWithPrompt {
   if (typeof row.metadata === 'string')
     f.metadata = JSON.parse(row.metadata) as Record<string, string>;
   if (typeof row.prompt_text === 'string') f.promptText = row.prompt_text;
+  const multiTurn = boolOrUndefined(row.multi_turn);
+  if (multiTurn !== undefined) f.multiTurn = multiTurn;
   return f;
 }
 
 /**
  * Feedback on the requests of [p1, p2) with the prompt text of each one's request (the same
- * tenant's, id and time), oldest request first. `requests` and `feedback`: the table names.
+ * tenant's, id and time) and whether it was multi-turn, oldest request first. `requests` and
+ * `feedback`: the table names.
  */
 export function listFeedbackSql(
   requests: string,
   feedback: string,
   placeholder: (i: number) => string,
 ): string {
-  return `SELECT f.*, (SELECT r.prompt_text FROM ${requests} r WHERE r.tenant = f.tenant
-      AND r.request_id = f.request_id AND r.time = f.time LIMIT 1) AS prompt_text
+  const ofRequest = (column: string) =>
+    `(SELECT r.${column} FROM ${requests} r WHERE r.tenant = f.tenant
+      AND r.request_id = f.request_id AND r.time = f.time LIMIT 1) AS ${column}`;
+  return `SELECT f.*, ${ofRequest('prompt_text')}, ${ofRequest('multi_turn')}
     FROM ${feedback} f WHERE f.time >= ${placeholder(1)} AND f.time < ${placeholder(2)}
     ORDER BY f.time, f.created_at, f.id`;
 }

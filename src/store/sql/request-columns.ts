@@ -35,6 +35,7 @@ export const COLUMNS = [
   'end_user',
   'tags',
   'queued_ms',
+  'multi_turn',
 ] as const;
 
 export type Row = Record<(typeof COLUMNS)[number], unknown>;
@@ -78,11 +79,18 @@ export function toRow(r: RequestRecord): unknown[] {
     r.endUser ?? null,
     r.tags?.length ? JSON.stringify(r.tags) : null,
     r.queuedMs ?? null,
+    // 1/0 for both drivers (better-sqlite3 binds no booleans; PostgreSQL reads '1' as true).
+    r.multiTurn === undefined ? null : r.multiTurn ? 1 : 0,
   ];
 }
 
 const opt = <T>(v: unknown): T | undefined =>
   v === null || v === undefined ? undefined : (v as T);
+
+/** A `{bool}` column as the drivers return it (SQLite 0/1, PostgreSQL a boolean); NULL: undefined. */
+export function boolOrUndefined(v: unknown): boolean | undefined {
+  return v === null || v === undefined ? undefined : v === true || Number(v) === 1;
+}
 
 export function fromRow(row: Row): RequestRecord {
   return {
@@ -121,6 +129,7 @@ export function fromRow(row: Row): RequestRecord {
     endUser: opt(row.end_user),
     tags: typeof row.tags === 'string' ? (JSON.parse(row.tags) as string[]) : undefined,
     queuedMs: row.queued_ms === null ? undefined : Number(row.queued_ms),
+    multiTurn: boolOrUndefined(row.multi_turn),
   };
 }
 
@@ -259,6 +268,9 @@ export const MIGRATIONS: { version: number; sql: string }[] = [
     CREATE INDEX IF NOT EXISTS feedback_request ON feedback (request_id);
     CREATE INDEX IF NOT EXISTS requests_decision_id ON requests (decision_id)`,
   },
+  // Whether a chat request continued a conversation (RequestRecord.multiTurn), which its one
+  // string of prompt text cannot tell; NULL for other endpoints and for the rows logged before.
+  { version: 18, sql: 'ALTER TABLE requests ADD COLUMN multi_turn {bool}' },
 ];
 
 // Every table the migrations create, by name.
