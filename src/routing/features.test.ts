@@ -13,6 +13,7 @@ import {
 import { HEAD_CHARS, TAIL_CHARS } from './request-text.js';
 import { loadArtefactFile } from './routing-model.js';
 import { headBanks, predictQualities, predictQuality } from './predict-quality.js';
+import { learnIdf } from './term-weights.js';
 
 const FIX = 'test/fixtures/routing';
 
@@ -197,6 +198,35 @@ describe('features', () => {
           const f = extractFeatures(requestFromPrompt(prompt), true);
           expect(Array.from(banks.predict(ask, f))).toEqual(ask.map((h) => predictQuality(h, f)));
         }
+  });
+
+  it('sums a bank once per features across calls (a gate, then its heads), for banks of every width', () => {
+    // Sets of 3, 5, 9, 12 and 14 heads: rows of 4, 8, 12 (eight lanes a pass, then four) and 16
+    // floats, reading raw features and tf-idf rows. One features object asked in several calls
+    // reuses the bank's sums; the next prompt's features sum afresh.
+    const prompts = ['hi', 'Solve 2x + 3 = 11.\nA. 4\nB. 5', 'def f(x): return x * 2 '.repeat(300)];
+    const all = loadArtefactFile('models/2026-11-30e.json').models.filter(
+      (h, _, models) => h.sparse.length === models[0]!.sparse.length,
+    );
+    expect(all.length).toBeGreaterThanOrEqual(14);
+    const idf = learnIdf(
+      [...prompts, 'What is x?', 'return x'].map((p) => extractFeatures(requestFromPrompt(p))),
+      all[0]!.sparse.length,
+    );
+    for (const heads of [all, all.map((h) => ({ ...h, idf }))])
+      for (const n of [3, 5, 9, 12, 14]) {
+        const set = heads.slice(0, n);
+        const banks = headBanks([set]);
+        for (const prompt of prompts) {
+          const f = extractFeatures(requestFromPrompt(prompt), true);
+          const one = set.map((h) => predictQuality(h, f));
+          expect(Array.from(banks.predict(set.slice(0, 1), f))).toEqual(one.slice(0, 1));
+          expect(Array.from(banks.predict(set.slice(1).reverse(), f))).toEqual(
+            one.slice(1).reverse(),
+          );
+          expect(Array.from(banks.predict(set, f))).toEqual(one);
+        }
+      }
   });
 
   it('artefacts without an idf predict exactly as before tf-idf weighing was added (every head)', () => {

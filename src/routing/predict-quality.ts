@@ -94,8 +94,9 @@ const BANK_HEADS = 16;
  * prompt's indices reads about one cache line per index for all the heads, where separate heads
  * read one per head. A real prompt has hundreds of distinct indices and the next request's are
  * others, so the weights are read from all over memory: that is most of a decision's time (see
- * docs/routing.md, "Speed"). Sums are taken four heads at a time, and each head's is accumulated
- * in the same order as `predictQuality`'s, so the predictions are bit-identical.
+ * docs/routing.md, "Speed"). Sums are taken eight heads at a pass (four for the rest), all of a
+ * bank's heads at once, and each head's is accumulated in the same order as `predictQuality`'s,
+ * so the predictions are bit-identical.
  */
 interface HeadBank {
   mask: number;
@@ -104,9 +105,9 @@ interface HeadBank {
   /** Floats per row: the heads rounded up to a multiple of four (missing lanes are zeros). */
   width: number;
   weights: Float32Array;
-  /** Per decision: the sums of each four heads, and the decision (`stamp`) they were taken for. */
+  /** Per decision: every head's sum, and the decision (`stamp`) they were taken for. */
   sums: Float64Array;
-  summed: Float64Array;
+  summed: number;
 }
 
 function headBank(heads: readonly HeadWeights[]): HeadBank {
@@ -122,8 +123,71 @@ function headBank(heads: readonly HeadWeights[]): HeadBank {
     width,
     weights,
     sums: new Float64Array(width),
-    summed: new Float64Array(width / 4).fill(-1),
+    summed: -1,
   };
+}
+
+/**
+ * Every head's sparse sum into `bank.sums`: eight lanes a pass, then four. One pass over the
+ * prompt's indices for eight heads, rather than two of four, reads each row once instead of twice
+ * (a 12-head bank on real prompts, one pass of eight and one of four against three of four: sums
+ * 30% faster in a scratch loop, thirty-first session).
+ */
+function sumBank(bank: HeadBank, f: Features): void {
+  let q = 0;
+  for (; q + 8 <= bank.width; q += 8) sumEight(bank, q, f);
+  if (q < bank.width) sumFour(bank, q, f);
+}
+
+/** The sparse sums of heads `q` … `q + 7` of the bank, into `bank.sums`. */
+function sumEight(bank: HeadBank, q: number, f: Features): void {
+  const w = bank.weights;
+  const mask = bank.mask;
+  const width = bank.width;
+  const idx = f.indices;
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let s4 = 0;
+  let s5 = 0;
+  let s6 = 0;
+  let s7 = 0;
+  const v = f.values;
+  if (v)
+    for (let i = 0; i < idx.length; i++) {
+      const b = ((idx[i] as number) & mask) * width + q;
+      const x = v[i]!;
+      s0 += (w[b] as number) * x;
+      s1 += (w[b + 1] as number) * x;
+      s2 += (w[b + 2] as number) * x;
+      s3 += (w[b + 3] as number) * x;
+      s4 += (w[b + 4] as number) * x;
+      s5 += (w[b + 5] as number) * x;
+      s6 += (w[b + 6] as number) * x;
+      s7 += (w[b + 7] as number) * x;
+    }
+  else
+    for (let i = 0; i < idx.length; i++) {
+      const b = ((idx[i] as number) & mask) * width + q;
+      s0 += w[b] as number;
+      s1 += w[b + 1] as number;
+      s2 += w[b + 2] as number;
+      s3 += w[b + 3] as number;
+      s4 += w[b + 4] as number;
+      s5 += w[b + 5] as number;
+      s6 += w[b + 6] as number;
+      s7 += w[b + 7] as number;
+    }
+  const sums = bank.sums;
+  sums[q] = s0;
+  sums[q + 1] = s1;
+  sums[q + 2] = s2;
+  sums[q + 3] = s3;
+  sums[q + 4] = s4;
+  sums[q + 5] = s5;
+  sums[q + 6] = s6;
+  sums[q + 7] = s7;
 }
 
 /** The sparse sums of heads `q` … `q + 3` of the bank, into `bank.sums`. */
@@ -164,7 +228,8 @@ function sumFour(bank: HeadBank, q: number, f: Features): void {
  * Predictions over banks of heads, for serving. `sets` are heads that are often asked for
  * together (a group's gate and pooled heads, a source's heads); each set's heads of one size make
  * banks of up to sixteen. `predict` gives `predictQuality` of each head, bit for bit, summing
- * each four heads it needs once per call; a head in no set is predicted alone.
+ * all of a bank's heads the first time one of them is asked for in a call (a group's gate, asked
+ * first, so sums its pooled heads too); a head in no set is predicted alone.
  */
 export function headBanks(sets: readonly (readonly HeadWeights[])[]): {
   predict(heads: readonly HeadWeights[], f: Features): Float64Array;
@@ -189,9 +254,14 @@ export function headBanks(sets: readonly (readonly HeadWeights[])[]): {
       }
   }
   let stamp = 0;
+  let last: Features | undefined;
   return {
     predict(heads, f) {
-      stamp++;
+      // A new decision's features, or the same features asked again (a gate, then its heads).
+      if (f !== last) {
+        stamp++;
+        last = f;
+      }
       const out = new Float64Array(heads.length);
       for (let k = 0; k < heads.length; k++) {
         const head = heads[k]!;
@@ -200,10 +270,9 @@ export function headBanks(sets: readonly (readonly HeadWeights[])[]): {
           out[k] = predictQuality(head, f);
           continue;
         }
-        const four = at.slot >> 2;
-        if (at.bank.summed[four] !== stamp) {
-          sumFour(at.bank, four << 2, featuresFor(at.bank, f));
-          at.bank.summed[four] = stamp;
+        if (at.bank.summed !== stamp) {
+          sumBank(at.bank, featuresFor(at.bank, f));
+          at.bank.summed = stamp;
         }
         out[k] = fromSparseSum(head, at.bank.sums[at.slot]!, featuresFor(head, f));
       }
