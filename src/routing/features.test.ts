@@ -1,5 +1,6 @@
 // The feature function (training and serving share it), reading a long request by its head and
 // tail, and predicting from heads one at a time, several at once and from banks.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { ChatRequest } from '../core/wire-types.js';
@@ -9,6 +10,7 @@ import {
   LEGACY_DENSE_SIZE,
   extractFeatures,
   requestFromPrompt,
+  type Features,
 } from './features.js';
 import { HEAD_CHARS, TAIL_CHARS } from './request-text.js';
 import { loadArtefactFile } from './routing-model.js';
@@ -27,6 +29,48 @@ describe('features', () => {
     } as ChatRequest);
     expect(Array.from(fromServing.indices)).toEqual(Array.from(fromTraining.indices));
     expect(Array.from(fromServing.dense)).toEqual(Array.from(fromTraining.dense));
+  });
+
+  it('extracts exactly the features the shipped artefacts were trained on (pinned)', () => {
+    // The fixture's prompts and generated requests (capitals, digits, punctuation, non-ASCII,
+    // several messages and text parts, lengths around the head/tail limits), hashed: a change of
+    // the scanner that moves any feature of any of them fails here, so a faster scanner is the
+    // same function. Recorded with the build of 2026-12-03b (the thirtieth session's).
+    const hash = createHash('sha1');
+    const add = (f: Features) =>
+      hash.update(
+        JSON.stringify([Array.from(f.indices), f.sparseValue, Array.from(f.dense), f.chars]),
+      );
+    for (const line of readFileSync(`${FIX}/arenabench_v1.jsonl`, 'utf8').split('\n'))
+      if (line)
+        add(extractFeatures(requestFromPrompt((JSON.parse(line) as { prompt: string }).prompt)));
+    let seed = 7;
+    const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    const alphabet =
+      'abcdefghijklmnopqrstuvwxyz   ABCXYZ0123456789.,?!:;{}=+*/\\^`\n\n\t()-éß中😀\u00a0';
+    const gen = (len: number) => {
+      let s = '';
+      for (let i = 0; i < len; i++) s += alphabet[Math.floor(rnd() * alphabet.length)];
+      return s;
+    };
+    for (let k = 0; k < 400; k++) {
+      const len = [0, 1, 5, 50, 500, 3400, 3600, 9000][k % 8]!;
+      const messages: unknown[] = [{ role: 'user', content: gen(len) }];
+      if (k % 3 === 0) messages.unshift({ role: 'system', content: gen(len >> 2) });
+      if (k % 5 === 0)
+        messages.push(
+          { role: 'assistant', content: gen(40) },
+          {
+            role: 'user',
+            content: [
+              { type: 'text', text: gen(len >> 1) },
+              { type: 'text', text: gen(9) },
+            ],
+          },
+        );
+      add(extractFeatures({ model: 'x', messages } as ChatRequest));
+    }
+    expect(hash.digest('hex')).toBe('c8e3929c9346f7c20aa66bfdf4f7d59666e212c1');
   });
 
   it('ignores white space around a message (a trailing newline is not one more line)', () => {

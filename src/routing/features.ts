@@ -188,11 +188,15 @@ export function extractFeatures(request: ChatRequest, transient = false): Featur
   for (let i = 0; i <= n; i++) {
     let c = text[i]!;
     if (c >= 97 && c <= 122) {
-      // A lower-case letter, most of any text: the shortest path.
-      letters++;
-      h = fnv(h, c);
-      wordLen++;
-      continue;
+      // A run of lower-case letters, most of any text: the shortest path, counted once at its end
+      // (the space at text[n] ends a run at the end). The character after it is read below.
+      const start = i;
+      do {
+        h = fnv(h, c);
+        c = text[++i]!;
+      } while (c >= 97 && c <= 122);
+      letters += i - start;
+      wordLen += i - start;
     }
     if (c >= 65 && c <= 90) {
       upper++;
