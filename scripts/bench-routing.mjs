@@ -21,7 +21,7 @@ import { deploymentSchema } from '../dist/src/config/deployment-schema.js';
 import { routerSchema } from '../dist/src/config/schema.js';
 import { createCheapestCapableRouter } from '../dist/src/routing/cheapest-capable-router.js';
 import { DEFAULT_MODELS_DIR } from '../dist/src/routing/router-factory.js';
-import { loadArtefactFile, resolveArtefactPath } from '../dist/src/routing/routing-model.js';
+import { loadArtefactFile, resolveArtefactPath } from '../dist/src/routing/artefact-files.js';
 import { createTrainedRouter } from '../dist/src/routing/trained-router.js';
 
 // Candidates are like the llmrouter group's models, as the default fleet's are (2^16 weights per
@@ -124,7 +124,8 @@ if (process.env.AGAINST) {
     load('config/deployment-schema.js'),
     load('config/schema.js'),
     load('routing/router-factory.js'),
-    load('routing/routing-model.js'),
+    // Artefact files moved out of routing-model.js in the thirty-second session.
+    load('routing/artefact-files.js').catch(() => load('routing/routing-model.js')),
     load('routing/trained-router.js'),
   ]);
   const otherArtefact = model.loadArtefactFile(

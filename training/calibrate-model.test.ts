@@ -6,12 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { routerSchema } from '../src/config/schema.js';
 import { deploymentSchema } from '../src/config/deployment-schema.js';
 import { extractFeatures, requestFromPrompt } from '../src/routing/features.js';
-import {
-  parseArtefact,
-  serializeArtefact,
-  type HeadWeights,
-  type ModelHead,
-} from '../src/routing/routing-model.js';
+import { parseArtefact, serializeArtefact } from '../src/routing/artefact-json.js';
+import { type HeadWeights, type ModelHead } from '../src/routing/routing-model.js';
 import { coverageTrust, predictQuality } from '../src/routing/predict-quality.js';
 import { run } from '../src/cli/calibrate.js';
 import { createTrainedRouter } from '../src/routing/trained-router.js';

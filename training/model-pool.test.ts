@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { routerSchema } from '../src/config/schema.js';
 import { deploymentSchema } from '../src/config/deployment-schema.js';
 import { extractFeatures, requestFromPrompt } from '../src/routing/features.js';
-import { parseArtefact, serializeArtefact } from '../src/routing/routing-model.js';
+import { parseArtefact, serializeArtefact } from '../src/routing/artefact-json.js';
 import { coverageTrust, predictQuality } from '../src/routing/predict-quality.js';
 import { createTrainedRouter } from '../src/routing/trained-router.js';
 import { simDeployment } from '../test/helpers/test-config.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { prng } from '../src/core/prng.js';
 import { extractFeatures, requestFromPrompt } from '../src/routing/features.js';
-import { parseArtefact, serializeArtefact } from '../src/routing/routing-model.js';
+import { parseArtefact, serializeArtefact } from '../src/routing/artefact-json.js';
 import {
   expertLookup,
   gatedQuality,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_MODELS_DIR } from '../src/routing/router-factory.js';
-import { resolveArtefactPath } from '../src/routing/routing-model.js';
+import { resolveArtefactPath } from '../src/routing/artefact-files.js';
 
 // What ships is what `train` makes: the newest artefact's smallest group (arenabench, 240 prompts;
 // groups are trained independently) retrained with the shipped command from the same file (a copy

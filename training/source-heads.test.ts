@@ -1,11 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { prng } from '../src/core/prng.js';
 import { DENSE_SIZE, extractFeatures, requestFromPrompt } from '../src/routing/features.js';
-import {
-  parseArtefact,
-  serializeArtefact,
-  type RoutingArtefact,
-} from '../src/routing/routing-model.js';
+import { parseArtefact, serializeArtefact } from '../src/routing/artefact-json.js';
+import { type RoutingArtefact } from '../src/routing/routing-model.js';
 import { expertLookup, predictQuality } from '../src/routing/predict-quality.js';
 import { learnIdf } from '../src/routing/term-weights.js';
 import { createTrainedRouter } from '../src/routing/trained-router.js';

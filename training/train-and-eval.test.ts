@@ -10,12 +10,9 @@ import { SWEEP, renderEvalHtml } from './eval-report.js';
 import { describeTestRows } from './test-rows.js';
 import { trainArtefact } from './train-artefact.js';
 import { DENSE_SIZE } from '../src/routing/features.js';
-import {
-  ArtefactError,
-  loadArtefactFile,
-  parseArtefact,
-  serializeArtefact,
-} from '../src/routing/routing-model.js';
+import { loadArtefactFile } from '../src/routing/artefact-files.js';
+import { parseArtefact, serializeArtefact } from '../src/routing/artefact-json.js';
+import { ArtefactError } from '../src/routing/routing-model.js';
 
 const FIX = 'test/fixtures/routing';
 

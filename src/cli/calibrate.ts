@@ -19,12 +19,9 @@ import { fileList } from './train.js';
 import { targetsWithZ } from '../../training/band-targets.js';
 import { calibrateModel } from '../../training/calibrate-model.js';
 import { featurize, trainHeads } from '../../training/heads.js';
-import {
-  ArtefactError,
-  artefactPathFor,
-  loadArtefactFile,
-  serializeArtefact,
-} from '../routing/routing-model.js';
+import { artefactPathFor, loadArtefactFile } from '../routing/artefact-files.js';
+import { serializeArtefact } from '../routing/artefact-json.js';
+import { ArtefactError } from '../routing/routing-model.js';
 import { DEFAULT_MODELS_DIR } from '../routing/router-factory.js';
 
 export async function run(argv: string[]): Promise<number> {

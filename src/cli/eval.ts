@@ -28,12 +28,8 @@ import { targetsWithZ } from '../../training/band-targets.js';
 import { trainArtefact } from '../../training/train-artefact.js';
 import { workBudgetOption } from '../../training/training-plan.js';
 import { FAMILIES, trainFamily, type Family } from '../../training/families.js';
-import {
-  ArtefactError,
-  artefactPathFor,
-  loadArtefactFile,
-  type RoutingArtefact,
-} from '../routing/routing-model.js';
+import { artefactPathFor, loadArtefactFile } from '../routing/artefact-files.js';
+import { ArtefactError, type RoutingArtefact } from '../routing/routing-model.js';
 import { DEFAULT_MODELS_DIR } from '../routing/router-factory.js';
 import { progressBar } from './progress-bar.js';
 import { fileList, loadGroups, splitList } from './train.js';

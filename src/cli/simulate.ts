@@ -16,7 +16,7 @@ import {
 import type { ChatRequest } from '../core/wire-types.js';
 import { DEFAULT_CONFIG_PATH } from '../main.js';
 import { OutputTokenStats } from '../routing/output-token-stats.js';
-import { DATED_ARTEFACT, artefactVersions } from '../routing/routing-model.js';
+import { DATED_ARTEFACT, artefactVersions } from '../routing/artefact-files.js';
 import { DEFAULT_MODELS_DIR, createRouterFactory } from '../routing/router-factory.js';
 import { openRequestStore } from '../store/open-request-store.js';
 import { parseDuration } from '../core/time-range.js';

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { parseArtefact } from '../routing/routing-model.js';
+import { parseArtefact } from '../routing/artefact-json.js';
 import { run } from './train.js';
 
 const FIX = 'test/fixtures/routing';

@@ -8,7 +8,8 @@ import { DataError, countOf, loadPrices, loadRows, type DataRow } from '../../tr
 import { targetsWithZ } from '../../training/band-targets.js';
 import { trainArtefact } from '../../training/train-artefact.js';
 import { workBudgetOption } from '../../training/training-plan.js';
-import { serializeArtefact, type GroupInfo } from '../routing/routing-model.js';
+import { serializeArtefact } from '../routing/artefact-json.js';
+import { type GroupInfo } from '../routing/routing-model.js';
 import { progressBar } from './progress-bar.js';
 
 export function loadGroups(files: string[]): Map<string, DataRow[]> {

@@ -6,7 +6,7 @@ import { loadConfigFile } from '../config/load-config.js';
 import type { RoutingMode } from '../config/schema.js';
 import { requestFromPrompt } from './features.js';
 import { DEFAULT_MODELS_DIR } from './router-factory.js';
-import { loadArtefactFile, resolveArtefactPath } from './routing-model.js';
+import { loadArtefactFile, resolveArtefactPath } from './artefact-files.js';
 import { createTrainedRouter } from './trained-router.js';
 
 const PROMPTS = [

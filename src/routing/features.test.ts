@@ -13,7 +13,7 @@ import {
   type Features,
 } from './features.js';
 import { HEAD_CHARS, TAIL_CHARS } from './request-text.js';
-import { loadArtefactFile } from './routing-model.js';
+import { loadArtefactFile } from './artefact-files.js';
 import { headBanks, predictQualities, predictQuality } from './predict-quality.js';
 import { learnIdf } from './term-weights.js';
 

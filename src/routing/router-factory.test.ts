@@ -7,7 +7,7 @@ import { trainArtefact } from '../../training/train-artefact.js';
 import { parseConfig } from '../config/load-config.js';
 import { simDeployment, testConfigInput } from '../../test/helpers/test-config.js';
 import { createRouterFactory, DEFAULT_MODELS_DIR } from './router-factory.js';
-import { serializeArtefact } from './routing-model.js';
+import { serializeArtefact } from './artefact-json.js';
 
 const configWith = (version: string) =>
   parseConfig(

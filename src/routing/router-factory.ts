@@ -11,7 +11,7 @@ import {
   artefactVersions,
   loadArtefactFile,
   resolveArtefactPath,
-} from './routing-model.js';
+} from './artefact-files.js';
 import type { Router } from './router-types.js';
 import { createTrainedRouter } from './trained-router.js';
 

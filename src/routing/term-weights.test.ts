@@ -4,11 +4,10 @@
 import { describe, expect, it } from 'vitest';
 import { extractFeatures, requestFromPrompt, type Features } from './features.js';
 import { headBanks, predictQualities, predictQuality } from './predict-quality.js';
+import { loadArtefactFile } from './artefact-files.js';
+import { parseArtefact, serializeArtefact } from './artefact-json.js';
 import {
   ArtefactError,
-  loadArtefactFile,
-  parseArtefact,
-  serializeArtefact,
   withGroupIdf,
   type HeadWeights,
   type RoutingArtefact,

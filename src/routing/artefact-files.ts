@@ -1,0 +1,53 @@
+// Routing artefact files: loading one, and the versions in a models folder that a router's
+// `version:` (or `eval --model`, `calibrate --model`) can name, `latest` the newest dated one.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArtefact } from './artefact-json.js';
+import { ArtefactError, type RoutingArtefact } from './routing-model.js';
+
+export function loadArtefactFile(file: string): RoutingArtefact {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ArtefactError(`cannot read ${file}: ${(err as Error).message}`);
+  }
+  return parseArtefact(text, file);
+}
+
+/**
+ * An artefact named on the command line (`eval --model`, `calibrate --model`): a file, or a
+ * version of those in `dir` as a router's `version:` names them (`latest`, `2026-12-01b`).
+ */
+export function artefactPathFor(value: string, dir: string): string {
+  if (existsSync(value) || value.includes('/') || value.endsWith('.json')) return value;
+  const versions = artefactVersions(dir);
+  if (value !== 'latest' && !versions.includes(value))
+    throw new ArtefactError(
+      `no artefact "${value}": not a file, nor a version in ${dir} (${versions.length ? `versions: ${versions.join(', ')}, or latest` : 'none there'})`,
+    );
+  return resolveArtefactPath(dir, value);
+}
+
+/** The versions a router can name: every `<version>.json` in the models folder, sorted. */
+export function artefactVersions(modelsDir: string): string[] {
+  if (!existsSync(modelsDir)) return [];
+  return readdirSync(modelsDir)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.slice(0, -'.json'.length))
+    .sort();
+}
+
+/** The file names `latest` chooses among (the newest by name): dated artefacts. */
+export const DATED_ARTEFACT = /^\d{4}-\d{2}-\d{2}.*\.json$/;
+
+/** `models/<version>.json`; `latest` = the newest `YYYY-MM-DD*.json` in the folder. */
+export function resolveArtefactPath(dir: string, version: string): string {
+  if (version !== 'latest') return join(dir, `${version}.json`);
+  const files = readdirSync(dir)
+    .filter((f) => DATED_ARTEFACT.test(f))
+    .sort();
+  const newest = files.at(-1);
+  if (!newest) throw new Error(`no routing artefact (YYYY-MM-DD.json) in ${dir}`);
+  return join(dir, newest);
+}
