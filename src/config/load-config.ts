@@ -11,7 +11,7 @@ import {
   MODERATION_PROVIDERS,
   RERANK_PROVIDERS,
   providerBatchApiLimits,
-} from './deployment-schema.js';
+} from './deployment-kinds.js';
 import { MODERATION_CATEGORIES } from '../core/moderation-input.js';
 import { checkBatchWebhookSecrets } from './batch-schema.js';
 

@@ -1,7 +1,8 @@
 // Deployment → adapter, one per provider kind. Adapters are cached per deployment and rebuilt when
 // that deployment's config changes (hot reload); the kinds are a factory table so a provider folder
 // registers itself without shared code naming it.
-import type { DeploymentConfig, ProviderKind } from '../config/deployment-schema.js';
+import type { ProviderKind } from '../config/deployment-kinds.js';
+import type { DeploymentConfig } from '../config/deployment-schema.js';
 import type { Clock } from '../core/clock.js';
 import { GatewayError } from '../core/errors.js';
 import { createHttpClient, type HttpClient } from './http-client.js';

@@ -12,7 +12,7 @@
 // had an unknown outcome) runs live only once the upstream has said it will not answer it:
 // submit-group.ts, look-up-group.ts, poll-groups.ts, upstream-apis.ts. A cancel or expiry of the
 // batch cancels its upstream batches.
-import { batchApiLimits } from '../../config/deployment-schema.js';
+import { batchApiLimits } from '../../config/deployment-kinds.js';
 import type { PlannedBatchLine } from '../../gateway/gateway-types.js';
 import type { ProviderBatchResult } from '../../providers/types.js';
 import type { ActiveBatch } from '../active-batch.js';

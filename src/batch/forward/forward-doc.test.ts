@@ -2,7 +2,7 @@
 // line's upstream result: an answer (2xx or a final 4xx) is kept, a retryable one or none runs live;
 // and what the config accepts of `batchApi`.
 import { describe, expect, it } from 'vitest';
-import { batchApiLimits } from '../../config/deployment-schema.js';
+import { batchApiLimits } from '../../config/deployment-kinds.js';
 import { parseConfig, type ConfigError } from '../../config/load-config.js';
 import { simDeployment, simEmbeddingDeployment } from '../../../test/helpers/test-config.js';
 import { judgeUpstreamResults, splitForUpstream, type ForwardGroup } from './forward-doc.js';

@@ -1,7 +1,8 @@
 // OpenAI, Azure OpenAI and OpenAI-compatible servers (vLLM, Ollama, LM Studio, llama.cpp): one
 // adapter, near pass-through. The three differ only in URL and auth header (an endpoint
 // description, not subclasses). Replies are parsed loosely (CONTRACTS.md §6 "common advice").
-import type { DeploymentConfig, ProviderKind } from '../../config/deployment-schema.js';
+import type { ProviderKind } from '../../config/deployment-kinds.js';
+import type { DeploymentConfig } from '../../config/deployment-schema.js';
 import { GatewayError } from '../../core/errors.js';
 import type {
   ChatRequest,

@@ -1,7 +1,8 @@
 // The built-in simulated fleet: a provider whose config picks its behaviour (TensorZero's dummy
 // provider idea). Deterministic for a given request: the answer, its length, tool calls and
 // injected failures all derive from a hash of the request, so tests and demos repeat exactly.
-import type { DeploymentConfig, SimulationConfig } from '../../config/deployment-schema.js';
+import type { SimulationConfig } from '../../config/deployment-parts.js';
+import type { DeploymentConfig } from '../../config/deployment-schema.js';
 import { GatewayError } from '../../core/errors.js';
 import {
   collectPromptText,

@@ -1,6 +1,7 @@
 // What a simulated model answers: text in the configured style, tool calls when the request offers
 // tools and tool_choice allows, JSON for response_format. Deterministic for a seed.
-import type { DeploymentConfig, SimulationConfig } from '../../config/deployment-schema.js';
+import type { SimulationConfig } from '../../config/deployment-parts.js';
+import type { DeploymentConfig } from '../../config/deployment-schema.js';
 import type { ChatRequest } from '../../core/wire-types.js';
 import { prng } from '../../core/prng.js';
 import { cutAtStop, stopSequencesOf } from './simulated-stop.js';

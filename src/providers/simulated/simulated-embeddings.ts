@@ -1,7 +1,8 @@
 // The simulated fleet's embedding model: a vector per input from its words and word pairs hashed
 // into `dimensions` signed buckets, scaled to unit length. Texts that share words point the same
 // way (a demo of semantic search works), equal texts get equal vectors, and nothing is random.
-import type { DeploymentConfig, SimulationConfig } from '../../config/deployment-schema.js';
+import type { SimulationConfig } from '../../config/deployment-parts.js';
+import type { DeploymentConfig } from '../../config/deployment-schema.js';
 import { invalidRequest } from '../../core/errors.js';
 import { embeddingInputs } from '../../core/prompt-text.js';
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../../core/wire-types.js';
