@@ -3,13 +3,7 @@
 // whose calibrated Balanced band routes cheapest fitted on all prompts, large sources' own heads
 // where they route better (source-heads.ts), and the bands calibrated on the predictions that
 // serve (calibrate-bands.ts), within the planned work (training-plan.ts). Deterministic for a seed.
-import {
-  DENSE_SIZE,
-  MIN_HASH_BITS,
-  extractFeatures,
-  requestFromPrompt,
-} from '../src/routing/features.js';
-import { learnIdf } from '../src/routing/term-weights.js';
+import { MIN_HASH_BITS } from '../src/routing/features.js';
 import {
   FEATURE_VERSION,
   type GroupInfo,
@@ -18,15 +12,7 @@ import {
   type SourceExperts,
   withGroupIdf,
 } from '../src/routing/routing-model.js';
-import { mostLikelySource } from '../src/routing/predict-quality.js';
-import {
-  DataError,
-  pricesByBareName,
-  promptHash,
-  splitByHash,
-  type DataRow,
-  type Price,
-} from './dataset.js';
+import { DataError, promptHash, splitByHash, type DataRow, type Price } from './dataset.js';
 import {
   calibrateBandsFromScores,
   scoreRows,
@@ -38,33 +24,16 @@ import { FIT_LIMITS } from './fit-pool.js';
 import {
   DEFAULT_EPOCHS,
   costHeads,
-  featurize,
-  hashSizeFor,
   trainHeads,
   type FeaturedRow,
   type TrainOptions,
 } from './heads.js';
-import {
-  bestSingleModel,
-  levelPartlyScored,
-  meanScoreOf,
-  modelStrengths,
-  partlyScored,
-  poolModels,
-  scoredCounts,
-  withCoverage,
-} from './model-pool.js';
-import {
-  expertHashSizes,
-  expertSources,
-  gateRows,
-  compareSourceHeads,
-  trainExperts,
-  type GatedRow,
-} from './source-heads.js';
+import { levelPartlyScored, withCoverage } from './model-pool.js';
+import { expertHashSizes, expertSources, trainExperts } from './source-heads.js';
 import { describeCalibration, trainingPlans } from './training-plan.js';
+import { prepareGroups } from './prepare-groups.js';
+import { chooseSourceHeads } from './choose-source-heads.js';
 import {
-  comparePairs,
   fitGroupPair,
   pairVerdict,
   triesGroupPair,
@@ -100,60 +69,7 @@ export function trainArtefact(
   const models: ModelHead[] = [];
   const training: Record<string, unknown> = {};
   const epochs = opts.epochs ?? DEFAULT_EPOCHS;
-  const prepared = [...rowsByGroup]
-    .sort(([a], [b]) => a.localeCompare(b))
-    .flatMap(([group, rows]) => {
-      const scoredModels = new Set(rows.flatMap((r) => Object.keys(r.scores)));
-      const prices = pricesByBareName(pricesFor(group), scoredModels, group, (w) =>
-        warnings.push(w),
-      );
-      const pool = poolModels(rows, prices, group, warnings);
-      if (pool.length === 0) {
-        warnings.push(`${group}: no priced model; group skipped`);
-        return [];
-      }
-      const best = bestSingleModel(rows, pool);
-      const strengths = modelStrengths(rows, pool, best);
-      const counts = scoredCounts(rows);
-      const partial = partlyScored(rows, pool);
-      for (const m of partial)
-        warnings.push(
-          `${group}: model "${m}" is scored on ${counts.get(m) ?? 0} of ${rows.length} prompts, too few to be the best single model: it is not the reference beside the models that are, its head is levelled by how ${best} did on its prompts, it is trusted only on prompts like them, and \`eval\` can score it only where it is scored (mean ${meanScoreOf(rows, m).toFixed(3)} on its own prompts; strength ${strengths.get(m)!.toFixed(3)} against ${best}'s ${strengths.get(best)!.toFixed(3)}, measured where both are scored)`,
-        );
-      // One head size per group (and per gated source), for the calibration folds and the final
-      // fit alike; the idf over the group's training prompts is at that size (text only, no
-      // grades: the calibration folds share it).
-      const hashSize = opts.hashSize ?? hashSizeFor(rows.length);
-      const raws =
-        opts.idf === false
-          ? undefined
-          : rows.map((r) => extractFeatures(requestFromPrompt(r.prompt)));
-      const idf = raws && learnIdf(raws, hashSize);
-      const featured = featurize(rows, idf);
-      const nonZeros = featured.reduce((n, f) => n + f.features.indices.length + DENSE_SIZE, 0);
-      // With an idf, gated sources' own heads are cross-fitted on the raw features as well: their
-      // rows' size counts in the plan (`trainingPlans`), and its presence says they are tried.
-      const rawNonZeros =
-        raws && opts.rawSourceHeads !== false
-          ? raws.reduce((n, f) => n + f.indices.length + DENSE_SIZE, 0)
-          : undefined;
-      return [
-        {
-          group,
-          rows,
-          prices,
-          pool,
-          featured,
-          nonZeros,
-          rawNonZeros,
-          best,
-          strengths,
-          partial,
-          hashSize,
-          idf,
-        },
-      ];
-    });
+  const prepared = prepareGroups(rowsByGroup, pricesFor, opts, warnings);
   const plans = trainingPlans(prepared, opts);
   for (const p of prepared) {
     const plan = plans.get(p.group)!;
@@ -299,9 +215,6 @@ export function trainArtefact(
     const expertOpts = { ...opts, hashSize, maxIterations, c: 0.3, sourceSmoothing: 0 };
     const sizes = expertHashSizes(rows, large, opts.hashSize);
     const z = (opts.targets ?? DEFAULT_TARGETS).confidenceZ ?? 0;
-    let kept: string[] = [];
-    let paired: string[] = [];
-    let expertNotes: Record<string, unknown> | undefined;
     // A two-model group without gated sources: a pair head of their difference, cross-fitted on
     // the same folds and kept as a source's is (`pairVerdict`), with the sources' settings.
     const weak = pool.find((m) => m !== best);
@@ -330,102 +243,35 @@ export function trainArtefact(
         );
       }
     }
-    // With an idf, a gated source's own heads may read the raw features instead: both are
-    // cross-fitted on the same folds (one gate, on the tf-idf rows), and each source takes the
-    // rows on which its own heads (with its pair head where kept) route its prompts better.
-    const triesRaw = rawNonZeros !== undefined && large.length > 0;
-    const rawOf = new Map(triesRaw ? featurize(rows).map((f) => [f.row, f.features] as const) : []);
-    const rawRows = (rs: FeaturedRow[]) =>
-      rs.map((r) => ({ row: r.row, features: rawOf.get(r.row)! }));
-    let rawSources: string[] = [];
-    if (large.length) {
-      const pooled = new Map(outOfSample.map((r) => [r.row, r]));
-      const gatedRows: GatedRow[] = [];
-      const gatedRaw: GatedRow[] = [];
-      crossFit('per-source', (fit, rest, progress) => {
-        const experts = (raw?: Parameters<typeof trainExperts>[9]) =>
-          trainExperts(
-            fit,
-            pool,
-            group,
-            prices,
-            expertOpts,
-            large,
-            sizes,
-            { partial, best },
-            { strong: best, sources: large },
-            raw,
-          );
-        const ex = experts();
-        gatedRows.push(...gateRows(rest, ex, pooled));
-        for (let e = 0; e < epochs; e++) progress();
-        if (triesRaw) {
-          const exRaw = experts({ rows: rawRows(fit), sources: large, gate: ex.gate });
-          gatedRaw.push(...gateRows(rest, exRaw, pooled, rawRows(rest)));
-          for (let e = 0; e < epochs; e++) progress('per-source, raw features');
-        }
-        return [];
-      });
-      // A source of two models keeps a pair head where it ranks better than their own heads'
-      // difference (`comparePairs`); its heads are then compared with the pooled ones with it.
-      const verdicts = (gated: GatedRow[]) => {
-        const pairs = comparePairs(gated, large, pricing, best, z);
-        const withPairs = pairs.filter((t) => t.keep).map((t) => t.source);
-        for (const r of gated) for (const s of withPairs) r.own.set(s, r.paired.get(s)!);
-        return {
-          pairs,
-          withPairs,
-          compared: compareSourceHeads(gated, large, rows, pricing, best, z),
-        };
-      };
-      const tfidf = verdicts(gatedRows);
-      const rawVerdicts = triesRaw ? verdicts(gatedRaw) : undefined;
-      // The gate is the same, so both are measured on the same prompts of each source.
-      rawSources = rawVerdicts
-        ? large.filter(
-            (s, i) =>
-              rawVerdicts.compared[i]!.own > tfidf.compared[i]!.own &&
-              rawVerdicts.compared[i]!.keep,
-          )
-        : [];
-      const verdictsOf = (s: string) => (rawSources.includes(s) ? rawVerdicts! : tfidf);
-      const compared = large.map((s, i) => verdictsOf(s).compared[i]!);
-      const pairs = large.flatMap((s) => verdictsOf(s).pairs.filter((t) => t.source === s));
-      for (const s of rawSources)
-        gatedRows.forEach((r, k) => r.own.set(s, gatedRaw[k]!.own.get(s)!));
-      paired = pairs.filter((t) => t.keep).map((t) => t.source);
-      kept = compared.filter((t) => t.keep).map((t) => t.source);
-      paired = paired.filter((s) => kept.includes(s));
-      expertNotes = {
-        compared,
-        kept,
-        ...(pairs.length ? { pairs, paired } : {}),
-        ...(rawVerdicts
-          ? {
-              // Both cross-fits, whichever each source took (`compared` and `pairs` are its).
-              rawFeatures: {
-                sources: rawSources,
-                tfidf: tfidf.compared,
-                raw: rawVerdicts.compared,
-                ...(rawVerdicts.pairs.length
-                  ? { tfidfPairs: tfidf.pairs, rawPairs: rawVerdicts.pairs }
-                  : {}),
-              },
-            }
-          : {}),
-      };
-      if (kept.length) {
-        outOfSample = gatedRows.map((r) => {
-          const s = mostLikelySource(r.gate, large, kept);
-          return s === undefined ? r.pooled : { row: r.row, predicted: r.own.get(s)! };
-        });
-        bands = calibrateBandsFromScores(
-          outOfSample,
-          pricing,
-          best,
-          opts.targets ?? DEFAULT_TARGETS,
-        );
-      }
+    // Large sources' own heads, cross-fitted on the same folds (`chooseSourceHeads`).
+    const sourceHeads = chooseSourceHeads({
+      rows,
+      large,
+      outOfSample,
+      crossFit,
+      epochs,
+      pricing,
+      best,
+      z,
+      raw: rawNonZeros !== undefined,
+      experts: (fit, raw) =>
+        trainExperts(
+          fit,
+          pool,
+          group,
+          prices,
+          expertOpts,
+          large,
+          sizes,
+          { partial, best },
+          { strong: best, sources: large },
+          raw,
+        ),
+    });
+    const { kept, paired, rawSources, rawRows, notes: expertNotes } = sourceHeads;
+    if (sourceHeads.outOfSample !== outOfSample) {
+      outOfSample = sourceHeads.outOfSample;
+      bands = calibrateBandsFromScores(outOfSample, pricing, best, opts.targets ?? DEFAULT_TARGETS);
     }
     const heads = withStrengths(
       forPartial(
