@@ -4,7 +4,8 @@
 // have set `request.auth`, and the app's error handler to turn GatewayError into the envelope.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { allowedIpsSchema, ROUTING_MODES } from '../config/schema.js';
+import { ROUTING_MODES } from '../config/schema.js';
+import { allowedIpsSchema } from '../config/server-schema.js';
 import { invalidRequest, notFound } from '../core/errors.js';
 import type { AuthContext } from '../gateway/gateway-types.js';
 import { authorizeAdmin, scopeAllows } from './authenticate.js';

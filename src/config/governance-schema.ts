@@ -1,0 +1,180 @@
+// The config schema's governance sections (part of schema.ts, strict as it is): the content
+// filter's rules, rate limits per key, router and deployment, and budgets.
+import { z } from 'zod';
+import { findTagProblem } from '../gateway/attribution.js';
+import { isPiiKind, PII_KINDS } from '../policy/filters/pii-patterns.js';
+import { rateLimitSchema } from './deployment-schema.js';
+
+/** A PII kind the filter does not know, or a regex that does not compile, fails the config. */
+function checkFilterPatterns(
+  rule: { kind: string; patterns: string[] },
+  ctx: z.RefinementCtx,
+): void {
+  rule.patterns.forEach((p, i) => {
+    if (rule.kind === 'pii' && !isPiiKind(p))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['patterns', i],
+        message: `unknown PII kind "${p}" (${PII_KINDS.join(', ')})`,
+      });
+    if (rule.kind === 'regex')
+      try {
+        new RegExp(p, 'gu');
+      } catch (err) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['patterns', i],
+          message: `invalid regex: ${(err as Error).message}`,
+        });
+      }
+  });
+}
+
+/** A tag no request can carry would be a limit or budget that silently never applies. */
+function checkTagNames(tags: Record<string, unknown>, ctx: z.RefinementCtx): void {
+  for (const tag of Object.keys(tags)) {
+    const problem = findTagProblem(tag);
+    if (problem) ctx.addIssue({ code: 'custom', path: [tag], message: problem });
+  }
+}
+/** Spend limits counted per `what` (an end user, a tag): each one has its own counters. */
+const perBudget = (what: string) =>
+  z.strictObject({
+    dailyUsd: z.number().positive().optional().describe(`Spend limit per ${what} per UTC day.`),
+    monthlyUsd: z.number().positive().optional().describe(`Spend limit per ${what} per UTC month.`),
+  });
+const endUserBudget = perBudget('end user');
+
+export const contentFilterSchema = z
+  .strictObject({
+    enabled: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Apply the rules below to prompts and answers (Claude's thinking included: a redacted thinking block is sent without its signature).",
+      ),
+    rules: z
+      .array(
+        z
+          .strictObject({
+            id: z.string().min(1).describe('Rule id (reported in the filter results).'),
+            kind: z.enum(['keyword', 'regex', 'pii']).describe('How `patterns` are read.'),
+            patterns: z
+              .array(z.string())
+              .min(1)
+              .describe(
+                'keyword: words; regex: patterns; pii: email | phone | card | ssn | iban | ip | secret (credentials in the known formats of OpenAI, Anthropic, AWS, GitHub, Slack, Google, Stripe and this router, JSON web tokens, PEM private keys).',
+              ),
+            action: z
+              .enum(['block', 'redact', 'annotate'])
+              .default('block')
+              .describe(
+                '`block`: refuse with a content_filter error; `redact`: mask the match; `annotate`: only report it.',
+              ),
+            appliesTo: z
+              .enum(['input', 'output', 'both'])
+              .default('both')
+              .describe('Prompts, answers or both.'),
+          })
+          .superRefine(checkFilterPatterns),
+      )
+      .default([])
+      .describe('Rules, applied in order.'),
+    moderationUrl: z
+      .string()
+      .url()
+      .optional()
+      .describe(
+        'Optional moderation service (OpenAI moderation shape) called with each prompt and answer; a streamed answer is checked every 1,000 characters sent and in full before its finish.',
+      ),
+    moderationDeployment: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "Instead of `moderationUrl`: one of this router's moderation deployments or pools (`kind: moderation`), called the same way (with its failover, circuit breaker and the deployment's rate limit; the router's own call, so no key scope, no budget and no request-log record).",
+      ),
+  })
+  .default({ enabled: false, rules: [] })
+  .describe('Content filter hooks on prompts and answers.');
+
+export const rateLimitsSchema = z
+  .strictObject({
+    endUser: rateLimitSchema
+      .optional()
+      .describe(
+        "Limits for each end user a client names (`user`, `safety_identifier`, Anthropic `metadata.user_id`), counted per tenant, on top of the key's, router's and deployment's; requests that name none are not limited by it.",
+      ),
+    tags: z
+      .record(z.string(), rateLimitSchema)
+      .superRefine(checkTagNames)
+      .optional()
+      .describe(
+        "Limits per tag (`x-router-tags`, OpenAI `metadata` as `key=value`), counted per tenant, on top of the key's, router's, deployment's and end user's: say `{\"nightly-batch\": {tpm: 200000}}` so a batch job cannot crowd out interactive traffic. A request carrying several limited tags is charged to each; one carrying none is not limited by them. A tag no request could carry (neither an `x-router-tags` tag nor a `metadata` pair) is an error.",
+      ),
+    queue: z
+      .strictObject({
+        maxWaitMs: z
+          .number()
+          .int()
+          .min(0)
+          .max(60_000)
+          .default(0)
+          .describe(
+            'The longest a request may wait, in ms, for a key, router, end-user or tag limit that refused it to free up, and then for a deployment of the router or pool it called to have rate-limit headroom again (or its cool-down after an upstream 429 to end), instead of an immediate 429. A request opts in with `x-router-max-wait-ms: <n>` (capped by this); one without it is refused as before. 0: off, and the header is ignored.',
+          ),
+        maxWaiting: z
+          .number()
+          .int()
+          .positive()
+          .default(1000)
+          .describe('Requests that may wait at once on each replica; more get their 429 at once.'),
+      })
+      .default({ maxWaitMs: 0, maxWaiting: 1000 })
+      .describe(
+        'Wait for capacity instead of refusing, for clients that ask (batch jobs): budgets and the content filter never wait. A waiting request holds no capacity and is charged nothing until admitted.',
+      ),
+  })
+  .default({ queue: { maxWaitMs: 0, maxWaiting: 1000 } })
+  .describe(
+    'Rate limits that are not set on a key, router or deployment (those are set where they apply).',
+  );
+
+export const budgetsSchema = z
+  .strictObject({
+    shiftToCostAt: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.8)
+      .describe('Fraction of a budget after which the tenant is shifted toward Cost mode.'),
+    tenants: z
+      .record(
+        z.string(),
+        z.strictObject({
+          dailyUsd: z.number().positive().optional().describe('Spend limit per UTC day.'),
+          monthlyUsd: z.number().positive().optional().describe('Spend limit per UTC month.'),
+          endUser: endUserBudget
+            .optional()
+            .describe("Limits for each of this tenant's end users (instead of `budgets.endUser`)."),
+        }),
+      )
+      .default({})
+      .describe('Budgets per tenant (keys name their tenant).'),
+    endUser: endUserBudget
+      .optional()
+      .describe(
+        'Spend limits for each end user a client names (`user`, `safety_identifier`, Anthropic `metadata.user_id`), counted per tenant; requests that name none are not limited by it.',
+      ),
+    tags: z
+      .record(z.string().min(1), perBudget('tag'))
+      .superRefine(checkTagNames)
+      .default({})
+      .describe(
+        "Spend limits per tag (`x-router-tags`, OpenAI `metadata` as `key=value`), counted per tenant: say a batch job's or a feature's budget. A request carrying the tag counts against it; one that does not is not limited by it. A tag no request could carry is an error.",
+      ),
+  })
+  .default({ shiftToCostAt: 0.8, tenants: {}, tags: {} })
+  .describe(
+    'Spend budgets: past `shiftToCostAt` a tenant is routed in Cost mode; at 100% it is refused.',
+  );

@@ -1,0 +1,110 @@
+// The config schema's server section (part of schema.ts, strict as it is): where the router
+// listens, its limits on requests, CORS, which proxies to believe, and the client-address rules
+// keys use (`allowedIps`).
+import { z } from 'zod';
+import { ipRuleProblem } from '../auth/ip-allowlist.js';
+
+/** An IP address or CIDR (`203.0.113.7`, `10.0.0.0/8`, `2001:db8::/32`); a bad one fails at its path. */
+const ipRule = z.string().superRefine((v, ctx) => {
+  const problem = ipRuleProblem(v);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+/** Client addresses a key may be used from (config keys and keys issued by the admin API). */
+export const allowedIpsSchema = z.array(ipRule).min(1);
+
+/** The proxies whose `X-Forwarded-For` is believed: fastify's (proxy-addr's) `trustProxy`. */
+const trustProxySchema = z.union([
+  z.boolean(),
+  z.number().int().min(1).max(16),
+  z.array(z.union([z.enum(['loopback', 'linklocal', 'uniquelocal']), ipRule])).min(1),
+]);
+
+/** A browser origin as the `Origin` header spells it (scheme://host[:port], no path), or `*`. */
+const corsOrigin = z.string().superRefine((v, ctx) => {
+  if (v === '*') return;
+  let origin: string | undefined;
+  try {
+    const url = new URL(v);
+    origin = url.protocol === 'http:' || url.protocol === 'https:' ? url.origin : undefined;
+  } catch {
+    origin = undefined;
+  }
+  if (origin !== v)
+    ctx.addIssue({
+      code: 'custom',
+      message: origin
+        ? `an origin is compared with the browser's Origin header as written: write "${origin}"`
+        : `"${v}" is not an origin: write scheme://host[:port] with no path (e.g. "https://app.example.com"), or "*" for any`,
+    });
+});
+
+const corsSchema = z
+  .strictObject({
+    origins: z
+      .array(corsOrigin)
+      .default([])
+      .describe(
+        'Browser origins (scheme://host[:port]) whose pages may call the router directly; `*` allows any. Empty (the default): no CORS headers, so browsers refuse cross-origin calls. Read per request, so a config reload applies at once. The API keys a page sends are visible to its users: give such a page a scoped key.',
+      ),
+    maxAgeSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(86400)
+      .default(600)
+      .describe(
+        'How long a browser may cache a preflight answer (`Access-Control-Max-Age`); read at start-up.',
+      ),
+  })
+  .default({ origins: [], maxAgeSeconds: 600 })
+  .describe(
+    'Cross-origin requests from browsers (CORS): preflights are answered before authentication, and the router headers (`x-router-*`, `x-request-id`, rate limits) are exposed to the page.',
+  );
+
+export const serverSchema = z
+  .strictObject({
+    host: z.string().default('127.0.0.1').describe('Interface to bind (`0.0.0.0` in a container).'),
+    port: z
+      .number()
+      .int()
+      .min(0)
+      .max(65535)
+      .default(8080)
+      .describe('Port (`PORT` or `--port` override it).'),
+    bodyLimitBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(4 * 1024 * 1024)
+      .describe('Largest request body accepted (413 above).'),
+    logLevel: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .default('info')
+      .describe('Pino log level; `silent` turns request logging off.'),
+    heapGrowthPercent: z
+      .number()
+      .int()
+      .min(0)
+      .max(100)
+      .default(25)
+      .describe(
+        "How far V8 lets the JavaScript heap grow past what survived the last full garbage collection, in percent (V8's `--heap-growing-percent`). A gateway's garbage is short-lived; V8's own growth factor lets it pile up and doubles peak memory under load. 25 keeps peak RSS near 140 MB at 64 concurrent connections (measured, docs/benchmarks.md) with no hard cap, so a burst of large requests still cannot run the heap out of memory. 0 leaves V8's default.",
+      ),
+    cors: corsSchema,
+    trustProxy: trustProxySchema
+      .default(false)
+      .describe(
+        "Whether the router is behind proxies whose `X-Forwarded-For` (and `X-Forwarded-Proto`/`-Host`) to believe, as fastify's `trustProxy`: `false` (the default) takes the client address from the connection and ignores the header; `true` trusts every hop and a number that many hops back from the router (`1`: the address your one proxy appended); both believe whoever connects, so use them only when nothing reaches the router except through your proxies; a list trusts the proxies at those addresses or CIDRs (`loopback`, `linklocal`, `uniquelocal` name the usual ranges), and the client is the nearest address not in it. The client address is what `auth.keys[].allowedIps` checks. Read at start-up.",
+      ),
+  })
+  .default({
+    host: '127.0.0.1',
+    port: 8080,
+    bodyLimitBytes: 4 * 1024 * 1024,
+    logLevel: 'info',
+    heapGrowthPercent: 25,
+    cors: { origins: [], maxAgeSeconds: 600 },
+    trustProxy: false,
+  })
+  .describe('The HTTP server.');
