@@ -27,12 +27,8 @@ import {
 } from './gateway-types.js';
 import type { DeploymentLoad } from './deployment-load.js';
 import type { PoolBalancer } from './pool-order.js';
-import {
-  effectiveMode,
-  keyAllowsDeployment,
-  noEligibleFor,
-  resolveZone,
-} from './request-target.js';
+import { noEligibleFor } from './no-eligible-error.js';
+import { effectiveMode, keyAllowsDeployment, resolveZone } from './request-target.js';
 import { resolveSessionAffinity } from './session-affinity.js';
 
 /** What planning needs: the gateway's deps, its pool balancer and its learned output sizes. */
