@@ -20,7 +20,7 @@ import type { ChatOutcome } from '../../gateway/gateway-types.js';
 import type { SharedState } from '../../store/shared-state.js';
 import type { ResponseStore, StoredResponse } from '../../store/response-store.js';
 import type { Json } from './responses-convert.js';
-import type { ResponsesEvent } from './responses-reply.js';
+import type { ResponsesEvent } from './responses-stream.js';
 import {
   TERMINAL_EVENTS,
   asEvent,

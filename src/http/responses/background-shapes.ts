@@ -3,7 +3,8 @@
 // SSE event with its `type` and `sequence_number`.
 import type { StoredResponse } from '../../store/response-store.js';
 import type { Json } from './responses-convert.js';
-import { baseResponse, type ResponsesEvent } from './responses-reply.js';
+import { baseResponse } from './responses-reply.js';
+import { type ResponsesEvent } from './responses-stream.js';
 import { withStatus, type PreparedResponse } from './responses-run.js';
 
 /** The events that end a response's stream. */

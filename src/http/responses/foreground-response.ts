@@ -11,7 +11,7 @@ import type { ChatGateway } from '../../gateway/chat-gateway.js';
 import type { ResponseStore, StoredResponse } from '../../store/response-store.js';
 import type { GatewayCaller } from '../routes/chat-routes.js';
 import type { Json } from './responses-convert.js';
-import type { ResponsesEvent } from './responses-reply.js';
+import type { ResponsesEvent } from './responses-stream.js';
 import {
   jsonResponse,
   storedResponse,

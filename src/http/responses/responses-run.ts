@@ -32,12 +32,8 @@ import {
 import { resolveItemReferences } from './item-references.js';
 import { isOurReasoningItem } from './responses-reasoning.js';
 import { callName } from './responses-tools.js';
-import {
-  chatChunksToResponseEvents,
-  chatToResponse,
-  type ResponseContext,
-  type ResponsesEvent,
-} from './responses-reply.js';
+import { chatToResponse, type ResponseContext } from './responses-reply.js';
+import { chatChunksToResponseEvents, type ResponsesEvent } from './responses-stream.js';
 
 /** The statuses of a background response that has not ended (OpenAI's `queued`, `in_progress`). */
 export const RUNNING_STATUSES: readonly unknown[] = ['queued', 'in_progress'];

@@ -25,7 +25,8 @@ import {
   type ResponseCaller,
 } from './foreground-response.js';
 import type { Json } from './responses-convert.js';
-import { baseResponse, type ResponsesEvent } from './responses-reply.js';
+import { baseResponse } from './responses-reply.js';
+import { type ResponsesEvent } from './responses-stream.js';
 import { prepareResponse, storedResponse, type PreparedResponse } from './responses-run.js';
 import { sendWebSocketEvents, sendWebSocketText } from './websocket-sender.js';
 

@@ -4,7 +4,7 @@
 import type { WebSocket } from 'ws';
 import type { GatewayError } from '../../core/errors.js';
 import { asGatewayError } from '../sse-writer.js';
-import type { ResponsesEvent } from './responses-reply.js';
+import type { ResponsesEvent } from './responses-stream.js';
 
 /** Bytes buffered on the socket beyond which the next event waits for them to be written. */
 const HIGH_WATER_BYTES = 1 << 20;

@@ -1,0 +1,319 @@
+// Chat Completions → Responses API, the stream (CONTRACTS.md §3.3): chat chunks become Responses
+// stream events, each with its `type` and a running `sequence_number`, output items opened and
+// closed as the chunks' text, reasoning and tool calls arrive. The whole reply is
+// responses-reply.ts.
+import { newId } from '../../core/ids.js';
+import { ReasoningAccumulator, reasoningDetailsOf } from '../../core/reasoning-details.js';
+import type {
+  ChatChunk,
+  ChatMessage,
+  ChatResponse,
+  ReasoningDetail,
+} from '../../core/wire-types.js';
+import type { Json } from './responses-convert.js';
+import { reasoningItem } from './responses-reasoning.js';
+import { callName } from './responses-tools.js';
+import { localCallItem, localToolOf, type LocalToolKind } from './local-tools.js';
+import { baseResponse, mapUsage, type ResponseContext } from './responses-reply.js';
+
+export interface ResponsesEvent {
+  event: string;
+  data: string;
+}
+
+/**
+ * Chat chunks → Responses stream events (CONTRACTS.md §3.3), each with `type` and a running
+ * `sequence_number`. `onDone` receives the final response and the answer for the store, and is
+ * awaited before the terminal event.
+ */
+export async function* chatChunksToResponseEvents(
+  chunks: AsyncIterable<ChatChunk>,
+  ctx: ResponseContext,
+  fallbackModel: string,
+  onDone: (response: Json, answer: ChatMessage) => Promise<void>,
+): AsyncGenerator<ResponsesEvent> {
+  let seq = 0;
+  const ev = (type: string, payload: Json): ResponsesEvent => ({
+    event: type,
+    data: JSON.stringify({ type, sequence_number: seq++, ...payload }),
+  });
+  let model = fallbackModel;
+  let started = false;
+  const output: Json[] = ctx.compaction ? [ctx.compaction] : [];
+  /** A compaction item's events (it was made before the turn; OpenAI streams it first). */
+  const compactionEvents = function* () {
+    const item = ctx.compaction;
+    if (!item) return;
+    yield ev('response.output_item.added', { output_index: 0, item });
+    yield ev('response.compaction.compacting', { item_id: item.id, output_index: 0 });
+    yield ev('response.output_item.done', { output_index: 0, item });
+  };
+  let text: { item: Json; index: number; value: string; logprobs: unknown[] } | undefined;
+  /** Tool calls by chunk index: `args` are a function's arguments, or a custom tool's input. */
+  const calls = new Map<
+    number,
+    {
+      item: Json;
+      index: number;
+      args: string;
+      chatName: string;
+      custom: boolean;
+      /** A tool the client runs: its item is announced whole once its arguments are in. */
+      local?: LocalToolKind;
+    }
+  >();
+  // Claude's thinking: the block being streamed (a reasoning item), and the blocks done.
+  let block:
+    | { key: number; item: Json; index: number; pieces: ReasoningAccumulator; summary: string }
+    | undefined;
+  const thinking: ReasoningDetail[] = [];
+  const summaryEvent = (type: string, payload: Json) =>
+    ev(type, { item_id: block!.item.id, output_index: block!.index, summary_index: 0, ...payload });
+  /** Ends the reasoning item being streamed: its summary's end events and the item, whole. */
+  const closeBlock = function* () {
+    if (!block) return;
+    const detail = block.pieces.details()[0]!;
+    if (block.summary) {
+      const part = { type: 'summary_text', text: block.summary };
+      yield summaryEvent('response.reasoning_summary_text.done', { text: block.summary });
+      yield summaryEvent('response.reasoning_summary_part.done', { part });
+    }
+    Object.assign(block.item, reasoningItem(detail, String(block.item.id)));
+    yield ev('response.output_item.done', { output_index: block.index, item: block.item });
+    thinking.push(detail);
+    block = undefined;
+  };
+  let usage: Json | null = null;
+  let finish: string | null = null;
+  for await (const chunk of chunks) {
+    if (chunk.model) model = chunk.model;
+    if (!started) {
+      started = true;
+      const r = baseResponse(ctx, model, 'in_progress');
+      yield ev('response.created', { response: r });
+      yield ev('response.in_progress', { response: r });
+      yield* compactionEvents();
+    }
+    if (chunk.usage) usage = mapUsage(chunk.usage as ChatResponse['usage']);
+    for (const c of chunk.choices) {
+      if (c.finish_reason) finish = c.finish_reason;
+      const delta = c.delta ?? {};
+      for (const d of reasoningDetailsOf(delta) ?? []) {
+        const key = d.index ?? 0;
+        if (block && block.key !== key) yield* closeBlock();
+        if (!block) {
+          const item = { type: 'reasoning', id: newId('rs_'), summary: [] };
+          block = {
+            key,
+            item,
+            index: output.length,
+            pieces: new ReasoningAccumulator(),
+            summary: '',
+          };
+          output.push(item);
+          yield ev('response.output_item.added', { output_index: block.index, item: { ...item } });
+        }
+        block.pieces.add([d]);
+        if (typeof d.thinking === 'string' && d.thinking) {
+          if (!block.summary)
+            yield summaryEvent('response.reasoning_summary_part.added', {
+              part: { type: 'summary_text', text: '' },
+            });
+          block.summary += d.thinking;
+          yield summaryEvent('response.reasoning_summary_text.delta', { delta: d.thinking });
+        }
+      }
+      if ((typeof delta.content === 'string' && delta.content) || delta.tool_calls?.length)
+        yield* closeBlock();
+      if (typeof delta.content === 'string' && delta.content.length > 0) {
+        if (!text) {
+          text = {
+            item: {
+              type: 'message',
+              id: newId('msg_'),
+              status: 'in_progress',
+              role: 'assistant',
+              content: [],
+            },
+            index: output.length,
+            value: '',
+            logprobs: [],
+          };
+          output.push(text.item);
+          yield ev('response.output_item.added', { output_index: text.index, item: text.item });
+          yield ev('response.content_part.added', {
+            item_id: text.item.id,
+            output_index: text.index,
+            content_index: 0,
+            part: { type: 'output_text', text: '', annotations: [] },
+          });
+        }
+        text.value += delta.content;
+        const logprobs = c.logprobs?.content ?? [];
+        text.logprobs.push(...logprobs);
+        yield ev('response.output_text.delta', {
+          item_id: text.item.id,
+          output_index: text.index,
+          content_index: 0,
+          delta: delta.content,
+          logprobs,
+        });
+      }
+      for (const tc of delta.tool_calls ?? []) {
+        let call = calls.get(tc.index);
+        // A custom tool's call streams `custom: {name, input}` (src/gateway/custom-tool-bridge.ts).
+        const custom = (tc as { custom?: { name?: string; input?: string } }).custom;
+        if (!call) {
+          const isCustom = custom !== undefined || (tc as { type?: string }).type === 'custom';
+          const chatName = (isCustom ? custom?.name : tc.function?.name) ?? '';
+          const local = isCustom ? undefined : localToolOf(ctx.request, chatName);
+          call = {
+            item: isCustom
+              ? {
+                  type: 'custom_tool_call',
+                  id: newId('ctc_'),
+                  call_id: tc.id ?? '',
+                  ...callName(ctx.request, chatName),
+                  input: '',
+                  status: 'in_progress',
+                }
+              : {
+                  type: 'function_call',
+                  id: newId('fc_'),
+                  call_id: tc.id ?? '',
+                  ...callName(ctx.request, chatName),
+                  arguments: '',
+                  status: 'in_progress',
+                },
+            index: output.length,
+            args: '',
+            chatName,
+            custom: isCustom,
+            ...(local ? { local } : {}),
+          };
+          calls.set(tc.index, call);
+          output.push(call.item);
+          if (!call.local)
+            yield ev('response.output_item.added', {
+              output_index: call.index,
+              item: { ...call.item },
+            });
+        }
+        const piece = (call.custom ? custom?.input : tc.function?.arguments) ?? '';
+        if (piece && call.local) call.args += piece;
+        else if (piece) {
+          call.args += piece;
+          yield ev(
+            call.custom
+              ? 'response.custom_tool_call_input.delta'
+              : 'response.function_call_arguments.delta',
+            {
+              item_id: call.item.id,
+              output_index: call.index,
+              delta: piece,
+            },
+          );
+        }
+      }
+    }
+  }
+  if (!started) {
+    yield ev('response.created', { response: baseResponse(ctx, model, 'in_progress') });
+    yield* compactionEvents();
+  }
+  yield* closeBlock();
+  if (text) {
+    const part = {
+      type: 'output_text',
+      text: text.value,
+      annotations: [],
+      logprobs: text.logprobs,
+    };
+    yield ev('response.output_text.done', {
+      item_id: text.item.id,
+      output_index: text.index,
+      content_index: 0,
+      text: text.value,
+      logprobs: text.logprobs,
+    });
+    yield ev('response.content_part.done', {
+      item_id: text.item.id,
+      output_index: text.index,
+      content_index: 0,
+      part,
+    });
+    Object.assign(text.item, { status: 'completed', content: [part] });
+    yield ev('response.output_item.done', { output_index: text.index, item: text.item });
+  }
+  for (const call of calls.values()) {
+    const local = call.local && localCallItem(call.local, String(call.item.call_id), call.args);
+    if (local) {
+      // Its item replaces the function call's, in place: announced, then done.
+      for (const key of Object.keys(call.item)) delete call.item[key];
+      Object.assign(call.item, local);
+      yield ev('response.output_item.added', {
+        output_index: call.index,
+        item: { ...local, status: 'in_progress' },
+      });
+      yield ev('response.output_item.done', { output_index: call.index, item: call.item });
+      continue;
+    }
+    if (call.local)
+      // Arguments that make no shell or apply_patch call: a function call, announced late.
+      yield ev('response.output_item.added', {
+        output_index: call.index,
+        item: { ...call.item },
+      });
+    if (call.custom) {
+      yield ev('response.custom_tool_call_input.done', {
+        item_id: call.item.id,
+        output_index: call.index,
+        input: call.args,
+      });
+      Object.assign(call.item, { input: call.args, status: 'completed' });
+    } else {
+      yield ev('response.function_call_arguments.done', {
+        item_id: call.item.id,
+        output_index: call.index,
+        name: call.item.name,
+        arguments: call.args,
+      });
+      Object.assign(call.item, { arguments: call.args, status: 'completed' });
+    }
+    yield ev('response.output_item.done', { output_index: call.index, item: call.item });
+  }
+  const incomplete = finish === 'length' || finish === 'content_filter';
+  const response = {
+    ...baseResponse(ctx, model, incomplete ? 'incomplete' : 'completed'),
+    incomplete_details: incomplete
+      ? { reason: finish === 'length' ? 'max_output_tokens' : 'content_filter' }
+      : null,
+    output,
+    usage,
+  };
+  const answer = {
+    role: 'assistant',
+    content: text?.value ?? null,
+    ...(calls.size
+      ? {
+          // Named as in chat (a namespace member's flat name), as the request's tools are.
+          tool_calls: [...calls.values()].map((c) =>
+            c.custom
+              ? {
+                  id: String(c.item.call_id),
+                  type: 'custom',
+                  custom: { name: c.chatName, input: c.args },
+                }
+              : {
+                  id: String(c.item.call_id),
+                  type: 'function',
+                  function: { name: c.chatName, arguments: c.args },
+                },
+          ),
+        }
+      : {}),
+    ...(thinking.length ? { reasoning_details: thinking } : {}),
+  } as ChatMessage;
+  await onDone(response, answer); // stored before the client hears it is complete
+  yield ev(incomplete ? 'response.incomplete' : 'response.completed', { response });
+}
