@@ -22,8 +22,8 @@ import {
 } from './simulated-media.js';
 import type { ChatChunk, ChatRequest, ChatResponse } from '../../core/wire-types.js';
 import type { ProviderAdapter, UpstreamRequest } from '../types.js';
-import { prng } from '../../core/prng.js';
 import { buildAnswer, type SimAnswer } from './simulated-answer.js';
+import { simulatedLogprobs } from './simulated-logprobs.js';
 import { createSimulatedBatchApi } from './simulated-batch.js';
 import { openSimulatedRealtime } from './simulated-realtime.js';
 
@@ -55,48 +55,6 @@ const DEFAULT_SIMULATION: SimulationConfig = {
   toolCalls: true,
   failure: { kind: 'none', rate: 1, delayMs: 30_000, retryAfterSeconds: 1 },
 };
-
-interface SimLogprob {
-  token: string;
-  logprob: number;
-  bytes: number[];
-  top_logprobs: { token: string; logprob: number; bytes: number[] }[];
-}
-
-/**
- * Log-probabilities in OpenAI's shape for an answer's pieces (each ≈ a token), when the request
- * asks for them (`logprobs: true`, `top_logprobs` alternatives each); deterministic for a seed. The
- * alternatives are other pieces of the same answer, less likely than the chosen one.
- */
-function simulatedLogprobs(pieces: string[], seed: number, body: ChatRequest): SimLogprob[] | null {
-  if (body.logprobs !== true) return null;
-  const top =
-    typeof body.top_logprobs === 'number' ? Math.max(0, Math.min(20, body.top_logprobs)) : 0;
-  // Separate streams, so a token's own log-probability does not depend on how many
-  // alternatives were asked for.
-  const rand = prng(seed ^ 0x10b9);
-  const randAlt = prng(seed ^ 0x2c4f);
-  const entry = (token: string, logprob: number) => ({
-    token,
-    logprob,
-    bytes: [...Buffer.from(token, 'utf8')],
-  });
-  return pieces.map((token, i) => {
-    const logprob = -Math.round(rand() * 1500) / 1000;
-    const alternatives = [];
-    let next = logprob;
-    for (let k = 1; k < top && k < pieces.length; k++) {
-      next -= 0.5 + Math.round(randAlt() * 1500) / 1000;
-      alternatives.push(
-        entry(pieces[(i + k * 7) % pieces.length]!, Math.round(next * 1000) / 1000),
-      );
-    }
-    return {
-      ...entry(token, logprob),
-      top_logprobs: top ? [entry(token, logprob), ...alternatives] : [],
-    };
-  });
-}
 
 /** FNV-1a over the request text and the model: the seed of everything simulated. */
 export function requestSeed(text: string, model: string): number {
