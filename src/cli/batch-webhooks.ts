@@ -9,6 +9,7 @@ export const WEBHOOKS_USAGE = `  model-router batches webhooks [--status pending
                                  [--limit <n>] [--json]     (default: all, newest 100)
   model-router batches webhooks --retry <delivery id>      (a given-up delivery, sent again)`;
 
+/** The options `batches webhooks` accepts (HELP in batches.ts describes each). */
 export const WEBHOOKS_OPTIONS = {
   url: { type: 'string' },
   'admin-key': { type: 'string' },

@@ -14,6 +14,7 @@ ${WEBHOOKS_USAGE}
 target:
   --url <http://host:port> [--admin-key <key>]   a running router (admin key also from $MODEL_ROUTER_ADMIN_KEY)`;
 
+/** The options `batches [list|cancel]` accepts; HELP describes each. */
 export const OPTIONS = {
   url: { type: 'string' },
   'admin-key': { type: 'string' },

@@ -25,6 +25,7 @@ target (one of):
   --url <http://host:port> [--admin-key <key>]   a running router (admin key also from $MODEL_ROUTER_ADMIN_KEY)
   --config <file>                                  edit a config file offline (the router reloads it)`;
 
+/** The options run() accepts; HELP describes each. */
 export const OPTIONS = {
   url: { type: 'string' },
   'admin-key': { type: 'string' },
