@@ -133,8 +133,10 @@ export function calibrateModel(
   const rows = weighed(featured);
   const given = weighed(opts.background ?? []);
   const z = opts.z ?? DEFAULT_TARGETS.confidenceZ ?? 0;
+  // The group's own heads: a model trained in two groups (gpt-4-1106-preview in arenabench and
+  // routellm) has a head in each, and the other's reads features weighed by another idf.
   const candidates = known.filter(
-    (h) => group.models.includes(h.name) && (anchor === undefined || h.name === anchor),
+    (h) => h.group === group.name && (anchor === undefined || h.name === anchor),
   );
   if (candidates.length === 0)
     throw new DataError(
@@ -155,7 +157,7 @@ export function calibrateModel(
   // Its strength (the reference is the strongest candidate): measured against the best single
   // model on the same prompts, by its scores where the set has them, else by its head's
   // prediction, as `modelStrengths` does for a model scored on part of a training file.
-  const bestHead = known.find((h) => h.name === group.bestSingle && group.models.includes(h.name));
+  const bestHead = known.find((h) => h.name === group.bestSingle && h.group === group.name);
   let strength = best.head.meanScore;
   if (bestHead && scored.length) {
     let diff = 0;

@@ -9,7 +9,8 @@ export const WEBHOOKS_USAGE = `  model-router batches webhooks [--status pending
                                  [--limit <n>] [--json]     (default: all, newest 100)
   model-router batches webhooks --retry <delivery id>      (a given-up delivery, sent again)`;
 
-const OPTIONS = {
+/** The options `batches webhooks` accepts (HELP in batches.ts describes each). */
+export const WEBHOOKS_OPTIONS = {
   url: { type: 'string' },
   'admin-key': { type: 'string' },
   status: { type: 'string' },
@@ -71,7 +72,7 @@ export function deliveryTable(deliveries: readonly Item[]): string {
 export async function runWebhooks(argv: string[], io: AdminCliIo = processIo): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: false }));
+    ({ values } = parseArgs({ args: argv, options: WEBHOOKS_OPTIONS, allowPositionals: false }));
   } catch (err) {
     io.err(`${(err as Error).message}\nusage:\n${WEBHOOKS_USAGE}\n`);
     return 2;

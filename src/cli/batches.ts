@@ -14,7 +14,8 @@ ${WEBHOOKS_USAGE}
 target:
   --url <http://host:port> [--admin-key <key>]   a running router (admin key also from $MODEL_ROUTER_ADMIN_KEY)`;
 
-const OPTIONS = {
+/** The options `batches [list|cancel]` accepts; HELP describes each. */
+export const OPTIONS = {
   url: { type: 'string' },
   'admin-key': { type: 'string' },
   status: { type: 'string' },
@@ -45,6 +46,38 @@ export function batchLine(b: Item): string {
     '\t',
   );
 }
+
+/** What `model-router batches --help` prints: its usage, every option, an example. */
+export const HELP = `usage:
+  model-router batches [list] [--status unfinished|finished|all] [--tenant <t>] [--json]
+  model-router batches cancel <id>
+  model-router batches webhooks [--status pending|delivered|failed|all] [--batch <id>] [--limit <n>] [--json]
+  model-router batches webhooks --retry <delivery id>
+target:
+  --url <http://host:port> [--admin-key <key>]   a running router's admin API
+
+Every tenant's batches (OpenAI's and Anthropic's) on a running router, to find and stop a runaway
+one; and the batch webhooks' outbox.
+
+options:
+  --url <url>            the running router (required)
+  --admin-key <key>      an admin key for it (default: $MODEL_ROUTER_ADMIN_KEY)
+  --status <s>           list: unfinished (default), finished or all;
+                         webhooks: pending, delivered, failed or all (default; --state is the same)
+  --tenant <t>           list: only this tenant's batches
+  --batch <id>           webhooks: only this batch's deliveries
+  --limit <n>            webhooks: at most this many, newest first (default 100)
+  --retry <id>           webhooks: send a given-up delivery again
+  --json                 the API's objects as JSON
+  -h, --help             this help
+
+cancel <id> lets the lines in flight finish and runs none of the rest.
+
+examples:
+  model-router batches --url http://127.0.0.1:8080 --status all
+  model-router batches cancel batch_abc123 --url http://127.0.0.1:8080
+  model-router batches webhooks --status failed --url http://127.0.0.1:8080
+`;
 
 export async function run(argv: string[], io: BatchesIo = processIo): Promise<number> {
   // Its own options (batch-webhooks.ts); named first, as `cancel` is.

@@ -24,20 +24,51 @@ import { serializeArtefact } from '../routing/artefact-json.js';
 import { ArtefactError } from '../routing/routing-model.js';
 import { DEFAULT_MODELS_DIR } from '../routing/router-factory.js';
 
+/** The options run() accepts; HELP describes each. */
+export const OPTIONS = {
+  model: { type: 'string' },
+  data: { type: 'string' },
+  prices: { type: 'string' },
+  out: { type: 'string' },
+  group: { type: 'string' },
+  anchor: { type: 'string' },
+  'confidence-z': { type: 'string' },
+  background: { type: 'string' },
+  seed: { type: 'string', default: '1' },
+} as const;
+
+/** What `model-router calibrate --help` prints: its usage, every option, an example. */
+export const HELP = `usage: model-router calibrate --model <artefact.json|version> --data <scored.jsonl> --prices <prices.json>
+                              --out <artefact.json> [--group <group>] [--anchor <model>]
+                              [--confidence-z Z] [--background <a.jsonl>[,…]] [--seed N]
+
+Adds the models a small scored set (~200 prompts in the shared line format) scores and the
+artefact does not know, without retraining the rest: each new model's head is fitted as a
+correction to a known model's head, and its level lowered by --confidence-z standard errors.
+
+options:
+  --model <artefact>      the artefact to extend: a file, or a version in models/ (latest, 2026-12-03b)
+  --data <file>           the scored prompts (rows scoring new models, and known ones to compare)
+  --prices <file>         the new models' prices (an unpriced one is left out, with a warning)
+  --out <file>            where to write the extended artefact
+  --group <group>         the data group the new models join. Default: the group of the artefact's
+                          models the file also scores (so the scores share one scale), else a new
+                          group named after the file
+  --anchor <model>        the known model whose head the new one corrects (default: the best fit)
+  --confidence-z <z>      standard errors its mean score is lowered by (default 1)
+  --background <files>    the group's training prompts: the new model then counts only on prompts
+                          like its scored ones
+  --seed <n>              the fitting seed (default 1)
+  -h, --help              this help
+
+example:
+  model-router calibrate --model latest --data scored.jsonl --prices prices.json --out models/2026-12-05.json
+`;
+
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: {
-      model: { type: 'string' },
-      data: { type: 'string' },
-      prices: { type: 'string' },
-      out: { type: 'string' },
-      group: { type: 'string' },
-      anchor: { type: 'string' },
-      'confidence-z': { type: 'string' },
-      background: { type: 'string' },
-      seed: { type: 'string', default: '1' },
-    },
+    options: OPTIONS,
   });
   if (!values.model || !values.data || !values.prices || !values.out) {
     process.stderr.write(

@@ -1,11 +1,31 @@
 // `model-router check-config <file>`: validate a config file; prints every problem with its path,
 // and what the routing artefact makes of each router's subset.
+import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile } from '../config/load-config.js';
 import { DEFAULT_MODELS_DIR, createRouterFactory, subsetNotes } from '../routing/router-factory.js';
 
+/** It takes no options but --help (main.ts): any other is an unknown one. */
+export const OPTIONS = {} as const;
+
+/** What `model-router check-config --help` prints: its usage, every option, an example. */
+export const HELP = `usage: model-router check-config <file>
+
+Validates a config file as the router would load it. Prints warnings, what the routing artefact
+makes of each router deployment's subset, and OK with the counts (exit 0); or every problem with
+its path in the file (exit 1).
+
+options:
+  -h, --help   this help
+
+example:
+  model-router check-config config/default.yaml
+`;
+
 export async function run(argv: string[]): Promise<number> {
-  const file = argv[0];
-  if (!file) {
+  // An option (a mistyped flag) is refused as unknown, not read as the file's name.
+  const { positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true });
+  const file = positionals[0];
+  if (!file || positionals.length > 1) {
     process.stderr.write('usage: model-router check-config <file>\n');
     return 2;
   }

@@ -32,28 +32,63 @@ function positiveInt(name: string, text: string): number {
   return n;
 }
 
+/** The options run() accepts; HELP describes each. */
+export const OPTIONS = {
+  endpoint: { type: 'string' },
+  'key-env': { type: 'string' },
+  prompts: { type: 'string' },
+  targets: { type: 'string' },
+  modes: { type: 'string' },
+  routers: { type: 'string' },
+  'api-version': { type: 'string' },
+  concurrency: { type: 'string', default: '4' },
+  limit: { type: 'string', default: '200' },
+  'timeout-ms': { type: 'string', default: '60000' },
+  'max-minutes': { type: 'string', default: '10' },
+  'max-tokens': { type: 'string' },
+  'no-stream': { type: 'boolean', default: false },
+  prices: { type: 'string' },
+  out: { type: 'string', default: 'compare-out' },
+} as const;
+
+/** What `model-router compare --help` prints: its usage, every option, an example. */
+export const HELP = `usage: model-router compare --endpoint <url> --prompts <file.jsonl|file.txt> --targets <a,b,…> [options]
+
+Sends each prompt to each target (a router deployment or a deployment) of a live endpoint, this
+router or any OpenAI-compatible one, and writes results.json, results.csv and report.html: cost,
+latency, time to first token and quality per target, and the routing distribution per mode.
+Bounded by --limit, --concurrency, --timeout-ms and --max-minutes.
+
+options:
+  --endpoint <url>         the endpoint's base URL (http or https)
+  --prompts <file>         .txt: a prompt a line; .jsonl: an object a line with prompt (or messages,
+                           or input) and optional id, reference, scores, source, category
+  --targets <a,b>          the models to call, comma-separated
+  --key-env <VAR>          the API key from this environment variable (sent as Bearer and api-key)
+  --modes <m,…>            also run each router target once per mode (x-router-mode): balanced,
+                           quality, cost
+  --routers <a,b>          targets to treat as routers when the endpoint does not say so
+  --api-version <v>        Azure OpenAI paths (/openai/deployments/{target}/…?api-version=v)
+  --concurrency <n>        requests in flight (default 4)
+  --limit <n>              at most this many prompts (default 200)
+  --timeout-ms <n>         per request (default 60000)
+  --max-minutes <n>        for the whole run (default 10)
+  --max-tokens <n>         max_tokens for every request
+  --no-stream              non-streaming requests (no time to first token)
+  --prices <file>          flat prices per model (default: what the endpoint's /v1/models says)
+  --out <dir>              where to write the results (default compare-out)
+  -h, --help               this help
+
+example:
+  model-router compare --endpoint http://127.0.0.1:8080 --prompts prompts.txt --targets model-router,big,small --modes balanced,cost
+`;
+
 export async function run(argv: string[]): Promise<number> {
   let values;
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: {
-        endpoint: { type: 'string' },
-        'key-env': { type: 'string' },
-        prompts: { type: 'string' },
-        targets: { type: 'string' },
-        modes: { type: 'string' },
-        routers: { type: 'string' },
-        'api-version': { type: 'string' },
-        concurrency: { type: 'string', default: '4' },
-        limit: { type: 'string', default: '200' },
-        'timeout-ms': { type: 'string', default: '60000' },
-        'max-minutes': { type: 'string', default: '10' },
-        'max-tokens': { type: 'string' },
-        'no-stream': { type: 'boolean', default: false },
-        prices: { type: 'string' },
-        out: { type: 'string', default: 'compare-out' },
-      },
+      options: OPTIONS,
     }));
   } catch (err) {
     return fail((err as Error).message);

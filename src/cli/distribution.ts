@@ -76,20 +76,45 @@ function fromCompare(file: string): RoutedItem[] {
   }));
 }
 
+/** The options run() accepts; HELP describes each. */
+export const OPTIONS = {
+  config: { type: 'string' },
+  since: { type: 'string', default: '7d' },
+  router: { type: 'string' },
+  compare: { type: 'string' },
+  by: { type: 'string', default: 'auto' },
+  out: { type: 'string' },
+  json: { type: 'boolean', default: false },
+} as const;
+
+/** What `model-router distribution --help` prints: its usage, every option, an example. */
+export const HELP = `usage: model-router distribution [--config <file>] [--since 7d] [--router <name>]
+                                 | --compare <compare-out/results.json>
+       [--by auto|source|category|length|kind|mode] [--out <report.html>] [--json]
+
+Which models the router chose for which kinds of prompts, as a table (and an HTML chart with
+--out): from the request log's routed requests, or from a compare run's results.
+
+options:
+  --config <file>      the config whose request log to read (default: config/default.yaml)
+  --since <duration>   how far back to read the log (default 7d)
+  --router <name>      only this router deployment's requests
+  --compare <file>     read a compare run's results.json instead of the request log
+  --by <what>          rows by auto (default), source, category, length, kind or mode
+  --out <file.html>    also write an HTML report with a chart
+  --json               the table as JSON
+  -h, --help           this help
+
+example:
+  model-router distribution --since 7d --by length --out distribution.html
+`;
+
 export async function run(argv: string[]): Promise<number> {
   let values;
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: {
-        config: { type: 'string' },
-        since: { type: 'string', default: '7d' },
-        router: { type: 'string' },
-        compare: { type: 'string' },
-        by: { type: 'string', default: 'auto' },
-        out: { type: 'string' },
-        json: { type: 'boolean', default: false },
-      },
+      options: OPTIONS,
     }));
   } catch (err) {
     return fail((err as Error).message);

@@ -153,30 +153,70 @@ function parseOptimizer(v: string | undefined): 'adagrad' | 'lbfgs' | undefined 
   throw new DataError('--optimizer must be lbfgs or adagrad');
 }
 
+/** The options run() accepts; HELP describes each. */
+export const OPTIONS = {
+  train: { type: 'string' },
+  test: { type: 'string' },
+  prices: { type: 'string' },
+  model: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  out: { type: 'string' },
+  seed: { type: 'string', default: '1' },
+  split: { type: 'string', default: '0.2' },
+  'balanced-band': { type: 'string' },
+  'cost-band': { type: 'string' },
+  epochs: { type: 'string' },
+  family: { type: 'string', default: 'logistic' },
+  lr: { type: 'string' },
+  l2: { type: 'string' },
+  optimizer: { type: 'string' },
+  c: { type: 'string' },
+  'confidence-z': { type: 'string' },
+  'work-budget': { type: 'string' },
+  salts: { type: 'string' },
+} as const;
+
+/** What `model-router eval --help` prints: its usage, every option, an example. */
+export const HELP = `usage: model-router eval --train <files> --test <files> --prices <prices.json> [options]
+       model-router eval --model <artefact.json|version> --test <files> [--json] [--out <dir>]
+
+Trains on --train (or loads --model) and evaluates the routing on --test: each mode's quality and
+cost against the best single model, APGR and CPT(50%), overall and by source. A --test file that is
+also a --train file holds out a share of its prompts (--split) by a salted prompt hash; prompts in
+both are never trained on.
+
+options:
+  --train <files>          training files, comma-separated
+  --test <files>           test files, comma-separated
+  --prices <file>          model prices (needed with --train)
+  --model <artefact>       evaluate a saved artefact (a file, or a version in models/: latest,
+                           2026-12-03b) instead of training one
+  --json                   the report as JSON
+  --out <dir>              also write report.html and the per-prompt outcomes there
+  --seed <n>               the training seed (default 1)
+  --split <share>          the share of a shared file held out for the test (default 0.2)
+  --salts <a,b,c>          repeat the whole train-and-evaluate once per salt; mean, min and max
+  --family <name>          the predictor: logistic (default), knn, blend, mlp, mlp-blend
+  --confidence-z <z>       standard errors a band's quality must clear its target by (default 1)
+  --work-budget <M>        millions of fitting work the plan stays within (default 180)
+  --balanced-band <x>      evaluate Balanced with this band instead of the calibrated one
+  --cost-band <x>          evaluate Cost with this band instead of the calibrated one
+  --optimizer <name>       lbfgs (default) or adagrad
+  --c <x>                  L-BFGS inverse regularisation strength (default 0.3)
+  --epochs <n>             AdaGrad epochs
+  --lr <x>                 AdaGrad learning rate (default 0.1)
+  --l2 <x>                 AdaGrad L2 penalty (default 1e-5)
+  -h, --help               this help
+
+examples:
+  model-router eval --train data/llmrouter.jsonl --test data/llmrouter.jsonl --prices data/models.json --salts a,b,c
+  model-router eval --model latest --test held-out.jsonl --json
+`;
+
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: {
-      train: { type: 'string' },
-      test: { type: 'string' },
-      prices: { type: 'string' },
-      model: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      out: { type: 'string' },
-      seed: { type: 'string', default: '1' },
-      split: { type: 'string', default: '0.2' },
-      'balanced-band': { type: 'string' },
-      'cost-band': { type: 'string' },
-      epochs: { type: 'string' },
-      family: { type: 'string', default: 'logistic' },
-      lr: { type: 'string' },
-      l2: { type: 'string' },
-      optimizer: { type: 'string' },
-      c: { type: 'string' },
-      'confidence-z': { type: 'string' },
-      'work-budget': { type: 'string' },
-      salts: { type: 'string' },
-    },
+    options: OPTIONS,
   });
   const testFiles = fileList(values.test);
   const trainFiles = fileList(values.train);

@@ -95,20 +95,47 @@ export function scoredRows(
   return { rows, withoutPrompt };
 }
 
+/** The options run() accepts; HELP describes each. */
+export const OPTIONS = {
+  since: { type: 'string', default: '30d' },
+  until: { type: 'string' },
+  router: { type: 'string' },
+  tag: { type: 'string' },
+  tenant: { type: 'string' },
+  model: { type: 'string', default: 'latest' },
+  config: { type: 'string' },
+  out: { type: 'string' },
+} as const;
+
+/** What `model-router feedback --help` prints: its usage, every option, an example. */
+export const HELP = `usage: model-router feedback export [--since 30d] [--until <t>] [--router <name>] [--tag <tag>]
+                                    [--tenant <t>] [--model <artefact|version>] [--config <file>]
+                                    --out <scored.jsonl>
+
+Writes the rated requests of the request log as routing data in the shared line format (a row per
+rated request: its prompt and, under the artefact's name of the model that served it, its score),
+for calibrate. Needs requestLog.storeText (the prompts).
+
+options:
+  --since <t>          the window's start: a duration back from now or a date (default 30d)
+  --until <t>          its end (default: now)
+  --router <name>      only this router deployment's requests
+  --tag <tag>          only requests with this tag
+  --tenant <t>         only this tenant's requests
+  --model <artefact>   the artefact whose model names to use (default latest)
+  --config <file>      the config whose request log to read (default: config/default.yaml)
+  --out <file>         where to write the rows
+  -h, --help           this help
+
+example:
+  model-router feedback export --since 30d --router model-router --out scored.jsonl
+`;
+
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: {
-      since: { type: 'string', default: '30d' },
-      until: { type: 'string' },
-      router: { type: 'string' },
-      tag: { type: 'string' },
-      tenant: { type: 'string' },
-      model: { type: 'string', default: 'latest' },
-      config: { type: 'string' },
-      out: { type: 'string' },
-    },
+    options: OPTIONS,
   });
   if (positionals[0] !== 'export' || positionals.length > 1 || !values.out) {
     process.stderr.write(USAGE);

@@ -25,7 +25,8 @@ target (one of):
   --url <http://host:port> [--admin-key <key>]   a running router (admin key also from $MODEL_ROUTER_ADMIN_KEY)
   --config <file>                                  edit a config file offline (the router reloads it)`;
 
-const OPTIONS = {
+/** The options run() accepts; HELP describes each. */
+export const OPTIONS = {
   url: { type: 'string' },
   'admin-key': { type: 'string' },
   config: { type: 'string' },
@@ -50,6 +51,47 @@ type Values = ReturnType<
 >['values'];
 
 export type KeysIo = AdminCliIo;
+
+/** What `model-router keys --help` prints: its usage, every option, an example. */
+export const HELP = `usage:
+  model-router keys issue  --tenant <t> [--id <id>] [--scopes a,b] [--admin] [--expires <ISO time>]
+                           [--rpm N] [--tpm N] [--daily-usd N] [--monthly-usd N]
+                           [--max-mode cost|balanced|quality] [--no-cache] [--allow-ip <address or CIDR>]...
+  model-router keys rotate <id> [--grace 1h]
+  model-router keys revoke <id>
+  model-router keys list   [--json]
+target (one of):
+  --url <http://host:port> [--admin-key <key>]   a running router's admin API
+  --config <file>                                  edit a config file's auth.keys offline (the router
+                                                   reloads it; comments are kept)
+
+Manages API keys. Only hashes are stored; issue and rotate print the plain key once.
+
+options:
+  --url <url>              the running router to manage (its admin API)
+  --admin-key <key>        an admin key for it (default: $MODEL_ROUTER_ADMIN_KEY)
+  --config <file>          the config file to edit instead
+  --tenant <t>             issue: the tenant the key belongs to (required)
+  --id <id>                issue: the key's id, not secret (default: a generated key_…)
+  --scopes <a,b>           issue: the router deployments and deployments it may call (default: all)
+  --admin                  issue: an admin key (may use the admin API and the dashboard)
+  --expires <time>         issue: when it stops working (ISO 8601)
+  --rpm <n>, --tpm <n>     issue: its own requests and tokens per minute
+  --daily-usd <n>          issue: its daily spend budget
+  --monthly-usd <n>        issue: its monthly spend budget
+  --max-mode <mode>        issue: the costliest mode it may ask for with x-router-mode
+  --no-cache               issue: never answered from, nor kept in, the answer cache
+  --allow-ip <ip|CIDR>     issue: only from these client addresses (repeat for several)
+  --grace <duration>       rotate: how long the old secret still works (default 24h, at most 30d,
+                           0 refuses it at once)
+  --json                   list: the keys as JSON
+  -h, --help               this help
+
+examples:
+  model-router keys issue --id team-a --tenant team-a --scopes model-router --url http://127.0.0.1:8080
+  model-router keys rotate team-a --grace 1h --url http://127.0.0.1:8080
+  model-router keys list --config config/prod.yaml
+`;
 
 export async function run(argv: string[], io: KeysIo = processIo): Promise<number> {
   let parsed;

@@ -1,9 +1,13 @@
 // `./bin/model-router <command>`: one file per command under src/cli/, loaded on demand so a
-// command's dependencies cost nothing for the others. Each command module exports `run(argv)`.
+// command's dependencies cost nothing for the others. Each command module exports `run(argv)` and
+// `HELP`, which `<command> --help` (or `-h`, or `help <command>`) prints, exiting 0.
 import { fileURLToPath } from 'node:url';
 
 const COMMANDS: Record<string, { file: string; summary: string }> = {
-  serve: { file: './serve.js', summary: 'serve [--config <file>] [--port <n>]   start the router' },
+  serve: {
+    file: './serve.js',
+    summary: 'serve [--config <file>] [--port <n>] [--host <h>]   start the router',
+  },
   'check-config': {
     file: './check-config.js',
     summary: 'check-config <file>                  validate a config file',
@@ -46,7 +50,7 @@ const COMMANDS: Record<string, { file: string; summary: string }> = {
     summary:
       'feedback export --since 30d [--router r] [--tag t] --out <scored.jsonl>   rated prompts as routing data',
   },
-  keys: { file: './keys.js', summary: 'keys issue|revoke|list ...             manage API keys' },
+  keys: { file: './keys.js', summary: 'keys issue|rotate|revoke|list ...      manage API keys' },
   batches: {
     file: './batches.js',
     summary:
@@ -56,15 +60,28 @@ const COMMANDS: Record<string, { file: string; summary: string }> = {
 
 function usage(): string {
   return [
-    'usage: model-router <command> [options]',
+    'usage: model-router <command> [options]   (model-router <command> --help: its options)',
     '',
     'commands:',
     ...Object.values(COMMANDS).map((c) => `  ${c.summary}`),
   ].join('\n');
 }
 
+interface CommandModule {
+  run(argv: string[]): Promise<number>;
+  HELP: string;
+}
+
+/** `--help` or `-h` among the options (before a `--`, after which everything is an operand). */
+export function asksForHelp(args: readonly string[]): boolean {
+  const end = args.indexOf('--');
+  return (end === -1 ? args : args.slice(0, end)).some((a) => a === '--help' || a === '-h');
+}
+
 export async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
+  let [command, ...rest] = argv;
+  // `help <command>` is `<command> --help`.
+  if (command === 'help' && rest[0] && COMMANDS[rest[0]]) [command, rest] = [rest[0], ['--help']];
   if (!command || command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(usage() + '\n');
     return command ? 0 : 2;
@@ -74,14 +91,18 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`model-router: unknown command "${command}"\n\n${usage()}\n`);
     return 2;
   }
-  const mod = (await import(entry.file)) as { run(argv: string[]): Promise<number> };
+  const mod = (await import(entry.file)) as CommandModule;
+  if (asksForHelp(rest)) {
+    process.stdout.write(mod.HELP);
+    return 0;
+  }
   try {
     return await mod.run(rest);
   } catch (err) {
     // An unknown, ambiguous or valueless option: say which, and how the command is called.
     if (String((err as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(
-        `model-router ${command}: ${(err as Error).message}\n  ${entry.summary}\n`,
+        `model-router ${command}: ${(err as Error).message}\n  ${entry.summary}\n  (model-router ${command} --help lists every option)\n`,
       );
       return 2;
     }

@@ -16,21 +16,50 @@ const usd = (v: number) => `$${v.toFixed(v < 1 ? 6 : 2)}`;
 const score = (v: number | null | undefined) =>
   v === null || v === undefined ? '–' : v.toFixed(3);
 
+/** The options run() accepts; HELP describes each. */
+export const OPTIONS = {
+  since: { type: 'string', default: '7d' },
+  until: { type: 'string' },
+  by: { type: 'string', default: 'model' },
+  tenant: { type: 'string' },
+  key: { type: 'string' },
+  user: { type: 'string' },
+  tag: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  csv: { type: 'boolean', default: false },
+  config: { type: 'string' },
+} as const;
+
+/** What `model-router report --help` prints: its usage, every option, an example. */
+export const HELP = `usage: model-router report [--since 7d] [--until <t>] [--by model|deployment|endpoint|key|router|tenant|user|tag]
+                           [--tenant <t>] [--key <id>] [--user <u>] [--tag <tag>] [--json | --csv]
+                           [--config <file>]
+
+Spend, savings against the top-model baseline, routing distribution, latency, errors and feedback
+per group, from the request log the config names (the numbers GET /admin/v1/usage and the
+dashboard show).
+
+options:
+  --since <t>        the window's start: a duration back from now (7d, 12h) or a date (default 7d)
+  --until <t>        its end, the same way (default: now)
+  --by <group>       model (default), deployment, endpoint, key, router, tenant, user or tag
+  --tenant <t>       only this tenant's requests
+  --key <id>         only this API key's requests
+  --user <u>         only this end user's requests
+  --tag <tag>        only requests with this tag
+  --json             the summary as JSON (as GET /admin/v1/usage)
+  --csv              a CSV row per group and a total
+  --config <file>    the config whose request log to read (default: config/default.yaml)
+  -h, --help         this help
+
+example:
+  model-router report --since 30d --by tenant --config config/prod.yaml
+`;
+
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: {
-      since: { type: 'string', default: '7d' },
-      until: { type: 'string' },
-      by: { type: 'string', default: 'model' },
-      tenant: { type: 'string' },
-      key: { type: 'string' },
-      user: { type: 'string' },
-      tag: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      csv: { type: 'boolean', default: false },
-      config: { type: 'string' },
-    },
+    options: OPTIONS,
   });
   const by = values.by as SummaryBy;
   if (!SUMMARY_BYS.includes(by)) {

@@ -3,10 +3,33 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/load-config.js';
 import { serve } from '../main.js';
 
+/** The options run() accepts; HELP describes each. */
+export const OPTIONS = {
+  config: { type: 'string' },
+  port: { type: 'string' },
+  host: { type: 'string' },
+} as const;
+
+/** What `model-router serve --help` prints: its usage, every option, an example. */
+export const HELP = `usage: model-router serve [--config <file>] [--port <n>] [--host <address>]
+
+Starts the router: the OpenAI, Azure OpenAI and Anthropic APIs, the admin API and the dashboard on
+one port. Runs until SIGTERM or SIGINT, then drains the requests in flight and flushes the logs.
+
+options:
+  --config <file>     the YAML config (default: config/default.yaml, a simulated fleet)
+  --port <n>          the port, 0 to 65535 (default: $PORT, else the config's server.port)
+  --host <address>    the address to bind (default: $HOST, else the config's server.host)
+  -h, --help          this help
+
+example:
+  model-router serve --config config/default.yaml --port 8080
+`;
+
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { config: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' } },
+    options: OPTIONS,
     strict: true,
   });
   const port = values.port === undefined ? undefined : Number(values.port);

@@ -31,18 +31,43 @@ export function replayRequest(router: string, promptText: string): ChatRequest {
   return { model: router, messages: [{ role: 'user', content: promptText }] } as ChatRequest;
 }
 
+/** The options run() accepts; HELP describes each. */
+export const OPTIONS = {
+  since: { type: 'string', default: '7d' },
+  mode: { type: 'string', default: 'balanced' },
+  subset: { type: 'string' },
+  router: { type: 'string' },
+  version: { type: 'string' },
+  config: { type: 'string' },
+  json: { type: 'boolean', default: false },
+} as const;
+
+/** What `model-router simulate --help` prints: its usage, every option, an example. */
+export const HELP = `usage: model-router simulate [--since 7d] [--mode cost|balanced|quality] [--subset a,b]
+                             [--router <name>] [--version <artefact>] [--json] [--config <file>]
+
+Replays logged requests whose prompt text was kept (requestLog.storeText) through the routing model
+in another mode, subset or artefact version, and compares predicted cost, predicted quality and the
+distribution with what happened.
+
+options:
+  --since <duration>    how far back to read the request log (default 7d)
+  --mode <mode>         the routing mode to replay in: cost, balanced (default) or quality
+  --subset <a,b>        replay with this model subset instead of each router's own
+  --router <name>       only this router deployment's requests
+  --version <v>         replay with this artefact version (in models/) instead of each router's
+  --json                the comparison as JSON
+  --config <file>       the config whose request log and routers to read (default: config/default.yaml)
+  -h, --help            this help
+
+example:
+  model-router simulate --since 7d --mode cost --config config/prod.yaml
+`;
+
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: {
-      since: { type: 'string', default: '7d' },
-      mode: { type: 'string', default: 'balanced' },
-      subset: { type: 'string' },
-      router: { type: 'string' },
-      version: { type: 'string' },
-      config: { type: 'string' },
-      json: { type: 'boolean', default: false },
-    },
+    options: OPTIONS,
   });
   const mode = values.mode as RoutingMode;
   if (!['cost', 'balanced', 'quality'].includes(mode)) {

@@ -42,19 +42,45 @@ export function splitList(v: string | undefined): string[] {
     .filter(Boolean);
 }
 
+/** The options run() accepts; HELP describes each. */
+export const OPTIONS = {
+  data: { type: 'string' },
+  prices: { type: 'string' },
+  out: { type: 'string' },
+  seed: { type: 'string', default: '1' },
+  version: { type: 'string' },
+  epochs: { type: 'string' },
+  'confidence-z': { type: 'string' },
+  'work-budget': { type: 'string' },
+} as const;
+
+/** What `model-router train --help` prints: its usage, every option, an example. */
+export const HELP = `usage: model-router train --data <a.jsonl>[,<b.jsonl>…] --prices <prices.json> --out <artefact.json>
+                          [--seed N] [--version V] [--epochs N] [--confidence-z Z] [--work-budget M]
+
+Trains a routing artefact on files in the shared JSONL line format (a prompt a line, with each
+model's score). Each file is a data group: models are compared only with the models of their own file.
+
+options:
+  --data <files>         the training files, comma-separated
+  --prices <file>        each model's input_per_1m_usd and output_per_1m_usd (an unpriced model is
+                         left out, with a warning)
+  --out <file>           where to write the artefact (in models/, a router can name its version)
+  --seed <n>             the seed of every sample and split (default 1; a seed trains alike each time)
+  --version <v>          the artefact's version (default: today's date)
+  --epochs <n>           AdaGrad epochs; train fits with L-BFGS, where it only paces the progress bar
+  --confidence-z <z>     standard errors a band's quality must clear its target by (default 1)
+  --work-budget <M>      millions of fitting work the plan stays within (default 180)
+  -h, --help             this help
+
+example:
+  model-router train --data data/llmrouter.jsonl --prices data/models.json --out models/2026-12-05.json
+`;
+
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: {
-      data: { type: 'string' },
-      prices: { type: 'string' },
-      out: { type: 'string' },
-      seed: { type: 'string', default: '1' },
-      version: { type: 'string' },
-      epochs: { type: 'string' },
-      'confidence-z': { type: 'string' },
-      'work-budget': { type: 'string' },
-    },
+    options: OPTIONS,
   });
   const files = fileList(values.data);
   if (!files.length || !values.prices || !values.out) {

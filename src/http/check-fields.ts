@@ -26,6 +26,43 @@ export function checkFieldType(
     );
 }
 
+/** What a chat-like request's `model` names, for the 400s below. */
+export const ROUTED_MODEL =
+  'the name of a router deployment, pool or deployment (GET /v1/models lists them)';
+/** Azure's dated paths (`/openai/deployments/{name}/…`): the path names the deployment. */
+export const MODEL_IN_PATH =
+  'the deployment is named in the path, so leave model out or send that name';
+
+/**
+ * The body's `model`: a non-empty string naming `what`, else a 400 naming `model` that says what
+ * to send (`missing_required_parameter` when absent, `invalid_type` when it is not a string, so a
+ * number or an object sent as the model is never read as "missing" nor reaches the gateway).
+ * `optional` (a path or a default names the model): absent, null or '' passes.
+ */
+export function checkModelField(
+  body: Record<string, unknown>,
+  what: string,
+  optional = false,
+): void {
+  const v = body.model;
+  if (typeof v === 'string' && v.length > 0) return;
+  if (v === undefined || v === null || v === '') {
+    if (optional) return;
+    throw invalidRequest(`'model' is required: ${what}.`, 'model', 'missing_required_parameter');
+  }
+  throw invalidRequest(
+    `'model' must be a string: ${what}; got ${describeValue(v)}.`,
+    'model',
+    'invalid_type',
+  );
+}
+
+/** A wrong value as a 400 quotes it: its JSON, cut to 40 characters. */
+export function describeValue(v: unknown): string {
+  const json = JSON.stringify(v) ?? String(v);
+  return json.length > 40 ? `${json.slice(0, 40)}…` : json;
+}
+
 export interface NumberRule {
   integer?: boolean;
   min?: number;

@@ -2,7 +2,14 @@
 // untouched (STYLE.md principle 4). Each problem gets a 400 naming the offending `param`.
 import { GatewayError, invalidRequest } from '../core/errors.js';
 import { PRIVATE_REQUEST_FIELDS, type ChatRequest } from '../core/wire-types.js';
-import { checkFieldType, checkNumberField, unofferedToolChoice } from './check-fields.js';
+import {
+  checkFieldType,
+  checkModelField,
+  checkNumberField,
+  MODEL_IN_PATH,
+  ROUTED_MODEL,
+  unofferedToolChoice,
+} from './check-fields.js';
 import { isObject } from '../core/is-object.js';
 import { refuseToolNameClash } from './tool-name-clash.js';
 import { requestedModels } from '../gateway/model-fallbacks.js';
@@ -23,14 +30,8 @@ export function parseChatRequest(body: unknown, modelOptional = false): ChatRequ
   checkOpenRouterUsage(body);
   // Azure's dated paths name the deployment in the URL; the AzureOpenAI client, built with a
   // `deployment`, still sends the `model` it was given, often '' (or null): the URL decides.
-  if (modelOptional && (body.model === undefined || body.model === null || body.model === ''))
-    body.model = '';
-  else if (typeof body.model !== 'string' || body.model.length === 0)
-    throw invalidRequest(
-      "'model' is required: the name of a router deployment or a deployment (see GET /v1/models).",
-      'model',
-      'missing_required_parameter',
-    );
+  checkModelField(body, modelOptional ? MODEL_IN_PATH : ROUTED_MODEL, modelOptional);
+  if (typeof body.model !== 'string') body.model = '';
   const messages = body.messages;
   if (messages === undefined)
     throw invalidRequest("'messages' is required.", 'messages', 'missing_required_parameter');

@@ -75,4 +75,15 @@ describe('the default fleet', () => {
     for (const r of config.routers)
       expect(router.describeSubset!(r, config.deployments)).toEqual([]);
   });
+
+  it("ends the tour's forwarded batch in seconds: its simulated Batch APIs are polled often", () => {
+    // A forwarded line waits for its upstream batch to complete (batchApi.completesAfterMs), then
+    // for the next poll; submitting it can take a poll too. At the default 30 s that was ~50 s.
+    const forwarding = config.deployments.filter((d) => d.batchApi?.enabled);
+    expect(forwarding.map((d) => d.name)).toContain('gpt-4.1');
+    for (const d of forwarding)
+      expect(d.batchApi!.completesAfterMs + 2 * config.batches.forwardPollMs).toBeLessThanOrEqual(
+        10_000,
+      );
+  });
 });

@@ -155,6 +155,19 @@ describe('examples against the built server (default config)', () => {
   );
 
   it(
+    'responses-websocket: two turns on one connection, the second continuing the first',
+    async () => {
+      const out = await runOk('responses-websocket');
+      expectFleetModels(servedModels(out), 2);
+      const ids = [...out.matchAll(/^ {2}(resp_\S+): served model: \S+ \((\d+) deltas\)$/gm)];
+      expect(ids).toHaveLength(2);
+      for (const m of ids) expect(Number(m[2])).toBeGreaterThan(0);
+      expect(out).toContain(`continues ${ids[0]![1]}`);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
     'anthropic-sdk: messages.create and a streamed message',
     async () => {
       const out = await runOk('anthropic-sdk');

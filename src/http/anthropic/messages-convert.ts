@@ -10,6 +10,7 @@ import type {
   ReasoningDetail,
 } from '../../core/wire-types.js';
 import { isObject } from '../../core/is-object.js';
+import { describeValue, ROUTED_MODEL } from '../check-fields.js';
 import {
   CONTEXT_MANAGEMENT_FIELD,
   ADAPTIVE_THINKING_FIELD,
@@ -113,8 +114,14 @@ function assistantContent(texts: Json[]): string | Json[] | null {
  */
 export function messagesToChat(body: unknown, forCount = false): ChatRequest {
   if (!isObject(body)) throw invalidRequest('The request body must be a JSON object.');
-  if (typeof body.model !== 'string' || !body.model)
-    throw invalidRequest('model: Field required', 'model');
+  // Anthropic's wording (pydantic's), then what to send.
+  if (body.model === undefined || body.model === null || body.model === '')
+    throw invalidRequest(`model: Field required: ${ROUTED_MODEL}`, 'model');
+  if (typeof body.model !== 'string')
+    throw invalidRequest(
+      `model: Input should be a valid string: ${ROUTED_MODEL}; got ${describeValue(body.model)}`,
+      'model',
+    );
   checkMessagesRequest(body, forCount);
   if (!Array.isArray(body.messages) || body.messages.length === 0)
     throw invalidRequest('messages: at least one message is required', 'messages');

@@ -7,6 +7,7 @@ import { checkResponsesRequest, refuseUnsupportedFields } from './check-response
 import { requestedModels } from '../../gateway/model-fallbacks.js';
 import { OPENROUTER_FIELDS } from '../../core/wire-types.js';
 import { checkOpenRouterUsage } from '../parse-chat-request.js';
+import { checkModelField, ROUTED_MODEL } from '../check-fields.js';
 import type {
   ChatContentPart,
   ChatMessage,
@@ -240,8 +241,7 @@ export function responsesToChat(
   const models = requestedModels(body);
   if (models && (body.model === undefined || body.model === null)) body.model = models[0];
   checkOpenRouterUsage(body);
-  if (typeof body.model !== 'string' || !body.model)
-    throw invalidRequest("'model' is required.", 'model', 'missing_required_parameter');
+  checkModelField(body, ROUTED_MODEL);
   refuseUnsupportedFields(body);
   if (body.input === undefined)
     throw invalidRequest("'input' is required.", 'input', 'missing_required_parameter');

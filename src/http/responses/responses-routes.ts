@@ -19,6 +19,8 @@ import type { ConfigHolder } from '../../config/runtime-config.js';
 import { invalidRequest, notFound, type GatewayError } from '../../core/errors.js';
 import type { ChatGateway } from '../../gateway/chat-gateway.js';
 import type { Authenticator } from '../auth-hook.js';
+import { isObject } from '../../core/is-object.js';
+import { checkModelField, MODEL_IN_PATH } from '../check-fields.js';
 import { checkApiVersion, clientGoneSignal, optionalApiVersion } from '../routes/chat-routes.js';
 import type { ConversationObjectStore } from '../../store/conversation-object-store.js';
 import type { ResponseStore, StoredResponse } from '../../store/response-store.js';
@@ -131,9 +133,12 @@ export function registerResponsesRoutes(
     '/openai/deployments/:deployment/responses',
     (request, reply) => {
       checkApiVersion(request.query['api-version']);
-      // The path names the deployment, as on Azure's chat path.
-      if (request.body && typeof request.body === 'object' && !Array.isArray(request.body))
-        (request.body as Json).model = request.params.deployment;
+      // The path names the deployment, as on Azure's chat path (a body `model`, if sent, must
+      // still be a string).
+      if (isObject(request.body)) {
+        checkModelField(request.body, MODEL_IN_PATH, true);
+        request.body.model = request.params.deployment;
+      }
       return handler(request, reply);
     },
   );

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { unauthorized } from '../../core/errors.js';
 import type { Authenticator } from '../auth-hook.js';
+import { authenticate } from '../../auth/authenticate.js';
+import { KeyStore } from '../../auth/key-store.js';
+import { createManualClock } from '../../core/clock.js';
+import { MemoryState } from '../../store/memory/memory-state.js';
 import { buildTestApp } from '../../../test/helpers/build-test-app.js';
 import { fakeAdapter } from '../../../test/helpers/fake-adapter.js';
 import { simDeployment, testConfig } from '../../../test/helpers/test-config.js';
@@ -45,6 +49,65 @@ describe('admin API', () => {
     expect(user.json().error.type).toBe('permission_error');
     const none = await t.app.inject({ method: 'GET', url: '/admin/v1/routers/model-router' });
     expect(none.statusCode).toBe(401);
+  });
+
+  it('with auth.mode none (no key needed for the model endpoints) still needs an admin key: 403 without one', async () => {
+    const clock = createManualClock();
+    const keyStore = new KeyStore({
+      state: new MemoryState(clock),
+      clock,
+      adminKey: 'mr-admin-for-tests',
+      configKeys: () => [],
+    });
+    const modeNone: Authenticator = {
+      authenticate: (headers) =>
+        authenticate(headers, { mode: () => 'none', keys: keyStore, clock }),
+    };
+    const reply = [{ reply: 'ok' }];
+    const t = await buildTestApp(
+      testConfig(),
+      {
+        big: fakeAdapter('big', reply),
+        mid: fakeAdapter('mid', reply),
+        small: fakeAdapter('small', reply),
+      },
+      { authenticator: modeNone },
+    );
+    const url = '/admin/v1/routers/model-router';
+    expect(
+      (await t.app.inject({ method: 'POST', url: '/v1/chat/completions', payload: chat }))
+        .statusCode,
+    ).toBe(200);
+    for (const headers of [{}, { authorization: 'Bearer not-a-key' }]) {
+      const res = await t.app.inject({ method: 'GET', url, headers });
+      expect(res.statusCode).toBe(403);
+      expect(res.json().error).toMatchObject({
+        type: 'permission_error',
+        code: 'permission_denied',
+        message: 'This endpoint needs an admin API key.',
+      });
+    }
+    const admin = await t.app.inject({
+      method: 'GET',
+      url,
+      headers: { authorization: 'Bearer mr-admin-for-tests' },
+    });
+    expect(admin.statusCode).toBe(200);
+  });
+
+  it('rolls back with {"revision": n}; another body is a 400 saying what to send', async () => {
+    const t = await setup();
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/admin/v1/config/rollback',
+      headers: { authorization: 'Bearer admin' },
+      payload: { version: 1 },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error).toMatchObject({
+      param: 'revision',
+      message: 'Send {"revision": <number>} to roll back to.',
+    });
   });
 
   it('a query parameter that is not a positive number gets a 400 naming it, not a silent default', async () => {

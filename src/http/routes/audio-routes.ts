@@ -9,6 +9,7 @@ import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError, invalidRequest } from '../../core/errors.js';
 import { isObject } from '../../core/is-object.js';
+import { checkModelField, MODEL_IN_PATH } from '../check-fields.js';
 import type { SpeechRequest, TranscriptionForm } from '../../core/wire-types.js';
 import type { MediaGateway } from '../../gateway/media-gateway.js';
 import { checkApiVersion } from './chat-routes.js';
@@ -23,8 +24,11 @@ const TRANSCRIPT_FORMATS = ['json', 'text', 'srt', 'verbose_json', 'vtt', 'diari
 /** A client's speech body → the request the gateway runs, or a 400 saying what to fix. */
 export function parseSpeechRequest(body: unknown, modelFromPath = false): SpeechRequest {
   if (!isObject(body)) throw invalidRequest('The request body must be a JSON object.');
-  if (!modelFromPath && (typeof body.model !== 'string' || !body.model))
-    throw invalidRequest('model is required: the name of a text-to-speech deployment.', 'model');
+  checkModelField(
+    body,
+    modelFromPath ? MODEL_IN_PATH : 'the name of a text-to-speech deployment or pool',
+    modelFromPath,
+  );
   if (typeof body.input !== 'string' || !body.input || body.input.length > MAX_SPEECH_CHARS)
     throw invalidRequest(
       `input is required: the text to speak, 1 to ${MAX_SPEECH_CHARS} characters.`,

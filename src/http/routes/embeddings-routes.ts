@@ -4,6 +4,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { invalidRequest } from '../../core/errors.js';
 import { isObject } from '../../core/is-object.js';
+import { checkModelField, MODEL_IN_PATH } from '../check-fields.js';
 import type { EmbeddingsRequest } from '../../core/wire-types.js';
 import type { EmbeddingsGateway } from '../../gateway/embeddings-gateway.js';
 import { checkApiVersion, optionalApiVersion } from './chat-routes.js';
@@ -18,8 +19,11 @@ const isTokenIds = (x: unknown): x is number[] =>
 /** A client's embeddings body → the request the gateway runs, or a 400 saying what to fix. */
 export function parseEmbeddingsRequest(body: unknown, modelFromPath = false): EmbeddingsRequest {
   if (!isObject(body)) throw invalidRequest('The request body must be a JSON object.');
-  if (!modelFromPath && (typeof body.model !== 'string' || !body.model))
-    throw invalidRequest('model is required: the name of an embedding deployment.', 'model');
+  checkModelField(
+    body,
+    modelFromPath ? MODEL_IN_PATH : 'the name of an embedding deployment or pool',
+    modelFromPath,
+  );
   const input = body.input;
   const ok =
     (typeof input === 'string' && input.length > 0) ||

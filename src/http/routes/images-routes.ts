@@ -5,6 +5,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { invalidRequest } from '../../core/errors.js';
 import { isObject } from '../../core/is-object.js';
+import { checkModelField, MODEL_IN_PATH } from '../check-fields.js';
 import type { ImagesRequest } from '../../core/wire-types.js';
 import type { MediaGateway } from '../../gateway/media-gateway.js';
 import { checkApiVersion } from './chat-routes.js';
@@ -13,8 +14,11 @@ import { namedCall } from './named-call.js';
 /** A client's image generation body → the request the gateway runs, or a 400 saying what to fix. */
 export function parseImagesRequest(body: unknown, modelFromPath = false): ImagesRequest {
   if (!isObject(body)) throw invalidRequest('The request body must be a JSON object.');
-  if (!modelFromPath && (typeof body.model !== 'string' || !body.model))
-    throw invalidRequest('model is required: the name of an image deployment.', 'model');
+  checkModelField(
+    body,
+    modelFromPath ? MODEL_IN_PATH : 'the name of an image deployment or pool',
+    modelFromPath,
+  );
   if (typeof body.prompt !== 'string' || !body.prompt)
     throw invalidRequest('prompt is required: a text description of the image(s).', 'prompt');
   if (

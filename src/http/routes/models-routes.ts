@@ -54,59 +54,66 @@ function anthropicPage(ids: string[], query: unknown) {
   };
 }
 
+/**
+ * Every model a client may name, as `GET /v1/models` lists it: router deployments, pools, then
+ * deployments. `GET /v1/models/{id}` answers with the same entry, so the two never disagree.
+ */
+function modelEntries(snap: ConfigHolder['current']) {
+  const routers = [...snap.routers.values()].map((r) => ({
+    id: r.name,
+    object: 'model',
+    created: CREATED,
+    owned_by: 'model-router',
+    type: 'router',
+    routing_mode: r.routingMode,
+    model_subset: r.modelSubset,
+    router_version: r.version,
+    context_window: effectiveContextWindow(r, snap.deployments),
+    deployment_type: r.deploymentType,
+    data_zone: r.dataZone ?? null,
+  }));
+  const pools = [...snap.pools.values()].map((p) => ({
+    id: p.name,
+    object: 'model',
+    created: CREATED,
+    owned_by: 'model-router',
+    type: 'pool',
+    strategy: p.strategy,
+    deployments: p.deployments,
+    context_window: effectiveContextWindow({ modelSubset: p.deployments }, snap.deployments),
+  }));
+  const deployments = [...snap.deployments.values()].map((d) => ({
+    id: d.name,
+    object: 'model',
+    created: CREATED,
+    owned_by: d.provider,
+    type: 'deployment',
+    kind: d.kind,
+    model: d.model,
+    context_window: d.contextWindow,
+    max_output_tokens: d.maxOutputTokens,
+    // The effective answers where the config leaves them to the provider's default.
+    capabilities: {
+      ...d.capabilities,
+      logprobs: returnsLogprobs(d),
+      choices: answersChoices(d),
+      files: readsFiles(d, 'data'),
+    },
+    region: d.region,
+    data_zone: d.dataZone,
+    deployment_type: d.deploymentType,
+    prices_per_1m_usd: d.prices,
+  }));
+  return [...routers, ...pools, ...deployments];
+}
+
 export function registerModelsRoutes(
   app: FastifyInstance,
   config: ConfigHolder,
   gateway: ChatGateway,
 ): void {
   const list = (request: FastifyRequest, reply: FastifyReply) => {
-    const snap = config.current;
-    const routers = [...snap.routers.values()].map((r) => ({
-      id: r.name,
-      object: 'model',
-      created: CREATED,
-      owned_by: 'model-router',
-      type: 'router',
-      routing_mode: r.routingMode,
-      model_subset: r.modelSubset,
-      router_version: r.version,
-      context_window: effectiveContextWindow(r, snap.deployments),
-      deployment_type: r.deploymentType,
-      data_zone: r.dataZone ?? null,
-    }));
-    const pools = [...snap.pools.values()].map((p) => ({
-      id: p.name,
-      object: 'model',
-      created: CREATED,
-      owned_by: 'model-router',
-      type: 'pool',
-      strategy: p.strategy,
-      deployments: p.deployments,
-      context_window: effectiveContextWindow({ modelSubset: p.deployments }, snap.deployments),
-    }));
-    const deployments = [...snap.deployments.values()].map((d) => ({
-      id: d.name,
-      object: 'model',
-      created: CREATED,
-      owned_by: d.provider,
-      type: 'deployment',
-      kind: d.kind,
-      model: d.model,
-      context_window: d.contextWindow,
-      max_output_tokens: d.maxOutputTokens,
-      // The effective answers where the config leaves them to the provider's default.
-      capabilities: {
-        ...d.capabilities,
-        logprobs: returnsLogprobs(d),
-        choices: answersChoices(d),
-        files: readsFiles(d, 'data'),
-      },
-      region: d.region,
-      data_zone: d.dataZone,
-      deployment_type: d.deploymentType,
-      prices_per_1m_usd: d.prices,
-    }));
-    const data = [...routers, ...pools, ...deployments];
+    const data = modelEntries(config.current);
     if (fromAnthropic(request)) {
       const page = anthropicPage(
         data.map((m) => m.id),
@@ -118,26 +125,25 @@ export function registerModelsRoutes(
     }
     return { object: 'list', data };
   };
-  const one = (request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => {
-    const snap = config.current;
-    const r = snap.routers.get(request.params.id) ?? snap.pools.get(request.params.id);
-    const d = snap.deployments.get(request.params.id);
-    if (!r && !d) {
-      const err = notFound(`The model "${request.params.id}" does not exist.`);
+  // A wildcard, not `:id`: a deployment's name may hold a slash (`Qwen/Qwen3-8B`), which the openai
+  // SDKs send encoded (`%2F`) or raw.
+  const one = (request: FastifyRequest<{ Params: { '*': string } }>, reply: FastifyReply) => {
+    const id = request.params['*'];
+    const entry = modelEntries(config.current).find((m) => m.id === id);
+    if (!entry) {
+      // OpenAI's words and code for a model it does not know (CONTRACTS.md §2.4).
+      const err = notFound(
+        `The model '${id}' does not exist. GET /v1/models lists the router deployments, pools and deployments you can use.`,
+      );
       if (!fromAnthropic(request)) throw err;
       return reply.code(404).send(anthropicErrorBody(err));
     }
-    if (fromAnthropic(request)) return anthropicModel(request.params.id);
-    return {
-      id: request.params.id,
-      object: 'model',
-      created: CREATED,
-      owned_by: r ? 'model-router' : d?.provider,
-    };
+    if (fromAnthropic(request)) return anthropicModel(id);
+    return entry;
   };
   for (const prefix of ['/v1', '/openai/v1']) {
     app.get(`${prefix}/models`, list);
-    app.get<{ Params: { id: string } }>(`${prefix}/models/:id`, one);
+    app.get<{ Params: { '*': string } }>(`${prefix}/models/*`, one);
   }
   app.get<{ Params: { id: string } }>('/v1/router/decisions/:id', (request) => {
     // By the decision's id (`x-router-decision-id`), or by the request id of one of the caller's

@@ -5,6 +5,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { invalidRequest } from '../../core/errors.js';
 import { isObject } from '../../core/is-object.js';
+import { checkModelField } from '../check-fields.js';
 import type { ModerationRequest } from '../../core/wire-types.js';
 import type { ModerationsGateway } from '../../gateway/moderations-gateway.js';
 import { namedCall } from './named-call.js';
@@ -36,14 +37,16 @@ function checkPart(part: unknown, i: number): void {
   );
 }
 
+const MODERATION_MODEL = 'the name of a moderation deployment or pool, or left out for the default';
+
 /** A client's moderation body → the request the gateway runs, or a 400 saying what to fix. */
 export function parseModerationRequest(body: unknown): ModerationRequest {
   if (!isObject(body)) throw invalidRequest('The request body must be a JSON object.');
-  if (body.model !== undefined && (typeof body.model !== 'string' || !body.model))
-    throw invalidRequest(
-      'model must be the name of a moderation deployment or pool, or left out for the default.',
-      'model',
-    );
+  if (body.model !== undefined) {
+    // A non-string is refused as the wrong type; null or '' as a name left empty.
+    checkModelField(body, MODERATION_MODEL, true);
+    if (!body.model) throw invalidRequest(`model must be ${MODERATION_MODEL}.`, 'model');
+  }
   const input = body.input;
   if (typeof input !== 'string') {
     if (!Array.isArray(input) || input.length === 0) throw invalidRequest(INPUT_SHAPES, 'input');

@@ -6,6 +6,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { invalidRequest } from '../../core/errors.js';
 import { isObject } from '../../core/is-object.js';
+import { checkModelField } from '../check-fields.js';
 import type { RerankRequest } from '../../core/wire-types.js';
 import type { RerankGateway } from '../../gateway/rerank-gateway.js';
 import { namedCall } from './named-call.js';
@@ -18,8 +19,7 @@ const positiveInt = (x: unknown) => Number.isInteger(x) && (x as number) >= 1;
 /** A client's rerank body → the request the gateway runs, or a 400 saying what to fix. */
 export function parseRerankRequest(body: unknown): RerankRequest {
   if (!isObject(body)) throw invalidRequest('The request body must be a JSON object.');
-  if (typeof body.model !== 'string' || !body.model)
-    throw invalidRequest('model is required: the name of a rerank deployment.', 'model');
+  checkModelField(body, 'the name of a rerank deployment or pool');
   if (typeof body.query !== 'string' || !body.query)
     throw invalidRequest('query is required: the non-empty string to rank documents by.', 'query');
   const docs = body.documents;

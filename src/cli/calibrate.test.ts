@@ -1,0 +1,88 @@
+// `calibrate` without `--group`: the new model joins the group of the artefact's models the file
+// also scores (their scores share its scale), or, when it scores none of them, a new group named
+// after the file; `--group` names another.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { parseArtefact } from '../routing/routing-model.js';
+import { run } from './calibrate.js';
+
+const KNOWN = ['gemma-2-9b-it', 'qwen2.5-7b-instruct']; // in the shipped artefact's llmrouter group
+
+/** A scored file of 200 prompts in `dir`, scoring `models` (a new model's score: every third). */
+function scoredFile(dir: string, name: string, models: string[]): string {
+  const rows = Array.from({ length: 200 }, (_, i) =>
+    JSON.stringify({
+      id: `c${i}`,
+      source: 'synthetic/calibrate',
+      prompt: `${i % 2 ? 'Say hello to' : 'Prove the claim about'} item ${i}.`,
+      scores: Object.fromEntries(models.map((m, k) => [m, (i + k) % 3 ? 1 : 0])),
+    }),
+  );
+  const file = join(dir, name);
+  writeFileSync(file, `${rows.join('\n')}\n`);
+  return file;
+}
+
+async function calibrate(dir: string, data: string, extra: string[] = []) {
+  const prices = join(dir, 'prices.json');
+  writeFileSync(
+    prices,
+    JSON.stringify({ 'new-model': { input_per_1m_usd: 0.3, output_per_1m_usd: 0.6 } }),
+  );
+  const out = join(dir, 'out.json');
+  const err: string[] = [];
+  vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
+  const code = await run([
+    '--model',
+    'latest',
+    '--data',
+    data,
+    '--prices',
+    prices,
+    '--out',
+    out,
+    ...extra,
+  ]);
+  const artefact = code === 0 ? parseArtefact(readFileSync(out, 'utf8')) : undefined;
+  return {
+    code,
+    said: err.join(''),
+    group: artefact?.models.find((m) => m.name === 'new-model')?.group,
+  };
+}
+
+describe('calibrate without --group', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('joins the group of the known models the file scores', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mr-calibrate-'));
+    const { code, said, group } = await calibrate(
+      dir,
+      scoredFile(dir, 'ours.jsonl', [...KNOWN, 'new-model']),
+    );
+    expect(code).toBe(0);
+    expect(group).toBe('llmrouter_9open.jsonl');
+    expect(said).toContain('added new-model to group llmrouter_9open.jsonl');
+  });
+
+  it('makes a group named after the file when it scores no known model', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mr-calibrate-'));
+    const { code, said, group } = await calibrate(
+      dir,
+      scoredFile(dir, 'only-new.jsonl', ['new-model']),
+    );
+    expect(code).toBe(0);
+    expect(group).toBe('only-new.jsonl');
+    expect(said).toContain('added new-model to new group only-new.jsonl');
+  });
+
+  it('--group names the group instead, even one sharing a model name with another group', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mr-calibrate-'));
+    const data = scoredFile(dir, 'ours.jsonl', [...KNOWN, 'new-model']);
+    const { code, group } = await calibrate(dir, data, ['--group', 'arenabench_v1.jsonl']);
+    expect(code).toBe(0);
+    expect(group).toBe('arenabench_v1.jsonl');
+  });
+});
