@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { parseArtefact } from '../routing/routing-model.js';
+import { parseArtefact } from '../routing/artefact-json.js';
 import { run } from './calibrate.js';
 
 const KNOWN = ['gemma-2-9b-it', 'qwen2.5-7b-instruct']; // in the shipped artefact's llmrouter group
