@@ -14,7 +14,12 @@ import {
 } from '../src/routing/predict-quality.js';
 import { predictedCost, standardErrorOfMean } from './calibrate-bands.js';
 import { promptCost, sourceGroup, type DataRow } from './dataset.js';
-import { artefactModelNames, groupsForTestFiles, type TestRowNotes } from './test-rows.js';
+import {
+  artefactModelNames,
+  groupsForTestFiles,
+  modelsOutOfPlay,
+  type TestRowNotes,
+} from './test-rows.js';
 
 export interface ModeResult {
   quality: number;
@@ -115,6 +120,7 @@ export function scoreTestRows(
     unscoredBest: new Map(),
     matched,
     renamed,
+    ...modelsOutOfPlay(named, byFile),
   };
   for (const row of named) {
     if (row.contaminated) continue;

@@ -17,6 +17,38 @@ export interface TestRowNotes {
   matched: Map<string, { group: string; shared: number; models: number }>;
   /** By test file: its model names taken as the artefact's (`artefactModelNames`). */
   renamed: Map<string, Map<string, string>>;
+  /** By test file: models it scores that its group does not have (no candidate anywhere). */
+  unknownModels?: Map<string, string[]>;
+  /** By test file: its group's models it scores on none of its prompts (never a candidate). */
+  unscoredModels?: Map<string, string[]>;
+}
+
+/**
+ * By test file, the models it scores that its group does not know, and the group's models it
+ * scores on none of its prompts: neither is a candidate on its prompts, which `eval` says.
+ */
+export function modelsOutOfPlay(
+  rows: DataRow[],
+  byFile: Map<string, GroupInfo | undefined>,
+): Pick<TestRowNotes, 'unknownModels' | 'unscoredModels'> {
+  const scored = new Map<string, Set<string>>();
+  for (const r of rows) {
+    if (r.contaminated) continue;
+    let set = scored.get(r.group);
+    if (!set) scored.set(r.group, (set = new Set()));
+    for (const m of Object.keys(r.scores)) set.add(m);
+  }
+  const unknownModels = new Map<string, string[]>();
+  const unscoredModels = new Map<string, string[]>();
+  for (const [file, models] of scored) {
+    const g = byFile.get(file);
+    if (!g) continue;
+    const unknown = [...models].filter((m) => !g.models.includes(m)).sort();
+    const unscored = g.models.filter((m) => !models.has(m));
+    if (unknown.length) unknownModels.set(file, unknown);
+    if (unscored.length) unscoredModels.set(file, unscored);
+  }
+  return { unknownModels, unscoredModels };
 }
 
 /** What `eval` says about how it read the test rows: files matched by models, rows left out. */
@@ -29,6 +61,14 @@ export function describeTestRows(s: TestRowNotes): string[] {
   for (const [file, m] of s.matched)
     notes.push(
       `test file ${file} is not named like a data file the artefact was trained on; scored with its ${m.group} heads (it scores ${m.shared} of that group's ${m.models} models)`,
+    );
+  for (const [file, models] of s.unknownModels ?? [])
+    notes.push(
+      `test file ${file} scores ${models.join(', ')}, which the artefact's heads for it do not know: ${models.length === 1 ? 'it is' : 'they are'} left out of the candidates (retrain with ${models.length === 1 ? 'it' : 'them'}, or add ${models.length === 1 ? 'it' : 'them'} with \`model-router calibrate\`)`,
+    );
+  for (const [file, models] of s.unscoredModels ?? [])
+    notes.push(
+      `test file ${file} has no score for ${models.join(', ')} on any prompt: ${models.length === 1 ? 'it is' : 'they are'} not a candidate there, so the modes route among the other models`,
     );
   if (s.unknownGroup)
     notes.push(

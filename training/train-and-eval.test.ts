@@ -360,6 +360,20 @@ describe('data, training and evaluation', () => {
     ]);
     expect(describeTestRows(evaluate(artefact, rows).skipped)).toEqual([]);
 
+    // A test file with a model the artefact does not know, and without one it does: neither is a
+    // candidate on its prompts, and eval says so (the ratios are still against the best single).
+    const shifted = rows.map((r) => ({
+      ...r,
+      scores: { strong: r.scores.strong!, newcomer: 0.5 },
+    }));
+    const out = evaluate(artefact, shifted);
+    expect(out.report.prompts).toBe(evaluate(artefact, rows).report.prompts);
+    expect(Object.keys(out.report.modes.cost.share)).toEqual(['strong']);
+    expect(describeTestRows(out.skipped)).toEqual([
+      "test file tiny.jsonl scores newcomer, which the artefact's heads for it do not know: it is left out of the candidates (retrain with it, or add it with `model-router calibrate`)",
+      'test file tiny.jsonl has no score for weak on any prompt: it is not a candidate there, so the modes route among the other models',
+    ]);
+
     // A test file that spells the artefact's models otherwise (provider prefix, case) is scored
     // as if it had the artefact's names, measured costs and lengths included, and says so.
     const spell: Record<string, string> = { strong: 'acme/STRONG', weak: 'Weak' };
