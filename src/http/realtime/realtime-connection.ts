@@ -3,11 +3,11 @@
 // they came; only the events the router must read are parsed: the client's `response.create`
 // (admitted, else refused with an `error` event), `session.update` (a `model` is set to the
 // deployment's) and, with the content filter on, `conversation.item.create`'s text; the upstream's
-// `response.created` / `response.done` (one request-log record per response, from its usage) and
-// `error` (a refused response). Either side closing closes the other; an upstream that breaks
-// (close 1006, 1011–1014, a socket error) counts against its deployment's circuit breaker. Each
-// direction has backpressure (relay-backpressure.ts): a side that stops reading pauses the other,
-// and is given up on after `realtime.maxStalledSeconds`. The session's record says why it ended.
+// events that start and end responses (session-responses.ts: one request-log record each). Either
+// side closing closes the other; an upstream that breaks (close 1006, 1011–1014, a socket error)
+// counts against its deployment's circuit breaker. Each direction has backpressure
+// (relay-backpressure.ts): a side that stops reading pauses the other, and is given up on after
+// `realtime.maxStalledSeconds`. The session's record says why it ended.
 import type { FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { ConfigHolder } from '../../config/runtime-config.js';
@@ -35,6 +35,7 @@ import {
   type SessionEnd,
 } from './session-end.js';
 import { filterItem, pinModel } from './client-events.js';
+import { SessionResponses } from './session-responses.js';
 
 export interface RealtimeDeps {
   gateway: RealtimeGateway;
@@ -49,11 +50,6 @@ type Json = Record<string, unknown>;
 const OPEN = 1; // WebSocket.OPEN
 /** Client events the router reads; any other passes unparsed. */
 const READ_FROM_CLIENT = ['"response.create"', '"session.update"', '"conversation.item.create"'];
-/** Upstream events the router reads. */
-const READ_FROM_UPSTREAM = ['"response.created"', '"response.done"', '"error"'];
-
-const mentions = (text: string, needles: readonly string[]) =>
-  needles.some((n) => text.includes(n));
 
 export class RealtimeConnection implements RealtimeListener {
   private socket: WebSocket | undefined;
@@ -65,9 +61,8 @@ export class RealtimeConnection implements RealtimeListener {
   private inbound: Promise<void> = Promise.resolve();
   private responses = 0;
   private events = 0;
-  /** Admitted responses the upstream has not yet answered with `response.created`. */
-  private readonly queued: (RealtimeTurn & { eventId: unknown })[] = [];
-  private readonly open = new Map<unknown, RealtimeTurn>();
+  /** The session's responses, read from the upstream's events once the session is open. */
+  private turns: SessionResponses | undefined;
   private timer: NodeJS.Timeout | undefined;
   private ended = false;
   private readonly gone = new AbortController();
@@ -97,6 +92,8 @@ export class RealtimeConnection implements RealtimeListener {
       },
       this,
     );
+    const link = this.link;
+    this.turns = new SessionResponses(this.deps.gateway, link, () => this.unasked(link));
     if (this.gone.signal.aborted) this.end(CLIENT_CLOSED);
   }
 
@@ -123,7 +120,7 @@ export class RealtimeConnection implements RealtimeListener {
 
   // RealtimeListener: the upstream's side.
   message(text: string): void {
-    this.watchUpstream(text);
+    this.turns?.watch(text);
     if (this.socket) this.toClient(text);
     else this.early.push(text);
   }
@@ -222,60 +219,6 @@ export class RealtimeConnection implements RealtimeListener {
     flow?.queued();
   }
 
-  /** Reads the events that start and end responses; the rest (audio, deltas) only pass. */
-  private watchUpstream(text: string): void {
-    const link = this.link;
-    if (!link) return;
-    // A delta names its type first: no need to look further into its (long) text.
-    const head = text.length > 256 ? text.slice(0, 256) : text;
-    if (head.includes('.delta"')) {
-      for (const turn of this.open.values()) this.deps.gateway.firstOutput(turn);
-      return;
-    }
-    if (!mentions(text, READ_FROM_UPSTREAM)) return;
-    let event: unknown;
-    try {
-      event = JSON.parse(text);
-    } catch {
-      return;
-    }
-    if (!isObject(event)) return;
-    const response = isObject(event.response) ? event.response : {};
-    if (event.type === 'response.created') {
-      this.open.set(response.id, this.queued.shift() ?? this.unasked(link));
-    } else if (event.type === 'response.done') {
-      const turn = this.open.get(response.id) ?? this.queued.shift() ?? this.unasked(link);
-      this.open.delete(response.id);
-      const details = isObject(response.status_details) ? response.status_details : {};
-      const failure = isObject(details.error) ? details.error : {};
-      if (response.status === 'completed') this.deps.gateway.served(link);
-      if (response.status === 'failed')
-        this.deps.gateway.finishResponse(
-          link,
-          turn,
-          response.usage,
-          502,
-          typeof failure.code === 'string' ? failure.code : 'response_failed',
-        );
-      else this.deps.gateway.finishResponse(link, turn, response.usage, 200);
-    } else if (event.type === 'error' && isObject(event.error)) {
-      // The upstream refused a response.create it names: that response never started.
-      const refused = event.error.event_id;
-      const at = refused ? this.queued.findIndex((t) => t.eventId === refused) : -1;
-      if (at >= 0) {
-        const [turn] = this.queued.splice(at, 1);
-        const code = event.error.code;
-        this.deps.gateway.finishResponse(
-          link,
-          turn!,
-          undefined,
-          400,
-          typeof code === 'string' ? code : 'upstream_error',
-        );
-      }
-    }
-  }
-
   /** A response the upstream started by itself (server VAD): recorded, not admitted. */
   private unasked(link: RealtimeLink): RealtimeTurn {
     return this.deps.gateway.startResponse(
@@ -288,7 +231,7 @@ export class RealtimeConnection implements RealtimeListener {
   private async fromClient(text: string): Promise<void> {
     const link = this.link;
     if (!link || this.ended) return;
-    if (!mentions(text, READ_FROM_CLIENT)) return this.toUpstream(link, text);
+    if (!READ_FROM_CLIENT.some((n) => text.includes(n))) return this.toUpstream(link, text);
     let event: unknown;
     try {
       event = JSON.parse(text);
@@ -330,7 +273,7 @@ export class RealtimeConnection implements RealtimeListener {
       link,
       this.call(`${this.request.id}.rt${++this.responses}`),
     );
-    this.queued.push({ ...turn, eventId: event.event_id });
+    this.turns?.admitted(turn, event.event_id);
   }
 
   private filterOn(): boolean {
@@ -384,9 +327,7 @@ export class RealtimeConnection implements RealtimeListener {
     this.toUpstreamFlow?.stop();
     const link = this.link;
     if (!link) return;
-    for (const turn of [...this.open.values(), ...this.queued.splice(0)])
-      this.deps.gateway.finishResponse(link, turn, undefined, why.responseStatus, why.code);
-    this.open.clear();
+    this.turns?.cut(why.responseStatus, why.code);
     this.deps.gateway.finishSession(link, why.sessionStatus, why.code);
     const flow = flowSummary(this.toClientFlow, this.toUpstreamFlow);
     if (flow)
