@@ -29,6 +29,7 @@ import {
   NORMAL,
   POLICY_VIOLATION,
   GOING_AWAY,
+  SERVER_SHUTDOWN,
   SESSION_EXPIRED,
   STALLED,
   upstreamEnd,
@@ -36,6 +37,7 @@ import {
 } from './session-end.js';
 import { filterItem, pinModel } from './client-events.js';
 import { SessionResponses } from './session-responses.js';
+import { ROUTER_SHUTDOWN } from '../websocket-shutdown.js';
 
 export interface RealtimeDeps {
   gateway: RealtimeGateway;
@@ -113,6 +115,7 @@ export class RealtimeConnection implements RealtimeListener {
         );
     });
     socket.on('close', () => this.end(CLIENT_CLOSED));
+    socket.on(ROUTER_SHUTDOWN, () => this.shutdown());
     for (const text of this.early) this.toClient(text);
     this.early = [];
     if (this.upstreamClosed) this.closed(this.upstreamClosed.code, this.upstreamClosed.reason);
@@ -302,6 +305,24 @@ export class RealtimeConnection implements RealtimeListener {
     );
   }
 
+  /**
+   * The router is shutting down: the client hears why (`server_shutdown`), the session is recorded
+   * 503, the upstream session closed "going away" and then the client's socket.
+   */
+  private shutdown(): void {
+    if (!this.ended)
+      this.sendError(
+        new GatewayError({
+          status: 503,
+          type: 'server_error',
+          code: SERVER_SHUTDOWN.code,
+          message: 'The router is shutting down; open a new session to continue.',
+        }),
+      );
+    this.end(SERVER_SHUTDOWN, { code: GOING_AWAY, reason: 'the router is shutting down' });
+    this.closeClient(GOING_AWAY, 'server_shutdown: the router is shutting down');
+  }
+
   private expire(minutes: number): void {
     this.sendError(
       new GatewayError({
@@ -317,9 +338,12 @@ export class RealtimeConnection implements RealtimeListener {
 
   /**
    * The session is over: responses still open are recorded (no usage came), then the session's
-   * own record; the upstream session is closed, and so are the timers.
+   * own record; the upstream session is closed (with `upstream`'s code), and so are the timers.
    */
-  private end(why: SessionEnd): void {
+  private end(
+    why: SessionEnd,
+    upstream = { code: NORMAL, reason: 'the client session ended' },
+  ): void {
     if (this.ended) return;
     this.ended = true;
     clearTimeout(this.timer);
@@ -335,7 +359,7 @@ export class RealtimeConnection implements RealtimeListener {
         { deployment: link.d.name, ...flow },
         'realtime: backpressure paused reading in this session',
       );
-    link.session.close(NORMAL, 'the client session ended');
+    link.session.close(upstream.code, upstream.reason);
   }
 }
 

@@ -29,6 +29,16 @@ export const CLIENT_CLOSED: SessionEnd = {
   sessionStatus: 499,
 };
 
+/**
+ * The router is shutting down (websocket-shutdown.ts): the session could not go on here (503, as
+ * a request refused while closing); the client reconnects, to another replica if there is one.
+ */
+export const SERVER_SHUTDOWN: SessionEnd = {
+  code: 'server_shutdown',
+  responseStatus: 503,
+  sessionStatus: 503,
+};
+
 /** The session ran its `realtime.maxConnectionMinutes`: it served (200); a response cut is 408. */
 export const SESSION_EXPIRED: SessionEnd = {
   code: 'session_expired',
