@@ -77,7 +77,9 @@ export const serverSchema = z
       .int()
       .positive()
       .default(4 * 1024 * 1024)
-      .describe('Largest request body accepted (413 above).'),
+      .describe(
+        'Largest request body accepted (413 above), and largest WebSocket message read either way: a client message past it closes the connection (1009); a Realtime upstream message past it is not relayed, and the session ends with an `error` event `upstream_message_too_large` and close 1011.',
+      ),
     logLevel: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info')

@@ -28,11 +28,12 @@ import {
   closeReason,
   NORMAL,
   POLICY_VIOLATION,
-  GOING_AWAY,
   SERVER_SHUTDOWN,
-  SESSION_EXPIRED,
-  STALLED,
+  sessionExpired,
+  stalled,
   upstreamEnd,
+  upstreamMessageTooLarge,
+  type Ending,
   type SessionEnd,
 } from './session-end.js';
 import { filterItem, pinModel } from './client-events.js';
@@ -58,7 +59,8 @@ export class RealtimeConnection implements RealtimeListener {
   private link: RealtimeLink | undefined;
   /** Upstream events that came before the client's socket was accepted, in order. */
   private early: string[] = [];
-  private upstreamClosed: { code: number; reason: string } | undefined;
+  /** How the upstream ended before the client's socket was accepted (run once it is). */
+  private upstreamEnded: (() => void) | undefined;
   /** The client's events, one at a time in order (an admission may wait on the shared state). */
   private inbound: Promise<void> = Promise.resolve();
   private responses = 0;
@@ -118,7 +120,7 @@ export class RealtimeConnection implements RealtimeListener {
     socket.on(ROUTER_SHUTDOWN, () => this.shutdown());
     for (const text of this.early) this.toClient(text);
     this.early = [];
-    if (this.upstreamClosed) this.closed(this.upstreamClosed.code, this.upstreamClosed.reason);
+    this.upstreamEnded?.();
   }
 
   // RealtimeListener: the upstream's side.
@@ -130,7 +132,7 @@ export class RealtimeConnection implements RealtimeListener {
 
   closed(code: number, reason: string): void {
     if (!this.socket) {
-      this.upstreamClosed = { code, reason };
+      this.upstreamEnded ??= () => this.closed(code, reason);
       return;
     }
     if (this.ended) return;
@@ -155,6 +157,23 @@ export class RealtimeConnection implements RealtimeListener {
     this.closeClient(clientCode, `${end.code}: ${reason || `code ${code}`}`);
   }
 
+  /**
+   * The upstream sent a message past `server.bodyLimitBytes`: not relayed, the session ends (502,
+   * close 1011). It says nothing of the deployment's health: no circuit-breaker failure.
+   */
+  oversized(maxMessageBytes: number): void {
+    if (!this.socket) {
+      this.upstreamEnded ??= () => this.oversized(maxMessageBytes);
+      return;
+    }
+    if (this.ended) return;
+    this.request.log.warn(
+      { deployment: this.link?.d.name, maxMessageBytes },
+      'realtime: the upstream sent a message past server.bodyLimitBytes; session closed',
+    );
+    this.endWith(upstreamMessageTooLarge(maxMessageBytes));
+  }
+
   /** Backpressure both ways, from the connection's settings (read as it opens). */
   private watchFlow(socket: WebSocket, highWaterBytes: number, seconds: number): void {
     const flow = relayBackpressure(
@@ -162,7 +181,7 @@ export class RealtimeConnection implements RealtimeListener {
       { highWaterBytes, stallMs: seconds * 1000 },
       {
         pause: (side) => this.link && this.deps.onPause?.(this.link.d.name, side),
-        stall: (side, bytes) => this.stalled(side, bytes, highWaterBytes, seconds),
+        stall: (side, bytes) => this.stall(side, bytes, highWaterBytes, seconds),
       },
     );
     this.toClientFlow = flow.toClient;
@@ -170,25 +189,29 @@ export class RealtimeConnection implements RealtimeListener {
   }
 
   /** One side has not read for `realtime.maxStalledSeconds`: the session is given up. */
-  private stalled(
+  private stall(
     side: 'client' | 'upstream',
     bytes: number,
     highWaterBytes: number,
     seconds: number,
   ): void {
     if (this.ended) return;
-    const { end, closeCode, message } = STALLED[side];
     this.request.log.warn(
       { deployment: this.link?.d.name, bufferedBytes: bytes, maxBufferedBytes: highWaterBytes },
       `realtime: the ${side} read nothing for ${seconds} s with ${bytes} bytes queued; session closed`,
     );
-    const code = end.code;
-    const status = end.sessionStatus;
-    this.sendError(
-      new GatewayError({ status, type: 'server_error', code, message: message(seconds, bytes) }),
-    );
-    this.end(end);
-    this.closeClient(closeCode, `${code}: nothing read for ${seconds} s`);
+    this.endWith(stalled(side, seconds, bytes));
+  }
+
+  /**
+   * Ends the session as the router decided: the client gets the `error` event saying why (unless
+   * it ended already), then its close; the upstream session is closed.
+   */
+  private endWith(ending: Ending): void {
+    const { code, responseStatus: status, type, message } = ending;
+    if (!this.ended) this.sendError(new GatewayError({ status, type, code, message }));
+    this.end(ending, ending.upstream);
+    this.closeClient(ending.closeCode, `${code}: ${ending.closeText}`);
   }
 
   /** Closes the client's socket (reading again, so its closing frame is heard). */
@@ -305,35 +328,13 @@ export class RealtimeConnection implements RealtimeListener {
     );
   }
 
-  /**
-   * The router is shutting down: the client hears why (`server_shutdown`), the session is recorded
-   * 503, the upstream session closed "going away" and then the client's socket.
-   */
+  /** The router is shutting down: `server_shutdown`, recorded 503, both sides closed 1001. */
   private shutdown(): void {
-    if (!this.ended)
-      this.sendError(
-        new GatewayError({
-          status: 503,
-          type: 'server_error',
-          code: SERVER_SHUTDOWN.code,
-          message: 'The router is shutting down; open a new session to continue.',
-        }),
-      );
-    this.end(SERVER_SHUTDOWN, { code: GOING_AWAY, reason: 'the router is shutting down' });
-    this.closeClient(GOING_AWAY, 'server_shutdown: the router is shutting down');
+    this.endWith(SERVER_SHUTDOWN);
   }
 
   private expire(minutes: number): void {
-    this.sendError(
-      new GatewayError({
-        status: 400,
-        type: 'invalid_request_error',
-        code: 'session_expired',
-        message: `This realtime session reached its limit of ${minutes} minutes (realtime.maxConnectionMinutes); open a new session to continue.`,
-      }),
-    );
-    this.end(SESSION_EXPIRED);
-    this.closeClient(GOING_AWAY, 'session_expired: open a new session');
+    this.endWith(sessionExpired(minutes));
   }
 
   /**
