@@ -22,6 +22,7 @@ import { registerCompletionsRoutes } from './http/completions/completions-routes
 import { registerHealthRoutes, type ReadinessReport } from './http/routes/health-routes.js';
 import { registerModelsRoutes } from './http/routes/models-routes.js';
 import { trustProxyOption } from './http/trust-proxy.js';
+import { closeForShutdown } from './http/websocket-shutdown.js';
 import { registerStoredChatRoutes } from './http/stored-chat/stored-chat-routes.js';
 import type { ChatCompletionStore } from './store/chat-completion-store.js';
 import { createMemoryChatCompletionStore } from './store/memory/memory-chat-completion-store.js';
@@ -76,7 +77,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setErrorHandler(errorHandler);
   // Before any route: the plugin routes an upgrade through the hooks below (auth first), and only
   // a route with a `wsHandler` (the Responses API's WebSocket mode, the Realtime API) accepts it. A message is at
-  // most a request body's size. On close, open connections are told the router is going away.
+  // most a request body's size. On close, open connections are told the router is going away
+  // (websocket-shutdown.ts).
   await app.register(fastifyWebsocket, {
     options: {
       maxPayload: deps.config.current.config.server.bodyLimitBytes,
@@ -84,8 +86,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       handleProtocols: pickSubprotocol,
     },
     preClose(done) {
-      for (const socket of app.websocketServer.clients)
-        socket.close(1001, 'the router is shutting down'); // "going away" (RFC 6455 §7.4.1)
+      for (const socket of app.websocketServer.clients) closeForShutdown(socket);
       done();
     },
     // A client that drops its connection uncleanly is no server error. `ws` has begun the close

@@ -22,3 +22,42 @@ describe('server config', () => {
     ).toBe(0);
   });
 });
+
+describe('image form limits', () => {
+  /** The config problems of a server block, joined. */
+  const problems = (server: Record<string, unknown>) => {
+    try {
+      parseConfig({ ...testConfigInput(), server }, {});
+      return '';
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      return (err as ConfigError).issues.join('\n');
+    }
+  };
+
+  it("defaults to OpenAI's limits: 50 MB a file, 64 MB a form", () => {
+    const { server } = parseConfig({ ...testConfigInput(), server: {} }, {}).config;
+    expect(server.imageFileLimitBytes).toBe(50 * 1024 * 1024);
+    expect(server.imageFormLimitBytes).toBe(64 * 1024 * 1024);
+  });
+
+  it('refuses a limit that is no positive whole number of bytes, or past 1 GiB, by its path', () => {
+    expect(problems({ imageFileLimitBytes: 0 })).toMatch(/^server\.imageFileLimitBytes: /);
+    expect(problems({ imageFormLimitBytes: 1.5 })).toMatch(/^server\.imageFormLimitBytes: /);
+    expect(problems({ imageFormLimitBytes: '64MB' })).toMatch(/^server\.imageFormLimitBytes: /);
+    expect(problems({ imageFormLimitBytes: 2 * 1024 ** 3 })).toMatch(
+      /^server\.imageFormLimitBytes: .*1073741824/,
+    );
+  });
+
+  it('refuses a file limit larger than the form limit, saying how to fix it', () => {
+    expect(problems({ imageFileLimitBytes: 2_000_000, imageFormLimitBytes: 1_000_000 })).toBe(
+      'server.imageFileLimitBytes: 2000000 is larger than server.imageFormLimitBytes (1000000): no form could carry a file that size; raise imageFormLimitBytes or lower this',
+    );
+    // Larger than the default form limit, with none set: refused too.
+    expect(problems({ imageFileLimitBytes: 100 * 1024 * 1024 })).toMatch(
+      /^server\.imageFileLimitBytes: 104857600 is larger than server\.imageFormLimitBytes \(67108864\)/,
+    );
+    expect(problems({ imageFileLimitBytes: 1_000_000, imageFormLimitBytes: 1_000_000 })).toBe('');
+  });
+});

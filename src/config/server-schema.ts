@@ -62,6 +62,15 @@ const corsSchema = z
     'Cross-origin requests from browsers (CORS): preflights are answered before authentication, and the router headers (`x-router-*`, `x-request-id`, rate limits) are exposed to the page.',
   );
 
+/**
+ * Image edits and variations (multipart, held in memory while they are read): OpenAI's limits,
+ * 50 MB an image of a GPT image model, 64 MB the whole form.
+ */
+export const IMAGE_FILE_LIMIT_BYTES = 50 * 1024 * 1024;
+export const IMAGE_FORM_LIMIT_BYTES = 64 * 1024 * 1024;
+/** The most either may be set to: a form is read into memory whole. */
+const MAX_IMAGE_LIMIT_BYTES = 1024 * 1024 * 1024;
+
 export const serverSchema = z
   .strictObject({
     host: z.string().default('127.0.0.1').describe('Interface to bind (`0.0.0.0` in a container).'),
@@ -77,7 +86,27 @@ export const serverSchema = z
       .int()
       .positive()
       .default(4 * 1024 * 1024)
-      .describe('Largest request body accepted (413 above).'),
+      .describe(
+        'Largest request body accepted (413 above), and largest WebSocket message read either way: a client message past it closes the connection (1009); a Realtime upstream message past it is not relayed, and the session ends with an `error` event `upstream_message_too_large` and close 1011.',
+      ),
+    imageFileLimitBytes: z
+      .number()
+      .int()
+      .positive()
+      .max(MAX_IMAGE_LIMIT_BYTES)
+      .default(IMAGE_FILE_LIMIT_BYTES)
+      .describe(
+        "Largest image or mask file in one image edit or variation form (`/v1/images/edits`, `/v1/images/variations` and their Azure paths; 50 MB, OpenAI's limit, by default): a larger one gets 413 `file_too_large` naming this setting. At most `imageFormLimitBytes`. Read per request.",
+      ),
+    imageFormLimitBytes: z
+      .number()
+      .int()
+      .positive()
+      .max(MAX_IMAGE_LIMIT_BYTES)
+      .default(IMAGE_FORM_LIMIT_BYTES)
+      .describe(
+        'Largest whole multipart form of an image edit or variation (64 MB by default), its files and fields together: a form whose `Content-Length` is larger is refused before it is read, one sent without a length as soon as what was read passes it; 413 `file_too_large` naming this setting. Forms are read into memory, so this bounds what one request holds. `server.bodyLimitBytes` does not apply to these forms. Read per request.',
+      ),
     logLevel: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info')
@@ -102,9 +131,19 @@ export const serverSchema = z
     host: '127.0.0.1',
     port: 8080,
     bodyLimitBytes: 4 * 1024 * 1024,
+    imageFileLimitBytes: IMAGE_FILE_LIMIT_BYTES,
+    imageFormLimitBytes: IMAGE_FORM_LIMIT_BYTES,
     logLevel: 'info',
     heapGrowthPercent: 25,
     cors: { origins: [], maxAgeSeconds: 600 },
     trustProxy: false,
+  })
+  .superRefine((server, ctx) => {
+    if (server.imageFileLimitBytes > server.imageFormLimitBytes)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['imageFileLimitBytes'],
+        message: `${server.imageFileLimitBytes} is larger than server.imageFormLimitBytes (${server.imageFormLimitBytes}): no form could carry a file that size; raise imageFormLimitBytes or lower this`,
+      });
   })
   .describe('The HTTP server.');

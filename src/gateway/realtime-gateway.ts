@@ -90,6 +90,7 @@ export class RealtimeGateway {
               signal,
               requestId: call.requestId,
               listener,
+              maxMessageBytes: this.deps.config.current.config.server.bodyLimitBytes,
             });
             return { served: session, model: d.model };
           }),

@@ -82,6 +82,11 @@ export interface UpstreamTranscript {
 export interface RealtimeListener {
   message(text: string): void;
   closed(code: number, reason: string): void;
+  /**
+   * The upstream sent a message past `maxMessageBytes`: it was not read (nor relayed) and the
+   * upstream socket is closing (1009); no `closed` need follow.
+   */
+  oversized(maxMessageBytes: number): void;
 }
 
 /**
@@ -105,6 +110,8 @@ export interface UpstreamRealtimeRequest {
   signal: AbortSignal;
   requestId: string;
   listener: RealtimeListener;
+  /** The largest upstream message the router reads (`server.bodyLimitBytes`), as a client's. */
+  maxMessageBytes: number;
 }
 
 export interface UpstreamReply {

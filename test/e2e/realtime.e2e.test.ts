@@ -184,5 +184,9 @@ describe('Realtime session limits', () => {
     const staying = await open();
     await short.close();
     expect(await staying.closed).toBe(1001);
+    expect(staying.frames.map((f) => JSON.parse(f) as Event).at(-1)).toMatchObject({
+      type: 'error',
+      error: { type: 'server_error', code: 'server_shutdown' },
+    });
   });
 });

@@ -3,11 +3,11 @@
 // they came; only the events the router must read are parsed: the client's `response.create`
 // (admitted, else refused with an `error` event), `session.update` (a `model` is set to the
 // deployment's) and, with the content filter on, `conversation.item.create`'s text; the upstream's
-// `response.created` / `response.done` (one request-log record per response, from its usage) and
-// `error` (a refused response). Either side closing closes the other; an upstream that breaks
-// (close 1006, 1011–1014, a socket error) counts against its deployment's circuit breaker. Each
-// direction has backpressure (relay-backpressure.ts): a side that stops reading pauses the other,
-// and is given up on after `realtime.maxStalledSeconds`. The session's record says why it ended.
+// events that start and end responses (session-responses.ts: one request-log record each). Either
+// side closing closes the other; an upstream that breaks (close 1006, 1011–1014, a socket error)
+// counts against its deployment's circuit breaker. Each direction has backpressure
+// (relay-backpressure.ts): a side that stops reading pauses the other, and is given up on after
+// `realtime.maxStalledSeconds`. The session's record says why it ended.
 import type { FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { ConfigHolder } from '../../config/runtime-config.js';
@@ -28,13 +28,17 @@ import {
   closeReason,
   NORMAL,
   POLICY_VIOLATION,
-  GOING_AWAY,
-  SESSION_EXPIRED,
-  STALLED,
+  SERVER_SHUTDOWN,
+  sessionExpired,
+  stalled,
   upstreamEnd,
+  upstreamMessageTooLarge,
+  type Ending,
   type SessionEnd,
 } from './session-end.js';
 import { filterItem, pinModel } from './client-events.js';
+import { SessionResponses } from './session-responses.js';
+import { ROUTER_SHUTDOWN } from '../websocket-shutdown.js';
 
 export interface RealtimeDeps {
   gateway: RealtimeGateway;
@@ -49,25 +53,20 @@ type Json = Record<string, unknown>;
 const OPEN = 1; // WebSocket.OPEN
 /** Client events the router reads; any other passes unparsed. */
 const READ_FROM_CLIENT = ['"response.create"', '"session.update"', '"conversation.item.create"'];
-/** Upstream events the router reads. */
-const READ_FROM_UPSTREAM = ['"response.created"', '"response.done"', '"error"'];
-
-const mentions = (text: string, needles: readonly string[]) =>
-  needles.some((n) => text.includes(n));
 
 export class RealtimeConnection implements RealtimeListener {
   private socket: WebSocket | undefined;
   private link: RealtimeLink | undefined;
   /** Upstream events that came before the client's socket was accepted, in order. */
   private early: string[] = [];
-  private upstreamClosed: { code: number; reason: string } | undefined;
+  /** How the upstream ended before the client's socket was accepted (run once it is). */
+  private upstreamEnded: (() => void) | undefined;
   /** The client's events, one at a time in order (an admission may wait on the shared state). */
   private inbound: Promise<void> = Promise.resolve();
   private responses = 0;
   private events = 0;
-  /** Admitted responses the upstream has not yet answered with `response.created`. */
-  private readonly queued: (RealtimeTurn & { eventId: unknown })[] = [];
-  private readonly open = new Map<unknown, RealtimeTurn>();
+  /** The session's responses, read from the upstream's events once the session is open. */
+  private turns: SessionResponses | undefined;
   private timer: NodeJS.Timeout | undefined;
   private ended = false;
   private readonly gone = new AbortController();
@@ -97,6 +96,8 @@ export class RealtimeConnection implements RealtimeListener {
       },
       this,
     );
+    const link = this.link;
+    this.turns = new SessionResponses(this.deps.gateway, link, () => this.unasked(link));
     if (this.gone.signal.aborted) this.end(CLIENT_CLOSED);
   }
 
@@ -116,21 +117,22 @@ export class RealtimeConnection implements RealtimeListener {
         );
     });
     socket.on('close', () => this.end(CLIENT_CLOSED));
+    socket.on(ROUTER_SHUTDOWN, () => this.shutdown());
     for (const text of this.early) this.toClient(text);
     this.early = [];
-    if (this.upstreamClosed) this.closed(this.upstreamClosed.code, this.upstreamClosed.reason);
+    this.upstreamEnded?.();
   }
 
   // RealtimeListener: the upstream's side.
   message(text: string): void {
-    this.watchUpstream(text);
+    this.turns?.watch(text);
     if (this.socket) this.toClient(text);
     else this.early.push(text);
   }
 
   closed(code: number, reason: string): void {
     if (!this.socket) {
-      this.upstreamClosed = { code, reason };
+      this.upstreamEnded ??= () => this.closed(code, reason);
       return;
     }
     if (this.ended) return;
@@ -155,6 +157,23 @@ export class RealtimeConnection implements RealtimeListener {
     this.closeClient(clientCode, `${end.code}: ${reason || `code ${code}`}`);
   }
 
+  /**
+   * The upstream sent a message past `server.bodyLimitBytes`: not relayed, the session ends (502,
+   * close 1011). It says nothing of the deployment's health: no circuit-breaker failure.
+   */
+  oversized(maxMessageBytes: number): void {
+    if (!this.socket) {
+      this.upstreamEnded ??= () => this.oversized(maxMessageBytes);
+      return;
+    }
+    if (this.ended) return;
+    this.request.log.warn(
+      { deployment: this.link?.d.name, maxMessageBytes },
+      'realtime: the upstream sent a message past server.bodyLimitBytes; session closed',
+    );
+    this.endWith(upstreamMessageTooLarge(maxMessageBytes));
+  }
+
   /** Backpressure both ways, from the connection's settings (read as it opens). */
   private watchFlow(socket: WebSocket, highWaterBytes: number, seconds: number): void {
     const flow = relayBackpressure(
@@ -162,7 +181,7 @@ export class RealtimeConnection implements RealtimeListener {
       { highWaterBytes, stallMs: seconds * 1000 },
       {
         pause: (side) => this.link && this.deps.onPause?.(this.link.d.name, side),
-        stall: (side, bytes) => this.stalled(side, bytes, highWaterBytes, seconds),
+        stall: (side, bytes) => this.stall(side, bytes, highWaterBytes, seconds),
       },
     );
     this.toClientFlow = flow.toClient;
@@ -170,25 +189,29 @@ export class RealtimeConnection implements RealtimeListener {
   }
 
   /** One side has not read for `realtime.maxStalledSeconds`: the session is given up. */
-  private stalled(
+  private stall(
     side: 'client' | 'upstream',
     bytes: number,
     highWaterBytes: number,
     seconds: number,
   ): void {
     if (this.ended) return;
-    const { end, closeCode, message } = STALLED[side];
     this.request.log.warn(
       { deployment: this.link?.d.name, bufferedBytes: bytes, maxBufferedBytes: highWaterBytes },
       `realtime: the ${side} read nothing for ${seconds} s with ${bytes} bytes queued; session closed`,
     );
-    const code = end.code;
-    const status = end.sessionStatus;
-    this.sendError(
-      new GatewayError({ status, type: 'server_error', code, message: message(seconds, bytes) }),
-    );
-    this.end(end);
-    this.closeClient(closeCode, `${code}: nothing read for ${seconds} s`);
+    this.endWith(stalled(side, seconds, bytes));
+  }
+
+  /**
+   * Ends the session as the router decided: the client gets the `error` event saying why (unless
+   * it ended already), then its close; the upstream session is closed.
+   */
+  private endWith(ending: Ending): void {
+    const { code, responseStatus: status, type, message } = ending;
+    if (!this.ended) this.sendError(new GatewayError({ status, type, code, message }));
+    this.end(ending, ending.upstream);
+    this.closeClient(ending.closeCode, `${code}: ${ending.closeText}`);
   }
 
   /** Closes the client's socket (reading again, so its closing frame is heard). */
@@ -222,60 +245,6 @@ export class RealtimeConnection implements RealtimeListener {
     flow?.queued();
   }
 
-  /** Reads the events that start and end responses; the rest (audio, deltas) only pass. */
-  private watchUpstream(text: string): void {
-    const link = this.link;
-    if (!link) return;
-    // A delta names its type first: no need to look further into its (long) text.
-    const head = text.length > 256 ? text.slice(0, 256) : text;
-    if (head.includes('.delta"')) {
-      for (const turn of this.open.values()) this.deps.gateway.firstOutput(turn);
-      return;
-    }
-    if (!mentions(text, READ_FROM_UPSTREAM)) return;
-    let event: unknown;
-    try {
-      event = JSON.parse(text);
-    } catch {
-      return;
-    }
-    if (!isObject(event)) return;
-    const response = isObject(event.response) ? event.response : {};
-    if (event.type === 'response.created') {
-      this.open.set(response.id, this.queued.shift() ?? this.unasked(link));
-    } else if (event.type === 'response.done') {
-      const turn = this.open.get(response.id) ?? this.queued.shift() ?? this.unasked(link);
-      this.open.delete(response.id);
-      const details = isObject(response.status_details) ? response.status_details : {};
-      const failure = isObject(details.error) ? details.error : {};
-      if (response.status === 'completed') this.deps.gateway.served(link);
-      if (response.status === 'failed')
-        this.deps.gateway.finishResponse(
-          link,
-          turn,
-          response.usage,
-          502,
-          typeof failure.code === 'string' ? failure.code : 'response_failed',
-        );
-      else this.deps.gateway.finishResponse(link, turn, response.usage, 200);
-    } else if (event.type === 'error' && isObject(event.error)) {
-      // The upstream refused a response.create it names: that response never started.
-      const refused = event.error.event_id;
-      const at = refused ? this.queued.findIndex((t) => t.eventId === refused) : -1;
-      if (at >= 0) {
-        const [turn] = this.queued.splice(at, 1);
-        const code = event.error.code;
-        this.deps.gateway.finishResponse(
-          link,
-          turn!,
-          undefined,
-          400,
-          typeof code === 'string' ? code : 'upstream_error',
-        );
-      }
-    }
-  }
-
   /** A response the upstream started by itself (server VAD): recorded, not admitted. */
   private unasked(link: RealtimeLink): RealtimeTurn {
     return this.deps.gateway.startResponse(
@@ -288,7 +257,7 @@ export class RealtimeConnection implements RealtimeListener {
   private async fromClient(text: string): Promise<void> {
     const link = this.link;
     if (!link || this.ended) return;
-    if (!mentions(text, READ_FROM_CLIENT)) return this.toUpstream(link, text);
+    if (!READ_FROM_CLIENT.some((n) => text.includes(n))) return this.toUpstream(link, text);
     let event: unknown;
     try {
       event = JSON.parse(text);
@@ -330,7 +299,7 @@ export class RealtimeConnection implements RealtimeListener {
       link,
       this.call(`${this.request.id}.rt${++this.responses}`),
     );
-    this.queued.push({ ...turn, eventId: event.event_id });
+    this.turns?.admitted(turn, event.event_id);
   }
 
   private filterOn(): boolean {
@@ -359,24 +328,23 @@ export class RealtimeConnection implements RealtimeListener {
     );
   }
 
+  /** The router is shutting down: `server_shutdown`, recorded 503, both sides closed 1001. */
+  private shutdown(): void {
+    this.endWith(SERVER_SHUTDOWN);
+  }
+
   private expire(minutes: number): void {
-    this.sendError(
-      new GatewayError({
-        status: 400,
-        type: 'invalid_request_error',
-        code: 'session_expired',
-        message: `This realtime session reached its limit of ${minutes} minutes (realtime.maxConnectionMinutes); open a new session to continue.`,
-      }),
-    );
-    this.end(SESSION_EXPIRED);
-    this.closeClient(GOING_AWAY, 'session_expired: open a new session');
+    this.endWith(sessionExpired(minutes));
   }
 
   /**
    * The session is over: responses still open are recorded (no usage came), then the session's
-   * own record; the upstream session is closed, and so are the timers.
+   * own record; the upstream session is closed (with `upstream`'s code), and so are the timers.
    */
-  private end(why: SessionEnd): void {
+  private end(
+    why: SessionEnd,
+    upstream = { code: NORMAL, reason: 'the client session ended' },
+  ): void {
     if (this.ended) return;
     this.ended = true;
     clearTimeout(this.timer);
@@ -384,9 +352,7 @@ export class RealtimeConnection implements RealtimeListener {
     this.toUpstreamFlow?.stop();
     const link = this.link;
     if (!link) return;
-    for (const turn of [...this.open.values(), ...this.queued.splice(0)])
-      this.deps.gateway.finishResponse(link, turn, undefined, why.responseStatus, why.code);
-    this.open.clear();
+    this.turns?.cut(why.responseStatus, why.code);
     this.deps.gateway.finishSession(link, why.sessionStatus, why.code);
     const flow = flowSummary(this.toClientFlow, this.toUpstreamFlow);
     if (flow)
@@ -394,7 +360,7 @@ export class RealtimeConnection implements RealtimeListener {
         { deployment: link.d.name, ...flow },
         'realtime: backpressure paused reading in this session',
       );
-    link.session.close(NORMAL, 'the client session ended');
+    link.session.close(upstream.code, upstream.reason);
   }
 }
 

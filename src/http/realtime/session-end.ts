@@ -29,34 +29,86 @@ export const CLIENT_CLOSED: SessionEnd = {
   sessionStatus: 499,
 };
 
+/**
+ * An ending the router decides: what it records, the `error` event the client gets first (its
+ * `type` and message), the client's close code and reason, and how the upstream is closed.
+ */
+export interface Ending extends SessionEnd {
+  type: 'server_error' | 'invalid_request_error';
+  message: string;
+  closeCode: number;
+  /** The close frame's reason, after the code. */
+  closeText: string;
+  /** The upstream session's close, when not 1000. */
+  upstream?: { code: number; reason: string };
+}
+
 /** The session ran its `realtime.maxConnectionMinutes`: it served (200); a response cut is 408. */
-export const SESSION_EXPIRED: SessionEnd = {
+export const sessionExpired = (minutes: number): Ending => ({
   code: 'session_expired',
   responseStatus: 408,
   sessionStatus: 200,
+  type: 'invalid_request_error',
+  message: `This realtime session reached its limit of ${minutes} minutes (realtime.maxConnectionMinutes); open a new session to continue.`,
+  closeCode: GOING_AWAY,
+  closeText: 'open a new session',
+});
+
+/**
+ * One side read nothing for `realtime.maxStalledSeconds` with `bytes` queued for it: the client's
+ * own fault is a policy close (1008), the upstream's 1011.
+ */
+export function stalled(side: 'client' | 'upstream', seconds: number, bytes: number): Ending {
+  const ending = { type: 'server_error', closeText: `nothing read for ${seconds} s` } as const;
+  return side === 'client'
+    ? {
+        ...ending,
+        code: 'client_too_slow',
+        responseStatus: 408,
+        sessionStatus: 408,
+        message: `This client read nothing for ${seconds} s with ${bytes} bytes waiting (realtime.maxStalledSeconds); the session is closed.`,
+        closeCode: POLICY_VIOLATION,
+      }
+    : {
+        ...ending,
+        code: 'upstream_too_slow',
+        responseStatus: 504,
+        sessionStatus: 504,
+        message: `The upstream read nothing for ${seconds} s with ${bytes} bytes waiting (realtime.maxStalledSeconds); open a new session.`,
+        closeCode: INTERNAL_ERROR,
+      };
+}
+
+/**
+ * The router is shutting down (websocket-shutdown.ts): the session cannot go on here (503, as a
+ * request refused while closing); "going away" both ways, and the client reconnects, to another
+ * replica if there is one.
+ */
+export const SERVER_SHUTDOWN: Ending = {
+  code: 'server_shutdown',
+  responseStatus: 503,
+  sessionStatus: 503,
+  type: 'server_error',
+  message: 'The router is shutting down; open a new session to continue.',
+  closeCode: GOING_AWAY,
+  closeText: 'the router is shutting down',
+  upstream: { code: GOING_AWAY, reason: 'the router is shutting down' },
 };
 
 /**
- * One side read nothing for `realtime.maxStalledSeconds`: the ending, the client's close code
- * (its own fault: policy; the upstream's: 1011) and what its `error` event says.
+ * The upstream sent a message past `server.bodyLimitBytes`, which was not relayed (502: a bad
+ * reply from upstream). The client's close is 1011, not 1009: 1009 says the side closing got a
+ * message too big from the side it closes, and this client sent none (the upstream gets the 1009).
  */
-export const STALLED: Record<
-  'client' | 'upstream',
-  { end: SessionEnd; closeCode: number; message(seconds: number, bytes: number): string }
-> = {
-  client: {
-    end: { code: 'client_too_slow', responseStatus: 408, sessionStatus: 408 },
-    closeCode: POLICY_VIOLATION,
-    message: (seconds, bytes) =>
-      `This client read nothing for ${seconds} s with ${bytes} bytes waiting (realtime.maxStalledSeconds); the session is closed.`,
-  },
-  upstream: {
-    end: { code: 'upstream_too_slow', responseStatus: 504, sessionStatus: 504 },
-    closeCode: INTERNAL_ERROR,
-    message: (seconds, bytes) =>
-      `The upstream read nothing for ${seconds} s with ${bytes} bytes waiting (realtime.maxStalledSeconds); open a new session.`,
-  },
-};
+export const upstreamMessageTooLarge = (maxBytes: number): Ending => ({
+  code: 'upstream_message_too_large',
+  responseStatus: 502,
+  sessionStatus: 502,
+  type: 'server_error',
+  message: `The upstream sent a realtime message larger than ${maxBytes} bytes (server.bodyLimitBytes); it was not relayed and the session is closed. Open a new session, or raise server.bodyLimitBytes.`,
+  closeCode: INTERNAL_ERROR,
+  closeText: `a message over ${maxBytes} bytes`,
+});
 
 /** The upstream closed with `code`: whether it failed, the ending, and the client's close code. */
 export function upstreamEnd(code: number): {

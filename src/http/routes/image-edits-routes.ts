@@ -4,9 +4,11 @@
 // in Azure's words). Both are multipart (openapi.yaml CreateImageEditRequest,
 // CreateImageVariationRequest), read here with @fastify/multipart (registered for these routes only)
 // and sent upstream as a form again, the files' bytes untouched. Checked on the fields and files
-// the router reads; the rest passes through.
+// the router reads; the rest passes through. Each file is at most `server.imageFileLimitBytes`,
+// the whole form `server.imageFormLimitBytes` (413 past either; read per request).
 import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ConfigHolder } from '../../config/runtime-config.js';
 import { GatewayError, invalidRequest } from '../../core/errors.js';
 import type { FormFile, FormPart, ImageForm } from '../../core/wire-types.js';
 import { detectMimeType, sniffImageType } from '../../files/file-type.js';
@@ -14,9 +16,11 @@ import type { MediaGateway } from '../../gateway/media-gateway.js';
 import { checkApiVersion } from './chat-routes.js';
 import { namedCall } from './named-call.js';
 
-/** OpenAI's limit on one image of a GPT image model (50 MB); the form's files together: 64 MB. */
-export const MAX_IMAGE_BYTES = 50 * 1024 * 1024;
-export const MAX_IMAGE_FORM_BYTES = 64 * 1024 * 1024;
+/** The size limits on one form: `server.imageFileLimitBytes`, `server.imageFormLimitBytes`. */
+export interface ImageFormLimits {
+  fileBytes: number;
+  formBytes: number;
+}
 /** OpenAI's most images in one edit (CreateImageEditRequest `image.maxItems`). */
 const MAX_EDIT_IMAGES = 16;
 /** What OpenAI takes: edits png, webp or jpg; a variation's image and a mask are PNG. */
@@ -25,9 +29,13 @@ const PNG_ONLY: ReadonlySet<string> = new Set(['image/png']);
 
 export type ImageOperation = 'edits' | 'variations';
 
-const MB = (bytes: number) => `${bytes / 1024 / 1024} MB`;
+/** A limit as people read it, and exactly: "50 MB (52428800 bytes)". */
+function size(bytes: number): string {
+  const [unit, per] = bytes % (1024 * 1024) === 0 ? ['MB', 1024 * 1024] : ['KB', 1024];
+  return bytes % per === 0 ? `${bytes / per} ${unit} (${bytes} bytes)` : `${bytes} bytes`;
+}
 
-function tooLarge(message: string, param: string): GatewayError {
+function tooLarge(message: string, param: string | null): GatewayError {
   return new GatewayError({
     status: 413,
     type: 'invalid_request_error',
@@ -37,6 +45,18 @@ function tooLarge(message: string, param: string): GatewayError {
   });
 }
 
+const fileTooLarge = (limits: ImageFormLimits, field: string) =>
+  tooLarge(
+    `The file in "${field}" is larger than ${size(limits.fileBytes)}, the most one image or mask may be (server.imageFileLimitBytes); send a smaller one.`,
+    field,
+  );
+
+const formTooLarge = (limits: ImageFormLimits, field: string | null) =>
+  tooLarge(
+    `The multipart form is larger than ${size(limits.formBytes)}, the most one image form may be (server.imageFormLimitBytes); send fewer or smaller images.`,
+    field,
+  );
+
 function sendAs(operation: ImageOperation): string {
   return operation === 'edits'
     ? 'Send multipart/form-data with "image" (or "image[]" for several), "prompt" and "model"; "mask" optional.'
@@ -44,11 +64,15 @@ function sendAs(operation: ImageOperation): string {
 }
 
 /** The multipart parser's errors (a file too large, too many parts) in the API's own words. */
-function formError(err: unknown, operation: ImageOperation, field: string): unknown {
+function formError(
+  err: unknown,
+  operation: ImageOperation,
+  field: string,
+  limits: ImageFormLimits,
+): unknown {
   if (err instanceof GatewayError) return err;
   const code = (err as { code?: string }).code ?? '';
-  if (code === 'FST_REQ_FILE_TOO_LARGE')
-    return tooLarge(`An image file is larger than ${MB(MAX_IMAGE_BYTES)}.`, field);
+  if (code === 'FST_REQ_FILE_TOO_LARGE') return fileTooLarge(limits, field);
   if (code === 'FST_FILES_LIMIT')
     return invalidRequest(
       `Too many files: at most ${MAX_EDIT_IMAGES} images and one mask for an edit, one image for a variation.`,
@@ -68,15 +92,28 @@ function fileType(declared: string | undefined, sniffed: string): string {
   return !type || type === 'application/octet-stream' ? sniffed : declared!;
 }
 
-/** Reads the form's parts in order; files whole, within the per-file and per-form limits. */
-async function readParts(request: FastifyRequest, operation: ImageOperation): Promise<FormPart[]> {
+/**
+ * Reads the form's parts in order; files whole, within the per-file and per-form limits. A form
+ * that says it is larger than the form limit (`Content-Length`) is refused before it is read.
+ */
+async function readParts(
+  request: FastifyRequest,
+  operation: ImageOperation,
+  limits: ImageFormLimits,
+): Promise<FormPart[]> {
+  if (Number(request.headers['content-length']) > limits.formBytes)
+    throw formTooLarge(limits, null);
   const parts: FormPart[] = [];
+  /** What was read: the files' bytes and the fields' (names and values). */
   let total = 0;
   let field = 'image';
   try {
-    for await (const part of request.parts()) {
+    for await (const part of request.parts({ limits: { fileSize: limits.fileBytes } })) {
       if (part.type !== 'file') {
-        parts.push({ name: part.fieldname, value: String(part.value) });
+        const value = String(part.value);
+        total += part.fieldname.length + value.length;
+        if (total > limits.formBytes) throw formTooLarge(limits, part.fieldname);
+        parts.push({ name: part.fieldname, value });
         continue;
       }
       field = part.fieldname;
@@ -89,15 +126,10 @@ async function readParts(request: FastifyRequest, operation: ImageOperation): Pr
       const chunks: Buffer[] = [];
       for await (const c of part.file) {
         total += (c as Buffer).length;
-        if (total > MAX_IMAGE_FORM_BYTES)
-          throw tooLarge(
-            `The form's files are larger than ${MB(MAX_IMAGE_FORM_BYTES)} together; send fewer or smaller images.`,
-            field,
-          );
+        if (total > limits.formBytes) throw formTooLarge(limits, field);
         chunks.push(c as Buffer);
       }
-      if (part.file.truncated)
-        throw tooLarge(`An image file is larger than ${MB(MAX_IMAGE_BYTES)}.`, field);
+      if (part.file.truncated) throw fileTooLarge(limits, field);
       const file: FormFile = {
         filename: part.filename || 'image',
         contentType: part.mimetype || 'application/octet-stream',
@@ -106,7 +138,7 @@ async function readParts(request: FastifyRequest, operation: ImageOperation): Pr
       parts.push({ name: field, file });
     }
   } catch (err) {
-    throw formError(err, operation, field);
+    throw formError(err, operation, field, limits);
   }
   return parts;
 }
@@ -128,13 +160,14 @@ function checkImage(file: FormFile, types: ReadonlySet<string>, param: string, w
 export async function readImageForm(
   request: FastifyRequest,
   operation: ImageOperation,
+  limits: ImageFormLimits,
 ): Promise<ImageForm> {
   if (!request.isMultipart())
     throw invalidRequest(
       `${sendAs(operation)} JSON bodies (images by URL or file id) are not served by this router.`,
       'image',
     );
-  const parts = await readParts(request, operation);
+  const parts = await readParts(request, operation, limits);
   const field = (name: string) => {
     for (const p of parts) if (p.name === name && 'value' in p) return p.value;
     return undefined;
@@ -213,11 +246,12 @@ function noAzureVariations(): GatewayError {
 export async function registerImageEditRoutes(
   app: FastifyInstance,
   gateway: MediaGateway,
+  config: ConfigHolder,
 ): Promise<void> {
   await app.register(async (scope) => {
+    // The file size limit is the config's, given per request (readParts).
     await scope.register(multipart, {
       limits: {
-        fileSize: MAX_IMAGE_BYTES,
         files: MAX_EDIT_IMAGES + 1,
         fields: 32,
         fieldSize: 64 * 1024,
@@ -232,7 +266,11 @@ export async function registerImageEditRoutes(
     ) => {
       let form: ImageForm;
       try {
-        form = await readImageForm(request, operation);
+        const server = config.current.config.server;
+        form = await readImageForm(request, operation, {
+          fileBytes: server.imageFileLimitBytes,
+          formBytes: server.imageFormLimitBytes,
+        });
       } catch (err) {
         // Do not read (and drop) the rest of a body that may be large, to keep the connection.
         if (err instanceof GatewayError && err.status === 413) reply.header('connection', 'close');

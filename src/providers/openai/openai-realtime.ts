@@ -2,7 +2,8 @@
 // (Bearer), Azure OpenAI's GA `/openai/v1/realtime?model=<deployment>` or, for a `-preview`
 // api-version, its preview `/openai/realtime?api-version=…&deployment=…` (both `api-key`; Microsoft
 // Learn, "Use the GPT Realtime API via WebSockets"), and servers that copy OpenAI's path. Frames
-// pass as text, unchanged.
+// pass as text, unchanged; one past `maxMessageBytes` is refused as its header arrives (ws's
+// `maxPayload`: never buffered), and the socket closed 1009.
 import { WebSocket } from 'ws';
 import type { DeploymentConfig } from '../../config/deployment-schema.js';
 import { GatewayError } from '../../core/errors.js';
@@ -56,6 +57,7 @@ export function openRealtimeSocket(
       headers,
       handshakeTimeout: d.firstTokenTimeoutMs,
       perMessageDeflate: false,
+      maxPayload: req.maxMessageBytes,
       // A redirect would carry the key elsewhere.
       followRedirects: false,
     });
@@ -93,8 +95,13 @@ export function openRealtimeSocket(
     });
     /** A socket error once open: the close that follows (1006) carries it as its reason. */
     let broken: string | undefined;
+    let oversized = false;
     ws.on('error', (err) => {
-      if (opened) broken = err.message;
+      // ws has sent its close 1009 and stopped reading; the session ends for that reason alone.
+      if (opened && (err as { code?: string }).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+        oversized = true;
+        req.listener.oversized(req.maxMessageBytes);
+      } else if (opened) broken = err.message;
       else
         fail(
           new GatewayError({
@@ -112,6 +119,7 @@ export function openRealtimeSocket(
       req.listener.message(String(data));
     });
     ws.on('close', (code, reason) => {
+      if (oversized) return;
       if (opened) req.listener.closed(code, String(reason) || (broken ?? ''));
       else
         fail(

@@ -1,0 +1,91 @@
+// The responses of one realtime session (realtime-connection.ts), from the upstream's events:
+// each admitted `response.create` waits for the upstream's `response.created`, is open until its
+// `response.done` (one request-log record, from its usage) or is refused by an `error` event naming
+// it. A response the upstream starts by itself (server VAD) is recorded too. When the session ends
+// first, the responses still waiting or open are recorded with the session's ending.
+import { isObject } from '../../core/is-object.js';
+import type {
+  RealtimeGateway,
+  RealtimeLink,
+  RealtimeTurn,
+} from '../../gateway/realtime-gateway.js';
+
+/** Upstream events that start and end responses; any other passes unparsed. */
+const READ_FROM_UPSTREAM = ['"response.created"', '"response.done"', '"error"'];
+
+export class SessionResponses {
+  /** Admitted responses the upstream has not yet answered with `response.created`. */
+  private readonly queued: (RealtimeTurn & { eventId: unknown })[] = [];
+  private readonly open = new Map<unknown, RealtimeTurn>();
+
+  constructor(
+    private readonly gateway: RealtimeGateway,
+    private readonly link: RealtimeLink,
+    /** Starts the record of a response the client did not ask for (not admitted). */
+    private readonly unasked: () => RealtimeTurn,
+  ) {}
+
+  /** A `response.create` the gateway admitted, sent on as the client's event `eventId`. */
+  admitted(turn: RealtimeTurn, eventId: unknown): void {
+    this.queued.push({ ...turn, eventId });
+  }
+
+  /** One upstream event: deltas time the first output; the rest only pass. */
+  watch(text: string): void {
+    // A delta names its type first: no need to look further into its (long) text.
+    const head = text.length > 256 ? text.slice(0, 256) : text;
+    if (head.includes('.delta"')) {
+      for (const turn of this.open.values()) this.gateway.firstOutput(turn);
+      return;
+    }
+    if (!READ_FROM_UPSTREAM.some((n) => text.includes(n))) return;
+    let event: unknown;
+    try {
+      event = JSON.parse(text);
+    } catch {
+      return;
+    }
+    if (!isObject(event)) return;
+    const response = isObject(event.response) ? event.response : {};
+    if (event.type === 'response.created') {
+      this.open.set(response.id, this.queued.shift() ?? this.unasked());
+    } else if (event.type === 'response.done') {
+      const turn = this.open.get(response.id) ?? this.queued.shift() ?? this.unasked();
+      this.open.delete(response.id);
+      const details = isObject(response.status_details) ? response.status_details : {};
+      const failure = isObject(details.error) ? details.error : {};
+      if (response.status === 'completed') this.gateway.served(this.link);
+      if (response.status === 'failed')
+        this.gateway.finishResponse(
+          this.link,
+          turn,
+          response.usage,
+          502,
+          typeof failure.code === 'string' ? failure.code : 'response_failed',
+        );
+      else this.gateway.finishResponse(this.link, turn, response.usage, 200);
+    } else if (event.type === 'error' && isObject(event.error)) {
+      // The upstream refused a response.create it names: that response never started.
+      const refused = event.error.event_id;
+      const at = refused ? this.queued.findIndex((t) => t.eventId === refused) : -1;
+      if (at >= 0) {
+        const [turn] = this.queued.splice(at, 1);
+        const code = event.error.code;
+        this.gateway.finishResponse(
+          this.link,
+          turn!,
+          undefined,
+          400,
+          typeof code === 'string' ? code : 'upstream_error',
+        );
+      }
+    }
+  }
+
+  /** The session ended: the responses still waiting or open are recorded (no usage came). */
+  cut(status: number, code: string): void {
+    for (const turn of [...this.open.values(), ...this.queued.splice(0)])
+      this.gateway.finishResponse(this.link, turn, undefined, status, code);
+    this.open.clear();
+  }
+}
