@@ -358,7 +358,7 @@ export async function createRuntime(
       async (a) => {
         const media = new MediaGateway(named);
         registerImagesRoutes(a, media);
-        await registerImageEditRoutes(a, media, holder);
+        await registerImageEditRoutes(a, media, { config: holder, files: routerFiles });
         await registerAudioRoutes(a, media);
       },
       (a) => registerRerankRoutes(a, new RerankGateway(named)),

@@ -1,7 +1,10 @@
 // Image (generations, edits, variations) and speech requests through the whole router
 // (createRuntime + app.inject), governed as embeddings are: the content filter on the prompt and
-// the text to speak (block and redact), and a deployment's own rate limit.
-import { describe, expect, it } from 'vitest';
+// the text to speak (block and redact; a JSON image edit's redacted prompt is what its upstream
+// gets), and a deployment's own rate limit.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '../src/config/load-config.js';
 import {
   simulatedPng,
@@ -113,6 +116,59 @@ describe('images and speech under governance', () => {
       expect(limited.json().error.message).toContain('deployment img');
     } finally {
       await rt.close();
+    }
+  });
+
+  it('a JSON image edit: the filter reads its prompt; the redacted one goes upstream', async () => {
+    // An OpenAI-shaped upstream on loopback: the JSON bodies it got.
+    const bodies: Record<string, unknown>[] = [];
+    const upstream = createServer((req, res) => {
+      let text = '';
+      req.on('data', (c: Buffer) => (text += String(c)));
+      req.on('end', () => {
+        bodies.push(JSON.parse(text) as Record<string, unknown>);
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ created: 1, data: [{ b64_json: 'eA==' }] }));
+      });
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    vi.stubEnv('GOV_IMG_KEY', 'sk-up');
+    const input = testConfigInput({ contentFilter: FILTER });
+    input.deployments.push(
+      simDeployment('img', {
+        kind: 'images',
+        provider: 'openai',
+        model: 'gpt-image-1.5',
+        baseUrl: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/v1`,
+        apiKeyEnv: 'GOV_IMG_KEY',
+        simulation: undefined,
+        maxOutputTokens: undefined,
+      }),
+    );
+    const rt = await createRuntime(parseConfig(input, {}).config);
+    try {
+      const send = (prompt: string) =>
+        rt.app.inject({
+          method: 'POST',
+          url: '/v1/images/edits',
+          payload: { model: 'img', prompt, images: [{ image_url: 'https://example.com/a.png' }] },
+        });
+      const blocked = await send('a poster for project-x');
+      expect(blocked.statusCode).toBe(400);
+      expect(blocked.json().error.code).toBe('content_filter');
+      expect(bodies).toEqual([]);
+      expect((await send('a card for ann@example.com')).statusCode).toBe(200);
+      expect(bodies).toEqual([
+        {
+          model: 'gpt-image-1.5',
+          prompt: 'a card for [redacted:email]',
+          images: [{ image_url: 'https://example.com/a.png' }],
+        },
+      ]);
+    } finally {
+      await rt.close();
+      upstream.close();
+      vi.unstubAllEnvs();
     }
   });
 });

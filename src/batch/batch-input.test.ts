@@ -85,7 +85,7 @@ describe('the endpoints a batch may name', () => {
 
   it('the refusal says why an endpoint is not run, and lists those that are', () => {
     expect(unrunEndpointMessage('/v1/images/edits')).toMatch(
-      /^\/v1\/images\/edits batches are not run by this router: .*multipart forms only/,
+      /^\/v1\/images\/edits batches are not run by this router: .*one at a time/,
     );
     expect(unrunEndpointMessage('/v1/videos')).toMatch(/no video models/);
     expect(unrunEndpointMessage('/v1/nope')).toMatch(/^endpoint "\/v1\/nope" is not one/);

@@ -33,7 +33,7 @@ export const BATCH_ENDPOINTS: Readonly<Record<string, string>> = Object.fromEntr
 /** Endpoints OpenAI's Batch API takes that the router does not run, and why not. */
 const NOT_RUN_ENDPOINTS: Readonly<Record<string, string>> = {
   '/v1/images/edits':
-    "a batch line is JSON, and the router's /v1/images/edits takes multipart forms only (send edits one at a time there)",
+    'the router runs image edits one at a time (send each to /v1/images/edits, as a multipart form or as JSON)',
   '/v1/videos': 'the router serves no video models',
 };
 

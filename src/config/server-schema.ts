@@ -96,7 +96,7 @@ export const serverSchema = z
       .max(MAX_IMAGE_LIMIT_BYTES)
       .default(IMAGE_FILE_LIMIT_BYTES)
       .describe(
-        "Largest image or mask file in one image edit or variation form (`/v1/images/edits`, `/v1/images/variations` and their Azure paths; 50 MB, OpenAI's limit, by default): a larger one gets 413 `file_too_large` naming this setting. At most `imageFormLimitBytes`. Read per request.",
+        "Largest image or mask in one image edit or variation (`/v1/images/edits`, `/v1/images/variations` and their Azure paths; 50 MB, OpenAI's limit, by default): a form's file, or a JSON edit's data URL (decoded) or router file; a larger one gets 413 `file_too_large` naming this setting. At most `imageFormLimitBytes`. Read per request.",
       ),
     imageFormLimitBytes: z
       .number()
@@ -105,7 +105,7 @@ export const serverSchema = z
       .max(MAX_IMAGE_LIMIT_BYTES)
       .default(IMAGE_FORM_LIMIT_BYTES)
       .describe(
-        'Largest whole multipart form of an image edit or variation (64 MB by default), its files and fields together: a form whose `Content-Length` is larger is refused before it is read, one sent without a length as soon as what was read passes it; 413 `file_too_large` naming this setting. Forms are read into memory, so this bounds what one request holds. `server.bodyLimitBytes` does not apply to these forms. Read per request.',
+        'Largest whole body of an image edit or variation (64 MB by default): a multipart form, its files and fields together, or a JSON edit (its images may be inline data URLs). A body whose `Content-Length` is larger is refused before it is read, one sent without a length as soon as what was read passes it; 413 `file_too_large` naming this setting. Bodies are read into memory, so this bounds what one request holds. `server.bodyLimitBytes` does not apply to these routes. Read per request.',
       ),
     logLevel: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])

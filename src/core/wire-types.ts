@@ -187,6 +187,11 @@ export type FormPart = { name: string; value: string } | { name: string; file: F
  */
 export interface ImageForm {
   parts: FormPart[];
+  /**
+   * An edit sent as JSON instead (EditImageBodyJsonParam: `images` and `mask` by `image_url` or
+   * `file_id`): the client's body, sent upstream as JSON with the same changes; `parts` is empty.
+   */
+  json?: Record<string, unknown>;
   model: string;
   /** Edits only: the text description of the image(s) wanted. */
   prompt?: string;

@@ -303,6 +303,7 @@ export class MediaGateway {
 /** The form with its `prompt` field (and copy) set to `text`: the content filter's redaction. */
 function withPrompt(form: ImageForm, text: string): ImageForm {
   if (text === form.prompt) return form;
+  if (form.json) return { ...form, json: { ...form.json, prompt: text }, prompt: text };
   const parts: FormPart[] = form.parts.map((p) =>
     p.name === 'prompt' && 'value' in p ? { name: 'prompt', value: text } : p,
   );

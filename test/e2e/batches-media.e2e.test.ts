@@ -264,7 +264,7 @@ describe('moderations and image generation batches with the openai SDK', () => {
         );
     const edits = await create('/v1/images/edits');
     expect(edits).toMatchObject({ status: 400, param: 'endpoint', type: 'invalid_request_error' });
-    expect(edits!.message).toMatch(/multipart forms/);
+    expect(edits!.message).toMatch(/one at a time/);
     const videos = await create('/v1/videos');
     expect(videos).toMatchObject({ status: 400, param: 'endpoint' });
     expect(videos!.message).toMatch(/no video models/);

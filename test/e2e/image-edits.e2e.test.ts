@@ -434,11 +434,11 @@ describe('malformed requests in OpenAI’s error shape', () => {
         for (let i = 0; i < 16; i++) f.append('image[]', png(), `${i}.png`);
       }),
     ).toMatchObject({ status: 400, error: { param: 'image' } });
-    // JSON is not a form.
-    const json = await fetch(`${base}/v1/images/edits`, {
+    // A variation takes a form only (JSON edits: src/http/routes/image-edit-json.test.ts).
+    const json = await fetch(`${base}/v1/images/variations`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'img', prompt: 'p', images: [{ image_url: 'https://x' }] }),
+      body: JSON.stringify({ model: 'img', images: [{ image_url: 'https://x' }] }),
     });
     expect(json.status).toBe(400);
     expect(((await json.json()) as { error: unknown }).error).toMatchObject({ param: 'image' });

@@ -168,7 +168,7 @@ export async function buildTestApp(
       async (a) => {
         const media = new MediaGateway(gatewayDeps);
         registerImagesRoutes(a, media);
-        await registerImageEditRoutes(a, media, holder);
+        await registerImageEditRoutes(a, media, { config: holder, files: routerFiles });
         await registerAudioRoutes(a, media);
       },
       (a) => registerRerankRoutes(a, new RerankGateway(gatewayDeps)),

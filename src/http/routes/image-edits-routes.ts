@@ -3,59 +3,37 @@
 // `/openai/deployments/{name}/images/edits` (Azure OpenAI has no variations: that path gets a 400
 // in Azure's words). Both are multipart (openapi.yaml CreateImageEditRequest,
 // CreateImageVariationRequest), read here with @fastify/multipart (registered for these routes only)
-// and sent upstream as a form again, the files' bytes untouched. Checked on the fields and files
-// the router reads; the rest passes through. Each file is at most `server.imageFileLimitBytes`,
-// the whole form `server.imageFormLimitBytes` (413 past either; read per request).
+// and sent upstream as a form again, the files' bytes untouched; an edit may also be JSON, images
+// by URL or file id (image-edit-json.ts). Checked on the fields and files the router reads; the
+// rest passes through. Each file is at most `server.imageFileLimitBytes`, the whole form
+// `server.imageFormLimitBytes` (413 past either; read per request).
 import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ConfigHolder } from '../../config/runtime-config.js';
+import type { RouterFiles } from '../../files/router-files.js';
 import { GatewayError, invalidRequest } from '../../core/errors.js';
 import type { FormFile, FormPart, ImageForm } from '../../core/wire-types.js';
 import { detectMimeType, sniffImageType } from '../../files/file-type.js';
 import type { MediaGateway } from '../../gateway/media-gateway.js';
 import { checkApiVersion } from './chat-routes.js';
+import {
+  imageJsonParser,
+  inlineRouterFiles,
+  namesFiles,
+  parseImageEditJson,
+} from './image-edit-json.js';
+import {
+  EDIT_TYPES,
+  fileTooLarge,
+  formTooLarge,
+  imageLimits,
+  MAX_EDIT_IMAGES,
+  PNG_ONLY,
+  type ImageFormLimits,
+} from './image-limits.js';
 import { namedCall } from './named-call.js';
 
-/** The size limits on one form: `server.imageFileLimitBytes`, `server.imageFormLimitBytes`. */
-export interface ImageFormLimits {
-  fileBytes: number;
-  formBytes: number;
-}
-/** OpenAI's most images in one edit (CreateImageEditRequest `image.maxItems`). */
-const MAX_EDIT_IMAGES = 16;
-/** What OpenAI takes: edits png, webp or jpg; a variation's image and a mask are PNG. */
-const EDIT_TYPES: ReadonlySet<string> = new Set(['image/png', 'image/jpeg', 'image/webp']);
-const PNG_ONLY: ReadonlySet<string> = new Set(['image/png']);
-
 export type ImageOperation = 'edits' | 'variations';
-
-/** A limit as people read it, and exactly: "50 MB (52428800 bytes)". */
-function size(bytes: number): string {
-  const [unit, per] = bytes % (1024 * 1024) === 0 ? ['MB', 1024 * 1024] : ['KB', 1024];
-  return bytes % per === 0 ? `${bytes / per} ${unit} (${bytes} bytes)` : `${bytes} bytes`;
-}
-
-function tooLarge(message: string, param: string | null): GatewayError {
-  return new GatewayError({
-    status: 413,
-    type: 'invalid_request_error',
-    code: 'file_too_large',
-    param,
-    message,
-  });
-}
-
-const fileTooLarge = (limits: ImageFormLimits, field: string) =>
-  tooLarge(
-    `The file in "${field}" is larger than ${size(limits.fileBytes)}, the most one image or mask may be (server.imageFileLimitBytes); send a smaller one.`,
-    field,
-  );
-
-const formTooLarge = (limits: ImageFormLimits, field: string | null) =>
-  tooLarge(
-    `The multipart form is larger than ${size(limits.formBytes)}, the most one image form may be (server.imageFormLimitBytes); send fewer or smaller images.`,
-    field,
-  );
 
 function sendAs(operation: ImageOperation): string {
   return operation === 'edits'
@@ -164,7 +142,9 @@ export async function readImageForm(
 ): Promise<ImageForm> {
   if (!request.isMultipart())
     throw invalidRequest(
-      `${sendAs(operation)} JSON bodies (images by URL or file id) are not served by this router.`,
+      operation === 'edits'
+        ? `${sendAs(operation)} Or send JSON (content-type: application/json) with "images": [{"image_url": …} or {"file_id": …}] and "prompt".`
+        : `${sendAs(operation)} Variations take no JSON body.`,
       'image',
     );
   const parts = await readParts(request, operation, limits);
@@ -242,13 +222,30 @@ function noAzureVariations(): GatewayError {
   });
 }
 
-/** Mounts the image edit and variation paths on `app`, served by `gateway`. */
+/** Whether the body came as JSON (`application/json`, parameters aside). */
+function isJson(request: FastifyRequest): boolean {
+  const type = request.headers['content-type'] ?? '';
+  return type.split(';', 1)[0]!.trim().toLowerCase() === 'application/json';
+}
+
+/**
+ * Mounts the image edit and variation paths on `app`, served by `gateway`; limits from `config`,
+ * and the router's `files` that a JSON edit may name by id.
+ */
 export async function registerImageEditRoutes(
   app: FastifyInstance,
   gateway: MediaGateway,
-  config: ConfigHolder,
+  deps: { config: ConfigHolder; files?: RouterFiles },
 ): Promise<void> {
+  const { config, files } = deps;
   await app.register(async (scope) => {
+    // A JSON edit may carry its images inline: bounded as a form is, not by bodyLimitBytes.
+    scope.removeContentTypeParser('application/json');
+    scope.addContentTypeParser('application/json', imageJsonParser(config));
+    // A body refused as too large is not read on (and dropped): its connection is closed.
+    scope.addHook('onError', async (_request, reply, err) => {
+      if (err instanceof GatewayError && err.status === 413) reply.header('connection', 'close');
+    });
     // The file size limit is the config's, given per request (readParts).
     await scope.register(multipart, {
       limits: {
@@ -264,18 +261,13 @@ export async function registerImageEditRoutes(
       operation: ImageOperation,
       fromPath?: string,
     ) => {
+      const limits = imageLimits(config);
       let form: ImageForm;
-      try {
-        const server = config.current.config.server;
-        form = await readImageForm(request, operation, {
-          fileBytes: server.imageFileLimitBytes,
-          formBytes: server.imageFormLimitBytes,
-        });
-      } catch (err) {
-        // Do not read (and drop) the rest of a body that may be large, to keep the connection.
-        if (err instanceof GatewayError && err.status === 413) reply.header('connection', 'close');
-        throw err;
-      }
+      if (operation === 'edits' && isJson(request)) {
+        form = parseImageEditJson(request.body, limits);
+        if (files && namesFiles(form))
+          form = await inlineRouterFiles(form, request.auth.tenant, files, limits);
+      } else form = await readImageForm(request, operation, limits);
       const out = await gateway.editImages(namedCall(request, reply, form, fromPath), operation);
       return reply.headers(out.headers).send(out.response);
     };

@@ -92,7 +92,7 @@ describe('image form size limits', () => {
           code: 'file_too_large',
           param: 'image[]',
           message:
-            'The file in "image[]" is larger than 64 KB (65536 bytes), the most one image or mask may be (server.imageFileLimitBytes); send a smaller one.',
+            'The image in "image[]" is larger than 64 KB (65536 bytes), the most one image or mask may be (server.imageFileLimitBytes); send a smaller one.',
         },
       },
     });
@@ -113,7 +113,7 @@ describe('image form size limits', () => {
       type: 'invalid_request_error',
       code: 'file_too_large',
       message:
-        'The multipart form is larger than 100 KB (102400 bytes), the most one image form may be (server.imageFormLimitBytes); send fewer or smaller images.',
+        'The multipart form is larger than 100 KB (102400 bytes), the most one image edit or variation may be (server.imageFormLimitBytes); send fewer or smaller images.',
     };
     // Refused from its length, before any part is read.
     expect(await post(form())).toEqual({

@@ -234,9 +234,12 @@ export function createOpenAiAdapter(
     const parsed = await readJsonObject(res.body, deployment.name);
     return { parsed, headers: pickUpstreamHeaders(res.headers) };
   };
-  /** POSTs an image form (edits, variations); the images reply, checked for its `data` list. */
+  /** POSTs an image form (edits, variations) or JSON edit; the reply, checked for its `data`. */
   const postImageForm = async (to: Endpoint, req: UpstreamMediaRequest<ImageForm>) => {
-    const { body, contentType } = encodeFormParts(req.body.parts, req.body.model);
+    const { json, parts, model } = req.body;
+    const { body, contentType } = json
+      ? { body: JSON.stringify({ ...json, model }), contentType: 'application/json' }
+      : encodeFormParts(parts, model);
     const res = await post(to, body, req, contentType);
     const parsed = await readJsonObject(res.body, deployment.name);
     if (!Array.isArray(parsed.data))
@@ -306,8 +309,8 @@ export function createOpenAiAdapter(
       if (typeof parsed.created !== 'number') parsed.created = Math.floor(Date.now() / 1000);
       return { response: parsed as ImagesReply, headers };
     },
-    // `POST /v1/images/edits` (multipart; createImageEdit): the client's form as it came, files
-    // byte for byte, with the upstream's model name. Azure's is the same operation under the
+    // `POST /v1/images/edits` (createImageEdit): the client's form as it came, files byte for
+    // byte, or its JSON body (images by URL or file id), with the upstream's model name. Azure's is the same operation under the
     // deployment (the AzureOpenAI client sends it there too).
     async editImages(req: UpstreamMediaRequest<ImageForm>) {
       return postImageForm(imageFormEndpoints.edits, req);

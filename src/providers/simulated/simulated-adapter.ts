@@ -206,16 +206,16 @@ export function createSimulatedAdapter(
       const n = typeof req.body.n === 'number' ? req.body.n : 1;
       return { response: imagesReply(prompt, n, req.body.response_format), headers: {} };
     },
-    // An edit: PNGs drawn from the prompt and a hash of every file's bytes (images and mask), so
-    // another image or mask gives another result.
+    // An edit: PNGs drawn from the prompt and a hash of every file's bytes (images and mask), or
+    // of a JSON edit's image references, so another image or mask gives another result.
     async editImages(req) {
-      const seed = `edit\u0000${req.body.prompt ?? ''}\u0000${formFilesDigest(req.body.parts)}`;
+      const seed = `edit\u0000${req.body.prompt ?? ''}\u0000${formFilesDigest(req.body)}`;
       await failBeforeReply(requestSeed(seed, deployment.model), req.signal);
       return { response: imagesReply(seed, req.body.n, req.body.response_format), headers: {} };
     },
     // Variations: PNGs drawn from a hash of the image's bytes.
     async createImageVariations(req) {
-      const seed = `variation\u0000${formFilesDigest(req.body.parts)}`;
+      const seed = `variation\u0000${formFilesDigest(req.body)}`;
       await failBeforeReply(requestSeed(seed, deployment.model), req.signal);
       return { response: imagesReply(seed, req.body.n, req.body.response_format), headers: {} };
     },

@@ -90,10 +90,17 @@ export function simulatedImagesReply(
   return { created: createdSec, data, output_format: 'png', size: side, quality: 'low' };
 }
 
-/** A hash of a form's files (field and bytes, in order): what an edit's images were. */
-export function formFilesDigest(parts: readonly FormPart[]): string {
+/**
+ * A hash of a form's files (field and bytes, in order), or of a JSON edit's image references
+ * (URLs, data URLs, file ids): what an edit's images were.
+ */
+export function formFilesDigest(form: {
+  parts: readonly FormPart[];
+  json?: Record<string, unknown>;
+}): string {
   const h = createHash('sha256');
-  for (const p of parts)
+  if (form.json) h.update(JSON.stringify([form.json.images, form.json.mask ?? null]));
+  for (const p of form.parts)
     if ('file' in p) h.update(`${p.name}\u0000${p.file.data.length}\u0000`).update(p.file.data);
   return h.digest('hex');
 }
