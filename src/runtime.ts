@@ -5,7 +5,7 @@ import pino from 'pino';
 import { buildApp } from './app.js';
 import { createGovernance } from './runtime-governance.js';
 import { readinessReport } from './runtime-readiness.js';
-import { registerKeyRoutes } from './auth/key-routes.js';
+import { routePlugins } from './runtime-routes.js';
 import { LOG_REDACT_PATHS } from './auth/redaction.js';
 import { ConfigService } from './config/config-service.js';
 import { ConfigError } from './config/load-config.js';
@@ -17,23 +17,16 @@ import { loadTokenizer } from './core/prompt-text.js';
 import { ChatGateway } from './gateway/chat-gateway.js';
 import { DeploymentLoad } from './gateway/deployment-load.js';
 import { shareCoolDowns } from './gateway/shared-cool-downs.js';
-import { registerSettingsRoutes } from './http/routes/settings-routes.js';
 import { newId } from './core/ids.js';
 import { CircuitBreakers, DEFAULT_BREAKER } from './gateway/circuit-breaker.js';
 import { createSharedAffinityStore } from './gateway/shared-affinity.js';
 import type { AffinityStore } from './gateway/session-affinity.js';
 import { shareSemanticIndex } from './gateway/shared-semantic-index.js';
-import { registerDashboardRoutes } from './dashboard/dashboard-routes.js';
 import { LiveStats } from './dashboard/live-stats.js';
-import { deploymentHealth } from './dashboard/deployment-health.js';
-import { registerAdminRoutes } from './http/routes/admin-routes.js';
 import { trackUnusedConnections } from './http/track-unused-connections.js';
-import { registerResponsesRoutes } from './http/responses/responses-routes.js';
 import { BackgroundResponses } from './http/responses/background-responses.js';
-import { registerMessagesRoutes } from './http/anthropic/messages-routes.js';
 import { createResponseStore } from './store/response-store.js';
 import { createMemoryConversationObjectStore } from './store/memory/memory-conversation-object-store.js';
-import { registerConversationRoutes } from './http/conversations/conversations-routes.js';
 import { createProviderRegistry } from './providers/registry.js';
 import { DEFAULT_MODELS_DIR, createRouterFactory, subsetNotes } from './routing/router-factory.js';
 import { DecisionStore } from './routing/receipt.js';
@@ -42,8 +35,6 @@ import { RequestLog } from './store/request-log.js';
 import { openRequestStore } from './store/open-request-store.js';
 import {
   metricsRecorder,
-  recordFeedbackMetrics,
-  countRealtimePause,
   metricsText,
   batchMetrics,
   setCircuitState,
@@ -55,21 +46,7 @@ import type { RequestRecorder } from './store/request-record.js';
 import { createSharedState } from './store/shared-state-factory.js';
 import { createAnswerCacheStore } from './store/answer-cache-store.js';
 import { AnswerCache } from './gateway/answer-cache.js';
-import { registerCacheRoutes } from './http/routes/cache-routes.js';
-import { registerUsageRoutes } from './http/routes/usage-routes.js';
-import { registerFeedbackRoutes } from './http/routes/feedback-routes.js';
-import { EmbeddingsGateway } from './gateway/embeddings-gateway.js';
-import { registerEmbeddingsRoutes } from './http/routes/embeddings-routes.js';
 import { ModerationsGateway } from './gateway/moderations-gateway.js';
-import { registerModerationsRoutes } from './http/routes/moderations-routes.js';
-import { MediaGateway } from './gateway/media-gateway.js';
-import { RealtimeGateway } from './gateway/realtime-gateway.js';
-import { registerRealtimeRoutes } from './http/realtime/realtime-routes.js';
-import { registerImagesRoutes } from './http/routes/images-routes.js';
-import { registerImageEditRoutes } from './http/routes/image-edits-routes.js';
-import { registerAudioRoutes } from './http/routes/audio-routes.js';
-import { RerankGateway } from './gateway/rerank-gateway.js';
-import { registerRerankRoutes } from './http/routes/rerank-routes.js';
 import { BatchService } from './batch/batch-service.js';
 import { RouterFiles } from './files/router-files.js';
 import { createMemoryBatchStore } from './store/memory/memory-batch-store.js';
@@ -315,67 +292,32 @@ export async function createRuntime(
         background,
       }),
     metricsText: initial.telemetry.metrics ? metricsText : undefined,
-    plugins: [
-      (a) =>
-        registerResponsesRoutes(
-          a,
-          gateway,
-          responses,
-          holder,
-          background,
-          conversations,
-          authenticator,
-          routerFiles,
-        ),
-      (a) => registerConversationRoutes(a, conversations),
-      (a) => registerMessagesRoutes(a, gateway, clock, routerFiles),
-      (a) => batches.register(a),
-      (a) => registerAdminRoutes(a, configService, (c) => subsetNotes(c, routerFor)),
-      (a) => registerSettingsRoutes(a, configService),
-      (a) => registerCacheRoutes(a, answerCache),
-      (a) =>
-        registerUsageRoutes(a, {
-          log: requestLog,
-          keys,
-          budgets,
-          maxRecords: () => cfg().requestLog.usageMaxRecords,
-        }),
-      (a) =>
-        registerFeedbackRoutes(a, {
-          log: requestLog,
-          clock,
-          ...(initial.telemetry.metrics ? { onFeedback: recordFeedbackMetrics } : {}),
-        }),
-      (a) => registerEmbeddingsRoutes(a, new EmbeddingsGateway({ ...named, answerCache })),
-      (a) => registerModerationsRoutes(a, moderations),
-      (a) =>
-        registerRealtimeRoutes(a, {
-          gateway: new RealtimeGateway(named),
-          config: holder,
-          authenticator,
-          ...(initial.telemetry.metrics ? { onPause: countRealtimePause } : {}),
-        }),
-      async (a) => {
-        const media = new MediaGateway(named);
-        registerImagesRoutes(a, media);
-        await registerImageEditRoutes(a, media, { config: holder, files: routerFiles });
-        await registerAudioRoutes(a, media);
-      },
-      (a) => registerRerankRoutes(a, new RerankGateway(named)),
-      (a) =>
-        registerKeyRoutes(a, keys, () => ({
-          routers: [...cfg().routers, ...cfg().pools].map((r) => r.name),
-          deployments: cfg().deployments.map((d) => d.name),
-        })),
-      (a) =>
-        registerDashboardRoutes(a, {
-          config: holder,
-          stats,
-          decisions,
-          status: () => ({ shared_state: shared.status(), request_log: requestLog?.status() }),
-          health: deploymentHealth(holder, breakers, load, deploymentBudgets),
-        }),
-    ],
+    plugins: routePlugins({
+      gateway,
+      responses,
+      holder,
+      background,
+      conversations,
+      authenticator,
+      routerFiles,
+      clock,
+      batches,
+      configService,
+      routerFor,
+      answerCache,
+      requestLog,
+      keys,
+      budgets,
+      metrics: initial.telemetry.metrics,
+      named,
+      moderations,
+      stats,
+      decisions,
+      shared,
+      breakers,
+      load,
+      deploymentBudgets,
+    }),
   });
   if (initial.telemetry.metrics) watchWebSocketConnections(() => app.websocketServer.clients.size);
   batches.start(app);

@@ -1,0 +1,166 @@
+// The route plugins the composition root (runtime.ts) mounts after the core routes: Responses,
+// Conversations, Messages, batches, admin and settings, caches, usage and feedback, embeddings,
+// moderations, realtime, images and audio, rerank, keys and the dashboard, each given the parts
+// it uses.
+import type { FastifyInstance } from 'fastify';
+import { registerKeyRoutes } from './auth/key-routes.js';
+import type { BatchService } from './batch/batch-service.js';
+import type { ConfigService } from './config/config-service.js';
+import type { ConfigHolder } from './config/runtime-config.js';
+import type { Clock } from './core/clock.js';
+import { deploymentHealth } from './dashboard/deployment-health.js';
+import { registerDashboardRoutes } from './dashboard/dashboard-routes.js';
+import type { LiveStats } from './dashboard/live-stats.js';
+import type { RouterFiles } from './files/router-files.js';
+import type { AnswerCache } from './gateway/answer-cache.js';
+import type { ChatGateway } from './gateway/chat-gateway.js';
+import type { CircuitBreakers } from './gateway/circuit-breaker.js';
+import type { DeploymentLoad } from './gateway/deployment-load.js';
+import { EmbeddingsGateway } from './gateway/embeddings-gateway.js';
+import { MediaGateway } from './gateway/media-gateway.js';
+import type { ModerationsGateway } from './gateway/moderations-gateway.js';
+import { RealtimeGateway } from './gateway/realtime-gateway.js';
+import { RerankGateway } from './gateway/rerank-gateway.js';
+import { registerMessagesRoutes } from './http/anthropic/messages-routes.js';
+import { registerConversationRoutes } from './http/conversations/conversations-routes.js';
+import { registerRealtimeRoutes } from './http/realtime/realtime-routes.js';
+import type { BackgroundResponses } from './http/responses/background-responses.js';
+import { registerResponsesRoutes } from './http/responses/responses-routes.js';
+import { registerAdminRoutes } from './http/routes/admin-routes.js';
+import { registerAudioRoutes } from './http/routes/audio-routes.js';
+import { registerCacheRoutes } from './http/routes/cache-routes.js';
+import { registerEmbeddingsRoutes } from './http/routes/embeddings-routes.js';
+import { registerFeedbackRoutes } from './http/routes/feedback-routes.js';
+import { registerImageEditRoutes } from './http/routes/image-edits-routes.js';
+import { registerImagesRoutes } from './http/routes/images-routes.js';
+import { registerModerationsRoutes } from './http/routes/moderations-routes.js';
+import { registerRerankRoutes } from './http/routes/rerank-routes.js';
+import { registerSettingsRoutes } from './http/routes/settings-routes.js';
+import { registerUsageRoutes } from './http/routes/usage-routes.js';
+import type { DecisionStore } from './routing/receipt.js';
+import { subsetNotes } from './routing/router-factory.js';
+import type { RequestLog } from './store/request-log.js';
+import type { createResponseStore } from './store/response-store.js';
+import type { createSharedState } from './store/shared-state-factory.js';
+import { countRealtimePause, recordFeedbackMetrics } from './telemetry/metrics.js';
+
+/** What the route plugins are built from (runtime.ts builds each once). */
+export interface RouteParts {
+  gateway: ChatGateway;
+  responses: ReturnType<typeof createResponseStore>;
+  holder: ConfigHolder;
+  background: BackgroundResponses;
+  conversations: Parameters<typeof registerConversationRoutes>[1];
+  authenticator: Parameters<typeof registerResponsesRoutes>[6];
+  routerFiles: RouterFiles;
+  clock: Clock;
+  batches: BatchService;
+  configService: ConfigService;
+  routerFor: Parameters<typeof subsetNotes>[1];
+  answerCache: AnswerCache;
+  requestLog: RequestLog | undefined;
+  keys: Parameters<typeof registerKeyRoutes>[1];
+  budgets: Parameters<typeof registerUsageRoutes>[1]['budgets'];
+  /** `telemetry.metrics` at start-up. */
+  metrics: boolean;
+  /** The parts the gateways of named calls share. */
+  named: ConstructorParameters<typeof RerankGateway>[0];
+  moderations: ModerationsGateway;
+  stats: LiveStats;
+  decisions: DecisionStore;
+  shared: Awaited<ReturnType<typeof createSharedState>>;
+  breakers: CircuitBreakers;
+  load: DeploymentLoad;
+  deploymentBudgets: Parameters<typeof deploymentHealth>[3];
+}
+
+/** The route plugins, in the order they are mounted. */
+export function routePlugins(p: RouteParts): ((a: FastifyInstance) => void | Promise<void>)[] {
+  const {
+    gateway,
+    responses,
+    holder,
+    background,
+    conversations,
+    authenticator,
+    routerFiles,
+    clock,
+    batches,
+    configService,
+    routerFor,
+    answerCache,
+    requestLog,
+    keys,
+    budgets,
+    named,
+    moderations,
+    stats,
+    decisions,
+    shared,
+    breakers,
+    load,
+    deploymentBudgets,
+  } = p;
+  const cfg = () => holder.current.config;
+  return [
+    (a) =>
+      registerResponsesRoutes(
+        a,
+        gateway,
+        responses,
+        holder,
+        background,
+        conversations,
+        authenticator,
+        routerFiles,
+      ),
+    (a) => registerConversationRoutes(a, conversations),
+    (a) => registerMessagesRoutes(a, gateway, clock, routerFiles),
+    (a) => batches.register(a),
+    (a) => registerAdminRoutes(a, configService, (c) => subsetNotes(c, routerFor)),
+    (a) => registerSettingsRoutes(a, configService),
+    (a) => registerCacheRoutes(a, answerCache),
+    (a) =>
+      registerUsageRoutes(a, {
+        log: requestLog,
+        keys,
+        budgets,
+        maxRecords: () => cfg().requestLog.usageMaxRecords,
+      }),
+    (a) =>
+      registerFeedbackRoutes(a, {
+        log: requestLog,
+        clock,
+        ...(p.metrics ? { onFeedback: recordFeedbackMetrics } : {}),
+      }),
+    (a) => registerEmbeddingsRoutes(a, new EmbeddingsGateway({ ...named, answerCache })),
+    (a) => registerModerationsRoutes(a, moderations),
+    (a) =>
+      registerRealtimeRoutes(a, {
+        gateway: new RealtimeGateway(named),
+        config: holder,
+        authenticator,
+        ...(p.metrics ? { onPause: countRealtimePause } : {}),
+      }),
+    async (a) => {
+      const media = new MediaGateway(named);
+      registerImagesRoutes(a, media);
+      await registerImageEditRoutes(a, media, { config: holder, files: routerFiles });
+      await registerAudioRoutes(a, media);
+    },
+    (a) => registerRerankRoutes(a, new RerankGateway(named)),
+    (a) =>
+      registerKeyRoutes(a, keys, () => ({
+        routers: [...cfg().routers, ...cfg().pools].map((r) => r.name),
+        deployments: cfg().deployments.map((d) => d.name),
+      })),
+    (a) =>
+      registerDashboardRoutes(a, {
+        config: holder,
+        stats,
+        decisions,
+        status: () => ({ shared_state: shared.status(), request_log: requestLog?.status() }),
+        health: deploymentHealth(holder, breakers, load, deploymentBudgets),
+      }),
+  ];
+}
