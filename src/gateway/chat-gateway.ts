@@ -7,7 +7,12 @@
 // answer-from-cache.ts; waiting for a deployment with headroom, wait-for-headroom.ts; a served
 // answer's way out, served-answer.ts; the record's two ends, finish-record.ts.
 import { resolveMaxPrice } from './max-price.js';
-import { fallbackTargets, type NamedTarget } from './model-fallbacks.js';
+import {
+  fallbackTargets,
+  tagAttempts,
+  type NamedTarget,
+  type RoutedTo,
+} from './model-fallbacks.js';
 import { resolveProviderPreferences } from './provider-preferences.js';
 import type { RouterConfig, RoutingMode } from '../config/schema.js';
 import { GatewayError } from '../core/errors.js';
@@ -47,7 +52,6 @@ import {
   type ChatCall,
   type ChatOutcome,
   type GatewayPolicies,
-  type PlannedBatchLine,
 } from './gateway-types.js';
 import {
   notePlan,
@@ -388,19 +392,4 @@ export class ChatGateway {
       attempts: record.attempts,
     });
   }
-}
-
-/** Where a request was served: its plan and answer, the target, and the targets tried before. */
-export type RoutedTo =
-  | {
-      plan: RoutePlan;
-      result: ExecutionResult;
-      served: NamedTarget;
-      tried: TargetTried[];
-    }
-  | { held: PlannedBatchLine };
-
-/** With fallbacks, the attempts made for a target name it. */
-function tagAttempts(record: RequestRecord, from: number, target: string, targets: number): void {
-  if (targets > 1) for (const a of record.attempts.slice(from)) a.target = target;
 }

@@ -3,10 +3,15 @@
 // router deployment, pool or deployment, tried in turn after `model`'s when it cannot serve (no
 // eligible deployment, or every one failed retryably before the first byte). Each entry is
 // checked as `model` is (it exists, serves chat, the key may use it), naming `models[i]`.
+// Where a request was served among them (`RoutedTo`), its attempts tagged by target.
 import type { RuntimeConfig } from '../config/runtime-config.js';
 import { GatewayError, invalidRequest } from '../core/errors.js';
 import { targetMembers, targetName, type ChatCall, type Target } from './gateway-types.js';
 import { keyAllowsDeployment, targetModelKind } from './request-target.js';
+import type { RequestRecord } from '../store/request-record.js';
+import type { ExecutionResult } from './execute-with-failover.js';
+import type { PlannedBatchLine } from './gateway-types.js';
+import type { RoutePlan, TargetTried } from './plan-route.js';
 
 /** At most this many `models` (OpenRouter allows a few; each one tried can cost a deadline). */
 export const MAX_MODELS = 5;
@@ -100,4 +105,24 @@ function lookUp(snapshot: RuntimeConfig, name: string, param: string): Target {
     param,
     message: `${param}: the model or deployment "${name}" does not exist. GET /v1/models lists the router deployments and deployments you can use.`,
   });
+}
+
+/** Where a request was served: its plan and answer, the target, and the targets tried before. */
+export type RoutedTo =
+  | {
+      plan: RoutePlan;
+      result: ExecutionResult;
+      served: NamedTarget;
+      tried: TargetTried[];
+    }
+  | { held: PlannedBatchLine };
+
+/** With fallbacks, the attempts made for a target name it. */
+export function tagAttempts(
+  record: RequestRecord,
+  from: number,
+  target: string,
+  targets: number,
+): void {
+  if (targets > 1) for (const a of record.attempts.slice(from)) a.target = target;
 }
