@@ -21,18 +21,9 @@ import type { SharedState } from '../../store/shared-state.js';
 import type { ResponseStore, StoredResponse } from '../../store/response-store.js';
 import type { Json } from './responses-convert.js';
 import type { ResponsesEvent } from './responses-stream.js';
-import {
-  TERMINAL_EVENTS,
-  asEvent,
-  eventData,
-  eventType,
-  failedResponse,
-  queuedResponse,
-  routerHeadersOf,
-  sequenceOf,
-  terminalEvent,
-} from './background-shapes.js';
+import { eventData, failedResponse, queuedResponse, routerHeadersOf } from './background-shapes.js';
 import { RunEvents } from './run-events.js';
+import { FLUSH_AT, followEvents } from './background-follow.js';
 import {
   jsonResponse,
   RUNNING_STATUSES,
@@ -43,8 +34,6 @@ import {
 } from './responses-run.js';
 
 const CANCEL_CHANNEL = 'responses:cancel';
-/** Events written to the store at once (and the most a follower reads in one go). */
-const FLUSH_AT = 100;
 const FLUSH_EVERY_MS = 100;
 
 export interface BackgroundDeps {
@@ -193,62 +182,20 @@ export class BackgroundResponses {
 
   /**
    * The events of a streamed background response after sequence number `after`, then those still
-   * to come, until its terminal event (or its end: a cancelled one simply stops). `progress` is
-   * told each sequence number sent (for an error event's).
+   * to come, until its terminal event (`followEvents`). `progress` is told each sequence number
+   * sent (for an error event's).
    */
-  async *follow(
+  follow(
     id: string,
     owner: string,
     after: number,
     signal: AbortSignal,
     progress: (seq: number) => void = () => {},
   ): AsyncGenerator<ResponsesEvent> {
-    let next = after + 1;
-    let ended = false;
-    // Waits end early when the follower goes away.
-    const gone = new Promise<void>((r) =>
-      signal.addEventListener('abort', () => r(), { once: true }),
+    return followEvents(
+      { run: (x) => this.runs.get(x), store: this.deps.store, pollMs: this.pollMs },
+      { id, owner, after, signal, progress },
     );
-    while (!signal.aborted) {
-      const run = this.runs.get(id);
-      if (run) {
-        // On this replica: from memory, as soon as they come.
-        while (next < run.events.produced) {
-          const data = run.events.at(next);
-          // A follower that fell further behind than the events held skips to the oldest held.
-          if (data === undefined) {
-            next = run.events.oldestHeld();
-            continue;
-          }
-          progress(next);
-          yield asEvent(data);
-          next++;
-          if (run.events.terminal?.seq === next - 1) return;
-        }
-        await Promise.race([new Promise<void>((r) => run.waiters.push(r)), gone]);
-        continue;
-      }
-      // Elsewhere, or over: from the store, polled.
-      const kept = await this.deps.store.events(id, next - 1, FLUSH_AT);
-      for (const data of kept) {
-        next = sequenceOf(data) + 1;
-        progress(next - 1);
-        yield asEvent(data);
-        if (TERMINAL_EVENTS.has(eventType(data))) return;
-      }
-      if (kept.length > 0) continue;
-      if (ended) return;
-      const stored = await this.deps.store.get(id, owner);
-      if (!stored || !RUNNING_STATUSES.includes(stored.response?.status)) {
-        // Ended: one more read for events written just before, then its end as the store has it.
-        ended = true;
-        if ((await this.deps.store.events(id, next - 1, 1)).length > 0) continue;
-        const last = stored && terminalEvent(stored.response!, next);
-        if (last) yield last;
-        return;
-      }
-      await Promise.race([new Promise((r) => setTimeout(r, this.pollMs).unref()), gone]);
-    }
   }
 
   /** Marks runs whose replica stopped renewing their lease as failed; how many. */

@@ -1,0 +1,84 @@
+// Following a streamed background response (`GET /v1/responses/{id}?stream=true`): on the replica
+// that runs it, its events from memory as they come; elsewhere, or once it is over, from the
+// store, polled, until its terminal event (or, for one that ended without one, its end as the
+// store has it).
+import type { ResponseStore } from '../../store/response-store.js';
+import {
+  asEvent,
+  eventType,
+  sequenceOf,
+  TERMINAL_EVENTS,
+  terminalEvent,
+} from './background-shapes.js';
+import type { ResponsesEvent } from './responses-stream.js';
+import { RUNNING_STATUSES } from './responses-run.js';
+import type { RunEvents } from './run-events.js';
+
+/** Events the store gives a follower at once (and the most written in one go). */
+export const FLUSH_AT = 100;
+
+/** A run as a follower on its replica reads it: its events, and a place to wait for the next. */
+export interface FollowedRun {
+  events: RunEvents;
+  waiters: (() => void)[];
+}
+
+/** The events after `after` until the terminal one; stops early when `signal` aborts. */
+export async function* followEvents(
+  source: { run(id: string): FollowedRun | undefined; store: ResponseStore; pollMs: number },
+  follower: {
+    id: string;
+    owner: string;
+    after: number;
+    signal: AbortSignal;
+    progress: (seq: number) => void;
+  },
+): AsyncGenerator<ResponsesEvent> {
+  const { id, owner, after, signal, progress } = follower;
+  let next = after + 1;
+  let ended = false;
+  // Waits end early when the follower goes away.
+  const gone = new Promise<void>((r) =>
+    signal.addEventListener('abort', () => r(), { once: true }),
+  );
+  while (!signal.aborted) {
+    const run = source.run(id);
+    if (run) {
+      // On this replica: from memory, as soon as they come.
+      while (next < run.events.produced) {
+        const data = run.events.at(next);
+        // A follower that fell further behind than the events held skips to the oldest held.
+        if (data === undefined) {
+          next = run.events.oldestHeld();
+          continue;
+        }
+        progress(next);
+        yield asEvent(data);
+        next++;
+        if (run.events.terminal?.seq === next - 1) return;
+      }
+      await Promise.race([new Promise<void>((r) => run.waiters.push(r)), gone]);
+      continue;
+    }
+    // Elsewhere, or over: from the store, polled.
+    const kept = await source.store.events(id, next - 1, FLUSH_AT);
+    for (const data of kept) {
+      next = sequenceOf(data) + 1;
+      progress(next - 1);
+      yield asEvent(data);
+      if (TERMINAL_EVENTS.has(eventType(data))) return;
+    }
+    if (kept.length > 0) continue;
+    if (ended) return;
+    const stored = await source.store.get(id, owner);
+    if (!stored || !RUNNING_STATUSES.includes(stored.response?.status)) {
+      // Ended: one more read for events written just before, then its end as the store has it.
+      ended = true;
+      if ((await source.store.events(id, next - 1, 1)).length > 0) continue;
+      const last = stored && terminalEvent(stored.response!, next);
+      if (last) yield last;
+      return;
+    }
+    await Promise.race([new Promise((r) => setTimeout(r, source.pollMs).unref()), gone]);
+  }
+}
