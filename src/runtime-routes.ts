@@ -76,91 +76,70 @@ export interface RouteParts {
 
 /** The route plugins, in the order they are mounted. */
 export function routePlugins(p: RouteParts): ((a: FastifyInstance) => void | Promise<void>)[] {
-  const {
-    gateway,
-    responses,
-    holder,
-    background,
-    conversations,
-    authenticator,
-    routerFiles,
-    clock,
-    batches,
-    configService,
-    routerFor,
-    answerCache,
-    requestLog,
-    keys,
-    budgets,
-    named,
-    moderations,
-    stats,
-    decisions,
-    shared,
-    breakers,
-    load,
-    deploymentBudgets,
-  } = p;
-  const cfg = () => holder.current.config;
+  const cfg = () => p.holder.current.config;
   return [
     (a) =>
       registerResponsesRoutes(
         a,
-        gateway,
-        responses,
-        holder,
-        background,
-        conversations,
-        authenticator,
-        routerFiles,
+        p.gateway,
+        p.responses,
+        p.holder,
+        p.background,
+        p.conversations,
+        p.authenticator,
+        p.routerFiles,
       ),
-    (a) => registerConversationRoutes(a, conversations),
-    (a) => registerMessagesRoutes(a, gateway, clock, routerFiles),
-    (a) => batches.register(a),
-    (a) => registerAdminRoutes(a, configService, (c) => subsetNotes(c, routerFor)),
-    (a) => registerSettingsRoutes(a, configService),
-    (a) => registerCacheRoutes(a, answerCache),
+    (a) => registerConversationRoutes(a, p.conversations),
+    (a) => registerMessagesRoutes(a, p.gateway, p.clock, p.routerFiles),
+    (a) => p.batches.register(a),
+    (a) => registerAdminRoutes(a, p.configService, (c) => subsetNotes(c, p.routerFor)),
+    (a) => registerSettingsRoutes(a, p.configService),
+    (a) => registerCacheRoutes(a, p.answerCache),
     (a) =>
       registerUsageRoutes(a, {
-        log: requestLog,
-        keys,
-        budgets,
+        log: p.requestLog,
+        keys: p.keys,
+        budgets: p.budgets,
         maxRecords: () => cfg().requestLog.usageMaxRecords,
       }),
     (a) =>
       registerFeedbackRoutes(a, {
-        log: requestLog,
-        clock,
+        log: p.requestLog,
+        clock: p.clock,
         ...(p.metrics ? { onFeedback: recordFeedbackMetrics } : {}),
       }),
-    (a) => registerEmbeddingsRoutes(a, new EmbeddingsGateway({ ...named, answerCache })),
-    (a) => registerModerationsRoutes(a, moderations),
+    (a) =>
+      registerEmbeddingsRoutes(
+        a,
+        new EmbeddingsGateway({ ...p.named, answerCache: p.answerCache }),
+      ),
+    (a) => registerModerationsRoutes(a, p.moderations),
     (a) =>
       registerRealtimeRoutes(a, {
-        gateway: new RealtimeGateway(named),
-        config: holder,
-        authenticator,
+        gateway: new RealtimeGateway(p.named),
+        config: p.holder,
+        authenticator: p.authenticator,
         ...(p.metrics ? { onPause: countRealtimePause } : {}),
       }),
     async (a) => {
-      const media = new MediaGateway(named);
+      const media = new MediaGateway(p.named);
       registerImagesRoutes(a, media);
-      await registerImageEditRoutes(a, media, { config: holder, files: routerFiles });
+      await registerImageEditRoutes(a, media, { config: p.holder, files: p.routerFiles });
       await registerAudioRoutes(a, media);
     },
-    (a) => registerRerankRoutes(a, new RerankGateway(named)),
+    (a) => registerRerankRoutes(a, new RerankGateway(p.named)),
     (a) =>
-      registerKeyRoutes(a, keys, () => ({
+      registerKeyRoutes(a, p.keys, () => ({
         routers: [...cfg().routers, ...cfg().pools].map((r) => r.name),
         deployments: cfg().deployments.map((d) => d.name),
       })),
     (a) =>
       registerDashboardRoutes(a, {
-        config: holder,
-        stats,
-        decisions,
-        status: () => ({ shared_state: shared.status(), request_log: requestLog?.status() }),
-        health: deploymentHealth(holder, breakers, load, deploymentBudgets),
+        config: p.holder,
+        stats: p.stats,
+        decisions: p.decisions,
+        status: () => ({ shared_state: p.shared.status(), request_log: p.requestLog?.status() }),
+        health: deploymentHealth(p.holder, p.breakers, p.load, p.deploymentBudgets),
       }),
   ];
 }
