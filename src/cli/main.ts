@@ -29,6 +29,11 @@ const COMMANDS: Record<string, { file: string; summary: string }> = {
     file: './calibrate.js',
     summary: 'calibrate ...                         fit a new model from ~200 scored prompts',
   },
+  'calibrate-bands': {
+    file: './calibrate-bands.js',
+    summary:
+      'calibrate-bands --model <v> --data <scored.jsonl> --out <artefact.json>   bands again on your traffic',
+  },
   report: {
     file: './report.js',
     summary: 'report --since 7d [--by model|key|router|tenant|user|tag] [--json | --csv]',

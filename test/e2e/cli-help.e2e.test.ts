@@ -12,6 +12,7 @@ const COMMANDS: Record<string, () => Promise<Record<string, unknown>[]>> = {
   train: async () => [(await import('../../src/cli/train.js')).OPTIONS],
   eval: async () => [(await import('../../src/cli/eval.js')).OPTIONS],
   calibrate: async () => [(await import('../../src/cli/calibrate.js')).OPTIONS],
+  'calibrate-bands': async () => [(await import('../../src/cli/calibrate-bands.js')).OPTIONS],
   report: async () => [(await import('../../src/cli/report.js')).OPTIONS],
   simulate: async () => [(await import('../../src/cli/simulate.js')).OPTIONS],
   compare: async () => [(await import('../../src/cli/compare.js')).OPTIONS],

@@ -1,0 +1,185 @@
+// `calibrate-bands`: the shipped artefact's bands found again on scored prompts of other traffic.
+// Where every model but the best single one fails, bands calibrated on the shared files send
+// prompts to cheap models and lose most of the quality; found again on those prompts they must
+// keep the promise, measured through the serving pick (scale 1, predictions relative to the best
+// single model's training mean), not the calibration's own routing. Where every model is as good
+// as the best, they must save more than before. The heads are never touched.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { resolveArtefactPath, loadArtefactFile } from '../src/routing/artefact-files.js';
+import { parseArtefact } from '../src/routing/artefact-json.js';
+import { DEFAULT_MODELS_DIR } from '../src/routing/router-factory.js';
+import { run } from '../src/cli/calibrate-bands.js';
+import { DEFAULT_TARGETS } from './band-targets.js';
+import { DataError, loadRows } from './dataset.js';
+import { recalibrateBands } from './recalibrate-bands.js';
+
+const GROUP = 'llmrouter_9open.jsonl';
+const shipped = () => loadArtefactFile(resolveArtefactPath(DEFAULT_MODELS_DIR, 'latest'));
+
+/** `n` prompts of varied kinds in a file named `name`, each model scored by `score`. */
+function scoredFile(n: number, score: (model: string, i: number) => number, name = 'ours.jsonl') {
+  const a = shipped();
+  const models = a.groups.find((g) => g.name === GROUP)!.models;
+  const kinds = [
+    (i: number) => `What is ${i} times ${i + 7}? Show your steps.`,
+    (i: number) => `Write a Python function that returns the ${i}th prime number.`,
+    (i: number) => `Who wrote the novel that item ${i} on the reading list refers to?`,
+    (i: number) => `Question ${i}: which of these is a mammal? A) trout B) whale C) newt D) crow`,
+  ];
+  const rows = Array.from({ length: n }, (_, i) =>
+    JSON.stringify({
+      id: `r${i}`,
+      source: 'ours/traffic',
+      prompt: kinds[i % kinds.length]!(i),
+      scores: Object.fromEntries(models.map((m) => [m, score(m, i)])),
+    }),
+  );
+  const dir = mkdtempSync(join(tmpdir(), 'mr-bands-'));
+  const file = join(dir, name);
+  writeFileSync(file, `${rows.join('\n')}\n`);
+  return { file, dir, best: a.groups.find((g) => g.name === GROUP)!.bestSingle };
+}
+
+describe('recalibrateBands', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('keeps the promise on traffic where only the best single model succeeds', () => {
+    const a = shipped();
+    const best = a.groups.find((g) => g.name === GROUP)!.bestSingle;
+    // The best single model succeeds on half of them (a mean of 0.5, not its training mean).
+    const { file } = scoredFile(240, (m, i) => (m === best && i % 2 === 0 ? 1 : 0));
+    const [r, ...rest] = recalibrateBands(
+      a,
+      loadRows(file, () => {}),
+      DEFAULT_TARGETS,
+    );
+    expect(rest).toEqual([]);
+    expect(r!.group).toBe(GROUP);
+    expect(r!.prompts).toBe(240);
+    // The shipped bands route these prompts to cheaper models, which score nothing here.
+    expect(r!.routedBefore.modes.balanced.quality_ratio!).toBeLessThan(0.9);
+    expect(r!.routedAfter.modes.balanced.quality_ratio!).toBeGreaterThanOrEqual(0.99);
+    expect(r!.routedAfter.modes.cost.quality_ratio!).toBeGreaterThanOrEqual(0.95);
+    expect(r!.after.balanced).toBeGreaterThan(r!.before.balanced);
+  });
+
+  it('saves more on traffic where every model does as well as the best', () => {
+    const { file } = scoredFile(240, () => 1);
+    const [r] = recalibrateBands(
+      shipped(),
+      loadRows(file, () => {}),
+      DEFAULT_TARGETS,
+    );
+    expect(r!.routedAfter.modes.balanced.quality_ratio).toBe(1);
+    expect(r!.routedAfter.modes.balanced.cost_ratio!).toBeLessThan(
+      r!.routedBefore.modes.balanced.cost_ratio!,
+    );
+    expect(r!.after.balanced).toBeLessThan(r!.before.balanced);
+  });
+
+  it('routes the serving pick to what the calibration measured for the bands it chose', () => {
+    const a = shipped();
+    const best = a.groups.find((g) => g.name === GROUP)!.bestSingle;
+    // Cheaper models succeed on some prompts, the best single model on most but not all.
+    const { file } = scoredFile(240, (m, i) =>
+      m === best ? (i % 7 === 0 ? 0 : 1) : (i + m.length) % 3 === 0 ? 1 : 0,
+    );
+    const [r] = recalibrateBands(
+      a,
+      loadRows(file, () => {}),
+      DEFAULT_TARGETS,
+    );
+    const calibrated = r!.report as Record<'balanced' | 'cost', { quality: number; cost: number }>;
+    for (const mode of ['balanced', 'cost'] as const) {
+      expect(r!.routedAfter.modes[mode].quality).toBeCloseTo(calibrated[mode].quality, 12);
+      expect(r!.routedAfter.modes[mode].cost).toBeCloseTo(calibrated[mode].cost, 12);
+    }
+    // and those bands are not the trivial ones: some prompts go to cheaper models.
+    expect(r!.routedAfter.modes.cost.cost_ratio!).toBeLessThan(1);
+  });
+
+  it('writes no bands where even the narrowest falls short of the target', () => {
+    // No pick can keep 1.2× the best single model's quality where every model scores the same.
+    const { file } = scoredFile(120, () => 1);
+    const impossible = { balanced: 1.2, cost: 0.95, margin: 0, confidenceZ: 0 };
+    expect(() =>
+      recalibrateBands(
+        shipped(),
+        loadRows(file, () => {}),
+        impossible,
+      ),
+    ).toThrow(/no band keeps Balanced at 1.2 of .*quality alone, keeps 1.000×/);
+  });
+
+  it('refuses too few prompts, prompts scoring one model, and a group the artefact lacks', () => {
+    const a = shipped();
+    const few = scoredFile(30, () => 1).file;
+    expect(() =>
+      recalibrateBands(
+        a,
+        loadRows(few, () => {}),
+        DEFAULT_TARGETS,
+      ),
+    ).toThrow(/30 prompts score .* at least 50 are needed/);
+    const { file: one, best } = scoredFile(100, (m) => (m === '' ? 0 : 1));
+    const onlyBest = readFileSync(one, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => {
+        const r = JSON.parse(l) as { scores: Record<string, number> };
+        return JSON.stringify({ ...r, scores: { [best]: r.scores[best] } });
+      });
+    writeFileSync(one, `${onlyBest.join('\n')}\n`);
+    expect(() =>
+      recalibrateBands(
+        a,
+        loadRows(one, () => {}),
+        DEFAULT_TARGETS,
+      ),
+    ).toThrow(/no prompt scores .*best single model and another/);
+    expect(() =>
+      recalibrateBands(
+        a,
+        loadRows(few, () => {}),
+        DEFAULT_TARGETS,
+        'nope',
+      ),
+    ).toThrow(DataError);
+  });
+});
+
+describe('model-router calibrate-bands', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('writes the artefact with the new bands, its heads unchanged, and a note', async () => {
+    const best = shipped().groups.find((g) => g.name === GROUP)!.bestSingle;
+    const { file, dir } = scoredFile(200, (m, i) => (m === best || i % 5 === 0 ? 1 : 0));
+    const out = join(dir, 'out.json');
+    const said: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((s) => (said.push(String(s)), true));
+    const printed: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((s) => (printed.push(String(s)), true));
+    expect(await run(['--model', 'latest', '--data', file, '--out', out, '--json'])).toBe(0);
+    const before = shipped();
+    const after = parseArtefact(readFileSync(out, 'utf8'));
+    expect(after.models).toEqual(before.models);
+    const json = JSON.parse(printed.join('')) as { groups: { group: string; after: unknown }[] };
+    expect(json.groups.map((g) => g.group)).toEqual([GROUP]);
+    expect(after.groups.find((g) => g.name === GROUP)!.bands).toEqual(json.groups[0]!.after);
+    expect(after.training[`bandsCalibrated:${GROUP}`]).toMatchObject({ data: file, prompts: 200 });
+    // The other groups keep theirs.
+    for (const g of after.groups.filter((x) => x.name !== GROUP))
+      expect(g.bands).toEqual(before.groups.find((x) => x.name === g.name)!.bands);
+    expect(said.join('')).toContain(`wrote ${out}`);
+  });
+
+  it('says what is missing, in its usage', async () => {
+    const said: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((s) => (said.push(String(s)), true));
+    expect(await run(['--model', 'latest'])).toBe(2);
+    expect(said.join('')).toContain('usage: model-router calibrate-bands');
+  });
+});

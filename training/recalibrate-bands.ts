@@ -1,0 +1,106 @@
+// Calibrating a trained artefact's bands again on scored prompts of the traffic it serves
+// (`model-router calibrate-bands`). The bands keep their promise on the mix of prompts they were
+// calibrated on; on a kind of prompt training never saw, the heads' ranking carries over better
+// than their level, and Balanced can fall far below the best single model (docs/routing.md, "A
+// task the router never saw"). Given a few hundred prompts scored for the group's models, the
+// bands are found again on them, as training finds them on held-out prompts: the heads are not
+// touched, only how much predicted quality the saving modes give up for cost.
+import type { Bands } from '../src/routing/pick-by-mode.js';
+import type { GroupInfo, RoutingArtefact } from '../src/routing/routing-model.js';
+import type { BandTargets } from './band-targets.js';
+import { calibrateBandsFromScores, type ScoredRow } from './calibrate-bands.js';
+import { DataError, type DataRow } from './dataset.js';
+import { scoreTestRows, summarize, type EvalSummary, type PromptOutcome } from './evaluate.js';
+import { artefactModelNames, groupsForTestFiles } from './test-rows.js';
+
+/** Fewer scored prompts than this say too little about a band (a standard error of ≈ 0.07). */
+export const MIN_BAND_PROMPTS = 50;
+
+export interface GroupRecalibration {
+  group: string;
+  /** The prompts the bands were found on: scoring the best single model and another. */
+  prompts: number;
+  before: GroupInfo['bands'];
+  after: GroupInfo['bands'];
+  /** The modes on these same prompts at the artefact's bands, and at the new ones (in-sample). */
+  routedBefore: EvalSummary;
+  routedAfter: EvalSummary;
+  report: Record<string, unknown>;
+}
+
+/**
+ * New bands for each artefact group the rows score (or only `only`), from the artefact's own
+ * predictions on them as serving makes them (gates, source heads, pair heads). Each group needs
+ * MIN_BAND_PROMPTS rows scoring its best single model and at least one other of its models.
+ */
+export function recalibrateBands(
+  artefact: RoutingArtefact,
+  rows: DataRow[],
+  targets: BandTargets,
+  only?: string,
+): GroupRecalibration[] {
+  if (only !== undefined && !artefact.groups.some((g) => g.name === only))
+    throw new DataError(
+      `--group ${only}: the artefact has no such group (it has ${artefact.groups.map((g) => g.name).join(', ')})`,
+    );
+  const { outcomes } = scoreTestRows(artefact, rows);
+  const { byFile } = groupsForTestFiles(artefact, artefactModelNames(artefact, rows).rows);
+  const byGroup = new Map<GroupInfo, PromptOutcome[]>();
+  for (const o of outcomes) {
+    const g = byFile.get(o.row.group);
+    if (!g || (only !== undefined && g.name !== only) || o.models.length < 2) continue;
+    let list = byGroup.get(g);
+    if (!list) byGroup.set(g, (list = []));
+    list.push(o);
+  }
+  if (byGroup.size === 0)
+    throw new DataError(
+      `no prompt scores ${only ? `group ${only}'s` : 'a group'}'s best single model and another of its models (${artefact.groups.map((g) => `${g.name}: ${g.bestSingle}`).join('; ')}): bands compare the models on the same prompts`,
+    );
+  return [...byGroup].map(([g, list]) => {
+    if (list.length < MIN_BAND_PROMPTS)
+      throw new DataError(
+        `group ${g.name}: ${list.length} prompts score ${g.bestSingle} and another of its models; at least ${MIN_BAND_PROMPTS} are needed (about 200 give bands worth having)`,
+      );
+    // Serving compares predictions relative to the best single model's mean on the training
+    // prompts (scale 1); the calibration charges a share of the best single model's mean on
+    // these prompts. The predictions are put on that scale, so the order of the candidates
+    // under any band is serving's.
+    const bestHere = list.reduce((a, o) => a + o.row.scores[g.bestSingle]!, 0) / list.length;
+    const scale = bestHere > 0 ? bestHere : 1;
+    const scored: ScoredRow[] = list.map((o) => ({
+      row: o.row,
+      predicted: new Map([...o.predicted].map(([m, q]) => [m, q * scale])),
+    }));
+    const heads = artefact.models.filter((m) => m.group === g.name);
+    const fresh = calibrateBandsFromScores(
+      scored,
+      heads,
+      g.bestSingle,
+      targets,
+      g.bands.rule ?? 'tradeoff-margin',
+    );
+    const after: GroupInfo['bands'] = fresh.bands;
+    const at = (bands: Bands) =>
+      summarize(list.map((o) => ({ ...o, bands: { ...bands, scale: 1 } })));
+    const routedAfter = at(after);
+    // Where no band passes, the calibration returns the narrowest (quality alone). If that keeps
+    // less than the target on these prompts, serving it would break the promise on this traffic:
+    // no bands are written. (Its lower bound is not asked for: the narrowest band is the fallback,
+    // not a saving chosen on the curve.)
+    const balanced = routedAfter.modes.balanced;
+    if ((balanced.quality_ratio ?? 0) < targets.balanced + targets.margin - 1e-9)
+      throw new DataError(
+        `group ${g.name}: on these ${list.length} prompts no band keeps Balanced at ${targets.balanced} of ${g.bestSingle}'s quality: the narrowest, quality alone, keeps ${(balanced.quality_ratio ?? 0).toFixed(3)}× (standard error ${(balanced.quality_ratio_se ?? 0).toFixed(3)}). The artefact's predictions do not tell which of these prompts the cheaper models answer well: serve such traffic with ${g.bestSingle} (a router whose modelSubset holds only its deployment), or train on prompts like these (their rows added to the file the group was trained on)`,
+      );
+    return {
+      group: g.name,
+      prompts: list.length,
+      before: g.bands,
+      after,
+      routedBefore: at(g.bands),
+      routedAfter,
+      report: fresh.report,
+    };
+  });
+}
