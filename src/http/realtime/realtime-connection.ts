@@ -29,6 +29,7 @@ import {
   NORMAL,
   POLICY_VIOLATION,
   SERVER_SHUTDOWN,
+  serverShutdownError,
   sessionExpired,
   stalled,
   upstreamEnd,
@@ -69,6 +70,8 @@ export class RealtimeConnection implements RealtimeListener {
   private turns: SessionResponses | undefined;
   private timer: NodeJS.Timeout | undefined;
   private ended = false;
+  /** The router began shutting down before the client's socket was accepted. */
+  private closing = false;
   private readonly gone = new AbortController();
   private model = '';
   /** Frames to the client (the upstream paused when it lags) and to the upstream (the reverse). */
@@ -98,7 +101,21 @@ export class RealtimeConnection implements RealtimeListener {
     );
     const link = this.link;
     this.turns = new SessionResponses(this.deps.gateway, link, () => this.unasked(link));
+    if (this.closing) {
+      this.end(SERVER_SHUTDOWN, SERVER_SHUTDOWN.upstream);
+      throw serverShutdownError();
+    }
     if (this.gone.signal.aborted) this.end(CLIENT_CLOSED);
+  }
+
+  /**
+   * The router is shutting down: an open session ends as on ROUTER_SHUTDOWN; one still opening
+   * its upstream stops (connect throws the 503), and one opened but not yet accepted ends on attach.
+   */
+  closeForShutdown(): void {
+    if (this.socket) return this.shutdown();
+    this.closing = true;
+    this.gone.abort(serverShutdownError());
   }
 
   /** The client's socket, once its upgrade is accepted. */
@@ -118,6 +135,7 @@ export class RealtimeConnection implements RealtimeListener {
     });
     socket.on('close', () => this.end(CLIENT_CLOSED));
     socket.on(ROUTER_SHUTDOWN, () => this.shutdown());
+    if (this.closing) return this.shutdown();
     for (const text of this.early) this.toClient(text);
     this.early = [];
     this.upstreamEnded?.();

@@ -1,6 +1,7 @@
 // How a realtime session ends (realtime-connection.ts): the close codes it sends, which of an
 // upstream's closes are its failure, and what each ending records — the status of the responses
 // it cut short and of the session's own request-log record, and the code that says why.
+import { GatewayError } from '../../core/errors.js';
 
 /** Close codes (RFC 6455 §7.4.1): going away (time limit, shutdown), policy, upstream failure. */
 export const NORMAL = 1000;
@@ -94,6 +95,15 @@ export const SERVER_SHUTDOWN: Ending = {
   closeText: 'the router is shutting down',
   upstream: { code: GOING_AWAY, reason: 'the router is shutting down' },
 };
+
+/** The same, for a session still opening its upstream: its upgrade is refused 503 (HTTP). */
+export const serverShutdownError = () =>
+  new GatewayError({
+    status: 503,
+    type: SERVER_SHUTDOWN.type,
+    code: SERVER_SHUTDOWN.code,
+    message: SERVER_SHUTDOWN.message,
+  });
 
 /**
  * The upstream sent a message past `server.bodyLimitBytes`, which was not relayed (502: a bad
