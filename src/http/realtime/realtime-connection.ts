@@ -25,6 +25,7 @@ import { toGatewayError } from '../error-handler.js';
 import { flowSummary, relayBackpressure, type Backpressure } from './relay-backpressure.js';
 import {
   CLIENT_CLOSED,
+  CLIENT_MESSAGE_TOO_LARGE,
   closeReason,
   NORMAL,
   POLICY_VIOLATION,
@@ -113,7 +114,7 @@ export class RealtimeConnection implements RealtimeListener {
    * its upstream stops (connect throws the 503), and one opened but not yet accepted ends on attach.
    */
   closeForShutdown(): void {
-    if (this.socket) return this.shutdown();
+    if (this.socket) return this.endWith(SERVER_SHUTDOWN);
     this.closing = true;
     this.gone.abort(serverShutdownError());
   }
@@ -133,9 +134,14 @@ export class RealtimeConnection implements RealtimeListener {
           this.request.log.error({ err }, 'realtime: a client event failed'),
         );
     });
+    // A message past maxPayload: ws has closed the client 1009 already; its `close` follows.
+    socket.on('error', (err) => {
+      if ((err as { code?: string }).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH')
+        this.clientOversized();
+    });
     socket.on('close', () => this.end(CLIENT_CLOSED));
-    socket.on(ROUTER_SHUTDOWN, () => this.shutdown());
-    if (this.closing) return this.shutdown();
+    socket.on(ROUTER_SHUTDOWN, () => this.endWith(SERVER_SHUTDOWN));
+    if (this.closing) return this.endWith(SERVER_SHUTDOWN);
     for (const text of this.early) this.toClient(text);
     this.early = [];
     this.upstreamEnded?.();
@@ -190,6 +196,14 @@ export class RealtimeConnection implements RealtimeListener {
       'realtime: the upstream sent a message past server.bodyLimitBytes; session closed',
     );
     this.endWith(upstreamMessageTooLarge(maxMessageBytes));
+  }
+
+  /** The client sent a message past `server.bodyLimitBytes` (ws closed it 1009): recorded 413. */
+  private clientOversized(): void {
+    const { bodyLimitBytes } = this.deps.config.current.config.server;
+    const where = { deployment: this.link?.d.name, maxMessageBytes: bodyLimitBytes };
+    this.request.log.warn(where, 'realtime: the client sent a message past server.bodyLimitBytes');
+    this.end(CLIENT_MESSAGE_TOO_LARGE);
   }
 
   /** Backpressure both ways, from the connection's settings (read as it opens). */
@@ -344,11 +358,6 @@ export class RealtimeConnection implements RealtimeListener {
         },
       }),
     );
-  }
-
-  /** The router is shutting down: `server_shutdown`, recorded 503, both sides closed 1001. */
-  private shutdown(): void {
-    this.endWith(SERVER_SHUTDOWN);
   }
 
   private expire(minutes: number): void {

@@ -120,6 +120,17 @@ export const upstreamMessageTooLarge = (maxBytes: number): Ending => ({
   closeText: `a message over ${maxBytes} bytes`,
 });
 
+/**
+ * The client sent a message past `server.bodyLimitBytes` (413, as a body too large). ws refuses it
+ * as its header arrives and closes the client 1009 (message too big) itself, before the router
+ * hears of it: no `error` event can go first. The upstream session is closed normally.
+ */
+export const CLIENT_MESSAGE_TOO_LARGE: SessionEnd = {
+  code: 'client_message_too_large',
+  responseStatus: 413,
+  sessionStatus: 413,
+};
+
 /** The upstream closed with `code`: whether it failed, the ending, and the client's close code. */
 export function upstreamEnd(code: number): {
   end: SessionEnd;
