@@ -87,7 +87,7 @@ export const serverSchema = z
       .positive()
       .default(4 * 1024 * 1024)
       .describe(
-        'Largest request body accepted (413 above), and largest WebSocket message read either way: a client message past it closes the connection (1009); a Realtime upstream message past it is not relayed, and the session ends with an `error` event `upstream_message_too_large` and close 1011.',
+        'Largest request body accepted (413 above), and largest WebSocket message read either way: a client message past it closes the connection (1009; a Realtime session is recorded 413 `client_message_too_large`); a Realtime upstream message past it is not relayed, and the session ends with an `error` event `upstream_message_too_large` and close 1011.',
       ),
     imageFileLimitBytes: z
       .number()

@@ -305,6 +305,14 @@ export function clientClosed(attempts: AttemptRecord[]): GatewayError {
 }
 
 /**
+ * Why a call stopped when its caller's `signal` aborted: the caller's reason when it is a typed
+ * error (the router shutting down is a 503, not the client's doing), else the client closed (499).
+ */
+export function abortedCall(signal: AbortSignal, attempts: AttemptRecord[]): GatewayError {
+  return signal.reason instanceof GatewayError ? signal.reason : clientClosed(attempts);
+}
+
+/**
  * The deployments that refused with a 429 (their own limit, or the upstream's) when every one
  * called did (those skipped for an open circuit were not called); else undefined.
  */

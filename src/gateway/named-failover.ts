@@ -14,7 +14,7 @@ import type { RequestRecord, RequestRecorder } from '../store/request-record.js'
 import type { CircuitBreakers } from './circuit-breaker.js';
 import { DeploymentLoad } from './deployment-load.js';
 import {
-  clientClosed,
+  abortedCall,
   failedAttempt,
   rateLimitedEverywhere,
   toGatewayError,
@@ -80,7 +80,7 @@ export type NamedAttempt<T> = (
  * Calls the members that may be called, in order, until one answers; each attempt, the one that
  * answered included, goes into `record`. Throws why none could (a spent budget, open circuits,
  * cool-downs: NoHeadroom), or the last failure (NoHeadroom when every member called refused with
- * a 429).
+ * a 429). A call its caller aborted throws the caller's reason if typed (abortedCall), else a 499.
  */
 export async function callWithFailover<T>(
   deps: NamedFailoverDeps,
@@ -148,7 +148,7 @@ export async function callWithFailover<T>(
       });
       return { d, served };
     } catch (err) {
-      if (call.signal.aborted) throw clientClosed(record.attempts);
+      if (call.signal.aborted) throw abortedCall(call.signal, record.attempts);
       const e = toGatewayError(err);
       record.attempts.push(failedAttempt(breakers, d, e, deps.clock.perfNow() - t0));
       if (!e.retryable) throw e;

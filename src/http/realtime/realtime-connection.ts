@@ -25,10 +25,12 @@ import { toGatewayError } from '../error-handler.js';
 import { flowSummary, relayBackpressure, type Backpressure } from './relay-backpressure.js';
 import {
   CLIENT_CLOSED,
+  CLIENT_MESSAGE_TOO_LARGE,
   closeReason,
   NORMAL,
   POLICY_VIOLATION,
   SERVER_SHUTDOWN,
+  serverShutdownError,
   sessionExpired,
   stalled,
   upstreamEnd,
@@ -69,6 +71,8 @@ export class RealtimeConnection implements RealtimeListener {
   private turns: SessionResponses | undefined;
   private timer: NodeJS.Timeout | undefined;
   private ended = false;
+  /** The router began shutting down before the client's socket was accepted. */
+  private closing = false;
   private readonly gone = new AbortController();
   private model = '';
   /** Frames to the client (the upstream paused when it lags) and to the upstream (the reverse). */
@@ -98,7 +102,21 @@ export class RealtimeConnection implements RealtimeListener {
     );
     const link = this.link;
     this.turns = new SessionResponses(this.deps.gateway, link, () => this.unasked(link));
+    if (this.closing) {
+      this.end(SERVER_SHUTDOWN, SERVER_SHUTDOWN.upstream);
+      throw serverShutdownError();
+    }
     if (this.gone.signal.aborted) this.end(CLIENT_CLOSED);
+  }
+
+  /**
+   * The router is shutting down: an open session ends as on ROUTER_SHUTDOWN; one still opening
+   * its upstream stops (connect throws the 503), and one opened but not yet accepted ends on attach.
+   */
+  closeForShutdown(): void {
+    if (this.socket) return this.endWith(SERVER_SHUTDOWN);
+    this.closing = true;
+    this.gone.abort(serverShutdownError());
   }
 
   /** The client's socket, once its upgrade is accepted. */
@@ -116,8 +134,14 @@ export class RealtimeConnection implements RealtimeListener {
           this.request.log.error({ err }, 'realtime: a client event failed'),
         );
     });
+    // A message past maxPayload: ws has closed the client 1009 already; its `close` follows.
+    socket.on('error', (err) => {
+      if ((err as { code?: string }).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH')
+        this.clientOversized();
+    });
     socket.on('close', () => this.end(CLIENT_CLOSED));
-    socket.on(ROUTER_SHUTDOWN, () => this.shutdown());
+    socket.on(ROUTER_SHUTDOWN, () => this.endWith(SERVER_SHUTDOWN));
+    if (this.closing) return this.endWith(SERVER_SHUTDOWN);
     for (const text of this.early) this.toClient(text);
     this.early = [];
     this.upstreamEnded?.();
@@ -172,6 +196,14 @@ export class RealtimeConnection implements RealtimeListener {
       'realtime: the upstream sent a message past server.bodyLimitBytes; session closed',
     );
     this.endWith(upstreamMessageTooLarge(maxMessageBytes));
+  }
+
+  /** The client sent a message past `server.bodyLimitBytes` (ws closed it 1009): recorded 413. */
+  private clientOversized(): void {
+    const { bodyLimitBytes } = this.deps.config.current.config.server;
+    const where = { deployment: this.link?.d.name, maxMessageBytes: bodyLimitBytes };
+    this.request.log.warn(where, 'realtime: the client sent a message past server.bodyLimitBytes');
+    this.end(CLIENT_MESSAGE_TOO_LARGE);
   }
 
   /** Backpressure both ways, from the connection's settings (read as it opens). */
@@ -326,11 +358,6 @@ export class RealtimeConnection implements RealtimeListener {
         },
       }),
     );
-  }
-
-  /** The router is shutting down: `server_shutdown`, recorded 503, both sides closed 1001. */
-  private shutdown(): void {
-    this.endWith(SERVER_SHUTDOWN);
   }
 
   private expire(minutes: number): void {

@@ -2,7 +2,10 @@
 // (createRuntime on 127.0.0.1, the `ws` client) against a scripted upstream WebSocket server on
 // loopback: a message of exactly the limit passes; one byte more is not relayed, the client gets an
 // `error` event `upstream_message_too_large` and close 1011, the upstream gets 1009, the session is
-// recorded 502, and however often it happens the deployment's circuit breaker stays closed.
+// recorded 502, and however often it happens the deployment's circuit breaker stays closed. A
+// client message past the limit, the other way round: the client gets 1009 (ws closes it at once,
+// so no event can precede it), the upstream is closed, the session is recorded 413
+// `client_message_too_large`, not as a client that left (499).
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { DEFAULT_BREAKER } from '../../gateway/circuit-breaker.js';
@@ -72,8 +75,10 @@ afterAll(async () => {
 });
 
 /** A client on rt-big: the sizes of the frames it got (parsed), and its close. */
-async function open() {
-  const ws = new WebSocket(`${base}/v1/realtime?model=rt-big`);
+async function open(requestId?: string) {
+  const ws = new WebSocket(`${base}/v1/realtime?model=rt-big`, {
+    headers: requestId ? { 'x-request-id': requestId } : {},
+  });
   const events: (Event & { bytes: number })[] = [];
   ws.on('message', (d) => {
     const text = String(d);
@@ -133,5 +138,23 @@ describe('an upstream realtime message past server.bodyLimitBytes', () => {
     const c = await open();
     c.ws.close();
     await c.closed;
+  });
+});
+
+describe('a client realtime message past server.bodyLimitBytes', () => {
+  it('closes the client 1009 and the upstream, and records the session 413 client_message_too_large', async () => {
+    const c = await open('req_rt_client_big');
+    c.ws.send('x'.repeat(LIMIT + 1));
+    expect(await c.closed).toMatchObject({ code: 1009 });
+    // Nothing was relayed, and nothing came after the session's first event.
+    expect(c.events.map((e) => e.type)).toEqual(['session.created']);
+    await vi.waitFor(() => expect(c.conn.closed).toBe(1000));
+    await vi.waitFor(() =>
+      expect(
+        sessions
+          .filter((s) => s.requestId === 'req_rt_client_big')
+          .map((s) => [s.deployment, s.status, s.errorCode]),
+      ).toEqual([['rt-big', 413, 'client_message_too_large']]),
+    );
   });
 });

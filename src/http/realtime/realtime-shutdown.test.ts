@@ -2,6 +2,10 @@
 // whole router on 127.0.0.1 with the `ws` client, against a scripted upstream WebSocket server on
 // loopback: each client hears an `error` event `server_shutdown`, then a close 1001; the session
 // and the response it cut short are recorded 503; the upstream session is closed "going away".
+// A session whose upstream is still opening is refused 503 `server_shutdown` (an HTTP reply: its
+// upgrade was not accepted), and shutdown does not wait for the upstream's handshake.
+import { createServer, type Server } from 'node:http';
+import type { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { createRuntime } from '../../runtime.js';
@@ -14,6 +18,9 @@ type Event = Record<string, unknown> & { type: string };
 const upstreamConns: { frames: string[]; closed?: { code: number; reason: string } }[] = [];
 let upstream: WebSocketServer;
 let upstreamUrl: string;
+/** An upstream that takes each upgrade and never answers it: a session stays opening. */
+let silent: Server;
+const held: { socket: Socket; ended: boolean }[] = [];
 
 beforeAll(async () => {
   vi.stubEnv('RT_SHUT_KEY', 'sk-upstream');
@@ -32,34 +39,49 @@ beforeAll(async () => {
   });
   await new Promise((resolve) => upstream.on('listening', resolve));
   upstreamUrl = `http://127.0.0.1:${(upstream.address() as { port: number }).port}/v1`;
+  silent = createServer();
+  silent.on('upgrade', (_req, socket: Socket) => {
+    const upgrade = { socket, ended: false };
+    held.push(upgrade);
+    // Read, so that the router's giving up (its FIN) is seen.
+    socket.on('end', () => (upgrade.ended = true)).resume();
+  });
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
 });
 
 afterAll(() => {
+  for (const { socket } of held) socket.destroy();
+  silent.close();
   upstream.close();
   vi.unstubAllEnvs();
 });
 
+/** A runtime with realtime deployment `rt-up` on `baseUrl`; its records go to `records`. */
+async function runtimeWith(baseUrl: string, records: RequestRecord[]) {
+  const input = testConfigInput();
+  return createRuntime(
+    testConfig({
+      server: { host: '127.0.0.1', port: 0, logLevel: 'silent' },
+      deployments: [
+        ...input.deployments,
+        simDeployment('rt-up', {
+          provider: 'openai',
+          kind: 'realtime',
+          model: 'rt-up-model',
+          baseUrl,
+          apiKeyEnv: 'RT_SHUT_KEY',
+          maxOutputTokens: undefined,
+        }),
+      ],
+    }),
+    { recorder: { record: (r) => void records.push(r) } },
+  );
+}
+
 describe('realtime sessions on shutdown', () => {
   it('tells each client server_shutdown, closes it 1001, records 503 and closes the upstream', async () => {
     const records: RequestRecord[] = [];
-    const input = testConfigInput();
-    const rt = await createRuntime(
-      testConfig({
-        server: { host: '127.0.0.1', port: 0, logLevel: 'silent' },
-        deployments: [
-          ...input.deployments,
-          simDeployment('rt-up', {
-            provider: 'openai',
-            kind: 'realtime',
-            model: 'rt-up-model',
-            baseUrl: upstreamUrl,
-            apiKeyEnv: 'RT_SHUT_KEY',
-            maxOutputTokens: undefined,
-          }),
-        ],
-      }),
-      { recorder: { record: (r) => void records.push(r) } },
-    );
+    const rt = await runtimeWith(upstreamUrl, records);
     const base = (await rt.app.listen({ host: '127.0.0.1', port: 0 })).replace('http', 'ws');
     const ws = new WebSocket(`${base}/v1/realtime?model=rt-up`);
     const events: Event[] = [];
@@ -103,6 +125,46 @@ describe('realtime sessions on shutdown', () => {
     expect(realtime.map((r) => [r.endpoint, r.deployment, r.status, r.errorCode])).toEqual([
       ['realtime', 'rt-up', 503, 'server_shutdown'],
       ['realtime.session', 'rt-up', 503, 'server_shutdown'],
+    ]);
+  });
+
+  it('refuses a session still opening its upstream with 503 server_shutdown, and does not wait for it', async () => {
+    const records: RequestRecord[] = [];
+    const rt = await runtimeWith(
+      `http://127.0.0.1:${(silent.address() as { port: number }).port}/v1`,
+      records,
+    );
+    const base = (await rt.app.listen({ host: '127.0.0.1', port: 0 })).replace('http', 'ws');
+    const ws = new WebSocket(`${base}/v1/realtime?model=rt-up`);
+    const refused = new Promise<{ status?: number; body: string }>((resolve, reject) => {
+      ws.once('open', () => reject(new Error('the upgrade was accepted')));
+      ws.once('unexpected-response', (_req, res) => {
+        let body = '';
+        res.on('data', (b: Buffer) => (body += String(b)));
+        res.on('end', () => resolve({ status: res.statusCode, body }));
+      });
+    });
+    ws.on('error', () => {});
+    // The router is opening the upstream session: its upgrade has reached the silent upstream.
+    await vi.waitFor(() => expect(held).toHaveLength(1));
+
+    await rt.close();
+
+    const reply = await refused;
+    expect(reply.status).toBe(503);
+    expect(JSON.parse(reply.body)).toEqual({
+      error: {
+        type: 'server_error',
+        code: 'server_shutdown',
+        message: expect.stringContaining('shutting down'),
+        param: null,
+      },
+    });
+    // The router gave up its upstream handshake.
+    await vi.waitFor(() => expect(held[0]?.ended).toBe(true));
+    const realtime = records.filter((r) => r.endpoint.startsWith('realtime'));
+    expect(realtime.map((r) => [r.endpoint, r.deployment, r.status, r.errorCode])).toEqual([
+      ['realtime', 'rt-up', 503, 'server_shutdown'],
     ]);
   });
 });

@@ -1,6 +1,7 @@
 // How a realtime session ends (realtime-connection.ts): the close codes it sends, which of an
 // upstream's closes are its failure, and what each ending records — the status of the responses
 // it cut short and of the session's own request-log record, and the code that says why.
+import { GatewayError } from '../../core/errors.js';
 
 /** Close codes (RFC 6455 §7.4.1): going away (time limit, shutdown), policy, upstream failure. */
 export const NORMAL = 1000;
@@ -95,6 +96,15 @@ export const SERVER_SHUTDOWN: Ending = {
   upstream: { code: GOING_AWAY, reason: 'the router is shutting down' },
 };
 
+/** The same, for a session still opening its upstream: its upgrade is refused 503 (HTTP). */
+export const serverShutdownError = () =>
+  new GatewayError({
+    status: 503,
+    type: SERVER_SHUTDOWN.type,
+    code: SERVER_SHUTDOWN.code,
+    message: SERVER_SHUTDOWN.message,
+  });
+
 /**
  * The upstream sent a message past `server.bodyLimitBytes`, which was not relayed (502: a bad
  * reply from upstream). The client's close is 1011, not 1009: 1009 says the side closing got a
@@ -109,6 +119,17 @@ export const upstreamMessageTooLarge = (maxBytes: number): Ending => ({
   closeCode: INTERNAL_ERROR,
   closeText: `a message over ${maxBytes} bytes`,
 });
+
+/**
+ * The client sent a message past `server.bodyLimitBytes` (413, as a body too large). ws refuses it
+ * as its header arrives and closes the client 1009 (message too big) itself, before the router
+ * hears of it: no `error` event can go first. The upstream session is closed normally.
+ */
+export const CLIENT_MESSAGE_TOO_LARGE: SessionEnd = {
+  code: 'client_message_too_large',
+  responseStatus: 413,
+  sessionStatus: 413,
+};
 
 /** The upstream closed with `code`: whether it failed, the ending, and the client's close code. */
 export function upstreamEnd(code: number): {

@@ -3,7 +3,8 @@
 // dated `/openai/deployments/{name}/audio/…?api-version=`. Speech is JSON in, audio out, sent as it
 // comes; transcriptions and translations are multipart (openapi.yaml CreateTranscriptionRequest),
 // read here with @fastify/multipart (registered for these routes only) and sent upstream as a
-// form again. Checked on the fields the router reads; the rest passes through.
+// form again. Checked on the fields the router reads; the rest passes through. A text field is at
+// most 128 KB (400 past it, never cut).
 import { Readable } from 'node:stream';
 import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -13,6 +14,7 @@ import { checkModelField, MODEL_IN_PATH } from '../check-fields.js';
 import type { SpeechRequest, TranscriptionForm } from '../../core/wire-types.js';
 import type { MediaGateway } from '../../gateway/media-gateway.js';
 import { checkApiVersion } from './chat-routes.js';
+import { formFieldValue, MAX_FORM_FIELD_BYTES } from './form-field.js';
 import { namedCall } from './named-call.js';
 
 /** OpenAI's limits: 4,096 characters of speech; audio files of 25 MB. */
@@ -80,7 +82,7 @@ export async function readTranscriptionForm(
           contentType: part.mimetype || 'application/octet-stream',
           data: Buffer.concat(chunks),
         };
-      } else fields.push([part.fieldname, String(part.value)]);
+      } else fields.push([part.fieldname, formFieldValue(part, MAX_FORM_FIELD_BYTES)]);
     }
   } catch (err) {
     throw formError(err);
@@ -156,7 +158,14 @@ export async function registerAudioRoutes(
 
   await app.register(async (scope) => {
     await scope.register(multipart, {
-      limits: { fileSize: MAX_AUDIO_BYTES, files: 1, fields: 32, fieldSize: 64 * 1024, parts: 33 },
+      // A longer text field is refused, never cut (formFieldValue).
+      limits: {
+        fileSize: MAX_AUDIO_BYTES,
+        files: 1,
+        fields: 32,
+        fieldSize: MAX_FORM_FIELD_BYTES,
+        parts: 33,
+      },
     });
     const transcribe = async (
       request: FastifyRequest,

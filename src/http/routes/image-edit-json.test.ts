@@ -3,8 +3,8 @@
 // the app on a loopback port: the simulated image model answers them as it answers forms; an
 // OpenAI- and an Azure-shaped loopback upstream get the body as JSON, every field kept but `model`
 // (the deployment's); a router file named by id goes upstream inline, a foreign id as it is; each
-// malformed body is a 400 naming the field; sizes are bounded by the image limits, not
-// `server.bodyLimitBytes`.
+// malformed body is a 400 naming the field, a data URL whose bytes are no image taken too; sizes
+// are bounded by the image limits, not `server.bodyLimitBytes`.
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import OpenAI, { toFile } from 'openai';
@@ -297,6 +297,43 @@ describe('JSON image edits, refused', () => {
       status: 400,
       body: { error: { param: 'image', message: expect.stringContaining('multipart/form-data') } },
     });
+  });
+
+  it('a data URL is read by its bytes: an image of the types taken passes, else a 400 naming it', async () => {
+    const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0x10, 0x4a, 0x46, 0x49, 0x46]);
+    const webp = Buffer.from('RIFF\0\0\0\0WEBPVP8 ', 'latin1');
+    const images = [
+      { image_url: dataUrl(jpeg, 'image/jpeg') },
+      { image_url: dataUrl(webp, 'image/webp') },
+    ];
+    expect((await edit({ ...ok, images })).status).toBe(200);
+    const refused = (param: string, what: string, bytes: string) => ({
+      status: 400,
+      body: {
+        error: {
+          type: 'invalid_request_error',
+          code: 'invalid_image_format',
+          param,
+          message: `${param} is not ${what}: its bytes are ${bytes}.`,
+        },
+      },
+    });
+    const image = 'a PNG, JPEG or WebP image';
+    // Each declares a type taken; its bytes say otherwise.
+    const gif = dataUrl(Buffer.from('GIF89a\x01\0\x01\0', 'latin1'));
+    expect(await edit({ ...ok, images: [ok.images[0], { image_url: gif }] })).toEqual(
+      refused('images[1].image_url', image, 'image/gif'),
+    );
+    const text = dataUrl(Buffer.from('not an image at all'));
+    expect(await edit({ ...ok, images: [{ image_url: text }] })).toEqual(
+      refused('images[0].image_url', image, 'text/plain'),
+    );
+    expect(await edit({ ...ok, images: [{ image_url: 'data:image/png;base64,' }] })).toEqual(
+      refused('images[0].image_url', image, 'empty'),
+    );
+    expect(await edit({ ...ok, mask: { image_url: dataUrl(jpeg) } })).toEqual(
+      refused('mask.image_url', 'a PNG image', 'image/jpeg'),
+    );
   });
 
   it('sizes: an image past imageFileLimitBytes and a body past imageFormLimitBytes are 413s; bodyLimitBytes does not apply', async () => {

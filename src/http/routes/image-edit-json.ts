@@ -6,14 +6,15 @@
 // deployment's `model`. A `file_id` naming one of the caller's router files is sent as that file
 // inline (a data URL), as chat and Responses do; other ids (files uploaded to OpenAI) pass as they
 // are. Images may be inline, so the body is bounded by `server.imageFormLimitBytes`, as a form is,
-// and each data URL's image by `server.imageFileLimitBytes`.
+// and each data URL's image by `server.imageFileLimitBytes`; a data URL's type is read from its
+// bytes (a 400 `invalid_image_format` when they are not an image of the types taken).
 import type { IncomingMessage } from 'node:http';
 import type { FastifyRequest } from 'fastify';
 import type { ConfigHolder } from '../../config/runtime-config.js';
 import { GatewayError, invalidRequest } from '../../core/errors.js';
 import { isObject } from '../../core/is-object.js';
 import type { ImageForm } from '../../core/wire-types.js';
-import { sniffImageType } from '../../files/file-type.js';
+import { detectMimeType, sniffImageType } from '../../files/file-type.js';
 import type { RouterFiles } from '../../files/router-files.js';
 import { checkModelField, describeValue } from '../check-fields.js';
 import {
@@ -31,6 +32,8 @@ type Json = Record<string, unknown>;
 /** A data URL's head, `data:<type>[;param…],` (read from its first characters only). */
 const DATA_URL_HEAD = /^data:([^;,]*)((?:;[^;,]*)*),/;
 const HTTP_URL = /^https?:\/\/[^\s/]/i;
+/** Base64 characters decoded to read a data URL's type: 48 bytes, more than any magic number. */
+const SNIFF_CHARS = 64;
 const SIZE = /^\d+x\d+$/;
 const REF_SHAPE =
   'an object with "image_url" (an http(s) URL or a base64 data URL such as "data:image/png;base64,…") or "file_id"';
@@ -150,6 +153,15 @@ function checkRef(ref: unknown, param: string, kind: RefKind, limits: ImageFormL
   if (!kind.types.has(type))
     throw invalidRequest(
       `${at} is not ${kind.what}: its data URL says ${type ? `"${type}"` : 'no type'}.`,
+      at,
+      'invalid_image_format',
+    );
+  // What the bytes are, not what the URL says (as a form's file is read: readImageForm).
+  const start = Buffer.from(url.slice(head[0].length, head[0].length + SNIFF_CHARS), 'base64');
+  const sniffed = sniffImageType(start);
+  if (!sniffed || !kind.types.has(sniffed))
+    throw invalidRequest(
+      `${at} is not ${kind.what}: its bytes are ${start.length === 0 ? 'empty' : (sniffed ?? detectMimeType(start, ''))}.`,
       at,
       'invalid_image_format',
     );

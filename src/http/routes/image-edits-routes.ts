@@ -6,7 +6,7 @@
 // and sent upstream as a form again, the files' bytes untouched; an edit may also be JSON, images
 // by URL or file id (image-edit-json.ts). Checked on the fields and files the router reads; the
 // rest passes through. Each file is at most `server.imageFileLimitBytes`, the whole form
-// `server.imageFormLimitBytes` (413 past either; read per request).
+// `server.imageFormLimitBytes` (413 past either; read per request), a text field 128 KB (400).
 import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ConfigHolder } from '../../config/runtime-config.js';
@@ -31,6 +31,7 @@ import {
   PNG_ONLY,
   type ImageFormLimits,
 } from './image-limits.js';
+import { formFieldValue, MAX_FORM_FIELD_BYTES } from './form-field.js';
 import { namedCall } from './named-call.js';
 
 export type ImageOperation = 'edits' | 'variations';
@@ -88,7 +89,7 @@ async function readParts(
   try {
     for await (const part of request.parts({ limits: { fileSize: limits.fileBytes } })) {
       if (part.type !== 'file') {
-        const value = String(part.value);
+        const value = formFieldValue(part, MAX_FORM_FIELD_BYTES);
         total += part.fieldname.length + value.length;
         if (total > limits.formBytes) throw formTooLarge(limits, part.fieldname);
         parts.push({ name: part.fieldname, value });
@@ -251,7 +252,8 @@ export async function registerImageEditRoutes(
       limits: {
         files: MAX_EDIT_IMAGES + 1,
         fields: 32,
-        fieldSize: 64 * 1024,
+        // A longer text field is refused, never cut (formFieldValue).
+        fieldSize: MAX_FORM_FIELD_BYTES,
         parts: MAX_EDIT_IMAGES + 33,
       },
     });

@@ -34,12 +34,30 @@ export function realtimeUrl(d: DeploymentConfig): URL {
   return url;
 }
 
-/** Opens the session with the deployment's key (never the client's). */
+/**
+ * Why opening stopped when `signal` aborted: the caller's reason when typed (the router shutting
+ * down), a deadline's 504 (retryable), else the client's leaving (499).
+ */
+function cancelled(signal: AbortSignal, d: DeploymentConfig): GatewayError {
+  if (signal.reason instanceof GatewayError) return signal.reason;
+  const timedOut = (signal.reason as Error | undefined)?.name === 'TimeoutError';
+  return new GatewayError({
+    status: timedOut ? 504 : 499,
+    type: timedOut ? 'server_error' : 'invalid_request_error',
+    code: timedOut ? 'upstream_timeout' : 'client_closed_request',
+    message: `${d.name}: the realtime WebSocket did not open in time.`,
+    retryable: timedOut,
+  });
+}
+
+/** Opens the session with the deployment's key (never the client's); not at all if cancelled. */
 export function openRealtimeSocket(
   req: UpstreamRealtimeRequest,
   apiKey: string | undefined,
 ): Promise<RealtimeSession> {
   const d = req.deployment;
+  // Cancelled before it began (the client gone, the router closing): no connection is made.
+  if (req.signal.aborted) return Promise.reject(cancelled(req.signal, d));
   const headers: Record<string, string> = { ...describeEndpoint(d, apiKey).headers };
   delete headers['content-type'];
   headers['x-request-id'] = req.requestId;
@@ -61,18 +79,7 @@ export function openRealtimeSocket(
       // A redirect would carry the key elsewhere.
       followRedirects: false,
     });
-    const onAbort = () => {
-      const timedOut = (req.signal.reason as Error | undefined)?.name === 'TimeoutError';
-      fail(
-        new GatewayError({
-          status: timedOut ? 504 : 499,
-          type: timedOut ? 'server_error' : 'invalid_request_error',
-          code: timedOut ? 'upstream_timeout' : 'client_closed_request',
-          message: `${d.name}: the realtime WebSocket did not open in time.`,
-          retryable: timedOut,
-        }),
-      );
-    };
+    const onAbort = () => fail(cancelled(req.signal, d));
     req.signal.addEventListener('abort', onAbort, { once: true });
     ws.on('unexpected-response', (_request, res) => {
       const parts: Buffer[] = [];
