@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { ROUTING_MODES } from '../config/schema.js';
 import { renderCompareHtml, summaryLines, toCsv } from '../reporting/compare-report.js';
 import { PromptFileError, loadFlatPrices, loadPrompts } from '../reporting/compare-inputs.js';
+import { compareScoredRows } from '../reporting/compare-scored.js';
 import { discoverEndpoint, runCompare, type CompareTarget } from '../reporting/compare-run.js';
 import { progressBar } from './progress-bar.js';
 
@@ -57,7 +58,11 @@ export const HELP = `usage: model-router compare --endpoint <url> --prompts <fil
 Sends each prompt to each target (a router deployment or a deployment) of a live endpoint, this
 router or any OpenAI-compatible one, and writes results.json, results.csv and report.html: cost,
 latency, time to first token and quality per target, and the routing distribution per mode.
-Bounded by --limit, --concurrency, --timeout-ms and --max-minutes.
+Bounded by --limit, --concurrency, --timeout-ms and --max-minutes. Where answers are graded (a
+reference answer, or scores in the file), it also writes scored.jsonl: the prompts with each plain
+target's quality, cost and answer length under the target's name, in the routing data's line
+format, for eval --model, calibrate and calibrate-bands (name targets as the artefact names its
+models).
 
 options:
   --endpoint <url>         the endpoint's base URL (http or https)
@@ -165,8 +170,14 @@ export async function run(argv: string[]): Promise<number> {
     writeFileSync(join(values.out!, 'results.json'), `${JSON.stringify(result, null, 2)}\n`);
     writeFileSync(join(values.out!, 'results.csv'), `${toCsv(result.rows)}\n`);
     writeFileSync(join(values.out!, 'report.html'), renderCompareHtml(result));
+    const scored = compareScoredRows(result, prompts, routers);
+    if (scored.length)
+      writeFileSync(
+        join(values.out!, 'scored.jsonl'),
+        `${scored.map((r) => JSON.stringify(r)).join('\n')}\n`,
+      );
     process.stdout.write(
-      `${summaryLines(result).join('\n')}\n\nwrote ${join(values.out!, 'report.html')}, results.csv, results.json\n`,
+      `${summaryLines(result).join('\n')}\n\nwrote ${join(values.out!, 'report.html')}, results.csv, results.json${scored.length ? `, scored.jsonl (${scored.length} graded prompts)` : ''}\n`,
     );
     if (result.skipped)
       process.stderr.write(`${result.skipped} requests not sent: the deadline passed\n`);

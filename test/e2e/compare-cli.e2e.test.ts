@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CompareResult } from '../../src/reporting/compare-run.js';
+import { loadRows } from '../../training/dataset.js';
 import { spawnServer, type SpawnedServer } from '../helpers/spawn-server.js';
 import { testConfigInput } from '../helpers/test-config.js';
 
@@ -92,6 +93,20 @@ describe('compare and distribution CLIs', () => {
     // A missing deployment is a recorded error, not a crash.
     expect(runOf('ghost')).toMatchObject({ ok: 0, requests: 4, error_rate: 1 });
     expect(result.rows.find((x) => x.run === 'ghost')!.error).toMatch(/^404: .*ghost/);
+
+    // The graded answers as routing data: plain targets only, under their names.
+    const scored = loadRows(join(out, 'scored.jsonl'), () => {});
+    expect(scored.map((x) => x.id)).toEqual(['p1', 'p3', 'p4']);
+    expect(Object.keys(scored[0]!.scores).sort()).toEqual(['big', 'small']);
+    const p3 = scored.find((x) => x.id === 'p3')!;
+    expect(p3.scores).toEqual({ big: 0.9, small: 0.4 });
+    expect(p3.source).toBe('chat');
+    expect(p3.prompt).toBe('Name a colour of the sky.');
+    expect(p3.costUsd!.big).toBe(bigRows.find((x) => x.prompt_id === 'p3')!.cost_usd);
+    expect(p3.outChars!.small).toBe(
+      result.rows.find((x) => x.run === 'small' && x.prompt_id === 'p3')!.answer_chars,
+    );
+    expect(r.stdout).toMatch(/scored\.jsonl \(3 graded prompts\)/);
 
     const csv = readFileSync(join(out, 'results.csv'), 'utf8').trim().split('\n');
     expect(csv).toHaveLength(1 + prompts.length * 5);

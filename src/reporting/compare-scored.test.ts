@@ -1,0 +1,80 @@
+// compare's scored.jsonl rows: plain targets' graded answers only, under the targets' names.
+import { describe, expect, it } from 'vitest';
+import type { ComparePrompt } from './compare-inputs.js';
+import type { CompareResult, CompareRow } from './compare-run.js';
+import { compareScoredRows } from './compare-scored.js';
+
+const row = (prompt_id: string, target: string, extra: Partial<CompareRow>): CompareRow => ({
+  prompt_id,
+  run: target,
+  target,
+  status: 200,
+  ok: true,
+  latency_ms: 1,
+  prompt_kind: 'chat',
+  prompt_chars: 10,
+  answer_chars: 20,
+  ...extra,
+});
+
+describe('compareScoredRows', () => {
+  it('keeps graded plain targets; leaves out routers, modes, failures and ungraded answers', () => {
+    const prompts: ComparePrompt[] = [
+      {
+        id: 'a',
+        messages: [
+          { role: 'system', content: 'Be brief.' },
+          { role: 'user', content: 'Hi?' },
+        ],
+        text: 'Hi?',
+        source: 'chat',
+      },
+      { id: 'b', messages: [{ role: 'user', content: 'Only a router graded.' }], text: '' },
+      {
+        id: 'c',
+        messages: [
+          { role: 'user', content: 'One.' },
+          { role: 'assistant', content: 'Two.' },
+          { role: 'user', content: 'Three?' },
+        ],
+        text: 'Three?',
+      },
+    ];
+    const result = {
+      endpoint: 'http://127.0.0.1:1',
+      rows: [
+        row('a', 'big', { quality: 1, cost_usd: 0.002, answer_chars: 7 }),
+        row('a', 'small', { quality: 0 }),
+        row('a', 'down', { ok: false, quality: 1 }),
+        row('a', 'nograde', {}),
+        row('a', 'router', { quality: 1 }),
+        row('b', 'router', { quality: 1 }),
+        row('b', 'router', { quality: 1, mode_asked: 'cost', run: 'router (cost)' }),
+        row('b', 'big', { quality: 1, mode_asked: 'cost' }),
+        row('c', 'small', { quality: 0.5 }),
+      ],
+    } as unknown as CompareResult;
+    const out = compareScoredRows(result, prompts, new Set(['router']));
+    expect(out).toEqual([
+      {
+        id: 'a',
+        source: 'chat',
+        prompt: 'Be brief.\n\nHi?',
+        multi_turn: false,
+        scores: { big: 1, small: 0 },
+        cost_usd: { big: 0.002 },
+        out_chars: { big: 7, small: 20 },
+        meta: { compare: 'http://127.0.0.1:1' },
+      },
+      {
+        id: 'c',
+        source: 'compare',
+        prompt: 'One.\n\nTwo.\n\nThree?',
+        multi_turn: true,
+        scores: { small: 0.5 },
+        out_chars: { small: 20 },
+        meta: { compare: 'http://127.0.0.1:1' },
+      },
+    ]);
+  });
+});
