@@ -63,14 +63,15 @@ example:
   model-router calibrate-bands --model latest --data scored.jsonl --out models/2026-12-05.json
 `;
 
-/** "quality 0.93× at 0.27× the cost" for a mode of a summary. */
+/** "quality 0.930× ± 0.016 at 0.270× the cost" for a mode of a summary. */
 function routed(s: EvalSummary, mode: 'balanced' | 'cost'): string {
   const m = s.modes[mode];
   const x = (v: number | null) => (v === null ? 'n/a' : `${v.toFixed(3)}×`);
-  return `quality ${x(m.quality_ratio)} at ${x(m.cost_ratio)} the cost`;
+  const se = m.quality_ratio_se === null ? '' : ` ± ${m.quality_ratio_se.toFixed(3)}`;
+  return `quality ${x(m.quality_ratio)}${se} at ${x(m.cost_ratio)} the cost`;
 }
 
-function describe(r: GroupRecalibration): string {
+function describe(r: GroupRecalibration, z: number): string {
   // Bands sit on a grid of 0.0025 steps; 0.7999999999999999 is read as 0.8.
   const b = (v: number | undefined) => (v === undefined ? '–' : String(Number(v.toFixed(4))));
   return [
@@ -78,6 +79,12 @@ function describe(r: GroupRecalibration): string {
     `  balanced band ${b(r.before.balanced)} → ${b(r.after.balanced)}: on these prompts ${routed(r.routedBefore, 'balanced')} → ${routed(r.routedAfter, 'balanced')}`,
     `  cost band     ${b(r.before.cost)} → ${b(r.after.cost)}: on these prompts ${routed(r.routedBefore, 'cost')} → ${routed(r.routedAfter, 'cost')}`,
     `  quality margin ${b(r.before.qualityMargin)} → ${b(r.after.qualityMargin)}, keeps the best single model: ${r.before.qualityHolds === true} → ${r.after.qualityHolds === true}`,
+    // Band 1 and above charge nothing for cost: quality alone, the calibration's fallback.
+    ...(r.after.balanced >= 1
+      ? [
+          `  note: no band that saves kept Balanced at its target less ${z} standard errors on these prompts, so Balanced picks on quality alone; more scored prompts narrow the bound (the standard error shrinks as 1/√n)`,
+        ]
+      : []),
   ].join('\n');
 }
 
@@ -125,7 +132,8 @@ export async function run(argv: string[]): Promise<number> {
           })),
         })}\n`,
       );
-    else for (const r of results) process.stderr.write(`${describe(r)}\n`);
+    else
+      for (const r of results) process.stderr.write(`${describe(r, targets.confidenceZ ?? 0)}\n`);
     process.stderr.write(
       `wrote ${values.out}: select it per router with version: (a file in models/), or put the new bands in the config (routers[].bands)\n`,
     );

@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { ROUTING_MODES } from '../config/schema.js';
 import { renderCompareHtml, summaryLines, toCsv } from '../reporting/compare-report.js';
 import { PromptFileError, loadFlatPrices, loadPrompts } from '../reporting/compare-inputs.js';
-import { compareScoredRows } from '../reporting/compare-scored.js';
+import { compareScoredRows, scoreNames } from '../reporting/compare-scored.js';
 import { discoverEndpoint, runCompare, type CompareTarget } from '../reporting/compare-run.js';
 import { progressBar } from './progress-bar.js';
 
@@ -19,7 +19,8 @@ const USAGE = `usage: model-router compare --endpoint <url> --prompts <file.json
   [--routers a,b]            targets to treat as routers when the endpoint does not say so
   [--api-version V]          Azure OpenAI style paths (/openai/deployments/{target}/…?api-version=V)
   [--concurrency 4] [--limit 200] [--timeout-ms 60000] [--max-minutes 10]
-  [--max-tokens N] [--no-stream] [--prices <flat prices.json>] [--out compare-out]`;
+  [--max-tokens N] [--no-stream] [--prices <flat prices.json>] [--score-as target=model,…]
+  [--out compare-out]`;
 
 function fail(message: string): number {
   process.stderr.write(`${message}\n\n${USAGE}\n`);
@@ -49,6 +50,7 @@ export const OPTIONS = {
   'max-tokens': { type: 'string' },
   'no-stream': { type: 'boolean', default: false },
   prices: { type: 'string' },
+  'score-as': { type: 'string' },
   out: { type: 'string', default: 'compare-out' },
 } as const;
 
@@ -60,9 +62,9 @@ router or any OpenAI-compatible one, and writes results.json, results.csv and re
 latency, time to first token and quality per target, and the routing distribution per mode.
 Bounded by --limit, --concurrency, --timeout-ms and --max-minutes. Where answers are graded (a
 reference answer, or scores in the file), it also writes scored.jsonl: the prompts with each plain
-target's quality, cost and answer length under the target's name, in the routing data's line
-format, for eval --model, calibrate and calibrate-bands (name targets as the artefact names its
-models).
+target's quality, cost and answer length, in the routing data's line format, for eval --model,
+calibrate and calibrate-bands; a target is scored under its own name or the one --score-as gives
+it (the routing model's name for the model, e.g. what its deployment is like:).
 
 options:
   --endpoint <url>         the endpoint's base URL (http or https)
@@ -81,6 +83,8 @@ options:
   --max-tokens <n>         max_tokens for every request
   --no-stream              non-streaming requests (no time to first token)
   --prices <file>          flat prices per model (default: what the endpoint's /v1/models says)
+  --score-as <t=m,…>       in scored.jsonl, score target t as model m (the routing model's name for
+                           it, e.g. what its deployment is like:); default: the target's name
   --out <dir>              where to write the results (default compare-out)
   -h, --help               this help
 
@@ -128,6 +132,10 @@ export async function run(argv: string[]): Promise<number> {
       ? positiveInt('max-tokens', values['max-tokens'])
       : undefined;
     const prompts = loadPrompts(values.prompts).slice(0, limit);
+    const scoredAs = scoreNames(
+      values['score-as'],
+      values.targets.split(',').map((t) => t.trim()),
+    );
     const discovered = await discoverEndpoint(values.endpoint, apiKey, values['api-version']);
     const prices = values.prices ? loadFlatPrices(values.prices) : discovered.prices;
     const routers = new Set([
@@ -170,7 +178,7 @@ export async function run(argv: string[]): Promise<number> {
     writeFileSync(join(values.out!, 'results.json'), `${JSON.stringify(result, null, 2)}\n`);
     writeFileSync(join(values.out!, 'results.csv'), `${toCsv(result.rows)}\n`);
     writeFileSync(join(values.out!, 'report.html'), renderCompareHtml(result));
-    const scored = compareScoredRows(result, prompts, routers);
+    const scored = compareScoredRows(result, prompts, routers, scoredAs);
     if (scored.length)
       writeFileSync(
         join(values.out!, 'scored.jsonl'),

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ComparePrompt } from './compare-inputs.js';
 import type { CompareResult, CompareRow } from './compare-run.js';
-import { compareScoredRows } from './compare-scored.js';
+import { compareScoredRows, scoreNames } from './compare-scored.js';
 
 const row = (prompt_id: string, target: string, extra: Partial<CompareRow>): CompareRow => ({
   prompt_id,
@@ -76,5 +76,24 @@ describe('compareScoredRows', () => {
         meta: { compare: 'http://127.0.0.1:1' },
       },
     ]);
+  });
+
+  it('scores a target under the name --score-as gives it, one name per target', () => {
+    const prompts: ComparePrompt[] = [
+      { id: 'a', messages: [{ role: 'user', content: 'Hi?' }], text: 'Hi?' },
+    ];
+    const result = {
+      endpoint: 'e',
+      rows: [row('a', 'gpt-4.1', { quality: 1 }), row('a', 'gpt-4.1-mini', { quality: 0 })],
+    } as unknown as CompareResult;
+    const names = scoreNames('gpt-4.1=big-model', ['gpt-4.1', 'gpt-4.1-mini']);
+    expect(compareScoredRows(result, prompts, new Set(), names)[0]!.scores).toEqual({
+      'big-model': 1,
+      'gpt-4.1-mini': 0,
+    });
+    expect(() => scoreNames('gpt-4.1', ['gpt-4.1'])).toThrow(/"gpt-4.1" is not target=model/);
+    expect(() => scoreNames('ghost=m', ['gpt-4.1'])).toThrow(/"ghost" is not one of --targets/);
+    expect(() => scoreNames('a=m,b=m', ['a', 'b'])).toThrow(/a and b would both be scored as "m"/);
+    expect(() => scoreNames('a=b', ['a', 'b'])).toThrow(/a and b would both be scored as "b"/);
   });
 });

@@ -1,8 +1,8 @@
 // `compare`'s graded answers as routing data (scored.jsonl, the shared line format that `eval
 // --model`, `calibrate` and `calibrate-bands` read): one row per prompt with a quality for at least
-// one plain target, each model scored under the target's name. Router runs are left out: they
+// one plain target, each model scored under the target's name or the one `--score-as` gives it. Router runs are left out: they
 // are picks among models, not models.
-import type { ComparePrompt } from './compare-inputs.js';
+import { PromptFileError, type ComparePrompt } from './compare-inputs.js';
 import type { CompareResult } from './compare-run.js';
 
 export interface CompareScoredRow {
@@ -17,11 +17,15 @@ export interface CompareScoredRow {
   meta: { compare: string; category?: string };
 }
 
-/** The rows for `result`'s prompts; `routers` are the targets that route (left out). */
+/**
+ * The rows for `result`'s prompts; `routers` are the targets that route (left out); `names` the
+ * name a target is scored under where not its own (`--score-as`: one name per target).
+ */
 export function compareScoredRows(
   result: CompareResult,
   prompts: readonly ComparePrompt[],
   routers: ReadonlySet<string>,
+  names: ReadonlyMap<string, string> = new Map(),
 ): CompareScoredRow[] {
   const byPrompt = new Map<string, CompareResult['rows']>();
   for (const r of result.rows) {
@@ -39,9 +43,10 @@ export function compareScoredRows(
     const cost: Record<string, number> = {};
     const chars: Record<string, number> = {};
     for (const r of list) {
-      scores[r.target] = r.quality!;
-      if (r.cost_usd !== undefined) cost[r.target] = r.cost_usd;
-      chars[r.target] = r.answer_chars;
+      const name = names.get(r.target) ?? r.target;
+      scores[name] = r.quality!;
+      if (r.cost_usd !== undefined) cost[name] = r.cost_usd;
+      chars[name] = r.answer_chars;
     }
     const turns = p.messages.filter((m) => m.role === 'user' || m.role === 'assistant');
     out.push({
@@ -57,4 +62,39 @@ export function compareScoredRows(
     });
   }
   return out;
+}
+
+/** `--score-as target=model,…`: the names scored.jsonl gives targets' scores (each its own). */
+export function scoreNames(
+  value: string | undefined,
+  targets: readonly string[],
+): Map<string, string> {
+  const names = new Map<string, string>();
+  for (const pair of (value ?? '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)) {
+    const eq = pair.indexOf('=');
+    const [target, model] = [pair.slice(0, eq).trim(), pair.slice(eq + 1).trim()];
+    if (eq < 0 || !target || !model)
+      throw new PromptFileError(
+        `--score-as: "${pair}" is not target=model (e.g. gpt-4.1=llama-3.1-nemotron-51b-instruct)`,
+      );
+    if (!targets.includes(target))
+      throw new PromptFileError(
+        `--score-as: "${target}" is not one of --targets (${targets.join(', ')})`,
+      );
+    names.set(target, model);
+  }
+  const seen = new Map<string, string>();
+  for (const t of targets) {
+    const name = names.get(t) ?? t;
+    const other = seen.get(name);
+    if (other !== undefined)
+      throw new PromptFileError(
+        `--score-as: ${other} and ${t} would both be scored as "${name}"; scored.jsonl has one score per model and prompt`,
+      );
+    seen.set(name, t);
+  }
+  return names;
 }

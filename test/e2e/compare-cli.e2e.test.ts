@@ -57,6 +57,8 @@ describe('compare and distribution CLIs', () => {
       'quality,cost',
       '--concurrency',
       '3',
+      '--score-as',
+      'big=big-model',
       '--out',
       out,
     ]);
@@ -94,15 +96,15 @@ describe('compare and distribution CLIs', () => {
     expect(runOf('ghost')).toMatchObject({ ok: 0, requests: 4, error_rate: 1 });
     expect(result.rows.find((x) => x.run === 'ghost')!.error).toMatch(/^404: .*ghost/);
 
-    // The graded answers as routing data: plain targets only, under their names.
+    // The graded answers as routing data: plain targets only, under their names (or --score-as's).
     const scored = loadRows(join(out, 'scored.jsonl'), () => {});
     expect(scored.map((x) => x.id)).toEqual(['p1', 'p3', 'p4']);
-    expect(Object.keys(scored[0]!.scores).sort()).toEqual(['big', 'small']);
+    expect(Object.keys(scored[0]!.scores).sort()).toEqual(['big-model', 'small']);
     const p3 = scored.find((x) => x.id === 'p3')!;
-    expect(p3.scores).toEqual({ big: 0.9, small: 0.4 });
+    expect(p3.scores).toEqual({ 'big-model': 0.9, small: 0.4 });
     expect(p3.source).toBe('chat');
     expect(p3.prompt).toBe('Name a colour of the sky.');
-    expect(p3.costUsd!.big).toBe(bigRows.find((x) => x.prompt_id === 'p3')!.cost_usd);
+    expect(p3.costUsd!['big-model']).toBe(bigRows.find((x) => x.prompt_id === 'p3')!.cost_usd);
     expect(p3.outChars!.small).toBe(
       result.rows.find((x) => x.run === 'small' && x.prompt_id === 'p3')!.answer_chars,
     );
