@@ -4,7 +4,7 @@
 // moderation deployments (`moderationDeployment`, a `classify` function), with a timeout; if it
 // fails the request is not blocked, and the failure is reported in Azure's `error` field of the
 // filter results.
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { GatewayError } from '../../core/errors.js';
 import type { ChatMessage } from '../../core/wire-types.js';
 import { collectPromptText } from '../../core/prompt-text.js';
@@ -38,6 +38,9 @@ function endpointClassifier(options: {
   dispatcher?: Dispatcher;
 }): ModerationClassifier {
   return async (text, signal) => {
+    // undici's index (its request API with the global dispatcher) loads on the first call: most
+    // configs have no moderation endpoint, and the pools do without it (providers/http-client.ts).
+    const { request } = await import('undici');
     const res = await request(options.url, {
       method: 'POST',
       headers: {
