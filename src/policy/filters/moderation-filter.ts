@@ -31,16 +31,20 @@ export type ModerationFilterOptions = { timeoutMs?: number } & (
   | { classify: ModerationClassifier }
 );
 
-/** The plain endpoint as a classifier: a status ≥ 400 is a GatewayError with that status. */
+/**
+ * The plain endpoint as a classifier: a status ≥ 400 is a GatewayError with that status. undici's
+ * index (its request API and global dispatcher; the pools do without it, http-client.ts) starts
+ * loading when the filter is built, so only configs with an endpoint load it, before any request.
+ */
 function endpointClassifier(options: {
   url: string;
   apiKey?: string;
   dispatcher?: Dispatcher;
 }): ModerationClassifier {
+  const undici = import('undici');
+  undici.catch(() => undefined); // a failed load is the first call's error, not an unhandled one
   return async (text, signal) => {
-    // undici's index (its request API with the global dispatcher) loads on the first call: most
-    // configs have no moderation endpoint, and the pools do without it (providers/http-client.ts).
-    const { request } = await import('undici');
+    const { request } = await undici;
     const res = await request(options.url, {
       method: 'POST',
       headers: {
