@@ -23,6 +23,7 @@ import { registerHealthRoutes, type ReadinessReport } from './http/routes/health
 import { registerModelsRoutes } from './http/routes/models-routes.js';
 import { trustProxyOption } from './http/trust-proxy.js';
 import { closeForShutdown } from './http/websocket-shutdown.js';
+import { lazySchemaCompilers } from './http/lazy-schema-compilers.js';
 import { registerStoredChatRoutes } from './http/stored-chat/stored-chat-routes.js';
 import type { ChatCompletionStore } from './store/chat-completion-store.js';
 import { createMemoryChatCompletionStore } from './store/memory/memory-chat-completion-store.js';
@@ -68,6 +69,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : newId('req_');
     },
     return503OnClosing: true,
+    // Ajv and fast-json-stringify load only if a route ever declares a schema (none does).
+    schemaController: { compilersFactory: lazySchemaCompilers },
     // On close: idle keep-alive connections are closed at once; requests in flight (streams) finish.
     forceCloseConnections: 'idle',
   });

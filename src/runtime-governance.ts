@@ -22,7 +22,7 @@ import { createGovernancePolicies } from './policy/governance-policies.js';
 import { RateLimiter } from './policy/rate-limit.js';
 import type { SharedState } from './store/shared-state.js';
 import { Alerter } from './telemetry/alerts.js';
-import { countAlert, queueMetrics } from './telemetry/metrics.js';
+import type * as Metrics from './telemetry/metrics.js';
 
 export interface GovernanceDeps {
   initial: Config;
@@ -30,6 +30,8 @@ export interface GovernanceDeps {
   state: SharedState;
   clock: Clock;
   logger: Logger;
+  /** The Prometheus metrics, loaded when `telemetry.metrics` is on. */
+  metrics: typeof Metrics | undefined;
   /** The content filter's call to one of the router's own moderation deployments. */
   moderateWith: NonNullable<ContentFilterOptions['moderateWith']>;
 }
@@ -40,6 +42,7 @@ export async function createGovernance({
   state,
   clock,
   logger,
+  metrics,
   moderateWith,
 }: GovernanceDeps) {
   const cfg = () => holder.current.config;
@@ -72,7 +75,7 @@ export async function createGovernance({
     state,
     clock,
     onResult: (alert, url, ok, error) => {
-      if (initial.telemetry.metrics) countAlert(alert.event, ok);
+      metrics?.countAlert(alert.event, ok);
       if (!ok)
         logger.warn(
           { event: alert.event, webhook: new URL(url).host, error },
@@ -98,7 +101,7 @@ export async function createGovernance({
     onError: (err, what) => logger.warn({ err }, `governance ${what} failed`),
     queue: new AdmissionQueue({
       clock,
-      metrics: initial.telemetry.metrics ? queueMetrics : undefined,
+      metrics: metrics?.queueMetrics,
     }),
   });
   return { ephemeralAdminKey, keys, authenticator, budgets, alerter, deploymentBudgets, policies };

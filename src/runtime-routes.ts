@@ -42,7 +42,7 @@ import { subsetNotes } from './routing/router-factory.js';
 import type { RequestLog } from './store/request-log.js';
 import type { createResponseStore } from './store/response-store.js';
 import type { createSharedState } from './store/shared-state-factory.js';
-import { countRealtimePause, recordFeedbackMetrics } from './telemetry/metrics.js';
+import type * as Metrics from './telemetry/metrics.js';
 
 /** What the route plugins are built from (runtime.ts builds each once). */
 export interface RouteParts {
@@ -61,8 +61,8 @@ export interface RouteParts {
   requestLog: RequestLog | undefined;
   keys: Parameters<typeof registerKeyRoutes>[1];
   budgets: Parameters<typeof registerUsageRoutes>[1]['budgets'];
-  /** `telemetry.metrics` at start-up. */
-  metrics: boolean;
+  /** The Prometheus metrics, loaded when `telemetry.metrics` is on at start-up. */
+  metrics: typeof Metrics | undefined;
   /** The parts the gateways of named calls share. */
   named: ConstructorParameters<typeof RerankGateway>[0];
   moderations: ModerationsGateway;
@@ -106,7 +106,7 @@ export function routePlugins(p: RouteParts): ((a: FastifyInstance) => void | Pro
       registerFeedbackRoutes(a, {
         log: p.requestLog,
         clock: p.clock,
-        ...(p.metrics ? { onFeedback: recordFeedbackMetrics } : {}),
+        ...(p.metrics ? { onFeedback: p.metrics.recordFeedbackMetrics } : {}),
       }),
     (a) =>
       registerEmbeddingsRoutes(
@@ -119,7 +119,7 @@ export function routePlugins(p: RouteParts): ((a: FastifyInstance) => void | Pro
         gateway: new RealtimeGateway(p.named),
         config: p.holder,
         authenticator: p.authenticator,
-        ...(p.metrics ? { onPause: countRealtimePause } : {}),
+        ...(p.metrics ? { onPause: p.metrics.countRealtimePause } : {}),
       }),
     async (a) => {
       const media = new MediaGateway(p.named);

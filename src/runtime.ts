@@ -33,14 +33,6 @@ import { DecisionStore } from './routing/receipt.js';
 import { ConfigVersionStore } from './store/config-versions.js';
 import { RequestLog } from './store/request-log.js';
 import { openRequestStore } from './store/open-request-store.js';
-import {
-  metricsRecorder,
-  metricsText,
-  batchMetrics,
-  setCircuitState,
-  watchDeploymentLoad,
-  watchWebSocketConnections,
-} from './telemetry/metrics.js';
 import { circuitAlert } from './telemetry/alerts.js';
 import type { RequestRecorder } from './store/request-record.js';
 import { createSharedState } from './store/shared-state-factory.js';
@@ -88,6 +80,9 @@ export async function createRuntime(
   if (versionIssues.length) throw ConfigError.of(versionIssues);
   const holder = new ConfigHolder(compileConfig(initial));
   const cfg = () => holder.current.config;
+  // Optional parts load only when configured: prom-client's registry and its default metrics (an
+  // event-loop monitor and a GC observer) cost memory and work even when nothing scrapes them.
+  const metrics = initial.telemetry.metrics ? await import('./telemetry/metrics.js') : undefined;
   const logger = pino(
     { level: initial.server.logLevel, redact: LOG_REDACT_PATHS },
     options.logStream ?? pino.destination({ sync: false, minLength: 4096 }),
@@ -113,6 +108,7 @@ export async function createRuntime(
       state: shared.state,
       clock,
       logger,
+      metrics,
       moderateWith: (name, text, signal) => moderations.classify(name, text, signal),
     });
 
@@ -126,7 +122,7 @@ export async function createRuntime(
     clock,
     DEFAULT_BREAKER,
     (deployment, state) => {
-      if (initial.telemetry.metrics) setCircuitState(deployment, state);
+      metrics?.setCircuitState(deployment, state);
       if (state !== 'half-open') alerter.emit(circuitAlert(deployment, state, DEFAULT_BREAKER));
     },
     coolDowns.publish,
@@ -151,7 +147,7 @@ export async function createRuntime(
   const sinks: RequestRecorder[] = [
     stats,
     ...(requestLog ? [requestLog] : []),
-    ...(initial.telemetry.metrics ? [metricsRecorder] : []),
+    ...(metrics ? [metrics.metricsRecorder] : []),
     ...(tracing ? [tracing] : []),
     ...(options.recorder ? [options.recorder] : []),
   ];
@@ -187,7 +183,7 @@ export async function createRuntime(
   const semanticFeed = shareSemanticIndex(shared.state, replica, streamLog);
   const affinity = createSharedAffinityStore(shared.state, replica, streamLog, () => clock.now());
   const load = new DeploymentLoad(clock);
-  if (initial.telemetry.metrics) watchDeploymentLoad(() => load.snapshotAll());
+  metrics?.watchDeploymentLoad(() => load.snapshotAll());
   // The gateways of named calls (moderations, embeddings, images and audio) share these parts.
   const named = { config: holder, adapters: registry, clock, breakers, recorder, policies, load };
   const moderations = new ModerationsGateway(named);
@@ -243,19 +239,19 @@ export async function createRuntime(
     keys,
     clock,
     log: { warn: (m) => logger.warn(m), info: (m) => logger.info(m) },
-    ...(initial.telemetry.metrics
+    ...(metrics
       ? {
-          onLine: batchMetrics.line,
-          onWebhook: batchMetrics.webhook,
-          onOutboxCounts: batchMetrics.outbox,
+          onLine: metrics.batchMetrics.line,
+          onWebhook: metrics.batchMetrics.webhook,
+          onOutboxCounts: metrics.batchMetrics.outbox,
         }
       : {}),
     forward: { adapters: registry, recorder, policies },
   });
-  if (initial.telemetry.metrics) {
-    batchMetrics.watch(() => batches.runner.status());
+  if (metrics) {
+    metrics.batchMetrics.watch(() => batches.runner.status());
     const forwarder = batches.forwarder;
-    if (forwarder) batchMetrics.watchForward(() => forwarder.waiting());
+    if (forwarder) metrics.batchMetrics.watchForward(() => forwarder.waiting());
   }
   const responses = createResponseStore(10_000, requestLog?.store);
   // The Conversations API's conversations live beside the stored responses (the request log, else
@@ -291,7 +287,7 @@ export async function createRuntime(
         batches,
         background,
       }),
-    metricsText: initial.telemetry.metrics ? metricsText : undefined,
+    metricsText: metrics?.metricsText,
     plugins: routePlugins({
       gateway,
       responses,
@@ -308,7 +304,7 @@ export async function createRuntime(
       requestLog,
       keys,
       budgets,
-      metrics: initial.telemetry.metrics,
+      metrics,
       named,
       moderations,
       stats,
@@ -319,7 +315,7 @@ export async function createRuntime(
       deploymentBudgets,
     }),
   });
-  if (initial.telemetry.metrics) watchWebSocketConnections(() => app.websocketServer.clients.size);
+  metrics?.watchWebSocketConnections(() => app.websocketServer.clients.size);
   batches.start(app);
   const connections = trackUnusedConnections(app.server);
   return {

@@ -7,7 +7,7 @@
 // error or an answer other than 2xx is tried again later (doubling waits, or the receiver's
 // `Retry-After` on 429/503) with the same `webhook-id`, by whichever replica finds it due, across
 // restarts, up to `batches.webhookAttempts` tries; then it is logged, counted and kept as given up.
-import { Webhook } from 'standardwebhooks';
+import type { Webhook } from 'standardwebhooks';
 import type { BatchWebhookEvent } from '../config/batch-schema.js';
 import type { Config } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
@@ -204,6 +204,8 @@ export class BatchWebhooks {
     try {
       const secret = (this.options.env ?? process.env)[hook.secretEnv];
       if (!secret) return giveUp(`the environment variable ${hook.secretEnv} is not set`, false);
+      // Loaded with the first delivery: most routers never send a batch webhook.
+      const { Webhook } = await import('standardwebhooks');
       signer = new Webhook(secret);
     } catch (err) {
       const why = `its secret in ${hook.secretEnv} is unusable (${(err as Error).message})`;

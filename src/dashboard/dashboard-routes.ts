@@ -1,10 +1,11 @@
 // The dashboard at `/dashboard`: a static page (no build step; Chart.js from node_modules) and its
 // JSON under `/dashboard/api/*`, which needs an admin key. Router edits go through the admin API.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ConfigHolder } from '../config/runtime-config.js';
 import { forbidden, queryNumber } from '../core/errors.js';
 import type { DecisionStore } from '../routing/receipt.js';
@@ -51,35 +52,44 @@ function requireAdmin(request: FastifyRequest): void {
 
 const HOUR_MS = 3_600_000;
 
-export function registerDashboardRoutes(app: FastifyInstance, deps: DashboardDeps): void {
+/** The dashboard's static files: name → where it is read from and its content type. */
+function assetFiles(): Record<string, { path: string; type: string }> {
   const dir = assetsDir();
   const require = createRequire(import.meta.url);
-  const files: Record<string, { body: string; type: string }> = {
-    'index.html': {
-      body: readFileSync(`${dir}/index.html`, 'utf8'),
-      type: 'text/html; charset=utf-8',
-    },
-    'app.js': {
-      body: readFileSync(`${dir}/app.js`, 'utf8'),
-      type: 'text/javascript; charset=utf-8',
-    },
-    'style.css': {
-      body: readFileSync(`${dir}/style.css`, 'utf8'),
-      type: 'text/css; charset=utf-8',
-    },
+  return {
+    'index.html': { path: `${dir}/index.html`, type: 'text/html; charset=utf-8' },
+    'app.js': { path: `${dir}/app.js`, type: 'text/javascript; charset=utf-8' },
+    'style.css': { path: `${dir}/style.css`, type: 'text/css; charset=utf-8' },
     'chart.umd.min.js': {
       // chart.js's exports map hides dist/; its main entry sits beside the UMD build.
-      body: readFileSync(join(dirname(require.resolve('chart.js')), 'chart.umd.min.js'), 'utf8'),
+      path: join(dirname(require.resolve('chart.js')), 'chart.umd.min.js'),
       type: 'text/javascript; charset=utf-8',
     },
   };
-  const page = files['index.html']!;
-  app.get('/dashboard', (_request, reply) => reply.type(page.type).send(page.body));
-  app.get<{ Params: { file: string } }>('/dashboard/assets/:file', (request, reply) => {
-    const f = files[request.params.file];
+}
+
+export function registerDashboardRoutes(app: FastifyInstance, deps: DashboardDeps): void {
+  const files = assetFiles();
+  // Read on first use and kept: most routers never serve the page (Chart.js alone is 200 KB).
+  const bodies = new Map<string, Promise<string>>();
+  const send = (name: string, reply: FastifyReply, cacheControl?: string) => {
+    const f = Object.hasOwn(files, name) ? files[name] : undefined;
     if (!f) return reply.code(404).type('text/plain').send('not found');
-    return reply.type(f.type).header('cache-control', 'no-cache').send(f.body);
-  });
+    let body = bodies.get(name);
+    if (!body) {
+      body = readFile(f.path, 'utf8');
+      bodies.set(name, body);
+      body.catch(() => bodies.delete(name)); // a failed read is tried again next time
+    }
+    return body.then((b) => {
+      if (cacheControl) reply.header('cache-control', cacheControl);
+      return reply.type(f.type).send(b);
+    });
+  };
+  app.get('/dashboard', (_request, reply) => send('index.html', reply));
+  app.get<{ Params: { file: string } }>('/dashboard/assets/:file', (request, reply) =>
+    send(request.params.file, reply, 'no-cache'),
+  );
   app.get<{ Querystring: { since?: string; bucket?: string } }>(
     '/dashboard/api/overview',
     (request) => {

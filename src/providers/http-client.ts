@@ -1,7 +1,18 @@
 // Upstream HTTP: one undici Pool per origin with keep-alive (global fetch costs ≈300 µs CPU a call;
 // a Pool ≈40 µs, STYLE.md principle 9). Redirects are never followed for keyed requests.
-import { Pool, type Dispatcher } from 'undici';
+import { createRequire } from 'node:module';
+import type { Dispatcher, Pool } from 'undici';
 import { GatewayError } from '../core/errors.js';
+
+// undici's index also loads fetch, WebSocket, EventSource, the cache stores and the mocks (≈3 MB
+// of heap and 6 MB resident that the router never uses); the pools need only Pool and the request
+// API the index mixes into every dispatcher. undici has no exports map: these are its files (7.x).
+const requireUndici = createRequire(import.meta.url);
+const UndiciPool = requireUndici('undici/lib/dispatcher/pool.js') as typeof Pool;
+const requestWith = requireUndici('undici/lib/api/api-request.js') as (
+  this: Dispatcher,
+  options: Dispatcher.RequestOptions,
+) => Promise<Dispatcher.ResponseData>;
 
 export interface UpstreamHttpRequest {
   url: URL;
@@ -50,7 +61,7 @@ export function createHttpClient(
     if (opts.dispatcher) return opts.dispatcher;
     let pool = pools.get(origin);
     if (!pool) {
-      pool = new Pool(origin, {
+      pool = new UndiciPool(origin, {
         connections: opts.connections ?? 128,
         pipelining: 1,
         keepAliveTimeout: 30_000,
@@ -65,7 +76,7 @@ export function createHttpClient(
     async request(req) {
       const origin = req.url.origin;
       try {
-        const res = await dispatcherFor(origin).request({
+        const res = await requestWith.call(dispatcherFor(origin), {
           origin,
           path: req.url.pathname + req.url.search,
           method: req.method ?? 'POST',

@@ -4,7 +4,7 @@
 // moderation deployments (`moderationDeployment`, a `classify` function), with a timeout; if it
 // fails the request is not blocked, and the failure is reported in Azure's `error` field of the
 // filter results.
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { GatewayError } from '../../core/errors.js';
 import type { ChatMessage } from '../../core/wire-types.js';
 import { collectPromptText } from '../../core/prompt-text.js';
@@ -31,13 +31,20 @@ export type ModerationFilterOptions = { timeoutMs?: number } & (
   | { classify: ModerationClassifier }
 );
 
-/** The plain endpoint as a classifier: a status ≥ 400 is a GatewayError with that status. */
+/**
+ * The plain endpoint as a classifier: a status ≥ 400 is a GatewayError with that status. undici's
+ * index (its request API and global dispatcher; the pools do without it, http-client.ts) starts
+ * loading when the filter is built, so only configs with an endpoint load it, before any request.
+ */
 function endpointClassifier(options: {
   url: string;
   apiKey?: string;
   dispatcher?: Dispatcher;
 }): ModerationClassifier {
+  const undici = import('undici');
+  undici.catch(() => undefined); // a failed load is the first call's error, not an unhandled one
   return async (text, signal) => {
+    const { request } = await undici;
     const res = await request(options.url, {
       method: 'POST',
       headers: {
