@@ -4,7 +4,11 @@
 import type { RoutingMode } from '../src/config/schema.js';
 import { extractFeatures, requestFromPrompt, type Features } from '../src/routing/features.js';
 import { pickByMode, type Bands } from '../src/routing/pick-by-mode.js';
-import { type ModelHead, type RoutingArtefact } from '../src/routing/routing-model.js';
+import {
+  type GroupInfo,
+  type ModelHead,
+  type RoutingArtefact,
+} from '../src/routing/routing-model.js';
 import {
   expertLookup,
   gatedQuality,
@@ -106,7 +110,12 @@ export function scoreTestRows(
   bandsOverride?: Partial<{ balanced: number; cost: number }>,
   predictor?: Predictor,
   groupBands?: GroupBands,
-): { outcomes: PromptOutcome[]; skipped: TestRowNotes } {
+): {
+  outcomes: PromptOutcome[];
+  skipped: TestRowNotes;
+  /** The artefact group each test file's rows were scored with (none: left out). */
+  byFile: Map<string, GroupInfo | undefined>;
+} {
   const heads = new Map<string, ModelHead>(
     artefact.models.map((m) => [`${m.group}\u0000${m.name}`, m]),
   );
@@ -180,7 +189,7 @@ export function scoreTestRows(
       bands: { ...(groupBands?.get(g.name) ?? g.bands), ...bandsOverride, scale: 1 },
     });
   }
-  return { outcomes, skipped };
+  return { outcomes, skipped, byFile };
 }
 
 /** The model a mode picks for one prompt. */

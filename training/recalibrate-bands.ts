@@ -11,9 +11,11 @@ import type { BandTargets } from './band-targets.js';
 import { calibrateBandsFromScores, type ScoredRow } from './calibrate-bands.js';
 import { DataError, type DataRow } from './dataset.js';
 import { scoreTestRows, summarize, type EvalSummary, type PromptOutcome } from './evaluate.js';
-import { artefactModelNames, groupsForTestFiles } from './test-rows.js';
 
-/** Fewer scored prompts than this say too little about a band (a standard error of ≈ 0.07). */
+/**
+ * Fewer scored prompts than this say too little about a band: a per-prompt difference to the best
+ * single model with a standard deviation of 0.5 has a standard error of 0.07 at 50 prompts.
+ */
 export const MIN_BAND_PROMPTS = 50;
 
 export interface GroupRecalibration {
@@ -43,8 +45,7 @@ export function recalibrateBands(
     throw new DataError(
       `--group ${only}: the artefact has no such group (it has ${artefact.groups.map((g) => g.name).join(', ')})`,
     );
-  const { outcomes } = scoreTestRows(artefact, rows);
-  const { byFile } = groupsForTestFiles(artefact, artefactModelNames(artefact, rows).rows);
+  const { outcomes, byFile } = scoreTestRows(artefact, rows);
   const byGroup = new Map<GroupInfo, PromptOutcome[]>();
   for (const o of outcomes) {
     const g = byFile.get(o.row.group);

@@ -19,7 +19,7 @@ import { ArtefactError } from '../routing/routing-model.js';
 import { DEFAULT_MODELS_DIR } from '../routing/router-factory.js';
 
 /** The default --confidence-z: training's is 1, on thousands of prompts. */
-export const BANDS_Z = 2;
+const BANDS_Z = 2;
 
 /** The options run() accepts; HELP describes each. */
 export const OPTIONS = {
@@ -51,7 +51,8 @@ options:
   --model <artefact>      the artefact: a file, or a version in models/ (latest, 2026-12-03b)
   --data <file>           the scored prompts
   --out <file>            where to write the artefact with the new bands (in models/ as
-                          <date>.json, a router selects it with version: <date>)
+                          <date>.json, a router selects it with version: <date>, and it is
+                          the newest, latest, for routers that name latest)
   --group <group>         calibrate only this group (default: every group the file scores)
   --confidence-z <z>      standard errors a band's quality must clear its target by (default 2,
                           where training uses 1: the widest band that passes on a few hundred
