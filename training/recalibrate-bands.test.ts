@@ -12,8 +12,13 @@ import { resolveArtefactPath, loadArtefactFile } from '../src/routing/artefact-f
 import { parseArtefact } from '../src/routing/artefact-json.js';
 import { DEFAULT_MODELS_DIR } from '../src/routing/router-factory.js';
 import { run } from '../src/cli/calibrate-bands.js';
+import { deploymentSchema } from '../src/config/deployment-schema.js';
+import { routerSchema, type RoutingMode } from '../src/config/schema.js';
+import { requestFromPrompt } from '../src/routing/features.js';
+import { createTrainedRouter } from '../src/routing/trained-router.js';
 import { DEFAULT_TARGETS } from './band-targets.js';
-import { DataError, loadRows } from './dataset.js';
+import { DataError, loadRows, type DataRow, type Price } from './dataset.js';
+import { trainArtefact } from './train-artefact.js';
 import { recalibrateBands } from './recalibrate-bands.js';
 
 const GROUP = 'llmrouter_9open.jsonl';
@@ -101,17 +106,102 @@ describe('recalibrateBands', () => {
     expect(r!.routedAfter.modes.cost.cost_ratio!).toBeLessThan(1);
   });
 
-  it('writes no bands where even the narrowest falls short of the target', () => {
+  it('holds a mode where even the narrowest band falls short of its target', () => {
     // No pick can keep 1.2× the best single model's quality where every model scores the same.
     const { file } = scoredFile(120, () => 1);
     const impossible = { balanced: 1.2, cost: 0.95, margin: 0, confidenceZ: 0 };
-    expect(() =>
-      recalibrateBands(
-        shipped(),
-        loadRows(file, () => {}),
-        impossible,
-      ),
-    ).toThrow(/no band keeps Balanced at 1.2 of .*quality alone, keeps 1.000×/);
+    const [r] = recalibrateBands(
+      shipped(),
+      loadRows(file, () => {}),
+      impossible,
+    );
+    expect(r!.held).toEqual([{ mode: 'balanced', qualityRatio: 1, se: 0 }]);
+    expect(r!.after.balancedHolds).toBe(true);
+    expect(r!.after.costHolds).toBeUndefined();
+    // Balanced now serves the best single model on every prompt; Cost still saves.
+    expect(r!.routedAfter.modes.balanced.share).toEqual({ [r!.routedAfter.best_single.model]: 1 });
+    expect(r!.routedAfter.modes.cost.cost_ratio!).toBeLessThan(1);
+  });
+
+  it('holds Balanced and Cost where the model the heads prefer fails and the best single model does not', () => {
+    // Trained where the cheap model answers every "sum" prompt and the dear one half of them
+    // (and only the dear one the "prove" prompts), then serving "sum" prompts of another kind of
+    // traffic, where the cheap model fails them all: the heads still prefer it there, by far more
+    // than any margin, so no band keeps the promise.
+    const WORDS = 'river stone cloud paper lamp garden window music forest bridge'.split(' ');
+    const row = (i: number, sum: boolean, scores: Record<string, number>): DataRow => ({
+      id: `t${i}`,
+      source: 'synthetic/t',
+      prompt: `${sum ? 'compute the sum of the' : 'prove the theorem about the'} ${WORDS[i % 10]} ${WORDS[(i * 7) % 10]} ${i}`,
+      scores,
+      contaminated: false,
+      group: 't.jsonl',
+    });
+    const training = Array.from({ length: 400 }, (_, i) =>
+      i % 2
+        ? row(i, true, { strong: i % 4 === 1 ? 1 : 0, weak: 1 })
+        : row(i, false, { strong: 1, weak: 0 }),
+    );
+    const prices = new Map<string, Price>([
+      ['strong', { inputPer1M: 10, outputPer1M: 30 }],
+      ['weak', { inputPer1M: 0.1, outputPer1M: 0.3 }],
+    ]);
+    const { artefact } = trainArtefact(new Map([['t.jsonl', training]]), () => prices, { seed: 1 });
+    expect(artefact.groups[0]!.bestSingle).toBe('strong');
+    const traffic = Array.from({ length: 200 }, (_, i) =>
+      row(1000 + i, true, { strong: 1, weak: 0 }),
+    );
+    const [r] = recalibrateBands(artefact, traffic, DEFAULT_TARGETS);
+    expect(r!.routedBefore.modes.balanced.quality_ratio!).toBeLessThan(0.5);
+    expect(r!.held.map((h) => h.mode)).toEqual(['balanced', 'cost']);
+    for (const h of r!.held) expect(h.qualityRatio).toBeLessThan(0.95);
+    expect(r!.after).toMatchObject({ balancedHolds: true, costHolds: true });
+    expect(r!.routedAfter.modes.balanced.quality_ratio).toBe(1);
+    expect(r!.routedAfter.modes.cost.quality_ratio).toBe(1);
+    // Served: the written bands make the router serve the strong model for such a prompt, with a
+    // receipt that says why; the operator can lift the hold in config.
+    artefact.groups[0]!.bands = r!.after;
+    const router = createTrainedRouter(artefact);
+    const base = { provider: 'simulated', contextWindow: 10_000, maxOutputTokens: 100 } as const;
+    const big = deploymentSchema.parse({
+      ...base,
+      name: 'big',
+      model: 'x',
+      like: 'strong',
+      prices: { inputPer1M: 10, outputPer1M: 30 },
+    });
+    const small = deploymentSchema.parse({
+      ...base,
+      name: 'small',
+      model: 'y',
+      like: 'weak',
+      prices: { inputPer1M: 0.1, outputPer1M: 0.3 },
+    });
+    const decide = (mode: RoutingMode, i: number, bands?: Record<string, unknown>) =>
+      router.decide({
+        request: requestFromPrompt(traffic[i]!.prompt),
+        router: routerSchema.parse({ modelSubset: ['big', 'small'], ...(bands ? { bands } : {}) }),
+        mode,
+        candidates: [small, big],
+        promptTokens: 20,
+      });
+    /** The share of the traffic a mode sends to the cheap model. */
+    const cheap = (mode: RoutingMode, bands?: Record<string, unknown>) =>
+      traffic.filter((_, i) => decide(mode, i, bands).ordered[0] === 'small').length /
+      traffic.length;
+    for (const mode of ['balanced', 'cost'] as const) {
+      const held = decide(mode, 0);
+      expect(held.ordered).toEqual(['big', 'small']);
+      expect(held.reason).toContain("no band kept the mode's promise");
+      expect(cheap(mode)).toBe(0);
+    }
+    // Lifted, the router sends as much to the cheap model as the calibration measured.
+    const away = r!.held[0]!.qualityRatio;
+    expect(cheap('balanced', { balancedHolds: false })).toBeCloseTo(1 - away, 12);
+    expect(cheap('cost', { costHolds: false })).toBeCloseTo(1 - away, 12);
+    // A band set in config is routed by; Cost keeps its hold.
+    expect(cheap('balanced', { balanced: r!.after.balanced })).toBeCloseTo(1 - away, 12);
+    expect(cheap('cost', { balanced: r!.after.balanced })).toBe(0);
   });
 
   it('refuses too few prompts, prompts scoring one model, and a group the artefact lacks', () => {

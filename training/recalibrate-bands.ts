@@ -27,7 +27,16 @@ export interface GroupRecalibration {
   /** The modes on these same prompts at the artefact's bands, and at the new ones (in-sample). */
   routedBefore: EvalSummary;
   routedAfter: EvalSummary;
+  /** The saving modes that hold: even quality alone kept under their target on these prompts. */
+  held: HeldMode[];
   report: Record<string, unknown>;
+}
+
+export interface HeldMode {
+  mode: 'balanced' | 'cost';
+  /** What the narrowest band (quality alone) kept on these prompts, and its standard error. */
+  qualityRatio: number;
+  se: number;
 }
 
 /**
@@ -81,19 +90,28 @@ export function recalibrateBands(
       targets,
       g.bands.rule ?? 'tradeoff-margin',
     );
-    const after: GroupInfo['bands'] = fresh.bands;
     const at = (bands: Bands) =>
       summarize(list.map((o) => ({ ...o, bands: { ...bands, scale: 1 } })));
-    const routedAfter = at(after);
     // Where no band passes, the calibration returns the narrowest (quality alone). If that keeps
-    // less than the target on these prompts, serving it would break the promise on this traffic:
-    // no bands are written. (Its lower bound is not asked for: the narrowest band is the fallback,
-    // not a saving chosen on the curve.)
-    const balanced = routedAfter.modes.balanced;
-    if ((balanced.quality_ratio ?? 0) < targets.balanced + targets.margin - 1e-9)
-      throw new DataError(
-        `group ${g.name}: on these ${list.length} prompts no band keeps Balanced at ${targets.balanced} of ${g.bestSingle}'s quality: the narrowest, quality alone, keeps ${(balanced.quality_ratio ?? 0).toFixed(3)}× (standard error ${(balanced.quality_ratio_se ?? 0).toFixed(3)}). The artefact's predictions do not tell which of these prompts the cheaper models answer well: serve such traffic with ${g.bestSingle} (a router whose modelSubset holds only its deployment), or train on prompts like these (their rows added to the file the group was trained on)`,
-      );
+    // less than the mode's target on these prompts, routing by it would break the promise on this
+    // traffic: the mode holds instead (serves the best single model wherever it is eligible).
+    // (Its lower bound is not asked for: the narrowest band is the fallback, not a saving chosen
+    // on the curve.)
+    const after: GroupInfo['bands'] = { ...fresh.bands };
+    const byBand = at(after);
+    const falls = (mode: 'balanced' | 'cost') =>
+      (byBand.modes[mode].quality_ratio ?? 0) < targets[mode] + targets.margin - 1e-9;
+    const held: HeldMode[] = [];
+    for (const mode of ['balanced', 'cost'] as const)
+      if (falls(mode)) {
+        after[mode === 'balanced' ? 'balancedHolds' : 'costHolds'] = true;
+        held.push({
+          mode,
+          qualityRatio: byBand.modes[mode].quality_ratio ?? 0,
+          se: byBand.modes[mode].quality_ratio_se ?? 0,
+        });
+      }
+    const routedAfter = held.length ? at(after) : byBand;
     return {
       group: g.name,
       prompts: list.length,
@@ -101,6 +119,7 @@ export function recalibrateBands(
       after,
       routedBefore: at(g.bands),
       routedAfter,
+      held,
       report: fresh.report,
     };
   });

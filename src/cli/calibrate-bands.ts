@@ -42,9 +42,11 @@ of its group (the shared line format: at least ${MIN_BAND_PROMPTS} prompts scori
 and another of its models; about 200 give bands worth having). The heads are not touched: only how
 much predicted quality Balanced and Cost give up for cost, and Quality mode's margin, so that on
 these prompts, less --confidence-z standard errors, Balanced keeps 99% and Cost 95% of the best
-single model's quality. For traffic unlike the training prompts, where the shipped bands may not
-keep that promise (docs/routing.md, "A task the router never saw"). Prints the modes on these
-prompts at the old bands and the new ones; the new figures are measured on the prompts the bands
+single model's quality. Where even quality alone keeps less than that on these prompts, the mode
+holds: it serves the best single model wherever it is eligible, saving nothing on such traffic
+(balancedHolds / costHolds in the artefact's bands; routers[].bands can lift it). For traffic
+unlike the training prompts, where the shipped bands may not keep that promise (docs/routing.md,
+"A task the router never saw"). Prints the modes on these prompts at the old bands and the new ones; the new figures are measured on the prompts the bands
 were found on, so check them on other scored prompts with \`eval --model <out> --test …\`.
 
 options:
@@ -80,8 +82,12 @@ function describe(r: GroupRecalibration, z: number): string {
     `  balanced band ${b(r.before.balanced)} → ${b(r.after.balanced)}: on these prompts ${routed(r.routedBefore, 'balanced')} → ${routed(r.routedAfter, 'balanced')}`,
     `  cost band     ${b(r.before.cost)} → ${b(r.after.cost)}: on these prompts ${routed(r.routedBefore, 'cost')} → ${routed(r.routedAfter, 'cost')}`,
     `  quality margin ${b(r.before.qualityMargin)} → ${b(r.after.qualityMargin)}, keeps the best single model: ${r.before.qualityHolds === true} → ${r.after.qualityHolds === true}`,
+    ...r.held.map(
+      (h) =>
+        `  ${h.mode} holds: even quality alone kept ${h.qualityRatio.toFixed(3)}× ± ${h.se.toFixed(3)} of ${r.routedBefore.best_single.model} on these prompts (under ${h.mode === 'balanced' ? '0.99' : '0.95'}), so ${h.mode === 'balanced' ? 'Balanced' : 'Cost'} serves ${r.routedBefore.best_single.model} wherever it is eligible and saves nothing on this traffic: the artefact's predictions do not tell which of these prompts the cheaper models answer well. Train on prompts like these (their rows added to the group's training file) to route them; routers[].bands.${h.mode}Holds: false routes by the band again`,
+    ),
     // Band 1 and above charge nothing for cost: quality alone, the calibration's fallback.
-    ...(r.after.balanced >= 1
+    ...(r.after.balanced >= 1 && !r.after.balancedHolds
       ? [
           `  note: no band that saves kept Balanced at its target less ${z} standard errors on these prompts, so Balanced picks on quality alone; more scored prompts narrow the bound (the standard error shrinks as 1/√n)`,
         ]
@@ -126,6 +132,7 @@ export async function run(argv: string[]): Promise<number> {
             prompts: r.prompts,
             before: r.before,
             after: r.after,
+            holds: r.held,
             on_these_prompts: {
               before: { balanced: r.routedBefore.modes.balanced, cost: r.routedBefore.modes.cost },
               after: { balanced: r.routedAfter.modes.balanced, cost: r.routedAfter.modes.cost },

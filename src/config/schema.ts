@@ -132,6 +132,16 @@ export const routerSchema = z.strictObject({
         .describe(
           "true: Quality mode keeps the strongest candidate (and a model priced like it does not lead the saving modes); false: it leaves it wherever another is predicted better by the margin. Default: the artefact's verdict (true where, on held-out prompts, leaving the strongest gained nothing beyond noise).",
         ),
+      balancedHolds: z
+        .boolean()
+        .optional()
+        .describe(
+          "true: Balanced serves the strongest candidate wherever it is eligible (the others are its fallbacks), saving nothing; false: it routes by its band. Default: the artefact's verdict (true where `model-router calibrate-bands` found that no band kept 99% of the best single model's quality on your scored prompts), unless `balanced` is set here, which is routed by.",
+        ),
+      costHolds: z
+        .boolean()
+        .optional()
+        .describe('The same for Cost mode (true where no band kept 95% on the scored prompts).'),
     })
     .optional()
     .describe('Override the artefact\'s calibrated bands (docs/routing.md, "Modes").'),

@@ -93,6 +93,8 @@ const artefactSchema = z.object({
         qualityMargin: finite.optional(),
         rule: z.enum(['ratio', 'tradeoff', 'tradeoff-margin']).optional(),
         qualityHolds: z.boolean().optional(),
+        balancedHolds: z.boolean().optional(),
+        costHolds: z.boolean().optional(),
       }),
       experts: z
         .object({

@@ -154,6 +154,49 @@ describe('where Quality mode holds', () => {
   });
 });
 
+describe('where a saving mode holds (calibrate-bands found no band that keeps its promise)', () => {
+  const ref: ScoredCandidate = { name: 'big', quality: 1.0, cost: 0.01, reference: true };
+  const better: ScoredCandidate = { name: 'better', quality: 1.2, cost: 0.005 };
+  const small: ScoredCandidate = { name: 'small', quality: 0.99, cost: 0.001 };
+  const dear: ScoredCandidate = { name: 'dear', quality: 1.3, cost: 0.05 };
+  const bands: Bands = { ...tradeoff(0.5), rule: 'tradeoff-margin', qualityMargin: 0.01 };
+
+  it('leads with the reference, the others following in the order of the mode', () => {
+    const routed = orderByMode([small, dear, better, ref], 'balanced', bands);
+    expect(routed[0]).not.toBe('big');
+    const held = orderByMode([small, dear, better, ref], 'balanced', {
+      ...bands,
+      balancedHolds: true,
+    });
+    expect(held).toEqual(['big', ...routed.filter((n) => n !== 'big')]);
+    expect(
+      pickByMode([small, dear, better, ref], 'balanced', { ...bands, balancedHolds: true }),
+    ).toBe('big');
+    // Each mode holds on its own flag.
+    expect(pickByMode([small, better, ref], 'cost', { ...bands, balancedHolds: true })).not.toBe(
+      'big',
+    );
+    expect(pickByMode([small, better, ref], 'cost', { ...bands, costHolds: true })).toBe('big');
+    expect(pickByMode([small, better, ref], 'balanced', { ...bands, costHolds: true })).not.toBe(
+      'big',
+    );
+    // Under the ratio rule too.
+    const ratio: Bands = { balanced: 0.9, cost: 0.8, balancedHolds: true };
+    expect(orderByMode([small, ref], 'balanced', { ...ratio, balancedHolds: false })[0]).toBe(
+      'small',
+    );
+    expect(orderByMode([small, ref], 'balanced', ratio)).toEqual(['big', 'small']);
+  });
+
+  it('without the reference among the candidates, routes by the band as before', () => {
+    const held = { ...bands, balancedHolds: true, costHolds: true };
+    for (const mode of ['balanced', 'cost'] as const)
+      expect(orderByMode([small, dear, better], mode, held)).toEqual(
+        orderByMode([small, dear, better], mode, bands),
+      );
+  });
+});
+
 describe('pickByMode', () => {
   it('picks what orderByMode puts first, for every mode and rule, ties included', () => {
     let seed = 11;
@@ -176,6 +219,8 @@ describe('pickByMode', () => {
         rule: (['ratio', 'tradeoff', 'tradeoff-margin'] as const)[trial % 3],
         scale: 1,
         ...(trial % 5 < 2 ? { qualityHolds: true } : {}),
+        ...(trial % 7 === 1 ? { balancedHolds: true } : {}),
+        ...(trial % 11 === 2 ? { costHolds: true } : {}),
       };
       for (const mode of ['quality', 'balanced', 'cost'] as const) {
         expect(pickByMode(candidates, mode, bands)).toBe(orderByMode(candidates, mode, bands)[0]);

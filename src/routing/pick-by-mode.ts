@@ -18,6 +18,10 @@
 // * `ratio` (earlier artefacts): the cheapest candidate whose predicted quality reaches band × the
 //   reference's.
 // Ties break on cost, then name (Quality mode: on cost, then name; `ratio`: on quality, then name).
+// A mode that holds (`qualityHolds`, `balancedHolds`, `costHolds`) leads with the reference wherever
+// it is a candidate, the others following in that mode's order: for Quality, where leaving it
+// gained nothing beyond noise on held-out prompts; for the saving modes, where no band kept the
+// promise on the operator's scored traffic (`model-router calibrate-bands`).
 import type { RoutingMode } from '../config/schema.js';
 
 export interface ScoredCandidate {
@@ -42,6 +46,12 @@ export interface Bands {
    * order): on held-out predictions no margin gained more than noise by leaving it.
    */
   qualityHolds?: boolean;
+  /**
+   * Balanced (Cost) keeps the reference wherever it is a candidate: on scored prompts of the
+   * traffic, even quality alone kept less than the mode's promise (`model-router calibrate-bands`).
+   */
+  balancedHolds?: boolean;
+  costHolds?: boolean;
   /** How Balanced and Cost use their band (see the file comment); `ratio` when absent. */
   rule?: BandRule;
   /**
@@ -104,10 +114,32 @@ export function orderByMode(
   mode: RoutingMode,
   bands: Bands,
 ): string[] {
-  const byQuality = [...candidates].sort(qualityOrder(bands.qualityMargin ?? 0));
   const flagged = candidates.find((c) => c.reference);
-  if (mode === 'quality' && bands.qualityHolds && flagged)
-    return [flagged, ...byQuality.filter((c) => c !== flagged)].map((c) => c.name);
+  const ordered = orderWithoutHold(candidates, mode, bands, flagged);
+  return flagged && modeHolds(mode, bands)
+    ? [flagged.name, ...ordered.filter((n) => n !== flagged.name)]
+    : ordered;
+}
+
+/** Whether `mode` keeps the reference wherever it is a candidate (see the file comment). */
+export function modeHolds(mode: RoutingMode, bands: Bands): boolean {
+  return (
+    (mode === 'quality'
+      ? bands.qualityHolds
+      : mode === 'balanced'
+        ? bands.balancedHolds
+        : bands.costHolds) === true
+  );
+}
+
+/** The mode's order as if it did not hold. */
+function orderWithoutHold(
+  candidates: readonly ScoredCandidate[],
+  mode: RoutingMode,
+  bands: Bands,
+  flagged: ScoredCandidate | undefined,
+): string[] {
+  const byQuality = [...candidates].sort(qualityOrder(bands.qualityMargin ?? 0));
   if (mode === 'quality' || byQuality.length < 2) return byQuality.map((c) => c.name);
   const reference = flagged ?? byQuality[0]!;
   const band = mode === 'balanced' ? bands.balanced : bands.cost;
@@ -146,7 +178,7 @@ export function pickByMode(
   bands: Bands,
 ): string {
   const flagged = candidates.find((c) => c.reference);
-  if (mode === 'quality' && bands.qualityHolds && flagged) return flagged.name;
+  if (flagged && modeHolds(mode, bands)) return flagged.name;
   const top = first(candidates, qualityOrder(bands.qualityMargin ?? 0))!;
   if (mode === 'quality' || candidates.length < 2) return top.name;
   const reference = flagged ?? top;

@@ -59,6 +59,12 @@ export interface GroupInfo {
     rule?: BandRule;
     /** Quality mode keeps the best single model: leaving it gained nothing beyond noise. */
     qualityHolds?: boolean;
+    /**
+     * Balanced (Cost) keeps the best single model: on the operator's scored prompts no band kept
+     * the mode's promise (`model-router calibrate-bands`).
+     */
+    balancedHolds?: boolean;
+    costHolds?: boolean;
   };
   /**
    * Heads of the group's large sources (artefacts from 2026-11-30f, where cross-fitting chose

@@ -10,7 +10,13 @@ import {
   declaredOutputTokens,
   expectedAnswerTokens,
 } from './output-token-stats.js';
-import { isTradeoff, orderByMode, type Bands, type ScoredCandidate } from './pick-by-mode.js';
+import {
+  isTradeoff,
+  modeHolds,
+  orderByMode,
+  type Bands,
+  type ScoredCandidate,
+} from './pick-by-mode.js';
 import {
   type GroupInfo,
   type HeadWeights,
@@ -265,6 +271,8 @@ export function createTrainedRouter(artefact: RoutingArtefact): Router {
           pick === reference && bands.qualityHolds
             ? `quality mode: ${pick.name}, the strongest model on average (predicted ${pick.quality.toFixed(3)}); on held-out prompts no other model was predicted better often enough to beat it by more than noise`
             : `quality mode: ${pick.name} has the highest predicted quality (${pick.quality.toFixed(3)}${pick === reference ? ', the strongest model on average' : `, ahead of ${reference.name} by more than the calibrated margin ${(bands.qualityMargin ?? 0).toFixed(2)}`})`;
+      else if (pick === reference && modeHolds(input.mode, bands))
+        reason = `${input.mode} mode: ${pick.name}, the strongest model on average (predicted ${pick.quality.toFixed(3)}), serves wherever it is eligible: on scored prompts of this traffic no band kept the mode's promise (model-router calibrate-bands), so it saves nothing here; routers[].bands.${input.mode}Holds: false routes by the band (${band.toFixed(3)}) again`;
       else if (isTradeoff(bands.rule)) {
         const next = scored.find((s) => s.name === ordered[1]);
         reason =
@@ -329,5 +337,14 @@ function effectiveBands(group: GroupInfo | undefined, router: RouterConfig): Ban
     qualityMargin: router.bands?.qualityMargin ?? base.qualityMargin ?? 0,
     rule: base.rule ?? 'ratio',
     ...((router.bands?.qualityHolds ?? base.qualityHolds) ? { qualityHolds: true } : {}),
+    // A band set in config is meant to be routed by: it lifts the artefact's hold for its mode
+    // unless the config holds that mode too.
+    ...((router.bands?.balancedHolds ??
+    (router.bands?.balanced === undefined && base.balancedHolds))
+      ? { balancedHolds: true }
+      : {}),
+    ...((router.bands?.costHolds ?? (router.bands?.cost === undefined && base.costHolds))
+      ? { costHolds: true }
+      : {}),
   };
 }
