@@ -20,7 +20,7 @@ export const rateLimitSchema = z.strictObject({
     .positive()
     .optional()
     .describe(
-      'Tokens per minute (prompt tokens plus requested or expected output tokens; corrected with real usage when the answer ends).',
+      "Tokens per minute: a request is charged its prompt's estimated tokens up front (its `max_tokens` is not reserved) and settled with the upstream's usage, output included, when the answer ends.",
     ),
 });
 

@@ -41,7 +41,15 @@ describe('Anthropic Messages request checks', () => {
       ],
       [
         { thinking: { type: 'enabled', budget_tokens: 2000 } },
-        "'thinking.budget_tokens' must be an integer from 1024 to 99; got 2000.",
+        "'max_tokens' must be greater than 'thinking.budget_tokens' (the budget is part of it); got max_tokens 100 and budget_tokens 2000",
+      ],
+      [
+        { thinking: { type: 'enabled', budget_tokens: 5 } },
+        "'thinking.budget_tokens' must be an integer of at least 1024; got 5.",
+      ],
+      [
+        { max_tokens: 3000, thinking: { type: 'enabled', budget_tokens: 3000 } },
+        "'max_tokens' must be greater than 'thinking.budget_tokens'",
       ],
       [
         { messages: [{ role: 'user', content: [{ type: 'tool_result', content: 'x' }] }] },

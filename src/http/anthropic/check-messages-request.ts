@@ -32,13 +32,16 @@ export function checkMessagesRequest(body: Json, forCount: boolean): void {
       'thinking.type',
     );
   if (isObject(body.thinking) && body.thinking.type === 'enabled') {
+    const budget = body.thinking.budget_tokens;
+    checkNumberField(budget, 'thinking.budget_tokens', { integer: true, min: 1024 }, true);
+    // Checked apart from the minimum: folded into one range, a max_tokens of 1,024 or less read
+    // "from 1024 to 99", a range no budget fits, without saying that max_tokens is what to raise.
     const maxTokens = typeof body.max_tokens === 'number' ? body.max_tokens : undefined;
-    checkNumberField(
-      body.thinking.budget_tokens,
-      'thinking.budget_tokens',
-      { integer: true, min: 1024, ...(maxTokens && !forCount ? { max: maxTokens - 1 } : {}) },
-      true,
-    );
+    if (!forCount && maxTokens !== undefined && (budget as number) >= maxTokens)
+      throw invalidRequest(
+        `'max_tokens' must be greater than 'thinking.budget_tokens' (the budget is part of it); got max_tokens ${maxTokens} and budget_tokens ${budget as number}: raise max_tokens or lower the budget (at least 1024).`,
+        'max_tokens',
+      );
   }
   if (body.stream !== undefined && typeof body.stream !== 'boolean')
     throw invalidRequest('stream: Input should be a valid boolean', 'stream');
