@@ -63,8 +63,9 @@ latency, time to first token and quality per target, and the routing distributio
 Bounded by --limit, --concurrency, --timeout-ms and --max-minutes. Where answers are graded (a
 reference answer, or scores in the file), it also writes scored.jsonl: the prompts with each plain
 target's quality, cost and answer length, in the routing data's line format, for eval --model,
-calibrate and calibrate-bands; a target is scored under its own name or the one --score-as gives
-it (the routing model's name for the model, e.g. what its deployment is like:).
+calibrate and calibrate-bands; a target is scored under the name --score-as gives it, else under
+the routing model's name its deployment is like: (where this router's /v1/models says so and no
+other target shares it), else its own.
 
 options:
   --endpoint <url>         the endpoint's base URL (http or https)
@@ -83,8 +84,8 @@ options:
   --max-tokens <n>         max_tokens for every request
   --no-stream              non-streaming requests (no time to first token)
   --prices <file>          flat prices per model (default: what the endpoint's /v1/models says)
-  --score-as <t=m,…>       in scored.jsonl, score target t as model m (the routing model's name for
-                           it, e.g. what its deployment is like:); default: the target's name
+  --score-as <t=m,…>       in scored.jsonl, score target t as model m (t=t: under its own name);
+                           default: what its deployment is like:, else the target's name
   --out <dir>              where to write the results (default compare-out)
   -h, --help               this help
 
@@ -132,11 +133,12 @@ export async function run(argv: string[]): Promise<number> {
       ? positiveInt('max-tokens', values['max-tokens'])
       : undefined;
     const prompts = loadPrompts(values.prompts).slice(0, limit);
+    const discovered = await discoverEndpoint(values.endpoint, apiKey, values['api-version']);
     const scoredAs = scoreNames(
       values['score-as'],
       values.targets.split(',').map((t) => t.trim()),
+      discovered.likes,
     );
-    const discovered = await discoverEndpoint(values.endpoint, apiKey, values['api-version']);
     const prices = values.prices ? loadFlatPrices(values.prices) : discovered.prices;
     const routers = new Set([
       ...discovered.routers,
@@ -178,7 +180,15 @@ export async function run(argv: string[]): Promise<number> {
     writeFileSync(join(values.out!, 'results.json'), `${JSON.stringify(result, null, 2)}\n`);
     writeFileSync(join(values.out!, 'results.csv'), `${toCsv(result.rows)}\n`);
     writeFileSync(join(values.out!, 'report.html'), renderCompareHtml(result));
-    const scored = compareScoredRows(result, prompts, routers, scoredAs);
+    const scored = compareScoredRows(result, prompts, routers, scoredAs.names);
+    if (scored.length && scoredAs.fromLike.size)
+      process.stderr.write(
+        `scored.jsonl scores ${[...scoredAs.fromLike].map(([t, m]) => `${t} as ${m}`).join(', ')}: the routing model's names, from their deployments' like: (--score-as t=t keeps a target's own)\n`,
+      );
+    if (scored.length && scoredAs.shared.length)
+      process.stderr.write(
+        `scored.jsonl scores ${scoredAs.shared.join(', ')} under their own names: their like: names would clash (scored.jsonl has one score per model and prompt; name one with --score-as)\n`,
+      );
     if (scored.length)
       writeFileSync(
         join(values.out!, 'scored.jsonl'),

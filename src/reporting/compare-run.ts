@@ -80,12 +80,15 @@ export function chatUrl(endpoint: string, target: string, apiVersion?: string): 
   return /\/v1$/.test(base) ? `${base}/chat/completions` : `${base}/v1/chat/completions`;
 }
 
-/** What the endpoint says of itself (this router's `/v1/models`): router names and prices. */
+/**
+ * What the endpoint says of itself (this router's `/v1/models`): router names, prices, and the
+ * routing model each deployment is `like:` (its model part, without a data file).
+ */
 export async function discoverEndpoint(
   endpoint: string,
   apiKey: string | undefined,
   apiVersion?: string,
-): Promise<{ routers: Set<string>; prices: Map<string, Price> }> {
+): Promise<{ routers: Set<string>; prices: Map<string, Price>; likes: Map<string, string> }> {
   const base = endpoint.replace(/\/+$/, '');
   const url = apiVersion
     ? `${base.replace(/\/openai$/, '')}/openai/v1/models`
@@ -94,23 +97,29 @@ export async function discoverEndpoint(
       : `${base}/v1/models`;
   const routers = new Set<string>();
   const prices = new Map<string, Price>();
+  const likes = new Map<string, string>();
   try {
     const res = await fetch(url, {
       headers: authHeaders(apiKey),
       signal: AbortSignal.timeout(5000),
     });
-    if (!res.ok) return { routers, prices };
+    if (!res.ok) return { routers, prices, likes };
     const body = (await res.json()) as {
       data?: {
         id?: string;
         type?: string;
         model?: string;
+        like?: unknown;
         prices_per_1m_usd?: Price;
       }[];
     };
     for (const m of body.data ?? []) {
       if (!m.id) continue;
       if (m.type === 'router') routers.add(m.id);
+      // `like: <data file>:<model>` names the model within one group; scores name the model
+      // (a model name may hold a colon itself, as Ollama's do: only a .jsonl prefix is a file).
+      if (typeof m.like === 'string' && m.like)
+        likes.set(m.id, m.like.replace(/^[^:]*\.jsonl:/, ''));
       const p = m.prices_per_1m_usd;
       if (p && typeof p.inputPer1M === 'number' && typeof p.outputPer1M === 'number') {
         prices.set(m.id, p);
@@ -120,7 +129,7 @@ export async function discoverEndpoint(
   } catch {
     // Not this router, or no models endpoint: targets are then plain deployments.
   }
-  return { routers, prices };
+  return { routers, prices, likes };
 }
 
 function authHeaders(apiKey: string | undefined): Record<string, string> {

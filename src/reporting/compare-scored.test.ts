@@ -86,7 +86,7 @@ describe('compareScoredRows', () => {
       endpoint: 'e',
       rows: [row('a', 'gpt-4.1', { quality: 1 }), row('a', 'gpt-4.1-mini', { quality: 0 })],
     } as unknown as CompareResult;
-    const names = scoreNames('gpt-4.1=big-model', ['gpt-4.1', 'gpt-4.1-mini']);
+    const { names } = scoreNames('gpt-4.1=big-model', ['gpt-4.1', 'gpt-4.1-mini']);
     expect(compareScoredRows(result, prompts, new Set(), names)[0]!.scores).toEqual({
       'big-model': 1,
       'gpt-4.1-mini': 0,
@@ -95,5 +95,56 @@ describe('compareScoredRows', () => {
     expect(() => scoreNames('ghost=m', ['gpt-4.1'])).toThrow(/"ghost" is not one of --targets/);
     expect(() => scoreNames('a=m,b=m', ['a', 'b'])).toThrow(/a and b would both be scored as "m"/);
     expect(() => scoreNames('a=b', ['a', 'b'])).toThrow(/a and b would both be scored as "b"/);
+  });
+
+  it('scores a deployment under the model it is like: unless --score-as says otherwise or names would clash', () => {
+    const likes = new Map([
+      ['gpt-4.1', 'nemotron-51b'],
+      ['gpt-4.1-mini', 'qwen-7b'],
+      ['gpt-4.1-nano', 'llama-8b'],
+      ['eu-mini', 'qwen-7b'],
+      ['own', 'own'],
+    ]);
+    // Every target mapped by its like:, none shared.
+    expect(scoreNames(undefined, ['gpt-4.1', 'gpt-4.1-mini', 'own'], likes)).toEqual({
+      names: new Map([
+        ['gpt-4.1', 'nemotron-51b'],
+        ['gpt-4.1-mini', 'qwen-7b'],
+      ]),
+      fromLike: new Map([
+        ['gpt-4.1', 'nemotron-51b'],
+        ['gpt-4.1-mini', 'qwen-7b'],
+      ]),
+      shared: [],
+    });
+    // --score-as wins, t=t keeps the target's own name.
+    expect(
+      scoreNames('gpt-4.1=x,gpt-4.1-mini=gpt-4.1-mini', ['gpt-4.1', 'gpt-4.1-mini'], likes).names,
+    ).toEqual(
+      new Map([
+        ['gpt-4.1', 'x'],
+        ['gpt-4.1-mini', 'gpt-4.1-mini'],
+      ]),
+    );
+    // Two deployments like one model: both keep their own names, the third is still mapped.
+    const shared = scoreNames(undefined, ['gpt-4.1-mini', 'eu-mini', 'gpt-4.1-nano'], likes);
+    expect(shared.names).toEqual(new Map([['gpt-4.1-nano', 'llama-8b']]));
+    expect(shared.shared.sort()).toEqual(['eu-mini', 'gpt-4.1-mini']);
+    // ... unless --score-as names one of them: the other then takes the like: name.
+    expect(scoreNames('eu-mini=eu-mini', ['gpt-4.1-mini', 'eu-mini'], likes).names).toEqual(
+      new Map([
+        ['gpt-4.1-mini', 'qwen-7b'],
+        ['eu-mini', 'eu-mini'],
+      ]),
+    );
+    // A like: name that is another target's own name is not taken; dropping it can clash again.
+    const chain = new Map([
+      ['a', 'b'],
+      ['c', 'a'],
+    ]);
+    expect(scoreNames(undefined, ['a', 'b', 'c'], chain)).toMatchObject({
+      names: new Map(),
+      shared: ['a', 'c'],
+    });
   });
 });

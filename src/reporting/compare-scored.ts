@@ -64,12 +64,19 @@ export function compareScoredRows(
   return out;
 }
 
-/** `--score-as target=model,…`: the names scored.jsonl gives targets' scores (each its own). */
+/**
+ * The names scored.jsonl gives targets' scores: `--score-as target=model,…` first; else, for a
+ * deployment the endpoint says is `like:` a routing model (`likes`, from its `/v1/models`), that
+ * model's name, so the file scores the models the artefact knows; else the target's own. Where
+ * two targets would share a `like:` name, both keep their own (`shared` lists them, to say so);
+ * `--score-as` names that collide are refused.
+ */
 export function scoreNames(
   value: string | undefined,
   targets: readonly string[],
-): Map<string, string> {
-  const names = new Map<string, string>();
+  likes: ReadonlyMap<string, string> = new Map(),
+): { names: Map<string, string>; fromLike: Map<string, string>; shared: string[] } {
+  const explicit = new Map<string, string>();
   for (const pair of (value ?? '')
     .split(',')
     .map((x) => x.trim())
@@ -84,17 +91,36 @@ export function scoreNames(
       throw new PromptFileError(
         `--score-as: "${target}" is not one of --targets (${targets.join(', ')})`,
       );
-    names.set(target, model);
+    explicit.set(target, model);
   }
-  const seen = new Map<string, string>();
-  for (const t of targets) {
-    const name = names.get(t) ?? t;
-    const other = seen.get(name);
-    if (other !== undefined)
-      throw new PromptFileError(
-        `--score-as: ${other} and ${t} would both be scored as "${name}"; scored.jsonl has one score per model and prompt`,
-      );
-    seen.set(name, t);
+  const clash = (names: ReadonlyMap<string, string>): [string, string, string] | undefined => {
+    const seen = new Map<string, string>();
+    for (const t of targets) {
+      const name = names.get(t) ?? t;
+      const other = seen.get(name);
+      if (other !== undefined) return [other, t, name];
+      seen.set(name, t);
+    }
+    return undefined;
+  };
+  const refused = clash(explicit);
+  if (refused)
+    throw new PromptFileError(
+      `--score-as: ${refused[0]} and ${refused[1]} would both be scored as "${refused[2]}"; scored.jsonl has one score per model and prompt`,
+    );
+  // A `like:` name is taken only where no other target ends up with the same name; dropping one
+  // can make its own name clash with another's `like:`, so this runs until nothing changes.
+  const fromLike = new Map(
+    targets.flatMap((t) => {
+      const like = likes.get(t);
+      return !explicit.has(t) && like && like !== t ? [[t, like] as const] : [];
+    }),
+  );
+  const shared: string[] = [];
+  for (let c = clash(new Map([...fromLike, ...explicit])); c;) {
+    const dropped = [c[0], c[1]].filter((t) => fromLike.delete(t));
+    shared.push(...dropped);
+    c = clash(new Map([...fromLike, ...explicit]));
   }
-  return names;
+  return { names: new Map([...fromLike, ...explicit]), fromLike, shared };
 }

@@ -90,6 +90,9 @@ function modelEntries(snap: ConfigHolder['current']) {
     type: 'deployment',
     kind: d.kind,
     model: d.model,
+    // The routing model's name for it where the config says (`like:`), as compare's scored.jsonl
+    // names its scores.
+    like: d.like ?? null,
     context_window: d.contextWindow,
     max_output_tokens: d.maxOutputTokens,
     // The effective answers where the config leaves them to the provider's default.
