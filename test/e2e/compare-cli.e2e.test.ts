@@ -22,6 +22,10 @@ describe('compare and distribution CLIs', () => {
   const config = testConfigInput({
     requestLog: { kind: 'sqlite', sqlitePath: join(dir, 'requests.db'), storeText: true },
   });
+  // `small` is like a routing model: scored.jsonl scores it under that model's name.
+  config.deployments = config.deployments!.map((d) =>
+    d.name === 'small' ? { ...d, like: 'small-model' } : d,
+  );
   let server: SpawnedServer;
   const prompts = [
     { id: 'p1', prompt: 'What is 2+2? Answer with the number.', reference: '4', source: 'math' },
@@ -96,16 +100,18 @@ describe('compare and distribution CLIs', () => {
     expect(runOf('ghost')).toMatchObject({ ok: 0, requests: 4, error_rate: 1 });
     expect(result.rows.find((x) => x.run === 'ghost')!.error).toMatch(/^404: .*ghost/);
 
-    // The graded answers as routing data: plain targets only, under their names (or --score-as's).
+    // The graded answers as routing data: plain targets only, under --score-as's name, else the
+    // model their deployment is like:, else their own.
     const scored = loadRows(join(out, 'scored.jsonl'), () => {});
     expect(scored.map((x) => x.id)).toEqual(['p1', 'p3', 'p4']);
-    expect(Object.keys(scored[0]!.scores).sort()).toEqual(['big-model', 'small']);
+    expect(Object.keys(scored[0]!.scores).sort()).toEqual(['big-model', 'small-model']);
     const p3 = scored.find((x) => x.id === 'p3')!;
-    expect(p3.scores).toEqual({ 'big-model': 0.9, small: 0.4 });
+    expect(p3.scores).toEqual({ 'big-model': 0.9, 'small-model': 0.4 });
+    expect(r.stderr).toContain('scored.jsonl scores small as small-model');
     expect(p3.source).toBe('chat');
     expect(p3.prompt).toBe('Name a colour of the sky.');
     expect(p3.costUsd!['big-model']).toBe(bigRows.find((x) => x.prompt_id === 'p3')!.cost_usd);
-    expect(p3.outChars!.small).toBe(
+    expect(p3.outChars!['small-model']).toBe(
       result.rows.find((x) => x.run === 'small' && x.prompt_id === 'p3')!.answer_chars,
     );
     expect(r.stdout).toMatch(/scored\.jsonl \(3 graded prompts\)/);
