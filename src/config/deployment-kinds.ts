@@ -65,6 +65,13 @@ export const MEDIA_PROVIDERS: readonly ProviderKind[] = [
  * simulated fleet. OpenAI and Azure OpenAI have none, Anthropic neither.
  */
 export const RERANK_PROVIDERS: readonly ProviderKind[] = ['openai-compatible', 'simulated'];
+/**
+ * Providers whose API reads inline images only as PNG, JPEG, GIF or WebP, by their bytes' own type
+ * (Claude: https://docs.claude.com/en/docs/build-with-claude/vision). A request with an inline
+ * image of another type is routed elsewhere, or answered 400 naming it (eligibility's
+ * `image_type`); others get it as sent, and judge it themselves (vLLM reads any type Pillow does).
+ */
+export const COMMON_IMAGE_TYPES_ONLY_PROVIDERS: readonly ProviderKind[] = ['anthropic'];
 export const DEPLOYMENT_KINDS = [
   'chat',
   'embeddings',

@@ -274,3 +274,11 @@ export function cacheWrite1hTokens(usage: ChatUsage | null | undefined): number 
   const n = details?.cache_write_1h_tokens;
   return typeof n === 'number' ? Math.min(n, cacheWriteTokens(usage)) : 0;
 }
+
+/**
+ * Where a chat content part came from in the client's own request, set where another API's
+ * request is converted to chat (Responses `input[3].content[1].image_url`, Messages
+ * `messages.2.content.1.source`), so an error about the part names it as the client sent it. A
+ * symbol: JSON leaves it out, and no upstream sees it.
+ */
+export const CLIENT_PATH: unique symbol = Symbol('client path');

@@ -4,6 +4,7 @@
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import { GatewayError } from '../core/errors.js';
 import { requestedOutputTokens } from '../core/prompt-text.js';
+import { describeImageFault, findImageFault } from '../files/inline-image.js';
 import {
   describeExclusions,
   type CandidateEligibility,
@@ -25,8 +26,16 @@ export function noEligibleFor(
     name,
     zoneHint(call, candidates, checks) ??
       outputHint(call, candidates, checks) ??
+      imageHint(call, checks) ??
       providerHint(checks),
   );
+}
+
+/** What the request could change to be served: in words, the field, and a code of its own. */
+interface Hint {
+  text: string;
+  param: string;
+  code?: string;
 }
 
 /** The `provider` field (OpenRouter's preferences) behind each rule it adds. */
@@ -53,6 +62,23 @@ function providerHint(
     if (checks.length > 0 && checks.every((c) => c.failed.includes(rule)))
       return { text: `the request's ${param} leaves none of them: ${fix}`, param };
   return undefined;
+}
+
+/**
+ * Where an inline image no candidate reads (rule `image_type`; `vision` for those that read none)
+ * is what left no deployment: that image, as the client sent it, and what it is instead. Coded as
+ * OpenAI codes an image it cannot read (`invalid_image_format`).
+ */
+function imageHint(call: ChatCall, checks: readonly CandidateEligibility[]): Hint | undefined {
+  if (
+    !checks.some((c) => c.failed.includes('image_type')) ||
+    !checks.every((c) => c.failed.includes('image_type') || c.failed.includes('vision'))
+  )
+    return undefined;
+  const fault = findImageFault(call.request);
+  return (
+    fault && { text: describeImageFault(fault), param: fault.param, code: 'invalid_image_format' }
+  );
 }
 
 /** The output-limit field as each API names it, for errors that tell the caller what to change. */
@@ -119,7 +145,7 @@ function zoneHint(
 function noEligibleDeployment(
   checks: CandidateEligibility[],
   name: string,
-  hint?: { text: string; param: string },
+  hint?: Hint,
 ): GatewayError {
   const rules = new Set(checks.flatMap((c) => c.failed));
   const detail = describeExclusions(checks) + (hint ? `; ${hint.text}` : '');
@@ -183,7 +209,7 @@ function noEligibleDeployment(
   return new GatewayError({
     status: 400,
     type: 'invalid_request_error',
-    code: contextOnly ? 'context_length_exceeded' : 'no_eligible_deployment',
+    code: hint?.code ?? (contextOnly ? 'context_length_exceeded' : 'no_eligible_deployment'),
     param: hint?.param ?? (contextOnly ? 'messages' : null),
     message: `No deployment of "${name}" can serve this request: ${detail}`,
     details: { exclusions: checks },

@@ -1,8 +1,10 @@
 // The one eligibility check (issue 5): decides which deployments may serve a request. Applied to
 // the pick and to every fallback; each exclusion names the rule so errors and receipts can say why.
 import type { RouterConfig } from '../config/schema.js';
+import { COMMON_IMAGE_TYPES_ONLY_PROVIDERS } from '../config/deployment-kinds.js';
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import type { ChatRequest } from '../core/wire-types.js';
+import { findImageFault, type ImageFault } from '../files/inline-image.js';
 import { requestFiles, requestHasImages, requestedOutputTokens } from '../core/prompt-text.js';
 
 export type EligibilityRule =
@@ -14,6 +16,7 @@ export type EligibilityRule =
   | 'openai_tools'
   | 'json_schema'
   | 'vision'
+  | 'image_type'
   | 'files'
   | 'streaming'
   | 'reasoning'
@@ -40,6 +43,8 @@ export const RULE_DESCRIPTIONS: Record<EligibilityRule, string> = {
   openai_tools: "the legacy functions parameter is OpenAI's: Anthropic's API has none",
   json_schema: 'does not support JSON schema output',
   vision: 'does not accept images',
+  image_type:
+    'reads only PNG, JPEG, GIF and WebP images, and an inline image of the request is none of them',
   files:
     "does not read file parts (PDFs; capabilities.files), or the file_id names a file uploaded to another provider (the router's own files are sent inline)",
   streaming: 'does not support streaming',
@@ -74,6 +79,8 @@ export interface RequestNeeds {
   openaiTools: boolean;
   jsonSchema: boolean;
   images: boolean;
+  /** The first inline image whose bytes are not PNG, JPEG, GIF or WebP (inline-image.ts). */
+  imageFault?: ImageFault;
   /** `file` content parts: inline (`data`), or naming an uploaded file (`id`). */
   files: 'none' | 'data' | 'id';
   stream: boolean;
@@ -131,13 +138,16 @@ export function requestNeeds(
   const rf = request.response_format as { type?: string } | undefined;
   const functions = (request as { functions?: unknown }).functions;
   const legacyFunctions = Array.isArray(functions) && functions.length > 0;
+  const images = requestHasImages(request);
+  const imageFault = findImageFault(request);
   return {
     promptTokens,
     outputTokens: requestedOutputTokens(request),
     tools: (Array.isArray(request.tools) && request.tools.length > 0) || legacyFunctions,
     openaiTools: legacyFunctions,
     jsonSchema: rf?.type === 'json_schema',
-    images: requestHasImages(request),
+    images,
+    ...(imageFault ? { imageFault } : {}),
     files: requestFiles(request),
     stream: request.stream === true,
     // `none` asks for no reasoning: any model can serve it.
@@ -220,6 +230,8 @@ export function checkDeployment(
   if (needs.openaiTools && d.provider === 'anthropic') failed.push('openai_tools');
   if (needs.jsonSchema && !d.capabilities.jsonSchema) failed.push('json_schema');
   if (needs.images && !d.capabilities.vision) failed.push('vision');
+  else if (needs.imageFault && COMMON_IMAGE_TYPES_ONLY_PROVIDERS.includes(d.provider))
+    failed.push('image_type');
   if (needs.files !== 'none' && !readsFiles(d, needs.files)) failed.push('files');
   if (needs.stream && !d.capabilities.streaming) failed.push('streaming');
   if (needs.reasoning && !d.capabilities.reasoning) failed.push('reasoning');

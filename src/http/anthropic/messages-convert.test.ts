@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { chatToAnthropicRequest } from '../../providers/anthropic/anthropic-convert.js';
 import { claudeDeployment } from '../../../test/helpers/test-config.js';
+import { CLIENT_PATH } from '../../core/wire-types.js';
 import { messagesToChat } from './messages-convert.js';
 
 const PNG = 'iVBORw0KGgo=';
@@ -42,7 +43,12 @@ describe('messagesToChat: tool results', () => {
         role: 'user',
         content: [
           { type: 'text', text: 'Attached to the result of tool call toolu_1:' },
-          { type: 'image_url', image_url: { url: `data:image/png;base64,${PNG}` } },
+          {
+            type: 'image_url',
+            image_url: { url: `data:image/png;base64,${PNG}` },
+            // Its place in the client's request, for an error about it.
+            [CLIENT_PATH]: 'messages.2.content.0.content.1.source',
+          },
           { type: 'text', text: 'Describe it.' },
         ],
       },

@@ -12,6 +12,7 @@ import type {
 import { isObject } from '../../core/is-object.js';
 import { describeValue, ROUTED_MODEL } from '../check-fields.js';
 import {
+  CLIENT_PATH,
   CONTEXT_MANAGEMENT_FIELD,
   ADAPTIVE_THINKING_FIELD,
   EFFORT_FIELD,
@@ -46,13 +47,21 @@ function textOrParts(blocks: unknown, path: string): string | Json[] {
   return textOf(blocks, path);
 }
 
+/** An image block → a chat image part, which keeps the block's place for errors about it. */
 function imagePart(block: Json, path: string) {
   const src = block.source;
-  if (isObject(src) && src.type === 'base64')
+  if (isObject(src) && src.type === 'base64') {
+    if (typeof src.media_type !== 'string' || typeof src.data !== 'string')
+      throw invalidRequest(
+        `${path}.source needs media_type (image/jpeg, image/png, image/gif or image/webp) and data (base64) as strings.`,
+        `${path}.source`,
+      );
     return {
       type: 'image_url' as const,
-      image_url: { url: `data:${String(src.media_type)};base64,${String(src.data)}` },
+      image_url: { url: `data:${src.media_type};base64,${src.data}` },
+      [CLIENT_PATH]: `${path}.source`,
     };
+  }
   if (isObject(src) && src.type === 'url')
     return { type: 'image_url' as const, image_url: { url: String(src.url) } };
   throw invalidRequest(

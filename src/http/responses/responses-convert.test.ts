@@ -3,7 +3,7 @@
 // needs the thinking first in the turn of the tool call), other upstreams' reasoning is dropped;
 // function outputs given as content parts.
 import { describe, expect, it } from 'vitest';
-import type { ReasoningDetail } from '../../core/wire-types.js';
+import { CLIENT_PATH, type ReasoningDetail } from '../../core/wire-types.js';
 import { chatToInputItems, convertInput, responsesToChat } from './responses-convert.js';
 import { reasoningItem } from './responses-reasoning.js';
 
@@ -109,7 +109,11 @@ describe('convertInput: function_call_output parts', () => {
         role: 'user',
         content: [
           { type: 'text', text: 'Attached to the result of tool call call_1:' },
-          { type: 'image_url', image_url: { url: image, detail: 'auto' } },
+          {
+            type: 'image_url',
+            image_url: { url: image, detail: 'auto' },
+            [CLIENT_PATH]: 'input[2].output[1].image_url',
+          },
         ],
       },
       { role: 'user', content: 'What is on it?' },

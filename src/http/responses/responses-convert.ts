@@ -5,7 +5,7 @@
 import { invalidRequest } from '../../core/errors.js';
 import { checkResponsesRequest, refuseUnsupportedFields } from './check-responses-request.js';
 import { requestedModels } from '../../gateway/model-fallbacks.js';
-import { OPENROUTER_FIELDS } from '../../core/wire-types.js';
+import { CLIENT_PATH, OPENROUTER_FIELDS } from '../../core/wire-types.js';
 import { checkOpenRouterUsage } from '../parse-chat-request.js';
 import { checkModelField, ROUTED_MODEL } from '../check-fields.js';
 import type {
@@ -24,29 +24,29 @@ import { localCallToChat, localOutputText } from './local-tools.js';
 
 export type Json = Record<string, unknown>;
 
-/** Content parts of a Responses message → chat content (string when it is text only). */
-function convertContent(content: unknown, path: string): ChatMessage['content'] {
+/**
+ * Content parts of a Responses message (`at` its `content`, or a function output's `output`) → chat
+ * content (a string when it is text only).
+ */
+function convertContent(content: unknown, at: string): ChatMessage['content'] {
   if (typeof content === 'string') return content;
   if (!Array.isArray(content))
-    throw invalidRequest(
-      `${path}.content must be a string or an array of content parts.`,
-      `${path}.content`,
-    );
+    throw invalidRequest(`${at} must be a string or an array of content parts.`, at);
   const parts = content.map((p, i) => {
-    if (!isObject(p))
-      throw invalidRequest(`${path}.content[${i}] must be an object.`, `${path}.content[${i}]`);
+    if (!isObject(p)) throw invalidRequest(`${at}[${i}] must be an object.`, `${at}[${i}]`);
     if (p.type === 'input_text' || p.type === 'output_text' || p.type === 'text')
       return { type: 'text' as const, text: String(p.text ?? '') };
     if (p.type === 'input_image') {
       const url = typeof p.image_url === 'string' ? p.image_url : undefined;
       if (!url)
         throw invalidRequest(
-          `${path}.content[${i}].image_url must be a URL or data URL.`,
-          `${path}.content[${i}].image_url`,
+          `${at}[${i}].image_url must be a URL or data URL.`,
+          `${at}[${i}].image_url`,
         );
       return {
         type: 'image_url' as const,
         image_url: { url, detail: (p.detail as 'auto' | 'low' | 'high' | undefined) ?? 'auto' },
+        [CLIENT_PATH]: `${at}[${i}].image_url`,
       };
     }
     if (p.type === 'input_file') {
@@ -58,14 +58,14 @@ function convertContent(content: unknown, path: string): ChatMessage['content'] 
       };
       if (!file.file_data && !file.file_id)
         throw invalidRequest(
-          `${path}.content[${i}] needs file_data (a data URL) or file_id; file_url is not supported by this router.`,
-          `${path}.content[${i}]`,
+          `${at}[${i}] needs file_data (a data URL) or file_id; file_url is not supported by this router.`,
+          `${at}[${i}]`,
         );
-      return { type: 'file' as const, file };
+      return { type: 'file' as const, file, [CLIENT_PATH]: `${at}[${i}].file_data` };
     }
     throw invalidRequest(
-      `${path}.content[${i}].type "${String(p.type)}" is not supported; use input_text, input_image or input_file.`,
-      `${path}.content[${i}].type`,
+      `${at}[${i}].type "${String(p.type)}" is not supported; use input_text, input_image or input_file.`,
+      `${at}[${i}].type`,
     );
   });
   return parts.every((p) => p.type === 'text')
@@ -186,7 +186,10 @@ export function convertInput(input: unknown): ChatMessage[] {
         `${path}.role must be user, assistant, system or developer.`,
         `${path}.role`,
       );
-    const message = { role, content: convertContent(item.content, path) } as ChatMessage;
+    const message = {
+      role,
+      content: convertContent(item.content, `${path}.content`),
+    } as ChatMessage;
     if (role === 'assistant' && thinking.length)
       (message as { reasoning_details?: ReasoningDetail[] }).reasoning_details = thinking;
     thinking = [];

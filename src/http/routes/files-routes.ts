@@ -17,6 +17,7 @@ import type { BatchStore, StoredFile } from '../../store/batch-store.js';
 import { filteredPage } from '../../store/filtered-page.js';
 import { openAiList } from './openai-list.js';
 import { checkApiVersion } from './chat-routes.js';
+import { formFieldValue } from './form-field.js';
 import { IMAGE_TYPES, detectMimeType, isModelInputType } from '../../files/file-type.js';
 import { MODEL_INPUT_PURPOSES, isModelInputFile, mimeTypeOf } from '../../files/router-files.js';
 import type { ErrorShaper } from '../error-handler.js';
@@ -27,6 +28,13 @@ import {
   anthropicFilePage,
   fromAnthropic,
 } from './anthropic-files.js';
+
+/**
+ * The most one text field of an upload may hold. Its fields are short (a purpose, an anchor, a
+ * number of seconds: ten characters at most), so 1 KB is ample and, with at most 8 fields, keeps
+ * what the parser buffers small; a longer one is a 400 naming it (form-field.ts), never cut.
+ */
+export const MAX_FILES_FIELD_BYTES = 1_024;
 
 /** OpenAI's bounds on `expires_after.seconds` (one hour to 30 days). */
 const MIN_EXPIRY_S = 3_600;
@@ -105,7 +113,13 @@ export async function registerFilesRoutes(
   const maxBytes = Math.floor(config.current.config.batches.maxFileMegabytes * 1_000_000);
   await app.register(async (scope) => {
     await scope.register(multipart, {
-      limits: { fileSize: maxBytes, files: 1, fields: 8, fieldSize: 1_024, parts: 9 },
+      limits: {
+        fileSize: maxBytes,
+        files: 1,
+        fields: 8,
+        fieldSize: MAX_FILES_FIELD_BYTES,
+        parts: 9,
+      },
     });
     scope.addHook('onRequest', batchApiGuard(config));
     const prefixes = ['/v1', '/openai/v1', '/openai'];
@@ -141,13 +155,14 @@ export async function registerFilesRoutes(
                 content: await readUpload(part.file, maxBytes),
                 declared: part.mimetype,
               };
-            } else fields[part.fieldname] = String(part.value);
+            } else fields[part.fieldname] = formFieldValue(part, MAX_FILES_FIELD_BYTES);
           }
         } catch (err) {
           const e = uploadError(err, maxBytes);
           // Close the connection after the answer: else Node reads (and drops) the rest of a body
-          // that may be gigabytes, to keep the connection alive.
-          if (e instanceof GatewayError && e.status === 413) reply.header('connection', 'close');
+          // that may be gigabytes (a file after a refused field, or past the limit), to keep the
+          // connection alive.
+          if (e instanceof GatewayError) reply.header('connection', 'close');
           throw e;
         }
         if (!upload) throw invalidRequest('The form has no "file" field.', 'file');

@@ -19,7 +19,7 @@ describe('Chat → Anthropic request', () => {
             role: 'user',
             content: [
               { type: 'text', text: 'look' },
-              { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } },
+              { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } },
             ],
           },
           {
@@ -48,7 +48,7 @@ describe('Chat → Anthropic request', () => {
     expect(messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user']);
     expect(messages[0]!.content[1]).toEqual({
       type: 'image',
-      source: { type: 'base64', media_type: 'image/png', data: 'AAAA' },
+      source: { type: 'base64', media_type: 'image/png', data: 'iVBORw0KGgo=' },
     });
     expect(messages[1]!.content).toEqual([
       { type: 'tool_use', id: 'c1', name: 'f', input: { a: 1 } },
@@ -73,7 +73,7 @@ describe('Chat → Anthropic request', () => {
                 type: 'file',
                 file: { file_data: 'data:text/csv;base64,YSxiCjEsMgo=', filename: 't.csv' },
               },
-              { type: 'file', file: { file_data: 'data:image/png;base64,iVBORw==' } },
+              { type: 'file', file: { file_data: 'data:image/png;base64,iVBORw0KGgo=' } },
             ],
           },
         ],
@@ -91,7 +91,7 @@ describe('Chat → Anthropic request', () => {
         source: { type: 'text', media_type: 'text/plain', data: 'a,b\n1,2\n' },
         title: 't.csv',
       },
-      { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'iVBORw==' } },
+      { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'iVBORw0KGgo=' } },
     ]);
   });
 

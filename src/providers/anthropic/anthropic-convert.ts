@@ -2,6 +2,7 @@
 // docs: https://docs.claude.com/en/api/messages): the request out. Replies, stream events and
 // errors come back through anthropic-reply.ts.
 import { isTextType } from '../../files/file-type.js';
+import { describeImageFault, partImageType } from '../../files/inline-image.js';
 import type { DeploymentConfig } from '../../config/deployment-schema.js';
 import { invalidRequest } from '../../core/errors.js';
 import { isObject } from '../../core/is-object.js';
@@ -56,9 +57,21 @@ function textContent(content: unknown): string {
   return '';
 }
 
-function imageBlock(url: string): Json {
-  const m = /^data:([^;]+);base64,(.*)$/s.exec(url);
-  if (m) return { type: 'image', source: { type: 'base64', media_type: m[1], data: m[2] } };
+/**
+ * An image part → Claude's image block. Inline, with the type its bytes are, not the one the data
+ * URL declares: Claude refuses an image whose `media_type` is not its bytes' type, where OpenAI
+ * reads the bytes (docs: "Vision"). Eligibility keeps an image Claude cannot read (rule
+ * `image_type`) from Claude; this is the same check where a request reaches here another way.
+ */
+function imageBlock(part: unknown, url: string, at: string): Json {
+  const image = partImageType(part, at);
+  if (image && 'param' in image)
+    throw invalidRequest(`${describeImageFault(image)}.`, image.param, 'invalid_image_format');
+  if (image)
+    return {
+      type: 'image',
+      source: { type: 'base64', media_type: image.type, data: url.slice(url.indexOf(',') + 1) },
+    };
   return { type: 'image', source: { type: 'url', url } };
 }
 
@@ -69,7 +82,11 @@ function imageBlock(url: string): Json {
  * names a file uploaded to OpenAI or Azure, which Claude cannot read (the router's own files are
  * inline by now): eligibility never sends one here, and this says so if it were.
  */
-function documentBlock(file: { file_data?: string; file_id?: string; filename?: string }): Json {
+function documentBlock(
+  part: unknown,
+  file: { file_data?: string; file_id?: string; filename?: string },
+  at: string,
+): Json {
   if (typeof file.file_data !== 'string')
     throw invalidRequest(
       'A file part sent to Claude needs file_data (inline); a file_id names a file uploaded elsewhere.',
@@ -78,7 +95,7 @@ function documentBlock(file: { file_data?: string; file_id?: string; filename?: 
   const m = /^data:([^;,]+);base64,(.*)$/s.exec(file.file_data);
   const mediaType = m ? m[1]! : 'application/pdf';
   const data = m ? m[2]! : file.file_data;
-  if (mediaType.startsWith('image/')) return imageBlock(file.file_data);
+  if (mediaType.startsWith('image/')) return imageBlock(part, file.file_data, at);
   const title = file.filename ? { title: file.filename } : {};
   if (isTextType(mediaType))
     return {
@@ -103,13 +120,16 @@ function hasCacheMark(content: unknown): boolean {
   return Array.isArray(content) && content.some((p) => cacheMark(p).cache_control !== undefined);
 }
 
-function userBlocks(content: ChatMessage['content']): Json[] {
+/** A user (or system) turn's parts as Claude's blocks; `at` is its place, `messages[i]`. */
+function userBlocks(content: ChatMessage['content'], at: string): Json[] {
   if (typeof content === 'string') return content ? [{ type: 'text', text: content }] : [];
   if (!Array.isArray(content)) return [];
-  return content.flatMap((p): Json[] => {
+  return content.flatMap((p, j): Json[] => {
+    const part = `${at}.content[${j}]`;
     if (p.type === 'text') return [{ type: 'text', text: p.text, ...cacheMark(p) }];
-    if (p.type === 'image_url') return [{ ...imageBlock(p.image_url.url), ...cacheMark(p) }];
-    if (p.type === 'file') return [{ ...documentBlock(p.file), ...cacheMark(p) }];
+    if (p.type === 'image_url')
+      return [{ ...imageBlock(p, p.image_url.url, part), ...cacheMark(p) }];
+    if (p.type === 'file') return [{ ...documentBlock(p, p.file, part), ...cacheMark(p) }];
     return [];
   });
 }
@@ -205,19 +225,20 @@ export function chatToAnthropicRequest(body: ChatRequest, deployment: Deployment
     if (last && last.role === role) last.content.push(...blocks);
     else messages.push({ role, content: blocks });
   };
-  for (const m of body.messages) {
+  for (const [i, m] of body.messages.entries()) {
+    const at = `messages[${i}]`;
     const systemText = m.role === 'system' || m.role === 'developer';
     // After the first turn, where the platform takes it (capabilities.midConversationSystem): in
     // place, so the system prompt and the cached turns before it stay as they were.
     if (systemText && messages.length && deployment.capabilities.midConversationSystem)
-      push('system', userBlocks(m.content as ChatMessage['content']));
+      push('system', userBlocks(m.content as ChatMessage['content'], at));
     else if (systemText)
       system.push(
         ...(hasCacheMark(m.content)
-          ? userBlocks(m.content as ChatMessage['content'])
+          ? userBlocks(m.content as ChatMessage['content'], at)
           : [{ type: 'text', text: textContent(m.content) }]),
       );
-    else if (m.role === 'user') push('user', userBlocks(m.content));
+    else if (m.role === 'user') push('user', userBlocks(m.content, at));
     else if (m.role === 'tool') {
       const marks = Array.isArray(m.content) ? m.content.map(cacheMark) : [];
       push('user', [
