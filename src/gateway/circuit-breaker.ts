@@ -102,11 +102,22 @@ export class CircuitBreakers {
     return !this.circuit(deployment).probeInFlight;
   }
 
-  /** Mark the start of an attempt (claims the half-open probe). */
-  begin(deployment: string): void {
+  /** Mark the start of an attempt (claims the half-open probe); true when it claimed the probe. */
+  begin(deployment: string): boolean {
     this.state(deployment);
     const c = this.circuits.get(deployment);
     if (c && c.state === 'half-open') c.probeInFlight = true;
+    return c?.state === 'half-open';
+  }
+
+  /**
+   * A probe that ended saying nothing of the deployment's health (the client left, or the upstream
+   * refused the request itself): free the probe so the next request probes, else the circuit
+   * would stay half-open and skipped for good.
+   */
+  abandonProbe(deployment: string): void {
+    const c = this.circuits.get(deployment);
+    if (c && c.state === 'half-open') c.probeInFlight = false;
   }
 
   success(deployment: string): void {

@@ -82,6 +82,7 @@ export async function executeWithFailover(args: ExecuteArgs): Promise<ExecutionR
     call.signal.addEventListener('abort', onClientAbort, { once: true });
     // In flight from the upstream call until the answer, the failure or the stream's end.
     let inFlight = false;
+    let probe = false;
     const release = () => {
       call.signal.removeEventListener('abort', onClientAbort);
       if (inFlight) args.load?.end(deployment.name);
@@ -94,7 +95,7 @@ export async function executeWithFailover(args: ExecuteArgs): Promise<ExecutionR
       const { warnings } = adapted;
       // Custom tools where the upstream has none: function tools up, custom calls back.
       const { body, bridged } = bridgeCustomToolsFor(adapted.body, deployment);
-      breakers.begin(deployment.name);
+      probe = breakers.begin(deployment.name);
       args.load?.begin(deployment.name);
       inFlight = true;
       const own = args.adapters.adapterFor(deployment);
@@ -150,6 +151,8 @@ export async function executeWithFailover(args: ExecuteArgs): Promise<ExecutionR
     } catch (err) {
       release();
       controller.abort(new Error('attempt failed'));
+      // A retryable failure re-opens the circuit below; anything else must not hold the probe.
+      if (probe) breakers.abandonProbe(deployment.name);
       if (call.signal.aborted) throw clientClosed(attempts);
       const e = toGatewayError(err);
       // A deadline that passed is the slowest answer there is; other failures are not latency.
