@@ -169,9 +169,7 @@ describe('artefact versions', () => {
     );
     const path = await change('../config/default');
     expect(path.statusCode).toBe(400);
-    expect(path.json().error.message).toContain(
-      'version: a version is an artefact file',
-    );
+    expect(path.json().error.message).toContain('version: a version is an artefact file');
     expect(runtime.config.current).toBe(before);
     const older = await change('2026-11-30d');
     expect(older.statusCode).toBe(200);

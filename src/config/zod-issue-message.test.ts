@@ -31,7 +31,7 @@ describe('config error messages', () => {
     });
     expect(issues).toEqual(
       expect.arrayContaining([
-        'deployments[0].contextWindow: required: add it (a number)',
+        'deployments[0].contextWindow: missing: this key is required (a number)',
         'deployments[0].prices.inputPer1M: must be a number, not "1"',
         'deployments[0].prices.outputPer1M: must be at least 0 (got -1)',
         'deployments[0].kind: must be one of "chat", "embeddings", "moderation", "images", "speech", "transcription", "rerank", "realtime" (got "chatt")',

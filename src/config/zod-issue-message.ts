@@ -12,8 +12,8 @@ const TYPE_NAMES: Record<string, string> = {
   int: 'a whole number',
   boolean: 'true or false',
   array: 'a list',
-  object: 'an object (key: value pairs)',
-  record: 'an object (key: value pairs)',
+  object: 'an object',
+  record: 'an object',
   tuple: 'a list',
   null: 'null',
   date: 'a date',
@@ -109,7 +109,7 @@ export function zodIssueMessage(issue: RawIssue): string | undefined {
   const got = 'input' in issue ? issue.input : undefined;
   switch (issue.code) {
     case 'invalid_type':
-      if (got === undefined) return `required: add it (${typeName(issue.expected)})`;
+      if (got === undefined) return `missing: this key is required (${typeName(issue.expected)})`;
       return `must be ${typeName(issue.expected)}, not ${describeValue(got)}`;
     case 'too_small': {
       const unit = sizeUnit(issue.origin, issue.minimum);

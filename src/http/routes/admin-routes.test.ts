@@ -338,7 +338,7 @@ describe('admin API', () => {
     expect(put.statusCode).toBe(400);
     expect(put.json().error.issues).toEqual([
       'prices.inputPer1M: must be at least 0 (got -1)',
-      'contextWindow: required: add it (a number)',
+      'contextWindow: missing: this key is required (a number)',
     ]);
     // An issue the change causes elsewhere names that item, not its index in the whole config.
     const kind = await t.app.inject({
