@@ -165,13 +165,11 @@ describe('artefact versions', () => {
     expect(typo.statusCode).toBe(400);
     expect(typo.json().error).toMatchObject({ code: 'invalid_config' });
     expect(typo.json().error.message).toContain(
-      'Change rejected, nothing was applied: routers[0].version: no routing artefact "1999-01-01"',
+      'Change rejected, nothing was applied: version: no routing artefact "1999-01-01"',
     );
     const path = await change('../config/default');
     expect(path.statusCode).toBe(400);
-    expect(path.json().error.message).toContain(
-      'routers[0].version: a version is an artefact file',
-    );
+    expect(path.json().error.message).toContain('version: a version is an artefact file');
     expect(runtime.config.current).toBe(before);
     const older = await change('2026-11-30d');
     expect(older.statusCode).toBe(200);

@@ -70,12 +70,14 @@ export function authenticate(
   }
   const record = options.keys.findByKey(key);
   if (!record) {
-    if (!required) return ANONYMOUS_CONTEXT;
-    throw unauthorized('Incorrect API key provided.');
+    const reason = 'Incorrect API key provided.';
+    if (!required) return { ...ANONYMOUS_CONTEXT, invalidKey: reason };
+    throw unauthorized(reason);
   }
   if (record.expiresAt && Date.parse(record.expiresAt) <= options.clock.now()) {
-    if (!required) return ANONYMOUS_CONTEXT;
-    throw unauthorized(`API key ${record.id} expired at ${record.expiresAt}.`);
+    const reason = `API key ${record.id} expired at ${record.expiresAt}.`;
+    if (!required) return { ...ANONYMOUS_CONTEXT, invalidKey: reason };
+    throw unauthorized(reason);
   }
   if (record.allowedIps) {
     const list = options.keys.allowlistFor(record);
@@ -118,9 +120,22 @@ export function authorize(ctx: Pick<AuthContext, 'scopes' | 'keyId'>, name: stri
   throw forbidden(`API key ${ctx.keyId ?? '(anonymous)'} is not allowed to use "${name}".`);
 }
 
-/** 403 unless the caller is an admin (admin API). */
-export function authorizeAdmin(ctx: Pick<AuthContext, 'admin' | 'keyId'>): void {
-  if (!ctx.admin) throw forbidden(`API key ${ctx.keyId ?? '(anonymous)'} is not an admin key.`);
+/**
+ * The admin API's rule, the same under either `auth.mode` (OpenAI's): no key, or one that is
+ * unknown or expired, is 401 `invalid_api_key`; a valid key that is not an admin key is 403
+ * `permission_error`. `what` names the endpoint family in the 401's message.
+ */
+export function authorizeAdmin(
+  ctx: Pick<AuthContext, 'admin' | 'keyId' | 'invalidKey'>,
+  what = 'This endpoint',
+): void {
+  if (ctx.admin) return;
+  if (ctx.invalidKey) throw unauthorized(`${ctx.invalidKey} ${what} needs an admin API key.`);
+  if (ctx.keyId === undefined)
+    throw unauthorized(
+      `${what} needs an admin API key. Send it as "Authorization: Bearer <key>", "api-key: <key>" or "x-api-key: <key>".`,
+    );
+  throw forbidden(`API key ${ctx.keyId} is not an admin key.`);
 }
 
 function first(v: string | string[] | undefined): string | undefined {

@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ROUTING_MODES } from '../config/schema.js';
 import { allowedIpsSchema } from '../config/server-schema.js';
+import { zodIssueMessage } from '../config/zod-issue-message.js';
 import { invalidRequest, notFound } from '../core/errors.js';
 import type { AuthContext } from '../gateway/gateway-types.js';
 import { authorizeAdmin, scopeAllows } from './authenticate.js';
@@ -43,7 +44,7 @@ export const rotateKeyBodySchema = z.strictObject({
 
 /** The body parsed by `schema`, or a 400 naming the first bad field. */
 function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
-  const parsed = schema.safeParse(body ?? {});
+  const parsed = schema.safeParse(body ?? {}, { error: zodIssueMessage });
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
   const path = issue.path.join('.');

@@ -88,10 +88,10 @@ export class ConfigService {
   async rollback(who: string, version: number): Promise<ConfigVersion> {
     const target = await this.versions.get(version);
     if (!target)
-      throw new ConfigError(`No config version ${version} in the version log.`, [
-        `version ${version} not found`,
+      throw new ConfigError(`No config revision ${version} in the version log.`, [
+        `revision: no config revision ${version} in the version log`,
       ]);
-    return this.replace(who, `rollback to version ${version}`, target.config, version);
+    return this.replace(who, `rollback to revision ${version}`, target.config, version);
   }
 
   list(limit?: number): Promise<ConfigVersionSummary[]> {

@@ -15,6 +15,7 @@ import {
 } from './deployment-kinds.js';
 import { MODERATION_CATEGORIES } from '../core/moderation-input.js';
 import { checkBatchWebhookSecrets } from './batch-schema.js';
+import { zodIssueMessage } from './zod-issue-message.js';
 
 export class ConfigError extends Error {
   constructor(
@@ -72,12 +73,19 @@ function formatPath(path: PropertyKey[]): string {
   return out || '<root>';
 }
 
-/** One readable line per zod issue, with the path of the bad key. */
+/**
+ * One readable line per zod issue, with the path of the bad key. The messages say what to fix when
+ * the parse was given `zodIssueMessage` as its error map (every parse of config and artefacts is).
+ */
 export function formatZodIssues(error: z.ZodError): string[] {
   return error.issues.map((issue) => {
     if (issue.code === 'unrecognized_keys') {
       const keys = issue.keys.map((k) => formatPath([...issue.path, k]));
-      return `${keys.join(', ')}: unknown key${keys.length > 1 ? 's' : ''} (check the spelling; see README "Configuration")`;
+      // zod's own wording ("Unrecognized key: …") only repeats the key: the hint replaces it.
+      const hint = issue.message.startsWith('Unrecognized')
+        ? '(check the spelling; docs/configuration.md lists every key)'
+        : issue.message;
+      return `${keys.join(', ')}: unknown key${keys.length > 1 ? 's' : ''}${hint.startsWith('(') ? ' ' : '; '}${hint}`;
     }
     return `${formatPath(issue.path)}: ${issue.message}`;
   });
@@ -88,7 +96,7 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
   const missing: string[] = [];
   const substituted = substituteEnv(raw, env, '', missing);
   if (missing.length) throw ConfigError.of(missing);
-  const result = configSchema.safeParse(substituted);
+  const result = configSchema.safeParse(substituted, { error: zodIssueMessage });
   if (!result.success) {
     const issues = formatZodIssues(result.error);
     throw ConfigError.of(issues);

@@ -7,9 +7,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ConfigHolder } from '../config/runtime-config.js';
-import { forbidden, queryNumber } from '../core/errors.js';
+import { authorizeAdmin } from '../auth/authenticate.js';
+import { queryNumber } from '../core/errors.js';
 import type { DecisionStore } from '../routing/receipt.js';
 import type { LiveStats } from './live-stats.js';
+import { overviewWindow } from './overview-window.js';
 
 export interface DashboardDeps {
   config: ConfigHolder;
@@ -46,11 +48,10 @@ function assetsDir(): string {
   throw new Error('dashboard assets not found (src/dashboard/assets)');
 }
 
+/** 401 without a valid key, 403 for a key that is not an admin key (as the admin API). */
 function requireAdmin(request: FastifyRequest): void {
-  if (!request.auth?.admin) throw forbidden('The dashboard API needs an admin API key.');
+  authorizeAdmin(request.auth ?? { admin: false }, 'The dashboard API');
 }
-
-const HOUR_MS = 3_600_000;
 
 /** The dashboard's static files: name → where it is read from and its content type. */
 function assetFiles(): Record<string, { path: string; type: string }> {
@@ -94,19 +95,14 @@ export function registerDashboardRoutes(app: FastifyInstance, deps: DashboardDep
     '/dashboard/api/overview',
     (request) => {
       requireAdmin(request);
-      // Milliseconds: the window (1 minute to 7 days) and the bucket (at least 1 s).
-      const windowMs = queryNumber(request.query.since, 'since', HOUR_MS, 60_000, 7 * 24 * HOUR_MS);
-      const bucketMs = queryNumber(
-        request.query.bucket,
-        'bucket',
-        Math.max(Math.ceil(windowMs / 60), 1_000),
-        1_000,
-        windowMs,
-      );
+      const now = Date.now();
+      const { windowMs, bucketMs, warnings } = overviewWindow(request.query, now);
       const snap = deps.config.current;
       return {
-        now: Date.now(),
-        overview: deps.stats.overview(Date.now() - windowMs, bucketMs),
+        now,
+        overview: deps.stats.overview(now - windowMs, bucketMs),
+        window: { sinceMs: windowMs, bucketMs },
+        ...(warnings ? { warnings } : {}),
         routers: [...snap.routers.values()].map((r) => ({
           name: r.name,
           routingMode: r.routingMode,

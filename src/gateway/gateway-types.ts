@@ -20,6 +20,11 @@ export interface AuthContext {
   modelSubset?: readonly string[];
   /** The key opted out of the answer cache (`auth.keys[].cache: false`). */
   noCache?: boolean;
+  /**
+   * `auth.mode: none` only: the key sent was unknown or expired, so the caller runs anonymous; the
+   * admin API answers 401 with this reason, as `keys` mode does, rather than 403.
+   */
+  invalidKey?: string;
 }
 
 export const ANONYMOUS: AuthContext = { tenant: 'default', admin: false, scopes: ['*'] };

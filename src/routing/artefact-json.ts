@@ -3,6 +3,7 @@
 // build cannot read is refused), its weights decoded from base64 into their own memory.
 import { z } from 'zod';
 import { formatZodIssues } from '../config/load-config.js';
+import { zodIssueMessage } from '../config/zod-issue-message.js';
 import { DENSE_SIZE, HASH_SIZE, LEGACY_DENSE_SIZE } from './features.js';
 import {
   ArtefactError,
@@ -148,7 +149,7 @@ export function parseArtefact(text: string, source = 'artefact'): RoutingArtefac
   } catch (err) {
     throw new ArtefactError(`${source}: not valid JSON (${(err as Error).message})`);
   }
-  const checked = artefactSchema.safeParse(json);
+  const checked = artefactSchema.safeParse(json, { error: zodIssueMessage });
   if (!checked.success)
     throw new ArtefactError(
       `${source}: not a routing artefact (${formatZodIssues(checked.error).slice(0, 3).join('; ')})`,

@@ -417,8 +417,9 @@ async function refresh() {
     return;
   }
   try {
-    const since = document.getElementById('window').value;
-    render(await api(`/dashboard/api/overview?since=${since}`));
+    // The window select holds milliseconds; the API reads durations as /admin/v1/usage does.
+    const seconds = Math.round(Number(document.getElementById('window').value) / 1000);
+    render(await api(`/dashboard/api/overview?since=${seconds}s`));
     await renderDecisions();
     await renderBatches();
     await renderWebhooks();

@@ -7,7 +7,11 @@ import { createManualClock } from '../../core/clock.js';
 import { MemoryState } from '../../store/memory/memory-state.js';
 import { buildTestApp } from '../../../test/helpers/build-test-app.js';
 import { fakeAdapter } from '../../../test/helpers/fake-adapter.js';
-import { simDeployment, testConfig } from '../../../test/helpers/test-config.js';
+import {
+  simDeployment,
+  simModerationDeployment,
+  testConfig,
+} from '../../../test/helpers/test-config.js';
 import { loadPrices, loadRows } from '../../../training/dataset.js';
 import { trainArtefact } from '../../../training/train-artefact.js';
 import { createTrainedRouter } from '../../routing/trained-router.js';
@@ -51,7 +55,7 @@ describe('admin API', () => {
     expect(none.statusCode).toBe(401);
   });
 
-  it('with auth.mode none (no key needed for the model endpoints) still needs an admin key: 403 without one', async () => {
+  it('answers a bad admin key alike under auth.mode none and keys: 401 for none or an unknown one, 403 for a key that is not an admin key', async () => {
     const clock = createManualClock();
     const keyStore = new KeyStore({
       state: new MemoryState(clock),
@@ -59,40 +63,67 @@ describe('admin API', () => {
       adminKey: 'mr-admin-for-tests',
       configKeys: () => [],
     });
-    const modeNone: Authenticator = {
-      authenticate: (headers) =>
-        authenticate(headers, { mode: () => 'none', keys: keyStore, clock }),
-    };
+    const { key: userKey } = await keyStore.issue({ id: 'svc', tenant: 'team-a' });
     const reply = [{ reply: 'ok' }];
-    const t = await buildTestApp(
-      testConfig(),
-      {
-        big: fakeAdapter('big', reply),
-        mid: fakeAdapter('mid', reply),
-        small: fakeAdapter('small', reply),
-      },
-      { authenticator: modeNone },
-    );
     const url = '/admin/v1/routers/model-router';
-    expect(
-      (await t.app.inject({ method: 'POST', url: '/v1/chat/completions', payload: chat }))
-        .statusCode,
-    ).toBe(200);
-    for (const headers of [{}, { authorization: 'Bearer not-a-key' }]) {
-      const res = await t.app.inject({ method: 'GET', url, headers });
-      expect(res.statusCode).toBe(403);
-      expect(res.json().error).toMatchObject({
+    const answers: Record<string, unknown>[] = [];
+    for (const mode of ['none', 'keys'] as const) {
+      const t = await buildTestApp(
+        testConfig(),
+        {
+          big: fakeAdapter('big', reply),
+          mid: fakeAdapter('mid', reply),
+          small: fakeAdapter('small', reply),
+        },
+        {
+          authenticator: {
+            authenticate: (headers) =>
+              authenticate(headers, { mode: () => mode, keys: keyStore, clock }),
+          },
+        },
+      );
+      if (mode === 'none')
+        expect(
+          (await t.app.inject({ method: 'POST', url: '/v1/chat/completions', payload: chat }))
+            .statusCode,
+        ).toBe(200);
+      const call = async (headers: Record<string, string>) => {
+        const res = await t.app.inject({ method: 'GET', url, headers });
+        return { status: res.statusCode, ...res.json().error };
+      };
+      const none = await call({});
+      expect(none, mode).toMatchObject({
+        status: 401,
+        code: 'invalid_api_key',
+      });
+      const unknown = await call({ authorization: 'Bearer not-a-key' });
+      expect(unknown, mode).toMatchObject({
+        status: 401,
+        code: 'invalid_api_key',
+        message: expect.stringContaining('Incorrect API key provided.'),
+      });
+      const notAdmin = await call({ authorization: `Bearer ${userKey}` });
+      expect(notAdmin, mode).toMatchObject({
+        status: 403,
         type: 'permission_error',
         code: 'permission_denied',
-        message: 'This endpoint needs an admin API key.',
+        message: 'API key svc is not an admin key.',
       });
+      const dashboard = await t.app.inject({
+        method: 'GET',
+        url: '/dashboard/api/overview',
+        headers: { authorization: 'Bearer not-a-key' },
+      });
+      expect(dashboard.statusCode, mode).toBe(401);
+      answers.push({ unknown: unknown.status, notAdmin: notAdmin.status });
+      const admin = await t.app.inject({
+        method: 'GET',
+        url,
+        headers: { authorization: 'Bearer mr-admin-for-tests' },
+      });
+      expect(admin.statusCode).toBe(200);
     }
-    const admin = await t.app.inject({
-      method: 'GET',
-      url,
-      headers: { authorization: 'Bearer mr-admin-for-tests' },
-    });
-    expect(admin.statusCode).toBe(200);
+    expect(answers[0]).toEqual(answers[1]);
   });
 
   it('rolls back with {"revision": n}; another body is a 400 saying what to send', async () => {
@@ -110,15 +141,42 @@ describe('admin API', () => {
     });
   });
 
+  it('a revision not in the log is a 404 naming revision and listing the ones there are', async () => {
+    const t = await setup();
+    const admin = { authorization: 'Bearer admin' };
+    const patched = await t.app.inject({
+      method: 'PATCH',
+      url: '/admin/v1/routers/model-router',
+      headers: admin,
+      payload: { routingMode: 'cost' },
+    });
+    expect(patched.json().config_revision).toBe(2);
+    for (const res of [
+      await t.app.inject({
+        method: 'POST',
+        url: '/admin/v1/config/rollback',
+        headers: admin,
+        payload: { revision: 99 },
+      }),
+      await t.app.inject({ method: 'GET', url: '/admin/v1/config/versions/99', headers: admin }),
+    ]) {
+      expect(res.statusCode).toBe(404);
+      expect(res.json().error).toMatchObject({
+        code: 'revision_not_found',
+        param: 'revision',
+        message: expect.stringContaining(
+          'No config revision 99. The revisions kept are 2, 1; GET /admin/v1/config/versions lists them',
+        ),
+      });
+      expect(res.json().error.message).not.toMatch(/\bversion 99\b/);
+    }
+    expect(t.config.current.routers.get('model-router')?.routingMode).toBe('cost');
+  });
+
   it('a query parameter that is not a positive number gets a 400 naming it, not a silent default', async () => {
     const t = await setup();
     const admin = { authorization: 'Bearer admin' };
-    for (const url of [
-      '/admin/v1/config/versions?limit=abc',
-      '/dashboard/api/overview?since=1h',
-      '/dashboard/api/overview?bucket=-5',
-      '/dashboard/api/decisions?limit=0',
-    ]) {
+    for (const url of ['/admin/v1/config/versions?limit=abc', '/dashboard/api/decisions?limit=0']) {
       const res = await t.app.inject({ method: 'GET', url, headers: admin });
       expect(res.statusCode, url).toBe(400);
       const param = /[?&](\w+)=/.exec(url)![1];
@@ -127,20 +185,52 @@ describe('admin API', () => {
         `Query parameter ${param} must be a positive number`,
       );
     }
-    // In range or clamped to it: a 7-day cap on the window, at most 200 decisions.
-    const year = await t.app.inject({
-      method: 'GET',
-      url: `/dashboard/api/overview?since=${365 * 86_400_000}`,
-      headers: admin,
-    });
-    expect(year.statusCode).toBe(200);
-    expect(year.json().now - year.json().overview.since).toBeLessThanOrEqual(7 * 86_400_000 + 1000);
+    // In range or clamped to it: at most 200 decisions.
     const many = await t.app.inject({
       method: 'GET',
       url: '/dashboard/api/decisions?limit=5000',
       headers: admin,
     });
     expect(many.statusCode).toBe(200);
+  });
+
+  it('the dashboard overview reads since and bucket as /admin/v1/usage does; a value it cannot read is a 400, one out of range is clamped and says so', async () => {
+    const t = await setup();
+    const admin = { authorization: 'Bearer admin' };
+    const get = (query: string) =>
+      t.app.inject({ method: 'GET', url: `/dashboard/api/overview?${query}`, headers: admin });
+    const hour = await get('since=3600s');
+    expect(hour.statusCode).toBe(200);
+    expect(hour.json().window).toEqual({ sinceMs: 3_600_000, bucketMs: 60_000 });
+    expect(hour.json().now - hour.json().overview.since).toBe(3_600_000);
+    expect(hour.json().warnings).toBeUndefined();
+    expect((await get('since=15m&bucket=30s')).json().window).toEqual({
+      sinceMs: 900_000,
+      bucketMs: 30_000,
+    });
+    for (const [query, param, text] of [
+      ['since=3600', 'since', 'since needs a unit: write 3600s for 3600 seconds'],
+      ['since=abc', 'since', 'since must be a duration back from now (7d, 24h, 30m, 90s)'],
+      ['since=2999-01-01', 'since', 'since must be in the past'],
+      ['bucket=-5', 'bucket', 'bucket must look like 7d, 24h, 30m or 90s'],
+      ['bucket=5000', 'bucket', 'bucket needs a unit: write 5000s'],
+    ] as const) {
+      const res = await get(query);
+      expect(res.statusCode, query).toBe(400);
+      expect(res.json().error, query).toMatchObject({ type: 'invalid_request_error', param });
+      expect(res.json().error.message, query).toContain(text);
+    }
+    const year = await get('since=365d');
+    expect(year.statusCode).toBe(200);
+    expect(year.json().window.sinceMs).toBe(7 * 86_400_000);
+    expect(year.json().warnings).toEqual([
+      'since: the overview covers 1m to 7d (its live records); showing the last 7d, not 365d',
+    ]);
+    const wide = await get('since=1h&bucket=2h');
+    expect(wide.json().window.bucketMs).toBe(3_600_000);
+    expect(wide.json().warnings).toEqual([
+      'bucket: at least 1s and at most the window (1h); using 1h, not 2h',
+    ]);
   });
 
   it('PATCH changes the routing mode and subset for the next request, versioned and reversible', async () => {
@@ -204,7 +294,20 @@ describe('admin API', () => {
     });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().error.code).toBe('invalid_config');
-    expect(bad.json().error.message).toContain('routers[0].routingMode');
+    // Paths as the caller wrote them: relative to the router it sent, not the whole config.
+    expect(bad.json().error.message).toContain(
+      'routingMode: must be one of "balanced", "quality", "cost" (got "cheap")',
+    );
+    const ghost = await t.app.inject({
+      method: 'PATCH',
+      url: '/admin/v1/routers/model-router',
+      headers: admin,
+      payload: { modelSubset: ['big', 'ghost'] },
+    });
+    expect(ghost.json().error.issues).toEqual([
+      'modelSubset[1]: unknown deployment "ghost" (known: big, mid, small)',
+    ]);
+    expect(bad.json().error.message).not.toContain('routers[');
     expect(t.config.current).toBe(before);
     const unknownKey = await t.app.inject({
       method: 'PATCH',
@@ -213,7 +316,122 @@ describe('admin API', () => {
       payload: { colour: 'red' },
     });
     expect(unknownKey.statusCode).toBe(400);
-    expect(unknownKey.json().error.message).toContain('deployments[0].colour');
+    expect(unknownKey.json().error.message).toBe(
+      'Change rejected, nothing was applied: colour: unknown key (check the spelling; docs/configuration.md lists every key)',
+    );
+  });
+
+  it('a single-object change reports issues at the paths the caller sent, other items by name', async () => {
+    const t = await setup();
+    const admin = { authorization: 'Bearer admin' };
+    const put = await t.app.inject({
+      method: 'PUT',
+      url: '/admin/v1/deployments/bad',
+      headers: admin,
+      payload: {
+        provider: 'simulated',
+        model: 'bad-sim',
+        prices: { inputPer1M: -1, outputPer1M: 0.01 },
+        maxOutputTokens: 100,
+      },
+    });
+    expect(put.statusCode).toBe(400);
+    expect(put.json().error.issues).toEqual([
+      'prices.inputPer1M: must be at least 0 (got -1)',
+      'contextWindow: missing: this key is required (a number)',
+    ]);
+    // An issue the change causes elsewhere names that item, not its index in the whole config.
+    const kind = await t.app.inject({
+      method: 'PATCH',
+      url: '/admin/v1/deployments/small',
+      headers: admin,
+      payload: { kind: 'embeddings' },
+    });
+    expect(kind.statusCode).toBe(400);
+    expect(kind.json().error.issues).toEqual([
+      expect.stringMatching(
+        /^routers\[model-router\]\.modelSubset\[2\]: "small" is an embeddings deployment/,
+      ),
+    ]);
+  });
+
+  it("a body whose name is not the URL's is a 400 naming both, for PUT and PATCH", async () => {
+    const t = await setup();
+    const admin = { authorization: 'Bearer admin' };
+    for (const method of ['PUT', 'PATCH'] as const) {
+      const res = await t.app.inject({
+        method,
+        url: '/admin/v1/deployments/mid',
+        headers: admin,
+        payload: { ...simDeployment('other'), name: 'other' },
+      });
+      expect(res.statusCode, method).toBe(400);
+      expect(res.json().error, method).toMatchObject({
+        param: 'name',
+        message: expect.stringContaining('The body\'s name "other" is not the URL\'s "mid"'),
+      });
+    }
+    expect(t.config.current.deployments.has('other')).toBe(false);
+    expect(t.config.current.revision).toBe(1);
+    // The URL's own name in the body is fine.
+    const same = await t.app.inject({
+      method: 'PATCH',
+      url: '/admin/v1/deployments/mid',
+      headers: admin,
+      payload: { name: 'mid', region: 'westus' },
+    });
+    expect(same.statusCode).toBe(200);
+  });
+
+  it('DELETE of a deployment a router or a setting still names is a 409 saying where to remove it', async () => {
+    const reply = [{ reply: 'ok' }];
+    const t = await buildTestApp(
+      testConfig({
+        deployments: [
+          simDeployment('big'),
+          simDeployment('mid'),
+          simDeployment('small'),
+          simDeployment('my-mini'),
+          simDeployment('my-mini2'),
+          simModerationDeployment('mod'),
+        ],
+        routers: [{ name: 'model-router', modelSubset: ['big', 'mid', 'my-mini'] }],
+        contentFilter: { moderationDeployment: 'mod' },
+      }),
+      {
+        big: fakeAdapter('big', reply),
+        mid: fakeAdapter('mid', reply),
+        small: fakeAdapter('small', reply),
+      },
+      { authenticator: keys },
+    );
+    const admin = { authorization: 'Bearer admin' };
+    const del = (name: string) =>
+      t.app.inject({ method: 'DELETE', url: `/admin/v1/deployments/${name}`, headers: admin });
+    const mini = await del('my-mini');
+    expect(mini.statusCode).toBe(409);
+    expect(mini.json().error).toMatchObject({
+      code: 'deployment_in_use',
+      message:
+        'Deployment "my-mini" is still named in router "model-router"\'s modelSubset: remove it there first (PATCH /admin/v1/routers/model-router), then delete it. Nothing was changed.',
+      used_by: ['routers[model-router].modelSubset'],
+    });
+    const mod = await del('mod');
+    expect(mod.statusCode).toBe(409);
+    expect(mod.json().error.message).toContain(
+      'still named in contentFilter.moderationDeployment: remove it there first (PATCH /admin/v1/settings/contentFilter)',
+    );
+    // Named nowhere (my-mini2 is not my-mini): deleted.
+    expect((await del('my-mini2')).json()).toMatchObject({ deleted: 'my-mini2' });
+    // Once the router no longer names it, it goes.
+    await t.app.inject({
+      method: 'PATCH',
+      url: '/admin/v1/routers/model-router',
+      headers: admin,
+      payload: { modelSubset: ['big', 'mid'] },
+    });
+    expect((await del('my-mini')).statusCode).toBe(200);
+    expect(t.config.current.deployments.has('my-mini')).toBe(false);
   });
 
   it('PUT adds a deployment that no router subset picks up by itself', async () => {
@@ -261,16 +479,23 @@ describe('admin API', () => {
       payload: { deployments: ['mid', 'nope'] },
     });
     expect(bad.statusCode).toBe(400);
-    expect(bad.json().error.message).toContain(
-      'pools[0].deployments[1]: unknown deployment "nope"',
-    );
-    // A deployment a pool still names cannot be deleted from under it.
+    expect(bad.json().error.message).toContain('deployments[1]: unknown deployment "nope"');
+    expect(bad.json().error.message).not.toContain('pools[');
+    // A deployment a pool or router still names cannot be deleted from under it: 409, saying where.
     const orphan = await t.app.inject({
       method: 'DELETE',
       url: '/admin/v1/deployments/mid',
       headers: admin,
     });
-    expect(orphan.statusCode).toBe(400);
+    expect(orphan.statusCode).toBe(409);
+    expect(orphan.json().error).toMatchObject({
+      type: 'invalid_request_error',
+      code: 'deployment_in_use',
+      message:
+        'Deployment "mid" is still named in router "model-router"\'s modelSubset, pool "spread"\'s deployments: remove it there first (PATCH /admin/v1/routers/model-router; PATCH /admin/v1/pools/spread), then delete it. Nothing was changed.',
+      used_by: ['routers[model-router].modelSubset', 'pools[spread].deployments'],
+    });
+    expect(t.config.current.deployments.has('mid')).toBe(true);
     const del = await t.app.inject({
       method: 'DELETE',
       url: '/admin/v1/pools/spread',
@@ -327,6 +552,32 @@ describe('admin API', () => {
     expect(typo.statusCode).toBe(200);
     expect(typo.json().warnings).toEqual([
       expect.stringContaining('deployment small is like "wek", a model the artefact does not know'),
+    ]);
+    // A change elsewhere does not repeat small's warning; a change to small itself does.
+    const other = await t.app.inject({
+      method: 'PATCH',
+      url: '/admin/v1/deployments/mid',
+      headers: admin,
+      payload: { region: 'westus' },
+    });
+    expect(other.statusCode).toBe(200);
+    expect(other.json().warnings).toBeUndefined();
+    const added = await t.app.inject({
+      method: 'PUT',
+      url: '/admin/v1/deployments/small2',
+      headers: admin,
+      payload: simDeployment('small2', { like: 'weak' }),
+    });
+    expect(added.statusCode).toBe(201);
+    expect(added.json().warnings).toBeUndefined();
+    const again = await t.app.inject({
+      method: 'PATCH',
+      url: '/admin/v1/deployments/small',
+      headers: admin,
+      payload: { region: 'westus' },
+    });
+    expect(again.json().warnings).toEqual([
+      expect.stringContaining('deployment small is like "wek"'),
     ]);
   });
 });

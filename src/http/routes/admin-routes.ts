@@ -1,19 +1,14 @@
 // The admin API for live configuration: router deployments, pools and deployments (GET/PUT/PATCH/DELETE),
 // the version log and rollback. Admin keys only; every change is validated whole before it applies.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { authorizeAdmin } from '../../auth/authenticate.js';
+import { referencesTo } from '../../config/config-references.js';
 import { ConfigError } from '../../config/load-config.js';
 import type { ConfigService } from '../../config/config-service.js';
 import type { Config } from '../../config/schema.js';
-import {
-  GatewayError,
-  forbidden,
-  invalidRequest,
-  notFound,
-  queryNumber,
-} from '../../core/errors.js';
+import { GatewayError, invalidRequest, notFound, queryNumber } from '../../core/errors.js';
 import { isObject } from '../../core/is-object.js';
-
-type Section = 'routers' | 'pools' | 'deployments';
+import { changeWarnings, issuesRelativeTo, type Section } from './admin-change-report.js';
 
 const SINGULAR: Record<Section, string> = {
   routers: 'router',
@@ -21,24 +16,48 @@ const SINGULAR: Record<Section, string> = {
   deployments: 'deployment',
 };
 
-/** The admin caller's id for the version log; 403 for any other caller. */
-export function requireAdmin(request: FastifyRequest): string {
-  if (!request.auth?.admin) throw forbidden('This endpoint needs an admin API key.');
+/**
+ * The admin caller's id for the version log. No key or an unknown one is 401, a key that is not
+ * an admin key 403, under either `auth.mode` (`authorizeAdmin`).
+ */
+export function requireAdmin(request: FastifyRequest, what?: string): string {
+  authorizeAdmin(request.auth ?? { admin: false }, what);
   return request.auth.keyId ?? request.auth.tenant;
 }
 
-/** A ConfigError as the 400 `invalid_config` naming every issue (nothing applied); others rethrown. */
-export function invalidConfig(err: unknown): never {
+/**
+ * A ConfigError as the 400 `invalid_config` naming every issue (nothing applied); others rethrown.
+ * `relabel` rewrites each issue's path for the caller (relative to the object it sent).
+ */
+export function invalidConfig(
+  err: unknown,
+  relabel: (issue: string) => string = (issue) => issue,
+): never {
   if (err instanceof ConfigError) {
+    const issues = err.issues.map(relabel);
     throw new GatewayError({
       status: 400,
       type: 'invalid_request_error',
       code: 'invalid_config',
-      message: `Change rejected, nothing was applied: ${err.issues.join('; ')}`,
-      details: { issues: err.issues },
+      message: `Change rejected, nothing was applied: ${issues.join('; ')}`,
+      details: { issues },
     });
   }
   throw err;
+}
+
+/** 404 for a revision not in the log, listing the newest that are (to roll back to or read). */
+async function revisionNotFound(service: ConfigService, revision: unknown): Promise<GatewayError> {
+  const shown = 20;
+  const kept = (await service.list(shown + 1)).map((v) => v.version);
+  const list = kept.slice(0, shown).join(', ');
+  return notFound(
+    `No config revision ${String(revision)}. ${
+      kept.length > shown ? `The newest ${shown} revisions are` : 'The revisions kept are'
+    } ${list || 'none'}; GET /admin/v1/config/versions lists them with who changed what (its \`version\` is the revision).`,
+    'revision_not_found',
+    'revision',
+  );
 }
 
 function findIndex(config: Config, section: Section, name: string): number {
@@ -50,18 +69,63 @@ function describePatch(patch: Record<string, unknown>): string {
   return Object.keys(patch).join(', ');
 }
 
+/** 400 when a body's `name` is not the URL's: the URL names the item, a rename is two calls. */
+function checkBodyName(body: Record<string, unknown>, section: Section, name: string): void {
+  if (!('name' in body) || body.name === name) return;
+  const singular = SINGULAR[section];
+  throw invalidRequest(
+    `The body's name ${JSON.stringify(body.name)} is not the URL's "${name}": the URL names the ${singular}. Leave name out (or send "${name}"); to rename, PUT /admin/v1/${section}/<new name> and DELETE /admin/v1/${section}/${name}.`,
+    'name',
+  );
+}
+
+/** 409 when the config still names the deployment or pool about to be deleted, saying where. */
+function checkUnused(config: Config, section: Section, name: string): void {
+  if (section === 'routers') return; // nothing in the config names a router
+  const uses = referencesTo(config, name);
+  if (!uses.length) return;
+  const singular = SINGULAR[section];
+  throw new GatewayError({
+    status: 409,
+    type: 'invalid_request_error',
+    code: `${singular}_in_use`,
+    param: null,
+    message: `${singular[0]!.toUpperCase()}${singular.slice(1)} "${name}" is still named in ${uses.map((u) => u.where).join(', ')}: remove it there first (${[...new Set(uses.map((u) => u.route))].join('; ')}), then delete it. Nothing was changed.`,
+    details: { used_by: uses.map((u) => u.path) },
+  });
+}
+
 /**
  * `notes` says what an operator should know about a config that is valid (e.g. how the routing
- * model maps each router's subset); changes answer with them as `warnings` when there are any.
+ * model maps each router's subset); a change answers with those it brought or that name the item
+ * it changed as `warnings` (`changeWarnings`), when there are any.
  */
 export function registerAdminRoutes(
   app: FastifyInstance,
   service: ConfigService,
   notes: (config: Config) => string[] = () => [],
 ): void {
-  const warnings = (): { warnings?: string[] } => {
-    const list = notes(service.current.config);
-    return list.length ? { warnings: list } : {};
+  /** Runs a change; its reply's warnings and, on a ConfigError, issues at the caller's paths. */
+  const apply = async (
+    actor: string,
+    reason: string,
+    mutate: (draft: Config) => void,
+    item?: { section: Section; name: string },
+  ) => {
+    const before = notes(service.current.config);
+    let draft: Config | undefined;
+    const version = await service
+      .change(actor, reason, (d) => {
+        draft = d;
+        mutate(d);
+      })
+      .catch((err: unknown) =>
+        invalidConfig(
+          err,
+          issuesRelativeTo(draft, item && { ...item, singular: SINGULAR[item.section] }),
+        ),
+      );
+    return { version, ...changeWarnings(before, notes(service.current.config), item?.name) };
   };
   for (const section of ['routers', 'pools', 'deployments'] as const) {
     const singular = SINGULAR[section];
@@ -83,10 +147,13 @@ export function registerAdminRoutes(
       const { name } = request.params;
       if (!isObject(request.body))
         throw invalidRequest(`The body must be the whole ${singular} as a JSON object.`);
+      checkBodyName(request.body, section, name);
       const body = { ...request.body, name };
       let created = false;
-      const version = await service
-        .change(actor, `PUT ${singular} ${name}`, (draft) => {
+      const { version, warnings } = await apply(
+        actor,
+        `PUT ${singular} ${name}`,
+        (draft) => {
           const list = draft[section] as unknown[];
           const i = findIndex(draft, section, name);
           if (i >= 0) list[i] = body;
@@ -94,12 +161,13 @@ export function registerAdminRoutes(
             list.push(body);
             created = true;
           }
-        })
-        .catch(invalidConfig);
+        },
+        { section, name },
+      );
       return reply.code(created ? 201 : 200).send({
         ...findItem(service, section, name),
         config_revision: version.version,
-        ...warnings(),
+        ...(warnings ? { warnings } : {}),
       });
     });
     app.patch<{ Params: { name: string } }>(`/admin/v1/${section}/:name`, async (request) => {
@@ -107,25 +175,24 @@ export function registerAdminRoutes(
       const { name } = request.params;
       if (!isObject(request.body))
         throw invalidRequest('The body must be a JSON object of the fields to change.');
-      if ('name' in request.body && request.body.name !== name)
-        throw invalidRequest(
-          'Renaming is not supported; PUT a new one and DELETE the old one.',
-          'name',
-        );
+      checkBodyName(request.body, section, name);
       const patch = request.body;
       if (findIndex(service.current.config, section, name) < 0)
         throw notFound(`No ${singular} "${name}".`, `${singular}_not_found`, null);
-      const version = await service
-        .change(actor, `PATCH ${singular} ${name}: ${describePatch(patch)}`, (draft) => {
+      const { version, warnings } = await apply(
+        actor,
+        `PATCH ${singular} ${name}: ${describePatch(patch)}`,
+        (draft) => {
           const list = draft[section] as Record<string, unknown>[];
           const i = findIndex(draft, section, name);
           list[i] = mergePatch(list[i] as Record<string, unknown>, patch);
-        })
-        .catch(invalidConfig);
+        },
+        { section, name },
+      );
       return {
         ...findItem(service, section, name),
         config_revision: version.version,
-        ...warnings(),
+        ...(warnings ? { warnings } : {}),
       };
     });
     app.delete<{ Params: { name: string } }>(`/admin/v1/${section}/:name`, async (request) => {
@@ -133,12 +200,11 @@ export function registerAdminRoutes(
       const { name } = request.params;
       if (findIndex(service.current.config, section, name) < 0)
         throw notFound(`No ${singular} "${name}".`, `${singular}_not_found`, null);
-      const version = await service
-        .change(actor, `DELETE ${singular} ${name}`, (draft) => {
-          (draft[section] as unknown[]).splice(findIndex(draft, section, name), 1);
-        })
-        .catch(invalidConfig);
-      return { deleted: name, config_revision: version.version, ...warnings() };
+      checkUnused(service.current.config, section, name);
+      const { version, warnings } = await apply(actor, `DELETE ${singular} ${name}`, (draft) => {
+        (draft[section] as unknown[]).splice(findIndex(draft, section, name), 1);
+      });
+      return { deleted: name, config_revision: version.version, ...(warnings ? { warnings } : {}) };
     });
   }
 
@@ -152,12 +218,7 @@ export function registerAdminRoutes(
     async (request) => {
       requireAdmin(request);
       const v = await service.get(Number(request.params.revision));
-      if (!v)
-        throw notFound(
-          `No config revision ${request.params.revision}.`,
-          'revision_not_found',
-          null,
-        );
+      if (!v) throw await revisionNotFound(service, request.params.revision);
       return v;
     },
   );
@@ -166,12 +227,16 @@ export function registerAdminRoutes(
     const revision = isObject(request.body) ? request.body.revision : undefined;
     if (typeof revision !== 'number')
       throw invalidRequest('Send {"revision": <number>} to roll back to.', 'revision');
-    const version = await service.rollback(actor, revision).catch(invalidConfig);
+    if (!(await service.get(revision))) throw await revisionNotFound(service, revision);
+    const before = notes(service.current.config);
+    const version = await service
+      .rollback(actor, revision)
+      .catch((err: unknown) => invalidConfig(err));
     return {
       config_revision: version.version,
       reason: version.reason,
       changes: version.changes,
-      ...warnings(),
+      ...changeWarnings(before, notes(service.current.config)),
     };
   });
 }

@@ -205,8 +205,9 @@ describe('attribution and GET /admin/v1/usage', () => {
 
   it('is for admin keys only, and says what to fix in a bad query', async () => {
     const anonymous = await usage('since=1h', {});
-    expect(anonymous.statusCode).toBe(403);
-    expect(anonymous.json().error.type).toBe('permission_error');
+    // No key at all: 401, as for an unknown key (a key that is not an admin key is 403).
+    expect(anonymous.statusCode).toBe(401);
+    expect(anonymous.json().error.code).toBe('invalid_api_key');
     const by = await usage('by=colour');
     expect(by.statusCode).toBe(400);
     expect(by.json().error).toMatchObject({ param: 'by' });
