@@ -245,12 +245,27 @@ export function resolveZone(
   return { dataZone, regions };
 }
 
+/** The mode a request is routed in, and why when it is not the one asked for. */
+export interface ModeChoice {
+  mode: RoutingMode;
+  /**
+   * The key's `maxRoutingMode` lowered the mode asked for (the header's, else the router's):
+   * said in `x-router-warnings` and the receipt's reason, so the pick is never unexplained.
+   */
+  keyCap?: string;
+  /**
+   * A budget near its limit lowered it to cost (`budgets.shiftToCostAt`): said in the receipt's
+   * reason (admission already warns of the shift in `x-router-warnings`).
+   */
+  budgetShift?: string;
+}
+
 /** The mode used: router default, client header (capped by the key's ceiling), budget override. */
 export function effectiveMode(
   call: ChatCall,
   router: RouterConfig,
   override: RoutingMode | undefined,
-): RoutingMode {
+): ModeChoice {
   let mode: RoutingMode = router.routingMode;
   const asked = headerValue(call, MODE_HEADER)?.toLowerCase();
   if (asked) {
@@ -261,8 +276,16 @@ export function effectiveMode(
       );
     mode = asked;
   }
+  const choice: ModeChoice = { mode };
   const ceiling = call.auth.maxRoutingMode;
-  if (ceiling && MODE_RANK[mode] > MODE_RANK[ceiling]) mode = ceiling;
-  if (override && MODE_RANK[override] < MODE_RANK[mode]) mode = override;
-  return mode;
+  if (ceiling && MODE_RANK[mode] > MODE_RANK[ceiling]) {
+    const source = asked ? `asked in ${MODE_HEADER}` : `router "${router.name}"'s default`;
+    choice.keyCap = `routing mode ${mode} (${source}) capped at ${ceiling}: this API key's maxRoutingMode is ${ceiling}`;
+    choice.mode = mode = ceiling;
+  }
+  if (override && MODE_RANK[override] < MODE_RANK[mode]) {
+    choice.budgetShift = `routing mode ${mode} shifted to ${override}: a budget is nearly spent (budgets.shiftToCostAt)`;
+    choice.mode = override;
+  }
+  return choice;
 }
