@@ -8,7 +8,13 @@ import type { RuntimeConfig } from '../config/runtime-config.js';
 import { GatewayError, invalidRequest, forbidden } from '../core/errors.js';
 import { requestedOutputTokens } from '../core/prompt-text.js';
 import type { DeploymentConfig, DeploymentKind } from '../config/deployment-schema.js';
-import { targetMembers, targetName, type ChatCall, type Target } from './gateway-types.js';
+import {
+  targetMembers,
+  targetName,
+  type AuthContext,
+  type ChatCall,
+  type Target,
+} from './gateway-types.js';
 
 /** Routing modes in order of spend: a key's ceiling and a budget's override compare by it. */
 export const MODE_RANK: Record<RoutingMode, number> = { cost: 0, balanced: 1, quality: 2 };
@@ -196,9 +202,23 @@ export function resolveNamedModel(
  * subset.
  */
 export function keyAllowsDeployment(call: ChatCall, target: Target, name: string): boolean {
-  const subset = call.auth.modelSubset;
+  return authAllowsDeployment(call.auth, target, name);
+}
+
+function authAllowsDeployment(auth: AuthContext, target: Target, name: string): boolean {
+  const subset = auth.modelSubset;
   if (subset && !subset.includes(name)) return false;
-  return target.kind !== 'deployment' || scopeAllows(call.auth.scopes, name);
+  return target.kind !== 'deployment' || scopeAllows(auth.scopes, name);
+}
+
+/**
+ * Whether a caller may name `target` at all: its key is scoped to it (else the 403 of
+ * authorizeTarget) and may use one of its deployments. `GET /v1/models` lists only these, as
+ * OpenAI lists only the models a key's project may use.
+ */
+export function keyMayUse(auth: AuthContext, target: Target): boolean {
+  if (!scopeAllows(auth.scopes, targetName(target))) return false;
+  return targetMembers(target).some((name) => authAllowsDeployment(auth, target, name));
 }
 
 /** A request header's (first) value. */
