@@ -284,6 +284,7 @@ export async function createRuntime(
         background,
       }),
     metricsText: metrics?.metricsText,
+    countRefused: metrics?.recordRefusedRequest,
     plugins: routePlugins({
       gateway,
       responses,
