@@ -37,6 +37,7 @@ describe('routing mode caps', () => {
               },
             ],
           },
+          cache: { enabled: true, ttlSeconds: 600 },
           routers: [
             { name: 'model-router', modelSubset: ['big', 'mid', 'small'] },
             { name: 'quality-router', modelSubset: ['big', 'mid'], routingMode: 'quality' },
@@ -65,6 +66,11 @@ describe('routing mode caps', () => {
         "; routing mode quality (asked in x-router-mode) capped at balanced: this API key's maxRoutingMode is balanced",
       );
       expect(receipt.summary).toContain('routing mode quality (asked in x-router-mode) capped');
+
+      // Answered again from the answer cache: the cap is said there too.
+      const again = await send('model-router', 'quality');
+      expect(again.headers['x-router-cache']).toBe('hit');
+      expect(again.headers['x-router-warnings']).toBe(asked.headers['x-router-warnings']);
 
       // A router whose own default is above the key's ceiling: capped the same way, said so.
       const byDefault = await send('quality-router');
