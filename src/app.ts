@@ -35,6 +35,11 @@ export interface AppDeps {
   readiness(): Promise<ReadinessReport> | ReadinessReport;
   /** Prometheus exposition text for `/metrics`; omitted = no metrics route. */
   metricsText?(): Promise<string>;
+  /**
+   * Counts a request answered with an error before any request record was opened for it (bad
+   * JSON, a missing field, a bad key, an unknown path): records count the others.
+   */
+  countRefused?(status: number): void;
   /** Further route plugins (Responses, Messages, admin, dashboard), mounted after the core routes. */
   plugins?: ((app: FastifyInstance) => void | Promise<void>)[];
   /** Where `store: true` chat completions are kept; in memory (10,000 at most) when omitted. */
@@ -77,7 +82,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorateRequest('auth', null as never);
   app.decorateRequest('batchForward', undefined);
   app.decorateRequest('batchLine', false);
+  app.decorateRequest('refusedUnrecorded', false);
   app.setErrorHandler(errorHandler);
+  if (deps.countRefused) {
+    const countRefused = deps.countRefused;
+    app.addHook('onResponse', async (request, reply) => {
+      if (request.refusedUnrecorded) countRefused(reply.statusCode);
+    });
+  }
   // Before any route: the plugin routes an upgrade through the hooks below (auth first), and only
   // a route with a `wsHandler` (the Responses API's WebSocket mode, the Realtime API) accepts it. A message is at
   // most a request body's size. On close, open connections are told the router is going away

@@ -1,12 +1,10 @@
 // The composition root: builds every dependency from a config and wires them into the app
 // (STYLE.md principle 5). main.ts and the e2e tests both start the router through here.
 import type { FastifyInstance } from 'fastify';
-import pino from 'pino';
 import { buildApp } from './app.js';
 import { createGovernance } from './runtime-governance.js';
 import { readinessReport } from './runtime-readiness.js';
 import { routePlugins } from './runtime-routes.js';
-import { LOG_REDACT_PATHS } from './auth/redaction.js';
 import { ConfigService } from './config/config-service.js';
 import { ConfigError } from './config/load-config.js';
 import { ConfigHolder, compileConfig } from './config/runtime-config.js';
@@ -34,6 +32,7 @@ import { ConfigVersionStore } from './store/config-versions.js';
 import { RequestLog } from './store/request-log.js';
 import { openRequestStore } from './store/open-request-store.js';
 import { circuitAlert } from './telemetry/alerts.js';
+import { createLogger } from './telemetry/logger.js';
 import type { RequestRecorder } from './store/request-record.js';
 import { createSharedState } from './store/shared-state-factory.js';
 import { createAnswerCacheStore } from './store/answer-cache-store.js';
@@ -83,10 +82,7 @@ export async function createRuntime(
   // Optional parts load only when configured: prom-client's registry and its default metrics (an
   // event-loop monitor and a GC observer) cost memory and work even when nothing scrapes them.
   const metrics = initial.telemetry.metrics ? await import('./telemetry/metrics.js') : undefined;
-  const logger = pino(
-    { level: initial.server.logLevel, redact: LOG_REDACT_PATHS },
-    options.logStream ?? pino.destination({ sync: false, minLength: 4096 }),
-  );
+  const logger = createLogger({ level: initial.server.logLevel, stream: options.logStream });
 
   const late: { configService?: ConfigService } = {}; // built below, after shared state
   const shared = await createSharedState(initial.state, {
@@ -288,6 +284,7 @@ export async function createRuntime(
         background,
       }),
     metricsText: metrics?.metricsText,
+    countRefused: metrics?.recordRefusedRequest,
     plugins: routePlugins({
       gateway,
       responses,

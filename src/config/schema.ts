@@ -187,7 +187,7 @@ const apiKeySchema = z.strictObject({
     .enum(ROUTING_MODES)
     .optional()
     .describe(
-      'The costliest mode this key may ask for with `x-router-mode` (cost < balanced < quality).',
+      "The costliest mode this key may ask for with `x-router-mode` (cost < balanced < quality). A higher mode asked for, or a router's higher default, is lowered to it, and `x-router-warnings` and the decision receipt's reason say so.",
     ),
   modelSubset: z
     .array(z.string())

@@ -224,10 +224,11 @@ export class ChatGateway {
           (target.kind === 'router' ? target.router.cache : target.pool.cache))
       ) {
         const zone = resolveZone(call, target);
-        const mode =
+        const modeChoice =
           target.kind === 'router'
             ? effectiveMode(call, target.router, admitted.modeOverride)
             : undefined;
+        const mode = modeChoice?.mode;
         cachePlan = cache.plan(snapshot.config.cache, call, request, target, mode, zone);
         record.cache = cachePlan.read || cachePlan.write ? 'miss' : 'bypass';
         const needs = requestNeeds(request, promptTokens, {
@@ -250,7 +251,9 @@ export class ChatGateway {
             record,
             mode,
             headers: admitted.headers,
-            warnings: admitted.warnings,
+            warnings: modeChoice?.keyCap
+              ? [...(admitted.warnings ?? []), modeChoice.keyCap]
+              : admitted.warnings,
             promptFilterResults,
             startedPerf,
           });

@@ -49,6 +49,18 @@ export function finishRecord(
   deps.recorder.record(record);
 }
 
+/** Set on an error whose request is in the log already (see wasRecorded). */
+const RECORDED = Symbol('model-router.recorded');
+
+/**
+ * Whether `err` was thrown by a request whose record was finished with it: the HTTP layer counts
+ * the errors it answers that were not (refused before a record was opened: bad JSON, a missing
+ * field, an unknown key), so each request is counted once.
+ */
+export function wasRecorded(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && RECORDED in err;
+}
+
 /**
  * A request (chat, embeddings, moderation) that failed before its answer went out (its attempts
  * are in the record already): what the policies settle (`costUsd`: a semantic lookup's embedding
@@ -63,6 +75,8 @@ export function finishFailedRequest(
   costUsd: number,
 ): void {
   const e = err instanceof GatewayError ? err : undefined;
+  if (typeof err === 'object' && err !== null)
+    Object.defineProperty(err, RECORDED, { value: true, enumerable: false });
   if (admit) deps.policies?.settle?.(admit, { costUsd, status: e?.status ?? 500 });
   finishRecord(deps, record, startedPerf, e?.status ?? 500, e?.code ?? 'internal_error');
 }

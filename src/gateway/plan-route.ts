@@ -134,7 +134,8 @@ export function planRoute(
     warnings.push(
       `provider.${prefs.order ? 'order' : 'sort'} not applied: router deployment "${router.name}" orders its deployments by its routing decision (x-router-mode: cost picks the cheapest capable)`,
     );
-  const mode = effectiveMode(call, router, modeOverride);
+  const { mode, keyCap, budgetShift } = effectiveMode(call, router, modeOverride);
+  if (keyCap) warnings.push(keyCap);
   const decision = deps.routerFor(router).decide({
     request: call.request,
     router,
@@ -158,7 +159,12 @@ export function planRoute(
     time: deps.clock.now(),
     requestId: call.requestId,
     router: router.name,
-    decision: { ...decision, ordered: orderedNames },
+    decision: {
+      ...decision,
+      ordered: orderedNames,
+      // Why the mode is not the one asked for, beside why the pick.
+      reason: [decision.reason, keyCap, budgetShift].filter(Boolean).join('; '),
+    },
     checks,
     sessionAffinity: affinity.receipt,
     tenant: call.auth.tenant,

@@ -8,7 +8,13 @@ import type { RuntimeConfig } from '../config/runtime-config.js';
 import { GatewayError, invalidRequest, forbidden } from '../core/errors.js';
 import { requestedOutputTokens } from '../core/prompt-text.js';
 import type { DeploymentConfig, DeploymentKind } from '../config/deployment-schema.js';
-import { targetMembers, targetName, type ChatCall, type Target } from './gateway-types.js';
+import {
+  targetMembers,
+  targetName,
+  type AuthContext,
+  type ChatCall,
+  type Target,
+} from './gateway-types.js';
 
 /** Routing modes in order of spend: a key's ceiling and a budget's override compare by it. */
 export const MODE_RANK: Record<RoutingMode, number> = { cost: 0, balanced: 1, quality: 2 };
@@ -196,9 +202,23 @@ export function resolveNamedModel(
  * subset.
  */
 export function keyAllowsDeployment(call: ChatCall, target: Target, name: string): boolean {
-  const subset = call.auth.modelSubset;
+  return authAllowsDeployment(call.auth, target, name);
+}
+
+function authAllowsDeployment(auth: AuthContext, target: Target, name: string): boolean {
+  const subset = auth.modelSubset;
   if (subset && !subset.includes(name)) return false;
-  return target.kind !== 'deployment' || scopeAllows(call.auth.scopes, name);
+  return target.kind !== 'deployment' || scopeAllows(auth.scopes, name);
+}
+
+/**
+ * Whether a caller may name `target` at all: its key is scoped to it (else the 403 of
+ * authorizeTarget) and may use one of its deployments. `GET /v1/models` lists only these, as
+ * OpenAI lists only the models a key's project may use.
+ */
+export function keyMayUse(auth: AuthContext, target: Target): boolean {
+  if (!scopeAllows(auth.scopes, targetName(target))) return false;
+  return targetMembers(target).some((name) => authAllowsDeployment(auth, target, name));
 }
 
 /** A request header's (first) value. */
@@ -245,12 +265,27 @@ export function resolveZone(
   return { dataZone, regions };
 }
 
+/** The mode a request is routed in, and why when it is not the one asked for. */
+export interface ModeChoice {
+  mode: RoutingMode;
+  /**
+   * The key's `maxRoutingMode` lowered the mode asked for (the header's, else the router's):
+   * said in `x-router-warnings` and the receipt's reason, so the pick is never unexplained.
+   */
+  keyCap?: string;
+  /**
+   * A budget near its limit lowered it to cost (`budgets.shiftToCostAt`): said in the receipt's
+   * reason (admission already warns of the shift in `x-router-warnings`).
+   */
+  budgetShift?: string;
+}
+
 /** The mode used: router default, client header (capped by the key's ceiling), budget override. */
 export function effectiveMode(
   call: ChatCall,
   router: RouterConfig,
   override: RoutingMode | undefined,
-): RoutingMode {
+): ModeChoice {
   let mode: RoutingMode = router.routingMode;
   const asked = headerValue(call, MODE_HEADER)?.toLowerCase();
   if (asked) {
@@ -261,8 +296,16 @@ export function effectiveMode(
       );
     mode = asked;
   }
+  const choice: ModeChoice = { mode };
   const ceiling = call.auth.maxRoutingMode;
-  if (ceiling && MODE_RANK[mode] > MODE_RANK[ceiling]) mode = ceiling;
-  if (override && MODE_RANK[override] < MODE_RANK[mode]) mode = override;
-  return mode;
+  if (ceiling && MODE_RANK[mode] > MODE_RANK[ceiling]) {
+    const source = asked ? `asked in ${MODE_HEADER}` : `router "${router.name}"'s default`;
+    choice.keyCap = `routing mode ${mode} (${source}) capped at ${ceiling}: this API key's maxRoutingMode is ${ceiling}`;
+    choice.mode = mode = ceiling;
+  }
+  if (override && MODE_RANK[override] < MODE_RANK[mode]) {
+    choice.budgetShift = `routing mode ${mode} shifted to ${override}: a budget is nearly spent (budgets.shiftToCostAt)`;
+    choice.mode = override;
+  }
+  return choice;
 }

@@ -2,6 +2,7 @@
 // OpenAI's envelope with the right status (STYLE.md principle 6).
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError } from '../core/errors.js';
+import { wasRecorded } from '../gateway/finish-record.js';
 
 /** Maps anything thrown to a GatewayError (Fastify body/parse errors keep their status). */
 export function toGatewayError(err: unknown): GatewayError {
@@ -77,6 +78,8 @@ export function sendError(
   shape: ErrorShaper = openAiErrorShape,
 ): FastifyReply {
   const e = toGatewayError(err);
+  // Counted by its record, or (onResponse, app.ts) as a request refused before it had one.
+  if (!wasRecorded(err)) reply.request.refusedUnrecorded = true;
   if (e.status >= 500) reply.log.error({ err: e.cause ?? e, code: e.code }, e.message);
   for (const [k, v] of Object.entries(e.headers)) reply.header(k, v);
   return reply
@@ -88,6 +91,10 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** A route whose API has its own error envelope (Anthropic's Messages). */
     errorShape?: ErrorShaper;
+  }
+  interface FastifyRequest {
+    /** Answered with an error no request record holds (refused before the gateway opened one). */
+    refusedUnrecorded: boolean;
   }
 }
 

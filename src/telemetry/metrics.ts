@@ -21,7 +21,7 @@ const MODEL_LABELS = ['router', 'model', 'deployment'] as const;
 
 const requests = new Counter({
   name: 'model_router_requests_total',
-  help: 'Requests by router, served model, deployment and HTTP status',
+  help: 'Requests by router, served model, deployment and HTTP status; requests refused before routing (invalid JSON, a missing field, a bad key) with router, model and deployment empty',
   labelNames: LABELS,
   registers: [registry],
 });
@@ -298,6 +298,15 @@ export function recordRequestMetrics(r: RequestRecord): void {
   if (r.baselineCostUsd > r.costUsd) savings.inc(m, r.baselineCostUsd - r.costUsd);
   latency.observe(m, r.latencyMs / 1000);
   if (r.ttftMs !== undefined) ttft.observe(m, r.ttftMs / 1000);
+}
+
+/**
+ * A request answered with an error before a record was opened for it (invalid JSON, a missing
+ * field, a bad key, an unknown path): counted in requests_total by status alone, its router, model
+ * and deployment empty (never the client's `model`, which would let clients grow the series).
+ */
+export function recordRefusedRequest(status: number): void {
+  requests.inc({ router: '', model: '', deployment: '', status: String(status) });
 }
 
 export function setCircuitState(deployment: string, state: CircuitState): void {

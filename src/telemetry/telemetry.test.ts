@@ -155,4 +155,50 @@ describe('metrics', () => {
     );
     expect(text).toContain('model_router_routing_decision_seconds_bucket');
   });
+
+  it('counts requests refused before routing in requests_total, each once', async () => {
+    const runtime = await createRuntime(parseConfig(testConfigInput(), {}).config);
+    registry.resetMetrics();
+    const post = (payload: string) =>
+      runtime.app.inject({
+        method: 'POST',
+        url: '/v1/chat/completions',
+        headers: { 'content-type': 'application/json' },
+        payload,
+      });
+    const statuses = [
+      (await post('{"model": "model-router", "messages": [')).statusCode, // invalid JSON
+      (await post('{"model": "model-router"}')).statusCode, // no messages
+      (await post(JSON.stringify({ model: 'model-router', n: 0, messages: [] }))).statusCode,
+      // Refused by the gateway, whose record counts it: not counted again.
+      (await post(JSON.stringify({ model: 'gpt-9', messages: [{ role: 'user', content: 'hi' }] })))
+        .statusCode,
+      (await runtime.app.inject({ method: 'GET', url: '/v1/nowhere' })).statusCode,
+      (
+        await runtime.app.inject({
+          method: 'POST',
+          url: '/v1/messages',
+          payload: { model: 'model-router', max_tokens: 10 },
+        })
+      ).statusCode,
+    ];
+    expect(statuses).toEqual([400, 400, 400, 404, 404, 400]);
+    const ok = await post(
+      JSON.stringify({ model: 'model-router', messages: [{ role: 'user', content: 'hi' }] }),
+    );
+    expect(ok.statusCode).toBe(200);
+    const text = (await runtime.app.inject({ method: 'GET', url: '/metrics' })).payload;
+    await runtime.close();
+    const count = (status: number) =>
+      Number(
+        new RegExp(
+          `model_router_requests_total\\{router="",model="",deployment="",status="${status}"\\} (\\d+)`,
+        ).exec(text)?.[1] ?? 0,
+      );
+    expect(count(400)).toBe(4);
+    expect(count(404)).toBe(2);
+    expect(text).toMatch(
+      /model_router_requests_total\{router="model-router",[^}]*status="200"\} 1\n/,
+    );
+  });
 });

@@ -10,6 +10,8 @@ export interface SpawnedServer {
   baseUrl: string;
   pid: number;
   child: ChildProcess;
+  /** The config file it was started with (and watches). */
+  configPath: string;
   output(): string;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
@@ -46,6 +48,7 @@ export async function spawnServer(
     baseUrl,
     pid: child.pid as number,
     child,
+    configPath: file,
     output: () => out,
     stop: (signal = 'SIGTERM') =>
       new Promise((resolve) => {

@@ -2,8 +2,26 @@
 // holds for that id, and an unknown id gets OpenAI's 404 (`model_not_found`, param `model`).
 import { describe, expect, it } from 'vitest';
 import { buildTestApp } from '../../../test/helpers/build-test-app.js';
+import { fakeAdapter } from '../../../test/helpers/fake-adapter.js';
 import { simDeployment, testConfig } from '../../../test/helpers/test-config.js';
 import type { ConfigInput } from '../../config/schema.js';
+import { ANONYMOUS, type AuthContext } from '../../gateway/gateway-types.js';
+import type { Authenticator } from '../auth-hook.js';
+
+/** Keys by their Bearer value: one scoped to the router, one whose subset is `small` only. */
+const KEYS: Record<string, AuthContext> = {
+  'Bearer router-only': { keyId: 'r', tenant: 't', admin: false, scopes: ['model-router'] },
+  'Bearer small-only': {
+    keyId: 's',
+    tenant: 't',
+    admin: false,
+    scopes: ['*'],
+    modelSubset: ['small'],
+  },
+};
+const byKey: Authenticator = {
+  authenticate: (headers) => KEYS[String(headers.authorization)] ?? ANONYMOUS,
+};
 
 async function app() {
   const config = testConfig({
@@ -15,7 +33,10 @@ async function app() {
     routers: [{ name: 'model-router', modelSubset: ['big', 'small'] }],
     pools: [{ name: 'gpt-pool', deployments: ['big', 'small'], strategy: 'priority' }],
   });
-  return (await buildTestApp(config, {})).app;
+  const adapters = Object.fromEntries(
+    ['big', 'small', 'org/llama-3'].map((n) => [n, fakeAdapter(`${n}-model`, [{ reply: 'ok' }])]),
+  );
+  return (await buildTestApp(config, adapters, { authenticator: byKey })).app;
 }
 
 describe('GET /v1/models/{id}', () => {
@@ -95,5 +116,66 @@ describe('GET /v1/models/{id}', () => {
       type: 'error',
       error: { type: 'not_found_error', message: expect.stringMatching(/^The model 'gpt-9'/) },
     });
+  });
+});
+
+describe('GET /v1/models for a key whose scopes allow only some models', () => {
+  const ids = async (a: Awaited<ReturnType<typeof app>>, key: string, prefix = '/v1') =>
+    (
+      (
+        await a.inject({ method: 'GET', url: `${prefix}/models`, headers: { authorization: key } })
+      ).json() as { data: { id: string }[] }
+    ).data.map((m) => m.id);
+
+  it.each(['/v1', '/openai/v1'])(
+    '%s: lists only what the key may use; another model is a 404 as an unknown one',
+    async (prefix) => {
+      const a = await app();
+      expect(await ids(a, 'Bearer router-only', prefix)).toEqual(['model-router']);
+      // Its subset narrows a router's and a pool's members: each is listed while one is left.
+      expect(await ids(a, 'Bearer small-only', prefix)).toEqual([
+        'model-router',
+        'gpt-pool',
+        'small',
+      ]);
+      const other = await a.inject({
+        method: 'GET',
+        url: `${prefix}/models/big`,
+        headers: { authorization: 'Bearer router-only' },
+      });
+      expect(other.statusCode).toBe(404);
+      expect(other.json()).toMatchObject({ error: { code: 'model_not_found', param: 'model' } });
+      const own = await a.inject({
+        method: 'GET',
+        url: `${prefix}/models/model-router`,
+        headers: { authorization: 'Bearer router-only' },
+      });
+      expect(own.statusCode).toBe(200);
+    },
+  );
+
+  it('agrees with the chat path: a listed model serves the key, one left out is refused', async () => {
+    const a = await app();
+    const chat = (model: string) =>
+      a.inject({
+        method: 'POST',
+        url: '/v1/chat/completions',
+        headers: { authorization: 'Bearer router-only' },
+        payload: { model, messages: [{ role: 'user', content: 'hi' }] },
+      });
+    expect((await chat('model-router')).statusCode).toBe(200);
+    expect((await chat('big')).statusCode).toBe(403);
+  });
+
+  it("an Anthropic client's list and model are filtered the same way", async () => {
+    const a = await app();
+    const headers = { 'anthropic-version': '2023-06-01', authorization: 'Bearer router-only' };
+    const list = await a.inject({ method: 'GET', url: '/v1/models', headers });
+    expect((list.json() as { data: { id: string }[] }).data.map((m) => m.id)).toEqual([
+      'model-router',
+    ]);
+    const other = await a.inject({ method: 'GET', url: '/v1/models/big', headers });
+    expect(other.statusCode).toBe(404);
+    expect(other.json()).toMatchObject({ type: 'error', error: { type: 'not_found_error' } });
   });
 });

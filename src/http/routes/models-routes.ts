@@ -1,5 +1,6 @@
 // `GET /v1/models` (and Azure's v1 path, `/openai/v1/models`): router deployments (mode, subset,
-// effective context window), pools (strategy, members) and concrete deployments, in OpenAI's list shape with extra fields.
+// effective context window), pools (strategy, members) and concrete deployments the caller's key
+// may use, in OpenAI's list shape with extra fields.
 // An Anthropic client (it sends `anthropic-version`) gets Anthropic's shape instead: `type`,
 // `display_name`, `created_at`, paged as Anthropic pages it (`limit`, `after_id`, `before_id`; the
 // list's `has_more` / `first_id` / `last_id`). Also the
@@ -9,6 +10,8 @@ import type { ConfigHolder } from '../../config/runtime-config.js';
 import { GatewayError, invalidRequest, notFound } from '../../core/errors.js';
 import { anthropicErrorBody } from '../anthropic/messages-convert.js';
 import type { ChatGateway } from '../../gateway/chat-gateway.js';
+import type { AuthContext, Target } from '../../gateway/gateway-types.js';
+import { keyMayUse } from '../../gateway/request-target.js';
 import {
   answersChoices,
   effectiveContextWindow,
@@ -55,58 +58,67 @@ function anthropicPage(ids: string[], query: unknown) {
 }
 
 /**
- * Every model a client may name, as `GET /v1/models` lists it: router deployments, pools, then
- * deployments. `GET /v1/models/{id}` answers with the same entry, so the two never disagree.
+ * Every model the caller may name, as `GET /v1/models` lists it: router deployments, pools, then
+ * deployments, those its key may use only (a key scoped to one router sees that router; naming
+ * another would get a 403). `GET /v1/models/{id}` answers with the same entry, so the two never
+ * disagree.
  */
-function modelEntries(snap: ConfigHolder['current']) {
-  const routers = [...snap.routers.values()].map((r) => ({
-    id: r.name,
-    object: 'model',
-    created: CREATED,
-    owned_by: 'model-router',
-    type: 'router',
-    routing_mode: r.routingMode,
-    model_subset: r.modelSubset,
-    router_version: r.version,
-    context_window: effectiveContextWindow(r, snap.deployments),
-    deployment_type: r.deploymentType,
-    data_zone: r.dataZone ?? null,
-  }));
-  const pools = [...snap.pools.values()].map((p) => ({
-    id: p.name,
-    object: 'model',
-    created: CREATED,
-    owned_by: 'model-router',
-    type: 'pool',
-    strategy: p.strategy,
-    deployments: p.deployments,
-    context_window: effectiveContextWindow({ modelSubset: p.deployments }, snap.deployments),
-  }));
-  const deployments = [...snap.deployments.values()].map((d) => ({
-    id: d.name,
-    object: 'model',
-    created: CREATED,
-    owned_by: d.provider,
-    type: 'deployment',
-    kind: d.kind,
-    model: d.model,
-    // The routing model's name for it where the config says (`like:`), as compare's scored.jsonl
-    // names its scores.
-    like: d.like ?? null,
-    context_window: d.contextWindow,
-    max_output_tokens: d.maxOutputTokens,
-    // The effective answers where the config leaves them to the provider's default.
-    capabilities: {
-      ...d.capabilities,
-      logprobs: returnsLogprobs(d),
-      choices: answersChoices(d),
-      files: readsFiles(d, 'data'),
-    },
-    region: d.region,
-    data_zone: d.dataZone,
-    deployment_type: d.deploymentType,
-    prices_per_1m_usd: d.prices,
-  }));
+function modelEntries(snap: ConfigHolder['current'], auth: AuthContext) {
+  const may = (target: Target) => keyMayUse(auth, target);
+  const routers = [...snap.routers.values()]
+    .filter((router) => may({ kind: 'router', router }))
+    .map((r) => ({
+      id: r.name,
+      object: 'model',
+      created: CREATED,
+      owned_by: 'model-router',
+      type: 'router',
+      routing_mode: r.routingMode,
+      model_subset: r.modelSubset,
+      router_version: r.version,
+      context_window: effectiveContextWindow(r, snap.deployments),
+      deployment_type: r.deploymentType,
+      data_zone: r.dataZone ?? null,
+    }));
+  const pools = [...snap.pools.values()]
+    .filter((pool) => may({ kind: 'pool', pool }))
+    .map((p) => ({
+      id: p.name,
+      object: 'model',
+      created: CREATED,
+      owned_by: 'model-router',
+      type: 'pool',
+      strategy: p.strategy,
+      deployments: p.deployments,
+      context_window: effectiveContextWindow({ modelSubset: p.deployments }, snap.deployments),
+    }));
+  const deployments = [...snap.deployments.values()]
+    .filter((deployment) => may({ kind: 'deployment', deployment }))
+    .map((d) => ({
+      id: d.name,
+      object: 'model',
+      created: CREATED,
+      owned_by: d.provider,
+      type: 'deployment',
+      kind: d.kind,
+      model: d.model,
+      // The routing model's name for it where the config says (`like:`), as compare's
+      // scored.jsonl names its scores.
+      like: d.like ?? null,
+      context_window: d.contextWindow,
+      max_output_tokens: d.maxOutputTokens,
+      // The effective answers where the config leaves them to the provider's default.
+      capabilities: {
+        ...d.capabilities,
+        logprobs: returnsLogprobs(d),
+        choices: answersChoices(d),
+        files: readsFiles(d, 'data'),
+      },
+      region: d.region,
+      data_zone: d.dataZone,
+      deployment_type: d.deploymentType,
+      prices_per_1m_usd: d.prices,
+    }));
   return [...routers, ...pools, ...deployments];
 }
 
@@ -116,7 +128,7 @@ export function registerModelsRoutes(
   gateway: ChatGateway,
 ): void {
   const list = (request: FastifyRequest, reply: FastifyReply) => {
-    const data = modelEntries(config.current);
+    const data = modelEntries(config.current, request.auth);
     if (fromAnthropic(request)) {
       const page = anthropicPage(
         data.map((m) => m.id),
@@ -132,9 +144,10 @@ export function registerModelsRoutes(
   // SDKs send encoded (`%2F`) or raw.
   const one = (request: FastifyRequest<{ Params: { '*': string } }>, reply: FastifyReply) => {
     const id = request.params['*'];
-    const entry = modelEntries(config.current).find((m) => m.id === id);
+    const entry = modelEntries(config.current, request.auth).find((m) => m.id === id);
     if (!entry) {
-      // OpenAI's words and code for a model it does not know (CONTRACTS.md §2.4).
+      // OpenAI's words and code for a model it does not know (CONTRACTS.md §2.4); one the key may
+      // not use is not shown either (OpenAI answers model_not_found for another project's).
       const err = notFound(
         `The model '${id}' does not exist. GET /v1/models lists the router deployments, pools and deployments you can use.`,
       );
