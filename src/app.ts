@@ -16,6 +16,7 @@ import { adoptSubprotocolKey, pickSubprotocol, type Authenticator } from './http
 import { anthropicErrorBody } from './http/anthropic/messages-convert.js';
 import { registerCors } from './http/cors.js';
 import { errorHandler, sendError } from './http/error-handler.js';
+import { refuseTextBodies } from './http/refuse-text-bodies.js';
 import { registerChatRoutes } from './http/routes/chat-routes.js';
 import type { RouterFiles } from './files/router-files.js';
 import { registerCompletionsRoutes } from './http/completions/completions-routes.js';
@@ -90,6 +91,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       if (request.refusedUnrecorded) countRefused(reply.statusCode);
     });
   }
+  // JSON sent as text/plain gets a 415 saying to send application/json (routes read JSON only).
+  refuseTextBodies(app);
   // Before any route: the plugin routes an upgrade through the hooks below (auth first), and only
   // a route with a `wsHandler` (the Responses API's WebSocket mode, the Realtime API) accepts it. A message is at
   // most a request body's size. On close, open connections are told the router is going away

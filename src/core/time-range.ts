@@ -1,5 +1,6 @@
 // Time windows as people write them on a command line or in a query string: a duration back from
 // now (`7d`, `24h`, `30m`, `90s`) or a date / date-time (`2026-11-01`, `2026-11-01T12:00:00Z`).
+import { isCalendarDate } from './calendar-date.js';
 
 const UNITS = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1_000 } as const;
 
@@ -31,8 +32,7 @@ export function parseTimeBound(text: string, now: number, name: string): number 
     const zone = iso[3]?.replace(/^([+-]\d{2})(\d{2})$/, '$1:$2') ?? 'Z';
     const ms = Date.parse(`${iso[1]}T${iso[2] ?? '00:00:00'}${zone}`);
     // Date.parse rolls 2026-02-31 over into March: a day that does not exist is a mistake.
-    const day = Date.parse(`${iso[1]}T00:00:00Z`);
-    if (Number.isFinite(ms) && new Date(day).toISOString().startsWith(iso[1]!)) return ms;
+    if (Number.isFinite(ms) && isCalendarDate(iso[1]!)) return ms;
   }
   throw new Error(
     `${name} must be a duration back from now (7d, 24h, 30m, 90s) or a date such as 2026-11-01 or 2026-11-01T12:00:00Z (got "${text.slice(0, 60)}")`,

@@ -13,6 +13,7 @@ import {
   type NamedTarget,
   type RoutedTo,
 } from './model-fallbacks.js';
+import { modelParam } from './model-from-models.js';
 import { resolveProviderPreferences } from './provider-preferences.js';
 import type { RouterConfig, RoutingMode } from '../config/schema.js';
 import { GatewayError } from '../core/errors.js';
@@ -187,7 +188,7 @@ export class ChatGateway {
     try {
       const target = resolveTarget(snapshot, call);
       authorizeTarget(call, target);
-      checkChatTarget(snapshot, target);
+      checkChatTarget(snapshot, target, modelParam(call.request));
       // `model`'s target, then OpenRouter's `models` fallbacks, each checked as `model` is.
       const targets = fallbackTargets(snapshot, call, target);
       resolveProviderPreferences(call.request); // a malformed `provider` is a 400 before any work

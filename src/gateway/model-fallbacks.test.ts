@@ -360,6 +360,125 @@ describe('models fallbacks', () => {
     expect(badRoute.json().error.param).toBe('route');
   });
 
+  it('each error names the field the client wrote: models[i] (models[0] when model is left out), model, or models', async () => {
+    const keys: Authenticator = {
+      authenticate(headers) {
+        if (headers.authorization === 'Bearer scoped')
+          return { keyId: 'k1', tenant: 't', admin: false, scopes: ['pool-a'] };
+        return { keyId: 'k0', tenant: 't', admin: false, scopes: ['*'] };
+      },
+    };
+    const { t, sent, fakes } = await setup(
+      { a: [failure(500)], b: [failure(500)] },
+      {
+        authenticator: keys,
+        overrides: {
+          deployments: [
+            ...testConfigInput().deployments,
+            openai('gpt-a', 'gpt-4.1', 'a.example'),
+            openai('gpt-b', 'gpt-4.1-mini', 'b.example'),
+            { ...openai('embed', 'text-embedding-3-small', 'b.example'), kind: 'embeddings' },
+          ],
+        },
+      },
+    );
+    const cases: [Record<string, unknown>, number, string, string, RegExp][] = [
+      // `model` left out: models[0] is the one asked for, and named as such.
+      [
+        { models: ['nope', 'pool-b'] },
+        404,
+        'models[0]',
+        'DeploymentNotFound',
+        /^models\[0\]: the model or deployment "nope" does not exist/,
+      ],
+      [{ model: null, models: ['nope'] }, 404, 'models[0]', 'DeploymentNotFound', /^models\[0\]: /],
+      [{ models: ['embed'] }, 400, 'models[0]', 'model_not_chat', /"embed" is an embedding model/],
+      [
+        { models: ['pool-b'], auth: 'scoped' },
+        403,
+        'models[0]',
+        'permission_denied',
+        /may not use "pool-b" \(models\[0\]\)/,
+      ],
+      // Both sent: each names its own field.
+      [
+        { model: 'nope', models: ['pool-b'] },
+        404,
+        'model',
+        'DeploymentNotFound',
+        /^The model or deployment "nope"/,
+      ],
+      [
+        { model: 'pool-a', models: ['nope'] },
+        404,
+        'models[0]',
+        'DeploymentNotFound',
+        /^models\[0\]: /,
+      ],
+      [
+        { model: 'pool-a', models: ['pool-a', 'nope'] },
+        404,
+        'models[1]',
+        'DeploymentNotFound',
+        /^models\[1\]: /,
+      ],
+      // Malformed: the list, or the entry at fault.
+      [
+        { models: 'pool-b' },
+        400,
+        'models',
+        'invalid_type',
+        /^models must be an array of 1 to 5 .*; got "pool-b"\.$/,
+      ],
+      [{ models: { a: 1 } }, 400, 'models', 'invalid_type', /got \{"a":1\}/],
+      [
+        { models: [] },
+        400,
+        'models',
+        'invalid_value',
+        /^models must hold 1 to 5 .*; it holds 0\.$/,
+      ],
+      [
+        { models: ['pool-a', 3] },
+        400,
+        'models[1]',
+        'invalid_type',
+        /^models\[1\] must be the name of .*; got 3\.$/,
+      ],
+      [{ models: ['pool-a', ''] }, 400, 'models[1]', 'invalid_value', /got ""/],
+      [{ models: [null] }, 400, 'models[0]', 'invalid_type', /got null/],
+    ];
+    for (const [{ auth, ...fields }, status, param, code, message] of cases) {
+      const r = await t.app.inject({
+        method: 'POST',
+        url: '/v1/chat/completions',
+        headers: { authorization: `Bearer ${String(auth ?? 'any')}` },
+        payload: { ...fields, messages },
+      });
+      const what = JSON.stringify(fields);
+      expect(r.statusCode, what).toBe(status);
+      expect(r.json().error, what).toMatchObject({ param, code });
+      expect(r.json().error.message, what).toMatch(message);
+    }
+    // Legacy Completions and Responses name models[0] alike.
+    for (const [url, body] of [
+      ['/v1/completions', { prompt: 'hi' }],
+      ['/v1/responses', { input: 'hi' }],
+    ] as const) {
+      const r = await t.app.inject({
+        method: 'POST',
+        url,
+        payload: { ...body, models: ['nope', 'pool-b'] },
+      });
+      expect(r.statusCode, url).toBe(404);
+      expect(r.json().error.param, url).toBe('models[0]');
+    }
+    // Refused before any call.
+    expect(sent.a).toHaveLength(0);
+    expect(sent.b).toHaveLength(0);
+    for (const fake of Object.values(fakes)) expect(fake.calls).toHaveLength(0);
+  });
+
   it('legacy Completions and Responses take the same fields and send none upstream', async () => {
     const { t, sent } = await setup({
       a: [failure(500)],

@@ -8,6 +8,7 @@ import type { RuntimeConfig } from '../config/runtime-config.js';
 import { GatewayError, invalidRequest } from '../core/errors.js';
 import { targetMembers, targetName, type ChatCall, type Target } from './gateway-types.js';
 import { keyAllowsDeployment, targetModelKind } from './request-target.js';
+import { modelParam } from './model-from-models.js';
 import type { RequestRecord } from '../store/request-record.js';
 import type { ExecutionResult } from './execute-with-failover.js';
 import type { PlannedBatchLine } from './gateway-types.js';
@@ -23,7 +24,13 @@ export interface NamedTarget {
   param: string;
 }
 
-/** `models` (a 400 naming it, or `route`, when malformed), undefined when absent. */
+/** A wrong value as a 400 quotes it: its JSON, cut to 40 characters. */
+const quote = (v: unknown) => (JSON.stringify(v) ?? String(v)).slice(0, 40);
+
+/**
+ * `models` (a 400 naming `route`, `models` or the entry at fault when malformed), undefined when
+ * absent.
+ */
 export function requestedModels(body: Record<string, unknown>): string[] | undefined {
   const route = body.route;
   if (route !== undefined && route !== null && route !== 'fallback')
@@ -34,16 +41,25 @@ export function requestedModels(body: Record<string, unknown>): string[] | undef
     );
   const models = body.models;
   if (models === undefined || models === null) return undefined;
-  if (
-    !Array.isArray(models) ||
-    models.length === 0 ||
-    models.length > MAX_MODELS ||
-    models.some((m) => typeof m !== 'string' || m.length === 0)
-  )
+  const what = `names of router deployments, pools or deployments, tried in turn when the one before cannot serve (GET /v1/models lists them)`;
+  if (!Array.isArray(models))
     throw invalidRequest(
-      `models must be an array of 1 to ${MAX_MODELS} names of router deployments, pools or deployments, tried in turn when the one before cannot serve (GET /v1/models lists them).`,
+      `models must be an array of 1 to ${MAX_MODELS} ${what}; got ${quote(models)}.`,
+      'models',
+      'invalid_type',
+    );
+  if (models.length === 0 || models.length > MAX_MODELS)
+    throw invalidRequest(
+      `models must hold 1 to ${MAX_MODELS} ${what}; it holds ${models.length}.`,
       'models',
       'invalid_value',
+    );
+  const wrong = models.findIndex((m) => typeof m !== 'string' || m.length === 0);
+  if (wrong >= 0)
+    throw invalidRequest(
+      `models[${wrong}] must be the name of a router deployment, pool or deployment; got ${quote(models[wrong])}.`,
+      `models[${wrong}]`,
+      typeof models[wrong] === 'string' ? 'invalid_value' : 'invalid_type',
     );
   return models as string[];
 }
@@ -59,7 +75,7 @@ export function fallbackTargets(
   call: ChatCall,
   primary: Target,
 ): NamedTarget[] {
-  const out: NamedTarget[] = [{ target: primary, param: 'model' }];
+  const out: NamedTarget[] = [{ target: primary, param: modelParam(call.request) }];
   const models = requestedModels(call.request as unknown as Record<string, unknown>);
   if (!models) return out;
   const seen = new Set([targetName(primary)]);

@@ -15,6 +15,7 @@ import {
   type ChatCall,
   type Target,
 } from './gateway-types.js';
+import { modelParam } from './model-from-models.js';
 
 /** Routing modes in order of spend: a key's ceiling and a budget's override compare by it. */
 export const MODE_RANK: Record<RoutingMode, number> = { cost: 0, balanced: 1, quality: 2 };
@@ -31,12 +32,15 @@ export function resolveTarget(snapshot: RuntimeConfig, call: ChatCall): Target {
   if (pool) return { kind: 'pool', pool };
   const deployment = snapshot.deployments.get(name);
   if (deployment) return { kind: 'deployment', deployment };
+  // `models[0]` where `model` was left out and taken from there (model-fallbacks.ts).
+  const param = call.deploymentFromPath ? null : modelParam(call.request);
+  const field = param === 'models[0]' ? 'models[0]: the' : 'The';
   throw new GatewayError({
     status: 404,
     type: 'invalid_request_error',
     code: 'DeploymentNotFound',
-    param: call.deploymentFromPath ? null : 'model',
-    message: `The model or deployment "${name}" does not exist. GET /v1/models lists the router deployments and deployments you can use.`,
+    param,
+    message: `${field} model or deployment "${name}" does not exist. GET /v1/models lists the router deployments and deployments you can use.`,
   });
 }
 
@@ -68,7 +72,17 @@ function scopeAllows(scopes: readonly string[], name: string): boolean {
 /** 403 unless the caller's key is scoped to the target. */
 export function authorizeTarget(call: ChatCall, target: Target): void {
   const name = targetName(target);
-  if (!scopeAllows(call.auth.scopes, name)) throw forbidden(`This API key may not use "${name}".`);
+  if (scopeAllows(call.auth.scopes, name)) return;
+  // Named as the fallbacks after it are (model-fallbacks.ts) when `models[0]` named it.
+  if (!call.deploymentFromPath && modelParam(call.request) === 'models[0]')
+    throw new GatewayError({
+      status: 403,
+      type: 'permission_error',
+      code: 'permission_denied',
+      param: 'models[0]',
+      message: `This API key may not use "${name}" (models[0]): leave it out of models, or use a key scoped to it.`,
+    });
+  throw forbidden(`This API key may not use "${name}".`);
 }
 
 /** What each kind of model is called, and where its requests go (for errors that say so). */
@@ -142,14 +156,18 @@ export function targetModelKind(snapshot: RuntimeConfig, target: Target): Deploy
 }
 
 /** 400 `model_not_chat` for a chat request naming an embedding or moderation model, or a pool of them. */
-export function checkChatTarget(snapshot: RuntimeConfig, target: Target): void {
+export function checkChatTarget(
+  snapshot: RuntimeConfig,
+  target: Target,
+  param: string = 'model',
+): void {
   const kind = targetModelKind(snapshot, target);
   if (kind === 'chat') return;
   const k = MODEL_KINDS[kind];
   const what = target.kind === 'pool' ? `a pool of ${k.pool}` : k.what;
   throw invalidRequest(
     `"${targetName(target)}" is ${what}: send it ${k.requests} requests (POST ${k.path}), or name a chat model or router here.`,
-    'model',
+    param,
     'model_not_chat',
   );
 }

@@ -3,6 +3,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError } from '../core/errors.js';
 import { wasRecorded } from '../gateway/finish-record.js';
+import { unsupportedMediaType } from './refuse-text-bodies.js';
 
 /** Maps anything thrown to a GatewayError (Fastify body/parse errors keep their status). */
 export function toGatewayError(err: unknown): GatewayError {
@@ -17,12 +18,7 @@ export function toGatewayError(err: unknown): GatewayError {
         message: 'The request body is too large for this router (see server.bodyLimitBytes).',
       });
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new GatewayError({
-        status: 415,
-        type: 'invalid_request_error',
-        code: 'unsupported_media_type',
-        message: 'Send the request body as JSON with content-type: application/json.',
-      });
+      return unsupportedMediaType();
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new GatewayError({
         status: 400,

@@ -13,6 +13,7 @@ import {
 import { isObject } from '../core/is-object.js';
 import { refuseToolNameClash } from './tool-name-clash.js';
 import { requestedModels } from '../gateway/model-fallbacks.js';
+import { takeModelFromModels } from '../gateway/model-from-models.js';
 
 const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool', 'function']);
 const PART_TYPES = new Set(['text', 'image_url', 'input_audio', 'file', 'refusal']);
@@ -26,7 +27,7 @@ export function parseChatRequest(body: unknown, modelOptional = false): ChatRequ
   // OpenRouter's model fallbacks: without `model`, the first of `models` is the one asked for.
   const models = requestedModels(body);
   if (models && !modelOptional && (body.model === undefined || body.model === null))
-    body.model = models[0];
+    takeModelFromModels(body, models);
   checkOpenRouterUsage(body);
   // Azure's dated paths name the deployment in the URL; the AzureOpenAI client, built with a
   // `deployment`, still sends the `model` it was given, often '' (or null): the URL decides.

@@ -19,6 +19,7 @@ import type { ErrorShaper } from '../error-handler.js';
 import { messageBatchObject, needsErrorTally, processingStatus } from './message-batch-object.js';
 import { parseMessageBatchRequest } from './message-batch-request.js';
 import { messageBatchResults, tallyErrorFile, type ResultTally } from './message-batch-results.js';
+import { anthropicVersionHook } from './anthropic-version.js';
 import { anthropicErrorBody } from './messages-convert.js';
 
 /** The input file's purpose, and the output and error files'. */
@@ -70,6 +71,7 @@ export async function registerMessageBatchesRoutes(
           null,
         );
     });
+    scope.addHook('onRequest', anthropicVersionHook);
     const opts = { config: { errorShape } };
     const found = async (id: string, owner: string) => {
       const b = await store.getBatch(id, owner);

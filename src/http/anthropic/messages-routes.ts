@@ -2,7 +2,8 @@
 // Anthropic-shaped replies, streams and errors, whichever provider served.
 // `POST /v1/messages/count_tokens` (Claude Code calls it often, to decide when to compact): an
 // Anthropic deployment's own count, else the router's exact count (`x-router-counted-by` says).
-// Both carry the client's `anthropic-beta` to Anthropic deployments (client-betas.ts).
+// Both carry the client's `anthropic-beta` to Anthropic deployments (client-betas.ts), and check
+// its `anthropic-version` (anthropic-version.ts).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { isGatewayError } from '../../core/errors.js';
@@ -12,6 +13,7 @@ import { callGateway } from '../routes/chat-routes.js';
 import type { ErrorShaper } from '../error-handler.js';
 import { replyHeaders, writeSseStream } from '../sse-writer.js';
 import { withAnthropicRateLimits } from './anthropic-rate-limit-headers.js';
+import { anthropicVersionHook } from './anthropic-version.js';
 import { withClientBetas } from './client-betas.js';
 import { anthropicErrorBody, messagesToChat } from './messages-convert.js';
 import type { RouterFiles } from '../../files/router-files.js';
@@ -34,7 +36,7 @@ export function registerMessagesRoutes(
       : request.body;
   app.post(
     '/v1/messages',
-    { config: { errorShape } },
+    { config: { errorShape }, onRequest: anthropicVersionHook },
     async (request: FastifyRequest, reply: FastifyReply) => {
       const chat = withClientBetas(messagesToChat(await bodyOf(request)), request.headers);
       // When the rate limits were checked, near enough: Anthropic's reset headers are times.
@@ -66,7 +68,7 @@ export function registerMessagesRoutes(
   );
   app.post(
     '/v1/messages/count_tokens',
-    { config: { errorShape } },
+    { config: { errorShape }, onRequest: anthropicVersionHook },
     async (request: FastifyRequest, reply: FastifyReply) => {
       const count = await gateway.countTokens({
         request: withClientBetas(messagesToChat(await bodyOf(request), true), request.headers),

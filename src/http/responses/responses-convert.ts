@@ -5,6 +5,7 @@
 import { invalidRequest } from '../../core/errors.js';
 import { checkResponsesRequest, refuseUnsupportedFields } from './check-responses-request.js';
 import { requestedModels } from '../../gateway/model-fallbacks.js';
+import { takeModelFromModels } from '../../gateway/model-from-models.js';
 import { CLIENT_PATH, OPENROUTER_FIELDS } from '../../core/wire-types.js';
 import { checkOpenRouterUsage } from '../parse-chat-request.js';
 import { checkModelField, ROUTED_MODEL } from '../check-fields.js';
@@ -242,7 +243,8 @@ export function responsesToChat(
   if (!isObject(body)) throw invalidRequest('The request body must be a JSON object.');
   // OpenRouter's model fallbacks: without `model`, the first of `models` is the one asked for.
   const models = requestedModels(body);
-  if (models && (body.model === undefined || body.model === null)) body.model = models[0];
+  const fromModels = models && (body.model === undefined || body.model === null);
+  if (fromModels) body.model = models[0];
   checkOpenRouterUsage(body);
   checkModelField(body, ROUTED_MODEL);
   refuseUnsupportedFields(body);
@@ -256,6 +258,7 @@ export function responsesToChat(
     ? [{ role: 'system', content: instructions }, ...history]
     : history;
   const chat: ChatRequest = { model: body.model, messages } as ChatRequest;
+  if (fromModels) takeModelFromModels(chat, models);
   // OpenRouter's routing fields are the gateway's to apply, as on Chat Completions.
   for (const key of OPENROUTER_FIELDS)
     if (body[key] !== undefined) (chat as Record<string, unknown>)[key] = body[key];

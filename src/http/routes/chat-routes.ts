@@ -2,6 +2,7 @@
 // `/openai/v1/chat/completions` and Azure dated `/openai/deployments/{name}/chat/completions`.
 import type { NativeRequest } from '../../providers/native-api.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isCalendarDate } from '../../core/calendar-date.js';
 import { invalidRequest } from '../../core/errors.js';
 import { openAiAttribution, type Attribution } from '../../gateway/attribution.js';
 import type { ChatGateway } from '../../gateway/chat-gateway.js';
@@ -130,6 +131,9 @@ export async function serveChat(
   );
 }
 
+/** A dated Azure `api-version` (`2024-10-21`, `2025-04-01-preview`); its date is group 1. */
+const DATED_API_VERSION = /^(\d{4}-\d{2}-\d{2})(?:-preview)?$/;
+
 /**
  * The `api-version` of an Azure path (`/openai/deployments/{name}/…`, `/openai/responses`): a date,
  * or the v1 API's own `v1` / `preview` (the Vercel AI SDK's Azure provider sends `v1` on deployment
@@ -145,14 +149,17 @@ export function checkApiVersion(apiVersion: string | undefined, optional = false
       'missing_required_parameter',
     );
   }
-  // The router serves every version the same way, but a value that is no version at all is a
-  // client mistake, as Azure says.
-  if (!/^(\d{4}-\d{2}-\d{2}(-preview)?|v1|preview)$/.test(apiVersion))
+  // The router serves every version the same way, but a value that is no version at all (nor a
+  // day that exists: 2024-13-45, 2025-02-30) is a client mistake, as Azure says.
+  const dated = DATED_API_VERSION.exec(apiVersion);
+  if (dated ? !isCalendarDate(dated[1]!) : apiVersion !== 'v1' && apiVersion !== 'preview') {
+    const why = dated ? ` (${dated[1]} is not a real date)` : '';
     throw invalidRequest(
-      `api-version "${apiVersion}" is not an API version: Azure paths take a date such as 2024-10-21 or 2025-04-01-preview, or v1.`,
+      `api-version "${String(apiVersion).slice(0, 60)}" is not an API version${why}: Azure paths take a date such as 2024-10-21 or 2025-04-01-preview, or v1.`,
       'api-version',
       'invalid_value',
     );
+  }
 }
 
 /** `api-version` optional (a gateway-style `/openai/{path}` call), but a real version if given. */
