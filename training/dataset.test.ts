@@ -1,6 +1,11 @@
-// Prices for models a price file names otherwise (a provider prefix, another case).
+// Prices for models a price file names otherwise (a provider prefix, another case), and files
+// that are not in the line format, or are in it oddly, told apart from the ones that are.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { pricesByBareName, type DataRow, type Price } from './dataset.js';
+import { loadPrices, loadRows, pricesByBareName, type DataRow, type Price } from './dataset.js';
 import { trainArtefact } from './train-artefact.js';
 
 const mixtral: Price = { inputPer1M: 0.6, outputPer1M: 0.6 };
@@ -52,5 +57,98 @@ describe('prices by bare name', () => {
       mixtral,
     );
     expect(warnings.join('\n')).toContain('priced as "mistralai/Mixtral-8x7B-Instruct-v0.1"');
+  });
+});
+
+describe('reading odd files', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mr-dataset-'));
+  /** `text` written to `name` in a scratch folder; its path. */
+  const file = (name: string, text: string | Buffer): string => {
+    writeFileSync(join(dir, name), text);
+    return join(dir, name);
+  };
+  const line = (row: Record<string, unknown>) => JSON.stringify({ prompt: 'p', ...row });
+
+  it('keeps models named like an object property as any other model', () => {
+    // JSON.parse keeps `__proto__` as a key: on a plain object its assignment was dropped (the
+    // model vanished), and `valueOf` read as the score of a row that does not score it.
+    const rows = loadRows(
+      file(
+        'proto.jsonl',
+        // (Written out: `{ __proto__: 0.5 }` in a literal would not be a key.)
+        `{"prompt": "p", "scores": {"__proto__": 0.5, "b": 1}}\n${line({ prompt: 'q', scores: { b: 0 } })}\n`,
+      ),
+    );
+    expect(Object.keys(rows[0]!.scores)).toEqual(['__proto__', 'b']);
+    expect(rows[0]!.scores['__proto__']).toBe(0.5);
+    expect(rows[1]!.scores['valueOf']).toBeUndefined();
+    expect(rows[1]!.scores['constructor']).toBeUndefined();
+    expect(() => loadRows(file('empty-name.jsonl', `${line({ scores: { ' ': 1 } })}\n`))).toThrow(
+      'empty-name.jsonl:1: "scores" names a model " ": a model name cannot be empty',
+    );
+  });
+
+  it('says what a file that is not JSON Lines is, and what to do', () => {
+    const rows = [line({ scores: { a: 1 } }), line({ prompt: 'q', scores: { a: 0 } })];
+    expect(() => loadRows(file('z.jsonl', gzipSync(rows.join('\n'))))).toThrow(
+      'z.jsonl: is gzip-compressed; decompress it first (gunzip)',
+    );
+    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(rows[0]!, 'utf16le')]);
+    expect(() => loadRows(file('u.jsonl', utf16))).toThrow(
+      'u.jsonl: is UTF-16 text; save it as UTF-8',
+    );
+    expect(() => loadRows(file('array.jsonl', `\n[${rows.join(',')}]\n`))).toThrow(
+      'array.jsonl:2: each line must be a JSON object with "prompt" and "scores": the file looks like one JSON array; the format is JSON Lines',
+    );
+    expect(() => loadRows(file('pretty.jsonl', JSON.stringify({ prompt: 'p' }, null, 2)))).toThrow(
+      /pretty\.jsonl:1: not valid JSON \(.*\): the file looks pretty-printed; the format is JSON Lines, each object whole on one line/,
+    );
+    const cut = `${rows[0]}\n${rows[1]!.slice(0, 12)}`;
+    expect(() => loadRows(file('cut.jsonl', cut))).toThrow(
+      'cut.jsonl:2: not valid JSON (Unterminated string in JSON at position 12): it is the last line and the file does not end with a line break; was the file cut off?',
+    );
+    // A bad line in the middle is only that.
+    expect(() => loadRows(file('mid.jsonl', `${rows[0]}\nnot json\n${rows[1]}`))).toThrow(
+      /mid\.jsonl:2: not valid JSON \([^)]*\)$/,
+    );
+  });
+
+  it('reads "source" and "id" as the file has them, and refuses a source that is not text', () => {
+    const rows = loadRows(
+      file(
+        'src.jsonl',
+        [
+          line({ id: 7, source: '', scores: { a: 1 } }),
+          line({ prompt: 'q', source: ' ', scores: { a: 1 } }),
+          line({ prompt: 'r', source: null, scores: { a: 1 } }),
+          line({ prompt: 's', source: 'x/y', scores: { a: 1 } }),
+        ].join('\n'),
+      ),
+    );
+    expect(rows.map((r) => [r.id, r.source])).toEqual([
+      ['7', 'src.jsonl'],
+      ['src.jsonl:2', 'src.jsonl'],
+      ['src.jsonl:3', 'src.jsonl'],
+      ['src.jsonl:4', 'x/y'],
+    ]);
+    expect(() =>
+      loadRows(
+        file(
+          'src7.jsonl',
+          ['x/y', 7].map((source) => line({ source, scores: { a: 1 } })).join('\n'),
+        ),
+      ),
+    ).toThrow(
+      'src7.jsonl:2: "source" must be a string (the collection/task, e.g. "mmlu/anatomy"), got 7; leave it out to use the file\'s name',
+    );
+  });
+
+  it('refuses a price file that is a JSON array', () => {
+    expect(() => loadPrices(file('prices.json', '[]'))).toThrow(
+      'prices.json: expected an object of model → {input_per_1m_usd, output_per_1m_usd}',
+    );
+    expect(() => loadPrices(file('nested.json', '{"datasets": {"d.jsonl": []}}'))).toThrow(
+      'nested.json: datasets.d.jsonl: expected an object of model',
+    );
   });
 });

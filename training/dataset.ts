@@ -42,8 +42,14 @@ function checkModelNumbers(
   if (typeof v !== 'object' || v === null || Array.isArray(v))
     throw new DataError(`${where}: "${field}" must be an object of model → number`);
   const label = field === 'scores' ? 'score' : field;
-  const out: Record<string, number> = {};
+  // No prototype: a model named `__proto__` is kept as any other (on `{}` its assignment is
+  // dropped), and one named `valueOf` or `constructor` reads as not given where it is not.
+  const out = Object.create(null) as Record<string, number>;
   for (const [m, x] of Object.entries(v as Record<string, unknown>)) {
+    if (!m.trim())
+      throw new DataError(
+        `${where}: "${field}" names a model ${JSON.stringify(m)}: a model name cannot be empty`,
+      );
     if (x === null) {
       nulls.count++;
       continue;
@@ -76,12 +82,18 @@ export function loadRows(
   /** Prompts only (`calibrate --background`): rows need no "scores", and keep theirs if any. */
   promptsOnly = false,
 ): DataRow[] {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(file, 'utf8');
+    bytes = readFileSync(file);
   } catch (err) {
     throw new DataError(`cannot read ${file}: ${(err as Error).message}`);
   }
+  // Read as UTF-8 these would fail on line 1 as "not valid JSON" with a garbled excerpt.
+  if (bytes[0] === 0x1f && bytes[1] === 0x8b)
+    throw new DataError(`${file}: is gzip-compressed; decompress it first (gunzip)`);
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff))
+    throw new DataError(`${file}: is UTF-16 text; save it as UTF-8`);
+  let text = bytes.toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const group = basename(file);
   const rows: DataRow[] = [];
@@ -97,10 +109,14 @@ export function loadRows(
     try {
       raw = JSON.parse(line) as Record<string, unknown>;
     } catch (err) {
-      throw new DataError(`${where}: not valid JSON (${(err as Error).message})`);
+      throw new DataError(
+        `${where}: not valid JSON (${(err as Error).message})${notJsonLinesHint(lines, i, true)}`,
+      );
     }
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
-      throw new DataError(`${where}: each line must be a JSON object with "prompt" and "scores"`);
+      throw new DataError(
+        `${where}: each line must be a JSON object with "prompt" and "scores"${notJsonLinesHint(lines, i, false)}`,
+      );
     if (typeof raw.prompt !== 'string')
       throw new DataError(`${where}: "prompt" must be a string (the user text)`);
     if (!raw.prompt.trim()) {
@@ -127,10 +143,18 @@ export function loadRows(
       raw.out_chars == null
         ? undefined
         : checkModelNumbers(raw.out_chars, 'out_chars', where, nulls, 0);
+    if (raw.source != null && typeof raw.source !== 'string')
+      throw new DataError(
+        `${where}: "source" must be a string (the collection/task, e.g. "mmlu/anatomy"), got ${JSON.stringify(raw.source)}; leave it out to use the file's name`,
+      );
     const meta = (raw.meta ?? {}) as Record<string, unknown>;
     rows.push({
-      id: typeof raw.id === 'string' ? raw.id : `${group}:${i + 1}`,
-      source: typeof raw.source === 'string' ? raw.source : group,
+      id:
+        typeof raw.id === 'string' || typeof raw.id === 'number'
+          ? String(raw.id)
+          : `${group}:${i + 1}`,
+      // An empty source is no source: the file's name, as when the field is left out.
+      source: typeof raw.source === 'string' && raw.source.trim() ? raw.source : group,
       prompt: raw.prompt,
       scores,
       costUsd,
@@ -150,6 +174,23 @@ export function loadRows(
       `${file}: no rows${unscored.length ? ' with a score (each needs at least one model\'s score in "scores")' : blank.length ? ' with a prompt' : ''}`,
     );
   return rows;
+}
+
+/**
+ * What to do when the file is not JSON Lines at all, judged from line `i` (0-based): one JSON
+ * array (`[` on the first line), or pretty-printed JSON (a line that is only `{` or `[`); or,
+ * for a line that does not parse (`unparsed`) and is the file's last with no line break after
+ * it, that the file may have been cut off.
+ */
+function notJsonLinesHint(lines: string[], i: number, unparsed: boolean): string {
+  const line = lines[i]!.trim();
+  if (line.startsWith('[') && !lines.slice(0, i).some((l) => l.trim()))
+    return ': the file looks like one JSON array; the format is JSON Lines, one object a line (`jq -c ".[]"` converts it)';
+  if (line === '{' || line === '[')
+    return ': the file looks pretty-printed; the format is JSON Lines, each object whole on one line (`jq -c .` converts it)';
+  if (unparsed && i === lines.length - 1)
+    return ': it is the last line and the file does not end with a line break; was the file cut off?';
+  return '';
 }
 
 /** "1 row", "3 rows": a count and its noun, in the plural unless it is one. */
@@ -178,8 +219,10 @@ export function loadPrices(file: string): (group: string) => Map<string, Price> 
   }
   const parseTable = (obj: unknown, where: string): Map<string, Price> => {
     const out = new Map<string, Price>();
-    if (typeof obj !== 'object' || obj === null)
-      throw new DataError(`${where}: expected an object of model → prices`);
+    if (typeof obj !== 'object' || obj === null || Array.isArray(obj))
+      throw new DataError(
+        `${where}: expected an object of model → {input_per_1m_usd, output_per_1m_usd}`,
+      );
     for (const [model, p] of Object.entries(obj)) {
       if (model.startsWith('_')) continue;
       const v = p as { input_per_1m_usd?: unknown; output_per_1m_usd?: unknown };

@@ -343,8 +343,9 @@ export function evaluate(
     if (!list) bySource.set(key, (list = []));
     list.push(o);
   }
-  const by_source: Record<string, EvalSummary> = {};
-  for (const [k, list] of [...bySource].sort(([a], [b]) => a.localeCompare(b)))
-    by_source[k] = summarize(list);
+  // Defined, not assigned: a source named `__proto__` is a key like any other.
+  const by_source: Record<string, EvalSummary> = Object.fromEntries(
+    [...bySource].sort(([a], [b]) => a.localeCompare(b)).map(([k, list]) => [k, summarize(list)]),
+  );
   return { report: { ...summarize(outcomes), by_source }, skipped, outcomes };
 }

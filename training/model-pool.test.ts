@@ -260,4 +260,41 @@ describe('models scored on part of a file', () => {
     // Chosen where `strong` is right, its prompts are easier than its head could tell: lowered.
     expect(sourceHead(levelled, 'sampled').bias).toBeLessThan(sourceHead(experts, 'sampled').bias);
   });
+
+  it('are measured against the most-scored model, so a file of only partly scored models trains', () => {
+    // Each model judged on a different 60% of the prompts (none on half of 400 + 1): before,
+    // every one was "too few to fit" and train stopped with "no model … has a price".
+    const halves = rows.map((r, i) => ({
+      ...r,
+      scores: {
+        ...(i % 5 < 3 ? { strong: r.scores.strong! } : {}),
+        ...(i % 5 > 1 ? { weak: r.scores.weak! } : {}),
+      },
+    }));
+    const { artefact, warnings } = trainArtefact(new Map([['g.jsonl', halves]]), prices, {
+      seed: 1,
+    });
+    expect(artefact.models.map((m) => m.name).sort()).toEqual(['strong', 'weak']);
+    expect(warnings).toEqual([]);
+    // A model scored on fewer than half as many as the most-scored one is still left out.
+    const few = halves.map((r, i) =>
+      i % 40 === 2 ? { ...r, scores: { ...r.scores, lucky: 1 } } : r,
+    );
+    expect(trainArtefact(new Map([['g.jsonl', few]]), prices, { seed: 1 }).warnings).toEqual([
+      'g.jsonl: model "lucky" is scored on 10 of 400 prompts, too few to fit its head with the others (120 needed); left out of the pool (add it to a trained artefact with `model-router calibrate`, from ~200 scored prompts)',
+    ]);
+  });
+
+  it('say why nothing can be trained: no prompts, or no priced model', () => {
+    const none = new Map([
+      ['empty.jsonl', []],
+      ['g.jsonl', rows],
+    ]);
+    expect(() => trainArtefact(none, () => new Map(), { seed: 1 })).toThrow(
+      'nothing to train: empty.jsonl: no prompts to train on; g.jsonl: no model it scores has a price in the price file',
+    );
+    expect(() => trainArtefact(new Map([['g.jsonl', rows]]), () => new Map(), { seed: 1 })).toThrow(
+      'no model of g.jsonl has a price in the price file, so there is nothing to train',
+    );
+  });
 });

@@ -15,7 +15,8 @@ import {
 } from './heads.js';
 
 /**
- * A model scored on fewer prompts than this (and than half its file's) is left out of training:
+ * A model scored on fewer prompts than this (and than half as many as its file's most-scored
+ * priced model) is left out of training:
  * a head fitted from scratch on ~200 prompts routed worse than leaving the model out, while
  * `calibrate`'s correction to a known head did better (docs/routing.md, "Eighth round").
  */
@@ -30,7 +31,9 @@ export function scoredCounts(rows: DataRow[]): Map<string, number> {
 
 /**
  * The models of a group training fits: those that have a price and are scored on enough of its
- * prompts; the others are left out with a warning that says what to do.
+ * prompts; the others are left out with a warning that says what to do. Enough is measured
+ * against the most-scored priced model, not the file's rows: in a file whose every model is
+ * scored on a part of the prompts (each judged on a different half, say) none would be enough.
  */
 export function poolModels(
   rows: DataRow[],
@@ -39,7 +42,8 @@ export function poolModels(
   warnings: string[],
 ): string[] {
   const counts = scoredCounts(rows);
-  const enough = Math.min(MIN_SCORED_PROMPTS, Math.ceil(rows.length / 2));
+  const widest = Math.max(0, ...[...counts].filter(([m]) => prices.has(m)).map(([, n]) => n));
+  const enough = Math.min(MIN_SCORED_PROMPTS, Math.ceil(widest / 2));
   const pool: string[] = [];
   for (const m of [...counts.keys()].sort()) {
     const n = counts.get(m)!;

@@ -32,12 +32,14 @@ export interface PreparedGroup {
   idf: Float32Array | undefined;
 }
 
-/** Each group with a priced model, sorted by name; the others are skipped with a warning. */
+/** Each group with a model to fit, sorted by name; the others are skipped with a warning. */
 export function prepareGroups(
   rowsByGroup: Map<string, DataRow[]>,
   pricesFor: (group: string) => Map<string, Price>,
   opts: TrainOptions,
   warnings: string[],
+  /** Filled with each group skipped and why (`emptyPoolReason`). */
+  skipped = new Map<string, string>(),
 ): PreparedGroup[] {
   return [...rowsByGroup]
     .sort(([a], [b]) => a.localeCompare(b))
@@ -48,7 +50,8 @@ export function prepareGroups(
       );
       const pool = poolModels(rows, prices, group, warnings);
       if (pool.length === 0) {
-        warnings.push(`${group}: no priced model; group skipped`);
+        skipped.set(group, emptyPoolReason(rows));
+        warnings.push(`${group}: ${skipped.get(group)!}; group skipped`);
         return [];
       }
       const best = bestSingleModel(rows, pool);
@@ -93,4 +96,15 @@ export function prepareGroups(
         },
       ];
     });
+}
+
+export const NO_PRICED_MODEL = 'no model it scores has a price in the price file';
+
+/**
+ * Why a group has no model to fit, in the words `trainArtefact`'s error repeats: no prompts left
+ * (`eval` held them all out) or no model priced (a priced model scored on any prompt is the
+ * widest or within `poolModels`' reach of it).
+ */
+export function emptyPoolReason(rows: DataRow[]): string {
+  return rows.length === 0 ? 'no prompts to train on' : NO_PRICED_MODEL;
 }

@@ -199,6 +199,29 @@ describe('data, training and evaluation', () => {
     expect(parseArtefact(JSON.stringify(json)).models).toHaveLength(2);
   });
 
+  it('reports a source named like an object property in by_source, as any other', () => {
+    const rows = loadRows(`${FIX}/tiny.jsonl`).map((r, i) => ({
+      ...r,
+      source: i % 2 ? '__proto__' : 'constructor',
+    }));
+    const { artefact } = trainArtefact(
+      new Map([['tiny.jsonl', rows]]),
+      loadPrices(`${FIX}/prices.json`),
+      {
+        seed: 1,
+      },
+    );
+    const { report } = evaluate(artefact, rows);
+    // Assigned on `{}`, the `__proto__` source was dropped from the JSON without a word.
+    expect(Object.keys(JSON.parse(JSON.stringify(report)).by_source).sort()).toEqual([
+      '__proto__',
+      'constructor',
+    ]);
+    expect(report.by_source['__proto__']!.prompts + report.by_source['constructor']!.prompts).toBe(
+      report.prompts,
+    );
+  });
+
   it('calibrates the bands on every training prompt, each scored by heads that never saw it', () => {
     const rows = loadRows(`${FIX}/tiny.jsonl`);
     const groups = new Map([['tiny.jsonl', rows]]);

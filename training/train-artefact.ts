@@ -31,7 +31,7 @@ import {
 import { levelPartlyScored, withCoverage } from './model-pool.js';
 import { expertHashSizes, expertSources, trainExperts } from './source-heads.js';
 import { describeCalibration, trainingPlans } from './training-plan.js';
-import { prepareGroups } from './prepare-groups.js';
+import { NO_PRICED_MODEL, prepareGroups } from './prepare-groups.js';
 import { chooseSourceHeads } from './choose-source-heads.js';
 import {
   fitGroupPair,
@@ -58,6 +58,14 @@ function betterVariant(a: CalibratedBands, b: CalibratedBands): boolean {
   return quality(a) > quality(b);
 }
 
+/** The error when no group has a model to fit: each file's reason, and what to do about it. */
+function nothingToTrain(skipped: Map<string, string>): string {
+  const files = [...skipped.keys()].join(', ') || 'the data files';
+  if ([...skipped.values()].every((why) => why === NO_PRICED_MODEL))
+    return `no model of ${files} has a price in the price file, so there is nothing to train: give each model input_per_1m_usd and output_per_1m_usd, under the data file's name (models.json's layout) or at the top level (flat)`;
+  return `nothing to train: ${[...skipped].map(([g, why]) => `${g}: ${why}`).join('; ')}`;
+}
+
 export function trainArtefact(
   rowsByGroup: Map<string, DataRow[]>,
   pricesFor: (group: string) => Map<string, Price>,
@@ -69,7 +77,8 @@ export function trainArtefact(
   const models: ModelHead[] = [];
   const training: Record<string, unknown> = {};
   const epochs = opts.epochs ?? DEFAULT_EPOCHS;
-  const prepared = prepareGroups(rowsByGroup, pricesFor, opts, warnings);
+  const skipped = new Map<string, string>();
+  const prepared = prepareGroups(rowsByGroup, pricesFor, opts, warnings, skipped);
   const plans = trainingPlans(prepared, opts);
   for (const p of prepared) {
     const plan = plans.get(p.group)!;
@@ -84,10 +93,7 @@ export function trainArtefact(
   }
   // Every warning is known before fitting: say them now, not after minutes of training.
   for (const w of warnings) opts.onWarning?.(w);
-  if (prepared.length === 0)
-    throw new DataError(
-      `no model of ${[...rowsByGroup.keys()].join(', ') || 'the data files'} has a price in the price file, so there is nothing to train: give each model input_per_1m_usd and output_per_1m_usd, under the data file's name (models.json's layout) or at the top level (flat)`,
-    );
+  if (prepared.length === 0) throw new DataError(nothingToTrain(skipped));
   // Each fit set ticks `epochs` times: every head variant per fold, the chosen one's final fit;
   // sources' own heads (or a pair head) one more set per fold and one more final one (ticked
   // whether or not any is kept), and with an idf one more per fold on the raw features.

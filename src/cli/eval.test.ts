@@ -170,6 +170,26 @@ describe('eval --salts', () => {
     const notes = JSON.parse(readFileSync(artefact, 'utf8')).training['d.jsonl'];
     expect(notes.prompts).toBe(120);
   });
+  it('says when a split holds out none or all of a small file, naming the salt', async () => {
+    const { data, prices } = fixture();
+    const err: string[] = [];
+    const out: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
+    vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
+    const args = ['--train', data, '--test', data, '--prices', prices, '--json'];
+    // Before, both read "no test prompt left to evaluate: the --test files must score the
+    // artefact's models" (or "no model … has a price"), which sent the user to the wrong file.
+    expect(await run([...args, '--split', '0.001'])).toBe(1);
+    expect(err.join('')).toContain(
+      `error: --split 0.001 holds out none of the 120 prompts of ${data}: nothing to test on. Give a larger --split, more prompts, or a separate --test file`,
+    );
+    err.length = 0;
+    expect(await run([...args, '--split', '0.999', '--salts', 'a'])).toBe(1);
+    expect(err.join('')).toContain(
+      `error: no training prompt left: every prompt of ${data} is a test prompt (--split 0.999 with salt a holds out all of ${data}). Give a smaller --split, more prompts, or a --train file with other prompts`,
+    );
+    expect(out).toEqual([]);
+  });
 });
 
 describe("eval's table", () => {

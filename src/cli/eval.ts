@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   DataError,
+  countOf,
   loadPrices,
   loadRows,
   promptHash,
@@ -274,6 +275,12 @@ export async function run(argv: string[]): Promise<number> {
       const test = allTest.filter(
         (r) => !splitGroups.has(r.group) || promptHash(r.prompt, salt) < split,
       );
+      // A hash split of a few prompts can hold out none, or all: say so, not "no test prompt left".
+      const forSalt = salt === undefined ? '' : ` with salt ${salt}`;
+      if (test.length === 0)
+        throw new DataError(
+          `--split ${split}${forSalt} holds out none of the ${countOf(allTest.length, 'prompt')} of ${shared.join(', ')}: nothing to test on. Give a larger --split, more prompts, or a separate --test file`,
+        );
       let artefact: RoutingArtefact;
       let trainGroups: Map<string, DataRow[]> | undefined;
       if (!trainRows || !prices)
@@ -287,6 +294,10 @@ export async function run(argv: string[]): Promise<number> {
           ]),
         );
         trainGroups = groups;
+        if ([...groups.values()].every((rows) => rows.length === 0))
+          throw new DataError(
+            `no training prompt left: every prompt of ${trainFiles.join(', ')} is a test prompt${shared.length ? ` (--split ${split}${forSalt} holds out all of ${shared.join(', ')})` : ' (prompts in --test are never trained on)'}. ${shared.length ? 'Give a smaller --split, more prompts, or' : 'Give'} a --train file with other prompts`,
+          );
         const bar = progressBar(salt === undefined ? 'train' : `train (salt ${salt})`);
         const trained = trainArtefact(groups, prices, {
           seed: Number(values.seed),

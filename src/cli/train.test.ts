@@ -1,11 +1,11 @@
 // `train --confidence-z` and `train --work-budget`: what they store and say, and the clear
 // error for a bad value.
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { parseArtefact } from '../routing/artefact-json.js';
-import { run } from './train.js';
+import { loadGroups, run } from './train.js';
 
 const FIX = 'test/fixtures/routing';
 
@@ -100,5 +100,29 @@ describe('train --work-budget', () => {
       calibrationFolds: 0,
       maxIterations: 50,
     });
+  });
+});
+
+describe('train --data', () => {
+  it('says when files in different folders share a name, and so one data group', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mr-train-groups-'));
+    const row = (prompt: string, model: string) =>
+      `${JSON.stringify({ prompt, scores: { [model]: 1 } })}\n`;
+    for (const [sub, model] of [
+      ['x', 'a'],
+      ['y', 'p'],
+    ]) {
+      mkdirSync(join(dir, sub!));
+      writeFileSync(join(dir, sub!, 'd.jsonl'), row(`hello from ${sub}`, model!));
+    }
+    writeFileSync(join(dir, 'e.jsonl'), row('hello from e', 'a'));
+    const warnings: string[] = [];
+    const files = ['x', 'y'].map((sub) => join(dir, sub, 'd.jsonl'));
+    const groups = loadGroups([...files, join(dir, 'e.jsonl')], (w) => warnings.push(w));
+    expect([...groups.keys()]).toEqual(['d.jsonl', 'e.jsonl']);
+    expect(groups.get('d.jsonl')!.map((r) => Object.keys(r.scores)[0])).toEqual(['a', 'p']);
+    expect(warnings).toEqual([
+      `${files[1]} and ${files[0]} have the same file name: their rows are one data group, d.jsonl, whose models are compared as scored on one scale (rename one to keep them apart)`,
+    ]);
   });
 });

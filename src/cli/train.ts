@@ -12,11 +12,25 @@ import { serializeArtefact } from '../routing/artefact-json.js';
 import { type GroupInfo } from '../routing/routing-model.js';
 import { progressBar } from './progress-bar.js';
 
-export function loadGroups(files: string[]): Map<string, DataRow[]> {
+/**
+ * The files' rows by data group (a file's base name). Files of the same base name in different
+ * folders join one group, whose scores must then share a scale: said, as it may be a mistake.
+ */
+export function loadGroups(
+  files: string[],
+  warn: (message: string) => void = (m) => process.stderr.write(`warning: ${m}\n`),
+): Map<string, DataRow[]> {
   const groups = new Map<string, DataRow[]>();
+  const firstFile = new Map<string, string>();
   for (const f of files) {
     const rows = loadRows(f);
     const key = rows[0]!.group;
+    const first = firstFile.get(key);
+    if (first === undefined) firstFile.set(key, f);
+    else
+      warn(
+        `${f} and ${first} have the same file name: their rows are one data group, ${key}, whose models are compared as scored on one scale (rename one to keep them apart)`,
+      );
     groups.set(key, [...(groups.get(key) ?? []), ...rows]);
   }
   return groups;
