@@ -16,6 +16,7 @@ import { adoptSubprotocolKey, pickSubprotocol, type Authenticator } from './http
 import { anthropicErrorBody } from './http/anthropic/messages-convert.js';
 import { registerCors } from './http/cors.js';
 import { errorHandler, sendError } from './http/error-handler.js';
+import { useJsonBodyParser } from './http/json-body-parser.js';
 import { registerChatRoutes } from './http/routes/chat-routes.js';
 import type { RouterFiles } from './files/router-files.js';
 import { registerCompletionsRoutes } from './http/completions/completions-routes.js';
@@ -78,6 +79,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorateRequest('batchForward', undefined);
   app.decorateRequest('batchLine', false);
   app.setErrorHandler(errorHandler);
+  useJsonBodyParser(app);
   // Before any route: the plugin routes an upgrade through the hooks below (auth first), and only
   // a route with a `wsHandler` (the Responses API's WebSocket mode, the Realtime API) accepts it. A message is at
   // most a request body's size. On close, open connections are told the router is going away
