@@ -8,8 +8,10 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ConfigHolder } from '../config/runtime-config.js';
 import { forbidden, queryNumber } from '../core/errors.js';
+import { roundUsd } from '../core/round-figures.js';
 import type { DecisionStore } from '../routing/receipt.js';
-import type { LiveStats } from './live-stats.js';
+import { roundSummary } from '../store/round-summary.js';
+import type { LiveOverview, LiveStats } from './live-stats.js';
 
 export interface DashboardDeps {
   config: ConfigHolder;
@@ -68,6 +70,18 @@ function assetFiles(): Record<string, { path: string; type: string }> {
   };
 }
 
+/** The overview as the dashboard's JSON shows it, without floating-point noise. */
+function roundOverview(o: LiveOverview): LiveOverview {
+  return {
+    ...roundSummary(o),
+    series: o.series.map((b) => ({
+      ...b,
+      costUsd: roundUsd(b.costUsd),
+      baselineCostUsd: roundUsd(b.baselineCostUsd),
+    })),
+  };
+}
+
 export function registerDashboardRoutes(app: FastifyInstance, deps: DashboardDeps): void {
   const files = assetFiles();
   // Read on first use and kept: most routers never serve the page (Chart.js alone is 200 KB).
@@ -106,7 +120,7 @@ export function registerDashboardRoutes(app: FastifyInstance, deps: DashboardDep
       const snap = deps.config.current;
       return {
         now: Date.now(),
-        overview: deps.stats.overview(Date.now() - windowMs, bucketMs),
+        overview: roundOverview(deps.stats.overview(Date.now() - windowMs, bucketMs)),
         routers: [...snap.routers.values()].map((r) => ({
           name: r.name,
           routingMode: r.routingMode,
