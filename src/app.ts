@@ -16,6 +16,7 @@ import { adoptSubprotocolKey, pickSubprotocol, type Authenticator } from './http
 import { anthropicErrorBody } from './http/anthropic/messages-convert.js';
 import { registerCors } from './http/cors.js';
 import { errorHandler, sendError } from './http/error-handler.js';
+import { useJsonBodyParser } from './http/json-body-parser.js';
 import { refuseTextBodies } from './http/refuse-text-bodies.js';
 import { registerChatRoutes } from './http/routes/chat-routes.js';
 import type { RouterFiles } from './files/router-files.js';
@@ -91,6 +92,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       if (request.refusedUnrecorded) countRefused(reply.statusCode);
     });
   }
+  useJsonBodyParser(app);
   // JSON sent as text/plain gets a 415 saying to send application/json (routes read JSON only).
   refuseTextBodies(app);
   // Before any route: the plugin routes an upgrade through the hooks below (auth first), and only

@@ -10,6 +10,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config/load-config.js';
+import { roundMs } from '../src/core/round-figures.js';
 import { createRuntime } from '../src/runtime.js';
 import type { AttemptRecord, RequestRecord } from '../src/store/request-record.js';
 import { readJsonBody } from './helpers/fake-http.js';
@@ -261,7 +262,14 @@ describe('every round of a wait in the record, the receipt and the metrics', () 
         expect(record.decisionId).toBe(id);
         const receipt = await rt.app.inject({ method: 'GET', url: `/v1/router/decisions/${id}` });
         const attempts = receipt.json().attempts as AttemptRecord[];
-        expect(attempts).toEqual(record.attempts);
+        // The record's attempts, its milliseconds to 0.1 as every receipt shows them.
+        expect(attempts).toEqual(
+          record.attempts.map((a) => ({
+            ...a,
+            latencyMs: roundMs(a.latencyMs),
+            ...(a.waitedMs !== undefined ? { waitedMs: roundMs(a.waitedMs) } : {}),
+          })),
+        );
         expect(receipt.json().servedBy).toBe('up');
       }
       // Each upstream 429 counted once, as it happened (three on the router, one in the pool).

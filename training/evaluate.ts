@@ -55,6 +55,14 @@ export interface EvalSummary {
 
 export interface EvalReport extends EvalSummary {
   by_source: Record<string, EvalSummary>;
+  /**
+   * With `eval --model`: the test files named as files the artefact was trained on (its groups),
+   * whose figures are in-sample for the prompts they share (training/in-sample.ts).
+   */
+  in_sample?: {
+    basis: 'file name';
+    files: { file: string; trained_on: string; trained_prompts: number | null }[];
+  };
 }
 
 /** Models named in a mode's share; the rest are summed as "N others". */

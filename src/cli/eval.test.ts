@@ -157,6 +157,41 @@ describe('eval --salts', () => {
     expect(err.join('')).toContain('error: no test prompt left to evaluate (see the notes above)');
   });
 
+  it('warns, on stderr and in the JSON, when a --model artefact was trained on a file of the test file’s name', async () => {
+    const { data, prices } = fixture();
+    const dir = mkdtempSync(join(tmpdir(), 'mr-eval-'));
+    const artefact = join(dir, 'a.json');
+    const err: string[] = [];
+    const out: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
+    vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
+    expect(await train(['--data', data, '--prices', prices, '--out', artefact])).toBe(0);
+    err.length = 0;
+    // The first lines of the training file itself, as a user would cut them out.
+    const head = join(mkdtempSync(join(tmpdir(), 'mr-eval-')), 'd.jsonl');
+    writeFileSync(head, readFileSync(data, 'utf8').split('\n').slice(0, 60).join('\n'));
+    expect(await run(['--model', artefact, '--test', head, '--json'])).toBe(0);
+    expect(err.join('')).toContain(
+      `warning: ${artefact} was trained on a file of the same name as ${head} (d.jsonl: 120 prompts): for the prompts it shares with that file these figures are in-sample`,
+    );
+    expect((JSON.parse(out[0]!) as EvalReport).in_sample).toEqual({
+      basis: 'file name',
+      files: [{ file: head, trained_on: 'd.jsonl', trained_prompts: 120 }],
+    });
+    // The same prompts under another name: nothing to match them by (the artefact keeps no prompt).
+    const other = join(dir, 'held-out.jsonl');
+    writeFileSync(other, readFileSync(head));
+    err.length = 0;
+    out.length = 0;
+    expect(await run(['--model', artefact, '--test', other, '--json'])).toBe(0);
+    expect(err.join('')).not.toContain('in-sample');
+    expect(JSON.parse(out[0]!)).not.toHaveProperty('in_sample');
+    // The text table is the same, the warning before it on stderr.
+    err.length = 0;
+    expect(await run(['--model', artefact, '--test', head])).toBe(0);
+    expect(err.join('')).toContain('in-sample');
+  });
+
   it('reads a data file named twice once', async () => {
     const { data, prices } = fixture();
     const err: string[] = [];

@@ -17,6 +17,7 @@ import {
   type DataRow,
 } from '../../training/dataset.js';
 import { describeTestRows } from '../../training/test-rows.js';
+import { inSampleFiles, inSampleWarning, type InSampleFile } from '../../training/in-sample.js';
 import {
   evaluate,
   shareText,
@@ -149,6 +150,25 @@ function splitsTable(salts: string[], reports: EvalReport[], summary: SplitSumma
   return lines.join('\n');
 }
 
+/**
+ * The report with `in_sample` (the test files named as the artefact's training files, with the
+ * basis of the match) when there are any: JSON and report.json say what the warning says.
+ */
+function withInSample(report: EvalReport, files: InSampleFile[]): EvalReport {
+  if (!files.length) return report;
+  return {
+    ...report,
+    in_sample: {
+      basis: 'file name',
+      files: files.map((f) => ({
+        file: f.file,
+        trained_on: f.group,
+        trained_prompts: f.trainedPrompts,
+      })),
+    },
+  };
+}
+
 function parseOptimizer(v: string | undefined): 'adagrad' | 'lbfgs' | undefined {
   if (v === undefined || v === 'adagrad' || v === 'lbfgs') return v;
   throw new DataError('--optimizer must be lbfgs or adagrad');
@@ -184,7 +204,9 @@ export const HELP = `usage: model-router eval --train <files> --test <files> --p
 Trains on --train (or loads --model) and evaluates the routing on --test: each mode's quality and
 cost against the best single model, APGR and CPT(50%), overall and by source. A --test file that is
 also a --train file holds out a share of its prompts (--split) by a salted prompt hash; prompts in
-both are never trained on.
+both are never trained on. With --model, a --test file named as a file the artefact was trained on
+(its data groups) gets a warning that its figures are in-sample (and in_sample in --json): the
+artefact keeps no prompts, so the same prompts under another name go unnoticed.
 
 options:
   --train <files>          training files, comma-separated
@@ -318,7 +340,15 @@ export async function run(argv: string[]): Promise<number> {
         family === 'logistic'
           ? undefined
           : trainFamily(artefact, trainGroups!, prices!, family, Number(values.seed), targets);
-      const result = evaluate(artefact, test, override, familyModel);
+      // A saved artefact may have been trained on the test prompts: said before the figures.
+      const inSample = values.model
+        ? inSampleFiles(
+            artefact,
+            testFiles.map((file, i) => ({ file, group: testByFile[i]!.rows[0]?.group ?? '' })),
+          )
+        : [];
+      if (inSample.length) process.stderr.write(`${inSampleWarning(values.model!, inSample)}\n`);
+      const result = { ...evaluate(artefact, test, override, familyModel), inSample };
       for (const note of describeTestRows(result.skipped)) process.stderr.write(`note: ${note}\n`);
       // Ratios of nothing would print as zeros that read like a result: say what to fix instead.
       if (result.report.prompts === 0)
@@ -344,7 +374,8 @@ export async function run(argv: string[]): Promise<number> {
       );
       return 0;
     }
-    const { report, outcomes } = once(undefined);
+    const { report: figures, outcomes, inSample } = once(undefined);
+    const report = withInSample(figures, inSample);
     if (values.out) writeReport(values.out, report, outcomes);
     process.stdout.write(values.json ? `${JSON.stringify(report)}\n` : `${table(report)}\n`);
     return 0;

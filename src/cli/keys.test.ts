@@ -77,7 +77,8 @@ describe('keys CLI offline (--config)', () => {
     ]);
     const l = io();
     expect(await run(['list', '--config', file], l.io)).toBe(0);
-    expect(l.out.join('')).toBe('team-a\ttenant=acme\tscopes=r1,r2\n');
+    // Its limits and budget, as keys issue names them (before: nothing but tenant and scopes).
+    expect(l.out.join('')).toBe('team-a\ttenant=acme\tscopes=r1,r2\trpm=10 daily=$5\n');
     const bad = io();
     expect(
       await run(['issue', '--config', file, '--tenant', 'x', '--expires', 'tomorrow'], bad.io),
@@ -128,6 +129,41 @@ describe('keys CLI offline (--config)', () => {
     const l = io();
     expect(await run(['list', '--config', file], l.io)).toBe(0);
     expect(l.out.join('')).toBe('office\ttenant=acme\tscopes=*\tfrom 10.0.0.0/8,2001:db8::/32\n');
+  });
+
+  it('list shows each key’s rate limits, budgets, costliest mode and cache, compactly; --json in full', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keys-cli-'));
+    const file = join(dir, 'router.yaml');
+    writeFileSync(file, YAML);
+    const limits = ['--rpm', '60', '--tpm', '100000', '--daily-usd', '2.5', '--monthly-usd', '50'];
+    const more = ['--max-mode', 'balanced', '--no-cache'];
+    const a = io();
+    expect(
+      await run(
+        ['issue', '--config', file, '--tenant', 'acme', '--id', 'capped', ...limits, ...more],
+        a.io,
+      ),
+    ).toBe(0);
+    expect(
+      await run(['issue', '--config', file, '--tenant', 'acme', '--id', 'open'], io().io),
+    ).toBe(0);
+    const l = io();
+    expect(await run(['list', '--config', file], l.io)).toBe(0);
+    expect(l.out.join('')).toBe(
+      'capped\ttenant=acme\tscopes=*\trpm=60 tpm=100000 daily=$2.5 monthly=$50 max-mode=balanced no-cache\n' +
+        'open\ttenant=acme\tscopes=*\n',
+    );
+    const j = io();
+    expect(await run(['list', '--config', file, '--json'], j.io)).toBe(0);
+    expect(JSON.parse(j.out.join(''))[0]).toEqual({
+      id: 'capped',
+      tenant: 'acme',
+      rateLimit: { rpm: 60, tpm: 100000 },
+      budget: { dailyUsd: 2.5, monthlyUsd: 50 },
+      maxRoutingMode: 'balanced',
+      cache: false,
+      source: 'config',
+    });
   });
 
   it('rotate writes the new hash and keeps the old one in previousHashes for the grace period', async () => {
@@ -272,6 +308,12 @@ describe('keys CLI online (--url) against the admin key routes', () => {
     const listed = JSON.parse(l.out.join('')) as { id: string }[];
     expect(listed.map((k) => k.id).sort()).toEqual(['admin-env', 'svc']);
     expect(l.out.join('')).not.toMatch(/[0-9a-f]{64}/);
+    expect(listed.find((k) => k.id === 'svc')).toMatchObject({ rateLimit: { tpm: 1000 } });
+    const text = io({ MODEL_ROUTER_ADMIN_KEY: ADMIN });
+    expect(await run(['list', '--url', url], text.io)).toBe(0);
+    expect(text.out.join('')).toContain(
+      'svc\ttenant=beta\tscopes=*\ttpm=1000 from 203.0.113.7,127.0.0.1\n',
+    );
 
     const denied = io();
     expect(await run(['list', '--url', url, '--admin-key', key], denied.io)).toBe(1);

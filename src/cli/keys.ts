@@ -317,6 +317,11 @@ function printRotated(io: KeysIo, key: string, id: string, replacedUntil?: strin
   );
 }
 
+/**
+ * The keys, one a line: id, tenant, scopes, then what limits the key (rate limits, budgets, the
+ * costliest mode, a narrower subset, no cache), its state and its addresses; `--json` gives every
+ * field but the hashes.
+ */
 function printList(io: KeysIo, keys: Record<string, unknown>[], json: boolean): void {
   if (json) {
     io.out(JSON.stringify(keys, null, 2) + '\n');
@@ -327,6 +332,7 @@ function printList(io: KeysIo, keys: Record<string, unknown>[], json: boolean): 
     const flags = [
       k.admin ? 'admin' : '',
       k.revoked ? 'revoked' : '',
+      ...limitFlags(k),
       k.expiresAt ? `expires ${String(k.expiresAt)}` : '',
       Array.isArray(k.allowedIps) ? `from ${k.allowedIps.join(',')}` : '',
       k.oldSecretExpiresAt ? `old secret until ${String(k.oldSecretExpiresAt)}` : '',
@@ -337,4 +343,19 @@ function printList(io: KeysIo, keys: Record<string, unknown>[], json: boolean): 
       `${String(k.id)}\ttenant=${String(k.tenant)}\tscopes=${scopes}${flags ? `\t${flags}` : ''}\n`,
     );
   }
+}
+
+/** A key's limits as `keys issue` names them: `rpm=60 tpm=100000 daily=$5 max-mode=balanced`. */
+function limitFlags(k: Record<string, unknown>): string[] {
+  const rate = (k.rateLimit ?? {}) as { rpm?: number; tpm?: number };
+  const budget = (k.budget ?? {}) as { dailyUsd?: number; monthlyUsd?: number };
+  return [
+    rate.rpm !== undefined ? `rpm=${rate.rpm}` : '',
+    rate.tpm !== undefined ? `tpm=${rate.tpm}` : '',
+    budget.dailyUsd !== undefined ? `daily=$${budget.dailyUsd}` : '',
+    budget.monthlyUsd !== undefined ? `monthly=$${budget.monthlyUsd}` : '',
+    k.maxRoutingMode ? `max-mode=${String(k.maxRoutingMode)}` : '',
+    Array.isArray(k.modelSubset) ? `subset=${k.modelSubset.join(',')}` : '',
+    k.cache === false ? 'no-cache' : '',
+  ];
 }

@@ -3,63 +3,108 @@
 // `HELP`, which `<command> --help` (or `-h`, or `help <command>`) prints, exiting 0.
 import { fileURLToPath } from 'node:url';
 
-const COMMANDS: Record<string, { file: string; summary: string }> = {
+/**
+ * Each command's file, its forms as the top-level help shows them (each names the form's required
+ * operands and options as the command's own HELP does; test/e2e/cli-help.e2e.test.ts holds them
+ * to that, and to the command's OPTIONS and choice lists), and what it does. Kept here, not read
+ * from the modules, so `--help` loads none of them.
+ */
+export const COMMANDS: Record<string, { file: string; forms: string[]; about: string }> = {
   serve: {
     file: './serve.js',
-    summary: 'serve [--config <file>] [--port <n>] [--host <h>]   start the router',
+    forms: ['serve [--config <file>] [--port <n>] [--host <address>]'],
+    about: 'start the router',
   },
   'check-config': {
     file: './check-config.js',
-    summary: 'check-config <file>                  validate a config file',
+    forms: ['check-config <file>'],
+    about: 'validate a config file',
   },
   'config-reference': {
     file: './config-reference.js',
-    summary: 'config-reference [--out <file.md>]    the config reference, from the schema',
+    forms: ['config-reference [--out <file.md>]'],
+    about: 'the config reference, from the schema',
   },
   train: {
     file: './train.js',
-    summary:
-      'train --data <f.jsonl,...> --prices <p.json> --out <artefact.json> [--seed N] [--confidence-z Z] [--work-budget M]',
+    forms: [
+      'train --data <a.jsonl>[,<b.jsonl>…] --prices <prices.json> --out <artefact.json> [--version V] [--epochs N] [--seed N] [--confidence-z Z] [--work-budget M]',
+    ],
+    about: 'train a routing artefact on scored prompts',
   },
   eval: {
     file: './eval.js',
-    summary: 'eval --train <files> --test <files> --prices <p.json> [--json] [--out <dir>]',
+    forms: [
+      'eval --train <files> --test <files> --prices <prices.json> [--json] [--out <dir>]',
+      'eval --model <artefact.json|version> --test <files> [--json] [--out <dir>]',
+    ],
+    about: "each mode's quality and cost on held-out prompts, against the best single model",
   },
   calibrate: {
     file: './calibrate.js',
-    summary: 'calibrate ...                         fit a new model from ~200 scored prompts',
+    forms: [
+      'calibrate --model <artefact.json|version> --data <scored.jsonl> --prices <prices.json> --out <artefact.json> [options]',
+    ],
+    about: 'add the models ~200 scored prompts score to an artefact',
   },
   'calibrate-bands': {
     file: './calibrate-bands.js',
-    summary:
-      'calibrate-bands --model <v> --data <scored.jsonl> --out <artefact.json>   bands again on your traffic',
+    forms: [
+      'calibrate-bands --model <artefact.json|version> --data <scored.jsonl> --out <artefact.json> [options]',
+    ],
+    about: "an artefact's mode bands again, on your traffic",
   },
   report: {
     file: './report.js',
-    summary: 'report --since 7d [--by model|key|router|tenant|user|tag] [--json | --csv]',
+    forms: [
+      'report [--since 7d] [--by model|deployment|endpoint|key|router|tenant|user|tag] [--json | --csv] [options]',
+    ],
+    about: 'spend, savings, routing, latency and errors per group, from the request log',
   },
   simulate: {
     file: './simulate.js',
-    summary: 'simulate --since 7d --mode cost|balanced|quality [--subset a,b] [--version V]',
+    forms: [
+      'simulate [--since 7d] [--mode cost|balanced|quality] [--subset a,b] [--version <artefact>] [options]',
+    ],
+    about: 'replay logged prompts in another mode, subset or artefact version',
   },
   compare: {
     file: './compare.js',
-    summary: 'compare --endpoint <url> --prompts <f> --targets a,b [--modes ...] [--out <dir>]',
+    forms: [
+      'compare --endpoint <url> --prompts <file.jsonl|file.txt> --targets <a,b,…> [--modes …] [--out <dir>]',
+    ],
+    about: 'send prompts to each target of a live endpoint: cost, latency, quality',
   },
   distribution: {
     file: './distribution.js',
-    summary: 'distribution [--since 7d | --compare <results.json>] [--by ...] [--out <f.html>]',
+    forms: [
+      'distribution [--since 7d | --compare <results.json>] [--by auto|source|category|length|kind|mode] [--out <report.html>]',
+    ],
+    about: 'which models were chosen for which kinds of prompts',
   },
   feedback: {
     file: './feedback.js',
-    summary:
-      'feedback export --since 30d [--router r] [--tag t] --out <scored.jsonl>   rated prompts as routing data',
+    forms: ['feedback export --out <scored.jsonl> [--since 30d] [--router <name>] [--tag <tag>]'],
+    about: 'rated prompts as routing data',
   },
-  keys: { file: './keys.js', summary: 'keys issue|rotate|revoke|list ...      manage API keys' },
+  keys: {
+    file: './keys.js',
+    forms: [
+      'keys issue --tenant <t> [options]',
+      'keys rotate <id> [--grace 1h]',
+      'keys revoke <id>',
+      'keys list [--json]',
+    ],
+    about: 'manage API keys, through --url <router> or in --config <file>',
+  },
   batches: {
     file: './batches.js',
-    summary:
-      "batches [cancel <id> | webhooks [--retry <id>]] --url <router>   every tenant's batches, the webhook outbox (admin key)",
+    forms: [
+      'batches [list] [--status unfinished|finished|all] [--json]',
+      'batches cancel <id>',
+      'batches webhooks [--status pending|delivered|failed|all] [--retry <delivery id>]',
+    ],
+    about: "every tenant's batches and the webhook outbox, through --url <router> (admin key)",
   },
 };
 
@@ -68,7 +113,10 @@ function usage(): string {
     'usage: model-router <command> [options]   (model-router <command> --help: its options)',
     '',
     'commands:',
-    ...Object.values(COMMANDS).map((c) => `  ${c.summary}`),
+    ...Object.values(COMMANDS).flatMap((c) => [
+      ...c.forms.map((f) => `  ${f}`),
+      `      ${c.about}`,
+    ]),
   ].join('\n');
 }
 
@@ -107,7 +155,7 @@ export async function main(argv: string[]): Promise<number> {
     // An unknown, ambiguous or valueless option: say which, and how the command is called.
     if (String((err as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(
-        `model-router ${command}: ${(err as Error).message}\n  ${entry.summary}\n  (model-router ${command} --help lists every option)\n`,
+        `model-router ${command}: ${(err as Error).message}\n${entry.forms.map((f) => `  ${f}\n`).join('')}  (model-router ${command} --help lists every option)\n`,
       );
       return 2;
     }

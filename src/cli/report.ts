@@ -11,6 +11,7 @@ import { DEFAULT_CONFIG_PATH } from '../main.js';
 import { usageCsv } from '../reporting/usage-csv.js';
 import { openRequestStore } from '../store/open-request-store.js';
 import { SUMMARY_BYS, usageSummary, type SummaryBy } from '../store/request-summary.js';
+import { roundSummary } from '../store/round-summary.js';
 
 const usd = (v: number) => `$${v.toFixed(v < 1 ? 6 : 2)}`;
 const score = (v: number | null | undefined) =>
@@ -90,11 +91,11 @@ export async function run(argv: string[]): Promise<number> {
     };
     const s = await usageSummary(store, { since, until, by, filter }).finally(() => store.close());
     if (values.json) {
-      process.stdout.write(`${JSON.stringify(s)}\n`);
+      process.stdout.write(`${JSON.stringify(roundSummary(s))}\n`);
       return 0;
     }
     if (values.csv) {
-      process.stdout.write(usageCsv(s));
+      process.stdout.write(usageCsv(roundSummary(s)));
       return 0;
     }
     const lines = [

@@ -9,8 +9,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ConfigHolder } from '../config/runtime-config.js';
 import { authorizeAdmin } from '../auth/authenticate.js';
 import { queryNumber } from '../core/errors.js';
+import { roundUsd } from '../core/round-figures.js';
 import type { DecisionStore } from '../routing/receipt.js';
-import type { LiveStats } from './live-stats.js';
+import { roundSummary } from '../store/round-summary.js';
+import type { LiveOverview, LiveStats } from './live-stats.js';
 import { overviewWindow } from './overview-window.js';
 
 export interface DashboardDeps {
@@ -69,6 +71,18 @@ function assetFiles(): Record<string, { path: string; type: string }> {
   };
 }
 
+/** The overview as the dashboard's JSON shows it, without floating-point noise. */
+function roundOverview(o: LiveOverview): LiveOverview {
+  return {
+    ...roundSummary(o),
+    series: o.series.map((b) => ({
+      ...b,
+      costUsd: roundUsd(b.costUsd),
+      baselineCostUsd: roundUsd(b.baselineCostUsd),
+    })),
+  };
+}
+
 export function registerDashboardRoutes(app: FastifyInstance, deps: DashboardDeps): void {
   const files = assetFiles();
   // Read on first use and kept: most routers never serve the page (Chart.js alone is 200 KB).
@@ -100,7 +114,7 @@ export function registerDashboardRoutes(app: FastifyInstance, deps: DashboardDep
       const snap = deps.config.current;
       return {
         now,
-        overview: deps.stats.overview(now - windowMs, bucketMs),
+        overview: roundOverview(deps.stats.overview(now - windowMs, bucketMs)),
         window: { sinceMs: windowMs, bucketMs },
         ...(warnings ? { warnings } : {}),
         routers: [...snap.routers.values()].map((r) => ({

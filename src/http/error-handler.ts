@@ -26,13 +26,21 @@ export function toGatewayError(err: unknown): GatewayError {
         code: 'invalid_body',
         message: 'The request body is empty; send a JSON object.',
       });
+    // json-body-parser.ts says where the JSON breaks; this is for a parser that did not.
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new GatewayError({
+        status: 400,
+        type: 'invalid_request_error',
+        code: 'invalid_json',
+        message: 'The request body is not valid JSON.',
+      });
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new GatewayError({
         status: 400,
         type: 'invalid_request_error',
         code: 'invalid_json',
-        message: `The request body is not valid JSON: ${fe.message}`,
+        message:
+          'The request body is not as long as its content-length header says; send it whole.',
       });
   }
   if (err instanceof SyntaxError || fe?.statusCode === 400) {

@@ -12,6 +12,7 @@ import {
 } from './check-fields.js';
 import { isObject } from '../core/is-object.js';
 import { refuseToolNameClash } from './tool-name-clash.js';
+import { checkToolMessages } from './check-tool-messages.js';
 import { requestedModels } from '../gateway/model-fallbacks.js';
 import { takeModelFromModels } from '../gateway/model-from-models.js';
 
@@ -49,6 +50,7 @@ export function parseChatRequest(body: unknown, modelOptional = false): ChatRequ
       'empty_array',
     );
   messages.forEach((m, i) => checkMessage(m, i));
+  checkToolMessages(messages as Record<string, unknown>[]);
   checkFieldType(body, 'stream', 'boolean');
   // `store: true` keeps the completion in the router (keep-chat-completion.ts).
   checkFieldType(body, 'store', 'boolean');
@@ -62,6 +64,14 @@ export function parseChatRequest(body: unknown, modelOptional = false): ChatRequ
   // Eligibility reads logprobs (not every provider returns them); OpenAI's bound on top_logprobs.
   checkFieldType(body, 'logprobs', 'boolean');
   checkNumberField(body.top_logprobs, 'top_logprobs', { integer: true, min: 0, max: 20 });
+  // OpenAI answers 400 to top_logprobs without logprobs: true (openapi.yaml: "`logprobs` must be
+  // set to `true` if this parameter is used"); refused here so no upstream sees it.
+  if (body.top_logprobs !== undefined && body.top_logprobs !== null && body.logprobs !== true)
+    throw invalidRequest(
+      "'top_logprobs' is only allowed when 'logprobs' is true: send logprobs: true with it, or leave top_logprobs out.",
+      'top_logprobs',
+      'invalid_value',
+    );
   for (const key of ['max_tokens', 'max_completion_tokens', 'n'] as const) {
     const v = body[key];
     if (typeof v === 'number' && v < 1)
@@ -76,6 +86,13 @@ export function parseChatRequest(body: unknown, modelOptional = false): ChatRequ
     !isObject(body.stream_options)
   )
     throw invalidRequest("'stream_options' must be an object.", 'stream_options', 'invalid_type');
+  // OpenAI's words and param (openapi.yaml: "Only set this when you set `stream: true`").
+  if (isObject(body.stream_options) && body.stream !== true)
+    throw invalidRequest(
+      "The 'stream_options' parameter is only allowed when 'stream' is enabled: send stream: true, or leave stream_options out.",
+      'stream_options',
+      'invalid_value',
+    );
   // Read by the simulated fleet and the Messages bridge (which sequence an answer stopped at).
   const stop = body.stop;
   if (

@@ -1,5 +1,6 @@
 // Decision receipts: why each pick was made, kept in a bounded in-memory store for
 // `GET /v1/router/decisions/{id}` and the dashboard (the request log keeps the decision id).
+import { roundMs, roundRatio, roundUsd } from '../core/round-figures.js';
 import type { AttemptRecord } from '../store/request-record.js';
 import {
   RULE_DESCRIPTIONS,
@@ -117,24 +118,39 @@ export function buildReceipt(args: {
   };
 }
 
+/** The candidates as the receipt shows them: quality to 4 decimals, cost to 6 digits. */
 function unpack(p: PackedCandidates): ReceiptCandidate[] {
-  const value = (v: number) => (Number.isNaN(v) ? undefined : v);
+  const value = (v: number, round: (v: number) => number = (x) => x) =>
+    Number.isNaN(v) ? undefined : round(v);
   return p.names.map((deployment, i) => {
     const failed = p.failed?.[i] ?? [];
     return {
       deployment,
       eligible: failed.length === 0,
       failedRules: failed.map((rule) => ({ rule, description: RULE_DESCRIPTIONS[rule] })),
-      predictedQuality: value(p.scores[i * 3]!),
-      predictedCostUsd: value(p.scores[i * 3 + 1]!),
+      predictedQuality: value(p.scores[i * 3]!, roundRatio),
+      predictedCostUsd: value(p.scores[i * 3 + 1]!, roundUsd),
       expectedOutputTokens: value(p.scores[i * 3 + 2]!),
     };
   });
 }
 
-/** The receipt with its plain-words summary, as the API and the dashboard show it. */
+/**
+ * The receipt with its plain-words summary, as the API and the dashboard show it: its figures
+ * rounded here (core/round-figures.ts), the routing having used them unrounded.
+ */
 export function withSummary(stored: StoredReceipt): DecisionReceipt {
-  const { packed, reason, attempts, sessionAffinity, servedBy, tenant: _tenant, ...head } = stored;
+  const {
+    packed,
+    reason,
+    attempts: tried,
+    sessionAffinity,
+    servedBy,
+    tenant: _t,
+    ...rest
+  } = stored;
+  const head = { ...rest, band: roundRatio(rest.band) };
+  const attempts = tried.map(roundAttempt);
   const candidates = unpack(packed);
   // In the order the API has always shown: candidates before the reason, served-by last.
   const r = { ...head, candidates, reason, attempts, sessionAffinity, servedBy };
@@ -149,6 +165,14 @@ export function withSummary(stored: StoredReceipt): DecisionReceipt {
       ? ` Session affinity: ${r.sessionAffinity.detail}.`
       : '');
   return { ...r, candidates, summary };
+}
+
+function roundAttempt(a: AttemptRecord): AttemptRecord {
+  return {
+    ...a,
+    latencyMs: roundMs(a.latencyMs),
+    ...(a.waitedMs !== undefined ? { waitedMs: roundMs(a.waitedMs) } : {}),
+  };
 }
 
 /**

@@ -3,27 +3,74 @@
 // user runs them: the built CLI, `./bin/model-router`.
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { COMMANDS as SUMMARIES } from '../../src/cli/main.js';
+
+interface Command {
+  help: string;
+  /** The option sets its parsers accept. */
+  options: Record<string, unknown>[];
+}
+const commandOf = (
+  mod: { HELP: string; OPTIONS: Record<string, unknown> },
+  ...more: Record<string, unknown>[]
+): Command => ({ help: mod.HELP, options: [mod.OPTIONS, ...more] });
 
 /** Each command, and the options its parser accepts (from its module, so HELP cannot drift). */
-const COMMANDS: Record<string, () => Promise<Record<string, unknown>[]>> = {
-  serve: async () => [(await import('../../src/cli/serve.js')).OPTIONS],
-  'check-config': async () => [(await import('../../src/cli/check-config.js')).OPTIONS],
-  'config-reference': async () => [(await import('../../src/cli/config-reference.js')).OPTIONS],
-  train: async () => [(await import('../../src/cli/train.js')).OPTIONS],
-  eval: async () => [(await import('../../src/cli/eval.js')).OPTIONS],
-  calibrate: async () => [(await import('../../src/cli/calibrate.js')).OPTIONS],
-  'calibrate-bands': async () => [(await import('../../src/cli/calibrate-bands.js')).OPTIONS],
-  report: async () => [(await import('../../src/cli/report.js')).OPTIONS],
-  simulate: async () => [(await import('../../src/cli/simulate.js')).OPTIONS],
-  compare: async () => [(await import('../../src/cli/compare.js')).OPTIONS],
-  distribution: async () => [(await import('../../src/cli/distribution.js')).OPTIONS],
-  feedback: async () => [(await import('../../src/cli/feedback.js')).OPTIONS],
-  keys: async () => [(await import('../../src/cli/keys.js')).OPTIONS],
-  batches: async () => [
-    (await import('../../src/cli/batches.js')).OPTIONS,
-    (await import('../../src/cli/batch-webhooks.js')).WEBHOOKS_OPTIONS,
-  ],
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  serve: async () => commandOf(await import('../../src/cli/serve.js')),
+  'check-config': async () => commandOf(await import('../../src/cli/check-config.js')),
+  'config-reference': async () => commandOf(await import('../../src/cli/config-reference.js')),
+  train: async () => commandOf(await import('../../src/cli/train.js')),
+  eval: async () => commandOf(await import('../../src/cli/eval.js')),
+  calibrate: async () => commandOf(await import('../../src/cli/calibrate.js')),
+  'calibrate-bands': async () => commandOf(await import('../../src/cli/calibrate-bands.js')),
+  report: async () => commandOf(await import('../../src/cli/report.js')),
+  simulate: async () => commandOf(await import('../../src/cli/simulate.js')),
+  compare: async () => commandOf(await import('../../src/cli/compare.js')),
+  distribution: async () => commandOf(await import('../../src/cli/distribution.js')),
+  feedback: async () => commandOf(await import('../../src/cli/feedback.js')),
+  keys: async () => commandOf(await import('../../src/cli/keys.js')),
+  batches: async () =>
+    commandOf(
+      await import('../../src/cli/batches.js'),
+      (await import('../../src/cli/batch-webhooks.js')).WEBHOOKS_OPTIONS,
+    ),
 };
+
+/** The `usage:` block of a command's HELP: its forms, each with its continuation lines. */
+function usageForms(help: string, name: string): string[] {
+  const lines = help.split('\n');
+  const forms: string[] = [];
+  for (const line of lines.slice(
+    0,
+    lines.findIndex((l, i) => i > 0 && !/^\s/.test(l)),
+  )) {
+    const at = line.indexOf(`model-router ${name}`);
+    if (at >= 0) forms.push(line.slice(at + 'model-router '.length));
+    else if (forms.length) forms[forms.length - 1] += ` ${line.trim()}`;
+  }
+  return forms;
+}
+
+/** A form's words outside [brackets] and <placeholders>: its subcommand and required options. */
+function requiredWords(form: string): string[] {
+  let depth = 0;
+  let outside = '';
+  for (const c of form) {
+    if (c === '[') depth++;
+    else if (c === ']') depth--;
+    else if (depth === 0) outside += c;
+  }
+  return outside
+    .replace(/<[^>]*>/g, ' ')
+    .split(/\s+/)
+    .filter((w) => /^(--)?[a-z][a-z-]*$/.test(w));
+}
+
+/** The `--option a|b|c` choice lists in a text, as `option a|b|c`. */
+function choiceLists(text: string): string[] {
+  return [...text.matchAll(/--([a-z-]+) ([a-z]+(?:\|[a-z]+)+)\b/g)].map((m) => `${m[1]} ${m[2]}`);
+}
 
 const cli = (...args: string[]) =>
   spawnSync(process.execPath, ['bin/model-router', ...args], {
@@ -41,7 +88,7 @@ describe('model-router <command> --help', () => {
     expect(help).toMatch(new RegExp(`^usage:\\s+model-router ${name}\\b`));
     expect(help).toMatch(/\nexamples?:\n {2}model-router /);
     expect(help).toContain('-h, --help');
-    for (const options of await COMMANDS[name]!())
+    for (const options of (await COMMANDS[name]!()).options)
       for (const option of Object.keys(options))
         expect(help, `${name} --help should describe --${option}`).toMatch(
           new RegExp(`--${option}\\b`),
@@ -57,6 +104,33 @@ describe('model-router <command> --help', () => {
     expect(run.stderr).toContain("'--no-such-flag'");
     expect(run.stdout).toBe('');
   });
+
+  it.each(Object.keys(COMMANDS))(
+    '%s: the top-level summary names its required forms, its options and choices as its --help does',
+    async (name) => {
+      const { help, options: sets } = await COMMANDS[name]!();
+      const summary = SUMMARIES[name]!.forms;
+      const options = new Set(sets.flatMap((o) => Object.keys(o)).concat('help'));
+      // Each form of the command's usage, by its subcommand and required options, is summarised.
+      const forms = usageForms(help, name);
+      expect(forms.length, `${name} HELP has a usage block`).toBeGreaterThan(0);
+      for (const form of forms) {
+        const words = requiredWords(form);
+        expect(
+          summary.some((s) => words.every((w) => new RegExp(`(^|[\\s\\[|])${w}\\b`).test(s))),
+          `the summary of ${name} should name the form "${words.join(' ')}" (${form})`,
+        ).toBe(true);
+      }
+      // Every option the summary shows is one the command accepts, with the same choices.
+      const helpChoices = choiceLists(help);
+      for (const s of summary) {
+        expect(s.startsWith(`${name} `) || s === name, s).toBe(true);
+        for (const [, option] of s.matchAll(/--([a-z][a-z-]*)/g))
+          expect(options, `${name}: the summary shows --${option}`).toContain(option);
+        for (const choices of choiceLists(s)) expect(helpChoices, name).toContain(choices);
+      }
+    },
+  );
 
   it('lists the commands, pointing at their --help', () => {
     const run = cli('--help');

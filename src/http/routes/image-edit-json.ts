@@ -11,12 +11,13 @@
 import type { IncomingMessage } from 'node:http';
 import type { FastifyRequest } from 'fastify';
 import type { ConfigHolder } from '../../config/runtime-config.js';
-import { GatewayError, invalidRequest } from '../../core/errors.js';
+import { invalidRequest } from '../../core/errors.js';
 import { isObject } from '../../core/is-object.js';
 import type { ImageForm } from '../../core/wire-types.js';
 import { detectMimeType, sniffImageType } from '../../files/file-type.js';
 import type { RouterFiles } from '../../files/router-files.js';
 import { checkModelField, describeValue } from '../check-fields.js';
+import { invalidJsonBody } from '../json-body-parser.js';
 import {
   EDIT_TYPES,
   fileTooLarge,
@@ -83,15 +84,8 @@ export function imageJsonParser(config: ConfigHolder) {
         );
       try {
         done(null, JSON.parse(text));
-      } catch (err) {
-        done(
-          new GatewayError({
-            status: 400,
-            type: 'invalid_request_error',
-            code: 'invalid_json',
-            message: `The request body is not valid JSON: ${(err as Error).message}`,
-          }),
-        );
+      } catch {
+        done(invalidJsonBody(text));
       }
     };
     payload.on('data', onData);

@@ -91,6 +91,8 @@ describe('attribution and GET /admin/v1/usage', () => {
     const teamA = await usage('since=1h&by=model&tag=team-a');
     expect(teamA.json()).toMatchObject({ requests: 3, filter: { tag: 'team-a' } });
     expect(teamA.json().costUsd).toBeGreaterThan(0);
+    // Figures without floating-point noise: costs to 6 significant digits, latencies to 0.1 ms.
+    for (const res of [byUser, byTag, byEndpoint, teamA]) expect(res.body).not.toMatch(/\.\d{10,}/);
     const aliceSearch = await usage('since=1h&user=alice&tag=feature%3Dsearch');
     expect(aliceSearch.json().requests).toBe(1);
     // A window by dates: nothing before this year's first day is logged.
@@ -313,7 +315,10 @@ describe('self-service: GET /v1/router/key and /v1/router/usage', () => {
       }[];
       expect(keyDay!.spent_usd).toBeGreaterThan(0);
       expect(tenantMonth!.spent_usd).toBeGreaterThan(keyDay!.spent_usd);
-      expect(keyDay!.remaining_usd).toBeCloseTo(5 - keyDay!.spent_usd, 9);
+      // To 6 significant digits, as every USD figure of the API (no floating-point noise).
+      expect(keyDay!.remaining_usd).toBeCloseTo(5 - keyDay!.spent_usd, 4);
+      for (const b of [keyDay!, tenantMonth!])
+        for (const usd of [b.spent_usd, b.remaining_usd]) expect(+usd.toPrecision(6)).toBe(usd);
 
       const mine = await rt.app.inject({
         method: 'GET',

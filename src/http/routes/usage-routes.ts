@@ -11,10 +11,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { KeyAuthContext } from '../../auth/authenticate.js';
 import type { KeyStore } from '../../auth/key-store.js';
 import { GatewayError, invalidRequest, notFound } from '../../core/errors.js';
+import { roundRatio, roundUsd } from '../../core/round-figures.js';
 import { parseTimeBound } from '../../core/time-range.js';
 import type { BudgetTracker } from '../../policy/budget.js';
 import { budgetSubject } from '../../policy/governance-policies.js';
 import type { RequestLog } from '../../store/request-log.js';
+import { roundSummary } from '../../store/round-summary.js';
 import {
   SUMMARY_BYS,
   usageSummary,
@@ -122,7 +124,7 @@ async function readUsage(
           'window_too_large',
         );
     }
-    return await usageSummary(log.store, { ...window, filter });
+    return roundSummary(await usageSummary(log.store, { ...window, filter }));
   } catch (err) {
     if (err instanceof GatewayError) throw err;
     throw new GatewayError({
@@ -199,11 +201,11 @@ export function registerUsageRoutes(
         id: l.id,
         period: l.period,
         limit_usd: l.limitUsd,
-        spent_usd: l.spentUsd,
-        remaining_usd: Math.max(0, l.limitUsd - l.spentUsd),
+        spent_usd: roundUsd(l.spentUsd),
+        remaining_usd: roundUsd(Math.max(0, l.limitUsd - l.spentUsd)),
         resets_at: new Date(l.resetsAt).toISOString(),
       })),
-      budget_used: state && state.lines.length ? state.fraction : null,
+      budget_used: state && state.lines.length ? roundRatio(state.fraction) : null,
     };
   });
 }

@@ -1,0 +1,48 @@
+// JSON request bodies: fastify's own parser (with its __proto__ and constructor guards), but a body
+// it refuses gets a 400 that says where the JSON breaks, in one sentence, instead of fastify's
+// "Body is not valid JSON but content-type is set to 'application/json'".
+import type { FastifyInstance } from 'fastify';
+import { GatewayError } from '../core/errors.js';
+import { locateJsonError } from '../core/locate-json-error.js';
+
+/** Parses `application/json` bodies on `app` (and the scopes that inherit its parsers). */
+export function useJsonBodyParser(app: FastifyInstance): void {
+  const parse = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    parse(request, text, (err, value) => {
+      const refused = (err as { code?: string } | null)?.code === 'FST_ERR_CTP_INVALID_JSON_BODY';
+      done(refused ? invalidJsonBody(text) : err, value);
+    });
+  });
+}
+
+/**
+ * The 400 for a body that is not JSON (`invalid_json`): where it breaks (line, column) and what
+ * is found there. Shaped by the route's error shape, so /v1/messages answers in Anthropic's.
+ */
+export function invalidJsonBody(text: string): GatewayError {
+  const place = locateJsonError(text);
+  const message = !place
+    ? // Valid JSON that the parser's guards refuse (prototype pollution).
+      'The request body may not contain a "__proto__" or "constructor.prototype" key: remove it.'
+    : place.found === undefined
+      ? `The request body is not valid JSON: it ends at line ${place.line}, column ${place.column}, before the JSON is complete (is a closing quote, bracket or brace missing?).`
+      : `The request body is not valid JSON: unexpected ${describeCharacter(place.found)} at line ${place.line}, column ${place.column}.`;
+  return new GatewayError({
+    status: 400,
+    type: 'invalid_request_error',
+    code: 'invalid_json',
+    message,
+  });
+}
+
+/** What was found where the JSON breaks, as the sentence names it. */
+function describeCharacter(c: string): string {
+  const code = c.charCodeAt(0);
+  // Mostly a raw line break or tab inside a string, where JSON wants an escape.
+  if (code < 0x20)
+    return `control character U+${code.toString(16).toUpperCase().padStart(4, '0')} (inside a string, write it as an escape such as \\n)`;
+  return c === "'" ? `"'"` : `'${c}'`;
+}
