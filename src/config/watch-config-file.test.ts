@@ -47,7 +47,11 @@ describe('watchConfigFile', () => {
       .toEqual([expect.stringContaining('the live config is kept')]);
     expect(service.current.config.rateLimits.endUser).toEqual({ rpm: 7 });
 
-    const edited = { ...input, routers: [{ ...input.routers[0]!, routingMode: 'cost' as const }] };
+    const edited = testConfigInput({
+      routers: [
+        { name: 'model-router', modelSubset: ['big', 'mid', 'small'], routingMode: 'cost' },
+      ],
+    });
     writeFileSync(file, stringify(edited));
     await expect
       .poll(() => service.current.config.routers[0]!.routingMode, { timeout: 5000 })
