@@ -217,7 +217,7 @@ export async function createRuntime(
   const configService = new ConfigService(
     holder,
     new ConfigVersionStore({ state: shared.state, clock }),
-    (msg) => logger.info(msg),
+    (msg, level = 'info') => logger[level](msg),
     routerFor.issues,
   );
   await configService.start();

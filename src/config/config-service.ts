@@ -2,18 +2,30 @@
 // as a whole config before it is applied, so nothing is ever half-applied. Each applied change is
 // a version in the ConfigVersionStore (who, when, what changed; Redis-shared in a fleet), which
 // also tells the other replicas, who validate and apply the same snapshot.
-import type {
-  ConfigChangedMessage,
-  ConfigVersion,
-  ConfigVersionStore,
-  ConfigVersionSummary,
+// The config file replaces the live config only when the file itself changed since a replica last
+// loaded it (recorded in the same store), so restarting a replica keeps the admin API's changes.
+import {
+  diffConfig,
+  type ConfigChangedMessage,
+  type ConfigVersion,
+  type ConfigVersionStore,
+  type ConfigVersionSummary,
 } from '../store/config-versions.js';
 import { ConfigError, parseConfig } from './load-config.js';
+import {
+  configFingerprint,
+  perProcessOf,
+  sharedPart,
+  withPerProcess,
+  type PerProcessConfig,
+} from './per-process-config.js';
 import type { ConfigHolder, RuntimeConfig } from './runtime-config.js';
 import type { Config } from './schema.js';
 
 export class ConfigService {
   private unsubscribe?: () => Promise<void>;
+  /** Where this process listens: kept whatever snapshot it applies. */
+  private readonly local: PerProcessConfig;
 
   /**
    * `check` adds what the schema cannot see (whether each router's artefact version loads here):
@@ -22,9 +34,11 @@ export class ConfigService {
   constructor(
     private readonly holder: ConfigHolder,
     private readonly versions: ConfigVersionStore,
-    private readonly log: (msg: string) => void = () => {},
+    private readonly log: (msg: string, level?: 'info' | 'warn') => void = () => {},
     private readonly check: (config: Config) => string[] = () => [],
-  ) {}
+  ) {
+    this.local = perProcessOf(holder.current.config);
+  }
 
   private validate(raw: unknown): Config {
     const { config, warnings } = parseConfig(raw, {});
@@ -39,19 +53,78 @@ export class ConfigService {
   }
 
   /**
-   * Records the starting config as a version when it differs from the newest one (the first
-   * replica, or a changed file), then follows changes made by other replicas.
+   * The holder's config is what the config file says. It becomes the live config only when no
+   * version exists yet or the file changed since it was last loaded (see loadFile); otherwise the
+   * newest version stays live, with the admin changes made since. Then follows other replicas.
    */
   async start(who = 'startup'): Promise<void> {
-    const latest = await this.versions.latest();
-    const mine = this.holder.current.config;
-    if (!latest || JSON.stringify(latest.config) !== JSON.stringify(mine)) {
-      const v = await this.versions.record({ config: mine, who, reason: 'config at startup' });
-      this.holder.apply(mine, v.version);
-    } else {
-      this.holder.apply(mine, latest.version);
-    }
+    const fromFile = this.holder.current.config;
+    const recorded = await this.fromFile(fromFile, who, 'config at startup');
+    if (!recorded) await this.adoptLatest(fromFile);
     this.unsubscribe = await this.versions.onChange((m) => void this.onRemote(m));
+  }
+
+  /**
+   * The config file changed on disk (hot reload). Validated, then applied as a version only if it
+   * says something else than the config last loaded from a file; `undefined` when it does not (a
+   * comment edited, or another replica already loaded it), and the live config is kept.
+   */
+  async loadFile(raw: unknown, who: string, reason: string): Promise<ConfigVersion | undefined> {
+    return this.fromFile(this.validate(raw), who, reason);
+  }
+
+  private async fromFile(
+    fileConfig: Config,
+    who: string,
+    reason: string,
+  ): Promise<ConfigVersion | undefined> {
+    const config = withPerProcess(fileConfig, this.local);
+    const fingerprint = configFingerprint(config);
+    const [latest, last] = await Promise.all([this.versions.latest(), this.versions.lastFile()]);
+    if (
+      latest &&
+      (last?.fingerprint === fingerprint || configFingerprint(latest.config) === fingerprint)
+    ) {
+      // The file is unchanged, or says what is live already (then it is the file's from now on).
+      if (last?.fingerprint !== fingerprint)
+        await this.versions.recordFile({ fingerprint, version: latest.version, config });
+      return undefined;
+    }
+    // The file changed since it was last loaded: it wins over live changes made since, which the
+    // new version's reason and a warning name, so an operator sees what was undone.
+    const overridden = latest && last ? overriddenChanges(last.config, latest.config, config) : [];
+    const since = last ? `version ${last.version} was loaded from it` : 'the live config was made';
+    const undone = overridden.length
+      ? `; it overrides live changes to ${overridden.join(', ')}`
+      : '';
+    const why = latest ? `${reason}: the config file changed since ${since}${undone}` : reason;
+    const v = await this.versions.record({ config, who, reason: why });
+    await this.versions.recordFile({ fingerprint, version: v.version, config });
+    this.holder.apply(config, v.version);
+    if (overridden.length)
+      this.log(
+        `config: the config file changed since ${since}, so it replaced the live config (version ` +
+          `${v.version}) and undid changes made since through the admin API: ` +
+          `${overridden.join(', ')}. Make them in the file to keep them.`,
+        'warn',
+      );
+    return v;
+  }
+
+  /** The file is unchanged: the newest version is live (with this process's own port and host). */
+  private async adoptLatest(fromFile: Config): Promise<void> {
+    const latest = await this.versions.latest();
+    if (!latest) return;
+    try {
+      const config = withPerProcess(this.validate(latest.config), this.local);
+      this.holder.apply(config, latest.version);
+    } catch (err) {
+      this.holder.apply(fromFile, latest.version);
+      this.log(
+        `config: the live config (version ${latest.version}) is refused here, running the config file instead: ${(err as Error).message}`,
+        'warn',
+      );
+    }
   }
 
   async stop(): Promise<void> {
@@ -79,7 +152,7 @@ export class ConfigService {
     next: unknown,
     rollbackOf?: number,
   ): Promise<ConfigVersion> {
-    const config = this.validate(next);
+    const config = withPerProcess(this.validate(next), this.local);
     const version = await this.versions.record({ config, who, reason, rollbackOf });
     this.holder.apply(config, version.version);
     return version;
@@ -124,7 +197,7 @@ export class ConfigService {
     try {
       const v = await this.versions.get(message.version);
       if (!v) return;
-      const config = this.validate(v.config);
+      const config = withPerProcess(this.validate(v.config), this.local);
       this.holder.apply(config, v.version);
       this.log(
         `config: applied version ${v.version} from another replica (${v.who}: ${v.reason ?? ''})`,
@@ -135,4 +208,16 @@ export class ConfigService {
       );
     }
   }
+}
+
+/**
+ * The live changes made since `fromFile` was loaded (paths as diffConfig names them) that `next`
+ * sets otherwise: what loading `next` undoes.
+ */
+function overriddenChanges(fromFile: Config, live: Config, next: Config): string[] {
+  const made = diffConfig(sharedPart(fromFile), sharedPart(live)).map((c) => c.path);
+  const undone = diffConfig(sharedPart(live), sharedPart(next)).map((c) => c.path);
+  const within = (a: string, b: string) =>
+    a === b || a.startsWith(`${b}.`) || a.startsWith(`${b}[`);
+  return made.filter((p) => undone.some((q) => within(p, q) || within(q, p)));
 }

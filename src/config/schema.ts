@@ -147,7 +147,9 @@ export const routerSchema = z.strictObject({
     .describe('Override the artefact\'s calibrated bands (docs/routing.md, "Modes").'),
   rateLimit: rateLimitSchema
     .default({ rpm: 250, tpm: 250_000 })
-    .describe('Limits for this router across all callers.'),
+    .describe(
+      'Limits for this router across all callers. Default without the key: 250 RPM and 250,000 TPM. A `rateLimit` you write replaces both (its keys have no defaults), so `{rpm: 100}` leaves TPM unlimited.',
+    ),
   cache: z
     .boolean()
     .default(true)

@@ -1,5 +1,6 @@
 // Reloads the config file when it changes on disk. An invalid file is reported and ignored: the
-// running config stays as it was.
+// running config stays as it was. A file whose settings did not change (a comment edited, or
+// another replica loaded the same file first) leaves the live config, admin changes and all.
 import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
@@ -26,8 +27,13 @@ export function watchConfigFile(
     lastText = text;
     try {
       const { config } = parseConfigText(text, file);
-      const v = await service.replace('file', `reloaded ${basename(file)}`, config);
-      log.info(`config reload: applied ${file} as version ${v.version}`);
+      // A file that says what was last loaded from a file must not undo live (admin) changes.
+      const v = await service.loadFile(config, 'file', `reloaded ${basename(file)}`);
+      log.info(
+        v
+          ? `config reload: applied ${file} as version ${v.version}`
+          : `config reload: ${file} says what was last loaded from it; the live config is kept`,
+      );
     } catch (err) {
       log.error(
         `config reload: ${file} rejected, keeping the running config: ${(err as Error).message}`,

@@ -3,6 +3,7 @@
 // new version is published on a channel so other replicas reload within moments; rollback is
 // "record the snapshot of an older version again".
 import { randomBytes } from 'node:crypto';
+import { configFingerprint, sharedPart } from '../config/per-process-config.js';
 import type { Config } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import type { SharedState } from './shared-state.js';
@@ -38,7 +39,23 @@ export interface ConfigChangedMessage {
   origin: string;
 }
 
+/**
+ * The config last loaded from a config file (at start-up or by a reload), whichever replica
+ * loaded it: a file that still says this has not changed, so it must not replace the live config.
+ */
+export interface ConfigFileRecord {
+  /** configFingerprint() of what the file said. */
+  fingerprint: string;
+  /** The version it was applied as (or found already in force as). */
+  version: number;
+  at: string;
+  /** What the file said, to tell which live changes a changed file overrides. */
+  config: Config;
+}
+
 const VERSIONS_HASH = 'config:versions';
+const FILE_HASH = 'config:file';
+const FILE_FIELD = 'last';
 const SEQUENCE = 'config:version-seq';
 export const CONFIG_CHANNEL = 'config:changed';
 const TEN_YEARS_MS = 10 * 365 * 86_400_000;
@@ -73,7 +90,11 @@ export class ConfigVersionStore {
       who: input.who,
       ...(input.reason ? { reason: input.reason } : {}),
       ...(input.rollbackOf !== undefined ? { rollbackOf: input.rollbackOf } : {}),
-      changes: diffConfig(previous?.config, input.config),
+      // Replicas listen on their own ports: that is not a change of the shared config.
+      changes: diffConfig(
+        previous ? sharedPart(previous.config) : undefined,
+        sharedPart(input.config),
+      ),
       config: input.config,
     };
     await this.options.state.hashSet(VERSIONS_HASH, String(entry.version), JSON.stringify(entry));
@@ -111,6 +132,31 @@ export class ConfigVersionStore {
 
   async latest(): Promise<ConfigVersion | undefined> {
     return (await this.all())[0];
+  }
+
+  /**
+   * The config last loaded from a config file by any replica. A store written before this record
+   * existed has none: the newest version a start-up or file reload made stands in for it.
+   */
+  async lastFile(): Promise<ConfigFileRecord | undefined> {
+    const raw = (await this.options.state.hashGetAll(FILE_HASH))[FILE_FIELD];
+    if (raw !== undefined) {
+      try {
+        return JSON.parse(raw) as ConfigFileRecord;
+      } catch {
+        // corrupt: fall back to the log
+      }
+    }
+    const fromFile = (await this.all()).find((v) => v.who === 'startup' || v.who === 'file');
+    return fromFile && { ...fromFile, fingerprint: configFingerprint(fromFile.config) };
+  }
+
+  async recordFile(record: Omit<ConfigFileRecord, 'at'>): Promise<void> {
+    const entry: ConfigFileRecord = {
+      ...record,
+      at: new Date(this.options.clock.now()).toISOString(),
+    };
+    await this.options.state.hashSet(FILE_HASH, FILE_FIELD, JSON.stringify(entry));
   }
 
   /** Hear about versions recorded by any replica (including this one; compare `origin`). */

@@ -1,0 +1,50 @@
+// The parts of a config that belong to one process, not to the fleet: where it listens
+// (`server.port`, `server.host`, which `--port`/`--host`/`PORT`/`HOST` set per replica). They are
+// kept out of comparisons and diffs (replicas on different ports are not different configs), and a
+// replica keeps its own when it applies a snapshot another replica recorded.
+import { createHash } from 'node:crypto';
+import type { Config } from './schema.js';
+
+export interface PerProcessConfig {
+  port: number;
+  host: string;
+}
+
+export function perProcessOf(config: Config): PerProcessConfig {
+  return { port: config.server.port, host: config.server.host };
+}
+
+/** A copy of `config` that listens where `local` says (the snapshot itself is not touched). */
+export function withPerProcess(config: Config, local: PerProcessConfig): Config {
+  return { ...config, server: { ...config.server, port: local.port, host: local.host } };
+}
+
+/** The config as the fleet shares it: the per-process fields left out. */
+export function sharedPart(config: Config): Omit<Config, 'server'> & {
+  server: Omit<Config['server'], 'port' | 'host'>;
+} {
+  const { port: _port, host: _host, ...server } = config.server;
+  return { ...config, server };
+}
+
+/**
+ * Identifies what a config file says, so a replica can tell "the file changed since it was last
+ * loaded" from "the live config changed since" (an admin edit). Object keys are sorted, so the
+ * same settings give the same fingerprint whatever their order in the file.
+ */
+export function configFingerprint(config: Config): string {
+  return createHash('sha256')
+    .update(canonicalJson(sharedPart(config)))
+    .digest('hex');
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
