@@ -14,8 +14,11 @@ export function perProcessOf(config: Config): PerProcessConfig {
   return { port: config.server.port, host: config.server.host };
 }
 
-/** A copy of `config` that listens where `local` says (the snapshot itself is not touched). */
+/** `config` listening where `local` says: a copy where it differs (the snapshot is not touched). */
 export function withPerProcess(config: Config, local: PerProcessConfig): Config {
+  // The same object when nothing changes: listeners tell a new config from the same one under a
+  // new version number by identity (start-up warm-up, governance), and would act twice.
+  if (config.server.port === local.port && config.server.host === local.host) return config;
   return { ...config, server: { ...config.server, port: local.port, host: local.host } };
 }
 
