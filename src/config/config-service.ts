@@ -115,6 +115,11 @@ export class ConfigService {
   private async adoptLatest(fromFile: Config): Promise<void> {
     const latest = await this.versions.latest();
     if (!latest) return;
+    // The file says what is live: its config object stays (listeners compare by identity).
+    if (configFingerprint(latest.config) === configFingerprint(fromFile)) {
+      this.holder.apply(fromFile, latest.version);
+      return;
+    }
     try {
       const config = withPerProcess(this.validate(latest.config), this.local);
       this.holder.apply(config, latest.version);
