@@ -5,6 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../../test/helpers/build-test-app.js';
 import { fakeAdapter, type Step } from '../../test/helpers/fake-adapter.js';
 import { simDeployment, testConfig } from '../../test/helpers/test-config.js';
+import { createManualClock } from '../core/clock.js';
+import { CircuitBreakers } from './circuit-breaker.js';
+import { executeWithFailover } from './execute-with-failover.js';
+import type { ChatCall } from './gateway-types.js';
 
 /** `small` alone (priced 0.1 / 0.4 per 1M), with an idle deadline short enough for a test. */
 function config(streamIdleTimeoutMs = 60_000) {
@@ -213,5 +217,39 @@ describe('a direct call while the circuit is half-open', () => {
     expect(during.json().error.message).not.toContain('circuit breaker is open');
     t.gateway.drain.stopAll(); // ends the hung probe
     expect((await probe).statusCode).toBe(503);
+  });
+});
+
+describe('a client that leaves mid-stream', () => {
+  it('says nothing of the deployment to its circuit', async () => {
+    const clock = createManualClock();
+    const breakers = new CircuitBreakers(clock, {
+      failureThreshold: 1,
+      windowMs: 1_000,
+      openMs: 1,
+    });
+    const client = new AbortController();
+    const adapter = fakeAdapter('small', [{ chunks: ['a', 'b'], stallAfter: 1 }]);
+    const call = {
+      request: { model: 'small', stream: true, messages: [] },
+      signal: client.signal,
+      requestId: 'r',
+    } as unknown as ChatCall;
+    const deployment = config().deployments.find((d) => d.name === 'small')!;
+    const result = await executeWithFailover({
+      call,
+      ordered: [deployment],
+      adapters: { adapterFor: () => adapter },
+      breakers,
+      clock,
+      promptTokens: 1,
+    });
+    if (result.kind !== 'stream') throw new Error('expected a stream');
+    const read = result.next().catch((e: unknown) => e);
+    client.abort();
+    const err = await read;
+    expect(err).toBeInstanceOf(Error);
+    result.end(false, err);
+    expect(breakers.state('small')).toBe('closed');
   });
 });
