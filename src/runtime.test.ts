@@ -4,6 +4,7 @@
 // aborted request: it reconnects at once and keeps the unused socket for its keep-alive timeout,
 // so shutdown waited 4 s. The first test stands for that client with a connection that sends
 // nothing and stays open, so a server that waits for it waits until the guard.
+import { createServer } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { Agent, fetch } from 'undici';
@@ -67,10 +68,8 @@ async function until(check: () => boolean): Promise<void> {
   expect(check()).toBe(true);
 }
 
-const chatBody = JSON.stringify({
-  model: 'model-router',
-  messages: [{ role: 'user', content: 'Hello there' }],
-});
+const chatMessages = [{ role: 'user', content: 'Hello there' }];
+const chatBody = JSON.stringify({ model: 'model-router', messages: chatMessages });
 
 describe('start-up warm-up', () => {
   // The tokenizer is per process and other tests (in this file, and in files that share this
@@ -254,4 +253,60 @@ describe('runtime.close()', () => {
     expect(await answer).toMatchObject({ status: 200, body: { model: 'slow-sim' } });
     expect(await closed).toBe('closed');
   });
+});
+
+describe('runtime.close() and a stream whose upstream stalled', () => {
+  it('stops it at the drain deadline: an in-band error, a 503 in the log, and close() returns', async () => {
+    // An OpenAI-compatible upstream that sends its first chunk, then nothing, and never ends.
+    const stalled = createServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(
+        `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { role: 'assistant', content: 'Hi' }, finish_reason: null }] })}\n\n`,
+      );
+    });
+    await new Promise<void>((resolve) => stalled.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => {
+      stalled.closeAllConnections();
+      return new Promise((resolve) => stalled.close(resolve));
+    });
+    const upstreamPort = (stalled.address() as AddressInfo).port;
+    const records: RequestRecord[] = [];
+    const input = testConfigInput({
+      server: { host: '127.0.0.1', port: 0, logLevel: 'silent', shutdownDrainSeconds: 0.2 },
+      deployments: [
+        {
+          name: 'stalls',
+          provider: 'openai-compatible',
+          model: 'm',
+          baseUrl: `http://127.0.0.1:${upstreamPort}/v1`,
+          prices: { inputPer1M: 1, outputPer1M: 1 },
+          contextWindow: 8000,
+          maxOutputTokens: 1000,
+        },
+      ],
+      routers: [],
+    });
+    const runtime = await createRuntime(parseConfig(input, {}).config, {
+      recorder: { record: (r) => records.push(r) },
+    });
+    await runtime.app.listen({ host: '127.0.0.1', port: 0 });
+    const port = (runtime.app.server.address() as AddressInfo).port;
+    const res = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'stalls', stream: true, messages: chatMessages }),
+    });
+    const reader = res.body!.getReader();
+    expect((await reader.read()).done).toBe(false); // the first chunk is out
+
+    const closed = closeWithin(runtime);
+    let text = '';
+    for (let r = await reader.read(); !r.done; r = await reader.read())
+      text += Buffer.from(r.value).toString();
+    expect(text).toContain('"code":"router_shutting_down"');
+    expect(await closed).toBe('closed');
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({ status: 503, errorCode: 'router_shutting_down' });
+  }, 20_000);
 });

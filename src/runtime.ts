@@ -337,10 +337,25 @@ export async function createRuntime(
       try {
         const closing = app.close();
         closeWaiting();
+        // The drain deadline counts from the signal, background runs' wait included.
+        const drainMs = holder.current.config.server.shutdownDrainSeconds * 1000;
+        const drained = settlesWithin(closing, drainMs);
         // No new request is taken now; background runs get `responses.background.
         // shutdownGraceSeconds` to finish (their followers' streams end with them), then those
         // left are marked failed.
         await background.stop();
+        // Requests in flight get `server.shutdownDrainSeconds` (a stream whose upstream stalled
+        // would otherwise hold the process for good); then their upstream calls are stopped:
+        // streams end with an in-band error, unanswered calls get a 503, each is logged.
+        if (!(await drained)) {
+          const stopped = gateway.drain.stopAll();
+          logger.warn(
+            `shutdown: ${stopped} upstream call(s) still running after ${drainMs / 1000} s were stopped`,
+          );
+          // What is left (a request not waiting on an upstream) is cut off a moment later.
+          if (!(await settlesWithin(closing, CUT_OFF_AFTER_DRAIN_MS)))
+            app.server.closeAllConnections();
+        }
         await closing;
       } finally {
         clearInterval(sweep);
@@ -358,6 +373,23 @@ export async function createRuntime(
       logger.flush();
     },
   };
+}
+
+/** After the drain deadline and the stop of upstream calls, how long before sockets are cut. */
+const CUT_OFF_AFTER_DRAIN_MS = 2_000;
+
+/** Whether `work` settles within `ms` (it goes on either way). */
+async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const settled = await Promise.race([
+    work.then(
+      () => true,
+      () => true,
+    ),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms))),
+  ]);
+  clearTimeout(timer);
+  return settled;
 }
 
 /** How long start-up waits for the shared semantic index and affinities to load. */

@@ -150,6 +150,14 @@ export const deploymentSchema = z.strictObject({
     .positive()
     .default(30_000)
     .describe('Give up on this deployment when no first token arrived in time (failover).'),
+  streamIdleTimeoutMs: z
+    .number()
+    .int()
+    .positive()
+    .default(120_000)
+    .describe(
+      "How long a stream may go without a chunk from the upstream after its first one (time the router waits on a slow client does not count). Past it the stream ends with an in-band error event `stream_idle_timeout`, the request is logged as 504 with the tokens the client got, and the failure counts against the deployment's circuit. Keep it above the longest pause your models make mid-answer (a reasoning model thinking between visible chunks).",
+    ),
   timeoutMs: z
     .number()
     .int()

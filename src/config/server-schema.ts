@@ -111,6 +111,13 @@ export const serverSchema = z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info')
       .describe('Pino log level; `silent` turns request logging off.'),
+    shutdownDrainSeconds: z
+      .number()
+      .positive()
+      .default(20)
+      .describe(
+        "On SIGTERM or SIGINT, how long requests in flight get to finish (no new request is taken meanwhile). Those still running then are stopped: a stream ends with an in-band error event `router_shutting_down`, a call not yet answered gets a 503, each is logged, and the process exits. Keep it below your orchestrator's grace period (Kubernetes `terminationGracePeriodSeconds`, 30 by default). Read when the replica shuts down.",
+      ),
     heapGrowthPercent: z
       .number()
       .int()
@@ -134,6 +141,7 @@ export const serverSchema = z
     imageFileLimitBytes: IMAGE_FILE_LIMIT_BYTES,
     imageFormLimitBytes: IMAGE_FORM_LIMIT_BYTES,
     logLevel: 'info',
+    shutdownDrainSeconds: 20,
     heapGrowthPercent: 25,
     cors: { origins: [], maxAgeSeconds: 600 },
     trustProxy: false,

@@ -64,6 +64,7 @@ import {
   type TargetTried,
 } from './plan-route.js';
 import { PoolBalancer } from './pool-order.js';
+import { CallDrain } from './call-drain.js';
 import {
   authorizeTarget,
   checkChatTarget,
@@ -110,6 +111,8 @@ export interface GatewayDeps {
 export class ChatGateway {
   /** What each deployment really writes, learned from its answers (expected cost in routing). */
   readonly outputTokens = new OutputTokenStats();
+  /** The upstream calls in flight, which a shutdown stops at its drain deadline (runtime.ts). */
+  readonly drain = new CallDrain();
 
   /** Calls in flight and recent latency per deployment, as this replica sees them. */
   readonly load: DeploymentLoad;
@@ -303,6 +306,7 @@ export class ChatGateway {
       return sendJsonAnswer(this.answerDeps, served, result, response);
     } catch (err) {
       finishFailedRequest(this.deps, record, startedPerf, err, admit, semantic?.costUsd ?? 0);
+      if (err instanceof GatewayError) routingErrorHeaders(err, record);
       throw err;
     }
   }
@@ -394,6 +398,16 @@ export class ChatGateway {
       policies: this.deps.policies,
       promptTokens,
       attempts: record.attempts,
+      drain: this.drain,
     });
   }
+}
+
+/**
+ * A request that was routed or called and failed still says how (as a served one does): its
+ * attempts, and a router's decision id to look the decision up by.
+ */
+function routingErrorHeaders(err: GatewayError, record: RequestRecord): void {
+  if (record.attempts.length > 0) err.headers['x-router-attempts'] = String(record.attempts.length);
+  if (record.decisionId) err.headers['x-router-decision-id'] = record.decisionId;
 }

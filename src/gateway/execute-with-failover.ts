@@ -8,11 +8,13 @@ import type { ChatChunk, ChatResponse } from '../core/wire-types.js';
 import { adaptRequestForDeployment } from '../policy/reasoning-params.js';
 import type { ProviderAdapter } from '../providers/types.js';
 import type { AttemptRecord } from '../store/request-record.js';
+import type { CallDrain } from './call-drain.js';
 import type { CircuitBreakers } from './circuit-breaker.js';
 import type { DeploymentLoad } from './deployment-load.js';
 import type { ChatCall, GatewayPolicies } from './gateway-types.js';
 import { NoHeadroom } from './wait-for-headroom.js';
 import { bridgeCustomToolsFor, withCustomCalls } from './custom-tool-bridge.js';
+import { watchedReads } from './watched-reads.js';
 
 export type ExecutionResult =
   | {
@@ -31,9 +33,12 @@ export type ExecutionResult =
       /**
        * Called once when the stream ends, however it ends: releases the attempt and, unless the
        * upstream ran to its end, aborts it (a completed upstream has nothing left to stop, and
-       * aborting it anyway costs an error object with a stack trace per stream).
+       * aborting it anyway costs an error object with a stack trace per stream). The circuit
+       * hears of it here: a completed stream is a success, one the upstream broke (`failure`:
+       * an upstream error, the idle deadline) a failure; one the client or a shutdown stopped
+       * says nothing of the deployment.
        */
-      end(completed: boolean): void;
+      end(completed: boolean, failure?: unknown): void;
       model: string;
       deployment: DeploymentConfig;
       attempts: AttemptRecord[];
@@ -57,6 +62,8 @@ export interface ExecuteArgs {
    * call's are added after them, and the result and errors list them all.
    */
   attempts?: AttemptRecord[];
+  /** Where a shutdown finds the calls still running at its drain deadline, to stop them. */
+  drain?: CallDrain;
 }
 
 export async function executeWithFailover(args: ExecuteArgs): Promise<ExecutionResult> {
@@ -66,6 +73,7 @@ export async function executeWithFailover(args: ExecuteArgs): Promise<ExecutionR
   let lastError: GatewayError | undefined;
   for (const deployment of args.ordered) {
     if (call.signal.aborted) throw clientClosed(attempts);
+    if (args.drain?.stoppedWith) throw withAttempts(args.drain.stoppedWith, attempts);
     if (!breakers.allows(deployment.name)) {
       attempts.push({
         deployment: deployment.name,
@@ -80,11 +88,13 @@ export async function executeWithFailover(args: ExecuteArgs): Promise<ExecutionR
     const controller = new AbortController();
     const onClientAbort = () => controller.abort(new Error('client closed request'));
     call.signal.addEventListener('abort', onClientAbort, { once: true });
+    const untrack = args.drain?.track(controller);
     // In flight from the upstream call until the answer, the failure or the stream's end.
     let inFlight = false;
     let probe = false;
     const release = () => {
       call.signal.removeEventListener('abort', onClientAbort);
+      untrack?.();
       if (inFlight) args.load?.end(deployment.name);
       inFlight = false;
     };
@@ -110,17 +120,29 @@ export async function executeWithFailover(args: ExecuteArgs): Promise<ExecutionR
         ...(call.passThrough && !bridged ? { passThrough: true } : {}),
       };
       if (call.request.stream === true) {
-        const result = await startStream(adapter, upstream, deployment, controller, clock);
+        const { reads, ...result } = await startStream(
+          adapter,
+          upstream,
+          deployment,
+          controller,
+          clock,
+        );
         args.load?.observe(deployment.name, 'firstToken', result.firstChunkAt - t0);
-        breakers.success(deployment.name);
+        // The circuit hears at the stream's end (a stream that breaks mid-way is a failure):
+        // a half-open probe that streams holds the probe until then.
         attempts.push({
           deployment: deployment.name,
           model: result.model,
           outcome: 'ok',
           latencyMs: clock.perfNow() - t0,
         });
-        const end = (completed: boolean) => {
+        const end = (completed: boolean, failure?: unknown) => {
+          reads.stop();
           release();
+          if (completed) breakers.success(deployment.name);
+          else if (failure !== undefined && upstreamFault(failure) && !call.signal.aborted)
+            breakers.failure(deployment.name);
+          else if (probe) breakers.abandonProbe(deployment.name);
           if (!completed) controller.abort(new Error('stream stopped before its end'));
         };
         return { kind: 'stream', ...result, end, deployment, attempts, warnings };
@@ -150,11 +172,13 @@ export async function executeWithFailover(args: ExecuteArgs): Promise<ExecutionR
       return { kind: 'json', response, deployment, attempts, warnings };
     } catch (err) {
       release();
+      // Why we aborted the call, when we did (a deadline, the shutdown drain), is its failure.
+      const reason: unknown = controller.signal.reason;
       controller.abort(new Error('attempt failed'));
       // A retryable failure re-opens the circuit below; anything else must not hold the probe.
       if (probe) breakers.abandonProbe(deployment.name);
       if (call.signal.aborted) throw clientClosed(attempts);
-      const e = toGatewayError(err);
+      const e = toGatewayError(reason instanceof GatewayError ? reason : err);
       // A deadline that passed is the slowest answer there is; other failures are not latency.
       if (e.code === 'upstream_timeout' || e.code === 'first_token_timeout')
         args.load?.observe(
@@ -214,12 +238,33 @@ async function startStream(
   const firstChunkAt = clock.perfNow();
   const firstChunk = first.done ? undefined : first.value;
   const model = firstChunk?.model || deployment.model;
+  const reads = watchedReads(
+    iterator,
+    deployment.streamIdleTimeoutMs ?? DEFAULT_STREAM_IDLE_TIMEOUT_MS,
+    controller,
+    () =>
+      timeoutError(
+        deployment,
+        'stream_idle_timeout',
+        `no stream chunk for ${deployment.streamIdleTimeoutMs ?? DEFAULT_STREAM_IDLE_TIMEOUT_MS} ms after the last one`,
+      ),
+  );
   return {
     first: firstChunk,
     firstChunkAt,
     model,
-    next: () => iterator.next(),
+    next: reads.next,
+    reads,
   };
+}
+
+/** A deployment built without the schema's defaults (tests) still has an idle deadline. */
+const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 120_000;
+
+/** Whether a stream's failure is the upstream's (counts against its circuit), as failedAttempt. */
+function upstreamFault(failure: unknown): boolean {
+  const e = toGatewayError(failure);
+  return e.retryable && e.code !== 'deployment_rate_limited';
 }
 
 /** Races a promise against a deadline; on expiry aborts the attempt and rejects with `onTimeout()`. */

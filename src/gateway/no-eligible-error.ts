@@ -8,6 +8,7 @@ import { describeImageFault, findImageFault } from '../files/inline-image.js';
 import {
   describeExclusions,
   type CandidateEligibility,
+  type DescribeExclusion,
   type EligibilityRule,
 } from '../routing/eligibility.js';
 import type { ChatCall } from './gateway-types.js';
@@ -20,6 +21,7 @@ export function noEligibleFor(
   candidates: readonly DeploymentConfig[],
   checks: CandidateEligibility[],
   name = candidates[0]?.name ?? '',
+  describe?: DescribeExclusion,
 ): GatewayError {
   return noEligibleDeployment(
     checks,
@@ -28,6 +30,7 @@ export function noEligibleFor(
       outputHint(call, candidates, checks) ??
       imageHint(call, checks) ??
       providerHint(checks),
+    describe,
   );
 }
 
@@ -146,9 +149,10 @@ function noEligibleDeployment(
   checks: CandidateEligibility[],
   name: string,
   hint?: Hint,
+  describe?: DescribeExclusion,
 ): GatewayError {
   const rules = new Set(checks.flatMap((c) => c.failed));
-  const detail = describeExclusions(checks) + (hint ? `; ${hint.text}` : '');
+  const detail = describeExclusions(checks, describe) + (hint ? `; ${hint.text}` : '');
   // Spent budgets, with limits or open circuits at most: nothing to retry before a reset.
   if (
     rules.has('budget_exhausted') &&

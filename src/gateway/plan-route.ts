@@ -10,7 +10,11 @@ import type { RuntimeConfig } from '../config/runtime-config.js';
 import { invalidRequest } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { budgetExceeded } from '../policy/budget.js';
-import { checkEligibility, requestNeeds } from '../routing/eligibility.js';
+import {
+  checkEligibility,
+  CIRCUIT_HALF_OPEN_DESCRIPTION,
+  requestNeeds,
+} from '../routing/eligibility.js';
 import type { OutputTokenStats } from '../routing/output-token-stats.js';
 import { buildReceipt, type StoredReceipt } from '../routing/receipt.js';
 import type { RoutingDecision } from '../routing/router-types.js';
@@ -110,7 +114,11 @@ export function planRoute(
   if (spent) throw budgetExceeded(spent, deps.clock.now());
   if (eligible.length === 0)
     throw deps.breakers.retryWhenCooled(
-      noEligibleFor(call, candidates, checks, targetName(target)),
+      noEligibleFor(call, candidates, checks, targetName(target), (name, rule) =>
+        rule === 'circuit_open' && deps.breakers.state(name) === 'half-open'
+          ? CIRCUIT_HALF_OPEN_DESCRIPTION
+          : undefined,
+      ),
       checks,
     );
   if (target.kind !== 'router') {

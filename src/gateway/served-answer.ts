@@ -132,15 +132,17 @@ export function streamAnswer(
             }) + (served.semantic?.costUsd ?? 0),
         }
       : {}),
-    onEnd: ({ status, errorCode, usage, text }) => {
+    onEnd: ({ status, errorCode, usage, estimatedCompletionTokens, text }) => {
       accountUsage(
         record,
         result.deployment,
         served.top,
+        // No usage from the upstream (it broke off mid-stream, or ignores `include_usage`): the
+        // tokens the client got, estimated, are still paid for, counted and charged to limits.
         usage ?? {
           promptTokens: record.promptTokens,
           cachedTokens: 0,
-          completionTokens: 0,
+          completionTokens: estimatedCompletionTokens,
           reasoningTokens: 0,
         },
         served.semantic?.costUsd,

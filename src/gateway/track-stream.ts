@@ -2,9 +2,10 @@
 // first chunk carrying the prompt filter results and router controls; the usage chunk the client
 // did not ask for dropped (its usage kept for accounting), or given its cost where OpenRouter's
 // usage accounting asked; and one end report however the stream ends (completed, failed, or the
-// client gone: 499).
+// client gone: 499), with the answer's tokens estimated from what was streamed for when the
+// upstream reports no usage (it broke off, or ignores `stream_options.include_usage`).
 import { GatewayError } from '../core/errors.js';
-import type { ChatChunk } from '../core/wire-types.js';
+import { RAW_JSON, type ChatChunk, type PassThroughChunk } from '../core/wire-types.js';
 import type { StoredReceipt } from '../routing/receipt.js';
 import { usageCounts, type UsageCounts } from './cost.js';
 import type { ChunkCollector } from './answer-chunks.js';
@@ -17,7 +18,45 @@ export interface StreamEnd {
   status: number;
   errorCode?: string;
   usage?: UsageCounts;
+  /** The answer's tokens as estimated from the chunks streamed (for when `usage` is missing). */
+  estimatedCompletionTokens: number;
   text?: string;
+}
+
+/**
+ * Completion tokens from what was streamed: ≈4 characters a token over the parsed chunks' text
+ * (as prompts are estimated, core/prompt-text.ts), and one token per pass-through delta (left
+ * unparsed on purpose; an upstream streams about a token per chunk).
+ */
+export function estimateStreamedTokens(chars: number, unparsedDeltas: number): number {
+  return Math.ceil(chars / 4) + unparsedDeltas;
+}
+
+/** The characters of a parsed chunk's output: text, reasoning, refusal, tool-call arguments. */
+function outputChars(chunk: ChatChunk): number {
+  let n = 0;
+  for (const c of chunk.choices) {
+    const d = c.delta as
+      | {
+          content?: unknown;
+          reasoning_content?: unknown;
+          reasoning?: unknown;
+          refusal?: unknown;
+          tool_calls?: { function?: { arguments?: unknown } }[];
+        }
+      | undefined;
+    if (!d) continue;
+    if (typeof d.content === 'string') n += d.content.length;
+    if (typeof d.reasoning_content === 'string') n += d.reasoning_content.length;
+    if (typeof d.reasoning === 'string') n += d.reasoning.length;
+    if (typeof d.refusal === 'string') n += d.refusal.length;
+    if (Array.isArray(d.tool_calls))
+      for (const t of d.tool_calls) {
+        const args = t?.function?.arguments;
+        if (typeof args === 'string') n += args.length;
+      }
+  }
+  return n;
 }
 
 /**
@@ -48,10 +87,17 @@ export async function* trackStream(
   let errorCode: string | undefined;
   let first = true;
   let completed = false;
+  let failure: unknown;
+  let chars = 0;
+  let unparsedDeltas = 0;
   try {
     let chunk = result.first;
     while (chunk) {
       opts.collector?.add(chunk);
+      const raw = (chunk as Partial<PassThroughChunk>)[RAW_JSON];
+      // An unparsed delta is a token unless it is the empty delta that carries the finish reason.
+      if (raw === undefined) chars += outputChars(chunk);
+      else if (!raw.includes('"delta":{}')) unparsedDeltas++;
       if (chunk.usage) {
         usage = usageCounts(chunk.usage);
         if (opts.costOf)
@@ -75,11 +121,12 @@ export async function* trackStream(
     }
     completed = true;
   } catch (err) {
+    failure = err;
     status = err instanceof GatewayError ? err.status : 502;
     errorCode = err instanceof GatewayError ? (err.code ?? 'upstream_error') : 'stream_error';
     throw err;
   } finally {
-    result.end(completed);
+    result.end(completed, failure);
     // A client that left is its 499, whether the stream then stopped quietly or the upstream
     // read it aborted failed (that failure is not the deployment's: as a 502 it showed in the
     // deployment's error rate).
@@ -87,6 +134,12 @@ export async function* trackStream(
       status = 499;
       errorCode = 'client_closed_request';
     }
-    opts.onEnd({ status, errorCode, usage, text: opts.storeText ? text : undefined });
+    opts.onEnd({
+      status,
+      errorCode,
+      usage,
+      estimatedCompletionTokens: estimateStreamedTokens(chars, unparsedDeltas),
+      text: opts.storeText ? text : undefined,
+    });
   }
 }

@@ -293,12 +293,26 @@ export function effectiveContextWindow(
   return Number.isFinite(min) ? min : 0;
 }
 
+/**
+ * `circuit_open` of a circuit that is half-open: its one probe is in flight, so it is skipped
+ * until that probe ends (it is not open any more).
+ */
+export const CIRCUIT_HALF_OPEN_DESCRIPTION =
+  'unhealthy: its circuit breaker is half-open after recent failures, with its one probe request in flight; it takes requests again once that probe succeeds';
+
+/** Says why one deployment fails one rule now, where the rule's own description is not precise. */
+export type DescribeExclusion = (deployment: string, rule: EligibilityRule) => string | undefined;
+
 /** One sentence per excluded deployment, for the error a request nothing can serve gets. */
-export function describeExclusions(checks: CandidateEligibility[]): string {
+export function describeExclusions(
+  checks: CandidateEligibility[],
+  describe?: DescribeExclusion,
+): string {
   return checks
     .filter((c) => c.failed.length > 0)
     .map(
-      (c) => `${c.deployment}: ${c.failed.map((r) => `${r} (${RULE_DESCRIPTIONS[r]})`).join(', ')}`,
+      (c) =>
+        `${c.deployment}: ${c.failed.map((r) => `${r} (${describe?.(c.deployment, r) ?? RULE_DESCRIPTIONS[r]})`).join(', ')}`,
     )
     .join('; ');
 }

@@ -12,7 +12,15 @@ export interface FakeThinking {
 
 export type Step =
   | { reply: string; think?: FakeThinking }
-  | { chunks: string[]; failAfter?: number }
+  | {
+      chunks: string[];
+      /** Throws a retryable 502 after this many chunks. */
+      failAfter?: number;
+      /** Sends nothing more after this many chunks, until aborted (a stalled upstream). */
+      stallAfter?: number;
+      /** Leaves out the usage chunk (an upstream that ignores `include_usage`). */
+      noUsage?: boolean;
+    }
   | {
       error: {
         status: number;
@@ -123,6 +131,7 @@ export function fakeAdapter(model: string, script: Step[]): FakeAdapter {
         if ('hang' in step) return yield* [await waitForAbort(signal)];
         const parts = 'chunks' in step ? step.chunks : [(step as { reply: string }).reply];
         const failAfter = 'chunks' in step ? step.failAfter : undefined;
+        const stallAfter = 'chunks' in step ? step.stallAfter : undefined;
         const think = 'think' in step ? step.think : undefined;
         if (think) {
           const half = Math.ceil(think.thinking.length / 2);
@@ -141,10 +150,11 @@ export function fakeAdapter(model: string, script: Step[]): FakeAdapter {
         for (let k = 0; k < parts.length; k++) {
           if (failAfter !== undefined && k === failAfter)
             throw upstreamError({ status: 502, code: 'upstream_dropped' });
+          if (stallAfter !== undefined && k === stallAfter) await waitForAbort(signal);
           yield chunk(model, parts[k] as string);
         }
         yield chunk(model, null, 'stop');
-        yield chunk(model, null, null, true);
+        if (!('chunks' in step && step.noUsage)) yield chunk(model, null, null, true);
       }
       return { chunks: gen(), headers: {} };
     },
