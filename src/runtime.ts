@@ -16,7 +16,8 @@ import { ChatGateway } from './gateway/chat-gateway.js';
 import { DeploymentLoad } from './gateway/deployment-load.js';
 import { shareCoolDowns } from './gateway/shared-cool-downs.js';
 import { newId } from './core/ids.js';
-import { CircuitBreakers, DEFAULT_BREAKER } from './gateway/circuit-breaker.js';
+import { CircuitBreakers } from './gateway/circuit-breaker.js';
+import { liveBreakerSettings } from './config/circuit-breaker-schema.js';
 import { createSharedAffinityStore } from './gateway/shared-affinity.js';
 import type { AffinityStore } from './gateway/session-affinity.js';
 import { shareSemanticIndex } from './gateway/shared-semantic-index.js';
@@ -114,12 +115,15 @@ export async function createRuntime(
   const coolDowns = shareCoolDowns(shared.state, replica, (err) =>
     logger.warn({ err }, 'sharing a cool-down failed'),
   );
+  // Each deployment's settings as the config says now (hot reload: see circuit-breaker.ts).
+  const breakerSettings = liveBreakerSettings(holder);
   const breakers = new CircuitBreakers(
     clock,
-    DEFAULT_BREAKER,
+    breakerSettings,
     (deployment, state) => {
       metrics?.setCircuitState(deployment, state);
-      if (state !== 'half-open') alerter.emit(circuitAlert(deployment, state, DEFAULT_BREAKER));
+      if (state !== 'half-open')
+        alerter.emit(circuitAlert(deployment, state, breakerSettings(deployment)));
     },
     coolDowns.publish,
   );

@@ -4,6 +4,7 @@
 // can be (providers, kinds) is deployment-kinds.ts; its prices, capabilities, Batch API and
 // simulation schemas deployment-parts.ts.
 import { z } from 'zod';
+import { deploymentCircuitBreakerSchema } from './circuit-breaker-schema.js';
 import { DEPLOYMENT_KINDS, DEPLOYMENT_TYPES, PROVIDER_KINDS } from './deployment-kinds.js';
 import {
   batchApiSchema,
@@ -178,6 +179,7 @@ export const deploymentSchema = z.strictObject({
     .describe(
       "What this deployment may cost across all callers: once the day's or month's spend reaches it, routers and pools route around it (eligibility rule `budget_exhausted`) and a direct call gets 429 `budget_exceeded` until the period resets (UTC). Judged from spend read at most every 2 s, so several replicas may overrun it by what they spend in that time.",
     ),
+  circuitBreaker: deploymentCircuitBreakerSchema.optional(),
   promptCaching: z
     .enum(['off', 'auto'])
     .default('off')

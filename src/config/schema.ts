@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { DEPLOYMENT_TYPES } from './deployment-kinds.js';
 import { deploymentSchema, rateLimitSchema } from './deployment-schema.js';
 import { batchSchema } from './batch-schema.js';
+import { circuitBreakerSchema } from './circuit-breaker-schema.js';
 import { realtimeSchema } from './realtime-schema.js';
 import { responsesSchema } from './responses-schema.js';
 import { budgetsSchema, contentFilterSchema, rateLimitsSchema } from './governance-schema.js';
@@ -251,6 +252,7 @@ export const configSchema = z.strictObject({
     .describe(
       'Deployment pools: names that spread requests over several deployments of one model, with failover among them.',
     ),
+  circuitBreaker: circuitBreakerSchema,
   routing: z
     .strictObject({
       modelsDir: z

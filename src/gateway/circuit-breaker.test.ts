@@ -53,6 +53,65 @@ describe('CircuitBreakers', () => {
   });
 });
 
+describe('CircuitBreakers with settings per deployment (config, hot reload)', () => {
+  it("follows each deployment's own settings", () => {
+    const clock = createManualClock();
+    const own = { failureThreshold: 1, windowMs: 1_000, openMs: 9_000 };
+    const shared = { failureThreshold: 3, windowMs: 1_000, openMs: 2_000 };
+    const b = new CircuitBreakers(clock, (d) => (d === 'flaky' ? own : shared));
+    b.failure('flaky');
+    b.failure('steady');
+    b.failure('steady');
+    expect(b.state('flaky')).toBe('open');
+    expect(b.state('steady')).toBe('closed');
+    b.failure('steady');
+    expect(b.state('steady')).toBe('open');
+    clock.advance(2_000);
+    expect(b.state('steady')).toBe('half-open');
+    expect(b.state('flaky')).toBe('open');
+    clock.advance(7_000);
+    expect(b.state('flaky')).toBe('half-open');
+  });
+
+  it('counts failures by the settings of the moment; an open circuit keeps the period it opened with', () => {
+    const clock = createManualClock();
+    let settings = { failureThreshold: 3, windowMs: 10_000, openMs: 5_000 };
+    const b = new CircuitBreakers(clock, () => settings);
+    b.failure('x');
+    b.failure('x');
+    expect(b.state('x')).toBe('closed');
+    // A reload lowers the threshold: the failures already counted count against it.
+    settings = { ...settings, failureThreshold: 2, openMs: 60_000 };
+    b.failure('x');
+    expect(b.state('x')).toBe('open');
+    // Opened under the new settings: open for 60 s, whatever a later reload says.
+    settings = { ...settings, openMs: 1_000 };
+    clock.advance(59_999);
+    expect(b.state('x')).toBe('open');
+    clock.advance(1);
+    expect(b.state('x')).toBe('half-open');
+    // The failed probe re-opens it for the openMs of now.
+    b.begin('x');
+    b.failure('x');
+    clock.advance(999);
+    expect(b.state('x')).toBe('open');
+    clock.advance(1);
+    expect(b.state('x')).toBe('half-open');
+  });
+
+  it('drops failures older than the window of the moment', () => {
+    const clock = createManualClock();
+    let settings = { failureThreshold: 2, windowMs: 10_000, openMs: 1_000 };
+    const b = new CircuitBreakers(clock, () => settings);
+    b.failure('x');
+    clock.advance(5_000);
+    settings = { ...settings, windowMs: 4_000 };
+    b.failure('x');
+    expect(b.state('x')).toBe('closed');
+    expect(b.settings('x')).toBe(settings);
+  });
+});
+
 describe('cool-down after an upstream 429', () => {
   it('reads how long to wait from retry-after-ms, retry-after seconds or an HTTP date', () => {
     const now = Date.parse('2026-12-01T12:00:00Z');

@@ -1,9 +1,12 @@
 // Per-deployment circuit breakers: open after `failureThreshold` failures within `windowMs`,
 // stay open for `openMs`, then half-open: one probe request at a time decides close or re-open.
+// The settings are config's (`circuitBreaker`, a deployment's own), read at each failure: a reload
+// counts failures by the new ones at once, and a circuit keeps the `openMs` it opened with.
 // Also each deployment's cool-down: an upstream that answered 429 and said how long to wait
 // (`retry-after`, `retry-after-ms`) is skipped until then, so the next requests go straight to
 // the next candidate instead of paying a refused round trip each (capped at a minute); with
 // shared state every replica is told (shared-cool-downs.ts).
+import { DEFAULT_CIRCUIT_BREAKER } from '../config/circuit-breaker-schema.js';
 import type { Clock } from '../core/clock.js';
 import type { GatewayError } from '../core/errors.js';
 import type { CandidateEligibility } from '../routing/eligibility.js';
@@ -16,15 +19,17 @@ export interface CircuitBreakerOptions {
   openMs: number;
 }
 
-export const DEFAULT_BREAKER: CircuitBreakerOptions = {
-  failureThreshold: 5,
-  windowMs: 30_000,
-  openMs: 15_000,
-};
+export const DEFAULT_BREAKER: CircuitBreakerOptions = DEFAULT_CIRCUIT_BREAKER;
+
+/** Fixed settings, or each deployment's as config says now. */
+export type BreakerSettings =
+  CircuitBreakerOptions | ((deployment: string) => CircuitBreakerOptions);
 
 interface Circuit {
   failures: number[];
   openedAt: number;
+  /** How long it stays open: the settings' `openMs` when it opened. */
+  openMs: number;
   state: CircuitState;
   probeInFlight: boolean;
 }
@@ -63,7 +68,7 @@ export class CircuitBreakers {
 
   constructor(
     private readonly clock: Clock,
-    private readonly options: CircuitBreakerOptions = DEFAULT_BREAKER,
+    private readonly options: BreakerSettings = DEFAULT_BREAKER,
     private readonly onChange: CircuitListener = () => {},
     private readonly onCoolDown: CoolDownListener = () => {},
   ) {}
@@ -71,7 +76,7 @@ export class CircuitBreakers {
   private circuit(deployment: string): Circuit {
     let c = this.circuits.get(deployment);
     if (!c) {
-      c = { failures: [], openedAt: 0, state: 'closed', probeInFlight: false };
+      c = { failures: [], openedAt: 0, openMs: 0, state: 'closed', probeInFlight: false };
       this.circuits.set(deployment, c);
     }
     return c;
@@ -87,7 +92,7 @@ export class CircuitBreakers {
   state(deployment: string): CircuitState {
     const c = this.circuits.get(deployment);
     if (!c) return 'closed';
-    if (c.state === 'open' && this.clock.now() - c.openedAt >= this.options.openMs) {
+    if (c.state === 'open' && this.clock.now() - c.openedAt >= c.openMs) {
       this.transition(deployment, c, 'half-open');
       c.probeInFlight = false;
     }
@@ -128,21 +133,29 @@ export class CircuitBreakers {
     this.transition(deployment, c, 'closed');
   }
 
+  /** The settings `deployment`'s circuit follows now. */
+  settings(deployment: string): CircuitBreakerOptions {
+    return typeof this.options === 'function' ? this.options(deployment) : this.options;
+  }
+
   failure(deployment: string): void {
     this.state(deployment);
     const c = this.circuit(deployment);
     const now = this.clock.now();
+    const settings = this.settings(deployment);
     c.probeInFlight = false;
     if (c.state === 'half-open') {
       c.openedAt = now;
+      c.openMs = settings.openMs;
       this.transition(deployment, c, 'open');
       return;
     }
     c.failures.push(now);
-    while (c.failures.length && now - (c.failures[0] as number) > this.options.windowMs)
+    while (c.failures.length && now - (c.failures[0] as number) > settings.windowMs)
       c.failures.shift();
-    if (c.failures.length >= this.options.failureThreshold) {
+    if (c.failures.length >= settings.failureThreshold) {
       c.openedAt = now;
+      c.openMs = settings.openMs;
       c.failures.length = 0;
       this.transition(deployment, c, 'open');
     }

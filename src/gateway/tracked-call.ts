@@ -19,7 +19,9 @@ export type EmbedReply = Awaited<ReturnType<NonNullable<ProviderAdapter['embed']
 /**
  * Runs `send` as a call to deployment `name`. `t0` is when the attempt began, so the latency
  * includes the rate-limit charge made before it. Telling the breaker of success or failure is the
- * caller's: a reply may still prove unusable.
+ * caller's: a reply may still prove unusable. A half-open circuit's probe that throws is freed
+ * here: a retryable failure the caller reports re-opens the circuit anyway, and any other end (a
+ * 400, the client leaving) says nothing of the deployment's health, so the next request probes.
  */
 export async function trackedCall<T>(
   tools: CallTracking,
@@ -27,12 +29,15 @@ export async function trackedCall<T>(
   t0: number,
   send: () => Promise<T>,
 ): Promise<T> {
-  tools.breakers.begin(name);
+  const probe = tools.breakers.begin(name);
   tools.load.begin(name);
   try {
     const reply = await send();
     tools.load.observe(name, 'answer', tools.clock.perfNow() - t0);
     return reply;
+  } catch (err) {
+    if (probe) tools.breakers.abandonProbe(name);
+    throw err;
   } finally {
     tools.load.end(name);
   }

@@ -18,6 +18,7 @@ import {
 import type { Config } from '../../src/config/schema.js';
 import { createManualClock } from '../../src/core/clock.js';
 import { ChatGateway } from '../../src/gateway/chat-gateway.js';
+import { liveBreakerSettings } from '../../src/config/circuit-breaker-schema.js';
 import { CircuitBreakers, type CircuitBreakerOptions } from '../../src/gateway/circuit-breaker.js';
 import type { GatewayPolicies } from '../../src/gateway/gateway-types.js';
 import { createMemoryAffinityStore } from '../../src/gateway/session-affinity.js';
@@ -74,6 +75,7 @@ export async function buildTestApp(
     router?: Router;
     policies?: GatewayPolicies;
     authenticator?: Authenticator;
+    /** Fixed breaker settings; by default the config's (`circuitBreaker`), reloads included. */
     breaker?: CircuitBreakerOptions;
     /** Serve the Responses API with this store. */
     responses?: ResponseStore;
@@ -96,7 +98,7 @@ export async function buildTestApp(
   const clock = createManualClock();
   const holder = new ConfigHolder(compileConfig(config));
   const records: RequestRecord[] = [];
-  const breakers = new CircuitBreakers(clock, opts.breaker);
+  const breakers = new CircuitBreakers(clock, opts.breaker ?? liveBreakerSettings(holder));
   const router = opts.router ?? createCheapestCapableRouter();
   const decisions = new DecisionStore();
   const stats = new LiveStats(1_000);
