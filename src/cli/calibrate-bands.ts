@@ -5,7 +5,7 @@
 // unlike the training prompts, where the bands calibrated there do not keep their promise.
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { targetsWithZ } from '../../training/band-targets.js';
+import { targetsWithZ, type BandTargets } from '../../training/band-targets.js';
 import { DataError, loadRows } from '../../training/dataset.js';
 import type { EvalSummary } from '../../training/evaluate.js';
 import {
@@ -74,7 +74,8 @@ function routed(s: EvalSummary, mode: 'balanced' | 'cost'): string {
   return `quality ${x(m.quality_ratio)}${se} at ${x(m.cost_ratio)} the cost`;
 }
 
-function describe(r: GroupRecalibration, z: number): string {
+function describe(r: GroupRecalibration, targets: BandTargets): string {
+  const z = targets.confidenceZ ?? 0;
   // Bands sit on a grid of 0.0025 steps; 0.7999999999999999 is read as 0.8.
   const b = (v: number | undefined) => (v === undefined ? '–' : String(Number(v.toFixed(4))));
   return [
@@ -84,7 +85,7 @@ function describe(r: GroupRecalibration, z: number): string {
     `  quality margin ${b(r.before.qualityMargin)} → ${b(r.after.qualityMargin)}, keeps the best single model: ${r.before.qualityHolds === true} → ${r.after.qualityHolds === true}`,
     ...r.held.map(
       (h) =>
-        `  ${h.mode} holds: even quality alone kept ${h.qualityRatio.toFixed(3)}× ± ${h.se.toFixed(3)} of ${r.routedBefore.best_single.model} on these prompts (under ${h.mode === 'balanced' ? '0.99' : '0.95'}), so ${h.mode === 'balanced' ? 'Balanced' : 'Cost'} serves ${r.routedBefore.best_single.model} wherever it is eligible and saves nothing on this traffic: the artefact's predictions do not tell which of these prompts the cheaper models answer well. Train on prompts like these (their rows added to the group's training file) to route them; routers[].bands.${h.mode}Holds: false routes by the band again`,
+        `  ${h.mode} holds: even quality alone kept ${h.qualityRatio.toFixed(3)}× ± ${h.se.toFixed(3)} of ${r.routedBefore.best_single.model} on these prompts (under ${targets[h.mode]}), so ${h.mode === 'balanced' ? 'Balanced' : 'Cost'} serves ${r.routedBefore.best_single.model} wherever it is eligible and saves nothing on this traffic: the artefact's predictions do not tell which of these prompts the cheaper models answer well. Train on prompts like these (their rows added to the group's training file) to route them; routers[].bands.${h.mode}Holds: false routes by the band again`,
     ),
     // Band 1 and above charge nothing for cost: quality alone, the calibration's fallback.
     ...(r.after.balanced >= 1 && !r.after.balancedHolds
@@ -140,8 +141,7 @@ export async function run(argv: string[]): Promise<number> {
           })),
         })}\n`,
       );
-    else
-      for (const r of results) process.stderr.write(`${describe(r, targets.confidenceZ ?? 0)}\n`);
+    else for (const r of results) process.stderr.write(`${describe(r, targets)}\n`);
     process.stderr.write(
       `wrote ${values.out}: select it per router with version: (a file in models/), or put the new bands in the config (routers[].bands)\n`,
     );

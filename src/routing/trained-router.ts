@@ -2,6 +2,7 @@
 // and expected output tokens; cost from the deployment's own prices) and orders them by mode.
 // Deployments map to artefact models by `like:` (with `qualityOffset`), else by `model` or `name`.
 import { bareNameIndex } from '../core/model-names.js';
+import { roundRatio } from '../core/round-figures.js';
 import type { RouterConfig } from '../config/schema.js';
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import { extractFeatures } from './features.js';
@@ -260,7 +261,7 @@ export function createTrainedRouter(artefact: RoutingArtefact): Router {
         input.mode === 'cost' ? bands.cost : input.mode === 'balanced' ? bands.balanced : 1;
       const scores: CandidateScore[] = scored.map((s) => ({
         deployment: s.name,
-        predictedQuality: round(s.quality),
+        predictedQuality: roundRatio(s.quality),
         expectedOutputTokens: s.outTokens,
         predictedCostUsd: s.cost,
       }));
@@ -322,10 +323,6 @@ export function createTrainedRouter(artefact: RoutingArtefact): Router {
       };
     },
   };
-}
-
-function round(v: number): number {
-  return Math.round(v * 10_000) / 10_000;
 }
 
 /** The artefact's calibrated bands for the reference's data group, overridden by router config. */
