@@ -59,8 +59,9 @@ export class ConfigService {
    */
   async start(who = 'startup'): Promise<void> {
     const fromFile = this.holder.current.config;
-    const recorded = await this.fromFile(fromFile, who, 'config at startup');
-    if (!recorded) await this.adoptLatest(fromFile);
+    const seen = await this.fileState(fromFile);
+    const recorded = await this.fromFile(seen, who, 'config at startup');
+    if (!recorded) this.adoptLatest(fromFile, seen);
     this.unsubscribe = await this.versions.onChange((m) => void this.onRemote(m));
   }
 
@@ -70,21 +71,29 @@ export class ConfigService {
    * comment edited, or another replica already loaded it), and the live config is kept.
    */
   async loadFile(raw: unknown, who: string, reason: string): Promise<ConfigVersion | undefined> {
-    return this.fromFile(this.validate(raw), who, reason);
+    return this.fromFile(await this.fileState(this.validate(raw)), who, reason);
+  }
+
+  /** The file's config (with this process's port and host) beside the newest version and record. */
+  private async fileState(fileConfig: Config): Promise<FileState> {
+    const config = withPerProcess(fileConfig, this.local);
+    const [latest, last] = await Promise.all([this.versions.latest(), this.versions.lastFile()]);
+    const fingerprint = configFingerprint(config);
+    return {
+      config,
+      fingerprint,
+      latest,
+      last,
+      isLive: latest !== undefined && configFingerprint(latest.config) === fingerprint,
+    };
   }
 
   private async fromFile(
-    fileConfig: Config,
+    { config, fingerprint, latest, last, isLive }: FileState,
     who: string,
     reason: string,
   ): Promise<ConfigVersion | undefined> {
-    const config = withPerProcess(fileConfig, this.local);
-    const fingerprint = configFingerprint(config);
-    const [latest, last] = await Promise.all([this.versions.latest(), this.versions.lastFile()]);
-    if (
-      latest &&
-      (last?.fingerprint === fingerprint || configFingerprint(latest.config) === fingerprint)
-    ) {
+    if (latest && (last?.fingerprint === fingerprint || isLive)) {
       // The file is unchanged, or says what is live already (then it is the file's from now on).
       if (last?.fingerprint !== fingerprint)
         await this.versions.recordFile({ fingerprint, version: latest.version, config });
@@ -112,11 +121,10 @@ export class ConfigService {
   }
 
   /** The file is unchanged: the newest version is live (with this process's own port and host). */
-  private async adoptLatest(fromFile: Config): Promise<void> {
-    const latest = await this.versions.latest();
+  private adoptLatest(fromFile: Config, { latest, isLive }: FileState): void {
     if (!latest) return;
     // The file says what is live: its config object stays (listeners compare by identity).
-    if (configFingerprint(latest.config) === configFingerprint(fromFile)) {
+    if (isLive) {
       this.holder.apply(fromFile, latest.version);
       return;
     }
@@ -225,4 +233,14 @@ function overriddenChanges(fromFile: Config, live: Config, next: Config): string
   const within = (a: string, b: string) =>
     a === b || a.startsWith(`${b}.`) || a.startsWith(`${b}[`);
   return made.filter((p) => undone.some((q) => within(p, q) || within(q, p)));
+}
+
+/** A config file's settings beside what the shared state holds (ConfigService.fileState). */
+interface FileState {
+  config: Config;
+  fingerprint: string;
+  latest: ConfigVersion | undefined;
+  last: Awaited<ReturnType<ConfigVersionStore['lastFile']>>;
+  /** The newest version says what the file says (port and host aside). */
+  isLive: boolean;
 }
