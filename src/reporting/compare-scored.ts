@@ -1,7 +1,8 @@
 // `compare`'s graded answers as routing data (scored.jsonl, the shared line format that `eval
 // --model`, `calibrate` and `calibrate-bands` read): one row per prompt with a quality for at least
-// one plain target, each model scored under the target's name or the one `--score-as` gives it. Router runs are left out: they
-// are picks among models, not models.
+// one plain target, each scored under the name `--score-as` gives it, else the routing model its
+// deployment is `like:`, else its own (scoreNames). Router runs are left out: they are picks among
+// models, not models.
 import { PromptFileError, type ComparePrompt } from './compare-inputs.js';
 import type { CompareResult } from './compare-run.js';
 
@@ -19,7 +20,7 @@ export interface CompareScoredRow {
 
 /**
  * The rows for `result`'s prompts; `routers` are the targets that route (left out); `names` the
- * name a target is scored under where not its own (`--score-as`: one name per target).
+ * name a target is scored under where not its own (scoreNames: one name per target).
  */
 export function compareScoredRows(
   result: CompareResult,
