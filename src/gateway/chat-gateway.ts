@@ -170,7 +170,7 @@ export class ChatGateway {
   countTokens(
     call: Pick<ChatCall, 'request' | 'auth' | 'native'> & { requestId?: string },
   ): Promise<{ inputTokens: number; countedBy: string; warning?: string }> {
-    return countTokens(this.deps, call);
+    return countTokens({ ...this.deps, drain: this.drain }, call);
   }
 
   handleChat(call: ChatCall): Promise<ChatOutcome> {
