@@ -18,6 +18,7 @@ import { shareCoolDowns } from './gateway/shared-cool-downs.js';
 import { newId } from './core/ids.js';
 import { CircuitBreakers } from './gateway/circuit-breaker.js';
 import { liveBreakerSettings } from './config/circuit-breaker-schema.js';
+import { CallDrain } from './gateway/call-drain.js';
 import { createSharedAffinityStore } from './gateway/shared-affinity.js';
 import type { AffinityStore } from './gateway/session-affinity.js';
 import { shareSemanticIndex } from './gateway/shared-semantic-index.js';
@@ -184,8 +185,21 @@ export async function createRuntime(
   const affinity = createSharedAffinityStore(shared.state, replica, streamLog, () => clock.now());
   const load = new DeploymentLoad(clock);
   metrics?.watchDeploymentLoad(() => load.snapshotAll());
-  // The gateways of named calls (moderations, embeddings, images and audio) share these parts.
-  const named = { config: holder, adapters: registry, clock, breakers, recorder, policies, load };
+  // Every upstream call in flight, chat's and the named gateways', so a shutdown can stop those
+  // still running at its drain deadline.
+  const drain = new CallDrain();
+  // The gateways of named calls (moderations, embeddings, images, audio, rerank, realtime) share
+  // these parts.
+  const named = {
+    config: holder,
+    adapters: registry,
+    clock,
+    breakers,
+    recorder,
+    policies,
+    load,
+    drain,
+  };
   const moderations = new ModerationsGateway(named);
   const gateway = new ChatGateway({
     config: holder,
@@ -201,6 +215,7 @@ export async function createRuntime(
     load,
     log: logger,
     semanticFeed,
+    drain,
   });
   // A replica that starts (or turns the semantic cache on) loads what the others share first, so
   // it starts warm; start-up waits for that a short while at most.
@@ -349,10 +364,12 @@ export async function createRuntime(
         // left are marked failed.
         await background.stop();
         // Requests in flight get `server.shutdownDrainSeconds` (a stream whose upstream stalled
-        // would otherwise hold the process for good); then their upstream calls are stopped:
-        // streams end with an in-band error, unanswered calls get a 503, each is logged.
+        // would otherwise hold the process for good); then their upstream calls are stopped,
+        // every family's (chat, Responses, Messages, embeddings, moderations, rerank, images,
+        // audio): streams end with an in-band error, unanswered calls get a 503 in their API's
+        // shape, a speech body under way is cut short, and each is logged.
         if (!(await drained)) {
-          const stopped = gateway.drain.stopAll();
+          const stopped = drain.stopAll();
           logger.warn(
             `shutdown: ${stopped} upstream call(s) still running after ${drainMs / 1000} s were stopped`,
           );

@@ -1,7 +1,8 @@
 // The circuit breaker's settings in config: a global default (`circuitBreaker`) and a
 // deployment's own override (`deployments[].circuitBreaker`), each key of which falls back to the
-// global one. Read by the breakers (gateway/circuit-breaker.ts) on each decision, so a reload
-// applies to the next circuit that opens; a circuit open already keeps the period it opened with.
+// global one. Read by the breakers (gateway/circuit-breaker.ts) on each decision, so a reload or an
+// admin change (http/routes/settings-routes.ts, a deployment's own through admin-routes.ts)
+// applies to the next decision; a circuit open already keeps the period it opened with.
 import { z } from 'zod';
 import type { ConfigHolder } from './runtime-config.js';
 
@@ -40,7 +41,7 @@ export const circuitBreakerSchema = z
   })
   .default({ ...DEFAULT_CIRCUIT_BREAKER })
   .describe(
-    "Each deployment's circuit breaker, per replica (LiteLLM's `allowed_fails` and `cooldown_time`): `failureThreshold` failures within `windowMs` open it for `openMs`. A deployment may set its own (`deployments[].circuitBreaker`). A config reload applies from the next decision: failures are counted against the new threshold and window at once, and a circuit that opens after the reload stays open for the new `openMs`; one open already keeps the period it opened with.",
+    "Each deployment's circuit breaker, per replica (LiteLLM's `allowed_fails` and `cooldown_time`): `failureThreshold` failures within `windowMs` open it for `openMs`. A deployment may set its own (`deployments[].circuitBreaker`). A config reload, or a change through the admin API (`PUT`/`PATCH /admin/v1/settings/circuitBreaker`; a deployment's own with the deployment, `PATCH /admin/v1/deployments/{name}`) on any replica, applies from the next decision: failures are counted against the new threshold and window at once, and a circuit that opens after the reload stays open for the new `openMs`; one open already keeps the period it opened with.",
   );
 
 export const deploymentCircuitBreakerSchema = z

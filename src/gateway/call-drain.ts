@@ -1,5 +1,7 @@
 // The upstream calls in flight on this replica, so a shutdown can stop those still running when
 // its drain deadline passes (runtime.ts): each attempt's abort controller is held while it runs.
+// One per replica, shared by the chat family's attempts (execute-with-failover.ts) and the named
+// calls' (named-failover.ts: embeddings, moderations, rerank, images, audio, realtime opening).
 import { GatewayError } from '../core/errors.js';
 
 /** What a call stopped by the shutdown drain is answered (in-band on a stream; 503 otherwise). */

@@ -106,13 +106,15 @@ export interface GatewayDeps {
   log?: SemanticCacheLog;
   /** The other replicas' semantic-cache vectors (`state.kind: redis`). */
   semanticFeed?: SemanticIndexFeed;
+  /** The calls a shutdown stops at its drain deadline, shared with the named gateways'. */
+  drain?: CallDrain;
 }
 
 export class ChatGateway {
   /** What each deployment really writes, learned from its answers (expected cost in routing). */
   readonly outputTokens = new OutputTokenStats();
   /** The upstream calls in flight, which a shutdown stops at its drain deadline (runtime.ts). */
-  readonly drain = new CallDrain();
+  readonly drain: CallDrain;
 
   /** Calls in flight and recent latency per deployment, as this replica sees them. */
   readonly load: DeploymentLoad;
@@ -125,6 +127,7 @@ export class ChatGateway {
 
   constructor(private readonly deps: GatewayDeps) {
     this.load = deps.load ?? new DeploymentLoad(deps.clock);
+    this.drain = deps.drain ?? new CallDrain();
     this.planDeps = {
       ...deps,
       pools: new PoolBalancer(this.load),
@@ -167,7 +170,7 @@ export class ChatGateway {
   countTokens(
     call: Pick<ChatCall, 'request' | 'auth' | 'native'> & { requestId?: string },
   ): Promise<{ inputTokens: number; countedBy: string; warning?: string }> {
-    return countTokens(this.deps, call);
+    return countTokens({ ...this.deps, drain: this.drain }, call);
   }
 
   handleChat(call: ChatCall): Promise<ChatOutcome> {

@@ -1,7 +1,8 @@
 // Per-deployment circuit breakers: open after `failureThreshold` failures within `windowMs`,
 // stay open for `openMs`, then half-open: one probe request at a time decides close or re-open.
 // The settings are config's (`circuitBreaker`, a deployment's own), read at each failure: a reload
-// counts failures by the new ones at once, and a circuit keeps the `openMs` it opened with.
+// or an admin change counts failures by the new ones at once (those already in the window still
+// count), and a circuit keeps the `openMs` it opened with.
 // Also each deployment's cool-down: an upstream that answered 429 and said how long to wait
 // (`retry-after`, `retry-after-ms`) is skipped until then, so the next requests go straight to
 // the next candidate instead of paying a refused round trip each (capped at a minute); with

@@ -1,6 +1,7 @@
 // `countTokens` for the count-tokens routes: the prompt tokens of a request as the deployment's
 // provider counts them where it can, else the router's own exact count. Apart from the gateway
-// because it neither routes nor records.
+// because it neither routes nor records. The provider's count is held in the shutdown drain: one
+// still running at the drain deadline gives way to the router's own count.
 import { bridgeCustomToolsFor } from './custom-tool-bridge.js';
 import { countPromptTokens } from '../core/prompt-text.js';
 import type { GatewayDeps } from './chat-gateway.js';
@@ -20,7 +21,7 @@ const COUNT_TIMEOUT_MS = 10_000;
  * which; `warning` why not.
  */
 export async function countTokens(
-  deps: Pick<GatewayDeps, 'config' | 'adapters'>,
+  deps: Pick<GatewayDeps, 'config' | 'adapters' | 'drain'>,
   call: Pick<ChatCall, 'request' | 'auth' | 'native'> & { requestId?: string },
 ): Promise<{ inputTokens: number; countedBy: string; warning?: string }> {
   const target = resolveTarget(deps.config.current, call as ChatCall);
@@ -29,10 +30,12 @@ export async function countTokens(
   if (target.kind === 'deployment') {
     const d = target.deployment;
     const adapter = deps.adapters.adapterFor(d);
-    const signal = AbortSignal.timeout(COUNT_TIMEOUT_MS);
+    const stop = new AbortController();
+    const signal = AbortSignal.any([AbortSignal.timeout(COUNT_TIMEOUT_MS), stop.signal]);
     // A native request (Responses) is counted natively where the upstream speaks its API.
     const native = call.native && adapter.countNativeTokens ? call.native : undefined;
-    if (native || adapter.countTokens)
+    if (native || adapter.countTokens) {
+      const untrack = deps.drain?.track(stop);
       try {
         return {
           inputTokens: native
@@ -51,8 +54,14 @@ export async function countTokens(
           countedBy: d.name,
         };
       } catch (err) {
-        warning = `${d.name} could not count (${(err as Error).message.replace(/[^\x20-\x7e]/g, ' ')}); this is the router's own count`;
+        const why = stop.signal.aborted
+          ? 'the router is shutting down'
+          : (err as Error).message.replace(/[^\x20-\x7e]/g, ' ');
+        warning = `${d.name} could not count (${why}); this is the router's own count`;
+      } finally {
+        untrack?.();
       }
+    }
   }
   return {
     inputTokens: await countPromptTokens(call.request, call.auth.keyId ?? ''),

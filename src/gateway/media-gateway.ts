@@ -5,9 +5,11 @@
 // deployment rate limits (TPM charged the text's estimate), budgets, the content filter on the
 // prompt or text to speak, the deployment's circuit breaker, cool-downs and timeout, failover
 // within a pool before the first byte (named-failover.ts), and one request-log record with its
-// cost (media-cost.ts). Speech is sent on as the upstream sends it; its record ends with the audio.
+// cost (media-cost.ts). Speech is sent on as the upstream sends it; its record ends with the audio,
+// and its call stays in the shutdown drain until then (a body under way at the drain deadline is
+// cut short and recorded 503 `router_shutting_down`).
 import type { DeploymentConfig } from '../config/deployment-schema.js';
-import { invalidRequest } from '../core/errors.js';
+import { GatewayError, invalidRequest } from '../core/errors.js';
 import type {
   ChatRequest,
   FormPart,
@@ -50,6 +52,9 @@ interface Served<R> {
   d: DeploymentConfig;
   served: R;
   headers: Record<string, string>;
+  /** The call's signal: why a body still being read was stopped (the shutdown drain's 503). */
+  signal: AbortSignal;
+  /** Ends the record (cost, settle, log) and the call's hold in the shutdown drain, once. */
   finish(status: number, cost?: MediaCost, errorCode?: string): void;
 }
 
@@ -165,7 +170,12 @@ export class MediaGateway {
         status = 200;
         code = undefined;
       } catch (err) {
-        if (!signal.aborted) {
+        // The shutdown drain stopped the upstream (the client has a short file, as below).
+        const stopped = out.signal.reason instanceof GatewayError ? out.signal.reason : undefined;
+        if (stopped && !signal.aborted) {
+          status = stopped.status;
+          code = stopped.code ?? undefined;
+        } else if (!signal.aborted) {
           status = 502;
           code = 'upstream_dropped';
         }
@@ -251,8 +261,8 @@ export class MediaGateway {
         trackedCall(this.failover, d.name, t0, () =>
           send(d, adapter, { ...body, model: d.model }, signal),
         );
-      const members = { target, allowed, sentEstimate: estimate };
-      const { d, served } = await callOrWait(
+      const members = { target, allowed, sentEstimate: estimate, bodyFollows: kind === 'speech' };
+      const { d, served, signal, release } = await callOrWait(
         this.failover,
         snapshot.deployments,
         admitted,
@@ -267,9 +277,11 @@ export class MediaGateway {
         d,
         served,
         headers: servedHeaders(admitted, {}, d, d.model, record),
+        signal,
         finish: (status, cost, errorCode) => {
           if (finished) return;
           finished = true;
+          release();
           this.account(record, cost);
           policies?.settle?.(admitCtx, {
             deployment: d,

@@ -1,6 +1,7 @@
 // callWithFailover when its caller aborts mid-call: the caller's typed reason is what it throws
 // (the router shutting down is recorded 503, not as a client that left), and an abort with no
-// typed reason is the client's leaving (499). No failover either way.
+// typed reason is the client's leaving (499). No failover either way. And the shutdown drain: a
+// call still running at its deadline ends 503 `router_shutting_down`, none starts after it.
 import { describe, expect, it } from 'vitest';
 import { deploymentSchema } from '../config/deployment-schema.js';
 import { createManualClock } from '../core/clock.js';
@@ -8,6 +9,7 @@ import { GatewayError } from '../core/errors.js';
 import type { ProviderAdapter } from '../providers/types.js';
 import { newRequestRecord } from '../store/request-record.js';
 import { simDeployment } from '../../test/helpers/test-config.js';
+import { CallDrain } from './call-drain.js';
 import { CircuitBreakers } from './circuit-breaker.js';
 import { DeploymentLoad } from './deployment-load.js';
 import { callWithFailover, type NamedFailoverDeps } from './named-failover.js';
@@ -70,5 +72,113 @@ describe('callWithFailover, aborted by its caller', () => {
     const { thrown, called } = await abortedWith();
     expect(thrown).toMatchObject({ status: 499, code: 'client_closed_request' });
     expect(called).toEqual(['a']);
+  });
+});
+
+describe('callWithFailover and the shutdown drain', () => {
+  const setup = () => {
+    const clock = createManualClock();
+    const load = new DeploymentLoad(clock);
+    const drain = new CallDrain();
+    // One failure would open a circuit: the drain's stop must not count as one.
+    const breakers = new CircuitBreakers(clock, {
+      failureThreshold: 1,
+      windowMs: 1000,
+      openMs: 1000,
+    });
+    const deps: NamedFailoverDeps = {
+      adapters: { adapterFor: () => ({}) as ProviderAdapter },
+      clock,
+      breakers,
+      load,
+      pools: new PoolBalancer(load),
+      drain,
+    };
+    const record = newRequestRecord({
+      time: clock.now(),
+      requestId: 'req_1',
+      endpoint: 'embeddings',
+      tenant: 't',
+      keyId: 'k',
+      stream: false,
+      endUser: undefined,
+      tags: [],
+    });
+    const called: string[] = [];
+    const run = (bodyFollows = false) =>
+      callWithFailover(
+        deps,
+        { signal: new AbortController().signal, requestId: 'req_1' },
+        {
+          target: { kind: 'deployment', deployment: a },
+          allowed: [a, b],
+          sentEstimate: 0,
+          bodyFollows,
+        },
+        record,
+        (d, _adapter, signal) => {
+          called.push(d.name);
+          // A call that answers only when aborted, then as an adapter does: a retryable error.
+          const aborted = () =>
+            new GatewayError({
+              status: 502,
+              type: 'upstream_error',
+              message: 'aborted',
+              retryable: true,
+            });
+          if (signal.aborted) return Promise.reject(aborted());
+          return new Promise((_, reject) =>
+            signal.addEventListener('abort', () => reject(aborted())),
+          );
+        },
+      );
+    return { deps, drain, breakers, record, called, run };
+  };
+
+  it('a call in flight at the deadline ends 503 router_shutting_down: no failover, no circuit', async () => {
+    const { drain, breakers, record, called, run } = setup();
+    const thrown = run().catch((err: unknown) => err);
+    await Promise.resolve();
+    expect(drain.size).toBe(1);
+    expect(drain.stopAll()).toBe(1);
+    expect(await thrown).toMatchObject({ status: 503, code: 'router_shutting_down' });
+    expect(called).toEqual(['a']);
+    expect(record.attempts).toMatchObject([
+      { deployment: 'a', outcome: 'error', httpStatus: 503, errorCode: 'router_shutting_down' },
+    ]);
+    expect(breakers.state('a')).toBe('closed');
+  });
+
+  it('starts no call once the deadline has passed', async () => {
+    const { drain, called, run } = setup();
+    drain.stopAll();
+    await expect(run()).rejects.toMatchObject({ status: 503, code: 'router_shutting_down' });
+    expect(called).toEqual([]);
+  });
+
+  it('holds a call whose body follows (speech) until its release, under the drain', async () => {
+    const { deps, drain, record } = setup();
+    const serve = () =>
+      callWithFailover(
+        deps,
+        { signal: new AbortController().signal, requestId: 'req_1' },
+        {
+          target: { kind: 'deployment', deployment: a },
+          allowed: [a],
+          sentEstimate: 0,
+          bodyFollows: true,
+        },
+        record,
+        async () => ({ served: 'audio', model: 'm' }),
+      );
+    const released = await serve();
+    expect(drain.size).toBe(1);
+    released.release();
+    expect(drain.size).toBe(0);
+    // One still reading its body at the deadline: its signal says the drain stopped it.
+    const reading = await serve();
+    expect(reading.signal.aborted).toBe(false);
+    expect(drain.stopAll()).toBe(1);
+    expect(reading.signal.reason).toMatchObject({ status: 503, code: 'router_shutting_down' });
   });
 });

@@ -3,7 +3,9 @@
 // closed, not cooling down after an upstream 429), in the pool's order, and the calls, failing
 // over on a retryable error. Apart from the gateways so that a request that may wait
 // (wait-for-headroom.ts) can run it again once a member has headroom. What one call sends and
-// makes of its reply is the caller's `attempt`.
+// makes of its reply is the caller's `attempt`. Each attempt is held in the shutdown drain
+// (call-drain.ts) as chat's are, so one still running at the drain deadline ends with 503
+// `router_shutting_down` instead of waiting for the socket to be cut.
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import type { ConfigHolder } from '../config/runtime-config.js';
 import type { Clock } from '../core/clock.js';
@@ -11,6 +13,7 @@ import { GatewayError } from '../core/errors.js';
 import { budgetExceeded } from '../policy/budget.js';
 import type { ProviderAdapter } from '../providers/types.js';
 import type { RequestRecord, RequestRecorder } from '../store/request-record.js';
+import { shuttingDownError, type CallDrain } from './call-drain.js';
 import type { CircuitBreakers } from './circuit-breaker.js';
 import { DeploymentLoad } from './deployment-load.js';
 import {
@@ -34,6 +37,8 @@ export interface NamedGatewayDeps {
   policies?: GatewayPolicies;
   /** Calls in flight and recent latency per deployment (shared with the other gateways). */
   load?: DeploymentLoad;
+  /** Where a shutdown finds the calls still running at its drain deadline (the chat gateway's). */
+  drain?: CallDrain;
 }
 
 export interface NamedFailoverDeps {
@@ -43,6 +48,7 @@ export interface NamedFailoverDeps {
   load: DeploymentLoad;
   pools: PoolBalancer;
   policies?: GatewayPolicies;
+  drain?: CallDrain;
 }
 
 /** A named gateway's upstream-call parts: the shared load tracker (or one of its own) and a pool
@@ -63,6 +69,21 @@ export interface NamedMembers {
    * session, once it has served a response); a half-open circuit is still closed by the call.
    */
   deferSuccess?: boolean;
+  /**
+   * The reply goes on after the call returns (speech's audio, read as the client takes it): the
+   * call stays in the shutdown drain, and under its signal, until the caller's `release`.
+   */
+  bodyFollows?: boolean;
+}
+
+/** What answered: the member, what it served, and (for `bodyFollows`) the call's signal and end. */
+export interface NamedServed<T> {
+  d: DeploymentConfig;
+  served: T;
+  /** The signal the call ran under: its reason says why a body that follows was stopped. */
+  signal: AbortSignal;
+  /** Ends the call's hold in the shutdown drain (a no-op unless `bodyFollows`). */
+  release(): void;
 }
 
 /**
@@ -80,7 +101,9 @@ export type NamedAttempt<T> = (
  * Calls the members that may be called, in order, until one answers; each attempt, the one that
  * answered included, goes into `record`. Throws why none could (a spent budget, open circuits,
  * cool-downs: NoHeadroom), or the last failure (NoHeadroom when every member called refused with
- * a 429). A call its caller aborted throws the caller's reason if typed (abortedCall), else a 499.
+ * a 429). A call its caller aborted throws the caller's reason if typed (abortedCall), else a 499;
+ * one the shutdown drain stopped, and any attempt after the drain deadline, 503
+ * `router_shutting_down`.
  */
 export async function callWithFailover<T>(
   deps: NamedFailoverDeps,
@@ -88,7 +111,7 @@ export async function callWithFailover<T>(
   members: NamedMembers,
   record: RequestRecord,
   attempt: NamedAttempt<T>,
-): Promise<{ d: DeploymentConfig; served: T }> {
+): Promise<NamedServed<T>> {
   const { breakers, policies } = deps;
   const { allowed, sentEstimate, target } = members;
   const spent = allowed.map((m) => policies?.deploymentBudgetSpent?.(m));
@@ -130,14 +153,20 @@ export async function callWithFailover<T>(
   const from = record.attempts.length;
   let lastError: GatewayError | undefined;
   for (const d of ordered) {
+    // Past the drain deadline no attempt starts (a failover included).
+    if (deps.drain?.stoppedWith) throw shuttingDownError();
     const adapter = deps.adapters.adapterFor(d);
     record.deployment = d.name;
     record.region = d.region;
     record.dataZone = d.dataZone;
     const t0 = deps.clock.perfNow();
+    // Aborted only by the shutdown drain, with its typed reason.
+    const stop = new AbortController();
+    const untrack = deps.drain?.track(stop) ?? (() => {});
+    let held = false;
     try {
       await policies?.consumeDeployment?.(d, sentEstimate);
-      const signal = AbortSignal.any([call.signal, AbortSignal.timeout(d.timeoutMs)]);
+      const signal = AbortSignal.any([call.signal, stop.signal, AbortSignal.timeout(d.timeoutMs)]);
       const { served, model } = await attempt(d, adapter, signal, t0);
       if (!members.deferSuccess || breakers.state(d.name) === 'half-open') breakers.success(d.name);
       record.attempts.push({
@@ -146,13 +175,18 @@ export async function callWithFailover<T>(
         outcome: 'ok',
         latencyMs: deps.clock.perfNow() - t0,
       });
-      return { d, served };
+      held = members.bodyFollows === true;
+      return { d, served, signal, release: held ? untrack : () => {} };
     } catch (err) {
       if (call.signal.aborted) throw abortedCall(call.signal, record.attempts);
-      const e = toGatewayError(err);
+      // Stopped by the drain: its 503 (not retryable, not the deployment's fault), whatever the
+      // adapter made of the abort. A fresh error each: the record marks the one it finished with.
+      const e = stop.signal.aborted ? shuttingDownError() : toGatewayError(err);
       record.attempts.push(failedAttempt(breakers, d, e, deps.clock.perfNow() - t0));
       if (!e.retryable) throw e;
       lastError = e;
+    } finally {
+      if (!held) untrack();
     }
   }
   const refusedBy = rateLimitedEverywhere(record.attempts.slice(from));

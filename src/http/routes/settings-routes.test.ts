@@ -1,6 +1,7 @@
 // The live settings API through the whole router (createRuntime + app.inject): read, patch and
-// replace budgets, rate limits, the answer cache and the content filter; each change validated
-// whole, versioned, and in force for the next request.
+// replace budgets, rate limits, the answer cache and the content filter (the circuit breaker's:
+// circuit-breaker-settings.test.ts); each change validated whole, versioned, and in force for the
+// next request.
 import { describe, expect, it } from 'vitest';
 import { hashApiKey } from '../../auth/api-key.js';
 import { parseConfig } from '../../config/load-config.js';
@@ -35,7 +36,15 @@ describe('live settings API', () => {
         rt.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${key}` } });
       const all = (await get('/admin/v1/settings')).json();
       expect(Object.keys(all).sort()).toEqual(
-        ['budgets', 'cache', 'config_revision', 'contentFilter', 'object', 'rateLimits'].sort(),
+        [
+          'budgets',
+          'cache',
+          'circuitBreaker',
+          'config_revision',
+          'contentFilter',
+          'object',
+          'rateLimits',
+        ].sort(),
       );
       expect(all.cache.enabled).toBe(false);
       expect((await get('/admin/v1/settings/budgets')).json().shiftToCostAt).toBe(0.8);
@@ -43,7 +52,9 @@ describe('live settings API', () => {
       const server = await get('/admin/v1/settings/server');
       expect(server.statusCode).toBe(404);
       expect(server.json().error.code).toBe('setting_not_found');
-      expect(server.json().error.message).toContain('budgets, rateLimits, cache, contentFilter');
+      expect(server.json().error.message).toContain(
+        'budgets, rateLimits, cache, contentFilter, circuitBreaker',
+      );
     } finally {
       await rt.close();
     }

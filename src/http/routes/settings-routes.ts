@@ -1,9 +1,12 @@
 // The admin API for the config's live settings that are one object each rather than a list of
-// named items: budgets, rate limits, the answer cache and the content filter. GET reads them,
-// PUT replaces one whole, PATCH merges into it (RFC 7386); each change is validated as a whole
-// config, versioned and applied on every replica like a router change, and takes effect with the
-// next request. Sections read only at startup (server, state, request log, auth mode, telemetry)
-// are not here: changing them means a restart, so they are changed in the config file.
+// named items: budgets, rate limits, the answer cache, the content filter and the circuit breakers'
+// global settings (a deployment's own are changed with the deployment). GET reads them, PUT
+// replaces one whole, PATCH merges into it (RFC 7386); each change is validated as a whole config,
+// versioned and applied on every replica like a router change, and takes effect with the next
+// request (the breakers: from their next decision, an open circuit keeping the period it opened
+// with, as on a file reload; gateway/circuit-breaker.ts). Sections read only at startup (server,
+// state, request log, auth mode, telemetry) are not here: changing them means a restart, so they
+// are changed in the config file.
 import type { FastifyInstance } from 'fastify';
 import type { ConfigService } from '../../config/config-service.js';
 import type { Config } from '../../config/schema.js';
@@ -11,7 +14,13 @@ import { invalidRequest, notFound } from '../../core/errors.js';
 import { isObject } from '../../core/is-object.js';
 import { invalidConfig, mergePatch, requireAdmin } from './admin-routes.js';
 
-export const LIVE_SETTINGS = ['budgets', 'rateLimits', 'cache', 'contentFilter'] as const;
+export const LIVE_SETTINGS = [
+  'budgets',
+  'rateLimits',
+  'cache',
+  'contentFilter',
+  'circuitBreaker',
+] as const;
 type LiveSetting = (typeof LIVE_SETTINGS)[number];
 
 /** Fields of a live section that are read once at startup: a change applies after a restart. */

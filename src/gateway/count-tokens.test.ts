@@ -1,0 +1,46 @@
+// countTokens and the shutdown drain: a provider's count still running at the drain deadline is
+// stopped and the router's own count answers, with a warning saying why.
+import { describe, expect, it } from 'vitest';
+import { ANONYMOUS_CONTEXT } from '../auth/authenticate.js';
+import { ConfigHolder, compileConfig } from '../config/runtime-config.js';
+import type { ProviderAdapter } from '../providers/types.js';
+import { testConfig } from '../../test/helpers/test-config.js';
+import { CallDrain } from './call-drain.js';
+import { countTokens } from './count-tokens.js';
+
+describe('countTokens and the shutdown drain', () => {
+  it("a provider's count running at the deadline gives way to the router's own", async () => {
+    const drain = new CallDrain();
+    let asked = 0;
+    // A provider that counts only when aborted, and then fails as an adapter does.
+    const adapter = {
+      countTokens: ({ signal }: { signal: AbortSignal }) => {
+        asked++;
+        return new Promise<number>((_, reject) =>
+          signal.addEventListener('abort', () => reject(new Error('aborted'))),
+        );
+      },
+    } as unknown as ProviderAdapter;
+    const counting = countTokens(
+      {
+        config: new ConfigHolder(compileConfig(testConfig())),
+        adapters: { adapterFor: () => adapter },
+        drain,
+      },
+      {
+        request: { model: 'big', messages: [{ role: 'user', content: 'Hello there' }] },
+        auth: ANONYMOUS_CONTEXT,
+      },
+    );
+    await Promise.resolve();
+    expect(asked).toBe(1);
+    expect(drain.stopAll()).toBe(1);
+    const counted = await counting;
+    expect(counted.countedBy).toBe('router');
+    expect(counted.inputTokens).toBeGreaterThan(0);
+    expect(counted.warning).toBe(
+      "big could not count (the router is shutting down); this is the router's own count",
+    );
+    expect(drain.size).toBe(0);
+  });
+});
