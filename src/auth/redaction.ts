@@ -1,5 +1,6 @@
 // Headers that carry credentials. Never logged: give these to pino's `redact` and use
-// redactHeaders() before putting headers anywhere a person may read them.
+// redactHeaders() before putting headers anywhere a person may read them. Config as the admin API
+// shows it goes through redactConfigSecrets() (header values, URL passwords).
 export const SECRET_HEADERS = [
   'authorization',
   'api-key',
