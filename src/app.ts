@@ -75,6 +75,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : newId('req_');
     },
+    // Node's own default (fastify's is none): a client dripping its body cannot hold a socket.
+    requestTimeout: deps.config.current.config.server.requestTimeoutSeconds * 1000,
     return503OnClosing: true,
     // Ajv and fast-json-stringify load only if a route ever declares a schema (none does).
     schemaController: { compilersFactory: lazySchemaCompilers },

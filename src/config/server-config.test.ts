@@ -1,6 +1,7 @@
 // The server block: defaults a user relies on, and a bad value named by its path.
 import { describe, expect, it } from 'vitest';
-import { testConfigInput } from '../../test/helpers/test-config.js';
+import { buildTestApp } from '../../test/helpers/build-test-app.js';
+import { testConfig, testConfigInput } from '../../test/helpers/test-config.js';
 import { ConfigError, parseConfig } from './load-config.js';
 
 describe('server config', () => {
@@ -59,5 +60,18 @@ describe('image form limits', () => {
       /^server\.imageFileLimitBytes: 104857600 is larger than server\.imageFormLimitBytes \(67108864\)/,
     );
     expect(problems({ imageFileLimitBytes: 1_000_000, imageFormLimitBytes: 1_000_000 })).toBe('');
+  });
+});
+
+describe('request timeout', () => {
+  // fastify's default is no limit: a client sending its body a byte at a time held a connection
+  // open for ever (seen: still open after 150 s). Node answers 408 past `server.requestTimeout`.
+  it('gives the HTTP server Node’s 300 s for a whole request, or the configured time', async () => {
+    const byDefault = await buildTestApp(testConfig(), {});
+    expect(byDefault.app.server.requestTimeout).toBe(300_000);
+    await byDefault.app.close();
+    const set = await buildTestApp(testConfig({ server: { requestTimeoutSeconds: 30 } }), {});
+    expect(set.app.server.requestTimeout).toBe(30_000);
+    await set.app.close();
   });
 });

@@ -111,6 +111,13 @@ export const serverSchema = z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info')
       .describe('Pino log level; `silent` turns request logging off.'),
+    requestTimeoutSeconds: z
+      .number()
+      .positive()
+      .default(300)
+      .describe(
+        "How long a client may take to send a whole request (headers and body) before it gets a 408 and its connection is closed: a client that sends its body a byte at a time cannot hold a connection open for ever. Node's own default; fastify's is no limit. It bounds sending the request only, never a stream's answer or a WebSocket; a 64 MB image form (`imageFormLimitBytes`) needs at least ~220 KB/s in 300 s. Read at start-up.",
+      ),
     shutdownDrainSeconds: z
       .number()
       .positive()
@@ -141,6 +148,7 @@ export const serverSchema = z
     imageFileLimitBytes: IMAGE_FILE_LIMIT_BYTES,
     imageFormLimitBytes: IMAGE_FORM_LIMIT_BYTES,
     logLevel: 'info',
+    requestTimeoutSeconds: 300,
     shutdownDrainSeconds: 20,
     heapGrowthPercent: 25,
     cors: { origins: [], maxAgeSeconds: 600 },

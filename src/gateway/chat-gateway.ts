@@ -216,9 +216,14 @@ export class ChatGateway {
       let request = call.request;
       let promptFilterResults: unknown[] | undefined;
       if (policies?.filterInput) {
+        // The log keeps the prompt as it went upstream: redacted, or not at all when blocked.
+        const kept = record.promptText;
+        record.promptText = undefined;
         const filtered = await policies.filterInput(request, admit);
         request = filtered.request;
         promptFilterResults = filtered.promptFilterResults;
+        if (kept !== undefined)
+          record.promptText = request === call.request ? kept : collectPromptText(request);
       }
       // The client may have left while we counted tokens or ran policies: do not route for it.
       if (call.signal.aborted) throw clientClosed([]);

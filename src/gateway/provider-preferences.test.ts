@@ -164,6 +164,16 @@ describe('provider preferences', () => {
     expect(warnings).not.toContain('require_parameters');
   });
 
+  it('an unknown key the warning names is header-safe: no 500 for a line break or a CJK name', async () => {
+    const { send } = await setup();
+    const r = await send('pricey-first', { 'a\r\nx-injected: yes': 1, 中: 2 });
+    expect(r.statusCode).toBe(200);
+    expect(r.headers['x-injected']).toBeUndefined();
+    expect(r.headers['x-router-warnings']).toBe(
+      'provider.a??x-injected: yes not applied: the router does not read it; provider.? not applied: the router does not read it',
+    );
+  });
+
   it('a malformed preference is a 400 naming provider.<field>', async () => {
     const { send } = await setup();
     for (const [provider, param] of [

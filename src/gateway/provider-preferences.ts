@@ -85,8 +85,13 @@ export function resolveProviderPreferences(request: ChatRequest): ProviderPrefer
       );
     warnings.push('provider.quantizations not applied: deployments declare no quantization');
   }
+  // The key is the client's and the warning goes out in a header: a line break or a character
+  // past Latin-1 made Node refuse the header, a 500 after the upstream had answered.
   for (const key of Object.keys(provider))
-    if (!KNOWN.has(key)) warnings.push(`provider.${key} not applied: the router does not read it`);
+    if (!KNOWN.has(key))
+      warnings.push(
+        `provider.${key.slice(0, 64).replace(/[^\x20-\x7e]/g, '?')} not applied: the router does not read it`,
+      );
   const narrowing: ProviderNarrowing = {
     ...(only ? { only } : {}),
     ...(ignore ? { ignore } : {}),

@@ -96,4 +96,39 @@ describe('a request body that is not JSON', () => {
     });
     await t.app.close();
   });
+
+  it('refuses a body nested deeper than any real request, before anything recurses into it', async () => {
+    const t = await app();
+    const deep = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`;
+    const chat = (extra: string) =>
+      `{"model": "model-router", "messages": [{"role": "user", "content": "hi"}], "tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object", "properties": {"a": ${extra}}}}}]}`;
+    // 100,000 levels overflowed the stack in the token estimate: a 500 and a logged stack.
+    for (const [url, body] of [
+      ['/v1/chat/completions', chat(deep(100_000))],
+      ['/v1/messages', `{"model": "model-router", "max_tokens": 5, "metadata": ${deep(300)}}`],
+    ] as const) {
+      const res = await post(t, url, body);
+      expect(res.statusCode).toBe(400);
+      const error = res.json().error as { message: string; code?: string; type: string };
+      expect(error.type).toBe('invalid_request_error');
+      expect(error.message).toBe(
+        'The request body nests arrays and objects more than 256 levels deep: send a flatter body.',
+      );
+    }
+    // 256 levels (249 here under the 7 of the body around them), and brackets inside strings
+    // (after escaped quotes too), are a body like any other.
+    const ok = await post(
+      t,
+      '/v1/chat/completions',
+      chat(`[${deep(248)}, ${String.raw`"\\\"[[[["`} ]`),
+    );
+    expect(ok.statusCode).toBe(200);
+    const text = await post(
+      t,
+      '/v1/chat/completions',
+      `{"model": "model-router", "messages": [{"role": "user", "content": "${'[{'.repeat(500)}"}]}`,
+    );
+    expect(text.statusCode).toBe(200);
+    await t.app.close();
+  });
 });

@@ -1,8 +1,10 @@
 // JSON request bodies: fastify's own parser (with its __proto__ and constructor guards), but a body
 // it refuses gets a 400 that says where the JSON breaks, in one sentence, instead of fastify's
-// "Body is not valid JSON but content-type is set to 'application/json'".
+// "Body is not valid JSON but content-type is set to 'application/json'". A body nested deeper
+// than any real request (core/json-nesting.ts) is a 400 too, before any code recurses into it.
 import type { FastifyInstance } from 'fastify';
 import { GatewayError } from '../core/errors.js';
+import { MAX_JSON_DEPTH, jsonNestsDeeperThan } from '../core/json-nesting.js';
 import { locateJsonError } from '../core/locate-json-error.js';
 
 /** Parses `application/json` bodies on `app` (and the scopes that inherit its parsers). */
@@ -13,6 +15,7 @@ export function useJsonBodyParser(app: FastifyInstance): void {
     const text = typeof body === 'string' ? body : body.toString('utf8');
     parse(request, text, (err, value) => {
       const refused = (err as { code?: string } | null)?.code === 'FST_ERR_CTP_INVALID_JSON_BODY';
+      if (!err && jsonNestsDeeperThan(text, MAX_JSON_DEPTH)) return done(tooDeepBody(), undefined);
       done(refused ? invalidJsonBody(text) : err, value);
     });
   });
@@ -35,6 +38,16 @@ export function invalidJsonBody(text: string): GatewayError {
     type: 'invalid_request_error',
     code: 'invalid_json',
     message,
+  });
+}
+
+/** The 400 for valid JSON nested deeper than `MAX_JSON_DEPTH` (`invalid_json`). */
+function tooDeepBody(): GatewayError {
+  return new GatewayError({
+    status: 400,
+    type: 'invalid_request_error',
+    code: 'invalid_json',
+    message: `The request body nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep: send a flatter body.`,
   });
 }
 

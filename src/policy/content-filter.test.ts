@@ -88,6 +88,27 @@ describe('content filter: input', () => {
     );
   });
 
+  // A prompt is the client's: a detector that is tried from every character of a long run and
+  // scans to its end each time (quadratic) held the event loop ~10 s on 100 KB of letters, every
+  // tenant's requests waiting. Linear detectors take milliseconds here; the quadratic ones ran far
+  // past this test's timeout (the guard: there is no clock assertion).
+  it('reads a long run of address-like characters in linear time (no ReDoS from a prompt)', async () => {
+    const rules = [
+      {
+        id: 'pii',
+        kind: 'pii' as const,
+        patterns: ['email', 'ip', 'phone', 'card', 'ssn', 'iban', 'secret'],
+        action: 'redact' as const,
+        appliesTo: 'both' as const,
+      },
+    ];
+    const runs = ['a'.repeat(100_000), 'a.'.repeat(50_000), '1.'.repeat(50_000)];
+    for (const run of runs) {
+      const out = await filter(rules).filterInput(req(`${run} mail x@example.com`));
+      expect(out.request.messages[0]!.content).toBe(`${run} mail [redacted:email]`);
+    }
+  }, 5_000);
+
   it('an unknown PII kind is refused naming the kinds there are', () => {
     expect(() =>
       filter([

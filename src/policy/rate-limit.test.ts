@@ -41,6 +41,23 @@ describe('RateLimiter', () => {
     expect(refused.ok).toBe(false);
   });
 
+  it('forgets end users whose buckets are full again: client-named users cannot grow memory for ever', async () => {
+    const { limiter, clock } = setup();
+    const limit = { rpm: 10 };
+    const ask = (name: string) =>
+      limiter.checkLimits({ endUser: { tenant: 't', name, limit }, promptTokens: 1 });
+    // A client naming a new `user` on every request, for ten minutes at 50 a second.
+    for (let minute = 0; minute < 10; minute++) {
+      for (let i = 0; i < 3_000; i++) await ask(`user-${minute}-${i}`);
+      clock.advance(60_000);
+    }
+    // About a window's users and the sweep's slack (10,000), never the 30,000 named.
+    expect(limiter.mirroredBuckets()).toBeLessThanOrEqual(12_000);
+    // A user still limited keeps their mirror: refused as before.
+    for (let i = 0; i < 10; i++) await ask('steady');
+    expect((await refusal(ask('steady'))).status).toBe(429);
+  });
+
   it('each limited tag has buckets per tenant; a request is charged to each of its tags', async () => {
     const { limiter, state, clock } = setup();
     const nightly = (tenant: string) => ({ tenant, tag: 'nightly-batch', limit: { rpm: 2 } });

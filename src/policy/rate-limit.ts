@@ -89,6 +89,9 @@ interface NamedBucket {
   unit: 'requests' | 'tokens';
 }
 
+/** A mirror past this many buckets drops those that are full again (see `sweepAt`). */
+const MIRROR_SWEEP_AT = 10_000;
+
 interface Mirror {
   tat: number;
   limit: number;
@@ -99,6 +102,12 @@ export class RateLimiter {
   readonly windowMs: number;
   /** Last TAT seen per bucket: answers headroom probes synchronously (routing eligibility). */
   private readonly mirror = new Map<string, Mirror>();
+  /**
+   * The mirror's size at which buckets that are full again (TAT past) are dropped: keyed by
+   * client-named end users, it grew by one entry per new `user` for ever. Doubled past what a
+   * sweep leaves, so a mirror of many live buckets is not swept on every request.
+   */
+  private sweepAt = MIRROR_SWEEP_AT;
 
   constructor(private readonly options: RateLimiterOptions) {
     this.windowMs = options.windowMs ?? 60_000;
@@ -269,6 +278,10 @@ export class RateLimiter {
         windowMs: b.spec.windowMs,
       });
     });
+    if (this.mirror.size >= this.sweepAt) {
+      for (const [key, m] of this.mirror) if (m.tat <= now) this.mirror.delete(key);
+      this.sweepAt = Math.max(MIRROR_SWEEP_AT, 2 * this.mirror.size);
+    }
     const headers = rateLimitHeaders(buckets, result.buckets);
     if (!result.ok) throw this.refusal(buckets, result.buckets, headers, retryable);
     return {
@@ -321,6 +334,11 @@ export class RateLimiter {
       headers: err.headers,
       retryable: true,
     });
+  }
+
+  /** How many buckets this replica mirrors (those used within about a window, and a few more). */
+  mirroredBuckets(): number {
+    return this.mirror.size;
   }
 
   /** GCRA: `units` fit once TAT + units × interval − window has passed (gcraStep's allowAt). */

@@ -1,11 +1,18 @@
 // Upstream non-2xx → GatewayError with the upstream status kept. Bodies are parsed defensively
 // (OpenAI, Azure, vLLM and llama.cpp shapes: nested or flat, integer or string codes,
-// `innererror`/`inner_error`), cut to 2 KB. Retry rules follow openai-node: 408/409/429/≥500,
+// `innererror`/`inner_error`), cut to 2 KB, an API key quoted in the message redacted. Retry rules follow openai-node: 408/409/429/≥500,
 // overridden by `x-should-retry`.
 import { GatewayError, isRetryableStatus } from '../core/errors.js';
 import { headerValue, readText, type UpstreamHttpResponse } from './http-client.js';
 
 const MAX_BODY = 2048;
+
+/**
+ * An API key as an upstream's error may quote it, whole or masked: OpenAI's 401 says "Incorrect
+ * API key provided: sk-proj-****…abcd", the operator's key's prefix and last four characters,
+ * which the client must not see (it is the router's key, not the client's).
+ */
+const QUOTED_KEY = /\b(?:sk|rk|pk)-[A-Za-z0-9_*-]{4,}/g;
 
 interface LooseError {
   message?: unknown;
@@ -63,7 +70,7 @@ export function mapUpstreamError(
     type: typeof e.type === 'string' && e.type ? e.type : defaultType(status),
     code: e.code === undefined || e.code === null ? `upstream_${status}` : String(e.code),
     param: typeof e.param === 'string' ? e.param : null,
-    message: `${deploymentName}: ${message}`.slice(0, MAX_BODY),
+    message: `${deploymentName}: ${message}`.slice(0, MAX_BODY).replace(QUOTED_KEY, '[redacted]'),
     headers: outHeaders,
     retryable,
     details: inner && typeof inner === 'object' ? { innererror: inner } : undefined,

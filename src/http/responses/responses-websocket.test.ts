@@ -99,4 +99,24 @@ describe('Responses WebSocket mode, scripted', () => {
     ws.terminate();
     await t.app.close();
   });
+
+  it('refuses a message nested deeper than any real request as the HTTP API does, and goes on', async () => {
+    const { t, ws, turn } = await setup([{ reply: 'hello' }]);
+    const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+    ws.send(`{"type": "response.create", "model": "big", "input": "hi", "metadata": ${deep}}`);
+    const [refused] = await turn();
+    expect(refused).toMatchObject({
+      type: 'error',
+      status: 400,
+      error: {
+        code: 'invalid_json',
+        message:
+          'The message nests arrays and objects more than 256 levels deep: send a flatter one.',
+      },
+    });
+    const next = await turn({ model: 'big', input: 'hi' });
+    expect(next.at(-1)!.type).toBe('response.completed');
+    ws.terminate();
+    await t.app.close();
+  });
 });

@@ -12,6 +12,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Authenticator } from '../auth-hook.js';
 import type { WebSocket } from 'ws';
 import { GatewayError, invalidRequest } from '../../core/errors.js';
+import { MAX_JSON_DEPTH, jsonNestsDeeperThan } from '../../core/json-nesting.js';
 import { isObject } from '../../core/is-object.js';
 import type { AuthContext, ChatCall } from '../../gateway/gateway-types.js';
 import { authorizeTarget, resolveTarget } from '../../gateway/request-target.js';
@@ -109,9 +110,11 @@ class ResponsesConnection {
 
   private receive(data: unknown, isBinary: boolean): void {
     let event: unknown;
+    let text: string;
     try {
       if (isBinary) throw new SyntaxError('a binary frame');
-      event = JSON.parse(String(data));
+      text = String(data);
+      event = JSON.parse(text);
     } catch {
       return this.sendError(
         invalidRequest(
@@ -121,6 +124,15 @@ class ResponsesConnection {
         ),
       );
     }
+    // As the HTTP body parser: what reads an event after it recurses (json-nesting.ts).
+    if (jsonNestsDeeperThan(text, MAX_JSON_DEPTH))
+      return this.sendError(
+        invalidRequest(
+          `The message nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep: send a flatter one.`,
+          null,
+          'invalid_json',
+        ),
+      );
     if (!isObject(event) || typeof event.type !== 'string')
       return this.sendError(
         invalidRequest(

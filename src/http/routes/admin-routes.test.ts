@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { unauthorized } from '../../core/errors.js';
 import type { Authenticator } from '../auth-hook.js';
 import { authenticate } from '../../auth/authenticate.js';
+import { hashApiKey } from '../../auth/api-key.js';
 import { KeyStore } from '../../auth/key-store.js';
+import { createRuntime } from '../../runtime.js';
 import { createManualClock } from '../../core/clock.js';
 import { MemoryState } from '../../store/memory/memory-state.js';
 import { buildTestApp } from '../../../test/helpers/build-test-app.js';
@@ -42,6 +44,73 @@ async function setup() {
 const chat = { model: 'model-router', messages: [{ role: 'user', content: 'hi' }] };
 
 describe('admin API', () => {
+  // `${env:…}` puts secrets in header values and URL passwords; the admin API showed them (a
+  // deployment's upstream token, a database or moderation password) to every admin key.
+  it('never shows header values or URL passwords, and an item sent back whole keeps them', async () => {
+    const ADMIN = 'mr-redaction-admin-0123456789';
+    const rt = await createRuntime(
+      testConfig({
+        auth: {
+          mode: 'keys',
+          keys: [{ id: 'ops', hash: hashApiKey(ADMIN), tenant: 'ops', admin: true, scopes: ['*'] }],
+        },
+        deployments: [
+          simDeployment('big', { headers: { 'x-org-token': 'tok-SECRET' } }),
+          simDeployment('mid'),
+          simDeployment('small'),
+        ],
+        contentFilter: {
+          enabled: true,
+          moderationUrl: 'https://mod:pw-SECRET@moderation.example/v1/moderations',
+        },
+      }),
+    );
+    try {
+      const admin = { authorization: `Bearer ${ADMIN}` };
+      const get = (url: string) => rt.app.inject({ method: 'GET', url, headers: admin });
+      const big = (await get('/admin/v1/deployments/big')).json();
+      expect(big.headers).toEqual({ 'x-org-token': '[redacted]' });
+      expect((await get('/admin/v1/settings/contentFilter')).json().moderationUrl).toBe(
+        'https://mod:[redacted]@moderation.example/v1/moderations',
+      );
+      for (const url of [
+        '/admin/v1/deployments',
+        '/admin/v1/settings',
+        '/admin/v1/config/versions',
+        '/admin/v1/config/versions/1',
+      ])
+        expect((await get(url)).body).not.toContain('SECRET');
+      // Sent back as read (a PUT of the whole item, a PATCH naming the URL): secrets kept.
+      const { config_revision: _revision, ...item } = big;
+      const put = await rt.app.inject({
+        method: 'PUT',
+        url: '/admin/v1/deployments/big',
+        headers: admin,
+        payload: { ...item, qualityOffset: 0.01 },
+      });
+      expect(put.statusCode).toBe(200);
+      expect(put.body).not.toContain('SECRET');
+      const patch = await rt.app.inject({
+        method: 'PATCH',
+        url: '/admin/v1/settings/contentFilter',
+        headers: admin,
+        payload: { moderationUrl: 'https://mod:[redacted]@moderation.example/v1/moderations' },
+      });
+      expect(patch.statusCode).toBe(200);
+      const live = rt.config.current.config;
+      const liveBig = live.deployments.find((d) => d.name === 'big');
+      expect(liveBig?.headers).toEqual({ 'x-org-token': 'tok-SECRET' });
+      expect(liveBig?.qualityOffset).toBe(0.01);
+      expect(live.contentFilter.moderationUrl).toBe(
+        'https://mod:pw-SECRET@moderation.example/v1/moderations',
+      );
+      // The new versions' diffs are shown redacted too.
+      expect((await get('/admin/v1/config/versions')).body).not.toContain('SECRET');
+    } finally {
+      await rt.close();
+    }
+  });
+
   it('refuses non-admin keys with 403 and missing keys with 401', async () => {
     const t = await setup();
     const user = await t.app.inject({

@@ -2,6 +2,7 @@
 // the version log and rollback. Admin keys only; every change is validated whole before it applies.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { authorizeAdmin } from '../../auth/authenticate.js';
+import { redactConfigSecrets, restoreRedactedSecrets } from '../../auth/redaction.js';
 import { referencesTo } from '../../config/config-references.js';
 import { ConfigError } from '../../config/load-config.js';
 import type { ConfigService } from '../../config/config-service.js';
@@ -131,7 +132,7 @@ export function registerAdminRoutes(
     const singular = SINGULAR[section];
     app.get(`/admin/v1/${section}`, (request) => {
       requireAdmin(request);
-      return { object: 'list', data: service.current.config[section] };
+      return { object: 'list', data: redactConfigSecrets(service.current.config[section]) };
     });
     app.get<{ Params: { name: string } }>(`/admin/v1/${section}/:name`, (request) => {
       requireAdmin(request);
@@ -140,7 +141,7 @@ export function registerAdminRoutes(
       );
       if (!item)
         throw notFound(`No ${singular} "${request.params.name}".`, `${singular}_not_found`, null);
-      return { ...item, config_revision: service.current.revision };
+      return { ...redactConfigSecrets(item), config_revision: service.current.revision };
     });
     app.put<{ Params: { name: string } }>(`/admin/v1/${section}/:name`, async (request, reply) => {
       const actor = requireAdmin(request);
@@ -148,7 +149,11 @@ export function registerAdminRoutes(
       if (!isObject(request.body))
         throw invalidRequest(`The body must be the whole ${singular} as a JSON object.`);
       checkBodyName(request.body, section, name);
-      const body = { ...request.body, name };
+      // An item read here (its secrets redacted) and sent back whole keeps its secrets.
+      const body = restoreRedactedSecrets(
+        { ...request.body, name },
+        (service.current.config[section] as { name: string }[]).find((x) => x.name === name),
+      );
       let created = false;
       const { version, warnings } = await apply(
         actor,
@@ -176,9 +181,12 @@ export function registerAdminRoutes(
       if (!isObject(request.body))
         throw invalidRequest('The body must be a JSON object of the fields to change.');
       checkBodyName(request.body, section, name);
-      const patch = request.body;
-      if (findIndex(service.current.config, section, name) < 0)
-        throw notFound(`No ${singular} "${name}".`, `${singular}_not_found`, null);
+      const at = findIndex(service.current.config, section, name);
+      if (at < 0) throw notFound(`No ${singular} "${name}".`, `${singular}_not_found`, null);
+      const patch = restoreRedactedSecrets(
+        request.body,
+        (service.current.config[section] as unknown[])[at],
+      ) as Record<string, unknown>;
       const { version, warnings } = await apply(
         actor,
         `PATCH ${singular} ${name}: ${describePatch(patch)}`,
@@ -211,7 +219,7 @@ export function registerAdminRoutes(
   app.get<{ Querystring: { limit?: string } }>('/admin/v1/config/versions', async (request) => {
     requireAdmin(request);
     const limit = Math.floor(queryNumber(request.query.limit, 'limit', 50, 1, 1_000));
-    return { object: 'list', data: await service.list(limit) };
+    return { object: 'list', data: redactConfigSecrets(await service.list(limit)) };
   });
   app.get<{ Params: { revision: string } }>(
     '/admin/v1/config/versions/:revision',
@@ -219,7 +227,7 @@ export function registerAdminRoutes(
       requireAdmin(request);
       const v = await service.get(Number(request.params.revision));
       if (!v) throw await revisionNotFound(service, request.params.revision);
-      return v;
+      return redactConfigSecrets(v);
     },
   );
   app.post('/admin/v1/config/rollback', async (request) => {
@@ -235,15 +243,17 @@ export function registerAdminRoutes(
     return {
       config_revision: version.version,
       reason: version.reason,
-      changes: version.changes,
+      changes: redactConfigSecrets(version.changes),
       ...changeWarnings(before, notes(service.current.config)),
     };
   });
 }
 
 function findItem(service: ConfigService, section: Section, name: string): Record<string, unknown> {
-  return ((service.current.config[section] as { name: string }[]).find((x) => x.name === name) ??
-    {}) as Record<string, unknown>;
+  return redactConfigSecrets(
+    ((service.current.config[section] as { name: string }[]).find((x) => x.name === name) ??
+      {}) as Record<string, unknown>,
+  );
 }
 
 /** RFC 7386 JSON merge patch: objects merge, null deletes, everything else replaces. */

@@ -8,6 +8,7 @@
 // state, request log, auth mode, telemetry) are not here: changing them means a restart, so they
 // are changed in the config file.
 import type { FastifyInstance } from 'fastify';
+import { redactConfigSecrets, restoreRedactedSecrets } from '../../auth/redaction.js';
 import type { ConfigService } from '../../config/config-service.js';
 import type { Config } from '../../config/schema.js';
 import { invalidRequest, notFound } from '../../core/errors.js';
@@ -39,6 +40,8 @@ function sectionOf(name: string): LiveSetting {
 
 export function registerSettingsRoutes(app: FastifyInstance, service: ConfigService): void {
   const read = (section: LiveSetting) => service.current.config[section];
+  /** As shown: URL passwords (`contentFilter.moderationUrl`) redacted. */
+  const shown = (section: LiveSetting) => redactConfigSecrets(read(section));
   /** What a change left for a restart, as warnings (the rest applied at once). */
   const restartWarnings = (section: LiveSetting, before: Config[LiveSetting]) => {
     const after = read(section) as Record<string, unknown>;
@@ -60,13 +63,13 @@ export function registerSettingsRoutes(app: FastifyInstance, service: ConfigServ
     return {
       object: 'settings',
       config_revision: service.current.revision,
-      ...Object.fromEntries(LIVE_SETTINGS.map((s) => [s, read(s)])),
+      ...Object.fromEntries(LIVE_SETTINGS.map((s) => [s, shown(s)])),
     };
   });
   app.get<{ Params: { section: string } }>('/admin/v1/settings/:section', (request) => {
     requireAdmin(request);
     const section = sectionOf(request.params.section);
-    return { ...read(section), config_revision: service.current.revision };
+    return { ...shown(section), config_revision: service.current.revision };
   });
   for (const method of ['PUT', 'PATCH'] as const)
     app.route<{ Params: { section: string } }>({
@@ -81,7 +84,8 @@ export function registerSettingsRoutes(app: FastifyInstance, service: ConfigServ
               ? `The body must be the whole ${section} section as a JSON object.`
               : `The body must be a JSON object of the ${section} fields to change.`,
           );
-        const body = request.body;
+        // A section read here (its secrets redacted) and sent back keeps its secrets.
+        const body = restoreRedactedSecrets(request.body, read(section)) as Record<string, unknown>;
         const before = read(section);
         const version = await service
           .change(
@@ -95,7 +99,7 @@ export function registerSettingsRoutes(app: FastifyInstance, service: ConfigServ
           )
           .catch(invalidConfig);
         return {
-          ...read(section),
+          ...shown(section),
           config_revision: version.version,
           ...restartWarnings(section, before),
         };

@@ -15,7 +15,11 @@ export interface PiiDetector {
   accept?(match: string): boolean;
 }
 
-const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g;
+// Starts only where a run of local-part characters starts: tried from every character of a long
+// run, each attempt scanning to the run's end for an `@`, a prompt of 100 KB of letters took ~10 s
+// of the event loop (quadratic); from the run's start alone the scan is linear.
+const EMAIL =
+  /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g;
 // A separator or brackets are required so plain long numbers are not phones.
 // Not part of a longer run of digit groups (that is a card or an id, not a phone).
 const PHONE =
@@ -29,8 +33,10 @@ const IBAN = /\b[A-Z]{2}\d{2}(?:[A-Z0-9]{11,30}|(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9
 const IPV4 = /(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?![\d.]*\d)/g;
 // Candidates with at least two colons, not inside a word (`std::vector`) or a longer run.
 // …with hex on both sides of a colon (`::` alone, or `::1`, say nothing about anyone).
+// The two colons are looked for within the 45 characters an address can have: a lookahead over
+// the whole run was tried after every `.` of a long `a.a.a…` run, quadratic in its length.
 const IPV6_GROUPS = /[0-9A-Fa-f]{1,4}:.*[0-9A-Fa-f]/;
-const IPV6 = /(?<![\w:])(?=[0-9A-Fa-f:.]*:[0-9A-Fa-f.]*:)[0-9A-Fa-f:.]{3,45}(?![\w:])/g;
+const IPV6 = /(?<![\w:])(?=(?:[0-9A-Fa-f.]{0,44}:){2})[0-9A-Fa-f:.]{3,45}(?![\w:])/g;
 // One alternative a provider: OpenAI and Anthropic (`sk-`, `sk-proj-`, `sk-ant-`), AWS access key
 // ids, GitHub tokens, Slack tokens, Google API keys, Stripe keys, this router's own keys (`mr-`),
 // JSON web tokens, and PEM private keys (a JWT matches from its payload's start and a PEM key from

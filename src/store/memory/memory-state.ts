@@ -16,7 +16,12 @@ interface Expiring<T> {
   expiresAt: number;
 }
 
-/** Sweep expired entries once the maps grow past this many keys. */
+/**
+ * Sweep expired entries once the maps hold this many keys. Counters were never swept (only a read
+ * of an expired one dropped it), so a budget counter per client-named end user stayed for the
+ * process's life; after a sweep the next waits for twice what is left, so maps of many live
+ * entries are not walked on every request.
+ */
 const SWEEP_AT = 10_000;
 
 export class MemoryState implements SharedState {
@@ -25,6 +30,7 @@ export class MemoryState implements SharedState {
   private readonly counters = new Map<string, Expiring<number>>();
   private readonly hashes = new Map<string, Map<string, string>>();
   private readonly bus = new EventEmitter();
+  private sweepAt = SWEEP_AT;
 
   constructor(private readonly clock: Clock) {
     this.bus.setMaxListeners(0);
@@ -80,13 +86,15 @@ export class MemoryState implements SharedState {
 
   incrementCountersSync(increments: readonly CounterIncrement[]): number[] {
     const now = this.clock.now();
-    return increments.map((inc) => {
+    const values = increments.map((inc) => {
       if (!Number.isSafeInteger(inc.by))
         throw new Error(`counter increment must be an integer, got ${inc.by}`);
       const value = this.counterValue(inc.key) + inc.by;
       this.counters.set(inc.key, { value, expiresAt: now + inc.ttlMs });
       return value;
     });
+    this.maybeSweep(now);
+    return values;
   }
 
   async readCounters(keys: readonly string[]): Promise<number[]> {
@@ -150,7 +158,14 @@ export class MemoryState implements SharedState {
   }
 
   private maybeSweep(now: number): void {
-    if (this.tats.size < SWEEP_AT) return;
+    if (this.tats.size + this.counters.size < this.sweepAt) return;
     for (const [k, e] of this.tats) if (e.expiresAt <= now) this.tats.delete(k);
+    for (const [k, e] of this.counters) if (e.expiresAt <= now) this.counters.delete(k);
+    this.sweepAt = Math.max(SWEEP_AT, 2 * (this.tats.size + this.counters.size));
+  }
+
+  /** How many buckets and counters are held (expired ones until the next sweep). */
+  size(): number {
+    return this.tats.size + this.counters.size;
   }
 }

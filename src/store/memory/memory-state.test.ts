@@ -1,0 +1,29 @@
+// The in-process SharedState forgets what has expired: counters (budgets per end user, per tag)
+// are keyed by names clients choose, so a map that kept them past their TTL grew for ever.
+import { describe, expect, it } from 'vitest';
+import { createManualClock } from '../../core/clock.js';
+import { MemoryState } from './memory-state.js';
+
+describe('MemoryState', () => {
+  it('drops expired counters, so client-named ones cannot grow memory for ever', async () => {
+    const clock = createManualClock();
+    const state = new MemoryState(clock);
+    const hour = 3_600_000;
+    // A client naming a new end user on every request, 3,000 an hour for ten hours.
+    for (let h = 0; h < 10; h++) {
+      for (let i = 0; i < 3_000; i++)
+        await state.incrementCounters([{ key: `spend:user:${h}-${i}`, by: 5, ttlMs: hour }]);
+      clock.advance(hour);
+    }
+    // About the sweep's threshold (10,000), never the 30,000 named.
+    expect(state.size()).toBeLessThanOrEqual(12_000);
+    // What has not expired is kept, and counts on.
+    await state.incrementCounters([{ key: 'spend:user:steady', by: 5, ttlMs: hour }]);
+    for (let i = 0; i < 20_000; i++)
+      await state.incrementCounters([{ key: `spend:user:x-${i}`, by: 1, ttlMs: hour }]);
+    expect(await state.readCounters(['spend:user:steady'])).toEqual([5]);
+    expect(
+      await state.incrementCounters([{ key: 'spend:user:steady', by: 5, ttlMs: hour }]),
+    ).toEqual([10]);
+  });
+});
