@@ -104,9 +104,26 @@ export async function run(argv: string[]): Promise<number> {
     const logged = await store.query(Date.now() - parseDuration(values.since!));
     await store.close();
     // What each deployment has been writing, learned from the answers as a live router learns it:
-    // each request is replayed with what was known before it (the log is in time order), so the
-    // expected costs are the ones the router was ranking by.
+    // each request is replayed with what was known when it arrived, so the expected costs are the
+    // ones the router was ranking by. The log is in arrival order, but a router learns an answer
+    // when it ends (time + latency): an answer still running when a later request arrived (a
+    // client sending several at once) is learned only after it, in the order the answers ended.
     const learned = new OutputTokenStats();
+    let running: { end: number; deployment: string; tokens: number }[] = [];
+    const learnEndedBy = (time: number) => {
+      const ended = running.filter((a) => a.end <= time).sort((a, b) => a.end - b.end);
+      if (ended.length === 0) return;
+      for (const a of ended) learned.observe(a.deployment, a.tokens);
+      running = running.filter((a) => a.end > time);
+    };
+    const observe = (r: (typeof logged)[number]) => {
+      if (r.status === 200 && r.deployment)
+        running.push({
+          end: r.time + r.latencyMs,
+          deployment: r.deployment,
+          tokens: r.completionTokens,
+        });
+    };
     const replayable = (r: (typeof logged)[number]) =>
       !!r.promptText &&
       !!r.router &&
@@ -129,6 +146,7 @@ export async function run(argv: string[]): Promise<number> {
     const asLogged = { cost: 0, quality: 0, agreed: 0 };
     let n = 0;
     for (const r of logged) {
+      learnEndedBy(r.time);
       const routerCfg = replayable(r) && config.routers.find((x) => x.name === r.router);
       const candidates = routerCfg
         ? (subsetArg ?? routerCfg.modelSubset)
@@ -136,7 +154,7 @@ export async function run(argv: string[]): Promise<number> {
             .filter((d): d is DeploymentConfig => d !== undefined)
         : [];
       if (!routerCfg || candidates.length === 0) {
-        if (r.status === 200 && r.deployment) learned.observe(r.deployment, r.completionTokens);
+        observe(r);
         continue;
       }
       const request = replayRequest(r.router!, r.promptText!);
@@ -196,7 +214,7 @@ export async function run(argv: string[]): Promise<number> {
         : r.costUsd;
       const key = r.deployment ?? '(none)';
       actual.share[key] = (actual.share[key] ?? 0) + 1;
-      if (r.deployment) learned.observe(r.deployment, r.completionTokens);
+      observe(r);
     }
     const norm = (share: Record<string, number>) =>
       Object.fromEntries(Object.entries(share).map(([k, v]) => [k, v / Math.max(1, n)]));
