@@ -84,6 +84,7 @@ describe('simulate --version', () => {
       return JSON.parse(text) as {
         requests: number;
         version: string | null;
+        happened: { predicted_quality: number; share: Record<string, number> };
         replayed_as_logged: { agreement: number };
         simulated: { predicted_quality: number; share: Record<string, number> };
       };
@@ -100,6 +101,15 @@ describe('simulate --version', () => {
     expect(older.version).toBe('2026-11-24');
     expect(older.replayed_as_logged.agreement).toBe(1);
     expect(older.simulated).not.toEqual(own.simulated);
+
+    // --subset replays over other candidates; what happened is still scored whole (a deployment
+    // that served outside the subset is not a quality of 0) and the like-for-like replay stays
+    // on the router's own subset.
+    expect(Object.keys(own.happened.share).filter((d) => d !== 'gpt-4.1-nano')).not.toEqual([]);
+    const narrowed = await json('--subset', 'gpt-4.1-nano');
+    expect(narrowed.simulated.share).toEqual({ 'gpt-4.1-nano': 1 });
+    expect(narrowed.happened).toEqual(own.happened);
+    expect(narrowed.replayed_as_logged).toEqual(own.replayed_as_logged);
 
     const typo = await simulate('--version', '2026-11-31');
     expect(typo.code).toBe(1);

@@ -168,21 +168,38 @@ export async function run(argv: string[]): Promise<number> {
         ? r.promptTokens
         : estimatePromptTokens(request, text);
       const replayCfg = version === undefined ? routerCfg : { ...routerCfg, version };
-      const replay = (cfg: typeof routerCfg, m: RoutingMode) =>
+      const replay = (cfg: typeof routerCfg, m: RoutingMode, among = candidates) =>
         routerFor(cfg).decide({
           request,
           router: cfg,
           mode: m,
-          candidates,
+          candidates: among,
           promptTokens,
           outputTokens: learned,
         });
-      // Every candidate's predicted quality and cost come from the replaying version's decision.
+      // Every predicted quality and cost comes from the replaying version (a deployment's own
+      // prediction does not depend on the others beside it): the asked replay's candidates from
+      // its decision, the router's own subset and the deployment that served, where --subset
+      // leaves them out, from the same version scoring them all.
       const decision = replay(replayCfg, mode);
-      const scoreOf = (name: string) => decision.scores.find((s) => s.deployment === name)!;
-      const pick = scoreOf(decision.ordered[0]!);
-      // As logged: the mode and artefact version the request was routed with (the router's
-      // version when the logged one is not in the models folder any more).
+      const ownSubset = routerCfg.modelSubset
+        .map((name) => deployments.get(name))
+        .filter((d): d is DeploymentConfig => d !== undefined);
+      const servedDeployment = r.deployment ? deployments.get(r.deployment) : undefined;
+      let everyScore: typeof decision.scores | undefined;
+      const scoreOf = (name: string) =>
+        decision.scores.find((s) => s.deployment === name) ??
+        (everyScore ??= replay(replayCfg, mode, [
+          ...new Set([
+            ...candidates,
+            ...ownSubset,
+            ...(servedDeployment ? [servedDeployment] : []),
+          ]),
+        ]).scores).find((s) => s.deployment === name);
+      const pick = scoreOf(decision.ordered[0]!)!;
+      // As logged: the router's own subset, in the mode and artefact version the request was
+      // routed with (the router's version when the logged one is not in the models folder any
+      // more), whatever --subset and --version replay.
       const loggedMode = (r.routingMode as RoutingMode | undefined) ?? routerCfg.routingMode;
       const loggedCfg =
         r.routerVersion &&
@@ -191,15 +208,16 @@ export async function run(argv: string[]): Promise<number> {
           ? { ...routerCfg, version: r.routerVersion }
           : routerCfg;
       const again =
-        loggedMode === mode && replayCfg === routerCfg && loggedCfg === routerCfg
+        loggedMode === mode && replayCfg === routerCfg && loggedCfg === routerCfg && !subsetArg
           ? pick
-          : scoreOf(replay(loggedCfg, loggedMode).ordered[0]!);
+          : scoreOf(
+              replay(loggedCfg, loggedMode, ownSubset.length ? ownSubset : candidates).ordered[0]!,
+            )!;
       asLogged.cost += again.predictedCostUsd;
       asLogged.quality += again.predictedQuality;
       if (again.deployment === r.deployment) asLogged.agreed++;
-      // What happened, scored by the same model where the served deployment is a candidate.
-      const served = decision.scores.find((s) => s.deployment === r.deployment);
-      const servedDeployment = r.deployment ? deployments.get(r.deployment) : undefined;
+      // What happened, scored by the same version (a served deployment outside --subset too).
+      const served = r.deployment ? scoreOf(r.deployment) : undefined;
       n++;
       simulated.cost += pick.predictedCostUsd;
       simulated.quality += pick.predictedQuality;
