@@ -53,7 +53,8 @@ distribution with what happened.
 options:
   --since <duration>    how far back to read the request log (default 7d)
   --mode <mode>         the routing mode to replay in: cost, balanced (default) or quality
-  --subset <a,b>        replay with this model subset instead of each router's own
+  --subset <a,b>        replay with this model subset instead of each router's own (the
+                        like-for-like replay, in the logged modes, keeps the router's own)
   --router <name>       only this router deployment's requests
   --version <v>         replay with this artefact version (in models/) instead of each router's
   --json                the comparison as JSON
