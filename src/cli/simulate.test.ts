@@ -11,6 +11,8 @@ import { createRuntime } from '../runtime.js';
 import { collectPromptText } from '../core/prompt-text.js';
 import type { ChatRequest } from '../core/wire-types.js';
 import { extractFeatures } from '../routing/features.js';
+import { openRequestStore } from '../store/open-request-store.js';
+import { newRequestRecord, type RequestRecord } from '../store/request-record.js';
 import { replayRequest, run } from './simulate.js';
 
 describe('simulate', () => {
@@ -82,6 +84,7 @@ describe('simulate --version', () => {
       return JSON.parse(text) as {
         requests: number;
         version: string | null;
+        happened: { predicted_quality: number; share: Record<string, number> };
         replayed_as_logged: { agreement: number };
         simulated: { predicted_quality: number; share: Record<string, number> };
       };
@@ -99,9 +102,95 @@ describe('simulate --version', () => {
     expect(older.replayed_as_logged.agreement).toBe(1);
     expect(older.simulated).not.toEqual(own.simulated);
 
+    // --subset replays over other candidates; what happened is still scored whole (a deployment
+    // that served outside the subset is not a quality of 0) and the like-for-like replay stays
+    // on the router's own subset.
+    expect(Object.keys(own.happened.share).filter((d) => d !== 'gpt-4.1-nano')).not.toEqual([]);
+    const narrowed = await json('--subset', 'gpt-4.1-nano');
+    expect(narrowed.simulated.share).toEqual({ 'gpt-4.1-nano': 1 });
+    expect(narrowed.happened).toEqual(own.happened);
+    expect(narrowed.replayed_as_logged).toEqual(own.replayed_as_logged);
+
     const typo = await simulate('--version', '2026-11-31');
     expect(typo.code).toBe(1);
     expect(typo.text).toContain('--version: no routing artefact "2026-11-31"');
     expect(typo.text).toContain('available: 2026-11-24');
+  });
+});
+
+describe('simulate: answers still running', () => {
+  // A router learns a deployment's answer length when the answer ends, so a request that arrived
+  // while another was still being answered was ranked without it; the replay must be too.
+  it('learns each answer when it ended, not when its request arrived', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mr-simulate-running-'));
+    const raw = parseYaml(readFileSync('config/default.yaml', 'utf8')) as {
+      requestLog: { sqlitePath: string };
+    };
+    raw.requestLog.sqlitePath = join(dir, 'requests.db');
+    const configFile = join(dir, 'config.json');
+    writeFileSync(configFile, JSON.stringify(raw));
+    const prompt = 'Explain quicksort in one paragraph.\n';
+    const T = Date.now() - 60_000;
+    const record = (over: Partial<RequestRecord>): RequestRecord => ({
+      ...newRequestRecord({ time: T, requestId: 'r', endpoint: 'chat', stream: false }),
+      router: 'model-router',
+      routingMode: 'cost',
+      promptText: prompt,
+      promptTokens: 8,
+      completionTokens: 100,
+      latencyMs: 500,
+      ...over,
+    });
+    const simulate = async (records: RequestRecord[]) => {
+      const store = await openRequestStore(loadConfigFile(configFile).config.requestLog);
+      await store.migrate();
+      await store.deleteOlderThan(Date.now() + 1);
+      await store.insert(records);
+      await store.close();
+      const out: string[] = [];
+      const spy = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
+        out.push(String(s));
+        return true;
+      });
+      try {
+        const code = await run([
+          '--config',
+          configFile,
+          '--since',
+          '1h',
+          '--mode',
+          'cost',
+          '--json',
+        ]);
+        expect(code).toBe(0);
+      } finally {
+        spy.mockRestore();
+      }
+      return JSON.parse(out.join('')) as {
+        replayed_as_logged: { agreement: number };
+        simulated: { share: Record<string, number> };
+      };
+    };
+    // What Cost mode picks for the prompt with nothing learned.
+    const alone = await simulate([
+      record({ requestId: 'b', time: T + 1000, deployment: 'gpt-4.1' }),
+    ]);
+    const pick = Object.keys(alone.simulated.share)[0]!;
+    // An answer from the pick that was far longer than its prior moves Cost mode elsewhere once
+    // it is known: here it ended before the second request arrived.
+    const long = { requestId: 'a', time: T, deployment: pick, completionTokens: 200_000 };
+    const after = await simulate([
+      record({ ...long, latencyMs: 500 }),
+      record({ requestId: 'b', time: T + 1000, deployment: pick }),
+    ]);
+    expect(after.simulated.share[pick]).toBe(0.5);
+    // Still running when the second arrived (ends at T + 5000): the router ranked without it and
+    // served the pick, and the replay must agree with both requests.
+    const during = await simulate([
+      record({ ...long, latencyMs: 5000 }),
+      record({ requestId: 'b', time: T + 1000, deployment: pick }),
+    ]);
+    expect(during.simulated.share[pick]).toBe(1);
+    expect(during.replayed_as_logged.agreement).toBe(1);
   });
 });

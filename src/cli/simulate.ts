@@ -53,7 +53,8 @@ distribution with what happened.
 options:
   --since <duration>    how far back to read the request log (default 7d)
   --mode <mode>         the routing mode to replay in: cost, balanced (default) or quality
-  --subset <a,b>        replay with this model subset instead of each router's own
+  --subset <a,b>        replay with this model subset instead of each router's own (the
+                        like-for-like replay, in the logged modes, keeps the router's own)
   --router <name>       only this router deployment's requests
   --version <v>         replay with this artefact version (in models/) instead of each router's
   --json                the comparison as JSON
@@ -104,9 +105,26 @@ export async function run(argv: string[]): Promise<number> {
     const logged = await store.query(Date.now() - parseDuration(values.since!));
     await store.close();
     // What each deployment has been writing, learned from the answers as a live router learns it:
-    // each request is replayed with what was known before it (the log is in time order), so the
-    // expected costs are the ones the router was ranking by.
+    // each request is replayed with what was known when it arrived, so the expected costs are the
+    // ones the router was ranking by. The log is in arrival order, but a router learns an answer
+    // when it ends (time + latency): an answer still running when a later request arrived (a
+    // client sending several at once) is learned only after it, in the order the answers ended.
     const learned = new OutputTokenStats();
+    let running: { end: number; deployment: string; tokens: number }[] = [];
+    const learnEndedBy = (time: number) => {
+      const ended = running.filter((a) => a.end <= time).sort((a, b) => a.end - b.end);
+      if (ended.length === 0) return;
+      for (const a of ended) learned.observe(a.deployment, a.tokens);
+      running = running.filter((a) => a.end > time);
+    };
+    const observe = (r: (typeof logged)[number]) => {
+      if (r.status === 200 && r.deployment)
+        running.push({
+          end: r.time + r.latencyMs,
+          deployment: r.deployment,
+          tokens: r.completionTokens,
+        });
+    };
     const replayable = (r: (typeof logged)[number]) =>
       !!r.promptText &&
       !!r.router &&
@@ -129,6 +147,7 @@ export async function run(argv: string[]): Promise<number> {
     const asLogged = { cost: 0, quality: 0, agreed: 0 };
     let n = 0;
     for (const r of logged) {
+      learnEndedBy(r.time);
       const routerCfg = replayable(r) && config.routers.find((x) => x.name === r.router);
       const candidates = routerCfg
         ? (subsetArg ?? routerCfg.modelSubset)
@@ -136,7 +155,7 @@ export async function run(argv: string[]): Promise<number> {
             .filter((d): d is DeploymentConfig => d !== undefined)
         : [];
       if (!routerCfg || candidates.length === 0) {
-        if (r.status === 200 && r.deployment) learned.observe(r.deployment, r.completionTokens);
+        observe(r);
         continue;
       }
       const request = replayRequest(r.router!, r.promptText!);
@@ -150,21 +169,38 @@ export async function run(argv: string[]): Promise<number> {
         ? r.promptTokens
         : estimatePromptTokens(request, text);
       const replayCfg = version === undefined ? routerCfg : { ...routerCfg, version };
-      const replay = (cfg: typeof routerCfg, m: RoutingMode) =>
+      const replay = (cfg: typeof routerCfg, m: RoutingMode, among = candidates) =>
         routerFor(cfg).decide({
           request,
           router: cfg,
           mode: m,
-          candidates,
+          candidates: among,
           promptTokens,
           outputTokens: learned,
         });
-      // Every candidate's predicted quality and cost come from the replaying version's decision.
+      // Every predicted quality and cost comes from the replaying version (a deployment's own
+      // prediction does not depend on the others beside it): the asked replay's candidates from
+      // its decision, the router's own subset and the deployment that served, where --subset
+      // leaves them out, from the same version scoring them all.
       const decision = replay(replayCfg, mode);
-      const scoreOf = (name: string) => decision.scores.find((s) => s.deployment === name)!;
-      const pick = scoreOf(decision.ordered[0]!);
-      // As logged: the mode and artefact version the request was routed with (the router's
-      // version when the logged one is not in the models folder any more).
+      const ownSubset = routerCfg.modelSubset
+        .map((name) => deployments.get(name))
+        .filter((d): d is DeploymentConfig => d !== undefined);
+      const servedDeployment = r.deployment ? deployments.get(r.deployment) : undefined;
+      let everyScore: typeof decision.scores | undefined;
+      const scoreOf = (name: string) =>
+        decision.scores.find((s) => s.deployment === name) ??
+        (everyScore ??= replay(replayCfg, mode, [
+          ...new Set([
+            ...candidates,
+            ...ownSubset,
+            ...(servedDeployment ? [servedDeployment] : []),
+          ]),
+        ]).scores).find((s) => s.deployment === name);
+      const pick = scoreOf(decision.ordered[0]!)!;
+      // As logged: the router's own subset, in the mode and artefact version the request was
+      // routed with (the router's version when the logged one is not in the models folder any
+      // more), whatever --subset and --version replay.
       const loggedMode = (r.routingMode as RoutingMode | undefined) ?? routerCfg.routingMode;
       const loggedCfg =
         r.routerVersion &&
@@ -173,15 +209,16 @@ export async function run(argv: string[]): Promise<number> {
           ? { ...routerCfg, version: r.routerVersion }
           : routerCfg;
       const again =
-        loggedMode === mode && replayCfg === routerCfg && loggedCfg === routerCfg
+        loggedMode === mode && replayCfg === routerCfg && loggedCfg === routerCfg && !subsetArg
           ? pick
-          : scoreOf(replay(loggedCfg, loggedMode).ordered[0]!);
+          : scoreOf(
+              replay(loggedCfg, loggedMode, ownSubset.length ? ownSubset : candidates).ordered[0]!,
+            )!;
       asLogged.cost += again.predictedCostUsd;
       asLogged.quality += again.predictedQuality;
       if (again.deployment === r.deployment) asLogged.agreed++;
-      // What happened, scored by the same model where the served deployment is a candidate.
-      const served = decision.scores.find((s) => s.deployment === r.deployment);
-      const servedDeployment = r.deployment ? deployments.get(r.deployment) : undefined;
+      // What happened, scored by the same version (a served deployment outside --subset too).
+      const served = r.deployment ? scoreOf(r.deployment) : undefined;
       n++;
       simulated.cost += pick.predictedCostUsd;
       simulated.quality += pick.predictedQuality;
@@ -196,7 +233,7 @@ export async function run(argv: string[]): Promise<number> {
         : r.costUsd;
       const key = r.deployment ?? '(none)';
       actual.share[key] = (actual.share[key] ?? 0) + 1;
-      if (r.deployment) learned.observe(r.deployment, r.completionTokens);
+      observe(r);
     }
     const norm = (share: Record<string, number>) =>
       Object.fromEntries(Object.entries(share).map(([k, v]) => [k, v / Math.max(1, n)]));
