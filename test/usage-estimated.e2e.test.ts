@@ -16,6 +16,7 @@ import { estimateStreamedTokens } from '../src/gateway/track-stream.js';
 import { createRuntime } from '../src/runtime.js';
 import type { RequestRecord } from '../src/store/request-record.js';
 import { createSqliteRequestStore } from '../src/store/sql/sqlite-request-store.js';
+import { listenInRange } from './helpers/listen-in-range.js';
 import { testConfigInput } from './helpers/test-config.js';
 
 const ANSWER = ['The answer ', 'is forty-', 'two, as ever.'];
@@ -86,21 +87,19 @@ beforeAll(async () => {
       res.end('data: [DONE]\n\n');
     });
   });
-  // A port of this suite's own range (19400-19499), the next one when another run holds it.
-  for (let port = 19_400; ; port++) {
-    try {
-      await new Promise<void>((resolve, reject) => {
+  // A port of this suite's own range, the next one when another run holds it.
+  await listenInRange(
+    (port) =>
+      new Promise<void>((resolve, reject) => {
         upstream.once('error', reject);
         upstream.listen(port, '127.0.0.1', () => {
           upstream.off('error', reject);
           resolve();
         });
-      });
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || port >= 19_499) throw err;
-    }
-  }
+      }),
+    19_400,
+    19_449,
+  );
   baseUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/v1`;
 });
 afterAll(() => new Promise<void>((r) => upstream.close(() => r())));
