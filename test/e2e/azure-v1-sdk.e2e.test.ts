@@ -110,11 +110,12 @@ describe('AzureOpenAI on the v1 API (baseURL …/openai/v1, apiVersion v1)', () 
     expect(sent).toEqual(['POST /openai/v1/deployments/emb/embeddings?api-version=v1']);
   });
 
-  it('an unknown deployment in the path is a 404 in the OpenAI envelope, not a missing route', async () => {
+  it('an unknown deployment in the path is Azure’s DeploymentNotFound 404, not a missing route', async () => {
     const err = await azure('nope')
       .chat.completions.create({ model: 'nope', messages: hi })
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.NotFoundError);
+    expect((err as InstanceType<typeof OpenAI.NotFoundError>).code).toBe('DeploymentNotFound');
     expect((err as InstanceType<typeof OpenAI.NotFoundError>).message).toContain('nope');
   });
 
