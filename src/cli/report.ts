@@ -112,6 +112,11 @@ export async function run(argv: string[]): Promise<number> {
             `answered from the cache ${s.cacheHits} (${(s.cacheHitRate * 100).toFixed(1)}%), at no upstream cost`,
           ]
         : []),
+      ...(s.usageEstimated
+        ? [
+            `usage estimated by the router (no usage from the upstream) for ${s.usageEstimated} requests (${(s.usageEstimatedRate * 100).toFixed(1)}%), ${usd(s.usageEstimatedCostUsd)} of the spend`,
+          ]
+        : []),
       `errors ${(s.errorRate * 100).toFixed(1)}%; failovers ${(s.failoverRate * 100).toFixed(1)}%; tokens prompt ${s.tokens.prompt} (cached ${s.tokens.cached}), completion ${s.tokens.completion} (reasoning ${s.tokens.reasoning})`,
       ...(by === 'tag'
         ? ['a request with several tags counts in each of their rows; the totals count it once']

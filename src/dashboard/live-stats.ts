@@ -38,6 +38,9 @@ export type LiveOverview = Pick<
   | 'failoverRate'
   | 'cacheHits'
   | 'cacheHitRate'
+  | 'usageEstimated'
+  | 'usageEstimatedRate'
+  | 'usageEstimatedCostUsd'
 > & {
   since: number;
   /** Per served model, as the `report` CLI computes it. */
@@ -63,7 +66,10 @@ export class LiveStats implements RequestRecorder {
   /** NaN when the request had no first token. */
   private readonly ttft: Float32Array;
   private readonly status: Uint16Array;
-  /** Bit 0: the request failed over; bit 1: it was answered from the answer cache. */
+  /**
+   * Bit 0: the request failed over; bit 1: it was answered from the answer cache; bit 2: its
+   * tokens are in part the router's estimate.
+   */
   private readonly flags: Uint8Array;
   private readonly model: Uint16Array;
   /** prompt, cached, completion, reasoning tokens per slot. */
@@ -93,7 +99,10 @@ export class LiveStats implements RequestRecorder {
     this.latency[i] = record.latencyMs;
     this.ttft[i] = record.ttftMs ?? Number.NaN;
     this.status[i] = record.status;
-    this.flags[i] = (failedOver(record) ? 1 : 0) | (answeredFromCache(record) ? 2 : 0);
+    this.flags[i] =
+      (failedOver(record) ? 1 : 0) |
+      (answeredFromCache(record) ? 2 : 0) |
+      (record.usageEstimated ? 4 : 0);
     this.model[i] = this.nameId(record.servedModel ?? record.deployment ?? '(none)');
     const t = i * 4;
     this.tokens[t] = record.promptTokens;
@@ -143,6 +152,7 @@ export class LiveStats implements RequestRecorder {
         reasoningTokens: this.tokens[t + 3] as number,
         failedOver: ((this.flags[i] as number) & 1) === 1,
         cacheHit: ((this.flags[i] as number) & 2) === 2,
+        usageEstimated: ((this.flags[i] as number) & 4) === 4,
       });
     }
     return { rows, times };
@@ -178,6 +188,9 @@ export class LiveStats implements RequestRecorder {
       failoverRate: summary.failoverRate,
       cacheHits: summary.cacheHits,
       cacheHitRate: summary.cacheHitRate,
+      usageEstimated: summary.usageEstimated,
+      usageEstimatedRate: summary.usageEstimatedRate,
+      usageEstimatedCostUsd: summary.usageEstimatedCostUsd,
       models: summary.groups,
       series: [...buckets.values()].sort((a, b) => a.t - b.t),
       bucketMs,

@@ -6,7 +6,7 @@ import type { RequestRecord } from '../store/request-record.js';
 import type { CacheHit } from './answer-cache.js';
 import { replayChunks } from './answer-chunks.js';
 import type { GatewayDeps } from './chat-gateway.js';
-import { usageCounts } from './cost.js';
+import { answerUsageCounts, recordTokens } from './cost.js';
 import { finishRecord } from './finish-record.js';
 import type { AdmitContext, ChatCall, ChatOutcome } from './gateway-types.js';
 
@@ -39,11 +39,8 @@ export async function answerFromCache(
   record.dataZone = d.dataZone;
   record.servedModel = response.model;
   record.routingMode = ctx.mode;
-  const usage = usageCounts(response.usage);
-  record.promptTokens = usage.promptTokens || record.promptTokens;
-  record.cachedTokens = usage.cachedTokens;
-  record.completionTokens = usage.completionTokens;
-  record.reasoningTokens = usage.reasoningTokens;
+  // The kept answer's usage (estimated, and said so, when it came without one).
+  recordTokens(record, answerUsageCounts(response));
   // An exact hit costs nothing; a semantic one its embedding call.
   record.costUsd = semantic?.costUsd ?? 0;
   record.baselineCostUsd = answer.baselineCostUsd;

@@ -207,6 +207,8 @@ export class ChatGateway {
         ? await countPromptTokens(call.request, call.auth.keyId ?? '')
         : estimatePromptTokens(call.request, promptText);
       record.promptTokens = promptTokens;
+      // The router's count until an answer's usage replaces it (a request that fails keeps it).
+      record.usageEstimated = promptTokens > 0;
       if (snapshot.config.requestLog.storeText) record.promptText = promptText;
       record.multiTurn = isMultiTurn(call.request);
       admit = { call, target, promptTokens };

@@ -1,7 +1,7 @@
 // Cost of a request from real usage and a deployment's prices (USD per 1M tokens). Cached prompt
 // tokens are billed at the cached price, tokens written to a prompt cache at the cache-write
 // price; reasoning tokens are already inside completion tokens. `accountUsage` writes them into
-// a request's record.
+// a request's record, and says there whether any of them is the router's estimate.
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import { cacheWrite1hTokens, cacheWriteTokens, type ChatUsage } from '../core/wire-types.js';
 import type { RequestRecord } from '../store/request-record.js';
@@ -15,6 +15,8 @@ export interface UsageCounts {
   cacheWrite1hTokens?: number;
   completionTokens: number;
   reasoningTokens: number;
+  /** Some counts are the router's estimate: the upstream reported no usage. */
+  estimated?: boolean;
 }
 
 export const NO_USAGE: UsageCounts = {
@@ -34,6 +36,37 @@ export function usageCounts(usage: ChatUsage | null | undefined): UsageCounts {
     completionTokens: usage.completion_tokens ?? 0,
     reasoningTokens: usage.completion_tokens_details?.reasoning_tokens ?? 0,
   };
+}
+
+/**
+ * An answer's usage as it reported it; without any (an upstream that leaves `usage` out), its
+ * answer tokens estimated from its text as a stream's are (track-stream.ts): ≈4 characters a token
+ * over content, reasoning, refusal and tool-call arguments. The prompt is left to the router's
+ * count (`accountUsage`).
+ */
+export function answerUsageCounts(response: {
+  usage?: ChatUsage | null;
+  choices?: readonly unknown[];
+}): UsageCounts {
+  if (response.usage) return usageCounts(response.usage);
+  let chars = 0;
+  for (const c of response.choices ?? []) chars += messageChars(c);
+  return { ...NO_USAGE, completionTokens: Math.ceil(chars / 4), estimated: true };
+}
+
+/** The characters of a choice's message: text, reasoning, refusal, tool-call arguments. */
+function messageChars(choice: unknown): number {
+  const m = (choice as { message?: Record<string, unknown> } | null)?.message;
+  if (!m) return 0;
+  let n = 0;
+  for (const field of ['content', 'reasoning_content', 'reasoning', 'refusal'])
+    if (typeof m[field] === 'string') n += (m[field] as string).length;
+  if (Array.isArray(m.tool_calls))
+    for (const t of m.tool_calls as { function?: { arguments?: unknown } }[]) {
+      const args = t?.function?.arguments;
+      if (typeof args === 'string') n += args.length;
+    }
+  return n;
 }
 
 export function costUsd(d: Pick<DeploymentConfig, 'prices'>, u: UsageCounts): number {
@@ -77,6 +110,19 @@ export function inputCostUsd(d: Pick<DeploymentConfig, 'prices'>, promptTokens: 
 }
 
 /**
+ * Writes an answer's token counts into its record: the prompt's as reported, else as the router
+ * counted it when the request came in; `usageEstimated` when either figure is the router's.
+ */
+export function recordTokens(record: RequestRecord, usage: UsageCounts): void {
+  const promptCounted = !usage.promptTokens && record.promptTokens > 0;
+  record.promptTokens = usage.promptTokens || record.promptTokens;
+  record.cachedTokens = usage.cachedTokens;
+  record.completionTokens = usage.completionTokens;
+  record.reasoningTokens = usage.reasoningTokens;
+  record.usageEstimated = usage.estimated === true || promptCounted;
+}
+
+/**
  * Writes a chat answer's usage into its record with its cost on the deployment that served and
  * its baseline on the top one; `extraCostUsd` is spent besides (a semantic lookup's embedding).
  */
@@ -87,10 +133,7 @@ export function accountUsage(
   usage: UsageCounts,
   extraCostUsd = 0,
 ): void {
-  record.promptTokens = usage.promptTokens || record.promptTokens;
-  record.cachedTokens = usage.cachedTokens;
-  record.completionTokens = usage.completionTokens;
-  record.reasoningTokens = usage.reasoningTokens;
+  recordTokens(record, usage);
   const counted = { ...usage, promptTokens: record.promptTokens };
   record.costUsd = costUsd(served, counted) + extraCostUsd;
   record.baselineCostUsd = baselineCostUsd(top, counted);

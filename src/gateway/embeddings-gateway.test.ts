@@ -103,6 +103,7 @@ describe('embeddings (/v1/embeddings)', () => {
     const rec = t.records.at(-1)!;
     expect(rec).toMatchObject({ endpoint: 'embeddings', deployment: 'embed', status: 200 });
     expect(rec.promptTokens).toBe(body.usage.prompt_tokens);
+    expect(rec.usageEstimated).toBe(false);
     expect(rec.costUsd).toBeCloseTo((body.usage.prompt_tokens * 0.02) / 1e6, 15);
     expect(rec.baselineCostUsd).toBe(rec.costUsd);
   });

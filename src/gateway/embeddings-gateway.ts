@@ -130,6 +130,7 @@ export class EmbeddingsGateway {
       record.servedModel = upstream.model;
       // What the upstream was charged for: the inputs sent, not those the cache answered.
       record.promptTokens = upstream.usage?.prompt_tokens ?? sentEstimate;
+      record.usageEstimated = upstream.usage?.prompt_tokens === undefined && sentEstimate > 0;
       // Called by name, not routed: what it cost is the baseline (no savings claimed), plus
       // what the inputs answered from the cache cost when they were first answered.
       record.costUsd = inputCostUsd(d, record.promptTokens);

@@ -135,6 +135,8 @@ describe('moderations (/v1/moderations)', () => {
       baselineCostUsd: 0,
     });
     expect(rec.promptTokens).toBe(Math.ceil('I want to kill them.'.length / 4));
+    // Moderation replies report no usage: the tokens are the router's estimate, and say so.
+    expect(rec.usageEstimated).toBe(true);
     // The same text gets the same scores: the simulated model is deterministic.
     const again = await t.app.inject(
       post({ model: 'omni-moderation-latest', input: 'I want to kill them.' }),

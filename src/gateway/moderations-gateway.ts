@@ -92,7 +92,9 @@ export class ModerationsGateway {
       );
       const response = served.response;
       record.servedModel = response.model;
+      // Moderation replies report no usage: the texts' estimate is all there is.
       record.promptTokens = estimate;
+      record.usageEstimated = estimate > 0;
       // Called by name, not routed: what it cost is the baseline (no savings claimed).
       record.costUsd = inputCostUsd(d, estimate);
       record.baselineCostUsd = record.costUsd;

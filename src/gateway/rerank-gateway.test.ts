@@ -128,6 +128,8 @@ describe('rerank on the simulated reranker', () => {
     const record = t.records[t.records.length - 1]!;
     expect(record).toMatchObject({ endpoint: 'rerank', deployment: 'sim', status: 200 });
     expect(record.promptTokens).toBe(top.json().usage.total_tokens);
+    // The tokens are the upstream's, its search units (priced here) the router's count.
+    expect(record.usageEstimated).toBe(true);
     expect(record.costUsd).toBeCloseTo(0.002 + record.promptTokens / 1e6, 12);
     await t.app.close();
   });
@@ -178,6 +180,8 @@ describe('rerank on an OpenAI-compatible upstream', () => {
     });
     expect(res.headers['x-router-deployment']).toBe('cohere');
     expect(t.records[t.records.length - 1]!.costUsd).toBeCloseTo(3 * 0.002, 12);
+    // Cohere reported its search units but no tokens: those are the router's estimate.
+    expect(t.records[t.records.length - 1]!.usageEstimated).toBe(true);
 
     // The default path: `rerank` under a baseUrl ending in /v1 (vLLM's /v1/rerank).
     await t.app.inject(rerank({ model: 'vllm', query: 'q', documents: ['a', 'b', 'c'] }));

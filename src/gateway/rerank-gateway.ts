@@ -159,6 +159,10 @@ export class RerankGateway {
       const tokens = served.tokens ?? estimate;
       record.servedModel = served.model;
       record.promptTokens = tokens;
+      // The tokens, or the search units where they are priced, by the router's estimate.
+      record.usageEstimated =
+        served.tokens === undefined ||
+        (served.searchUnits === undefined && (d.prices.perSearchUnit ?? 0) > 0);
       // Called by name, not routed: what it cost is the baseline (no savings claimed).
       record.costUsd = rerankCostUsd(d, units, tokens);
       record.baselineCostUsd = record.costUsd;

@@ -12,7 +12,7 @@ import type { RequestRecord } from '../store/request-record.js';
 import type { AnswerCache, CachePlan } from './answer-cache.js';
 import { ChunkCollector } from './answer-chunks.js';
 import { answerText } from './answer-from-cache.js';
-import { accountUsage, costUsd, usageCounts, type UsageCounts } from './cost.js';
+import { accountUsage, answerUsageCounts, costUsd, type UsageCounts } from './cost.js';
 import type { ExecutionResult } from './execute-with-failover.js';
 import { finishRecord, type RecordDeps } from './finish-record.js';
 import type { AdmitContext, ChatOutcome, GatewayPolicies } from './gateway-types.js';
@@ -57,11 +57,12 @@ export function keepJsonAnswer(
   const response = result.response;
   record.servedModel = response.model;
   headers['x-router-model'] = response.model;
+  // Without `usage` in the answer, its tokens are the router's estimate (record.usageEstimated).
   accountUsage(
     record,
     result.deployment,
     served.top,
-    usageCounts(response.usage),
+    answerUsageCounts(response),
     semantic?.costUsd,
   );
   if (cachePlan) {
@@ -94,7 +95,8 @@ export function sendJsonAnswer(
   if (served.storeText) record.answerText = answerText(response);
   deps.policies?.settle?.(served.admit, {
     deployment: result.deployment,
-    usage: response.usage ?? undefined,
+    // Without the upstream's usage, the tokens as accounted (estimated), as a stream's are.
+    usage: response.usage ?? accountedUsage(record),
     costUsd: record.costUsd,
     status: 200,
   });
@@ -144,6 +146,7 @@ export function streamAnswer(
           cachedTokens: 0,
           completionTokens: estimatedCompletionTokens,
           reasoningTokens: 0,
+          estimated: true,
         },
         served.semantic?.costUsd,
       );
@@ -164,11 +167,7 @@ export function streamAnswer(
       deps.policies?.settle?.(admit, {
         deployment: result.deployment,
         // The stream's usage, as accounted: TPM limits are corrected with real tokens here too.
-        usage: {
-          prompt_tokens: record.promptTokens,
-          completion_tokens: record.completionTokens,
-          total_tokens: record.promptTokens + record.completionTokens,
-        },
+        usage: accountedUsage(record),
         costUsd: record.costUsd,
         status,
       });
@@ -177,6 +176,15 @@ export function streamAnswer(
   });
   const chunks = deps.policies?.filterStream ? deps.policies.filterStream(stream, admit) : stream;
   return { kind: 'stream', chunks, headers, promptTokens: record.promptTokens };
+}
+
+/** The record's tokens as a usage object, for the policies' settle. */
+function accountedUsage(record: RequestRecord): NonNullable<ChatResponse['usage']> {
+  return {
+    prompt_tokens: record.promptTokens,
+    completion_tokens: record.completionTokens,
+    total_tokens: record.promptTokens + record.completionTokens,
+  };
 }
 
 /** Whether the request asked for OpenRouter's usage accounting (`usage: {include: true}`). */

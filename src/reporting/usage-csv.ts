@@ -1,6 +1,8 @@
 // A usage summary as CSV (`report --csv`, `GET /admin/v1/usage?format=csv`): one row per group
 // and a last `(total)` row, amounts in USD at full precision, for a finance team's spreadsheet or
 // a chargeback job. By tag a request counts in each of its tags' rows and once in the total.
+// `usage_estimated` counts the requests whose tokens are in part the router's estimate (no usage
+// from the upstream), `usage_estimated_cost_usd` the part of `cost_usd` that rests on them.
 // Read from a request log, it ends with each group's feedback count and mean score.
 import type { GroupSummary, RequestSummary } from '../store/request-summary.js';
 import { csvLine } from './csv.js';
@@ -19,6 +21,9 @@ const COLUMNS: [string, (g: GroupSummary) => unknown, (s: RequestSummary) => unk
   ['latency_p95_ms', (g) => g.latencyP95Ms, () => ''],
   ['ttft_p50_ms', (g) => g.ttftP50Ms, () => ''],
   ['ttft_p95_ms', (g) => g.ttftP95Ms, () => ''],
+  // Requests whose tokens are in part the router's estimate, and how much of cost_usd is theirs.
+  ['usage_estimated', (g) => g.usageEstimated, (s) => s.usageEstimated],
+  ['usage_estimated_cost_usd', (g) => g.usageEstimatedCostUsd, (s) => s.usageEstimatedCostUsd],
 ];
 
 /** Feedback (`POST /v1/feedback`), in summaries read from a request log: its count and mean. */

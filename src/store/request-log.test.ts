@@ -5,6 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/load-config.js';
 import { createRuntime } from '../runtime.js';
@@ -61,8 +62,13 @@ async function roundTrip(store: RequestLogStore) {
   await store.migrate();
   await store.migrate(); // idempotent
   const records = [
-    rec(1, { cache: 'hit', costUsd: 0, attempts: [] }),
-    rec(2, { cache: 'miss', endUser: 'user-42', tags: ['feature=search', 'team-a'] }),
+    rec(1, { cache: 'hit', costUsd: 0, attempts: [], usageEstimated: false }),
+    rec(2, {
+      cache: 'miss',
+      endUser: 'user-42',
+      tags: ['feature=search', 'team-a'],
+      usageEstimated: true,
+    }),
     // Waited for headroom, then failed: every round's attempts, and the wait.
     rec(3, {
       ttftMs: undefined,
@@ -94,6 +100,7 @@ async function roundTrip(store: RequestLogStore) {
   const back = await store.query(1_700_000_000_000, 1_700_000_003_500);
   expect(back).toEqual(records);
   expect(back[1]).toMatchObject({ endUser: 'user-42', tags: ['feature=search', 'team-a'] });
+  expect(back.map((r) => r.usageEstimated)).toEqual([false, true, undefined]);
   expect(await store.count(1_700_000_000_000, 1_700_000_003_500)).toBe(3);
   expect(await store.count(1_700_000_001_500, 1_700_000_002_500)).toBe(1);
   // Summaries read the records without their texts.
@@ -191,6 +198,106 @@ describe('request log stores', () => {
       expect(s).toMatchObject({ ok: false, buffered: 3, dropped: 2, written: 0 });
       expect(s.lastError).toMatch(/ECONNREFUSED|connect/);
       await log.close(1);
+    },
+  );
+});
+
+/** A store, SQL run on its database directly (to leave it as an older build did), and a restart. */
+interface OpenedWithSql {
+  log: RequestLogStore;
+  exec(sql: string): Promise<void>;
+  reopen(): RequestLogStore;
+}
+
+const pgSchemas: string[] = [];
+afterAll(async () => {
+  if (havePg) for (const s of pgSchemas) await dropSchema(s);
+});
+
+const MIGRATION_BACKENDS: { name: string; skip: boolean; open(): OpenedWithSql }[] = [
+  {
+    name: 'SQLite',
+    skip: false,
+    open() {
+      const path = join(mkdtempSync(join(tmpdir(), 'mr-log-')), 'requests.db');
+      return {
+        log: createSqliteRequestStore(path),
+        reopen: () => createSqliteRequestStore(path),
+        async exec(sql) {
+          const db = new Database(path);
+          db.exec(sql);
+          db.close();
+        },
+      };
+    },
+  },
+  {
+    name: 'PostgreSQL',
+    skip: !havePg,
+    open() {
+      const s = `mr_usage_est_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+      pgSchemas.push(s);
+      return {
+        log: createPostgresRequestStore(PG_URL, { schema: s }),
+        reopen: () => createPostgresRequestStore(PG_URL, { schema: s }),
+        async exec(sql) {
+          const c = new pg.Client({ connectionString: PG_URL });
+          await c.connect();
+          try {
+            await c.query(`SET search_path TO "${s}"`);
+            await c.query(sql);
+          } finally {
+            await c.end();
+          }
+        },
+      };
+    },
+  },
+];
+
+describe.each(MIGRATION_BACKENDS)('$name: migration 19 (usage_estimated)', (backend) => {
+  it.skipIf(backend.skip)(
+    'a log from before it gains the column, its rows kept and read as not estimated (NULL); new rows say true or false',
+    async () => {
+      const { log: before, exec, reopen } = backend.open();
+      await before.migrate();
+      await before.close();
+      // The log as a build before migration 19 left it, with a request logged then.
+      await exec(
+        `ALTER TABLE requests DROP COLUMN usage_estimated; DELETE FROM schema_migrations WHERE version = 19;
+         INSERT INTO requests (time, request_id, endpoint, attempts, stream, prompt_tokens, cached_tokens,
+           completion_tokens, reasoning_tokens, cost_usd, baseline_cost_usd, latency_ms, status)
+         VALUES (1700000000000, 'req_old', 'chat', '[]', 1, 7, 0, 3, 0, 0.5, 0.5, 1, 200)`,
+      );
+      const store = reopen();
+      try {
+        await store.migrate();
+        await store.insert([
+          rec(1, { usageEstimated: true, costUsd: 0.25 }),
+          rec(2, { usageEstimated: false, costUsd: 0.125 }),
+        ]);
+        const back = await store.query(0);
+        expect(back.map((r) => [r.requestId, r.promptTokens, r.usageEstimated])).toEqual([
+          ['req_old', 7, undefined],
+          ['req_1', 11, true],
+          ['req_2', 12, false],
+        ]);
+        // The summary in SQL counts the estimated row alone, and its spend.
+        const summary = await store.summarize!({
+          since: 0,
+          until: Number.MAX_SAFE_INTEGER,
+          by: 'model',
+        });
+        expect(summary).toMatchObject({
+          requests: 3,
+          usageEstimated: 1,
+          usageEstimatedRate: 1 / 3,
+          usageEstimatedCostUsd: 0.25,
+        });
+        expect(summary).toEqual(summarizeRecords(back, 'model', 0, Number.MAX_SAFE_INTEGER));
+      } finally {
+        await store.close();
+      }
     },
   );
 });
@@ -407,5 +514,7 @@ describe('request log through the running router', () => {
     expect(rows[0]?.promptText).toContain('hello');
     // Whether each continued a conversation, which its one string of text cannot tell.
     expect(rows.map((r) => r.multiTurn)).toEqual(rows.map((_, i) => i % 5 === 0));
+    // The simulated upstream reports usage, streamed or not: no figure is the router's.
+    expect(rows.map((r) => r.usageEstimated)).toEqual(rows.map(() => false));
   });
 });

@@ -106,6 +106,15 @@ export interface RequestRecord {
    * migration 18 (read as not multi-turn by `feedback export`).
    */
   multiTurn?: boolean;
+  /**
+   * Some of the token counts (and so the cost) are the router's own figure, not the upstream's
+   * `usage`: a stream that broke off or ignored `stream_options.include_usage` (its answer tokens
+   * estimated from what was streamed, ≈4 characters a token), an answer without `usage` (its prompt
+   * as the router counted it, its answer estimated from its text), a moderation or rerank (tokens
+   * estimated from their texts), a failed request (its prompt as counted). Undefined for records
+   * logged before migration 19.
+   */
+  usageEstimated?: boolean;
   answerText?: string;
 }
 
@@ -136,6 +145,7 @@ export function newRequestRecord(
     baselineCostUsd: 0,
     latencyMs: 0,
     status: 200,
+    usageEstimated: false,
   };
 }
 

@@ -58,6 +58,12 @@ export interface GroupSummary {
   /** Answered from the answer cache (no upstream call). */
   cacheHits: number;
   /**
+   * Requests whose token counts are in part the router's estimate (RequestRecord.usageEstimated),
+   * and what they cost: how much of `costUsd` rests on estimates.
+   */
+  usageEstimated: number;
+  usageEstimatedCostUsd: number;
+  /**
    * Feedback on the group's requests (`POST /v1/feedback`): how many, and their mean score weighted
    * by each one's `weight` (null with none). Only in summaries read from a request log store.
    */
@@ -87,6 +93,15 @@ export interface RequestSummary {
   cacheHitRate: number;
   /** Tokens the upstreams processed (answers from the cache used none). */
   tokens: { prompt: number; cached: number; completion: number; reasoning: number };
+  /**
+   * Requests whose token counts are in part the router's estimate, not the upstream's usage (a
+   * stream that broke off or ignored `include_usage`, an answer without `usage`, moderations, a
+   * failed request's prompt), their share, and their cost: how much of `costUsd` is estimated.
+   * Records logged before migration 19 count as reported.
+   */
+  usageEstimated: number;
+  usageEstimatedRate: number;
+  usageEstimatedCostUsd: number;
   /** Feedback on the window's requests, as in each group (by tag, each feedback counted once). */
   feedback?: number;
   meanScore?: number | null;
@@ -137,6 +152,7 @@ export interface SummaryRow {
   reasoningTokens: number;
   failedOver: boolean;
   cacheHit?: boolean;
+  usageEstimated?: boolean;
 }
 
 export function summaryRow(r: RequestRecord): SummaryRow {
@@ -160,6 +176,7 @@ export function summaryRow(r: RequestRecord): SummaryRow {
     reasoningTokens: r.reasoningTokens,
     failedOver: failedOver(r),
     cacheHit: answeredFromCache(r),
+    usageEstimated: r.usageEstimated === true,
   };
 }
 
@@ -213,6 +230,8 @@ export function summarizeRows(
     errors: 0,
     failovers: 0,
     cacheHits: 0,
+    usageEstimated: 0,
+    usageEstimatedCostUsd: 0,
     tokens: { prompt: 0, cached: 0, completion: 0, reasoning: 0 },
   };
   for (const r of records) {
@@ -225,6 +244,10 @@ export function summarizeRows(
     totals.baselineCostUsd += r.baselineCostUsd;
     if (countsAsError(r.status)) totals.errors++;
     if (r.failedOver) totals.failovers++;
+    if (r.usageEstimated) {
+      totals.usageEstimated++;
+      totals.usageEstimatedCostUsd += r.costUsd;
+    }
     if (r.cacheHit) {
       totals.cacheHits++;
       continue;
@@ -252,6 +275,8 @@ export function summarizeRows(
       errors: list.filter((r) => countsAsError(r.status)).length,
       failovers: list.filter((r) => r.failedOver).length,
       cacheHits: list.filter((r) => r.cacheHit).length,
+      usageEstimated: list.filter((r) => r.usageEstimated).length,
+      usageEstimatedCostUsd: list.reduce((s, r) => s + (r.usageEstimated ? r.costUsd : 0), 0),
     };
   });
   return assembleSummary(by, since, until, totals, aggregates);
@@ -265,6 +290,8 @@ export interface SummaryTotals {
   errors: number;
   failovers: number;
   cacheHits: number;
+  usageEstimated: number;
+  usageEstimatedCostUsd: number;
   tokens: RequestSummary['tokens'];
 }
 
@@ -297,6 +324,8 @@ export function assembleSummary(
     errors: g.errors,
     failovers: g.failovers,
     cacheHits: g.cacheHits,
+    usageEstimated: g.usageEstimated,
+    usageEstimatedCostUsd: g.usageEstimatedCostUsd,
   }));
   groups.sort((a, b) => b.requests - a.requests || a.key.localeCompare(b.key));
   const { costUsd: cost, baselineCostUsd: baseline } = totals;
@@ -314,6 +343,9 @@ export function assembleSummary(
     cacheHits: totals.cacheHits,
     cacheHitRate: n ? totals.cacheHits / n : 0,
     tokens: totals.tokens,
+    usageEstimated: totals.usageEstimated,
+    usageEstimatedRate: n ? totals.usageEstimated / n : 0,
+    usageEstimatedCostUsd: totals.usageEstimatedCostUsd,
     groups,
   };
 }

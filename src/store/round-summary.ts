@@ -13,6 +13,8 @@ type Totals = Pick<
   | 'errorRate'
   | 'failoverRate'
   | 'cacheHitRate'
+  | 'usageEstimatedRate'
+  | 'usageEstimatedCostUsd'
   | 'meanScore'
 >;
 
@@ -29,6 +31,8 @@ export function roundSummary<
     errorRate: roundRatio(s.errorRate),
     failoverRate: roundRatio(s.failoverRate),
     cacheHitRate: roundRatio(s.cacheHitRate),
+    usageEstimatedRate: roundRatio(s.usageEstimatedRate),
+    usageEstimatedCostUsd: roundUsd(s.usageEstimatedCostUsd),
     ...(s.meanScore !== undefined ? { meanScore: roundMaybe(s.meanScore, roundRatio) } : {}),
     ...(s.groups ? { groups: s.groups.map(roundGroup) } : {}),
     ...(s.models ? { models: s.models.map(roundGroup) } : {}),
@@ -42,6 +46,7 @@ function roundGroup(g: GroupSummary): GroupSummary {
     costUsd: roundUsd(g.costUsd),
     baselineCostUsd: roundUsd(g.baselineCostUsd),
     savingsUsd: roundUsd(g.savingsUsd),
+    usageEstimatedCostUsd: roundUsd(g.usageEstimatedCostUsd),
     latencyP50Ms: roundMs(g.latencyP50Ms),
     latencyP95Ms: roundMs(g.latencyP95Ms),
     ttftP50Ms: roundMaybe(g.ttftP50Ms, roundMs),

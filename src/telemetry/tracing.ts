@@ -73,6 +73,8 @@ export function createTraceRecorder(opts: {
           'model_router.decision_id': r.decisionId ?? '',
           'model_router.deployment': r.deployment ?? '',
           'model_router.cost_usd': r.costUsd,
+          // The token counts above are in part the router's estimate (no usage from upstream).
+          ...(r.usageEstimated ? { 'model_router.usage_estimated': true } : {}),
           'http.response.status_code': r.status,
           // Who the spend belongs to, for finding a tenant's, key's, user's or tag's traces.
           ...(r.tenant !== undefined ? { 'model_router.tenant': r.tenant } : {}),

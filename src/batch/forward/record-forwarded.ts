@@ -6,7 +6,7 @@
 import type { DeploymentConfig } from '../../config/deployment-schema.js';
 import type { Clock } from '../../core/clock.js';
 import type { ChatUsage } from '../../core/wire-types.js';
-import { accountUsage, usageCounts } from '../../gateway/cost.js';
+import { accountUsage, answerUsageCounts } from '../../gateway/cost.js';
 import { GatewayError } from '../../core/errors.js';
 import type { ChatResponse } from '../../core/wire-types.js';
 import type {
@@ -117,12 +117,15 @@ export function recordForwardedLine(
   record.routerVersion = line.routerVersion;
   record.decisionId = line.decisionId;
   record.promptTokens = line.promptTokens;
+  // The router's count, until the line's answer reports its usage (a failed line keeps it).
+  record.usageEstimated = line.promptTokens > 0;
   record.deployment = deployment.name;
   record.region = deployment.region;
   record.dataZone = deployment.dataZone;
   const body = (typeof args.body === 'object' && args.body !== null ? args.body : {}) as {
     model?: unknown;
     usage?: ChatUsage;
+    choices?: unknown[];
   };
   const model = typeof body.model === 'string' ? body.model : deployment.model;
   const latencyMs = Math.max(0, deps.clock.now() - args.group.submittedAt);
@@ -142,7 +145,7 @@ export function recordForwardedLine(
       record,
       { ...deployment, ...discountedPrices(deployment) },
       args.top,
-      usageCounts(body.usage),
+      answerUsageCounts(body),
     );
   }
   record.status = status;

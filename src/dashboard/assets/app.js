@@ -63,7 +63,15 @@ function drawChart(id, config) {
 function render(data) {
   const o = data.overview;
   document.getElementById('c-requests').textContent = String(o.requests);
-  document.getElementById('c-spend').textContent = usd(o.costUsd);
+  document.getElementById('c-spend').textContent = o.usageEstimated
+    ? `≈${usd(o.costUsd)}`
+    : usd(o.costUsd);
+  // Requests whose upstream reported no usage: their tokens, and so their cost, are estimates.
+  const estimated = document.getElementById('c-spend-estimated');
+  estimated.hidden = !o.usageEstimated;
+  estimated.textContent = o.usageEstimated
+    ? `${usd(o.usageEstimatedCostUsd)} estimated (${o.usageEstimated} requests, ${pct(o.usageEstimatedRate)})`
+    : '';
   document.getElementById('c-baseline').textContent = usd(o.baselineCostUsd);
   document.getElementById('c-savings').textContent =
     `${usd(o.savingsUsd)} (${pct(o.savingsRatio)})`;
@@ -384,7 +392,8 @@ async function renderUsage(force) {
         for (const text of [
           g.key,
           String(g.requests),
-          usd(g.costUsd),
+          // ≈: some of the group's tokens are the router's estimate (no usage from the upstream).
+          g.usageEstimated ? `≈${usd(g.costUsd)}` : usd(g.costUsd),
           usd(g.savingsUsd),
           String(g.cacheHits),
           feedbackText(g),
@@ -393,17 +402,22 @@ async function renderUsage(force) {
           td.textContent = text;
           tr.append(td);
         }
+        if (g.usageEstimated)
+          tr.children[2].title = `${g.usageEstimated} of ${g.requests} requests with usage estimated by the router: ${usd(g.usageEstimatedCostUsd)}`;
         return tr;
       }),
     );
+    const estimatedNote = u.groups.some((g) => g.usageEstimated)
+      ? ' ≈: spend in part estimated by the router, for requests whose upstream reported no usage.'
+      : '';
     note.textContent =
-      by === 'tag'
+      (by === 'tag'
         ? 'A request with several tags counts in each of their rows. Tags: the x-router-tags header, and OpenAI metadata as key=value.'
         : by === 'user'
           ? 'End users as clients name them: user or safety_identifier (OpenAI), metadata.user_id (Anthropic).'
           : by === 'model'
             ? 'The model that served each request (after routing and failover).'
-            : '';
+            : '') + estimatedNote;
   } catch (err) {
     tbody.replaceChildren();
     note.textContent = err.message;

@@ -1,6 +1,7 @@
 // Speech and transcription on the paths clients use: OpenAI `/v1/audio/speech`,
 // `/v1/audio/transcriptions` and `/v1/audio/translations`, Azure v1 `/openai/v1/audio/…` and Azure
-// dated `/openai/deployments/{name}/audio/…?api-version=`. Speech is JSON in, audio out, sent as it
+// dated `/openai/deployments/{name}/audio/…?api-version=` (and `/openai/v1/deployments/…`, the
+// AzureOpenAI client's with a v1 `baseURL`). Speech is JSON in, audio out, sent as it
 // comes; transcriptions and translations are multipart (openapi.yaml CreateTranscriptionRequest),
 // read here with @fastify/multipart (registered for these routes only) and sent upstream as a
 // form again. Checked on the fields the router reads; the rest passes through. A text field is at
@@ -13,7 +14,7 @@ import { isObject } from '../../core/is-object.js';
 import { checkModelField, MODEL_IN_PATH } from '../check-fields.js';
 import type { SpeechRequest, TranscriptionForm } from '../../core/wire-types.js';
 import type { MediaGateway } from '../../gateway/media-gateway.js';
-import { checkApiVersion } from './chat-routes.js';
+import { AZURE_DEPLOYMENT_PATHS, checkApiVersion } from './chat-routes.js';
 import { formFieldValue, MAX_FORM_FIELD_BYTES } from './form-field.js';
 import { namedCall } from './named-call.js';
 
@@ -151,10 +152,11 @@ export async function registerAudioRoutes(
   type Azure = { Params: { deployment: string }; Querystring: { 'api-version'?: string } };
   for (const p of ['/v1', '/openai/v1', ''])
     app.post(`${p}/audio/speech`, (request, reply) => speak(request, reply));
-  app.post<Azure>('/openai/deployments/:deployment/audio/speech', (request, reply) => {
-    checkApiVersion(request.query['api-version']);
-    return speak(request, reply, request.params.deployment);
-  });
+  for (const { prefix, optionalVersion } of AZURE_DEPLOYMENT_PATHS)
+    app.post<Azure>(`${prefix}/audio/speech`, (request, reply) => {
+      checkApiVersion(request.query['api-version'], optionalVersion);
+      return speak(request, reply, request.params.deployment);
+    });
 
   await app.register(async (scope) => {
     await scope.register(multipart, {
@@ -189,10 +191,11 @@ export async function registerAudioRoutes(
         scope.post(`${p}/audio/${operation}`, (request, reply) =>
           transcribe(request, reply, operation),
         );
-      scope.post<Azure>(`/openai/deployments/:deployment/audio/${operation}`, (request, reply) => {
-        checkApiVersion(request.query['api-version']);
-        return transcribe(request, reply, operation, request.params.deployment);
-      });
+      for (const { prefix, optionalVersion } of AZURE_DEPLOYMENT_PATHS)
+        scope.post<Azure>(`${prefix}/audio/${operation}`, (request, reply) => {
+          checkApiVersion(request.query['api-version'], optionalVersion);
+          return transcribe(request, reply, operation, request.params.deployment);
+        });
     }
   });
 }

@@ -1,5 +1,7 @@
 // Chat Completions on every path clients use: OpenAI `/v1/chat/completions`, Azure v1
-// `/openai/v1/chat/completions` and Azure dated `/openai/deployments/{name}/chat/completions`.
+// `/openai/v1/chat/completions`, Azure dated `/openai/deployments/{name}/chat/completions` and
+// `/openai/v1/deployments/{name}/chat/completions`, where the AzureOpenAI client sends it with a
+// `baseURL` ending in `/openai/v1` (AZURE_DEPLOYMENT_PATHS).
 import type { NativeRequest } from '../../providers/native-api.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isCalendarDate } from '../../core/calendar-date.js';
@@ -162,6 +164,25 @@ export function checkApiVersion(apiVersion: string | undefined, optional = false
   }
 }
 
+/**
+ * Where deployment-scoped Azure operations are served, and whether `api-version` may be left out:
+ * Azure's dated `/openai/deployments/{name}/…` (required, as Azure requires it), and
+ * `/openai/v1/deployments/{name}/…`, which Azure's v1 spec does not list but openai-node's
+ * `AzureOpenAI` sends with a `baseURL` ending in `/openai/v1` (`apiVersion: 'v1'`): it puts the
+ * deployment (its `deployment` option, else the body's `model`) in the path of chat, completions,
+ * embeddings, image and audio calls. Optional there, as on the v1 API; checked when given.
+ */
+export const AZURE_DEPLOYMENT_PATHS: readonly { prefix: string; optionalVersion: boolean }[] = [
+  { prefix: '/openai/deployments/:deployment', optionalVersion: false },
+  { prefix: '/openai/v1/deployments/:deployment', optionalVersion: true },
+];
+
+/** The Fastify types of a deployment-scoped Azure route. */
+export type AzureDeploymentRoute = {
+  Params: { deployment: string };
+  Querystring: { 'api-version'?: string };
+};
+
 /** `api-version` optional (a gateway-style `/openai/{path}` call), but a real version if given. */
 export const optionalApiVersion = {
   preHandler: async (request: FastifyRequest) =>
@@ -198,10 +219,9 @@ export function registerChatRoutes(
   // The Vercel AI SDK's Azure provider with a non-Azure `baseURL` ending in `/openai` calls
   // `{baseURL}/chat/completions`; served as the v1 path.
   app.post('/openai/chat/completions', optionalApiVersion, plain);
-  app.post<{ Params: { deployment: string }; Querystring: { 'api-version'?: string } }>(
-    '/openai/deployments/:deployment/chat/completions',
-    (request, reply) => {
-      checkApiVersion(request.query['api-version']);
+  for (const { prefix, optionalVersion } of AZURE_DEPLOYMENT_PATHS)
+    app.post<AzureDeploymentRoute>(`${prefix}/chat/completions`, (request, reply) => {
+      checkApiVersion(request.query['api-version'], optionalVersion);
       return withFiles(request, parseChatRequest(request.body, true), (chat) =>
         serveChat(
           gateway,
@@ -212,6 +232,5 @@ export function registerChatRoutes(
           keeping,
         ),
       );
-    },
-  );
+    });
 }

@@ -1,5 +1,6 @@
 // Embeddings on the paths clients use: OpenAI `/v1/embeddings`, Azure v1 `/openai/v1/embeddings`
-// and Azure dated `/openai/deployments/{name}/embeddings`. The body is checked on the fields the
+// and Azure dated `/openai/deployments/{name}/embeddings` (and `/openai/v1/deployments/…`, where the
+// AzureOpenAI client sends it with a v1 `baseURL`: chat-routes.ts AZURE_DEPLOYMENT_PATHS). The body is checked on the fields the
 // router reads (model, input, encoding_format, dimensions); the rest passes through.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { invalidRequest } from '../../core/errors.js';
@@ -7,7 +8,12 @@ import { isObject } from '../../core/is-object.js';
 import { checkModelField, MODEL_IN_PATH } from '../check-fields.js';
 import type { EmbeddingsRequest } from '../../core/wire-types.js';
 import type { EmbeddingsGateway } from '../../gateway/embeddings-gateway.js';
-import { checkApiVersion, optionalApiVersion } from './chat-routes.js';
+import {
+  AZURE_DEPLOYMENT_PATHS,
+  checkApiVersion,
+  optionalApiVersion,
+  type AzureDeploymentRoute,
+} from './chat-routes.js';
 import { namedCall } from './named-call.js';
 
 /** OpenAI's limit on the inputs of one request. */
@@ -67,16 +73,14 @@ export function registerEmbeddingsRoutes(app: FastifyInstance, gateway: Embeddin
   app.post('/openai/v1/embeddings', plain);
   app.post('/embeddings', plain);
   app.post('/openai/embeddings', optionalApiVersion, plain); // the AI SDK's Azure gateway URL
-  app.post<{ Params: { deployment: string }; Querystring: { 'api-version'?: string } }>(
-    '/openai/deployments/:deployment/embeddings',
-    (request, reply) => {
-      checkApiVersion(request.query['api-version']);
+  for (const { prefix, optionalVersion } of AZURE_DEPLOYMENT_PATHS)
+    app.post<AzureDeploymentRoute>(`${prefix}/embeddings`, (request, reply) => {
+      checkApiVersion(request.query['api-version'], optionalVersion);
       return serve(
         request,
         reply,
         parseEmbeddingsRequest(request.body, true),
         request.params.deployment,
       );
-    },
-  );
+    });
 }

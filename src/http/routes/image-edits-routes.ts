@@ -1,6 +1,7 @@
 // Image edits and variations on the paths clients use: OpenAI `/v1/images/edits` and
 // `/v1/images/variations`, Azure v1 `/openai/v1/images/…` and Azure dated
-// `/openai/deployments/{name}/images/edits` (Azure OpenAI has no variations: that path gets a 400
+// `/openai/deployments/{name}/images/edits` (and `/openai/v1/deployments/…`, the AzureOpenAI
+// client's with a v1 `baseURL`; Azure OpenAI has no variations: that path gets a 400
 // in Azure's words). Both are multipart (openapi.yaml CreateImageEditRequest,
 // CreateImageVariationRequest), read here with @fastify/multipart (registered for these routes only)
 // and sent upstream as a form again, the files' bytes untouched; an edit may also be JSON, images
@@ -15,7 +16,7 @@ import { GatewayError, invalidRequest } from '../../core/errors.js';
 import type { FormFile, FormPart, ImageForm } from '../../core/wire-types.js';
 import { detectMimeType, sniffImageType } from '../../files/file-type.js';
 import type { MediaGateway } from '../../gateway/media-gateway.js';
-import { checkApiVersion } from './chat-routes.js';
+import { AZURE_DEPLOYMENT_PATHS, checkApiVersion } from './chat-routes.js';
 import {
   imageJsonParser,
   inlineRouterFiles,
@@ -279,10 +280,11 @@ export async function registerImageEditRoutes(
         scope.post(`${p}/images/${operation}`, (request, reply) =>
           serve(request, reply, operation),
         );
-    scope.post<Azure>('/openai/deployments/:deployment/images/edits', (request, reply) => {
-      checkApiVersion(request.query['api-version']);
-      return serve(request, reply, 'edits', request.params.deployment);
-    });
+    for (const { prefix, optionalVersion } of AZURE_DEPLOYMENT_PATHS)
+      scope.post<Azure>(`${prefix}/images/edits`, (request, reply) => {
+        checkApiVersion(request.query['api-version'], optionalVersion);
+        return serve(request, reply, 'edits', request.params.deployment);
+      });
     // The dated path a client would use, and where the AzureOpenAI client sends
     // `images.createVariation` (it puts only edits and generations under the deployment).
     const refuse = async (_request: FastifyRequest, reply: FastifyReply) => {

@@ -1,5 +1,6 @@
 // Image generation on the paths clients use: OpenAI `/v1/images/generations`, Azure v1
-// `/openai/v1/images/generations` and Azure dated `/openai/deployments/{name}/images/generations`.
+// `/openai/v1/images/generations` and Azure dated `/openai/deployments/{name}/images/generations`
+// (and `/openai/v1/deployments/…`, the AzureOpenAI client's with a v1 `baseURL`).
 // The body is checked on the fields the router reads (openapi.yaml CreateImageRequest: model,
 // prompt, n, size, quality, response_format); the rest passes through.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -8,7 +9,11 @@ import { isObject } from '../../core/is-object.js';
 import { checkModelField, MODEL_IN_PATH } from '../check-fields.js';
 import type { ImagesRequest } from '../../core/wire-types.js';
 import type { MediaGateway } from '../../gateway/media-gateway.js';
-import { checkApiVersion } from './chat-routes.js';
+import {
+  AZURE_DEPLOYMENT_PATHS,
+  checkApiVersion,
+  type AzureDeploymentRoute,
+} from './chat-routes.js';
 import { namedCall } from './named-call.js';
 
 /** A client's image generation body → the request the gateway runs, or a 400 saying what to fix. */
@@ -63,16 +68,14 @@ export function registerImagesRoutes(app: FastifyInstance, gateway: MediaGateway
   app.post('/v1/images/generations', plain);
   app.post('/openai/v1/images/generations', plain);
   app.post('/images/generations', plain);
-  app.post<{ Params: { deployment: string }; Querystring: { 'api-version'?: string } }>(
-    '/openai/deployments/:deployment/images/generations',
-    (request, reply) => {
-      checkApiVersion(request.query['api-version']);
+  for (const { prefix, optionalVersion } of AZURE_DEPLOYMENT_PATHS)
+    app.post<AzureDeploymentRoute>(`${prefix}/images/generations`, (request, reply) => {
+      checkApiVersion(request.query['api-version'], optionalVersion);
       return serve(
         request,
         reply,
         parseImagesRequest(request.body, true),
         request.params.deployment,
       );
-    },
-  );
+    });
 }

@@ -36,6 +36,7 @@ export const COLUMNS = [
   'tags',
   'queued_ms',
   'multi_turn',
+  'usage_estimated',
 ] as const;
 
 export type Row = Record<(typeof COLUMNS)[number], unknown>;
@@ -81,6 +82,7 @@ export function toRow(r: RequestRecord): unknown[] {
     r.queuedMs ?? null,
     // 1/0 for both drivers (better-sqlite3 binds no booleans; PostgreSQL reads '1' as true).
     r.multiTurn === undefined ? null : r.multiTurn ? 1 : 0,
+    r.usageEstimated === undefined ? null : r.usageEstimated ? 1 : 0,
   ];
 }
 
@@ -130,6 +132,7 @@ export function fromRow(row: Row): RequestRecord {
     tags: typeof row.tags === 'string' ? (JSON.parse(row.tags) as string[]) : undefined,
     queuedMs: row.queued_ms === null ? undefined : Number(row.queued_ms),
     multiTurn: boolOrUndefined(row.multi_turn),
+    usageEstimated: boolOrUndefined(row.usage_estimated),
   };
 }
 
@@ -271,6 +274,10 @@ export const MIGRATIONS: { version: number; sql: string }[] = [
   // Whether a chat request continued a conversation (RequestRecord.multiTurn), which its one
   // string of prompt text cannot tell; NULL for other endpoints and for the rows logged before.
   { version: 18, sql: 'ALTER TABLE requests ADD COLUMN multi_turn {bool}' },
+  // Whether some of a request's token counts are the router's estimate rather than the upstream's
+  // usage (RequestRecord.usageEstimated); NULL for the rows logged before, which the summaries
+  // count as reported (no build before this one recorded which figures it estimated).
+  { version: 19, sql: 'ALTER TABLE requests ADD COLUMN usage_estimated {bool}' },
 ];
 
 // Every table the migrations create, by name.

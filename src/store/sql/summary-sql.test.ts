@@ -1,8 +1,9 @@
 // The SQL summaries against the in-memory one: a few hundred varied records (tenants, keys, end
-// users, several tags or none, errors, 499s, failovers, cache hits, streams with a TTFT and JSON
-// calls without, costs with awkward fractions, tied latencies) written to the real SQLite and
-// PostgreSQL, summarized by every grouping and a few filters both ways. Sums agree to floating
-// error (the databases add in their own order); counts, shares and percentiles agree exactly.
+// users, several tags or none, errors, 499s, failovers, cache hits, estimated usage, streams with
+// a TTFT and JSON calls without, costs with awkward fractions, tied latencies) written to the real
+// SQLite and PostgreSQL, summarized by every grouping and a few filters both ways. Sums agree to
+// floating error (the databases add in their own order); counts, shares and percentiles agree
+// exactly.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -78,6 +79,8 @@ function varied(count: number): RequestRecord[] {
       ttftMs: stream ? rand() * 400 + 1 / 3 : undefined,
       status: pick([200, 200, 200, 200, 200, 429, 499, 502, 400]),
       cache: pick(['hit', 'semantic', 'miss', 'partial', 'bypass', undefined] as const),
+      // Estimated usage, reported usage, and rows from before migration 19 (no flag).
+      usageEstimated: pick([true, false, false, undefined]),
     });
   }
   return records;
@@ -116,11 +119,17 @@ function expectSameSummary(sql: RequestSummary, js: RequestSummary): void {
     js.cacheHitRate,
   ]);
   expect(sql.tokens).toEqual(js.tokens);
+  expect([sql.usageEstimated, sql.usageEstimatedRate]).toEqual([
+    js.usageEstimated,
+    js.usageEstimatedRate,
+  ]);
+  close(sql.usageEstimatedCostUsd, js.usageEstimatedCostUsd);
   expect(sql.groups.map((g) => g.key)).toEqual(js.groups.map((g) => g.key));
   sql.groups.forEach((g, i) => {
     const want = js.groups[i]!;
-    const { costUsd, baselineCostUsd, savingsUsd, ...exact } = g;
+    const { costUsd, baselineCostUsd, savingsUsd, usageEstimatedCostUsd, ...exact } = g;
     close(costUsd, want.costUsd);
+    close(usageEstimatedCostUsd, want.usageEstimatedCostUsd);
     close(baselineCostUsd, want.baselineCostUsd);
     close(savingsUsd, want.savingsUsd);
     expect(exact).toEqual({
@@ -134,6 +143,7 @@ function expectSameSummary(sql: RequestSummary, js: RequestSummary): void {
       errors: want.errors,
       failovers: want.failovers,
       cacheHits: want.cacheHits,
+      usageEstimated: want.usageEstimated,
     });
   });
 }
@@ -166,6 +176,11 @@ it('the generated records cover what the summaries distinguish', () => {
   expect(s.errorRate).toBeGreaterThan(0);
   expect(s.failoverRate).toBeGreaterThan(0);
   expect(s.cacheHits).toBeGreaterThan(0);
+  // Estimated usage in some records (not all, not only in cache hits or errors).
+  expect(s.usageEstimated).toBeGreaterThan(0);
+  expect(s.usageEstimated).toBeLessThan(s.requests);
+  expect(s.usageEstimatedCostUsd).toBeGreaterThan(0);
+  expect(s.groups.filter((g) => g.usageEstimated > 0).length).toBeGreaterThan(1);
   expect(inWindow.some((r) => r.status === 499)).toBe(true);
   expect(s.groups.every((g) => g.ttftP50Ms !== null)).toBe(true);
   // A group with no stream at all has no TTFT: the in-memory and SQL paths must both say null.

@@ -69,6 +69,9 @@ function groupExpression(by: SummaryBy): string {
 const IS_ERROR = '(r.status >= 400 AND r.status <> 499)';
 // answeredFromCache: an exact or a semantic hit (no upstream call for the answer).
 const IS_HIT = `r.cache IN ('hit', 'semantic')`;
+// RequestRecord.usageEstimated: BOOLEAN in PostgreSQL, 0/1 in SQLite; NULL (before migration
+// 19) is not estimated. `IS TRUE` reads all three alike in both.
+const IS_ESTIMATED = 'r.usage_estimated IS TRUE';
 const flag = (condition: string) => `CASE WHEN ${condition} THEN 1 ELSE 0 END`;
 /** The percentiles a group reports, as fractions computed as `percentile` computes them. */
 const P50 = 50 / 100;
@@ -108,7 +111,8 @@ export function totalsStatement(d: SummaryDialect, q: UsageQuery): SqlStatement 
     SUM(${flag(IS_ERROR)}) AS errors, SUM(${flag(d.failedOver)}) AS failovers,
     SUM(${flag(IS_HIT)}) AS hits, ${unlessHit('prompt_tokens')} AS prompt,
     ${unlessHit('cached_tokens')} AS cached, ${unlessHit('completion_tokens')} AS completion,
-    ${unlessHit('reasoning_tokens')} AS reasoning
+    ${unlessHit('reasoning_tokens')} AS reasoning, SUM(${flag(IS_ESTIMATED)}) AS estimated,
+    SUM(CASE WHEN ${IS_ESTIMATED} THEN r.cost_usd ELSE 0 END) AS estimated_cost
     ${fromWhere(d, q, params, false)}`;
   return { sql, params: params.values };
 }
@@ -116,12 +120,14 @@ export function totalsStatement(d: SummaryDialect, q: UsageQuery): SqlStatement 
 /** The rows each group is aggregated over: its key and what the aggregates read. */
 function groupedRows(d: SummaryDialect, q: UsageQuery, params: Params): string {
   return `SELECT ${groupExpression(q.by)} AS g, r.cost_usd, r.baseline_cost_usd, r.latency_ms,
-    r.ttft_ms, ${flag(IS_ERROR)} AS error, ${flag(d.failedOver)} AS failed, ${flag(IS_HIT)} AS hit
+    r.ttft_ms, ${flag(IS_ERROR)} AS error, ${flag(d.failedOver)} AS failed, ${flag(IS_HIT)} AS hit,
+    ${flag(IS_ESTIMATED)} AS estimated
     ${fromWhere(d, q, params, q.by === 'tag')}`;
 }
 
 const GROUP_SUMS = `g, COUNT(*) AS requests, SUM(cost_usd) AS cost, SUM(baseline_cost_usd) AS baseline,
-    SUM(error) AS errors, SUM(failed) AS failovers, SUM(hit) AS hits`;
+    SUM(error) AS errors, SUM(failed) AS failovers, SUM(hit) AS hits, SUM(estimated) AS estimated,
+    SUM(estimated * cost_usd) AS estimated_cost`;
 
 /**
  * PostgreSQL: the groups with their percentiles in one pass. `percentile_disc(f)` is the first value
@@ -215,11 +221,21 @@ export type TotalsRow = Record<
   | 'prompt'
   | 'cached'
   | 'completion'
-  | 'reasoning',
+  | 'reasoning'
+  | 'estimated'
+  | 'estimated_cost',
   unknown
 >;
 export type GroupRow = Record<
-  'g' | 'requests' | 'cost' | 'baseline' | 'errors' | 'failovers' | 'hits',
+  | 'g'
+  | 'requests'
+  | 'cost'
+  | 'baseline'
+  | 'errors'
+  | 'failovers'
+  | 'hits'
+  | 'estimated'
+  | 'estimated_cost',
   unknown
 > &
   Partial<Record<'latency_p50' | 'latency_p95' | 'ttft_p50' | 'ttft_p95', unknown>>;
@@ -248,6 +264,8 @@ export function summaryFromRows(
     errors: num(totals.errors),
     failovers: num(totals.failovers),
     cacheHits: num(totals.hits),
+    usageEstimated: num(totals.estimated),
+    usageEstimatedCostUsd: num(totals.estimated_cost),
     tokens: {
       prompt: num(totals.prompt),
       cached: num(totals.cached),
@@ -270,6 +288,8 @@ export function summaryFromRows(
       errors: num(g.errors),
       failovers: num(g.failovers),
       cacheHits: num(g.hits),
+      usageEstimated: num(g.estimated),
+      usageEstimatedCostUsd: num(g.estimated_cost),
     });
   }
   for (const p of percentiles) {
