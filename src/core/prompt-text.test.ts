@@ -61,6 +61,20 @@ describe('countPromptTokens', () => {
     expect(await countPromptTokens(request)).toBe(expected);
   });
 
+  // gpt-tokenizer merges a pre-token's byte pairs in quadratic time: a 60,000-character run of
+  // CJK took ~25 s on the event loop (a 4 MB one, hours), and any client can ask for a count.
+  // In pieces of 256 it takes ~0.3 s; the guard is this test's timeout, not a clock assertion.
+  it('counts a long run (CJK, letters, spaces) in linear time, prose exactly as before', async () => {
+    const runs = ['中文字漢語言'.repeat(10_000), 'x'.repeat(30_000), ' '.repeat(30_000)];
+    // Each run as pieces of 256 characters (never the whole run: that is the quadratic call).
+    let pieces = 0;
+    for (const run of runs)
+      for (let i = 0; i < run.length; i += 256) pieces += countTokens(run.slice(i, i + 256));
+    expect(await countPromptTokens(chat(...runs))).toBe(pieces + 3 * 4);
+    const prose = `${long('prose', 20_000)}\n\n   indented — 中文 text, code: x = a+b; // ok`;
+    expect(await countPromptTokens(chat(prose))).toBe(countTokens(prose) + 3 * 2);
+  }, 10_000);
+
   it('tokenizes a resent history once per caller: each turn counts only what is new', async () => {
     const history = [long('a'), long('b'), long('c')];
     const next = long('d');

@@ -14,8 +14,42 @@ let loading: Promise<CountTokens> | undefined;
  */
 export async function loadTokenizer(): Promise<CountTokens> {
   if (tokenizer) return tokenizer;
-  loading ??= import('gpt-tokenizer').then((m) => (tokenizer = m.countTokens));
+  loading ??= import('gpt-tokenizer').then((m) => (tokenizer = countInPieces(m.countTokens)));
   return loading;
+}
+
+/** The longest run of letters, of punctuation or of whitespace tokenized in one piece. */
+export const MAX_PIECE_CHARS = 256;
+/** Such runs, each matched from its start (linear: never retried from inside a run). */
+const LONG_RUNS = new RegExp(
+  [
+    `(?<![\\p{L}\\p{M}])[\\p{L}\\p{M}]{${MAX_PIECE_CHARS + 1},}`,
+    `(?<![^\\s\\p{L}\\p{N}])[^\\s\\p{L}\\p{N}]{${MAX_PIECE_CHARS + 1},}`,
+    `(?<!\\s)\\s{${MAX_PIECE_CHARS + 1},}`,
+  ].join('|'),
+  'gu',
+);
+
+/**
+ * gpt-tokenizer merges each pre-token's byte pairs in quadratic time: one run of 20,000 CJK
+ * characters (or letters, or spaces) took ~3 s, and a 4 MB one, which any client can send to
+ * `/v1/messages/count_tokens`, would hold the event loop for hours. Runs longer than
+ * MAX_PIECE_CHARS are counted in pieces of that length (a token more per piece at most, on text
+ * that is no prose: base64, a long URL, padding); everything else is counted as it is.
+ */
+export function countInPieces(count: CountTokens): CountTokens {
+  return (text) => {
+    if (text.length <= MAX_PIECE_CHARS) return count(text);
+    let tokens = 0;
+    let from = 0;
+    for (const run of text.matchAll(LONG_RUNS)) {
+      tokens += count(text.slice(from, run.index));
+      for (let i = 0; i < run[0].length; i += MAX_PIECE_CHARS)
+        tokens += count(run[0].slice(i, i + MAX_PIECE_CHARS));
+      from = run.index + run[0].length;
+    }
+    return tokens + (from === 0 ? count(text) : count(text.slice(from)));
+  };
 }
 
 /** Whether the tokenizer has been loaded in this process (start-up warm-up, or first use). */
