@@ -99,7 +99,8 @@ export async function startRedisServer(port: number): Promise<OwnRedis> {
     pid: child.pid!,
     stop: () =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
+        // Killed by a signal, a child has a signalCode and no exitCode.
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once('exit', () => resolve());
         process.kill(child.pid!, 'SIGKILL');
       }),

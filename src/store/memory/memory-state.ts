@@ -2,6 +2,7 @@
 // Every operation is synchronous inside, so check-and-consume is atomic within the process.
 import { EventEmitter } from 'node:events';
 import type { Clock } from '../../core/clock.js';
+import { BucketLevels } from '../bucket-levels.js';
 import { gcraAdjust, gcraStep } from '../shared-state-gcra.js';
 import type {
   BucketSpec,
@@ -16,17 +17,20 @@ interface Expiring<T> {
   expiresAt: number;
 }
 
-/** Sweep expired entries once the maps grow past this many keys. */
-const SWEEP_AT = 10_000;
-
 export class MemoryState implements SharedState {
   readonly kind = 'memory' as const;
-  private readonly tats = new Map<string, Expiring<number>>();
   private readonly counters = new Map<string, Expiring<number>>();
   private readonly hashes = new Map<string, Map<string, string>>();
   private readonly bus = new EventEmitter();
 
-  constructor(private readonly clock: Clock) {
+  /**
+   * `levels`: where the buckets live; the fail-open wrapper passes the table Redis's replies keep,
+   * so its local buckets start where the shared ones were last seen.
+   */
+  constructor(
+    private readonly clock: Clock,
+    private readonly levels = new BucketLevels(),
+  ) {
     this.bus.setMaxListeners(0);
   }
 
@@ -44,15 +48,9 @@ export class MemoryState implements SharedState {
     now: number,
     readCounters: readonly string[] = [],
   ): ConsumeResult {
-    const steps = buckets.map((b) => gcraStep(b, this.liveTat(b.key, now), now));
+    const steps = buckets.map((b) => gcraStep(b, this.levels.get(b.key, now), now));
     const ok = steps.every((s) => s.state.ok);
-    if (ok) {
-      steps.forEach((s, i) => {
-        const b = buckets[i]!;
-        this.tats.set(b.key, { value: s.nextTat, expiresAt: s.nextTat + 1000 });
-      });
-      this.maybeSweep(now);
-    }
+    if (ok) steps.forEach((s, i) => this.levels.set(buckets[i]!.key, s.nextTat, now));
     return {
       ok,
       buckets: steps.map((s) => s.state),
@@ -65,13 +63,15 @@ export class MemoryState implements SharedState {
   }
 
   adjustSync(bucket: Omit<BucketSpec, 'cost'>, delta: number, now: number): void {
-    const tat = gcraAdjust(bucket, this.liveTat(bucket.key, now), delta, now);
-    this.tats.set(bucket.key, { value: tat, expiresAt: tat + 1000 });
+    this.levels.set(
+      bucket.key,
+      gcraAdjust(bucket, this.levels.get(bucket.key, now), delta, now),
+      now,
+    );
   }
 
-  /** Current TAT of a bucket (undefined when unused or expired). */
   peekTat(key: string, now: number): number | undefined {
-    return this.liveTat(key, now);
+    return this.levels.get(key, now);
   }
 
   async incrementCounters(increments: readonly CounterIncrement[]): Promise<number[]> {
@@ -123,20 +123,9 @@ export class MemoryState implements SharedState {
     this.bus.removeAllListeners();
   }
 
-  /** Forget all limits and counters (used when the fail-open fallback is left behind). */
-  clearLimitsAndCounters(): void {
-    this.tats.clear();
+  /** Forget every counter (the fail-open wrapper has flushed them to Redis). */
+  clearCounters(): void {
     this.counters.clear();
-  }
-
-  private liveTat(key: string, now: number): number | undefined {
-    const e = this.tats.get(key);
-    if (!e) return undefined;
-    if (e.expiresAt <= now) {
-      this.tats.delete(key);
-      return undefined;
-    }
-    return e.value;
   }
 
   private counterValue(key: string): number {
@@ -147,10 +136,5 @@ export class MemoryState implements SharedState {
       return 0;
     }
     return e.value;
-  }
-
-  private maybeSweep(now: number): void {
-    if (this.tats.size < SWEEP_AT) return;
-    for (const [k, e] of this.tats) if (e.expiresAt <= now) this.tats.delete(k);
   }
 }

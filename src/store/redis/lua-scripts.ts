@@ -72,6 +72,20 @@ redis.call('SET', KEYS[1], string.format('%.17g', tat), 'PX', math.ceil(tat - no
 return 1
 `);
 
+/**
+ * KEYS[1]: the fleet's sorted set of replicas. ARGV: replica id, staleMs. Marks the replica alive
+ * at Redis's own time (replicas' clocks may disagree), drops those silent for staleMs and returns
+ * how many are left, this one included.
+ */
+export const HEARTBEAT = script(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZADD', KEYS[1], now, ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]))
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return redis.call('ZCARD', KEYS[1])
+`);
+
 /** KEYS: counters; ARGV: (by, ttlMs) per key. INCRBY is integer-exact; returns new values. */
 export const INCREMENT = script(`
 local out = {}

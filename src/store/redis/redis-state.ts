@@ -3,6 +3,8 @@
 // instead of hanging requests. Failures throw; src/store/redis/resilient-state.ts decides what
 // to do about them (fail open or closed).
 import { Redis, type RedisOptions } from 'ioredis';
+import { BucketLevels } from '../bucket-levels.js';
+import { gcraAdjust } from '../shared-state-gcra.js';
 import type {
   BucketSpec,
   BucketState,
@@ -15,6 +17,7 @@ import {
   ADJUST,
   APPEND_CAPPED,
   CONSUME,
+  HEARTBEAT,
   INCREMENT,
   RESTART_STREAM,
   type LuaScript,
@@ -38,6 +41,8 @@ export class RedisState implements SharedState {
   private readonly handlers = new Map<string, Set<MessageHandler>>();
   /** Prepended to every key and channel. */
   readonly prefix: string;
+  /** Each bucket's level as Redis's last reply here said (peekTat; the fail-open fallback's start). */
+  readonly levels = new BucketLevels();
 
   constructor(private readonly options: RedisStateOptions) {
     this.prefix = options.prefix ?? DEFAULT_PREFIX;
@@ -88,11 +93,29 @@ export class RedisState implements SharedState {
       retryAfterMs: Number(raw[4 + i * 4]),
     }));
     const counters = readCounters.map((_k, j) => Number(raw[1 + buckets.length * 4 + j] ?? 0));
-    return { ok: raw[0] === 1, buckets: states, counters };
+    const ok = raw[0] === 1;
+    buckets.forEach((b, i) => {
+      const s = states[i]!;
+      // A refused call charges nothing, but an admitting bucket's reply counts the cost it would
+      // have taken: take it back out. (resetMs is rounded up: the level errs on the full side.)
+      const notCharged = s.ok && !ok ? (b.cost * b.windowMs) / b.limit : 0;
+      this.levels.set(b.key, now + s.resetMs - notCharged, now);
+    });
+    return { ok, buckets: states, counters };
   }
 
   async adjust(bucket: Omit<BucketSpec, 'cost'>, delta: number, now: number): Promise<void> {
     await this.run(ADJUST, [this.prefix + bucket.key], [now, bucket.limit, bucket.windowMs, delta]);
+    // The same step the script took, from the level last seen here.
+    this.levels.set(
+      bucket.key,
+      gcraAdjust(bucket, this.levels.get(bucket.key, now), delta, now),
+      now,
+    );
+  }
+
+  peekTat(key: string, now: number): number | undefined {
+    return this.levels.get(key, now);
   }
 
   async incrementCounters(increments: readonly CounterIncrement[]): Promise<number[]> {
@@ -180,6 +203,19 @@ export class RedisState implements SharedState {
     fields: readonly (string | Buffer)[],
   ): Promise<void> {
     await this.run(RESTART_STREAM, [this.prefix + key], [Math.max(1, Math.ceil(ttlMs)), ...fields]);
+  }
+
+  /**
+   * Marks `replica` alive in the sorted set `key` (without the prefix) and returns how many
+   * replicas did so within `staleMs`, this one included. One round trip.
+   */
+  async heartbeat(key: string, replica: string, staleMs: number): Promise<number> {
+    return Number(await this.run(HEARTBEAT, [this.prefix + key], [replica, staleMs]));
+  }
+
+  /** Takes `replica` out of the sorted set `key` (a replica shutting down). */
+  async leave(key: string, replica: string): Promise<void> {
+    await this.client.zrem(this.prefix + key, replica);
   }
 
   /** One PING within the command timeout; used to notice that Redis is back. */
