@@ -64,6 +64,36 @@ describe.skipIf(!available)('RedisState (real Redis)', () => {
     );
   });
 
+  it('keeps the level each reply reports (peekTat), as the in-memory buckets are', async () => {
+    const clock = createManualClock();
+    const memory = new MemoryState(clock);
+    const key = { key: 'level:key:rpm', limit: 10, windowMs: 60_000, cost: 1 };
+    const router = { key: 'level:router:rpm', limit: 2, windowMs: 60_000, cost: 1 };
+    const levels = (t: number) =>
+      [key.key, router.key].map((k) => [a.peekTat(k, t), memory.peekTat(k, t)]);
+    let t = clock.now();
+    expect(a.peekTat(key.key, t)).toBeUndefined();
+    // Two admitted, then a call the router refuses: the key's bucket, which could have taken
+    // its unit, was charged nothing, and its level says so.
+    for (let i = 0; i < 3; i++) {
+      t += 1000;
+      const [viaRedis, inMemory] = await Promise.all([
+        a.consume([key, router], t),
+        memory.consume([key, router], t),
+      ]);
+      expect(viaRedis.ok).toBe(inMemory.ok);
+      for (const [redisLevel, memoryLevel] of levels(t)) expect(redisLevel).toBe(memoryLevel);
+    }
+    expect(levels(t)[0]![0]).toBe(clock.now() + 1000 + 2 * 6000);
+    t += 1000;
+    await a.adjust(key, 3, t);
+    await memory.adjust(key, 3, t);
+    expect(levels(t)[0]![0]).toBe(levels(t)[0]![1]);
+    // The other client's use is in Redis, not in what this one saw.
+    await b.consume([{ ...key, cost: 5 }], t);
+    expect(levels(t)[0]![0]).toBe(levels(t)[0]![1]);
+  });
+
   it('counters are integer-exact under concurrent increments from two clients', async () => {
     const incs = Array.from({ length: 400 }, (_v, i) =>
       (i % 2 ? a : b).incrementCounters([
