@@ -81,7 +81,12 @@ export type StateEvent =
   | { type: 'down'; error: string }
   | { type: 'up' }
   | { type: 'fallback'; op: string }
-  | { type: 'resynced'; flushedCounters: number };
+  | {
+      type: 'resynced';
+      flushedCounters: number;
+      /** Shared buckets raised to the level this replica's local use left them at. */
+      raisedBuckets: number;
+    };
 
 export interface StateStatus {
   kind: 'memory' | 'redis';

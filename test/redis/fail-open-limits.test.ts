@@ -1,7 +1,8 @@
 // Fail-open rate limits against the real Redis: two replicas (each its own connection, through a
 // loopback proxy the test cuts) share a limit; when Redis goes away each replica's local bucket
 // starts from the level it last saw in Redis and holds its share of the limit (limit / replicas),
-// so the fleet admits what Redis had left, not a fresh limit per replica.
+// so the fleet admits what Redis had left, not a fresh limit per replica; when it returns, what
+// they admitted alone is written back.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createManualClock } from '../../src/core/clock.js';
 import type { GatewayError } from '../../src/core/errors.js';
@@ -67,7 +68,13 @@ async function fleet(name: string, size: number) {
       .poll(() => replicas.map((r) => r.handle.status().serving), { timeout: 5000, interval: 20 })
       .toEqual(replicas.map(() => 'local'));
   };
-  return { replicas, cut };
+  const resume = async () => {
+    await Promise.all(replicas.map((r) => r.proxy.resume()));
+    await expect
+      .poll(() => replicas.map((r) => r.handle.status().serving), { timeout: 5000, interval: 20 })
+      .toEqual(replicas.map(() => 'redis'));
+  };
+  return { replicas, cut, resume };
 }
 
 async function admitted(limiter: RateLimiter, input: CheckLimitsInput, attempts: number) {
@@ -87,7 +94,7 @@ async function admitted(limiter: RateLimiter, input: CheckLimitsInput, attempts:
 
 describe.skipIf(!available)('fail-open rate limits when Redis goes away (real Redis)', () => {
   it('admits what Redis had left, split between the replicas, not a fresh limit each', async () => {
-    const { replicas, cut } = await fleet('fail-open-level', 2);
+    const { replicas, cut, resume } = await fleet('fail-open-level', 2);
     const [a, b] = replicas as [Replica, Replica];
     const input: CheckLimitsInput = {
       router: { name: 'r', rateLimit: { rpm: 30 } },
@@ -104,6 +111,16 @@ describe.skipIf(!available)('fail-open rate limits when Redis goes away (real Re
     expect([byA, byB]).toEqual([3, 3]);
     expect(byA + byB).toBeLessThanOrEqual(30 - 24);
     expect(a.handle.status().fallbackOps).toBe(30);
+
+    // Redis is back: what each replica admitted alone is written to the shared bucket (raised to
+    // the higher of their levels), so the limit still holds in Redis.
+    await resume();
+    const after = await a.limiter.checkLimits(input).then(
+      () => 200,
+      (e: GatewayError) => e.status,
+    );
+    expect(after).toBe(429);
+    expect(a.handle.status().serving).toBe('redis');
   }, 30_000);
 
   it('a request larger than the share but within the limit fits once, on an untouched share', async () => {

@@ -113,6 +113,8 @@ export interface RedisProxy {
   url: string;
   /** Drops every connection and refuses new ones: Redis is gone for the proxy's clients. */
   cut(): Promise<void>;
+  /** Accepts connections again after a cut: Redis is back. */
+  resume(): Promise<void>;
 }
 
 /**
@@ -136,16 +138,23 @@ export async function startRedisProxy(port: number, target = REDIS_URL): Promise
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
-  });
+  const listen = () =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  await listen();
   return {
     url: `redis://127.0.0.1:${port}`,
     cut: async () => {
+      if (!server.listening) return;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const s of sockets) s.destroy();
       await closed;
     },
+    resume: listen,
   };
 }

@@ -60,6 +60,25 @@ end
 return out
 `);
 
+/**
+ * KEYS: buckets; ARGV: now, then a TAT per bucket. Raises each bucket to at least that TAT (never
+ * lowers one): what a replica admitted on its own while Redis was away joins what Redis holds,
+ * whatever the order replicas come back in. Returns how many buckets were raised.
+ */
+export const RAISE = script(`
+local now = tonumber(ARGV[1])
+local raised = 0
+for i = 1, #KEYS do
+  local tat = tonumber(ARGV[i + 1])
+  local stored = redis.call('GET', KEYS[i])
+  if tat > now and (not stored or tonumber(stored) < tat) then
+    redis.call('SET', KEYS[i], string.format('%.17g', tat), 'PX', math.ceil(tat - now) + 1000)
+    raised = raised + 1
+  end
+end
+return raised
+`);
+
 /** KEYS[1] bucket; ARGV: now, limit, windowMs, delta. Unconditional charge or refund. */
 export const ADJUST = script(`
 local now = tonumber(ARGV[1])

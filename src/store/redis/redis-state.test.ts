@@ -94,6 +94,22 @@ describe.skipIf(!available)('RedisState (real Redis)', () => {
     expect(levels(t)[0]![0]).toBe(levels(t)[0]![1]);
   });
 
+  it('raises shared buckets to the levels seen here, never lowering one', async () => {
+    const t = 1_700_000_000_000;
+    const spec = { key: 'raise:rpm', limit: 10, windowMs: 60_000, cost: 1 };
+    const remaining = async () =>
+      (await a.consume([{ ...spec, cost: 0 }], t)).buckets[0]!.remaining;
+    await b.consume([spec], t); // b saw 1 taken
+    await a.consume([{ ...spec, cost: 5 }], t); // Redis: 6 taken
+    expect(await b.raiseLevels([spec.key], t)).toBe(0);
+    expect(await remaining()).toBe(4);
+    // Redis lost the bucket (say, restarted without persistence): a's level is written back.
+    await a.client.del(prefix + spec.key);
+    expect(await a.raiseLevels([spec.key, 'raise:unseen'], t)).toBe(1);
+    expect(await remaining()).toBe(4);
+    expect(await a.client.exists(prefix + 'raise:unseen')).toBe(0);
+  });
+
   it('counters are integer-exact under concurrent increments from two clients', async () => {
     const incs = Array.from({ length: 400 }, (_v, i) =>
       (i % 2 ? a : b).incrementCounters([

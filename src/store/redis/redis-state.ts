@@ -19,6 +19,7 @@ import {
   CONSUME,
   HEARTBEAT,
   INCREMENT,
+  RAISE,
   RESTART_STREAM,
   type LuaScript,
 } from './lua-scripts.js';
@@ -116,6 +117,22 @@ export class RedisState implements SharedState {
 
   peekTat(key: string, now: number): number | undefined {
     return this.levels.get(key, now);
+  }
+
+  /**
+   * Raises each bucket in Redis to at least its TAT here (the fail-open wrapper's local use, on
+   * Redis's return); a bucket Redis holds higher is left. One round trip; returns how many rose.
+   */
+  async raiseLevels(keys: readonly string[], now: number): Promise<number> {
+    if (keys.length === 0) return 0;
+    const tats = keys.map((k) => this.levels.get(k, now) ?? now);
+    return Number(
+      await this.run(
+        RAISE,
+        keys.map((k) => this.prefix + k),
+        [now, ...tats],
+      ),
+    );
   }
 
   async incrementCounters(increments: readonly CounterIncrement[]): Promise<number[]> {

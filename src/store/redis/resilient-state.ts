@@ -36,6 +36,8 @@ export class ResilientState implements SharedState {
   private readonly local: MemoryState;
   /** Counter deltas taken while Redis was down; flushed on resync. */
   private readonly pending = new Map<string, CounterIncrement>();
+  /** Buckets charged locally while Redis was down; Redis is raised to their level on resync. */
+  private readonly touched = new Set<string>();
   /** Last counter values Redis reported, so local budget checks start from real spend. */
   private readonly lastKnown = new Map<string, number>();
   private probe: NodeJS.Timeout | undefined;
@@ -90,6 +92,7 @@ export class ResilientState implements SharedState {
     }
     this.degraded('consume');
     const result = this.local.consumeSync(this.shares(buckets), now, readCounters);
+    if (result.ok) for (const b of buckets) this.touched.add(b.key);
     // Replies name the fleet's limit; `remaining` is what this replica has left of its share.
     result.buckets.forEach((s, i) => (s.limit = buckets[i]!.limit));
     result.counters = readCounters.map(
@@ -109,6 +112,7 @@ export class ResilientState implements SharedState {
     // Corrections after the fact are never refused: the request already ran.
     this.stats.fallbackOps++;
     this.local.adjustSync(this.shareOf(bucket), delta, now);
+    this.touched.add(bucket.key);
   }
 
   /** The level Redis last reported, or where the local bucket is now while Redis is away. */
@@ -261,8 +265,10 @@ export class ResilientState implements SharedState {
   }
 
   /**
-   * Redis answers again: flush spend taken locally, serve from Redis. The bucket levels stay (Redis's
-   * replies overwrite them), so another outage starts from the last level seen of each.
+   * Redis answers again: flush spend taken locally, raise the shared buckets to at least the level
+   * this replica left its local ones at (what it admitted alone still counts, decaying as any
+   * use does), serve from Redis. The levels stay here (Redis's replies overwrite them), so another
+   * outage starts from the last level seen of each.
    */
   private async markUp(): Promise<void> {
     if (this.up || this.resyncing) return;
@@ -284,12 +290,23 @@ export class ResilientState implements SharedState {
         }
         flushed += batch.length;
       }
+      let raised = 0;
+      while (this.touched.size) {
+        const keys = [...this.touched];
+        this.touched.clear();
+        try {
+          raised += await this.redis.raiseLevels(keys, this.options.clock.now());
+        } catch (err) {
+          for (const k of keys) this.touched.add(k);
+          throw err;
+        }
+      }
       this.local.clearCounters();
       this.up = true;
       if (this.probe) clearInterval(this.probe);
       this.probe = undefined;
       this.options.onEvent?.({ type: 'up' });
-      this.options.onEvent?.({ type: 'resynced', flushedCounters: flushed });
+      this.options.onEvent?.({ type: 'resynced', flushedCounters: flushed, raisedBuckets: raised });
     } catch (err) {
       // Still failing; the probe or the next 'ready' tries again.
       this.markDown(errorText(err));
