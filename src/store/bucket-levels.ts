@@ -9,18 +9,19 @@ export const TAT_GRACE_MS = 1000;
 const SWEEP_AT = 10_000;
 
 export class BucketLevels {
-  private readonly tats = new Map<string, number>();
+  /** Boxed, so a bucket seen before is updated in place: no allocation per call on the hot path. */
+  private readonly tats = new Map<string, { tat: number }>();
   private sweepAt = SWEEP_AT;
 
   /** The bucket's TAT; undefined when never seen or long full. */
   get(key: string, now: number): number | undefined {
-    const tat = this.tats.get(key);
-    if (tat === undefined) return undefined;
-    if (tat + TAT_GRACE_MS <= now) {
+    const entry = this.tats.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.tat + TAT_GRACE_MS <= now) {
       this.tats.delete(key);
       return undefined;
     }
-    return tat;
+    return entry.tat;
   }
 
   /** Set the bucket's TAT; one not ahead of `now` is a full bucket and is not kept. */
@@ -29,12 +30,17 @@ export class BucketLevels {
       this.tats.delete(key);
       return;
     }
-    this.tats.set(key, tat);
+    const entry = this.tats.get(key);
+    if (entry) {
+      entry.tat = tat;
+      return;
+    }
+    this.tats.set(key, { tat });
     if (this.tats.size >= this.sweepAt) this.sweep(now);
   }
 
   private sweep(now: number): void {
-    for (const [k, tat] of this.tats) if (tat + TAT_GRACE_MS <= now) this.tats.delete(k);
+    for (const [k, e] of this.tats) if (e.tat + TAT_GRACE_MS <= now) this.tats.delete(k);
     // Amortised: with many live buckets the next sweep waits until the table has doubled, so a
     // sweep never runs on every call.
     this.sweepAt = Math.max(SWEEP_AT, this.tats.size * 2);

@@ -95,13 +95,14 @@ export class RedisState implements SharedState {
     }));
     const counters = readCounters.map((_k, j) => Number(raw[1 + buckets.length * 4 + j] ?? 0));
     const ok = raw[0] === 1;
-    buckets.forEach((b, i) => {
+    for (let i = 0; i < buckets.length; i++) {
+      const b = buckets[i]!;
       const s = states[i]!;
       // A refused call charges nothing, but an admitting bucket's reply counts the cost it would
-      // have taken: take it back out. (resetMs is rounded up: the level errs on the full side.)
+      // have taken: take it back out. (resetMs is rounded up: the level errs on the empty side.)
       const notCharged = s.ok && !ok ? (b.cost * b.windowMs) / b.limit : 0;
       this.levels.set(b.key, now + s.resetMs - notCharged, now);
-    });
+    }
     return { ok, buckets: states, counters };
   }
 
