@@ -70,6 +70,13 @@ export interface SharedState {
   hashSet(key: string, field: string, value: string): Promise<void>;
   /** Returns true when the field existed. */
   hashDelete(key: string, field: string): Promise<boolean>;
+  /**
+   * Takes the lock `key` for `holder` unless someone holds it; true when taken. It lapses after
+   * `ttlMs`, so a holder that dies does not keep it. Replicas use it to do one step one at a time.
+   */
+  tryLock(key: string, holder: string, ttlMs: number): Promise<boolean>;
+  /** Releases the lock `key` if `holder` still holds it (not once it lapsed and another took it). */
+  unlock(key: string, holder: string): Promise<void>;
   publish(channel: string, message: string): Promise<void>;
   /** Returns an unsubscribe function. */
   subscribe(channel: string, handler: MessageHandler): Promise<() => Promise<void>>;

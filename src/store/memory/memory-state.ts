@@ -21,6 +21,7 @@ export class MemoryState implements SharedState {
   readonly kind = 'memory' as const;
   private readonly counters = new Map<string, Expiring<number>>();
   private readonly hashes = new Map<string, Map<string, string>>();
+  private readonly locks = new Map<string, Expiring<string>>();
   private readonly bus = new EventEmitter();
 
   /**
@@ -105,6 +106,18 @@ export class MemoryState implements SharedState {
 
   async hashDelete(key: string, field: string): Promise<boolean> {
     return this.hashes.get(key)?.delete(field) ?? false;
+  }
+
+  async tryLock(key: string, holder: string, ttlMs: number): Promise<boolean> {
+    const now = this.clock.now();
+    const held = this.locks.get(key);
+    if (held && held.expiresAt > now) return false;
+    this.locks.set(key, { value: holder, expiresAt: now + ttlMs });
+    return true;
+  }
+
+  async unlock(key: string, holder: string): Promise<void> {
+    if (this.locks.get(key)?.value === holder) this.locks.delete(key);
   }
 
   async publish(channel: string, message: string): Promise<void> {

@@ -105,6 +105,14 @@ redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return redis.call('ZCARD', KEYS[1])
 `);
 
+/** KEYS[1]: a lock; ARGV[1]: its holder. Deletes the lock only if that holder still has it. */
+export const UNLOCK = script(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+`);
+
 /** KEYS: counters; ARGV: (by, ttlMs) per key. INCRBY is integer-exact; returns new values. */
 export const INCREMENT = script(`
 local out = {}

@@ -110,6 +110,25 @@ describe.skipIf(!available)('RedisState (real Redis)', () => {
     expect(await a.client.exists(prefix + 'raise:unseen')).toBe(0);
   });
 
+  it('a lock has one holder at a time, is released by its holder only, and lapses', async () => {
+    const memory = new MemoryState(createManualClock());
+    for (const [one, other] of [
+      [a, b],
+      [memory, memory],
+    ] as const) {
+      expect(await one.tryLock('lock', 'x', 60_000)).toBe(true);
+      expect(await other.tryLock('lock', 'y', 60_000)).toBe(false);
+      await other.unlock('lock', 'y'); // not y's to release
+      expect(await other.tryLock('lock', 'y', 60_000)).toBe(false);
+      await one.unlock('lock', 'x');
+      expect(await other.tryLock('lock', 'y', 60_000)).toBe(true);
+      await other.unlock('lock', 'y');
+    }
+    // A holder that never releases (it died): the lock lapses after its ttl.
+    expect(await a.tryLock('lapse', 'x', 30)).toBe(true);
+    await expect.poll(() => b.tryLock('lapse', 'y', 60_000), { timeout: 2000 }).toBe(true);
+  });
+
   it('counters are integer-exact under concurrent increments from two clients', async () => {
     const incs = Array.from({ length: 400 }, (_v, i) =>
       (i % 2 ? a : b).incrementCounters([

@@ -21,6 +21,7 @@ import {
   INCREMENT,
   RAISE,
   RESTART_STREAM,
+  UNLOCK,
   type LuaScript,
 } from './lua-scripts.js';
 
@@ -168,6 +169,15 @@ export class RedisState implements SharedState {
 
   async hashDelete(key: string, field: string): Promise<boolean> {
     return (await this.client.hdel(this.prefix + key, field)) > 0;
+  }
+
+  async tryLock(key: string, holder: string, ttlMs: number): Promise<boolean> {
+    const ms = Math.max(1, Math.ceil(ttlMs));
+    return (await this.client.set(this.prefix + key, holder, 'PX', ms, 'NX')) === 'OK';
+  }
+
+  async unlock(key: string, holder: string): Promise<void> {
+    await this.run(UNLOCK, [this.prefix + key], [holder]);
   }
 
   async publish(channel: string, message: string): Promise<void> {

@@ -5,7 +5,8 @@
 // buckets in the table RedisState fills from its replies: no extra round trip) and holds this
 // replica's share of the limit: the limit divided by the replicas last known alive (a heartbeat
 // every 5 s).
-// fail-closed: hot-path operations throw a 503 instead. Admin writes (hashes, publish) need Redis.
+// fail-closed: hot-path operations throw a 503 instead. Admin writes (hashes, publish, locks) need
+// Redis.
 import { GatewayError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { MemoryState } from '../memory/memory-state.js';
@@ -170,6 +171,14 @@ export class ResilientState implements SharedState {
 
   hashDelete(key: string, field: string): Promise<boolean> {
     return this.needsRedis('hashDelete', () => this.redis.hashDelete(key, field));
+  }
+
+  tryLock(key: string, holder: string, ttlMs: number): Promise<boolean> {
+    return this.needsRedis('tryLock', () => this.redis.tryLock(key, holder, ttlMs));
+  }
+
+  unlock(key: string, holder: string): Promise<void> {
+    return this.needsRedis('unlock', () => this.redis.unlock(key, holder));
   }
 
   publish(channel: string, message: string): Promise<void> {
