@@ -129,11 +129,54 @@ async function scenario(stateFor: () => Promise<SharedState>) {
   for (const r of running) await r.service.stop();
 }
 
+/** Replicas that start (or reload) on the same changed file at once record it as one revision. */
+async function together(stateFor: () => Promise<SharedState>) {
+  const clock = createManualClock();
+  const service = async (config: Config) =>
+    new ConfigService(
+      new ConfigHolder(compileConfig(config)),
+      new ConfigVersionStore({ state: await stateFor(), clock }),
+    );
+  const file = testConfig();
+  const first = await service(fileOn(18370, file));
+  await first.start();
+  await first.stop();
+
+  const edited = structuredClone(file);
+  edited.routers[0]!.routingMode = 'cost';
+  const replicas = await Promise.all([18371, 18372, 18373].map((p) => service(fileOn(p, edited))));
+  await Promise.all(replicas.map((r) => r.start()));
+  expect((await first.list()).map((v) => [v.version, v.who])).toEqual([
+    [2, 'startup'],
+    [1, 'startup'],
+  ]);
+  expect(replicas.map((r) => r.current.revision)).toEqual([2, 2, 2]);
+  expect(replicas.map((r) => r.current.config.routers[0]!.routingMode)).toEqual([
+    'cost',
+    'cost',
+    'cost',
+  ]);
+
+  const reloaded = structuredClone(edited);
+  reloaded.routers[0]!.routingMode = 'quality';
+  const loaded = await Promise.all(
+    replicas.map((r, i) => r.loadFile(fileOn(i, reloaded), 'file', 'reloaded b.yaml')),
+  );
+  expect(loaded.filter((v) => v !== undefined).map((v) => v.version)).toEqual([3]);
+  expect((await first.list()).map((v) => v.version)).toEqual([3, 2, 1]);
+  for (const r of replicas) await r.stop();
+}
+
 describe('config at restart', () => {
   it('memory: an unchanged file keeps live changes, a changed one wins and says so', async () => {
     const clock = createManualClock();
     const state = new MemoryState(clock);
     await scenario(async () => state);
+  });
+
+  it('memory: replicas starting together on a changed file record it once', async () => {
+    const state = new MemoryState(createManualClock());
+    await together(async () => state);
   });
 
   const prefix = uniquePrefix('cfg-restart');
@@ -150,5 +193,20 @@ describe('config at restart', () => {
       await state.waitUntilReady(2000);
       return state;
     });
+  });
+
+  it('redis: replicas starting together on a changed file record it once', async (ctx) => {
+    if (!(await redisAvailable())) return ctx.skip();
+    const own = uniquePrefix('cfg-together');
+    try {
+      await together(async () => {
+        const state = new RedisState({ url: REDIS_URL, prefix: own, commandTimeoutMs: 1000 });
+        connections.push(state);
+        await state.waitUntilReady(2000);
+        return state;
+      });
+    } finally {
+      await cleanupPrefix(own);
+    }
   });
 });

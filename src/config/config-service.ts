@@ -4,6 +4,8 @@
 // also tells the other replicas, who validate and apply the same snapshot.
 // The config file replaces the live config only when the file itself changed since a replica last
 // loaded it (recorded in the same store), so restarting a replica keeps the admin API's changes.
+// Replicas compare and record a file one at a time (a lock in the store), so a changed file that
+// several replicas load at once is recorded as one version.
 import {
   diffConfig,
   type ConfigChangedMessage,
@@ -59,9 +61,12 @@ export class ConfigService {
    */
   async start(who = 'startup'): Promise<void> {
     const fromFile = this.holder.current.config;
-    const seen = await this.fileState(fromFile);
-    const recorded = await this.fromFile(seen, who, 'config at startup');
-    if (!recorded) this.adoptLatest(fromFile, seen);
+    // One replica at a time: two starting on a changed file must not both record it.
+    await this.versions.whileLoadingFile(async () => {
+      const seen = await this.fileState(fromFile);
+      const recorded = await this.fromFile(seen, who, 'config at startup');
+      if (!recorded) this.adoptLatest(fromFile, seen);
+    });
     this.unsubscribe = await this.versions.onChange((m) => void this.onRemote(m));
   }
 
@@ -71,7 +76,11 @@ export class ConfigService {
    * comment edited, or another replica already loaded it), and the live config is kept.
    */
   async loadFile(raw: unknown, who: string, reason: string): Promise<ConfigVersion | undefined> {
-    return this.fromFile(await this.fileState(this.validate(raw)), who, reason);
+    const config = this.validate(raw);
+    // One replica at a time: replicas reloading the same changed file record it once.
+    return this.versions.whileLoadingFile(async () =>
+      this.fromFile(await this.fileState(config), who, reason),
+    );
   }
 
   /** The file's config (with this process's port and host) beside the newest version and record. */

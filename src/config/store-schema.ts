@@ -19,7 +19,7 @@ export const stateSchema = z
       .enum(['open', 'closed'])
       .default('open')
       .describe(
-        'When Redis is unreachable: keep serving with local limits (open) or refuse (closed).',
+        'When Redis is unreachable: keep serving with local limits (open: each replica its share of each limit, limit / replicas, from the level it last saw in Redis; docs/operations.md) or refuse (closed).',
       ),
     prefix: z
       .string()

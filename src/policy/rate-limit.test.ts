@@ -42,7 +42,7 @@ describe('RateLimiter', () => {
   });
 
   it('forgets end users whose buckets are full again: client-named users cannot grow memory for ever', async () => {
-    const { limiter, clock } = setup();
+    const { limiter, clock, state } = setup();
     const limit = { rpm: 10 };
     const ask = (name: string) =>
       limiter.checkLimits({ endUser: { tenant: 't', name, limit }, promptTokens: 1 });
@@ -52,8 +52,8 @@ describe('RateLimiter', () => {
       clock.advance(60_000);
     }
     // About a window's users and the sweep's slack (10,000), never the 30,000 named.
-    expect(limiter.mirroredBuckets()).toBeLessThanOrEqual(12_000);
-    // A user still limited keeps their mirror: refused as before.
+    expect(state.size()).toBeLessThanOrEqual(12_000);
+    // A user still limited keeps their bucket: refused as before.
     for (let i = 0; i < 10; i++) await ask('steady');
     expect((await refusal(ask('steady'))).status).toBe(429);
   });

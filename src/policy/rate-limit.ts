@@ -89,25 +89,8 @@ interface NamedBucket {
   unit: 'requests' | 'tokens';
 }
 
-/** A mirror past this many buckets drops those that are full again (see `sweepAt`). */
-const MIRROR_SWEEP_AT = 10_000;
-
-interface Mirror {
-  tat: number;
-  limit: number;
-  windowMs: number;
-}
-
 export class RateLimiter {
   readonly windowMs: number;
-  /** Last TAT seen per bucket: answers headroom probes synchronously (routing eligibility). */
-  private readonly mirror = new Map<string, Mirror>();
-  /**
-   * The mirror's size at which buckets that are full again (TAT past) are dropped: keyed by
-   * client-named end users, it grew by one entry per new `user` for ever. Doubled past what a
-   * sweep leaves, so a mirror of many live buckets is not swept on every request.
-   */
-  private sweepAt = MIRROR_SWEEP_AT;
 
   constructor(private readonly options: RateLimiterOptions) {
     this.windowMs = options.windowMs ?? 60_000;
@@ -154,7 +137,10 @@ export class RateLimiter {
     );
   }
 
-  /** Can this deployment take `tokens` now, judged from the last state seen (no round trip). */
+  /**
+   * Can this deployment take `tokens` now, judged from the last state seen (no round trip: the
+   * state's peekTat; with Redis, another replica's use since is not in it).
+   */
   hasHeadroom(deployment: Pick<DeploymentConfig, 'name' | 'rateLimit'>, tokens: number): boolean {
     const limit = deployment.rateLimit;
     if (!limit) return true;
@@ -186,11 +172,11 @@ export class RateLimiter {
     const now = this.options.clock.now();
     let ms = 0;
     if (limit.rpm !== undefined)
-      ms = this.freeInMs(bucketKey('deployment', deployment.name, 'requests'), 1, now);
+      ms = this.freeInMs(bucketKey('deployment', deployment.name, 'requests'), limit.rpm, 1, now);
     if (limit.tpm !== undefined)
       ms = Math.max(
         ms,
-        this.freeInMs(bucketKey('deployment', deployment.name, 'tokens'), tokens, now),
+        this.freeInMs(bucketKey('deployment', deployment.name, 'tokens'), limit.tpm, tokens, now),
       );
     return ms;
   }
@@ -203,12 +189,6 @@ export class RateLimiter {
       for (const c of ticket.charged) {
         const delta = actualTokens - c.tokens;
         if (delta === 0) continue;
-        const m = this.mirror.get(c.bucket.key);
-        if (m)
-          m.tat = Math.max(
-            now,
-            Math.max(m.tat, now) + (delta * c.bucket.windowMs) / c.bucket.limit,
-          );
         work.push(this.options.state.adjust(c.bucket, delta, now));
       }
     }
@@ -270,18 +250,6 @@ export class RateLimiter {
       now,
       readCounters,
     );
-    result.buckets.forEach((s, i) => {
-      const b = buckets[i]!;
-      this.mirror.set(b.spec.key, {
-        tat: now + s.resetMs,
-        limit: b.spec.limit,
-        windowMs: b.spec.windowMs,
-      });
-    });
-    if (this.mirror.size >= this.sweepAt) {
-      for (const [key, m] of this.mirror) if (m.tat <= now) this.mirror.delete(key);
-      this.sweepAt = Math.max(MIRROR_SWEEP_AT, 2 * this.mirror.size);
-    }
     const headers = rateLimitHeaders(buckets, result.buckets);
     if (!result.ok) throw this.refusal(buckets, result.buckets, headers, retryable);
     return {
@@ -336,23 +304,18 @@ export class RateLimiter {
     });
   }
 
-  /** How many buckets this replica mirrors (those used within about a window, and a few more). */
-  mirroredBuckets(): number {
-    return this.mirror.size;
-  }
-
   /** GCRA: `units` fit once TAT + units × interval − window has passed (gcraStep's allowAt). */
-  private freeInMs(key: string, units: number, now: number): number {
-    const m = this.mirror.get(key);
-    if (!m) return 0;
-    const allowAt = m.tat + (units * m.windowMs) / m.limit - m.windowMs;
+  private freeInMs(key: string, limit: number, units: number, now: number): number {
+    const tat = this.options.state.peekTat(key, now);
+    if (tat === undefined) return 0;
+    const allowAt = tat + (units * this.windowMs) / limit - this.windowMs;
     return Math.max(0, Math.ceil(allowAt - now));
   }
 
-  private available(key: string, fallbackLimit: number, now: number): number {
-    const m = this.mirror.get(key);
-    if (!m) return fallbackLimit;
-    return gcraAvailable({ key, limit: m.limit, windowMs: m.windowMs }, m.tat, now);
+  private available(key: string, limit: number, now: number): number {
+    const tat = this.options.state.peekTat(key, now);
+    if (tat === undefined) return limit;
+    return gcraAvailable({ key, limit, windowMs: this.windowMs }, tat, now);
   }
 }
 

@@ -3,6 +3,7 @@
 // new version is published on a channel so other replicas reload within moments; rollback is
 // "record the snapshot of an older version again".
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { configFingerprint, sharedPart } from '../config/per-process-config.js';
 import type { Config } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
@@ -57,6 +58,11 @@ const VERSIONS_HASH = 'config:versions';
 const FILE_HASH = 'config:file';
 const FILE_FIELD = 'last';
 const SEQUENCE = 'config:version-seq';
+/** Held while a replica compares a config file with the shared record and records it. */
+const FILE_LOCK = 'config:file-lock';
+/** Far beyond what comparing and recording takes; a replica that dies holding it blocks no longer. */
+const FILE_LOCK_TTL_MS = 30_000;
+const FILE_LOCK_POLL_MS = 25;
 export const CONFIG_CHANNEL = 'config:changed';
 const TEN_YEARS_MS = 10 * 365 * 86_400_000;
 
@@ -149,6 +155,29 @@ export class ConfigVersionStore {
     }
     const fromFile = (await this.all()).find((v) => v.who === 'startup' || v.who === 'file');
     return fromFile && { ...fromFile, fingerprint: configFingerprint(fromFile.config) };
+  }
+
+  /**
+   * Runs `step` (read the file record, compare, maybe record a version and the file record) while
+   * no other replica runs its own: replicas starting together on a changed file record it once,
+   * and the others, waiting their turn, find it recorded. Waits for the lock as long as it can be
+   * held; throws if it is still held after that.
+   */
+  async whileLoadingFile<T>(step: () => Promise<T>): Promise<T> {
+    const holder = `${this.origin}.${randomBytes(6).toString('hex')}`;
+    const attempts = Math.ceil((FILE_LOCK_TTL_MS * 1.5) / FILE_LOCK_POLL_MS);
+    for (let i = 0; !(await this.options.state.tryLock(FILE_LOCK, holder, FILE_LOCK_TTL_MS)); i++) {
+      if (i >= attempts)
+        throw new Error(
+          'Another replica has held the config-file lock for too long; try starting again.',
+        );
+      await sleep(FILE_LOCK_POLL_MS);
+    }
+    try {
+      return await step();
+    } finally {
+      await this.options.state.unlock(FILE_LOCK, holder).catch(() => {});
+    }
   }
 
   async recordFile(record: Omit<ConfigFileRecord, 'at'>): Promise<void> {

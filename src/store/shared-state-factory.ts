@@ -31,6 +31,7 @@ export async function createSharedState(
       status: () => ({
         kind: 'memory',
         serving: 'local',
+        replicas: 1,
         fallbackOps: 0,
         refusedOps: 0,
         outages: 0,

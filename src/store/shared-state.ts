@@ -55,6 +55,12 @@ export interface SharedState {
     now: number,
     readCounters?: readonly string[],
   ): Promise<ConsumeResult>;
+  /**
+   * A bucket's level (GCRA's TAT, epoch ms) as this process last saw it, with no round trip:
+   * memory's is the bucket itself, Redis's the level of its last reply here (another replica's
+   * use since is not in it). Undefined when unseen or full. Headroom probes read it.
+   */
+  peekTat(key: string, now: number): number | undefined;
   /** Charge (delta > 0) or refund (delta < 0) units without a check: token correction. */
   adjust(bucket: Omit<BucketSpec, 'cost'>, delta: number, now: number): Promise<void>;
   /** Atomic integer increments; returns the new values in order. */
@@ -64,6 +70,13 @@ export interface SharedState {
   hashSet(key: string, field: string, value: string): Promise<void>;
   /** Returns true when the field existed. */
   hashDelete(key: string, field: string): Promise<boolean>;
+  /**
+   * Takes the lock `key` for `holder` unless someone holds it; true when taken. It lapses after
+   * `ttlMs`, so a holder that dies does not keep it. Replicas use it to do one step one at a time.
+   */
+  tryLock(key: string, holder: string, ttlMs: number): Promise<boolean>;
+  /** Releases the lock `key` if `holder` still holds it (not once it lapsed and another took it). */
+  unlock(key: string, holder: string): Promise<void>;
   publish(channel: string, message: string): Promise<void>;
   /** Returns an unsubscribe function. */
   subscribe(channel: string, handler: MessageHandler): Promise<() => Promise<void>>;
@@ -75,12 +88,22 @@ export type StateEvent =
   | { type: 'down'; error: string }
   | { type: 'up' }
   | { type: 'fallback'; op: string }
-  | { type: 'resynced'; flushedCounters: number };
+  | {
+      type: 'resynced';
+      flushedCounters: number;
+      /** Shared buckets raised to the level this replica's local use left them at. */
+      raisedBuckets: number;
+    };
 
 export interface StateStatus {
   kind: 'memory' | 'redis';
   /** `redis` while Redis answers; `local` while serving from the in-memory fallback. */
   serving: 'redis' | 'local';
+  /**
+   * Replicas sharing the state, this one included: with Redis, those whose heartbeat (every 5 s)
+   * Redis last reported within 15 s (0 until the first); fail-open limits are split between them.
+   */
+  replicas: number;
   /** Operations served locally because Redis was unreachable (fail-open). */
   fallbackOps: number;
   /** Operations refused because Redis was unreachable (fail-closed). */

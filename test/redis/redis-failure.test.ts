@@ -1,6 +1,6 @@
 // A Redis we start ourselves on a free loopback port, stopped by PID and restarted: fail-open keeps
-// serving on local limits and counts it, fail-closed refuses with 503, and spend taken during the
-// outage is flushed to Redis when it returns (resync).
+// serving on local limits and counts it, fail-closed refuses with 503, and spend and limits taken
+// during the outage are written to Redis when it returns (resync).
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createManualClock } from '../../src/core/clock.js';
@@ -60,7 +60,8 @@ describe.skipIf(!hasRedisServer)('Redis failure and recovery', () => {
     await s.handle.state.incrementCounters([{ key: 'spend:t1', by: 1_000, ttlMs: 60_000 }]);
 
     await s.stop();
-    // Still serving: the local fallback applies the same limit (fresh bucket: 5 admitted, then 429).
+    // Still serving: the local fallback applies the same limit, from where Redis last left it (one
+    // of the 5 taken: 4 admitted, then 429).
     const outcomes: number[] = [];
     for (let i = 0; i < 7; i++) {
       outcomes.push(
@@ -70,7 +71,7 @@ describe.skipIf(!hasRedisServer)('Redis failure and recovery', () => {
         ),
       );
     }
-    expect(outcomes).toEqual([200, 200, 200, 200, 200, 429, 429]);
+    expect(outcomes).toEqual([200, 200, 200, 200, 429, 429, 429]);
     const status = s.handle.status();
     expect(status.serving).toBe('local');
     expect(status.outages).toBe(1);
@@ -90,15 +91,24 @@ describe.skipIf(!hasRedisServer)('Redis failure and recovery', () => {
     expect(s.events.filter((e) => e.type === 'resynced').at(-1)).toEqual({
       type: 'resynced',
       flushedCounters: 1,
+      raisedBuckets: 1,
     });
-    // The restarted Redis has no persistence: it now holds exactly the spend taken during the outage.
+    // The restarted Redis has no persistence: it now holds exactly the spend taken during the
+    // outage, and the router's bucket as the outage left it: the 4 admitted locally still count.
     const direct = new Redis(s.url());
     cleanups.push(async () => direct.disconnect());
     expect(await direct.get('fail:spend:t1')).toBe('250');
-    // And limits are served from Redis again (a fresh bucket there).
+    expect(await direct.exists('fail:rl:router:r:rpm')).toBe(1);
+    const refused = await s.limiter.checkLimits({ router, promptTokens: 0 }).then(
+      () => 200,
+      (e: GatewayError) => e.status,
+    );
+    expect(refused).toBe(429);
+    expect(s.handle.status().serving).toBe('redis');
+    // Limits are served from Redis again: a minute later, a full bucket there.
+    s.clock.advance(60_000);
     const back = await s.limiter.checkLimits({ router, promptTokens: 0 });
     expect(back.headers['x-ratelimit-remaining-requests']).toBe('4');
-    expect(await direct.exists('fail:rl:router:r:rpm')).toBe(1);
   });
 
   it('fail-closed: refuses with 503 while Redis is down, then serves again', async () => {

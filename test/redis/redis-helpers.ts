@@ -1,8 +1,9 @@
 // Helpers for tests against a real Redis: availability check (suites skip loudly without it),
-// a unique key prefix per test with cleanup, and a private redis-server on a free loopback port.
+// a unique key prefix per test with cleanup, a private redis-server on a free loopback port, and
+// a TCP proxy in front of the shared Redis that a test can cut (an outage for one client only).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -99,9 +100,61 @@ export async function startRedisServer(port: number): Promise<OwnRedis> {
     pid: child.pid!,
     stop: () =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
+        // Killed by a signal, a child has a signalCode and no exitCode.
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once('exit', () => resolve());
         process.kill(child.pid!, 'SIGKILL');
       }),
+  };
+}
+
+export interface RedisProxy {
+  /** The proxy's URL: give it to the client that should lose Redis. */
+  url: string;
+  /** Drops every connection and refuses new ones: Redis is gone for the proxy's clients. */
+  cut(): Promise<void>;
+  /** Accepts connections again after a cut: Redis is back. */
+  resume(): Promise<void>;
+}
+
+/**
+ * A loopback TCP proxy on `port` to the Redis at `target`: clients through it lose Redis when
+ * the test cuts it, while Redis itself (and everyone else on it) carries on.
+ */
+export async function startRedisProxy(port: number, target = REDIS_URL): Promise<RedisProxy> {
+  const to = new URL(target);
+  const sockets = new Set<Socket>();
+  const track = (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+    s.on('error', () => s.destroy());
+  };
+  const server = createServer((client) => {
+    const upstream = connect(Number(to.port || 6379), to.hostname);
+    track(client);
+    track(upstream);
+    client.pipe(upstream);
+    upstream.pipe(client);
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  const listen = () =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  await listen();
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    cut: async () => {
+      if (!server.listening) return;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const s of sockets) s.destroy();
+      await closed;
+    },
+    resume: listen,
   };
 }

@@ -2,6 +2,7 @@
 // Every operation is synchronous inside, so check-and-consume is atomic within the process.
 import { EventEmitter } from 'node:events';
 import type { Clock } from '../../core/clock.js';
+import { BucketLevels } from '../bucket-levels.js';
 import { gcraAdjust, gcraStep } from '../shared-state-gcra.js';
 import type {
   BucketSpec,
@@ -17,22 +18,29 @@ interface Expiring<T> {
 }
 
 /**
- * Sweep expired entries once the maps hold this many keys. Counters were never swept (only a read
- * of an expired one dropped it), so a budget counter per client-named end user stayed for the
- * process's life; after a sweep the next waits for twice what is left, so maps of many live
- * entries are not walked on every request.
+ * Sweep expired counters once the map holds this many. A counter was dropped only when read after
+ * it expired, so a budget counter per client-named end user stayed for the process's life; after
+ * a sweep the next waits for twice what is left, so a map of many live counters is not walked on
+ * every request. (Bucket levels sweep themselves: bucket-levels.ts.)
  */
 const SWEEP_AT = 10_000;
 
 export class MemoryState implements SharedState {
   readonly kind = 'memory' as const;
-  private readonly tats = new Map<string, Expiring<number>>();
   private readonly counters = new Map<string, Expiring<number>>();
   private readonly hashes = new Map<string, Map<string, string>>();
+  private readonly locks = new Map<string, Expiring<string>>();
   private readonly bus = new EventEmitter();
   private sweepAt = SWEEP_AT;
 
-  constructor(private readonly clock: Clock) {
+  /**
+   * `levels`: where the buckets live; the fail-open wrapper passes the table Redis's replies keep,
+   * so its local buckets start where the shared ones were last seen.
+   */
+  constructor(
+    private readonly clock: Clock,
+    private readonly levels = new BucketLevels(),
+  ) {
     this.bus.setMaxListeners(0);
   }
 
@@ -50,15 +58,9 @@ export class MemoryState implements SharedState {
     now: number,
     readCounters: readonly string[] = [],
   ): ConsumeResult {
-    const steps = buckets.map((b) => gcraStep(b, this.liveTat(b.key, now), now));
+    const steps = buckets.map((b) => gcraStep(b, this.levels.get(b.key, now), now));
     const ok = steps.every((s) => s.state.ok);
-    if (ok) {
-      steps.forEach((s, i) => {
-        const b = buckets[i]!;
-        this.tats.set(b.key, { value: s.nextTat, expiresAt: s.nextTat + 1000 });
-      });
-      this.maybeSweep(now);
-    }
+    if (ok) steps.forEach((s, i) => this.levels.set(buckets[i]!.key, s.nextTat, now));
     return {
       ok,
       buckets: steps.map((s) => s.state),
@@ -71,13 +73,15 @@ export class MemoryState implements SharedState {
   }
 
   adjustSync(bucket: Omit<BucketSpec, 'cost'>, delta: number, now: number): void {
-    const tat = gcraAdjust(bucket, this.liveTat(bucket.key, now), delta, now);
-    this.tats.set(bucket.key, { value: tat, expiresAt: tat + 1000 });
+    this.levels.set(
+      bucket.key,
+      gcraAdjust(bucket, this.levels.get(bucket.key, now), delta, now),
+      now,
+    );
   }
 
-  /** Current TAT of a bucket (undefined when unused or expired). */
   peekTat(key: string, now: number): number | undefined {
-    return this.liveTat(key, now);
+    return this.levels.get(key, now);
   }
 
   async incrementCounters(increments: readonly CounterIncrement[]): Promise<number[]> {
@@ -86,15 +90,24 @@ export class MemoryState implements SharedState {
 
   incrementCountersSync(increments: readonly CounterIncrement[]): number[] {
     const now = this.clock.now();
-    const values = increments.map((inc) => {
+    return increments.map((inc) => {
       if (!Number.isSafeInteger(inc.by))
         throw new Error(`counter increment must be an integer, got ${inc.by}`);
       const value = this.counterValue(inc.key) + inc.by;
       this.counters.set(inc.key, { value, expiresAt: now + inc.ttlMs });
+      if (this.counters.size >= this.sweepAt) this.sweepCounters(now);
       return value;
     });
-    this.maybeSweep(now);
-    return values;
+  }
+
+  private sweepCounters(now: number): void {
+    for (const [k, e] of this.counters) if (e.expiresAt <= now) this.counters.delete(k);
+    this.sweepAt = Math.max(SWEEP_AT, 2 * this.counters.size);
+  }
+
+  /** How many buckets and counters are held (expired ones until the next sweep). */
+  size(): number {
+    return this.levels.size + this.counters.size;
   }
 
   async readCounters(keys: readonly string[]): Promise<number[]> {
@@ -115,6 +128,18 @@ export class MemoryState implements SharedState {
     return this.hashes.get(key)?.delete(field) ?? false;
   }
 
+  async tryLock(key: string, holder: string, ttlMs: number): Promise<boolean> {
+    const now = this.clock.now();
+    const held = this.locks.get(key);
+    if (held && held.expiresAt > now) return false;
+    this.locks.set(key, { value: holder, expiresAt: now + ttlMs });
+    return true;
+  }
+
+  async unlock(key: string, holder: string): Promise<void> {
+    if (this.locks.get(key)?.value === holder) this.locks.delete(key);
+  }
+
   async publish(channel: string, message: string): Promise<void> {
     // Deliver asynchronously, like Redis: a publisher never runs subscribers inside its own call.
     queueMicrotask(() => this.bus.emit(channel, message));
@@ -131,20 +156,9 @@ export class MemoryState implements SharedState {
     this.bus.removeAllListeners();
   }
 
-  /** Forget all limits and counters (used when the fail-open fallback is left behind). */
-  clearLimitsAndCounters(): void {
-    this.tats.clear();
+  /** Forget every counter (the fail-open wrapper has flushed them to Redis). */
+  clearCounters(): void {
     this.counters.clear();
-  }
-
-  private liveTat(key: string, now: number): number | undefined {
-    const e = this.tats.get(key);
-    if (!e) return undefined;
-    if (e.expiresAt <= now) {
-      this.tats.delete(key);
-      return undefined;
-    }
-    return e.value;
   }
 
   private counterValue(key: string): number {
@@ -155,17 +169,5 @@ export class MemoryState implements SharedState {
       return 0;
     }
     return e.value;
-  }
-
-  private maybeSweep(now: number): void {
-    if (this.tats.size + this.counters.size < this.sweepAt) return;
-    for (const [k, e] of this.tats) if (e.expiresAt <= now) this.tats.delete(k);
-    for (const [k, e] of this.counters) if (e.expiresAt <= now) this.counters.delete(k);
-    this.sweepAt = Math.max(SWEEP_AT, 2 * (this.tats.size + this.counters.size));
-  }
-
-  /** How many buckets and counters are held (expired ones until the next sweep). */
-  size(): number {
-    return this.tats.size + this.counters.size;
   }
 }

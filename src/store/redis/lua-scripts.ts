@@ -60,6 +60,25 @@ end
 return out
 `);
 
+/**
+ * KEYS: buckets; ARGV: now, then a TAT per bucket. Raises each bucket to at least that TAT (never
+ * lowers one): what a replica admitted on its own while Redis was away joins what Redis holds,
+ * whatever the order replicas come back in. Returns how many buckets were raised.
+ */
+export const RAISE = script(`
+local now = tonumber(ARGV[1])
+local raised = 0
+for i = 1, #KEYS do
+  local tat = tonumber(ARGV[i + 1])
+  local stored = redis.call('GET', KEYS[i])
+  if tat > now and (not stored or tonumber(stored) < tat) then
+    redis.call('SET', KEYS[i], string.format('%.17g', tat), 'PX', math.ceil(tat - now) + 1000)
+    raised = raised + 1
+  end
+end
+return raised
+`);
+
 /** KEYS[1] bucket; ARGV: now, limit, windowMs, delta. Unconditional charge or refund. */
 export const ADJUST = script(`
 local now = tonumber(ARGV[1])
@@ -70,6 +89,28 @@ if stored then tat = math.max(tonumber(stored), now) end
 tat = math.max(now, tat + tonumber(ARGV[4]) * interval)
 redis.call('SET', KEYS[1], string.format('%.17g', tat), 'PX', math.ceil(tat - now) + 1000)
 return 1
+`);
+
+/**
+ * KEYS[1]: the fleet's sorted set of replicas. ARGV: replica id, staleMs. Marks the replica alive
+ * at Redis's own time (replicas' clocks may disagree), drops those silent for staleMs and returns
+ * how many are left, this one included.
+ */
+export const HEARTBEAT = script(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZADD', KEYS[1], now, ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]))
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return redis.call('ZCARD', KEYS[1])
+`);
+
+/** KEYS[1]: a lock; ARGV[1]: its holder. Deletes the lock only if that holder still has it. */
+export const UNLOCK = script(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
 `);
 
 /** KEYS: counters; ARGV: (by, ttlMs) per key. INCRBY is integer-exact; returns new values. */

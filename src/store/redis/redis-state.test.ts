@@ -64,6 +64,71 @@ describe.skipIf(!available)('RedisState (real Redis)', () => {
     );
   });
 
+  it('keeps the level each reply reports (peekTat), as the in-memory buckets are', async () => {
+    const clock = createManualClock();
+    const memory = new MemoryState(clock);
+    const key = { key: 'level:key:rpm', limit: 10, windowMs: 60_000, cost: 1 };
+    const router = { key: 'level:router:rpm', limit: 2, windowMs: 60_000, cost: 1 };
+    const levels = (t: number) =>
+      [key.key, router.key].map((k) => [a.peekTat(k, t), memory.peekTat(k, t)]);
+    let t = clock.now();
+    expect(a.peekTat(key.key, t)).toBeUndefined();
+    // Two admitted, then a call the router refuses: the key's bucket, which could have taken
+    // its unit, was charged nothing, and its level says so.
+    for (let i = 0; i < 3; i++) {
+      t += 1000;
+      const [viaRedis, inMemory] = await Promise.all([
+        a.consume([key, router], t),
+        memory.consume([key, router], t),
+      ]);
+      expect(viaRedis.ok).toBe(inMemory.ok);
+      for (const [redisLevel, memoryLevel] of levels(t)) expect(redisLevel).toBe(memoryLevel);
+    }
+    expect(levels(t)[0]![0]).toBe(clock.now() + 1000 + 2 * 6000);
+    t += 1000;
+    await a.adjust(key, 3, t);
+    await memory.adjust(key, 3, t);
+    expect(levels(t)[0]![0]).toBe(levels(t)[0]![1]);
+    // The other client's use is in Redis, not in what this one saw.
+    await b.consume([{ ...key, cost: 5 }], t);
+    expect(levels(t)[0]![0]).toBe(levels(t)[0]![1]);
+  });
+
+  it('raises shared buckets to the levels seen here, never lowering one', async () => {
+    const t = 1_700_000_000_000;
+    const spec = { key: 'raise:rpm', limit: 10, windowMs: 60_000, cost: 1 };
+    const remaining = async () =>
+      (await a.consume([{ ...spec, cost: 0 }], t)).buckets[0]!.remaining;
+    await b.consume([spec], t); // b saw 1 taken
+    await a.consume([{ ...spec, cost: 5 }], t); // Redis: 6 taken
+    expect(await b.raiseLevels([spec.key], t)).toBe(0);
+    expect(await remaining()).toBe(4);
+    // Redis lost the bucket (say, restarted without persistence): a's level is written back.
+    await a.client.del(prefix + spec.key);
+    expect(await a.raiseLevels([spec.key, 'raise:unseen'], t)).toBe(1);
+    expect(await remaining()).toBe(4);
+    expect(await a.client.exists(prefix + 'raise:unseen')).toBe(0);
+  });
+
+  it('a lock has one holder at a time, is released by its holder only, and lapses', async () => {
+    const memory = new MemoryState(createManualClock());
+    for (const [one, other] of [
+      [a, b],
+      [memory, memory],
+    ] as const) {
+      expect(await one.tryLock('lock', 'x', 60_000)).toBe(true);
+      expect(await other.tryLock('lock', 'y', 60_000)).toBe(false);
+      await other.unlock('lock', 'y'); // not y's to release
+      expect(await other.tryLock('lock', 'y', 60_000)).toBe(false);
+      await one.unlock('lock', 'x');
+      expect(await other.tryLock('lock', 'y', 60_000)).toBe(true);
+      await other.unlock('lock', 'y');
+    }
+    // A holder that never releases (it died): the lock lapses after its ttl.
+    expect(await a.tryLock('lapse', 'x', 30)).toBe(true);
+    await expect.poll(() => b.tryLock('lapse', 'y', 60_000), { timeout: 2000 }).toBe(true);
+  });
+
   it('counters are integer-exact under concurrent increments from two clients', async () => {
     const incs = Array.from({ length: 400 }, (_v, i) =>
       (i % 2 ? a : b).incrementCounters([

@@ -3,6 +3,8 @@
 // instead of hanging requests. Failures throw; src/store/redis/resilient-state.ts decides what
 // to do about them (fail open or closed).
 import { Redis, type RedisOptions } from 'ioredis';
+import { BucketLevels } from '../bucket-levels.js';
+import { gcraAdjust } from '../shared-state-gcra.js';
 import type {
   BucketSpec,
   BucketState,
@@ -15,8 +17,11 @@ import {
   ADJUST,
   APPEND_CAPPED,
   CONSUME,
+  HEARTBEAT,
   INCREMENT,
+  RAISE,
   RESTART_STREAM,
+  UNLOCK,
   type LuaScript,
 } from './lua-scripts.js';
 
@@ -38,6 +43,8 @@ export class RedisState implements SharedState {
   private readonly handlers = new Map<string, Set<MessageHandler>>();
   /** Prepended to every key and channel. */
   readonly prefix: string;
+  /** Each bucket's level as Redis's last reply here said (peekTat; the fail-open fallback's start). */
+  readonly levels = new BucketLevels();
 
   constructor(private readonly options: RedisStateOptions) {
     this.prefix = options.prefix ?? DEFAULT_PREFIX;
@@ -88,11 +95,46 @@ export class RedisState implements SharedState {
       retryAfterMs: Number(raw[4 + i * 4]),
     }));
     const counters = readCounters.map((_k, j) => Number(raw[1 + buckets.length * 4 + j] ?? 0));
-    return { ok: raw[0] === 1, buckets: states, counters };
+    const ok = raw[0] === 1;
+    for (let i = 0; i < buckets.length; i++) {
+      const b = buckets[i]!;
+      const s = states[i]!;
+      // A refused call charges nothing, but an admitting bucket's reply counts the cost it would
+      // have taken: take it back out. (resetMs is rounded up: the level errs on the empty side.)
+      const notCharged = s.ok && !ok ? (b.cost * b.windowMs) / b.limit : 0;
+      this.levels.set(b.key, now + s.resetMs - notCharged, now);
+    }
+    return { ok, buckets: states, counters };
   }
 
   async adjust(bucket: Omit<BucketSpec, 'cost'>, delta: number, now: number): Promise<void> {
     await this.run(ADJUST, [this.prefix + bucket.key], [now, bucket.limit, bucket.windowMs, delta]);
+    // The same step the script took, from the level last seen here.
+    this.levels.set(
+      bucket.key,
+      gcraAdjust(bucket, this.levels.get(bucket.key, now), delta, now),
+      now,
+    );
+  }
+
+  peekTat(key: string, now: number): number | undefined {
+    return this.levels.get(key, now);
+  }
+
+  /**
+   * Raises each bucket in Redis to at least its TAT here (the fail-open wrapper's local use, on
+   * Redis's return); a bucket Redis holds higher is left. One round trip; returns how many rose.
+   */
+  async raiseLevels(keys: readonly string[], now: number): Promise<number> {
+    if (keys.length === 0) return 0;
+    const tats = keys.map((k) => this.levels.get(k, now) ?? now);
+    return Number(
+      await this.run(
+        RAISE,
+        keys.map((k) => this.prefix + k),
+        [now, ...tats],
+      ),
+    );
   }
 
   async incrementCounters(increments: readonly CounterIncrement[]): Promise<number[]> {
@@ -127,6 +169,15 @@ export class RedisState implements SharedState {
 
   async hashDelete(key: string, field: string): Promise<boolean> {
     return (await this.client.hdel(this.prefix + key, field)) > 0;
+  }
+
+  async tryLock(key: string, holder: string, ttlMs: number): Promise<boolean> {
+    const ms = Math.max(1, Math.ceil(ttlMs));
+    return (await this.client.set(this.prefix + key, holder, 'PX', ms, 'NX')) === 'OK';
+  }
+
+  async unlock(key: string, holder: string): Promise<void> {
+    await this.run(UNLOCK, [this.prefix + key], [holder]);
   }
 
   async publish(channel: string, message: string): Promise<void> {
@@ -180,6 +231,19 @@ export class RedisState implements SharedState {
     fields: readonly (string | Buffer)[],
   ): Promise<void> {
     await this.run(RESTART_STREAM, [this.prefix + key], [Math.max(1, Math.ceil(ttlMs)), ...fields]);
+  }
+
+  /**
+   * Marks `replica` alive in the sorted set `key` (without the prefix) and returns how many
+   * replicas did so within `staleMs`, this one included. One round trip.
+   */
+  async heartbeat(key: string, replica: string, staleMs: number): Promise<number> {
+    return Number(await this.run(HEARTBEAT, [this.prefix + key], [replica, staleMs]));
+  }
+
+  /** Takes `replica` out of the sorted set `key` (a replica shutting down). */
+  async leave(key: string, replica: string): Promise<void> {
+    await this.client.zrem(this.prefix + key, replica);
   }
 
   /** One PING within the command timeout; used to notice that Redis is back. */

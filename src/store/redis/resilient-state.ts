@@ -1,8 +1,14 @@
 // Wraps RedisState so a Redis outage never takes the router down. fail-open (default): limits
 // and counters are served by a local MemoryState while Redis is unreachable; counter increments
 // (budget spend) are kept and flushed to Redis when it returns, so budgets do not lose spend.
-// fail-closed: hot-path operations throw a 503 instead. Admin writes (hashes, publish) need Redis.
+// A local bucket starts where this replica last saw the shared one (the local store keeps its
+// buckets in the table RedisState fills from its replies: no extra round trip) and holds this
+// replica's share of the limit: the limit divided by the replicas last known alive (a heartbeat
+// every 5 s).
+// fail-closed: hot-path operations throw a 503 instead. Admin writes (hashes, publish, locks) need
+// Redis.
 import { GatewayError } from '../../core/errors.js';
+import { newId } from '../../core/ids.js';
 import { MemoryState } from '../memory/memory-state.js';
 import type {
   BucketSpec,
@@ -19,6 +25,11 @@ export type FailureMode = 'open' | 'closed';
 
 /** How often to PING a Redis that failed a command while its connection looked up. */
 const PROBE_INTERVAL_MS = 500;
+/** How often each replica tells Redis it is alive, and how long a silent one still counts. */
+const HEARTBEAT_MS = 5_000;
+const REPLICA_STALE_MS = 15_000;
+/** The sorted set of live replicas (id → Redis time of its last heartbeat). */
+const REPLICAS_KEY = 'replicas';
 
 export class ResilientState implements SharedState {
   readonly kind = 'redis' as const;
@@ -26,9 +37,16 @@ export class ResilientState implements SharedState {
   private readonly local: MemoryState;
   /** Counter deltas taken while Redis was down; flushed on resync. */
   private readonly pending = new Map<string, CounterIncrement>();
+  /** Buckets charged locally while Redis was down; Redis is raised to their level on resync. */
+  private readonly touched = new Set<string>();
   /** Last counter values Redis reported, so local budget checks start from real spend. */
   private readonly lastKnown = new Map<string, number>();
   private probe: NodeJS.Timeout | undefined;
+  private readonly heartbeat: NodeJS.Timeout;
+  /** This process in the replicas set. */
+  private readonly replica = newId('replica_');
+  /** Replicas alive at the last heartbeat, this one included; 0 until one succeeds. */
+  private replicas = 0;
   private resyncing = false;
   private readonly stats = { fallbackOps: 0, refusedOps: 0, outages: 0 };
 
@@ -37,14 +55,26 @@ export class ResilientState implements SharedState {
     private readonly mode: FailureMode,
     private readonly options: SharedStateOptions,
   ) {
-    this.local = new MemoryState(options.clock);
+    // One table of bucket levels: Redis's replies while it answers, the local buckets after.
+    this.local = new MemoryState(options.clock, redis.levels);
     this.up = redis.ready;
-    redis.client.on('ready', () => void this.markUp());
+    redis.client.on('ready', () => {
+      this.beat();
+      void this.markUp();
+    });
     redis.client.on('close', () => this.markDown('connection closed'));
+    this.heartbeat = setInterval(() => this.beat(), HEARTBEAT_MS);
+    this.heartbeat.unref();
+    this.beat();
   }
 
   status(): StateStatus {
-    return { kind: 'redis', serving: this.up ? 'redis' : 'local', ...this.stats };
+    return {
+      kind: 'redis',
+      serving: this.up ? 'redis' : 'local',
+      replicas: this.replicas,
+      ...this.stats,
+    };
   }
 
   async consume(
@@ -62,7 +92,10 @@ export class ResilientState implements SharedState {
       }
     }
     this.degraded('consume');
-    const result = this.local.consumeSync(buckets, now, readCounters);
+    const result = this.local.consumeSync(this.shares(buckets), now, readCounters);
+    if (result.ok) for (const b of buckets) this.touched.add(b.key);
+    // Replies name the fleet's limit; `remaining` is what this replica has left of its share.
+    result.buckets.forEach((s, i) => (s.limit = buckets[i]!.limit));
     result.counters = readCounters.map(
       (k, i) => (this.lastKnown.get(k) ?? 0) + (result.counters[i] ?? 0),
     );
@@ -79,7 +112,13 @@ export class ResilientState implements SharedState {
     }
     // Corrections after the fact are never refused: the request already ran.
     this.stats.fallbackOps++;
-    this.local.adjustSync(bucket, delta, now);
+    this.local.adjustSync(this.shareOf(bucket), delta, now);
+    this.touched.add(bucket.key);
+  }
+
+  /** The level Redis last reported, or where the local bucket is now while Redis is away. */
+  peekTat(key: string, now: number): number | undefined {
+    return this.local.peekTat(key, now);
   }
 
   async incrementCounters(increments: readonly CounterIncrement[]): Promise<number[]> {
@@ -134,6 +173,14 @@ export class ResilientState implements SharedState {
     return this.needsRedis('hashDelete', () => this.redis.hashDelete(key, field));
   }
 
+  tryLock(key: string, holder: string, ttlMs: number): Promise<boolean> {
+    return this.needsRedis('tryLock', () => this.redis.tryLock(key, holder, ttlMs));
+  }
+
+  unlock(key: string, holder: string): Promise<void> {
+    return this.needsRedis('unlock', () => this.redis.unlock(key, holder));
+  }
+
   publish(channel: string, message: string): Promise<void> {
     return this.needsRedis('publish', () => this.redis.publish(channel, message));
   }
@@ -146,8 +193,43 @@ export class ResilientState implements SharedState {
   async close(): Promise<void> {
     if (this.probe) clearInterval(this.probe);
     this.probe = undefined;
+    clearInterval(this.heartbeat);
+    // Leave the replicas set now rather than in REPLICA_STALE_MS, so the others' shares grow.
+    if (this.up) await this.redis.leave(REPLICAS_KEY, this.replica).catch(() => {});
     await this.redis.close();
     await this.local.close();
+  }
+
+  /** Each bucket as this replica's share of it while Redis is down (see shareOf). */
+  private shares(buckets: readonly BucketSpec[]): readonly BucketSpec[] {
+    return this.replicas > 1 ? buckets.map((b) => this.shareOf(b)) : buckets;
+  }
+
+  /**
+   * A shared limit split between the replicas last known alive: limit / replicas per replica,
+   * refilling at that rate. The mirrored level is kept as a time (GCRA's TAT), so each replica
+   * starts with its share of what was left. A request larger than the share (within the limit)
+   * fits when the share is untouched and takes all of it; one beyond the limit still never fits.
+   */
+  private shareOf<B extends Omit<BucketSpec, 'cost'> & { cost?: number }>(bucket: B): B {
+    if (this.replicas <= 1) return bucket;
+    const limit = bucket.limit / this.replicas;
+    if (bucket.cost === undefined) return { ...bucket, limit };
+    const cost = bucket.cost > bucket.limit ? bucket.cost : Math.min(bucket.cost, limit);
+    return { ...bucket, limit, cost };
+  }
+
+  /** Tell Redis this replica is alive and learn how many are (never throws; off the hot path). */
+  private beat(): void {
+    if (!this.redis.ready) return;
+    this.redis.heartbeat(REPLICAS_KEY, this.replica, REPLICA_STALE_MS).then(
+      (n) => {
+        this.replicas = n;
+      },
+      () => {
+        // An outage is noticed by the hot path and the probe; the last count stands meanwhile.
+      },
+    );
   }
 
   private degraded(op: string): void {
@@ -191,7 +273,12 @@ export class ResilientState implements SharedState {
     }
   }
 
-  /** Redis answers again: flush spend taken locally, drop local limits, serve from Redis. */
+  /**
+   * Redis answers again: flush spend taken locally, raise the shared buckets to at least the level
+   * this replica left its local ones at (what it admitted alone still counts, decaying as any
+   * use does), serve from Redis. The levels stay here (Redis's replies overwrite them), so another
+   * outage starts from the last level seen of each.
+   */
   private async markUp(): Promise<void> {
     if (this.up || this.resyncing) return;
     this.resyncing = true;
@@ -212,12 +299,23 @@ export class ResilientState implements SharedState {
         }
         flushed += batch.length;
       }
-      this.local.clearLimitsAndCounters();
+      let raised = 0;
+      while (this.touched.size) {
+        const keys = [...this.touched];
+        this.touched.clear();
+        try {
+          raised += await this.redis.raiseLevels(keys, this.options.clock.now());
+        } catch (err) {
+          for (const k of keys) this.touched.add(k);
+          throw err;
+        }
+      }
+      this.local.clearCounters();
       this.up = true;
       if (this.probe) clearInterval(this.probe);
       this.probe = undefined;
       this.options.onEvent?.({ type: 'up' });
-      this.options.onEvent?.({ type: 'resynced', flushedCounters: flushed });
+      this.options.onEvent?.({ type: 'resynced', flushedCounters: flushed, raisedBuckets: raised });
     } catch (err) {
       // Still failing; the probe or the next 'ready' tries again.
       this.markDown(errorText(err));
