@@ -38,6 +38,8 @@ export function matchedStop(reason: unknown, sequence: unknown): { stop_reason?:
     : {};
 }
 
+const isUsage = (u: unknown): u is Json => typeof u === 'object' && u !== null;
+
 /** Anthropic usage → OpenAI usage: input_tokens excludes cached tokens (CONTRACTS.md §4.3). */
 export function mapUsage(u: Json | undefined): ChatResponse['usage'] {
   const input = Number(u?.input_tokens ?? 0);
@@ -112,7 +114,10 @@ export function anthropicToChatResponse(msg: Json, deployment: DeploymentConfig)
         },
       },
     ],
-    usage: mapUsage(msg.usage as Json | undefined),
+    // A Message without `usage` (an Anthropic-compatible server that leaves it out) has none here
+    // either: the router estimates its tokens and says so (gateway/cost.ts answerUsageCounts)
+    // rather than logging zeros as reported.
+    ...(isUsage(msg.usage) ? { usage: mapUsage(msg.usage) } : {}),
   } as ChatResponse;
 }
 

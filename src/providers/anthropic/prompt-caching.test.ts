@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { deploymentSchema } from '../../config/deployment-schema.js';
 import type { ChatRequest } from '../../core/wire-types.js';
-import { costUsd, usageCounts } from '../../gateway/cost.js';
+import { answerUsageCounts, costUsd, usageCounts } from '../../gateway/cost.js';
 import { messagesToChat } from '../../http/anthropic/messages-convert.js';
 import { chatToMessage } from '../../http/anthropic/messages-reply.js';
 import { sentByOpenAiAdapter } from '../../../test/helpers/fake-http.js';
@@ -223,6 +223,20 @@ describe('prompt caching (cache_control)', () => {
       cache_creation: { ephemeral_5m_input_tokens: 2000, ephemeral_1h_input_tokens: 0 },
       output_tokens: 100,
     });
+    // Without `usage`, none: the gateway estimates the answer's tokens and flags the record.
+    const bare = anthropicToChatResponse(
+      {
+        id: 'msg_2',
+        type: 'message',
+        role: 'assistant',
+        model: 'claude-sonnet-4-5',
+        stop_reason: 'end_turn',
+        content: [{ type: 'text', text: 'Done without usage.' }],
+      },
+      claude,
+    );
+    expect(bare.usage).toBeUndefined();
+    expect(answerUsageCounts(bare)).toMatchObject({ completionTokens: 5, estimated: true });
     expect(costUsd(claude, usageCounts(usage))).toBeCloseTo(
       (50 * 3 + 2000 * 3.75 + 8000 * 0.3 + 100 * 15) / 1e6,
       12,
