@@ -116,6 +116,8 @@ export function registerDashboardRoutes(app: FastifyInstance, deps: DashboardDep
         now,
         overview: roundOverview(deps.stats.overview(now - windowMs, bucketMs)),
         window: { sinceMs: windowMs, bucketMs },
+        // Whether the live records hold all of the window (after a restart or 20,000 requests, not).
+        live: deps.stats.coverage(),
         ...(warnings ? { warnings } : {}),
         routers: [...snap.routers.values()].map((r) => ({
           name: r.name,

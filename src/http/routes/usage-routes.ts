@@ -10,7 +10,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { KeyAuthContext } from '../../auth/authenticate.js';
 import type { KeyStore } from '../../auth/key-store.js';
-import { GatewayError, invalidRequest, notFound } from '../../core/errors.js';
+import { GatewayError, invalidRequest, notFound, queryNumber } from '../../core/errors.js';
 import { roundRatio, roundUsd } from '../../core/round-figures.js';
 import { parseTimeBound } from '../../core/time-range.js';
 import type { BudgetTracker } from '../../policy/budget.js';
@@ -37,6 +37,18 @@ interface UsageQuery {
   tag?: string;
   /** `json` (the default) or `csv`. */
   format?: string;
+  /** Only the first n groups (the busiest); the totals still count every request. */
+  limit?: string;
+}
+
+/** The most groups `limit` may ask for (a larger number is read as this). */
+const MAX_GROUPS = 100_000;
+
+/** The first `limit` groups, and how many there were (`groupsTotal`), when the caller asked. */
+function limitGroups(summary: RequestSummary, limit: string | undefined) {
+  if (limit === undefined || limit === '') return summary;
+  const n = Math.floor(queryNumber(limit, 'limit', MAX_GROUPS, 1, MAX_GROUPS));
+  return { ...summary, groups: summary.groups.slice(0, n), groupsTotal: summary.groups.length };
 }
 
 function bound(text: string | undefined, fallback: number, now: number, name: string): number {
@@ -84,7 +96,7 @@ async function answerUsage(
       'format',
       'invalid_value',
     );
-  const summary = await readUsage(log, maxRecords, q, filter);
+  const summary = limitGroups(await readUsage(log, maxRecords, q, filter), q.limit);
   if (format === 'json') return { object: 'usage.summary', ...summary };
   const day = (t: number) => new Date(t).toISOString().slice(0, 10);
   return reply
