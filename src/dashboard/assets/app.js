@@ -365,7 +365,9 @@ function renderRouters(data) {
         box.type = 'checkbox';
         box.value = d.name;
         box.checked = r.modelSubset.includes(d.name);
-        label.append(box, ` ${d.name}`);
+        const name = document.createElement('span');
+        name.textContent = d.name;
+        label.append(box, name);
         return label;
       });
       const save = document.createElement('button');
