@@ -1,7 +1,8 @@
 // Usage from the request log, the same summary as `model-router report --json` (or its CSV with
 // `format=csv`, as `report --csv` writes it):
 // - GET /admin/v1/usage (admin keys): grouped by model, key, router, tenant, end user or tag and
-//   optionally narrowed to one of them, for chargeback scripts and billing jobs;
+//   optionally narrowed to one of them, for chargeback scripts and billing jobs (`limit`: only the
+//   busiest groups, as the dashboard asks; the totals still count every request);
 // - GET /v1/router/usage (any caller): the caller's own requests, those of its key (or, without a
 //   key, of its tenant), so a team can see what it spent without an admin key;
 // - GET /v1/router/key (any caller): who the router takes the caller for (key, tenant, scopes, mode
