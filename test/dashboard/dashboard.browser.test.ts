@@ -421,6 +421,28 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     await page.close();
   }, 60_000);
 
+  it('keeps the keyboard focus in the routers table across refreshes', async () => {
+    const page = await browser.newPage();
+    await openDashboard(page, server.baseUrl);
+    const box = '#routers tr[data-router="odd-router"] input[type=checkbox]';
+    await page.focus(box);
+    const focused = () =>
+      page.evaluate(() => {
+        const d = (globalThis as unknown as { document: { activeElement: { value?: string } } })
+          .document;
+        return d.activeElement.value;
+      });
+    const name = await focused();
+    expect(name).toBeTruthy();
+    // Two refreshes later (every 3 s, marked by the updated time) it is still there.
+    const seen = await page.textContent('#updated');
+    await expect.poll(() => page.textContent('#updated'), { timeout: 10_000 }).not.toBe(seen);
+    const next = await page.textContent('#updated');
+    await expect.poll(() => page.textContent('#updated'), { timeout: 10_000 }).not.toBe(next);
+    expect(await focused()).toBe(name);
+    await page.close();
+  }, 60_000);
+
   it('says the router cannot be reached, how old the figures are, and clears it when it answers', async () => {
     const page = await browser.newPage();
     await openDashboard(page, server.baseUrl);

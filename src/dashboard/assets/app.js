@@ -344,8 +344,9 @@ function cell(...children) {
 
 // Built with DOM calls, not HTML text: a deployment or router name is any string an admin gave it.
 function renderRouters(data) {
-  if (editing) return;
   const tbody = document.querySelector('#routers tbody');
+  // Not while a router is being edited, nor under the keyboard's focus (it would be lost).
+  if (editing || tbody.contains(document.activeElement)) return;
   tbody.replaceChildren(
     ...data.routers.map((r) => {
       const tr = document.createElement('tr');
@@ -491,6 +492,8 @@ async function retryWebhook(id) {
 
 async function renderWebhooks() {
   const tbody = document.querySelector('#webhooks tbody');
+  // A Retry button under the keyboard's focus stays where it is until it moves on.
+  if (tbody.contains(document.activeElement)) return;
   const note = document.getElementById('webhooks-note');
   try {
     const [failed, pending] = await Promise.all(
