@@ -410,8 +410,32 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
       .evaluateAll((boxes) => boxes.map((b) => (b as unknown as { value: string }).value));
     expect(values.sort()).toEqual([ODD_NAME, 'small'].sort());
     // Saving sends the names back as they are: the router keeps its subset.
+    await row.evaluate(
+      (tr) => ((tr as unknown as { dataset: { before: string } }).dataset.before = '1'),
+    );
     await row.locator('button.save').click();
     await expect.poll(() => page.textContent('#message')).toContain('Saved odd-router');
+    // Drawn again from the saved config, with the focus back on the router's Save button.
+    await expect
+      .poll(() => page.locator('#routers tr[data-router="odd-router"][data-before]').count())
+      .toBe(0);
+    await expect
+      .poll(() =>
+        page.evaluate(() => {
+          const el = (
+            globalThis as unknown as {
+              document: {
+                activeElement: {
+                  className: string;
+                  closest(s: string): { dataset: { router: string } } | null;
+                };
+              };
+            }
+          ).document.activeElement;
+          return `${el.closest('tr')?.dataset.router} ${el.className}`;
+        }),
+      )
+      .toBe('odd-router save');
     const saved = (await (
       await fetch(`${server.baseUrl}/admin/v1/routers/odd-router`, {
         headers: { authorization: `Bearer ${ADMIN}` },

@@ -335,6 +335,8 @@ function renderHealth(rows) {
 }
 
 let editing = false;
+/** The router just saved: its row is drawn again once, with the focus back on its Save button. */
+let saved = '';
 
 function cell(...children) {
   const td = document.createElement('td');
@@ -346,7 +348,7 @@ function cell(...children) {
 function renderRouters(data) {
   const tbody = document.querySelector('#routers tbody');
   // Not while a router is being edited, nor under the keyboard's focus (it would be lost).
-  if (editing || tbody.contains(document.activeElement)) return;
+  if (editing || (!saved && tbody.contains(document.activeElement))) return;
   tbody.replaceChildren(
     ...data.routers.map((r) => {
       const tr = document.createElement('tr');
@@ -380,6 +382,14 @@ function renderRouters(data) {
       return tr;
     }),
   );
+  if (saved) {
+    const name = saved;
+    saved = '';
+    [...tbody.rows]
+      .find((tr) => tr.dataset.router === name)
+      ?.querySelector('.save')
+      ?.focus();
+  }
 }
 
 async function saveRouter(tr) {
@@ -400,6 +410,7 @@ async function saveRouter(tr) {
     show(`Could not save ${name}: ${err.message}`);
   }
   editing = false;
+  saved = name;
   await refresh();
 }
 
@@ -487,13 +498,13 @@ async function retryWebhook(id) {
   } catch (err) {
     show(`Cannot retry ${id}: ${err.message}`);
   }
-  await renderWebhooks();
+  await renderWebhooks(true);
 }
 
-async function renderWebhooks() {
+async function renderWebhooks(force = false) {
   const tbody = document.querySelector('#webhooks tbody');
   // A Retry button under the keyboard's focus stays where it is until it moves on.
-  if (tbody.contains(document.activeElement)) return;
+  if (!force && tbody.contains(document.activeElement)) return;
   const note = document.getElementById('webhooks-note');
   try {
     const [failed, pending] = await Promise.all(
