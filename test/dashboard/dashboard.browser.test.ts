@@ -157,6 +157,7 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     await page.waitForSelector('#main:not([hidden])', { timeout: 10_000 });
     await expect.poll(() => page.textContent('#c-requests'), { timeout: 10_000 }).toBe('24');
     expect(await page.textContent('#c-cache')).toBe('4.2% (1)');
+    expect(await page.textContent('#log-status')).toBe('request log (sqlite): writing');
 
     const shareTotal = await page.evaluate(() => {
       const chart = (
@@ -583,7 +584,16 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
       health: [],
       configRevision: 1,
       cacheEnabled: false,
-      status: {},
+      status: {
+        request_log: {
+          ok: false,
+          kind: 'postgres',
+          buffered: 1200,
+          dropped: 3,
+          written: 0,
+          lastError: 'connect ECONNREFUSED',
+        },
+      },
     });
     await page.route('**/dashboard/api/overview**', (r) =>
       r.fulfill({ json: overview(Date.now()) }),
@@ -591,6 +601,11 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     await openDashboard(page, server.baseUrl);
     await expect.poll(() => page.textContent('#c-requests')).toBe(requests.toLocaleString('en-US'));
     expect(await page.textContent('#c-spend')).toBe('$1,234.50');
+    // The request log failing, said in the header.
+    expect(await page.textContent('#log-status')).toBe(
+      'request log (postgres): failing: connect ECONNREFUSED, 1,200 queued, 3 dropped',
+    );
+    expect(await page.getAttribute('#log-status', 'class')).toBe('log-trouble');
     expect(await page.textContent('#c-savings')).toBe('-$0.0123 (0.0%)');
     expect(await page.textContent('#live-note')).not.toContain('hold only');
     const traffic = await chartData(page, 'chart-traffic');

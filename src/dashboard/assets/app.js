@@ -175,6 +175,18 @@ function renderCoverage(data) {
   note.className = partial ? 'note partial' : 'note';
 }
 
+// The request log's health (the Spend-by table reads it): quiet while it writes, loud when not.
+function renderLogStatus(log) {
+  const el = document.getElementById('log-status');
+  const trouble = log && (!log.ok || log.dropped > 0);
+  el.textContent = !log
+    ? 'request log off'
+    : `request log (${log.kind}): ${log.ok ? 'writing' : `failing${log.lastError ? `: ${log.lastError}` : ''}`}` +
+      (log.buffered ? `, ${count(log.buffered)} queued` : '') +
+      (log.dropped ? `, ${count(log.dropped)} dropped` : '');
+  el.className = trouble ? 'log-trouble' : 'muted';
+}
+
 function render(data) {
   const o = data.overview;
   document.getElementById('c-requests').textContent = count(o.requests);
@@ -187,6 +199,7 @@ function render(data) {
   document.getElementById('c-cache').textContent =
     data.cacheEnabled || o.cacheHits > 0 ? `${pct(o.cacheHitRate)} (${count(o.cacheHits)})` : 'off';
   document.getElementById('status').textContent = `config revision ${data.configRevision}`;
+  renderLogStatus(data.status?.request_log);
   renderCoverage(data);
   const empty = document.getElementById('empty-note');
   empty.hidden = o.requests > 0;
