@@ -1,5 +1,7 @@
 // The dashboard at `/dashboard`: a static page (no build step; Chart.js from node_modules) and its
 // JSON under `/dashboard/api/*`, which needs an admin key. Router edits go through the admin API.
+// The overview is this replica's live records (LiveStats), with `live` saying from when they hold
+// every request, so the page can say when a window reaches back past a restart or the ring's size.
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -116,6 +118,8 @@ export function registerDashboardRoutes(app: FastifyInstance, deps: DashboardDep
         now,
         overview: roundOverview(deps.stats.overview(now - windowMs, bucketMs)),
         window: { sinceMs: windowMs, bucketMs },
+        // Whether the live records hold all of the window (after a restart or 20,000 requests, not).
+        live: deps.stats.coverage(),
         ...(warnings ? { warnings } : {}),
         routers: [...snap.routers.values()].map((r) => ({
           name: r.name,

@@ -78,4 +78,18 @@ describe('LiveStats', () => {
     expect(o.models).toHaveLength(1024);
     expect(o.models.find((g) => g.key === '(other)')?.requests).toBe(1100 - 1023);
   });
+
+  it('says from when its records are complete: since it started, then since the latest it dropped', () => {
+    const stats = new LiveStats(4, T0 - 5000);
+    expect(stats.coverage()).toEqual({ from: T0 - 5000, reason: 'started', capacity: 4 });
+    // Records come as requests finish, not in the order they started: 3 started before 2.
+    for (const i of [1, 3, 2, 4]) stats.record(rec(i));
+    expect(stats.coverage().reason).toBe('started');
+    stats.record(rec(5)); // drops 1
+    expect(stats.coverage()).toEqual({ from: T0 + 1000, reason: 'capacity', capacity: 4 });
+    stats.record(rec(6)); // drops 3, which started after 2 (still held): nothing before 3 is sure
+    expect(stats.coverage().from).toBe(T0 + 3000);
+    stats.record(rec(7)); // drops 2: the latest dropped is still 3
+    expect(stats.coverage().from).toBe(T0 + 3000);
+  });
 });

@@ -49,6 +49,17 @@ export type LiveOverview = Pick<
   bucketMs: number;
 };
 
+/**
+ * From when the live records hold every request of this replica: since it started, or, once the
+ * ring has wrapped, since the latest start among the requests it dropped. A window reaching
+ * further back than `from` is incomplete, and the dashboard says so.
+ */
+export interface LiveCoverage {
+  from: number;
+  reason: 'started' | 'capacity';
+  capacity: number;
+}
+
 /** Distinct served-model names kept apart; later ones are counted together. */
 const MAX_NAMES = 1024;
 const OTHER = '(other)';
@@ -78,8 +89,17 @@ export class LiveStats implements RequestRecorder {
   private readonly nameIds = new Map<string, number>();
   private size = 0;
   private next = 0;
+  /**
+   * The latest time of a record the ring has dropped (absent: none yet). Records are written as
+   * requests finish, not in the order they started, so this, not the oldest held, is the bound.
+   */
+  private droppedUpTo: number | undefined;
 
-  constructor(private readonly capacity = 20_000) {
+  constructor(
+    private readonly capacity = 20_000,
+    /** When this replica began recording (its start). */
+    private readonly startedAt = Date.now(),
+  ) {
     this.time = new Float64Array(capacity);
     this.cost = new Float64Array(capacity);
     this.baseline = new Float64Array(capacity);
@@ -93,6 +113,8 @@ export class LiveStats implements RequestRecorder {
 
   record(record: RequestRecord): void {
     const i = this.next;
+    if (this.size === this.capacity)
+      this.droppedUpTo = Math.max(this.droppedUpTo ?? 0, this.time[i] as number);
     this.time[i] = record.time;
     this.cost[i] = record.costUsd;
     this.baseline[i] = record.baselineCostUsd;
@@ -125,6 +147,12 @@ export class LiveStats implements RequestRecorder {
       this.nameIds.set(key, id);
     }
     return id;
+  }
+
+  coverage(): LiveCoverage {
+    return this.droppedUpTo === undefined
+      ? { from: this.startedAt, reason: 'started', capacity: this.capacity }
+      : { from: this.droppedUpTo, reason: 'capacity', capacity: this.capacity };
   }
 
   /** Rows newer than `since`, oldest first, with their record time. */

@@ -7,10 +7,10 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnServer, type SpawnedServer } from '../helpers/spawn-server.js';
-import { testConfigInput } from '../helpers/test-config.js';
+import { simDeployment, testConfigInput } from '../helpers/test-config.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
@@ -20,6 +20,29 @@ if (!haveChromium)
   );
 
 const ADMIN = 'mr-dashboard-test-admin-key';
+/** A deployment name an admin may give that is also HTML: the page must show it as text. */
+const ODD_NAME = 'odd "name"><b id=injected>x</b>';
+
+type ChartData = {
+  labels: string[];
+  datasets: { label: string; data: (number | null)[]; backgroundColor?: unknown }[];
+};
+/** A Chart.js chart's labels and datasets, as the page drew them. */
+const chartData = (page: Page, id: string) =>
+  page.evaluate((chartId) => {
+    const c = (
+      globalThis as unknown as { Chart: { getChart(id: string): { data: ChartData } } }
+    ).Chart.getChart(chartId).data;
+    return JSON.parse(JSON.stringify({ labels: c.labels, datasets: c.datasets })) as ChartData;
+  }, id);
+
+/** Opens the dashboard and gives it the admin key. */
+async function openDashboard(page: Page, baseUrl: string): Promise<void> {
+  await page.goto(`${baseUrl}/dashboard`);
+  await page.fill('#key-input', ADMIN);
+  await page.click('#key-form button');
+  await page.waitForSelector('#main:not([hidden])', { timeout: 10_000 });
+}
 const HOOK_SECRET_ENV = 'MR_DASH_HOOK_SECRET';
 const HOOK_SECRET = `whsec_${Buffer.from('model-router dashboard webhook secret!!').toString('base64')}`;
 
@@ -46,8 +69,14 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
     const { port } = receiver.address() as { port: number };
     hookHost = `127.0.0.1:${port}`;
+    const base = testConfigInput();
     server = await spawnServer(
       testConfigInput({
+        deployments: [...base.deployments, simDeployment(ODD_NAME)],
+        routers: [
+          ...(base.routers ?? []),
+          { name: 'odd-router', routingMode: 'cost', modelSubset: [ODD_NAME, 'small'] },
+        ],
         auth: { mode: 'none', adminKeyEnv: 'MR_TEST_ADMIN' },
         cache: { enabled: true },
         // One try a delivery: a 500 gives it up at once.
@@ -128,6 +157,7 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     await page.waitForSelector('#main:not([hidden])', { timeout: 10_000 });
     await expect.poll(() => page.textContent('#c-requests'), { timeout: 10_000 }).toBe('24');
     expect(await page.textContent('#c-cache')).toBe('4.2% (1)');
+    expect(await page.textContent('#log-status')).toBe('request log (sqlite): writing');
 
     const shareTotal = await page.evaluate(() => {
       const chart = (
@@ -369,4 +399,252 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     expect(r.status).toBe(401);
     expect((await fetch(`${server.baseUrl}/dashboard/api/batches`)).status).toBe(401);
   });
+
+  it('shows names as text: a deployment named like HTML is a checkbox value, not markup', async () => {
+    const page = await browser.newPage();
+    await openDashboard(page, server.baseUrl);
+    const row = page.locator('#routers tr[data-router="odd-router"]');
+    await row.waitFor();
+    expect(await page.locator('#injected').count()).toBe(0);
+    const values = await row
+      .locator('input[type=checkbox]:checked')
+      .evaluateAll((boxes) => boxes.map((b) => (b as unknown as { value: string }).value));
+    expect(values.sort()).toEqual([ODD_NAME, 'small'].sort());
+    // Saving sends the names back as they are: the router keeps its subset.
+    await row.evaluate(
+      (tr) => ((tr as unknown as { dataset: { before: string } }).dataset.before = '1'),
+    );
+    await row.locator('button.save').click();
+    await expect.poll(() => page.textContent('#message')).toContain('Saved odd-router');
+    // Drawn again from the saved config, with the focus back on the router's Save button.
+    await expect
+      .poll(() => page.locator('#routers tr[data-router="odd-router"][data-before]').count())
+      .toBe(0);
+    await expect
+      .poll(() =>
+        page.evaluate(() => {
+          const el = (
+            globalThis as unknown as {
+              document: {
+                activeElement: {
+                  className: string;
+                  closest(s: string): { dataset: { router: string } } | null;
+                };
+              };
+            }
+          ).document.activeElement;
+          return `${el.closest('tr')?.dataset.router} ${el.className}`;
+        }),
+      )
+      .toBe('odd-router save');
+    const saved = (await (
+      await fetch(`${server.baseUrl}/admin/v1/routers/odd-router`, {
+        headers: { authorization: `Bearer ${ADMIN}` },
+      })
+    ).json()) as { modelSubset: string[] };
+    expect(saved.modelSubset.sort()).toEqual([ODD_NAME, 'small'].sort());
+    await page.close();
+  }, 60_000);
+
+  it('keeps the keyboard focus in the routers table across refreshes', async () => {
+    const page = await browser.newPage();
+    await openDashboard(page, server.baseUrl);
+    const box = '#routers tr[data-router="odd-router"] input[type=checkbox]';
+    await page.focus(box);
+    const focused = () =>
+      page.evaluate(() => {
+        const d = (globalThis as unknown as { document: { activeElement: { value?: string } } })
+          .document;
+        return d.activeElement.value;
+      });
+    const name = await focused();
+    expect(name).toBeTruthy();
+    // Two refreshes later (every 3 s, marked by the updated time) it is still there.
+    const seen = await page.textContent('#updated');
+    await expect.poll(() => page.textContent('#updated'), { timeout: 10_000 }).not.toBe(seen);
+    const next = await page.textContent('#updated');
+    await expect.poll(() => page.textContent('#updated'), { timeout: 10_000 }).not.toBe(next);
+    expect(await focused()).toBe(name);
+    await page.close();
+  }, 60_000);
+
+  it('says the router cannot be reached, how old the figures are, and clears it when it answers', async () => {
+    const page = await browser.newPage();
+    await openDashboard(page, server.baseUrl);
+    await expect.poll(() => page.textContent('#updated')).toMatch(/^updated /);
+    await page.route('**/dashboard/api/**', (r) => r.abort('connectionrefused'));
+    await expect
+      .poll(() => page.textContent('#message'), { timeout: 10_000 })
+      .toMatch(/^Cannot reach the router \(.+\)\. The figures below are from .+; trying again/);
+    expect(await page.getAttribute('#main', 'class')).toContain('stale');
+    await page.unroute('**/dashboard/api/**');
+    await expect.poll(() => page.isHidden('#message'), { timeout: 10_000 }).toBe(true);
+    expect(await page.getAttribute('#main', 'class')).not.toContain('stale');
+    await page.close();
+  }, 60_000);
+
+  it('forgets a key the router refuses and asks for another, then works with the right one', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${server.baseUrl}/dashboard`);
+    await page.fill('#key-input', 'not-the-admin-key');
+    await page.click('#key-form button');
+    await expect
+      .poll(() => page.textContent('#message'))
+      .toMatch(/^The router refused that key: .+ Enter an admin API key\.$/);
+    expect(await page.isHidden('#main')).toBe(true);
+    // Not kept, so the page does not send it every 3 s; and never put in the address.
+    expect(
+      await page.evaluate(
+        () =>
+          (globalThis as unknown as { sessionStorage: { length: number } }).sessionStorage.length,
+      ),
+    ).toBe(0);
+    await page.fill('#key-input', ADMIN);
+    await page.press('#key-input', 'Enter');
+    await page.waitForSelector('#main:not([hidden])', { timeout: 10_000 });
+    expect(await page.isHidden('#message')).toBe(true);
+    expect(page.url()).toBe(`${server.baseUrl}/dashboard`);
+    await page.close();
+  }, 60_000);
+
+  it('spans the whole window, in a named time zone, and says what its live figures hold', async () => {
+    const context = await browser.newContext({ timezoneId: 'Asia/Tokyo' });
+    const page = await context.newPage();
+    await openDashboard(page, server.baseUrl);
+    await expect
+      .poll(() => page.textContent('#live-note'))
+      .toContain('Times: Asia/Tokyo (UTC+09:00).');
+    // The server started minutes ago: the last hour reaches back before it.
+    expect(await page.textContent('#live-note')).toMatch(
+      /hold only requests since .+: this replica started then\./,
+    );
+    expect(await page.getAttribute('#live-note', 'class')).toContain('partial');
+    // A bucket a minute over the hour, empty ones too, not only those with traffic.
+    const traffic = await chartData(page, 'chart-traffic');
+    expect(traffic.labels.length).toBeGreaterThanOrEqual(60);
+    const perBucket = traffic.labels.map((_, i) =>
+      traffic.datasets.reduce((n, d) => n + (d.data[i] ?? 0), 0),
+    );
+    expect(perBucket.filter((n) => n === 0).length).toBeGreaterThan(40);
+    expect(perBucket.reduce((a, b) => a + b, 0)).toBe(
+      Number((await page.textContent('#c-requests'))!.replace(/,/g, '')),
+    );
+    await context.close();
+  }, 60_000);
+
+  it('draws many models as the 8 busiest and the rest, in USD and ms, with an empty state', async () => {
+    const page = await browser.newPage();
+    const models = Array.from({ length: 12 }, (_, i) => ({
+      key: i === 0 ? `a-fine-tuned-model-with-a-very-long-name-${'x'.repeat(80)}` : `model-${i}`,
+      requests: 100 - i,
+      share: 0,
+      costUsd: 0.001,
+      baselineCostUsd: 0.002,
+      savingsUsd: 0.001,
+      latencyP50Ms: 100 + i,
+      latencyP95Ms: 200,
+      ttftP50Ms: i % 2 ? null : 50,
+      ttftP95Ms: null,
+      errors: 0,
+      failovers: 0,
+      cacheHits: 0,
+    }));
+    const requests = models.reduce((n, m) => n + m.requests, 0);
+    let empty = false;
+    const overview = (now: number) => ({
+      now,
+      window: { sinceMs: 3_600_000, bucketMs: 60_000 },
+      live: { from: now - 7_200_000, reason: 'started', capacity: 20_000 },
+      overview: {
+        since: now - 3_600_000,
+        requests: empty ? 0 : requests,
+        costUsd: empty ? 0 : 1234.5,
+        baselineCostUsd: 1234.4877,
+        savingsUsd: -0.0123,
+        savingsRatio: 0,
+        errorRate: 0,
+        failoverRate: 0,
+        cacheHits: 0,
+        cacheHitRate: 0,
+        models: empty ? [] : models,
+        series: empty
+          ? []
+          : [
+              {
+                t: Math.floor(now / 60_000) * 60_000,
+                byModel: Object.fromEntries(models.map((m) => [m.key, m.requests])),
+                costUsd: 1,
+                baselineCostUsd: 1,
+              },
+            ],
+        bucketMs: 60_000,
+      },
+      routers: [],
+      deployments: [],
+      health: [],
+      configRevision: 1,
+      cacheEnabled: false,
+      status: {
+        request_log: {
+          ok: false,
+          kind: 'postgres',
+          buffered: 1200,
+          dropped: 3,
+          written: 0,
+          lastError: 'connect ECONNREFUSED',
+        },
+      },
+    });
+    await page.route('**/dashboard/api/overview**', (r) =>
+      r.fulfill({ json: overview(Date.now()) }),
+    );
+    await openDashboard(page, server.baseUrl);
+    await expect.poll(() => page.textContent('#c-requests')).toBe(requests.toLocaleString('en-US'));
+    expect(await page.textContent('#c-spend')).toBe('$1,234.50');
+    // The request log failing, said in the header.
+    expect(await page.textContent('#log-status')).toBe(
+      'request log (postgres): failing: connect ECONNREFUSED, 1,200 queued, 3 dropped',
+    );
+    expect(await page.getAttribute('#log-status', 'class')).toBe('log-trouble');
+    expect(await page.textContent('#c-savings')).toBe('-$0.0123 (0.0%)');
+    expect(await page.textContent('#live-note')).not.toContain('hold only');
+    const traffic = await chartData(page, 'chart-traffic');
+    expect(traffic.datasets.map((d) => d.label)).toEqual([
+      ...models.slice(0, 8).map((m) => m.key),
+      'other models (4)',
+    ]);
+    // Each its own colour.
+    expect(new Set(traffic.datasets.map((d) => d.backgroundColor)).size).toBe(9);
+    const share = await chartData(page, 'chart-share');
+    expect((share.datasets[0]!.data as number[]).reduce((a, b) => a + b, 0)).toBe(requests);
+    const latency = await chartData(page, 'chart-latency');
+    expect(latency.labels).toHaveLength(8);
+    // No TTFT where streams measured none: no bar, not a bar at 0.
+    expect(latency.datasets[1]!.data.slice(0, 4)).toEqual([50, null, 50, null]);
+
+    // No traffic in the window: the page says so, and zero is $0.00.
+    empty = true;
+    await expect.poll(() => page.isVisible('#empty-note'), { timeout: 10_000 }).toBe(true);
+    expect(await page.textContent('#empty-note')).toBe(
+      'No request in the last 1 h on this replica.',
+    );
+    expect(await page.textContent('#c-spend')).toBe('$0.00');
+    await page.close();
+  }, 60_000);
+
+  it('fits a phone: nothing wider than the screen but the tables, which scroll in their box', async () => {
+    const page = await browser.newPage({ viewport: { width: 390, height: 800 } });
+    await openDashboard(page, server.baseUrl);
+    await expect.poll(() => page.textContent('#c-requests')).not.toBe('–');
+    const widths = await page.evaluate(() => {
+      const root = (
+        globalThis as unknown as {
+          document: { documentElement: { scrollWidth: number; clientWidth: number } };
+        }
+      ).document.documentElement;
+      return { page: root.scrollWidth, screen: root.clientWidth };
+    });
+    expect(widths.page).toBeLessThanOrEqual(widths.screen);
+    await page.close();
+  }, 60_000);
 });

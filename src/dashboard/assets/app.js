@@ -1,8 +1,16 @@
-// Dashboard page script: fetches /dashboard/api/* with the admin key kept in sessionStorage,
-// draws Chart.js charts, edits routers through the admin API (PATCH /admin/v1/routers/{name}) and
-// sends given-up batch webhook deliveries again (POST /admin/v1/batch-webhooks/{id}/retry).
+// Dashboard page script: fetches /dashboard/api/* with the admin key kept in sessionStorage (never
+// in a URL), draws Chart.js charts, edits routers through the admin API (PATCH
+// /admin/v1/routers/{name}) and sends given-up batch webhook deliveries again (POST
+// /admin/v1/batch-webhooks/{id}/retry). Refreshes every 3 s; says when the router cannot be
+// reached (and how old the figures are) and clears that once it answers again; a key the router
+// refuses is forgotten, so the page asks for one rather than polling with it.
 /* global Chart */
 const KEY = 'model-router-admin-key';
+const REFRESH_MS = 3000;
+/** Models drawn apart in the charts; the rest are summed as "other models" (the table lists all). */
+const TOP_MODELS = 8;
+/** Groups the Spend-by table shows: the busiest (GET /admin/v1/usage lists them all). */
+const USAGE_ROWS = 50;
 const charts = {};
 const COLORS = [
   '#3b6fd8',
@@ -12,18 +20,34 @@ const COLORS = [
   '#8a63d2',
   '#d4a72c',
   '#4aa3b5',
-  '#7d8591',
   '#b5523b',
+  '#7d8591',
 ];
+/** The colour of "other models": the last, never one of the top models'. */
+const OTHER_COLOR = COLORS[COLORS.length - 1];
 
 function key() {
   return sessionStorage.getItem(KEY) || '';
 }
 
-function show(message) {
+// The message bar: `error` messages are the refresh's own and clear when the router answers
+// again; `info` ones (a save, a retry) stay until the next action.
+let messageKind = '';
+function show(message, kind = 'info') {
   const el = document.getElementById('message');
   el.textContent = message;
   el.hidden = !message;
+  el.className = `message ${kind}`;
+  el.setAttribute('role', kind === 'error' ? 'alert' : 'status');
+  messageKind = message ? kind : '';
+}
+
+/** An API answer that was not OK: its status, and the error envelope's message when it has one. */
+class ApiError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
 }
 
 async function api(path, init = {}) {
@@ -36,12 +60,47 @@ async function api(path, init = {}) {
     },
   });
   const body = await res.json().catch(() => ({}));
-  if (!res.ok) throw new Error(body?.error?.message || `HTTP ${res.status}`);
+  if (!res.ok) throw new ApiError(res.status, body?.error?.message || `HTTP ${res.status}`);
   return body;
 }
 
-const usd = (v) => (v < 0.01 ? `$${v.toFixed(5)}` : `$${v.toFixed(2)}`);
+const money2 = new Intl.NumberFormat('en-US', {
+  style: 'currency',
+  currency: 'USD',
+  minimumFractionDigits: 2,
+  maximumFractionDigits: 2,
+});
+const moneySmall = new Intl.NumberFormat('en-US', {
+  style: 'currency',
+  currency: 'USD',
+  maximumSignificantDigits: 3,
+});
+/** USD: cents from a dollar up, three significant digits below (a request costs fractions of a cent). */
+const usd = (v) => (v === 0 ? '$0.00' : (Math.abs(v) >= 1 ? money2 : moneySmall).format(v));
+const count = (v) => new Intl.NumberFormat('en-US').format(v);
 const pct = (v) => `${(v * 100).toFixed(1)}%`;
+
+/** The browser's time zone, named and as an offset from UTC: every time on the page is in it. */
+function timeZoneLabel(at = new Date()) {
+  const name = Intl.DateTimeFormat().resolvedOptions().timeZone || 'local time';
+  const off = -at.getTimezoneOffset();
+  const hhmm = `${String(Math.floor(Math.abs(off) / 60)).padStart(2, '0')}:${String(Math.abs(off) % 60).padStart(2, '0')}`;
+  return name === 'UTC' ? 'UTC' : `${name} (UTC${off < 0 ? '−' : '+'}${hhmm})`;
+}
+const clock = (t) =>
+  new Date(t).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+const dayAndClock = (t) =>
+  new Date(t).toLocaleString([], {
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+  });
+
+/** A name cut for a legend or an axis (the tooltip shows it whole). */
+const short = (name, max = 28) => (name.length > max ? `${name.slice(0, max - 1)}…` : name);
+/** Requests no model served (refused or failed before one did): the summary's `(none)`. */
+const modelLabel = (key) => (key === '(none)' ? '(not served)' : key);
 
 function drawChart(id, config) {
   if (charts[id]) {
@@ -49,20 +108,88 @@ function drawChart(id, config) {
     charts[id].update('none');
     return;
   }
+  const type = config.type;
+  // Legends cut long model names; the default label maker of the chart's type does the rest.
+  const labels =
+    Chart.overrides[type]?.plugins?.legend?.labels?.generateLabels ??
+    Chart.defaults.plugins.legend.labels.generateLabels;
+  const options = config.options || {};
   charts[id] = new Chart(document.getElementById(id), {
     ...config,
     options: {
       animation: false,
       maintainAspectRatio: false,
       responsive: true,
-      ...(config.options || {}),
+      ...options,
+      plugins: {
+        ...(options.plugins || {}),
+        legend: {
+          labels: {
+            generateLabels: (chart) => labels(chart).map((l) => ({ ...l, text: short(l.text) })),
+          },
+        },
+      },
     },
   });
 }
 
+/**
+ * Every bucket of the window, empty ones as zeros, so the time axis spans the window the
+ * selector names (the API sends only buckets that had requests).
+ */
+function fillBuckets(series, now, windowMs, bucketMs) {
+  const first = Math.floor((now - windowMs) / bucketMs) * bucketMs;
+  const last = Math.floor(now / bucketMs) * bucketMs;
+  if ((last - first) / bucketMs > 2000) return series; // a tiny custom bucket: as sent
+  const byT = new Map(series.map((b) => [b.t, b]));
+  const out = [];
+  for (let t = first; t <= last; t += bucketMs)
+    out.push(byT.get(t) ?? { t, byModel: {}, costUsd: 0, baselineCostUsd: 0 });
+  return out;
+}
+
+const human = (ms) =>
+  ms % 86_400_000 === 0
+    ? `${ms / 86_400_000} d`
+    : ms % 3_600_000 === 0
+      ? `${ms / 3_600_000} h`
+      : ms % 60_000 === 0
+        ? `${ms / 60_000} min`
+        : `${Math.round(ms / 1000)} s`;
+
+// What the cards and charts read: this replica's live records, which a restart empties and which
+// keep its last 20,000 requests; the Spend-by table reads the request log (every replica).
+function renderCoverage(data) {
+  const note = document.getElementById('live-note');
+  const live = data.live ?? { from: 0, capacity: 20000 };
+  const partial = live.from > data.now - data.window.sinceMs;
+  note.textContent =
+    `Cards and charts: this replica's live records (its last ${count(live.capacity)} requests)` +
+    (partial
+      ? `, which hold only requests since ${dayAndClock(live.from)}: ` +
+        (live.reason === 'started'
+          ? 'this replica started then.'
+          : `older ones have left its last ${count(live.capacity)}.`)
+      : '.') +
+    ` Spend by: the request log. Times: ${timeZoneLabel()}.`;
+  note.className = partial ? 'note partial' : 'note';
+}
+
+// The request log's health (the Spend-by table reads it): quiet while it writes, loud when not.
+function renderLogStatus(log) {
+  const el = document.getElementById('log-status');
+  const trouble = log && (!log.ok || log.dropped > 0);
+  el.textContent = !log
+    ? 'request log off'
+    : `request log (${log.kind}): ${log.ok ? 'writing' : `failing${log.lastError ? `: ${log.lastError}` : ''}`}` +
+      (log.buffered ? `, ${count(log.buffered)} queued` : '') +
+      (log.dropped ? `, ${count(log.dropped)} dropped` : '');
+  el.className = trouble ? 'log-trouble' : 'muted';
+}
+
 function render(data) {
   const o = data.overview;
-  document.getElementById('c-requests').textContent = String(o.requests);
+  document.getElementById('c-requests').textContent = count(o.requests);
   document.getElementById('c-spend').textContent = o.usageEstimated
     ? `≈${usd(o.costUsd)}`
     : usd(o.costUsd);
@@ -70,7 +197,7 @@ function render(data) {
   const estimated = document.getElementById('c-spend-estimated');
   estimated.hidden = !o.usageEstimated;
   estimated.textContent = o.usageEstimated
-    ? `${usd(o.usageEstimatedCostUsd)} estimated (${o.usageEstimated} requests, ${pct(o.usageEstimatedRate)})`
+    ? `${usd(o.usageEstimatedCostUsd)} estimated (${count(o.usageEstimated)} requests, ${pct(o.usageEstimatedRate)})`
     : '';
   document.getElementById('c-baseline').textContent = usd(o.baselineCostUsd);
   document.getElementById('c-savings').textContent =
@@ -78,31 +205,53 @@ function render(data) {
   document.getElementById('c-errors').textContent = pct(o.errorRate);
   document.getElementById('c-failovers').textContent = pct(o.failoverRate);
   document.getElementById('c-cache').textContent =
-    data.cacheEnabled || o.cacheHits > 0 ? `${pct(o.cacheHitRate)} (${o.cacheHits})` : 'off';
+    data.cacheEnabled || o.cacheHits > 0 ? `${pct(o.cacheHitRate)} (${count(o.cacheHits)})` : 'off';
   document.getElementById('status').textContent = `config revision ${data.configRevision}`;
+  renderLogStatus(data.status?.request_log);
+  renderCoverage(data);
+  const empty = document.getElementById('empty-note');
+  empty.hidden = o.requests > 0;
+  empty.textContent = `No request in the last ${human(data.window.sinceMs)} on this replica.`;
+  document.getElementById('cost-bucket').textContent = human(data.window.bucketMs);
 
-  const models = o.models.map((m) => m.key);
-  const labels = o.series.map((b) => new Date(b.t).toLocaleTimeString());
+  // The busiest models apart (the summary lists them busiest first), the rest as one.
+  const top = o.models.slice(0, TOP_MODELS);
+  const rest = o.models.slice(TOP_MODELS);
+  const topKeys = top.map((m) => m.key);
+  const otherLabel = `other models (${rest.length})`;
+  const series = fillBuckets(o.series, data.now, data.window.sinceMs, data.window.bucketMs);
+  const withDate = data.window.sinceMs > 86_400_000 - 1;
+  const labels = series.map((b) => (withDate ? dayAndClock(b.t) : clock(b.t)));
+  const othersIn = (b) =>
+    Object.entries(b.byModel).reduce((n, [m, k]) => (topKeys.includes(m) ? n : n + k), 0);
   drawChart('chart-traffic', {
     type: 'bar',
     data: {
       labels,
-      datasets: models.map((m, i) => ({
-        label: m,
-        data: o.series.map((b) => b.byModel[m] || 0),
-        backgroundColor: COLORS[i % COLORS.length],
-      })),
+      datasets: [
+        ...top.map((m, i) => ({
+          label: modelLabel(m.key),
+          data: series.map((b) => b.byModel[m.key] || 0),
+          backgroundColor: COLORS[i],
+        })),
+        ...(rest.length
+          ? [{ label: otherLabel, data: series.map(othersIn), backgroundColor: OTHER_COLOR }]
+          : []),
+      ],
     },
     options: { scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true } } },
   });
   drawChart('chart-share', {
     type: 'doughnut',
     data: {
-      labels: models,
+      labels: [...top.map((m) => modelLabel(m.key)), ...(rest.length ? [otherLabel] : [])],
       datasets: [
         {
-          data: o.models.map((m) => m.requests),
-          backgroundColor: models.map((_, i) => COLORS[i % COLORS.length]),
+          data: [
+            ...top.map((m) => m.requests),
+            ...(rest.length ? [rest.reduce((n, m) => n + m.requests, 0)] : []),
+          ],
+          backgroundColor: [...top.map((_, i) => COLORS[i]), OTHER_COLOR],
         },
       ],
     },
@@ -112,35 +261,67 @@ function render(data) {
     data: {
       labels,
       datasets: [
-        { label: 'spend', data: o.series.map((b) => b.costUsd), borderColor: COLORS[0] },
+        {
+          label: 'spend',
+          data: series.map((b) => b.costUsd),
+          borderColor: COLORS[0],
+          pointRadius: 1,
+        },
         {
           label: 'top-model baseline',
-          data: o.series.map((b) => b.baselineCostUsd),
+          data: series.map((b) => b.baselineCostUsd),
           borderColor: COLORS[1],
+          pointRadius: 1,
         },
       ],
     },
+    options: { scales: { y: { beginAtZero: true, ticks: { callback: (v) => usd(v) } } } },
   });
+  // Requests no model served have no latency worth drawing; TTFT only where streams measured it.
+  const timed = top.filter((m) => m.key !== '(none)');
   drawChart('chart-latency', {
     type: 'bar',
     data: {
-      labels: models,
+      labels: timed.map((m) => modelLabel(m.key)),
       datasets: [
         {
           label: 'latency p50',
-          data: o.models.map((m) => m.latencyP50Ms),
+          data: timed.map((m) => m.latencyP50Ms),
           backgroundColor: COLORS[0],
         },
         {
           label: 'TTFT p50',
-          data: o.models.map((m) => m.ttftP50Ms ?? 0),
+          data: timed.map((m) => m.ttftP50Ms ?? null),
           backgroundColor: COLORS[2],
         },
       ],
     },
+    options: {
+      scales: {
+        x: {
+          ticks: {
+            callback(value) {
+              return short(this.getLabelForValue(value), 20);
+            },
+          },
+        },
+        y: { beginAtZero: true, title: { display: true, text: 'ms' } },
+      },
+    },
   });
   renderRouters(data);
   renderHealth(data.health ?? []);
+}
+
+/** A table body's one row saying it is empty. */
+function emptyRow(tbody, text) {
+  const tr = document.createElement('tr');
+  const td = document.createElement('td');
+  td.colSpan = tbody.parentElement.querySelectorAll('thead th').length;
+  td.className = 'empty';
+  td.textContent = text;
+  tr.append(td);
+  tbody.replaceChildren(tr);
 }
 
 function renderHealth(rows) {
@@ -175,30 +356,61 @@ function renderHealth(rows) {
 }
 
 let editing = false;
+/** The router just saved: its row is drawn again once, with the focus back on its Save button. */
+let saved = '';
 
+function cell(...children) {
+  const td = document.createElement('td');
+  td.append(...children);
+  return td;
+}
+
+// Built with DOM calls, not HTML text: a deployment or router name is any string an admin gave it.
 function renderRouters(data) {
-  if (editing) return;
   const tbody = document.querySelector('#routers tbody');
+  // Not while a router is being edited, nor under the keyboard's focus (it would be lost).
+  if (editing || (!saved && tbody.contains(document.activeElement))) return;
   tbody.replaceChildren(
     ...data.routers.map((r) => {
       const tr = document.createElement('tr');
       tr.dataset.router = r.name;
       const eligible = data.deployments.filter((d) => !r.dataZone || d.dataZone === r.dataZone);
-      tr.innerHTML = `<td>${r.name}</td>
-        <td><select class="mode">${['balanced', 'quality', 'cost'].map((m) => `<option ${m === r.routingMode ? 'selected' : ''}>${m}</option>`).join('')}</select></td>
-        <td>${eligible
-          .map(
-            (d) =>
-              `<label class="subset"><input type="checkbox" value="${d.name}" ${r.modelSubset.includes(d.name) ? 'checked' : ''}/> ${d.name}</label>`,
-          )
-          .join('')}</td>
-        <td>${r.version}</td>
-        <td><button class="save">Save</button></td>`;
+      const mode = document.createElement('select');
+      mode.className = 'mode';
+      mode.setAttribute('aria-label', `routing mode of ${r.name}`);
+      for (const m of ['balanced', 'quality', 'cost']) {
+        const option = new Option(m, m, false, m === r.routingMode);
+        mode.append(option);
+      }
+      const subset = eligible.map((d) => {
+        const label = document.createElement('label');
+        label.className = 'subset';
+        const box = document.createElement('input');
+        box.type = 'checkbox';
+        box.value = d.name;
+        box.checked = r.modelSubset.includes(d.name);
+        const name = document.createElement('span');
+        name.textContent = d.name;
+        label.append(box, name);
+        return label;
+      });
+      const save = document.createElement('button');
+      save.className = 'save';
+      save.textContent = 'Save';
+      save.addEventListener('click', () => saveRouter(tr));
+      tr.append(cell(r.name), cell(mode), cell(...subset), cell(r.version), cell(save));
       tr.addEventListener('change', () => (editing = true));
-      tr.querySelector('.save').addEventListener('click', () => saveRouter(tr));
       return tr;
     }),
   );
+  if (saved) {
+    const name = saved;
+    saved = '';
+    [...tbody.rows]
+      .find((tr) => tr.dataset.router === name)
+      ?.querySelector('.save')
+      ?.focus();
+  }
 }
 
 async function saveRouter(tr) {
@@ -219,17 +431,19 @@ async function saveRouter(tr) {
     show(`Could not save ${name}: ${err.message}`);
   }
   editing = false;
+  saved = name;
   await refresh();
 }
 
 async function renderDecisions() {
   const { data } = await api('/dashboard/api/decisions?limit=15');
   const tbody = document.querySelector('#decisions tbody');
+  if (data.length === 0) return emptyRow(tbody, 'No routing decision yet on this replica.');
   tbody.replaceChildren(
     ...data.map((d) => {
       const tr = document.createElement('tr');
       const cells = [
-        new Date(d.time).toLocaleTimeString(),
+        clock(d.time),
         d.router,
         d.mode,
         d.servedBy ?? d.pick,
@@ -305,11 +519,13 @@ async function retryWebhook(id) {
   } catch (err) {
     show(`Cannot retry ${id}: ${err.message}`);
   }
-  await renderWebhooks();
+  await renderWebhooks(true);
 }
 
-async function renderWebhooks() {
+async function renderWebhooks(force = false) {
   const tbody = document.querySelector('#webhooks tbody');
+  // A Retry button under the keyboard's focus stays where it is until it moves on.
+  if (!force && tbody.contains(document.activeElement)) return;
   const note = document.getElementById('webhooks-note');
   try {
     const [failed, pending] = await Promise.all(
@@ -385,51 +601,67 @@ async function renderUsage(force) {
     document.getElementById('usage-by').selectedOptions[0].textContent;
   const tbody = document.querySelector('#usage tbody');
   try {
-    const u = await api(`/admin/v1/usage?since=${seconds}s&by=${by}`);
-    tbody.replaceChildren(
-      ...u.groups.map((g) => {
-        const tr = document.createElement('tr');
-        for (const text of [
-          g.key,
-          String(g.requests),
-          // ≈: some of the group's tokens are the router's estimate (no usage from the upstream).
-          g.usageEstimated ? `≈${usd(g.costUsd)}` : usd(g.costUsd),
-          usd(g.savingsUsd),
-          String(g.cacheHits),
-          feedbackText(g),
-        ]) {
-          const td = document.createElement('td');
-          td.textContent = text;
-          tr.append(td);
-        }
-        if (g.usageEstimated)
-          tr.children[2].title = `${g.usageEstimated} of ${g.requests} requests with usage estimated by the router: ${usd(g.usageEstimatedCostUsd)}`;
-        return tr;
-      }),
-    );
+    const query = `since=${seconds}s&by=${by}`;
+    const u = await api(`/admin/v1/usage?${query}&limit=${USAGE_ROWS}`);
+    if (u.groups.length === 0) emptyRow(tbody, 'No request in the request log for this window.');
+    else
+      tbody.replaceChildren(
+        ...u.groups.map((g) => {
+          const tr = document.createElement('tr');
+          for (const text of [
+            g.key,
+            count(g.requests),
+            // ≈: some of the group's tokens are the router's estimate (no usage from the upstream).
+            g.usageEstimated ? `≈${usd(g.costUsd)}` : usd(g.costUsd),
+            usd(g.savingsUsd),
+            count(g.cacheHits),
+            feedbackText(g),
+          ]) {
+            const td = document.createElement('td');
+            td.textContent = text;
+            tr.append(td);
+          }
+          if (g.usageEstimated)
+            tr.children[2].title = `${count(g.usageEstimated)} of ${count(g.requests)} requests with usage estimated by the router: ${usd(g.usageEstimatedCostUsd)}`;
+          return tr;
+        }),
+      );
     const estimatedNote = u.groups.some((g) => g.usageEstimated)
       ? ' ≈: spend in part estimated by the router, for requests whose upstream reported no usage.'
       : '';
+    const total = u.groupsTotal ?? u.groups.length;
     note.textContent =
+      `${count(u.requests)} requests, ${usd(u.costUsd)} spent, from the request log. ` +
+      (total > u.groups.length
+        ? `The ${u.groups.length} busiest of ${count(total)} groups; all of them: GET /admin/v1/usage?${query}&format=csv. `
+        : '') +
       (by === 'tag'
         ? 'A request with several tags counts in each of their rows. Tags: the x-router-tags header, and OpenAI metadata as key=value.'
         : by === 'user'
           ? 'End users as clients name them: user or safety_identifier (OpenAI), metadata.user_id (Anthropic).'
           : by === 'model'
-            ? 'The model that served each request (after routing and failover).'
-            : '') + estimatedNote;
+            ? 'The model that served each request (after routing and failover); (none): requests no model served (refused or failed).'
+            : '') +
+      estimatedNote;
   } catch (err) {
     tbody.replaceChildren();
     note.textContent = err.message;
   }
 }
 
+let refreshing = false;
+let updatedAt = 0;
+
 async function refresh() {
   if (!key()) {
-    show('Enter an admin API key to see the dashboard.');
+    if (messageKind !== 'error') show('Enter an admin API key to see the dashboard.', 'prompt');
     document.getElementById('main').hidden = true;
     return;
   }
+  // A slow router must not pile refreshes up behind each other.
+  if (refreshing) return;
+  refreshing = true;
+  const main = document.getElementById('main');
   try {
     // The window select holds milliseconds; the API reads durations as /admin/v1/usage does.
     const seconds = Math.round(Number(document.getElementById('window').value) / 1000);
@@ -438,17 +670,42 @@ async function refresh() {
     await renderBatches();
     await renderWebhooks();
     await renderUsage(false);
-    document.getElementById('main').hidden = false;
-    if (document.getElementById('message').textContent.startsWith('Enter')) show('');
+    main.hidden = false;
+    main.classList.remove('stale');
+    updatedAt = Date.now();
+    document.getElementById('updated').textContent = `updated ${clock(updatedAt)}`;
+    if (messageKind === 'error' || messageKind === 'prompt') show('');
   } catch (err) {
-    show(`Cannot load the dashboard: ${err.message}`);
+    if (err.status === 401 || err.status === 403) {
+      // Forget a refused key: the page asks for another instead of sending it every 3 s.
+      sessionStorage.removeItem(KEY);
+      main.hidden = true;
+      show(`The router refused that key: ${err.message} Enter an admin API key.`, 'error');
+      document.getElementById('key-input').focus();
+    } else if (updatedAt) {
+      main.classList.add('stale');
+      show(
+        `Cannot reach the router (${err.message}). The figures below are from ${clock(updatedAt)}; trying again every ${REFRESH_MS / 1000} s.`,
+        'error',
+      );
+    } else {
+      show(
+        `Cannot load the dashboard: ${err.message}. Trying again every ${REFRESH_MS / 1000} s.`,
+        'error',
+      );
+    }
+  } finally {
+    refreshing = false;
   }
 }
 
 document.getElementById('key-form').addEventListener('submit', (e) => {
   e.preventDefault();
-  sessionStorage.setItem(KEY, document.getElementById('key-input').value.trim());
+  const value = document.getElementById('key-input').value.trim();
   document.getElementById('key-input').value = '';
+  if (!value) return;
+  sessionStorage.setItem(KEY, value);
+  show('');
   void refresh();
 });
 document.getElementById('window').addEventListener('change', () => {
@@ -457,4 +714,4 @@ document.getElementById('window').addEventListener('change', () => {
 });
 document.getElementById('usage-by').addEventListener('change', () => void renderUsage(true));
 void refresh();
-setInterval(() => void refresh(), 3000);
+setInterval(() => void refresh(), REFRESH_MS);

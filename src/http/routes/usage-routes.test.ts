@@ -205,6 +205,24 @@ describe('attribution and GET /admin/v1/usage', () => {
     }
   });
 
+  it('limit keeps the busiest groups and says how many there were; the totals count them all', async () => {
+    const all = (await usage('since=1h&by=tag')).json();
+    expect(all.groups.length).toBeGreaterThan(1);
+    expect(all.groupsTotal).toBeUndefined();
+    const top = (await usage('since=1h&by=tag&limit=1')).json();
+    expect(top.groups).toEqual([all.groups[0]]);
+    expect(top.groupsTotal).toBe(all.groups.length);
+    expect(top.requests).toBe(all.requests);
+    expect(top.costUsd).toBe(all.costUsd);
+    const csv = (await usage('since=1h&by=tag&limit=1&format=csv')).body.trim().split('\r\n');
+    // The header, the busiest group and the (total) row.
+    expect(csv).toHaveLength(3);
+    expect(csv[2]).toMatch(/^\(total\),/);
+    const bad = await usage('since=1h&limit=lots');
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error).toMatchObject({ param: 'limit' });
+  });
+
   it('is for admin keys only, and says what to fix in a bad query', async () => {
     const anonymous = await usage('since=1h', {});
     // No key at all: 401, as for an unknown key (a key that is not an admin key is 403).

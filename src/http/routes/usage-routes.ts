@@ -1,7 +1,8 @@
 // Usage from the request log, the same summary as `model-router report --json` (or its CSV with
 // `format=csv`, as `report --csv` writes it):
 // - GET /admin/v1/usage (admin keys): grouped by model, key, router, tenant, end user or tag and
-//   optionally narrowed to one of them, for chargeback scripts and billing jobs;
+//   optionally narrowed to one of them, for chargeback scripts and billing jobs (`limit`: only the
+//   busiest groups, as the dashboard asks; the totals still count every request);
 // - GET /v1/router/usage (any caller): the caller's own requests, those of its key (or, without a
 //   key, of its tenant), so a team can see what it spent without an admin key;
 // - GET /v1/router/key (any caller): who the router takes the caller for (key, tenant, scopes, mode
@@ -10,7 +11,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { KeyAuthContext } from '../../auth/authenticate.js';
 import type { KeyStore } from '../../auth/key-store.js';
-import { GatewayError, invalidRequest, notFound } from '../../core/errors.js';
+import { GatewayError, invalidRequest, notFound, queryNumber } from '../../core/errors.js';
 import { roundRatio, roundUsd } from '../../core/round-figures.js';
 import { parseTimeBound } from '../../core/time-range.js';
 import type { BudgetTracker } from '../../policy/budget.js';
@@ -37,6 +38,18 @@ interface UsageQuery {
   tag?: string;
   /** `json` (the default) or `csv`. */
   format?: string;
+  /** Only the first n groups (the busiest); the totals still count every request. */
+  limit?: string;
+}
+
+/** The most groups `limit` may ask for (a larger number is read as this). */
+const MAX_GROUPS = 100_000;
+
+/** The first `limit` groups, and how many there were (`groupsTotal`), when the caller asked. */
+function limitGroups(summary: RequestSummary, limit: string | undefined) {
+  if (limit === undefined || limit === '') return summary;
+  const n = Math.floor(queryNumber(limit, 'limit', MAX_GROUPS, 1, MAX_GROUPS));
+  return { ...summary, groups: summary.groups.slice(0, n), groupsTotal: summary.groups.length };
 }
 
 function bound(text: string | undefined, fallback: number, now: number, name: string): number {
@@ -84,7 +97,7 @@ async function answerUsage(
       'format',
       'invalid_value',
     );
-  const summary = await readUsage(log, maxRecords, q, filter);
+  const summary = limitGroups(await readUsage(log, maxRecords, q, filter), q.limit);
   if (format === 'json') return { object: 'usage.summary', ...summary };
   const day = (t: number) => new Date(t).toISOString().slice(0, 10);
   return reply
