@@ -51,7 +51,9 @@ describe('RateLimiter', () => {
       for (let i = 0; i < 3_000; i++) await ask(`user-${minute}-${i}`);
       clock.advance(60_000);
     }
-    // About a window's users and the sweep's slack (10,000), never the 30,000 named.
+    // The bucket levels the limiter reads (the state's: with Redis, RedisState keeps the levels of
+    // its replies in the same kind of table): about a window's users and the sweep's slack
+    // (10,000), never the 30,000 named.
     expect(state.size()).toBeLessThanOrEqual(12_000);
     // A user still limited keeps their bucket: refused as before.
     for (let i = 0; i < 10; i++) await ask('steady');

@@ -13,7 +13,7 @@ export class BucketLevels {
   private readonly tats = new Map<string, { tat: number }>();
   private sweepAt = SWEEP_AT;
 
-  /** How many buckets are held (long-full ones until the next sweep). */
+  /** Buckets held (those full again only until the next sweep). */
   get size(): number {
     return this.tats.size;
   }

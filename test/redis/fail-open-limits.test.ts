@@ -28,8 +28,8 @@ afterAll(async () => {
 
 /** A one-hour window: refill while the test runs cannot blur the counts. */
 const WINDOW_MS = 3_600_000;
-/** Loopback ports of this suite (19200–19299 are this suite's range). */
-let nextPort = 19240;
+/** This suite's loopback ports, for its proxies. */
+const PORTS = [19240, 19299] as const;
 
 interface Replica {
   proxy: RedisProxy;
@@ -43,7 +43,7 @@ async function fleet(name: string, size: number) {
   const clock = createManualClock(Date.now());
   const replicas: Replica[] = [];
   for (let i = 0; i < size; i++) {
-    const proxy = await startRedisProxy(nextPort++);
+    const proxy = await startRedisProxy(...PORTS);
     const handle = await createSharedState(
       { kind: 'redis', redisUrl: proxy.url, onFailure: 'open', prefix, commandTimeoutMs: 1000 },
       { clock, prefix, commandTimeoutMs: 1000 },

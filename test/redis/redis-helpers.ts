@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { connect, createServer, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
+import { listenInRange } from '../helpers/listen-in-range.js';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -118,11 +119,16 @@ export interface RedisProxy {
 }
 
 /**
- * A loopback TCP proxy on `port` to the Redis at `target`: clients through it lose Redis when
- * the test cuts it, while Redis itself (and everyone else on it) carries on.
+ * A loopback TCP proxy, on the first free port from `from` to `to` (a suite's own), to the Redis
+ * at `target`: clients through it lose Redis when the test cuts it, while Redis itself (and
+ * everyone else on it) carries on.
  */
-export async function startRedisProxy(port: number, target = REDIS_URL): Promise<RedisProxy> {
-  const to = new URL(target);
+export async function startRedisProxy(
+  from: number,
+  to: number,
+  target = REDIS_URL,
+): Promise<RedisProxy> {
+  const upstreamUrl = new URL(target);
   const sockets = new Set<Socket>();
   const track = (s: Socket) => {
     sockets.add(s);
@@ -130,7 +136,7 @@ export async function startRedisProxy(port: number, target = REDIS_URL): Promise
     s.on('error', () => s.destroy());
   };
   const server = createServer((client) => {
-    const upstream = connect(Number(to.port || 6379), to.hostname);
+    const upstream = connect(Number(upstreamUrl.port || 6379), upstreamUrl.hostname);
     track(client);
     track(upstream);
     client.pipe(upstream);
@@ -138,7 +144,7 @@ export async function startRedisProxy(port: number, target = REDIS_URL): Promise
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
   });
-  const listen = () =>
+  const listen = (port: number) =>
     new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, '127.0.0.1', () => {
@@ -146,7 +152,7 @@ export async function startRedisProxy(port: number, target = REDIS_URL): Promise
         resolve();
       });
     });
-  await listen();
+  const port = await listenInRange(listen, from, to);
   return {
     url: `redis://127.0.0.1:${port}`,
     cut: async () => {
@@ -155,6 +161,6 @@ export async function startRedisProxy(port: number, target = REDIS_URL): Promise
       for (const s of sockets) s.destroy();
       await closed;
     },
-    resume: listen,
+    resume: () => listen(port),
   };
 }

@@ -18,10 +18,10 @@ interface Expiring<T> {
 }
 
 /**
- * Sweep expired counters once the map holds this many. A counter was dropped only when read after
- * it expired, so a budget counter per client-named end user stayed for the process's life; after
- * a sweep the next waits for twice what is left, so a map of many live counters is not walked on
- * every request. (Bucket levels sweep themselves: bucket-levels.ts.)
+ * Sweep expired counters once the map holds this many. Counters were never swept (only a read
+ * of an expired one dropped it), so a budget counter per client-named end user stayed for the
+ * process's life; after a sweep the next waits for twice what is left, so a map of many live
+ * counters is not walked on every request. (Buckets sweep themselves: bucket-levels.ts.)
  */
 const SWEEP_AT = 10_000;
 
@@ -90,24 +90,15 @@ export class MemoryState implements SharedState {
 
   incrementCountersSync(increments: readonly CounterIncrement[]): number[] {
     const now = this.clock.now();
-    return increments.map((inc) => {
+    const values = increments.map((inc) => {
       if (!Number.isSafeInteger(inc.by))
         throw new Error(`counter increment must be an integer, got ${inc.by}`);
       const value = this.counterValue(inc.key) + inc.by;
       this.counters.set(inc.key, { value, expiresAt: now + inc.ttlMs });
-      if (this.counters.size >= this.sweepAt) this.sweepCounters(now);
       return value;
     });
-  }
-
-  private sweepCounters(now: number): void {
-    for (const [k, e] of this.counters) if (e.expiresAt <= now) this.counters.delete(k);
-    this.sweepAt = Math.max(SWEEP_AT, 2 * this.counters.size);
-  }
-
-  /** How many buckets and counters are held (expired ones until the next sweep). */
-  size(): number {
-    return this.levels.size + this.counters.size;
+    this.maybeSweep(now);
+    return values;
   }
 
   async readCounters(keys: readonly string[]): Promise<number[]> {
@@ -169,5 +160,16 @@ export class MemoryState implements SharedState {
       return 0;
     }
     return e.value;
+  }
+
+  private maybeSweep(now: number): void {
+    if (this.counters.size < this.sweepAt) return;
+    for (const [k, e] of this.counters) if (e.expiresAt <= now) this.counters.delete(k);
+    this.sweepAt = Math.max(SWEEP_AT, 2 * this.counters.size);
+  }
+
+  /** How many buckets and counters are held (expired ones until the next sweep). */
+  size(): number {
+    return this.levels.size + this.counters.size;
   }
 }
