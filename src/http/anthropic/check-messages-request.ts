@@ -107,16 +107,17 @@ export function checkMessagesRequest(body: Json, forCount: boolean): void {
 }
 
 /**
- * Anthropic's rule: a `tool_result` answers a `tool_use` of the assistant turn before it (system
- * messages, which Claude Code puts mid-conversation, aside). Anthropic answers 400 otherwise, and
+ * Anthropic's rule: a `tool_result` answers a `tool_use` of the assistant turn before it (Claude
+ * Code's mid-conversation system messages may stand between). Anthropic answers 400 otherwise, and
  * so does OpenAI for the chat tool message it becomes, so such a request is refused here, in
  * Anthropic's words, instead of by whichever upstream routing picks (the simulated fleet took it).
  */
 function checkToolResults(messages: unknown[]): void {
-  // The tool_use ids of the latest assistant turn.
+  // The tool_use ids of the latest assistant turn: the user and system messages after it do not
+  // change them (a system message may stand between a call and its result).
   let called = new Set<string>();
   messages.forEach((m, i) => {
-    if (!isObject(m) || m.role === 'system') return;
+    if (!isObject(m)) return;
     const blocks = Array.isArray(m.content) ? m.content.filter(isObject) : [];
     if (m.role === 'assistant') {
       called = new Set(blocks.flatMap((b) => (b.type === 'tool_use' ? [String(b.id)] : [])));
