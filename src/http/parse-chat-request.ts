@@ -60,6 +60,9 @@ export function parseChatRequest(body: unknown, modelOptional = false): ChatRequ
   // conversion (which would clamp a temperature of 5 to 1), refused upstream by OpenAI.
   checkNumberField(body.temperature, 'temperature', { min: 0, max: 2 });
   checkNumberField(body.top_p, 'top_p', { min: 0, max: 1 });
+  // Dropped, with a warning, for Anthropic; refused by OpenAI outside -2..2.
+  checkNumberField(body.presence_penalty, 'presence_penalty', { min: -2, max: 2 });
+  checkNumberField(body.frequency_penalty, 'frequency_penalty', { min: -2, max: 2 });
   checkFieldType(body, 'n', 'integer');
   checkFieldType(body, 'max_tokens', 'integer');
   checkFieldType(body, 'max_completion_tokens', 'integer');

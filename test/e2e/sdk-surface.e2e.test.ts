@@ -195,7 +195,7 @@ describe('requests OpenAI and Anthropic refuse are refused whichever model would
     expect(err).toMatchObject({ status: 400, param });
   };
 
-  it('chat and completions: temperature above 2 and top_p above 1 (the Claude conversion clamped them)', async () => {
+  it('chat and completions: temperature above 2, top_p above 1, penalties outside -2..2 (the Claude conversion clamped or dropped them)', async () => {
     await refused(
       client.chat.completions.create({ model: 'model-router', messages: ask, temperature: 5 }),
       'temperature',
@@ -204,6 +204,11 @@ describe('requests OpenAI and Anthropic refuse are refused whichever model would
       client.chat.completions.create({ model: 'model-router', messages: ask, top_p: 7 }),
       'top_p',
     );
+    for (const penalty of ['presence_penalty', 'frequency_penalty'] as const)
+      await refused(
+        client.chat.completions.create({ model: 'model-router', messages: ask, [penalty]: -3 }),
+        penalty,
+      );
     await refused(
       client.completions.create({ model: 'model-router', prompt: 'hi', temperature: 9 }),
       'temperature',
@@ -214,6 +219,8 @@ describe('requests OpenAI and Anthropic refuse are refused whichever model would
       messages: ask,
       temperature: 2,
       top_p: 1,
+      presence_penalty: 2,
+      frequency_penalty: -2,
     });
     expect(edge.choices).toHaveLength(1);
   });
