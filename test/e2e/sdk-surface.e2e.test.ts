@@ -13,13 +13,21 @@ import { spawnServer, type SpawnedServer } from '../helpers/spawn-server.js';
 import { simDeployment, testConfigInput } from '../helpers/test-config.js';
 
 const KEY = 'sk-sdk-surface';
+const POOR_KEY = 'sk-sdk-surface-poor';
 let server: SpawnedServer;
 let client: OpenAI;
 let anthropic: Anthropic;
 
 beforeAll(async () => {
   const input = testConfigInput({
-    auth: { mode: 'keys', keys: [{ id: 'user', hash: hashApiKey(KEY), tenant: 'acme' }] },
+    auth: {
+      mode: 'keys',
+      keys: [
+        { id: 'user', hash: hashApiKey(KEY), tenant: 'acme' },
+        // Spent by its first answer.
+        { id: 'poor', hash: hashApiKey(POOR_KEY), tenant: 'thrift', budget: { dailyUsd: 1e-9 } },
+      ],
+    },
   });
   input.deployments.push(
     simDeployment('limited', {
@@ -158,6 +166,34 @@ describe('typed errors and retries', () => {
       '1',
     );
     expect(calls).toBe(2);
+  });
+
+  it('a spent budget is a RateLimitError the SDKs do not retry (they sent it three times)', async () => {
+    let calls = 0;
+    const counted = (url: string | URL | Request, init?: RequestInit) => {
+      calls++;
+      return fetch(url, init);
+    };
+    const poor = new OpenAI({ baseURL: `${server.baseUrl}/v1`, apiKey: POOR_KEY, fetch: counted });
+    // The first answer spends the budget (settled when it ends); the next request is refused.
+    let err: unknown;
+    for (let i = 0; i < 5 && !err; i++) {
+      calls = 0;
+      err = await caught(poor.chat.completions.create({ model: 'small', messages: ask }));
+    }
+    expect(err).toBeInstanceOf(OpenAI.RateLimitError);
+    expect(err).toMatchObject({ code: 'budget_exceeded' });
+    expect((err as InstanceType<typeof OpenAI.RateLimitError>).headers?.get('x-should-retry')).toBe(
+      'false',
+    );
+    expect(calls).toBe(1);
+    calls = 0;
+    const claude = new Anthropic({ baseURL: server.baseUrl, apiKey: POOR_KEY, fetch: counted });
+    const refused = await caught(
+      claude.messages.create({ model: 'small', max_tokens: 64, messages: ask }),
+    );
+    expect(refused).toBeInstanceOf(Anthropic.RateLimitError);
+    expect(calls).toBe(1);
   });
 
   it("Anthropic's models API answers a wrong key in Anthropic's envelope (it was OpenAI's)", async () => {
