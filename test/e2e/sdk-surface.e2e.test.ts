@@ -353,19 +353,16 @@ describe('requests OpenAI and Anthropic refuse are refused whichever model would
   });
 
   it('Messages: a tool_result that answers no tool_use of the turn before', async () => {
+    const messages: Anthropic.MessageParam[] = [
+      { role: 'user', content: 'Weather?' },
+      { role: 'assistant', content: 'Let me think.' },
+      {
+        role: 'user',
+        content: [{ type: 'tool_result', tool_use_id: 'toolu_none', content: '12°C' }],
+      },
+    ];
     const orphan = (await caught(
-      anthropic.messages.create({
-        model: 'model-router',
-        max_tokens: 64,
-        messages: [
-          { role: 'user', content: 'Weather?' },
-          { role: 'assistant', content: 'Let me think.' },
-          {
-            role: 'user',
-            content: [{ type: 'tool_result', tool_use_id: 'toolu_none', content: '12°C' }],
-          },
-        ],
-      }),
+      anthropic.messages.create({ model: 'model-router', max_tokens: 64, messages }),
     )) as InstanceType<typeof Anthropic.BadRequestError>;
     expect(orphan).toBeInstanceOf(Anthropic.BadRequestError);
     expect(orphan.error).toMatchObject({
@@ -374,6 +371,9 @@ describe('requests OpenAI and Anthropic refuse are refused whichever model would
         message: expect.stringContaining('messages.2.content.0: unexpected `tool_use_id`'),
       },
     });
+    // A token count runs nothing, and counts it.
+    const counted = await anthropic.messages.countTokens({ model: 'model-router', messages });
+    expect(counted.input_tokens).toBeGreaterThan(0);
     // The same result after the turn that made the call (a system message between) is served.
     const answered = await anthropic.messages.create({
       model: 'model-router',
