@@ -24,7 +24,10 @@ describe('deployment budgets through the router', () => {
           }),
           ...input.deployments.slice(1),
         ],
-        pools: [{ name: 'spill', deployments: ['big', 'mid'], strategy: 'priority' }],
+        pools: [
+          { name: 'spill', deployments: ['big', 'mid'], strategy: 'priority' },
+          { name: 'big-only', deployments: ['big'] },
+        ],
       },
       {},
     ).config;
@@ -52,6 +55,13 @@ describe('deployment budgets through the router', () => {
         /^The daily budget of deployment big is used up: \$0\.00\d+ spent of \$0\.00\. It resets at 2026-12-02T00:00:00\.000Z\.$/,
       );
       expect(direct.headers['retry-after']).toBe(String(12 * 3600));
+      // Not worth an SDK's retries (they would retry a 429 twice by default).
+      expect(direct.headers['x-should-retry']).toBe('false');
+      // Nor is a pool with no member within its budget.
+      const pooled = await send(ask('big-only'));
+      expect(pooled.statusCode).toBe(429);
+      expect(pooled.json().error.code).toBe('budget_exceeded');
+      expect(pooled.headers['x-should-retry']).toBe('false');
       expect(direct.json().error.budget).toMatchObject({
         scope: 'deployment',
         id: 'big',

@@ -14,6 +14,7 @@ import {
 import type { ChatCall } from './gateway-types.js';
 import { headerValue, REGIONS_HEADER, ZONE_HEADER } from './request-target.js';
 import { NoHeadroom } from './wait-for-headroom.js';
+import { NOT_RETRYABLE } from '../policy/budget.js';
 
 /** `noEligibleDeployment` for these candidates, with `zoneHint`'s words where they apply. */
 export function noEligibleFor(
@@ -169,6 +170,7 @@ function noEligibleDeployment(
       type: 'insufficient_quota',
       code: 'budget_exceeded',
       message: `No deployment of "${name}" is within its spend budget: ${detail}`,
+      headers: { ...NOT_RETRYABLE },
       details: { exclusions: checks },
     });
   const onlyLimits = [...rules].every(

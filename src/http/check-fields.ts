@@ -26,6 +26,11 @@ export function checkFieldType(
     );
 }
 
+/** `v` is an object with a non-empty string `name` (a JSON schema output format's, say). */
+export function hasName(v: unknown): boolean {
+  return isObject(v) && typeof v.name === 'string' && v.name.length > 0;
+}
+
 /** What a chat-like request's `model` names, for the 400s below. */
 export const ROUTED_MODEL =
   'the name of a router deployment, pool or deployment (GET /v1/models lists them)';
@@ -104,6 +109,19 @@ function describeRule(rule: NumberRule): string {
   if (rule.min !== undefined) return `${what} of at least ${rule.min}`;
   if (rule.max !== undefined) return `${what} of at most ${rule.max}`;
   return what;
+}
+
+/**
+ * A tool_choice that demands a tool call (chat's and Responses' `required`, Anthropic's `any`) in
+ * a request with no tools: OpenAI and Anthropic answer 400, and a model routed to that accepts it
+ * answers in text, so it is refused before routing. `choice`: how the client wrote it.
+ */
+export function requiredWithoutTools(param: string, choice: string) {
+  return invalidRequest(
+    `'${param}' ${choice} asks for a tool call, but the request has no tools: send the tools to choose from, or leave ${param} out.`,
+    param,
+    'invalid_value',
+  );
 }
 
 /** How many of the request's tool names an error lists before "…". */

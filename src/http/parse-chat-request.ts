@@ -6,7 +6,9 @@ import {
   checkFieldType,
   checkModelField,
   checkNumberField,
+  hasName,
   MODEL_IN_PATH,
+  requiredWithoutTools,
   ROUTED_MODEL,
   unofferedToolChoice,
 } from './check-fields.js';
@@ -54,13 +56,20 @@ export function parseChatRequest(body: unknown, modelOptional = false): ChatRequ
   checkFieldType(body, 'stream', 'boolean');
   // `store: true` keeps the completion in the router (keep-chat-completion.ts).
   checkFieldType(body, 'store', 'boolean');
-  checkFieldType(body, 'temperature', 'number');
-  checkFieldType(body, 'top_p', 'number');
+  // OpenAI's bounds (openapi.yaml), as the Responses API checks them: read by the Anthropic
+  // conversion (which would clamp a temperature of 5 to 1), refused upstream by OpenAI.
+  checkNumberField(body.temperature, 'temperature', { min: 0, max: 2 });
+  checkNumberField(body.top_p, 'top_p', { min: 0, max: 1 });
+  // Dropped, with a warning, for Anthropic; refused by OpenAI outside -2..2.
+  checkNumberField(body.presence_penalty, 'presence_penalty', { min: -2, max: 2 });
+  checkNumberField(body.frequency_penalty, 'frequency_penalty', { min: -2, max: 2 });
   checkFieldType(body, 'n', 'integer');
   checkFieldType(body, 'max_tokens', 'integer');
   checkFieldType(body, 'max_completion_tokens', 'integer');
   checkFieldType(body, 'seed', 'integer');
   checkFieldType(body, 'reasoning_effort', 'string');
+  // Read by the Anthropic conversion (`disable_parallel_tool_use`).
+  checkFieldType(body, 'parallel_tool_calls', 'boolean');
   // Eligibility reads logprobs (not every provider returns them); OpenAI's bound on top_logprobs.
   checkFieldType(body, 'logprobs', 'boolean');
   checkNumberField(body.top_logprobs, 'top_logprobs', { integer: true, min: 0, max: 20 });
@@ -93,6 +102,14 @@ export function parseChatRequest(body: unknown, modelOptional = false): ChatRequ
       'stream_options',
       'invalid_value',
     );
+  // Read by the stream writer (the usage chunk); a string would be read as true.
+  const includeUsage = isObject(body.stream_options) ? body.stream_options.include_usage : null;
+  if (includeUsage !== undefined && includeUsage !== null && typeof includeUsage !== 'boolean')
+    throw invalidRequest(
+      "'stream_options.include_usage' must be a boolean.",
+      'stream_options.include_usage',
+      'invalid_type',
+    );
   // Read by the simulated fleet and the Messages bridge (which sequence an answer stopped at).
   const stop = body.stop;
   if (
@@ -116,6 +133,14 @@ export function parseChatRequest(body: unknown, modelOptional = false): ChatRequ
       throw invalidRequest(
         "'response_format.json_schema' is required when type is json_schema.",
         'response_format.json_schema',
+        'missing_required_parameter',
+      );
+    // OpenAI's words and param (openapi.yaml `ResponseFormatJsonSchema`: `name` is required);
+    // refused here, not only by the OpenAI-format upstreams that routing may or may not pick.
+    if (rf.type === 'json_schema' && !hasName(rf.json_schema))
+      throw invalidRequest(
+        "Missing required parameter: 'response_format.json_schema.name' (the schema's name: a-z, A-Z, 0-9, _ and -, at most 64 characters).",
+        'response_format.json_schema.name',
         'missing_required_parameter',
       );
   }
@@ -260,6 +285,8 @@ function checkTools(body: Record<string, unknown>): void {
         'tool_choice',
         'invalid_value',
       );
+    if (tc === 'required' && !(Array.isArray(tools) && tools.length > 0))
+      throw requiredWithoutTools('tool_choice', "'required'");
     return;
   }
   if (!isObject(tc))

@@ -219,6 +219,13 @@ export function budgetOwner(line: BudgetCounter): string {
   return `tenant ${line.id}`;
 }
 
+/**
+ * A spent budget is no failure a retry in seconds clears: `x-should-retry: false` stops the
+ * openai and Anthropic SDKs, which retry any 429 (twice by default, past a `retry-after` beyond
+ * 60 s after their own short backoff), from sending it again to no purpose.
+ */
+export const NOT_RETRYABLE = { 'x-should-retry': 'false' } as const;
+
 /** 429 `insufficient_quota` / `budget_exceeded`: which budget, how much, and when it resets. */
 export function budgetExceeded(line: BudgetLine, now: number): GatewayError {
   const who = budgetOwner(line);
@@ -231,7 +238,10 @@ export function budgetExceeded(line: BudgetLine, now: number): GatewayError {
     message:
       `The ${period} budget of ${who} is used up: $${line.spentUsd.toFixed(4)} spent of $${line.limitUsd.toFixed(2)}. ` +
       `It resets at ${resetsAt}.`,
-    headers: { 'retry-after': String(Math.max(1, Math.ceil((line.resetsAt - now) / 1000))) },
+    headers: {
+      'retry-after': String(Math.max(1, Math.ceil((line.resetsAt - now) / 1000))),
+      ...NOT_RETRYABLE,
+    },
     details: { budget: budgetDetails(line) },
   });
 }

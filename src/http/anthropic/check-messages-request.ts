@@ -2,7 +2,7 @@
 // checks them (anthropic_openapi_curated.yaml), so a malformed request gets a 400 naming the field
 // in Anthropic's words instead of being guessed at and failing, or quietly changing, upstream.
 import { invalidRequest } from '../../core/errors.js';
-import { checkNumberField, unofferedToolChoice } from '../check-fields.js';
+import { checkNumberField, requiredWithoutTools, unofferedToolChoice } from '../check-fields.js';
 import { isObject } from '../../core/is-object.js';
 
 type Json = Record<string, unknown>;
@@ -56,6 +56,8 @@ export function checkMessagesRequest(body: Json, forCount: boolean): void {
         'tool_choice: must be {"type": "auto"}, {"type": "any"}, {"type": "none"} or {"type": "tool", "name": …}',
         'tool_choice',
       );
+    if (tc.type === 'any' && !(Array.isArray(body.tools) && body.tools.length > 0))
+      throw requiredWithoutTools('tool_choice', '{"type": "any"}');
     if (tc.type === 'tool' && typeof tc.name !== 'string')
       throw invalidRequest('tool_choice.name: Field required for type "tool"', 'tool_choice.name');
     const offered = Array.isArray(body.tools)
@@ -93,13 +95,44 @@ export function checkMessagesRequest(body: Json, forCount: boolean): void {
           `tools.${i}.input_schema`,
         );
     });
-  if (Array.isArray(body.messages))
+  if (Array.isArray(body.messages)) {
     body.messages.forEach((m, i) => {
       if (!isObject(m) || !Array.isArray(m.content)) return;
       // A system message holds text only, as the top-level `system` does.
       const check = m.role === 'system' ? checkTextBlock : checkBlock;
       m.content.forEach((b, j) => check(b, `messages.${i}.content.${j}`));
     });
+    // A token count runs nothing: it counts what it is given, as for server tools above.
+    if (!forCount) checkToolResults(body.messages);
+  }
+}
+
+/**
+ * Anthropic's rule: a `tool_result` answers a `tool_use` of the assistant turn before it (Claude
+ * Code's mid-conversation system messages may stand between). Anthropic answers 400 otherwise, and
+ * so does OpenAI for the chat tool message it becomes, so such a request is refused here, in
+ * Anthropic's words, instead of by whichever upstream routing picks (the simulated fleet took it).
+ */
+function checkToolResults(messages: unknown[]): void {
+  // The tool_use ids of the latest assistant turn: the user and system messages after it do not
+  // change them (a system message may stand between a call and its result).
+  let called = new Set<string>();
+  messages.forEach((m, i) => {
+    if (!isObject(m)) return;
+    const blocks = Array.isArray(m.content) ? m.content.filter(isObject) : [];
+    if (m.role === 'assistant') {
+      called = new Set(blocks.flatMap((b) => (b.type === 'tool_use' ? [String(b.id)] : [])));
+      return;
+    }
+    blocks.forEach((b, j) => {
+      if (b.type !== 'tool_result' || called.has(b.tool_use_id as string)) return;
+      const path = `messages.${i}.content.${j}`;
+      throw invalidRequest(
+        `${path}: unexpected \`tool_use_id\` found in \`tool_result\` blocks: ${String(b.tool_use_id).slice(0, 64)}. Each \`tool_result\` block must have a corresponding \`tool_use\` block in the previous message: send the assistant turn with its tool_use blocks before the results.`,
+        `${path}.tool_use_id`,
+      );
+    });
+  });
 }
 
 /**

@@ -2,7 +2,13 @@
 // (openapi.yaml), so a malformed one gets a 400 naming it instead of being ignored: `stream:
 // "yes"` answered as JSON, `store: "no"` stored, a bogus `text.format` dropped.
 import { invalidRequest } from '../../core/errors.js';
-import { checkFieldType, checkNumberField, unofferedToolChoice } from '../check-fields.js';
+import {
+  checkFieldType,
+  checkNumberField,
+  hasName,
+  requiredWithoutTools,
+  unofferedToolChoice,
+} from '../check-fields.js';
 import { isObject } from '../../core/is-object.js';
 
 type Json = Record<string, unknown>;
@@ -56,6 +62,13 @@ export function checkResponsesRequest(body: Json): void {
         'text.format.schema',
         'missing_required_parameter',
       );
+    // OpenAI's words and param (openapi.yaml `TextResponseFormatJsonSchema`: `name` is required).
+    if (format.type === 'json_schema' && !hasName(format))
+      throw invalidRequest(
+        "Missing required parameter: 'text.format.name' (the schema's name: a-z, A-Z, 0-9, _ and -, at most 64 characters).",
+        'text.format.name',
+        'missing_required_parameter',
+      );
   }
   checkNamedFunction(body);
   checkContextManagement(body.context_management);
@@ -102,6 +115,8 @@ export function checkResponsesRequest(body: Json): void {
  */
 function checkNamedFunction(body: Json): void {
   const tc = body.tool_choice;
+  if (tc === 'required' && !(Array.isArray(body.tools) && body.tools.length > 0))
+    throw requiredWithoutTools('tool_choice', "'required'");
   if (!isObject(tc) || (tc.type !== 'function' && tc.type !== 'custom')) return;
   if (typeof tc.name !== 'string') return;
   const offered: string[] = [];

@@ -5,10 +5,11 @@
 // `display_name`, `created_at`, paged as Anthropic pages it (`limit`, `after_id`, `before_id`; the
 // list's `has_more` / `first_id` / `last_id`). Also the
 // decision receipts.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ConfigHolder } from '../../config/runtime-config.js';
 import { GatewayError, invalidRequest, notFound } from '../../core/errors.js';
 import { anthropicErrorBody } from '../anthropic/messages-convert.js';
+import type { ErrorShaper } from '../error-handler.js';
 import type { ChatGateway } from '../../gateway/chat-gateway.js';
 import type { AuthContext, Target } from '../../gateway/gateway-types.js';
 import { keyMayUse } from '../../gateway/request-target.js';
@@ -24,6 +25,9 @@ const CREATED_AT = new Date(CREATED * 1000).toISOString();
 
 const fromAnthropic = (request: FastifyRequest) =>
   request.headers['anthropic-version'] !== undefined;
+/** Errors in OpenAI's envelope, or Anthropic's (with its request id) for an Anthropic client. */
+const errorShape: ErrorShaper = (e, requestId, request) =>
+  request && fromAnthropic(request) ? anthropicErrorBody(e, requestId) : e.toEnvelope();
 const anthropicModel = (id: string) => ({
   type: 'model',
   id,
@@ -127,39 +131,38 @@ export function registerModelsRoutes(
   config: ConfigHolder,
   gateway: ChatGateway,
 ): void {
-  const list = (request: FastifyRequest, reply: FastifyReply) => {
+  const list = (request: FastifyRequest) => {
     const data = modelEntries(config.current, request.auth);
     if (fromAnthropic(request)) {
       const page = anthropicPage(
         data.map((m) => m.id),
         request.query,
       );
-      return page instanceof GatewayError
-        ? reply.code(page.status).send(anthropicErrorBody(page))
-        : page;
+      if (page instanceof GatewayError) throw page;
+      return page;
     }
     return { object: 'list', data };
   };
   // A wildcard, not `:id`: a deployment's name may hold a slash (`Qwen/Qwen3-8B`), which the openai
   // SDKs send encoded (`%2F`) or raw.
-  const one = (request: FastifyRequest<{ Params: { '*': string } }>, reply: FastifyReply) => {
+  const one = (request: FastifyRequest<{ Params: { '*': string } }>) => {
     const id = request.params['*'];
     const entry = modelEntries(config.current, request.auth).find((m) => m.id === id);
     if (!entry) {
       // OpenAI's words and code for a model it does not know (CONTRACTS.md §2.4); one the key may
       // not use is not shown either (OpenAI answers model_not_found for another project's).
-      const err = notFound(
+      throw notFound(
         `The model '${id}' does not exist. GET /v1/models lists the router deployments, pools and deployments you can use.`,
       );
-      if (!fromAnthropic(request)) throw err;
-      return reply.code(404).send(anthropicErrorBody(err));
     }
     if (fromAnthropic(request)) return anthropicModel(id);
     return entry;
   };
+  // Every error, a refused key's 401 included, in the caller's API's envelope.
+  const opts = { config: { errorShape } };
   for (const prefix of ['/v1', '/openai/v1']) {
-    app.get(`${prefix}/models`, list);
-    app.get<{ Params: { '*': string } }>(`${prefix}/models/*`, one);
+    app.get(`${prefix}/models`, opts, list);
+    app.get<{ Params: { '*': string } }>(`${prefix}/models/*`, opts, one);
   }
   app.get<{ Params: { id: string } }>('/v1/router/decisions/:id', (request) => {
     // By the decision's id (`x-router-decision-id`), or by the request id of one of the caller's

@@ -1,0 +1,398 @@
+// The official clients' public surface as a demanding user drives it, against the BUILT server:
+// the `openai` SDK's helpers (chat.completions.parse / stream / runTools, responses.parse /
+// stream), its typed errors and retries, and requests the router took although OpenAI and
+// Anthropic refuse them, so that the answer depended on which model routing picked (found by an
+// audit of both SDKs against `npm start`).
+import Anthropic from '@anthropic-ai/sdk';
+import OpenAI from 'openai';
+import { zodFunction, zodResponseFormat, zodTextFormat } from 'openai/helpers/zod';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { hashApiKey } from '../../src/auth/api-key.js';
+import { spawnServer, type SpawnedServer } from '../helpers/spawn-server.js';
+import { simDeployment, testConfigInput } from '../helpers/test-config.js';
+
+const KEY = 'sk-sdk-surface';
+const POOR_KEY = 'sk-sdk-surface-poor';
+let server: SpawnedServer;
+let client: OpenAI;
+let anthropic: Anthropic;
+
+beforeAll(async () => {
+  const input = testConfigInput({
+    auth: {
+      mode: 'keys',
+      keys: [
+        { id: 'user', hash: hashApiKey(KEY), tenant: 'acme' },
+        // Spent by its first answer.
+        { id: 'poor', hash: hashApiKey(POOR_KEY), tenant: 'thrift', budget: { dailyUsd: 1e-9 } },
+      ],
+    },
+  });
+  input.deployments.push(
+    simDeployment('limited', {
+      simulation: {
+        ttftMs: 0,
+        tokensPerSecond: 1_000_000,
+        failure: { kind: '429', rate: 1, retryAfterSeconds: 1 },
+      },
+    }),
+  );
+  server = await spawnServer(input);
+  client = new OpenAI({ baseURL: `${server.baseUrl}/v1`, apiKey: KEY, maxRetries: 0 });
+  anthropic = new Anthropic({ baseURL: server.baseUrl, apiKey: KEY, maxRetries: 0 });
+});
+
+afterAll(async () => {
+  await server?.stop();
+});
+
+const ask = [{ role: 'user' as const, content: 'What is the weather in Oslo?' }];
+const Person = z.object({ name: z.string(), age: z.number().int() });
+const caught = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+
+describe("the openai SDK's helpers", () => {
+  it('chat.completions.parse: a zod response format and zod function tools come back parsed', async () => {
+    const answer = await client.chat.completions.parse({
+      model: 'model-router',
+      messages: [{ role: 'user', content: 'A person, please' }],
+      response_format: zodResponseFormat(Person, 'person'),
+    });
+    expect(answer.model).toMatch(/-sim$/);
+    expect(Person.parse(answer.choices[0]!.message.parsed)).toEqual(
+      answer.choices[0]!.message.parsed,
+    );
+    const called = await client.chat.completions.parse({
+      model: 'model-router',
+      messages: ask,
+      tools: [zodFunction({ name: 'get_weather', parameters: z.object({ city: z.string() }) })],
+      tool_choice: 'required',
+    });
+    const call = called.choices[0]!.message.tool_calls![0]!;
+    expect(call.type === 'function' && call.function.name).toBe('get_weather');
+    expect(call.type === 'function' && call.function.parsed_arguments).toEqual(
+      JSON.parse(call.type === 'function' ? call.function.arguments : ''),
+    );
+  });
+
+  it('chat.completions.stream: its events, and finalChatCompletion assembled with the served model and usage', async () => {
+    const stream = client.chat.completions.stream({
+      model: 'model-router',
+      messages: [{ role: 'user', content: 'Tell me a story' }],
+      stream_options: { include_usage: true },
+    });
+    let deltas = '';
+    let done = '';
+    stream.on('content.delta', (e) => (deltas += e.delta));
+    stream.on('content.done', (e) => (done = e.content));
+    const final = await stream.finalChatCompletion();
+    expect(final.model).toMatch(/-sim$/);
+    expect(deltas.length).toBeGreaterThan(0);
+    expect(final.choices[0]!.message.content).toBe(deltas);
+    expect(done).toBe(deltas);
+    expect(final.usage!.total_tokens).toBe(
+      final.usage!.prompt_tokens + final.usage!.completion_tokens,
+    );
+  });
+
+  it('chat.completions.runTools: calls the tool, sends its result and ends in an answer', async () => {
+    const cities: string[] = [];
+    const runner = client.chat.completions.runTools({
+      model: 'model-router',
+      messages: ask,
+      tools: [
+        {
+          type: 'function',
+          function: {
+            name: 'get_weather',
+            description: 'The weather in a city',
+            parse: JSON.parse,
+            parameters: { type: 'object', properties: { city: { type: 'string' } } },
+            function: (args: { city: string }) => {
+              cities.push(args.city);
+              return '12°C';
+            },
+          },
+        },
+      ],
+    });
+    const content = await runner.finalContent();
+    expect(cities).toHaveLength(1);
+    expect(runner.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'tool', 'assistant']);
+    expect(content!.length).toBeGreaterThan(0);
+    expect((await runner.totalUsage()).completion_tokens).toBeGreaterThan(0);
+  });
+
+  it('responses.parse and responses.stream: output_parsed from a zod text format', async () => {
+    const parsed = await client.responses.parse({
+      model: 'model-router',
+      input: 'A person, please',
+      text: { format: zodTextFormat(Person, 'person') },
+    });
+    expect(Person.parse(parsed.output_parsed)).toEqual(parsed.output_parsed);
+    const stream = client.responses.stream({
+      model: 'model-router',
+      input: 'A person, please',
+      text: { format: zodTextFormat(Person, 'person') },
+    });
+    let text = '';
+    stream.on('response.output_text.delta', (e) => (text += e.delta));
+    const final = await stream.finalResponse();
+    expect(final.output_text).toBe(text);
+    expect(final.output_parsed).toEqual(JSON.parse(text));
+    expect(final.usage!.output_tokens).toBeGreaterThan(0);
+  });
+});
+
+describe('typed errors and retries', () => {
+  it("a 429 is a RateLimitError, retried by the SDK after the router's retry-after", async () => {
+    let calls = 0;
+    const retrying = new OpenAI({
+      baseURL: `${server.baseUrl}/v1`,
+      apiKey: KEY,
+      maxRetries: 1,
+      fetch: (url, init) => {
+        calls++;
+        return fetch(url, init);
+      },
+    });
+    const err = await caught(retrying.chat.completions.create({ model: 'limited', messages: ask }));
+    expect(err).toBeInstanceOf(OpenAI.RateLimitError);
+    expect((err as InstanceType<typeof OpenAI.RateLimitError>).headers?.get('retry-after')).toBe(
+      '1',
+    );
+    expect(calls).toBe(2);
+  });
+
+  it('a spent budget is a RateLimitError the SDKs do not retry (they sent it three times)', async () => {
+    let calls = 0;
+    const counted = (url: string | URL | Request, init?: RequestInit) => {
+      calls++;
+      return fetch(url, init);
+    };
+    const poor = new OpenAI({ baseURL: `${server.baseUrl}/v1`, apiKey: POOR_KEY, fetch: counted });
+    // The first answer spends the budget (settled when it ends); the next request is refused.
+    let err: unknown;
+    for (let i = 0; i < 5 && !err; i++) {
+      calls = 0;
+      err = await caught(poor.chat.completions.create({ model: 'small', messages: ask }));
+    }
+    expect(err).toBeInstanceOf(OpenAI.RateLimitError);
+    expect(err).toMatchObject({ code: 'budget_exceeded' });
+    expect((err as InstanceType<typeof OpenAI.RateLimitError>).headers?.get('x-should-retry')).toBe(
+      'false',
+    );
+    expect(calls).toBe(1);
+    calls = 0;
+    const claude = new Anthropic({ baseURL: server.baseUrl, apiKey: POOR_KEY, fetch: counted });
+    const refused = await caught(
+      claude.messages.create({ model: 'small', max_tokens: 64, messages: ask }),
+    );
+    expect(refused).toBeInstanceOf(Anthropic.RateLimitError);
+    expect(calls).toBe(1);
+  });
+
+  it("Anthropic's models API answers a wrong key in Anthropic's envelope (it was OpenAI's)", async () => {
+    const stranger = new Anthropic({ baseURL: server.baseUrl, apiKey: 'wrong', maxRetries: 0 });
+    for (const call of [stranger.models.list(), stranger.models.retrieve('model-router')]) {
+      const err = (await caught(call)) as InstanceType<typeof Anthropic.AuthenticationError>;
+      expect(err).toBeInstanceOf(Anthropic.AuthenticationError);
+      expect(err.error).toEqual({
+        type: 'error',
+        error: { type: 'authentication_error', message: expect.any(String) },
+        request_id: err.requestID,
+      });
+    }
+    // Its 404 names its request too, as Anthropic's errors do.
+    const missing = (await caught(anthropic.models.retrieve('nope'))) as InstanceType<
+      typeof Anthropic.NotFoundError
+    >;
+    expect(missing).toBeInstanceOf(Anthropic.NotFoundError);
+    expect(missing.error).toMatchObject({
+      error: { type: 'not_found_error' },
+      request_id: missing.requestID,
+    });
+    // OpenAI's clients keep OpenAI's envelope.
+    const openai = new OpenAI({ baseURL: `${server.baseUrl}/v1`, apiKey: 'wrong', maxRetries: 0 });
+    const err = await caught(openai.models.list());
+    expect(err).toBeInstanceOf(OpenAI.AuthenticationError);
+    expect(err).toMatchObject({ code: 'invalid_api_key' });
+  });
+});
+
+describe('requests OpenAI and Anthropic refuse are refused whichever model would serve (they were served)', () => {
+  const refused = async (p: Promise<unknown>, param: string) => {
+    const err = await caught(p);
+    expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(err).toMatchObject({ status: 400, param });
+  };
+
+  it('chat and completions: temperature above 2, top_p above 1, penalties outside -2..2 (the Claude conversion clamped or dropped them)', async () => {
+    await refused(
+      client.chat.completions.create({ model: 'model-router', messages: ask, temperature: 5 }),
+      'temperature',
+    );
+    await refused(
+      client.chat.completions.create({ model: 'model-router', messages: ask, top_p: 7 }),
+      'top_p',
+    );
+    for (const penalty of ['presence_penalty', 'frequency_penalty'] as const)
+      await refused(
+        client.chat.completions.create({ model: 'model-router', messages: ask, [penalty]: -3 }),
+        penalty,
+      );
+    await refused(
+      client.completions.create({ model: 'model-router', prompt: 'hi', temperature: 9 }),
+      'temperature',
+    );
+    // The bounds themselves are served.
+    const edge = await client.chat.completions.create({
+      model: 'model-router',
+      messages: ask,
+      temperature: 2,
+      top_p: 1,
+      presence_penalty: 2,
+      frequency_penalty: -2,
+    });
+    expect(edge.choices).toHaveLength(1);
+  });
+
+  it('chat: parallel_tool_calls and stream_options.include_usage must be booleans', async () => {
+    await refused(
+      client.chat.completions.create({
+        model: 'model-router',
+        messages: ask,
+        parallel_tool_calls: 'yes' as unknown as boolean,
+      }),
+      'parallel_tool_calls',
+    );
+    await refused(
+      client.chat.completions.create({
+        model: 'model-router',
+        messages: ask,
+        stream: true,
+        stream_options: { include_usage: 'yes' as unknown as boolean },
+      }),
+      'stream_options.include_usage',
+    );
+  });
+
+  it("a JSON schema output format without its name: chat's and Responses' (OpenAI requires it)", async () => {
+    const schema = { type: 'object', properties: { a: { type: 'string' } } };
+    await refused(
+      client.chat.completions.create({
+        model: 'model-router',
+        messages: ask,
+        response_format: {
+          type: 'json_schema',
+          json_schema: { schema } as unknown as OpenAI.ResponseFormatJSONSchema['json_schema'],
+        },
+      }),
+      'response_format.json_schema.name',
+    );
+    await refused(
+      client.responses.create({
+        model: 'model-router',
+        input: 'hi',
+        text: {
+          format: {
+            type: 'json_schema',
+            schema,
+          } as unknown as OpenAI.Responses.ResponseFormatTextJSONSchemaConfig,
+        },
+      }),
+      'text.format.name',
+    );
+  });
+
+  it('a tool_choice that requires a tool call in a request with no tools (it was answered in text)', async () => {
+    await refused(
+      client.chat.completions.create({
+        model: 'model-router',
+        messages: ask,
+        tool_choice: 'required',
+      }),
+      'tool_choice',
+    );
+    await refused(
+      client.chat.completions.create({
+        model: 'model-router',
+        messages: ask,
+        tools: [],
+        tool_choice: 'required',
+      }),
+      'tool_choice',
+    );
+    await refused(
+      client.responses.create({ model: 'model-router', input: 'hi', tool_choice: 'required' }),
+      'tool_choice',
+    );
+    const anthropicErr = (await caught(
+      anthropic.messages.create({
+        model: 'model-router',
+        max_tokens: 64,
+        messages: ask,
+        tool_choice: { type: 'any' },
+      }),
+    )) as InstanceType<typeof Anthropic.BadRequestError>;
+    expect(anthropicErr).toBeInstanceOf(Anthropic.BadRequestError);
+    expect(anthropicErr.error).toMatchObject({
+      error: { type: 'invalid_request_error', message: expect.stringContaining('tool_choice') },
+    });
+    // auto and none ask for nothing a tool-less request cannot give, and are served.
+    const auto = await client.chat.completions.create({
+      model: 'model-router',
+      messages: ask,
+      tool_choice: 'auto',
+    });
+    expect(auto.choices[0]!.finish_reason).toBe('stop');
+  });
+
+  it('Messages: a tool_result that answers no tool_use of the turn before', async () => {
+    const messages: Anthropic.MessageParam[] = [
+      { role: 'user', content: 'Weather?' },
+      { role: 'assistant', content: 'Let me think.' },
+      {
+        role: 'user',
+        content: [{ type: 'tool_result', tool_use_id: 'toolu_none', content: '12°C' }],
+      },
+    ];
+    const orphan = (await caught(
+      anthropic.messages.create({ model: 'model-router', max_tokens: 64, messages }),
+    )) as InstanceType<typeof Anthropic.BadRequestError>;
+    expect(orphan).toBeInstanceOf(Anthropic.BadRequestError);
+    expect(orphan.error).toMatchObject({
+      error: {
+        type: 'invalid_request_error',
+        message: expect.stringContaining('messages.2.content.0: unexpected `tool_use_id`'),
+      },
+    });
+    // A token count runs nothing, and counts it.
+    const counted = await anthropic.messages.countTokens({ model: 'model-router', messages });
+    expect(counted.input_tokens).toBeGreaterThan(0);
+    // The same result after the turn that made the call (a system message between) is served.
+    const answered = await anthropic.messages.create({
+      model: 'model-router',
+      max_tokens: 64,
+      tools: [{ name: 'get_weather', input_schema: { type: 'object' } }],
+      messages: [
+        { role: 'user', content: 'Weather?' },
+        {
+          role: 'assistant',
+          content: [{ type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: {} }],
+        },
+        // Claude Code's mid-conversation system message.
+        { role: 'system', content: 'Be brief.' } as unknown as Anthropic.MessageParam,
+        {
+          role: 'user',
+          content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: '12°C' }],
+        },
+      ],
+    });
+    expect(answered.stop_reason).not.toBeNull();
+  });
+});
