@@ -16,7 +16,7 @@ import {
   promptKey,
   type DataRow,
 } from '../../training/dataset.js';
-import { describeTestRows } from '../../training/test-rows.js';
+import { describeTestRows, fewTestPromptsNote } from '../../training/test-rows.js';
 import { inSampleFiles, inSampleWarning, type InSampleFile } from '../../training/in-sample.js';
 import {
   evaluate,
@@ -350,6 +350,8 @@ export async function run(argv: string[]): Promise<number> {
       if (inSample.length) process.stderr.write(`${inSampleWarning(values.model!, inSample)}\n`);
       const result = { ...evaluate(artefact, test, override, familyModel), inSample };
       for (const note of describeTestRows(result.skipped)) process.stderr.write(`note: ${note}\n`);
+      const few = fewTestPromptsNote(result.report.prompts, forSalt);
+      if (few) process.stderr.write(`note: ${few}\n`);
       // Ratios of nothing would print as zeros that read like a result: say what to fix instead.
       if (result.report.prompts === 0)
         throw new DataError(
