@@ -260,6 +260,27 @@ describe('eval --salts', () => {
     expect(await run([...args, '--split', '0.5'])).toBe(0);
     expect(err.join('')).not.toContain('anecdotes');
   });
+
+  it('says a warning or note that every salt repeats word for word once', async () => {
+    const { data } = fixture();
+    const dir = mkdtempSync(join(tmpdir(), 'mr-eval-once-'));
+    // "weak" has no price here: each salt's training leaves it out, and each test split scores it.
+    const prices = join(dir, 'prices.json');
+    writeFileSync(
+      prices,
+      JSON.stringify({ strong: { input_per_1m_usd: 10, output_per_1m_usd: 30 } }),
+    );
+    const err: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
+    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const args = ['--train', data, '--test', data, '--prices', prices, '--json'];
+    expect(await run([...args, '--salts', 'a,b,c', '--split', '0.3'])).toBe(0);
+    const lines = err.join('').split('\n');
+    const count = (start: string) => lines.filter((l) => l.startsWith(start)).length;
+    // Before, three of each: one per salt.
+    expect(count(`warning: d.jsonl: model "weak" has no price in the price file`)).toBe(1);
+    expect(count('note: test file d.jsonl scores weak')).toBe(1);
+  });
 });
 
 describe("eval's table", () => {
