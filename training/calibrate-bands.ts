@@ -274,6 +274,24 @@ export function frontierQuality(
   return { quality: sum / 10, perRow };
 }
 
+/** Fewer calibration prompts than this scored for the best single model get `DEFAULT_BANDS`. */
+export const MIN_CALIBRATION_PROMPTS = 20;
+
+/**
+ * The bands of a group that could not be calibrated: under the `ratio` rule Balanced takes a
+ * cheaper model only where it is predicted at least as good as the best single model, Cost
+ * where it is predicted within 5% of it.
+ */
+export const DEFAULT_BANDS = {
+  balanced: 1.0,
+  cost: 0.95,
+  qualityMargin: 0.1,
+  rule: 'ratio',
+} as const;
+
+const DEFAULT_BANDS_NOTE =
+  "conservative default bands (ratio rule: Balanced 1, Cost 0.95 × the best single model's predicted quality)";
+
 export interface CalibratedBands {
   bands: {
     balanced: number;
@@ -295,10 +313,20 @@ export function calibrateBandsFromScores(
 ): CalibratedBands {
   const byName = new Map(heads.map((h) => [h.name, h]));
   const scored = rows.filter((r) => r.predicted.size > 0 && r.row.scores[bestSingle] !== undefined);
-  if (scored.length < 20)
+  // With one model every band routes alike, so the search would return its widest band (−2),
+  // which charges the most for cost: a deployment added beside it later (scored at the unknown
+  // default) would take Balanced and Cost on price alone. Nothing was measured: the defaults.
+  if (new Set(heads.map((h) => h.name)).size < 2)
     return {
-      bands: { balanced: 1.0, cost: 0.95, qualityMargin: 0.1, rule: 'ratio' },
-      report: { note: 'too few calibration prompts; conservative default bands' },
+      bands: { ...DEFAULT_BANDS },
+      report: { note: `one model, ${bestSingle}: nothing to route between; ${DEFAULT_BANDS_NOTE}` },
+    };
+  if (scored.length < MIN_CALIBRATION_PROMPTS)
+    return {
+      bands: { ...DEFAULT_BANDS },
+      report: {
+        note: `too few calibration prompts (${scored.length} scored for ${bestSingle}, the best single model; at least ${MIN_CALIBRATION_PROMPTS} needed); ${DEFAULT_BANDS_NOTE}`,
+      },
     };
   const bestQuality =
     scored.reduce((a, r) => a + (r.row.scores[bestSingle] ?? 0), 0) / scored.length;

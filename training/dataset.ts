@@ -117,8 +117,14 @@ export function loadRows(
       throw new DataError(
         `${where}: each line must be a JSON object with "prompt" and "scores"${notJsonLinesHint(lines, i, false)}`,
       );
+    if (raw.prompt === undefined)
+      throw new DataError(
+        `${where}: "prompt" is missing; it holds the user text (the first user turn)`,
+      );
     if (typeof raw.prompt !== 'string')
-      throw new DataError(`${where}: "prompt" must be a string (the user text)`);
+      throw new DataError(
+        `${where}: "prompt" must be a string (the user text), got ${Array.isArray(raw.prompt) ? 'an array: put the first user turn\'s text in "prompt" (a chat\'s messages are not read)' : JSON.stringify(raw.prompt)}`,
+      );
     if (!raw.prompt.trim()) {
       blank.push(i + 1);
       continue;

@@ -303,7 +303,8 @@ export function summarize(outcomes: PromptOutcome[]): EvalSummary {
       quality,
       cost,
       quality_ratio: ratioTo(quality, best.quality),
-      quality_ratio_se: best.quality > 0 ? se / best.quality : se === 0 ? 0 : null,
+      // One prompt has no spread to measure: unknown (null), not a standard error of 0.
+      quality_ratio_se: n < 2 ? null : best.quality > 0 ? se / best.quality : se === 0 ? 0 : null,
       cost_ratio: ratioTo(cost, best.cost),
       share,
     };

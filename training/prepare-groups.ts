@@ -55,6 +55,10 @@ export function prepareGroups(
         return [];
       }
       const best = bestSingleModel(rows, pool);
+      if (pool.length === 1)
+        warnings.push(
+          `${group}: only one model, "${best}", is in the pool: there is nothing to route between, so every mode serves it (its bands are the conservative defaults); give the file's other models prices to route among them`,
+        );
       const strengths = modelStrengths(rows, pool, best);
       const counts = scoredCounts(rows);
       const partial = partlyScored(rows, pool);

@@ -81,6 +81,19 @@ export function describeTestRows(s: TestRowNotes): string[] {
   return notes;
 }
 
+/** Below this many test prompts `eval` says that its figures are anecdotes. */
+export const FEW_TEST_PROMPTS = 30;
+
+/**
+ * What `eval` says when it scored fewer than `FEW_TEST_PROMPTS` prompts (a tiny file, a small
+ * split): each prompt weighs 1/n in every figure, which the table would not show. Undefined
+ * otherwise, and for none (that is an error of its own).
+ */
+export function fewTestPromptsNote(prompts: number, forSalt = ''): string | undefined {
+  if (prompts === 0 || prompts >= FEW_TEST_PROMPTS) return undefined;
+  return `only ${countOf(prompts, 'test prompt')}${forSalt}: each weighs 1/${prompts} in every figure, so they are anecdotes, not measurements${prompts < 2 ? ' (one prompt has no standard error)' : ' (the ± column is the standard error)'}; evaluate on ${FEW_TEST_PROMPTS} or more (a larger --split, or a separate --test file)`;
+}
+
 /**
  * The artefact group for each test file. A file named like a group is that group; an artefact of
  * one group takes every file; otherwise a file (a held-out part saved under another name, say)

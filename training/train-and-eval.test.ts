@@ -74,8 +74,16 @@ describe('data, training and evaluation', () => {
     expect(lineError({ scores: {} })).toThrow('one.jsonl: no rows with a score');
     expect(lineError({ scores: { a: null } })).toThrow('one.jsonl: no rows with a score');
     expect(lineError({ source: 's' })).toThrow('one.jsonl:1: "scores" is missing');
+    // Each says what it got: before, a missing prompt, a number and a chat's messages all read
+    // "must be a string".
     expect(lineError({ prompt: 7, scores: { a: 1 } })).toThrow(
-      'one.jsonl:1: "prompt" must be a string (the user text)',
+      'one.jsonl:1: "prompt" must be a string (the user text), got 7',
+    );
+    expect(lineError({ prompt: undefined, scores: { a: 1 } })).toThrow(
+      'one.jsonl:1: "prompt" is missing; it holds the user text (the first user turn)',
+    );
+    expect(lineError({ prompt: [{ role: 'user', content: 'hi' }], scores: { a: 1 } })).toThrow(
+      'one.jsonl:1: "prompt" must be a string (the user text), got an array: put the first user turn\'s text in "prompt"',
     );
     expect(lineError({ prompt: ' ', scores: { a: 1 } })).toThrow(
       'one.jsonl: no rows with a prompt',

@@ -308,6 +308,14 @@ export function trainArtefact(
       ? fitGroupPair(fitRows, best, weak!, hashSize, expertOpts)
       : undefined;
     if (tryPair) for (let e = 0; e < epochs; e++) tick(`${group} (pair, final fit)`);
+    // Bands that could not be calibrated (too few prompts) are said, not only noted in the
+    // artefact: they decide what every saving mode does. A one-model pool was said up front.
+    const bandsNote = bands.report.note;
+    if (typeof bandsNote === 'string' && pool.length >= 2) {
+      const w = `${group}: bands not calibrated: ${bandsNote}; add scored prompts, or set routers[].bands`;
+      warnings.push(w);
+      opts.onWarning?.(w);
+    }
     groups.push({
       name: group,
       models: pool,

@@ -78,6 +78,49 @@ describe('calibrate without --group', () => {
     expect(said).toContain('added new-model to new group only-new.jsonl');
   });
 
+  it("takes the new group's best single model by mean score, not the first by name", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mr-calibrate-'));
+    // "a-weak" (first by name) is right on a third of the prompts, "new-model" on two thirds.
+    const rows = Array.from({ length: 200 }, (_, i) =>
+      JSON.stringify({
+        prompt: `${i % 2 ? 'Say hello to' : 'Prove the claim about'} item ${i}.`,
+        scores: { 'a-weak': i % 3 ? 0 : 1, 'new-model': i % 3 ? 1 : 0 },
+      }),
+    );
+    const data = join(dir, 'two-new.jsonl');
+    writeFileSync(data, `${rows.join('\n')}\n`);
+    const prices = join(dir, 'prices.json');
+    const price = { input_per_1m_usd: 0.3, output_per_1m_usd: 0.6 };
+    writeFileSync(prices, JSON.stringify({ 'a-weak': price, 'new-model': price }));
+    const said: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((s) => (said.push(String(s)), true));
+    const out = join(dir, 'out.json');
+    const args = ['--model', 'latest', '--data', data, '--prices', prices, '--out', out];
+    expect(await run(args)).toBe(0);
+    const artefact = parseArtefact(readFileSync(out, 'utf8'));
+    const group = artefact.groups.find((g) => g.name === 'two-new.jsonl')!;
+    // Before, the first head fitted (a-weak) was the group's best single model: its scale and
+    // the reference of eval's ratios.
+    expect(group.bestSingle).toBe('new-model');
+    expect(said.join('')).not.toContain('too few answers');
+    expect(group.bestMean).toBe(
+      artefact.models.find((m) => m.name === 'new-model' && m.group === group.name)!.meanScore,
+    );
+  });
+
+  it('warns when a new model is scored on too few prompts to say much', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mr-calibrate-'));
+    const data = scoredFile(dir, 'ours.jsonl', [...KNOWN, 'new-model']);
+    const few = join(dir, 'few.jsonl');
+    writeFileSync(few, readFileSync(data, 'utf8').split('\n').slice(0, 5).join('\n'));
+    const { code, said } = await calibrate(dir, few);
+    expect(code).toBe(0);
+    // Before, 5 prompts were fitted and reported as any 200 would be, without a word.
+    expect(said).toContain(
+      `warning: model "new-model" is scored on 5 prompts of ${few}: its head and its level rest on too few answers to say much (about 200 scored prompts are advised, at least 50)`,
+    );
+  });
+
   it('--group names the group instead, even one sharing a model name with another group', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mr-calibrate-'));
     const data = scoredFile(dir, 'ours.jsonl', [...KNOWN, 'new-model']);

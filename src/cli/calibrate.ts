@@ -19,10 +19,14 @@ import { fileList } from './train.js';
 import { targetsWithZ } from '../../training/band-targets.js';
 import { calibrateModel } from '../../training/calibrate-model.js';
 import { featurize, trainHeads } from '../../training/heads.js';
+import { bestSingleModel } from '../../training/model-pool.js';
 import { artefactPathFor, loadArtefactFile } from '../routing/artefact-files.js';
 import { serializeArtefact } from '../routing/artefact-json.js';
 import { ArtefactError } from '../routing/routing-model.js';
 import { DEFAULT_MODELS_DIR } from '../routing/router-factory.js';
+
+/** Fewer scored prompts than this for a new model get a warning (about 200 are advised). */
+export const FEW_SCORED_PROMPTS = 50;
 
 /** The options run() accepts; HELP describes each. */
 export const OPTIONS = {
@@ -107,6 +111,14 @@ export async function run(argv: string[]): Promise<number> {
       throw new DataError(
         `none of the new models (${fresh.join(', ')}) has a price in ${values.prices}: give each input_per_1m_usd and output_per_1m_usd`,
       );
+    // Nothing stops a fit on a handful of prompts, and its figures would print as any other's.
+    for (const m of priced) {
+      const n = rows.filter((r) => r.scores[m] !== undefined).length;
+      if (n < FEW_SCORED_PROMPTS)
+        process.stderr.write(
+          `warning: model "${m}" is scored on ${n} prompt${n === 1 ? '' : 's'} of ${values.data}: its head and its level rest on too few answers to say much (about 200 scored prompts are advised, at least ${FEW_SCORED_PROMPTS})\n`,
+        );
+    }
     const featured = featurize(rows);
     // Prompts the new models were not scored on (the group's training file, say, or prompts of
     // your traffic with no scores at all): each gets a coverage head, so its scores are trusted
@@ -169,11 +181,14 @@ export async function run(argv: string[]): Promise<number> {
       const heads = trainHeads(featured, priced, groupName, prices, {
         seed: Number(values.seed),
       });
+      // The reference of the group's scale and of `eval`'s ratios: the best single model, as
+      // training chooses it (not the first head fitted, which was the first by name).
+      const best = heads.find((h) => h.name === bestSingleModel(rows, priced))!;
       group = {
         name: groupName,
         models: [],
-        bestSingle: heads[0]!.name,
-        bestMean: heads[0]!.meanScore,
+        bestSingle: best.name,
+        bestMean: best.meanScore,
         bands: { balanced: 1, cost: 0.95, qualityMargin: 0.1 },
       };
       artefact.groups.push(group);

@@ -225,6 +225,62 @@ describe('eval --salts', () => {
     );
     expect(out).toEqual([]);
   });
+
+  it('says when the figures rest on a handful of test prompts, and gives one prompt no standard error', async () => {
+    const { data, prices } = fixture();
+    const err: string[] = [];
+    const out: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
+    vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
+    const args = ['--train', data, '--test', data, '--prices', prices, '--json'];
+    expect(await run([...args, '--split', '0.1'])).toBe(0);
+    const few = JSON.parse(out[0]!) as EvalReport;
+    expect(few.prompts).toBeGreaterThan(1);
+    expect(few.prompts).toBeLessThan(30);
+    expect(err.join('')).toContain(
+      `note: only ${few.prompts} test prompts: each weighs 1/${few.prompts} in every figure, so they are anecdotes, not measurements (the ± column is the standard error); evaluate on 30 or more (a larger --split, or a separate --test file)`,
+    );
+    // One held-out prompt: before, its standard error read 0 (± 0.000), a certainty it lacks.
+    const one = join(mkdtempSync(join(tmpdir(), 'mr-eval-one-')), 'one.jsonl');
+    writeFileSync(
+      one,
+      `${JSON.stringify({ prompt: 'solve the sum 1000 plus 3', scores: { strong: 1, weak: 0 } })}\n`,
+    );
+    err.length = 0;
+    out.length = 0;
+    expect(await run(['--train', data, '--test', one, '--prices', prices, '--json'])).toBe(0);
+    const single = JSON.parse(out[0]!) as EvalReport;
+    expect(single.prompts).toBe(1);
+    for (const mode of ['quality', 'balanced', 'cost'] as const)
+      expect(single.modes[mode].quality_ratio_se).toBeNull();
+    expect(err.join('')).toContain('note: only 1 test prompt: each weighs 1/1 in every figure');
+    expect(err.join('')).toContain('(one prompt has no standard error)');
+    // At 30 prompts and more, nothing is said.
+    err.length = 0;
+    expect(await run([...args, '--split', '0.5'])).toBe(0);
+    expect(err.join('')).not.toContain('anecdotes');
+  });
+
+  it('says a warning or note that every salt repeats word for word once', async () => {
+    const { data } = fixture();
+    const dir = mkdtempSync(join(tmpdir(), 'mr-eval-once-'));
+    // "weak" has no price here: each salt's training leaves it out, and each test split scores it.
+    const prices = join(dir, 'prices.json');
+    writeFileSync(
+      prices,
+      JSON.stringify({ strong: { input_per_1m_usd: 10, output_per_1m_usd: 30 } }),
+    );
+    const err: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
+    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const args = ['--train', data, '--test', data, '--prices', prices, '--json'];
+    expect(await run([...args, '--salts', 'a,b,c', '--split', '0.3'])).toBe(0);
+    const lines = err.join('').split('\n');
+    const count = (start: string) => lines.filter((l) => l.startsWith(start)).length;
+    // Before, three of each: one per salt.
+    expect(count(`warning: d.jsonl: model "weak" has no price in the price file`)).toBe(1);
+    expect(count('note: test file d.jsonl scores weak')).toBe(1);
+  });
 });
 
 describe("eval's table", () => {

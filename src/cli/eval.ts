@@ -16,7 +16,7 @@ import {
   promptKey,
   type DataRow,
 } from '../../training/dataset.js';
-import { describeTestRows } from '../../training/test-rows.js';
+import { describeTestRows, fewTestPromptsNote } from '../../training/test-rows.js';
 import { inSampleFiles, inSampleWarning, type InSampleFile } from '../../training/in-sample.js';
 import {
   evaluate,
@@ -292,6 +292,15 @@ export async function run(argv: string[]): Promise<number> {
         `${shared.join(', ')} ${shared.length > 1 ? 'are' : 'is'} in --train and --test: holding out ${split * 100}% of ${shared.length > 1 ? 'their' : 'its'} prompts by a salted prompt hash${salts.length > 1 ? `, once per salt (${salts.join(', ')})` : ''}\n`,
       );
 
+    // With --salts each split trains and reads the files again: a warning or note it repeats word
+    // for word (an unpriced model, a test file's unknown model) is said once, not once a salt.
+    const said = new Set<string>();
+    const sayOnce = (line: string) => {
+      if (said.has(line)) return;
+      said.add(line);
+      process.stderr.write(`${line}\n`);
+    };
+
     /** Trains on the training files less the test prompts (or loads --model) and evaluates. */
     const once = (salt: string | undefined) => {
       const test = allTest.filter(
@@ -324,7 +333,7 @@ export async function run(argv: string[]): Promise<number> {
         const trained = trainArtefact(groups, prices, {
           seed: Number(values.seed),
           onProgress: bar.update,
-          onWarning: (w) => process.stderr.write(`warning: ${w}\n`),
+          onWarning: (w) => sayOnce(`warning: ${w}`),
           epochs: values.epochs ? Number(values.epochs) : undefined,
           learningRate: values.lr ? Number(values.lr) : undefined,
           l2: values.l2 ? Number(values.l2) : undefined,
@@ -349,7 +358,9 @@ export async function run(argv: string[]): Promise<number> {
         : [];
       if (inSample.length) process.stderr.write(`${inSampleWarning(values.model!, inSample)}\n`);
       const result = { ...evaluate(artefact, test, override, familyModel), inSample };
-      for (const note of describeTestRows(result.skipped)) process.stderr.write(`note: ${note}\n`);
+      for (const note of describeTestRows(result.skipped)) sayOnce(`note: ${note}`);
+      const few = fewTestPromptsNote(result.report.prompts, forSalt);
+      if (few) process.stderr.write(`note: ${few}\n`);
       // Ratios of nothing would print as zeros that read like a result: say what to fix instead.
       if (result.report.prompts === 0)
         throw new DataError(

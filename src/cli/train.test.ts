@@ -126,3 +126,56 @@ describe('train --data', () => {
     ]);
   });
 });
+
+describe('train on files whose bands cannot be calibrated', () => {
+  /** `n` rows scoring `models` (strong right on most, the others on the "easy" half), in `dir`. */
+  const write = (dir: string, name: string, n: number, models: string[]) => {
+    const lines = Array.from({ length: n }, (_, i) =>
+      JSON.stringify({
+        id: `${name}${i}`,
+        prompt: `${i % 2 ? 'say hello to' : 'prove the lemma about'} item ${i}`,
+        scores: Object.fromEntries(
+          models.map((m, k) => [m, k === 0 ? (i % 7 ? 1 : 0) : i % 2 ? 1 : 0]),
+        ),
+      }),
+    );
+    writeFileSync(join(dir, name), `${lines.join('\n')}\n`);
+  };
+  const trainOn = async (dir: string, file: string) => {
+    const said = stderrOf();
+    try {
+      const args = ['--data', join(dir, file), '--prices', `${FIX}/prices.json`];
+      expect(await run([...args, '--out', join(dir, `${file}.json`)])).toBe(0);
+    } finally {
+      said.restore();
+    }
+    const artefact = parseArtefact(readFileSync(join(dir, `${file}.json`), 'utf8'));
+    return { text: said.text, bands: artefact.groups[0]!.bands };
+  };
+
+  it('says when a file is too small to calibrate the bands, and which bands it keeps', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mr-train-small-'));
+    write(dir, 'small.jsonl', 12, ['strong', 'weak']);
+    const { text, bands } = await trainOn(dir, 'small.jsonl');
+    // Before, the defaults were written to the artefact's notes only: the summary printed
+    // "bands balanced 1.0000, cost 0.9500" as though they had been calibrated.
+    expect(text).toContain(
+      "warning: small.jsonl: bands not calibrated: too few calibration prompts (12 scored for strong, the best single model; at least 20 needed); conservative default bands (ratio rule: Balanced 1, Cost 0.95 × the best single model's predicted quality); add scored prompts, or set routers[].bands",
+    );
+    expect(bands).toMatchObject({ balanced: 1, cost: 0.95, rule: 'ratio' });
+  });
+
+  it('gives a one-model pool the default bands, with a warning, not the widest band', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mr-train-one-'));
+    // "mystery" has no price in the fixture prices: left out, so strong is alone in the pool.
+    write(dir, 'one.jsonl', 200, ['strong', 'mystery']);
+    const { text, bands } = await trainOn(dir, 'one.jsonl');
+    expect(text).toContain(
+      'warning: one.jsonl: only one model, "strong", is in the pool: there is nothing to route between, so every mode serves it (its bands are the conservative defaults); give the file\'s other models prices to route among them',
+    );
+    // Before, every band routed alike and the search kept its widest, −2 for both modes: a
+    // cheaper deployment added beside it (scored at the unknown default) took Balanced and Cost.
+    expect(bands).toMatchObject({ balanced: 1, cost: 0.95, rule: 'ratio' });
+    expect(text).not.toContain('bands not calibrated');
+  });
+});
