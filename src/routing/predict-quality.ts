@@ -4,14 +4,8 @@
 // score it (the gate), and a source's pair head (the weak model as the strong one less their
 // predicted difference).
 import type { Features } from './features.js';
-import type {
-  HeadWeights,
-  ModelHead,
-  PairHead,
-  RawFeatures,
-  SourceExperts,
-} from './routing-model.js';
-import { countTerms, featuresFor, scaleTerms } from './term-weights.js';
+import type { HeadWeights, ModelHead, PairHead, SourceExperts } from './routing-model.js';
+import { featuresFor } from './term-weights.js';
 
 function sigmoid(z: number): number {
   return 1 / (1 + Math.exp(-z));
@@ -91,8 +85,8 @@ export function predictQualities(heads: readonly HeadWeights[], f: Features): Fl
   return out;
 }
 
-/** Floats per `HeadBank` row at most: sixteen float32s fill 64 bytes, one cache line. */
-const BANK_WIDTH = 16;
+/** Heads per `HeadBank` at most: sixteen heads' float32 weights for one index fill 64 bytes. */
+const BANK_HEADS = 16;
 
 /**
  * Up to sixteen heads of one size with their sparse weights interleaved: row j holds every head's
@@ -108,15 +102,7 @@ interface HeadBank {
   mask: number;
   /** Its heads' group's idf, if any: they read the features weighed by it. */
   idf?: Float32Array;
-  /** Its heads read the raw features although their group has an idf (`RawFeatures`). */
-  raw?: true;
-  /**
-   * The lane of each row that holds the idf of its bucket (−1: none): where the idf is of the
-   * heads' size, the weighing reads it from the rows the sums read next, not from a table of its
-   * own (at most fifteen heads then).
-   */
-  idfLane: number;
-  /** Floats per row: the heads (and idf) rounded up to a multiple of four (missing lanes are zeros). */
+  /** Floats per row: the heads rounded up to a multiple of four (missing lanes are zeros). */
   width: number;
   weights: Float32Array;
   /** Per decision: every head's sum, and the decision (`stamp`) they were taken for. */
@@ -124,86 +110,21 @@ interface HeadBank {
   summed: number;
 }
 
-/** Whether heads of this size and idf keep the idf in a lane of their bank's rows. */
-function hasIdfLane(size: number, idf: Float32Array | undefined): boolean {
-  return idf !== undefined && idf.length === size;
-}
-
-function headBank(heads: readonly (HeadWeights & RawFeatures)[]): HeadBank {
+function headBank(heads: readonly HeadWeights[]): HeadBank {
   const size = heads[0]!.sparse.length;
-  const idf = heads[0]!.idf;
-  const idfLane = hasIdfLane(size, idf) ? heads.length : -1;
-  const width = Math.ceil((heads.length + (idfLane >= 0 ? 1 : 0)) / 4) * 4;
+  const width = Math.ceil(heads.length / 4) * 4;
   const weights = new Float32Array(size * width);
   heads.forEach((h, lane) => {
     for (let j = 0; j < size; j++) weights[j * width + lane] = h.sparse[j]!;
   });
-  if (idfLane >= 0) for (let j = 0; j < size; j++) weights[j * width + idfLane] = idf![j]!;
   return {
     mask: size - 1,
-    ...(idf ? { idf } : {}),
-    ...(heads[0]!.raw ? { raw: true as const } : {}),
-    idfLane,
+    ...(heads[0]!.idf ? { idf: heads[0]!.idf } : {}),
     width,
     weights,
     sums: new Float64Array(width),
     summed: -1,
   };
-}
-
-/**
- * A prompt's features weighed by one idf for a decision, in buffers of its own (reused by the
- * next decision): `weighTerms` fills it once, and every bank of the idf reads it.
- */
-interface Weighing {
-  stamp: number;
-  indices: Int32Array;
-  values: Float64Array;
-  features: Features | undefined;
-}
-
-/**
- * `f` weighed by `bank.idf` into `w`, bit for bit as `featuresFor` weighs it: the distinct
- * buckets and their term frequencies (`countTerms`), each times its idf, scaled to unit length.
- * The idf is read from the bank's rows where they hold it (`idfLane`): those reads bring the rows
- * into the cache for the sums that follow, where reads of the idf's own table (256 KB for 2^16
- * buckets) were as many more cache misses.
- */
-function weighTerms(bank: HeadBank, f: Features, w: Weighing): Features {
-  const idf = bank.idf!;
-  const raw = f.indices;
-  if (w.indices.length < raw.length) {
-    w.indices = new Int32Array(raw.length * 2);
-    w.values = new Float64Array(raw.length * 2);
-  }
-  const buckets = w.indices;
-  const values = w.values;
-  const n = countTerms(raw, idf.length - 1, buckets, values);
-  let sq = 0;
-  const lane = bank.idfLane;
-  if (lane >= 0) {
-    const rows = bank.weights;
-    const width = bank.width;
-    for (let k = 0; k < n; k++) {
-      const v = values[k]! * (rows[buckets[k]! * width + lane] as number);
-      values[k] = v;
-      sq += v * v;
-    }
-  } else
-    for (let k = 0; k < n; k++) {
-      const v = values[k]! * (idf[buckets[k]!] as number);
-      values[k] = v;
-      sq += v * v;
-    }
-  scaleTerms(values, n, sq);
-  return (w.features = {
-    indices: buckets.subarray(0, n),
-    values: values.subarray(0, n),
-    idf,
-    sparseValue: 1,
-    dense: f.dense,
-    chars: f.chars,
-  });
 }
 
 /**
@@ -310,50 +231,30 @@ function sumFour(bank: HeadBank, q: number, f: Features): void {
  * all of a bank's heads the first time one of them is asked for in a call (a group's gate, asked
  * first, so sums its pooled heads too); a head in no set is predicted alone.
  */
-export function headBanks(sets: readonly (readonly (HeadWeights & RawFeatures)[])[]): {
+export function headBanks(sets: readonly (readonly HeadWeights[])[]): {
   predict(heads: readonly HeadWeights[], f: Features): Float64Array;
 } {
   // Each set's heads by size, sixteen to a bank, built now: at start-up, not on a request.
   const where = new Map<HeadWeights, { bank: HeadBank; slot: number }>();
-  const weighings = new Map<Float32Array, Weighing>();
   for (const set of sets) {
-    // Heads of one size, idf (a set is one group's, so one idf) and `raw` share banks.
-    const bySize = new Map<string, (HeadWeights & RawFeatures)[]>();
+    // Heads of one size and idf (a set is one group's, so one idf) share banks.
+    const bySize = new Map<string, HeadWeights[]>();
     const idfs = new Map<Float32Array | undefined, number>();
     for (const h of new Set(set))
       if (!where.has(h)) {
         if (!idfs.has(h.idf)) idfs.set(h.idf, idfs.size);
-        const key = `${h.sparse.length}:${idfs.get(h.idf)}:${h.raw === true}`;
+        const key = `${h.sparse.length}:${idfs.get(h.idf)}`;
         bySize.set(key, [...(bySize.get(key) ?? []), h]);
       }
-    for (const heads of bySize.values()) {
-      const idf = heads[0]!.idf;
-      if (idf && !weighings.has(idf))
-        weighings.set(idf, {
-          stamp: -1,
-          indices: new Int32Array(0),
-          values: new Float64Array(0),
-          features: undefined,
-        });
-      const most = BANK_WIDTH - (hasIdfLane(heads[0]!.sparse.length, idf) ? 1 : 0);
-      for (let from = 0; from < heads.length; from += most) {
-        const members = heads.slice(from, from + most);
+    for (const heads of bySize.values())
+      for (let from = 0; from < heads.length; from += BANK_HEADS) {
+        const members = heads.slice(from, from + BANK_HEADS);
         const bank = headBank(members);
         members.forEach((h, slot) => where.set(h, { bank, slot }));
       }
-    }
   }
   let stamp = 0;
   let last: Features | undefined;
-  /** The features a bank's heads read: `f`, or `f` weighed by their idf (once per decision). */
-  const featuresOf = (bank: HeadBank, f: Features): Features => {
-    if (!bank.idf) return featuresFor(bank, f);
-    const w = weighings.get(bank.idf)!;
-    if (w.stamp === stamp) return w.features!;
-    w.stamp = stamp;
-    // Features weighed already (training's rows) are read as they are; `featuresFor` checks them.
-    return f.idf !== undefined ? (w.features = featuresFor(bank, f)) : weighTerms(bank, f, w);
-  };
   return {
     predict(heads, f) {
       // A new decision's features, or the same features asked again (a gate, then its heads).
@@ -369,12 +270,11 @@ export function headBanks(sets: readonly (readonly (HeadWeights & RawFeatures)[]
           out[k] = predictQuality(head, f);
           continue;
         }
-        const read = featuresOf(at.bank, f);
         if (at.bank.summed !== stamp) {
-          sumBank(at.bank, read);
+          sumBank(at.bank, featuresFor(at.bank, f));
           at.bank.summed = stamp;
         }
-        out[k] = fromSparseSum(head, at.bank.sums[at.slot]!, read);
+        out[k] = fromSparseSum(head, at.bank.sums[at.slot]!, featuresFor(head, f));
       }
       return out;
     },

@@ -44,41 +44,6 @@ const COUNTS = new Uint16Array(HASH_SIZE);
 const SUBLINEAR_TF = Float64Array.from({ length: 256 }, (_, c) => (c < 2 ? 1 : 1 + Math.log(c)));
 
 /**
- * The distinct buckets of raw `indices` under `mask` (a power of two less one, at most
- * HASH_SIZE − 1), in order of first occurrence, into `outBuckets`, each with its sublinear term
- * frequency 1 + ln count in `outTf`; returns how many. The first half of a weighing: serving's
- * head banks multiply by the idf they keep beside each bucket's weights (predict-quality.ts),
- * training by the group's idf.
- */
-export function countTerms(
-  indices: Int32Array,
-  mask: number,
-  outBuckets: Int32Array,
-  outTf: Float64Array,
-): number {
-  // A row has at most 2 × MAX_WORDS indices: far fewer than a counter holds.
-  if (mask >= COUNTS.length || indices.length > 0xffff)
-    throw new RangeError(`cannot count ${indices.length} indices into ${mask + 1} buckets`);
-  const counts = COUNTS;
-  let n = 0;
-  for (let i = 0; i < indices.length; i++) {
-    const b = indices[i]! & mask;
-    const c = counts[b]!;
-    counts[b] = c + 1;
-    // Written every time, kept (n moves on) only at the bucket's first occurrence.
-    outBuckets[n] = b;
-    n += (c - 1) >>> 31;
-  }
-  for (let k = 0; k < n; k++) {
-    const b = outBuckets[k]!;
-    const c = counts[b]!;
-    counts[b] = 0;
-    outTf[k] = c < 256 ? SUBLINEAR_TF[c]! : 1 + Math.log(c);
-  }
-  return n;
-}
-
-/**
  * Writes the tf-idf terms of raw `indices` into `outIndices` / `outValues` (distinct buckets of
  * the idf's size, in order of first occurrence) and returns how many. The same arithmetic in
  * training and serving, so their predictions agree to the bit.
@@ -89,21 +54,32 @@ function weighInto(
   outIndices: Int32Array,
   outValues: Float64Array,
 ): number {
-  const n = countTerms(indices, idf.length - 1, outIndices, outValues);
+  const mask = idf.length - 1;
+  // A row has at most 2 × MAX_WORDS indices: far fewer than a counter holds.
+  if (mask >= COUNTS.length || indices.length > 0xffff)
+    throw new RangeError(`cannot weigh ${indices.length} indices by an idf of ${idf.length}`);
+  const counts = COUNTS;
+  let n = 0;
+  for (let i = 0; i < indices.length; i++) {
+    const b = indices[i]! & mask;
+    const c = counts[b]!;
+    counts[b] = c + 1;
+    // Written every time, kept (n moves on) only at the bucket's first occurrence.
+    outIndices[n] = b;
+    n += (c - 1) >>> 31;
+  }
   let sq = 0;
   for (let k = 0; k < n; k++) {
-    const v = outValues[k]! * idf[outIndices[k]!]!;
+    const b = outIndices[k]!;
+    const c = counts[b]!;
+    counts[b] = 0;
+    const v = (c < 256 ? SUBLINEAR_TF[c]! : 1 + Math.log(c)) * idf[b]!;
     outValues[k] = v;
     sq += v * v;
   }
-  scaleTerms(outValues, n, sq);
-  return n;
-}
-
-/** Scales the first `n` terms, whose squares sum to `sq`, to unit length (none: all zeros). */
-export function scaleTerms(values: Float64Array, n: number, sq: number): void {
   const scale = sq > 0 ? 1 / Math.sqrt(sq) : 0;
-  for (let k = 0; k < n; k++) values[k]! *= scale;
+  for (let k = 0; k < n; k++) outValues[k]! *= scale;
+  return n;
 }
 
 /** `f` weighed by `idf` (training keeps these): its terms as indices with their own values. */
