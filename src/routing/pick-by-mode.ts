@@ -139,9 +139,12 @@ function orderWithoutHold(
   bands: Bands,
   flagged: ScoredCandidate | undefined,
 ): string[] {
-  const byQuality = [...candidates].sort(qualityOrder(bands.qualityMargin ?? 0));
-  if (mode === 'quality' || byQuality.length < 2) return byQuality.map((c) => c.name);
-  const reference = flagged ?? byQuality[0]!;
+  const byQuality = qualityOrder(bands.qualityMargin ?? 0);
+  if (mode === 'quality' || candidates.length < 2)
+    return [...candidates].sort(byQuality).map((c) => c.name);
+  // The first in Quality order, as a stable sort would put it (Balanced and Cost under a tradeoff
+  // rule need no more of that order: one sort of the candidates less per decision).
+  const reference = flagged ?? first(candidates, byQuality)!;
   const band = mode === 'balanced' ? bands.balanced : bands.cost;
   if (isTradeoff(bands.rule)) {
     // Saving modes never lead with a candidate dearer than the reference: it stays a fallback.
@@ -152,8 +155,9 @@ function orderWithoutHold(
   }
   const floor = band * reference.quality;
   const ok = (c: ScoredCandidate) => c === reference || c.quality >= floor;
-  const within = byQuality.filter(ok).sort(ratioOrder);
-  const rest = byQuality.filter((c) => !ok(c));
+  const sorted = [...candidates].sort(byQuality);
+  const within = sorted.filter(ok).sort(ratioOrder);
+  const rest = sorted.filter((c) => !ok(c));
   return [...within, ...rest].map((c) => c.name);
 }
 

@@ -99,8 +99,9 @@ describe('tf-idf weighing', () => {
     const idf = Float32Array.from({ length: 1 << 16 }, (_, b) => 1 + (b % 97) / 13);
     let seed = 7;
     const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) & 0x7fffffff;
-    // 6,000 indices, mostly distinct (more than the first table holds), one bucket 300 times
-    // (a count past the table of logarithms), and hashes that collide in the table's slots.
+    // 6,000 indices, mostly distinct, one bucket 300 times (a count past the table of
+    // logarithms), indices past the idf's size (folded into it), and rows weighed one after
+    // another: each row's counts start from zero.
     const indices = Array.from({ length: 6000 }, (_, i) =>
       i % 20 === 0 ? 4242 : i % 7 === 0 ? (i << 12) & 0xffff : next() & 0x1ffff,
     );
@@ -119,6 +120,15 @@ describe('tf-idf weighing', () => {
       const again = featuresFor({ idf }, { ...f });
       expect([...again.values!]).toEqual(want.values);
     }
+    // A row longer than the 16-bit counters could count (never made: at most 2 × MAX_WORDS
+    // indices) is refused, not miscounted.
+    const long: Features = {
+      indices: new Int32Array(70_000).fill(3),
+      sparseValue: 1,
+      dense: new Float64Array(0),
+      chars: 0,
+    };
+    expect(() => weighFeatures(long, idf)).toThrow(/cannot weigh 70000 indices/);
   });
 
   it("serving's on-demand weighing predicts as training's weighed rows, to the bit", () => {

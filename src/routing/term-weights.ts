@@ -4,7 +4,7 @@
 // `TfidfVectorizer(sublinear_tf=True)` weighs a hashed vocabulary. Groups without one read the
 // raw features (each occurrence at 1/√n), as every artefact before did, and so do a gated source's
 // heads marked `raw` in a group with one (feature version 5, `RawFeatures`).
-import type { Features } from './features.js';
+import { HASH_SIZE, type Features } from './features.js';
 
 /**
  * scikit-learn's smoothed idf, ln((1 + n) / (1 + df)) + 1, per bucket of `size` (a power of two):
@@ -31,28 +31,17 @@ export function learnIdf(features: readonly Features[], size: number): Float32Ar
 }
 
 /**
- * The row's distinct buckets while it is weighed: an open-addressing table of bucket → position,
- * small enough to stay in the L1 cache (16 KB each for a real prompt's ≤ 1,400 indices), where a
- * table of every bucket (256 KB for 2^16) was read from all over memory, one miss per index. The
- * slots a row used are cleared after it.
+ * A row's count of each bucket while it is weighed: one 16-bit counter per bucket of the
+ * largest hash space (128 KB), all zero between rows (a row clears those it counted). Counting
+ * is then one read and one write per index with no branch to mispredict, where the probes of a
+ * small open-addressing table (thirtieth session) took twice as long: a repeated bucket or a new
+ * one, taken in turn at random (3.8 against 9.0 µs for a real 2k-token prompt's 1,400 indices,
+ * thirty-sixth session).
  */
-let slotBits = 12;
-let slotKeys = new Int32Array(1 << slotBits).fill(-1);
-let slotPositions = new Int32Array(1 << slotBits);
-/** The slot of each distinct bucket, in the row's order (to clear them). */
-let slotOf = new Int32Array(1 << slotBits);
+const COUNTS = new Uint16Array(HASH_SIZE);
 
 /** 1 + ln c for the counts a row has (c ≥ 2), computed once: the same doubles as Math.log each time. */
 const SUBLINEAR_TF = Float64Array.from({ length: 256 }, (_, c) => (c < 2 ? 1 : 1 + Math.log(c)));
-
-/** The table, large enough that `n` distinct buckets fill at most a quarter of it. */
-function slotsFor(n: number): void {
-  if (n * 4 <= 1 << slotBits) return;
-  while (n * 4 > 1 << slotBits) slotBits++;
-  slotKeys = new Int32Array(1 << slotBits).fill(-1);
-  slotPositions = new Int32Array(1 << slotBits);
-  slotOf = new Int32Array(1 << slotBits);
-}
 
 /**
  * Writes the tf-idf terms of raw `indices` into `outIndices` / `outValues` (distinct buckets of
@@ -66,38 +55,25 @@ function weighInto(
   outValues: Float64Array,
 ): number {
   const mask = idf.length - 1;
-  slotsFor(indices.length);
-  const keys = slotKeys;
-  const positions = slotPositions;
-  const shift = 32 - slotBits;
-  const slotMask = (1 << slotBits) - 1;
+  // A row has at most 2 × MAX_WORDS indices: far fewer than a counter holds.
+  if (mask >= COUNTS.length || indices.length > 0xffff)
+    throw new RangeError(`cannot weigh ${indices.length} indices by an idf of ${idf.length}`);
+  const counts = COUNTS;
   let n = 0;
   for (let i = 0; i < indices.length; i++) {
     const b = indices[i]! & mask;
-    // Fibonacci hashing: the bucket's bits spread over the table's.
-    let slot = Math.imul(b, 0x9e3779b1) >>> shift;
-    for (;;) {
-      const key = keys[slot]!;
-      if (key === b) {
-        outValues[positions[slot]!]!++;
-        break;
-      }
-      if (key === -1) {
-        keys[slot] = b;
-        positions[slot] = n;
-        slotOf[n] = slot;
-        outIndices[n] = b;
-        outValues[n++] = 1;
-        break;
-      }
-      slot = (slot + 1) & slotMask;
-    }
+    const c = counts[b]!;
+    counts[b] = c + 1;
+    // Written every time, kept (n moves on) only at the bucket's first occurrence.
+    outIndices[n] = b;
+    n += (c - 1) >>> 31;
   }
   let sq = 0;
   for (let k = 0; k < n; k++) {
-    keys[slotOf[k]!] = -1;
-    const c = outValues[k]!;
-    const v = (c < 256 ? SUBLINEAR_TF[c]! : 1 + Math.log(c)) * idf[outIndices[k]!]!;
+    const b = outIndices[k]!;
+    const c = counts[b]!;
+    counts[b] = 0;
+    const v = (c < 256 ? SUBLINEAR_TF[c]! : 1 + Math.log(c)) * idf[b]!;
     outValues[k] = v;
     sq += v * v;
   }
