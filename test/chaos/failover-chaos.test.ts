@@ -134,7 +134,9 @@ describe('chaos: mixed requests through a faulty fleet', () => {
             if (res.statusCode !== 200) {
               const err = res.json().error;
               expect(err.message.length, `request ${i}`).toBeGreaterThan(0);
-              expect([429, 502, 503, 504], `request ${i}: ${err.message}`).toContain(
+              // 500: the upstream's own server error, when the only candidate left (the other's
+              // circuit open, which depends on timing) answered it and there was nothing to fail over to.
+              expect([429, 500, 502, 503, 504], `request ${i}: ${err.message}`).toContain(
                 res.statusCode,
               );
               outcomes.errors.set(res.statusCode, (outcomes.errors.get(res.statusCode) ?? 0) + 1);

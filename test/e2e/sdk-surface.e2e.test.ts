@@ -198,8 +198,12 @@ describe('typed errors and retries', () => {
 
   it("Anthropic's models API answers a wrong key in Anthropic's envelope (it was OpenAI's)", async () => {
     const stranger = new Anthropic({ baseURL: server.baseUrl, apiKey: 'wrong', maxRetries: 0 });
-    for (const call of [stranger.models.list(), stranger.models.retrieve('model-router')]) {
-      const err = (await caught(call)) as InstanceType<typeof Anthropic.AuthenticationError>;
+    // Each call made when awaited: a second promise made up front would reject with no handler yet.
+    for (const call of [
+      () => stranger.models.list(),
+      () => stranger.models.retrieve('model-router'),
+    ]) {
+      const err = (await caught(call())) as InstanceType<typeof Anthropic.AuthenticationError>;
       expect(err).toBeInstanceOf(Anthropic.AuthenticationError);
       expect(err.error).toEqual({
         type: 'error',
