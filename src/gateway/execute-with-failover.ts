@@ -26,7 +26,7 @@ export type ExecutionResult =
     }
   | {
       kind: 'stream';
-      /** The peeked first chunk (undefined if the upstream ended with no chunk). */
+      /** The peeked first chunk (a stream that ends without one is a failed attempt). */
       first: ChatChunk | undefined;
       /** The upstream's chunk iterator, after the first chunk. */
       next(): Promise<IteratorResult<ChatChunk>>;
@@ -235,8 +235,10 @@ async function startStream(
     controller,
     deadline,
   );
+  // A stream that ends before its first chunk answered nothing: the next deployment may.
+  if (first.done) throw emptyStream(deployment);
   const firstChunkAt = clock.perfNow();
-  const firstChunk = first.done ? undefined : first.value;
+  const firstChunk = first.value;
   const model = firstChunk?.model || deployment.model;
   const reads = watchedReads(
     iterator,
@@ -290,6 +292,16 @@ function withTimeout<T>(
         reject(e);
       },
     );
+  });
+}
+
+function emptyStream(deployment: DeploymentConfig): GatewayError {
+  return new GatewayError({
+    status: 502,
+    type: 'upstream_error',
+    code: 'upstream_empty_stream',
+    message: `Deployment ${deployment.name}: the upstream ended its stream without a chunk.`,
+    retryable: true,
   });
 }
 

@@ -23,7 +23,7 @@ import {
   type HttpClient,
   type UpstreamHttpResponse,
 } from '../http-client.js';
-import { chatChunkReader, isDoneMessage, parseSse } from '../sse-parser.js';
+import { chatChunkReader, isDoneMessage, parseSse, streamDropped } from '../sse-parser.js';
 import type { ProviderAdapter, UpstreamMediaRequest, UpstreamRequest } from '../types.js';
 import { upstreamError } from '../upstream-errors.js';
 import { createOpenAiBatchApi } from './openai-batch.js';
@@ -385,10 +385,18 @@ export function createOpenAiAdapter(
           chunks: responsesEventsToChunks(parseSse(res.body, req.signal), deployment),
           headers: pickUpstreamHeaders(res.headers),
         };
+      const reader = chatChunkReader({
+        defaultModel: deployment.model,
+        passThrough: req.passThrough,
+      });
       return {
         chunks: parseSse(res.body, req.signal, {
           endAt: isDoneMessage,
-          map: chatChunkReader({ defaultModel: deployment.model, passThrough: req.passThrough }),
+          map: reader,
+          // A closed connection is not a whole answer: no [DONE] and no finish reason is a drop.
+          endedEarly: () => {
+            if (!reader.finished()) throw streamDropped(deployment.name);
+          },
         }),
         headers: pickUpstreamHeaders(res.headers),
       };
