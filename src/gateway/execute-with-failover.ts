@@ -197,7 +197,7 @@ export async function executeWithFailover(args: ExecuteArgs): Promise<ExecutionR
   if (lastError) {
     const exhausted = withAttempts(lastError, attempts, args.ordered.length > 1);
     const refusedBy = rateLimitedEverywhere(attempts.slice(from));
-    throw refusedBy ? new NoHeadroom(exhausted, refusedBy, true) : exhausted;
+    throw refusedBy ? refusedEverywhere(exhausted, refusedBy, breakers) : exhausted;
   }
   throw new GatewayError({
     status: 503,
@@ -381,6 +381,24 @@ export function rateLimitedEverywhere(attempts: readonly AttemptRecord[]): strin
   return called.length > 0 && called.every((a) => a.httpStatus === 429)
     ? called.map((a) => a.deployment)
     : undefined;
+}
+
+/**
+ * The 429 for a request every deployment called refused: when each asked to wait, its
+ * `retry-after` is when the first may be called again (the last refusal's own advice would keep
+ * the client away longer than needed), as a request planned while they cool down is told.
+ */
+export function refusedEverywhere(
+  err: GatewayError,
+  refusedBy: readonly string[],
+  breakers: Pick<CircuitBreakers, 'coolingLeftMs'>,
+): NoHeadroom {
+  const left = refusedBy.map((name) => breakers.coolingLeftMs(name));
+  if (left.every((ms) => ms > 0)) {
+    delete err.headers['retry-after-ms'];
+    err.headers['retry-after'] = String(Math.ceil(Math.min(...left) / 1000));
+  }
+  return new NoHeadroom(err, refusedBy, true);
 }
 
 /** The error to return once failover is over: the last upstream error, with the attempts listed. */
