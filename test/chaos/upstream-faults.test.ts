@@ -13,7 +13,13 @@ import { parseConfig } from '../../src/config/load-config.js';
 import type { ConfigInput } from '../../src/config/schema.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
 import type { RequestRecord } from '../../src/store/request-record.js';
-import { startFaultUpstream, type Fault, type FaultUpstream } from '../helpers/fault-upstream.js';
+import {
+  faultDeployment,
+  startFaultUpstream,
+  type Fault,
+  type FaultProvider,
+  type FaultUpstream,
+} from '../helpers/fault-upstream.js';
 import { testConfigInput } from '../helpers/test-config.js';
 
 let up: FaultUpstream;
@@ -22,35 +28,15 @@ beforeAll(async () => {
 });
 afterAll(() => up?.close());
 
-type Provider = 'openai-compatible' | 'azure' | 'anthropic';
-
-/** A deployment of the fake upstream named `name` (its model name too), with short deadlines. */
-function deployment(name: string, provider: Provider, price: number) {
-  return {
-    name,
-    provider,
-    model: name,
-    baseUrl: provider === 'openai-compatible' ? `${up.base}/v1` : up.base,
-    ...(provider === 'azure' ? { apiVersion: '2024-10-21' } : {}),
-    prices: { inputPer1M: price, outputPer1M: price },
-    contextWindow: 128_000,
-    maxOutputTokens: 4096,
-    capabilities: { tools: true, vision: true, streaming: true },
-    region: 'eastus',
-    dataZone: 'us',
-    firstTokenTimeoutMs: 300,
-    timeoutMs: 500,
-    streamIdleTimeoutMs: 300,
-  };
-}
+type Provider = FaultProvider;
 
 /** The router over `flaky` (cheapest, so picked first) and `backup`, with the request log in hand. */
 async function startRouter(provider: Provider, extra: Partial<ConfigInput> = {}) {
   const records: RequestRecord[] = [];
   const input = testConfigInput({
     deployments: [
-      deployment('flaky', provider, 0.1),
-      deployment('backup', 'openai-compatible', 1),
+      faultDeployment(up, 'flaky', provider, 0.1),
+      faultDeployment(up, 'backup', 'openai-compatible', 1),
     ] as ConfigInput['deployments'],
     routers: [{ name: 'model-router', modelSubset: ['flaky', 'backup'] }],
     // No routing artefact: the documented placeholder picks the cheapest capable deployment.

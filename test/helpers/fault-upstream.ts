@@ -274,3 +274,33 @@ export async function startFaultUpstream(from: number, to: number): Promise<Faul
       }),
   };
 }
+
+export type FaultProvider = 'openai-compatible' | 'azure' | 'anthropic';
+
+/**
+ * A deployment of `up` named `name` (its model name too: the fake's faults are set by it), priced
+ * `price` per 1M tokens both ways, in the `us` zone, with deadlines short enough for tests.
+ */
+export function faultDeployment(
+  up: Pick<FaultUpstream, 'base'>,
+  name: string,
+  provider: FaultProvider,
+  price: number,
+) {
+  return {
+    name,
+    provider,
+    model: name,
+    baseUrl: provider === 'openai-compatible' ? `${up.base}/v1` : up.base,
+    ...(provider === 'azure' ? { apiVersion: '2024-10-21' } : {}),
+    prices: { inputPer1M: price, outputPer1M: price },
+    contextWindow: 128_000,
+    maxOutputTokens: 4096,
+    capabilities: { tools: true, vision: true, streaming: true },
+    region: 'eastus',
+    dataZone: 'us',
+    firstTokenTimeoutMs: 300,
+    timeoutMs: 500,
+    streamIdleTimeoutMs: 300,
+  };
+}
