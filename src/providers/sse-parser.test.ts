@@ -181,7 +181,7 @@ describe('chatChunkReader', () => {
     expect(out[1]).toEqual({ id: 'c2', model: 'served-4o', choices: [] });
   });
 
-  it('is finished once [DONE] or a finish reason was read, whether the chunk was parsed or passed through', () => {
+  it('is finished once [DONE] or a finish reason was read, in a parsed chunk or the last one passed through', () => {
     const delta = (finish: string | null, spaced = false) =>
       `{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"x"},"finish_reason":${spaced ? ' ' : ''}${JSON.stringify(finish)}}]}`;
     const after = (data: string[], opts: Parameters<typeof chatChunkReader>[0] = {}) => {
@@ -196,6 +196,8 @@ describe('chatChunkReader', () => {
     // After the first chunk a plain delta is passed through unparsed: its text still says so.
     expect(after([delta(null), delta('stop')], { passThrough: true })).toBe(true);
     expect(after([delta(null), delta('length', true)], { passThrough: true })).toBe(true);
+    // Deltas after a finish (another of n choices still writing): the last one decides.
+    expect(after([delta(null), delta('stop'), delta(null)], { passThrough: true })).toBe(false);
     // A finish reason quoted inside the text (escaped quotes) is no finish.
     const quoted = delta(null).replace(
       '"content":"x"',

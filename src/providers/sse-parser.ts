@@ -221,6 +221,7 @@ export function chatChunkReader(
   let yielded = false;
   let done = false;
   let finished = false;
+  let lastPlain: string | undefined;
   const read = (m: SseMessage): ChatChunk | undefined => {
     if (done) return undefined;
     const data = m.data;
@@ -229,8 +230,8 @@ export function chatChunkReader(
       return undefined;
     }
     if (passThrough && yielded && m.event === undefined && isPlainDelta(data)) {
-      // In JSON text a quote before a key is never escaped; inside a string it always is.
-      if (!finished) finished = FINISHED.test(data);
+      // Read only if the stream ends without [DONE]: the finish chunk is the last plain delta.
+      lastPlain = data;
       return { choices: NO_CHOICES, [RAW_JSON]: data } as PassThroughChunk;
     }
     let parsed: unknown;
@@ -266,19 +267,25 @@ export function chatChunkReader(
     yielded = true;
     return chunk;
   };
-  return Object.assign(read, { finished: () => done || finished });
+  return Object.assign(read, {
+    finished: () => done || finished || (lastPlain !== undefined && FINISHED.test(lastPlain)),
+  });
 }
 
 /**
  * A chunk mapper that also tells whether the answer was finished: `finished()` is true once
- * `data: [DONE]` or any choice's `finish_reason` was read, so a body that ends before either (a
- * closed connection) is not taken for a whole answer.
+ * `data: [DONE]` was read, or a choice's `finish_reason` (in a parsed chunk, or in the last one
+ * passed through unparsed), so a body that ends before either (a closed connection) is not taken
+ * for a whole answer.
  */
 export type ChatChunkReader = ((m: SseMessage) => ChatChunk | undefined) & {
   finished(): boolean;
 };
 
-/** A finish reason given (not `null`), as the text of a chunk. */
+/**
+ * A finish reason given (not `null`), in a chunk's text: in JSON a quote before a key is never
+ * escaped, and inside a string it always is, so text that quotes one does not match.
+ */
 const FINISHED = /"finish_reason"\s*:\s*"/;
 
 /**
