@@ -80,3 +80,92 @@ describe('executeWithFailover and a half-open circuit', () => {
     expect(parts.breakers.state('a')).toBe('open');
   });
 });
+
+describe('executeWithFailover when every deployment refuses with a 429', () => {
+  const named = (name: string) => ({ ...deployment, name, model: name }) as DeploymentConfig;
+  const refusal = (headers: Record<string, string>) =>
+    new GatewayError({
+      status: 429,
+      type: 'rate_limit_error',
+      code: 'rate_limit_exceeded',
+      message: 'slow down',
+      headers,
+      retryable: true,
+    });
+  const run = (waits: Record<string, Record<string, string>>) => {
+    const clock = createManualClock();
+    const breakers = new CircuitBreakers(clock);
+    const adapter = (d: DeploymentConfig) =>
+      ({ chat: () => Promise.reject(refusal({ ...waits[d.name] })) }) as unknown as ProviderAdapter;
+    return executeWithFailover({
+      call: {
+        request: { model: 'r', messages: [] },
+        signal: new AbortController().signal,
+        requestId: 'r',
+      } as unknown as ChatCall,
+      ordered: Object.keys(waits).map(named),
+      adapters: { adapterFor: adapter },
+      breakers,
+      clock,
+      promptTokens: 1,
+    }).catch((e: GatewayError) => e);
+  };
+
+  it('says retry after the soonest wait any of them asked for, not the last one’s', async () => {
+    const err = (await run({
+      a: { 'retry-after': '7' },
+      b: { 'retry-after': '3' },
+      c: { 'retry-after-ms': '5000' },
+    })) as GatewayError;
+    expect(err.status).toBe(429);
+    expect(err.headers['retry-after']).toBe('3');
+    // The last refusal's own advice, which would keep the client away longer, is not sent.
+    expect(err.headers['retry-after-ms']).toBeUndefined();
+  });
+
+  it('leaves the last refusal’s advice when one of them said nothing of when', async () => {
+    const err = (await run({ a: {}, b: { 'retry-after': '7' } })) as GatewayError;
+    expect(err.status).toBe(429);
+    expect(err.headers['retry-after']).toBe('7');
+  });
+});
+
+describe('executeWithFailover and a stream that ends before its first chunk', () => {
+  it('fails over: an empty stream answered nothing', async () => {
+    const clock = createManualClock();
+    const breakers = new CircuitBreakers(clock);
+    const chunk = { id: 'c', model: 'b', choices: [{ index: 0, delta: { content: 'hi' } }] };
+    const streams: Record<string, unknown[]> = { a: [], b: [chunk] };
+    const adapter = (d: DeploymentConfig) =>
+      ({
+        chatStream: async () => ({
+          chunks: (async function* () {
+            yield* streams[d.name]!;
+          })(),
+          headers: {},
+        }),
+      }) as unknown as ProviderAdapter;
+    const result = await executeWithFailover({
+      call: {
+        request: { model: 'r', messages: [], stream: true },
+        signal: new AbortController().signal,
+        requestId: 'r',
+      } as unknown as ChatCall,
+      ordered: ['a', 'b'].map(
+        (name) =>
+          ({ ...deployment, name, model: name, firstTokenTimeoutMs: 1_000 }) as DeploymentConfig,
+      ),
+      adapters: { adapterFor: adapter },
+      breakers,
+      clock,
+      promptTokens: 1,
+    });
+    expect(result.deployment.name).toBe('b');
+    expect(result.kind === 'stream' && result.first).toEqual(chunk);
+    expect(result.attempts.map((a) => [a.deployment, a.outcome, a.errorCode])).toEqual([
+      ['a', 'error', 'upstream_empty_stream'],
+      ['b', 'ok', undefined],
+    ]);
+    if (result.kind === 'stream') result.end(true);
+  });
+});

@@ -26,7 +26,7 @@ export type ExecutionResult =
     }
   | {
       kind: 'stream';
-      /** The peeked first chunk (undefined if the upstream ended with no chunk). */
+      /** The peeked first chunk (a stream that ends without one is a failed attempt). */
       first: ChatChunk | undefined;
       /** The upstream's chunk iterator, after the first chunk. */
       next(): Promise<IteratorResult<ChatChunk>>;
@@ -197,7 +197,7 @@ export async function executeWithFailover(args: ExecuteArgs): Promise<ExecutionR
   if (lastError) {
     const exhausted = withAttempts(lastError, attempts, args.ordered.length > 1);
     const refusedBy = rateLimitedEverywhere(attempts.slice(from));
-    throw refusedBy ? new NoHeadroom(exhausted, refusedBy, true) : exhausted;
+    throw refusedBy ? refusedEverywhere(exhausted, refusedBy, breakers) : exhausted;
   }
   throw new GatewayError({
     status: 503,
@@ -235,8 +235,10 @@ async function startStream(
     controller,
     deadline,
   );
+  // A stream that ends before its first chunk answered nothing: the next deployment may.
+  if (first.done) throw emptyStream(deployment);
   const firstChunkAt = clock.perfNow();
-  const firstChunk = first.done ? undefined : first.value;
+  const firstChunk = first.value;
   const model = firstChunk?.model || deployment.model;
   const reads = watchedReads(
     iterator,
@@ -290,6 +292,16 @@ function withTimeout<T>(
         reject(e);
       },
     );
+  });
+}
+
+function emptyStream(deployment: DeploymentConfig): GatewayError {
+  return new GatewayError({
+    status: 502,
+    type: 'upstream_error',
+    code: 'upstream_empty_stream',
+    message: `Deployment ${deployment.name}: the upstream ended its stream without a chunk.`,
+    retryable: true,
   });
 }
 
@@ -369,6 +381,24 @@ export function rateLimitedEverywhere(attempts: readonly AttemptRecord[]): strin
   return called.length > 0 && called.every((a) => a.httpStatus === 429)
     ? called.map((a) => a.deployment)
     : undefined;
+}
+
+/**
+ * The 429 for a request every deployment called refused: when each asked to wait, its
+ * `retry-after` is when the first may be called again (the last refusal's own advice would keep
+ * the client away longer than needed), as a request planned while they cool down is told.
+ */
+export function refusedEverywhere(
+  err: GatewayError,
+  refusedBy: readonly string[],
+  breakers: Pick<CircuitBreakers, 'coolingLeftMs'>,
+): NoHeadroom {
+  const left = refusedBy.map((name) => breakers.coolingLeftMs(name));
+  if (left.every((ms) => ms > 0)) {
+    delete err.headers['retry-after-ms'];
+    err.headers['retry-after'] = String(Math.ceil(Math.min(...left) / 1000));
+  }
+  return new NoHeadroom(err, refusedBy, true);
 }
 
 /** The error to return once failover is over: the last upstream error, with the attempts listed. */

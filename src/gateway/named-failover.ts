@@ -20,6 +20,7 @@ import {
   abortedCall,
   failedAttempt,
   rateLimitedEverywhere,
+  refusedEverywhere,
   toGatewayError,
 } from './execute-with-failover.js';
 import type { AdmitResult, ChatCall, GatewayPolicies, Target } from './gateway-types.js';
@@ -190,7 +191,7 @@ export async function callWithFailover<T>(
     }
   }
   const refusedBy = rateLimitedEverywhere(record.attempts.slice(from));
-  throw refusedBy ? new NoHeadroom(lastError!, refusedBy, true) : lastError!;
+  throw refusedBy ? refusedEverywhere(lastError!, refusedBy, breakers) : lastError!;
 }
 
 /**

@@ -84,6 +84,44 @@ describe('parseSse with an end message', () => {
     expect(body.readableEnded).toBe(false);
   });
 
+  it('calls endedEarly when the body ends before the end message, after what came before', async () => {
+    const early = (text: string) => {
+      const calls: number[] = [];
+      const got: string[] = [];
+      const run = (async () => {
+        for await (const m of parseSse(pieces(new TextEncoder().encode(text), []), undefined, {
+          endAt: isDoneMessage,
+          endedEarly: () => {
+            calls.push(got.length);
+            throw new Error('cut short');
+          },
+        }))
+          got.push(m.data);
+      })();
+      return run.then(
+        () => ({ got, calls, error: undefined }),
+        (e: Error) => ({ got, calls, error: e.message }),
+      );
+    };
+    expect(await early('data: a\n\ndata: b\n\n')).toEqual({
+      got: ['a', 'b'],
+      calls: [2],
+      error: 'cut short',
+    });
+    expect(await early('')).toEqual({ got: [], calls: [0], error: 'cut short' });
+    // The end message came: whole, with or without the blank line after it.
+    expect(await early('data: a\n\ndata: [DONE]\n\n')).toEqual({
+      got: ['a'],
+      calls: [],
+      error: undefined,
+    });
+    expect(await early('data: a\n\ndata: [DONE]')).toEqual({
+      got: ['a'],
+      calls: [],
+      error: undefined,
+    });
+  });
+
   it('a consumer leaving early tears the body down', async () => {
     const body = new Readable({ read() {} });
     body.push('data: 1\n\ndata: 2\n\n');
@@ -141,6 +179,31 @@ describe('chatChunkReader', () => {
       prompt_filter_results: [{ prompt_index: 0 }],
     });
     expect(out[1]).toEqual({ id: 'c2', model: 'served-4o', choices: [] });
+  });
+
+  it('is finished once [DONE] or a finish reason was read, in a parsed chunk or the last one passed through', () => {
+    const delta = (finish: string | null, spaced = false) =>
+      `{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"x"},"finish_reason":${spaced ? ' ' : ''}${JSON.stringify(finish)}}]}`;
+    const after = (data: string[], opts: Parameters<typeof chatChunkReader>[0] = {}) => {
+      const read = chatChunkReader(opts);
+      for (const d of data) read({ data: d });
+      return read.finished();
+    };
+    expect(after([delta(null), delta(null)])).toBe(false);
+    expect(after([delta(null), delta(null)], { passThrough: true })).toBe(false);
+    expect(after([delta(null), '[DONE]'])).toBe(true);
+    expect(after([delta(null), delta('stop')])).toBe(true);
+    // After the first chunk a plain delta is passed through unparsed: its text still says so.
+    expect(after([delta(null), delta('stop')], { passThrough: true })).toBe(true);
+    expect(after([delta(null), delta('length', true)], { passThrough: true })).toBe(true);
+    // Deltas after a finish (another of n choices still writing): the last one decides.
+    expect(after([delta(null), delta('stop'), delta(null)], { passThrough: true })).toBe(false);
+    // A finish reason quoted inside the text (escaped quotes) is no finish.
+    const quoted = delta(null).replace(
+      '"content":"x"',
+      '"content":"\\"finish_reason\\":\\"stop\\""',
+    );
+    expect(after([delta(null), quoted], { passThrough: true })).toBe(false);
   });
 
   it('turns an in-band error and a malformed chunk into GatewayErrors', async () => {

@@ -22,6 +22,11 @@ export interface SseOptions<T = SseMessage> {
   /** How long to wait for the body's end after `endAt`, then destroy it (default 1 s). */
   graceMs?: number;
   /**
+   * Called when the body ends before the `endAt` message (an upstream that closed its stream
+   * early); a throw ends the stream with that error, after the messages before it.
+   */
+  endedEarly?: () => void;
+  /**
    * Turns each message into what is yielded, in the same pass (no async generator layer of its
    * own per message); `undefined` skips the message, a throw ends the stream with that error.
    */
@@ -132,6 +137,16 @@ export async function* parseSse<T = SseMessage>(
           const out = msg ? map(msg) : undefined;
           if (out !== undefined) ready.push(out);
         }
+        // An end message cut from its blank line is not dispatched, but it did say the end.
+        const last = data === undefined ? undefined : { data, ...(event ? { event } : {}) };
+        if (!reachedEnd && !failure && last && endAt?.(last)) reachedEnd = true;
+        if (!reachedEnd && !failure && opts.endedEarly) {
+          try {
+            opts.endedEarly();
+          } catch (err) {
+            failure = { err };
+          }
+        }
       } else {
         const chunk = next.value;
         buffer += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
@@ -150,7 +165,7 @@ export async function* parseSse<T = SseMessage>(
       if (failure) throw failure.err;
       if (ended || reachedEnd) break;
     }
-    if (reachedEnd) await readToEnd(iterator, bytes, opts.graceMs ?? 1000);
+    if (reachedEnd && !ended) await readToEnd(iterator, bytes, opts.graceMs ?? 1000);
   } finally {
     // Stopped before the body's end (the consumer left early, or a failure): destroy the body
     // ourselves, so that the stream iterator's own clean-up does not also build an AbortError.
@@ -199,21 +214,26 @@ export const isDoneMessage = (m: SseMessage): boolean => m.data === '[DONE]';
  */
 export function chatChunkReader(
   opts: { defaultModel?: string; passThrough?: boolean } = {},
-): (m: SseMessage) => ChatChunk | undefined {
+): ChatChunkReader {
   const normalise = opts.defaultModel !== undefined;
   const passThrough = opts.passThrough === true;
   let pendingFilter: unknown[] | undefined;
   let yielded = false;
   let done = false;
-  return (m) => {
+  let finished = false;
+  let lastPlain: string | undefined;
+  const read = (m: SseMessage): ChatChunk | undefined => {
     if (done) return undefined;
     const data = m.data;
     if (data === '[DONE]') {
       done = true;
       return undefined;
     }
-    if (passThrough && yielded && m.event === undefined && isPlainDelta(data))
+    if (passThrough && yielded && m.event === undefined && isPlainDelta(data)) {
+      // Read only if the stream ends without [DONE]: the finish chunk is the last plain delta.
+      lastPlain = data;
       return { choices: NO_CHOICES, [RAW_JSON]: data } as PassThroughChunk;
+    }
     let parsed: unknown;
     try {
       parsed = JSON.parse(data);
@@ -230,6 +250,8 @@ export function chatChunkReader(
     if (m.event === 'error' || (err !== undefined && err !== null))
       throw streamError(err ?? parsed);
     const chunk = parsed as ChatChunk;
+    if (!finished && Array.isArray(chunk.choices))
+      finished = chunk.choices.some((c) => c?.finish_reason != null);
     if (normalise) {
       if (!Array.isArray(chunk.choices)) (chunk as { choices: unknown[] }).choices = [];
       if (!chunk.id && chunk.choices.length === 0 && chunk.prompt_filter_results && !chunk.usage) {
@@ -245,6 +267,40 @@ export function chatChunkReader(
     yielded = true;
     return chunk;
   };
+  return Object.assign(read, {
+    finished: () => done || finished || (lastPlain !== undefined && FINISHED.test(lastPlain)),
+  });
+}
+
+/**
+ * A chunk mapper that also tells whether the answer was finished: `finished()` is true once
+ * `data: [DONE]` was read, or a choice's `finish_reason` (in a parsed chunk, or in the last one
+ * passed through unparsed), so a body that ends before either (a closed connection) is not taken
+ * for a whole answer.
+ */
+export type ChatChunkReader = ((m: SseMessage) => ChatChunk | undefined) & {
+  finished(): boolean;
+};
+
+/**
+ * A finish reason given (not `null`), in a chunk's text: in JSON a quote before a key is never
+ * escaped, and inside a string it always is, so text that quotes one does not match.
+ */
+const FINISHED = /"finish_reason"\s*:\s*"/;
+
+/**
+ * An upstream stream that ended before its end (no end event, no finish reason): the answer is
+ * cut short. Retryable: before the first byte another deployment serves it, after it the client
+ * gets the stream's error event, and either way it counts against the deployment's circuit.
+ */
+export function streamDropped(deploymentName: string): GatewayError {
+  return new GatewayError({
+    status: 502,
+    type: 'upstream_error',
+    code: 'upstream_stream_dropped',
+    message: `${deploymentName}: the upstream stream ended before the answer did (no end event)`,
+    retryable: true,
+  });
 }
 
 function isPlainDelta(data: string): boolean {

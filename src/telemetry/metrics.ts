@@ -59,7 +59,7 @@ const ttft = new Histogram({
 });
 const failovers = new Counter({
   name: 'model_router_failovers_total',
-  help: 'Failed attempts that moved a request to the next deployment',
+  help: 'Failed upstream attempts by deployment and error (the next deployment, if any, was tried)',
   labelNames: ['router', 'deployment', 'error'],
   registers: [registry],
 });

@@ -448,21 +448,19 @@ for (const h of harnesses) {
         ['call_1', 'get_weather', { city: 'Oslo' }],
         ['call_2', 'get_time', { tz: 'CET' }],
       ]);
-      pool
-        .intercept({ path: h.path, method: 'POST' })
-        .reply(
-          (o) => (
-            bodies.push(String(o.body)),
-            {
-              statusCode: 200,
-              data: h.dialect.stream(
-                [],
-                [{ id: 'call_1', name: 'get_weather', args: ['{"city":', '"Oslo"}'] }],
-                USAGE,
-              ),
-            }
-          ),
-        );
+      pool.intercept({ path: h.path, method: 'POST' }).reply(
+        (o) => (
+          bodies.push(String(o.body)),
+          {
+            statusCode: 200,
+            data: h.dialect.stream(
+              [],
+              [{ id: 'call_1', name: 'get_weather', args: ['{"city":', '"Oslo"}'] }],
+              USAGE,
+            ),
+          }
+        ),
+      );
       const s = await adapter.chatStream(
         call(
           request({
@@ -562,6 +560,50 @@ for (const h of harnesses) {
       expect(text).toBe('Hel');
       expect(err).toBeInstanceOf(GatewayError);
       expect((err as GatewayError).retryable).toBe(true);
+    });
+
+    it('a stream closed before its end is a retryable drop after the good text; one missing only its end marker is whole', async () => {
+      const { adapter, pool } = setup();
+      const events = h.dialect
+        .stream(['Hel', 'lo'], [], USAGE)
+        .split('\n\n')
+        .filter((e) => e !== '');
+      // Cut before the finish (OpenAI's finish_reason chunk, Anthropic's message_delta).
+      const finishAt = events.findIndex(
+        (e) => /"finish_reason":"/.test(e) || e.startsWith('event: message_delta'),
+      );
+      const join = (list: string[]) => list.map((e) => `${e}\n\n`).join('');
+      const run = async (body: string) => {
+        pool.intercept({ path: h.path, method: 'POST' }).reply(200, body);
+        const s = await adapter.chatStream(call(request({ stream: true })));
+        let text = '';
+        const err = await (async () => {
+          for await (const c of s.chunks) text += c.choices[0]?.delta?.content ?? '';
+        })().catch((e: unknown) => e);
+        return { text, err };
+      };
+      const cut = await run(join(events.slice(0, finishAt)));
+      expect(cut.text).toBe('Hello');
+      expect(cut.err).toBeInstanceOf(GatewayError);
+      expect(cut.err).toMatchObject({ code: 'upstream_stream_dropped', retryable: true });
+      // A body with no event at all (a 200 that closed at once) is cut short too.
+      expect((await run('')).err).toMatchObject({ code: 'upstream_stream_dropped' });
+      // Only the end marker ([DONE], message_stop) missing: the answer was whole.
+      const whole = await run(join(events.slice(0, -1)));
+      expect(whole).toEqual({ text: 'Hello', err: undefined });
+    });
+
+    it("a 2xx reply that is the API's error object is a retryable error, not an empty answer", async () => {
+      const { adapter, pool } = setup();
+      pool
+        .intercept({ path: h.path, method: 'POST' })
+        .reply(200, JSON.stringify(h.dialect.error(500, 'upstream broke')), {
+          headers: { 'content-type': 'application/json' },
+        });
+      const err = await adapter.chat(call(request())).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(GatewayError);
+      expect((err as GatewayError).retryable).toBe(true);
+      expect((err as GatewayError).message).toContain('upstream broke');
     });
 
     it('abort mid-stream stops the iteration', async () => {

@@ -9,7 +9,11 @@ import type { ProviderAdapter, UpstreamRequest } from '../types.js';
 import { chatToAnthropicRequest } from './anthropic-convert.js';
 import { createAnthropicBatchApi } from './anthropic-batch.js';
 import { anthropicHeaders, anthropicHttpError, clientBetasOf } from './anthropic-http.js';
-import { anthropicEventsToChunks, anthropicToChatResponse } from './anthropic-reply.js';
+import {
+  anthropicEventsToChunks,
+  anthropicToChatResponse,
+  mapAnthropicError,
+} from './anthropic-reply.js';
 
 export function createAnthropicAdapter(
   deployment: DeploymentConfig,
@@ -64,6 +68,9 @@ export function createAnthropicAdapter(
     async chat(req) {
       const res = await send(req, false);
       const msg = await replyJson(res, 'reply');
+      // Anthropic's error object sent with a 2xx (a proxy's doing): a failed call, not an answer.
+      if ((msg as { type?: unknown } | null)?.type === 'error')
+        throw mapAnthropicError(0, msg, deployment.name);
       return {
         response: anthropicToChatResponse(msg as Record<string, unknown>, deployment),
         headers: pickUpstreamHeaders(res.headers),

@@ -9,7 +9,7 @@ import type {
   FunctionToolCall,
   ReasoningDetail,
 } from '../../core/wire-types.js';
-import type { SseMessage } from '../sse-parser.js';
+import { streamDropped, type SseMessage } from '../sse-parser.js';
 
 type Json = Record<string, unknown>;
 
@@ -182,6 +182,8 @@ export async function* anthropicEventsToChunks(
   let nextTool = 0;
   // Thinking blocks, numbered like tool calls: Anthropic's block index → the n-th thinking block.
   const thinkingIndex = new Map<number, number>();
+  /** `message_delta` (the stop reason) came: the answer is whole even if message_stop never does. */
+  let stopped = false;
   const reasoning = (detail: Omit<ReasoningDetail, 'provider'>) =>
     chunk({ reasoning_details: [{ provider: 'anthropic', ...detail }] });
   const chunk = (delta: Json, finish: string | null = null, extra: Json = {}): ChatChunk =>
@@ -265,6 +267,7 @@ export async function* anthropicEventsToChunks(
         break;
       }
       case 'message_delta': {
+        stopped = true;
         const delta = (data.delta ?? {}) as Json;
         const usage = mapUsage({ ...inputUsage, ...((data.usage as Json) ?? {}) });
         const last = chunk({}, mapStopReason(delta.stop_reason, jsonToolBlock >= 0));
@@ -288,4 +291,6 @@ export async function* anthropicEventsToChunks(
         break; // ping, content_block_stop
     }
   }
+  // The events ran out (message_stop ends them) before the stop reason: the answer was cut short.
+  if (!stopped) throw streamDropped(deployment.name);
 }

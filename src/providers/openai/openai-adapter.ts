@@ -23,9 +23,9 @@ import {
   type HttpClient,
   type UpstreamHttpResponse,
 } from '../http-client.js';
-import { chatChunkReader, isDoneMessage, parseSse } from '../sse-parser.js';
+import { chatChunkReader, isDoneMessage, parseSse, streamDropped } from '../sse-parser.js';
 import type { ProviderAdapter, UpstreamMediaRequest, UpstreamRequest } from '../types.js';
-import { upstreamError } from '../upstream-errors.js';
+import { mapUpstreamError, upstreamError } from '../upstream-errors.js';
 import { createOpenAiBatchApi } from './openai-batch.js';
 import { openRealtimeSocket } from './openai-realtime.js';
 import {
@@ -167,6 +167,11 @@ async function readJsonObject(body: UpstreamHttpResponse['body'], name: string):
   }
   if (!parsed || typeof parsed !== 'object') throw malformed(name, text);
   return parsed as Json;
+}
+
+/** An error object in OpenAI's shape (`{error: {…}}`) or vLLM's older flat one (`object: "error"`). */
+function isErrorReply(parsed: Json): boolean {
+  return (parsed.error !== undefined && parsed.error !== null) || parsed.object === 'error';
 }
 
 /** Loose normalisation: missing id/created/choices are tolerated. */
@@ -373,6 +378,9 @@ export function createOpenAiAdapter(
           response: responseToChat(parsed as Record<string, unknown>, deployment),
           headers: pickUpstreamHeaders(res.headers),
         };
+      // An error sent with a 2xx (some proxies and servers do): a failed call, not an empty answer.
+      if (!Array.isArray(parsed.choices) && isErrorReply(parsed))
+        throw mapUpstreamError(502, JSON.stringify(parsed), res.headers, deployment.name);
       return {
         response: normaliseResponse(parsed as Record<string, unknown>, deployment),
         headers: pickUpstreamHeaders(res.headers),
@@ -385,10 +393,18 @@ export function createOpenAiAdapter(
           chunks: responsesEventsToChunks(parseSse(res.body, req.signal), deployment),
           headers: pickUpstreamHeaders(res.headers),
         };
+      const reader = chatChunkReader({
+        defaultModel: deployment.model,
+        passThrough: req.passThrough,
+      });
       return {
         chunks: parseSse(res.body, req.signal, {
           endAt: isDoneMessage,
-          map: chatChunkReader({ defaultModel: deployment.model, passThrough: req.passThrough }),
+          map: reader,
+          // A closed connection is not a whole answer: no [DONE] and no finish reason is a drop.
+          endedEarly: () => {
+            if (!reader.finished()) throw streamDropped(deployment.name);
+          },
         }),
         headers: pickUpstreamHeaders(res.headers),
       };

@@ -212,18 +212,23 @@ describe('native Responses through the OpenAI-family adapter', () => {
       'a response.failed event',
       [{ type: 'response.failed', response: { error: { code: 'server_error', message: 'boom' } } }],
       /failed: boom/,
+      false,
     ],
     [
       'an in-band error event',
       [{ type: 'error', code: 'rate_limit_exceeded', message: 'slow down' }],
       /slow down/,
+      false,
     ],
     [
+      // Cut short, as a chat stream's drop: another deployment may serve it (before the first
+      // byte), and it counts against the circuit.
       'a stream that ends early',
       [{ type: 'response.created', response: { id: 'r' } }],
       /ended before response.completed/,
+      true,
     ],
-  ])('stream: %s is a GatewayError', async (_name, events, message) => {
+  ])('stream: %s is a GatewayError', async (_name, events, message, retryable) => {
     const { adapter, pool } = setup();
     pool.intercept({ path: '/openai/v1/responses', method: 'POST' }).reply(200, sse(events));
     const stream = await adapter.chatStream({
@@ -242,6 +247,7 @@ describe('native Responses through the OpenAI-family adapter', () => {
     );
     expect(err).toBeInstanceOf(GatewayError);
     expect((err as Error).message).toMatch(message);
+    expect((err as GatewayError).retryable).toBe(retryable);
   });
 });
 

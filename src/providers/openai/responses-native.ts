@@ -243,8 +243,10 @@ export async function* responsesEventsToChunks(
         );
     }
   }
+  // Cut short: retryable as a chat stream's drop is (sse-parser.ts streamDropped).
   throw streamError(
     `${deployment.name}: the upstream Responses stream ended before response.completed`,
     'upstream_stream_dropped',
+    true,
   );
 }
