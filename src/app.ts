@@ -18,6 +18,7 @@ import { registerCors } from './http/cors.js';
 import { errorHandler, sendError } from './http/error-handler.js';
 import { useJsonBodyParser } from './http/json-body-parser.js';
 import { refuseTextBodies } from './http/refuse-text-bodies.js';
+import { refuseWhileClosing } from './http/refuse-while-closing.js';
 import { registerChatRoutes } from './http/routes/chat-routes.js';
 import type { RouterFiles } from './files/router-files.js';
 import { registerCompletionsRoutes } from './http/completions/completions-routes.js';
@@ -77,7 +78,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     // Node's own default (fastify's is none): a client dripping its body cannot hold a socket.
     requestTimeout: deps.config.current.config.server.requestTimeoutSeconds * 1000,
-    return503OnClosing: true,
+    // Requests that come in while closing get the drain's 503 in their API's shape instead
+    // (refuse-while-closing.ts).
+    return503OnClosing: false,
     // Ajv and fast-json-stringify load only if a route ever declares a schema (none does).
     schemaController: { compilersFactory: lazySchemaCompilers },
     // On close: idle keep-alive connections are closed at once; requests in flight (streams) finish.
@@ -88,6 +91,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorateRequest('batchLine', false);
   app.decorateRequest('refusedUnrecorded', false);
   app.setErrorHandler(errorHandler);
+  // First: a router shutting down takes no new work, whatever the request.
+  refuseWhileClosing(app);
   if (deps.countRefused) {
     const countRefused = deps.countRefused;
     app.addHook('onResponse', async (request, reply) => {

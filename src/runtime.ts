@@ -18,7 +18,7 @@ import { shareCoolDowns } from './gateway/shared-cool-downs.js';
 import { newId } from './core/ids.js';
 import { CircuitBreakers } from './gateway/circuit-breaker.js';
 import { liveBreakerSettings } from './config/circuit-breaker-schema.js';
-import { CallDrain } from './gateway/call-drain.js';
+import { CallDrain, shuttingDownError } from './gateway/call-drain.js';
 import { createSharedAffinityStore } from './gateway/shared-affinity.js';
 import type { AffinityStore } from './gateway/session-affinity.js';
 import { shareSemanticIndex } from './gateway/shared-semantic-index.js';
@@ -99,16 +99,24 @@ export async function createRuntime(
     },
   });
   // The content filter may call the router's own moderation deployments (built below).
-  const { ephemeralAdminKey, keys, authenticator, budgets, alerter, deploymentBudgets, policies } =
-    await createGovernance({
-      initial,
-      holder,
-      state: shared.state,
-      clock,
-      logger,
-      metrics,
-      moderateWith: (name, text, signal) => moderations.classify(name, text, signal),
-    });
+  const {
+    ephemeralAdminKey,
+    keys,
+    authenticator,
+    budgets,
+    alerter,
+    deploymentBudgets,
+    policies,
+    queue,
+  } = await createGovernance({
+    initial,
+    holder,
+    state: shared.state,
+    clock,
+    logger,
+    metrics,
+    moderateWith: (name, text, signal) => moderations.classify(name, text, signal),
+  });
 
   const registry = createProviderRegistry({ clock });
   const replica = newId('replica');
@@ -354,6 +362,11 @@ export async function createRuntime(
       };
       const sweep = setInterval(closeWaiting, 100);
       try {
+        // Requests waiting in the rate-limit queue (or for a deployment's headroom) are refused
+        // now with the drain's 503, rather than waited for and then sent upstream.
+        const released = queue.stop(shuttingDownError);
+        if (released)
+          logger.info(`shutdown: ${released} request(s) waiting in the rate-limit queue refused`);
         const closing = app.close();
         closeWaiting();
         // The drain deadline counts from the signal, background runs' wait included.
