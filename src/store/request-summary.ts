@@ -106,6 +106,43 @@ export interface RequestSummary {
   feedback?: number;
   meanScore?: number | null;
   groups: GroupSummary[];
+  /**
+   * With `limit`: how many groups the window has (`groups` holds the first `limit` of them). The
+   * SQL stores count them in the database without aggregating the ones left out.
+   */
+  groupsTotal?: number;
+}
+
+/**
+ * The order of a summary's groups: most requests first, then by key in code point order (UTF-8
+ * byte order), the order the SQL stores pick the busiest `limit` groups in (SQLite's BINARY,
+ * PostgreSQL's "C" collation), so a cut through tied groups keeps the same ones everywhere.
+ */
+export function compareGroups(
+  a: Pick<GroupSummary, 'requests' | 'key'>,
+  b: Pick<GroupSummary, 'requests' | 'key'>,
+): number {
+  return b.requests - a.requests || compareCodePoints(a.key, b.key);
+}
+
+/**
+ * Code point order of two strings. UTF-16 code units compare in that order except for surrogates
+ * (U+D800–DFFF, which encode code points above U+FFFF): moved above U+E000–FFFF here.
+ */
+export function compareCodePoints(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return codePointRank(x) - codePointRank(y);
+  }
+  return a.length - b.length;
+}
+
+function codePointRank(unit: number): number {
+  if (unit >= 0xe000) return unit - 0x800;
+  if (unit >= 0xd800) return unit + 0x2000;
+  return unit;
 }
 
 /**
@@ -327,7 +364,7 @@ export function assembleSummary(
     usageEstimated: g.usageEstimated,
     usageEstimatedCostUsd: g.usageEstimatedCostUsd,
   }));
-  groups.sort((a, b) => b.requests - a.requests || a.key.localeCompare(b.key));
+  groups.sort(compareGroups);
   const { costUsd: cost, baselineCostUsd: baseline } = totals;
   return {
     since,
@@ -356,6 +393,14 @@ export interface UsageQuery {
   until: number;
   by: SummaryBy;
   filter?: UsageFilter;
+  /** Only the first `limit` groups (compareGroups' order); the totals still count every request. */
+  limit?: number;
+}
+
+/** The first `limit` groups of a summary made with all of them, and how many there were. */
+export function limitGroups(summary: RequestSummary, limit: number | undefined): RequestSummary {
+  if (limit === undefined) return summary;
+  return { ...summary, groups: summary.groups.slice(0, limit), groupsTotal: summary.groups.length };
 }
 
 /**
@@ -371,16 +416,26 @@ export async function usageSummary(
   const filter = Object.fromEntries(
     Object.entries(q.filter ?? {}).filter(([, v]) => v !== undefined && v !== ''),
   ) as UsageFilter;
+  const limit = q.limit;
+  // The SQL stores cut to `limit` in the database; in memory every group is made, then cut.
   const summary = store.summarize
-    ? await store.summarize({ since: q.since, until: q.until, by: q.by, filter })
-    : summarizeRecords(
-        filterRecords(await store.query(q.since, q.until, { text: false }), filter),
-        q.by,
-        q.since,
-        q.until,
+    ? await store.summarize({ since: q.since, until: q.until, by: q.by, filter, limit })
+    : limitGroups(
+        summarizeRecords(
+          filterRecords(await store.query(q.since, q.until, { text: false }), filter),
+          q.by,
+          q.since,
+          q.until,
+        ),
+        limit,
       );
+  // With a limit, only the groups kept are given their feedback.
+  const kept = limit === undefined ? undefined : summary.groups.map((g) => g.key);
   const withFeedback = store.summarizeFeedback
-    ? addFeedback(summary, await store.summarizeFeedback({ ...q, filter }))
+    ? addFeedback(
+        summary,
+        await store.summarizeFeedback({ since: q.since, until: q.until, by: q.by, filter }, kept),
+      )
     : summary;
   return Object.keys(filter).length ? { ...withFeedback, filter } : withFeedback;
 }
