@@ -24,6 +24,7 @@ import type { AffinityStore } from './gateway/session-affinity.js';
 import { shareSemanticIndex } from './gateway/shared-semantic-index.js';
 import { LiveStats } from './dashboard/live-stats.js';
 import { trackUnusedConnections } from './http/track-unused-connections.js';
+import { refusalRecord } from './http/record-refusals.js';
 import { BackgroundResponses } from './http/responses/background-responses.js';
 import { createResponseStore } from './store/response-store.js';
 import { createMemoryConversationObjectStore } from './store/memory/memory-conversation-object-store.js';
@@ -312,6 +313,8 @@ export async function createRuntime(
       }),
     metricsText: metrics?.metricsText,
     countRefused: metrics?.recordRefusedRequest,
+    // Into the request log, the metrics, the live stats and the traces, as any finished request.
+    recordRefused: (refusal) => recorder.record(refusalRecord(refusal, clock.now())),
     plugins: routePlugins({
       gateway,
       responses,

@@ -13,6 +13,7 @@ import type { RequestLogStore } from '../request-log.js';
 import type { AttemptRecord, RequestRecord } from '../request-record.js';
 import {
   SUMMARY_BYS,
+  failedOver,
   filterRecords,
   limitGroups,
   summarizeRecords,
@@ -114,8 +115,17 @@ function expectSameSummary(sql: RequestSummary, js: RequestSummary): void {
   close(sql.baselineCostUsd, js.baselineCostUsd);
   close(sql.savingsUsd, js.savingsUsd);
   close(sql.savingsRatio, js.savingsRatio);
-  expect([sql.errorRate, sql.failoverRate, sql.cacheHits, sql.cacheHitRate]).toEqual([
+  expect([
+    sql.errorRate,
+    sql.invalidRequests,
+    sql.invalidRequestRate,
+    sql.failoverRate,
+    sql.cacheHits,
+    sql.cacheHitRate,
+  ]).toEqual([
     js.errorRate,
+    js.invalidRequests,
+    js.invalidRequestRate,
     js.failoverRate,
     js.cacheHits,
     js.cacheHitRate,
@@ -143,6 +153,7 @@ function expectSameSummary(sql: RequestSummary, js: RequestSummary): void {
       ttftP50Ms: want.ttftP50Ms,
       ttftP95Ms: want.ttftP95Ms,
       errors: want.errors,
+      invalidRequests: want.invalidRequests,
       failovers: want.failovers,
       cacheHits: want.cacheHits,
       usageEstimated: want.usageEstimated,
@@ -234,6 +245,10 @@ it('the generated records cover what the summaries distinguish', () => {
     ['(untagged)', 'batch', 'cli', 'feature=search', 'team-a'].sort(),
   );
   expect(s.errorRate).toBeGreaterThan(0);
+  // Refused as invalid (a 400 with no failed attempt), and a 400 after a failed attempt (an
+  // upstream's: an error, not an invalid request).
+  expect(s.invalidRequests).toBeGreaterThan(0);
+  expect(inWindow.some((r) => r.status === 400 && failedOver(r))).toBe(true);
   expect(s.failoverRate).toBeGreaterThan(0);
   expect(s.cacheHits).toBeGreaterThan(0);
   // Estimated usage in some records (not all, not only in cache hits or errors).

@@ -1,10 +1,12 @@
 // The usage summary in SQL, for the SQLite and PostgreSQL request-log stores: the numbers
 // `summarizeRows` (request-summary.ts) gives for the same records, aggregated in the database so
-// that a month of requests never enters the process. Its group keys, error and failover tests and
+// that a month of requests never enters the process. Its group keys, error, invalid-request and
+// failover tests and
 // nearest-rank percentiles are mirrored here; the shares, rates and order come from the same
 // `assembleSummary`. Tests compare both on the real databases (summary-sql.test.ts).
 import type { FeedbackGroup } from '../feedback-store.js';
 import {
+  INVALID_REQUEST_STATUSES,
   assembleSummary,
   type GroupAggregate,
   type RequestSummary,
@@ -77,7 +79,12 @@ function groupExpression(by: SummaryBy): string {
   }
 }
 
-const IS_ERROR = '(r.status >= 400 AND r.status <> 499)';
+/** isInvalidRequest: an invalid-request status, no upstream call failed (`failedOver`). */
+const isInvalid = (d: Omit<SummaryDialect, 'table'>) =>
+  `(r.status IN (${INVALID_REQUEST_STATUSES.join(', ')}) AND NOT ${d.failedOver})`;
+/** countsAsError: a 4xx/5xx but 499, and not refused as invalid. */
+const isError = (d: Omit<SummaryDialect, 'table'>) =>
+  `(r.status >= 400 AND r.status <> 499 AND NOT ${isInvalid(d)})`;
 // answeredFromCache: an exact or a semantic hit (no upstream call for the answer).
 const IS_HIT = `r.cache IN ('hit', 'semantic')`;
 // RequestRecord.usageEstimated: BOOLEAN in PostgreSQL, 0/1 in SQLite; NULL (before migration
@@ -129,7 +136,8 @@ export function totalsStatement(d: SummaryDialect, q: UsageQuery): SqlStatement 
   const params = new Params(d);
   const unlessHit = (column: string) => `SUM(CASE WHEN ${IS_HIT} THEN 0 ELSE r.${column} END)`;
   const sql = `SELECT COUNT(*) AS requests, SUM(r.cost_usd) AS cost, SUM(r.baseline_cost_usd) AS baseline,
-    SUM(${flag(IS_ERROR)}) AS errors, SUM(${flag(d.failedOver)}) AS failovers,
+    SUM(${flag(isError(d))}) AS errors, SUM(${flag(isInvalid(d))}) AS invalid,
+    SUM(${flag(d.failedOver)}) AS failovers,
     SUM(${flag(IS_HIT)}) AS hits, ${unlessHit('prompt_tokens')} AS prompt,
     ${unlessHit('cached_tokens')} AS cached, ${unlessHit('completion_tokens')} AS completion,
     ${unlessHit('reasoning_tokens')} AS reasoning, SUM(${flag(IS_ESTIMATED)}) AS estimated,
@@ -159,13 +167,14 @@ function groupedRows(
   groups?: readonly string[],
 ): string {
   return `SELECT ${groupExpression(q.by)} AS g, r.cost_usd, r.baseline_cost_usd, r.latency_ms,
-    r.ttft_ms, ${flag(IS_ERROR)} AS error, ${flag(d.failedOver)} AS failed, ${flag(IS_HIT)} AS hit,
+    r.ttft_ms, ${flag(isError(d))} AS error, ${flag(isInvalid(d))} AS invalid,
+    ${flag(d.failedOver)} AS failed, ${flag(IS_HIT)} AS hit,
     ${flag(IS_ESTIMATED)} AS estimated
     ${fromWhere(d, q, params, q.by === 'tag', groups)}`;
 }
 
 const GROUP_SUMS = `g, COUNT(*) AS requests, SUM(cost_usd) AS cost, SUM(baseline_cost_usd) AS baseline,
-    SUM(error) AS errors, SUM(failed) AS failovers, SUM(hit) AS hits, SUM(estimated) AS estimated,
+    SUM(error) AS errors, SUM(invalid) AS invalid, SUM(failed) AS failovers, SUM(hit) AS hits, SUM(estimated) AS estimated,
     SUM(estimated * cost_usd) AS estimated_cost`;
 
 /**
@@ -271,6 +280,7 @@ export type TotalsRow = Record<
   | 'cost'
   | 'baseline'
   | 'errors'
+  | 'invalid'
   | 'failovers'
   | 'hits'
   | 'prompt'
@@ -287,6 +297,7 @@ export type GroupRow = Record<
   | 'cost'
   | 'baseline'
   | 'errors'
+  | 'invalid'
   | 'failovers'
   | 'hits'
   | 'estimated'
@@ -333,6 +344,7 @@ export function summaryFromRows(
     costUsd: num(totals.cost),
     baselineCostUsd: num(totals.baseline),
     errors: num(totals.errors),
+    invalidRequests: num(totals.invalid),
     failovers: num(totals.failovers),
     cacheHits: num(totals.hits),
     usageEstimated: num(totals.estimated),
@@ -357,6 +369,7 @@ export function summaryFromRows(
       ttftP50Ms: numOrNull(g.ttft_p50),
       ttftP95Ms: numOrNull(g.ttft_p95),
       errors: num(g.errors),
+      invalidRequests: num(g.invalid),
       failovers: num(g.failovers),
       cacheHits: num(g.hits),
       usageEstimated: num(g.estimated),
