@@ -10,7 +10,7 @@ import { connect, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { hashApiKey } from '../src/auth/api-key.js';
 import { parseConfig } from '../src/config/load-config.js';
-import { createRuntime, type Runtime } from '../src/runtime.js';
+import { createRuntime } from '../src/runtime.js';
 import type { RequestRecord } from '../src/store/request-record.js';
 import { listenInRange } from './helpers/listen-in-range.js';
 import { simDeployment, testConfigInput } from './helpers/test-config.js';

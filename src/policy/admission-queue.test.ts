@@ -358,20 +358,18 @@ describe('patience: what is left of the wait after admission', () => {
 
   it('a shutdown during a wait for headroom ends it with the 503: the round is never called', async () => {
     const clock = createManualClock();
-    let stopDuringSleep: (() => void) | undefined;
     const queue = new AdmissionQueue({
       clock,
-      // The sleep ends only when the queue stops (its signal aborts).
+      // The replica shuts down while the request sleeps; the sleep ends when its signal aborts.
       sleep: (_ms, signal) =>
         new Promise<void>((resolve) => {
           signal.addEventListener('abort', () => resolve(), { once: true });
-          stopDuringSleep?.();
+          queue.stop(shuttingDownError);
         }),
       random: () => 0,
     });
     const terms = { maxWaitMs: 10_000, maxWaiting: 10, signal: new AbortController().signal };
     const patience = queue.patience({ ...terms, router: 'r' }, 0);
-    stopDuringSleep = () => queue.stop(shuttingDownError);
     let rounds = 0;
     const waited = patience.wait(
       refusal(1000),
