@@ -1,9 +1,8 @@
 // The usage summary in SQL, for the SQLite and PostgreSQL request-log stores: the numbers
 // `summarizeRows` (request-summary.ts) gives for the same records, aggregated in the database so
 // that a month of requests never enters the process. Its group keys, error, invalid-request and
-// failover tests and
-// nearest-rank percentiles are mirrored here; the shares, rates and order come from the same
-// `assembleSummary`. Tests compare both on the real databases (summary-sql.test.ts).
+// failover tests, group order and nearest-rank percentiles are mirrored here; the shares, rates
+// and order come from the same `assembleSummary`. Tests compare both on the real databases (summary-sql.test.ts).
 import type { FeedbackGroup } from '../feedback-store.js';
 import {
   INVALID_REQUEST_STATUSES,
@@ -174,8 +173,8 @@ function groupedRows(
 }
 
 const GROUP_SUMS = `g, COUNT(*) AS requests, SUM(cost_usd) AS cost, SUM(baseline_cost_usd) AS baseline,
-    SUM(error) AS errors, SUM(invalid) AS invalid, SUM(failed) AS failovers, SUM(hit) AS hits, SUM(estimated) AS estimated,
-    SUM(estimated * cost_usd) AS estimated_cost`;
+    SUM(error) AS errors, SUM(invalid) AS invalid, SUM(failed) AS failovers, SUM(hit) AS hits,
+    SUM(estimated) AS estimated, SUM(estimated * cost_usd) AS estimated_cost`;
 
 /**
  * PostgreSQL: the groups with their percentiles in one pass. `percentile_disc(f)` is the first value
