@@ -18,6 +18,8 @@ import { registerCors } from './http/cors.js';
 import { errorHandler, sendError } from './http/error-handler.js';
 import { useJsonBodyParser } from './http/json-body-parser.js';
 import { refuseTextBodies } from './http/refuse-text-bodies.js';
+import { refuseWhileClosing } from './http/refuse-while-closing.js';
+import { trackRefusals, type RefusedRequest } from './http/record-refusals.js';
 import { registerChatRoutes } from './http/routes/chat-routes.js';
 import type { RouterFiles } from './files/router-files.js';
 import { registerCompletionsRoutes } from './http/completions/completions-routes.js';
@@ -42,6 +44,11 @@ export interface AppDeps {
    * JSON, a missing field, a bad key, an unknown path): records count the others.
    */
   countRefused?(status: number): void;
+  /**
+   * Records a request the router refused as invalid before any record was opened for it, from an
+   * authenticated caller to one of its APIs (record-refusals.ts); it is not counted then.
+   */
+  recordRefused?(refusal: RefusedRequest): void;
   /** Further route plugins (Responses, Messages, admin, dashboard), mounted after the core routes. */
   plugins?: ((app: FastifyInstance) => void | Promise<void>)[];
   /** Where `store: true` chat completions are kept; in memory (10,000 at most) when omitted. */
@@ -77,7 +84,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     // Node's own default (fastify's is none): a client dripping its body cannot hold a socket.
     requestTimeout: deps.config.current.config.server.requestTimeoutSeconds * 1000,
-    return503OnClosing: true,
+    // Requests that come in while closing get the drain's 503 in their API's shape instead
+    // (refuse-while-closing.ts).
+    return503OnClosing: false,
     // Ajv and fast-json-stringify load only if a route ever declares a schema (none does).
     schemaController: { compilersFactory: lazySchemaCompilers },
     // On close: idle keep-alive connections are closed at once; requests in flight (streams) finish.
@@ -88,12 +97,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorateRequest('batchLine', false);
   app.decorateRequest('refusedUnrecorded', false);
   app.setErrorHandler(errorHandler);
-  if (deps.countRefused) {
-    const countRefused = deps.countRefused;
-    app.addHook('onResponse', async (request, reply) => {
-      if (request.refusedUnrecorded) countRefused(reply.statusCode);
-    });
-  }
+  // First: a router shutting down takes no new work, whatever the request.
+  refuseWhileClosing(app);
+  app.decorateRequest('refusalCode', undefined);
+  if (deps.countRefused || deps.recordRefused)
+    trackRefusals(app, { count: deps.countRefused ?? (() => {}), record: deps.recordRefused });
   useJsonBodyParser(app);
   // JSON sent as text/plain gets a 415 saying to send application/json (routes read JSON only).
   refuseTextBodies(app);

@@ -90,6 +90,8 @@ export async function createGovernance({
     onError: (err) => logger.warn({ err }, 'reading deployment budgets failed'),
   });
   await deploymentBudgets.refresh();
+  // The rate-limit queue's waiters: the shutdown drain answers them at once (runtime.ts).
+  const queue = new AdmissionQueue({ clock, metrics: metrics?.queueMetrics });
   const policies = createGovernancePolicies({
     deploymentBudgets,
     config: holder,
@@ -99,10 +101,16 @@ export async function createGovernance({
     alerts: alerter,
     contentFilter: () => contentFilter,
     onError: (err, what) => logger.warn({ err }, `governance ${what} failed`),
-    queue: new AdmissionQueue({
-      clock,
-      metrics: metrics?.queueMetrics,
-    }),
+    queue,
   });
-  return { ephemeralAdminKey, keys, authenticator, budgets, alerter, deploymentBudgets, policies };
+  return {
+    ephemeralAdminKey,
+    keys,
+    authenticator,
+    budgets,
+    alerter,
+    deploymentBudgets,
+    policies,
+    queue,
+  };
 }

@@ -18,12 +18,13 @@ import { shareCoolDowns } from './gateway/shared-cool-downs.js';
 import { newId } from './core/ids.js';
 import { CircuitBreakers } from './gateway/circuit-breaker.js';
 import { liveBreakerSettings } from './config/circuit-breaker-schema.js';
-import { CallDrain } from './gateway/call-drain.js';
+import { CallDrain, shuttingDownError } from './gateway/call-drain.js';
 import { createSharedAffinityStore } from './gateway/shared-affinity.js';
 import type { AffinityStore } from './gateway/session-affinity.js';
 import { shareSemanticIndex } from './gateway/shared-semantic-index.js';
 import { LiveStats } from './dashboard/live-stats.js';
 import { trackUnusedConnections } from './http/track-unused-connections.js';
+import { refusalRecord } from './http/record-refusals.js';
 import { BackgroundResponses } from './http/responses/background-responses.js';
 import { createResponseStore } from './store/response-store.js';
 import { createMemoryConversationObjectStore } from './store/memory/memory-conversation-object-store.js';
@@ -99,16 +100,24 @@ export async function createRuntime(
     },
   });
   // The content filter may call the router's own moderation deployments (built below).
-  const { ephemeralAdminKey, keys, authenticator, budgets, alerter, deploymentBudgets, policies } =
-    await createGovernance({
-      initial,
-      holder,
-      state: shared.state,
-      clock,
-      logger,
-      metrics,
-      moderateWith: (name, text, signal) => moderations.classify(name, text, signal),
-    });
+  const {
+    ephemeralAdminKey,
+    keys,
+    authenticator,
+    budgets,
+    alerter,
+    deploymentBudgets,
+    policies,
+    queue,
+  } = await createGovernance({
+    initial,
+    holder,
+    state: shared.state,
+    clock,
+    logger,
+    metrics,
+    moderateWith: (name, text, signal) => moderations.classify(name, text, signal),
+  });
 
   const registry = createProviderRegistry({ clock });
   const replica = newId('replica');
@@ -304,6 +313,8 @@ export async function createRuntime(
       }),
     metricsText: metrics?.metricsText,
     countRefused: metrics?.recordRefusedRequest,
+    // Into the request log, the metrics, the live stats and the traces, as any finished request.
+    recordRefused: (refusal) => recorder.record(refusalRecord(refusal, clock.now())),
     plugins: routePlugins({
       gateway,
       responses,
@@ -354,6 +365,11 @@ export async function createRuntime(
       };
       const sweep = setInterval(closeWaiting, 100);
       try {
+        // Requests waiting in the rate-limit queue (or for a deployment's headroom) are refused
+        // now with the drain's 503, rather than waited for and then sent upstream.
+        const released = queue.stop(shuttingDownError);
+        if (released)
+          logger.info(`shutdown: ${released} request(s) waiting in the rate-limit queue refused`);
         const closing = app.close();
         closeWaiting();
         // The drain deadline counts from the signal, background runs' wait included.

@@ -3,7 +3,9 @@
 // and leaves `usage` out of JSON answers), and one that breaks off mid-stream, behind the whole
 // router (createRuntime, a SQLite request log). The records of answers without usage say
 // `usageEstimated` and carry the router's estimate; those with usage do not. The usage summary
-// (JSON and CSV) and the dashboard's overview count them and the spend that rests on them.
+// (JSON and CSV) and the dashboard's overview count them and the spend that rests on them. So do
+// the records of chat requests whose semantic-cache lookup was paid at the router's estimate (an
+// embedding upstream that sent no usage), whether the lookup found a kept answer or not.
 import { mkdtempSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -44,6 +46,20 @@ beforeAll(async () => {
   upstream = createServer((req, res) => {
     void readBody(req).then((body) => {
       const model = String(body.model);
+      // The semantic cache's embedding model: one vector for every text (so a second question is
+      // a semantic hit), with usage only from `embed-reports`.
+      if (req.url?.endsWith('/embeddings')) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(
+          JSON.stringify({
+            object: 'list',
+            model,
+            data: [{ object: 'embedding', index: 0, embedding: [0.6, 0.8, 0] }],
+            ...(model === 'embed-reports' ? { usage: { prompt_tokens: 7, total_tokens: 7 } } : {}),
+          }),
+        );
+        return;
+      }
       const stream = body.stream === true;
       const wantsUsage =
         (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
@@ -263,5 +279,81 @@ describe('usage the upstream did not report is recorded as estimated', () => {
   it("the dashboard's overview says how many requests and how much spend are estimated", () => {
     expect(overview).toMatchObject({ requests: 5, usageEstimated: 3, usageEstimatedRate: 0.6 });
     expect(overview.usageEstimatedCostUsd as number).toBeGreaterThan(0);
+  });
+});
+
+describe('a semantic-cache lookup whose embedding upstream sent no usage', () => {
+  /** The records (from the SQLite log) and the usage summary of a miss then a semantic hit. */
+  async function missThenHit(embedModel: 'embed-silent' | 'embed-reports') {
+    const logPath = join(mkdtempSync(join(tmpdir(), 'mr-usage-est-sem-')), 'requests.db');
+    const input = configInput(logPath);
+    input.deployments.push({
+      name: embedModel,
+      kind: 'embeddings',
+      provider: 'openai-compatible',
+      model: embedModel,
+      baseUrl,
+      prices: { inputPer1M: 100, outputPer1M: 0 },
+      contextWindow: 8191,
+    });
+    input.cache = {
+      enabled: true,
+      ttlSeconds: 600,
+      semantic: { enabled: true, embeddings: embedModel },
+    };
+    const rt = await createRuntime(parseConfig(input, {}).config);
+    const headers = { authorization: `Bearer ${rt.ephemeralAdminKey}` };
+    let summary: Record<string, unknown>;
+    try {
+      for (const [id, content] of [
+        ['miss', 'What is the answer to everything?'],
+        ['hit', 'What is the answer to it all?'],
+      ] as const) {
+        const res = await rt.app.inject({
+          method: 'POST',
+          url: '/v1/chat/completions',
+          headers: { ...headers, 'x-request-id': `${embedModel}-${id}` },
+          payload: { model: 'reports', messages: [{ role: 'user', content }] },
+        });
+        expect(res.statusCode).toBe(200);
+        expect(res.headers['x-router-cache']).toBe(id === 'hit' ? 'semantic' : 'miss');
+      }
+      summary = (
+        await rt.app.inject({ method: 'GET', headers, url: '/admin/v1/usage?since=1h' })
+      ).json();
+    } finally {
+      await rt.close();
+    }
+    const store = createSqliteRequestStore(logPath);
+    const logged = await store.query(0);
+    await store.close();
+    return { logged, summary };
+  }
+
+  it('flags the miss and the hit as estimated, and the summary counts them', async () => {
+    const { logged, summary } = await missThenHit('embed-silent');
+    expect(logged.map((r) => [r.requestId, r.cache, r.usageEstimated])).toEqual([
+      ['embed-silent-miss', 'miss', true],
+      ['embed-silent-hit', 'semantic', true],
+    ]);
+    // The chat answer's usage was reported: only the embedding's cost is the router's estimate.
+    expect(logged[0]).toMatchObject({ promptTokens: 9, completionTokens: 4 });
+    expect(logged[1]!.costUsd).toBeGreaterThan(0);
+    expect(summary).toMatchObject({ requests: 2, usageEstimated: 2 });
+    expect(summary.usageEstimatedCostUsd as number).toBeCloseTo(
+      logged[0]!.costUsd + logged[1]!.costUsd,
+      9,
+    );
+  });
+
+  it('flags neither when the embedding upstream reported its usage', async () => {
+    const { logged, summary } = await missThenHit('embed-reports');
+    expect(logged.map((r) => [r.cache, r.usageEstimated])).toEqual([
+      ['miss', false],
+      ['semantic', false],
+    ]);
+    // The hit cost its embedding call: 7 tokens at the embedding model's price.
+    expect(logged[1]!.costUsd).toBeCloseTo((7 * 100) / 1e6, 12);
+    expect(summary).toMatchObject({ requests: 2, usageEstimated: 0 });
   });
 });

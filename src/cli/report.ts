@@ -117,7 +117,7 @@ export async function run(argv: string[]): Promise<number> {
             `usage estimated by the router (no usage from the upstream) for ${s.usageEstimated} requests (${(s.usageEstimatedRate * 100).toFixed(1)}%), ${usd(s.usageEstimatedCostUsd)} of the spend`,
           ]
         : []),
-      `errors ${(s.errorRate * 100).toFixed(1)}%; failovers ${(s.failoverRate * 100).toFixed(1)}%; tokens prompt ${s.tokens.prompt} (cached ${s.tokens.cached}), completion ${s.tokens.completion} (reasoning ${s.tokens.reasoning})`,
+      `errors ${(s.errorRate * 100).toFixed(1)}%; invalid requests ${s.invalidRequests} (${(s.invalidRequestRate * 100).toFixed(1)}%); failovers ${(s.failoverRate * 100).toFixed(1)}%; tokens prompt ${s.tokens.prompt} (cached ${s.tokens.cached}), completion ${s.tokens.completion} (reasoning ${s.tokens.reasoning})`,
       ...(by === 'tag'
         ? ['a request with several tags counts in each of their rows; the totals count it once']
         : []),

@@ -123,7 +123,7 @@ export const serverSchema = z
       .positive()
       .default(20)
       .describe(
-        "On SIGTERM or SIGINT, how long requests in flight get to finish (no new request is taken meanwhile). Those still waiting on an upstream then are stopped, whatever their API (chat, Responses, Messages, embeddings, moderations, rerank, images, audio): a stream ends with an in-band error event `router_shutting_down`, a call not yet answered gets a 503 of that code in its API's error shape, speech audio under way is cut short, each is logged, and the process exits. Keep it below your orchestrator's grace period (Kubernetes `terminationGracePeriodSeconds`, 30 by default). Read when the replica shuts down.",
+        "On SIGTERM or SIGINT, how long requests in flight get to finish (no new request is taken meanwhile: one that arrives, and one waiting in the rate-limit queue, gets the 503 `router_shutting_down` at once). Those still waiting on an upstream then are stopped, whatever their API (chat, Responses, Messages, embeddings, moderations, rerank, images, audio): a stream ends with an in-band error event `router_shutting_down`, a call not yet answered gets a 503 of that code in its API's error shape, speech audio under way is cut short, each is logged, and the process exits. Keep it below your orchestrator's grace period (Kubernetes `terminationGracePeriodSeconds`, 30 by default). Read when the replica shuts down.",
       ),
     heapGrowthPercent: z
       .number()

@@ -35,6 +35,8 @@ export type LiveOverview = Pick<
   | 'savingsUsd'
   | 'savingsRatio'
   | 'errorRate'
+  | 'invalidRequests'
+  | 'invalidRequestRate'
   | 'failoverRate'
   | 'cacheHits'
   | 'cacheHitRate'
@@ -202,7 +204,7 @@ export class LiveStats implements RequestRecorder {
       b.byModel[model] = (b.byModel[model] ?? 0) + 1;
       b.costUsd += r.costUsd;
       b.baselineCostUsd += r.baselineCostUsd;
-      if (countsAsError(r.status)) b.errors++;
+      if (countsAsError(r.status, r.failedOver)) b.errors++;
       if (r.failedOver) b.failovers++;
     });
     return {
@@ -213,6 +215,8 @@ export class LiveStats implements RequestRecorder {
       savingsUsd: summary.savingsUsd,
       savingsRatio: summary.savingsRatio,
       errorRate: summary.errorRate,
+      invalidRequests: summary.invalidRequests,
+      invalidRequestRate: summary.invalidRequestRate,
       failoverRate: summary.failoverRate,
       cacheHits: summary.cacheHits,
       cacheHitRate: summary.cacheHitRate,

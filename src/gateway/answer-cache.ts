@@ -51,8 +51,11 @@ export interface CacheHit {
   answer: CachedAnswer;
   deployment: DeploymentConfig;
   ageSeconds: number;
-  /** A semantic hit (./semantic-cache.ts): how near the conversations are, what embedding cost. */
-  semantic?: { similarity: number; costUsd: number };
+  /**
+   * A semantic hit (./semantic-cache.ts): how near the conversations are, what embedding cost,
+   * and whether that cost rests on the router's token estimate (the upstream sent no usage).
+   */
+  semantic?: { similarity: number; costUsd: number; usageEstimated: boolean };
 }
 
 export class AnswerCache {

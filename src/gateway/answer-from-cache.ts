@@ -39,8 +39,10 @@ export async function answerFromCache(
   record.dataZone = d.dataZone;
   record.servedModel = response.model;
   record.routingMode = ctx.mode;
-  // The kept answer's usage (estimated, and said so, when it came without one).
+  // The kept answer's usage (estimated, and said so, when it came without one), and a semantic
+  // hit's embedding call (its cost estimated when the embedding upstream sent no usage).
   recordTokens(record, answerUsageCounts(response));
+  if (semantic?.usageEstimated) record.usageEstimated = true;
   // An exact hit costs nothing; a semantic one its embedding call.
   record.costUsd = semantic?.costUsd ?? 0;
   record.baselineCostUsd = answer.baselineCostUsd;

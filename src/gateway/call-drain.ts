@@ -21,7 +21,7 @@ export class CallDrain {
 
   /** Holds an attempt's controller until the returned release is called. */
   track(controller: AbortController): () => void {
-    if (this.stopped) controller.abort(this.stopped);
+    if (this.stopped) controller.abort(shuttingDownError());
     this.running.add(controller);
     return () => this.running.delete(controller);
   }
@@ -40,7 +40,8 @@ export class CallDrain {
   stopAll(): number {
     this.stopped ??= shuttingDownError();
     const n = this.running.size;
-    for (const c of this.running) c.abort(this.stopped);
+    // A fresh error each: the gateway adds the request's own headers to the one it is given.
+    for (const c of this.running) c.abort(shuttingDownError());
     this.running.clear();
     return n;
   }

@@ -315,6 +315,8 @@ export class ChatGateway {
       if (policies?.filterOutput) response = await policies.filterOutput(response, admit);
       return sendJsonAnswer(this.answerDeps, served, result, response);
     } catch (err) {
+      // A failed request keeps its counted prompt (estimated) and what its embedding call cost.
+      if (semantic?.usageEstimated) record.usageEstimated = true;
       finishFailedRequest(this.deps, record, startedPerf, err, admit, semantic?.costUsd ?? 0);
       if (err instanceof GatewayError) routingErrorHeaders(err, record);
       throw err;

@@ -122,19 +122,28 @@ export function recordTokens(record: RequestRecord, usage: UsageCounts): void {
   record.usageEstimated = usage.estimated === true || promptCounted;
 }
 
+/** What a request spent besides its answer (a semantic lookup's embedding call). */
+export interface ExtraSpend {
+  costUsd: number;
+  /** That cost rests on the router's token estimate (the upstream sent no usage). */
+  usageEstimated: boolean;
+}
+
 /**
  * Writes a chat answer's usage into its record with its cost on the deployment that served and
- * its baseline on the top one; `extraCostUsd` is spent besides (a semantic lookup's embedding).
+ * its baseline on the top one; `extra` is spent besides (a semantic lookup's embedding), and
+ * makes the record's usage estimated when its own is.
  */
 export function accountUsage(
   record: RequestRecord,
   served: DeploymentConfig,
   top: DeploymentConfig,
   usage: UsageCounts,
-  extraCostUsd = 0,
+  extra?: ExtraSpend,
 ): void {
   recordTokens(record, usage);
+  if (extra?.usageEstimated) record.usageEstimated = true;
   const counted = { ...usage, promptTokens: record.promptTokens };
-  record.costUsd = costUsd(served, counted) + extraCostUsd;
+  record.costUsd = costUsd(served, counted) + (extra?.costUsd ?? 0);
   record.baselineCostUsd = baselineCostUsd(top, counted);
 }

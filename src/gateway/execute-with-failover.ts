@@ -412,7 +412,7 @@ function withAttempts(e: GatewayError, attempts: AttemptRecord[], exhausted = fa
     code: e.code,
     param: e.param,
     message,
-    headers: e.headers,
+    headers: { ...e.headers },
     retryable: e.retryable,
     details: { ...(e.details ?? {}), attempts },
   });

@@ -60,7 +60,7 @@ describe('callWithFailover, aborted by its caller', () => {
     const shutdown = new GatewayError({
       status: 503,
       type: 'server_error',
-      code: 'server_shutdown',
+      code: 'router_shutting_down',
       message: 'The router is shutting down.',
     });
     const { thrown, called } = await abortedWith(shutdown);

@@ -47,6 +47,11 @@ export interface SemanticCacheDeps {
 export interface SemanticLookup {
   /** What the embedding call cost: part of the request's cost, hit or miss. */
   costUsd: number;
+  /**
+   * The embedding upstream sent no usage, so `costUsd` rests on the router's estimate of its
+   * tokens: the request's record says `usageEstimated`, hit or miss.
+   */
+  usageEstimated: boolean;
   /** A kept answer that may serve the request (`hit.semantic` says how near). */
   hit?: CacheHit;
   /** Indexes this request's vector under its own exact key, once its answer is kept there. */
@@ -154,10 +159,12 @@ export class SemanticCache {
         target,
         args.needs,
       ));
-    if (!hit) return { costUsd: embedded.costUsd, remember };
+    const { costUsd, usageEstimated } = embedded;
+    if (!hit) return { costUsd, usageEstimated, remember };
     return {
-      costUsd: embedded.costUsd,
-      hit: { ...hit, semantic: { similarity: near.similarity, costUsd: embedded.costUsd } },
+      costUsd,
+      usageEstimated,
+      hit: { ...hit, semantic: { similarity: near.similarity, costUsd, usageEstimated } },
       remember,
     };
   }
@@ -171,7 +178,7 @@ export class SemanticCache {
     name: string,
     text: string,
     call: ChatCall,
-  ): Promise<{ vector: Float32Array; costUsd: number } | undefined> {
+  ): Promise<{ vector: Float32Array; costUsd: number; usageEstimated: boolean } | undefined> {
     const { breakers, clock } = this.deps;
     const pool = snapshot.pools.get(name);
     const ready = (pool ? pool.deployments : [name])
@@ -206,7 +213,14 @@ export class SemanticCache {
       breakers.success(d.name);
       const vector = readVector(response.data[0]?.embedding);
       if (!vector) return this.missed(`${d.name} answered no usable vector`);
-      return { vector, costUsd: inputCostUsd(d, response.usage?.prompt_tokens ?? estimate) };
+      // Without the upstream's usage, its tokens (and so the cost) are the router's estimate.
+      const reported = response.usage?.prompt_tokens;
+      const counted = typeof reported === 'number' ? reported : estimate;
+      return {
+        vector,
+        costUsd: inputCostUsd(d, counted),
+        usageEstimated: typeof reported !== 'number' && estimate > 0,
+      };
     } catch (err) {
       const e = toGatewayError(err);
       // A client that left says nothing about the upstream's health.

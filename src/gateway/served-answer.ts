@@ -58,13 +58,7 @@ export function keepJsonAnswer(
   record.servedModel = response.model;
   headers['x-router-model'] = response.model;
   // Without `usage` in the answer, its tokens are the router's estimate (record.usageEstimated).
-  accountUsage(
-    record,
-    result.deployment,
-    served.top,
-    answerUsageCounts(response),
-    semantic?.costUsd,
-  );
+  accountUsage(record, result.deployment, served.top, answerUsageCounts(response), semantic);
   if (cachePlan) {
     headers['x-router-cache'] = record.cache ?? 'miss';
     const kept = deps.answerCache?.keep(cachePlan, {
@@ -148,7 +142,7 @@ export function streamAnswer(
           reasoningTokens: 0,
           estimated: true,
         },
-        served.semantic?.costUsd,
+        served.semantic,
       );
       if (usage && status === 200)
         deps.outputTokens.observe(result.deployment.name, usage.completionTokens);

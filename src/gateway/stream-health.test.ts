@@ -140,6 +140,21 @@ describe('failures after the first byte and the circuit', () => {
     });
     expect(late.statusCode).toBe(503);
     expect(late.json().error.code).toBe('router_shutting_down');
+    // Each refusal is its own error: a routed one's decision id is not sent with the next reply.
+    const routed = await t.app.inject({
+      method: 'POST',
+      url: '/v1/chat/completions',
+      payload: { ...streamBody('model-router'), stream: false },
+    });
+    expect(routed.statusCode).toBe(503);
+    expect(routed.headers['x-router-decision-id']).toEqual(expect.any(String));
+    const direct = await t.app.inject({
+      method: 'POST',
+      url: '/v1/chat/completions',
+      payload: { ...streamBody(), stream: false },
+    });
+    expect(direct.json().error.code).toBe('router_shutting_down');
+    expect(direct.headers['x-router-decision-id']).toBeUndefined();
   }, 10_000);
 });
 

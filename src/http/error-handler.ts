@@ -82,8 +82,11 @@ export function sendError(
   shape: ErrorShaper = openAiErrorShape,
 ): FastifyReply {
   const e = toGatewayError(err);
-  // Counted by its record, or (onResponse, app.ts) as a request refused before it had one.
-  if (!wasRecorded(err)) reply.request.refusedUnrecorded = true;
+  // Counted by its record, or (record-refusals.ts) as a request refused before it had one.
+  if (!wasRecorded(err)) {
+    reply.request.refusedUnrecorded = true;
+    reply.request.refusalCode = e.code ?? undefined;
+  }
   if (e.status >= 500) reply.log.error({ err: e.cause ?? e, code: e.code }, e.message);
   for (const [k, v] of Object.entries(e.headers)) reply.header(k, v);
   return reply
@@ -99,6 +102,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Answered with an error no request record holds (refused before the gateway opened one). */
     refusedUnrecorded: boolean;
+    /** That error's code, for its record (record-refusals.ts). */
+    refusalCode: string | undefined;
   }
 }
 

@@ -8,6 +8,7 @@ import { createManualClock } from '../core/clock.js';
 import type { GatewayError } from '../core/errors.js';
 import type { ChatRequest } from '../core/wire-types.js';
 import type { AdmitContext } from '../gateway/gateway-types.js';
+import { shuttingDownError } from '../gateway/call-drain.js';
 import { MemoryState } from '../store/memory/memory-state.js';
 import { AdmissionQueue, abortableSleep, requestedWaitMs, type Sleep } from './admission-queue.js';
 import { BudgetTracker } from './budget.js';
@@ -200,6 +201,35 @@ describe('rate-limit queue', () => {
     expect((await t.admit(t.ctx())).headers!['x-ratelimit-remaining-requests']).toBe('0');
   });
 
+  it('a shutdown answers every waiter at once with its 503, never trying admission again', async () => {
+    vi.useFakeTimers();
+    const t = setup({}, abortableSleep);
+    await t.admit(t.ctx());
+    await t.admit(t.ctx());
+    const timersBefore = vi.getTimerCount();
+    const waiters = [t.refusal(t.ctx(wait(40_000))), t.refusal(t.ctx(wait(40_000)))];
+    await vi.waitFor(() => expect(t.queue.waiting).toBe(2));
+    expect(t.queue.stop(shuttingDownError)).toBe(2);
+    const errors = await Promise.all(waiters);
+    for (const err of errors)
+      expect(err).toMatchObject({ status: 503, code: 'router_shutting_down' });
+    // One error each: the gateway adds a request's own headers to the error it is given.
+    expect(errors[0]).not.toBe(errors[1]);
+    expect(vi.getTimerCount()).toBe(timersBefore);
+    expect(t.queue.waiting).toBe(0);
+    expect(t.gauge).toEqual([1, 1, -1, -1]);
+    // Not admitted after all: the slot that frees up in 30 s was not taken by a waiter.
+    t.clock.advance(30_000);
+    const next = await t.admit(t.ctx());
+    expect(next.headers!['x-ratelimit-remaining-requests']).toBe('0');
+    // A request refused once the queue stopped gets the 503 at once instead of waiting.
+    const late = await t.refusal(t.ctx(wait(40_000)));
+    expect(late).toMatchObject({ status: 503, code: 'router_shutting_down' });
+    expect(t.queue.waiting).toBe(0);
+    // One that may not wait still gets its 429.
+    expect((await t.refusal(t.ctx())).status).toBe(429);
+  });
+
   it('the default sleep resolves after its time and leaves no timer or listener behind', async () => {
     vi.useFakeTimers();
     const signal = new AbortController().signal;
@@ -324,5 +354,32 @@ describe('patience: what is left of the wait after admission', () => {
       ),
     ).rejects.toThrow('busy');
     expect(patience.queuedMs).toBe(1900);
+  });
+
+  it('a shutdown during a wait for headroom ends it with the 503: the round is never called', async () => {
+    const clock = createManualClock();
+    const queue = new AdmissionQueue({
+      clock,
+      // The replica shuts down while the request sleeps; the sleep ends when its signal aborts.
+      sleep: (_ms, signal) =>
+        new Promise<void>((resolve) => {
+          signal.addEventListener('abort', () => resolve(), { once: true });
+          queue.stop(shuttingDownError);
+        }),
+      random: () => 0,
+    });
+    const terms = { maxWaitMs: 10_000, maxWaiting: 10, signal: new AbortController().signal };
+    const patience = queue.patience({ ...terms, router: 'r' }, 0);
+    let rounds = 0;
+    const waited = patience.wait(
+      refusal(1000),
+      async () => {
+        rounds++;
+        return 'sent upstream';
+      },
+      () => refusal(1000),
+    );
+    await expect(waited).rejects.toMatchObject({ status: 503, code: 'router_shutting_down' });
+    expect(rounds).toBe(0);
   });
 });

@@ -4,7 +4,7 @@
 // refusal charges nothing) and is only a timer; requests admitted at once never come here. What
 // admission leaves of the wait goes on to routing (`patience`), for deployments out of headroom.
 import { systemClock, type Clock } from '../core/clock.js';
-import { invalidRequest } from '../core/errors.js';
+import { invalidRequest, type GatewayError } from '../core/errors.js';
 import { clientClosed } from '../gateway/execute-with-failover.js';
 import type { ChatCall, Patience, Waitable } from '../gateway/gateway-types.js';
 import { RateLimitRefusal } from './rate-limit.js';
@@ -83,9 +83,16 @@ export function requestedWaitMs(headers: ChatCall['headers'], maxWaitMs: number)
   return Math.min(n, maxWaitMs);
 }
 
-/** This replica's waiters: how many there are, and the loop each runs. */
+/**
+ * This replica's waiters: how many there are, and the loop each runs. A replica that shuts down
+ * stops them (`stop`): each is answered at once with the shutdown's error, none is called again.
+ */
 export class AdmissionQueue {
   private count = 0;
+  /** Each waiter's sleep, cut short by `stop`. */
+  private readonly sleeping = new Set<AbortController>();
+  /** Set by `stop`: a fresh error for each request (the gateway adds its own headers to it). */
+  private stopped: (() => GatewayError) | undefined;
   private readonly clock: Clock;
   private readonly sleep: Sleep;
   private readonly random: () => number;
@@ -99,6 +106,19 @@ export class AdmissionQueue {
   /** Requests waiting on this replica now. */
   get waiting(): number {
     return this.count;
+  }
+
+  /**
+   * The replica is shutting down: every waiter ends now with `error()` (the drain's 503), without
+   * trying admission or an upstream again, and a request that would start waiting gets it at once.
+   * Returns how many were waiting.
+   */
+  stop(error: () => GatewayError): number {
+    this.stopped ??= error;
+    const n = this.sleeping.size;
+    for (const c of this.sleeping) c.abort();
+    this.sleeping.clear();
+    return n;
   }
 
   /**
@@ -139,6 +159,11 @@ export class AdmissionQueue {
     };
   }
 
+  /** A method, not an inline test: TypeScript would take `stopped` as unchanged across awaits. */
+  private throwIfStopped(): void {
+    if (this.stopped) throw this.stopped();
+  }
+
   /**
    * The loop every waiter runs: sleep `first`'s retry-after (+ jitter, never past the deadline),
    * call `retry`, and again for each refusal `waitable` says may be waited out. `spent` hears
@@ -158,11 +183,17 @@ export class AdmissionQueue {
     )
       throw first.error;
     if (terms.signal.aborted) throw clientClosed([]);
+    this.throwIfStopped();
     const metrics = this.options.metrics;
     const started = this.clock.perfNow();
     // Time spent in `retry` (a round's routing and upstream calls) is not waiting.
     let busy = 0;
     const waited = () => this.clock.perfNow() - started - busy;
+    // Ends the sleep when the client leaves or the replica stops the queue.
+    const wake = new AbortController();
+    const clientLeft = () => wake.abort();
+    terms.signal.addEventListener('abort', clientLeft, { once: true });
+    this.sleeping.add(wake);
     this.count++;
     metrics?.waiting(terms.router, 1);
     try {
@@ -172,12 +203,16 @@ export class AdmissionQueue {
         const left = terms.maxWaitMs - (this.clock.perfNow() - started);
         const after = last.retryAfterMs;
         if (after === undefined || after > left) throw last.error;
+        // Either may have happened while `retry` ran (a sleep does not see an earlier abort).
+        if (terms.signal.aborted) throw clientClosed([]);
+        this.throwIfStopped();
         // Never past the deadline; at least 1 ms, so a zero retry-after cannot spin.
         await this.sleep(
           Math.max(1, Math.min(after + JITTER_MS * this.random(), left)),
-          terms.signal,
+          wake.signal,
         );
         if (terms.signal.aborted) throw clientClosed([]);
+        this.throwIfStopped();
         const tried = this.clock.perfNow();
         try {
           const value = await retry();
@@ -191,6 +226,8 @@ export class AdmissionQueue {
         }
       }
     } finally {
+      terms.signal.removeEventListener('abort', clientLeft);
+      this.sleeping.delete(wake);
       const ms = waited();
       this.count--;
       metrics?.waiting(terms.router, -1);

@@ -2,7 +2,8 @@
 // and a last `(total)` row, amounts in USD at full precision, for a finance team's spreadsheet or
 // a chargeback job. By tag a request counts in each of its tags' rows and once in the total.
 // `usage_estimated` counts the requests whose tokens are in part the router's estimate (no usage
-// from the upstream), `usage_estimated_cost_usd` the part of `cost_usd` that rests on them.
+// from the upstream), `usage_estimated_cost_usd` the part of `cost_usd` that rests on them;
+// `invalid_requests` those the router refused as invalid, which `errors` leaves out.
 // Read from a request log, it ends with each group's feedback count and mean score.
 import type { GroupSummary, RequestSummary } from '../store/request-summary.js';
 import { csvLine } from './csv.js';
@@ -24,6 +25,8 @@ const COLUMNS: [string, (g: GroupSummary) => unknown, (s: RequestSummary) => unk
   // Requests whose tokens are in part the router's estimate, and how much of cost_usd is theirs.
   ['usage_estimated', (g) => g.usageEstimated, (s) => s.usageEstimated],
   ['usage_estimated_cost_usd', (g) => g.usageEstimatedCostUsd, (s) => s.usageEstimatedCostUsd],
+  // Refused by the router as invalid (malformed, an unknown model, too large): not in `errors`.
+  ['invalid_requests', (g) => g.invalidRequests, (s) => s.invalidRequests],
 ];
 
 /** Feedback (`POST /v1/feedback`), in summaries read from a request log: its count and mean. */

@@ -65,9 +65,13 @@ export interface FeedbackStore {
   saveFeedback(feedback: StoredFeedback): Promise<void>;
   /**
    * Feedback on the requests of [q.since, q.until) narrowed by `q.filter`, grouped by `q.by` as the
-   * usage summary groups requests (by tag, in each of the request's tags), and its totals.
+   * usage summary groups requests (by tag, in each of the request's tags), and its totals; with
+   * `groups`, only those groups (a summary cut to its busiest), the totals still of all.
    */
-  summarizeFeedback(q: UsageQuery): Promise<{ totals: FeedbackGroup; groups: FeedbackGroup[] }>;
+  summarizeFeedback(
+    q: UsageQuery,
+    groups?: readonly string[],
+  ): Promise<{ totals: FeedbackGroup; groups: FeedbackGroup[] }>;
   /** Feedback on the requests of [since, until), oldest request first, with their prompt text. */
   listFeedback(since: number, until: number): Promise<FeedbackWithPrompt[]>;
 }

@@ -111,7 +111,8 @@ export interface RequestRecord {
    * `usage`: a stream that broke off or ignored `stream_options.include_usage` (its answer tokens
    * estimated from what was streamed, ≈4 characters a token), an answer without `usage` (its prompt
    * as the router counted it, its answer estimated from its text), a moderation or rerank (tokens
-   * estimated from their texts), a failed request (its prompt as counted). Undefined for records
+   * estimated from their texts), a chat request whose semantic-cache lookup's embedding call came
+   * back without usage (its cost estimated), a failed request (its prompt as counted). Undefined for records
    * logged before migration 19.
    */
   usageEstimated?: boolean;

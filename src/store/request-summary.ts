@@ -2,7 +2,7 @@
 // over a set of request records, grouped by served model, key, router, tenant, end user or tag.
 // One definition serves the `report` CLI, `GET /admin/v1/usage`, the dashboard and both stores, so
 // their numbers agree: the SQL stores compute the same summary in the database (sql/summary-sql.ts
-// mirrors `groupsOf`, `countsAsError`, `failedOver`, `answeredFromCache` and `percentile`), the
+// mirrors `groupsOf`, `countsAsError`, `isInvalidRequest`, `failedOver`, `answeredFromCache` and `percentile`), the
 // rest here in memory.
 import { answeredFromCache, type RequestRecord } from './request-record.js';
 import type { RequestLogStore } from './request-log.js';
@@ -54,6 +54,8 @@ export interface GroupSummary {
   ttftP50Ms: number | null;
   ttftP95Ms: number | null;
   errors: number;
+  /** Refused by the router as invalid (`isInvalidRequest`): not in `errors`. */
+  invalidRequests: number;
   failovers: number;
   /** Answered from the answer cache (no upstream call). */
   cacheHits: number;
@@ -86,7 +88,13 @@ export interface RequestSummary {
   baselineCostUsd: number;
   savingsUsd: number;
   savingsRatio: number;
+  /**
+   * Requests answered with an error of the router or an upstream (`countsAsError`), and those the
+   * router refused as invalid (malformed, an unknown model, too large: `isInvalidRequest`), apart.
+   */
   errorRate: number;
+  invalidRequests: number;
+  invalidRequestRate: number;
   failoverRate: number;
   /** Requests answered from the answer cache, and their share. */
   cacheHits: number;
@@ -106,15 +114,65 @@ export interface RequestSummary {
   feedback?: number;
   meanScore?: number | null;
   groups: GroupSummary[];
+  /**
+   * With `limit`: how many groups the window has (`groups` holds the first `limit` of them). The
+   * SQL stores count them in the database without aggregating the ones left out.
+   */
+  groupsTotal?: number;
+}
+
+/**
+ * The order of a summary's groups: most requests first, then by key in code point order (UTF-8
+ * byte order), the order the SQL stores pick the busiest `limit` groups in (SQLite's BINARY,
+ * PostgreSQL's "C" collation), so a cut through tied groups keeps the same ones everywhere.
+ */
+export function compareGroups(
+  a: Pick<GroupSummary, 'requests' | 'key'>,
+  b: Pick<GroupSummary, 'requests' | 'key'>,
+): number {
+  return b.requests - a.requests || compareCodePoints(a.key, b.key);
+}
+
+/**
+ * Code point order of two strings. UTF-16 code units compare in that order except for surrogates
+ * (U+D800–DFFF, which encode code points above U+FFFF): moved above U+E000–FFFF here.
+ */
+export function compareCodePoints(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return codePointRank(x) - codePointRank(y);
+  }
+  return a.length - b.length;
+}
+
+function codePointRank(unit: number): number {
+  if (unit >= 0xe000) return unit - 0x800;
+  if (unit >= 0xd800) return unit + 0x2000;
+  return unit;
+}
+
+/** The statuses of a request the router found invalid: malformed, an unknown model, too large. */
+export const INVALID_REQUEST_STATUSES: readonly number[] = [400, 404, 413, 415, 422];
+
+/**
+ * Whether the router refused a request as invalid (the client's to fix): an invalid-request status
+ * with no upstream call that failed. An upstream's own 400 is not one: the router cannot tell the
+ * client's mistake from what it sent wrong, and an operator must see upstreams refusing requests.
+ */
+export function isInvalidRequest(status: number, failedOver: boolean): boolean {
+  return !failedOver && INVALID_REQUEST_STATUSES.includes(status);
 }
 
 /**
  * Whether a request counts as an error in the summaries: any 4xx/5xx answer except 499, a client
  * that left before its answer was complete (a user stopping a stream is not a failure of the
- * router or of the deployment that was serving it).
+ * router or of the deployment that was serving it), and except a request the router refused as
+ * invalid (`isInvalidRequest`), counted apart as `invalidRequests`.
  */
-export function countsAsError(status: number): boolean {
-  return status >= 400 && status !== 499;
+export function countsAsError(status: number, failedOver: boolean): boolean {
+  return status >= 400 && status !== 499 && !isInvalidRequest(status, failedOver);
 }
 
 /**
@@ -228,6 +286,7 @@ export function summarizeRows(
     costUsd: 0,
     baselineCostUsd: 0,
     errors: 0,
+    invalidRequests: 0,
     failovers: 0,
     cacheHits: 0,
     usageEstimated: 0,
@@ -242,7 +301,8 @@ export function summarizeRows(
     }
     totals.costUsd += r.costUsd;
     totals.baselineCostUsd += r.baselineCostUsd;
-    if (countsAsError(r.status)) totals.errors++;
+    if (countsAsError(r.status, r.failedOver)) totals.errors++;
+    if (isInvalidRequest(r.status, r.failedOver)) totals.invalidRequests++;
     if (r.failedOver) totals.failovers++;
     if (r.usageEstimated) {
       totals.usageEstimated++;
@@ -272,7 +332,8 @@ export function summarizeRows(
       latencyP95Ms: percentile(lat, 95),
       ttftP50Ms: ttft.length ? percentile(ttft, 50) : null,
       ttftP95Ms: ttft.length ? percentile(ttft, 95) : null,
-      errors: list.filter((r) => countsAsError(r.status)).length,
+      errors: list.filter((r) => countsAsError(r.status, r.failedOver)).length,
+      invalidRequests: list.filter((r) => isInvalidRequest(r.status, r.failedOver)).length,
       failovers: list.filter((r) => r.failedOver).length,
       cacheHits: list.filter((r) => r.cacheHit).length,
       usageEstimated: list.filter((r) => r.usageEstimated).length,
@@ -288,6 +349,7 @@ export interface SummaryTotals {
   costUsd: number;
   baselineCostUsd: number;
   errors: number;
+  invalidRequests: number;
   failovers: number;
   cacheHits: number;
   usageEstimated: number;
@@ -322,12 +384,13 @@ export function assembleSummary(
     ttftP50Ms: g.ttftP50Ms,
     ttftP95Ms: g.ttftP95Ms,
     errors: g.errors,
+    invalidRequests: g.invalidRequests,
     failovers: g.failovers,
     cacheHits: g.cacheHits,
     usageEstimated: g.usageEstimated,
     usageEstimatedCostUsd: g.usageEstimatedCostUsd,
   }));
-  groups.sort((a, b) => b.requests - a.requests || a.key.localeCompare(b.key));
+  groups.sort(compareGroups);
   const { costUsd: cost, baselineCostUsd: baseline } = totals;
   return {
     since,
@@ -339,6 +402,8 @@ export function assembleSummary(
     savingsUsd: baseline - cost,
     savingsRatio: baseline > 0 ? (baseline - cost) / baseline : 0,
     errorRate: n ? totals.errors / n : 0,
+    invalidRequests: totals.invalidRequests,
+    invalidRequestRate: n ? totals.invalidRequests / n : 0,
     failoverRate: n ? totals.failovers / n : 0,
     cacheHits: totals.cacheHits,
     cacheHitRate: n ? totals.cacheHits / n : 0,
@@ -356,6 +421,14 @@ export interface UsageQuery {
   until: number;
   by: SummaryBy;
   filter?: UsageFilter;
+  /** Only the first `limit` groups (compareGroups' order); the totals still count every request. */
+  limit?: number;
+}
+
+/** The first `limit` groups of a summary made with all of them, and how many there were. */
+export function limitGroups(summary: RequestSummary, limit: number | undefined): RequestSummary {
+  if (limit === undefined) return summary;
+  return { ...summary, groups: summary.groups.slice(0, limit), groupsTotal: summary.groups.length };
 }
 
 /**
@@ -371,16 +444,26 @@ export async function usageSummary(
   const filter = Object.fromEntries(
     Object.entries(q.filter ?? {}).filter(([, v]) => v !== undefined && v !== ''),
   ) as UsageFilter;
+  const limit = q.limit;
+  // The SQL stores cut to `limit` in the database; in memory every group is made, then cut.
   const summary = store.summarize
-    ? await store.summarize({ since: q.since, until: q.until, by: q.by, filter })
-    : summarizeRecords(
-        filterRecords(await store.query(q.since, q.until, { text: false }), filter),
-        q.by,
-        q.since,
-        q.until,
+    ? await store.summarize({ since: q.since, until: q.until, by: q.by, filter, limit })
+    : limitGroups(
+        summarizeRecords(
+          filterRecords(await store.query(q.since, q.until, { text: false }), filter),
+          q.by,
+          q.since,
+          q.until,
+        ),
+        limit,
       );
+  // With a limit, only the groups kept are given their feedback.
+  const kept = limit === undefined ? undefined : summary.groups.map((g) => g.key);
   const withFeedback = store.summarizeFeedback
-    ? addFeedback(summary, await store.summarizeFeedback({ ...q, filter }))
+    ? addFeedback(
+        summary,
+        await store.summarizeFeedback({ since: q.since, until: q.until, by: q.by, filter }, kept),
+      )
     : summary;
   return Object.keys(filter).length ? { ...withFeedback, filter } : withFeedback;
 }

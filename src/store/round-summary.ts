@@ -11,6 +11,7 @@ type Totals = Pick<
   | 'savingsUsd'
   | 'savingsRatio'
   | 'errorRate'
+  | 'invalidRequestRate'
   | 'failoverRate'
   | 'cacheHitRate'
   | 'usageEstimatedRate'
@@ -29,6 +30,7 @@ export function roundSummary<
     savingsUsd: roundUsd(s.savingsUsd),
     savingsRatio: roundRatio(s.savingsRatio),
     errorRate: roundRatio(s.errorRate),
+    invalidRequestRate: roundRatio(s.invalidRequestRate),
     failoverRate: roundRatio(s.failoverRate),
     cacheHitRate: roundRatio(s.cacheHitRate),
     usageEstimatedRate: roundRatio(s.usageEstimatedRate),

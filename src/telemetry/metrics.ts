@@ -31,6 +31,18 @@ const tokens = new Counter({
   labelNames: [...MODEL_LABELS, 'kind'],
   registers: [registry],
 });
+const estimatedRequests = new Counter({
+  name: 'model_router_usage_estimated_requests_total',
+  help: "Requests whose token counts (and so cost) are in part the router's estimate, the upstream having reported no usage (the request log's usage_estimated)",
+  labelNames: MODEL_LABELS,
+  registers: [registry],
+});
+const estimatedTokens = new Counter({
+  name: 'model_router_usage_estimated_tokens_total',
+  help: "Of model_router_tokens_total, the tokens of requests whose usage is in part the router's estimate, by kind",
+  labelNames: [...MODEL_LABELS, 'kind'],
+  registers: [registry],
+});
 const cost = new Counter({
   name: 'model_router_cost_usd_total',
   help: 'Spend in USD at the deployments prices',
@@ -281,6 +293,8 @@ export function recordRequestMetrics(r: RequestRecord): void {
       });
   if (r.routingMicros !== undefined) decision.observe({ router }, r.routingMicros / 1e6);
   if (r.cache) cacheLookups.inc({ router, result: r.cache });
+  // As the usage summary counts them (usageEstimated): refused and failed requests too.
+  if (r.usageEstimated) estimatedRequests.inc(m);
   if (!deployment) return;
   // A hit used no upstream chat tokens: its savings count, its tokens do not. A semantic hit
   // cost its embedding call (`costUsd`), which is spent and comes off what it saved.
@@ -290,14 +304,24 @@ export function recordRequestMetrics(r: RequestRecord): void {
     latency.observe(m, r.latencyMs / 1000);
     return;
   }
-  tokens.inc({ ...m, kind: 'prompt' }, r.promptTokens);
-  if (r.cachedTokens) tokens.inc({ ...m, kind: 'cached' }, r.cachedTokens);
-  tokens.inc({ ...m, kind: 'completion' }, r.completionTokens);
-  if (r.reasoningTokens) tokens.inc({ ...m, kind: 'reasoning' }, r.reasoningTokens);
+  countTokens(tokens, m, r);
+  if (r.usageEstimated) countTokens(estimatedTokens, m, r);
   cost.inc(m, r.costUsd);
   if (r.baselineCostUsd > r.costUsd) savings.inc(m, r.baselineCostUsd - r.costUsd);
   latency.observe(m, r.latencyMs / 1000);
   if (r.ttftMs !== undefined) ttft.observe(m, r.ttftMs / 1000);
+}
+
+/** A record's tokens into `counter` by kind (cached and reasoning only when there are some). */
+function countTokens(
+  counter: Counter<'router' | 'model' | 'deployment' | 'kind'>,
+  m: { router: string; model: string; deployment: string },
+  r: RequestRecord,
+): void {
+  counter.inc({ ...m, kind: 'prompt' }, r.promptTokens);
+  if (r.cachedTokens) counter.inc({ ...m, kind: 'cached' }, r.cachedTokens);
+  counter.inc({ ...m, kind: 'completion' }, r.completionTokens);
+  if (r.reasoningTokens) counter.inc({ ...m, kind: 'reasoning' }, r.reasoningTokens);
 }
 
 /**

@@ -2,7 +2,7 @@ import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-tr
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/load-config.js';
 import { createRuntime } from '../runtime.js';
-import { testConfigInput } from '../../test/helpers/test-config.js';
+import { simModerationDeployment, testConfigInput } from '../../test/helpers/test-config.js';
 import type { RequestRecord } from '../store/request-record.js';
 import { createTraceRecorder } from './tracing.js';
 import { registry } from './metrics.js';
@@ -154,6 +154,41 @@ describe('metrics', () => {
       /model_router_savings_usd_total\{router="model-router",model="small-sim",deployment="small"\} [0-9.e-]+/,
     );
     expect(text).toContain('model_router_routing_decision_seconds_bucket');
+  });
+
+  it('counts the requests and tokens whose usage the router estimated, by underlying model', async () => {
+    const input = testConfigInput();
+    // Moderation replies carry no usage: their tokens are always the router's estimate.
+    input.deployments.push(simModerationDeployment('mod'));
+    const runtime = await createRuntime(parseConfig(input, {}).config);
+    registry.resetMetrics();
+    const post = (url: string, payload: object) =>
+      runtime.app.inject({ method: 'POST', url, payload });
+    // The simulated chat model reports its usage: nothing estimated.
+    expect(
+      (
+        await post('/v1/chat/completions', {
+          model: 'big',
+          messages: [{ role: 'user', content: 'hi' }],
+        })
+      ).statusCode,
+    ).toBe(200);
+    for (const input of ['a first text to classify', 'and a second one'])
+      expect((await post('/v1/moderations', { model: 'mod', input })).statusCode).toBe(200);
+    const text = (await runtime.app.inject({ method: 'GET', url: '/metrics' })).payload;
+    await runtime.close();
+    const value = (metric: string, labels: string) =>
+      new RegExp(`^${metric}\\{${labels}\\} (\\S+)$`, 'm').exec(text)?.[1];
+    const mod = 'router="",model="omni-moderation-latest",deployment="mod"';
+    expect(value('model_router_usage_estimated_requests_total', mod)).toBe('2');
+    // Every moderation token is estimated: the counter equals what tokens_total counted for it.
+    const prompt = value('model_router_tokens_total', `${mod},kind="prompt"`);
+    expect(Number(prompt)).toBeGreaterThan(0);
+    expect(value('model_router_usage_estimated_tokens_total', `${mod},kind="prompt"`)).toBe(prompt);
+    expect(text).not.toMatch(
+      /^model_router_usage_estimated_requests_total\{[^}]*deployment="big"/m,
+    );
+    expect(text).not.toMatch(/^model_router_usage_estimated_tokens_total\{[^}]*deployment="big"/m);
   });
 
   it('counts requests refused before routing in requests_total, each once', async () => {

@@ -563,6 +563,8 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
         savingsUsd: -0.0123,
         savingsRatio: 0,
         errorRate: 0,
+        invalidRequests: 12,
+        invalidRequestRate: 0.031,
         failoverRate: 0,
         cacheHits: 0,
         cacheHitRate: 0,
@@ -607,6 +609,10 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     );
     expect(await page.getAttribute('#log-status', 'class')).toBe('log-trouble');
     expect(await page.textContent('#c-savings')).toBe('-$0.0123 (0.0%)');
+    // Requests refused as invalid: apart from the error rate, under it.
+    expect(await page.textContent('#c-errors')).toBe('0.0%');
+    expect(await page.textContent('#c-invalid')).toBe('and 12 invalid requests (3.1%), refused');
+    expect(await page.isVisible('#c-invalid')).toBe(true);
     expect(await page.textContent('#live-note')).not.toContain('hold only');
     const traffic = await chartData(page, 'chart-traffic');
     expect(traffic.datasets.map((d) => d.label)).toEqual([

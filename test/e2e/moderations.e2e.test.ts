@@ -172,7 +172,13 @@ describe('moderations through the built router with the openai SDK', () => {
 
     // The request log (SQLite here): rows of endpoint `moderations`, at no cost.
     const admin = { authorization: `Bearer ${ADMIN_KEY}` };
-    let rows: { key: string; requests: number; errors: number; costUsd: number }[] = [];
+    let rows: {
+      key: string;
+      requests: number;
+      errors: number;
+      invalidRequests: number;
+      costUsd: number;
+    }[] = [];
     // The log writer batches its rows off the hot path: wait for them to land.
     for (let i = 0; i < 50; i++) {
       const usage = await fetch(`${server.baseUrl}/admin/v1/usage?since=1h&by=endpoint`, {
@@ -180,14 +186,14 @@ describe('moderations through the built router with the openai SDK', () => {
       });
       expect(usage.status).toBe(200);
       rows = ((await usage.json()) as { groups: typeof rows }).groups;
-      if (rows.find((g) => g.key === 'moderations')?.requests === 6) break;
+      if (rows.find((g) => g.key === 'moderations')?.requests === 7) break;
       await new Promise((r) => setTimeout(r, 100));
     }
     const moderations = rows.find((g) => g.key === 'moderations');
-    // 3 served by the simulated model, 1 by the pool, 1 naming a router (400), 1 out of scope
-    // (403); a body refused before a model is resolved (the image part's url) has no row, as
-    // with the other endpoints.
-    expect(moderations).toMatchObject({ requests: 6, costUsd: 0, errors: 2 });
+    // 3 served by the simulated model, 1 by the pool, 1 out of scope (403, an error); refused as
+    // invalid, apart from the errors: 1 naming a router (400) and a body refused before a model is
+    // resolved (the image part's url), logged as with the other endpoints.
+    expect(moderations).toMatchObject({ requests: 7, costUsd: 0, errors: 1, invalidRequests: 2 });
     const byDeployment = await fetch(`${server.baseUrl}/admin/v1/usage?since=1h&by=deployment`, {
       headers: admin,
     });

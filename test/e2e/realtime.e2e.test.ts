@@ -186,7 +186,7 @@ describe('Realtime session limits', () => {
     expect(await staying.closed).toBe(1001);
     expect(staying.frames.map((f) => JSON.parse(f) as Event).at(-1)).toMatchObject({
       type: 'error',
-      error: { type: 'server_error', code: 'server_shutdown' },
+      error: { type: 'server_error', code: 'router_shutting_down' },
     });
   });
 });

@@ -203,6 +203,14 @@ function render(data) {
   document.getElementById('c-savings').textContent =
     `${usd(o.savingsUsd)} (${pct(o.savingsRatio)})`;
   document.getElementById('c-errors').textContent = pct(o.errorRate);
+  // Requests the router refused as invalid (the client's to fix): not in the error rate.
+  const invalid = document.getElementById('c-invalid');
+  invalid.hidden = !o.invalidRequests;
+  invalid.textContent = o.invalidRequests
+    ? `and ${count(o.invalidRequests)} invalid requests (${pct(o.invalidRequestRate)}), refused`
+    : '';
+  invalid.title =
+    'Refused by the router itself, not by an upstream: malformed, an unknown model, too large (400, 404, 413, 415, 422).';
   document.getElementById('c-failovers').textContent = pct(o.failoverRate);
   document.getElementById('c-cache').textContent =
     data.cacheEnabled || o.cacheHits > 0 ? `${pct(o.cacheHitRate)} (${count(o.cacheHits)})` : 'off';

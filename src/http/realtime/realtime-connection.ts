@@ -2,7 +2,8 @@
 // gateway opened for it (before the client's upgrade was accepted). Text frames pass both ways as
 // they came; only the events the router must read are parsed: the client's `response.create`
 // (admitted, else refused with an `error` event), `session.update` (a `model` is set to the
-// deployment's) and, with the content filter on, `conversation.item.create`'s text; the upstream's
+// deployment's) and, with the content filter on, `conversation.item.create`'s text (one of these
+// nested deeper than MAX_JSON_DEPTH is refused with an `error` event); the upstream's
 // events that start and end responses (session-responses.ts: one request-log record each). Either
 // side closing closes the other; an upstream that breaks (close 1006, 1011–1014, a socket error)
 // counts against its deployment's circuit breaker. Each direction has backpressure
@@ -11,7 +12,8 @@
 import type { FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { ConfigHolder } from '../../config/runtime-config.js';
-import { GatewayError } from '../../core/errors.js';
+import { GatewayError, invalidRequest } from '../../core/errors.js';
+import { MAX_JSON_DEPTH, jsonNestsDeeperThan } from '../../core/json-nesting.js';
 import { isObject } from '../../core/is-object.js';
 import type {
   RealtimeCall,
@@ -290,6 +292,17 @@ export class RealtimeConnection implements RealtimeListener {
     const link = this.link;
     if (!link || this.ended) return;
     if (!READ_FROM_CLIENT.some((n) => text.includes(n))) return this.toUpstream(link, text);
+    // An event the router reads is refused (not sent on) when it nests deeper than any real one:
+    // what reads it after (the model pinned into `session.update`, the content filter) recurses,
+    // as the HTTP body parser and the Responses WebSocket refuse (core/json-nesting.ts).
+    if (jsonNestsDeeperThan(text, MAX_JSON_DEPTH))
+      return this.sendError(
+        invalidRequest(
+          `The event nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep: send a flatter one.`,
+          null,
+          'invalid_json',
+        ),
+      );
     let event: unknown;
     try {
       event = JSON.parse(text);

@@ -332,6 +332,37 @@ describe('realtime proxy, scripted upstreams', () => {
     c.ws.close();
   });
 
+  it('refuses an event it reads that nests too deep with an error event, and stays open', async () => {
+    const c = await open('/v1/realtime?model=rt-up');
+    await c.until('session.created');
+    const sent = up.seen.at(-1)!;
+    const update = (tools: string, id: string) =>
+      `{"type":"session.update","event_id":"${id}","session":{"model":"other","tools":${tools}}}`;
+    // 100,000 arrays inside one another: rewriting its model (JSON.stringify) overflowed the stack.
+    c.ws.send(update(`${'['.repeat(100_000)}${']'.repeat(100_000)}`, 'deep'));
+    const [error] = await c.until('error');
+    expect(JSON.parse(error!)).toMatchObject({
+      type: 'error',
+      error: { type: 'invalid_request_error', code: 'invalid_json', param: null, event_id: null },
+    });
+    expect((JSON.parse(error!) as { error: { message: string } }).error.message).toMatch(
+      /more than 256 levels deep/,
+    );
+    // A real one is read and sent on (its model pinned); the session goes on.
+    c.ws.send(update('[{"type":"function","name":"f","parameters":{"type":"object"}}]', 'real'));
+    c.ws.send('{"type":"response.create"}');
+    await c.until('response.done');
+    expect(sent.frames.map((f) => (JSON.parse(f) as Event).type)).toEqual([
+      'session.update',
+      'response.create',
+    ]);
+    expect(JSON.parse(sent.frames[0]!)).toMatchObject({
+      event_id: 'real',
+      session: { model: 'rt-up-model' },
+    });
+    c.ws.close();
+  });
+
   it("opens Azure's GA realtime path with the deployment's api-key", async () => {
     const before = up.seen.length;
     const c = await open('/v1/realtime?model=rt-azure');

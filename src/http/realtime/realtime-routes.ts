@@ -4,7 +4,7 @@
 // upstream session is opened before the upgrade is accepted, so a bad name (400/403/404), a spent
 // budget (429) or no deployment able to open (429/502/503) is refused with its HTTP status in
 // OpenAI's envelope, as OpenAI refuses an upgrade. A plain GET keeps its 404. When the router
-// shuts down, a session still opening is refused 503 `server_shutdown` without waiting for its
+// shuts down, a session still opening is refused 503 `router_shutting_down` without waiting for its
 // upstream (open ones are told through websocket-shutdown.ts).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { invalidRequest } from '../../core/errors.js';

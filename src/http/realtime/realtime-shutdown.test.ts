@@ -1,8 +1,8 @@
 // Realtime sessions when the router shuts down (runtime.close(), what SIGTERM runs), through the
 // whole router on 127.0.0.1 with the `ws` client, against a scripted upstream WebSocket server on
-// loopback: each client hears an `error` event `server_shutdown`, then a close 1001; the session
+// loopback: each client hears an `error` event `router_shutting_down`, then a close 1001; the session
 // and the response it cut short are recorded 503; the upstream session is closed "going away".
-// A session whose upstream is still opening is refused 503 `server_shutdown` (an HTTP reply: its
+// A session whose upstream is still opening is refused 503 `router_shutting_down` (an HTTP reply: its
 // upgrade was not accepted), and shutdown does not wait for the upstream's handshake.
 import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
@@ -79,7 +79,7 @@ async function runtimeWith(baseUrl: string, records: RequestRecord[]) {
 }
 
 describe('realtime sessions on shutdown', () => {
-  it('tells each client server_shutdown, closes it 1001, records 503 and closes the upstream', async () => {
+  it('tells each client router_shutting_down, closes it 1001, records 503 and closes the upstream', async () => {
     const records: RequestRecord[] = [];
     const rt = await runtimeWith(upstreamUrl, records);
     const base = (await rt.app.listen({ host: '127.0.0.1', port: 0 })).replace('http', 'ws');
@@ -100,7 +100,7 @@ describe('realtime sessions on shutdown', () => {
     const close = await closed;
     expect(close).toMatchObject({
       code: 1001,
-      reason: expect.stringMatching(/^server_shutdown/),
+      reason: expect.stringMatching(/^router_shutting_down/),
     });
     // The error event came before the close, and last.
     expect(close.events).toBe(events.length);
@@ -109,7 +109,7 @@ describe('realtime sessions on shutdown', () => {
       event_id: expect.stringMatching(/^event_router_/),
       error: {
         type: 'server_error',
-        code: 'server_shutdown',
+        code: 'router_shutting_down',
         message: expect.stringContaining('shutting down'),
         param: null,
         event_id: null,
@@ -123,12 +123,12 @@ describe('realtime sessions on shutdown', () => {
     );
     const realtime = records.filter((r) => r.endpoint.startsWith('realtime'));
     expect(realtime.map((r) => [r.endpoint, r.deployment, r.status, r.errorCode])).toEqual([
-      ['realtime', 'rt-up', 503, 'server_shutdown'],
-      ['realtime.session', 'rt-up', 503, 'server_shutdown'],
+      ['realtime', 'rt-up', 503, 'router_shutting_down'],
+      ['realtime.session', 'rt-up', 503, 'router_shutting_down'],
     ]);
   });
 
-  it('refuses a session still opening its upstream with 503 server_shutdown, and does not wait for it', async () => {
+  it('refuses a session still opening its upstream with 503 router_shutting_down, and does not wait for it', async () => {
     const records: RequestRecord[] = [];
     const rt = await runtimeWith(
       `http://127.0.0.1:${(silent.address() as { port: number }).port}/v1`,
@@ -155,7 +155,7 @@ describe('realtime sessions on shutdown', () => {
     expect(JSON.parse(reply.body)).toEqual({
       error: {
         type: 'server_error',
-        code: 'server_shutdown',
+        code: 'router_shutting_down',
         message: expect.stringContaining('shutting down'),
         param: null,
       },
@@ -164,7 +164,7 @@ describe('realtime sessions on shutdown', () => {
     await vi.waitFor(() => expect(held[0]?.ended).toBe(true));
     const realtime = records.filter((r) => r.endpoint.startsWith('realtime'));
     expect(realtime.map((r) => [r.endpoint, r.deployment, r.status, r.errorCode])).toEqual([
-      ['realtime', 'rt-up', 503, 'server_shutdown'],
+      ['realtime', 'rt-up', 503, 'router_shutting_down'],
     ]);
   });
 });

@@ -81,12 +81,12 @@ export function stalled(side: 'client' | 'upstream', seconds: number, bytes: num
 }
 
 /**
- * The router is shutting down (websocket-shutdown.ts): the session cannot go on here (503, as a
- * request refused while closing); "going away" both ways, and the client reconnects, to another
- * replica if there is one.
+ * The router is shutting down (websocket-shutdown.ts): the session cannot go on here (503
+ * `router_shutting_down`, the code of every request the drain stops or refuses); "going away"
+ * both ways, and the client reconnects, to another replica if there is one.
  */
 export const SERVER_SHUTDOWN: Ending = {
-  code: 'server_shutdown',
+  code: 'router_shutting_down',
   responseStatus: 503,
   sessionStatus: 503,
   type: 'server_error',
@@ -103,6 +103,7 @@ export const serverShutdownError = () =>
     type: SERVER_SHUTDOWN.type,
     code: SERVER_SHUTDOWN.code,
     message: SERVER_SHUTDOWN.message,
+    headers: { 'retry-after': '1' },
   });
 
 /**

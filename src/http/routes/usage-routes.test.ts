@@ -1,6 +1,6 @@
 // Attribution end to end in process: the end user and tags of chat, Responses, Messages and
 // embeddings requests reach the request log (SQLite), and GET /admin/v1/usage groups and narrows
-// by them; bad tags get a 400 in each API's own error shape. A key reads its own usage and what
+// by them; bad tags get a 400 in each API's own error shape, and are logged as invalid requests. A key reads its own usage and what
 // is left of its budgets without an admin key.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,6 +29,13 @@ beforeAll(async () => {
 afterAll(async () => {
   await runtime.close();
 });
+
+type Summary = {
+  requests: number;
+  errorRate: number;
+  invalidRequests: number;
+  groups: { key: string; invalidRequests: number }[];
+};
 
 const post = (url: string, payload: unknown, headers: Record<string, string> = {}) =>
   runtime.app.inject({ method: 'POST', url, payload: payload as object, headers });
@@ -124,9 +131,9 @@ describe('attribution and GET /admin/v1/usage', () => {
     expect((await usage('format=xml')).json().error).toMatchObject({ param: 'format' });
   });
 
-  it('refuses bad tags, users and metadata in the caller’s own error shape, and logs nothing for them', async () => {
+  it('refuses bad tags, users and metadata in the caller’s own error shape, logged as invalid requests', async () => {
     const hi = [{ role: 'user', content: 'hi' }];
-    const before = (await usage('since=1h')).json().requests as number;
+    const before = (await usage('since=1h&by=endpoint')).json() as Summary;
     const openai = await post(
       '/v1/chat/completions',
       { model: 'model-router', messages: hi },
@@ -162,7 +169,22 @@ describe('attribution and GET /admin/v1/usage', () => {
       error: { type: 'invalid_request_error' },
     });
     expect(anthropic.json().error.message).toContain('x-router-tags');
-    expect((await usage('since=1h')).json().requests).toBe(before);
+    // Each is in the log as an invalid request of its endpoint, not as an error, and without the
+    // values refused (no group is made of a bad tag or user).
+    const after = (await usage('since=1h&by=endpoint')).json() as Summary;
+    expect(after.requests - before.requests).toBe(4);
+    expect(after.invalidRequests - before.invalidRequests).toBe(4);
+    expect(after.errorRate * after.requests).toBeCloseTo(before.errorRate * before.requests, 6);
+    const invalid = (s: Summary, key: string) =>
+      s.groups.find((g) => g.key === key)?.invalidRequests ?? 0;
+    expect({
+      chat: invalid(after, 'chat') - invalid(before, 'chat'),
+      responses: invalid(after, 'responses') - invalid(before, 'responses'),
+      messages: invalid(after, 'messages') - invalid(before, 'messages'),
+    }).toEqual({ chat: 2, responses: 1, messages: 1 });
+    const tags = (await usage('since=1h&by=tag')).json() as Summary;
+    expect(tags.groups.map((g) => g.key)).not.toContain('has space');
+    expect(tags.groups.map((g) => g.key)).not.toContain('a;b');
   });
 
   it('serves a window over usageMaxRecords from SQL, without reading its records', async () => {

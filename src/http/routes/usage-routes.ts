@@ -45,11 +45,13 @@ interface UsageQuery {
 /** The most groups `limit` may ask for (a larger number is read as this). */
 const MAX_GROUPS = 100_000;
 
-/** The first `limit` groups, and how many there were (`groupsTotal`), when the caller asked. */
-function limitGroups(summary: RequestSummary, limit: string | undefined) {
-  if (limit === undefined || limit === '') return summary;
-  const n = Math.floor(queryNumber(limit, 'limit', MAX_GROUPS, 1, MAX_GROUPS));
-  return { ...summary, groups: summary.groups.slice(0, n), groupsTotal: summary.groups.length };
+/**
+ * How many groups the caller asked for (`limit`), undefined for all. The SQL stores aggregate only
+ * those; `groupsTotal` says how many there were.
+ */
+function groupLimit(limit: string | undefined): number | undefined {
+  if (limit === undefined || limit === '') return undefined;
+  return Math.floor(queryNumber(limit, 'limit', MAX_GROUPS, 1, MAX_GROUPS));
 }
 
 function bound(text: string | undefined, fallback: number, now: number, name: string): number {
@@ -97,7 +99,7 @@ async function answerUsage(
       'format',
       'invalid_value',
     );
-  const summary = limitGroups(await readUsage(log, maxRecords, q, filter), q.limit);
+  const summary = await readUsage(log, maxRecords, q, filter);
   if (format === 'json') return { object: 'usage.summary', ...summary };
   const day = (t: number) => new Date(t).toISOString().slice(0, 10);
   return reply
@@ -116,6 +118,7 @@ async function readUsage(
   filter: UsageFilter,
 ): Promise<RequestSummary> {
   const window = usageWindow(q);
+  const limit = groupLimit(q.limit);
   if (!log)
     throw notFound(
       'The request log is off (requestLog.kind: none), so there is no usage to report; set requestLog.kind to sqlite or postgres.',
@@ -137,7 +140,7 @@ async function readUsage(
           'window_too_large',
         );
     }
-    return roundSummary(await usageSummary(log.store, { ...window, filter }));
+    return roundSummary(await usageSummary(log.store, { ...window, filter, limit }));
   } catch (err) {
     if (err instanceof GatewayError) throw err;
     throw new GatewayError({

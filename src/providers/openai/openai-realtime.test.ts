@@ -74,7 +74,7 @@ describe('openRealtimeSocket, cancelled', () => {
     const shutdown = new GatewayError({
       status: 503,
       type: 'server_error',
-      code: 'server_shutdown',
+      code: 'router_shutting_down',
       message: 'The router is shutting down.',
     });
     await expect(open(AbortSignal.abort(shutdown))).rejects.toBe(shutdown);

@@ -39,9 +39,9 @@ export function createPostgresFeedbackStore(
         feedbackParams(f),
       );
     },
-    async summarizeFeedback(q) {
+    async summarizeFeedback(q, groups) {
       await ready();
-      const st = feedbackStatements({ ...POSTGRES_SUMMARY, table: tables.feedback }, q);
+      const st = feedbackStatements({ ...POSTGRES_SUMMARY, table: tables.feedback }, q, groups);
       // One snapshot: the totals and the groups count the same rows while replicas write.
       return inTransaction(
         pool,

@@ -20,8 +20,11 @@ import {
   POSTGRES_SUMMARY,
   postgresGroupsStatement,
   summaryFromRows,
+  topGroupsFromRows,
+  topGroupsStatement,
   totalsStatement,
   type GroupRow,
+  type TopGroupRow,
   type TotalsRow,
 } from './summary-sql.js';
 
@@ -117,15 +120,27 @@ export function createPostgresRequestStore(
       migrated ??= this.migrate();
       await migrated;
       const totals = totalsStatement(dialect, q);
-      const groups = postgresGroupsStatement(dialect, q);
-      // One snapshot for both statements: the totals and the groups count the same records while
-      // other replicas keep writing.
+      // One snapshot for every statement: the totals and the groups count the same records while
+      // other replicas keep writing. With a limit, the busiest groups are picked first and only
+      // they are aggregated (their percentiles are what costs).
       return inTransaction(
         pool,
         async (client) => {
+          let top: ReturnType<typeof topGroupsFromRows> | undefined;
+          if (q.limit !== undefined) {
+            const s = topGroupsStatement(dialect, q);
+            top = topGroupsFromRows((await client.query(s.sql, s.params)).rows as TopGroupRow[]);
+          }
+          const groups = postgresGroupsStatement(dialect, q, top?.keys);
           const t = await client.query(totals.sql, totals.params);
           const g = await client.query(groups.sql, groups.params);
-          return summaryFromRows(q, t.rows[0] as TotalsRow, g.rows as GroupRow[]);
+          return summaryFromRows(
+            q,
+            t.rows[0] as TotalsRow,
+            g.rows as GroupRow[],
+            [],
+            top?.groupsTotal,
+          );
         },
         'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
       );

@@ -44,9 +44,9 @@ export function createSqliteFeedbackStore(
         `INSERT INTO feedback (${FEEDBACK_COLUMNS.join(',')}) VALUES (${FEEDBACK_COLUMNS.map(() => '?').join(',')})`,
       ).run(...feedbackParams(f));
     },
-    async summarizeFeedback(q) {
+    async summarizeFeedback(q, groups) {
       await ready();
-      const st = feedbackStatements({ ...SQLITE_SUMMARY, table: 'feedback' }, q);
+      const st = feedbackStatements({ ...SQLITE_SUMMARY, table: 'feedback' }, q, groups);
       // One read transaction: the totals and the groups see the same rows.
       return db.transaction(() => ({
         totals: feedbackGroupFromRow(run(st.totals)[0] ?? {}, ''),

@@ -15,10 +15,13 @@ import {
   sqliteGroupsStatement,
   sqlitePercentilesStatement,
   summaryFromRows,
+  topGroupsFromRows,
+  topGroupsStatement,
   totalsStatement,
   type GroupRow,
   type PercentileRow,
   type SqlStatement,
+  type TopGroupRow,
   type TotalsRow,
 } from './summary-sql.js';
 
@@ -93,14 +96,20 @@ export function createSqliteRequestStore(path: string): RequestLogStore {
     async summarize(q) {
       // One read transaction: the totals and the groups see the same records, even with another
       // process (the router, `report`) writing meanwhile.
-      const read = db.transaction(() =>
-        summaryFromRows(
+      // With a limit, the busiest groups are picked first and only they are aggregated.
+      const read = db.transaction(() => {
+        const top =
+          q.limit === undefined
+            ? undefined
+            : topGroupsFromRows(run(topGroupsStatement(dialect, q)) as TopGroupRow[]);
+        return summaryFromRows(
           q,
           run(totalsStatement(dialect, q))[0] as TotalsRow,
-          run(sqliteGroupsStatement(dialect, q)) as GroupRow[],
-          run(sqlitePercentilesStatement(dialect, q)) as PercentileRow[],
-        ),
-      );
+          run(sqliteGroupsStatement(dialect, q, top?.keys)) as GroupRow[],
+          run(sqlitePercentilesStatement(dialect, q, top?.keys)) as PercentileRow[],
+          top?.groupsTotal,
+        );
+      });
       return read();
     },
     // Files and batches have their own lifetimes (deleteFile, expiry, `batches.retentionDays`):

@@ -7,12 +7,15 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestLogStore } from '../request-log.js';
 import type { AttemptRecord, RequestRecord } from '../request-record.js';
 import {
   SUMMARY_BYS,
+  failedOver,
   filterRecords,
+  limitGroups,
   summarizeRecords,
   usageSummary,
   type RequestSummary,
@@ -112,8 +115,17 @@ function expectSameSummary(sql: RequestSummary, js: RequestSummary): void {
   close(sql.baselineCostUsd, js.baselineCostUsd);
   close(sql.savingsUsd, js.savingsUsd);
   close(sql.savingsRatio, js.savingsRatio);
-  expect([sql.errorRate, sql.failoverRate, sql.cacheHits, sql.cacheHitRate]).toEqual([
+  expect([
+    sql.errorRate,
+    sql.invalidRequests,
+    sql.invalidRequestRate,
+    sql.failoverRate,
+    sql.cacheHits,
+    sql.cacheHitRate,
+  ]).toEqual([
     js.errorRate,
+    js.invalidRequests,
+    js.invalidRequestRate,
     js.failoverRate,
     js.cacheHits,
     js.cacheHitRate,
@@ -141,6 +153,7 @@ function expectSameSummary(sql: RequestSummary, js: RequestSummary): void {
       ttftP50Ms: want.ttftP50Ms,
       ttftP95Ms: want.ttftP95Ms,
       errors: want.errors,
+      invalidRequests: want.invalidRequests,
       failovers: want.failovers,
       cacheHits: want.cacheHits,
       usageEstimated: want.usageEstimated,
@@ -166,6 +179,64 @@ async function compareAll(store: RequestLogStore): Promise<void> {
   }
 }
 
+/**
+ * Summaries cut to their busiest `limit` groups: the database picks the groups and aggregates only
+ * those (the store never returns more), and they are the in-memory summary's first `limit`, with
+ * the same `groupsTotal`, for every grouping.
+ */
+async function compareLimited(store: RequestLogStore): Promise<void> {
+  const sqlOnly = {
+    summarize: store.summarize!.bind(store),
+    query: () => Promise.reject(new Error('read records')),
+  };
+  const inWindow = RECORDS.filter((r) => r.time >= SINCE && r.time < UNTIL);
+  for (const filter of [{}, { tag: 'batch' }]) {
+    for (const by of SUMMARY_BYS) {
+      const js = summarizeRecords(filterRecords(inWindow, filter), by, SINCE, UNTIL);
+      for (const limit of [1, 2, 3, 1000]) {
+        const sql = await usageSummary(sqlOnly, { since: SINCE, until: UNTIL, by, filter, limit });
+        const want = limitGroups(js, limit);
+        expect(sql.groups.length).toBe(Math.min(limit, js.groups.length));
+        expect(sql.groupsTotal).toBe(js.groups.length);
+        expectSameSummary(sql, Object.keys(filter).length ? { ...want, filter } : want);
+      }
+    }
+  }
+}
+
+/**
+ * Groups tied on requests are cut in code point order (UTF-8 byte order), in SQL as in memory:
+ * not in locale order ('Zed' before 'alice'), nor in UTF-16 order (U+FF21 before U+1F600).
+ */
+async function compareTiedCut(store: RequestLogStore): Promise<void> {
+  const t = T0 + 700_000;
+  const users = ['busy', 'busy', 'busy', '\u{1F600}smile', '\uFF21wide', 'émile', 'alice', 'Zed'];
+  const tied = users.flatMap((endUser, i) =>
+    (endUser === 'busy' ? [0] : [0, 1]).map((j) => ({
+      ...RECORDS[0]!,
+      time: t + i,
+      requestId: `tie_${i}_${j}`,
+      endUser,
+    })),
+  );
+  await store.insert(tied);
+  const q = { since: t, until: t + 1000, by: 'user' as const };
+  const js = summarizeRecords(tied, 'user', q.since, q.until);
+  expect(js.groups.map((g) => g.key)).toEqual([
+    'busy',
+    'Zed',
+    'alice',
+    'émile',
+    '\uFF21wide',
+    '\u{1F600}smile',
+  ]);
+  for (const limit of [2, 3, 4, 5]) {
+    const sql = await store.summarize!({ ...q, limit });
+    expect(sql.groupsTotal).toBe(6);
+    expectSameSummary(sql, limitGroups(js, limit));
+  }
+}
+
 it('the generated records cover what the summaries distinguish', () => {
   const inWindow = RECORDS.filter((r) => r.time >= SINCE && r.time < UNTIL);
   const s = summarizeRecords(inWindow, 'tag', SINCE, UNTIL);
@@ -174,6 +245,10 @@ it('the generated records cover what the summaries distinguish', () => {
     ['(untagged)', 'batch', 'cli', 'feature=search', 'team-a'].sort(),
   );
   expect(s.errorRate).toBeGreaterThan(0);
+  // Refused as invalid (a 400 with no failed attempt), and a 400 after a failed attempt (an
+  // upstream's: an error, not an invalid request).
+  expect(s.invalidRequests).toBeGreaterThan(0);
+  expect(inWindow.some((r) => r.status === 400 && failedOver(r))).toBe(true);
   expect(s.failoverRate).toBeGreaterThan(0);
   expect(s.cacheHits).toBeGreaterThan(0);
   // Estimated usage in some records (not all, not only in cache hits or errors).
@@ -204,6 +279,10 @@ describe('SQLite: the summary in SQL equals the summary in memory', () => {
   afterAll(() => store.close());
 
   it('for every grouping and filter', () => compareAll(store));
+
+  it('cut to the busiest groups in SQL, with how many there are', () => compareLimited(store));
+
+  it('cuts through tied groups in code point order', () => compareTiedCut(store));
 
   it('for groups without any TTFT, and for an empty window', async () => {
     const q = { since: T0 + 500_000, until: T0 + 501_000, by: 'model' as const };
@@ -238,6 +317,25 @@ describe.skipIf(!havePg)('PostgreSQL: the summary in SQL equals the summary in m
   });
 
   it('for every grouping and filter', () => compareAll(store));
+
+  it('cut to the busiest groups in SQL, with how many there are', () => compareLimited(store));
+
+  it('cuts through tied groups in code point order, whatever the column collates by', async () => {
+    // This database may collate by C already: the column gets a linguistic collation (ICU's
+    // English, where the server has ICU), as many production databases' default is.
+    const c = new pg.Client({ connectionString: PG_URL });
+    await c.connect();
+    try {
+      const icu = await c.query(`SELECT 1 FROM pg_collation WHERE collname = 'en-x-icu'`);
+      if (icu.rowCount)
+        await c.query(
+          `ALTER TABLE "${schema}".requests ALTER COLUMN end_user TYPE TEXT COLLATE "en-x-icu"`,
+        );
+    } finally {
+      await c.end();
+    }
+    await compareTiedCut(store);
+  });
 
   it('for groups without any TTFT, and for an empty window', async () => {
     const q = { since: T0 + 500_000, until: T0 + 501_000, by: 'model' as const };

@@ -1,10 +1,11 @@
 // The usage summary in SQL, for the SQLite and PostgreSQL request-log stores: the numbers
 // `summarizeRows` (request-summary.ts) gives for the same records, aggregated in the database so
-// that a month of requests never enters the process. Its group keys, error and failover tests and
-// nearest-rank percentiles are mirrored here; the shares, rates and order come from the same
-// `assembleSummary`. Tests compare both on the real databases (summary-sql.test.ts).
+// that a month of requests never enters the process. Its group keys, error, invalid-request and
+// failover tests, group order and nearest-rank percentiles are mirrored here; the shares, rates
+// and order come from the same `assembleSummary`. Tests compare both on the real databases (summary-sql.test.ts).
 import type { FeedbackGroup } from '../feedback-store.js';
 import {
+  INVALID_REQUEST_STATUSES,
   assembleSummary,
   type GroupAggregate,
   type RequestSummary,
@@ -23,12 +24,20 @@ export interface SummaryDialect {
   jsonStrings(column: string, alias: string): string;
   /** True when any of the row's attempts errored (`failedOver`). */
   failedOver: string;
+  /** `expr` in the list of strings `keys` (one parameter, added with `add`). */
+  inList(expr: string, keys: readonly string[], add: (value: unknown) => string): string;
+  /** `expr` for ORDER BY in code point order (UTF-8 byte order: compareCodePoints). */
+  byCodePoint(expr: string): string;
 }
 
 export const SQLITE_SUMMARY: Omit<SummaryDialect, 'table'> = {
   placeholder: (i) => `@p${i}`,
   jsonStrings: (column, alias) => `json_each(${column}) AS ${alias}`,
   failedOver: `EXISTS (SELECT 1 FROM json_each(r.attempts) AS a WHERE json_extract(a.value, '$.outcome') = 'error')`,
+  inList: (expr, keys, add) =>
+    `${expr} IN (SELECT value FROM json_each(${add(JSON.stringify(keys))}))`,
+  // BINARY, SQLite's default collation, compares UTF-8 text with memcmp.
+  byCodePoint: (expr) => `${expr} COLLATE BINARY`,
 };
 
 export const POSTGRES_SUMMARY: Omit<SummaryDialect, 'table'> = {
@@ -36,6 +45,9 @@ export const POSTGRES_SUMMARY: Omit<SummaryDialect, 'table'> = {
   // Tags are a JSON array in a TEXT column (migration 5); attempts are JSONB.
   jsonStrings: (column, alias) => `jsonb_array_elements_text(${column}::jsonb) AS ${alias}(value)`,
   failedOver: `r.attempts @> '[{"outcome":"error"}]'::jsonb`,
+  inList: (expr, keys, add) => `${expr} = ANY(${add(keys)}::text[])`,
+  // "C" compares bytes (strcmp), whatever the database's own collation.
+  byCodePoint: (expr) => `${expr} COLLATE "C"`,
 };
 
 /** A statement's text and its parameters, in placeholder order. */
@@ -66,7 +78,12 @@ function groupExpression(by: SummaryBy): string {
   }
 }
 
-const IS_ERROR = '(r.status >= 400 AND r.status <> 499)';
+/** isInvalidRequest: an invalid-request status, no upstream call failed (`failedOver`). */
+const isInvalid = (d: Omit<SummaryDialect, 'table'>) =>
+  `(r.status IN (${INVALID_REQUEST_STATUSES.join(', ')}) AND NOT ${d.failedOver})`;
+/** countsAsError: a 4xx/5xx but 499, and not refused as invalid. */
+const isError = (d: Omit<SummaryDialect, 'table'>) =>
+  `(r.status >= 400 AND r.status <> 499 AND NOT ${isInvalid(d)})`;
 // answeredFromCache: an exact or a semantic hit (no upstream call for the answer).
 const IS_HIT = `r.cache IN ('hit', 'semantic')`;
 // RequestRecord.usageEstimated: BOOLEAN in PostgreSQL, 0/1 in SQLite; NULL (before migration
@@ -87,8 +104,17 @@ class Params {
   }
 }
 
-/** The FROM and WHERE of every statement: the window and the filter (`filterRecords`). */
-function fromWhere(d: SummaryDialect, q: UsageQuery, params: Params, perTag: boolean): string {
+/**
+ * The FROM and WHERE of every statement: the window and the filter (`filterRecords`); with
+ * `groups`, only the rows of those groups (a summary cut to its busiest, `topGroupsStatement`).
+ */
+function fromWhere(
+  d: SummaryDialect,
+  q: UsageQuery,
+  params: Params,
+  perTag: boolean,
+  groups?: readonly string[],
+): string {
   const f = q.filter ?? {};
   const where = [`r.time >= ${params.add(q.since)}`, `r.time < ${params.add(q.until)}`];
   if (f.tenant) where.push(`r.tenant = ${params.add(f.tenant)}`);
@@ -98,6 +124,7 @@ function fromWhere(d: SummaryDialect, q: UsageQuery, params: Params, perTag: boo
     where.push(
       `EXISTS (SELECT 1 FROM ${d.jsonStrings('r.tags', 'f')} WHERE f.value = ${params.add(f.tag)})`,
     );
+  if (groups) where.push(d.inList(groupExpression(q.by), groups, (v) => params.add(v)));
   // By tag, a row per tag (a request in each of its tags' groups), one with NULL when it has none.
   const join = perTag ? ` LEFT JOIN ${d.jsonStrings('r.tags', 't')} ON TRUE` : '';
   return `FROM ${d.table} r${join} WHERE ${where.join(' AND ')}`;
@@ -108,7 +135,8 @@ export function totalsStatement(d: SummaryDialect, q: UsageQuery): SqlStatement 
   const params = new Params(d);
   const unlessHit = (column: string) => `SUM(CASE WHEN ${IS_HIT} THEN 0 ELSE r.${column} END)`;
   const sql = `SELECT COUNT(*) AS requests, SUM(r.cost_usd) AS cost, SUM(r.baseline_cost_usd) AS baseline,
-    SUM(${flag(IS_ERROR)}) AS errors, SUM(${flag(d.failedOver)}) AS failovers,
+    SUM(${flag(isError(d))}) AS errors, SUM(${flag(isInvalid(d))}) AS invalid,
+    SUM(${flag(d.failedOver)}) AS failovers,
     SUM(${flag(IS_HIT)}) AS hits, ${unlessHit('prompt_tokens')} AS prompt,
     ${unlessHit('cached_tokens')} AS cached, ${unlessHit('completion_tokens')} AS completion,
     ${unlessHit('reasoning_tokens')} AS reasoning, SUM(${flag(IS_ESTIMATED)}) AS estimated,
@@ -117,26 +145,49 @@ export function totalsStatement(d: SummaryDialect, q: UsageQuery): SqlStatement 
   return { sql, params: params.values };
 }
 
+/**
+ * The busiest `q.limit` groups (most requests, then by key in code point order: compareGroups)
+ * and how many groups there are, counted in one pass without aggregating anything else, so the
+ * statements after it aggregate only the groups kept. Rows: g, requests, groups_total.
+ */
+export function topGroupsStatement(d: SummaryDialect, q: UsageQuery): SqlStatement {
+  const params = new Params(d);
+  const rows = `SELECT ${groupExpression(q.by)} AS g ${fromWhere(d, q, params, q.by === 'tag')}`;
+  const sql = `SELECT g, COUNT(*) AS requests, COUNT(*) OVER () AS groups_total FROM (${rows}) b
+    GROUP BY g ORDER BY requests DESC, ${d.byCodePoint('g')} LIMIT ${params.add(q.limit ?? 0)}`;
+  return { sql, params: params.values };
+}
+
 /** The rows each group is aggregated over: its key and what the aggregates read. */
-function groupedRows(d: SummaryDialect, q: UsageQuery, params: Params): string {
+function groupedRows(
+  d: SummaryDialect,
+  q: UsageQuery,
+  params: Params,
+  groups?: readonly string[],
+): string {
   return `SELECT ${groupExpression(q.by)} AS g, r.cost_usd, r.baseline_cost_usd, r.latency_ms,
-    r.ttft_ms, ${flag(IS_ERROR)} AS error, ${flag(d.failedOver)} AS failed, ${flag(IS_HIT)} AS hit,
+    r.ttft_ms, ${flag(isError(d))} AS error, ${flag(isInvalid(d))} AS invalid,
+    ${flag(d.failedOver)} AS failed, ${flag(IS_HIT)} AS hit,
     ${flag(IS_ESTIMATED)} AS estimated
-    ${fromWhere(d, q, params, q.by === 'tag')}`;
+    ${fromWhere(d, q, params, q.by === 'tag', groups)}`;
 }
 
 const GROUP_SUMS = `g, COUNT(*) AS requests, SUM(cost_usd) AS cost, SUM(baseline_cost_usd) AS baseline,
-    SUM(error) AS errors, SUM(failed) AS failovers, SUM(hit) AS hits, SUM(estimated) AS estimated,
-    SUM(estimated * cost_usd) AS estimated_cost`;
+    SUM(error) AS errors, SUM(invalid) AS invalid, SUM(failed) AS failovers, SUM(hit) AS hits,
+    SUM(estimated) AS estimated, SUM(estimated * cost_usd) AS estimated_cost`;
 
 /**
  * PostgreSQL: the groups with their percentiles in one pass. `percentile_disc(f)` is the first value
  * whose position reaches ceil(f × n), as `percentile` picks it; it skips NULLs, as the TTFT of JSON
  * calls is skipped, and is NULL when a group has no TTFT at all.
  */
-export function postgresGroupsStatement(d: SummaryDialect, q: UsageQuery): SqlStatement {
+export function postgresGroupsStatement(
+  d: SummaryDialect,
+  q: UsageQuery,
+  groups?: readonly string[],
+): SqlStatement {
   const params = new Params(d);
-  const rows = groupedRows(d, q, params);
+  const rows = groupedRows(d, q, params, groups);
   const p50 = `${params.add(P50)}::float8`;
   const p95 = `${params.add(P95)}::float8`;
   const sql = `SELECT ${GROUP_SUMS},
@@ -148,10 +199,17 @@ export function postgresGroupsStatement(d: SummaryDialect, q: UsageQuery): SqlSt
   return { sql, params: params.values };
 }
 
-/** SQLite: the groups' sums and counts (its percentiles come from `sqlitePercentilesStatement`). */
-export function sqliteGroupsStatement(d: SummaryDialect, q: UsageQuery): SqlStatement {
+/**
+ * SQLite: the groups' sums and counts (its percentiles come from `sqlitePercentilesStatement`);
+ * with `groups`, those groups only (as in the statements below).
+ */
+export function sqliteGroupsStatement(
+  d: SummaryDialect,
+  q: UsageQuery,
+  groups?: readonly string[],
+): SqlStatement {
   const params = new Params(d);
-  const sql = `SELECT ${GROUP_SUMS} FROM (${groupedRows(d, q, params)}) b GROUP BY g`;
+  const sql = `SELECT ${GROUP_SUMS} FROM (${groupedRows(d, q, params, groups)}) b GROUP BY g`;
   return { sql, params: params.values };
 }
 
@@ -162,9 +220,13 @@ export function sqliteGroupsStatement(d: SummaryDialect, q: UsageQuery): SqlStat
  * rank = max(1, ceil(f × n)), the float arithmetic of `percentile`. Rows: metric ('latency' or
  * 'ttft'), g, v, and whether v is the group's p50 and/or p95.
  */
-export function sqlitePercentilesStatement(d: SummaryDialect, q: UsageQuery): SqlStatement {
+export function sqlitePercentilesStatement(
+  d: SummaryDialect,
+  q: UsageQuery,
+  groups?: readonly string[],
+): SqlStatement {
   const params = new Params(d);
-  const rows = groupedRows(d, q, params);
+  const rows = groupedRows(d, q, params, groups);
   const p50 = params.add(P50);
   const p95 = params.add(P95);
   const ranked = (column: string) =>
@@ -186,12 +248,13 @@ export function sqlitePercentilesStatement(d: SummaryDialect, q: UsageQuery): Sq
 export function feedbackStatements(
   d: SummaryDialect,
   q: UsageQuery,
+  groups?: readonly string[],
 ): { totals: SqlStatement; groups: SqlStatement } {
   const sums = 'COUNT(*) AS feedback, SUM(weight) AS weight, SUM(score * weight) AS weighted';
   const t = new Params(d);
   const totals = `SELECT ${sums} FROM (SELECT r.weight, r.score ${fromWhere(d, q, t, false)}) b`;
   const g = new Params(d);
-  const rows = `SELECT ${groupExpression(q.by)} AS g, r.weight, r.score ${fromWhere(d, q, g, q.by === 'tag')}`;
+  const rows = `SELECT ${groupExpression(q.by)} AS g, r.weight, r.score ${fromWhere(d, q, g, q.by === 'tag', groups)}`;
   return {
     totals: { sql: totals, params: t.values },
     groups: { sql: `SELECT g, ${sums} FROM (${rows}) b GROUP BY g`, params: g.values },
@@ -216,6 +279,7 @@ export type TotalsRow = Record<
   | 'cost'
   | 'baseline'
   | 'errors'
+  | 'invalid'
   | 'failovers'
   | 'hits'
   | 'prompt'
@@ -232,6 +296,7 @@ export type GroupRow = Record<
   | 'cost'
   | 'baseline'
   | 'errors'
+  | 'invalid'
   | 'failovers'
   | 'hits'
   | 'estimated'
@@ -247,21 +312,38 @@ export interface PercentileRow {
   is_p95: unknown;
 }
 
+export interface TopGroupRow {
+  g: unknown;
+  requests: unknown;
+  groups_total: unknown;
+}
+
+/** The keys `topGroupsStatement` kept, and how many groups there are (0 when it found none). */
+export function topGroupsFromRows(rows: readonly TopGroupRow[]): {
+  keys: string[];
+  groupsTotal: number;
+} {
+  return { keys: rows.map((r) => String(r.g)), groupsTotal: num(rows[0]?.groups_total) };
+}
+
 /**
  * The summary from the statements' rows (drivers give counts and sums as numbers or, PostgreSQL's
- * bigint, strings). `percentiles`, SQLite's, fills in the groups' percentiles.
+ * bigint, strings). `percentiles`, SQLite's, fills in the groups' percentiles; `groupsTotal`, of a
+ * summary cut to `q.limit` groups, says how many there are.
  */
 export function summaryFromRows(
   q: UsageQuery,
   totals: TotalsRow,
   groups: readonly GroupRow[],
   percentiles: readonly PercentileRow[] = [],
+  groupsTotal?: number,
 ): RequestSummary {
   const t: SummaryTotals = {
     requests: num(totals.requests),
     costUsd: num(totals.cost),
     baselineCostUsd: num(totals.baseline),
     errors: num(totals.errors),
+    invalidRequests: num(totals.invalid),
     failovers: num(totals.failovers),
     cacheHits: num(totals.hits),
     usageEstimated: num(totals.estimated),
@@ -286,6 +368,7 @@ export function summaryFromRows(
       ttftP50Ms: numOrNull(g.ttft_p50),
       ttftP95Ms: numOrNull(g.ttft_p95),
       errors: num(g.errors),
+      invalidRequests: num(g.invalid),
       failovers: num(g.failovers),
       cacheHits: num(g.hits),
       usageEstimated: num(g.estimated),
@@ -304,5 +387,6 @@ export function summaryFromRows(
       if (num(p.is_p95)) a.ttftP95Ms = v;
     }
   }
-  return assembleSummary(q.by, q.since, q.until, t, [...aggregates.values()]);
+  const summary = assembleSummary(q.by, q.since, q.until, t, [...aggregates.values()]);
+  return groupsTotal === undefined ? summary : { ...summary, groupsTotal };
 }
