@@ -1,11 +1,16 @@
 // How deep a JSON text nests. JSON.parse takes any depth, but the code that reads a body after it
 // (the answer cache's canonical JSON, token estimates, field checks, the upstream's serialiser)
 // recurses, and a body of 100,000 nested arrays overflowed the stack there: a 500 and an error
-// log of the stack for each such request. Bodies (and Responses WebSocket messages) deeper than
-// any real request are refused first.
+// log of the stack for each such request. Bodies (and Responses WebSocket messages, Realtime events
+// the router reads) deeper than any real request are refused first.
 
 /** Deeper than any real request or JSON Schema (OpenAI allows 10 levels of schema nesting). */
 export const MAX_JSON_DEPTH = 256;
+
+/** What a refusal says, `what` being the request body, the message, the event. */
+export function tooDeepMessage(what: string, flatter: string): string {
+  return `The ${what} nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep: send a flatter ${flatter}.`;
+}
 
 /**
  * True when valid JSON `text` opens more than `max` arrays and objects inside one another. One

@@ -4,7 +4,7 @@
 // than any real request (core/json-nesting.ts) is a 400 too, before any code recurses into it.
 import type { FastifyInstance } from 'fastify';
 import { GatewayError } from '../core/errors.js';
-import { MAX_JSON_DEPTH, jsonNestsDeeperThan } from '../core/json-nesting.js';
+import { MAX_JSON_DEPTH, jsonNestsDeeperThan, tooDeepMessage } from '../core/json-nesting.js';
 import { locateJsonError } from '../core/locate-json-error.js';
 
 /** Parses `application/json` bodies on `app` (and the scopes that inherit its parsers). */
@@ -47,7 +47,7 @@ function tooDeepBody(): GatewayError {
     status: 400,
     type: 'invalid_request_error',
     code: 'invalid_json',
-    message: `The request body nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep: send a flatter body.`,
+    message: tooDeepMessage('request body', 'body'),
   });
 }
 

@@ -13,7 +13,7 @@ import type { FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { ConfigHolder } from '../../config/runtime-config.js';
 import { GatewayError, invalidRequest } from '../../core/errors.js';
-import { MAX_JSON_DEPTH, jsonNestsDeeperThan } from '../../core/json-nesting.js';
+import { MAX_JSON_DEPTH, jsonNestsDeeperThan, tooDeepMessage } from '../../core/json-nesting.js';
 import { isObject } from '../../core/is-object.js';
 import type {
   RealtimeCall,
@@ -296,13 +296,7 @@ export class RealtimeConnection implements RealtimeListener {
     // what reads it after (the model pinned into `session.update`, the content filter) recurses,
     // as the HTTP body parser and the Responses WebSocket refuse (core/json-nesting.ts).
     if (jsonNestsDeeperThan(text, MAX_JSON_DEPTH))
-      return this.sendError(
-        invalidRequest(
-          `The event nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep: send a flatter one.`,
-          null,
-          'invalid_json',
-        ),
-      );
+      return this.sendError(invalidRequest(tooDeepMessage('event', 'one'), null, 'invalid_json'));
     let event: unknown;
     try {
       event = JSON.parse(text);

@@ -12,7 +12,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Authenticator } from '../auth-hook.js';
 import type { WebSocket } from 'ws';
 import { GatewayError, invalidRequest } from '../../core/errors.js';
-import { MAX_JSON_DEPTH, jsonNestsDeeperThan } from '../../core/json-nesting.js';
+import { MAX_JSON_DEPTH, jsonNestsDeeperThan, tooDeepMessage } from '../../core/json-nesting.js';
 import { isObject } from '../../core/is-object.js';
 import type { AuthContext, ChatCall } from '../../gateway/gateway-types.js';
 import { authorizeTarget, resolveTarget } from '../../gateway/request-target.js';
@@ -126,13 +126,7 @@ class ResponsesConnection {
     }
     // As the HTTP body parser: what reads an event after it recurses (json-nesting.ts).
     if (jsonNestsDeeperThan(text, MAX_JSON_DEPTH))
-      return this.sendError(
-        invalidRequest(
-          `The message nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep: send a flatter one.`,
-          null,
-          'invalid_json',
-        ),
-      );
+      return this.sendError(invalidRequest(tooDeepMessage('message', 'one'), null, 'invalid_json'));
     if (!isObject(event) || typeof event.type !== 'string')
       return this.sendError(
         invalidRequest(
