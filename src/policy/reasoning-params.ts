@@ -73,12 +73,13 @@ export function adaptRequestForDeployment(
   if (deployment.provider !== 'anthropic' && effort !== undefined) {
     delete body[EFFORT_FIELD];
     if (deployment.capabilities.reasoning) {
-      // Anthropic's top level has no OpenAI-format counterpart (OpenAI refuses "max"): the
-      // highest level every reasoning model takes.
+      // OpenAI's "max" (openapi.yaml `ReasoningEffort`) only where the operator lists it: most
+      // reasoning models refuse it; otherwise the highest level every reasoning model takes.
+      const max = deployment.capabilities.reasoningEfforts?.includes('max') === true;
       body.reasoning_effort = (
-        effort === 'max' ? 'high' : effort
+        effort === 'max' && !max ? 'high' : effort
       ) as ChatRequest['reasoning_effort'];
-      if (effort === 'max')
+      if (effort === 'max' && !max)
         warnings.push(
           `output_config.effort max sent as reasoning_effort high: ${deployment.name} has no "max" level`,
         );

@@ -5,6 +5,7 @@ import { invalidRequest } from '../../core/errors.js';
 import {
   checkFieldType,
   checkNumberField,
+  checkReasoningEffort,
   hasName,
   requiredWithoutTools,
   unofferedToolChoice,
@@ -47,7 +48,7 @@ export function checkResponsesRequest(body: Json): void {
   )
     throw invalidRequest("'include' must be an array of strings.", 'include', 'invalid_type');
   const reasoning = body.reasoning as Json | null | undefined;
-  if (isObject(reasoning)) checkFieldType(reasoning, 'effort', 'string');
+  if (isObject(reasoning)) checkReasoningEffort(reasoning.effort, 'reasoning.effort');
   const format = isObject(body.text) ? body.text.format : undefined;
   if (format !== undefined && format !== null) {
     if (!isObject(format) || typeof format.type !== 'string' || !FORMATS.has(format.type))
