@@ -150,25 +150,33 @@ function quotedList(values: readonly string[]): string {
 }
 
 /**
+ * `value` under `param`: absent, null or one of `allowed`, else a 400 in OpenAI's words naming
+ * the values it takes.
+ */
+export function checkOneOf(value: unknown, param: string, allowed: readonly string[]): void {
+  if (value === undefined || value === null) return;
+  if (typeof value !== 'string')
+    throw invalidRequest(
+      `Invalid type for '${param}': expected one of ${quotedList(allowed)}, but got ${describeValue(value)} instead.`,
+      param,
+      'invalid_type',
+    );
+  if (!allowed.includes(value))
+    throw invalidRequest(
+      `Invalid value for '${param}': '${value.slice(0, 40)}'. Supported values are: ${quotedList(allowed)}.`,
+      param,
+      'invalid_value',
+    );
+}
+
+/**
  * Chat's `reasoning_effort` or Responses' `reasoning.effort` (`param`): absent, null or one of
  * OpenAI's levels (openapi.yaml `ReasoningEffort`), else OpenAI's 400, in its words, before routing:
  * a model without reasoning dropped an unknown level, another refused it, so the answer depended
  * on the pick.
  */
 export function checkReasoningEffort(value: unknown, param: string): void {
-  if (value === undefined || value === null) return;
-  if (typeof value !== 'string')
-    throw invalidRequest(
-      `Invalid type for '${param}': expected one of ${quotedList(REASONING_EFFORTS)}, but got ${describeValue(value)} instead.`,
-      param,
-      'invalid_type',
-    );
-  if (!(REASONING_EFFORTS as readonly string[]).includes(value))
-    throw invalidRequest(
-      `Invalid value for '${param}': '${value.slice(0, 40)}'. Supported values are: ${quotedList(REASONING_EFFORTS)}.`,
-      param,
-      'invalid_value',
-    );
+  checkOneOf(value, param, REASONING_EFFORTS);
 }
 
 /** OpenAI's most stop sequences (openapi.yaml `StopConfiguration`: "Up to 4 sequences"). */
