@@ -4,6 +4,7 @@
 // API instead of being ignored or failing upstream under another name.
 import { invalidRequest } from '../core/errors.js';
 import { isObject } from '../core/is-object.js';
+import { MAX_STOP_SEQUENCES } from '../core/matched-stop.js';
 import { REASONING_EFFORTS } from '../core/reasoning-effort.js';
 
 /**
@@ -178,9 +179,6 @@ export function checkOneOf(value: unknown, param: string, allowed: readonly stri
 export function checkReasoningEffort(value: unknown, param: string): void {
   checkOneOf(value, param, REASONING_EFFORTS);
 }
-
-/** OpenAI's most stop sequences (openapi.yaml `StopConfiguration`: "Up to 4 sequences"). */
-export const MAX_STOP_SEQUENCES = 4;
 
 /**
  * Chat's and completions' `stop`: absent, null, a string or an array of at most four strings, else

@@ -207,6 +207,14 @@ describe('what cannot go to Anthropic', () => {
     const toOpenAi = adaptRequestForDeployment(topK, openai);
     expect(toOpenAi.body.top_k).toBeUndefined();
     expect(toOpenAi.warnings).toEqual(["top_k dropped: OpenAI's API (oa) has no such parameter"]);
+    // An Anthropic client's fifth stop sequence: OpenAI takes four (Claude and the rest, all).
+    const fiveStops = { ...quiet, stop: ['a', 'b', 'c', 'd', 'e'] } as ChatRequest;
+    const stopsToOpenAi = adaptRequestForDeployment({ ...fiveStops }, openai);
+    expect(stopsToOpenAi.body.stop).toEqual(['a', 'b', 'c', 'd']);
+    expect(stopsToOpenAi.warnings).toEqual([
+      "stop sequences after the first 4 dropped (1): OpenAI's API (oa) takes at most 4",
+    ]);
+    expect(adaptRequestForDeployment({ ...fiveStops }, claude).body.stop).toHaveLength(5);
     const vllm = deploymentSchema.parse({
       ...base,
       provider: 'openai-compatible',
