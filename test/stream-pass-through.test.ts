@@ -116,6 +116,12 @@ describe('stream pass-through', () => {
       completion_tokens: 4,
       total_tokens: 13,
     });
+    // Every chunk before it says "usage": null, as OpenAI's do (CONTRACTS.md §2.3), though this
+    // upstream (vLLM-like) leaves the field out: the chunks are read, not passed through.
+    const before = lines.slice(0, -2).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(before).toHaveLength(5);
+    for (const c of before) expect(c).toHaveProperty('usage', null);
+    expect(before[2]).toMatchObject({ system_fingerprint: 'fp_x', x_vendor: { kept: true } });
   });
 
   it('the output content filter still redacts a chunk that would have passed through', async () => {

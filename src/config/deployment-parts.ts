@@ -101,7 +101,7 @@ export const capabilitiesSchema = z.strictObject({
     .min(1)
     .optional()
     .describe(
-      "OpenAI-format reasoning models: the `reasoning_effort` levels the model takes (o3 and o4-mini: `[low, medium, high]`; gpt-5: `[minimal, low, medium, high]`; gpt-5.1: `[none, low, medium, high]`). A request's level the model lacks is sent as the nearest it has (the higher of two as near) and `x-router-warnings` says so, instead of the upstream's 400. Unset: every level is sent as asked. `reasoning_effort: none` never needs a reasoning model: routing does not narrow to them for it, and it is dropped, silently, for a deployment that is not one.",
+      "OpenAI-format reasoning models: the `reasoning_effort` levels the model takes, of OpenAI's `none`, `minimal`, `low`, `medium`, `high`, `xhigh` and `max` (o3 and o4-mini: `[low, medium, high]`; gpt-5: `[minimal, low, medium, high]`; gpt-5.1: `[none, low, medium, high]`). A request's level the model lacks is sent as the nearest it has (the higher of two as near) and `x-router-warnings` says so, instead of the upstream's 400. Unset: every level is sent as asked, but an Anthropic client's `output_config.effort: max` as `high` (set, as `max` where the list has it). Any other value is refused with a 400 before routing. `reasoning_effort: none` never needs a reasoning model: routing does not narrow to them for it, and it is dropped, silently, for a deployment that is not one.",
     ),
   streaming: z
     .boolean()

@@ -14,3 +14,9 @@ export function matchedStopOf(choice: unknown): string | undefined {
   if (typeof c.matched_stop === 'string') return c.matched_stop;
   return undefined;
 }
+
+/**
+ * OpenAI's most stop sequences (openapi.yaml `StopConfiguration`: "Up to 4 sequences"; more is a
+ * 400). Anthropic's `stop_sequences` has no such count.
+ */
+export const MAX_STOP_SEQUENCES = 4;

@@ -2,8 +2,20 @@
 // asked (`capabilities.reasoningEfforts`): o3 and o4-mini take low to high, gpt-5 adds minimal,
 // gpt-5.1 has none instead of minimal; each refuses the others with a 400.
 
-/** The levels, lowest first. */
-export const REASONING_EFFORTS = ['none', 'minimal', 'low', 'medium', 'high', 'xhigh'] as const;
+/**
+ * The levels, lowest first: openapi.yaml `ReasoningEffort` (none, minimal, low, medium, high,
+ * xhigh, max). Any other value is refused by OpenAI with a 400 whatever the model, and so by the
+ * router before routing (check-fields.ts `checkReasoningEffort`).
+ */
+export const REASONING_EFFORTS = [
+  'none',
+  'minimal',
+  'low',
+  'medium',
+  'high',
+  'xhigh',
+  'max',
+] as const;
 
 export type ReasoningEffort = (typeof REASONING_EFFORTS)[number];
 
@@ -11,7 +23,8 @@ const rank = (level: string) => (REASONING_EFFORTS as readonly string[]).indexOf
 
 /**
  * The level of `levels` to send for `asked`: `asked` itself when the model has it (or when it is no
- * level we know, which the upstream judges), else the nearest, the higher of two as near.
+ * level we know, which the upstream judges: a native Responses body's), else the nearest, the
+ * higher of two as near.
  */
 export function nearestEffort(levels: readonly ReasoningEffort[], asked: string): string {
   const at = rank(asked);

@@ -4,6 +4,8 @@
 // API instead of being ignored or failing upstream under another name.
 import { invalidRequest } from '../core/errors.js';
 import { isObject } from '../core/is-object.js';
+import { MAX_STOP_SEQUENCES } from '../core/matched-stop.js';
+import { REASONING_EFFORTS } from '../core/reasoning-effort.js';
 
 /**
  * `body[key]` is absent, null or of `type` (`integer`: a whole number; `object`: a JSON object),
@@ -138,4 +140,59 @@ export function unofferedToolChoice(name: string, offered: readonly string[]): s
   const listed = offered.slice(0, NAMES_LISTED).map((n) => `'${n}'`);
   if (offered.length > NAMES_LISTED) listed.push('…');
   return `names '${name}', which is not one of the request's tools (${listed.join(', ')})`;
+}
+
+/** OpenAI's list of values as its 400s word it: 'a', 'b', and 'c'. */
+function quotedList(values: readonly string[]): string {
+  const quoted = values.map((v) => `'${v}'`);
+  return quoted.length > 1
+    ? `${quoted.slice(0, -1).join(', ')}, and ${quoted[quoted.length - 1]}`
+    : quoted.join('');
+}
+
+/**
+ * `value` under `param`: absent, null or one of `allowed`, else a 400 in OpenAI's words naming
+ * the values it takes.
+ */
+export function checkOneOf(value: unknown, param: string, allowed: readonly string[]): void {
+  if (value === undefined || value === null) return;
+  if (typeof value !== 'string')
+    throw invalidRequest(
+      `Invalid type for '${param}': expected one of ${quotedList(allowed)}, but got ${describeValue(value)} instead.`,
+      param,
+      'invalid_type',
+    );
+  if (!allowed.includes(value))
+    throw invalidRequest(
+      `Invalid value for '${param}': '${value.slice(0, 40)}'. Supported values are: ${quotedList(allowed)}.`,
+      param,
+      'invalid_value',
+    );
+}
+
+/**
+ * Chat's `reasoning_effort` or Responses' `reasoning.effort` (`param`): absent, null or one of
+ * OpenAI's levels (openapi.yaml `ReasoningEffort`), else OpenAI's 400, in its words, before routing:
+ * a model without reasoning dropped an unknown level, another refused it, so the answer depended
+ * on the pick.
+ */
+export function checkReasoningEffort(value: unknown, param: string): void {
+  checkOneOf(value, param, REASONING_EFFORTS);
+}
+
+/**
+ * Chat's and completions' `stop`: absent, null, a string or an array of at most four strings, else
+ * a 400 in OpenAI's words (`array_above_max_length`). Read by the simulated fleet and the Messages
+ * bridge; OpenAI refuses a fifth sequence, and Claude took it, so the answer depended on the pick.
+ */
+export function checkStop(stop: unknown): void {
+  if (stop === undefined || stop === null || typeof stop === 'string') return;
+  if (!(Array.isArray(stop) && stop.every((s) => typeof s === 'string')))
+    throw invalidRequest("'stop' must be a string or an array of strings.", 'stop', 'invalid_type');
+  if (stop.length > MAX_STOP_SEQUENCES)
+    throw invalidRequest(
+      `Invalid 'stop': array too long. Expected an array with maximum length ${MAX_STOP_SEQUENCES}, but got an array with length ${stop.length} instead.`,
+      'stop',
+      'array_above_max_length',
+    );
 }

@@ -6,6 +6,8 @@ import {
   checkFieldType,
   checkModelField,
   checkNumberField,
+  checkReasoningEffort,
+  checkStop,
   hasName,
   MODEL_IN_PATH,
   requiredWithoutTools,
@@ -67,7 +69,7 @@ export function parseChatRequest(body: unknown, modelOptional = false): ChatRequ
   checkFieldType(body, 'max_tokens', 'integer');
   checkFieldType(body, 'max_completion_tokens', 'integer');
   checkFieldType(body, 'seed', 'integer');
-  checkFieldType(body, 'reasoning_effort', 'string');
+  checkReasoningEffort(body.reasoning_effort, 'reasoning_effort');
   // Read by the Anthropic conversion (`disable_parallel_tool_use`).
   checkFieldType(body, 'parallel_tool_calls', 'boolean');
   // Eligibility reads logprobs (not every provider returns them); OpenAI's bound on top_logprobs.
@@ -111,14 +113,7 @@ export function parseChatRequest(body: unknown, modelOptional = false): ChatRequ
       'invalid_type',
     );
   // Read by the simulated fleet and the Messages bridge (which sequence an answer stopped at).
-  const stop = body.stop;
-  if (
-    stop !== undefined &&
-    stop !== null &&
-    typeof stop !== 'string' &&
-    !(Array.isArray(stop) && stop.every((s) => typeof s === 'string'))
-  )
-    throw invalidRequest("'stop' must be a string or an array of strings.", 'stop', 'invalid_type');
+  checkStop(body.stop);
   checkTools(body);
   refuseAudioOutput(body);
   const rf = body.response_format;

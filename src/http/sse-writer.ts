@@ -127,14 +127,25 @@ export function asGatewayError(err: unknown): GatewayError {
   });
 }
 
-/** Chat Completions streams: `data: {chunk}` events, `data: [DONE]`, and `data: {"error":…}`. */
-export function chatSseOptions<T>(headers: OutgoingHttpHeaders): SseStreamOptions<T> {
+/**
+ * Chat Completions streams: `data: {chunk}` events, `data: [DONE]`, and `data: {"error":…}`. With
+ * `includeUsage` (the client's `stream_options.include_usage`), every chunk but the usage chunk
+ * says `"usage": null`, as OpenAI's do (openapi.yaml `ChatCompletionStreamOptions`: "All other
+ * chunks will also include a `usage` field, but with a null value"); the caller then asks for no
+ * pass-through chunks, whose text is written as it came.
+ */
+export function chatSseOptions<T>(
+  headers: OutgoingHttpHeaders,
+  includeUsage = false,
+): SseStreamOptions<T> {
   return {
     headers,
     // A pass-through chunk is written as the upstream sent it; any other is encoded.
     encode: (chunk) => {
       const raw = (chunk as Partial<PassThroughChunk>)[RAW_JSON];
-      return `data: ${raw ?? JSON.stringify(chunk)}\n\n`;
+      if (raw !== undefined) return `data: ${raw}\n\n`;
+      const usage = (chunk as { usage?: unknown }).usage;
+      return `data: ${JSON.stringify(includeUsage && usage === undefined ? { ...chunk, usage: null } : chunk)}\n\n`;
     },
     errorEvents: (e) => [{ data: JSON.stringify(e.toEnvelope()) }],
     trailer: [{ data: '[DONE]' }],

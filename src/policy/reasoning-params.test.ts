@@ -78,6 +78,19 @@ describe('adaptRequestForDeployment', () => {
     expect(max.warnings).toEqual([
       'output_config.effort max sent as reasoning_effort high: o-mini has no "max" level',
     ]);
+    // A model whose levels list OpenAI's "max" gets it as asked.
+    const maxModel = deploymentSchema.parse({
+      ...base,
+      name: 'g55',
+      model: 'gpt-5.5',
+      capabilities: { reasoning: true, reasoningEfforts: ['low', 'high', 'max'] },
+    });
+    const sent = adaptRequestForDeployment(
+      { model: 'm', messages: [{ role: 'user', content: 'hi' }], x_output_effort: 'max' },
+      maxModel,
+    );
+    expect(sent.body.reasoning_effort).toBe('max');
+    expect(sent.warnings).toEqual([]);
   });
 });
 
@@ -115,6 +128,8 @@ describe('reasoning_effort levels a model takes', () => {
     expect(ask('minimal', gpt51).body.reasoning_effort).toBe('low');
     expect(ask('none', gpt51).body.reasoning_effort).toBe('none');
     expect(ask('medium', o4)).toMatchObject({ body: { reasoning_effort: 'medium' }, warnings: [] });
+    // OpenAI's "max" to a model that lacks it: its highest.
+    expect(ask('max', o4).body.reasoning_effort).toBe('high');
     // Without the list, every level is sent as asked.
     expect(ask('xhigh')).toMatchObject({ body: { reasoning_effort: 'xhigh' }, warnings: [] });
   });
@@ -142,7 +157,7 @@ describe('reasoning_effort levels a model takes', () => {
       ...base,
       name: 'bad',
       model: 'o3',
-      capabilities: { reasoning: true, reasoningEfforts: ['low', 'max'] },
+      capabilities: { reasoning: true, reasoningEfforts: ['low', 'extreme'] },
     });
     expect(r.success).toBe(false);
     expect(JSON.stringify(r.error?.issues)).toContain('reasoningEfforts');
@@ -192,6 +207,14 @@ describe('what cannot go to Anthropic', () => {
     const toOpenAi = adaptRequestForDeployment(topK, openai);
     expect(toOpenAi.body.top_k).toBeUndefined();
     expect(toOpenAi.warnings).toEqual(["top_k dropped: OpenAI's API (oa) has no such parameter"]);
+    // An Anthropic client's fifth stop sequence: OpenAI takes four (Claude and the rest, all).
+    const fiveStops = { ...quiet, stop: ['a', 'b', 'c', 'd', 'e'] } as ChatRequest;
+    const stopsToOpenAi = adaptRequestForDeployment({ ...fiveStops }, openai);
+    expect(stopsToOpenAi.body.stop).toEqual(['a', 'b', 'c', 'd']);
+    expect(stopsToOpenAi.warnings).toEqual([
+      "stop sequences after the first 4 dropped (1): OpenAI's API (oa) takes at most 4",
+    ]);
+    expect(adaptRequestForDeployment({ ...fiveStops }, claude).body.stop).toHaveLength(5);
     const vllm = deploymentSchema.parse({
       ...base,
       provider: 'openai-compatible',

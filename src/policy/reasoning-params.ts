@@ -2,6 +2,7 @@
 // the request instead of letting the upstream answer 400, and report every change to the client
 // in `x-router-warnings`.
 import type { DeploymentConfig } from '../config/deployment-schema.js';
+import { MAX_STOP_SEQUENCES } from '../core/matched-stop.js';
 import { nearestEffort } from '../core/reasoning-effort.js';
 import { isObject } from '../core/is-object.js';
 import {
@@ -73,12 +74,13 @@ export function adaptRequestForDeployment(
   if (deployment.provider !== 'anthropic' && effort !== undefined) {
     delete body[EFFORT_FIELD];
     if (deployment.capabilities.reasoning) {
-      // Anthropic's top level has no OpenAI-format counterpart (OpenAI refuses "max"): the
-      // highest level every reasoning model takes.
+      // OpenAI's "max" (openapi.yaml `ReasoningEffort`) only where the operator lists it: most
+      // reasoning models refuse it; otherwise the highest level every reasoning model takes.
+      const max = deployment.capabilities.reasoningEfforts?.includes('max') === true;
       body.reasoning_effort = (
-        effort === 'max' ? 'high' : effort
+        effort === 'max' && !max ? 'high' : effort
       ) as ChatRequest['reasoning_effort'];
-      if (effort === 'max')
+      if (effort === 'max' && !max)
         warnings.push(
           `output_config.effort max sent as reasoning_effort high: ${deployment.name} has no "max" level`,
         );
@@ -144,6 +146,19 @@ export function adaptRequestForDeployment(
   if ((deployment.provider === 'openai' || deployment.provider === 'azure') && body.top_k != null) {
     warnings.push(`top_k dropped: OpenAI's API (${deployment.name}) has no such parameter`);
     delete body.top_k;
+  }
+  // So do more than four stop sequences, which only an Anthropic client's `stop_sequences` brings
+  // (chat and completions refuse them at the door): the first four are sent, and the warning says
+  // the rest were not.
+  if (
+    (deployment.provider === 'openai' || deployment.provider === 'azure') &&
+    Array.isArray(body.stop) &&
+    body.stop.length > MAX_STOP_SEQUENCES
+  ) {
+    warnings.push(
+      `stop sequences after the first ${MAX_STOP_SEQUENCES} dropped (${body.stop.length - MAX_STOP_SEQUENCES}): OpenAI's API (${deployment.name}) takes at most ${MAX_STOP_SEQUENCES}`,
+    );
+    body.stop = body.stop.slice(0, MAX_STOP_SEQUENCES);
   }
   return { body, warnings };
 }

@@ -1,10 +1,10 @@
 // The official clients' public surface as a demanding user drives it, against the BUILT server:
 // the `openai` SDK's helpers (chat.completions.parse / stream / runTools, responses.parse /
-// stream), its typed errors and retries, and requests the router took although OpenAI and
-// Anthropic refuse them, so that the answer depended on which model routing picked (found by an
-// audit of both SDKs against `npm start`).
+// stream), its typed errors and retries, requests the router took although OpenAI and Anthropic
+// refuse them, so that the answer depended on which model routing picked (found by an audit of
+// both SDKs against `npm start`), and what OpenAI echoes or streams that the router left out.
 import Anthropic from '@anthropic-ai/sdk';
-import OpenAI from 'openai';
+import OpenAI, { AzureOpenAI } from 'openai';
 import { zodFunction, zodResponseFormat, zodTextFormat } from 'openai/helpers/zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -356,6 +356,83 @@ describe('requests OpenAI and Anthropic refuse are refused whichever model would
     expect(auto.choices[0]!.finish_reason).toBe('stop');
   });
 
+  it("a reasoning level OpenAI does not have, on chat, Responses and Azure's client (the plain models dropped it)", async () => {
+    const unknown = 'extreme' as OpenAI.ReasoningEffort;
+    await refused(
+      client.chat.completions.create({
+        model: 'model-router',
+        messages: ask,
+        reasoning_effort: unknown,
+      }),
+      'reasoning_effort',
+    );
+    await refused(
+      client.responses.create({
+        model: 'model-router',
+        input: 'hi',
+        reasoning: { effort: unknown },
+      }),
+      'reasoning.effort',
+    );
+    const azure = new AzureOpenAI({
+      baseURL: `${server.baseUrl}/openai`,
+      apiVersion: '2024-10-21',
+      deployment: 'small',
+      apiKey: KEY,
+      maxRetries: 0,
+    });
+    const err = await caught(
+      azure.chat.completions.create({ model: '', messages: ask, reasoning_effort: unknown }),
+    );
+    expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(err).toMatchObject({ param: 'reasoning_effort', code: 'invalid_value' });
+    expect((err as Error).message).toContain("Supported values are: 'none', 'minimal'");
+  });
+
+  it('a fifth stop sequence on chat and completions; Anthropic sets no count on stop_sequences', async () => {
+    const five = ['one', 'two', 'three', 'four', 'five'];
+    await refused(
+      client.chat.completions.create({ model: 'model-router', messages: ask, stop: five }),
+      'stop',
+    );
+    await refused(
+      client.completions.create({ model: 'model-router', prompt: 'Count', stop: five }),
+      'stop',
+    );
+    const four = await client.chat.completions.create({
+      model: 'model-router',
+      messages: ask,
+      stop: five.slice(0, 4),
+    });
+    expect(four.choices).toHaveLength(1);
+    const claude = await anthropic.messages.create({
+      model: 'small',
+      max_tokens: 64,
+      messages: ask,
+      stop_sequences: five,
+    });
+    expect(claude.stop_reason).not.toBeNull();
+  });
+
+  it('Messages: a client tool without input_schema (Anthropic requires it; the others took it)', async () => {
+    const err = (await caught(
+      anthropic.messages.create({
+        model: 'model-router',
+        max_tokens: 64,
+        messages: ask,
+        tools: [{ name: 'get_weather' } as Anthropic.Tool],
+      }),
+    )) as InstanceType<typeof Anthropic.BadRequestError>;
+    expect(err).toBeInstanceOf(Anthropic.BadRequestError);
+    expect(err.error).toMatchObject({
+      type: 'error',
+      error: {
+        type: 'invalid_request_error',
+        message: expect.stringContaining('tools.0.input_schema: Field required'),
+      },
+    });
+  });
+
   it('Messages: a tool_result that answers no tool_use of the turn before', async () => {
     const messages: Anthropic.MessageParam[] = [
       { role: 'user', content: 'Weather?' },
@@ -398,5 +475,46 @@ describe('requests OpenAI and Anthropic refuse are refused whichever model would
       ],
     });
     expect(answered.stop_reason).not.toBeNull();
+  });
+});
+
+describe('what OpenAI echoes and streams', () => {
+  it('chat stream with include_usage: "usage": null on every chunk, the usage on the last', async () => {
+    const stream = await client.chat.completions.create({
+      model: 'model-router',
+      messages: [{ role: 'user', content: 'Tell me a story' }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    const chunks: OpenAI.ChatCompletionChunk[] = [];
+    for await (const chunk of stream) chunks.push(chunk);
+    expect(chunks.length).toBeGreaterThan(2);
+    for (const c of chunks.slice(0, -1)) expect(c.usage).toBeNull();
+    expect(chunks.at(-1)!.choices).toEqual([]);
+    expect(chunks.at(-1)!.usage!.total_tokens).toBeGreaterThan(0);
+  });
+
+  it('a Response echoes user, safety_identifier, service_tier and the rest: created, retrieved, streamed', async () => {
+    const sent = {
+      user: 'user-1234',
+      safety_identifier: 'safety-identifier-1234',
+      prompt_cache_key: 'key-1234',
+      service_tier: 'flex',
+      truncation: 'auto',
+      max_tool_calls: 2,
+      metadata: { team: 'blue' },
+      parallel_tool_calls: false,
+      text: { verbosity: 'low' },
+    } as const;
+    const echoed = { ...sent, text: { format: { type: 'text' }, verbosity: 'low' } };
+    const created = await client.responses.create({ model: 'model-router', input: 'hi', ...sent });
+    expect(created).toMatchObject(echoed);
+    expect(await client.responses.retrieve(created.id)).toMatchObject(echoed);
+    const stream = client.responses.stream({ model: 'model-router', input: 'hi', ...sent });
+    let first: unknown;
+    stream.on('response.created', (e) => (first ??= e.response));
+    const final = await stream.finalResponse();
+    expect(first).toMatchObject(echoed);
+    expect(final).toMatchObject(echoed);
   });
 });

@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { ConfigInput } from '../../src/config/schema.js';
 
@@ -23,7 +24,8 @@ export async function spawnServer(
   const dir = mkdtempSync(join(tmpdir(), 'mr-e2e-'));
   const file = join(dir, 'config.json');
   writeFileSync(file, JSON.stringify(config));
-  const child = spawn(process.execPath, ['dist/src/main.js', '--config', file, '--port', '0'], {
+  const port = await portToUse();
+  const child = spawn(process.execPath, ['dist/src/main.js', '--config', file, '--port', port], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -58,4 +60,22 @@ export async function spawnServer(
         process.kill(child.pid as number, signal);
       }),
   };
+}
+
+/**
+ * The port to start on: 0 (any free one), or with `E2E_PORT_RANGE=from-to` set (engineers sharing
+ * a machine each keep to a range of their own) the first port of the range free now.
+ */
+async function portToUse(): Promise<string> {
+  const range = /^(\d+)-(\d+)$/.exec(process.env.E2E_PORT_RANGE ?? '');
+  if (!range) return '0';
+  for (let port = Number(range[1]); port <= Number(range[2]); port++) {
+    const free = await new Promise<boolean>((resolve) => {
+      const probe = createServer();
+      probe.once('error', () => resolve(false));
+      probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+    });
+    if (free) return String(port);
+  }
+  throw new Error(`no free port in E2E_PORT_RANGE ${process.env.E2E_PORT_RANGE}`);
 }

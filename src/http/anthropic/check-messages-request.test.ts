@@ -39,6 +39,17 @@ describe('Anthropic Messages request checks', () => {
         { tools: [{ name: 'f', input_schema: 'x' }] },
         'tools.0.input_schema: must be a JSON Schema',
       ],
+      // A client tool has its input_schema (Anthropic's `Tool`: required), as `custom` too.
+      [
+        { tools: [{ name: 'f', input_schema: { type: 'object' } }, { name: 'g' }] },
+        'tools.1.input_schema: Field required',
+      ],
+      [
+        { tools: [{ type: 'custom', name: 'f', input_schema: null }] },
+        'tools.0.input_schema: Field required',
+      ],
+      [{ tools: [{ input_schema: { type: 'object' } }] }, 'tools.0.name: Field required'],
+      [{ tools: ['f'] }, 'tools.0: Input should be a valid dictionary'],
       [
         { thinking: { type: 'enabled', budget_tokens: 2000 } },
         "'max_tokens' must be greater than 'thinking.budget_tokens' (the budget is part of it); got max_tokens 100 and budget_tokens 2000",
@@ -75,7 +86,8 @@ describe('Anthropic Messages request checks', () => {
       max_tokens: 4096,
       temperature: 0.5,
       stream: false,
-      stop_sequences: ['END'],
+      // Anthropic sets no count (unlike OpenAI's four).
+      stop_sequences: ['END', 'STOP', 'DONE', 'FIN', 'OVER'],
       system: [{ type: 'text', text: 'Be brief.' }],
       tool_choice: { type: 'tool', name: 'f' },
       tools: [{ name: 'f', input_schema: { type: 'object' } }],
@@ -87,5 +99,28 @@ describe('Anthropic Messages request checks', () => {
     });
     expect(ok.statusCode, ok.body).toBe(200);
     expect(ok.json().type).toBe('message');
+  });
+
+  it('count_tokens refuses a client tool without input_schema too, and counts server tools', async () => {
+    const t = await buildTestApp(testConfig(), {});
+    const count = (tools: unknown[]) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/v1/messages/count_tokens',
+        headers: { 'anthropic-version': '2023-06-01' },
+        payload: { model: 'model-router', messages: base.messages, tools },
+      });
+    const missing = await count([{ name: 'get_weather', description: 'The weather' }]);
+    expect(missing.statusCode).toBe(400);
+    expect(missing.json()).toMatchObject({
+      type: 'error',
+      error: {
+        type: 'invalid_request_error',
+        message: expect.stringContaining('tools.0.input_schema: Field required'),
+      },
+    });
+    const server = await count([{ type: 'web_search_20250305', name: 'web_search' }]);
+    expect(server.statusCode, server.body).toBe(200);
+    expect(server.json().input_tokens).toBeGreaterThan(0);
   });
 });

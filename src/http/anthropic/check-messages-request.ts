@@ -89,11 +89,7 @@ export function checkMessagesRequest(body: Json, forCount: boolean): void {
           `tools.${i}: Anthropic's ${t.type} tool is not supported by this router (routing may pick a model that cannot run it): define a client tool with name, description and input_schema, and run it yourself.`,
           `tools.${i}.type`,
         );
-      if (isObject(t) && t.input_schema !== undefined && !isObject(t.input_schema))
-        throw invalidRequest(
-          `tools.${i}.input_schema: must be a JSON Schema object`,
-          `tools.${i}.input_schema`,
-        );
+      checkCustomTool(t, `tools.${i}`);
     });
   if (Array.isArray(body.messages)) {
     body.messages.forEach((m, i) => {
@@ -105,6 +101,30 @@ export function checkMessagesRequest(body: Json, forCount: boolean): void {
     // A token count runs nothing: it counts what it is given, as for server tools above.
     if (!forCount) checkToolResults(body.messages);
   }
+}
+
+/**
+ * A client tool (no `type`, or `custom`: the SDK's `Tool`) has a `name` and an `input_schema`, as
+ * Anthropic requires (a 400 otherwise; `{"type": "object"}` is a tool that takes nothing). Anthropic's
+ * own tools (a versioned `type`) have neither and are judged above. Without this a tool with no
+ * schema was sent on, and the answer depended on the pick: Claude refused it, OpenAI-format
+ * upstreams took it as a function without parameters.
+ */
+function checkCustomTool(t: unknown, path: string): void {
+  if (!isObject(t)) throw invalidRequest(`${path}: Input should be a valid dictionary`, path);
+  if (t.type !== undefined && t.type !== null && t.type !== 'custom') return;
+  if (typeof t.name !== 'string' || t.name === '')
+    throw invalidRequest(`${path}.name: Field required (the tool's name)`, `${path}.name`);
+  if (t.input_schema === undefined || t.input_schema === null)
+    throw invalidRequest(
+      `${path}.input_schema: Field required (a JSON Schema object for the tool's input; {"type": "object"} for a tool that takes none)`,
+      `${path}.input_schema`,
+    );
+  if (!isObject(t.input_schema))
+    throw invalidRequest(
+      `${path}.input_schema: must be a JSON Schema object`,
+      `${path}.input_schema`,
+    );
 }
 
 /**

@@ -126,13 +126,14 @@ describe("a chat client's reasoning_effort to Claude", () => {
       reasoning_effort,
     }) as ChatRequest;
 
-  it('is also Anthropic’s effort where the deployment takes it: minimal low, xhigh high, none nothing', () => {
+  it('is also Anthropic’s effort where the deployment takes it: minimal low, xhigh and max high, none nothing', () => {
     const cases: [string, unknown, unknown][] = [
       ['minimal', { effort: 'low' }, { type: 'enabled', budget_tokens: 1024 }],
       ['low', { effort: 'low' }, { type: 'enabled', budget_tokens: 1024 }],
       ['medium', { effort: 'medium' }, { type: 'enabled', budget_tokens: 4095 }],
       ['high', { effort: 'high' }, { type: 'enabled', budget_tokens: 4095 }],
       ['xhigh', { effort: 'high' }, { type: 'enabled', budget_tokens: 4095 }],
+      ['max', { effort: 'high' }, { type: 'enabled', budget_tokens: 4095 }],
       ['none', undefined, undefined],
     ];
     for (const [effort, outputConfig, thinking] of cases) {

@@ -35,7 +35,10 @@ async function serveCompletion(
   await writeSseStream(
     reply.raw,
     chatChunksToCompletionChunks(outcome.chunks),
-    chatSseOptions(replyHeaders(reply, outcome.headers)),
+    chatSseOptions(
+      replyHeaders(reply, outcome.headers),
+      chat.stream_options?.include_usage === true,
+    ),
   );
 }
 

@@ -31,7 +31,13 @@ describe('Responses request checks', () => {
       [{ instructions: 5 }, 'instructions', "'instructions' must be a string"],
       [{ previous_response_id: 5 }, 'previous_response_id', 'must be a string'],
       [{ reasoning: 'high' }, 'reasoning', "'reasoning' must be an object"],
-      [{ reasoning: { effort: 3 } }, 'effort', "'effort' must be a string"],
+      [{ reasoning: { effort: 3 } }, 'reasoning.effort', "Invalid type for 'reasoning.effort'"],
+      // OpenAI's levels (openapi.yaml `ReasoningEffort`), in its words.
+      [
+        { reasoning: { effort: 'extreme' } },
+        'reasoning.effort',
+        "Invalid value for 'reasoning.effort': 'extreme'. Supported values are: 'none', 'minimal', 'low', 'medium', 'high', 'xhigh', and 'max'.",
+      ],
       [{ text: { format: { type: 'bogus' } } }, 'text.format.type', 'must be one of text'],
       [{ text: { format: { type: 'json_schema' } } }, 'text.format.schema', 'is required'],
       [{ max_output_tokens: 8 }, 'max_output_tokens', 'an integer of at least 16'],
@@ -57,7 +63,7 @@ describe('Responses request checks', () => {
       store: false,
       parallel_tool_calls: true,
       instructions: 'Be brief.',
-      reasoning: null,
+      reasoning: { effort: 'none' },
       max_output_tokens: 64,
       text: { format: { type: 'json_schema', name: 'x', schema: { type: 'object' } } },
       input: [

@@ -5,6 +5,8 @@ import { invalidRequest } from '../../core/errors.js';
 import {
   checkFieldType,
   checkNumberField,
+  checkOneOf,
+  checkReasoningEffort,
   hasName,
   requiredWithoutTools,
   unofferedToolChoice,
@@ -14,6 +16,17 @@ import { isObject } from '../../core/is-object.js';
 type Json = Record<string, unknown>;
 
 const FORMATS = new Set(['text', 'json_object', 'json_schema']);
+/** String fields the Response object echoes (openapi.yaml `ResponseProperties`). */
+const ECHOED_STRINGS = [
+  'user',
+  'safety_identifier',
+  'prompt_cache_key',
+  'prompt_cache_retention',
+  'service_tier',
+];
+/** openapi.yaml `Response.truncation` and `Verbosity`. */
+const TRUNCATIONS = ['auto', 'disabled'];
+const VERBOSITIES = ['low', 'medium', 'high'];
 
 /**
  * Fields for state the router does not keep, refused with what to send instead rather than
@@ -34,6 +47,11 @@ export function checkResponsesRequest(body: Json): void {
   for (const key of ['stream', 'store', 'parallel_tool_calls', 'background'])
     checkFieldType(body, key, 'boolean');
   for (const key of ['instructions', 'previous_response_id']) checkFieldType(body, key, 'string');
+  // Echoed on the Response object (responses-reply.ts `baseResponse`), so read as their types.
+  for (const key of ECHOED_STRINGS) checkFieldType(body, key, 'string');
+  checkFieldType(body, 'max_tool_calls', 'integer');
+  checkOneOf(body.truncation, 'truncation', TRUNCATIONS);
+  if (isObject(body.text)) checkOneOf(body.text.verbosity, 'text.verbosity', VERBOSITIES);
   for (const key of ['reasoning', 'text', 'metadata']) checkFieldType(body, key, 'object');
   // OpenAI's bounds: max_output_tokens an integer ≥ 16, temperature 0–2, top_p 0–1.
   checkNumberField(body.max_output_tokens, 'max_output_tokens', { integer: true, min: 16 });
@@ -47,7 +65,7 @@ export function checkResponsesRequest(body: Json): void {
   )
     throw invalidRequest("'include' must be an array of strings.", 'include', 'invalid_type');
   const reasoning = body.reasoning as Json | null | undefined;
-  if (isObject(reasoning)) checkFieldType(reasoning, 'effort', 'string');
+  if (isObject(reasoning)) checkReasoningEffort(reasoning.effort, 'reasoning.effort');
   const format = isObject(body.text) ? body.text.format : undefined;
   if (format !== undefined && format !== null) {
     if (!isObject(format) || typeof format.type !== 'string' || !FORMATS.has(format.type))

@@ -33,7 +33,18 @@ function echoedReasoning(reasoning: unknown): Json {
   };
 }
 
-/** A Response object's fields as the request set them, with no output yet. */
+/** The request's `text` as the Response echoes it: its format (plain text unless set) first. */
+function echoedText(text: unknown): Json {
+  const t = isObject(text) ? text : {};
+  return { ...t, format: t.format ?? { type: 'text' } };
+}
+
+/**
+ * A Response object's fields as the request set them, with no output yet: every request field of
+ * openapi.yaml's `Response` (`ResponseProperties`, `ModelResponseProperties`), in the order of its
+ * examples, its default where unset (`service_tier` the one asked for: the router does not know
+ * the tier an upstream used; `auto` is what OpenAI does when none is asked).
+ */
 export function baseResponse(ctx: ResponseContext, model: string, status: string): Json {
   const r = ctx.request;
   return {
@@ -46,20 +57,29 @@ export function baseResponse(ctx: ResponseContext, model: string, status: string
     incomplete_details: null,
     instructions: r.instructions ?? null,
     max_output_tokens: r.max_output_tokens ?? null,
+    max_tool_calls: r.max_tool_calls ?? null,
     model,
     output: [],
     parallel_tool_calls: r.parallel_tool_calls ?? true,
     previous_response_id: r.previous_response_id ?? null,
     ...conversationField(r),
+    prompt_cache_key: r.prompt_cache_key ?? null,
+    ...(r.prompt_cache_retention != null
+      ? { prompt_cache_retention: r.prompt_cache_retention }
+      : {}),
     reasoning: echoedReasoning(r.reasoning),
+    safety_identifier: r.safety_identifier ?? null,
+    service_tier: r.service_tier ?? 'auto',
     store: r.store ?? true,
     temperature: r.temperature ?? 1,
-    text: r.text ?? { format: { type: 'text' } },
+    text: echoedText(r.text),
     tool_choice: r.tool_choice ?? 'auto',
     tools: r.tools ?? [],
+    top_logprobs: r.top_logprobs ?? 0,
     top_p: r.top_p ?? 1,
-    truncation: 'disabled',
+    truncation: r.truncation ?? 'disabled',
     usage: null,
+    user: r.user ?? null,
     metadata: r.metadata ?? {},
   };
 }

@@ -106,8 +106,10 @@ export async function serveChat(
   const keeper =
     keeping && chat.store === true ? completionKeeper(keeping, request, chat) : undefined;
   // Chunks are written out as they are (chatSseOptions encodes pass-through chunks as their text),
-  // unless kept: then they are read (assembled) and carry the stored id.
-  const call = chatCall(request, reply, chat, { ...opts, passThrough: !keeper });
+  // unless kept: then they are read (assembled) and carry the stored id; or unless the client asked
+  // for usage: then each chunk says `"usage": null` until the usage chunk (chatSseOptions).
+  const includeUsage = chat.stream_options?.include_usage === true;
+  const call = chatCall(request, reply, chat, { ...opts, passThrough: !keeper && !includeUsage });
   // `metadata` was read for the attribution above; neither it nor `store` goes upstream.
   call.request = withoutStoreFields(chat);
   const outcome = request.batchForward
@@ -129,7 +131,7 @@ export async function serveChat(
   await writeSseStream(
     reply.raw,
     keeper ? keeper.stream(outcome.chunks) : outcome.chunks,
-    chatSseOptions(replyHeaders(reply, outcome.headers)),
+    chatSseOptions(replyHeaders(reply, outcome.headers), includeUsage),
   );
 }
 

@@ -34,9 +34,9 @@ export const THINKING_BUDGET: Record<string, number> = {
 /**
  * A chat client's `reasoning_effort` as Anthropic's effort (`output_config.effort`; docs:
  * "Effort"), for a deployment with `capabilities.effort`. `minimal` is Anthropic's lowest, `low`;
- * `xhigh` is `high`, which every model with effort takes (Anthropic's own `xhigh` is only on the
- * newest, and older ones refuse it); `none` asks for no reasoning: no effort is sent, and thinking
- * stays off.
+ * `xhigh` and `max` are `high`, which every model with effort takes (Anthropic's own `xhigh` and
+ * `max` are only on the newest, and older ones refuse them); `none` asks for no reasoning: no
+ * effort is sent, and thinking stays off.
  */
 export const ANTHROPIC_EFFORT: Record<string, string> = {
   minimal: 'low',
@@ -44,6 +44,7 @@ export const ANTHROPIC_EFFORT: Record<string, string> = {
   medium: 'medium',
   high: 'high',
   xhigh: 'high',
+  max: 'high',
 };
 
 function textContent(content: unknown): string {
