@@ -37,7 +37,17 @@ function generator(seed) {
 }
 const random = generator(20261204);
 const pick = (xs) => xs[Math.floor(random() * xs.length)];
-const odd = ['😀', '\ud83d', 'naïve', '漢字の文', '—', '\t', '```js\nconst x = 1;\n```', '$x^2$', 'A. 4\nB. 5'];
+const odd = [
+  '😀',
+  '\ud83d',
+  'naïve',
+  '漢字の文',
+  '—',
+  '\t',
+  '```js\nconst x = 1;\n```',
+  '$x^2$',
+  'A. 4\nB. 5',
+];
 function text() {
   const p = pick(prompts);
   const lengths = [0, 1, 40, 400, 2400, 2500, 2501, 3499, 3500, 3501, 6000, 12000];
@@ -53,10 +63,16 @@ function text() {
 }
 const generated = Array.from({ length: 20_000 }, () => {
   const messages = Array.from({ length: 1 + Math.floor(random() * 5) }, (_, k) => {
-    const role = k === 0 && random() < 0.4 ? 'system' : pick(['user', 'user', 'assistant', 'tool', 'developer']);
+    const role =
+      k === 0 && random() < 0.4
+        ? 'system'
+        : pick(['user', 'user', 'assistant', 'tool', 'developer']);
     const content =
       random() < 0.25
-        ? Array.from({ length: 1 + Math.floor(random() * 3) }, () => ({ type: 'text', text: text() }))
+        ? Array.from({ length: 1 + Math.floor(random() * 3) }, () => ({
+            type: 'text',
+            text: text(),
+          }))
         : text();
     return { role, content };
   });
@@ -87,13 +103,18 @@ async function fingerprint(dist) {
     hashes[name] = h.digest('hex').slice(0, 16);
   };
   const bytes = (a) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-  const featureBytes = (f) => [bytes(f.indices), bytes(Float64Array.of(f.sparseValue, f.chars)), bytes(f.dense)];
+  const featureBytes = (f) => [
+    bytes(f.indices),
+    bytes(Float64Array.of(f.sparseValue, f.chars)),
+    bytes(f.dense),
+  ];
   const shared = prompts.map((p) => features.requestFromPrompt(p));
   hash('features of shared prompts', (up) => {
     for (const r of shared) for (const b of featureBytes(features.extractFeatures(r, true))) up(b);
   });
   hash('features of generated requests', (up) => {
-    for (const r of generated) for (const b of featureBytes(features.extractFeatures(r, true))) up(b);
+    for (const r of generated)
+      for (const b of featureBytes(features.extractFeatures(r, true))) up(b);
   });
   // Every head: pooled heads, their coverage heads, group pairs, gates, sources' heads and pairs.
   const heads = [
@@ -106,7 +127,11 @@ async function fingerprint(dist) {
   // Banks as the trained router builds them, and one bank of each group's heads of one kind.
   const banks = predict.headBanks(
     artefact.groups.flatMap((g) => [
-      [...(g.experts?.gate ?? []), ...artefact.models.filter((m) => m.group === g.name), ...(g.pair ? [g.pair] : [])],
+      [
+        ...(g.experts?.gate ?? []),
+        ...artefact.models.filter((m) => m.group === g.name),
+        ...(g.pair ? [g.pair] : []),
+      ],
       ...(g.experts
         ? [...predict.headsBySource(g.experts)].map(([source, m]) => [
             ...m.values(),
@@ -141,8 +166,12 @@ async function fingerprint(dist) {
       maxOutputTokens: 4096,
     });
   const fleets = [
-    ...artefact.groups.map((g) => g.models.map((m, i) => deployment(`${g.name}-${m}`, `${g.name}:${m}`, i))),
-    artefact.groups.map((g, i) => deployment(`one-${g.name}`, `${g.name}:${g.models[i % g.models.length]}`, i)),
+    ...artefact.groups.map((g) =>
+      g.models.map((m, i) => deployment(`${g.name}-${m}`, `${g.name}:${m}`, i)),
+    ),
+    artefact.groups.map((g, i) =>
+      deployment(`one-${g.name}`, `${g.name}:${g.models[i % g.models.length]}`, i),
+    ),
   ];
   const trained = trainedMod.createTrainedRouter(artefact);
   let decisions = 0;
@@ -165,14 +194,18 @@ async function fingerprint(dist) {
 }
 
 const here = await fingerprint(resolve(new URL('../dist', import.meta.url).pathname));
-console.log(`artefact ${here.version}: ${prompts.length} shared prompts, ${generated.length} generated requests, ${here.predictions} predictions, ${here.decisions} decisions`);
+console.log(
+  `artefact ${here.version}: ${prompts.length} shared prompts, ${generated.length} generated requests, ${here.predictions} predictions, ${here.decisions} decisions`,
+);
 for (const [k, v] of Object.entries(here.hashes)) console.log(`${k.padEnd(36)} ${v}`);
 if (process.env.AGAINST) {
   const other = await fingerprint(resolve(process.env.AGAINST));
   let same = true;
   for (const [k, v] of Object.entries(other.hashes)) {
     if (v !== here.hashes[k]) same = false;
-    console.log(`${k.padEnd(36)} ${v} ${v === here.hashes[k] ? 'same' : 'DIFFERENT'} (${process.env.AGAINST})`);
+    console.log(
+      `${k.padEnd(36)} ${v} ${v === here.hashes[k] ? 'same' : 'DIFFERENT'} (${process.env.AGAINST})`,
+    );
   }
   console.log(same ? 'identical' : 'NOT identical');
   process.exitCode = same ? 0 : 1;
