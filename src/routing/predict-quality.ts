@@ -102,9 +102,12 @@ interface HeadBank {
   mask: number;
   /** Its heads' group's idf, if any: they read the features weighed by it. */
   idf?: Float32Array;
-  /** Lanes summed: the heads rounded up to a multiple of four (missing lanes are zeros). */
+  /**
+   * Lanes summed: the heads rounded up to a multiple of four (missing lanes are zeros, or the
+   * idf's).
+   */
   lanes: number;
-  /** Floats per row: the lanes (and the idf's, `keepIdfInRows`) up to a power of two. */
+  /** Floats per row: the heads' lanes and the idf's (`keepIdfInRows`), up to a power of two. */
   stride: number;
   weights: Float32Array;
   /** Per decision: every head's sum, and the decision (`stamp`) they were taken for. */
@@ -145,13 +148,16 @@ function alignedFloats(length: number): Float32Array {
 function headBank(heads: readonly HeadWeights[], withIdf: boolean): HeadBank {
   const size = heads[0]!.sparse.length;
   const lanes = Math.ceil(heads.length / 4) * 4;
-  const stride = 1 << Math.ceil(Math.log2(lanes + (withIdf ? 1 : 0)));
+  // The idf's lane: the first past the heads' (summed with them when it is one of the lanes: a
+  // sum no head reads).
+  const idfLane = heads.length;
+  const stride = 1 << Math.ceil(Math.log2(Math.max(lanes, withIdf ? idfLane + 1 : 0)));
   const weights = alignedFloats(size * stride);
   heads.forEach((h, lane) => {
     for (let j = 0; j < size; j++) weights[j * stride + lane] = h.sparse[j]!;
   });
   const idf = heads[0]!.idf;
-  if (withIdf && idf) keepIdfInRows(idf, { rows: weights, stride, lane: lanes });
+  if (withIdf && idf) keepIdfInRows(idf, { rows: weights, stride, lane: idfLane });
   return {
     mask: size - 1,
     ...(idf ? { idf } : {}),
@@ -293,7 +299,7 @@ export function headBanks(sets: readonly (readonly HeadWeights[])[]): {
           idf !== undefined &&
           !rowsOf.has(idf) &&
           idf.length === members[0]!.sparse.length &&
-          Math.ceil(members.length / 4) * 4 + 1 <= BANK_HEADS;
+          members.length < BANK_HEADS;
         const bank = headBank(members, withIdf);
         if (withIdf) rowsOf.add(idf);
         members.forEach((h, slot) => where.set(h, { bank, slot }));
