@@ -5,7 +5,7 @@
 // predicted difference).
 import type { Features } from './features.js';
 import type { HeadWeights, ModelHead, PairHead, SourceExperts } from './routing-model.js';
-import { featuresFor } from './term-weights.js';
+import { featuresFor, keepIdfInRows } from './term-weights.js';
 
 function sigmoid(z: number): number {
   return 1 / (1 + Math.exp(-z));
@@ -90,9 +90,9 @@ const BANK_HEADS = 16;
 
 /**
  * Up to sixteen heads of one size with their sparse weights interleaved: row j holds every head's
- * weight for hashed index j side by side (a row of 4, 8, 12 or 16 floats), so a pass over a
- * prompt's indices reads about one cache line per index for all the heads, where separate heads
- * read one per head. A real prompt has hundreds of distinct indices and the next request's are
+ * weight for hashed index j side by side (a row of 4, 8 or 16 floats, one cache line at most), so a
+ * pass over a prompt's indices reads about one cache line per index for all the heads, where
+ * separate heads read one per head. A real prompt has hundreds of distinct indices and the next request's are
  * others, so the weights are read from all over memory: that is most of a decision's time (see
  * docs/routing.md, "Speed"). Sums are taken eight heads at a pass (four for the rest), all of a
  * bank's heads at once, and each head's is accumulated in the same order as `predictQuality`'s,
@@ -102,27 +102,69 @@ interface HeadBank {
   mask: number;
   /** Its heads' group's idf, if any: they read the features weighed by it. */
   idf?: Float32Array;
-  /** Floats per row: the heads rounded up to a multiple of four (missing lanes are zeros). */
-  width: number;
+  /**
+   * Lanes summed: the heads rounded up to a multiple of four (missing lanes are zeros, or the
+   * idf's).
+   */
+  lanes: number;
+  /** Floats per row: the heads' lanes and the idf's (`keepIdfInRows`), up to a power of two. */
+  stride: number;
   weights: Float32Array;
   /** Per decision: every head's sum, and the decision (`stamp`) they were taken for. */
   sums: Float64Array;
   summed: number;
 }
 
-function headBank(heads: readonly HeadWeights[]): HeadBank {
+// Node's global, which this project's TypeScript libraries (no DOM) do not declare.
+const WASM = (
+  globalThis as unknown as {
+    WebAssembly: { Memory: new (pages: { initial: number }) => { buffer: ArrayBuffer } };
+  }
+).WebAssembly;
+
+/**
+ * `length` zeros in memory that starts a page, so a cache line: a `WebAssembly.Memory` (pages of
+ * 64 KB), whose buffer is an `ArrayBuffer` like another. A typed array of its own starts wherever
+ * glibc's `calloc` puts it (16 bytes into a line when the block is mapped for it, anywhere 16 bytes
+ * apart when it comes from the heap), and rows of 16 floats from there straddle two lines three
+ * times in four: two misses where one would do. Where the memory cannot be had (an address-space
+ * limit), a typed array of its own: the same results, a little slower.
+ */
+function alignedFloats(length: number): Float32Array {
+  try {
+    const memory = new WASM.Memory({ initial: Math.ceil((length * 4) / 65536) });
+    return new Float32Array(memory.buffer, 0, length);
+  } catch {
+    return new Float32Array(length);
+  }
+}
+
+/**
+ * A bank of `heads` (one size, one idf), its rows a power of two floats from the start of a cache
+ * line, so a row is one line (up to 16 floats). `withIdf`: the heads' idf in the lane past theirs,
+ * where the weighing reads it (`keepIdfInRows`), so the prompt's rows are in the cache when the
+ * sums read them.
+ */
+function headBank(heads: readonly HeadWeights[], withIdf: boolean): HeadBank {
   const size = heads[0]!.sparse.length;
-  const width = Math.ceil(heads.length / 4) * 4;
-  const weights = new Float32Array(size * width);
+  const lanes = Math.ceil(heads.length / 4) * 4;
+  // The idf's lane: the first past the heads' (summed with them when it is one of the lanes: a
+  // sum no head reads).
+  const idfLane = heads.length;
+  const stride = 1 << Math.ceil(Math.log2(Math.max(lanes, withIdf ? idfLane + 1 : 0)));
+  const weights = alignedFloats(size * stride);
   heads.forEach((h, lane) => {
-    for (let j = 0; j < size; j++) weights[j * width + lane] = h.sparse[j]!;
+    for (let j = 0; j < size; j++) weights[j * stride + lane] = h.sparse[j]!;
   });
+  const idf = heads[0]!.idf;
+  if (withIdf && idf) keepIdfInRows(idf, { rows: weights, stride, lane: idfLane });
   return {
     mask: size - 1,
-    ...(heads[0]!.idf ? { idf: heads[0]!.idf } : {}),
-    width,
+    ...(idf ? { idf } : {}),
+    lanes,
+    stride,
     weights,
-    sums: new Float64Array(width),
+    sums: new Float64Array(lanes),
     summed: -1,
   };
 }
@@ -135,15 +177,15 @@ function headBank(heads: readonly HeadWeights[]): HeadBank {
  */
 function sumBank(bank: HeadBank, f: Features): void {
   let q = 0;
-  for (; q + 8 <= bank.width; q += 8) sumEight(bank, q, f);
-  if (q < bank.width) sumFour(bank, q, f);
+  for (; q + 8 <= bank.lanes; q += 8) sumEight(bank, q, f);
+  if (q < bank.lanes) sumFour(bank, q, f);
 }
 
 /** The sparse sums of heads `q` … `q + 7` of the bank, into `bank.sums`. */
 function sumEight(bank: HeadBank, q: number, f: Features): void {
   const w = bank.weights;
   const mask = bank.mask;
-  const width = bank.width;
+  const stride = bank.stride;
   const idx = f.indices;
   let s0 = 0;
   let s1 = 0;
@@ -156,7 +198,7 @@ function sumEight(bank: HeadBank, q: number, f: Features): void {
   const v = f.values;
   if (v)
     for (let i = 0; i < idx.length; i++) {
-      const b = ((idx[i] as number) & mask) * width + q;
+      const b = ((idx[i] as number) & mask) * stride + q;
       const x = v[i]!;
       s0 += (w[b] as number) * x;
       s1 += (w[b + 1] as number) * x;
@@ -169,7 +211,7 @@ function sumEight(bank: HeadBank, q: number, f: Features): void {
     }
   else
     for (let i = 0; i < idx.length; i++) {
-      const b = ((idx[i] as number) & mask) * width + q;
+      const b = ((idx[i] as number) & mask) * stride + q;
       s0 += w[b] as number;
       s1 += w[b + 1] as number;
       s2 += w[b + 2] as number;
@@ -194,7 +236,7 @@ function sumEight(bank: HeadBank, q: number, f: Features): void {
 function sumFour(bank: HeadBank, q: number, f: Features): void {
   const w = bank.weights;
   const mask = bank.mask;
-  const width = bank.width;
+  const stride = bank.stride;
   const idx = f.indices;
   let s0 = 0;
   let s1 = 0;
@@ -203,7 +245,7 @@ function sumFour(bank: HeadBank, q: number, f: Features): void {
   const v = f.values;
   if (v)
     for (let i = 0; i < idx.length; i++) {
-      const b = ((idx[i] as number) & mask) * width + q;
+      const b = ((idx[i] as number) & mask) * stride + q;
       const x = v[i]!;
       s0 += (w[b] as number) * x;
       s1 += (w[b + 1] as number) * x;
@@ -212,7 +254,7 @@ function sumFour(bank: HeadBank, q: number, f: Features): void {
     }
   else
     for (let i = 0; i < idx.length; i++) {
-      const b = ((idx[i] as number) & mask) * width + q;
+      const b = ((idx[i] as number) & mask) * stride + q;
       s0 += w[b] as number;
       s1 += w[b + 1] as number;
       s2 += w[b + 2] as number;
@@ -236,6 +278,7 @@ export function headBanks(sets: readonly (readonly HeadWeights[])[]): {
 } {
   // Each set's heads by size, sixteen to a bank, built now: at start-up, not on a request.
   const where = new Map<HeadWeights, { bank: HeadBank; slot: number }>();
+  const rowsOf = new Set<Float32Array>();
   for (const set of sets) {
     // Heads of one size and idf (a set is one group's, so one idf) share banks.
     const bySize = new Map<string, HeadWeights[]>();
@@ -249,7 +292,16 @@ export function headBanks(sets: readonly (readonly HeadWeights[])[]): {
     for (const heads of bySize.values())
       for (let from = 0; from < heads.length; from += BANK_HEADS) {
         const members = heads.slice(from, from + BANK_HEADS);
-        const bank = headBank(members);
+        // The idf goes into the rows of the first bank of its size with a lane to spare (a
+        // group's gate and pooled heads, which read every prompt of the group).
+        const idf = members[0]!.idf;
+        const withIdf =
+          idf !== undefined &&
+          !rowsOf.has(idf) &&
+          idf.length === members[0]!.sparse.length &&
+          members.length < BANK_HEADS;
+        const bank = headBank(members, withIdf);
+        if (withIdf) rowsOf.add(idf);
         members.forEach((h, slot) => where.set(h, { bank, slot }));
       }
   }

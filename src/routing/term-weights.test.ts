@@ -12,7 +12,7 @@ import {
   type HeadWeights,
   type RoutingArtefact,
 } from './routing-model.js';
-import { featuresFor, learnIdf, weighFeatures } from './term-weights.js';
+import { featuresFor, keepIdfInRows, learnIdf, weighFeatures } from './term-weights.js';
 
 const PROMPTS = [
   'hi',
@@ -129,6 +129,50 @@ describe('tf-idf weighing', () => {
       chars: 0,
     };
     expect(() => weighFeatures(long, idf)).toThrow(/cannot weigh 70000 indices/);
+  });
+
+  it("weighs from an idf kept in a bank's rows as from the idf itself, and reads the rows", () => {
+    const idf = Float32Array.from({ length: 1 << 10 }, (_, b) => 1 + (b % 31) / 7);
+    const copy = idf.slice();
+    const prompt = PROMPTS[3]!.repeat(3) + PROMPTS[2]!;
+    const want = weighFeatures(raw(prompt), idf);
+    expect(want.indices.length).toBeGreaterThan(20);
+    const rows = new Float32Array(idf.length * 8);
+    keepIdfInRows(idf, { rows, stride: 8, lane: 5 });
+    expect(rows[3 * 8 + 5]).toBe(idf[3]);
+    expect(rows[3 * 8 + 4]).toBe(0);
+    // The idf array itself no longer read: weighing by it now reads the rows.
+    idf.fill(99);
+    for (const f of [weighFeatures(raw(prompt), idf), featuresFor({ idf }, raw(prompt, true))]) {
+      expect([...f.indices]).toEqual([...want.indices]);
+      expect([...f.values!]).toEqual([...want.values!]);
+    }
+    expect(() => keepIdfInRows(copy, { rows, stride: 8, lane: 8 })).toThrow(/cannot hold/);
+    expect(() => keepIdfInRows(copy, { rows: rows.subarray(8), stride: 8, lane: 0 })).toThrow(
+      /cannot hold/,
+    );
+  });
+
+  it("banks keep a group's idf in their rows and predict as heads that read the idf alone", () => {
+    const { art, idf } = withIdf();
+    const g = art.groups.find((x) => x.name === 'routellm_gpt4_vs_mixtral.jsonl')!;
+    const pooled = art.models.filter((m) => m.group === g.name);
+    const set: HeadWeights[] = [...g.experts!.gate, ...pooled];
+    expect(set.every((h) => h.idf === idf && h.sparse.length === idf.length)).toBe(true);
+    // The same heads with a copy of the idf (never kept in rows): what the banks must give.
+    const alone = new Map(set.map((h) => [h, { ...h, idf: idf.slice() }]));
+    const original = idf.slice();
+    const banks = headBanks([set, g.experts!.heads]);
+    // Weighing by the group's idf now reads the bank's rows (the array is no longer read).
+    idf.fill(5);
+    for (let round = 0; round < 2; round++)
+      for (const p of PROMPTS) {
+        const f = raw(p, true);
+        const ask = [...set].reverse();
+        const want = ask.map((h) => predictQuality(alone.get(h)!, f));
+        expect(Array.from(banks.predict(ask, f))).toEqual(want);
+      }
+    idf.set(original);
   });
 
   it("serving's on-demand weighing predicts as training's weighed rows, to the bit", () => {

@@ -54,6 +54,8 @@ function weighInto(
   outIndices: Int32Array,
   outValues: Float64Array,
 ): number {
+  const rows = ROWS.get(idf);
+  if (rows) return weighFromRows(indices, idf.length, rows, outIndices, outValues);
   const mask = idf.length - 1;
   // A row has at most 2 × MAX_WORDS indices: far fewer than a counter holds.
   if (mask >= COUNTS.length || indices.length > 0xffff)
@@ -80,6 +82,67 @@ function weighInto(
   const scale = sq > 0 ? 1 / Math.sqrt(sq) : 0;
   for (let k = 0; k < n; k++) outValues[k]! *= scale;
   return n;
+}
+
+/**
+ * `weighInto` reading the idf from `at`'s rows: the same arithmetic in the same order, so the same
+ * terms to the bit.
+ */
+function weighFromRows(
+  indices: Int32Array,
+  idfSize: number,
+  at: IdfRows,
+  outIndices: Int32Array,
+  outValues: Float64Array,
+): number {
+  const mask = idfSize - 1;
+  if (mask >= COUNTS.length || indices.length > 0xffff)
+    throw new RangeError(`cannot weigh ${indices.length} indices by an idf of ${idfSize}`);
+  const counts = COUNTS;
+  const { rows, stride, lane } = at;
+  let n = 0;
+  for (let i = 0; i < indices.length; i++) {
+    const b = indices[i]! & mask;
+    const c = counts[b]!;
+    counts[b] = c + 1;
+    outIndices[n] = b;
+    n += (c - 1) >>> 31;
+  }
+  let sq = 0;
+  for (let k = 0; k < n; k++) {
+    const b = outIndices[k]!;
+    const c = counts[b]!;
+    counts[b] = 0;
+    const v = (c < 256 ? SUBLINEAR_TF[c]! : 1 + Math.log(c)) * rows[b * stride + lane]!;
+    outValues[k] = v;
+    sq += v * v;
+  }
+  const scale = sq > 0 ? 1 / Math.sqrt(sq) : 0;
+  for (let k = 0; k < n; k++) outValues[k]! *= scale;
+  return n;
+}
+
+/**
+ * A group's idf kept beside its heads' weights, for serving (`keepIdfInRows`): bucket b's idf at
+ * float `b × stride + lane` of `rows`. The weighing then reads one cache line per distinct bucket
+ * that the bank's sums find in the cache next, where it read a line of the idf and the sums
+ * another of the bank (see docs/routing.md, "Speed").
+ */
+export interface IdfRows {
+  rows: Float32Array;
+  stride: number;
+  lane: number;
+}
+
+/** Each idf's rows, where serving keeps them: the weighing reads them instead of the idf. */
+const ROWS = new WeakMap<Float32Array, IdfRows>();
+
+/** Weighs by `idf` from `rows` from now on (the same values: the rows hold the idf's floats). */
+export function keepIdfInRows(idf: Float32Array, rows: IdfRows): void {
+  if (rows.rows.length < idf.length * rows.stride || rows.lane >= rows.stride)
+    throw new RangeError(`rows of ${rows.stride} floats cannot hold an idf of ${idf.length}`);
+  for (let b = 0; b < idf.length; b++) rows.rows[b * rows.stride + rows.lane] = idf[b]!;
+  ROWS.set(idf, rows);
 }
 
 /** `f` weighed by `idf` (training keeps these): its terms as indices with their own values. */
