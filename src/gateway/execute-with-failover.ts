@@ -130,15 +130,20 @@ export async function executeWithFailover(args: ExecuteArgs): Promise<ExecutionR
         args.load?.observe(deployment.name, 'firstToken', result.firstChunkAt - t0);
         // The circuit hears at the stream's end (a stream that breaks mid-way is a failure):
         // a half-open probe that streams holds the probe until then.
-        attempts.push({
+        const attempt: AttemptRecord = {
           deployment: deployment.name,
           model: result.model,
           outcome: 'ok',
           latencyMs: clock.perfNow() - t0,
-        });
+        };
+        attempts.push(attempt);
         const end = (completed: boolean, failure?: unknown) => {
           reads.stop();
           release();
+          // The attempt that streamed and then broke says so wherever it is shown (the record,
+          // the receipt: the same object), not the `ok` it had when its first chunk came.
+          if (!completed && failure !== undefined && !call.signal.aborted)
+            markStreamDropped(attempt, failure);
           if (completed) breakers.success(deployment.name);
           else if (failure !== undefined && upstreamFault(failure) && !call.signal.aborted)
             breakers.failure(deployment.name);
@@ -338,6 +343,28 @@ export function failedAttempt(
     errorMessage: e.message.slice(0, 300),
     latencyMs,
   };
+}
+
+/**
+ * How a stream that broke after its first chunk is logged: a typed error's status and code, else
+ * 502 `stream_error` (the request's record and its attempt say the same).
+ */
+export function streamFailure(err: unknown): { status: number; code: string; message: string } {
+  if (err instanceof GatewayError)
+    return { status: err.status, code: err.code ?? 'upstream_error', message: err.message };
+  return { status: 502, code: 'stream_error', message: (err as Error)?.message ?? String(err) };
+}
+
+/**
+ * A streamed attempt that failed after its first chunk went out (it could not fail over):
+ * `stream_dropped`, with the error that ended it (its latency stays the first chunk's).
+ */
+function markStreamDropped(attempt: AttemptRecord, failure: unknown): void {
+  const f = streamFailure(failure);
+  attempt.outcome = 'stream_dropped';
+  attempt.httpStatus = f.status;
+  attempt.errorCode = f.code;
+  attempt.errorMessage = f.message.slice(0, 300);
 }
 
 /** Any failure of an upstream call as the GatewayError it is answered with (unknown ones: 502). */
