@@ -71,6 +71,8 @@ export async function executeWithFailover(args: ExecuteArgs): Promise<ExecutionR
   const attempts = args.attempts ?? [];
   const from = attempts.length;
   let lastError: GatewayError | undefined;
+  /** The last 429 among the failures (a candidate only rate-limited), for `failedEverywhere`. */
+  let lastRefusal: GatewayError | undefined;
   for (const deployment of args.ordered) {
     if (call.signal.aborted) throw clientClosed(attempts);
     if (args.drain?.stoppedWith) throw withAttempts(args.drain.stoppedWith, attempts);
@@ -194,6 +196,7 @@ export async function executeWithFailover(args: ExecuteArgs): Promise<ExecutionR
       attempts.push(failedAttempt(breakers, deployment, e, clock.perfNow() - t0));
       if (e.retryable) {
         lastError = e;
+        if (e.status === 429) lastRefusal = e;
         continue;
       }
       throw withAttempts(e, attempts);
@@ -202,7 +205,8 @@ export async function executeWithFailover(args: ExecuteArgs): Promise<ExecutionR
   if (lastError) {
     const exhausted = withAttempts(lastError, attempts, args.ordered.length > 1);
     const refusedBy = rateLimitedEverywhere(attempts.slice(from));
-    throw refusedBy ? refusedEverywhere(exhausted, refusedBy, breakers) : exhausted;
+    if (refusedBy) throw refusedEverywhere(exhausted, refusedBy, breakers);
+    throw failedEverywhere(exhausted, attempts, from, lastRefusal, breakers);
   }
   throw new GatewayError({
     status: 503,
@@ -426,6 +430,55 @@ export function refusedEverywhere(
     err.headers['retry-after'] = String(Math.ceil(Math.min(...left) / 1000));
   }
   return new NoHeadroom(err, refusedBy, true);
+}
+
+/**
+ * The error for a request whose every call failed in different ways, where the last failure's
+ * status would be an accident of the order. When some deployment only refused with a 429, a 429:
+ * retrying will be served once it frees up (`retry-after`: the soonest a refusing one may be called
+ * again, when each said how long), and a request that may wait waits for those. Else, when the
+ * failures disagree on the status, 502 `all_deployments_failed`; when they agree, that error.
+ * Either way the message names each failure.
+ */
+export function failedEverywhere(
+  exhausted: GatewayError,
+  attempts: AttemptRecord[],
+  from: number,
+  lastRefusal: GatewayError | undefined,
+  breakers: Pick<CircuitBreakers, 'coolingLeftMs'>,
+): GatewayError {
+  const failed = attempts.slice(from).filter((a) => a.outcome === 'error');
+  if (new Set(failed.map((a) => a.httpStatus)).size <= 1) return exhausted;
+  const each = failed
+    .map((a) => `${a.deployment} (${a.httpStatus} ${a.errorCode ?? 'error'})`)
+    .join(', ');
+  if (lastRefusal) {
+    const refusedBy = [
+      ...new Set(failed.filter((a) => a.httpStatus === 429).map((a) => a.deployment)),
+    ];
+    const left = refusedBy.map((name) => breakers.coolingLeftMs(name));
+    const when = left.every((ms) => ms > 0)
+      ? `in ${Math.ceil(Math.min(...left) / 1000)} s`
+      : 'shortly';
+    const refused = new GatewayError({
+      status: 429,
+      type: lastRefusal.type,
+      code: lastRefusal.code,
+      message: `All ${failed.length} deployments called failed: ${each}. Only rate-limited: ${refusedBy.join(', ')}; retry ${when}.`,
+      headers: { ...lastRefusal.headers },
+      retryable: true,
+      details: { attempts },
+    });
+    return refusedEverywhere(refused, refusedBy, breakers);
+  }
+  return new GatewayError({
+    status: 502,
+    type: 'upstream_error',
+    code: 'all_deployments_failed',
+    message: `All ${failed.length} deployments called failed: ${each}.`,
+    retryable: true,
+    details: { attempts },
+  });
 }
 
 /** The error to return once failover is over: the last upstream error, with the attempts listed. */
