@@ -73,9 +73,15 @@ export async function executeWithFailover(args: ExecuteArgs): Promise<ExecutionR
   let lastError: GatewayError | undefined;
   /** The last 429 among the failures (a candidate only rate-limited), for `failedEverywhere`. */
   let lastRefusal: GatewayError | undefined;
-  for (const deployment of args.ordered) {
+  /** An upstream refused the prompt as too long: only a larger context window may serve it. */
+  let tooLong: { error: GatewayError; deployment: DeploymentConfig } | undefined;
+  for (const [i, deployment] of args.ordered.entries()) {
     if (call.signal.aborted) throw clientClosed(attempts);
     if (args.drain?.stoppedWith) throw withAttempts(args.drain.stoppedWith, attempts);
+    if (tooLong && deployment.contextWindow <= tooLong.deployment.contextWindow) {
+      attempts.push(notLargerWindow(deployment, tooLong.deployment));
+      continue;
+    }
     if (!breakers.allows(deployment.name)) {
       attempts.push({
         deployment: deployment.name,
@@ -199,9 +205,22 @@ export async function executeWithFailover(args: ExecuteArgs): Promise<ExecutionR
         if (e.status === 429) lastRefusal = e;
         continue;
       }
+      // The prompt is too long for this deployment: a later one with a larger window may take it
+      // (the router's own count, which eligibility judged, can fall short of the upstream's).
+      if (isContextOverflow(e)) {
+        const window = Math.max(deployment.contextWindow, tooLong?.deployment.contextWindow ?? 0);
+        const larger = args.ordered.slice(i + 1).some((d) => d.contextWindow > window);
+        if (larger) {
+          // Reached only with a larger window than any that refused before it.
+          tooLong = { error: e, deployment };
+          continue;
+        }
+      }
       throw withAttempts(e, attempts);
     }
   }
+  // Every larger window tried failed the same way, or was skipped: the caller's 400.
+  if (tooLong && !lastError) throw withAttempts(tooLong.error, attempts);
   if (lastError) {
     const exhausted = withAttempts(lastError, attempts, args.ordered.length > 1);
     const refusedBy = rateLimitedEverywhere(attempts.slice(from));
@@ -346,6 +365,27 @@ export function failedAttempt(
     errorCode: e.code ?? undefined,
     errorMessage: e.message.slice(0, 300),
     latencyMs,
+  };
+}
+
+/**
+ * An upstream's 400 for a prompt past its context window (OpenAI's and Azure's code; the
+ * Anthropic adapter maps its "prompt is too long" to it): the one 400 that fails over, and only
+ * to a deployment with a larger window.
+ */
+export function isContextOverflow(e: GatewayError): boolean {
+  return e.status === 400 && e.code === 'context_length_exceeded';
+}
+
+/** A deployment passed over after a context overflow: its window is no larger (why, in words). */
+function notLargerWindow(deployment: DeploymentConfig, refused: DeploymentConfig): AttemptRecord {
+  return {
+    deployment: deployment.name,
+    model: deployment.model,
+    outcome: 'skipped',
+    errorCode: 'context_window_not_larger',
+    errorMessage: `its context window (${deployment.contextWindow} tokens) is no larger than that of ${refused.name} (${refused.contextWindow}), which refused the prompt as too long`,
+    latencyMs: 0,
   };
 }
 
