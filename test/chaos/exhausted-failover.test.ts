@@ -63,8 +63,11 @@ const APIS = [
   },
 ];
 
+/** A reply's JSON, read loosely. */
+type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
 /** The error's type and code in the API's own envelope (Anthropic's has no code). */
-function errorOf(api: string, body: Record<string, any>): { type: string; code?: string } {
+function errorOf(api: string, body: Obj): { type: string; code?: string } {
   if (api === 'messages') {
     expect(body.type).toBe('error');
     return { type: body.error.type };
