@@ -13,6 +13,9 @@ import {
   simulationSchema,
 } from './deployment-parts.js';
 
+/** A deployment's largest non-streamed chat reply read by default (`maxReplyBytes`): 32 MiB. */
+export const MAX_REPLY_BYTES = 32 * 1024 * 1024;
+
 export const rateLimitSchema = z.strictObject({
   rpm: z.number().int().positive().optional().describe('Requests per minute.'),
   tpm: z
@@ -165,6 +168,15 @@ export const deploymentSchema = z.strictObject({
     .positive()
     .default(600_000)
     .describe('Whole-request timeout for non-streaming calls.'),
+  maxReplyBytes: z
+    .number()
+    .int()
+    .positive()
+    .max(1024 * 1024 * 1024)
+    .default(MAX_REPLY_BYTES)
+    .describe(
+      "Largest non-streamed chat reply body read from this deployment (Chat Completions, a native Responses call, Anthropic's Messages; 32 MiB by default, far above any model's longest answer). A reply past it (its `Content-Length`, or what was read so far) is dropped unread and counts as an upstream failure: the request fails over to the next candidate, or gets 502 `upstream_reply_too_large` in its API's shape. Bounds what one call holds in memory.",
+    ),
   rateLimit: rateLimitSchema
     .optional()
     .describe(

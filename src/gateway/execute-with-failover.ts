@@ -12,8 +12,13 @@ import type { CallDrain } from './call-drain.js';
 import type { CircuitBreakers } from './circuit-breaker.js';
 import type { DeploymentLoad } from './deployment-load.js';
 import type { ChatCall, GatewayPolicies } from './gateway-types.js';
-import { NoHeadroom } from './wait-for-headroom.js';
 import { bridgeCustomToolsFor, withCustomCalls } from './custom-tool-bridge.js';
+import {
+  failedEverywhere,
+  rateLimitedEverywhere,
+  refusedEverywhere,
+  withAttempts,
+} from './exhausted-errors.js';
 import { watchedReads } from './watched-reads.js';
 
 export type ExecutionResult =
@@ -71,9 +76,17 @@ export async function executeWithFailover(args: ExecuteArgs): Promise<ExecutionR
   const attempts = args.attempts ?? [];
   const from = attempts.length;
   let lastError: GatewayError | undefined;
-  for (const deployment of args.ordered) {
+  /** The last 429 among the failures (a candidate only rate-limited), for `failedEverywhere`. */
+  let lastRefusal: GatewayError | undefined;
+  /** An upstream refused the prompt as too long: only a larger context window may serve it. */
+  let tooLong: { error: GatewayError; deployment: DeploymentConfig } | undefined;
+  for (const [i, deployment] of args.ordered.entries()) {
     if (call.signal.aborted) throw clientClosed(attempts);
     if (args.drain?.stoppedWith) throw withAttempts(args.drain.stoppedWith, attempts);
+    if (tooLong && deployment.contextWindow <= tooLong.deployment.contextWindow) {
+      attempts.push(notLargerWindow(deployment, tooLong.deployment));
+      continue;
+    }
     if (!breakers.allows(deployment.name)) {
       attempts.push({
         deployment: deployment.name,
@@ -130,15 +143,20 @@ export async function executeWithFailover(args: ExecuteArgs): Promise<ExecutionR
         args.load?.observe(deployment.name, 'firstToken', result.firstChunkAt - t0);
         // The circuit hears at the stream's end (a stream that breaks mid-way is a failure):
         // a half-open probe that streams holds the probe until then.
-        attempts.push({
+        const attempt: AttemptRecord = {
           deployment: deployment.name,
           model: result.model,
           outcome: 'ok',
           latencyMs: clock.perfNow() - t0,
-        });
+        };
+        attempts.push(attempt);
         const end = (completed: boolean, failure?: unknown) => {
           reads.stop();
           release();
+          // The attempt that streamed and then broke says so wherever it is shown (the record,
+          // the receipt: the same object), not the `ok` it had when its first chunk came.
+          if (!completed && failure !== undefined && !call.signal.aborted)
+            markStreamDropped(attempt, failure);
           if (completed) breakers.success(deployment.name);
           else if (failure !== undefined && upstreamFault(failure) && !call.signal.aborted)
             breakers.failure(deployment.name);
@@ -189,15 +207,30 @@ export async function executeWithFailover(args: ExecuteArgs): Promise<ExecutionR
       attempts.push(failedAttempt(breakers, deployment, e, clock.perfNow() - t0));
       if (e.retryable) {
         lastError = e;
+        if (e.status === 429) lastRefusal = e;
         continue;
+      }
+      // The prompt is too long for this deployment: a later one with a larger window may take it
+      // (the router's own count, which eligibility judged, can fall short of the upstream's).
+      if (isContextOverflow(e)) {
+        const window = Math.max(deployment.contextWindow, tooLong?.deployment.contextWindow ?? 0);
+        const larger = args.ordered.slice(i + 1).some((d) => d.contextWindow > window);
+        if (larger) {
+          // Reached only with a larger window than any that refused before it.
+          tooLong = { error: e, deployment };
+          continue;
+        }
       }
       throw withAttempts(e, attempts);
     }
   }
+  // Every larger window tried failed the same way, or was skipped: the caller's 400.
+  if (tooLong && !lastError) throw withAttempts(tooLong.error, attempts);
   if (lastError) {
     const exhausted = withAttempts(lastError, attempts, args.ordered.length > 1);
     const refusedBy = rateLimitedEverywhere(attempts.slice(from));
-    throw refusedBy ? refusedEverywhere(exhausted, refusedBy, breakers) : exhausted;
+    if (refusedBy) throw refusedEverywhere(exhausted, refusedBy, breakers);
+    throw failedEverywhere(exhausted, attempts, from, lastRefusal, breakers);
   }
   throw new GatewayError({
     status: 503,
@@ -340,6 +373,49 @@ export function failedAttempt(
   };
 }
 
+/**
+ * An upstream's 400 for a prompt past its context window (OpenAI's and Azure's code; the
+ * Anthropic adapter maps its "prompt is too long" to it): the one 400 that fails over, and only
+ * to a deployment with a larger window.
+ */
+export function isContextOverflow(e: GatewayError): boolean {
+  return e.status === 400 && e.code === 'context_length_exceeded';
+}
+
+/** A deployment passed over after a context overflow: its window is no larger (why, in words). */
+function notLargerWindow(deployment: DeploymentConfig, refused: DeploymentConfig): AttemptRecord {
+  return {
+    deployment: deployment.name,
+    model: deployment.model,
+    outcome: 'skipped',
+    errorCode: 'context_window_not_larger',
+    errorMessage: `its context window (${deployment.contextWindow} tokens) is no larger than that of ${refused.name} (${refused.contextWindow}), which refused the prompt as too long`,
+    latencyMs: 0,
+  };
+}
+
+/**
+ * How a stream that broke after its first chunk is logged: a typed error's status and code, else
+ * 502 `stream_error` (the request's record and its attempt say the same).
+ */
+export function streamFailure(err: unknown): { status: number; code: string; message: string } {
+  if (err instanceof GatewayError)
+    return { status: err.status, code: err.code ?? 'upstream_error', message: err.message };
+  return { status: 502, code: 'stream_error', message: (err as Error)?.message ?? String(err) };
+}
+
+/**
+ * A streamed attempt that failed after its first chunk went out (it could not fail over):
+ * `stream_dropped`, with the error that ended it (its latency stays the first chunk's).
+ */
+function markStreamDropped(attempt: AttemptRecord, failure: unknown): void {
+  const f = streamFailure(failure);
+  attempt.outcome = 'stream_dropped';
+  attempt.httpStatus = f.status;
+  attempt.errorCode = f.code;
+  attempt.errorMessage = f.message.slice(0, 300);
+}
+
 /** Any failure of an upstream call as the GatewayError it is answered with (unknown ones: 502). */
 export function toGatewayError(err: unknown): GatewayError {
   if (err instanceof GatewayError) return err;
@@ -370,50 +446,4 @@ export function clientClosed(attempts: AttemptRecord[]): GatewayError {
  */
 export function abortedCall(signal: AbortSignal, attempts: AttemptRecord[]): GatewayError {
   return signal.reason instanceof GatewayError ? signal.reason : clientClosed(attempts);
-}
-
-/**
- * The deployments that refused with a 429 (their own limit, or the upstream's) when every one
- * called did (those skipped for an open circuit were not called); else undefined.
- */
-export function rateLimitedEverywhere(attempts: readonly AttemptRecord[]): string[] | undefined {
-  const called = attempts.filter((a) => a.outcome === 'error');
-  return called.length > 0 && called.every((a) => a.httpStatus === 429)
-    ? called.map((a) => a.deployment)
-    : undefined;
-}
-
-/**
- * The 429 for a request every deployment called refused: when each asked to wait, its
- * `retry-after` is when the first may be called again (the last refusal's own advice would keep
- * the client away longer than needed), as a request planned while they cool down is told.
- */
-export function refusedEverywhere(
-  err: GatewayError,
-  refusedBy: readonly string[],
-  breakers: Pick<CircuitBreakers, 'coolingLeftMs'>,
-): NoHeadroom {
-  const left = refusedBy.map((name) => breakers.coolingLeftMs(name));
-  if (left.every((ms) => ms > 0)) {
-    delete err.headers['retry-after-ms'];
-    err.headers['retry-after'] = String(Math.ceil(Math.min(...left) / 1000));
-  }
-  return new NoHeadroom(err, refusedBy, true);
-}
-
-/** The error to return once failover is over: the last upstream error, with the attempts listed. */
-function withAttempts(e: GatewayError, attempts: AttemptRecord[], exhausted = false): GatewayError {
-  const message = exhausted
-    ? `All ${attempts.length} attempts failed; last error from ${attempts.at(-1)?.deployment}: ${e.message}`
-    : e.message;
-  return new GatewayError({
-    status: e.status,
-    type: e.type,
-    code: e.code,
-    param: e.param,
-    message,
-    headers: { ...e.headers },
-    retryable: e.retryable,
-    details: { ...(e.details ?? {}), attempts },
-  });
 }

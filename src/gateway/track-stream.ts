@@ -4,12 +4,11 @@
 // usage accounting asked; and one end report however the stream ends (completed, failed, or the
 // client gone: 499), with the answer's tokens estimated from what was streamed for when the
 // upstream reports no usage (it broke off, or ignores `stream_options.include_usage`).
-import { GatewayError } from '../core/errors.js';
 import { RAW_JSON, type ChatChunk, type PassThroughChunk } from '../core/wire-types.js';
 import type { StoredReceipt } from '../routing/receipt.js';
 import { usageCounts, type UsageCounts } from './cost.js';
 import type { ChunkCollector } from './answer-chunks.js';
-import type { ExecutionResult } from './execute-with-failover.js';
+import { streamFailure, type ExecutionResult } from './execute-with-failover.js';
 import type { ChatCall } from './gateway-types.js';
 import { modelSelectionDetails } from './router-controls.js';
 
@@ -122,8 +121,7 @@ export async function* trackStream(
     completed = true;
   } catch (err) {
     failure = err;
-    status = err instanceof GatewayError ? err.status : 502;
-    errorCode = err instanceof GatewayError ? (err.code ?? 'upstream_error') : 'stream_error';
+    ({ status, code: errorCode } = streamFailure(err));
     throw err;
   } finally {
     result.end(completed, failure);

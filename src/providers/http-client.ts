@@ -108,6 +108,33 @@ export async function readText(
   return out.length > limit ? out.slice(0, limit) : out;
 }
 
+/**
+ * Reads a whole reply body as text, or throws `tooLarge()` once it is known to pass `maxBytes`
+ * (by its `Content-Length`, before reading, or by what was read): the rest is never read and the
+ * connection is dropped, so no upstream reply can hold more than that in memory.
+ */
+export async function readTextWithin(
+  res: Pick<UpstreamHttpResponse, 'body' | 'headers'>,
+  maxBytes: number,
+  tooLarge: () => Error,
+): Promise<string> {
+  const declared = Number(headerValue(res.headers, 'content-length'));
+  if (declared > maxBytes) {
+    res.body.destroy();
+    throw tooLarge();
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of res.body) {
+    size += (chunk as Buffer).length;
+    // Leaving the loop by a throw destroys the body (its iterator's return).
+    if (size > maxBytes) throw tooLarge();
+    chunks.push(chunk as Buffer);
+  }
+  // Decoded once whole: a character split between two chunks stays one character.
+  return Buffer.concat(chunks, size).toString('utf8');
+}
+
 /** First value of a header. */
 export function headerValue(
   headers: UpstreamHttpResponse['headers'],

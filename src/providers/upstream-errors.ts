@@ -85,3 +85,17 @@ export async function upstreamError(
   const text = await readText(res.body, MAX_BODY).catch(() => '');
   return mapUpstreamError(res.status, text, res.headers, deploymentName);
 }
+
+/**
+ * A 2xx reply larger than the deployment's `maxReplyBytes`: an upstream failure (502, retryable:
+ * the next candidate may answer), never read whole.
+ */
+export function replyTooLarge(deploymentName: string, maxBytes: number): GatewayError {
+  return new GatewayError({
+    status: 502,
+    type: 'upstream_error',
+    code: 'upstream_reply_too_large',
+    message: `${deploymentName}: the upstream's reply is larger than its maxReplyBytes (${maxBytes} bytes); it was not read.`,
+    retryable: true,
+  });
+}

@@ -5,7 +5,11 @@ export interface AttemptRecord {
   deployment: string;
   /** Upstream model name as configured, or as the upstream reported it when it answered. */
   model: string;
-  outcome: 'ok' | 'error' | 'skipped';
+  /**
+   * `stream_dropped`: a stream that failed after its first chunk reached the client (too late to
+   * fail over); its error is the one that ended the stream.
+   */
+  outcome: 'ok' | 'error' | 'skipped' | 'stream_dropped';
   httpStatus?: number;
   errorCode?: string;
   errorMessage?: string;

@@ -121,7 +121,7 @@ export function createTraceRecorder(opts: {
           },
           ctx,
         );
-        if (a.outcome === 'error')
+        if (a.outcome === 'error' || a.outcome === 'stream_dropped')
           span.setStatus({ code: SpanStatusCode.ERROR, message: a.errorCode });
         t += a.latencyMs;
         span.end(t);

@@ -323,13 +323,28 @@ describe.each(PROVIDERS)('the picked deployment is %s', (provider) => {
                   : 'api_error';
           expect(end, at).toBe(wanted);
           const record = records.at(-1)!;
-          expect(record.deployment, at).toBe('flaky');
-          expect(record.status, at).toBeGreaterThanOrEqual(500);
-          expect(record.errorCode, at).toBe(
+          const recordCode =
             provider === 'anthropic' && code === 'upstream_stream_error'
               ? 'overloaded_error'
-              : code,
-          );
+              : code;
+          expect(record.deployment, at).toBe('flaky');
+          expect(record.status, at).toBeGreaterThanOrEqual(500);
+          expect(record.errorCode, at).toBe(recordCode);
+          // The attempt that streamed, then broke, says so in the record and the receipt alike
+          // (by decision id and by request id), with the error that ended it: never `ok`.
+          const attempt = (a: { deployment: string; outcome: string; errorCode?: string }) => [
+            a.deployment,
+            a.outcome,
+            a.errorCode,
+          ];
+          const dropped = [['flaky', 'stream_dropped', recordCode]];
+          expect(record.attempts.map(attempt), at).toEqual(dropped);
+          expect(record.attempts[0]!.httpStatus, at).toBe(record.status);
+          for (const id of [res.headers['x-router-decision-id'], res.headers['x-request-id']]) {
+            const receipt = (await rt.app.inject({ url: `/v1/router/decisions/${id}` })).json();
+            expect(receipt.servedBy, at).toBe('flaky');
+            expect(receipt.attempts.map(attempt), at).toEqual(dropped);
+          }
           // A JSON request meets the same fault before anything was sent: the backup serves.
           const json = await send(rt, api, false);
           expect(json.statusCode, at).toBe(200);

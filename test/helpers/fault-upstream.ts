@@ -34,7 +34,14 @@ export type Fault =
   /** A 200 whose JSON body is the API's error object (no answer in it). */
   | { kind: 'error-body-200' }
   /** Bytes that are not HTTP at all, then the connection closes. */
-  | { kind: 'not-http' };
+  | { kind: 'not-http' }
+  /**
+   * A 200 JSON answer padded with whitespace to `bytes` (still valid JSON), written in 16 KB
+   * pieces as the reader takes them, with its `Content-Length` or chunked without one.
+   */
+  | { kind: 'large-body'; bytes: number; declareLength: boolean }
+  /** The API's error reply with this status and body (e.g. a context-length 400). */
+  | { kind: 'error-body'; status: number; body: Record<string, unknown> };
 
 export interface FaultUpstream {
   /** `http://127.0.0.1:<port>` (Anthropic's and Azure's baseUrl; OpenAI-compatible: `${base}/v1`). */
@@ -45,6 +52,8 @@ export interface FaultUpstream {
   calls: Map<string, number>;
   /** The bodies received, in order. */
   bodies: Record<string, unknown>[];
+  /** Large-body replies the reader hung up on before they were written whole. */
+  cutShort: number;
   close(): Promise<void>;
 }
 
@@ -157,6 +166,14 @@ export async function startFaultUpstream(from: number, to: number): Promise<Faul
       res.once('close', () => (clearTimeout(t), resolve(false)));
     });
 
+  /** Until `res` can take more, or is gone. */
+  const drained = (res: ServerResponse) =>
+    new Promise<void>((resolve) => {
+      const done = () => (res.off('drain', done), res.off('close', done), resolve());
+      res.once('drain', done);
+      res.once('close', done);
+    });
+
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const body = await readJsonBody(req);
     bodies.push(body);
@@ -174,6 +191,25 @@ export async function startFaultUpstream(from: number, to: number): Promise<Faul
       case 'error-body-200':
         json();
         return res.end(errorBody(anthropic, 500));
+      case 'error-body':
+        res.writeHead(fault.status, { 'content-type': 'application/json' });
+        return res.end(JSON.stringify(fault.body));
+      case 'large-body': {
+        const answer = jsonAnswer(anthropic, model);
+        const pad = Math.max(0, fault.bytes - answer.length);
+        res.writeHead(200, {
+          'content-type': 'application/json',
+          ...(fault.declareLength ? { 'content-length': String(answer.length + pad) } : {}),
+        });
+        if (!res.write(answer)) await drained(res);
+        const piece = ' '.repeat(16 * 1024);
+        for (let left = pad; left > 0; left -= piece.length) {
+          if (res.destroyed) break;
+          if (!res.write(piece.slice(0, Math.min(left, piece.length)))) await drained(res);
+        }
+        if (res.destroyed) up.cutShort++;
+        return res.end();
+      }
       case 'not-http':
         req.socket.end('SSH-2.0-OpenSSH_9.6\r\n\r\n');
         return;
@@ -262,17 +298,19 @@ export async function startFaultUpstream(from: number, to: number): Promise<Faul
     from,
     to,
   );
-  return {
+  const up: FaultUpstream = {
     base: `http://127.0.0.1:${port}`,
     fault: (model, f) => (f ? faults.set(model, f) : faults.delete(model)),
     calls,
     bodies,
+    cutShort: 0,
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
         server.close(() => resolve());
       }),
   };
+  return up;
 }
 
 export type FaultProvider = 'openai-compatible' | 'azure' | 'anthropic';

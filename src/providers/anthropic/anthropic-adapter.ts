@@ -1,9 +1,10 @@
 // The Anthropic provider: Messages API over the shared undici client and SSE parser. Headers per
 // Anthropic's docs: `x-api-key` and `anthropic-version: 2023-06-01`, and `anthropic-beta` with the
 // deployment's betas and an Anthropic client's own (anthropic-http.ts).
-import type { DeploymentConfig } from '../../config/deployment-schema.js';
+import { MAX_REPLY_BYTES, type DeploymentConfig } from '../../config/deployment-schema.js';
 import { GatewayError } from '../../core/errors.js';
-import { pickUpstreamHeaders, readText, type HttpClient } from '../http-client.js';
+import { pickUpstreamHeaders, readTextWithin, type HttpClient } from '../http-client.js';
+import { replyTooLarge } from '../upstream-errors.js';
 import { parseSse } from '../sse-parser.js';
 import type { ProviderAdapter, UpstreamRequest } from '../types.js';
 import { chatToAnthropicRequest } from './anthropic-convert.js';
@@ -47,8 +48,9 @@ export function createAnthropicAdapter(
       clientBetasOf(req.body),
       stream,
     );
+  const max = deployment.maxReplyBytes ?? MAX_REPLY_BYTES;
   const replyJson = async (res: Awaited<ReturnType<typeof post>>, what: string) => {
-    const text = await readText(res.body);
+    const text = await readTextWithin(res, max, () => replyTooLarge(deployment.name, max));
     try {
       return JSON.parse(text) as unknown;
     } catch {

@@ -121,6 +121,13 @@ export function anthropicToChatResponse(msg: Json, deployment: DeploymentConfig)
   } as ChatResponse;
 }
 
+/**
+ * Anthropic's 400 for a prompt past the model's context window ("prompt is too long: 208310 tokens
+ * > 200000 maximum", an `invalid_request_error`): OpenAI's `context_length_exceeded`, which a
+ * deployment with a larger window may still serve (gateway/execute-with-failover.ts).
+ */
+const PROMPT_TOO_LONG = /^prompt is too long\b/i;
+
 const STATUS_FOR_TYPE: Record<string, number> = {
   invalid_request_error: 400,
   authentication_error: 401,
@@ -154,11 +161,17 @@ export function mapAnthropicError(
         : type === 'authentication_error'
           ? 'authentication_error'
           : type;
+  const message = typeof err.message === 'string' ? err.message : `HTTP ${httpStatus}`;
   return new GatewayError({
     status: httpStatus,
     type: openAiType,
-    code: httpStatus === 429 ? 'rate_limit_exceeded' : type,
-    message: `${deploymentName}: ${typeof err.message === 'string' ? err.message : `HTTP ${httpStatus}`}`,
+    code:
+      httpStatus === 429
+        ? 'rate_limit_exceeded'
+        : httpStatus === 400 && PROMPT_TOO_LONG.test(message)
+          ? 'context_length_exceeded'
+          : type,
+    message: `${deploymentName}: ${message}`,
     headers,
     retryable: httpStatus === 408 || httpStatus === 409 || httpStatus === 429 || httpStatus >= 500,
   });

@@ -2,7 +2,7 @@
 // adapter, near pass-through. The three differ only in URL and auth header (an endpoint
 // description, not subclasses). Replies are parsed loosely (CONTRACTS.md §6 "common advice").
 import type { ProviderKind } from '../../config/deployment-kinds.js';
-import type { DeploymentConfig } from '../../config/deployment-schema.js';
+import { MAX_REPLY_BYTES, type DeploymentConfig } from '../../config/deployment-schema.js';
 import { GatewayError } from '../../core/errors.js';
 import type {
   ChatRequest,
@@ -20,12 +20,13 @@ import {
   headerValue,
   pickUpstreamHeaders,
   readText,
+  readTextWithin,
   type HttpClient,
   type UpstreamHttpResponse,
 } from '../http-client.js';
 import { chatChunkReader, isDoneMessage, parseSse, streamDropped } from '../sse-parser.js';
 import type { ProviderAdapter, UpstreamMediaRequest, UpstreamRequest } from '../types.js';
-import { mapUpstreamError, upstreamError } from '../upstream-errors.js';
+import { mapUpstreamError, replyTooLarge, upstreamError } from '../upstream-errors.js';
 import { createOpenAiBatchApi } from './openai-batch.js';
 import { openRealtimeSocket } from './openai-realtime.js';
 import {
@@ -158,7 +159,11 @@ function malformed(name: string, text: string, what = 'valid JSON'): GatewayErro
 
 /** A 2xx reply's body as a JSON object, or the 502 that says it is not one. */
 async function readJsonObject(body: UpstreamHttpResponse['body'], name: string): Promise<Json> {
-  const text = await readText(body);
+  return parseJsonObject(await readText(body), name);
+}
+
+/** A 2xx reply's text as a JSON object, or the 502 that says it is not one. */
+function parseJsonObject(text: string, name: string): Json {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -372,7 +377,11 @@ export function createOpenAiAdapter(
       : {}),
     async chat(req) {
       const res = await send(req, false);
-      const parsed = await readJsonObject(res.body, deployment.name);
+      const max = deployment.maxReplyBytes ?? MAX_REPLY_BYTES;
+      const parsed = parseJsonObject(
+        await readTextWithin(res, max, () => replyTooLarge(deployment.name, max)),
+        deployment.name,
+      );
       if (isNative(req))
         return {
           response: responseToChat(parsed as Record<string, unknown>, deployment),
