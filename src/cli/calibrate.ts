@@ -119,12 +119,14 @@ export async function run(argv: string[]): Promise<number> {
           `warning: model "${m}" is scored on ${n} prompt${n === 1 ? '' : 's'} of ${values.data}: its head and its level rest on too few answers to say much (about 200 scored prompts are advised, at least ${FEW_SCORED_PROMPTS})\n`,
         );
     }
-    const featured = featurize(rows);
+    const featured = featurize(rows, undefined, artefact.featureVersion);
     // Prompts the new models were not scored on (the group's training file, say, or prompts of
     // your traffic with no scores at all): each gets a coverage head, so its scores are trusted
     // only on prompts like those it was scored on.
     const background = featurize(
       fileList(values.background).flatMap((f) => loadRows(f, undefined, true)),
+      undefined,
+      artefact.featureVersion,
     );
     const groupNames = artefact.groups.map((g) => g.name);
     let group = artefact.groups.find((g) => g.name === groupName);

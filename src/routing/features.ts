@@ -4,8 +4,10 @@
 // maths, language, structure; the form of the text: how the last user turn starts and ends,
 // capitals, numbers, sentences). Written for speed: one pass over characters, no regex per call.
 // Dense features are only ever appended: an artefact reads the first `dense.length` of them.
+// Serving and `eval` extract the features of the artefact's own feature version.
 import type { ChatRequest } from '../core/wire-types.js';
 import { TEXT, fillText, firstVisible, requestPieces } from './request-text.js';
+import { FEATURE_VERSION } from './routing-model.js';
 
 /**
  * Hash space of the sparse part (word uni- and bigrams) as extracted. A head may use a smaller
@@ -154,6 +156,29 @@ function signalKind(h: number): number {
     slot = (slot + 1) & ((1 << SIGNAL_BITS) - 1);
   }
 }
+/**
+ * Feature version 6 (artefacts from 2026-12-04): a character of a script written without spaces
+ * between words (Han, Hiragana, Katakana, Thai, Lao, Khmer, Myanmar) and a Hangul syllable is a
+ * word by itself, so such a run reads as character unigrams and, through the word bigrams,
+ * character bigrams (docs/routing.md, "Twentieth round"). Before, a run was one "word". Astral
+ * characters (surrogate pairs: rare ideographs, emoji) are read as before.
+ */
+export const CHARACTER_WORDS_VERSION = 6;
+const CHARACTER_WORD = new Uint8Array(0x10000);
+for (const [from, to] of [
+  [0x0e00, 0x0eff], // Thai, Lao
+  [0x1000, 0x109f], // Myanmar
+  [0x1780, 0x17ff], // Khmer
+  [0x3040, 0x30ff], // Hiragana, Katakana
+  [0x31f0, 0x31ff], // Katakana phonetic extensions
+  [0x3400, 0x4dbf], // CJK Unified Ideographs Extension A
+  [0x4e00, 0x9fff], // CJK Unified Ideographs
+  [0xac00, 0xd7a3], // Hangul syllables
+  [0xf900, 0xfaff], // CJK Compatibility Ideographs
+  [0xff66, 0xff9f], // half-width Katakana
+] as const)
+  CHARACTER_WORD.fill(1, from, to + 1);
+
 /** Scratch buffer for indices (uni + bigram per word). */
 const SCRATCH = new Int32Array(MAX_WORDS * 2);
 
@@ -161,8 +186,16 @@ function fnv(h: number, c: number): number {
   return Math.imul(h ^ c, 0x01000193);
 }
 
-/** Features of a chat request. Training builds `{messages:[{role:'user',content:prompt}]}`. */
-export function extractFeatures(request: ChatRequest, transient = false): Features {
+/**
+ * Features of a chat request, as `featureVersion` (an artefact's; by default this build's, which
+ * training uses) defines them. Training builds `{messages:[{role:'user',content:prompt}]}`.
+ */
+export function extractFeatures(
+  request: ChatRequest,
+  transient = false,
+  featureVersion = FEATURE_VERSION,
+): Features {
+  const characterWords = featureVersion >= CHARACTER_WORDS_VERSION;
   const { pieces, length, turns, hasSystem, lastUser } = requestPieces(request);
   const n = fillText(pieces, length);
   const text = TEXT;
@@ -208,54 +241,67 @@ export function extractFeatures(request: ChatRequest, transient = false): Featur
         if (wordLen === 0) capitalised++;
         c += 32; // lower-case ASCII
       }
-      const isLetter = (c >= 97 && c <= 122) || c > 127;
-      const isDigit = c >= 48 && c <= 57;
-      if (isLetter) letters++;
-      if (isDigit) {
-        digits++;
-        if (wordLen === 0) numbers++;
-      }
-      if (c > 127) nonAscii++;
-      if (isLetter || isDigit) {
-        h = fnv(h, c);
-        wordLen++;
-        continue;
-      }
-      // Counted before the word this character ends (its signal words below): the signals are
-      // sums of 1s and 0.25s, exact in any order.
-      switch (c) {
-        case 10:
-          newlines++;
-          // "A." / "(A)" at a line start: multiple-choice options.
-          if (
-            i + 2 < n &&
-            ((text[i + 2] === 46 && text[i + 1]! >= 65 && text[i + 1]! <= 68) || text[i + 1] === 40)
-          )
-            choiceOptions++;
-          break;
-        case 63:
-          questions++;
-          sentences++;
-          break;
-        case 46:
-        case 33:
-          // A full stop followed by a space or the end: a sentence (not "3.5" or "e.g").
-          if (i + 1 >= n || text[i + 1]! <= 32) sentences++;
-          break;
-        case 123:
-        case 125:
-        case 59:
-        case 96:
-          codeSignal += 0.25;
-          break;
-        case 61:
-        case 43:
-        case 94:
-        case 92:
-        case 42:
-        case 47:
-          mathSignal += 0.25;
-          break;
+      if (c > 127 && characterWords && CHARACTER_WORD[c] === 1) {
+        // A word by itself (feature version 6): it ends the word before it, if any, and is read
+        // again once that word is counted; else it is the word, ended below.
+        if (wordLen !== 0) i--;
+        else {
+          letters++;
+          nonAscii++;
+          h = fnv(h, c);
+          wordLen = 1;
+        }
+      } else {
+        const isLetter = (c >= 97 && c <= 122) || c > 127;
+        const isDigit = c >= 48 && c <= 57;
+        if (isLetter) letters++;
+        if (isDigit) {
+          digits++;
+          if (wordLen === 0) numbers++;
+        }
+        if (c > 127) nonAscii++;
+        if (isLetter || isDigit) {
+          h = fnv(h, c);
+          wordLen++;
+          continue;
+        }
+        // Counted before the word this character ends (its signal words below): the signals are
+        // sums of 1s and 0.25s, exact in any order.
+        switch (c) {
+          case 10:
+            newlines++;
+            // "A." / "(A)" at a line start: multiple-choice options.
+            if (
+              i + 2 < n &&
+              ((text[i + 2] === 46 && text[i + 1]! >= 65 && text[i + 1]! <= 68) ||
+                text[i + 1] === 40)
+            )
+              choiceOptions++;
+            break;
+          case 63:
+            questions++;
+            sentences++;
+            break;
+          case 46:
+          case 33:
+            // A full stop followed by a space or the end: a sentence (not "3.5" or "e.g").
+            if (i + 1 >= n || text[i + 1]! <= 32) sentences++;
+            break;
+          case 123:
+          case 125:
+          case 59:
+          case 96:
+            codeSignal += 0.25;
+            break;
+          case 61:
+          case 43:
+          case 94:
+          case 92:
+          case 42:
+          case 47:
+            mathSignal += 0.25;
+            break;
+        }
       }
     }
     if (wordLen !== 0) {
