@@ -160,24 +160,38 @@ function signalKind(h: number): number {
  * Feature version 6 (artefacts from 2026-12-04): a character of a script written without spaces
  * between words (Han, Hiragana, Katakana, Thai, Lao, Khmer, Myanmar) and a Hangul syllable is a
  * word by itself, so such a run reads as character unigrams and, through the word bigrams,
- * character bigrams (docs/routing.md, "Twentieth round"). Before, a run was one "word". Astral
- * characters (surrogate pairs: rare ideographs, emoji) are read as before.
+ * character bigrams (docs/routing.md, "Twentieth round"); CJK and full-width punctuation and the
+ * ideographic space end a word as ASCII punctuation does (。！ a sentence, ？ a question too).
+ * Before, all of these were letters, and a run was one "word". Astral characters (surrogate
+ * pairs: rare ideographs, emoji) are read as before.
  */
 export const CHARACTER_WORDS_VERSION = 6;
-const CHARACTER_WORD = new Uint8Array(0x10000);
-for (const [from, to] of [
-  [0x0e00, 0x0eff], // Thai, Lao
-  [0x1000, 0x109f], // Myanmar
-  [0x1780, 0x17ff], // Khmer
-  [0x3040, 0x30ff], // Hiragana, Katakana
-  [0x31f0, 0x31ff], // Katakana phonetic extensions
-  [0x3400, 0x4dbf], // CJK Unified Ideographs Extension A
-  [0x4e00, 0x9fff], // CJK Unified Ideographs
-  [0xac00, 0xd7a3], // Hangul syllables
-  [0xf900, 0xfaff], // CJK Compatibility Ideographs
-  [0xff66, 0xff9f], // half-width Katakana
+/** Version 6's kind of each UTF-16 unit: 0 as before, 1 a word by itself, 2 punctuation, 3 a
+ * sentence's end, 4 a question mark. */
+const CHARACTER_KIND = new Uint8Array(0x10000);
+for (const [from, to, kind] of [
+  [0x0e00, 0x0eff, 1], // Thai, Lao
+  [0x1000, 0x109f, 1], // Myanmar
+  [0x1780, 0x17ff, 1], // Khmer
+  [0x3000, 0x3004, 2], // ideographic space, 、。〃〄
+  [0x3008, 0x303f, 2], // brackets 「」『』【】…, marks
+  [0x3040, 0x30ff, 1], // Hiragana, Katakana
+  [0x31f0, 0x31ff, 1], // Katakana phonetic extensions
+  [0x3400, 0x4dbf, 1], // CJK Unified Ideographs Extension A
+  [0x4e00, 0x9fff, 1], // CJK Unified Ideographs
+  [0xac00, 0xd7a3, 1], // Hangul syllables
+  [0xf900, 0xfaff, 1], // CJK Compatibility Ideographs
+  [0xff01, 0xff0f, 2], // full-width ！＂＃…／
+  [0xff1a, 0xff20, 2], // full-width ：；＜＝＞？＠
+  [0xff3b, 0xff40, 2], // full-width ［＼］＾＿｀
+  [0xff5b, 0xff65, 2], // full-width ｛｜｝～, half-width ｡｢｣､･
+  [0xff66, 0xff9f, 1], // half-width Katakana
 ] as const)
-  CHARACTER_WORD.fill(1, from, to + 1);
+  CHARACTER_KIND.fill(kind, from, to + 1);
+CHARACTER_KIND[0x3002] = 3; // 。
+CHARACTER_KIND[0xff61] = 3; // ｡
+CHARACTER_KIND[0xff01] = 3; // ！
+CHARACTER_KIND[0xff1f] = 4; // ？
 
 /** Scratch buffer for indices (uni + bigram per word). */
 const SCRATCH = new Int32Array(MAX_WORDS * 2);
@@ -241,11 +255,20 @@ export function extractFeatures(
         if (wordLen === 0) capitalised++;
         c += 32; // lower-case ASCII
       }
-      if (c > 127 && characterWords && CHARACTER_WORD[c] === 1) {
-        // A word by itself (feature version 6): it ends the word before it, if any, and is read
-        // again once that word is counted; else it is the word, ended below.
-        if (wordLen !== 0) i--;
-        else {
+      // ASCII takes one comparison more here: the kinds are only read past 127.
+      if (c > 127 && characterWords && CHARACTER_KIND[c] !== 0) {
+        const kind = CHARACTER_KIND[c]!;
+        if (kind !== 1) {
+          // CJK punctuation (feature version 6): it ends the word before it.
+          nonAscii++;
+          if (kind === 4) questions++;
+          if (kind >= 3) sentences++;
+        } else if (wordLen !== 0) {
+          // A word by itself (feature version 6): it ends the word before it, and is read again
+          // once that word is counted.
+          i--;
+        } else {
+          // ... and is then the word, ended below.
           letters++;
           nonAscii++;
           h = fnv(h, c);
