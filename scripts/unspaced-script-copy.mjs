@@ -10,7 +10,10 @@
 // (docs/routing.md, "Files you bring" and "Twentieth round"):
 //
 //   node scripts/unspaced-script-copy.mjs <in.jsonl> <out.jsonl>
+//
+// `unspacedCopy(text)` is exported for scripts/bench-routing.mjs's prompts in such a script.
 import { readFileSync, writeFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 
 const POOL = 3500;
 const FIRST = 0x4e00;
@@ -40,19 +43,27 @@ function ideographs(word) {
 
 /** The prompt with its English words as ideographs, no spaces between two of them. */
 export function unspacedCopy(text) {
-  return text.replace(/[A-Za-z]+/g, ideographs).replace(/(?<=[\u4e00-\u9fff]) +(?=[\u4e00-\u9fff])/g, '');
+  return text
+    .replace(/[A-Za-z]+/g, ideographs)
+    .replace(/(?<=[\u4e00-\u9fff]) +(?=[\u4e00-\u9fff])/g, '');
 }
 
-const [input, output] = process.argv.slice(2);
-if (!input || !output) {
-  process.stderr.write('usage: node scripts/unspaced-script-copy.mjs <in.jsonl> <out.jsonl>\n');
-  process.exit(2);
+function main() {
+  const [input, output] = process.argv.slice(2);
+  if (!input || !output) {
+    process.stderr.write('usage: node scripts/unspaced-script-copy.mjs <in.jsonl> <out.jsonl>\n');
+    process.exit(2);
+  }
+  const lines = readFileSync(input, 'utf8').split('\n');
+  const out = lines.map((line) => {
+    if (!line.trim()) return line;
+    const row = JSON.parse(line);
+    return JSON.stringify({ ...row, prompt: unspacedCopy(row.prompt) });
+  });
+  writeFileSync(output, out.join('\n'));
+  process.stderr.write(
+    `${lines.filter((l) => l.trim()).length} prompts, ${strings.size} distinct words\n`,
+  );
 }
-const lines = readFileSync(input, 'utf8').split('\n');
-const out = lines.map((line) => {
-  if (!line.trim()) return line;
-  const row = JSON.parse(line);
-  return JSON.stringify({ ...row, prompt: unspacedCopy(row.prompt) });
-});
-writeFileSync(output, out.join('\n'));
-process.stderr.write(`${lines.filter((l) => l.trim()).length} prompts, ${strings.size} distinct words\n`);
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) main();
