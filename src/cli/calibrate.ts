@@ -51,7 +51,7 @@ artefact does not know, without retraining the rest: each new model's head is fi
 correction to a known model's head, and its level lowered by --confidence-z standard errors.
 
 options:
-  --model <artefact>      the artefact to extend: a file, or a version in models/ (latest, 2026-12-03b)
+  --model <artefact>      the artefact to extend: a file, or a version in models/ (latest, 2026-12-04)
   --data <file>           the scored prompts (rows scoring new models, and known ones to compare)
   --prices <file>         the new models' prices (an unpriced one is left out, with a warning)
   --out <file>            where to write the extended artefact
