@@ -170,7 +170,7 @@ describe('data, training and evaluation', () => {
     const back = parseArtefact(serializeArtefact(a));
     expect(back.models.map((m) => m.name)).toEqual(['strong', 'weak']);
     expect(back.models[0]!.expectedOutputTokens).toBe(100);
-    expect(back.featureVersion).toBe(5);
+    expect(back.featureVersion).toBe(6);
     // Every group stores its idf, and every head reads the features weighed by it.
     expect(back.groups.every((g) => g.idf !== undefined)).toBe(true);
     expect(back.models.every((m) => m.idf === back.groups[0]!.idf)).toBe(true);
@@ -180,8 +180,8 @@ describe('data, training and evaluation', () => {
       featureVersion: number;
       models: { dense: number[] }[];
     };
-    expect(() => parseArtefact(JSON.stringify({ ...json, featureVersion: 6 }), 'x.json')).toThrow(
-      /x\.json: feature version 6\/\d+ does not match this build \(2 or 3 or 4 or 5.*retrain it/,
+    expect(() => parseArtefact(JSON.stringify({ ...json, featureVersion: 7 }), 'x.json')).toThrow(
+      /x\.json: feature version 7\/\d+ does not match this build \(2 or 3 or 4 or 5 or 6.*retrain it/,
     );
     json.models[0]!.dense.push(0);
     expect(() => parseArtefact(JSON.stringify(json), 'x.json')).toThrow(
