@@ -1,6 +1,7 @@
 // THE feature function of the routing model, shared by training and serving: it reads the whole
 // request (system prompt, every turn, tools and tool_choice, response_format, reasoning_effort),
-// not only the last message. Text → hashed word uni/bigrams; plus dense signals (length, code,
+// not only the last message. Text → hashed word uni/bigrams (from feature version 6 a character of
+// a script written without spaces is a word); plus dense signals (length, code,
 // maths, language, structure; the form of the text: how the last user turn starts and ends,
 // capitals, numbers, sentences). Written for speed: one pass over characters, no regex per call.
 // Dense features are only ever appended: an artefact reads the first `dense.length` of them.
