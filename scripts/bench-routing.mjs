@@ -5,8 +5,11 @@
 // arenabench fixture's prompts run together and cut into 8,800-character windows: about 850
 // distinct hashed n-grams each, so the heads' weights are read from all over memory, as in a
 // server where every request is new); the same real prompt every decision; and a few words repeated
-// (73 distinct n-grams, warm in the cache: the bench's only prompt until 2026-12-01). Prints
-// p50/p95/p99 in µs. Run after `npm run build`: node scripts/bench-routing.mjs
+// (73 distinct n-grams, warm in the cache: the bench's only prompt until 2026-12-01); and, since
+// feature version 6, the same real text in a script without spaces (its English words as CJK
+// ideographs, scripts/unspaced-script-copy.mjs), a new ~2k-token window each decision (1,600
+// characters; CJK_CHARS sets another length). Prints p50/p95/p99 in µs. Run after
+// `npm run build`: node scripts/bench-routing.mjs
 //
 // Side by side: `AGAINST=<other checkout>/dist node scripts/bench-routing.mjs` also loads that
 // build (built there with `npm run build`) into this process and times both deciding on new real
@@ -23,6 +26,7 @@ import { createCheapestCapableRouter } from '../dist/src/routing/cheapest-capabl
 import { DEFAULT_MODELS_DIR } from '../dist/src/routing/router-factory.js';
 import { loadArtefactFile, resolveArtefactPath } from '../dist/src/routing/artefact-files.js';
 import { createTrainedRouter } from '../dist/src/routing/trained-router.js';
+import { unspacedCopy } from './unspaced-script-copy.mjs';
 
 // Candidates are like the llmrouter group's models, as the default fleet's are (2^16 weights per
 // head); GROUP=arenabench (say) draws them from another data group (2^14 weights per head).
@@ -58,6 +62,11 @@ const inputOf = (text) => ({
   promptTokens: 2000,
 });
 const realInputs = windows.map(inputOf);
+// ~2k tokens of text with no spaces: 1,600 ideographs are about 2,100 tokens (gpt-tokenizer).
+const cjkChars = Number(process.env.CJK_CHARS ?? 1600);
+const cjk = unspacedCopy(corpus);
+const cjkInputs = [];
+for (let at = 0; at + cjkChars <= cjk.length; at += cjkChars) cjkInputs.push(inputOf(cjk.slice(at, at + cjkChars)));
 let inputs = realInputs;
 
 // Steady state, as in a running server: 3,000 decisions of warm-up (the JIT has optimised the hot
@@ -106,11 +115,14 @@ inputs = realInputs.slice(0, 1);
 const samePrompt = measure(trainedRouter);
 inputs = [inputOf(repeated)];
 const repeatedWords = measure(trainedRouter);
+inputs = cjkInputs;
+const cjkPrompts = measure(trainedRouter);
 const row = (label, m) => `${label.padEnd(44)} p50 ${m.p50.toFixed(1)} µs  p95 ${m.p95.toFixed(1)} µs  p99 ${m.p99.toFixed(1)} µs`;
 console.log(`prompts of 8800 chars (~2k tokens), 10 candidates, ${artefact.version}`);
 console.log(row(`trained router, a new real prompt each (${windows.length})`, trained));
 console.log(row('trained router, the same real prompt', samePrompt));
 console.log(row('trained router, a few words repeated', repeatedWords));
+console.log(row(`trained router, a new CJK prompt each (${cjkInputs.length} × ${cjkChars} chars)`, cjkPrompts));
 console.log(row('placeholder', baseline));
 console.log(`ratio trained (new real prompts)/placeholder p99 ${(trained.p99 / baseline.p99).toFixed(1)}×`);
 console.log(row("plain loop of the router's median", spin) + " (the machine's tail)");

@@ -153,7 +153,7 @@ export function scoreTestRows(
       skipped.unscoredBest.set(g.bestSingle, (skipped.unscoredBest.get(g.bestSingle) ?? 0) + 1);
       continue;
     }
-    const features = extractFeatures(requestFromPrompt(row.prompt));
+    const features = extractFeatures(requestFromPrompt(row.prompt), false, artefact.featureVersion);
     const predicted = new Map<string, number>();
     const pCost = new Map<string, number>();
     const cost = new Map<string, number>();

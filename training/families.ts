@@ -46,7 +46,7 @@ export function trainFamily(
   for (const g of artefact.groups) {
     const rows = groups.get(g.name);
     if (!rows) continue;
-    const featured = featurize(rows);
+    const featured = featurize(rows, undefined, artefact.featureVersion);
     const { train: fit, test: cal } = splitByHash(
       featured.map((f) => ({ ...f, prompt: f.row.prompt })),
       0.3,

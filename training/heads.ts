@@ -100,12 +100,17 @@ export function hashSizeFor(prompts: number): number {
 }
 
 /**
- * Each row's features, from the request training builds for its prompt (`requestFromPrompt`);
+ * Each row's features, from the request training builds for its prompt (`requestFromPrompt`),
+ * of `featureVersion` (an artefact's; by default this build's, as a new artefact's);
  * with `idf`, weighed by it (`weighFeatures`), as a group with that idf's heads read them.
  */
-export function featurize(rows: DataRow[], idf?: Float32Array): FeaturedRow[] {
+export function featurize(
+  rows: DataRow[],
+  idf?: Float32Array,
+  featureVersion?: number,
+): FeaturedRow[] {
   return rows.map((row) => {
-    const features = extractFeatures(requestFromPrompt(row.prompt));
+    const features = extractFeatures(requestFromPrompt(row.prompt), false, featureVersion);
     return { row, features: idf ? weighFeatures(features, idf) : features };
   });
 }

@@ -1,11 +1,18 @@
 // Reading data and price files, splitting by prompt, training (deterministic, calibrated on
 // out-of-sample predictions) and `eval`'s figures, JSON and notes.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DataError, loadPrices, loadRows, splitByHash } from './dataset.js';
-import { apgrAndCpt, summarize, evaluate, shareText, type PromptOutcome } from './evaluate.js';
+import {
+  apgrAndCpt,
+  summarize,
+  evaluate,
+  scoreTestRows,
+  shareText,
+  type PromptOutcome,
+} from './evaluate.js';
 import { SWEEP, renderEvalHtml } from './eval-report.js';
 import { describeTestRows } from './test-rows.js';
 import { trainArtefact } from './train-artefact.js';
@@ -163,7 +170,7 @@ describe('data, training and evaluation', () => {
     const back = parseArtefact(serializeArtefact(a));
     expect(back.models.map((m) => m.name)).toEqual(['strong', 'weak']);
     expect(back.models[0]!.expectedOutputTokens).toBe(100);
-    expect(back.featureVersion).toBe(5);
+    expect(back.featureVersion).toBe(6);
     // Every group stores its idf, and every head reads the features weighed by it.
     expect(back.groups.every((g) => g.idf !== undefined)).toBe(true);
     expect(back.models.every((m) => m.idf === back.groups[0]!.idf)).toBe(true);
@@ -173,8 +180,8 @@ describe('data, training and evaluation', () => {
       featureVersion: number;
       models: { dense: number[] }[];
     };
-    expect(() => parseArtefact(JSON.stringify({ ...json, featureVersion: 6 }), 'x.json')).toThrow(
-      /x\.json: feature version 6\/\d+ does not match this build \(2 or 3 or 4 or 5.*retrain it/,
+    expect(() => parseArtefact(JSON.stringify({ ...json, featureVersion: 7 }), 'x.json')).toThrow(
+      /x\.json: feature version 7\/\d+ does not match this build \(2 or 3 or 4 or 5 or 6.*retrain it/,
     );
     json.models[0]!.dense.push(0);
     expect(() => parseArtefact(JSON.stringify(json), 'x.json')).toThrow(
@@ -425,5 +432,35 @@ describe('data, training and evaluation', () => {
     expect(describeTestRows(spelled.skipped)).toEqual([
       'test file tiny.jsonl names "acme/STRONG" as the artefact\'s "strong", "Weak" as the artefact\'s "weak" (the same name without provider prefix or case)',
     ]);
+  });
+  it("eval scores a saved artefact's test rows with the features of its own version", () => {
+    // The decisions of 2026-12-03b (feature version 5) recorded with the build before version 6
+    // (src/routing/trained-router.test.ts): eval predicts what serving did, to its 4 digits.
+    const fixture = JSON.parse(
+      readFileSync('test/fixtures/routing/decisions-2026-12-03b-unspaced.json', 'utf8'),
+    ) as {
+      artefact: string;
+      likes: Record<string, string[]>;
+      cases: { group: string; prompt: string; mode: string; decision: { scores: number[] } }[];
+    };
+    const artefact = loadArtefactFile(`models/${fixture.artefact}.json`);
+    const cases = fixture.cases.filter((c) => c.mode === 'quality');
+    const rows = cases.map((c, k) => ({
+      id: `r${k}`,
+      source: 'fixture',
+      prompt: c.prompt,
+      scores: Object.fromEntries(fixture.likes[c.group]!.map((m) => [m, 0.5])),
+      contaminated: false,
+      group: c.group,
+    }));
+    const predicted = (a: typeof artefact) =>
+      scoreTestRows(a, rows).outcomes.map((o, k) =>
+        fixture.likes[cases[k]!.group]!.map((m) => Math.round(o.predicted.get(m)! * 1e4) / 1e4),
+      );
+    expect(predicted(artefact)).toEqual(cases.map((c) => c.decision.scores));
+    const asSix = predicted({ ...artefact, featureVersion: 6 });
+    expect(
+      asSix.filter((p, k) => p.join() !== cases[k]!.decision.scores.join()).length,
+    ).toBeGreaterThan(cases.length / 2);
   });
 });

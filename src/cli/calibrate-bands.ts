@@ -50,7 +50,7 @@ unlike the training prompts, where the shipped bands may not keep that promise (
 were found on, so check them on other scored prompts with \`eval --model <out> --test …\`.
 
 options:
-  --model <artefact>      the artefact: a file, or a version in models/ (latest, 2026-12-03b)
+  --model <artefact>      the artefact: a file, or a version in models/ (latest, 2026-12-04)
   --data <file>           the scored prompts
   --out <file>            where to write the artefact with the new bands (in models/ as
                           <date>.json, a router selects it with version: <date>, and it is

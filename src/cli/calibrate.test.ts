@@ -129,3 +129,48 @@ describe('calibrate without --group', () => {
     expect(group).toBe('arenabench_v1.jsonl');
   });
 });
+
+describe('calibrate on an artefact of an earlier feature version', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it("fits the new model's head on the features of the artefact's own version", async () => {
+    // Prompts in a script without spaces, whose features version 6 reads otherwise than 5: the
+    // same file calibrated on 2026-12-03b (version 5) and on a copy of it marked version 6 gives
+    // other heads only if each run extracts the features of its artefact's version.
+    const dir = mkdtempSync(join(tmpdir(), 'mr-calibrate-'));
+    const rows = Array.from({ length: 200 }, (_, i) =>
+      JSON.stringify({
+        id: `c${i}`,
+        source: 'synthetic/calibrate',
+        prompt: `${i % 2 ? '请向第' : '请证明关于第'}${i}项${i % 3 ? '的说法。' : '问好。'}`,
+        scores: Object.fromEntries([...KNOWN, 'new-model'].map((m, k) => [m, (i + k) % 3 ? 1 : 0])),
+      }),
+    );
+    const data = join(dir, 'ours.jsonl');
+    writeFileSync(data, `${rows.join('\n')}\n`);
+    const five = join(dir, 'five.json');
+    const six = join(dir, 'six.json');
+    const shipped = readFileSync('models/2026-12-03b.json', 'utf8');
+    writeFileSync(five, shipped);
+    writeFileSync(six, shipped.replace('"featureVersion":5,', '"featureVersion":6,'));
+    const prices = join(dir, 'prices.json');
+    writeFileSync(
+      prices,
+      JSON.stringify({ 'new-model': { input_per_1m_usd: 0.3, output_per_1m_usd: 0.6 } }),
+    );
+    vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const head = async (model: string) => {
+      const out = join(dir, 'out.json');
+      expect(await run(['--model', model, '--data', data, '--prices', prices, '--out', out])).toBe(
+        0,
+      );
+      const artefact = parseArtefact(readFileSync(out, 'utf8'));
+      return artefact.models.find((m) => m.name === 'new-model')!;
+    };
+    const fromFive = await head(five);
+    const fromSix = await head(six);
+    expect(parseArtefact(readFileSync(six, 'utf8')).featureVersion).toBe(6);
+    expect(fromFive.group).toBe(fromSix.group);
+    expect(Array.from(fromFive.sparse)).not.toEqual(Array.from(fromSix.sparse));
+  });
+});

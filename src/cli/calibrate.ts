@@ -51,7 +51,7 @@ artefact does not know, without retraining the rest: each new model's head is fi
 correction to a known model's head, and its level lowered by --confidence-z standard errors.
 
 options:
-  --model <artefact>      the artefact to extend: a file, or a version in models/ (latest, 2026-12-03b)
+  --model <artefact>      the artefact to extend: a file, or a version in models/ (latest, 2026-12-04)
   --data <file>           the scored prompts (rows scoring new models, and known ones to compare)
   --prices <file>         the new models' prices (an unpriced one is left out, with a warning)
   --out <file>            where to write the extended artefact
@@ -119,12 +119,14 @@ export async function run(argv: string[]): Promise<number> {
           `warning: model "${m}" is scored on ${n} prompt${n === 1 ? '' : 's'} of ${values.data}: its head and its level rest on too few answers to say much (about 200 scored prompts are advised, at least ${FEW_SCORED_PROMPTS})\n`,
         );
     }
-    const featured = featurize(rows);
+    const featured = featurize(rows, undefined, artefact.featureVersion);
     // Prompts the new models were not scored on (the group's training file, say, or prompts of
     // your traffic with no scores at all): each gets a coverage head, so its scores are trusted
     // only on prompts like those it was scored on.
     const background = featurize(
       fileList(values.background).flatMap((f) => loadRows(f, undefined, true)),
+      undefined,
+      artefact.featureVersion,
     );
     const groupNames = artefact.groups.map((g) => g.name);
     let group = artefact.groups.find((g) => g.name === groupName);

@@ -213,7 +213,7 @@ options:
   --test <files>           test files, comma-separated
   --prices <file>          model prices (needed with --train)
   --model <artefact>       evaluate a saved artefact (a file, or a version in models/: latest,
-                           2026-12-03b) instead of training one
+                           2026-12-04) instead of training one
   --json                   the report as JSON
   --out <dir>              also write report.html and the per-prompt outcomes there
   --seed <n>               the training seed (default 1)

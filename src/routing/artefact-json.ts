@@ -18,7 +18,7 @@ import {
 } from './routing-model.js';
 
 /** The feature versions this build reads (see `FEATURE_VERSION`). */
-const READABLE_FEATURE_VERSIONS = [2, 3, 4, 5];
+const READABLE_FEATURE_VERSIONS = [2, 3, 4, 5, 6];
 /** The first feature version whose groups may carry an idf. */
 const IDF_FEATURE_VERSION = 4;
 /** The first feature version whose source heads may read the raw features (`RawFeatures`). */

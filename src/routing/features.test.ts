@@ -4,7 +4,9 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { ChatRequest } from '../core/wire-types.js';
+import { FEATURE_VERSION } from './routing-model.js';
 import {
+  CHARACTER_WORDS_VERSION,
   DENSE_NAMES,
   DENSE_SIZE,
   LEGACY_DENSE_SIZE,
@@ -20,58 +22,135 @@ import { learnIdf } from './term-weights.js';
 const FIX = 'test/fixtures/routing';
 
 describe('features', () => {
-  it('training and serving compute the same features for the same prompt', () => {
-    const prompt = 'Solve 2x + 3 = 11.\nA. 4\nB. 5\nWhat is x?';
-    const fromTraining = extractFeatures(requestFromPrompt(prompt));
-    const fromServing = extractFeatures({
-      model: 'model-router',
-      messages: [{ role: 'user', content: [{ type: 'text', text: prompt }] }],
-    } as ChatRequest);
-    expect(Array.from(fromServing.indices)).toEqual(Array.from(fromTraining.indices));
-    expect(Array.from(fromServing.dense)).toEqual(Array.from(fromTraining.dense));
+  it('training and serving compute the same features for the same prompt, in every feature version', () => {
+    for (const prompt of [
+      'Solve 2x + 3 = 11.\nA. 4\nB. 5\nWhat is x?',
+      '小明有3个苹果，又买了12个。他现在一共有多少个苹果？',
+      '日本の首都は？ 한국어로 답하세요. ภาษาไทย',
+    ])
+      for (const version of [5, FEATURE_VERSION]) {
+        const fromTraining = extractFeatures(requestFromPrompt(prompt), false, version);
+        const fromServing = extractFeatures(
+          {
+            model: 'model-router',
+            messages: [{ role: 'user', content: [{ type: 'text', text: prompt }] }],
+          } as ChatRequest,
+          true,
+          version,
+        );
+        expect(Array.from(fromServing.indices)).toEqual(Array.from(fromTraining.indices));
+        expect(Array.from(fromServing.dense)).toEqual(Array.from(fromTraining.dense));
+      }
+    // The default is this build's version, which training gives a new artefact.
+    expect(FEATURE_VERSION).toBe(CHARACTER_WORDS_VERSION);
+    const p = '请用三句话总结。';
+    expect(extractFeatures(requestFromPrompt(p))).toEqual(
+      extractFeatures(requestFromPrompt(p), false, FEATURE_VERSION),
+    );
   });
 
-  it('extracts exactly the features the shipped artefacts were trained on (pinned)', () => {
-    // The fixture's prompts and generated requests (capitals, digits, punctuation, non-ASCII,
-    // several messages and text parts, lengths around the head/tail limits), hashed: a change of
-    // the scanner that moves any feature of any of them fails here, so a faster scanner is the
-    // same function. Recorded with the build of 2026-12-03b (the thirtieth session's).
-    const hash = createHash('sha1');
-    const add = (f: Features) =>
-      hash.update(
-        JSON.stringify([Array.from(f.indices), f.sparseValue, Array.from(f.dense), f.chars]),
-      );
-    for (const line of readFileSync(`${FIX}/arenabench_v1.jsonl`, 'utf8').split('\n'))
-      if (line)
-        add(extractFeatures(requestFromPrompt((JSON.parse(line) as { prompt: string }).prompt)));
-    let seed = 7;
-    const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
-    const alphabet =
-      'abcdefghijklmnopqrstuvwxyz   ABCXYZ0123456789.,?!:;{}=+*/\\^`\n\n\t()-éß中😀\u00a0';
-    const gen = (len: number) => {
-      let s = '';
-      for (let i = 0; i < len; i++) s += alphabet[Math.floor(rnd() * alphabet.length)];
-      return s;
-    };
-    for (let k = 0; k < 400; k++) {
-      const len = [0, 1, 5, 50, 500, 3400, 3600, 9000][k % 8]!;
-      const messages: unknown[] = [{ role: 'user', content: gen(len) }];
-      if (k % 3 === 0) messages.unshift({ role: 'system', content: gen(len >> 2) });
-      if (k % 5 === 0)
-        messages.push(
-          { role: 'assistant', content: gen(40) },
-          {
-            role: 'user',
-            content: [
-              { type: 'text', text: gen(len >> 1) },
-              { type: 'text', text: gen(9) },
-            ],
-          },
-        );
-      add(extractFeatures({ model: 'x', messages } as ChatRequest));
+  it('from feature version 6, reads a script written without spaces as character uni- and bigrams', () => {
+    const indices = (text: string, version: number) =>
+      Array.from(extractFeatures(requestFromPrompt(text), false, version).indices);
+    const dense = (text: string, version: number) =>
+      extractFeatures(requestFromPrompt(text), false, version).dense;
+    // Each character is a word: the same n-grams as the characters written apart were before.
+    for (const [run, apart] of [
+      ['大语言模型', '大 语 言 模 型'],
+      ['GPT是模型ok', 'GPT 是 模 型 ok'],
+      ['ひらがなカタカナ漢字', 'ひ ら が な カ タ カ ナ 漢 字'],
+      ['한국어로 답하세요', '한 국 어 로 답 하 세 요'],
+      ['ภาษาไทย', 'ภ า ษ า ไ ท ย'],
+      ['ｶﾀｶﾅ', 'ｶ ﾀ ｶ ﾅ'],
+    ] as const) {
+      expect(indices(run, 6), run).toEqual(indices(apart, 5));
+      expect(indices(run, 6).length, run).toBe(2 * apart.split(' ').length - 1);
+      expect(dense(run, 6)[2], run).toBe(dense(apart, 5)[2]); // log_words
     }
-    expect(hash.digest('hex')).toBe('c8e3929c9346f7c20aa66bfdf4f7d59666e212c1');
+    // CJK punctuation ends a word as ASCII punctuation does, and 。 ？ count as ASCII's do.
+    expect(indices('你好。世界？对，', 6)).toEqual(indices('你 好. 世 界? 对,', 5));
+    const d = dense('你好。世界？对，', 6);
+    const ascii = dense('你 好. 世 界? 对,', 5);
+    for (const name of ['question_marks', 'sentences'] as const)
+      expect(d[DENSE_NAMES.indexOf(name)], name).toBe(ascii[DENSE_NAMES.indexOf(name)]);
+    expect(d[DENSE_NAMES.indexOf('sentences')]).toBeGreaterThan(0);
+    // Before, a run of them (with any letters touching it) was one word.
+    expect(indices('GPT是模型。ok', 5)).toHaveLength(1);
+    expect(indices('GPT是模型。ok', 6)).toHaveLength(9);
+    // Text without such characters has the same features in both versions.
+    const english = 'Summarise the causes of the First World War in 3 sentences, éß 😀 Straße!';
+    expect(extractFeatures(requestFromPrompt(english), false, 6)).toEqual(
+      extractFeatures(requestFromPrompt(english), false, 5),
+    );
   });
+
+  it.each([
+    // Recorded with the build of 2026-12-03b (the thirtieth session's), and again with this
+    // build's version 5: the artefacts of versions 2–5 read these.
+    [
+      5,
+      'abcdefghijklmnopqrstuvwxyz   ABCXYZ0123456789.,?!:;{}=+*/\\^`\n\n\t()-éß中😀\u00a0',
+      'c8e3929c9346f7c20aa66bfdf4f7d59666e212c1',
+    ],
+    [
+      6,
+      'abcdefghijklmnopqrstuvwxyz   ABCXYZ0123456789.,?!:;{}=+*/\\^`\n\n\t()-éß中😀\u00a0',
+      'f6ac283f23b4f564935b66e7085b51e0b26ba91d',
+    ],
+    // Version 6 on scripts without spaces, Hangul and CJK punctuation as well (2026-12-04).
+    [
+      6,
+      'abcdefghijklmnopqrstuvwxyz   ABC0123456789.,?!{}=\n\t-éß中文字ひらカナ한국ไทย。，？！「」\u3000ｶﾀ😀',
+      '021ed81c5d24f10e6ba28e06fb6c6870e4d9e735',
+    ],
+  ])(
+    'extracts exactly the features version %i artefacts were trained on (pinned)',
+    (version, alphabet, digest) => {
+      // The fixture's prompts and generated requests (capitals, digits, punctuation, non-ASCII,
+      // several messages and text parts, lengths around the head/tail limits), hashed: a change of
+      // the scanner that moves any feature of any of them fails here, so a faster scanner is the
+      // same function.
+      const hash = createHash('sha1');
+      const add = (f: Features) =>
+        hash.update(
+          JSON.stringify([Array.from(f.indices), f.sparseValue, Array.from(f.dense), f.chars]),
+        );
+      for (const line of readFileSync(`${FIX}/arenabench_v1.jsonl`, 'utf8').split('\n'))
+        if (line)
+          add(
+            extractFeatures(
+              requestFromPrompt((JSON.parse(line) as { prompt: string }).prompt),
+              false,
+              version,
+            ),
+          );
+      let seed = 7;
+      const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+      const gen = (len: number) => {
+        let s = '';
+        for (let i = 0; i < len; i++) s += alphabet[Math.floor(rnd() * alphabet.length)];
+        return s;
+      };
+      for (let k = 0; k < 400; k++) {
+        const len = [0, 1, 5, 50, 500, 3400, 3600, 9000][k % 8]!;
+        const messages: unknown[] = [{ role: 'user', content: gen(len) }];
+        if (k % 3 === 0) messages.unshift({ role: 'system', content: gen(len >> 2) });
+        if (k % 5 === 0)
+          messages.push(
+            { role: 'assistant', content: gen(40) },
+            {
+              role: 'user',
+              content: [
+                { type: 'text', text: gen(len >> 1) },
+                { type: 'text', text: gen(9) },
+              ],
+            },
+          );
+        add(extractFeatures({ model: 'x', messages } as ChatRequest, false, version));
+      }
+      expect(hash.digest('hex')).toBe(digest);
+    },
+  );
 
   it('ignores white space around a message (a trailing newline is not one more line)', () => {
     const plain = 'Summarise the causes of the First World War in three sentences.';

@@ -1,11 +1,14 @@
 // THE feature function of the routing model, shared by training and serving: it reads the whole
 // request (system prompt, every turn, tools and tool_choice, response_format, reasoning_effort),
-// not only the last message. Text → hashed word uni/bigrams; plus dense signals (length, code,
+// not only the last message. Text → hashed word uni/bigrams (from feature version 6 a character of
+// a script written without spaces is a word); plus dense signals (length, code,
 // maths, language, structure; the form of the text: how the last user turn starts and ends,
 // capitals, numbers, sentences). Written for speed: one pass over characters, no regex per call.
 // Dense features are only ever appended: an artefact reads the first `dense.length` of them.
+// Serving and `eval` extract the features of the artefact's own feature version.
 import type { ChatRequest } from '../core/wire-types.js';
 import { TEXT, fillText, firstVisible, requestPieces } from './request-text.js';
+import { FEATURE_VERSION } from './routing-model.js';
 
 /**
  * Hash space of the sparse part (word uni- and bigrams) as extracted. A head may use a smaller
@@ -154,6 +157,43 @@ function signalKind(h: number): number {
     slot = (slot + 1) & ((1 << SIGNAL_BITS) - 1);
   }
 }
+/**
+ * Feature version 6 (artefacts from 2026-12-04): a character of a script written without spaces
+ * between words (Han, Hiragana, Katakana, Thai, Lao, Khmer, Myanmar) and a Hangul syllable is a
+ * word by itself, so such a run reads as character unigrams and, through the word bigrams,
+ * character bigrams (docs/routing.md, "Twentieth round"); CJK and full-width punctuation and the
+ * ideographic space end a word as ASCII punctuation does (。！ a sentence, ？ a question too).
+ * Before, all of these were letters, and a run was one "word". Astral characters (surrogate
+ * pairs: rare ideographs, emoji) are read as before.
+ */
+export const CHARACTER_WORDS_VERSION = 6;
+/** Version 6's kind of each UTF-16 unit: 0 as before, 1 a word by itself, 2 punctuation, 3 a
+ * sentence's end, 4 a question mark. */
+const CHARACTER_KIND = new Uint8Array(0x10000);
+for (const [from, to, kind] of [
+  [0x0e00, 0x0eff, 1], // Thai, Lao
+  [0x1000, 0x109f, 1], // Myanmar
+  [0x1780, 0x17ff, 1], // Khmer
+  [0x3000, 0x3004, 2], // ideographic space, 、。〃〄
+  [0x3008, 0x303f, 2], // brackets 「」『』【】…, marks
+  [0x3040, 0x30ff, 1], // Hiragana, Katakana
+  [0x31f0, 0x31ff, 1], // Katakana phonetic extensions
+  [0x3400, 0x4dbf, 1], // CJK Unified Ideographs Extension A
+  [0x4e00, 0x9fff, 1], // CJK Unified Ideographs
+  [0xac00, 0xd7a3, 1], // Hangul syllables
+  [0xf900, 0xfaff, 1], // CJK Compatibility Ideographs
+  [0xff01, 0xff0f, 2], // full-width ！＂＃…／
+  [0xff1a, 0xff20, 2], // full-width ：；＜＝＞？＠
+  [0xff3b, 0xff40, 2], // full-width ［＼］＾＿｀
+  [0xff5b, 0xff65, 2], // full-width ｛｜｝～, half-width ｡｢｣､･
+  [0xff66, 0xff9f, 1], // half-width Katakana
+] as const)
+  CHARACTER_KIND.fill(kind, from, to + 1);
+CHARACTER_KIND[0x3002] = 3; // 。
+CHARACTER_KIND[0xff61] = 3; // ｡
+CHARACTER_KIND[0xff01] = 3; // ！
+CHARACTER_KIND[0xff1f] = 4; // ？
+
 /** Scratch buffer for indices (uni + bigram per word). */
 const SCRATCH = new Int32Array(MAX_WORDS * 2);
 
@@ -161,8 +201,16 @@ function fnv(h: number, c: number): number {
   return Math.imul(h ^ c, 0x01000193);
 }
 
-/** Features of a chat request. Training builds `{messages:[{role:'user',content:prompt}]}`. */
-export function extractFeatures(request: ChatRequest, transient = false): Features {
+/**
+ * Features of a chat request, as `featureVersion` (an artefact's; by default this build's, which
+ * training uses) defines them. Training builds `{messages:[{role:'user',content:prompt}]}`.
+ */
+export function extractFeatures(
+  request: ChatRequest,
+  transient = false,
+  featureVersion = FEATURE_VERSION,
+): Features {
+  const characterWords = featureVersion >= CHARACTER_WORDS_VERSION;
   const { pieces, length, turns, hasSystem, lastUser } = requestPieces(request);
   const n = fillText(pieces, length);
   const text = TEXT;
@@ -208,54 +256,76 @@ export function extractFeatures(request: ChatRequest, transient = false): Featur
         if (wordLen === 0) capitalised++;
         c += 32; // lower-case ASCII
       }
-      const isLetter = (c >= 97 && c <= 122) || c > 127;
-      const isDigit = c >= 48 && c <= 57;
-      if (isLetter) letters++;
-      if (isDigit) {
-        digits++;
-        if (wordLen === 0) numbers++;
-      }
-      if (c > 127) nonAscii++;
-      if (isLetter || isDigit) {
-        h = fnv(h, c);
-        wordLen++;
-        continue;
-      }
-      // Counted before the word this character ends (its signal words below): the signals are
-      // sums of 1s and 0.25s, exact in any order.
-      switch (c) {
-        case 10:
-          newlines++;
-          // "A." / "(A)" at a line start: multiple-choice options.
-          if (
-            i + 2 < n &&
-            ((text[i + 2] === 46 && text[i + 1]! >= 65 && text[i + 1]! <= 68) || text[i + 1] === 40)
-          )
-            choiceOptions++;
-          break;
-        case 63:
-          questions++;
-          sentences++;
-          break;
-        case 46:
-        case 33:
-          // A full stop followed by a space or the end: a sentence (not "3.5" or "e.g").
-          if (i + 1 >= n || text[i + 1]! <= 32) sentences++;
-          break;
-        case 123:
-        case 125:
-        case 59:
-        case 96:
-          codeSignal += 0.25;
-          break;
-        case 61:
-        case 43:
-        case 94:
-        case 92:
-        case 42:
-        case 47:
-          mathSignal += 0.25;
-          break;
+      // ASCII takes one comparison more here: the kinds are only read past 127.
+      if (c > 127 && characterWords && CHARACTER_KIND[c] !== 0) {
+        const kind = CHARACTER_KIND[c]!;
+        if (kind !== 1) {
+          // CJK punctuation (feature version 6): it ends the word before it.
+          nonAscii++;
+          if (kind === 4) questions++;
+          if (kind >= 3) sentences++;
+        } else if (wordLen !== 0) {
+          // A word by itself (feature version 6): it ends the word before it, and is read again
+          // once that word is counted.
+          i--;
+        } else {
+          // ... and is then the word, ended below.
+          letters++;
+          nonAscii++;
+          h = fnv(h, c);
+          wordLen = 1;
+        }
+      } else {
+        const isLetter = (c >= 97 && c <= 122) || c > 127;
+        const isDigit = c >= 48 && c <= 57;
+        if (isLetter) letters++;
+        if (isDigit) {
+          digits++;
+          if (wordLen === 0) numbers++;
+        }
+        if (c > 127) nonAscii++;
+        if (isLetter || isDigit) {
+          h = fnv(h, c);
+          wordLen++;
+          continue;
+        }
+        // Counted before the word this character ends (its signal words below): the signals are
+        // sums of 1s and 0.25s, exact in any order.
+        switch (c) {
+          case 10:
+            newlines++;
+            // "A." / "(A)" at a line start: multiple-choice options.
+            if (
+              i + 2 < n &&
+              ((text[i + 2] === 46 && text[i + 1]! >= 65 && text[i + 1]! <= 68) ||
+                text[i + 1] === 40)
+            )
+              choiceOptions++;
+            break;
+          case 63:
+            questions++;
+            sentences++;
+            break;
+          case 46:
+          case 33:
+            // A full stop followed by a space or the end: a sentence (not "3.5" or "e.g").
+            if (i + 1 >= n || text[i + 1]! <= 32) sentences++;
+            break;
+          case 123:
+          case 125:
+          case 59:
+          case 96:
+            codeSignal += 0.25;
+            break;
+          case 61:
+          case 43:
+          case 94:
+          case 92:
+          case 42:
+          case 47:
+            mathSignal += 0.25;
+            break;
+        }
       }
     }
     if (wordLen !== 0) {

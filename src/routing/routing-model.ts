@@ -135,14 +135,16 @@ export interface RoutingArtefact {
 }
 
 /**
- * 5: a gated source's own heads may read the raw features in a group with an idf (`RawFeatures`,
+ * 6: a character of a script written without spaces (Han, Kana, Thai…) or a Hangul syllable is a
+ * word by itself (`CHARACTER_WORDS_VERSION`, artefacts from 2026-12-04): serving extracts each
+ * artefact's features by its own version, so older ones decide exactly as before. 5: a gated source's own heads may read the raw features in a group with an idf (`RawFeatures`,
  * artefacts from 2026-12-03b; a build before would give them the idf and mispredict, so it refuses
  * the version). 4: a group may carry an idf, and its heads read tf-idf rows (artefacts from 2026-12-03; a build
  * before would ignore the idf and mispredict, so it refuses the version). 3: the form features
  * appended to the dense ones (from 2026-11-30c). 2 is read too: its heads weigh the first
  * LEGACY_DENSE_SIZE dense features, which are computed as they were.
  */
-export const FEATURE_VERSION = 5;
+export const FEATURE_VERSION = 6;
 
 /** A routing artefact file that cannot be used, with what is wrong in it. */
 export class ArtefactError extends Error {}

@@ -1,5 +1,6 @@
 // The trained router over deployments (like:, their own prices, the receipt's reasons) and the
 // output-token statistics and request bounds it prices answers with.
+import { readFileSync } from 'node:fs';
 import { OutputTokenStats, PRIOR_WEIGHT } from './output-token-stats.js';
 import { describe, expect, it } from 'vitest';
 import { loadPrices, loadRows } from '../../training/dataset.js';
@@ -8,6 +9,8 @@ import { routerSchema, type RoutingMode } from '../config/schema.js';
 import { deploymentSchema, type DeploymentConfig } from '../config/deployment-schema.js';
 import { requestFromPrompt } from './features.js';
 import { createTrainedRouter } from './trained-router.js';
+import { loadArtefactFile } from './artefact-files.js';
+import type { ChatRequest } from '../core/wire-types.js';
 import { createCheapestCapableRouter } from './cheapest-capable-router.js';
 
 const FIX = 'test/fixtures/routing';
@@ -253,6 +256,63 @@ describe('trained router', () => {
     });
     expect(one.scores[0]!.expectedOutputTokens).toBe(2000);
     expect(one.scores[0]!.predictedCostUsd).toBeCloseTo((10 + 2000) / 1e6, 12);
+  });
+
+  it("extracts an artefact's features by its own feature version: a version-5 artefact decides as before", () => {
+    // Decisions of 2026-12-03b (feature version 5) for prompts in scripts without spaces, Hangul
+    // and mixed text, every group and mode, recorded with the build before feature version 6.
+    const fixture = JSON.parse(
+      readFileSync(`${FIX}/decisions-2026-12-03b-unspaced.json`, 'utf8'),
+    ) as {
+      artefact: string;
+      likes: Record<string, string[]>;
+      cases: { group: string; prompt: string; mode: RoutingMode; decision: unknown }[];
+    };
+    const artefact = loadArtefactFile(`models/${fixture.artefact}.json`);
+    expect(artefact.featureVersion).toBe(5);
+    const candidatesOf = (group: string) =>
+      fixture.likes[group]!.map((m, i) =>
+        deploymentSchema.parse({
+          name: `d${i}`,
+          provider: 'simulated',
+          model: `m${i}`,
+          like: `${group}:${m}`,
+          prices: { inputPer1M: 0.1 * (i + 1), outputPer1M: 0.4 * (i + 1) },
+          contextWindow: 128000,
+          maxOutputTokens: 4096,
+        }),
+      );
+    const decide = (
+      router: ReturnType<typeof createTrainedRouter>,
+      c: (typeof fixture.cases)[number],
+    ) => {
+      const candidates = candidatesOf(c.group);
+      const d = router.decide({
+        request: {
+          model: 'model-router',
+          messages: [{ role: 'user', content: c.prompt }],
+        } as ChatRequest,
+        router: routerSchema.parse({ modelSubset: candidates.map((x) => x.name) }),
+        mode: c.mode,
+        candidates,
+        promptTokens: Math.ceil(c.prompt.length / 2),
+      });
+      return {
+        band: d.band,
+        ordered: d.ordered,
+        topDeployment: d.topDeployment,
+        scores: d.scores.map((x) => x.predictedQuality),
+      };
+    };
+    const router = createTrainedRouter(artefact);
+    expect(fixture.cases.length).toBeGreaterThan(100);
+    for (const c of fixture.cases) expect(decide(router, c), c.prompt).toEqual(c.decision);
+    // The same heads read as version 6 would score these prompts otherwise: the version decides.
+    const asSix = createTrainedRouter({ ...artefact, featureVersion: 6 });
+    const moved = fixture.cases.filter(
+      (c) => JSON.stringify(decide(asSix, c)) !== JSON.stringify(c.decision),
+    );
+    expect(moved.length).toBeGreaterThan(fixture.cases.length / 2);
   });
 });
 

@@ -162,7 +162,7 @@ export function createTrainedRouter(artefact: RoutingArtefact): Router {
     },
 
     decide(input: RouteInput): RoutingDecision {
-      const features = extractFeatures(input.request, true);
+      const features = extractFeatures(input.request, true, artefact.featureVersion);
       const promptTokens = input.promptTokens;
       const mapped = input.candidates.map(mapDeployment);
       // A group with per-source heads: its gate reads the prompt once per decision.
