@@ -151,6 +151,11 @@ export interface GatewayPolicies {
   deploymentBudgetSpent?(deployment: DeploymentConfig): BudgetLine | undefined;
   /** Consume the deployment's own limit for the attempt that is about to run. */
   consumeDeployment?(deployment: DeploymentConfig, tokens: number): Promise<void> | void;
+  /**
+   * Correct the deployment's TPM that consumeDeployment charged `charged` tokens, once the
+   * upstream reported its usage (a call outside a request's settle: a semantic-cache lookup).
+   */
+  settleDeployment?(deployment: DeploymentConfig, charged: number, actualTokens: number): void;
   /** After the request: correct TPM with real usage, add spend to budgets. */
   settle?(ctx: AdmitContext, outcome: SettleInfo): void;
   /** Input content filter: may redact (returns a new request) or throw a content_filter error. */

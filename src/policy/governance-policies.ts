@@ -31,7 +31,6 @@ import type { ContentFilter } from './content-filter.js';
 import type { DeploymentBudgets } from './deployment-budget.js';
 import { AdmissionQueue, requestedWaitMs } from './admission-queue.js';
 import {
-  bucketKey,
   RateLimitRefusal,
   type CheckLimitsInput,
   type LimitTicket,
@@ -271,6 +270,12 @@ export function createGovernancePolicies(deps: GovernanceDeps): GatewayPolicies 
       await deps.limiter?.consumeDeployment(deployment, tokens);
     },
 
+    settleDeployment(deployment: DeploymentConfig, charged: number, actualTokens: number): void {
+      deps.limiter
+        ?.settleDeployment(deployment, charged, actualTokens)
+        .catch((err: unknown) => deps.onError?.(err, 'settle-limits'));
+    },
+
     settle(ctx: AdmitContext, outcome: SettleInfo): void {
       const usage = outcome.usage;
       if (
@@ -280,30 +285,12 @@ export function createGovernancePolicies(deps: GovernanceDeps): GatewayPolicies 
       ) {
         const actual =
           usage.total_tokens ?? (usage.prompt_tokens ?? 0) + (usage.completion_tokens ?? 0);
-        const charged: LimitTicket[] = [];
         const admitted = tickets.get(ctx);
-        if (admitted) charged.push(admitted);
+        const onError = (err: unknown) => deps.onError?.(err, 'settle-limits');
+        if (admitted) deps.limiter.settle([admitted], actual).catch(onError);
+        // consumeDeployment charged the prompt tokens of the attempt that served.
         const d = outcome.deployment;
-        if (d?.rateLimit?.tpm !== undefined) {
-          // consumeDeployment charged the prompt tokens of the attempt that served.
-          charged.push({
-            headers: {},
-            counters: [],
-            charged: [
-              {
-                bucket: {
-                  key: bucketKey('deployment', d.name, 'tokens'),
-                  limit: d.rateLimit.tpm,
-                  windowMs: deps.limiter.windowMs,
-                },
-                tokens: ctx.promptTokens,
-              },
-            ],
-          });
-        }
-        deps.limiter
-          .settle(charged, actual)
-          .catch((err: unknown) => deps.onError?.(err, 'settle-limits'));
+        if (d) deps.limiter.settleDeployment(d, ctx.promptTokens, actual).catch(onError);
       }
       tickets.delete(ctx);
       const budgeted = outcome.deployment;

@@ -195,6 +195,28 @@ export class RateLimiter {
     await Promise.all(work);
   }
 
+  /**
+   * Correct a deployment's TPM bucket that consumeDeployment charged `charged` tokens for an
+   * attempt, once the upstream reported `actualTokens` (chat attempts and semantic-cache lookups).
+   */
+  async settleDeployment(
+    deployment: Pick<DeploymentConfig, 'name' | 'rateLimit'>,
+    charged: number,
+    actualTokens: number,
+  ): Promise<void> {
+    const tpm = deployment.rateLimit?.tpm;
+    if (tpm === undefined) return;
+    const bucket = {
+      key: bucketKey('deployment', deployment.name, 'tokens'),
+      limit: tpm,
+      windowMs: this.windowMs,
+    };
+    await this.settle(
+      [{ headers: {}, counters: [], charged: [{ bucket, tokens: charged }] }],
+      actualTokens,
+    );
+  }
+
   /** Give back what a ticket charged (a request refused later, e.g. by its budget). */
   async refund(ticket: LimitTicket): Promise<void> {
     const now = this.options.clock.now();
