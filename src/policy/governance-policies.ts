@@ -212,7 +212,18 @@ export function createGovernancePolicies(deps: GovernanceDeps): GatewayPolicies 
         } catch (err) {
           // Only a rate limit's refusal waits, and only for a request that asked to.
           if (!(err instanceof RateLimitRefusal) || !terms) throw err;
-          const waited = await queue.wait(err, () => limiter.checkLimits(input), terms);
+          // A drain that began during the re-check's round trip wins: the charge is given back.
+          const recheck = async () => {
+            const admitted = await limiter.checkLimits(input);
+            try {
+              queue.admitRound(terms.signal);
+            } catch (stopped) {
+              await limiter.refund(admitted).catch(() => {});
+              throw stopped;
+            }
+            return admitted;
+          };
+          const waited = await queue.wait(err, recheck, terms);
           ticket = waited.value;
           queuedMs = waited.queuedMs;
         }
@@ -266,8 +277,20 @@ export function createGovernancePolicies(deps: GovernanceDeps): GatewayPolicies 
       return line;
     },
 
-    async consumeDeployment(deployment: DeploymentConfig, tokens: number): Promise<void> {
-      await deps.limiter?.consumeDeployment(deployment, tokens);
+    async consumeDeployment(
+      deployment: DeploymentConfig,
+      tokens: number,
+      signal?: AbortSignal,
+    ): Promise<void> {
+      const ticket = await deps.limiter?.consumeDeployment(deployment, tokens);
+      if (!signal) return;
+      // A queue waiter's round, and the drain began during the charge: nothing goes upstream.
+      try {
+        queue.admitRound(signal);
+      } catch (stopped) {
+        if (ticket) await deps.limiter?.refund(ticket).catch(() => {});
+        throw stopped;
+      }
     },
 
     settleDeployment(deployment: DeploymentConfig, charged: number, actualTokens: number): void {

@@ -71,6 +71,8 @@ export interface LimitTicket {
   /** x-ratelimit-* headers for the tightest bucket of each kind. */
   headers: Record<string, string>;
   charged: TokenCharge[];
+  /** Request buckets it took one from, so refund() can give the request back too. */
+  requests?: Omit<BucketSpec, 'cost'>[];
   /** Values of `readCounters`, in order. */
   counters: number[];
 }
@@ -217,12 +219,16 @@ export class RateLimiter {
     );
   }
 
-  /** Give back what a ticket charged (a request refused later, e.g. by its budget). */
+  /**
+   * Give back what a ticket charged, its tokens and its request (a request refused later: by its
+   * budget, or by the shutdown drain that overtook a queue waiter's re-check).
+   */
   async refund(ticket: LimitTicket): Promise<void> {
     const now = this.options.clock.now();
-    await Promise.all(
-      ticket.charged.map((c) => this.options.state.adjust(c.bucket, -c.tokens, now)),
-    );
+    await Promise.all([
+      ...ticket.charged.map((c) => this.options.state.adjust(c.bucket, -c.tokens, now)),
+      ...(ticket.requests ?? []).map((b) => this.options.state.adjust(b, -1, now)),
+    ]);
   }
 
   private bucketsFor(
@@ -277,6 +283,9 @@ export class RateLimiter {
     return {
       headers,
       counters: result.counters,
+      requests: buckets
+        .filter((b) => b.unit === 'requests')
+        .map((b) => ({ key: b.spec.key, limit: b.spec.limit, windowMs: b.spec.windowMs })),
       charged: buckets
         .filter((b) => b.unit === 'tokens')
         .map((b) => ({
