@@ -211,9 +211,11 @@ export const HELP = `usage: model-router eval --train <files> --test <files> --p
 Trains on --train (or loads --model) and evaluates the routing on --test: each mode's quality and
 cost against the best single model, APGR and CPT(50%), overall and by source. A --test file that is
 also a --train file holds out a share of its prompts (--split) by a salted prompt hash; prompts in
-both are never trained on. With --model, a --test file named as a file the artefact was trained on
-(its data groups) gets a warning that its figures are in-sample (and in_sample in --json): the
-artefact keeps no prompts, so the same prompts under another name go unnoticed.
+both are never trained on. With --model, a --test file with prompts the artefact was trained on
+gets a warning that its figures are in-sample for them (and in_sample in --json: how many, what
+share): artefacts keep a fingerprint of their training prompts (32-bit hashes of the text), so
+a renamed or cut file is found too. An artefact trained by an earlier build keeps none: for it a file
+named as one it was trained on (its data groups) gets the warning, and other names go unnoticed.
 
 options:
   --train <files>          training files, comma-separated
