@@ -277,7 +277,9 @@ export async function createRuntime(
     const forwarder = batches.forwarder;
     if (forwarder) metrics.batchMetrics.watchForward(() => forwarder.waiting());
   }
-  const responses = createResponseStore(10_000, requestLog?.store);
+  const responses = createResponseStore(10_000, requestLog?.store, {
+    inlineDataMaxBytes: () => holder.current.config.responses.storedInlineDataMaxBytes,
+  });
   // The Conversations API's conversations live beside the stored responses (the request log, else
   // memory).
   const conversations = requestLog?.store ?? createMemoryConversationObjectStore(10_000);

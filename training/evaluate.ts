@@ -56,12 +56,23 @@ export interface EvalSummary {
 export interface EvalReport extends EvalSummary {
   by_source: Record<string, EvalSummary>;
   /**
-   * With `eval --model`: the test files named as files the artefact was trained on (its groups),
-   * whose figures are in-sample for the prompts they share (training/in-sample.ts).
+   * With `eval --model`: the test files with prompts the artefact was trained on (by a fingerprint
+   * of its training prompts; older artefacts: files named as its groups), whose figures are
+   * in-sample for those prompts (training/in-sample.ts).
    */
   in_sample?: {
-    basis: 'file name';
-    files: { file: string; trained_on: string; trained_prompts: number | null }[];
+    /** `prompt content` for artefacts that keep a fingerprint of their prompts, else `file name`. */
+    basis: 'prompt content' | 'file name';
+    files: {
+      file: string;
+      /** The training file (group) of the same name; by content, the one holding most of them. */
+      trained_on: string;
+      trained_prompts: number | null;
+      /** By content: the file's distinct prompts, those trained on, and their share. */
+      test_prompts?: number;
+      in_sample_prompts?: number;
+      in_sample_fraction?: number;
+    }[];
   };
 }
 

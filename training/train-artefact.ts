@@ -13,6 +13,7 @@ import {
   withGroupIdf,
 } from '../src/routing/routing-model.js';
 import { DataError, promptHash, splitByHash, type DataRow, type Price } from './dataset.js';
+import { promptFingerprint } from './in-sample.js';
 import {
   calibrateBandsFromScores,
   scoreRows,
@@ -329,6 +330,8 @@ export function trainArtefact(
     models.push(...heads);
     training[group] = {
       prompts: rows.length,
+      // What eval --model tells in-sample test prompts by (training/in-sample.ts).
+      promptHashes: promptFingerprint(rows.map((r) => r.prompt)),
       hashSize,
       termWeighting: idf ? 'tf-idf' : 'raw',
       calibrationFolds: folds >= 2 ? folds : 0,

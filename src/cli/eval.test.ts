@@ -157,7 +157,7 @@ describe('eval --salts', () => {
     expect(err.join('')).toContain('error: no test prompt left to evaluate (see the notes above)');
   });
 
-  it('warns, on stderr and in the JSON, when a --model artefact was trained on a file of the test file’s name', async () => {
+  it('warns, on stderr and in the JSON, when a --model artefact was trained on the test prompts, whatever the file is called', async () => {
     const { data, prices } = fixture();
     const dir = mkdtempSync(join(tmpdir(), 'mr-eval-'));
     const artefact = join(dir, 'a.json');
@@ -166,30 +166,64 @@ describe('eval --salts', () => {
     vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
     vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
     expect(await train(['--data', data, '--prices', prices, '--out', artefact])).toBe(0);
-    err.length = 0;
-    // The first lines of the training file itself, as a user would cut them out.
-    const head = join(mkdtempSync(join(tmpdir(), 'mr-eval-')), 'd.jsonl');
-    writeFileSync(head, readFileSync(data, 'utf8').split('\n').slice(0, 60).join('\n'));
-    expect(await run(['--model', artefact, '--test', head, '--json'])).toBe(0);
+    // The fingerprint: 4 bytes for each of the 120 distinct prompts.
+    const saved = JSON.parse(readFileSync(artefact, 'utf8')) as {
+      training: Record<string, { promptHashes?: string }>;
+    };
+    expect(Buffer.from(saved.training['d.jsonl']!.promptHashes!, 'base64')).toHaveLength(480);
+    const evalJson = async (test: string) => {
+      err.length = 0;
+      out.length = 0;
+      expect(await run(['--model', artefact, '--test', test, '--json'])).toBe(0);
+      return (JSON.parse(out[0]!) as EvalReport).in_sample;
+    };
+    // Half the training file's prompts under another name, half new ones (scored the same way).
+    const lines = readFileSync(data, 'utf8').split('\n').filter(Boolean);
+    const fresh = lines
+      .slice(0, 60)
+      .map((l) => l.replace(/"prompt":"([^"]*)"/, '"prompt":"$1, asked anew"'));
+    const mixed = join(dir, 'held-out.jsonl');
+    writeFileSync(mixed, [...lines.slice(60), ...fresh].join('\n'));
+    expect(await evalJson(mixed)).toEqual({
+      basis: 'prompt content',
+      files: [
+        {
+          file: mixed,
+          trained_on: 'd.jsonl',
+          trained_prompts: 120,
+          test_prompts: 120,
+          in_sample_prompts: 60,
+          in_sample_fraction: 0.5,
+        },
+      ],
+    });
     expect(err.join('')).toContain(
-      `warning: ${artefact} was trained on a file of the same name as ${head} (d.jsonl: 120 prompts): for the prompts it shares with that file these figures are in-sample`,
+      `warning: ${artefact} was trained on prompts of the test files (${mixed}: 60 of its 120 prompts (50%), most from d.jsonl): for those prompts these figures are in-sample`,
     );
-    expect((JSON.parse(out[0]!) as EvalReport).in_sample).toEqual({
+    // Only new prompts, even in a file named as the training file: not in-sample.
+    const renamed = join(mkdtempSync(join(tmpdir(), 'mr-eval-')), 'd.jsonl');
+    writeFileSync(renamed, fresh.join('\n'));
+    expect(await evalJson(renamed)).toBeUndefined();
+    expect(err.join('')).not.toContain('in-sample');
+    // The text table is the same, the warning before it on stderr.
+    err.length = 0;
+    expect(await run(['--model', artefact, '--test', mixed])).toBe(0);
+    expect(err.join('')).toContain('in-sample');
+
+    // An artefact from before the fingerprint: the file names are all there is to compare.
+    delete saved.training['d.jsonl']!.promptHashes;
+    writeFileSync(artefact, JSON.stringify(saved));
+    const head = join(mkdtempSync(join(tmpdir(), 'mr-eval-')), 'd.jsonl');
+    writeFileSync(head, lines.slice(0, 60).join('\n'));
+    expect(await evalJson(head)).toEqual({
       basis: 'file name',
       files: [{ file: head, trained_on: 'd.jsonl', trained_prompts: 120 }],
     });
-    // The same prompts under another name: nothing to match them by (the artefact keeps no prompt).
-    const other = join(dir, 'held-out.jsonl');
-    writeFileSync(other, readFileSync(head));
-    err.length = 0;
-    out.length = 0;
-    expect(await run(['--model', artefact, '--test', other, '--json'])).toBe(0);
-    expect(err.join('')).not.toContain('in-sample');
-    expect(JSON.parse(out[0]!)).not.toHaveProperty('in_sample');
-    // The text table is the same, the warning before it on stderr.
-    err.length = 0;
-    expect(await run(['--model', artefact, '--test', head])).toBe(0);
-    expect(err.join('')).toContain('in-sample');
+    expect(err.join('')).toContain(
+      `warning: ${artefact} was trained on a file of the same name as ${head} (d.jsonl: 120 prompts): for the prompts it shares with that file these figures are in-sample`,
+    );
+    expect(err.join('')).toContain('keeps no fingerprint of its training prompts');
+    expect(await evalJson(mixed)).toBeUndefined();
   });
 
   it('reads a data file named twice once', async () => {

@@ -17,7 +17,7 @@ import {
   type DataRow,
 } from '../../training/dataset.js';
 import { describeTestRows, fewTestPromptsNote } from '../../training/test-rows.js';
-import { inSampleFiles, inSampleWarning, type InSampleFile } from '../../training/in-sample.js';
+import { inSampleFiles, inSampleWarning, type InSample } from '../../training/in-sample.js';
 import {
   evaluate,
   shareText,
@@ -154,16 +154,23 @@ function splitsTable(salts: string[], reports: EvalReport[], summary: SplitSumma
  * The report with `in_sample` (the test files named as the artefact's training files, with the
  * basis of the match) when there are any: JSON and report.json say what the warning says.
  */
-function withInSample(report: EvalReport, files: InSampleFile[]): EvalReport {
-  if (!files.length) return report;
+function withInSample(report: EvalReport, found: InSample | undefined): EvalReport {
+  if (!found?.files.length) return report;
   return {
     ...report,
     in_sample: {
-      basis: 'file name',
-      files: files.map((f) => ({
+      basis: found.basis,
+      files: found.files.map((f) => ({
         file: f.file,
         trained_on: f.group,
         trained_prompts: f.trainedPrompts,
+        ...(f.testPrompts === undefined
+          ? {}
+          : {
+              test_prompts: f.testPrompts,
+              in_sample_prompts: f.inSamplePrompts!,
+              in_sample_fraction: f.inSamplePrompts! / f.testPrompts,
+            }),
       })),
     },
   };
@@ -204,9 +211,11 @@ export const HELP = `usage: model-router eval --train <files> --test <files> --p
 Trains on --train (or loads --model) and evaluates the routing on --test: each mode's quality and
 cost against the best single model, APGR and CPT(50%), overall and by source. A --test file that is
 also a --train file holds out a share of its prompts (--split) by a salted prompt hash; prompts in
-both are never trained on. With --model, a --test file named as a file the artefact was trained on
-(its data groups) gets a warning that its figures are in-sample (and in_sample in --json): the
-artefact keeps no prompts, so the same prompts under another name go unnoticed.
+both are never trained on. With --model, a --test file with prompts the artefact was trained on
+gets a warning that its figures are in-sample for them (and in_sample in --json: how many, what
+share): artefacts keep a fingerprint of their training prompts (32-bit hashes of the text), so
+a renamed or cut file is found too. An artefact trained by an earlier build keeps none: for it a file
+named as one it was trained on (its data groups) gets the warning, and other names go unnoticed.
 
 options:
   --train <files>          training files, comma-separated
@@ -353,10 +362,14 @@ export async function run(argv: string[]): Promise<number> {
       const inSample = values.model
         ? inSampleFiles(
             artefact,
-            testFiles.map((file, i) => ({ file, group: testByFile[i]!.rows[0]?.group ?? '' })),
+            testFiles.map((file, i) => {
+              const rows = testByFile[i]!.rows;
+              return { file, group: rows[0]?.group ?? '', prompts: rows.map((r) => r.prompt) };
+            }),
           )
-        : [];
-      if (inSample.length) process.stderr.write(`${inSampleWarning(values.model!, inSample)}\n`);
+        : undefined;
+      if (inSample?.files.length)
+        process.stderr.write(`${inSampleWarning(values.model!, inSample)}\n`);
       const result = { ...evaluate(artefact, test, override, familyModel), inSample };
       for (const note of describeTestRows(result.skipped)) sayOnce(`note: ${note}`);
       const few = fewTestPromptsNote(result.report.prompts, forSalt);

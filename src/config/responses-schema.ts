@@ -73,9 +73,27 @@ export const responsesWebSocketSchema = z
     'WebSocket mode (`GET /v1/responses` with an upgrade): `response.create` events on one connection, answered with the streamed Responses events (docs/concepts.md "WebSocket mode").',
   );
 
+/** 4 MiB: a few screenshots' data URLs, kept for the turns that continue a conversation. */
+export const STORED_INLINE_DATA_MAX_BYTES = 4 * 1024 * 1024;
+
 export const responsesSchema = z
-  .strictObject({ background: responsesBackgroundSchema, websocket: responsesWebSocketSchema })
-  .default({ background: RESPONSES_BACKGROUND_DEFAULTS, websocket: RESPONSES_WEBSOCKET_DEFAULTS })
+  .strictObject({
+    background: responsesBackgroundSchema,
+    websocket: responsesWebSocketSchema,
+    storedInlineDataMaxBytes: z
+      .number()
+      .int()
+      .min(0)
+      .default(STORED_INLINE_DATA_MAX_BYTES)
+      .describe(
+        "The most inline data (data URLs of `input_image` and `input_file`, base64 audio) one stored response (`store: true`, the default) keeps in its input, in bytes of the encoded text: the latest items first, as given (so `previous_response_id` and `GET /v1/responses/{id}/input_items` have them); each item beyond it is stored as a text part naming what it was and its size, which a continued conversation's model then reads instead. A stored response holds its whole conversation, so without a bound every turn would store each earlier file again. 0 keeps none. Images by URL are not inline data and are always kept; a router file named by `file_id` is stored as the data it was resolved to, and counts. Read as each response is stored.",
+      ),
+  })
+  .default({
+    background: RESPONSES_BACKGROUND_DEFAULTS,
+    websocket: RESPONSES_WEBSOCKET_DEFAULTS,
+    storedInlineDataMaxBytes: STORED_INLINE_DATA_MAX_BYTES,
+  })
   .describe('The Responses API (`/v1/responses`).');
 
 export type ResponsesBackgroundConfig = z.infer<typeof responsesBackgroundSchema>;

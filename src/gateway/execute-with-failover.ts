@@ -113,7 +113,7 @@ export async function executeWithFailover(args: ExecuteArgs): Promise<ExecutionR
     };
     try {
       if (args.policies?.consumeDeployment)
-        await args.policies.consumeDeployment(deployment, args.promptTokens);
+        await args.policies.consumeDeployment(deployment, args.promptTokens, call.signal);
       const adapted = adaptRequestForDeployment(call.request, deployment);
       const { warnings } = adapted;
       // Custom tools where the upstream has none: function tools up, custom calls back.

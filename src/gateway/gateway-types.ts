@@ -149,8 +149,21 @@ export interface GatewayPolicies {
   headroomInMs?(deployment: DeploymentConfig, tokens: number): number | undefined;
   /** The deployment's own spend budget line that is used up (`deployments[].budget`), if any. */
   deploymentBudgetSpent?(deployment: DeploymentConfig): BudgetLine | undefined;
-  /** Consume the deployment's own limit for the attempt that is about to run. */
-  consumeDeployment?(deployment: DeploymentConfig, tokens: number): Promise<void> | void;
+  /**
+   * Consume the deployment's own limit for the attempt that is about to run. With the request's
+   * `signal`, a rate-limit queue waiter's round that the shutdown drain overtook during the charge
+   * is refused with the drain's 503 (admission-queue.ts `admitRound`).
+   */
+  consumeDeployment?(
+    deployment: DeploymentConfig,
+    tokens: number,
+    signal?: AbortSignal,
+  ): Promise<void> | void;
+  /**
+   * Correct the deployment's TPM that consumeDeployment charged `charged` tokens, once the
+   * upstream reported its usage (a call outside a request's settle: a semantic-cache lookup).
+   */
+  settleDeployment?(deployment: DeploymentConfig, charged: number, actualTokens: number): void;
   /** After the request: correct TPM with real usage, add spend to budgets. */
   settle?(ctx: AdmitContext, outcome: SettleInfo): void;
   /** Input content filter: may redact (returns a new request) or throw a content_filter error. */

@@ -161,7 +161,7 @@ export async function callWithFailover<T>(
     const untrack = deps.drain?.track(stop) ?? (() => {});
     let held = false;
     try {
-      await policies?.consumeDeployment?.(d, sentEstimate);
+      await policies?.consumeDeployment?.(d, sentEstimate, call.signal);
       const signal = AbortSignal.any([call.signal, stop.signal, AbortSignal.timeout(d.timeoutMs)]);
       const { served, model } = await attempt(d, adapter, signal, t0);
       if (!members.deferSuccess || breakers.state(d.name) === 'half-open') breakers.success(d.name);

@@ -216,6 +216,11 @@ export class SemanticCache {
       // Without the upstream's usage, its tokens (and so the cost) are the router's estimate.
       const reported = response.usage?.prompt_tokens;
       const counted = typeof reported === 'number' ? reported : estimate;
+      // The deployment's TPM took the estimate: corrected with the upstream's usage, as a chat
+      // attempt's is when its request settles.
+      const total = response.usage?.total_tokens ?? reported;
+      if (typeof total === 'number' && total !== estimate)
+        this.deps.policies?.settleDeployment?.(d, estimate, total);
       return {
         vector,
         costUsd: inputCostUsd(d, counted),

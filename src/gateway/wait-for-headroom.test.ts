@@ -18,8 +18,11 @@ import type { ProviderAdapter } from '../providers/types.js';
 import { createCheapestCapableRouter } from '../routing/cheapest-capable-router.js';
 import { DecisionStore } from '../routing/receipt.js';
 import { MemoryState } from '../store/memory/memory-state.js';
+import type { SharedState } from '../store/shared-state.js';
+import { shuttingDownError } from './call-drain.js';
+import { heldState, type HeldState } from '../../test/helpers/held-state.js';
 import type { RequestRecord } from '../store/request-record.js';
-import { fakeAdapter, type Step } from '../../test/helpers/fake-adapter.js';
+import { fakeAdapter, type FakeAdapter, type Step } from '../../test/helpers/fake-adapter.js';
 import { simDeployment, simEmbeddingDeployment } from '../../test/helpers/test-config.js';
 import { ChatGateway } from './chat-gateway.js';
 import { CircuitBreakers } from './circuit-breaker.js';
@@ -30,7 +33,13 @@ import { HEADROOM_POLL_MS, headroomWait, NoHeadroom } from './wait-for-headroom.
 
 const SEC = 1000;
 
-function setup(opts: { sleep?: Sleep; scripts?: Record<string, Step[]> } = {}) {
+function setup(
+  opts: {
+    sleep?: Sleep;
+    scripts?: Record<string, Step[]>;
+    wrap?: (state: SharedState) => SharedState;
+  } = {},
+) {
   const input: ConfigInput = {
     deployments: [
       simDeployment('a', { rateLimit: { rpm: 1 } }),
@@ -56,7 +65,7 @@ function setup(opts: { sleep?: Sleep; scripts?: Record<string, Step[]> } = {}) {
   const clock = createManualClock();
   const holder = new ConfigHolder(compileConfig(config));
   const state = new MemoryState(clock);
-  const limiter = new RateLimiter({ state, clock });
+  const limiter = new RateLimiter({ state: opts.wrap ? opts.wrap(state) : state, clock });
   const sleeps: number[] = [];
   const gauge: number[] = [];
   const waits: number[] = [];
@@ -425,6 +434,55 @@ describe('waiting for a deployment with headroom', () => {
     const short = await t.refusal(t.embed(patience(1_000)));
     expect(short.status).toBe(429);
     expect(short.message).toMatch(/^Rate limit reached for deployment eb/);
+  });
+
+  it('a drain that starts while a waiter is charged for its next round wins: the 503, nothing sent', async () => {
+    let held!: HeldState;
+    const t = setup({ wrap: (state) => (held = heldState(state)).state });
+    await fillPool(t);
+    const sent = (t.adapters.a as FakeAdapter).calls.length;
+    // Round 1 is refused at planning (no round trip); round 2's charge of `a` is held.
+    const charge = held.holdNext();
+    const waiter = t.refusal(t.send('gpt-pool', patience(60_000)));
+    const { keys, release } = await charge;
+    expect(keys).toEqual(['rl:deployment:a:rpm']);
+    expect(t.sleeps).toEqual([50_002.5]);
+    t.queue.stop(shuttingDownError);
+    release();
+    expect(await waiter).toMatchObject({ status: 503, code: 'router_shutting_down' });
+    expect((t.adapters.a as FakeAdapter).calls.length).toBe(sent);
+    expect(t.queue.waiting).toBe(0);
+    // The slot the charge took was given back: a request that does not wait has it.
+    expect((await t.send('gpt-pool')).headers['x-router-deployment']).toBe('a');
+  });
+
+  it('embeddings: the same, through the named calls: the 503, the member never called', async () => {
+    let held!: HeldState;
+    const t = setup({ wrap: (state) => (held = heldState(state)).state });
+    const ea = t.adapters.ea!;
+    let called = 0;
+    const embed = ea.embed!.bind(ea);
+    ea.embed = (req) => {
+      called++;
+      return embed(req);
+    };
+    await t.embed();
+    t.clock.advance(10 * SEC);
+    await t.embed();
+    // Round 1 calls both members (refused when charged); round 2's charge of ea is held.
+    const charge = held.holdNext().then(async (first) => {
+      first.release();
+      const second = await held.holdNext();
+      second.release();
+      return held.holdNext();
+    });
+    const waiter = t.refusal(t.embed(patience(60_000)));
+    const { keys, release } = await charge;
+    expect(keys).toEqual(['rl:deployment:ea:rpm']);
+    t.queue.stop(shuttingDownError);
+    release();
+    expect(await waiter).toMatchObject({ status: 503, code: 'router_shutting_down' });
+    expect(called).toBe(1);
   });
 
   it('embeddings: waits out members cooling down after an upstream 429', async () => {

@@ -10,13 +10,19 @@ import type { ChatRequest } from '../core/wire-types.js';
 import type { AdmitContext } from '../gateway/gateway-types.js';
 import { shuttingDownError } from '../gateway/call-drain.js';
 import { MemoryState } from '../store/memory/memory-state.js';
+import type { SharedState } from '../store/shared-state.js';
+import { heldState, type HeldState } from '../../test/helpers/held-state.js';
 import { AdmissionQueue, abortableSleep, requestedWaitMs, type Sleep } from './admission-queue.js';
 import { BudgetTracker } from './budget.js';
 import { createGovernancePolicies } from './governance-policies.js';
 import { RateLimiter } from './rate-limit.js';
 
 // rpm 2: two requests at once, then one every 30 s (GCRA, 60 s window).
-function setup(queue: Partial<{ maxWaitMs: number; maxWaiting: number }> = {}, sleep?: Sleep) {
+function setup(
+  queue: Partial<{ maxWaitMs: number; maxWaiting: number }> = {},
+  sleep?: Sleep,
+  wrap: (state: SharedState) => SharedState = (state) => state,
+) {
   const input: ConfigInput = {
     deployments: [
       {
@@ -34,7 +40,7 @@ function setup(queue: Partial<{ maxWaitMs: number; maxWaiting: number }> = {}, s
   };
   const config = parseConfig(input).config;
   const clock = createManualClock();
-  const state = new MemoryState(clock);
+  const state = wrap(new MemoryState(clock));
   const holder = new ConfigHolder(compileConfig(config));
   const limiter = new RateLimiter({ state, clock });
   const budgets = new BudgetTracker({ state, clock, budgets: () => holder.current.config.budgets });
@@ -228,6 +234,30 @@ describe('rate-limit queue', () => {
     expect(t.queue.waiting).toBe(0);
     // One that may not wait still gets its 429.
     expect((await t.refusal(t.ctx())).status).toBe(429);
+  });
+
+  it('a drain that starts while a waiter re-checks admission wins: the 503, the slot given back', async () => {
+    let held!: HeldState;
+    const t = setup({}, undefined, (state) => (held = heldState(state)).state);
+    await t.admit(t.ctx());
+    await t.admit(t.ctx());
+    // The waiter is refused (retry-after 30 s), sleeps, and re-checks: that round trip is held.
+    const inFlight = held.holdNext().then(async (first) => {
+      first.release(); // the first check, refused
+      return held.holdNext();
+    });
+    const waiter = t.refusal(t.ctx(wait(40_000)));
+    const recheck = await inFlight;
+    expect(recheck.keys).toEqual(['rl:router:r:rpm', 'rl:router:r:tpm']);
+    expect(t.sleeps).toEqual([30_002.5]);
+    // The drain starts now; the round trip then comes back with the slot that freed up.
+    expect(t.queue.stop(shuttingDownError)).toBe(1);
+    recheck.release();
+    expect(await waiter).toMatchObject({ status: 503, code: 'router_shutting_down' });
+    expect(t.queue.waiting).toBe(0);
+    // The slot the re-check took was given back: the next request has it.
+    const next = await t.admit(t.ctx());
+    expect(next.headers!['x-ratelimit-remaining-requests']).toBe('0');
   });
 
   it('the default sleep resolves after its time and leaves no timer or listener behind', async () => {

@@ -91,6 +91,8 @@ export class AdmissionQueue {
   private count = 0;
   /** Each waiter's sleep, cut short by `stop`. */
   private readonly sleeping = new Set<AbortController>();
+  /** The signals of the waiters whose round (a re-check, a routing round) is running now. */
+  private readonly inRound = new Set<AbortSignal>();
   /** Set by `stop`: a fresh error for each request (the gateway adds its own headers to it). */
   private stopped: (() => GatewayError) | undefined;
   private readonly clock: Clock;
@@ -159,6 +161,16 @@ export class AdmissionQueue {
     };
   }
 
+  /**
+   * Called once a waiter's round has passed its shared-state round trip (admission's re-check,
+   * an attempt's deployment charge) and before anything goes upstream: when the queue stopped
+   * meanwhile, the drain wins and this throws its 503. Any other request (`signal` not a waiter's
+   * in its round) passes.
+   */
+  admitRound(signal: AbortSignal): void {
+    if (this.stopped && this.inRound.has(signal)) throw this.stopped();
+  }
+
   /** A method, not an inline test: TypeScript would take `stopped` as unchanged across awaits. */
   private throwIfStopped(): void {
     if (this.stopped) throw this.stopped();
@@ -214,6 +226,7 @@ export class AdmissionQueue {
         if (terms.signal.aborted) throw clientClosed([]);
         this.throwIfStopped();
         const tried = this.clock.perfNow();
+        this.inRound.add(terms.signal);
         try {
           const value = await retry();
           busy += this.clock.perfNow() - tried;
@@ -223,6 +236,8 @@ export class AdmissionQueue {
           const next = waitable(err);
           if (!next) throw err;
           last = next;
+        } finally {
+          this.inRound.delete(terms.signal);
         }
       }
     } finally {

@@ -31,7 +31,6 @@ import type { ContentFilter } from './content-filter.js';
 import type { DeploymentBudgets } from './deployment-budget.js';
 import { AdmissionQueue, requestedWaitMs } from './admission-queue.js';
 import {
-  bucketKey,
   RateLimitRefusal,
   type CheckLimitsInput,
   type LimitTicket,
@@ -213,7 +212,18 @@ export function createGovernancePolicies(deps: GovernanceDeps): GatewayPolicies 
         } catch (err) {
           // Only a rate limit's refusal waits, and only for a request that asked to.
           if (!(err instanceof RateLimitRefusal) || !terms) throw err;
-          const waited = await queue.wait(err, () => limiter.checkLimits(input), terms);
+          // A drain that began during the re-check's round trip wins: the charge is given back.
+          const recheck = async () => {
+            const admitted = await limiter.checkLimits(input);
+            try {
+              queue.admitRound(terms.signal);
+            } catch (stopped) {
+              await limiter.refund(admitted).catch(() => {});
+              throw stopped;
+            }
+            return admitted;
+          };
+          const waited = await queue.wait(err, recheck, terms);
           ticket = waited.value;
           queuedMs = waited.queuedMs;
         }
@@ -267,8 +277,26 @@ export function createGovernancePolicies(deps: GovernanceDeps): GatewayPolicies 
       return line;
     },
 
-    async consumeDeployment(deployment: DeploymentConfig, tokens: number): Promise<void> {
-      await deps.limiter?.consumeDeployment(deployment, tokens);
+    async consumeDeployment(
+      deployment: DeploymentConfig,
+      tokens: number,
+      signal?: AbortSignal,
+    ): Promise<void> {
+      const ticket = await deps.limiter?.consumeDeployment(deployment, tokens);
+      if (!signal) return;
+      // A queue waiter's round, and the drain began during the charge: nothing goes upstream.
+      try {
+        queue.admitRound(signal);
+      } catch (stopped) {
+        if (ticket) await deps.limiter?.refund(ticket).catch(() => {});
+        throw stopped;
+      }
+    },
+
+    settleDeployment(deployment: DeploymentConfig, charged: number, actualTokens: number): void {
+      deps.limiter
+        ?.settleDeployment(deployment, charged, actualTokens)
+        .catch((err: unknown) => deps.onError?.(err, 'settle-limits'));
     },
 
     settle(ctx: AdmitContext, outcome: SettleInfo): void {
@@ -280,30 +308,12 @@ export function createGovernancePolicies(deps: GovernanceDeps): GatewayPolicies 
       ) {
         const actual =
           usage.total_tokens ?? (usage.prompt_tokens ?? 0) + (usage.completion_tokens ?? 0);
-        const charged: LimitTicket[] = [];
         const admitted = tickets.get(ctx);
-        if (admitted) charged.push(admitted);
+        const onError = (err: unknown) => deps.onError?.(err, 'settle-limits');
+        if (admitted) deps.limiter.settle([admitted], actual).catch(onError);
+        // consumeDeployment charged the prompt tokens of the attempt that served.
         const d = outcome.deployment;
-        if (d?.rateLimit?.tpm !== undefined) {
-          // consumeDeployment charged the prompt tokens of the attempt that served.
-          charged.push({
-            headers: {},
-            counters: [],
-            charged: [
-              {
-                bucket: {
-                  key: bucketKey('deployment', d.name, 'tokens'),
-                  limit: d.rateLimit.tpm,
-                  windowMs: deps.limiter.windowMs,
-                },
-                tokens: ctx.promptTokens,
-              },
-            ],
-          });
-        }
-        deps.limiter
-          .settle(charged, actual)
-          .catch((err: unknown) => deps.onError?.(err, 'settle-limits'));
+        if (d) deps.limiter.settleDeployment(d, ctx.promptTokens, actual).catch(onError);
       }
       tickets.delete(ctx);
       const budgeted = outcome.deployment;

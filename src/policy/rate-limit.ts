@@ -71,6 +71,8 @@ export interface LimitTicket {
   /** x-ratelimit-* headers for the tightest bucket of each kind. */
   headers: Record<string, string>;
   charged: TokenCharge[];
+  /** Request buckets it took one from, so refund() can give the request back too. */
+  requests?: Omit<BucketSpec, 'cost'>[];
   /** Values of `readCounters`, in order. */
   counters: number[];
 }
@@ -195,12 +197,38 @@ export class RateLimiter {
     await Promise.all(work);
   }
 
-  /** Give back what a ticket charged (a request refused later, e.g. by its budget). */
+  /**
+   * Correct a deployment's TPM bucket that consumeDeployment charged `charged` tokens for an
+   * attempt, once the upstream reported `actualTokens` (chat attempts and semantic-cache lookups).
+   */
+  async settleDeployment(
+    deployment: Pick<DeploymentConfig, 'name' | 'rateLimit'>,
+    charged: number,
+    actualTokens: number,
+  ): Promise<void> {
+    const tpm = deployment.rateLimit?.tpm;
+    if (tpm === undefined) return;
+    const bucket = {
+      key: bucketKey('deployment', deployment.name, 'tokens'),
+      limit: tpm,
+      windowMs: this.windowMs,
+    };
+    await this.settle(
+      [{ headers: {}, counters: [], charged: [{ bucket, tokens: charged }] }],
+      actualTokens,
+    );
+  }
+
+  /**
+   * Give back what a ticket charged, its tokens and its request (a request refused later: by its
+   * budget, or by the shutdown drain that overtook a queue waiter's re-check).
+   */
   async refund(ticket: LimitTicket): Promise<void> {
     const now = this.options.clock.now();
-    await Promise.all(
-      ticket.charged.map((c) => this.options.state.adjust(c.bucket, -c.tokens, now)),
-    );
+    await Promise.all([
+      ...ticket.charged.map((c) => this.options.state.adjust(c.bucket, -c.tokens, now)),
+      ...(ticket.requests ?? []).map((b) => this.options.state.adjust(b, -1, now)),
+    ]);
   }
 
   private bucketsFor(
@@ -255,6 +283,9 @@ export class RateLimiter {
     return {
       headers,
       counters: result.counters,
+      requests: buckets
+        .filter((b) => b.unit === 'requests')
+        .map((b) => ({ key: b.spec.key, limit: b.spec.limit, windowMs: b.spec.windowMs })),
       charged: buckets
         .filter((b) => b.unit === 'tokens')
         .map((b) => ({

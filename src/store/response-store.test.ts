@@ -38,18 +38,22 @@ function response(id: string, status: string, owner = 'team-a'): StoredResponse 
 const backends: {
   name: string;
   skip: boolean;
-  open(): {
+  open(opts?: Parameters<typeof createResponseStore>[2]): {
     store: ResponseStore;
     log?: RequestLogStore;
     /** From now on the database refuses every write of an output item (its tables exist). */
     refuseItems?: () => Promise<void>;
   };
 }[] = [
-  { name: 'memory', skip: false, open: () => ({ store: createResponseStore(100) }) },
+  {
+    name: 'memory',
+    skip: false,
+    open: (opts) => ({ store: createResponseStore(100, undefined, opts) }),
+  },
   {
     name: 'SQLite',
     skip: false,
-    open() {
+    open(opts) {
       const path = join(mkdtempSync(join(tmpdir(), 'mr-rs-')), 'r.db');
       const log = createSqliteRequestStore(path);
       const refuseItems = async () => {
@@ -59,13 +63,13 @@ const backends: {
         );
         db.close();
       };
-      return { store: createResponseStore(100, log), log, refuseItems };
+      return { store: createResponseStore(100, log, opts), log, refuseItems };
     },
   },
   {
     name: 'PostgreSQL',
     skip: !havePg,
-    open() {
+    open(opts) {
       const own = `${schema}_${Math.random().toString(36).slice(2, 8)}`;
       schemas.push(own);
       const log = createPostgresRequestStore(PG_URL, { schema: own });
@@ -78,7 +82,7 @@ const backends: {
         );
         await c.end();
       };
-      return { store: createResponseStore(100, log), log, refuseItems };
+      return { store: createResponseStore(100, log, opts), log, refuseItems };
     },
   },
 ];
@@ -235,4 +239,65 @@ it('the memory store forgets the items of the responses it no longer keeps', asy
   }
   const found = await store.items('team-a', ['msg_1', 'msg_2', 'msg_3']);
   expect([...found.keys()].sort()).toEqual(['msg_2', 'msg_3']);
+});
+
+describe.each(backends)('inline data in stored responses ($name)', (backend) => {
+  const dataUrl = (kind: string, chars: number) => `data:${kind};base64,${'A'.repeat(chars)}`;
+  const image = dataUrl('image/png', 3000);
+  const pdf = dataUrl('application/pdf', 2000);
+  const conversation = (): StoredResponse => ({
+    ...response('resp_inline', 'completed'),
+    messages: [
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'what is this?' },
+          { type: 'image_url', image_url: { url: image } },
+          { type: 'image_url', image_url: { url: 'https://example.com/cat.png' } },
+        ],
+      },
+      { role: 'assistant', content: 'a cat' },
+      {
+        role: 'user',
+        content: [
+          { type: 'file', file: { file_data: pdf, filename: 'cv.pdf' } },
+          { type: 'input_audio', input_audio: { data: 'B'.repeat(100), format: 'wav' } },
+        ],
+      },
+    ],
+  });
+
+  it.skipIf(backend.skip)(
+    'keeps them up to responses.storedInlineDataMaxBytes, the latest first; beyond, a note in their place',
+    async () => {
+      let max = 4000;
+      const { store, log } = backend.open({ inlineDataMaxBytes: () => max });
+      await store.save(conversation());
+      const kept = (await store.get('resp_inline', 'team-a'))!.messages;
+      // The latest turn's file and audio (2,128 bytes) fit; the first turn's image does not.
+      expect(kept[2]).toEqual(conversation().messages[2]);
+      expect(kept[0]!.content).toEqual([
+        { type: 'text', text: 'what is this?' },
+        {
+          type: 'text',
+          text: `[image not stored: its ${image.length} bytes of inline data are beyond responses.storedInlineDataMaxBytes (4000)]`,
+        },
+        { type: 'image_url', image_url: { url: 'https://example.com/cat.png' } },
+      ]);
+      expect(JSON.stringify(kept)).not.toContain(image);
+      // A background run's writes are bounded too (read as each is written): all fit now.
+      max = 10_000;
+      await store.save(response('resp_bg', 'queued'), { holder: 'A', until: T0 + 1000 });
+      const run = { ...conversation(), id: 'resp_bg' };
+      expect(await store.update(run, 'A', T0 + 2000)).toBe(true);
+      expect((await store.get('resp_bg', 'team-a'))!.messages).toEqual(conversation().messages);
+      max = 0;
+      expect(await store.end({ ...run, response: { status: 'cancelled' } })).toBe(true);
+      const ended = (await store.get('resp_bg', 'team-a'))!.messages;
+      expect(JSON.stringify(ended)).not.toContain('base64');
+      expect(JSON.stringify(ended)).toContain(`[file cv.pdf not stored: its ${pdf.length} bytes`);
+      expect(JSON.stringify(ended)).toContain('[audio not stored: its 100 bytes');
+      await log?.close();
+    },
+  );
 });

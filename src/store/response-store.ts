@@ -13,6 +13,7 @@
 import type { ChatMessage } from '../core/wire-types.js';
 import { isObject } from '../core/is-object.js';
 import { createMemoryConversationStore } from './memory/memory-conversation-store.js';
+import { boundInlineData } from './stored-inline-data.js';
 
 export interface StoredResponse {
   id: string;
@@ -143,8 +144,18 @@ function outputItems(response: StoredResponse): KeptItem[] {
 /** Ids looked up per query, under SQLite's bound on a statement's parameters. */
 const LOOKUP_CHUNK = 500;
 
-export function createResponseStore(capacity = 10_000, backing?: ConversationStore): ResponseStore {
+export function createResponseStore(
+  capacity = 10_000,
+  backing?: ConversationStore,
+  opts: { inlineDataMaxBytes?: () => number } = {},
+): ResponseStore {
   const conversations = backing ?? createMemoryConversationStore(capacity);
+  /** The JSON a response is written as: its inline data within the bound (stored-inline-data.ts). */
+  const body = (response: StoredResponse): string => {
+    const max = opts.inlineDataMaxBytes?.();
+    if (max === undefined) return JSON.stringify(response);
+    return JSON.stringify({ ...response, messages: boundInlineData(response.messages, max) });
+  };
   const find = async (id: string): Promise<StoredResponse | undefined> => {
     const json = await conversations.getConversation(id);
     return json ? (JSON.parse(json) as StoredResponse) : undefined;
@@ -167,7 +178,7 @@ export function createResponseStore(capacity = 10_000, backing?: ConversationSto
       await conversations.saveConversation(
         response.id,
         response.createdAt,
-        JSON.stringify(response),
+        body(response),
         lease,
         keptItems(response),
       );
@@ -183,7 +194,7 @@ export function createResponseStore(capacity = 10_000, backing?: ConversationSto
       return conversations.updateLeasedConversation(
         response.id,
         holder,
-        JSON.stringify(response),
+        body(response),
         until,
         keptWith(response),
       );
@@ -194,7 +205,7 @@ export function createResponseStore(capacity = 10_000, backing?: ConversationSto
     end(response, expiredBefore) {
       return conversations.endLeasedConversation(
         response.id,
-        JSON.stringify(response),
+        body(response),
         expiredBefore,
         keptWith(response),
       );

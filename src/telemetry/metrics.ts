@@ -49,6 +49,12 @@ const cost = new Counter({
   labelNames: MODEL_LABELS,
   registers: [registry],
 });
+const estimatedCost = new Counter({
+  name: 'model_router_usage_estimated_cost_usd_total',
+  help: "Of model_router_cost_usd_total, the USD of requests whose usage is in part the router's estimate (the request log's usage_estimated)",
+  labelNames: MODEL_LABELS,
+  registers: [registry],
+});
 const savings = new Counter({
   name: 'model_router_savings_usd_total',
   help: 'USD saved against sending the same requests to the router top model',
@@ -300,6 +306,7 @@ export function recordRequestMetrics(r: RequestRecord): void {
   // cost its embedding call (`costUsd`), which is spent and comes off what it saved.
   if (answeredFromCache(r)) {
     if (r.costUsd > 0) cost.inc(m, r.costUsd);
+    if (r.costUsd > 0 && r.usageEstimated) estimatedCost.inc(m, r.costUsd);
     if (r.baselineCostUsd > r.costUsd) savings.inc(m, r.baselineCostUsd - r.costUsd);
     latency.observe(m, r.latencyMs / 1000);
     return;
@@ -307,6 +314,7 @@ export function recordRequestMetrics(r: RequestRecord): void {
   countTokens(tokens, m, r);
   if (r.usageEstimated) countTokens(estimatedTokens, m, r);
   cost.inc(m, r.costUsd);
+  if (r.usageEstimated) estimatedCost.inc(m, r.costUsd);
   if (r.baselineCostUsd > r.costUsd) savings.inc(m, r.baselineCostUsd - r.costUsd);
   latency.observe(m, r.latencyMs / 1000);
   if (r.ttftMs !== undefined) ttft.observe(m, r.ttftMs / 1000);

@@ -156,10 +156,13 @@ describe('metrics', () => {
     expect(text).toContain('model_router_routing_decision_seconds_bucket');
   });
 
-  it('counts the requests and tokens whose usage the router estimated, by underlying model', async () => {
+  it('counts the requests, tokens and cost whose usage the router estimated, by underlying model', async () => {
     const input = testConfigInput();
-    // Moderation replies carry no usage: their tokens are always the router's estimate.
-    input.deployments.push(simModerationDeployment('mod'));
+    // Moderation replies carry no usage: their tokens are always the router's estimate. Priced
+    // here, so their cost is an estimate too.
+    input.deployments.push(
+      simModerationDeployment('mod', { prices: { inputPer1M: 1, outputPer1M: 0 } }),
+    );
     const runtime = await createRuntime(parseConfig(input, {}).config);
     registry.resetMetrics();
     const post = (url: string, payload: object) =>
@@ -189,6 +192,16 @@ describe('metrics', () => {
       /^model_router_usage_estimated_requests_total\{[^}]*deployment="big"/m,
     );
     expect(text).not.toMatch(/^model_router_usage_estimated_tokens_total\{[^}]*deployment="big"/m);
+    // The estimated cost is the whole of the moderation's spend, and none of the chat's.
+    const modCost = value('model_router_cost_usd_total', mod);
+    expect(Number(modCost)).toBeGreaterThan(0);
+    expect(value('model_router_usage_estimated_cost_usd_total', mod)).toBe(modCost);
+    expect(
+      Number(value('model_router_cost_usd_total', 'router="",model="big-sim",deployment="big"')),
+    ).toBeGreaterThan(0);
+    expect(text).not.toMatch(
+      /^model_router_usage_estimated_cost_usd_total\{[^}]*deployment="big"/m,
+    );
   });
 
   it('counts requests refused before routing in requests_total, each once', async () => {
