@@ -54,8 +54,12 @@ function weighInto(
   outIndices: Int32Array,
   outValues: Float64Array,
 ): number {
-  const rows = ROWS.get(idf);
-  if (rows) return weighFromRows(indices, idf.length, rows, outIndices, outValues);
+  // A bank that keeps the idf in its rows (`keepIdfInRows`) is read there; else the idf itself,
+  // a row of one float per bucket. The same floats either way, so the same terms to the bit.
+  const at = ROWS.get(idf);
+  const rows = at ? at.rows : idf;
+  const stride = at ? at.stride : 1;
+  const lane = at ? at.lane : 0;
   const mask = idf.length - 1;
   // A row has at most 2 × MAX_WORDS indices: far fewer than a counter holds.
   if (mask >= COUNTS.length || indices.length > 0xffff)
@@ -67,44 +71,6 @@ function weighInto(
     const c = counts[b]!;
     counts[b] = c + 1;
     // Written every time, kept (n moves on) only at the bucket's first occurrence.
-    outIndices[n] = b;
-    n += (c - 1) >>> 31;
-  }
-  let sq = 0;
-  for (let k = 0; k < n; k++) {
-    const b = outIndices[k]!;
-    const c = counts[b]!;
-    counts[b] = 0;
-    const v = (c < 256 ? SUBLINEAR_TF[c]! : 1 + Math.log(c)) * idf[b]!;
-    outValues[k] = v;
-    sq += v * v;
-  }
-  const scale = sq > 0 ? 1 / Math.sqrt(sq) : 0;
-  for (let k = 0; k < n; k++) outValues[k]! *= scale;
-  return n;
-}
-
-/**
- * `weighInto` reading the idf from `at`'s rows: the same arithmetic in the same order, so the same
- * terms to the bit.
- */
-function weighFromRows(
-  indices: Int32Array,
-  idfSize: number,
-  at: IdfRows,
-  outIndices: Int32Array,
-  outValues: Float64Array,
-): number {
-  const mask = idfSize - 1;
-  if (mask >= COUNTS.length || indices.length > 0xffff)
-    throw new RangeError(`cannot weigh ${indices.length} indices by an idf of ${idfSize}`);
-  const counts = COUNTS;
-  const { rows, stride, lane } = at;
-  let n = 0;
-  for (let i = 0; i < indices.length; i++) {
-    const b = indices[i]! & mask;
-    const c = counts[b]!;
-    counts[b] = c + 1;
     outIndices[n] = b;
     n += (c - 1) >>> 31;
   }

@@ -4,14 +4,9 @@
 // Responses: it fails over, only to a deployment with a larger window (one no larger is skipped,
 // saying why, in the record and the receipt); with none left, the 400 reaches the caller in its
 // API's shape. Any other 400 still stops at once.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load-config.js';
 import type { ConfigInput } from '../../src/config/schema.js';
-import { createRuntime } from '../../src/runtime.js';
-import type { RequestRecord } from '../../src/store/request-record.js';
+import { FAULT_APIS, HI, startFaultRouter } from '../helpers/fault-router.js';
 import {
   faultDeployment,
   startFaultUpstream,
@@ -19,7 +14,6 @@ import {
   type FaultProvider,
   type FaultUpstream,
 } from '../helpers/fault-upstream.js';
-import { testConfigInput } from '../helpers/test-config.js';
 
 let up: FaultUpstream;
 beforeAll(async () => {
@@ -31,22 +25,18 @@ afterAll(() => up?.close());
  * `short` (cheapest, picked first, of `provider`) and `same` share an 8K window; `long` (200K) is
  * dearest, so a failover by price alone would try `same` first.
  */
-async function startRouter(provider: FaultProvider) {
-  const records: RequestRecord[] = [];
-  const input = testConfigInput({
-    deployments: [
-      { ...faultDeployment(up, 'short', provider, 0.1), contextWindow: 8192 },
-      { ...faultDeployment(up, 'same', 'azure', 0.2), contextWindow: 8192 },
-      { ...faultDeployment(up, 'long', 'anthropic', 0.3), contextWindow: 200_000 },
-    ] as ConfigInput['deployments'],
-    routers: [{ name: 'model-router', modelSubset: ['short', 'same', 'long'] }],
-    routing: { modelsDir: mkdtempSync(join(tmpdir(), 'mr-overflow-')) },
-    circuitBreaker: { failureThreshold: 1000, windowMs: 60_000, openMs: 60_000 },
-  });
-  const rt = await createRuntime(parseConfig(input, {}).config, {
-    recorder: { record: (r: RequestRecord) => void records.push(r) },
-  });
-  return { rt, records };
+function startRouter(provider: FaultProvider) {
+  return startFaultRouter(
+    {
+      deployments: [
+        { ...faultDeployment(up, 'short', provider, 0.1), contextWindow: 8192 },
+        { ...faultDeployment(up, 'same', 'azure', 0.2), contextWindow: 8192 },
+        { ...faultDeployment(up, 'long', 'anthropic', 0.3), contextWindow: 200_000 },
+      ] as ConfigInput['deployments'],
+      routers: [{ name: 'model-router', modelSubset: ['short', 'same', 'long'] }],
+    },
+    { tmpPrefix: 'mr-overflow-' },
+  );
 }
 
 /** The upstream's own context-length 400, as each vendor's docs show it. */
@@ -97,25 +87,11 @@ function otherBadRequest(provider: FaultProvider): Fault {
   };
 }
 
-const hi = [{ role: 'user', content: 'hi' }];
-const APIS = [
-  { name: 'chat', url: '/v1/chat/completions', body: { model: 'model-router', messages: hi } },
-  {
-    name: 'azure',
-    url: '/openai/deployments/model-router/chat/completions?api-version=2024-10-21',
-    body: { messages: hi, stream: true },
-  },
-  {
-    name: 'messages',
-    url: '/v1/messages',
-    body: { model: 'model-router', max_tokens: 50, messages: hi },
-  },
-  {
-    name: 'responses',
-    url: '/v1/responses',
-    body: { model: 'model-router', input: 'hi', store: false },
-  },
-];
+const APIS = FAULT_APIS.map((a) => ({
+  name: a.name,
+  url: a.url,
+  body: a.body(a.name === 'azure'),
+}));
 
 type Attempt = { deployment: string; outcome: string; errorCode?: string };
 const brief = (a: Attempt) => [a.deployment, a.outcome, a.errorCode];
@@ -221,7 +197,7 @@ it('Anthropic’s “prompt is too long” reaches an OpenAI caller as context_l
     const res = await rt.app.inject({
       method: 'POST',
       url: '/v1/chat/completions',
-      payload: { model: 'long', messages: hi },
+      payload: { model: 'long', messages: HI },
     });
     expect(res.statusCode, res.payload).toBe(400);
     expect(res.json().error).toMatchObject({

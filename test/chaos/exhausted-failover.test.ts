@@ -3,20 +3,14 @@
 // on Chat Completions, Azure's path, Messages and Responses. Not the last failure's status (an
 // accident of the order): a 429 with the soonest retry-after when some deployment was only
 // rate-limited (retrying will be served), else a 502 `all_deployments_failed` naming each failure.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load-config.js';
 import type { ConfigInput } from '../../src/config/schema.js';
-import { createRuntime } from '../../src/runtime.js';
-import type { RequestRecord } from '../../src/store/request-record.js';
+import { FAULT_APIS, startFaultRouter } from '../helpers/fault-router.js';
 import {
   faultDeployment,
   startFaultUpstream,
   type FaultUpstream,
 } from '../helpers/fault-upstream.js';
-import { testConfigInput } from '../helpers/test-config.js';
 
 let up: FaultUpstream;
 beforeAll(async () => {
@@ -25,43 +19,25 @@ beforeAll(async () => {
 afterAll(() => up?.close());
 
 /** Cheapest first, so tried in this order: OpenAI-compatible, Azure, Anthropic. */
-async function startRouter() {
-  const records: RequestRecord[] = [];
-  const input = testConfigInput({
-    deployments: [
-      faultDeployment(up, 'ex-a', 'openai-compatible', 0.1),
-      faultDeployment(up, 'ex-b', 'azure', 0.2),
-      faultDeployment(up, 'ex-c', 'anthropic', 0.3),
-    ] as ConfigInput['deployments'],
-    routers: [{ name: 'model-router', modelSubset: ['ex-a', 'ex-b', 'ex-c'] }],
-    routing: { modelsDir: mkdtempSync(join(tmpdir(), 'mr-exhausted-')) },
-    circuitBreaker: { failureThreshold: 1000, windowMs: 60_000, openMs: 60_000 },
-  });
-  const rt = await createRuntime(parseConfig(input, {}).config, {
-    recorder: { record: (r: RequestRecord) => void records.push(r) },
-  });
-  return { rt, records };
+function startRouter() {
+  return startFaultRouter(
+    {
+      deployments: [
+        faultDeployment(up, 'ex-a', 'openai-compatible', 0.1),
+        faultDeployment(up, 'ex-b', 'azure', 0.2),
+        faultDeployment(up, 'ex-c', 'anthropic', 0.3),
+      ] as ConfigInput['deployments'],
+      routers: [{ name: 'model-router', modelSubset: ['ex-a', 'ex-b', 'ex-c'] }],
+    },
+    { tmpPrefix: 'mr-exhausted-' },
+  );
 }
 
-const hi = [{ role: 'user', content: 'hi' }];
-const APIS = [
-  { name: 'chat', url: '/v1/chat/completions', body: { model: 'model-router', messages: hi } },
-  {
-    name: 'azure',
-    url: '/openai/deployments/model-router/chat/completions?api-version=2024-10-21',
-    body: { messages: hi, stream: true },
-  },
-  {
-    name: 'messages',
-    url: '/v1/messages',
-    body: { model: 'model-router', max_tokens: 50, messages: hi },
-  },
-  {
-    name: 'responses',
-    url: '/v1/responses',
-    body: { model: 'model-router', input: 'hi', store: false },
-  },
-];
+const APIS = FAULT_APIS.map((a) => ({
+  name: a.name,
+  url: a.url,
+  body: a.body(a.name === 'azure'),
+}));
 
 /** A reply's JSON, read loosely. */
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any

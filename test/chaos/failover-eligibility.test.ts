@@ -3,21 +3,15 @@
 // client is told when every deployment refused), a refused connection, fallbacks that are not
 // eligible (skipped with the rule in the receipt, never outside the router's subset), and a
 // circuit that opens, is probed half-open by a stream and closes or re-opens by the probe's end.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load-config.js';
 import type { ConfigInput } from '../../src/config/schema.js';
 import { createManualClock } from '../../src/core/clock.js';
-import { createRuntime } from '../../src/runtime.js';
-import type { RequestRecord } from '../../src/store/request-record.js';
+import { HI, startFaultRouter } from '../helpers/fault-router.js';
 import {
   faultDeployment,
   startFaultUpstream,
   type FaultUpstream,
 } from '../helpers/fault-upstream.js';
-import { testConfigInput } from '../helpers/test-config.js';
 
 let up: FaultUpstream;
 beforeAll(async () => {
@@ -30,23 +24,18 @@ const REFUSING = 'http://127.0.0.1:47599';
 
 async function startRouter(overrides: Partial<ConfigInput>) {
   const clock = createManualClock(Date.now());
-  const records: RequestRecord[] = [];
-  const input = testConfigInput({
-    routing: { modelsDir: mkdtempSync(join(tmpdir(), 'mr-failover-')) },
-    ...overrides,
-  });
-  const rt = await createRuntime(parseConfig(input, {}).config, {
+  const router = await startFaultRouter(overrides, {
+    tmpPrefix: 'mr-failover-',
     clock,
-    recorder: { record: (r: RequestRecord) => void records.push(r) },
+    keepCircuitsClosed: false,
   });
-  return { rt, clock, records };
+  return { ...router, clock };
 }
 
-const hi = [{ role: 'user', content: 'hi' }];
 const chat = (extra: Record<string, unknown> = {}) => ({
   method: 'POST' as const,
   url: '/v1/chat/completions',
-  payload: { model: 'model-router', messages: hi, ...extra },
+  payload: { model: 'model-router', messages: HI, ...extra },
 });
 
 describe('upstream 429s', () => {
@@ -76,7 +65,7 @@ describe('upstream 429s', () => {
       const messages = await rt.app.inject({
         method: 'POST',
         url: '/v1/messages',
-        payload: { model: 'model-router', max_tokens: 20, messages: hi },
+        payload: { model: 'model-router', max_tokens: 20, messages: HI },
       });
       expect(messages.statusCode).toBe(429);
       expect(messages.headers['retry-after']).toBe('3');
@@ -145,12 +134,12 @@ describe('fallbacks', () => {
         {
           method: 'POST' as const,
           url: '/openai/deployments/model-router/chat/completions?api-version=2024-10-21',
-          payload: { messages: hi, stream: true },
+          payload: { messages: HI, stream: true },
         },
         {
           method: 'POST' as const,
           url: '/v1/messages',
-          payload: { model: 'model-router', max_tokens: 20, messages: hi },
+          payload: { model: 'model-router', max_tokens: 20, messages: HI },
         },
       ]) {
         const res = await rt.app.inject(req);
@@ -198,7 +187,7 @@ describe('fallbacks', () => {
     try {
       // One failure opens `tripped`'s circuit (a direct call).
       expect(
-        (await rt.app.inject({ ...chat(), payload: { model: 'tripped', messages: hi } }))
+        (await rt.app.inject({ ...chat(), payload: { model: 'tripped', messages: HI } }))
           .statusCode,
       ).toBe(500);
       const outsideBefore = up.calls.get('outside') ?? 0;

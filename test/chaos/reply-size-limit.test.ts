@@ -3,21 +3,15 @@
 // it is an upstream failure that fails over, or, with no candidate left, a 502 in the caller's
 // API shape; it is dropped unread (the fake sees the router hang up), whether the upstream
 // declared its length or streamed it chunked, and the server keeps serving.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load-config.js';
 import type { ConfigInput } from '../../src/config/schema.js';
-import { createRuntime } from '../../src/runtime.js';
-import type { RequestRecord } from '../../src/store/request-record.js';
+import { FAULT_APIS, startFaultRouter } from '../helpers/fault-router.js';
 import {
   faultDeployment,
   startFaultUpstream,
   type FaultProvider,
   type FaultUpstream,
 } from '../helpers/fault-upstream.js';
-import { testConfigInput } from '../helpers/test-config.js';
 
 let up: FaultUpstream;
 beforeAll(async () => {
@@ -28,42 +22,20 @@ afterAll(() => up?.close());
 /** The limit the deployments are given: far below the fake's large replies, above its answer. */
 const LIMIT = 8 * 1024;
 
-async function startRouter(provider: FaultProvider) {
-  const records: RequestRecord[] = [];
-  const input = testConfigInput({
-    deployments: [
-      { ...faultDeployment(up, 'big', provider, 0.1), maxReplyBytes: LIMIT },
-      { ...faultDeployment(up, 'spare', 'openai-compatible', 1), maxReplyBytes: LIMIT },
-    ] as ConfigInput['deployments'],
-    routers: [{ name: 'model-router', modelSubset: ['big', 'spare'] }],
-    routing: { modelsDir: mkdtempSync(join(tmpdir(), 'mr-reply-limit-')) },
-    circuitBreaker: { failureThreshold: 1000, windowMs: 60_000, openMs: 60_000 },
-  });
-  const rt = await createRuntime(parseConfig(input, {}).config, {
-    recorder: { record: (r: RequestRecord) => void records.push(r) },
-  });
-  return { rt, records };
+function startRouter(provider: FaultProvider) {
+  return startFaultRouter(
+    {
+      deployments: [
+        { ...faultDeployment(up, 'big', provider, 0.1), maxReplyBytes: LIMIT },
+        { ...faultDeployment(up, 'spare', 'openai-compatible', 1), maxReplyBytes: LIMIT },
+      ] as ConfigInput['deployments'],
+      routers: [{ name: 'model-router', modelSubset: ['big', 'spare'] }],
+    },
+    { tmpPrefix: 'mr-reply-limit-' },
+  );
 }
 
-const hi = [{ role: 'user', content: 'hi' }];
-const APIS = [
-  { name: 'chat', url: '/v1/chat/completions', body: { model: 'model-router', messages: hi } },
-  {
-    name: 'azure',
-    url: '/openai/deployments/model-router/chat/completions?api-version=2024-10-21',
-    body: { messages: hi },
-  },
-  {
-    name: 'messages',
-    url: '/v1/messages',
-    body: { model: 'model-router', max_tokens: 50, messages: hi },
-  },
-  {
-    name: 'responses',
-    url: '/v1/responses',
-    body: { model: 'model-router', input: 'hi', store: false },
-  },
-];
+const APIS = FAULT_APIS.map((a) => ({ name: a.name, url: a.url, body: a.body(false) }));
 
 describe.each(['openai-compatible', 'azure', 'anthropic'] as const)(
   'the picked deployment is %s',

@@ -5,14 +5,10 @@
 // reaches the client fails over invisibly (the backup serves, the failed attempt is in the
 // record, the receipt and the metrics); a fault after it ends the stream with the API's own error
 // event, never a hang and never a success terminator after a cut answer.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load-config.js';
 import type { ConfigInput } from '../../src/config/schema.js';
-import { createRuntime, type Runtime } from '../../src/runtime.js';
-import type { RequestRecord } from '../../src/store/request-record.js';
+import type { Runtime } from '../../src/runtime.js';
+import { FAULT_APIS, startFaultRouter, type FaultApi } from '../helpers/fault-router.js';
 import {
   faultDeployment,
   startFaultUpstream,
@@ -20,7 +16,6 @@ import {
   type FaultProvider,
   type FaultUpstream,
 } from '../helpers/fault-upstream.js';
-import { testConfigInput } from '../helpers/test-config.js';
 
 let up: FaultUpstream;
 beforeAll(async () => {
@@ -31,56 +26,23 @@ afterAll(() => up?.close());
 type Provider = FaultProvider;
 
 /** The router over `flaky` (cheapest, so picked first) and `backup`, with the request log in hand. */
-async function startRouter(provider: Provider, extra: Partial<ConfigInput> = {}) {
-  const records: RequestRecord[] = [];
-  const input = testConfigInput({
-    deployments: [
-      faultDeployment(up, 'flaky', provider, 0.1),
-      faultDeployment(up, 'backup', 'openai-compatible', 1),
-    ] as ConfigInput['deployments'],
-    routers: [{ name: 'model-router', modelSubset: ['flaky', 'backup'] }],
-    // No routing artefact: the documented placeholder picks the cheapest capable deployment.
-    routing: { modelsDir: mkdtempSync(join(tmpdir(), 'mr-faults-')) },
-    telemetry: { metrics: true },
-    // Every fault of a group counts against one circuit: keep it closed, circuits are tested below.
-    circuitBreaker: { failureThreshold: 1000, windowMs: 60_000, openMs: 60_000 },
-    ...extra,
-  });
-  const rt = await createRuntime(parseConfig(input, {}).config, {
-    recorder: { record: (r: RequestRecord) => void records.push(r) },
-  });
-  return { rt, records };
+function startRouter(provider: Provider, extra: Partial<ConfigInput> = {}) {
+  return startFaultRouter(
+    {
+      deployments: [
+        faultDeployment(up, 'flaky', provider, 0.1),
+        faultDeployment(up, 'backup', 'openai-compatible', 1),
+      ] as ConfigInput['deployments'],
+      routers: [{ name: 'model-router', modelSubset: ['flaky', 'backup'] }],
+      telemetry: { metrics: true },
+      ...extra,
+    },
+    { tmpPrefix: 'mr-faults-' },
+  );
 }
 
-interface Api {
-  name: string;
-  url: string;
-  body(stream: boolean): Record<string, unknown>;
-}
-
-const hi = [{ role: 'user', content: 'hi' }];
-const APIS: Api[] = [
-  {
-    name: 'chat',
-    url: '/v1/chat/completions',
-    body: (stream) => ({ model: 'model-router', messages: hi, stream }),
-  },
-  {
-    name: 'responses',
-    url: '/v1/responses',
-    body: (stream) => ({ model: 'model-router', input: 'hi', stream, store: false }),
-  },
-  {
-    name: 'azure',
-    url: '/openai/deployments/model-router/chat/completions?api-version=2024-10-21',
-    body: (stream) => ({ messages: hi, stream }),
-  },
-  {
-    name: 'messages',
-    url: '/v1/messages',
-    body: (stream) => ({ model: 'model-router', max_tokens: 50, messages: hi, stream }),
-  },
-];
+type Api = FaultApi;
+const APIS = FAULT_APIS;
 
 /** The SSE events of a reply: `[event name or '', data]`. */
 function sseEvents(payload: string): [string, string][] {
