@@ -38,11 +38,8 @@ import { answerFromCache } from './answer-from-cache.js';
 import type { CircuitBreakers } from './circuit-breaker.js';
 import { countTokens } from './count-tokens.js';
 import { DeploymentLoad } from './deployment-load.js';
-import {
-  clientClosed,
-  executeWithFailover,
-  type ExecutionResult,
-} from './execute-with-failover.js';
+import { clientClosed } from './attempt-records.js';
+import { executeWithFailover, type ExecutionResult } from './execute-with-failover.js';
 import { finishFailedRequest, openRecord } from './finish-record.js';
 import { holdForBatch } from './hold-for-batch.js';
 import {

@@ -16,7 +16,7 @@ import type { RequestRecord, RequestRecorder } from '../store/request-record.js'
 import { shuttingDownError, type CallDrain } from './call-drain.js';
 import type { CircuitBreakers } from './circuit-breaker.js';
 import { DeploymentLoad } from './deployment-load.js';
-import { abortedCall, failedAttempt, toGatewayError } from './execute-with-failover.js';
+import { abortedCall, failedAttempt, toGatewayError } from './attempt-records.js';
 import { rateLimitedEverywhere, refusedEverywhere } from './exhausted-errors.js';
 import type { AdmitResult, ChatCall, GatewayPolicies, Target } from './gateway-types.js';
 import { PoolBalancer } from './pool-order.js';

@@ -17,7 +17,7 @@ import type { CircuitBreakers } from './circuit-breaker.js';
 import { callEmbeddings } from './tracked-call.js';
 import { inputCostUsd } from './cost.js';
 import type { DeploymentLoad } from './deployment-load.js';
-import { failedAttempt, toGatewayError } from './execute-with-failover.js';
+import { failedAttempt, toGatewayError } from './attempt-records.js';
 import type { ChatCall, GatewayPolicies, Target } from './gateway-types.js';
 import { PoolBalancer } from './pool-order.js';
 import { SemanticIndex, unitVector } from './semantic-index.js';

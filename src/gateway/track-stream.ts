@@ -8,7 +8,8 @@ import { RAW_JSON, type ChatChunk, type PassThroughChunk } from '../core/wire-ty
 import type { StoredReceipt } from '../routing/receipt.js';
 import { usageCounts, type UsageCounts } from './cost.js';
 import type { ChunkCollector } from './answer-chunks.js';
-import { streamFailure, type ExecutionResult } from './execute-with-failover.js';
+import { streamFailure } from './attempt-records.js';
+import type { ExecutionResult } from './execute-with-failover.js';
 import type { ChatCall } from './gateway-types.js';
 import { modelSelectionDetails } from './router-controls.js';
 

@@ -5,7 +5,7 @@
 // admission leaves of the wait goes on to routing (`patience`), for deployments out of headroom.
 import { systemClock, type Clock } from '../core/clock.js';
 import { invalidRequest, type GatewayError } from '../core/errors.js';
-import { clientClosed } from '../gateway/execute-with-failover.js';
+import { clientClosed } from '../gateway/attempt-records.js';
 import type { ChatCall, Patience, Waitable } from '../gateway/gateway-types.js';
 import { RateLimitRefusal } from './rate-limit.js';
 
