@@ -16,7 +16,8 @@ import {
 } from './features.js';
 import { HEAD_CHARS, TAIL_CHARS } from './request-text.js';
 import { loadArtefactFile } from './artefact-files.js';
-import { headBanks, predictQualities, predictQuality } from './predict-quality.js';
+import { headBanks } from './head-banks.js';
+import { predictQualities, predictQuality } from './predict-quality.js';
 import { learnIdf } from './term-weights.js';
 
 const FIX = 'test/fixtures/routing';

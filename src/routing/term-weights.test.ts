@@ -3,7 +3,8 @@
 // banks), and how the artefact stores a group's idf.
 import { describe, expect, it } from 'vitest';
 import { extractFeatures, requestFromPrompt, type Features } from './features.js';
-import { headBanks, predictQualities, predictQuality } from './predict-quality.js';
+import { headBanks } from './head-banks.js';
+import { predictQualities, predictQuality } from './predict-quality.js';
 import { loadArtefactFile } from './artefact-files.js';
 import { parseArtefact, serializeArtefact } from './artefact-json.js';
 import {

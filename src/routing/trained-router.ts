@@ -25,10 +25,10 @@ import {
   type PairWeights,
   type RoutingArtefact,
 } from './routing-model.js';
+import { headBanks } from './head-banks.js';
 import {
   coverageTrust,
   expertLookup,
-  headBanks,
   headsBySource,
   pairedQuality,
   type GatedHeads,

@@ -68,6 +68,7 @@ describe('responses.background', () => {
         shutdownGraceSeconds: 10,
       },
       websocket: { maxConnectionMinutes: 60 },
+      storedInlineDataMaxBytes: 4 * 1024 * 1024,
     });
   });
 
