@@ -93,6 +93,8 @@ async function fingerprint(dist) {
     load('config/deployment-schema.js'),
     load('config/schema.js'),
   ]);
+  // The head banks live in routing/head-banks.js since 2026-12-04 (predict-quality.js before).
+  const { headBanks } = predict.headBanks ? predict : await load('routing/head-banks.js');
   const artefact = files.loadArtefactFile(
     files.resolveArtefactPath(factory.DEFAULT_MODELS_DIR, process.env.VERSION ?? 'latest'),
   );
@@ -125,7 +127,7 @@ async function fingerprint(dist) {
     ]),
   ];
   // Banks as the trained router builds them, and one bank of each group's heads of one kind.
-  const banks = predict.headBanks(
+  const banks = headBanks(
     artefact.groups.flatMap((g) => [
       [
         ...(g.experts?.gate ?? []),
