@@ -4,7 +4,9 @@
 // queued or in progress, and when it ended incomplete.
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../../../test/helpers/build-test-app.js';
-import { testConfig } from '../../../test/helpers/test-config.js';
+import { scriptedHttp } from '../../../test/helpers/fake-http.js';
+import { nativeCodexDeployment, testConfig } from '../../../test/helpers/test-config.js';
+import { createOpenAiAdapter } from '../../providers/openai/openai-adapter.js';
 import type { ChatResponse } from '../../core/wire-types.js';
 import { createSimulatedAdapter } from '../../providers/simulated/simulated-adapter.js';
 import { createResponseStore } from '../../store/response-store.js';
@@ -107,5 +109,44 @@ describe('completed_at', () => {
     expect(completedAt('completed', 1_741_476_778_900)).toBe(1_741_476_778);
     for (const status of ['queued', 'in_progress', 'incomplete', 'failed', 'cancelled'])
       expect(completedAt(status, 1_741_476_778_900), status).toBeNull();
+  });
+
+  it("a native Responses upstream's: kept as it sent it, filled in where it left it out", async () => {
+    const config = testConfig({ deployments: [nativeCodexDeployment()], routers: [] });
+    const answers = [{ completed_at: 1_741_476_778 }, {}];
+    let turn = 0;
+    const { http, sent } = scriptedHttp(() => ({
+      body: {
+        id: 'resp_up',
+        object: 'response',
+        created_at: 1_741_476_777,
+        status: 'completed',
+        model: 'gpt-5.1-codex',
+        output: [],
+        usage: { input_tokens: 10, output_tokens: 5, total_tokens: 15 },
+        ...answers[turn++],
+      },
+    }));
+    const native = await buildTestApp(
+      config,
+      { codex: createOpenAiAdapter(config.deployments[0]!, http, {}) },
+      { responses: createResponseStore() },
+    );
+    const ask = () =>
+      native.app.inject({
+        method: 'POST',
+        url: '/v1/responses',
+        // Sent on in the Responses API's own form (openapi.yaml `ResponseTextParam.verbosity`).
+        payload: { model: 'codex', input: 'hi', text: { verbosity: 'low' }, service_tier: 'flex' },
+      });
+    expect((await ask()).json()).toMatchObject({ completed_at: 1_741_476_778 });
+    const filled = (await ask()).json() as Json;
+    expect(Number.isInteger(filled.completed_at)).toBe(true);
+    expect(filled.completed_at as number).toBeGreaterThan(1_741_476_778);
+    expect(JSON.parse(sent[0]!.body)).toMatchObject({
+      text: { verbosity: 'low' },
+      service_tier: 'flex',
+    });
+    await native.app.close();
   });
 });
