@@ -27,9 +27,9 @@ const pairs = (n: number) =>
 /** Each bad field, the param named and OpenAI's code. */
 const CHAT_CASES: [Json, string, string][] = [
   [{ safety_identifier: 's'.repeat(65) }, 'safety_identifier', 'string_above_max_length'],
-  [{ metadata: pairs(17) }, 'metadata', 'object_above_max_properties'],
-  [{ metadata: { ['k'.repeat(65)]: 'v' } }, 'metadata', 'string_above_max_length'],
-  [{ metadata: { note: 'x'.repeat(513) } }, 'metadata.note', 'string_above_max_length'],
+  [{ metadata: pairs(17) }, 'metadata', 'invalid_value'],
+  [{ metadata: { ['k'.repeat(65)]: 'v' } }, 'metadata', 'invalid_value'],
+  [{ metadata: { note: 'x'.repeat(513) } }, 'metadata.note', 'invalid_value'],
   [{ metadata: { n: 5 } }, 'metadata.n', 'invalid_type'],
   [{ metadata: 'team' }, 'metadata', 'invalid_type'],
   [{ logit_bias: { '50256': 101 } }, 'logit_bias.50256', 'invalid_value'],

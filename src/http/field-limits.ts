@@ -2,19 +2,17 @@
 // before routing so a request breaking one gets the same 400 whichever model would serve it (an
 // OpenAI deployment refused it, Claude or the simulated fleet took it, and the Response echoed
 // it): `safety_identifier` (at most 64 characters), `metadata` (`Metadata`: at most 16 pairs, keys
-// up to 64 characters, string values up to 512), chat's `logit_bias` (token ids to −100…100),
+// up to 64 characters, string values up to 512; gateway/attribution.ts checks it, as it reads it,
+// here before routing), chat's `logit_bias` (token ids to −100…100),
 // `verbosity` (`Verbosity`) and `service_tier` (a string: the upstream checks its value).
 // OpenAI's `user` has no length limit in the spec, so none is set here.
 import { invalidRequest } from '../core/errors.js';
 import { isObject } from '../core/is-object.js';
+import { tagsFromMetadata } from '../gateway/attribution.js';
 import { checkFieldType, checkNumberField, checkOneOf, describeValue } from './check-fields.js';
 
 /** openapi.yaml `ModelResponseProperties.safety_identifier.maxLength`. */
 export const MAX_SAFETY_IDENTIFIER = 64;
-/** openapi.yaml `Metadata`: "Set of 16 key-value pairs … keys … 64 characters … values … 512". */
-export const MAX_METADATA_PAIRS = 16;
-export const MAX_METADATA_KEY = 64;
-export const MAX_METADATA_VALUE = 512;
 /** openapi.yaml `Verbosity`. */
 export const VERBOSITIES = ['low', 'medium', 'high'] as const;
 /** A logit_bias key: a token id, a non-negative integer written in decimal. */
@@ -32,45 +30,8 @@ export function checkIdentityAndMetadata(body: Json): void {
       'safety_identifier',
       'string_above_max_length',
     );
-  checkMetadata(body.metadata);
-}
-
-/** `metadata`: absent, null or at most 16 string pairs within their lengths. */
-export function checkMetadata(metadata: unknown): void {
-  if (metadata === undefined || metadata === null) return;
-  if (!isObject(metadata))
-    throw invalidRequest(
-      `'metadata' must be an object of string keys and string values; got ${describeValue(metadata)}.`,
-      'metadata',
-      'invalid_type',
-    );
-  const pairs = Object.entries(metadata);
-  if (pairs.length > MAX_METADATA_PAIRS)
-    throw invalidRequest(
-      `Invalid 'metadata': too many properties. Expected an object with at most ${MAX_METADATA_PAIRS} properties, but got an object with ${pairs.length} properties instead.`,
-      'metadata',
-      'object_above_max_properties',
-    );
-  for (const [key, value] of pairs) {
-    if (key.length > MAX_METADATA_KEY)
-      throw invalidRequest(
-        `Invalid 'metadata': key '${key.slice(0, 40)}…' is too long. Expected keys of at most ${MAX_METADATA_KEY} characters, but got one of ${key.length}.`,
-        'metadata',
-        'string_above_max_length',
-      );
-    if (typeof value !== 'string')
-      throw invalidRequest(
-        `Invalid type for 'metadata.${key}': expected a string, but got ${describeValue(value)} instead.`,
-        `metadata.${key}`,
-        'invalid_type',
-      );
-    if (value.length > MAX_METADATA_VALUE)
-      throw invalidRequest(
-        `Invalid 'metadata.${key}': string too long. Expected a string with maximum length ${MAX_METADATA_VALUE}, but got a string with length ${value.length} instead.`,
-        `metadata.${key}`,
-        'string_above_max_length',
-      );
-  }
+  // openapi.yaml `Metadata` (16 pairs, keys ≤ 64, string values ≤ 512), as attribution reads it.
+  tagsFromMetadata(body.metadata);
 }
 
 /** Chat's `logit_bias`: absent, null or token ids (decimal integers) to a bias of −100…100. */
