@@ -20,7 +20,8 @@ const TAG = /^[A-Za-z0-9_.:=/@+-]+$/;
 const MAX_METADATA_PAIRS = 16;
 const MAX_METADATA_KEY = 64;
 const MAX_METADATA_VALUE = 512;
-/** An end user's name is kept up to this many characters (OpenAI's `safety_identifier` bound). */
+/** An end user's name is kept up to this many characters (`user` and Anthropic's `metadata.user_id`
+ * have no bound; `safety_identifier` past 64 is refused at the door, http/field-limits.ts). */
 const MAX_END_USER_CHARS = 256;
 
 /** A tag the `x-router-tags` header may carry: 1–64 of `A-Z a-z 0-9 _ . : = / @ + -`. */

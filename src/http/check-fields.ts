@@ -181,7 +181,7 @@ export function checkReasoningEffort(value: unknown, param: string): void {
 }
 
 /**
- * Chat's and completions' `stop`: absent, null, a string or an array of at most four strings, else
+ * Chat's and completions' `stop`: absent, null, a string or an array of one to four strings, else
  * a 400 in OpenAI's words (`array_above_max_length`). Read by the simulated fleet and the Messages
  * bridge; OpenAI refuses a fifth sequence, and Claude took it, so the answer depended on the pick.
  */
@@ -189,6 +189,13 @@ export function checkStop(stop: unknown): void {
   if (stop === undefined || stop === null || typeof stop === 'string') return;
   if (!(Array.isArray(stop) && stop.every((s) => typeof s === 'string')))
     throw invalidRequest("'stop' must be a string or an array of strings.", 'stop', 'invalid_type');
+  // openapi.yaml `StopConfiguration`: an array has `minItems: 1` (OpenAI refuses `[]`).
+  if (stop.length === 0)
+    throw invalidRequest(
+      "Invalid 'stop': empty array. Expected an array with minimum length 1, but got an empty array instead: send the sequences to stop at, or leave stop out.",
+      'stop',
+      'empty_array',
+    );
   if (stop.length > MAX_STOP_SEQUENCES)
     throw invalidRequest(
       `Invalid 'stop': array too long. Expected an array with maximum length ${MAX_STOP_SEQUENCES}, but got an array with length ${stop.length} instead.`,

@@ -17,6 +17,7 @@ import {
 import { isObject } from '../core/is-object.js';
 import { refuseToolNameClash } from './tool-name-clash.js';
 import { checkToolMessages } from './check-tool-messages.js';
+import { checkChatFieldLimits } from './field-limits.js';
 import { requestedModels } from '../gateway/model-fallbacks.js';
 import { takeModelFromModels } from '../gateway/model-from-models.js';
 
@@ -114,6 +115,8 @@ export function parseChatRequest(body: unknown, modelOptional = false): ChatRequ
     );
   // Read by the simulated fleet and the Messages bridge (which sequence an answer stopped at).
   checkStop(body.stop);
+  // Limits of fields only passed on or echoed (safety_identifier, metadata, logit_bias, …).
+  checkChatFieldLimits(body);
   checkTools(body);
   refuseAudioOutput(body);
   const rf = body.response_format;

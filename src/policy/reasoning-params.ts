@@ -25,6 +25,7 @@ import {
   usesThinking,
 } from '../providers/anthropic/anthropic-convert.js';
 import { returnsLogprobs } from '../routing/eligibility.js';
+import { adaptTierAndVerbosity } from './tier-and-verbosity.js';
 
 const DROPPED_FOR_REASONING = [
   'stop',
@@ -122,6 +123,7 @@ export function adaptRequestForDeployment(
     delete body.reasoning_effort;
   }
   if (deployment.provider === 'anthropic') anthropicWarnings(body, deployment, warnings);
+  adaptTierAndVerbosity(body, deployment, warnings);
   // Hosted tools reach a deployment that speaks the Responses API natively in the client's own
   // request (the OpenAI adapter sends that); the bridge to chat has nothing to run them with.
   const hosted = body[HOSTED_TOOLS_FIELD];

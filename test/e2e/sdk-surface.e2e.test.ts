@@ -414,6 +414,64 @@ describe('requests OpenAI and Anthropic refuse are refused whichever model would
     expect(claude.stop_reason).not.toBeNull();
   });
 
+  it("field limits of OpenAI's spec on chat, Azure's client and Responses: safety_identifier, metadata, logit_bias, stop: []", async () => {
+    const long = 's'.repeat(65);
+    const many = Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, 'v']));
+    const azure = new AzureOpenAI({
+      endpoint: server.baseUrl,
+      apiKey: KEY,
+      apiVersion: '2025-04-01-preview',
+      deployment: 'small',
+      maxRetries: 0,
+    });
+    for (const chat of [client.chat.completions, azure.chat.completions]) {
+      const model = chat === client.chat.completions ? 'model-router' : 'small';
+      await refused(
+        chat.create({ model, messages: ask, safety_identifier: long }),
+        'safety_identifier',
+      );
+      await refused(chat.create({ model, messages: ask, metadata: many }), 'metadata');
+      await refused(
+        chat.create({ model, messages: ask, metadata: { note: 'x'.repeat(513) } }),
+        'metadata.note',
+      );
+      await refused(
+        chat.create({ model, messages: ask, logit_bias: { '50256': 101 } }),
+        'logit_bias.50256',
+      );
+      await refused(chat.create({ model, messages: ask, stop: [] }), 'stop');
+    }
+    await refused(
+      client.completions.create({ model: 'model-router', prompt: 'Count', stop: [] }),
+      'stop',
+    );
+    await refused(
+      client.responses.create({ model: 'model-router', input: 'hi', safety_identifier: long }),
+      'safety_identifier',
+    );
+    await refused(
+      client.responses.create({ model: 'model-router', input: 'hi', metadata: many }),
+      'metadata',
+    );
+    // At the limits, served.
+    const served = await client.chat.completions.create({
+      model: 'model-router',
+      messages: ask,
+      safety_identifier: 's'.repeat(64),
+      metadata: { ...Object.fromEntries(Object.entries(many).slice(0, 16)), k0: 'x'.repeat(512) },
+      logit_bias: { '50256': -100 },
+    });
+    expect(served.choices).toHaveLength(1);
+    // Anthropic takes an empty stop_sequences (no stop sequences).
+    const claude = await anthropic.messages.create({
+      model: 'small',
+      max_tokens: 64,
+      messages: ask,
+      stop_sequences: [],
+    });
+    expect(claude.stop_reason).toBe('end_turn');
+  });
+
   it('Messages: a client tool without input_schema (Anthropic requires it; the others took it)', async () => {
     const err = (await caught(
       anthropic.messages.create({
@@ -516,5 +574,32 @@ describe('what OpenAI echoes and streams', () => {
     const final = await stream.finalResponse();
     expect(first).toMatchObject(echoed);
     expect(final).toMatchObject(echoed);
+  });
+
+  it('completed_at: set (unix seconds) once completed, created, retrieved, streamed and in the background; null before', async () => {
+    const created = await client.responses.create({ model: 'model-router', input: 'hi' });
+    expect(created.status).toBe('completed');
+    expect(Number.isInteger(created.completed_at)).toBe(true);
+    expect(created.completed_at!).toBeGreaterThanOrEqual(created.created_at);
+    expect((await client.responses.retrieve(created.id)).completed_at).toBe(created.completed_at);
+    const stream = client.responses.stream({ model: 'model-router', input: 'hi' });
+    let first: OpenAI.Responses.Response | undefined;
+    stream.on('response.created', (e) => (first ??= e.response));
+    const final = await stream.finalResponse();
+    expect(first?.completed_at).toBeNull();
+    expect(final.completed_at!).toBeGreaterThanOrEqual(final.created_at);
+    const queued = await client.responses.create({
+      model: 'model-router',
+      input: 'hi',
+      background: true,
+    });
+    expect(queued.completed_at).toBeNull();
+    let polled = queued;
+    while (polled.status === 'queued' || polled.status === 'in_progress') {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      polled = await client.responses.retrieve(queued.id);
+    }
+    expect(polled.status).toBe('completed');
+    expect(polled.completed_at!).toBeGreaterThanOrEqual(polled.created_at);
   });
 });

@@ -272,7 +272,9 @@ export function messagesToChat(body: unknown, forCount = false): ChatRequest {
       type: 'json_schema',
       json_schema: { name: 'output', schema: format.schema, strict: false },
     };
-  if (Array.isArray(body.stop_sequences)) chat.stop = body.stop_sequences.map(String);
+  // Anthropic takes an empty list (no stop sequences); OpenAI refuses `stop: []`: none is sent.
+  if (Array.isArray(body.stop_sequences) && body.stop_sequences.length > 0)
+    chat.stop = body.stop_sequences.map(String);
   if (typeof body.temperature === 'number') chat.temperature = body.temperature;
   if (typeof body.top_p === 'number') chat.top_p = body.top_p;
   // Not an OpenAI parameter: Anthropic and vLLM-style servers take it; the gateway drops it, with a

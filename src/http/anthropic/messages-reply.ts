@@ -16,7 +16,13 @@ export function stopReason(finish: string | null | undefined): string {
   return 'end_turn';
 }
 
-function usageOf(u: ChatResponse['usage'] | null | undefined): Json {
+/**
+ * The tier the upstream served at (chat's `service_tier`) as Anthropic's `usage.service_tier`
+ * names it (`standard` | `priority`); OpenAI's other tiers (flex, scale) have no such name.
+ */
+const ANTHROPIC_TIERS: Record<string, string> = { default: 'standard', priority: 'priority' };
+
+function usageOf(u: ChatResponse['usage'] | null | undefined, tier?: unknown): Json {
   const cached = u?.prompt_tokens_details?.cached_tokens ?? 0;
   const written = cacheWriteTokens(u);
   const hour = cacheWrite1hTokens(u);
@@ -34,6 +40,9 @@ function usageOf(u: ChatResponse['usage'] | null | undefined): Json {
         }
       : {}),
     output_tokens: u?.completion_tokens ?? 0,
+    ...(typeof tier === 'string' && ANTHROPIC_TIERS[tier]
+      ? { service_tier: ANTHROPIC_TIERS[tier] }
+      : {}),
   };
 }
 
@@ -99,7 +108,7 @@ export function chatToMessage(reply: ChatResponse, stop?: unknown): Json {
     model: reply.model,
     content,
     ...stopOf(choice?.finish_reason, stopSequence(choice, stopsOf(stop))),
-    usage: usageOf(reply.usage),
+    usage: usageOf(reply.usage, reply.service_tier),
   };
 }
 
@@ -168,7 +177,7 @@ export async function* chatChunksToMessageEvents(
         },
       });
     }
-    if (chunk.usage) usage = usageOf(chunk.usage as ChatResponse['usage']);
+    if (chunk.usage) usage = usageOf(chunk.usage as ChatResponse['usage'], chunk.service_tier);
     for (const c of chunk.choices) {
       if (c.finish_reason) {
         finish = c.finish_reason;

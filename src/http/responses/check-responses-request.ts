@@ -12,6 +12,7 @@ import {
   unofferedToolChoice,
 } from '../check-fields.js';
 import { isObject } from '../../core/is-object.js';
+import { checkIdentityAndMetadata, VERBOSITIES } from '../field-limits.js';
 
 type Json = Record<string, unknown>;
 
@@ -24,9 +25,8 @@ const ECHOED_STRINGS = [
   'prompt_cache_retention',
   'service_tier',
 ];
-/** openapi.yaml `Response.truncation` and `Verbosity`. */
+/** openapi.yaml `Response.truncation`. */
 const TRUNCATIONS = ['auto', 'disabled'];
-const VERBOSITIES = ['low', 'medium', 'high'];
 
 /**
  * Fields for state the router does not keep, refused with what to send instead rather than
@@ -53,6 +53,7 @@ export function checkResponsesRequest(body: Json): void {
   checkOneOf(body.truncation, 'truncation', TRUNCATIONS);
   if (isObject(body.text)) checkOneOf(body.text.verbosity, 'text.verbosity', VERBOSITIES);
   for (const key of ['reasoning', 'text', 'metadata']) checkFieldType(body, key, 'object');
+  checkIdentityAndMetadata(body);
   // OpenAI's bounds: max_output_tokens an integer ≥ 16, temperature 0–2, top_p 0–1.
   checkNumberField(body.max_output_tokens, 'max_output_tokens', { integer: true, min: 16 });
   checkNumberField(body.temperature, 'temperature', { min: 0, max: 2 });

@@ -275,6 +275,12 @@ export function responsesToChat(
   if (typeof body.prompt_cache_key === 'string') chat.prompt_cache_key = body.prompt_cache_key;
   if (typeof body.safety_identifier === 'string') chat.safety_identifier = body.safety_identifier;
   if (typeof body.user === 'string') chat.user = body.user;
+  // Chat's names for them (openapi.yaml `Verbosity`, `ServiceTier`): sent on where the API takes
+  // them, dropped with a warning where not (policy/tier-and-verbosity.ts).
+  const verbosity = isObject(body.text) ? body.text.verbosity : undefined;
+  if (typeof verbosity === 'string') chat.verbosity = verbosity as ChatRequest['verbosity'];
+  if (typeof body.service_tier === 'string')
+    chat.service_tier = body.service_tier as ChatRequest['service_tier'];
   // Log-probabilities are asked for with `include` (and `top_logprobs`) in Responses: as chat's
   // `logprobs`, they route to deployments that return them and come back on output_text.
   if (wantsLogprobs(body)) {

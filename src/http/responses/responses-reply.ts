@@ -40,18 +40,33 @@ function echoedText(text: unknown): Json {
 }
 
 /**
+ * `completed_at` of a Response in `status` (openapi.yaml `Response.completed_at`: unix seconds,
+ * "only present when the status is `completed`"; null while queued or in progress, and when it
+ * ended incomplete, failed or cancelled): now, for a response completing now.
+ */
+export function completedAt(status: unknown, now = Date.now()): number | null {
+  return status === 'completed' ? Math.floor(now / 1000) : null;
+}
+
+/**
  * A Response object's fields as the request set them, with no output yet: every request field of
  * openapi.yaml's `Response` (`ResponseProperties`, `ModelResponseProperties`), in the order of its
- * examples, its default where unset (`service_tier` the one asked for: the router does not know
- * the tier an upstream used; `auto` is what OpenAI does when none is asked).
+ * examples, its default where unset (`service_tier` the one the upstream reported serving at, else
+ * the one asked for; `auto` is what OpenAI does when none is asked).
  */
-export function baseResponse(ctx: ResponseContext, model: string, status: string): Json {
+export function baseResponse(
+  ctx: ResponseContext,
+  model: string,
+  status: string,
+  servedTier?: unknown,
+): Json {
   const r = ctx.request;
   return {
     id: ctx.id,
     object: 'response',
     created_at: Math.floor(ctx.createdAt / 1000),
     status,
+    completed_at: completedAt(status),
     background: r.background ?? false,
     error: null,
     incomplete_details: null,
@@ -69,7 +84,8 @@ export function baseResponse(ctx: ResponseContext, model: string, status: string
       : {}),
     reasoning: echoedReasoning(r.reasoning),
     safety_identifier: r.safety_identifier ?? null,
-    service_tier: r.service_tier ?? 'auto',
+    service_tier:
+      (typeof servedTier === 'string' ? servedTier : undefined) ?? r.service_tier ?? 'auto',
     store: r.store ?? true,
     temperature: r.temperature ?? 1,
     text: echoedText(r.text),
@@ -157,7 +173,7 @@ export function chatToResponse(
   const incomplete =
     choice?.finish_reason === 'length' || choice?.finish_reason === 'content_filter';
   const response = {
-    ...baseResponse(ctx, reply.model, incomplete ? 'incomplete' : 'completed'),
+    ...baseResponse(ctx, reply.model, incomplete ? 'incomplete' : 'completed', reply.service_tier),
     incomplete_details: incomplete
       ? { reason: choice?.finish_reason === 'length' ? 'max_output_tokens' : 'content_filter' }
       : null,

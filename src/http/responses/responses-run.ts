@@ -32,7 +32,7 @@ import {
 import { resolveItemReferences } from './item-references.js';
 import { isOurReasoningItem } from './responses-reasoning.js';
 import { callName } from './responses-tools.js';
-import { chatToResponse, type ResponseContext } from './responses-reply.js';
+import { chatToResponse, completedAt, type ResponseContext } from './responses-reply.js';
 import { chatChunksToResponseEvents, type ResponsesEvent } from './responses-stream.js';
 
 /** The statuses of a background response that has not ended (OpenAI's `queued`, `in_progress`). */
@@ -304,6 +304,8 @@ function asOurs(upstream: Json, ctx: ResponseContext, model: string): Json {
     tools: ctx.request.tools ?? [],
     ...upstream,
     id: ctx.id,
+    // An OpenAI-compatible server's Response may leave it out (openapi.yaml: set once completed).
+    completed_at: upstream.completed_at ?? completedAt(upstream.status),
     model,
     previous_response_id: ctx.request.previous_response_id ?? null,
     ...conversationField(ctx.request),

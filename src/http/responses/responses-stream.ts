@@ -85,6 +85,7 @@ export async function* chatChunksToResponseEvents(
   };
   let usage: Json | null = null;
   let finish: string | null = null;
+  let servedTier: string | undefined;
   for await (const chunk of chunks) {
     if (chunk.model) model = chunk.model;
     if (!started) {
@@ -95,6 +96,8 @@ export async function* chatChunksToResponseEvents(
       yield* compactionEvents();
     }
     if (chunk.usage) usage = mapUsage(chunk.usage as ChatResponse['usage']);
+    // The tier the upstream served at (OpenAI's chunks carry it), for the final Response.
+    if (typeof chunk.service_tier === 'string') servedTier = chunk.service_tier;
     for (const c of chunk.choices) {
       if (c.finish_reason) finish = c.finish_reason;
       const delta = c.delta ?? {};
@@ -284,7 +287,7 @@ export async function* chatChunksToResponseEvents(
   }
   const incomplete = finish === 'length' || finish === 'content_filter';
   const response = {
-    ...baseResponse(ctx, model, incomplete ? 'incomplete' : 'completed'),
+    ...baseResponse(ctx, model, incomplete ? 'incomplete' : 'completed', servedTier),
     incomplete_details: incomplete
       ? { reason: finish === 'length' ? 'max_output_tokens' : 'content_filter' }
       : null,

@@ -95,6 +95,11 @@ describe('Responses WebSocket mode, scripted', () => {
       type: 'response.completed',
       response: { status: 'completed', output: [], model: 'big' },
     });
+    // completed_at (openapi.yaml `Response`): null until completed, then the unix second.
+    expect(warm[0]).toMatchObject({ type: 'response.created', response: { completed_at: null } });
+    const done = warm.at(-1)!.response as { created_at: number; completed_at: unknown };
+    expect(Number.isInteger(done.completed_at)).toBe(true);
+    expect(done.completed_at as number).toBeGreaterThanOrEqual(done.created_at);
     expect(t.records).toHaveLength(0);
     ws.terminate();
     await t.app.close();

@@ -358,7 +358,13 @@ async function* wholeResponseEvents(response: Json): AsyncGenerator<ResponsesEve
     event: type,
     data: JSON.stringify({ type, sequence_number: sequence++, response: r }),
   });
-  const started = { ...response, status: 'in_progress', output: [], usage: null };
+  const started = {
+    ...response,
+    status: 'in_progress',
+    completed_at: null,
+    output: [],
+    usage: null,
+  };
   yield event('response.created', started);
   yield event('response.in_progress', started);
   yield event(

@@ -40,6 +40,18 @@ export function matchedStop(reason: unknown, sequence: unknown): { stop_reason?:
 
 const isUsage = (u: unknown): u is Json => typeof u === 'object' && u !== null;
 
+/**
+ * The tier Anthropic served at (`usage.service_tier`: `standard` or `priority`, CONTRACTS.md §4.3)
+ * as OpenAI's reply names it (openapi.yaml `ServiceTier`: `default` is standard processing); none
+ * when the usage does not say.
+ */
+export function servedTier(u: unknown): { service_tier?: 'default' | 'priority' } {
+  const tier = isUsage(u) ? u.service_tier : undefined;
+  if (tier === 'standard') return { service_tier: 'default' };
+  if (tier === 'priority') return { service_tier: 'priority' };
+  return {};
+}
+
 /** Anthropic usage → OpenAI usage: input_tokens excludes cached tokens (CONTRACTS.md §4.3). */
 export function mapUsage(u: Json | undefined): ChatResponse['usage'] {
   const input = Number(u?.input_tokens ?? 0);
@@ -118,6 +130,7 @@ export function anthropicToChatResponse(msg: Json, deployment: DeploymentConfig)
     // either: the router estimates its tokens and says so (gateway/cost.ts answerUsageCounts)
     // rather than logging zeros as reported.
     ...(isUsage(msg.usage) ? { usage: mapUsage(msg.usage) } : {}),
+    ...servedTier(msg.usage),
   } as ChatResponse;
 }
 
@@ -282,7 +295,8 @@ export async function* anthropicEventsToChunks(
       case 'message_delta': {
         stopped = true;
         const delta = (data.delta ?? {}) as Json;
-        const usage = mapUsage({ ...inputUsage, ...((data.usage as Json) ?? {}) });
+        const whole = { ...inputUsage, ...((data.usage as Json) ?? {}) };
+        const usage = mapUsage(whole);
         const last = chunk({}, mapStopReason(delta.stop_reason, jsonToolBlock >= 0));
         Object.assign(last.choices[0]!, matchedStop(delta.stop_reason, delta.stop_sequence));
         yield last;
@@ -293,6 +307,7 @@ export async function* anthropicEventsToChunks(
           model,
           choices: [],
           usage,
+          ...servedTier(whole),
         } as ChatChunk;
         break;
       }
