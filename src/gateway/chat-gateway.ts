@@ -4,21 +4,17 @@
 // eligibility and the order to try deployments in, plan-route.ts; the answer cache,
 // answer-cache.ts (looked up after policies and input filters, before routing), and after an
 // exact miss the semantic cache, semantic-cache.ts (imported only once it is on); a hit's reply,
-// answer-from-cache.ts; waiting for a deployment with headroom, wait-for-headroom.ts; a served
-// answer's way out, served-answer.ts; the record's two ends, finish-record.ts.
+// answer-from-cache.ts; targets tried in turn (`models` fallbacks), route-in-turn.ts; waiting for
+// a deployment with headroom, wait-for-headroom.ts; a served answer's way out, served-answer.ts;
+// the record's two ends, finish-record.ts.
 import { resolveMaxPrice } from './max-price.js';
-import {
-  fallbackTargets,
-  tagAttempts,
-  type NamedTarget,
-  type RoutedTo,
-} from './model-fallbacks.js';
+import { fallbackTargets, type RoutedTo } from './model-fallbacks.js';
 import { modelParam } from './model-from-models.js';
 import { resolveProviderPreferences } from './provider-preferences.js';
-import type { RouterConfig, RoutingMode } from '../config/schema.js';
+import type { RouterConfig } from '../config/schema.js';
 import { GatewayError } from '../core/errors.js';
 import type { DeploymentConfig } from '../config/deployment-schema.js';
-import type { ConfigHolder, RuntimeConfig } from '../config/runtime-config.js';
+import type { ConfigHolder } from '../config/runtime-config.js';
 import type { Clock } from '../core/clock.js';
 import { isMultiTurn } from '../core/multi-turn.js';
 import {
@@ -39,9 +35,8 @@ import type { CircuitBreakers } from './circuit-breaker.js';
 import { countTokens } from './count-tokens.js';
 import { DeploymentLoad } from './deployment-load.js';
 import { clientClosed } from './attempt-records.js';
-import { executeWithFailover, type ExecutionResult } from './execute-with-failover.js';
+import { executeWithFailover } from './execute-with-failover.js';
 import { finishFailedRequest, openRecord } from './finish-record.js';
-import { holdForBatch } from './hold-for-batch.js';
 import {
   targetName,
   type AdmitContext,
@@ -51,15 +46,8 @@ import {
   type ChatOutcome,
   type GatewayPolicies,
 } from './gateway-types.js';
-import {
-  notePlan,
-  noteServed,
-  planRoute,
-  servedHeaders,
-  type PlanDeps,
-  type RoutePlan,
-  type TargetTried,
-} from './plan-route.js';
+import { noteServed, servedHeaders, type PlanDeps } from './plan-route.js';
+import { routeInTurn, type ExecuteTarget } from './route-in-turn.js';
 import { PoolBalancer } from './pool-order.js';
 import { CallDrain } from './call-drain.js';
 import {
@@ -82,7 +70,7 @@ import {
   type ServedRequest,
 } from './served-answer.js';
 import type { AffinityStore } from './session-affinity.js';
-import { headroomProbes, NoHeadroom, noteQueued, waitForHeadroom } from './wait-for-headroom.js';
+import { headroomProbes, noteQueued, waitForHeadroom } from './wait-for-headroom.js';
 
 export interface GatewayDeps {
   config: ConfigHolder;
@@ -271,7 +259,9 @@ export class ChatGateway {
       }
       const routed = { ...call, request };
       const route = (first: boolean) =>
-        this.routeInTurn(snapshot, routed, targets, promptTokens, admitted.modeOverride, record, {
+        routeInTurn(this.planDeps, this.execute, snapshot, routed, targets, promptTokens, {
+          mode: admitted.modeOverride,
+          record,
           offer: first ? offer : undefined,
         });
       let routedTo: RoutedTo;
@@ -321,79 +311,11 @@ export class ChatGateway {
   }
 
   /**
-   * Plans and calls each target in turn (`model`'s, then the `models` fallbacks): the next is
-   * tried when one cannot serve (planning finds none eligible, or every call failed retryably
-   * before the first byte); any other failure is the answer. With fallbacks, each attempt names
-   * its target, and a target that planned none is a skipped attempt named after it.
-   */
-  private async routeInTurn(
-    snapshot: RuntimeConfig,
-    call: ChatCall,
-    targets: readonly NamedTarget[],
-    promptTokens: number,
-    mode: RoutingMode | undefined,
-    record: RequestRecord,
-    opts: { offer?: BatchForwardOffer },
-  ): Promise<RoutedTo> {
-    const tried: TargetTried[] = [];
-    let lastError: unknown;
-    for (const named of targets) {
-      const name = targetName(named.target);
-      const from = record.attempts.length;
-      let plan: RoutePlan | undefined;
-      try {
-        plan = planRoute(
-          this.planDeps,
-          snapshot,
-          call,
-          named.target,
-          promptTokens,
-          mode,
-          opts.offer,
-        );
-        notePlan(record, plan);
-        const held = holdForBatch(opts.offer, plan, call, promptTokens, record);
-        if (held) return { held };
-        const result = await this.execute(snapshot, call, plan.ordered, promptTokens, record);
-        tagAttempts(record, from, name, targets.length);
-        return { plan, result, served: named, tried };
-      } catch (err) {
-        tagAttempts(record, from, name, targets.length);
-        const planned = plan !== undefined;
-        if (targets.length === 1 || !(err instanceof GatewayError)) throw err;
-        // Called and failed for good (a 4xx, a client gone): no fallback serves it instead.
-        if (planned && !err.retryable && !(err instanceof NoHeadroom) && err.status !== 503)
-          throw err;
-        if (!planned)
-          record.attempts.push({
-            deployment: name,
-            model: name,
-            outcome: 'skipped',
-            errorCode: err.code ?? undefined,
-            errorMessage: err.message.slice(0, 300),
-            latencyMs: 0,
-            target: name,
-          });
-        if (plan?.receipt) plan.receipt.attempts = record.attempts.slice(from);
-        tried.push({ name, code: err.code ?? String(err.status) });
-        lastError = err;
-      }
-    }
-    throw lastError;
-  }
-
-  /**
    * Call the planned deployments in order, failing over before the first byte; each attempt goes
    * into `record.attempts`, after those of earlier rounds (a wait for headroom).
    */
-  private execute(
-    snapshot: RuntimeConfig,
-    call: ChatCall,
-    ordered: DeploymentConfig[],
-    promptTokens: number,
-    record: RequestRecord,
-  ): Promise<ExecutionResult> {
-    return executeWithFailover({
+  private readonly execute: ExecuteTarget = (snapshot, call, ordered, promptTokens, record) =>
+    executeWithFailover({
       // Stored answer text is read from every chunk, so chunks are parsed when it is kept.
       call: {
         ...call,
@@ -409,7 +331,6 @@ export class ChatGateway {
       attempts: record.attempts,
       drain: this.drain,
     });
-  }
 }
 
 /**

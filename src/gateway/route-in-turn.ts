@@ -1,0 +1,84 @@
+// Trying a request's targets in turn: `model`'s, then OpenRouter-style `models` fallbacks. Each is
+// planned (plan-route.ts) and called with failover (execute-with-failover.ts, through the
+// gateway's `ExecuteTarget`); the next target is tried only when one could not serve.
+import type { RoutingMode } from '../config/schema.js';
+import type { DeploymentConfig } from '../config/deployment-schema.js';
+import type { RuntimeConfig } from '../config/runtime-config.js';
+import { GatewayError } from '../core/errors.js';
+import type { RequestRecord } from '../store/request-record.js';
+import type { ExecutionResult } from './execute-with-failover.js';
+import { targetName, type BatchForwardOffer, type ChatCall } from './gateway-types.js';
+import { holdForBatch } from './hold-for-batch.js';
+import { tagAttempts, type NamedTarget, type RoutedTo } from './model-fallbacks.js';
+import {
+  notePlan,
+  planRoute,
+  type PlanDeps,
+  type RoutePlan,
+  type TargetTried,
+} from './plan-route.js';
+import { NoHeadroom } from './wait-for-headroom.js';
+
+/** Calls the planned deployments in order, failing over before the first byte (the gateway's). */
+export type ExecuteTarget = (
+  snapshot: RuntimeConfig,
+  call: ChatCall,
+  ordered: DeploymentConfig[],
+  promptTokens: number,
+  record: RequestRecord,
+) => Promise<ExecutionResult>;
+
+/**
+ * Plans and calls each target in turn (`model`'s, then the `models` fallbacks): the next is
+ * tried when one cannot serve (planning finds none eligible, or every call failed retryably
+ * before the first byte); any other failure is the answer. With fallbacks, each attempt names
+ * its target, and a target that planned none is a skipped attempt named after it.
+ */
+export async function routeInTurn(
+  planDeps: PlanDeps,
+  execute: ExecuteTarget,
+  snapshot: RuntimeConfig,
+  call: ChatCall,
+  targets: readonly NamedTarget[],
+  promptTokens: number,
+  opts: { mode: RoutingMode | undefined; record: RequestRecord; offer?: BatchForwardOffer },
+): Promise<RoutedTo> {
+  const { mode, record } = opts;
+  const tried: TargetTried[] = [];
+  let lastError: unknown;
+  for (const named of targets) {
+    const name = targetName(named.target);
+    const from = record.attempts.length;
+    let plan: RoutePlan | undefined;
+    try {
+      plan = planRoute(planDeps, snapshot, call, named.target, promptTokens, mode, opts.offer);
+      notePlan(record, plan);
+      const held = holdForBatch(opts.offer, plan, call, promptTokens, record);
+      if (held) return { held };
+      const result = await execute(snapshot, call, plan.ordered, promptTokens, record);
+      tagAttempts(record, from, name, targets.length);
+      return { plan, result, served: named, tried };
+    } catch (err) {
+      tagAttempts(record, from, name, targets.length);
+      const planned = plan !== undefined;
+      if (targets.length === 1 || !(err instanceof GatewayError)) throw err;
+      // Called and failed for good (a 4xx, a client gone): no fallback serves it instead.
+      if (planned && !err.retryable && !(err instanceof NoHeadroom) && err.status !== 503)
+        throw err;
+      if (!planned)
+        record.attempts.push({
+          deployment: name,
+          model: name,
+          outcome: 'skipped',
+          errorCode: err.code ?? undefined,
+          errorMessage: err.message.slice(0, 300),
+          latencyMs: 0,
+          target: name,
+        });
+      if (plan?.receipt) plan.receipt.attempts = record.attempts.slice(from);
+      tried.push({ name, code: err.code ?? String(err.status) });
+      lastError = err;
+    }
+  }
+  throw lastError;
+}
