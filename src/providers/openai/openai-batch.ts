@@ -20,7 +20,7 @@ import type {
   UpstreamBatchTag,
 } from '../types.js';
 import { upstreamError } from '../upstream-errors.js';
-import { describeEndpoint, serializeBody } from './openai-adapter.js';
+import { describeEndpoint, serializeBody } from './openai-request.js';
 
 /** A batch the upstream does not know: ended, with no results. */
 const NOT_FOUND: ProviderBatchState = { done: true, status: 'not_found', results: [] };

@@ -9,7 +9,7 @@ import type { DeploymentConfig } from '../../config/deployment-schema.js';
 import { GatewayError } from '../../core/errors.js';
 import type { RealtimeSession, UpstreamRealtimeRequest } from '../types.js';
 import { mapUpstreamError } from '../upstream-errors.js';
-import { describeEndpoint } from './openai-adapter.js';
+import { describeEndpoint } from './openai-request.js';
 
 /** Bytes of an upstream's refusal read for its error message. */
 const MAX_ERROR_BODY = 2048;
