@@ -1,8 +1,10 @@
 // The composition root: builds every dependency from a config and wires them into the app
-// (STYLE.md principle 5). main.ts and the e2e tests both start the router through here.
+// (STYLE.md principle 5). main.ts and the e2e tests both start the router through here; its
+// close() drains through runtime-shutdown.ts.
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { createGovernance } from './runtime-governance.js';
+import { drainAndClose } from './runtime-shutdown.js';
 import { readinessReport } from './runtime-readiness.js';
 import { routePlugins } from './runtime-routes.js';
 import { ConfigService } from './config/config-service.js';
@@ -18,7 +20,7 @@ import { shareCoolDowns } from './gateway/shared-cool-downs.js';
 import { newId } from './core/ids.js';
 import { CircuitBreakers } from './gateway/circuit-breaker.js';
 import { liveBreakerSettings } from './config/circuit-breaker-schema.js';
-import { CallDrain, shuttingDownError } from './gateway/call-drain.js';
+import { CallDrain } from './gateway/call-drain.js';
 import { createSharedAffinityStore } from './gateway/shared-affinity.js';
 import type { AffinityStore } from './gateway/session-affinity.js';
 import { shareSemanticIndex } from './gateway/shared-semantic-index.js';
@@ -357,48 +359,13 @@ export async function createRuntime(
     async close() {
       stopWatching();
       await batches.stop();
-      // Requests in flight finish; a keep-alive connection that goes idle while we drain (its
-      // last request just ended) is closed then, not when the client's idle timer fires, and so
-      // is a connection that has not sent a request (Node counts it as busy: see
-      // track-unused-connections.ts).
-      const closeWaiting = () => {
-        app.server.closeIdleConnections();
-        connections.closeUnused();
-      };
-      const sweep = setInterval(closeWaiting, 100);
-      try {
-        // Requests waiting in the rate-limit queue (or for a deployment's headroom) are refused
-        // now with the drain's 503, rather than waited for and then sent upstream.
-        const released = queue.stop(shuttingDownError);
-        if (released)
-          logger.info(`shutdown: ${released} request(s) waiting in the rate-limit queue refused`);
-        const closing = app.close();
-        closeWaiting();
-        // The drain deadline counts from the signal, background runs' wait included.
-        const drainMs = holder.current.config.server.shutdownDrainSeconds * 1000;
-        const drained = settlesWithin(closing, drainMs);
-        // No new request is taken now; background runs get `responses.background.
-        // shutdownGraceSeconds` to finish (their followers' streams end with them), then those
-        // left are marked failed.
-        await background.stop();
-        // Requests in flight get `server.shutdownDrainSeconds` (a stream whose upstream stalled
-        // would otherwise hold the process for good); then their upstream calls are stopped,
-        // every family's (chat, Responses, Messages, embeddings, moderations, rerank, images,
-        // audio): streams end with an in-band error, unanswered calls get a 503 in their API's
-        // shape, a speech body under way is cut short, and each is logged.
-        if (!(await drained)) {
-          const stopped = drain.stopAll();
-          logger.warn(
-            `shutdown: ${stopped} upstream call(s) still running after ${drainMs / 1000} s were stopped`,
-          );
-          // What is left (a request not waiting on an upstream) is cut off a moment later.
-          if (!(await settlesWithin(closing, CUT_OFF_AFTER_DRAIN_MS)))
-            app.server.closeAllConnections();
-        }
-        await closing;
-      } finally {
-        clearInterval(sweep);
-      }
+      await drainAndClose(app, connections, {
+        queue,
+        background,
+        drain,
+        drainMs: holder.current.config.server.shutdownDrainSeconds * 1000,
+        logger,
+      });
       await configService.stop();
       await alerter.idle();
       await requestLog?.close();
@@ -412,23 +379,6 @@ export async function createRuntime(
       logger.flush();
     },
   };
-}
-
-/** After the drain deadline and the stop of upstream calls, how long before sockets are cut. */
-const CUT_OFF_AFTER_DRAIN_MS = 2_000;
-
-/** Whether `work` settles within `ms` (it goes on either way). */
-async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const settled = await Promise.race([
-    work.then(
-      () => true,
-      () => true,
-    ),
-    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms))),
-  ]);
-  clearTimeout(timer);
-  return settled;
 }
 
 /** How long start-up waits for the shared semantic index and affinities to load. */
