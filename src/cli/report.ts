@@ -10,7 +10,8 @@ import { parseCliWindow } from '../core/time-range.js';
 import { DEFAULT_CONFIG_PATH } from '../main.js';
 import { usageCsv } from '../reporting/usage-csv.js';
 import { openRequestStore } from '../store/open-request-store.js';
-import { SUMMARY_BYS, usageSummary, type SummaryBy } from '../store/request-summary.js';
+import { SUMMARY_BYS, type SummaryBy } from '../store/request-summary.js';
+import { usageSummary } from '../store/usage-summary.js';
 import { roundSummary } from '../store/round-summary.js';
 
 const usd = (v: number) => `$${v.toFixed(v < 1 ? 6 : 2)}`;

@@ -7,13 +7,13 @@ import {
   type RequestRecorder,
 } from '../store/request-record.js';
 import {
-  countsAsError,
   failedOver,
   summarizeRows,
   type GroupSummary,
   type RequestSummary,
   type SummaryRow,
 } from '../store/request-summary.js';
+import { countsAsError } from '../store/summary-rules.js';
 
 export interface TimeBucket {
   /** Bucket start, epoch ms. */

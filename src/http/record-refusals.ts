@@ -8,7 +8,7 @@
 // otherwise write rows at will.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { newRequestRecord, type Endpoint, type RequestRecord } from '../store/request-record.js';
-import { isInvalidRequest } from '../store/request-summary.js';
+import { isInvalidRequest } from '../store/summary-rules.js';
 
 /** What the request log keeps of a request refused as invalid before it had a record. */
 export interface RefusedRequest {

@@ -1,6 +1,6 @@
 // One run of `model-router compare` in figures: requests, errors, cost, latency and TTFT
 // percentiles, tokens, quality where graded, and what served.
-import { percentile } from '../store/request-summary.js';
+import { percentile } from '../store/summary-rules.js';
 import type { CompareRow, CompareTarget } from './compare-run.js';
 
 export interface RunSummary {

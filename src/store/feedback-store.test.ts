@@ -13,7 +13,7 @@ import { PG_URL, dropSchema, pgAvailable } from '../../test/helpers/postgres.js'
 import type { StoredFeedback } from './feedback-store.js';
 import type { RequestLogStore } from './request-log.js';
 import type { RequestRecord } from './request-record.js';
-import { usageSummary } from './request-summary.js';
+import { usageSummary } from './usage-summary.js';
 import { createPostgresRequestStore } from './sql/postgres-request-store.js';
 import { createSqliteRequestStore } from './sql/sqlite-request-store.js';
 

@@ -3,10 +3,9 @@
 // One definition serves the `report` CLI, `GET /admin/v1/usage`, the dashboard and both stores, so
 // their numbers agree: the SQL stores compute the same summary in the database (sql/summary-sql.ts
 // mirrors `groupsOf`, `countsAsError`, `isInvalidRequest`, `failedOver`, `answeredFromCache` and `percentile`), the
-// rest here in memory.
+// rest here in memory. A log's summary with its feedback, whichever computes it: usage-summary.ts.
 import { answeredFromCache, type RequestRecord } from './request-record.js';
-import type { RequestLogStore } from './request-log.js';
-import { meanScore, type FeedbackStore } from './feedback-store.js';
+import { compareCodePoints, countsAsError, isInvalidRequest, percentile } from './summary-rules.js';
 
 export const SUMMARY_BYS = [
   'model',
@@ -131,59 +130,6 @@ export function compareGroups(
   b: Pick<GroupSummary, 'requests' | 'key'>,
 ): number {
   return b.requests - a.requests || compareCodePoints(a.key, b.key);
-}
-
-/**
- * Code point order of two strings. UTF-16 code units compare in that order except for surrogates
- * (U+D800–DFFF, which encode code points above U+FFFF): moved above U+E000–FFFF here.
- */
-export function compareCodePoints(a: string, b: string): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const x = a.charCodeAt(i);
-    const y = b.charCodeAt(i);
-    if (x !== y) return codePointRank(x) - codePointRank(y);
-  }
-  return a.length - b.length;
-}
-
-function codePointRank(unit: number): number {
-  if (unit >= 0xe000) return unit - 0x800;
-  if (unit >= 0xd800) return unit + 0x2000;
-  return unit;
-}
-
-/** The statuses of a request the router found invalid: malformed, an unknown model, too large. */
-export const INVALID_REQUEST_STATUSES: readonly number[] = [400, 404, 413, 415, 422];
-
-/**
- * Whether the router refused a request as invalid (the client's to fix): an invalid-request status
- * with no upstream call that failed. An upstream's own 400 is not one: the router cannot tell the
- * client's mistake from what it sent wrong, and an operator must see upstreams refusing requests.
- */
-export function isInvalidRequest(status: number, failedOver: boolean): boolean {
-  return !failedOver && INVALID_REQUEST_STATUSES.includes(status);
-}
-
-/**
- * Whether a request counts as an error in the summaries: any 4xx/5xx answer except 499, a client
- * that left before its answer was complete (a user stopping a stream is not a failure of the
- * router or of the deployment that was serving it), and except a request the router refused as
- * invalid (`isInvalidRequest`), counted apart as `invalidRequests`.
- */
-export function countsAsError(status: number, failedOver: boolean): boolean {
-  return status >= 400 && status !== 499 && !isInvalidRequest(status, failedOver);
-}
-
-/**
- * The nearest-rank percentile: the smallest value with at least p% of the values at or below it,
- * computed as PostgreSQL's `percentile_disc(p / 100)` computes it (same float arithmetic), so the
- * SQL summaries give the very same value.
- */
-export function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i] as number;
 }
 
 /**
@@ -429,58 +375,4 @@ export interface UsageQuery {
 export function limitGroups(summary: RequestSummary, limit: number | undefined): RequestSummary {
   if (limit === undefined) return summary;
   return { ...summary, groups: summary.groups.slice(0, limit), groupsTotal: summary.groups.length };
-}
-
-/**
- * The summary of a request log's records in [since, until), narrowed by `filter`: aggregated in
- * the database when the store can (nothing read into this process, whatever the window holds),
- * otherwise from its records in memory.
- */
-export async function usageSummary(
-  store: Pick<RequestLogStore, 'query' | 'summarize'> &
-    Partial<Pick<FeedbackStore, 'summarizeFeedback'>>,
-  q: UsageQuery,
-): Promise<RequestSummary> {
-  const filter = Object.fromEntries(
-    Object.entries(q.filter ?? {}).filter(([, v]) => v !== undefined && v !== ''),
-  ) as UsageFilter;
-  const limit = q.limit;
-  // The SQL stores cut to `limit` in the database; in memory every group is made, then cut.
-  const summary = store.summarize
-    ? await store.summarize({ since: q.since, until: q.until, by: q.by, filter, limit })
-    : limitGroups(
-        summarizeRecords(
-          filterRecords(await store.query(q.since, q.until, { text: false }), filter),
-          q.by,
-          q.since,
-          q.until,
-        ),
-        limit,
-      );
-  // With a limit, only the groups kept are given their feedback.
-  const kept = limit === undefined ? undefined : summary.groups.map((g) => g.key);
-  const withFeedback = store.summarizeFeedback
-    ? addFeedback(
-        summary,
-        await store.summarizeFeedback({ since: q.since, until: q.until, by: q.by, filter }, kept),
-      )
-    : summary;
-  return Object.keys(filter).length ? { ...withFeedback, filter } : withFeedback;
-}
-
-/** The summary with each group's feedback count and mean score (0 and null where it has none). */
-function addFeedback(
-  s: RequestSummary,
-  f: Awaited<ReturnType<FeedbackStore['summarizeFeedback']>>,
-): RequestSummary {
-  const byKey = new Map(f.groups.map((g) => [g.key, g]));
-  return {
-    ...s,
-    feedback: f.totals.feedback,
-    meanScore: meanScore(f.totals),
-    groups: s.groups.map((g) => {
-      const fg = byKey.get(g.key);
-      return { ...g, feedback: fg?.feedback ?? 0, meanScore: fg ? meanScore(fg) : null };
-    }),
-  };
 }

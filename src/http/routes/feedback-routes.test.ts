@@ -16,7 +16,7 @@ import { as, tenants } from '../../../test/helpers/two-tenants.js';
 import type { StoredFeedback } from '../../store/feedback-store.js';
 import { RequestLog, type RequestLogStore } from '../../store/request-log.js';
 import type { RequestRecord } from '../../store/request-record.js';
-import { usageSummary } from '../../store/request-summary.js';
+import { usageSummary } from '../../store/usage-summary.js';
 import { createPostgresRequestStore } from '../../store/sql/postgres-request-store.js';
 import { createSqliteRequestStore } from '../../store/sql/sqlite-request-store.js';
 import { metricsText, recordFeedbackMetrics } from '../../telemetry/metrics.js';

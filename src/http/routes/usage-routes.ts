@@ -20,11 +20,11 @@ import type { RequestLog } from '../../store/request-log.js';
 import { roundSummary } from '../../store/round-summary.js';
 import {
   SUMMARY_BYS,
-  usageSummary,
   type RequestSummary,
   type SummaryBy,
   type UsageFilter,
 } from '../../store/request-summary.js';
+import { usageSummary } from '../../store/usage-summary.js';
 import { usageCsv } from '../../reporting/usage-csv.js';
 import { requireAdmin } from './admin-routes.js';
 

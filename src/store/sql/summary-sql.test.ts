@@ -17,10 +17,10 @@ import {
   filterRecords,
   limitGroups,
   summarizeRecords,
-  usageSummary,
   type RequestSummary,
   type UsageFilter,
 } from '../request-summary.js';
+import { usageSummary } from '../usage-summary.js';
 import { createPostgresRequestStore } from './postgres-request-store.js';
 import { createSqliteRequestStore } from './sqlite-request-store.js';
 import { dropSchema, PG_URL, pgAvailable } from '../../../test/helpers/postgres.js';

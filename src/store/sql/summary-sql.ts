@@ -5,7 +5,6 @@
 // and order come from the same `assembleSummary`. Tests compare both on the real databases (summary-sql.test.ts).
 import type { FeedbackGroup } from '../feedback-store.js';
 import {
-  INVALID_REQUEST_STATUSES,
   assembleSummary,
   type GroupAggregate,
   type RequestSummary,
@@ -13,6 +12,7 @@ import {
   type SummaryTotals,
   type UsageQuery,
 } from '../request-summary.js';
+import { INVALID_REQUEST_STATUSES } from '../summary-rules.js';
 
 /** What the two dialects spell differently. */
 export interface SummaryDialect {
