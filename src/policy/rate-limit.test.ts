@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { createManualClock } from '../core/clock.js';
 import { GatewayError } from '../core/errors.js';
 import { MemoryState } from '../store/memory/memory-state.js';
-import { RateLimiter, formatDuration } from './rate-limit.js';
+import { formatDuration } from './rate-limit-headers.js';
+import { RateLimiter } from './rate-limit.js';
 
 function setup() {
   const clock = createManualClock();

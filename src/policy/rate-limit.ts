@@ -3,13 +3,15 @@
 // (`rateLimits.tags`). Requests and tokens are GCRA buckets in the SharedState, checked and charged
 // atomically in one round trip. TPM charges the prompt's estimated tokens up front and is
 // corrected with the upstream's usage afterwards (settle). Headers follow Azure/OpenAI:
-// x-ratelimit-{limit,remaining,reset}-{requests,tokens}, plus retry-after on 429.
+// x-ratelimit-{limit,remaining,reset}-{requests,tokens}, plus retry-after on 429
+// (rate-limit-headers.ts).
 import type { RouterConfig } from '../config/schema.js';
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import type { Clock } from '../core/clock.js';
 import { GatewayError, rateLimited } from '../core/errors.js';
 import type { BucketSpec, BucketState, SharedState } from '../store/shared-state.js';
 import { gcraAvailable } from '../store/shared-state-gcra.js';
+import { formatDuration, rateLimitHeaders } from './rate-limit-headers.js';
 
 /**
  * A 429 from a key, router, end-user, tag (or up-front deployment) limit at admission: what the
@@ -357,48 +359,4 @@ export function bucketKey(
   unit: 'requests' | 'tokens',
 ): string {
   return `rl:${scope}:${name}:${unit === 'requests' ? 'rpm' : 'tpm'}`;
-}
-
-/** Azure/OpenAI rate-limit headers from the bucket with the least room left of each unit. */
-export function rateLimitHeaders(
-  buckets: readonly NamedBucket[],
-  states: readonly BucketState[],
-): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const unit of ['requests', 'tokens'] as const) {
-    let pick: BucketState | undefined;
-    buckets.forEach((b, i) => {
-      const s = states[i]!;
-      if (b.unit === unit && (!pick || s.remaining < pick.remaining)) pick = s;
-    });
-    if (!pick) continue;
-    headers[`x-ratelimit-limit-${unit}`] = String(pick.limit);
-    headers[`x-ratelimit-remaining-${unit}`] = String(pick.remaining);
-    headers[`x-ratelimit-reset-${unit}`] = formatDuration(pick.resetMs);
-  }
-  return headers;
-}
-
-const DURATION_MS = /^(\d+)ms$/;
-const DURATION_S = /^(\d+(?:\.\d+)?)s$/;
-const DURATION_M_S = /^(\d+)m(\d+)s$/;
-
-/** A duration formatDuration wrote, back in milliseconds; undefined for anything else. */
-export function parseDuration(text: string): number | undefined {
-  let m = DURATION_MS.exec(text);
-  if (m) return Number(m[1]);
-  m = DURATION_S.exec(text);
-  if (m) return Math.round(Number(m[1]) * 1000);
-  m = DURATION_M_S.exec(text);
-  if (m) return (Number(m[1]) * 60 + Number(m[2])) * 1000;
-  return undefined;
-}
-
-/** OpenAI's duration style: `250ms`, `8.64s`, `6m0s`. */
-export function formatDuration(ms: number): string {
-  const v = Math.max(0, Math.ceil(ms));
-  if (v < 1000) return `${v}ms`;
-  if (v < 60_000) return `${Number((v / 1000).toFixed(3))}s`;
-  const seconds = Math.ceil(v / 1000);
-  return `${Math.floor(seconds / 60)}m${seconds % 60}s`;
 }

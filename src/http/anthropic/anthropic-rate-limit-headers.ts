@@ -2,7 +2,7 @@
 // CONTRACTS.md §4.1), beside the router's own Azure/OpenAI-style `x-ratelimit-*`, which stay:
 // `anthropic-ratelimit-{requests,tokens}-{limit,remaining,reset}` with the reset an RFC 3339
 // time, and on a 429 `retry-after` in whole seconds (what the @anthropic-ai/sdk waits).
-import { parseDuration } from '../../policy/rate-limit.js';
+import { parseDuration } from '../../policy/rate-limit-headers.js';
 
 /**
  * `headers` with Anthropic's rate-limit headers added, read from the `x-ratelimit-*` of the
