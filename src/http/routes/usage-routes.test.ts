@@ -170,8 +170,14 @@ describe('attribution and GET /admin/v1/usage', () => {
     });
     expect(anthropic.json().error.message).toContain('x-router-tags');
     // Each is in the log as an invalid request of its endpoint, not as an error, and without the
-    // values refused (no group is made of a bad tag or user).
-    const after = (await usage('since=1h&by=endpoint')).json() as Summary;
+    // values refused (no group is made of a bad tag or user). A refusal is recorded once its
+    // answer has gone out (record-refusals.ts, onResponse), which may be just after the client
+    // has it: wait (bounded) for the fourth.
+    let after = (await usage('since=1h&by=endpoint')).json() as Summary;
+    for (let i = 0; i < 100 && after.requests - before.requests < 4; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      after = (await usage('since=1h&by=endpoint')).json() as Summary;
+    }
     expect(after.requests - before.requests).toBe(4);
     expect(after.invalidRequests - before.invalidRequests).toBe(4);
     expect(after.errorRate * after.requests).toBeCloseTo(before.errorRate * before.requests, 6);
