@@ -33,11 +33,12 @@ export function failedAttempt(
 
 /**
  * An upstream's 400 for a prompt past its context window (OpenAI's and Azure's code; the
- * Anthropic adapter maps its "prompt is too long" to it): the one 400 that fails over, and only
- * to a deployment with a larger window.
+ * Anthropic adapter maps its "prompt is too long" to it, and upstream-errors.ts the words of
+ * vLLM, TGI and llama.cpp, TGI's with its 422): the one 4xx that fails over, and only to a
+ * deployment with a larger window.
  */
 export function isContextOverflow(e: GatewayError): boolean {
-  return e.status === 400 && e.code === 'context_length_exceeded';
+  return (e.status === 400 || e.status === 422) && e.code === 'context_length_exceeded';
 }
 
 /** A deployment passed over after a context overflow: its window is no larger (why, in words). */

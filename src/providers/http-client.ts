@@ -96,14 +96,19 @@ export function createHttpClient(
   };
 }
 
-/** Reads a whole body as text, at most `limit` bytes kept (error bodies are cut to 2 KB). */
+/**
+ * Reads a body as text: the whole of it, or with a `limit` (error bodies are cut to 2 KB) only
+ * until that much is read; the rest is never read (leaving the loop destroys the body), so a huge
+ * or endless error body holds neither memory nor the failover that waits for it.
+ */
 export async function readText(
   body: UpstreamHttpResponse['body'],
   limit = Infinity,
 ): Promise<string> {
   let out = '';
   for await (const chunk of body) {
-    if (out.length < limit) out += (chunk as Buffer).toString('utf8');
+    out += (chunk as Buffer).toString('utf8');
+    if (out.length >= limit) break;
   }
   return out.length > limit ? out.slice(0, limit) : out;
 }

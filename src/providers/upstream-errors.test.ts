@@ -1,7 +1,8 @@
 // Upstream errors as the client sees them: status, type and code kept, the message prefixed with
 // the deployment, and an API key the upstream quotes (the router's, not the client's) redacted.
 import { describe, expect, it } from 'vitest';
-import { mapUpstreamError } from './upstream-errors.js';
+import { Readable } from 'node:stream';
+import { contextOverflowCode, mapUpstreamError, upstreamError } from './upstream-errors.js';
 
 describe('mapUpstreamError', () => {
   it('keeps an upstream 401 but never the key it quotes, masked or whole', () => {
@@ -31,5 +32,41 @@ describe('mapUpstreamError', () => {
     expect(mapUpstreamError(400, '{"error": "a risk-based check"}', {}, 'd').message).toBe(
       'd: a risk-based check',
     );
+  });
+});
+
+describe('context-length errors in words', () => {
+  it('are context_length_exceeded only on a 400 or 422 that says so', () => {
+    const vllm = { message: "This model's maximum context length is 4096 tokens." };
+    expect(mapUpstreamError(400, JSON.stringify(vllm), {}, 'v').code).toBe(
+      'context_length_exceeded',
+    );
+    // The same words on a 500 are the server's failure, not the prompt's size.
+    expect(mapUpstreamError(500, JSON.stringify(vllm), {}, 'v').code).toBe('upstream_500');
+    // Another 400 keeps its own code.
+    const other = { error: { message: "Invalid value for 'temperature'.", code: 'invalid_value' } };
+    expect(mapUpstreamError(400, JSON.stringify(other), {}, 'v').code).toBe('invalid_value');
+    expect(
+      contextOverflowCode(400, { type: 'exceed_context_size_error' }, 'too big, try increasing it'),
+    ).toBe('context_length_exceeded');
+    expect(contextOverflowCode(400, {}, 'messages: roles must alternate')).toBeUndefined();
+  });
+});
+
+describe('upstreamError', () => {
+  it('reads no more of an endless error body than it keeps, and stops reading it', async () => {
+    let destroyed = false;
+    async function* endless() {
+      try {
+        for (;;) yield Buffer.from('x'.repeat(1024));
+      } finally {
+        destroyed = true;
+      }
+    }
+    const body = Readable.from(endless());
+    const err = await upstreamError({ status: 503, headers: {}, body } as never, 'slowpoke');
+    expect(err.status).toBe(503);
+    expect(err.message.startsWith('slowpoke: xxxx')).toBe(true);
+    expect(destroyed).toBe(true);
   });
 });

@@ -1,7 +1,9 @@
 // Upstream non-2xx → GatewayError with the upstream status kept. Bodies are parsed defensively
 // (OpenAI, Azure, vLLM and llama.cpp shapes: nested or flat, integer or string codes,
 // `innererror`/`inner_error`), cut to 2 KB, an API key quoted in the message redacted. Retry rules follow openai-node: 408/409/429/≥500,
-// overridden by `x-should-retry`.
+// overridden by `x-should-retry`. A prompt past the context window is OpenAI's
+// `context_length_exceeded` whichever server said it, by its code or its words
+// (`contextOverflowCode`), so failover treats vLLM, TGI and llama.cpp as it treats OpenAI.
 import { GatewayError, isRetryableStatus } from '../core/errors.js';
 import { headerValue, readText, type UpstreamHttpResponse } from './http-client.js';
 
@@ -30,6 +32,36 @@ function defaultType(status: number): string {
   if (status === 429) return 'rate_limit_error';
   if (status >= 500) return 'server_error';
   return 'invalid_request_error';
+}
+
+/**
+ * How OpenAI-compatible servers that send no `context_length_exceeded` code say a prompt is past
+ * the context window: vLLM, Mistral and OpenAI's older text ("This model's maximum context length
+ * is 4096 tokens. However, you requested 5000 tokens…"), TGI ("Input validation error: `inputs`
+ * tokens + `max_new_tokens` must be <= 4096…", a 422), llama.cpp's server ("the request exceeds
+ * the available context size…", type `exceed_context_size_error`).
+ */
+const CONTEXT_OVERFLOW_TEXT = [
+  /maximum context length/i,
+  /\bexceeds? the (?:available |model'?s )?context (?:size|window|length)\b/i,
+  /`inputs` tokens \+ `max_new_tokens` must be <=/,
+];
+
+/**
+ * `context_length_exceeded` when an upstream's 400 (or TGI's 422) says the prompt is past the
+ * context window, by its code, llama.cpp's type or its words; else undefined.
+ */
+export function contextOverflowCode(
+  status: number,
+  e: { code?: unknown; type?: unknown },
+  message: string,
+): 'context_length_exceeded' | undefined {
+  if (status !== 400 && status !== 422) return undefined;
+  if (e.code === 'context_length_exceeded' || e.type === 'exceed_context_size_error')
+    return 'context_length_exceeded';
+  return CONTEXT_OVERFLOW_TEXT.some((re) => re.test(message))
+    ? 'context_length_exceeded'
+    : undefined;
 }
 
 /** Builds the GatewayError for an upstream error reply whose body is already read. */
@@ -68,7 +100,9 @@ export function mapUpstreamError(
   return new GatewayError({
     status,
     type: typeof e.type === 'string' && e.type ? e.type : defaultType(status),
-    code: e.code === undefined || e.code === null ? `upstream_${status}` : String(e.code),
+    code:
+      contextOverflowCode(status, e, message) ??
+      (e.code === undefined || e.code === null ? `upstream_${status}` : String(e.code)),
     param: typeof e.param === 'string' ? e.param : null,
     message: `${deploymentName}: ${message}`.slice(0, MAX_BODY).replace(QUOTED_KEY, '[redacted]'),
     headers: outHeaders,

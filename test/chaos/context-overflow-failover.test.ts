@@ -210,3 +210,78 @@ it('Anthropic’s “prompt is too long” reaches an OpenAI caller as context_l
     await rt.close();
   }
 });
+
+/**
+ * OpenAI-compatible servers that say it in words, with no `context_length_exceeded` code (their
+ * bodies as their sources write them): vLLM's flat error, TGI's 422, llama.cpp's server.
+ */
+const SERVER_OVERFLOWS: [string, Fault][] = [
+  [
+    'vLLM',
+    {
+      kind: 'error-body',
+      status: 400,
+      body: {
+        object: 'error',
+        message:
+          "This model's maximum context length is 8192 tokens. However, you requested 9120 tokens (8920 in the messages, 200 in the completion). Please reduce the length of the messages or completion.",
+        type: 'BadRequestError',
+        param: null,
+        code: 400,
+      },
+    },
+  ],
+  [
+    'TGI',
+    {
+      kind: 'error-body',
+      status: 422,
+      body: {
+        error:
+          'Input validation error: `inputs` tokens + `max_new_tokens` must be <= 8192. Given: 9000 `inputs` tokens and 200 `max_new_tokens`',
+        error_type: 'validation',
+      },
+    },
+  ],
+  [
+    'llama.cpp',
+    {
+      kind: 'error-body',
+      status: 400,
+      body: {
+        error: {
+          code: 400,
+          message: 'the request exceeds the available context size, try increasing it',
+          type: 'exceed_context_size_error',
+          n_prompt_tokens: 9120,
+          n_ctx: 8192,
+        },
+      },
+    },
+  ],
+];
+
+it.each(SERVER_OVERFLOWS)(
+  '%s’s context-length error in words fails over to the larger window',
+  async (_server, fault) => {
+    const { rt, records } = await startRouter('openai-compatible');
+    up.fault('short', fault);
+    try {
+      const res = await rt.app.inject({
+        method: 'POST',
+        url: '/v1/chat/completions',
+        payload: { model: 'model-router', messages: HI },
+      });
+      expect(res.statusCode, res.payload).toBe(200);
+      expect(res.headers['x-router-deployment']).toBe('long');
+      expect(records.at(-1)!.attempts.map(brief)).toEqual([
+        ['short', 'error', 'context_length_exceeded'],
+        ['same', 'skipped', 'context_window_not_larger'],
+        ['long', 'ok', undefined],
+      ]);
+    } finally {
+      up.fault('short', undefined);
+      await rt.close();
+    }
+  },
+);
