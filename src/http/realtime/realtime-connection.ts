@@ -8,7 +8,8 @@
 // side closing closes the other; an upstream that breaks (close 1006, 1011–1014, a socket error)
 // counts against its deployment's circuit breaker. Each direction has backpressure
 // (relay-backpressure.ts): a side that stops reading pauses the other, and is given up on after
-// `realtime.maxStalledSeconds`. The session's record says why it ended.
+// `realtime.maxStalledSeconds`. The session's record says why it ended; the router's own `error`
+// events are built in error-event.ts.
 import type { FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { ConfigHolder } from '../../config/runtime-config.js';
@@ -43,6 +44,7 @@ import {
 import { filterItem, pinModel } from './client-events.js';
 import { SessionResponses } from './session-responses.js';
 import { ROUTER_SHUTDOWN } from '../websocket-shutdown.js';
+import { Refused, errorEventText } from './error-event.js';
 
 export interface RealtimeDeps {
   gateway: RealtimeGateway;
@@ -349,22 +351,10 @@ export class RealtimeConnection implements RealtimeListener {
     return this.deps.gateway.filterText(link, this.call(this.request.id), text);
   }
 
-  /** OpenAI's realtime `error` event (RealtimeServerEventError), naming the client's event. */
+  /** OpenAI's realtime `error` event (error-event.ts), naming the client's event. */
   private sendError(e: GatewayError, eventId?: unknown): void {
     if (e instanceof Refused) return;
-    this.toClient(
-      JSON.stringify({
-        type: 'error',
-        event_id: `event_router_${++this.events}`,
-        error: {
-          type: e.type,
-          code: e.code,
-          message: e.message,
-          param: e.param,
-          event_id: typeof eventId === 'string' ? eventId : null,
-        },
-      }),
-    );
+    this.toClient(errorEventText(e, ++this.events, eventId));
   }
 
   private expire(minutes: number): void {
@@ -395,12 +385,5 @@ export class RealtimeConnection implements RealtimeListener {
         'realtime: backpressure paused reading in this session',
       );
     link.session.close(upstream.code, upstream.reason);
-  }
-}
-
-/** A refusal already told to the client (and its socket closed): nothing more to send. */
-class Refused extends GatewayError {
-  constructor() {
-    super({ status: 401, type: 'authentication_error', message: 'refused' });
   }
 }
