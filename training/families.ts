@@ -1,5 +1,5 @@
 // Model families compared by `eval --family`: the shipped logistic heads, k-nearest neighbours, a
-// small MLP, and the blends of each with the heads (mean of the two predictions). Each family gets
+// small MLP, a low-rank matrix factorisation (lowrank.ts), and the blends of each with the heads (mean of the two predictions). Each family gets
 // its own bands, calibrated the same way (on a 30% hold-out).
 import { type RoutingArtefact } from '../src/routing/routing-model.js';
 import { predictQuality, trustedQuality } from '../src/routing/predict-quality.js';
@@ -10,12 +10,20 @@ import { splitByHash, type DataRow, type Price } from './dataset.js';
 import type { GroupBands, Predictor } from './evaluate.js';
 import { buildKnn } from './knn.js';
 import { buildMlp } from './mlp.js';
+import { buildLowRank } from './lowrank.js';
 import { featurize, trainHeads, type FeaturedRow } from './heads.js';
 import { bestSingleModel } from './model-pool.js';
 
-export type Family = 'logistic' | 'knn' | 'blend' | 'mlp' | 'mlp-blend';
+export type Family = 'logistic' | 'knn' | 'blend' | 'mlp' | 'mlp-blend' | 'lowrank';
 
-export const FAMILIES: readonly Family[] = ['logistic', 'knn', 'blend', 'mlp', 'mlp-blend'];
+export const FAMILIES: readonly Family[] = [
+  'logistic',
+  'knn',
+  'blend',
+  'mlp',
+  'mlp-blend',
+  'lowrank',
+];
 
 interface FamilyModel {
   predict(f: Features, models: readonly string[]): Map<string, number>;
@@ -28,7 +36,9 @@ function buildPart(
   models: readonly string[],
   seed: number,
 ): FamilyModel {
-  return family === 'knn' || family === 'blend' ? buildKnn(rows) : buildMlp(rows, models, { seed });
+  if (family === 'knn' || family === 'blend') return buildKnn(rows);
+  if (family === 'lowrank') return buildLowRank(rows, models, { seed });
+  return buildMlp(rows, models, { seed });
 }
 
 const blends = (family: Family) => family === 'blend' || family === 'mlp-blend';

@@ -228,7 +228,7 @@ options:
   --seed <n>               the training seed (default 1)
   --split <share>          the share of a shared file held out for the test (default 0.2)
   --salts <a,b,c>          repeat the whole train-and-evaluate once per salt; mean, min and max
-  --family <name>          the predictor: logistic (default), knn, blend, mlp, mlp-blend
+  --family <name>          the predictor: logistic (default), knn, blend, mlp, mlp-blend, lowrank
   --confidence-z <z>       standard errors a band's quality must clear its target by (default 1)
   --work-budget <M>        millions of fitting work the plan stays within (default 180)
   --balanced-band <x>      evaluate Balanced with this band instead of the calibrated one
