@@ -241,6 +241,42 @@ describe('keys CLI offline (--config)', () => {
   });
 });
 
+describe('keys CLI offline on a file it cannot use', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'keys-cli-bad-'));
+
+  it('refuses broken YAML with exit 1, naming the file, and leaves it as it was', async () => {
+    const file = join(dir, 'broken.yaml');
+    writeFileSync(file, 'auth:\n  keys: [\n');
+    for (const args of [['list'], ['issue', '--tenant', 'acme']]) {
+      const c = io();
+      expect(await run([...args, '--config', file], c.io)).toBe(1);
+      expect(c.out).toEqual([]);
+      expect(c.err.join('')).toMatch(new RegExp(`^keys ${args[0]}: ${file}: not valid YAML: `));
+    }
+    expect(readFileSync(file, 'utf8')).toBe('auth:\n  keys: [\n');
+  });
+
+  it('refuses broken JSON naming the file', async () => {
+    const file = join(dir, 'broken.json');
+    writeFileSync(file, '{"auth": ');
+    const c = io();
+    expect(await run(['list', '--config', file], c.io)).toBe(1);
+    expect(c.err.join('')).toContain(`keys list: ${file}: not valid JSON: `);
+  });
+
+  it('says so when the file has no keys, rather than printing nothing', async () => {
+    const file = join(dir, 'no-keys.yaml');
+    writeFileSync(file, YAML);
+    const c = io();
+    expect(await run(['list', '--config', file], c.io)).toBe(0);
+    expect(c.out).toEqual([]);
+    expect(c.err.join('')).toBe(`no keys in ${file} (auth.keys)\n`);
+    const j = io();
+    expect(await run(['list', '--json', '--config', file], j.io)).toBe(0);
+    expect(JSON.parse(j.text())).toEqual([]);
+  });
+});
+
 describe('keys CLI online (--url) against the admin key routes', () => {
   let app: FastifyInstance;
   let url = '';
