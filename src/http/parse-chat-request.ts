@@ -263,6 +263,7 @@ function checkTools(body: Record<string, unknown>): void {
           'invalid_value',
         );
       if (t.type === 'custom') checkCustomTool(t.custom, `tools[${i}].custom`);
+      else checkFunctionTool(fn as Record<string, unknown>, `tools[${i}].function`);
     });
     // Each checked above: a function tool or a custom tool, with its name.
     const checked = tools as { type: 'function' | 'custom'; [k: string]: unknown }[];
@@ -327,6 +328,28 @@ function offeredNames(tools: unknown, type: 'function' | 'custom'): string[] {
  * text or a grammar with its syntax (lark or regex) and definition. Read where custom tools are
  * bridged to function tools (src/gateway/custom-tool-bridge.ts).
  */
+/**
+ * OpenAI's rule for a function's name (Anthropic's is the same with 128 characters): checked here,
+ * as the request may be routed to either, so a bad name is not a 400 on some routes only.
+ */
+const FUNCTION_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
+
+function checkFunctionTool(fn: Record<string, unknown>, path: string): void {
+  const name = fn.name as string;
+  if (!FUNCTION_NAME.test(name))
+    throw invalidRequest(
+      `Invalid '${path}.name': ${JSON.stringify(name.slice(0, 80))} does not match the pattern '^[a-zA-Z0-9_-]{1,64}$' (letters, digits, _ and -, at most 64 characters).`,
+      `${path}.name`,
+      'invalid_value',
+    );
+  if (fn.parameters !== undefined && fn.parameters !== null && !isObject(fn.parameters))
+    throw invalidRequest(
+      `'${path}.parameters' must be a JSON Schema object, such as {"type": "object", "properties": {}}.`,
+      `${path}.parameters`,
+      'invalid_type',
+    );
+}
+
 function checkCustomTool(custom: unknown, path: string): void {
   if (!isObject(custom) || typeof custom.name !== 'string' || !custom.name)
     throw invalidRequest(
