@@ -16,6 +16,7 @@ import { adoptSubprotocolKey, pickSubprotocol, type Authenticator } from './http
 import { anthropicErrorBody } from './http/anthropic/messages-convert.js';
 import { registerCors } from './http/cors.js';
 import { errorHandler, sendError } from './http/error-handler.js';
+import { frameworkErrors } from './http/framework-errors.js';
 import { useJsonBodyParser } from './http/json-body-parser.js';
 import { refuseTextBodies } from './http/refuse-text-bodies.js';
 import { refuseWhileClosing } from './http/refuse-while-closing.js';
@@ -91,6 +92,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     schemaController: { compilersFactory: lazySchemaCompilers },
     // On close: idle keep-alive connections are closed at once; requests in flight (streams) finish.
     forceCloseConnections: 'idle',
+    // A path the router cannot read (bad percent-encoding, an over-long id): OpenAI's envelope.
+    frameworkErrors,
   });
   app.decorateRequest('auth', null as never);
   app.decorateRequest('batchForward', undefined);
