@@ -41,4 +41,17 @@ describe('paths the router cannot read', () => {
       code: 'path_parameter_too_long',
     });
   });
+
+  it("an Anthropic client's gets Anthropic's envelope", async () => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/v1/messages/%E0%A4%A',
+      headers: { 'anthropic-version': '2023-06-01' },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({
+      type: 'error',
+      error: { type: 'invalid_request_error', message: expect.stringContaining('percent') },
+    });
+  });
 });

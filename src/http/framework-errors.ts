@@ -1,9 +1,17 @@
 // Errors Fastify's router raises before any route or hook runs (a malformed percent-encoding in
 // the path, a path parameter past its length limit): answered in OpenAI's envelope saying what to
-// fix, not in Fastify's own `{error, code, statusCode}` body.
+// fix (Anthropic's for Anthropic clients), not in Fastify's own `{error, code, statusCode}` body.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError } from '../core/errors.js';
+import { anthropicErrorBody } from './anthropic/messages-convert.js';
 import { sendError } from './error-handler.js';
+
+/** An Anthropic client (its SDK always sends anthropic-version) reads Anthropic's shapes. */
+export function isAnthropicClient(request: FastifyRequest): boolean {
+  return (
+    request.url.startsWith('/v1/messages') || request.headers['anthropic-version'] !== undefined
+  );
+}
 
 /** Fastify's `frameworkErrors` option. */
 export function frameworkErrors(
@@ -13,7 +21,9 @@ export function frameworkErrors(
 ): FastifyReply {
   // No hook runs for these: the request id header is set here, as every other reply has it.
   reply.header('x-request-id', request.id);
-  return sendError(reply, describeFrameworkError(err));
+  const anthropic = isAnthropicClient(request);
+  if (anthropic) reply.header('request-id', request.id);
+  return sendError(reply, describeFrameworkError(err), anthropic ? anthropicErrorBody : undefined);
 }
 
 export function describeFrameworkError(err: FastifyError): GatewayError {
