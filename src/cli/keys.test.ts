@@ -303,6 +303,26 @@ describe('keys CLI online (--url) against the admin key routes', () => {
   });
   afterAll(() => app.close());
 
+  it('names an unknown field of an issue or rotate body, with a hint when it is near a known one', async () => {
+    const post = (path: string, body: unknown) =>
+      fetch(`${url}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const bogus = await post('/admin/v1/keys', { tenant: 't', bogus: 1 });
+    expect(bogus.status).toBe(400);
+    expect(((await bogus.json()) as { error: unknown }).error).toMatchObject({
+      message: 'bogus: unknown key (check the spelling; docs/configuration.md lists every key)',
+      param: 'bogus',
+    });
+    const near = await post('/admin/v1/keys', { tenant: 't', scope: ['a'] });
+    expect(((await near.json()) as { error: unknown }).error).toMatchObject({
+      message: expect.stringMatching(/^scope: unknown key; did you mean "scopes"\?/),
+      param: 'scope',
+    });
+  });
+
   it('issues, lists and revokes through the API; non-admin keys get 403', async () => {
     const a = io({ MODEL_ROUTER_ADMIN_KEY: ADMIN });
     expect(
