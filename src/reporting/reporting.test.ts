@@ -1,11 +1,12 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { summaryLines, toCsv } from './compare-report.js';
 import { summarizeRun } from './compare-summary.js';
 import { loadPrompts } from './compare-inputs.js';
-import { chatUrl, costOf, gradeAnswer, type CompareRow } from './compare-run.js';
+import { chatUrl, costOf, gradeAnswer, runCompare, type CompareRow } from './compare-run.js';
 import { lengthBucket, promptKind, routingDistribution } from './distribution.js';
 
 describe('compare helpers', () => {
@@ -83,6 +84,27 @@ describe('compare helpers', () => {
       '',
       'nope: 2 of 2 failed; the first: 404: The model or deployment "nope" does not exist.',
     ]);
+  });
+
+  it('says why an endpoint could not be reached, not only "fetch failed"', async () => {
+    // A port that was just free: nothing listens on it.
+    const port = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as { port: number };
+        server.close(() => resolve(port));
+      });
+    });
+    const result = await runCompare({
+      endpoint: `http://127.0.0.1:${port}`,
+      prompts: [{ id: '1', messages: [{ role: 'user', content: 'hi' }], text: 'hi' }],
+      targets: [{ target: 'm', label: 'm' }],
+      concurrency: 1,
+      requestTimeoutMs: 5_000,
+      deadlineMs: 60_000,
+      stream: false,
+      prices: new Map(),
+    });
+    expect(result.rows[0]!.error).toMatch(/^TypeError: fetch failed \(.*ECONNREFUSED/);
   });
 
   it('writes CSV with quoting', () => {
