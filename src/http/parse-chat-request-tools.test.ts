@@ -48,3 +48,35 @@ describe('chat function tools', () => {
     }
   });
 });
+
+describe("an assistant turn's tool_calls", () => {
+  const withCalls = (tool_calls: unknown) => ({
+    model: 'model-router',
+    messages: [
+      { role: 'user', content: 'hi' },
+      { role: 'assistant', content: 'a', tool_calls },
+    ],
+  });
+
+  it('refuses tool_calls that are not an array, naming the message', () => {
+    expect(refusal(withCalls('x')).param).toBe('messages[1].tool_calls');
+  });
+
+  it('refuses a call without an id or a function name, naming it', () => {
+    expect(refusal(withCalls([{ type: 'function', function: { name: 'f' } }])).param).toBe(
+      'messages[1].tool_calls[0]',
+    );
+    expect(refusal(withCalls([{ id: 'c1', type: 'function', function: {} }])).param).toBe(
+      'messages[1].tool_calls[0]',
+    );
+  });
+
+  it('takes function and custom calls', () => {
+    const calls = [
+      { id: 'c1', type: 'function', function: { name: 'f', arguments: '{}' } },
+      { id: 'c2', type: 'custom', custom: { name: 'g', input: 'x' } },
+    ];
+    expect(() => parseChatRequest(withCalls(calls))).not.toThrow();
+    expect(() => parseChatRequest(withCalls(null))).not.toThrow();
+  });
+});

@@ -188,6 +188,31 @@ function unsupportedAudio(param: string, fix: string): GatewayError {
   });
 }
 
+/** An assistant turn's calls, as OpenAI checks them: each with an id and the tool it called. */
+function checkToolCalls(calls: unknown, path: string): void {
+  if (!Array.isArray(calls))
+    throw invalidRequest(
+      `Invalid type for '${path}': expected an array of tool calls ({id, type: 'function', function: {name, arguments}}).`,
+      path,
+      'invalid_type',
+    );
+  calls.forEach((call, j) => {
+    const at = `${path}[${j}]`;
+    const fn = isObject(call) ? (call.type === 'custom' ? call.custom : call.function) : undefined;
+    if (
+      !isObject(call) ||
+      typeof call.id !== 'string' ||
+      !isObject(fn) ||
+      typeof fn.name !== 'string'
+    )
+      throw invalidRequest(
+        `'${at}' must be {id, type: 'function', function: {name, arguments}} (or a custom call {id, type: 'custom', custom: {name, input}}).`,
+        at,
+        'invalid_value',
+      );
+  });
+}
+
 function checkMessage(m: unknown, i: number): void {
   const p = `messages[${i}]`;
   if (!isObject(m))
@@ -198,6 +223,8 @@ function checkMessage(m: unknown, i: number): void {
       `${p}.role`,
       'invalid_value',
     );
+  if (m.role === 'assistant' && m.tool_calls !== undefined && m.tool_calls !== null)
+    checkToolCalls(m.tool_calls, `${p}.tool_calls`);
   const c = m.content;
   if (c === undefined || c === null) {
     if (m.role === 'assistant' && (Array.isArray(m.tool_calls) || m.function_call)) return;
