@@ -1,12 +1,7 @@
 // buildApp(deps): the Fastify instance with hooks in order and routes mounted; no logic here.
 import fastifyWebsocket from '@fastify/websocket';
 import type { IncomingMessage } from 'node:http';
-import Fastify, {
-  LogController,
-  type FastifyBaseLogger,
-  type FastifyInstance,
-  type FastifyRequest,
-} from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { ConfigHolder } from './config/runtime-config.js';
 import { BATCH_CALLER_HEADER, type BatchCallers } from './batch/batch-caller.js';
 import { GatewayError } from './core/errors.js';
@@ -16,6 +11,7 @@ import { adoptSubprotocolKey, pickSubprotocol, type Authenticator } from './http
 import { anthropicErrorBody } from './http/anthropic/messages-convert.js';
 import { registerCors } from './http/cors.js';
 import { errorHandler, sendError } from './http/error-handler.js';
+import { frameworkErrors, isAnthropicClient } from './http/framework-errors.js';
 import { useJsonBodyParser } from './http/json-body-parser.js';
 import { refuseTextBodies } from './http/refuse-text-bodies.js';
 import { refuseWhileClosing } from './http/refuse-while-closing.js';
@@ -91,6 +87,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     schemaController: { compilersFactory: lazySchemaCompilers },
     // On close: idle keep-alive connections are closed at once; requests in flight (streams) finish.
     forceCloseConnections: 'idle',
+    // A path the router cannot read (bad percent-encoding, an over-long id): OpenAI's envelope.
+    frameworkErrors,
   });
   app.decorateRequest('auth', null as never);
   app.decorateRequest('batchForward', undefined);
@@ -198,11 +196,4 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }
   for (const plugin of deps.plugins ?? []) await plugin(app);
   return app;
-}
-
-/** An Anthropic client (its SDK always sends anthropic-version) reads Anthropic's shapes. */
-function isAnthropicClient(request: FastifyRequest): boolean {
-  return (
-    request.url.startsWith('/v1/messages') || request.headers['anthropic-version'] !== undefined
-  );
 }

@@ -18,8 +18,8 @@ export interface ServeOptions {
 export async function serve(opts: ServeOptions): Promise<() => Promise<void>> {
   const configPath = opts.configPath ?? DEFAULT_CONFIG_PATH;
   const { config, warnings } = loadConfigFile(configPath);
-  if (opts.port !== undefined) config.server.port = opts.port;
-  else if (process.env.PORT) config.server.port = Number(process.env.PORT);
+  if (opts.port !== undefined) config.server.port = checkPort(opts.port, '--port');
+  else if (process.env.PORT) config.server.port = checkPort(process.env.PORT, 'PORT');
   // Applied before the runtime allocates anything sizeable; V8 reads it at each full collection.
   if (config.server.heapGrowthPercent > 0)
     setFlagsFromString(`--heap-growing-percent=${config.server.heapGrowthPercent}`);
@@ -45,7 +45,20 @@ export async function serve(opts: ServeOptions): Promise<() => Promise<void>> {
       );
     });
   }
-  const address = await runtime.app.listen({ host: config.server.host, port: config.server.port });
+  const address = await runtime.app
+    .listen({ host: config.server.host, port: config.server.port })
+    .catch(async (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EADDRINUSE' && err.code !== 'EACCES' && err.code !== 'EADDRNOTAVAIL')
+        throw err;
+      await runtime.close();
+      const where = `${config.server.host}:${config.server.port}`;
+      throw new ConfigError(
+        err.code === 'EADDRINUSE'
+          ? `Cannot listen on ${where}: the port is in use; choose another with PORT=<n> or --port <n>.`
+          : `Cannot listen on ${where} (${err.code}): choose another port (PORT, --port) or host (HOST, --host).`,
+        [err.code],
+      );
+    });
   runtime.app.log.info(`model-router listening on ${address}`);
   process.stderr.write(`model-router listening on ${address}\n`);
   process.stderr.write(`dashboard: ${address}/dashboard\n`);
@@ -55,6 +68,17 @@ export async function serve(opts: ServeOptions): Promise<() => Promise<void>> {
     );
   }
   return shutdown;
+}
+
+/** A port from the command line or the environment, or a ConfigError naming where it came from. */
+export function checkPort(value: number | string, from: string): number {
+  const port = Number(value);
+  if (Number.isInteger(port) && port >= 0 && port <= 65535 && String(value).trim() !== '')
+    return port;
+  throw new ConfigError(
+    `${from} must be an integer between 0 and 65535 (got ${JSON.stringify(value)})`,
+    [`${from}: not a port`],
+  );
 }
 
 function parsePortArg(argv: string[]): number | undefined {

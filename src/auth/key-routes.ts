@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ROUTING_MODES } from '../config/schema.js';
 import { allowedIpsSchema } from '../config/server-schema.js';
+import { formatZodIssues } from '../config/load-config.js';
 import { zodIssueMessage } from '../config/zod-issue-message.js';
 import { invalidRequest, notFound } from '../core/errors.js';
 import type { AuthContext } from '../gateway/gateway-types.js';
@@ -47,6 +48,11 @@ function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
   const parsed = schema.safeParse(body ?? {}, { error: zodIssueMessage });
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
+  // An unknown field is named with its path ("bogus: unknown key"), as config issues are.
+  if (issue.code === 'unrecognized_keys') {
+    const message = formatZodIssues(new z.ZodError([issue]))[0]!;
+    throw invalidRequest(message, [...issue.path, issue.keys[0]].join('.'));
+  }
   const path = issue.path.join('.');
   throw invalidRequest(`${path || 'body'}: ${issue.message}`, path || null);
 }

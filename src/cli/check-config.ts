@@ -35,7 +35,7 @@ export async function run(argv: string[]): Promise<number> {
     const say = (w: string) => process.stdout.write(`warning: ${w}\n`);
     const routerFor = createRouterFactory(config.routing.modelsDir ?? DEFAULT_MODELS_DIR, say);
     const issues = routerFor.issues(config);
-    if (issues.length) throw ConfigError.of(issues);
+    if (issues.length) throw new ConfigError(`${file}: ${ConfigError.of(issues).message}`, issues);
     for (const note of subsetNotes(config, routerFor)) say(`routing: ${note}`);
     process.stdout.write(
       `${file}: OK (${config.deployments.length} deployments, ${config.routers.length} router deployments${config.pools.length ? `, ${config.pools.length} pools` : ''})\n`,
@@ -43,7 +43,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   } catch (err) {
     if (err instanceof ConfigError) {
-      process.stderr.write(`${file}: ${err.message}\n`);
+      process.stderr.write(`${err.message}\n`);
       return 1;
     }
     throw err;

@@ -241,6 +241,42 @@ describe('keys CLI offline (--config)', () => {
   });
 });
 
+describe('keys CLI offline on a file it cannot use', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'keys-cli-bad-'));
+
+  it('refuses broken YAML with exit 1, naming the file, and leaves it as it was', async () => {
+    const file = join(dir, 'broken.yaml');
+    writeFileSync(file, 'auth:\n  keys: [\n');
+    for (const args of [['list'], ['issue', '--tenant', 'acme']]) {
+      const c = io();
+      expect(await run([...args, '--config', file], c.io)).toBe(1);
+      expect(c.out).toEqual([]);
+      expect(c.err.join('')).toMatch(new RegExp(`^keys ${args[0]}: ${file}: not valid YAML: `));
+    }
+    expect(readFileSync(file, 'utf8')).toBe('auth:\n  keys: [\n');
+  });
+
+  it('refuses broken JSON naming the file', async () => {
+    const file = join(dir, 'broken.json');
+    writeFileSync(file, '{"auth": ');
+    const c = io();
+    expect(await run(['list', '--config', file], c.io)).toBe(1);
+    expect(c.err.join('')).toContain(`keys list: ${file}: not valid JSON: `);
+  });
+
+  it('says so when the file has no keys, rather than printing nothing', async () => {
+    const file = join(dir, 'no-keys.yaml');
+    writeFileSync(file, YAML);
+    const c = io();
+    expect(await run(['list', '--config', file], c.io)).toBe(0);
+    expect(c.out).toEqual([]);
+    expect(c.err.join('')).toBe(`no keys in ${file} (auth.keys)\n`);
+    const j = io();
+    expect(await run(['list', '--json', '--config', file], j.io)).toBe(0);
+    expect(JSON.parse(j.text())).toEqual([]);
+  });
+});
+
 describe('keys CLI online (--url) against the admin key routes', () => {
   let app: FastifyInstance;
   let url = '';
@@ -266,6 +302,26 @@ describe('keys CLI online (--url) against the admin key routes', () => {
     url = await app.listen({ port: 0, host: '127.0.0.1' });
   });
   afterAll(() => app.close());
+
+  it('names an unknown field of an issue or rotate body, with a hint when it is near a known one', async () => {
+    const post = (path: string, body: unknown) =>
+      fetch(`${url}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const bogus = await post('/admin/v1/keys', { tenant: 't', bogus: 1 });
+    expect(bogus.status).toBe(400);
+    expect(((await bogus.json()) as { error: unknown }).error).toMatchObject({
+      message: 'bogus: unknown key (check the spelling; docs/configuration.md lists every key)',
+      param: 'bogus',
+    });
+    const near = await post('/admin/v1/keys', { tenant: 't', scope: ['a'] });
+    expect(((await near.json()) as { error: unknown }).error).toMatchObject({
+      message: expect.stringMatching(/^scope: unknown key; did you mean "scopes"\?/),
+      param: 'scope',
+    });
+  });
 
   it('issues, lists and revokes through the API; non-admin keys get 403', async () => {
     const a = io({ MODEL_ROUTER_ADMIN_KEY: ADMIN });

@@ -214,11 +214,15 @@ function offline(action: string, id: string | undefined, values: Values, io: Key
   const text = readFileSync(file, 'utf8');
   const isJson = file.endsWith('.json');
   const doc = isJson ? undefined : parseDocument(text);
-  const raw = (isJson ? JSON.parse(text) : doc!.toJS()) as {
+  // A YAML document with errors still reads as something: refuse it rather than list or write it.
+  const yamlError = doc?.errors[0];
+  if (yamlError) throw new Error(`${file}: not valid YAML: ${yamlError.message.split('\n')[0]}`);
+  const raw = (isJson ? parseJsonConfig(text, file) : doc!.toJS()) as {
     auth?: { keys?: Record<string, unknown>[] };
   };
   const keys = raw.auth?.keys ?? [];
   if (action === 'list') {
+    if (!keys.length && values.json !== true) io.err(`no keys in ${file} (auth.keys)\n`);
     printList(
       io,
       keys.map(({ hash: _hash, previousHashes, ...k }) => {
@@ -322,6 +326,14 @@ function printRotated(io: KeysIo, key: string, id: string, replacedUntil?: strin
  * costliest mode, a narrower subset, no cache), its state and its addresses; `--json` gives every
  * field but the hashes.
  */
+function parseJsonConfig(text: string, file: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${file}: not valid JSON: ${(err as Error).message}`);
+  }
+}
+
 function printList(io: KeysIo, keys: Record<string, unknown>[], json: boolean): void {
   if (json) {
     io.out(JSON.stringify(keys, null, 2) + '\n');

@@ -361,10 +361,11 @@ export function parseConfigText(
   try {
     raw = fileName.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
   } catch (err) {
-    throw new ConfigError(
-      `${fileName}: not valid ${fileName.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`,
-      [(err as Error).message],
-    );
+    // The YAML parser's message quotes the line with blank lines around it: keep it, squeezed.
+    const reason = (err as Error).message.replace(/\n\s*\n/g, '\n').trimEnd();
+    throw new ConfigError(`not valid ${fileName.endsWith('.json') ? 'JSON' : 'YAML'}: ${reason}`, [
+      reason,
+    ]);
   }
   const loaded = parseConfig(raw, env);
   const issues = checkBatchWebhookSecrets(loaded.config.batches.webhooks, env);
@@ -372,14 +373,21 @@ export function parseConfigText(
   return loaded;
 }
 
+/** Read and parse a config file; every ConfigError it throws names the file once, first. */
 export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError(`Cannot read config file ${file}: ${(err as Error).message}`, [
-      (err as Error).message,
-    ]);
+    // Node's message repeats the path ("ENOENT: no such file or directory, open '<file>'").
+    const { code, message } = err as NodeJS.ErrnoException;
+    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a directory' : message;
+    throw new ConfigError(`${file}: cannot read the config file: ${reason}`, [reason]);
   }
-  return parseConfigText(text, file, env);
+  try {
+    return parseConfigText(text, file, env);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new ConfigError(`${file}: ${err.message}`, err.issues);
+    throw err;
+  }
 }

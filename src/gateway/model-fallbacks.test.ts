@@ -382,7 +382,7 @@ describe('models fallbacks', () => {
         },
       },
     );
-    const cases: [Record<string, unknown>, number, string, string, RegExp][] = [
+    const cases: [Record<string, unknown>, number, string | null, string, RegExp][] = [
       // `model` left out: models[0] is the one asked for, and named as such.
       [
         { models: ['nope', 'pool-b'] },
@@ -399,6 +399,14 @@ describe('models fallbacks', () => {
         'models[0]',
         'permission_denied',
         /may not use "pool-b" \(models\[0\]\)/,
+      ],
+      // Named in model: the 403 says what the key's scopes are.
+      [
+        { model: 'pool-b', auth: 'scoped' },
+        403,
+        null,
+        'permission_denied',
+        /^This API key may not use "pool-b": its scopes are pool-a \(GET \/v1\/models lists what it may use\)\.$/,
       ],
       // Both sent: each names its own field.
       [

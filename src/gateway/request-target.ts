@@ -82,7 +82,13 @@ export function authorizeTarget(call: ChatCall, target: Target): void {
       param: 'models[0]',
       message: `This API key may not use "${name}" (models[0]): leave it out of models, or use a key scoped to it.`,
     });
-  throw forbidden(`This API key may not use "${name}".`);
+  throw forbidden(notScopedMessage(call, name));
+}
+
+/** The 403's words: the key's own scopes (GET /v1/router/key shows them too), so the fix is plain. */
+function notScopedMessage(call: ChatCall, name: string): string {
+  const scopes = call.auth.scopes.slice(0, 10).join(', ');
+  return `This API key may not use "${name}": its scopes are ${scopes}${call.auth.scopes.length > 10 ? ', …' : ''} (GET /v1/models lists what it may use).`;
 }
 
 /** What each kind of model is called, and where its requests go (for errors that say so). */

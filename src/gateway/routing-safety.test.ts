@@ -277,6 +277,22 @@ describe('session affinity and Foundry controls', () => {
     expect(easy.json().model).toBe('small');
   });
 
+  it('a strategy that is none of adaptive, sticky, none is a 400 naming it', async () => {
+    const t = await buildTestApp(testConfig(), fleet(), { router: promptRouter });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/v1/chat/completions',
+      headers: controls,
+      payload: turn('hard question', 'stickey'),
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error).toMatchObject({
+      param: 'routing_config.session_affinity.strategy',
+      code: 'invalid_value',
+      message: expect.stringContaining('(got "stickey")'),
+    });
+  });
+
   it("a session id is per tenant: another tenant's same id does not keep its model", async () => {
     // Each caller's tenant from its bearer token.
     const authenticator = {

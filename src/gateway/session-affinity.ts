@@ -4,6 +4,7 @@
 // only reorders eligible candidates, so it can never fail a request.
 import { createHash } from 'node:crypto';
 import type { DeploymentConfig } from '../config/deployment-schema.js';
+import { invalidRequest } from '../core/errors.js';
 import type { SessionAffinityReceipt } from '../routing/receipt.js';
 import type { RoutingDecision } from '../routing/router-types.js';
 import type { ChatCall } from './gateway-types.js';
@@ -88,6 +89,13 @@ export function readAffinityControls(call: ChatCall): AffinityControls {
   if (strategy === 'sticky' || strategy === 'adaptive' || strategy === 'none') {
     return { strategy, sessionId: sessionId || undefined, explicit: true };
   }
+  // A misspelt strategy was served as adaptive without a word; Foundry answers 400.
+  if (strategy !== undefined && strategy !== null)
+    throw invalidRequest(
+      `routing_config.session_affinity.strategy must be "adaptive", "sticky" or "none" (got ${JSON.stringify(strategy)?.slice(0, 40)}).`,
+      'routing_config.session_affinity.strategy',
+      'invalid_value',
+    );
   return { strategy: 'adaptive', sessionId: sessionId || undefined, explicit: false };
 }
 

@@ -16,6 +16,7 @@ import {
 } from './check-fields.js';
 import { isObject } from '../core/is-object.js';
 import { refuseToolNameClash } from './tool-name-clash.js';
+import { checkCustomTool, checkFunctionTool, checkToolCalls } from './check-chat-tools.js';
 import { checkToolMessages } from './check-tool-messages.js';
 import { checkChatFieldLimits } from './field-limits.js';
 import { requestedModels } from '../gateway/model-fallbacks.js';
@@ -198,6 +199,8 @@ function checkMessage(m: unknown, i: number): void {
       `${p}.role`,
       'invalid_value',
     );
+  if (m.role === 'assistant' && m.tool_calls !== undefined && m.tool_calls !== null)
+    checkToolCalls(m.tool_calls, `${p}.tool_calls`);
   const c = m.content;
   if (c === undefined || c === null) {
     if (m.role === 'assistant' && (Array.isArray(m.tool_calls) || m.function_call)) return;
@@ -263,6 +266,7 @@ function checkTools(body: Record<string, unknown>): void {
           'invalid_value',
         );
       if (t.type === 'custom') checkCustomTool(t.custom, `tools[${i}].custom`);
+      else checkFunctionTool(fn as Record<string, unknown>, `tools[${i}].function`);
     });
     // Each checked above: a function tool or a custom tool, with its name.
     const checked = tools as { type: 'function' | 'custom'; [k: string]: unknown }[];
@@ -320,34 +324,4 @@ function offeredNames(tools: unknown, type: 'function' | 'custom'): string[] {
   return tools
     .filter((t): t is Record<string, Record<string, unknown>> => isObject(t) && t.type === type)
     .map((t) => String(t[type]?.name));
-}
-
-/**
- * A custom tool's properties (openapi.yaml `CustomToolChatCompletions`): a name, and a format of
- * text or a grammar with its syntax (lark or regex) and definition. Read where custom tools are
- * bridged to function tools (src/gateway/custom-tool-bridge.ts).
- */
-function checkCustomTool(custom: unknown, path: string): void {
-  if (!isObject(custom) || typeof custom.name !== 'string' || !custom.name)
-    throw invalidRequest(
-      `'${path}.name' is required: {type:'custom', custom:{name, description, format}}.`,
-      `${path}.name`,
-      'missing_required_parameter',
-    );
-  const format = custom.format;
-  if (format === undefined || format === null) return;
-  const grammar = isObject(format) ? format.grammar : undefined;
-  const ok =
-    isObject(format) &&
-    (format.type === 'text' ||
-      (format.type === 'grammar' &&
-        isObject(grammar) &&
-        (grammar.syntax === 'lark' || grammar.syntax === 'regex') &&
-        typeof grammar.definition === 'string'));
-  if (!ok)
-    throw invalidRequest(
-      `'${path}.format' must be {type:'text'} or {type:'grammar', grammar:{syntax:'lark'|'regex', definition}}.`,
-      `${path}.format`,
-      'invalid_value',
-    );
 }

@@ -54,7 +54,26 @@ export function summaryLines(result: CompareResult): string[] {
       (r) =>
         `${r.run.slice(0, 33).padEnd(34)} ${`${r.ok}/${r.requests}`.padStart(7)} ${usd(r.mean_cost_usd).padStart(11)} ${ms(r.latency_p50_ms).padStart(8)} ${ms(r.latency_p95_ms).padStart(8)} ${ms(r.ttft_p50_ms).padStart(9)} ${r.quality === null ? '–' : `${r.quality.toFixed(3)} (${r.graded})`}`,
     ),
+    ...failureLines(result),
   ];
+}
+
+/**
+ * Why a run's requests failed: its first error and how many failed, so a mistyped target or an
+ * endpoint that is down is told at once, not found only in results.csv.
+ */
+function failureLines(result: CompareResult): string[] {
+  const lines: string[] = [];
+  for (const r of result.runs) {
+    const failed = result.rows.filter((row) => row.run === r.run && !row.ok);
+    if (!failed.length) continue;
+    const first = failed[0]!;
+    const why = first.error ?? (first.status ? `HTTP ${first.status}` : 'no answer');
+    lines.push(
+      `${r.run}: ${failed.length} of ${r.requests} failed; the first: ${why.slice(0, 300)}`,
+    );
+  }
+  return lines.length ? ['', ...lines] : [];
 }
 
 function costNote(r: RunSummary, ref: RunSummary | undefined): string {

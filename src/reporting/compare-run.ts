@@ -275,7 +275,7 @@ async function callOnce(
         ? `timed out after ${opts.requestTimeoutMs} ms`
         : stop.aborted
           ? 'aborted: the compare deadline passed'
-          : `${e.name}: ${e.message}`;
+          : `${e.name}: ${e.message}${causeOf(e)}`;
   }
   row.latency_ms = performance.now() - started;
   row.answer_chars = answer.length;
@@ -300,6 +300,14 @@ async function callOnce(
 
 /** Runs every prompt against every target with at most `concurrency` requests in flight. Jobs go
  * prompt by prompt, so a run cut short by the deadline still compares targets on the same prompts. */
+/** fetch's "fetch failed" says nothing: its cause does (ECONNREFUSED 127.0.0.1:8080, ENOTFOUND). */
+function causeOf(e: Error): string {
+  const cause = (e as { cause?: { code?: unknown; message?: unknown } }).cause;
+  if (!cause) return '';
+  const said = typeof cause.message === 'string' && cause.message ? cause.message : cause.code;
+  return said ? ` (${String(said)})` : '';
+}
+
 export async function runCompare(opts: CompareOptions): Promise<CompareResult> {
   const startedAt = new Date();
   const jobs: [ComparePrompt, CompareTarget][] = [];

@@ -1,10 +1,12 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { toCsv } from './compare-report.js';
+import { summaryLines, toCsv } from './compare-report.js';
+import { summarizeRun } from './compare-summary.js';
 import { loadPrompts } from './compare-inputs.js';
-import { chatUrl, costOf, gradeAnswer, type CompareRow } from './compare-run.js';
+import { chatUrl, costOf, gradeAnswer, runCompare, type CompareRow } from './compare-run.js';
 import { lengthBucket, promptKind, routingDistribution } from './distribution.js';
 
 describe('compare helpers', () => {
@@ -47,6 +49,62 @@ describe('compare helpers', () => {
     );
     writeFileSync(join(dir, 'd.jsonl'), '\n');
     expect(() => loadPrompts(join(dir, 'd.jsonl'))).toThrow(/holds no prompts/);
+  });
+
+  it("says under the table why a run's requests failed, and how many", () => {
+    const row = (run: string, ok: boolean, error?: string) =>
+      ({
+        prompt_id: 'p',
+        run,
+        target: run,
+        status: ok ? 200 : 404,
+        ok,
+        latency_ms: 1,
+        prompt_kind: 'general',
+        prompt_chars: 1,
+        answer_chars: 0,
+        ...(error ? { error } : {}),
+      }) as CompareRow;
+    const rows = [
+      row('nope', false, '404: The model or deployment "nope" does not exist.'),
+      row('nope', false, '404: The model or deployment "nope" does not exist.'),
+      row('gpt-4.1', true),
+    ];
+    const runs = ['nope', 'gpt-4.1'].map((r) => summarizeRun({ target: r, label: r }, rows));
+    const lines = summaryLines({
+      endpoint: 'http://h',
+      started_at: '',
+      finished_at: '',
+      prompts: 2,
+      runs,
+      rows,
+      skipped: 0,
+    });
+    expect(lines.slice(-2)).toEqual([
+      '',
+      'nope: 2 of 2 failed; the first: 404: The model or deployment "nope" does not exist.',
+    ]);
+  });
+
+  it('says why an endpoint could not be reached, not only "fetch failed"', async () => {
+    // A port that was just free: nothing listens on it.
+    const port = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as { port: number };
+        server.close(() => resolve(port));
+      });
+    });
+    const result = await runCompare({
+      endpoint: `http://127.0.0.1:${port}`,
+      prompts: [{ id: '1', messages: [{ role: 'user', content: 'hi' }], text: 'hi' }],
+      targets: [{ target: 'm', label: 'm' }],
+      concurrency: 1,
+      requestTimeoutMs: 5_000,
+      deadlineMs: 60_000,
+      stream: false,
+      prices: new Map(),
+    });
+    expect(result.rows[0]!.error).toMatch(/^TypeError: fetch failed \(.*ECONNREFUSED/);
   });
 
   it('writes CSV with quoting', () => {

@@ -36,6 +36,10 @@ describe('Anthropic Messages request checks', () => {
       [{ tool_choice: { type: 'bogus' } }, 'tool_choice: must be {"type": "auto"}'],
       [{ tool_choice: { type: 'tool' } }, 'tool_choice.name: Field required for type "tool"'],
       [
+        { tools: [{ name: 'get weather', input_schema: { type: 'object' } }] },
+        "tools.0.name: String should match pattern '^[a-zA-Z0-9_-]{1,128}$'",
+      ],
+      [
         { tools: [{ name: 'f', input_schema: 'x' }] },
         'tools.0.input_schema: must be a JSON Schema',
       ],

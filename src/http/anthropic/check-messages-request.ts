@@ -110,11 +110,19 @@ export function checkMessagesRequest(body: Json, forCount: boolean): void {
  * schema was sent on, and the answer depended on the pick: Claude refused it, OpenAI-format
  * upstreams took it as a function without parameters.
  */
+const TOOL_NAME = /^[a-zA-Z0-9_-]{1,128}$/;
+
 function checkCustomTool(t: unknown, path: string): void {
   if (!isObject(t)) throw invalidRequest(`${path}: Input should be a valid dictionary`, path);
   if (t.type !== undefined && t.type !== null && t.type !== 'custom') return;
   if (typeof t.name !== 'string' || t.name === '')
     throw invalidRequest(`${path}.name: Field required (the tool's name)`, `${path}.name`);
+  // Anthropic's rule for a tool's name, checked here so that the pick cannot decide the answer.
+  if (!TOOL_NAME.test(t.name))
+    throw invalidRequest(
+      `${path}.name: String should match pattern '^[a-zA-Z0-9_-]{1,128}$' (letters, digits, _ and -)`,
+      `${path}.name`,
+    );
   if (t.input_schema === undefined || t.input_schema === null)
     throw invalidRequest(
       `${path}.input_schema: Field required (a JSON Schema object for the tool's input; {"type": "object"} for a tool that takes none)`,

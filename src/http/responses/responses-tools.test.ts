@@ -92,6 +92,19 @@ describe('Responses tools on the bridge', () => {
       ),
     ).toThrow(/tools\[0\]\.tools\[0\] must be a function tool/);
   });
+
+  it("a function's name outside ^[a-zA-Z0-9_-]{1,64}$ is a 400 naming it, in a namespace too", () => {
+    const ask = (tools: unknown[]) => () =>
+      responsesToChat({ model: 'm', input: 'hi', tools }, undefined);
+    expect(ask([{ type: 'function', name: 'a b' }])).toThrow(
+      /^Invalid 'tools\[0\]\.name': "a b" does not match the pattern/,
+    );
+    expect(ask([{ type: 'function', name: 'x'.repeat(65) }])).toThrow(/tools\[0\]\.name/);
+    expect(
+      ask([{ type: 'namespace', name: 'crm', tools: [{ type: 'function', name: 'find.one' }] }]),
+    ).toThrow(/tools\[0\]\.tools\[0\]\.name/);
+    expect(ask([{ type: 'function', name: 'get_weather-2' }])).not.toThrow();
+  });
 });
 
 describe('custom tools on the bridge', () => {

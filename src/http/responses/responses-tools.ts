@@ -105,10 +105,18 @@ function customTool(t: Json, path: string, name = t.name): CustomTool {
   };
 }
 
+const FUNCTION_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
+
 function functionTool(t: Json, path: string, name = t.name): FunctionTool {
   if (typeof t.name !== 'string' || !t.name)
     throw invalidRequest(
       `${path} must be a function tool {type:'function', name, parameters}.`,
+      `${path}.name`,
+    );
+  // OpenAI's rule for a function's name, checked here so that the pick cannot decide the answer.
+  if (!FUNCTION_NAME.test(t.name))
+    throw invalidRequest(
+      `Invalid '${path}.name': ${JSON.stringify(t.name.slice(0, 80))} does not match the pattern '^[a-zA-Z0-9_-]{1,64}$' (letters, digits, _ and -, at most 64 characters).`,
       `${path}.name`,
     );
   return {

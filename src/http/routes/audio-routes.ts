@@ -17,6 +17,7 @@ import type { MediaGateway } from '../../gateway/media-gateway.js';
 import { AZURE_DEPLOYMENT_PATHS, checkApiVersion } from './chat-routes.js';
 import { formFieldValue, MAX_FORM_FIELD_BYTES } from './form-field.js';
 import { namedCall } from './named-call.js';
+import { describeValue } from '../../config/zod-issue-message.js';
 
 /** OpenAI's limits: 4,096 characters of speech; audio files of 25 MB. */
 const MAX_SPEECH_CHARS = 4096;
@@ -32,16 +33,27 @@ export function parseSpeechRequest(body: unknown, modelFromPath = false): Speech
     modelFromPath ? MODEL_IN_PATH : 'the name of a text-to-speech deployment or pool',
     modelFromPath,
   );
-  if (typeof body.input !== 'string' || !body.input || body.input.length > MAX_SPEECH_CHARS)
+  // "is required" only when it is missing: a wrong type or a too-long text is told as such.
+  const input = body.input;
+  if (typeof input !== 'string' || !input || input.length > MAX_SPEECH_CHARS)
     throw invalidRequest(
-      `input is required: the text to speak, 1 to ${MAX_SPEECH_CHARS} characters.`,
+      `input ${
+        input === undefined || input === null
+          ? 'is required'
+          : typeof input !== 'string'
+            ? `must be a string (got ${describeValue(input)})`
+            : input
+              ? `is ${input.length} characters, over the limit`
+              : 'is empty'
+      }: the text to speak, 1 to ${MAX_SPEECH_CHARS} characters.`,
       'input',
     );
-  if (
-    typeof body.voice !== 'string' &&
-    !(isObject(body.voice) && typeof body.voice.id === 'string')
-  )
-    throw invalidRequest('voice is required: a voice name (e.g. "alloy") or {"id": …}.', 'voice');
+  const voice = body.voice;
+  if (typeof voice !== 'string' && !(isObject(voice) && typeof voice.id === 'string'))
+    throw invalidRequest(
+      `voice ${voice === undefined || voice === null ? 'is required' : `must be a string or {"id": …} (got ${describeValue(voice)})`}: a voice name (e.g. "alloy") or {"id": …}.`,
+      'voice',
+    );
   if (
     body.response_format !== undefined &&
     !SPEECH_FORMATS.includes(body.response_format as string)

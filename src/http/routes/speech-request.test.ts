@@ -1,0 +1,31 @@
+// A speech body's input and voice: "is required" only when missing; a wrong one says what is wrong.
+import { describe, expect, it } from 'vitest';
+import { parseSpeechRequest } from './audio-routes.js';
+
+const refusal = (body: Record<string, unknown>) => {
+  try {
+    parseSpeechRequest({ model: 'tts-1', input: 'hi', voice: 'alloy', ...body });
+  } catch (err) {
+    return (err as Error).message;
+  }
+  throw new Error('expected a 400');
+};
+
+describe('parseSpeechRequest', () => {
+  it('tells a missing, wrongly typed, empty and over-long input apart', () => {
+    expect(refusal({ input: undefined })).toMatch(/^input is required: /);
+    expect(refusal({ input: 5 })).toMatch(/^input must be a string \(got 5\): /);
+    expect(refusal({ input: '' })).toMatch(/^input is empty: /);
+    expect(refusal({ input: 'a'.repeat(4097) })).toMatch(
+      /^input is 4097 characters, over the limit: the text to speak, 1 to 4096 characters\.$/,
+    );
+  });
+
+  it('tells a missing voice from a wrongly typed one', () => {
+    expect(refusal({ voice: undefined })).toMatch(/^voice is required: /);
+    expect(refusal({ voice: 5 })).toMatch(/^voice must be a string or \{"id": …\} \(got 5\): /);
+    expect(() =>
+      parseSpeechRequest({ model: 'tts-1', input: 'hi', voice: { id: 'v1' } }),
+    ).not.toThrow();
+  });
+});

@@ -1,0 +1,20 @@
+// The port the router listens on, from --port or PORT: a value that is no port is a ConfigError
+// naming where it came from (it was a RangeError stack from Node's listen).
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from './config/load-config.js';
+import { checkPort } from './main.js';
+
+describe('checkPort', () => {
+  it('takes 0 to 65535', () => {
+    expect(checkPort('8080', 'PORT')).toBe(8080);
+    expect(checkPort(0, '--port')).toBe(0);
+    expect(checkPort('65535', 'PORT')).toBe(65535);
+  });
+
+  it.each([['abc'], ['80.5'], ['70000'], ['-1'], [' ']])('refuses PORT=%j, naming PORT', (v) => {
+    expect(() => checkPort(v, 'PORT')).toThrow(ConfigError);
+    expect(() => checkPort(v, 'PORT')).toThrow(
+      `PORT must be an integer between 0 and 65535 (got ${JSON.stringify(v)})`,
+    );
+  });
+});
