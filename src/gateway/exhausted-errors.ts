@@ -1,7 +1,7 @@
 // What a request is told once failover is over: the last error with every attempt listed, or,
 // when the failures disagree, the error a client can act on (a 429 when some deployment was only
-// rate-limited, else 502 `all_deployments_failed`). Shared by chat (execute-with-failover.ts) and,
-// for the all-refused 429, the models called by name (named-failover.ts).
+// rate-limited, else 502 `all_deployments_failed`). Shared by chat (execute-with-failover.ts) and
+// the models called by name (named-failover.ts: embeddings, moderations, images, audio, rerank).
 import { GatewayError } from '../core/errors.js';
 import type { AttemptRecord } from '../store/request-record.js';
 import type { CircuitBreakers } from './circuit-breaker.js';

@@ -182,3 +182,66 @@ describe('callWithFailover and the shutdown drain', () => {
     expect(reading.signal.reason).toMatchObject({ status: 503, code: 'router_shutting_down' });
   });
 });
+
+describe('callWithFailover when every member fails, in different ways', () => {
+  const c = deploymentSchema.parse(simDeployment('c'));
+  /** Calls a, b and c in turn, each failing with its status in `statuses`. */
+  async function failingWith(statuses: number[]) {
+    const clock = createManualClock();
+    const load = new DeploymentLoad(clock);
+    const deps: NamedFailoverDeps = {
+      adapters: { adapterFor: () => ({}) as ProviderAdapter },
+      clock,
+      breakers: new CircuitBreakers(clock),
+      load,
+      pools: new PoolBalancer(load),
+    };
+    const record = newRequestRecord({
+      time: clock.now(),
+      requestId: 'req_2',
+      endpoint: 'embeddings',
+      tenant: 't',
+      keyId: 'k',
+      stream: false,
+      endUser: undefined,
+      tags: [],
+    });
+    const members = [a, b, c];
+    const thrown: unknown = await callWithFailover(
+      deps,
+      { signal: new AbortController().signal, requestId: 'req_2' },
+      { target: { kind: 'deployment', deployment: a }, allowed: members, sentEstimate: 0 },
+      record,
+      (d) => {
+        const status = statuses[members.indexOf(d)]!;
+        throw new GatewayError({
+          status,
+          type: status === 429 ? 'rate_limit_error' : 'server_error',
+          code: `upstream_${status}`,
+          message: `${d.name} failed`,
+          headers: status === 429 ? { 'retry-after': '7' } : {},
+          retryable: true,
+        });
+      },
+    ).catch((err: unknown) => err);
+    expect(thrown).toBeInstanceOf(GatewayError);
+    return thrown as GatewayError;
+  }
+
+  it('one only rate-limited: a 429 naming each failure, not the last error', async () => {
+    const e = await failingWith([500, 429, 503]);
+    expect(e.status).toBe(429);
+    expect(e.message).toMatch(/a \(500 upstream_500\), b \(429 upstream_429\), c \(503/);
+    expect(e.message).toMatch(/Only rate-limited: b/);
+  });
+
+  it('none rate-limited, statuses disagree: 502 all_deployments_failed', async () => {
+    const e = await failingWith([500, 503, 500]);
+    expect(e).toMatchObject({ status: 502, code: 'all_deployments_failed' });
+  });
+
+  it('all the same status: that error, as before', async () => {
+    const e = await failingWith([503, 503, 503]);
+    expect(e).toMatchObject({ status: 503, message: 'c failed' });
+  });
+});

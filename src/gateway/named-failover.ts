@@ -17,7 +17,7 @@ import { shuttingDownError, type CallDrain } from './call-drain.js';
 import type { CircuitBreakers } from './circuit-breaker.js';
 import { DeploymentLoad } from './deployment-load.js';
 import { abortedCall, failedAttempt, toGatewayError } from './attempt-records.js';
-import { rateLimitedEverywhere, refusedEverywhere } from './exhausted-errors.js';
+import { failedEverywhere, rateLimitedEverywhere, refusedEverywhere } from './exhausted-errors.js';
 import type { AdmitResult, ChatCall, GatewayPolicies, Target } from './gateway-types.js';
 import { PoolBalancer } from './pool-order.js';
 import { NoHeadroom, waitForHeadroom } from './wait-for-headroom.js';
@@ -97,7 +97,8 @@ export type NamedAttempt<T> = (
  * Calls the members that may be called, in order, until one answers; each attempt, the one that
  * answered included, goes into `record`. Throws why none could (a spent budget, open circuits,
  * cool-downs: NoHeadroom), or the last failure (NoHeadroom when every member called refused with
- * a 429). A call its caller aborted throws the caller's reason if typed (abortedCall), else a 499;
+ * a 429; when the failures disagree, a 429 if one was only rate-limited, else 502
+ * `all_deployments_failed`, as chat's: exhausted-errors.ts). A call its caller aborted throws the caller's reason if typed (abortedCall), else a 499;
  * one the shutdown drain stopped, and any attempt after the drain deadline, 503
  * `router_shutting_down`.
  */
@@ -148,6 +149,7 @@ export async function callWithFailover<T>(
   const ordered = target.kind === 'pool' ? deps.pools.order(target.pool, ready, false) : ready;
   const from = record.attempts.length;
   let lastError: GatewayError | undefined;
+  let lastRefusal: GatewayError | undefined;
   for (const d of ordered) {
     // Past the drain deadline no attempt starts (a failover included).
     if (deps.drain?.stoppedWith) throw shuttingDownError();
@@ -181,12 +183,15 @@ export async function callWithFailover<T>(
       record.attempts.push(failedAttempt(breakers, d, e, deps.clock.perfNow() - t0));
       if (!e.retryable) throw e;
       lastError = e;
+      if (e.status === 429) lastRefusal = e;
     } finally {
       if (!held) untrack();
     }
   }
   const refusedBy = rateLimitedEverywhere(record.attempts.slice(from));
-  throw refusedBy ? refusedEverywhere(lastError!, refusedBy, breakers) : lastError!;
+  if (refusedBy) throw refusedEverywhere(lastError!, refusedBy, breakers);
+  // Failures that disagree: a 429 when one was only rate-limited, else 502, as chat's.
+  throw failedEverywhere(lastError!, record.attempts, from, lastRefusal, breakers);
 }
 
 /**
