@@ -18,8 +18,8 @@ import { PoolBalancer } from './pool-order.js';
 const a = deploymentSchema.parse(simDeployment('a'));
 const b = deploymentSchema.parse(simDeployment('b'));
 
-/** Calls a then b; each attempt aborts `controller` with `reason` and fails as a retryable 502. */
-async function abortedWith(reason?: unknown) {
+/** Failover's dependencies on a manual clock, and a fresh record of a call to `endpoint`. */
+function namedCall(endpoint: 'realtime' | 'embeddings', stream: boolean) {
   const clock = createManualClock();
   const load = new DeploymentLoad(clock);
   const deps: NamedFailoverDeps = {
@@ -29,17 +29,23 @@ async function abortedWith(reason?: unknown) {
     load,
     pools: new PoolBalancer(load),
   };
-  const controller = new AbortController();
   const record = newRequestRecord({
     time: clock.now(),
     requestId: 'req_1',
-    endpoint: 'realtime',
+    endpoint,
     tenant: 't',
     keyId: 'k',
-    stream: true,
+    stream,
     endUser: undefined,
     tags: [],
   });
+  return { deps, record };
+}
+
+/** Calls a then b; each attempt aborts `controller` with `reason` and fails as a retryable 502. */
+async function abortedWith(reason?: unknown) {
+  const { deps, record } = namedCall('realtime', true);
+  const controller = new AbortController();
   const called: string[] = [];
   const thrown = await callWithFailover(
     deps,
@@ -187,29 +193,11 @@ describe('callWithFailover when every member fails, in different ways', () => {
   const c = deploymentSchema.parse(simDeployment('c'));
   /** Calls a, b and c in turn, each failing with its status in `statuses`. */
   async function failingWith(statuses: number[]) {
-    const clock = createManualClock();
-    const load = new DeploymentLoad(clock);
-    const deps: NamedFailoverDeps = {
-      adapters: { adapterFor: () => ({}) as ProviderAdapter },
-      clock,
-      breakers: new CircuitBreakers(clock),
-      load,
-      pools: new PoolBalancer(load),
-    };
-    const record = newRequestRecord({
-      time: clock.now(),
-      requestId: 'req_2',
-      endpoint: 'embeddings',
-      tenant: 't',
-      keyId: 'k',
-      stream: false,
-      endUser: undefined,
-      tags: [],
-    });
+    const { deps, record } = namedCall('embeddings', false);
     const members = [a, b, c];
     const thrown: unknown = await callWithFailover(
       deps,
-      { signal: new AbortController().signal, requestId: 'req_2' },
+      { signal: new AbortController().signal, requestId: 'req_1' },
       { target: { kind: 'deployment', deployment: a }, allowed: members, sentEstimate: 0 },
       record,
       (d) => {
