@@ -2,10 +2,13 @@
 // path (chat, completions, Responses, the Azure ones) in OpenAI's words: a level a model without
 // reasoning dropped, or a fifth stop sequence Claude took, was served or refused by the pick.
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../../test/helpers/build-test-app.js';
+import {
+  buildTestApp,
+  type TestApp,
+  simulatedAdapters,
+} from '../../test/helpers/build-test-app.js';
 import { simDeployment, testConfig } from '../../test/helpers/test-config.js';
 import type { ConfigInput } from '../config/schema.js';
-import { createSimulatedAdapter } from '../providers/simulated/simulated-adapter.js';
 import { createResponseStore } from '../store/response-store.js';
 
 type Json = Record<string, unknown>;
@@ -28,9 +31,7 @@ async function app(): Promise<TestApp> {
     ] as ConfigInput['deployments'],
     routers: [{ name: 'model-router', modelSubset: ['plain', 'thinker'] }],
   });
-  const adapters = Object.fromEntries(
-    config.deployments.map((d) => [d.name, createSimulatedAdapter(d, { sleep: async () => {} })]),
-  );
+  const adapters = simulatedAdapters(config);
   t = await buildTestApp(config, adapters, { responses: createResponseStore(100) });
   return t;
 }

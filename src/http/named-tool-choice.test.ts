@@ -2,18 +2,15 @@
 // API's own error shape: every upstream would refuse it (OpenAI and Anthropic answer 400), and
 // the simulated fleet made a call up instead. A choice naming an offered tool is served.
 import { describe, expect, it } from 'vitest';
-import { buildTestApp } from '../../test/helpers/build-test-app.js';
+import { buildTestApp, simulatedAdapters } from '../../test/helpers/build-test-app.js';
 import { testConfig } from '../../test/helpers/test-config.js';
-import { createSimulatedAdapter } from '../providers/simulated/simulated-adapter.js';
 import { createResponseStore } from '../store/response-store.js';
 
 type Json = Record<string, unknown>;
 
 async function app() {
   const config = testConfig();
-  const adapters = Object.fromEntries(
-    config.deployments.map((d) => [d.name, createSimulatedAdapter(d, { sleep: async () => {} })]),
-  );
+  const adapters = simulatedAdapters(config);
   return buildTestApp(config, adapters, { responses: createResponseStore(100) });
 }
 

@@ -3,9 +3,12 @@
 // streams do the same whichever fleet answers (here the simulated one, whose chunks leave it out),
 // on chat, the legacy completions and the Azure paths.
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../../test/helpers/build-test-app.js';
+import {
+  buildTestApp,
+  type TestApp,
+  simulatedAdapters,
+} from '../../test/helpers/build-test-app.js';
 import { testConfig } from '../../test/helpers/test-config.js';
-import { createSimulatedAdapter } from '../providers/simulated/simulated-adapter.js';
 
 type Json = Record<string, unknown>;
 
@@ -13,9 +16,7 @@ let t: TestApp | undefined;
 async function app(): Promise<TestApp> {
   if (t) return t;
   const config = testConfig();
-  const adapters = Object.fromEntries(
-    config.deployments.map((d) => [d.name, createSimulatedAdapter(d, { sleep: async () => {} })]),
-  );
+  const adapters = simulatedAdapters(config);
   t = await buildTestApp(config, adapters);
   return t;
 }

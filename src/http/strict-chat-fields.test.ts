@@ -3,18 +3,15 @@
 // top_logprobs without logprobs, stream_options without stream, a tool result that answers no
 // call of the assistant message before it. /v1/messages and /v1/responses keep their own rules.
 import { describe, expect, it } from 'vitest';
-import { buildTestApp } from '../../test/helpers/build-test-app.js';
+import { buildTestApp, simulatedAdapters } from '../../test/helpers/build-test-app.js';
 import { testConfig } from '../../test/helpers/test-config.js';
-import { createSimulatedAdapter } from '../providers/simulated/simulated-adapter.js';
 import { createResponseStore } from '../store/response-store.js';
 
 type Json = Record<string, unknown>;
 
 async function app() {
   const config = testConfig();
-  const adapters = Object.fromEntries(
-    config.deployments.map((d) => [d.name, createSimulatedAdapter(d, { sleep: async () => {} })]),
-  );
+  const adapters = simulatedAdapters(config);
   return buildTestApp(config, adapters, { responses: createResponseStore(100) });
 }
 

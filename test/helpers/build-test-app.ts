@@ -3,6 +3,7 @@ import { registerDashboardRoutes } from '../../src/dashboard/dashboard-routes.js
 import { LiveStats } from '../../src/dashboard/live-stats.js';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
+import { createSimulatedAdapter } from '../../src/providers/simulated/simulated-adapter.js';
 import { ConfigService } from '../../src/config/config-service.js';
 import { ConfigVersionStore } from '../../src/store/config-versions.js';
 import { MemoryState } from '../../src/store/memory/memory-state.js';
@@ -55,6 +56,13 @@ import {
   type FeedbackRouteDeps,
 } from '../../src/http/routes/feedback-routes.js';
 import type { RequestLog } from '../../src/store/request-log.js';
+
+/** The simulated adapter of each of the config's deployments, answering at once (no sleep). */
+export function simulatedAdapters(config: Config): Record<string, ProviderAdapter> {
+  return Object.fromEntries(
+    config.deployments.map((d) => [d.name, createSimulatedAdapter(d, { sleep: async () => {} })]),
+  );
+}
 
 export interface TestApp {
   app: FastifyInstance;

@@ -3,12 +3,15 @@
 // created, retrieved, streamed (response.completed) and run in the background; null while it is
 // queued or in progress, and when it ended incomplete.
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../../../test/helpers/build-test-app.js';
+import {
+  buildTestApp,
+  type TestApp,
+  simulatedAdapters,
+} from '../../../test/helpers/build-test-app.js';
 import { scriptedHttp } from '../../../test/helpers/fake-http.js';
 import { nativeCodexDeployment, testConfig } from '../../../test/helpers/test-config.js';
 import { createOpenAiAdapter } from '../../providers/openai/openai-adapter.js';
 import type { ChatResponse } from '../../core/wire-types.js';
-import { createSimulatedAdapter } from '../../providers/simulated/simulated-adapter.js';
 import { createResponseStore } from '../../store/response-store.js';
 import { chatToResponse, completedAt } from './responses-reply.js';
 
@@ -18,9 +21,7 @@ let t: TestApp | undefined;
 async function app(): Promise<TestApp> {
   if (t) return t;
   const config = testConfig();
-  const adapters = Object.fromEntries(
-    config.deployments.map((d) => [d.name, createSimulatedAdapter(d, { sleep: async () => {} })]),
-  );
+  const adapters = simulatedAdapters(config);
   t = await buildTestApp(config, adapters, {
     responses: createResponseStore(100),
     background: { pollMs: 5 },

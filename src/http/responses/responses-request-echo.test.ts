@@ -4,9 +4,12 @@
 // on GET /v1/responses/{id}, in every streamed Response (response.created … response.completed),
 // on the Azure path and on a background response's queued object.
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../../../test/helpers/build-test-app.js';
+import {
+  buildTestApp,
+  type TestApp,
+  simulatedAdapters,
+} from '../../../test/helpers/build-test-app.js';
 import { testConfig } from '../../../test/helpers/test-config.js';
-import { createSimulatedAdapter } from '../../providers/simulated/simulated-adapter.js';
 import { createResponseStore } from '../../store/response-store.js';
 
 type Json = Record<string, unknown>;
@@ -15,9 +18,7 @@ let t: TestApp | undefined;
 async function app(): Promise<TestApp> {
   if (t) return t;
   const config = testConfig();
-  const adapters = Object.fromEntries(
-    config.deployments.map((d) => [d.name, createSimulatedAdapter(d, { sleep: async () => {} })]),
-  );
+  const adapters = simulatedAdapters(config);
   t = await buildTestApp(config, adapters, { responses: createResponseStore(100) });
   return t;
 }
