@@ -5,8 +5,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { ChatRequest } from '../core/wire-types.js';
 import { FEATURE_VERSION } from './routing-model.js';
+import { CHARACTER_WORDS_VERSION } from './feature-lexicon.js';
 import {
-  CHARACTER_WORDS_VERSION,
   DENSE_NAMES,
   DENSE_SIZE,
   LEGACY_DENSE_SIZE,
