@@ -1,14 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ModelHead } from '../src/routing/routing-model.js';
 import { orderByMode, pickByMode, type BandRule } from '../src/routing/pick-by-mode.js';
-import {
-  calibrateBandsFromScores,
-  halvesOf,
-  prepareRows,
-  routeCurve,
-  standardErrorOfMean,
-  type ScoredRow,
-} from './calibrate-bands.js';
+import { calibrateBandsFromScores, halvesOf, standardErrorOfMean } from './calibrate-bands.js';
+import { prepareRows, routeCurve, type ScoredRow } from './route-prepared.js';
 import type { DataRow } from './dataset.js';
 
 function head(name: string, price: number, meanScore: number): ModelHead {

@@ -4,7 +4,7 @@
 // fitted a second time on the raw features, each source taking the rows that route it better.
 import { mostLikelySource } from '../src/routing/predict-quality.js';
 import type { ModelHead, SourceExperts } from '../src/routing/routing-model.js';
-import type { ScoredRow } from './calibrate-bands.js';
+import type { ScoredRow } from './route-prepared.js';
 import type { DataRow } from './dataset.js';
 import { featurize, type FeaturedRow } from './heads.js';
 import { comparePairs } from './pair-heads.js';

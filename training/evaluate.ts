@@ -16,7 +16,8 @@ import {
   predictQuality,
   trustedQuality,
 } from '../src/routing/predict-quality.js';
-import { predictedCost, standardErrorOfMean } from './calibrate-bands.js';
+import { standardErrorOfMean } from './calibrate-bands.js';
+import { predictedCost } from './route-prepared.js';
 import { promptCost, sourceGroup, type DataRow } from './dataset.js';
 import {
   artefactModelNames,

@@ -4,7 +4,8 @@
 import { type RoutingArtefact } from '../src/routing/routing-model.js';
 import { predictQuality, trustedQuality } from '../src/routing/predict-quality.js';
 import type { Features } from '../src/routing/features.js';
-import { calibrateBandsFromScores, type ScoredRow } from './calibrate-bands.js';
+import { calibrateBandsFromScores } from './calibrate-bands.js';
+import type { ScoredRow } from './route-prepared.js';
 import { DEFAULT_TARGETS, type BandTargets } from './band-targets.js';
 import { splitByHash, type DataRow, type Price } from './dataset.js';
 import type { GroupBands, Predictor } from './evaluate.js';

@@ -8,7 +8,8 @@
 import type { Bands } from '../src/routing/pick-by-mode.js';
 import type { GroupInfo, RoutingArtefact } from '../src/routing/routing-model.js';
 import type { BandTargets } from './band-targets.js';
-import { calibrateBandsFromScores, type ScoredRow } from './calibrate-bands.js';
+import { calibrateBandsFromScores } from './calibrate-bands.js';
+import type { ScoredRow } from './route-prepared.js';
 import { DataError, type DataRow } from './dataset.js';
 import { scoreTestRows, summarize, type EvalSummary, type PromptOutcome } from './evaluate.js';
 

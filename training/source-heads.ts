@@ -12,7 +12,8 @@ import {
   predictQuality,
 } from '../src/routing/predict-quality.js';
 import { sourceGroup, type DataRow, type Price } from './dataset.js';
-import { frontierQuality, standardErrorOfMean, type ScoredRow } from './calibrate-bands.js';
+import { frontierQuality, standardErrorOfMean } from './calibrate-bands.js';
+import type { ScoredRow } from './route-prepared.js';
 import { pairTask, pairedPredictions } from './pair-heads.js';
 import { FIT_LIMITS, fitAll, packRows, type FitTask } from './fit-pool.js';
 import {

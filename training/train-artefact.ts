@@ -14,12 +14,8 @@ import {
 } from '../src/routing/routing-model.js';
 import { DataError, promptHash, splitByHash, type DataRow, type Price } from './dataset.js';
 import { promptFingerprint } from './in-sample.js';
-import {
-  calibrateBandsFromScores,
-  scoreRows,
-  type CalibratedBands,
-  type ScoredRow,
-} from './calibrate-bands.js';
+import { calibrateBandsFromScores, type CalibratedBands } from './calibrate-bands.js';
+import { scoreRows, type ScoredRow } from './route-prepared.js';
 import { DEFAULT_TARGETS } from './band-targets.js';
 import { FIT_LIMITS } from './fit-pool.js';
 import {
