@@ -236,6 +236,12 @@ describe('usage the upstream did not report is recorded as estimated', () => {
   it('a stream that broke off: flagged, what the client got estimated and charged', () => {
     const r = byId('breaks-stream');
     expect(r.status).toBeGreaterThanOrEqual(500);
+    // Read back from SQLite: the attempt that streamed, then broke, is not `ok`.
+    expect(r.attempts.map((a) => [a.deployment, a.outcome, a.errorCode])).toEqual([
+      ['breaks', 'stream_dropped', r.errorCode],
+    ]);
+    // A socket reset mid-stream (not a clean close before the end event) is `stream_error`.
+    expect(r.errorCode).toBe('stream_error');
     expect(r.usageEstimated).toBe(true);
     expect(r.completionTokens).toBeGreaterThan(0);
     expect(r.costUsd).toBeCloseTo(cost(r), 12);

@@ -95,16 +95,35 @@ async function roundTrip(store: RequestLogStore) {
         },
       ],
     }),
+    // Failed over once, then streamed and broke off after its first chunk (too late to fail
+    // over): the attempt says `stream_dropped` with the error that ended it, the request a 502.
+    rec(4, {
+      stream: true,
+      errorCode: 'upstream_stream_dropped',
+      status: 502,
+      attempts: [
+        { deployment: 'big', model: 'big-sim', outcome: 'error', httpStatus: 500, latencyMs: 2 },
+        {
+          deployment: 'small',
+          model: 'small-sim',
+          outcome: 'stream_dropped',
+          httpStatus: 502,
+          errorCode: 'upstream_stream_dropped',
+          latencyMs: 4,
+        },
+      ],
+    }),
   ];
   await store.insert(records);
-  const back = await store.query(1_700_000_000_000, 1_700_000_003_500);
+  const back = await store.query(1_700_000_000_000, 1_700_000_004_500);
   expect(back).toEqual(records);
+  expect(back[3]!.attempts.map((a) => a.outcome)).toEqual(['error', 'stream_dropped']);
   expect(back[1]).toMatchObject({ endUser: 'user-42', tags: ['feature=search', 'team-a'] });
-  expect(back.map((r) => r.usageEstimated)).toEqual([false, true, undefined]);
-  expect(await store.count(1_700_000_000_000, 1_700_000_003_500)).toBe(3);
+  expect(back.map((r) => r.usageEstimated)).toEqual([false, true, undefined, undefined]);
+  expect(await store.count(1_700_000_000_000, 1_700_000_004_500)).toBe(4);
   expect(await store.count(1_700_000_001_500, 1_700_000_002_500)).toBe(1);
   // Summaries read the records without their texts.
-  const lean = await store.query(1_700_000_000_000, 1_700_000_003_500, { text: false });
+  const lean = await store.query(1_700_000_000_000, 1_700_000_004_500, { text: false });
   expect(lean).toEqual(
     records.map((r) => ({ ...r, promptText: undefined, answerText: undefined })),
   );
@@ -118,7 +137,7 @@ async function roundTrip(store: RequestLogStore) {
   expect(await store.getConversation('resp_2')).toBeUndefined();
   expect(await store.deleteOlderThan(1_700_000_002_500)).toBe(2);
   expect(await store.getConversation('resp_1')).toBeUndefined();
-  expect((await store.query(0)).map((r) => r.requestId)).toEqual(['req_3']);
+  expect((await store.query(0)).map((r) => r.requestId)).toEqual(['req_3', 'req_4']);
 }
 
 describe('request log stores', () => {

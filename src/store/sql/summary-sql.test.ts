@@ -1,9 +1,9 @@
 // The SQL summaries against the in-memory one: a few hundred varied records (tenants, keys, end
-// users, several tags or none, errors, 499s, failovers, cache hits, estimated usage, streams with
-// a TTFT and JSON calls without, costs with awkward fractions, tied latencies) written to the real
-// SQLite and PostgreSQL, summarized by every grouping and a few filters both ways. Sums agree to
-// floating error (the databases add in their own order); counts, shares and percentiles agree
-// exactly.
+// users, several tags or none, errors, 499s, failovers, streams that broke off after their first
+// chunk, cache hits, estimated usage, streams with a TTFT and JSON calls without, costs with
+// awkward fractions, tied latencies) written to the real SQLite and PostgreSQL, summarized by
+// every grouping and a few filters both ways. Sums agree to floating error (the databases add in
+// their own order); counts, shares and percentiles agree exactly.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,6 +56,17 @@ function varied(count: number): RequestRecord[] {
         : []),
       { deployment: 'small', model: 'small-sim', outcome: 'ok', latencyMs: 3.5 },
     ];
+    const status = pick([200, 200, 200, 200, 200, 429, 499, 502, 400]);
+    // A stream that broke off after its first chunk: its last attempt was not `ok`.
+    if (stream && status === 502 && rand() < 0.5)
+      attempts[attempts.length - 1] = {
+        deployment: 'small',
+        model: 'small-sim',
+        outcome: 'stream_dropped',
+        httpStatus: 502,
+        errorCode: 'upstream_stream_dropped',
+        latencyMs: 3.5,
+      };
     const cost = rand() < 0.1 ? 0 : (rand() * 0.02) / 3;
     records.push({
       // Several requests in the same millisecond, and some on the window's edges.
@@ -80,7 +91,7 @@ function varied(count: number): RequestRecord[] {
       // Round latencies tie often; fractional ones do not.
       latencyMs: rand() < 0.4 ? Math.round(rand() * 20) * 10 : rand() * 3000 + 0.1,
       ttftMs: stream ? rand() * 400 + 1 / 3 : undefined,
-      status: pick([200, 200, 200, 200, 200, 429, 499, 502, 400]),
+      status,
       cache: pick(['hit', 'semantic', 'miss', 'partial', 'bypass', undefined] as const),
       // Estimated usage, reported usage, and rows from before migration 19 (no flag).
       usageEstimated: pick([true, false, false, undefined]),
