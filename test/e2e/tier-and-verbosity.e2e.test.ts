@@ -1,8 +1,8 @@
 // `verbosity` (Responses: `text.verbosity`) and `service_tier` through the BUILT router with the
 // official SDKs (openapi.yaml `Verbosity`, `ServiceTier`): sent on to OpenAI and Azure OpenAI
 // deployments as chat's fields, dropped with `x-router-warnings` for an Anthropic one, and the
-// tier the upstream reports serving at in the reply (chat's `service_tier`, the Response's, and an
-// Anthropic client's `usage.service_tier`). Loopback upstreams record what they are sent.
+// tier the upstream reports serving at in the reply (chat's `service_tier`, on every chunk of a
+// stream too, the Response's, and an Anthropic client's `usage.service_tier`). Loopback upstreams record what they are sent.
 import Anthropic from '@anthropic-ai/sdk';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -23,6 +23,25 @@ beforeAll(async () => {
   upstream = createServer(async (req, res) => {
     const body = await readJsonBody(req);
     sent.push({ url: req.url ?? '', body });
+    if (req.url?.endsWith('/v1/messages') && body.stream === true) {
+      // Anthropic's stream (CONTRACTS.md §4.4): the tier in message_start's usage.
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      const usage = { input_tokens: 5, output_tokens: 1, service_tier: 'priority' };
+      const events: Json[] = [
+        {
+          type: 'message_start',
+          message: { id: 'msg_2', type: 'message', role: 'assistant', model: 'claude-sonnet-4-5' },
+        },
+        { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } },
+        { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'Hi.' } },
+        { type: 'content_block_stop', index: 0 },
+        { type: 'message_delta', delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 2 } },
+        { type: 'message_stop' },
+      ];
+      (events[0]!.message as Json).usage = usage;
+      for (const e of events) res.write(`event: ${String(e.type)}\ndata: ${JSON.stringify(e)}\n\n`);
+      return res.end();
+    }
     res.writeHead(200, { 'content-type': 'application/json' });
     if (req.url?.endsWith('/v1/messages'))
       // Anthropic's Message (CONTRACTS.md §4.3): the tier in usage.
@@ -145,6 +164,24 @@ describe('verbosity and service_tier', () => {
       "verbosity dropped: claude's API (anthropic) has no such parameter",
     );
     expect(r.data.service_tier).toBe('default');
+  });
+
+  it('a chat stream from Claude names its served tier on every chunk, usage asked for or not', async () => {
+    for (const include_usage of [false, true]) {
+      const stream = await client.chat.completions.create({
+        model: 'claude',
+        messages: ask,
+        stream: true,
+        stream_options: { include_usage },
+      });
+      const chunks = [];
+      for await (const c of stream) chunks.push(c);
+      expect(chunks.map((c) => c.choices[0]?.delta.content ?? '').join('')).toBe('Hi.');
+      expect(chunks.length).toBeGreaterThan(include_usage ? 3 : 2);
+      expect(chunks.at(-1)!.usage ? 'usage' : 'none').toBe(include_usage ? 'usage' : 'none');
+      // Claude's `priority` from message_start, as OpenAI's chunks each carry their tier.
+      for (const c of chunks) expect(c.service_tier, JSON.stringify(c)).toBe('priority');
+    }
   });
 
   it("an Anthropic client's usage.service_tier says the tier an OpenAI upstream served at", async () => {

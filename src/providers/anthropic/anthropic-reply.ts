@@ -203,6 +203,8 @@ export async function* anthropicEventsToChunks(
   let model = deployment.model;
   const created = Math.floor(Date.now() / 1000);
   let inputUsage: Json = {};
+  // The tier `message_start`'s usage names, on every chunk after it as OpenAI's chunks carry theirs.
+  let tier: { service_tier?: 'default' | 'priority' } = {};
   const toolIndex = new Map<number, number>();
   let jsonToolBlock = -1;
   let nextTool = 0;
@@ -219,6 +221,7 @@ export async function* anthropicEventsToChunks(
       created,
       model,
       choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }],
+      ...tier,
       ...extra,
     }) as ChatChunk;
   for await (const m of events) {
@@ -241,6 +244,7 @@ export async function* anthropicEventsToChunks(
         id = `chatcmpl-${String(msg.id ?? 'anthropic')}`;
         model = String(msg.model ?? model);
         inputUsage = (msg.usage as Json) ?? {};
+        tier = servedTier(inputUsage);
         yield chunk({ role: 'assistant', content: '' });
         break;
       }
@@ -307,6 +311,7 @@ export async function* anthropicEventsToChunks(
           model,
           choices: [],
           usage,
+          ...tier,
           ...servedTier(whole),
         } as ChatChunk;
         break;
