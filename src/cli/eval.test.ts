@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { shareText, type EvalReport } from '../../training/evaluate.js';
-import { run, type SplitSummary } from './eval.js';
+import { run } from './eval.js';
+import type { SplitSummary } from './eval-tables.js';
 import { run as train } from './train.js';
 
 function fixture(): { data: string; prices: string } {
