@@ -171,12 +171,13 @@ describe('convertInput: a function output that answers no call', () => {
 });
 
 describe('Responses fields Chat Completions shares', () => {
-  it('bridges prompt_cache_key, safety_identifier and user', () => {
+  it('bridges prompt_cache_key, prompt_cache_retention, safety_identifier and user', () => {
     const { chat } = responsesToChat(
       {
         model: 'm',
         input: 'hi',
         prompt_cache_key: 'session-1',
+        prompt_cache_retention: '24h',
         safety_identifier: 'user-hash',
         user: 'legacy-user',
       },
@@ -184,6 +185,7 @@ describe('Responses fields Chat Completions shares', () => {
     );
     expect(chat).toMatchObject({
       prompt_cache_key: 'session-1',
+      prompt_cache_retention: '24h',
       safety_identifier: 'user-hash',
       user: 'legacy-user',
     });

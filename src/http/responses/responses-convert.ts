@@ -271,8 +271,12 @@ export function responsesToChat(
   if (typeof body.top_p === 'number') chat.top_p = body.top_p;
   // Chat Completions takes these as Responses does (OpenAI's API reference): the cache key keeps
   // an agent's turns on the upstream's warm prompt cache (the Codex CLI sends its session's), the
-  // end user's name reaches the upstream (Claude's as metadata.user_id).
+  // end user's name reaches the upstream (Claude's as metadata.user_id). The cache's retention
+  // (deprecated, still sent by clients) goes as written: the upstream checks its value.
   if (typeof body.prompt_cache_key === 'string') chat.prompt_cache_key = body.prompt_cache_key;
+  if (typeof body.prompt_cache_retention === 'string')
+    chat.prompt_cache_retention =
+      body.prompt_cache_retention as ChatRequest['prompt_cache_retention'];
   if (typeof body.safety_identifier === 'string') chat.safety_identifier = body.safety_identifier;
   if (typeof body.user === 'string') chat.user = body.user;
   // Chat's names for them (openapi.yaml `Verbosity`, `ServiceTier`): sent on where the API takes
