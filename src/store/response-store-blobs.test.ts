@@ -127,7 +127,7 @@ describe.each(backends)('inline data kept once ($name)', (backend) => {
       for (let n = 1; n <= 20; n++) turns.push(await saved(store, turn(n, IMAGE)));
       expect(await backing.inlineBlobUsage()).toEqual({
         blobs: 1,
-        chars: JSON.stringify(IMAGE).length,
+        bytes: Buffer.byteLength(JSON.stringify(IMAGE)),
       });
       // 210 images held by 20 responses: one row, 20 references, no copy in a body.
       expect(await rows('response_blobs')).toBe(log ? 1 : undefined);
@@ -186,7 +186,7 @@ describe.each(backends)('inline data kept once ($name)', (backend) => {
       // OTHER went with it; IMAGE stays for the second response, whole.
       expect(await backing.inlineBlobUsage()).toEqual({
         blobs: 1,
-        chars: JSON.stringify(IMAGE).length,
+        bytes: Buffer.byteLength(JSON.stringify(IMAGE)),
       });
       expect(await store.get(second.id, 'team-a')).toEqual(second);
       expect(await store.delete(second.id, 'team-a')).toBe(true);
@@ -228,7 +228,7 @@ describe.each(backends)('inline data kept once ($name)', (backend) => {
       ]);
       expect(await backing.inlineBlobUsage()).toEqual({
         blobs: 1,
-        chars: JSON.stringify(IMAGE).length,
+        bytes: Buffer.byteLength(JSON.stringify(IMAGE)),
       });
       await log?.close();
     },
@@ -254,7 +254,7 @@ describe.each(backends.filter((b) => b.name !== 'memory'))(
         expect(await rows('response_blob_refs')).toBe(1);
         expect(await backing.inlineBlobUsage()).toEqual({
           blobs: 1,
-          chars: JSON.stringify(IMAGE).length,
+          bytes: Buffer.byteLength(JSON.stringify(IMAGE)),
         });
         expect(await store.get('resp_2', 'team-a')).toEqual(kept);
         await log!.close();
@@ -272,6 +272,6 @@ it('the memory store drops the payloads of the responses it no longer keeps', as
   expect(await store.get('resp_1', 'team-a')).toBeUndefined();
   expect(await backing.inlineBlobUsage()).toEqual({
     blobs: 1,
-    chars: JSON.stringify(IMAGE).length,
+    bytes: Buffer.byteLength(JSON.stringify(IMAGE)),
   });
 });

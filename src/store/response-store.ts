@@ -127,8 +127,8 @@ export interface ConversationStore {
   ): Promise<boolean>;
   /** The kept inline payloads with these keys, JSON text by key (the unknown left out). */
   inlineBlobs(hashes: readonly string[]): Promise<Map<string, string>>;
-  /** How many inline payloads are kept, and their JSON text's length in all. */
-  inlineBlobUsage(): Promise<{ blobs: number; chars: number }>;
+  /** How many inline payloads are kept, and their JSON texts' size in all (UTF-8 bytes). */
+  inlineBlobUsage(): Promise<{ blobs: number; bytes: number }>;
   /** Bodies of conversations whose lease ran out before `now`. */
   expiredConversations(now: number, limit: number): Promise<string[]>;
   appendConversationEvents(id: string, first: number, events: readonly string[]): Promise<void>;

@@ -66,9 +66,9 @@ export function createMemoryConversationStore(capacity: number): ConversationSto
       return found;
     },
     async inlineBlobUsage() {
-      let chars = 0;
-      for (const held of blobs.values()) chars += held.json.length;
-      return { blobs: blobs.size, chars };
+      let bytes = 0;
+      for (const held of blobs.values()) bytes += Buffer.byteLength(held.json);
+      return { blobs: blobs.size, bytes };
     },
     async updateLeasedConversation(id, holder, json, until, kept, payloads = []) {
       const lease = leases.get(id);

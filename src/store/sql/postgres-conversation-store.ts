@@ -99,10 +99,10 @@ export function createPostgresConversationStore(
     async inlineBlobUsage() {
       await ready();
       const res = await pool.query(
-        `SELECT count(*)::int AS blobs, coalesce(sum(length(body)), 0)::bigint AS chars FROM ${tables.blobs}`,
+        `SELECT count(*)::int AS blobs, coalesce(sum(octet_length(body)), 0)::bigint AS bytes FROM ${tables.blobs}`,
       );
-      const row = res.rows[0] as { blobs: number; chars: string };
-      return { blobs: row.blobs, chars: Number(row.chars) };
+      const row = res.rows[0] as { blobs: number; bytes: string };
+      return { blobs: row.blobs, bytes: Number(row.bytes) };
     },
     async updateLeasedConversation(id, holder, json, until, kept, blobs = []) {
       await ready();

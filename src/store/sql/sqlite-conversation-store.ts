@@ -94,9 +94,9 @@ export function createSqliteConversationStore(
       await ready();
       return db
         .prepare(
-          'SELECT count(*) AS blobs, coalesce(sum(length(body)), 0) AS chars FROM response_blobs',
+          'SELECT count(*) AS blobs, coalesce(sum(length(CAST(body AS BLOB))), 0) AS bytes FROM response_blobs',
         )
-        .get() as { blobs: number; chars: number };
+        .get() as { blobs: number; bytes: number };
     },
     async updateLeasedConversation(id, holder, json, until, kept, blobs = []) {
       await ready();
