@@ -86,7 +86,7 @@ export const responsesSchema = z
       .min(0)
       .default(STORED_INLINE_DATA_MAX_BYTES)
       .describe(
-        "The most inline data (data URLs of `input_image` and `input_file`, base64 audio) one stored response (`store: true`, the default) keeps in its input, in bytes of the encoded text: the latest items first, as given (so `previous_response_id` and `GET /v1/responses/{id}/input_items` have them); each item beyond it is stored as a text part naming what it was and its size, which a continued conversation's model then reads instead. A stored response holds its whole conversation, so without a bound every turn would store each earlier file again. 0 keeps none. Images by URL are not inline data and are always kept; a router file named by `file_id` is stored as the data it was resolved to, and counts. Read as each response is stored.",
+        "The most inline data (data URLs of `input_image` and `input_file`, base64 audio) one stored response (`store: true`, the default) keeps in its input, in bytes of the encoded text: the latest items first, as given (so `previous_response_id` and `GET /v1/responses/{id}/input_items` have them); each item beyond it is stored as a text part naming what it was and its size, which a continued conversation's model then reads instead. What is kept is stored once per distinct payload, however many stored responses hold it (keyed by its sha-256, and dropped with the last response referring to it); the bound still applies to each stored response as a whole, every copy counted. 0 keeps none. Images by URL are not inline data and are always kept; a router file named by `file_id` is stored as the data it was resolved to, and counts. Read as each response is stored.",
       ),
   })
   .default({

@@ -339,6 +339,8 @@ describe('batches in the request-log stores', () => {
         'feedback',
         'files',
         'requests',
+        'response_blob_refs',
+        'response_blobs',
         'response_events',
         'response_items',
         'schema_migrations',
@@ -351,6 +353,7 @@ describe('batches in the request-log stores', () => {
           'batches_status',
           'webhook_deliveries_due',
           'webhook_deliveries_finished',
+          'response_blob_refs_hash',
         ]),
       );
     } finally {

@@ -9,10 +9,13 @@
 // each of them ends a run at most once (conditional writes). The output items of a stored response
 // (messages, function calls, reasoning, with the ids the client saw) are also kept by tenant and
 // id, so a later request's `item_reference` finds one without reading whole responses; they go
-// with their response (delete, retention, the memory store's bound).
+// with their response (delete, retention, the memory store's bound). Inline data (images, files,
+// audio) is kept once however many responses hold it (inline-blobs.ts): a store keeps a payload
+// while some response refers to it, and drops it with the last one (delete, retention, the bound).
 import type { ChatMessage } from '../core/wire-types.js';
 import { isObject } from '../core/is-object.js';
 import { createMemoryConversationStore } from './memory/memory-conversation-store.js';
+import { putBackBlobs, takeOutBlobs, type BlobRef, type InlineBlob } from './inline-blobs.js';
 import { boundInlineData } from './stored-inline-data.js';
 
 export interface StoredResponse {
@@ -81,7 +84,12 @@ export interface KeptItems {
   items: readonly KeptItem[];
 }
 
-/** Where conversations persist: the request-log stores, and memory without one. */
+/**
+ * Where conversations persist: the request-log stores, and memory without one. Every write of a
+ * body takes `blobs` (none when absent) as the inline payloads it refers to, in the same write:
+ * each is kept once whatever refers to it, and one no conversation refers to any more is dropped
+ * (when a body stops referring to it, on delete, retention or the memory store's bound).
+ */
 export interface ConversationStore {
   /** Saves a conversation and, with `items`, keeps its output items under `items.owner` in the
    * same write (as saveConversationItems). */
@@ -91,6 +99,7 @@ export interface ConversationStore {
     json: string,
     lease?: RunLease,
     items?: { owner: string; items: readonly KeptItem[] },
+    blobs?: readonly InlineBlob[],
   ): Promise<void>;
   getConversation(id: string): Promise<string | undefined>;
   /** Deletes it and its events. */
@@ -104,6 +113,7 @@ export interface ConversationStore {
     json: string | undefined,
     until: number | null,
     kept?: KeptItems,
+    blobs?: readonly InlineBlob[],
   ): Promise<boolean>;
   /** Replaces the body of a leased conversation and drops the lease (only if the lease ran out
    * before `expiredBefore`, when given); false when it was not leased. With `kept`, as
@@ -113,7 +123,12 @@ export interface ConversationStore {
     json: string,
     expiredBefore?: number,
     kept?: KeptItems,
+    blobs?: readonly InlineBlob[],
   ): Promise<boolean>;
+  /** The kept inline payloads with these keys, JSON text by key (the unknown left out). */
+  inlineBlobs(hashes: readonly string[]): Promise<Map<string, string>>;
+  /** How many inline payloads are kept, and their JSON texts' size in all (UTF-8 bytes). */
+  inlineBlobUsage(): Promise<{ blobs: number; bytes: number }>;
   /** Bodies of conversations whose lease ran out before `now`. */
   expiredConversations(now: number, limit: number): Promise<string[]>;
   appendConversationEvents(id: string, first: number, events: readonly string[]): Promise<void>;
@@ -150,15 +165,30 @@ export function createResponseStore(
   opts: { inlineDataMaxBytes?: () => number } = {},
 ): ResponseStore {
   const conversations = backing ?? createMemoryConversationStore(capacity);
-  /** The JSON a response is written as: its inline data within the bound (stored-inline-data.ts). */
-  const body = (response: StoredResponse): string => {
+  /** The JSON a response is written as, its inline data within the bound (stored-inline-data.ts)
+   * and taken out to be kept once (inline-blobs.ts), and the payloads taken out. */
+  const body = (response: StoredResponse): { json: string; blobs: InlineBlob[] } => {
     const max = opts.inlineDataMaxBytes?.();
-    if (max === undefined) return JSON.stringify(response);
-    return JSON.stringify({ ...response, messages: boundInlineData(response.messages, max) });
+    const bounded = max === undefined ? response.messages : boundInlineData(response.messages, max);
+    const { messages, refs, blobs } = takeOutBlobs(bounded);
+    if (messages === response.messages) return { json: JSON.stringify(response), blobs };
+    const blobRefs = refs.length ? { blobRefs: refs } : {};
+    return { json: JSON.stringify({ ...response, messages, ...blobRefs }), blobs };
+  };
+  /** A stored response from its JSON, its kept payloads put back. */
+  const parse = async (json: string): Promise<StoredResponse> => {
+    const { blobRefs, ...stored } = JSON.parse(json) as StoredResponse & { blobRefs?: BlobRef[] };
+    if (!blobRefs?.length) return stored;
+    const keys = [...new Set(blobRefs.map((r) => r[2]))];
+    const found = new Map<string, string>();
+    for (let i = 0; i < keys.length; i += LOOKUP_CHUNK)
+      for (const [key, blob] of await conversations.inlineBlobs(keys.slice(i, i + LOOKUP_CHUNK)))
+        found.set(key, blob);
+    return { ...stored, messages: putBackBlobs(stored.messages, blobRefs, found) };
   };
   const find = async (id: string): Promise<StoredResponse | undefined> => {
     const json = await conversations.getConversation(id);
-    return json ? (JSON.parse(json) as StoredResponse) : undefined;
+    return json ? parse(json) : undefined;
   };
   const visible = (stored: StoredResponse | undefined, owner: string) =>
     stored && (stored.owner === undefined || stored.owner === owner) ? stored : undefined;
@@ -175,12 +205,14 @@ export function createResponseStore(
   };
   return {
     async save(response, lease) {
+      const { json, blobs } = body(response);
       await conversations.saveConversation(
         response.id,
         response.createdAt,
-        body(response),
+        json,
         lease,
         keptItems(response),
+        blobs,
       );
     },
     async get(id, owner) {
@@ -191,28 +223,32 @@ export function createResponseStore(
       return conversations.deleteConversation(id);
     },
     update(response, holder, until) {
+      const { json, blobs } = body(response);
       return conversations.updateLeasedConversation(
         response.id,
         holder,
-        body(response),
+        json,
         until,
         keptWith(response),
+        blobs,
       );
     },
     renew(id, holder, until) {
       return conversations.updateLeasedConversation(id, holder, undefined, until);
     },
     end(response, expiredBefore) {
+      const { json, blobs } = body(response);
       return conversations.endLeasedConversation(
         response.id,
-        body(response),
+        json,
         expiredBefore,
         keptWith(response),
+        blobs,
       );
     },
     async expired(now, limit) {
       const bodies = await conversations.expiredConversations(now, limit);
-      return bodies.map((json) => JSON.parse(json) as StoredResponse);
+      return Promise.all(bodies.map(parse));
     },
     appendEvents(id, first, events) {
       return conversations.appendConversationEvents(id, first, events);

@@ -9,7 +9,9 @@ import type { ChatMessage } from '../core/wire-types.js';
 import { isObject } from '../core/is-object.js';
 
 /** Where a content part keeps inline data, and what it is called in the note that replaces it. */
-function inlineData(part: Record<string, unknown>): { data: string; what: string } | undefined {
+export function inlineData(
+  part: Record<string, unknown>,
+): { data: string; what: string } | undefined {
   if (part.type === 'image_url' && isObject(part.image_url)) {
     const url = part.image_url.url;
     if (typeof url === 'string' && url.startsWith('data:')) return { data: url, what: 'image' };

@@ -1,6 +1,8 @@
 // Responses API conversations in this process's memory: the store when there is no request log
 // (one replica; the most recent `capacity` are kept, nothing survives a restart). Same contract
-// as the SQL stores (response-store.test.ts runs both).
+// as the SQL stores (response-store.test.ts runs both). Inline payloads are kept once, counted by
+// the responses that refer to them.
+import type { InlineBlob } from '../inline-blobs.js';
 import type { ConversationStore, KeptItem, RunLease } from '../response-store.js';
 
 export function createMemoryConversationStore(capacity: number): ConversationStore {
@@ -13,7 +15,23 @@ export function createMemoryConversationStore(capacity: number): ConversationSto
   const items = new Map<string, KeptItem & { response: string }>();
   const itemKeys = new Map<string, string[]>();
   const itemKey = (owner: string, id: string) => `${owner}\n${id}`;
+  /** Inline payloads by key, with how many responses refer to them; each response's keys. */
+  const blobs = new Map<string, { json: string; refs: number }>();
+  const blobKeys = new Map<string, string[]>();
+  /** Response `id` now refers to `kept` (its earlier payloads released: dropped at no refs). */
+  const refer = (id: string, kept: readonly InlineBlob[]) => {
+    const keys = [...new Set(kept.map((b) => b.hash))];
+    for (const b of kept) if (!blobs.has(b.hash)) blobs.set(b.hash, { json: b.json, refs: 0 });
+    for (const key of keys) blobs.get(key)!.refs++;
+    for (const key of blobKeys.get(id) ?? []) {
+      const held = blobs.get(key);
+      if (held && --held.refs <= 0) blobs.delete(key);
+    }
+    if (keys.length) blobKeys.set(id, keys);
+    else blobKeys.delete(id);
+  };
   const forget = (id: string) => {
+    refer(id, []);
     leases.delete(id);
     events.delete(id);
     for (const key of itemKeys.get(id) ?? [])
@@ -22,8 +40,9 @@ export function createMemoryConversationStore(capacity: number): ConversationSto
     return bodies.delete(id);
   };
   const store: ConversationStore = {
-    async saveConversation(id, createdAt, json, lease, kept) {
+    async saveConversation(id, createdAt, json, lease, kept, payloads = []) {
       bodies.set(id, json);
+      refer(id, payloads);
       if (lease) leases.set(id, { ...lease });
       else leases.delete(id);
       if (kept) await store.saveConversationItems(id, kept.owner, createdAt, kept.items);
@@ -38,19 +57,36 @@ export function createMemoryConversationStore(capacity: number): ConversationSto
     async deleteConversation(id) {
       return forget(id);
     },
-    async updateLeasedConversation(id, holder, json, until, kept) {
+    async inlineBlobs(hashes) {
+      const found = new Map<string, string>();
+      for (const key of hashes) {
+        const held = blobs.get(key);
+        if (held) found.set(key, held.json);
+      }
+      return found;
+    },
+    async inlineBlobUsage() {
+      let bytes = 0;
+      for (const held of blobs.values()) bytes += Buffer.byteLength(held.json);
+      return { blobs: blobs.size, bytes };
+    },
+    async updateLeasedConversation(id, holder, json, until, kept, payloads = []) {
       const lease = leases.get(id);
       if (!lease || lease.holder !== holder) return false;
-      if (json !== undefined) bodies.set(id, json);
+      if (json !== undefined) {
+        bodies.set(id, json);
+        refer(id, payloads);
+      }
       if (until === null) leases.delete(id);
       else lease.until = until;
       if (kept) await store.saveConversationItems(id, kept.owner, kept.createdAt, kept.items);
       return true;
     },
-    async endLeasedConversation(id, json, expiredBefore, kept) {
+    async endLeasedConversation(id, json, expiredBefore, kept, payloads = []) {
       const lease = leases.get(id);
       if (!lease || (expiredBefore !== undefined && lease.until >= expiredBefore)) return false;
       bodies.set(id, json);
+      refer(id, payloads);
       leases.delete(id);
       if (kept) await store.saveConversationItems(id, kept.owner, kept.createdAt, kept.items);
       return true;

@@ -1,10 +1,13 @@
 // Responses API conversations in the PostgreSQL request log (response-store.ts has the
 // contract), shared by every replica: the `conversations` rows, the lease of a running background
 // response on its row (conditional updates, so a cancel, the sweep and the run's own end race
-// safely), a streamed one's events in `response_events`, and its output items in `response_items`.
+// safely), a streamed one's events in `response_events`, its output items in `response_items`,
+// and the inline payloads it refers to (postgres-inline-blobs.ts).
 import type pg from 'pg';
+import type { InlineBlob } from '../inline-blobs.js';
 import type { ConversationStore, KeptItems } from '../response-store.js';
 import { inTransaction } from './pg-transaction.js';
+import { dropUnreferencedBlobs, referToBlobs, type BlobTables } from './postgres-inline-blobs.js';
 
 /** An item id a tenant already has now names the newest item (response_items' key). */
 const UPSERT_ITEM = `ON CONFLICT (owner, id) DO UPDATE SET response_id = EXCLUDED.response_id,
@@ -12,54 +15,62 @@ const UPSERT_ITEM = `ON CONFLICT (owner, id) DO UPDATE SET response_id = EXCLUDE
 
 export function createPostgresConversationStore(
   pool: pg.Pool,
-  tables: { conversations: string; events: string; items: string },
+  tables: { conversations: string; events: string; items: string } & BlobTables,
   ready: () => Promise<void>,
 ): ConversationStore {
   const { conversations, events: eventsTable, items: itemsTable } = tables;
   /**
-   * A conditional UPDATE of a conversation (`update`, its parameters in `params`) and, when it
-   * matched a row, the response's items: one statement, so all or nothing, in one round trip.
-   * Whether it matched.
+   * A write of a conversation (`write`: an INSERT or a conditional UPDATE of row `id`, its
+   * parameters in `params`) and, when it matched a row, the response's items and (unless
+   * `blobs` is undefined: the body was not written) the payloads its body refers to, all or
+   * nothing. Without payloads one statement, one round trip (the references a rewritten body no
+   * longer has go in it; the payloads they leave unreferenced are dropped after). Whether it
+   * matched.
    */
-  const writeWithItems = async (
-    update: string,
+  const writeWith = async (
+    id: string,
+    write: string,
     params: unknown[],
     kept: KeptItems | undefined,
+    blobs: readonly InlineBlob[] | undefined,
   ): Promise<boolean> => {
-    if (!kept?.items.length) return ((await pool.query(update, params)).rowCount ?? 0) > 0;
-    const at = params.length;
-    const res = await pool.query(
-      `WITH written AS (${update} RETURNING id),
-       kept AS (INSERT INTO ${itemsTable} (owner, id, response_id, created_at, body)
-         SELECT $${at + 1}, item.id, written.id, $${at + 2}, item.body
-         FROM written, unnest($${at + 3}::text[], $${at + 4}::text[]) AS item (id, body)
-         ${UPSERT_ITEM})
-       SELECT count(*)::int AS matched FROM written`,
-      [
-        ...params,
-        kept.owner,
-        kept.createdAt,
-        kept.items.map((i) => i.id),
-        kept.items.map((i) => i.json),
-      ],
-    );
-    return (res.rows[0] as { matched: number }).matched > 0;
+    const values = [...params];
+    const ctes = [`written AS (${write} RETURNING id)`];
+    if (kept?.items.length)
+      ctes.push(`kept AS (INSERT INTO ${itemsTable} (owner, id, response_id, created_at, body)
+         SELECT $${values.push(kept.owner)}, item.id, written.id, $${values.push(kept.createdAt)}, item.body
+         FROM written, unnest($${values.push(kept.items.map((i) => i.id))}::text[],
+           $${values.push(kept.items.map((i) => i.json))}::text[]) AS item (id, body)
+         ${UPSERT_ITEM})`);
+    const unrefer = blobs?.length === 0;
+    if (unrefer)
+      ctes.push(`dropped AS (DELETE FROM ${tables.refs} WHERE response_id IN (SELECT id FROM written)
+         RETURNING hash)`);
+    const statement = `WITH ${ctes.join(', ')}
+      SELECT (SELECT count(*) FROM written)::int AS matched${unrefer ? ', ARRAY(SELECT hash FROM dropped) AS dropped' : ''}`;
+    if (blobs?.length)
+      return inTransaction(pool, async (client) => {
+        const res = await client.query(statement, values);
+        const matched = (res.rows[0] as { matched: number }).matched > 0;
+        if (matched) await referToBlobs(client, tables, id, blobs);
+        return matched;
+      });
+    const res = await pool.query(statement, values);
+    const row = res.rows[0] as { matched: number; dropped?: string[] };
+    if (row.dropped?.length)
+      await inTransaction(pool, (client) => dropUnreferencedBlobs(client, tables, row.dropped!));
+    return row.matched > 0;
   };
   return {
-    async saveConversation(id, createdAt, json, lease, kept) {
+    async saveConversation(id, createdAt, json, lease, kept, blobs = []) {
       await ready();
-      const save = `INSERT INTO ${conversations} (id, created_at, body, lease_holder, lease_until) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (id) DO UPDATE SET body = EXCLUDED.body, lease_holder = EXCLUDED.lease_holder, lease_until = EXCLUDED.lease_until`;
-      const params = [id, createdAt, json, lease?.holder ?? null, lease?.until ?? null];
-      if (!kept?.items.length) return void (await pool.query(save, params));
-      // The response and its items in one statement: one round trip, all or nothing.
-      await pool.query(
-        `WITH saved AS (${save} RETURNING id)
-         INSERT INTO ${itemsTable} (owner, id, response_id, created_at, body)
-         SELECT $6, item.id, saved.id, $2, item.body
-         FROM saved, unnest($7::text[], $8::text[]) AS item (id, body)
-         ${UPSERT_ITEM}`,
-        [...params, kept.owner, kept.items.map((i) => i.id), kept.items.map((i) => i.json)],
+      await writeWith(
+        id,
+        `INSERT INTO ${conversations} (id, created_at, body, lease_holder, lease_until) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (id) DO UPDATE SET body = EXCLUDED.body, lease_holder = EXCLUDED.lease_holder, lease_until = EXCLUDED.lease_until`,
+        [id, createdAt, json, lease?.holder ?? null, lease?.until ?? null],
+        kept && { ...kept, createdAt },
+        blobs,
       );
     },
     async getConversation(id) {
@@ -73,29 +84,50 @@ export function createPostgresConversationStore(
         await client.query(`DELETE FROM ${eventsTable} WHERE response_id = $1`, [id]);
         await client.query(`DELETE FROM ${itemsTable} WHERE response_id = $1`, [id]);
         const res = await client.query(`DELETE FROM ${conversations} WHERE id = $1`, [id]);
+        await referToBlobs(client, tables, id, []);
         return (res.rowCount ?? 0) > 0;
       });
     },
-    async updateLeasedConversation(id, holder, json, until, kept) {
+    async inlineBlobs(hashes) {
+      if (hashes.length === 0) return new Map();
+      await ready();
+      const res = await pool.query(`SELECT hash, body FROM ${tables.blobs} WHERE hash = ANY($1)`, [
+        hashes,
+      ]);
+      return new Map((res.rows as { hash: string; body: string }[]).map((r) => [r.hash, r.body]));
+    },
+    async inlineBlobUsage() {
+      await ready();
+      const res = await pool.query(
+        `SELECT count(*)::int AS blobs, coalesce(sum(octet_length(body)), 0)::bigint AS bytes FROM ${tables.blobs}`,
+      );
+      const row = res.rows[0] as { blobs: number; bytes: string };
+      return { blobs: row.blobs, bytes: Number(row.bytes) };
+    },
+    async updateLeasedConversation(id, holder, json, until, kept, blobs = []) {
       await ready();
       const params: unknown[] = [id, holder];
       const sets: string[] = [];
       if (json !== undefined) sets.push(`body = $${params.push(json)}`);
       if (until === null) sets.push('lease_holder = NULL', 'lease_until = NULL');
       else sets.push(`lease_until = $${params.push(until)}`);
-      return writeWithItems(
+      return writeWith(
+        id,
         `UPDATE ${conversations} SET ${sets.join(', ')} WHERE id = $1 AND lease_holder = $2`,
         params,
         kept,
+        json === undefined ? undefined : blobs,
       );
     },
-    async endLeasedConversation(id, json, expiredBefore, kept) {
+    async endLeasedConversation(id, json, expiredBefore, kept, blobs = []) {
       await ready();
       const expired = expiredBefore === undefined ? '' : ' AND lease_until < $3';
-      return writeWithItems(
+      return writeWith(
+        id,
         `UPDATE ${conversations} SET body = $2, lease_holder = NULL, lease_until = NULL WHERE id = $1 AND lease_holder IS NOT NULL${expired}`,
         [id, json, ...(expiredBefore === undefined ? [] : [expiredBefore])],
         kept,
+        blobs,
       );
     },
     async expiredConversations(now, limit) {

@@ -7,6 +7,7 @@ import { createPostgresChatCompletionStore } from './postgres-chat-completion-st
 import { createPostgresConversationObjectStore } from './postgres-conversation-object-store.js';
 import { createPostgresConversationStore } from './postgres-conversation-store.js';
 import { createPostgresFeedbackStore } from './postgres-feedback-store.js';
+import { sweepUnreferencedBlobs } from './postgres-inline-blobs.js';
 import {
   COLUMNS,
   MIGRATIONS,
@@ -40,6 +41,10 @@ export function createPostgresRequestStore(
   const conversations = schema ? `"${schema}".conversations` : 'conversations';
   const responseEvents = schema ? `"${schema}".response_events` : 'response_events';
   const responseItems = schema ? `"${schema}".response_items` : 'response_items';
+  const blobTables = {
+    blobs: schema ? `"${schema}".response_blobs` : 'response_blobs',
+    refs: schema ? `"${schema}".response_blob_refs` : 'response_blob_refs',
+  };
   const chatCompletions = schema ? `"${schema}".chat_completions` : 'chat_completions';
   const feedback = schema ? `"${schema}".feedback` : 'feedback';
   const conversationObjects = {
@@ -153,7 +158,13 @@ export function createPostgresRequestStore(
         [before],
       );
       await pool.query(`DELETE FROM ${responseItems} WHERE created_at < $1`, [before]);
-      await pool.query(`DELETE FROM ${conversations} WHERE created_at < $1`, [before]);
+      // A response's references to inline payloads go with it, and the payloads none refers to.
+      await pool.query(
+        `WITH gone AS (DELETE FROM ${conversations} WHERE created_at < $1 RETURNING id)
+         DELETE FROM ${blobTables.refs} WHERE response_id IN (SELECT id FROM gone)`,
+        [before],
+      );
+      await inTransaction(pool, (client) => sweepUnreferencedBlobs(client, blobTables));
       await pool.query(`DELETE FROM ${chatCompletions} WHERE created_at < $1`, [before]);
       // A conversation goes once unused for the retention, with its items.
       await pool.query(
@@ -173,7 +184,7 @@ export function createPostgresRequestStore(
     },
     ...createPostgresConversationStore(
       pool,
-      { conversations, events: responseEvents, items: responseItems },
+      { conversations, events: responseEvents, items: responseItems, ...blobTables },
       ready,
     ),
     ...createPostgresChatCompletionStore(pool, chatCompletions, ready),

@@ -1,7 +1,9 @@
 // Responses API conversations in the SQLite request log (response-store.ts has the contract):
 // the `conversations` rows, the lease of a running background response on its row, and a
-// streamed one's events in `response_events`, its output items in `response_items`.
+// streamed one's events in `response_events`, its output items in `response_items`, the inline
+// payloads it refers to in `response_blobs` (once each) by `response_blob_refs`.
 import type Database from 'better-sqlite3';
+import type { InlineBlob } from '../inline-blobs.js';
 import type { ConversationStore, KeptItem, KeptItems } from '../response-store.js';
 
 export function createSqliteConversationStore(
@@ -14,21 +16,53 @@ export function createSqliteConversationStore(
     );
     for (const i of items) upsert.run(owner, i.id, id, createdAt, i.json);
   };
-  /** A conditional write and, when it matched, the response's items: one transaction. */
-  const writeWithItems = (id: string, kept: KeptItems | undefined, write: () => boolean) =>
+  /** Drops those of these payloads no response refers to any more. */
+  const dropUnreferenced = (hashes: readonly string[]) => {
+    const drop = db.prepare(
+      'DELETE FROM response_blobs WHERE hash = ? AND NOT EXISTS (SELECT 1 FROM response_blob_refs WHERE hash = ?)',
+    );
+    for (const hash of hashes) drop.run(hash, hash);
+  };
+  /** Response `id` now refers to `blobs` (kept once each), and no longer to its earlier ones. */
+  const refer = (id: string, blobs: readonly InlineBlob[]) => {
+    const earlier = db
+      .prepare('SELECT hash FROM response_blob_refs WHERE response_id = ?')
+      .pluck()
+      .all(id) as string[];
+    db.prepare('DELETE FROM response_blob_refs WHERE response_id = ?').run(id);
+    const keep = db.prepare('INSERT OR IGNORE INTO response_blobs (hash, body) VALUES (?, ?)');
+    const ref = db.prepare(
+      'INSERT OR IGNORE INTO response_blob_refs (response_id, hash) VALUES (?, ?)',
+    );
+    for (const b of blobs) {
+      keep.run(b.hash, b.json);
+      ref.run(id, b.hash);
+    }
+    dropUnreferenced(earlier);
+  };
+  /** A conditional write and, when it matched, the response's items and (unless undefined: the
+   * body was not written) the payloads its body refers to: one transaction. */
+  const writeWithItems = (
+    id: string,
+    kept: KeptItems | undefined,
+    blobs: readonly InlineBlob[] | undefined,
+    write: () => boolean,
+  ) =>
     db.transaction(() => {
       const matched = write();
       if (matched && kept) keepItems(id, kept.owner, kept.createdAt, kept.items);
+      if (matched && blobs) refer(id, blobs);
       return matched;
     })();
   return {
-    async saveConversation(id, createdAt, json, lease, kept) {
+    async saveConversation(id, createdAt, json, lease, kept, blobs = []) {
       await ready();
       db.transaction(() => {
         db.prepare(
           'INSERT OR REPLACE INTO conversations (id, created_at, body, lease_holder, lease_until) VALUES (?, ?, ?, ?, ?)',
         ).run(id, createdAt, json, lease?.holder ?? null, lease?.until ?? null);
         if (kept) keepItems(id, kept.owner, createdAt, kept.items);
+        refer(id, blobs);
       })();
     },
     async getConversation(id) {
@@ -42,10 +76,29 @@ export function createSqliteConversationStore(
       return db.transaction(() => {
         db.prepare('DELETE FROM response_events WHERE response_id = ?').run(id);
         db.prepare('DELETE FROM response_items WHERE response_id = ?').run(id);
+        refer(id, []);
         return db.prepare('DELETE FROM conversations WHERE id = ?').run(id).changes > 0;
       })();
     },
-    async updateLeasedConversation(id, holder, json, until, kept) {
+    async inlineBlobs(hashes) {
+      if (hashes.length === 0) return new Map();
+      await ready();
+      const rows = db
+        .prepare(
+          `SELECT hash, body FROM response_blobs WHERE hash IN (${hashes.map(() => '?').join(', ')})`,
+        )
+        .all(...hashes) as { hash: string; body: string }[];
+      return new Map(rows.map((r) => [r.hash, r.body]));
+    },
+    async inlineBlobUsage() {
+      await ready();
+      return db
+        .prepare(
+          'SELECT count(*) AS blobs, coalesce(sum(length(CAST(body AS BLOB))), 0) AS bytes FROM response_blobs',
+        )
+        .get() as { blobs: number; bytes: number };
+    },
+    async updateLeasedConversation(id, holder, json, until, kept, blobs = []) {
       await ready();
       const lease = until === null ? 'lease_holder = NULL, lease_until = NULL' : 'lease_until = ?';
       const body = json === undefined ? '' : 'body = ?, ';
@@ -53,16 +106,17 @@ export function createSqliteConversationStore(
       const update = db.prepare(
         `UPDATE conversations SET ${body}${lease} WHERE id = ? AND lease_holder = ?`,
       );
-      return writeWithItems(id, kept, () => update.run(...params, id, holder).changes > 0);
+      const written = json === undefined ? undefined : blobs;
+      return writeWithItems(id, kept, written, () => update.run(...params, id, holder).changes > 0);
     },
-    async endLeasedConversation(id, json, expiredBefore, kept) {
+    async endLeasedConversation(id, json, expiredBefore, kept, blobs = []) {
       await ready();
       const expired = expiredBefore === undefined ? '' : ' AND lease_until < ?';
       const end = db.prepare(
         `UPDATE conversations SET body = ?, lease_holder = NULL, lease_until = NULL WHERE id = ? AND lease_holder IS NOT NULL${expired}`,
       );
       const params = [json, id, ...(expiredBefore === undefined ? [] : [expiredBefore])];
-      return writeWithItems(id, kept, () => end.run(...params).changes > 0);
+      return writeWithItems(id, kept, blobs, () => end.run(...params).changes > 0);
     },
     async expiredConversations(now, limit) {
       await ready();

@@ -119,7 +119,17 @@ export function createSqliteRequestStore(path: string): RequestLogStore {
         'DELETE FROM response_events WHERE response_id IN (SELECT id FROM conversations WHERE created_at < ?)',
       ).run(before);
       db.prepare('DELETE FROM response_items WHERE created_at < ?').run(before);
-      db.prepare('DELETE FROM conversations WHERE created_at < ?').run(before);
+      // A response's references to inline payloads go with it, and the payloads none refers to.
+      db.transaction(() => {
+        db.prepare(
+          'DELETE FROM response_blob_refs WHERE response_id IN (SELECT id FROM conversations WHERE created_at < ?)',
+        ).run(before);
+        db.prepare('DELETE FROM conversations WHERE created_at < ?').run(before);
+        db.prepare(
+          `DELETE FROM response_blobs WHERE NOT EXISTS
+           (SELECT 1 FROM response_blob_refs r WHERE r.hash = response_blobs.hash)`,
+        ).run();
+      })();
       db.prepare('DELETE FROM chat_completions WHERE created_at < ?').run(before);
       // A conversation goes once unused for the retention, with its items.
       db.prepare(
