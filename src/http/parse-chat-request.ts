@@ -8,6 +8,7 @@ import {
   checkNumberField,
   checkReasoningEffort,
   checkStop,
+  describeValue,
   hasName,
   MODEL_IN_PATH,
   requiredWithoutTools,
@@ -142,9 +143,33 @@ export function parseChatRequest(body: unknown, modelOptional = false): ChatRequ
         'response_format.json_schema.name',
         'missing_required_parameter',
       );
+    if (rf.type === 'json_schema') checkSchemaFields(rf.json_schema as Record<string, unknown>);
   }
   for (const field of PRIVATE_REQUEST_FIELDS) delete body[field];
   return body as ChatRequest;
+}
+
+/**
+ * `response_format.json_schema`'s `schema` (optional: OpenAI then takes any JSON object) is a JSON
+ * Schema object and `strict` a boolean (openapi.yaml `ResponseFormatJsonSchema`), as OpenAI and,
+ * for the tool input schema the schema becomes, Anthropic require; a 400 naming the field, not a
+ * reply shaped by whichever upstream is picked (the simulated fleet answered a string schema
+ * with `null`).
+ */
+function checkSchemaFields(jsonSchema: Record<string, unknown>): void {
+  const { schema, strict } = jsonSchema;
+  if (schema !== undefined && schema !== null && !isObject(schema))
+    throw invalidRequest(
+      `'response_format.json_schema.schema' must be a JSON Schema object; got ${describeValue(schema)}.`,
+      'response_format.json_schema.schema',
+      'invalid_type',
+    );
+  if (strict !== undefined && strict !== null && typeof strict !== 'boolean')
+    throw invalidRequest(
+      `'response_format.json_schema.strict' must be a boolean; got ${describeValue(strict)}.`,
+      'response_format.json_schema.strict',
+      'invalid_type',
+    );
 }
 
 /**
