@@ -16,6 +16,7 @@ import {
   unofferedToolChoice,
 } from './check-fields.js';
 import { isObject } from '../core/is-object.js';
+import { isImageUrl, quoteUrl } from '../core/image-url.js';
 import { refuseToolNameClash } from './tool-name-clash.js';
 import { checkCustomTool, checkFunctionTool, checkToolCalls } from './check-chat-tools.js';
 import { checkToolMessages } from './check-tool-messages.js';
@@ -269,6 +270,13 @@ function checkMessage(m: unknown, i: number): void {
         `${pp}.image_url.url must be a string (https URL or data URL).`,
         `${pp}.image_url`,
         'invalid_type',
+      );
+    const url = part.type === 'image_url' ? (part.image_url as { url: string }).url : undefined;
+    if (url !== undefined && !isImageUrl(url, true))
+      throw invalidRequest(
+        `${pp}.image_url.url must be an http(s) URL or a data URL (data:image/png;base64,…); got ${quoteUrl(url)}.`,
+        `${pp}.image_url.url`,
+        'invalid_value',
       );
   });
 }
