@@ -1,21 +1,31 @@
 // OpenAI's rule for tool results in Chat Completions: a `tool` message answers a call of the
-// assistant message just before it (only other tool results between), by its `tool_call_id`.
-// OpenAI answers 400 otherwise, and so does Anthropic (a tool_result must answer a tool_use of the
-// previous turn), so such a request is refused here instead of by whichever upstream is routed to.
+// assistant message just before it (only other tool results between), by its `tool_call_id`, and
+// every call of that assistant message is answered before the conversation goes on. OpenAI answers
+// 400 otherwise, and so does Anthropic (a tool_result must answer a tool_use of the previous turn,
+// and every tool_use needs its tool_result in the next one), so such a request is refused here
+// instead of by whichever upstream is routed to.
 import { invalidRequest } from '../core/errors.js';
 import { isObject } from '../core/is-object.js';
 
 /**
  * Each `tool` message of `messages` (each already checked to be an object with a known role)
  * answers a `tool_calls` id of the nearest assistant message before it, with only tool messages
- * between; else a 400 with OpenAI's words and `param` (`messages.[i].role`, its spelling).
+ * between, and a message after that assistant's results comes only once each of its calls has
+ * one; else a 400 with OpenAI's words and `param` (`messages.[i].role`, its spelling). An
+ * assistant message with calls that ends the conversation is left to the upstream.
  */
 export function checkToolMessages(messages: readonly Record<string, unknown>[]): void {
   // The ids the latest assistant message called, while only tool messages have followed it.
   let open: Set<string> | undefined;
+  // Of those, the ids no tool message has answered yet, and where that assistant message is.
+  let unanswered = new Set<string>();
+  let caller = -1;
   messages.forEach((m, i) => {
     if (m.role !== 'tool') {
+      refuseUnanswered(unanswered, `messages[${i}]`, `messages.[${i}].role`);
       open = m.role === 'assistant' ? callIds(m.tool_calls) : undefined;
+      unanswered = new Set(open);
+      caller = i;
       return;
     }
     if (!open)
@@ -37,7 +47,24 @@ export function checkToolMessages(messages: readonly Record<string, unknown>[]):
         `messages.[${i}].tool_call_id`,
         'invalid_value',
       );
+    unanswered.delete(id);
   });
+  // Results of only some of the last assistant message's calls end the conversation.
+  const last = messages.at(-1);
+  if (last?.role === 'tool')
+    refuseUnanswered(unanswered, 'the end of messages', `messages.[${caller}].tool_calls`);
+}
+
+/** The 400 for calls left without a result before `where`, in OpenAI's words. */
+function refuseUnanswered(unanswered: ReadonlySet<string>, where: string, param: string): void {
+  if (unanswered.size === 0) return;
+  const ids = [...unanswered].map((id) => id.slice(0, 64));
+  const listed = ids.length > 8 ? `${ids.slice(0, 8).join(', ')}, …` : ids.join(', ');
+  throw invalidRequest(
+    `An assistant message with 'tool_calls' must be followed by tool messages responding to each 'tool_call_id'. The following tool_call_ids did not have response messages: ${listed} (send a tool message for each before ${where}).`,
+    param,
+    'invalid_value',
+  );
 }
 
 /** The ids of an assistant message's `tool_calls`; undefined when it made none. */

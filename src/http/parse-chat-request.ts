@@ -8,6 +8,7 @@ import {
   checkNumberField,
   checkReasoningEffort,
   checkStop,
+  describeValue,
   hasName,
   MODEL_IN_PATH,
   requiredWithoutTools,
@@ -15,6 +16,7 @@ import {
   unofferedToolChoice,
 } from './check-fields.js';
 import { isObject } from '../core/is-object.js';
+import { isImageUrl, quoteUrl } from '../core/image-url.js';
 import { refuseToolNameClash } from './tool-name-clash.js';
 import { checkCustomTool, checkFunctionTool, checkToolCalls } from './check-chat-tools.js';
 import { checkToolMessages } from './check-tool-messages.js';
@@ -142,9 +144,33 @@ export function parseChatRequest(body: unknown, modelOptional = false): ChatRequ
         'response_format.json_schema.name',
         'missing_required_parameter',
       );
+    if (rf.type === 'json_schema') checkSchemaFields(rf.json_schema as Record<string, unknown>);
   }
   for (const field of PRIVATE_REQUEST_FIELDS) delete body[field];
   return body as ChatRequest;
+}
+
+/**
+ * `response_format.json_schema`'s `schema` (optional: OpenAI then takes any JSON object) is a JSON
+ * Schema object and `strict` a boolean (openapi.yaml `ResponseFormatJsonSchema`), as OpenAI and,
+ * for the tool input schema the schema becomes, Anthropic require; a 400 naming the field, not a
+ * reply shaped by whichever upstream is picked (the simulated fleet answered a string schema
+ * with `null`).
+ */
+function checkSchemaFields(jsonSchema: Record<string, unknown>): void {
+  const { schema, strict } = jsonSchema;
+  if (schema !== undefined && schema !== null && !isObject(schema))
+    throw invalidRequest(
+      `'response_format.json_schema.schema' must be a JSON Schema object; got ${describeValue(schema)}.`,
+      'response_format.json_schema.schema',
+      'invalid_type',
+    );
+  if (strict !== undefined && strict !== null && typeof strict !== 'boolean')
+    throw invalidRequest(
+      `'response_format.json_schema.strict' must be a boolean; got ${describeValue(strict)}.`,
+      'response_format.json_schema.strict',
+      'invalid_type',
+    );
 }
 
 /**
@@ -244,6 +270,13 @@ function checkMessage(m: unknown, i: number): void {
         `${pp}.image_url.url must be a string (https URL or data URL).`,
         `${pp}.image_url`,
         'invalid_type',
+      );
+    const url = part.type === 'image_url' ? (part.image_url as { url: string }).url : undefined;
+    if (url !== undefined && !isImageUrl(url, true))
+      throw invalidRequest(
+        `${pp}.image_url.url must be an http(s) URL or a data URL (data:image/png;base64,…); got ${quoteUrl(url)}.`,
+        `${pp}.image_url.url`,
+        'invalid_value',
       );
   });
 }

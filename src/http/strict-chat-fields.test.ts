@@ -1,7 +1,9 @@
 // Chat requests OpenAI refuses are refused here too, with OpenAI's `param`, instead of passing a
 // simulated or Anthropic upstream and failing only once a real OpenAI deployment is routed to:
 // top_logprobs without logprobs, stream_options without stream, a tool result that answers no
-// call of the assistant message before it. /v1/messages and /v1/responses keep their own rules.
+// call of the assistant message before it, or calls left unanswered before the next turn, a JSON
+// schema output format whose schema is not an object.
+// /v1/messages and /v1/responses keep their own rules.
 import { describe, expect, it } from 'vitest';
 import { buildTestApp, simulatedAdapters } from '../../test/helpers/build-test-app.js';
 import { testConfig } from '../../test/helpers/test-config.js';
@@ -124,10 +126,11 @@ describe('chat fields OpenAI refuses', () => {
         messages: [
           user,
           asked('call_1'),
+          result('call_1'),
           { role: 'assistant', content: 'Done.' },
           result('call_1'),
         ],
-        param: 'messages.[3].role',
+        param: 'messages.[4].role',
         says: "must be a response to a preceeding message with 'tool_calls'",
       },
       // An id the assistant never called.
@@ -156,6 +159,93 @@ describe('chat fields OpenAI refuses', () => {
       [user, asked('call_1'), result('call_1'), asked('call_2'), result('call_2')],
     ])
       expect((await post(messages)).statusCode).toBe(200);
+    await t.app.close();
+  });
+
+  it('refuses an assistant message whose calls are not all answered before the next turn', async () => {
+    const t = await app();
+    const post = (messages: Json[]) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/v1/chat/completions',
+        payload: { model: 'model-router', messages, tools },
+      });
+    const says =
+      "An assistant message with 'tool_calls' must be followed by tool messages responding to each 'tool_call_id'. The following tool_call_ids did not have response messages:";
+    const cases: { messages: Json[]; param: string; ids: string }[] = [
+      // The calls, then a user turn with no result at all.
+      { messages: [user, asked('call_1'), user], param: 'messages.[2].role', ids: 'call_1' },
+      // One of two parallel calls answered, then the next assistant turn.
+      {
+        messages: [
+          user,
+          asked('call_1', 'call_2'),
+          result('call_2'),
+          { role: 'assistant', content: '3 °C' },
+        ],
+        param: 'messages.[3].role',
+        ids: 'call_1',
+      },
+      // One of two answered, and the conversation ends there.
+      {
+        messages: [user, asked('call_1', 'call_2'), result('call_1')],
+        param: 'messages.[1].tool_calls',
+        ids: 'call_2',
+      },
+    ];
+    for (const { messages, param, ids } of cases) {
+      const res = await post(messages);
+      expect(res.statusCode, param).toBe(400);
+      expect(res.json().error).toMatchObject({
+        type: 'invalid_request_error',
+        param,
+        code: 'invalid_value',
+      });
+      expect(res.json().error.message).toContain(`${says} ${ids} (`);
+    }
+    // Calls that end the conversation are the upstream's to judge (served by the simulated fleet).
+    expect((await post([user, asked('call_1', 'call_2')])).statusCode).toBe(200);
+    await t.app.close();
+  });
+
+  it('refuses a json_schema response format whose schema is no object or strict no boolean', async () => {
+    const t = await app();
+    const post = (jsonSchema: Json) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/v1/chat/completions',
+        payload: {
+          model: 'model-router',
+          messages: [user],
+          response_format: { type: 'json_schema', json_schema: { name: 'weather', ...jsonSchema } },
+        },
+      });
+    const cases: [Json, string, string][] = [
+      [{ schema: 'object' }, 'response_format.json_schema.schema', 'got "object"'],
+      [{ schema: [{ type: 'object' }] }, 'response_format.json_schema.schema', 'got [{"type"'],
+      [
+        { schema: { type: 'object' }, strict: 'true' },
+        'response_format.json_schema.strict',
+        'got "true"',
+      ],
+    ];
+    for (const [jsonSchema, param, got] of cases) {
+      const res = await post(jsonSchema);
+      expect(res.statusCode, param).toBe(400);
+      expect(res.json().error).toMatchObject({
+        type: 'invalid_request_error',
+        param,
+        code: 'invalid_type',
+      });
+      expect(res.json().error.message).toContain(got);
+    }
+    // A schema object, strict or not, and no schema at all (optional in OpenAI's API) are served.
+    for (const jsonSchema of [
+      { schema: { type: 'object', properties: { temp: { type: 'number' } } }, strict: true },
+      { schema: { type: 'object' }, strict: null },
+      {},
+    ])
+      expect((await post(jsonSchema)).statusCode, JSON.stringify(jsonSchema)).toBe(200);
     await t.app.close();
   });
 

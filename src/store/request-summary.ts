@@ -264,7 +264,12 @@ export function summarizeRows(
     totals.tokens.reasoning += r.reasoningTokens;
   }
   const aggregates: GroupAggregate[] = [...groups].map(([key, list]) => {
-    const lat = list.map((r) => r.latencyMs).sort((a, b) => a - b);
+    // Requests refused as invalid answer in a millisecond and say nothing of the latency clients
+    // get: left out, as they are from the errors.
+    const lat = list
+      .filter((r) => !isInvalidRequest(r.status, r.failedOver))
+      .map((r) => r.latencyMs)
+      .sort((a, b) => a - b);
     const ttft = list
       .filter((r) => r.ttftMs !== undefined)
       .map((r) => r.ttftMs as number)

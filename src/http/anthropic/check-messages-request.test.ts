@@ -105,6 +105,62 @@ describe('Anthropic Messages request checks', () => {
     expect(ok.json().type).toBe('message');
   });
 
+  it('refuses tool_use blocks the next user turn leaves without a tool_result', async () => {
+    const reply = [{ reply: 'ok' }];
+    const t = await buildTestApp(testConfig(), {
+      big: fakeAdapter('big', reply),
+      mid: fakeAdapter('mid', reply),
+      small: fakeAdapter('small', reply),
+    });
+    const send = (messages: unknown[]) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/v1/messages',
+        headers: { 'anthropic-version': '2023-06-01' },
+        payload: { ...base, tools: [{ name: 'f', input_schema: { type: 'object' } }], messages },
+      });
+    const ask = { role: 'user', content: 'use f' };
+    const calls = (...ids: string[]) => ({
+      role: 'assistant',
+      content: ids.map((id) => ({ type: 'tool_use', id, name: 'f', input: {} })),
+    });
+    const results = (...ids: string[]) => ({
+      role: 'user',
+      content: ids.map((id) => ({ type: 'tool_result', tool_use_id: id, content: 'done' })),
+    });
+    const says = (caller: number, ids: string) =>
+      `messages.${caller}: \`tool_use\` ids were found without \`tool_result\` blocks immediately after: ${ids}. Each \`tool_use\` block must have a corresponding \`tool_result\` block in the next message`;
+    const cases: [unknown[], string][] = [
+      // A user turn of text after the calls.
+      [[ask, calls('t1'), { role: 'user', content: 'never mind' }], says(1, 't1')],
+      // One of two parallel calls answered.
+      [[ask, calls('t1', 't2'), results('t2')], says(1, 't1')],
+      // The result comes a turn too late.
+      [
+        [ask, calls('t1'), ask, { role: 'assistant', content: 'Well?' }, results('t1')],
+        says(1, 't1'),
+      ],
+    ];
+    for (const [messages, message] of cases) {
+      const res = await send(messages);
+      expect(res.statusCode, JSON.stringify(messages)).toBe(400);
+      expect(res.json().error.type).toBe('invalid_request_error');
+      expect(res.json().error.message).toContain(message);
+    }
+    for (const messages of [
+      // Every call answered, a system message (Claude Code's) between.
+      [ask, calls('t1', 't2'), { role: 'system', content: 'note' }, results('t2', 't1')],
+      // Two assistant messages in a row are one turn; two user messages too.
+      [ask, calls('t1'), calls('t2'), results('t1'), results('t2')],
+      // Calls that end the conversation are the upstream's to judge.
+      [ask, calls('t1')],
+    ]) {
+      const res = await send(messages);
+      expect(res.statusCode, JSON.stringify(messages)).toBe(200);
+    }
+    await t.app.close();
+  });
+
   it('count_tokens refuses a client tool without input_schema too, and counts server tools', async () => {
     const t = await buildTestApp(testConfig(), {});
     const count = (tools: unknown[]) =>

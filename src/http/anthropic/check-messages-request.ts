@@ -136,24 +136,48 @@ function checkCustomTool(t: unknown, path: string): void {
 }
 
 /**
- * Anthropic's rule: a `tool_result` answers a `tool_use` of the assistant turn before it (Claude
- * Code's mid-conversation system messages may stand between). Anthropic answers 400 otherwise, and
- * so does OpenAI for the chat tool message it becomes, so such a request is refused here, in
- * Anthropic's words, instead of by whichever upstream routing picks (the simulated fleet took it).
+ * Anthropic's rules: a `tool_result` answers a `tool_use` of the assistant turn before it (Claude
+ * Code's mid-conversation system messages may stand between), and the user turn after an assistant
+ * turn with `tool_use` blocks answers every one of them. Anthropic answers 400 otherwise, and so
+ * does OpenAI for the chat messages they become, so such a request is refused here, in Anthropic's
+ * words, instead of by whichever upstream routing picks (the simulated fleet took it). Consecutive
+ * turns of one role are one turn to Anthropic (its docs: they are combined), and a conversation
+ * that ends on the calls is left to the upstream.
  */
 function checkToolResults(messages: unknown[]): void {
   // The tool_use ids of the latest assistant turn: the user and system messages after it do not
   // change them (a system message may stand between a call and its result).
   let called = new Set<string>();
+  // Of those, the ids no tool_result has answered yet; where that turn starts; whether a user
+  // message has come since (its turn is then the one that must answer them).
+  let unanswered = new Set<string>();
+  let caller = -1;
+  let userTurn = false;
   messages.forEach((m, i) => {
     if (!isObject(m)) return;
     const blocks = Array.isArray(m.content) ? m.content.filter(isObject) : [];
     if (m.role === 'assistant') {
-      called = new Set(blocks.flatMap((b) => (b.type === 'tool_use' ? [String(b.id)] : [])));
+      const ids = blocks.flatMap((b) => (b.type === 'tool_use' ? [String(b.id)] : []));
+      if (userTurn || caller < 0) {
+        refuseUnanswered(unanswered, caller);
+        called = new Set(ids);
+        unanswered = new Set(ids);
+        caller = i;
+        userTurn = false;
+      } else {
+        // Another assistant message right after: the same turn to Anthropic.
+        for (const id of ids) {
+          called.add(id);
+          unanswered.add(id);
+        }
+      }
       return;
     }
+    if (m.role === 'user') userTurn = true;
     blocks.forEach((b, j) => {
-      if (b.type !== 'tool_result' || called.has(b.tool_use_id as string)) return;
+      if (b.type !== 'tool_result') return;
+      unanswered.delete(b.tool_use_id as string);
+      if (called.has(b.tool_use_id as string)) return;
       const path = `messages.${i}.content.${j}`;
       throw invalidRequest(
         `${path}: unexpected \`tool_use_id\` found in \`tool_result\` blocks: ${String(b.tool_use_id).slice(0, 64)}. Each \`tool_result\` block must have a corresponding \`tool_use\` block in the previous message: send the assistant turn with its tool_use blocks before the results.`,
@@ -161,6 +185,18 @@ function checkToolResults(messages: unknown[]): void {
       );
     });
   });
+  if (userTurn) refuseUnanswered(unanswered, caller);
+}
+
+/** The 400 for tool_use blocks of messages[caller] that the user turn after it left unanswered. */
+function refuseUnanswered(unanswered: ReadonlySet<string>, caller: number): void {
+  if (unanswered.size === 0) return;
+  const ids = [...unanswered].map((id) => id.slice(0, 64));
+  const listed = ids.length > 8 ? `${ids.slice(0, 8).join(', ')}, …` : ids.join(', ');
+  throw invalidRequest(
+    `messages.${caller}: \`tool_use\` ids were found without \`tool_result\` blocks immediately after: ${listed}. Each \`tool_use\` block must have a corresponding \`tool_result\` block in the next message: answer each call in the user turn that follows it.`,
+    `messages.${caller}.content`,
+  );
 }
 
 /**

@@ -10,6 +10,7 @@ import type {
   ReasoningDetail,
 } from '../../core/wire-types.js';
 import { isObject } from '../../core/is-object.js';
+import { isImageUrl, quoteUrl } from '../../core/image-url.js';
 import { describeValue, ROUTED_MODEL } from '../check-fields.js';
 import {
   CLIENT_PATH,
@@ -62,8 +63,14 @@ function imagePart(block: Json, path: string) {
       [CLIENT_PATH]: `${path}.source`,
     };
   }
-  if (isObject(src) && src.type === 'url')
-    return { type: 'image_url' as const, image_url: { url: String(src.url) } };
+  if (isObject(src) && src.type === 'url') {
+    if (typeof src.url !== 'string' || !isImageUrl(src.url, false))
+      throw invalidRequest(
+        `${path}.source.url: must be an http(s) URL of the image (inline images go as {type: 'base64', media_type, data}); got ${quoteUrl(String(src.url))}.`,
+        `${path}.source.url`,
+      );
+    return { type: 'image_url' as const, image_url: { url: src.url } };
+  }
   throw invalidRequest(
     `${path}.source must be {type:'base64', media_type, data} or {type:'url', url}.`,
     `${path}.source`,

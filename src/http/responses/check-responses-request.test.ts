@@ -40,6 +40,11 @@ describe('Responses request checks', () => {
       ],
       [{ text: { format: { type: 'bogus' } } }, 'text.format.type', 'must be one of text'],
       [{ text: { format: { type: 'json_schema' } } }, 'text.format.schema', 'is required'],
+      [
+        { text: { format: { type: 'json_schema', name: 'x', schema: {}, strict: 'yes' } } },
+        'text.format.strict',
+        '\'text.format.strict\' must be a boolean; got "yes".',
+      ],
       [{ max_output_tokens: 8 }, 'max_output_tokens', 'an integer of at least 16'],
       [
         { input: [{ type: 'function_call_output', output: 'x' }] },

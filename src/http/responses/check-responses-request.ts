@@ -7,6 +7,7 @@ import {
   checkNumberField,
   checkOneOf,
   checkReasoningEffort,
+  describeValue,
   hasName,
   requiredWithoutTools,
   unofferedToolChoice,
@@ -87,6 +88,14 @@ export function checkResponsesRequest(body: Json): void {
         "Missing required parameter: 'text.format.name' (the schema's name: a-z, A-Z, 0-9, _ and -, at most 64 characters).",
         'text.format.name',
         'missing_required_parameter',
+      );
+    // The bridge reads `strict === true`: anything else but a boolean was taken as false.
+    const strict = format.strict;
+    if (format.type === 'json_schema' && strict != null && typeof strict !== 'boolean')
+      throw invalidRequest(
+        `'text.format.strict' must be a boolean; got ${describeValue(strict)}.`,
+        'text.format.strict',
+        'invalid_type',
       );
   }
   checkNamedFunction(body);

@@ -17,6 +17,7 @@ import type {
 } from '../../core/wire-types.js';
 import type { StoredResponse } from '../../store/response-store.js';
 import { isObject } from '../../core/is-object.js';
+import { isImageUrl, quoteUrl } from '../../core/image-url.js';
 import { openReasoningItem, reasoningItem } from './responses-reasoning.js';
 import { reasoningDetailsOf } from '../../core/reasoning-details.js';
 import { chatCallName, splitCallName } from '../../core/tool-namespace.js';
@@ -43,6 +44,12 @@ function convertContent(content: unknown, at: string): ChatMessage['content'] {
         throw invalidRequest(
           `${at}[${i}].image_url must be a URL or data URL.`,
           `${at}[${i}].image_url`,
+        );
+      if (!isImageUrl(url, true))
+        throw invalidRequest(
+          `${at}[${i}].image_url must be an http(s) URL or a data URL (data:image/png;base64,…); got ${quoteUrl(url)}.`,
+          `${at}[${i}].image_url`,
+          'invalid_value',
         );
       return {
         type: 'image_url' as const,

@@ -29,6 +29,7 @@ import {
   renameInputPaths,
   takeCompactionTrigger,
 } from './compaction-item.js';
+import { checkToolOutputs } from './check-tool-outputs.js';
 import { resolveItemReferences } from './item-references.js';
 import { isOurReasoningItem } from './responses-reasoning.js';
 import { callName } from './responses-tools.js';
@@ -96,6 +97,8 @@ export async function prepareResponse(
     let bridged: ReturnType<typeof responsesToChat>;
     try {
       bridged = responsesToChat(body, { messages: earlier });
+      // Calls and their outputs pair up (a token count counts what it is given).
+      if (!countOnly) checkToolOutputs(body!.input, earlier, expanded?.origin !== undefined);
     } catch (err) {
       // Errors name the items as the client sent them (the compacted ones were left out).
       throw renameInputPaths(err, expanded?.origin);

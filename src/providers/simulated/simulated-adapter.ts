@@ -24,6 +24,7 @@ import type { ChatChunk, ChatRequest, ChatResponse } from '../../core/wire-types
 import type { ProviderAdapter, UpstreamRequest } from '../types.js';
 import { buildAnswer, type SimAnswer } from './simulated-answer.js';
 import { simulatedLogprobs } from './simulated-logprobs.js';
+import { choiceCount, simulatedUsage } from './simulated-usage.js';
 import { createSimulatedBatchApi } from './simulated-batch.js';
 import { openSimulatedRealtime } from './simulated-realtime.js';
 
@@ -149,22 +150,6 @@ export function createSimulatedAdapter(
     if (f.kind === 'slow-first-token') await sleep(f.delayMs, signal);
   };
 
-  const usageOf = (promptTokens: number, answer: SimAnswer) => ({
-    prompt_tokens: promptTokens,
-    completion_tokens: answer.completionTokens + sim.reasoningTokens,
-    total_tokens: promptTokens + answer.completionTokens + sim.reasoningTokens,
-    prompt_tokens_details: {
-      cached_tokens: Math.floor(promptTokens * sim.cachedFraction),
-      audio_tokens: 0,
-    },
-    completion_tokens_details: {
-      reasoning_tokens: sim.reasoningTokens,
-      audio_tokens: 0,
-      accepted_prediction_tokens: 0,
-      rejected_prediction_tokens: 0,
-    },
-  });
-
   return {
     ...(deployment.batchApi?.enabled
       ? {
@@ -280,34 +265,31 @@ export function createSimulatedAdapter(
         created: Math.floor(now() / 1000),
         model: deployment.model,
         system_fingerprint: 'fp_simulated',
-        choices: Array.from(
-          { length: typeof req.body.n === 'number' ? req.body.n : 1 },
-          (_, index) => ({
-            index,
-            finish_reason: answer.finishReason,
-            ...stopNamed,
-            logprobs: logprobs && { content: logprobs, refusal: null },
-            message: {
-              role: 'assistant' as const,
-              content: answer.toolCalls.length ? null : answer.text,
-              refusal: null,
-              ...(answer.toolCalls.length
-                ? {
-                    tool_calls: answer.toolCalls.map((c) =>
-                      c.custom
-                        ? { id: c.id, type: 'custom', custom: { name: c.name, input: c.arguments } }
-                        : {
-                            id: c.id,
-                            type: 'function',
-                            function: { name: c.name, arguments: c.arguments },
-                          },
-                    ),
-                  }
-                : {}),
-            },
-          }),
-        ),
-        usage: usageOf(promptTokens, answer),
+        choices: Array.from({ length: choiceCount(req.body.n) }, (_, index) => ({
+          index,
+          finish_reason: answer.finishReason,
+          ...stopNamed,
+          logprobs: logprobs && { content: logprobs, refusal: null },
+          message: {
+            role: 'assistant' as const,
+            content: answer.toolCalls.length ? null : answer.text,
+            refusal: null,
+            ...(answer.toolCalls.length
+              ? {
+                  tool_calls: answer.toolCalls.map((c) =>
+                    c.custom
+                      ? { id: c.id, type: 'custom', custom: { name: c.name, input: c.arguments } }
+                      : {
+                          id: c.id,
+                          type: 'function',
+                          function: { name: c.name, arguments: c.arguments },
+                        },
+                  ),
+                }
+              : {}),
+          },
+        })),
+        usage: simulatedUsage(promptTokens, answer, sim, choiceCount(req.body.n)),
       } as ChatResponse;
       return { response, headers: {} };
     },
@@ -326,7 +308,7 @@ export function createSimulatedAdapter(
         system_fingerprint: 'fp_simulated',
       };
       // `n` choices stream as OpenAI's do: a chunk per choice, each with its own index.
-      const choices = typeof req.body.n === 'number' && req.body.n > 1 ? req.body.n : 1;
+      const choices = choiceCount(req.body.n);
       const logprobs = simulatedLogprobs(
         answer.toolCalls.length ? [] : answer.pieces,
         seed,
@@ -388,7 +370,11 @@ export function createSimulatedAdapter(
         }
         yield* chunks({}, answer.finishReason);
         if (includeUsage)
-          yield { ...base, choices: [], usage: usageOf(promptTokens, answer) } as ChatChunk;
+          yield {
+            ...base,
+            choices: [],
+            usage: simulatedUsage(promptTokens, answer, sim, choices),
+          } as ChatChunk;
       }
       return { chunks: generate(), headers: {} };
     },

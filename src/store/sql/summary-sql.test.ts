@@ -248,6 +248,44 @@ async function compareTiedCut(store: RequestLogStore): Promise<void> {
   }
 }
 
+/**
+ * Latency percentiles are those of the requests served (errors and 499s included), not of those
+ * refused as invalid, which answer in a millisecond: before, a group where most requests were
+ * malformed read a p50 of about a millisecond. A group of invalid requests only reads 0.
+ */
+async function compareInvalidLatency(store: RequestLogStore): Promise<void> {
+  const t = T0 + 800_000;
+  const base = { ...RECORDS[0]!, endpoint: 'chat' as const, cache: undefined, stream: false };
+  const ok = { deployment: 'small', model: 'small-sim', outcome: 'ok' as const, latencyMs: 1 };
+  const records: RequestRecord[] = [
+    ...[1000, 1200, 1400].map((latencyMs, i) => ({
+      ...base,
+      time: t + i,
+      requestId: `served_${i}`,
+      attempts: [ok],
+      latencyMs,
+      status: 200,
+    })),
+    ...[0.4, 0.5, 0.6, 0.7, 0.8].map((latencyMs, i) => ({
+      ...base,
+      time: t + 10 + i,
+      requestId: `invalid_${i}`,
+      endpoint: i === 4 ? ('embeddings' as const) : ('chat' as const),
+      attempts: [],
+      latencyMs,
+      status: 400,
+    })),
+  ];
+  await store.insert(records);
+  const q = { since: t, until: t + 1000, by: 'endpoint' as const };
+  const js = summarizeRecords(records, 'endpoint', q.since, q.until);
+  expect(js.groups.map((g) => [g.key, g.invalidRequests, g.latencyP50Ms, g.latencyP95Ms])).toEqual([
+    ['chat', 4, 1200, 1400],
+    ['embeddings', 1, 0, 0],
+  ]);
+  expectSameSummary(await store.summarize!(q), js);
+}
+
 it('the generated records cover what the summaries distinguish', () => {
   const inWindow = RECORDS.filter((r) => r.time >= SINCE && r.time < UNTIL);
   const s = summarizeRecords(inWindow, 'tag', SINCE, UNTIL);
@@ -294,6 +332,8 @@ describe('SQLite: the summary in SQL equals the summary in memory', () => {
   it('cut to the busiest groups in SQL, with how many there are', () => compareLimited(store));
 
   it('cuts through tied groups in code point order', () => compareTiedCut(store));
+
+  it('leaves requests refused as invalid out of the latency', () => compareInvalidLatency(store));
 
   it('for groups without any TTFT, and for an empty window', async () => {
     const q = { since: T0 + 500_000, until: T0 + 501_000, by: 'model' as const };
@@ -347,6 +387,8 @@ describe.skipIf(!havePg)('PostgreSQL: the summary in SQL equals the summary in m
     }
     await compareTiedCut(store);
   });
+
+  it('leaves requests refused as invalid out of the latency', () => compareInvalidLatency(store));
 
   it('for groups without any TTFT, and for an empty window', async () => {
     const q = { since: T0 + 500_000, until: T0 + 501_000, by: 'model' as const };

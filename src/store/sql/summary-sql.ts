@@ -165,7 +165,9 @@ function groupedRows(
   params: Params,
   groups?: readonly string[],
 ): string {
-  return `SELECT ${groupExpression(q.by)} AS g, r.cost_usd, r.baseline_cost_usd, r.latency_ms,
+  // Latency of requests refused as invalid is NULL, left out of the percentiles as in memory.
+  return `SELECT ${groupExpression(q.by)} AS g, r.cost_usd, r.baseline_cost_usd,
+    CASE WHEN ${isInvalid(d)} THEN NULL ELSE r.latency_ms END AS latency_ms,
     r.ttft_ms, ${flag(isError(d))} AS error, ${flag(isInvalid(d))} AS invalid,
     ${flag(d.failedOver)} AS failed, ${flag(IS_HIT)} AS hit,
     ${flag(IS_ESTIMATED)} AS estimated
