@@ -32,8 +32,16 @@ export function noEligibleFor(
       imageHint(call, checks) ??
       providerHint(checks),
     describe,
+    PROMPT_PARAM[call.endpoint] ?? 'messages',
   );
 }
+
+/** The field holding the prompt as each API names it, for a prompt past every context window. */
+const PROMPT_PARAM: Partial<Record<ChatCall['endpoint'], string>> = {
+  completions: 'prompt',
+  responses: 'input',
+  'responses.compact': 'input',
+};
 
 /** What the request could change to be served: in words, the field, and a code of its own. */
 interface Hint {
@@ -151,6 +159,7 @@ function noEligibleDeployment(
   name: string,
   hint?: Hint,
   describe?: DescribeExclusion,
+  promptParam = 'messages',
 ): GatewayError {
   const rules = new Set(checks.flatMap((c) => c.failed));
   const detail = describeExclusions(checks, describe) + (hint ? `; ${hint.text}` : '');
@@ -216,7 +225,7 @@ function noEligibleDeployment(
     status: 400,
     type: 'invalid_request_error',
     code: hint?.code ?? (contextOnly ? 'context_length_exceeded' : 'no_eligible_deployment'),
-    param: hint?.param ?? (contextOnly ? 'messages' : null),
+    param: hint?.param ?? (contextOnly ? promptParam : null),
     message: `No deployment of "${name}" can serve this request: ${detail}`,
     details: { exclusions: checks },
   });

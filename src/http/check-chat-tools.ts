@@ -2,6 +2,7 @@
 // an upstream checks, so the answer does not depend on which deployment routing picks.
 import { invalidRequest } from '../core/errors.js';
 import { isObject } from '../core/is-object.js';
+import { describeValue } from './check-fields.js';
 
 /** An assistant turn's calls, as OpenAI checks them: each with an id and the tool it called. */
 export function checkToolCalls(calls: unknown, path: string): void {
@@ -24,6 +25,15 @@ export function checkToolCalls(calls: unknown, path: string): void {
         `'${at}' must be {id, type: 'function', function: {name, arguments}} (or a custom call {id, type: 'custom', custom: {name, input}}).`,
         at,
         'invalid_value',
+      );
+    // A JSON string, as OpenAI requires: an object was sent on as "[object Object]" (Claude's
+    // bridge then found no JSON in it; OpenAI refuses it).
+    const args = call.type === 'custom' ? undefined : fn.arguments;
+    if (args !== undefined && args !== null && typeof args !== 'string')
+      throw invalidRequest(
+        `Invalid type for '${at}.function.arguments': expected a string of JSON (such as ${JSON.stringify(JSON.stringify({ city: 'Paris' }))}), got ${describeValue(args)}.`,
+        `${at}.function.arguments`,
+        'invalid_type',
       );
   });
 }

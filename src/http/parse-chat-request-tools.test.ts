@@ -71,6 +71,16 @@ describe("an assistant turn's tool_calls", () => {
     );
   });
 
+  it('refuses arguments that are not a string of JSON, naming them', () => {
+    for (const args of [{ city: 'Paris' }, 5, ['x']]) {
+      const { param, message } = refusal(
+        withCalls([{ id: 'c1', type: 'function', function: { name: 'f', arguments: args } }]),
+      );
+      expect(param).toBe('messages[1].tool_calls[0].function.arguments');
+      expect(message).toContain('expected a string of JSON');
+    }
+  });
+
   it('takes function and custom calls', () => {
     const calls = [
       { id: 'c1', type: 'function', function: { name: 'f', arguments: '{}' } },

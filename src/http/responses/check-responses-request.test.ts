@@ -56,6 +56,16 @@ describe('Responses request checks', () => {
         'input[0].name',
         'is required',
       ],
+      [
+        {
+          input: [
+            { type: 'function_call', call_id: 'c1', name: 'f', arguments: { city: 'Paris' } },
+            { type: 'function_call_output', call_id: 'c1', output: 'x' },
+          ],
+        },
+        'input[0].arguments',
+        "'input[0].arguments' must be a string of JSON",
+      ],
     ];
     for (const [body, param, message] of cases) {
       const res = await send(body);

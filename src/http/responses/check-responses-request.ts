@@ -128,6 +128,13 @@ export function checkResponsesRequest(body: Json): void {
           `${path}.name`,
           'missing_required_parameter',
         );
+      const args = item.arguments;
+      if (item.type === 'function_call' && args != null && typeof args !== 'string')
+        throw invalidRequest(
+          `'${path}.arguments' must be a string of JSON (such as ${JSON.stringify(JSON.stringify({ city: 'Paris' }))}); got ${describeValue(args)}.`,
+          `${path}.arguments`,
+          'invalid_type',
+        );
       if (item.type === 'custom_tool_call' && typeof item.input !== 'string')
         throw invalidRequest(
           `'${path}.input' is required: the custom tool's input, a string.`,

@@ -120,6 +120,19 @@ describe('Responses tool calls and outputs', () => {
       ],
     });
     expect(context.statusCode, context.body).toBe(200);
+    // A shell call's output is not matched: a native upstream's shell calls are not kept as calls.
+    const shell = await post({
+      tools: [{ type: 'shell', environment: { type: 'local' } }],
+      input: [
+        user('List the files.'),
+        {
+          type: 'shell_call_output',
+          call_id: 'call_native',
+          output: [{ stdout: 'a.txt', stderr: '', outcome: { type: 'exit', exit_code: 0 } }],
+        },
+      ],
+    });
+    expect(shell.statusCode, shell.body).toBe(200);
     // A token count counts what it is given.
     const count = await post(
       { tools, input: [user('hi'), call('call_1')] },

@@ -53,7 +53,10 @@ export function checkToolOutputs(
   input.forEach((item, i) => {
     if (!isObject(item) || !OUTPUTS.has(item.type)) return;
     if (typeof item.call_id !== 'string' || !item.call_id) return;
-    if (!called.has(item.call_id) && !compacted)
+    // A native upstream's own shell and apply_patch calls are not kept as chat calls
+    // (responses-native.ts keeps function and custom tool calls): their outputs are not matched.
+    const matched = item.type === 'function_call_output' || item.type === 'custom_tool_call_output';
+    if (matched && !called.has(item.call_id) && !compacted)
       throw invalidRequest(
         `No tool call found for function call output with call_id ${item.call_id.slice(0, 64)} (input[${i}] answers no call of this input or of the response it continues): send the call item before its output, or continue the response that made the call.`,
         `input[${i}].call_id`,
