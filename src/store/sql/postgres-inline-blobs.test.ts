@@ -44,13 +44,19 @@ it.skipIf(!havePg)(
     const base = { model: 'm', createdAt: 1, owner: 'team-a' };
     await store.save({ ...base, id: 'resp_old', messages: [ask] });
     const json = JSON.stringify(IMAGE);
-    const tables = { blobs: `"${schema}".response_blobs`, refs: `"${schema}".response_blob_refs` };
+    const tables = {
+      blobs: `"${schema}".response_blobs`,
+      refs: `"${schema}".response_blob_refs`,
+      chatRefs: `"${schema}".chat_completion_blob_refs`,
+    };
     const writer = new pg.Client({ connectionString: PG_URL });
     const watcher = new pg.Client({ connectionString: PG_URL });
     await writer.connect();
     await watcher.connect();
     await writer.query('BEGIN');
-    await referToBlobs(writer, tables, 'resp_new', [{ hash: blobKey(json), json }]);
+    await referToBlobs(writer, tables, { table: tables.refs, key: { response_id: 'resp_new' } }, [
+      { hash: blobKey(json), json },
+    ]);
     const deleting = store.delete('resp_old', 'team-a').then(() => 'deleted' as const);
     // The delete must be blocked by the open write, not done before it.
     expect(await Promise.race([deleting, someoneWaitsOnALock(watcher)])).toBe('waiting');
