@@ -222,7 +222,9 @@ export function createResponseStore(
       return visible(await find(id), owner);
     },
     async delete(id, owner) {
-      if (!visible(await find(id), owner)) return false;
+      // Only its owner is read: its payloads are not fetched to be deleted.
+      const json = await conversations.getConversation(id);
+      if (!json || !visible(JSON.parse(json) as StoredResponse, owner)) return false;
       return conversations.deleteConversation(id);
     },
     update(response, holder, until) {
