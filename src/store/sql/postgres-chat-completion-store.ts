@@ -10,9 +10,9 @@ import type {
   ListedChatCompletion,
   StoredChatCompletion,
 } from '../chat-completion-store.js';
-import { inTransaction } from './pg-transaction.js';
 import {
   dropUnreferencedBlobs,
+  inBlobTransaction,
   postgresBlobUsage,
   referToBlobs,
   type BlobTables,
@@ -76,7 +76,7 @@ export function createPostgresChatCompletionStore(
         messages.json,
       ];
       if (messages.blobs.length)
-        return inTransaction(pool, async (client) => {
+        return inBlobTransaction(pool, async (client) => {
           await client.query(save, params);
           await referToBlobs(client, tables, holder(c.owner, c.id), messages.blobs);
         });
@@ -87,7 +87,7 @@ export function createPostgresChatCompletionStore(
       );
       const dropped = (res.rows as { hash: string }[]).map((r) => r.hash);
       if (dropped.length)
-        await inTransaction(pool, (client) => dropUnreferencedBlobs(client, tables, dropped));
+        await inBlobTransaction(pool, (client) => dropUnreferencedBlobs(client, tables, dropped));
     },
     async getChatCompletion(id, owner) {
       const res = await query(
@@ -141,7 +141,7 @@ export function createPostgresChatCompletionStore(
     },
     async deleteChatCompletion(id, owner) {
       await ready();
-      return inTransaction(pool, async (client) => {
+      return inBlobTransaction(pool, async (client) => {
         const res = await client.query(`DELETE FROM ${table} WHERE owner = $1 AND id = $2`, [
           owner,
           id,

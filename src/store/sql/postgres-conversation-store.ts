@@ -6,9 +6,9 @@
 import type pg from 'pg';
 import type { InlineBlob } from '../inline-blobs.js';
 import type { ConversationStore, KeptItems } from '../response-store.js';
-import { inTransaction } from './pg-transaction.js';
 import {
   dropUnreferencedBlobs,
+  inBlobTransaction,
   postgresBlobUsage,
   referToBlobs,
   type BlobTables,
@@ -55,7 +55,7 @@ export function createPostgresConversationStore(
     const statement = `WITH ${ctes.join(', ')}
       SELECT (SELECT count(*) FROM written)::int AS matched${unrefer ? ', ARRAY(SELECT hash FROM dropped) AS dropped' : ''}`;
     if (blobs?.length)
-      return inTransaction(pool, async (client) => {
+      return inBlobTransaction(pool, async (client) => {
         const res = await client.query(statement, values);
         const matched = (res.rows[0] as { matched: number }).matched > 0;
         if (matched) await referToBlobs(client, tables, responseHolder(id), blobs);
@@ -64,7 +64,9 @@ export function createPostgresConversationStore(
     const res = await pool.query(statement, values);
     const row = res.rows[0] as { matched: number; dropped?: string[] };
     if (row.dropped?.length)
-      await inTransaction(pool, (client) => dropUnreferencedBlobs(client, tables, row.dropped!));
+      await inBlobTransaction(pool, (client) =>
+        dropUnreferencedBlobs(client, tables, row.dropped!),
+      );
     return row.matched > 0;
   };
   return {
@@ -86,7 +88,7 @@ export function createPostgresConversationStore(
     },
     async deleteConversation(id) {
       await ready();
-      return inTransaction(pool, async (client) => {
+      return inBlobTransaction(pool, async (client) => {
         await client.query(`DELETE FROM ${eventsTable} WHERE response_id = $1`, [id]);
         await client.query(`DELETE FROM ${itemsTable} WHERE response_id = $1`, [id]);
         const res = await client.query(`DELETE FROM ${conversations} WHERE id = $1`, [id]);

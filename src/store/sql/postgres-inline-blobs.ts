@@ -7,6 +7,7 @@
 // then checks for references in a fresh snapshot, which sees the writer's.
 import type pg from 'pg';
 import type { InlineBlob } from '../inline-blobs.js';
+import { inTransaction } from './pg-transaction.js';
 
 export interface BlobTables {
   blobs: string;
@@ -26,6 +27,23 @@ export interface BlobHolder {
 const unreferenced = (t: BlobTables) =>
   `NOT EXISTS (SELECT 1 FROM ${t.refs} r WHERE r.hash = b.hash)
    AND NOT EXISTS (SELECT 1 FROM ${t.chatRefs} c WHERE c.hash = b.hash)`;
+
+/**
+ * A transaction that locks payloads, run once more when PostgreSQL broke a deadlock by aborting it
+ * (40P01): a writer holds the payloads it refers to while it drops those its rewritten body no
+ * longer has, and a drop locks its candidates in key order, so two of them can wait on each other.
+ */
+export async function inBlobTransaction<T>(
+  pool: pg.Pool,
+  work: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
+  try {
+    return await inTransaction(pool, work);
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== '40P01') throw err;
+    return inTransaction(pool, work);
+  }
+}
 
 const byHash = (a: InlineBlob, b: InlineBlob) => (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0);
 const hashes = (res: pg.QueryResult) => (res.rows as { hash: string }[]).map((r) => r.hash);

@@ -7,7 +7,7 @@ import { createPostgresChatCompletionStore } from './postgres-chat-completion-st
 import { createPostgresConversationObjectStore } from './postgres-conversation-object-store.js';
 import { createPostgresConversationStore } from './postgres-conversation-store.js';
 import { createPostgresFeedbackStore } from './postgres-feedback-store.js';
-import { sweepUnreferencedBlobs } from './postgres-inline-blobs.js';
+import { inBlobTransaction, sweepUnreferencedBlobs } from './postgres-inline-blobs.js';
 import {
   COLUMNS,
   MIGRATIONS,
@@ -170,7 +170,7 @@ export function createPostgresRequestStore(
          DELETE FROM ${blobTables.chatRefs} r USING gone WHERE r.owner = gone.owner AND r.id = gone.id`,
         [before],
       );
-      await inTransaction(pool, (client) => sweepUnreferencedBlobs(client, blobTables));
+      await inBlobTransaction(pool, (client) => sweepUnreferencedBlobs(client, blobTables));
       // A conversation goes once unused for the retention, with its items.
       await pool.query(
         `DELETE FROM ${conversationObjects.items} i USING ${conversationObjects.objects} o
