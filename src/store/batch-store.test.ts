@@ -332,6 +332,7 @@ describe('batches in the request-log stores', () => {
       expect(res.rows.map((r: { table_name: string }) => r.table_name)).toEqual([
         'batch_results',
         'batches',
+        'chat_completion_blob_refs',
         'chat_completions',
         'conversation_items',
         'conversation_objects',
@@ -354,6 +355,7 @@ describe('batches in the request-log stores', () => {
           'webhook_deliveries_due',
           'webhook_deliveries_finished',
           'response_blob_refs_hash',
+          'chat_completion_blob_refs_hash',
         ]),
       );
     } finally {

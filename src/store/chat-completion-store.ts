@@ -3,7 +3,8 @@
 // `metadata`, the model that served and the tenant that owns it (another tenant never sees it).
 // Kept beside the stored responses: in the request-log store (SQLite or PostgreSQL, so replicas
 // sharing a PostgreSQL log share them; swept with the request log's `retentionDays`), and with
-// no request log in memory only (the most recent `capacity`).
+// no request log in memory only (the most recent `capacity`). The messages' inline data (images,
+// files, audio) is kept once however many completions hold it (inline-blobs.ts).
 import type { ChatMessage } from '../core/wire-types.js';
 
 export interface StoredChatCompletion {
@@ -49,6 +50,9 @@ export interface ChatCompletionStore {
     metadata: Record<string, string>,
   ): Promise<boolean>;
   deleteChatCompletion(id: string, owner: string): Promise<boolean>;
+  /** How many inline payloads of messages are kept (each once, inline-blobs.ts; in the request-log
+   * stores, with the stored responses'), and their JSON texts' size (UTF-8 bytes). */
+  inlineBlobUsage(): Promise<{ blobs: number; bytes: number }>;
 }
 
 /** Whether `metadata` has every pair of `filter`. */

@@ -4,7 +4,8 @@
 // of at least BLOB_MIN_CHARS is taken out of the stored messages and kept apart, once, under the
 // sha-256 of its JSON text; the stored response says where each goes back (`blobRefs`). The
 // stores keep a payload while some stored response refers to it (response-store.ts has the
-// contract). A response stored before this keeps its data inline and reads as it did.
+// contract). A response stored before this keeps its data inline and reads as it did. Stored chat
+// completions keep their messages the same way (messagesToStore), in the same payload tables.
 import { createHash } from 'node:crypto';
 import type { ChatMessage } from '../core/wire-types.js';
 import { isObject } from '../core/is-object.js';
@@ -106,4 +107,38 @@ export function putBackBlobs(
     if (json !== undefined) return withData(part, JSON.parse(json) as string);
     return { type: 'text', text: '[inline data no longer stored]' };
   });
+}
+
+/** Keys looked up per query, under SQLite's bound on a statement's parameters. */
+const LOOKUP_CHUNK = 500;
+
+/** `lookup` over `keys` in chunks, merged. */
+export async function lookUpBlobs(
+  keys: readonly string[],
+  lookup: (keys: readonly string[]) => Promise<Map<string, string>>,
+): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  for (let i = 0; i < keys.length; i += LOOKUP_CHUNK)
+    for (const [key, json] of await lookup(keys.slice(i, i + LOOKUP_CHUNK))) found.set(key, json);
+  return found;
+}
+
+/** A message list as a store writes it, and the payloads taken out: a JSON array as ever when
+ * none was, else `{"messages": […], "blobRefs": […]}`. */
+export function messagesToStore(messages: ChatMessage[]): { json: string; blobs: InlineBlob[] } {
+  const out = takeOutBlobs(messages);
+  if (out.refs.length === 0) return { json: JSON.stringify(messages), blobs: [] };
+  return { json: JSON.stringify({ messages: out.messages, blobRefs: out.refs }), blobs: out.blobs };
+}
+
+/** The messages a store wrote (either form), their payloads put back from `lookup`. */
+export async function messagesFromStore(
+  json: string,
+  lookup: (keys: readonly string[]) => Promise<Map<string, string>>,
+): Promise<ChatMessage[]> {
+  const stored = JSON.parse(json) as
+    ChatMessage[] | { messages: ChatMessage[]; blobRefs: BlobRef[] };
+  if (Array.isArray(stored)) return stored;
+  const found = await lookUpBlobs([...new Set(stored.blobRefs.map((r) => r[2]))], lookup);
+  return putBackBlobs(stored.messages, stored.blobRefs, found);
 }

@@ -1,7 +1,7 @@
 // A request log written before inline data was kept once (migrations 1-19, each response's data in
 // its body) gains the payload tables on its next start, in SQLite and a real PostgreSQL: the old
-// responses read as they were written, and a conversation continued from one keeps its new turns'
-// payloads once.
+// responses and stored chat completions read as they were written, and a conversation continued
+// from one keeps its new turns' payloads once.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,12 +40,25 @@ const OLD: StoredResponse = {
 };
 
 /** What the previous build left: no payload tables, migration 20 not applied, `OLD` with its
- * image in its body (the SQL given in the backend's dialect). */
+ * image in its body and a stored completion with it in its messages (`OLD_CHAT`). */
 const UNDO_20 = [
+  'DROP TABLE {s}chat_completion_blob_refs',
   'DROP TABLE {s}response_blob_refs',
   'DROP TABLE {s}response_blobs',
   'DELETE FROM {s}schema_migrations WHERE version = 20',
 ];
+
+const OLD_CHAT = [
+  'team-a',
+  'chatcmpl-old',
+  T0,
+  'm',
+  '{}',
+  '{"id":"chatcmpl-old"}',
+  JSON.stringify(OLD.messages),
+];
+const INSERT_OLD_CHAT = `INSERT INTO {s}chat_completions (owner, id, created_at, model, metadata, body, messages)
+  VALUES ($1, $2, $3, $4, $5, $6, $7)`;
 
 const backends: {
   name: string;
@@ -68,6 +81,7 @@ const backends: {
         T0,
         JSON.stringify(OLD),
       );
+      db.prepare(INSERT_OLD_CHAT.replace('{s}', '').replace(/\$\d/g, '?')).run(...OLD_CHAT);
       db.close();
       const rows = async (table: string) => {
         const read = new Database(path, { readonly: true });
@@ -92,6 +106,7 @@ const backends: {
         `INSERT INTO "${schema}".conversations (id, created_at, body) VALUES ($1, $2, $3)`,
         [OLD.id, T0, JSON.stringify(OLD)],
       );
+      await c.query(INSERT_OLD_CHAT.replace('{s}', `"${schema}".`), OLD_CHAT);
       await c.end();
       const rows = async (table: string) => {
         const read = new pg.Client({ connectionString: PG_URL });
@@ -112,6 +127,9 @@ describe.each(backends)('a log from before inline data was kept once ($name)', (
       const { log, rows } = await backend.openOld();
       const store = createResponseStore(100, log);
       expect(await store.get(OLD.id, 'team-a')).toEqual(OLD);
+      expect((await log.getChatCompletion('chatcmpl-old', 'team-a'))?.messages).toEqual(
+        OLD.messages,
+      );
       // A conversation continued from it: the image twice more in each turn, kept once.
       const next: StoredResponse = {
         ...OLD,

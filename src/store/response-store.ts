@@ -15,7 +15,13 @@
 import type { ChatMessage } from '../core/wire-types.js';
 import { isObject } from '../core/is-object.js';
 import { createMemoryConversationStore } from './memory/memory-conversation-store.js';
-import { putBackBlobs, takeOutBlobs, type BlobRef, type InlineBlob } from './inline-blobs.js';
+import {
+  lookUpBlobs,
+  putBackBlobs,
+  takeOutBlobs,
+  type BlobRef,
+  type InlineBlob,
+} from './inline-blobs.js';
 import { boundInlineData } from './stored-inline-data.js';
 
 export interface StoredResponse {
@@ -180,10 +186,7 @@ export function createResponseStore(
     const { blobRefs, ...stored } = JSON.parse(json) as StoredResponse & { blobRefs?: BlobRef[] };
     if (!blobRefs?.length) return stored;
     const keys = [...new Set(blobRefs.map((r) => r[2]))];
-    const found = new Map<string, string>();
-    for (let i = 0; i < keys.length; i += LOOKUP_CHUNK)
-      for (const [key, blob] of await conversations.inlineBlobs(keys.slice(i, i + LOOKUP_CHUNK)))
-        found.set(key, blob);
+    const found = await lookUpBlobs(keys, (k) => conversations.inlineBlobs(k));
     return { ...stored, messages: putBackBlobs(stored.messages, blobRefs, found) };
   };
   const find = async (id: string): Promise<StoredResponse | undefined> => {
@@ -219,7 +222,9 @@ export function createResponseStore(
       return visible(await find(id), owner);
     },
     async delete(id, owner) {
-      if (!visible(await find(id), owner)) return false;
+      // Only its owner is read: its payloads are not fetched to be deleted.
+      const json = await conversations.getConversation(id);
+      if (!json || !visible(JSON.parse(json) as StoredResponse, owner)) return false;
       return conversations.deleteConversation(id);
     },
     update(response, holder, until) {

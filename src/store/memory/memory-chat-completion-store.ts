@@ -1,6 +1,8 @@
 // Stored chat completions in this process's memory: the store when there is no request log (one
 // replica; the most recent `capacity` are kept, nothing survives a restart). Same contract as the
-// SQL stores (chat-completion-store.test.ts runs all three).
+// SQL stores (chat-completion-store.test.ts runs all three). Inline payloads of the messages are
+// kept once, counted by the completions that refer to them (inline-blobs.ts).
+import { putBackBlobs, takeOutBlobs, type BlobRef } from '../inline-blobs.js';
 import {
   metadataMatches,
   type ChatCompletionStore,
@@ -10,23 +12,49 @@ import {
 
 export function createMemoryChatCompletionStore(capacity: number): ChatCompletionStore {
   /** By owner and id (`key`), oldest saved first (the one dropped past `capacity`). */
-  const kept = new Map<string, StoredChatCompletion>();
+  const kept = new Map<string, StoredChatCompletion & { blobRefs?: BlobRef[] }>();
   const key = (owner: string, id: string) => `${owner}\n${id}`;
+  /** Inline payloads (JSON text) by key, with how many kept completions refer to them. */
+  const payloads = new Map<string, { json: string; refs: number }>();
+  /** Forgets completion `k`, releasing its payloads; whether there was one. */
+  const forget = (k: string) => {
+    const gone = kept.get(k);
+    for (const hash of new Set(gone?.blobRefs?.map((r) => r[2]))) {
+      const held = payloads.get(hash);
+      if (held && --held.refs <= 0) payloads.delete(hash);
+    }
+    return kept.delete(k);
+  };
   const byTimeThenId = (a: StoredChatCompletion, b: StoredChatCompletion) =>
     a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
   return {
     async saveChatCompletion(stored) {
       const k = key(stored.owner, stored.id);
-      kept.delete(k);
-      kept.set(k, structuredClone(stored));
+      const { messages, refs, blobs } = takeOutBlobs(stored.messages);
+      for (const b of blobs) {
+        const held = payloads.get(b.hash) ?? { json: b.json, refs: 0 };
+        held.refs++;
+        payloads.set(b.hash, held);
+      }
+      forget(k);
+      const copy = structuredClone({ ...stored, messages });
+      kept.set(k, refs.length ? { ...copy, blobRefs: refs } : copy);
       if (kept.size > capacity) {
         const oldest = kept.keys().next().value;
-        if (oldest !== undefined) kept.delete(oldest);
+        if (oldest !== undefined) forget(oldest);
       }
     },
     async getChatCompletion(id, owner) {
       const found = kept.get(key(owner, id));
-      return found && structuredClone(found);
+      if (!found) return undefined;
+      const { blobRefs, ...stored } = structuredClone(found);
+      if (!blobRefs) return stored;
+      const json = new Map<string, string>();
+      for (const [, , hash] of blobRefs) {
+        const held = payloads.get(hash);
+        if (held) json.set(hash, held.json);
+      }
+      return { ...stored, messages: putBackBlobs(stored.messages, blobRefs, json) };
     },
     async listChatCompletions(q) {
       let list = [...kept.values()]
@@ -62,8 +90,13 @@ export function createMemoryChatCompletionStore(capacity: number): ChatCompletio
       found.metadata = { ...metadata };
       return true;
     },
+    async inlineBlobUsage() {
+      let bytes = 0;
+      for (const held of payloads.values()) bytes += Buffer.byteLength(held.json);
+      return { blobs: payloads.size, bytes };
+    },
     async deleteChatCompletion(id, owner) {
-      return kept.delete(key(owner, id));
+      return forget(key(owner, id));
     },
   };
 }

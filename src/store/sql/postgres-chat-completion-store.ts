@@ -1,13 +1,22 @@
 // Stored chat completions in the PostgreSQL request log (chat-completion-store.ts has the
 // contract), shared by every replica: the `chat_completions` rows keyed by tenant and id, their
 // metadata JSONB (the list's filter is one containment test). Ids compare bytewise (COLLATE "C"),
-// as SQLite and the memory store order them.
+// as SQLite and the memory store order them. The messages' inline data is kept once
+// (postgres-inline-blobs.ts).
 import type pg from 'pg';
+import { messagesFromStore, messagesToStore } from '../inline-blobs.js';
 import type {
   ChatCompletionStore,
   ListedChatCompletion,
   StoredChatCompletion,
 } from '../chat-completion-store.js';
+import {
+  dropUnreferencedBlobs,
+  inBlobTransaction,
+  postgresBlobUsage,
+  referToBlobs,
+  type BlobTables,
+} from './postgres-inline-blobs.js';
 
 interface Row {
   id: string;
@@ -39,29 +48,46 @@ function listedFromRow(row: Row): ListedChatCompletion {
 
 export function createPostgresChatCompletionStore(
   pool: pg.Pool,
-  table: string,
+  tables: { completions: string } & BlobTables,
   ready: () => Promise<void>,
 ): ChatCompletionStore {
+  const table = tables.completions;
+  const holder = (owner: string, id: string) => ({ table: tables.chatRefs, key: { owner, id } });
   const query = async (text: string, params: unknown[]) => {
     await ready();
     return pool.query(text, params);
   };
   return {
+    // Without payloads one statement, which also drops the references a replaced completion had
+    // (the payloads they leave unreferenced go after); with payloads a transaction.
     async saveChatCompletion(c) {
-      await query(
-        `INSERT INTO ${table} (${LISTED}, messages) VALUES ($1, $2, $3, $4, $5, $6, $7)
+      await ready();
+      const messages = messagesToStore(c.messages);
+      const save = `INSERT INTO ${table} (${LISTED}, messages) VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (owner, id) DO UPDATE SET created_at = EXCLUDED.created_at, model = EXCLUDED.model,
-           metadata = EXCLUDED.metadata, body = EXCLUDED.body, messages = EXCLUDED.messages`,
-        [
-          c.id,
-          c.owner,
-          c.createdAt,
-          c.model,
-          JSON.stringify(c.metadata),
-          JSON.stringify(c.completion),
-          JSON.stringify(c.messages),
-        ],
+           metadata = EXCLUDED.metadata, body = EXCLUDED.body, messages = EXCLUDED.messages`;
+      const params = [
+        c.id,
+        c.owner,
+        c.createdAt,
+        c.model,
+        JSON.stringify(c.metadata),
+        JSON.stringify(c.completion),
+        messages.json,
+      ];
+      if (messages.blobs.length)
+        return inBlobTransaction(pool, async (client) => {
+          await client.query(save, params);
+          await referToBlobs(client, tables, holder(c.owner, c.id), messages.blobs);
+        });
+      const res = await pool.query(
+        `WITH saved AS (${save}), dropped AS (DELETE FROM ${tables.chatRefs} WHERE owner = $2 AND id = $1 RETURNING hash)
+         SELECT hash FROM dropped`,
+        params,
       );
+      const dropped = (res.rows as { hash: string }[]).map((r) => r.hash);
+      if (dropped.length)
+        await inBlobTransaction(pool, (client) => dropUnreferencedBlobs(client, tables, dropped));
     },
     async getChatCompletion(id, owner) {
       const res = await query(
@@ -72,7 +98,15 @@ export function createPostgresChatCompletionStore(
       if (!row) return undefined;
       const stored: StoredChatCompletion = {
         ...listedFromRow(row),
-        messages: JSON.parse(row.messages!) as StoredChatCompletion['messages'],
+        messages: await messagesFromStore(row.messages!, async (keys) => {
+          const found = await pool.query(
+            `SELECT hash, body FROM ${tables.blobs} WHERE hash = ANY($1)`,
+            [keys],
+          );
+          return new Map(
+            (found.rows as { hash: string; body: string }[]).map((r) => [r.hash, r.body]),
+          );
+        }),
       };
       return stored;
     },
@@ -101,9 +135,20 @@ export function createPostgresChatCompletionStore(
       );
       return (res.rowCount ?? 0) > 0;
     },
+    async inlineBlobUsage() {
+      await ready();
+      return postgresBlobUsage(pool, tables);
+    },
     async deleteChatCompletion(id, owner) {
-      const res = await query(`DELETE FROM ${table} WHERE owner = $1 AND id = $2`, [owner, id]);
-      return (res.rowCount ?? 0) > 0;
+      await ready();
+      return inBlobTransaction(pool, async (client) => {
+        const res = await client.query(`DELETE FROM ${table} WHERE owner = $1 AND id = $2`, [
+          owner,
+          id,
+        ]);
+        await referToBlobs(client, tables, holder(owner, id), []);
+        return (res.rowCount ?? 0) > 0;
+      });
     },
   };
 }

@@ -6,8 +6,13 @@
 import type pg from 'pg';
 import type { InlineBlob } from '../inline-blobs.js';
 import type { ConversationStore, KeptItems } from '../response-store.js';
-import { inTransaction } from './pg-transaction.js';
-import { dropUnreferencedBlobs, referToBlobs, type BlobTables } from './postgres-inline-blobs.js';
+import {
+  dropUnreferencedBlobs,
+  inBlobTransaction,
+  postgresBlobUsage,
+  referToBlobs,
+  type BlobTables,
+} from './postgres-inline-blobs.js';
 
 /** An item id a tenant already has now names the newest item (response_items' key). */
 const UPSERT_ITEM = `ON CONFLICT (owner, id) DO UPDATE SET response_id = EXCLUDED.response_id,
@@ -19,6 +24,7 @@ export function createPostgresConversationStore(
   ready: () => Promise<void>,
 ): ConversationStore {
   const { conversations, events: eventsTable, items: itemsTable } = tables;
+  const responseHolder = (id: string) => ({ table: tables.refs, key: { response_id: id } });
   /**
    * A write of a conversation (`write`: an INSERT or a conditional UPDATE of row `id`, its
    * parameters in `params`) and, when it matched a row, the response's items and (unless
@@ -49,16 +55,18 @@ export function createPostgresConversationStore(
     const statement = `WITH ${ctes.join(', ')}
       SELECT (SELECT count(*) FROM written)::int AS matched${unrefer ? ', ARRAY(SELECT hash FROM dropped) AS dropped' : ''}`;
     if (blobs?.length)
-      return inTransaction(pool, async (client) => {
+      return inBlobTransaction(pool, async (client) => {
         const res = await client.query(statement, values);
         const matched = (res.rows[0] as { matched: number }).matched > 0;
-        if (matched) await referToBlobs(client, tables, id, blobs);
+        if (matched) await referToBlobs(client, tables, responseHolder(id), blobs);
         return matched;
       });
     const res = await pool.query(statement, values);
     const row = res.rows[0] as { matched: number; dropped?: string[] };
     if (row.dropped?.length)
-      await inTransaction(pool, (client) => dropUnreferencedBlobs(client, tables, row.dropped!));
+      await inBlobTransaction(pool, (client) =>
+        dropUnreferencedBlobs(client, tables, row.dropped!),
+      );
     return row.matched > 0;
   };
   return {
@@ -80,11 +88,11 @@ export function createPostgresConversationStore(
     },
     async deleteConversation(id) {
       await ready();
-      return inTransaction(pool, async (client) => {
+      return inBlobTransaction(pool, async (client) => {
         await client.query(`DELETE FROM ${eventsTable} WHERE response_id = $1`, [id]);
         await client.query(`DELETE FROM ${itemsTable} WHERE response_id = $1`, [id]);
         const res = await client.query(`DELETE FROM ${conversations} WHERE id = $1`, [id]);
-        await referToBlobs(client, tables, id, []);
+        await referToBlobs(client, tables, responseHolder(id), []);
         return (res.rowCount ?? 0) > 0;
       });
     },
@@ -98,11 +106,7 @@ export function createPostgresConversationStore(
     },
     async inlineBlobUsage() {
       await ready();
-      const res = await pool.query(
-        `SELECT count(*)::int AS blobs, coalesce(sum(octet_length(body)), 0)::bigint AS bytes FROM ${tables.blobs}`,
-      );
-      const row = res.rows[0] as { blobs: number; bytes: string };
-      return { blobs: row.blobs, bytes: Number(row.bytes) };
+      return postgresBlobUsage(pool, tables);
     },
     async updateLeasedConversation(id, holder, json, until, kept, blobs = []) {
       await ready();

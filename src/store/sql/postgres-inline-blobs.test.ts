@@ -1,7 +1,8 @@
 // Replicas sharing a real PostgreSQL: a payload is not dropped under a replica that is about to
 // refer to it. One replica's write is held open mid-transaction (it has locked the payload and
 // added its reference, not committed); another deletes the only committed response referring to
-// the payload. The delete waits for the write and then keeps the payload.
+// the payload. The delete waits for the write and then keeps the payload. And a deadlock between
+// a writer and a delete over two payloads, which PostgreSQL breaks by aborting one, costs no error.
 import pg from 'pg';
 import { afterAll, expect, it } from 'vitest';
 import { PG_URL, dropSchema, pgAvailable } from '../../../test/helpers/postgres.js';
@@ -20,11 +21,14 @@ const IMAGE = `data:image/png;base64,${'iVBO'.repeat(2000)}`;
 
 /** Resolves once a session waits on a lock in `schema` (the delete, blocked by the writer), or
  * after 5 s of looking. */
-async function someoneWaitsOnALock(watcher: pg.Client): Promise<'waiting' | 'no one waits'> {
+async function someoneWaitsOnALock(
+  watcher: pg.Client,
+  inSchema = schema,
+): Promise<'waiting' | 'no one waits'> {
   for (let look = 0; look < 500; look++) {
     const res = await watcher.query(
       `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE $1`,
-      [`%"${schema}".response_blobs%`],
+      [`%"${inSchema}".response_blobs%`],
     );
     if ((res.rows[0] as { n: number }).n > 0) return 'waiting';
     await new Promise((resolve) => setTimeout(resolve, 10));
@@ -44,13 +48,19 @@ it.skipIf(!havePg)(
     const base = { model: 'm', createdAt: 1, owner: 'team-a' };
     await store.save({ ...base, id: 'resp_old', messages: [ask] });
     const json = JSON.stringify(IMAGE);
-    const tables = { blobs: `"${schema}".response_blobs`, refs: `"${schema}".response_blob_refs` };
+    const tables = {
+      blobs: `"${schema}".response_blobs`,
+      refs: `"${schema}".response_blob_refs`,
+      chatRefs: `"${schema}".chat_completion_blob_refs`,
+    };
     const writer = new pg.Client({ connectionString: PG_URL });
     const watcher = new pg.Client({ connectionString: PG_URL });
     await writer.connect();
     await watcher.connect();
     await writer.query('BEGIN');
-    await referToBlobs(writer, tables, 'resp_new', [{ hash: blobKey(json), json }]);
+    await referToBlobs(writer, tables, { table: tables.refs, key: { response_id: 'resp_new' } }, [
+      { hash: blobKey(json), json },
+    ]);
     const deleting = store.delete('resp_old', 'team-a').then(() => 'deleted' as const);
     // The delete must be blocked by the open write, not done before it.
     expect(await Promise.race([deleting, someoneWaitsOnALock(watcher)])).toBe('waiting');
@@ -62,5 +72,45 @@ it.skipIf(!havePg)(
     await writer.end();
     await watcher.end();
     await log.close();
+  },
+);
+
+it.skipIf(!havePg)(
+  'a delete PostgreSQL aborts to break a deadlock over payloads runs again and succeeds',
+  async () => {
+    const own = `${schema}_dl`;
+    const log = createPostgresRequestStore(PG_URL, { schema: own });
+    const store = createResponseStore(100, log);
+    const payloads = ['iVBO', '/9j/'].map((fill) => `data:image/png;base64,${fill.repeat(2000)}`);
+    const [low, high] = payloads.map((p) => blobKey(JSON.stringify(p))).sort();
+    const ask = {
+      role: 'user' as const,
+      content: payloads.map((url) => ({ type: 'image_url' as const, image_url: { url } })),
+    };
+    await store.save({ id: 'resp_y', messages: [ask], model: 'm', createdAt: 1, owner: 'team-a' });
+    const blobs = `"${own}".response_blobs`;
+    const writer = new pg.Client({ connectionString: PG_URL });
+    const watcher = new pg.Client({ connectionString: PG_URL });
+    await writer.connect();
+    await watcher.connect();
+    try {
+      // A writer holds the later payload (as holdBlobs does) ...
+      await writer.query('BEGIN');
+      await writer.query(`SELECT hash FROM ${blobs} WHERE hash = $1 FOR SHARE`, [high]);
+      // ... the delete locks the earlier one and waits for it ...
+      const deleting = store.delete('resp_y', 'team-a');
+      expect(await someoneWaitsOnALock(watcher, own)).toBe('waiting');
+      // ... and the writer then wants the earlier one (as a drop does): a deadlock, which
+      // PostgreSQL breaks by aborting the delete, the first to wait.
+      await writer.query(`SELECT hash FROM ${blobs} WHERE hash = $1 FOR UPDATE`, [low]);
+      await writer.query('COMMIT');
+      expect(await deleting).toBe(true);
+      expect(await log.inlineBlobUsage()).toEqual({ blobs: 0, bytes: 0 });
+    } finally {
+      await writer.end();
+      await watcher.end();
+      await log.close();
+      await dropSchema(own);
+    }
   },
 );

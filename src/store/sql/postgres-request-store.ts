@@ -7,7 +7,7 @@ import { createPostgresChatCompletionStore } from './postgres-chat-completion-st
 import { createPostgresConversationObjectStore } from './postgres-conversation-object-store.js';
 import { createPostgresConversationStore } from './postgres-conversation-store.js';
 import { createPostgresFeedbackStore } from './postgres-feedback-store.js';
-import { sweepUnreferencedBlobs } from './postgres-inline-blobs.js';
+import { inBlobTransaction, sweepUnreferencedBlobs } from './postgres-inline-blobs.js';
 import {
   COLUMNS,
   MIGRATIONS,
@@ -44,6 +44,7 @@ export function createPostgresRequestStore(
   const blobTables = {
     blobs: schema ? `"${schema}".response_blobs` : 'response_blobs',
     refs: schema ? `"${schema}".response_blob_refs` : 'response_blob_refs',
+    chatRefs: schema ? `"${schema}".chat_completion_blob_refs` : 'chat_completion_blob_refs',
   };
   const chatCompletions = schema ? `"${schema}".chat_completions` : 'chat_completions';
   const feedback = schema ? `"${schema}".feedback` : 'feedback';
@@ -164,8 +165,12 @@ export function createPostgresRequestStore(
          DELETE FROM ${blobTables.refs} WHERE response_id IN (SELECT id FROM gone)`,
         [before],
       );
-      await inTransaction(pool, (client) => sweepUnreferencedBlobs(client, blobTables));
-      await pool.query(`DELETE FROM ${chatCompletions} WHERE created_at < $1`, [before]);
+      await pool.query(
+        `WITH gone AS (DELETE FROM ${chatCompletions} WHERE created_at < $1 RETURNING owner, id)
+         DELETE FROM ${blobTables.chatRefs} r USING gone WHERE r.owner = gone.owner AND r.id = gone.id`,
+        [before],
+      );
+      await inBlobTransaction(pool, (client) => sweepUnreferencedBlobs(client, blobTables));
       // A conversation goes once unused for the retention, with its items.
       await pool.query(
         `DELETE FROM ${conversationObjects.items} i USING ${conversationObjects.objects} o
@@ -187,7 +192,11 @@ export function createPostgresRequestStore(
       { conversations, events: responseEvents, items: responseItems, ...blobTables },
       ready,
     ),
-    ...createPostgresChatCompletionStore(pool, chatCompletions, ready),
+    ...createPostgresChatCompletionStore(
+      pool,
+      { completions: chatCompletions, ...blobTables },
+      ready,
+    ),
     ...createPostgresConversationObjectStore(pool, conversationObjects, ready),
     ...createPostgresBatchStore(pool, batchTables, ready),
     ...createPostgresFeedbackStore(pool, { requests: table, feedback }, ready),

@@ -278,15 +278,19 @@ export const MIGRATIONS: { version: number; sql: string }[] = [
   // usage (RequestRecord.usageEstimated); NULL for the rows logged before, which the summaries
   // count as reported (no build before this one recorded which figures it estimated).
   { version: 19, sql: 'ALTER TABLE requests ADD COLUMN usage_estimated {bool}' },
-  // Inline data (data URLs, base64 audio) of stored responses kept once (inline-blobs.ts): each
-  // payload's JSON text by its sha-256, and which responses refer to which (a payload goes with the
-  // last response referring to it). Responses stored before keep their data in their body.
+  // Inline data (data URLs, base64 audio) of stored responses and stored chat completions kept
+  // once (inline-blobs.ts): each payload's JSON text by its sha-256, and which responses and which
+  // completions refer to which (a payload goes with the last one referring to it). Those stored
+  // before keep their data in their own row.
   {
     version: 20,
     sql: `CREATE TABLE IF NOT EXISTS response_blobs (hash TEXT PRIMARY KEY, body TEXT NOT NULL);
     CREATE TABLE IF NOT EXISTS response_blob_refs (response_id TEXT NOT NULL, hash TEXT NOT NULL,
       PRIMARY KEY (response_id, hash));
-    CREATE INDEX IF NOT EXISTS response_blob_refs_hash ON response_blob_refs (hash)`,
+    CREATE INDEX IF NOT EXISTS response_blob_refs_hash ON response_blob_refs (hash);
+    CREATE TABLE IF NOT EXISTS chat_completion_blob_refs (owner TEXT NOT NULL, id TEXT NOT NULL,
+      hash TEXT NOT NULL, PRIMARY KEY (owner, id, hash));
+    CREATE INDEX IF NOT EXISTS chat_completion_blob_refs_hash ON chat_completion_blob_refs (hash)`,
   },
 ];
 

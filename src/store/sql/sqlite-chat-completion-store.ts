@@ -1,12 +1,15 @@
 // Stored chat completions in the SQLite request log (chat-completion-store.ts has the contract):
 // the `chat_completions` rows, keyed by tenant and id; the list's metadata filter is one
-// `json_each` lookup per pair, so any key (quotes, dots) matches as sent.
+// `json_each` lookup per pair, so any key (quotes, dots) matches as sent. The messages' inline
+// data is kept once (sqlite-inline-blobs.ts).
 import type Database from 'better-sqlite3';
+import { messagesFromStore, messagesToStore } from '../inline-blobs.js';
 import type {
   ChatCompletionStore,
   ListedChatCompletion,
   StoredChatCompletion,
 } from '../chat-completion-store.js';
+import { lookUpSqliteBlobs, referToBlobs, sqliteBlobUsage } from './sqlite-inline-blobs.js';
 
 interface Row {
   id: string;
@@ -35,20 +38,26 @@ export function createSqliteChatCompletionStore(
   db: Database.Database,
   ready: () => Promise<void>,
 ): ChatCompletionStore {
+  const holder = (owner: string, id: string) =>
+    ({ table: 'chat_completion_blob_refs', key: { owner, id } }) as const;
   return {
     async saveChatCompletion(c) {
       await ready();
-      db.prepare(
-        `INSERT OR REPLACE INTO chat_completions (${LISTED}, messages) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      ).run(
-        c.id,
-        c.owner,
-        c.createdAt,
-        c.model,
-        JSON.stringify(c.metadata),
-        JSON.stringify(c.completion),
-        JSON.stringify(c.messages),
-      );
+      const messages = messagesToStore(c.messages);
+      db.transaction(() => {
+        db.prepare(
+          `INSERT OR REPLACE INTO chat_completions (${LISTED}, messages) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        ).run(
+          c.id,
+          c.owner,
+          c.createdAt,
+          c.model,
+          JSON.stringify(c.metadata),
+          JSON.stringify(c.completion),
+          messages.json,
+        );
+        referToBlobs(db, holder(c.owner, c.id), messages.blobs);
+      })();
     },
     async getChatCompletion(id, owner) {
       await ready();
@@ -58,7 +67,9 @@ export function createSqliteChatCompletionStore(
       if (!row) return undefined;
       const stored: StoredChatCompletion = {
         ...listedFromRow(row),
-        messages: JSON.parse(row.messages!) as StoredChatCompletion['messages'],
+        messages: await messagesFromStore(row.messages!, async (keys) =>
+          lookUpSqliteBlobs(db, keys),
+        ),
       };
       return stored;
     },
@@ -99,12 +110,19 @@ export function createSqliteChatCompletionStore(
           .run(JSON.stringify(metadata), owner, id).changes > 0
       );
     },
+    async inlineBlobUsage() {
+      await ready();
+      return sqliteBlobUsage(db);
+    },
     async deleteChatCompletion(id, owner) {
       await ready();
-      return (
-        db.prepare('DELETE FROM chat_completions WHERE owner = ? AND id = ?').run(owner, id)
-          .changes > 0
-      );
+      return db.transaction(() => {
+        referToBlobs(db, holder(owner, id), []);
+        return (
+          db.prepare('DELETE FROM chat_completions WHERE owner = ? AND id = ?').run(owner, id)
+            .changes > 0
+        );
+      })();
     },
   };
 }

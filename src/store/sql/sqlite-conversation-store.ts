@@ -5,6 +5,7 @@
 import type Database from 'better-sqlite3';
 import type { InlineBlob } from '../inline-blobs.js';
 import type { ConversationStore, KeptItem, KeptItems } from '../response-store.js';
+import { lookUpSqliteBlobs, referToBlobs, sqliteBlobUsage } from './sqlite-inline-blobs.js';
 
 export function createSqliteConversationStore(
   db: Database.Database,
@@ -16,30 +17,9 @@ export function createSqliteConversationStore(
     );
     for (const i of items) upsert.run(owner, i.id, id, createdAt, i.json);
   };
-  /** Drops those of these payloads no response refers to any more. */
-  const dropUnreferenced = (hashes: readonly string[]) => {
-    const drop = db.prepare(
-      'DELETE FROM response_blobs WHERE hash = ? AND NOT EXISTS (SELECT 1 FROM response_blob_refs WHERE hash = ?)',
-    );
-    for (const hash of hashes) drop.run(hash, hash);
-  };
-  /** Response `id` now refers to `blobs` (kept once each), and no longer to its earlier ones. */
-  const refer = (id: string, blobs: readonly InlineBlob[]) => {
-    const earlier = db
-      .prepare('SELECT hash FROM response_blob_refs WHERE response_id = ?')
-      .pluck()
-      .all(id) as string[];
-    db.prepare('DELETE FROM response_blob_refs WHERE response_id = ?').run(id);
-    const keep = db.prepare('INSERT OR IGNORE INTO response_blobs (hash, body) VALUES (?, ?)');
-    const ref = db.prepare(
-      'INSERT OR IGNORE INTO response_blob_refs (response_id, hash) VALUES (?, ?)',
-    );
-    for (const b of blobs) {
-      keep.run(b.hash, b.json);
-      ref.run(id, b.hash);
-    }
-    dropUnreferenced(earlier);
-  };
+  /** Response `id` now refers to `blobs`, and no longer to its earlier ones. */
+  const refer = (id: string, blobs: readonly InlineBlob[]) =>
+    referToBlobs(db, { table: 'response_blob_refs', key: { response_id: id } }, blobs);
   /** A conditional write and, when it matched, the response's items and (unless undefined: the
    * body was not written) the payloads its body refers to: one transaction. */
   const writeWithItems = (
@@ -83,20 +63,11 @@ export function createSqliteConversationStore(
     async inlineBlobs(hashes) {
       if (hashes.length === 0) return new Map();
       await ready();
-      const rows = db
-        .prepare(
-          `SELECT hash, body FROM response_blobs WHERE hash IN (${hashes.map(() => '?').join(', ')})`,
-        )
-        .all(...hashes) as { hash: string; body: string }[];
-      return new Map(rows.map((r) => [r.hash, r.body]));
+      return lookUpSqliteBlobs(db, hashes);
     },
     async inlineBlobUsage() {
       await ready();
-      return db
-        .prepare(
-          'SELECT count(*) AS blobs, coalesce(sum(length(CAST(body AS BLOB))), 0) AS bytes FROM response_blobs',
-        )
-        .get() as { blobs: number; bytes: number };
+      return sqliteBlobUsage(db);
     },
     async updateLeasedConversation(id, holder, json, until, kept, blobs = []) {
       await ready();

@@ -10,6 +10,7 @@ import { createSqliteChatCompletionStore } from './sqlite-chat-completion-store.
 import { createSqliteConversationObjectStore } from './sqlite-conversation-object-store.js';
 import { createSqliteConversationStore } from './sqlite-conversation-store.js';
 import { createSqliteFeedbackStore } from './sqlite-feedback-store.js';
+import { SQLITE_UNREFERENCED_BLOB } from './sqlite-inline-blobs.js';
 import {
   SQLITE_SUMMARY,
   sqliteGroupsStatement,
@@ -119,18 +120,20 @@ export function createSqliteRequestStore(path: string): RequestLogStore {
         'DELETE FROM response_events WHERE response_id IN (SELECT id FROM conversations WHERE created_at < ?)',
       ).run(before);
       db.prepare('DELETE FROM response_items WHERE created_at < ?').run(before);
-      // A response's references to inline payloads go with it, and the payloads none refers to.
+      // Responses' and completions' references to inline payloads go with them, and the payloads
+      // nothing refers to.
       db.transaction(() => {
         db.prepare(
           'DELETE FROM response_blob_refs WHERE response_id IN (SELECT id FROM conversations WHERE created_at < ?)',
         ).run(before);
         db.prepare('DELETE FROM conversations WHERE created_at < ?').run(before);
         db.prepare(
-          `DELETE FROM response_blobs WHERE NOT EXISTS
-           (SELECT 1 FROM response_blob_refs r WHERE r.hash = response_blobs.hash)`,
-        ).run();
+          `DELETE FROM chat_completion_blob_refs WHERE EXISTS (SELECT 1 FROM chat_completions c
+           WHERE c.owner = chat_completion_blob_refs.owner AND c.id = chat_completion_blob_refs.id AND c.created_at < ?)`,
+        ).run(before);
+        db.prepare('DELETE FROM chat_completions WHERE created_at < ?').run(before);
+        db.prepare(`DELETE FROM response_blobs WHERE ${SQLITE_UNREFERENCED_BLOB}`).run();
       })();
-      db.prepare('DELETE FROM chat_completions WHERE created_at < ?').run(before);
       // A conversation goes once unused for the retention, with its items.
       db.prepare(
         `DELETE FROM conversation_items WHERE EXISTS (SELECT 1 FROM conversation_objects o
