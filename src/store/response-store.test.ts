@@ -300,4 +300,27 @@ describe.each(backends)('inline data in stored responses ($name)', (backend) => 
       await log?.close();
     },
   );
+
+  it.skipIf(backend.skip)(
+    'counts a payload the conversation sends on every turn once: each turn keeps it',
+    async () => {
+      // Room for the image once (3,022 bytes), not twice; the PDF does not fit beside it.
+      const { store, log } = backend.open({ inlineDataMaxBytes: () => 4000 });
+      const turn = (url: string) => ({
+        role: 'user' as const,
+        content: [
+          { type: 'text' as const, text: 'and now?' },
+          { type: 'image_url' as const, image_url: { url } },
+        ],
+      });
+      const messages = [turn(image), turn(pdf), turn(image), turn(image)];
+      await store.save({ ...response('resp_again', 'completed'), messages });
+      const kept = (await store.get('resp_again', 'team-a'))!.messages;
+      for (const m of [0, 2, 3]) expect(kept[m], `turn ${m}`).toEqual(messages[m]);
+      expect(JSON.stringify(kept[1])).toContain(
+        `[image not stored: its ${pdf.length} bytes of inline data are beyond`,
+      );
+      await log?.close();
+    },
+  );
 });

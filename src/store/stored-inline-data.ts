@@ -1,10 +1,9 @@
 // The inline data (data URLs of images and files, base64 audio) a stored response keeps in its
 // messages (`store: true`): kept as given, as OpenAI keeps input items, up to
-// `responses.storedInlineDataMaxBytes` per stored response, the most recent first (a later turn
-// and `previous_response_id` continuations are what read them). Past the bound, an item's data is
-// replaced by a text part saying what was there, so no request stores megabytes over and over: a
-// stored response holds the whole conversation, and each turn would store every earlier image
-// again.
+// `responses.storedInlineDataMaxBytes` per stored response, the most recent first, each distinct
+// payload counted once (a later turn and `previous_response_id` continuations are what read
+// them). Past the bound, an item's data is replaced by a text part saying what was there, so no
+// conversation keeps megabytes without end: a stored response holds the whole conversation.
 import type { ChatMessage } from '../core/wire-types.js';
 import { isObject } from '../core/is-object.js';
 
@@ -30,11 +29,14 @@ export function inlineData(
 
 /**
  * The messages with their inline data kept up to `maxBytes` in all, the latest messages first;
- * each item beyond it becomes a text part naming what it was and its size. The same array when
- * nothing is over (no copy on the common path).
+ * each item beyond it becomes a text part naming what it was and its size. A payload is counted
+ * once however often the conversation sends it (the store keeps it once, inline-blobs.ts), so an
+ * image repeated on every turn is kept on every turn. The same array when nothing is over (no
+ * copy on the common path).
  */
 export function boundInlineData(messages: ChatMessage[], maxBytes: number): ChatMessage[] {
   let left = maxBytes;
+  const kept = new Set<string>();
   let out: ChatMessage[] | undefined;
   for (let m = messages.length - 1; m >= 0; m--) {
     const content = messages[m]!.content;
@@ -43,9 +45,10 @@ export function boundInlineData(messages: ChatMessage[], maxBytes: number): Chat
     for (let p = content.length - 1; p >= 0; p--) {
       const part: unknown = content[p];
       const found = isObject(part) ? inlineData(part) : undefined;
-      if (!found) continue;
+      if (!found || kept.has(found.data)) continue;
       if (found.data.length <= left) {
         left -= found.data.length;
+        kept.add(found.data);
         continue;
       }
       parts ??= [...content];
