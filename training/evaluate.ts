@@ -114,12 +114,16 @@ export interface PromptOutcome {
 
 const MODES: RoutingMode[] = ['quality', 'balanced', 'cost'];
 
-/** Another model family's predictions (quality per model) for a test prompt. */
+/**
+ * Another model family's predictions (quality per model) for a test prompt; `own` is what the
+ * artefact's heads predict for it, as serving has it (a blend starts from it).
+ */
 export type Predictor = (
   row: DataRow,
   features: Features,
   group: string,
   models: readonly string[],
+  own: Map<string, number>,
 ) => Map<string, number>;
 
 export type GroupBands = Map<string, Bands>;
@@ -169,23 +173,29 @@ export function scoreTestRows(
     const predicted = new Map<string, number>();
     const pCost = new Map<string, number>();
     const cost = new Map<string, number>();
-    const other = predictor?.(row, features, g.name, models);
     // As serving compares them: relative to the best single model's mean on the training prompts.
     const unit = g.bestMean > 0 ? g.bestMean : 1;
     const gated = experts.get(g.name)!(features);
+    const own = new Map<string, number>();
     for (const m of models) {
       const h = heads.get(`${g.name}\u0000${m}`)!;
       // As serving has it: the gated source's head (or its pair head, `gatedQuality`) where there
       // is one, else the pooled head, trusted as far as the prompt is like the model's scored ones.
-      const own =
+      own.set(
+        m,
         (gated && gatedQuality(gated, m, features)) ??
-        (!gated && g.pair?.weak === m
-          ? pairedQuality(
-              trustedQuality(heads.get(`${g.name}\u0000${g.pair.strong}`)!, features),
-              predictQuality(g.pair, features),
-            )
-          : trustedQuality(h, features));
-      predicted.set(m, (other?.get(m) ?? own) / unit);
+          (!gated && g.pair?.weak === m
+            ? pairedQuality(
+                trustedQuality(heads.get(`${g.name}\u0000${g.pair.strong}`)!, features),
+                predictQuality(g.pair, features),
+              )
+            : trustedQuality(h, features)),
+      );
+    }
+    const other = predictor?.(row, features, g.name, models, own);
+    for (const m of models) {
+      const h = heads.get(`${g.name}\u0000${m}`)!;
+      predicted.set(m, (other?.get(m) ?? own.get(m)!) / unit);
       pCost.set(m, predictedCost(h, row.prompt.length));
       cost.set(m, promptCost(row, m, h.prices));
     }

@@ -7,6 +7,7 @@ import { FAMILIES, trainFamily } from './families.js';
 import { buildKnn } from './knn.js';
 import { buildMlp } from './mlp.js';
 import { featurize } from './heads.js';
+import { trustedQuality } from '../src/routing/predict-quality.js';
 import { trainArtefact } from './train-artefact.js';
 
 const WORDS = 'river stone cloud paper lamp garden window music forest bridge'.split(' ');
@@ -74,15 +75,26 @@ describe('model families', () => {
 
   it('each family trains, calibrates its own bands and predicts for every group model', () => {
     const groups = new Map([['f.jsonl', rows(400)]]);
-    const { artefact } = trainArtefact(groups, () => prices(), { seed: 1 });
+    const { artefact, crossFitted } = trainArtefact(groups, () => prices(), { seed: 1 });
+    // What the artefact's heads predict, as `scoreTestRows` hands it to a family.
+    const own = (r: DataRow) =>
+      new Map(artefact.models.map((h) => [h.name, trustedQuality(h, features(r))] as const));
     for (const family of FAMILIES.filter((f) => f !== 'logistic') as Exclude<
       (typeof FAMILIES)[number],
       'logistic'
     >[]) {
-      const { predictor, bands } = trainFamily(artefact, groups, () => prices(), family, 1);
+      const { predictor, bands } = trainFamily(
+        artefact,
+        groups,
+        () => prices(),
+        family,
+        1,
+        undefined,
+        crossFitted,
+      );
       expect(bands.get('f.jsonl')).toBeDefined();
       expect(
-        accuracy((r) => predictor(r, features(r), 'f.jsonl', ['coder', 'talker'])),
+        accuracy((r) => predictor(r, features(r), 'f.jsonl', ['coder', 'talker'], own(r))),
       ).toBeGreaterThan(0.95);
     }
   });

@@ -1,6 +1,8 @@
 // Model families compared by `eval --family`: the shipped logistic heads, k-nearest neighbours, a
-// small MLP, a low-rank matrix factorisation (lowrank.ts), and the blends of each with the heads (mean of the two predictions). Each family gets
-// its own bands, calibrated the same way (on a 30% hold-out).
+// small MLP, a low-rank matrix factorisation (lowrank.ts), and the blends of kNN and the MLP with
+// the pooled heads (mean of the two predictions). Each family gets its own bands, calibrated the
+// same way (on a 30% hold-out). `lowrank-blend` blends the low-rank model with the heads as they
+// serve, by a weight chosen by cross-fitting (lowrank-blend.ts).
 import { type RoutingArtefact } from '../src/routing/routing-model.js';
 import { predictQuality, trustedQuality } from '../src/routing/predict-quality.js';
 import type { Features } from '../src/routing/features.js';
@@ -12,10 +14,13 @@ import type { GroupBands, Predictor } from './evaluate.js';
 import { buildKnn } from './knn.js';
 import { buildMlp } from './mlp.js';
 import { buildLowRank } from './lowrank.js';
+import { trainLowRankBlend, type BlendChoice } from './lowrank-blend.js';
+import type { TrainResult } from './train-artefact.js';
 import { featurize, trainHeads, type FeaturedRow } from './heads.js';
 import { bestSingleModel } from './model-pool.js';
 
-export type Family = 'logistic' | 'knn' | 'blend' | 'mlp' | 'mlp-blend' | 'lowrank';
+export type Family =
+  'logistic' | 'knn' | 'blend' | 'mlp' | 'mlp-blend' | 'lowrank' | 'lowrank-blend';
 
 export const FAMILIES: readonly Family[] = [
   'logistic',
@@ -24,6 +29,7 @@ export const FAMILIES: readonly Family[] = [
   'mlp',
   'mlp-blend',
   'lowrank',
+  'lowrank-blend',
 ];
 
 interface FamilyModel {
@@ -32,7 +38,7 @@ interface FamilyModel {
 
 /** The non-logistic part of a family, built from training rows. */
 function buildPart(
-  family: Exclude<Family, 'logistic'>,
+  family: Exclude<Family, 'logistic' | 'lowrank-blend'>,
   rows: FeaturedRow[],
   models: readonly string[],
   seed: number,
@@ -51,7 +57,12 @@ export function trainFamily(
   family: Exclude<Family, 'logistic'>,
   seed: number,
   targets: BandTargets = DEFAULT_TARGETS,
-): { predictor: Predictor; bands: GroupBands } {
+  crossFitted?: TrainResult['crossFitted'],
+): { predictor: Predictor; bands: GroupBands; choices?: BlendChoice[] } {
+  if (family === 'lowrank-blend') {
+    if (!crossFitted) throw new Error("lowrank-blend needs the heads' cross-fitted predictions");
+    return trainLowRankBlend(artefact, groups, crossFitted, seed, targets);
+  }
   const bands: GroupBands = new Map();
   const finals = new Map<string, FamilyModel>();
   for (const g of artefact.groups) {

@@ -200,7 +200,12 @@ export function buildLowRank(
   opts: LowRankOptions = {},
 ): LowRankModel {
   const seed = opts.seed ?? 1;
-  const ranks = opts.rank !== undefined ? [opts.rank] : (opts.ranks ?? LOWRANK_RANKS);
+  // A rank above the number of models fits nothing more: U·V has rank at most M either way, and
+  // with L2 on both factors the penalty of the best factorisation is the same for any R ≥ M.
+  const ranks =
+    opts.rank !== undefined
+      ? [opts.rank]
+      : [...new Set((opts.ranks ?? LOWRANK_RANKS).map((r) => Math.min(r, models.length)))];
   const l2s = opts.l2 !== undefined ? [opts.l2] : (opts.l2s ?? LOWRANK_L2S);
   if (!ranks.length || !l2s.length) throw new Error('low-rank model: nothing to choose from');
   let best = { rank: ranks[0]!, l2: l2s[0]!, loss: Infinity };

@@ -41,6 +41,16 @@ import {
 export interface TrainResult {
   artefact: RoutingArtefact;
   warnings: string[];
+  /**
+   * Per group, every calibration prompt's out-of-sample prediction as it would serve (the bands'
+   * input), and the folds it was cross-fitted on (`calibrationFold`): for a family blended with it.
+   */
+  crossFitted: Map<string, { outOfSample: ScoredRow[]; folds: number }>;
+}
+
+/** The calibration fold of a prompt when a group is cross-fitted on `folds` ≥ 2 folds. */
+export function calibrationFold(prompt: string, seed: number, folds: number): number {
+  return Math.floor(promptHash(prompt, `calibration:${seed}`) * folds);
 }
 
 /** A variant is better when its Balanced band routes cheaper; near-ties go to Quality mode. */
@@ -73,6 +83,7 @@ export function trainArtefact(
   const groups: GroupInfo[] = [];
   const models: ModelHead[] = [];
   const training: Record<string, unknown> = {};
+  const crossFitted: TrainResult['crossFitted'] = new Map();
   const epochs = opts.epochs ?? DEFAULT_EPOCHS;
   const skipped = new Map<string, string>();
   const prepared = prepareGroups(rowsByGroup, pricesFor, opts, warnings, skipped);
@@ -164,7 +175,7 @@ export function trainArtefact(
       const outOfSample: ScoredRow[] = [];
       let fitPrompts = 0;
       if (folds >= 2) {
-        const foldOf = (prompt: string) => Math.floor(promptHash(prompt, salt) * folds);
+        const foldOf = (prompt: string) => calibrationFold(prompt, opts.seed, folds);
         for (let k = 0; k < folds; k++) {
           const fit = sampled(keyed.filter((f) => foldOf(f.prompt) !== k));
           const rest = keyed.filter((f) => foldOf(f.prompt) === k);
@@ -324,6 +335,7 @@ export function trainArtefact(
       ...(idf ? { idf } : {}),
     });
     models.push(...heads);
+    crossFitted.set(group, { outOfSample, folds });
     training[group] = {
       prompts: rows.length,
       // What eval --model tells in-sample test prompts by (training/in-sample.ts).
@@ -362,5 +374,6 @@ export function trainArtefact(
       training,
     },
     warnings,
+    crossFitted,
   };
 }

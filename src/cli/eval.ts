@@ -19,7 +19,8 @@ import { describeTestRows, fewTestPromptsNote } from '../../training/test-rows.j
 import { inSampleFiles, inSampleWarning, type InSample } from '../../training/in-sample.js';
 import { evaluate, type EvalReport } from '../../training/evaluate.js';
 import { targetsWithZ } from '../../training/band-targets.js';
-import { trainArtefact } from '../../training/train-artefact.js';
+import { trainArtefact, type TrainResult } from '../../training/train-artefact.js';
+import { describeBlendChoice } from '../../training/lowrank-blend.js';
 import { workBudgetOption } from '../../training/training-plan.js';
 import { FAMILIES, trainFamily, type Family } from '../../training/families.js';
 import { artefactPathFor, loadArtefactFile } from '../routing/artefact-files.js';
@@ -107,7 +108,8 @@ options:
   --seed <n>               the training seed (default 1)
   --split <share>          the share of a shared file held out for the test (default 0.2)
   --salts <a,b,c>          repeat the whole train-and-evaluate once per salt; mean, min and max
-  --family <name>          the predictor: logistic (default), knn, blend, mlp, mlp-blend, lowrank
+  --family <name>          the predictor: logistic (default), knn, blend, mlp, mlp-blend, lowrank,
+                           lowrank-blend
   --confidence-z <z>       standard errors a band's quality must clear its target by (default 1)
   --work-budget <M>        millions of fitting work the plan stays within (default 180)
   --balanced-band <x>      evaluate Balanced with this band instead of the calibrated one
@@ -202,6 +204,7 @@ export async function run(argv: string[]): Promise<number> {
         );
       let artefact: RoutingArtefact;
       let trainGroups: Map<string, DataRow[]> | undefined;
+      let crossFitted: TrainResult['crossFitted'] | undefined;
       if (!trainRows || !prices)
         artefact = loadArtefactFile(artefactPathFor(values.model!, DEFAULT_MODELS_DIR));
       else {
@@ -232,11 +235,23 @@ export async function run(argv: string[]): Promise<number> {
         });
         bar.done();
         artefact = trained.artefact;
+        crossFitted = trained.crossFitted;
       }
       const familyModel =
         family === 'logistic'
           ? undefined
-          : trainFamily(artefact, trainGroups!, prices!, family, Number(values.seed), targets);
+          : trainFamily(
+              artefact,
+              trainGroups!,
+              prices!,
+              family,
+              Number(values.seed),
+              targets,
+              crossFitted,
+            );
+      // The blend's weight per group, chosen on the training prompts: said, as it decides the run.
+      for (const c of familyModel?.choices ?? [])
+        process.stderr.write(`note: ${describeBlendChoice(c, forSalt)}\n`);
       // A saved artefact may have been trained on the test prompts: said before the figures.
       const inSample = values.model
         ? inSampleFiles(
