@@ -10,8 +10,8 @@ import {
   calibrateBandsFromScores,
   frontierQuality,
   standardErrorOfMean,
-  type ScoredRow,
 } from './calibrate-bands.js';
+import type { ScoredRow } from './route-prepared.js';
 import { DEFAULT_TARGETS, type BandTargets } from './band-targets.js';
 import type { DataRow } from './dataset.js';
 import type { GroupBands, Predictor } from './evaluate.js';
