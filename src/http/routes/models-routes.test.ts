@@ -1,5 +1,6 @@
-// `GET /v1/models/{id}` (and Azure's `/openai/v1/models/{id}`) answers with the very entry the list
-// holds for that id, and an unknown id gets OpenAI's 404 (`model_not_found`, param `model`).
+// `GET /v1/models/{id}` (and Azure's `/openai/v1/models/{id}` and `/openai/models/{id}`) answers
+// with the very entry the list holds for that id, and an unknown id gets OpenAI's 404
+// (`model_not_found`, param `model`).
 import { describe, expect, it } from 'vitest';
 import { buildTestApp } from '../../../test/helpers/build-test-app.js';
 import { fakeAdapter } from '../../../test/helpers/fake-adapter.js';
@@ -40,11 +41,13 @@ async function app() {
 }
 
 describe('GET /v1/models/{id}', () => {
-  it.each(['/v1', '/openai/v1'])(
+  it.each(['/v1', '/openai/v1', '/openai'])(
     '%s: a router, a pool and a deployment each answer with their full list entry',
     async (prefix) => {
       const a = await app();
-      const list = (await a.inject({ method: 'GET', url: `${prefix}/models` })).json() as {
+      const list = (
+        await a.inject({ method: 'GET', url: `${prefix}/models?api-version=2024-10-21` })
+      ).json() as {
         data: { id: string; type: string }[];
       };
       expect(list.data.map((m) => m.type)).toEqual([
@@ -87,18 +90,29 @@ describe('GET /v1/models/{id}', () => {
     }
   });
 
-  it.each(['/v1', '/openai/v1'])('%s: an unknown id is a 404 model_not_found', async (prefix) => {
+  it("Azure's dated path takes no api-version or a real one, and names a wrong one", async () => {
     const a = await app();
-    const res = await a.inject({ method: 'GET', url: `${prefix}/models/gpt-9` });
-    expect(res.statusCode).toBe(404);
-    const { error } = res.json() as { error: Record<string, unknown> };
-    expect(error).toMatchObject({
-      type: 'invalid_request_error',
-      param: 'model',
-      code: 'model_not_found',
-    });
-    expect(error.message).toMatch(/^The model 'gpt-9' does not exist\. GET \/v1\/models lists/);
+    expect((await a.inject({ method: 'GET', url: '/openai/models' })).statusCode).toBe(200);
+    const bad = await a.inject({ method: 'GET', url: '/openai/models?api-version=yesterday' });
+    expect(bad.statusCode).toBe(400);
+    expect(JSON.stringify(bad.json())).toContain('api-version');
   });
+
+  it.each(['/v1', '/openai/v1', '/openai'])(
+    '%s: an unknown id is a 404 model_not_found',
+    async (prefix) => {
+      const a = await app();
+      const res = await a.inject({ method: 'GET', url: `${prefix}/models/gpt-9` });
+      expect(res.statusCode).toBe(404);
+      const { error } = res.json() as { error: Record<string, unknown> };
+      expect(error).toMatchObject({
+        type: 'invalid_request_error',
+        param: 'model',
+        code: 'model_not_found',
+      });
+      expect(error.message).toMatch(/^The model 'gpt-9' does not exist\. GET \/v1\/models lists/);
+    },
+  );
 
   it("an Anthropic client gets Anthropic's model object, and its 404 shape", async () => {
     const a = await app();

@@ -1,4 +1,4 @@
-// `GET /v1/models` (and Azure's v1 path, `/openai/v1/models`): router deployments (mode, subset,
+// `GET /v1/models` (and Azure's paths, `/openai/v1/models` and `/openai/models`): router deployments (mode, subset,
 // effective context window), pools (strategy, members) and concrete deployments the caller's key
 // may use, in OpenAI's list shape with extra fields.
 // An Anthropic client (it sends `anthropic-version`) gets Anthropic's shape instead: `type`,
@@ -10,6 +10,7 @@ import type { ConfigHolder } from '../../config/runtime-config.js';
 import { GatewayError, invalidRequest, notFound } from '../../core/errors.js';
 import { anthropicErrorBody } from '../anthropic/messages-convert.js';
 import type { ErrorShaper } from '../error-handler.js';
+import { optionalApiVersion } from './chat-routes.js';
 import type { ChatGateway } from '../../gateway/chat-gateway.js';
 import type { AuthContext, Target } from '../../gateway/gateway-types.js';
 import { keyMayUse } from '../../gateway/request-target.js';
@@ -160,9 +161,12 @@ export function registerModelsRoutes(
   };
   // Every error, a refused key's 401 included, in the caller's API's envelope.
   const opts = { config: { errorShape } };
-  for (const prefix of ['/v1', '/openai/v1']) {
-    app.get(`${prefix}/models`, opts, list);
-    app.get<{ Params: { '*': string } }>(`${prefix}/models/*`, opts, one);
+  // Azure's dated data plane too (`/openai/models?api-version=…`, where the AzureOpenAI client's
+  // `models.list()` goes): api-version optional, a real one if given.
+  for (const prefix of ['/v1', '/openai/v1', '/openai']) {
+    const routeOpts = prefix === '/openai' ? { ...opts, ...optionalApiVersion } : opts;
+    app.get(`${prefix}/models`, routeOpts, list);
+    app.get<{ Params: { '*': string } }>(`${prefix}/models/*`, routeOpts, one);
   }
   app.get<{ Params: { id: string } }>('/v1/router/decisions/:id', (request) => {
     // By the decision's id (`x-router-decision-id`), or by the request id of one of the caller's
