@@ -13,6 +13,7 @@ import {
   type ConfigVersionStore,
   type ConfigVersionSummary,
 } from '../store/config-versions.js';
+import { GatewayError } from '../core/errors.js';
 import { ConfigError, parseConfig } from './load-config.js';
 import {
   configFingerprint,
@@ -28,6 +29,8 @@ export class ConfigService {
   private unsubscribe?: () => Promise<void>;
   /** Where this process listens: kept whatever snapshot it applies. */
   private readonly local: PerProcessConfig;
+  /** The config file this replica started on while the shared store was unreachable. */
+  private fileNotCompared: { config: Config; who: string } | undefined;
 
   /**
    * `check` adds what the schema cannot see (whether each router's artefact version loads here):
@@ -61,13 +64,28 @@ export class ConfigService {
    */
   async start(who = 'startup'): Promise<void> {
     const fromFile = this.holder.current.config;
+    try {
+      await this.loadAtStart(fromFile, who);
+    } catch (err) {
+      if (!(err instanceof GatewayError && err.code === 'state_unavailable')) throw err;
+      // Redis is away: the file serves (state.onFailure says how) until Redis answers; resync
+      // then compares it with the shared store as a start-up would have.
+      this.fileNotCompared = { config: fromFile, who };
+      this.log(
+        'config: the shared store (Redis) is unreachable: running the config file until it answers, then the live config',
+        'warn',
+      );
+    }
+    this.unsubscribe = await this.versions.onChange((m) => void this.onRemote(m));
+  }
+
+  private async loadAtStart(fromFile: Config, who: string): Promise<void> {
     // One replica at a time: two starting on a changed file must not both record it.
     await this.versions.whileLoadingFile(async () => {
       const seen = await this.fileState(fromFile);
       const recorded = await this.fromFile(seen, who, 'config at startup');
       if (!recorded) this.adoptLatest(fromFile, seen);
     });
-    this.unsubscribe = await this.versions.onChange((m) => void this.onRemote(m));
   }
 
   /**
@@ -200,10 +218,20 @@ export class ConfigService {
   /**
    * Catches up after this replica lost the shared store: change messages published while its
    * connection was down were never delivered, so the newest version is read and applied if it is
-   * newer than the one in force. Called when the shared state comes back.
+   * newer than the one in force. Called when the shared state comes back. A replica that started
+   * without it compares its config file with the store now, as start() would have.
    */
   async resync(): Promise<void> {
     try {
+      const file = this.fileNotCompared;
+      if (file) {
+        await this.loadAtStart(file.config, file.who);
+        this.fileNotCompared = undefined;
+        this.log(
+          `config: the shared store answers: running config revision ${this.current.revision}`,
+        );
+        return;
+      }
       const latest = await this.versions.latest();
       if (latest && latest.version > this.holder.current.revision)
         await this.onRemote({ version: latest.version, origin: '' });

@@ -190,7 +190,13 @@ export class RedisState implements SharedState {
     let set = this.handlers.get(full);
     if (!set) {
       this.handlers.set(full, (set = new Set()));
-      await sub.subscribe(full);
+      // While Redis is away the SUBSCRIBE waits in the subscriber's queue and goes out when it
+      // connects: wait for it only while Redis answers, so a replica starts without Redis.
+      const subscribed = sub.subscribe(full).then(
+        () => undefined,
+        () => undefined,
+      );
+      if (this.ready) await withinMs(subscribed, this.options.connectTimeoutMs ?? 1000);
     }
     set.add(handler);
     return async () => {
@@ -303,4 +309,11 @@ export class RedisState implements SharedState {
       return this.client.eval(script.source, keys.length, ...keys, ...args);
     }
   }
+}
+
+/** Waits for `work`, but no longer than `ms`. */
+async function withinMs(work: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }
