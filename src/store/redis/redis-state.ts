@@ -205,7 +205,14 @@ export class RedisState implements SharedState {
       current.delete(handler);
       if (current.size === 0) {
         this.handlers.delete(full);
-        await sub.unsubscribe(full).catch(() => {});
+        // Nor does a shutdown wait for Redis: queued while it is away, the UNSUBSCRIBE would wait
+        // for it without end (and the handler is gone already).
+        const unsubscribed = sub.unsubscribe(full).then(
+          () => undefined,
+          () => undefined,
+        );
+        if (sub.status === 'ready')
+          await withinMs(unsubscribed, this.options.connectTimeoutMs ?? 1000);
       }
     };
   }

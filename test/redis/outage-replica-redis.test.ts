@@ -2,7 +2,8 @@
 // loopback proxy the test cuts) misses the pub/sub messages of keys revoked, rotated or issued on
 // another replica meanwhile; when Redis answers again it reloads the keys, so a key revoked during
 // the outage is refused there too and a key issued meanwhile works. A replica that started while
-// Redis was away loads the keys issued before once Redis answers.
+// Redis was away loads the keys issued before once Redis answers. And a replica without Redis
+// (from its start, or since) shuts down without waiting for it.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { KeyStore } from '../../src/auth/key-store.js';
 import { parseConfig } from '../../src/config/load-config.js';
@@ -44,6 +45,9 @@ async function adminReplica(prefix: string): Promise<KeyStore> {
   return keys;
 }
 
+/** Runtimes a test closed itself. */
+const closedByTest = new WeakSet<Runtime>();
+
 /** A router replica whose only way to Redis is `proxy`. */
 async function routerReplica(prefix: string, proxy: RedisProxy): Promise<Runtime> {
   const input = testConfigInput({
@@ -51,7 +55,9 @@ async function routerReplica(prefix: string, proxy: RedisProxy): Promise<Runtime
     state: { kind: 'redis', redisUrl: proxy.url, prefix, commandTimeoutMs: 1000 },
   });
   const runtime = await createRuntime(parseConfig(input, {}).config);
-  cleanups.push(() => runtime.close());
+  cleanups.push(async () => {
+    if (!closedByTest.has(runtime)) await runtime.close();
+  });
   return runtime;
 }
 
@@ -118,4 +124,26 @@ describe.skipIf(!available)('API keys after a Redis outage', () => {
     await expect.poll(() => serving(router), { timeout: 5000, interval: 20 }).toBe('redis');
     await expect.poll(() => modelsStatus(router, key), { timeout: 3000 }).toBe(200);
   }, 30_000);
+
+  it('a replica without Redis, from its start or since, shuts down without waiting for it', async () => {
+    const prefix = uniquePrefix('outage-close');
+    prefixes.push(prefix);
+    const proxy = await startRedisProxy(...PORTS);
+    cleanups.push(() => proxy.cut());
+    const wasUp = await routerReplica(prefix, proxy);
+    await proxy.cut();
+    await expect.poll(() => serving(wasUp), { timeout: 5000, interval: 20 }).toBe('local');
+    const neverUp = await routerReplica(prefix, proxy);
+    // Until 2026-12-04 a replica that started without Redis never finished close() (SIGTERM
+    // hung until the orchestrator killed it, its request log not flushed): the UNSUBSCRIBE of
+    // background responses' cancel channel waited for Redis.
+    const closed = (r: Runtime) =>
+      closedByTest.add(r) &&
+      Promise.race([
+        r.close().then(() => 'closed'),
+        new Promise((resolve) => setTimeout(() => resolve('still closing after 10 s'), 10_000)),
+      ]);
+    expect(await closed(neverUp)).toBe('closed');
+    expect(await closed(wasUp)).toBe('closed');
+  }, 40_000);
 });
