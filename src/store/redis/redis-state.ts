@@ -35,6 +35,8 @@ export interface RedisStateOptions {
 }
 
 export const DEFAULT_PREFIX = 'mr:';
+/** The longest a subscription waits to be confirmed while Redis answers commands. */
+const SUBSCRIBE_WAIT_MS = 5_000;
 
 export class RedisState implements SharedState {
   readonly kind = 'redis' as const;
@@ -191,12 +193,13 @@ export class RedisState implements SharedState {
     if (!set) {
       this.handlers.set(full, (set = new Set()));
       // While Redis is away the SUBSCRIBE waits in the subscriber's queue and goes out when it
-      // connects: wait for it only while Redis answers, so a replica starts without Redis.
+      // connects: wait for it only while Redis answers (and not without end), so a replica
+      // starts without Redis.
       const subscribed = sub.subscribe(full).then(
         () => undefined,
         () => undefined,
       );
-      if (this.ready) await withinMs(subscribed, this.options.connectTimeoutMs ?? 1000);
+      if (this.ready) await withinMs(subscribed, SUBSCRIBE_WAIT_MS);
     }
     set.add(handler);
     return async () => {
