@@ -44,25 +44,7 @@ describe('config service', () => {
     const clock = createManualClock();
     const memory = new MemoryState(clock);
     let down = false;
-    // As ResilientState answers while Redis is away: what needs Redis is refused with a 503.
-    const flaky = new Proxy(memory, {
-      get(target, prop, receiver) {
-        const value: unknown = Reflect.get(target, prop, receiver);
-        if (typeof value !== 'function') return value;
-        return (...args: unknown[]) => {
-          if (down && ['hashGetAll', 'hashSet', 'tryLock', 'publish'].includes(String(prop)))
-            return Promise.reject(
-              new GatewayError({
-                status: 503,
-                type: 'server_error',
-                code: 'state_unavailable',
-                message: 'The shared state store (Redis) is unreachable.',
-              }),
-            );
-          return (value as (...a: unknown[]) => unknown).apply(target, args);
-        };
-      },
-    }) as SharedState;
+    const flaky = unreachableWhile(memory, () => down);
     const logs: string[] = [];
     const a = new ConfigService(
       new ConfigHolder(compileConfig(testConfig())),
@@ -109,4 +91,53 @@ describe('config service', () => {
     );
     await expect(b.start('b')).rejects.toThrow('WRONGTYPE');
   });
+
+  it('a file edited while the store is unreachable is applied when it answers', async () => {
+    const clock = createManualClock();
+    const memory = new MemoryState(clock);
+    let down = false;
+    const flaky = unreachableWhile(memory, () => down);
+    const b = new ConfigService(
+      new ConfigHolder(compileConfig(testConfig())),
+      new ConfigVersionStore({ state: flaky, clock }),
+    );
+    await b.start('b');
+    const before = b.current.revision;
+    down = true;
+    const edited = structuredClone(testConfig());
+    edited.routers[0]!.routingMode = 'quality';
+    await expect(b.loadFile(edited, 'file', 'reloaded config.yaml')).rejects.toThrow(
+      'applied if it changed, when Redis answers',
+    );
+    expect(b.current.config.routers[0]!.routingMode).toBe('balanced');
+    down = false;
+    await b.resync();
+    // Until 2026-12-04 the edit was dropped: the watcher had read the file, and Redis came back
+    // to a fleet still on the old config until the file was edited again.
+    expect(b.current.revision).toBe(before + 1);
+    expect(b.current.config.routers[0]!.routingMode).toBe('quality');
+    expect((await b.get(b.current.revision))?.who).toBe('file');
+    await b.stop();
+  });
 });
+
+/** As ResilientState answers while Redis is away: what needs Redis is refused with a 503. */
+function unreachableWhile(memory: MemoryState, down: () => boolean): SharedState {
+  return new Proxy(memory, {
+    get(target, prop, receiver) {
+      const value: unknown = Reflect.get(target, prop, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) =>
+        down() && ['hashGetAll', 'hashSet', 'tryLock', 'publish'].includes(String(prop))
+          ? Promise.reject(
+              new GatewayError({
+                status: 503,
+                type: 'server_error',
+                code: 'state_unavailable',
+                message: 'The shared state store (Redis) is unreachable.',
+              }),
+            )
+          : (value as (...a: unknown[]) => unknown).apply(target, args);
+    },
+  }) as SharedState;
+}
