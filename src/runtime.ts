@@ -89,7 +89,7 @@ export async function createRuntime(
   const metrics = initial.telemetry.metrics ? await import('./telemetry/metrics.js') : undefined;
   const logger = createLogger({ level: initial.server.logLevel, stream: options.logStream });
 
-  const late: { configService?: ConfigService } = {}; // built below, after shared state
+  const late: { resync?: () => void } = {}; // set below, once what catches up is built
   const shared = await createSharedState(initial.state, {
     clock,
     prefix: initial.state.prefix,
@@ -97,8 +97,8 @@ export async function createRuntime(
     onEvent: (e) => {
       if (e.type === 'down') logger.error(`shared state: ${e.error}`);
       else logger.info(`shared state: ${e.type}`);
-      // Config versions published while this replica was cut off were never delivered to it.
-      if (e.type === 'resynced') void late.configService?.resync();
+      // Config versions and key changes published while this replica was cut off never reached it.
+      if (e.type === 'resynced') late.resync?.();
     },
   });
   // The content filter may call the router's own moderation deployments (built below).
@@ -251,7 +251,7 @@ export async function createRuntime(
     routerFor.issues,
   );
   await configService.start();
-  late.configService = configService;
+  late.resync = () => void Promise.all([configService.resync(), keys.refresh().catch(() => {})]);
   const stopWatching = options.configPath
     ? watchConfigFile(options.configPath, configService, logger)
     : () => {};

@@ -13,6 +13,7 @@ import {
   type ConfigVersionStore,
   type ConfigVersionSummary,
 } from '../store/config-versions.js';
+import { GatewayError } from '../core/errors.js';
 import { ConfigError, parseConfig } from './load-config.js';
 import {
   configFingerprint,
@@ -28,6 +29,9 @@ export class ConfigService {
   private unsubscribe?: () => Promise<void>;
   /** Where this process listens: kept whatever snapshot it applies. */
   private readonly local: PerProcessConfig;
+  /** The config file this replica started on while the shared store was unreachable. */
+  /** A config file read while the shared store was unreachable (at start, or a reload). */
+  private fileNotCompared: { config: Config; who: string; reason: string } | undefined;
 
   /**
    * `check` adds what the schema cannot see (whether each router's artefact version loads here):
@@ -61,13 +65,29 @@ export class ConfigService {
    */
   async start(who = 'startup'): Promise<void> {
     const fromFile = this.holder.current.config;
+    try {
+      await this.compareFile(fromFile, who, 'config at startup');
+    } catch (err) {
+      if (!storeUnreachable(err)) throw err;
+      // Redis is away: the file serves (state.onFailure says how) until Redis answers; resync
+      // then compares it with the shared store as a start-up would have.
+      this.fileNotCompared = { config: fromFile, who, reason: 'config at startup' };
+      this.log(
+        'config: the shared store (Redis) is unreachable: running the config file until it answers, then the live config',
+        'warn',
+      );
+    }
+    this.unsubscribe = await this.versions.onChange((m) => void this.onRemote(m));
+  }
+
+  /** Records the file as a version if it changed since last loaded, else runs the newest one. */
+  private async compareFile(fromFile: Config, who: string, reason: string): Promise<void> {
     // One replica at a time: two starting on a changed file must not both record it.
     await this.versions.whileLoadingFile(async () => {
       const seen = await this.fileState(fromFile);
-      const recorded = await this.fromFile(seen, who, 'config at startup');
+      const recorded = await this.fromFile(seen, who, reason);
       if (!recorded) this.adoptLatest(fromFile, seen);
     });
-    this.unsubscribe = await this.versions.onChange((m) => void this.onRemote(m));
   }
 
   /**
@@ -77,10 +97,20 @@ export class ConfigService {
    */
   async loadFile(raw: unknown, who: string, reason: string): Promise<ConfigVersion | undefined> {
     const config = this.validate(raw);
-    // One replica at a time: replicas reloading the same changed file record it once.
-    return this.versions.whileLoadingFile(async () =>
-      this.fromFile(await this.fileState(config), who, reason),
-    );
+    try {
+      // One replica at a time: replicas reloading the same changed file record it once.
+      return await this.versions.whileLoadingFile(async () =>
+        this.fromFile(await this.fileState(config), who, reason),
+      );
+    } catch (err) {
+      if (!storeUnreachable(err)) throw err;
+      // Kept for when Redis answers (resync), not lost: the file was edited once, not again.
+      this.fileNotCompared = { config: withPerProcess(config, this.local), who, reason };
+      throw new Error(
+        'the shared store (Redis) is unreachable: the file is compared with the live config, and applied if it changed, when Redis answers',
+        { cause: err },
+      );
+    }
   }
 
   /** The file's config (with this process's port and host) beside the newest version and record. */
@@ -200,10 +230,20 @@ export class ConfigService {
   /**
    * Catches up after this replica lost the shared store: change messages published while its
    * connection was down were never delivered, so the newest version is read and applied if it is
-   * newer than the one in force. Called when the shared state comes back.
+   * newer than the one in force. Called when the shared state comes back. A replica that started
+   * without it compares its config file with the store now, as start() would have.
    */
   async resync(): Promise<void> {
     try {
+      const file = this.fileNotCompared;
+      if (file) {
+        await this.compareFile(file.config, file.who, file.reason);
+        this.fileNotCompared = undefined;
+        this.log(
+          `config: the shared store answers: running config revision ${this.current.revision}`,
+        );
+        return;
+      }
       const latest = await this.versions.latest();
       if (latest && latest.version > this.holder.current.revision)
         await this.onRemote({ version: latest.version, origin: '' });
@@ -230,6 +270,11 @@ export class ConfigService {
       );
     }
   }
+}
+
+/** The shared store (Redis) did not answer: ResilientState's refusal. */
+function storeUnreachable(err: unknown): boolean {
+  return err instanceof GatewayError && err.code === 'state_unavailable';
 }
 
 /**

@@ -35,6 +35,8 @@ export interface RedisStateOptions {
 }
 
 export const DEFAULT_PREFIX = 'mr:';
+/** The longest a subscription waits to be confirmed while Redis answers commands. */
+const SUBSCRIBE_WAIT_MS = 5_000;
 
 export class RedisState implements SharedState {
   readonly kind = 'redis' as const;
@@ -190,7 +192,14 @@ export class RedisState implements SharedState {
     let set = this.handlers.get(full);
     if (!set) {
       this.handlers.set(full, (set = new Set()));
-      await sub.subscribe(full);
+      // While Redis is away the SUBSCRIBE waits in the subscriber's queue and goes out when it
+      // connects: wait for it only while Redis answers (and not without end), so a replica
+      // starts without Redis.
+      const subscribed = sub.subscribe(full).then(
+        () => undefined,
+        () => undefined,
+      );
+      if (this.ready) await withinMs(subscribed, SUBSCRIBE_WAIT_MS);
     }
     set.add(handler);
     return async () => {
@@ -199,7 +208,14 @@ export class RedisState implements SharedState {
       current.delete(handler);
       if (current.size === 0) {
         this.handlers.delete(full);
-        await sub.unsubscribe(full).catch(() => {});
+        // Nor does a shutdown wait for Redis: queued while it is away, the UNSUBSCRIBE would wait
+        // for it without end (and the handler is gone already).
+        const unsubscribed = sub.unsubscribe(full).then(
+          () => undefined,
+          () => undefined,
+        );
+        if (sub.status === 'ready')
+          await withinMs(unsubscribed, this.options.connectTimeoutMs ?? 1000);
       }
     };
   }
@@ -303,4 +319,11 @@ export class RedisState implements SharedState {
       return this.client.eval(script.source, keys.length, ...keys, ...args);
     }
   }
+}
+
+/** Waits for `work`, but no longer than `ms`. */
+async function withinMs(work: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }
