@@ -3,7 +3,8 @@
 // caller's are logged with their endpoint, tenant, key and code, and the usage summary and the
 // dashboard count them as invalid requests, apart from the error rate; a refusal of no known
 // caller (no key, a wrong one) or to no API (an unknown path) is only counted in the metrics.
-// Each refusal is counted once in model_router_requests_total either way.
+// Each refusal is counted once in model_router_requests_total either way; the operator routes'
+// (admin API, dashboard) are not the model API and are not counted.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +29,7 @@ describe('requests refused as invalid before they had a record', () => {
   let overview: Record<string, unknown>;
   let metrics = '';
   let statuses: number[] = [];
+  let operatorStatuses: number[] = [];
 
   beforeAll(async () => {
     logPath = join(mkdtempSync(join(tmpdir(), 'mr-refusals-')), 'requests.db');
@@ -67,6 +69,27 @@ describe('requests refused as invalid before they had a record', () => {
       (await post('/v1/chat/completions', hi)).statusCode,
     ];
     const admin = { authorization: `Bearer ${ADMIN}` };
+    // Operator routes' refusals: not the model API, never in model_router_requests_total.
+    operatorStatuses = [
+      (
+        await runtime.app.inject({
+          method: 'PATCH',
+          url: '/admin/v1/deployments/nope',
+          headers: { ...admin, 'content-type': 'application/json' },
+          payload: '{"contextWindow": 1}',
+        })
+      ).statusCode,
+      (
+        await runtime.app.inject({
+          method: 'PATCH',
+          url: '/admin/v1/deployments/embed',
+          headers: { ...admin, 'content-type': 'application/json' },
+          payload: '{"contextWindow": "big"}',
+        })
+      ).statusCode,
+      (await runtime.app.inject({ method: 'GET', url: '/admin/v1/usage' })).statusCode,
+      (await runtime.app.inject({ method: 'GET', url: '/dashboard/api/overview' })).statusCode,
+    ];
     summary = (
       await runtime.app.inject({
         method: 'GET',
@@ -87,6 +110,7 @@ describe('requests refused as invalid before they had a record', () => {
 
   it('answers each as before', () => {
     expect(statuses).toEqual([400, 400, 413, 401, 401, 404, 200]);
+    expect(operatorStatuses).toEqual([404, 400, 401, 401]);
   });
 
   it("logs a keyed caller's invalid requests with endpoint, key, tenant and code; no others", () => {
@@ -120,7 +144,7 @@ describe('requests refused as invalid before they had a record', () => {
     expect(overview).toMatchObject({ invalidRequests: 3, invalidRequestRate: 0.75, errorRate: 0 });
   });
 
-  it('counts every refusal once in model_router_requests_total', () => {
+  it("counts every refusal of the model API once in model_router_requests_total, the operator routes' none", () => {
     const count = (status: number) =>
       Number(
         new RegExp(

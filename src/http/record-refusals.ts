@@ -64,10 +64,22 @@ export function refusalRecord(refusal: RefusedRequest, now: number): RequestReco
   };
 }
 
-/** Counts (or records) each refusal once its answer went out. */
+/**
+ * Operator routes (the admin API, the dashboard, health and metrics): not the model API, so none
+ * of their answers, successes or errors, is in `model_router_requests_total`.
+ */
+const OPERATOR_PATHS = ['/admin/', '/dashboard', '/healthz', '/readyz', '/metrics'];
+
+/** Whether a request went to an operator route (by its path, before any query). */
+export function isOperatorRoute(url: string): boolean {
+  const path = url.split('?', 1)[0]!;
+  return OPERATOR_PATHS.some((p) => path === p.replace(/\/$/, '') || path.startsWith(p));
+}
+
+/** Counts (or records) each refusal of the model API once its answer went out. */
 export function trackRefusals(app: FastifyInstance, sinks: RefusalSinks): void {
   app.addHook('onResponse', async (request, reply) => {
-    if (!request.refusedUnrecorded) return;
+    if (!request.refusedUnrecorded || isOperatorRoute(request.url)) return;
     const status = reply.statusCode;
     const endpoint = recordable(request, status);
     if (!endpoint || !sinks.record) return sinks.count(status);
