@@ -5,7 +5,8 @@
 // on the compacted context: the user's messages and the summary. A `compaction_trigger` as the
 // last input item compacts whatever the size, and the response is the compaction alone. Either
 // way the response's first output item is the router's `compaction` item (compaction-item.ts),
-// and the turn stores the compacted context, which the turns that continue it carry.
+// and the turn stores the compacted context, which the turns that continue it carry. Then, with
+// `truncation: "auto"`, what the model reads is cut to fit (responses-truncation.ts).
 import type { FastifyReply } from 'fastify';
 import type { RuntimeConfig } from '../../config/runtime-config.js';
 import { countPromptTokens } from '../../core/prompt-text.js';
@@ -19,6 +20,7 @@ import { callGateway, type GatewayCaller } from '../routes/chat-routes.js';
 import { compactionItem, SUMMARY_HEADING } from './compaction-item.js';
 import { summarizeConversation, userMessagesOf } from './responses-compact.js';
 import { compactTurn, type PreparedResponse } from './responses-run.js';
+import { truncateToFit, warnTruncated } from './responses-truncation.js';
 
 /** Without `compact_threshold`: this share of the smallest context window the model may use. */
 const DEFAULT_THRESHOLD_SHARE = 0.8;
@@ -70,14 +72,20 @@ export async function runResponseTurn(
     compactTurn(p, compacted, compactionItem(summary, served, Math.floor(p.ctx.createdAt / 1000)));
     if (p.compactNow) return compactionOutcome(outcome, p.body.stream === true);
   }
-  // A native upstream gets the request as it is now (compacted or not).
-  return callGateway(
+  // `truncation: "auto"`: the bridged request leaves out what does not fit (responses-truncation.ts).
+  const truncated =
+    p.body.truncation === 'auto'
+      ? await truncateToFit(config, p.chat, request.auth.keyId ?? '')
+      : undefined;
+  // A native upstream gets the request as it is now (compacted or not; never truncated by us).
+  const outcome = await callGateway(
     gateway,
     request,
     reply,
-    p.chat,
+    truncated?.chat ?? p.chat,
     opts.native ? { ...opts, native: p.native } : opts,
   );
+  return truncated ? warnTruncated(config, outcome, truncated) : outcome;
 }
 
 /** Whether `p` asks for compaction over a threshold and its context (the router's count) is over. */
