@@ -4,7 +4,8 @@
 // it. A deployment whose upstream speaks Responses (`capabilities.responsesApi`) is asked for its
 // own count, an Anthropic one counts the bridged request; otherwise the router's own o200k count
 // of the request as bridged to chat (`x-router-counted-by` says which). Like
-// `/v1/messages/count_tokens` it neither routes nor is written to the request log.
+// `/v1/messages/count_tokens` it neither routes nor is written to the request log. With
+// `truncation: "auto"` a bridged count is of what the model would read (responses-truncation.ts).
 import type { RouterFiles } from '../../files/router-files.js';
 import { withInputFiles } from './resolve-input-files.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -14,6 +15,8 @@ import type { ConversationObjectStore } from '../../store/conversation-object-st
 import type { ResponseStore } from '../../store/response-store.js';
 import type { Json } from './responses-convert.js';
 import { prepareResponse } from './responses-run.js';
+import { truncateToFit } from './responses-truncation.js';
+import type { RuntimeConfig } from '../../config/runtime-config.js';
 
 /**
  * A body that names a conversation (`previous_response_id` or `conversation`) alone counts it with
@@ -31,6 +34,7 @@ function countableBody(sent: unknown): Json | null {
 /** Counts a `/responses/input_tokens` request; answers `TokenCountsResource`. */
 export async function countResponseInputTokens(
   gateway: ChatGateway,
+  config: RuntimeConfig,
   store: ResponseStore,
   conversations: ConversationObjectStore,
   request: FastifyRequest,
@@ -44,8 +48,12 @@ export async function countResponseInputTokens(
     conversations,
     true,
   );
+  const truncated =
+    p.body.truncation === 'auto'
+      ? await truncateToFit(config, p.chat, request.auth.keyId ?? '')
+      : undefined;
   const count = await gateway.countTokens({
-    request: p.chat,
+    request: truncated?.chat ?? p.chat,
     auth: request.auth,
     native: p.native,
     requestId: request.id,

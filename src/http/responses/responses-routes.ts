@@ -146,7 +146,15 @@ export function registerResponsesRoutes(
     const opts = prefix === '/openai' ? optionalApiVersion : {};
     app.post(`${prefix}/responses`, opts, handler);
     app.post(`${prefix}/responses/input_tokens`, opts, (request, reply) =>
-      countResponseInputTokens(gateway, store, conversations, request, reply, files),
+      countResponseInputTokens(
+        gateway,
+        config.current,
+        store,
+        conversations,
+        request,
+        reply,
+        files,
+      ),
     );
     app.post(`${prefix}/responses/compact`, opts, (request, reply) =>
       compactResponse(gateway, store, conversations, request, reply),

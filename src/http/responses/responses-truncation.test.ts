@@ -92,6 +92,24 @@ describe('truncation "auto" on POST /v1/responses', () => {
     expect(items.json().data).toHaveLength(conversation.length);
   });
 
+  it('POST /v1/responses/input_tokens counts what the model would read', async () => {
+    const t = await setup();
+    const count = async (truncation?: string) => {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/v1/responses/input_tokens',
+        payload: { model: 'small', input: conversation, truncation, max_output_tokens: 1000 },
+      });
+      expect(res.statusCode, res.body).toBe(200);
+      return res.json().input_tokens as number;
+    };
+    const whole = await count();
+    const cut = await count('auto');
+    expect(whole).toBeGreaterThan(5_000);
+    expect(cut).toBeLessThanOrEqual(4_000);
+    expect(cut).toBeGreaterThan(2_500);
+  });
+
   it('without it (or "disabled") the over-long input is the context-length 400', async () => {
     const t = await setup();
     for (const truncation of [undefined, 'disabled']) {
