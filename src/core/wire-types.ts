@@ -107,11 +107,19 @@ export const PRIVATE_REQUEST_FIELDS = [
 ] as const;
 
 /**
- * OpenRouter's request-level routing fields (`models`, `route`, `provider`, `usage`): applied by
- * the router (src/gateway/model-fallbacks.ts, provider-preferences.ts, max-price.ts) on Chat
- * Completions, Completions and Responses, and never sent upstream.
+ * OpenRouter's request-level fields (`models`, `route`, `provider`, `usage`, `transforms`,
+ * `plugins`): applied by the router (src/gateway/model-fallbacks.ts, provider-preferences.ts,
+ * max-price.ts, middle-out.ts) on Chat Completions, Completions and Responses, and never sent
+ * upstream.
  */
-export const OPENROUTER_FIELDS = ['models', 'route', 'provider', 'usage'] as const;
+export const OPENROUTER_FIELDS = [
+  'models',
+  'route',
+  'provider',
+  'usage',
+  'transforms',
+  'plugins',
+] as const;
 
 /** Azure's content filter annotations ride along on responses and chunks. */
 export type ChatResponse = ChatCompletion & {

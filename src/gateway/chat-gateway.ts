@@ -11,6 +11,7 @@ import { resolveMaxPrice } from './max-price.js';
 import { fallbackTargets, type RoutedTo } from './model-fallbacks.js';
 import { modelParam } from './model-from-models.js';
 import { resolveProviderPreferences } from './provider-preferences.js';
+import { applyMiddleOut } from './middle-out.js';
 import type { RouterConfig } from '../config/schema.js';
 import { GatewayError } from '../core/errors.js';
 import type { DeploymentConfig } from '../config/deployment-schema.js';
@@ -183,6 +184,9 @@ export class ChatGateway {
       // `model`'s target, then OpenRouter's `models` fallbacks, each checked as `model` is.
       const targets = fallbackTargets(snapshot, call, target);
       resolveProviderPreferences(call.request); // a malformed `provider` is a 400 before any work
+      // OpenRouter's middle-out (a malformed `transforms` or `plugins` is a 400 here too).
+      const fitted = await applyMiddleOut(snapshot, call, target);
+      call = fitted.call;
       if (target.kind !== 'deployment') record.router = targetName(target);
       const promptText = collectPromptText(call.request);
       const upperBound = promptTokenUpperBound(call.request, promptText);
@@ -198,7 +202,9 @@ export class ChatGateway {
       record.multiTurn = isMultiTurn(call.request);
       admit = { call, target, promptTokens };
       const policies = this.deps.policies;
-      const admitted = policies?.admit ? await policies.admit(admit) : {};
+      let admitted = policies?.admit ? await policies.admit(admit) : {};
+      if (fitted.warnings.length)
+        admitted = { ...admitted, warnings: [...(admitted.warnings ?? []), ...fitted.warnings] };
       noteQueued(record, admitted);
       let request = call.request;
       let promptFilterResults: unknown[] | undefined;

@@ -29,6 +29,8 @@ const SHARED = [
   'route',
   'provider',
   'usage',
+  'transforms',
+  'plugins',
 ] as const;
 
 /** The chat request a Completions body asks for, or a 400 naming the field to change. */
