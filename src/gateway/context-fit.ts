@@ -58,7 +58,8 @@ function droppableGroups(messages: readonly ChatMessage[]): number[][] {
   for (let i = latestUser + 1; i < messages.length; i++) {
     const m = messages[i]!;
     if (pinnedRole(m)) continue;
-    if (m.role === 'tool' && after.length) after[after.length - 1]!.push(i);
+    if ((m.role === 'tool' || m.role === 'function') && after.length)
+      after[after.length - 1]!.push(i);
     else after.push([i]);
   }
   after.pop(); // the last group is what the model answers now
