@@ -110,6 +110,20 @@ describe('truncation "auto" on POST /v1/responses', () => {
     expect(cut).toBeGreaterThan(2_500);
   });
 
+  it("streamed: the same cut, and the warning on the stream's headers", async () => {
+    const t = await setup();
+    const res = await t.post({
+      model: 'small',
+      input: conversation,
+      truncation: 'auto',
+      stream: true,
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.body).toContain('response.completed');
+    expect(sent(t.adapters.small)).toHaveLength(5);
+    expect(res.headers['x-router-warnings']).toContain('truncation "auto" left the oldest 4 of 9');
+  });
+
   it('without it (or "disabled") the over-long input is the context-length 400', async () => {
     const t = await setup();
     for (const truncation of [undefined, 'disabled']) {
