@@ -65,6 +65,10 @@ describe('requests refused as invalid before they had a record', () => {
       (await post('/v1/chat/completions', '{', { ...keyed, authorization: 'Bearer nope' }))
         .statusCode,
       (await post('/v1/nowhere', '{}')).statusCode,
+      // Paths that only look like operator routes are the model API's 404s.
+      (await post('/dashboardx', '{}')).statusCode,
+      (await runtime.app.inject({ method: 'GET', url: '/metricsfoo?x=1', headers: keyed }))
+        .statusCode,
       // Served, for the rates.
       (await post('/v1/chat/completions', hi)).statusCode,
     ];
@@ -89,6 +93,14 @@ describe('requests refused as invalid before they had a record', () => {
       ).statusCode,
       (await runtime.app.inject({ method: 'GET', url: '/admin/v1/usage' })).statusCode,
       (await runtime.app.inject({ method: 'GET', url: '/dashboard/api/overview' })).statusCode,
+      // A conflict: model-router still names the deployment.
+      (
+        await runtime.app.inject({
+          method: 'DELETE',
+          url: '/admin/v1/deployments/big?force=0',
+          headers: admin,
+        })
+      ).statusCode,
     ];
     summary = (
       await runtime.app.inject({
@@ -109,8 +121,8 @@ describe('requests refused as invalid before they had a record', () => {
   afterAll(() => runtime.close());
 
   it('answers each as before', () => {
-    expect(statuses).toEqual([400, 400, 413, 401, 401, 404, 200]);
-    expect(operatorStatuses).toEqual([404, 400, 401, 401]);
+    expect(statuses).toEqual([400, 400, 413, 401, 401, 404, 404, 404, 200]);
+    expect(operatorStatuses).toEqual([404, 400, 401, 401, 409]);
   });
 
   it("logs a keyed caller's invalid requests with endpoint, key, tenant and code; no others", () => {
@@ -152,7 +164,7 @@ describe('requests refused as invalid before they had a record', () => {
           'm',
         ).exec(metrics)?.[1] ?? 0,
       );
-    expect([count(400), count(413), count(401), count(404)]).toEqual([2, 1, 2, 1]);
+    expect([count(400), count(413), count(401), count(404), count(409)]).toEqual([2, 1, 2, 3, 0]);
   });
 
   it('names the endpoint of every API path, Azure and unversioned ones too, and no other', () => {

@@ -68,12 +68,15 @@ export function refusalRecord(refusal: RefusedRequest, now: number): RequestReco
  * Operator routes (the admin API, the dashboard, health and metrics): not the model API, so none
  * of their answers, successes or errors, is in `model_router_requests_total`.
  */
-const OPERATOR_PATHS = ['/admin/', '/dashboard', '/healthz', '/readyz', '/metrics'];
+const OPERATOR_PATHS = ['/admin', '/dashboard', '/healthz', '/readyz', '/metrics'];
 
-/** Whether a request went to an operator route (by its path, before any query). */
+/**
+ * Whether a request went to an operator route (by its path, before any query): one of those
+ * paths or below it, segment by segment (`/dashboardx`, `/metricsfoo` are the model API's 404s).
+ */
 export function isOperatorRoute(url: string): boolean {
   const path = url.split('?', 1)[0]!;
-  return OPERATOR_PATHS.some((p) => path === p.replace(/\/$/, '') || path.startsWith(p));
+  return OPERATOR_PATHS.some((p) => path === p || path.startsWith(`${p}/`));
 }
 
 /** Counts (or records) each refusal of the model API once its answer went out. */
