@@ -95,6 +95,42 @@ export function queryNumber(
   return Math.min(Math.max(n, min), max);
 }
 
+/**
+ * A list endpoint's `limit` query parameter as OpenAI's (and Anthropic's) APIs take it: a whole
+ * number from 1 to `max`, `fallback` when absent; anything else a 400 that says so, in OpenAI's
+ * words (`integer_above_max_value`, `integer_below_min_value`, `invalid_type`), never clamped.
+ */
+export function queryLimit(value: unknown, max: number, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const text = String(value);
+  const n = /^[+-]?\d+(\.\d+)?$/.test(text.trim()) ? Number(text) : NaN;
+  if (!Number.isFinite(n))
+    throw invalidRequest(
+      `Invalid 'limit': expected an integer, but got a string instead ("${text.slice(0, 40)}").`,
+      'limit',
+      'invalid_type',
+    );
+  if (!Number.isInteger(n))
+    throw invalidRequest(
+      `Invalid 'limit': expected an integer, but got a decimal number instead (${text.slice(0, 40)}).`,
+      'limit',
+      'invalid_type',
+    );
+  if (n < 1)
+    throw invalidRequest(
+      `Invalid 'limit': integer below minimum value. Expected a value >= 1, but got ${n} instead.`,
+      'limit',
+      'integer_below_min_value',
+    );
+  if (n > max)
+    throw invalidRequest(
+      `Invalid 'limit': integer above maximum value. Expected a value <= ${max}, but got ${n} instead.`,
+      'limit',
+      'integer_above_max_value',
+    );
+  return n;
+}
+
 export function notFound(
   message: string,
   code = 'model_not_found',

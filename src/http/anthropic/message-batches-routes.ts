@@ -11,7 +11,7 @@ import type { BatchRunner } from '../../batch/batch-runner.js';
 import type { ConfigHolder } from '../../config/runtime-config.js';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { lineControls } from '../../batch/line-controls.js';
-import { invalidRequest, notFound, queryNumber } from '../../core/errors.js';
+import { invalidRequest, notFound, queryLimit } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import type { BatchStore, StoredBatch } from '../../store/batch-store.js';
 import { filteredPage, filteredPageBefore } from '../../store/filtered-page.js';
@@ -137,7 +137,7 @@ export async function registerMessageBatchesRoutes(
         const { before_id: before, after_id: after } = request.query;
         if (before && after)
           throw invalidRequest('Give before_id or after_id, not both.', 'before_id');
-        const limit = queryNumber(request.query.limit, 'limit', 20, 1, 1000);
+        const limit = queryLimit(request.query.limit, 1000, 20);
         const read = (cursor: string | undefined, n: number) =>
           store.listBatches(request.auth.tenant, cursor, n);
         let rows: StoredBatch[];

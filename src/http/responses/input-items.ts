@@ -4,7 +4,7 @@
 // that the client sent back are listed where they came, before their assistant turn's items,
 // as OpenAI lists them (openapi.yaml `ResponseItemList`); an upstream's own reasoning items are
 // not kept (they are not replayed across models) and so not listed.
-import { invalidRequest, queryNumber } from '../../core/errors.js';
+import { invalidRequest, queryLimit } from '../../core/errors.js';
 import type { StoredResponse } from '../../store/response-store.js';
 import { chatToInputItems, type Json } from './responses-convert.js';
 import { RUNNING_STATUSES } from './responses-run.js';
@@ -63,7 +63,7 @@ export function inputItemList(stored: StoredResponse, query: Json): Json {
       `Query parameter order must be asc or desc, got "${String(order)}".`,
       'order',
     );
-  const limit = Math.floor(queryNumber(query.limit as string | undefined, 'limit', 20, 1, 100));
+  const limit = queryLimit(query.limit, 100, 20);
   if (order === 'desc') items.reverse();
   let start = 0;
   if (typeof query.after === 'string' && query.after) {

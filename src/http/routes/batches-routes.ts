@@ -9,7 +9,7 @@ import { batchObject, emptyUsage, isCancelling, type BatchDoc } from '../../batc
 import type { ConfigHolder } from '../../config/runtime-config.js';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { lineControls } from '../../batch/line-controls.js';
-import { GatewayError, invalidRequest, notFound, queryNumber } from '../../core/errors.js';
+import { GatewayError, invalidRequest, notFound, queryLimit } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { isObject } from '../../core/is-object.js';
 import {
@@ -126,7 +126,7 @@ export async function registerBatchesRoutes(
       scope.get<{ Querystring: Record<string, string | undefined> }>(
         `${p}/batches`,
         async (request) => {
-          const limit = queryNumber(request.query.limit, 'limit', 20, 1, 100);
+          const limit = queryLimit(request.query.limit, 100, 20);
           const rows = await filteredPage(
             (after, n) => store.listBatches(request.auth.tenant, after, n),
             isOpenAiBatch,

@@ -11,7 +11,7 @@ import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ConfigHolder } from '../../config/runtime-config.js';
 import { systemClock, type Clock } from '../../core/clock.js';
-import { GatewayError, invalidRequest, notFound, queryNumber } from '../../core/errors.js';
+import { GatewayError, invalidRequest, notFound, queryLimit } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import type { BatchStore, StoredFile } from '../../store/batch-store.js';
 import { filteredPage } from '../../store/filtered-page.js';
@@ -205,7 +205,7 @@ export async function registerFilesRoutes(
             return anthropicFilePage(store, request.auth.tenant, q, (f) =>
               isModelInputFile(f, clock.now()),
             );
-          const limit = queryNumber(q.limit, 'limit', 10_000, 1, 10_000);
+          const limit = queryLimit(q.limit, 10_000, 10_000);
           if (q.order !== undefined && q.order !== 'asc' && q.order !== 'desc')
             throw invalidRequest('order must be "asc" or "desc".', 'order');
           const order = q.order ?? 'desc';

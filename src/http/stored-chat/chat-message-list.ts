@@ -2,7 +2,7 @@
 // them (openapi.yaml `ChatCompletionMessageList`): each with the id `<completion id>-<index>`, its
 // text in `content` and, when it was sent as parts, those parts in `content_parts` (else null);
 // `order` asc (the default) or desc, at most `limit` (1–100, 20) after the message `after`.
-import { invalidRequest, queryNumber } from '../../core/errors.js';
+import { invalidRequest, queryLimit } from '../../core/errors.js';
 import { isObject } from '../../core/is-object.js';
 import type { StoredChatCompletion } from '../../store/chat-completion-store.js';
 
@@ -39,7 +39,7 @@ export function listOrder(value: unknown): 'asc' | 'desc' {
 
 /** A list query's `limit`: 1–100, 20 when absent. */
 export function listLimit(value: unknown): number {
-  return Math.floor(queryNumber(value as string | undefined, 'limit', 20, 1, 100));
+  return queryLimit(value, 100, 20);
 }
 
 export function chatMessageList(stored: StoredChatCompletion, query: Json): Json {
