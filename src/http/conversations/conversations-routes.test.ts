@@ -197,6 +197,10 @@ describe('the Conversations API', () => {
       `/v1/conversations/${id}/items?include[]=message.output_text.logprobs`,
     );
     expect(included.statusCode).toBe(200);
+    // A value OpenAI does not take is its 400, naming it.
+    const unknown = await t.call('GET', `/v1/conversations/${id}/items?include[]=logprobs`);
+    expect(unknown.statusCode).toBe(400);
+    expect(unknown.json().error).toMatchObject({ param: 'include[0]', code: 'invalid_value' });
   });
 
   it('answers bad requests with a 400 naming the field', async () => {

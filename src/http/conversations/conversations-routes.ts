@@ -5,6 +5,7 @@
 // caller's tenant's only (another tenant's is a 404). Items: conversation-items.ts. On `/v1`,
 // Azure's `/openai/v1` and `/openai` (where the AzureOpenAI client sends them, `api-version`
 // optional there).
+import { checkIncludeQuery } from '../responses/includable.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { invalidRequest, notFound } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
@@ -48,19 +49,6 @@ function itemOrder(value: unknown): 'asc' | 'desc' {
     'order',
     'invalid_value',
   );
-}
-
-/** `include` (`include=…` or the openai SDK's `include[]=…`, once or repeated): checked as
- * strings. The items are kept whole (log-probabilities, encrypted reasoning where a response
- * returned them), so nothing is left out that `include` would have to add back. */
-function checkInclude(query: Json): void {
-  for (const key of ['include', 'include[]']) {
-    const v = query[key];
-    if (v === undefined) continue;
-    const values = Array.isArray(v) ? v : [v];
-    if (values.some((x) => typeof x !== 'string'))
-      throw invalidRequest('Query parameter include must be strings.', 'include', 'invalid_type');
-  }
 }
 
 const LOCKED = () =>
@@ -135,7 +123,7 @@ export function registerConversationRoutes(
       return { id: request.params.id, object: 'conversation.deleted', deleted: true };
     });
     app.post(`${prefix}/conversations/:id/items`, opts, async (request: ById) => {
-      checkInclude(request.query);
+      checkIncludeQuery(request.query);
       const body = request.body as Json | null | undefined;
       if (!isObject(body) || body.items === undefined)
         throw invalidRequest(
@@ -155,7 +143,7 @@ export function registerConversationRoutes(
     });
     app.get(`${prefix}/conversations/:id/items`, opts, async (request: ById) => {
       const q = request.query;
-      checkInclude(q);
+      checkIncludeQuery(q);
       const order = itemOrder(q.order);
       const limit = listLimit(q.limit);
       const after = typeof q.after === 'string' && q.after ? q.after : undefined;
@@ -181,7 +169,7 @@ export function registerConversationRoutes(
       return openAiList(items, limit, (item) => item);
     });
     app.get(`${prefix}/conversations/:id/items/:itemId`, opts, async (request: ByItem) => {
-      checkInclude(request.query);
+      checkIncludeQuery(request.query);
       const { id, itemId } = request.params;
       const item = await store.getConversationItem(id, request.auth.tenant, itemId);
       if (item) return item;

@@ -1,6 +1,7 @@
 // The fields of a Responses request the bridge reads, checked by type as OpenAI's API checks them
 // (openapi.yaml), so a malformed one gets a 400 naming it instead of being ignored: `stream:
 // "yes"` answered as JSON, `store: "no"` stored, a bogus `text.format` dropped.
+import { checkIncludable } from './includable.js';
 import { invalidRequest } from '../../core/errors.js';
 import {
   checkFieldType,
@@ -66,6 +67,7 @@ export function checkResponsesRequest(body: Json): void {
     (!Array.isArray(body.include) || body.include.some((v) => typeof v !== 'string'))
   )
     throw invalidRequest("'include' must be an array of strings.", 'include', 'invalid_type');
+  if (Array.isArray(body.include)) checkIncludable(body.include, 'include');
   const reasoning = body.reasoning as Json | null | undefined;
   if (isObject(reasoning)) checkReasoningEffort(reasoning.effort, 'reasoning.effort');
   const format = isObject(body.text) ? body.text.format : undefined;

@@ -11,6 +11,7 @@ import {
 } from '../../../test/helpers/build-test-app.js';
 import { testConfig } from '../../../test/helpers/test-config.js';
 import { createResponseStore } from '../../store/response-store.js';
+import { INCLUDABLE } from './includable.js';
 
 type Json = Record<string, unknown>;
 
@@ -128,11 +129,33 @@ describe('the Response object echoes the request', () => {
       [{ max_tool_calls: 1.5 }, 'max_tool_calls', 'invalid_type'],
       [{ truncation: 'sometimes' }, 'truncation', 'invalid_value'],
       [{ text: { verbosity: 'loud' } }, 'text.verbosity', 'invalid_value'],
+      // include: OpenAI's values only (a typo is not served without what it asked for).
+      [
+        { include: ['reasoning.encrypted_content', 'reasoning.encrypted'] },
+        'include[1]',
+        'invalid_value',
+      ],
     ];
     for (const [extra, param, code] of cases) {
       const res = await post('/v1/responses', { model: 'model-router', input: 'hi', ...extra });
       expect(res.statusCode, JSON.stringify(extra)).toBe(400);
       expect(res.json().error).toMatchObject({ type: 'invalid_request_error', param, code });
+    }
+  });
+
+  it('takes every include value of the spec, on create, retrieve and input items', async () => {
+    const include = [...INCLUDABLE];
+    const res = await post('/v1/responses', { model: 'model-router', input: 'hi', include });
+    expect(res.statusCode, res.body).toBe(200);
+    const id = res.json().id as string;
+    const query = include.map((v) => `include[]=${v}`).join('&');
+    for (const url of [`/v1/responses/${id}`, `/v1/responses/${id}/input_items`]) {
+      expect(
+        (await (await app()).app.inject({ method: 'GET', url: `${url}?${query}` })).statusCode,
+      ).toBe(200);
+      const bad = await (await app()).app.inject({ method: 'GET', url: `${url}?include=logprobs` });
+      expect(bad.statusCode, url).toBe(400);
+      expect(bad.json().error).toMatchObject({ param: 'include[0]', code: 'invalid_value' });
     }
   });
 });

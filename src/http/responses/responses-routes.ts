@@ -14,6 +14,7 @@
 // followed with `GET …?stream=true`, stopped with `POST …/{id}/cancel`. The same on
 // `/openai/v1/…` and Azure's dated `/openai/responses?api-version=…`. `GET /v1/responses` upgraded
 // to a WebSocket is WebSocket mode (responses-websocket.ts).
+import { checkIncludeQuery } from './includable.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ConfigHolder } from '../../config/runtime-config.js';
 import { invalidRequest, notFound, type GatewayError } from '../../core/errors.js';
@@ -162,6 +163,7 @@ export function registerResponsesRoutes(
     // Retrieve (the caller's tenant's only; 404 otherwise); `stream=true` replays a streamed
     // background response's events after `starting_after`, then follows it to its end.
     app.get(`${prefix}/responses/:id`, opts, async (request: ById, reply) => {
+      checkIncludeQuery(request.query);
       const stored = await find(request);
       reply.headers(backgroundHeaders(stored));
       if (!queryFlag(request.query.stream, 'stream')) return stored.response;
@@ -200,9 +202,10 @@ export function registerResponsesRoutes(
         stored = await find(request);
       }
     });
-    app.get(`${prefix}/responses/:id/input_items`, opts, async (request: ById) =>
-      inputItemList(await find(request), request.query),
-    );
+    app.get(`${prefix}/responses/:id/input_items`, opts, async (request: ById) => {
+      checkIncludeQuery(request.query);
+      return inputItemList(await find(request), request.query);
+    });
     app.delete(`${prefix}/responses/:id`, opts, async (request: ById) => {
       if (!(await store.delete(request.params.id, request.auth.tenant)))
         throw notFoundError(request.params.id);
