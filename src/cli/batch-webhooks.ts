@@ -70,13 +70,8 @@ export function deliveryTable(deliveries: readonly Item[]): string {
 }
 
 export async function runWebhooks(argv: string[], io: AdminCliIo = processIo): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: argv, options: WEBHOOKS_OPTIONS, allowPositionals: false }));
-  } catch (err) {
-    io.err(`${(err as Error).message}\nusage:\n${WEBHOOKS_USAGE}\n`);
-    return 2;
-  }
+  // A wrong option throws: main.ts says so as for every command.
+  const { values } = parseArgs({ args: argv, options: WEBHOOKS_OPTIONS, allowPositionals: false });
   const status = values.status ?? values.state ?? 'all';
   const limit = Number(values.limit ?? 100);
   const problem = !values.url

@@ -82,14 +82,12 @@ examples:
 export async function run(argv: string[], io: BatchesIo = processIo): Promise<number> {
   // Its own options (batch-webhooks.ts); named first, as `cancel` is.
   if (argv[0] === 'webhooks') return runWebhooks(argv.slice(1), io);
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true });
-  } catch (err) {
-    io.err(`${(err as Error).message}\n${USAGE}\n`);
-    return 2;
-  }
-  const { values, positionals } = parsed;
+  // A wrong option throws: main.ts says so as for every command.
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: OPTIONS,
+    allowPositionals: true,
+  });
   const [action = 'list', id] = positionals;
   const status = values.status ?? 'unfinished';
   if (

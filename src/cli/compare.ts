@@ -94,15 +94,8 @@ example:
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: OPTIONS,
-    }));
-  } catch (err) {
-    return fail((err as Error).message);
-  }
+  // A wrong option throws: main.ts says so as for every command.
+  const { values } = parseArgs({ args: argv, options: OPTIONS });
   if (!values.endpoint) return fail('--endpoint is required (e.g. http://127.0.0.1:8080)');
   if (!/^https?:\/\//.test(values.endpoint))
     return fail(`--endpoint must be an http(s) URL (got "${values.endpoint}")`);

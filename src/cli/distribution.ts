@@ -110,15 +110,8 @@ example:
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: OPTIONS,
-    }));
-  } catch (err) {
-    return fail((err as Error).message);
-  }
+  // A wrong option throws: main.ts says so as for every command.
+  const { values } = parseArgs({ args: argv, options: OPTIONS });
   const by = values.by as DistributionBy;
   if (!(DISTRIBUTION_BY as readonly string[]).includes(by))
     return fail(`--by must be one of ${DISTRIBUTION_BY.join(', ')} (got "${values.by}")`);

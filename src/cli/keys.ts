@@ -94,14 +94,12 @@ examples:
 `;
 
 export async function run(argv: string[], io: KeysIo = processIo): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true });
-  } catch (err) {
-    io.err(`${(err as Error).message}\n${USAGE}\n`);
-    return 2;
-  }
-  const { values, positionals } = parsed;
+  // A wrong option throws: main.ts says so as for every command.
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: OPTIONS,
+    allowPositionals: true,
+  });
   const [action, id] = positionals;
   if (
     !action ||

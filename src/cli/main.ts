@@ -154,8 +154,13 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     // An unknown, ambiguous or valueless option: say which, and how the command is called.
     if (String((err as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS')) {
+      // Node's hint about positionals starting with '-' is about its own parser, not this CLI.
+      const message = (err as Error).message.replace(
+        /\. To specify a positional argument[\s\S]*$/,
+        '',
+      );
       process.stderr.write(
-        `model-router ${command}: ${(err as Error).message}\n${entry.forms.map((f) => `  ${f}\n`).join('')}  (model-router ${command} --help lists every option)\n`,
+        `model-router ${command}: ${message}\n${entry.forms.map((f) => `  ${f}\n`).join('')}  (model-router ${command} --help lists every option)\n`,
       );
       return 2;
     }

@@ -101,7 +101,12 @@ describe('model-router <command> --help', () => {
   it.each(Object.keys(COMMANDS))('%s: an unknown option is named, exit 2', (name) => {
     const run = cli(name, '--no-such-flag');
     expect(run.status).toBe(2);
-    expect(run.stderr).toContain("'--no-such-flag'");
+    // Every command in the same words: its name, the option, its forms, where --help is.
+    expect(run.stderr).toMatch(
+      new RegExp(`^model-router ${name}: Unknown option '--no-such-flag'\n`),
+    );
+    expect(run.stderr).toContain(`(model-router ${name} --help lists every option)`);
+    expect(run.stderr).not.toContain('To specify a positional argument');
     expect(run.stdout).toBe('');
   });
 
