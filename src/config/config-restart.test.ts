@@ -1,6 +1,7 @@
 // Restarting a replica must not undo what an admin changed live: the config file replaces the live
 // config only when the file itself changed since it was last loaded (then it wins, and says so).
-// Replicas that listen on different ports share one config. Run on one in-memory state (a single
+// Replicas that listen on different ports, or reach Redis and PostgreSQL at other URLs, share one
+// config. Run on one in-memory state (a single
 // process) and on a real Redis shared by separate connections (a fleet).
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -28,6 +29,14 @@ interface Replica {
 function fileOn(port: number, file: Config): Config {
   const c = structuredClone(file);
   c.server.port = port;
+  return c;
+}
+
+/** The same file with its stores reached at URLs carrying `password`. */
+function withUrls(file: Config, password: string): Config {
+  const c = structuredClone(file);
+  c.state.redisUrl = `redis://:${password}@127.0.0.1:6379`;
+  c.requestLog.postgresUrl = `postgres://router:${password}@127.0.0.1:5432/log`;
   return c;
 }
 
@@ -73,6 +82,18 @@ async function scenario(stateFor: () => Promise<SharedState>) {
   expect(b.service.current.config.server.port).toBe(18361);
   expect((await b.service.list()).map((v) => v.version)).toEqual([change.version, 1]);
   expect(endUser(a)).toEqual({ rpm: 7 });
+
+  // Another Redis or PostgreSQL URL (a password rotated one replica at a time, a sidecar proxy)
+  // is not another config either: no revision, and each replica keeps its own.
+  b = await restart(b, withUrls(fileOn(18361, file), 'rotated'));
+  expect(b.service.current.revision).toBe(change.version);
+  expect((await b.service.list()).map((v) => v.version)).toEqual([change.version, 1]);
+  expect(b.service.current.config.state.redisUrl).toBe('redis://:rotated@127.0.0.1:6379');
+  expect(b.service.current.config.requestLog.postgresUrl).toBe(
+    'postgres://router:rotated@127.0.0.1:5432/log',
+  );
+  expect(endUser(b)).toEqual({ rpm: 7 });
+  expect(a.service.current.config.state.redisUrl).toBeUndefined();
 
   // Hot reload of a file whose settings did not change (say, a comment): nothing undone.
   expect(await a.service.loadFile(fileOn(9999, file), 'file', 'reloaded b.yaml')).toBeUndefined();

@@ -1,33 +1,58 @@
 // The parts of a config that belong to one process, not to the fleet: where it listens
-// (`server.port`, `server.host`, which `--port`/`--host`/`PORT`/`HOST` set per replica). They are
-// kept out of comparisons and diffs (replicas on different ports are not different configs), and a
-// replica keeps its own when it applies a snapshot another replica recorded.
+// (`server.port`, `server.host`, which `--port`/`--host`/`PORT`/`HOST` set per replica) and where
+// it finds its shared stores (`state.redisUrl`, `requestLog.postgresUrl`: a replica may reach
+// them through its own proxy or sidecar, and a password rotated in the URL reaches replicas one
+// restart at a time). They are kept out of comparisons and diffs (replicas on different ports, or
+// with another password in the URL, are not different configs), and a replica keeps its own when
+// it applies a snapshot another replica recorded.
 import { createHash } from 'node:crypto';
 import type { Config } from './schema.js';
 
 export interface PerProcessConfig {
   port: number;
   host: string;
+  redisUrl: string | undefined;
+  postgresUrl: string | undefined;
 }
 
 export function perProcessOf(config: Config): PerProcessConfig {
-  return { port: config.server.port, host: config.server.host };
+  return {
+    port: config.server.port,
+    host: config.server.host,
+    redisUrl: config.state.redisUrl,
+    postgresUrl: config.requestLog.postgresUrl,
+  };
 }
 
-/** `config` listening where `local` says: a copy where it differs (the snapshot is not touched). */
+/** `config` with this process's own settings: a copy where it differs (the snapshot is not touched). */
 export function withPerProcess(config: Config, local: PerProcessConfig): Config {
   // The same object when nothing changes: listeners tell a new config from the same one under a
   // new version number by identity (start-up warm-up, governance), and would act twice.
-  if (config.server.port === local.port && config.server.host === local.host) return config;
-  return { ...config, server: { ...config.server, port: local.port, host: local.host } };
+  if (
+    config.server.port === local.port &&
+    config.server.host === local.host &&
+    config.state.redisUrl === local.redisUrl &&
+    config.requestLog.postgresUrl === local.postgresUrl
+  )
+    return config;
+  return {
+    ...config,
+    server: { ...config.server, port: local.port, host: local.host },
+    state: { ...config.state, redisUrl: local.redisUrl },
+    requestLog: { ...config.requestLog, postgresUrl: local.postgresUrl },
+  };
 }
 
 /** The config as the fleet shares it: the per-process fields left out. */
-export function sharedPart(config: Config): Omit<Config, 'server'> & {
+export function sharedPart(config: Config): Omit<Config, 'server' | 'state' | 'requestLog'> & {
   server: Omit<Config['server'], 'port' | 'host'>;
+  state: Omit<Config['state'], 'redisUrl'>;
+  requestLog: Omit<Config['requestLog'], 'postgresUrl'>;
 } {
   const { port: _port, host: _host, ...server } = config.server;
-  return { ...config, server };
+  const { redisUrl: _redisUrl, ...state } = config.state;
+  const { postgresUrl: _postgresUrl, ...requestLog } = config.requestLog;
+  return { ...config, server, state, requestLog };
 }
 
 /**

@@ -14,7 +14,9 @@ export const stateSchema = z
     redisUrl: z
       .string()
       .optional()
-      .describe('Redis URL, e.g. `redis://127.0.0.1:6379` (for `kind: redis`).'),
+      .describe(
+        'Redis URL, e.g. `redis://127.0.0.1:6379` (for `kind: redis`). Per replica, like `server.port`: replicas may reach Redis at different URLs (another password, a sidecar) and still share one config; read at startup.',
+      ),
     onFailure: z
       .enum(['open', 'closed'])
       .default('open')
@@ -53,7 +55,9 @@ export const requestLogSchema = z
     postgresUrl: z
       .string()
       .optional()
-      .describe('PostgreSQL URL, e.g. `postgres://user@host:5432/db` (for `kind: postgres`).'),
+      .describe(
+        'PostgreSQL URL, e.g. `postgres://user@host:5432/db` (for `kind: postgres`). Per replica, like `state.redisUrl`; read at startup.',
+      ),
     postgresSchema: z
       .string()
       .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain SQL identifier')
