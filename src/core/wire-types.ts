@@ -93,6 +93,13 @@ export const HOSTED_TOOLS_FIELD = 'x_hosted_tools';
 export const ADAPTIVE_THINKING_FIELD = 'x_thinking_adaptive';
 
 /**
+ * A chat request's private field: an OpenRouter client asked for its reasoning to be used and not
+ * returned (`reasoning.exclude`, src/http/openrouter-reasoning.ts). Not applied: removed before
+ * every upstream with a warning that says so (src/policy/reasoning-params.ts).
+ */
+export const REASONING_EXCLUDE_FIELD = 'x_reasoning_exclude';
+
+/**
  * The router's own request fields above: set by its conversions, never by a client (a chat body
  * that carries one has it removed, so no client can send a beta or a thinking budget an operator
  * did not allow).
@@ -104,6 +111,7 @@ export const PRIVATE_REQUEST_FIELDS = [
   ANTHROPIC_BETA_FIELD,
   HOSTED_TOOLS_FIELD,
   ADAPTIVE_THINKING_FIELD,
+  REASONING_EXCLUDE_FIELD,
 ] as const;
 
 /**

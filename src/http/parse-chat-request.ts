@@ -23,6 +23,7 @@ import { checkToolMessages } from './check-tool-messages.js';
 import { checkChatFieldLimits } from './field-limits.js';
 import { requestedModels } from '../gateway/model-fallbacks.js';
 import { takeModelFromModels } from '../gateway/model-from-models.js';
+import { applyOpenRouterReasoning } from './openrouter-reasoning.js';
 
 const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool', 'function']);
 const PART_TYPES = new Set(['text', 'image_url', 'input_audio', 'file', 'refusal']);
@@ -147,6 +148,8 @@ export function parseChatRequest(body: unknown, modelOptional = false): ChatRequ
     if (rf.type === 'json_schema') checkSchemaFields(rf.json_schema as Record<string, unknown>);
   }
   for (const field of PRIVATE_REQUEST_FIELDS) delete body[field];
+  // OpenRouter's `reasoning` object, as the router's own reasoning fields (set after the line above).
+  applyOpenRouterReasoning(body);
   return body as ChatRequest;
 }
 

@@ -10,6 +10,7 @@ import {
   CONTEXT_MANAGEMENT_FIELD,
   HOSTED_TOOLS_FIELD,
   OPENROUTER_FIELDS,
+  REASONING_EXCLUDE_FIELD,
   ADAPTIVE_THINKING_FIELD,
   EFFORT_FIELD,
   THINKING_BUDGET_FIELD,
@@ -126,6 +127,12 @@ export function adaptRequestForDeployment(
   adaptTierAndVerbosity(body, deployment, warnings);
   // Hosted tools reach a deployment that speaks the Responses API natively in the client's own
   // request (the OpenAI adapter sends that); the bridge to chat has nothing to run them with.
+  if (body[REASONING_EXCLUDE_FIELD] !== undefined) {
+    delete body[REASONING_EXCLUDE_FIELD];
+    warnings.push(
+      'reasoning.exclude not applied: the answer carries the reasoning the model returns',
+    );
+  }
   const hosted = body[HOSTED_TOOLS_FIELD];
   if (hosted !== undefined) {
     delete body[HOSTED_TOOLS_FIELD];

@@ -1,6 +1,7 @@
 // Anthropic Messages in, whichever provider serves (CONTRACTS.md §4–5, reverse direction): an
 // incoming Messages request → ChatRequest; GatewayError → Anthropic's error envelope. The way back
 // (the chat reply → an Anthropic Message, chat chunks → stream events) is messages-reply.ts.
+import { effortOfBudget } from '../openrouter-reasoning.js';
 import { invalidRequest, type GatewayError } from '../../core/errors.js';
 import { checkMessagesRequest } from './check-messages-request.js';
 import type {
@@ -291,7 +292,7 @@ export function messagesToChat(body: unknown, forCount = false): ChatRequest {
     chat.user = body.metadata.user_id;
   if (isObject(body.thinking) && body.thinking.type === 'enabled') {
     const budget = Number(body.thinking.budget_tokens ?? 0);
-    chat.reasoning_effort = budget >= 16_000 ? 'high' : budget >= 4_000 ? 'medium' : 'low';
+    chat.reasoning_effort = effortOfBudget(budget);
     // The exact budget, for an Anthropic deployment (others get the effort; the field is ours).
     chat[THINKING_BUDGET_FIELD] = budget;
   }
