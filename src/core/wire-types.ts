@@ -94,8 +94,8 @@ export const ADAPTIVE_THINKING_FIELD = 'x_thinking_adaptive';
 
 /**
  * A chat request's private field: an OpenRouter client asked for its reasoning to be used and not
- * returned (`reasoning.exclude`, src/http/openrouter-reasoning.ts). Not applied: removed before
- * every upstream with a warning that says so (src/policy/reasoning-params.ts).
+ * returned (`reasoning.exclude`, src/http/openrouter-reasoning.ts): applied to the answer
+ * (src/gateway/exclude-reasoning.ts), removed before every upstream (reasoning-params.ts).
  */
 export const REASONING_EXCLUDE_FIELD = 'x_reasoning_exclude';
 

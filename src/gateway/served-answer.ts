@@ -19,6 +19,7 @@ import type { AdmitContext, ChatOutcome, GatewayPolicies } from './gateway-types
 import { modelSelectionDetails } from './router-controls.js';
 import type { SemanticLookup } from './semantic-cache.js';
 import { trackStream } from './track-stream.js';
+import { excludesReasoning, withoutReasoning } from './exclude-reasoning.js';
 
 /** The gateway's parts a served answer uses (built once per gateway, not per request). */
 export interface AnswerDeps extends RecordDeps {
@@ -81,6 +82,7 @@ export function sendJsonAnswer(
   response: ChatResponse,
 ): ChatOutcome {
   const { record } = served;
+  if (excludesReasoning(served.admit.call.request)) response = withoutReasoning(response);
   if (served.controls) response.model_selection_details = modelSelectionDetails(served.controls);
   if (response.usage) deps.outputTokens.observe(result.deployment.name, record.completionTokens);
   // OpenRouter's usage accounting (`usage: {include: true}`): the answer's cost in USD.

@@ -12,6 +12,7 @@ import { streamFailure } from './attempt-records.js';
 import type { ExecutionResult } from './execute-with-failover.js';
 import type { ChatCall } from './gateway-types.js';
 import { modelSelectionDetails } from './router-controls.js';
+import { chunkWithoutReasoning, excludesReasoning } from './exclude-reasoning.js';
 
 /** How a tracked stream ended: its status, the usage the upstream reported, the text if kept. */
 export interface StreamEnd {
@@ -79,6 +80,7 @@ export async function* trackStream(
     onEnd(end: StreamEnd): void;
   },
 ): AsyncGenerator<ChatChunk> {
+  const hideReasoning = excludesReasoning(call.request);
   const clientWantsUsage =
     call.request.stream_options?.include_usage === true || opts.costOf !== undefined;
   let usage: UsageCounts | undefined;
@@ -94,6 +96,7 @@ export async function* trackStream(
     let chunk = result.first;
     while (chunk) {
       opts.collector?.add(chunk);
+      if (hideReasoning) chunk = chunkWithoutReasoning(chunk);
       const raw = (chunk as Partial<PassThroughChunk>)[RAW_JSON];
       // An unparsed delta is a token unless it is the empty delta that carries the finish reason.
       if (raw === undefined) chars += outputChars(chunk);

@@ -4,7 +4,7 @@
 // applied; a malformed one a 400 naming the field.
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildTestApp } from '../../test/helpers/build-test-app.js';
-import { fakeAdapter } from '../../test/helpers/fake-adapter.js';
+import { fakeAdapter, type Step } from '../../test/helpers/fake-adapter.js';
 import { simDeployment, testConfig } from '../../test/helpers/test-config.js';
 import { THINKING_BUDGET_FIELD } from '../core/wire-types.js';
 import { applyOpenRouterReasoning } from './openrouter-reasoning.js';
@@ -59,7 +59,7 @@ describe('reasoning on POST /v1/chat/completions', () => {
     for (const t of apps.splice(0)) await t.app.close();
   });
 
-  async function setup() {
+  async function setup(thinker: Step[] = [{ reply: 'ok' }]) {
     const config = testConfig({
       deployments: [
         simDeployment('plain', { prices: { inputPer1M: 0.1, outputPer1M: 0.4 } }),
@@ -71,7 +71,7 @@ describe('reasoning on POST /v1/chat/completions', () => {
     });
     const adapters = {
       plain: fakeAdapter('plain', [{ reply: 'ok' }]),
-      thinker: fakeAdapter('thinker', [{ reply: 'ok' }]),
+      thinker: fakeAdapter('thinker', thinker),
     };
     const t = await buildTestApp(config, adapters);
     apps.push(t);
@@ -95,11 +95,34 @@ describe('reasoning on POST /v1/chat/completions', () => {
     expect(body).not.toHaveProperty(THINKING_BUDGET_FIELD);
   });
 
-  it('says exclude is not applied; a malformed reasoning is a 400', async () => {
+  it('exclude: the answer comes without its reasoning, JSON and streamed; without it, with', async () => {
+    const think = { thinking: 'Let me think about greetings.', signature: 'sig' };
+    const t = await setup([{ reply: 'Hello.', think }]);
+    const post = (extra: Json) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/v1/chat/completions',
+        payload: { model: 'thinker', messages: [{ role: 'user', content: 'hi' }], ...extra },
+      });
+    const kept = await post({ reasoning: { effort: 'low' } });
+    expect(kept.json().choices[0].message.reasoning_details).toHaveLength(1);
+    const json = await post({ reasoning: { effort: 'low', exclude: true } });
+    expect(json.statusCode, json.body).toBe(200);
+    expect(json.json().choices[0].message).not.toHaveProperty('reasoning_details');
+    expect(json.json().choices[0].message.content).toBe('Hello.');
+    expect(json.json().usage.completion_tokens_details.reasoning_tokens).toBe(2);
+    const streamed = await post({ reasoning: { max_tokens: 2000, exclude: true }, stream: true });
+    expect(streamed.statusCode).toBe(200);
+    expect(streamed.body).not.toContain('reasoning_details');
+    expect(streamed.body).not.toContain('greetings');
+    expect(streamed.body).toContain('Hello');
+    const withIt = await post({ reasoning: { max_tokens: 2000 }, stream: true });
+    expect(withIt.body).toContain('greetings');
+    expect(t.adapters.thinker.calls.every((c) => !('x_reasoning_exclude' in c.body))).toBe(true);
+  });
+
+  it('a malformed reasoning is a 400 naming the field', async () => {
     const t = await setup();
-    const res = await t.post({ reasoning: { max_tokens: 2000, exclude: true } });
-    expect(res.statusCode, res.body).toBe(200);
-    expect(res.headers['x-router-warnings']).toContain('reasoning.exclude not applied');
     const bad = await t.post({ reasoning: { effort: 'extreme' } });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().error).toMatchObject({

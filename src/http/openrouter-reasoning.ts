@@ -7,7 +7,7 @@
 // `max_tokens` is the thinking budget (exact for Claude, an effort for others: ≥ 16,000 high,
 // ≥ 4,000 medium, else low, as the Messages bridge maps Claude's budget); `enabled: true` alone is
 // medium effort, `enabled: false` no reasoning. `exclude: true` (reasoning used, not returned)
-// is named in x-router-warnings as not applied (reasoning-params.ts).
+// takes the reasoning out of the answer (gateway/exclude-reasoning.ts).
 import { invalidRequest } from '../core/errors.js';
 import { isObject } from '../core/is-object.js';
 import {

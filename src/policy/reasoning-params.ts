@@ -127,12 +127,8 @@ export function adaptRequestForDeployment(
   adaptTierAndVerbosity(body, deployment, warnings);
   // Hosted tools reach a deployment that speaks the Responses API natively in the client's own
   // request (the OpenAI adapter sends that); the bridge to chat has nothing to run them with.
-  if (body[REASONING_EXCLUDE_FIELD] !== undefined) {
-    delete body[REASONING_EXCLUDE_FIELD];
-    warnings.push(
-      'reasoning.exclude not applied: the answer carries the reasoning the model returns',
-    );
-  }
+  // Applied to the answer (gateway/exclude-reasoning.ts), never sent.
+  delete body[REASONING_EXCLUDE_FIELD];
   const hosted = body[HOSTED_TOOLS_FIELD];
   if (hosted !== undefined) {
     delete body[HOSTED_TOOLS_FIELD];
