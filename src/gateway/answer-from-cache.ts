@@ -1,5 +1,6 @@
 // A chat request answered from the answer cache, an exact or a semantic hit: the record, the
 // headers, the output filters again, and JSON or the kept answer replayed as a stream.
+import { excludesReasoning, withoutReasoning } from './exclude-reasoning.js';
 import type { RoutingMode } from '../config/schema.js';
 import type { ChatResponse } from '../core/wire-types.js';
 import type { RequestRecord } from '../store/request-record.js';
@@ -32,7 +33,8 @@ export async function answerFromCache(
 ): Promise<ChatOutcome> {
   const { record, startedPerf } = ctx;
   const { answer, deployment: d, semantic } = hit;
-  const response = answer.response;
+  // Kept whole; given without its reasoning to a request that asks for none (exclude-reasoning.ts).
+  const response = excludesReasoning(request) ? withoutReasoning(answer.response) : answer.response;
   record.cache = semantic ? 'semantic' : 'hit';
   record.deployment = d.name;
   record.region = d.region;

@@ -59,8 +59,9 @@ describe('reasoning on POST /v1/chat/completions', () => {
     for (const t of apps.splice(0)) await t.app.close();
   });
 
-  async function setup(thinker: Step[] = [{ reply: 'ok' }]) {
+  async function setup(thinker: Step[] = [{ reply: 'ok' }], cache = false) {
     const config = testConfig({
+      ...(cache ? { cache: { enabled: true, ttlSeconds: 60 } } : {}),
       deployments: [
         simDeployment('plain', { prices: { inputPer1M: 0.1, outputPer1M: 0.4 } }),
         simDeployment('thinker', {
@@ -119,6 +120,29 @@ describe('reasoning on POST /v1/chat/completions', () => {
     const withIt = await post({ reasoning: { max_tokens: 2000 }, stream: true });
     expect(withIt.body).toContain('greetings');
     expect(t.adapters.thinker.calls.every((c) => !('x_reasoning_exclude' in c.body))).toBe(true);
+  });
+
+  it('exclude: an answer from the answer cache comes without its reasoning too', async () => {
+    const think = { thinking: 'Let me think about greetings.', signature: 'sig' };
+    const t = await setup([{ reply: 'Hello.', think }], true);
+    const post = () =>
+      t.app.inject({
+        method: 'POST',
+        url: '/v1/chat/completions',
+        payload: {
+          model: 'thinker',
+          messages: [{ role: 'user', content: 'hi' }],
+          reasoning: { effort: 'low', exclude: true },
+        },
+      });
+    const first = await post();
+    const again = await post();
+    expect(again.headers['x-router-cache']).toBe('hit');
+    for (const res of [first, again]) {
+      expect(res.json().choices[0].message.content).toBe('Hello.');
+      expect(res.json().choices[0].message).not.toHaveProperty('reasoning_details');
+    }
+    expect(t.adapters.thinker.calls).toHaveLength(1);
   });
 
   it('a malformed reasoning is a 400 naming the field', async () => {
