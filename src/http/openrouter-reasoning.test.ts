@@ -145,6 +145,18 @@ describe('reasoning on POST /v1/chat/completions', () => {
     expect(t.adapters.thinker.calls).toHaveLength(1);
   });
 
+  it('on legacy completions too', async () => {
+    const t = await setup();
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/v1/completions',
+      payload: { model: 'model-router', prompt: 'hi', reasoning: { effort: 'high' } },
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.headers['x-router-deployment']).toBe('thinker');
+    expect(t.adapters.thinker.calls[0]!.body).not.toHaveProperty('reasoning');
+  });
+
   it('a malformed reasoning is a 400 naming the field', async () => {
     const t = await setup();
     const bad = await t.post({ reasoning: { effort: 'extreme' } });

@@ -31,6 +31,8 @@ const SHARED = [
   'usage',
   'transforms',
   'plugins',
+  // OpenRouter's reasoning object (openrouter-reasoning.ts).
+  'reasoning',
 ] as const;
 
 /** The chat request a Completions body asks for, or a 400 naming the field to change. */
