@@ -15,7 +15,8 @@ import type { RuntimeConfig } from '../config/runtime-config.js';
 import { countPromptTokens, loadTokenizer, requestedOutputTokens } from '../core/prompt-text.js';
 import type { ChatMessage, ChatRequest } from '../core/wire-types.js';
 import { checkDeployment, requestNeeds } from '../routing/eligibility.js';
-import { targetMembers, type Target } from './gateway-types.js';
+import { targetMembers, type ChatCall, type Target } from './gateway-types.js';
+import { keyAllowsDeployment, resolveZone } from './request-target.js';
 
 export type FitStrategy = 'oldest-first' | 'middle-out';
 
@@ -82,20 +83,37 @@ function without(request: ChatRequest, order: readonly number[][], count: number
   return { ...request, messages: request.messages.filter((_, i) => !left.has(i)) };
 }
 
+/** Who asks: the key (its model subset) and the headers (data zone, regions). */
+export type Caller = Pick<ChatCall, 'auth' | 'headers'>;
+
 /**
  * The largest context window among the deployments `target` may send `chat` to that fail no
- * rule of the request but its size; undefined when none.
+ * rule of the request but its size (and the state of the moment: health, limits, budgets); the
+ * caller's key and zone headers narrow them as the gateway will. Undefined when none.
  */
 export function largestWindow(
   config: RuntimeConfig,
   target: Target,
   chat: ChatRequest,
+  caller: Caller,
 ): number | undefined {
-  const needs = requestNeeds(chat, 0);
+  // Not a spread: a Fastify request's `headers` is a getter on its prototype.
+  const call = { auth: caller.auth, headers: caller.headers, request: chat } as ChatCall;
+  let zone;
+  try {
+    zone = resolveZone(call, target);
+  } catch {
+    return undefined; // a zone header that widens the router's: the gateway's 400 says so
+  }
+  const needs = requestNeeds(chat, 0, zone);
+  const probes = {
+    circuitAllows: () => true,
+    keyAllows: (name: string) => keyAllowsDeployment(call, target, name),
+  };
   let largest: number | undefined;
   for (const name of targetMembers(target)) {
     const d = config.deployments.get(name);
-    if (!d || checkDeployment(d, needs, { circuitAllows: () => true }).length) continue;
+    if (!d || checkDeployment(d, needs, probes).length) continue;
     largest = Math.max(largest ?? 0, d.contextWindow);
   }
   return largest;
@@ -110,10 +128,11 @@ export async function fitToContext(
   config: RuntimeConfig,
   target: Target,
   chat: ChatRequest,
-  scope: string,
+  caller: Caller,
   strategy: FitStrategy,
 ): Promise<ContextFit | undefined> {
-  const window = largestWindow(config, target, chat);
+  const window = largestWindow(config, target, chat, caller);
+  const scope = caller.auth.keyId ?? '';
   if (window === undefined) return undefined;
   const budget = window - requestedOutputTokens(chat);
   const tokens = (r: ChatRequest) => countPromptTokens(r, scope);

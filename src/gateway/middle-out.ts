@@ -90,13 +90,7 @@ export async function applyMiddleOut(
   const ask = compressionAsked(call.request as unknown as Record<string, unknown>);
   if (!ask) return { call, warnings: [] };
   if (!ask.middleOut) return { call, warnings: ask.warnings };
-  const fit = await fitToContext(
-    snapshot,
-    target,
-    call.request,
-    call.auth.keyId ?? '',
-    'middle-out',
-  );
+  const fit = await fitToContext(snapshot, target, call.request, call, 'middle-out');
   if (!fit) return { call, warnings: ask.warnings };
   const what = [
     fit.dropped ? `left ${fit.dropped} of ${fit.of} messages out of the middle` : '',

@@ -49,9 +49,7 @@ export async function countResponseInputTokens(
     true,
   );
   const truncated =
-    p.body.truncation === 'auto'
-      ? await truncateToFit(config, p.chat, request.auth.keyId ?? '')
-      : undefined;
+    p.body.truncation === 'auto' ? await truncateToFit(config, p.chat, request) : undefined;
   const count = await gateway.countTokens({
     request: truncated?.chat ?? p.chat,
     auth: request.auth,

@@ -48,7 +48,7 @@ async function setup() {
   const config = testConfig({
     deployments: [
       simDeployment('big', { capabilities: { tools: false, streaming: true } }),
-      simDeployment('small', { contextWindow: 5_000, maxOutputTokens: 1_000 }),
+      simDeployment('small', { contextWindow: 5_000, maxOutputTokens: 1_000, dataZone: 'eu' }),
     ],
     routers: [{ name: 'model-router', modelSubset: ['big', 'small'] }],
   });
@@ -229,6 +229,26 @@ describe('truncation "auto" on POST /v1/responses', () => {
     expect(cut.statusCode, cut.body).toBe(200);
     expect(cut.json().model).toBe('small');
     expect(cut.headers['x-router-warnings']).toContain('to fit a 5000-token context window');
+  });
+});
+
+describe('truncation "auto" and what narrows the deployments', () => {
+  it("fits the window of those the request's zone header leaves", async () => {
+    const t = await setup();
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/v1/responses',
+      headers: { 'x-router-data-zone': 'eu' },
+      payload: {
+        model: 'model-router',
+        input: conversation,
+        truncation: 'auto',
+        max_output_tokens: 1000,
+      },
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json().model).toBe('small');
+    expect(res.headers['x-router-warnings']).toContain('to fit a 5000-token context window');
   });
 });
 

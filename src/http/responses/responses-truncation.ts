@@ -6,7 +6,7 @@
 // The stored conversation keeps everything; only what the model reads this turn is shorter.
 import type { RuntimeConfig } from '../../config/runtime-config.js';
 import type { ChatRequest } from '../../core/wire-types.js';
-import { fitToContext, type ContextFit } from '../../gateway/context-fit.js';
+import { fitToContext, type Caller, type ContextFit } from '../../gateway/context-fit.js';
 import type { ChatCall, ChatOutcome } from '../../gateway/gateway-types.js';
 import { resolveTarget } from '../../gateway/request-target.js';
 
@@ -14,7 +14,7 @@ import { resolveTarget } from '../../gateway/request-target.js';
 export async function truncateToFit(
   config: RuntimeConfig,
   chat: ChatRequest,
-  scope: string,
+  caller: Caller,
 ): Promise<ContextFit | undefined> {
   let target;
   try {
@@ -22,7 +22,7 @@ export async function truncateToFit(
   } catch {
     return undefined; // the gateway's 404 says so
   }
-  return fitToContext(config, target, chat, scope, 'oldest-first');
+  return fitToContext(config, target, chat, caller, 'oldest-first');
 }
 
 /**

@@ -74,9 +74,7 @@ export async function runResponseTurn(
   }
   // `truncation: "auto"`: the bridged request leaves out what does not fit (responses-truncation.ts).
   const truncated =
-    p.body.truncation === 'auto'
-      ? await truncateToFit(config, p.chat, request.auth.keyId ?? '')
-      : undefined;
+    p.body.truncation === 'auto' ? await truncateToFit(config, p.chat, request) : undefined;
   // A native upstream gets the request as it is now (compacted or not; never truncated by us).
   const outcome = await callGateway(
     gateway,
