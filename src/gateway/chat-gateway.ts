@@ -4,7 +4,8 @@
 // eligibility and the order to try deployments in, plan-route.ts; the answer cache,
 // answer-cache.ts (looked up after policies and input filters, before routing), and after an
 // exact miss the semantic cache, semantic-cache.ts (imported only once it is on); a hit's reply,
-// answer-from-cache.ts; targets tried in turn (`models` fallbacks), route-in-turn.ts; waiting for
+// answer-from-cache.ts; OpenRouter's middle-out, middle-out.ts (fitting in context-fit.ts);
+// targets tried in turn (`models` fallbacks), route-in-turn.ts; waiting for
 // a deployment with headroom, wait-for-headroom.ts; a served answer's way out, served-answer.ts;
 // the record's two ends, finish-record.ts.
 import { resolveMaxPrice } from './max-price.js';

@@ -3,8 +3,8 @@
 // beginning (oldest first), OpenRouter's `transforms: ["middle-out"]` (or its `context-compression`
 // plugin) from the middle outward, and then cuts the middle out of the longest text if that is
 // not enough. The window is the largest among the deployments the target could send the request
-// to that fail no rule of it but its size (tools, images, streaming, …), so the router then picks
-// among those it fits.
+// to that fail no rule of it but its size (tools, images, streaming, …, the key's model subset and
+// the zone headers), so the router then picks among those it fits.
 //
 // Messages leave in groups, so what is left is a conversation every API takes: an earlier turn
 // (a user message up to the next) leaves whole, so the rest starts on a user turn; after the
@@ -88,10 +88,10 @@ export type Caller = Pick<ChatCall, 'auth' | 'headers'>;
 
 /**
  * The largest context window among the deployments `target` may send `chat` to that fail no
- * rule of the request but its size (and the state of the moment: health, limits, budgets); the
- * caller's key and zone headers narrow them as the gateway will. Undefined when none.
+ * rule of the request but its size; the caller's key and zone headers narrow them as the gateway
+ * will, the state of the moment (health, limits, budgets) does not. Undefined when none.
  */
-export function largestWindow(
+function largestWindow(
   config: RuntimeConfig,
   target: Target,
   chat: ChatRequest,
@@ -132,8 +132,8 @@ export async function fitToContext(
   strategy: FitStrategy,
 ): Promise<ContextFit | undefined> {
   const window = largestWindow(config, target, chat, caller);
-  const scope = caller.auth.keyId ?? '';
   if (window === undefined) return undefined;
+  const scope = caller.auth.keyId ?? '';
   const budget = window - requestedOutputTokens(chat);
   const tokens = (r: ChatRequest) => countPromptTokens(r, scope);
   if ((await tokens(chat)) <= budget) return undefined;

@@ -1,7 +1,8 @@
 // A streamed answer on its way to the client: the peeked first chunk, then the rest, with the
 // first chunk carrying the prompt filter results and router controls; the usage chunk the client
 // did not ask for dropped (its usage kept for accounting), or given its cost where OpenRouter's
-// usage accounting asked; and one end report however the stream ends (completed, failed, or the
+// usage accounting asked; reasoning left out of the deltas where the client excluded it
+// (exclude-reasoning.ts); and one end report however the stream ends (completed, failed, or the
 // client gone: 499), with the answer's tokens estimated from what was streamed for when the
 // upstream reports no usage (it broke off, or ignores `stream_options.include_usage`).
 import { RAW_JSON, type ChatChunk, type PassThroughChunk } from '../core/wire-types.js';

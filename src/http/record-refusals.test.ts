@@ -97,7 +97,7 @@ describe('requests refused as invalid before they had a record', () => {
       (
         await runtime.app.inject({
           method: 'DELETE',
-          url: '/admin/v1/deployments/big?force=0',
+          url: '/admin/v1/deployments/big',
           headers: admin,
         })
       ).statusCode,

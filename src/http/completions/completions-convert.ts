@@ -5,7 +5,12 @@
 // a 400 that says what to send, rather than silently answered differently.
 import { invalidRequest } from '../../core/errors.js';
 import { isObject } from '../../core/is-object.js';
-import type { ChatChunk, ChatRequest, ChatResponse } from '../../core/wire-types.js';
+import {
+  OPENROUTER_FIELDS,
+  type ChatChunk,
+  type ChatRequest,
+  type ChatResponse,
+} from '../../core/wire-types.js';
 import { parseChatRequest } from '../parse-chat-request.js';
 
 /** Fields passed on to the chat request as they are (both APIs mean the same by them). */
@@ -24,13 +29,8 @@ const SHARED = [
   'user',
   'seed',
   'metadata',
-  // OpenRouter's routing fields: the router's to apply, on either API (never sent upstream).
-  'models',
-  'route',
-  'provider',
-  'usage',
-  'transforms',
-  'plugins',
+  // OpenRouter's fields: the router's to apply, on either API (never sent upstream).
+  ...OPENROUTER_FIELDS,
   // OpenRouter's reasoning object (openrouter-reasoning.ts).
   'reasoning',
 ] as const;

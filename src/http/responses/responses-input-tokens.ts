@@ -48,8 +48,7 @@ export async function countResponseInputTokens(
     conversations,
     true,
   );
-  const truncated =
-    p.body.truncation === 'auto' ? await truncateToFit(config, p.chat, request) : undefined;
+  const truncated = await truncateToFit(config, p, request);
   const count = await gateway.countTokens({
     request: truncated?.chat ?? p.chat,
     auth: request.auth,

@@ -5,17 +5,22 @@
 // router leaves the oldest messages out of what the model reads (context-fit.ts, oldest first).
 // The stored conversation keeps everything; only what the model reads this turn is shorter.
 import type { RuntimeConfig } from '../../config/runtime-config.js';
-import type { ChatRequest } from '../../core/wire-types.js';
 import { fitToContext, type Caller, type ContextFit } from '../../gateway/context-fit.js';
 import type { ChatCall, ChatOutcome } from '../../gateway/gateway-types.js';
 import { resolveTarget } from '../../gateway/request-target.js';
+import type { PreparedResponse } from './responses-run.js';
 
-/** `chat` cut to fit, or undefined when it fits (or cannot be made to: the gateway's 400). */
+/**
+ * The turn's chat request cut to fit when its body asks for `truncation: "auto"`; undefined when
+ * it does not ask, fits, or cannot be made to (the gateway's 400).
+ */
 export async function truncateToFit(
   config: RuntimeConfig,
-  chat: ChatRequest,
+  p: Pick<PreparedResponse, 'body' | 'chat'>,
   caller: Caller,
 ): Promise<ContextFit | undefined> {
+  if (p.body.truncation !== 'auto') return undefined;
+  const chat = p.chat;
   let target;
   try {
     target = resolveTarget(config, { request: chat } as ChatCall);

@@ -73,8 +73,7 @@ export async function runResponseTurn(
     if (p.compactNow) return compactionOutcome(outcome, p.body.stream === true);
   }
   // `truncation: "auto"`: the bridged request leaves out what does not fit (responses-truncation.ts).
-  const truncated =
-    p.body.truncation === 'auto' ? await truncateToFit(config, p.chat, request) : undefined;
+  const truncated = await truncateToFit(config, p, request);
   // A native upstream gets the request as it is now (compacted or not; never truncated by us).
   const outcome = await callGateway(
     gateway,
