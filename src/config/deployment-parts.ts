@@ -55,6 +55,13 @@ export const pricesSchema = z.strictObject({
     .describe(
       "`kind: transcription`: USD per minute of audio (whisper-1: 0.006), charged when the audio's length is known: the reply's `duration` (`verbose_json`) or `usage.seconds`, the last cue of an `srt`/`vtt` reply, or a WAV file's header. Unset: 0; a reply reporting token usage (gpt-4o-transcribe) is costed at the token prices.",
     ),
+  perWebSearch: z
+    .number()
+    .nonnegative()
+    .optional()
+    .describe(
+      "USD per web search (`capabilities.webSearch`; Claude: 0.01; OpenAI prices its search models' calls by model and context size). Claude's searches are counted from its usage (`server_tool_use.web_search_requests`); an OpenAI-format search model searches on every request that asks, so each such request counts one. Unset: searches cost nothing beyond their tokens.",
+    ),
   perSearchUnit: z
     .number()
     .nonnegative()
@@ -162,6 +169,12 @@ export const capabilitiesSchema = z.strictObject({
     .default(false)
     .describe(
       "`anthropic` deployments: the model takes Anthropic's adaptive thinking (`thinking: {type: \"adaptive\"}`: Claude Opus and Sonnet 4.6 and later; older models refuse it). An Anthropic client's adaptive thinking is then sent on as is, and, with `effort` on too, a chat or Responses client's `reasoning_effort` is sent as adaptive thinking with that effort (Anthropic's recommended form, and the only one Claude Opus 4.7 takes) instead of a fixed thinking budget; otherwise adaptive thinking is sent as enabled thinking with the budget of its effort (`high` unless `output_config.effort` says), and `x-router-warnings` says so. Other providers ignore this: reasoning deployments get adaptive thinking as `reasoning_effort`.",
+    ),
+  webSearch: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Searches the web when a chat request asks with `web_search_options`: an OpenAI or Azure search model (gpt-4o-search-preview, gpt-4o-mini-search-preview, gpt-5-search-api), which gets the field as sent, or a Claude deployment whose organisation has web search enabled, which gets Anthropic's web search tool (`web_search_20250305`, with the request's `user_location`) and answers with OpenAI's `url_citation` annotations. A request with `web_search_options` is only routed to deployments with it (eligibility rule `web_search`); price the searches with `prices.perWebSearch`.",
     ),
   structuredOutputs: z
     .boolean()

@@ -91,6 +91,7 @@ export const deploymentSchema = z.strictObject({
       midConversationSystem: false,
       adaptiveThinking: false,
       structuredOutputs: false,
+      webSearch: false,
     })
     .describe(
       'What the deployment accepts: routing never sends a request to a deployment that lacks what the request uses.',

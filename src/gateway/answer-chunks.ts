@@ -35,7 +35,8 @@ function appendLogprobs(
  * Adds up a stream's chunks into the response it stands for: text (and any other string delta
  * field, such as an OpenAI-compatible server's `reasoning_content`) concatenated, tool calls
  * and Claude's thinking pieces (`reasoning_details`, signatures intact) merged by index, the last
- * finish reason (with the stop sequence matched, where the upstream named it) and usage. Answers with log probabilities are not
+ * finish reason (with the stop sequence matched, where the upstream named it), web citations
+ * (`annotations`, appended) and usage. Answers with log probabilities are not
  * collected (`response()` is undefined: their per-token detail is not worth replaying) unless
  * `keepLogprobs` (a stored chat completion keeps what the client got).
  */
@@ -72,6 +73,9 @@ export class ChunkCollector {
         if (field === 'role' || field === 'tool_calls' || field === 'reasoning_details') continue;
         if (typeof value === 'string')
           so.message[field] = ((so.message[field] as string) ?? '') + value;
+        // Web citations (`url_citation`), sent as each cited block of text ends.
+        else if (field === 'annotations' && Array.isArray(value))
+          so.message.annotations = [...((so.message.annotations as unknown[]) ?? []), ...value];
       }
       so.reasoning.add(reasoningDetailsOf(choice.delta));
       for (const tc of choice.delta?.tool_calls ?? []) {
@@ -148,6 +152,7 @@ export function replayChunks(response: ChatResponse, includeUsage: boolean): Cha
         delta[field] = value;
     if (choice.message.tool_calls?.length)
       delta.tool_calls = choice.message.tool_calls.map((t, index) => ({ index, ...t }));
+    if (choice.message.annotations?.length) delta.annotations = choice.message.annotations;
     chunks.push({
       ...base,
       choices: [{ index: choice.index, delta, finish_reason: null, logprobs: null }],

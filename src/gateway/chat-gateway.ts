@@ -13,6 +13,7 @@ import { fallbackTargets, type RoutedTo } from './model-fallbacks.js';
 import { modelParam } from './model-from-models.js';
 import { resolveProviderPreferences } from './provider-preferences.js';
 import { applyMiddleOut } from './middle-out.js';
+import { applyWebPlugin } from './web-plugin.js';
 import type { RouterConfig } from '../config/schema.js';
 import { GatewayError } from '../core/errors.js';
 import type { DeploymentConfig } from '../config/deployment-schema.js';
@@ -185,8 +186,11 @@ export class ChatGateway {
       // `model`'s target, then OpenRouter's `models` fallbacks, each checked as `model` is.
       const targets = fallbackTargets(snapshot, call, target);
       resolveProviderPreferences(call.request); // a malformed `provider` is a 400 before any work
-      // OpenRouter's middle-out (a malformed `transforms` or `plugins` is a 400 here too).
-      const fitted = await applyMiddleOut(snapshot, call, target);
+      // OpenRouter's web plugin, then its middle-out (a malformed `transforms` or `plugins` is a
+      // 400 here too), which fits the window of a deployment that can search when it must.
+      const web = applyWebPlugin(call);
+      const fitted = await applyMiddleOut(snapshot, web.call, target);
+      const fitWarnings = [...web.warnings, ...fitted.warnings];
       call = fitted.call;
       if (target.kind !== 'deployment') record.router = targetName(target);
       const promptText = collectPromptText(call.request);
@@ -204,8 +208,8 @@ export class ChatGateway {
       admit = { call, target, promptTokens };
       const policies = this.deps.policies;
       let admitted = policies?.admit ? await policies.admit(admit) : {};
-      if (fitted.warnings.length)
-        admitted = { ...admitted, warnings: [...(admitted.warnings ?? []), ...fitted.warnings] };
+      if (fitWarnings.length)
+        admitted = { ...admitted, warnings: [...(admitted.warnings ?? []), ...fitWarnings] };
       noteQueued(record, admitted);
       let request = call.request;
       let promptFilterResults: unknown[] | undefined;

@@ -5,6 +5,7 @@
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import { cacheWrite1hTokens, cacheWriteTokens, type ChatUsage } from '../core/wire-types.js';
 import type { RequestRecord } from '../store/request-record.js';
+import { webSearchOptions } from '../core/web-search.js';
 
 export interface UsageCounts {
   promptTokens: number;
@@ -15,6 +16,8 @@ export interface UsageCounts {
   cacheWrite1hTokens?: number;
   completionTokens: number;
   reasoningTokens: number;
+  /** Web searches run for the answer (`prices.perWebSearch` each; absent: none). */
+  webSearches?: number;
   /** Some counts are the router's estimate: the upstream reported no usage. */
   estimated?: boolean;
 }
@@ -35,7 +38,29 @@ export function usageCounts(usage: ChatUsage | null | undefined): UsageCounts {
     ...(cacheWrite1hTokens(usage) ? { cacheWrite1hTokens: cacheWrite1hTokens(usage) } : {}),
     completionTokens: usage.completion_tokens ?? 0,
     reasoningTokens: usage.completion_tokens_details?.reasoning_tokens ?? 0,
+    ...(webSearchesOf(usage) ? { webSearches: webSearchesOf(usage) } : {}),
   };
+}
+
+/** The searches a usage reports, as Anthropic's does (`server_tool_use.web_search_requests`). */
+function webSearchesOf(usage: ChatUsage): number {
+  const n = (usage as { server_tool_use?: { web_search_requests?: unknown } }).server_tool_use
+    ?.web_search_requests;
+  return typeof n === 'number' && Number.isFinite(n) && n > 0 ? n : 0;
+}
+
+/**
+ * The usage with the searches the request cost: as reported, or, for an OpenAI-format search
+ * model (which searches on every request that asks, and reports no count), one.
+ */
+export function withWebSearches(
+  usage: UsageCounts,
+  request: Record<string, unknown>,
+  served: Pick<DeploymentConfig, 'provider' | 'capabilities'>,
+): UsageCounts {
+  if (usage.webSearches || !served.capabilities.webSearch || !webSearchOptions(request))
+    return usage;
+  return served.provider === 'anthropic' ? usage : { ...usage, webSearches: 1 };
 }
 
 /**
@@ -82,7 +107,8 @@ export function costUsd(d: Pick<DeploymentConfig, 'prices'>, u: UsageCounts): nu
       (written - writtenHour) * writePrice +
       writtenHour * hourPrice +
       u.completionTokens * d.prices.outputPer1M) /
-    1e6
+      1e6 +
+    (u.webSearches ?? 0) * (d.prices.perWebSearch ?? 0)
   );
 }
 

@@ -121,11 +121,11 @@ describe('middle-out on POST /v1/chat/completions', () => {
     const other = await t.chat({
       messages: conversation.slice(-1),
       transforms: ['summarize'],
-      plugins: [{ id: 'web' }],
+      plugins: [{ id: 'file-parser' }],
     });
     expect(other.statusCode, other.body).toBe(200);
     expect(other.headers['x-router-warnings']).toBe(
-      'transforms: "summarize" not applied (the router has "middle-out" only); plugins: "web" not applied (the router runs "context-compression" only)',
+      'transforms: "summarize" not applied (the router has "middle-out" only); plugins: "file-parser" not applied (the router runs "context-compression" and "web" only)',
     );
     const cases: [Json, string][] = [
       [{ transforms: 'middle-out' }, 'transforms'],

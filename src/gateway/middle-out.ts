@@ -5,13 +5,15 @@
 // before routing (context-fit.ts, middle-out), and says so in `x-router-warnings`. Neither field
 // is ever sent upstream (an OpenAI upstream answers 400 to both). `transforms: []` asks for none,
 // as the router does by default (OpenRouter compresses small-context models unasked; the router
-// never leaves out what a client sent unless asked). Other transforms and plugins are accepted and
-// named as not applied; a malformed value is a 400 naming the field.
+// never leaves out what a client sent unless asked). The web plugin is web search (web-plugin.ts);
+// other transforms and plugins are accepted and named as not applied; a malformed value is a 400
+// naming the field.
 import { invalidRequest } from '../core/errors.js';
 import type { RuntimeConfig } from '../config/runtime-config.js';
 import { isObject } from '../core/is-object.js';
 import { fitToContext } from './context-fit.js';
 import type { ChatCall, Target } from './gateway-types.js';
+import { isWebPlugin } from './web-plugin.js';
 
 const MIDDLE_OUT = 'middle-out';
 const COMPRESSION_PLUGIN = 'context-compression';
@@ -63,10 +65,11 @@ export function compressionAsked(body: Record<string, unknown>): CompressionAsk 
           isObject(p) ? `plugins[${i}].id` : `plugins[${i}]`,
           'invalid_type',
         );
-      if (p.enabled === false) return;
+      // The web plugin is web search's (web-plugin.ts).
+      if (p.enabled === false || isWebPlugin(p)) return;
       if (p.id !== COMPRESSION_PLUGIN)
         ask.warnings.push(
-          `plugins: "${p.id.slice(0, 40)}" not applied (the router runs "${COMPRESSION_PLUGIN}" only)`,
+          `plugins: "${p.id.slice(0, 40)}" not applied (the router runs "${COMPRESSION_PLUGIN}" and "web" only)`,
         );
       else if (p.engine != null && p.engine !== MIDDLE_OUT)
         ask.warnings.push(

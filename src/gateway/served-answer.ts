@@ -12,7 +12,13 @@ import type { RequestRecord } from '../store/request-record.js';
 import type { AnswerCache, CachePlan } from './answer-cache.js';
 import { ChunkCollector } from './answer-chunks.js';
 import { answerText } from './answer-from-cache.js';
-import { accountUsage, answerUsageCounts, costUsd, type UsageCounts } from './cost.js';
+import {
+  accountUsage,
+  answerUsageCounts,
+  costUsd,
+  withWebSearches,
+  type UsageCounts,
+} from './cost.js';
 import type { ExecutionResult } from './execute-with-failover.js';
 import { finishRecord, type RecordDeps } from './finish-record.js';
 import type { AdmitContext, ChatOutcome, GatewayPolicies } from './gateway-types.js';
@@ -59,7 +65,15 @@ export function keepJsonAnswer(
   record.servedModel = response.model;
   headers['x-router-model'] = response.model;
   // Without `usage` in the answer, its tokens are the router's estimate (record.usageEstimated).
-  accountUsage(record, result.deployment, served.top, answerUsageCounts(response), semantic);
+  const usage = answerUsageCounts(response);
+  const request = served.admit.call.request;
+  accountUsage(
+    record,
+    result.deployment,
+    served.top,
+    withWebSearches(usage, request, result.deployment),
+    semantic,
+  );
   if (cachePlan) {
     headers['x-router-cache'] = record.cache ?? 'miss';
     const kept = deps.answerCache?.keep(cachePlan, {
@@ -125,7 +139,7 @@ export function streamAnswer(
       ? {
           costOf: (u: UsageCounts) =>
             costUsd(result.deployment, {
-              ...u,
+              ...withWebSearches(u, admit.call.request, result.deployment),
               promptTokens: u.promptTokens || record.promptTokens,
             }) + (served.semantic?.costUsd ?? 0),
         }
@@ -137,13 +151,17 @@ export function streamAnswer(
         served.top,
         // No usage from the upstream (it broke off mid-stream, or ignores `include_usage`): the
         // tokens the client got, estimated, are still paid for, counted and charged to limits.
-        usage ?? {
-          promptTokens: record.promptTokens,
-          cachedTokens: 0,
-          completionTokens: estimatedCompletionTokens,
-          reasoningTokens: 0,
-          estimated: true,
-        },
+        withWebSearches(
+          usage ?? {
+            promptTokens: record.promptTokens,
+            cachedTokens: 0,
+            completionTokens: estimatedCompletionTokens,
+            reasoningTokens: 0,
+            estimated: true,
+          },
+          admit.call.request,
+          result.deployment,
+        ),
         served.semantic,
       );
       if (usage && status === 200)

@@ -24,6 +24,7 @@ import { checkChatFieldLimits } from './field-limits.js';
 import { requestedModels } from '../gateway/model-fallbacks.js';
 import { takeModelFromModels } from '../gateway/model-from-models.js';
 import { applyOpenRouterReasoning } from './openrouter-reasoning.js';
+import { checkWebSearchOptions } from './web-search-options.js';
 
 const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool', 'function']);
 const PART_TYPES = new Set(['text', 'image_url', 'input_audio', 'file', 'refusal']);
@@ -75,6 +76,8 @@ export function parseChatRequest(body: unknown, modelOptional = false): ChatRequ
   checkFieldType(body, 'max_completion_tokens', 'integer');
   checkFieldType(body, 'seed', 'integer');
   checkReasoningEffort(body.reasoning_effort, 'reasoning_effort');
+  // Read by routing (only deployments that search) and the Anthropic conversion.
+  checkWebSearchOptions(body);
   // Read by the Anthropic conversion (`disable_parallel_tool_use`).
   checkFieldType(body, 'parallel_tool_calls', 'boolean');
   // Eligibility reads logprobs (not every provider returns them); OpenAI's bound on top_logprobs.

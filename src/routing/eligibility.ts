@@ -6,6 +6,7 @@ import type { DeploymentConfig } from '../config/deployment-schema.js';
 import type { ChatRequest } from '../core/wire-types.js';
 import { findImageFault, type ImageFault } from '../files/inline-image.js';
 import { requestFiles, requestHasImages, requestedOutputTokens } from '../core/prompt-text.js';
+import { webSearchOptions } from '../core/web-search.js';
 
 export type EligibilityRule =
   | 'model_subset'
@@ -22,6 +23,7 @@ export type EligibilityRule =
   | 'reasoning'
   | 'logprobs'
   | 'choices'
+  | 'web_search'
   | 'data_zone'
   | 'region'
   | 'rate_limit'
@@ -51,6 +53,8 @@ export const RULE_DESCRIPTIONS: Record<EligibilityRule, string> = {
   reasoning: 'does not accept reasoning parameters',
   logprobs: 'does not return logprobs',
   choices: 'answers one choice a request, and n > 1 was asked',
+  web_search:
+    'does not search the web (capabilities.webSearch), and the request asks with web_search_options',
   data_zone: 'outside the allowed data zone',
   region: 'outside the allowed regions',
   rate_limit: 'no rate-limit headroom',
@@ -89,6 +93,8 @@ export interface RequestNeeds {
   logprobs: boolean;
   /** `n` > 1. */
   choices: boolean;
+  /** `web_search_options` sent: only deployments that search (`capabilities.webSearch`). */
+  webSearch: boolean;
   /** Allowed data zone (router zone, possibly narrowed by header); undefined = any. */
   dataZone?: string;
   /** Allowed regions (from header); undefined = any. */
@@ -159,6 +165,7 @@ export function requestNeeds(
       request.logprobs === true ||
       (typeof request.top_logprobs === 'number' && request.top_logprobs > 0),
     choices: typeof request.n === 'number' && request.n > 1,
+    webSearch: webSearchOptions(request) !== undefined,
     dataZone: zone.dataZone,
     regions: zone.regions,
     ...(zone.maxPrice ? { maxPrice: zone.maxPrice } : {}),
@@ -237,6 +244,7 @@ export function checkDeployment(
   if (needs.reasoning && !d.capabilities.reasoning) failed.push('reasoning');
   if (needs.logprobs && !returnsLogprobs(d)) failed.push('logprobs');
   if (needs.choices && !answersChoices(d)) failed.push('choices');
+  if (needs.webSearch && !d.capabilities.webSearch) failed.push('web_search');
   if (
     needs.maxPrice &&
     ((needs.maxPrice.prompt !== undefined && d.prices.inputPer1M > needs.maxPrice.prompt) ||

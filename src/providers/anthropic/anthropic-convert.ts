@@ -18,6 +18,7 @@ import {
 } from '../../core/wire-types.js';
 import { JSON_TOOL } from './anthropic-reply.js';
 import { addCacheBreakpoints, carriesCacheMark } from './auto-cache.js';
+import { webSearchTool } from './anthropic-web-search.js';
 
 type Json = Record<string, unknown>;
 
@@ -315,6 +316,9 @@ export function chatToAnthropicRequest(body: ChatRequest, deployment: Deployment
     input_schema: t.function.parameters ?? { type: 'object' },
     ...cacheMark(t),
   }));
+  // Chat's web search: Claude's own search tool (anthropic-web-search.ts).
+  const search = webSearchTool(body);
+  if (search) anthropicTools.push(search);
   let toolChoice: Json | undefined;
   const tc = body.tool_choice;
   if (tc === 'auto') toolChoice = { type: 'auto' };

@@ -10,6 +10,8 @@ import type {
   ReasoningDetail,
 } from '../../core/wire-types.js';
 import { streamDropped, type SseMessage } from '../sse-parser.js';
+import type { UrlCitation } from '../../core/web-search.js';
+import { urlCitations, webSearchRequests } from './anthropic-web-search.js';
 
 type Json = Record<string, unknown>;
 
@@ -71,6 +73,10 @@ export function mapUsage(u: Json | undefined): ChatResponse['usage'] {
       ...(cacheWrite1h ? { cache_write_1h_tokens: cacheWrite1h } : {}),
     },
     completion_tokens_details: { reasoning_tokens: 0 },
+    // Claude's web searches, as Anthropic counts them (priced by `prices.perWebSearch`).
+    ...(webSearchRequests(u)
+      ? { server_tool_use: { web_search_requests: webSearchRequests(u) } }
+      : {}),
   } as ChatResponse['usage'];
 }
 
@@ -81,9 +87,13 @@ export function anthropicToChatResponse(msg: Json, deployment: DeploymentConfig)
   const toolCalls: FunctionToolCall[] = [];
   const reasoning: ReasoningDetail[] = [];
   let jsonTool = false;
+  const annotations: UrlCitation[] = [];
   for (const b of blocks) {
-    if (b.type === 'text') text += String(b.text ?? '');
-    else if (b.type === 'tool_use' && b.name === JSON_TOOL) {
+    if (b.type === 'text') {
+      const piece = String(b.text ?? '');
+      annotations.push(...urlCitations(b.citations, text.length, piece.length));
+      text += piece;
+    } else if (b.type === 'tool_use' && b.name === JSON_TOOL) {
       jsonTool = true;
       text += JSON.stringify(b.input ?? {});
     } else if (b.type === 'tool_use')
@@ -122,6 +132,7 @@ export function anthropicToChatResponse(msg: Json, deployment: DeploymentConfig)
           content: text || (toolCalls.length ? null : ''),
           refusal: null,
           ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
+          ...(annotations.length ? { annotations } : {}),
           ...(reasoning.length ? { reasoning_details: reasoning } : {}),
         },
       },
@@ -212,6 +223,11 @@ export async function* anthropicEventsToChunks(
   const thinkingIndex = new Map<number, number>();
   /** `message_delta` (the stop reason) came: the answer is whole even if message_stop never does. */
   let stopped = false;
+  // Web citations of the text block open now (`citations_delta`), sent as annotations over the
+  // block's characters when it closes; `written`: the answer's characters so far.
+  let written = 0;
+  let blockStart = 0;
+  let cited: unknown[] = [];
   const reasoning = (detail: Omit<ReasoningDetail, 'provider'>) =>
     chunk({ reasoning_details: [{ provider: 'anthropic', ...detail }] });
   const chunk = (delta: Json, finish: string | null = null, extra: Json = {}): ChatChunk =>
@@ -250,7 +266,10 @@ export async function* anthropicEventsToChunks(
       }
       case 'content_block_start': {
         const block = (data.content_block ?? {}) as Json;
-        if (block.type === 'thinking' || block.type === 'redacted_thinking') {
+        if (block.type === 'text') {
+          blockStart = written;
+          cited = Array.isArray(block.citations) ? [...(block.citations as unknown[])] : [];
+        } else if (block.type === 'thinking' || block.type === 'redacted_thinking') {
           const index = thinkingIndex.size;
           thinkingIndex.set(Number(data.index), index);
           if (block.type === 'redacted_thinking')
@@ -278,7 +297,11 @@ export async function* anthropicEventsToChunks(
       case 'content_block_delta': {
         const delta = (data.delta ?? {}) as Json;
         const index = thinkingIndex.get(Number(data.index)) ?? 0;
-        if (delta.type === 'text_delta') yield chunk({ content: String(delta.text ?? '') });
+        if (delta.type === 'text_delta') {
+          const text = String(delta.text ?? '');
+          written += text.length;
+          yield chunk({ content: text });
+        } else if (delta.type === 'citations_delta') cited.push(delta.citation);
         else if (delta.type === 'thinking_delta')
           yield reasoning({ type: 'thinking', index, thinking: String(delta.thinking ?? '') });
         else if (delta.type === 'signature_delta')
@@ -286,8 +309,10 @@ export async function* anthropicEventsToChunks(
         else if (delta.type === 'input_json_delta') {
           const piece = String(delta.partial_json ?? '');
           if (Number(data.index) === jsonToolBlock) {
+            written += piece.length;
             if (piece) yield chunk({ content: piece });
-          } else if (piece)
+            // Only the client's tools: a web search's input (`server_tool_use`) is Anthropic's.
+          } else if (piece && toolIndex.has(Number(data.index)))
             yield chunk({
               tool_calls: [
                 { index: toolIndex.get(Number(data.index)) ?? 0, function: { arguments: piece } },
@@ -316,12 +341,18 @@ export async function* anthropicEventsToChunks(
         } as ChatChunk;
         break;
       }
+      case 'content_block_stop': {
+        const annotations = urlCitations(cited, blockStart, written - blockStart);
+        cited = [];
+        if (annotations.length) yield chunk({ annotations });
+        break;
+      }
       case 'message_stop':
         return;
       case 'error':
         throw mapAnthropicError(0, data, deployment.name);
       default:
-        break; // ping, content_block_stop
+        break; // ping
     }
   }
   // The events ran out (message_stop ends them) before the stop reason: the answer was cut short.

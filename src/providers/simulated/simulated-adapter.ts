@@ -25,6 +25,7 @@ import type { ProviderAdapter, UpstreamRequest } from '../types.js';
 import { buildAnswer, type SimAnswer } from './simulated-answer.js';
 import { simulatedLogprobs } from './simulated-logprobs.js';
 import { choiceCount, simulatedUsage } from './simulated-usage.js';
+import { simulatedCitations } from './simulated-web-search.js';
 import { createSimulatedBatchApi } from './simulated-batch.js';
 import { openSimulatedRealtime } from './simulated-realtime.js';
 
@@ -259,6 +260,7 @@ export function createSimulatedAdapter(
       const duration = sim.ttftMs + (answer.completionTokens / sim.tokensPerSecond) * 1000;
       if (duration >= 1) await sleep(duration, req.signal);
       const stopNamed = stopReasonOf(answer);
+      const annotations = simulatedCitations(req.body, deployment, answer, seed);
       const response: ChatResponse = {
         id: `chatcmpl-sim${seed.toString(16)}`,
         object: 'chat.completion',
@@ -274,6 +276,7 @@ export function createSimulatedAdapter(
             role: 'assistant' as const,
             content: answer.toolCalls.length ? null : answer.text,
             refusal: null,
+            ...(annotations ? { annotations } : {}),
             ...(answer.toolCalls.length
               ? {
                   tool_calls: answer.toolCalls.map((c) =>
@@ -368,6 +371,8 @@ export function createSimulatedAdapter(
           yield* chunks({ tool_calls: [{ index, ...piece(c.arguments.slice(0, mid)) }] });
           yield* chunks({ tool_calls: [{ index, ...piece(c.arguments.slice(mid)) }] });
         }
+        const annotations = simulatedCitations(req.body, deployment, answer, seed);
+        if (annotations) yield* chunks({ annotations });
         yield* chunks({}, answer.finishReason);
         if (includeUsage)
           yield {

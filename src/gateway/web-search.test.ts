@@ -1,0 +1,333 @@
+// Chat's `web_search_options`: routed only to deployments that search (`capabilities.webSearch`),
+// sent as is to an OpenAI-format search model and as Claude's web search tool to Anthropic, the
+// citations coming back as `url_citation` annotations (JSON and stream), each search priced by
+// `prices.perWebSearch`; a malformed value is a 400 naming it.
+import { describe, expect, it } from 'vitest';
+import { buildTestApp, simulatedAdapters } from '../../test/helpers/build-test-app.js';
+import { recordingHttp } from '../../test/helpers/fake-http.js';
+import { simDeployment, testConfig } from '../../test/helpers/test-config.js';
+import type { ConfigInput } from '../config/schema.js';
+import { createAnthropicAdapter } from '../providers/anthropic/anthropic-adapter.js';
+import { createOpenAiAdapter } from '../providers/openai/openai-adapter.js';
+
+type DeploymentInput = ConfigInput['deployments'][number];
+type Json = Record<string, unknown>;
+
+const claude: DeploymentInput = {
+  name: 'claude',
+  provider: 'anthropic',
+  model: 'claude-sonnet-4-5',
+  prices: { inputPer1M: 3, outputPer1M: 15, perWebSearch: 0.01 },
+  contextWindow: 200000,
+  maxOutputTokens: 8192,
+  capabilities: { webSearch: true },
+};
+const searchGpt: DeploymentInput = {
+  name: 'search-gpt',
+  provider: 'openai',
+  model: 'gpt-4o-mini-search-preview',
+  prices: { inputPer1M: 0.15, outputPer1M: 0.6, perWebSearch: 0.0275 },
+  contextWindow: 128000,
+  maxOutputTokens: 16384,
+  capabilities: { webSearch: true },
+};
+const plainGpt: DeploymentInput = { ...searchGpt, name: 'gpt', model: 'gpt-4.1-nano' };
+plainGpt.capabilities = {};
+plainGpt.prices = { inputPer1M: 0.1, outputPer1M: 0.4 };
+
+const TEXT1 = 'The match ended 2-1. ';
+const TEXT2 = 'Tickets sold out.';
+/** Claude's answer after one search: the search's blocks, then two cited text blocks. */
+const claudeSearched = {
+  id: 'msg_1',
+  type: 'message',
+  role: 'assistant',
+  model: 'claude-sonnet-4-5',
+  content: [
+    { type: 'text', text: '' },
+    { type: 'server_tool_use', id: 'srvtoolu_1', name: 'web_search', input: { query: 'match' } },
+    {
+      type: 'web_search_tool_result',
+      tool_use_id: 'srvtoolu_1',
+      content: [{ type: 'web_search_result', url: 'https://news.example/a', title: 'A' }],
+    },
+    {
+      type: 'text',
+      text: TEXT1,
+      citations: [
+        { type: 'web_search_result_location', url: 'https://news.example/a', title: 'A' },
+        { type: 'web_search_result_location', url: 'https://news.example/a', title: 'A' },
+      ],
+    },
+    {
+      type: 'text',
+      text: TEXT2,
+      citations: [{ type: 'web_search_result_location', url: 'https://b.example/', title: 'B' }],
+    },
+  ],
+  stop_reason: 'end_turn',
+  usage: { input_tokens: 1000, output_tokens: 100, server_tool_use: { web_search_requests: 2 } },
+};
+
+const sse = (events: Json[]) =>
+  events.map((e) => `event: ${String(e.type)}\ndata: ${JSON.stringify(e)}\n\n`).join('');
+/** The same answer streamed, as Anthropic streams search and citations. */
+const claudeSearchedStream = sse([
+  {
+    type: 'message_start',
+    message: { id: 'msg_2', model: 'claude-sonnet-4-5', usage: { input_tokens: 1000 } },
+  },
+  {
+    type: 'content_block_start',
+    index: 0,
+    content_block: { type: 'server_tool_use', id: 's1', name: 'web_search', input: {} },
+  },
+  {
+    type: 'content_block_delta',
+    index: 0,
+    delta: { type: 'input_json_delta', partial_json: '{"query": "match"}' },
+  },
+  { type: 'content_block_stop', index: 0 },
+  {
+    type: 'content_block_start',
+    index: 1,
+    content_block: { type: 'web_search_tool_result', tool_use_id: 's1', content: [] },
+  },
+  { type: 'content_block_stop', index: 1 },
+  { type: 'content_block_start', index: 2, content_block: { type: 'text', text: '' } },
+  { type: 'content_block_delta', index: 2, delta: { type: 'text_delta', text: 'Before. ' } },
+  { type: 'content_block_stop', index: 2 },
+  {
+    type: 'content_block_start',
+    index: 3,
+    content_block: { type: 'text', text: '', citations: [] },
+  },
+  {
+    type: 'content_block_delta',
+    index: 3,
+    delta: {
+      type: 'citations_delta',
+      citation: { type: 'web_search_result_location', url: 'https://news.example/a', title: 'A' },
+    },
+  },
+  { type: 'content_block_delta', index: 3, delta: { type: 'text_delta', text: TEXT1 } },
+  { type: 'content_block_stop', index: 3 },
+  {
+    type: 'message_delta',
+    delta: { stop_reason: 'end_turn' },
+    usage: { output_tokens: 100, server_tool_use: { web_search_requests: 1 } },
+  },
+  { type: 'message_stop' },
+]);
+
+const gptReply = (model: string) => ({
+  id: 'chatcmpl-1',
+  object: 'chat.completion',
+  created: 1,
+  model,
+  choices: [{ index: 0, message: { role: 'assistant', content: 'hi' }, finish_reason: 'stop' }],
+  usage: { prompt_tokens: 1000, completion_tokens: 100, total_tokens: 1100 },
+});
+
+async function appWith(
+  deployments: DeploymentInput[],
+  claudeReply = JSON.stringify(claudeSearched),
+) {
+  const config = testConfig({
+    deployments,
+    routers: [{ name: 'model-router', modelSubset: deployments.map((d) => d.name) }],
+  });
+  const toClaude = recordingHttp(claudeReply);
+  const toSearch = recordingHttp(JSON.stringify(gptReply(searchGpt.model)));
+  const toGpt = recordingHttp(JSON.stringify(gptReply(plainGpt.model)));
+  const d = (name: string) => config.deployments.find((x) => x.name === name)!;
+  const adapters: Record<string, ReturnType<typeof createOpenAiAdapter>> = {};
+  if (d('claude')) adapters.claude = createAnthropicAdapter(d('claude'), toClaude.http, {});
+  if (d('search-gpt'))
+    adapters['search-gpt'] = createOpenAiAdapter(d('search-gpt'), toSearch.http, {});
+  if (d('gpt')) adapters.gpt = createOpenAiAdapter(d('gpt'), toGpt.http, {});
+  const test = await buildTestApp(config, adapters);
+  return { ...test, toClaude: toClaude.sent, toSearch: toSearch.sent, toGpt: toGpt.sent };
+}
+
+const ask = (extra: Json = {}) => ({
+  model: 'model-router',
+  messages: [{ role: 'user', content: 'Who won the match last night?' }],
+  web_search_options: {
+    user_location: { type: 'approximate', approximate: { city: 'Lyon', country: 'FR' } },
+  },
+  ...extra,
+});
+
+describe('web_search_options', () => {
+  it('is routed only to deployments that search, and sent as is to an OpenAI search model', async () => {
+    const t = await appWith([plainGpt, searchGpt]);
+    const res = await t.app.inject({ method: 'POST', url: '/v1/chat/completions', payload: ask() });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['x-router-deployment']).toBe('search-gpt');
+    expect(t.toGpt).toHaveLength(0);
+    expect(JSON.parse(t.toSearch[0]!.body).web_search_options).toEqual(ask().web_search_options);
+    // It searches on every request that asks: one search at its price, beside the tokens.
+    expect(t.records[0]!.costUsd).toBeCloseTo((1000 * 0.15 + 100 * 0.6) / 1e6 + 0.0275, 9);
+    // Without it, the cheaper model that does not search serves.
+    const plain = await t.app.inject({
+      method: 'POST',
+      url: '/v1/chat/completions',
+      payload: ask({ web_search_options: undefined }),
+    });
+    expect(plain.headers['x-router-deployment']).toBe('gpt');
+    expect(t.records[1]!.costUsd).toBeCloseTo((1000 * 0.1 + 100 * 0.4) / 1e6, 9);
+    await t.app.close();
+  });
+
+  it('is a 400 naming web_search when no deployment of the router searches', async () => {
+    const t = await appWith([plainGpt]);
+    const res = await t.app.inject({ method: 'POST', url: '/v1/chat/completions', payload: ask() });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.code).toBe('no_eligible_deployment');
+    expect(res.json().error.exclusions).toEqual([{ deployment: 'gpt', failed: ['web_search'] }]);
+    expect(t.toGpt).toHaveLength(0);
+    await t.app.close();
+  });
+
+  it('reaches Claude as its web search tool, its citations coming back as url_citation annotations', async () => {
+    const t = await appWith([claude, plainGpt]);
+    const res = await t.app.inject({ method: 'POST', url: '/v1/chat/completions', payload: ask() });
+    expect(res.statusCode).toBe(200);
+    const sent = JSON.parse(t.toClaude[0]!.body) as Json;
+    expect(sent.tools).toEqual([
+      {
+        type: 'web_search_20250305',
+        name: 'web_search',
+        user_location: { type: 'approximate', city: 'Lyon', country: 'FR' },
+      },
+    ]);
+    expect(sent).not.toHaveProperty('web_search_options');
+    const message = res.json().choices[0].message;
+    // The search's own blocks are not part of the message; no tool call is made up from them.
+    expect(message.content).toBe(TEXT1 + TEXT2);
+    expect(message).not.toHaveProperty('tool_calls');
+    expect(message.annotations).toEqual([
+      {
+        type: 'url_citation',
+        url_citation: {
+          start_index: 0,
+          end_index: TEXT1.length,
+          url: 'https://news.example/a',
+          title: 'A',
+        },
+      },
+      {
+        type: 'url_citation',
+        url_citation: {
+          start_index: TEXT1.length,
+          end_index: TEXT1.length + TEXT2.length,
+          url: 'https://b.example/',
+          title: 'B',
+        },
+      },
+    ]);
+    // Anthropic's count of searches, in the usage and in the cost.
+    expect(res.json().usage.server_tool_use).toEqual({ web_search_requests: 2 });
+    expect(t.records[0]!.costUsd).toBeCloseTo((1000 * 3 + 100 * 15) / 1e6 + 2 * 0.01, 9);
+    await t.app.close();
+  });
+
+  it('streams from Claude with the citations as annotations, and no search input as a tool call', async () => {
+    const t = await appWith([claude], claudeSearchedStream);
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/v1/chat/completions',
+      payload: ask({ stream: true, stream_options: { include_usage: true } }),
+    });
+    expect(res.statusCode).toBe(200);
+    const chunks = res.body
+      .split('\n\n')
+      .filter((l) => l.startsWith('data: {'))
+      .map((l) => JSON.parse(l.slice(6)) as Json);
+    const deltas = chunks.flatMap((c) => (c.choices as { delta: Json }[]).map((ch) => ch.delta));
+    expect(deltas.some((d) => d.tool_calls)).toBe(false);
+    expect(deltas.map((d) => d.content ?? '').join('')).toBe(`Before. ${TEXT1}`);
+    expect(deltas.flatMap((d) => (d.annotations as unknown[]) ?? [])).toEqual([
+      {
+        type: 'url_citation',
+        url_citation: {
+          start_index: 'Before. '.length,
+          end_index: 'Before. '.length + TEXT1.length,
+          url: 'https://news.example/a',
+          title: 'A',
+        },
+      },
+    ]);
+    expect(t.records[0]!.costUsd).toBeCloseTo((1000 * 3 + 100 * 15) / 1e6 + 0.01, 9);
+    await t.app.close();
+  });
+
+  it.each([
+    [{ web_search_options: 'yes' }, 'web_search_options'],
+    [
+      { web_search_options: { search_context_size: 'huge' } },
+      'web_search_options.search_context_size',
+    ],
+    [
+      { web_search_options: { user_location: { city: 'Lyon' } } },
+      'web_search_options.user_location',
+    ],
+    [
+      { web_search_options: { user_location: { type: 'approximate', approximate: { city: 5 } } } },
+      'web_search_options.user_location.approximate.city',
+    ],
+  ])('%j is a 400 naming %s', async (extra, param) => {
+    const t = await appWith([searchGpt]);
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/v1/chat/completions',
+      payload: ask(extra),
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.param).toBe(param);
+    expect(t.toSearch).toHaveLength(0);
+    await t.app.close();
+  });
+});
+
+describe('the simulated fleet', () => {
+  it('answers a search with a url_citation over its text, in JSON, in a stream and from the answer cache', async () => {
+    const config = testConfig({
+      deployments: [simDeployment('sim', { capabilities: { webSearch: true } })],
+      routers: [{ name: 'model-router', modelSubset: ['sim'] }],
+      cache: { enabled: true },
+    });
+    const t = await buildTestApp(config, simulatedAdapters(config));
+    const json = await t.app.inject({
+      method: 'POST',
+      url: '/v1/chat/completions',
+      payload: ask(),
+    });
+    const message = json.json().choices[0].message;
+    expect(message.annotations).toEqual([
+      expect.objectContaining({
+        type: 'url_citation',
+        url_citation: expect.objectContaining({
+          start_index: 0,
+          end_index: message.content.length,
+        }),
+      }),
+    ]);
+    const stream = await t.app.inject({
+      method: 'POST',
+      url: '/v1/chat/completions',
+      payload: ask({ stream: true, messages: [{ role: 'user', content: 'Other question?' }] }),
+    });
+    expect(stream.body).toContain('"annotations":[{"type":"url_citation"');
+    // The streamed answer was kept whole, annotations included, and a JSON hit gives them back.
+    const hit = await t.app.inject({
+      method: 'POST',
+      url: '/v1/chat/completions',
+      payload: ask({ messages: [{ role: 'user', content: 'Other question?' }] }),
+    });
+    expect(hit.headers['x-router-cache']).toBe('hit');
+    expect(hit.json().choices[0].message.annotations).toHaveLength(1);
+    await t.app.close();
+  });
+});

@@ -1,0 +1,61 @@
+// Chat's web search (`web_search_options`) on Claude: Anthropic's server-side web search tool
+// (`web_search_20250305`, anthropic_openapi_curated.yaml `ToolWebSearch`) in the request, and in
+// the answer, the text's web citations (`web_search_result_location`) as OpenAI's `url_citation`
+// annotations (openapi.yaml `ChatCompletionResponseMessage.annotations`): each spans the text
+// block that cites the page, in the message's characters. The search blocks themselves
+// (`server_tool_use`, `web_search_tool_result`) are Anthropic's record of the search and have no
+// place in a chat message: they are left out, and the searches are counted in the usage.
+import { webSearchOptions, type UrlCitation } from '../../core/web-search.js';
+import type { ChatRequest } from '../../core/wire-types.js';
+
+type Json = Record<string, unknown>;
+
+export const WEB_SEARCH_TOOL = 'web_search';
+
+/**
+ * The web search tool for a request that asks for web search, else none. OpenAI's
+ * `search_context_size` has no Anthropic counterpart: Claude decides how many searches to run.
+ */
+export function webSearchTool(body: ChatRequest): Json | undefined {
+  const options = webSearchOptions(body);
+  if (!options) return undefined;
+  const where = options.userLocation;
+  const location: Json = {};
+  for (const part of ['city', 'region', 'country', 'timezone'] as const)
+    if (typeof where?.[part] === 'string') location[part] = where[part];
+  return {
+    type: 'web_search_20250305',
+    name: WEB_SEARCH_TOOL,
+    ...(Object.keys(location).length
+      ? { user_location: { type: 'approximate', ...location } }
+      : {}),
+  };
+}
+
+/** The web pages a text block cites, as annotations over `[start, start + its length)`. */
+export function urlCitations(citations: unknown, start: number, length: number): UrlCitation[] {
+  if (!Array.isArray(citations)) return [];
+  const out: UrlCitation[] = [];
+  for (const c of citations as Json[]) {
+    if (c?.type !== 'web_search_result_location' || typeof c.url !== 'string') continue;
+    // One annotation per page: a block may cite several passages of the same one.
+    if (out.some((a) => a.url_citation.url === c.url)) continue;
+    out.push({
+      type: 'url_citation',
+      url_citation: {
+        start_index: start,
+        end_index: start + length,
+        url: c.url,
+        title: typeof c.title === 'string' ? c.title : '',
+      },
+    });
+  }
+  return out;
+}
+
+/** How many searches a Message's usage reports (`server_tool_use.web_search_requests`). */
+export function webSearchRequests(usage: Json | undefined): number {
+  const server = usage?.server_tool_use as Json | undefined;
+  const n = Number(server?.web_search_requests ?? 0);
+  return Number.isFinite(n) && n > 0 ? n : 0;
+}
