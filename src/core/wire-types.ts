@@ -100,6 +100,15 @@ export const ADAPTIVE_THINKING_FIELD = 'x_thinking_adaptive';
 export const REASONING_EXCLUDE_FIELD = 'x_reasoning_exclude';
 
 /**
+ * A chat request's private field: an Anthropic client's web search tool (`web_search_20250305`,
+ * with its `max_uses`, `allowed_domains`, `blocked_domains`), which the Messages bridge also sets
+ * as `web_search_options`. Sent as the tool it is to an Anthropic deployment; removed before every
+ * other upstream, where what `web_search_options` cannot say is named in a warning
+ * (src/policy/reasoning-params.ts).
+ */
+export const WEB_SEARCH_TOOL_FIELD = 'x_anthropic_web_search';
+
+/**
  * The router's own request fields above: set by its conversions, never by a client (a chat body
  * that carries one has it removed, so no client can send a beta or a thinking budget an operator
  * did not allow).
@@ -112,6 +121,7 @@ export const PRIVATE_REQUEST_FIELDS = [
   HOSTED_TOOLS_FIELD,
   ADAPTIVE_THINKING_FIELD,
   REASONING_EXCLUDE_FIELD,
+  WEB_SEARCH_TOOL_FIELD,
 ] as const;
 
 /**

@@ -14,6 +14,7 @@ import {
   ADAPTIVE_THINKING_FIELD,
   EFFORT_FIELD,
   THINKING_BUDGET_FIELD,
+  WEB_SEARCH_TOOL_FIELD,
   type ChatRequest,
   type ReasoningDetail,
 } from '../core/wire-types.js';
@@ -146,6 +147,17 @@ export function adaptRequestForDeployment(
       `context_management dropped: ${deployment.name} does not take Anthropic's context editing (capabilities.contextManagement); the whole conversation was sent`,
     );
     delete body[CONTEXT_MANAGEMENT_FIELD];
+  }
+  // An Anthropic client's web search tool: Claude gets it whole; elsewhere `web_search_options`
+  // (set beside it) asks for the search, and what it cannot say is named.
+  const searchTool = body[WEB_SEARCH_TOOL_FIELD];
+  if (searchTool !== undefined && deployment.provider !== 'anthropic') {
+    delete body[WEB_SEARCH_TOOL_FIELD];
+    for (const key of ['max_uses', 'allowed_domains', 'blocked_domains'])
+      if (isObject(searchTool) && searchTool[key] != null)
+        warnings.push(
+          `web search ${key} not applied: ${deployment.name} searches with OpenAI's web_search_options, which has none`,
+        );
   }
   // top_k (from Anthropic clients) is not an OpenAI parameter: OpenAI and Azure would refuse it.
   if ((deployment.provider === 'openai' || deployment.provider === 'azure') && body.top_k != null) {

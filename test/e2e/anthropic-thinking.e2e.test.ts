@@ -164,12 +164,12 @@ describe('extended thinking in a tool loop through the router', () => {
       .create({
         model: 'claude',
         max_tokens: 100,
-        tools: [{ type: 'web_search_20250305', name: 'web_search' }],
+        tools: [{ type: 'code_execution_20250522', name: 'code_execution' }],
         messages: [FIRST],
-      })
+      } as never)
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Anthropic.BadRequestError);
-    expect((err as Error).message).toMatch(/web_search_20250305 tool is not supported/);
+    expect((err as Error).message).toMatch(/code_execution_20250522 tool is not supported/);
     expect(received).toHaveLength(0);
   });
 });

@@ -4,6 +4,7 @@
 import { invalidRequest } from '../../core/errors.js';
 import { checkNumberField, requiredWithoutTools, unofferedToolChoice } from '../check-fields.js';
 import { isObject } from '../../core/is-object.js';
+import { checkWebSearchTool, isWebSearchTool } from './messages-web-search.js';
 
 type Json = Record<string, unknown>;
 
@@ -84,6 +85,8 @@ export function checkMessagesRequest(body: Json, forCount: boolean): void {
       // versioned `type`) run at Anthropic or need Claude's training: routing may pick a model
       // that has neither, so they are refused rather than sent on as tools that do nothing.
       // A token count does not run anything: it counts them as Anthropic would.
+      // Web search is routed to deployments that search (messages-convert.ts).
+      if (isObject(t) && isWebSearchTool(t)) return checkWebSearchTool(t, `tools.${i}`);
       if (!forCount && isObject(t) && typeof t.type === 'string' && t.type !== 'custom')
         throw invalidRequest(
           `tools.${i}: Anthropic's ${t.type} tool is not supported by this router (routing may pick a model that cannot run it): define a client tool with name, description and input_schema, and run it yourself.`,

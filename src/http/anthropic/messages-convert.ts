@@ -19,7 +19,9 @@ import {
   ADAPTIVE_THINKING_FIELD,
   EFFORT_FIELD,
   THINKING_BUDGET_FIELD,
+  WEB_SEARCH_TOOL_FIELD,
 } from '../../core/wire-types.js';
+import { isWebSearchTool, webSearchOptionsOf } from './messages-web-search.js';
 
 type Json = Record<string, unknown>;
 
@@ -245,8 +247,19 @@ export function messagesToChat(body: unknown, forCount = false): ChatRequest {
     messages: out,
     max_tokens: body.max_tokens,
   } as ChatRequest;
-  if (Array.isArray(body.tools)) {
-    chat.tools = body.tools.map((t, i) => {
+  // Anthropic's web search tool: chat's web search, the tool kept whole for Claude.
+  const search = Array.isArray(body.tools)
+    ? (body.tools as unknown[]).find((t): t is Json => isObject(t) && isWebSearchTool(t))
+    : undefined;
+  if (search) {
+    chat.web_search_options = webSearchOptionsOf(search);
+    chat[WEB_SEARCH_TOOL_FIELD] = search;
+  }
+  const clientTools = Array.isArray(body.tools)
+    ? body.tools.filter((t) => !(isObject(t) && isWebSearchTool(t)))
+    : undefined;
+  if (clientTools?.length) {
+    chat.tools = clientTools.map((t, i) => {
       if (!isObject(t) || typeof t.name !== 'string')
         throw invalidRequest(`tools.${i}: a tool needs a name and input_schema.`, `tools.${i}`);
       return {
@@ -265,7 +278,8 @@ export function messagesToChat(body: unknown, forCount = false): ChatRequest {
     if (tc.type === 'auto') chat.tool_choice = 'auto';
     else if (tc.type === 'any') chat.tool_choice = 'required';
     else if (tc.type === 'none') chat.tool_choice = 'none';
-    else if (tc.type === 'tool' && typeof tc.name === 'string')
+    // Naming the web search tool asks for a search, which web_search_options already does.
+    else if (tc.type === 'tool' && typeof tc.name === 'string' && tc.name !== search?.name)
       chat.tool_choice = { type: 'function', function: { name: tc.name } };
     if (tc.disable_parallel_tool_use === true) chat.parallel_tool_calls = false;
   }

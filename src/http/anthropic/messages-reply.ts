@@ -5,6 +5,9 @@ import { newId } from '../../core/ids.js';
 import type { ChatChunk, ChatResponse, ReasoningDetail } from '../../core/wire-types.js';
 import { cacheWrite1hTokens, cacheWriteTokens } from '../../core/wire-types.js';
 import { matchedStopOf } from '../../core/matched-stop.js';
+import { isObject } from '../../core/is-object.js';
+import type { UrlCitation } from '../../core/web-search.js';
+import { citedTextBlocks, webCitation } from './messages-web-search.js';
 
 type Json = Record<string, unknown>;
 
@@ -26,6 +29,7 @@ function usageOf(u: ChatResponse['usage'] | null | undefined, tier?: unknown): J
   const cached = u?.prompt_tokens_details?.cached_tokens ?? 0;
   const written = cacheWriteTokens(u);
   const hour = cacheWrite1hTokens(u);
+  const search = (u as { server_tool_use?: unknown } | null | undefined)?.server_tool_use;
   return {
     input_tokens: Math.max(0, (u?.prompt_tokens ?? 0) - cached - written),
     cache_creation_input_tokens: written,
@@ -40,6 +44,8 @@ function usageOf(u: ChatResponse['usage'] | null | undefined, tier?: unknown): J
         }
       : {}),
     output_tokens: u?.completion_tokens ?? 0,
+    // Claude's web searches, as Anthropic counts them.
+    ...(isObject(search) ? { server_tool_use: search } : {}),
     ...(typeof tier === 'string' && ANTHROPIC_TIERS[tier]
       ? { service_tier: ANTHROPIC_TIERS[tier] }
       : {}),
@@ -91,7 +97,9 @@ function stopsOf(stop: unknown): readonly string[] {
 export function chatToMessage(reply: ChatResponse, stop?: unknown): Json {
   const choice = reply.choices[0];
   const content: Json[] = thinkingBlocks(choice?.message);
-  if (choice?.message?.content) content.push({ type: 'text', text: choice.message.content });
+  // Web citations (`url_citation` annotations) as Anthropic's cited text blocks.
+  if (choice?.message?.content)
+    content.push(...citedTextBlocks(choice.message.content, choice.message.annotations));
   for (const call of choice?.message?.tool_calls ?? []) {
     if (call.type === 'function')
       content.push({
@@ -153,6 +161,8 @@ export async function* chatChunksToMessageEvents(
   let openThinking = -1;
   const toolBlocks = new Map<number, number>();
   let usage: Json = usageOf(undefined);
+  /** The answer's text so far: what a citation's span quotes. */
+  let text = '';
   let finish: string | null = null;
   let sequence: string | null = null;
   const close = function* () {
@@ -222,11 +232,22 @@ export async function* chatChunksToMessageEvents(
             content_block: { type: 'text', text: '' },
           });
         }
+        text += delta.content;
         yield ev('content_block_delta', {
           index: blockIndex,
           delta: { type: 'text_delta', text: delta.content },
         });
       }
+      // Web citations of the text so far, on the open text block (Anthropic's SDK gathers them
+      // into the block's citations).
+      const annotations = (delta as { annotations?: unknown }).annotations;
+      if (openBlock === 'text' && Array.isArray(annotations))
+        for (const a of annotations as UrlCitation[])
+          if (a?.type === 'url_citation')
+            yield ev('content_block_delta', {
+              index: blockIndex,
+              delta: { type: 'citations_delta', citation: webCitation(a, text) },
+            });
       for (const tc of delta.tool_calls ?? []) {
         if (!toolBlocks.has(tc.index)) {
           yield* close();

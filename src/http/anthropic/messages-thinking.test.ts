@@ -73,14 +73,14 @@ describe("Anthropic's server tools", () => {
     try {
       ask([
         { name: 'read', input_schema: { type: 'object' } },
-        { type: 'web_search_20250305', name: 'web_search' },
+        { type: 'code_execution_20250522', name: 'code_execution' },
       ])();
     } catch (e) {
       err = e as GatewayError;
     }
     expect(err?.status).toBe(400);
     expect(err?.param).toBe('tools.1.type');
-    expect(err?.message).toMatch(/web_search_20250305 tool is not supported.*client tool/);
+    expect(err?.message).toMatch(/code_execution_20250522 tool is not supported.*client tool/);
     expect(ask([{ type: 'custom', name: 'read', input_schema: { type: 'object' } }])).not.toThrow();
     // A token count runs nothing: it counts what it is given.
     expect(() =>

@@ -6,7 +6,8 @@
 // (`server_tool_use`, `web_search_tool_result`) are Anthropic's record of the search and have no
 // place in a chat message: they are left out, and the searches are counted in the usage.
 import { webSearchOptions, type UrlCitation } from '../../core/web-search.js';
-import type { ChatRequest } from '../../core/wire-types.js';
+import { isObject } from '../../core/is-object.js';
+import { WEB_SEARCH_TOOL_FIELD, type ChatRequest } from '../../core/wire-types.js';
 
 type Json = Record<string, unknown>;
 
@@ -19,6 +20,9 @@ export const WEB_SEARCH_TOOL = 'web_search';
 export function webSearchTool(body: ChatRequest): Json | undefined {
   const options = webSearchOptions(body);
   if (!options) return undefined;
+  // An Anthropic client's own tool (the Messages bridge), with its limits and domains.
+  const own = body[WEB_SEARCH_TOOL_FIELD];
+  if (isObject(own)) return own;
   const where = options.userLocation;
   const location: Json = {};
   for (const part of ['city', 'region', 'country', 'timezone'] as const)

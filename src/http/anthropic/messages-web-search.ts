@@ -1,0 +1,113 @@
+// Anthropic's web search tool on /v1/messages (`web_search_20250305`, anthropic_openapi_curated.yaml
+// `ToolWebSearch`; Claude Code's WebSearch sends it): checked, then served as chat's web search
+// (src/core/web-search.ts): `web_search_options` with its `user_location`, so routing keeps to
+// deployments that search, and the tool itself in a private field, so Claude gets it whole (its
+// `max_uses` and domains). On the way back, the answer's `url_citation` annotations become text
+// blocks with Anthropic's `web_search_result_location` citations. What the chat answer does not
+// carry is not made up: no `server_tool_use` or `web_search_tool_result` blocks, and each
+// citation's `encrypted_index` is empty (Anthropic's is opaque, for its own use).
+import { invalidRequest } from '../../core/errors.js';
+import { isObject } from '../../core/is-object.js';
+import type { UrlCitation } from '../../core/web-search.js';
+
+type Json = Record<string, unknown>;
+
+/** Anthropic's web search tool: a `web_search_` type with its version date. */
+export function isWebSearchTool(t: Json): boolean {
+  return typeof t.type === 'string' && /^web_search_\d{8}$/.test(t.type);
+}
+
+const LOCATION_PARTS = ['city', 'region', 'country', 'timezone'] as const;
+
+/** Anthropic's rules for the tool, so a malformed one is a 400 whichever deployment is picked. */
+export function checkWebSearchTool(t: Json, path: string): void {
+  if (t.name !== 'web_search')
+    throw invalidRequest(
+      `${path}.name: the web search tool's name must be "web_search"`,
+      `${path}.name`,
+    );
+  for (const key of ['allowed_domains', 'blocked_domains'])
+    if (
+      t[key] != null &&
+      !(Array.isArray(t[key]) && (t[key] as unknown[]).every((d) => typeof d === 'string'))
+    )
+      throw invalidRequest(`${path}.${key}: Input should be a list of domains`, `${path}.${key}`);
+  if (t.allowed_domains != null && t.blocked_domains != null)
+    throw invalidRequest(
+      `${path}: allowed_domains and blocked_domains cannot be used together; send one`,
+      `${path}.allowed_domains`,
+    );
+  if (t.max_uses != null && !(Number.isInteger(t.max_uses) && (t.max_uses as number) > 0))
+    throw invalidRequest(
+      `${path}.max_uses: Input should be a positive integer`,
+      `${path}.max_uses`,
+    );
+  const loc = t.user_location;
+  if (loc == null) return;
+  if (!isObject(loc) || (loc.type != null && loc.type !== 'approximate'))
+    throw invalidRequest(
+      `${path}.user_location: Input should be {"type": "approximate", "city", "region", "country", "timezone"}`,
+      `${path}.user_location`,
+    );
+  for (const part of LOCATION_PARTS)
+    if (loc[part] != null && typeof loc[part] !== 'string')
+      throw invalidRequest(
+        `${path}.user_location.${part}: Input should be a valid string`,
+        `${path}.user_location.${part}`,
+      );
+}
+
+/** Chat's `web_search_options` for the tool (its `user_location` as OpenAI's). */
+export function webSearchOptionsOf(t: Json): Json {
+  const loc = isObject(t.user_location) ? t.user_location : undefined;
+  const approximate: Json = {};
+  for (const part of LOCATION_PARTS)
+    if (typeof loc?.[part] === 'string') approximate[part] = loc[part];
+  return Object.keys(approximate).length
+    ? { user_location: { type: 'approximate', approximate } }
+    : {};
+}
+
+/** An annotation as Anthropic's citation of a web page, quoting the text it spans. */
+export function webCitation(a: UrlCitation, text: string): Json {
+  const { start_index: start, end_index: end, url, title } = a.url_citation;
+  return {
+    type: 'web_search_result_location',
+    url,
+    title,
+    // Anthropic quotes at most 150 characters.
+    cited_text: text.slice(start, end).slice(0, 150),
+    encrypted_index: '',
+  };
+}
+
+/**
+ * A message's text as Anthropic's text blocks: each span the annotations cite a block with its
+ * citations, the text between them plain blocks. Spans that overlap one before are cited there.
+ */
+export function citedTextBlocks(text: string, annotations: unknown): Json[] {
+  const cites = (Array.isArray(annotations) ? annotations : [])
+    .filter(
+      (a): a is UrlCitation => isObject(a) && a.type === 'url_citation' && isObject(a.url_citation),
+    )
+    .sort((a, b) => a.url_citation.start_index - b.url_citation.start_index);
+  if (cites.length === 0) return text ? [{ type: 'text', text }] : [];
+  const blocks: Json[] = [];
+  let at = 0;
+  let last: { end: number; citations: Json[] } | undefined;
+  for (const a of cites) {
+    const start = Math.max(0, Math.min(a.url_citation.start_index, text.length));
+    const end = Math.max(start, Math.min(a.url_citation.end_index, text.length));
+    if (last && start < last.end) {
+      last.citations.push(webCitation(a, text));
+      continue;
+    }
+    if (start > at) blocks.push({ type: 'text', text: text.slice(at, start) });
+    const citations = [webCitation(a, text)];
+    blocks.push({ type: 'text', text: text.slice(start, end), citations });
+    last = { end, citations };
+    at = end;
+  }
+  if (at < text.length) blocks.push({ type: 'text', text: text.slice(at) });
+  return blocks;
+}

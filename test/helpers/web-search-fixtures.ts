@@ -1,0 +1,150 @@
+// Web search fixtures: deployments that search (Claude with Anthropic's web search, an OpenAI
+// search model) and one that does not, Claude's answers after a search (JSON and streamed, with
+// its search blocks and cited text), and an app over them whose upstreams record what they got.
+import { buildTestApp } from './build-test-app.js';
+import { recordingHttp } from './fake-http.js';
+import { testConfig } from './test-config.js';
+import type { ConfigInput } from '../../src/config/schema.js';
+import { createAnthropicAdapter } from '../../src/providers/anthropic/anthropic-adapter.js';
+import { createOpenAiAdapter } from '../../src/providers/openai/openai-adapter.js';
+
+type DeploymentInput = ConfigInput['deployments'][number];
+export type Json = Record<string, unknown>;
+
+export const claude: DeploymentInput = {
+  name: 'claude',
+  provider: 'anthropic',
+  model: 'claude-sonnet-4-5',
+  prices: { inputPer1M: 3, outputPer1M: 15, perWebSearch: 0.01 },
+  contextWindow: 200000,
+  maxOutputTokens: 8192,
+  capabilities: { webSearch: true },
+};
+export const searchGpt: DeploymentInput = {
+  name: 'search-gpt',
+  provider: 'openai',
+  model: 'gpt-4o-mini-search-preview',
+  prices: { inputPer1M: 0.15, outputPer1M: 0.6, perWebSearch: 0.0275 },
+  contextWindow: 128000,
+  maxOutputTokens: 16384,
+  capabilities: { webSearch: true },
+};
+export const plainGpt: DeploymentInput = { ...searchGpt, name: 'gpt', model: 'gpt-4.1-nano' };
+plainGpt.capabilities = {};
+plainGpt.prices = { inputPer1M: 0.1, outputPer1M: 0.4 };
+
+export const TEXT1 = 'The match ended 2-1. ';
+export const TEXT2 = 'Tickets sold out.';
+/** Claude's answer after one search: the search's blocks, then two cited text blocks. */
+export const claudeSearched = {
+  id: 'msg_1',
+  type: 'message',
+  role: 'assistant',
+  model: 'claude-sonnet-4-5',
+  content: [
+    { type: 'text', text: '' },
+    { type: 'server_tool_use', id: 'srvtoolu_1', name: 'web_search', input: { query: 'match' } },
+    {
+      type: 'web_search_tool_result',
+      tool_use_id: 'srvtoolu_1',
+      content: [{ type: 'web_search_result', url: 'https://news.example/a', title: 'A' }],
+    },
+    {
+      type: 'text',
+      text: TEXT1,
+      citations: [
+        { type: 'web_search_result_location', url: 'https://news.example/a', title: 'A' },
+        { type: 'web_search_result_location', url: 'https://news.example/a', title: 'A' },
+      ],
+    },
+    {
+      type: 'text',
+      text: TEXT2,
+      citations: [{ type: 'web_search_result_location', url: 'https://b.example/', title: 'B' }],
+    },
+  ],
+  stop_reason: 'end_turn',
+  usage: { input_tokens: 1000, output_tokens: 100, server_tool_use: { web_search_requests: 2 } },
+};
+
+const sse = (events: Json[]) =>
+  events.map((e) => `event: ${String(e.type)}\ndata: ${JSON.stringify(e)}\n\n`).join('');
+/** The same answer streamed, as Anthropic streams search and citations. */
+export const claudeSearchedStream = sse([
+  {
+    type: 'message_start',
+    message: { id: 'msg_2', model: 'claude-sonnet-4-5', usage: { input_tokens: 1000 } },
+  },
+  {
+    type: 'content_block_start',
+    index: 0,
+    content_block: { type: 'server_tool_use', id: 's1', name: 'web_search', input: {} },
+  },
+  {
+    type: 'content_block_delta',
+    index: 0,
+    delta: { type: 'input_json_delta', partial_json: '{"query": "match"}' },
+  },
+  { type: 'content_block_stop', index: 0 },
+  {
+    type: 'content_block_start',
+    index: 1,
+    content_block: { type: 'web_search_tool_result', tool_use_id: 's1', content: [] },
+  },
+  { type: 'content_block_stop', index: 1 },
+  { type: 'content_block_start', index: 2, content_block: { type: 'text', text: '' } },
+  { type: 'content_block_delta', index: 2, delta: { type: 'text_delta', text: 'Before. ' } },
+  { type: 'content_block_stop', index: 2 },
+  {
+    type: 'content_block_start',
+    index: 3,
+    content_block: { type: 'text', text: '', citations: [] },
+  },
+  {
+    type: 'content_block_delta',
+    index: 3,
+    delta: {
+      type: 'citations_delta',
+      citation: { type: 'web_search_result_location', url: 'https://news.example/a', title: 'A' },
+    },
+  },
+  { type: 'content_block_delta', index: 3, delta: { type: 'text_delta', text: TEXT1 } },
+  { type: 'content_block_stop', index: 3 },
+  {
+    type: 'message_delta',
+    delta: { stop_reason: 'end_turn' },
+    usage: { output_tokens: 100, server_tool_use: { web_search_requests: 1 } },
+  },
+  { type: 'message_stop' },
+]);
+
+export const gptReply = (model: string) => ({
+  id: 'chatcmpl-1',
+  object: 'chat.completion',
+  created: 1,
+  model,
+  choices: [{ index: 0, message: { role: 'assistant', content: 'hi' }, finish_reason: 'stop' }],
+  usage: { prompt_tokens: 1000, completion_tokens: 100, total_tokens: 1100 },
+});
+
+export async function appWith(
+  deployments: DeploymentInput[],
+  claudeReply = JSON.stringify(claudeSearched),
+  searchReply: Json = gptReply(searchGpt.model),
+) {
+  const config = testConfig({
+    deployments,
+    routers: [{ name: 'model-router', modelSubset: deployments.map((d) => d.name) }],
+  });
+  const toClaude = recordingHttp(claudeReply);
+  const toSearch = recordingHttp(JSON.stringify(searchReply));
+  const toGpt = recordingHttp(JSON.stringify(gptReply(plainGpt.model)));
+  const d = (name: string) => config.deployments.find((x) => x.name === name)!;
+  const adapters: Record<string, ReturnType<typeof createOpenAiAdapter>> = {};
+  if (d('claude')) adapters.claude = createAnthropicAdapter(d('claude'), toClaude.http, {});
+  if (d('search-gpt'))
+    adapters['search-gpt'] = createOpenAiAdapter(d('search-gpt'), toSearch.http, {});
+  if (d('gpt')) adapters.gpt = createOpenAiAdapter(d('gpt'), toGpt.http, {});
+  const test = await buildTestApp(config, adapters);
+  return { ...test, toClaude: toClaude.sent, toSearch: toSearch.sent, toGpt: toGpt.sent };
+}
