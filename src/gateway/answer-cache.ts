@@ -23,6 +23,7 @@ import {
   type CacheControls,
 } from './cache-controls.js';
 import { answerScope, cacheKey } from './cache-key.js';
+import { webSearchOptions } from '../core/web-search.js';
 import { EmbeddingsCache } from './embeddings-cache.js';
 import { targetMembers, type ChatCall, type Target } from './gateway-types.js';
 import { keyAllowsDeployment } from './request-target.js';
@@ -104,7 +105,8 @@ export class AnswerCache {
     const { stream, stream_options, ...body } = request;
     return {
       key: cacheKey([1, ...answerScope(call, target, mode, zone), body]),
-      ...requestCacheControls(call),
+      // A web search asks what the web says now: never answered from the cache, nor kept in it.
+      ...(webSearchOptions(request) ? { read: false, write: false } : requestCacheControls(call)),
       ttlMs: config.ttlSeconds * 1000,
       maxEntryBytes: config.maxEntryBytes,
     };

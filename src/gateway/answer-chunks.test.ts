@@ -1,4 +1,5 @@
-// A streamed custom tool call is kept whole by the answer cache and replayed as one.
+// A streamed custom tool call is kept whole by the answer cache and replayed as one; so are web
+// citations (`annotations`), which a stored chat completion keeps.
 import { describe, expect, it } from 'vitest';
 import type { ChatChunk } from '../core/wire-types.js';
 import { ChunkCollector, replayChunks } from './answer-chunks.js';
@@ -34,5 +35,24 @@ describe('custom tool calls in the answer cache', () => {
     expect(response.choices[0]?.message.tool_calls).toEqual([call]);
     const replayed = replayChunks(response, false);
     expect(replayed[0]?.choices[0]?.delta.tool_calls).toEqual([{ index: 0, ...call }]);
+  });
+});
+
+describe('web citations', () => {
+  it('are gathered from the deltas that carry them (a stored chat completion keeps them) and replayed', () => {
+    const cite = (url: string, start: number, end: number) => ({
+      type: 'url_citation',
+      url_citation: { start_index: start, end_index: end, url, title: url },
+    });
+    const collector = new ChunkCollector(true);
+    collector.add(chunk({ role: 'assistant', content: 'One. ' }));
+    collector.add(chunk({ annotations: [cite('https://a.example/', 0, 5)] }));
+    collector.add(chunk({ content: 'Two.' }));
+    collector.add(chunk({ annotations: [cite('https://b.example/', 5, 9)] }));
+    collector.add(chunk({}, 'stop'));
+    const response = collector.response()!;
+    const annotations = [cite('https://a.example/', 0, 5), cite('https://b.example/', 5, 9)];
+    expect(response.choices[0]?.message).toMatchObject({ content: 'One. Two.', annotations });
+    expect(replayChunks(response, false)[0]?.choices[0]?.delta).toMatchObject({ annotations });
   });
 });
