@@ -17,6 +17,7 @@ import { artefactPathFor, loadArtefactFile } from '../routing/artefact-files.js'
 import { serializeArtefact } from '../routing/artefact-json.js';
 import { ArtefactError } from '../routing/routing-model.js';
 import { DEFAULT_MODELS_DIR } from '../routing/router-factory.js';
+import { checkOutFile } from './out-path.js';
 
 /** The default --confidence-z: training's is 1, on thousands of prompts. */
 const BANDS_Z = 2;
@@ -106,6 +107,7 @@ export async function run(argv: string[]): Promise<number> {
     // Two standard errors by default: on fifteen tasks left out of training, bands found on
     // 80–200 of a task's prompts kept the promise on the rest more often than at one
     // (docs/routing.md, "A task the router never saw").
+    checkOutFile(values.out);
     const targets = targetsWithZ(values['confidence-z'] ?? String(BANDS_Z));
     const artefact = loadArtefactFile(artefactPathFor(values.model, DEFAULT_MODELS_DIR));
     const rows = loadRows(values.data);

@@ -24,6 +24,7 @@ import { artefactPathFor, loadArtefactFile } from '../routing/artefact-files.js'
 import { serializeArtefact } from '../routing/artefact-json.js';
 import { ArtefactError } from '../routing/routing-model.js';
 import { DEFAULT_MODELS_DIR } from '../routing/router-factory.js';
+import { checkOutFile } from './out-path.js';
 
 /** Fewer scored prompts than this for a new model get a warning (about 200 are advised). */
 export const FEW_SCORED_PROMPTS = 50;
@@ -81,6 +82,7 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   try {
+    checkOutFile(values.out);
     const z = targetsWithZ(values['confidence-z']).confidenceZ;
     const artefact = loadArtefactFile(artefactPathFor(values.model, DEFAULT_MODELS_DIR));
     const rows = loadRows(values.data);

@@ -3,7 +3,7 @@
 // Sends each prompt to each target of a live endpoint and writes results.json, results.csv and
 // report.html. Bounded: at most --limit prompts, --concurrency in flight, --timeout-ms per request
 // and --max-minutes in all.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ROUTING_MODES } from '../config/schema.js';
@@ -12,6 +12,8 @@ import { PromptFileError, loadFlatPrices, loadPrompts } from '../reporting/compa
 import { compareScoredRows, scoreNames } from '../reporting/compare-scored.js';
 import { discoverEndpoint, runCompare, type CompareTarget } from '../reporting/compare-run.js';
 import { progressBar } from './progress-bar.js';
+import { prepareOutDir } from './out-path.js';
+import { DataError } from '../../training/dataset.js';
 
 const USAGE = `usage: model-router compare --endpoint <url> --prompts <file.jsonl|file.txt> --targets <a,b,…>
   [--key-env VAR]            API key from this environment variable (sent as Bearer and api-key)
@@ -126,6 +128,8 @@ export async function run(argv: string[]): Promise<number> {
       ? positiveInt('max-tokens', values['max-tokens'])
       : undefined;
     const prompts = loadPrompts(values.prompts).slice(0, limit);
+    // Before a single request: a run can take its whole --max-minutes.
+    prepareOutDir(values.out!);
     const discovered = await discoverEndpoint(values.endpoint, apiKey, values['api-version']);
     const scoredAs = scoreNames(
       values['score-as'],
@@ -169,7 +173,6 @@ export async function run(argv: string[]): Promise<number> {
       onProgress: (done, total) => bar.update(done, total, `${done}/${total}`),
     });
     bar.done();
-    mkdirSync(values.out!, { recursive: true });
     writeFileSync(join(values.out!, 'results.json'), `${JSON.stringify(result, null, 2)}\n`);
     writeFileSync(join(values.out!, 'results.csv'), `${toCsv(result.rows)}\n`);
     writeFileSync(join(values.out!, 'report.html'), renderCompareHtml(result));
@@ -194,7 +197,7 @@ export async function run(argv: string[]): Promise<number> {
       process.stderr.write(`${result.skipped} requests not sent: the deadline passed\n`);
     return result.rows.some((r) => r.ok) ? 0 : 1;
   } catch (err) {
-    if (err instanceof PromptFileError) return fail(err.message);
+    if (err instanceof PromptFileError || err instanceof DataError) return fail(err.message);
     throw err;
   }
 }

@@ -18,6 +18,8 @@ import {
 import { escapeHtml, htmlPage } from '../reporting/svg-chart.js';
 import { openRequestStore } from '../store/open-request-store.js';
 import { parseDuration } from '../core/time-range.js';
+import { checkOutFile } from './out-path.js';
+import { DataError } from '../../training/dataset.js';
 
 const USAGE = `usage: model-router distribution [--config <file>] [--since 7d] [--router <name>]
                                  | --compare <compare-out/results.json>
@@ -118,6 +120,7 @@ export async function run(argv: string[]): Promise<number> {
   let items: RoutedItem[];
   let what: string;
   try {
+    if (values.out) checkOutFile(values.out);
     if (values.compare) {
       items = fromCompare(values.compare);
       what = `compare run ${values.compare}`;
@@ -132,7 +135,7 @@ export async function run(argv: string[]): Promise<number> {
     }
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n`);
-    return err instanceof InputError ? 1 : 2;
+    return err instanceof InputError || err instanceof DataError ? 1 : 2;
   }
   const table = routingDistribution(items, by);
   if (values.json) {

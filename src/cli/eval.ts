@@ -29,6 +29,7 @@ import { DEFAULT_MODELS_DIR } from '../routing/router-factory.js';
 import { splitsTable, summarizeSplits, table, writeReport } from './eval-tables.js';
 import { progressBar } from './progress-bar.js';
 import { fileList, loadGroups, splitList } from './train.js';
+import { prepareOutDir } from './out-path.js';
 
 /**
  * The report with `in_sample` (the test files named as the artefact's training files, with the
@@ -167,6 +168,7 @@ export async function run(argv: string[]): Promise<number> {
       throw new DataError(
         '--family other than logistic needs --train (an artefact holds only the logistic heads)',
       );
+    if (values.out) prepareOutDir(values.out);
     const override = {
       ...(values['balanced-band'] ? { balanced: Number(values['balanced-band']) } : {}),
       ...(values['cost-band'] ? { cost: Number(values['cost-band']) } : {}),

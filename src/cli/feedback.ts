@@ -15,6 +15,7 @@ import { type ModelHead } from '../routing/routing-model.js';
 import { DEFAULT_MODELS_DIR } from '../routing/router-factory.js';
 import type { FeedbackWithPrompt } from '../store/feedback-store.js';
 import { openRequestStore } from '../store/open-request-store.js';
+import { checkOutFile } from './out-path.js';
 
 const USAGE =
   'usage: model-router feedback export --since 30d [--until <t>] [--router <name>] [--tag <tag>] [--tenant <t>] [--model <artefact|version>] [--config <file>] --out <scored.jsonl>\n';
@@ -150,6 +151,7 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   try {
+    checkOutFile(values.out);
     const { config } = loadConfigFile(values.config ?? DEFAULT_CONFIG_PATH);
     if (config.requestLog.kind === 'none') {
       process.stderr.write(

@@ -164,7 +164,11 @@ export async function main(argv: string[]): Promise<number> {
       );
       return 2;
     }
-    throw err;
+    // Anything else the command did not say itself (a file it could not write, …): one line
+    // naming it, exit 1, not a stack trace (MODEL_ROUTER_DEBUG=1 shows the stack).
+    if (process.env.MODEL_ROUTER_DEBUG) throw err;
+    process.stderr.write(`model-router ${command}: ${(err as Error)?.message ?? String(err)}\n`);
+    return 1;
   }
 }
 

@@ -11,6 +11,7 @@ import { workBudgetOption } from '../../training/training-plan.js';
 import { serializeArtefact } from '../routing/artefact-json.js';
 import { type GroupInfo } from '../routing/routing-model.js';
 import { progressBar } from './progress-bar.js';
+import { checkOutFile } from './out-path.js';
 
 /**
  * The files' rows by data group (a file's base name). Files of the same base name in different
@@ -104,6 +105,7 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   try {
+    checkOutFile(values.out);
     const targets = targetsWithZ(values['confidence-z']);
     const workBudget = workBudgetOption(values['work-budget']);
     const groups = loadGroups(files);
