@@ -60,7 +60,7 @@ export const pricesSchema = z.strictObject({
     .nonnegative()
     .optional()
     .describe(
-      "USD per web search (`capabilities.webSearch`; Claude: 0.01; OpenAI prices its search models' calls by model and context size). Claude's searches are counted from its usage (`server_tool_use.web_search_requests`); an OpenAI-format search model searches on every request that asks, so each such request counts one. Unset: searches cost nothing beyond their tokens.",
+      "USD per web search (`capabilities.webSearch`; Claude: 0.01; OpenAI prices its search models' calls by model and context size). Claude's searches are counted from its usage (`server_tool_use.web_search_requests`); an OpenAI-format search model searches on every request that asks, so each such request counts one. Routing counts one search in each candidate's predicted cost, so the modes weigh the search's price too. Unset: searches cost nothing beyond their tokens.",
     ),
   perSearchUnit: z
     .number()

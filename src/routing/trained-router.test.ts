@@ -357,3 +357,47 @@ describe('the placeholder router', () => {
     expect(decide({ max_tokens: 20, n: 2 })).toBe(40);
   });
 });
+
+describe('a web search in the predicted cost', () => {
+  it('adds each candidate its price of a search (prices.perWebSearch), so the cheaper search wins', () => {
+    const { artefact } = trainArtefact(
+      new Map([['tiny.jsonl', loadRows(`${FIX}/tiny.jsonl`)]]),
+      loadPrices(`${FIX}/prices.json`),
+      { seed: 1 },
+    );
+    const base = { provider: 'simulated', contextWindow: 1000, maxOutputTokens: 100 } as const;
+    // Alike in quality: cheap tokens with a dear search, dear tokens with a cheap one.
+    const dearSearch = deploymentSchema.parse({
+      ...base,
+      name: 'dear-search',
+      model: 'x',
+      like: 'weak',
+      prices: { inputPer1M: 0.1, outputPer1M: 0.1, perWebSearch: 0.03 },
+      capabilities: { webSearch: true },
+    });
+    const cheapSearch = deploymentSchema.parse({
+      ...base,
+      name: 'cheap-search',
+      model: 'y',
+      like: 'weak',
+      prices: { inputPer1M: 1, outputPer1M: 1, perWebSearch: 0.001 },
+      capabilities: { webSearch: true },
+    });
+    const candidates = [dearSearch, cheapSearch];
+    for (const router of [createTrainedRouter(artefact), createCheapestCapableRouter()]) {
+      const decide = (request: ChatRequest) =>
+        router.decide({
+          request,
+          router: routerSchema.parse({ modelSubset: candidates.map((c) => c.name) }),
+          mode: 'cost',
+          candidates,
+          promptTokens: 10,
+        });
+      expect(decide(requestFromPrompt('hello')).ordered[0]).toBe('dear-search');
+      const searching = decide({ ...requestFromPrompt('hello'), web_search_options: {} });
+      expect(searching.ordered[0]).toBe('cheap-search');
+      const score = searching.scores.find((c) => c.deployment === 'dear-search')!;
+      expect(score.predictedCostUsd).toBeGreaterThan(0.03);
+    }
+  });
+});

@@ -34,6 +34,7 @@ import {
   type GatedHeads,
 } from './predict-quality.js';
 import type { CandidateScore, RouteInput, Router, RoutingDecision } from './router-types.js';
+import { webSearchOptions } from '../core/web-search.js';
 
 /** A deployment the artefact does not know: ranked below known models, picked only when cheap enough. */
 export const UNKNOWN_MODEL_QUALITY = 0.5;
@@ -164,6 +165,8 @@ export function createTrainedRouter(artefact: RoutingArtefact): Router {
     decide(input: RouteInput): RoutingDecision {
       const features = extractFeatures(input.request, true, artefact.featureVersion);
       const promptTokens = input.promptTokens;
+      // A web search is priced apart (prices.perWebSearch): one a request, the prior.
+      const searches = webSearchOptions(input.request) ? 1 : 0;
       const mapped = input.candidates.map(mapDeployment);
       // A group with per-source heads: its gate reads the prompt once per decision.
       let gated: Map<string, GatedHeads | undefined> | undefined;
@@ -221,7 +224,8 @@ export function createTrainedRouter(artefact: RoutingArtefact): Router {
           if (answer.capped) capped = true;
           const outTokens = answer.tokens;
           const cost =
-            (promptTokens * d.prices.inputPer1M + outTokens * d.prices.outputPer1M) / 1e6;
+            (promptTokens * d.prices.inputPer1M + outTokens * d.prices.outputPer1M) / 1e6 +
+            searches * (d.prices.perWebSearch ?? 0);
           return { name: d.name, quality, cost, outTokens, raw, known: !!m.head };
         });
       // The reference: the candidate strongest on average (best single model among them). Of
