@@ -308,10 +308,11 @@ export async function* anthropicEventsToChunks(
           yield reasoning({ type: 'thinking', index, signature: String(delta.signature ?? '') });
         else if (delta.type === 'input_json_delta') {
           const piece = String(delta.partial_json ?? '');
+          // The JSON tool's input is the answer; the client's tools' are their calls; a web
+          // search's (`server_tool_use`) is Anthropic's own, and goes nowhere.
           if (Number(data.index) === jsonToolBlock) {
             written += piece.length;
             if (piece) yield chunk({ content: piece });
-            // Only the client's tools: a web search's input (`server_tool_use`) is Anthropic's.
           } else if (piece && toolIndex.has(Number(data.index)))
             yield chunk({
               tool_calls: [
