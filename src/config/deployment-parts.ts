@@ -174,7 +174,7 @@ export const capabilitiesSchema = z.strictObject({
     .boolean()
     .default(false)
     .describe(
-      "Searches the web when a chat request asks with `web_search_options`: an OpenAI or Azure search model (gpt-4o-search-preview, gpt-4o-mini-search-preview, gpt-5-search-api), which gets the field as sent, or a Claude deployment whose organisation has web search enabled, which gets Anthropic's web search tool (`web_search_20250305`, with the request's `user_location`) and answers with OpenAI's `url_citation` annotations. A request with `web_search_options` is only routed to deployments with it (eligibility rule `web_search`); price the searches with `prices.perWebSearch`.",
+      "Searches the web when a chat request asks with `web_search_options`: an OpenAI or Azure search model (gpt-4o-search-preview, gpt-4o-mini-search-preview, gpt-5-search-api) or an OpenAI-compatible search API (Perplexity's Sonar), which gets the field as sent, or a Claude deployment whose organisation has web search enabled, which gets Anthropic's web search tool (`web_search_20250305`, with the request's `user_location`) and answers with OpenAI's `url_citation` annotations. A request with `web_search_options` is only routed to deployments with it (eligibility rule `web_search`); price the searches with `prices.perWebSearch`.",
     ),
   structuredOutputs: z
     .boolean()
