@@ -253,6 +253,22 @@ describe('examples against the built server (default config)', () => {
   );
 
   it(
+    'web-search: only the searching model answers, and both APIs carry its citations',
+    async () => {
+      const out = await runOk('web-search');
+      // The default config's only deployment that searches.
+      const searcher = config.deployments.find((d) => d.capabilities.webSearch)!;
+      expect(out).toContain(`chat: deployment: ${searcher.name}`);
+      expect(servedModels(out)).toEqual([searcher.model, searcher.model]);
+      expect(out).toMatch(
+        /^chat: cites https:\/\/example\.com\/\S+ \("[^"]+ near Lyon"\) for characters 0-\d+$/m,
+      );
+      expect(out).toMatch(/^messages: cites https:\/\/example\.com\/\S+ /m);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
     'samples exit non-zero on failure: no admin key, and an unreachable router',
     async () => {
       const noKey = await runExample('admin-live-switch', { MODEL_ROUTER_ADMIN_KEY: '' });
