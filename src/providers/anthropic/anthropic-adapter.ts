@@ -10,6 +10,7 @@ import type { ProviderAdapter, UpstreamRequest } from '../types.js';
 import { chatToAnthropicRequest } from './anthropic-convert.js';
 import { createAnthropicBatchApi } from './anthropic-batch.js';
 import { anthropicHeaders, anthropicHttpError, clientBetasOf } from './anthropic-http.js';
+import { joinPausedTurn, PAUSED_TURNS, pausedTurn } from './anthropic-web-search.js';
 import {
   anthropicEventsToChunks,
   anthropicToChatResponse,
@@ -68,13 +69,27 @@ export function createAnthropicAdapter(
       ? { batchApi: createAnthropicBatchApi(deployment, http, apiKey) }
       : {}),
     async chat(req) {
-      const res = await send(req, false);
-      const msg = await replyJson(res, 'reply');
-      // Anthropic's error object sent with a 2xx (a proxy's doing): a failed call, not an answer.
-      if ((msg as { type?: unknown } | null)?.type === 'error')
-        throw mapAnthropicError(0, msg, deployment.name);
+      const body = chatToAnthropicRequest({ ...req.body, stream: false }, deployment);
+      const betas = clientBetasOf(req.body);
+      const call = async (json: Record<string, unknown>) => {
+        const res = await post(url, json, req.signal, betas);
+        const msg = await replyJson(res, 'reply');
+        // Anthropic's error object sent with a 2xx (a proxy's doing): a failed call, not an answer.
+        if ((msg as { type?: unknown } | null)?.type === 'error')
+          throw mapAnthropicError(0, msg, deployment.name);
+        return { res, msg: msg as Record<string, unknown> };
+      };
+      let { res, msg } = await call(body);
+      // Claude paused a long turn of server tools (web search: `pause_turn`); sent back as it is,
+      // it goes on (Anthropic's docs), so the client gets the whole answer, not the first part.
+      for (let n = 0; n < PAUSED_TURNS && msg.stop_reason === 'pause_turn'; n++) {
+        const messages = [...(body.messages as unknown[]), pausedTurn(msg)];
+        const next = await call({ ...body, messages });
+        res = next.res;
+        msg = joinPausedTurn(msg, next.msg);
+      }
       return {
-        response: anthropicToChatResponse(msg as Record<string, unknown>, deployment),
+        response: anthropicToChatResponse(msg, deployment),
         headers: pickUpstreamHeaders(res.headers),
       };
     },

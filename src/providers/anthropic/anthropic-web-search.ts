@@ -63,3 +63,35 @@ export function webSearchRequests(usage: Json | undefined): number {
   const n = Number(server?.web_search_requests ?? 0);
   return Number.isFinite(n) && n > 0 ? n : 0;
 }
+
+/** How many times a paused turn (`pause_turn`) is sent back to go on, at most. */
+export const PAUSED_TURNS = 4;
+
+/** A paused answer as the assistant turn that lets Claude go on. */
+export function pausedTurn(msg: Json): Json {
+  return { role: 'assistant', content: msg.content };
+}
+
+/** Usage counts a paused turn and its continuation add up (each call is billed). */
+const SUMMED = [
+  'input_tokens',
+  'output_tokens',
+  'cache_creation_input_tokens',
+  'cache_read_input_tokens',
+] as const;
+
+/**
+ * A paused answer and what came when it was sent back, as one Message: the blocks of both, in
+ * order, the continuation's stop, and the usage (searches included) of both calls.
+ */
+export function joinPausedTurn(first: Json, next: Json): Json {
+  const a = (first.usage ?? {}) as Json;
+  const b = (next.usage ?? {}) as Json;
+  const usage: Json = { ...a, ...b };
+  for (const key of SUMMED) usage[key] = Number(a[key] ?? 0) + Number(b[key] ?? 0);
+  const searches = webSearchRequests(a) + webSearchRequests(b);
+  if (searches)
+    usage.server_tool_use = { ...(b.server_tool_use as Json), web_search_requests: searches };
+  const blocks = (m: Json) => (Array.isArray(m.content) ? (m.content as unknown[]) : []);
+  return { ...next, id: first.id, content: [...blocks(first), ...blocks(next)], usage };
+}
