@@ -24,22 +24,27 @@ export interface ForwardRecordDeps {
   policies?: GatewayPolicies;
 }
 
-/** `d` as its Batch API bills: every price less `batchApi.discount`. */
+/** The token prices a Batch API discounts. */
+const TOKEN_PRICES = [
+  'inputPer1M',
+  'outputPer1M',
+  'cachedInputPer1M',
+  'cacheWriteInputPer1M',
+  'cacheWrite1hInputPer1M',
+] as const;
+
+/**
+ * `d` as its Batch API bills: every token price less `batchApi.discount`; the rest (a web
+ * search's price, which the providers' batch discounts do not cover) as it is.
+ */
 export function discountedPrices(d: DeploymentConfig): Pick<DeploymentConfig, 'prices'> {
   const factor = 1 - (d.batchApi?.discount ?? 0);
-  const p = d.prices;
-  return {
-    prices: {
-      inputPer1M: p.inputPer1M * factor,
-      outputPer1M: p.outputPer1M * factor,
-      ...(p.cachedInputPer1M !== undefined
-        ? { cachedInputPer1M: p.cachedInputPer1M * factor }
-        : {}),
-      ...(p.cacheWriteInputPer1M !== undefined
-        ? { cacheWriteInputPer1M: p.cacheWriteInputPer1M * factor }
-        : {}),
-    },
-  };
+  const prices = { ...d.prices };
+  for (const key of TOKEN_PRICES) {
+    const price = d.prices[key];
+    if (price !== undefined) prices[key] = price * factor;
+  }
+  return { prices };
 }
 
 /** The admission context a forwarded line's policies see (its creator, tags, deployment). */
