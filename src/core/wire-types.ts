@@ -102,8 +102,9 @@ export const REASONING_EXCLUDE_FIELD = 'x_reasoning_exclude';
 /**
  * A chat request's private field: an Anthropic client's web search tool (`web_search_20250305`,
  * with its `max_uses`, `allowed_domains`, `blocked_domains`), which the Messages bridge also sets
- * as `web_search_options`. Sent as the tool it is to an Anthropic deployment; removed before every
- * other upstream, where what `web_search_options` cannot say is named in a warning
+ * as `web_search_options`, and whether its `tool_choice` forced it: `{tool, forced}`. Sent as the
+ * tool it is (and the forced choice) to an Anthropic deployment; removed before every other
+ * upstream, where what `web_search_options` cannot say is named in a warning
  * (src/policy/reasoning-params.ts).
  */
 export const WEB_SEARCH_TOOL_FIELD = 'x_anthropic_web_search';

@@ -153,8 +153,9 @@ export function adaptRequestForDeployment(
   const searchTool = body[WEB_SEARCH_TOOL_FIELD];
   if (searchTool !== undefined && deployment.provider !== 'anthropic') {
     delete body[WEB_SEARCH_TOOL_FIELD];
+    const tool = isObject(searchTool) && isObject(searchTool.tool) ? searchTool.tool : {};
     for (const key of ['max_uses', 'allowed_domains', 'blocked_domains'])
-      if (isObject(searchTool) && searchTool[key] != null)
+      if (tool[key] != null)
         warnings.push(
           `web search ${key} not applied: ${deployment.name} searches with OpenAI's web_search_options, which has none`,
         );

@@ -21,7 +21,7 @@ import {
   THINKING_BUDGET_FIELD,
   WEB_SEARCH_TOOL_FIELD,
 } from '../../core/wire-types.js';
-import { isWebSearchTool, webSearchOptionsOf } from './messages-web-search.js';
+import { isWebSearchTool, webSearchOptionsOf, withoutEmptyDomains } from './messages-web-search.js';
 
 type Json = Record<string, unknown>;
 
@@ -253,7 +253,9 @@ export function messagesToChat(body: unknown, forCount = false): ChatRequest {
     : undefined;
   if (search) {
     chat.web_search_options = webSearchOptionsOf(search);
-    chat[WEB_SEARCH_TOOL_FIELD] = search;
+    const tc = body.tool_choice;
+    const forced = isObject(tc) && tc.type === 'tool' && tc.name === search.name;
+    chat[WEB_SEARCH_TOOL_FIELD] = { tool: withoutEmptyDomains(search), forced };
   }
   const clientTools = Array.isArray(body.tools)
     ? body.tools.filter((t) => !(isObject(t) && isWebSearchTool(t)))

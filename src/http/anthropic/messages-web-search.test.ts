@@ -10,6 +10,7 @@ import { simDeployment, testConfig } from '../../../test/helpers/test-config.js'
 import {
   appWith,
   claude,
+  claudeSearchedStream,
   gptReply,
   plainGpt,
   searchGpt,
@@ -118,6 +119,42 @@ describe("Anthropic's web search tool on /v1/messages", () => {
       },
       { type: 'text', text: ' Details follow.' },
     ]);
+    await t.app.close();
+  });
+
+  it("serves Claude Code's WebSearch request: streamed, the tool forced, an empty domain list beside the other", async () => {
+    const t = await appWith([claude, plainGpt], claudeSearchedStream);
+    const res = await post(t.app, {
+      model: 'model-router',
+      max_tokens: 8000,
+      stream: true,
+      system: [{ type: 'text', text: 'You are an assistant for performing a web search tool use' }],
+      tools: [
+        {
+          type: 'web_search_20250305',
+          name: 'web_search',
+          allowed_domains: ['news.example'],
+          blocked_domains: [],
+          max_uses: 8,
+        },
+      ],
+      tool_choice: { type: 'tool', name: 'web_search' },
+      messages: [{ role: 'user', content: 'Perform a web search for the query: match results' }],
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    const sent = JSON.parse(t.toClaude[0]!.body) as Json;
+    // The empty list filters nothing: Claude is not sent it; the forced choice is kept.
+    expect(sent.tools).toEqual([
+      {
+        type: 'web_search_20250305',
+        name: 'web_search',
+        allowed_domains: ['news.example'],
+        max_uses: 8,
+      },
+    ]);
+    expect(sent.tool_choice).toEqual({ type: 'tool', name: 'web_search' });
+    expect(res.body).toContain('"type":"citations_delta"');
+    expect(res.body).toContain('https://news.example/a');
     await t.app.close();
   });
 

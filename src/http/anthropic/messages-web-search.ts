@@ -32,7 +32,8 @@ export function checkWebSearchTool(t: Json, path: string): void {
       !(Array.isArray(t[key]) && (t[key] as unknown[]).every((d) => typeof d === 'string'))
     )
       throw invalidRequest(`${path}.${key}: Input should be a list of domains`, `${path}.${key}`);
-  if (t.allowed_domains != null && t.blocked_domains != null)
+  // An empty list filters nothing (Claude Code sends one beside the other).
+  if (hasDomains(t.allowed_domains) && hasDomains(t.blocked_domains))
     throw invalidRequest(
       `${path}: allowed_domains and blocked_domains cannot be used together; send one`,
       `${path}.allowed_domains`,
@@ -55,6 +56,16 @@ export function checkWebSearchTool(t: Json, path: string): void {
         `${path}.user_location.${part}: Input should be a valid string`,
         `${path}.user_location.${part}`,
       );
+}
+
+const hasDomains = (v: unknown) => Array.isArray(v) && v.length > 0;
+
+/** The tool without a domain list that is empty (it filters nothing, and Claude need not see it). */
+export function withoutEmptyDomains(t: Json): Json {
+  const out = { ...t };
+  for (const key of ['allowed_domains', 'blocked_domains'])
+    if (Array.isArray(out[key]) && (out[key] as unknown[]).length === 0) delete out[key];
+  return out;
 }
 
 /** Chat's `web_search_options` for the tool (its `user_location` as OpenAI's). */

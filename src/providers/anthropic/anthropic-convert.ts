@@ -18,7 +18,7 @@ import {
 } from '../../core/wire-types.js';
 import { JSON_TOOL } from './anthropic-reply.js';
 import { addCacheBreakpoints, carriesCacheMark } from './auto-cache.js';
-import { webSearchTool } from './anthropic-web-search.js';
+import { forcesWebSearch, webSearchTool } from './anthropic-web-search.js';
 
 type Json = Record<string, unknown>;
 
@@ -326,6 +326,10 @@ export function chatToAnthropicRequest(body: ChatRequest, deployment: Deployment
   else if (tc === 'none') toolChoice = { type: 'none' };
   else if (tc && typeof tc === 'object' && 'function' in tc)
     toolChoice = { type: 'tool', name: tc.function.name };
+  // An Anthropic client's forced web search (Claude Code's WebSearch asks so), unless thinking is
+  // on, which Anthropic refuses beside a forced tool.
+  if (!toolChoice && search && forcesWebSearch(body) && !out.thinking)
+    toolChoice = { type: 'tool', name: String(search.name) };
   // Anthropic's own output settings: its effort (an Anthropic client's, where the deployment takes
   // it: reasoning-params.ts drops it elsewhere) and native structured outputs.
   const outputConfig: Json = {};

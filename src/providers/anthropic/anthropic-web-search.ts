@@ -22,7 +22,7 @@ export function webSearchTool(body: ChatRequest): Json | undefined {
   if (!options) return undefined;
   // An Anthropic client's own tool (the Messages bridge), with its limits and domains.
   const own = body[WEB_SEARCH_TOOL_FIELD];
-  if (isObject(own)) return own;
+  if (isObject(own) && isObject(own.tool)) return own.tool;
   const where = options.userLocation;
   const location: Json = {};
   for (const part of ['city', 'region', 'country', 'timezone'] as const)
@@ -34,6 +34,12 @@ export function webSearchTool(body: ChatRequest): Json | undefined {
       ? { user_location: { type: 'approximate', ...location } }
       : {}),
   };
+}
+
+/** An Anthropic client's `tool_choice` forced its web search tool (the Messages bridge). */
+export function forcesWebSearch(body: ChatRequest): boolean {
+  const own = body[WEB_SEARCH_TOOL_FIELD];
+  return isObject(own) && own.forced === true;
 }
 
 /** The web pages a text block cites, as annotations over `[start, start + its length)`. */

@@ -1,10 +1,12 @@
 // Claude pauses a long turn of server tools (web search) with stop_reason `pause_turn`; sent back
 // as it is, it goes on. The adapter does that, so a chat client gets the whole answer: the blocks
-// of every call in order, the last stop, and the usage and searches of all of them.
+// of every call in order, the last stop, and the usage and searches of all of them. And an
+// Anthropic client's forced web search reaches Claude forced, where Anthropic allows it.
 import { describe, expect, it } from 'vitest';
 import { scriptedHttp } from '../../../test/helpers/fake-http.js';
 import { claudeDeployment } from '../../../test/helpers/test-config.js';
-import type { ChatRequest } from '../../core/wire-types.js';
+import { WEB_SEARCH_TOOL_FIELD, type ChatRequest } from '../../core/wire-types.js';
+import { chatToAnthropicRequest } from './anthropic-convert.js';
 import { createAnthropicAdapter } from './anthropic-adapter.js';
 
 const search = (id: string) => [
@@ -83,5 +85,24 @@ describe('a paused turn (pause_turn)', () => {
     const { response } = await chat();
     expect(sent).toHaveLength(5);
     expect(response.usage?.completion_tokens).toBe(50);
+  });
+});
+
+describe("an Anthropic client's forced web search", () => {
+  it('reaches Claude forced, unless thinking is on (Anthropic refuses thinking beside a forced tool)', () => {
+    const deployment = claudeDeployment({ capabilities: { webSearch: true, reasoning: true } });
+    const tool = { type: 'web_search_20250305', name: 'web_search' };
+    const body = {
+      model: 'claude',
+      messages: [{ role: 'user', content: 'Search.' }],
+      web_search_options: {},
+      [WEB_SEARCH_TOOL_FIELD]: { tool, forced: true },
+    } as ChatRequest;
+    const plain = chatToAnthropicRequest(body, deployment);
+    expect(plain.tools).toEqual([tool]);
+    expect(plain.tool_choice).toEqual({ type: 'tool', name: 'web_search' });
+    const thinking = chatToAnthropicRequest({ ...body, reasoning_effort: 'high' }, deployment);
+    expect(thinking.thinking).toBeDefined();
+    expect(thinking.tool_choice).toBeUndefined();
   });
 });
