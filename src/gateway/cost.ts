@@ -145,6 +145,7 @@ export function recordTokens(record: RequestRecord, usage: UsageCounts): void {
   record.cachedTokens = usage.cachedTokens;
   record.completionTokens = usage.completionTokens;
   record.reasoningTokens = usage.reasoningTokens;
+  if (usage.webSearches) record.webSearches = usage.webSearches;
   record.usageEstimated = usage.estimated === true || promptCounted;
 }
 

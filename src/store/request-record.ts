@@ -78,6 +78,8 @@ export interface RequestRecord {
   cachedTokens: number;
   completionTokens: number;
   reasoningTokens: number;
+  /** Web searches the answer ran (`prices.perWebSearch` each, in `costUsd`); absent: none. */
+  webSearches?: number;
   costUsd: number;
   /** What this request would have cost on the router's top (highest-quality) model. */
   baselineCostUsd: number;

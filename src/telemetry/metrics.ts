@@ -55,6 +55,12 @@ const estimatedCost = new Counter({
   labelNames: MODEL_LABELS,
   registers: [registry],
 });
+const webSearches = new Counter({
+  name: 'model_router_web_searches_total',
+  help: 'Web searches run for answers (web_search_options, Anthropic web search tool): Claude as its usage counts them, an OpenAI-format search model one a request; each priced by prices.perWebSearch inside model_router_cost_usd_total',
+  labelNames: MODEL_LABELS,
+  registers: [registry],
+});
 const savings = new Counter({
   name: 'model_router_savings_usd_total',
   help: 'USD saved against sending the same requests to the router top model',
@@ -315,6 +321,7 @@ export function recordRequestMetrics(r: RequestRecord): void {
   if (r.usageEstimated) countTokens(estimatedTokens, m, r);
   cost.inc(m, r.costUsd);
   if (r.usageEstimated) estimatedCost.inc(m, r.costUsd);
+  if (r.webSearches) webSearches.inc(m, r.webSearches);
   if (r.baselineCostUsd > r.costUsd) savings.inc(m, r.baselineCostUsd - r.costUsd);
   latency.observe(m, r.latencyMs / 1000);
   if (r.ttftMs !== undefined) ttft.observe(m, r.ttftMs / 1000);

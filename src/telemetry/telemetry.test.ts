@@ -2,7 +2,11 @@ import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-tr
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/load-config.js';
 import { createRuntime } from '../runtime.js';
-import { simModerationDeployment, testConfigInput } from '../../test/helpers/test-config.js';
+import {
+  simDeployment,
+  simModerationDeployment,
+  testConfigInput,
+} from '../../test/helpers/test-config.js';
 import type { RequestRecord } from '../store/request-record.js';
 import { createTraceRecorder } from './tracing.js';
 import { registry } from './metrics.js';
@@ -115,6 +119,41 @@ describe('tracing', () => {
 });
 
 describe('metrics', () => {
+  it('counts the web searches answers ran, by served model', async () => {
+    const input = testConfigInput();
+    input.deployments.push(
+      simDeployment('searcher', {
+        prices: { inputPer1M: 3, outputPer1M: 15, perWebSearch: 0.01 },
+        capabilities: { webSearch: true },
+      }),
+    );
+    input.routers = [{ name: 'model-router', modelSubset: ['big', 'mid', 'small', 'searcher'] }];
+    const runtime = await createRuntime(parseConfig(input, {}).config);
+    registry.resetMetrics();
+    for (const stream of [false, true])
+      await runtime.app.inject({
+        method: 'POST',
+        url: '/v1/chat/completions',
+        payload: {
+          model: 'model-router',
+          stream,
+          web_search_options: {},
+          messages: [{ role: 'user', content: `news ${stream}` }],
+        },
+      });
+    await runtime.app.inject({
+      method: 'POST',
+      url: '/v1/chat/completions',
+      payload: { model: 'model-router', messages: [{ role: 'user', content: 'no search' }] },
+    });
+    const text = (await runtime.app.inject({ method: 'GET', url: '/metrics' })).payload;
+    await runtime.close();
+    expect(text).toMatch(
+      /\nmodel_router_web_searches_total\{router="model-router",model="searcher-sim",deployment="searcher"\} 2\n/,
+    );
+    expect(text).not.toMatch(/model_router_web_searches_total\{[^}]*deployment="(big|mid|small)"/);
+  });
+
   it('GET /metrics splits requests, tokens and cost by underlying model', async () => {
     const config = parseConfig(testConfigInput(), {}).config;
     const runtime = await createRuntime(config);
