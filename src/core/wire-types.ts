@@ -110,6 +110,23 @@ export const REASONING_EXCLUDE_FIELD = 'x_reasoning_exclude';
 export const WEB_SEARCH_TOOL_FIELD = 'x_anthropic_web_search';
 
 /**
+ * A chat message's (and a stream delta's) private field: Claude's server tool blocks (web search:
+ * `server_tool_use`, `web_search_tool_result`), each with how many of the message's text
+ * characters stand before it. Only for a request of the Messages bridge that carries
+ * WEB_SEARCH_TOOL_FIELD (no chat client can set that): Claude's answer keeps them for the
+ * Anthropic client (src/http/anthropic/messages-reply.ts), and the client's turns that send them
+ * back reach Claude with them (src/providers/anthropic/anthropic-convert.ts). Every other
+ * upstream and every chat client never sees them.
+ */
+export const SERVER_BLOCKS_FIELD = 'x_anthropic_server_blocks';
+
+/** A server tool block and its place in the message's text (SERVER_BLOCKS_FIELD). */
+export interface ServerBlock {
+  at: number;
+  block: Record<string, unknown>;
+}
+
+/**
  * The router's own request fields above: set by its conversions, never by a client (a chat body
  * that carries one has it removed, so no client can send a beta or a thinking budget an operator
  * did not allow).

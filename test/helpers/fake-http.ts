@@ -34,6 +34,29 @@ export function recordingHttp(
   return { http, sent };
 }
 
+/** An HttpClient answering its requests with `replies` in turn (the last one again after them). */
+export function sequenceHttp(replies: readonly string[]): {
+  http: HttpClient;
+  sent: SentRequest[];
+} {
+  const sent: SentRequest[] = [];
+  const http = {
+    request: async (r: { url: URL; headers: Record<string, string>; body?: string }) => {
+      sent.push({ url: r.url.toString(), headers: r.headers, body: r.body ?? '' });
+      const reply = replies[Math.min(sent.length - 1, replies.length - 1)] ?? '';
+      return {
+        status: 200,
+        headers: {},
+        body: (async function* () {
+          yield Buffer.from(reply);
+        })() as never,
+      };
+    },
+    close: async () => {},
+  } as unknown as HttpClient;
+  return { http, sent };
+}
+
 /** An HttpClient whose answer (status 200 unless told; JSON body) `answer` picks per request. */
 export function scriptedHttp(
   answer: (url: URL, method: string) => { status?: number; body: unknown },

@@ -2,7 +2,7 @@
 // search model) and one that does not, Claude's answers after a search (JSON and streamed, with
 // its search blocks and cited text), and an app over them whose upstreams record what they got.
 import { buildTestApp } from './build-test-app.js';
-import { recordingHttp } from './fake-http.js';
+import { recordingHttp, sequenceHttp } from './fake-http.js';
 import { testConfig } from './test-config.js';
 import type { ConfigInput } from '../../src/config/schema.js';
 import { createAnthropicAdapter } from '../../src/providers/anthropic/anthropic-adapter.js';
@@ -67,7 +67,7 @@ export const claudeSearched = {
   usage: { input_tokens: 1000, output_tokens: 100, server_tool_use: { web_search_requests: 2 } },
 };
 
-const sse = (events: Json[]) =>
+export const sse = (events: Json[]) =>
   events.map((e) => `event: ${String(e.type)}\ndata: ${JSON.stringify(e)}\n\n`).join('');
 /** The same answer streamed, as Anthropic streams search and citations. */
 export const claudeSearchedStream = sse([
@@ -129,14 +129,14 @@ export const gptReply = (model: string) => ({
 
 export async function appWith(
   deployments: DeploymentInput[],
-  claudeReply = JSON.stringify(claudeSearched),
+  claudeReply: string | string[] = JSON.stringify(claudeSearched),
   searchReply: Json = gptReply(searchGpt.model),
 ) {
   const config = testConfig({
     deployments,
     routers: [{ name: 'model-router', modelSubset: deployments.map((d) => d.name) }],
   });
-  const toClaude = recordingHttp(claudeReply);
+  const toClaude = sequenceHttp(Array.isArray(claudeReply) ? claudeReply : [claudeReply]);
   const toSearch = recordingHttp(JSON.stringify(searchReply));
   const toGpt = recordingHttp(JSON.stringify(gptReply(plainGpt.model)));
   const d = (name: string) => config.deployments.find((x) => x.name === name)!;
@@ -148,3 +148,100 @@ export async function appWith(
   const test = await buildTestApp(config, adapters);
   return { ...test, toClaude: toClaude.sent, toSearch: toSearch.sent, toGpt: toGpt.sent };
 }
+
+/**
+ * A Message as Anthropic streams it: text as a `text_delta` after its `citations_delta` events,
+ * a server tool use's input as one `input_json_delta`, other blocks whole in their start.
+ */
+export function streamOf(message: Json): string {
+  const events: Json[] = [
+    {
+      type: 'message_start',
+      message: {
+        ...message,
+        content: [],
+        stop_reason: null,
+        usage: { ...(message.usage as Json), output_tokens: 1 },
+      },
+    },
+  ];
+  (message.content as Json[]).forEach((block, index) => {
+    if (block.type === 'text') {
+      events.push({
+        type: 'content_block_start',
+        index,
+        content_block: { type: 'text', text: '' },
+      });
+      for (const citation of (block.citations as Json[] | undefined) ?? [])
+        events.push({
+          type: 'content_block_delta',
+          index,
+          delta: { type: 'citations_delta', citation },
+        });
+      events.push({
+        type: 'content_block_delta',
+        index,
+        delta: { type: 'text_delta', text: block.text },
+      });
+    } else if (block.type === 'server_tool_use') {
+      events.push({ type: 'content_block_start', index, content_block: { ...block, input: {} } });
+      events.push({
+        type: 'content_block_delta',
+        index,
+        delta: { type: 'input_json_delta', partial_json: JSON.stringify(block.input) },
+      });
+    } else events.push({ type: 'content_block_start', index, content_block: block });
+    events.push({ type: 'content_block_stop', index });
+  });
+  const usage = message.usage as Json;
+  events.push({
+    type: 'message_delta',
+    delta: { stop_reason: message.stop_reason, stop_sequence: null },
+    usage: { output_tokens: usage.output_tokens, server_tool_use: usage.server_tool_use },
+  });
+  events.push({ type: 'message_stop' });
+  return sse(events);
+}
+
+const searchBlocks = (id: string) => [
+  { type: 'server_tool_use', id, name: 'web_search', input: { query: id } },
+  {
+    type: 'web_search_tool_result',
+    tool_use_id: id,
+    content: [
+      {
+        type: 'web_search_result',
+        url: `https://${id}.example/`,
+        title: id,
+        encrypted_content: `enc-${id}`,
+      },
+    ],
+  },
+];
+/** Claude pausing a long turn of searches (`pause_turn`) after one search... */
+export const claudePaused = {
+  id: 'msg_p1',
+  type: 'message',
+  role: 'assistant',
+  model: 'claude-sonnet-4-5',
+  content: [{ type: 'text', text: 'Looking. ' }, ...searchBlocks('s1')],
+  stop_reason: 'pause_turn',
+  usage: { input_tokens: 100, output_tokens: 10, server_tool_use: { web_search_requests: 1 } },
+};
+/** ...and going on when the paused turn is sent back: one more search, then the cited answer. */
+export const claudeResumed = {
+  id: 'msg_p2',
+  type: 'message',
+  role: 'assistant',
+  model: 'claude-sonnet-4-5',
+  content: [
+    ...searchBlocks('s2'),
+    {
+      type: 'text',
+      text: 'Lyon won.',
+      citations: [{ type: 'web_search_result_location', url: 'https://s2.example/', title: 's2' }],
+    },
+  ],
+  stop_reason: 'end_turn',
+  usage: { input_tokens: 300, output_tokens: 20, server_tool_use: { web_search_requests: 1 } },
+};

@@ -9,6 +9,7 @@ import type {
   ChatRequest,
   FunctionToolCall,
   ReasoningDetail,
+  ServerBlock,
 } from '../../core/wire-types.js';
 import { isObject } from '../../core/is-object.js';
 import { isImageUrl, quoteUrl } from '../../core/image-url.js';
@@ -18,9 +19,11 @@ import {
   CONTEXT_MANAGEMENT_FIELD,
   ADAPTIVE_THINKING_FIELD,
   EFFORT_FIELD,
+  SERVER_BLOCKS_FIELD,
   THINKING_BUDGET_FIELD,
   WEB_SEARCH_TOOL_FIELD,
 } from '../../core/wire-types.js';
+import { isServerBlock } from '../../providers/anthropic/anthropic-web-search.js';
 import { isWebSearchTool, webSearchOptionsOf, withoutEmptyDomains } from './messages-web-search.js';
 
 type Json = Record<string, unknown>;
@@ -147,6 +150,10 @@ export function messagesToChat(body: unknown, forCount = false): ChatRequest {
   const out: ChatMessage[] = [];
   if (body.system !== undefined)
     out.push({ role: 'system', content: textOrParts(body.system, 'system') } as ChatMessage);
+  // Anthropic's web search tool: chat's web search, the tool kept whole for Claude.
+  const search = Array.isArray(body.tools)
+    ? (body.tools as unknown[]).find((t): t is Json => isObject(t) && isWebSearchTool(t))
+    : undefined;
   body.messages.forEach((m, i) => {
     const path = `messages.${i}`;
     if (!isObject(m) || (m.role !== 'user' && m.role !== 'assistant' && m.role !== 'system'))
@@ -173,9 +180,16 @@ export function messagesToChat(body: unknown, forCount = false): ChatRequest {
       const texts: Json[] = [];
       const toolCalls: FunctionToolCall[] = [];
       const reasoning: ReasoningDetail[] = [];
+      // Claude's search blocks of an earlier turn, where they stood in its text: sent back to
+      // Claude with the web search tool (its results are the context of the text that cites
+      // them); without the tool, and to any other upstream, left out.
+      const server: ServerBlock[] = [];
+      let chars = 0;
       for (const b of m.content as Json[]) {
-        if (b?.type === 'text')
+        if (b?.type === 'text') {
           texts.push({ type: 'text', text: String(b.text ?? ''), ...cacheMark(b) });
+          chars += String(b.text ?? '').length;
+        } else if (search && isObject(b) && isServerBlock(b)) server.push({ at: chars, block: b });
         // A breakpoint on a tool_use block (opencode marks its last two messages, often such a
         // turn) rides on the tool call, as on tools, for an Anthropic deployment to put back.
         else if (b?.type === 'tool_use')
@@ -202,6 +216,7 @@ export function messagesToChat(body: unknown, forCount = false): ChatRequest {
         content: assistantContent(texts),
         ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
         ...(reasoning.length ? { reasoning_details: reasoning } : {}),
+        ...(server.length ? { [SERVER_BLOCKS_FIELD]: server } : {}),
       } as ChatMessage);
       return;
     }
@@ -247,10 +262,6 @@ export function messagesToChat(body: unknown, forCount = false): ChatRequest {
     messages: out,
     max_tokens: body.max_tokens,
   } as ChatRequest;
-  // Anthropic's web search tool: chat's web search, the tool kept whole for Claude.
-  const search = Array.isArray(body.tools)
-    ? (body.tools as unknown[]).find((t): t is Json => isObject(t) && isWebSearchTool(t))
-    : undefined;
   if (search) {
     chat.web_search_options = webSearchOptionsOf(search);
     const tc = body.tool_choice;

@@ -3,11 +3,20 @@
 // by block. The way in is messages-convert.ts.
 import { newId } from '../../core/ids.js';
 import type { ChatChunk, ChatResponse, ReasoningDetail } from '../../core/wire-types.js';
-import { cacheWrite1hTokens, cacheWriteTokens } from '../../core/wire-types.js';
+import {
+  cacheWrite1hTokens,
+  cacheWriteTokens,
+  SERVER_BLOCKS_FIELD,
+} from '../../core/wire-types.js';
 import { matchedStopOf } from '../../core/matched-stop.js';
 import { isObject } from '../../core/is-object.js';
 import type { UrlCitation } from '../../core/web-search.js';
-import { citedTextBlocks, webCitation } from './messages-web-search.js';
+import {
+  serverBlockEvents,
+  serverBlocksOf,
+  textAndServerBlocks,
+  webCitation,
+} from './messages-web-search.js';
 
 type Json = Record<string, unknown>;
 
@@ -97,9 +106,13 @@ function stopsOf(stop: unknown): readonly string[] {
 export function chatToMessage(reply: ChatResponse, stop?: unknown): Json {
   const choice = reply.choices[0];
   const content: Json[] = thinkingBlocks(choice?.message);
-  // Web citations (`url_citation` annotations) as Anthropic's cited text blocks.
-  if (choice?.message?.content)
-    content.push(...citedTextBlocks(choice.message.content, choice.message.annotations));
+  // Web citations (`url_citation` annotations) as Anthropic's cited text blocks, Claude's own
+  // search blocks between them where it put them.
+  const server = serverBlocksOf(choice?.message);
+  if (choice?.message?.content || server.length)
+    content.push(
+      ...textAndServerBlocks(choice?.message?.content ?? '', choice?.message?.annotations, server),
+    );
   for (const call of choice?.message?.tool_calls ?? []) {
     if (call.type === 'function')
       content.push({
@@ -248,6 +261,13 @@ export async function* chatChunksToMessageEvents(
               index: blockIndex,
               delta: { type: 'citations_delta', citation: webCitation(a, text) },
             });
+      // Claude's search blocks (its server tool use and results), each a block of its own.
+      if ((delta as Json)[SERVER_BLOCKS_FIELD] !== undefined)
+        for (const s of serverBlocksOf(delta)) {
+          yield* close();
+          blockIndex++;
+          for (const e of serverBlockEvents(s.block, blockIndex)) yield ev(e.type, e.payload);
+        }
       for (const tc of delta.tool_calls ?? []) {
         if (!toolBlocks.has(tc.index)) {
           yield* close();

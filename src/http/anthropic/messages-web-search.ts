@@ -3,12 +3,15 @@
 // (src/core/web-search.ts): `web_search_options` with its `user_location`, so routing keeps to
 // deployments that search, and the tool itself in a private field, so Claude gets it whole (its
 // `max_uses` and domains). On the way back, the answer's `url_citation` annotations become text
-// blocks with Anthropic's `web_search_result_location` citations. What the chat answer does not
-// carry is not made up: no `server_tool_use` or `web_search_tool_result` blocks, and each
-// citation's `encrypted_index` is empty (Anthropic's is opaque, for its own use).
+// blocks with Anthropic's `web_search_result_location` citations. Claude's own search blocks
+// (`server_tool_use`, `web_search_tool_result`), which the Anthropic adapter keeps for this
+// bridge, stand between them where Claude put them; what the chat answer does not carry is not
+// made up: an OpenAI search model's answer has no search blocks, and a citation's
+// `encrypted_index` is empty (Anthropic's is opaque, for its own use).
 import { invalidRequest } from '../../core/errors.js';
 import { isObject } from '../../core/is-object.js';
 import type { UrlCitation } from '../../core/web-search.js';
+import { SERVER_BLOCKS_FIELD, type ServerBlock } from '../../core/wire-types.js';
 
 type Json = Record<string, unknown>;
 
@@ -121,4 +124,74 @@ export function citedTextBlocks(text: string, annotations: unknown): Json[] {
   }
   if (at < text.length) blocks.push({ type: 'text', text: text.slice(at) });
   return blocks;
+}
+
+/** The citations over `[from, to)` of the text, clipped to it and counted from `from`. */
+function citationsWithin(annotations: unknown, from: number, to: number): UrlCitation[] {
+  const out: UrlCitation[] = [];
+  for (const a of Array.isArray(annotations) ? annotations : []) {
+    if (!isObject(a) || a.type !== 'url_citation' || !isObject(a.url_citation)) continue;
+    const c = (a as unknown as UrlCitation).url_citation;
+    const start = Math.max(c.start_index, from);
+    const end = Math.min(c.end_index, to);
+    if (end <= start) continue;
+    out.push({
+      type: 'url_citation',
+      url_citation: { ...c, start_index: start - from, end_index: end - from },
+    });
+  }
+  return out;
+}
+
+/**
+ * A message's text as Anthropic's (cited) text blocks with Claude's server tool blocks where they
+ * stood: each after the first `at` characters of the text.
+ */
+export function textAndServerBlocks(
+  text: string,
+  annotations: unknown,
+  server: readonly ServerBlock[],
+): Json[] {
+  if (server.length === 0) return citedTextBlocks(text, annotations);
+  const out: Json[] = [];
+  let from = 0;
+  for (const s of [...server].sort((a, b) => a.at - b.at)) {
+    const at = Math.max(from, Math.min(s.at, text.length));
+    out.push(...citedTextBlocks(text.slice(from, at), citationsWithin(annotations, from, at)));
+    out.push(s.block);
+    from = at;
+  }
+  out.push(...citedTextBlocks(text.slice(from), citationsWithin(annotations, from, text.length)));
+  return out;
+}
+
+/** The server tool blocks a message or delta carries (SERVER_BLOCKS_FIELD), if any. */
+export function serverBlocksOf(holder: unknown): ServerBlock[] {
+  const list = isObject(holder) ? holder[SERVER_BLOCKS_FIELD] : undefined;
+  return Array.isArray(list)
+    ? list.filter((s): s is ServerBlock => isObject(s) && isObject(s.block))
+    : [];
+}
+
+/**
+ * A server tool block as stream events at `index`: a tool use starts with an empty input that
+ * one `input_json_delta` fills (as Anthropic streams it), a result starts whole.
+ */
+export function serverBlockEvents(block: Json, index: number): { type: string; payload: Json }[] {
+  if (block.type !== 'server_tool_use')
+    return [
+      { type: 'content_block_start', payload: { index, content_block: block } },
+      { type: 'content_block_stop', payload: { index } },
+    ];
+  return [
+    { type: 'content_block_start', payload: { index, content_block: { ...block, input: {} } } },
+    {
+      type: 'content_block_delta',
+      payload: {
+        index,
+        delta: { type: 'input_json_delta', partial_json: JSON.stringify(block.input ?? {}) },
+      },
+    },
+    { type: 'content_block_stop', payload: { index } },
+  ];
 }

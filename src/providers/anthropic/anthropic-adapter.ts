@@ -6,13 +6,16 @@ import { GatewayError } from '../../core/errors.js';
 import { pickUpstreamHeaders, readTextWithin, type HttpClient } from '../http-client.js';
 import { replyTooLarge } from '../upstream-errors.js';
 import { parseSse } from '../sse-parser.js';
-import type { ProviderAdapter, UpstreamRequest } from '../types.js';
+import type { ProviderAdapter } from '../types.js';
 import { chatToAnthropicRequest } from './anthropic-convert.js';
 import { createAnthropicBatchApi } from './anthropic-batch.js';
 import { anthropicHeaders, anthropicHttpError, clientBetasOf } from './anthropic-http.js';
 import { joinPausedTurn, PAUSED_TURNS, pausedTurn } from './anthropic-web-search.js';
+import { isObject } from '../../core/is-object.js';
+import { WEB_SEARCH_TOOL_FIELD, type ChatRequest } from '../../core/wire-types.js';
 import {
   anthropicEventsToChunks,
+  type AnthropicStreamOptions,
   anthropicToChatResponse,
   mapAnthropicError,
 } from './anthropic-reply.js';
@@ -41,14 +44,6 @@ export function createAnthropicAdapter(
     if (res.status < 200 || res.status >= 300) throw await anthropicHttpError(res, deployment.name);
     return res;
   };
-  const send = (req: UpstreamRequest, stream: boolean) =>
-    post(
-      url,
-      chatToAnthropicRequest({ ...req.body, stream }, deployment),
-      req.signal,
-      clientBetasOf(req.body),
-      stream,
-    );
   const max = deployment.maxReplyBytes ?? MAX_REPLY_BYTES;
   const replyJson = async (res: Awaited<ReturnType<typeof post>>, what: string) => {
     const text = await readTextWithin(res, max, () => replyTooLarge(deployment.name, max));
@@ -89,7 +84,7 @@ export function createAnthropicAdapter(
         msg = joinPausedTurn(msg, next.msg);
       }
       return {
-        response: anthropicToChatResponse(msg, deployment),
+        response: anthropicToChatResponse(msg, deployment, keepsServerBlocks(req.body)),
         headers: pickUpstreamHeaders(res.headers),
       };
     },
@@ -124,15 +119,31 @@ export function createAnthropicAdapter(
       return reply.input_tokens;
     },
     async chatStream(req) {
-      const res = await send(req, true);
+      const body = chatToAnthropicRequest({ ...req.body, stream: true }, deployment);
+      const betas = clientBetasOf(req.body);
+      // `message_stop` ends the stream: the body is then read to its end, not torn down.
+      const events = (res: Awaited<ReturnType<typeof post>>) =>
+        parseSse(res.body, req.signal, { endAt: (m) => m.event === 'message_stop' });
+      const res = await post(url, body, req.signal, betas, true);
+      // A web search's paused turn is sent back as it is, and goes on in the same stream.
+      const options: AnthropicStreamOptions = isObject(req.body.web_search_options)
+        ? {
+            keepServerBlocks: keepsServerBlocks(req.body),
+            goOn: async (content) => {
+              const messages = [...(body.messages as unknown[]), { role: 'assistant', content }];
+              return events(await post(url, { ...body, messages }, req.signal, betas, true));
+            },
+          }
+        : {};
       return {
-        chunks: anthropicEventsToChunks(
-          // `message_stop` ends the stream: the body is then read to its end, not torn down.
-          parseSse(res.body, req.signal, { endAt: (m) => m.event === 'message_stop' }),
-          deployment,
-        ),
+        chunks: anthropicEventsToChunks(events(res), deployment, options),
         headers: pickUpstreamHeaders(res.headers),
       };
     },
   };
+}
+
+/** Claude's server blocks are kept for an Anthropic client's web search (the Messages bridge). */
+function keepsServerBlocks(body: ChatRequest): boolean {
+  return isObject(body[WEB_SEARCH_TOOL_FIELD]);
 }

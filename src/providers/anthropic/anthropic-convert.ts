@@ -11,10 +11,13 @@ import {
   CONTEXT_MANAGEMENT_FIELD,
   ADAPTIVE_THINKING_FIELD,
   EFFORT_FIELD,
+  SERVER_BLOCKS_FIELD,
   THINKING_BUDGET_FIELD,
+  WEB_SEARCH_TOOL_FIELD,
   type ChatMessage,
   type ChatRequest,
   type ReasoningDetail,
+  type ServerBlock,
 } from '../../core/wire-types.js';
 import { JSON_TOOL } from './anthropic-reply.js';
 import { addCacheBreakpoints, carriesCacheMark } from './auto-cache.js';
@@ -149,6 +152,27 @@ function assistantTextBlocks(content: ChatMessage['content']): Json[] {
   );
 }
 
+/**
+ * An assistant turn's text blocks with Claude's search blocks of that turn where they stood
+ * (SERVER_BLOCKS_FIELD, each after `at` characters of the text), for a request that has the web
+ * search tool (Anthropic's multi-turn search: the results are the cited text's context).
+ */
+function withServerBlocks(texts: Json[], m: ChatMessage, body: ChatRequest): Json[] {
+  const server = (m as unknown as Record<string, unknown>)[SERVER_BLOCKS_FIELD];
+  if (!Array.isArray(server) || server.length === 0 || !isObject(body[WEB_SEARCH_TOOL_FIELD]))
+    return texts;
+  const pending = (server as ServerBlock[]).filter((s) => isObject(s?.block));
+  const out: Json[] = [];
+  let chars = 0;
+  for (const t of texts) {
+    while (pending.length && pending[0]!.at <= chars) out.push(pending.shift()!.block);
+    out.push(t);
+    chars += String(t.text ?? '').length;
+  }
+  for (const s of pending) out.push(s.block);
+  return out;
+}
+
 /** Whether the conversion turns `reasoning_effort` into extended thinking (which takes no temperature). */
 export function usesThinking(body: ChatRequest, deployment: DeploymentConfig): boolean {
   const effort = body.reasoning_effort;
@@ -263,7 +287,7 @@ export function chatToAnthropicRequest(body: ChatRequest, deployment: Deployment
             : { type: 'thinking', thinking: d.thinking, signature: d.signature },
         );
       }
-      blocks.push(...assistantTextBlocks(m.content));
+      blocks.push(...withServerBlocks(assistantTextBlocks(m.content), m, body));
       for (const call of m.tool_calls ?? []) {
         if (call.type !== 'function') continue;
         let input: unknown;

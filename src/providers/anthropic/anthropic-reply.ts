@@ -8,10 +8,18 @@ import type {
   ChatResponse,
   FunctionToolCall,
   ReasoningDetail,
+  ServerBlock,
 } from '../../core/wire-types.js';
+import { SERVER_BLOCKS_FIELD } from '../../core/wire-types.js';
 import { streamDropped, type SseMessage } from '../sse-parser.js';
 import type { UrlCitation } from '../../core/web-search.js';
-import { urlCitations, webSearchRequests } from './anthropic-web-search.js';
+import {
+  addUsage,
+  isServerBlock,
+  PAUSED_TURNS,
+  urlCitations,
+  webSearchRequests,
+} from './anthropic-web-search.js';
 
 type Json = Record<string, unknown>;
 
@@ -80,16 +88,25 @@ export function mapUsage(u: Json | undefined): ChatResponse['usage'] {
   } as ChatResponse['usage'];
 }
 
-/** Anthropic Message → chat completion. */
-export function anthropicToChatResponse(msg: Json, deployment: DeploymentConfig): ChatResponse {
+/**
+ * Anthropic Message → chat completion; with `keepServerBlocks`, Claude's server tool blocks ride
+ * along for an Anthropic client (SERVER_BLOCKS_FIELD).
+ */
+export function anthropicToChatResponse(
+  msg: Json,
+  deployment: DeploymentConfig,
+  keepServerBlocks = false,
+): ChatResponse {
   const blocks = (Array.isArray(msg.content) ? msg.content : []) as Json[];
   let text = '';
   const toolCalls: FunctionToolCall[] = [];
   const reasoning: ReasoningDetail[] = [];
   let jsonTool = false;
   const annotations: UrlCitation[] = [];
+  const serverBlocks: ServerBlock[] = [];
   for (const b of blocks) {
-    if (b.type === 'text') {
+    if (keepServerBlocks && isServerBlock(b)) serverBlocks.push({ at: text.length, block: b });
+    else if (b.type === 'text') {
       const piece = String(b.text ?? '');
       annotations.push(...urlCitations(b.citations, text.length, piece.length));
       text += piece;
@@ -134,6 +151,7 @@ export function anthropicToChatResponse(msg: Json, deployment: DeploymentConfig)
           ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
           ...(annotations.length ? { annotations } : {}),
           ...(reasoning.length ? { reasoning_details: reasoning } : {}),
+          ...(serverBlocks.length ? { [SERVER_BLOCKS_FIELD]: serverBlocks } : {}),
         },
       },
     ],
@@ -201,14 +219,28 @@ export function mapAnthropicError(
   });
 }
 
+/** The options of a stream's conversion (anthropicEventsToChunks). */
+export interface AnthropicStreamOptions {
+  /** Keep Claude's server tool blocks for an Anthropic client (SERVER_BLOCKS_FIELD). */
+  keepServerBlocks?: boolean;
+  /**
+   * Sends a paused turn (`pause_turn`: Claude's web search stopped a long turn) back as the
+   * assistant turn `content`, and gives the events of what comes next, which go on in the same
+   * chat stream (at most PAUSED_TURNS times).
+   */
+  goOn?: (content: Json[]) => Promise<AsyncIterable<SseMessage>>;
+}
+
 /**
  * Anthropic stream events → chat chunks (CONTRACTS.md §5.3): tool calls numbered by our own
  * counter (Anthropic block indices also count text blocks); thinking as `reasoning_details`
- * pieces (text, then the signature) numbered the same way; `error` after the 200 throws.
+ * pieces (text, then the signature) numbered the same way; `error` after the 200 throws. With
+ * `goOn`, a paused turn goes on in the same stream: one answer, the usage of every call summed.
  */
 export async function* anthropicEventsToChunks(
   events: AsyncIterable<SseMessage>,
   deployment: DeploymentConfig,
+  options: AnthropicStreamOptions = {},
 ): AsyncGenerator<ChatChunk> {
   let id = 'chatcmpl-anthropic';
   let model = deployment.model;
@@ -221,6 +253,7 @@ export async function* anthropicEventsToChunks(
   let nextTool = 0;
   // Thinking blocks, numbered like tool calls: Anthropic's block index → the n-th thinking block.
   const thinkingIndex = new Map<number, number>();
+  let nextThinking = 0;
   /** `message_delta` (the stop reason) came: the answer is whole even if message_stop never does. */
   let stopped = false;
   // Web citations of the text block open now (`citations_delta`), sent as annotations over the
@@ -228,6 +261,14 @@ export async function* anthropicEventsToChunks(
   let written = 0;
   let blockStart = 0;
   let cited: unknown[] = [];
+  // The blocks as Claude sends them, where a paused turn is sent back or server blocks are kept.
+  const gather = options.keepServerBlocks === true || options.goOn !== undefined;
+  const blocks = new Map<number, Json>();
+  const inputJson = new Map<number, string>();
+  // A paused turn: its usage so far (every call is billed), and how many times it went on.
+  let paused = false;
+  let pausedUsage: Json | undefined;
+  let turns = 0;
   const reasoning = (detail: Omit<ReasoningDetail, 'provider'>) =>
     chunk({ reasoning_details: [{ provider: 'anthropic', ...detail }] });
   const chunk = (delta: Json, finish: string | null = null, extra: Json = {}): ChatChunk =>
@@ -240,122 +281,179 @@ export async function* anthropicEventsToChunks(
       ...tier,
       ...extra,
     }) as ChatChunk;
-  for await (const m of events) {
-    let data: Json;
-    try {
-      data = JSON.parse(m.data) as Json;
-    } catch {
-      throw new GatewayError({
-        status: 502,
-        type: 'upstream_error',
-        code: 'upstream_malformed_chunk',
-        message: `${deployment.name}: malformed stream event: ${m.data.slice(0, 200)}`,
-        retryable: true,
-      });
-    }
-    const type = data.type ?? m.event;
-    switch (type) {
-      case 'message_start': {
-        const msg = (data.message ?? {}) as Json;
-        id = `chatcmpl-${String(msg.id ?? 'anthropic')}`;
-        model = String(msg.model ?? model);
-        inputUsage = (msg.usage as Json) ?? {};
-        tier = servedTier(inputUsage);
-        yield chunk({ role: 'assistant', content: '' });
-        break;
+  for (let source: AsyncIterable<SseMessage> | undefined = events; source;) {
+    for await (const m of source) {
+      let data: Json;
+      try {
+        data = JSON.parse(m.data) as Json;
+      } catch {
+        throw new GatewayError({
+          status: 502,
+          type: 'upstream_error',
+          code: 'upstream_malformed_chunk',
+          message: `${deployment.name}: malformed stream event: ${m.data.slice(0, 200)}`,
+          retryable: true,
+        });
       }
-      case 'content_block_start': {
-        const block = (data.content_block ?? {}) as Json;
-        if (block.type === 'text') {
-          blockStart = written;
-          cited = Array.isArray(block.citations) ? [...(block.citations as unknown[])] : [];
-        } else if (block.type === 'thinking' || block.type === 'redacted_thinking') {
-          const index = thinkingIndex.size;
-          thinkingIndex.set(Number(data.index), index);
-          if (block.type === 'redacted_thinking')
-            yield reasoning({ type: 'redacted_thinking', index, data: String(block.data ?? '') });
-          else if (block.thinking)
-            yield reasoning({ type: 'thinking', index, thinking: String(block.thinking) });
-        } else if (block.type === 'tool_use' && block.name === JSON_TOOL)
-          jsonToolBlock = Number(data.index);
-        else if (block.type === 'tool_use') {
-          const k = nextTool++;
-          toolIndex.set(Number(data.index), k);
-          yield chunk({
-            tool_calls: [
-              {
-                index: k,
-                id: block.id,
-                type: 'function',
-                function: { name: block.name, arguments: '' },
-              },
-            ],
-          });
+      const type = data.type ?? m.event;
+      switch (type) {
+        case 'message_start': {
+          const msg = (data.message ?? {}) as Json;
+          inputUsage = (msg.usage as Json) ?? {};
+          // A paused turn's next call: the same answer goes on.
+          if (turns > 0) break;
+          id = `chatcmpl-${String(msg.id ?? 'anthropic')}`;
+          model = String(msg.model ?? model);
+          tier = servedTier(inputUsage);
+          yield chunk({ role: 'assistant', content: '' });
+          break;
         }
-        break;
-      }
-      case 'content_block_delta': {
-        const delta = (data.delta ?? {}) as Json;
-        const index = thinkingIndex.get(Number(data.index)) ?? 0;
-        if (delta.type === 'text_delta') {
-          const text = String(delta.text ?? '');
-          written += text.length;
-          yield chunk({ content: text });
-        } else if (delta.type === 'citations_delta') cited.push(delta.citation);
-        else if (delta.type === 'thinking_delta')
-          yield reasoning({ type: 'thinking', index, thinking: String(delta.thinking ?? '') });
-        else if (delta.type === 'signature_delta')
-          yield reasoning({ type: 'thinking', index, signature: String(delta.signature ?? '') });
-        else if (delta.type === 'input_json_delta') {
-          const piece = String(delta.partial_json ?? '');
-          // The JSON tool's input is the answer; the client's tools' are their calls; a web
-          // search's (`server_tool_use`) is Anthropic's own, and goes nowhere.
-          if (Number(data.index) === jsonToolBlock) {
-            written += piece.length;
-            if (piece) yield chunk({ content: piece });
-          } else if (piece && toolIndex.has(Number(data.index)))
+        case 'content_block_start': {
+          const block = (data.content_block ?? {}) as Json;
+          if (gather) blocks.set(Number(data.index), { ...block });
+          if (block.type === 'text') {
+            blockStart = written;
+            cited = Array.isArray(block.citations) ? [...(block.citations as unknown[])] : [];
+          } else if (block.type === 'thinking' || block.type === 'redacted_thinking') {
+            const index = nextThinking++;
+            thinkingIndex.set(Number(data.index), index);
+            if (block.type === 'redacted_thinking')
+              yield reasoning({ type: 'redacted_thinking', index, data: String(block.data ?? '') });
+            else if (block.thinking)
+              yield reasoning({ type: 'thinking', index, thinking: String(block.thinking) });
+          } else if (block.type === 'tool_use' && block.name === JSON_TOOL)
+            jsonToolBlock = Number(data.index);
+          else if (block.type === 'tool_use') {
+            const k = nextTool++;
+            toolIndex.set(Number(data.index), k);
             yield chunk({
               tool_calls: [
-                { index: toolIndex.get(Number(data.index)) ?? 0, function: { arguments: piece } },
+                {
+                  index: k,
+                  id: block.id,
+                  type: 'function',
+                  function: { name: block.name, arguments: '' },
+                },
               ],
             });
+          }
+          break;
         }
-        break;
+        case 'content_block_delta': {
+          const delta = (data.delta ?? {}) as Json;
+          const index = thinkingIndex.get(Number(data.index)) ?? 0;
+          if (gather) gatherDelta(blocks.get(Number(data.index)), delta, Number(data.index));
+          if (delta.type === 'text_delta') {
+            const text = String(delta.text ?? '');
+            written += text.length;
+            yield chunk({ content: text });
+          } else if (delta.type === 'citations_delta') cited.push(delta.citation);
+          else if (delta.type === 'thinking_delta')
+            yield reasoning({ type: 'thinking', index, thinking: String(delta.thinking ?? '') });
+          else if (delta.type === 'signature_delta')
+            yield reasoning({ type: 'thinking', index, signature: String(delta.signature ?? '') });
+          else if (delta.type === 'input_json_delta') {
+            const piece = String(delta.partial_json ?? '');
+            // The JSON tool's input is the answer; the client's tools' are their calls; a web
+            // search's (`server_tool_use`) is Anthropic's own, and goes nowhere.
+            if (Number(data.index) === jsonToolBlock) {
+              written += piece.length;
+              if (piece) yield chunk({ content: piece });
+            } else if (piece && toolIndex.has(Number(data.index)))
+              yield chunk({
+                tool_calls: [
+                  { index: toolIndex.get(Number(data.index)) ?? 0, function: { arguments: piece } },
+                ],
+              });
+          }
+          break;
+        }
+        case 'message_delta': {
+          const delta = (data.delta ?? {}) as Json;
+          const whole = { ...inputUsage, ...((data.usage as Json) ?? {}) };
+          if (delta.stop_reason === 'pause_turn' && options.goOn && turns < PAUSED_TURNS) {
+            paused = true;
+            pausedUsage = pausedUsage ? addUsage(pausedUsage, whole) : whole;
+            break;
+          }
+          stopped = true;
+          const all = pausedUsage ? addUsage(pausedUsage, whole) : whole;
+          const usage = mapUsage(all);
+          const last = chunk({}, mapStopReason(delta.stop_reason, jsonToolBlock >= 0));
+          Object.assign(last.choices[0]!, matchedStop(delta.stop_reason, delta.stop_sequence));
+          yield last;
+          yield {
+            id,
+            object: 'chat.completion.chunk',
+            created,
+            model,
+            choices: [],
+            usage,
+            ...tier,
+            ...servedTier(all),
+          } as ChatChunk;
+          break;
+        }
+        case 'content_block_stop': {
+          const annotations = urlCitations(cited, blockStart, written - blockStart);
+          cited = [];
+          if (annotations.length) yield chunk({ annotations });
+          const block = gather
+            ? endBlock(blocks.get(Number(data.index)), Number(data.index))
+            : undefined;
+          if (options.keepServerBlocks && block && isServerBlock(block))
+            yield chunk({ [SERVER_BLOCKS_FIELD]: [{ at: written, block }] });
+          break;
+        }
+        case 'message_stop':
+          break;
+        case 'error':
+          throw mapAnthropicError(0, data, deployment.name);
+        default:
+          break; // ping
       }
-      case 'message_delta': {
-        stopped = true;
-        const delta = (data.delta ?? {}) as Json;
-        const whole = { ...inputUsage, ...((data.usage as Json) ?? {}) };
-        const usage = mapUsage(whole);
-        const last = chunk({}, mapStopReason(delta.stop_reason, jsonToolBlock >= 0));
-        Object.assign(last.choices[0]!, matchedStop(delta.stop_reason, delta.stop_sequence));
-        yield last;
-        yield {
-          id,
-          object: 'chat.completion.chunk',
-          created,
-          model,
-          choices: [],
-          usage,
-          ...tier,
-          ...servedTier(whole),
-        } as ChatChunk;
-        break;
-      }
-      case 'content_block_stop': {
-        const annotations = urlCitations(cited, blockStart, written - blockStart);
-        cited = [];
-        if (annotations.length) yield chunk({ annotations });
-        break;
-      }
-      case 'message_stop':
-        return;
-      case 'error':
-        throw mapAnthropicError(0, data, deployment.name);
-      default:
-        break; // ping
+      if (type === 'message_stop') break;
+    }
+    source = undefined;
+    if (paused && options.goOn) {
+      // Sent back as it came: the paused turn's blocks, in order.
+      const content = [...blocks].sort((a, b) => a[0] - b[0]).map(([, b]) => b);
+      paused = false;
+      turns++;
+      blocks.clear();
+      inputJson.clear();
+      toolIndex.clear();
+      thinkingIndex.clear();
+      jsonToolBlock = -1;
+      source = await options.goOn(content);
     }
   }
   // The events ran out (message_stop ends them) before the stop reason: the answer was cut short.
   if (!stopped) throw streamDropped(deployment.name);
+
+  function gatherDelta(block: Json | undefined, delta: Json, index: number): void {
+    if (!block) return;
+    if (delta.type === 'text_delta')
+      block.text = String(block.text ?? '') + String(delta.text ?? '');
+    else if (delta.type === 'citations_delta')
+      block.citations = [...((block.citations as unknown[] | undefined) ?? []), delta.citation];
+    else if (delta.type === 'thinking_delta')
+      block.thinking = String(block.thinking ?? '') + String(delta.thinking ?? '');
+    else if (delta.type === 'signature_delta') block.signature = String(delta.signature ?? '');
+    else if (delta.type === 'input_json_delta')
+      inputJson.set(index, (inputJson.get(index) ?? '') + String(delta.partial_json ?? ''));
+  }
+
+  /** A block whole at its end: a tool's input parsed from its pieces (Claude's own JSON). */
+  function endBlock(block: Json | undefined, index: number): Json | undefined {
+    const json = inputJson.get(index);
+    if (block && json) {
+      try {
+        block.input = JSON.parse(json) as unknown;
+      } catch {
+        // Left as it started: Anthropic sends whole JSON in its pieces.
+      }
+    }
+    return block;
+  }
 }

@@ -4,7 +4,10 @@
 // annotations (openapi.yaml `ChatCompletionResponseMessage.annotations`): each spans the text
 // block that cites the page, in the message's characters. The search blocks themselves
 // (`server_tool_use`, `web_search_tool_result`) are Anthropic's record of the search and have no
-// place in a chat message: they are left out, and the searches are counted in the usage.
+// place in a chat message: they are left out, and the searches are counted in the usage, except
+// for an Anthropic client of the Messages bridge, which gets them as Claude sent them
+// (SERVER_BLOCKS_FIELD) and sends them back. A paused turn (`pause_turn`) goes on: JSON here
+// (joinPausedTurn), streamed in anthropic-reply.ts.
 import { webSearchOptions, type UrlCitation } from '../../core/web-search.js';
 import { isObject } from '../../core/is-object.js';
 import { WEB_SEARCH_TOOL_FIELD, type ChatRequest } from '../../core/wire-types.js';
@@ -86,18 +89,30 @@ const SUMMED = [
   'cache_read_input_tokens',
 ] as const;
 
-/**
- * A paused answer and what came when it was sent back, as one Message: the blocks of both, in
- * order, the continuation's stop, and the usage (searches included) of both calls.
- */
-export function joinPausedTurn(first: Json, next: Json): Json {
-  const a = (first.usage ?? {}) as Json;
-  const b = (next.usage ?? {}) as Json;
+/** The usage of two calls of one answer, added up (each call is billed), searches included. */
+export function addUsage(a: Json, b: Json): Json {
   const usage: Json = { ...a, ...b };
   for (const key of SUMMED) usage[key] = Number(a[key] ?? 0) + Number(b[key] ?? 0);
   const searches = webSearchRequests(a) + webSearchRequests(b);
   if (searches)
     usage.server_tool_use = { ...(b.server_tool_use as Json), web_search_requests: searches };
+  return usage;
+}
+
+/**
+ * A paused answer and what came when it was sent back, as one Message: the blocks of both, in
+ * order, the continuation's stop, and the usage (searches included) of both calls.
+ */
+export function joinPausedTurn(first: Json, next: Json): Json {
+  const usage = addUsage((first.usage ?? {}) as Json, (next.usage ?? {}) as Json);
   const blocks = (m: Json) => (Array.isArray(m.content) ? (m.content as unknown[]) : []);
   return { ...next, id: first.id, content: [...blocks(first), ...blocks(next)], usage };
+}
+
+/** Claude's own tool blocks (a web search's use and its results), as opposed to the client's. */
+export function isServerBlock(block: Json): boolean {
+  return (
+    block.type === 'server_tool_use' ||
+    (typeof block.type === 'string' && block.type.endsWith('_tool_result'))
+  );
 }

@@ -3,7 +3,7 @@
 // the adapter (openai-adapter.ts), batches (openai-batch.ts) and realtime (openai-realtime.ts).
 import type { ProviderKind } from '../../config/deployment-kinds.js';
 import type { DeploymentConfig } from '../../config/deployment-schema.js';
-import type { ChatRequest } from '../../core/wire-types.js';
+import { SERVER_BLOCKS_FIELD, type ChatRequest } from '../../core/wire-types.js';
 
 export interface Endpoint {
   url: URL;
@@ -51,7 +51,7 @@ export function describeEndpoint(
 }
 
 /** Fields that only make sense to the provider that produced them (e.g. Anthropic thinking). */
-const PRIVATE_MESSAGE_FIELDS = ['reasoning_details'] as const;
+const PRIVATE_MESSAGE_FIELDS = ['reasoning_details', SERVER_BLOCKS_FIELD] as const;
 
 /**
  * Anthropic's prompt-caching breakpoints on content parts, assistant tool calls and tools: not
