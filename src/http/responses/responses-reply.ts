@@ -112,6 +112,28 @@ export function mapUsage(u: ChatResponse['usage']): Json | null {
   };
 }
 
+/**
+ * Chat's web citations (`url_citation` annotations: a web search's, openapi.yaml
+ * `ChatCompletionResponseMessage.annotations`) as the Responses API's on `output_text`
+ * (`UrlCitationBody`: the same fields, flat).
+ */
+export function urlCitationAnnotations(annotations: unknown): Json[] {
+  if (!Array.isArray(annotations)) return [];
+  const out: Json[] = [];
+  for (const a of annotations) {
+    if (!isObject(a) || a.type !== 'url_citation' || !isObject(a.url_citation)) continue;
+    const c = a.url_citation;
+    out.push({
+      type: 'url_citation',
+      start_index: c.start_index,
+      end_index: c.end_index,
+      url: c.url,
+      title: c.title ?? '',
+    });
+  }
+  return out;
+}
+
 /** The Response object for a chat reply; also the assistant message to store for the next turn. */
 export function chatToResponse(
   reply: ChatResponse,
@@ -135,7 +157,7 @@ export function chatToResponse(
         {
           type: 'output_text',
           text: message.content,
-          annotations: [],
+          annotations: urlCitationAnnotations(message.annotations),
           // Chat's token log-probabilities have the Responses shape (token, logprob, bytes,
           // top_logprobs); present when the request included message.output_text.logprobs.
           logprobs: choice?.logprobs?.content ?? [],

@@ -14,7 +14,12 @@ import type { Json } from './responses-convert.js';
 import { reasoningItem } from './responses-reasoning.js';
 import { callName } from './responses-tools.js';
 import { localCallItem, localToolOf, type LocalToolKind } from './local-tools.js';
-import { baseResponse, mapUsage, type ResponseContext } from './responses-reply.js';
+import {
+  baseResponse,
+  mapUsage,
+  urlCitationAnnotations,
+  type ResponseContext,
+} from './responses-reply.js';
 
 export interface ResponsesEvent {
   event: string;
@@ -48,7 +53,9 @@ export async function* chatChunksToResponseEvents(
     yield ev('response.compaction.compacting', { item_id: item.id, output_index: 0 });
     yield ev('response.output_item.done', { output_index: 0, item });
   };
-  let text: { item: Json; index: number; value: string; logprobs: unknown[] } | undefined;
+  let text:
+    | { item: Json; index: number; value: string; logprobs: unknown[]; annotations: Json[] }
+    | undefined;
   /** Tool calls by chunk index: `args` are a function's arguments, or a custom tool's input. */
   const calls = new Map<
     number,
@@ -141,6 +148,7 @@ export async function* chatChunksToResponseEvents(
             index: output.length,
             value: '',
             logprobs: [],
+            annotations: [],
           };
           output.push(text.item);
           yield ev('response.output_item.added', { output_index: text.index, item: text.item });
@@ -162,6 +170,19 @@ export async function* chatChunksToResponseEvents(
           logprobs,
         });
       }
+      // A web search's citations of the text so far (sent as each cited block ends).
+      const cited = (delta as { annotations?: unknown }).annotations;
+      if (text && cited !== undefined)
+        for (const annotation of urlCitationAnnotations(cited)) {
+          text.annotations.push(annotation);
+          yield ev('response.output_text.annotation.added', {
+            item_id: text.item.id,
+            output_index: text.index,
+            content_index: 0,
+            annotation_index: text.annotations.length - 1,
+            annotation,
+          });
+        }
       for (const tc of delta.tool_calls ?? []) {
         let call = calls.get(tc.index);
         // A custom tool's call streams `custom: {name, input}` (src/gateway/custom-tool-bridge.ts).
@@ -229,7 +250,7 @@ export async function* chatChunksToResponseEvents(
     const part = {
       type: 'output_text',
       text: text.value,
-      annotations: [],
+      annotations: text.annotations,
       logprobs: text.logprobs,
     };
     yield ev('response.output_text.done', {
