@@ -34,3 +34,11 @@ export function webSearchOptions(request: Record<string, unknown>): WebSearchOpt
     ...(size === 'low' || size === 'medium' || size === 'high' ? { searchContextSize: size } : {}),
   };
 }
+
+/**
+ * The Responses API's hosted web search tool (openapi.yaml `WebSearchTool`, `WebSearchPreviewTool`,
+ * with or without their dates): bridged to chat, a tool Claude may call where it searches.
+ */
+export function isHostedWebSearch(type: unknown): boolean {
+  return typeof type === 'string' && /^web_search(_preview)?(_\d{4}_\d{2}_\d{2})?$/.test(type);
+}

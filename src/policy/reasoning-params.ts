@@ -19,6 +19,7 @@ import {
   type ReasoningDetail,
 } from '../core/wire-types.js';
 import { isSignedThinking } from '../core/reasoning-details.js';
+import { isHostedWebSearch } from '../core/web-search.js';
 import {
   ANTHROPIC_EFFORT,
   jsonOutputTool,
@@ -130,12 +131,16 @@ export function adaptRequestForDeployment(
   // request (the OpenAI adapter sends that); the bridge to chat has nothing to run them with.
   // Applied to the answer (gateway/exclude-reasoning.ts), never sent.
   delete body[REASONING_EXCLUDE_FIELD];
+  // Claude searches with Anthropic's web search tool, where the operator says it may.
+  const searchesWithTool = deployment.provider === 'anthropic' && deployment.capabilities.webSearch;
   const hosted = body[HOSTED_TOOLS_FIELD];
   if (hosted !== undefined) {
     delete body[HOSTED_TOOLS_FIELD];
-    if (!takesResponsesNatively(deployment))
+    // The hosted web search reaches such a Claude as its web search tool (WEB_SEARCH_TOOL_FIELD).
+    const dropped = (hosted as string[]).filter((t) => !(searchesWithTool && isHostedWebSearch(t)));
+    if (dropped.length && !takesResponsesNatively(deployment))
       warnings.push(
-        `hosted tools dropped (${(hosted as string[]).join(', ')}): ${deployment.name} serves the Responses API through Chat Completions, which cannot run them`,
+        `hosted tools dropped (${dropped.join(', ')}): ${deployment.name} serves the Responses API through Chat Completions, which cannot run them`,
       );
   }
   // Anthropic's context editing is Anthropic's to do: elsewhere the model sees every turn.
@@ -150,12 +155,14 @@ export function adaptRequestForDeployment(
   }
   // An Anthropic client's web search tool: Claude gets it whole; elsewhere `web_search_options`
   // (set beside it) asks for the search, and what it cannot say is named.
+  // (The Responses API's hosted web search sets the tool alone: dropped elsewhere, with the warning
+  // above.)
   const searchTool = body[WEB_SEARCH_TOOL_FIELD];
-  if (searchTool !== undefined && deployment.provider !== 'anthropic') {
+  if (searchTool !== undefined && !searchesWithTool) {
     delete body[WEB_SEARCH_TOOL_FIELD];
     const tool = isObject(searchTool) && isObject(searchTool.tool) ? searchTool.tool : {};
     for (const key of ['max_uses', 'allowed_domains', 'blocked_domains'])
-      if (tool[key] != null)
+      if (tool[key] != null && body.web_search_options !== undefined)
         warnings.push(
           `web search ${key} not applied: ${deployment.name} searches with OpenAI's web_search_options, which has none`,
         );

@@ -131,6 +131,7 @@ export async function appWith(
   deployments: DeploymentInput[],
   claudeReply: string | string[] = JSON.stringify(claudeSearched),
   searchReply: Json = gptReply(searchGpt.model),
+  appOptions: Parameters<typeof buildTestApp>[2] = {},
 ) {
   const config = testConfig({
     deployments,
@@ -145,7 +146,7 @@ export async function appWith(
   if (d('search-gpt'))
     adapters['search-gpt'] = createOpenAiAdapter(d('search-gpt'), toSearch.http, {});
   if (d('gpt')) adapters.gpt = createOpenAiAdapter(d('gpt'), toGpt.http, {});
-  const test = await buildTestApp(config, adapters);
+  const test = await buildTestApp(config, adapters, appOptions);
   return { ...test, toClaude: toClaude.sent, toSearch: toSearch.sent, toGpt: toGpt.sent };
 }
 

@@ -179,6 +179,10 @@ export function convertInput(input: unknown): ChatMessage[] {
       toolMedia.push(...media);
       return;
     }
+    // A hosted tool's call, as OpenAI ran it for an earlier turn (a native deployment's answer,
+    // or a web search Claude ran for this bridge): its findings are in the answer that follows,
+    // and chat has no place for the call itself, so it is left out.
+    if (HOSTED_CALL_ITEMS.has(String(item.type))) return;
     if (item.type === 'item_reference')
       // Resolved before conversion (item-references.ts); one here was not looked up.
       throw invalidRequest(
@@ -206,6 +210,16 @@ export function convertInput(input: unknown): ChatMessage[] {
   flushToolMedia();
   return out;
 }
+
+/** Items recording a hosted tool's run (openapi.yaml `Item`), which need no answer of the client's. */
+const HOSTED_CALL_ITEMS = new Set([
+  'web_search_call',
+  'file_search_call',
+  'code_interpreter_call',
+  'image_generation_call',
+  'mcp_list_tools',
+  'mcp_call',
+]);
 
 /**
  * A function_call_output's `output`: a string, or content parts (the Agents SDK sends its tools'

@@ -10,6 +10,8 @@ import { reasoningItem } from './responses-reasoning.js';
 import { conversationField } from '../conversations/conversation-turn.js';
 import { callName } from './responses-tools.js';
 import { localCallItem, localToolOf } from './local-tools.js';
+import { serverBlocksOf } from '../anthropic/messages-web-search.js';
+import { wantsSources, webSearchCalls } from './web-search-calls.js';
 
 export interface ResponseContext {
   id: string;
@@ -147,6 +149,8 @@ export function chatToResponse(
     ...(ctx.compaction ? [ctx.compaction] : []),
     ...(thinking ?? []).map((d) => reasoningItem(d, newId('rs_'))),
   ];
+  // Claude's searches for the hosted web search tool, before the answer that cites them.
+  output.push(...webSearchCalls(serverBlocksOf(message), wantsSources(ctx.request)));
   if (message?.content) {
     output.push({
       type: 'message',

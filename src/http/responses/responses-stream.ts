@@ -10,9 +10,12 @@ import type {
   ChatResponse,
   ReasoningDetail,
 } from '../../core/wire-types.js';
+import { SERVER_BLOCKS_FIELD } from '../../core/wire-types.js';
 import type { Json } from './responses-convert.js';
 import { reasoningItem } from './responses-reasoning.js';
 import { callName } from './responses-tools.js';
+import { serverBlocksOf } from '../anthropic/messages-web-search.js';
+import { isWebSearchUse, wantsSources, webSearchCall } from './web-search-calls.js';
 import { localCallItem, localToolOf, type LocalToolKind } from './local-tools.js';
 import {
   baseResponse,
@@ -90,6 +93,34 @@ export async function* chatChunksToResponseEvents(
     thinking.push(detail);
     block = undefined;
   };
+  // Claude's searches (the hosted web search tool) by their block id, until their results come.
+  const searches = new Map<unknown, { item: Json; index: number; use: Json }>();
+  const sources = wantsSources(ctx.request);
+  const searchEvents = function* (b: Json) {
+    if (isWebSearchUse(b)) {
+      yield* closeBlock();
+      const item = webSearchCall(b, newId('ws_'));
+      const index = output.length;
+      output.push(item);
+      searches.set(b.id, { item, index, use: b });
+      const at = { item_id: item.id, output_index: index };
+      yield ev('response.output_item.added', { output_index: index, item: { ...item } });
+      yield ev('response.web_search_call.in_progress', at);
+      yield ev('response.web_search_call.searching', at);
+      return;
+    }
+    const search = b.type === 'web_search_tool_result' ? searches.get(b.tool_use_id) : undefined;
+    if (search) yield* searchDone(search, b);
+  };
+  const searchDone = function* (search: { item: Json; index: number; use: Json }, result: Json) {
+    searches.delete(search.use.id);
+    Object.assign(search.item, webSearchCall(search.use, String(search.item.id), result, sources));
+    yield ev('response.web_search_call.completed', {
+      item_id: search.item.id,
+      output_index: search.index,
+    });
+    yield ev('response.output_item.done', { output_index: search.index, item: search.item });
+  };
   let usage: Json | null = null;
   let finish: string | null = null;
   let servedTier: string | undefined;
@@ -133,6 +164,8 @@ export async function* chatChunksToResponseEvents(
           yield summaryEvent('response.reasoning_summary_text.delta', { delta: d.thinking });
         }
       }
+      if ((delta as Json)[SERVER_BLOCKS_FIELD] !== undefined)
+        for (const sb of serverBlocksOf(delta)) yield* searchEvents(sb.block);
       if ((typeof delta.content === 'string' && delta.content) || delta.tool_calls?.length)
         yield* closeBlock();
       if (typeof delta.content === 'string' && delta.content.length > 0) {
@@ -246,6 +279,8 @@ export async function* chatChunksToResponseEvents(
     yield* compactionEvents();
   }
   yield* closeBlock();
+  // A search whose results never came (the stream ended first): done with none.
+  for (const search of [...searches.values()]) yield* searchDone(search, { content: [] });
   if (text) {
     const part = {
       type: 'output_text',

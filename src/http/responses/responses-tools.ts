@@ -8,12 +8,18 @@
 // code interpreter, …) run at OpenAI: a deployment that speaks the Responses API natively gets
 // them as the client sent them; the bridge cannot run them, so they are left out there with a
 // warning (src/policy/reasoning-params.ts) rather than refusing the request (the Codex CLI sends
-// `web_search` with every turn). Tools the client runs (`shell` with a local environment,
+// `web_search` with every turn); the web search reaches a Claude deployment that searches as
+// Anthropic's web search tool (web-search-calls.ts has its searches back). Tools the client runs (`shell` with a local environment,
 // `apply_patch`) are offered as functions (local-tools.ts).
 import { invalidRequest } from '../../core/errors.js';
 import { isObject } from '../../core/is-object.js';
 import { flatName } from '../../core/tool-namespace.js';
-import { HOSTED_TOOLS_FIELD, type ChatRequest } from '../../core/wire-types.js';
+import { isHostedWebSearch } from '../../core/web-search.js';
+import {
+  HOSTED_TOOLS_FIELD,
+  WEB_SEARCH_TOOL_FIELD,
+  type ChatRequest,
+} from '../../core/wire-types.js';
 import { localToolAsFunction, localToolKind } from './local-tools.js';
 import { refuseToolNameClash, type NamedTool } from '../tool-name-clash.js';
 
@@ -219,11 +225,40 @@ export function convertToolChoice(choice: unknown): ChatRequest['tool_choice'] {
   );
 }
 
+/**
+ * The hosted web search tool as Anthropic's (`web_search_20250305`): its approximate location and
+ * allowed domains. A deployment that searches with it (Claude, `capabilities.webSearch`) gets it
+ * as a tool the model may call; `search_context_size` has no Anthropic counterpart.
+ */
+function claudeWebSearchTool(t: Json): Json {
+  const where = isObject(t.user_location) ? t.user_location : {};
+  const location: Json = {};
+  for (const part of ['city', 'region', 'country', 'timezone'])
+    if (typeof where[part] === 'string') location[part] = where[part];
+  const domains = isObject(t.filters) ? t.filters.allowed_domains : undefined;
+  return {
+    type: 'web_search_20250305',
+    name: 'web_search',
+    ...(Object.keys(location).length
+      ? { user_location: { type: 'approximate', ...location } }
+      : {}),
+    ...(Array.isArray(domains) && domains.length && domains.every((d) => typeof d === 'string')
+      ? { allowed_domains: domains }
+      : {}),
+  };
+}
+
 /** Sets the tools on the bridged chat request, and the hosted tools it leaves out (for warnings). */
 export function applyTools(chat: ChatRequest, body: Json): void {
   const { tools, hosted } = convertTools(body.tools);
   if (tools) chat.tools = tools;
   if (hosted.length) chat[HOSTED_TOOLS_FIELD] = hosted;
+  // The hosted web search, for a deployment that searches as a tool the model may call (Claude):
+  // not a need to search (web_search_options), so routing is as without it.
+  const search = Array.isArray(body.tools)
+    ? (body.tools as unknown[]).find((t): t is Json => isObject(t) && isHostedWebSearch(t.type))
+    : undefined;
+  if (search) chat[WEB_SEARCH_TOOL_FIELD] = { tool: claudeWebSearchTool(search), forced: false };
   const toolChoice = convertToolChoice(body.tool_choice);
   // Chat takes tool_choice only beside tools (hosted tools alone leave none).
   if (toolChoice && tools) chat.tool_choice = toolChoice;

@@ -10,7 +10,7 @@ import type { ProviderAdapter } from '../types.js';
 import { chatToAnthropicRequest } from './anthropic-convert.js';
 import { createAnthropicBatchApi } from './anthropic-batch.js';
 import { anthropicHeaders, anthropicHttpError, clientBetasOf } from './anthropic-http.js';
-import { joinPausedTurn, PAUSED_TURNS, pausedTurn } from './anthropic-web-search.js';
+import { joinPausedTurn, PAUSED_TURNS, pausedTurn, webSearchTool } from './anthropic-web-search.js';
 import { isObject } from '../../core/is-object.js';
 import { WEB_SEARCH_TOOL_FIELD, type ChatRequest } from '../../core/wire-types.js';
 import {
@@ -126,7 +126,7 @@ export function createAnthropicAdapter(
         parseSse(res.body, req.signal, { endAt: (m) => m.event === 'message_stop' });
       const res = await post(url, body, req.signal, betas, true);
       // A web search's paused turn is sent back as it is, and goes on in the same stream.
-      const options: AnthropicStreamOptions = isObject(req.body.web_search_options)
+      const options: AnthropicStreamOptions = webSearchTool(req.body, deployment)
         ? {
             keepServerBlocks: keepsServerBlocks(req.body),
             goOn: async (content) => {

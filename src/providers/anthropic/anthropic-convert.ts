@@ -341,7 +341,7 @@ export function chatToAnthropicRequest(body: ChatRequest, deployment: Deployment
     ...cacheMark(t),
   }));
   // Chat's web search: Claude's own search tool (anthropic-web-search.ts).
-  const search = webSearchTool(body);
+  const search = webSearchTool(body, deployment);
   if (search) anthropicTools.push(search);
   let toolChoice: Json | undefined;
   const tc = body.tool_choice;

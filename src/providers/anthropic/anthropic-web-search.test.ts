@@ -106,3 +106,17 @@ describe("an Anthropic client's forced web search", () => {
     expect(thinking.tool_choice).toBeUndefined();
   });
 });
+
+describe("the Responses API's hosted web search (the tool alone, no web_search_options)", () => {
+  it('reaches only a Claude that searches', () => {
+    const tool = { type: 'web_search_20250305', name: 'web_search' };
+    const body = {
+      model: 'claude',
+      messages: [{ role: 'user', content: 'Search.' }],
+      [WEB_SEARCH_TOOL_FIELD]: { tool, forced: false },
+    } as ChatRequest;
+    const searches = claudeDeployment({ capabilities: { webSearch: true } });
+    expect(chatToAnthropicRequest(body, searches).tools).toEqual([tool]);
+    expect(chatToAnthropicRequest(body, claudeDeployment()).tools).toBeUndefined();
+  });
+});

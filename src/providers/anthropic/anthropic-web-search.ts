@@ -10,6 +10,7 @@
 // (joinPausedTurn), streamed in anthropic-reply.ts.
 import { webSearchOptions, type UrlCitation } from '../../core/web-search.js';
 import { isObject } from '../../core/is-object.js';
+import type { DeploymentConfig } from '../../config/deployment-schema.js';
 import { WEB_SEARCH_TOOL_FIELD, type ChatRequest } from '../../core/wire-types.js';
 
 type Json = Record<string, unknown>;
@@ -19,13 +20,16 @@ export const WEB_SEARCH_TOOL = 'web_search';
 /**
  * The web search tool for a request that asks for web search, else none. OpenAI's
  * `search_context_size` has no Anthropic counterpart: Claude decides how many searches to run.
+ * The Responses API's hosted web search is a tool Claude may call, without asking for a search
+ * (no `web_search_options`): sent only where the deployment searches.
  */
-export function webSearchTool(body: ChatRequest): Json | undefined {
+export function webSearchTool(body: ChatRequest, deployment: DeploymentConfig): Json | undefined {
   const options = webSearchOptions(body);
-  if (!options) return undefined;
-  // An Anthropic client's own tool (the Messages bridge), with its limits and domains.
+  // A client's own tool (the Messages bridge, with its limits and domains; the Responses bridge).
   const own = body[WEB_SEARCH_TOOL_FIELD];
-  if (isObject(own) && isObject(own.tool)) return own.tool;
+  if (isObject(own) && isObject(own.tool) && (options || deployment.capabilities.webSearch))
+    return own.tool;
+  if (!options) return undefined;
   const where = options.userLocation;
   const location: Json = {};
   for (const part of ['city', 'region', 'country', 'timezone'] as const)
