@@ -35,7 +35,7 @@ export function recordingHttp(
 }
 
 /** An HttpClient answering its requests with `replies` in turn (the last one again after them). */
-export function sequenceHttp(replies: readonly string[]): {
+export function sequenceHttp(replies: readonly (string | { status: number; body: string })[]): {
   http: HttpClient;
   sent: SentRequest[];
 } {
@@ -43,9 +43,10 @@ export function sequenceHttp(replies: readonly string[]): {
   const http = {
     request: async (r: { url: URL; headers: Record<string, string>; body?: string }) => {
       sent.push({ url: r.url.toString(), headers: r.headers, body: r.body ?? '' });
-      const reply = replies[Math.min(sent.length - 1, replies.length - 1)] ?? '';
+      const next = replies[Math.min(sent.length - 1, replies.length - 1)] ?? '';
+      const { status, body: reply } = typeof next === 'string' ? { status: 200, body: next } : next;
       return {
-        status: 200,
+        status,
         headers: {},
         body: (async function* () {
           yield Buffer.from(reply);

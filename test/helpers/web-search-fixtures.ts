@@ -129,7 +129,9 @@ export const gptReply = (model: string) => ({
 
 export async function appWith(
   deployments: DeploymentInput[],
-  claudeReply: string | string[] = JSON.stringify(claudeSearched),
+  claudeReply: string | (string | { status: number; body: string })[] = JSON.stringify(
+    claudeSearched,
+  ),
   searchReply: Json = gptReply(searchGpt.model),
   appOptions: Parameters<typeof buildTestApp>[2] = {},
 ) {

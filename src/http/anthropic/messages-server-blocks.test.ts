@@ -245,4 +245,39 @@ describe('a streamed paused turn (pause_turn)', () => {
     expect(res.body).toContain('data: [DONE]');
     await t.app.close();
   });
+
+  it("ends with the API's error event when the call that goes on fails", async () => {
+    const t = await appWith(
+      [claude],
+      [
+        streamOf(claudePaused),
+        {
+          status: 529,
+          body: JSON.stringify({
+            type: 'error',
+            error: { type: 'overloaded_error', message: 'Overloaded' },
+          }),
+        },
+      ],
+    );
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/v1/chat/completions',
+      payload: {
+        model: 'model-router',
+        stream: true,
+        messages: [{ role: 'user', content: 'Who won?' }],
+        web_search_options: {},
+      },
+    });
+    expect(res.statusCode).toBe(200);
+    expect(t.toClaude).toHaveLength(2);
+    expect(res.body).toContain('Looking. ');
+    expect(res.body).toMatch(/data: \{"error":\{[^\n]*Overloaded/);
+    expect(res.body).not.toContain('"finish_reason":"stop"');
+    // The server goes on.
+    const next = await t.app.inject({ method: 'GET', url: '/healthz' });
+    expect(next.statusCode).toBe(200);
+    await t.app.close();
+  });
 });
