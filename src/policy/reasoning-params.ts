@@ -137,7 +137,9 @@ export function adaptRequestForDeployment(
   if (hosted !== undefined) {
     delete body[HOSTED_TOOLS_FIELD];
     // The hosted web search reaches such a Claude as its web search tool (WEB_SEARCH_TOOL_FIELD).
-    const dropped = (hosted as string[]).filter((t) => !(searchesWithTool && isHostedWebSearch(t)));
+    // A forced one is the need to search (`web_search_options`), which the deployment serves.
+    const searched = searchesWithTool || body.web_search_options !== undefined;
+    const dropped = (hosted as string[]).filter((t) => !(searched && isHostedWebSearch(t)));
     if (dropped.length && !takesResponsesNatively(deployment))
       warnings.push(
         `hosted tools dropped (${dropped.join(', ')}): ${deployment.name} serves the Responses API through Chat Completions, which cannot run them`,

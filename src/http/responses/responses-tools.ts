@@ -220,9 +220,26 @@ export function convertToolChoice(choice: unknown): ChatRequest['tool_choice'] {
       : { type: 'function', function: { name } };
   }
   throw invalidRequest(
-    "'tool_choice' must be auto, none, required, {type:'function', name} or {type:'custom', name} (a hosted tool cannot be forced through this router).",
+    "'tool_choice' must be auto, none, required, {type:'function', name}, {type:'custom', name} or {type:'web_search'} (no other hosted tool can be forced through this router).",
     'tool_choice',
   );
+}
+
+/** The hosted web search tool as chat's `web_search_options` (its location and context size). */
+function chatWebSearchOptions(t: Json): Json {
+  const where = isObject(t.user_location) ? t.user_location : {};
+  const approximate: Json = {};
+  for (const part of ['city', 'region', 'country', 'timezone'])
+    if (typeof where[part] === 'string') approximate[part] = where[part];
+  const size = t.search_context_size;
+  return {
+    ...(Object.keys(approximate).length
+      ? { user_location: { type: 'approximate', approximate } }
+      : {}),
+    ...(size === 'low' || size === 'medium' || size === 'high'
+      ? { search_context_size: size }
+      : {}),
+  };
 }
 
 /**
@@ -258,8 +275,18 @@ export function applyTools(chat: ChatRequest, body: Json): void {
   const search = Array.isArray(body.tools)
     ? (body.tools as unknown[]).find((t): t is Json => isObject(t) && isHostedWebSearch(t.type))
     : undefined;
-  if (search) chat[WEB_SEARCH_TOOL_FIELD] = { tool: claudeWebSearchTool(search), forced: false };
-  const toolChoice = convertToolChoice(body.tool_choice);
+  // Forced (`tool_choice: {type: "web_search"}`): a need to search, as chat's web search is, so
+  // only deployments that search serve it (Claude forced to its tool, unless it thinks; an OpenAI
+  // search model, which searches on every request, with `web_search_options`).
+  const forced = isObject(body.tool_choice) && isHostedWebSearch(body.tool_choice.type);
+  if (forced && !search)
+    throw invalidRequest(
+      `'tool_choice' names the hosted tool ${JSON.stringify((body.tool_choice as Json).type)}, which is not in 'tools': add it there.`,
+      'tool_choice',
+    );
+  if (search) chat[WEB_SEARCH_TOOL_FIELD] = { tool: claudeWebSearchTool(search), forced };
+  if (forced && search) chat.web_search_options = chatWebSearchOptions(search);
+  const toolChoice = forced ? undefined : convertToolChoice(body.tool_choice);
   // Chat takes tool_choice only beside tools (hosted tools alone leave none).
   if (toolChoice && tools) chat.tool_choice = toolChoice;
 }

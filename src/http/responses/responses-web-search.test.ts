@@ -11,6 +11,8 @@ import {
   claude,
   claudeSearched,
   claudeSearchedStream,
+  plainGpt,
+  searchGpt,
   type Json,
 } from '../../../test/helpers/web-search-fixtures.js';
 
@@ -136,5 +138,53 @@ describe("the Responses API's hosted web search, bridged", () => {
     const sent = JSON.parse(t.toClaude[0]!.body) as { messages: Json[] };
     expect(sent.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user']);
     await t.app.close();
+  });
+
+  it('forced (tool_choice web_search), is a need to search: only deployments that search serve it', async () => {
+    const forced = { tools: [SEARCH], tool_choice: { type: 'web_search' } };
+    const t = await appWith([claude, plainGpt], JSON.stringify(claudeSearched), undefined, {
+      responses: createResponseStore(10),
+    });
+    const res = await post(t, { model: 'model-router', input: 'Who won?', ...forced });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(t.toGpt).toHaveLength(0);
+    expect(JSON.parse(t.toClaude[0]!.body).tool_choice).toEqual({
+      type: 'tool',
+      name: 'web_search',
+    });
+    await t.app.close();
+    // An OpenAI search model gets web_search_options, with what it cannot apply named.
+    const gpt = await appWith([searchGpt, plainGpt], undefined, undefined, {
+      responses: createResponseStore(10),
+    });
+    const viaGpt = await post(gpt, { model: 'model-router', input: 'Who won?', ...forced });
+    expect(viaGpt.statusCode, viaGpt.body).toBe(200);
+    expect(gpt.toGpt).toHaveLength(0);
+    const sent = JSON.parse(gpt.toSearch[0]!.body) as Json;
+    expect(sent.web_search_options).toEqual({
+      user_location: { type: 'approximate', approximate: { city: 'Lyon', country: 'FR' } },
+      search_context_size: 'low',
+    });
+    expect(sent).not.toHaveProperty('tool_choice');
+    const warnings = String(viaGpt.headers['x-router-warnings']);
+    expect(warnings).not.toContain('hosted tools dropped');
+    expect(warnings).toContain('web search allowed_domains not applied');
+    await gpt.app.close();
+    // Nothing that searches: the usual 400 naming the rule; a forced tool not in tools: a 400.
+    const none = await appWith([plainGpt], undefined, undefined, {
+      responses: createResponseStore(10),
+    });
+    const refused = await post(none, { model: 'model-router', input: 'Who won?', ...forced });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.body).toContain('web_search');
+    const missing = await post(none, {
+      model: 'model-router',
+      input: 'Who won?',
+      tool_choice: { type: 'web_search_preview' },
+    });
+    expect(missing.statusCode).toBe(400);
+    expect(missing.json().error.param).toBe('tool_choice');
+    expect(none.toGpt).toHaveLength(0);
+    await none.app.close();
   });
 });
