@@ -120,6 +120,14 @@ export const WEB_SEARCH_TOOL_FIELD = 'x_anthropic_web_search';
  */
 export const SERVER_BLOCKS_FIELD = 'x_anthropic_server_blocks';
 
+/**
+ * A chat function tool's private field: the Anthropic-defined tool (bash, the text editor, memory:
+ * a versioned `type`, no schema) an Anthropic client sent, which the function stands for
+ * (src/http/anthropic/anthropic-defined-tools.ts). Claude gets the tool as sent; every other
+ * upstream the function, without this field.
+ */
+export const ANTHROPIC_TOOL_FIELD = 'x_anthropic_tool';
+
 /** A server tool block and its place in the message's text (SERVER_BLOCKS_FIELD). */
 export interface ServerBlock {
   at: number;

@@ -5,6 +5,7 @@ import { invalidRequest } from '../../core/errors.js';
 import { checkNumberField, requiredWithoutTools, unofferedToolChoice } from '../check-fields.js';
 import { isObject } from '../../core/is-object.js';
 import { checkWebSearchTool, isWebSearchTool } from './messages-web-search.js';
+import { isAnthropicDefinedTool, requiredName } from './anthropic-defined-tools.js';
 
 type Json = Record<string, unknown>;
 
@@ -81,12 +82,15 @@ export function checkMessagesRequest(body: Json, forCount: boolean): void {
   checkOutputFormat(body);
   if (Array.isArray(body.tools))
     body.tools.forEach((t, i) => {
-      // Anthropic's own tools (web search, code execution, the text editor, bash, computer use: a
-      // versioned `type`) run at Anthropic or need Claude's training: routing may pick a model
-      // that has neither, so they are refused rather than sent on as tools that do nothing.
+      // Anthropic's other tools (code execution, computer use: a versioned `type`) run at
+      // Anthropic or need a display: routing may pick a model that has neither, so they are
+      // refused rather than sent on as tools that do nothing.
       // A token count does not run anything: it counts them as Anthropic would.
       // Web search is routed to deployments that search (messages-convert.ts).
       if (isObject(t) && isWebSearchTool(t)) return checkWebSearchTool(t, `tools.${i}`);
+      // Bash, the text editor and memory run at the client: served by any model
+      // (anthropic-defined-tools.ts), under the name Anthropic requires for the type.
+      if (isObject(t) && isAnthropicDefinedTool(t)) return checkDefinedTool(t, `tools.${i}`);
       if (!forCount && isObject(t) && typeof t.type === 'string' && t.type !== 'custom')
         throw invalidRequest(
           `tools.${i}: Anthropic's ${t.type} tool is not supported by this router (routing may pick a model that cannot run it): define a client tool with name, description and input_schema, and run it yourself.`,
@@ -104,6 +108,15 @@ export function checkMessagesRequest(body: Json, forCount: boolean): void {
     // A token count runs nothing: it counts what it is given, as for server tools above.
     if (!forCount) checkToolResults(body.messages);
   }
+}
+
+function checkDefinedTool(t: Json, path: string): void {
+  const name = requiredName(String(t.type));
+  if (t.name !== name)
+    throw invalidRequest(
+      `${path}.name: Anthropic's ${String(t.type)} tool must be named ${JSON.stringify(name)}`,
+      `${path}.name`,
+    );
 }
 
 /**

@@ -24,6 +24,7 @@ import {
   WEB_SEARCH_TOOL_FIELD,
 } from '../../core/wire-types.js';
 import { isServerBlock } from '../../providers/anthropic/anthropic-web-search.js';
+import { definedToolAsFunction, isAnthropicDefinedTool } from './anthropic-defined-tools.js';
 import { isWebSearchTool, webSearchOptionsOf, withoutEmptyDomains } from './messages-web-search.js';
 
 type Json = Record<string, unknown>;
@@ -273,6 +274,9 @@ export function messagesToChat(body: unknown, forCount = false): ChatRequest {
     : undefined;
   if (clientTools?.length) {
     chat.tools = clientTools.map((t, i) => {
+      // Bash, the text editor, memory: a function any model can call; Claude gets the tool as sent.
+      if (isObject(t) && isAnthropicDefinedTool(t))
+        return definedToolAsFunction(t) as unknown as NonNullable<ChatRequest['tools']>[number];
       if (!isObject(t) || typeof t.name !== 'string')
         throw invalidRequest(`tools.${i}: a tool needs a name and input_schema.`, `tools.${i}`);
       return {

@@ -11,6 +11,7 @@ import {
   CONTEXT_MANAGEMENT_FIELD,
   ADAPTIVE_THINKING_FIELD,
   EFFORT_FIELD,
+  ANTHROPIC_TOOL_FIELD,
   SERVER_BLOCKS_FIELD,
   THINKING_BUDGET_FIELD,
   WEB_SEARCH_TOOL_FIELD,
@@ -334,12 +335,17 @@ export function chatToAnthropicRequest(body: ChatRequest, deployment: Deployment
   if (typeof user === 'string') out.metadata = { user_id: user };
   const tools = (body.tools ?? []).filter((t) => t.type === 'function');
   const rf = body.response_format as ResponseFormat;
-  const anthropicTools: Json[] = tools.map((t) => ({
-    name: t.function.name,
-    ...(t.function.description ? { description: t.function.description } : {}),
-    input_schema: t.function.parameters ?? { type: 'object' },
-    ...cacheMark(t),
-  }));
+  const anthropicTools: Json[] = tools.map((t) =>
+    // An Anthropic-defined tool (bash, the text editor, memory) as the client sent it.
+    isObject((t as unknown as Json)[ANTHROPIC_TOOL_FIELD])
+      ? { ...((t as unknown as Json)[ANTHROPIC_TOOL_FIELD] as Json), ...cacheMark(t) }
+      : {
+          name: t.function.name,
+          ...(t.function.description ? { description: t.function.description } : {}),
+          input_schema: t.function.parameters ?? { type: 'object' },
+          ...cacheMark(t),
+        },
+  );
   // Chat's web search: Claude's own search tool (anthropic-web-search.ts).
   const search = webSearchTool(body, deployment);
   if (search) anthropicTools.push(search);

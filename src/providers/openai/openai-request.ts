@@ -3,7 +3,11 @@
 // the adapter (openai-adapter.ts), batches (openai-batch.ts) and realtime (openai-realtime.ts).
 import type { ProviderKind } from '../../config/deployment-kinds.js';
 import type { DeploymentConfig } from '../../config/deployment-schema.js';
-import { SERVER_BLOCKS_FIELD, type ChatRequest } from '../../core/wire-types.js';
+import {
+  ANTHROPIC_TOOL_FIELD,
+  SERVER_BLOCKS_FIELD,
+  type ChatRequest,
+} from '../../core/wire-types.js';
 
 export interface Endpoint {
   url: URL;
@@ -97,7 +101,14 @@ export function serializeBody(body: ChatRequest): string {
       return copy as unknown as typeof m;
     });
   }
-  const tools = body.tools?.some(marked) ? body.tools.map(unmarked) : body.tools;
+  const tools = body.tools?.some((t) => marked(t) || ANTHROPIC_TOOL_FIELD in t)
+    ? body.tools.map((t) => {
+        // eslint-disable-next-line @typescript-eslint/no-unused-vars
+        const { [ANTHROPIC_TOOL_FIELD]: anthropic, ...rest } = unmarked(t) as typeof t &
+          Record<string, unknown>;
+        return rest as typeof t;
+      })
+    : body.tools;
   return JSON.stringify(
     messages === body.messages && tools === body.tools ? body : { ...body, messages, tools },
   );
