@@ -1,7 +1,11 @@
 // Checks the fields of a chat request that the router reads; everything else passes through
 // untouched (STYLE.md principle 4). Each problem gets a 400 naming the offending `param`.
 import { GatewayError, invalidRequest } from '../core/errors.js';
-import { PRIVATE_REQUEST_FIELDS, type ChatRequest } from '../core/wire-types.js';
+import {
+  ANTHROPIC_TOOL_FIELD,
+  PRIVATE_REQUEST_FIELDS,
+  type ChatRequest,
+} from '../core/wire-types.js';
 import {
   checkFieldType,
   checkModelField,
@@ -151,6 +155,11 @@ export function parseChatRequest(body: unknown, modelOptional = false): ChatRequ
     if (rf.type === 'json_schema') checkSchemaFields(rf.json_schema as Record<string, unknown>);
   }
   for (const field of PRIVATE_REQUEST_FIELDS) delete body[field];
+  // A tool's private field is the Messages bridge's (an Anthropic-defined tool for Claude): a chat
+  // client's would reach Claude as any tool it named (code execution, say), so it goes.
+  if (Array.isArray(body.tools))
+    for (const t of body.tools as unknown[])
+      if (isObject(t) && ANTHROPIC_TOOL_FIELD in t) delete t[ANTHROPIC_TOOL_FIELD];
   // OpenRouter's `reasoning` object, as the router's own reasoning fields (set after the line above).
   applyOpenRouterReasoning(body);
   return body as ChatRequest;

@@ -139,6 +139,26 @@ describe("Anthropic's bash, text editor and memory tools on /v1/messages", () =>
     expect(computer.statusCode).toBe(400);
     expect(computer.json().error.message).toContain('computer_20241022');
     expect(t.toClaude).toHaveLength(0);
+    // The private field is the bridge's: a chat client's cannot hand Claude a tool of its choosing.
+    const chat = await t.app.inject({
+      method: 'POST',
+      url: '/v1/chat/completions',
+      payload: {
+        model: 'model-router',
+        messages: [{ role: 'user', content: 'hi' }],
+        tools: [
+          {
+            type: 'function',
+            function: { name: 'f', parameters: { type: 'object' } },
+            x_anthropic_tool: { type: 'code_execution_20250522', name: 'code_execution' },
+          },
+        ],
+      },
+    });
+    expect(chat.statusCode, chat.body).toBe(200);
+    expect(JSON.parse(t.toClaude[0]!.body).tools).toEqual([
+      { name: 'f', input_schema: { type: 'object' } },
+    ]);
     await t.app.close();
   });
 
