@@ -103,13 +103,25 @@ describe('Codex-shaped Responses requests through the router', () => {
     });
   });
 
-  it('a forced hosted tool is a 400 saying what to send', async () => {
+  it('a forced web search is a need to search; another forced hosted tool is a 400', async () => {
+    // None of this fleet searches: the usual 400 names the rule for each deployment.
     await expect(
       client.responses.create({
         model: 'model-router',
         input: 'Search the web.',
         tools: [{ type: 'web_search' }],
         tool_choice: { type: 'web_search' } as unknown as OpenAI.Responses.ToolChoiceOptions,
+      }),
+    ).rejects.toMatchObject({
+      status: 400,
+      message: expect.stringContaining('web_search (does not search the web'),
+    });
+    await expect(
+      client.responses.create({
+        model: 'model-router',
+        input: 'Search my files.',
+        tools: [{ type: 'file_search', vector_store_ids: ['vs_1'] }],
+        tool_choice: { type: 'file_search' } as unknown as OpenAI.Responses.ToolChoiceOptions,
       }),
     ).rejects.toMatchObject({ status: 400, param: 'tool_choice' });
   });
