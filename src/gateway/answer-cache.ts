@@ -12,7 +12,7 @@ import type { RuntimeConfig } from '../config/runtime-config.js';
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import type { Clock } from '../core/clock.js';
 import { isObject } from '../core/is-object.js';
-import type { ChatRequest, ChatResponse } from '../core/wire-types.js';
+import { WEB_SEARCH_TOOL_FIELD, type ChatRequest, type ChatResponse } from '../core/wire-types.js';
 import { checkEligibility, type RequestNeeds } from '../routing/eligibility.js';
 import type { AnswerCacheStore } from '../store/answer-cache-store.js';
 import type { RequestRecord } from '../store/request-record.js';
@@ -105,8 +105,11 @@ export class AnswerCache {
     const { stream, stream_options, ...body } = request;
     return {
       key: cacheKey([1, ...answerScope(call, target, mode, zone), body]),
-      // A web search asks what the web says now: never answered from the cache, nor kept in it.
-      ...(webSearchOptions(request) ? { read: false, write: false } : requestCacheControls(call)),
+      // A web search asks what the web says now: never answered from the cache, nor kept in it;
+      // nor is a request that offers the model a search tool (the Responses API's hosted web search).
+      ...(webSearchOptions(request) || request[WEB_SEARCH_TOOL_FIELD] !== undefined
+        ? { read: false, write: false }
+        : requestCacheControls(call)),
       ttlMs: config.ttlSeconds * 1000,
       maxEntryBytes: config.maxEntryBytes,
     };

@@ -134,10 +134,12 @@ export async function appWith(
   ),
   searchReply: Json = gptReply(searchGpt.model),
   appOptions: Parameters<typeof buildTestApp>[2] = {},
+  configExtra: Partial<ConfigInput> = {},
 ) {
   const config = testConfig({
     deployments,
     routers: [{ name: 'model-router', modelSubset: deployments.map((d) => d.name) }],
+    ...configExtra,
   });
   const toClaude = sequenceHttp(Array.isArray(claudeReply) ? claudeReply : [claudeReply]);
   const toSearch = recordingHttp(JSON.stringify(searchReply));

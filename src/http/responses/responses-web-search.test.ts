@@ -104,6 +104,26 @@ describe("the Responses API's hosted web search, bridged", () => {
     }
   });
 
+  it('is neither answered from the answer cache nor kept in it (a search asks what the web says now)', async () => {
+    const t = await appWith(
+      [claude],
+      JSON.stringify(claudeSearched),
+      undefined,
+      { responses: createResponseStore(10) },
+      { cache: { enabled: true } },
+    );
+    const ask = { model: 'model-router', input: 'Who won?', tools: [SEARCH], store: false };
+    const first = await post(t, ask);
+    const again = await post(t, ask);
+    expect(first.statusCode, first.body).toBe(200);
+    expect([first.headers['x-router-cache'], again.headers['x-router-cache']]).toEqual([
+      'bypass',
+      'bypass',
+    ]);
+    expect(t.toClaude).toHaveLength(2);
+    await t.app.close();
+  });
+
   it('is left out with a warning where the deployment does not search', async () => {
     const t = await app(JSON.stringify(claudeSearched), { ...claude, capabilities: {} });
     const res = await post(t, { model: 'model-router', input: 'Hi', tools: [SEARCH] });
