@@ -6,6 +6,7 @@
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { createResponseStore } from '../../store/response-store.js';
+import { urlCitationAnnotations } from './responses-reply.js';
 import {
   appWith,
   claude,
@@ -206,5 +207,17 @@ describe("the Responses API's hosted web search, bridged", () => {
     expect(missing.json().error.param).toBe('tool_choice');
     expect(none.toGpt).toHaveLength(0);
     await none.app.close();
+  });
+});
+
+describe("chat's url_citation annotations on the Responses API", () => {
+  it('are flat, with their span kept', () => {
+    const cited = { start_index: 4, end_index: 9, url: 'https://a.example/', title: 'A' };
+    expect(
+      urlCitationAnnotations([
+        { type: 'url_citation', url_citation: cited },
+        { type: 'file_citation', file_citation: {} },
+      ]),
+    ).toEqual([{ type: 'url_citation', ...cited }]);
   });
 });
