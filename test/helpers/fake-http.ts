@@ -17,21 +17,7 @@ export function recordingHttp(
   reply: string,
   status = 200,
 ): { http: HttpClient; sent: SentRequest[] } {
-  const sent: SentRequest[] = [];
-  const http = {
-    request: async (r: { url: URL; headers: Record<string, string>; body?: string }) => {
-      sent.push({ url: r.url.toString(), headers: r.headers, body: r.body ?? '' });
-      return {
-        status,
-        headers: {},
-        body: (async function* () {
-          yield Buffer.from(reply);
-        })() as never,
-      };
-    },
-    close: async () => {},
-  } as unknown as HttpClient;
-  return { http, sent };
+  return sequenceHttp([{ status, body: reply }]);
 }
 
 /** An HttpClient answering its requests with `replies` in turn (the last one again after them). */

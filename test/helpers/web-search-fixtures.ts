@@ -250,3 +250,27 @@ export const claudeResumed = {
   stop_reason: 'end_turn',
   usage: { input_tokens: 300, output_tokens: 20, server_tool_use: { web_search_requests: 1 } },
 };
+
+type TestApp = Awaited<ReturnType<typeof appWith>>;
+
+/** POST /v1/messages as an Anthropic client sends it. */
+export const postMessages = (app: TestApp['app'], payload: Json) =>
+  app.inject({
+    method: 'POST',
+    url: '/v1/messages',
+    headers: { 'anthropic-version': '2023-06-01' },
+    payload,
+  });
+
+/** A chat client's search question (`web_search_options`), streamed unless told. */
+export const askChatSearch = (app: TestApp['app'], stream = true, content = 'Who won?') =>
+  app.inject({
+    method: 'POST',
+    url: '/v1/chat/completions',
+    payload: {
+      model: 'model-router',
+      stream,
+      messages: [{ role: 'user', content }],
+      web_search_options: {},
+    },
+  });

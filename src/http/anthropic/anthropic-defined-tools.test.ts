@@ -11,6 +11,7 @@ import {
   gptReply,
   searchGpt,
   type Json,
+  postMessages,
 } from '../../../test/helpers/web-search-fixtures.js';
 
 const BASH = { type: 'bash_20250124', name: 'bash' };
@@ -27,13 +28,7 @@ const ask = (extra: Json = {}) => ({
   messages: [{ role: 'user', content: 'Insert HELLO after line 2 of /tmp/a.txt' }],
   ...extra,
 });
-const post = (app: Awaited<ReturnType<typeof appWith>>['app'], payload: Json) =>
-  app.inject({
-    method: 'POST',
-    url: '/v1/messages',
-    headers: { 'anthropic-version': '2023-06-01' },
-    payload,
-  });
+const post = postMessages;
 
 describe("Anthropic's bash, text editor and memory tools on /v1/messages", () => {
   it('reach Claude as the client sent them', async () => {

@@ -10,13 +10,8 @@ import {
 } from '../../core/wire-types.js';
 import { matchedStopOf } from '../../core/matched-stop.js';
 import { isObject } from '../../core/is-object.js';
-import type { UrlCitation } from '../../core/web-search.js';
-import {
-  serverBlockEvents,
-  serverBlocksOf,
-  textAndServerBlocks,
-  webCitation,
-} from './messages-web-search.js';
+import { serverBlocksOf, type UrlCitation } from '../../core/web-search.js';
+import { serverBlockEvents, textAndServerBlocks, webCitation } from './messages-web-search.js';
 
 type Json = Record<string, unknown>;
 

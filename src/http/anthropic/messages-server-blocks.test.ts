@@ -1,6 +1,6 @@
 // Claude's own search blocks (`server_tool_use`, `web_search_tool_result`) reach an Anthropic
 // client of /v1/messages as Claude sent them, where it put them, in JSON and in a stream (Claude
-// Code's WebSearch reads its links from the results), and go back to Claude with the client's next
+// Code's WebSearch lists its links from the results), and go back to Claude with the client's next
 // turn. Chat clients never see them. A paused turn (`pause_turn`) goes on in the same stream.
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
@@ -16,6 +16,8 @@ import {
   streamOf,
   TEXT1,
   type Json,
+  askChatSearch,
+  postMessages,
 } from '../../../test/helpers/web-search-fixtures.js';
 
 const TOOL = { type: 'web_search_20250305', name: 'web_search', max_uses: 5 };
@@ -26,13 +28,7 @@ const ask = (extra: Json = {}) => ({
   messages: [{ role: 'user', content: 'Who won the match last night?' }],
   ...extra,
 });
-const post = (app: Awaited<ReturnType<typeof appWith>>['app'], payload: Json) =>
-  app.inject({
-    method: 'POST',
-    url: '/v1/messages',
-    headers: { 'anthropic-version': '2023-06-01' },
-    payload,
-  });
+const post = postMessages;
 const types = (content: Json[]) => content.map((b) => b.type);
 
 describe("Claude's search blocks on /v1/messages", () => {
@@ -82,16 +78,7 @@ describe("Claude's search blocks on /v1/messages", () => {
       [claudeSearchedStream, true],
     ] as const) {
       const t = await appWith([claude], reply);
-      const res = await t.app.inject({
-        method: 'POST',
-        url: '/v1/chat/completions',
-        payload: {
-          model: 'model-router',
-          stream,
-          messages: [{ role: 'user', content: 'Who won the match last night?' }],
-          web_search_options: {},
-        },
-      });
+      const res = await askChatSearch(t.app, stream, 'Who won the match last night?');
       expect(res.statusCode, res.body).toBe(200);
       expect(res.body).toContain('url_citation');
       expect(res.body).not.toContain('"type":"server_tool_use"');
@@ -229,16 +216,7 @@ describe('a streamed paused turn (pause_turn)', () => {
 
   it('is sent back at most four times, then ends as Claude left it', async () => {
     const t = await appWith([claude], [streamOf(claudePaused)]);
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/v1/chat/completions',
-      payload: {
-        model: 'model-router',
-        stream: true,
-        messages: [{ role: 'user', content: 'Who won?' }],
-        web_search_options: {},
-      },
-    });
+    const res = await askChatSearch(t.app);
     expect(res.statusCode).toBe(200);
     expect(t.toClaude).toHaveLength(5);
     expect(res.body.match(/"finish_reason":"stop"/g)).toHaveLength(1);
@@ -260,16 +238,7 @@ describe('a streamed paused turn (pause_turn)', () => {
         },
       ],
     );
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/v1/chat/completions',
-      payload: {
-        model: 'model-router',
-        stream: true,
-        messages: [{ role: 'user', content: 'Who won?' }],
-        web_search_options: {},
-      },
-    });
+    const res = await askChatSearch(t.app);
     expect(res.statusCode).toBe(200);
     expect(t.toClaude).toHaveLength(2);
     expect(res.body).toContain('Looking. ');

@@ -17,6 +17,7 @@ import {
   TEXT1,
   TEXT2,
   type Json,
+  postMessages,
 } from '../../../test/helpers/web-search-fixtures.js';
 
 const TOOL = {
@@ -33,13 +34,7 @@ const ask = (extra: Json = {}) => ({
   messages: [{ role: 'user', content: 'Who won the match last night?' }],
   ...extra,
 });
-const post = (app: Awaited<ReturnType<typeof appWith>>['app'], payload: Json) =>
-  app.inject({
-    method: 'POST',
-    url: '/v1/messages',
-    headers: { 'anthropic-version': '2023-06-01' },
-    payload,
-  });
+const post = postMessages;
 
 describe("Anthropic's web search tool on /v1/messages", () => {
   it('reaches Claude whole, and its cited text comes back as cited text blocks', async () => {

@@ -10,8 +10,8 @@
 // `encrypted_index` is empty (Anthropic's is opaque, for its own use).
 import { invalidRequest } from '../../core/errors.js';
 import { isObject } from '../../core/is-object.js';
-import type { UrlCitation } from '../../core/web-search.js';
-import { SERVER_BLOCKS_FIELD, type ServerBlock } from '../../core/wire-types.js';
+import { approximateLocation, urlCitationsOf, type UrlCitation } from '../../core/web-search.js';
+import type { ServerBlock } from '../../core/wire-types.js';
 
 type Json = Record<string, unknown>;
 
@@ -71,12 +71,12 @@ export function withoutEmptyDomains(t: Json): Json {
   return out;
 }
 
-/** Chat's `web_search_options` for the tool (its `user_location` as OpenAI's). */
+/**
+ * Chat's `web_search_options` for the tool (its `user_location` as OpenAI's); the Responses API's
+ * hosted web search tool has the same flat `user_location`.
+ */
 export function webSearchOptionsOf(t: Json): Json {
-  const loc = isObject(t.user_location) ? t.user_location : undefined;
-  const approximate: Json = {};
-  for (const part of LOCATION_PARTS)
-    if (typeof loc?.[part] === 'string') approximate[part] = loc[part];
+  const approximate = approximateLocation(t.user_location);
   return Object.keys(approximate).length
     ? { user_location: { type: 'approximate', approximate } }
     : {};
@@ -100,11 +100,9 @@ export function webCitation(a: UrlCitation, text: string): Json {
  * citations, the text between them plain blocks. Spans that overlap one before are cited there.
  */
 export function citedTextBlocks(text: string, annotations: unknown): Json[] {
-  const cites = (Array.isArray(annotations) ? annotations : [])
-    .filter(
-      (a): a is UrlCitation => isObject(a) && a.type === 'url_citation' && isObject(a.url_citation),
-    )
-    .sort((a, b) => a.url_citation.start_index - b.url_citation.start_index);
+  const cites = urlCitationsOf(annotations).sort(
+    (a, b) => a.url_citation.start_index - b.url_citation.start_index,
+  );
   if (cites.length === 0) return text ? [{ type: 'text', text }] : [];
   const blocks: Json[] = [];
   let at = 0;
@@ -129,9 +127,7 @@ export function citedTextBlocks(text: string, annotations: unknown): Json[] {
 /** The citations over `[from, to)` of the text, clipped to it and counted from `from`. */
 function citationsWithin(annotations: unknown, from: number, to: number): UrlCitation[] {
   const out: UrlCitation[] = [];
-  for (const a of Array.isArray(annotations) ? annotations : []) {
-    if (!isObject(a) || a.type !== 'url_citation' || !isObject(a.url_citation)) continue;
-    const c = (a as unknown as UrlCitation).url_citation;
+  for (const { url_citation: c } of urlCitationsOf(annotations)) {
     const start = Math.max(c.start_index, from);
     const end = Math.min(c.end_index, to);
     if (end <= start) continue;
@@ -163,14 +159,6 @@ export function textAndServerBlocks(
   }
   out.push(...citedTextBlocks(text.slice(from), citationsWithin(annotations, from, text.length)));
   return out;
-}
-
-/** The server tool blocks a message or delta carries (SERVER_BLOCKS_FIELD), if any. */
-export function serverBlocksOf(holder: unknown): ServerBlock[] {
-  const list = isObject(holder) ? holder[SERVER_BLOCKS_FIELD] : undefined;
-  return Array.isArray(list)
-    ? list.filter((s): s is ServerBlock => isObject(s) && isObject(s.block))
-    : [];
 }
 
 /**

@@ -10,7 +10,7 @@ import { reasoningItem } from './responses-reasoning.js';
 import { conversationField } from '../conversations/conversation-turn.js';
 import { callName } from './responses-tools.js';
 import { localCallItem, localToolOf } from './local-tools.js';
-import { serverBlocksOf } from '../anthropic/messages-web-search.js';
+import { serverBlocksOf, urlCitationsOf } from '../../core/web-search.js';
 import { wantsSources, webSearchCalls } from './web-search-calls.js';
 
 export interface ResponseContext {
@@ -120,20 +120,13 @@ export function mapUsage(u: ChatResponse['usage']): Json | null {
  * (`UrlCitationBody`: the same fields, flat).
  */
 export function urlCitationAnnotations(annotations: unknown): Json[] {
-  if (!Array.isArray(annotations)) return [];
-  const out: Json[] = [];
-  for (const a of annotations) {
-    if (!isObject(a) || a.type !== 'url_citation' || !isObject(a.url_citation)) continue;
-    const c = a.url_citation;
-    out.push({
-      type: 'url_citation',
-      start_index: c.start_index,
-      end_index: c.end_index,
-      url: c.url,
-      title: c.title ?? '',
-    });
-  }
-  return out;
+  return urlCitationsOf(annotations).map(({ url_citation: c }) => ({
+    type: 'url_citation',
+    start_index: c.start_index,
+    end_index: c.end_index,
+    url: c.url,
+    title: c.title ?? '',
+  }));
 }
 
 /** The Response object for a chat reply; also the assistant message to store for the next turn. */

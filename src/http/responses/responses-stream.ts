@@ -14,7 +14,7 @@ import { SERVER_BLOCKS_FIELD } from '../../core/wire-types.js';
 import type { Json } from './responses-convert.js';
 import { reasoningItem } from './responses-reasoning.js';
 import { callName } from './responses-tools.js';
-import { serverBlocksOf } from '../anthropic/messages-web-search.js';
+import { serverBlocksOf } from '../../core/web-search.js';
 import { isWebSearchUse, wantsSources, webSearchCall } from './web-search-calls.js';
 import { localCallItem, localToolOf, type LocalToolKind } from './local-tools.js';
 import {

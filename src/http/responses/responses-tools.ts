@@ -14,7 +14,9 @@
 import { invalidRequest } from '../../core/errors.js';
 import { isObject } from '../../core/is-object.js';
 import { flatName } from '../../core/tool-namespace.js';
-import { isHostedWebSearch } from '../../core/web-search.js';
+import { approximateLocation, isHostedWebSearch } from '../../core/web-search.js';
+import { claudeSearchTool } from '../../providers/anthropic/anthropic-web-search.js';
+import { webSearchOptionsOf } from '../anthropic/messages-web-search.js';
 import {
   HOSTED_TOOLS_FIELD,
   WEB_SEARCH_TOOL_FIELD,
@@ -227,15 +229,9 @@ export function convertToolChoice(choice: unknown): ChatRequest['tool_choice'] {
 
 /** The hosted web search tool as chat's `web_search_options` (its location and context size). */
 function chatWebSearchOptions(t: Json): Json {
-  const where = isObject(t.user_location) ? t.user_location : {};
-  const approximate: Json = {};
-  for (const part of ['city', 'region', 'country', 'timezone'])
-    if (typeof where[part] === 'string') approximate[part] = where[part];
   const size = t.search_context_size;
   return {
-    ...(Object.keys(approximate).length
-      ? { user_location: { type: 'approximate', approximate } }
-      : {}),
+    ...webSearchOptionsOf(t),
     ...(size === 'low' || size === 'medium' || size === 'high'
       ? { search_context_size: size }
       : {}),
@@ -248,17 +244,9 @@ function chatWebSearchOptions(t: Json): Json {
  * as a tool the model may call; `search_context_size` has no Anthropic counterpart.
  */
 function claudeWebSearchTool(t: Json): Json {
-  const where = isObject(t.user_location) ? t.user_location : {};
-  const location: Json = {};
-  for (const part of ['city', 'region', 'country', 'timezone'])
-    if (typeof where[part] === 'string') location[part] = where[part];
   const domains = isObject(t.filters) ? t.filters.allowed_domains : undefined;
   return {
-    type: 'web_search_20250305',
-    name: 'web_search',
-    ...(Object.keys(location).length
-      ? { user_location: { type: 'approximate', ...location } }
-      : {}),
+    ...claudeSearchTool(approximateLocation(t.user_location)),
     ...(Array.isArray(domains) && domains.length && domains.every((d) => typeof d === 'string')
       ? { allowed_domains: domains }
       : {}),

@@ -12,14 +12,13 @@ import {
   ADAPTIVE_THINKING_FIELD,
   EFFORT_FIELD,
   ANTHROPIC_TOOL_FIELD,
-  SERVER_BLOCKS_FIELD,
   THINKING_BUDGET_FIELD,
   WEB_SEARCH_TOOL_FIELD,
   type ChatMessage,
   type ChatRequest,
   type ReasoningDetail,
-  type ServerBlock,
 } from '../../core/wire-types.js';
+import { serverBlocksOf } from '../../core/web-search.js';
 import { JSON_TOOL } from './anthropic-reply.js';
 import { addCacheBreakpoints, carriesCacheMark } from './auto-cache.js';
 import { forcesWebSearch, webSearchTool } from './anthropic-web-search.js';
@@ -159,10 +158,9 @@ function assistantTextBlocks(content: ChatMessage['content']): Json[] {
  * search tool (Anthropic's multi-turn search: the results are the cited text's context).
  */
 function withServerBlocks(texts: Json[], m: ChatMessage, body: ChatRequest): Json[] {
-  const server = (m as unknown as Record<string, unknown>)[SERVER_BLOCKS_FIELD];
-  if (!Array.isArray(server) || server.length === 0 || !isObject(body[WEB_SEARCH_TOOL_FIELD]))
-    return texts;
-  const pending = (server as ServerBlock[]).filter((s) => isObject(s?.block));
+  if (!isObject(body[WEB_SEARCH_TOOL_FIELD])) return texts;
+  const pending = serverBlocksOf(m);
+  if (pending.length === 0) return texts;
   const out: Json[] = [];
   let chars = 0;
   for (const t of texts) {

@@ -8,7 +8,12 @@
 // for an Anthropic client of the Messages bridge, which gets them as Claude sent them
 // (SERVER_BLOCKS_FIELD) and sends them back. A paused turn (`pause_turn`) goes on: JSON here
 // (joinPausedTurn), streamed in anthropic-reply.ts.
-import { webSearchOptions, type UrlCitation } from '../../core/web-search.js';
+import {
+  approximateLocation,
+  webSearchOptions,
+  type UrlCitation,
+  type WebSearchLocation,
+} from '../../core/web-search.js';
 import { isObject } from '../../core/is-object.js';
 import type { DeploymentConfig } from '../../config/deployment-schema.js';
 import { WEB_SEARCH_TOOL_FIELD, type ChatRequest } from '../../core/wire-types.js';
@@ -30,10 +35,11 @@ export function webSearchTool(body: ChatRequest, deployment: DeploymentConfig): 
   if (isObject(own) && isObject(own.tool) && (options || deployment.capabilities.webSearch))
     return own.tool;
   if (!options) return undefined;
-  const where = options.userLocation;
-  const location: Json = {};
-  for (const part of ['city', 'region', 'country', 'timezone'] as const)
-    if (typeof where?.[part] === 'string') location[part] = where[part];
+  return claudeSearchTool(approximateLocation(options.userLocation));
+}
+
+/** Anthropic's web search tool (`web_search_20250305`) near `location`, where one is given. */
+export function claudeSearchTool(location: WebSearchLocation): Json {
   return {
     type: 'web_search_20250305',
     name: WEB_SEARCH_TOOL,
