@@ -184,6 +184,20 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     );
     expect(canvasWidth).toBeGreaterThan(100);
     await expect.poll(() => page.locator('#decisions tbody tr').count()).toBeGreaterThan(0);
+    // A receipt's reason folds to its first clause; the whole summary opens on a click.
+    const newest = (await (
+      await fetch(`${server.baseUrl}/dashboard/api/decisions?limit=1`, {
+        headers: { authorization: `Bearer ${ADMIN}` },
+      })
+    ).json()) as { data: { reason: string; summary: string }[] };
+    const [{ reason, summary }] = newest.data as [{ reason: string; summary: string }];
+    const why = page.locator('#decisions tbody tr').first().locator('td.why details');
+    expect(reason).toContain('; ');
+    expect(await why.locator('summary').textContent()).toBe(reason.split('; ')[0]);
+    expect(await why.locator('p').isVisible()).toBe(false);
+    await why.locator('summary').click();
+    expect(await why.locator('p').isVisible()).toBe(true);
+    expect(await why.locator('p').textContent()).toBe(summary);
 
     // Spend by tag, then by end user, read from the request log.
     const usageRows = () =>

@@ -443,6 +443,28 @@ async function saveRouter(tr) {
   await refresh();
 }
 
+/**
+ * A receipt's reason, folded: its first clause (why the pick won) shows; the whole summary (the
+ * band's arithmetic, fallbacks, exclusions) opens on a click, so the table stays a table.
+ */
+function whyCell(d) {
+  const td = document.createElement('td');
+  td.className = 'why';
+  const clause = String(d.reason ?? '').split('; ')[0];
+  if (!clause || clause === d.reason) {
+    td.textContent = d.summary;
+    return td;
+  }
+  const details = document.createElement('details');
+  const head = document.createElement('summary');
+  head.textContent = clause;
+  const full = document.createElement('p');
+  full.textContent = d.summary;
+  details.append(head, full);
+  td.append(details);
+  return td;
+}
+
 async function renderDecisions() {
   const { data } = await api('/dashboard/api/decisions?limit=15');
   const tbody = document.querySelector('#decisions tbody');
@@ -456,14 +478,13 @@ async function renderDecisions() {
         d.mode,
         d.servedBy ?? d.pick,
         String(d.attempts.length),
-        d.summary,
       ];
-      cells.forEach((text, i) => {
+      for (const text of cells) {
         const td = document.createElement('td');
         td.textContent = text;
-        if (i === 5) td.className = 'why';
         tr.append(td);
-      });
+      }
+      tr.append(whyCell(d));
       return tr;
     }),
   );
