@@ -224,6 +224,55 @@ describe('what cannot go to Anthropic', () => {
     expect(adaptRequestForDeployment(topK, vllm).body.top_k).toBe(5);
   });
 
+  it('a Claude that reasons keeps its stop sequences, and its sampling unless it thinks', () => {
+    const thinker = deploymentSchema.parse({
+      ...base,
+      provider: 'anthropic',
+      name: 'claude-r',
+      model: 'claude-sonnet-4-5',
+      capabilities: { reasoning: true },
+    });
+    const plain = {
+      model: 'claude-r',
+      messages: [{ role: 'user', content: 'Tell me a story' }],
+      temperature: 0.2,
+      top_p: 0.9,
+      stop: ['the'],
+      max_tokens: 300,
+    } as ChatRequest;
+    const asIs = adaptRequestForDeployment(plain, thinker);
+    expect(asIs.warnings).toEqual([]);
+    expect(chatToAnthropicRequest(asIs.body, thinker)).toMatchObject({
+      temperature: 0.2,
+      top_p: 0.9,
+      stop_sequences: ['the'],
+      max_tokens: 300,
+    });
+    // Thinking: the stop sequences still go; the sampling is left out, and said.
+    const thinking = adaptRequestForDeployment(
+      { ...plain, reasoning_effort: 'low', top_k: 5 } as ChatRequest,
+      thinker,
+    );
+    expect(thinking.warnings).toEqual([
+      "temperature ignored: Claude's extended thinking takes the default sampling (claude-r)",
+      "top_p ignored: Claude's extended thinking takes the default sampling (claude-r)",
+      "top_k ignored: Claude's extended thinking takes the default sampling (claude-r)",
+    ]);
+    const sent = chatToAnthropicRequest(thinking.body, thinker);
+    expect(sent).toMatchObject({ stop_sequences: ['the'], thinking: { type: 'enabled' } });
+    expect(sent).not.toHaveProperty('temperature');
+    expect(sent).not.toHaveProperty('top_p');
+    // An OpenAI reasoning model still refuses them.
+    const o4 = deploymentSchema.parse({
+      ...base,
+      provider: 'openai',
+      name: 'o',
+      model: 'o4-mini',
+      capabilities: { reasoning: true },
+    });
+    expect(adaptRequestForDeployment(plain, o4).body).not.toHaveProperty('stop');
+  });
+
   it('logprobs and n > 1: eligibility keeps them from deployments that cannot answer them', () => {
     const needs = (r: Partial<ChatRequest>) =>
       requestNeeds(

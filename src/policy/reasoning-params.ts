@@ -95,30 +95,11 @@ export function adaptRequestForDeployment(
   // did not ask for it.
   if (body.stream === true)
     body.stream_options = { ...(body.stream_options ?? {}), include_usage: true };
+  // OpenAI's reasoning models refuse sampling parameters and stop sequences. Claude does not: it
+  // takes them without extended thinking, and stop sequences with it too; what thinking rules out,
+  // the Anthropic conversion leaves out and anthropicWarnings says.
   if (deployment.capabilities.reasoning) {
-    for (const key of IGNORED_FOR_REASONING) {
-      if (body[key] !== undefined && body[key] !== null) {
-        if (body[key] !== 1)
-          warnings.push(`${key} ignored: ${deployment.name} is a reasoning model`);
-        delete body[key];
-      }
-    }
-    for (const key of DROPPED_FOR_REASONING) {
-      // Eligibility sends logprobs only where the operator says they come back.
-      if ((key === 'logprobs' || key === 'top_logprobs') && returnsLogprobs(deployment)) continue;
-      if (body[key] !== undefined && body[key] !== null) {
-        warnings.push(`${key} dropped: not supported by reasoning model ${deployment.name}`);
-        delete body[key];
-      }
-    }
-    if (body.max_tokens !== undefined && body.max_tokens !== null) {
-      if (body.max_completion_tokens === undefined || body.max_completion_tokens === null) {
-        body.max_completion_tokens = body.max_tokens;
-      }
-      delete body.max_tokens;
-      warnings.push('max_tokens mapped to max_completion_tokens');
-    }
-    if (deployment.provider !== 'anthropic') effortItTakes(body, deployment, warnings);
+    if (deployment.provider !== 'anthropic') openAIReasoningParams(body, deployment, warnings);
   } else if (body.reasoning_effort !== undefined && body.reasoning_effort !== null) {
     // `none` asked for no reasoning, which is what a model without it does: nothing to say.
     if (body.reasoning_effort !== 'none')
@@ -190,6 +171,39 @@ export function adaptRequestForDeployment(
   return { body, warnings };
 }
 
+/**
+ * What an OpenAI-style reasoning model (o-series, GPT-5, a simulated one) refuses: sampling
+ * parameters, stop sequences, penalties and logprobs; `max_tokens` goes as `max_completion_tokens`.
+ */
+function openAIReasoningParams(
+  body: ChatRequest,
+  deployment: DeploymentConfig,
+  warnings: string[],
+): void {
+  for (const key of IGNORED_FOR_REASONING) {
+    if (body[key] !== undefined && body[key] !== null) {
+      if (body[key] !== 1) warnings.push(`${key} ignored: ${deployment.name} is a reasoning model`);
+      delete body[key];
+    }
+  }
+  for (const key of DROPPED_FOR_REASONING) {
+    // Eligibility sends logprobs only where the operator says they come back.
+    if ((key === 'logprobs' || key === 'top_logprobs') && returnsLogprobs(deployment)) continue;
+    if (body[key] !== undefined && body[key] !== null) {
+      warnings.push(`${key} dropped: not supported by reasoning model ${deployment.name}`);
+      delete body[key];
+    }
+  }
+  if (body.max_tokens !== undefined && body.max_tokens !== null) {
+    if (body.max_completion_tokens === undefined || body.max_completion_tokens === null) {
+      body.max_completion_tokens = body.max_tokens;
+    }
+    delete body.max_tokens;
+    warnings.push('max_tokens mapped to max_completion_tokens');
+  }
+  effortItTakes(body, deployment, warnings);
+}
+
 /** Chat parameters Anthropic's Messages API has no counterpart for (the conversion leaves them out). */
 const NOT_IN_ANTHROPIC = ['seed', 'presence_penalty', 'frequency_penalty', 'logit_bias'] as const;
 
@@ -252,6 +266,12 @@ function anthropicWarnings(body: ChatRequest, deployment: DeploymentConfig, warn
   for (const key of NOT_IN_ANTHROPIC)
     if (body[key] !== undefined && body[key] !== null)
       warnings.push(`${key} dropped: Anthropic's API (${deployment.name}) has no such parameter`);
+  if (usesThinking(body, deployment))
+    for (const key of ['temperature', 'top_p', 'top_k'] as const)
+      if (typeof body[key] === 'number' && !(key !== 'top_k' && body[key] === 1))
+        warnings.push(
+          `${key} ignored: Claude's extended thinking takes the default sampling (${deployment.name})`,
+        );
   if (
     typeof body.temperature === 'number' &&
     body.temperature > 1 &&
