@@ -19,7 +19,13 @@ export interface SimAnswer {
   text: string;
   /** The text split as it streams (each piece ≈ one token). */
   pieces: string[];
+  /** Visible tokens: the text's pieces, or the tool calls' arguments. */
   completionTokens: number;
+  /**
+   * Hidden reasoning tokens (`simulation.reasoningTokens`), within the request's limit: like
+   * OpenAI's `max_completion_tokens`, the limit bounds reasoning and visible output together.
+   */
+  reasoningTokens: number;
   finishReason: 'stop' | 'length' | 'tool_calls';
   toolCalls: SimToolCall[];
   /** The stop sequence the text ended before, named as vLLM names it (choice `stop_reason`). */
@@ -117,6 +123,23 @@ export function buildAnswer(
   seed: number,
   deployment: DeploymentConfig,
 ): SimAnswer {
+  // The request's limit, else the deployment's own maximum: a real model stops at either. The
+  // reasoning comes first and counts against it.
+  const cap =
+    body.max_completion_tokens ?? body.max_tokens ?? deployment.maxOutputTokens ?? Infinity;
+  const limit = typeof cap === 'number' && cap > 0 ? cap : Infinity;
+  const reasoningTokens = Math.min(sim.reasoningTokens, limit);
+  const left = limit - reasoningTokens;
+  // Reasoning used the whole limit: no visible output, ended by the limit (as OpenAI's do).
+  if (left <= 0)
+    return {
+      text: '',
+      pieces: [],
+      completionTokens: 0,
+      reasoningTokens,
+      finishReason: 'length',
+      toolCalls: [],
+    };
   const toolCalls = chooseTools(body, sim, seed);
   if (toolCalls.length) {
     const tokens = toolCalls.reduce((n, c) => n + Math.ceil(c.arguments.length / 4) + 5, 0);
@@ -124,18 +147,16 @@ export function buildAnswer(
       text: '',
       pieces: [],
       completionTokens: tokens,
+      reasoningTokens,
       finishReason: 'tool_calls',
       toolCalls,
     };
   }
   const rand = prng(seed);
-  // The request's limit, else the deployment's own maximum: a real model stops at either.
-  const limit =
-    body.max_completion_tokens ?? body.max_tokens ?? deployment.maxOutputTokens ?? Infinity;
   let target = Math.max(1, Math.round(sim.answerTokens * (0.6 + 0.8 * rand())));
   let finishReason: SimAnswer['finishReason'] = 'stop';
-  if (typeof limit === 'number' && limit > 0 && target > limit) {
-    target = limit;
+  if (target > left) {
+    target = left;
     finishReason = 'length';
   }
   const rf = body.response_format as
@@ -173,6 +194,7 @@ export function buildAnswer(
     pieces,
     // What was sent: the text before the sequence.
     completionTokens: pieces.length,
+    reasoningTokens,
     finishReason: stopped.matched !== undefined ? 'stop' : finishReason,
     toolCalls: [],
     ...(stopped.matched !== undefined ? { matchedStop: stopped.matched } : {}),

@@ -54,3 +54,63 @@ describe('simulated usage with n choices', () => {
     expect(await streamedUsage(ask(1))).toEqual(one);
   });
 });
+
+describe('simulated reasoning within the output limit', () => {
+  // Like OpenAI's max_completion_tokens, the limit bounds reasoning and visible output together:
+  // before, a reasoning model asked for 50 tokens reported 306 (256 of them reasoning).
+  const o4 = testConfig({
+    deployments: [
+      simDeployment('o4', {
+        simulation: { answerTokens: 100, reasoningTokens: 256 },
+        capabilities: { reasoning: true },
+      }),
+    ],
+    routers: [{ name: 'model-router', modelSubset: ['o4'] }],
+  }).deployments[0]!;
+  const o4Adapter = createSimulatedAdapter(o4, { sleep: async () => {} });
+  const capped = (max: number): ChatRequest =>
+    ({ ...ask(), model: 'o4', max_completion_tokens: max }) as ChatRequest;
+
+  it('reasoning that fills the limit leaves no text, ended by the limit, JSON and streamed', async () => {
+    const { response } = await o4Adapter.chat({
+      deployment: o4,
+      body: capped(50),
+      signal,
+      requestId: 'r',
+    });
+    const r = response as ChatResponse;
+    expect(r.usage).toMatchObject({
+      completion_tokens: 50,
+      completion_tokens_details: { reasoning_tokens: 50 },
+    });
+    expect(r.choices[0]).toMatchObject({ finish_reason: 'length' });
+    expect(r.choices[0]!.message.content ?? '').toBe('');
+    const { chunks } = await o4Adapter.chatStream({
+      deployment: o4,
+      body: { ...capped(50), stream: true, stream_options: { include_usage: true } },
+      signal,
+      requestId: 'r',
+    });
+    const all: ChatChunk[] = [];
+    for await (const c of chunks) all.push(c);
+    expect(all.at(-1)!.usage).toEqual(r.usage);
+    expect(all.some((c) => c.choices[0]?.finish_reason === 'length')).toBe(true);
+  });
+
+  it('what reasoning leaves is the text’s, and without a limit both are whole', async () => {
+    const { response } = await o4Adapter.chat({
+      deployment: o4,
+      body: capped(300),
+      signal,
+      requestId: 'r',
+    });
+    const u = (response as ChatResponse).usage!;
+    expect(u.completion_tokens_details?.reasoning_tokens).toBe(256);
+    expect(u.completion_tokens).toBeLessThanOrEqual(300);
+    expect(u.completion_tokens).toBeGreaterThan(256);
+    const whole = await o4Adapter.chat({ deployment: o4, body: ask(), signal, requestId: 'r' });
+    expect((whole.response as ChatResponse).usage!.completion_tokens_details).toMatchObject({
+      reasoning_tokens: 256,
+    });
+  });
+});

@@ -17,7 +17,7 @@ export function simulatedUsage(
   sim: SimulationConfig,
   choices: number,
 ) {
-  const completion = (answer.completionTokens + sim.reasoningTokens) * choices;
+  const completion = (answer.completionTokens + answer.reasoningTokens) * choices;
   return {
     prompt_tokens: promptTokens,
     completion_tokens: completion,
@@ -27,7 +27,7 @@ export function simulatedUsage(
       audio_tokens: 0,
     },
     completion_tokens_details: {
-      reasoning_tokens: sim.reasoningTokens * choices,
+      reasoning_tokens: answer.reasoningTokens * choices,
       audio_tokens: 0,
       accepted_prediction_tokens: 0,
       rejected_prediction_tokens: 0,
