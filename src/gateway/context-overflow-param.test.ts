@@ -39,4 +39,51 @@ describe('a prompt past every context window', () => {
     }
     await t.app.close();
   });
+
+  it('says how large the prompt is, the largest window and how much to cut', async () => {
+    const t = await buildTestApp(config, simulatedAdapters(config));
+    const ask = async (extra: Record<string, unknown>) => {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/v1/chat/completions',
+        payload: { model: 'model-router', messages: [{ role: 'user', content: long }], ...extra },
+      });
+      expect(res.statusCode).toBe(400);
+      return res.json().error.message as string;
+    };
+    const plain = await ask({});
+    const prompt = Number(/the prompt is about (\d+) tokens/.exec(plain)?.[1]);
+    expect(prompt).toBeGreaterThan(2_000);
+    expect(plain).toContain(
+      `the largest context window here is 2000 tokens: shorten the prompt by at least ${prompt - 2_000} tokens`,
+    );
+    // With output asked for: the output counts, and asking for less is not enough here.
+    const withOutput = await ask({ max_tokens: 400 });
+    expect(withOutput).toContain(`about ${prompt} tokens and asks for 400 tokens of output`);
+    expect(withOutput).toContain(`shorten the prompt by at least ${prompt + 400 - 2_000} tokens`);
+    expect(withOutput).not.toContain('output tokens or fewer');
+    await t.app.close();
+  });
+
+  it('where less output would do, says so', async () => {
+    const roomy = testConfig({
+      deployments: [simDeployment('w', { contextWindow: 6_000, maxOutputTokens: 5_000 })],
+      routers: [{ name: 'model-router', modelSubset: ['w'] }],
+    });
+    const t = await buildTestApp(roomy, simulatedAdapters(roomy));
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/v1/chat/completions',
+      payload: {
+        model: 'model-router',
+        messages: [{ role: 'user', content: long }],
+        max_tokens: 4_000,
+      },
+    });
+    expect(res.statusCode).toBe(400);
+    const message = res.json().error.message as string;
+    const prompt = Number(/the prompt is about (\d+) tokens/.exec(message)?.[1]);
+    expect(message).toContain(`or ask for ${6_000 - prompt} output tokens or fewer`);
+    await t.app.close();
+  });
 });

@@ -23,12 +23,14 @@ export function noEligibleFor(
   checks: CandidateEligibility[],
   name = candidates[0]?.name ?? '',
   describe?: DescribeExclusion,
+  size?: RequestSize,
 ): GatewayError {
   return noEligibleDeployment(
     checks,
     name,
     zoneHint(call, candidates, checks) ??
       outputHint(call, candidates, checks) ??
+      (size && contextHint(call, candidates, checks, size)) ??
       imageHint(call, checks) ??
       providerHint(checks),
     describe,
@@ -118,6 +120,38 @@ function outputHint(
   return {
     text: `the request's ${param} is ${requestedOutputTokens(call.request)}, and these deployments write at most ${most} tokens: ask for ${most} or fewer`,
     param,
+  };
+}
+
+/** The router's count of the prompt's tokens and the output it asks room for (RequestNeeds). */
+export interface RequestSize {
+  promptTokens: number;
+  outputTokens: number;
+}
+
+/**
+ * Where the prompt (with the output asked for) is past every candidate's context window: the
+ * count, the largest window and how much to cut, as OpenAI's own error gives the numbers.
+ */
+function contextHint(
+  call: ChatCall,
+  candidates: readonly DeploymentConfig[],
+  checks: readonly CandidateEligibility[],
+  size: RequestSize,
+): Hint | undefined {
+  if (checks.length === 0 || !checks.every((c) => c.failed.includes('context_window')))
+    return undefined;
+  const window = Math.max(...candidates.map((d) => d.contextWindow));
+  const { promptTokens: prompt, outputTokens: output } = size;
+  const over = prompt + output - window;
+  const param = PROMPT_PARAM[call.endpoint] ?? 'messages';
+  const asked = output > 0 ? ` and asks for ${output} tokens of output` : '';
+  const fewer =
+    output > 0 && output > over ? `, or ask for ${output - over} output tokens or fewer` : '';
+  return {
+    text: `the prompt is about ${prompt} tokens${asked}, and the largest context window here is ${window} tokens: shorten the prompt by at least ${Math.max(1, over)} tokens${fewer}`,
+    param,
+    code: 'context_length_exceeded',
   };
 }
 

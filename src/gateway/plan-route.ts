@@ -114,10 +114,16 @@ export function planRoute(
   if (spent) throw budgetExceeded(spent, deps.clock.now());
   if (eligible.length === 0)
     throw deps.breakers.retryWhenCooled(
-      noEligibleFor(call, candidates, checks, targetName(target), (name, rule) =>
-        rule === 'circuit_open' && deps.breakers.state(name) === 'half-open'
-          ? CIRCUIT_HALF_OPEN_DESCRIPTION
-          : undefined,
+      noEligibleFor(
+        call,
+        candidates,
+        checks,
+        targetName(target),
+        (name, rule) =>
+          rule === 'circuit_open' && deps.breakers.state(name) === 'half-open'
+            ? CIRCUIT_HALF_OPEN_DESCRIPTION
+            : undefined,
+        needs,
       ),
       checks,
     );
