@@ -3,6 +3,7 @@
 // `x-router-max-price: prompt=1,completion=4` header says on any API. Deployments priced above it
 // are not eligible (rule `max_price`), for the pick and every fallback, so a caller can keep a
 // router, or a pool, to the cheap end of its models. Both given: the lower of each.
+import { describeValue } from '../core/describe-value.js';
 import { invalidRequest } from '../core/errors.js';
 import { isObject } from '../core/is-object.js';
 import type { MaxPrice } from '../routing/eligibility.js';
@@ -34,7 +35,7 @@ function ceiling(value: unknown, param: string): number | undefined {
   const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
   if (typeof n !== 'number' || !Number.isFinite(n) || n < 0)
     throw invalidRequest(
-      `${param} must be a price in USD per 1M tokens, a number ≥ 0 (got ${JSON.stringify(value)?.slice(0, 40)}).`,
+      `${param} must be a price in USD per 1M tokens, a number ≥ 0 (got ${describeValue(value)}).`,
       param,
       'invalid_value',
     );

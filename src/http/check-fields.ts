@@ -2,6 +2,7 @@
 // type; a number's bounds, such as the Responses API's `max_output_tokens`, Anthropic's
 // `max_tokens` or chat's `top_logprobs`), so a bad value gets a 400 naming it in the caller's own
 // API instead of being ignored or failing upstream under another name.
+import { describeValue } from '../core/describe-value.js';
 import { invalidRequest } from '../core/errors.js';
 import { isObject } from '../core/is-object.js';
 import { MAX_STOP_SEQUENCES } from '../core/matched-stop.js';
@@ -22,7 +23,7 @@ export function checkFieldType(
     type === 'object' ? isObject(v) : type === 'integer' ? Number.isInteger(v) : typeof v === type;
   if (!ok)
     throw invalidRequest(
-      `'${key}' must be ${type === 'integer' || type === 'object' ? `an ${type}` : `a ${type}`}; got ${JSON.stringify(v)?.slice(0, 40)}.`,
+      `'${key}' must be ${type === 'integer' || type === 'object' ? `an ${type}` : `a ${type}`}; got ${describeValue(v)}.`,
       key,
       'invalid_type',
     );
@@ -64,11 +65,7 @@ export function checkModelField(
   );
 }
 
-/** A wrong value as a 400 quotes it: its JSON, cut to 40 characters. */
-export function describeValue(v: unknown): string {
-  const json = JSON.stringify(v) ?? String(v);
-  return json.length > 40 ? `${json.slice(0, 40)}…` : json;
-}
+export { describeValue } from '../core/describe-value.js';
 
 export interface NumberRule {
   integer?: boolean;
@@ -98,7 +95,7 @@ export function checkNumberField(
     (rule.max === undefined || value <= rule.max);
   if (!ok)
     throw invalidRequest(
-      `'${param}' must be ${describeRule(rule)}; got ${JSON.stringify(value)?.slice(0, 40)}.`,
+      `'${param}' must be ${describeRule(rule)}; got ${describeValue(value)}.`,
       param,
       typeof value === 'number' ? 'invalid_value' : 'invalid_type',
     );

@@ -3,6 +3,7 @@
 // Portkey's `{trace_id, value, weight?, metadata?}` (portkey.ai/docs/api-reference, "Create
 // feedback": `value` an integer in [-10, 10], `weight` in [0, 1], default 1), its `trace_id` read as
 // a request id and its `value` as the score (value + 10) / 20.
+import { describeValue } from '../../core/describe-value.js';
 import { invalidRequest } from '../../core/errors.js';
 import { isObject } from '../../core/is-object.js';
 import { tagsFromMetadata } from '../../gateway/attribution.js';
@@ -73,7 +74,7 @@ export function parseFeedback(body: unknown): FeedbackInput {
     const v = body.value;
     if (!number(v) || !Number.isInteger(v) || v < -10 || v > 10)
       throw invalidRequest(
-        `'value' must be an integer from -10 to 10 (got ${JSON.stringify(v)?.slice(0, 40)}).`,
+        `'value' must be an integer from -10 to 10 (got ${describeValue(v)}).`,
         'value',
         number(v) ? 'invalid_value' : 'invalid_type',
       );

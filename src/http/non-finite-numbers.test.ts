@@ -1,0 +1,31 @@
+// A number past what a double holds (`1e400` in the JSON) is read as infinite; the 400 used to quote
+// it as JSON writes an infinite number, `null`, which is not what the client sent.
+import { describe, expect, it } from 'vitest';
+import { buildTestApp, simulatedAdapters } from '../../test/helpers/build-test-app.js';
+import { testConfig } from '../../test/helpers/test-config.js';
+
+describe('a number too large for a double', () => {
+  it('is a 400 that says so, not "got null"', async () => {
+    const config = testConfig();
+    const t = await buildTestApp(config, simulatedAdapters(config));
+    for (const [field, raw] of [
+      ['max_tokens', '1e400'],
+      ['temperature', '-1e400'],
+    ] as const) {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/v1/chat/completions',
+        headers: { 'content-type': 'application/json' },
+        payload: `{"model":"big","messages":[{"role":"user","content":"hi"}],"${field}":${raw}}`,
+      });
+      expect(res.statusCode, field).toBe(400);
+      const error = res.json().error;
+      expect(error.param).toBe(field);
+      expect(error.message).not.toContain('got null');
+      expect(error.message).toContain(
+        `got a ${raw.startsWith('-') ? 'negative ' : ''}number too large to represent`,
+      );
+    }
+    await t.app.close();
+  });
+});
