@@ -230,6 +230,9 @@ function unsupportedAudio(param: string, fix: string): GatewayError {
   });
 }
 
+/** Roles whose content parts are text only (OpenAI: text, and an assistant's refusal). */
+const TEXT_ONLY_ROLES = new Set(['system', 'developer', 'assistant']);
+
 function checkMessage(m: unknown, i: number): void {
   const p = `messages[${i}]`;
   if (!isObject(m))
@@ -259,11 +262,28 @@ function checkMessage(m: unknown, i: number): void {
       `${p}.content`,
       'invalid_type',
     );
+  // OpenAI's rules (openapi.yaml: `minItems: 1`; images and files in user messages only): refused
+  // here, so that the pick does not decide between a 400 and a part silently left out.
+  if (c.length === 0 && m.role !== 'assistant' && m.role !== 'tool')
+    throw invalidRequest(
+      `${p}.content must not be an empty array: send a string or at least one content part.`,
+      `${p}.content`,
+      'empty_array',
+    );
   c.forEach((part, j) => {
     const pp = `${p}.content[${j}]`;
     if (!isObject(part) || typeof part.type !== 'string' || !PART_TYPES.has(part.type))
       throw invalidRequest(
         `${pp}.type must be one of text, image_url, file.`,
+        `${pp}.type`,
+        'invalid_value',
+      );
+    if (
+      (part.type === 'image_url' || part.type === 'file') &&
+      TEXT_ONLY_ROLES.has(m.role as string)
+    )
+      throw invalidRequest(
+        `${pp}: a ${part.type} part is allowed in user messages only, not in ${m.role === 'assistant' ? 'an' : 'a'} ${m.role as string} message; move it to a user message.`,
         `${pp}.type`,
         'invalid_value',
       );

@@ -17,6 +17,18 @@ const EFFORTS = new Set<unknown>(['low', 'medium', 'high', 'xhigh', 'max']);
 
 /** Throws a 400 for the first field that breaks Anthropic's rules; the messages' blocks too. */
 export function checkMessagesRequest(body: Json, forCount: boolean): void {
+  // Wrong types are a 400 in Anthropic's (pydantic's) words, not a list of tools silently ignored.
+  if (body.messages !== undefined && body.messages !== null && !Array.isArray(body.messages))
+    throw invalidRequest('messages: Input should be a valid list', 'messages');
+  if (body.tools !== undefined && body.tools !== null && !Array.isArray(body.tools))
+    throw invalidRequest('tools: Input should be a valid list', 'tools');
+  const metadata = body.metadata;
+  if (metadata !== undefined && metadata !== null) {
+    if (!isObject(metadata))
+      throw invalidRequest('metadata: Input should be a valid dictionary', 'metadata');
+    if (metadata.user_id != null && typeof metadata.user_id !== 'string')
+      throw invalidRequest('metadata.user_id: Input should be a valid string', 'metadata.user_id');
+  }
   // max_tokens an integer ≥ 1, temperature 0–1, top_p 0–1, top_k an integer ≥ 0, an enabled
   // thinking budget an integer ≥ 1,024 and under max_tokens.
   if (!forCount) checkNumberField(body.max_tokens, 'max_tokens', { integer: true, min: 1 }, true);
@@ -103,12 +115,24 @@ export function checkMessagesRequest(body: Json, forCount: boolean): void {
       if (!isObject(m) || !Array.isArray(m.content)) return;
       // A system message holds text only, as the top-level `system` does.
       const check = m.role === 'system' ? checkTextBlock : checkBlock;
-      m.content.forEach((b, j) => check(b, `messages.${i}.content.${j}`));
+      m.content.forEach((b, j) => {
+        const path = `messages.${i}.content.${j}`;
+        check(b, path);
+        // The client's own blocks cannot stand in Claude's turn (the conversion left them out).
+        if (m.role === 'assistant' && isObject(b) && USER_ONLY_BLOCKS.has(b.type as string))
+          throw invalidRequest(
+            `${path}: a ${String(b.type)} block belongs in a user message, not in an assistant message`,
+            `${path}.type`,
+          );
+      });
     });
     // A token count runs nothing: it counts what it is given, as for server tools above.
     if (!forCount) checkToolResults(body.messages);
   }
 }
+
+/** Blocks only the user's turn holds: what the client sends Claude. */
+const USER_ONLY_BLOCKS = new Set(['tool_result', 'image', 'document', 'search_result']);
 
 function checkDefinedTool(t: Json, path: string): void {
   const name = requiredName(String(t.type));

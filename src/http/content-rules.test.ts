@@ -1,0 +1,111 @@
+// Content the APIs forbid is a 400 naming it before routing, not a part or a tool list silently
+// left out (found by a black-box audit with the openai and Anthropic SDKs): OpenAI's empty content
+// array and images outside user messages; Anthropic's wrongly typed `messages`, `tools` and
+// `metadata`, and a user's block in Claude's turn.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTestApp, simulatedAdapters } from '../../test/helpers/build-test-app.js';
+import { testConfig } from '../../test/helpers/test-config.js';
+
+const config = testConfig();
+let t: Awaited<ReturnType<typeof buildTestApp>>;
+beforeAll(async () => {
+  t = await buildTestApp(config, simulatedAdapters(config));
+});
+afterAll(async () => {
+  await t.app.close();
+});
+
+const image = { type: 'image_url', image_url: { url: 'https://example.com/a.png' } };
+const chat = (messages: unknown[]) =>
+  t.app.inject({
+    method: 'POST',
+    url: '/v1/chat/completions',
+    payload: { model: 'model-router', messages },
+  });
+const messages = (body: Record<string, unknown>) =>
+  t.app.inject({
+    method: 'POST',
+    url: '/v1/messages',
+    headers: { 'anthropic-version': '2023-06-01' },
+    payload: { model: 'model-router', max_tokens: 20, ...body },
+  });
+
+describe('chat content OpenAI forbids', () => {
+  it('an empty content array, and images outside user messages, are 400s naming the part', async () => {
+    const cases: [unknown[], string, string][] = [
+      [[{ role: 'user', content: [] }], 'messages[0].content', 'must not be an empty array'],
+      [
+        [
+          { role: 'system', content: [image] },
+          { role: 'user', content: 'hi' },
+        ],
+        'messages[0].content[0].type',
+        'allowed in user messages only, not in a system message',
+      ],
+      [
+        [
+          { role: 'user', content: 'hi' },
+          { role: 'assistant', content: [image] },
+          { role: 'user', content: 'and?' },
+        ],
+        'messages[1].content[0].type',
+        'not in an assistant message',
+      ],
+    ];
+    for (const [msgs, param, words] of cases) {
+      const res = await chat(msgs);
+      expect(res.statusCode, param).toBe(400);
+      expect(res.json().error).toMatchObject({ type: 'invalid_request_error', param });
+      expect(res.json().error.message).toContain(words);
+    }
+  });
+
+  it('still takes what the spec allows: images in user messages, an assistant tool call with no content', async () => {
+    const res = await chat([
+      { role: 'user', content: [{ type: 'text', text: 'what is this?' }, image] },
+      {
+        role: 'assistant',
+        content: [],
+        tool_calls: [{ id: 'c1', type: 'function', function: { name: 'f', arguments: '{}' } }],
+      },
+      { role: 'tool', tool_call_id: 'c1', content: 'done' },
+    ]);
+    expect(res.statusCode, res.body).toBe(200);
+  });
+});
+
+describe('Messages fields of the wrong type', () => {
+  it('are 400s in Anthropic’s shape naming the field', async () => {
+    const hi = [{ role: 'user', content: 'hi' }];
+    const cases: [Record<string, unknown>, string][] = [
+      [{ messages: 'hi' }, 'messages: Input should be a valid list'],
+      [{ messages: hi, tools: 'x' }, 'tools: Input should be a valid list'],
+      [{ messages: hi, metadata: 'x' }, 'metadata: Input should be a valid dictionary'],
+      [
+        { messages: hi, metadata: { user_id: 5 } },
+        'metadata.user_id: Input should be a valid string',
+      ],
+      [
+        {
+          messages: [
+            { role: 'user', content: 'hi' },
+            {
+              role: 'assistant',
+              content: [{ type: 'tool_result', tool_use_id: 'x', content: 'y' }],
+            },
+            { role: 'user', content: 'go on' },
+          ],
+        },
+        'messages.1.content.0: a tool_result block belongs in a user message',
+      ],
+    ];
+    for (const [body, words] of cases) {
+      const res = await messages(body);
+      expect(res.statusCode, words).toBe(400);
+      expect(res.json()).toMatchObject({ type: 'error', error: { type: 'invalid_request_error' } });
+      expect(res.json().error.message).toContain(words);
+    }
+    const ok = await messages({ messages: hi, metadata: { user_id: 'u1' }, tools: [] });
+    expect(ok.statusCode, ok.body).toBe(200);
+  });
+});
