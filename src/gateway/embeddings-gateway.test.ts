@@ -83,6 +83,25 @@ const post = (payload: unknown, url = '/v1/embeddings', key = 'any') => ({
 const dot = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i]!, 0);
 
 describe('embeddings (/v1/embeddings)', () => {
+  it('counts an input of token ids as its ids: one array, or one per input', async () => {
+    const t = await setup();
+    for (const [input, tokens] of [
+      [[1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 10],
+      [
+        [
+          [1, 2, 3],
+          [4, 5],
+        ],
+        5,
+      ],
+    ] as const) {
+      const r = await t.app.inject(post({ model: 'embed', input }));
+      expect(r.statusCode).toBe(200);
+      expect(r.json().usage).toEqual({ prompt_tokens: tokens, total_tokens: tokens });
+    }
+    await t.app.close();
+  });
+
   it('answers an embedding deployment by name with unit vectors that put related texts closer, and records the cost', async () => {
     const t = await setup();
     const texts = ['The cat sat on the mat.', 'A cat sat on a mat today.', 'Stock prices fell.'];

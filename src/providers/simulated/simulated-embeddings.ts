@@ -47,9 +47,16 @@ export function simulatedEmbeddings(
     );
   const texts = embeddingInputs(body.input);
   const base64 = body.encoding_format === 'base64';
+  // An input of token ids is its own count (one array, or one per input).
+  const input = body.input;
+  const ids: (number[] | undefined)[] = Array.isArray(input)
+    ? typeof input[0] === 'number'
+      ? [input as number[]]
+      : (input as unknown[]).map((x) => (Array.isArray(x) ? (x as number[]) : undefined))
+    : [];
   let tokens = 0;
   const data = texts.map((text, index) => {
-    tokens += countTokens(text);
+    tokens += ids[index]?.length ?? countTokens(text);
     const v = embedText(text, dimensions);
     return {
       object: 'embedding' as const,
