@@ -243,6 +243,14 @@ describe('RateLimiter', () => {
     );
     expect(err.message).toContain('Request too large for router r');
     expect(err.headers['retry-after']).toBe('60');
+    // It never fits: the SDKs are told not to retry it. A request that fits later may be retried.
+    expect(err.headers['x-should-retry']).toBe('false');
+    const { limiter: other } = setup();
+    const rpm = { router: { name: 'r', rateLimit: { rpm: 1 } }, promptTokens: 1 };
+    await other.checkLimits(rpm);
+    const later = await refusal(other.checkLimits(rpm));
+    expect(later.message).toContain('Rate limit reached');
+    expect(later.headers['x-should-retry']).toBeUndefined();
   });
 
   it('formats durations the way OpenAI does', () => {

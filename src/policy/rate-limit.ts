@@ -5,6 +5,7 @@
 // corrected with the upstream's usage afterwards (settle). Headers follow Azure/OpenAI:
 // x-ratelimit-{limit,remaining,reset}-{requests,tokens}, plus retry-after on 429
 // (rate-limit-headers.ts).
+import { NOT_RETRYABLE } from './budget.js';
 import type { RouterConfig } from '../config/schema.js';
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import type { Clock } from '../core/clock.js';
@@ -325,7 +326,13 @@ export class RateLimiter {
       : `Rate limit reached for ${scopeText} on ${what}: Limit ${s.limit}, Used ${used}, Requested ${b.spec.cost}. ` +
         `Please try again in ${formatDuration(s.retryAfterMs)}.`;
     const retryAfterSeconds = (tooBig ? this.windowMs : s.retryAfterMs) / 1000;
-    const err = rateLimited(message, retryAfterSeconds, headers);
+    // A request over the whole limit never fits: the SDKs (openai, Anthropic's) would retry it
+    // after the retry-after and fail again; `x-should-retry: false` tells them not to.
+    const err = rateLimited(
+      message,
+      retryAfterSeconds,
+      tooBig && !retryable ? { ...headers, ...NOT_RETRYABLE } : headers,
+    );
     if (!retryable) return new RateLimitRefusal(err, tooBig ? undefined : s.retryAfterMs);
     return new GatewayError({
       status: 429,
