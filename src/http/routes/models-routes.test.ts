@@ -4,7 +4,11 @@
 import { describe, expect, it } from 'vitest';
 import { buildTestApp } from '../../../test/helpers/build-test-app.js';
 import { fakeAdapter } from '../../../test/helpers/fake-adapter.js';
-import { simDeployment, testConfig } from '../../../test/helpers/test-config.js';
+import {
+  simEmbeddingDeployment,
+  simDeployment,
+  testConfig,
+} from '../../../test/helpers/test-config.js';
 import type { ConfigInput } from '../../config/schema.js';
 import { ANONYMOUS, type AuthContext } from '../../gateway/gateway-types.js';
 import type { Authenticator } from '../auth-hook.js';
@@ -124,6 +128,33 @@ describe('GET /v1/models/{id}', () => {
       display_name: 'big',
       created_at: '2025-01-01T00:00:00.000Z',
     });
+    // Its list holds what /v1/messages can serve: no embedding model, nor a pool of them.
+    const withEmbeddings = testConfig({
+      deployments: [
+        simDeployment('big'),
+        simEmbeddingDeployment('embed'),
+      ] as ConfigInput['deployments'],
+      routers: [{ name: 'model-router', modelSubset: ['big'] }],
+      pools: [
+        { name: 'chat-pool', deployments: ['big'], strategy: 'priority' },
+        { name: 'embed-pool', deployments: ['embed'], strategy: 'priority' },
+      ],
+    });
+    const e = (
+      await buildTestApp(withEmbeddings, {
+        big: fakeAdapter('big-model', [{ reply: 'ok' }]),
+        embed: fakeAdapter('embed-model', [{ reply: 'ok' }]),
+      })
+    ).app;
+    const listed = async (h: Record<string, string>) =>
+      (
+        (await e.inject({ method: 'GET', url: '/v1/models', headers: h })).json() as {
+          data: { id: string }[];
+        }
+      ).data.map((m) => m.id);
+    expect(await listed(headers)).toEqual(['model-router', 'chat-pool', 'big']);
+    expect(await listed({})).toEqual(['model-router', 'chat-pool', 'embed-pool', 'big', 'embed']);
+    await e.close();
     const missing = await a.inject({ method: 'GET', url: '/v1/models/gpt-9', headers });
     expect(missing.statusCode).toBe(404);
     expect(missing.json()).toMatchObject({

@@ -127,6 +127,20 @@ function modelEntries(snap: ConfigHolder['current'], auth: AuthContext) {
   return [...routers, ...pools, ...deployments];
 }
 
+/**
+ * What an Anthropic client can call on `/v1/messages`: routers, and pools and deployments of chat
+ * models (an embedding, speech or rerank model would be a 400 there, so its list leaves them out).
+ */
+function answersMessages(
+  snap: ConfigHolder['current'],
+  entry: ReturnType<typeof modelEntries>[number],
+): boolean {
+  const chat = (name: string) => (snap.deployments.get(name)?.kind ?? 'chat') === 'chat';
+  if (entry.type === 'deployment') return chat(entry.id);
+  if (entry.type === 'pool') return (snap.pools.get(entry.id)?.deployments ?? []).some(chat);
+  return true;
+}
+
 export function registerModelsRoutes(
   app: FastifyInstance,
   config: ConfigHolder,
@@ -136,7 +150,7 @@ export function registerModelsRoutes(
     const data = modelEntries(config.current, request.auth);
     if (fromAnthropic(request)) {
       const page = anthropicPage(
-        data.map((m) => m.id),
+        data.filter((m) => answersMessages(config.current, m)).map((m) => m.id),
         request.query,
       );
       if (page instanceof GatewayError) throw page;
