@@ -235,10 +235,22 @@ export function requestFiles(request: ChatRequest): 'none' | 'data' | 'id' {
   return found;
 }
 
-/** An embeddings request's inputs as texts (token-id inputs as their ids, one "word" each). */
-export function embeddingInputs(input: EmbeddingsRequest['input']): string[] {
+/** One embeddings input: a text or one array of token ids. */
+export type EmbeddingItem = string | number[];
+
+/** The inputs of a request, one item each (a string or a flat token array is one input). */
+export function embeddingItems(input: EmbeddingsRequest['input']): EmbeddingItem[] {
   if (typeof input === 'string') return [input];
   if (!Array.isArray(input) || input.length === 0) return [];
-  if (typeof input[0] === 'number') return [(input as number[]).join(' ')];
-  return (input as (string | number[])[]).map((x) => (typeof x === 'string' ? x : x.join(' ')));
+  if (typeof input[0] === 'number') return [input as number[]];
+  return input as EmbeddingItem[];
+}
+
+/** An input as text (token ids as their ids, one "word" each). */
+export const embeddingText = (item: EmbeddingItem): string =>
+  typeof item === 'string' ? item : item.join(' ');
+
+/** An embeddings request's inputs as texts. */
+export function embeddingInputs(input: EmbeddingsRequest['input']): string[] {
+  return embeddingItems(input).map(embeddingText);
 }

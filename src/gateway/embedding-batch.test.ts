@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { EmbeddingsResponse } from '../core/wire-types.js';
+import { embeddingItems } from '../core/prompt-text.js';
 import {
   assembleVectors,
-  embeddingItems,
   estimateTokens,
   orderedVectors,
   pickInputs,

@@ -1,20 +1,10 @@
 // A batch of embedding inputs taken apart and put back together: the answer cache keeps each
 // input on its own, sends only the ones it does not have upstream, and answers in the client's
 // order with the client's indexes.
+import { embeddingItems, type EmbeddingItem } from '../core/prompt-text.js';
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../core/wire-types.js';
 
-/** One input: a text or one array of token ids. */
-export type EmbeddingItem = string | number[];
-
 type EmbeddingData = EmbeddingsResponse['data'][number];
-
-/** The inputs of a request, one item each (a string or a flat token array is one input). */
-export function embeddingItems(input: EmbeddingsRequest['input']): EmbeddingItem[] {
-  if (typeof input === 'string') return [input];
-  if (!Array.isArray(input) || input.length === 0) return [];
-  if (typeof input[0] === 'number') return [input as number[]];
-  return input as EmbeddingItem[];
-}
 
 /** The request's `input` narrowed to the items at `positions`, in their order. */
 export function pickInputs(

@@ -18,7 +18,7 @@ import {
   type CacheControls,
 } from './cache-controls.js';
 import { hashKey, targetKey } from './cache-key.js';
-import { embeddingItems } from './embedding-batch.js';
+import { embeddingItems } from '../core/prompt-text.js';
 import { targetMembers, type ChatCall, type Target } from './gateway-types.js';
 import { keyAllowsDeployment } from './request-target.js';
 

@@ -4,7 +4,7 @@
 // deployment's circuit breaker and timeout, and one request-log record with its cost. The calls
 // with failover are embed-with-failover.ts; waiting for headroom, wait-for-headroom.ts.
 import type { DeploymentConfig } from '../config/deployment-schema.js';
-import { embeddingInputs } from '../core/prompt-text.js';
+import { embeddingInputs, embeddingItems, type EmbeddingItem } from '../core/prompt-text.js';
 import type { ChatRequest, EmbeddingsRequest, EmbeddingsResponse } from '../core/wire-types.js';
 import type { RequestRecord } from '../store/request-record.js';
 import { inputCostUsd } from './cost.js';
@@ -13,8 +13,6 @@ import type { AdmitContext, ChatCall } from './gateway-types.js';
 import type { AnswerCache } from './answer-cache.js';
 import {
   assembleVectors,
-  embeddingItems,
-  type EmbeddingItem,
   estimateItemTokens,
   estimateTokens,
   pickInputs,

@@ -10,6 +10,7 @@ import {
   type CandidateEligibility,
   type DescribeExclusion,
   type EligibilityRule,
+  type RequestNeeds,
 } from '../routing/eligibility.js';
 import type { ChatCall } from './gateway-types.js';
 import { headerValue, REGIONS_HEADER, ZONE_HEADER } from './request-target.js';
@@ -123,11 +124,8 @@ function outputHint(
   };
 }
 
-/** The router's count of the prompt's tokens and the output it asks room for (RequestNeeds). */
-export interface RequestSize {
-  promptTokens: number;
-  outputTokens: number;
-}
+/** The router's count of the prompt's tokens and the output it asks room for. */
+type RequestSize = Pick<RequestNeeds, 'promptTokens' | 'outputTokens'>;
 
 /**
  * Where the prompt (with the output asked for) is past every candidate's context window: the
@@ -143,13 +141,13 @@ function contextHint(
     return undefined;
   const window = Math.max(...candidates.map((d) => d.contextWindow));
   const { promptTokens: prompt, outputTokens: output } = size;
+  // Past every window, so at least one token over the largest.
   const over = prompt + output - window;
   const param = PROMPT_PARAM[call.endpoint] ?? 'messages';
   const asked = output > 0 ? ` and asks for ${output} tokens of output` : '';
-  const fewer =
-    output > 0 && output > over ? `, or ask for ${output - over} output tokens or fewer` : '';
+  const fewer = output > over ? `, or ask for ${output - over} output tokens or fewer` : '';
   return {
-    text: `the prompt is about ${prompt} tokens${asked}, and the largest context window here is ${window} tokens: shorten the prompt by at least ${Math.max(1, over)} tokens${fewer}`,
+    text: `the prompt is about ${prompt} tokens${asked}, and the largest context window here is ${window} tokens: shorten the prompt by at least ${over} tokens${fewer}`,
     param,
     code: 'context_length_exceeded',
   };

@@ -2,7 +2,7 @@
 // an upstream checks, so the answer does not depend on which deployment routing picks.
 import { invalidRequest } from '../core/errors.js';
 import { isObject } from '../core/is-object.js';
-import { describeValue } from './check-fields.js';
+import { describeValue } from '../core/describe-value.js';
 
 /** An assistant turn's calls, as OpenAI checks them: each with an id and the tool it called. */
 export function checkToolCalls(calls: unknown, path: string): void {

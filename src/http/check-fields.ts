@@ -65,8 +65,6 @@ export function checkModelField(
   );
 }
 
-export { describeValue } from '../core/describe-value.js';
-
 export interface NumberRule {
   integer?: boolean;
   min?: number;

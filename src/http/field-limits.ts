@@ -9,7 +9,8 @@
 import { invalidRequest } from '../core/errors.js';
 import { isObject } from '../core/is-object.js';
 import { tagsFromMetadata } from '../gateway/attribution.js';
-import { checkFieldType, checkNumberField, checkOneOf, describeValue } from './check-fields.js';
+import { checkFieldType, checkNumberField, checkOneOf } from './check-fields.js';
+import { describeValue } from '../core/describe-value.js';
 
 /** openapi.yaml `ModelResponseProperties.safety_identifier.maxLength`. */
 export const MAX_SAFETY_IDENTIFIER = 64;

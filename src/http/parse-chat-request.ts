@@ -6,13 +6,13 @@ import {
   PRIVATE_REQUEST_FIELDS,
   type ChatRequest,
 } from '../core/wire-types.js';
+import { describeValue } from '../core/describe-value.js';
 import {
   checkFieldType,
   checkModelField,
   checkNumberField,
   checkReasoningEffort,
   checkStop,
-  describeValue,
   hasName,
   MODEL_IN_PATH,
   requiredWithoutTools,

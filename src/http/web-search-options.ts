@@ -4,7 +4,8 @@
 // naming the field, before any upstream sees it.
 import { invalidRequest } from '../core/errors.js';
 import { isObject } from '../core/is-object.js';
-import { checkOneOf, describeValue } from './check-fields.js';
+import { checkOneOf } from './check-fields.js';
+import { describeValue } from '../core/describe-value.js';
 
 const LOCATION_PARTS = ['country', 'region', 'city', 'timezone'] as const;
 

@@ -5,7 +5,6 @@
 // corrected with the upstream's usage afterwards (settle). Headers follow Azure/OpenAI:
 // x-ratelimit-{limit,remaining,reset}-{requests,tokens}, plus retry-after on 429
 // (rate-limit-headers.ts).
-import { NOT_RETRYABLE } from './budget.js';
 import type { RouterConfig } from '../config/schema.js';
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import type { Clock } from '../core/clock.js';
@@ -13,6 +12,7 @@ import { GatewayError, rateLimited } from '../core/errors.js';
 import type { BucketSpec, BucketState, SharedState } from '../store/shared-state.js';
 import { gcraAvailable } from '../store/shared-state-gcra.js';
 import { formatDuration, rateLimitHeaders } from './rate-limit-headers.js';
+import { NOT_RETRYABLE } from './budget.js';
 
 /**
  * A 429 from a key, router, end-user, tag (or up-front deployment) limit at admission: what the

@@ -268,7 +268,8 @@ function anthropicWarnings(body: ChatRequest, deployment: DeploymentConfig, warn
       warnings.push(`${key} dropped: Anthropic's API (${deployment.name}) has no such parameter`);
   if (usesThinking(body, deployment))
     for (const key of ['temperature', 'top_p', 'top_k'] as const)
-      if (typeof body[key] === 'number' && !(key !== 'top_k' && body[key] === 1))
+      // temperature and top_p at 1 are the default already: nothing is lost.
+      if (typeof body[key] === 'number' && (key === 'top_k' || body[key] !== 1))
         warnings.push(
           `${key} ignored: Claude's extended thinking takes the default sampling (${deployment.name})`,
         );

@@ -13,7 +13,8 @@ import type {
 } from '../../core/wire-types.js';
 import { isObject } from '../../core/is-object.js';
 import { isImageUrl, quoteUrl } from '../../core/image-url.js';
-import { describeValue, ROUTED_MODEL } from '../check-fields.js';
+import { ROUTED_MODEL } from '../check-fields.js';
+import { describeValue } from '../../core/describe-value.js';
 import {
   CLIENT_PATH,
   CONTEXT_MANAGEMENT_FIELD,

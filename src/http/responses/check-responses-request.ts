@@ -3,12 +3,12 @@
 // "yes"` answered as JSON, `store: "no"` stored, a bogus `text.format` dropped.
 import { checkIncludable } from './includable.js';
 import { invalidRequest } from '../../core/errors.js';
+import { describeValue } from '../../core/describe-value.js';
 import {
   checkFieldType,
   checkNumberField,
   checkOneOf,
   checkReasoningEffort,
-  describeValue,
   hasName,
   requiredWithoutTools,
   unofferedToolChoice,

@@ -16,7 +16,8 @@ import { isObject } from '../../core/is-object.js';
 import type { ImageForm } from '../../core/wire-types.js';
 import { detectMimeType, sniffImageType } from '../../files/file-type.js';
 import type { RouterFiles } from '../../files/router-files.js';
-import { checkModelField, describeValue } from '../check-fields.js';
+import { checkModelField } from '../check-fields.js';
+import { describeValue } from '../../core/describe-value.js';
 import { invalidJsonBody } from '../json-body-parser.js';
 import {
   EDIT_TYPES,

@@ -4,7 +4,7 @@
 import type { SimulationConfig } from '../../config/deployment-parts.js';
 import type { DeploymentConfig } from '../../config/deployment-schema.js';
 import { invalidRequest } from '../../core/errors.js';
-import { embeddingInputs } from '../../core/prompt-text.js';
+import { embeddingItems, embeddingText } from '../../core/prompt-text.js';
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../../core/wire-types.js';
 
 function hash(s: string, seed: number): number {
@@ -45,18 +45,12 @@ export function simulatedEmbeddings(
       `dimensions must be an integer from 1 to ${sim.dimensions} for ${deployment.name}.`,
       'dimensions',
     );
-  const texts = embeddingInputs(body.input);
   const base64 = body.encoding_format === 'base64';
-  // An input of token ids is its own count (one array, or one per input).
-  const input = body.input;
-  const ids: (number[] | undefined)[] = Array.isArray(input)
-    ? typeof input[0] === 'number'
-      ? [input as number[]]
-      : (input as unknown[]).map((x) => (Array.isArray(x) ? (x as number[]) : undefined))
-    : [];
   let tokens = 0;
-  const data = texts.map((text, index) => {
-    tokens += ids[index]?.length ?? countTokens(text);
+  const data = embeddingItems(body.input).map((item, index) => {
+    // An input of token ids is its own count.
+    const text = embeddingText(item);
+    tokens += typeof item === 'string' ? countTokens(item) : item.length;
     const v = embedText(text, dimensions);
     return {
       object: 'embedding' as const,

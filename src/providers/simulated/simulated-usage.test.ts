@@ -21,22 +21,32 @@ const ask = (n?: number): ChatRequest =>
     ...(n === undefined ? {} : { n }),
   }) as ChatRequest;
 
-async function json(body: ChatRequest) {
-  const { response } = await adapter.chat({ deployment, body, signal, requestId: 'r' });
+/** A simulated deployment and its adapter. */
+const sim = { adapter, deployment };
+
+async function json(body: ChatRequest, on = sim) {
+  const { response } = await on.adapter.chat({
+    deployment: on.deployment,
+    body,
+    signal,
+    requestId: 'r',
+  });
   return response as ChatResponse;
 }
 
-async function streamedUsage(body: ChatRequest) {
-  const { chunks } = await adapter.chatStream({
-    deployment,
+async function streamed(body: ChatRequest, on = sim) {
+  const { chunks } = await on.adapter.chatStream({
+    deployment: on.deployment,
     body: { ...body, stream: true, stream_options: { include_usage: true } },
     signal,
     requestId: 'r',
   });
   const all: ChatChunk[] = [];
   for await (const c of chunks) all.push(c);
-  return all.at(-1)!.usage!;
+  return all;
 }
+
+const streamedUsage = async (body: ChatRequest) => (await streamed(body)).at(-1)!.usage!;
 
 describe('simulated usage with n choices', () => {
   it('counts every choice’s completion and reasoning tokens, the prompt once', async () => {
@@ -67,49 +77,29 @@ describe('simulated reasoning within the output limit', () => {
     ],
     routers: [{ name: 'model-router', modelSubset: ['o4'] }],
   }).deployments[0]!;
-  const o4Adapter = createSimulatedAdapter(o4, { sleep: async () => {} });
+  const on = { adapter: createSimulatedAdapter(o4, { sleep: async () => {} }), deployment: o4 };
   const capped = (max: number): ChatRequest =>
     ({ ...ask(), model: 'o4', max_completion_tokens: max }) as ChatRequest;
 
   it('reasoning that fills the limit leaves no text, ended by the limit, JSON and streamed', async () => {
-    const { response } = await o4Adapter.chat({
-      deployment: o4,
-      body: capped(50),
-      signal,
-      requestId: 'r',
-    });
-    const r = response as ChatResponse;
+    const r = await json(capped(50), on);
     expect(r.usage).toMatchObject({
       completion_tokens: 50,
       completion_tokens_details: { reasoning_tokens: 50 },
     });
     expect(r.choices[0]).toMatchObject({ finish_reason: 'length' });
     expect(r.choices[0]!.message.content ?? '').toBe('');
-    const { chunks } = await o4Adapter.chatStream({
-      deployment: o4,
-      body: { ...capped(50), stream: true, stream_options: { include_usage: true } },
-      signal,
-      requestId: 'r',
-    });
-    const all: ChatChunk[] = [];
-    for await (const c of chunks) all.push(c);
+    const all = await streamed(capped(50), on);
     expect(all.at(-1)!.usage).toEqual(r.usage);
     expect(all.some((c) => c.choices[0]?.finish_reason === 'length')).toBe(true);
   });
 
   it('what reasoning leaves is the text’s, and without a limit both are whole', async () => {
-    const { response } = await o4Adapter.chat({
-      deployment: o4,
-      body: capped(300),
-      signal,
-      requestId: 'r',
-    });
-    const u = (response as ChatResponse).usage!;
+    const u = (await json(capped(300), on)).usage!;
     expect(u.completion_tokens_details?.reasoning_tokens).toBe(256);
     expect(u.completion_tokens).toBeLessThanOrEqual(300);
     expect(u.completion_tokens).toBeGreaterThan(256);
-    const whole = await o4Adapter.chat({ deployment: o4, body: ask(), signal, requestId: 'r' });
-    expect((whole.response as ChatResponse).usage!.completion_tokens_details).toMatchObject({
+    expect((await json(ask(), on)).usage!.completion_tokens_details).toMatchObject({
       reasoning_tokens: 256,
     });
   });
