@@ -230,7 +230,9 @@ export function loadPrices(file: string): (group: string) => Map<string, Price> 
         `${where}: expected an object of model → {input_per_1m_usd, output_per_1m_usd}`,
       );
     for (const [model, p] of Object.entries(obj)) {
-      if (model.startsWith('_')) continue;
+      // A key like `_note` holding text is a comment; one holding a price object is a model
+      // (`__proto__`, `_internal-7b`), priced as any other.
+      if (model.startsWith('_') && (typeof p !== 'object' || p === null)) continue;
       const v = p as { input_per_1m_usd?: unknown; output_per_1m_usd?: unknown };
       // An unknown price (null) leaves the model unpriced: it is dropped from the pool with a warning.
       if (v?.input_per_1m_usd === null || v?.output_per_1m_usd === null) continue;
@@ -249,8 +251,19 @@ export function loadPrices(file: string): (group: string) => Map<string, Price> 
     }
     return out;
   };
-  const datasets = (raw as { datasets?: Record<string, unknown> }).datasets;
-  if (datasets && typeof datasets === 'object') {
+  // JSON `null`, a list, a number: neither layout (parseTable says what is expected).
+  const datasets =
+    typeof raw === 'object' && raw !== null && !Array.isArray(raw)
+      ? (raw as { datasets?: unknown }).datasets
+      : undefined;
+  if (
+    datasets !== undefined &&
+    (typeof datasets !== 'object' || datasets === null || Array.isArray(datasets))
+  )
+    throw new DataError(
+      `${file}: "datasets" must be an object of data file name → {model → {input_per_1m_usd, output_per_1m_usd}}, as in the shared models.json`,
+    );
+  if (datasets) {
     const tables = new Map(
       Object.entries(datasets).map(([f, t]) => [f, parseTable(t, `${file}: datasets.${f}`)]),
     );

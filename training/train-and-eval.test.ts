@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { DataError, loadPrices, loadRows, splitByHash } from './dataset.js';
 import {
   apgrAndCpt,
+  apgrGapNotes,
   summarize,
   evaluate,
   scoreTestRows,
@@ -297,6 +298,37 @@ describe('data, training and evaluation', () => {
     // A third model anywhere makes it a many-model set: no APGR.
     const third: PromptOutcome = { ...mk('f', 1, 0, 0.6, 0.4), models: ['s', 'x'] };
     expect(apgrAndCpt([...perfect, third]).apgr).toBeNull();
+    // The gap it is a share of: 0.5 (s 1, w .5), paired standard error √(1/3)/2.
+    expect(r.apgr_gap).toMatchObject({ strong: 's', weak: 'w', pairs: 4, gap: 0.5 });
+    expect(r.apgr_gap!.gap_se).toBeCloseTo(Math.sqrt(1 / 3) / 2, 12);
+    // Four prompts are too few to tell 0.5 from none (0.5 < 2 × 0.289); sixteen alike are not.
+    expect(apgrGapNotes(summarize(perfect), '')).toHaveLength(1);
+    const many = [0, 1, 2, 3].flatMap((k) =>
+      perfect.map((o) => ({ ...o, row: { ...o.row, id: `${o.row.id}${k}` } })),
+    );
+    expect(apgrGapNotes(summarize(many), '')).toEqual([]);
+    // The best single model (on the training prompts) scoring below the other on the test ones:
+    // no gap to recover, so no APGR (before: −0.588 and 27.41 on such files), and eval says why.
+    const reversed = [
+      mk('a', 0, 1, 0.9, 0.1),
+      mk('b', 1, 1, 0.8, 0.2),
+      mk('c', 0, 0, 0.5, 0.5),
+      mk('d', 1, 1, 0.4, 0.6),
+    ];
+    const back = summarize(reversed);
+    expect(back).toMatchObject({ apgr: null, cpt50: null, cpt80: null });
+    expect(back.apgr_gap).toMatchObject({ strong: 's', weak: 'w', gap: -0.25 });
+    expect(apgrGapNotes(back, 'x/y')).toEqual([
+      'APGR and CPT for x/y are not reported: on the test prompts s (the best single model on the training prompts) does not score above w (gap -0.250 ± 0.250 over 4 prompts), so there is no gap for a router to recover',
+    ]);
+    // A positive gap within two standard errors of none: reported, and called noise.
+    const thin = [...reversed.slice(1), mk('e', 1, 0, 0.7, 0.3), mk('f', 1, 0, 0.3, 0.7)];
+    const noisy = summarize(thin);
+    expect(noisy.apgr).not.toBeNull();
+    expect(noisy.apgr_gap!.gap).toBeCloseTo(2 / 5, 12);
+    expect(apgrGapNotes(noisy, '')).toEqual([
+      `APGR (${noisy.apgr!.toFixed(3)}) is a share of a gap within two standard errors of none (s − w: 0.400 ± 0.245 over 5 prompts): read it and CPT as noise`,
+    ]);
     // Cost mode with a band of 0.05 sends all four to w (each predicted above 0.05 × s's): w's
     // score less s's is −1, −1, 0, 0, so the ratio is 0.5, and its standard error the sample
     // deviation (√(1/3)) over √4, on s's mean of 1.
@@ -342,6 +374,7 @@ describe('data, training and evaluation', () => {
     expect(Object.keys(report).sort()).toEqual(
       [
         'apgr',
+        'apgr_gap', // a two-model file: the gap APGR is a share of
         'best_single',
         'by_source',
         'cheapest',

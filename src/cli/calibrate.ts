@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { DataError, loadPrices, loadRows, pricesByBareName } from '../../training/dataset.js';
 import { fileList } from './train.js';
 import { targetsWithZ } from '../../training/band-targets.js';
+import { seedOption } from '../../training/number-option.js';
 import { calibrateModel } from '../../training/calibrate-model.js';
 import { featurize, trainHeads } from '../../training/heads.js';
 import { bestSingleModel } from '../../training/model-pool.js';
@@ -84,6 +85,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     checkOutFile(values.out);
     const z = targetsWithZ(values['confidence-z']).confidenceZ;
+    const seed = seedOption(values.seed);
     const artefact = loadArtefactFile(artefactPathFor(values.model, DEFAULT_MODELS_DIR));
     const rows = loadRows(values.data);
     const known = new Set(artefact.models.map((m) => m.name));
@@ -183,7 +185,7 @@ export async function run(argv: string[]): Promise<number> {
           `note: --background is not used for a new group: its heads are fitted from scratch on ${values.data} alone (name a group of the artefact with --group to fit the new models as corrections, trusted on prompts like the scored ones)\n`,
         );
       const heads = trainHeads(featured, priced, groupName, prices, {
-        seed: Number(values.seed),
+        seed,
       });
       // The reference of the group's scale and of `eval`'s ratios: the best single model, as
       // training chooses it (not the first head fitted, which was the first by name).

@@ -127,8 +127,10 @@ export async function run(argv: string[]): Promise<number> {
     const maxTokens = values['max-tokens']
       ? positiveInt('max-tokens', values['max-tokens'])
       : undefined;
+    // Every file is read, and --out made ready, before a single request: a run can take its
+    // whole --max-minutes, and a bad file found after it would waste them.
     const prompts = loadPrompts(values.prompts).slice(0, limit);
-    // Before a single request: a run can take its whole --max-minutes.
+    const flatPrices = values.prices ? loadFlatPrices(values.prices) : undefined;
     prepareOutDir(values.out!);
     const discovered = await discoverEndpoint(values.endpoint, apiKey, values['api-version']);
     const scoredAs = scoreNames(
@@ -136,7 +138,7 @@ export async function run(argv: string[]): Promise<number> {
       values.targets.split(',').map((t) => t.trim()),
       discovered.likes,
     );
-    const prices = values.prices ? loadFlatPrices(values.prices) : discovered.prices;
+    const prices = flatPrices ?? discovered.prices;
     const routers = new Set([
       ...discovered.routers,
       ...(values.routers ? values.routers.split(',').map((r) => r.trim()) : []),

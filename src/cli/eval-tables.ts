@@ -3,7 +3,9 @@
 // too), and `--out`'s report.json and report.html.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ROUTING_MODES } from '../config/schema.js';
 import {
+  pickFor,
   shareText,
   type EvalReport,
   type EvalSummary,
@@ -50,7 +52,32 @@ export function writeReport(dir: string, report: EvalReport, outcomes: PromptOut
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'report.json'), JSON.stringify(report, null, 2));
   writeFileSync(join(dir, 'report.html'), renderEvalHtml(report, outcomes));
-  process.stderr.write(`wrote ${join(dir, 'report.html')}\n`);
+  writeFileSync(
+    join(dir, 'outcomes.jsonl'),
+    outcomes.map((o) => `${JSON.stringify(outcomeLine(o))}\n`).join(''),
+  );
+  process.stderr.write(
+    `wrote ${join(dir, 'report.html')}, report.json and outcomes.jsonl (${outcomes.length} prompts)\n`,
+  );
+}
+
+/**
+ * One test prompt's line in `--out`'s outcomes.jsonl: each mode's pick, and per model its real
+ * score and cost beside what the router predicted, so a figure can be traced to its prompts.
+ */
+export function outcomeLine(o: PromptOutcome): Record<string, unknown> {
+  const perModel = (value: (m: string) => number) =>
+    Object.fromEntries(o.models.map((m) => [m, value(m)]));
+  return {
+    id: o.row.id,
+    source: o.row.source,
+    best_single: o.bestSingle,
+    picks: Object.fromEntries(ROUTING_MODES.map((mode) => [mode, pickFor(o, mode)])),
+    score: perModel((m) => o.row.scores[m]!),
+    predicted_quality: perModel((m) => o.predicted.get(m)!),
+    cost_usd: perModel((m) => o.cost.get(m)!),
+    predicted_cost_usd: perModel((m) => o.predictedCost.get(m)!),
+  };
 }
 
 /** The figures compared across splits: each mode's ratios, APGR/CPT(50%), and the same per source. */

@@ -17,11 +17,17 @@ import {
 } from '../../training/dataset.js';
 import { describeTestRows, fewTestPromptsNote } from '../../training/test-rows.js';
 import { inSampleFiles, inSampleWarning, type InSample } from '../../training/in-sample.js';
-import { evaluate, type EvalReport } from '../../training/evaluate.js';
+import { apgrGapNotes, evaluate, type EvalReport } from '../../training/evaluate.js';
 import { targetsWithZ } from '../../training/band-targets.js';
 import { trainArtefact, type TrainResult } from '../../training/train-artefact.js';
 import { describeBlendChoice } from '../../training/lowrank-blend.js';
 import { workBudgetOption } from '../../training/training-plan.js';
+import {
+  bandOption,
+  epochsOption,
+  numberOption,
+  seedOption,
+} from '../../training/number-option.js';
 import { FAMILIES, trainFamily, type Family } from '../../training/families.js';
 import { artefactPathFor, loadArtefactFile } from '../routing/artefact-files.js';
 import { ArtefactError, type RoutingArtefact } from '../routing/routing-model.js';
@@ -105,7 +111,9 @@ options:
   --model <artefact>       evaluate a saved artefact (a file, or a version in models/: latest,
                            2026-12-04) instead of training one
   --json                   the report as JSON
-  --out <dir>              also write report.html and the per-prompt outcomes there
+  --out <dir>              also write report.html, report.json and outcomes.jsonl there (a line
+                           per test prompt: each mode's pick, each model's score and cost, and
+                           what the router predicted of them)
   --seed <n>               the training seed (default 1)
   --split <share>          the share of a shared file held out for the test (default 0.2)
   --salts <a,b,c>          repeat the whole train-and-evaluate once per salt; mean, min and max
@@ -169,9 +177,27 @@ export async function run(argv: string[]): Promise<number> {
         '--family other than logistic needs --train (an artefact holds only the logistic heads)',
       );
     if (values.out) prepareOutDir(values.out);
+    const balancedBand = bandOption('balanced-band', values['balanced-band']);
+    const costBand = bandOption('cost-band', values['cost-band']);
     const override = {
-      ...(values['balanced-band'] ? { balanced: Number(values['balanced-band']) } : {}),
-      ...(values['cost-band'] ? { cost: Number(values['cost-band']) } : {}),
+      ...(balancedBand !== undefined ? { balanced: balancedBand } : {}),
+      ...(costBand !== undefined ? { cost: costBand } : {}),
+    };
+    const seed = seedOption(values.seed);
+    const fitting = {
+      epochs: epochsOption(values.epochs),
+      learningRate: numberOption('lr', values.lr, {
+        above: 0,
+        what: "AdaGrad's learning rate",
+        example: '0.1',
+      }),
+      l2: numberOption('l2', values.l2, { min: 0, what: "AdaGrad's L2 penalty", example: '1e-5' }),
+      optimizer: parseOptimizer(values.optimizer),
+      c: numberOption('c', values.c, {
+        above: 0,
+        what: "L-BFGS's inverse regularisation strength",
+        example: '0.3',
+      }),
     };
     // Every file is read once, whatever the number of salts.
     const testByFile = testFiles.map((f) => ({ rows: loadRows(f), split: shared.includes(f) }));
@@ -224,14 +250,10 @@ export async function run(argv: string[]): Promise<number> {
           );
         const bar = progressBar(salt === undefined ? 'train' : `train (salt ${salt})`);
         const trained = trainArtefact(groups, prices, {
-          seed: Number(values.seed),
+          seed,
           onProgress: bar.update,
           onWarning: (w) => sayOnce(`warning: ${w}`),
-          epochs: values.epochs ? Number(values.epochs) : undefined,
-          learningRate: values.lr ? Number(values.lr) : undefined,
-          l2: values.l2 ? Number(values.l2) : undefined,
-          optimizer: parseOptimizer(values.optimizer),
-          c: values.c ? Number(values.c) : undefined,
+          ...fitting,
           targets,
           workBudget,
         });
@@ -242,15 +264,7 @@ export async function run(argv: string[]): Promise<number> {
       const familyModel =
         family === 'logistic'
           ? undefined
-          : trainFamily(
-              artefact,
-              trainGroups!,
-              prices!,
-              family,
-              Number(values.seed),
-              targets,
-              crossFitted,
-            );
+          : trainFamily(artefact, trainGroups!, prices!, family, seed, targets, crossFitted);
       // The blend's weight per group, chosen on the training prompts: said, as it decides the run.
       for (const c of familyModel?.choices ?? [])
         process.stderr.write(`note: ${describeBlendChoice(c, forSalt)}\n`);
@@ -268,6 +282,13 @@ export async function run(argv: string[]): Promise<number> {
         process.stderr.write(`${inSampleWarning(values.model!, inSample)}\n`);
       const result = { ...evaluate(artefact, test, override, familyModel), inSample };
       for (const note of describeTestRows(result.skipped)) sayOnce(`note: ${note}`);
+      const gapNotes = [
+        ...apgrGapNotes(result.report, ''),
+        ...Object.entries(result.report.by_source).flatMap(([k, s]) => apgrGapNotes(s, k)),
+      ];
+      for (const note of gapNotes)
+        process.stderr.write(`note: ${note}${salt === undefined ? '' : ` (salt ${salt})`}
+`);
       const few = fewTestPromptsNote(result.report.prompts, forSalt);
       if (few) process.stderr.write(`note: ${few}\n`);
       // Ratios of nothing would print as zeros that read like a result: say what to fix instead.

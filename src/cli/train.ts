@@ -8,6 +8,7 @@ import { DataError, countOf, loadPrices, loadRows, type DataRow } from '../../tr
 import { targetsWithZ } from '../../training/band-targets.js';
 import { trainArtefact } from '../../training/train-artefact.js';
 import { workBudgetOption } from '../../training/training-plan.js';
+import { epochsOption, seedOption } from '../../training/number-option.js';
 import { serializeArtefact } from '../routing/artefact-json.js';
 import { type GroupInfo } from '../routing/routing-model.js';
 import { progressBar } from './progress-bar.js';
@@ -108,14 +109,16 @@ export async function run(argv: string[]): Promise<number> {
     checkOutFile(values.out);
     const targets = targetsWithZ(values['confidence-z']);
     const workBudget = workBudgetOption(values['work-budget']);
+    const seed = seedOption(values.seed);
+    const epochs = epochsOption(values.epochs);
     const groups = loadGroups(files);
     const prices = loadPrices(values.prices);
     const bar = progressBar('train');
     const started = Date.now();
     const { artefact } = trainArtefact(groups, prices, {
-      seed: Number(values.seed),
+      seed,
       version: values.version,
-      epochs: values.epochs ? Number(values.epochs) : undefined,
+      epochs,
       targets,
       workBudget,
       onProgress: bar.update,

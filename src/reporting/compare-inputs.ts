@@ -1,6 +1,7 @@
 // What `model-router compare` reads: a prompt file (`.txt`, one prompt a line; `.jsonl`, one
 // object a line with optional references and scores) and a flat prices file.
 import { readFileSync } from 'node:fs';
+import { describeValue } from '../core/describe-value.js';
 
 export interface ComparePrompt {
   id: string;
@@ -71,10 +72,17 @@ export function loadPrompts(file: string): ComparePrompt[] {
       if (o.scores !== undefined) {
         if (typeof o.scores !== 'object' || o.scores === null || Array.isArray(o.scores))
           throw new PromptFileError(`${where}: "scores" must be an object of model → number`);
-        scores = {};
+        // No prototype: a model named `__proto__` is a score like any other.
+        scores = Object.create(null) as Record<string, number>;
         for (const [k, v] of Object.entries(o.scores)) {
           if (typeof v !== 'number' || !Number.isFinite(v))
-            throw new PromptFileError(`${where}: scores["${k}"] must be a number`);
+            throw new PromptFileError(
+              `${where}: scores["${k}"] must be a number in [0, 1], got ${describeValue(v)}`,
+            );
+          if (v < 0 || v > 1)
+            throw new PromptFileError(
+              `${where}: scores["${k}"] is ${v}, outside [0, 1]${v > 1 ? ' (quality is on a 0–1 scale: divide a 1–10 grade by 10, a percentage by 100)' : ''}`,
+            );
           scores[k] = v;
         }
       }
@@ -113,16 +121,31 @@ export function loadFlatPrices(file: string): Map<string, Price> {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
     throw new PromptFileError(`${file}: expected an object of model → prices`);
   for (const [name, p] of Object.entries(parsed as Record<string, Record<string, unknown>>)) {
+    // A key like `_note` holding text is a comment, as in the training commands' price files.
+    if (name.startsWith('_') && (typeof p !== 'object' || p === null)) continue;
     const input = p?.input_per_1m_usd;
     const output = p?.output_per_1m_usd;
-    if (typeof input !== 'number' || typeof output !== 'number')
+    const cached = p?.cached_input_per_1m_usd;
+    const price = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+    const is = (field: string, v: unknown) =>
+      `${field} is ${v === undefined ? 'missing' : describeValue(v)}`;
+    const wrong =
+      typeof p !== 'object' || p === null
+        ? `got ${describeValue(p)}`
+        : !price(input)
+          ? is('input_per_1m_usd', input)
+          : !price(output)
+            ? is('output_per_1m_usd', output)
+            : cached !== undefined && !price(cached)
+              ? is('cached_input_per_1m_usd', cached)
+              : undefined;
+    if (wrong)
       throw new PromptFileError(
-        `${file}: "${name}" needs numeric input_per_1m_usd and output_per_1m_usd`,
+        `${file}: "${name}" needs input_per_1m_usd and output_per_1m_usd (and optionally cached_input_per_1m_usd) as USD per 1M tokens, finite and ≥ 0; ${wrong}`,
       );
-    const cached = p.cached_input_per_1m_usd;
     out.set(name, {
-      inputPer1M: input,
-      outputPer1M: output,
+      inputPer1M: input as number,
+      outputPer1M: output as number,
       ...(typeof cached === 'number' ? { cachedInputPer1M: cached } : {}),
     });
   }

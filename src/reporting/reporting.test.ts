@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { summaryLines, toCsv } from './compare-report.js';
 import { summarizeRun } from './compare-summary.js';
-import { loadPrompts } from './compare-inputs.js';
+import { loadFlatPrices, loadPrompts } from './compare-inputs.js';
 import { chatUrl, costOf, gradeAnswer, runCompare, type CompareRow } from './compare-run.js';
 import { lengthBucket, promptKind, routingDistribution } from './distribution.js';
 
@@ -49,6 +49,45 @@ describe('compare helpers', () => {
     );
     writeFileSync(join(dir, 'd.jsonl'), '\n');
     expect(() => loadPrompts(join(dir, 'd.jsonl'))).toThrow(/holds no prompts/);
+    // A score is a quality in [0, 1], as in the training files: a 1–10 grade is refused with
+    // how to fix it, and a model named `__proto__` is a score like any other.
+    writeFileSync(join(dir, 'e.jsonl'), '{"prompt":"x","scores":{"m":7}}\n');
+    expect(() => loadPrompts(join(dir, 'e.jsonl'))).toThrow(
+      'e.jsonl:1: scores["m"] is 7, outside [0, 1] (quality is on a 0–1 scale: divide a 1–10 grade by 10, a percentage by 100)',
+    );
+    writeFileSync(join(dir, 'f.jsonl'), '{"prompt":"x","scores":{"m":-0.5}}\n');
+    expect(() => loadPrompts(join(dir, 'f.jsonl'))).toThrow('scores["m"] is -0.5, outside [0, 1]');
+    writeFileSync(join(dir, 'g.jsonl'), '{"prompt":"x","scores":{"__proto__":0.5,"m":1}}\n');
+    expect({ ...loadPrompts(join(dir, 'g.jsonl'))[0]!.scores }).toEqual({
+      ['__proto__']: 0.5,
+      m: 1,
+    });
+  });
+
+  it('reads a flat prices file: finite prices ≥ 0, `_` notes passed over', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mr-prices-'));
+    const prices = (text: string) => {
+      writeFileSync(join(dir, 'p.json'), text);
+      return () => loadFlatPrices(join(dir, 'p.json'));
+    };
+    expect([
+      ...prices(
+        '{"_note":"USD per 1M","_m":{"input_per_1m_usd":1,"output_per_1m_usd":2,"cached_input_per_1m_usd":0.5}}',
+      )(),
+    ]).toEqual([['_m', { inputPer1M: 1, outputPer1M: 2, cachedInputPer1M: 0.5 }]]);
+    for (const bad of [
+      '{"m":{"input_per_1m_usd":-1,"output_per_1m_usd":2}}',
+      '{"m":{"input_per_1m_usd":1e400,"output_per_1m_usd":2}}',
+      '{"m":{"input_per_1m_usd":1,"output_per_1m_usd":2,"cached_input_per_1m_usd":"x"}}',
+      '{"m":null}',
+    ])
+      expect(prices(bad), bad).toThrow(
+        '"m" needs input_per_1m_usd and output_per_1m_usd (and optionally cached_input_per_1m_usd) as USD per 1M tokens, finite and ≥ 0',
+      );
+    expect(prices('{"m":{"input_per_1m_usd":1e400,"output_per_1m_usd":2}}')).toThrow(
+      'a number too large to represent',
+    );
+    expect(prices('null')).toThrow('expected an object of model → prices');
   });
 
   it("says under the table why a run's requests failed, and how many", () => {

@@ -82,6 +82,23 @@ describe('--out is checked before the work', () => {
     expect(run.stderr).not.toMatch(/ECONNREFUSED|fetch failed/);
   });
 
+  it('compare: a bad prompts or prices file, before a single request', () => {
+    const prompts = join(dir, 'graded.jsonl');
+    writeFileSync(prompts, '{"prompt":"Say hello.","scores":{"big":8}}\n');
+    const args = ['--endpoint', 'http://127.0.0.1:9', '--targets', 'big', '--out', dir];
+    const graded = cli('compare', '--prompts', prompts, ...args);
+    expect(graded.status).toBe(2);
+    expect(graded.stderr).toContain('scores["big"] is 8, outside [0, 1]');
+    expect(graded.stderr).not.toMatch(/ECONNREFUSED|fetch failed/);
+    writeFileSync(prompts, '{"prompt":"Say hello."}\n');
+    const prices = join(dir, 'prices.json');
+    writeFileSync(prices, '{"big":{"input_per_1m_usd":-1,"output_per_1m_usd":2}}');
+    const priced = cli('compare', '--prompts', prompts, '--prices', prices, ...args);
+    expect(priced.status).toBe(2);
+    expect(priced.stderr).toContain('"big" needs input_per_1m_usd and output_per_1m_usd');
+    expect(priced.stderr).not.toMatch(/ECONNREFUSED|fetch failed/);
+  });
+
   it('distribution and feedback export', () => {
     refused(cli('distribution', '--compare', 'nothing.json', '--out', missing), 'does not exist');
     refused(
