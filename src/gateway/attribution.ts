@@ -5,6 +5,7 @@
 // never a metric label (their number is unbounded).
 import { invalidRequest } from '../core/errors.js';
 import { isObject } from '../core/is-object.js';
+import { describeValue } from '../core/describe-value.js';
 
 export interface Attribution {
   endUser?: string;
@@ -110,7 +111,7 @@ export function endUserFrom(value: unknown, param: string): string | undefined {
   if (value === undefined || value === null || value === '') return undefined;
   if (typeof value !== 'string')
     throw invalidRequest(
-      `'${param}' must be a string naming your end user; got ${JSON.stringify(value)?.slice(0, 40)}.`,
+      `'${param}' must be a string naming your end user; got ${describeValue(value)}.`,
       param,
       'invalid_type',
     );

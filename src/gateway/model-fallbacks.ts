@@ -13,6 +13,7 @@ import type { RequestRecord } from '../store/request-record.js';
 import type { ExecutionResult } from './execute-with-failover.js';
 import type { PlannedBatchLine } from './gateway-types.js';
 import type { RoutePlan, TargetTried } from './plan-route.js';
+import { describeValue } from '../core/describe-value.js';
 
 /** At most this many `models` (OpenRouter allows a few; each one tried can cost a deadline). */
 export const MAX_MODELS = 5;
@@ -35,7 +36,7 @@ export function requestedModels(body: Record<string, unknown>): string[] | undef
   const route = body.route;
   if (route !== undefined && route !== null && route !== 'fallback')
     throw invalidRequest(
-      `route must be "fallback", the one way models are tried (got ${JSON.stringify(route)?.slice(0, 40)}).`,
+      `route must be "fallback", the one way models are tried (got ${describeValue(route)}).`,
       'route',
       'invalid_value',
     );

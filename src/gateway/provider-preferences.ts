@@ -11,6 +11,7 @@ import type { ChatRequest } from '../core/wire-types.js';
 import type { ProviderNarrowing } from '../routing/eligibility.js';
 import { namedIn } from '../routing/eligibility.js';
 import type { DeploymentLoad } from './deployment-load.js';
+import { describeValue } from '../core/describe-value.js';
 
 export type ProviderSort = 'price' | 'throughput' | 'latency';
 
@@ -67,7 +68,7 @@ export function resolveProviderPreferences(request: ChatRequest): ProviderPrefer
     dataCollection !== 'deny'
   )
     throw invalidRequest(
-      `provider.data_collection must be "allow" or "deny" (got ${JSON.stringify(dataCollection)?.slice(0, 40)}).`,
+      `provider.data_collection must be "allow" or "deny" (got ${describeValue(dataCollection)}).`,
       'provider.data_collection',
       'invalid_value',
     );
@@ -163,7 +164,7 @@ function flag(provider: Record<string, unknown>, key: string): boolean | undefin
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'boolean')
     throw invalidRequest(
-      `provider.${key} must be true or false (got ${JSON.stringify(v)?.slice(0, 40)}).`,
+      `provider.${key} must be true or false (got ${describeValue(v)}).`,
       `provider.${key}`,
       'invalid_type',
     );
@@ -176,7 +177,7 @@ function sortOf(sort: unknown): ProviderSort | undefined {
   const by = isObject(sort) ? sort.by : sort;
   if (typeof by !== 'string' || !SORTS.has(by))
     throw invalidRequest(
-      `provider.sort must be "price", "throughput" or "latency" (got ${JSON.stringify(sort)?.slice(0, 40)}).`,
+      `provider.sort must be "price", "throughput" or "latency" (got ${describeValue(sort)}).`,
       'provider.sort',
       'invalid_value',
     );

@@ -8,6 +8,7 @@ import { invalidRequest } from '../core/errors.js';
 import type { SessionAffinityReceipt } from '../routing/receipt.js';
 import type { RoutingDecision } from '../routing/router-types.js';
 import type { ChatCall } from './gateway-types.js';
+import { describeValue } from '../core/describe-value.js';
 
 export type AffinityStrategy = 'adaptive' | 'sticky' | 'none';
 
@@ -92,7 +93,7 @@ export function readAffinityControls(call: ChatCall): AffinityControls {
   // A misspelt strategy was served as adaptive without a word; Foundry answers 400.
   if (strategy !== undefined && strategy !== null)
     throw invalidRequest(
-      `routing_config.session_affinity.strategy must be "adaptive", "sticky" or "none" (got ${JSON.stringify(strategy)?.slice(0, 40)}).`,
+      `routing_config.session_affinity.strategy must be "adaptive", "sticky" or "none" (got ${describeValue(strategy)}).`,
       'routing_config.session_affinity.strategy',
       'invalid_value',
     );

@@ -26,6 +26,27 @@ describe('a number too large for a double', () => {
         `got a ${raw.startsWith('-') ? 'negative ' : ''}number too large to represent`,
       );
     }
+    // Feedback's score and weight, and an OpenRouter-style `provider` field, likewise.
+    for (const [url, payload, says] of [
+      ['/v1/feedback', '{"request_id":"r","score":1e400}', "'score' must be a number from 0 to 1"],
+      ['/v1/feedback', '{"request_id":"r","score":1,"weight":-1e400}', "'weight' must be"],
+      [
+        '/v1/chat/completions',
+        '{"model":"big","messages":[{"role":"user","content":"hi"}],"provider":{"allow_fallbacks":1e400}}',
+        'provider.allow_fallbacks must be true or false',
+      ],
+    ] as const) {
+      const res = await t.app.inject({
+        method: 'POST',
+        url,
+        headers: { 'content-type': 'application/json' },
+        payload,
+      });
+      expect(res.statusCode, payload).toBe(400);
+      const { message } = res.json().error as { message: string };
+      expect(message, payload).toContain(says);
+      expect(message, payload).toMatch(/got a (negative )?number too large to represent/);
+    }
     await t.app.close();
   });
 });

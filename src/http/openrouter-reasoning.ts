@@ -16,6 +16,7 @@ import {
   type ChatRequest,
 } from '../core/wire-types.js';
 import { checkReasoningEffort } from './check-fields.js';
+import { describeValue } from '../core/describe-value.js';
 
 /** The effort a thinking budget stands for (as messages-convert.ts maps Claude's budget). */
 export function effortOfBudget(budget: number): ChatRequest['reasoning_effort'] {
@@ -31,7 +32,7 @@ export function applyOpenRouterReasoning(body: Record<string, unknown>): void {
   }
   if (!isObject(r))
     throw invalidRequest(
-      `'reasoning' must be an object such as {"effort": "high"} or {"max_tokens": 8000}; got ${JSON.stringify(r)?.slice(0, 40)}.`,
+      `'reasoning' must be an object such as {"effort": "high"} or {"max_tokens": 8000}; got ${describeValue(r)}.`,
       'reasoning',
       'invalid_type',
     );

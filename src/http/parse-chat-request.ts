@@ -239,7 +239,7 @@ function checkMessage(m: unknown, i: number): void {
     throw invalidRequest(`${p} must be an object with 'role' and 'content'.`, p, 'invalid_type');
   if (typeof m.role !== 'string' || !ROLES.has(m.role))
     throw invalidRequest(
-      `${p}.role must be one of system, developer, user, assistant, tool; got ${JSON.stringify(m.role)?.slice(0, 40)}.`,
+      `${p}.role must be one of system, developer, user, assistant, tool; got ${describeValue(m.role)}.`,
       `${p}.role`,
       'invalid_value',
     );

@@ -89,7 +89,7 @@ export function parseFeedback(body: unknown): FeedbackInput {
       );
     if (!number(s) || s < 0 || s > 1)
       throw invalidRequest(
-        `'score' must be a number from 0 to 1 (got ${JSON.stringify(s)?.slice(0, 40)}).`,
+        `'score' must be a number from 0 to 1 (got ${describeValue(s)}).`,
         'score',
         number(s) ? 'invalid_value' : 'invalid_type',
       );
@@ -100,7 +100,7 @@ export function parseFeedback(body: unknown): FeedbackInput {
     const w = body.weight;
     if (!number(w) || w < 0 || w > 1)
       throw invalidRequest(
-        `'weight' must be a number from 0 to 1 (got ${JSON.stringify(w)?.slice(0, 40)}).`,
+        `'weight' must be a number from 0 to 1 (got ${describeValue(w)}).`,
         'weight',
         number(w) ? 'invalid_value' : 'invalid_type',
       );
