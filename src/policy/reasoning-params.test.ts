@@ -273,6 +273,48 @@ describe('what cannot go to Anthropic', () => {
     expect(adaptRequestForDeployment(plain, o4).body).not.toHaveProperty('stop');
   });
 
+  it('sends Claude the first tool of each name, which OpenAI would take twice, and says so', () => {
+    const claude = deploymentSchema.parse({
+      ...base,
+      provider: 'anthropic',
+      name: 'claude',
+      model: 'claude-sonnet-4-5',
+    });
+    const fn = (name: string, description: string) => ({
+      type: 'function' as const,
+      function: { name, description, parameters: { type: 'object', properties: {} } },
+    });
+    const request = {
+      model: 'claude',
+      messages: [{ role: 'user', content: 'Read the file' }],
+      tools: [fn('read', 'built-in'), fn('grep', 'x'), fn('read', 'mcp'), fn('read', 'again')],
+    } as ChatRequest;
+    const adapted = adaptRequestForDeployment(request, claude);
+    expect(adapted.warnings).toEqual([
+      "tools: 2 later definitions of read left out: Anthropic's API (claude) takes one tool per name, so the first of each is sent",
+    ]);
+    const sent = chatToAnthropicRequest(adapted.body, claude) as {
+      tools: { name: string; description: string }[];
+    };
+    expect(sent.tools.map((t) => `${t.name}:${t.description}`)).toEqual([
+      'read:built-in',
+      'grep:x',
+    ]);
+    // The client's request is untouched, and another provider gets every definition.
+    expect(request.tools).toHaveLength(4);
+    const gpt = deploymentSchema.parse({
+      ...base,
+      provider: 'openai',
+      name: 'g',
+      model: 'gpt-4.1',
+    });
+    expect(adaptRequestForDeployment(request, gpt).body.tools).toHaveLength(4);
+    // Names already unique: nothing said.
+    expect(
+      adaptRequestForDeployment({ ...request, tools: request.tools!.slice(0, 2) }, claude).warnings,
+    ).toEqual([]);
+  });
+
   it('logprobs and n > 1: eligibility keeps them from deployments that cannot answer them', () => {
     const needs = (r: Partial<ChatRequest>) =>
       requestNeeds(

@@ -263,6 +263,23 @@ function anthropicWarnings(body: ChatRequest, deployment: DeploymentConfig, warn
     warnings.push(
       `thinking.type adaptive sent as enabled thinking with budget_tokens ${thinkingBudget(body, deployment).budget}: ${deployment.name} does not take adaptive thinking (capabilities.adaptiveThinking)`,
     );
+  // Anthropic refuses two tools of one name ("tools: Tool names must be unique."), which OpenAI
+  // serves and agents send (a built-in tool and an MCP server's of the same name): the first
+  // definition of each name is sent, as a client routed to OpenAI would have it work.
+  const names = new Set<string>();
+  const repeated: string[] = [];
+  const tools = body.tools?.filter((t) => {
+    if (t.type !== 'function') return true;
+    if (!names.has(t.function.name)) return names.add(t.function.name);
+    repeated.push(t.function.name);
+    return false;
+  });
+  if (repeated.length) {
+    body.tools = tools;
+    warnings.push(
+      `tools: ${repeated.length} later definition${repeated.length > 1 ? 's' : ''} of ${[...new Set(repeated)].join(', ')} left out: Anthropic's API (${deployment.name}) takes one tool per name, so the first of each is sent`,
+    );
+  }
   for (const key of NOT_IN_ANTHROPIC)
     if (body[key] !== undefined && body[key] !== null)
       warnings.push(`${key} dropped: Anthropic's API (${deployment.name}) has no such parameter`);

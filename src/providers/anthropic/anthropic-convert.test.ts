@@ -57,6 +57,31 @@ describe('Chat → Anthropic request', () => {
     expect(messages[2]!.content.map((b) => b.tool_use_id)).toEqual(['c1', 'c2']);
   });
 
+  it('a prefill is sent without trailing white space, which Anthropic refuses; only the last turn', () => {
+    const sent = (messages: ChatRequest['messages']) =>
+      (
+        chatToAnthropicRequest({ model: 'x', messages } as ChatRequest, claude) as {
+          messages: { role: string; content: Record<string, unknown>[] }[];
+        }
+      ).messages;
+    const asked = { role: 'user', content: 'Name a colour.  ' } as const;
+    expect(sent([asked, { role: 'assistant', content: 'The colour is \n ' }])).toEqual([
+      { role: 'user', content: [{ type: 'text', text: 'Name a colour.  ' }] },
+      { role: 'assistant', content: [{ type: 'text', text: 'The colour is' }] },
+    ]);
+    // A prefill of white space alone is no prefill: left out, the user's turn last.
+    expect(sent([asked, { role: 'assistant', content: ' ' }])).toEqual([
+      { role: 'user', content: [{ type: 'text', text: 'Name a colour.  ' }] },
+    ]);
+    // An earlier assistant turn keeps its text as it was.
+    const earlier = sent([
+      asked,
+      { role: 'assistant', content: 'Red. ' },
+      { role: 'user', content: 'Another?' },
+    ]);
+    expect(earlier[1]!.content).toEqual([{ type: 'text', text: 'Red. ' }]);
+  });
+
   it('file parts: a PDF as a base64 document, text as a plain-text document, an image as an image', () => {
     const body = chatToAnthropicRequest(
       {

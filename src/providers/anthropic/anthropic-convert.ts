@@ -240,6 +240,21 @@ export function jsonOutputTool(body: ChatRequest, deployment: DeploymentConfig):
   return rf?.type === 'json_schema' && !!rf.json_schema?.schema && !nativeSchema(body, deployment);
 }
 
+/**
+ * A final assistant turn is a prefill Claude continues, and Anthropic refuses one ending in white
+ * space ("final assistant content cannot end with trailing whitespace"): its last text is sent
+ * trimmed (Claude writes the space itself), and a prefill of white space only is left out.
+ */
+function trimPrefill(messages: { role: string; content: Json[] }[]): void {
+  const last = messages[messages.length - 1];
+  const block = last?.role === 'assistant' ? last.content[last.content.length - 1] : undefined;
+  if (block?.type !== 'text' || typeof block.text !== 'string') return;
+  const text = block.text.trimEnd();
+  if (text) block.text = text;
+  else if (last!.content.length > 1) last!.content.pop();
+  else messages.pop();
+}
+
 /** Chat request → Anthropic Messages request body. */
 export function chatToAnthropicRequest(body: ChatRequest, deployment: DeploymentConfig): Json {
   const system: Json[] = [];
@@ -310,6 +325,7 @@ export function chatToAnthropicRequest(body: ChatRequest, deployment: Deployment
       push('assistant', blocks);
     }
   }
+  trimPrefill(messages);
   const maxTokens =
     body.max_completion_tokens ?? body.max_tokens ?? deployment.maxOutputTokens ?? 4096;
   const out: Json = { model: deployment.model, max_tokens: maxTokens, messages };
