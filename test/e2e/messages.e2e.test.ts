@@ -167,6 +167,16 @@ describe('Anthropic Messages through the router', () => {
     expect(first.has_more).toBe(true);
     const back = await client.models.list({ limit: 2, before_id: ids[3]! });
     expect(back.data.map((m) => m.id)).toEqual(ids.slice(1, 3));
+    // A cursor the list does not hold pages to nothing, after it or before it.
+    for (const cursor of [{ after_id: 'nope' }, { before_id: 'nope' }]) {
+      const none = await client.models.list({ limit: 2, ...cursor });
+      expect(none.data, JSON.stringify(cursor)).toEqual([]);
+      expect(none.has_more).toBe(false);
+    }
+    const both = await client.models
+      .list({ after_id: ids[0]!, before_id: ids[2]! })
+      .catch((e: unknown) => e);
+    expect(both).toBeInstanceOf(Anthropic.BadRequestError);
     const bad = await client.models.list({ limit: 0 }).catch((e: unknown) => e);
     expect(bad).toBeInstanceOf(Anthropic.BadRequestError);
     expect(await client.models.retrieve('model-router')).toMatchObject({

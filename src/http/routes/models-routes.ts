@@ -45,12 +45,17 @@ function anthropicPage(ids: string[], query: unknown) {
   const limit = q.limit === undefined ? 20 : Number(q.limit);
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
     return invalidRequest('limit: Input should be an integer from 1 to 1000', 'limit');
+  if (typeof q.after_id === 'string' && typeof q.before_id === 'string')
+    return invalidRequest('Give before_id or after_id, not both.', 'before_id');
   let start = 0;
   let end = ids.length;
-  if (typeof q.after_id === 'string') start = ids.indexOf(q.after_id) + 1;
+  // A cursor the list does not hold (a model since removed, a typo) pages to nothing, after it or
+  // before it alike, rather than back to the start of the list.
+  if (typeof q.after_id === 'string')
+    start = ids.includes(q.after_id) ? ids.indexOf(q.after_id) + 1 : ids.length;
   if (typeof q.before_id === 'string') {
     end = Math.max(0, ids.indexOf(q.before_id));
-    start = Math.max(start, end - limit);
+    start = Math.max(0, end - limit);
   }
   const page = ids.slice(start, Math.min(end, start + limit));
   const hasMore = typeof q.before_id === 'string' ? start > 0 : start + page.length < end;
