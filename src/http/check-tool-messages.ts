@@ -23,7 +23,7 @@ export function checkToolMessages(messages: readonly Record<string, unknown>[]):
   messages.forEach((m, i) => {
     if (m.role !== 'tool') {
       refuseUnanswered(unanswered, `messages[${i}]`, `messages.[${i}].role`);
-      open = m.role === 'assistant' ? callIds(m.tool_calls) : undefined;
+      open = m.role === 'assistant' ? callIds(m.tool_calls, i) : undefined;
       unanswered = new Set(open);
       caller = i;
       return;
@@ -67,8 +67,22 @@ function refuseUnanswered(unanswered: ReadonlySet<string>, where: string, param:
   );
 }
 
-/** The ids of an assistant message's `tool_calls`; undefined when it made none. */
-function callIds(toolCalls: unknown): Set<string> | undefined {
+/**
+ * The ids of messages[i]'s `tool_calls`; undefined when it made none. Two calls of one id are a
+ * 400: a tool message could not say which it answers (Anthropic refuses the pair too).
+ */
+function callIds(toolCalls: unknown, i: number): Set<string> | undefined {
   if (!Array.isArray(toolCalls) || toolCalls.length === 0) return undefined;
-  return new Set(toolCalls.flatMap((c) => (isObject(c) && typeof c.id === 'string' ? [c.id] : [])));
+  const ids = new Set<string>();
+  toolCalls.forEach((c, j) => {
+    if (!isObject(c) || typeof c.id !== 'string') return;
+    if (ids.has(c.id))
+      throw invalidRequest(
+        `Invalid parameter: messages[${i}].tool_calls[${j}] has the id '${c.id.slice(0, 64)}' of an earlier call in the same message: give each tool call its own id, which its tool message answers.`,
+        `messages.[${i}].tool_calls`,
+        'invalid_value',
+      );
+    ids.add(c.id);
+  });
+  return ids;
 }

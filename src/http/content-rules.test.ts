@@ -109,3 +109,59 @@ describe('Messages fields of the wrong type', () => {
     expect(ok.statusCode, ok.body).toBe(200);
   });
 });
+
+describe('two tool calls of one id in one assistant turn', () => {
+  const call = (id: string, name: string) => ({
+    id,
+    type: 'function',
+    function: { name, arguments: '{}' },
+  });
+  it('chat: a 400 naming the message, as a tool message could not say which it answers', async () => {
+    const res = await chat([
+      { role: 'user', content: 'go' },
+      { role: 'assistant', content: null, tool_calls: [call('c1', 'f'), call('c1', 'g')] },
+      { role: 'tool', tool_call_id: 'c1', content: 'done' },
+    ]);
+    expect(res.statusCode, res.body).toBe(400);
+    expect(res.json().error).toMatchObject({ param: 'messages.[1].tool_calls' });
+    expect(res.json().error.message).toContain("messages[1].tool_calls[1] has the id 'c1'");
+    // The same id in a later turn is another call: served.
+    const later = await chat([
+      { role: 'user', content: 'go' },
+      { role: 'assistant', content: null, tool_calls: [call('c1', 'f')] },
+      { role: 'tool', tool_call_id: 'c1', content: 'done' },
+      { role: 'assistant', content: null, tool_calls: [call('c1', 'f')] },
+      { role: 'tool', tool_call_id: 'c1', content: 'done again' },
+    ]);
+    expect(later.statusCode, later.body).toBe(200);
+  });
+
+  it("messages: a 400 in Anthropic's words, the turn split over two messages too", async () => {
+    const use = (id: string) => ({ type: 'tool_use', id, name: 'f', input: {} });
+    const result = (id: string) => ({ type: 'tool_result', tool_use_id: id, content: 'ok' });
+    const go = { role: 'user', content: 'go' };
+    for (const turn of [
+      [{ role: 'assistant', content: [use('t1'), use('t1')] }],
+      [
+        { role: 'assistant', content: [use('t1')] },
+        { role: 'assistant', content: [use('t1')] },
+      ],
+    ]) {
+      const res = await messages({
+        messages: [go, ...turn, { role: 'user', content: [result('t1')] }],
+      });
+      expect(res.statusCode, res.body).toBe(400);
+      expect(res.json().error.message).toContain('`tool_use` ids must be unique');
+    }
+    const later = await messages({
+      messages: [
+        go,
+        { role: 'assistant', content: [use('t1')] },
+        { role: 'user', content: [result('t1')] },
+        { role: 'assistant', content: [use('t1')] },
+        { role: 'user', content: [result('t1')] },
+      ],
+    });
+    expect(later.statusCode, later.body).toBe(200);
+  });
+});

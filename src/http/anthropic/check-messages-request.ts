@@ -198,6 +198,15 @@ function checkToolResults(messages: unknown[]): void {
     const blocks = Array.isArray(m.content) ? m.content.filter(isObject) : [];
     if (m.role === 'assistant') {
       const ids = blocks.flatMap((b) => (b.type === 'tool_use' ? [String(b.id)] : []));
+      // Anthropic's rule and words: a tool_result could not say which of two it answers.
+      const sameTurn = userTurn || caller < 0 ? new Set<string>() : called;
+      ids.forEach((id, k) => {
+        if (sameTurn.has(id) || ids.indexOf(id) !== k)
+          throw invalidRequest(
+            `messages.${i}: \`tool_use\` ids must be unique (${id.slice(0, 64)} is given twice in one assistant turn): give each tool_use block its own id.`,
+            `messages.${i}.content`,
+          );
+      });
       if (userTurn || caller < 0) {
         refuseUnanswered(unanswered, caller);
         called = new Set(ids);
