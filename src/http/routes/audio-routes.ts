@@ -18,6 +18,7 @@ import { AZURE_DEPLOYMENT_PATHS, checkApiVersion } from './chat-routes.js';
 import { formFieldValue, MAX_FORM_FIELD_BYTES } from './form-field.js';
 import { namedCall } from './named-call.js';
 import { describeValue } from '../../config/zod-issue-message.js';
+import { isMalformedForm } from '../malformed-form.js';
 
 /** OpenAI's limits: 4,096 characters of speech; audio files of 25 MB. */
 const MAX_SPEECH_CHARS = 4096;
@@ -140,7 +141,7 @@ function formError(err: unknown): unknown {
   if (code === 'FST_REQ_FILE_TOO_LARGE') return fileTooLarge();
   if (code === 'FST_FILES_LIMIT')
     return invalidRequest('Send one audio file, in the field "file".', 'file');
-  if (code.startsWith('FST_'))
+  if (isMalformedForm(err))
     return invalidRequest(
       `The multipart form could not be read: ${(err as Error).message}. Send "file", "model" and the options as form fields.`,
       null,

@@ -28,6 +28,7 @@ import {
   anthropicFilePage,
   fromAnthropic,
 } from './anthropic-files.js';
+import { isMalformedForm } from '../malformed-form.js';
 
 /**
  * The most one text field of an upload may hold. Its fields are short (a purpose, an anchor, a
@@ -316,7 +317,7 @@ function uploadError(err: unknown, maxBytes: number): unknown {
   if (err instanceof GatewayError) return err;
   const code = (err as { code?: string }).code ?? '';
   if (code === 'FST_REQ_FILE_TOO_LARGE') return fileTooLarge(maxBytes);
-  if (code.startsWith('FST_'))
+  if (isMalformedForm(err))
     return invalidRequest(
       `The multipart form could not be read: ${(err as Error).message}. Send the fields "purpose" and "file" (one file).`,
       null,

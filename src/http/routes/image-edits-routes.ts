@@ -34,6 +34,7 @@ import {
 } from './image-limits.js';
 import { formFieldValue, MAX_FORM_FIELD_BYTES } from './form-field.js';
 import { namedCall } from './named-call.js';
+import { isMalformedForm } from '../malformed-form.js';
 
 export type ImageOperation = 'edits' | 'variations';
 
@@ -58,7 +59,7 @@ function formError(
       `Too many files: at most ${MAX_EDIT_IMAGES} images and one mask for an edit, one image for a variation.`,
       'image',
     );
-  if (code.startsWith('FST_'))
+  if (isMalformedForm(err))
     return invalidRequest(
       `The multipart form could not be read: ${(err as Error).message}. ${sendAs(operation)}`,
       null,
