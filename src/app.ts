@@ -11,6 +11,7 @@ import { adoptSubprotocolKey, pickSubprotocol, type Authenticator } from './http
 import { anthropicErrorBody } from './http/anthropic/messages-convert.js';
 import { registerCors } from './http/cors.js';
 import { errorHandler, sendError } from './http/error-handler.js';
+import { clientErrorHandler } from './http/client-errors.js';
 import { frameworkErrors, isAnthropicClient } from './http/framework-errors.js';
 import { useJsonBodyParser } from './http/json-body-parser.js';
 import { refuseTextBodies } from './http/refuse-text-bodies.js';
@@ -89,6 +90,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     forceCloseConnections: 'idle',
     // A path the router cannot read (bad percent-encoding, an over-long id): OpenAI's envelope.
     frameworkErrors,
+    // A request Node's parser cannot read (oversized headers, bad framing): OpenAI's envelope too.
+    clientErrorHandler,
   });
   app.decorateRequest('auth', null as never);
   app.decorateRequest('batchForward', undefined);

@@ -63,6 +63,13 @@ describe('BudgetTracker', () => {
       'The daily budget of tenant acme is used up: $1.0000 spent of $1.00. It resets at 2026-08-22T00:00:00.000Z.',
     );
     expect(g.headers['retry-after']).toBe('3600');
+    // A budget under a cent is quoted to its own digits, not rounded to $0.00.
+    const small = setup({ acme: { dailyUsd: 0.004 } }).budgets;
+    await small.recordSpend(subject, 0.0041);
+    const tiny = await small.budgetState(subject);
+    expect(() => small.assertWithinBudget(tiny)).toThrow(
+      'The daily budget of tenant acme is used up: $0.0041 spent of $0.004.',
+    );
   });
 
   it('starts a fresh day at UTC midnight while the month keeps counting', async () => {

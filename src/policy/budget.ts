@@ -226,6 +226,12 @@ export function budgetOwner(line: BudgetCounter): string {
  */
 export const NOT_RETRYABLE = { 'x-should-retry': 'false' } as const;
 
+/** A budget in dollars, in cents at least and to the digit it was set (a $0.004 budget is not $0.00). */
+function dollars(usd: number): string {
+  const exact = String(Number(usd.toFixed(6)));
+  return /\.\d{2,}$/.test(exact) ? exact : usd.toFixed(2);
+}
+
 /** 429 `insufficient_quota` / `budget_exceeded`: which budget, how much, and when it resets. */
 export function budgetExceeded(line: BudgetLine, now: number): GatewayError {
   const who = budgetOwner(line);
@@ -236,7 +242,7 @@ export function budgetExceeded(line: BudgetLine, now: number): GatewayError {
     type: 'insufficient_quota',
     code: 'budget_exceeded',
     message:
-      `The ${period} budget of ${who} is used up: $${line.spentUsd.toFixed(4)} spent of $${line.limitUsd.toFixed(2)}. ` +
+      `The ${period} budget of ${who} is used up: $${line.spentUsd.toFixed(4)} spent of $${dollars(line.limitUsd)}. ` +
       `It resets at ${resetsAt}.`,
     headers: {
       'retry-after': String(Math.max(1, Math.ceil((line.resetsAt - now) / 1000))),
