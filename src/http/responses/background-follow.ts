@@ -72,13 +72,38 @@ export async function* followEvents(
     if (ended) return;
     const stored = await source.store.get(id, owner);
     if (!stored || !RUNNING_STATUSES.includes(stored.response?.status)) {
-      // Ended: one more read for events written just before, then its end as the store has it.
+      // Ended: one more read for events written just before, then its end as the store has it,
+      // unless the kept stream already ends at or before where the client is (it resumed after
+      // the terminal event, or past the end): nothing follows that, and a second terminal event
+      // under a new number would end the client's stream twice.
       ended = true;
       if ((await source.store.events(id, next - 1, 1)).length > 0) continue;
+      if (next - 1 === after && (await endsBy(source.store, id, after))) return;
       const last = stored && terminalEvent(stored.response!, next);
       if (last) yield last;
       return;
     }
     await Promise.race([new Promise((r) => setTimeout(r, source.pollMs).unref()), gone]);
   }
+}
+
+/**
+ * Whether the events kept of `id` (numbered from 0, without gaps) end in a terminal event by
+ * sequence number `seq`: the last kept one at or before it, found by halving, is terminal.
+ */
+async function endsBy(store: ResponseStore, id: string, seq: number): Promise<boolean> {
+  const at = async (n: number) => (await store.events(id, n - 1, 1))[0];
+  const exact = await at(seq);
+  if (exact !== undefined) return TERMINAL_EVENTS.has(eventType(exact));
+  // The last kept event lies before `seq`: the largest n with an event at n.
+  let lo = 0;
+  let hi = seq - 1;
+  if (hi < 0 || (await at(0)) === undefined) return false;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if ((await at(mid)) !== undefined) lo = mid;
+    else hi = mid - 1;
+  }
+  const last = await at(lo);
+  return last !== undefined && TERMINAL_EVENTS.has(eventType(last));
 }

@@ -256,6 +256,18 @@ describe.each(BACKENDS)('background responses ($name)', (backend) => {
       expect(sequence).toEqual(sequence.map((_, i) => last + 1 + i));
       expect(text).toBe('One two three four');
       expect(final?.status).toBe('completed');
+      // Resumed at its terminal event, or past its end, it has nothing more to send (it used to
+      // send response.completed again under a number that never existed).
+      const terminal = sequence.at(-1)!;
+      for (const after of [terminal, terminal + 10]) {
+        const more = (await client().responses.retrieve(id, {
+          stream: true,
+          starting_after: after,
+        })) as unknown as AsyncIterable<OpenAI.Responses.ResponseStreamEvent>;
+        const got: string[] = [];
+        for await (const event of more) got.push(`${event.type}#${event.sequence_number}`);
+        expect(got, `starting_after ${after}`).toEqual([]);
+      }
       // The SDK's own resume replays from the start and rebuilds the whole response.
       const replay = client().responses.stream({ response_id: id });
       const whole = await replay.finalResponse();
