@@ -3,8 +3,9 @@
 // Responses request's `input`) and back to chat messages for a response's context. Each kept item
 // has an id (the client's, or one of ours); a message's string content becomes a text part. Items
 // the bridge reads (messages, function, custom, shell and apply_patch calls and their outputs,
-// reasoning) are checked as a Responses `input` would be; other types (an upstream's hosted-tool
-// calls, such as `web_search_call`) are kept and listed, and left out of a response's context.
+// reasoning) are checked as a Responses `input` would be; the other types of `InputItem` (an
+// upstream's hosted-tool calls, such as `web_search_call`) are kept and listed, and left out of a
+// response's context; a type that is none of these is a 400.
 import { GatewayError, invalidRequest } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { isObject } from '../../core/is-object.js';
@@ -26,6 +27,32 @@ const BRIDGED = new Set([
   'apply_patch_call',
   'apply_patch_call_output',
   'reasoning',
+]);
+
+/**
+ * The other item types of openapi.yaml's `InputItem` (hosted-tool calls and their outputs, MCP,
+ * programs, compaction): kept and listed, left out of a response's context. Any other type is a
+ * typo (`mesage`) that would be kept and never reach a model: a 400, as in Responses input.
+ */
+const KEPT_ONLY = new Set([
+  'additional_tools',
+  'code_interpreter_call',
+  'compaction',
+  'computer_call',
+  'computer_call_output',
+  'file_search_call',
+  'image_generation_call',
+  'local_shell_call',
+  'local_shell_call_output',
+  'mcp_approval_request',
+  'mcp_approval_response',
+  'mcp_call',
+  'mcp_list_tools',
+  'program',
+  'program_output',
+  'tool_search_call',
+  'tool_search_output',
+  'web_search_call',
 ]);
 
 /** The id prefix of a new item of `type`, in OpenAI's style. */
@@ -96,6 +123,12 @@ export function itemsToKeep(sent: unknown, field = 'items'): ConversationItem[] 
         'unsupported_value',
       );
     if (BRIDGED.has(type)) checkAsInput(item, path);
+    else if (!KEPT_ONLY.has(type))
+      throw invalidRequest(
+        `'${path}.type' is "${type.slice(0, 64)}", which is no item type: send one of ${[...BRIDGED].join(', ')} (or a hosted tool's call item, kept as it is).`,
+        `${path}.type`,
+        'invalid_value',
+      );
     return kept(item, type);
   });
 }

@@ -236,6 +236,19 @@ describe('the Conversations API', () => {
         'items[1].type',
       ],
       ['POST', '/v1/conversations', { items: [{ type: 'compaction_trigger' }] }, 'items[0].type'],
+      // A type that is no item type (a typo) would be kept and never reach a model.
+      ['POST', '/v1/conversations', { items: [{ type: 'bogus', foo: 1 }] }, 'items[0].type'],
+      [
+        'POST',
+        `/v1/conversations/${id}/items`,
+        {
+          items: [
+            { role: 'user', content: 'ok' },
+            { type: 'mesage', role: 'user', content: 'x' },
+          ],
+        },
+        'items[1].type',
+      ],
       ['POST', `/v1/conversations/${id}`, {}, 'metadata'],
     ];
     for (const [method, url, body, param] of cases) {
@@ -249,6 +262,18 @@ describe('the Conversations API', () => {
     expect(after.json().error.param).toBe('after');
     // Nothing was added by the refused requests.
     expect(await texts(t, id)).toEqual([]);
+    // A hosted tool's call item is an item type: kept as it is.
+    const hosted = await t.call('POST', `/v1/conversations/${id}/items`, {
+      items: [
+        {
+          type: 'web_search_call',
+          id: 'ws_1',
+          status: 'completed',
+          action: { type: 'search', query: 'q' },
+        },
+      ],
+    });
+    expect(hosted.statusCode, hosted.body).toBe(200);
   });
 });
 
