@@ -9,8 +9,6 @@
 // shared state every replica is told (shared-cool-downs.ts).
 import { DEFAULT_CIRCUIT_BREAKER } from '../config/circuit-breaker-schema.js';
 import type { Clock } from '../core/clock.js';
-import type { GatewayError } from '../core/errors.js';
-import type { CandidateEligibility } from '../routing/eligibility.js';
 
 export type CircuitState = 'closed' | 'open' | 'half-open';
 
@@ -200,15 +198,11 @@ export class CircuitBreakers {
     return 0;
   }
 
-  /**
-   * A 429 for candidates every one of which is cooling down: its retry-after is when the first
-   * of them may be called again (else it stays as it is).
-   */
-  retryWhenCooled(err: GatewayError, checks: readonly CandidateEligibility[]): GatewayError {
-    if (err.status !== 429 || checks.some((c) => !c.failed.includes('cooling_down'))) return err;
-    const left = Math.min(...checks.map((c) => this.coolingLeftMs(c.deployment)));
-    if (left > 0) err.headers['retry-after'] = String(Math.ceil(left / 1000));
-    return err;
+  /** How long the deployment's circuit stays open before it lets a probe through (0: not open). */
+  openLeftMs(deployment: string): number {
+    const c = this.circuits.get(deployment);
+    if (!c || this.state(deployment) !== 'open') return 0;
+    return Math.max(0, c.openedAt + c.openMs - this.clock.now());
   }
 
   /** Deployments cooling down and the seconds each has left, for /readyz. */

@@ -28,6 +28,7 @@ import {
   withAttempts,
 } from './exhausted-errors.js';
 import { watchedReads } from './watched-reads.js';
+import { retryWhenCircuitsOpen } from './retry-when-free.js';
 
 export type ExecutionResult =
   | {
@@ -245,7 +246,10 @@ export async function executeWithFailover(args: ExecuteArgs): Promise<ExecutionR
     type: 'server_error',
     code: 'no_healthy_deployment',
     message: 'Every eligible deployment is unhealthy (circuit open); retry shortly.',
-    headers: { 'retry-after': '5' },
+    headers: retryWhenCircuitsOpen(
+      breakers,
+      args.ordered.map((d) => d.name),
+    ),
     details: { attempts },
   });
 }

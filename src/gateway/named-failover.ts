@@ -21,6 +21,7 @@ import { failedEverywhere, rateLimitedEverywhere, refusedEverywhere } from './ex
 import type { AdmitResult, ChatCall, GatewayPolicies, Target } from './gateway-types.js';
 import { PoolBalancer } from './pool-order.js';
 import { NoHeadroom, waitForHeadroom } from './wait-for-headroom.js';
+import { retryWhenCircuitsOpen } from './retry-when-free.js';
 
 /** What the calls need: the gateway's parts (built once per gateway, not per request). */
 /** What a gateway of named (not routed) calls is built from: embeddings, moderations, media. */
@@ -128,7 +129,10 @@ export async function callWithFailover<T>(
       type: 'server_error',
       code: 'no_healthy_deployment',
       message: `${allowed.map((m) => m.name).join(', ')}: unhealthy (circuit open); retry shortly.`,
-      headers: { 'retry-after': '5' },
+      headers: retryWhenCircuitsOpen(
+        breakers,
+        affordable.map((m) => m.name),
+      ),
     });
   const ready = healthy.filter((m) => !breakers.coolingDown(m.name));
   if (ready.length === 0) {

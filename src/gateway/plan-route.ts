@@ -34,6 +34,7 @@ import type { PoolBalancer } from './pool-order.js';
 import { noEligibleFor } from './no-eligible-error.js';
 import { effectiveMode, keyAllowsDeployment, resolveZone } from './request-target.js';
 import { resolveSessionAffinity } from './session-affinity.js';
+import { retryWhenFree } from './retry-when-free.js';
 
 /** What planning needs: the gateway's deps, its pool balancer and its learned output sizes. */
 export type PlanDeps = Pick<
@@ -113,7 +114,7 @@ export function planRoute(
       : undefined;
   if (spent) throw budgetExceeded(spent, deps.clock.now());
   if (eligible.length === 0)
-    throw deps.breakers.retryWhenCooled(
+    throw retryWhenFree(
       noEligibleFor(
         call,
         candidates,
@@ -126,6 +127,12 @@ export function planRoute(
         needs,
       ),
       checks,
+      {
+        breakers: deps.breakers,
+        policies,
+        deployments: snapshot.deployments,
+        tokens: needs.promptTokens + needs.outputTokens,
+      },
     );
   if (target.kind !== 'router') {
     const streaming = call.request.stream === true;

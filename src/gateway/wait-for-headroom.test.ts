@@ -201,7 +201,9 @@ describe('waiting for a deployment with headroom', () => {
     expect(err.status).toBe(429);
     expect(err.code).toBe('rate_limit_exceeded');
     expect(err.message).toMatch(/^No deployment of "gpt-pool" has rate-limit headroom/);
-    expect(err.headers['retry-after']).toBe('1');
+    // When the first member frees up: a took its slot 10 s before b, and rpm 1 frees it at 60 s.
+    expect(err.headers['retry-after']).toBe('50');
+    expect(err.headers['retry-after-ms']).toBe('50000');
     expect(t.sleeps).toEqual([]);
     expect(t.gauge).toEqual([]);
   });

@@ -1,0 +1,73 @@
+// When a request is refused because no deployment can take it now (all out of rate-limit headroom,
+// cooling down after an upstream 429, or behind open circuits), its `retry-after` says when the
+// soonest of them frees up, as the key limits' does: the SDKs sleep for it, and a fixed 1 s (or
+// 5 s against a circuit open for a minute) turned each refusal into a burst of useless retries.
+import type { DeploymentConfig } from '../config/deployment-schema.js';
+import type { GatewayError } from '../core/errors.js';
+import type { CandidateEligibility, EligibilityRule } from '../routing/eligibility.js';
+import type { CircuitBreakers } from './circuit-breaker.js';
+import type { GatewayPolicies } from './gateway-types.js';
+
+export interface FreeProbes {
+  breakers: Pick<CircuitBreakers, 'coolingLeftMs' | 'openLeftMs'>;
+  policies?: Pick<GatewayPolicies, 'headroomInMs'>;
+  deployments: ReadonlyMap<string, DeploymentConfig>;
+  /** The tokens headroom is judged at (prompt plus asked output). */
+  tokens: number;
+}
+
+const WAITS: ReadonlySet<EligibilityRule> = new Set(['rate_limit', 'cooling_down', 'circuit_open']);
+
+/**
+ * When `deployment`, excluded by `failed`, may take the request: the longest of its rules' waits
+ * (ms; 0 when one has just passed), undefined when waiting will not do (another rule excluded it,
+ * or the request is beyond its TPM).
+ */
+function freeInMs(deployment: string, failed: readonly EligibilityRule[], probes: FreeProbes) {
+  if (failed.some((r) => !WAITS.has(r))) return undefined;
+  let ms = 0;
+  if (failed.includes('circuit_open')) ms = probes.breakers.openLeftMs(deployment);
+  if (failed.includes('cooling_down')) ms = Math.max(ms, probes.breakers.coolingLeftMs(deployment));
+  if (failed.includes('rate_limit')) {
+    const d = probes.deployments.get(deployment);
+    const limited =
+      d && probes.policies?.headroomInMs ? probes.policies.headroomInMs(d, probes.tokens) : 0;
+    if (limited === undefined) return undefined;
+    ms = Math.max(ms, limited);
+  }
+  return ms;
+}
+
+/**
+ * `err` (a 429 or 503 refusal for `checks`) with `retry-after` (seconds, at least 1) and
+ * `retry-after-ms` set to when the soonest candidate frees up; as it was when none is known.
+ */
+export function retryWhenFree(
+  err: GatewayError,
+  checks: readonly CandidateEligibility[],
+  probes: FreeProbes,
+): GatewayError {
+  // A spent budget says not to retry (x-should-retry: false); limits beside it do not change that.
+  if ((err.status !== 429 && err.status !== 503) || err.code === 'budget_exceeded') return err;
+  const waits = checks
+    .map((c) => freeInMs(c.deployment, c.failed, probes))
+    .filter((ms): ms is number => ms !== undefined);
+  if (waits.length === 0) return err;
+  const ms = Math.ceil(Math.min(...waits));
+  err.headers['retry-after'] = String(Math.max(1, Math.ceil(ms / 1000)));
+  err.headers['retry-after-ms'] = String(ms);
+  return err;
+}
+
+/**
+ * `retry-after` (seconds, at least 1) and `retry-after-ms` for a 503 whose deployments are all
+ * behind open circuits: when the soonest lets a probe through.
+ */
+export function retryWhenCircuitsOpen(
+  breakers: Pick<CircuitBreakers, 'openLeftMs'>,
+  deployments: readonly string[],
+): Record<string, string> {
+  const ms = Math.ceil(Math.min(...deployments.map((d) => breakers.openLeftMs(d))));
+  if (!Number.isFinite(ms)) return { 'retry-after': '5' };
+  return { 'retry-after': String(Math.max(1, Math.ceil(ms / 1000))), 'retry-after-ms': String(ms) };
+}
