@@ -3,6 +3,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError } from '../core/errors.js';
 import { wasRecorded } from '../gateway/finish-record.js';
+import { storeUnavailable } from '../store/store-unavailable.js';
 import { unsupportedMediaType } from './refuse-text-bodies.js';
 
 /** Maps anything thrown to a GatewayError (Fastify body/parse errors keep their status). */
@@ -59,6 +60,15 @@ export function toGatewayError(err: unknown): GatewayError {
       message: fe.message,
     });
   }
+  const unreachable = storeUnavailable(err);
+  if (unreachable)
+    return new GatewayError({
+      status: 503,
+      type: 'server_error',
+      code: 'request_log_unavailable',
+      message: `The request log's database, which keeps stored responses, conversations, chat completions, files and batches, could not be reached (${unreachable}); try again when it is back.`,
+      cause: err,
+    });
   return new GatewayError({
     status: 500,
     type: 'server_error',
@@ -87,7 +97,9 @@ export function sendError(
     reply.request.refusedUnrecorded = true;
     reply.request.refusalCode = e.code ?? undefined;
   }
-  if (e.status >= 500) reply.log.error({ err: e.cause ?? e, code: e.code }, e.message);
+  // The database out of reach is one line a request, not a stack trace each.
+  if (e.code === 'request_log_unavailable') reply.log.warn({ code: e.code }, e.message);
+  else if (e.status >= 500) reply.log.error({ err: e.cause ?? e, code: e.code }, e.message);
   for (const [k, v] of Object.entries(e.headers)) reply.header(k, v);
   return reply
     .code(e.status === 499 ? 400 : e.status)
