@@ -52,7 +52,7 @@ describe('deployment budgets through the router', () => {
         code: 'budget_exceeded',
       });
       expect(direct.json().error.message).toMatch(
-        /^The daily budget of deployment big is used up: \$0\.00\d+ spent of \$0\.00\. It resets at 2026-12-02T00:00:00\.000Z\.$/,
+        /^The daily budget of deployment big is used up: \$0\.00\d+ spent of \$0\.001\. It resets at 2026-12-02T00:00:00\.000Z\.$/,
       );
       expect(direct.headers['retry-after']).toBe(String(12 * 3600));
       // Not worth an SDK's retries (they would retry a 429 twice by default).
