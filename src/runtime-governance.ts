@@ -69,7 +69,16 @@ export async function createGovernance({
       contentFilter = createContentFilter(next.config.contentFilter, { moderateWith });
     if (next.config.auth !== previous.config.auth) keys.rebuild();
   });
-  const budgets = new BudgetTracker({ state, clock, budgets: () => cfg().budgets });
+  const budgets = new BudgetTracker({
+    state,
+    clock,
+    budgets: () => cfg().budgets,
+    onHistoryError: (err) =>
+      logger.warn(
+        { err },
+        "a budget's spend so far could not be read from the request log; it counts from now",
+      ),
+  });
   const alerter = new Alerter({
     config: () => cfg().alerts,
     state,

@@ -46,6 +46,7 @@ import { ModerationsGateway } from './gateway/moderations-gateway.js';
 import { BatchService } from './batch/batch-service.js';
 import { RouterFiles } from './files/router-files.js';
 import { createMemoryBatchStore } from './store/memory/memory-batch-store.js';
+import { spendHistory } from './store/spend-history.js';
 
 export interface RuntimeOptions {
   clock?: Clock;
@@ -156,6 +157,9 @@ export async function createRuntime(
           retentionDays: initial.requestLog.retentionDays,
           onError: (msg) => logger.error(msg),
         });
+  // A budget met for the first time (after a restart, or added by reload or the admin API)
+  // starts from the spend the request log has for its period, not from $0.
+  budgets.useHistory(requestLog ? spendHistory(requestLog.store) : undefined);
   const sinks: RequestRecorder[] = [
     stats,
     ...(requestLog ? [requestLog] : []),

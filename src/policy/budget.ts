@@ -67,10 +67,70 @@ export interface BudgetTrackerOptions {
   clock: Clock;
   /** The live `budgets` section (read on every call, so reloads apply at once). */
   budgets: () => Config['budgets'];
+  /** A budget's spend history could not be read: it counts from now (logged by the caller). */
+  onHistoryError?: (err: unknown) => void;
 }
 
+/**
+ * USD a counter's subject spent from `since` to `until` as the request log has it: where a
+ * budget's count starts when this process first meets it (budget-history.ts).
+ */
+export type SpendHistory = (
+  counter: BudgetCounter,
+  since: number,
+  until: number,
+) => Promise<number>;
+
+/** Counters met this process past which the seeded set is pruned of ended periods. */
+const SEEDED_PRUNE_AT = 10_000;
+
 export class BudgetTracker {
+  private history: SpendHistory | undefined;
+  /** Each counter met (by key): its seeding from the history, done or under way. */
+  private readonly seeded = new Map<string, { done: Promise<void>; resetsAt: number }>();
+
   constructor(private readonly options: BudgetTrackerOptions) {}
+
+  /**
+   * Where spend before a counter was counted comes from. Only budgets that exist are counted, and
+   * in memory state a restart loses the counts: without it a budget added by reload or the admin
+   * API, or any budget after a restart, started from $0 whatever the day's spend.
+   */
+  useHistory(history: SpendHistory | undefined): void {
+    this.history = history;
+  }
+
+  /**
+   * The first time this process meets a counter, it adds the spend the request log has for it in
+   * its period so far, once across replicas (a lock in shared state, kept as long as the counter:
+   * with Redis a restart finds both and adds nothing). Later calls cost a map lookup.
+   */
+  whenSeeded(counters: readonly BudgetCounter[]): Promise<unknown> | undefined {
+    if (!this.history || counters.length === 0) return undefined;
+    const now = this.options.clock.now();
+    if (this.seeded.size > SEEDED_PRUNE_AT)
+      for (const [key, s] of this.seeded) if (s.resetsAt <= now) this.seeded.delete(key);
+    const pending: Promise<void>[] = [];
+    for (const c of counters) {
+      let s = this.seeded.get(c.key);
+      if (!s) this.seeded.set(c.key, (s = { done: this.seedOne(c, now), resetsAt: c.resetsAt }));
+      pending.push(s.done);
+    }
+    return Promise.all(pending);
+  }
+
+  private async seedOne(c: BudgetCounter, now: number): Promise<void> {
+    const { state } = this.options;
+    const ttlMs = c.resetsAt - now + DAY_MS;
+    try {
+      if (!(await state.tryLock(`budget-seeded:${c.key}`, 'seeded', ttlMs))) return;
+      const usd = await this.history!(c, periodStart(c.period, now), now);
+      const nano = Math.round(usd * NANO_PER_USD);
+      if (nano > 0) await state.incrementCounters([{ key: c.key, by: nano, ttlMs }]);
+    } catch (err) {
+      this.options.onHistoryError?.(err);
+    }
+  }
 
   /** Every counter the subject's spend goes to, with the configured limits. */
   counters(subject: BudgetSubject, now = this.options.clock.now()): BudgetCounter[] {
@@ -156,6 +216,7 @@ export class BudgetTracker {
   async budgetState(subject: BudgetSubject): Promise<BudgetState> {
     const limited = this.limitedCounters(subject);
     if (limited.length === 0) return this.evaluate([], []);
+    await this.whenSeeded(limited);
     return this.evaluate(limited, await this.options.state.readCounters(limited.map((c) => c.key)));
   }
 
@@ -170,7 +231,9 @@ export class BudgetTracker {
     if (!(nano > 0)) return;
     const now = this.options.clock.now();
     // Only budgets that exist are counted: no shared-state write for callers without one.
-    const increments: CounterIncrement[] = this.limitedCounters(subject, now).map((c) => ({
+    const limited = this.limitedCounters(subject, now);
+    await this.whenSeeded(limited);
+    const increments: CounterIncrement[] = limited.map((c) => ({
       key: c.key,
       by: nano,
       // Keep each counter a day past its period so late reads still see it.
@@ -178,6 +241,14 @@ export class BudgetTracker {
     }));
     await this.options.state.incrementCounters(increments);
   }
+}
+
+/** When the UTC day or month holding `now` began. */
+export function periodStart(period: BudgetPeriod, now: number): number {
+  const d = new Date(now);
+  return period === 'day'
+    ? Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate())
+    : Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
 }
 
 /** UTC period label and when it ends. */

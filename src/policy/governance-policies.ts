@@ -167,6 +167,8 @@ export function createGovernancePolicies(deps: GovernanceDeps): GatewayPolicies 
       const auth = ctx.call.auth as Partial<KeyAuthContext> & AdmitContext['call']['auth'];
       const subject = subjectOf(ctx);
       const limited = deps.budgets?.limitedCounters(subject) ?? [];
+      // A budget met for the first time starts from the request log's spend (budget.ts).
+      if (limited.length) await deps.budgets!.whenSeeded(limited);
       const keyLimit =
         auth.overrides?.rateLimit ??
         (auth.keyId ? deps.keys?.get(auth.keyId)?.rateLimit : undefined);

@@ -1,0 +1,27 @@
+// A budget's spend history from the request log's database (SQLite or PostgreSQL): what its key,
+// tenant, end user or tag spent in a period, summed in the database (`summarize`), where a budget
+// the process meets for the first time starts counting (policy/budget.ts).
+import type { SpendHistory } from '../policy/budget.js';
+import type { RequestLogStore } from './request-log.js';
+import type { UsageFilter } from './request-summary.js';
+
+/** The history, or undefined where the store cannot sum (none is kept in memory). */
+export function spendHistory(store: RequestLogStore): SpendHistory | undefined {
+  const summarize = store.summarize?.bind(store);
+  if (!summarize) return undefined;
+  return async (counter, since, until) => {
+    const filter: UsageFilter | undefined =
+      counter.scope === 'key'
+        ? { keyId: counter.id }
+        : counter.scope === 'tenant'
+          ? { tenant: counter.id }
+          : counter.scope === 'user'
+            ? { tenant: counter.tenant, endUser: counter.id }
+            : counter.scope === 'tag'
+              ? { tenant: counter.tenant, tag: counter.id }
+              : undefined;
+    if (!filter) return 0;
+    const summary = await summarize({ since, until, by: 'tenant', filter, limit: 0 });
+    return summary.costUsd;
+  };
+}
