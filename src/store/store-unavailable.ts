@@ -35,12 +35,16 @@ const MESSAGES = [
   /^Query read timeout$/,
 ];
 
-/** The reason to quote when `err` is the database being unreachable or busy; else undefined. */
+/**
+ * The reason to quote when `err` is the database being unreachable or busy (its code, or
+ * node-postgres's words: never the message, which names the database's host and port); else
+ * undefined.
+ */
 export function storeUnavailable(err: unknown): string | undefined {
   if (!(err instanceof Error)) return undefined;
   const code = (err as { code?: unknown }).code;
-  if ((typeof code === 'string' && CODES.has(code)) || MESSAGES.some((m) => m.test(err.message)))
-    return err.message || String(code);
+  if (typeof code === 'string' && CODES.has(code)) return code;
+  if (MESSAGES.some((m) => m.test(err.message))) return err.message;
   // `connect ECONNREFUSED` to each address of a host comes as one AggregateError.
   if (err instanceof AggregateError)
     for (const inner of err.errors) {

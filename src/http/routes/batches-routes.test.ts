@@ -101,7 +101,7 @@ describe('Files and Batch API routes', () => {
     expect(res.json().error.message).toContain('batch_bad');
   });
 
-  it('the store down: 500 in the envelope, for creating and for listing', async () => {
+  it('the store down: 503 request_log_unavailable in the envelope, for creating and for listing', async () => {
     const down = new Proxy(createMemoryBatchStore(), {
       get: () => async () => {
         throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), {
@@ -115,11 +115,16 @@ describe('Files and Batch API routes', () => {
       endpoint: '/v1/embeddings',
       completion_window: '24h',
     });
-    expect(created.statusCode).toBe(500);
-    expect(created.json().error).toMatchObject({ type: 'server_error', code: 'internal_error' });
+    expect(created.statusCode).toBe(503);
+    expect(created.json().error).toMatchObject({
+      type: 'server_error',
+      code: 'request_log_unavailable',
+    });
+    expect(created.json().error.message).toContain('(ECONNREFUSED)');
+    // The database's address is not the client's business.
     expect(created.body).not.toContain('5432');
     const listed = await app!.inject({ method: 'GET', url: '/v1/files' });
-    expect(listed.statusCode).toBe(500);
+    expect(listed.statusCode).toBe(503);
   });
 
   it('an upload over the limit is a 413 on a closed connection: the rest is not read', async () => {
