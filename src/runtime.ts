@@ -47,6 +47,7 @@ import { BatchService } from './batch/batch-service.js';
 import { RouterFiles } from './files/router-files.js';
 import { createMemoryBatchStore } from './store/memory/memory-batch-store.js';
 import { spendHistory } from './store/spend-history.js';
+import { shareReceipts } from './routing/shared-receipts.js';
 
 export interface RuntimeOptions {
   clock?: Clock;
@@ -232,6 +233,11 @@ export async function createRuntime(
     semanticFeed,
     drain,
   });
+  // A receipt asked of this replica that another holds (behind a load balancer): asked for.
+  const sharedReceipts = await shareReceipts(shared.state, replica, (id, tenant) =>
+    gateway.receipt(id, tenant),
+  );
+  gateway.useSharedReceipts(sharedReceipts);
   // A replica that starts (or turns the semantic cache on) loads what the others share first, so
   // it starts warm; start-up waits for that a short while at most.
   const semanticOn = (c: Config) => c.cache.enabled && c.cache.semantic.enabled;
@@ -376,6 +382,7 @@ export async function createRuntime(
       await tracing?.shutdown();
       await keys.close();
       await stopSharingCoolDowns();
+      await sharedReceipts.stop();
       await affinity.close();
       await semanticFeed?.close();
       await registry.close();

@@ -74,6 +74,7 @@ import {
 } from './served-answer.js';
 import type { AffinityStore } from './session-affinity.js';
 import { headroomProbes, noteQueued, waitForHeadroom } from './wait-for-headroom.js';
+import type { SharedReceipts } from '../routing/shared-receipts.js';
 
 export interface GatewayDeps {
   config: ConfigHolder;
@@ -139,6 +140,23 @@ export class ChatGateway {
       this.deps.decisions.get(id) ??
       (tenant !== undefined ? this.deps.decisions.forRequest(tenant, id) : undefined)
     );
+  }
+
+  /**
+   * `receipt`, else another replica's (routing/shared-receipts.ts, set at start-up with shared
+   * state): the receipt route's lookup behind a load balancer.
+   */
+  findReceipt(id: string, tenant?: string): Promise<DecisionReceipt | undefined> {
+    return this.sharedReceipts
+      ? this.sharedReceipts.find(id, tenant)
+      : Promise.resolve(this.receipt(id, tenant));
+  }
+
+  private sharedReceipts: SharedReceipts | undefined;
+
+  /** Where `findReceipt` asks the other replicas (runtime.ts). */
+  useSharedReceipts(shared: SharedReceipts): void {
+    this.sharedReceipts = shared;
   }
 
   /** Vectors in the semantic cache's index on this replica (undefined until it is first used). */

@@ -187,13 +187,14 @@ export function registerModelsRoutes(
     app.get(`${prefix}/models`, routeOpts, list);
     app.get<{ Params: { '*': string } }>(`${prefix}/models/*`, routeOpts, one);
   }
-  app.get<{ Params: { id: string } }>('/v1/router/decisions/:id', (request) => {
+  app.get<{ Params: { id: string } }>('/v1/router/decisions/:id', async (request) => {
     // By the decision's id (`x-router-decision-id`), or by the request id of one of the caller's
-    // tenant's requests (`x-request-id`; a Responses WebSocket turn's `<upgrade id>.ws<n>`).
-    const receipt = gateway.receipt(request.params.id, request.auth.tenant);
+    // tenant's requests (`x-request-id`; a Responses WebSocket turn's `<upgrade id>.ws<n>`); from
+    // whichever replica made it, with shared state.
+    const receipt = await gateway.findReceipt(request.params.id, request.auth.tenant);
     if (!receipt)
       throw notFound(
-        `No routing decision "${request.params.id}": name a decision by its x-router-decision-id, or a request of yours by its x-request-id (receipts are kept for the most recent 10,000 decisions).`,
+        `No routing decision "${request.params.id}": name a decision by its x-router-decision-id, or a request of yours by its x-request-id (receipts are kept for the most recent 10,000 decisions of each replica).`,
         'decision_not_found',
         null,
       );
