@@ -195,6 +195,16 @@ function noEligibleDeployment(
 ): GatewayError {
   const rules = new Set(checks.flatMap((c) => c.failed));
   const detail = describeExclusions(checks, describe) + (hint ? `; ${hint.text}` : '');
+  // The key's own modelSubset leaves it none: a permission, as a key without the scope gets (and
+  // embeddings' named models), not the client's malformed request.
+  if (checks.length > 0 && checks.every((c) => c.failed.includes('key_scope')))
+    return new GatewayError({
+      status: 403,
+      type: 'permission_error',
+      code: 'permission_denied',
+      message: `This API key may not use any deployment "${name}" would serve from (the key's modelSubset): ${detail}`,
+      details: { exclusions: checks },
+    });
   // Spent budgets, with limits or open circuits at most: nothing to retry before a reset.
   if (
     rules.has('budget_exhausted') &&
