@@ -97,6 +97,10 @@ export function registerKeyRoutes(
     const body = parseBody(issueKeyBodySchema, request.body);
     const issued = await keys.issue({ ...body, createdBy: auth.keyId ?? 'anonymous' });
     const warnings = names ? keyWarnings(body, names()) : [];
+    if (!keys.durable)
+      warnings.push(
+        'state.kind is memory: this key lasts until the router restarts (set state.kind: redis to keep keys issued through the API, or add it to auth.keys in the config file)',
+      );
     return reply.code(201).send(warnings.length ? { ...issued, warnings } : issued);
   });
 
@@ -107,9 +111,16 @@ export function registerKeyRoutes(
 
   app.delete<{ Params: { id: string } }>('/admin/v1/keys/:id', async (request) => {
     admin(request);
-    if (!(await keys.revoke(request.params.id)))
-      throw notFound(`No API key with id "${request.params.id}".`, 'key_not_found', 'id');
-    return { id: request.params.id, revoked: true };
+    const { id } = request.params;
+    if (!(await keys.revoke(id)))
+      throw notFound(`No API key with id "${id}".`, 'key_not_found', 'id');
+    // A leaked key revoked in memory alone comes back at the next restart: say so, and how to fix.
+    if (!keys.durable && keys.isConfigKey(id)) {
+      const warning = `state.kind is memory: this revocation lasts until the router restarts, when the config file's key "${id}" works again; remove it from auth.keys to revoke it for good`;
+      request.log.warn({ key: id }, warning);
+      return { id, revoked: true, warnings: [warning] };
+    }
+    return { id, revoked: true };
   });
 
   app.post<{ Params: { id: string } }>('/admin/v1/keys/:id/rotate', async (request) => {

@@ -284,6 +284,16 @@ export class KeyStore {
   }
 
   /** Revoke by id (runtime or config key). Returns false when no such key exists. */
+  /** Whether keys and revocations made through the API outlive a restart (shared state in Redis). */
+  get durable(): boolean {
+    return this.options.state.kind !== 'memory';
+  }
+
+  /** Whether `id` is a key of the config file's `auth.keys`. */
+  isConfigKey(id: string): boolean {
+    return this.options.configKeys().some((k) => k.id === id);
+  }
+
   async revoke(id: string): Promise<boolean> {
     if (id === ENV_ADMIN_KEY_ID)
       throw invalidRequest('The bootstrap admin key is revoked by removing its env var.', 'id');

@@ -198,8 +198,9 @@ async function online(
     return 0;
   }
   if (action === 'revoke') {
-    await call('DELETE', `/admin/v1/keys/${encodeURIComponent(id!)}`);
+    const revoked = await call('DELETE', `/admin/v1/keys/${encodeURIComponent(id!)}`);
     io.out(`revoked ${id}\n`);
+    for (const w of (revoked.warnings as string[] | undefined) ?? []) io.err(`warning: ${w}\n`);
     return 0;
   }
   const list = await call('GET', '/admin/v1/keys');
