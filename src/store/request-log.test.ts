@@ -322,6 +322,24 @@ describe.each(MIGRATION_BACKENDS)('$name: migration 19 (usage_estimated)', (back
 });
 
 describe('RequestLog batching', () => {
+  it('says how many records a store still down at shutdown never got, and counts them dropped', async () => {
+    // A real outage: PostgreSQL's address with nothing listening.
+    const errors: string[] = [];
+    const log = new RequestLog(createPostgresRequestStore('postgres://postgres@127.0.0.1:1/test'), {
+      maxBuffer: 100,
+      storeText: false,
+      retentionDays: 30,
+      flushIntervalMs: 60_000,
+      onError: (m) => errors.push(m),
+    });
+    for (let i = 0; i < 3; i++) log.record(rec(i));
+    await log.close(1);
+    expect(errors.at(-1)).toMatch(
+      /^request log: 3 buffered records could not be written before shutdown \(.*ECONNREFUSED.*\) and are lost$/,
+    );
+    expect(log.status()).toMatchObject({ buffered: 0, dropped: 3, written: 0 });
+  });
+
   it('keeps records while the store fails, writes them when it recovers, and drops text unless allowed', async () => {
     const written: RequestRecord[] = [];
     let failures = 2;

@@ -143,6 +143,16 @@ export class RequestLog implements RequestRecorder {
   async close(attempts = 3): Promise<void> {
     clearInterval(this.timer);
     for (let i = 0; i < attempts && this.queue.length > 0; i++) await this.flush();
+    // The store still down at shutdown: what it never got is lost, and said so (counted as dropped),
+    // not left out of the log without a word.
+    if (this.queue.length > 0) {
+      const lost = this.queue.length;
+      this.dropped += lost;
+      this.queue = [];
+      this.options.onError?.(
+        `request log: ${lost} buffered record${lost === 1 ? '' : 's'} could not be written before shutdown (${this.lastError ?? 'the store did not answer'}) and ${lost === 1 ? 'is' : 'are'} lost`,
+      );
+    }
     await this.store.close();
   }
 }
