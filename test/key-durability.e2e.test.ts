@@ -36,6 +36,14 @@ describe('keys through the admin API with in-memory state', () => {
       expect(issued.json().warnings).toEqual([
         expect.stringContaining('state.kind is memory: this key lasts until the router restarts'),
       ]);
+      // A key born expired would answer 401 to everything: refused, naming the field.
+      const expired = await admin('POST', '/admin/v1/keys', {
+        tenant: 'acme',
+        expiresAt: '2020-01-01T00:00:00Z',
+      });
+      expect(expired.statusCode).toBe(400);
+      expect(expired.json().error).toMatchObject({ param: 'expiresAt' });
+      expect(expired.json().error.message).toContain('has passed');
       // A key issued through the API and revoked goes with the process anyway: nothing to say.
       const id = issued.json().record.id as string;
       const gone = await admin('DELETE', `/admin/v1/keys/${id}`);

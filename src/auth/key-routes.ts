@@ -95,6 +95,12 @@ export function registerKeyRoutes(
   app.post('/admin/v1/keys', async (request, reply) => {
     const auth = admin(request);
     const body = parseBody(issueKeyBodySchema, request.body);
+    // A key born expired would answer every request 401: a typo in the year, most likely.
+    if (body.expiresAt !== undefined && Date.parse(body.expiresAt) <= keys.now())
+      throw invalidRequest(
+        `expiresAt: ${body.expiresAt} has passed; give a time in the future, or leave it out for a key that does not expire.`,
+        'expiresAt',
+      );
     const issued = await keys.issue({ ...body, createdBy: auth.keyId ?? 'anonymous' });
     const warnings = names ? keyWarnings(body, names()) : [];
     if (!keys.durable)

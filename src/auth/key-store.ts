@@ -289,6 +289,11 @@ export class KeyStore {
     return this.options.state.kind !== 'memory';
   }
 
+  /** The store's clock: when a key's `expiresAt` is judged. */
+  now(): number {
+    return this.options.clock.now();
+  }
+
   /** Whether `id` is a key of the config file's `auth.keys`. */
   isConfigKey(id: string): boolean {
     return this.options.configKeys().some((k) => k.id === id);
