@@ -56,6 +56,16 @@ describe('item references to a conversation', () => {
     expect(said[1]).toContain('Never mind.');
     expect(said[2]).toContain('What is 2+2? Answer in words.');
     expect(t.small.calls.at(-1)!.body.messages.at(-1)).toMatchObject({ role: 'user' });
+    // The conversation holds that item already: the turn appends its answer, not the item again
+    // (it was appended under a new id, so the conversation and every later turn held it twice).
+    const items = await t.app.inject({
+      method: 'GET',
+      url: `/v1/conversations/${id}/items?order=asc`,
+      headers: as('team-a'),
+    });
+    const kept = (items.json().data as Json[]).map((it) => `${String(it.type)}:${String(it.role)}`);
+    expect(kept).toEqual(['message:user', 'message:user', 'message:assistant']);
+    expect((items.json().data as Json[]).filter((it) => it.id === itemId)).toHaveLength(1);
 
     const unknown = await t.call('/v1/responses', {
       model: 'small',

@@ -14,6 +14,7 @@ import type { ConversationItem } from '../../store/conversation-object-store.js'
 import { checkResponsesRequest } from '../responses/check-responses-request.js';
 import { convertInput, type Json } from '../responses/responses-convert.js';
 import { expandCompactionItems, isOurCompactionItem } from '../responses/compaction-item.js';
+import { HELD_BY_CONVERSATION } from '../responses/item-references.js';
 
 /** Item types a response's context carries (responses-convert.ts reads them). */
 const BRIDGED = new Set([
@@ -158,7 +159,7 @@ export function requestItems(input: unknown): ConversationItem[] {
     return [kept({ type: 'message', role: 'user', content: input }, 'message')];
   if (!Array.isArray(input)) return [];
   return input.flatMap((item) => {
-    if (!isObject(item)) return [];
+    if (!isObject(item) || HELD_BY_CONVERSATION.has(item)) return [];
     const type = typeOf(item);
     return type ? [kept(item, type)] : [];
   });

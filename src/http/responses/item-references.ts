@@ -44,6 +44,13 @@ function asInput(item: Json): Json {
   return rest;
 }
 
+/**
+ * Input items that reference an item the request's conversation already holds: given to the model
+ * as sent, but not appended to the conversation again (an id it holds is not added twice, as
+ * `POST …/items` has it; conversation-turn.ts).
+ */
+export const HELD_BY_CONVERSATION = new WeakSet<object>();
+
 /** The conversation a request names, whose items its references may name too. */
 export interface ReferencedConversation {
   id: string;
@@ -84,7 +91,6 @@ export async function resolveItemReferences(
   const inConversation = new Map<string, Json>();
   if (conversation)
     for (const id of new Set(refs.values())) {
-      if (inResponses(id)) continue;
       const item = await conversation.store.getConversationItem(conversation.id, owner, id);
       if (item) inConversation.set(id, item);
     }
@@ -92,6 +98,11 @@ export async function resolveItemReferences(
     const id = refs.get(i);
     if (id === undefined) return item;
     const resolved = inResponses(id) ?? inConversation.get(id);
+    if (resolved && inConversation.has(id)) {
+      const sent = asInput(resolved);
+      HELD_BY_CONVERSATION.add(sent);
+      return sent;
+    }
     if (!resolved)
       throw invalidRequest(
         `Item with id "${id}" (input[${i}].id) not found: it belongs to a response created with store: false, deleted, past the request log's retention, or by another tenant. Send the item itself, or continue its response with previous_response_id.`,
