@@ -14,6 +14,7 @@ import { loadBatchLines, newActiveBatch, writeKept, type ActiveBatch } from './a
 import { judgeReply, unansweredLine, type LineReply } from './batch-line.js';
 import { addUsage, readDoc } from './batch-object.js';
 import { batchEnd, failBatch, finishBatch, type BatchEnding } from './finish-batch.js';
+import { repeatedWarning } from '../core/repeated-warning.js';
 
 const FLUSH_EVERY_MS = 500;
 const FLUSH_AT = 200;
@@ -35,6 +36,12 @@ export class BatchRunner {
   private readonly finishing = new Map<string, Promise<void>>();
   private stopped = false;
   private readonly leaseMs: number;
+  /** A store that is down fails every claim: said once a minute, not every pass. */
+  private readonly claimWarning = repeatedWarning(
+    (m) => this.deps.log.warn(m),
+    'batches: could not claim a batch',
+    () => this.deps.clock.now(),
+  );
 
   constructor(private readonly deps: BatchRunnerDeps) {
     this.leaseMs = deps.leaseMs ?? 30_000;
@@ -141,8 +148,9 @@ export class BatchRunner {
           this.activating.delete(stored.id);
         }
       }
+      this.claimWarning.ok();
     } catch (err) {
-      this.deps.log.warn(`batches: could not claim a batch: ${(err as Error).message}`);
+      this.claimWarning.failed((err as Error).message);
     }
     this.pump();
   }

@@ -29,6 +29,7 @@ import {
   type WebhookAnswer,
   type WebhookPost,
 } from './webhook-event.js';
+import { repeatedWarning } from '../core/repeated-warning.js';
 
 export { batchWebhookPayload, type FinishedStatus } from './webhook-event.js';
 
@@ -63,6 +64,13 @@ export class BatchWebhooks {
   private again = false;
   private started = false;
   private stopped = false;
+
+  /** A store that is down fails every claim: said once a minute, not every pass. */
+  private readonly claimWarning = repeatedWarning(
+    (m) => this.options.log.warn(m),
+    'batches: could not claim a webhook delivery',
+    () => this.options.clock.now(),
+  );
 
   constructor(private readonly options: BatchWebhooksOptions) {}
 
@@ -147,7 +155,7 @@ export class BatchWebhooks {
    * DELIVERIES_AT_ONCE) while it is sent, so an idle pass costs one claim query.
    */
   private async runPass(): Promise<number> {
-    const { store, clock, log } = this.options;
+    const { store, clock } = this.options;
     let tried = 0;
     const lanes = new Set<Promise<void>>();
     const lane = async () => {
@@ -157,8 +165,9 @@ export class BatchWebhooks {
         let delivery: WebhookDelivery | undefined;
         try {
           delivery = await store.claimWebhookDelivery(this.worker, now, now + leaseMs);
+          this.claimWarning.ok();
         } catch (err) {
-          log.warn(`batches: could not claim a webhook delivery: ${(err as Error).message}`);
+          this.claimWarning.failed((err as Error).message);
           return;
         }
         if (!delivery) return;

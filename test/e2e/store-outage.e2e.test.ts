@@ -2,21 +2,31 @@
 // conversations, stored chat completions, files, batches) answer 503 request_log_unavailable saying
 // so, as usage and feedback do, instead of a 500 internal_error with a stack trace a request. The
 // outage is a real one: the database's address has nothing listening.
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
 import { testConfigInput } from '../helpers/test-config.js';
 
 let rt: Runtime;
+const logged: string[] = [];
 beforeAll(async () => {
   const input = testConfigInput({
+    server: { host: '127.0.0.1', port: 0, logLevel: 'warn' },
     requestLog: {
       kind: 'postgres',
       postgresUrl: 'postgres://postgres@127.0.0.1:1/test',
       postgresSchema: 'outage',
     },
   });
-  rt = await createRuntime(parseConfig(input, {}).config);
+  rt = await createRuntime(parseConfig(input, {}).config, {
+    logStream: new Writable({
+      write(chunk: Buffer, _enc, done) {
+        logged.push(String(chunk));
+        done();
+      },
+    }),
+  });
 }, 30_000);
 afterAll(async () => {
   await rt?.close();
@@ -52,4 +62,12 @@ describe('the request log database out of reach', () => {
     });
     expect(chat.statusCode, chat.body).toBe(200);
   }, 60_000);
+
+  it("the batch runner's claims, failing every pass, are one warning, not one a second", async () => {
+    const claims = () =>
+      logged.filter((l) => l.includes('batches: could not claim a batch')).length;
+    await new Promise((r) => setTimeout(r, 3500));
+    // Three passes and more have failed since start-up: said once (the next in a minute).
+    expect(claims()).toBe(1);
+  }, 10_000);
 });

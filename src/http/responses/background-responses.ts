@@ -32,6 +32,7 @@ import {
   withStatus,
   type PreparedResponse,
 } from './responses-run.js';
+import { repeatedWarning } from '../../core/repeated-warning.js';
 
 const CANCEL_CHANNEL = 'responses:cancel';
 const FLUSH_EVERY_MS = 100;
@@ -73,6 +74,12 @@ export class BackgroundResponses {
   private unsubscribe: (() => Promise<void>) | undefined;
   private readonly leaseMs: number;
   private readonly pollMs: number;
+  /** A store that is down fails every sweep: said once a minute, not every pass. */
+  private readonly sweepWarning = repeatedWarning(
+    (m) => this.deps.log.warn(m),
+    'background responses: sweep failed',
+    () => this.deps.clock.now(),
+  );
   private readonly settings: () => ResponsesBackgroundConfig;
 
   constructor(private readonly deps: BackgroundDeps) {
@@ -212,8 +219,9 @@ export class BackgroundResponses {
         );
         if (await this.deps.store.end(failed, now)) swept++;
       }
+      this.sweepWarning.ok();
     } catch (err) {
-      this.deps.log.warn(`background responses: sweep failed: ${(err as Error).message}`);
+      this.sweepWarning.failed((err as Error).message);
     }
     if (swept)
       this.deps.log.warn(`background responses: ${swept} left by a stopped replica failed`);
