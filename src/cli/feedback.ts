@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfigFile } from '../config/load-config.js';
 import type { DeploymentConfig } from '../config/deployment-schema.js';
+import type { Config } from '../config/schema.js';
 import { bareNameIndex } from '../core/model-names.js';
 import { parseCliWindow } from '../core/time-range.js';
 import { DEFAULT_CONFIG_PATH } from '../main.js';
@@ -16,6 +17,7 @@ import { DEFAULT_MODELS_DIR } from '../routing/router-factory.js';
 import type { FeedbackWithPrompt } from '../store/feedback-store.js';
 import { openRequestStore } from '../store/open-request-store.js';
 import { checkOutFile } from './out-path.js';
+import { requestLogReadError } from '../store/store-unavailable.js';
 
 const USAGE =
   'usage: model-router feedback export --since 30d [--until <t>] [--router <name>] [--tag <tag>] [--tenant <t>] [--model <artefact|version>] [--config <file>] --out <scored.jsonl>\n';
@@ -150,9 +152,11 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`${(err as Error).message}\n`);
     return 2;
   }
+  let requestLog: Config['requestLog'] | undefined;
   try {
     checkOutFile(values.out);
     const { config } = loadConfigFile(values.config ?? DEFAULT_CONFIG_PATH);
+    requestLog = config.requestLog;
     if (config.requestLog.kind === 'none') {
       process.stderr.write(
         'the config has requestLog.kind: none; there is no feedback to export\n',
@@ -216,7 +220,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   } catch (err) {
     // A bad config or artefact, or a request log that cannot be read: said, exit 1.
-    process.stderr.write(`${(err as Error).message}\n`);
+    process.stderr.write(`${requestLogReadError(err, requestLog ?? { kind: '' })}\n`);
     return 1;
   }
 }

@@ -13,6 +13,8 @@ import { openRequestStore } from '../store/open-request-store.js';
 import { SUMMARY_BYS, type SummaryBy } from '../store/request-summary.js';
 import { usageSummary } from '../store/usage-summary.js';
 import { roundSummary } from '../store/round-summary.js';
+import { requestLogReadError } from '../store/store-unavailable.js';
+import type { Config } from '../config/schema.js';
 
 const usd = (v: number) => `$${v.toFixed(v < 1 ? 6 : 2)}`;
 const score = (v: number | null | undefined) =>
@@ -76,8 +78,10 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`${(err as Error).message}\n`);
     return 2;
   }
+  let requestLog: Config['requestLog'] | undefined;
   try {
     const { config } = loadConfigFile(values.config ?? DEFAULT_CONFIG_PATH);
+    requestLog = config.requestLog;
     if (config.requestLog.kind === 'none') {
       process.stderr.write('the config has requestLog.kind: none; there is nothing to report\n');
       return 1;
@@ -135,7 +139,9 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(`${lines.join('\n')}\n`);
     return 0;
   } catch (err) {
-    process.stderr.write(`${err instanceof ConfigError ? err.message : (err as Error).message}\n`);
+    process.stderr.write(
+      `${err instanceof ConfigError ? err.message : requestLogReadError(err, requestLog ?? { kind: '' })}\n`,
+    );
     return 1;
   }
 }

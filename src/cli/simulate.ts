@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile } from '../config/load-config.js';
 import type { RoutingMode } from '../config/schema.js';
 import type { DeploymentConfig } from '../config/deployment-schema.js';
+import type { Config } from '../config/schema.js';
 import {
   collectPromptText,
   estimatePromptTokens,
@@ -20,6 +21,7 @@ import { DATED_ARTEFACT, artefactVersions } from '../routing/artefact-files.js';
 import { DEFAULT_MODELS_DIR, createRouterFactory } from '../routing/router-factory.js';
 import { openRequestStore } from '../store/open-request-store.js';
 import { parseDuration } from '../core/time-range.js';
+import { requestLogReadError } from '../store/store-unavailable.js';
 
 /**
  * The request a logged prompt text stands for. The log keeps every message's text, each followed
@@ -75,8 +77,10 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write('--mode must be cost, balanced or quality\n');
     return 2;
   }
+  let requestLog: Config['requestLog'] | undefined;
   try {
     const { config } = loadConfigFile(values.config ?? DEFAULT_CONFIG_PATH);
+    requestLog = config.requestLog;
     const deployments = new Map(config.deployments.map((d) => [d.name, d]));
     const modelsDir = config.routing.modelsDir ?? DEFAULT_MODELS_DIR;
     const routerFor = createRouterFactory(modelsDir, (m) =>
@@ -277,7 +281,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     return 0;
   } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n`);
+    process.stderr.write(`${requestLogReadError(err, requestLog ?? { kind: '' })}\n`);
     return 1;
   }
 }

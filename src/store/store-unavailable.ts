@@ -53,3 +53,32 @@ export function storeUnavailable(err: unknown): string | undefined {
     }
   return undefined;
 }
+
+/**
+ * What a command that reads the request log says when it cannot (report, simulate, feedback
+ * export, distribution): that it is the request log's database, which one, and the error, not a
+ * bare `connect ECONNREFUSED 127.0.0.1:5439`. Other errors as they are.
+ */
+export function requestLogReadError(
+  err: unknown,
+  log: { kind: string; postgresUrl?: string; sqlitePath?: string },
+): string {
+  const message = err instanceof Error ? err.message : String(err);
+  if (!storeUnavailable(err)) return message;
+  const where =
+    log.kind === 'postgres'
+      ? `PostgreSQL at ${redactUrl(log.postgresUrl ?? '')} (requestLog.postgresUrl)`
+      : `SQLite at ${log.sqlitePath ?? ''} (requestLog.sqlitePath)`;
+  return `the request log could not be read: ${where} did not answer (${message}); is the database up, and the setting right?`;
+}
+
+/** A database URL without its password. */
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
