@@ -160,6 +160,33 @@ describe('BudgetTracker', () => {
     expect(a!.key).toBe('budget:user:a%2Fb/c:d:2026-08-21');
   });
 
+  it('seeds a counter it meets first from the history, once, and not one that already holds spend', async () => {
+    const { state, budgets } = setup({ acme: { dailyUsd: 10 } });
+    const asked: string[] = [];
+    budgets.useHistory(async (c) => {
+      asked.push(`${c.scope}:${c.id}:${c.period}`);
+      return 2;
+    });
+    const subject = { tenant: 'acme' };
+    expect((await budgets.budgetState(subject)).lines[0]!.spentUsd).toBe(2);
+    await budgets.recordSpend(subject, 1);
+    expect((await budgets.budgetState(subject)).lines[0]!.spentUsd).toBe(3);
+    expect(asked).toEqual(['tenant:acme:day']); // once, whatever the calls after
+    // Another process on the same shared state (Redis across a restart): the lock says it was
+    // seeded; and a counter holding spend from before seeding existed is never added to.
+    const again = new BudgetTracker({
+      state,
+      clock: createManualClock(START),
+      budgets: () => ({ shiftToCostAt: 0.8, tenants: { acme: { dailyUsd: 10 } }, tags: {} }),
+    });
+    again.useHistory(async () => 5);
+    expect((await again.budgetState(subject)).lines[0]!.spentUsd).toBe(3);
+    const upgraded = setup({ acme: { dailyUsd: 10 } });
+    await upgraded.budgets.recordSpend(subject, 1); // counted before any history was given
+    upgraded.budgets.useHistory(async () => 4);
+    expect((await upgraded.budgets.budgetState(subject)).lines[0]!.spentUsd).toBe(1);
+  });
+
   it('computes UTC periods', () => {
     expect(periodOf('day', START)).toEqual({
       label: 'd:2026-08-21',

@@ -124,6 +124,10 @@ export class BudgetTracker {
     const ttlMs = c.resetsAt - now + DAY_MS;
     try {
       if (!(await state.tryLock(`budget-seeded:${c.key}`, 'seeded', ttlMs))) return;
+      // A counter that holds spend has been counting (Redis across a restart, or a router from
+      // before seeding): adding the log's sum would count its period twice.
+      const [held] = await state.readCounters([c.key]);
+      if ((held ?? 0) > 0) return;
       const usd = await this.history!(c, periodStart(c.period, now), now);
       const nano = Math.round(usd * NANO_PER_USD);
       if (nano > 0) await state.incrementCounters([{ key: c.key, by: nano, ttlMs }]);
