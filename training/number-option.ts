@@ -1,6 +1,7 @@
 // The numeric options of the training commands (train, eval, calibrate) read one way: a value that
 // is not a number, or is out of range, is a DataError naming the option, what it takes and what was
 // given, never a NaN or a silently wrong figure (`Number('abc')` routes everything to one model).
+import { BAND_RANGE } from '../src/config/schema.js';
 import { DataError } from './dataset.js';
 
 /** What an option takes: a whole number or any finite number, and its bounds. */
@@ -73,12 +74,11 @@ export function epochsOption(raw: string | undefined): number | undefined {
 
 /**
  * `eval --balanced-band` / `--cost-band`: a band to evaluate instead of the calibrated one, in the
- * range a router deployment's `bands` takes in config (src/config/schema.ts).
+ * range a router deployment's `bands` takes in config.
  */
 export function bandOption(name: string, raw: string | undefined): number | undefined {
   return numberOption(name, raw, {
-    min: -2,
-    max: 1.5,
+    ...BAND_RANGE,
     what: "a band, as config's bands",
     example: '0.95',
   });

@@ -283,7 +283,6 @@ export class KeyStore {
     return { key, record: view(record, now) };
   }
 
-  /** Revoke by id (runtime or config key). Returns false when no such key exists. */
   /** Whether keys and revocations made through the API outlive a restart (shared state in Redis). */
   get durable(): boolean {
     return this.options.state.kind !== 'memory';
@@ -299,10 +298,11 @@ export class KeyStore {
     return this.options.configKeys().some((k) => k.id === id);
   }
 
+  /** Revoke by id (runtime or config key). Returns false when no such key exists. */
   async revoke(id: string): Promise<boolean> {
     if (id === ENV_ADMIN_KEY_ID)
       throw invalidRequest('The bootstrap admin key is revoked by removing its env var.', 'id');
-    const known = this.runtime.has(id) || this.options.configKeys().some((k) => k.id === id);
+    const known = this.runtime.has(id) || this.isConfigKey(id);
     if (!known) return false;
     await this.options.state.hashSet(
       REVOKED_HASH,

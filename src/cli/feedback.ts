@@ -220,7 +220,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   } catch (err) {
     // A bad config or artefact, or a request log that cannot be read: said, exit 1.
-    process.stderr.write(`${requestLogReadError(err, requestLog ?? { kind: '' })}\n`);
+    process.stderr.write(`${requestLogReadError(err, requestLog)}\n`);
     return 1;
   }
 }

@@ -140,7 +140,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   } catch (err) {
     process.stderr.write(
-      `${err instanceof ConfigError ? err.message : requestLogReadError(err, requestLog ?? { kind: '' })}\n`,
+      `${err instanceof ConfigError ? err.message : requestLogReadError(err, requestLog)}\n`,
     );
     return 1;
   }

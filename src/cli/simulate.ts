@@ -281,7 +281,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     return 0;
   } catch (err) {
-    process.stderr.write(`${requestLogReadError(err, requestLog ?? { kind: '' })}\n`);
+    process.stderr.write(`${requestLogReadError(err, requestLog)}\n`);
     return 1;
   }
 }

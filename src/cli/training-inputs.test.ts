@@ -106,33 +106,16 @@ describe('the training commands refuse a number option that is not one', () => {
   it('train and calibrate: a seed that is not a whole number writes no artefact', async () => {
     const { dir, data, prices } = fixture();
     const out = join(dir, 'a.json');
+    const trainTo = ['--data', data, '--prices', prices, '--out', out];
     for (const seed of ['abc', '1.5', '']) {
-      const r = await capture(train, [
-        '--data',
-        data,
-        '--prices',
-        prices,
-        '--out',
-        out,
-        '--seed',
-        seed,
-      ]);
+      const r = await capture(train, [...trainTo, '--seed', seed]);
       expect(r.code, seed).toBe(1);
       expect(r.err, seed).toContain(
         `error: --seed must be a whole number ≥ 0 and ≤ 4294967295 (the seed of every sample and split, e.g. 1), got "${seed}"`,
       );
       expect(existsSync(out)).toBe(false);
     }
-    const epochs = await capture(train, [
-      '--data',
-      data,
-      '--prices',
-      prices,
-      '--out',
-      out,
-      '--epochs',
-      'many',
-    ]);
+    const epochs = await capture(train, [...trainTo, '--epochs', 'many']);
     expect(epochs.err).toContain('--epochs must be a whole number ≥ 1');
     const r = await capture(calibrate, [
       ...['--model', 'latest', '--data', data, '--prices', prices, '--out', out, '--seed', 'abc'],
@@ -141,10 +124,7 @@ describe('the training commands refuse a number option that is not one', () => {
     expect(r.err).toContain('error: --seed must be a whole number');
     expect(existsSync(out)).toBe(false);
     // Before, "abc" trained with a seed of NaN and wrote `"seed": null`.
-    expect(
-      (await capture(train, ['--data', data, '--prices', prices, '--out', out, '--seed', '7']))
-        .code,
-    ).toBe(0);
+    expect((await capture(train, [...trainTo, '--seed', '7'])).code).toBe(0);
     expect(parseArtefact(readFileSync(out, 'utf8')).seed).toBe(7);
   });
 });

@@ -16,6 +16,9 @@ import { allowedIpsSchema, serverSchema } from './server-schema.js';
 
 export const ROUTING_MODES = ['balanced', 'quality', 'cost'] as const;
 
+/** The range a router's bands take (config's `bands`, and `eval --balanced-band/--cost-band`). */
+export const BAND_RANGE = { min: -2, max: 1.5 } as const;
+
 export const ALERT_EVENTS = [
   'budget_threshold',
   'budget_exhausted',
@@ -107,16 +110,16 @@ export const routerSchema = z.strictObject({
     .strictObject({
       balanced: z
         .number()
-        .min(-2)
-        .max(1.5)
+        .min(BAND_RANGE.min)
+        .max(BAND_RANGE.max)
         .optional()
         .describe(
           "Balanced band. Under the artefact's `tradeoff` rule (artefacts 2026-11-30 … 2026-11-30f) each candidate is charged 1 − band of the best single model's average quality per unit of the strongest candidate's cost, and the best net quality wins (1: quality alone; lower: cheaper); under `tradeoff-margin` (from 2026-12-01) a candidate other than the strongest also gives up Quality mode's calibrated margin. Under the `ratio` rule: the cheapest model predicted within this fraction of the strongest's quality.",
         ),
       cost: z
         .number()
-        .min(-2)
-        .max(1.5)
+        .min(BAND_RANGE.min)
+        .max(BAND_RANGE.max)
         .optional()
         .describe('Cost band (below balanced: a bigger charge on cost).'),
       qualityMargin: z

@@ -53,10 +53,17 @@ export function retryWhenFree(
     .map((c) => freeInMs(c.deployment, c.failed, probes))
     .filter((ms): ms is number => ms !== undefined);
   if (waits.length === 0) return err;
-  const ms = Math.ceil(Math.min(...waits));
-  err.headers['retry-after'] = String(Math.max(1, Math.ceil(ms / 1000)));
-  err.headers['retry-after-ms'] = String(ms);
+  Object.assign(err.headers, retryHeaders(Math.min(...waits)));
   return err;
+}
+
+/** `retry-after` in whole seconds (at least 1) and `retry-after-ms` for a wait of `ms`. */
+function retryHeaders(ms: number): Record<string, string> {
+  const whole = Math.ceil(ms);
+  return {
+    'retry-after': String(Math.max(1, Math.ceil(whole / 1000))),
+    'retry-after-ms': String(whole),
+  };
 }
 
 /**
@@ -67,7 +74,6 @@ export function retryWhenCircuitsOpen(
   breakers: Pick<CircuitBreakers, 'openLeftMs'>,
   deployments: readonly string[],
 ): Record<string, string> {
-  const ms = Math.ceil(Math.min(...deployments.map((d) => breakers.openLeftMs(d))));
-  if (!Number.isFinite(ms)) return { 'retry-after': '5' };
-  return { 'retry-after': String(Math.max(1, Math.ceil(ms / 1000))), 'retry-after-ms': String(ms) };
+  const ms = Math.min(...deployments.map((d) => breakers.openLeftMs(d)));
+  return Number.isFinite(ms) ? retryHeaders(ms) : { 'retry-after': '5' };
 }

@@ -73,7 +73,7 @@ export interface BudgetTrackerOptions {
 
 /**
  * USD a counter's subject spent from `since` to `until` as the request log has it: where a
- * budget's count starts when this process first meets it (budget-history.ts).
+ * budget's count starts when this process first meets it (store/spend-history.ts).
  */
 export type SpendHistory = (
   counter: BudgetCounter,
@@ -86,8 +86,8 @@ const SEEDED_PRUNE_AT = 10_000;
 
 export class BudgetTracker {
   private history: SpendHistory | undefined;
-  /** Each counter met (by key): its seeding from the history, done or under way. */
-  private readonly seeded = new Map<string, { done: Promise<void>; resetsAt: number }>();
+  /** Each counter met (by key): its seeding from the history while under way (then none). */
+  private readonly seeded = new Map<string, { pending?: Promise<void>; resetsAt: number }>();
 
   constructor(private readonly options: BudgetTrackerOptions) {}
 
@@ -103,20 +103,25 @@ export class BudgetTracker {
   /**
    * The first time this process meets a counter, it adds the spend the request log has for it in
    * its period so far, once across replicas (a lock in shared state, kept as long as the counter:
-   * with Redis a restart finds both and adds nothing). Later calls cost a map lookup.
+   * with Redis a restart finds both and adds nothing). Once seeded, a call costs a map lookup a
+   * counter and returns undefined: the request path has nothing to await.
    */
   whenSeeded(counters: readonly BudgetCounter[]): Promise<unknown> | undefined {
     if (!this.history || counters.length === 0) return undefined;
     const now = this.options.clock.now();
     if (this.seeded.size > SEEDED_PRUNE_AT)
       for (const [key, s] of this.seeded) if (s.resetsAt <= now) this.seeded.delete(key);
-    const pending: Promise<void>[] = [];
+    let pending: Promise<void>[] | undefined;
     for (const c of counters) {
       let s = this.seeded.get(c.key);
-      if (!s) this.seeded.set(c.key, (s = { done: this.seedOne(c, now), resetsAt: c.resetsAt }));
-      pending.push(s.done);
+      if (!s) {
+        const entry: { pending?: Promise<void>; resetsAt: number } = { resetsAt: c.resetsAt };
+        entry.pending = this.seedOne(c, now).finally(() => delete entry.pending);
+        this.seeded.set(c.key, (s = entry));
+      }
+      if (s.pending) (pending ??= []).push(s.pending);
     }
-    return Promise.all(pending);
+    return pending && Promise.all(pending);
   }
 
   private async seedOne(c: BudgetCounter, now: number): Promise<void> {
@@ -220,7 +225,8 @@ export class BudgetTracker {
   async budgetState(subject: BudgetSubject): Promise<BudgetState> {
     const limited = this.limitedCounters(subject);
     if (limited.length === 0) return this.evaluate([], []);
-    await this.whenSeeded(limited);
+    const seeding = this.whenSeeded(limited);
+    if (seeding) await seeding;
     return this.evaluate(limited, await this.options.state.readCounters(limited.map((c) => c.key)));
   }
 
@@ -236,7 +242,8 @@ export class BudgetTracker {
     const now = this.options.clock.now();
     // Only budgets that exist are counted: no shared-state write for callers without one.
     const limited = this.limitedCounters(subject, now);
-    await this.whenSeeded(limited);
+    const seeding = this.whenSeeded(limited);
+    if (seeding) await seeding;
     const increments: CounterIncrement[] = limited.map((c) => ({
       key: c.key,
       by: nano,
@@ -247,16 +254,14 @@ export class BudgetTracker {
   }
 }
 
-/** When the UTC day or month holding `now` began. */
-export function periodStart(period: BudgetPeriod, now: number): number {
-  const d = new Date(now);
-  return period === 'day'
-    ? Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate())
-    : Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
-}
-
 /** UTC period label and when it ends. */
 const periodCache = new Map<string, { label: string; resetsAt: number; from: number }>();
+
+/** When the UTC day or month holding `now` began (periodOf's own reckoning, from its cache). */
+export function periodStart(period: BudgetPeriod, now: number): number {
+  periodOf(period, now);
+  return periodCache.get(period)!.from;
+}
 
 export function periodOf(period: BudgetPeriod, now: number): { label: string; resetsAt: number } {
   const hit = periodCache.get(period);

@@ -168,7 +168,8 @@ export function createGovernancePolicies(deps: GovernanceDeps): GatewayPolicies 
       const subject = subjectOf(ctx);
       const limited = deps.budgets?.limitedCounters(subject) ?? [];
       // A budget met for the first time starts from the request log's spend (budget.ts).
-      if (limited.length) await deps.budgets!.whenSeeded(limited);
+      const seeding = limited.length ? deps.budgets!.whenSeeded(limited) : undefined;
+      if (seeding) await seeding;
       const keyLimit =
         auth.overrides?.rateLimit ??
         (auth.keyId ? deps.keys?.get(auth.keyId)?.rateLimit : undefined);

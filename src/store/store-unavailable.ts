@@ -56,15 +56,16 @@ export function storeUnavailable(err: unknown): string | undefined {
 
 /**
  * What a command that reads the request log says when it cannot (report, simulate, feedback
- * export, distribution): that it is the request log's database, which one, and the error, not a
- * bare `connect ECONNREFUSED 127.0.0.1:5439`. Other errors as they are.
+ * export): that it is the request log's database, which one (`log`: the config's `requestLog`,
+ * undefined before the config was read), and the error, not a bare `connect ECONNREFUSED
+ * 127.0.0.1:5439`. Other errors as they are.
  */
 export function requestLogReadError(
   err: unknown,
-  log: { kind: string; postgresUrl?: string; sqlitePath?: string },
+  log: { kind: string; postgresUrl?: string; sqlitePath?: string } | undefined,
 ): string {
   const message = err instanceof Error ? err.message : String(err);
-  if (!storeUnavailable(err)) return message;
+  if (!log || !storeUnavailable(err)) return message;
   const where =
     log.kind === 'postgres'
       ? `PostgreSQL at ${redactUrl(log.postgresUrl ?? '')} (requestLog.postgresUrl)`
