@@ -97,6 +97,11 @@ export async function createGovernance({
     clock,
     deployments: () => holder.current.deployments.values(),
     onError: (err) => logger.warn({ err }, 'reading deployment budgets failed'),
+    onHistoryError: (err) =>
+      logger.warn(
+        { err },
+        "a deployment budget's spend so far could not be read from the request log; it counts from now",
+      ),
   });
   await deploymentBudgets.refresh();
   // The rate-limit queue's waiters: the shutdown drain answers them at once (runtime.ts).

@@ -160,7 +160,11 @@ export async function createRuntime(
         });
   // A budget met for the first time (after a restart, or added by reload or the admin API)
   // starts from the spend the request log has for its period, not from $0.
-  budgets.useHistory(requestLog ? spendHistory(requestLog.store) : undefined);
+  const history = requestLog ? spendHistory(requestLog.store) : undefined;
+  budgets.useHistory(history);
+  deploymentBudgets.useHistory(history);
+  // Deployment budgets are judged from this replica's view: seed and read them before serving.
+  if (history) await deploymentBudgets.refresh();
   const sinks: RequestRecorder[] = [
     stats,
     ...(requestLog ? [requestLog] : []),

@@ -1,5 +1,5 @@
 // `model-router report --since 7d [--until …] [--by model|key|router|tenant|user|tag]
-// [--tenant t] [--key k] [--user u] [--tag t] [--json | --csv] [--config <file>]`: spend, savings
+// [--tenant t] [--key k] [--user u] [--tag t] [--deployment d] [--json | --csv] [--config <file>]`: spend, savings
 // against the top-model baseline, routing distribution, latency and feedback (count, mean score)
 // per group, from the request log the config names (the same numbers the dashboard and
 // GET /admin/v1/usage show), aggregated in that log's database: no window is too big for this
@@ -29,6 +29,7 @@ export const OPTIONS = {
   key: { type: 'string' },
   user: { type: 'string' },
   tag: { type: 'string' },
+  deployment: { type: 'string' },
   json: { type: 'boolean', default: false },
   csv: { type: 'boolean', default: false },
   config: { type: 'string' },
@@ -36,8 +37,8 @@ export const OPTIONS = {
 
 /** What `model-router report --help` prints: its usage, every option, an example. */
 export const HELP = `usage: model-router report [--since 7d] [--until <t>] [--by model|deployment|endpoint|key|router|tenant|user|tag]
-                           [--tenant <t>] [--key <id>] [--user <u>] [--tag <tag>] [--json | --csv]
-                           [--config <file>]
+                           [--tenant <t>] [--key <id>] [--user <u>] [--tag <tag>] [--deployment <d>]
+                           [--json | --csv] [--config <file>]
 
 Spend, savings against the top-model baseline, routing distribution, latency, errors and feedback
 per group, from the request log the config names (the numbers GET /admin/v1/usage and the
@@ -51,6 +52,7 @@ options:
   --key <id>         only this API key's requests
   --user <u>         only this end user's requests
   --tag <tag>        only requests with this tag
+  --deployment <d>   only requests this deployment served
   --json             the summary as JSON (as GET /admin/v1/usage)
   --csv              a CSV row per group and a total
   --config <file>    the config whose request log to read (default: config/default.yaml)
@@ -93,6 +95,7 @@ export async function run(argv: string[]): Promise<number> {
       keyId: values.key,
       endUser: values.user,
       tag: values.tag,
+      deployment: values.deployment,
     };
     const s = await usageSummary(store, { since, until, by, filter }).finally(() => store.close());
     if (values.json) {

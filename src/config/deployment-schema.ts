@@ -190,7 +190,7 @@ export const deploymentSchema = z.strictObject({
     })
     .optional()
     .describe(
-      "What this deployment may cost across all callers: once the day's or month's spend reaches it, routers and pools route around it (eligibility rule `budget_exhausted`) and a direct call gets 429 `budget_exceeded` until the period resets (UTC). Judged from spend read at most every 2 s, so several replicas may overrun it by what they spend in that time.",
+      "What this deployment may cost across all callers: once the day's or month's spend reaches it, routers and pools route around it (eligibility rule `budget_exhausted`) and a direct call gets 429 `budget_exceeded` until the period resets (UTC). Judged from spend read at most every 2 s, so several replicas may overrun it by what they spend in that time. Its count starts from the spend the request log has for the deployment in the period (after a restart, or for a budget added by a reload).",
     ),
   circuitBreaker: deploymentCircuitBreakerSchema.optional(),
   promptCaching: z

@@ -6,6 +6,10 @@ import type { Config } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import { GatewayError } from '../core/errors.js';
 import type { CounterIncrement, SharedState } from '../store/shared-state.js';
+import { BudgetSeeding, type SpendHistory } from './budget-seeding.js';
+import { NANO_PER_USD, periodOf, type BudgetPeriod } from './budget-period.js';
+
+export { NANO_PER_USD, periodOf, periodStart, type BudgetPeriod } from './budget-period.js';
 
 export interface BudgetLimits {
   dailyUsd?: number;
@@ -24,7 +28,6 @@ export interface BudgetSubject {
 }
 
 export type BudgetScope = 'key' | 'tenant' | 'user' | 'tag' | 'deployment';
-export type BudgetPeriod = 'day' | 'month';
 
 export interface BudgetCounter {
   scope: BudgetScope;
@@ -58,8 +61,6 @@ export interface BudgetState {
   exhaustedLine?: BudgetLine;
 }
 
-/** Budget counters hold integer nano-dollars: exact sums, and a 1-token request still counts. */
-export const NANO_PER_USD = 1e9;
 const DAY_MS = 86_400_000;
 
 export interface BudgetTrackerOptions {
@@ -71,74 +72,24 @@ export interface BudgetTrackerOptions {
   onHistoryError?: (err: unknown) => void;
 }
 
-/**
- * USD a counter's subject spent from `since` to `until` as the request log has it: where a
- * budget's count starts when this process first meets it (store/spend-history.ts).
- */
-export type SpendHistory = (
-  counter: BudgetCounter,
-  since: number,
-  until: number,
-) => Promise<number>;
-
-/** Counters met this process past which the seeded set is pruned of ended periods. */
-const SEEDED_PRUNE_AT = 10_000;
+export type { SpendHistory } from './budget-seeding.js';
 
 export class BudgetTracker {
-  private history: SpendHistory | undefined;
-  /** Each counter met (by key): its seeding from the history while under way (then none). */
-  private readonly seeded = new Map<string, { pending?: Promise<void>; resetsAt: number }>();
+  /** Where each counter's count starts: the request log's spend for its period so far. */
+  readonly seeding: BudgetSeeding;
 
-  constructor(private readonly options: BudgetTrackerOptions) {}
+  constructor(private readonly options: BudgetTrackerOptions) {
+    this.seeding = new BudgetSeeding({ ...options, onError: options.onHistoryError });
+  }
 
-  /**
-   * Where spend before a counter was counted comes from. Only budgets that exist are counted, and
-   * in memory state a restart loses the counts: without it a budget added by reload or the admin
-   * API, or any budget after a restart, started from $0 whatever the day's spend.
-   */
+  /** See BudgetSeeding.useHistory. */
   useHistory(history: SpendHistory | undefined): void {
-    this.history = history;
+    this.seeding.useHistory(history);
   }
 
-  /**
-   * The first time this process meets a counter, it adds the spend the request log has for it in
-   * its period so far, once across replicas (a lock in shared state, kept as long as the counter:
-   * with Redis a restart finds both and adds nothing). Once seeded, a call costs a map lookup a
-   * counter and returns undefined: the request path has nothing to await.
-   */
+  /** See BudgetSeeding.whenSeeded. */
   whenSeeded(counters: readonly BudgetCounter[]): Promise<unknown> | undefined {
-    if (!this.history || counters.length === 0) return undefined;
-    const now = this.options.clock.now();
-    if (this.seeded.size > SEEDED_PRUNE_AT)
-      for (const [key, s] of this.seeded) if (s.resetsAt <= now) this.seeded.delete(key);
-    let pending: Promise<void>[] | undefined;
-    for (const c of counters) {
-      let s = this.seeded.get(c.key);
-      if (!s) {
-        const entry: { pending?: Promise<void>; resetsAt: number } = { resetsAt: c.resetsAt };
-        entry.pending = this.seedOne(c, now).finally(() => delete entry.pending);
-        this.seeded.set(c.key, (s = entry));
-      }
-      if (s.pending) (pending ??= []).push(s.pending);
-    }
-    return pending && Promise.all(pending);
-  }
-
-  private async seedOne(c: BudgetCounter, now: number): Promise<void> {
-    const { state } = this.options;
-    const ttlMs = c.resetsAt - now + DAY_MS;
-    try {
-      if (!(await state.tryLock(`budget-seeded:${c.key}`, 'seeded', ttlMs))) return;
-      // A counter that holds spend has been counting (Redis across a restart, or a router from
-      // before seeding): adding the log's sum would count its period twice.
-      const [held] = await state.readCounters([c.key]);
-      if ((held ?? 0) > 0) return;
-      const usd = await this.history!(c, periodStart(c.period, now), now);
-      const nano = Math.round(usd * NANO_PER_USD);
-      if (nano > 0) await state.incrementCounters([{ key: c.key, by: nano, ttlMs }]);
-    } catch (err) {
-      this.options.onHistoryError?.(err);
-    }
+    return this.seeding.whenSeeded(counters);
   }
 
   /** Every counter the subject's spend goes to, with the configured limits. */
@@ -252,39 +203,6 @@ export class BudgetTracker {
     }));
     await this.options.state.incrementCounters(increments);
   }
-}
-
-/** UTC period label and when it ends. */
-const periodCache = new Map<string, { label: string; resetsAt: number; from: number }>();
-
-/** When the UTC day or month holding `now` began (periodOf's own reckoning, from its cache). */
-export function periodStart(period: BudgetPeriod, now: number): number {
-  periodOf(period, now);
-  return periodCache.get(period)!.from;
-}
-
-export function periodOf(period: BudgetPeriod, now: number): { label: string; resetsAt: number } {
-  const hit = periodCache.get(period);
-  if (hit && now >= hit.from && now < hit.resetsAt)
-    return { label: hit.label, resetsAt: hit.resetsAt };
-  const computed = computePeriod(period, now);
-  const from =
-    period === 'day'
-      ? computed.resetsAt - DAY_MS
-      : Date.UTC(new Date(now).getUTCFullYear(), new Date(now).getUTCMonth(), 1);
-  periodCache.set(period, { ...computed, from });
-  return computed;
-}
-
-function computePeriod(period: BudgetPeriod, now: number): { label: string; resetsAt: number } {
-  const d = new Date(now);
-  const y = d.getUTCFullYear();
-  const m = d.getUTCMonth();
-  if (period === 'day') {
-    const day = d.getUTCDate();
-    return { label: `d:${d.toISOString().slice(0, 10)}`, resetsAt: Date.UTC(y, m, day + 1) };
-  }
-  return { label: `m:${d.toISOString().slice(0, 7)}`, resetsAt: Date.UTC(y, m + 1, 1) };
 }
 
 /**

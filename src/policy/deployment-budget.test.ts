@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { createManualClock } from '../core/clock.js';
 import { MemoryState } from '../store/memory/memory-state.js';
-import { DeploymentBudgets, REFRESH_MS } from './deployment-budget.js';
+import {
+  DeploymentBudgets,
+  REFRESH_MS,
+  type DeploymentBudgetOptions,
+} from './deployment-budget.js';
 
 // 2026-12-01T23:00:00Z: an hour before the day's budget resets.
 const START = Date.UTC(2026, 11, 1, 23);
@@ -11,8 +15,8 @@ const free = { name: 'local', budget: undefined };
 function setup() {
   const clock = createManualClock(START);
   const state = new MemoryState(clock);
-  const replica = () =>
-    new DeploymentBudgets({ state, clock, deployments: () => [gpt, free] as never });
+  const replica = (options: Partial<DeploymentBudgetOptions> = {}) =>
+    new DeploymentBudgets({ state, clock, deployments: () => [gpt, free] as never, ...options });
   return { clock, state, replica };
 }
 
@@ -58,5 +62,52 @@ describe('DeploymentBudgets', () => {
     expect(b.exhausted(free)).toBeUndefined();
     expect(b.lines(free)).toEqual([]);
     expect(await state.readCounters(['budget:deployment:local:d:2026-12-01'])).toEqual([0]);
+  });
+
+  it("starts each counter from the request log's spend for its period, once across replicas", async () => {
+    const { clock, replica } = setup();
+    const asked: string[] = [];
+    const history = async (c: { scope: string; id: string; period: string }) => {
+      asked.push(`${c.scope}:${c.id}:${c.period}`);
+      return c.period === 'day' ? 0.75 : 4;
+    };
+    const one = replica();
+    one.useHistory(history);
+    await one.refresh();
+    expect(one.lines(gpt).map((l) => [l.period, l.spentUsd])).toEqual([
+      ['day', 0.75],
+      ['month', 4],
+    ]);
+    await one.record(gpt, 0.25);
+    expect(one.exhausted(gpt)?.period).toBe('day');
+    // A second replica on the same state finds the counters seeded and adds nothing.
+    const two = replica();
+    two.useHistory(history);
+    await two.refresh();
+    expect(two.lines(gpt).map((l) => l.spentUsd)).toEqual([1, 4.25]);
+    expect(asked).toEqual(['deployment:gpt-5:day', 'deployment:gpt-5:month']);
+    // A new day is a new counter: seeded from the log's spend since midnight.
+    clock.advance(3_600_000);
+    await one.refresh();
+    expect(asked.slice(2)).toEqual(['deployment:gpt-5:day']);
+  });
+
+  it('a spend recorded before any refresh waits for the seeding, and a history that fails counts from now', async () => {
+    const { replica } = setup();
+    const early = replica();
+    early.useHistory(async () => 0.5);
+    await early.record(gpt, 0.1);
+    expect(early.lines(gpt)[0]!.spentUsd).toBeCloseTo(0.6, 9);
+
+    const { replica: other } = setup();
+    const errors: unknown[] = [];
+    const failing = other({ onHistoryError: (err) => errors.push(err) });
+    failing.useHistory(async () => {
+      throw new Error('connect ECONNREFUSED');
+    });
+    await failing.refresh();
+    await failing.record(gpt, 0.1);
+    expect(failing.lines(gpt)[0]!.spentUsd).toBeCloseTo(0.1, 9);
+    expect(errors).toHaveLength(2); // day and month, each once
   });
 });

@@ -5,11 +5,15 @@
 // is counted like the other budgets (integer nano-dollars in the shared state, exact across
 // replicas), but eligibility is judged from this replica's view of the counters, refreshed at most
 // every REFRESH_MS off the request path, so routing never waits for a round trip: with several
-// replicas a budget can be overrun by what the others spend within that interval.
+// replicas a budget can be overrun by what the others spend within that interval. A counter this
+// process meets for the first time starts from the deployment's spend in the request log for its
+// period (budget-seeding.ts), so a restart with in-memory state or a budget added by reload does
+// not start from $0.
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import type { Clock } from '../core/clock.js';
 import type { SharedState } from '../store/shared-state.js';
 import { NANO_PER_USD, periodOf, type BudgetLine, type BudgetPeriod } from './budget.js';
+import { BudgetSeeding, type SpendHistory } from './budget-seeding.js';
 
 /** How stale this replica's view of a deployment's spend may be before it is read again. */
 export const REFRESH_MS = 2_000;
@@ -21,6 +25,8 @@ export interface DeploymentBudgetOptions {
   /** The live deployments (read on each refresh, so reloads apply). */
   deployments: () => Iterable<DeploymentConfig>;
   onError?: (err: unknown) => void;
+  /** A deployment's spend history could not be read: its budget counts from now. */
+  onHistoryError?: (err: unknown) => void;
 }
 
 type Budgeted = Pick<DeploymentConfig, 'name' | 'budget'>;
@@ -31,7 +37,19 @@ export class DeploymentBudgets {
   private readAt = Number.NEGATIVE_INFINITY;
   private refreshing: Promise<void> | undefined;
 
-  constructor(private readonly options: DeploymentBudgetOptions) {}
+  private readonly seeding: BudgetSeeding;
+
+  constructor(private readonly options: DeploymentBudgetOptions) {
+    this.seeding = new BudgetSeeding({ ...options, onError: options.onHistoryError });
+  }
+
+  /**
+   * Where a deployment's spend before this process met its budget comes from (the request log).
+   * Counters are seeded off the request path, by the next refresh (the caller awaits one).
+   */
+  useHistory(history: SpendHistory | undefined): void {
+    this.seeding.useHistory(history);
+  }
 
   /** The deployment's budget lines for now (none without a budget). */
   lines(d: Budgeted, now = this.options.clock.now()): BudgetLine[] {
@@ -75,10 +93,11 @@ export class DeploymentBudgets {
   refresh(): Promise<void> {
     this.refreshing ??= (async () => {
       const now = this.options.clock.now();
-      const keys = [...this.options.deployments()].flatMap((d) =>
-        this.lines(d, now).map((l) => l.key),
-      );
+      const lines = [...this.options.deployments()].flatMap((d) => this.lines(d, now));
+      const keys = lines.map((l) => l.key);
       try {
+        const seeding = this.seeding.whenSeeded(lines);
+        if (seeding) await seeding;
         const values = keys.length > 0 ? await this.options.state.readCounters(keys) : [];
         // Past periods' counters (yesterday's) and removed deployments' are dropped.
         for (const k of [...this.spent.keys()]) if (!keys.includes(k)) this.spent.delete(k);
@@ -100,6 +119,8 @@ export class DeploymentBudgets {
     if (!d.budget || !(nano > 0)) return;
     const now = this.options.clock.now();
     const lines = this.lines(d, now);
+    const seeding = this.seeding.whenSeeded(lines);
+    if (seeding) await seeding;
     // Counted here at once, so this replica stops before its next refresh.
     for (const l of lines) this.spent.set(l.key, (this.spent.get(l.key) ?? 0) + nano);
     const values = await this.options.state.incrementCounters(

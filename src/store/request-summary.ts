@@ -25,19 +25,22 @@ export interface UsageFilter {
   keyId?: string;
   endUser?: string;
   tag?: string;
+  /** The deployment that served (a request failed over counts for the one that answered). */
+  deployment?: string;
 }
 
 export function filterRecords(
   records: readonly RequestRecord[],
   f: UsageFilter,
 ): readonly RequestRecord[] {
-  if (!f.tenant && !f.keyId && !f.endUser && !f.tag) return records;
+  if (!f.tenant && !f.keyId && !f.endUser && !f.tag && !f.deployment) return records;
   return records.filter(
     (r) =>
       (!f.tenant || r.tenant === f.tenant) &&
       (!f.keyId || r.keyId === f.keyId) &&
       (!f.endUser || r.endUser === f.endUser) &&
-      (!f.tag || (r.tags?.includes(f.tag) ?? false)),
+      (!f.tag || (r.tags?.includes(f.tag) ?? false)) &&
+      (!f.deployment || r.deployment === f.deployment),
   );
 }
 

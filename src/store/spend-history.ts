@@ -1,5 +1,5 @@
 // A budget's spend history from the request log's database (SQLite or PostgreSQL): what its key,
-// tenant, end user or tag spent in a period, summed in the database (`summarize`), where a budget
+// tenant, end user or tag spent in a period, or what its deployment served, summed in the database (`summarize`), where a budget
 // the process meets for the first time starts counting (policy/budget.ts).
 import type { SpendHistory } from '../policy/budget.js';
 import type { RequestLogStore } from './request-log.js';
@@ -19,8 +19,7 @@ export function spendHistory(store: RequestLogStore): SpendHistory | undefined {
             ? { tenant: counter.tenant, endUser: counter.id }
             : counter.scope === 'tag'
               ? { tenant: counter.tenant, tag: counter.id }
-              : undefined;
-    if (!filter) return 0;
+              : { deployment: counter.id };
     const summary = await summarize({ since, until, by: 'tenant', filter, limit: 0 });
     return summary.costUsd;
   };

@@ -7,16 +7,29 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
-import { testConfigInput } from '../helpers/test-config.js';
+import { simDeployment, testConfigInput } from '../helpers/test-config.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mr-budget-history-'));
 const sqlitePath = join(dir, 'requests.db');
 
-async function router(dailyUsd?: number): Promise<Runtime> {
+async function router(dailyUsd?: number, path = sqlitePath): Promise<Runtime> {
   const input = testConfigInput({
-    requestLog: { kind: 'sqlite', sqlitePath },
+    requestLog: { kind: 'sqlite', sqlitePath: path },
     ...(dailyUsd ? { budgets: { tenants: { default: { dailyUsd } } } } : {}),
   });
+  return createRuntime(parseConfig(input, {}).config);
+}
+
+/** The test fleet with a daily budget on `big` (the deployment `model: big` calls). */
+async function budgetedBig(dailyUsd: number | undefined, path: string): Promise<Runtime> {
+  const input = testConfigInput({ requestLog: { kind: 'sqlite', sqlitePath: path } });
+  input.deployments = [
+    simDeployment('big', {
+      prices: { inputPer1M: 10, outputPer1M: 30 },
+      ...(dailyUsd ? { budget: { dailyUsd } } : {}),
+    }),
+    ...input.deployments.slice(1),
+  ];
   return createRuntime(parseConfig(input, {}).config);
 }
 
@@ -54,6 +67,34 @@ describe('a budget met for the first time', () => {
     let last;
     while ((last = await ask(roomy)).statusCode === 200 && served < 20) served++;
     expect(last.statusCode).toBe(429);
+    expect(served).toBe(5);
+    await roomy.close();
+  }, 60_000);
+
+  it("a deployment's budget counts what the request log says it served today", async () => {
+    const path = join(dir, 'deployment.db');
+    const first = await budgetedBig(undefined, path);
+    for (let i = 0; i < 3; i++) expect((await ask(first)).statusCode).toBe(200);
+    await first.close();
+    const spent = await (async () => {
+      const rt = await router(undefined, path);
+      const usage = await rt.app.inject({ url: '/v1/router/usage?since=1d&deployment=big' });
+      await rt.close();
+      expect(usage.statusCode, usage.body).toBe(200);
+      const body = usage.json() as { requests: number; costUsd: number };
+      expect(body.requests).toBe(3);
+      return body.costUsd;
+    })();
+    expect(spent).toBeGreaterThan(0);
+
+    // Restarted with a budget of 2.5 times that spend: five more answers, then `big` is used up
+    // and a direct call is refused (counting from $0 it served eight).
+    const roomy = await budgetedBig(spent * 2.5, path);
+    let served = 0;
+    let last;
+    while ((last = await ask(roomy)).statusCode === 200 && served < 20) served++;
+    expect(last.statusCode, last.body).toBe(429);
+    expect((last.json() as { error: { code: string } }).error.code).toBe('budget_exceeded');
     expect(served).toBe(5);
     await roomy.close();
   }, 60_000);

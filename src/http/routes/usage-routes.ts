@@ -36,6 +36,8 @@ interface UsageQuery {
   key?: string;
   user?: string;
   tag?: string;
+  /** Only requests this deployment served. */
+  deployment?: string;
   /** `json` (the default) or `csv`. */
   format?: string;
   /** Only the first n groups (the busiest); the totals still count every request. */
@@ -173,6 +175,7 @@ export function registerUsageRoutes(
       keyId: q.key,
       endUser: q.user,
       tag: q.tag,
+      deployment: q.deployment,
     });
   });
 
@@ -193,6 +196,7 @@ export function registerUsageRoutes(
       ...own,
       endUser: q.user,
       tag: q.tag,
+      deployment: q.deployment,
     });
   });
 

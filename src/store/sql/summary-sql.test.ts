@@ -111,6 +111,8 @@ const FILTERS: UsageFilter[] = [
   { tag: 'feature=search' },
   { tenant: 'team-b', keyId: 'k1', endUser: 'bob' },
   { tenant: 'nobody' },
+  { deployment: 'small' },
+  { tenant: 'team-a', deployment: 'big' },
 ];
 
 function expectSameSummary(sql: RequestSummary, js: RequestSummary): void {

@@ -120,6 +120,7 @@ function fromWhere(
   if (f.tenant) where.push(`r.tenant = ${params.add(f.tenant)}`);
   if (f.keyId) where.push(`r.key_id = ${params.add(f.keyId)}`);
   if (f.endUser) where.push(`r.end_user = ${params.add(f.endUser)}`);
+  if (f.deployment) where.push(`r.deployment = ${params.add(f.deployment)}`);
   if (f.tag)
     where.push(
       `EXISTS (SELECT 1 FROM ${d.jsonStrings('r.tags', 'f')} WHERE f.value = ${params.add(f.tag)})`,
