@@ -39,4 +39,3 @@ function computePeriod(period: BudgetPeriod, now: number): { label: string; rese
   }
   return { label: `m:${d.toISOString().slice(0, 7)}`, resetsAt: Date.UTC(y, m + 1, 1) };
 }
-
