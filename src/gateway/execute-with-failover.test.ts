@@ -169,3 +169,40 @@ describe('executeWithFailover and a stream that ends before its first chunk', ()
     if (result.kind === 'stream') result.end(true);
   });
 });
+
+describe('executeWithFailover when every deployment is behind an open circuit', () => {
+  it('503 no_healthy_deployment, retry-after when the soonest lets a probe through', async () => {
+    const clock = createManualClock();
+    const breakers = new CircuitBreakers(clock, {
+      failureThreshold: 1,
+      windowMs: 1_000,
+      openMs: 60_000,
+    });
+    breakers.failure('a');
+    clock.advance(45_000);
+    breakers.failure('b');
+    clock.advance(5_000); // a lets a probe through in 10 s, b in 55 s
+    let called = 0;
+    const adapter = {
+      chat: () => {
+        called++;
+        return Promise.reject(new Error('not to be called'));
+      },
+    } as unknown as ProviderAdapter;
+    const err = (await executeWithFailover({
+      call: {
+        request: { model: 'r', messages: [] },
+        signal: new AbortController().signal,
+        requestId: 'r',
+      } as unknown as ChatCall,
+      ordered: ['b', 'a'].map((name) => ({ ...deployment, name, model: name }) as DeploymentConfig),
+      adapters: { adapterFor: () => adapter },
+      breakers,
+      clock,
+      promptTokens: 1,
+    }).catch((e: unknown) => e)) as GatewayError;
+    expect(called).toBe(0);
+    expect(err).toMatchObject({ status: 503, code: 'no_healthy_deployment' });
+    expect(err.headers).toMatchObject({ 'retry-after': '10', 'retry-after-ms': '10000' });
+  });
+});

@@ -233,3 +233,48 @@ describe('callWithFailover when every member fails, in different ways', () => {
     expect(e).toMatchObject({ status: 503, message: 'c failed' });
   });
 });
+
+describe('callWithFailover when no member can be called now', () => {
+  it('behind open circuits: 503 with retry-after when the soonest lets a probe through', async () => {
+    const { deps, record } = namedCall('embeddings', false);
+    const clock = deps.clock as ReturnType<typeof createManualClock>;
+    deps.breakers = new CircuitBreakers(clock, {
+      failureThreshold: 1,
+      windowMs: 1_000,
+      openMs: 60_000,
+    });
+    deps.breakers.failure('a');
+    clock.advance(20_000);
+    deps.breakers.failure('b');
+    clock.advance(10_000); // a opens again in 30 s, b in 50 s
+    const called: string[] = [];
+    const e = (await callWithFailover(
+      deps,
+      { signal: new AbortController().signal, requestId: 'req_1' },
+      { target: { kind: 'deployment', deployment: a }, allowed: [a, b], sentEstimate: 0 },
+      record,
+      (d) => {
+        called.push(d.name);
+        return Promise.resolve({} as never);
+      },
+    ).catch((err: unknown) => err)) as GatewayError;
+    expect(called).toEqual([]);
+    expect(e).toMatchObject({ status: 503, code: 'no_healthy_deployment' });
+    expect(e.headers).toMatchObject({ 'retry-after': '30', 'retry-after-ms': '30000' });
+  });
+
+  it('cooling down as their upstreams asked: 429 with the soonest wait, to the millisecond', async () => {
+    const { deps, record } = namedCall('embeddings', false);
+    deps.breakers.coolDownAsAsked('a', { 'retry-after-ms': '2500' });
+    deps.breakers.coolDownAsAsked('b', { 'retry-after': '4' });
+    const e = (await callWithFailover(
+      deps,
+      { signal: new AbortController().signal, requestId: 'req_1' },
+      { target: { kind: 'deployment', deployment: a }, allowed: [a, b], sentEstimate: 0 },
+      record,
+      () => Promise.resolve({} as never),
+    ).catch((err: unknown) => err)) as GatewayError;
+    expect(e).toMatchObject({ status: 429, code: 'rate_limit_exceeded' });
+    expect(e.headers).toMatchObject({ 'retry-after': '3', 'retry-after-ms': '2500' });
+  });
+});

@@ -21,7 +21,7 @@ import { failedEverywhere, rateLimitedEverywhere, refusedEverywhere } from './ex
 import type { AdmitResult, ChatCall, GatewayPolicies, Target } from './gateway-types.js';
 import { PoolBalancer } from './pool-order.js';
 import { NoHeadroom, waitForHeadroom } from './wait-for-headroom.js';
-import { retryWhenCircuitsOpen } from './retry-when-free.js';
+import { retryHeaders, retryWhenCircuitsOpen } from './retry-when-free.js';
 
 /** What the calls need: the gateway's parts (built once per gateway, not per request). */
 /** What a gateway of named (not routed) calls is built from: embeddings, moderations, media. */
@@ -142,7 +142,7 @@ export async function callWithFailover<T>(
       type: 'rate_limit_error',
       code: 'rate_limit_exceeded',
       message: `${healthy.map((m) => m.name).join(', ')}: the upstream answered 429 and asked to wait; skipped until then.`,
-      headers: { 'retry-after': String(Math.max(1, Math.ceil(waitMs / 1000))) },
+      headers: retryHeaders(waitMs),
     });
     throw new NoHeadroom(
       cooling,

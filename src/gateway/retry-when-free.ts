@@ -58,7 +58,7 @@ export function retryWhenFree(
 }
 
 /** `retry-after` in whole seconds (at least 1) and `retry-after-ms` for a wait of `ms`. */
-function retryHeaders(ms: number): Record<string, string> {
+export function retryHeaders(ms: number): Record<string, string> {
   const whole = Math.ceil(ms);
   return {
     'retry-after': String(Math.max(1, Math.ceil(whole / 1000))),
