@@ -359,4 +359,32 @@ describe('BatchWebhooks', () => {
     expect(outcomes.map(([, o]) => o)).toEqual(['retried', 'delivered']);
     expect(warnings).toEqual([]);
   });
+
+  it('an outbox that is down is said once a minute while it stays down, and again when it is back', async () => {
+    const store = createMemoryWebhookOutbox();
+    let down = true;
+    const failing: WebhookOutbox = Object.assign(Object.create(store) as WebhookOutbox, {
+      claimWebhookDelivery: (...args: Parameters<WebhookOutbox['claimWebhookDelivery']>) =>
+        down
+          ? Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:5432'))
+          : store.claimWebhookDelivery(...args),
+    });
+    const { webhooks, clock, warnings } = setup([hook()], [], { store: failing });
+    // A pass a second for two minutes (at 0 s … 120 s): three lines, not 121.
+    for (let i = 0; i <= 120; i++) {
+      await webhooks.deliverDue();
+      clock.advance(1_000);
+    }
+    expect(warnings).toEqual([
+      'batches: could not claim a webhook delivery: connect ECONNREFUSED 127.0.0.1:5432',
+      'batches: could not claim a webhook delivery: connect ECONNREFUSED 127.0.0.1:5432 (60 times in the last 60 s)',
+      'batches: could not claim a webhook delivery: connect ECONNREFUSED 127.0.0.1:5432 (60 times in the last 60 s)',
+    ]);
+    down = false;
+    await webhooks.deliverDue();
+    await webhooks.deliverDue();
+    expect(warnings.slice(3)).toEqual([
+      'batches: could not claim a webhook delivery: working again',
+    ]);
+  });
 });
