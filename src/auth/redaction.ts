@@ -79,7 +79,7 @@ function redactValue(value: unknown, inHeaders: boolean): unknown {
 }
 
 /** `scheme://user:[redacted]@host…` for a URL with a password; any other string as it is. */
-function redactUrlPassword(text: string): string {
+export function redactUrlPassword(text: string): string {
   if (!text.includes('@') || !/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) return text;
   const at = text.indexOf('@', text.indexOf('//') + 2);
   const userinfo = text.slice(text.indexOf('//') + 2, at);

@@ -32,7 +32,7 @@ describe('a command reading a request log that is down', () => {
       const run = cli(...args);
       expect(run.status, `${args[0]}: ${run.stderr}`).toBe(1);
       expect(run.stderr, args[0]).toContain(
-        'the request log could not be read: PostgreSQL at postgres://postgres:***@127.0.0.1:1/test (requestLog.postgresUrl) did not answer (',
+        'the request log could not be read: PostgreSQL at postgres://postgres:[redacted]@127.0.0.1:1/test (requestLog.postgresUrl) did not answer (',
       );
       expect(run.stderr, args[0]).not.toContain('secret');
       expect(run.stderr, args[0]).not.toMatch(/\n\s+at /);
