@@ -1,6 +1,7 @@
 // Reading routing data (the shared JSONL line format, any models) and price files, with errors
 // that name the file and line; prompt-hash splits; per-prompt cost as the data's README defines it.
 import { bareNameIndex } from '../src/core/model-names.js';
+import { isPriceNote } from '../src/core/price-note.js';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
@@ -230,9 +231,7 @@ export function loadPrices(file: string): (group: string) => Map<string, Price> 
         `${where}: expected an object of model → {input_per_1m_usd, output_per_1m_usd}`,
       );
     for (const [model, p] of Object.entries(obj)) {
-      // A key like `_note` holding text is a comment; one holding a price object is a model
-      // (`__proto__`, `_internal-7b`), priced as any other.
-      if (model.startsWith('_') && (typeof p !== 'object' || p === null)) continue;
+      if (isPriceNote(model, p)) continue;
       const v = p as { input_per_1m_usd?: unknown; output_per_1m_usd?: unknown };
       // An unknown price (null) leaves the model unpriced: it is dropped from the pool with a warning.
       if (v?.input_per_1m_usd === null || v?.output_per_1m_usd === null) continue;

@@ -2,6 +2,7 @@
 // object a line with optional references and scores) and a flat prices file.
 import { readFileSync } from 'node:fs';
 import { describeValue } from '../core/describe-value.js';
+import { isPriceNote } from '../core/price-note.js';
 
 export interface ComparePrompt {
   id: string;
@@ -121,8 +122,7 @@ export function loadFlatPrices(file: string): Map<string, Price> {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
     throw new PromptFileError(`${file}: expected an object of model → prices`);
   for (const [name, p] of Object.entries(parsed as Record<string, Record<string, unknown>>)) {
-    // A key like `_note` holding text is a comment, as in the training commands' price files.
-    if (name.startsWith('_') && (typeof p !== 'object' || p === null)) continue;
+    if (isPriceNote(name, p)) continue;
     const input = p?.input_per_1m_usd;
     const output = p?.output_per_1m_usd;
     const cached = p?.cached_input_per_1m_usd;
