@@ -4,6 +4,7 @@
 import type { SimulationConfig } from '../../config/deployment-parts.js';
 import type { DeploymentConfig } from '../../config/deployment-schema.js';
 import { GatewayError } from '../../core/errors.js';
+import { newId } from '../../core/ids.js';
 import {
   collectPromptText,
   countPromptTokens,
@@ -262,7 +263,7 @@ export function createSimulatedAdapter(
       const stopNamed = stopReasonOf(answer);
       const annotations = simulatedCitations(req.body, deployment, answer, seed);
       const response: ChatResponse = {
-        id: `chatcmpl-sim${seed.toString(16)}`,
+        id: newId('chatcmpl-sim'),
         object: 'chat.completion',
         created: Math.floor(now() / 1000),
         model: deployment.model,
@@ -304,7 +305,7 @@ export function createSimulatedAdapter(
       const signal = req.signal;
       const includeUsage = req.body.stream_options?.include_usage === true;
       const base = {
-        id: `chatcmpl-sim${seed.toString(16)}`,
+        id: newId('chatcmpl-sim'),
         object: 'chat.completion.chunk' as const,
         created: Math.floor(now() / 1000),
         model: deployment.model,
