@@ -1,6 +1,7 @@
 // The composition root: builds every dependency from a config and wires them into the app
 // (STYLE.md principle 5). main.ts and the e2e tests both start the router through here; its
 // close() drains through runtime-shutdown.ts.
+import { redactUrlPassword } from './auth/redaction.js';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { createGovernance } from './runtime-governance.js';
@@ -97,7 +98,11 @@ export async function createRuntime(
     prefix: initial.state.prefix,
     commandTimeoutMs: initial.state.commandTimeoutMs,
     onEvent: (e) => {
-      if (e.type === 'down') logger.error(`shared state: ${e.error}`);
+      // Which Redis, and the setting to check: ioredis's own message names no URL on a timeout.
+      if (e.type === 'down')
+        logger.error(
+          `shared state: Redis at ${redactUrlPassword(initial.state.redisUrl ?? '')} (state.redisUrl) is unreachable: ${e.error}`,
+        );
       else logger.info(`shared state: ${e.type}`);
       // Config versions and key changes published while this replica was cut off never reached it.
       if (e.type === 'resynced') late.resync?.();
