@@ -1,6 +1,8 @@
 // Typed errors: everything below the HTTP layer throws GatewayError; one place (http/error-handler)
 // turns it into OpenAI's envelope `{ error: { message, type, param, code } }` (STYLE.md principle 6).
 
+import { describeValue } from './describe-value.js';
+
 export type ErrorType =
   | 'invalid_request_error'
   | 'authentication_error'
@@ -93,6 +95,20 @@ export function queryNumber(
       name,
     );
   return Math.min(Math.max(n, min), max);
+}
+
+/**
+ * A list endpoint's `order` query parameter: `asc` or `desc`, `fallback` when absent (each list
+ * has its own default, as OpenAI's do); anything else a 400 naming it, the same on every list.
+ */
+export function queryOrder(value: unknown, fallback: 'asc' | 'desc'): 'asc' | 'desc' {
+  if (value === undefined || value === '') return fallback;
+  if (value === 'asc' || value === 'desc') return value;
+  throw invalidRequest(
+    `Query parameter order must be asc or desc, got ${describeValue(value)}.`,
+    'order',
+    'invalid_value',
+  );
 }
 
 /**

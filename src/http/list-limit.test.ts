@@ -1,7 +1,8 @@
 // `limit` on the OpenAI- and Anthropic-shaped list endpoints is taken as the vendors take it: a
 // whole number from 1 to the endpoint's maximum (100; files 10,000; Message Batches 1,000), else a
 // 400 naming `limit` that says what was wrong. Until 2026-12-05 a `limit` over the maximum was
-// clamped and a decimal rounded down, so a client paging with `limit=500` silently got 100.
+// clamped and a decimal rounded down, so a client paging with `limit=500` silently got 100. An
+// `order` other than asc or desc is the same 400 on every list that takes one.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/load-config.js';
 import { queryLimit } from '../core/errors.js';
@@ -90,5 +91,22 @@ describe('list endpoints', () => {
       message:
         "Invalid 'limit': integer above maximum value. Expected a value <= 100, but got 500 instead.",
     });
+  });
+
+  it('400 an order other than asc or desc the same way on every list that takes one', async () => {
+    const ordered = lists()
+      .map(([url]) => url as string)
+      .filter((url) => !url.includes('batches'));
+    for (const url of ordered) {
+      const res = await get(`${url}?order=up`);
+      expect(res.statusCode, `${url}: ${res.body}`).toBe(400);
+      expect(res.json().error, url).toEqual({
+        type: 'invalid_request_error',
+        param: 'order',
+        code: 'invalid_value',
+        message: 'Query parameter order must be asc or desc, got "up".',
+      });
+      expect((await get(`${url}?order=asc`)).statusCode, url).toBe(200);
+    }
   });
 });

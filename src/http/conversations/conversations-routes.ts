@@ -7,7 +7,7 @@
 // optional there).
 import { checkIncludeQuery } from '../responses/includable.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { invalidRequest, notFound } from '../../core/errors.js';
+import { invalidRequest, notFound, queryOrder } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { isObject } from '../../core/is-object.js';
 import { tagsFromMetadata } from '../../gateway/attribution.js';
@@ -41,15 +41,7 @@ function metadataOf(value: unknown): Record<string, string> {
 }
 
 /** The list's `order`: `desc` (the default here, as OpenAI's) or `asc`. */
-function itemOrder(value: unknown): 'asc' | 'desc' {
-  if (value === undefined || value === '') return 'desc';
-  if (value === 'asc' || value === 'desc') return value;
-  throw invalidRequest(
-    `Query parameter order must be asc or desc, got "${String(value)}".`,
-    'order',
-    'invalid_value',
-  );
-}
+const itemOrder = (value: unknown) => queryOrder(value, 'desc');
 
 const LOCKED = () =>
   invalidRequest(

@@ -4,7 +4,7 @@
 // that the client sent back are listed where they came, before their assistant turn's items,
 // as OpenAI lists them (openapi.yaml `ResponseItemList`); an upstream's own reasoning items are
 // not kept (they are not replayed across models) and so not listed.
-import { invalidRequest, queryLimit } from '../../core/errors.js';
+import { invalidRequest, queryLimit, queryOrder } from '../../core/errors.js';
 import type { StoredResponse } from '../../store/response-store.js';
 import { chatToInputItems, type Json } from './responses-convert.js';
 import { RUNNING_STATUSES } from './responses-run.js';
@@ -57,12 +57,7 @@ export function responseOfInputItem(id: string): string | undefined {
 
 export function inputItemList(stored: StoredResponse, query: Json): Json {
   const items = inputItemsOf(stored);
-  const order = query.order ?? 'desc';
-  if (order !== 'asc' && order !== 'desc')
-    throw invalidRequest(
-      `Query parameter order must be asc or desc, got "${String(order)}".`,
-      'order',
-    );
+  const order = queryOrder(query.order, 'desc');
   const limit = queryLimit(query.limit, 100, 20);
   if (order === 'desc') items.reverse();
   let start = 0;

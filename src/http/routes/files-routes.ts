@@ -11,7 +11,13 @@ import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ConfigHolder } from '../../config/runtime-config.js';
 import { systemClock, type Clock } from '../../core/clock.js';
-import { GatewayError, invalidRequest, notFound, queryLimit } from '../../core/errors.js';
+import {
+  GatewayError,
+  invalidRequest,
+  notFound,
+  queryLimit,
+  queryOrder,
+} from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import type { BatchStore, StoredFile } from '../../store/batch-store.js';
 import { filteredPage } from '../../store/filtered-page.js';
@@ -207,9 +213,7 @@ export async function registerFilesRoutes(
               isModelInputFile(f, clock.now()),
             );
           const limit = queryLimit(q.limit, 10_000, 10_000);
-          if (q.order !== undefined && q.order !== 'asc' && q.order !== 'desc')
-            throw invalidRequest('order must be "asc" or "desc".', 'order');
-          const order = q.order ?? 'desc';
+          const order = queryOrder(q.order, 'desc');
           const read = (after: string | undefined, n: number) =>
             store.listFiles({
               owner: request.auth.tenant,

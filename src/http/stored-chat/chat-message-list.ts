@@ -2,7 +2,7 @@
 // them (openapi.yaml `ChatCompletionMessageList`): each with the id `<completion id>-<index>`, its
 // text in `content` and, when it was sent as parts, those parts in `content_parts` (else null);
 // `order` asc (the default) or desc, at most `limit` (1–100, 20) after the message `after`.
-import { invalidRequest, queryLimit } from '../../core/errors.js';
+import { invalidRequest, queryLimit, queryOrder } from '../../core/errors.js';
 import { isObject } from '../../core/is-object.js';
 import type { StoredChatCompletion } from '../../store/chat-completion-store.js';
 
@@ -27,15 +27,7 @@ function listedMessage(completionId: string, message: unknown, index: number): J
 }
 
 /** A list query's `order`: `asc` (OpenAI's default here) or `desc`. */
-export function listOrder(value: unknown): 'asc' | 'desc' {
-  if (value === undefined || value === '') return 'asc';
-  if (value === 'asc' || value === 'desc') return value;
-  throw invalidRequest(
-    `Query parameter order must be asc or desc, got "${String(value)}".`,
-    'order',
-    'invalid_value',
-  );
-}
+export const listOrder = (value: unknown) => queryOrder(value, 'asc');
 
 /** A list query's `limit`: 1–100, 20 when absent. */
 export function listLimit(value: unknown): number {

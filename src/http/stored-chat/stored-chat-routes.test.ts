@@ -189,6 +189,11 @@ describe('stored chat completions', () => {
     const bad = await t.get('/v1/chat/completions?order=sideways');
     expect(bad.statusCode).toBe(400);
     expect(bad.json().error.param).toBe('order');
+    // So is a metadata filter not in metadata[<key>] form, which filtered nothing.
+    const flat = await t.get('/v1/chat/completions?metadata=env');
+    expect(flat.statusCode).toBe(400);
+    expect(flat.json().error).toMatchObject({ param: 'metadata', code: 'invalid_value' });
+    expect(flat.json().error.message).toContain('metadata[<key>]=<value>');
   });
 
   it('updates metadata (replacing it), lists the request messages, and deletes', async () => {

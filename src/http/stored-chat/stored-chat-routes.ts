@@ -29,6 +29,13 @@ function shown(stored: ListedChatCompletion): Json {
 function metadataFilter(query: Json): Record<string, string> | undefined {
   let filter: Record<string, string> | undefined;
   for (const [param, value] of Object.entries(query)) {
+    // `metadata=…` alone filtered nothing, silently: the client meant a filter.
+    if (param === 'metadata')
+      throw invalidRequest(
+        'Filter by metadata as metadata[<key>]=<value> (e.g. metadata[env]=prod), one parameter a key.',
+        'metadata',
+        'invalid_value',
+      );
     const key = METADATA_PARAM.exec(param)?.[1];
     if (key === undefined) continue;
     if (typeof value !== 'string')
