@@ -66,9 +66,20 @@ export function restoreRedactedSecrets(
   return sent;
 }
 
+/** A config path inside a `headers` map, or the map itself (`deployments[x].headers.x-token`). */
+const HEADERS_PATH = /(^|\.)headers(\.|$)/;
+
 function redactValue(value: unknown, inHeaders: boolean): unknown {
   if (typeof value === 'string') return inHeaders ? REDACTED : redactUrlPassword(value);
   if (Array.isArray(value)) return value.map((v) => redactValue(v, false));
+  if (!inHeaders && isConfigChange(value)) {
+    // A version's diff entry: its path says whether before/after are header values.
+    const headers = inHeaders || HEADERS_PATH.test(value.path);
+    const out: Record<string, unknown> = { ...value };
+    if ('before' in value) out.before = redactValue(value.before, headers);
+    if ('after' in value) out.after = redactValue(value.after, headers);
+    return out;
+  }
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value))
@@ -76,6 +87,39 @@ function redactValue(value: unknown, inHeaders: boolean): unknown {
     return out;
   }
   return value;
+}
+
+/**
+ * Where `value` (a PUT or PATCH body after restoreRedactedSecrets) still holds the `[redacted]`
+ * placeholder, as a path (`headers.x-token`, `moderationUrl`), or undefined: a placeholder with
+ * no value to restore (a new item, a new header, a changed URL) would be sent upstream as is.
+ */
+export function placeholderAt(value: unknown, path = ''): string | undefined {
+  if (typeof value === 'string')
+    return value === REDACTED || value.includes(`:${REDACTED}@`) ? path || '(body)' : undefined;
+  const entries = Array.isArray(value)
+    ? value.map((v, i) => [`${path}[${i}]`, v] as const)
+    : value && typeof value === 'object'
+      ? Object.entries(value).map(([k, v]) => [path ? `${path}.${k}` : k, v] as const)
+      : [];
+  for (const [at, v] of entries) {
+    const found = placeholderAt(v, at);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** A `{path, before?, after?}` entry of a config version's `changes`. */
+function isConfigChange(
+  value: unknown,
+): value is { path: string; before?: unknown; after?: unknown } {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return false;
+  const keys = Object.keys(value);
+  return (
+    typeof (value as { path?: unknown }).path === 'string' &&
+    keys.length > 1 &&
+    keys.every((k) => k === 'path' || k === 'before' || k === 'after')
+  );
 }
 
 /** `scheme://user:[redacted]@host…` for a URL with a password; any other string as it is. */

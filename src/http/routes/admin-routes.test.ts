@@ -106,6 +106,71 @@ describe('admin API', () => {
       );
       // The new versions' diffs are shown redacted too.
       expect((await get('/admin/v1/config/versions')).body).not.toContain('SECRET');
+      // A header changed or added is a diff entry at `…headers.<name>`: its values are redacted
+      // in the version list, the version and a rollback's answer.
+      const changed = await rt.app.inject({
+        method: 'PATCH',
+        url: '/admin/v1/deployments/big',
+        headers: admin,
+        payload: { headers: { 'x-org-token': 'tok-SECRET-2', 'x-new': 'new-SECRET' } },
+      });
+      expect(changed.statusCode, changed.body).toBe(200);
+      const versions = (await get('/admin/v1/config/versions')).json();
+      const latest = versions.data[0];
+      expect(latest.changes).toEqual(
+        expect.arrayContaining([
+          {
+            path: 'deployments[big].headers.x-org-token',
+            before: '[redacted]',
+            after: '[redacted]',
+          },
+          { path: 'deployments[big].headers.x-new', after: '[redacted]' },
+        ]),
+      );
+      expect(JSON.stringify(versions)).not.toContain('SECRET');
+      expect((await get(`/admin/v1/config/versions/${latest.version}`)).body).not.toContain(
+        'SECRET',
+      );
+      const back = await rt.app.inject({
+        method: 'POST',
+        url: '/admin/v1/config/rollback',
+        headers: admin,
+        payload: { revision: latest.version - 1 },
+      });
+      expect(back.statusCode, back.body).toBe(200);
+      expect(back.body).toContain('headers.x-org-token');
+      expect(back.body).not.toContain('SECRET');
+      // The placeholder where there is no secret to keep (an item cloned under another name, a
+      // new header, a URL changed but for its password) is a 400, not sent upstream as text.
+      const clone = await rt.app.inject({
+        method: 'PUT',
+        url: '/admin/v1/deployments/big-clone',
+        headers: admin,
+        payload: { ...item, name: 'big-clone' },
+      });
+      expect(clone.statusCode, clone.body).toBe(400);
+      expect(clone.json().error).toMatchObject({
+        param: 'headers.x-org-token',
+        code: 'invalid_value',
+      });
+      expect(clone.json().error.message).toContain('placeholder');
+      const newHeader = await rt.app.inject({
+        method: 'PATCH',
+        url: '/admin/v1/deployments/big',
+        headers: admin,
+        payload: { headers: { 'x-other': '[redacted]' } },
+      });
+      expect(newHeader.statusCode).toBe(400);
+      expect(newHeader.json().error.param).toBe('headers.x-other');
+      const movedUrl = await rt.app.inject({
+        method: 'PATCH',
+        url: '/admin/v1/settings/contentFilter',
+        headers: admin,
+        payload: { moderationUrl: 'https://mod:[redacted]@other.example/v1/moderations' },
+      });
+      expect(movedUrl.statusCode).toBe(400);
+      expect(movedUrl.json().error.param).toBe('moderationUrl');
+      expect(rt.config.current.config.deployments.some((d) => d.name === 'big-clone')).toBe(false);
     } finally {
       await rt.close();
     }

@@ -2,7 +2,12 @@
 // the version log and rollback. Admin keys only; every change is validated whole before it applies.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { authorizeAdmin } from '../../auth/authenticate.js';
-import { redactConfigSecrets, restoreRedactedSecrets } from '../../auth/redaction.js';
+import {
+  placeholderAt,
+  REDACTED as REDACTED_TEXT,
+  redactConfigSecrets,
+  restoreRedactedSecrets,
+} from '../../auth/redaction.js';
 import { referencesTo } from '../../config/config-references.js';
 import { ConfigError } from '../../config/load-config.js';
 import type { ConfigService } from '../../config/config-service.js';
@@ -150,7 +155,7 @@ export function registerAdminRoutes(
         throw invalidRequest(`The body must be the whole ${singular} as a JSON object.`);
       checkBodyName(request.body, section, name);
       // An item read here (its secrets redacted) and sent back whole keeps its secrets.
-      const body = restoreRedactedSecrets(
+      const body = keptSecrets(
         { ...request.body, name },
         (service.current.config[section] as { name: string }[]).find((x) => x.name === name),
       );
@@ -183,7 +188,7 @@ export function registerAdminRoutes(
       checkBodyName(request.body, section, name);
       const at = findIndex(service.current.config, section, name);
       if (at < 0) throw notFound(`No ${singular} "${name}".`, `${singular}_not_found`, null);
-      const patch = restoreRedactedSecrets(
+      const patch = keptSecrets(
         request.body,
         (service.current.config[section] as unknown[])[at],
       ) as Record<string, unknown>;
@@ -254,6 +259,23 @@ function findItem(service: ConfigService, section: Section, name: string): Recor
     ((service.current.config[section] as { name: string }[]).find((x) => x.name === name) ??
       {}) as Record<string, unknown>,
   );
+}
+
+/**
+ * A PUT or PATCH body with each secret sent back as read (`[redacted]`) put back to its live value;
+ * a placeholder left with no live value to stand for is a 400 naming where, not stored and sent
+ * upstream as the literal text (an item cloned by GET then PUT under another name, a new header).
+ */
+export function keptSecrets(sent: unknown, current: unknown): unknown {
+  const body = restoreRedactedSecrets(sent, current);
+  const at = placeholderAt(body);
+  if (at)
+    throw invalidRequest(
+      `${at} holds "${REDACTED_TEXT}", the placeholder the admin API shows for a secret, where there is no secret to keep (a new item or header, or a changed URL). Send the real value, or \${env:VAR} in the config file.`,
+      at,
+      'invalid_value',
+    );
+  return body;
 }
 
 /** RFC 7386 JSON merge patch: objects merge, null deletes, everything else replaces. */

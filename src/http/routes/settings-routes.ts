@@ -8,12 +8,12 @@
 // state, request log, auth mode, telemetry) are not here: changing them means a restart, so they
 // are changed in the config file.
 import type { FastifyInstance } from 'fastify';
-import { redactConfigSecrets, restoreRedactedSecrets } from '../../auth/redaction.js';
+import { redactConfigSecrets } from '../../auth/redaction.js';
 import type { ConfigService } from '../../config/config-service.js';
 import type { Config } from '../../config/schema.js';
 import { invalidRequest, notFound } from '../../core/errors.js';
 import { isObject } from '../../core/is-object.js';
-import { invalidConfig, mergePatch, requireAdmin } from './admin-routes.js';
+import { invalidConfig, keptSecrets, mergePatch, requireAdmin } from './admin-routes.js';
 
 export const LIVE_SETTINGS = [
   'budgets',
@@ -85,7 +85,7 @@ export function registerSettingsRoutes(app: FastifyInstance, service: ConfigServ
               : `The body must be a JSON object of the ${section} fields to change.`,
           );
         // A section read here (its secrets redacted) and sent back keeps its secrets.
-        const body = restoreRedactedSecrets(request.body, read(section)) as Record<string, unknown>;
+        const body = keptSecrets(request.body, read(section)) as Record<string, unknown>;
         const before = read(section);
         const version = await service
           .change(
