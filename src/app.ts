@@ -17,7 +17,7 @@ import { useJsonBodyParser } from './http/json-body-parser.js';
 import { refuseTextBodies } from './http/refuse-text-bodies.js';
 import { refuseWhileClosing } from './http/refuse-while-closing.js';
 import { trackRefusals, type RefusedRequest } from './http/record-refusals.js';
-import { registerChatRoutes } from './http/routes/chat-routes.js';
+import { checkApiVersion, registerChatRoutes } from './http/routes/chat-routes.js';
 import type { RouterFiles } from './files/router-files.js';
 import { registerCompletionsRoutes } from './http/completions/completions-routes.js';
 import { registerHealthRoutes, type ReadinessReport } from './http/routes/health-routes.js';
@@ -181,6 +181,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       line?.auth ?? (await deps.authenticator.authenticate(request.headers, request.ip));
     if (line) request.batchLine = true;
     if (line?.forward) request.batchForward = line.forward;
+    // An `api-version` on any Azure path is checked when given, whether or not the route needs
+    // one (the v1 paths take none): `banana` is a client mistake wherever it is sent.
+    if (path.startsWith('/openai/')) {
+      const version = (request.query as Record<string, unknown>)['api-version'];
+      if (version !== undefined) checkApiVersion(String(version), true);
+    }
   });
 
   registerHealthRoutes(app, deps.readiness);

@@ -34,6 +34,12 @@ const OPTIONAL: [string, string, object | undefined][] = [
   ['POST', '/openai/responses', { model: 'big', input: 'hi' }],
   ['POST', '/openai/embeddings', { model: 'emb', input: 'hi' }],
   ['GET', '/openai/chat/completions', undefined],
+  // The v1 API takes none, but one given is checked (it was ignored until 2026-12-05).
+  ['POST', '/openai/v1/chat/completions', { model: 'big', ...chat }],
+  ['POST', '/openai/v1/completions', { model: 'big', prompt: 'hi' }],
+  ['POST', '/openai/v1/responses', { model: 'big', input: 'hi' }],
+  ['POST', '/openai/v1/embeddings', { model: 'emb', input: 'hi' }],
+  ['GET', '/openai/v1/models', undefined],
 ];
 
 const NOT_VERSIONS = ['banana', '2024-10-21-beta', '24-10-21'];
