@@ -61,6 +61,53 @@ describe('parseSse', () => {
   });
 });
 
+describe('parseSse and a long line', () => {
+  const enc = new TextEncoder();
+  async function* reads(parts: string[]): AsyncGenerator<Uint8Array> {
+    for (const p of parts) yield enc.encode(p);
+  }
+
+  it('reads a line that comes in many pieces, then the events after it, as one stream', async () => {
+    const body = 'x'.repeat(10_000);
+    const parts = [
+      'data: ',
+      ...body.match(/.{1,7}/g)!,
+      '\r',
+      '\n\r\ndata: next\r\n\r\n',
+      'data: [DONE]\n\n',
+    ];
+    expect(await collect(parseSse(reads(parts)))).toEqual([
+      { data: body },
+      { data: 'next' },
+      { data: '[DONE]' },
+    ]);
+  });
+
+  it('fails a line or an event past maxEventChars with 502 upstream_event_too_large', async () => {
+    const failure = async (parts: string[]) =>
+      collect(parseSse(reads(parts), undefined, { maxEventChars: 1_000 })).then(
+        () => undefined,
+        (e: unknown) => e as GatewayError,
+      );
+    // One line in pieces with no line end, a line in one read, and many short data lines.
+    const pieces = Array.from({ length: 200 }, () => 'xxxxxxxxxx');
+    for (const parts of [
+      ['data: a\n\n', 'data: ', ...pieces],
+      [`data: ${'y'.repeat(1_200)}\n\n`],
+      Array.from({ length: 150 }, () => 'data: zzzzzzzzzz\n'),
+    ]) {
+      const e = await failure(parts);
+      expect(e, parts[0]).toBeInstanceOf(GatewayError);
+      expect(e).toMatchObject({ status: 502, code: 'upstream_event_too_large', retryable: true });
+    }
+    // Many events each under the limit are fine, whatever their sum.
+    const many = Array.from({ length: 50 }, () => `data: ${'w'.repeat(900)}\n\n`);
+    expect(await collect(parseSse(reads(many), undefined, { maxEventChars: 1_000 }))).toHaveLength(
+      50,
+    );
+  });
+});
+
 describe('parseSse with an end message', () => {
   it('ends at [DONE] without yielding it and reads the body to its end instead of destroying it', async () => {
     const body = Readable.from(

@@ -31,7 +31,18 @@ export interface SseOptions<T = SseMessage> {
    * own per message); `undefined` skips the message, a throw ends the stream with that error.
    */
   map?: (m: SseMessage) => T | undefined;
+  /**
+   * The most characters one line or one event may hold (default MAX_EVENT_CHARS); past it the
+   * stream fails with 502 `upstream_event_too_large`, as a non-streamed reply past maxReplyBytes.
+   */
+  maxEventChars?: number;
 }
+
+/**
+ * The largest SSE line or event read by default: 32 Mi characters, far above any real chunk (a
+ * whole image as base64 is a few MB). Bounds what one stream holds in memory.
+ */
+export const MAX_EVENT_CHARS = 32 * 1024 * 1024;
 
 /** With `signal`, parsing stops (throwing its reason) as soon as the request is aborted, even
  * when more events are already buffered. */
@@ -44,7 +55,19 @@ export async function* parseSse<T = SseMessage>(
   const map = opts.map ?? ((m: SseMessage) => m as unknown as T);
   let reachedEnd = false;
   const decoder = new TextDecoder('utf-8');
+  const maxChars = opts.maxEventChars ?? MAX_EVENT_CHARS;
   let buffer = '';
+  /**
+   * Where the scan for the buffer's next line end resumes: what is before it (after the last
+   * complete line) holds none. Reads that bring no line end are only collected (`pending`), not
+   * appended and scanned again: one line of megabytes used to cost a scan of the whole buffer a
+   * read, quadratic in its length (a 64 MB line took a core for 15 s).
+   */
+  let scanFrom = 0;
+  const pending: string[] = [];
+  let pendingChars = 0;
+  /** Characters of the event being read (its data lines so far). */
+  let eventChars = 0;
   let first = true;
   let event: string | undefined;
   let data: string | undefined;
@@ -53,6 +76,7 @@ export async function* parseSse<T = SseMessage>(
   /** One line, `buffer[start, end)`: a field, a comment, or (empty) the end of a message. */
   const takeLine = (start: number, end: number): SseMessage | undefined => {
     if (start === end) {
+      eventChars = 0;
       if (data === undefined) {
         event = undefined;
         return undefined;
@@ -71,9 +95,11 @@ export async function* parseSse<T = SseMessage>(
     if (from < end && buffer.charCodeAt(from) === 32) from++;
     const value = from < end ? buffer.slice(from, end) : '';
     const len = colon - start;
-    if (len === 4 && buffer.startsWith('data', start))
+    if (len === 4 && buffer.startsWith('data', start)) {
+      eventChars += value.length + 1;
+      if (eventChars > maxChars) throw eventTooLarge(maxChars);
       data = data === undefined ? value : `${data}\n${value}`;
-    else if (len === 5 && buffer.startsWith('event', start)) event = value;
+    } else if (len === 5 && buffer.startsWith('event', start)) event = value;
     else if (len === 2 && buffer.startsWith('id', start)) id = value;
     return undefined;
   };
@@ -85,22 +111,29 @@ export async function* parseSse<T = SseMessage>(
   function drain(final: boolean): void {
     let start = 0;
     for (;;) {
-      let i = start;
+      let i = start === 0 ? scanFrom : start;
       const n = buffer.length;
       while (i < n) {
         const c = buffer.charCodeAt(i);
         if (c === 10 || c === 13) break;
         i++;
       }
-      if (i >= n) break;
+      if (i >= n) {
+        scanFrom = n - start;
+        break;
+      }
       // A CR at the very end may be the first half of CRLF: wait for more bytes.
-      if (buffer.charCodeAt(i) === 13 && i === n - 1 && !final) break;
+      if (buffer.charCodeAt(i) === 13 && i === n - 1 && !final) {
+        scanFrom = i - start;
+        break;
+      }
       const msg = takeLine(start, i);
       start = buffer.charCodeAt(i) === 13 && buffer.charCodeAt(i + 1) === 10 ? i + 2 : i + 1;
       if (msg) {
         if (signal?.aborted) throw abortError(signal);
         if (endAt?.(msg)) {
           reachedEnd = true;
+          scanFrom = 0;
           break;
         }
         let out: T | undefined;
@@ -109,12 +142,32 @@ export async function* parseSse<T = SseMessage>(
         } catch (err) {
           // Raised after the messages before it have been yielded, as they came.
           failure = { err };
+          scanFrom = 0;
           break;
         }
         if (out !== undefined) ready.push(out);
       }
     }
     buffer = buffer.slice(start);
+    if (buffer.length > maxChars) throw eventTooLarge(maxChars);
+  }
+
+  /** Adds a read to the buffer, or, while it brings no line end, collects it for later. */
+  function take(text: string): boolean {
+    const partial = scanFrom === buffer.length && buffer.length + pendingChars > 0;
+    if (partial && !/[\r\n]/.test(text)) {
+      pending.push(text);
+      pendingChars += text.length;
+      if (buffer.length + pendingChars > maxChars) throw eventTooLarge(maxChars);
+      return false;
+    }
+    if (pending.length > 0) {
+      buffer += pending.join('');
+      pending.length = 0;
+      pendingChars = 0;
+    }
+    buffer += text;
+    return true;
   }
   let failure: { err: unknown } | undefined;
 
@@ -127,7 +180,11 @@ export async function* parseSse<T = SseMessage>(
       const next = await iterator.next();
       if (next.done) {
         ended = true;
-        buffer += decoder.decode();
+        take(decoder.decode());
+        if (pending.length > 0) {
+          buffer += pending.join('');
+          pending.length = 0;
+        }
         drain(true);
         // End of stream without a trailing blank line: a complete last field still counts, an
         // incomplete event is discarded (as the spec says).
@@ -149,12 +206,14 @@ export async function* parseSse<T = SseMessage>(
         }
       } else {
         const chunk = next.value;
-        buffer += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
-        if (first && buffer.length > 0) {
-          if (buffer.charCodeAt(0) === 0xfeff) buffer = buffer.slice(1);
-          first = false;
+        const text = typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
+        if (take(text)) {
+          if (first && buffer.length > 0) {
+            if (buffer.charCodeAt(0) === 0xfeff) buffer = buffer.slice(1);
+            first = false;
+          }
+          drain(false);
         }
-        drain(false);
       }
       // Yielded in order; a mapping failure is raised after the messages before it.
       for (let k = 0; k < ready.length; k++) {
@@ -311,6 +370,17 @@ function isPlainDelta(data: string): boolean {
     !data.includes('"error"') &&
     !data.includes('"prompt_filter_results"')
   );
+}
+
+/** A line or event past `maxChars`: an upstream failure, as a reply past maxReplyBytes is. */
+function eventTooLarge(maxChars: number): GatewayError {
+  return new GatewayError({
+    status: 502,
+    type: 'upstream_error',
+    code: 'upstream_event_too_large',
+    message: `The upstream sent a stream event larger than ${maxChars} characters; it was not read.`,
+    retryable: true,
+  });
 }
 
 function abortError(signal: AbortSignal): Error {
