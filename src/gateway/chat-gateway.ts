@@ -37,7 +37,7 @@ import { answerFromCache } from './answer-from-cache.js';
 import type { CircuitBreakers } from './circuit-breaker.js';
 import { countTokens } from './count-tokens.js';
 import { DeploymentLoad } from './deployment-load.js';
-import { clientClosed } from './attempt-records.js';
+import { abortedCall } from './attempt-records.js';
 import { executeWithFailover } from './execute-with-failover.js';
 import { finishFailedRequest, openRecord } from './finish-record.js';
 import {
@@ -242,7 +242,7 @@ export class ChatGateway {
           record.promptText = request === call.request ? kept : collectPromptText(request);
       }
       // The client may have left while we counted tokens or ran policies: do not route for it.
-      if (call.signal.aborted) throw clientClosed([]);
+      if (call.signal.aborted) throw abortedCall(call.signal, []);
       let cachePlan: CachePlan | undefined;
       const cache = this.deps.answerCache;
       if (

@@ -9,7 +9,7 @@ import { adaptRequestForDeployment } from '../policy/reasoning-params.js';
 import type { ProviderAdapter } from '../providers/types.js';
 import type { AttemptRecord } from '../store/request-record.js';
 import {
-  clientClosed,
+  abortedCall,
   failedAttempt,
   isContextOverflow,
   markStreamDropped,
@@ -90,7 +90,7 @@ export async function executeWithFailover(args: ExecuteArgs): Promise<ExecutionR
   /** An upstream refused the prompt as too long: only a larger context window may serve it. */
   let tooLong: { error: GatewayError; deployment: DeploymentConfig } | undefined;
   for (const [i, deployment] of args.ordered.entries()) {
-    if (call.signal.aborted) throw clientClosed(attempts);
+    if (call.signal.aborted) throw abortedCall(call.signal, attempts);
     if (args.drain?.stoppedWith) throw withAttempts(args.drain.stoppedWith, attempts);
     if (tooLong && deployment.contextWindow <= tooLong.deployment.contextWindow) {
       attempts.push(notLargerWindow(deployment, tooLong.deployment));
@@ -204,7 +204,7 @@ export async function executeWithFailover(args: ExecuteArgs): Promise<ExecutionR
       controller.abort(new Error('attempt failed'));
       // A retryable failure re-opens the circuit below; anything else must not hold the probe.
       if (probe) breakers.abandonProbe(deployment.name);
-      if (call.signal.aborted) throw clientClosed(attempts);
+      if (call.signal.aborted) throw abortedCall(call.signal, attempts);
       const e = toGatewayError(reason instanceof GatewayError ? reason : err);
       // A deadline that passed is the slowest answer there is; other failures are not latency.
       if (e.code === 'upstream_timeout' || e.code === 'first_token_timeout')

@@ -9,7 +9,7 @@ import { RAW_JSON, type ChatChunk, type PassThroughChunk } from '../core/wire-ty
 import type { StoredReceipt } from '../routing/receipt.js';
 import { usageCounts, type UsageCounts } from './cost.js';
 import type { ChunkCollector } from './answer-chunks.js';
-import { streamFailure } from './attempt-records.js';
+import { abortedCall, streamFailure } from './attempt-records.js';
 import type { ExecutionResult } from './execute-with-failover.js';
 import type { ChatCall } from './gateway-types.js';
 import { modelSelectionDetails } from './router-controls.js';
@@ -132,10 +132,12 @@ export async function* trackStream(
     result.end(completed, failure);
     // A client that left is its 499, whether the stream then stopped quietly or the upstream
     // read it aborted failed (that failure is not the deployment's: as a 502 it showed in the
-    // deployment's error rate).
+    // deployment's error rate). A stop with a reason of its own (a background run's cancel, the
+    // router shutting down) is logged as that.
     if (call.signal.aborted) {
-      status = 499;
-      errorCode = 'client_closed_request';
+      const why = abortedCall(call.signal, []);
+      status = why.status;
+      errorCode = why.code ?? undefined;
     }
     opts.onEnd({
       status,

@@ -5,7 +5,7 @@
 // admission leaves of the wait goes on to routing (`patience`), for deployments out of headroom.
 import { systemClock, type Clock } from '../core/clock.js';
 import { invalidRequest, type GatewayError } from '../core/errors.js';
-import { clientClosed } from '../gateway/attempt-records.js';
+import { abortedCall } from '../gateway/attempt-records.js';
 import type { ChatCall, Patience, Waitable } from '../gateway/gateway-types.js';
 import { RateLimitRefusal } from './rate-limit.js';
 
@@ -194,7 +194,7 @@ export class AdmissionQueue {
       this.count >= terms.maxWaiting
     )
       throw first.error;
-    if (terms.signal.aborted) throw clientClosed([]);
+    if (terms.signal.aborted) throw abortedCall(terms.signal, []);
     this.throwIfStopped();
     const metrics = this.options.metrics;
     const started = this.clock.perfNow();
@@ -216,14 +216,14 @@ export class AdmissionQueue {
         const after = last.retryAfterMs;
         if (after === undefined || after > left) throw last.error;
         // Either may have happened while `retry` ran (a sleep does not see an earlier abort).
-        if (terms.signal.aborted) throw clientClosed([]);
+        if (terms.signal.aborted) throw abortedCall(terms.signal, []);
         this.throwIfStopped();
         // Never past the deadline; at least 1 ms, so a zero retry-after cannot spin.
         await this.sleep(
           Math.max(1, Math.min(after + JITTER_MS * this.random(), left)),
           wake.signal,
         );
-        if (terms.signal.aborted) throw clientClosed([]);
+        if (terms.signal.aborted) throw abortedCall(terms.signal, []);
         this.throwIfStopped();
         const tried = this.clock.perfNow();
         this.inRound.add(terms.signal);

@@ -190,10 +190,10 @@ describe.each(BACKENDS)('background responses ($name)', (backend) => {
       const cancelled = await client().responses.cancel(created.id);
       expect(cancelled.status).toBe('cancelled');
       expect(gated.aborted).toBe(1);
-      // Recorded as a request its client abandoned.
+      // Recorded as a cancelled request (499: not an error of the router or the upstream).
       while (!t.records.some((r) => r.endpoint === 'responses'))
         await new Promise((res) => setTimeout(res, 5));
-      expect(t.records[0]).toMatchObject({ status: 499, errorCode: 'client_closed_request' });
+      expect(t.records[0]).toMatchObject({ status: 499, errorCode: 'response_cancelled' });
       expect((await client().responses.retrieve(created.id)).status).toBe('cancelled');
       expect((await client().responses.cancel(created.id)).status).toBe('cancelled');
       await expect(client('team-b').responses.cancel(created.id)).rejects.toMatchObject({
@@ -425,6 +425,25 @@ describe.each(BACKENDS)('background responses ($name)', (backend) => {
       const failed = await client().responses.retrieve(created.id);
       expect(failed.status).toBe('failed');
       expect(failed.error?.message).toMatch(/shut down before it finished/);
+    },
+  );
+
+  it.skipIf(backend.skip)(
+    'a run a shutdown stops is logged 503 router_shutting_down, not as a client that left',
+    async () => {
+      const gated = gatedAdapter('small-sim', [], ['late']);
+      const { t, client } = await replica(backend.open()(), gated, {
+        settings: { shutdownGraceSeconds: 0 },
+      });
+      const reached = gated.reached();
+      await client().responses.create({ model: 'small', input: 'Think long', background: true });
+      await reached;
+      await t.background!.stop(); // the upstream is still answering: the run is aborted
+      expect(gated.aborted).toBe(1);
+      // A 499 is left out of the error rate: the router's own stop would not show.
+      expect(t.records.map((r) => [r.status, r.errorCode])).toEqual([
+        [503, 'router_shutting_down'],
+      ]);
     },
   );
 

@@ -17,6 +17,7 @@ import type { Clock } from '../../core/clock.js';
 import { GatewayError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import type { ChatOutcome } from '../../gateway/gateway-types.js';
+import { shuttingDownError } from '../../gateway/call-drain.js';
 import type { SharedState } from '../../store/shared-state.js';
 import type { ResponseStore, StoredResponse } from '../../store/response-store.js';
 import type { Json } from './responses-convert.js';
@@ -119,7 +120,7 @@ export class BackgroundResponses {
         'The router replica running this background response shut down before it finished; it was not run again. Send the request again.',
       );
       run.lost = true;
-      run.abort.abort(new Error('shutting down'));
+      run.abort.abort(shuttingDownError());
       await this.deps.store.update(failed, this.holder, null).catch(() => false);
       await run.done;
     }
