@@ -43,7 +43,7 @@ export interface SseStreamOptions<T = SseEvent> {
    */
   encode?: (item: T) => string;
   /** Turn an error thrown mid-stream into the final event(s) to send. */
-  errorEvents(err: GatewayError): SseEvent[];
+  errorEvents(err: GatewayError): SseEvent[] | Promise<SseEvent[]>;
   /** Sent after the last event of a successful stream (chat: `data: [DONE]`). */
   trailer?: SseEvent[];
 }
@@ -94,7 +94,7 @@ export async function writeSseStream<T = SseEvent>(
     }
   } catch (err) {
     const e = asGatewayError(err);
-    if (!res.destroyed) for (const ev of opts.errorEvents(e)) await send(format(ev));
+    if (!res.destroyed) for (const ev of await opts.errorEvents(e)) await send(format(ev));
   } finally {
     if (res.destroyed) await iterator.return?.(undefined);
     const rest = pending;

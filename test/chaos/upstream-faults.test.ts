@@ -81,8 +81,11 @@ function readStream(api: Api, payload: string): { text: string; end: string } {
   }
   if (api.name === 'responses') {
     if (lastEvent === 'response.completed') return { text, end: 'whole' };
-    expect(lastEvent).toBe('error');
-    return { text, end: JSON.parse(lastData).code };
+    // OpenAI's `error`, then the terminal `response.failed` carrying the same code.
+    const [errorEvent, errorData] = events.at(-2) ?? ['', ''];
+    expect([errorEvent, lastEvent]).toEqual(['error', 'response.failed']);
+    expect(JSON.parse(lastData).response.error.code).toBe(JSON.parse(errorData).code);
+    return { text, end: JSON.parse(errorData).code };
   }
   if (lastEvent === 'message_stop') return { text, end: 'whole' };
   expect(lastEvent).toBe('error');

@@ -44,6 +44,13 @@ export type ForegroundOutcome =
       headers: Record<string, string>;
       /** The sequence number an in-band error event sent now takes. */
       nextSequence(): number;
+      /**
+       * The events that end the stream when it fails after its first event: OpenAI's `error`,
+       * then `response.failed` with the response as `response.created` announced it (status
+       * `failed`, the error), which is also stored (unless `store: false`), so the id the client
+       * was given retrieves it, as a failed background response's does.
+       */
+      failedEvents(e: GatewayError): Promise<ResponsesEvent[]>;
     };
 
 /** The gateway options of a Responses request, foreground or background. */
@@ -101,18 +108,41 @@ export async function runForegroundResponse(
     return { kind: 'json', response, headers: outcome.headers };
   }
   let sequence = 0;
+  let created: Json | undefined;
   const events = await streamResponseEvents(outcome, p, passThrough, save);
   const counted = (async function* () {
     for await (const e of events) {
       sequence = 'sequence' in e ? (e as { sequence: number }).sequence + 1 : sequence + 1;
+      if (created === undefined && e.event === 'response.created')
+        created = (JSON.parse(e.data) as { response?: Json }).response;
       yield e;
     }
   })();
+  const failedEvents = async (e: GatewayError): Promise<ResponsesEvent[]> => {
+    const error: ResponsesEvent = { event: 'error', data: streamErrorData(e, sequence++) };
+    if (!created) return [error];
+    const response: Json = {
+      ...created,
+      status: 'failed',
+      error: { code: e.code ?? 'server_error', message: e.message },
+    };
+    // Stored before the client reads the end, so a retrieve right after it finds it.
+    if (p.body.store !== false)
+      await deps.store.save(storedResponse(p, response)).catch((err: unknown) => {
+        caller.log.warn({ err, response: p.ctx.id }, 'could not store the failed response');
+      });
+    const failed: ResponsesEvent = {
+      event: 'response.failed',
+      data: JSON.stringify({ type: 'response.failed', sequence_number: sequence++, response }),
+    };
+    return [error, failed];
+  };
   return {
     kind: 'stream',
     events: counted,
     headers: outcome.headers,
     nextSequence: () => sequence,
+    failedEvents,
   };
 }
 

@@ -101,11 +101,10 @@ export function registerResponsesRoutes(
       );
       if (outcome.kind === 'json') return reply.headers(outcome.headers).send(outcome.response);
       reply.hijack();
-      await writeSseStream(
-        reply.raw,
-        outcome.events,
-        sseOptions(reply, outcome.headers, outcome.nextSequence),
-      );
+      await writeSseStream(reply.raw, outcome.events, {
+        headers: replyHeaders(reply, outcome.headers),
+        errorEvents: outcome.failedEvents,
+      });
     } finally {
       // Failed, cancelled by the client going away, or refused: the conversation is as it was.
       if (!handedOver)
