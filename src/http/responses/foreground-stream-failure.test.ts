@@ -32,7 +32,14 @@ const events = (body: string) =>
     .split('\n\n')
     .map((block) => /^data: (.*)$/m.exec(block)?.[1])
     .filter((d): d is string => d !== undefined)
-    .map((d) => JSON.parse(d) as { type: string; sequence_number: number; response?: any });
+    .map(
+      (d) =>
+        JSON.parse(d) as {
+          type: string;
+          sequence_number: number;
+          response: { id: string; model: string };
+        },
+    );
 
 describe('a foreground Responses stream cut off mid-answer', () => {
   it('ends with error then response.failed, and the response is retrievable as failed', async () => {
