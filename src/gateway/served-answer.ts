@@ -26,6 +26,7 @@ import { modelSelectionDetails } from './router-controls.js';
 import type { SemanticLookup } from './semantic-cache.js';
 import { trackStream } from './track-stream.js';
 import { excludesReasoning, withoutReasoning } from './exclude-reasoning.js';
+import { mergePromptResults } from '../policy/filters/azure-results.js';
 
 /** The gateway's parts a served answer uses (built once per gateway, not per request). */
 export interface AnswerDeps extends RecordDeps {
@@ -83,8 +84,11 @@ export function keepJsonAnswer(
     });
     if (kept) semantic?.remember();
   }
-  if (served.promptFilterResults && !response.prompt_filter_results)
-    response.prompt_filter_results = served.promptFilterResults;
+  if (served.promptFilterResults)
+    response.prompt_filter_results = mergePromptResults(
+      response.prompt_filter_results,
+      served.promptFilterResults,
+    );
   return response;
 }
 

@@ -14,6 +14,7 @@ import type { ExecutionResult } from './execute-with-failover.js';
 import type { ChatCall } from './gateway-types.js';
 import { modelSelectionDetails } from './router-controls.js';
 import { chunkWithoutReasoning, excludesReasoning } from './exclude-reasoning.js';
+import { mergePromptResults } from '../policy/filters/azure-results.js';
 
 /** How a tracked stream ended: its status, the usage the upstream reported, the text if kept. */
 export interface StreamEnd {
@@ -109,8 +110,11 @@ export async function* trackStream(
       }
       if (first) {
         first = false;
-        if (opts.promptFilterResults && !chunk.prompt_filter_results)
-          chunk.prompt_filter_results = opts.promptFilterResults;
+        if (opts.promptFilterResults)
+          chunk.prompt_filter_results = mergePromptResults(
+            chunk.prompt_filter_results,
+            opts.promptFilterResults,
+          );
         if (opts.controls) chunk.model_selection_details = modelSelectionDetails(opts.controls);
       }
       if (opts.storeText) for (const c of chunk.choices) text += c.delta?.content ?? '';

@@ -1,6 +1,7 @@
 // The content filter on requests and on whole answers: keywords, patterns, PII (Luhn-checked cards).
 import { describe, expect, it } from 'vitest';
 import type { ChatRequest, ChatResponse } from '../core/wire-types.js';
+import { mergeAzureResults, mergePromptResults } from './filters/azure-results.js';
 import { luhnValid } from './filters/pii-patterns.js';
 import { RULES, caught, filter, req } from '../../test/helpers/content-filter-fixtures.js';
 
@@ -182,5 +183,54 @@ describe('content filter: whole output', () => {
     const out = await filter(RULES).filterOutput(response('Project X is secret'));
     expect(out.choices[0]!.message.content).toBe('');
     expect(out.choices[0]!.finish_reason).toBe('content_filter');
+  });
+  // An Azure deployment annotates its answers itself: the router's results are added to its
+  // categories, never put in their place (an answer Azure cut read as passing every check).
+  it("keeps an Azure upstream's own content_filter_results beside the router's", async () => {
+    const cut = response('');
+    cut.choices[0]!.finish_reason = 'content_filter';
+    (cut.choices[0] as unknown as Record<string, unknown>).content_filter_results = {
+      violence: { filtered: true, severity: 'medium' },
+      hate: { filtered: false, severity: 'safe' },
+    };
+    const out = await filter(RULES).filterOutput(cut);
+    expect(out.choices[0]!.finish_reason).toBe('content_filter');
+    const results = (out.choices[0] as unknown as Record<string, unknown>).content_filter_results;
+    expect(results).toMatchObject({
+      violence: { filtered: true, severity: 'medium' },
+      hate: { filtered: false, severity: 'safe' },
+      custom_blocklists: { filtered: false },
+    });
+  });
+});
+
+describe('mergeAzureResults and mergePromptResults', () => {
+  it('a category both report keeps whichever filtered; the router adds the rest', () => {
+    expect(
+      mergeAzureResults(
+        { violence: { filtered: true, severity: 'high' }, sexual: { filtered: false } },
+        { violence: { filtered: false, severity: 'safe' }, sexual: { filtered: true } },
+      ),
+    ).toEqual({ violence: { filtered: true, severity: 'high' }, sexual: { filtered: true } });
+    expect(mergeAzureResults(undefined, { jailbreak: { filtered: false } })).toEqual({
+      jailbreak: { filtered: false },
+    });
+  });
+
+  it("merges the router's prompt results into the upstream's entry of the same prompt_index", () => {
+    const upstream = [{ prompt_index: 0, content_filter_results: { hate: { filtered: false } } }];
+    const ours = [
+      { prompt_index: 0, content_filter_results: { custom_blocklists: { filtered: false } } },
+    ];
+    expect(mergePromptResults(upstream, ours)).toEqual([
+      {
+        prompt_index: 0,
+        content_filter_results: {
+          hate: { filtered: false },
+          custom_blocklists: { filtered: false },
+        },
+      },
+    ]);
+    expect(mergePromptResults(undefined, ours)).toEqual(ours);
   });
 });

@@ -9,7 +9,11 @@ import type { ChatChunk, ChatMessage, ChatRequest, ChatResponse } from '../core/
 import { filterChatStream } from './content-filter-stream.js';
 import { withCheckedText } from './content-filter-thinking.js';
 import { moderateChatStream } from './moderation-stream.js';
-import { toAzureResults, type AzureFilterResults } from './filters/azure-results.js';
+import {
+  mergeAzureResults,
+  toAzureResults,
+  type AzureFilterResults,
+} from './filters/azure-results.js';
 import type { ContentFilterPlugin, InputVerdict, OutputVerdict } from './filters/filter-types.js';
 import { createModerationFilter, type ModerationClassifier } from './filters/moderation-filter.js';
 import {
@@ -90,8 +94,11 @@ export class ContentFilter {
         ),
       ]);
       const verdicts = [content!, ...thinking].flatMap((c) => c?.verdicts ?? []);
-      (choice as unknown as Record<string, unknown>).content_filter_results =
-        toAzureResults(verdicts);
+      const annotated = choice as unknown as Record<string, unknown>;
+      annotated.content_filter_results = mergeAzureResults(
+        annotated.content_filter_results,
+        toAzureResults(verdicts),
+      );
       if (verdicts.some((v) => v.hits.some((h) => h.action === 'block'))) {
         message.content = '';
         delete message.reasoning_details;

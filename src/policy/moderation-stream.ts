@@ -8,7 +8,7 @@
 // should not stream (the whole-answer filter checks before anything is sent).
 import { reasoningDetailsOf } from '../core/reasoning-details.js';
 import { chunkFields, type ChatChunk } from '../core/wire-types.js';
-import { toAzureResults } from './filters/azure-results.js';
+import { mergeAzureResults, toAzureResults } from './filters/azure-results.js';
 import type { ContentFilterPlugin, OutputVerdict } from './filters/filter-types.js';
 
 /** Characters of new text per choice between two moderation calls. */
@@ -100,10 +100,10 @@ export async function* moderateChatStream(
         if (s.checkedUpTo < s.text.length || !s.check) check(s);
         await s.check;
         const choiceResults = choice as unknown as Record<string, unknown>;
-        choiceResults.content_filter_results = {
-          ...((choiceResults.content_filter_results as object | undefined) ?? {}),
-          ...results(s),
-        };
+        choiceResults.content_filter_results = mergeAzureResults(
+          choiceResults.content_filter_results,
+          results(s),
+        );
         if (blocks(s.verdicts)) {
           (choice as { finish_reason: string }).finish_reason = 'content_filter';
           if (choice.delta) {

@@ -38,3 +38,48 @@ export function toAzureResults(
   if (error) out.error = error;
   return out;
 }
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * An upstream's `content_filter_results` (an Azure deployment's own categories) with the router's
+ * added: a category both report keeps whichever filtered (the upstream's when both did), so an
+ * answer Azure cut is never reported as passing. The router's replaced them until 2026-12-05.
+ */
+export function mergeAzureResults(upstream: unknown, ours: AzureFilterResults): AzureFilterResults {
+  if (!isRecord(upstream)) return ours;
+  const out: AzureFilterResults = { ...upstream };
+  for (const [category, mine] of Object.entries(ours)) {
+    const theirs = upstream[category];
+    const theirsFiltered = isRecord(theirs) && theirs.filtered === true;
+    const mineFiltered = isRecord(mine) && mine.filtered === true;
+    if (!(theirsFiltered && !mineFiltered)) out[category] = mine;
+  }
+  return out;
+}
+
+/**
+ * An upstream's `prompt_filter_results` with the router's merged into the entry of the same
+ * `prompt_index` (the router's alone when the upstream sent none).
+ */
+export function mergePromptResults(upstream: unknown, ours: readonly unknown[]): unknown[] {
+  if (!Array.isArray(upstream)) return [...ours];
+  const out = upstream.map((entry) => {
+    const mine = ours.find(
+      (o) => isRecord(o) && isRecord(entry) && o.prompt_index === entry.prompt_index,
+    );
+    if (!isRecord(entry) || !isRecord(mine)) return entry;
+    return {
+      ...entry,
+      content_filter_results: mergeAzureResults(
+        entry.content_filter_results,
+        (mine.content_filter_results ?? {}) as AzureFilterResults,
+      ),
+    };
+  });
+  for (const o of ours)
+    if (!out.some((e) => isRecord(e) && isRecord(o) && e.prompt_index === o.prompt_index))
+      out.push(o);
+  return out;
+}
