@@ -47,7 +47,8 @@ export class ConfigService {
   }
 
   private validate(raw: unknown): Config {
-    const { config, warnings } = parseConfig(raw, {});
+    // The live config holds values, not `${env:…}`: one in a change came through the admin API.
+    const { config, warnings } = parseConfig(raw, null);
     const issues = this.check(config);
     if (issues.length) throw ConfigError.of(issues);
     for (const w of warnings) this.log(`config: ${w}`);

@@ -43,12 +43,19 @@ const ENV_PATTERN = /\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 /** Replace `${env:VAR}` (or `${env:VAR:-default}`) in every string; a missing variable is an error. */
 export function substituteEnv(
   value: unknown,
-  env: NodeJS.ProcessEnv,
+  env: NodeJS.ProcessEnv | null,
   path = '',
   missing: string[] = [],
 ): unknown {
   if (typeof value === 'string') {
     return value.replace(ENV_PATTERN, (_m, name: string, fallback: string | undefined) => {
+      // No environment (a change through the admin API): never read the router's.
+      if (!env) {
+        missing.push(
+          `${path || '<root>'}: \${env:${name}} is expanded only in the config file: the admin API does not read the router's environment. Send the value itself, or put \${env:${name}} in the file`,
+        );
+        return '';
+      }
       const v = env[name];
       if (v !== undefined) return v;
       if (fallback !== undefined) return fallback;
@@ -92,7 +99,11 @@ export function formatZodIssues(error: z.ZodError): string[] {
 }
 
 /** Validate a parsed config object. Throws ConfigError listing every problem. */
-export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+/** `env` null: `${env:…}` is refused (a change through the admin API), not looked up. */
+export function parseConfig(
+  raw: unknown,
+  env: NodeJS.ProcessEnv | null = process.env,
+): LoadedConfig {
   const missing: string[] = [];
   const substituted = substituteEnv(raw, env, '', missing);
   if (missing.length) throw ConfigError.of(missing);

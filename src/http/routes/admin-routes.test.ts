@@ -432,6 +432,25 @@ describe('admin API', () => {
     expect(bad.json().error.message).toContain(
       'routingMode: must be one of "balanced", "quality", "cost" (got "cheap")',
     );
+    expect(bad.json().error.param).toBe('routingMode');
+    // `${env:…}` in a change is refused as such: the admin API does not read the router's
+    // environment (it said the variable was not set, though it was).
+    process.env.MR_ADMIN_ENV_TEST = 'set';
+    try {
+      const env = await t.app.inject({
+        method: 'PATCH',
+        url: '/admin/v1/deployments/big',
+        headers: admin,
+        payload: { model: '${env:MR_ADMIN_ENV_TEST}' },
+      });
+      expect(env.statusCode).toBe(400);
+      expect(env.json().error).toMatchObject({ code: 'invalid_config', param: 'model' });
+      expect(env.json().error.message).toContain(
+        '${env:MR_ADMIN_ENV_TEST} is expanded only in the config file',
+      );
+    } finally {
+      delete process.env.MR_ADMIN_ENV_TEST;
+    }
     const ghost = await t.app.inject({
       method: 'PATCH',
       url: '/admin/v1/routers/model-router',

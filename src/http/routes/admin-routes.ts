@@ -41,10 +41,14 @@ export function invalidConfig(
 ): never {
   if (err instanceof ConfigError) {
     const issues = err.issues.map(relabel);
+    // The first issue's field, where it names one (`routingMode: …`, `prices.inputPer1M: …`), in
+    // the envelope's machine-readable slot as the other 400s have it; the rest are in `issues`.
+    const field = /^([^\s:]+): /.exec(issues[0] ?? '')?.[1];
     throw new GatewayError({
       status: 400,
       type: 'invalid_request_error',
       code: 'invalid_config',
+      ...(field ? { param: field } : {}),
       message: `Change rejected, nothing was applied: ${issues.join('; ')}`,
       details: { issues },
     });

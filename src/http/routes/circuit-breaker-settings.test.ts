@@ -120,6 +120,8 @@ describe('circuit breaker settings in the admin API', () => {
         expect(error.code).toBe('invalid_config');
         expect(error.message).toContain(path);
         expect(error.message).toMatch(/^Change rejected, nothing was applied: circuitBreaker/);
+        // The first issue's field is the envelope's param too.
+        expect(error.param).toBe(`circuitBreaker.${path.replace('circuitBreaker.', '')}`);
       }
       const notObject = await admin('PATCH', '/admin/v1/settings/circuitBreaker', [5]);
       expect(notObject.statusCode).toBe(400);
@@ -133,6 +135,7 @@ describe('circuit breaker settings in the admin API', () => {
       expect(deployment.statusCode).toBe(400);
       expect(deployment.json().error.code).toBe('invalid_config');
       expect(deployment.json().error.message).toContain('circuitBreaker.openMs: must be');
+      expect(deployment.json().error.param).toBe('circuitBreaker.openMs');
     } finally {
       await rt.close();
     }
