@@ -153,6 +153,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Anthropic's API names every reply's request in `request-id`, errors too; its SDK reads it
     // there (APIError.requestID).
     if (isAnthropicClient(request)) reply.header('request-id', request.id);
+    // Azure names a reply's request in `apim-request-id` (the one header its specs declare) and
+    // echoes the client's `x-ms-client-request-id`; Azure tooling and support key on them.
+    if (request.url.startsWith('/openai/')) {
+      reply.header('apim-request-id', request.id);
+      const clientId = request.headers['x-ms-client-request-id'];
+      if (typeof clientId === 'string' && clientId.length <= 256)
+        reply.header('x-ms-client-request-id', clientId);
+    }
     // A DELETE with no body but a JSON content-type (the openai Python client sends that header on
     // every call) is not a malformed body: nothing to parse.
     if (request.method === 'DELETE' && !carriesBody(request.headers))

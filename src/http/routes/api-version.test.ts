@@ -103,6 +103,31 @@ describe('api-version', () => {
       expectRefused(await call(m, p, b, version), version, `${p} ${version}`);
   });
 
+  it("Azure paths name the request in apim-request-id and echo the client's x-ms-client-request-id", async () => {
+    const res = await (
+      await app()
+    ).app.inject({
+      method: 'POST',
+      url: '/openai/deployments/big/chat/completions?api-version=2024-10-21',
+      headers: { 'x-ms-client-request-id': 'client-7' },
+      payload: chat,
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['apim-request-id']).toBe(res.headers['x-request-id']);
+    expect(res.headers['x-ms-client-request-id']).toBe('client-7');
+    // Errors too; not on the OpenAI paths.
+    const bad = await call('POST', '/openai/deployments/big/chat/completions', chat, 'banana');
+    expect(bad.headers['apim-request-id']).toBe(bad.headers['x-request-id']);
+    const plain = await (
+      await app()
+    ).app.inject({
+      method: 'POST',
+      url: '/v1/chat/completions',
+      payload: { model: 'big', ...chat },
+    });
+    expect(plain.headers['apim-request-id']).toBeUndefined();
+  });
+
   it('real dates, leap days, -preview, v1 and preview are served', async () => {
     for (const version of ['2024-10-21', '2024-02-29', '2025-04-01-preview', 'v1', 'preview']) {
       const res = await call('POST', '/openai/deployments/big/chat/completions', chat, version);
