@@ -10,7 +10,6 @@ export type ErrorType =
   | 'not_found_error'
   | 'rate_limit_error'
   | 'server_error'
-  | 'upstream_error'
   | 'timeout_error'
   | 'insufficient_quota';
 

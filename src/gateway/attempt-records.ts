@@ -83,7 +83,7 @@ export function toGatewayError(err: unknown): GatewayError {
   if (err instanceof GatewayError) return err;
   return new GatewayError({
     status: 502,
-    type: 'upstream_error',
+    type: 'server_error',
     code: 'upstream_error',
     message: `Upstream call failed: ${(err as Error)?.message ?? String(err)}`,
     retryable: true,

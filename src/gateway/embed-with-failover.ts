@@ -35,7 +35,7 @@ export interface EmbedServed {
 function wrongCount(d: DeploymentConfig, sent: number, response: EmbeddingsResponse): GatewayError {
   return new GatewayError({
     status: 502,
-    type: 'upstream_error',
+    type: 'server_error',
     code: 'upstream_malformed_response',
     message: `${d.name}: the upstream answered ${response.data.length} vectors for ${sent} inputs.`,
     retryable: true,

@@ -343,7 +343,7 @@ function withTimeout<T>(
 function emptyStream(deployment: DeploymentConfig): GatewayError {
   return new GatewayError({
     status: 502,
-    type: 'upstream_error',
+    type: 'server_error',
     code: 'upstream_empty_stream',
     message: `Deployment ${deployment.name}: the upstream ended its stream without a chunk.`,
     retryable: true,

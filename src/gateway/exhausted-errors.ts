@@ -77,7 +77,7 @@ export function failedEverywhere(
   }
   return new GatewayError({
     status: 502,
-    type: 'upstream_error',
+    type: 'server_error',
     code: 'all_deployments_failed',
     message: `All ${failed.length} deployments called failed: ${each}.`,
     retryable: true,

@@ -46,7 +46,7 @@ const obj = (x: unknown) =>
 function unusable(d: DeploymentConfig, what: string): GatewayError {
   return new GatewayError({
     status: 502,
-    type: 'upstream_error',
+    type: 'server_error',
     code: 'upstream_malformed_response',
     message: `${d.name}: the upstream's rerank reply ${what}.`,
     retryable: true,

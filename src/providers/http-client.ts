@@ -40,7 +40,7 @@ function connectError(origin: string, err: unknown, signal: AbortSignal): Gatewa
   const e = err as { code?: string; message?: string };
   return new GatewayError({
     status: 502,
-    type: 'upstream_error',
+    type: 'server_error',
     code: 'upstream_unreachable',
     message:
       `Could not reach the upstream at ${origin}: ${e.code ?? ''} ${e.message ?? String(err)}`.trim(),

@@ -299,7 +299,7 @@ export function chatChunkReader(
     } catch {
       throw new GatewayError({
         status: 502,
-        type: 'upstream_error',
+        type: 'server_error',
         code: 'upstream_malformed_chunk',
         message: `The upstream sent a malformed stream chunk: ${data.slice(0, 200)}`,
         retryable: true,
@@ -355,7 +355,7 @@ const FINISHED = /"finish_reason"\s*:\s*"/;
 export function streamDropped(deploymentName: string): GatewayError {
   return new GatewayError({
     status: 502,
-    type: 'upstream_error',
+    type: 'server_error',
     code: 'upstream_stream_dropped',
     message: `${deploymentName}: the upstream stream ended before the answer did (no end event)`,
     retryable: true,
@@ -376,7 +376,7 @@ function isPlainDelta(data: string): boolean {
 function eventTooLarge(maxChars: number): GatewayError {
   return new GatewayError({
     status: 502,
-    type: 'upstream_error',
+    type: 'server_error',
     code: 'upstream_event_too_large',
     message: `The upstream sent a stream event larger than ${maxChars} characters; it was not read.`,
     retryable: true,
@@ -395,9 +395,9 @@ function streamError(err: unknown): GatewayError {
   };
   return new GatewayError({
     status: 502,
-    type: typeof e.type === 'string' ? e.type : 'upstream_error',
+    type: typeof e.type === 'string' ? e.type : 'server_error',
     code: e.code === undefined || e.code === null ? 'upstream_stream_error' : String(e.code),
-    message: `The upstream failed mid-stream: ${typeof e.message === 'string' ? e.message : JSON.stringify(err).slice(0, 300)}`,
+    message: `The upstream sent an error in its stream: ${typeof e.message === 'string' ? e.message : JSON.stringify(err).slice(0, 300)}`,
     retryable: true,
   });
 }

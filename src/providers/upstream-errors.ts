@@ -127,7 +127,7 @@ export async function upstreamError(
 export function replyTooLarge(deploymentName: string, maxBytes: number): GatewayError {
   return new GatewayError({
     status: 502,
-    type: 'upstream_error',
+    type: 'server_error',
     code: 'upstream_reply_too_large',
     message: `${deploymentName}: the upstream's reply is larger than its maxReplyBytes (${maxBytes} bytes); it was not read.`,
     retryable: true,

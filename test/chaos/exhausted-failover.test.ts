@@ -89,7 +89,7 @@ describe.each(APIS)('every deployment failed, through $name', (api) => {
       expect(errorOf(api.name, res.json())).toEqual(
         api.name === 'messages'
           ? { type: 'api_error' }
-          : { type: 'upstream_error', code: 'all_deployments_failed' },
+          : { type: 'server_error', code: 'all_deployments_failed' },
       );
       expect(res.json().error.message).toMatch(/ex-a \(503 .*ex-b \(504 .*ex-c \(500 /);
       expect(records.at(-1)!.status).toBe(502);

@@ -109,7 +109,7 @@ export async function summarizeConversation(
   if (!summary)
     throw new GatewayError({
       status: 502,
-      type: 'upstream_error',
+      type: 'server_error',
       code: 'empty_summary',
       message: `${outcome.response.model} wrote no summary of the conversation; try again, or compact with another model.`,
     });

@@ -59,7 +59,7 @@ function endpointClassifier(options: {
     if (res.statusCode >= 400)
       throw new GatewayError({
         status: res.statusCode,
-        type: 'upstream_error',
+        type: 'server_error',
         code: 'moderation_failed',
         message: `moderation endpoint answered ${res.statusCode}`,
       });

@@ -52,7 +52,7 @@ export function createAnthropicAdapter(
     } catch {
       throw new GatewayError({
         status: 502,
-        type: 'upstream_error',
+        type: 'server_error',
         code: 'upstream_malformed_response',
         message: `${deployment.name}: ${what} is not JSON`,
         retryable: true,
@@ -111,7 +111,7 @@ export function createAnthropicAdapter(
       if (typeof reply.input_tokens !== 'number')
         throw new GatewayError({
           status: 502,
-          type: 'upstream_error',
+          type: 'server_error',
           code: 'upstream_malformed_response',
           message: `${deployment.name}: token count has no input_tokens`,
           retryable: true,

@@ -149,7 +149,7 @@ export function createAnthropicBatchApi(
     }
     throw new GatewayError({
       status: 502,
-      type: 'upstream_error',
+      type: 'server_error',
       code: 'upstream_malformed_response',
       message: `${deployment.name}: the Message Batches API's reply is not a batch: ${text.slice(0, 200)}`,
       retryable: true,
@@ -222,7 +222,7 @@ export function createAnthropicBatchApi(
       }
       throw new GatewayError({
         status: 502,
-        type: 'upstream_error',
+        type: 'server_error',
         code: 'upstream_batch_lookup_incomplete',
         message: `${deployment.name}: more than ${MOST_LIST_PAGES * 100} Message Batches were created since the submit; not all were looked through`,
         retryable: true,

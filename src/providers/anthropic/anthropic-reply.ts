@@ -289,7 +289,7 @@ export async function* anthropicEventsToChunks(
       } catch {
         throw new GatewayError({
           status: 502,
-          type: 'upstream_error',
+          type: 'server_error',
           code: 'upstream_malformed_chunk',
           message: `${deployment.name}: malformed stream event: ${m.data.slice(0, 200)}`,
           retryable: true,

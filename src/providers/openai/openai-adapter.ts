@@ -52,7 +52,7 @@ const TOKEN_COUNT_FIELDS = [
 function malformed(name: string, text: string, what = 'valid JSON'): GatewayError {
   return new GatewayError({
     status: 502,
-    type: 'upstream_error',
+    type: 'server_error',
     code: 'upstream_malformed_response',
     message: `${name}: the upstream reply is not ${what}: ${text.slice(0, 200)}`,
     retryable: true,

@@ -123,7 +123,7 @@ export function createOpenAiBatchApi(
     }
     throw new GatewayError({
       status: 502,
-      type: 'upstream_error',
+      type: 'server_error',
       code: 'upstream_malformed_response',
       message: `${deployment.name}: the Batch API's reply is not a JSON object: ${text.slice(0, 200)}`,
       retryable: true,
@@ -224,7 +224,7 @@ export function createOpenAiBatchApi(
       }
       throw new GatewayError({
         status: 502,
-        type: 'upstream_error',
+        type: 'server_error',
         code: 'upstream_batch_lookup_incomplete',
         message: `${deployment.name}: more than ${MOST_LIST_PAGES * 100} batches were created since the submit; not all were looked through`,
         retryable: true,

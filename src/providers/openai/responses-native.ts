@@ -134,7 +134,7 @@ export function responseToChat(response: Json, deployment?: DeploymentConfig): C
 }
 
 function streamError(message: string, code: string, retryable = false): GatewayError {
-  return new GatewayError({ status: 502, type: 'upstream_error', code, message, retryable });
+  return new GatewayError({ status: 502, type: 'server_error', code, message, retryable });
 }
 
 /**
