@@ -12,6 +12,7 @@ import { MemoryState } from '../store/memory/memory-state.js';
 import { ConfigService } from './config-service.js';
 import { parseConfigText } from './load-config.js';
 import { ConfigHolder, compileConfig } from './runtime-config.js';
+import { startupOnlyPaths, waitingForRestart } from './startup-only.js';
 import { watchConfigFile } from './watch-config-file.js';
 
 const cleanups: (() => void | Promise<void>)[] = [];
@@ -35,7 +36,12 @@ describe('watchConfigFile', () => {
     cleanups.push(() => service.stop());
     const infos: string[] = [];
     const errors: string[] = [];
-    const log = { info: (m: string) => infos.push(m), error: (m: string) => errors.push(m) };
+    const warnings: string[] = [];
+    const log = {
+      info: (m: string) => infos.push(m),
+      warn: (m: string) => warnings.push(m),
+      error: (m: string) => errors.push(m),
+    };
     cleanups.push(watchConfigFile(file, service, log, 10));
 
     await service.change('key_admin', 'cap end users', (draft) => {
@@ -59,5 +65,32 @@ describe('watchConfigFile', () => {
     expect(service.current.config.rateLimits.endUser).toBeUndefined();
     expect(infos.at(-1)).toMatch(/applied .* as version 3$/);
     expect(errors).toEqual([]);
+    expect(warnings).toEqual([]);
+
+    // A setting read at start-up: recorded, and said to wait for a restart.
+    writeFileSync(
+      file,
+      stringify({ ...edited, server: { ...edited.server, requestTimeoutSeconds: 100 } }),
+    );
+    await expect
+      .poll(() => warnings, { timeout: 5000 })
+      .toEqual([
+        'config reload: server.requestTimeoutSeconds is read at start-up: the new value applies after a restart',
+      ]);
+  });
+});
+
+describe('waitingForRestart', () => {
+  it('names the changed paths the schema says are read at start-up, items by name', () => {
+    expect(startupOnlyPaths()).toEqual(
+      expect.arrayContaining(['server.trustProxy', 'cache.memoryMegabytes']),
+    );
+    expect(
+      waitingForRestart([
+        { path: 'server.trustProxy' },
+        { path: 'routers[model-router].routingMode' },
+        { path: 'responses.background.leaseSeconds' },
+      ]),
+    ).toEqual(['server.trustProxy', 'responses.background.leaseSeconds']);
   });
 });

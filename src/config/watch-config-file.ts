@@ -6,11 +6,12 @@ import { readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import type { ConfigService } from './config-service.js';
 import { parseConfigText } from './load-config.js';
+import { restartWarning } from './startup-only.js';
 
 export function watchConfigFile(
   file: string,
   service: ConfigService,
-  log: { info(msg: string): void; error(msg: string): void },
+  log: { info(msg: string): void; warn(msg: string): void; error(msg: string): void },
   debounceMs = 200,
 ): () => void {
   let timer: NodeJS.Timeout | undefined;
@@ -34,6 +35,8 @@ export function watchConfigFile(
           ? `config reload: applied ${file} as version ${v.version}`
           : `config reload: ${file} says what was last loaded from it; the live config is kept`,
       );
+      const waiting = v && restartWarning(v.changes);
+      if (waiting) log.warn(`config reload: ${waiting}`);
     } catch (err) {
       log.error(
         `config reload: ${file} rejected, keeping the running config: ${(err as Error).message}`,

@@ -14,6 +14,8 @@ import type { Config } from '../../config/schema.js';
 import { invalidRequest, notFound } from '../../core/errors.js';
 import { isObject } from '../../core/is-object.js';
 import { invalidConfig, keptSecrets, mergePatch, requireAdmin } from './admin-routes.js';
+import { waitingForRestart } from '../../config/startup-only.js';
+import { diffConfig } from '../../store/config-versions.js';
 
 export const LIVE_SETTINGS = [
   'budgets',
@@ -23,11 +25,6 @@ export const LIVE_SETTINGS = [
   'circuitBreaker',
 ] as const;
 type LiveSetting = (typeof LIVE_SETTINGS)[number];
-
-/** Fields of a live section that are read once at startup: a change applies after a restart. */
-const AT_RESTART: Partial<Record<LiveSetting, readonly string[]>> = {
-  cache: ['memoryMegabytes'],
-};
 
 function sectionOf(name: string): LiveSetting {
   if ((LIVE_SETTINGS as readonly string[]).includes(name)) return name as LiveSetting;
@@ -44,15 +41,12 @@ export function registerSettingsRoutes(app: FastifyInstance, service: ConfigServ
   const shown = (section: LiveSetting) => redactConfigSecrets(read(section));
   /** What a change left for a restart, as warnings (the rest applied at once). */
   const restartWarnings = (section: LiveSetting, before: Config[LiveSetting]) => {
-    const after = read(section) as Record<string, unknown>;
-    const changed = (AT_RESTART[section] ?? []).filter(
-      (field) =>
-        JSON.stringify((before as Record<string, unknown>)[field]) !== JSON.stringify(after[field]),
-    );
-    return changed.length
+    // The fields the schema says are read at start-up (cache.memoryMegabytes…).
+    const waiting = waitingForRestart(diffConfig(before, read(section), section));
+    return waiting.length
       ? {
-          warnings: changed.map(
-            (f) => `${section}.${f} is read at startup: the new value applies after a restart.`,
+          warnings: waiting.map(
+            (f) => `${f} is read at startup: the new value applies after a restart.`,
           ),
         }
       : {};
