@@ -155,7 +155,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (isAnthropicClient(request)) reply.header('request-id', request.id);
     // Azure names a reply's request in `apim-request-id` (the one header its specs declare) and
     // echoes the client's `x-ms-client-request-id`; Azure tooling and support key on them.
-    if (request.url.startsWith('/openai/')) {
+    const azure = request.url.startsWith('/openai/');
+    if (azure) {
       reply.header('apim-request-id', request.id);
       const clientId = request.headers['x-ms-client-request-id'];
       if (typeof clientId === 'string' && clientId.length <= 256)
@@ -191,7 +192,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (line?.forward) request.batchForward = line.forward;
     // An `api-version` on any Azure path is checked when given, whether or not the route needs
     // one (the v1 paths take none): `banana` is a client mistake wherever it is sent.
-    if (path.startsWith('/openai/')) {
+    if (azure) {
       const version = (request.query as Record<string, unknown>)['api-version'];
       if (version !== undefined) checkApiVersion(String(version), true);
     }

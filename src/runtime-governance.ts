@@ -103,7 +103,6 @@ export async function createGovernance({
         "a deployment budget's spend so far could not be read from the request log; it counts from now",
       ),
   });
-  await deploymentBudgets.refresh();
   // The rate-limit queue's waiters: the shutdown drain answers them at once (runtime.ts).
   const queue = new AdmissionQueue({ clock, metrics: metrics?.queueMetrics });
   const policies = createGovernancePolicies({

@@ -169,7 +169,7 @@ export async function createRuntime(
   budgets.useHistory(history);
   deploymentBudgets.useHistory(history);
   // Deployment budgets are judged from this replica's view: seed and read them before serving.
-  if (history) await deploymentBudgets.refresh();
+  await deploymentBudgets.refresh();
   const sinks: RequestRecorder[] = [
     stats,
     ...(requestLog ? [requestLog] : []),

@@ -74,7 +74,7 @@ function redactValue(value: unknown, inHeaders: boolean): unknown {
   if (Array.isArray(value)) return value.map((v) => redactValue(v, false));
   if (!inHeaders && isConfigChange(value)) {
     // A version's diff entry: its path says whether before/after are header values.
-    const headers = inHeaders || HEADERS_PATH.test(value.path);
+    const headers = HEADERS_PATH.test(value.path);
     const out: Record<string, unknown> = { ...value };
     if ('before' in value) out.before = redactValue(value.before, headers);
     if ('after' in value) out.after = redactValue(value.after, headers);

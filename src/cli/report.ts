@@ -1,6 +1,6 @@
 // `model-router report --since 7d [--until …] [--by model|key|router|tenant|user|tag]
-// [--tenant t] [--key k] [--user u] [--tag t] [--deployment d] [--json | --csv] [--config <file>]`: spend, savings
-// against the top-model baseline, routing distribution, latency and feedback (count, mean score)
+// [--tenant t] [--key k] [--user u] [--tag t] [--deployment d] [--json | --csv]
+// [--config <file>]`: spend, savings against the top-model baseline, routing distribution, latency and feedback (count, mean score)
 // per group, from the request log the config names (the same numbers the dashboard and
 // GET /admin/v1/usage show), aggregated in that log's database: no window is too big for this
 // process.

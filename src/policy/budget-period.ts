@@ -7,6 +7,11 @@ const DAY_MS = 86_400_000;
 
 export type BudgetPeriod = 'day' | 'month';
 
+/** How long a budget counter is kept: a day past its period's end, so late reads still see it. */
+export function counterTtlMs(resetsAt: number, now: number): number {
+  return resetsAt - now + DAY_MS;
+}
+
 /** UTC period label and when it ends. */
 const periodCache = new Map<string, { label: string; resetsAt: number; from: number }>();
 

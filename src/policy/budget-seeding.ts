@@ -6,7 +6,7 @@
 import type { Clock } from '../core/clock.js';
 import type { SharedState } from '../store/shared-state.js';
 import type { BudgetCounter } from './budget.js';
-import { NANO_PER_USD, periodStart } from './budget-period.js';
+import { NANO_PER_USD, counterTtlMs, periodStart } from './budget-period.js';
 
 /**
  * USD a counter's subject spent from `since` to `until` as the request log has it
@@ -20,7 +20,6 @@ export type SpendHistory = (
 
 /** Counters met this process past which the seeded set is pruned of ended periods. */
 const SEEDED_PRUNE_AT = 10_000;
-const DAY_MS = 86_400_000;
 
 export class BudgetSeeding {
   private history: SpendHistory | undefined;
@@ -70,7 +69,7 @@ export class BudgetSeeding {
 
   private async seedOne(c: BudgetCounter, now: number): Promise<void> {
     const { state } = this.options;
-    const ttlMs = c.resetsAt - now + DAY_MS;
+    const ttlMs = counterTtlMs(c.resetsAt, now);
     try {
       if (!(await state.tryLock(`budget-seeded:${c.key}`, 'seeded', ttlMs))) return;
       // A counter that holds spend has been counting (Redis across a restart, or a router from

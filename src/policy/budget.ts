@@ -7,9 +7,9 @@ import type { Clock } from '../core/clock.js';
 import { GatewayError } from '../core/errors.js';
 import type { CounterIncrement, SharedState } from '../store/shared-state.js';
 import { BudgetSeeding, type SpendHistory } from './budget-seeding.js';
-import { NANO_PER_USD, periodOf, type BudgetPeriod } from './budget-period.js';
+import { NANO_PER_USD, counterTtlMs, periodOf, type BudgetPeriod } from './budget-period.js';
 
-export { NANO_PER_USD, periodOf, periodStart, type BudgetPeriod } from './budget-period.js';
+export { NANO_PER_USD, periodOf, type BudgetPeriod } from './budget-period.js';
 
 export interface BudgetLimits {
   dailyUsd?: number;
@@ -61,8 +61,6 @@ export interface BudgetState {
   exhaustedLine?: BudgetLine;
 }
 
-const DAY_MS = 86_400_000;
-
 export interface BudgetTrackerOptions {
   state: SharedState;
   clock: Clock;
@@ -72,11 +70,9 @@ export interface BudgetTrackerOptions {
   onHistoryError?: (err: unknown) => void;
 }
 
-export type { SpendHistory } from './budget-seeding.js';
-
 export class BudgetTracker {
   /** Where each counter's count starts: the request log's spend for its period so far. */
-  readonly seeding: BudgetSeeding;
+  private readonly seeding: BudgetSeeding;
 
   constructor(private readonly options: BudgetTrackerOptions) {
     this.seeding = new BudgetSeeding({ ...options, onError: options.onHistoryError });
@@ -198,8 +194,7 @@ export class BudgetTracker {
     const increments: CounterIncrement[] = limited.map((c) => ({
       key: c.key,
       by: nano,
-      // Keep each counter a day past its period so late reads still see it.
-      ttlMs: c.resetsAt - now + DAY_MS,
+      ttlMs: counterTtlMs(c.resetsAt, now),
     }));
     await this.options.state.incrementCounters(increments);
   }

@@ -7,7 +7,7 @@
 import { reasoningDetailsOf } from '../core/reasoning-details.js';
 import { chunkFields, type ChatChunk, type ReasoningDetail } from '../core/wire-types.js';
 import { ThinkingStreamFilter, type ThinkingStep } from './content-filter-thinking.js';
-import { mergeAzureResults, toAzureResults } from './filters/azure-results.js';
+import { annotateChoice, toAzureResults } from './filters/azure-results.js';
 import type { FilterCategory, FilterHit } from './filters/filter-types.js';
 import { applyRedactions, hitsOf, scanText, type CompiledRule } from './filters/pattern-filter.js';
 
@@ -119,11 +119,7 @@ export async function* filterChatStream(
             if (typeof delta.content === 'string') delta.content = '';
             delete delta.tool_calls;
             (choice as { finish_reason: string | null }).finish_reason = 'content_filter';
-            (choice as unknown as Record<string, unknown>).content_filter_results =
-              mergeAzureResults(
-                (choice as unknown as Record<string, unknown>).content_filter_results,
-                results(choice.index),
-              );
+            annotateChoice(choice, results(choice.index));
             blocked = true;
             continue;
           }
@@ -138,11 +134,7 @@ export async function* filterChatStream(
           (choice as { finish_reason: string | null }).finish_reason = 'content_filter';
           blocked = true;
         }
-        if (final || step.blocked)
-          (choice as unknown as Record<string, unknown>).content_filter_results = mergeAzureResults(
-            (choice as unknown as Record<string, unknown>).content_filter_results,
-            results(choice.index),
-          );
+        if (final || step.blocked) annotateChoice(choice, results(choice.index));
       }
       yield chunk;
       if (blocked) return;

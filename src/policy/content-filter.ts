@@ -10,7 +10,7 @@ import { filterChatStream } from './content-filter-stream.js';
 import { withCheckedText } from './content-filter-thinking.js';
 import { moderateChatStream } from './moderation-stream.js';
 import {
-  mergeAzureResults,
+  annotateChoice,
   toAzureResults,
   type AzureFilterResults,
 } from './filters/azure-results.js';
@@ -94,11 +94,7 @@ export class ContentFilter {
         ),
       ]);
       const verdicts = [content!, ...thinking].flatMap((c) => c?.verdicts ?? []);
-      const annotated = choice as unknown as Record<string, unknown>;
-      annotated.content_filter_results = mergeAzureResults(
-        annotated.content_filter_results,
-        toAzureResults(verdicts),
-      );
+      annotateChoice(choice, toAzureResults(verdicts));
       if (verdicts.some((v) => v.hits.some((h) => h.action === 'block'))) {
         message.content = '';
         delete message.reasoning_details;

@@ -12,12 +12,12 @@
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import type { Clock } from '../core/clock.js';
 import type { SharedState } from '../store/shared-state.js';
-import { NANO_PER_USD, periodOf, type BudgetLine, type BudgetPeriod } from './budget.js';
+import type { BudgetLine } from './budget.js';
+import { NANO_PER_USD, counterTtlMs, periodOf, type BudgetPeriod } from './budget-period.js';
 import { BudgetSeeding, type SpendHistory } from './budget-seeding.js';
 
 /** How stale this replica's view of a deployment's spend may be before it is read again. */
 export const REFRESH_MS = 2_000;
-const DAY_MS = 86_400_000;
 
 export interface DeploymentBudgetOptions {
   state: SharedState;
@@ -124,7 +124,7 @@ export class DeploymentBudgets {
     // Counted here at once, so this replica stops before its next refresh.
     for (const l of lines) this.spent.set(l.key, (this.spent.get(l.key) ?? 0) + nano);
     const values = await this.options.state.incrementCounters(
-      lines.map((l) => ({ key: l.key, by: nano, ttlMs: l.resetsAt - now + DAY_MS })),
+      lines.map((l) => ({ key: l.key, by: nano, ttlMs: counterTtlMs(l.resetsAt, now) })),
     );
     lines.forEach((l, i) => {
       const v = values[i];

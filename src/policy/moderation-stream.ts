@@ -8,7 +8,7 @@
 // should not stream (the whole-answer filter checks before anything is sent).
 import { reasoningDetailsOf } from '../core/reasoning-details.js';
 import { chunkFields, type ChatChunk } from '../core/wire-types.js';
-import { mergeAzureResults, toAzureResults } from './filters/azure-results.js';
+import { annotateChoice, toAzureResults } from './filters/azure-results.js';
 import type { ContentFilterPlugin, OutputVerdict } from './filters/filter-types.js';
 
 /** Characters of new text per choice between two moderation calls. */
@@ -99,11 +99,7 @@ export async function* moderateChatStream(
         // Hold the finish until the whole text is checked.
         if (s.checkedUpTo < s.text.length || !s.check) check(s);
         await s.check;
-        const choiceResults = choice as unknown as Record<string, unknown>;
-        choiceResults.content_filter_results = mergeAzureResults(
-          choiceResults.content_filter_results,
-          results(s),
-        );
+        annotateChoice(choice, results(s));
         if (blocks(s.verdicts)) {
           (choice as { finish_reason: string }).finish_reason = 'content_filter';
           if (choice.delta) {

@@ -133,7 +133,6 @@ export async function* parseSse<T = SseMessage>(
         if (signal?.aborted) throw abortError(signal);
         if (endAt?.(msg)) {
           reachedEnd = true;
-          scanFrom = 0;
           break;
         }
         let out: T | undefined;
@@ -142,7 +141,6 @@ export async function* parseSse<T = SseMessage>(
         } catch (err) {
           // Raised after the messages before it have been yielded, as they came.
           failure = { err };
-          scanFrom = 0;
           break;
         }
         if (out !== undefined) ready.push(out);
@@ -161,13 +159,17 @@ export async function* parseSse<T = SseMessage>(
       if (buffer.length + pendingChars > maxChars) throw eventTooLarge(maxChars);
       return false;
     }
-    if (pending.length > 0) {
-      buffer += pending.join('');
-      pending.length = 0;
-      pendingChars = 0;
-    }
+    flushPending();
     buffer += text;
     return true;
+  }
+
+  /** Appends the reads collected while they brought no line end. */
+  function flushPending(): void {
+    if (pending.length === 0) return;
+    buffer += pending.join('');
+    pending.length = 0;
+    pendingChars = 0;
   }
   let failure: { err: unknown } | undefined;
 
@@ -181,10 +183,7 @@ export async function* parseSse<T = SseMessage>(
       if (next.done) {
         ended = true;
         take(decoder.decode());
-        if (pending.length > 0) {
-          buffer += pending.join('');
-          pending.length = 0;
-        }
+        flushPending();
         drain(true);
         // End of stream without a trailing blank line: a complete last field still counts, an
         // incomplete event is discarded (as the spec says).

@@ -1,7 +1,8 @@
 // A budget's spend history from the request log's database (SQLite or PostgreSQL): what its key,
-// tenant, end user or tag spent in a period, or what its deployment served, summed in the database (`summarize`), where a budget
-// the process meets for the first time starts counting (policy/budget.ts).
-import type { SpendHistory } from '../policy/budget.js';
+// tenant, end user or tag spent in a period, or what its deployment served, summed in the
+// database (`summarize`), where a budget the process meets for the first time starts counting
+// (policy/budget-seeding.ts).
+import type { SpendHistory } from '../policy/budget-seeding.js';
 import type { RequestLogStore } from './request-log.js';
 import type { UsageFilter } from './request-summary.js';
 

@@ -68,6 +68,8 @@ describe('admin API', () => {
     try {
       const admin = { authorization: `Bearer ${ADMIN}` };
       const get = (url: string) => rt.app.inject({ method: 'GET', url, headers: admin });
+      const send = (method: 'PUT' | 'PATCH' | 'POST', url: string, payload: object) =>
+        rt.app.inject({ method, url, headers: admin, payload });
       const big = (await get('/admin/v1/deployments/big')).json();
       expect(big.headers).toEqual({ 'x-org-token': '[redacted]' });
       expect((await get('/admin/v1/settings/contentFilter')).json().moderationUrl).toBe(
@@ -82,19 +84,11 @@ describe('admin API', () => {
         expect((await get(url)).body).not.toContain('SECRET');
       // Sent back as read (a PUT of the whole item, a PATCH naming the URL): secrets kept.
       const { config_revision: _revision, ...item } = big;
-      const put = await rt.app.inject({
-        method: 'PUT',
-        url: '/admin/v1/deployments/big',
-        headers: admin,
-        payload: { ...item, qualityOffset: 0.01 },
-      });
+      const put = await send('PUT', '/admin/v1/deployments/big', { ...item, qualityOffset: 0.01 });
       expect(put.statusCode).toBe(200);
       expect(put.body).not.toContain('SECRET');
-      const patch = await rt.app.inject({
-        method: 'PATCH',
-        url: '/admin/v1/settings/contentFilter',
-        headers: admin,
-        payload: { moderationUrl: 'https://mod:[redacted]@moderation.example/v1/moderations' },
+      const patch = await send('PATCH', '/admin/v1/settings/contentFilter', {
+        moderationUrl: 'https://mod:[redacted]@moderation.example/v1/moderations',
       });
       expect(patch.statusCode).toBe(200);
       const live = rt.config.current.config;
@@ -108,11 +102,8 @@ describe('admin API', () => {
       expect((await get('/admin/v1/config/versions')).body).not.toContain('SECRET');
       // A header changed or added is a diff entry at `…headers.<name>`: its values are redacted
       // in the version list, the version and a rollback's answer.
-      const changed = await rt.app.inject({
-        method: 'PATCH',
-        url: '/admin/v1/deployments/big',
-        headers: admin,
-        payload: { headers: { 'x-org-token': 'tok-SECRET-2', 'x-new': 'new-SECRET' } },
+      const changed = await send('PATCH', '/admin/v1/deployments/big', {
+        headers: { 'x-org-token': 'tok-SECRET-2', 'x-new': 'new-SECRET' },
       });
       expect(changed.statusCode, changed.body).toBe(200);
       const versions = (await get('/admin/v1/config/versions')).json();
@@ -131,22 +122,17 @@ describe('admin API', () => {
       expect((await get(`/admin/v1/config/versions/${latest.version}`)).body).not.toContain(
         'SECRET',
       );
-      const back = await rt.app.inject({
-        method: 'POST',
-        url: '/admin/v1/config/rollback',
-        headers: admin,
-        payload: { revision: latest.version - 1 },
+      const back = await send('POST', '/admin/v1/config/rollback', {
+        revision: latest.version - 1,
       });
       expect(back.statusCode, back.body).toBe(200);
       expect(back.body).toContain('headers.x-org-token');
       expect(back.body).not.toContain('SECRET');
       // The placeholder where there is no secret to keep (an item cloned under another name, a
       // new header, a URL changed but for its password) is a 400, not sent upstream as text.
-      const clone = await rt.app.inject({
-        method: 'PUT',
-        url: '/admin/v1/deployments/big-clone',
-        headers: admin,
-        payload: { ...item, name: 'big-clone' },
+      const clone = await send('PUT', '/admin/v1/deployments/big-clone', {
+        ...item,
+        name: 'big-clone',
       });
       expect(clone.statusCode, clone.body).toBe(400);
       expect(clone.json().error).toMatchObject({
@@ -154,19 +140,13 @@ describe('admin API', () => {
         code: 'invalid_value',
       });
       expect(clone.json().error.message).toContain('placeholder');
-      const newHeader = await rt.app.inject({
-        method: 'PATCH',
-        url: '/admin/v1/deployments/big',
-        headers: admin,
-        payload: { headers: { 'x-other': '[redacted]' } },
+      const newHeader = await send('PATCH', '/admin/v1/deployments/big', {
+        headers: { 'x-other': '[redacted]' },
       });
       expect(newHeader.statusCode).toBe(400);
       expect(newHeader.json().error.param).toBe('headers.x-other');
-      const movedUrl = await rt.app.inject({
-        method: 'PATCH',
-        url: '/admin/v1/settings/contentFilter',
-        headers: admin,
-        payload: { moderationUrl: 'https://mod:[redacted]@other.example/v1/moderations' },
+      const movedUrl = await send('PATCH', '/admin/v1/settings/contentFilter', {
+        moderationUrl: 'https://mod:[redacted]@other.example/v1/moderations',
       });
       expect(movedUrl.statusCode).toBe(400);
       expect(movedUrl.json().error.param).toBe('moderationUrl');

@@ -59,6 +59,12 @@ export function mergeAzureResults(upstream: unknown, ours: AzureFilterResults): 
   return out;
 }
 
+/** Adds the router's results to a choice's `content_filter_results` (mergeAzureResults). */
+export function annotateChoice(choice: object, ours: AzureFilterResults): void {
+  const annotated = choice as Record<string, unknown>;
+  annotated.content_filter_results = mergeAzureResults(annotated.content_filter_results, ours);
+}
+
 /**
  * An upstream's `prompt_filter_results` with the router's merged into the entry of the same
  * `prompt_index` (the router's alone when the upstream sent none).

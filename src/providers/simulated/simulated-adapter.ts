@@ -93,7 +93,12 @@ function simError(
 ) {
   return new GatewayError({
     status,
-    type: status === 429 ? 'rate_limit_error' : status >= 500 ? 'server_error' : 'invalid_request_error',
+    type:
+      status === 429
+        ? 'rate_limit_error'
+        : status >= 500
+          ? 'server_error'
+          : 'invalid_request_error',
     code,
     message: `${deployment.name} (simulated): ${message}`,
     retryable: true,
