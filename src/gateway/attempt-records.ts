@@ -103,6 +103,28 @@ export function clientClosed(attempts: AttemptRecord[]): GatewayError {
 }
 
 /**
+ * An attempt whose upstream call was in flight when its caller's `signal` aborted: `aborted`, with
+ * the status and code the request is logged with (499 `client_closed_request`, or the reason's:
+ * a cancelled background run, the router shutting down). The upstream may have billed it.
+ */
+export function abortedAttempt(
+  deployment: DeploymentConfig,
+  signal: AbortSignal,
+  latencyMs: number,
+): AttemptRecord {
+  const why = abortedCall(signal, []);
+  return {
+    deployment: deployment.name,
+    model: deployment.model,
+    outcome: 'aborted',
+    httpStatus: why.status,
+    errorCode: why.code ?? undefined,
+    errorMessage: `stopped in flight: ${why.message}`.slice(0, 300),
+    latencyMs,
+  };
+}
+
+/**
  * Why a call stopped when its caller's `signal` aborted: the caller's reason when it is a typed
  * error (the router shutting down is a 503, not the client's doing), else the client closed (499).
  */

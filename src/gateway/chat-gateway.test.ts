@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { ChatRequest } from '../core/wire-types.js';
-import { ANONYMOUS } from './gateway-types.js';
+import { ANONYMOUS, type SettleInfo } from './gateway-types.js';
 import { buildTestApp } from '../../test/helpers/build-test-app.js';
 import { fakeAdapter } from '../../test/helpers/fake-adapter.js';
 import { testConfig } from '../../test/helpers/test-config.js';
@@ -237,5 +237,51 @@ describe('chat gateway through the router', () => {
     expect(t.records[0]?.decisionId).toBeUndefined();
     expect(t.records[0]?.routingMode).toBeUndefined();
     expect(small.calls).toHaveLength(0);
+  });
+  it('records the call in flight when the client leaves, and charges its prompt there', async () => {
+    const small = fakeAdapter('small', [{ hang: true }]);
+    const settled: SettleInfo[] = [];
+    const t = await buildTestApp(
+      testConfig(),
+      {
+        big: fakeAdapter('big', [{ reply: 'x' }]),
+        mid: fakeAdapter('mid', [{ reply: 'x' }]),
+        small,
+      },
+      { policies: { settle: (_ctx, outcome) => void settled.push(outcome) } },
+    );
+    const client = new AbortController();
+    const left = t.gateway.handleChat({
+      request: body() as ChatRequest,
+      endpoint: 'chat',
+      auth: ANONYMOUS,
+      headers: {},
+      signal: client.signal,
+      requestId: 'req_left_in_flight',
+    });
+    await vi.waitFor(() => expect(small.calls).toHaveLength(1));
+    client.abort();
+    await expect(left).rejects.toMatchObject({ status: 499, code: 'client_closed_request' });
+    const record = t.records[0]!;
+    expect(record).toMatchObject({
+      status: 499,
+      errorCode: 'client_closed_request',
+      deployment: 'small',
+      usageEstimated: true,
+    });
+    expect(record.attempts).toEqual([
+      expect.objectContaining({
+        deployment: 'small',
+        outcome: 'aborted',
+        httpStatus: 499,
+        errorCode: 'client_closed_request',
+      }),
+    ]);
+    // The prompt, as counted, at small's input price: what the upstream had begun to bill.
+    expect(record.promptTokens).toBeGreaterThan(0);
+    expect(record.costUsd).toBeCloseTo((record.promptTokens * 0.1) / 1e6, 15);
+    expect(record.baselineCostUsd).toBe(record.costUsd);
+    expect(settled).toEqual([expect.objectContaining({ costUsd: record.costUsd, status: 499 })]);
+    expect(settled[0]?.deployment?.name).toBe('small');
   });
 });

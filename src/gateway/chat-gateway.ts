@@ -35,11 +35,12 @@ import type { RequestRecord, RequestRecorder } from '../store/request-record.js'
 import type { AnswerCache, CachePlan } from './answer-cache.js';
 import { answerFromCache } from './answer-from-cache.js';
 import type { CircuitBreakers } from './circuit-breaker.js';
+import { inputCostUsd } from './cost.js';
 import { countTokens } from './count-tokens.js';
 import { DeploymentLoad } from './deployment-load.js';
 import { abortedCall } from './attempt-records.js';
 import { executeWithFailover } from './execute-with-failover.js';
-import { finishFailedRequest, openRecord } from './finish-record.js';
+import { chargeAbortedCall, finishFailedRequest, openRecord } from './finish-record.js';
 import {
   targetName,
   type AdmitContext,
@@ -331,9 +332,21 @@ export class ChatGateway {
       if (policies?.filterOutput) response = await policies.filterOutput(response, admit);
       return sendJsonAnswer(this.answerDeps, served, result, response);
     } catch (err) {
-      // A failed request keeps its counted prompt (estimated) and what its embedding call cost.
+      // A failed request keeps its counted prompt (estimated) and what its embedding call cost,
+      // and one stopped with its upstream call in flight the prompt's cost there.
       if (semantic?.usageEstimated) record.usageEstimated = true;
-      finishFailedRequest(this.deps, record, startedPerf, err, admit, semantic?.costUsd ?? 0);
+      const inFlight = chargeAbortedCall(record, snapshot.deployments, (d) =>
+        inputCostUsd(d, record.promptTokens),
+      );
+      finishFailedRequest(
+        this.deps,
+        record,
+        startedPerf,
+        err,
+        admit,
+        (semantic?.costUsd ?? 0) + (inFlight?.costUsd ?? 0),
+        inFlight?.deployment,
+      );
       if (err instanceof GatewayError) routingErrorHeaders(err, record);
       throw err;
     }

@@ -9,6 +9,7 @@ import { adaptRequestForDeployment } from '../policy/reasoning-params.js';
 import type { ProviderAdapter } from '../providers/types.js';
 import type { AttemptRecord } from '../store/request-record.js';
 import {
+  abortedAttempt,
   abortedCall,
   failedAttempt,
   isContextOverflow,
@@ -198,13 +199,18 @@ export async function executeWithFailover(args: ExecuteArgs): Promise<ExecutionR
       });
       return { kind: 'json', response, deployment, attempts, warnings };
     } catch (err) {
+      const called = inFlight;
       release();
       // Why we aborted the call, when we did (a deadline, the shutdown drain), is its failure.
       const reason: unknown = controller.signal.reason;
       controller.abort(new Error('attempt failed'));
       // A retryable failure re-opens the circuit below; anything else must not hold the probe.
       if (probe) breakers.abandonProbe(deployment.name);
-      if (call.signal.aborted) throw abortedCall(call.signal, attempts);
+      if (call.signal.aborted) {
+        // The upstream had the prompt (not a wait for the deployment's rate limit): its attempt.
+        if (called) attempts.push(abortedAttempt(deployment, call.signal, clock.perfNow() - t0));
+        throw abortedCall(call.signal, attempts);
+      }
       const e = toGatewayError(reason instanceof GatewayError ? reason : err);
       // A deadline that passed is the slowest answer there is; other failures are not latency.
       if (e.code === 'upstream_timeout' || e.code === 'first_token_timeout')

@@ -1,6 +1,7 @@
 // A request's record in the request log, the gateway's side of it: opened as the request comes
 // in, finished once with its status and latency and queued to the batched log writer. Chat,
 // embeddings and moderations share the two ends; what each writes in between is its own.
+import type { DeploymentConfig } from '../config/deployment-schema.js';
 import type { Clock } from '../core/clock.js';
 import { GatewayError } from '../core/errors.js';
 import {
@@ -73,10 +74,35 @@ export function finishFailedRequest(
   err: unknown,
   admit: AdmitContext | undefined,
   costUsd: number,
+  /** The deployment `costUsd` was spent on, whose own budget it counts against too. */
+  deployment?: DeploymentConfig,
 ): void {
   const e = err instanceof GatewayError ? err : undefined;
   if (typeof err === 'object' && err !== null)
     Object.defineProperty(err, RECORDED, { value: true, enumerable: false });
-  if (admit) deps.policies?.settle?.(admit, { costUsd, status: e?.status ?? 500 });
+  if (admit) deps.policies?.settle?.(admit, { deployment, costUsd, status: e?.status ?? 500 });
   finishRecord(deps, record, startedPerf, e?.status ?? 500, e?.code ?? 'internal_error');
+}
+
+/**
+ * A request whose last attempt was stopped in flight (`aborted`: the client left, a background
+ * run was cancelled or stopped by a shutdown) has spent what the upstream billed for it, which the
+ * router cannot know: at least `cost` of that deployment (a chat request's prompt, estimated),
+ * added to the record with the same baseline (no savings claimed for an answer never given) and
+ * `usageEstimated`. Returns the deployment, whose budget it counts against, and what was added.
+ */
+export function chargeAbortedCall(
+  record: RequestRecord,
+  deployments: ReadonlyMap<string, DeploymentConfig>,
+  cost: (d: DeploymentConfig) => number,
+): { deployment: DeploymentConfig; costUsd: number } | undefined {
+  const last = record.attempts.at(-1);
+  const d = last?.outcome === 'aborted' ? deployments.get(last.deployment) : undefined;
+  if (!d) return undefined;
+  const costUsd = cost(d);
+  record.deployment = d.name;
+  record.costUsd += costUsd;
+  record.baselineCostUsd += costUsd;
+  record.usageEstimated = true;
+  return { deployment: d, costUsd };
 }

@@ -58,7 +58,7 @@ async function abortedWith(reason?: unknown) {
       throw new GatewayError({ status: 502, type: 'server_error', message: 'x', retryable: true });
     },
   ).catch((err: unknown) => err);
-  return { thrown, called };
+  return { thrown, called, record };
 }
 
 describe('callWithFailover, aborted by its caller', () => {
@@ -69,15 +69,27 @@ describe('callWithFailover, aborted by its caller', () => {
       code: 'router_shutting_down',
       message: 'The router is shutting down.',
     });
-    const { thrown, called } = await abortedWith(shutdown);
+    const { thrown, called, record } = await abortedWith(shutdown);
     expect(thrown).toBe(shutdown);
     expect(called).toEqual(['a']);
+    // The call it stopped is on the record, as the shutdown's, not as a's failure.
+    expect(record.attempts).toEqual([
+      expect.objectContaining({
+        deployment: 'a',
+        outcome: 'aborted',
+        httpStatus: 503,
+        errorCode: 'router_shutting_down',
+      }),
+    ]);
   });
 
   it('throws 499 client_closed_request for an abort with no typed reason', async () => {
-    const { thrown, called } = await abortedWith();
+    const { thrown, called, record } = await abortedWith();
     expect(thrown).toMatchObject({ status: 499, code: 'client_closed_request' });
     expect(called).toEqual(['a']);
+    expect(record.attempts).toEqual([
+      expect.objectContaining({ deployment: 'a', outcome: 'aborted', httpStatus: 499 }),
+    ]);
   });
 });
 

@@ -16,7 +16,7 @@ import type { RequestRecord, RequestRecorder } from '../store/request-record.js'
 import { shuttingDownError, type CallDrain } from './call-drain.js';
 import type { CircuitBreakers } from './circuit-breaker.js';
 import { DeploymentLoad } from './deployment-load.js';
-import { abortedCall, failedAttempt, toGatewayError } from './attempt-records.js';
+import { abortedAttempt, abortedCall, failedAttempt, toGatewayError } from './attempt-records.js';
 import { failedEverywhere, rateLimitedEverywhere, refusedEverywhere } from './exhausted-errors.js';
 import type { AdmitResult, ChatCall, GatewayPolicies, Target } from './gateway-types.js';
 import { PoolBalancer } from './pool-order.js';
@@ -166,9 +166,11 @@ export async function callWithFailover<T>(
     const stop = new AbortController();
     const untrack = deps.drain?.track(stop) ?? (() => {});
     let held = false;
+    let called = false;
     try {
       await policies?.consumeDeployment?.(d, sentEstimate, call.signal);
       const signal = AbortSignal.any([call.signal, stop.signal, AbortSignal.timeout(d.timeoutMs)]);
+      called = true;
       const { served, model } = await attempt(d, adapter, signal, t0);
       if (!members.deferSuccess || breakers.state(d.name) === 'half-open') breakers.success(d.name);
       record.attempts.push({
@@ -180,7 +182,11 @@ export async function callWithFailover<T>(
       held = members.bodyFollows === true;
       return { d, served, signal, release: held ? untrack : () => {} };
     } catch (err) {
-      if (call.signal.aborted) throw abortedCall(call.signal, record.attempts);
+      if (call.signal.aborted) {
+        // The upstream had the request (not a wait for the deployment's rate limit): its attempt.
+        if (called) record.attempts.push(abortedAttempt(d, call.signal, deps.clock.perfNow() - t0));
+        throw abortedCall(call.signal, record.attempts);
+      }
       // Stopped by the drain: its 503 (not retryable, not the deployment's fault), whatever the
       // adapter made of the abort. A fresh error each: the record marks the one it finished with.
       const e = stop.signal.aborted ? shuttingDownError() : toGatewayError(err);

@@ -7,9 +7,11 @@ export interface AttemptRecord {
   model: string;
   /**
    * `stream_dropped`: a stream that failed after its first chunk reached the client (too late to
-   * fail over); its error is the one that ended the stream.
+   * fail over); its error is the one that ended the stream. `aborted`: the call was in flight
+   * when its caller stopped it (the client left, a background run was cancelled or stopped by a
+   * shutdown); not the deployment's failure, so neither an error nor a failover.
    */
-  outcome: 'ok' | 'error' | 'skipped' | 'stream_dropped';
+  outcome: 'ok' | 'error' | 'skipped' | 'stream_dropped' | 'aborted';
   httpStatus?: number;
   errorCode?: string;
   errorMessage?: string;
