@@ -29,6 +29,7 @@ import { LiveStats } from './dashboard/live-stats.js';
 import { trackUnusedConnections } from './http/track-unused-connections.js';
 import { refusalRecord } from './http/record-refusals.js';
 import { BackgroundResponses } from './http/responses/background-responses.js';
+import { lostRunRecorder } from './http/responses/lost-run-record.js';
 import { createResponseStore } from './store/response-store.js';
 import { createMemoryConversationObjectStore } from './store/memory/memory-conversation-object-store.js';
 import { createProviderRegistry } from './providers/registry.js';
@@ -310,6 +311,7 @@ export async function createRuntime(
     log: { warn: (m) => logger.warn(m), info: (m) => logger.info(m) },
     state: shared.state,
     settings: () => cfg().responses.background,
+    ...(requestLog ? { recordLostRun: lostRunRecorder(requestLog) } : {}),
   });
   await background.start();
   const app = await buildApp({

@@ -42,8 +42,12 @@ export interface StoredResponse {
   streamed?: boolean;
   /** A background response: the id of the request that created it, as the request log has it. */
   requestId?: string;
-  /** A background response that was served: its `x-router-*` reply headers (deployment, model…). */
+  /** A background response that was served: its `x-router-*` reply headers (deployment, model…);
+   * a streamed one's from when its stream began. */
   routerHeaders?: Record<string, string>;
+  /** A background response: the caller the request log knows it by, for the record a replica
+   * that died while running it never wrote (background-responses.ts `sweep`). */
+  caller?: { keyId?: string; endUser?: string; tags?: string[] };
 }
 
 /** Who runs a background response, and until when that holds without a renewal. */

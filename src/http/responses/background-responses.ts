@@ -49,6 +49,9 @@ export interface BackgroundDeps {
   settings?: () => ResponsesBackgroundConfig;
   /** How often a follower on another replica looks for new events. */
   pollMs?: number;
+  /** Writes the request-log record of a run swept as dead, which its replica never wrote
+   * (lost-run-record.ts); `now` is when the sweep failed it. */
+  recordLostRun?: (failed: StoredResponse, now: number) => Promise<void>;
 }
 
 /** What the gateway call of a background response is, given the signal that cancels it. */
@@ -140,10 +143,12 @@ export class BackgroundResponses {
     call: BackgroundCall,
     passThrough: boolean,
     requestId: string,
+    caller?: StoredResponse['caller'],
   ): Promise<Json> {
     const stream = p.body.stream === true;
     const queued = storedResponse(p, queuedResponse(p), undefined, {
       requestId,
+      ...(caller ? { caller } : {}),
       ...(stream ? { streamed: true } : {}),
     });
     await this.deps.store.save(queued, { holder: this.holder, until: this.leaseUntil() });
@@ -218,7 +223,13 @@ export class BackgroundResponses {
           'server_error',
           'The router replica running this background response stopped before it finished; it was not run again, as the model may already have answered and billed. Send the request again.',
         );
-        if (await this.deps.store.end(failed, now)) swept++;
+        if (!(await this.deps.store.end(failed, now))) continue;
+        swept++;
+        await this.deps.recordLostRun?.(failed, now).catch((err: Error) => {
+          this.deps.log.warn(
+            `background responses: no request-log record of ${stored.id}: ${err.message}`,
+          );
+        });
       }
       this.sweepWarning.ok();
     } catch (err) {
@@ -282,6 +293,13 @@ export class BackgroundResponses {
         const { response, answer } = jsonResponse(outcome, p, passThrough);
         final = storedResponse(p, response, answer, served);
       } else {
+        // Who serves it, kept as its stream begins: a replica that dies now leaves it on record.
+        // (A run lost meanwhile stops at its first event below, which closes the stream.)
+        await this.write(
+          run,
+          { ...started, routerHeaders: served.routerHeaders },
+          this.leaseUntil(),
+        );
         const events = await streamResponseEvents(outcome, p, passThrough, async (r, answer) => {
           // Kept before the terminal event is told, as in the foreground.
           final = storedResponse(p, r, answer, { ...served, streamed: true });

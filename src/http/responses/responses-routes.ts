@@ -14,6 +14,7 @@
 // followed with `GET …?stream=true`, stopped with `POST …/{id}/cancel`. The same on
 // `/openai/v1/…` and Azure's dated `/openai/responses?api-version=…`. `GET /v1/responses` upgraded
 // to a WebSocket is WebSocket mode (responses-websocket.ts).
+import { openAiAttribution } from '../../gateway/attribution.js';
 import { checkIncludeQuery } from './includable.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ConfigHolder } from '../../config/runtime-config.js';
@@ -89,6 +90,7 @@ export function registerResponsesRoutes(
             }),
           !config.current.config.contentFilter.enabled,
           request.id,
+          { keyId: request.auth.keyId, ...openAiAttribution(p.body, request.headers) },
         );
         handedOver = true;
         if (p.body.stream !== true) return reply.send(queued);
