@@ -84,7 +84,7 @@ export class ConfigService {
   /** Records the file as a version if it changed since last loaded, else runs the newest one. */
   private async compareFile(fromFile: Config, who: string, reason: string): Promise<void> {
     // One replica at a time: two starting on a changed file must not both record it.
-    await this.versions.whileLoadingFile(async () => {
+    await this.versions.exclusively(async () => {
       const seen = await this.fileState(fromFile);
       const recorded = await this.fromFile(seen, who, reason);
       if (!recorded) this.adoptLatest(fromFile, seen);
@@ -100,7 +100,7 @@ export class ConfigService {
     const config = this.validate(raw);
     try {
       // One replica at a time: replicas reloading the same changed file record it once.
-      return await this.versions.whileLoadingFile(async () =>
+      return await this.versions.exclusively(async () =>
         this.fromFile(await this.fileState(config), who, reason),
       );
     } catch (err) {
@@ -193,9 +193,16 @@ export class ConfigService {
     reason: string,
     mutate: (draft: Config) => void,
   ): Promise<ConfigVersion> {
-    const draft = structuredClone(this.holder.current.config);
-    mutate(draft);
-    return this.replace(who, reason, draft);
+    // Built on the newest version, under the fleet's config lock: a change made meanwhile through
+    // another replica is kept, not overwritten with what this replica had before it arrived.
+    return this.versions.exclusively(async () => {
+      const draft = structuredClone(await this.newest());
+      mutate(draft);
+      return this.recordAndApply(withPerProcess(this.validate(draft), this.local), {
+        who,
+        reason,
+      });
+    });
   }
 
   /** Validates and applies a whole config (file reload, PUT of everything). */
@@ -206,8 +213,29 @@ export class ConfigService {
     rollbackOf?: number,
   ): Promise<ConfigVersion> {
     const config = withPerProcess(this.validate(next), this.local);
-    const version = await this.versions.record({ config, who, reason, rollbackOf });
-    this.holder.apply(config, version.version);
+    return this.versions.exclusively(() =>
+      this.recordAndApply(config, { who, reason, rollbackOf }),
+    );
+  }
+
+  /**
+   * The newest version's config (with this process's port and host) when another replica has
+   * recorded one this replica has not applied yet, else the live config.
+   */
+  private async newest(): Promise<Config> {
+    const latest = await this.versions.latest();
+    if (!latest || latest.version <= this.holder.current.revision)
+      return this.holder.current.config;
+    return withPerProcess(latest.config, this.local);
+  }
+
+  /** Records a version (under the config lock) and applies it, unless a newer one is live. */
+  private async recordAndApply(
+    config: Config,
+    entry: { who: string; reason: string; rollbackOf?: number },
+  ): Promise<ConfigVersion> {
+    const version = await this.versions.record({ config, ...entry });
+    if (version.version > this.holder.current.revision) this.holder.apply(config, version.version);
     return version;
   }
 
@@ -259,7 +287,8 @@ export class ConfigService {
       return;
     try {
       const v = await this.versions.get(message.version);
-      if (!v) return;
+      // Read while a newer one was applied here (this replica's own, or one heard meanwhile).
+      if (!v || v.version <= this.holder.current.revision) return;
       const config = withPerProcess(this.validate(v.config), this.local);
       this.holder.apply(config, v.version);
       this.log(

@@ -58,11 +58,12 @@ const VERSIONS_HASH = 'config:versions';
 const FILE_HASH = 'config:file';
 const FILE_FIELD = 'last';
 const SEQUENCE = 'config:version-seq';
-/** Held while a replica compares a config file with the shared record and records it. */
-const FILE_LOCK = 'config:file-lock';
+/** Held while a replica records a version (and compares a config file with the shared record);
+ * named before it had its wider use, which replicas of earlier builds then share. */
+const CONFIG_LOCK = 'config:file-lock';
 /** Far beyond what comparing and recording takes; a replica that dies holding it blocks no longer. */
-const FILE_LOCK_TTL_MS = 30_000;
-const FILE_LOCK_POLL_MS = 25;
+const CONFIG_LOCK_TTL_MS = 30_000;
+const CONFIG_LOCK_POLL_MS = 25;
 export const CONFIG_CHANNEL = 'config:changed';
 const TEN_YEARS_MS = 10 * 365 * 86_400_000;
 
@@ -158,25 +159,31 @@ export class ConfigVersionStore {
   }
 
   /**
-   * Runs `step` (read the file record, compare, maybe record a version and the file record) while
-   * no other replica runs its own: replicas starting together on a changed file record it once,
-   * and the others, waiting their turn, find it recorded. Waits for the lock as long as it can be
-   * held; throws if it is still held after that.
+   * Runs `step` while no other replica runs its own: every change to the config (an admin change,
+   * a rollback, a file compared and maybe recorded) reads the newest version and records the next
+   * under this lock, so none is built on a config another replica has changed meanwhile (two
+   * admin changes through two replicas both kept, in order), and replicas starting together on a
+   * changed file record it once. Waits for the lock as long as it can be held; throws if it is
+   * still held after that.
    */
-  async whileLoadingFile<T>(step: () => Promise<T>): Promise<T> {
+  async exclusively<T>(step: () => Promise<T>): Promise<T> {
     const holder = `${this.origin}.${randomBytes(6).toString('hex')}`;
-    const attempts = Math.ceil((FILE_LOCK_TTL_MS * 1.5) / FILE_LOCK_POLL_MS);
-    for (let i = 0; !(await this.options.state.tryLock(FILE_LOCK, holder, FILE_LOCK_TTL_MS)); i++) {
+    const attempts = Math.ceil((CONFIG_LOCK_TTL_MS * 1.5) / CONFIG_LOCK_POLL_MS);
+    for (
+      let i = 0;
+      !(await this.options.state.tryLock(CONFIG_LOCK, holder, CONFIG_LOCK_TTL_MS));
+      i++
+    ) {
       if (i >= attempts)
         throw new Error(
-          'Another replica has held the config-file lock for too long; try starting again.',
+          'Another replica has held the config lock for too long (it may have died holding it: the lock frees itself 30 s after it was taken); try again.',
         );
-      await sleep(FILE_LOCK_POLL_MS);
+      await sleep(CONFIG_LOCK_POLL_MS);
     }
     try {
       return await step();
     } finally {
-      await this.options.state.unlock(FILE_LOCK, holder).catch(() => {});
+      await this.options.state.unlock(CONFIG_LOCK, holder).catch(() => {});
     }
   }
 

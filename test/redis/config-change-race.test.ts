@@ -1,0 +1,78 @@
+// Admin changes made through two replicas on the real Redis: each is built on the newest version
+// under the fleet's config lock, so one made through replica B right after (or at the same time
+// as) one through replica A keeps A's instead of writing back what B had before A's arrived, and
+// both replicas end on the newest revision. Until 2026-12-06 a PATCH of one router through B
+// could undo A's change to another (recorded as B's), and two at once left the replicas on
+// different revisions (audit).
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { hashApiKey } from '../../src/auth/api-key.js';
+import { parseConfig } from '../../src/config/load-config.js';
+import { createRuntime, type Runtime } from '../../src/runtime.js';
+import { testConfigInput } from '../helpers/test-config.js';
+import { cleanupPrefix, redisAvailable, REDIS_URL, uniquePrefix } from './redis-helpers.js';
+
+const available = await redisAvailable();
+const prefix = uniquePrefix('cfg-change-race');
+const ADMIN = 'mr-cfg-race-admin-0123456789';
+
+function replicaConfig() {
+  const input = testConfigInput({
+    auth: {
+      mode: 'keys',
+      keys: [{ id: 'ops', hash: hashApiKey(ADMIN), tenant: 'ops', admin: true, scopes: ['*'] }],
+    },
+    state: { kind: 'redis', redisUrl: REDIS_URL, prefix, commandTimeoutMs: 1000 },
+  });
+  input.routers = [
+    { name: 'r1', modelSubset: ['big', 'mid', 'small'] },
+    { name: 'r2', modelSubset: ['big', 'mid', 'small'] },
+  ];
+  return parseConfig(input, {}).config;
+}
+
+describe.skipIf(!available)('admin changes through two replicas (real Redis)', () => {
+  const runtimes: Runtime[] = [];
+  afterAll(async () => {
+    for (const r of runtimes) await r.close();
+    await cleanupPrefix(prefix);
+  });
+
+  const patch = (r: Runtime, router: string, payload: object) =>
+    r.app.inject({
+      method: 'PATCH',
+      url: `/admin/v1/routers/${router}`,
+      payload,
+      headers: { authorization: `Bearer ${ADMIN}` },
+    });
+  const rpmOf = (r: Runtime, router: string) =>
+    r.config.current.config.routers.find((x) => x.name === router)!.rateLimit?.rpm;
+
+  it('keeps every change, sequential or at once, and both replicas end on the newest revision', async () => {
+    const a = await createRuntime(replicaConfig());
+    runtimes.push(a);
+    const b = await createRuntime(replicaConfig());
+    runtimes.push(b);
+    for (let round = 1; round <= 10; round++) {
+      // One after the other, through different replicas, with no pause between them.
+      const first = await patch(a, 'r1', { rateLimit: { rpm: 100 + round } });
+      const second = await patch(b, 'r2', { rateLimit: { rpm: 200 + round } });
+      expect([first.statusCode, second.statusCode]).toEqual([200, 200]);
+      // At the same time.
+      const both = await Promise.all([
+        patch(a, 'r1', { rateLimit: { rpm: 300 + round } }),
+        patch(b, 'r2', { rateLimit: { rpm: 400 + round } }),
+      ]);
+      expect(both.map((x) => x.statusCode)).toEqual([200, 200]);
+      const newest = Math.max(...both.map((x) => x.json().config_revision as number));
+      await vi.waitFor(
+        () => {
+          for (const r of [a, b]) {
+            expect(r.config.current.revision).toBe(newest);
+            expect([rpmOf(r, 'r1'), rpmOf(r, 'r2')]).toEqual([300 + round, 400 + round]);
+          }
+        },
+        { timeout: 3000 },
+      );
+    }
+  }, 60_000);
+});
