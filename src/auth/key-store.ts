@@ -5,6 +5,7 @@
 // ends, also answers to its earlier secrets (`previousHashes`).
 // Lookups on the hot path are synchronous against the local cache, and a key's address allowlist
 // is compiled here, when keys are loaded, never per request.
+import { whileLocked } from '../store/shared-lock.js';
 import type { BlockList } from 'node:net';
 import type { ApiKeyConfig } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
@@ -196,6 +197,31 @@ export class KeyStore {
     const id = input.id ?? generateKeyId();
     if (!/^[A-Za-z0-9_.-]{1,64}$/.test(id))
       throw invalidRequest('Key id may use letters, digits, _ . - (max 64).', 'id');
+    if (input.expiresAt !== undefined && Number.isNaN(Date.parse(input.expiresAt)))
+      throw invalidRequest('expiresAt must be an ISO 8601 date-time.', 'expiresAt');
+    // One issue of an id at a time across replicas, judged on what the shared state holds then:
+    // two at once through two replicas give one key and one 409, not two secrets of which one
+    // never works.
+    return whileLocked(
+      this.options.state,
+      `keys:issue:${id}`,
+      {
+        ttlMs: 10_000,
+        pollMs: 10,
+        waitMs: 10_000,
+        busy: () => new Error(`Key "${id}" is being issued through another replica; try again.`),
+      },
+      async () => {
+        await this.refresh();
+        return this.issueAs(id, input);
+      },
+    );
+  }
+
+  private async issueAs(
+    id: string,
+    input: IssueKeyInput,
+  ): Promise<{ key: string; record: ApiKeyView }> {
     const taken =
       this.runtime.has(id) ||
       this.revoked.has(id) ||
@@ -208,8 +234,6 @@ export class KeyStore {
         param: 'id',
         message: `A key with id "${id}" already exists (ids of revoked keys are not reused).`,
       });
-    if (input.expiresAt !== undefined && Number.isNaN(Date.parse(input.expiresAt)))
-      throw invalidRequest('expiresAt must be an ISO 8601 date-time.', 'expiresAt');
     const key = generateApiKey();
     const { createdBy, ...rest } = input;
     const record: ApiKeyRecord = {

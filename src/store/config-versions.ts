@@ -3,11 +3,11 @@
 // new version is published on a channel so other replicas reload within moments; rollback is
 // "record the snapshot of an older version again".
 import { randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { configFingerprint, sharedPart } from '../config/per-process-config.js';
 import type { Config } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import type { SharedState } from './shared-state.js';
+import { whileLocked } from './shared-lock.js';
 import { isObject } from '../core/is-object.js';
 
 export interface ConfigChange {
@@ -166,25 +166,21 @@ export class ConfigVersionStore {
    * changed file record it once. Waits for the lock as long as it can be held; throws if it is
    * still held after that.
    */
-  async exclusively<T>(step: () => Promise<T>): Promise<T> {
-    const holder = `${this.origin}.${randomBytes(6).toString('hex')}`;
-    const attempts = Math.ceil((CONFIG_LOCK_TTL_MS * 1.5) / CONFIG_LOCK_POLL_MS);
-    for (
-      let i = 0;
-      !(await this.options.state.tryLock(CONFIG_LOCK, holder, CONFIG_LOCK_TTL_MS));
-      i++
-    ) {
-      if (i >= attempts)
-        throw new Error(
-          'Another replica has held the config lock for too long (it may have died holding it: the lock frees itself 30 s after it was taken); try again.',
-        );
-      await sleep(CONFIG_LOCK_POLL_MS);
-    }
-    try {
-      return await step();
-    } finally {
-      await this.options.state.unlock(CONFIG_LOCK, holder).catch(() => {});
-    }
+  exclusively<T>(step: () => Promise<T>): Promise<T> {
+    return whileLocked(
+      this.options.state,
+      CONFIG_LOCK,
+      {
+        ttlMs: CONFIG_LOCK_TTL_MS,
+        pollMs: CONFIG_LOCK_POLL_MS,
+        waitMs: CONFIG_LOCK_TTL_MS * 1.5,
+        busy: () =>
+          new Error(
+            'Another replica has held the config lock for too long (it may have died holding it: the lock frees itself 30 s after it was taken); try again.',
+          ),
+      },
+      step,
+    );
   }
 
   async recordFile(record: Omit<ConfigFileRecord, 'at'>): Promise<void> {

@@ -60,6 +60,49 @@ describe.skipIf(!available)('KeyStore on Redis', () => {
     expect(status(late, key)).toBe(401);
   });
 
+  it('the same id issued through two replicas at once: one key, one 409 (every round)', async () => {
+    const replica = async () => {
+      const state = new RedisState({
+        url: REDIS_URL,
+        prefix: `${prefix}race:`,
+        commandTimeoutMs: 1000,
+      });
+      await state.waitUntilReady(2000);
+      const keys = new KeyStore({ state, clock: systemClock, configKeys: () => [] });
+      await keys.start();
+      closers.push(async () => {
+        await keys.close();
+        await state.close();
+      });
+      return keys;
+    };
+    const [a, b] = [await replica(), await replica()];
+    for (let round = 0; round < 8; round++) {
+      const id = `dup-${round}`;
+      const outcomes = await Promise.allSettled([
+        a.issue({ id, tenant: 'tenant-a' }),
+        b.issue({ id, tenant: 'tenant-b' }),
+      ]);
+      const issued = outcomes.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
+      const refused = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason] : []));
+      expect(issued, `round ${round}`).toHaveLength(1);
+      expect(refused[0]).toMatchObject({ status: 409, code: 'key_exists' });
+      // The secret handed out is the one both replicas accept, for the tenant it was issued to.
+      const { key, record } = issued[0]!;
+      for (const store of [a, b])
+        await expect
+          .poll(
+            () =>
+              authenticate(
+                { authorization: `Bearer ${key}` },
+                { mode: () => 'keys', keys: store, clock: systemClock },
+              ).tenant,
+            { timeout: 2000, interval: 10 },
+          )
+          .toBe(record.tenant);
+    }
+  });
+
   it('a key rotated on one replica answers to its new secret on another, and to its old one until the grace ends', async () => {
     const clock = createManualClock(Date.parse('2026-08-21T12:00:00Z'));
     const replica = async () => {
