@@ -17,7 +17,7 @@ import { artefactPathFor, loadArtefactFile } from '../routing/artefact-files.js'
 import { serializeArtefact } from '../routing/artefact-json.js';
 import { ArtefactError } from '../routing/routing-model.js';
 import { DEFAULT_MODELS_DIR } from '../routing/router-factory.js';
-import { checkOutFile } from './out-path.js';
+import { artefactVersionOption, checkOutFile, renameArtefact } from './out-path.js';
 
 /** The default --confidence-z: training's is 1, on thousands of prompts. */
 const BANDS_Z = 2;
@@ -30,10 +30,11 @@ export const OPTIONS = {
   group: { type: 'string' },
   'confidence-z': { type: 'string' },
   json: { type: 'boolean', default: false },
+  version: { type: 'string' },
 } as const;
 
 const USAGE =
-  'usage: model-router calibrate-bands --model <artefact.json|version> --data <scored.jsonl> --out <artefact.json> [--group <group>] [--confidence-z Z] [--json]';
+  'usage: model-router calibrate-bands --model <artefact.json|version> --data <scored.jsonl> --out <artefact.json> [--group <group>] [--confidence-z Z] [--version V] [--json]';
 
 /** What `model-router calibrate-bands --help` prints: its usage, every option, an example. */
 export const HELP = `${USAGE}
@@ -60,6 +61,9 @@ options:
   --confidence-z <z>      standard errors a band's quality must clear its target by (default 2,
                           where training uses 1: the widest band that passes on a few hundred
                           prompts is the likelier to have passed by luck)
+  --version <v>           the new artefact's version, what x-router-version and the request log
+                          say (default: the --out file's name without .json, the name a router's
+                          version: selects it by; else the artefact's own with .bands)
   --json                  the result as one JSON object on stdout
   -h, --help              this help
 
@@ -108,6 +112,7 @@ export async function run(argv: string[]): Promise<number> {
     // 80–200 of a task's prompts kept the promise on the rest more often than at one
     // (docs/routing.md, "A task the router never saw").
     checkOutFile(values.out);
+    const version = artefactVersionOption(values.version, values.out);
     const targets = targetsWithZ(values['confidence-z'] ?? String(BANDS_Z));
     const artefact = loadArtefactFile(artefactPathFor(values.model, DEFAULT_MODELS_DIR));
     const rows = loadRows(values.data);
@@ -125,6 +130,7 @@ export async function run(argv: string[]): Promise<number> {
         at: new Date().toISOString(),
       };
     }
+    renameArtefact(artefact, version, 'bands');
     writeFileSync(values.out, serializeArtefact(artefact));
     if (values.json)
       process.stdout.write(

@@ -50,6 +50,7 @@ async function calibrate(dir: string, data: string, extra: string[] = []) {
     code,
     said: err.join(''),
     group: artefact?.models.find((m) => m.name === 'new-model')?.group,
+    artefact,
   };
 }
 
@@ -65,6 +66,22 @@ describe('calibrate without --group', () => {
     expect(code).toBe(0);
     expect(group).toBe('llmrouter_9open.jsonl');
     expect(said).toContain('added new-model to group llmrouter_9open.jsonl');
+  });
+
+  it('writes a new version: --version, else the --out file name (not its parent’s)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mr-calibrate-'));
+    const data = scoredFile(dir, 'ours.jsonl', [...KNOWN, 'new-model']);
+    const parent = parseArtefact(
+      readFileSync(new URL('../../models/2026-12-04.json', import.meta.url), 'utf8'),
+    ).version;
+    // --out out.json: the name a router's version: selects it by.
+    const named = (await calibrate(dir, data)).artefact!;
+    expect([named.version, named.derivedFrom]).toEqual(['out', parent]);
+    const chosen = (await calibrate(dir, data, ['--version', '2026-12-07c'])).artefact!;
+    expect(chosen.version).toBe('2026-12-07c');
+    const bad = await calibrate(dir, data, ['--version', 'no spaces']);
+    expect(bad.code).toBe(1);
+    expect(bad.said).toContain('--version "no spaces": a version is');
   });
 
   it('makes a group named after the file when it scores no known model', async () => {

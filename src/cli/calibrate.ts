@@ -25,7 +25,7 @@ import { artefactPathFor, loadArtefactFile } from '../routing/artefact-files.js'
 import { serializeArtefact } from '../routing/artefact-json.js';
 import { ArtefactError } from '../routing/routing-model.js';
 import { DEFAULT_MODELS_DIR } from '../routing/router-factory.js';
-import { checkOutFile } from './out-path.js';
+import { artefactVersionOption, checkOutFile, renameArtefact } from './out-path.js';
 
 /** Fewer scored prompts than this for a new model get a warning (about 200 are advised). */
 export const FEW_SCORED_PROMPTS = 50;
@@ -41,12 +41,13 @@ export const OPTIONS = {
   'confidence-z': { type: 'string' },
   background: { type: 'string' },
   seed: { type: 'string', default: '1' },
+  version: { type: 'string' },
 } as const;
 
 /** What `model-router calibrate --help` prints: its usage, every option, an example. */
 export const HELP = `usage: model-router calibrate --model <artefact.json|version> --data <scored.jsonl> --prices <prices.json>
                               --out <artefact.json> [--group <group>] [--anchor <model>]
-                              [--confidence-z Z] [--background <a.jsonl>[,…]] [--seed N]
+                              [--confidence-z Z] [--background <a.jsonl>[,…]] [--seed N] [--version V]
 
 Adds the models a small scored set (~200 prompts in the shared line format) scores and the
 artefact does not know, without retraining the rest: each new model's head is fitted as a
@@ -65,6 +66,9 @@ options:
   --background <files>    the group's training prompts: the new model then counts only on prompts
                           like its scored ones
   --seed <n>              the fitting seed (default 1)
+  --version <v>           the new artefact's version, what x-router-version and the request log
+                          say (default: the --out file's name without .json, the name a router's
+                          version: selects it by; else the artefact's own with .calibrated)
   -h, --help              this help
 
 example:
@@ -84,6 +88,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   try {
     checkOutFile(values.out);
+    const version = artefactVersionOption(values.version, values.out);
     const z = targetsWithZ(values['confidence-z']).confidenceZ;
     const seed = seedOption(values.seed);
     const artefact = loadArtefactFile(artefactPathFor(values.model, DEFAULT_MODELS_DIR));
@@ -214,6 +219,7 @@ export async function run(argv: string[]): Promise<number> {
       ...(holdCleared ? { qualityHoldsCleared: true } : {}),
       at: new Date().toISOString(),
     };
+    renameArtefact(artefact, version, 'calibrated');
     writeFileSync(values.out, serializeArtefact(artefact));
     process.stderr.write(
       `wrote ${values.out}; point deployments at the new models by name (or like:) and add them to a router subset yourself\n`,

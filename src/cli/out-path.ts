@@ -2,8 +2,9 @@
 // cost a whole training run, and a file that cannot be written is one line naming it, not a stack
 // trace after the work is done.
 import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { DataError } from '../../training/dataset.js';
+import { ARTEFACT_VERSION } from '../routing/artefact-version.js';
 
 /** `--out <file>`: its directory exists and can be written to, and it is not a directory. */
 export function checkOutFile(path: string, option = '--out'): void {
@@ -58,4 +59,36 @@ const REASONS: Record<string, string> = {
 function errorText(err: unknown): string {
   const code = (err as { code?: string }).code;
   return (code && REASONS[code]) ?? code ?? String((err as Error).message ?? err);
+}
+
+/**
+ * The version an artefact written to `out` carries: `--version` when given (one a router's
+ * `version:` can name, else an error saying so), else `out`'s file name without `.json` (the name
+ * a router selects it by in its models folder), else undefined (the command's own default).
+ */
+export function artefactVersionOption(value: string | undefined, out: string): string | undefined {
+  if (value !== undefined) {
+    if (!ARTEFACT_VERSION.test(value))
+      throw new DataError(
+        `--version ${JSON.stringify(value)}: a version is what a router's version: names, the artefact's file name in the models folder without .json: letters, digits, '.', '_' and '-', starting with a letter or digit (e.g. 2026-12-05b)`,
+      );
+    return value;
+  }
+  const name = basename(out, '.json');
+  return out.endsWith('.json') && ARTEFACT_VERSION.test(name) ? name : undefined;
+}
+
+/**
+ * An artefact written from another (calibrate, calibrate-bands) is a new one: its own version
+ * (`version`, else its parent's with `.<suffix>`), the parent's kept in `derivedFrom`, and its
+ * own time. Before, it kept its parent's version, so what served named the parent.
+ */
+export function renameArtefact(
+  artefact: { version: string; createdAt: string; derivedFrom?: string },
+  version: string | undefined,
+  suffix: string,
+): void {
+  artefact.derivedFrom = artefact.version;
+  artefact.version = version ?? `${artefact.version}.${suffix}`;
+  artefact.createdAt = new Date().toISOString();
 }

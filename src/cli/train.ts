@@ -12,7 +12,7 @@ import { epochsOption, seedOption } from '../../training/number-option.js';
 import { serializeArtefact } from '../routing/artefact-json.js';
 import { type GroupInfo } from '../routing/routing-model.js';
 import { progressBar } from './progress-bar.js';
-import { checkOutFile } from './out-path.js';
+import { artefactVersionOption, checkOutFile } from './out-path.js';
 
 /**
  * The files' rows by data group (a file's base name). Files of the same base name in different
@@ -83,7 +83,9 @@ options:
                          left out, with a warning)
   --out <file>           where to write the artefact (in models/, a router can name its version)
   --seed <n>             the seed of every sample and split (default 1; a seed trains alike each time)
-  --version <v>          the artefact's version (default: today's date)
+  --version <v>          the artefact's version, what x-router-version and the request log say
+                         (default: the --out file's name without .json, the name a router's
+                         version: selects it by; else today's date)
   --epochs <n>           AdaGrad epochs; train fits with L-BFGS, where it only paces the progress bar
   --confidence-z <z>     standard errors a band's quality must clear its target by (default 1)
   --work-budget <M>      millions of fitting work the plan stays within (default 180)
@@ -117,7 +119,7 @@ export async function run(argv: string[]): Promise<number> {
     const started = Date.now();
     const { artefact } = trainArtefact(groups, prices, {
       seed,
-      version: values.version,
+      version: artefactVersionOption(values.version, values.out),
       epochs,
       targets,
       workBudget,

@@ -4,6 +4,7 @@
 // the request log and the answer cache store-schema.ts; the content filter, rate limits and budgets
 // governance-schema.ts; Responses, realtime, batches and the semantic cache their own files.
 import { z } from 'zod';
+import { ARTEFACT_VERSION } from '../routing/artefact-version.js';
 import { DEPLOYMENT_TYPES } from './deployment-kinds.js';
 import { deploymentSchema, rateLimitSchema } from './deployment-schema.js';
 import { batchSchema } from './batch-schema.js';
@@ -91,7 +92,7 @@ export const routerSchema = z.strictObject({
   version: z
     .string()
     .regex(
-      /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
+      ARTEFACT_VERSION,
       'a version is an artefact file name in the models folder without ".json" (e.g. "2026-11-30f"), or "latest"',
     )
     .default('latest')

@@ -1,8 +1,9 @@
 // Routing artefact files: loading one, and the versions in a models folder that a router's
 // `version:` (or `eval --model`, `calibrate --model`) can name, `latest` the newest dated one.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { parseArtefact } from './artefact-json.js';
+import { ARTEFACT_VERSION } from './artefact-version.js';
 import { ArtefactError, type RoutingArtefact } from './routing-model.js';
 
 export function loadArtefactFile(file: string): RoutingArtefact {
@@ -50,4 +51,18 @@ export function resolveArtefactPath(dir: string, version: string): string {
   const newest = files.at(-1);
   if (!newest) throw new Error(`no routing artefact (YYYY-MM-DD.json) in ${dir}`);
   return join(dir, newest);
+}
+
+/**
+ * The artefact a router's `version:` selects, as it serves: its version is its file's name, the
+ * name the config selects it by (what `x-router-version`, receipts and the request log say, and
+ * `simulate --version` finds), whatever its file says (a file copied or renamed, or written by an
+ * older `calibrate`, which kept its parent's).
+ */
+export function loadServedArtefact(dir: string, version: string): RoutingArtefact {
+  const file = resolveArtefactPath(dir, version);
+  const artefact = loadArtefactFile(file);
+  const name = basename(file, '.json');
+  if (ARTEFACT_VERSION.test(name)) artefact.version = name;
+  return artefact;
 }

@@ -78,6 +78,7 @@ const weights = { bias: finite, sparse: z.string(), dense: z.array(finite) };
  * is wrong, not a TypeError deep in a prediction. */
 const artefactSchema = z.object({
   version: z.string(),
+  derivedFrom: z.string().optional(),
   createdAt: z.string(),
   featureVersion: z.number(),
   hashSize: z.number(),

@@ -8,6 +8,7 @@ import { parseConfig } from '../config/load-config.js';
 import { simDeployment, testConfigInput } from '../../test/helpers/test-config.js';
 import { createRouterFactory, DEFAULT_MODELS_DIR } from './router-factory.js';
 import { serializeArtefact } from './artefact-json.js';
+import { loadServedArtefact } from './artefact-files.js';
 
 const configWith = (version: string) =>
   parseConfig(
@@ -81,5 +82,28 @@ describe('router factory', () => {
     expect(routerFor.issues(configWith('2026-11-30e'))[0]).toContain(
       'no routing artefact "2026-11-30e"',
     );
+  });
+  it('an artefact serves under its file name, the version a router selects it by', () => {
+    const { artefact } = trainArtefact(
+      new Map([['tiny.jsonl', loadRows('test/fixtures/routing/tiny.jsonl')]]),
+      loadPrices('test/fixtures/routing/prices.json'),
+      { seed: 1, version: '2026-01-01' },
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'mr-models-'));
+    // A copy under another name (or one an older calibrate wrote, with its parent's version).
+    for (const name of ['team-router', '2026-12-09b'])
+      writeFileSync(join(dir, `${name}.json`), serializeArtefact(artefact));
+    expect(loadServedArtefact(dir, 'team-router').version).toBe('team-router');
+    expect(loadServedArtefact(dir, 'latest').version).toBe('2026-12-09b');
+    const routerFor = createRouterFactory(dir, () => {});
+    const config = configWith('team-router');
+    const decision = routerFor(config.routers[0]!).decide({
+      router: config.routers[0]!,
+      mode: 'balanced',
+      candidates: config.deployments,
+      request: { model: 'model-router', messages: [{ role: 'user', content: 'hi' }] },
+      promptTokens: 1,
+    });
+    expect(decision.version).toBe('team-router');
   });
 });

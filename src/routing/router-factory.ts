@@ -6,12 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import type { Config, RouterConfig } from '../config/schema.js';
 import { createCheapestCapableRouter } from './cheapest-capable-router.js';
-import {
-  DATED_ARTEFACT,
-  artefactVersions,
-  loadArtefactFile,
-  resolveArtefactPath,
-} from './artefact-files.js';
+import { DATED_ARTEFACT, artefactVersions, loadServedArtefact } from './artefact-files.js';
 import type { Router } from './router-types.js';
 import { createTrainedRouter } from './trained-router.js';
 
@@ -41,7 +36,7 @@ export function createRouterFactory(modelsDir: string, warn: (msg: string) => vo
     if (made) return made;
     try {
       made = {
-        router: createTrainedRouter(loadArtefactFile(resolveArtefactPath(modelsDir, version))),
+        router: createTrainedRouter(loadServedArtefact(modelsDir, version)),
       };
     } catch (err) {
       made = { router: placeholder, problem: (err as Error).message };

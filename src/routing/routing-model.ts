@@ -123,7 +123,10 @@ export interface RawFeatures {
 export type PairWeights = HeadWeights & { strong: string; weak: string };
 
 export interface RoutingArtefact {
+  /** What it is known by: its file's name in the models folder (the router serves it as that). */
   version: string;
+  /** The artefact `calibrate` or `calibrate-bands` wrote this one from, by its version. */
+  derivedFrom?: string;
   createdAt: string;
   featureVersion: number;
   hashSize: number;
