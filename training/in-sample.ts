@@ -104,6 +104,22 @@ export function inSampleFiles(
   return { basis: 'prompt content', files };
 }
 
+/**
+ * Whether the artefact was trained on a prompt, by its groups' fingerprints; undefined when a
+ * group keeps none (an older artefact), so it cannot be told.
+ */
+export function trainedOn(
+  artefact: Pick<RoutingArtefact, 'groups' | 'training'>,
+): ((prompt: string) => boolean) | undefined {
+  const all = new Set<number>();
+  for (const g of artefact.groups) {
+    const hashes = readFingerprint(artefact.training[g.name]);
+    if (!hashes) return undefined;
+    for (const h of hashes) all.add(h);
+  }
+  return (prompt) => all.has(fingerprintHash(promptKey(prompt)));
+}
+
 /** The warning eval prints on stderr for them: what is in-sample, and what to do instead. */
 export function inSampleWarning(model: string, found: InSample): string {
   const advice =

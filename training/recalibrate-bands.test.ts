@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { resolveArtefactPath, loadArtefactFile } from '../src/routing/artefact-files.js';
-import { parseArtefact } from '../src/routing/artefact-json.js';
+import { parseArtefact, serializeArtefact } from '../src/routing/artefact-json.js';
 import { DEFAULT_MODELS_DIR } from '../src/routing/router-factory.js';
 import { run } from '../src/cli/calibrate-bands.js';
 import { deploymentSchema } from '../src/config/deployment-schema.js';
@@ -17,7 +17,7 @@ import { routerSchema, type RoutingMode } from '../src/config/schema.js';
 import { requestFromPrompt } from '../src/routing/features.js';
 import { createTrainedRouter } from '../src/routing/trained-router.js';
 import { DEFAULT_TARGETS } from './band-targets.js';
-import { DataError, loadRows, type DataRow, type Price } from './dataset.js';
+import { DataError, loadPrices, loadRows, type DataRow, type Price } from './dataset.js';
 import { trainArtefact } from './train-artefact.js';
 import { recalibrateBands } from './recalibrate-bands.js';
 
@@ -264,6 +264,51 @@ describe('model-router calibrate-bands', () => {
     for (const g of after.groups.filter((x) => x.name !== GROUP))
       expect(g.bands).toEqual(before.groups.find((x) => x.name === g.name)!.bands);
     expect(said.join('')).toContain(`wrote ${out}`);
+  });
+
+  it('leaves out the prompts the artefact was trained on, and refuses a file of only those', async () => {
+    const kinds = [
+      (i: number) => `What is ${i} times ${i + 7}? Show your steps.`,
+      (i: number) => `Say hello to my friend number ${i}.`,
+    ];
+    const rows = (from: number, to: number) =>
+      Array.from({ length: to - from }, (_, k) => {
+        const i = from + k;
+        return JSON.stringify({
+          id: `p${i}`,
+          source: 'ours/traffic',
+          prompt: kinds[i % 2]!(i),
+          scores: { strong: 1, weak: i % 2 },
+        });
+      }).join('\n');
+    const dir = mkdtempSync(join(tmpdir(), 'mr-bands-'));
+    const trainFile = join(mkdtempSync(join(tmpdir(), 'mr-bands-train-')), 'ours.jsonl');
+    writeFileSync(trainFile, rows(0, 150));
+    const { artefact } = trainArtefact(
+      new Map([['ours.jsonl', loadRows(trainFile)]]),
+      loadPrices('test/fixtures/routing/prices.json'),
+      { seed: 1 },
+    );
+    const model = join(dir, 'trained.json');
+    writeFileSync(model, serializeArtefact(artefact));
+    const said: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((s) => (said.push(String(s)), true));
+    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    // 50 prompts it was trained on, 250 it was not: the bands are found on the 250.
+    const mixed = join(dir, 'ours.jsonl');
+    writeFileSync(mixed, rows(100, 400));
+    const out = join(dir, 'out.json');
+    expect(await run(['--model', model, '--data', mixed, '--out', out, '--json'])).toBe(0);
+    expect(said.join('')).toContain(
+      `note: 50 of the 300 prompts of ${mixed} are among the artefact's training prompts; left out`,
+    );
+    const written = parseArtefact(readFileSync(out, 'utf8'));
+    expect(written.training['bandsCalibrated:ours.jsonl']).toMatchObject({ prompts: 250 });
+    // Only prompts it was trained on: nothing to calibrate on.
+    writeFileSync(mixed, rows(0, 100));
+    said.length = 0;
+    expect(await run(['--model', model, '--data', mixed, '--out', out])).toBe(1);
+    expect(said.join('')).toContain('is one the artefact was trained on');
   });
 
   it('says what is missing, in its usage', async () => {
