@@ -16,7 +16,8 @@ import {
   type RoutedItem,
 } from '../reporting/distribution.js';
 import { escapeHtml, htmlPage } from '../reporting/svg-chart.js';
-import { openRequestStore } from '../store/open-request-store.js';
+import { openRequestLogToRead } from '../store/open-request-store.js';
+import { requestLogReadError } from '../store/store-unavailable.js';
 import { parseDuration } from '../core/time-range.js';
 import { checkOutFile } from './out-path.js';
 import { DataError } from '../../training/dataset.js';
@@ -36,10 +37,17 @@ async function fromLog(configPath: string, since: number, router?: string): Prom
   const { config } = loadConfigFile(configPath);
   if (config.requestLog.kind === 'none')
     throw new InputError('the config has requestLog.kind: none; there is no request log to read');
-  const store = await openRequestStore(config.requestLog);
+  // A log that is not there, or a database that does not answer: said as report says it, exit 1.
+  const store = await openRequestLogToRead(config.requestLog).catch((err: unknown) => {
+    throw new InputError(requestLogReadError(err, config.requestLog));
+  });
   try {
-    await store.migrate();
-    const records = await store.query(since, Date.now());
+    const records = await store
+      .migrate()
+      .then(() => store.query(since, Date.now()))
+      .catch((err: unknown) => {
+        throw new InputError(requestLogReadError(err, config.requestLog));
+      });
     return records
       .filter((r) => r.router && r.status < 400 && (r.servedModel || r.deployment))
       .filter((r) => !router || r.router === router)

@@ -15,7 +15,7 @@ import { artefactPathFor, loadArtefactFile } from '../routing/artefact-files.js'
 import { type ModelHead } from '../routing/routing-model.js';
 import { DEFAULT_MODELS_DIR } from '../routing/router-factory.js';
 import type { FeedbackWithPrompt } from '../store/feedback-store.js';
-import { openRequestStore } from '../store/open-request-store.js';
+import { openRequestLogToRead } from '../store/open-request-store.js';
 import { checkOutFile } from './out-path.js';
 import { requestLogReadError } from '../store/store-unavailable.js';
 
@@ -180,7 +180,7 @@ export async function run(argv: string[]): Promise<number> {
       unknown.add(d.name);
       return d.like ?? d.model;
     };
-    const store = await openRequestStore(config.requestLog);
+    const store = await openRequestLogToRead(config.requestLog);
     const feedback = await store
       .migrate()
       .then(() => store.listFeedback(since, until))

@@ -9,7 +9,7 @@ import { ConfigError, loadConfigFile } from '../config/load-config.js';
 import { parseCliWindow } from '../core/time-range.js';
 import { DEFAULT_CONFIG_PATH } from '../main.js';
 import { usageCsv } from '../reporting/usage-csv.js';
-import { openRequestStore } from '../store/open-request-store.js';
+import { openRequestLogToRead } from '../store/open-request-store.js';
 import { SUMMARY_BYS, type SummaryBy } from '../store/request-summary.js';
 import { usageSummary } from '../store/usage-summary.js';
 import { roundSummary } from '../store/round-summary.js';
@@ -88,7 +88,7 @@ export async function run(argv: string[]): Promise<number> {
       process.stderr.write('the config has requestLog.kind: none; there is nothing to report\n');
       return 1;
     }
-    const store = await openRequestStore(config.requestLog);
+    const store = await openRequestLogToRead(config.requestLog);
     await store.migrate();
     const filter = {
       tenant: values.tenant,

@@ -19,7 +19,7 @@ import { DEFAULT_CONFIG_PATH } from '../main.js';
 import { OutputTokenStats } from '../routing/output-token-stats.js';
 import { DATED_ARTEFACT, artefactVersions } from '../routing/artefact-files.js';
 import { DEFAULT_MODELS_DIR, createRouterFactory } from '../routing/router-factory.js';
-import { openRequestStore } from '../store/open-request-store.js';
+import { openRequestLogToRead } from '../store/open-request-store.js';
 import { parseDuration } from '../core/time-range.js';
 import { requestLogReadError } from '../store/store-unavailable.js';
 
@@ -104,7 +104,7 @@ export async function run(argv: string[]): Promise<number> {
     // `latest` as the version it names, to tell whether a request was routed with it.
     const dated = [...known].filter((v) => DATED_ARTEFACT.test(`${v}.json`));
     const named = (v: string) => (v === 'latest' ? (dated.at(-1) ?? v) : v);
-    const store = await openRequestStore(config.requestLog);
+    const store = await openRequestLogToRead(config.requestLog);
     await store.migrate();
     const logged = await store.query(Date.now() - parseDuration(values.since!));
     await store.close();

@@ -1,6 +1,8 @@
 // The request-log store the config names: SQLite (default) or PostgreSQL. Each driver is loaded
 // only when the config asks for it (the PostgreSQL client is ≈4 MB resident that a SQLite-only or
 // log-less router never needs).
+import { existsSync } from 'node:fs';
+import { isAbsolute } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { RequestLogStore } from './request-log.js';
 
@@ -14,4 +16,24 @@ export async function openRequestStore(cfg: Config['requestLog']): Promise<Reque
   }
   const { createSqliteRequestStore } = await import('./sql/sqlite-request-store.js');
   return createSqliteRequestStore(cfg.sqlitePath);
+}
+
+/** A command that only reads the request log found none where the config says it is. */
+export class MissingRequestLog extends Error {}
+
+/**
+ * The request log as the commands that only read it open it (report, simulate, distribution,
+ * feedback export): a SQLite file that is not there is an error naming the setting, not a new,
+ * empty log reported as $0 (a chargeback job on a mistyped path succeeded, billing nothing).
+ */
+export async function openRequestLogToRead(cfg: Config['requestLog']): Promise<RequestLogStore> {
+  if (cfg.kind === 'sqlite' && !existsSync(cfg.sqlitePath)) {
+    const from = isAbsolute(cfg.sqlitePath)
+      ? ''
+      : `, read from the current directory ${process.cwd()}`;
+    throw new MissingRequestLog(
+      `no request log at ${cfg.sqlitePath} (requestLog.sqlitePath${from}): the router writes it there once it has served a request. Check the path, or run this where the router runs`,
+    );
+  }
+  return openRequestStore(cfg);
 }
