@@ -29,12 +29,16 @@ function fail(message: string): number {
   return 2;
 }
 
-function positiveInt(name: string, text: string): number {
+function positiveInt(name: string, text: string, max = Number.MAX_SAFE_INTEGER): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1)
     throw new PromptFileError(`--${name} must be a positive integer (got "${text}")`);
+  if (n > max) throw new PromptFileError(`--${name} must be at most ${max} (got "${text}")`);
   return n;
 }
+
+/** Node's longest timer (ms, about 24.8 days): a longer one fires at once, aborting every request. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** The options run() accepts; HELP describes each. */
 export const OPTIONS = {
@@ -121,9 +125,13 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const concurrency = positiveInt('concurrency', values.concurrency!);
     const limit = positiveInt('limit', values.limit!);
-    const timeoutMs = positiveInt('timeout-ms', values['timeout-ms']!);
+    const timeoutMs = positiveInt('timeout-ms', values['timeout-ms']!, MAX_TIMER_MS);
     const maxMinutes = Number(values['max-minutes']);
     if (!(maxMinutes > 0)) return fail('--max-minutes must be a positive number');
+    if (maxMinutes * 60_000 > MAX_TIMER_MS)
+      return fail(
+        `--max-minutes must be at most ${Math.floor(MAX_TIMER_MS / 60_000)} (about 24.8 days, the longest timer Node keeps; got "${values['max-minutes']}")`,
+      );
     const maxTokens = values['max-tokens']
       ? positiveInt('max-tokens', values['max-tokens'])
       : undefined;

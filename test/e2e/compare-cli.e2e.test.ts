@@ -213,5 +213,26 @@ describe('compare and distribution CLIs', () => {
       'big',
     ]);
     expect(e.stderr).toMatch(/--endpoint must be an http\(s\) URL/);
+    // Past Node's longest timer a deadline fires at once and aborts every request: refused.
+    const prompts = join(dir, 'one.jsonl');
+    writeFileSync(prompts, '{"prompt":"ok"}\n');
+    for (const [option, value, said] of [
+      ['--timeout-ms', '3000000000', '--timeout-ms must be at most 2147483647'],
+      ['--max-minutes', '40000', '--max-minutes must be at most 35791'],
+    ] as const) {
+      const long = await cli([
+        'compare',
+        '--endpoint',
+        server.baseUrl,
+        '--prompts',
+        prompts,
+        '--targets',
+        'big',
+        option,
+        value,
+      ]);
+      expect(long.code, option).toBe(2);
+      expect(long.stderr, option).toContain(said);
+    }
   });
 });
