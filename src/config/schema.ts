@@ -262,7 +262,9 @@ export const configSchema = z.strictObject({
       modelsDir: z
         .string()
         .optional()
-        .describe('Folder with routing artefacts (`<version>.json`).'),
+        .describe(
+          "Folder with routing artefacts (`<version>.json`); the package's `models/` when unset. A relative path is read from the router's current directory. A folder that is not there is refused (every router would fall back to the cheapest capable model).",
+        ),
     })
     .default({})
     .describe('The routing model.'),

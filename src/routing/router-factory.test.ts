@@ -106,4 +106,12 @@ describe('router factory', () => {
     });
     expect(decision.version).toBe('team-router');
   });
+  it('a models folder that is not there is an issue, not the placeholder with a warning', () => {
+    const warnings: string[] = [];
+    const missing = join(mkdtempSync(join(tmpdir(), 'mr-models-')), 'modelz');
+    const routerFor = createRouterFactory(missing, (m) => warnings.push(m));
+    expect(routerFor.issues(configWith('latest'))).toEqual([
+      `routing.modelsDir: ${missing} does not exist; the routers' artefacts are read from it`,
+    ]);
+  });
 });

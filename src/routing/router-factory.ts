@@ -3,6 +3,8 @@
 // error (`routerFor.issues`: start-up, `check-config`, the admin API and file reloads refuse it);
 // only `latest` over a folder with no dated artefact falls back to the documented placeholder
 // policy ("cheapest capable model"), and says so in the log.
+import { existsSync } from 'node:fs';
+import { isAbsolute } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config, RouterConfig } from '../config/schema.js';
 import { createCheapestCapableRouter } from './cheapest-capable-router.js';
@@ -56,6 +58,12 @@ export function createRouterFactory(modelsDir: string, warn: (msg: string) => vo
     return made.router;
   };
   const issues = (config: Config): string[] => {
+    // A folder that is not there is a typo, not a folder with no artefact in it: every router
+    // would route to the cheapest capable model.
+    if (config.routers.length > 0 && !existsSync(modelsDir))
+      return [
+        `routing.modelsDir: ${modelsDir} does not exist${isAbsolute(modelsDir) ? '' : ` (a relative path is read from the current directory, ${process.cwd()})`}; the routers' artefacts are read from it`,
+      ];
     const versions = artefactVersions(modelsDir);
     const available = `available: ${[...versions, 'latest'].join(', ')}`;
     const out: string[] = [];
