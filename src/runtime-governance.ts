@@ -7,7 +7,7 @@ import { generateApiKey } from './auth/api-key.js';
 import { authenticate } from './auth/authenticate.js';
 import { KeyStore } from './auth/key-store.js';
 import type { ConfigHolder } from './config/runtime-config.js';
-import type { Config } from './config/schema.js';
+import { DEFAULT_ADMIN_KEY_ENV, type Config } from './config/schema.js';
 import type { Clock } from './core/clock.js';
 import type { Authenticator } from './http/auth-hook.js';
 import { AdmissionQueue } from './policy/admission-queue.js';
@@ -48,7 +48,9 @@ export async function createGovernance({
   const cfg = () => holder.current.config;
   // With `auth.adminKeyEnv` set but the variable missing, a one-off admin key is made for this
   // process (printed once at start) so the dashboard and admin API work in a demo.
-  const envAdminKey = initial.auth.adminKeyEnv ? process.env[initial.auth.adminKeyEnv] : undefined;
+  // Without `auth.adminKeyEnv`, MODEL_ROUTER_ADMIN_KEY, which the docs and the CLI's --admin-key
+  // read, is the admin key when it is set (no one-off key is made for its absence).
+  const envAdminKey = process.env[initial.auth.adminKeyEnv ?? DEFAULT_ADMIN_KEY_ENV];
   const ephemeralAdminKey = initial.auth.adminKeyEnv && !envAdminKey ? generateApiKey() : undefined;
   const keys = new KeyStore({
     state,

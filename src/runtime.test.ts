@@ -176,6 +176,25 @@ describe('artefact versions', () => {
   });
 });
 
+describe('the admin key from the environment', () => {
+  it('is MODEL_ROUTER_ADMIN_KEY when the config names no auth.adminKeyEnv (and no one-off key)', async () => {
+    vi.stubEnv('MODEL_ROUTER_ADMIN_KEY', 'mr-admin-from-env-0123456789');
+    cleanups.push(() => vi.unstubAllEnvs());
+    const input = testConfigInput({ auth: { mode: 'keys', keys: [] } });
+    const runtime = await createRuntime(parseConfig(input, {}).config);
+    cleanups.push(() => runtime.close());
+    expect(runtime.ephemeralAdminKey).toBeUndefined();
+    const versions = (key: string) =>
+      runtime.app.inject({
+        method: 'GET',
+        url: '/admin/v1/config/versions',
+        headers: { authorization: `Bearer ${key}` },
+      });
+    expect((await versions('mr-admin-from-env-0123456789')).statusCode).toBe(200);
+    expect((await versions('mr-not-the-admin-key-0123456789')).statusCode).toBe(401);
+  });
+});
+
 describe('runtime.close()', () => {
   it('closes a connection on which no request has started instead of waiting for the client', async () => {
     const { runtime, port, accepted } = await listeningRuntime(0);

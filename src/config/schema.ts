@@ -232,7 +232,9 @@ export const configSchema = z.strictObject({
       adminKeyEnv: z
         .string()
         .optional()
-        .describe('Env var holding a bootstrap admin key (plain text, only in the environment).'),
+        .describe(
+          'Env var holding a bootstrap admin key (plain text, only in the environment). Unset: `MODEL_ROUTER_ADMIN_KEY` when that is set. Set but the variable missing: a one-off admin key is made and printed at start.',
+        ),
       keys: z
         .array(apiKeySchema)
         .default([])
@@ -358,3 +360,6 @@ export type PoolConfig = z.infer<typeof poolSchema>;
 export type ApiKeyConfig = z.infer<typeof apiKeySchema>;
 export type RoutingMode = (typeof ROUTING_MODES)[number];
 export type AlertEvent = (typeof ALERT_EVENTS)[number];
+
+/** The admin key's variable when the config names none (`auth.adminKeyEnv`). */
+export const DEFAULT_ADMIN_KEY_ENV = 'MODEL_ROUTER_ADMIN_KEY';
