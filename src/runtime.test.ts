@@ -179,7 +179,7 @@ describe('artefact versions', () => {
 describe('the admin key from the environment', () => {
   it('is MODEL_ROUTER_ADMIN_KEY when the config names no auth.adminKeyEnv (and no one-off key)', async () => {
     vi.stubEnv('MODEL_ROUTER_ADMIN_KEY', 'mr-admin-from-env-0123456789');
-    cleanups.push(() => vi.unstubAllEnvs());
+    cleanups.push(() => void vi.unstubAllEnvs());
     const input = testConfigInput({ auth: { mode: 'keys', keys: [] } });
     const runtime = await createRuntime(parseConfig(input, {}).config);
     cleanups.push(() => runtime.close());

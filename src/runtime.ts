@@ -104,9 +104,14 @@ export async function createRuntime(
         logger.error(
           `shared state: Redis at ${redactUrlPassword(initial.state.redisUrl ?? '')} (state.redisUrl) is unreachable: ${e.error}`,
         );
+      else if (e.type === 'resubscribed')
+        logger.warn(
+          'shared state: the subscription connection to Redis dropped and is back; reading the config versions and keys published meanwhile',
+        );
       else logger.info(`shared state: ${e.type}`);
-      // Config versions and key changes published while this replica was cut off never reached it.
-      if (e.type === 'resynced') late.resync?.();
+      // Config versions and key changes published while this replica was cut off never reached
+      // it: after Redis itself was away, or only this replica's subscription connection.
+      if (e.type === 'resynced' || e.type === 'resubscribed') late.resync?.();
     },
   });
   // The content filter may call the router's own moderation deployments (built below).

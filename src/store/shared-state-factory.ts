@@ -46,6 +46,7 @@ export async function createSharedState(
     url: stateConfig.redisUrl,
     prefix: options.prefix,
     commandTimeoutMs: options.commandTimeoutMs,
+    onResubscribed: () => options.onEvent?.({ type: 'resubscribed' }),
   });
   const state = new ResilientState(redis, stateConfig.onFailure, options);
   try {

@@ -88,6 +88,8 @@ export type StateEvent =
   | { type: 'down'; error: string }
   | { type: 'up' }
   | { type: 'fallback'; op: string }
+  /** The subscriber connection came back after a drop while Redis answered (redis-state.ts). */
+  | { type: 'resubscribed' }
   | {
       type: 'resynced';
       flushedCounters: number;

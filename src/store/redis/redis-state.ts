@@ -32,6 +32,12 @@ export interface RedisStateOptions {
   /** Per-command timeout on the hot path, ms. */
   commandTimeoutMs?: number;
   connectTimeoutMs?: number;
+  /**
+   * The subscriber connection came back after it dropped (Redis up all along: a client kill, an
+   * output-buffer limit, a proxy's idle timeout), its subscriptions in force again. What was
+   * published meanwhile never arrived: read what it told (config versions, keys) again.
+   */
+  onResubscribed?: () => void;
 }
 
 export const DEFAULT_PREFIX = 'mr:';
@@ -282,6 +288,19 @@ export class RedisState implements SharedState {
     // The subscriber queues while reconnecting (ioredis re-subscribes on its own).
     const sub = new Redis(this.options.url, this.clientOptions(true));
     sub.on('error', () => {});
+    let connectedBefore = false;
+    sub.on('ready', () => {
+      if (!connectedBefore) {
+        connectedBefore = true;
+        return;
+      }
+      // ioredis sent the SUBSCRIBEs again as it reconnected: a PING behind them answers once
+      // they are in force, so nothing published after the catch-up's reads is missed.
+      sub.ping().then(
+        () => this.options.onResubscribed?.(),
+        () => {},
+      );
+    });
     sub.on('message', (channel: string, message: string) => {
       for (const h of this.handlers.get(channel) ?? []) {
         try {
@@ -302,6 +321,8 @@ export class RedisState implements SharedState {
       maxRetriesPerRequest: subscriber ? null : 0,
       commandTimeout: subscriber ? undefined : (this.options.commandTimeoutMs ?? 50),
       connectTimeout: this.options.connectTimeoutMs ?? 1000,
+      // What `CLIENT LIST` shows: the router's connections, by prefix, its subscriber apart.
+      connectionName: `model-router${subscriber ? '-sub' : ''}:${this.prefix.replace(/\s/g, '_')}`,
       // Reconnect forever, backing off to 1 s.
       retryStrategy: (times) => Math.min(times * 50, 1000),
     };
