@@ -18,6 +18,7 @@ import {
   type ContentFilterOptions,
 } from './policy/content-filter.js';
 import { DeploymentBudgets } from './policy/deployment-budget.js';
+import { budgetGeneration } from './policy/budget-seeding.js';
 import { createGovernancePolicies } from './policy/governance-policies.js';
 import { RateLimiter } from './policy/rate-limit.js';
 import type { SharedState } from './store/shared-state.js';
@@ -71,9 +72,12 @@ export async function createGovernance({
       contentFilter = createContentFilter(next.config.contentFilter, { moderateWith });
     if (next.config.auth !== previous.config.auth) keys.rebuild();
   });
+  // A budget added, removed or changed seeds its counters again from the request log.
+  const generation = budgetGeneration(holder);
   const budgets = new BudgetTracker({
     state,
     clock,
+    generation,
     budgets: () => cfg().budgets,
     onHistoryError: (err) =>
       logger.warn(
@@ -97,6 +101,7 @@ export async function createGovernance({
   const deploymentBudgets = new DeploymentBudgets({
     state,
     clock,
+    generation,
     deployments: () => holder.current.deployments.values(),
     onError: (err) => logger.warn({ err }, 'reading deployment budgets failed'),
     onHistoryError: (err) =>

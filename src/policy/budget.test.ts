@@ -2,6 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { createManualClock } from '../core/clock.js';
 import { GatewayError } from '../core/errors.js';
 import { MemoryState } from '../store/memory/memory-state.js';
+import { budgetGeneration } from './budget-seeding.js';
+import { ConfigHolder, compileConfig } from '../config/runtime-config.js';
+import { parseConfig } from '../config/load-config.js';
+import type { ConfigInput } from '../config/schema.js';
+import { testConfigInput } from '../../test/helpers/test-config.js';
 import { BudgetTracker, periodOf } from './budget.js';
 
 // 2026-08-21T23:00:00Z
@@ -160,7 +165,7 @@ describe('BudgetTracker', () => {
     expect(a!.key).toBe('budget:user:a%2Fb/c:d:2026-08-21');
   });
 
-  it('seeds a counter it meets first from the history, once, and not one that already holds spend', async () => {
+  it('seeds a counter it meets first from the history, once, raising and never adding to one that holds spend', async () => {
     const { state, budgets } = setup({ acme: { dailyUsd: 10 } });
     const asked: string[] = [];
     budgets.useHistory(async (c) => {
@@ -173,7 +178,8 @@ describe('BudgetTracker', () => {
     expect((await budgets.budgetState(subject)).lines[0]!.spentUsd).toBe(3);
     expect(asked).toEqual(['tenant:acme:day']); // once, whatever the calls after
     // Another process on the same shared state (Redis across a restart): the lock says it was
-    // seeded; and a counter holding spend from before seeding existed is never added to.
+    // seeded; and a counter holding spend from before seeding existed is raised to the log's sum,
+    // not added to (the log holds what it counted).
     const again = new BudgetTracker({
       state,
       clock: createManualClock(START),
@@ -184,7 +190,46 @@ describe('BudgetTracker', () => {
     const upgraded = setup({ acme: { dailyUsd: 10 } });
     await upgraded.budgets.recordSpend(subject, 1); // counted before any history was given
     upgraded.budgets.useHistory(async () => 4);
-    expect((await upgraded.budgets.budgetState(subject)).lines[0]!.spentUsd).toBe(1);
+    expect((await upgraded.budgets.budgetState(subject)).lines[0]!.spentUsd).toBe(4);
+    const ahead = setup({ acme: { dailyUsd: 10 } });
+    await ahead.budgets.recordSpend(subject, 1); // not yet in the log: the counter is ahead of it
+    ahead.budgets.useHistory(async () => 0.5);
+    expect((await ahead.budgets.budgetState(subject)).lines[0]!.spentUsd).toBe(1);
+  });
+
+  it('a budget removed and added again the same day counts the spend made while it was gone', async () => {
+    const clock = createManualClock(START);
+    const state = new MemoryState(clock);
+    let tenants: Record<string, Limits> = { acme: { dailyUsd: 10 } };
+    // As budgetGeneration tells it: a new one with each change of the budgets.
+    let generation = 0;
+    const change = (next: Record<string, Limits>) => {
+      tenants = next;
+      generation++;
+    };
+    // The log's sum for the day: every request's spend, budget or not.
+    let logged = 0;
+    const budgets = new BudgetTracker({
+      state,
+      clock,
+      budgets: () => ({ shiftToCostAt: 0.8, tenants, tags: {} }),
+      generation: () => String(generation),
+    });
+    budgets.useHistory(async () => logged);
+    const subject = { tenant: 'acme' };
+    const spend = async (usd: number) => {
+      logged += usd;
+      // Counted only while the tenant has a budget, as the governance policies settle.
+      if (budgets.limitedCounters(subject).length) await budgets.recordSpend(subject, usd);
+    };
+    expect((await budgets.budgetState(subject)).lines[0]!.spentUsd).toBe(0);
+    await spend(3);
+    change({});
+    await spend(4); // no budget: not counted
+    change({ acme: { dailyUsd: 10 } });
+    expect((await budgets.budgetState(subject)).lines[0]!.spentUsd).toBe(7);
+    await spend(1);
+    expect((await budgets.budgetState(subject)).lines[0]!.spentUsd).toBe(8);
   });
 
   it('computes UTC periods', () => {
@@ -196,5 +241,27 @@ describe('BudgetTracker', () => {
       label: 'm:2026-12',
       resetsAt: Date.UTC(2027, 0, 1),
     });
+  });
+});
+
+describe('budgetGeneration', () => {
+  it('is new whenever the budgets change, also back to what they were, and not otherwise', () => {
+    const input = testConfigInput();
+    const holder = new ConfigHolder(compileConfig(parseConfig(input, {}).config));
+    const generation = budgetGeneration(holder);
+    const apply = (budgets: ConfigInput['budgets'], mode?: 'cost') => {
+      const next = structuredClone(input);
+      next.budgets = budgets;
+      if (mode) next.routers![0]!.routingMode = mode;
+      holder.apply(parseConfig(next, {}).config);
+      return generation();
+    };
+    expect(generation()).toBe('');
+    const added = apply({ tenants: { acme: { dailyUsd: 1 } } });
+    expect(added).not.toBe('');
+    expect(apply({ tenants: { acme: { dailyUsd: 1 } } }, 'cost')).toBe(added); // no budget changed
+    const removed = apply({});
+    const back = apply({ tenants: { acme: { dailyUsd: 1 } } });
+    expect(new Set([added, removed, back]).size).toBe(3);
   });
 });

@@ -67,7 +67,10 @@ export interface BudgetTrackerOptions {
   /** The live `budgets` section (read on every call, so reloads apply at once). */
   budgets: () => Config['budgets'];
   /** A budget's spend history could not be read: it counts from now (logged by the caller). */
-  onHistoryError?: (err: unknown) => void;
+  onHistoryError?: (
+    err: unknown,
+  ) => void; /** Which budget config is live (budget-seeding.ts budgetGeneration). */
+  generation?: () => string;
 }
 
 export class BudgetTracker {

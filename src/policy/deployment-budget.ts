@@ -26,7 +26,10 @@ export interface DeploymentBudgetOptions {
   deployments: () => Iterable<DeploymentConfig>;
   onError?: (err: unknown) => void;
   /** A deployment's spend history could not be read: its budget counts from now. */
-  onHistoryError?: (err: unknown) => void;
+  onHistoryError?: (
+    err: unknown,
+  ) => void; /** Which budget config is live (budget-seeding.ts budgetGeneration). */
+  generation?: () => string;
 }
 
 type Budgeted = Pick<DeploymentConfig, 'name' | 'budget'>;
