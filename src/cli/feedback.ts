@@ -105,7 +105,7 @@ export const OPTIONS = {
   router: { type: 'string' },
   tag: { type: 'string' },
   tenant: { type: 'string' },
-  model: { type: 'string', default: 'latest' },
+  model: { type: 'string' },
   config: { type: 'string' },
   out: { type: 'string' },
 } as const;
@@ -125,7 +125,9 @@ options:
   --router <name>      only this router deployment's requests
   --tag <tag>          only requests with this tag
   --tenant <t>         only this tenant's requests
-  --model <artefact>   the artefact whose model names to use (default latest)
+  --model <artefact>   the artefact whose model names to use: a file, or a version in the config's
+                       routing.modelsDir (default: the version the config's router uses, --router's
+                       when given; latest when its routers use several)
   --config <file>      the config whose request log to read (default: config/default.yaml)
   --out <file>         where to write the rows
   -h, --help           this help
@@ -169,7 +171,17 @@ export async function run(argv: string[]): Promise<number> {
       );
       return 1;
     }
-    const artefact = loadArtefactFile(artefactPathFor(values.model!, DEFAULT_MODELS_DIR));
+    // The artefact the config's router serves, in the config's models folder: its model names
+    // are the ones calibrate extends (another's would make known models look new).
+    const versions = new Set(
+      config.routers
+        .filter((r) => !values.router || r.name === values.router)
+        .map((r) => r.version),
+    );
+    const version = values.model ?? (versions.size === 1 ? [...versions][0]! : 'latest');
+    const artefact = loadArtefactFile(
+      artefactPathFor(version, config.routing.modelsDir ?? DEFAULT_MODELS_DIR),
+    );
     const deployments = new Map(config.deployments.map((d) => [d.name, d]));
     const unknown = new Set<string>();
     const nameOf = (deployment: string | undefined, served: string | undefined): string => {

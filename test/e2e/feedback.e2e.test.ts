@@ -4,7 +4,14 @@
 // writes the rated prompts as routing data and `calibrate` fits the model the artefact did not
 // know from that very file.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
@@ -198,6 +205,37 @@ describe('feedback, from the SDK to calibrate', () => {
     expect(artefact.models.filter((m) => m.name === 'fresh-model')).toEqual([
       expect.objectContaining({ group: 'llmrouter_9open.jsonl' }),
     ]);
+
+    // With the calibrated artefact as the config's router version, in the config's models folder,
+    // the export names by it by default: fresh-model is known now. (Until 2026-12-06 it read the
+    // package's latest whatever the config said, and a version of the config's folder was not found.)
+    const models = join(dir, 'models');
+    mkdirSync(models);
+    copyFileSync(out, join(models, 'team-cal.json'));
+    const ownModels = join(dir, 'own-models.json');
+    writeFileSync(
+      ownModels,
+      JSON.stringify({
+        ...config,
+        routing: { modelsDir: models },
+        routers: [{ name: 'model-router', modelSubset: ['small'], version: 'team-cal' }],
+      }),
+    );
+    for (const extra of [[], ['--model', 'team-cal']]) {
+      const again = cli([
+        'feedback',
+        'export',
+        '--since',
+        '1h',
+        '--config',
+        ownModels,
+        '--out',
+        join(dir, 'again.jsonl'),
+        ...extra,
+      ]);
+      expect(again.code, again.stderr).toBe(0);
+      expect(again.stderr, extra.join(' ')).not.toContain('not in artefact');
+    }
 
     // Without stored prompts: said so, nothing written.
     const noText = join(dir, 'no-text.json');
