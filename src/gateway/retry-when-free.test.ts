@@ -39,6 +39,13 @@ describe('retry-after when no deployment can take the request now', () => {
       expect(ms).toBeGreaterThan(10_000);
       expect(ms).toBeLessThanOrEqual(15_000);
       expect(refused.headers['retry-after']).toBe(String(Math.ceil(ms / 1000)));
+      // Azure's rate-limit headers, as a refusal on the charge path has them: every refusal.
+      for (const r of [refused, await call('limited')])
+        expect(r.headers).toMatchObject({
+          'x-ratelimit-limit-requests': '4',
+          'x-ratelimit-remaining-requests': '0',
+          'x-ratelimit-reset-requests': expect.stringMatching(/^(\d+(\.\d+)?s|\d+ms|\d+m\d+s)$/),
+        });
       // Waiting that long is enough.
       clock.advance(ms);
       expect((await call('limited')).statusCode).toBe(200);

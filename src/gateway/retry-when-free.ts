@@ -10,7 +10,7 @@ import type { GatewayPolicies } from './gateway-types.js';
 
 export interface FreeProbes {
   breakers: Pick<CircuitBreakers, 'coolingLeftMs' | 'openLeftMs'>;
-  policies?: Pick<GatewayPolicies, 'headroomInMs'>;
+  policies?: Pick<GatewayPolicies, 'headroomInMs' | 'headroomHeaders'>;
   deployments: ReadonlyMap<string, DeploymentConfig>;
   /** The tokens headroom is judged at (prompt plus asked output). */
   tokens: number;
@@ -49,11 +49,18 @@ export function retryWhenFree(
 ): GatewayError {
   // A spent budget says not to retry (x-should-retry: false); limits beside it do not change that.
   if ((err.status !== 429 && err.status !== 503) || err.code === 'budget_exceeded') return err;
-  const waits = checks
-    .map((c) => freeInMs(c.deployment, c.failed, probes))
-    .filter((ms): ms is number => ms !== undefined);
-  if (waits.length === 0) return err;
-  Object.assign(err.headers, retryHeaders(Math.min(...waits)));
+  let soonest: { check: CandidateEligibility; ms: number } | undefined;
+  for (const check of checks) {
+    const ms = freeInMs(check.deployment, check.failed, probes);
+    if (ms !== undefined && (!soonest || ms < soonest.ms)) soonest = { check, ms };
+  }
+  if (!soonest) return err;
+  Object.assign(err.headers, retryHeaders(soonest.ms));
+  // Its limits' x-ratelimit-* headers, as a refusal on the charge path has them (Azure sends
+  // them on every 429; clients back off by x-ratelimit-reset-requests).
+  const d = probes.deployments.get(soonest.check.deployment);
+  if (d && soonest.check.failed.includes('rate_limit') && probes.policies?.headroomHeaders)
+    Object.assign(err.headers, probes.policies.headroomHeaders(d));
   return err;
 }
 

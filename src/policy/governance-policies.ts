@@ -274,6 +274,10 @@ export function createGovernancePolicies(deps: GovernanceDeps): GatewayPolicies 
       return deps.limiter ? deps.limiter.headroomInMs(deployment, tokens) : 0;
     },
 
+    headroomHeaders(deployment: DeploymentConfig): Record<string, string> {
+      return deps.limiter ? deps.limiter.headroomHeaders(deployment) : {};
+    },
+
     deploymentBudgetSpent(deployment: DeploymentConfig): BudgetLine | undefined {
       const line = deps.deploymentBudgets?.exhausted(deployment);
       if (line) deps.alerts?.emit(deploymentBudgetAlert(line), line.resetsAt);

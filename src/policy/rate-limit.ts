@@ -186,6 +186,39 @@ export class RateLimiter {
     return ms;
   }
 
+  /**
+   * Azure's `x-ratelimit-*` headers of this deployment's limits as last seen (peekTat, as
+   * hasHeadroom judges), for a refusal made on that view, which charged nothing: the same
+   * headers as a refusal on the charge path carries. None without a limit.
+   */
+  headroomHeaders(
+    deployment: Pick<DeploymentConfig, 'name' | 'rateLimit'>,
+  ): Record<string, string> {
+    const limit = deployment.rateLimit;
+    if (!limit) return {};
+    const now = this.options.clock.now();
+    const buckets: { unit: 'requests' | 'tokens' }[] = [];
+    const states: BucketState[] = [];
+    for (const [unit, per] of [
+      ['requests', limit.rpm],
+      ['tokens', limit.tpm],
+    ] as const) {
+      if (per === undefined) continue;
+      const key = bucketKey('deployment', deployment.name, unit);
+      const tat = this.options.state.peekTat(key, now);
+      buckets.push({ unit });
+      states.push({
+        key,
+        limit: per,
+        ok: false,
+        remaining: this.available(key, per, now),
+        resetMs: Math.max(0, (tat ?? now) - now),
+        retryAfterMs: 0,
+      });
+    }
+    return rateLimitHeaders(buckets, states);
+  }
+
   /** Correct token buckets once real usage is known: charge the extra, refund the surplus. */
   async settle(tickets: readonly LimitTicket[], actualTokens: number): Promise<void> {
     const now = this.options.clock.now();
