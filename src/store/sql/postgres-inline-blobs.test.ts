@@ -79,7 +79,13 @@ it.skipIf(!havePg)(
   'a delete PostgreSQL aborts to break a deadlock over payloads runs again and succeeds',
   async () => {
     const own = `${schema}_dl`;
-    const log = createPostgresRequestStore(PG_URL, { schema: own });
+    // PostgreSQL looks for a deadlock once, deadlock_timeout after a wait begins, and aborts the
+    // backend that found it. The delete's look must come after the writer waits too (5 s later,
+    // however loaded the machine), and the writer must never look first (60 s): with the
+    // default 1 s each, a writer that took over a second to send its next query was the victim.
+    const url = new URL(PG_URL);
+    url.searchParams.set('options', '-c deadlock_timeout=5s');
+    const log = createPostgresRequestStore(url.toString(), { schema: own });
     const store = createResponseStore(100, log);
     const payloads = ['iVBO', '/9j/'].map((fill) => `data:image/png;base64,${fill.repeat(2000)}`);
     const [low, high] = payloads.map((p) => blobKey(JSON.stringify(p))).sort();
@@ -94,6 +100,7 @@ it.skipIf(!havePg)(
     await writer.connect();
     await watcher.connect();
     try {
+      await writer.query("SET deadlock_timeout = '60s'");
       // A writer holds the later payload (as holdBlobs does) ...
       await writer.query('BEGIN');
       await writer.query(`SELECT hash FROM ${blobs} WHERE hash = $1 FOR SHARE`, [high]);
