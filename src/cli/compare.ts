@@ -180,6 +180,8 @@ export async function run(argv: string[]): Promise<number> {
       ...(maxTokens ? { maxTokens } : {}),
       stream: !values['no-stream'],
       prices,
+      scoreNames: scoredAs.names,
+      likes: discovered.likes,
       onProgress: (done, total) => bar.update(done, total, `${done}/${total}`),
     });
     bar.done();

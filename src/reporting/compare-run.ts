@@ -30,6 +30,13 @@ export interface CompareOptions {
   maxTokens?: number;
   stream: boolean;
   prices: Map<string, Price>;
+  /**
+   * Other names a prompt's `scores` may give a target's answer under: the name scored.jsonl
+   * writes it under (a target → model), and each deployment's routing-model name (its `like:`,
+   * as /v1/models says), so compare's own scored.jsonl, or routing data, grade it again.
+   */
+  scoreNames?: ReadonlyMap<string, string>;
+  likes?: ReadonlyMap<string, string>;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -280,7 +287,13 @@ async function callOnce(
   row.latency_ms = performance.now() - started;
   row.answer_chars = answer.length;
   if (row.ok) {
-    const names = [row.deployment, row.served_model, t.target];
+    const names = [
+      row.deployment,
+      row.served_model,
+      t.target,
+      opts.scoreNames?.get(t.target),
+      row.deployment === undefined ? undefined : opts.likes?.get(row.deployment),
+    ];
     if (usage) {
       row.prompt_tokens = usage.prompt_tokens ?? 0;
       row.completion_tokens = usage.completion_tokens ?? 0;

@@ -115,6 +115,25 @@ describe('compare and distribution CLIs', () => {
       result.rows.find((x) => x.run === 'small' && x.prompt_id === 'p3')!.answer_chars,
     );
     expect(r.stdout).toMatch(/scored\.jsonl \(3 graded prompts\)/);
+    // compare's own scored.jsonl grades the same targets again: its scores name small by the
+    // routing model's name (until 2026-12-06 read only under a deployment's or target's name).
+    const again = join(dir, 'again');
+    const rerun = await cli([
+      'compare',
+      '--endpoint',
+      server.baseUrl,
+      '--prompts',
+      join(out, 'scored.jsonl'),
+      '--targets',
+      'big,small',
+      '--out',
+      again,
+    ]);
+    expect(rerun.code, rerun.stderr).toBe(0);
+    const regraded = JSON.parse(readFileSync(join(again, 'results.json'), 'utf8')) as typeof result;
+    expect(
+      regraded.rows.filter((x) => x.run === 'small' && x.prompt_id === 'p3').map((x) => x.quality),
+    ).toEqual([0.4]);
 
     const csv = readFileSync(join(out, 'results.csv'), 'utf8').trim().split('\n');
     expect(csv).toHaveLength(1 + prompts.length * 5);
