@@ -3,7 +3,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { DataError, loadPrices, loadRows, splitByHash } from './dataset.js';
 import {
   apgrAndCpt,
@@ -165,9 +165,14 @@ describe('data, training and evaluation', () => {
     const rows = loadRows(`${FIX}/tiny.jsonl`);
     const groups = new Map([['tiny.jsonl', rows]]);
     const prices = loadPrices(`${FIX}/prices.json`);
+    // With SOURCE_DATE_EPOCH (reproducible builds) as its time: the same file, byte for byte.
+    vi.stubEnv('SOURCE_DATE_EPOCH', '1764979200');
     const a = trainArtefact(groups, prices, { seed: 7, version: 'v' }).artefact;
     const b = trainArtefact(groups, prices, { seed: 7, version: 'v' }).artefact;
+    vi.unstubAllEnvs();
     expect(Array.from(a.models[0]!.sparse)).toEqual(Array.from(b.models[0]!.sparse));
+    expect(serializeArtefact(a)).toBe(serializeArtefact(b));
+    expect(a.createdAt).toBe('2025-12-06T00:00:00.000Z');
     const back = parseArtefact(serializeArtefact(a));
     expect(back.models.map((m) => m.name)).toEqual(['strong', 'weak']);
     expect(back.models[0]!.expectedOutputTokens).toBe(100);

@@ -363,7 +363,7 @@ export function trainArtefact(
   return {
     artefact: {
       version,
-      createdAt: new Date().toISOString(),
+      createdAt: artefactTime(),
       featureVersion: FEATURE_VERSION,
       hashSize: largestHash,
       seed: opts.seed,
@@ -376,4 +376,15 @@ export function trainArtefact(
     warnings,
     crossFitted,
   };
+}
+
+/**
+ * When an artefact is written: now, or SOURCE_DATE_EPOCH's time when it is set (seconds, the
+ * reproducible-builds convention), so a seed's artefact is the same file byte for byte.
+ */
+export function artefactTime(): string {
+  const epoch = process.env.SOURCE_DATE_EPOCH;
+  if (epoch !== undefined && /^\d+$/.test(epoch.trim()))
+    return new Date(Number(epoch.trim()) * 1000).toISOString();
+  return new Date().toISOString();
 }

@@ -113,7 +113,9 @@ options:
   --json                   the report as JSON
   --out <dir>              also write report.html, report.json and outcomes.jsonl there (a line
                            per test prompt: each mode's pick, each model's score and cost, and
-                           what the router predicted of them)
+                           what the router predicted of them; predicted_quality on serving's
+                           scale, 1 = the best single model's mean score on the training
+                           prompts, so above 1 where a model is predicted better than that)
   --seed <n>               the training seed (default 1)
   --split <share>          the share of a shared file held out for the test (default 0.2)
   --salts <a,b,c>          repeat the whole train-and-evaluate once per salt; mean, min and max

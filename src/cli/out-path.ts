@@ -4,6 +4,7 @@
 import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { DataError } from '../../training/dataset.js';
+import { artefactTime } from '../../training/train-artefact.js';
 import { ARTEFACT_VERSION } from '../routing/artefact-version.js';
 
 /** `--out <file>`: its directory exists and can be written to, and it is not a directory. */
@@ -90,5 +91,5 @@ export function renameArtefact(
 ): void {
   artefact.derivedFrom = artefact.version;
   artefact.version = version ?? `${artefact.version}.${suffix}`;
-  artefact.createdAt = new Date().toISOString();
+  artefact.createdAt = artefactTime();
 }

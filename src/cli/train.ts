@@ -82,7 +82,8 @@ options:
   --prices <file>        each model's input_per_1m_usd and output_per_1m_usd (an unpriced model is
                          left out, with a warning)
   --out <file>           where to write the artefact (in models/, a router can name its version)
-  --seed <n>             the seed of every sample and split (default 1; a seed trains alike each time)
+  --seed <n>             the seed of every sample and split (default 1; a seed trains alike each
+                         time, and with SOURCE_DATE_EPOCH set, as its createdAt, to the same bytes)
   --version <v>          the artefact's version, what x-router-version and the request log say
                          (default: the --out file's name without .json, the name a router's
                          version: selects it by; else today's date)
