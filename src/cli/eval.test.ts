@@ -101,6 +101,11 @@ describe('eval --salts', () => {
       1,
     );
     expect(err.join('')).toContain('--salts names a salt twice ("a,b,a")');
+    // A saved artefact is evaluated as it is: --prices or --train with it used to be ignored.
+    expect(
+      await run(['--model', 'models/2026-11-30c.json', '--test', data, '--prices', data]),
+    ).toBe(2);
+    expect(err.join('')).toContain('--prices does nothing with --model');
   });
 
   it('takes --model as a file or as a shipped version (latest, a date), and names the versions otherwise', async () => {

@@ -150,6 +150,21 @@ export async function run(argv: string[]): Promise<number> {
     );
     return 2;
   }
+  // A saved artefact is evaluated as it is: options that would train or price one do nothing.
+  const ignored = ['train', 'prices', 'seed', 'split', 'epochs', 'work-budget']
+    .filter(
+      (o) =>
+        values.model &&
+        (values as Record<string, unknown>)[o] !== undefined &&
+        argv.some((a) => a === `--${o}` || a.startsWith(`--${o}=`)),
+    )
+    .map((o) => `--${o}`);
+  if (ignored.length) {
+    process.stderr.write(
+      `${ignored.join(', ')} ${ignored.length === 1 ? 'does' : 'do'} nothing with --model: a saved artefact is evaluated with its own heads, bands and prices. Leave ${ignored.length === 1 ? 'it' : 'them'} out, or train one with --train <files> --test <files> --prices <file>\n`,
+    );
+    return 2;
+  }
   try {
     // A test file that is also a training file (the same path, however it is written) is split
     // by a salted prompt hash; the other test files are held out whole.

@@ -67,6 +67,10 @@ export async function run(argv: string[]): Promise<number> {
     args: argv,
     options: OPTIONS,
   });
+  if (values.json && values.csv) {
+    process.stderr.write('--json and --csv: choose one (the report is printed in one format)\n');
+    return 2;
+  }
   const by = values.by as SummaryBy;
   if (!SUMMARY_BYS.includes(by)) {
     process.stderr.write(`--by must be one of ${SUMMARY_BYS.join(', ')}\n`);

@@ -115,6 +115,13 @@ describe('simulate --version', () => {
     expect(typo.code).toBe(1);
     expect(typo.text).toContain('--version: no routing artefact "2026-11-31"');
     expect(typo.text).toContain('available: 2026-11-24');
+    // Selectors that select nothing are mistakes, not an empty replay that exits 0.
+    const none = await simulate('--subset', '');
+    expect(none.code).toBe(2);
+    expect(none.text).toContain('--subset names no deployment');
+    const ghost = await simulate('--router', 'nope');
+    expect(ghost.code).toBe(2);
+    expect(ghost.text).toContain('--router nope: the config has no such router');
   });
 });
 

@@ -138,6 +138,16 @@ export async function run(argv: string[]): Promise<number> {
       ?.split(',')
       .map((s) => s.trim())
       .filter(Boolean);
+    if (subsetArg && subsetArg.length === 0) {
+      process.stderr.write('--subset names no deployment: give a comma-separated list of names\n');
+      return 2;
+    }
+    if (values.router && !config.routers.some((r) => r.name === values.router)) {
+      process.stderr.write(
+        `--router ${values.router}: the config has no such router (it has ${config.routers.map((r) => r.name).join(', ') || 'none'})\n`,
+      );
+      return 2;
+    }
     const unknown = subsetArg?.filter((n) => !deployments.has(n)) ?? [];
     if (unknown.length) {
       process.stderr.write(`--subset names unknown deployments: ${unknown.join(', ')}\n`);

@@ -128,6 +128,10 @@ describe('feedback, from the SDK to calibrate', () => {
     );
     expect(csv[0]).toMatch(/,feedback,mean_score$/);
     expect(csv.find((l) => l.startsWith('small-sim,'))).toMatch(/,24,0\.9$/);
+    // Both formats asked for: one is chosen by the caller, not silently by the command.
+    const both = cli(['report', '--since', '1h', '--json', '--csv', '--config', configPath]);
+    expect([both.code, both.stdout]).toEqual([2, '']);
+    expect(both.stderr).toContain('--json and --csv: choose one');
 
     const scored = join(dir, 'scored.jsonl');
     const exported = cli([
