@@ -93,6 +93,10 @@ describe('authenticate', () => {
     expect(expired.status).toBe(401);
     expect(expired.message).toMatch(/expired at 2026-08-21T13:00:00Z/);
     expect(JSON.stringify(expired.toEnvelope()) + expired.message).not.toContain(key);
+    // Issued already expired: refused (it was issued, and never worked).
+    await expect(
+      keys.issue({ tenant: 't', expiresAt: '2026-08-21T13:00:00Z' }),
+    ).rejects.toMatchObject({ status: 400, param: 'expiresAt' });
   });
 
   it('mode none lets everyone in as the anonymous tenant, but a valid key keeps its identity', () => {

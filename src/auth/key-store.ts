@@ -60,6 +60,9 @@ const REVOKED_HASH = 'auth:revoked';
 const CHANNEL = 'auth:keys:changed';
 export const ENV_ADMIN_KEY_ID = 'admin-env';
 
+/** What a key id may be: letters, digits, _ . - (at most 64). */
+export const KEY_ID = /^[A-Za-z0-9_.-]{1,64}$/;
+
 export interface KeyStoreOptions {
   state: SharedState;
   clock: Clock;
@@ -195,10 +198,15 @@ export class KeyStore {
   /** Create a key; the plain key is returned once and never stored. */
   async issue(input: IssueKeyInput): Promise<{ key: string; record: ApiKeyView }> {
     const id = input.id ?? generateKeyId();
-    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(id))
+    if (!KEY_ID.test(id))
       throw invalidRequest('Key id may use letters, digits, _ . - (max 64).', 'id');
     if (input.expiresAt !== undefined && Number.isNaN(Date.parse(input.expiresAt)))
       throw invalidRequest('expiresAt must be an ISO 8601 date-time.', 'expiresAt');
+    if (input.expiresAt !== undefined && Date.parse(input.expiresAt) <= this.options.clock.now())
+      throw invalidRequest(
+        `expiresAt ${input.expiresAt} is in the past: the key would never work. Give a time to come.`,
+        'expiresAt',
+      );
     // One issue of an id at a time across replicas, judged on what the shared state holds then:
     // two at once through two replicas give one key and one 409, not two secrets of which one
     // never works.

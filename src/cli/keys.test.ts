@@ -83,8 +83,21 @@ describe('keys CLI offline (--config)', () => {
     expect(
       await run(['issue', '--config', file, '--tenant', 'x', '--expires', 'tomorrow'], bad.io),
     ).toBe(1);
-    expect(bad.err.join('')).toContain('expiresAt');
+    expect(bad.err.join('')).toContain('--expires "tomorrow": not an ISO 8601 time');
     expect(readFileSync(file, 'utf8')).toBe(text); // nothing half-written
+    // A time already past, an id the admin API would refuse, and both targets at once.
+    for (const [args, said] of [
+      [['--expires', '2020-01-01T00:00:00Z'], '--expires 2020-01-01T00:00:00Z is in the past'],
+      [['--id', 'bad id'], '--id "bad id": a key id may use letters'],
+    ] as const) {
+      const refused = io();
+      expect(await run(['issue', '--config', file, '--tenant', 'x', ...args], refused.io)).toBe(1);
+      expect(refused.err.join('')).toContain(said);
+    }
+    const both = io();
+    expect(await run(['list', '--config', file, '--url', 'http://127.0.0.1:1'], both.io)).toBe(2);
+    expect(both.err.join('')).toContain('--url and --config: give one');
+    expect(readFileSync(file, 'utf8')).toBe(text);
     const r = io();
     expect(await run(['revoke', 'team-a', '--config', file], r.io)).toBe(0);
     expect(loadConfigFile(file).config.auth.keys).toEqual([]);

@@ -2,6 +2,7 @@
 // its admin API (`--url`, admin key from `--admin-key` or $MODEL_ROUTER_ADMIN_KEY), or offline by
 // editing a config file's `auth.keys` (`--config`; comments in YAML are kept). Only hashes are
 // written anywhere; the plain key is printed once by `issue` and `rotate`.
+import { KEY_ID } from '../auth/key-store.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseDocument } from 'yaml';
@@ -109,6 +110,12 @@ export async function run(argv: string[], io: KeysIo = processIo): Promise<numbe
     io.err(`${USAGE}\n`);
     return 2;
   }
+  if (values.url && values.config) {
+    io.err(
+      `keys ${action}: --url and --config: give one (a running router's admin API, or the config file's auth.keys)\n`,
+    );
+    return 2;
+  }
   if ((action === 'revoke' || action === 'rotate') && !id) {
     io.err(`keys ${action}: give the key id\n`);
     return 2;
@@ -130,6 +137,22 @@ function issueBody(values: Values): Record<string, unknown> {
     if (!(n > 0)) throw new Error(`--${name} must be a positive number`);
     return n;
   };
+  // As the admin API checks them (key-store.ts), for the config file's keys too.
+  if (values.id !== undefined && !KEY_ID.test(values.id))
+    throw new Error(
+      `--id ${JSON.stringify(values.id)}: a key id may use letters, digits, _ . - (at most 64)`,
+    );
+  if (values.expires !== undefined) {
+    const at = Date.parse(values.expires);
+    if (Number.isNaN(at))
+      throw new Error(
+        `--expires ${JSON.stringify(values.expires)}: not an ISO 8601 time (e.g. 2027-01-31T00:00:00Z)`,
+      );
+    if (at <= Date.now())
+      throw new Error(
+        `--expires ${values.expires} is in the past: the key would never work. Give a time to come`,
+      );
+  }
   const rpm = num('rpm', values.rpm);
   const tpm = num('tpm', values.tpm);
   const daily = num('daily-usd', values['daily-usd']);
