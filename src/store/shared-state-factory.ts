@@ -52,6 +52,7 @@ export async function createSharedState(
   try {
     await redis.waitUntilReady(options.startupWaitMs ?? 2000);
   } catch (err) {
+    state.startedDown();
     options.onEvent?.({ type: 'down', error: err instanceof Error ? err.message : String(err) });
   }
   return { state, status: () => state.status() };

@@ -99,8 +99,11 @@ export type StateEvent =
 
 export interface StateStatus {
   kind: 'memory' | 'redis';
-  /** `redis` while Redis answers; `local` while serving from the in-memory fallback. */
-  serving: 'redis' | 'local';
+  /**
+   * `redis` while Redis answers; while it does not, `local` when serving from the in-memory
+   * fallback (`state.onFailure: open`), `refusing` when what needs it is refused (`closed`).
+   */
+  serving: 'redis' | 'local' | 'refusing';
   /**
    * Replicas sharing the state, this one included: with Redis, those whose heartbeat (every 5 s)
    * Redis last reported within 15 s (0 until the first); fail-open limits are split between them.
@@ -110,7 +113,7 @@ export interface StateStatus {
   fallbackOps: number;
   /** Operations refused because Redis was unreachable (fail-closed). */
   refusedOps: number;
-  /** Times Redis went from up to down. */
+  /** Times Redis went from up to down, and a start while it did not answer. */
   outages: number;
 }
 

@@ -29,6 +29,10 @@ describe('Redis out of reach at start-up', () => {
         payload: { model: 'small', messages: [{ role: 'user', content: 'hi' }] },
       });
       expect(chat.statusCode, chat.body).toBe(200);
+      // Started without Redis: an outage from the start, served locally (until 2026-12-06 it
+      // said outages 0).
+      const ready = (await rt.app.inject({ method: 'GET', url: '/readyz' })).json();
+      expect(ready.shared_state).toMatchObject({ serving: 'local', outages: 1 });
     } finally {
       await rt.close();
     }

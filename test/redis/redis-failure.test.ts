@@ -124,6 +124,8 @@ describe.skipIf(!hasRedisServer)('Redis failure and recovery', () => {
     expect((err as GatewayError).status).toBe(503);
     expect((err as GatewayError).code).toBe('state_unavailable');
     expect((s.handle.state as ResilientState).status().refusedOps).toBe(1);
+    // /readyz says it refuses, not that it serves locally (until 2026-12-06 'local').
+    expect(s.handle.status().serving).toBe('refusing');
     await s.restart();
     await expect
       .poll(() => s.handle.status().serving, { timeout: 5000, interval: 50 })

@@ -71,10 +71,15 @@ export class ResilientState implements SharedState {
   status(): StateStatus {
     return {
       kind: 'redis',
-      serving: this.up ? 'redis' : 'local',
+      serving: this.up ? 'redis' : this.mode === 'closed' ? 'refusing' : 'local',
       replicas: this.replicas,
       ...this.stats,
     };
+  }
+
+  /** Redis did not answer while the replica started: an outage from the start, counted. */
+  startedDown(): void {
+    if (!this.up) this.stats.outages++;
   }
 
   async consume(
