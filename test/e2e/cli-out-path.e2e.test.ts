@@ -107,7 +107,9 @@ describe('--out is checked before the work', () => {
     );
   });
 
-  it("a write that fails in a command that does not check is still one line, not Node's stack", () => {
-    refused(cli('config-reference', '--out', missing), `model-router config-reference: ENOENT`);
+  it('config-reference: a missing folder, and a directory named as the file', () => {
+    // Until 2026-12-06 a raw ENOENT / EISDIR (one line, from the CLI's last-resort catch).
+    refused(cli('config-reference', '--out', missing), 'does not exist (create it first)');
+    refused(cli('config-reference', '--out', dir), 'is a directory: name the file to write');
   });
 });
