@@ -64,7 +64,7 @@ export function describeTestRows(s: TestRowNotes): string[] {
     );
   for (const [file, models] of s.unknownModels ?? [])
     notes.push(
-      `test file ${file} scores ${models.join(', ')}, which the artefact's heads for it do not know: ${models.length === 1 ? 'it is' : 'they are'} left out of the candidates (retrain with ${models.length === 1 ? 'it' : 'them'}, or add ${models.length === 1 ? 'it' : 'them'} with \`model-router calibrate\`)`,
+      `test file ${file} scores ${models.join(', ')}, which the artefact's heads for it do not know: ${models.length === 1 ? 'it is' : 'they are'} left out of the candidates (retrain with ${models.length === 1 ? 'it' : 'them'}, or add ${models.length === 1 ? 'it' : 'them'} with \`model-router calibrate\`; one left out of training for want of a price needs a price in the --prices file first)`,
     );
   for (const [file, models] of s.unscoredModels ?? [])
     notes.push(

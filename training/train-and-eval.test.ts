@@ -448,7 +448,7 @@ describe('data, training and evaluation', () => {
     expect(out.report.prompts).toBe(evaluate(artefact, rows).report.prompts);
     expect(Object.keys(out.report.modes.cost.share)).toEqual(['strong']);
     expect(describeTestRows(out.skipped)).toEqual([
-      "test file tiny.jsonl scores newcomer, which the artefact's heads for it do not know: it is left out of the candidates (retrain with it, or add it with `model-router calibrate`)",
+      "test file tiny.jsonl scores newcomer, which the artefact's heads for it do not know: it is left out of the candidates (retrain with it, or add it with `model-router calibrate`; one left out of training for want of a price needs a price in the --prices file first)",
       'test file tiny.jsonl has no score for weak on any prompt: it is not a candidate there, so the modes route among the other models',
     ]);
 
