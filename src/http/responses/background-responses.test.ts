@@ -176,6 +176,31 @@ describe.each(BACKENDS)('background responses ($name)', (backend) => {
   );
 
   it.skipIf(backend.skip)(
+    'a streamed run cancelled mid-answer names the model that was serving it',
+    async () => {
+      const gated = gatedAdapter('small-sim', ['One '], ['two']);
+      const { client } = await replica(backend.open()(), gated);
+      const reached = gated.reached();
+      const stream = await client().responses.create({
+        model: 'small',
+        input: 'Count',
+        background: true,
+        stream: true,
+      });
+      let id = '';
+      for await (const event of stream) {
+        if (event.type === 'response.created') id = event.response.id;
+        if (event.type === 'response.output_text.delta') break;
+      }
+      await reached;
+      // As the completed Response would (until 2026-12-06 the name the request asked for).
+      const cancelled = await client().responses.cancel(id);
+      expect([cancelled.status, cancelled.model]).toEqual(['cancelled', 'small-sim']);
+      expect((await client().responses.retrieve(id)).model).toBe('small-sim');
+    },
+  );
+
+  it.skipIf(backend.skip)(
     'cancel aborts the upstream call; again it answers the same; a finished or foreground one is a 400',
     async () => {
       const gated = gatedAdapter('small-sim', [], ['never']);

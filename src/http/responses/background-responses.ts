@@ -22,7 +22,13 @@ import type { SharedState } from '../../store/shared-state.js';
 import type { ResponseStore, StoredResponse } from '../../store/response-store.js';
 import type { Json } from './responses-convert.js';
 import type { ResponsesEvent } from './responses-stream.js';
-import { eventData, failedResponse, queuedResponse, routerHeadersOf } from './background-shapes.js';
+import {
+  endedAs,
+  eventData,
+  failedResponse,
+  queuedResponse,
+  routerHeadersOf,
+} from './background-shapes.js';
 import { RunEvents } from './run-events.js';
 import { FLUSH_AT, followEvents } from './background-follow.js';
 import {
@@ -183,7 +189,7 @@ export class BackgroundResponses {
    * the Response as cancelled, or undefined when it ended meanwhile (read it again).
    */
   async cancel(stored: StoredResponse): Promise<Json | undefined> {
-    const cancelled = withStatus(stored, 'cancelled');
+    const cancelled = endedAs(stored, 'cancelled');
     if (!(await this.deps.store.end(cancelled))) return undefined;
     if (!this.stopRun(stored.id))
       await this.deps.state?.publish(CANCEL_CHANNEL, stored.id).catch((err: Error) => {
@@ -317,8 +323,9 @@ export class BackgroundResponses {
     } catch (err) {
       if (run.lost) return;
       const e = err instanceof GatewayError ? err : undefined;
+      // run.stored: with where it was routed, once its stream began.
       final = failedResponse(
-        started,
+        run.stored,
         e?.code ?? 'server_error',
         e?.message ?? `The background response failed: ${(err as Error).message}`,
       );

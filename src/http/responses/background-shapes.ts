@@ -19,13 +19,25 @@ export function queuedResponse(p: PreparedResponse): Json {
   return baseResponse(p.ctx, p.chat.model, 'queued');
 }
 
+/**
+ * A background response ended before its answer (failed, cancelled), as the client sees it:
+ * `model` the model that was serving it where its stream had begun (its `x-router-model`, kept
+ * with it then), as every Response of the router says, not the name the request asked for.
+ */
+export function endedAs(stored: StoredResponse, status: 'failed' | 'cancelled'): StoredResponse {
+  const ended = withStatus(stored, status);
+  const served = stored.routerHeaders?.['x-router-model'];
+  if (served) ended.response = { ...ended.response, model: served };
+  return ended;
+}
+
 /** A failed background response: OpenAI's `error` object ({code, message}). */
 export function failedResponse(
   stored: StoredResponse,
   code: string,
   message: string,
 ): StoredResponse {
-  const ended = withStatus(stored, 'failed');
+  const ended = endedAs(stored, 'failed');
   ended.response = { ...ended.response, error: { code, message } };
   return ended;
 }
