@@ -2,24 +2,17 @@
 // real Redis (the config version log and its change messages), and the other replica's breakers
 // follow them; a rollback on the second reaches the first the same way.
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { hashApiKey } from '../../src/auth/api-key.js';
 import { parseConfig } from '../../src/config/load-config.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
-import { simDeployment, testConfigInput } from '../helpers/test-config.js';
-import { cleanupPrefix, redisAvailable, REDIS_URL, uniquePrefix } from './redis-helpers.js';
+import { simDeployment } from '../helpers/test-config.js';
+import { adminReplicaInput, cleanupPrefix, redisAvailable, uniquePrefix } from './redis-helpers.js';
 
 const available = await redisAvailable();
 const prefix = uniquePrefix('breaker-settings');
 const ADMIN = 'mr-breaker-redis-admin-0123456789';
 
 function replicaConfig() {
-  const input = testConfigInput({
-    auth: {
-      mode: 'keys',
-      keys: [{ id: 'ops', hash: hashApiKey(ADMIN), tenant: 'ops', admin: true, scopes: ['*'] }],
-    },
-    state: { kind: 'redis', redisUrl: REDIS_URL, prefix, commandTimeoutMs: 1000 },
-  });
+  const input = adminReplicaInput(prefix, ADMIN);
   input.deployments.push(
     simDeployment('flaky', { simulation: { ttftMs: 0, failure: { kind: '500' } } }),
   );

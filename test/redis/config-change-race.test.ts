@@ -5,24 +5,16 @@
 // could undo A's change to another (recorded as B's), and two at once left the replicas on
 // different revisions (audit).
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { hashApiKey } from '../../src/auth/api-key.js';
 import { parseConfig } from '../../src/config/load-config.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
-import { testConfigInput } from '../helpers/test-config.js';
-import { cleanupPrefix, redisAvailable, REDIS_URL, uniquePrefix } from './redis-helpers.js';
+import { adminReplicaInput, cleanupPrefix, redisAvailable, uniquePrefix } from './redis-helpers.js';
 
 const available = await redisAvailable();
 const prefix = uniquePrefix('cfg-change-race');
 const ADMIN = 'mr-cfg-race-admin-0123456789';
 
 function replicaConfig() {
-  const input = testConfigInput({
-    auth: {
-      mode: 'keys',
-      keys: [{ id: 'ops', hash: hashApiKey(ADMIN), tenant: 'ops', admin: true, scopes: ['*'] }],
-    },
-    state: { kind: 'redis', redisUrl: REDIS_URL, prefix, commandTimeoutMs: 1000 },
-  });
+  const input = adminReplicaInput(prefix, ADMIN);
   input.routers = [
     { name: 'r1', modelSubset: ['big', 'mid', 'small'] },
     { name: 'r2', modelSubset: ['big', 'mid', 'small'] },

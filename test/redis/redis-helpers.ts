@@ -1,11 +1,14 @@
 // Helpers for tests against a real Redis: availability check (suites skip loudly without it),
 // a unique key prefix per test with cleanup, a private redis-server on a free loopback port, and
-// a TCP proxy in front of the shared Redis that a test can cut (an outage for one client only).
+// a TCP proxy in front of the shared Redis that a test can cut (an outage for one client only),
+// and the config input of a replica on it with one admin key.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { connect, createServer, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
+import { hashApiKey } from '../../src/auth/api-key.js';
 import { listenInRange } from '../helpers/listen-in-range.js';
+import { testConfigInput } from '../helpers/test-config.js';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -26,6 +29,17 @@ export async function redisAvailable(url = REDIS_URL): Promise<boolean> {
   } finally {
     client.disconnect();
   }
+}
+
+/** A replica's config input on the shared Redis under `prefix`, in keys mode with one admin key. */
+export function adminReplicaInput(prefix: string, adminKey: string) {
+  return testConfigInput({
+    auth: {
+      mode: 'keys',
+      keys: [{ id: 'ops', hash: hashApiKey(adminKey), tenant: 'ops', admin: true, scopes: ['*'] }],
+    },
+    state: { kind: 'redis', redisUrl: REDIS_URL, prefix, commandTimeoutMs: 1000 },
+  });
 }
 
 export function uniquePrefix(name: string): string {

@@ -6,24 +6,22 @@
 // subscriber connections of this test's two replicas are killed by name (`CLIENT KILL`).
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { hashApiKey } from '../../src/auth/api-key.js';
 import { parseConfig } from '../../src/config/load-config.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
-import { testConfigInput } from '../helpers/test-config.js';
-import { cleanupPrefix, redisAvailable, REDIS_URL, uniquePrefix } from './redis-helpers.js';
+import {
+  adminReplicaInput,
+  cleanupPrefix,
+  redisAvailable,
+  REDIS_URL,
+  uniquePrefix,
+} from './redis-helpers.js';
 
 const available = await redisAvailable();
 const prefix = uniquePrefix('resubscribe');
 const ADMIN = 'mr-resubscribe-admin-0123456789';
 
 function replicaConfig() {
-  const input = testConfigInput({
-    auth: {
-      mode: 'keys',
-      keys: [{ id: 'ops', hash: hashApiKey(ADMIN), tenant: 'ops', admin: true, scopes: ['*'] }],
-    },
-    state: { kind: 'redis', redisUrl: REDIS_URL, prefix, commandTimeoutMs: 1000 },
-  });
+  const input = adminReplicaInput(prefix, ADMIN);
   return parseConfig(input, {}).config;
 }
 

@@ -13,7 +13,7 @@ import { gatedAdapter, type GatedAdapter } from '../../../test/helpers/gated-ada
 import { testConfig } from '../../../test/helpers/test-config.js';
 import { tenants } from '../../../test/helpers/two-tenants.js';
 import { RequestLog, type RequestLogStore } from '../../store/request-log.js';
-import type { RequestRecord } from '../../store/request-record.js';
+import { newRequestRecord, type RequestRecord } from '../../store/request-record.js';
 import { createResponseStore } from '../../store/response-store.js';
 import { createSqliteRequestStore } from '../../store/sql/sqlite-request-store.js';
 import { lostRunRecorder, REPLICA_STOPPED } from './lost-run-record.js';
@@ -130,15 +130,14 @@ describe('the request-log record of a run its replica never finished', () => {
       await a.client.responses.retrieve(created.id).withResponse()
     ).response.headers.get('x-router-request-id')!;
     // As if A had logged the request just before it died.
-    a.log.record(await fakeRecord(requestId));
+    a.log.record(fakeRecord(requestId));
     await a.log.flush();
     await sweepAfterLease(b);
     expect((await recordsOf(b.log, requestId)).map((r) => r.errorCode)).toEqual(['from_a']);
   });
 });
 
-async function fakeRecord(requestId: string): Promise<RequestRecord> {
-  const { newRequestRecord } = await import('../../store/request-record.js');
+function fakeRecord(requestId: string): RequestRecord {
   const r = newRequestRecord({
     time: Date.now(),
     requestId,
