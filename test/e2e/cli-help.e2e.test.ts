@@ -110,6 +110,23 @@ describe('model-router <command> --help', () => {
     expect(run.stdout).toBe('');
   });
 
+  it('a negative number after an option that takes a value is its value, checked by the command', () => {
+    const run = cli(
+      'train',
+      '--data',
+      'a.jsonl',
+      '--prices',
+      'p.json',
+      '--out',
+      'x.json',
+      '--seed',
+      '-1',
+    );
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('--seed must be a whole number ≥ 0');
+    expect(run.stderr).not.toContain('ambiguous');
+  });
+
   it.each(Object.keys(COMMANDS))(
     '%s: the top-level summary names its required forms, its options and choices as its --help does',
     async (name) => {
