@@ -23,12 +23,14 @@ describe('prices by bare name', () => {
     const prices = pricesByBareName(table, models, 'f.jsonl', (w) => warnings.push(w));
     expect(prices.get('Mixtral-8x7B-Instruct-v0.1')).toEqual(mixtral);
     expect(prices.get('GPT-4-1106-preview')).toEqual({ inputPer1M: 10, outputPer1M: 30 });
-    // Two names match `twin`: it stays unpriced (left out of the pool, with its own warning).
+    // Two names match `twin`: it stays unpriced (left out of the pool, with its own warning), and
+    // the warning names both, so the user knows which price to give it (CLI audit D18).
     expect(prices.has('twin')).toBe(false);
     expect(prices.has('unknown')).toBe(false);
     expect(warnings).toEqual([
       'f.jsonl: model "Mixtral-8x7B-Instruct-v0.1" has no price under that name; priced as "mistralai/Mixtral-8x7B-Instruct-v0.1" (0.6 / 0.6 USD per 1M input / output tokens)',
       'f.jsonl: model "GPT-4-1106-preview" has no price under that name; priced as "gpt-4-1106-preview" (10 / 30 USD per 1M input / output tokens)',
+      'f.jsonl: model "twin" has no price under that name, and the price file has several it could be ("a/twin", "b/twin"); give it a price under its own name',
     ]);
     // The price file's own table is left as it was.
     expect(table.has('Mixtral-8x7B-Instruct-v0.1')).toBe(false);
@@ -111,6 +113,32 @@ describe('reading odd files', () => {
     expect(() => loadRows(file('mid.jsonl', `${rows[0]}\nnot json\n${rows[1]}`))).toThrow(
       /mid\.jsonl:2: not valid JSON \([^)]*\)$/,
     );
+  });
+
+  it('reports every bad line of a file, not only the first (ten shown, the rest counted)', () => {
+    const good = line({ scores: { a: 1 } });
+    const text = [
+      good,
+      'not json',
+      line({ scores: { a: 2 } }),
+      good,
+      line({ prompt: 7, scores: { a: 1 } }),
+      ...Array.from({ length: 10 }, () => line({ scores: 'all' })),
+    ].join('\n');
+    let message = '';
+    try {
+      loadRows(file('many.jsonl', `${text}\n`));
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    const lines = message.split('\n');
+    expect(lines[0]).toMatch(/many\.jsonl: 13 bad lines; fix each and run again:$/);
+    expect(lines[1]).toMatch(/^ {2}\S*many\.jsonl:2: not valid JSON/);
+    expect(lines[2]).toMatch(/^ {2}\S*many\.jsonl:3: score of a is 2, outside \[0, 1\]/);
+    expect(lines[3]).toMatch(/^ {2}\S*many\.jsonl:5: "prompt" must be a string/);
+    expect(lines[4]).toMatch(/^ {2}\S*many\.jsonl:6: "scores" must be an object/);
+    expect(lines.slice(1, -1)).toHaveLength(10);
+    expect(lines.at(-1)).toBe('  … and 3 more');
   });
 
   it('reads "source" and "id" as the file has them, and refuses a source that is not text', () => {

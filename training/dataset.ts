@@ -1,6 +1,6 @@
 // Reading routing data (the shared JSONL line format, any models) and price files, with errors
 // that name the file and line; prompt-hash splits; per-prompt cost as the data's README defines it.
-import { bareNameIndex } from '../src/core/model-names.js';
+import { bareNameMatches } from '../src/core/model-names.js';
 import { isPriceNote } from '../src/core/price-note.js';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -102,74 +102,94 @@ export function loadRows(
   const unscored: number[] = [];
   const blank: number[] = [];
   const lines = text.split('\n');
+  // Every bad line is reported, not only the first, so one run shows all there is to fix; a
+  // file that is not JSON Lines at all (one array, pretty-printed) is said once, at once.
+  const bad: string[] = [];
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!.trim();
     if (!line) continue;
     const where = `${file}:${i + 1}`;
-    let raw: Record<string, unknown>;
     try {
-      raw = JSON.parse(line) as Record<string, unknown>;
+      let raw: Record<string, unknown>;
+      try {
+        raw = JSON.parse(line) as Record<string, unknown>;
+      } catch (err) {
+        throw lineError(
+          `${where}: not valid JSON (${(err as Error).message})`,
+          notJsonLinesHint(lines, i, true),
+        );
+      }
+      if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+        throw lineError(
+          `${where}: each line must be a JSON object with "prompt" and "scores"`,
+          notJsonLinesHint(lines, i, false),
+        );
+      if (raw.prompt === undefined)
+        throw new DataError(
+          `${where}: "prompt" is missing; it holds the user text (the first user turn)`,
+        );
+      if (typeof raw.prompt !== 'string')
+        throw new DataError(
+          `${where}: "prompt" must be a string (the user text), got ${Array.isArray(raw.prompt) ? 'an array: put the first user turn\'s text in "prompt" (a chat\'s messages are not read)' : JSON.stringify(raw.prompt)}`,
+        );
+      if (!raw.prompt.trim()) {
+        blank.push(i + 1);
+        continue;
+      }
+      if (raw.scores === undefined && !promptsOnly)
+        throw new DataError(
+          `${where}: "scores" is missing; it maps each model to its quality in [0, 1]`,
+        );
+      const scores =
+        raw.scores == null && promptsOnly
+          ? {}
+          : checkModelNumbers(raw.scores, 'scores', where, nulls, 0, 1);
+      if (Object.keys(scores).length === 0 && !promptsOnly) {
+        unscored.push(i + 1);
+        continue;
+      }
+      const costUsd =
+        raw.cost_usd == null
+          ? undefined
+          : checkModelNumbers(raw.cost_usd, 'cost_usd', where, nulls, 0);
+      const outChars =
+        raw.out_chars == null
+          ? undefined
+          : checkModelNumbers(raw.out_chars, 'out_chars', where, nulls, 0);
+      if (raw.source != null && typeof raw.source !== 'string')
+        throw new DataError(
+          `${where}: "source" must be a string (the collection/task, e.g. "mmlu/anatomy"), got ${JSON.stringify(raw.source)}; leave it out to use the file's name`,
+        );
+      const meta = (raw.meta ?? {}) as Record<string, unknown>;
+      rows.push({
+        id:
+          typeof raw.id === 'string' || typeof raw.id === 'number'
+            ? String(raw.id)
+            : `${group}:${i + 1}`,
+        // An empty source is no source: the file's name, as when the field is left out.
+        source: typeof raw.source === 'string' && raw.source.trim() ? raw.source : group,
+        prompt: raw.prompt,
+        scores,
+        costUsd,
+        outChars,
+        contaminated: meta.routellm_contaminated === true,
+        group,
+      });
     } catch (err) {
-      throw new DataError(
-        `${where}: not valid JSON (${(err as Error).message})${notJsonLinesHint(lines, i, true)}`,
-      );
+      if (!(err instanceof DataError) || err instanceof NotJsonLines) throw err;
+      bad.push(err.message);
     }
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
-      throw new DataError(
-        `${where}: each line must be a JSON object with "prompt" and "scores"${notJsonLinesHint(lines, i, false)}`,
-      );
-    if (raw.prompt === undefined)
-      throw new DataError(
-        `${where}: "prompt" is missing; it holds the user text (the first user turn)`,
-      );
-    if (typeof raw.prompt !== 'string')
-      throw new DataError(
-        `${where}: "prompt" must be a string (the user text), got ${Array.isArray(raw.prompt) ? 'an array: put the first user turn\'s text in "prompt" (a chat\'s messages are not read)' : JSON.stringify(raw.prompt)}`,
-      );
-    if (!raw.prompt.trim()) {
-      blank.push(i + 1);
-      continue;
-    }
-    if (raw.scores === undefined && !promptsOnly)
-      throw new DataError(
-        `${where}: "scores" is missing; it maps each model to its quality in [0, 1]`,
-      );
-    const scores =
-      raw.scores == null && promptsOnly
-        ? {}
-        : checkModelNumbers(raw.scores, 'scores', where, nulls, 0, 1);
-    if (Object.keys(scores).length === 0 && !promptsOnly) {
-      unscored.push(i + 1);
-      continue;
-    }
-    const costUsd =
-      raw.cost_usd == null
-        ? undefined
-        : checkModelNumbers(raw.cost_usd, 'cost_usd', where, nulls, 0);
-    const outChars =
-      raw.out_chars == null
-        ? undefined
-        : checkModelNumbers(raw.out_chars, 'out_chars', where, nulls, 0);
-    if (raw.source != null && typeof raw.source !== 'string')
-      throw new DataError(
-        `${where}: "source" must be a string (the collection/task, e.g. "mmlu/anatomy"), got ${JSON.stringify(raw.source)}; leave it out to use the file's name`,
-      );
-    const meta = (raw.meta ?? {}) as Record<string, unknown>;
-    rows.push({
-      id:
-        typeof raw.id === 'string' || typeof raw.id === 'number'
-          ? String(raw.id)
-          : `${group}:${i + 1}`,
-      // An empty source is no source: the file's name, as when the field is left out.
-      source: typeof raw.source === 'string' && raw.source.trim() ? raw.source : group,
-      prompt: raw.prompt,
-      scores,
-      costUsd,
-      outChars,
-      contaminated: meta.routellm_contaminated === true,
-      group,
-    });
   }
+  if (bad.length === 1) throw new DataError(bad[0]);
+  if (bad.length > 1)
+    throw new DataError(
+      `${file}: ${bad.length} bad lines; fix each and run again:\n${bad
+        .slice(0, MAX_BAD_LINES_SHOWN)
+        .map((m) => `  ${m}`)
+        .join(
+          '\n',
+        )}${bad.length > MAX_BAD_LINES_SHOWN ? `\n  … and ${bad.length - MAX_BAD_LINES_SHOWN} more` : ''}`,
+    );
   if (nulls.count)
     note(
       `${file}: ${countOf(nulls.count, 'null value')} in "scores", "cost_usd" or "out_chars" read as not given for that model`,
@@ -183,21 +203,47 @@ export function loadRows(
   return rows;
 }
 
+/** Bad lines listed in the error about a file; the rest are counted. */
+const MAX_BAD_LINES_SHOWN = 10;
+
+/** The whole file is not JSON Lines: said once, not for each of its lines. */
+class NotJsonLines extends DataError {}
+
+/** A line's error, with `notJsonLinesHint`'s hint; a hint about the whole file stops the read. */
+function lineError(message: string, hint: { text: string; wholeFile: boolean }): DataError {
+  return hint.wholeFile
+    ? new NotJsonLines(`${message}${hint.text}`)
+    : new DataError(`${message}${hint.text}`);
+}
+
 /**
  * What to do when the file is not JSON Lines at all, judged from line `i` (0-based): one JSON
  * array (`[` on the first line), or pretty-printed JSON (a line that is only `{` or `[`); or,
  * for a line that does not parse (`unparsed`) and is the file's last with no line break after
  * it, that the file may have been cut off.
  */
-function notJsonLinesHint(lines: string[], i: number, unparsed: boolean): string {
+function notJsonLinesHint(
+  lines: string[],
+  i: number,
+  unparsed: boolean,
+): { text: string; wholeFile: boolean } {
   const line = lines[i]!.trim();
   if (line.startsWith('[') && !lines.slice(0, i).some((l) => l.trim()))
-    return ': the file looks like one JSON array; the format is JSON Lines, one object a line (`jq -c ".[]"` converts it)';
+    return {
+      text: ': the file looks like one JSON array; the format is JSON Lines, one object a line (`jq -c ".[]"` converts it)',
+      wholeFile: true,
+    };
   if (line === '{' || line === '[')
-    return ': the file looks pretty-printed; the format is JSON Lines, each object whole on one line (`jq -c .` converts it)';
+    return {
+      text: ': the file looks pretty-printed; the format is JSON Lines, each object whole on one line (`jq -c .` converts it)',
+      wholeFile: true,
+    };
   if (unparsed && i === lines.length - 1)
-    return ': it is the last line and the file does not end with a line break; was the file cut off?';
-  return '';
+    return {
+      text: ': it is the last line and the file does not end with a line break; was the file cut off?',
+      wholeFile: false,
+    };
+  return { text: '', wholeFile: false };
 }
 
 /** "1 row", "3 rows": a count and its noun, in the plural unless it is one. */
@@ -282,7 +328,8 @@ export function loadPrices(file: string): (group: string) => Map<string, Price> 
  * `prices` with an entry for each of `models` the price file names otherwise: a model with no
  * price under its own name takes the one price whose name is the same without provider prefix
  * and case (`Mixtral-8x7B-Instruct-v0.1` ↔ `mistralai/Mixtral-8x7B-Instruct-v0.1`), and `warn`
- * says so. A name that matches none, or several, stays unpriced. `prices` itself is not changed.
+ * says so. A name that matches none, or several, stays unpriced; for several, `warn` names them
+ * (the price to give it is one of theirs). `prices` itself is not changed.
  */
 export function pricesByBareName(
   prices: Map<string, Price>,
@@ -291,11 +338,16 @@ export function pricesByBareName(
   warn: (message: string) => void,
 ): Map<string, Price> {
   let out = prices;
-  const lookup = bareNameIndex(prices.keys());
+  const lookup = bareNameMatches(prices.keys());
   for (const model of models) {
     if (prices.has(model)) continue;
-    const match = lookup(model);
-    if (match === undefined) continue;
+    const matches = lookup(model);
+    if (matches.length > 1)
+      warn(
+        `${where}: model "${model}" has no price under that name, and the price file has several it could be (${matches.map((m) => `"${m}"`).join(', ')}); give it a price under its own name`,
+      );
+    if (matches.length !== 1) continue;
+    const match = matches[0]!;
     if (out === prices) out = new Map(prices);
     const price = prices.get(match)!;
     out.set(model, price);

@@ -11,10 +11,21 @@ export function bareModelName(model: string): string {
  * has the same bare name; several (or none) match nothing.
  */
 export function bareNameIndex(names: Iterable<string>): (name: string) => string | undefined {
-  const byBare = new Map<string, string | null>();
+  const matches = bareNameMatches(names);
+  return (name) => {
+    const found = matches(name);
+    return found.length === 1 ? found[0] : undefined;
+  };
+}
+
+/** Every one of `names` with the same bare name as the name looked up, in `names`' order. */
+export function bareNameMatches(names: Iterable<string>): (name: string) => readonly string[] {
+  const byBare = new Map<string, string[]>();
   for (const n of names) {
     const b = bareModelName(n);
-    byBare.set(b, byBare.has(b) && byBare.get(b) !== n ? null : n);
+    const same = byBare.get(b);
+    if (!same) byBare.set(b, [n]);
+    else if (!same.includes(n)) same.push(n);
   }
-  return (name) => byBare.get(bareModelName(name)) ?? undefined;
+  return (name) => byBare.get(bareModelName(name)) ?? [];
 }
