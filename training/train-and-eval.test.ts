@@ -411,6 +411,30 @@ describe('data, training and evaluation', () => {
     expect(path.split(/[ML]/).filter(Boolean)).toHaveLength(SWEEP.length);
     expect(SWEEP[0]).toBe(1.5);
     expect(SWEEP.at(-1)).toBeCloseTo(-2, 12);
+    expect(html).not.toContain('per test file');
+    // Several test files: a chart each, from its own prompts (one chart would mix their models
+    // and score scales: CLI audit D17); here a copy of the prompts on a halved scale.
+    const halved = outcomes.map((o) => ({
+      ...o,
+      row: {
+        ...o.row,
+        group: 'halved.jsonl',
+        scores: Object.fromEntries(Object.entries(o.row.scores).map(([m, v]) => [m, v / 2])),
+      },
+    }));
+    const two = renderEvalHtml(report, [...outcomes, ...halved]);
+    expect(two).toContain('<h2>Quality against cost, per test file</h2>');
+    expect(two.match(/<svg /g)).toHaveLength(2);
+    expect(two).toContain(`<h3>halved.jsonl (${outcomes.length} prompts)</h3>`);
+    expect(two).toContain(`<h3>${outcomes[0]!.row.group} (${outcomes.length} prompts)</h3>`);
+    // Each chart's quality axis spans its own file's scores only.
+    const axes = [...two.matchAll(/mean quality \(([\d.-]+)–([\d.-]+)\)/g)].map((m) => [
+      Number(m[1]),
+      Number(m[2]),
+    ]);
+    expect(axes).toHaveLength(2);
+    expect(axes[0]![1]).toBeLessThanOrEqual(0.52 + 1e-9);
+    expect(axes[1]![0]).toBeGreaterThan(axes[0]![0]);
   });
 
   it('eval says which test rows it left out and why, and matches renamed files by their models', () => {
