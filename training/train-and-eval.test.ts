@@ -428,13 +428,13 @@ describe('data, training and evaluation', () => {
     expect(two).toContain(`<h3>halved.jsonl (${outcomes.length} prompts)</h3>`);
     expect(two).toContain(`<h3>${outcomes[0]!.row.group} (${outcomes.length} prompts)</h3>`);
     // Each chart's quality axis spans its own file's scores only.
-    const axes = [...two.matchAll(/mean quality \(([\d.-]+)–([\d.-]+)\)/g)].map((m) => [
-      Number(m[1]),
-      Number(m[2]),
-    ]);
+    const axes = [...two.matchAll(/mean quality \(([\d.-]+)–([\d.-]+)\)/g)].map(
+      (m): [number, number] => [Number(m[1]), Number(m[2])],
+    );
     expect(axes).toHaveLength(2);
-    expect(axes[0]![1]).toBeLessThanOrEqual(0.52 + 1e-9);
-    expect(axes[1]![0]).toBeGreaterThan(axes[0]![0]);
+    const [halvedAxis, ownAxis] = axes as [[number, number], [number, number]];
+    expect(halvedAxis[1]).toBeLessThanOrEqual(0.52 + 1e-9);
+    expect(ownAxis[0]).toBeGreaterThan(halvedAxis[0]);
   });
 
   it('eval says which test rows it left out and why, and matches renamed files by their models', () => {
