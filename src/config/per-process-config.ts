@@ -24,6 +24,21 @@ export function perProcessOf(config: Config): PerProcessConfig {
   };
 }
 
+const PER_PROCESS_PATHS: Record<keyof PerProcessConfig, string> = {
+  port: 'server.port',
+  host: 'server.host',
+  redisUrl: 'state.redisUrl',
+  postgresUrl: 'requestLog.postgresUrl',
+};
+
+/** The per-process settings that differ between two configs, by their config paths. */
+export function perProcessChanges(before: Config, after: Config): string[] {
+  const [a, b] = [perProcessOf(before), perProcessOf(after)];
+  return (Object.keys(PER_PROCESS_PATHS) as (keyof PerProcessConfig)[])
+    .filter((k) => a[k] !== b[k])
+    .map((k) => PER_PROCESS_PATHS[k]);
+}
+
 /** `config` with this process's own settings: a copy where it differs (the snapshot is not touched). */
 export function withPerProcess(config: Config, local: PerProcessConfig): Config {
   // The same object when nothing changes: listeners tell a new config from the same one under a

@@ -1,6 +1,6 @@
 // The file watcher's reload follows the start-up rule: a file whose settings did not change (a
 // comment edited) leaves the live config and its admin changes alone; a changed file wins.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -77,6 +77,84 @@ describe('watchConfigFile', () => {
       .toEqual([
         'config reload: server.requestTimeoutSeconds is read at start-up: the new value applies after a restart',
       ]);
+  });
+});
+
+/** A config service on `input`, and a log of what the watcher says. */
+async function watched(input: ReturnType<typeof testConfigInput>, file: string) {
+  const clock = createManualClock();
+  const service = new ConfigService(
+    new ConfigHolder(compileConfig(parseConfigText(stringify(input), file).config)),
+    new ConfigVersionStore({ state: new MemoryState(clock), clock }),
+  );
+  await service.start();
+  cleanups.push(() => service.stop());
+  const said = { info: [] as string[], warn: [] as string[], error: [] as string[] };
+  const log = {
+    info: (m: string) => said.info.push(m),
+    warn: (m: string) => said.warn.push(m),
+    error: (m: string) => said.error.push(m),
+  };
+  cleanups.push(watchConfigFile(file, service, log, 10));
+  return { service, said };
+}
+
+describe('watchConfigFile: how the file is changed', () => {
+  const costRouter = testConfigInput({
+    routers: [{ name: 'model-router', modelSubset: ['big', 'mid', 'small'], routingMode: 'cost' }],
+  });
+
+  it('a mounted Kubernetes ConfigMap: the ..data symlink swapped for a new folder', async () => {
+    // The kubelet's layout: config.yaml → ..data/config.yaml, ..data → ..<timestamp>; an update
+    // writes a new timestamped folder and renames a new ..data symlink over the old one. No
+    // event names config.yaml (ops audit F4: such an update was never loaded).
+    const dir = mkdtempSync(join(tmpdir(), 'mr-watch-cm-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    mkdirSync(join(dir, '..2026_12_06_01'));
+    writeFileSync(join(dir, '..2026_12_06_01', 'config.yaml'), stringify(testConfigInput()));
+    symlinkSync('..2026_12_06_01', join(dir, '..data'));
+    symlinkSync('..data/config.yaml', join(dir, 'config.yaml'));
+    const { service, said } = await watched(testConfigInput(), join(dir, 'config.yaml'));
+
+    mkdirSync(join(dir, '..2026_12_06_02'));
+    writeFileSync(join(dir, '..2026_12_06_02', 'config.yaml'), stringify(costRouter));
+    symlinkSync('..2026_12_06_02', join(dir, '..data_tmp'));
+    renameSync(join(dir, '..data_tmp'), join(dir, '..data'));
+    rmSync(join(dir, '..2026_12_06_01'), { recursive: true });
+    await expect
+      .poll(() => service.current.config.routers[0]!.routingMode, { timeout: 5000 })
+      .toBe('cost');
+    expect(said.error).toEqual([]);
+  });
+
+  it('a symlink to a file elsewhere, edited where it points', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mr-watch-link-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    mkdirSync(join(dir, 'etc'));
+    mkdirSync(join(dir, 'app'));
+    writeFileSync(join(dir, 'etc', 'router.yaml'), stringify(testConfigInput()));
+    symlinkSync(join(dir, 'etc', 'router.yaml'), join(dir, 'app', 'config.yaml'));
+    const { service } = await watched(testConfigInput(), join(dir, 'app', 'config.yaml'));
+    writeFileSync(join(dir, 'etc', 'router.yaml'), stringify(costRouter));
+    await expect
+      .poll(() => service.current.config.routers[0]!.routingMode, { timeout: 5000 })
+      .toBe('cost');
+  });
+
+  it("a new port in the file is said to wait for a restart (it is the process's own)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mr-watch-port-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'router.yaml');
+    const input = testConfigInput();
+    writeFileSync(file, stringify(input));
+    const { said } = await watched(input, file);
+    writeFileSync(file, stringify({ ...input, server: { ...input.server, port: 18999 } }));
+    await expect
+      .poll(() => said.warn, { timeout: 5000 })
+      .toEqual([
+        "config reload: server.port is this process's own, read at start-up: the new value applies after a restart",
+      ]);
+    expect(said.info).toEqual([expect.stringContaining('the live config is kept')]);
   });
 });
 
