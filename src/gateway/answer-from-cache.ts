@@ -10,6 +10,7 @@ import type { GatewayDeps } from './chat-gateway.js';
 import { answerUsageCounts, recordTokens } from './cost.js';
 import { finishRecord } from './finish-record.js';
 import type { AdmitContext, ChatCall, ChatOutcome } from './gateway-types.js';
+import { warningsHeader } from '../core/header-text.js';
 
 /**
  * Answers from the cache: no routing and no upstream call; the record says `hit` (or `semantic`),
@@ -59,7 +60,7 @@ export async function answerFromCache(
     'x-router-model': response.model,
     'x-router-attempts': '0',
     ...(ctx.mode ? { 'x-router-mode': ctx.mode } : {}),
-    ...(ctx.warnings?.length ? { 'x-router-warnings': ctx.warnings.join('; ') } : {}),
+    ...(ctx.warnings?.length ? { 'x-router-warnings': warningsHeader(ctx.warnings) } : {}),
   };
   const policies = deps.policies;
   // No upstream tokens were used: the prompt's up-front TPM charge is handed back.

@@ -22,6 +22,7 @@ import type { AdmitResult, ChatCall, GatewayPolicies, Target } from './gateway-t
 import { PoolBalancer } from './pool-order.js';
 import { NoHeadroom, waitForHeadroom } from './wait-for-headroom.js';
 import { retryHeaders, retryWhenCircuitsOpen } from './retry-when-free.js';
+import { warningsHeader } from '../core/header-text.js';
 
 /** What the calls need: the gateway's parts (built once per gateway, not per request). */
 /** What a gateway of named (not routed) calls is built from: embeddings, moderations, media. */
@@ -239,6 +240,8 @@ export function servedHeaders(
     'x-router-model': model,
     'x-router-region': d.region,
     'x-router-attempts': String(record.attempts.length),
-    ...(admitted.warnings?.length ? { 'x-router-warnings': admitted.warnings.join('; ') } : {}),
+    ...(admitted.warnings?.length
+      ? { 'x-router-warnings': warningsHeader(admitted.warnings) }
+      : {}),
   };
 }

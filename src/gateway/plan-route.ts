@@ -35,6 +35,7 @@ import { noEligibleFor } from './no-eligible-error.js';
 import { effectiveMode, keyAllowsDeployment, resolveZone } from './request-target.js';
 import { resolveSessionAffinity } from './session-affinity.js';
 import { retryWhenFree } from './retry-when-free.js';
+import { warningsHeader } from '../core/header-text.js';
 
 /** What planning needs: the gateway's deps, its pool balancer and its learned output sizes. */
 export type PlanDeps = Pick<
@@ -241,7 +242,7 @@ export function servedHeaders(
     'x-router-attempts': String(result.attempts.length),
   };
   const warnings = [...(admitted.warnings ?? []), ...(plan.warnings ?? []), ...result.warnings];
-  if (warnings.length) headers['x-router-warnings'] = warnings.join('; ');
+  if (warnings.length) headers['x-router-warnings'] = warningsHeader(warnings);
   // With `models` fallbacks: the entry that served, and those before it that could not (why).
   if (fallbacks) {
     headers['x-router-target'] = targetName(fallbacks.served.target);

@@ -5,6 +5,7 @@ import type { FastifyReply } from 'fastify';
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { GatewayError } from '../core/errors.js';
 import { RAW_JSON, type PassThroughChunk } from '../core/wire-types.js';
+import { headerSafe } from '../core/header-text.js';
 
 export interface SseEvent {
   event?: string;
@@ -62,7 +63,13 @@ export async function writeSseStream<T = SseEvent>(
   events: AsyncIterable<T>,
   opts: SseStreamOptions<T>,
 ): Promise<void> {
-  res.writeHead(200, { ...SSE_HEADERS, ...opts.headers });
+  try {
+    res.writeHead(200, { ...SSE_HEADERS, ...opts.headers });
+  } catch {
+    // A header Node refuses (core/header-text.ts says why): the stream still starts, and its
+    // upstream is still read to the end and released, not left open with the client waiting.
+    res.writeHead(200, headerSafe({ ...SSE_HEADERS, ...opts.headers }));
+  }
   const encode = opts.encode ?? (format as unknown as (item: T) => string);
   let pending = '';
   let scheduled = false;

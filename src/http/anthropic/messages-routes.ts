@@ -19,6 +19,7 @@ import { anthropicErrorBody, messagesToChat } from './messages-convert.js';
 import type { RouterFiles } from '../../files/router-files.js';
 import { messagesFileIds, resolveFileSources } from './resolve-file-sources.js';
 import { chatChunksToMessageEvents, chatToMessage } from './messages-reply.js';
+import { warningsHeader } from '../../core/header-text.js';
 
 const errorShape: ErrorShaper = (e, requestId) => anthropicErrorBody(e, requestId);
 
@@ -75,7 +76,7 @@ export function registerMessagesRoutes(
         auth: request.auth,
       });
       reply.header('x-router-counted-by', count.countedBy);
-      if (count.warning) reply.header('x-router-warnings', count.warning);
+      if (count.warning) reply.header('x-router-warnings', warningsHeader([count.warning]));
       return { input_tokens: count.inputTokens };
     },
   );

@@ -17,6 +17,7 @@ import type { Json } from './responses-convert.js';
 import { prepareResponse } from './responses-run.js';
 import { truncateToFit } from './responses-truncation.js';
 import type { RuntimeConfig } from '../../config/runtime-config.js';
+import { warningsHeader } from '../../core/header-text.js';
 
 /**
  * A body that names a conversation (`previous_response_id` or `conversation`) alone counts it with
@@ -56,6 +57,6 @@ export async function countResponseInputTokens(
     requestId: request.id,
   });
   reply.header('x-router-counted-by', count.countedBy);
-  if (count.warning) reply.header('x-router-warnings', count.warning);
+  if (count.warning) reply.header('x-router-warnings', warningsHeader([count.warning]));
   return { object: 'response.input_tokens', input_tokens: count.inputTokens };
 }

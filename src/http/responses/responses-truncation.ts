@@ -9,6 +9,7 @@ import { fitToContext, type Caller, type ContextFit } from '../../gateway/contex
 import type { ChatCall, ChatOutcome } from '../../gateway/gateway-types.js';
 import { resolveTarget } from '../../gateway/request-target.js';
 import type { PreparedResponse } from './responses-run.js';
+import { warningsHeader } from '../../core/header-text.js';
 
 /**
  * The turn's chat request cut to fit when its body asks for `truncation: "auto"`; undefined when
@@ -45,6 +46,6 @@ export function warnTruncated(
   if (d?.capabilities.responsesApi) return outcome;
   const warning = `truncation "auto" left the oldest ${t.dropped} of ${t.of} messages out of what the model read, to fit a ${t.window}-token context window (the stored conversation keeps them)`;
   const before = outcome.headers['x-router-warnings'];
-  outcome.headers['x-router-warnings'] = before ? `${before}; ${warning}` : warning;
+  outcome.headers['x-router-warnings'] = warningsHeader(before ? [before, warning] : [warning]);
   return outcome;
 }
