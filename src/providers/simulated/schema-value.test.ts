@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { stringForPattern } from './pattern-string.js';
-import { valueForSchema } from './schema-value.js';
+import { MAX_ARRAY_ITEMS, MAX_STRING_LENGTH, MAX_VALUES, valueForSchema } from './schema-value.js';
 
 type Node = { name: string; children: Node[] };
 const node: z.ZodType<Node> = z.lazy(() => z.object({ name: z.string(), children: z.array(node) }));
@@ -88,6 +88,39 @@ describe('valueForSchema', () => {
 
   it('a schema that is no object gives null (a tool without parameters gets {})', () => {
     expect(valueForSchema(undefined, 'x')).toBeNull();
+  });
+
+  // The schema is the client's (input audit, 2026-12-06): before, `minLength: 1e9` ended the
+  // process (V8: invalid size), `minItems: 1e6` froze it, and this pattern, tested by JavaScript's
+  // backtracking RegExp against "simulated <key>", froze it for minutes.
+  it('bounds what a client schema can ask: lengths, counts, parts, and patterns in linear time', () => {
+    const long = valueForSchema(
+      { type: 'object', properties: { s: { type: 'string', minLength: 1e9 } }, required: ['s'] },
+      '',
+    ) as { s: string };
+    expect(long.s.length).toBe(MAX_STRING_LENGTH);
+    const many = valueForSchema({ type: 'array', items: { type: 'integer' }, minItems: 1e6 }, '');
+    expect(many).toHaveLength(MAX_ARRAY_ITEMS);
+    // Arrays of arrays of arrays: a bounded number of parts, the rest null.
+    const nested = (d: number): object =>
+      d === 0 ? { type: 'string' } : { type: 'array', items: nested(d - 1), minItems: 64 };
+    const flat = JSON.stringify(valueForSchema(nested(4), '')).match(/"simulated"/g) ?? [];
+    expect(flat.length).toBeLessThan(MAX_VALUES);
+    const key = 'a'.repeat(40);
+    const evil = valueForSchema(
+      {
+        type: 'object',
+        properties: { [key]: { type: 'string', pattern: '^(\\w+\\s?)*!$' } },
+        required: [key],
+      },
+      '',
+    ) as Record<string, string>;
+    expect(typeof evil[key]).toBe('string');
+  });
+
+  it("a pattern RE2 cannot test (a lookahead) still gets the generator's string", () => {
+    const v = valueForSchema({ type: 'string', pattern: '^(?=[a-z])[a-z]{3}$' }, 'k');
+    expect(v).toMatch(/^(?=[a-z])[a-z]{3}$/);
   });
 });
 

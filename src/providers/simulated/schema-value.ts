@@ -3,6 +3,13 @@
 // Vercel AI SDK's generateObject rejects an object its zod schema refuses). Covers what OpenAI's
 // strict structured outputs accept: const/enum, anyOf/oneOf/allOf, $ref to $defs/definitions/'#',
 // string format/pattern/length, number bounds and multipleOf, array length and tuples.
+//
+// The schema is the client's, so what it asks is bounded (input audit, 2026-12-06: `minLength:
+// 1e9` crashed the process, `minItems: 1e6` froze it, and a `pattern` such as `^(\w+\s?)*!$`
+// froze it for minutes by backtracking): strings and arrays are cut to a size a demo needs, the
+// whole value to a number of parts, and patterns are tested by RE2 (re2js: linear time; a
+// pattern RE2 cannot read, with lookarounds or back-references, is not tested).
+import { RE2JS } from 're2js';
 import { isObject } from '../../core/is-object.js';
 import { stringForPattern } from './pattern-string.js';
 
@@ -12,6 +19,12 @@ export type JsonSchema = Record<string, unknown>;
 const SHALLOW_DEPTH = 3;
 /** A schema that cannot end (a required self-reference) stops here. */
 const MAX_DEPTH = 24;
+/** The longest string written, whatever `minLength` asks (characters). */
+export const MAX_STRING_LENGTH = 4096;
+/** The most items in one array, whatever `minItems` asks. */
+export const MAX_ARRAY_ITEMS = 64;
+/** The most values (strings, numbers, objects, …) in one answer; past it, `null`. */
+export const MAX_VALUES = 2000;
 
 /** Sample values for string formats (JSON Schema's, and the ones OpenAI's strict mode accepts). */
 const FORMAT_SAMPLES: Record<string, string> = {
@@ -40,10 +53,12 @@ export function valueForSchema(schema: unknown, hint: string): unknown {
 }
 
 class SchemaValues {
+  private left = MAX_VALUES;
   constructor(private readonly root: JsonSchema) {}
 
   /** `variant` > 0 asks for a value unlike variant 0's where the schema allows (`uniqueItems`). */
   value(raw: unknown, hint: string, depth: number, variant: number): unknown {
+    if (this.left-- <= 0) return null;
     if (raw === true || raw === undefined) return this.stringValue({}, hint, variant);
     if (!isObject(raw) || depth > MAX_DEPTH) return null;
     const schema = this.resolve(raw);
@@ -151,7 +166,12 @@ class SchemaValues {
     const minItems = typeof schema.minItems === 'number' ? schema.minItems : 0;
     const maxItems = typeof schema.maxItems === 'number' ? schema.maxItems : Infinity;
     const wanted = Math.max(minItems, tuple.length, depth >= SHALLOW_DEPTH ? 0 : 1);
-    const count = Math.min(wanted, maxItems, rest === false ? tuple.length : Infinity);
+    const count = Math.min(
+      wanted,
+      maxItems,
+      rest === false ? tuple.length : Infinity,
+      MAX_ARRAY_ITEMS,
+    );
     const unique = schema.uniqueItems === true;
     const out: unknown[] = [];
     for (let i = 0; i < count; i++) {
@@ -163,22 +183,40 @@ class SchemaValues {
   }
 
   private stringValue(schema: JsonSchema, hint: string, variant: number): string {
-    const minLength = typeof schema.minLength === 'number' ? schema.minLength : 0;
-    const maxLength = typeof schema.maxLength === 'number' ? schema.maxLength : Infinity;
-    const pattern = typeof schema.pattern === 'string' ? compile(schema.pattern) : undefined;
+    const minLength = Math.min(
+      typeof schema.minLength === 'number' ? schema.minLength : 0,
+      MAX_STRING_LENGTH,
+    );
+    const maxLength = Math.min(
+      typeof schema.maxLength === 'number' ? schema.maxLength : Infinity,
+      MAX_STRING_LENGTH,
+    );
+    const patternText = typeof schema.pattern === 'string' ? schema.pattern : undefined;
+    const pattern = patternText === undefined ? undefined : compile(patternText);
     const fits = (s: string) => {
       const n = [...s].length;
-      return n >= minLength && n <= maxLength && (!pattern || pattern.test(s));
+      return n >= minLength && n <= maxLength && (!pattern || pattern.matcher(s).find());
     };
     const base = hint ? `simulated ${hint}` : 'simulated';
     const format = typeof schema.format === 'string' ? FORMAT_SAMPLES[schema.format] : undefined;
-    const candidates = [format, variant > 0 ? `${base} ${variant + 1}` : base];
-    if (pattern && typeof schema.pattern === 'string')
-      for (const stretch of [0, 1, 2, minLength, maxLength === Infinity ? 0 : maxLength])
-        candidates.push(stringForPattern(schema.pattern, stretch));
+    const generated =
+      patternText === undefined
+        ? []
+        : [0, 1, 2, minLength, typeof schema.maxLength === 'number' ? maxLength : 0].map(
+            (stretch) => stringForPattern(patternText, stretch),
+          );
+    // A pattern RE2 cannot test: the generator's own strings first, as they follow it.
+    const candidates =
+      patternText !== undefined && !pattern
+        ? [...generated, format, base]
+        : [format, variant > 0 ? `${base} ${variant + 1}` : base, ...generated];
     const found = candidates.find((c): c is string => c !== undefined && fits(c));
     if (found !== undefined) return found;
-    if (pattern) return candidates.findLast((c): c is string => c !== undefined) ?? base;
+    if (patternText !== undefined)
+      return (generated.findLast((c): c is string => c !== undefined) ?? base).slice(
+        0,
+        MAX_STRING_LENGTH,
+      );
     // Only lengths to meet: pad or cut the plain text.
     const chars = [...(format ?? base)];
     while (chars.length < minLength) chars.push('x');
@@ -186,16 +224,15 @@ class SchemaValues {
   }
 }
 
-/** The pattern as a RegExp (patterns are ECMA-262 with unicode); undefined when it does not parse. */
-function compile(pattern: string): RegExp | undefined {
+/**
+ * The pattern in RE2 (linear-time matching: the pattern is the client's), or undefined where RE2
+ * cannot read it (lookarounds, back-references; not a pattern at all): then it is not tested.
+ */
+function compile(pattern: string): RE2JS | undefined {
   try {
-    return new RegExp(pattern, 'u');
+    return RE2JS.compile(pattern);
   } catch {
-    try {
-      return new RegExp(pattern);
-    } catch {
-      return undefined;
-    }
+    return undefined;
   }
 }
 
