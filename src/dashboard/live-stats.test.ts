@@ -60,6 +60,40 @@ describe('LiveStats', () => {
     );
   });
 
+  it('a lone failed call is an error, not a failover; a 400 after one is no invalid request', () => {
+    // Ops audit F3 (2026-12-06): one deployment failing 500 read as "100% failovers".
+    const failed = (i: number, status: number, ...more: RequestRecord['attempts']) =>
+      rec(i, {
+        status,
+        attempts: [
+          {
+            deployment: 'big',
+            model: 'big-sim',
+            outcome: 'error',
+            httpStatus: status,
+            latencyMs: 2,
+          },
+          ...more,
+        ],
+      });
+    const records = [
+      failed(1, 500),
+      failed(2, 400),
+      failed(3, 502, { deployment: 'mid', model: 'mid-sim', outcome: 'skipped', latencyMs: 0 }),
+      failed(5, 200, { deployment: 'small', model: 'small-sim', outcome: 'ok', latencyMs: 3 }),
+    ];
+    const stats = new LiveStats(8);
+    for (const r of records) stats.record(r);
+    const o = stats.overview(T0, 5000);
+    const report = summarizeRecords(records, 'model', T0, Date.now());
+    for (const s of [o, report]) {
+      expect(s.failoverRate).toBe(1 / 4);
+      expect(s.errorRate).toBe(3 / 4);
+    }
+    expect(report.invalidRequests).toBe(0);
+    expect(o.series.reduce((n, b) => n + b.failovers, 0)).toBe(1);
+  });
+
   it('leaves out records older than the window and groups by bucket start', () => {
     const stats = new LiveStats(100);
     for (let i = 1; i <= 10; i++) stats.record(rec(i));

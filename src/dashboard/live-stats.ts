@@ -8,6 +8,7 @@ import {
 } from '../store/request-record.js';
 import {
   failedOver,
+  upstreamErrored,
   summarizeRows,
   type GroupSummary,
   type RequestSummary,
@@ -126,7 +127,8 @@ export class LiveStats implements RequestRecorder {
     this.flags[i] =
       (failedOver(record) ? 1 : 0) |
       (answeredFromCache(record) ? 2 : 0) |
-      (record.usageEstimated ? 4 : 0);
+      (record.usageEstimated ? 4 : 0) |
+      (upstreamErrored(record) ? 8 : 0);
     this.model[i] = this.nameId(record.servedModel ?? record.deployment ?? '(none)');
     const t = i * 4;
     this.tokens[t] = record.promptTokens;
@@ -181,6 +183,7 @@ export class LiveStats implements RequestRecorder {
         completionTokens: this.tokens[t + 2] as number,
         reasoningTokens: this.tokens[t + 3] as number,
         failedOver: ((this.flags[i] as number) & 1) === 1,
+        upstreamErrored: ((this.flags[i] as number) & 8) === 8,
         cacheHit: ((this.flags[i] as number) & 2) === 2,
         usageEstimated: ((this.flags[i] as number) & 4) === 4,
       });
@@ -204,7 +207,7 @@ export class LiveStats implements RequestRecorder {
       b.byModel[model] = (b.byModel[model] ?? 0) + 1;
       b.costUsd += r.costUsd;
       b.baselineCostUsd += r.baselineCostUsd;
-      if (countsAsError(r.status, r.failedOver)) b.errors++;
+      if (countsAsError(r.status, r.upstreamErrored)) b.errors++;
       if (r.failedOver) b.failovers++;
     });
     return {

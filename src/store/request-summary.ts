@@ -2,7 +2,7 @@
 // over a set of request records, grouped by served model, key, router, tenant, end user or tag.
 // One definition serves the `report` CLI, `GET /admin/v1/usage`, the dashboard and both stores, so
 // their numbers agree: the SQL stores compute the same summary in the database (sql/summary-sql.ts
-// mirrors `groupsOf`, `countsAsError`, `isInvalidRequest`, `failedOver`, `answeredFromCache` and `percentile`), the
+// mirrors `groupsOf`, `countsAsError`, `isInvalidRequest`, `upstreamErrored`, `failedOver`, `answeredFromCache` and `percentile`), the
 // rest here in memory. A log's summary with its feedback, whichever computes it: usage-summary.ts.
 import { answeredFromCache, type RequestRecord } from './request-record.js';
 import { compareCodePoints, countsAsError, isInvalidRequest, percentile } from './summary-rules.js';
@@ -157,6 +157,9 @@ export interface SummaryRow {
   cachedTokens: number;
   completionTokens: number;
   reasoningTokens: number;
+  /** An upstream call failed (`upstreamErrored`): an error of the router's, not the client's. */
+  upstreamErrored: boolean;
+  /** Another deployment was tried after one failed (`failedOver`). */
   failedOver: boolean;
   cacheHit?: boolean;
   usageEstimated?: boolean;
@@ -181,6 +184,7 @@ export function summaryRow(r: RequestRecord): SummaryRow {
     cachedTokens: r.cachedTokens,
     completionTokens: r.completionTokens,
     reasoningTokens: r.reasoningTokens,
+    upstreamErrored: upstreamErrored(r),
     failedOver: failedOver(r),
     cacheHit: answeredFromCache(r),
     usageEstimated: r.usageEstimated === true,
@@ -209,9 +213,19 @@ function groupsOf(r: SummaryRow, by: SummaryBy): readonly string[] {
   }
 }
 
-/** A request failed over when any attempt before the last one errored. */
-export function failedOver(r: RequestRecord): boolean {
+/** Any of the request's upstream calls failed. */
+export function upstreamErrored(r: RequestRecord): boolean {
   return r.attempts.some((a) => a.outcome === 'error');
+}
+
+/**
+ * A request failed over when an attempt errored and another deployment was called after it
+ * (one passed over, `skipped`, was not called). A lone failed call is an error, not a failover:
+ * counted as one, an outage read as "100% failovers" (ops audit F3, 2026-12-06).
+ */
+export function failedOver(r: RequestRecord): boolean {
+  const firstError = r.attempts.findIndex((a) => a.outcome === 'error');
+  return firstError !== -1 && r.attempts.slice(firstError + 1).some((a) => a.outcome !== 'skipped');
 }
 
 export function summarizeRecords(
@@ -250,8 +264,8 @@ export function summarizeRows(
     }
     totals.costUsd += r.costUsd;
     totals.baselineCostUsd += r.baselineCostUsd;
-    if (countsAsError(r.status, r.failedOver)) totals.errors++;
-    if (isInvalidRequest(r.status, r.failedOver)) totals.invalidRequests++;
+    if (countsAsError(r.status, r.upstreamErrored)) totals.errors++;
+    if (isInvalidRequest(r.status, r.upstreamErrored)) totals.invalidRequests++;
     if (r.failedOver) totals.failovers++;
     if (r.usageEstimated) {
       totals.usageEstimated++;
@@ -270,7 +284,7 @@ export function summarizeRows(
     // Requests refused as invalid answer in a millisecond and say nothing of the latency clients
     // get: left out, as they are from the errors.
     const lat = list
-      .filter((r) => !isInvalidRequest(r.status, r.failedOver))
+      .filter((r) => !isInvalidRequest(r.status, r.upstreamErrored))
       .map((r) => r.latencyMs)
       .sort((a, b) => a - b);
     const ttft = list
@@ -286,8 +300,8 @@ export function summarizeRows(
       latencyP95Ms: percentile(lat, 95),
       ttftP50Ms: ttft.length ? percentile(ttft, 50) : null,
       ttftP95Ms: ttft.length ? percentile(ttft, 95) : null,
-      errors: list.filter((r) => countsAsError(r.status, r.failedOver)).length,
-      invalidRequests: list.filter((r) => isInvalidRequest(r.status, r.failedOver)).length,
+      errors: list.filter((r) => countsAsError(r.status, r.upstreamErrored)).length,
+      invalidRequests: list.filter((r) => isInvalidRequest(r.status, r.upstreamErrored)).length,
       failovers: list.filter((r) => r.failedOver).length,
       cacheHits: list.filter((r) => r.cacheHit).length,
       usageEstimated: list.filter((r) => r.usageEstimated).length,

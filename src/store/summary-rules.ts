@@ -30,8 +30,8 @@ export const INVALID_REQUEST_STATUSES: readonly number[] = [400, 404, 413, 415, 
  * with no upstream call that failed. An upstream's own 400 is not one: the router cannot tell the
  * client's mistake from what it sent wrong, and an operator must see upstreams refusing requests.
  */
-export function isInvalidRequest(status: number, failedOver: boolean): boolean {
-  return !failedOver && INVALID_REQUEST_STATUSES.includes(status);
+export function isInvalidRequest(status: number, upstreamErrored: boolean): boolean {
+  return !upstreamErrored && INVALID_REQUEST_STATUSES.includes(status);
 }
 
 /**
@@ -40,8 +40,8 @@ export function isInvalidRequest(status: number, failedOver: boolean): boolean {
  * router or of the deployment that was serving it), and except a request the router refused as
  * invalid (`isInvalidRequest`), counted apart as `invalidRequests`.
  */
-export function countsAsError(status: number, failedOver: boolean): boolean {
-  return status >= 400 && status !== 499 && !isInvalidRequest(status, failedOver);
+export function countsAsError(status: number, upstreamErrored: boolean): boolean {
+  return status >= 400 && status !== 499 && !isInvalidRequest(status, upstreamErrored);
 }
 
 /**

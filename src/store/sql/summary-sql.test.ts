@@ -14,6 +14,7 @@ import type { AttemptRecord, RequestRecord } from '../request-record.js';
 import {
   SUMMARY_BYS,
   failedOver,
+  upstreamErrored,
   filterRecords,
   limitGroups,
   summarizeRecords,
@@ -56,6 +57,16 @@ function varied(count: number): RequestRecord[] {
         : []),
       { deployment: 'small', model: 'small-sim', outcome: 'ok', latencyMs: 3.5 },
     ];
+    // A lone failed call (the next candidate passed over, or none): an error, not a failover.
+    if (!failedOver && rand() < 0.1)
+      attempts.splice(
+        0,
+        attempts.length,
+        { deployment: 'big', model: 'big-sim', outcome: 'error', httpStatus: 500, latencyMs: 4 },
+        ...(rand() < 0.5
+          ? [{ deployment: 'mid', model: 'mid-sim', outcome: 'skipped' as const, latencyMs: 0 }]
+          : []),
+      );
     const status = pick([200, 200, 200, 200, 200, 429, 499, 502, 400]);
     // A stream that broke off after its first chunk: its last attempt was not `ok`.
     if (stream && status === 502 && rand() < 0.5)
@@ -300,7 +311,12 @@ it('the generated records cover what the summaries distinguish', () => {
   // upstream's: an error, not an invalid request).
   expect(s.invalidRequests).toBeGreaterThan(0);
   expect(inWindow.some((r) => r.status === 400 && failedOver(r))).toBe(true);
+  expect(inWindow.some((r) => r.status === 400 && upstreamErrored(r) && !failedOver(r))).toBe(true);
   expect(s.failoverRate).toBeGreaterThan(0);
+  // Failed calls with nothing called after them (passed over or not) are no failovers.
+  const lone = inWindow.filter((r) => upstreamErrored(r) && !failedOver(r));
+  expect(lone.some((r) => r.attempts.some((a) => a.outcome === 'skipped'))).toBe(true);
+  expect(lone.some((r) => r.attempts.length === 1)).toBe(true);
   expect(s.cacheHits).toBeGreaterThan(0);
   // Estimated usage in some records (not all, not only in cache hits or errors).
   expect(s.usageEstimated).toBeGreaterThan(0);

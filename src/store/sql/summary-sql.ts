@@ -22,7 +22,9 @@ export interface SummaryDialect {
   placeholder(i: number): string;
   /** A FROM item of the JSON array of strings in `column`, one row per element in `alias.value`. */
   jsonStrings(column: string, alias: string): string;
-  /** True when any of the row's attempts errored (`failedOver`). */
+  /** True when any of the row's attempts errored (`upstreamErrored`). */
+  upstreamErrored: string;
+  /** True when an attempt errored and a later one was called (`failedOver`). */
   failedOver: string;
   /** `expr` in the list of strings `keys` (one parameter, added with `add`). */
   inList(expr: string, keys: readonly string[], add: (value: unknown) => string): string;
@@ -33,7 +35,8 @@ export interface SummaryDialect {
 export const SQLITE_SUMMARY: Omit<SummaryDialect, 'table'> = {
   placeholder: (i) => `@p${i}`,
   jsonStrings: (column, alias) => `json_each(${column}) AS ${alias}`,
-  failedOver: `EXISTS (SELECT 1 FROM json_each(r.attempts) AS a WHERE json_extract(a.value, '$.outcome') = 'error')`,
+  upstreamErrored: `EXISTS (SELECT 1 FROM json_each(r.attempts) AS a WHERE json_extract(a.value, '$.outcome') = 'error')`,
+  failedOver: `EXISTS (SELECT 1 FROM json_each(r.attempts) AS a, json_each(r.attempts) AS b WHERE json_extract(a.value, '$.outcome') = 'error' AND b.key > a.key AND json_extract(b.value, '$.outcome') <> 'skipped')`,
   inList: (expr, keys, add) =>
     `${expr} IN (SELECT value FROM json_each(${add(JSON.stringify(keys))}))`,
   // BINARY, SQLite's default collation, compares UTF-8 text with memcmp.
@@ -44,7 +47,9 @@ export const POSTGRES_SUMMARY: Omit<SummaryDialect, 'table'> = {
   placeholder: (i) => `$${i}`,
   // Tags are a JSON array in a TEXT column (migration 5); attempts are JSONB.
   jsonStrings: (column, alias) => `jsonb_array_elements_text(${column}::jsonb) AS ${alias}(value)`,
-  failedOver: `r.attempts @> '[{"outcome":"error"}]'::jsonb`,
+  upstreamErrored: `r.attempts @> '[{"outcome":"error"}]'::jsonb`,
+  // The containment test first: most rows have no error, and it needs no unnesting.
+  failedOver: `(r.attempts @> '[{"outcome":"error"}]'::jsonb AND EXISTS (SELECT 1 FROM jsonb_array_elements(r.attempts) WITH ORDINALITY AS a(v, i), jsonb_array_elements(r.attempts) WITH ORDINALITY AS b(v, i) WHERE a.v->>'outcome' = 'error' AND b.i > a.i AND b.v->>'outcome' <> 'skipped'))`,
   inList: (expr, keys, add) => `${expr} = ANY(${add(keys)}::text[])`,
   // "C" compares bytes (strcmp), whatever the database's own collation.
   byCodePoint: (expr) => `${expr} COLLATE "C"`,
@@ -78,9 +83,9 @@ function groupExpression(by: SummaryBy): string {
   }
 }
 
-/** isInvalidRequest: an invalid-request status, no upstream call failed (`failedOver`). */
+/** isInvalidRequest: an invalid-request status, no upstream call failed (`upstreamErrored`). */
 const isInvalid = (d: Omit<SummaryDialect, 'table'>) =>
-  `(r.status IN (${INVALID_REQUEST_STATUSES.join(', ')}) AND NOT ${d.failedOver})`;
+  `(r.status IN (${INVALID_REQUEST_STATUSES.join(', ')}) AND NOT ${d.upstreamErrored})`;
 /** countsAsError: a 4xx/5xx but 499, and not refused as invalid. */
 const isError = (d: Omit<SummaryDialect, 'table'>) =>
   `(r.status >= 400 AND r.status <> 499 AND NOT ${isInvalid(d)})`;
