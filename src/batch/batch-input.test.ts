@@ -34,6 +34,29 @@ describe('parseBatchInput', () => {
     });
   });
 
+  it('refuses a line nested past any real request, by line, as a live body is refused', () => {
+    // Input audit F5 (2026-12-06): such a line passed, then failed as a 500 with V8's "Maximum
+    // call stack size exceeded" when it ran.
+    const deep = JSON.parse(`${'['.repeat(3000)}${']'.repeat(3000)}`) as object;
+    const parsed = parseBatchInput(
+      file([
+        line('ok', '/v1/embeddings'),
+        line('deep', '/v1/embeddings', { model: 'm', input: deep }),
+      ]),
+      '/v1/embeddings',
+      10,
+    );
+    expect('errors' in parsed && parsed.errors).toEqual([
+      {
+        code: 'invalid_json_line',
+        line: 2,
+        param: null,
+        message:
+          'Line 2: The line nests arrays and objects more than 256 levels deep: send a flatter request.',
+      },
+    ]);
+  });
+
   it("refuses, by line, a url that is not the batch's endpoint", () => {
     const parsed = parseBatchInput(
       file([

@@ -3,6 +3,7 @@
 // request is sent (OpenAI's `validating` step), with every problem listed by line (the first
 // MAX_ERRORS), so the client fixes the file once.
 import { isObject } from '../core/is-object.js';
+import { MAX_JSON_DEPTH, jsonNestsDeeperThan, tooDeepMessage } from '../core/json-nesting.js';
 import type { BatchStore } from '../store/batch-store.js';
 
 /**
@@ -152,6 +153,11 @@ export function parseBatchInput(
     }
     if (!isObject(parsed)) {
       fail('invalid_json_line', `Line ${n} is not a JSON object.`, n);
+      continue;
+    }
+    // As a live request's body (json-body-parser.ts): what runs the line recurses into it.
+    if (jsonNestsDeeperThan(row, MAX_JSON_DEPTH)) {
+      fail('invalid_json_line', `Line ${n}: ${tooDeepMessage('line', 'request')}`, n);
       continue;
     }
     const customId = parsed.custom_id;

@@ -62,7 +62,8 @@ export function invalidJsonBody(text: string): GatewayError {
 }
 
 /** The 400 for valid JSON nested deeper than `MAX_JSON_DEPTH` (`invalid_json`). */
-function tooDeepBody(): GatewayError {
+/** The 400 for a body nested deeper than `MAX_JSON_DEPTH`. */
+export function tooDeepBody(): GatewayError {
   return new GatewayError({
     status: 400,
     type: 'invalid_request_error',

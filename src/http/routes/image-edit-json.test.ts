@@ -292,6 +292,13 @@ describe('JSON image edits, refused', () => {
       status: 400,
       body: { error: { code: 'invalid_body' } },
     });
+    // Nested past any real body: a 400 as on every JSON route (input audit F4: a 500 from a
+    // stack overflow in the field checks).
+    const deep = `{"prompt": "p", "images": ${'['.repeat(5000)}${']'.repeat(5000)}}`;
+    expect(await edit(deep)).toMatchObject({
+      status: 400,
+      body: { error: { code: 'invalid_json', message: expect.stringContaining('256 levels') } },
+    });
     // Variations take forms only.
     expect(await edit(ok, '/v1/images/variations')).toMatchObject({
       status: 400,

@@ -18,7 +18,8 @@ import { detectMimeType, sniffImageType } from '../../files/file-type.js';
 import type { RouterFiles } from '../../files/router-files.js';
 import { checkModelField } from '../check-fields.js';
 import { describeValue } from '../../core/describe-value.js';
-import { invalidJsonBody } from '../json-body-parser.js';
+import { MAX_JSON_DEPTH, jsonNestsDeeperThan } from '../../core/json-nesting.js';
+import { invalidJsonBody, tooDeepBody } from '../json-body-parser.js';
 import {
   EDIT_TYPES,
   fileTooLarge,
@@ -83,11 +84,14 @@ export function imageJsonParser(config: ConfigHolder) {
         return done(
           invalidRequest('The request body is empty; send a JSON object.', null, 'invalid_body'),
         );
+      let value: unknown;
       try {
-        done(null, JSON.parse(text));
+        value = JSON.parse(text);
       } catch {
-        done(invalidJsonBody(text));
+        return done(invalidJsonBody(text));
       }
+      // As every other JSON body (json-body-parser.ts): what reads it after recurses.
+      done(jsonNestsDeeperThan(text, MAX_JSON_DEPTH) ? tooDeepBody() : null, value);
     };
     payload.on('data', onData);
     payload.on('end', onEnd);
