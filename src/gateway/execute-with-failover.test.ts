@@ -206,3 +206,51 @@ describe('executeWithFailover when every deployment is behind an open circuit', 
     expect(err.headers).toMatchObject({ 'retry-after': '10', 'retry-after-ms': '10000' });
   });
 });
+
+describe('executeWithFailover and a prompt too long for every window left', () => {
+  it('the largest window refusing first: each one after it is recorded as passed over', async () => {
+    // Providers audit F5 (2026-12-06): they were left out of the record and the receipt.
+    const clock = createManualClock();
+    const breakers = new CircuitBreakers(clock, {
+      failureThreshold: 5,
+      windowMs: 1_000,
+      openMs: 1,
+    });
+    const dep = (name: string, contextWindow: number) =>
+      ({ ...deployment, name, contextWindow }) as DeploymentConfig;
+    const tooLong = new GatewayError({
+      status: 400,
+      type: 'invalid_request_error',
+      code: 'context_length_exceeded',
+      message: 'too long',
+    });
+    const called: string[] = [];
+    const adapter = {
+      chat: (req: { deployment: DeploymentConfig }) => {
+        called.push(req.deployment.name);
+        return Promise.reject(tooLong);
+      },
+    } as unknown as ProviderAdapter;
+    const err = await executeWithFailover({
+      call: {
+        request: { model: 'r', messages: [] },
+        signal: new AbortController().signal,
+        requestId: 'r',
+      } as unknown as ChatCall,
+      ordered: [dep('long', 200_000), dep('short', 8_192), dep('mid', 32_000)],
+      adapters: { adapterFor: () => adapter },
+      breakers,
+      clock,
+      promptTokens: 1,
+    }).catch((e: GatewayError) => e);
+    expect(err).toMatchObject({ status: 400, code: 'context_length_exceeded' });
+    expect(called).toEqual(['long']);
+    const attempts = (err as GatewayError & { details?: { attempts?: unknown[] } }).details
+      ?.attempts as { deployment: string; outcome: string; errorCode?: string }[];
+    expect(attempts.map((a) => [a.deployment, a.outcome, a.errorCode])).toEqual([
+      ['long', 'error', 'context_length_exceeded'],
+      ['short', 'skipped', 'context_window_not_larger'],
+      ['mid', 'skipped', 'context_window_not_larger'],
+    ]);
+  });
+});

@@ -235,6 +235,14 @@ export async function executeWithFailover(args: ExecuteArgs): Promise<ExecutionR
           tooLong = { error: e, deployment };
           continue;
         }
+        // None after it is larger: each is passed over, and the record and receipt say why.
+        for (const rest of args.ordered.slice(i + 1))
+          attempts.push(
+            notLargerWindow(
+              rest,
+              deployment.contextWindow >= window ? deployment : tooLong!.deployment,
+            ),
+          );
       }
       throw withAttempts(e, attempts);
     }

@@ -60,6 +60,10 @@ export async function routeInTurn(
       return { plan, result, served: named, tried };
     } catch (err) {
       tagAttempts(record, from, name, targets.length);
+      // The receipt lists the calls that failed too, whether or not a fallback follows (before,
+      // a request with one target, the usual case, had a receipt of no attempts: providers
+      // audit F3, 2026-12-06).
+      if (plan?.receipt) plan.receipt.attempts = record.attempts.slice(from);
       const planned = plan !== undefined;
       if (targets.length === 1 || !(err instanceof GatewayError)) throw err;
       // Called and failed for good (a 4xx, a client gone): no fallback serves it instead.

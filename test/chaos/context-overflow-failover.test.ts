@@ -155,11 +155,19 @@ describe.each(['openai-compatible', 'azure', 'anthropic'] as const)(
             expect(body.error.type, api.name).toBe('invalid_request_error');
             expect(body.error.code, api.name).toBe('context_length_exceeded');
           }
-          expect(records.at(-1)!.attempts.map(brief), api.name).toEqual([
+          const want = [
             ['short', 'error', 'context_length_exceeded'],
             ['same', 'skipped', 'context_window_not_larger'],
             ['long', 'error', 'context_length_exceeded'],
-          ]);
+          ];
+          expect(records.at(-1)!.attempts.map(brief), api.name).toEqual(want);
+          // The receipt lists them as the record does (providers audit F3: it had none).
+          const receipt = (
+            await rt.app.inject({
+              url: `/v1/router/decisions/${records.at(-1)!.decisionId}`,
+            })
+          ).json();
+          expect(receipt.attempts.map(brief), api.name).toEqual(want);
         }
       } finally {
         up.fault('short', undefined);
