@@ -154,7 +154,9 @@ export const deploymentSchema = z.strictObject({
     .int()
     .positive()
     .default(30_000)
-    .describe('Give up on this deployment when no first token arrived in time (failover).'),
+    .describe(
+      "Give up on this deployment when no first token arrived in time (failover). The first token is the first stream chunk with part of the answer (text, a tool call, reasoning, a finish reason): an opening chunk that carries nothing yet (a role chunk, Claude's `message_start`, Azure's prompt filter results) is held back with the client still waiting, so an upstream that opens and then fails or stalls is failed over. Set it above a model's silent thinking time where a reasoning model streams nothing until it has thought.",
+    ),
   streamIdleTimeoutMs: z
     .number()
     .int()

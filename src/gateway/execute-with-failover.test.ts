@@ -254,3 +254,114 @@ describe('executeWithFailover and a prompt too long for every window left', () =
     ]);
   });
 });
+
+describe('executeWithFailover: the first token is the first chunk that says something', () => {
+  // Providers audit F1 (2026-12-06): Claude's message_start (a role chunk) counted as the first
+  // token, so an overloaded_error or a stall right after it reached the client, not a fallback.
+  const role = {
+    id: 'c',
+    model: 'a',
+    choices: [{ index: 0, delta: { role: 'assistant', content: '' } }],
+  };
+  const text = { id: 'c', model: 'b', choices: [{ index: 0, delta: { content: 'hi' } }] };
+  const overloaded = new GatewayError({
+    status: 529,
+    type: 'server_error',
+    code: 'overloaded_error',
+    message: 'Overloaded',
+    retryable: true,
+  });
+  const run = (
+    streams: Record<string, () => AsyncGenerator<unknown>>,
+    firstTokenTimeoutMs = 1_000,
+  ) => {
+    const clock = createManualClock();
+    const adapter = (d: DeploymentConfig) =>
+      ({
+        chatStream: async () => ({ chunks: streams[d.name]!(), headers: {} }),
+      }) as unknown as ProviderAdapter;
+    return executeWithFailover({
+      call: {
+        request: { model: 'r', messages: [], stream: true },
+        signal: new AbortController().signal,
+        requestId: 'r',
+      } as unknown as ChatCall,
+      ordered: ['a', 'b'].map(
+        (name) => ({ ...deployment, name, model: name, firstTokenTimeoutMs }) as DeploymentConfig,
+      ),
+      adapters: { adapterFor: adapter },
+      breakers: new CircuitBreakers(clock),
+      clock,
+      promptTokens: 1,
+    });
+  };
+  const brief = (r: Awaited<ReturnType<typeof run>>) =>
+    r.attempts.map((a) => [a.deployment, a.outcome, a.errorCode]);
+
+  it('an error after the role chunk fails over', async () => {
+    const result = await run({
+      a: async function* () {
+        yield role;
+        throw overloaded;
+      },
+      b: async function* () {
+        yield text;
+      },
+    });
+    expect(result.deployment.name).toBe('b');
+    expect(brief(result)).toEqual([
+      ['a', 'error', 'overloaded_error'],
+      ['b', 'ok', undefined],
+    ]);
+    if (result.kind === 'stream') result.end(true);
+  });
+
+  it('a stall after the role chunk is a first-token timeout, failed over', async () => {
+    const result = await run(
+      {
+        a: async function* () {
+          yield role;
+          await new Promise(() => {});
+        },
+        b: async function* () {
+          yield text;
+        },
+      },
+      50,
+    );
+    expect(result.deployment.name).toBe('b');
+    expect(brief(result)[0]).toEqual(['a', 'error', 'first_token_timeout']);
+    if (result.kind === 'stream') result.end(true);
+  });
+
+  it('the held chunks still reach the client first, in order, and nothing is lost', async () => {
+    const filter = {
+      id: 'c',
+      model: '',
+      choices: [],
+      prompt_filter_results: [{ prompt_index: 0 }],
+    };
+    const finish = {
+      id: 'c',
+      model: 'a',
+      choices: [{ index: 0, delta: {}, finish_reason: 'stop' }],
+    };
+    const result = await run({
+      a: async function* () {
+        yield filter;
+        yield role;
+        yield { ...text, model: 'a' };
+        yield finish;
+      },
+      b: async function* () {
+        yield text;
+      },
+    });
+    expect(result.deployment.name).toBe('a');
+    if (result.kind !== 'stream') throw new Error('not a stream');
+    const got = [result.first];
+    for (let r = await result.next(); !r.done; r = await result.next()) got.push(r.value);
+    expect(got).toEqual([filter, role, { ...text, model: 'a' }, finish]);
+    result.end(true);
+  });
+});
