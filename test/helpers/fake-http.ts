@@ -91,7 +91,9 @@ export function send(res: ServerResponse, status: number, body: unknown): void {
 
 /** The body the OpenAI adapter sends upstream for a chat request (to a `gpt-4o` deployment). */
 export async function sentByOpenAiAdapter(body: ChatRequest): Promise<string> {
-  const { http, sent } = recordingHttp('{"choices":[]}');
+  const { http, sent } = recordingHttp(
+    '{"choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}]}',
+  );
   const gpt = deploymentSchema.parse({
     name: 'o',
     provider: 'openai',

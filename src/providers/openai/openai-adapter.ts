@@ -81,12 +81,17 @@ function isErrorReply(parsed: Json): boolean {
   return (parsed.error !== undefined && parsed.error !== null) || parsed.object === 'error';
 }
 
-/** Loose normalisation: missing id/created/choices are tolerated. */
+/**
+ * Loose normalisation: missing id/created/model are tolerated. A reply with no choice is no
+ * answer (a client reads `choices[0]`): a malformed reply, failed over as an empty stream is
+ * (before, it was served, and closed the circuit as a success: providers audit F4, 2026-12-06).
+ */
 function normaliseResponse(
   parsed: Record<string, unknown>,
   deployment: DeploymentConfig,
 ): ChatResponse {
-  if (!Array.isArray(parsed.choices)) parsed.choices = [];
+  if (!Array.isArray(parsed.choices) || parsed.choices.length === 0)
+    throw malformed(deployment.name, JSON.stringify(parsed), 'an answer: it has no choices');
   if (typeof parsed.model !== 'string' || !parsed.model) parsed.model = deployment.model;
   if (typeof parsed.object !== 'string') parsed.object = 'chat.completion';
   if (typeof parsed.created !== 'number') parsed.created = Math.floor(Date.now() / 1000);
