@@ -148,13 +148,14 @@ describe('runtime.close() and named calls whose upstream stalled', () => {
       moderations: stopped,
       'audio.speech': stopped,
     });
-    // Each call stopped before its answer lists its attempt as the drain's 503 (speech's call had
-    // answered: its attempt is ok, its body was cut).
+    // Each call stopped before its answer lists its attempt as stopped in flight by the drain's
+    // 503, `aborted` as a chat call's (speech's call had answered: its attempt is ok, its body
+    // was cut).
     const attempts = records.map((r) => [
       r.endpoint,
       r.attempts.map((a) => `${a.outcome} ${a.httpStatus ?? ''} ${a.errorCode ?? ''}`.trim()),
     ]);
-    const drained = ['error 503 router_shutting_down'];
+    const drained = ['aborted 503 router_shutting_down'];
     expect(Object.fromEntries(attempts)).toEqual({
       embeddings: drained,
       'images.generations': drained,

@@ -165,8 +165,8 @@ export async function executeWithFailover(args: ExecuteArgs): Promise<ExecutionR
           release();
           // The attempt that streamed and then broke says so wherever it is shown (the record,
           // the receipt: the same object), not the `ok` it had when its first chunk came.
-          if (!completed && failure !== undefined && !call.signal.aborted)
-            markStreamDropped(attempt, failure);
+          const stopped = call.signal.aborted || stoppedByDrain(controller.signal);
+          if (!completed && failure !== undefined && !stopped) markStreamDropped(attempt, failure);
           if (completed) breakers.success(deployment.name);
           else if (failure !== undefined && upstreamFault(failure) && !call.signal.aborted)
             breakers.failure(deployment.name);
@@ -206,10 +206,19 @@ export async function executeWithFailover(args: ExecuteArgs): Promise<ExecutionR
       controller.abort(new Error('attempt failed'));
       // A retryable failure re-opens the circuit below; anything else must not hold the probe.
       if (probe) breakers.abandonProbe(deployment.name);
-      if (call.signal.aborted) {
+      // Stopped in flight by the client, a cancel, or the shutdown drain (which aborts the
+      // attempt's own controller): an `aborted` attempt, charged its prompt (finish-record.ts),
+      // not a failure of the deployment (before, the drain's stop was an `error` at $0: ops
+      // audit F1, 2026-12-06).
+      const stoppedBy = call.signal.aborted
+        ? call.signal
+        : stoppedByDrain(controller.signal)
+          ? controller.signal
+          : undefined;
+      if (stoppedBy) {
         // The upstream had the prompt (not a wait for the deployment's rate limit): its attempt.
-        if (called) attempts.push(abortedAttempt(deployment, call.signal, clock.perfNow() - t0));
-        throw abortedCall(call.signal, attempts);
+        if (called) attempts.push(abortedAttempt(deployment, stoppedBy, clock.perfNow() - t0));
+        throw abortedCall(stoppedBy, attempts);
       }
       const e = toGatewayError(reason instanceof GatewayError ? reason : err);
       // A deadline that passed is the slowest answer there is; other failures are not latency.
@@ -358,6 +367,15 @@ function saysNothing(chunk: ChatChunk): boolean {
         (Array.isArray(v) && v.length === 0),
     );
   });
+}
+
+/** Whether the shutdown drain stopped the attempt of `signal` (call-drain.ts). */
+function stoppedByDrain(signal: AbortSignal): boolean {
+  return (
+    signal.aborted &&
+    signal.reason instanceof GatewayError &&
+    signal.reason.code === 'router_shutting_down'
+  );
 }
 
 /** A deployment built without the schema's defaults (tests) still has an idle deadline. */

@@ -162,7 +162,7 @@ describe('callWithFailover and the shutdown drain', () => {
     expect(await thrown).toMatchObject({ status: 503, code: 'router_shutting_down' });
     expect(called).toEqual(['a']);
     expect(record.attempts).toMatchObject([
-      { deployment: 'a', outcome: 'error', httpStatus: 503, errorCode: 'router_shutting_down' },
+      { deployment: 'a', outcome: 'aborted', httpStatus: 503, errorCode: 'router_shutting_down' },
     ]);
     expect(breakers.state('a')).toBe('closed');
   });

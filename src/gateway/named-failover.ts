@@ -183,14 +183,20 @@ export async function callWithFailover<T>(
       held = members.bodyFollows === true;
       return { d, served, signal, release: held ? untrack : () => {} };
     } catch (err) {
-      if (call.signal.aborted) {
+      // Stopped in flight by the client or by the shutdown drain (its 503, not retryable, not
+      // the deployment's fault, whatever the adapter made of the abort): an `aborted` attempt,
+      // as the chat family records it (execute-with-failover.ts).
+      const stoppedBy = call.signal.aborted
+        ? call.signal
+        : stop.signal.aborted
+          ? stop.signal
+          : undefined;
+      if (stoppedBy) {
         // The upstream had the request (not a wait for the deployment's rate limit): its attempt.
-        if (called) record.attempts.push(abortedAttempt(d, call.signal, deps.clock.perfNow() - t0));
-        throw abortedCall(call.signal, record.attempts);
+        if (called) record.attempts.push(abortedAttempt(d, stoppedBy, deps.clock.perfNow() - t0));
+        throw abortedCall(stoppedBy, record.attempts);
       }
-      // Stopped by the drain: its 503 (not retryable, not the deployment's fault), whatever the
-      // adapter made of the abort. A fresh error each: the record marks the one it finished with.
-      const e = stop.signal.aborted ? shuttingDownError() : toGatewayError(err);
+      const e = toGatewayError(err);
       record.attempts.push(failedAttempt(breakers, d, e, deps.clock.perfNow() - t0));
       if (!e.retryable) throw e;
       lastError = e;

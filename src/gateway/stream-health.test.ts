@@ -131,6 +131,8 @@ describe('failures after the first byte and the circuit', () => {
     expect(errorCode).toBe('router_shutting_down');
     expect(t.records[0]).toMatchObject({ status: 503, errorCode: 'router_shutting_down' });
     expect(t.records[0]!.completionTokens).toBe(1);
+    // Stopped, not dropped by the upstream (ops audit F1, 2026-12-06: it read stream_dropped).
+    expect(t.records[0]!.attempts.map((a) => a.outcome)).toEqual(['ok']);
     expect(t.breakers.state('small')).toBe('closed');
     // Nothing new starts after the deadline.
     const late = await t.app.inject({
@@ -156,6 +158,36 @@ describe('failures after the first byte and the circuit', () => {
     expect(direct.json().error.code).toBe('router_shutting_down');
     expect(direct.headers['x-router-decision-id']).toBeUndefined();
   }, 10_000);
+});
+
+describe('a JSON call the shutdown drain stopped in flight', () => {
+  it('is an aborted attempt charged its prompt at the deployment, the 503 in its own shape', async () => {
+    // Ops audit F1 (2026-12-06): it was an `error` attempt, no deployment, $0, while a client
+    // hanging up on the same call was charged; every rollout lost that spend from budgets.
+    const { t, adapter } = await app([{ hang: true }]);
+    const pending = t.app.inject({
+      method: 'POST',
+      url: '/v1/chat/completions',
+      payload: { ...streamBody(), stream: false },
+    });
+    while (adapter.calls.length === 0) await new Promise((r) => setImmediate(r));
+    expect(t.gateway.drain.stopAll()).toBe(1);
+    const res = await pending;
+    expect(res.statusCode).toBe(503);
+    expect(res.json().error.code).toBe('router_shutting_down');
+    const record = t.records[0]!;
+    expect(record).toMatchObject({
+      status: 503,
+      errorCode: 'router_shutting_down',
+      deployment: 'small',
+    });
+    expect(record.attempts.map((a) => [a.deployment, a.outcome, a.errorCode])).toEqual([
+      ['small', 'aborted', 'router_shutting_down'],
+    ]);
+    expect(record.promptTokens).toBeGreaterThan(0);
+    expect(record.costUsd).toBeCloseTo((record.promptTokens * 0.1) / 1e6, 15);
+    expect(t.breakers.state('small')).toBe('closed');
+  });
 });
 
 describe('usage the upstream did not report', () => {
