@@ -5,6 +5,20 @@ import { Readable } from 'node:stream';
 import { contextOverflowCode, mapUpstreamError, upstreamError } from './upstream-errors.js';
 
 describe('mapUpstreamError', () => {
+  it("reads a bare status number as a code (Azure's) as no code: upstream_<status>", () => {
+    const azure429 =
+      '{"error":{"code":"429","message":"Requests have exceeded the call rate limit."}}';
+    expect(mapUpstreamError(429, azure429, {}, 'az').code).toBe('upstream_429');
+    expect(mapUpstreamError(500, '{"error":{"code":500,"message":"x"}}', {}, 'az').code).toBe(
+      'upstream_500',
+    );
+    expect(mapUpstreamError(503, 'down', {}, 'vllm').code).toBe('upstream_503');
+    // A word is the upstream's own code, kept.
+    expect(
+      mapUpstreamError(429, '{"error":{"code":"rate_limit_exceeded","message":"x"}}', {}, 'o').code,
+    ).toBe('rate_limit_exceeded');
+  });
+
   it('keeps an upstream 401 but never the key it quotes, masked or whole', () => {
     // OpenAI's reply to a wrong key (its API quotes the key's prefix and last four characters).
     const openai = JSON.stringify({

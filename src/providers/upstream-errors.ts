@@ -100,15 +100,23 @@ export function mapUpstreamError(
   return new GatewayError({
     status,
     type: typeof e.type === 'string' && e.type ? e.type : defaultType(status),
-    code:
-      contextOverflowCode(status, e, message) ??
-      (e.code === undefined || e.code === null ? `upstream_${status}` : String(e.code)),
+    code: contextOverflowCode(status, e, message) ?? errorCode(status, e.code),
     param: typeof e.param === 'string' ? e.param : null,
     message: `${deploymentName}: ${message}`.slice(0, MAX_BODY).replace(QUOTED_KEY, '[redacted]'),
     headers: outHeaders,
     retryable,
     details: inner && typeof inner === 'object' ? { innererror: inner } : undefined,
   });
+}
+
+/**
+ * The code a client gets for an upstream's error: the upstream's own, but a bare status number
+ * (Azure writes `"code": "429"`) or none reads `upstream_<status>`, so one failure has one code
+ * whichever OpenAI-format provider served (providers audit F6, 2026-12-06).
+ */
+function errorCode(status: number, code: unknown): string {
+  const given = code === undefined || code === null ? '' : String(code);
+  return given && !/^\d+$/.test(given) ? given : `upstream_${status}`;
 }
 
 /** Reads the error body (≤ 2 KB kept) and maps it. */
