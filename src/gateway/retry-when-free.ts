@@ -64,9 +64,13 @@ export function retryWhenFree(
   return err;
 }
 
-/** `retry-after` in whole seconds (at least 1) and `retry-after-ms` for a wait of `ms`. */
+/**
+ * `retry-after` in whole seconds (at least 1) and `retry-after-ms` for a wait of `ms`. No wait
+ * known (a half-open circuit's probe in flight: free as soon as it answers) is a second in both,
+ * not `retry-after-ms: 0`, which clients such as the `openai` SDK read as "retry at once".
+ */
 export function retryHeaders(ms: number): Record<string, string> {
-  const whole = Math.ceil(ms);
+  const whole = ms > 0 ? Math.ceil(ms) : 1000;
   return {
     'retry-after': String(Math.max(1, Math.ceil(whole / 1000))),
     'retry-after-ms': String(whole),

@@ -262,6 +262,10 @@ describe('a direct call while the circuit is half-open', () => {
     expect(during.json().error.message).toContain('half-open');
     expect(during.json().error.message).toContain('probe request in flight');
     expect(during.json().error.message).not.toContain('circuit breaker is open');
+    // Free once the probe answers, when that is unknown: a second in both headers, never
+    // `retry-after-ms: 0`, which SDKs read as "at once" (providers audit F6).
+    expect(during.headers['retry-after']).toBe('1');
+    expect(during.headers['retry-after-ms']).toBe('1000');
     t.gateway.drain.stopAll(); // ends the hung probe
     expect((await probe).statusCode).toBe(503);
   });
