@@ -57,8 +57,6 @@ export interface RealtimeDeps {
 
 type Json = Record<string, unknown>;
 const OPEN = 1; // WebSocket.OPEN
-/** Client events the router reads; any other passes unparsed. */
-const READ_FROM_CLIENT = ['"response.create"', '"session.update"', '"conversation.item.create"'];
 
 export class RealtimeConnection implements RealtimeListener {
   private socket: WebSocket | undefined;
@@ -293,20 +291,30 @@ export class RealtimeConnection implements RealtimeListener {
   private async fromClient(text: string): Promise<void> {
     const link = this.link;
     if (!link || this.ended) return;
-    if (!READ_FROM_CLIENT.some((n) => text.includes(n))) return this.toUpstream(link, text);
-    // An event the router reads is refused (not sent on) when it nests deeper than any real one:
-    // what reads it after (the model pinned into `session.update`, the content filter) recurses,
-    // as the HTTP body parser and the Responses WebSocket refuse (core/json-nesting.ts).
+    // Every event is read, and what goes upstream is the JSON the router read, written again:
+    // picked out by its text, an event with its type escaped (`"response\u002ecreate"`) or given
+    // twice went upstream unread, and with it a response no limit, budget, revoked key or content
+    // filter saw (security audit F0, 2026-12-06). Nested deeper than any real event it is refused
+    // first: what reads it recurses (core/json-nesting.ts).
     if (jsonNestsDeeperThan(text, MAX_JSON_DEPTH))
       return this.sendError(invalidRequest(tooDeepMessage('event', 'one'), null, 'invalid_json'));
     let event: unknown;
     try {
       event = JSON.parse(text);
     } catch {
-      // The upstream says what is wrong with it, in its own words.
-      return this.toUpstream(link, text);
+      return this.sendError(
+        invalidRequest(
+          'The event is not valid JSON: send each event as one JSON object.',
+          null,
+          'invalid_json',
+        ),
+      );
     }
-    if (!isObject(event)) return this.toUpstream(link, text);
+    if (!isObject(event))
+      return this.sendError(
+        invalidRequest('Each event must be a JSON object with a "type".', null, 'invalid_event'),
+      );
+    text = JSON.stringify(event);
     try {
       if (event.type === 'response.create') await this.admit(link, event);
       else if (event.type === 'session.update') text = pinModel(link, event) ?? text;

@@ -205,7 +205,7 @@ function refused(
 }
 
 describe('realtime proxy, scripted upstreams', () => {
-  it('fails over at connect, sends the deployment key, relays frames unchanged, logs the cost', async () => {
+  it('fails over at connect, sends the deployment key, relays frames as read, logs the cost', async () => {
     const before = up.seen.length;
     const c = await open('/v1/realtime?model=rt-pool');
     const [created] = await c.until('session.created');
@@ -229,7 +229,11 @@ describe('realtime proxy, scripted upstreams', () => {
       'response.output_text.delta',
       'response.done',
     ]);
-    expect(conn.frames.slice(0, 2)).toEqual([item, '{"type":"response.create","event_id":"c1"}']);
+    // The client's events go on as the JSON the router read, written again (compact).
+    expect(conn.frames.slice(0, 2)).toEqual([
+      JSON.stringify(JSON.parse(item)),
+      '{"type":"response.create","event_id":"c1"}',
+    ]);
 
     await vi.waitFor(() => expect(records).toHaveLength(1));
     const r = records[0]!;
@@ -282,6 +286,26 @@ describe('realtime proxy, scripted upstreams', () => {
     expect(sent.frames).toEqual(['{"type":"response.create","event_id":"one"}']);
     expect(c.ws.readyState).toBe(WebSocket.OPEN);
     await vi.waitFor(() => expect(records.map((r) => r.status).sort()).toEqual([200, 429]));
+    // The type escaped, or given twice, is the same event (security audit F0: picked out by its
+    // text, it went upstream unread, past the limit); what goes on is what the router read.
+    c.ws.send('{"type":"response\\u002ecreate","event_id":"escaped"}');
+    expect(JSON.parse((await c.until('error'))[0]!)).toMatchObject({
+      error: { code: 'rate_limit_exceeded', event_id: 'escaped' },
+    });
+    c.ws.send('{"type":"response.create","type":"input_audio_buffer.clear","event_id":"twice"}');
+    c.ws.send('{"type":"input_audio_buffer.clear","type":"response.create","event_id":"twice2"}');
+    expect(JSON.parse((await c.until('error'))[0]!)).toMatchObject({
+      error: { code: 'rate_limit_exceeded', event_id: 'twice2' },
+    });
+    await vi.waitFor(() => expect(sent.frames).toHaveLength(2));
+    expect(sent.frames[1]).toBe('{"type":"input_audio_buffer.clear","event_id":"twice"}');
+    // Not JSON, or no object: refused in-band, not sent on.
+    c.ws.send('{"type": response.create}');
+    expect(JSON.parse((await c.until('error'))[0]!)).toMatchObject({
+      error: { code: 'invalid_json' },
+    });
+    expect(sent.frames).toHaveLength(2);
+    expect(c.ws.readyState).toBe(WebSocket.OPEN);
     c.ws.close();
   });
 
