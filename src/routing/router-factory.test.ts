@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -106,6 +106,42 @@ describe('router factory', () => {
     });
     expect(decision.version).toBe('team-router');
   });
+  it('latest moves to a newer file, and a file written again is read again, when a config is applied', () => {
+    // Routing audit (2026-12-06): a running router kept the artefact it first loaded for latest
+    // until a restart, though check-config and simulate named the newer one.
+    const { artefact } = trainArtefact(
+      new Map([['tiny.jsonl', loadRows('test/fixtures/routing/tiny.jsonl')]]),
+      loadPrices('test/fixtures/routing/prices.json'),
+      { seed: 1 },
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'mr-models-'));
+    writeFileSync(join(dir, '2026-12-01.json'), serializeArtefact(artefact));
+    const routerFor = createRouterFactory(dir, () => {});
+    const latest = configWith('latest');
+    const served = () =>
+      routerFor(latest.routers[0]!).decide({
+        router: latest.routers[0]!,
+        mode: 'balanced',
+        candidates: latest.deployments,
+        request: { model: 'model-router', messages: [{ role: 'user', content: 'hi' }] },
+        promptTokens: 1,
+      }).version;
+    expect(routerFor.issues(latest)).toEqual([]);
+    expect(served()).toBe('2026-12-01');
+    writeFileSync(join(dir, '2026-12-02.json'), serializeArtefact(artefact));
+    // Requests between applies keep what they had (nothing is read per request)…
+    expect(served()).toBe('2026-12-01');
+    // …and the next config applied (a reload, an admin change) moves latest to the newest.
+    expect(routerFor.issues(latest)).toEqual([]);
+    expect(served()).toBe('2026-12-02');
+    // A version's file written again in place is read again: here it is broken now.
+    const pinned = configWith('2026-12-02');
+    expect(routerFor.issues(pinned)).toEqual([]);
+    writeFileSync(join(dir, '2026-12-02.json'), '{"version": ');
+    utimesSync(join(dir, '2026-12-02.json'), new Date(), new Date(Date.now() + 5000));
+    expect(routerFor.issues(pinned)[0]).toMatch(/cannot be used/);
+  });
+
   it('a models folder that is not there is an issue, not the placeholder with a warning', () => {
     const warnings: string[] = [];
     const missing = join(mkdtempSync(join(tmpdir(), 'mr-models-')), 'modelz');

@@ -2,13 +2,21 @@
 // models folder); artefacts load once and are shared. A version that cannot be loaded is a config
 // error (`routerFor.issues`: start-up, `check-config`, the admin API and file reloads refuse it);
 // only `latest` over a folder with no dated artefact falls back to the documented placeholder
-// policy ("cheapest capable model"), and says so in the log.
-import { existsSync } from 'node:fs';
+// policy ("cheapest capable model"), and says so in the log. Each time a config is applied
+// (start-up, a file reload, an admin change: `issues` runs), each version is found again: `latest`
+// moves to the newest file, and a file written again in place is read again (before, a running
+// router kept the artefact it first loaded until a restart: routing audit, 2026-12-06).
+import { existsSync, statSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config, RouterConfig } from '../config/schema.js';
 import { createCheapestCapableRouter } from './cheapest-capable-router.js';
-import { DATED_ARTEFACT, artefactVersions, loadServedArtefact } from './artefact-files.js';
+import {
+  DATED_ARTEFACT,
+  artefactVersions,
+  loadServedArtefact,
+  resolveArtefactPath,
+} from './artefact-files.js';
 import type { Router } from './router-types.js';
 import { createTrainedRouter } from './trained-router.js';
 
@@ -31,20 +39,39 @@ export type RouterFactory = ((router: RouterConfig) => Router) & {
 };
 
 export function createRouterFactory(modelsDir: string, warn: (msg: string) => void): RouterFactory {
-  const byVersion = new Map<string, { router: Router; problem?: string }>();
+  const byVersion = new Map<string, { router: Router; problem?: string; file?: string }>();
   const placeholder = createCheapestCapableRouter();
+  /** The file a version selects now, and when it was last written ('' when there is none). */
+  const fileOf = (version: string): string => {
+    try {
+      const file = resolveArtefactPath(modelsDir, version);
+      return `${file}@${statSync(file).mtimeMs}`;
+    } catch {
+      return '';
+    }
+  };
   const load = (version: string) => {
     let made = byVersion.get(version);
     if (made) return made;
+    const file = fileOf(version);
     try {
       made = {
         router: createTrainedRouter(loadServedArtefact(modelsDir, version)),
+        file,
       };
     } catch (err) {
-      made = { router: placeholder, problem: (err as Error).message };
+      made = { router: placeholder, problem: (err as Error).message, file };
     }
     byVersion.set(version, made);
     return made;
+  };
+  /** Forgets a version whose file changed (`latest` a newer one, or one written again). */
+  const refresh = (router: RouterConfig) => {
+    const made = byVersion.get(router.version);
+    if (made && made.file !== fileOf(router.version)) {
+      byVersion.delete(router.version);
+      warned.delete(router.name);
+    }
   };
   const warned = new Set<string>();
   const routerFor = (router: RouterConfig): Router => {
@@ -67,6 +94,7 @@ export function createRouterFactory(modelsDir: string, warn: (msg: string) => vo
     const versions = artefactVersions(modelsDir);
     const available = `available: ${[...versions, 'latest'].join(', ')}`;
     const out: string[] = [];
+    for (const r of config.routers) refresh(r);
     config.routers.forEach((r, i) => {
       if (r.version === 'latest' && !versions.some((v) => DATED_ARTEFACT.test(`${v}.json`))) return;
       if (r.version !== 'latest' && !versions.includes(r.version))
