@@ -122,7 +122,9 @@ export const routerSchema = z.strictObject({
         .min(BAND_RANGE.min)
         .max(BAND_RANGE.max)
         .optional()
-        .describe('Cost band (below balanced: a bigger charge on cost).'),
+        .describe(
+          "Cost band (below balanced: a bigger charge on cost). Not above `balanced` (refused); a `balanced` set here under the artefact's Cost band takes Cost down with it, so Cost never routes dearer than Balanced.",
+        ),
       qualityMargin: z
         .number()
         .min(0)
@@ -147,6 +149,13 @@ export const routerSchema = z.strictObject({
         .boolean()
         .optional()
         .describe('The same for Cost mode (true where no band kept 95% on the scored prompts).'),
+    })
+    // A lower band is a cheaper routing: Cost above Balanced would route Cost dearer than
+    // Balanced (routing audit, 2026-12-06: accepted without a word).
+    .refine((b) => b.balanced === undefined || b.cost === undefined || b.cost <= b.balanced, {
+      message:
+        'cost must not be above balanced: a lower band routes cheaper, so Cost above Balanced would route dearer than Balanced',
+      path: ['cost'],
     })
     .optional()
     .describe('Override the artefact\'s calibrated bands (docs/routing.md, "Modes").'),

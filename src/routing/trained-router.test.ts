@@ -401,3 +401,53 @@ describe('a web search in the predicted cost', () => {
     }
   });
 });
+
+describe('bands set in config', () => {
+  // Routing audit (2026-12-06): a Cost band above Balanced's (both set, or Balanced alone set
+  // under the artefact's Cost band) made Cost route dearer than Balanced, without a word.
+  it('a Cost band above Balanced is refused in config', () => {
+    const parsed = routerSchema.safeParse({
+      modelSubset: ['a'],
+      bands: { balanced: 0.1, cost: 0.95 },
+    });
+    expect(parsed.success).toBe(false);
+    expect(parsed.error!.issues[0]).toMatchObject({
+      path: ['bands', 'cost'],
+      message: expect.stringContaining('cost must not be above balanced'),
+    });
+    expect(
+      routerSchema.safeParse({ modelSubset: ['a'], bands: { balanced: 0.9, cost: 0.9 } }).success,
+    ).toBe(true);
+  });
+
+  it("Balanced set under the artefact's Cost band takes Cost down with it", () => {
+    const { artefact } = trainArtefact(
+      new Map([['tiny.jsonl', loadRows(`${FIX}/tiny.jsonl`)]]),
+      loadPrices(`${FIX}/prices.json`),
+      { seed: 1 },
+    );
+    artefact.groups[0]!.bands = { balanced: 0.99, cost: 0.9, qualityMargin: 0 };
+    const router = createTrainedRouter(artefact);
+    const d = deploymentSchema.parse({
+      provider: 'simulated',
+      contextWindow: 1000,
+      maxOutputTokens: 100,
+      name: 'big',
+      model: 'x',
+      like: 'strong',
+      prices: { inputPer1M: 5, outputPer1M: 5 },
+    });
+    const band = (mode: RoutingMode, bands: Record<string, number>) =>
+      router.decide({
+        request: requestFromPrompt('hello'),
+        router: routerSchema.parse({ modelSubset: ['big'], bands }),
+        mode,
+        candidates: [d],
+        promptTokens: 10,
+      }).band;
+    expect(band('cost', {})).toBe(0.9);
+    expect(band('balanced', { balanced: 0.5 })).toBe(0.5);
+    expect(band('cost', { balanced: 0.5 })).toBe(0.5);
+    expect(band('cost', { balanced: 0.95 })).toBe(0.9);
+  });
+});

@@ -332,9 +332,12 @@ export function createTrainedRouter(artefact: RoutingArtefact): Router {
 /** The artefact's calibrated bands for the reference's data group, overridden by router config. */
 function effectiveBands(group: GroupInfo | undefined, router: RouterConfig): Bands {
   const base = group?.bands ?? { balanced: 1, cost: 0.95, qualityMargin: 0.1 };
+  const balanced = router.bands?.balanced ?? base.balanced;
   return {
-    balanced: router.bands?.balanced ?? base.balanced,
-    cost: router.bands?.cost ?? base.cost,
+    balanced,
+    // Never narrower than Balanced (a lower band routes cheaper): a Balanced band set in config
+    // under the artefact's Cost band takes Cost down with it, so Cost never routes dearer.
+    cost: Math.min(router.bands?.cost ?? base.cost, balanced),
     qualityMargin: router.bands?.qualityMargin ?? base.qualityMargin ?? 0,
     rule: base.rule ?? 'ratio',
     ...((router.bands?.qualityHolds ?? base.qualityHolds) ? { qualityHolds: true } : {}),
