@@ -44,3 +44,31 @@ describe('countTokens and the shutdown drain', () => {
     expect(drain.size).toBe(0);
   });
 });
+
+describe("countTokens and the key's model subset", () => {
+  it('a deployment outside the subset is a 403, its provider never asked', async () => {
+    // Security audit F3 (2026-12-06): 200 here while every other route said 403.
+    let asked = 0;
+    const adapter = {
+      countTokens: () => {
+        asked++;
+        return Promise.resolve(7);
+      },
+    } as unknown as ProviderAdapter;
+    const deps = {
+      config: new ConfigHolder(compileConfig(testConfig())),
+      adapters: { adapterFor: () => adapter },
+    };
+    const auth = { ...ANONYMOUS_CONTEXT, modelSubset: ['small'] };
+    const request = (model: string) => ({
+      model,
+      messages: [{ role: 'user' as const, content: 'Hello there' }],
+    });
+    await expect(countTokens(deps, { request: request('big'), auth })).rejects.toMatchObject({
+      status: 403,
+      message: expect.stringContaining('model subset'),
+    });
+    expect(asked).toBe(0);
+    expect((await countTokens(deps, { request: request('small'), auth })).inputTokens).toBe(7);
+  });
+});

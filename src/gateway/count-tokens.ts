@@ -5,8 +5,9 @@
 import { bridgeCustomToolsFor } from './custom-tool-bridge.js';
 import { countPromptTokens } from '../core/prompt-text.js';
 import type { GatewayDeps } from './chat-gateway.js';
-import type { ChatCall } from './gateway-types.js';
-import { authorizeTarget, resolveTarget } from './request-target.js';
+import { targetName, type ChatCall } from './gateway-types.js';
+import { forbidden } from '../core/errors.js';
+import { authorizeTarget, keyMayUse, resolveTarget } from './request-target.js';
 
 /** How long a provider's own token count may take before the router counts instead. */
 const COUNT_TIMEOUT_MS = 10_000;
@@ -26,6 +27,12 @@ export async function countTokens(
 ): Promise<{ inputTokens: number; countedBy: string; warning?: string }> {
   const target = resolveTarget(deps.config.current, call as ChatCall);
   authorizeTarget(call as ChatCall, target);
+  // The key's model subset too, as every other route checks it: a key that may not use a
+  // deployment does not get the operator's upstream asked to count for it (security audit F3).
+  if (!keyMayUse(call.auth, target))
+    throw forbidden(
+      `This API key may not use "${targetName(target)}": its model subset leaves it out.`,
+    );
   let warning: string | undefined;
   if (target.kind === 'deployment') {
     const d = target.deployment;
