@@ -204,6 +204,83 @@ describe('content filter: whole output', () => {
   });
 });
 
+// Security audit F1 (2026-12-06): only message text was read; a credential in a tool call's
+// arguments went upstream, and a model's tool call arguments came back, unread.
+describe('content filter: tool calls', () => {
+  const call = (args: string) => ({
+    id: 'call_1',
+    type: 'function' as const,
+    function: { name: 'send', arguments: args },
+  });
+
+  it("redacts and blocks in an assistant turn's tool call arguments and custom tool inputs", async () => {
+    const request = {
+      model: 'm',
+      messages: [
+        { role: 'user', content: 'send it' },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [
+            call('{"to":"ops@corp.com"}'),
+            {
+              id: 'call_2',
+              type: 'custom',
+              custom: { name: 'patch', input: 'mail a.b@example.com' },
+            },
+          ],
+        },
+        { role: 'tool', tool_call_id: 'call_1', content: 'sent' },
+        { role: 'tool', tool_call_id: 'call_2', content: 'done' },
+      ],
+    } as unknown as ChatRequest;
+    const out = await filter(RULES).filterInput(request);
+    const assistant = out.request.messages[1] as unknown as {
+      tool_calls: { function?: { arguments: string }; custom?: { input: string } }[];
+    };
+    expect(assistant.tool_calls[0]!.function!.arguments).toBe('{"to":"[redacted:email]"}');
+    expect(assistant.tool_calls[1]!.custom!.input).toBe('mail [redacted:email]');
+    // The caller's request is not changed in place.
+    expect(
+      (request.messages[1] as unknown as typeof assistant).tool_calls[0]!.function!.arguments,
+    ).toBe('{"to":"ops@corp.com"}');
+    const blocked = {
+      ...request,
+      messages: [
+        request.messages[0],
+        { ...request.messages[1], tool_calls: [call('{"q":"Project X"}')] },
+        request.messages[2],
+      ],
+    } as unknown as ChatRequest;
+    expect((await caught(filter(RULES).filterInput(blocked))).code).toBe('content_filter');
+  });
+
+  it("redacts a model's tool call arguments, and cuts the answer where they are blocked", async () => {
+    const answer = (args: string) =>
+      ({
+        id: 'x',
+        object: 'chat.completion',
+        created: 1,
+        model: 'm',
+        choices: [
+          {
+            index: 0,
+            finish_reason: 'tool_calls',
+            logprobs: null,
+            message: { role: 'assistant', content: null, refusal: null, tool_calls: [call(args)] },
+          },
+        ],
+      }) as unknown as ChatResponse;
+    const out = await filter(RULES).filterOutput(answer('{"to":"ops@corp.com"}'));
+    expect(out.choices[0]!.message.tool_calls![0]!).toMatchObject({
+      function: { arguments: '{"to":"[redacted:email]"}' },
+    });
+    const cut = await filter(RULES).filterOutput(answer('{"q":"Project X"}'));
+    expect(cut.choices[0]!.finish_reason).toBe('content_filter');
+    expect(cut.choices[0]!.message.tool_calls).toBeUndefined();
+  });
+});
+
 describe('mergeAzureResults and mergePromptResults', () => {
   it('a category both report keeps whichever filtered; the router adds the rest', () => {
     expect(

@@ -85,23 +85,41 @@ export class ContentFilter {
    */
   async filterOutput(response: ChatResponse): Promise<ChatResponse> {
     for (const choice of response.choices) {
-      const message = choice.message as { content?: string | null; reasoning_details?: unknown };
+      const message = choice.message as {
+        content?: string | null;
+        reasoning_details?: unknown;
+        tool_calls?: { function?: { arguments?: unknown } }[];
+      };
       const details = reasoningDetailsOf(message);
-      const [content, ...thinking] = await Promise.all([
+      // The arguments of the tools the model calls are its answer too (security audit F1).
+      const calls = Array.isArray(message.tool_calls) ? message.tool_calls : [];
+      const [content, ...rest] = await Promise.all([
         this.checkOutput(typeof message.content === 'string' ? message.content : ''),
         ...(details ?? []).map((d) =>
           typeof d.thinking === 'string' ? this.checkOutput(d.thinking) : undefined,
         ),
+        ...calls.map((c) =>
+          typeof c?.function?.arguments === 'string'
+            ? this.checkOutput(c.function.arguments)
+            : undefined,
+        ),
       ]);
-      const verdicts = [content!, ...thinking].flatMap((c) => c?.verdicts ?? []);
+      const thinking = rest.slice(0, details?.length ?? 0);
+      const args = rest.slice(details?.length ?? 0);
+      const verdicts = [content!, ...rest].flatMap((c) => c?.verdicts ?? []);
       annotateChoice(choice, toAzureResults(verdicts));
       if (verdicts.some((v) => v.hits.some((h) => h.action === 'block'))) {
         message.content = '';
         delete message.reasoning_details;
+        delete message.tool_calls;
         (choice as { finish_reason: string }).finish_reason = 'content_filter';
         continue;
       }
       if (typeof message.content === 'string') message.content = content!.text;
+      calls.forEach((c, i) => {
+        const checked = args[i];
+        if (checked && c.function) c.function.arguments = checked.text;
+      });
       if (details)
         message.reasoning_details = details.map((d, i) => {
           const checked = thinking[i];

@@ -158,7 +158,20 @@ export function createPatternFilter(
     checkInput(messages: readonly ChatMessage[]): InputVerdict {
       const hits: FilterHit[] = [];
       let redacted = false;
-      const out = messages.map((message) => {
+      /** A text of the prompt scanned: its redacted form, or undefined where it is unchanged. */
+      const scan = (text: string): string | undefined => {
+        const matches = scanText(text, inputRules);
+        if (!matches.length) return undefined;
+        hits.push(...hitsOf(matches, 'rules'));
+        const redactedText = applyRedactions(text, matches);
+        return redactedText === text ? undefined : redactedText;
+      };
+      const out = messages.map((original) => {
+        // The arguments of the tool calls an assistant turn made go upstream too (and with them
+        // a credential the user pasted into an earlier answer): scanned as text is (before, only
+        // `content` was: security audit F1, 2026-12-06).
+        const message = withScannedToolCalls(original, scan);
+        if (message !== original) redacted = true;
         const content = (message as { content?: unknown }).content;
         if (typeof content === 'string') {
           const matches = scanText(content, inputRules);
@@ -197,4 +210,35 @@ export function createPatternFilter(
       };
     },
   };
+}
+
+/**
+ * `message` with its tool calls' arguments (function calls) and inputs (custom tool calls) put
+ * through `scan`; the same object where none changed.
+ */
+function withScannedToolCalls(
+  message: ChatMessage,
+  scan: (text: string) => string | undefined,
+): ChatMessage {
+  const calls = (message as { tool_calls?: unknown }).tool_calls;
+  if (!Array.isArray(calls) || calls.length === 0) return message;
+  let changed = false;
+  const scanned = calls.map((call: Record<string, unknown>) => {
+    const fn = call?.function as { arguments?: unknown } | undefined;
+    if (typeof fn?.arguments === 'string') {
+      const text = scan(fn.arguments);
+      if (text === undefined) return call;
+      changed = true;
+      return { ...call, function: { ...fn, arguments: text } };
+    }
+    const custom = call?.custom as { input?: unknown } | undefined;
+    if (typeof custom?.input === 'string') {
+      const text = scan(custom.input);
+      if (text === undefined) return call;
+      changed = true;
+      return { ...call, custom: { ...custom, input: text } };
+    }
+    return call;
+  });
+  return changed ? ({ ...message, tool_calls: scanned } as unknown as ChatMessage) : message;
 }
