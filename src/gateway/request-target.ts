@@ -229,7 +229,8 @@ export function keyAllowsDeployment(call: ChatCall, target: Target, name: string
   return authAllowsDeployment(call.auth, target, name);
 }
 
-function authAllowsDeployment(auth: AuthContext, target: Target, name: string): boolean {
+/** Whether `auth` may use deployment `name` through `target` (a router's or pool's member too). */
+export function authAllowsDeployment(auth: AuthContext, target: Target, name: string): boolean {
   const subset = auth.modelSubset;
   if (subset && !subset.includes(name)) return false;
   return target.kind !== 'deployment' || scopeAllows(auth.scopes, name);

@@ -212,6 +212,55 @@ describe('GET /v1/models for a key whose scopes allow only some models', () => {
     expect((await chat('big')).statusCode).toBe(403);
   });
 
+  it("a router's subset and context window are what this key, in the router's zone, can be served by", async () => {
+    // Routing audit (2026-12-06): a key with a narrower subset saw every member, and an EU router
+    // the window of a US member it never serves.
+    const config = testConfig({
+      deployments: [
+        simDeployment('big', { contextWindow: 1_000_000 }),
+        simDeployment('small', { contextWindow: 100_000 }),
+        simDeployment('eu-big', {
+          region: 'swedencentral',
+          dataZone: 'eu',
+          contextWindow: 900_000,
+        }),
+      ] as ConfigInput['deployments'],
+      routers: [
+        { name: 'model-router', modelSubset: ['big', 'small'] },
+        {
+          name: 'model-router-eu',
+          modelSubset: ['eu-big', 'small'],
+          deploymentType: 'DataZoneStandard',
+          dataZone: 'eu',
+        },
+      ],
+    });
+    const adapters = Object.fromEntries(
+      ['big', 'small', 'eu-big'].map((n) => [n, fakeAdapter(`${n}-model`, [{ reply: 'ok' }])]),
+    );
+    const a = (await buildTestApp(config, adapters, { authenticator: byKey })).app;
+    const entry = async (id: string, key?: string) =>
+      (
+        await a.inject({
+          method: 'GET',
+          url: `/v1/models/${id}`,
+          headers: key ? { authorization: key } : {},
+        })
+      ).json() as { model_subset: string[]; context_window: number };
+    expect(await entry('model-router')).toMatchObject({
+      model_subset: ['big', 'small'],
+      context_window: 100_000,
+    });
+    expect(await entry('model-router', 'Bearer small-only')).toMatchObject({
+      model_subset: ['small'],
+      context_window: 100_000,
+    });
+    expect(await entry('model-router-eu')).toMatchObject({
+      model_subset: ['eu-big'],
+      context_window: 900_000,
+    });
+  });
+
   it("an Anthropic client's list and model are filtered the same way", async () => {
     const a = await app();
     const headers = { 'anthropic-version': '2023-06-01', authorization: 'Bearer router-only' };

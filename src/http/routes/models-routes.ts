@@ -7,13 +7,14 @@
 // decision receipts.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ConfigHolder } from '../../config/runtime-config.js';
+import type { RouterConfig } from '../../config/schema.js';
 import { GatewayError, invalidRequest, notFound } from '../../core/errors.js';
 import { anthropicErrorBody } from '../anthropic/messages-convert.js';
 import type { ErrorShaper } from '../error-handler.js';
 import { optionalApiVersion } from './chat-routes.js';
 import type { ChatGateway } from '../../gateway/chat-gateway.js';
 import type { AuthContext, Target } from '../../gateway/gateway-types.js';
-import { keyMayUse } from '../../gateway/request-target.js';
+import { authAllowsDeployment, keyMayUse } from '../../gateway/request-target.js';
 import {
   answersChoices,
   effectiveContextWindow,
@@ -75,6 +76,18 @@ function anthropicPage(ids: string[], query: unknown) {
  */
 function modelEntries(snap: ConfigHolder['current'], auth: AuthContext) {
   const may = (target: Target) => keyMayUse(auth, target);
+  /**
+   * The members of a router this caller can be served by: those its key may use, in the router's
+   * data zone (a DataZoneStandard router never serves another). Its subset and context window
+   * are shown from these (routing audit, 2026-12-06: a key saw members it is refused, and an EU
+   * router the window of a US member it never serves).
+   */
+  const servable = (router: RouterConfig) =>
+    router.modelSubset.filter((name) => {
+      const d = snap.deployments.get(name);
+      if (!d || !authAllowsDeployment(auth, { kind: 'router', router }, name)) return false;
+      return router.deploymentType !== 'DataZoneStandard' || d.dataZone === router.dataZone;
+    });
   const routers = [...snap.routers.values()]
     .filter((router) => may({ kind: 'router', router }))
     .map((r) => ({
@@ -84,9 +97,9 @@ function modelEntries(snap: ConfigHolder['current'], auth: AuthContext) {
       owned_by: 'model-router',
       type: 'router',
       routing_mode: r.routingMode,
-      model_subset: r.modelSubset,
+      model_subset: servable(r),
       router_version: r.version,
-      context_window: effectiveContextWindow(r, snap.deployments),
+      context_window: effectiveContextWindow({ modelSubset: servable(r) }, snap.deployments),
       deployment_type: r.deploymentType,
       data_zone: r.dataZone ?? null,
     }));
