@@ -62,6 +62,19 @@ describe('a tool_choice naming a tool that is not offered', () => {
     });
     expect(malformed.statusCode).toBe(400);
     expect(malformed.json().error.param).toBe('tool_choice.function.name');
+    // An object with no type is refused before routing (input audit F8: `{}` was served).
+    for (const tool_choice of [{}, { x: 1 }, { type: '' }]) {
+      const untyped = await t.app.inject({
+        method: 'POST',
+        url: '/v1/chat/completions',
+        payload: { model: 'model-router', messages: hi, tools: chatTools, tool_choice },
+      });
+      expect(untyped.statusCode).toBe(400);
+      expect(untyped.json().error).toMatchObject({
+        param: 'tool_choice.type',
+        code: 'missing_required_parameter',
+      });
+    }
     // Named and offered: served, with a call to it.
     const ok = await t.app.inject({
       method: 'POST',

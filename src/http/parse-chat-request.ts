@@ -365,6 +365,15 @@ function checkTools(body: Record<string, unknown>): void {
       'tool_choice',
       'invalid_type',
     );
+  // An object says what it is by its `type` (OpenAI refuses one without: "Missing required
+  // parameter: 'tool_choice.type'"), refused here on every route, not only where an OpenAI
+  // deployment is picked (input audit F8, 2026-12-06).
+  if (typeof tc.type !== 'string' || !tc.type)
+    throw invalidRequest(
+      "'tool_choice.type' is required: send {type: 'function', function: {name}}, {type: 'custom', custom: {name}} or {type: 'allowed_tools', allowed_tools: {…}}, or a string (none, auto, required).",
+      'tool_choice.type',
+      'missing_required_parameter',
+    );
   // A named tool_choice ({type: 'function', function: {name}} or {type: 'custom', custom: {name}})
   // must name one of the request's tools of its type.
   if (tc.type !== 'function' && tc.type !== 'custom') return;
