@@ -72,3 +72,31 @@ describe("countTokens and the key's model subset", () => {
     expect((await countTokens(deps, { request: request('small'), auth })).inputTokens).toBe(7);
   });
 });
+
+describe("countTokens and the key's rate limit", () => {
+  it('is charged before counting; a refusal stops the count', async () => {
+    let charged = 0;
+    let asked = 0;
+    const adapter = {
+      countTokens: () => {
+        asked++;
+        return Promise.resolve(7);
+      },
+    } as unknown as ProviderAdapter;
+    const refusal = Object.assign(new Error('rpm'), { status: 429 });
+    const deps = {
+      config: new ConfigHolder(compileConfig(testConfig())),
+      adapters: { adapterFor: () => adapter },
+      policies: {
+        chargeKeyRequest: () => (++charged > 1 ? Promise.reject(refusal) : Promise.resolve()),
+      },
+    };
+    const call = {
+      request: { model: 'small', messages: [{ role: 'user' as const, content: 'Hi' }] },
+      auth: ANONYMOUS_CONTEXT,
+    };
+    expect((await countTokens(deps, call)).inputTokens).toBe(7);
+    await expect(countTokens(deps, call)).rejects.toBe(refusal);
+    expect([charged, asked]).toEqual([2, 1]);
+  });
+});

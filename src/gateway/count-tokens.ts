@@ -22,7 +22,7 @@ const COUNT_TIMEOUT_MS = 10_000;
  * which; `warning` why not.
  */
 export async function countTokens(
-  deps: Pick<GatewayDeps, 'config' | 'adapters' | 'drain'>,
+  deps: Pick<GatewayDeps, 'config' | 'adapters' | 'drain' | 'policies'>,
   call: Pick<ChatCall, 'request' | 'auth' | 'native'> & { requestId?: string },
 ): Promise<{ inputTokens: number; countedBy: string; warning?: string }> {
   const target = resolveTarget(deps.config.current, call as ChatCall);
@@ -33,6 +33,10 @@ export async function countTokens(
     throw forbidden(
       `This API key may not use "${targetName(target)}": its model subset leaves it out.`,
     );
+  // An exact count costs CPU (seconds of a core for a few MB): the key's RPM limit applies, as
+  // docs/operations.md tells operators to rely on for keys they do not control (before, the
+  // count routes were not limited at all: security audit F2, 2026-12-06).
+  await deps.policies?.chargeKeyRequest?.(call as ChatCall);
   let warning: string | undefined;
   if (target.kind === 'deployment') {
     const d = target.deployment;

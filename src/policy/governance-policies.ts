@@ -13,6 +13,7 @@ import {
   targetName,
   type AdmitContext,
   type AdmitResult,
+  type ChatCall,
   type FilterInputResult,
   type GatewayPolicies,
   type SettleInfo,
@@ -258,6 +259,20 @@ export function createGovernancePolicies(deps: GovernanceDeps): GatewayPolicies 
         }
       }
       return result;
+    },
+
+    async chargeKeyRequest(call: ChatCall): Promise<void> {
+      const auth = call.auth as Partial<KeyAuthContext> & ChatCall['auth'];
+      const keyLimit =
+        auth.overrides?.rateLimit ??
+        (auth.keyId ? deps.keys?.get(auth.keyId)?.rateLimit : undefined);
+      if (!deps.limiter || !auth.keyId || keyLimit?.rpm === undefined) return;
+      // Requests only: a count uses no model tokens, so the key's TPM is not charged.
+      await deps.limiter.checkLimits({
+        keyId: auth.keyId,
+        keyLimit: { rpm: keyLimit.rpm },
+        promptTokens: 0,
+      });
     },
 
     async checkBudget(ctx: AdmitContext): Promise<void> {
