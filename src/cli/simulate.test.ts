@@ -119,6 +119,12 @@ describe('simulate --version', () => {
     const none = await simulate('--subset', '');
     expect(none.code).toBe(2);
     expect(none.text).toContain('--subset names no deployment');
+    // A model of another kind is no router candidate (routing audit: it took a share).
+    const embedding = await simulate('--subset', 'gpt-4.1,text-embedding-3-small');
+    expect(embedding.code).toBe(2);
+    expect(embedding.text).toContain(
+      '--subset names deployments that are not chat models (routers route chat): text-embedding-3-small (embeddings)',
+    );
     const ghost = await simulate('--router', 'nope');
     expect(ghost.code).toBe(2);
     expect(ghost.text).toContain('--router nope: the config has no such router');

@@ -153,6 +153,15 @@ export async function run(argv: string[]): Promise<number> {
       process.stderr.write(`--subset names unknown deployments: ${unknown.join(', ')}\n`);
       return 2;
     }
+    // Routers route chat, as the config and the admin API refuse any other kind in a subset
+    // (routing audit, 2026-12-06: an embedding model took a share of the replayed chat prompts).
+    const notChat = subsetArg?.filter((n) => deployments.get(n)!.kind !== 'chat') ?? [];
+    if (notChat.length) {
+      process.stderr.write(
+        `--subset names deployments that are not chat models (routers route chat): ${notChat.map((n) => `${n} (${deployments.get(n)!.kind})`).join(', ')}\n`,
+      );
+      return 2;
+    }
     const actual = { cost: 0, predictedCost: 0, quality: 0, share: {} as Record<string, number> };
     const simulated = { cost: 0, quality: 0, share: {} as Record<string, number> };
     // The same replay in the mode each request was routed in: how closely the replay reproduces
