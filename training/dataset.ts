@@ -181,15 +181,14 @@ export function loadRows(
     }
   }
   if (bad.length === 1) throw new DataError(bad[0]);
-  if (bad.length > 1)
+  if (bad.length > 1) {
+    const shown = bad.slice(0, MAX_BAD_LINES_SHOWN).map((m) => `  ${m}`);
+    if (bad.length > MAX_BAD_LINES_SHOWN)
+      shown.push(`  … and ${bad.length - MAX_BAD_LINES_SHOWN} more`);
     throw new DataError(
-      `${file}: ${bad.length} bad lines; fix each and run again:\n${bad
-        .slice(0, MAX_BAD_LINES_SHOWN)
-        .map((m) => `  ${m}`)
-        .join(
-          '\n',
-        )}${bad.length > MAX_BAD_LINES_SHOWN ? `\n  … and ${bad.length - MAX_BAD_LINES_SHOWN} more` : ''}`,
+      `${file}: ${bad.length} bad lines; fix each and run again:\n${shown.join('\n')}`,
     );
+  }
   if (nulls.count)
     note(
       `${file}: ${countOf(nulls.count, 'null value')} in "scores", "cost_usd" or "out_chars" read as not given for that model`,

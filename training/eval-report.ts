@@ -45,7 +45,11 @@ export function renderEvalHtml(report: EvalReport, outcomes: PromptOutcome[]): s
     .join('');
   const best = report.best_single;
   const byFile = new Map<string, PromptOutcome[]>();
-  for (const o of outcomes) byFile.set(o.row.group, [...(byFile.get(o.row.group) ?? []), o]);
+  for (const o of outcomes) {
+    const own = byFile.get(o.row.group);
+    if (own) own.push(o);
+    else byFile.set(o.row.group, [o]);
+  }
   const charts =
     byFile.size <= 1
       ? chart(report, outcomes)
@@ -68,9 +72,8 @@ ${charts}
 <p>Blue: the router over Balanced bands ${SWEEP[0]} → ${SWEEP.at(-1)} (from quality alone to the cheapest routing). Dashed: random at matched cost. Grey: single models.</p></body></html>`;
 }
 
-/** The quality-versus-cost chart of `summary`, the figures of `outcomes`. */
-function chart(summary: EvalSummary, outcomes: PromptOutcome[]): string {
-  const report = summary;
+/** The quality-versus-cost chart of `report`, the figures of `outcomes`. */
+function chart(report: EvalSummary, outcomes: PromptOutcome[]): string {
   const curve: Point[] = [];
   for (const band of SWEEP) {
     const picks = outcomes.map((o) =>

@@ -20,6 +20,25 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
+/** A config service on `input`, and a log of what the watcher says. */
+async function watched(input: ReturnType<typeof testConfigInput>, file: string) {
+  const clock = createManualClock();
+  const service = new ConfigService(
+    new ConfigHolder(compileConfig(parseConfigText(stringify(input), file).config)),
+    new ConfigVersionStore({ state: new MemoryState(clock), clock }),
+  );
+  await service.start();
+  cleanups.push(() => service.stop());
+  const said = { info: [] as string[], warn: [] as string[], error: [] as string[] };
+  const log = {
+    info: (m: string) => said.info.push(m),
+    warn: (m: string) => said.warn.push(m),
+    error: (m: string) => said.error.push(m),
+  };
+  cleanups.push(watchConfigFile(file, service, log, 10));
+  return { service, said };
+}
+
 describe('watchConfigFile', () => {
   it('an unchanged file keeps admin changes; a changed file replaces them', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mr-watch-'));
@@ -27,22 +46,8 @@ describe('watchConfigFile', () => {
     const file = join(dir, 'router.yaml');
     const input = testConfigInput();
     writeFileSync(file, stringify(input));
-    const clock = createManualClock();
-    const service = new ConfigService(
-      new ConfigHolder(compileConfig(parseConfigText(stringify(input), file).config)),
-      new ConfigVersionStore({ state: new MemoryState(clock), clock }),
-    );
-    await service.start();
-    cleanups.push(() => service.stop());
-    const infos: string[] = [];
-    const errors: string[] = [];
-    const warnings: string[] = [];
-    const log = {
-      info: (m: string) => infos.push(m),
-      warn: (m: string) => warnings.push(m),
-      error: (m: string) => errors.push(m),
-    };
-    cleanups.push(watchConfigFile(file, service, log, 10));
+    const { service, said } = await watched(input, file);
+    const { info: infos, warn: warnings, error: errors } = said;
 
     await service.change('key_admin', 'cap end users', (draft) => {
       draft.rateLimits.endUser = { rpm: 7 };
@@ -79,25 +84,6 @@ describe('watchConfigFile', () => {
       ]);
   });
 });
-
-/** A config service on `input`, and a log of what the watcher says. */
-async function watched(input: ReturnType<typeof testConfigInput>, file: string) {
-  const clock = createManualClock();
-  const service = new ConfigService(
-    new ConfigHolder(compileConfig(parseConfigText(stringify(input), file).config)),
-    new ConfigVersionStore({ state: new MemoryState(clock), clock }),
-  );
-  await service.start();
-  cleanups.push(() => service.stop());
-  const said = { info: [] as string[], warn: [] as string[], error: [] as string[] };
-  const log = {
-    info: (m: string) => said.info.push(m),
-    warn: (m: string) => said.warn.push(m),
-    error: (m: string) => said.error.push(m),
-  };
-  cleanups.push(watchConfigFile(file, service, log, 10));
-  return { service, said };
-}
 
 describe('watchConfigFile: how the file is changed', () => {
   const costRouter = testConfigInput({

@@ -15,6 +15,15 @@ export function shuttingDownError(): GatewayError {
   });
 }
 
+/** Whether the shutdown drain stopped the call of `signal` (aborted with `shuttingDownError`). */
+export function stoppedByDrain(signal: AbortSignal): boolean {
+  return (
+    signal.aborted &&
+    signal.reason instanceof GatewayError &&
+    signal.reason.code === 'router_shutting_down'
+  );
+}
+
 export class CallDrain {
   private readonly running = new Set<AbortController>();
   private stopped: GatewayError | undefined;

@@ -45,20 +45,29 @@ describe('countTokens and the shutdown drain', () => {
   });
 });
 
+/** The test config's deployments, each counting 7 tokens; `asked()` is how often one was asked. */
+function countingSeven(policies?: Parameters<typeof countTokens>[0]['policies']) {
+  let asked = 0;
+  const adapter = {
+    countTokens: () => {
+      asked++;
+      return Promise.resolve(7);
+    },
+  } as unknown as ProviderAdapter;
+  return {
+    deps: {
+      config: new ConfigHolder(compileConfig(testConfig())),
+      adapters: { adapterFor: () => adapter },
+      policies,
+    },
+    asked: () => asked,
+  };
+}
+
 describe("countTokens and the key's model subset", () => {
   it('a deployment outside the subset is a 403, its provider never asked', async () => {
     // Security audit F3 (2026-12-06): 200 here while every other route said 403.
-    let asked = 0;
-    const adapter = {
-      countTokens: () => {
-        asked++;
-        return Promise.resolve(7);
-      },
-    } as unknown as ProviderAdapter;
-    const deps = {
-      config: new ConfigHolder(compileConfig(testConfig())),
-      adapters: { adapterFor: () => adapter },
-    };
+    const { deps, asked } = countingSeven();
     const auth = { ...ANONYMOUS_CONTEXT, modelSubset: ['small'] };
     const request = (model: string) => ({
       model,
@@ -68,7 +77,7 @@ describe("countTokens and the key's model subset", () => {
       status: 403,
       message: expect.stringContaining('model subset'),
     });
-    expect(asked).toBe(0);
+    expect(asked()).toBe(0);
     expect((await countTokens(deps, { request: request('small'), auth })).inputTokens).toBe(7);
   });
 });
@@ -76,27 +85,16 @@ describe("countTokens and the key's model subset", () => {
 describe("countTokens and the key's rate limit", () => {
   it('is charged before counting; a refusal stops the count', async () => {
     let charged = 0;
-    let asked = 0;
-    const adapter = {
-      countTokens: () => {
-        asked++;
-        return Promise.resolve(7);
-      },
-    } as unknown as ProviderAdapter;
     const refusal = Object.assign(new Error('rpm'), { status: 429 });
-    const deps = {
-      config: new ConfigHolder(compileConfig(testConfig())),
-      adapters: { adapterFor: () => adapter },
-      policies: {
-        chargeKeyRequest: () => (++charged > 1 ? Promise.reject(refusal) : Promise.resolve()),
-      },
-    };
+    const { deps, asked } = countingSeven({
+      chargeKeyRequest: () => (++charged > 1 ? Promise.reject(refusal) : Promise.resolve()),
+    });
     const call = {
       request: { model: 'small', messages: [{ role: 'user' as const, content: 'Hi' }] },
       auth: ANONYMOUS_CONTEXT,
     };
     expect((await countTokens(deps, call)).inputTokens).toBe(7);
     await expect(countTokens(deps, call)).rejects.toBe(refusal);
-    expect([charged, asked]).toEqual([2, 1]);
+    expect([charged, asked()]).toEqual([2, 1]);
   });
 });

@@ -130,39 +130,51 @@ describe('executeWithFailover when every deployment refuses with a 429', () => {
   });
 });
 
+/**
+ * A streamed request over deployments `a` then `b`, each streaming what its generator in
+ * `streams` yields, with `firstTokenTimeoutMs` each.
+ */
+function streamFrom(
+  streams: Record<string, () => AsyncGenerator<unknown>>,
+  firstTokenTimeoutMs = 1_000,
+) {
+  const clock = createManualClock();
+  const adapter = (d: DeploymentConfig) =>
+    ({
+      chatStream: async () => ({ chunks: streams[d.name]!(), headers: {} }),
+    }) as unknown as ProviderAdapter;
+  return executeWithFailover({
+    call: {
+      request: { model: 'r', messages: [], stream: true },
+      signal: new AbortController().signal,
+      requestId: 'r',
+    } as unknown as ChatCall,
+    ordered: ['a', 'b'].map(
+      (name) => ({ ...deployment, name, model: name, firstTokenTimeoutMs }) as DeploymentConfig,
+    ),
+    adapters: { adapterFor: adapter },
+    breakers: new CircuitBreakers(clock),
+    clock,
+    promptTokens: 1,
+  });
+}
+
+/** Each attempt as [deployment, outcome, error code]. */
+const brief = (r: Awaited<ReturnType<typeof executeWithFailover>>) =>
+  r.attempts.map((a) => [a.deployment, a.outcome, a.errorCode]);
+
 describe('executeWithFailover and a stream that ends before its first chunk', () => {
   it('fails over: an empty stream answered nothing', async () => {
-    const clock = createManualClock();
-    const breakers = new CircuitBreakers(clock);
     const chunk = { id: 'c', model: 'b', choices: [{ index: 0, delta: { content: 'hi' } }] };
-    const streams: Record<string, unknown[]> = { a: [], b: [chunk] };
-    const adapter = (d: DeploymentConfig) =>
-      ({
-        chatStream: async () => ({
-          chunks: (async function* () {
-            yield* streams[d.name]!;
-          })(),
-          headers: {},
-        }),
-      }) as unknown as ProviderAdapter;
-    const result = await executeWithFailover({
-      call: {
-        request: { model: 'r', messages: [], stream: true },
-        signal: new AbortController().signal,
-        requestId: 'r',
-      } as unknown as ChatCall,
-      ordered: ['a', 'b'].map(
-        (name) =>
-          ({ ...deployment, name, model: name, firstTokenTimeoutMs: 1_000 }) as DeploymentConfig,
-      ),
-      adapters: { adapterFor: adapter },
-      breakers,
-      clock,
-      promptTokens: 1,
+    const result = await streamFrom({
+      a: async function* () {},
+      b: async function* () {
+        yield chunk;
+      },
     });
     expect(result.deployment.name).toBe('b');
     expect(result.kind === 'stream' && result.first).toEqual(chunk);
-    expect(result.attempts.map((a) => [a.deployment, a.outcome, a.errorCode])).toEqual([
+    expect(brief(result)).toEqual([
       ['a', 'error', 'upstream_empty_stream'],
       ['b', 'ok', undefined],
     ]);
@@ -271,35 +283,9 @@ describe('executeWithFailover: the first token is the first chunk that says some
     message: 'Overloaded',
     retryable: true,
   });
-  const run = (
-    streams: Record<string, () => AsyncGenerator<unknown>>,
-    firstTokenTimeoutMs = 1_000,
-  ) => {
-    const clock = createManualClock();
-    const adapter = (d: DeploymentConfig) =>
-      ({
-        chatStream: async () => ({ chunks: streams[d.name]!(), headers: {} }),
-      }) as unknown as ProviderAdapter;
-    return executeWithFailover({
-      call: {
-        request: { model: 'r', messages: [], stream: true },
-        signal: new AbortController().signal,
-        requestId: 'r',
-      } as unknown as ChatCall,
-      ordered: ['a', 'b'].map(
-        (name) => ({ ...deployment, name, model: name, firstTokenTimeoutMs }) as DeploymentConfig,
-      ),
-      adapters: { adapterFor: adapter },
-      breakers: new CircuitBreakers(clock),
-      clock,
-      promptTokens: 1,
-    });
-  };
-  const brief = (r: Awaited<ReturnType<typeof run>>) =>
-    r.attempts.map((a) => [a.deployment, a.outcome, a.errorCode]);
 
   it('an error after the role chunk fails over', async () => {
-    const result = await run({
+    const result = await streamFrom({
       a: async function* () {
         yield role;
         throw overloaded;
@@ -317,7 +303,7 @@ describe('executeWithFailover: the first token is the first chunk that says some
   });
 
   it('a stall after the role chunk is a first-token timeout, failed over', async () => {
-    const result = await run(
+    const result = await streamFrom(
       {
         a: async function* () {
           yield role;
@@ -346,7 +332,7 @@ describe('executeWithFailover: the first token is the first chunk that says some
       model: 'a',
       choices: [{ index: 0, delta: {}, finish_reason: 'stop' }],
     };
-    const result = await run({
+    const result = await streamFrom({
       a: async function* () {
         yield filter;
         yield role;

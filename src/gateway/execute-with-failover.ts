@@ -17,7 +17,7 @@ import {
   notLargerWindow,
   toGatewayError,
 } from './attempt-records.js';
-import type { CallDrain } from './call-drain.js';
+import { stoppedByDrain, type CallDrain } from './call-drain.js';
 import type { CircuitBreakers } from './circuit-breaker.js';
 import type { DeploymentLoad } from './deployment-load.js';
 import type { ChatCall, GatewayPolicies } from './gateway-types.js';
@@ -367,15 +367,6 @@ function saysNothing(chunk: ChatChunk): boolean {
         (Array.isArray(v) && v.length === 0),
     );
   });
-}
-
-/** Whether the shutdown drain stopped the attempt of `signal` (call-drain.ts). */
-function stoppedByDrain(signal: AbortSignal): boolean {
-  return (
-    signal.aborted &&
-    signal.reason instanceof GatewayError &&
-    signal.reason.code === 'router_shutting_down'
-  );
 }
 
 /** A deployment built without the schema's defaults (tests) still has an idle deadline. */

@@ -151,23 +151,28 @@ describe('content filter: input', () => {
   });
 });
 
-describe('content filter: whole output', () => {
-  const response = (content: string): ChatResponse =>
-    ({
-      id: 'x',
-      object: 'chat.completion',
-      created: 1,
-      model: 'm',
-      choices: [
-        {
-          index: 0,
-          finish_reason: 'stop',
-          logprobs: null,
-          message: { role: 'assistant', content, refusal: null },
-        },
-      ],
-    }) as ChatResponse;
+/** A whole answer of one choice with this message (`content` text, say) and finish reason. */
+const response = (
+  content: string | null,
+  finish = 'stop',
+  more: Record<string, unknown> = {},
+): ChatResponse =>
+  ({
+    id: 'x',
+    object: 'chat.completion',
+    created: 1,
+    model: 'm',
+    choices: [
+      {
+        index: 0,
+        finish_reason: finish,
+        logprobs: null,
+        message: { role: 'assistant', content, refusal: null, ...more },
+      },
+    ],
+  }) as ChatResponse;
 
+describe('content filter: whole output', () => {
   it('redacts and annotates choices', async () => {
     const out = await filter(RULES).filterOutput(response('write to ops@corp.com'));
     expect(out.choices[0]!.message.content).toBe('write to [redacted:email]');
@@ -256,21 +261,7 @@ describe('content filter: tool calls', () => {
   });
 
   it("redacts a model's tool call arguments, and cuts the answer where they are blocked", async () => {
-    const answer = (args: string) =>
-      ({
-        id: 'x',
-        object: 'chat.completion',
-        created: 1,
-        model: 'm',
-        choices: [
-          {
-            index: 0,
-            finish_reason: 'tool_calls',
-            logprobs: null,
-            message: { role: 'assistant', content: null, refusal: null, tool_calls: [call(args)] },
-          },
-        ],
-      }) as unknown as ChatResponse;
+    const answer = (args: string) => response(null, 'tool_calls', { tool_calls: [call(args)] });
     const out = await filter(RULES).filterOutput(answer('{"to":"ops@corp.com"}'));
     expect(out.choices[0]!.message.tool_calls![0]!).toMatchObject({
       function: { arguments: '{"to":"[redacted:email]"}' },

@@ -160,6 +160,10 @@ export function createGovernancePolicies(deps: GovernanceDeps): GatewayPolicies 
   const tickets = new WeakMap<AdmitContext, LimitTicket>();
   const queue = deps.queue ?? new AdmissionQueue();
 
+  /** The caller's key's rate limit: a key's own override, else the key store's. */
+  const keyLimitOf = (auth: Partial<KeyAuthContext> & AdmitContext['call']['auth']) =>
+    auth.overrides?.rateLimit ?? (auth.keyId ? deps.keys?.get(auth.keyId)?.rateLimit : undefined);
+
   const subjectOf = (ctx: AdmitContext): BudgetSubject =>
     budgetSubject(ctx.call.auth, deps.keys, ctx.call.attribution);
 
@@ -171,9 +175,7 @@ export function createGovernancePolicies(deps: GovernanceDeps): GatewayPolicies 
       // A budget met for the first time starts from the request log's spend (budget.ts).
       const seeding = limited.length ? deps.budgets!.whenSeeded(limited) : undefined;
       if (seeding) await seeding;
-      const keyLimit =
-        auth.overrides?.rateLimit ??
-        (auth.keyId ? deps.keys?.get(auth.keyId)?.rateLimit : undefined);
+      const keyLimit = keyLimitOf(auth);
       let ticket: LimitTicket | undefined;
       const routerLimited = ctx.target.kind === 'router' && !!ctx.target.router.rateLimit;
       // Read per request, so a config reload applies to the next one.
@@ -263,9 +265,7 @@ export function createGovernancePolicies(deps: GovernanceDeps): GatewayPolicies 
 
     async chargeKeyRequest(call: ChatCall): Promise<void> {
       const auth = call.auth as Partial<KeyAuthContext> & ChatCall['auth'];
-      const keyLimit =
-        auth.overrides?.rateLimit ??
-        (auth.keyId ? deps.keys?.get(auth.keyId)?.rateLimit : undefined);
+      const keyLimit = keyLimitOf(auth);
       if (!deps.limiter || !auth.keyId || keyLimit?.rpm === undefined) return;
       // Requests only: a count uses no model tokens, so the key's TPM is not charged.
       await deps.limiter.checkLimits({

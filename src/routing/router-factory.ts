@@ -39,7 +39,7 @@ export type RouterFactory = ((router: RouterConfig) => Router) & {
 };
 
 export function createRouterFactory(modelsDir: string, warn: (msg: string) => void): RouterFactory {
-  const byVersion = new Map<string, { router: Router; problem?: string; file?: string }>();
+  const byVersion = new Map<string, { router: Router; problem?: string; file: string }>();
   const placeholder = createCheapestCapableRouter();
   /** The file a version selects now, and when it was last written ('' when there is none). */
   const fileOf = (version: string): string => {

@@ -90,19 +90,22 @@ function modelEntries(snap: ConfigHolder['current'], auth: AuthContext) {
     });
   const routers = [...snap.routers.values()]
     .filter((router) => may({ kind: 'router', router }))
-    .map((r) => ({
-      id: r.name,
-      object: 'model',
-      created: CREATED,
-      owned_by: 'model-router',
-      type: 'router',
-      routing_mode: r.routingMode,
-      model_subset: servable(r),
-      router_version: r.version,
-      context_window: effectiveContextWindow({ modelSubset: servable(r) }, snap.deployments),
-      deployment_type: r.deploymentType,
-      data_zone: r.dataZone ?? null,
-    }));
+    .map((r) => {
+      const subset = servable(r);
+      return {
+        id: r.name,
+        object: 'model',
+        created: CREATED,
+        owned_by: 'model-router',
+        type: 'router',
+        routing_mode: r.routingMode,
+        model_subset: subset,
+        router_version: r.version,
+        context_window: effectiveContextWindow({ modelSubset: subset }, snap.deployments),
+        deployment_type: r.deploymentType,
+        data_zone: r.dataZone ?? null,
+      };
+    });
   const pools = [...snap.pools.values()]
     .filter((pool) => may({ kind: 'pool', pool }))
     .map((p) => ({

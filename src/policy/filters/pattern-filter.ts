@@ -174,11 +174,8 @@ export function createPatternFilter(
         if (message !== original) redacted = true;
         const content = (message as { content?: unknown }).content;
         if (typeof content === 'string') {
-          const matches = scanText(content, inputRules);
-          if (!matches.length) return message;
-          hits.push(...hitsOf(matches, 'rules'));
-          const text = applyRedactions(content, matches);
-          if (text === content) return message;
+          const text = scan(content);
+          if (text === undefined) return message;
           redacted = true;
           return { ...message, content: text } as ChatMessage;
         }
@@ -186,11 +183,8 @@ export function createPatternFilter(
         let changed = false;
         const parts = content.map((part: { type?: string; text?: unknown }) => {
           if (typeof part?.text !== 'string') return part;
-          const matches = scanText(part.text, inputRules);
-          if (!matches.length) return part;
-          hits.push(...hitsOf(matches, 'rules'));
-          const text = applyRedactions(part.text, matches);
-          if (text === part.text) return part;
+          const text = scan(part.text);
+          if (text === undefined) return part;
           changed = true;
           return { ...part, text };
         });
