@@ -205,7 +205,7 @@ export class RateLimiter {
     ] as const) {
       if (per === undefined) continue;
       const key = bucketKey('deployment', deployment.name, unit);
-      const tat = this.options.state.peekTat(key, now);
+      const tat = this.options.state.peekTat({ key, limit: per, windowMs: this.windowMs }, now);
       buckets.push({ unit });
       states.push({
         key,
@@ -379,16 +379,17 @@ export class RateLimiter {
 
   /** GCRA: `units` fit once TAT + units × interval − window has passed (gcraStep's allowAt). */
   private freeInMs(key: string, limit: number, units: number, now: number): number {
-    const tat = this.options.state.peekTat(key, now);
+    const tat = this.options.state.peekTat({ key, limit, windowMs: this.windowMs }, now);
     if (tat === undefined) return 0;
     const allowAt = tat + (units * this.windowMs) / limit - this.windowMs;
     return Math.max(0, Math.ceil(allowAt - now));
   }
 
   private available(key: string, limit: number, now: number): number {
-    const tat = this.options.state.peekTat(key, now);
+    const bucket = { key, limit, windowMs: this.windowMs };
+    const tat = this.options.state.peekTat(bucket, now);
     if (tat === undefined) return limit;
-    return gcraAvailable({ key, limit, windowMs: this.windowMs }, tat, now);
+    return gcraAvailable(bucket, tat, now);
   }
 }
 

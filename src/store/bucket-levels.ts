@@ -2,6 +2,10 @@
 // shared-state-gcra.ts), held in this process: the buckets themselves for in-memory state, and for
 // Redis the level its last reply reported, read with no round trip by headroom probes and by the
 // fail-open fallback, whose local buckets start there (src/store/redis/resilient-state.ts).
+// Each level keeps the basis it was counted in, so it is read under a changed limit by units
+// (shared-state-gcra.ts, rescaledTat).
+import { basisOf, rescaledTat } from './shared-state-gcra.js';
+import type { BucketRead } from './shared-state.js';
 
 /** A bucket is forgotten this long after its TAT (it is full by then); Redis's PX does the same. */
 export const TAT_GRACE_MS = 1000;
@@ -10,7 +14,7 @@ const SWEEP_AT = 10_000;
 
 export class BucketLevels {
   /** Boxed, so a bucket seen before is updated in place: no allocation per call on the hot path. */
-  private readonly tats = new Map<string, { tat: number }>();
+  private readonly tats = new Map<string, { tat: number; basis: number }>();
   private sweepAt = SWEEP_AT;
 
   /** Buckets held (those full again only until the next sweep). */
@@ -18,29 +22,38 @@ export class BucketLevels {
     return this.tats.size;
   }
 
-  /** The bucket's TAT; undefined when never seen or long full. */
-  get(key: string, now: number): number | undefined {
-    const entry = this.tats.get(key);
+  /** The bucket's TAT read under its limit now; undefined when never seen or long full. */
+  get(bucket: BucketRead, now: number): number | undefined {
+    const entry = this.tats.get(bucket.key);
     if (entry === undefined) return undefined;
     if (entry.tat + TAT_GRACE_MS <= now) {
-      this.tats.delete(key);
+      this.tats.delete(bucket.key);
       return undefined;
     }
-    return entry.tat;
+    return rescaledTat(entry.tat, entry.basis, bucket, now);
   }
 
-  /** Set the bucket's TAT; one not ahead of `now` is a full bucket and is not kept. */
-  set(key: string, tat: number, now: number): void {
+  /** The bucket's TAT and its basis as stored (Redis is raised to it on resync). */
+  stored(key: string, now: number): { tat: number; basis: number } | undefined {
+    const entry = this.tats.get(key);
+    return entry === undefined || entry.tat + TAT_GRACE_MS <= now ? undefined : entry;
+  }
+
+  /** Set the bucket's TAT under its limit now; one not ahead of `now` is full and not kept. */
+  set(bucket: BucketRead, tat: number, now: number): void {
+    const key = bucket.key;
     if (tat <= now) {
       this.tats.delete(key);
       return;
     }
+    const basis = basisOf(bucket);
     const entry = this.tats.get(key);
     if (entry) {
       entry.tat = tat;
+      entry.basis = basis;
       return;
     }
-    this.tats.set(key, { tat });
+    this.tats.set(key, { tat, basis });
     if (this.tats.size >= this.sweepAt) this.sweep(now);
   }
 

@@ -1,7 +1,30 @@
 // GCRA (generic cell rate algorithm) over one stored number per bucket: the theoretical arrival
 // time (TAT). Emission interval T = window / limit; burst tolerance = window, so a full bucket
 // admits `limit` units at once and refills linearly. The Redis Lua script mirrors this exactly.
-import type { BucketSpec, BucketState } from './shared-state.js';
+//
+// A TAT is stored with the interval it was counted in (its basis: window / configured limit), so
+// a limit changed while the router runs keeps the units already used: raised from 10 to 100 RPM,
+// a key that used its 10 has 90 left at once (read as a time under the new limit it would stay
+// blocked for the rest of the window); lowered from 100 to 10 after 50 were used, it is empty and
+// refills at the new rate (a bucket is never emptier than empty: at most a window behind). A
+// replica's share of a limit (the fail-open fallback) keeps the configured limit's basis, so
+// shares are read as a time: each replica starts with its share of what was left.
+import type { BucketRead, BucketSpec, BucketState } from './shared-state.js';
+
+/** The interval a bucket's level is counted in: window / configured limit. */
+export function basisOf(bucket: BucketRead): number {
+  return bucket.windowMs / (bucket.sharedLimit ?? bucket.limit);
+}
+
+/**
+ * A TAT stored with basis `was`, read under `bucket`'s: the units it holds carry over, at most a
+ * window's worth. Same arithmetic, in the same order, as the Lua scripts' `level`.
+ */
+export function rescaledTat(tat: number, was: number, bucket: BucketRead, now: number): number {
+  const basis = basisOf(bucket);
+  if (was === basis || tat <= now) return tat;
+  return now + Math.min(bucket.windowMs, ((tat - now) * basis) / was);
+}
 
 export interface GcraStep {
   state: BucketState;
@@ -44,7 +67,7 @@ export function gcraStep(spec: BucketSpec, storedTat: number | undefined, now: n
 
 /** Apply an unconditional correction: charge more (delta > 0) or refund (delta < 0, never below now). */
 export function gcraAdjust(
-  spec: Omit<BucketSpec, 'cost'>,
+  spec: BucketRead,
   storedTat: number | undefined,
   delta: number,
   now: number,
@@ -56,7 +79,7 @@ export function gcraAdjust(
 
 /** Units still available in a bucket whose TAT lies `ahead` ms in the future. */
 export function gcraAvailable(
-  spec: Omit<BucketSpec, 'cost'>,
+  spec: BucketRead,
   storedTat: number | undefined,
   now: number,
 ): number {

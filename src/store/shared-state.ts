@@ -11,7 +11,15 @@ export interface BucketSpec {
   windowMs: number;
   /** Units this call takes; 0 only reads the bucket. */
   cost: number;
+  /**
+   * The configured limit when `limit` is a replica's share of it (the fail-open fallback's local
+   * buckets); a bucket's level is kept against the configured limit (see shared-state-gcra.ts).
+   */
+  sharedLimit?: number;
 }
+
+/** A bucket as read without charging it. */
+export type BucketRead = Omit<BucketSpec, 'cost'>;
 
 export interface BucketState {
   key: string;
@@ -58,11 +66,12 @@ export interface SharedState {
   /**
    * A bucket's level (GCRA's TAT, epoch ms) as this process last saw it, with no round trip:
    * memory's is the bucket itself, Redis's the level of its last reply here (another replica's
-   * use since is not in it). Undefined when unseen or full. Headroom probes read it.
+   * use since is not in it), read under the bucket's limit now. Undefined when unseen or full.
+   * Headroom probes read it.
    */
-  peekTat(key: string, now: number): number | undefined;
+  peekTat(bucket: BucketRead, now: number): number | undefined;
   /** Charge (delta > 0) or refund (delta < 0) units without a check: token correction. */
-  adjust(bucket: Omit<BucketSpec, 'cost'>, delta: number, now: number): Promise<void>;
+  adjust(bucket: BucketRead, delta: number, now: number): Promise<void>;
   /** Atomic integer increments; returns the new values in order. */
   incrementCounters(increments: readonly CounterIncrement[]): Promise<number[]>;
   readCounters(keys: readonly string[]): Promise<number[]>;

@@ -26,4 +26,25 @@ describe('MemoryState', () => {
       await state.incrementCounters([{ key: 'spend:user:steady', by: 5, ttlMs: hour }]),
     ).toEqual([10]);
   });
+
+  it('a limit changed while a bucket holds use keeps the units used, not the time', async () => {
+    const clock = createManualClock();
+    const state = new MemoryState(clock);
+    const t = clock.now();
+    const at = (limit: number, cost: number) =>
+      state.consume([{ key: 'rl:key:k:rpm', limit, windowMs: 60_000, cost }], t);
+    // 10 RPM used up, then raised to 100: 90 are left at once (read as a time, the 60 s the ten
+    // units fill would be all of the new window: blocked for a minute).
+    for (let i = 0; i < 10; i++) expect((await at(10, 1)).ok).toBe(true);
+    expect((await at(10, 1)).ok).toBe(false);
+    const raised = await at(100, 1);
+    expect(raised.ok).toBe(true);
+    expect(raised.buckets[0]!.remaining).toBe(89);
+    // 11 of 100 used, lowered to 5: empty (never emptier), a unit back after one new interval.
+    const lowered = await at(5, 1);
+    expect(lowered.ok).toBe(false);
+    expect(lowered.buckets[0]!.retryAfterMs).toBe(12_000);
+    // Read under the new limit from then on: its headroom and its level agree.
+    expect(state.peekTat({ key: 'rl:key:k:rpm', limit: 5, windowMs: 60_000 }, t)).toBe(t + 60_000);
+  });
 });

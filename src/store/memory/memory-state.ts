@@ -5,6 +5,7 @@ import type { Clock } from '../../core/clock.js';
 import { BucketLevels } from '../bucket-levels.js';
 import { gcraAdjust, gcraStep } from '../shared-state-gcra.js';
 import type {
+  BucketRead,
   BucketSpec,
   ConsumeResult,
   CounterIncrement,
@@ -58,9 +59,9 @@ export class MemoryState implements SharedState {
     now: number,
     readCounters: readonly string[] = [],
   ): ConsumeResult {
-    const steps = buckets.map((b) => gcraStep(b, this.levels.get(b.key, now), now));
+    const steps = buckets.map((b) => gcraStep(b, this.levels.get(b, now), now));
     const ok = steps.every((s) => s.state.ok);
-    if (ok) steps.forEach((s, i) => this.levels.set(buckets[i]!.key, s.nextTat, now));
+    if (ok) steps.forEach((s, i) => this.levels.set(buckets[i]!, s.nextTat, now));
     return {
       ok,
       buckets: steps.map((s) => s.state),
@@ -68,20 +69,16 @@ export class MemoryState implements SharedState {
     };
   }
 
-  async adjust(bucket: Omit<BucketSpec, 'cost'>, delta: number, now: number): Promise<void> {
+  async adjust(bucket: BucketRead, delta: number, now: number): Promise<void> {
     this.adjustSync(bucket, delta, now);
   }
 
-  adjustSync(bucket: Omit<BucketSpec, 'cost'>, delta: number, now: number): void {
-    this.levels.set(
-      bucket.key,
-      gcraAdjust(bucket, this.levels.get(bucket.key, now), delta, now),
-      now,
-    );
+  adjustSync(bucket: BucketRead, delta: number, now: number): void {
+    this.levels.set(bucket, gcraAdjust(bucket, this.levels.get(bucket, now), delta, now), now);
   }
 
-  peekTat(key: string, now: number): number | undefined {
-    return this.levels.get(key, now);
+  peekTat(bucket: BucketRead, now: number): number | undefined {
+    return this.levels.get(bucket, now);
   }
 
   async incrementCounters(increments: readonly CounterIncrement[]): Promise<number[]> {

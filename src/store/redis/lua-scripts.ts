@@ -12,15 +12,41 @@ function script(source: string): LuaScript {
 }
 
 /**
- * KEYS: n bucket keys, then counter keys to read. ARGV: now, n, then (limit, windowMs, cost) per
- * bucket. Returns { allOk, (ok, remaining, resetMs, retryAfterMs) per bucket, counter values }.
- * TATs are stored with %.17g so no precision is lost between calls.
+ * A bucket's level is two keys: its TAT, and beside it the basis it was counted in (the interval,
+ * window / limit), both stored with %.17g so no precision is lost between calls. The TAT key holds
+ * a plain number as it always has, so a replica of an earlier version reads and writes it
+ * unchanged during a rolling upgrade; a TAT with no basis beside it reads in the current one.
+ * `level` reads a bucket under the current basis as rescaledTat does (shared-state-gcra.ts): the
+ * units carry over, at most `window`'s worth.
  */
-export const CONSUME = script(`
+const LEVEL = `
+local function level(key, basisKey, now, basis, window)
+  local stored = redis.call('GET', key)
+  if not stored then return now end
+  local tat = tonumber(stored)
+  if tat <= now then return now end
+  local was = tonumber(redis.call('GET', basisKey) or basis)
+  if was == basis then return tat end
+  return now + math.min(window, (tat - now) * basis / was)
+end
+local function store(key, basisKey, tat, basis, now)
+  local ttl = math.ceil(tat - now) + 1000
+  redis.call('SET', key, string.format('%.17g', tat), 'PX', ttl)
+  redis.call('SET', basisKey, string.format('%.17g', basis), 'PX', ttl)
+end
+`;
+
+/**
+ * KEYS: n bucket keys, their n basis keys, then counter keys to read. ARGV: now, n, then (limit,
+ * windowMs, cost) per bucket. Returns { allOk, (ok, remaining, resetMs, retryAfterMs) per bucket,
+ * counter values }.
+ */
+export const CONSUME = script(`${LEVEL}
 local now = tonumber(ARGV[1])
 local n = tonumber(ARGV[2])
 local out = {1}
 local nexts = {}
+local intervals = {}
 local allok = 1
 for i = 1, n do
   local base = 2 + (i - 1) * 3
@@ -28,9 +54,8 @@ for i = 1, n do
   local window = tonumber(ARGV[base + 2])
   local cost = tonumber(ARGV[base + 3])
   local interval = window / limit
-  local stored = redis.call('GET', KEYS[i])
-  local tat = now
-  if stored then tat = math.max(tonumber(stored), now) end
+  intervals[i] = interval
+  local tat = level(KEYS[i], KEYS[n + i], now, interval, window)
   local nt = tat + cost * interval
   local allowAt = nt - window
   if allowAt > now then
@@ -50,10 +75,10 @@ end
 out[1] = allok
 if allok == 1 then
   for i = 1, n do
-    redis.call('SET', KEYS[i], string.format('%.17g', nexts[i]), 'PX', math.ceil(nexts[i] - now) + 1000)
+    store(KEYS[i], KEYS[n + i], nexts[i], intervals[i], now)
   end
 end
-for j = n + 1, #KEYS do
+for j = 2 * n + 1, #KEYS do
   local v = redis.call('GET', KEYS[j])
   if v then out[#out + 1] = tonumber(v) else out[#out + 1] = 0 end
 end
@@ -61,33 +86,34 @@ return out
 `);
 
 /**
- * KEYS: buckets; ARGV: now, then a TAT per bucket. Raises each bucket to at least that TAT (never
- * lowers one): what a replica admitted on its own while Redis was away joins what Redis holds,
- * whatever the order replicas come back in. Returns how many buckets were raised.
+ * KEYS: n buckets, then their n basis keys; ARGV: now, then (TAT, basis) per bucket. Raises each bucket to at least that
+ * level, compared in units (never lowers one): what a replica admitted on its own while Redis was
+ * away joins what Redis holds, whatever the order replicas come back in. Returns how many buckets
+ * were raised.
  */
-export const RAISE = script(`
+export const RAISE = script(`${LEVEL}
 local now = tonumber(ARGV[1])
 local raised = 0
-for i = 1, #KEYS do
-  local tat = tonumber(ARGV[i + 1])
-  local stored = redis.call('GET', KEYS[i])
-  if tat > now and (not stored or tonumber(stored) < tat) then
-    redis.call('SET', KEYS[i], string.format('%.17g', tat), 'PX', math.ceil(tat - now) + 1000)
+local n = #KEYS / 2
+for i = 1, n do
+  local tat = tonumber(ARGV[2 * i])
+  local basis = tonumber(ARGV[2 * i + 1])
+  if tat > now and level(KEYS[i], KEYS[n + i], now, basis, math.huge) < tat then
+    store(KEYS[i], KEYS[n + i], tat, basis, now)
     raised = raised + 1
   end
 end
 return raised
 `);
 
-/** KEYS[1] bucket; ARGV: now, limit, windowMs, delta. Unconditional charge or refund. */
-export const ADJUST = script(`
+/** KEYS: a bucket, its basis key; ARGV: now, limit, windowMs, delta. Unconditional charge or refund. */
+export const ADJUST = script(`${LEVEL}
 local now = tonumber(ARGV[1])
-local interval = tonumber(ARGV[3]) / tonumber(ARGV[2])
-local stored = redis.call('GET', KEYS[1])
-local tat = now
-if stored then tat = math.max(tonumber(stored), now) end
+local window = tonumber(ARGV[3])
+local interval = window / tonumber(ARGV[2])
+local tat = level(KEYS[1], KEYS[2], now, interval, window)
 tat = math.max(now, tat + tonumber(ARGV[4]) * interval)
-redis.call('SET', KEYS[1], string.format('%.17g', tat), 'PX', math.ceil(tat - now) + 1000)
+store(KEYS[1], KEYS[2], tat, interval, now)
 return 1
 `);
 

@@ -69,10 +69,9 @@ describe.skipIf(!available)('RedisState (real Redis)', () => {
     const memory = new MemoryState(clock);
     const key = { key: 'level:key:rpm', limit: 10, windowMs: 60_000, cost: 1 };
     const router = { key: 'level:router:rpm', limit: 2, windowMs: 60_000, cost: 1 };
-    const levels = (t: number) =>
-      [key.key, router.key].map((k) => [a.peekTat(k, t), memory.peekTat(k, t)]);
+    const levels = (t: number) => [key, router].map((b) => [a.peekTat(b, t), memory.peekTat(b, t)]);
     let t = clock.now();
-    expect(a.peekTat(key.key, t)).toBeUndefined();
+    expect(a.peekTat(key, t)).toBeUndefined();
     // Two admitted, then a call the router refuses: the key's bucket, which could have taken
     // its unit, was charged nothing, and its level says so.
     for (let i = 0; i < 3; i++) {
@@ -94,6 +93,42 @@ describe.skipIf(!available)('RedisState (real Redis)', () => {
     expect(levels(t)[0]![0]).toBe(levels(t)[0]![1]);
   });
 
+  it('a changed limit keeps the units used, as the in-memory buckets do; an old plain TAT reads in the current limit', async () => {
+    const clock = createManualClock();
+    const memory = new MemoryState(clock);
+    const t = clock.now();
+    const steps: [limit: number, cost: number, dt: number][] = [
+      [10, 4, 0],
+      [10, 6, 0],
+      [100, 1, 0], // raised: 89 left, not refused for a minute
+      [100, 50, 1_000],
+      [20, 1, 1_000], // lowered below what is used: empty, refused
+      [20, 1, 4_000],
+      [1000, 700, 4_000],
+    ];
+    for (const [limit, cost, dt] of steps) {
+      const spec = { key: 'change:rpm', limit, windowMs: 60_000, cost };
+      const [viaRedis, inMemory] = await Promise.all([
+        a.consume([spec], t + dt),
+        memory.consume([spec], t + dt),
+      ]);
+      expect(viaRedis).toEqual(inMemory);
+      expect(a.peekTat(spec, t + dt)).toBe(memory.peekTat(spec, t + dt));
+    }
+    const seen = (await a.consume([{ key: 'change:rpm', limit: 10, windowMs: 60_000, cost: 0 }], t))
+      .buckets[0]!;
+    expect([seen.ok, seen.remaining]).toEqual([true, 0]);
+    // A TAT an earlier version wrote (a plain number, no basis): read as the current limit's.
+    await a.client.set(prefix + 'legacy:rpm', String(t + 30_000), 'PX', 60_000);
+    const legacy = await a.consume(
+      [{ key: 'legacy:rpm', limit: 10, windowMs: 60_000, cost: 1 }],
+      t,
+    );
+    expect([legacy.ok, legacy.buckets[0]!.remaining]).toEqual([true, 4]);
+    // Its TAT key stays a plain number, so such a replica still reads what this one writes.
+    expect(Number(await a.client.get(prefix + 'legacy:rpm'))).toBe(t + 36_000);
+  });
+
   it('raises shared buckets to the levels seen here, never lowering one', async () => {
     const t = 1_700_000_000_000;
     const spec = { key: 'raise:rpm', limit: 10, windowMs: 60_000, cost: 1 };
@@ -108,6 +143,13 @@ describe.skipIf(!available)('RedisState (real Redis)', () => {
     expect(await a.raiseLevels([spec.key, 'raise:unseen'], t)).toBe(1);
     expect(await remaining()).toBe(4);
     expect(await a.client.exists(prefix + 'raise:unseen')).toBe(0);
+    // The limit was raised to 100 while b counted 8 of it here: compared in units (8 against
+    // Redis's 6), not as times (4.8 s against 36 s), b's level is the higher and is written back.
+    await a.consume([{ ...spec, cost: 6 }], t + 120_000);
+    b.levels.set({ ...spec, limit: 100 }, t + 120_000 + 8 * 600, t + 120_000);
+    expect(await b.raiseLevels([spec.key], t + 120_000)).toBe(1);
+    const after = await a.consume([{ ...spec, limit: 100, cost: 0 }], t + 120_000);
+    expect(after.buckets[0]!.remaining).toBe(92);
   });
 
   it('a lock has one holder at a time, is released by its holder only, and lapses', async () => {

@@ -6,6 +6,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { BucketLevels } from '../bucket-levels.js';
 import { gcraAdjust } from '../shared-state-gcra.js';
 import type {
+  BucketRead,
   BucketSpec,
   BucketState,
   ConsumeResult,
@@ -89,6 +90,7 @@ export class RedisState implements SharedState {
   ): Promise<ConsumeResult> {
     const keys = [
       ...buckets.map((b) => this.prefix + b.key),
+      ...buckets.map((b) => this.basisKey(b.key)),
       ...readCounters.map((k) => this.prefix + k),
     ];
     const args: (string | number)[] = [now, buckets.length];
@@ -110,23 +112,28 @@ export class RedisState implements SharedState {
       // A refused call charges nothing, but an admitting bucket's reply counts the cost it would
       // have taken: take it back out. (resetMs is rounded up: the level errs on the empty side.)
       const notCharged = s.ok && !ok ? (b.cost * b.windowMs) / b.limit : 0;
-      this.levels.set(b.key, now + s.resetMs - notCharged, now);
+      this.levels.set(b, now + s.resetMs - notCharged, now);
     }
     return { ok, buckets: states, counters };
   }
 
-  async adjust(bucket: Omit<BucketSpec, 'cost'>, delta: number, now: number): Promise<void> {
-    await this.run(ADJUST, [this.prefix + bucket.key], [now, bucket.limit, bucket.windowMs, delta]);
-    // The same step the script took, from the level last seen here.
-    this.levels.set(
-      bucket.key,
-      gcraAdjust(bucket, this.levels.get(bucket.key, now), delta, now),
-      now,
+  async adjust(bucket: BucketRead, delta: number, now: number): Promise<void> {
+    await this.run(
+      ADJUST,
+      [this.prefix + bucket.key, this.basisKey(bucket.key)],
+      [now, bucket.limit, bucket.windowMs, delta],
     );
+    // The same step the script took, from the level last seen here.
+    this.levels.set(bucket, gcraAdjust(bucket, this.levels.get(bucket, now), delta, now), now);
   }
 
-  peekTat(key: string, now: number): number | undefined {
-    return this.levels.get(key, now);
+  /** Where a bucket's basis is kept beside its TAT (lua-scripts.ts); bucket keys end in rpm/tpm. */
+  private basisKey(key: string): string {
+    return `${this.prefix}${key}:basis`;
+  }
+
+  peekTat(bucket: BucketRead, now: number): number | undefined {
+    return this.levels.get(bucket, now);
   }
 
   /**
@@ -135,12 +142,16 @@ export class RedisState implements SharedState {
    */
   async raiseLevels(keys: readonly string[], now: number): Promise<number> {
     if (keys.length === 0) return 0;
-    const tats = keys.map((k) => this.levels.get(k, now) ?? now);
+    const args: number[] = [now];
+    for (const k of keys) {
+      const level = this.levels.stored(k, now);
+      args.push(level?.tat ?? now, level?.basis ?? 1);
+    }
     return Number(
       await this.run(
         RAISE,
-        keys.map((k) => this.prefix + k),
-        [now, ...tats],
+        [...keys.map((k) => this.prefix + k), ...keys.map((k) => this.basisKey(k))],
+        args,
       ),
     );
   }

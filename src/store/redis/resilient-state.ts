@@ -11,6 +11,7 @@ import { GatewayError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { MemoryState } from '../memory/memory-state.js';
 import type {
+  BucketRead,
   BucketSpec,
   ConsumeResult,
   CounterIncrement,
@@ -107,7 +108,7 @@ export class ResilientState implements SharedState {
     return result;
   }
 
-  async adjust(bucket: Omit<BucketSpec, 'cost'>, delta: number, now: number): Promise<void> {
+  async adjust(bucket: BucketRead, delta: number, now: number): Promise<void> {
     if (this.up) {
       try {
         return await this.redis.adjust(bucket, delta, now);
@@ -122,8 +123,8 @@ export class ResilientState implements SharedState {
   }
 
   /** The level Redis last reported, or where the local bucket is now while Redis is away. */
-  peekTat(key: string, now: number): number | undefined {
-    return this.local.peekTat(key, now);
+  peekTat(bucket: BucketRead, now: number): number | undefined {
+    return this.local.peekTat(bucket, now);
   }
 
   async incrementCounters(increments: readonly CounterIncrement[]): Promise<number[]> {
@@ -212,16 +213,18 @@ export class ResilientState implements SharedState {
 
   /**
    * A shared limit split between the replicas last known alive: limit / replicas per replica,
-   * refilling at that rate. The mirrored level is kept as a time (GCRA's TAT), so each replica
-   * starts with its share of what was left. A request larger than the share (within the limit)
-   * fits when the share is untouched and takes all of it; one beyond the limit still never fits.
+   * refilling at that rate. The mirrored level is read as a time (GCRA's TAT; a share keeps the
+   * configured limit's basis, `sharedLimit`), so each replica starts with its share of what was
+   * left. A request larger than the share (within the limit) fits when the share is untouched and
+   * takes all of it; one beyond the limit still never fits.
    */
-  private shareOf<B extends Omit<BucketSpec, 'cost'> & { cost?: number }>(bucket: B): B {
+  private shareOf<B extends BucketRead & { cost?: number }>(bucket: B): B {
     if (this.replicas <= 1) return bucket;
     const limit = bucket.limit / this.replicas;
-    if (bucket.cost === undefined) return { ...bucket, limit };
+    const sharedLimit = bucket.limit;
+    if (bucket.cost === undefined) return { ...bucket, limit, sharedLimit };
     const cost = bucket.cost > bucket.limit ? bucket.cost : Math.min(bucket.cost, limit);
-    return { ...bucket, limit, cost };
+    return { ...bucket, limit, sharedLimit, cost };
   }
 
   /** Tell Redis this replica is alive and learn how many are (never throws; off the hot path). */
