@@ -8,7 +8,7 @@
 // hears of success when a response completes and of failure when the upstream breaks mid-session,
 // so an upstream that accepts sessions and then drops them is taken out as chat's would be.
 import type { DeploymentConfig } from '../config/deployment-schema.js';
-import { invalidRequest } from '../core/errors.js';
+import { GatewayError, invalidRequest } from '../core/errors.js';
 import type { ChatRequest } from '../core/wire-types.js';
 import { budgetExceeded } from '../policy/budget.js';
 import type { RealtimeListener, RealtimeSession } from '../providers/types.js';
@@ -48,6 +48,8 @@ export interface RealtimeTurn {
   ctx: AdmitContext;
   record: RequestRecord;
   startedPerf: number;
+  /** A response the upstream started that admission then refused (cancelled): its record's. */
+  refused?: GatewayError;
 }
 
 export class RealtimeGateway {
@@ -114,14 +116,9 @@ export class RealtimeGateway {
    */
   async admitResponse(link: RealtimeLink, call: RealtimeCall): Promise<RealtimeTurn> {
     const turn = this.startResponse(link, call);
-    const policies = this.deps.policies;
-    let admitted = false;
+    const admitted = { ctx: false };
     try {
-      const spent = policies?.deploymentBudgetSpent?.(link.d);
-      if (spent) throw budgetExceeded(spent, this.deps.clock.now());
-      await policies?.admit?.(turn.ctx);
-      admitted = true;
-      await policies?.consumeDeployment?.(link.d, 0);
+      await this.admitTurn(link, turn, admitted);
       return turn;
     } catch (err) {
       finishFailedRequest(
@@ -129,14 +126,41 @@ export class RealtimeGateway {
         turn.record,
         turn.startedPerf,
         err,
-        admitted ? turn.ctx : undefined,
+        admitted.ctx ? turn.ctx : undefined,
         0,
       );
       throw err;
     }
   }
 
-  /** A response the client did not ask for by event (server VAD starts them): not admitted. */
+  /**
+   * Admits a response the upstream started by itself (server VAD) as a `response.create` is
+   * admitted; throws the refusal, and the turn keeps it (`refused`) for its record, which stays
+   * open: the response already ran for a while, and what it used is charged when it ends.
+   */
+  async admitStarted(link: RealtimeLink, turn: RealtimeTurn): Promise<void> {
+    try {
+      await this.admitTurn(link, turn, { ctx: false });
+    } catch (err) {
+      if (err instanceof GatewayError) turn.refused = err;
+      throw err;
+    }
+  }
+
+  private async admitTurn(
+    link: RealtimeLink,
+    turn: RealtimeTurn,
+    admitted: { ctx: boolean },
+  ): Promise<void> {
+    const policies = this.deps.policies;
+    const spent = policies?.deploymentBudgetSpent?.(link.d);
+    if (spent) throw budgetExceeded(spent, this.deps.clock.now());
+    await policies?.admit?.(turn.ctx);
+    admitted.ctx = true;
+    await policies?.consumeDeployment?.(link.d, 0);
+  }
+
+  /** A response the client did not ask for by event (server VAD starts them): see admitStarted. */
   startResponse(link: RealtimeLink, call: RealtimeCall): RealtimeTurn {
     const record = openRecord(this.deps.clock, call, 'realtime', true);
     if (link.target.kind === 'pool') record.router = link.target.pool.name;
@@ -169,6 +193,10 @@ export class RealtimeGateway {
     status: number,
     errorCode?: string,
   ): void {
+    if (turn.refused) {
+      status = turn.refused.status;
+      errorCode = turn.refused.code ?? turn.refused.type;
+    }
     const u = realtimeCost(link.d, usage);
     const record = turn.record;
     record.promptTokens = u.promptTokens;

@@ -1,10 +1,12 @@
 // One realtime session through the router: the client's WebSocket and the upstream session the
-// gateway opened for it (before the client's upgrade was accepted). Text frames pass both ways as
-// they came; only the events the router must read are parsed: the client's `response.create`
-// (admitted, else refused with an `error` event), `session.update` (a `model` is set to the
-// deployment's) and, with the content filter on, `conversation.item.create`'s text (one of these
-// nested deeper than MAX_JSON_DEPTH is refused with an `error` event); the upstream's
-// events that start and end responses (session-responses.ts: one request-log record each). Either
+// gateway opened for it (before the client's upgrade was accepted). The upstream's frames pass as
+// they came; each of the client's is read as JSON (not JSON, or nested deeper than MAX_JSON_DEPTH:
+// refused with an `error` event), its key checked again (refused: close 1008), and sent on as
+// the object read, written again: `response.create` admitted (else refused with an `error`
+// event), `session.update`'s `model` set to the deployment's and, with the content filter on,
+// `conversation.item.create`'s text filtered. The upstream's events that start and end responses
+// are read (session-responses.ts: one request-log record each); one it started by itself (server
+// VAD) is admitted as it starts, and cancelled upstream when refused. Either
 // side closing closes the other; an upstream that breaks (close 1006, 1011–1014, a socket error)
 // counts against its deployment's circuit breaker. Each direction has backpressure
 // (relay-backpressure.ts): a side that stops reading pauses the other, and is given up on after
@@ -103,7 +105,7 @@ export class RealtimeConnection implements RealtimeListener {
       this,
     );
     const link = this.link;
-    this.turns = new SessionResponses(this.deps.gateway, link, () => this.unasked(link));
+    this.turns = new SessionResponses(this.deps.gateway, link, (id) => this.unasked(link, id));
     if (this.closing) {
       this.end(SERVER_SHUTDOWN, SERVER_SHUTDOWN.upstream);
       throw serverShutdownError();
@@ -279,12 +281,38 @@ export class RealtimeConnection implements RealtimeListener {
     flow?.queued();
   }
 
-  /** A response the upstream started by itself (server VAD): recorded, not admitted. */
-  private unasked(link: RealtimeLink): RealtimeTurn {
-    return this.deps.gateway.startResponse(
+  /**
+   * A response the upstream started by itself (server VAD): recorded, and admitted as a
+   * `response.create` is, in turn with the client's events; one refused is cancelled upstream
+   * (`response.cancel`) and the client gets the refusal as an `error` event. Before 2026-12-06
+   * such responses were never admitted: a session with server VAD went on talking past the
+   * key's RPM and budget, and after its key was revoked (security audit F5).
+   */
+  private unasked(link: RealtimeLink, id?: unknown): RealtimeTurn {
+    const turn = this.deps.gateway.startResponse(
       link,
       this.call(`${this.request.id}.rt${++this.responses}`),
     );
+    if (id !== undefined)
+      this.inbound = this.inbound
+        .then(() => this.admitStarted(link, turn, id))
+        .catch((err: unknown) =>
+          this.request.log.error({ err }, 'realtime: admitting a response failed'),
+        );
+    return turn;
+  }
+
+  private async admitStarted(link: RealtimeLink, turn: RealtimeTurn, id: unknown): Promise<void> {
+    if (this.ended || !(await this.keyAccepted())) return;
+    try {
+      await this.deps.gateway.admitStarted(link, turn);
+    } catch (err) {
+      const e = toGatewayError(err);
+      if (e.status >= 500) this.request.log.error({ err: e.cause ?? e, code: e.code }, e.message);
+      if (this.ended) return;
+      this.toUpstream(link, JSON.stringify({ type: 'response.cancel', response_id: id }));
+      this.sendError(e);
+    }
   }
 
   /** One client event: read where it must be, then sent on (or refused in-band). */
@@ -316,6 +344,9 @@ export class RealtimeConnection implements RealtimeListener {
       );
     text = JSON.stringify(event);
     try {
+      // The key again, on every event (a hash and a lookup): a key revoked, expired or moved out
+      // of its allowedIps ends the session it opened before its next event goes upstream.
+      if (!(await this.keyAccepted(event.event_id))) return;
       if (event.type === 'response.create') await this.admit(link, event);
       else if (event.type === 'session.update') text = pinModel(link, event) ?? text;
       else if (event.type === 'conversation.item.create' && this.filterOn())
@@ -328,22 +359,30 @@ export class RealtimeConnection implements RealtimeListener {
     if (!this.ended) this.toUpstream(link, text);
   }
 
-  /** `response.create`: the key checked again, then the response admitted (or refused). */
-  private async admit(link: RealtimeLink, event: Json): Promise<void> {
+  /**
+   * Is the upgrade's key still accepted? When it is not (revoked, expired, out of its
+   * allowedIps), the client gets the refusal and the session ends (close 1008).
+   */
+  private async keyAccepted(eventId?: unknown): Promise<boolean> {
     const authenticator = this.deps.authenticator;
-    if (authenticator) {
-      try {
-        await authenticator.authenticate(this.request.headers, this.request.ip);
-      } catch (err) {
-        const e = toGatewayError(err);
-        if (e.status !== 401 && e.status !== 403) throw err;
-        this.sendError(e, event.event_id);
-        const code = e.code ?? 'unauthorized';
-        this.end({ code, responseStatus: e.status, sessionStatus: e.status });
-        this.closeClient(POLICY_VIOLATION, `${code}: the key is no longer accepted`);
-        throw new Refused();
-      }
+    if (!authenticator) return true;
+    try {
+      await authenticator.authenticate(this.request.headers, this.request.ip);
+      return true;
+    } catch (err) {
+      const e = toGatewayError(err);
+      if (e.status !== 401 && e.status !== 403) throw err;
+      if (this.ended) return false;
+      this.sendError(e, eventId);
+      const code = e.code ?? 'unauthorized';
+      this.end({ code, responseStatus: e.status, sessionStatus: e.status });
+      this.closeClient(POLICY_VIOLATION, `${code}: the key is no longer accepted`);
+      return false;
     }
+  }
+
+  /** `response.create` (its key checked as every event's is): the response admitted or refused. */
+  private async admit(link: RealtimeLink, event: Json): Promise<void> {
     const turn = await this.deps.gateway.admitResponse(
       link,
       this.call(`${this.request.id}.rt${++this.responses}`),

@@ -15,6 +15,9 @@ const KEY = 'mr-rt-key-0123456789abcdef';
 const LIMITED = 'mr-rt-limited-0123456789abcdef';
 const SCOPED = 'mr-rt-scoped-0123456789abcdef';
 const BUDGETED = 'mr-rt-budget-0123456789abcdef';
+const REVOKED = 'mr-rt-revoked-0123456789abcdef';
+const VAD = 'mr-rt-vad-0123456789abcdef';
+const ADMIN = 'mr-rt-admin-0123456789abcdef';
 type Event = Record<string, unknown> & { type: string };
 
 /** A scripted upstream: what it was sent and with which headers; `refuse` answers the upgrade. */
@@ -26,6 +29,7 @@ function upstream(refuse?: number) {
     verifyClient: (_info, done) => (refuse ? done(false, refuse) : done(true)),
   });
   server.on('connection', (ws, req) => {
+    let vad = 0;
     const conn = { headers: req.headers, url: req.url ?? '', frames: [] as string[] };
     seen.push(conn);
     // Spaced and key-ordered as no JSON.stringify would write it: "unchanged" can be checked.
@@ -64,6 +68,18 @@ function upstream(refuse?: number) {
             },
           }),
         );
+      }
+      // Server VAD: a committed buffer starts a response the client did not ask for; it ends
+      // when the client says `vad.finish` (or cancelled, when the router cancels it).
+      if (event.type === 'input_audio_buffer.commit') {
+        const id = `resp_vad${++vad}`;
+        ws.send(JSON.stringify({ type: 'response.created', response: { id } }));
+      }
+      if (event.type === 'vad.finish' || event.type === 'response.cancel') {
+        const id = String(event.response_id ?? `resp_vad${vad}`);
+        const status = event.type === 'response.cancel' ? 'cancelled' : 'completed';
+        const usage = { total_tokens: 30, input_tokens: 20, output_tokens: 10 };
+        ws.send(JSON.stringify({ type: 'response.done', response: { id, status, usage } }));
       }
       if (event.type === 'bye') ws.close(4000, 'scripted end');
     });
@@ -135,6 +151,9 @@ beforeAll(async () => {
           { id: 'sc', hash: hashApiKey(SCOPED), tenant: 'acme', scopes: ['big'] },
           // Less than one scripted response costs ($0.0428).
           { id: 'bud', hash: hashApiKey(BUDGETED), tenant: 'acme', budget: { dailyUsd: 0.01 } },
+          { id: 'rev', hash: hashApiKey(REVOKED), tenant: 'acme' },
+          { id: 'vad', hash: hashApiKey(VAD), tenant: 'acme', rateLimit: { rpm: 1 } },
+          { id: 'adm', hash: hashApiKey(ADMIN), tenant: 'acme', admin: true },
         ],
       },
     }),
@@ -307,6 +326,61 @@ describe('realtime proxy, scripted upstreams', () => {
     expect(sent.frames).toHaveLength(2);
     expect(c.ws.readyState).toBe(WebSocket.OPEN);
     c.ws.close();
+  });
+
+  it('admits a response the upstream starts by itself (server VAD); one refused is cancelled', async () => {
+    const c = await open('/v1/realtime?model=rt-up', { authorization: `Bearer ${VAD}` });
+    await c.until('session.created');
+    const sent = up.seen.at(-1)!;
+    // The first takes the key's one RPM and runs to its end.
+    c.ws.send('{"type":"input_audio_buffer.commit"}');
+    await c.until('response.created');
+    c.ws.send('{"type":"vad.finish"}');
+    await c.until('response.done');
+    // The second is over the RPM: cancelled upstream, the refusal told to the client.
+    c.ws.send('{"type":"input_audio_buffer.commit"}');
+    await c.until('response.created');
+    const [error] = await c.until('error');
+    expect(JSON.parse(error!)).toMatchObject({ error: { code: 'rate_limit_exceeded' } });
+    await c.until('response.done');
+    expect(sent.frames.map((f) => JSON.parse(f) as Event).at(-1)).toEqual({
+      type: 'response.cancel',
+      response_id: 'resp_vad2',
+    });
+    // Both recorded and charged what they used; the refused one as refused.
+    await vi.waitFor(() => expect(records).toHaveLength(2));
+    expect(records.map((r) => [r.status, r.errorCode ?? null, r.promptTokens])).toEqual([
+      [200, null, 20],
+      [429, 'rate_limit_exceeded', 20],
+    ]);
+    expect(c.ws.readyState).toBe(WebSocket.OPEN);
+    c.ws.close();
+  });
+
+  it('ends a session whose key is revoked at its next event, not at its next response.create', async () => {
+    const c = await open('/v1/realtime?model=rt-up', { authorization: `Bearer ${REVOKED}` });
+    await c.until('session.created');
+    const sent = up.seen.at(-1)!;
+    const closed = new Promise<number>((resolve) => c.ws.on('close', (code) => resolve(code)));
+    const revoke = await fetch(`${base.replace('ws', 'http')}/admin/v1/keys/rev`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${ADMIN}` },
+    });
+    expect(revoke.status).toBe(200);
+    // Audio, and the commit server VAD would answer: neither goes upstream.
+    c.ws.send('{"type":"input_audio_buffer.append","audio":"AAAA"}');
+    c.ws.send('{"type":"input_audio_buffer.commit"}');
+    const [error] = await c.until('error');
+    expect(JSON.parse(error!)).toMatchObject({ error: { code: 'invalid_api_key' } });
+    expect(await closed).toBe(1008);
+    expect(sent.frames).toEqual([]);
+    await vi.waitFor(() =>
+      expect(sessions.map((r) => [r.keyId, r.status, r.errorCode])).toContainEqual([
+        'rev',
+        401,
+        'invalid_api_key',
+      ]),
+    );
   });
 
   it('checks the budget before each response and at connect', async () => {

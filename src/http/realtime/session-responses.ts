@@ -21,8 +21,11 @@ export class SessionResponses {
   constructor(
     private readonly gateway: RealtimeGateway,
     private readonly link: RealtimeLink,
-    /** Starts the record of a response the client did not ask for (not admitted). */
-    private readonly unasked: () => RealtimeTurn,
+    /**
+     * Starts the record of a response the client did not ask for; `id` when it has just been
+     * created (so it can still be admitted, or cancelled), none when it is already done.
+     */
+    private readonly unasked: (id?: unknown) => RealtimeTurn,
   ) {}
 
   /** A `response.create` the gateway admitted, sent on as the client's event `eventId`. */
@@ -48,7 +51,7 @@ export class SessionResponses {
     if (!isObject(event)) return;
     const response = isObject(event.response) ? event.response : {};
     if (event.type === 'response.created') {
-      this.open.set(response.id, this.queued.shift() ?? this.unasked());
+      this.open.set(response.id, this.queued.shift() ?? this.unasked(response.id));
     } else if (event.type === 'response.done') {
       const turn = this.open.get(response.id) ?? this.queued.shift() ?? this.unasked();
       this.open.delete(response.id);
