@@ -189,6 +189,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     request.auth =
       line?.auth ?? (await deps.authenticator.authenticate(request.headers, request.ip));
     if (line) request.batchLine = true;
+    else if (request.routeOptions.config.keyRequest)
+      await deps.gateway.chargeKeyRequest(request.auth);
     if (line?.forward) request.batchForward = line.forward;
     // An `api-version` on any Azure path is checked when given, whether or not the route needs
     // one (the v1 paths take none): `banana` is a client mistake wherever it is sent.

@@ -44,6 +44,7 @@ import { chargeAbortedCall, finishFailedRequest, openRecord } from './finish-rec
 import {
   targetName,
   type AdmitContext,
+  type AuthContext,
   type BatchForwardOffer,
   type BatchLineOutcome,
   type ChatCall,
@@ -178,6 +179,14 @@ export class ChatGateway {
     call: Pick<ChatCall, 'request' | 'auth' | 'native'> & { requestId?: string },
   ): Promise<{ inputTokens: number; countedBy: string; warning?: string }> {
     return countTokens({ ...this.deps, drain: this.drain }, call);
+  }
+
+  /**
+   * Takes one request from the caller's key's RPM (nothing else): a route that stores something
+   * (a file, a conversation, a batch) and calls no model asks for it (`keyRequest` route config).
+   */
+  async chargeKeyRequest(auth: AuthContext): Promise<void> {
+    await this.deps.policies?.chargeKeyRequest?.(auth);
   }
 
   handleChat(call: ChatCall): Promise<ChatOutcome> {

@@ -36,7 +36,7 @@ export async function countTokens(
   // An exact count costs CPU (seconds of a core for a few MB): the key's RPM limit applies, as
   // docs/operations.md tells operators to rely on for keys they do not control (before, the
   // count routes were not limited at all: security audit F2, 2026-12-06).
-  await deps.policies?.chargeKeyRequest?.(call as ChatCall);
+  await deps.policies?.chargeKeyRequest?.(call.auth);
   let warning: string | undefined;
   if (target.kind === 'deployment') {
     const d = target.deployment;

@@ -145,9 +145,10 @@ export interface GatewayPolicies {
   checkBudget?(ctx: AdmitContext): Promise<void>;
   /**
    * Takes one request from the caller's key's RPM limit, and nothing else: calls that use no
-   * model (a token count) but cost the router CPU. Throws the 429 when it is spent.
+   * model but cost the router CPU or storage (a token count, a file upload, a conversation
+   * created). Throws the 429 when it is spent.
    */
-  chargeKeyRequest?(call: ChatCall): Promise<void>;
+  chargeKeyRequest?(auth: AuthContext): Promise<void>;
   /** Rate-limit headroom of one deployment, for eligibility. */
   hasHeadroom?(deployment: DeploymentConfig, tokens: number): boolean;
   /** ms until it has headroom for `tokens` (0: now; undefined: never, more than its limit). */

@@ -4,7 +4,7 @@ import { ConfigHolder, compileConfig } from '../config/runtime-config.js';
 import { createManualClock } from '../core/clock.js';
 import { GatewayError } from '../core/errors.js';
 import type { ChatRequest } from '../core/wire-types.js';
-import type { AdmitContext } from '../gateway/gateway-types.js';
+import type { AdmitContext, AuthContext } from '../gateway/gateway-types.js';
 import { MemoryState } from '../store/memory/memory-state.js';
 import { BudgetTracker } from './budget.js';
 import { createContentFilter } from './content-filter.js';
@@ -147,26 +147,20 @@ describe('chargeKeyRequest (the token-count routes)', () => {
   // Security audit F2 (2026-12-06): counts were never limited, though an exact count of a few
   // MB costs a core for seconds and the docs point to key rate limits against that.
   it("takes one request from the key's RPM and no tokens; a spent RPM is the 429", async () => {
-    const { policies, ctx } = setup();
-    const call = {
-      ...ctx(0).call,
-      auth: {
-        keyId: 'k1',
-        tenant: 'acme',
-        admin: false,
-        scopes: ['*'],
-        overrides: { rateLimit: { rpm: 2, tpm: 10 } },
-      },
-    } as unknown as AdmitContext['call'];
-    await policies.chargeKeyRequest!(call);
-    await policies.chargeKeyRequest!(call);
-    const err = await policies.chargeKeyRequest!(call).catch((e: unknown) => e);
+    const { policies } = setup();
+    const auth = {
+      keyId: 'k1',
+      tenant: 'acme',
+      admin: false,
+      scopes: ['*'],
+      overrides: { rateLimit: { rpm: 2, tpm: 10 } },
+    } as AuthContext;
+    await policies.chargeKeyRequest!(auth);
+    await policies.chargeKeyRequest!(auth);
+    const err = await policies.chargeKeyRequest!(auth).catch((e: unknown) => e);
     expect(err).toMatchObject({ status: 429, code: 'rate_limit_exceeded' });
     // A key without a limit, or no key, is not charged.
-    const free = {
-      ...ctx(0).call,
-      auth: { keyId: 'k2', tenant: 'acme', admin: false, scopes: ['*'] },
-    };
-    for (let i = 0; i < 5; i++) await policies.chargeKeyRequest!(free as AdmitContext['call']);
+    const free = { keyId: 'k2', tenant: 'acme', admin: false, scopes: ['*'] };
+    for (let i = 0; i < 5; i++) await policies.chargeKeyRequest!(free);
   });
 });

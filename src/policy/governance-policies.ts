@@ -12,8 +12,8 @@ import type { ChatChunk, ChatRequest, ChatResponse } from '../core/wire-types.js
 import {
   targetName,
   type AdmitContext,
+  type AuthContext,
   type AdmitResult,
-  type ChatCall,
   type FilterInputResult,
   type GatewayPolicies,
   type SettleInfo,
@@ -263,8 +263,8 @@ export function createGovernancePolicies(deps: GovernanceDeps): GatewayPolicies 
       return result;
     },
 
-    async chargeKeyRequest(call: ChatCall): Promise<void> {
-      const auth = call.auth as Partial<KeyAuthContext> & ChatCall['auth'];
+    async chargeKeyRequest(callerAuth: AuthContext): Promise<void> {
+      const auth = callerAuth as Partial<KeyAuthContext> & AuthContext;
       const keyLimit = keyLimitOf(auth);
       if (!deps.limiter || !auth.keyId || keyLimit?.rpm === undefined) return;
       // Requests only: a count uses no model tokens, so the key's TPM is not charged.

@@ -21,6 +21,7 @@ import { parseMessageBatchRequest } from './message-batch-request.js';
 import { messageBatchResults, tallyErrorFile, type ResultTally } from './message-batch-results.js';
 import { anthropicVersionHook } from './anthropic-version.js';
 import { anthropicErrorBody } from './messages-convert.js';
+import { KEY_REQUEST } from '../key-request.js';
 
 /** The input file's purpose, and the output and error files'. */
 export const MESSAGE_BATCH_PURPOSE = 'anthropic_batch';
@@ -84,51 +85,55 @@ export async function registerMessageBatchesRoutes(
     const view = (request: FastifyRequest, b: StoredBatch) =>
       messageBatchView(store, b, `${request.protocol}://${request.host}`);
 
-    scope.post('/v1/messages/batches', opts, async (request) => {
-      const input = parseMessageBatchRequest(
-        request.body,
-        config.current.config.batches.maxRequests,
-      );
-      const controls = lineControls(request.headers);
-      const owner = request.auth.tenant;
-      const now = clock.now();
-      const id = newId('msgbatch_');
-      const fileId = newId('file-');
-      await store.putFile(
-        {
-          id: fileId,
+    scope.post(
+      '/v1/messages/batches',
+      { config: { errorShape, ...KEY_REQUEST.config } },
+      async (request) => {
+        const input = parseMessageBatchRequest(
+          request.body,
+          config.current.config.batches.maxRequests,
+        );
+        const controls = lineControls(request.headers);
+        const owner = request.auth.tenant;
+        const now = clock.now();
+        const id = newId('msgbatch_');
+        const fileId = newId('file-');
+        await store.putFile(
+          {
+            id: fileId,
+            owner,
+            purpose: MESSAGE_BATCH_PURPOSE,
+            filename: `${id}_input.jsonl`,
+            bytes: input.content.length,
+            createdAt: now,
+          },
+          input.content,
+        );
+        const doc: BatchDoc = {
+          endpoint: MESSAGES_ENDPOINT,
+          inputFileId: fileId,
+          completionWindow: '24h',
+          ...(request.auth.keyId ? { keyId: request.auth.keyId } : {}),
+          metadata: null,
+          ...(Object.keys(controls).length ? { controls } : {}),
+          outputPurpose: MESSAGE_BATCH_OUTPUT_PURPOSE,
+          expiresAt: now + WINDOW_MS,
+          // Known now (the body was checked whole), so the first read shows them processing.
+          requestCounts: { total: input.count, completed: 0, failed: 0 },
+          usage: emptyUsage(),
+        };
+        const batch: StoredBatch = {
+          id,
           owner,
-          purpose: MESSAGE_BATCH_PURPOSE,
-          filename: `${id}_input.jsonl`,
-          bytes: input.content.length,
           createdAt: now,
-        },
-        input.content,
-      );
-      const doc: BatchDoc = {
-        endpoint: MESSAGES_ENDPOINT,
-        inputFileId: fileId,
-        completionWindow: '24h',
-        ...(request.auth.keyId ? { keyId: request.auth.keyId } : {}),
-        metadata: null,
-        ...(Object.keys(controls).length ? { controls } : {}),
-        outputPurpose: MESSAGE_BATCH_OUTPUT_PURPOSE,
-        expiresAt: now + WINDOW_MS,
-        // Known now (the body was checked whole), so the first read shows them processing.
-        requestCounts: { total: input.count, completed: 0, failed: 0 },
-        usage: emptyUsage(),
-      };
-      const batch: StoredBatch = {
-        id,
-        owner,
-        createdAt: now,
-        status: 'validating',
-        doc: JSON.stringify(doc),
-      };
-      await store.createBatch(batch);
-      runner.wake();
-      return view(request, batch);
-    });
+          status: 'validating',
+          doc: JSON.stringify(doc),
+        };
+        await store.createBatch(batch);
+        runner.wake();
+        return view(request, batch);
+      },
+    );
 
     scope.get<{ Querystring: Record<string, string | undefined> }>(
       '/v1/messages/batches',

@@ -19,6 +19,7 @@ import { optionalApiVersion } from '../routes/chat-routes.js';
 import { openAiList } from '../routes/openai-list.js';
 import { listLimit } from '../stored-chat/chat-message-list.js';
 import { itemsToKeep } from './conversation-items.js';
+import { KEY_REQUEST } from '../key-request.js';
 
 type Json = Record<string, unknown>;
 type ById = FastifyRequest<{ Params: { id: string }; Querystring: Json }>;
@@ -70,24 +71,28 @@ export function registerConversationRoutes(
   };
   for (const prefix of ['/v1', '/openai/v1', '/openai']) {
     const opts = prefix === '/openai' ? optionalApiVersion : {};
-    app.post(`${prefix}/conversations`, opts, async (request: FastifyRequest) => {
-      const body = (request.body ?? {}) as unknown;
-      if (!isObject(body))
-        throw invalidRequest('The request body must be a JSON object.', null, 'invalid_type');
-      const conversation: StoredConversation = {
-        id: newId('conv_', 24),
-        owner: request.auth.tenant,
-        createdAt: now(),
-        metadata: metadataOf(body.metadata),
-      };
-      await store.createConversationObject(conversation, itemsToKeep(body.items));
-      return shown(conversation);
-    });
+    app.post(
+      `${prefix}/conversations`,
+      { ...opts, ...KEY_REQUEST },
+      async (request: FastifyRequest) => {
+        const body = (request.body ?? {}) as unknown;
+        if (!isObject(body))
+          throw invalidRequest('The request body must be a JSON object.', null, 'invalid_type');
+        const conversation: StoredConversation = {
+          id: newId('conv_', 24),
+          owner: request.auth.tenant,
+          createdAt: now(),
+          metadata: metadataOf(body.metadata),
+        };
+        await store.createConversationObject(conversation, itemsToKeep(body.items));
+        return shown(conversation);
+      },
+    );
     app.get(`${prefix}/conversations/:id`, opts, async (request: ById) =>
       shown(await find(request)),
     );
     // Only `metadata` can change (it replaces the old), as on OpenAI.
-    app.post(`${prefix}/conversations/:id`, opts, async (request: ById) => {
+    app.post(`${prefix}/conversations/:id`, { ...opts, ...KEY_REQUEST }, async (request: ById) => {
       const body = request.body as Json | null | undefined;
       if (!isObject(body) || !('metadata' in body))
         throw invalidRequest(
@@ -114,25 +119,29 @@ export function registerConversationRoutes(
         throw missing(request.params.id);
       return { id: request.params.id, object: 'conversation.deleted', deleted: true };
     });
-    app.post(`${prefix}/conversations/:id/items`, opts, async (request: ById) => {
-      checkIncludeQuery(request.query);
-      const body = request.body as Json | null | undefined;
-      if (!isObject(body) || body.items === undefined)
-        throw invalidRequest(
-          "'items' is required: the items to add (at most 20).",
-          'items',
-          'missing_required_parameter',
+    app.post(
+      `${prefix}/conversations/:id/items`,
+      { ...opts, ...KEY_REQUEST },
+      async (request: ById) => {
+        checkIncludeQuery(request.query);
+        const body = request.body as Json | null | undefined;
+        if (!isObject(body) || body.items === undefined)
+          throw invalidRequest(
+            "'items' is required: the items to add (at most 20).",
+            'items',
+            'missing_required_parameter',
+          );
+        const outcome = await store.appendConversationItems(
+          request.params.id,
+          request.auth.tenant,
+          itemsToKeep(body.items),
+          now(),
         );
-      const outcome = await store.appendConversationItems(
-        request.params.id,
-        request.auth.tenant,
-        itemsToKeep(body.items),
-        now(),
-      );
-      if (outcome.kind === 'missing') throw missing(request.params.id);
-      if (outcome.kind === 'locked') throw LOCKED();
-      return openAiList(outcome.added, outcome.added.length, (item) => item);
-    });
+        if (outcome.kind === 'missing') throw missing(request.params.id);
+        if (outcome.kind === 'locked') throw LOCKED();
+        return openAiList(outcome.added, outcome.added.length, (item) => item);
+      },
+    );
     app.get(`${prefix}/conversations/:id/items`, opts, async (request: ById) => {
       const q = request.query;
       checkIncludeQuery(q);

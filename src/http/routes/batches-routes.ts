@@ -20,6 +20,7 @@ import {
 import { filteredPage } from '../../store/filtered-page.js';
 import { openAiList } from './openai-list.js';
 import { batchApiGuard, expiryFrom, isListedFile } from './files-routes.js';
+import { KEY_REQUEST } from '../key-request.js';
 
 const WINDOW_MS = 86_400_000;
 
@@ -66,7 +67,7 @@ export async function registerBatchesRoutes(
       return b;
     };
     for (const p of ['/v1', '/openai/v1', '/openai']) {
-      scope.post(`${p}/batches`, async (request) => {
+      scope.post(`${p}/batches`, KEY_REQUEST, async (request) => {
         const body = request.body;
         if (!isObject(body)) throw invalidRequest('The request body must be a JSON object.');
         const { input_file_id: fileId, endpoint, completion_window: window } = body;

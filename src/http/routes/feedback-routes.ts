@@ -12,6 +12,7 @@ import type { StoredFeedback } from '../../store/feedback-store.js';
 import type { RequestLog } from '../../store/request-log.js';
 import type { RequestRecord } from '../../store/request-record.js';
 import { parseFeedback, type FeedbackInput } from './parse-feedback.js';
+import { KEY_REQUEST } from '../key-request.js';
 
 /** How often a feedback on a request not yet in the log looks again (the log's flush interval). */
 const LOOK_AGAIN_MS = 250;
@@ -146,5 +147,5 @@ export function registerFeedbackRoutes(app: FastifyInstance, deps: FeedbackRoute
     deps.onFeedback?.(feedback);
     return shown(feedback, input.portkey);
   };
-  for (const prefix of ['/v1', '/openai/v1']) app.post(`${prefix}/feedback`, handler);
+  for (const prefix of ['/v1', '/openai/v1']) app.post(`${prefix}/feedback`, KEY_REQUEST, handler);
 }

@@ -35,6 +35,7 @@ import {
   fromAnthropic,
 } from './anthropic-files.js';
 import { isMalformedForm } from '../malformed-form.js';
+import { KEY_REQUEST } from '../key-request.js';
 
 /**
  * The most one text field of an upload may hold. Its fields are short (a purpose, an anchor, a
@@ -141,68 +142,72 @@ export async function registerFilesRoutes(
       return f;
     };
     for (const p of prefixes) {
-      scope.post(`${p}/files`, opts, async (request, reply) => {
-        const anthropic = fromAnthropic(request);
-        if (!request.isMultipart())
-          throw invalidRequest(
-            anthropic
-              ? 'Upload a file as multipart/form-data with the field "file".'
-              : 'Upload a file as multipart/form-data with the fields "file" and "purpose".',
-            'file',
-          );
-        const fields: Record<string, string> = {};
-        let upload: { filename: string; content: Buffer; declared: string } | undefined;
-        try {
-          for await (const part of request.parts()) {
-            if (part.type === 'file') {
-              if (part.fieldname !== 'file' || upload)
-                throw invalidRequest('Send one file, in the field "file".', 'file');
-              upload = {
-                filename: part.filename || (anthropic ? 'unnamed' : 'upload.jsonl'),
-                content: await readUpload(part.file, maxBytes),
-                declared: part.mimetype,
-              };
-            } else fields[part.fieldname] = formFieldValue(part, MAX_FILES_FIELD_BYTES);
-          }
-        } catch (err) {
-          const e = uploadError(err, maxBytes);
-          // Close the connection after the answer: else Node reads (and drops) the rest of a body
-          // that may be gigabytes (a file after a refused field, or past the limit), to keep the
-          // connection alive.
-          if (e instanceof GatewayError) reply.header('connection', 'close');
-          throw e;
-        }
-        if (!upload) throw invalidRequest('The form has no "file" field.', 'file');
-        // An Anthropic upload has no purpose: it is model input.
-        const purpose = anthropic ? 'user_data' : fields.purpose;
-        if (!purpose || !UPLOAD_PURPOSES.includes(purpose))
-          throw invalidRequest(
-            `purpose must be one of ${UPLOAD_PURPOSES.map((x) => `"${x}"`).join(', ')}: this router keeps files for the Batch API (batch) and as model input (user_data, assistants, vision)${purpose ? ` (got "${purpose.slice(0, 40)}")` : ''}.`,
-            'purpose',
-          );
-        const mimeType = detectMimeType(upload.content, upload.filename, upload.declared);
-        if (purpose !== 'batch') checkModelInput(purpose, mimeType, upload.content.length);
-        const seconds = anthropic
-          ? anthropicExpiry(fields.expires_in_seconds)
-          : expiryFrom(
-              fields['expires_after[anchor]'],
-              fields['expires_after[seconds]'],
-              'expires_after',
+      scope.post(
+        `${p}/files`,
+        { config: { errorShape, ...KEY_REQUEST.config } },
+        async (request, reply) => {
+          const anthropic = fromAnthropic(request);
+          if (!request.isMultipart())
+            throw invalidRequest(
+              anthropic
+                ? 'Upload a file as multipart/form-data with the field "file".'
+                : 'Upload a file as multipart/form-data with the fields "file" and "purpose".',
+              'file',
             );
-        const now = clock.now();
-        const file: StoredFile = {
-          id: newId('file-'),
-          owner: request.auth.tenant,
-          purpose,
-          filename: upload.filename,
-          bytes: upload.content.length,
-          createdAt: now,
-          ...(seconds !== undefined ? { expiresAt: now + seconds * 1000 } : {}),
-          mimeType,
-        };
-        await store.putFile(file, upload.content);
-        return anthropic ? anthropicFileObject(file) : fileObject(file);
-      });
+          const fields: Record<string, string> = {};
+          let upload: { filename: string; content: Buffer; declared: string } | undefined;
+          try {
+            for await (const part of request.parts()) {
+              if (part.type === 'file') {
+                if (part.fieldname !== 'file' || upload)
+                  throw invalidRequest('Send one file, in the field "file".', 'file');
+                upload = {
+                  filename: part.filename || (anthropic ? 'unnamed' : 'upload.jsonl'),
+                  content: await readUpload(part.file, maxBytes),
+                  declared: part.mimetype,
+                };
+              } else fields[part.fieldname] = formFieldValue(part, MAX_FILES_FIELD_BYTES);
+            }
+          } catch (err) {
+            const e = uploadError(err, maxBytes);
+            // Close the connection after the answer: else Node reads (and drops) the rest of a body
+            // that may be gigabytes (a file after a refused field, or past the limit), to keep the
+            // connection alive.
+            if (e instanceof GatewayError) reply.header('connection', 'close');
+            throw e;
+          }
+          if (!upload) throw invalidRequest('The form has no "file" field.', 'file');
+          // An Anthropic upload has no purpose: it is model input.
+          const purpose = anthropic ? 'user_data' : fields.purpose;
+          if (!purpose || !UPLOAD_PURPOSES.includes(purpose))
+            throw invalidRequest(
+              `purpose must be one of ${UPLOAD_PURPOSES.map((x) => `"${x}"`).join(', ')}: this router keeps files for the Batch API (batch) and as model input (user_data, assistants, vision)${purpose ? ` (got "${purpose.slice(0, 40)}")` : ''}.`,
+              'purpose',
+            );
+          const mimeType = detectMimeType(upload.content, upload.filename, upload.declared);
+          if (purpose !== 'batch') checkModelInput(purpose, mimeType, upload.content.length);
+          const seconds = anthropic
+            ? anthropicExpiry(fields.expires_in_seconds)
+            : expiryFrom(
+                fields['expires_after[anchor]'],
+                fields['expires_after[seconds]'],
+                'expires_after',
+              );
+          const now = clock.now();
+          const file: StoredFile = {
+            id: newId('file-'),
+            owner: request.auth.tenant,
+            purpose,
+            filename: upload.filename,
+            bytes: upload.content.length,
+            createdAt: now,
+            ...(seconds !== undefined ? { expiresAt: now + seconds * 1000 } : {}),
+            mimeType,
+          };
+          await store.putFile(file, upload.content);
+          return anthropic ? anthropicFileObject(file) : fileObject(file);
+        },
+      );
       scope.get<{ Querystring: Record<string, string | undefined> }>(
         `${p}/files`,
         opts,

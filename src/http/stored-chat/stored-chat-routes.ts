@@ -13,6 +13,7 @@ import type {
 import { optionalApiVersion } from '../routes/chat-routes.js';
 import { openAiList } from '../routes/openai-list.js';
 import { chatMessageList, listLimit, listOrder } from './chat-message-list.js';
+import { KEY_REQUEST } from '../key-request.js';
 
 type Json = Record<string, unknown>;
 type ById = FastifyRequest<{ Params: { id: string }; Querystring: Json }>;
@@ -84,22 +85,26 @@ export function registerStoredChatRoutes(app: FastifyInstance, store: ChatComple
       shown(await find(request)),
     );
     // Only `metadata` can change (it replaces the old), as on OpenAI.
-    app.post(`${prefix}/chat/completions/:id`, opts, async (request: ById) => {
-      const body = request.body as Json | null | undefined;
-      if (!body || typeof body !== 'object' || !('metadata' in body))
-        throw invalidRequest(
-          "'metadata' is required: the pairs that replace the completion's metadata.",
-          'metadata',
-          'missing_required_parameter',
-        );
-      tagsFromMetadata(body.metadata);
-      const metadata = (body.metadata ?? {}) as Record<string, string>;
-      if (
-        !(await store.setChatCompletionMetadata(request.params.id, request.auth.tenant, metadata))
-      )
-        throw notFoundError(request.params.id);
-      return shown(await find(request));
-    });
+    app.post(
+      `${prefix}/chat/completions/:id`,
+      { ...opts, ...KEY_REQUEST },
+      async (request: ById) => {
+        const body = request.body as Json | null | undefined;
+        if (!body || typeof body !== 'object' || !('metadata' in body))
+          throw invalidRequest(
+            "'metadata' is required: the pairs that replace the completion's metadata.",
+            'metadata',
+            'missing_required_parameter',
+          );
+        tagsFromMetadata(body.metadata);
+        const metadata = (body.metadata ?? {}) as Record<string, string>;
+        if (
+          !(await store.setChatCompletionMetadata(request.params.id, request.auth.tenant, metadata))
+        )
+          throw notFoundError(request.params.id);
+        return shown(await find(request));
+      },
+    );
     app.delete(`${prefix}/chat/completions/:id`, opts, async (request: ById) => {
       if (!(await store.deleteChatCompletion(request.params.id, request.auth.tenant)))
         throw notFoundError(request.params.id);
