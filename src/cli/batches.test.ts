@@ -123,7 +123,10 @@ describe('batches CLI', () => {
     expect(await run(['--url', url], keyless.io)).toBe(1);
     expect(keyless.err.join('')).toMatch(/an admin key is needed/);
     const bad = io();
-    expect(await run(['--url', url, '--status', 'running'], bad.io)).toBe(2);
+    // A bad value is a usage error: main.ts prints it as one line and exits 2.
+    await expect(run(['--url', url, '--status', 'running'], bad.io)).rejects.toThrow(
+      '--status must be unfinished, finished or all (got "running")',
+    );
     expect(await run(['cancel', '--url', url], bad.io)).toBe(2);
   });
 

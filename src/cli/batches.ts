@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { adminApi, processIo, type AdminCliIo } from './admin-api.js';
 import { WEBHOOKS_USAGE, runWebhooks } from './batch-webhooks.js';
+import { UsageError } from './usage-error.js';
 
 const USAGE = `usage:
   model-router batches [list] [--status unfinished|finished|all] [--tenant <t>] [--json]
@@ -90,12 +91,9 @@ export async function run(argv: string[], io: BatchesIo = processIo): Promise<nu
   });
   const [action = 'list', id] = positionals;
   const status = values.status ?? 'unfinished';
-  if (
-    !values.url ||
-    !['list', 'cancel'].includes(action) ||
-    (action === 'cancel' && !id) ||
-    !['unfinished', 'finished', 'all'].includes(status)
-  ) {
+  if (!['unfinished', 'finished', 'all'].includes(status))
+    throw new UsageError(`--status must be unfinished, finished or all (got "${status}")`);
+  if (!values.url || !['list', 'cancel'].includes(action) || (action === 'cancel' && !id)) {
     io.err(`${USAGE}\n`);
     return 2;
   }

@@ -1,5 +1,5 @@
 // `model-router check-config <file>`: validate a config file; prints every problem with its path,
-// and what the routing artefact makes of each router's subset.
+// and a warning for what the routing artefact cannot map in a router's subset.
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile } from '../config/load-config.js';
 import { DEFAULT_MODELS_DIR, createRouterFactory, subsetNotes } from '../routing/router-factory.js';
@@ -10,8 +10,9 @@ export const OPTIONS = {} as const;
 /** What `model-router check-config --help` prints: its usage, every option, an example. */
 export const HELP = `usage: model-router check-config <file>
 
-Validates a config file as the router would load it. Prints warnings, what the routing artefact
-makes of each router deployment's subset, and OK with the counts (exit 0); or every problem with
+Validates a config file as the router would load it. Prints warnings (among them what the routing
+artefact cannot map in a router deployment's subset: an unknown model, one mapped by its bare
+name, a subset spread over data groups) and OK with the counts (exit 0); or every problem with
 its path in the file (exit 1).
 
 options:

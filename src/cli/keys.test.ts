@@ -189,12 +189,12 @@ describe('keys CLI offline (--config)', () => {
     );
     const oldKey = a.out.join('').trim();
     const bad = io();
-    expect(await run(['rotate', 'team-a', '--config', file, '--grace', '1w'], bad.io)).toBe(1);
+    expect(await run(['rotate', 'team-a', '--config', file, '--grace', '1w'], bad.io)).toBe(2);
     expect(bad.err.join('')).toBe(
       'keys rotate: --grace must look like 7d, 24h, 30m or 90s (got "1w")\n',
     );
     const tooLong = io();
-    expect(await run(['rotate', 'team-a', '--config', file, '--grace', '31d'], tooLong.io)).toBe(1);
+    expect(await run(['rotate', 'team-a', '--config', file, '--grace', '31d'], tooLong.io)).toBe(2);
     expect(tooLong.err.join('')).toContain('--grace must be whole seconds up to 30d');
     const before = readFileSync(file, 'utf8');
     expect(await run(['rotate', 'nobody', '--config', file], io().io)).toBe(1);

@@ -121,6 +121,12 @@ export async function run(argv: string[], io: KeysIo = processIo): Promise<numbe
     return 2;
   }
   try {
+    graceSeconds(values); // a bad value is a usage error, before anything is asked of the router
+  } catch (err) {
+    io.err(`keys ${action}: ${(err as Error).message}\n`);
+    return 2;
+  }
+  try {
     if (values.url) return await online(action, id, values, io);
     return offline(action, id, values, io);
   } catch (err) {

@@ -1,7 +1,7 @@
 // The CLI's argument handling before a command's own parser: a negative number after an option
 // that takes a value is that option's value (CLI audit D6: `--seed -1` was Node's "ambiguous").
-import { describe, expect, it } from 'vitest';
-import { joinNegativeValues } from './main.js';
+import { describe, expect, it, vi } from 'vitest';
+import { joinNegativeValues, main } from './main.js';
 import { OPTIONS as CALIBRATE_BANDS } from './calibrate-bands.js';
 import { OPTIONS as TRAIN } from './train.js';
 
@@ -26,5 +26,32 @@ describe('joinNegativeValues', () => {
     expect(joinNegativeValues(['--nope', '-1'], TRAIN)).toEqual(['--nope', '-1']);
     expect(joinNegativeValues(['--', '--seed', '-1'], TRAIN)).toEqual(['--', '--seed', '-1']);
     expect(joinNegativeValues(['--seed', '-x'], TRAIN)).toEqual(['--seed', '-x']);
+  });
+});
+
+describe('exit codes', () => {
+  // Docs audit F5 (2026-12-06): the same bad value exited 2 from one command and 1 from another,
+  // and `batches` printed its whole usage; a bad value is a usage error: one line, exit 2.
+  it('a bad option value is one line naming it, exit 2, from every command', async () => {
+    const err: string[] = [];
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+      err.push(String(chunk));
+      return true;
+    });
+    try {
+      for (const [argv, says] of [
+        [['simulate', '--since', 'bogus'], '--since must look like 7d'],
+        [['report', '--since', 'bogus'], '--since must be a duration'],
+        [['batches', '--status', 'bogus', '--url', 'http://127.0.0.1:1'], '--status must be'],
+        [['keys', 'rotate', 'k', '--grace', 'bogus', '--url', 'http://127.0.0.1:1'], '--grace'],
+      ] as const) {
+        err.length = 0;
+        expect(await main([...argv]), argv.join(' ')).toBe(2);
+        expect(err.join('').trim().split('\n'), argv.join(' ')).toHaveLength(1);
+        expect(err.join('')).toContain(says);
+      }
+    } finally {
+      spy.mockRestore();
+    }
   });
 });

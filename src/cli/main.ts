@@ -2,6 +2,7 @@
 // command's dependencies cost nothing for the others. Each command module exports `run(argv)` and
 // `HELP`, which `<command> --help` (or `-h`, or `help <command>`) prints, exiting 0.
 import { fileURLToPath } from 'node:url';
+import { UsageError } from './usage-error.js';
 
 /**
  * Each command's file, its forms as the top-level help shows them (each names the form's required
@@ -190,6 +191,11 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(
         `model-router ${command}: ${message}\n${entry.forms.map((f) => `  ${f}\n`).join('')}  (model-router ${command} --help lists every option)\n`,
       );
+      return 2;
+    }
+    // A bad option value or operand: one line naming it, exit 2, as an unknown option.
+    if (err instanceof UsageError) {
+      process.stderr.write(`model-router ${command}: ${err.message}\n`);
       return 2;
     }
     // Anything else the command did not say itself (a file it could not write, …): one line

@@ -21,6 +21,7 @@ import { DATED_ARTEFACT, artefactVersions } from '../routing/artefact-files.js';
 import { DEFAULT_MODELS_DIR, createRouterFactory } from '../routing/router-factory.js';
 import { openRequestLogToRead } from '../store/open-request-store.js';
 import { parseDuration } from '../core/time-range.js';
+import { asUsage } from './usage-error.js';
 import { requestLogReadError } from '../store/store-unavailable.js';
 
 /**
@@ -77,6 +78,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write('--mode must be cost, balanced or quality\n');
     return 2;
   }
+  const sinceMs = asUsage(() => parseDuration(values.since!));
   let requestLog: Config['requestLog'] | undefined;
   try {
     const { config } = loadConfigFile(values.config ?? DEFAULT_CONFIG_PATH);
@@ -106,7 +108,7 @@ export async function run(argv: string[]): Promise<number> {
     const named = (v: string) => (v === 'latest' ? (dated.at(-1) ?? v) : v);
     const store = await openRequestLogToRead(config.requestLog);
     await store.migrate();
-    const logged = await store.query(Date.now() - parseDuration(values.since!));
+    const logged = await store.query(Date.now() - sinceMs);
     await store.close();
     // What each deployment has been writing, learned from the answers as a live router learns it:
     // each request is replayed with what was known when it arrived, so the expected costs are the

@@ -40,14 +40,23 @@ export interface LoadedConfig {
 
 const ENV_PATTERN = /\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
-/** Replace `${env:VAR}` (or `${env:VAR:-default}`) in every string; a missing variable is an error. */
+const WHOLE_PLACEHOLDER = /^\$\{env:[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\}$/;
+
+/**
+ * Replace `${env:VAR}` (or `${env:VAR:-default}`) in every string; a missing variable is an error.
+ * The paths of values that were one placeholder and nothing else go in `whole`: such a value may
+ * stand for a number or a boolean (`port: ${env:PORT}`), which parseConfig reads it as where the
+ * schema asks for one.
+ */
 export function substituteEnv(
   value: unknown,
   env: NodeJS.ProcessEnv | null,
   path = '',
   missing: string[] = [],
+  whole: string[] = [],
 ): unknown {
   if (typeof value === 'string') {
+    if (WHOLE_PLACEHOLDER.test(value)) whole.push(path || '<root>');
     return value.replace(ENV_PATTERN, (_m, name: string, fallback: string | undefined) => {
       // No environment (a change through the admin API): never read the router's.
       if (!env) {
@@ -64,14 +73,42 @@ export function substituteEnv(
     });
   }
   if (Array.isArray(value))
-    return value.map((v, i) => substituteEnv(v, env, `${path}[${i}]`, missing));
+    return value.map((v, i) => substituteEnv(v, env, `${path}[${i}]`, missing, whole));
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value))
-      out[k] = substituteEnv(v, env, path ? `${path}.${k}` : k, missing);
+      out[k] = substituteEnv(v, env, path ? `${path}.${k}` : k, missing, whole);
     return out;
   }
   return value;
+}
+
+/**
+ * Where the schema wants a number or a boolean and got the text a whole `${env:…}` placeholder
+ * became, the value read as one ("8080" → 8080, "true" → true); true when any was. Text that is no
+ * number (or no boolean) is left, for the schema's message.
+ */
+function typeSubstituted(raw: unknown, error: z.ZodError, whole: readonly string[]): boolean {
+  let changed = false;
+  for (const issue of error.issues) {
+    if (issue.code !== 'invalid_type' || !whole.includes(formatPath(issue.path))) continue;
+    const key = issue.path.at(-1);
+    let parent: unknown = raw;
+    for (const p of issue.path.slice(0, -1)) parent = (parent as Record<PropertyKey, unknown>)[p];
+    if (key === undefined || !parent || typeof parent !== 'object') continue;
+    const holder = parent as Record<PropertyKey, unknown>;
+    const text = holder[key];
+    if (typeof text !== 'string') continue;
+    const t = text.trim();
+    if (issue.expected === 'number' && t !== '' && Number.isFinite(Number(t))) {
+      holder[key] = Number(t);
+      changed = true;
+    } else if (issue.expected === 'boolean' && (t === 'true' || t === 'false')) {
+      holder[key] = t === 'true';
+      changed = true;
+    }
+  }
+  return changed;
 }
 
 function formatPath(path: PropertyKey[]): string {
@@ -105,9 +142,12 @@ export function parseConfig(
   env: NodeJS.ProcessEnv | null = process.env,
 ): LoadedConfig {
   const missing: string[] = [];
-  const substituted = substituteEnv(raw, env, '', missing);
+  const whole: string[] = [];
+  const substituted = substituteEnv(raw, env, '', missing, whole);
   if (missing.length) throw ConfigError.of(missing);
-  const result = configSchema.safeParse(substituted, { error: zodIssueMessage });
+  let result = configSchema.safeParse(substituted, { error: zodIssueMessage });
+  if (!result.success && whole.length && typeSubstituted(substituted, result.error, whole))
+    result = configSchema.safeParse(substituted, { error: zodIssueMessage });
   if (!result.success) {
     const issues = formatZodIssues(result.error);
     throw ConfigError.of(issues);

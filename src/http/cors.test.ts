@@ -74,6 +74,18 @@ describe('CORS (server.cors)', () => {
     expect(json.headers['vary']).toContain('Origin');
     const exposed = String(json.headers['access-control-expose-headers']).split(', ');
     expect(exposed).toEqual(EXPOSED_HEADERS);
+    // Every header the router writes for the client, those other APIs' clients read too (docs
+    // audit F2, 2026-12-06: which `models` fallback served was not readable by a page).
+    expect(exposed).toEqual(
+      expect.arrayContaining([
+        'x-router-target',
+        'x-router-targets-tried',
+        'apim-request-id',
+        'request-id',
+        'anthropic-ratelimit-tokens-reset',
+        'x-upstream-x-ms-region',
+      ]),
+    );
     for (const h of ['x-router-model', 'x-router-deployment', 'x-request-id'])
       expect(json.headers[h]).toBeDefined();
     // A stream is written past Fastify's reply: it carries the same headers.

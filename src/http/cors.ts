@@ -29,8 +29,20 @@ export const EXPOSED_HEADERS = [
   'x-router-queued-ms',
   // A background response's GET: the request that created it (responses-routes.ts).
   'x-router-request-id',
+  // Which of an OpenRouter `models` list served, and why the others did not.
+  'x-router-target',
+  'x-router-targets-tried',
   'age',
+  // The request's id as Azure and Anthropic clients read it; the client's own id echoed.
+  'apim-request-id',
+  'x-ms-client-request-id',
+  'request-id',
+  ...['requests', 'tokens'].flatMap((unit) =>
+    ['limit', 'remaining', 'reset'].map((part) => `anthropic-ratelimit-${unit}-${part}`),
+  ),
   ...PASSED_HEADERS,
+  // The upstream's own, passed on beside the router's (http-client.ts pickUpstreamHeaders).
+  ...PASSED_HEADERS.map((name) => `x-upstream-${name}`),
 ];
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];

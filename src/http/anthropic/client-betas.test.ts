@@ -94,6 +94,8 @@ describe("an Anthropic client's anthropic-beta header", () => {
         'context-management-2025-06-27,files-api-2025-04-14,claude-code-20250219,interleaved-thinking-2025-05-14',
       ],
     ]);
+    // Claude gets the router's request id, as OpenAI-format upstreams do (docs audit F3).
+    expect(toClaude[0]!.headers['x-request-id']).toBe(res.headers['x-request-id']);
     // The private field is the header's, never part of Claude's body.
     expect(toClaude[0]!.body).not.toContain('x_anthropic_beta');
     expect(toClaude[0]!.body).not.toContain('claude-code-20250219');

@@ -32,15 +32,22 @@ export function createAnthropicAdapter(
   const post = async (
     to: URL,
     json: unknown,
-    signal: AbortSignal,
+    req: { signal: AbortSignal; requestId?: string },
     betas: readonly string[],
     stream = false,
   ) => {
     const headers = {
       ...anthropicHeaders(deployment, apiKey, betas),
       ...(stream ? { accept: 'text/event-stream' } : {}),
+      // The router's request id, as OpenAI-format upstreams get it: their logs and ours meet.
+      ...(req.requestId ? { 'x-request-id': req.requestId } : {}),
     };
-    const res = await http.request({ url: to, headers, body: JSON.stringify(json), signal });
+    const res = await http.request({
+      url: to,
+      headers,
+      body: JSON.stringify(json),
+      signal: req.signal,
+    });
     if (res.status < 200 || res.status >= 300) throw await anthropicHttpError(res, deployment.name);
     return res;
   };
@@ -67,7 +74,7 @@ export function createAnthropicAdapter(
       const body = chatToAnthropicRequest({ ...req.body, stream: false }, deployment);
       const betas = clientBetasOf(req.body);
       const call = async (json: Record<string, unknown>) => {
-        const res = await post(url, json, req.signal, betas);
+        const res = await post(url, json, req, betas);
         const msg = await replyJson(res, 'reply');
         // Anthropic's error object sent with a 2xx (a proxy's doing): a failed call, not an answer.
         if ((msg as { type?: unknown } | null)?.type === 'error')
@@ -103,7 +110,7 @@ export function createAnthropicAdapter(
       ];
       for (const k of keys) if (sent[k] !== undefined) counted[k] = sent[k];
       const reply = (await replyJson(
-        await post(countUrl, counted, req.signal, clientBetasOf(req.body)),
+        await post(countUrl, counted, req, clientBetasOf(req.body)),
         'token count',
       )) as {
         input_tokens?: unknown;
@@ -124,14 +131,14 @@ export function createAnthropicAdapter(
       // `message_stop` ends the stream: the body is then read to its end, not torn down.
       const events = (res: Awaited<ReturnType<typeof post>>) =>
         parseSse(res.body, req.signal, { endAt: (m) => m.event === 'message_stop' });
-      const res = await post(url, body, req.signal, betas, true);
+      const res = await post(url, body, req, betas, true);
       // A web search's paused turn is sent back as it is, and goes on in the same stream.
       const options: AnthropicStreamOptions = webSearchTool(req.body, deployment)
         ? {
             keepServerBlocks: keepsServerBlocks(req.body),
             goOn: async (content) => {
               const messages = [...(body.messages as unknown[]), { role: 'assistant', content }];
-              return events(await post(url, { ...body, messages }, req.signal, betas, true));
+              return events(await post(url, { ...body, messages }, req, betas, true));
             },
           }
         : {};
