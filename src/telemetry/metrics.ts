@@ -63,7 +63,13 @@ const webSearches = new Counter({
 });
 const savings = new Counter({
   name: 'model_router_savings_usd_total',
-  help: 'USD saved against sending the same requests to the router top model',
+  help: 'USD saved against sending the same requests to the router top model, by the requests that cost less than it (gross: a counter cannot go down; net savings = model_router_baseline_cost_usd_total - model_router_cost_usd_total)',
+  labelNames: MODEL_LABELS,
+  registers: [registry],
+});
+const baseline = new Counter({
+  name: 'model_router_baseline_cost_usd_total',
+  help: 'USD the same requests would have cost at the router top model; minus model_router_cost_usd_total, the net savings the usage summary and the dashboard show',
   labelNames: MODEL_LABELS,
   registers: [registry],
 });
@@ -295,13 +301,14 @@ export function recordRequestMetrics(r: RequestRecord): void {
   const deployment = r.deployment ?? '';
   const m = { router, model, deployment };
   requests.inc({ ...m, status: String(r.status) });
-  if (r.status === 429) rateLimited.inc({ router, code: r.errorCode ?? 'rate_limit_exceeded' });
+  if (r.status === 429)
+    rateLimited.inc({ router, code: errorLabel(r.errorCode ?? 'rate_limit_exceeded') });
   for (const a of r.attempts)
     if (a.outcome === 'error')
       failovers.inc({
         router,
         deployment: a.deployment,
-        error: a.errorCode ?? String(a.httpStatus ?? ''),
+        error: errorLabel(a.errorCode ?? String(a.httpStatus ?? '')),
       });
   if (r.routingMicros !== undefined) decision.observe({ router }, r.routingMicros / 1e6);
   if (r.cache) cacheLookups.inc({ router, result: r.cache });
@@ -313,7 +320,7 @@ export function recordRequestMetrics(r: RequestRecord): void {
   if (answeredFromCache(r)) {
     if (r.costUsd > 0) cost.inc(m, r.costUsd);
     if (r.costUsd > 0 && r.usageEstimated) estimatedCost.inc(m, r.costUsd);
-    if (r.baselineCostUsd > r.costUsd) savings.inc(m, r.baselineCostUsd - r.costUsd);
+    countSavings(m, r);
     latency.observe(m, r.latencyMs / 1000);
     return;
   }
@@ -322,9 +329,37 @@ export function recordRequestMetrics(r: RequestRecord): void {
   cost.inc(m, r.costUsd);
   if (r.usageEstimated) estimatedCost.inc(m, r.costUsd);
   if (r.webSearches) webSearches.inc(m, r.webSearches);
-  if (r.baselineCostUsd > r.costUsd) savings.inc(m, r.baselineCostUsd - r.costUsd);
+  countSavings(m, r);
   latency.observe(m, r.latencyMs / 1000);
   if (r.ttftMs !== undefined) ttft.observe(m, r.ttftMs / 1000);
+}
+
+/**
+ * What a request would have cost at the router's top model, and what it saved when it cost less
+ * (a request that cost more, after a failover to a dearer model say, saved less than nothing: in
+ * the baseline and the cost, not in the gross savings).
+ */
+function countSavings(m: Record<string, string>, r: RequestRecord): void {
+  if (r.baselineCostUsd > 0) baseline.inc(m, r.baselineCostUsd);
+  if (r.baselineCostUsd > r.costUsd) savings.inc(m, r.baselineCostUsd - r.costUsd);
+}
+
+/** Distinct error codes a label takes, beyond which any new one is `other`. */
+const MAX_ERROR_LABELS = 64;
+const ERROR_LABEL = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
+const errorLabels = new Set<string>();
+
+/**
+ * An error code as a label value: the router's own codes and an upstream's are bounded so that
+ * an upstream that puts per-request text in `error.code` cannot grow the series without end
+ * (observability audit F3, 2026-12-06): a code past 64 characters or with other characters, or
+ * any new one once 64 are in use, is `other`.
+ */
+export function errorLabel(code: string): string {
+  if (errorLabels.has(code)) return code;
+  if (!ERROR_LABEL.test(code) || errorLabels.size >= MAX_ERROR_LABELS) return 'other';
+  errorLabels.add(code);
+  return code;
 }
 
 /** A record's tokens into `counter` by kind (cached and reasoning only when there are some). */
