@@ -80,6 +80,16 @@ export function finishFailedRequest(
   const e = err instanceof GatewayError ? err : undefined;
   if (typeof err === 'object' && err !== null)
     Object.defineProperty(err, RECORDED, { value: true, enumerable: false });
+  // Refused before any upstream was called (a rate limit, a budget, the content filter, no
+  // eligible deployment): no tokens were used, and none are estimated. Before 2026-12-06 the
+  // router's count of the prompt stayed, flagged estimated, so a 429 storm added tokens to the
+  // usage summary and tripped an alert meant for a deployment that stopped reporting usage
+  // (observability audit F6).
+  if (record.attempts.every((a) => a.outcome === 'skipped')) {
+    record.promptTokens = 0;
+    record.cachedTokens = 0;
+    record.usageEstimated = false;
+  }
   if (admit) deps.policies?.settle?.(admit, { deployment, costUsd, status: e?.status ?? 500 });
   finishRecord(deps, record, startedPerf, e?.status ?? 500, e?.code ?? 'internal_error');
 }
