@@ -90,6 +90,14 @@ export function finishFailedRequest(
     record.cachedTokens = 0;
     record.usageEstimated = false;
   }
+  // A request that failed at a deployment names it (the last one called): its error is that
+  // deployment's in the usage summary by deployment and in the metrics, and an upstream's 400 is
+  // not in the series of requests refused as invalid (`deployment=""`). Before 2026-12-06 a failed
+  // request named none (observability audit F2).
+  if (!record.deployment) {
+    const called = record.attempts.findLast((a) => a.outcome !== 'skipped');
+    if (called) record.deployment = called.deployment;
+  }
   if (admit) deps.policies?.settle?.(admit, { deployment, costUsd, status: e?.status ?? 500 });
   finishRecord(deps, record, startedPerf, e?.status ?? 500, e?.code ?? 'internal_error');
 }
