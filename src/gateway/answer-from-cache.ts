@@ -11,6 +11,7 @@ import { answerUsageCounts, recordTokens } from './cost.js';
 import { finishRecord } from './finish-record.js';
 import type { AdmitContext, ChatCall, ChatOutcome } from './gateway-types.js';
 import { warningsHeader } from '../core/header-text.js';
+import { asksUsageCost } from './served-answer.js';
 
 /**
  * Answers from the cache: no routing and no upstream call; the record says `hit` (or `semantic`),
@@ -74,10 +75,17 @@ export async function answerFromCache(
     if (ctx.promptFilterResults && !out.prompt_filter_results)
       out.prompt_filter_results = ctx.promptFilterResults;
     if (policies?.filterOutput) out = await policies.filterOutput(out, admit);
+    // OpenRouter's usage accounting: a hit's cost too (0, or a semantic hit's embedding call), as
+    // a fresh answer's (until 2026-12-06 a hit had no `cost`; observability audit F7).
+    if (asksUsageCost(request) && out.usage)
+      out = { ...out, usage: { ...out.usage, cost: record.costUsd } as ChatResponse['usage'] };
     finishRecord(deps, record, startedPerf, 200);
     return { kind: 'json', response: out, headers };
   }
   const chunks = replayChunks(response, request.stream_options?.include_usage === true);
+  if (asksUsageCost(request))
+    for (const c of chunks)
+      if (c.usage) c.usage = { ...c.usage, cost: record.costUsd } as ChatResponse['usage'];
   if (ctx.promptFilterResults && chunks[0])
     chunks[0].prompt_filter_results = ctx.promptFilterResults;
   record.ttftMs = deps.clock.perfNow() - startedPerf;

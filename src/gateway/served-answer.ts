@@ -206,6 +206,6 @@ function accountedUsage(record: RequestRecord): NonNullable<ChatResponse['usage'
 }
 
 /** Whether the request asked for OpenRouter's usage accounting (`usage: {include: true}`). */
-function asksUsageCost(request: ChatRequest): boolean {
+export function asksUsageCost(request: ChatRequest): boolean {
   return (request as { usage?: { include?: unknown } }).usage?.include === true;
 }
