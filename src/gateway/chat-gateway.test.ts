@@ -209,7 +209,7 @@ describe('chat gateway through the router', () => {
     });
     expect(res.statusCode).toBe(404);
     expect(res.json().error).toMatchObject({
-      code: 'DeploymentNotFound',
+      code: 'model_not_found',
       param: 'model',
       type: 'invalid_request_error',
     });

@@ -118,9 +118,9 @@ function lookUp(snapshot: RuntimeConfig, name: string, param: string): Target {
   throw new GatewayError({
     status: 404,
     type: 'invalid_request_error',
-    code: 'DeploymentNotFound',
+    code: 'model_not_found',
     param,
-    message: `${param}: the model or deployment "${name}" does not exist. GET /v1/models lists the router deployments and deployments you can use.`,
+    message: `${param}: the model or deployment "${name}" does not exist or you do not have access to it. GET /v1/models lists the router deployments and deployments you can use.`,
   });
 }
 

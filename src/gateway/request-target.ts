@@ -38,9 +38,11 @@ export function resolveTarget(snapshot: RuntimeConfig, call: ChatCall): Target {
   throw new GatewayError({
     status: 404,
     type: 'invalid_request_error',
-    code: 'DeploymentNotFound',
+    // Azure's code for a deployment named in its path; OpenAI's for a `model` in the body (input
+    // audit F7, 2026-12-06: /v1 answered with Azure's code, which OpenAI clients do not know).
+    code: call.deploymentFromPath ? 'DeploymentNotFound' : 'model_not_found',
     param,
-    message: `${field} model or deployment "${name}" does not exist. GET /v1/models lists the router deployments and deployments you can use.`,
+    message: `${field} model or deployment "${name}" does not exist or you do not have access to it. GET /v1/models lists the router deployments and deployments you can use.`,
   });
 }
 

@@ -539,7 +539,7 @@ describe('malformed requests in OpenAI’s error shape', () => {
     ).rejects.toMatchObject({ status: 400, code: 'model_not_images', param: 'model' });
     await expect(
       client.images.edit({ model: 'nope', image: png1, prompt: 'p' }),
-    ).rejects.toMatchObject({ status: 404, code: 'DeploymentNotFound' });
+    ).rejects.toMatchObject({ status: 404, code: 'model_not_found' });
     const none = await client.images.edit({ image: png1, prompt: 'p' }).catch((e: unknown) => e);
     expect(none).toMatchObject({ status: 400, param: 'model' });
     expect((none as Error).message).toContain('img, up-img, compat-img, az-img');

@@ -602,7 +602,7 @@ describe('refusals in OpenAI’s error shape', () => {
     });
     await expect(client.images.generate({ model: 'nope', prompt: 'x' })).rejects.toMatchObject({
       status: 404,
-      code: 'DeploymentNotFound',
+      code: 'model_not_found',
     });
     await expect(
       client.audio.speech.create({ model: 'stt', voice: 'alloy', input: 'x' }),

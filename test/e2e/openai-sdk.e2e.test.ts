@@ -194,7 +194,7 @@ describe('openai SDK against the router', () => {
       client.chat.completions.create({ model: 'nope', messages: [{ role: 'user', content: 'x' }] }),
     ).rejects.toMatchObject({
       status: 404,
-      code: 'DeploymentNotFound',
+      code: 'model_not_found',
     });
     await expect(
       client.chat.completions.create({ model: 'model-router', messages: [] }),

@@ -88,7 +88,7 @@ describe('Responses WebSocket mode, scripted', () => {
     expect(unknown).toMatchObject({
       type: 'error',
       status: 404,
-      error: { code: 'DeploymentNotFound', param: 'model' },
+      error: { code: 'model_not_found', param: 'model' },
     });
     const warm = await turn({ model: 'big', input: 'hi', generate: false });
     expect(warm.at(-1)).toMatchObject({
