@@ -7,6 +7,7 @@ import { forbidden, unauthorized } from '../core/errors.js';
 import type { AuthContext } from '../gateway/gateway-types.js';
 import { ipAllowed } from './ip-allowlist.js';
 import type { ApiKeyRecord, KeyStore } from './key-store.js';
+import { scopeAllows } from '../core/scope-allows.js';
 
 export type HeaderBag = Readonly<Record<string, string | string[] | undefined>>;
 
@@ -107,12 +108,7 @@ export function contextFor(record: ApiKeyRecord): KeyAuthContext {
   };
 }
 
-/** True when a scope list allows `name` (`*`, exact, or a trailing-`*` prefix like `gpt-4o*`). */
-export function scopeAllows(scopes: readonly string[], name: string): boolean {
-  return scopes.some(
-    (s) => s === '*' || s === name || (s.endsWith('*') && name.startsWith(s.slice(0, -1))),
-  );
-}
+export { scopeAllows };
 
 /** 403 unless the caller may use this router or deployment. */
 export function authorize(ctx: Pick<AuthContext, 'scopes' | 'keyId'>, name: string): void {

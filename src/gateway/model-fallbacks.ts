@@ -14,6 +14,7 @@ import type { ExecutionResult } from './execute-with-failover.js';
 import type { PlannedBatchLine } from './gateway-types.js';
 import type { RoutePlan, TargetTried } from './plan-route.js';
 import { describeValue } from '../core/describe-value.js';
+import { scopeAllows } from '../core/scope-allows.js';
 
 /** At most this many `models` (OpenRouter allows a few; each one tried can cost a deadline). */
 export const MAX_MODELS = 5;
@@ -91,9 +92,8 @@ export function fallbackTargets(
         param,
         'model_not_chat',
       );
-    const scopes = call.auth.scopes;
     const allowed =
-      (scopes.includes('*') || scopes.includes(name)) &&
+      scopeAllows(call.auth.scopes, name) &&
       targetMembers(target).some((m) => keyAllowsDeployment(call, target, m));
     if (!allowed)
       throw new GatewayError({

@@ -16,6 +16,7 @@ import {
   type Target,
 } from './gateway-types.js';
 import { modelParam } from './model-from-models.js';
+import { scopeAllows } from '../core/scope-allows.js';
 
 /** Routing modes in order of spend: a key's ceiling and a budget's override compare by it. */
 export const MODE_RANK: Record<RoutingMode, number> = { cost: 0, balanced: 1, quality: 2 };
@@ -65,10 +66,6 @@ export function needsExactCount(
     if (d && total > d.contextWindow) return true;
   }
   return false;
-}
-
-function scopeAllows(scopes: readonly string[], name: string): boolean {
-  return scopes.includes('*') || scopes.includes(name);
 }
 
 /** 403 unless the caller's key is scoped to the target. */
