@@ -1,7 +1,7 @@
 // The composition root: builds every dependency from a config and wires them into the app
 // (STYLE.md principle 5). main.ts and the e2e tests both start the router through here; its
 // close() drains through runtime-shutdown.ts.
-import { redactUrlPassword } from './auth/redaction.js';
+import { redactUrlSecrets } from './auth/redaction.js';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { createGovernance } from './runtime-governance.js';
@@ -102,7 +102,7 @@ export async function createRuntime(
       // Which Redis, and the setting to check: ioredis's own message names no URL on a timeout.
       if (e.type === 'down')
         logger.error(
-          `shared state: Redis at ${redactUrlPassword(initial.state.redisUrl ?? '')} (state.redisUrl) is unreachable: ${e.error}`,
+          `shared state: Redis at ${redactUrlSecrets(initial.state.redisUrl ?? '')} (state.redisUrl) is unreachable: ${e.error}`,
         );
       else if (e.type === 'resubscribed')
         logger.warn(

@@ -1,6 +1,7 @@
 // Headers that carry credentials. Never logged: give these to pino's `redact` and use
 // redactHeaders() before putting headers anywhere a person may read them. Config as the admin API
-// shows it goes through redactConfigSecrets() (header values, URL passwords).
+// shows it goes through redactConfigSecrets() (header values, the secrets a URL may carry, key
+// hashes).
 export const SECRET_HEADERS = [
   'authorization',
   'api-key',
@@ -28,9 +29,12 @@ export function redactHeaders<T extends Record<string, unknown>>(headers: T): T 
 
 /**
  * A copy of config (or of a config version, a deployment…) as the admin API shows it: every value
- * of a `headers` map, and the password of a URL (`postgres://user:pw@…`, `redis://:pw@…`), are
- * `[redacted]`. Those are where `${env:…}` puts secrets (upstream and webhook tokens, database
- * passwords); the versions keep the real values, so a rollback restores them.
+ * of a `headers` map, what a URL may carry as a secret (a password, `postgres://user:pw@…`; a
+ * token as the user name, `https://<token>@host`; a query parameter named like a credential,
+ * `?api-key=…`, `&sig=…`) and an API key's hash are `[redacted]`. Those are where `${env:…}` puts
+ * secrets (upstream and webhook tokens, database passwords); the versions keep the real values, so
+ * a rollback restores them. (Until 2026-12-06 only URL passwords and header values were hidden:
+ * security audit F4.)
  */
 export function redactConfigSecrets<T>(value: T): T {
   return redactValue(value, false) as T;
@@ -69,8 +73,14 @@ export function restoreRedactedSecrets(
 /** A config path inside a `headers` map, or the map itself (`deployments[x].headers.x-token`). */
 const HEADERS_PATH = /(^|\.)headers(\.|$)/;
 
-function redactValue(value: unknown, inHeaders: boolean): unknown {
-  if (typeof value === 'string') return inHeaders ? REDACTED : redactUrlPassword(value);
+function redactValue(value: unknown, inHeaders: boolean, key?: string): unknown {
+  if (typeof value === 'string') {
+    if (inHeaders) return REDACTED;
+    // An API key's hash (auth.keys[].hash, previousHashes[].hash): not the key, but all an
+    // offline guess needs.
+    if (key === 'hash' && /^[0-9a-f]{64}$/i.test(value)) return REDACTED;
+    return redactUrlSecrets(value);
+  }
   if (Array.isArray(value)) return value.map((v) => redactValue(v, false));
   if (!inHeaders && isConfigChange(value)) {
     // A version's diff entry: its path says whether before/after are header values.
@@ -83,7 +93,7 @@ function redactValue(value: unknown, inHeaders: boolean): unknown {
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value))
-      out[k] = redactValue(v, inHeaders || k === 'headers');
+      out[k] = redactValue(v, inHeaders || k === 'headers', k);
     return out;
   }
   return value;
@@ -95,8 +105,7 @@ function redactValue(value: unknown, inHeaders: boolean): unknown {
  * no value to restore (a new item, a new header, a changed URL) would be sent upstream as is.
  */
 export function placeholderAt(value: unknown, path = ''): string | undefined {
-  if (typeof value === 'string')
-    return value === REDACTED || value.includes(`:${REDACTED}@`) ? path || '(body)' : undefined;
+  if (typeof value === 'string') return value.includes(REDACTED) ? path || '(body)' : undefined;
   const entries = Array.isArray(value)
     ? value.map((v, i) => [`${path}[${i}]`, v] as const)
     : value && typeof value === 'object'
@@ -120,6 +129,51 @@ function isConfigChange(
     keys.length > 1 &&
     keys.every((k) => k === 'path' || k === 'before' || k === 'after')
   );
+}
+
+/** Query parameters whose value is a credential (`api-key`, `token`, `sig`, `password`, …). */
+const SECRET_PARAM =
+  /^(api[-_]?key|key|token|access[-_]?token|auth|secret|client[-_]?secret|sig|signature|password|pass|pwd|code|credential)s?$/i;
+/** A user name that is a token, not a name: long, and of token characters. */
+const TOKEN_USER = /^[A-Za-z0-9._~%+-]{20,}$/;
+
+/**
+ * A URL with what it may carry as a secret `[redacted]`: its password, a user name that is a token
+ * (no password, 20 characters or more), and the values of query parameters named like a
+ * credential; any other string as it is.
+ */
+export function redactUrlSecrets(text: string): string {
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) return text;
+  let out = redactUrlPassword(text);
+  if (out === text) {
+    const start = text.indexOf('//') + 2;
+    const end = text.slice(start).search(/[/?#]/);
+    const authority = end < 0 ? text.slice(start) : text.slice(start, start + end);
+    const at = authority.lastIndexOf('@');
+    if (at > 0 && TOKEN_USER.test(authority.slice(0, at)))
+      out = `${text.slice(0, start)}${REDACTED}${text.slice(start + at)}`;
+  }
+  const q = out.indexOf('?');
+  if (q < 0) return out;
+  const hash = out.indexOf('#', q);
+  const query = out.slice(q + 1, hash < 0 ? undefined : hash);
+  const hidden = query
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      const name = eq < 0 ? pair : pair.slice(0, eq);
+      return eq > 0 && SECRET_PARAM.test(decodeName(name)) ? `${name}=${REDACTED}` : pair;
+    })
+    .join('&');
+  return `${out.slice(0, q + 1)}${hidden}${hash < 0 ? '' : out.slice(hash)}`;
+}
+
+function decodeName(name: string): string {
+  try {
+    return decodeURIComponent(name);
+  } catch {
+    return name;
+  }
 }
 
 /** `scheme://user:[redacted]@host…` for a URL with a password; any other string as it is. */

@@ -3,7 +3,7 @@
 // timed out, the server shutting down or out of connections, SQLite's file locked. The stored
 // objects' routes (responses, conversations, chat completions, files, batches) then answer 503
 // `request_log_unavailable`, as usage and feedback do, not a 500 with a stack trace a request.
-import { redactUrlPassword } from '../auth/redaction.js';
+import { redactUrlSecrets } from '../auth/redaction.js';
 
 /** Node's socket errors and PostgreSQL's SQLSTATE classes 08 (connection) and 57P (shutdown). */
 const CODES = new Set([
@@ -69,7 +69,7 @@ export function requestLogReadError(
   if (!log || !storeUnavailable(err)) return message;
   const where =
     log.kind === 'postgres'
-      ? `PostgreSQL at ${redactUrlPassword(log.postgresUrl ?? '')} (requestLog.postgresUrl)`
+      ? `PostgreSQL at ${redactUrlSecrets(log.postgresUrl ?? '')} (requestLog.postgresUrl)`
       : `SQLite at ${log.sqlitePath ?? ''} (requestLog.sqlitePath)`;
   return `the request log could not be read: ${where} did not answer (${message}); is the database up, and the setting right?`;
 }

@@ -156,6 +156,57 @@ describe('admin API', () => {
     }
   });
 
+  // Security audit F4 (2026-12-06): a token in a URL's query or as its user name, and the keys'
+  // hashes in the config versions, were shown to every admin key.
+  it('hides URL query credentials, a token as user name and key hashes; sent back whole, kept', async () => {
+    const ADMIN = 'mr-redaction-admin2-0123456789';
+    const queryUrl = 'https://upstream.example/v1?api-version=1&api-key=q-SECRET&sig=s-SECRET';
+    const userUrl = 'https://tokSECRETabcdefghijklmnop@upstream.example/v1';
+    const rt = await createRuntime(
+      testConfig({
+        auth: {
+          mode: 'keys',
+          keys: [{ id: 'ops', hash: hashApiKey(ADMIN), tenant: 'ops', admin: true, scopes: ['*'] }],
+        },
+        deployments: [
+          simDeployment('big', { provider: 'openai', baseUrl: queryUrl }),
+          simDeployment('mid', { provider: 'openai', baseUrl: userUrl }),
+          simDeployment('small'),
+        ],
+      }),
+    );
+    try {
+      const admin = { authorization: `Bearer ${ADMIN}` };
+      const get = (url: string) => rt.app.inject({ method: 'GET', url, headers: admin });
+      const big = (await get('/admin/v1/deployments/big')).json();
+      expect(big.baseUrl).toBe(
+        'https://upstream.example/v1?api-version=1&api-key=[redacted]&sig=[redacted]',
+      );
+      expect((await get('/admin/v1/deployments/mid')).json().baseUrl).toBe(
+        'https://[redacted]@upstream.example/v1',
+      );
+      const hash = hashApiKey(ADMIN);
+      for (const url of ['/admin/v1/deployments', '/admin/v1/config/versions/1']) {
+        const body = (await get(url)).body;
+        expect(body).not.toContain('SECRET');
+        expect(body).not.toContain(hash);
+      }
+      const { config_revision: _revision, ...item } = big;
+      const put = await rt.app.inject({
+        method: 'PUT',
+        url: '/admin/v1/deployments/big',
+        headers: admin,
+        payload: { ...item, qualityOffset: 0.02 },
+      });
+      expect(put.statusCode, put.body).toBe(200);
+      expect(rt.config.current.config.deployments.find((d) => d.name === 'big')?.baseUrl).toBe(
+        queryUrl,
+      );
+    } finally {
+      await rt.close();
+    }
+  });
+
   it('refuses non-admin keys with 403 and missing keys with 401', async () => {
     const t = await setup();
     const user = await t.app.inject({
