@@ -31,6 +31,59 @@ describe('content filter: input', () => {
     expect(err.message).not.toContain('bluebird');
   });
 
+  // Security audit F1 (2026-12-06): tool definitions and response_format schemas go to the model
+  // too, and were not read; a blocked word in a tool's description reached it.
+  it('reads the text of tool definitions and response_format schemas: blocks, and redacts in place', async () => {
+    const tool = (description: string) => ({
+      type: 'function',
+      function: {
+        name: 'lookup',
+        description,
+        parameters: {
+          type: 'object',
+          properties: { who: { type: 'string', enum: ['a.b@example.com', 'nobody'] } },
+          required: ['who'],
+        },
+      },
+    });
+    const blocked = await caught(
+      filter(RULES).filterInput({
+        ...req('hi'),
+        tools: [tool('All about Project X')],
+      } as ChatRequest),
+    );
+    expect(blocked.code).toBe('content_filter');
+    const request = {
+      ...req('hi'),
+      tools: [tool('Look someone up; write to ops@example.com')],
+      response_format: {
+        type: 'json_schema',
+        json_schema: {
+          name: 'out',
+          schema: { type: 'object', description: 'call +1 555-123-4567' },
+        },
+      },
+    } as ChatRequest;
+    const out = await filter(RULES).filterInput(request);
+    const sent = out.request as unknown as {
+      tools: ReturnType<typeof tool>[];
+      response_format: { json_schema: { name: string; schema: { description: string } } };
+    };
+    expect(sent.tools[0]!.function.description).toBe('Look someone up; write to [redacted:email]');
+    expect(sent.tools[0]!.function.parameters.properties.who.enum).toEqual([
+      '[redacted:email]',
+      'nobody',
+    ]);
+    // Names and structure stay as sent; the client's request itself is not changed.
+    expect(sent.tools[0]!.function.name).toBe('lookup');
+    expect(sent.tools[0]!.function.parameters.required).toEqual(['who']);
+    expect(sent.response_format.json_schema.schema.description).toBe('call [redacted:phone]');
+    expect((request as unknown as typeof sent).tools[0]!.function.description).toContain(
+      'ops@example.com',
+    );
+    expect(out.request.messages).toEqual(request.messages);
+  });
+
   it('matches whole words only', async () => {
     const out = await filter(RULES).filterInput(req('the bluebirds sing'));
     expect(out.request.messages[0]).toEqual({ role: 'user', content: 'the bluebirds sing' });

@@ -57,11 +57,19 @@ export class ContentFilter {
     this.streamCheckers = plugins.filter((p) => p.name !== RULES_PLUGIN);
   }
 
-  /** Check the prompt: redacts in a copy of the request, or throws the content_filter error. */
+  /**
+   * Check the prompt: redacts in a copy of the request, or throws the content_filter error. The
+   * text of the tool definitions and of a `response_format` schema (descriptions, titles, enum
+   * values, defaults, examples) goes to the model too: checked as messages are, each as a message
+   * of its own, and redacted in place (security audit F1, 2026-12-06: only the messages were).
+   */
   async filterInput(
     request: ChatRequest,
   ): Promise<{ request: ChatRequest; promptFilterResults: unknown[] }> {
+    const defs = definitionTexts(request);
+    const asMessages = defs.map((d) => ({ role: 'user', content: d.text }) as ChatMessage);
     let messages = request.messages as ChatMessage[];
+    if (asMessages.length) messages = [...messages, ...asMessages];
     const verdicts: InputVerdict[] = [];
     for (const plugin of this.plugins) {
       const v = await plugin.checkInput(messages);
@@ -71,7 +79,16 @@ export class ContentFilter {
     const results = toAzureResults(verdicts);
     if (verdicts.some((v) => v.hits.some((h) => h.action === 'block')))
       throw contentFilterError(results, blockedBy(verdicts));
-    const out = messages === request.messages ? request : ({ ...request, messages } as ChatRequest);
+    let out = request;
+    if (asMessages.length) {
+      const n = request.messages.length;
+      const checked = messages.slice(n).map((m) => (m as { content?: unknown }).content);
+      messages = messages.slice(0, n);
+      const changed = defs.some((d, i) => checked[i] !== d.text);
+      if (changed) out = withDefinitionTexts(request, checked);
+    }
+    if (messages !== request.messages && messages.some((m, i) => m !== request.messages[i]))
+      out = { ...out, messages } as ChatRequest;
     return {
       request: out,
       promptFilterResults: [{ prompt_index: 0, content_filter_results: results }],
@@ -210,4 +227,51 @@ export function contentFilterError(
       innererror: { code: 'ResponsibleAIPolicyViolation', content_filter_result: results },
     },
   });
+}
+
+/** Keys whose string values in a tool definition or a schema are text the model reads. */
+const TEXT_KEYS = new Set(['description', 'title', 'default', 'const', 'examples', 'enum']);
+
+/** Where the request's tools and `response_format` hold text the model reads, in walk order. */
+function definitionTexts(request: ChatRequest): { text: string }[] {
+  const out: { text: string }[] = [];
+  walkTexts(definitionsOf(request), (text) => {
+    out.push({ text });
+    return text;
+  });
+  return out;
+}
+
+/** The request with those texts replaced by `texts` (same order), in copies. */
+function withDefinitionTexts(request: ChatRequest, texts: readonly unknown[]): ChatRequest {
+  const copy = structuredClone(definitionsOf(request));
+  let i = 0;
+  walkTexts(copy, (text) => {
+    const next = texts[i++];
+    return typeof next === 'string' ? next : text;
+  });
+  return { ...request, tools: copy.tools, response_format: copy.response_format } as ChatRequest;
+}
+
+function definitionsOf(request: ChatRequest): { tools?: unknown; response_format?: unknown } {
+  const r = request as { tools?: unknown; response_format?: unknown };
+  return { tools: r.tools, response_format: r.response_format };
+}
+
+/** Each text under a TEXT_KEYS key, anywhere in `value`, replaced by what `visit` returns. */
+function walkTexts(value: unknown, visit: (text: string) => string, inText = false): void {
+  if (Array.isArray(value)) {
+    value.forEach((v, i) => {
+      if (typeof v === 'string' && inText) value[i] = visit(v);
+      else walkTexts(v, visit, inText);
+    });
+    return;
+  }
+  if (!value || typeof value !== 'object') return;
+  const o = value as Record<string, unknown>;
+  for (const [k, v] of Object.entries(o)) {
+    if (typeof v === 'string') {
+      if (TEXT_KEYS.has(k)) o[k] = visit(v);
+    } else walkTexts(v, visit, TEXT_KEYS.has(k));
+  }
 }
