@@ -96,6 +96,79 @@ describe('content filter: streams', () => {
     });
   });
 
+  // Security audit F1 (2026-12-06): a streamed answer's tool-call arguments were not read.
+  describe('tool-call arguments', () => {
+    const argsChunk = (index: number, args: string, extra: object = {}) =>
+      ({
+        ...chunk(undefined),
+        choices: [
+          {
+            index: 0,
+            delta: { tool_calls: [{ index, function: { arguments: args }, ...extra }] },
+            finish_reason: null,
+            logprobs: null,
+          },
+        ],
+      }) as unknown as ReturnType<typeof chunk>;
+    const argsOf = (chunks: ReturnType<typeof chunk>[]) => {
+      const out = new Map<number, string>();
+      for (const c of chunks)
+        for (const ch of c.choices)
+          for (const t of (
+            ch.delta as { tool_calls?: { index: number; function?: { arguments?: string } }[] }
+          ).tool_calls ?? [])
+            out.set(t.index, (out.get(t.index) ?? '') + (t.function?.arguments ?? ''));
+      return out;
+    };
+    const split = (text: string, at: number) => [text.slice(0, at), text.slice(at)];
+
+    it('redacts them per call at every split point, and sends them whole at the finish', async () => {
+      const f = filter(redactRules);
+      const a = '{"to":"jane.doe@example.com","body":"hi"}';
+      const b = '{"phone":"+44 20 7946 0958"}';
+      for (let at = 0; at <= a.length; at += 3) {
+        async function* upstream() {
+          const [a1, a2] = split(a, at);
+          yield argsChunk(0, a1!, {
+            id: 'call_a',
+            type: 'function',
+            function: { name: 'mail', arguments: a1 },
+          });
+          yield argsChunk(1, b);
+          yield argsChunk(0, a2!);
+          yield chunk(undefined, 'tool_calls');
+        }
+        const out = await collect(f.filterStream(upstream()));
+        expect(out.finish).toBe('tool_calls');
+        expect(argsOf(out.chunks)).toEqual(
+          new Map([
+            [0, '{"to":"[redacted:email]","body":"hi"}'],
+            [1, '{"phone":"[redacted:phone]"}'],
+          ]),
+        );
+      }
+    });
+
+    it('a blocked word in them ends the stream with content_filter and no more of the call', async () => {
+      async function* upstream() {
+        yield argsChunk(0, '{"q":"the Blue');
+        yield argsChunk(0, 'bird launch"}');
+        yield chunk(undefined, 'tool_calls');
+      }
+      const out = await collect(filter(RULES).filterStream(upstream()));
+      expect(out.finish).toBe('content_filter');
+      expect([...argsOf(out.chunks).values()].join('')).not.toMatch(/bird/i);
+    });
+
+    it('flushes what is held when the upstream ends without a finish_reason', async () => {
+      async function* upstream() {
+        yield argsChunk(0, '{"to":"x@y.org"}');
+      }
+      const out = await collect(filter(redactRules).filterStream(upstream()));
+      expect(argsOf(out.chunks).get(0)).toBe('{"to":"[redacted:email]"}');
+    });
+  });
+
   it('flushes held text when the upstream ends without a finish_reason', async () => {
     const f = filter(redactRules);
     const out = await collect(f.filterStream(from(['mail me at x@y.org'], false)));

@@ -2,14 +2,21 @@
 // `holdBack` characters (the longest a rule can match) so a pattern split across chunks is still
 // caught. Redactions are applied before text leaves; a block ends the stream with finish_reason
 // `content_filter`. Claude's thinking pieces (`reasoning_details`) are filtered the same way, block
-// by block (./content-filter-thinking.ts). Chunks are the parsed ChatChunk objects (no SSE text is
-// touched here).
+// by block (./content-filter-thinking.ts), and so are the arguments of each tool call it streams
+// (held back per call, redacted, a block ending the stream). Chunks are the parsed ChatChunk
+// objects (no SSE text is touched here).
 import { reasoningDetailsOf } from '../core/reasoning-details.js';
 import { chunkFields, type ChatChunk, type ReasoningDetail } from '../core/wire-types.js';
 import { ThinkingStreamFilter, type ThinkingStep } from './content-filter-thinking.js';
 import { annotateChoice, toAzureResults } from './filters/azure-results.js';
 import type { FilterCategory, FilterHit } from './filters/filter-types.js';
 import { applyRedactions, hitsOf, scanText, type CompiledRule } from './filters/pattern-filter.js';
+
+/** One tool call's piece in a streamed delta. */
+interface ToolCallDelta {
+  index: number;
+  function?: { arguments?: string };
+}
 
 export interface ScanStep {
   /** Text safe to send now (redacted). */
@@ -65,6 +72,8 @@ export async function* filterChatStream(
 ): AsyncGenerator<ChatChunk> {
   const evaluated = [...new Set(rules.map((r) => r.category))] as FilterCategory[];
   const pending = new Map<number, string>();
+  /** Tool-call argument text held back, by `<choice index>:<tool call index>`. */
+  const pendingArgs = new Map<string, string>();
   const hits = new Map<number, Map<string, FilterHit>>();
   const results = (index: number) =>
     toAzureResults([{ hits: [...(hits.get(index)?.values() ?? [])], evaluated }]);
@@ -78,6 +87,43 @@ export async function* filterChatStream(
     let t = thinking.get(index);
     if (!t) thinking.set(index, (t = new ThinkingStreamFilter(rules, holdBack)));
     return t;
+  };
+  /**
+   * A delta's tool-call arguments through the rules, each call's text held back as a choice's is;
+   * at the finish what is held goes out. True when a rule blocks.
+   */
+  const scanToolCalls = (
+    index: number,
+    delta: { tool_calls?: unknown },
+    final: boolean,
+  ): boolean => {
+    const calls = Array.isArray(delta.tool_calls) ? (delta.tool_calls as ToolCallDelta[]) : [];
+    for (const call of calls) {
+      const args = call?.function?.arguments;
+      if (typeof args !== 'string') continue;
+      const key = `${index}:${call.index}`;
+      const step = scanStep((pendingArgs.get(key) ?? '') + args, rules, holdBack, false);
+      remember(index, step.hits);
+      if (step.blocked) return true;
+      pendingArgs.set(key, step.keep);
+      call.function!.arguments = step.emit;
+    }
+    if (!final) return false;
+    for (const [key, text] of pendingArgs) {
+      if (!key.startsWith(`${index}:`)) continue;
+      pendingArgs.delete(key);
+      if (!text) continue;
+      const step = scanStep(text, rules, 0, true);
+      remember(index, step.hits);
+      if (step.blocked) return true;
+      const at = Number(key.slice(key.indexOf(':') + 1));
+      const list = Array.isArray(delta.tool_calls) ? (delta.tool_calls as ToolCallDelta[]) : [];
+      const same = list.find((c) => c?.index === at && typeof c.function?.arguments === 'string');
+      if (same) same.function!.arguments += step.emit;
+      else list.push({ index: at, function: { arguments: step.emit } });
+      delta.tool_calls = list;
+    }
+    return false;
   };
   const iterator = chunks[Symbol.asyncIterator]();
   let last: ChatChunk | undefined;
@@ -124,6 +170,16 @@ export async function* filterChatStream(
             continue;
           }
         }
+        // The arguments of the tools the model calls are its answer too (security audit F1,
+        // 2026-12-06: a streamed answer's were not read).
+        if (scanToolCalls(choice.index, delta, final)) {
+          if (typeof delta.content === 'string') delta.content = '';
+          delete delta.tool_calls;
+          (choice as { finish_reason: string | null }).finish_reason = 'content_filter';
+          annotateChoice(choice, results(choice.index));
+          blocked = true;
+          continue;
+        }
         const held = pending.get(choice.index) ?? '';
         if (!incoming && !final) continue;
         const step = scanStep(held + incoming, rules, holdBack, final);
@@ -158,6 +214,27 @@ export async function* filterChatStream(
         usage: null,
       } as unknown as ChatChunk;
       if (step.blocked) return;
+    }
+    // Tool-call arguments still held back: out, in a chunk of their own.
+    for (const index of new Set([...pendingArgs.keys()].map((k) => Number(k.split(':')[0])))) {
+      if (!last) break;
+      const delta: { tool_calls?: unknown } = {};
+      const blockedNow = scanToolCalls(index, delta, true);
+      if (!blockedNow && !delta.tool_calls) continue;
+      yield {
+        ...last,
+        choices: [
+          {
+            index,
+            delta: blockedNow ? {} : delta,
+            finish_reason: blockedNow ? 'content_filter' : null,
+            logprobs: null,
+            ...(blockedNow ? { content_filter_results: results(index) } : {}),
+          },
+        ],
+        usage: null,
+      } as unknown as ChatChunk;
+      if (blockedNow) return;
     }
     for (const [index, text] of pending) {
       if (!text || !last) continue;
