@@ -37,6 +37,8 @@ export interface RequestLogStore
    * fields; the caller adds it to the result. Optional: `usageSummary` reads the records otherwise.
    */
   summarize?(q: UsageQuery): Promise<RequestSummary>;
+  /** USD the requests of a window and filter cost (a budget's spend history); with summarize. */
+  spend?(q: Omit<UsageQuery, 'by' | 'limit'>): Promise<number>;
   /** Deletes records older than `before`; returns how many. */
   deleteOlderThan(before: number): Promise<number>;
   close(): Promise<void>;

@@ -47,4 +47,21 @@ describe('MemoryState', () => {
     // Read under the new limit from then on: its headroom and its level agree.
     expect(state.peekTat({ key: 'rl:key:k:rpm', limit: 5, windowMs: 60_000 }, t)).toBe(t + 60_000);
   });
+
+  it('drops lapsed locks, so a budget seeding per end user cannot grow memory for ever', async () => {
+    const clock = createManualClock();
+    const state = new MemoryState(clock);
+    const day = 86_400_000;
+    // A seeding lock per end user named, each kept for its day, never released (budget-seeding.ts).
+    for (let d = 0; d < 4; d++) {
+      for (let i = 0; i < 8_000; i++)
+        expect(await state.tryLock(`budget-seeded:user:${d}-${i}`, 'seeded', day)).toBe(true);
+      clock.advance(day + 1);
+    }
+    expect(state.size()).toBeLessThanOrEqual(20_000);
+    // One still held is not taken from its holder.
+    expect(await state.tryLock('held', 'a', day)).toBe(true);
+    for (let i = 0; i < 12_000; i++) await state.tryLock(`x-${i}`, 'b', 1);
+    expect(await state.tryLock('held', 'b', day)).toBe(false);
+  });
 });

@@ -33,6 +33,7 @@ export class MemoryState implements SharedState {
   private readonly locks = new Map<string, Expiring<string>>();
   private readonly bus = new EventEmitter();
   private sweepAt = SWEEP_AT;
+  private lockSweepAt = SWEEP_AT;
 
   /**
    * `levels`: where the buckets live; the fail-open wrapper passes the table Redis's replies keep,
@@ -121,6 +122,13 @@ export class MemoryState implements SharedState {
     const held = this.locks.get(key);
     if (held && held.expiresAt > now) return false;
     this.locks.set(key, { value: holder, expiresAt: now + ttlMs });
+    // Lapsed locks are swept as counters are: a budget seeding takes one per counter and never
+    // releases it (it lapses with the period), so one per end user named stayed for the
+    // process's life (soak audit F2, 2026-12-06).
+    if (this.locks.size >= this.lockSweepAt) {
+      for (const [k, l] of this.locks) if (l.expiresAt <= now) this.locks.delete(k);
+      this.lockSweepAt = Math.max(SWEEP_AT, 2 * this.locks.size);
+    }
     return true;
   }
 
@@ -165,8 +173,8 @@ export class MemoryState implements SharedState {
     this.sweepAt = Math.max(SWEEP_AT, 2 * this.counters.size);
   }
 
-  /** How many buckets and counters are held (expired ones until the next sweep). */
+  /** How many buckets, counters and locks are held (expired ones until the next sweep). */
   size(): number {
-    return this.levels.size + this.counters.size;
+    return this.levels.size + this.counters.size + this.locks.size;
   }
 }

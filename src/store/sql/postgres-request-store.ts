@@ -22,6 +22,7 @@ import {
   postgresGroupsStatement,
   summaryFromRows,
   topGroupsFromRows,
+  spendStatement,
   topGroupsStatement,
   totalsStatement,
   type GroupRow,
@@ -121,6 +122,13 @@ export function createPostgresRequestStore(
         [since, until],
       );
       return Number((res.rows[0] as { n: string | number }).n);
+    },
+    async spend(q) {
+      migrated ??= this.migrate();
+      await migrated;
+      const s = spendStatement(dialect, q);
+      const res = await pool.query(s.sql, s.params);
+      return Number((res.rows[0] as { cost: string | number | null } | undefined)?.cost ?? 0);
     },
     async summarize(q) {
       migrated ??= this.migrate();

@@ -292,6 +292,15 @@ export const MIGRATIONS: { version: number; sql: string }[] = [
       hash TEXT NOT NULL, PRIMARY KEY (owner, id, hash));
     CREATE INDEX IF NOT EXISTS chat_completion_blob_refs_hash ON chat_completion_blob_refs (hash)`,
   },
+  // Where a budget starts counting (store/spend-history.ts): the spend of one end user, key or
+  // deployment in a period is read through an index, not a scan of the period's requests (soak
+  // audit F1, 2026-12-06: a new end user's first request waited on one, seconds on a large log).
+  {
+    version: 21,
+    sql: `CREATE INDEX IF NOT EXISTS requests_user_time ON requests (tenant, end_user, time);
+    CREATE INDEX IF NOT EXISTS requests_key_time ON requests (key_id, time);
+    CREATE INDEX IF NOT EXISTS requests_deployment_time ON requests (deployment, time)`,
+  },
 ];
 
 // Every table the migrations create, by name.

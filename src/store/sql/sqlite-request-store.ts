@@ -18,6 +18,7 @@ import {
   summaryFromRows,
   topGroupsFromRows,
   topGroupsStatement,
+  spendStatement,
   totalsStatement,
   type GroupRow,
   type PercentileRow,
@@ -93,6 +94,10 @@ export function createSqliteRequestStore(path: string): RequestLogStore {
         .prepare('SELECT COUNT(*) AS n FROM requests WHERE time >= ? AND time < ?')
         .get(since, until) as { n: number };
       return row.n;
+    },
+    async spend(q) {
+      const row = run(spendStatement(dialect, q))[0] as { cost: number | null } | undefined;
+      return Number(row?.cost ?? 0);
     },
     async summarize(q) {
       // One read transaction: the totals and the groups see the same records, even with another

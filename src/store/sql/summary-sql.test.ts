@@ -8,6 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestLogStore } from '../request-log.js';
 import type { AttemptRecord, RequestRecord } from '../request-record.js';
@@ -24,6 +25,7 @@ import {
 import { usageSummary } from '../usage-summary.js';
 import { createPostgresRequestStore } from './postgres-request-store.js';
 import { createSqliteRequestStore } from './sqlite-request-store.js';
+import { SQLITE_SUMMARY, spendStatement } from './summary-sql.js';
 import { dropSchema, PG_URL, pgAvailable } from '../../../test/helpers/postgres.js';
 
 const T0 = 1_700_000_000_000;
@@ -204,6 +206,18 @@ async function compareAll(store: RequestLogStore): Promise<void> {
 }
 
 /**
+ * A budget's spend history: the one-sum statement (store.spend) says what the in-memory sum of
+ * the same filtered window says, for every filter (soak audit F1, 2026-12-06).
+ */
+async function compareSpend(store: RequestLogStore): Promise<void> {
+  const inWindow = RECORDS.filter((r) => r.time >= SINCE && r.time < UNTIL);
+  for (const filter of FILTERS) {
+    const js = filterRecords(inWindow, filter).reduce((sum, r) => sum + r.costUsd, 0);
+    expect(await store.spend!({ since: SINCE, until: UNTIL, filter })).toBeCloseTo(js, 9);
+  }
+}
+
+/**
  * Summaries cut to their busiest `limit` groups: the database picks the groups and aggregates only
  * those (the store never returns more), and they are the in-memory summary's first `limit`, with
  * the same `groupsTotal`, for every grouping.
@@ -338,8 +352,9 @@ it('the generated records cover what the summaries distinguish', () => {
 
 describe('SQLite: the summary in SQL equals the summary in memory', () => {
   let store: RequestLogStore;
+  const file = join(mkdtempSync(join(tmpdir(), 'mr-sum-')), 'requests.db');
   beforeAll(async () => {
-    store = createSqliteRequestStore(join(mkdtempSync(join(tmpdir(), 'mr-sum-')), 'requests.db'));
+    store = createSqliteRequestStore(file);
     await store.migrate();
     await store.insert(RECORDS);
   });
@@ -348,6 +363,36 @@ describe('SQLite: the summary in SQL equals the summary in memory', () => {
   it('for every grouping and filter', () => compareAll(store));
 
   it('cut to the busiest groups in SQL, with how many there are', () => compareLimited(store));
+
+  it("sums a budget's spend as the summary counts it", () => compareSpend(store));
+
+  it("reads an end user's, a key's or a deployment's spend through an index, not the period", () => {
+    const db = new Database(file, { readonly: true });
+    try {
+      for (const [filter, index] of [
+        [{ tenant: 'team-a', endUser: 'alice' }, 'requests_user_time'],
+        [{ keyId: 'k2' }, 'requests_key_time'],
+        [{ deployment: 'small' }, 'requests_deployment_time'],
+      ] as const) {
+        const st = spendStatement(
+          { ...SQLITE_SUMMARY, table: 'requests' },
+          { since: SINCE, until: UNTIL, filter },
+        );
+        const plan = (
+          db
+            .prepare(`EXPLAIN QUERY PLAN ${st.sql}`)
+            .all(Object.fromEntries(st.params.map((v, i) => [`p${i + 1}`, v]))) as {
+            detail: string;
+          }[]
+        )
+          .map((r) => r.detail)
+          .join('; ');
+        expect(plan, JSON.stringify(filter)).toContain(index);
+      }
+    } finally {
+      db.close();
+    }
+  });
 
   it('cuts through tied groups in code point order', () => compareTiedCut(store));
 
@@ -388,6 +433,8 @@ describe.skipIf(!havePg)('PostgreSQL: the summary in SQL equals the summary in m
   it('for every grouping and filter', () => compareAll(store));
 
   it('cut to the busiest groups in SQL, with how many there are', () => compareLimited(store));
+
+  it("sums a budget's spend as the summary counts it", () => compareSpend(store));
 
   it('cuts through tied groups in code point order, whatever the column collates by', async () => {
     // This database may collate by C already: the column gets a linguistic collation (ICU's

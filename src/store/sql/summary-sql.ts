@@ -136,6 +136,18 @@ function fromWhere(
   return `FROM ${d.table} r${join} WHERE ${where.join(' AND ')}`;
 }
 
+/**
+ * What the filtered requests of the window cost, and nothing else: where a budget starts counting
+ * (store/spend-history.ts). One indexed sum; the whole summary it replaced (four statements,
+ * percentiles among them) over every request of the period made a new end user's first request
+ * wait seconds on a large log (soak audit F1, 2026-12-06). Row: cost.
+ */
+export function spendStatement(d: SummaryDialect, q: Omit<UsageQuery, 'by'>): SqlStatement {
+  const params = new Params(d);
+  const sql = `SELECT COALESCE(SUM(r.cost_usd), 0) AS cost ${fromWhere(d, { ...q, by: 'tenant' }, params, false)}`;
+  return { sql, params: params.values };
+}
+
 /** Counted once per request, whatever the grouping. */
 export function totalsStatement(d: SummaryDialect, q: UsageQuery): SqlStatement {
   const params = new Params(d);
