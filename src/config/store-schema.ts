@@ -72,7 +72,9 @@ export const requestLogSchema = z
       .int()
       .positive()
       .default(30)
-      .describe('Records (and stored Responses conversations) older than this are deleted.'),
+      .describe(
+        'Days kept: older request-log records are deleted, with their feedback, stored responses (their events, items and inline payloads), stored chat completions, and conversations unused that long (with their items). Files and batches have their own lifetimes.',
+      ),
     maxBuffer: z
       .number()
       .int()

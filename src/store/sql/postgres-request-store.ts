@@ -178,6 +178,17 @@ export function createPostgresRequestStore(
          DELETE FROM ${blobTables.chatRefs} r USING gone WHERE r.owner = gone.owner AND r.id = gone.id`,
         [before],
       );
+      // References whose response or completion is gone another way (deleted by a build before
+      // migration 20, which knew nothing of them): their payloads were kept for ever (storage
+      // audit F2, 2026-12-06).
+      await pool.query(
+        `DELETE FROM ${blobTables.refs} r WHERE NOT EXISTS
+         (SELECT 1 FROM ${conversations} c WHERE c.id = r.response_id)`,
+      );
+      await pool.query(
+        `DELETE FROM ${blobTables.chatRefs} r WHERE NOT EXISTS
+         (SELECT 1 FROM ${chatCompletions} c WHERE c.owner = r.owner AND c.id = r.id)`,
+      );
       await inBlobTransaction(pool, (client) => sweepUnreferencedBlobs(client, blobTables));
       // A conversation goes once unused for the retention, with its items.
       await pool.query(

@@ -137,6 +137,17 @@ export function createSqliteRequestStore(path: string): RequestLogStore {
            WHERE c.owner = chat_completion_blob_refs.owner AND c.id = chat_completion_blob_refs.id AND c.created_at < ?)`,
         ).run(before);
         db.prepare('DELETE FROM chat_completions WHERE created_at < ?').run(before);
+        // References whose response or completion is gone another way (deleted by a build before
+        // migration 20, which knew nothing of them): their payloads were kept for ever (storage
+        // audit F2, 2026-12-06).
+        db.prepare(
+          `DELETE FROM response_blob_refs WHERE NOT EXISTS
+           (SELECT 1 FROM conversations c WHERE c.id = response_blob_refs.response_id)`,
+        ).run();
+        db.prepare(
+          `DELETE FROM chat_completion_blob_refs WHERE NOT EXISTS (SELECT 1 FROM chat_completions c
+           WHERE c.owner = chat_completion_blob_refs.owner AND c.id = chat_completion_blob_refs.id)`,
+        ).run();
         db.prepare(`DELETE FROM response_blobs WHERE ${SQLITE_UNREFERENCED_BLOB}`).run();
       })();
       // A conversation goes once unused for the retention, with its items.
