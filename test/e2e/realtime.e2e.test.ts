@@ -151,6 +151,15 @@ describe('Realtime API with the openai SDK', () => {
     s.ws.close();
   });
 
+  it('refuses a session.update whose session is not an object (input audit F11)', async () => {
+    const s = await session();
+    await s.next('session.created');
+    s.ws.send({ type: 'session.update', session: 5 } as never);
+    await vi.waitFor(() => expect(s.errors).toHaveLength(1));
+    expect(JSON.stringify(s.errors[0])).toContain("'session' must be an object");
+    s.ws.close();
+  });
+
   it('refuses a wrong key with a 401 before the upgrade', async () => {
     await expect(session('mr-wrong-key-0123456789abcdef')).rejects.toMatchObject({ status: 401 });
   });

@@ -158,7 +158,11 @@ export function openSimulatedRealtime(
     const id = event.event_id;
     switch (event.type) {
       case 'session.update': {
-        const update = isObject(event.session) ? event.session : {};
+        // OpenAI refuses a `session` that is not an object (input audit F11, 2026-12-06: the
+        // simulated fleet took `"session": 5` as an empty update).
+        if (!isObject(event.session))
+          return error('invalid_type', "'session' must be an object.", id, 'session');
+        const update = event.session;
         if (wantsAudio(update.output_modalities) || isObject(update.audio))
           return error('audio_not_supported', TEXT_ONLY, id, 'session.output_modalities');
         for (const [k, v] of Object.entries(update))
