@@ -125,6 +125,17 @@ export async function* filterChatStream(
     }
     return false;
   };
+  /** A choice a rule blocked: no more of its text or tool calls, finished content_filter. */
+  const cut = (
+    choice: ChatChunk['choices'][number],
+    delta: { content?: string | null; tool_calls?: unknown },
+  ): true => {
+    if (typeof delta.content === 'string') delta.content = '';
+    delete delta.tool_calls;
+    (choice as { finish_reason: string | null }).finish_reason = 'content_filter';
+    annotateChoice(choice, results(choice.index));
+    return true;
+  };
   const iterator = chunks[Symbol.asyncIterator]();
   let last: ChatChunk | undefined;
   try {
@@ -162,22 +173,14 @@ export async function* filterChatStream(
           if (step.pieces.length) delta.reasoning_details = step.pieces;
           else delete delta.reasoning_details;
           if (step.blocked) {
-            if (typeof delta.content === 'string') delta.content = '';
-            delete delta.tool_calls;
-            (choice as { finish_reason: string | null }).finish_reason = 'content_filter';
-            annotateChoice(choice, results(choice.index));
-            blocked = true;
+            blocked = cut(choice, delta);
             continue;
           }
         }
         // The arguments of the tools the model calls are its answer too (security audit F1,
         // 2026-12-06: a streamed answer's were not read).
         if (scanToolCalls(choice.index, delta, final)) {
-          if (typeof delta.content === 'string') delta.content = '';
-          delete delta.tool_calls;
-          (choice as { finish_reason: string | null }).finish_reason = 'content_filter';
-          annotateChoice(choice, results(choice.index));
-          blocked = true;
+          blocked = cut(choice, delta);
           continue;
         }
         const held = pending.get(choice.index) ?? '';

@@ -100,6 +100,21 @@ const backends: {
   },
 ];
 
+/** After retention: resp_2's one reference and its image are all that is kept, read back whole. */
+async function expectOnlyResp2Kept(
+  rows: CountRows,
+  backing: ConversationStore,
+  store: ResponseStore,
+  kept: StoredResponse,
+): Promise<void> {
+  expect(await rows('response_blob_refs')).toBe(1);
+  expect(await backing.inlineBlobUsage()).toEqual({
+    blobs: 1,
+    bytes: Buffer.byteLength(JSON.stringify(IMAGE)),
+  });
+  expect(await store.get('resp_2', 'team-a')).toEqual(kept);
+}
+
 const dataUrl = (kind: string, fill: string, chars = 4000) =>
   `data:${kind};base64,${fill.repeat(chars / fill.length)}`;
 const IMAGE = dataUrl('image/png', 'iVBO');
@@ -269,12 +284,7 @@ describe.each(backends.filter((b) => b.name !== 'memory'))(
         expect(await rows('response_blob_refs')).toBe(3);
         await log!.deleteOlderThan(T0 + 5);
         expect(await store.get('resp_1', 'team-a')).toBeUndefined();
-        expect(await rows('response_blob_refs')).toBe(1);
-        expect(await backing.inlineBlobUsage()).toEqual({
-          blobs: 1,
-          bytes: Buffer.byteLength(JSON.stringify(IMAGE)),
-        });
-        expect(await store.get('resp_2', 'team-a')).toEqual(kept);
+        await expectOnlyResp2Kept(rows, backing, store, kept);
         await log!.close();
       },
     );
@@ -294,12 +304,7 @@ describe.each(backends.filter((b) => b.name !== 'memory'))(
         await exec!(`DELETE FROM {t}conversations WHERE id = 'resp_1'`);
         expect(await rows('response_blob_refs')).toBe(3);
         await log!.deleteOlderThan(T0 + 5); // nothing is old enough: only the orphans go
-        expect(await rows('response_blob_refs')).toBe(1);
-        expect(await backing.inlineBlobUsage()).toEqual({
-          blobs: 1,
-          bytes: Buffer.byteLength(JSON.stringify(IMAGE)),
-        });
-        expect(await store.get('resp_2', 'team-a')).toEqual(kept);
+        await expectOnlyResp2Kept(rows, backing, store, kept);
         await log!.close();
       },
     );
