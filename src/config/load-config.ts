@@ -259,6 +259,18 @@ function checkReferences(config: Config): { issues: string[]; warnings: string[]
       issues.push(`routers[${i}].modelSubset: lists a deployment twice`);
     if (r.deploymentType === 'DataZoneStandard' && !r.dataZone)
       issues.push(`routers[${i}].dataZone: required when deploymentType is DataZoneStandard`);
+    // Members outside the router's zone are never eligible (eligibility.ts: the zone must match):
+    // said at load, not found out as 'no eligible deployment' (routing audit R4, 2026-12-06).
+    if (r.deploymentType === 'DataZoneStandard' && r.dataZone) {
+      const outside = r.modelSubset
+        .map((m) => config.deployments.find((d) => d.name === m))
+        .filter((d) => d !== undefined && d.dataZone !== r.dataZone)
+        .map((d) => `${d!.name} (${d!.dataZone})`);
+      if (outside.length)
+        warnings.push(
+          `router "${r.name}" keeps its requests in data zone "${r.dataZone}": ${outside.join(', ')} ${outside.length === 1 ? 'is' : 'are'} outside it and never serve${outside.length === 1 ? 's' : ''} it${outside.length === r.modelSubset.length ? ' (no member of its subset can: every request will be refused)' : ''}`,
+        );
+    }
     if (r.modelSubset.length < 2)
       warnings.push(
         `router "${r.name}" has ${r.modelSubset.length} model in its subset: no failover is possible`,

@@ -119,6 +119,38 @@ describe('data zones', () => {
       {},
     ).config;
 
+  // Routing audit R4 (2026-12-06): a member outside the zone was found out only as 'no eligible
+  // deployment' on a request.
+  it('warns at load of the members outside a DataZoneStandard router zone', () => {
+    const warnings = parseConfig(
+      testConfigInput({
+        deployments: [
+          simDeployment('us-cheap', { dataZone: 'us', region: 'eastus' }),
+          simDeployment('eu-a', { dataZone: 'eu', region: 'swedencentral' }),
+        ],
+        routers: [
+          {
+            name: 'eu-router',
+            modelSubset: ['us-cheap', 'eu-a'],
+            deploymentType: 'DataZoneStandard',
+            dataZone: 'eu',
+          },
+          {
+            name: 'eu-only-us',
+            modelSubset: ['us-cheap'],
+            deploymentType: 'DataZoneStandard',
+            dataZone: 'eu',
+          },
+        ],
+      }),
+      {},
+    ).warnings.filter((w) => w.includes('data zone'));
+    expect(warnings).toEqual([
+      'router "eu-router" keeps its requests in data zone "eu": us-cheap (us) is outside it and never serves it',
+      'router "eu-only-us" keeps its requests in data zone "eu": us-cheap (us) is outside it and never serves it (no member of its subset can: every request will be refused)',
+    ]);
+  });
+
   it('never serves, nor fails over, outside the router zone', async () => {
     const usCheap = fakeAdapter('us', [{ reply: 'us' }]);
     const euA = fakeAdapter('eu-a', [{ error: { status: 503 } }]);
