@@ -108,8 +108,6 @@ export function contextFor(record: ApiKeyRecord): KeyAuthContext {
   };
 }
 
-export { scopeAllows };
-
 /** 403 unless the caller may use this router or deployment. */
 export function authorize(ctx: Pick<AuthContext, 'scopes' | 'keyId'>, name: string): void {
   if (scopeAllows(ctx.scopes, name)) return;

@@ -10,7 +10,8 @@ import { formatZodIssues } from '../config/load-config.js';
 import { zodIssueMessage } from '../config/zod-issue-message.js';
 import { invalidRequest, notFound } from '../core/errors.js';
 import type { AuthContext } from '../gateway/gateway-types.js';
-import { authorizeAdmin, scopeAllows } from './authenticate.js';
+import { scopeAllows } from '../core/scope-allows.js';
+import { authorizeAdmin } from './authenticate.js';
 import { DEFAULT_GRACE_SECONDS, MAX_GRACE_SECONDS, type KeyStore } from './key-store.js';
 
 const limitSchema = z.strictObject({

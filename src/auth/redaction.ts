@@ -177,7 +177,7 @@ function decodeName(name: string): string {
 }
 
 /** `scheme://user:[redacted]@host…` for a URL with a password; any other string as it is. */
-export function redactUrlPassword(text: string): string {
+function redactUrlPassword(text: string): string {
   if (!text.includes('@') || !/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) return text;
   const at = text.indexOf('@', text.indexOf('//') + 2);
   const userinfo = text.slice(text.indexOf('//') + 2, at);

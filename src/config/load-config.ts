@@ -40,7 +40,8 @@ export interface LoadedConfig {
 
 const ENV_PATTERN = /\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
-const WHOLE_PLACEHOLDER = /^\$\{env:[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\}$/;
+/** A value that is one placeholder and nothing else. */
+const WHOLE_PLACEHOLDER = new RegExp(`^${ENV_PATTERN.source}$`);
 
 /**
  * Replace `${env:VAR}` (or `${env:VAR:-default}`) in every string; a missing variable is an error.

@@ -85,19 +85,16 @@ export function finishFailedRequest(
   // router's count of the prompt stayed, flagged estimated, so a 429 storm added tokens to the
   // usage summary and tripped an alert meant for a deployment that stopped reporting usage
   // (observability audit F6).
-  if (record.attempts.every((a) => a.outcome === 'skipped')) {
-    record.promptTokens = 0;
-    record.cachedTokens = 0;
-    record.usageEstimated = false;
-  }
   // A request that failed at a deployment names it (the last one called): its error is that
   // deployment's in the usage summary by deployment and in the metrics, and an upstream's 400 is
   // not in the series of requests refused as invalid (`deployment=""`). Before 2026-12-06 a failed
   // request named none (observability audit F2).
-  if (!record.deployment) {
-    const called = record.attempts.findLast((a) => a.outcome !== 'skipped');
-    if (called) record.deployment = called.deployment;
-  }
+  const called = record.attempts.findLast((a) => a.outcome !== 'skipped');
+  if (!called) {
+    record.promptTokens = 0;
+    record.cachedTokens = 0;
+    record.usageEstimated = false;
+  } else record.deployment ||= called.deployment;
   if (admit) deps.policies?.settle?.(admit, { deployment, costUsd, status: e?.status ?? 500 });
   finishRecord(deps, record, startedPerf, e?.status ?? 500, e?.code ?? 'internal_error');
 }

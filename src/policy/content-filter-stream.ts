@@ -72,8 +72,8 @@ export async function* filterChatStream(
 ): AsyncGenerator<ChatChunk> {
   const evaluated = [...new Set(rules.map((r) => r.category))] as FilterCategory[];
   const pending = new Map<number, string>();
-  /** Tool-call argument text held back, by `<choice index>:<tool call index>`. */
-  const pendingArgs = new Map<string, string>();
+  /** Tool-call argument text held back, by choice index, then by tool call index. */
+  const pendingArgs = new Map<number, Map<number, string>>();
   const hits = new Map<number, Map<string, FilterHit>>();
   const results = (index: number) =>
     toAzureResults([{ hits: [...(hits.get(index)?.values() ?? [])], evaluated }]);
@@ -97,27 +97,25 @@ export async function* filterChatStream(
     delta: { tool_calls?: unknown },
     final: boolean,
   ): boolean => {
-    const calls = Array.isArray(delta.tool_calls) ? (delta.tool_calls as ToolCallDelta[]) : [];
-    for (const call of calls) {
+    const list = Array.isArray(delta.tool_calls) ? (delta.tool_calls as ToolCallDelta[]) : [];
+    let held = pendingArgs.get(index);
+    for (const call of list) {
       const args = call?.function?.arguments;
       if (typeof args !== 'string') continue;
-      const key = `${index}:${call.index}`;
-      const step = scanStep((pendingArgs.get(key) ?? '') + args, rules, holdBack, false);
+      if (!held) pendingArgs.set(index, (held = new Map()));
+      const step = scanStep((held.get(call.index) ?? '') + args, rules, holdBack, false);
       remember(index, step.hits);
       if (step.blocked) return true;
-      pendingArgs.set(key, step.keep);
+      held.set(call.index, step.keep);
       call.function!.arguments = step.emit;
     }
-    if (!final) return false;
-    for (const [key, text] of pendingArgs) {
-      if (!key.startsWith(`${index}:`)) continue;
-      pendingArgs.delete(key);
+    if (!final || !held) return false;
+    pendingArgs.delete(index);
+    for (const [at, text] of held) {
       if (!text) continue;
       const step = scanStep(text, rules, 0, true);
       remember(index, step.hits);
       if (step.blocked) return true;
-      const at = Number(key.slice(key.indexOf(':') + 1));
-      const list = Array.isArray(delta.tool_calls) ? (delta.tool_calls as ToolCallDelta[]) : [];
       const same = list.find((c) => c?.index === at && typeof c.function?.arguments === 'string');
       if (same) same.function!.arguments += step.emit;
       else list.push({ index: at, function: { arguments: step.emit } });
@@ -219,7 +217,7 @@ export async function* filterChatStream(
       if (step.blocked) return;
     }
     // Tool-call arguments still held back: out, in a chunk of their own.
-    for (const index of new Set([...pendingArgs.keys()].map((k) => Number(k.split(':')[0])))) {
+    for (const index of [...pendingArgs.keys()]) {
       if (!last) break;
       const delta: { tool_calls?: unknown } = {};
       const blockedNow = scanToolCalls(index, delta, true);

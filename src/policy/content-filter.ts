@@ -258,20 +258,28 @@ function definitionsOf(request: ChatRequest): { tools?: unknown; response_format
   return { tools: r.tools, response_format: r.response_format };
 }
 
-/** Each text under a TEXT_KEYS key, anywhere in `value`, replaced by what `visit` returns. */
+/**
+ * Each text under a TEXT_KEYS key, anywhere in `value`, replaced by what `visit` returns where
+ * that differs (a visit that returns its text, as definitionTexts' does, writes nothing).
+ */
 function walkTexts(value: unknown, visit: (text: string) => string, inText = false): void {
   if (Array.isArray(value)) {
     value.forEach((v, i) => {
-      if (typeof v === 'string' && inText) value[i] = visit(v);
-      else walkTexts(v, visit, inText);
+      if (typeof v !== 'string') walkTexts(v, visit, inText);
+      else if (inText) {
+        const next = visit(v);
+        if (next !== v) value[i] = next;
+      }
     });
     return;
   }
   if (!value || typeof value !== 'object') return;
   const o = value as Record<string, unknown>;
   for (const [k, v] of Object.entries(o)) {
-    if (typeof v === 'string') {
-      if (TEXT_KEYS.has(k)) o[k] = visit(v);
-    } else walkTexts(v, visit, TEXT_KEYS.has(k));
+    if (typeof v !== 'string') walkTexts(v, visit, TEXT_KEYS.has(k));
+    else if (TEXT_KEYS.has(k)) {
+      const next = visit(v);
+      if (next !== v) o[k] = next;
+    }
   }
 }

@@ -24,19 +24,22 @@ export class BucketLevels {
 
   /** The bucket's TAT read under its limit now; undefined when never seen or long full. */
   get(bucket: BucketRead, now: number): number | undefined {
-    const entry = this.tats.get(bucket.key);
-    if (entry === undefined) return undefined;
-    if (entry.tat + TAT_GRACE_MS <= now) {
-      this.tats.delete(bucket.key);
-      return undefined;
-    }
-    return rescaledTat(entry.tat, entry.basis, bucket, now);
+    const entry = this.stored(bucket.key, now);
+    return entry && rescaledTat(entry.tat, entry.basis, bucket, now);
   }
 
-  /** The bucket's TAT and its basis as stored (Redis is raised to it on resync). */
+  /**
+   * The bucket's TAT and its basis as stored (Redis is raised to it on resync); undefined when
+   * never seen or long full (then forgotten).
+   */
   stored(key: string, now: number): { tat: number; basis: number } | undefined {
     const entry = this.tats.get(key);
-    return entry === undefined || entry.tat + TAT_GRACE_MS <= now ? undefined : entry;
+    if (entry === undefined) return undefined;
+    if (entry.tat + TAT_GRACE_MS <= now) {
+      this.tats.delete(key);
+      return undefined;
+    }
+    return entry;
   }
 
   /** Set the bucket's TAT under its limit now; one not ahead of `now` is full and not kept. */

@@ -37,7 +37,7 @@ export interface RequestLogStore
    * fields; the caller adds it to the result. Optional: `usageSummary` reads the records otherwise.
    */
   summarize?(q: UsageQuery): Promise<RequestSummary>;
-  /** USD the requests of a window and filter cost (a budget's spend history); with summarize. */
+  /** USD the requests of a window and filter cost (a budget's spend history): SQL stores. */
   spend?(q: Omit<UsageQuery, 'by' | 'limit'>): Promise<number>;
   /** Deletes records older than `before`; returns how many. */
   deleteOlderThan(before: number): Promise<number>;

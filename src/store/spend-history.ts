@@ -1,16 +1,15 @@
 // A budget's spend history from the request log's database (SQLite or PostgreSQL): what its key,
 // tenant, end user or tag spent in a period, or what its deployment served, summed in the
-// database (`summarize`), where a budget the process meets for the first time starts counting
-// (policy/budget-seeding.ts).
+// database (`spend`: one indexed sum), where a budget the process meets for the first time starts
+// counting (policy/budget-seeding.ts).
 import type { SpendHistory } from '../policy/budget-seeding.js';
 import type { RequestLogStore } from './request-log.js';
 import type { UsageFilter } from './request-summary.js';
 
 /** The history, or undefined where the store cannot sum (none is kept in memory). */
 export function spendHistory(store: RequestLogStore): SpendHistory | undefined {
-  const summarize = store.summarize?.bind(store);
   const spend = store.spend?.bind(store);
-  if (!summarize && !spend) return undefined;
+  if (!spend) return undefined;
   return async (counter, since, until) => {
     const filter: UsageFilter | undefined =
       counter.scope === 'key'
@@ -22,8 +21,6 @@ export function spendHistory(store: RequestLogStore): SpendHistory | undefined {
             : counter.scope === 'tag'
               ? { tenant: counter.tenant, tag: counter.id }
               : { deployment: counter.id };
-    // One indexed sum where the store has it (SQL); the summary otherwise.
-    if (spend) return spend({ since, until, filter });
-    return (await summarize!({ since, until, by: 'tenant', filter, limit: 0 })).costUsd;
+    return spend({ since, until, filter });
   };
 }

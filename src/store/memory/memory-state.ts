@@ -19,12 +19,20 @@ interface Expiring<T> {
 }
 
 /**
- * Sweep expired counters once the map holds this many. Counters were never swept (only a read
- * of an expired one dropped it), so a budget counter per client-named end user stayed for the
- * process's life; after a sweep the next waits for twice what is left, so a map of many live
- * counters is not walked on every request. (Buckets sweep themselves: bucket-levels.ts.)
+ * Sweep expired counters (and locks) once the map holds this many. Counters were never swept
+ * (only a read of an expired one dropped it), so a budget counter per client-named end user stayed
+ * for the process's life, and so did its seeding lock until 2026-12-06 (soak audit F2); after a
+ * sweep the next waits for twice what is left, so a map of many live entries is not walked on
+ * every request. (Buckets sweep themselves: bucket-levels.ts.)
  */
 const SWEEP_AT = 10_000;
+
+/** Drops `map`'s expired entries once it holds `at`; returns the size at which to sweep next. */
+function sweepExpired(map: Map<string, Expiring<unknown>>, now: number, at: number): number {
+  if (map.size < at) return at;
+  for (const [k, e] of map) if (e.expiresAt <= now) map.delete(k);
+  return Math.max(SWEEP_AT, 2 * map.size);
+}
 
 export class MemoryState implements SharedState {
   readonly kind = 'memory' as const;
@@ -32,7 +40,7 @@ export class MemoryState implements SharedState {
   private readonly hashes = new Map<string, Map<string, string>>();
   private readonly locks = new Map<string, Expiring<string>>();
   private readonly bus = new EventEmitter();
-  private sweepAt = SWEEP_AT;
+  private counterSweepAt = SWEEP_AT;
   private lockSweepAt = SWEEP_AT;
 
   /**
@@ -95,7 +103,7 @@ export class MemoryState implements SharedState {
       this.counters.set(inc.key, { value, expiresAt: now + inc.ttlMs });
       return value;
     });
-    this.maybeSweep(now);
+    this.counterSweepAt = sweepExpired(this.counters, now, this.counterSweepAt);
     return values;
   }
 
@@ -122,13 +130,8 @@ export class MemoryState implements SharedState {
     const held = this.locks.get(key);
     if (held && held.expiresAt > now) return false;
     this.locks.set(key, { value: holder, expiresAt: now + ttlMs });
-    // Lapsed locks are swept as counters are: a budget seeding takes one per counter and never
-    // releases it (it lapses with the period), so one per end user named stayed for the
-    // process's life (soak audit F2, 2026-12-06).
-    if (this.locks.size >= this.lockSweepAt) {
-      for (const [k, l] of this.locks) if (l.expiresAt <= now) this.locks.delete(k);
-      this.lockSweepAt = Math.max(SWEEP_AT, 2 * this.locks.size);
-    }
+    // A budget seeding takes one per counter and never releases it (it lapses with the period).
+    this.lockSweepAt = sweepExpired(this.locks, now, this.lockSweepAt);
     return true;
   }
 
@@ -165,12 +168,6 @@ export class MemoryState implements SharedState {
       return 0;
     }
     return e.value;
-  }
-
-  private maybeSweep(now: number): void {
-    if (this.counters.size < this.sweepAt) return;
-    for (const [k, e] of this.counters) if (e.expiresAt <= now) this.counters.delete(k);
-    this.sweepAt = Math.max(SWEEP_AT, 2 * this.counters.size);
   }
 
   /** How many buckets, counters and locks are held (expired ones until the next sweep). */
