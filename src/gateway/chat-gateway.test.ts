@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+import { collectPromptText, estimatePromptTokens } from '../core/prompt-text.js';
 import type { ChatRequest } from '../core/wire-types.js';
 import { ANONYMOUS, type SettleInfo } from './gateway-types.js';
 import { buildTestApp } from '../../test/helpers/build-test-app.js';
@@ -282,6 +283,50 @@ describe('chat gateway through the router', () => {
     expect(record.costUsd).toBeCloseTo((record.promptTokens * 0.1) / 1e6, 15);
     expect(record.baselineCostUsd).toBe(record.costUsd);
     expect(settled).toEqual([expect.objectContaining({ costUsd: record.costUsd, status: 499 })]);
-    expect(settled[0]?.deployment?.name).toBe('small');
+    // Spent at small, whose budget counts it: the attempt says so.
+    expect(settled[0]?.attempts).toEqual([
+      expect.objectContaining({ deployment: 'small', costUsd: record.costUsd }),
+    ]);
+  });
+
+  it('charges an attempt the router stopped waiting for (its deadline) its prompt, at that deployment, and fails over', async () => {
+    const small = fakeAdapter('small', [{ hang: true }]);
+    const settled: SettleInfo[] = [];
+    const config = testConfig();
+    const smallConfig = config.deployments.find((d) => d.name === 'small')!;
+    smallConfig.timeoutMs = 20;
+    const t = await buildTestApp(
+      config,
+      {
+        big: fakeAdapter('big', [{ reply: 'x' }]),
+        mid: fakeAdapter('mid', [{ reply: 'from mid' }]),
+        small,
+      },
+      { policies: { settle: (_ctx, outcome) => void settled.push(outcome) } },
+    );
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/v1/chat/completions',
+      payload: body(),
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().model).toBe('mid');
+    const record = t.records[0]!;
+    expect(record.attempts.map((a) => [a.deployment, a.outcome, a.errorCode])).toEqual([
+      ['small', 'error', 'upstream_timeout'],
+      ['mid', 'ok', undefined],
+    ]);
+    // The prompt as the router counted it, at small's input price, and mid's answer as it
+    // reported it (10 in, 5 out at $1 / $4 per 1M).
+    const request = body() as ChatRequest;
+    const counted = estimatePromptTokens(request, collectPromptText(request));
+    expect(counted).toBeGreaterThan(0);
+    const atSmall = (counted * 0.1) / 1e6;
+    expect(record.attempts[0]!.costUsd).toBeCloseTo(atSmall, 15);
+    expect(record.costUsd).toBeCloseTo(atSmall + (10 * 1 + 5 * 4) / 1e6, 15);
+    expect(record.usageEstimated).toBe(true);
+    expect(settled).toEqual([expect.objectContaining({ costUsd: record.costUsd, status: 200 })]);
+    expect(settled[0]?.deployment?.name).toBe('mid');
+    expect(settled[0]?.attempts?.[0]).toMatchObject({ deployment: 'small', costUsd: atSmall });
   });
 });

@@ -35,12 +35,11 @@ import type { RequestRecord, RequestRecorder } from '../store/request-record.js'
 import type { AnswerCache, CachePlan } from './answer-cache.js';
 import { answerFromCache } from './answer-from-cache.js';
 import type { CircuitBreakers } from './circuit-breaker.js';
-import { inputCostUsd } from './cost.js';
 import { countTokens } from './count-tokens.js';
 import { DeploymentLoad } from './deployment-load.js';
 import { abortedCall } from './attempt-records.js';
 import { executeWithFailover } from './execute-with-failover.js';
-import { chargeAbortedCall, finishFailedRequest, openRecord } from './finish-record.js';
+import { chargeUnansweredAttempts, finishFailedRequest, openRecord } from './finish-record.js';
 import {
   targetName,
   type AdmitContext,
@@ -342,19 +341,17 @@ export class ChatGateway {
       return sendJsonAnswer(this.answerDeps, served, result, response);
     } catch (err) {
       // A failed request keeps its counted prompt (estimated) and what its embedding call cost,
-      // and one stopped with its upstream call in flight the prompt's cost there.
+      // and each attempt that had the prompt when it stopped (the client left, a deadline) the
+      // prompt's cost there.
       if (semantic?.usageEstimated) record.usageEstimated = true;
-      const inFlight = chargeAbortedCall(record, snapshot.deployments, (d) =>
-        inputCostUsd(d, record.promptTokens),
-      );
+      const unanswered = chargeUnansweredAttempts(record);
       finishFailedRequest(
         this.deps,
         record,
         startedPerf,
         err,
         admit,
-        (semantic?.costUsd ?? 0) + (inFlight?.costUsd ?? 0),
-        inFlight?.deployment,
+        (semantic?.costUsd ?? 0) + unanswered,
       );
       if (err instanceof GatewayError) routingErrorHeaders(err, record);
       throw err;

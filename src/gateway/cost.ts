@@ -4,7 +4,7 @@
 // a request's record, and says there whether any of them is the router's estimate.
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import { cacheWrite1hTokens, cacheWriteTokens, type ChatUsage } from '../core/wire-types.js';
-import type { RequestRecord } from '../store/request-record.js';
+import type { AttemptRecord, RequestRecord } from '../store/request-record.js';
 import { webSearchOptions } from '../core/web-search.js';
 
 export interface UsageCounts {
@@ -159,7 +159,9 @@ export interface ExtraSpend {
 /**
  * Writes a chat answer's usage into its record with its cost on the deployment that served and
  * its baseline on the top one; `extra` is spent besides (a semantic lookup's embedding), and
- * makes the record's usage estimated when its own is.
+ * makes the record's usage estimated when its own is, as do earlier attempts that gave no answer
+ * and were charged (timed out: `AttemptRecord.costUsd`), whose cost is spent besides too and, as
+ * the embedding's, comes off the savings rather than raising the baseline.
  */
 export function accountUsage(
   record: RequestRecord,
@@ -169,8 +171,16 @@ export function accountUsage(
   extra?: ExtraSpend,
 ): void {
   recordTokens(record, usage);
-  if (extra?.usageEstimated) record.usageEstimated = true;
+  const unanswered = attemptsCostUsd(record.attempts);
+  if (extra?.usageEstimated || unanswered > 0) record.usageEstimated = true;
   const counted = { ...usage, promptTokens: record.promptTokens };
-  record.costUsd = costUsd(served, counted) + (extra?.costUsd ?? 0);
+  record.costUsd = costUsd(served, counted) + (extra?.costUsd ?? 0) + unanswered;
   record.baselineCostUsd = baselineCostUsd(top, counted);
+}
+
+/** What a request's attempts that gave no answer were charged (`AttemptRecord.costUsd`). */
+export function attemptsCostUsd(attempts: readonly AttemptRecord[]): number {
+  let sum = 0;
+  for (const a of attempts) sum += a.costUsd ?? 0;
+  return sum;
 }

@@ -13,6 +13,7 @@ const deployment = {
   provider: 'openai-compatible',
   timeoutMs: 1_000,
   capabilities: {},
+  prices: { inputPer1M: 2, outputPer1M: 8 },
 } as DeploymentConfig;
 
 /** Opens `a`'s circuit and lets its open period pass: the next call is its half-open probe. */
@@ -155,7 +156,7 @@ function streamFrom(
     adapters: { adapterFor: adapter },
     breakers: new CircuitBreakers(clock),
     clock,
-    promptTokens: 1,
+    promptTokens: 1_000,
   });
 }
 
@@ -299,6 +300,8 @@ describe('executeWithFailover: the first token is the first chunk that says some
       ['a', 'error', 'overloaded_error'],
       ['b', 'ok', undefined],
     ]);
+    // Refused by the upstream, not stopped by the router: not charged.
+    expect(result.attempts[0]!.costUsd).toBeUndefined();
     if (result.kind === 'stream') result.end(true);
   });
 
@@ -317,6 +320,9 @@ describe('executeWithFailover: the first token is the first chunk that says some
     );
     expect(result.deployment.name).toBe('b');
     expect(brief(result)[0]).toEqual(['a', 'error', 'first_token_timeout']);
+    // The upstream had the prompt when the router stopped waiting: charged it (1,000 × $2/1M).
+    expect(result.attempts[0]!.costUsd).toBeCloseTo(0.002, 12);
+    expect(result.attempts[1]!.costUsd).toBeUndefined();
     if (result.kind === 'stream') result.end(true);
   });
 

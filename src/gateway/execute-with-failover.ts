@@ -22,6 +22,7 @@ import type { CircuitBreakers } from './circuit-breaker.js';
 import type { DeploymentLoad } from './deployment-load.js';
 import type { ChatCall, GatewayPolicies } from './gateway-types.js';
 import { bridgeCustomToolsFor, withCustomCalls } from './custom-tool-bridge.js';
+import { inputCostUsd } from './cost.js';
 import {
   failedEverywhere,
   rateLimitedEverywhere,
@@ -217,18 +218,28 @@ export async function executeWithFailover(args: ExecuteArgs): Promise<ExecutionR
           : undefined;
       if (stoppedBy) {
         // The upstream had the prompt (not a wait for the deployment's rate limit): its attempt.
-        if (called) attempts.push(abortedAttempt(deployment, stoppedBy, clock.perfNow() - t0));
+        if (called)
+          attempts.push({
+            ...abortedAttempt(deployment, stoppedBy, clock.perfNow() - t0),
+            costUsd: inputCostUsd(deployment, args.promptTokens),
+          });
         throw abortedCall(stoppedBy, attempts);
       }
       const e = toGatewayError(reason instanceof GatewayError ? reason : err);
+      const failed = failedAttempt(breakers, deployment, e, clock.perfNow() - t0);
       // A deadline that passed is the slowest answer there is; other failures are not latency.
-      if (e.code === 'upstream_timeout' || e.code === 'first_token_timeout')
+      // The upstream had the prompt when the router stopped waiting, and may bill it: the
+      // attempt is charged it, as one the client stopped is (before 2026-12-06 it was free, so a
+      // timeout's failover under-reported spend: observability audit F4).
+      if (e.code === 'upstream_timeout' || e.code === 'first_token_timeout') {
         args.load?.observe(
           deployment.name,
           e.code === 'first_token_timeout' ? 'firstToken' : 'answer',
           clock.perfNow() - t0,
         );
-      attempts.push(failedAttempt(breakers, deployment, e, clock.perfNow() - t0));
+        failed.costUsd = inputCostUsd(deployment, args.promptTokens);
+      }
+      attempts.push(failed);
       if (e.retryable) {
         lastError = e;
         if (e.status === 429) lastRefusal = e;

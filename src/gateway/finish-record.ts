@@ -9,6 +9,7 @@ import {
   type RequestRecord,
   type RequestRecorder,
 } from '../store/request-record.js';
+import { attemptsCostUsd } from './cost.js';
 import type { AdmitContext, ChatCall, Endpoint, GatewayPolicies } from './gateway-types.js';
 
 /** What finishing a record needs: the clock its latency is read on, and the log writer. */
@@ -95,29 +96,29 @@ export function finishFailedRequest(
     record.cachedTokens = 0;
     record.usageEstimated = false;
   } else record.deployment ||= called.deployment;
-  if (admit) deps.policies?.settle?.(admit, { deployment, costUsd, status: e?.status ?? 500 });
+  if (admit)
+    deps.policies?.settle?.(admit, {
+      deployment,
+      costUsd,
+      status: e?.status ?? 500,
+      attempts: record.attempts,
+    });
   finishRecord(deps, record, startedPerf, e?.status ?? 500, e?.code ?? 'internal_error');
 }
 
 /**
- * A request whose last attempt was stopped in flight (`aborted`: the client left, a background
- * run was cancelled or stopped by a shutdown) has spent what the upstream billed for it, which the
- * router cannot know: at least `cost` of that deployment (a chat request's prompt, estimated),
- * added to the record with the same baseline (no savings claimed for an answer never given) and
- * `usageEstimated`. Returns the deployment, whose budget it counts against, and what was added.
+ * A request that got no answer has still spent what its upstreams billed for the attempts that
+ * had the prompt when they stopped (the client left, a background run was cancelled or stopped
+ * by a shutdown, the router's own deadline passed), which the router cannot know: at least each
+ * one's `costUsd` (its prompt at that deployment, estimated). Added to the record with the same
+ * baseline (no savings claimed for an answer never given) and `usageEstimated`. Returns what was
+ * added.
  */
-export function chargeAbortedCall(
-  record: RequestRecord,
-  deployments: ReadonlyMap<string, DeploymentConfig>,
-  cost: (d: DeploymentConfig) => number,
-): { deployment: DeploymentConfig; costUsd: number } | undefined {
-  const last = record.attempts.at(-1);
-  const d = last?.outcome === 'aborted' ? deployments.get(last.deployment) : undefined;
-  if (!d) return undefined;
-  const costUsd = cost(d);
-  record.deployment = d.name;
+export function chargeUnansweredAttempts(record: RequestRecord): number {
+  const costUsd = attemptsCostUsd(record.attempts);
+  if (costUsd === 0) return 0;
   record.costUsd += costUsd;
   record.baselineCostUsd += costUsd;
   record.usageEstimated = true;
-  return { deployment: d, costUsd };
+  return costUsd;
 }

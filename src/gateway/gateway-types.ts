@@ -4,7 +4,7 @@ import type { PoolConfig, RouterConfig, RoutingMode } from '../config/schema.js'
 import type { BudgetLine } from '../policy/budget.js';
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import type { ChatChunk, ChatRequest, ChatResponse, ChatUsage } from '../core/wire-types.js';
-import type { Endpoint } from '../store/request-record.js';
+import type { AttemptRecord, Endpoint } from '../store/request-record.js';
 import type { Attribution } from './attribution.js';
 
 /** Who is calling: resolved by auth before the gateway runs; never taken from the body. */
@@ -237,4 +237,10 @@ export interface SettleInfo {
   usage?: ChatUsage;
   costUsd: number;
   status: number;
+  /**
+   * The request's attempts: those charged though they gave no answer (`costUsd`: timed out,
+   * stopped in flight) count against their own deployment's budget. `costUsd` above includes
+   * theirs; the rest of it is `deployment`'s.
+   */
+  attempts?: readonly AttemptRecord[];
 }

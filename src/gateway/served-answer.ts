@@ -15,6 +15,7 @@ import { answerText } from './answer-from-cache.js';
 import {
   accountUsage,
   answerUsageCounts,
+  attemptsCostUsd,
   costUsd,
   withWebSearches,
   type UsageCounts,
@@ -113,6 +114,7 @@ export function sendJsonAnswer(
     usage: response.usage ?? accountedUsage(record),
     costUsd: record.costUsd,
     status: 200,
+    attempts: record.attempts,
   });
   finishRecord(deps, record, served.startedPerf, 200);
   return { kind: 'json', response, headers: served.headers };
@@ -145,7 +147,9 @@ export function streamAnswer(
             costUsd(result.deployment, {
               ...withWebSearches(u, admit.call.request, result.deployment),
               promptTokens: u.promptTokens || record.promptTokens,
-            }) + (served.semantic?.costUsd ?? 0),
+            }) +
+            (served.semantic?.costUsd ?? 0) +
+            attemptsCostUsd(record.attempts),
         }
       : {}),
     onEnd: ({ status, errorCode, usage, estimatedCompletionTokens, text }) => {
@@ -188,6 +192,7 @@ export function streamAnswer(
         usage: accountedUsage(record),
         costUsd: record.costUsd,
         status,
+        attempts: record.attempts,
       });
       finishRecord(deps, record, served.startedPerf, status, errorCode);
     },

@@ -7,6 +7,7 @@ import type { ChatRequest } from '../core/wire-types.js';
 import type { AdmitContext, AuthContext } from '../gateway/gateway-types.js';
 import { MemoryState } from '../store/memory/memory-state.js';
 import { BudgetTracker } from './budget.js';
+import { DeploymentBudgets } from './deployment-budget.js';
 import { createContentFilter } from './content-filter.js';
 import { createGovernancePolicies } from './governance-policies.js';
 import { RateLimiter } from './rate-limit.js';
@@ -140,6 +141,51 @@ describe('governance policies', () => {
     } as ChatRequest;
     const out = await policies.filterInput!(request, ctx(1));
     expect(out.request.messages[0]).toEqual({ role: 'user', content: 'mail [redacted:email]' });
+  });
+});
+
+describe('settle and deployment budgets', () => {
+  it('counts attempts charged though they gave no answer against their own deployment', async () => {
+    const budgeted = parseConfig({
+      deployments: ['slow', 'fast'].map((name) => ({
+        name,
+        provider: 'simulated',
+        model: name,
+        prices: { inputPer1M: 1, outputPer1M: 2 },
+        contextWindow: 100_000,
+        maxOutputTokens: 1000,
+        budget: { dailyUsd: 1 },
+      })),
+      routers: [{ name: 'r', modelSubset: ['slow', 'fast'] }],
+    }).config;
+    const clock = createManualClock();
+    const state = new MemoryState(clock);
+    const holder = new ConfigHolder(compileConfig(budgeted));
+    const deploymentBudgets = new DeploymentBudgets({
+      state,
+      clock,
+      deployments: () => holder.current.config.deployments,
+    });
+    const policies = createGovernancePolicies({ config: holder, deploymentBudgets });
+    const [slow, fast] = ['slow', 'fast'].map((n) => holder.current.deployments.get(n)!);
+    const ctx = {
+      promptTokens: 10,
+      target: { kind: 'router', router: holder.current.routers.get('r')! },
+      call: { request: { model: 'r', messages: [] }, auth: { tenant: 't' } },
+    } as unknown as AdmitContext;
+    policies.settle!(ctx, {
+      deployment: fast,
+      costUsd: 0.5,
+      status: 200,
+      attempts: [
+        { deployment: 'slow', model: 'slow', outcome: 'error', latencyMs: 1, costUsd: 0.2 },
+        { deployment: 'fast', model: 'fast', outcome: 'ok', latencyMs: 1 },
+      ],
+    });
+    await new Promise((r) => setImmediate(r)); // settle is fire-and-forget
+    const spent = (d: typeof slow) => deploymentBudgets.lines(d!)[0]!.spentUsd;
+    expect(spent(slow)).toBeCloseTo(0.2, 9);
+    expect(spent(fast)).toBeCloseTo(0.3, 9);
   });
 });
 

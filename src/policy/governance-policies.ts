@@ -338,11 +338,11 @@ export function createGovernancePolicies(deps: GovernanceDeps): GatewayPolicies 
         if (d) deps.limiter.settleDeployment(d, ctx.promptTokens, actual).catch(onError);
       }
       tickets.delete(ctx);
-      const budgeted = outcome.deployment;
-      if (deps.deploymentBudgets && budgeted?.budget && outcome.costUsd > 0) {
-        const tracker = deps.deploymentBudgets;
+      const tracker = deps.deploymentBudgets;
+      const spendAt = (budgeted: DeploymentConfig | undefined, costUsd: number) => {
+        if (!tracker || !budgeted?.budget || !(costUsd > 0)) return;
         tracker
-          .record(budgeted, outcome.costUsd)
+          .record(budgeted, costUsd)
           .then(() => {
             // Past the threshold and not yet used up: one warning per budget and period.
             const shiftAt = deps.config.current.config.budgets.shiftToCostAt;
@@ -351,7 +351,16 @@ export function createGovernancePolicies(deps: GovernanceDeps): GatewayPolicies 
                 deps.alerts?.emit(deploymentBudgetAlert(line), line.resetsAt);
           })
           .catch((err: unknown) => deps.onError?.(err, 'settle-budget'));
-      }
+      };
+      // Attempts charged though they gave no answer (timed out, stopped in flight) spent at
+      // their own deployment; the rest of the request's cost is the one that served.
+      let elsewhere = 0;
+      for (const a of outcome.attempts ?? [])
+        if (a.costUsd) {
+          elsewhere += a.costUsd;
+          spendAt(deps.config.current.deployments.get(a.deployment), a.costUsd);
+        }
+      spendAt(outcome.deployment, outcome.costUsd - elsewhere);
       if (
         deps.budgets &&
         outcome.costUsd > 0 &&

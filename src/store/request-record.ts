@@ -17,6 +17,14 @@ export interface AttemptRecord {
   errorMessage?: string;
   latencyMs: number;
   /**
+   * What an attempt that gave no answer is taken to have cost, estimated (the request's
+   * `usageEstimated`): the prompt at that deployment's input price. Set where the upstream had the
+   * prompt when the router stopped waiting: its own deadline (`upstream_timeout`,
+   * `first_token_timeout`), or the caller stopping it (`aborted`). The request's `costUsd`
+   * includes it.
+   */
+  costUsd?: number;
+  /**
    * Set on every attempt of a request that was routed again after waiting for a deployment with
    * headroom (`rateLimits.queue`, gateway/wait-for-headroom.ts): the round it was made in, 1 first.
    */

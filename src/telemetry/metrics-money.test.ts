@@ -52,6 +52,34 @@ describe('metrics of money and errors', () => {
     expect(sum('model_router_savings_usd_total')).toBeCloseTo(0.04, 12);
   });
 
+  it('an attempt charged though it gave no answer (a timeout) costs at its own deployment, estimated', async () => {
+    registry.resetMetrics();
+    recordRequestMetrics({
+      ...base,
+      router: 'r-timeout',
+      attempts: [
+        {
+          deployment: 'slow',
+          model: 'slow-model',
+          outcome: 'error',
+          httpStatus: 504,
+          errorCode: 'upstream_timeout',
+          latencyMs: 30_000,
+          costUsd: 0.002,
+        },
+        ...base.attempts,
+      ],
+      costUsd: 0.012,
+      usageEstimated: true,
+    });
+    const text = await metricsText();
+    const at = (metric: string, d: string) =>
+      value(text, metric, `router="r-timeout",model="${d}-model",deployment="${d}"`);
+    expect(at('model_router_cost_usd_total', 'slow')).toBeCloseTo(0.002, 12);
+    expect(at('model_router_cost_usd_total', 'cheap')).toBeCloseTo(0.01, 12);
+    expect(at('model_router_usage_estimated_cost_usd_total', 'slow')).toBeCloseTo(0.002, 12);
+  });
+
   it('an upstream error code becomes a label only while few are in use, and only when short and plain', async () => {
     registry.resetMetrics();
     for (let i = 0; i < 100; i++)

@@ -326,8 +326,19 @@ export function recordRequestMetrics(r: RequestRecord): void {
   }
   countTokens(tokens, m, r);
   if (r.usageEstimated) countTokens(estimatedTokens, m, r);
-  cost.inc(m, r.costUsd);
-  if (r.usageEstimated) estimatedCost.inc(m, r.costUsd);
+  // Attempts charged though they gave no answer (timed out, stopped in flight) cost at their own
+  // deployment, estimated; the rest of the request's cost is the one that served's.
+  let elsewhere = 0;
+  for (const a of r.attempts)
+    if (a.costUsd) {
+      elsewhere += a.costUsd;
+      const at = { router, model: a.model, deployment: a.deployment };
+      cost.inc(at, a.costUsd);
+      estimatedCost.inc(at, a.costUsd);
+    }
+  const own = r.costUsd - elsewhere;
+  if (own > 0) cost.inc(m, own);
+  if (r.usageEstimated && own > 0) estimatedCost.inc(m, own);
   if (r.webSearches) webSearches.inc(m, r.webSearches);
   countSavings(m, r);
   latency.observe(m, r.latencyMs / 1000);
