@@ -108,6 +108,10 @@ export function chatToMessage(reply: ChatResponse, stop?: unknown): Json {
     content.push(
       ...textAndServerBlocks(choice?.message?.content ?? '', choice?.message?.annotations, server),
     );
+  // An OpenAI-format model's refusal (`message.refusal`, no content): its words as the text,
+  // and Anthropic's `refusal` stop reason (before, an empty message that ended its turn: audit F4).
+  const refusal = refusalOf(choice?.message);
+  if (refusal) content.push({ type: 'text', text: refusal });
   for (const call of choice?.message?.tool_calls ?? []) {
     if (call.type === 'function')
       content.push({
@@ -123,9 +127,17 @@ export function chatToMessage(reply: ChatResponse, stop?: unknown): Json {
     role: 'assistant',
     model: reply.model,
     content,
-    ...stopOf(choice?.finish_reason, stopSequence(choice, stopsOf(stop))),
+    ...(refusal
+      ? { stop_reason: 'refusal', stop_sequence: null }
+      : stopOf(choice?.finish_reason, stopSequence(choice, stopsOf(stop)))),
     usage: usageOf(reply.usage, reply.service_tier),
   };
+}
+
+/** An OpenAI-format refusal on a message or a delta (`refusal`), when it has words. */
+function refusalOf(message: unknown): string | undefined {
+  const r = (message as { refusal?: unknown } | null | undefined)?.refusal;
+  return typeof r === 'string' && r.length > 0 ? r : undefined;
 }
 
 function stopOf(finish: string | null | undefined, sequence: string | null): Json {
@@ -167,16 +179,58 @@ export async function* chatChunksToMessageEvents(
   let blockIndex = -1;
   let openBlock: 'text' | 'tool' | 'thinking' | undefined;
   let openThinking = -1;
-  const toolBlocks = new Map<number, number>();
+  const tools = new StreamedToolCalls();
   let usage: Json = usageOf(undefined);
   /** The answer's text so far: what a citation's span quotes. */
   let text = '';
   let finish: string | null = null;
   let sequence: string | null = null;
+  let refusal = false;
   const close = function* () {
     if (openBlock !== undefined) {
       yield ev('content_block_stop', { index: blockIndex });
       openBlock = undefined;
+    }
+  };
+  /** A tool call's block, opened with the arguments it has so far. */
+  const startTool = function* (call: ToolCallSoFar) {
+    yield* close();
+    blockIndex++;
+    openBlock = 'tool';
+    tools.open = call;
+    yield ev('content_block_start', {
+      index: blockIndex,
+      content_block: { type: 'tool_use', id: call.id, name: call.name, input: {} },
+    });
+    if (call.args)
+      yield ev('content_block_delta', {
+        index: blockIndex,
+        delta: { type: 'input_json_delta', partial_json: call.args },
+      });
+  };
+  /**
+   * Once the open tool call's arguments are whole, or `all` at the end: the calls held back
+   * while it was open, each a block of its own in the order they began (the last one left open
+   * while its arguments are not whole yet), then text held back likewise.
+   */
+  const flushHeld = function* (all: boolean) {
+    while (tools.held.length > 0 && (all || tools.openIsWhole())) {
+      yield* startTool(tools.held.shift()!);
+    }
+    if (tools.heldText && (all || tools.openIsWhole())) {
+      const held = tools.heldText;
+      tools.heldText = '';
+      yield* close();
+      blockIndex++;
+      openBlock = 'text';
+      yield ev('content_block_start', {
+        index: blockIndex,
+        content_block: { type: 'text', text: '' },
+      });
+      yield ev('content_block_delta', {
+        index: blockIndex,
+        delta: { type: 'text_delta', text: held },
+      });
     }
   };
   for await (const chunk of chunks) {
@@ -230,7 +284,35 @@ export async function* chatChunksToMessageEvents(
             delta: { type: 'signature_delta', signature: d.signature },
           });
       }
-      if (typeof delta.content === 'string' && delta.content.length > 0) {
+      // An OpenAI-format refusal streams as text (`delta.refusal`), and the turn ends as one.
+      const refused = refusalOf(delta);
+      if (refused) {
+        refusal = true;
+        if (openBlock !== 'text') {
+          yield* close();
+          blockIndex++;
+          openBlock = 'text';
+          yield ev('content_block_start', {
+            index: blockIndex,
+            content_block: { type: 'text', text: '' },
+          });
+        }
+        yield ev('content_block_delta', {
+          index: blockIndex,
+          delta: { type: 'text_delta', text: refused },
+        });
+      }
+      // Text while a tool call's arguments are still coming is held back until they are whole:
+      // an Anthropic block, once stopped, takes no more deltas (audit F8).
+      if (
+        typeof delta.content === 'string' &&
+        delta.content.length > 0 &&
+        openBlock === 'tool' &&
+        !tools.openIsWhole()
+      ) {
+        text += delta.content;
+        tools.heldText += delta.content;
+      } else if (typeof delta.content === 'string' && delta.content.length > 0) {
         if (openBlock !== 'text') {
           yield* close();
           blockIndex++;
@@ -263,28 +345,32 @@ export async function* chatChunksToMessageEvents(
           blockIndex++;
           for (const e of serverBlockEvents(s.block, blockIndex)) yield ev(e.type, e.payload);
         }
+      // Tool calls, each a block that stays open until its arguments are whole: a call that
+      // begins while another's are still coming (an upstream that interleaves parallel calls'
+      // argument chunks) is held back, and comes as a block of its own once the open one is
+      // whole. Before, the open block was stopped at once and the earlier call's later chunks
+      // went to a stopped block, which the AI SDK's Anthropic provider cut off (audit F8).
       for (const tc of delta.tool_calls ?? []) {
-        if (!toolBlocks.has(tc.index)) {
-          yield* close();
-          blockIndex++;
-          openBlock = 'tool';
-          toolBlocks.set(tc.index, blockIndex);
-          yield ev('content_block_start', {
-            index: blockIndex,
-            content_block: {
-              type: 'tool_use',
-              id: tc.id ?? newId('toolu_'),
-              name: tc.function?.name ?? '',
-              input: {},
-            },
-          });
+        const args = tc.function?.arguments ?? '';
+        const known = tools.byIndex.get(tc.index);
+        if (known === undefined) {
+          const call: ToolCallSoFar = {
+            id: tc.id ?? newId('toolu_'),
+            name: tc.function?.name ?? '',
+            args,
+          };
+          tools.byIndex.set(tc.index, call);
+          if (openBlock === 'tool' && !tools.openIsWhole()) tools.held.push(call);
+          else yield* startTool(call);
+        } else {
+          known.args += args;
+          if (known === tools.open && openBlock === 'tool' && args)
+            yield ev('content_block_delta', {
+              index: blockIndex,
+              delta: { type: 'input_json_delta', partial_json: args },
+            });
         }
-        const args = tc.function?.arguments;
-        if (args)
-          yield ev('content_block_delta', {
-            index: toolBlocks.get(tc.index)!,
-            delta: { type: 'input_json_delta', partial_json: args },
-          });
+        yield* flushHeld(false);
       }
     }
   }
@@ -301,10 +387,37 @@ export async function* chatChunksToMessageEvents(
         usage: startUsage,
       },
     });
+  yield* flushHeld(true);
   yield* close();
   yield ev('message_delta', {
-    delta: stopOf(finish, sequence),
+    delta: refusal ? { stop_reason: 'refusal', stop_sequence: null } : stopOf(finish, sequence),
     usage,
   });
   yield ev('message_stop', {});
+}
+
+/** A streamed tool call as far as it has come. */
+interface ToolCallSoFar {
+  id: string;
+  name: string;
+  args: string;
+}
+
+/** The tool calls of a stream: by chat index, the one whose block is open, and those held back. */
+class StreamedToolCalls {
+  readonly byIndex = new Map<number, ToolCallSoFar>();
+  open: ToolCallSoFar | undefined;
+  readonly held: ToolCallSoFar[] = [];
+  heldText = '';
+
+  /** Whether the open call's arguments are a whole JSON value (no more of them to come). */
+  openIsWhole(): boolean {
+    if (!this.open) return true;
+    try {
+      JSON.parse(this.open.args);
+      return true;
+    } catch {
+      return false;
+    }
+  }
 }
