@@ -32,14 +32,40 @@ export const NO_USAGE: UsageCounts = {
 export function usageCounts(usage: ChatUsage | null | undefined): UsageCounts {
   if (!usage) return NO_USAGE;
   return {
-    promptTokens: usage.prompt_tokens ?? 0,
-    cachedTokens: usage.prompt_tokens_details?.cached_tokens ?? 0,
-    cacheWriteTokens: cacheWriteTokens(usage),
-    ...(cacheWrite1hTokens(usage) ? { cacheWrite1hTokens: cacheWrite1hTokens(usage) } : {}),
-    completionTokens: usage.completion_tokens ?? 0,
-    reasoningTokens: usage.completion_tokens_details?.reasoning_tokens ?? 0,
+    promptTokens: count(usage.prompt_tokens),
+    cachedTokens: count(usage.prompt_tokens_details?.cached_tokens),
+    cacheWriteTokens: count(cacheWriteTokens(usage)),
+    ...(count(cacheWrite1hTokens(usage))
+      ? { cacheWrite1hTokens: count(cacheWrite1hTokens(usage)) }
+      : {}),
+    completionTokens: count(usage.completion_tokens),
+    reasoningTokens: count(usage.completion_tokens_details?.reasoning_tokens),
     ...(webSearchesOf(usage) ? { webSearches: webSearchesOf(usage) } : {}),
   };
+}
+
+/** A token count an upstream reported: a finite number ≥ 0, else none (0). */
+function count(v: unknown): number {
+  return tokenCount(v) ?? 0;
+}
+
+/** A token count an upstream reported, when it is one (a finite number ≥ 0). */
+export function tokenCount(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined;
+}
+
+/**
+ * An upstream's `usage` when its counts are counts (each of prompt, completion and total tokens
+ * absent or a finite number ≥ 0), else none: a reply whose usage says `"abc"`, −1000000 or
+ * 1e308 is accounted as one that reported no usage (estimated), as the network's data must be
+ * (before 2026-12-06 such a value reached the metrics, the TPM limits and the request log as
+ * NaN, answered the client a 500 and wedged the log's writer: fault audit F1).
+ */
+export function reportedUsage<U extends ChatUsage>(usage: U | null | undefined): U | undefined {
+  if (!usage || typeof usage !== 'object') return undefined;
+  for (const v of [usage.prompt_tokens, usage.completion_tokens, usage.total_tokens])
+    if (v != null && count(v) !== v) return undefined;
+  return usage;
 }
 
 /** The searches a usage reports, as Anthropic's does (`server_tool_use.web_search_requests`). */
@@ -73,7 +99,8 @@ export function answerUsageCounts(response: {
   usage?: ChatUsage | null;
   choices?: readonly unknown[];
 }): UsageCounts {
-  if (response.usage) return usageCounts(response.usage);
+  const usage = reportedUsage(response.usage);
+  if (usage) return usageCounts(usage);
   let chars = 0;
   for (const c of response.choices ?? []) chars += messageChars(c);
   return { ...NO_USAGE, completionTokens: Math.ceil(chars / 4), estimated: true };

@@ -7,7 +7,7 @@ import type { DeploymentConfig } from '../config/deployment-schema.js';
 import { embeddingInputs, embeddingItems, type EmbeddingItem } from '../core/prompt-text.js';
 import type { ChatRequest, EmbeddingsRequest, EmbeddingsResponse } from '../core/wire-types.js';
 import type { RequestRecord } from '../store/request-record.js';
-import { inputCostUsd } from './cost.js';
+import { inputCostUsd, tokenCount } from './cost.js';
 import { finishFailedRequest, finishRecord, openRecord } from './finish-record.js';
 import type { AdmitContext, ChatCall } from './gateway-types.js';
 import type { AnswerCache } from './answer-cache.js';
@@ -127,8 +127,10 @@ export class EmbeddingsGateway {
       const upstream = reply.response;
       record.servedModel = upstream.model;
       // What the upstream was charged for: the inputs sent, not those the cache answered.
-      record.promptTokens = upstream.usage?.prompt_tokens ?? sentEstimate;
-      record.usageEstimated = upstream.usage?.prompt_tokens === undefined && sentEstimate > 0;
+      // A count that is no count (fault audit F1) is none: the estimate stands.
+      const reported = tokenCount(upstream.usage?.prompt_tokens);
+      record.promptTokens = reported ?? sentEstimate;
+      record.usageEstimated = reported === undefined && sentEstimate > 0;
       // Called by name, not routed: what it cost is the baseline (no savings claimed), plus
       // what the inputs answered from the cache cost when they were first answered.
       record.costUsd = inputCostUsd(d, record.promptTokens);

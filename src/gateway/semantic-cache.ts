@@ -15,7 +15,7 @@ import type { RequestNeeds } from '../routing/eligibility.js';
 import type { AnswerCache, CacheHit, CachePlan } from './answer-cache.js';
 import type { CircuitBreakers } from './circuit-breaker.js';
 import { callEmbeddings } from './tracked-call.js';
-import { inputCostUsd } from './cost.js';
+import { inputCostUsd, tokenCount } from './cost.js';
 import type { DeploymentLoad } from './deployment-load.js';
 import { failedAttempt, toGatewayError } from './attempt-records.js';
 import type { ChatCall, GatewayPolicies, Target } from './gateway-types.js';
@@ -214,11 +214,11 @@ export class SemanticCache {
       const vector = readVector(response.data[0]?.embedding);
       if (!vector) return this.missed(`${d.name} answered no usable vector`);
       // Without the upstream's usage, its tokens (and so the cost) are the router's estimate.
-      const reported = response.usage?.prompt_tokens;
-      const counted = typeof reported === 'number' ? reported : estimate;
+      const reported = tokenCount(response.usage?.prompt_tokens);
+      const counted = reported ?? estimate;
       // The deployment's TPM took the estimate: corrected with the upstream's usage, as a chat
       // attempt's is when its request settles.
-      const total = response.usage?.total_tokens ?? reported;
+      const total = tokenCount(response.usage?.total_tokens) ?? reported;
       if (typeof total === 'number' && total !== estimate)
         this.deps.policies?.settleDeployment?.(d, estimate, total);
       return {

@@ -17,6 +17,7 @@ import {
   answerUsageCounts,
   attemptsCostUsd,
   costUsd,
+  reportedUsage,
   withWebSearches,
   type UsageCounts,
 } from './cost.js';
@@ -76,6 +77,8 @@ export function keepJsonAnswer(
     withWebSearches(usage, request, result.deployment),
     semantic,
   );
+  // A usage whose counts are no counts (fault audit F1) is the router's estimate to the client too.
+  if (response.usage && !reportedUsage(response.usage)) response.usage = accountedUsage(record);
   if (cachePlan) {
     headers['x-router-cache'] = record.cache ?? 'miss';
     const kept = deps.answerCache?.keep(cachePlan, {
@@ -111,7 +114,7 @@ export function sendJsonAnswer(
   deps.policies?.settle?.(served.admit, {
     deployment: result.deployment,
     // Without the upstream's usage, the tokens as accounted (estimated), as a stream's are.
-    usage: response.usage ?? accountedUsage(record),
+    usage: reportedUsage(response.usage) ?? accountedUsage(record),
     costUsd: record.costUsd,
     status: 200,
     attempts: record.attempts,

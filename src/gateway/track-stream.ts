@@ -7,7 +7,7 @@
 // upstream reports no usage (it broke off, or ignores `stream_options.include_usage`).
 import { RAW_JSON, type ChatChunk, type PassThroughChunk } from '../core/wire-types.js';
 import type { StoredReceipt } from '../routing/receipt.js';
-import { usageCounts, type UsageCounts } from './cost.js';
+import { reportedUsage, usageCounts, type UsageCounts } from './cost.js';
 import type { ChunkCollector } from './answer-chunks.js';
 import { abortedCall, streamFailure } from './attempt-records.js';
 import type { ExecutionResult } from './execute-with-failover.js';
@@ -103,7 +103,8 @@ export async function* trackStream(
       // An unparsed delta is a token unless it is the empty delta that carries the finish reason.
       if (raw === undefined) chars += outputChars(chunk);
       else if (!raw.includes('"delta":{}')) unparsedDeltas++;
-      if (chunk.usage) {
+      // A usage whose counts are no counts is none: the answer is estimated (fault audit F1).
+      if (chunk.usage && reportedUsage(chunk.usage)) {
         usage = usageCounts(chunk.usage);
         if (opts.costOf)
           chunk.usage = { ...chunk.usage, cost: opts.costOf(usage) } as ChatChunk['usage'];

@@ -341,9 +341,42 @@ describe('RequestLog batching', () => {
     expect(log.status()).toMatchObject({ buffered: 0, dropped: 3, written: 0 });
   });
 
+  it('a record SQLite refuses is dropped and reported; the records after it are written (not the batch retried for good)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mr-poison-'));
+    const store = createSqliteRequestStore(join(dir, 'requests.db'));
+    const errors: string[] = [];
+    const log = new RequestLog(store, {
+      maxBuffer: 100,
+      storeText: false,
+      retentionDays: 30,
+      flushIntervalMs: 60_000,
+      now: () => rec(10).time,
+      onError: (m) => errors.push(m),
+    });
+    // A cost that is no number: SQLite stores NaN as NULL, which cost_usd refuses.
+    log.record(rec(0));
+    log.record(rec(1, { requestId: 'req_poison', costUsd: Number.NaN }));
+    for (let i = 2; i < 5; i++) log.record(rec(i));
+    await log.flush();
+    expect(log.status()).toMatchObject({ ok: true, buffered: 0, written: 4, dropped: 1 });
+    expect(errors).toEqual([
+      expect.stringMatching(
+        /^request log: the store refused 1 record\(s\) twice .*req_poison.*NOT NULL/,
+      ),
+    ]);
+    // Later records are written as usual.
+    log.record(rec(5));
+    await log.flush();
+    expect((await store.query(0)).map((r) => r.requestId).sort()).toEqual(
+      [0, 2, 3, 4, 5].map((i) => rec(i).requestId).sort(),
+    );
+    await log.close();
+  });
+
   it('keeps records while the store fails, writes them when it recovers, and drops text unless allowed', async () => {
     const written: RequestRecord[] = [];
-    let failures = 2;
+    // Down for the first flush (its batch, then each record alone) and the second's batch.
+    let failures = 12;
     const store: RequestLogStore = {
       kind: 'sqlite',
       migrate: async () => {},

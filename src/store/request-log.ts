@@ -123,7 +123,12 @@ export class RequestLog implements RequestRecorder {
       const batchSize = this.options.batchSize ?? 500;
       while (this.queue.length > 0) {
         const batch = this.queue.slice(0, batchSize);
-        await this.store.insert(batch);
+        try {
+          await this.store.insert(batch);
+        } catch (err) {
+          if (!(await this.isolateRefused(batch, err))) throw err;
+          continue;
+        }
         this.queue.splice(0, batch.length);
         this.written += batch.length;
       }
@@ -139,6 +144,51 @@ export class RequestLog implements RequestRecorder {
         this.options.onError?.(`request log: ${message} (${this.queue.length} records buffered)`);
       this.lastError = message;
     }
+  }
+
+  /**
+   * A batch the store refused: written a record at a time, so that one record the store cannot
+   * take (a value it refuses) does not hold back every record queued after it, as it did until
+   * 2026-12-06 (fault audit F1: the writer retried the same batch for good). A record refused
+   * twice while others of the batch were written is dropped, counted and reported; when none was
+   * written the store is taken to be down, and the batch waits as it did. Returns whether the
+   * batch was settled (the queue no longer holds it).
+   */
+  private async isolateRefused(batch: readonly RequestRecord[], err: unknown): Promise<boolean> {
+    if (batch.length < 2) return false;
+    let written = 0;
+    const tryEach = async (records: readonly RequestRecord[]) => {
+      const refused: { record: RequestRecord; error: unknown }[] = [];
+      for (const record of records) {
+        try {
+          await this.store.insert([record]);
+          written++;
+        } catch (error) {
+          refused.push({ record, error });
+        }
+      }
+      return refused;
+    };
+    const first = await tryEach(batch);
+    if (written === 0) return false;
+    // Once more, now that the store has taken others: a passing failure is written this time.
+    const refused = await tryEach(first.map((r) => r.record));
+    this.queue.splice(0, batch.length);
+    this.written += written;
+    this.dropped += refused.length;
+    if (refused.length > 0)
+      this.options.onError?.(
+        `request log: the store refused ${refused.length} record(s) twice while it wrote others, dropped (${refused
+          .map((r) => r.record.requestId)
+          .join(', ')
+          .slice(
+            0,
+            300,
+          )}): ${(refused[0]!.error as Error)?.message ?? String(refused[0]!.error)} (the batch: ${
+          (err as Error)?.message ?? String(err)
+        })`,
+      );
+    return true;
   }
 
   /** Stops the timer and drains the queue; gives up after `attempts` failed flushes. */
