@@ -18,7 +18,7 @@ const failureThreshold = z
   .int()
   .positive()
   .describe(
-    'Failures (a retryable error: connection error, 408, 409, 429, 5xx, no first token in time; or a stream the upstream broke after its first byte: an error mid-stream, a stream closed before its end, no chunk for `streamIdleTimeoutMs`) within `windowMs` that open the circuit: routers and pools skip the deployment and direct calls get 503 `no_healthy_deployment`. 1 opens it on the first failure.',
+    "Failures (a retryable error: connection error, 408, 409, 429, 5xx, an upstream 401/403 (the router's credential refused), no first token in time; or a stream the upstream broke after its first byte: an error mid-stream, a stream closed before its end, no chunk for `streamIdleTimeoutMs`) within `windowMs` that open the circuit: routers and pools skip the deployment and direct calls get 503 `no_healthy_deployment`. 1 opens it on the first failure.",
   );
 const windowMs = z
   .number()

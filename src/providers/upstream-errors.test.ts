@@ -19,7 +19,7 @@ describe('mapUpstreamError', () => {
     ).toBe('rate_limit_exceeded');
   });
 
-  it('keeps an upstream 401 but never the key it quotes, masked or whole', () => {
+  it("an upstream 401 or 403 is the router's credential refused: a 502 that fails over, never the key it quotes", () => {
     // OpenAI's reply to a wrong key (its API quotes the key's prefix and last four characters).
     const openai = JSON.stringify({
       error: {
@@ -30,18 +30,24 @@ describe('mapUpstreamError', () => {
       },
     });
     const err = mapUpstreamError(401, openai, {}, 'gpt-4o');
-    expect(err.status).toBe(401);
-    expect(err.code).toBe('invalid_api_key');
+    // Not the client's 401 (its SDK would blame the client's key): the deployment's fault.
+    expect(err).toMatchObject({ status: 502, code: 'upstream_auth_failed', retryable: true });
+    expect(err.details).toEqual({ upstream_status: 401 });
     expect(err.message).toBe(
-      'gpt-4o: Incorrect API key provided: [redacted]. You can find your API key at https://platform.openai.com/account/api-keys.',
+      "gpt-4o: Incorrect API key provided: [redacted]. You can find your API key at https://platform.openai.com/account/api-keys. (the upstream answered HTTP 401: it refused the router's credentials for this deployment)",
     );
+    expect(mapUpstreamError(403, '{"error":{"message":"no access"}}', {}, 'az')).toMatchObject({
+      status: 502,
+      code: 'upstream_auth_failed',
+      retryable: true,
+    });
     const whole = mapUpstreamError(
       401,
       '{"error": {"message": "bad key sk-ant-api03-abcdefghijklmnop and rk-live-1234"}}',
       {},
       'claude',
     );
-    expect(whole.message).toBe('claude: bad key [redacted] and [redacted]');
+    expect(whole.message).toMatch(/^claude: bad key \[redacted\] and \[redacted\] \(the upstream/);
     // Words that merely end in sk- or pk- are not keys.
     expect(mapUpstreamError(400, '{"error": "a risk-based check"}', {}, 'd').message).toBe(
       'd: a risk-based check',
@@ -82,5 +88,34 @@ describe('upstreamError', () => {
     expect(err.status).toBe(503);
     expect(err.message.startsWith('slowpoke: xxxx')).toBe(true);
     expect(destroyed).toBe(true);
+  });
+});
+
+describe('mapUpstreamError: statuses no API answers with, and x-should-retry', () => {
+  it('a redirect (a wrong baseUrl) or a status outside 4xx/5xx is a 502 of the deployment, failed over', () => {
+    for (const status of [301, 302, 101, 599 + 1])
+      expect(mapUpstreamError(status, '', {}, 'd')).toMatchObject({
+        status: 502,
+        code: 'upstream_unexpected_status',
+        retryable: true,
+        details: { upstream_status: status },
+      });
+    // A 599 is a 5xx, relayed as such.
+    expect(mapUpstreamError(599, '', {}, 'd')).toMatchObject({ status: 599, retryable: true });
+  });
+
+  it('x-should-retry: false does not stop a failover; true makes a 4xx one to fail over from', () => {
+    const no = { 'x-should-retry': 'false' };
+    expect(mapUpstreamError(503, '{"error":{"message":"maintenance"}}', no, 'd').retryable).toBe(
+      true,
+    );
+    expect(
+      mapUpstreamError(429, '{"error":{"code":"insufficient_quota"}}', no, 'd').retryable,
+    ).toBe(true);
+    expect(mapUpstreamError(400, '{"error":{"message":"bad"}}', no, 'd').retryable).toBe(false);
+    expect(
+      mapUpstreamError(400, '{"error":{"message":"bad"}}', { 'x-should-retry': 'true' }, 'd')
+        .retryable,
+    ).toBe(true);
   });
 });

@@ -1,7 +1,8 @@
 // Upstream non-2xx → GatewayError with the upstream status kept. Bodies are parsed defensively
 // (OpenAI, Azure, vLLM and llama.cpp shapes: nested or flat, integer or string codes,
-// `innererror`/`inner_error`), cut to 2 KB, an API key quoted in the message redacted. Retry rules follow openai-node: 408/409/429/≥500,
-// overridden by `x-should-retry`. A prompt past the context window is OpenAI's
+// `innererror`/`inner_error`), cut to 2 KB, an API key quoted in the message redacted. Failover
+// rules: 408/409/429/≥500, or `x-should-retry: true`; the router's credential refused (401/403)
+// or a status no API sends is a 502 of the deployment's. A prompt past the context window is OpenAI's
 // `context_length_exceeded` whichever server said it, by its code or its words
 // (`contextOverflowCode`), so failover treats vLLM, TGI and llama.cpp as it treats OpenAI.
 import { GatewayError, isRetryableStatus } from '../core/errors.js';
@@ -93,19 +94,55 @@ export function mapUpstreamError(
     const v = headerValue(headers, name);
     if (v !== undefined) outHeaders[name] = v;
   }
+  // `x-should-retry: true` makes a failure one to fail over from (the upstream says another try
+  // may succeed). `false` does not stop a failover: it is about retrying that upstream (OpenAI
+  // sends it with a 429 `insufficient_quota`, where another deployment is just what is needed).
+  // Until 2026-12-06 `false` kept a 5xx from failing over (fault audit F4).
   const shouldRetry = headerValue(headers, 'x-should-retry');
-  const retryable =
-    shouldRetry === 'true' ? true : shouldRetry === 'false' ? false : isRetryableStatus(status);
+  const retryable = shouldRetry === 'true' || isRetryableStatus(status);
   const inner = e.innererror ?? e.inner_error;
+  const redacted = `${deploymentName}: ${message}`
+    .slice(0, MAX_BODY)
+    .replace(QUOTED_KEY, '[redacted]');
+  const fault = deploymentFaultError(status, redacted, outHeaders);
+  if (fault) return fault;
   return new GatewayError({
     status,
     type: typeof e.type === 'string' && e.type ? e.type : defaultType(status),
     code: contextOverflowCode(status, e, message) ?? errorCode(status, e.code),
     param: typeof e.param === 'string' ? e.param : null,
-    message: `${deploymentName}: ${message}`.slice(0, MAX_BODY).replace(QUOTED_KEY, '[redacted]'),
+    message: redacted,
     headers: outHeaders,
     retryable,
     details: inner && typeof inner === 'object' ? { innererror: inner } : undefined,
+  });
+}
+
+/**
+ * The router's own credential refused (401, 403: a rotated or revoked key, a project without
+ * access) or a status no API answers with (a redirect from a wrong `baseUrl`, 1xx, ≥ 600): the
+ * deployment's fault, not the client's. A 502 that fails over and counts against the circuit,
+ * never the client's own 401/403 or a relayed 301 (before 2026-12-06 the client got them, so its
+ * SDK raised an AuthenticationError for the router's key, and routing kept picking the
+ * deployment: fault audit F2, F3). Undefined for any other status.
+ */
+export function deploymentFaultError(
+  status: number,
+  message: string,
+  headers: Record<string, string>,
+): GatewayError | undefined {
+  const auth = status === 401 || status === 403;
+  if (!auth && status >= 400 && status <= 599) return undefined;
+  return new GatewayError({
+    status: 502,
+    type: 'server_error',
+    code: auth ? 'upstream_auth_failed' : 'upstream_unexpected_status',
+    message: `${message} (the upstream answered HTTP ${status}${
+      auth ? ": it refused the router's credentials for this deployment" : ''
+    })`,
+    headers,
+    retryable: true,
+    details: { upstream_status: status },
   });
 }
 

@@ -127,6 +127,15 @@ const BEFORE_FIRST_BYTE: [string, Fault, (stream: boolean, p: Provider) => strin
     { kind: 'status', status: 503 },
     (_s, p) => (p === 'anthropic' ? 'api_error' : 'upstream_503'),
   ],
+  // The router's own credential refused, or a redirect (a wrong baseUrl): the deployment's fault,
+  // failed over, never relayed as the client's 401/403/301 (fault audit F2, F3, 2026-12-06).
+  [
+    "upstream 401 (the router's key)",
+    { kind: 'status', status: 401 },
+    () => 'upstream_auth_failed',
+  ],
+  ['upstream 403', { kind: 'status', status: 403 }, () => 'upstream_auth_failed'],
+  ['upstream 301', { kind: 'status', status: 301 }, () => 'upstream_unexpected_status'],
   [
     'connection reset before the headers',
     { kind: 'reset-before-headers' },

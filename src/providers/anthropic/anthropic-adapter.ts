@@ -79,6 +79,15 @@ export function createAnthropicAdapter(
         // Anthropic's error object sent with a 2xx (a proxy's doing): a failed call, not an answer.
         if ((msg as { type?: unknown } | null)?.type === 'error')
           throw mapAnthropicError(0, msg, deployment.name);
+        // A Message without its content is no answer (fault audit F3: served as an empty one).
+        if (!Array.isArray((msg as { content?: unknown } | null)?.content))
+          throw new GatewayError({
+            status: 502,
+            type: 'server_error',
+            code: 'upstream_malformed_response',
+            message: `${deployment.name}: the reply is not a Message: it has no content`,
+            retryable: true,
+          });
         return { res, msg: msg as Record<string, unknown> };
       };
       let { res, msg } = await call(body);

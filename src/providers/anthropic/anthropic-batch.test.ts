@@ -159,7 +159,8 @@ describe('polling an upstream batch', () => {
     await expect(
       createAnthropicBatchApi(claude, http, 'k').poll('b-1', signal),
     ).rejects.toMatchObject({
-      status: 401,
+      status: 502,
+      code: 'upstream_auth_failed',
     });
   });
 });

@@ -12,6 +12,7 @@ import type {
 } from '../../core/wire-types.js';
 import { SERVER_BLOCKS_FIELD } from '../../core/wire-types.js';
 import { streamDropped, type SseMessage } from '../sse-parser.js';
+import { deploymentFaultError } from '../upstream-errors.js';
 import type { UrlCitation } from '../../core/web-search.js';
 import {
   addUsage,
@@ -204,6 +205,8 @@ export function mapAnthropicError(
           ? 'authentication_error'
           : type;
   const message = typeof err.message === 'string' ? err.message : `HTTP ${httpStatus}`;
+  const fault = deploymentFaultError(httpStatus, `${deploymentName}: ${message}`, headers);
+  if (fault) return fault;
   return new GatewayError({
     status: httpStatus,
     type: openAiType,

@@ -2,6 +2,7 @@
 // adapter, near pass-through. The three differ only in URL and auth header (an endpoint
 // description, not subclasses, openai-request.ts, which also shapes the chat body sent). Replies
 // are parsed loosely (CONTRACTS.md §6 "common advice").
+import { isObject } from '../../core/is-object.js';
 import { MAX_REPLY_BYTES, type DeploymentConfig } from '../../config/deployment-schema.js';
 import { GatewayError } from '../../core/errors.js';
 import type {
@@ -92,6 +93,10 @@ function normaliseResponse(
 ): ChatResponse {
   if (!Array.isArray(parsed.choices) || parsed.choices.length === 0)
     throw malformed(deployment.name, JSON.stringify(parsed), 'an answer: it has no choices');
+  // A choice without a message is no answer either (a client reads `choices[0].message`; fault
+  // audit F3: such a reply was served as a 200).
+  if (!parsed.choices.every((c) => isObject(c) && isObject(c.message)))
+    throw malformed(deployment.name, JSON.stringify(parsed), 'an answer: a choice has no message');
   if (typeof parsed.model !== 'string' || !parsed.model) parsed.model = deployment.model;
   if (typeof parsed.object !== 'string') parsed.object = 'chat.completion';
   if (typeof parsed.created !== 'number') parsed.created = Math.floor(Date.now() / 1000);

@@ -111,7 +111,8 @@ describe('polling an upstream batch', () => {
   it('throws any other failure (a 401 too): the forwarder polls again later', async () => {
     const { http } = recordingHttp('{"error":{"type":"authentication_error","message":"no"}}', 401);
     await expect(createOpenAiBatchApi(azure, http, 'k').poll('b-1', signal)).rejects.toMatchObject({
-      status: 401,
+      status: 502,
+      code: 'upstream_auth_failed',
     });
   });
 });

@@ -37,6 +37,18 @@ describe('an OpenAI-format chat reply', () => {
     },
   );
 
+  it.each(['{"choices":[{"message":null}]}', '{"choices":[{"index":0}]}', '{"choices":[7]}'])(
+    'with a choice that has no message (%s) is a retryable malformed reply',
+    async (reply) => {
+      await expect(chat(reply)).rejects.toMatchObject({
+        status: 502,
+        code: 'upstream_malformed_response',
+        retryable: true,
+        message: expect.stringContaining('a choice has no message'),
+      });
+    },
+  );
+
   it('with a choice is served, missing id, model and created filled in', async () => {
     const { response } = await chat(
       '{"choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}]}',
