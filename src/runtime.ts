@@ -32,6 +32,7 @@ import { BackgroundResponses } from './http/responses/background-responses.js';
 import { lostRunRecorder } from './http/responses/lost-run-record.js';
 import { createResponseStore } from './store/response-store.js';
 import { createMemoryConversationObjectStore } from './store/memory/memory-conversation-object-store.js';
+import { createHttpClient } from './providers/http-client.js';
 import { createProviderRegistry } from './providers/registry.js';
 import { DEFAULT_MODELS_DIR, createRouterFactory, subsetNotes } from './routing/router-factory.js';
 import { DecisionStore } from './routing/receipt.js';
@@ -134,7 +135,10 @@ export async function createRuntime(
     moderateWith: (name, text, signal) => moderations.classify(name, text, signal),
   });
 
-  const registry = createProviderRegistry({ clock });
+  const registry = createProviderRegistry({
+    clock,
+    http: createHttpClient({ connections: initial.server.upstreamConnectionsPerOrigin }),
+  });
   const replica = newId('replica');
   // An upstream's "wait N seconds" reaches every replica (pub/sub; nothing on the request path).
   const coolDowns = shareCoolDowns(shared.state, replica, (err) =>

@@ -89,6 +89,14 @@ export const serverSchema = z
       .describe(
         'Largest request body accepted (413 above), and largest WebSocket message read either way: a client message past it closes the connection (1009; a Realtime session is recorded 413 `client_message_too_large`); a Realtime upstream message past it is not relayed, and the session ends with an `error` event `upstream_message_too_large` and close 1011.',
       ),
+    upstreamConnectionsPerOrigin: z
+      .number()
+      .int()
+      .positive()
+      .default(1024)
+      .describe(
+        "Connections this replica keeps open at most to one upstream origin (scheme, host, port), shared by every deployment there (all `provider: openai` deployments share `https://api.openai.com`, an Azure resource's deployments its endpoint): a call past it waits for one to free, and that wait counts against the deployment's `firstTokenTimeoutMs` / `timeoutMs`. Each call in flight, a long stream included, holds one. Read at startup (a change waits for a restart). Until 2026-12-06 it was 128, fixed.",
+      ),
     imageFileLimitBytes: z
       .number()
       .int()
@@ -145,6 +153,7 @@ export const serverSchema = z
     host: '127.0.0.1',
     port: 8080,
     bodyLimitBytes: 4 * 1024 * 1024,
+    upstreamConnectionsPerOrigin: 1024,
     imageFileLimitBytes: IMAGE_FILE_LIMIT_BYTES,
     imageFormLimitBytes: IMAGE_FORM_LIMIT_BYTES,
     logLevel: 'info',

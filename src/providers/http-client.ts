@@ -62,7 +62,7 @@ export function createHttpClient(
     let pool = pools.get(origin);
     if (!pool) {
       pool = new UndiciPool(origin, {
-        connections: opts.connections ?? 128,
+        connections: opts.connections ?? 1024,
         pipelining: 1,
         keepAliveTimeout: 30_000,
         headersTimeout: 0,
