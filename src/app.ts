@@ -59,7 +59,7 @@ export interface AppDeps {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 // The dashboard shell and its static assets hold no data; its JSON API needs an admin key.
-const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/metrics', '/dashboard']);
+const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/metrics', '/dashboard', '/dashboard/']);
 
 /** Whether a request announces a body: a non-zero content-length or a transfer-encoding. */
 function carriesBody(headers: Record<string, string | string[] | undefined>): boolean {

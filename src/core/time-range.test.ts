@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCliWindow, parseDuration, parseTimeBound } from './time-range.js';
+import { oneValue, parseCliWindow, parseDuration, parseTimeBound } from './time-range.js';
 
 describe('time windows', () => {
   const now = Date.parse('2026-12-01T18:00:00Z');
@@ -29,6 +29,16 @@ describe('time windows', () => {
         /^until must be a duration back from now \(7d, 24h, 30m, 90s\) or a date/,
       );
     expect(() => parseDuration('1w')).toThrow(/--since must look like 7d/);
+  });
+
+  it('a query parameter given more than once (an array) is refused, naming it, not read as text', () => {
+    expect(oneValue('1h', 'since')).toBe('1h');
+    expect(() => parseTimeBound(['1h', '2h'], now, 'since')).toThrow(
+      'since was given more than once ("1h", "2h"): give it once',
+    );
+    expect(() => parseDuration(['1m', '2m', '3m', '4m'], 'bucket')).toThrow(
+      'bucket was given more than once ("1m", "2m", "3m", …): give it once',
+    );
   });
 
   it('reads a command line window, --until defaulting to now, and refuses one that ends first', () => {

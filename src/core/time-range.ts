@@ -9,8 +9,25 @@ function durationMs(text: string): number | undefined {
   return m ? Number(m[1]) * UNITS[m[2] as keyof typeof UNITS] : undefined;
 }
 
-/** `7d`, `24h`, `30m`, `90s` → milliseconds; the error names the `flag` it came from. */
-export function parseDuration(text: string, flag = '--since'): number {
+/**
+ * The one value of a parameter that may come as several: fastify reads a repeated query parameter
+ * (`?since=1h&since=2h`) as an array, which is an Error naming it rather than a guess at which one
+ * was meant.
+ */
+export function oneValue(text: string | readonly string[], name: string): string {
+  if (typeof text === 'string') return text;
+  const given = text.slice(0, 3).map((v) => `"${v.slice(0, 40)}"`);
+  throw new Error(
+    `${name} was given more than once (${given.join(', ')}${text.length > 3 ? ', …' : ''}): give it once`,
+  );
+}
+
+/**
+ * `7d`, `24h`, `30m`, `90s` → milliseconds; the error names the `flag` it came from (a query
+ * parameter given more than once comes as an array, refused).
+ */
+export function parseDuration(given: string | readonly string[], flag = '--since'): number {
+  const text = oneValue(given, flag);
   const ms = durationMs(text);
   if (ms === undefined)
     throw new Error(`${flag} must look like 7d, 24h, 30m or 90s (got "${text}")`);
@@ -19,9 +36,15 @@ export function parseDuration(text: string, flag = '--since'): number {
 
 /**
  * One end of a window in epoch ms: a duration back from `now`, or an ISO 8601 date or date-time
- * (a date alone is midnight; without a zone, UTC). Throws an Error naming `name` and what to write.
+ * (a date alone is midnight; without a zone, UTC). Throws an Error naming `name` and what to write
+ * (a query parameter given more than once comes as an array, refused).
  */
-export function parseTimeBound(text: string, now: number, name: string): number {
+export function parseTimeBound(
+  given: string | readonly string[],
+  now: number,
+  name: string,
+): number {
+  const text = oneValue(given, name);
   const t = text.trim();
   const back = durationMs(t);
   if (back !== undefined) return now - back;

@@ -1,8 +1,9 @@
 // The dashboard overview's window and bucket, read as GET /admin/v1/usage reads `since` (`3600s`,
 // `60m`, `7d`, or a date) with the same parser. Something it cannot read is a 400 naming the
-// parameter; a window or bucket outside what the live records hold is clamped and says so.
+// parameter (given twice, too); a window or bucket outside what the live records hold is clamped
+// and says so.
 import { invalidRequest } from '../core/errors.js';
-import { parseDuration, parseTimeBound } from '../core/time-range.js';
+import { oneValue, parseDuration, parseTimeBound } from '../core/time-range.js';
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;
@@ -25,6 +26,15 @@ function bareNumber(text: string, name: string): never {
   );
 }
 
+/** The parameter's one value: given more than once (an array from fastify), a 400 saying so. */
+function one(text: string | readonly string[], name: string): string {
+  try {
+    return oneValue(text, name);
+  } catch (err) {
+    throw invalidRequest((err as Error).message, name, 'invalid_value');
+  }
+}
+
 function readSince(text: string, now: number): number {
   if (/^\s*\d+(\.\d+)?\s*$/.test(text)) bareNumber(text.trim(), 'since');
   try {
@@ -43,11 +53,12 @@ function readBucket(text: string): number {
   }
 }
 
+/** A duration in its largest whole unit; zero and fractions of a second in seconds (`0s`, `0.5s`). */
 function human(ms: number): string {
-  if (ms % (24 * HOUR_MS) === 0) return `${ms / (24 * HOUR_MS)}d`;
-  if (ms % HOUR_MS === 0) return `${ms / HOUR_MS}h`;
-  if (ms % MINUTE_MS === 0) return `${ms / MINUTE_MS}m`;
-  return `${Math.round(ms / 1000)}s`;
+  if (ms > 0 && ms % (24 * HOUR_MS) === 0) return `${ms / (24 * HOUR_MS)}d`;
+  if (ms > 0 && ms % HOUR_MS === 0) return `${ms / HOUR_MS}h`;
+  if (ms > 0 && ms % MINUTE_MS === 0) return `${ms / MINUTE_MS}m`;
+  return `${Number((ms / 1000).toFixed(3))}s`;
 }
 
 /**
@@ -55,16 +66,18 @@ function human(ms: number): string {
  * between 1 s and the window.
  */
 export function overviewWindow(
-  query: { since?: string; bucket?: string },
+  query: { since?: string | readonly string[]; bucket?: string | readonly string[] },
   now: number,
 ): OverviewWindow {
   const warnings: string[] = [];
   let windowMs = HOUR_MS;
-  if (query.since !== undefined && query.since !== '') {
-    const since = readSince(query.since, now);
+  const sinceText = query.since === undefined ? undefined : one(query.since, 'since');
+  const bucketText = query.bucket === undefined ? undefined : one(query.bucket, 'bucket');
+  if (sinceText !== undefined && sinceText !== '') {
+    const since = readSince(sinceText, now);
     if (since > now)
       throw invalidRequest(
-        `since must be in the past (got "${query.since.slice(0, 40)}").`,
+        `since must be in the past (got "${sinceText.slice(0, 40)}").`,
         'since',
         'invalid_value',
       );
@@ -78,8 +91,8 @@ export function overviewWindow(
     windowMs = to;
   }
   let bucketMs = Math.max(Math.ceil(windowMs / 60), 1_000);
-  if (query.bucket !== undefined && query.bucket !== '') {
-    const asked = readBucket(query.bucket);
+  if (bucketText !== undefined && bucketText !== '') {
+    const asked = readBucket(bucketText);
     bucketMs = Math.min(Math.max(asked, 1_000), windowMs);
     if (bucketMs !== asked)
       warnings.push(

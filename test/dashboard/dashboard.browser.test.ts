@@ -424,16 +424,32 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
       .locator('input[type=checkbox]:checked')
       .evaluateAll((boxes) => boxes.map((b) => (b as unknown as { value: string }).value));
     expect(values.sort()).toEqual([ODD_NAME, 'small'].sort());
-    // Saving sends the names back as they are: the router keeps its subset.
-    await row.evaluate(
-      (tr) => ((tr as unknown as { dataset: { before: string } }).dataset.before = '1'),
-    );
+    // A Save with nothing changed sends nothing.
+    await row.locator('button.save').click();
+    await expect
+      .poll(() => page.textContent('#message'))
+      .toBe('Nothing to save for odd-router: its row is as drawn.');
+    // Taken out and put back: saving sends the name back as it is, and the router keeps it.
+    const odd = row.locator('input.member').last();
+    expect(await odd.inputValue()).toBe(ODD_NAME);
+    const markRow = () =>
+      row.evaluate(
+        (tr) => ((tr as unknown as { dataset: { before: string } }).dataset.before = '1'),
+      );
+    const redrawn = () =>
+      page.locator('#routers tr[data-router="odd-router"][data-before]').count();
+    await odd.uncheck();
+    await markRow();
     await row.locator('button.save').click();
     await expect.poll(() => page.textContent('#message')).toContain('Saved odd-router');
+    await expect.poll(redrawn).toBe(0);
+    expect(await odd.isChecked()).toBe(false);
+    await odd.check();
+    await markRow();
+    await row.locator('button.save').click();
+    await expect.poll(() => page.textContent('#message')).toContain('Saved odd-router (added');
     // Drawn again from the saved config, with the focus back on the router's Save button.
-    await expect
-      .poll(() => page.locator('#routers tr[data-router="odd-router"][data-before]').count())
-      .toBe(0);
+    await expect.poll(redrawn).toBe(0);
     await expect
       .poll(() =>
         page.evaluate(() => {

@@ -31,14 +31,15 @@ function key() {
 }
 
 // The message bar: `error` messages are the refresh's own and clear when the router answers
-// again; `info` ones (a save, a retry) stay until the next action.
+// again; `info` ones (a save, a retry) stay until the next action, and so do `failed` ones (a
+// save or retry the router refused), which look and are announced as errors.
 let messageKind = '';
 function show(message, kind = 'info') {
   const el = document.getElementById('message');
   el.textContent = message;
   el.hidden = !message;
   el.className = `message ${kind}`;
-  el.setAttribute('role', kind === 'error' ? 'alert' : 'status');
+  el.setAttribute('role', kind === 'error' || kind === 'failed' ? 'alert' : 'status');
   messageKind = message ? kind : '';
 }
 
@@ -190,9 +191,9 @@ function renderLogStatus(log) {
 function render(data) {
   const o = data.overview;
   document.getElementById('c-requests').textContent = count(o.requests);
-  document.getElementById('c-spend').textContent = o.usageEstimated
-    ? `≈${usd(o.costUsd)}`
-    : usd(o.costUsd);
+  // ≈ only where some of the spend is an estimate (a failed request's estimate is $0).
+  document.getElementById('c-spend').textContent =
+    o.usageEstimatedCostUsd > 0 ? `≈${usd(o.costUsd)}` : usd(o.costUsd);
   // Requests whose upstream reported no usage: their tokens, and so their cost, are estimates.
   const estimated = document.getElementById('c-spend-estimated');
   estimated.hidden = !o.usageEstimated;
@@ -318,6 +319,8 @@ function render(data) {
     },
   });
   renderRouters(data);
+  document.getElementById('routers-note').textContent =
+    `Save sends only what you changed in a row. Router edits: ${editsKept(data)}`;
   renderHealth(data.health ?? []);
 }
 
@@ -363,9 +366,12 @@ function renderHealth(rows) {
   );
 }
 
-let editing = false;
 /** The router just saved: its row is drawn again once, with the focus back on its Save button. */
 let saved = '';
+/** Each router row and the router it was drawn from: a Save sends what differs from it. */
+const drawnRouters = new WeakMap();
+/** The latest overview: a Cancel draws its row from it. */
+let lastData;
 
 function cell(...children) {
   const td = document.createElement('td');
@@ -373,44 +379,183 @@ function cell(...children) {
   return td;
 }
 
+const models = (n) => `${n} model${n === 1 ? '' : 's'}`;
+const sameMembers = (a, b) => a.length === b.length && a.every((n) => b.includes(n));
+
+/**
+ * What the user changed in a router's row, against the router it was drawn from: the mode (when
+ * another), and the boxes ticked and unticked. Un-doing a change is no change.
+ */
+function rowEdits(tr) {
+  const { router } = drawnRouters.get(tr);
+  const mode = tr.querySelector('select.mode').value;
+  const boxes = [...tr.querySelectorAll('input.member')];
+  const was = (b) => router.modelSubset.includes(b.value);
+  return {
+    routingMode: mode === router.routingMode ? undefined : mode,
+    added: boxes.filter((b) => b.checked && !was(b)).map((b) => b.value),
+    removed: boxes.filter((b) => !b.checked && was(b)).map((b) => b.value),
+  };
+}
+const isEdited = (e) => e.routingMode !== undefined || e.added.length > 0 || e.removed.length > 0;
+
+/** A row being edited is marked, and offers Cancel. */
+function markEdited(tr) {
+  const edited = isEdited(rowEdits(tr));
+  tr.classList.toggle('edited', edited);
+  tr.querySelector('button.cancel').hidden = !edited;
+}
+
+/**
+ * An edited row is not drawn again (it would lose the edit): it says when its router changed on
+ * the server meanwhile, or left the config. `r` is the router now (undefined: gone).
+ */
+function noteServerChange(tr, r) {
+  const { router } = drawnRouters.get(tr);
+  const note = tr.querySelector('.row-note.changed');
+  const changed =
+    !r || r.routingMode !== router.routingMode || !sameMembers(r.modelSubset, router.modelSubset);
+  note.hidden = !changed;
+  note.textContent = !r
+    ? 'This router is no longer in the config.'
+    : changed
+      ? `Changed on the server since this row was drawn: now ${r.routingMode}, ${r.modelSubset.join(', ')}. ` +
+        'Save applies only what you changed here to it; Cancel shows it as it is now.'
+      : '';
+}
+
+/** Subset members the row draws no box for, each with why: they are shown, and a Save keeps them. */
+function hiddenMembers(r, data, shown) {
+  return r.modelSubset
+    .filter((n) => !shown.includes(n))
+    .map((n) => {
+      const d = data.deployments.find((x) => x.name === n);
+      if (d) return `${n} (zone ${d.dataZone})`;
+      return (data.health ?? []).some((x) => x.name === n)
+        ? `${n} (not a chat deployment)`
+        : `${n} (no such deployment)`;
+    });
+}
+
+/**
+ * What a router's row shows: a box for each chat deployment of its zone, and the members it has
+ * none for; `drawnFrom` (all of it with the router) changes when the row must be drawn again.
+ */
+function rowContent(r, data) {
+  const eligible = data.deployments.filter((d) => !r.dataZone || d.dataZone === r.dataZone);
+  const shown = eligible.map((d) => d.name);
+  const others = hiddenMembers(r, data, shown);
+  return { eligible, others, drawnFrom: JSON.stringify([r, shown, others]) };
+}
+
 // Built with DOM calls, not HTML text: a deployment or router name is any string an admin gave it.
-function renderRouters(data) {
-  const tbody = document.querySelector('#routers tbody');
-  // Not while a router is being edited, nor under the keyboard's focus (it would be lost).
-  if (editing || (!saved && tbody.contains(document.activeElement))) return;
-  tbody.replaceChildren(
-    ...data.routers.map((r) => {
-      const tr = document.createElement('tr');
-      tr.dataset.router = r.name;
-      const eligible = data.deployments.filter((d) => !r.dataZone || d.dataZone === r.dataZone);
-      const mode = document.createElement('select');
-      mode.className = 'mode';
-      mode.setAttribute('aria-label', `routing mode of ${r.name}`);
-      for (const m of ['balanced', 'quality', 'cost']) {
-        const option = new Option(m, m, false, m === r.routingMode);
-        mode.append(option);
-      }
-      const subset = eligible.map((d) => {
-        const label = document.createElement('label');
-        label.className = 'subset';
-        const box = document.createElement('input');
-        box.type = 'checkbox';
-        box.value = d.name;
-        box.checked = r.modelSubset.includes(d.name);
-        const name = document.createElement('span');
-        name.textContent = d.name;
-        label.append(box, name);
-        return label;
-      });
-      const save = document.createElement('button');
-      save.className = 'save';
-      save.textContent = 'Save';
-      save.addEventListener('click', () => saveRouter(tr));
-      tr.append(cell(r.name), cell(mode), cell(...subset), cell(r.version), cell(save));
-      tr.addEventListener('change', () => (editing = true));
-      return tr;
-    }),
+function routerRow(r, data) {
+  const tr = document.createElement('tr');
+  tr.dataset.router = r.name;
+  const { eligible, others, drawnFrom } = rowContent(r, data);
+  const mode = document.createElement('select');
+  mode.className = 'mode';
+  mode.setAttribute('aria-label', `routing mode of ${r.name}`);
+  for (const m of ['balanced', 'quality', 'cost']) {
+    const option = new Option(m, m, false, m === r.routingMode);
+    mode.append(option);
+  }
+  const subset = eligible.map((d) => {
+    const label = document.createElement('label');
+    label.className = 'subset';
+    const box = document.createElement('input');
+    box.type = 'checkbox';
+    box.className = 'member';
+    box.value = d.name;
+    box.checked = r.modelSubset.includes(d.name);
+    const name = document.createElement('span');
+    name.textContent = d.name;
+    label.append(box, name);
+    return label;
+  });
+  const also = document.createElement('p');
+  also.className = 'row-note also';
+  also.hidden = others.length === 0;
+  also.textContent = `Also in its subset, with no box here: ${others.join(', ')}. A Save keeps them.`;
+  const changed = document.createElement('p');
+  changed.className = 'row-note changed';
+  changed.setAttribute('role', 'status');
+  changed.hidden = true;
+  const save = document.createElement('button');
+  save.className = 'save';
+  save.textContent = 'Save';
+  save.setAttribute('aria-label', `Save ${r.name}`);
+  save.addEventListener('click', () => void saveRouter(tr));
+  const cancel = document.createElement('button');
+  cancel.className = 'cancel';
+  cancel.textContent = 'Cancel';
+  cancel.setAttribute('aria-label', `Cancel the changes to ${r.name}`);
+  cancel.hidden = true;
+  // Drawn again from the latest config (a router gone from it leaves the table).
+  cancel.addEventListener('click', () => {
+    saved = r.name;
+    tr.remove();
+    renderRouters(lastData);
+  });
+  tr.append(
+    cell(r.name),
+    cell(mode),
+    cell(...subset, also, changed),
+    cell(r.version),
+    cell(save, ' ', cancel),
   );
+  tr.addEventListener('change', () => markEdited(tr));
+  drawnRouters.set(tr, {
+    router: { routingMode: r.routingMode, modelSubset: [...r.modelSubset] },
+    drawnFrom,
+  });
+  return tr;
+}
+
+/** The control of a new row that stands where `el` stood in the old one (same kind, same box). */
+function sameControl(tr, el) {
+  if (el.matches('input.member'))
+    return [...tr.querySelectorAll('input.member')].find((b) => b.value === el.value);
+  const kind = ['select.mode', 'button.save', 'button.cancel'].find((k) => el.matches(k));
+  return kind ? tr.querySelector(kind) : undefined;
+}
+
+/**
+ * The routers table follows the config on every refresh, a row at a time: a row is drawn again
+ * only when its router changed, and never while it is being edited (it says so when its router
+ * changed on the server meanwhile). The keyboard's focus stays on its control.
+ */
+function renderRouters(data) {
+  lastData = data;
+  const tbody = document.querySelector('#routers tbody');
+  const focused = document.activeElement;
+  const old = new Map([...tbody.rows].map((tr) => [tr.dataset.router, tr]));
+  let refocus;
+  const rows = data.routers.map((r) => {
+    const tr = old.get(r.name);
+    if (tr && r.name !== saved) {
+      if (isEdited(rowEdits(tr))) {
+        noteServerChange(tr, r);
+        return tr;
+      }
+      if (drawnRouters.get(tr).drawnFrom === rowContent(r, data).drawnFrom) return tr;
+    }
+    const fresh = routerRow(r, data);
+    if (tr?.contains(focused)) refocus = sameControl(fresh, focused);
+    return fresh;
+  });
+  // A row being edited whose router left the config stays, saying so (its Save would say "No router").
+  for (const [name, tr] of old)
+    if (!data.routers.some((r) => r.name === name) && isEdited(rowEdits(tr))) {
+      noteServerChange(tr, undefined);
+      rows.push(tr);
+    }
+  // Rows kept are left in place (moving one would take the keyboard's focus from it).
+  for (const tr of [...tbody.rows]) if (!rows.includes(tr)) tr.remove();
+  rows.forEach((tr, i) => {
+    if (tbody.rows[i] !== tr) tbody.insertBefore(tr, tbody.rows[i] ?? null);
+  });
+  refocus?.focus();
   if (saved) {
     const name = saved;
     saved = '';
@@ -421,25 +566,59 @@ function renderRouters(data) {
   }
 }
 
+/** Where the page's router edits are kept: said under the table and after a Save. */
+function editsKept(data) {
+  return data?.status?.shared_state?.kind === 'memory'
+    ? "Kept in this replica's memory (state.kind: memory): a restart, or a change to the config file, undoes it. Make the change in the config file too to keep it."
+    : 'Kept until the config file changes (the file wins then): make the change there too to keep it.';
+}
+
+/**
+ * Sends only what the user changed: the mode alone when only it changed; for the subset, the
+ * boxes ticked and unticked applied to the subset as it is on the server now (read just before),
+ * so another admin's change, and members the row has no box for, are kept. The admin API takes
+ * no precondition, so the page reads the router first and says when it had changed.
+ */
 async function saveRouter(tr) {
   const name = tr.dataset.router;
-  const routingMode = tr.querySelector('.mode').value;
-  const modelSubset = [...tr.querySelectorAll('input[type=checkbox]:checked')].map((c) => c.value);
-  try {
-    const saved = await api(`/admin/v1/routers/${encodeURIComponent(name)}`, {
-      method: 'PATCH',
-      body: JSON.stringify({ routingMode, modelSubset }),
-    });
-    const warnings = (saved.warnings || []).filter((w) => w.includes(`router ${name} `));
-    show(
-      `Saved ${name}: ${routingMode}, ${modelSubset.length} models.` +
-        (warnings.length ? ` Note: ${warnings.join(' ')}` : ''),
-    );
-  } catch (err) {
-    show(`Could not save ${name}: ${err.message}`);
+  const edits = rowEdits(tr);
+  if (!isEdited(edits)) {
+    show(`Nothing to save for ${name}: its row is as drawn.`);
+    return;
   }
-  editing = false;
-  saved = name;
+  const drawn = drawnRouters.get(tr).router;
+  const path = `/admin/v1/routers/${encodeURIComponent(name)}`;
+  try {
+    const now = await api(path);
+    const body = {};
+    if (edits.routingMode) body.routingMode = edits.routingMode;
+    if (edits.added.length || edits.removed.length)
+      body.modelSubset = [
+        ...now.modelSubset.filter((n) => !edits.removed.includes(n)),
+        ...edits.added.filter((n) => !now.modelSubset.includes(n)),
+      ];
+    const result = await api(path, { method: 'PATCH', body: JSON.stringify(body) });
+    const changes = [
+      ...(edits.routingMode ? [`mode ${edits.routingMode}`] : []),
+      ...(edits.added.length ? [`added ${edits.added.join(', ')}`] : []),
+      ...(edits.removed.length ? [`removed ${edits.removed.join(', ')}`] : []),
+    ];
+    const meanwhile =
+      now.routingMode !== drawn.routingMode || !sameMembers(now.modelSubset, drawn.modelSubset)
+        ? ` It had changed on the server since its row was drawn (to ${now.routingMode}, ${models(now.modelSubset.length)}): only your changes were applied to that.`
+        : '';
+    const warnings = (result.warnings || []).filter((w) => w.includes(`router ${name} `));
+    show(
+      `Saved ${name} (${changes.join('; ')}): now ${result.routingMode}, ${models(result.modelSubset.length)}.` +
+        meanwhile +
+        (warnings.length ? ` Note: ${warnings.join(' ')}` : '') +
+        ` ${editsKept(lastData)}`,
+    );
+    saved = name;
+  } catch (err) {
+    // The row keeps the edit, to be put right and saved again (or cancelled).
+    show(`Could not save ${name}: ${err.message}`, 'failed');
+  }
   await refresh();
 }
 
@@ -468,10 +647,19 @@ function whyCell(d) {
 async function renderDecisions() {
   const { data } = await api('/dashboard/api/decisions?limit=15');
   const tbody = document.querySelector('#decisions tbody');
+  // A receipt under the keyboard's focus (a clicked summary has it) stays where it is.
+  if (tbody.contains(document.activeElement)) return;
   if (data.length === 0) return emptyRow(tbody, 'No routing decision yet on this replica.');
+  // Receipts opened stay open when the table is drawn again (each is known by its id).
+  const open = new Set(
+    [...tbody.querySelectorAll('tr[data-decision]')]
+      .filter((tr) => tr.querySelector('details')?.open)
+      .map((tr) => tr.dataset.decision),
+  );
   tbody.replaceChildren(
     ...data.map((d) => {
       const tr = document.createElement('tr');
+      tr.dataset.decision = d.id;
       const cells = [
         clock(d.time),
         d.router,
@@ -485,6 +673,8 @@ async function renderDecisions() {
         tr.append(td);
       }
       tr.append(whyCell(d));
+      const details = tr.querySelector('details');
+      if (details && open.has(d.id)) details.open = true;
       return tr;
     }),
   );
@@ -546,7 +736,7 @@ async function retryWebhook(id) {
     });
     show(`Delivery ${id} is pending again.`);
   } catch (err) {
-    show(`Cannot retry ${id}: ${err.message}`);
+    show(`Cannot retry ${id}: ${err.message}`, 'failed');
   }
   await renderWebhooks(true);
 }
@@ -587,6 +777,7 @@ async function renderWebhooks(force = false) {
           const button = document.createElement('button');
           button.className = 'retry';
           button.textContent = 'Retry';
+          button.setAttribute('aria-label', `Retry delivery ${d.id}`);
           button.addEventListener('click', () => void retryWebhook(d.id));
           action.append(button);
         }
@@ -612,6 +803,8 @@ async function renderWebhooks(force = false) {
 // every 30 s, not on every 3 s refresh (it reads the log).
 const USAGE_EVERY_MS = 30_000;
 let usageReadAt = 0;
+/** The latest usage read: an older one's answer, come late, is not drawn over it. */
+let usageRead = 0;
 
 // Feedback on a group's answers (POST /v1/feedback): how many, and their weighted mean score.
 function feedbackText(g) {
@@ -623,15 +816,18 @@ function feedbackText(g) {
 async function renderUsage(force) {
   if (!force && Date.now() - usageReadAt < USAGE_EVERY_MS) return;
   usageReadAt = Date.now();
+  const read = ++usageRead;
   const by = document.getElementById('usage-by').value;
+  const group = document.getElementById('usage-by').selectedOptions[0].textContent;
   const seconds = Math.round(Number(document.getElementById('window').value) / 1000);
   const note = document.getElementById('usage-note');
-  document.getElementById('usage-group').textContent =
-    document.getElementById('usage-by').selectedOptions[0].textContent;
   const tbody = document.querySelector('#usage tbody');
   try {
     const query = `since=${seconds}s&by=${by}`;
     const u = await api(`/admin/v1/usage?${query}&limit=${USAGE_ROWS}`);
+    if (read !== usageRead) return;
+    // The column is named when its rows come, so the two always agree.
+    document.getElementById('usage-group').textContent = group;
     if (u.groups.length === 0) emptyRow(tbody, 'No request in the request log for this window.');
     else
       tbody.replaceChildren(
@@ -641,7 +837,7 @@ async function renderUsage(force) {
             g.key,
             count(g.requests),
             // ≈: some of the group's tokens are the router's estimate (no usage from the upstream).
-            g.usageEstimated ? `≈${usd(g.costUsd)}` : usd(g.costUsd),
+            g.usageEstimatedCostUsd > 0 ? `≈${usd(g.costUsd)}` : usd(g.costUsd),
             usd(g.savingsUsd),
             count(g.cacheHits),
             feedbackText(g),
@@ -655,7 +851,7 @@ async function renderUsage(force) {
           return tr;
         }),
       );
-    const estimatedNote = u.groups.some((g) => g.usageEstimated)
+    const estimatedNote = u.groups.some((g) => g.usageEstimatedCostUsd > 0)
       ? ' ≈: spend in part estimated by the router, for requests whose upstream reported no usage.'
       : '';
     const total = u.groupsTotal ?? u.groups.length;
@@ -669,10 +865,11 @@ async function renderUsage(force) {
         : by === 'user'
           ? 'End users as clients name them: user or safety_identifier (OpenAI), metadata.user_id (Anthropic).'
           : by === 'model'
-            ? 'The model that served each request (after routing and failover); (none): requests no model served (refused or failed).'
+            ? 'The model that served each request (after routing and failover); a request that failed is under the deployment it last tried, and (none): requests that reached no deployment (refused, or none could be tried).'
             : '') +
       estimatedNote;
   } catch (err) {
+    if (read !== usageRead) return;
     tbody.replaceChildren();
     note.textContent = err.message;
   }
@@ -681,7 +878,28 @@ async function renderUsage(force) {
 let refreshing = false;
 let updatedAt = 0;
 
+/**
+ * Why a key cannot be sent in an Authorization header (a character beyond Latin-1, such as a
+ * pasted smart quote, or a control character), or '' when it can.
+ */
+function unsendable(value) {
+  const bad = /[^\x20-\x7e\xa0-\xff]/u.exec(value);
+  if (!bad) return '';
+  const code = bad[0].codePointAt(0).toString(16).toUpperCase().padStart(4, '0');
+  return `That key has a character an HTTP header cannot carry ("${bad[0]}", U+${code}, at position ${bad.index + 1}; pasted with smart quotes?), so it was not sent.`;
+}
+
+/** Forgets the key: the page asks for another instead of sending it every 3 s. */
+function refuseKey(message) {
+  sessionStorage.removeItem(KEY);
+  document.getElementById('main').hidden = true;
+  show(`${message} Enter an admin API key.`, 'error');
+  document.getElementById('key-input').focus();
+}
+
 async function refresh() {
+  const malformed = unsendable(key());
+  if (malformed) return refuseKey(malformed);
   if (!key()) {
     if (messageKind !== 'error') show('Enter an admin API key to see the dashboard.', 'prompt');
     document.getElementById('main').hidden = true;
@@ -706,11 +924,7 @@ async function refresh() {
     if (messageKind === 'error' || messageKind === 'prompt') show('');
   } catch (err) {
     if (err.status === 401 || err.status === 403) {
-      // Forget a refused key: the page asks for another instead of sending it every 3 s.
-      sessionStorage.removeItem(KEY);
-      main.hidden = true;
-      show(`The router refused that key: ${err.message} Enter an admin API key.`, 'error');
-      document.getElementById('key-input').focus();
+      refuseKey(`The router refused that key: ${err.message}`);
     } else if (updatedAt) {
       main.classList.add('stale');
       show(
@@ -733,6 +947,8 @@ document.getElementById('key-form').addEventListener('submit', (e) => {
   const value = document.getElementById('key-input').value.trim();
   document.getElementById('key-input').value = '';
   if (!value) return;
+  const malformed = unsendable(value);
+  if (malformed) return refuseKey(malformed);
   sessionStorage.setItem(KEY, value);
   show('');
   void refresh();
