@@ -67,6 +67,19 @@ export function streamFailure(err: unknown): { status: number; code: string; mes
 }
 
 /**
+ * A streamed attempt stopped after its first chunk went out by its caller (the client left, a
+ * cancel) or the shutdown drain: `aborted`, with the request's status and code (its latency stays
+ * the first chunk's).
+ */
+export function markStreamAborted(attempt: AttemptRecord, signal: AbortSignal): void {
+  const why = abortedCall(signal, []);
+  attempt.outcome = 'aborted';
+  attempt.httpStatus = why.status;
+  attempt.errorCode = why.code ?? undefined;
+  attempt.errorMessage = `stopped mid-answer: ${why.message}`.slice(0, 300);
+}
+
+/**
  * A streamed attempt that failed after its first chunk went out (it could not fail over):
  * `stream_dropped`, with the error that ended it (its latency stays the first chunk's).
  */

@@ -268,6 +268,48 @@ describe('executeWithFailover and a prompt too long for every window left', () =
   });
 });
 
+describe('executeWithFailover and a stream its client leaves mid-answer', () => {
+  it("records the attempt `aborted` with the client's 499, not the `ok` of its first chunk", async () => {
+    const client = new AbortController();
+    const clock = createManualClock();
+    const adapter = {
+      chatStream: async () => ({
+        chunks: (async function* () {
+          yield {
+            id: 'c',
+            object: 'chat.completion.chunk',
+            created: 1,
+            model: 'a',
+            choices: [{ index: 0, delta: { content: 'Once upon' }, finish_reason: null }],
+          };
+          await new Promise(() => {});
+        })(),
+        headers: {},
+      }),
+    } as unknown as ProviderAdapter;
+    const result = await executeWithFailover({
+      call: {
+        request: { model: 'r', messages: [], stream: true },
+        signal: client.signal,
+        requestId: 'r',
+      } as unknown as ChatCall,
+      ordered: [deployment],
+      adapters: { adapterFor: () => adapter },
+      breakers: new CircuitBreakers(clock),
+      clock,
+      promptTokens: 1,
+    });
+    expect(result.attempts[0]!.outcome).toBe('ok');
+    client.abort();
+    if (result.kind === 'stream') result.end(false, new Error('client left'));
+    expect(result.attempts[0]).toMatchObject({
+      outcome: 'aborted',
+      httpStatus: 499,
+      errorCode: 'client_closed_request',
+    });
+  });
+});
+
 describe('executeWithFailover: the first token is the first chunk that says something', () => {
   // Providers audit F1 (2026-12-06): Claude's message_start (a role chunk) counted as the first
   // token, so an overloaded_error or a stall right after it reached the client, not a fallback.

@@ -13,6 +13,7 @@ import {
   abortedCall,
   failedAttempt,
   isContextOverflow,
+  markStreamAborted,
   markStreamDropped,
   notLargerWindow,
   toGatewayError,
@@ -168,6 +169,11 @@ export async function executeWithFailover(args: ExecuteArgs): Promise<ExecutionR
           // the receipt: the same object), not the `ok` it had when its first chunk came.
           const stopped = call.signal.aborted || stoppedByDrain(controller.signal);
           if (!completed && failure !== undefined && !stopped) markStreamDropped(attempt, failure);
+          // Stopped mid-answer by the client (or the shutdown drain): `aborted`, as a call in
+          // flight before its first chunk is, not the `ok` its first chunk gave it (fault audit
+          // F8: a 499 row said its only call succeeded).
+          if (!completed && stopped)
+            markStreamAborted(attempt, call.signal.aborted ? call.signal : controller.signal);
           if (completed) breakers.success(deployment.name);
           else if (failure !== undefined && upstreamFault(failure) && !call.signal.aborted)
             breakers.failure(deployment.name);

@@ -65,6 +65,23 @@ describe('createHttpClient', () => {
     expect(up.sockets()).toBe(3);
   });
 
+  it('tells the client why an upstream could not be reached, not where it is (fault audit F9)', async () => {
+    const up = await holdingUpstream();
+    const port = up.url.port;
+    server!.closeAllConnections();
+    await new Promise((r) => server!.close(r));
+    server = undefined;
+    client = createHttpClient();
+    const err = await client
+      .request({ url: up.url, headers: {}, body: '{}', signal: new AbortController().signal })
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 502, code: 'upstream_unreachable', retryable: true });
+    const message = (err as Error).message;
+    expect(message).toMatch(/^Could not reach the upstream: ECONNREFUSED/);
+    expect(message).not.toContain('127.0.0.1');
+    expect(message).not.toContain(port);
+  });
+
   it('is 1024 by default in the config, and a setting of its own', () => {
     const input = testConfigInput();
     expect(parseConfig({ ...input, server: {} }).config.server.upstreamConnectionsPerOrigin).toBe(

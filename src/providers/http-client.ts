@@ -42,11 +42,24 @@ function connectError(origin: string, err: unknown, signal: AbortSignal): Gatewa
     status: 502,
     type: 'server_error',
     code: 'upstream_unreachable',
-    message:
-      `Could not reach the upstream at ${origin}: ${e.code ?? ''} ${e.message ?? String(err)}`.trim(),
+    // The client is not told where the upstream is (a private host, an Azure resource's name:
+    // fault audit F9), only why it could not be reached; the deployment's config says where.
+    message: `Could not reach the upstream: ${unreachableWhy(e, origin)}`,
     retryable: true,
     cause: err,
   });
+}
+
+/** Why a connection failed, in words that do not name the upstream's address. */
+function unreachableWhy(e: { code?: string; message?: string }, origin: string): string {
+  const url = new URL(origin);
+  const words = (e.message ?? '')
+    .replaceAll(origin, 'the upstream')
+    .replace(/\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b/g, 'the upstream')
+    .replace(/\[[0-9a-f:]+\](?::\d+)?/gi, 'the upstream')
+    .replaceAll(url.host, 'the upstream')
+    .replaceAll(url.hostname, 'the upstream');
+  return [e.code, words].filter(Boolean).join(' ') || 'the connection failed';
 }
 
 /**

@@ -89,7 +89,7 @@ const ttft = new Histogram({
 });
 const failovers = new Counter({
   name: 'model_router_failovers_total',
-  help: 'Failed upstream attempts by deployment and error (the next deployment, if any, was tried)',
+  help: 'Failed upstream attempts by deployment and error, each counted once, whether or not another deployment was tried after it (a 400 is not failed over)',
   labelNames: ['router', 'deployment', 'error'],
   registers: [registry],
 });
