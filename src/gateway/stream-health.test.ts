@@ -131,8 +131,16 @@ describe('failures after the first byte and the circuit', () => {
     expect(errorCode).toBe('router_shutting_down');
     expect(t.records[0]).toMatchObject({ status: 503, errorCode: 'router_shutting_down' });
     expect(t.records[0]!.completionTokens).toBe(1);
-    // Stopped, not dropped by the upstream (ops audit F1, 2026-12-06: it read stream_dropped).
-    expect(t.records[0]!.attempts.map((a) => a.outcome)).toEqual(['ok']);
+    // Stopped, not dropped by the upstream (ops audit F1, 2026-12-06: it read stream_dropped),
+    // and so `aborted` with the drain's 503, as a call stopped before its first chunk is (fault
+    // audit F8: it kept the `ok` of its first chunk).
+    expect(t.records[0]!.attempts).toEqual([
+      expect.objectContaining({
+        outcome: 'aborted',
+        httpStatus: 503,
+        errorCode: 'router_shutting_down',
+      }),
+    ]);
     expect(t.breakers.state('small')).toBe('closed');
     // Nothing new starts after the deadline.
     const late = await t.app.inject({
