@@ -518,17 +518,19 @@ for (const h of harnesses) {
       else expect(body.response_format).toEqual(rf);
     });
 
-    for (const [status, retryable] of [
-      [400, false],
-      [401, false],
-      [429, true],
-      [500, true],
+    // A 401 is the router's own credential refused: the deployment's 502, failed over (fault
+    // audit F2, 2026-12-06).
+    for (const [upstream, status, retryable] of [
+      [400, 400, false],
+      [401, 502, true],
+      [429, 429, true],
+      [500, 500, true],
     ] as const) {
-      it(`upstream ${status}: status kept, retryable=${retryable}, retry-after passed on`, async () => {
+      it(`upstream ${upstream}: status ${status}, retryable=${retryable}, retry-after passed on`, async () => {
         const { adapter, pool } = setup();
         pool
           .intercept({ path: h.path, method: 'POST' })
-          .reply(status, JSON.stringify(h.dialect.error(status, `boom ${status}`)), {
+          .reply(upstream, JSON.stringify(h.dialect.error(upstream, `boom ${upstream}`)), {
             headers: { 'retry-after': '7', 'content-type': 'application/json' },
           });
         const err = await adapter.chat(call(request())).catch((e: unknown) => e);
@@ -536,7 +538,7 @@ for (const h of harnesses) {
         const e = err as GatewayError;
         expect(e.status).toBe(status);
         expect(e.retryable).toBe(retryable);
-        expect(e.message).toContain(`boom ${status}`);
+        expect(e.message).toContain(`boom ${upstream}`);
         expect(e.headers['retry-after']).toBe('7');
         if (status === 429) expect(e.toEnvelope().error.code).toBe('rate_limit_exceeded');
       });
