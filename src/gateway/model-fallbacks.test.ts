@@ -272,6 +272,27 @@ describe('models fallbacks', () => {
     ]);
   });
 
+  it('when no entry serves, the error names the entries tried and the router decision made', async () => {
+    const { t } = await setup(
+      { a: [failure(500)], b: [failure(503)] },
+      { overrides: { routers: [{ name: 'router-a', modelSubset: ['gpt-a'] }] } },
+    );
+    const r = await t.app.inject({
+      method: 'POST',
+      url: '/v1/chat/completions',
+      payload: { model: 'router-a', models: ['pool-b'], messages },
+    });
+    expect(r.statusCode).toBe(503);
+    expect(r.headers['x-router-targets-tried']).toBe(
+      'router-a (upstream_500), pool-b (upstream_503)',
+    );
+    // The router's decision, though a pool was the last entry (fault audit F7).
+    const decision = r.headers['x-router-decision-id'] as string;
+    expect(decision).toMatch(/^dec_/);
+    expect(t.gateway.receipt(decision)!.attempts.map((a) => a.deployment)).toEqual(['gpt-a']);
+    expect(t.records.at(-1)!.decisionId).toBe(decision);
+  });
+
   it('a failure that is not retryable is the answer: no fallback is called', async () => {
     const { t, sent } = await setup({
       a: [

@@ -46,6 +46,8 @@ export async function routeInTurn(
   const { mode, record } = opts;
   const tried: TargetTried[] = [];
   let lastError: unknown;
+  /** The latest router decision made for the request, which its error names if none serves. */
+  let decisionId: string | undefined;
   for (const named of targets) {
     const name = targetName(named.target);
     const from = record.attempts.length;
@@ -53,6 +55,7 @@ export async function routeInTurn(
     try {
       plan = planRoute(planDeps, snapshot, call, named.target, promptTokens, mode, opts.offer);
       notePlan(record, plan);
+      decisionId = plan.receipt?.id ?? decisionId;
       const held = holdForBatch(opts.offer, plan, call, promptTokens, record);
       if (held) return { held };
       const result = await execute(snapshot, call, plan.ordered, promptTokens, record);
@@ -83,6 +86,15 @@ export async function routeInTurn(
       tried.push({ name, code: err.code ?? String(err.status) });
       lastError = err;
     }
+  }
+  // None served: the error says which targets were tried and why, and the decision of a router
+  // among them, as a served reply does (fault audit F7: it said neither unless the router was
+  // the last entry).
+  if (lastError instanceof GatewayError) {
+    lastError.headers['x-router-targets-tried'] = tried
+      .map((t) => `${t.name} (${t.code})`)
+      .join(', ');
+    record.decisionId ??= decisionId;
   }
   throw lastError;
 }
