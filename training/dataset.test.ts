@@ -115,6 +115,34 @@ describe('reading odd files', () => {
     );
   });
 
+  it('says a file is UTF-16 without a byte-order mark, and notes the lines that are not UTF-8', () => {
+    const rows = [line({ scores: { a: 1 } }), line({ prompt: 'q', scores: { a: 0 } })].join('\n');
+    // Before: "2 bad lines … not valid JSON" with a garbled excerpt, as for any bad line.
+    expect(() => loadRows(file('le.jsonl', Buffer.from(rows, 'utf16le')))).toThrow(
+      'le.jsonl: is UTF-16 text (little-endian, without a byte-order mark); save it as UTF-8 (iconv -f UTF-16LE -t UTF-8)',
+    );
+    const be = Buffer.from(rows, 'utf16le').swap16();
+    expect(() => loadRows(file('be.jsonl', be))).toThrow(
+      'be.jsonl: is UTF-16 text (big-endian, without a byte-order mark); save it as UTF-8 (iconv -f UTF-16BE -t UTF-8)',
+    );
+    // Latin-1: read (the prompt's "é" as U+FFFD), and said. Before, read without a word.
+    const latin1 = Buffer.from(
+      `${line({ prompt: 'caf\u00e9 au lait', scores: { a: 1 } })}\n${line({ prompt: 'ok', scores: { a: 0 } })}\n`,
+      'latin1',
+    );
+    const notes: string[] = [];
+    const read = loadRows(file('latin1.jsonl', latin1), (m) => notes.push(m));
+    expect(read.map((r) => r.prompt)).toEqual(['caf\ufffd au lait', 'ok']);
+    expect(notes).toEqual([
+      `${join(dir, 'latin1.jsonl')}: 1 line is not valid UTF-8 (line 1): read with U+FFFD in place of the bytes that are not; a Latin-1 or Windows-1252 file reads as written once converted (iconv -f WINDOWS-1252 -t UTF-8)`,
+    ]);
+    // UTF-8 text (an "é", a U+FFFD the file itself holds) is no such file.
+    const utf8 = `${line({ prompt: 'caf\u00e9 \ufffd', scores: { a: 1 } })}\n`;
+    const quiet: string[] = [];
+    loadRows(file('utf8.jsonl', utf8), (m) => quiet.push(m));
+    expect(quiet).toEqual([]);
+  });
+
   it('reports every bad line of a file, not only the first (ten shown, the rest counted)', () => {
     const good = line({ scores: { a: 1 } });
     const text = [
@@ -169,6 +197,29 @@ describe('reading odd files', () => {
     ).toThrow(
       'src7.jsonl:2: "source" must be a string (the collection/task, e.g. "mmlu/anatomy"), got 7; leave it out to use the file\'s name',
     );
+  });
+
+  it('warns when a file not listed in models.json takes a model that two listed files price differently', () => {
+    const price = (i: number, o: number) => ({ input_per_1m_usd: i, output_per_1m_usd: o });
+    const prices = file(
+      'mj.json',
+      JSON.stringify({
+        datasets: {
+          'b.jsonl': { 'zeta-large': price(1, 3), same: price(2, 2) },
+          'a.jsonl': { 'zeta-large': price(10, 30), same: price(2, 2) },
+        },
+      }),
+    );
+    const warnings: string[] = [];
+    const pricesFor = loadPrices(prices, (w) => warnings.push(w));
+    expect(pricesFor('a.jsonl').get('zeta-large')).toEqual({ inputPer1M: 10, outputPer1M: 30 });
+    expect(warnings).toEqual([]);
+    // Before, base.jsonl took a.jsonl's price without a word.
+    expect(pricesFor('base.jsonl').get('zeta-large')).toEqual({ inputPer1M: 10, outputPer1M: 30 });
+    pricesFor('base.jsonl');
+    expect(warnings).toEqual([
+      `${prices}: base.jsonl is not listed under "datasets", so its models are priced by name from the listed files, where a model has two prices: zeta-large (10/30 USD per 1M in a.jsonl, 1/3 USD per 1M in b.jsonl); the first file's by name is taken. List base.jsonl under "datasets" to price it as you mean`,
+    ]);
   });
 
   it('refuses a price file that is a JSON array', () => {

@@ -70,6 +70,43 @@ function checkModelNumbers(
 }
 
 /**
+ * Whether `bytes` look like UTF-16 text without a byte-order mark: a JSON Lines file in UTF-8
+ * has no NUL byte, while ASCII text in UTF-16 has one in every other byte (the first of each pair
+ * big-endian, the second little-endian). Judged on the first 1,000 bytes.
+ */
+function utf16WithoutMark(bytes: Buffer): 'little-endian' | 'big-endian' | undefined {
+  const n = Math.min(bytes.length, 1000) & ~1;
+  if (n < 2) return undefined;
+  let even = 0;
+  let odd = 0;
+  for (let i = 0; i < n; i += 2) {
+    if (bytes[i] === 0) even++;
+    if (bytes[i + 1] === 0) odd++;
+  }
+  const pairs = n / 2;
+  if (odd >= 0.4 * pairs && even < 0.1 * pairs) return 'little-endian';
+  if (even >= 0.4 * pairs && odd < 0.1 * pairs) return 'big-endian';
+  return undefined;
+}
+
+/**
+ * The line numbers of `text` (`bytes` read as UTF-8) where a byte was not UTF-8 (a Latin-1 "é"),
+ * which reading replaced with U+FFFD; none when the bytes are UTF-8 throughout.
+ */
+function linesNotUtf8(bytes: Buffer, text: string): number[] {
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return [];
+  } catch {
+    const lines: number[] = [];
+    text.split('\n').forEach((line, i) => {
+      if (line.includes('\ufffd')) lines.push(i + 1);
+    });
+    return lines;
+  }
+}
+
+/**
  * Loads one JSONL file; every malformed line is an error naming file and line. What the format
  * allows but carries nothing is passed over and told to `note` once per file: a null value (a
  * model with no score, cost or length there), a row no model has a score on (a judge that
@@ -94,8 +131,18 @@ export function loadRows(
     throw new DataError(`${file}: is gzip-compressed; decompress it first (gunzip)`);
   if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff))
     throw new DataError(`${file}: is UTF-16 text; save it as UTF-8`);
+  const unmarked = utf16WithoutMark(bytes);
+  if (unmarked)
+    throw new DataError(
+      `${file}: is UTF-16 text (${unmarked}, without a byte-order mark); save it as UTF-8 (iconv -f UTF-16${unmarked === 'little-endian' ? 'LE' : 'BE'} -t UTF-8)`,
+    );
   let text = bytes.toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  const notUtf8 = linesNotUtf8(bytes, text);
+  if (notUtf8.length)
+    note(
+      `${file}: ${countOf(notUtf8.length, 'line')} ${notUtf8.length === 1 ? 'is' : 'are'} not valid UTF-8 (${notUtf8.length === 1 ? 'line' : 'lines'} ${notUtf8.slice(0, 5).join(', ')}${notUtf8.length > 5 ? ', …' : ''}): read with U+FFFD in place of the bytes that are not; a Latin-1 or Windows-1252 file reads as written once converted (iconv -f WINDOWS-1252 -t UTF-8)`,
+    );
   const group = basename(file);
   const rows: DataRow[] = [];
   const nulls = { count: 0 };
@@ -262,7 +309,10 @@ function passedOver(lines: number[], why: string): string {
  * the files it does) or a flat `{<model>: {input_per_1m_usd, output_per_1m_usd}}` that applies to
  * every file.
  */
-export function loadPrices(file: string): (group: string) => Map<string, Price> {
+export function loadPrices(
+  file: string,
+  warn: (message: string) => void = (m) => process.stderr.write(`warning: ${m}\n`),
+): (group: string) => Map<string, Price> {
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
@@ -314,13 +364,40 @@ export function loadPrices(file: string): (group: string) => Map<string, Price> 
     // A file not listed (a renamed copy, a held-out part) is priced by model name from the listed
     // ones: a model's list price is the same whichever file scored it (first file by name wins).
     const byModel = new Map<string, Price>();
+    const firstFile = new Map<string, string>();
+    const conflicts: string[] = [];
     for (const f of [...tables.keys()].sort())
-      for (const [model, price] of tables.get(f)!)
-        if (!byModel.has(model)) byModel.set(model, price);
-    return (group) => tables.get(group) ?? byModel;
+      for (const [model, price] of tables.get(f)!) {
+        const taken = byModel.get(model);
+        if (!taken) {
+          byModel.set(model, price);
+          firstFile.set(model, f);
+        } else if (taken.inputPer1M !== price.inputPer1M || taken.outputPer1M !== price.outputPer1M)
+          conflicts.push(
+            `${model} (${priceText(taken)} in ${firstFile.get(model)!}, ${priceText(price)} in ${f})`,
+          );
+      }
+    // Which of two prices a file not listed gets is a guess: said once per such file.
+    const warned = new Set<string>();
+    return (group) => {
+      const listed = tables.get(group);
+      if (listed) return listed;
+      if (conflicts.length && !warned.has(group)) {
+        warned.add(group);
+        warn(
+          `${file}: ${group} is not listed under "datasets", so its models are priced by name from the listed files, where ${conflicts.length === 1 ? 'a model has' : 'models have'} two prices: ${conflicts.join('; ')}; the first file's by name is taken. List ${group} under "datasets" to price it as you mean`,
+        );
+      }
+      return byModel;
+    };
   }
   const flat = parseTable(raw, file);
   return () => flat;
+}
+
+/** A price as a price file gives it, input/output USD per 1M tokens. */
+function priceText(p: Price): string {
+  return `${p.inputPer1M}/${p.outputPer1M} USD per 1M`;
 }
 
 /**

@@ -23,6 +23,7 @@ import {
   artefactModelNames,
   groupsForTestFiles,
   modelsOutOfPlay,
+  type PartialBaseline,
   type TestRowNotes,
 } from './test-rows.js';
 
@@ -114,7 +115,13 @@ export interface PromptOutcome {
   predicted: Map<string, number>;
   predictedCost: Map<string, number>;
   cost: Map<string, number>;
+  /** The reference the modes charge against, as serving takes it (the best fully scored model). */
   bestSingle: string;
+  /**
+   * The model ratios and APGR are measured against where it is not `bestSingle`: the best single
+   * model on the training prompts, a model scored on part of them (`evalBaselines`).
+   */
+  baseline?: string;
   cheapest: string;
   bands: Bands;
 }
@@ -135,12 +142,66 @@ export type Predictor = (
 
 export type GroupBands = Map<string, Bands>;
 
+/** Models `calibrate` added to each group (`group\u0000model`): not trained on its prompts. */
+function calibratedModels(artefact: RoutingArtefact): Set<string> {
+  const added = new Set<string>();
+  for (const [key, note] of Object.entries(artefact.training)) {
+    if (!key.startsWith('calibrated:')) continue;
+    const { group, models } = note as { group?: unknown; models?: unknown };
+    if (typeof group !== 'string' || !Array.isArray(models)) continue;
+    for (const m of models as { model?: unknown }[])
+      if (typeof m?.model === 'string') added.add(`${group}\u0000${m.model}`);
+  }
+  return added;
+}
+
+/**
+ * The model `eval` measures each group against: the best single model on the training prompts.
+ * Of the models trained with the group (not those `calibrate` added), the strongest by its head's
+ * `meanScore`: a fully scored model's mean score; a partly scored one's mean difference to the
+ * reference on the training prompts both are scored on, plus the reference's mean
+ * (`modelStrengths`), so it is compared where both answered, not on its own (perhaps easier)
+ * prompts. Ties keep the reference (`bestSingle`). Only groups where it is another model are listed.
+ */
+export function evalBaselines(artefact: RoutingArtefact): PartialBaseline[] {
+  const added = calibratedModels(artefact);
+  const out: PartialBaseline[] = [];
+  for (const g of artefact.groups) {
+    let best = artefact.models.find((m) => m.group === g.name && m.name === g.bestSingle);
+    if (!best) continue;
+    const reference = best;
+    for (const m of artefact.models)
+      if (
+        m.group === g.name &&
+        g.models.includes(m.name) &&
+        !added.has(`${g.name}\u0000${m.name}`) &&
+        m.meanScore > best.meanScore
+      )
+        best = m;
+    if (best !== reference)
+      out.push({
+        group: g.name,
+        model: best.name,
+        strength: best.meanScore,
+        reference: g.bestSingle,
+        referenceMean: reference.meanScore,
+      });
+  }
+  return out;
+}
+
 export function scoreTestRows(
   artefact: RoutingArtefact,
   rows: DataRow[],
   bandsOverride?: Partial<{ balanced: number; cost: number }>,
   predictor?: Predictor,
   groupBands?: GroupBands,
+  /**
+   * `eval`: each group's best single model on the training prompts where the reference is not
+   * (`evalBaselines`); ratios are against it, on the prompts that score it. Without it (`calibrate-bands`,
+   * whose bands are the reference's), ratios are against the reference.
+   */
+  baselines: PartialBaseline[] = [],
 ): {
   outcomes: PromptOutcome[];
   skipped: TestRowNotes;
@@ -162,6 +223,8 @@ export function scoreTestRows(
     renamed,
     ...modelsOutOfPlay(named, byFile),
   };
+  const baselineByGroup = new Map(baselines.map((b) => [b.group, b.model]));
+  const usedBaselines = new Set<PartialBaseline>();
   for (const row of named) {
     if (row.contaminated) continue;
     const g = byFile.get(row.group);
@@ -171,11 +234,26 @@ export function scoreTestRows(
       continue;
     }
     const models = g.models.filter((m) => row.scores[m] !== undefined);
-    if (models.length === 0 || row.scores[g.bestSingle] === undefined) {
+    const baseline = baselineByGroup.get(g.name);
+    // Every ratio is against the baseline on the same prompts; the modes need the reference among
+    // the candidates to charge against it as serving does.
+    const missing =
+      baseline !== undefined && row.scores[baseline] === undefined
+        ? baseline
+        : models.length === 0 || row.scores[g.bestSingle] === undefined
+          ? g.bestSingle
+          : undefined;
+    if (missing !== undefined) {
       skipped.total++;
-      skipped.unscoredBest.set(g.bestSingle, (skipped.unscoredBest.get(g.bestSingle) ?? 0) + 1);
+      const counts =
+        missing === baseline || baseline === undefined
+          ? skipped.unscoredBest
+          : (skipped.unscoredReference ??= new Map());
+      counts.set(missing, (counts.get(missing) ?? 0) + 1);
       continue;
     }
+    const partialBaseline = baselines.find((b) => b.group === g.name);
+    if (partialBaseline) usedBaselines.add(partialBaseline);
     const features = extractFeatures(requestFromPrompt(row.prompt), false, artefact.featureVersion);
     const predicted = new Map<string, number>();
     const pCost = new Map<string, number>();
@@ -222,10 +300,12 @@ export function scoreTestRows(
       predictedCost: pCost,
       cost,
       bestSingle: g.bestSingle,
+      ...(baseline === undefined ? {} : { baseline }),
       cheapest,
       bands: { ...(groupBands?.get(g.name) ?? g.bands), ...bandsOverride, scale: 1 },
     });
   }
+  if (usedBaselines.size) skipped.baselines = [...usedBaselines];
   return { outcomes, skipped, byFile };
 }
 
@@ -244,10 +324,16 @@ function mean(xs: number[]): number {
   return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0;
 }
 
+/** The model a prompt's ratios are measured against: the best single model on the training prompts. */
+function baselineOf(o: PromptOutcome): string {
+  return o.baseline ?? o.bestSingle;
+}
+
 /**
- * RouteLLM's APGR and CPT for a strong/weak pair: sweep the share of prompts sent to strong. Only
- * for two-model sets (null when the prompts name more models); a prompt that has one of the two
- * scored (a judge that gave no grade) is left out, as a pairwise comparison needs both.
+ * RouteLLM's APGR and CPT for a strong/weak pair: sweep the share of prompts sent to strong, the
+ * best single model on the training prompts (`baselineOf`). Only for two-model sets (null when
+ * the prompts name more models); a prompt that has one of the two scored (a judge that gave no
+ * grade) is left out, as a pairwise comparison needs both.
  */
 export function apgrAndCpt(
   outcomes: PromptOutcome[],
@@ -255,8 +341,8 @@ export function apgrAndCpt(
   const named = new Set(outcomes.flatMap((o) => o.models));
   const pairs = outcomes.filter((o) => o.models.length === 2);
   if (pairs.length === 0 || named.size !== 2) return { apgr: null, cpt50: null, cpt80: null };
-  const strong = (o: PromptOutcome) => o.bestSingle;
-  const weak = (o: PromptOutcome) => o.models.find((m) => m !== o.bestSingle)!;
+  const strong = baselineOf;
+  const weak = (o: PromptOutcome) => o.models.find((m) => m !== baselineOf(o))!;
   const qStrong = mean(pairs.map((o) => o.row.scores[strong(o)]!));
   const qWeak = mean(pairs.map((o) => o.row.scores[weak(o)]!));
   const gap = qStrong - qWeak;
@@ -324,11 +410,11 @@ export function apgrGapNotes(summary: EvalSummary, where: string): string[] {
 export function summarize(outcomes: PromptOutcome[]): EvalSummary {
   const n = outcomes.length;
   const models = [...new Set(outcomes.flatMap((o) => o.models))].sort();
-  const bestNames = [...new Set(outcomes.map((o) => o.bestSingle))];
+  const bestNames = [...new Set(outcomes.map(baselineOf))];
   const best = {
     model: bestNames.join('|'),
-    quality: mean(outcomes.map((o) => o.row.scores[o.bestSingle]!)),
-    cost: mean(outcomes.map((o) => o.cost.get(o.bestSingle)!)),
+    quality: mean(outcomes.map((o) => o.row.scores[baselineOf(o)]!)),
+    cost: mean(outcomes.map((o) => o.cost.get(baselineOf(o))!)),
   };
   const cheapestNames = [...new Set(outcomes.map((o) => o.cheapest))];
   const cheapest = {
@@ -359,7 +445,7 @@ export function summarize(outcomes: PromptOutcome[]): EvalSummary {
     // Paired with the best single model, prompt by prompt, as the bands' bound is.
     const se = standardErrorOfMean(n, (i) => {
       const o = outcomes[i]!;
-      return o.row.scores[picks[i]!]! - o.row.scores[o.bestSingle]!;
+      return o.row.scores[picks[i]!]! - o.row.scores[baselineOf(o)]!;
     });
     modes[mode] = {
       quality,
@@ -400,13 +486,16 @@ export function evaluate(
   bandsOverride?: Partial<{ balanced: number; cost: number }>,
   family?: { predictor: Predictor; bands: GroupBands },
 ): { report: EvalReport; skipped: TestRowNotes; outcomes: PromptOutcome[] } {
-  const { outcomes, skipped } = scoreTestRows(
+  const { outcomes, skipped, byFile } = scoreTestRows(
     artefact,
     rows,
     bandsOverride,
     family?.predictor,
     family?.bands,
+    evalBaselines(artefact),
   );
+  const groups = [...new Set(outcomes.map((o) => byFile.get(o.row.group)!.name))].sort();
+  if (groups.length > 1) skipped.pooledGroups = groups;
   const bySource = new Map<string, PromptOutcome[]>();
   for (const o of outcomes) {
     const key = sourceGroup(o.row.source);

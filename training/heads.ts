@@ -64,6 +64,8 @@ export interface TrainOptions {
    */
   rawSourceHeads?: boolean;
   version?: string;
+  /** The artefact's `createdAt` (`train`: `trainingTime`); default `artefactTime()`, now. */
+  createdAt?: string;
   /**
    * Fitting work the run may plan for, in row non-zeros × head fits (`trainingPlans`); default
    * `WORK_BUDGET`. Groups over it are calibrated with fewer folds and head variants.

@@ -5,6 +5,18 @@ import { bareNameIndex } from '../src/core/model-names.js';
 import type { GroupInfo, RoutingArtefact } from '../src/routing/routing-model.js';
 import { countOf, type DataRow } from './dataset.js';
 
+/**
+ * A group whose best single model on the training prompts (`model`, by `strength`) is a model
+ * scored on part of them, not the reference serving's modes charge against (`evalBaselines`).
+ */
+export interface PartialBaseline {
+  group: string;
+  model: string;
+  strength: number;
+  reference: string;
+  referenceMean: number;
+}
+
 /** How eval read the test rows: files matched to a group by their models, rows left out and why. */
 export interface TestRowNotes {
   /** Rows left out, for either reason below. */
@@ -13,8 +25,17 @@ export interface TestRowNotes {
   unknownGroup: number;
   /** Rows without a score for their group's best single model, by that model. */
   unscoredBest: Map<string, number>;
+  /**
+   * Rows that score the best single model on the training prompts but not the reference the modes
+   * charge against, where the two differ (`PartialBaseline`), by the reference.
+   */
+  unscoredReference?: Map<string, number>;
+  /** The groups the test prompts were scored with, where more than one: pooled in one report. */
+  pooledGroups?: string[];
+  /** Groups scored whose best single model on the training prompts is not the reference. */
+  baselines?: PartialBaseline[];
   /** Test files named unlike any group, matched to one by the models they score. */
-  matched: Map<string, { group: string; shared: number; models: number }>;
+  matched: Map<string, { group: string; shared: number; models: number; ties?: string[] }>;
   /** By test file: its model names taken as the artefact's (`artefactModelNames`). */
   renamed: Map<string, Map<string, string>>;
   /** By test file: models it scores that its group does not have (no candidate anywhere). */
@@ -74,11 +95,36 @@ export function describeTestRows(s: TestRowNotes): string[] {
     notes.push(
       `${countOf(s.unknownGroup, 'test prompt')} skipped: their data file is not one the artefact was trained on, and scores none of its models`,
     );
+  for (const b of s.baselines ?? [])
+    notes.push(
+      `group ${b.group}: the best single model on the training prompts is ${b.model}, scored on part of them: compared with ${b.reference} on the prompts both are scored on, its strength is ${b.strength.toFixed(3)} against ${b.reference}'s mean ${b.referenceMean.toFixed(3)} (${b.reference} is the best fully scored model). Every ratio, and APGR/CPT as the strong model, are against ${b.model}, on the test prompts that score it; the modes charge against ${b.reference}, as serving does (the bands were calibrated against it)`,
+    );
+  if (s.pooledGroups)
+    notes.push(
+      `the test prompts are of ${s.pooledGroups.length} data groups (${s.pooledGroups.join(', ')}), whose scores are on different scales: the pooled figures (and by_source, where a source is in several) are means over all of them, against each group's own best single model (best_single and cheapest are each group's own, their names joined by "|" where they differ); evaluate one group's files at a time for figures on one scale`,
+    );
   for (const [model, n] of s.unscoredBest)
     notes.push(
       `${countOf(n, 'test prompt')} skipped: ${n === 1 ? 'it has' : 'they have'} no score for ${model}, the best single model, which every ratio is measured against on the same prompts`,
     );
+  for (const [model, n] of s.unscoredReference ?? [])
+    notes.push(
+      `${countOf(n, 'test prompt')} skipped: ${n === 1 ? 'it has' : 'they have'} no score for ${model}, the reference the modes charge against (the best fully scored model), so they cannot be routed as serving routes them`,
+    );
   return notes;
+}
+
+/**
+ * What `eval` warns of a test file matched to a group by its models where other groups matched as
+ * well (`groupsForTestFiles` takes the first by name): its scores may be read on the wrong scale.
+ */
+export function tiedMatchWarnings(s: TestRowNotes): string[] {
+  return [...s.matched]
+    .filter(([, m]) => m.ties)
+    .map(
+      ([file, m]) =>
+        `test file ${file} matches the models of ${[m.group, ...m.ties!].join(' and ')} equally well; it was scored with ${m.group}'s heads, the first by name, and is measured on that group's scale (scores are not comparable across files). If it was held out of ${m.ties!.length === 1 ? m.ties![0]! : 'another'}, name it like that training file`,
+    );
 }
 
 /** Below this many test prompts `eval` says that its figures are anecdotes. */
@@ -98,7 +144,7 @@ export function fewTestPromptsNote(prompts: number, forSalt = ''): string | unde
  * The artefact group for each test file. A file named like a group is that group; an artefact of
  * one group takes every file; otherwise a file (a held-out part saved under another name, say)
  * goes to the group whose models best match the models it scores (shared ÷ either's, ties by
- * name), when it shares any.
+ * name, the groups tied with it kept for the note), when it shares any.
  */
 export function groupsForTestFiles(
   artefact: RoutingArtefact,
@@ -120,15 +166,21 @@ export function groupsForTestFiles(
       byFile.set(file, named);
       continue;
     }
-    let best: { g: GroupInfo; shared: number; fit: number } | undefined;
+    let best: { g: GroupInfo; shared: number; fit: number; ties: string[] } | undefined;
     for (const g of [...artefact.groups].sort((a, b) => a.name.localeCompare(b.name))) {
       const shared = g.models.filter((m) => models.has(m)).length;
       const fit = shared / (models.size + g.models.length - shared);
-      if (shared > 0 && (!best || fit > best.fit)) best = { g, shared, fit };
+      if (shared > 0 && (!best || fit > best.fit)) best = { g, shared, fit, ties: [] };
+      else if (shared > 0 && fit === best!.fit) best!.ties.push(g.name);
     }
     byFile.set(file, best?.g);
     if (best)
-      matched.set(file, { group: best.g.name, shared: best.shared, models: best.g.models.length });
+      matched.set(file, {
+        group: best.g.name,
+        shared: best.shared,
+        models: best.g.models.length,
+        ...(best.ties.length ? { ties: best.ties } : {}),
+      });
   }
   return { byFile, matched };
 }

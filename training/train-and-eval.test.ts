@@ -15,7 +15,7 @@ import {
   type PromptOutcome,
 } from './evaluate.js';
 import { SWEEP, renderEvalHtml } from './eval-report.js';
-import { describeTestRows } from './test-rows.js';
+import { describeTestRows, tiedMatchWarnings } from './test-rows.js';
 import { trainArtefact } from './train-artefact.js';
 import { DENSE_SIZE } from '../src/routing/features.js';
 import { loadArtefactFile } from '../src/routing/artefact-files.js';
@@ -494,6 +494,46 @@ describe('data, training and evaluation', () => {
     expect(describeTestRows(spelled.skipped)).toEqual([
       'test file tiny.jsonl names "acme/STRONG" as the artefact\'s "strong", "Weak" as the artefact\'s "weak" (the same name without provider prefix or case)',
     ]);
+  });
+  it('eval warns when a renamed test file matches two groups equally well', () => {
+    const rows = loadRows(`${FIX}/tiny.jsonl`);
+    const { artefact } = trainArtefact(
+      new Map([['tiny.jsonl', rows]]),
+      loadPrices(`${FIX}/prices.json`),
+      { seed: 1 },
+    );
+    const g = artefact.groups[0]!;
+    // Two groups of the same models (a file held out of either would score both): by name, the
+    // first is taken. Before, only the note naming it was said, not that the other fit as well.
+    const tied = { ...artefact, groups: [{ ...g, name: 'zz.jsonl' }, g] };
+    const renamed = rows.map((r) => ({ ...r, id: `h${r.id}`, group: 'held.jsonl' }));
+    const { skipped } = evaluate(tied, renamed);
+    expect(tiedMatchWarnings(skipped)).toEqual([
+      "test file held.jsonl matches the models of tiny.jsonl and zz.jsonl equally well; it was scored with tiny.jsonl's heads, the first by name, and is measured on that group's scale (scores are not comparable across files). If it was held out of zz.jsonl, name it like that training file",
+    ]);
+    const wide = {
+      ...artefact,
+      groups: [g, { ...g, name: 'wide.jsonl', models: [...g.models, 'x'] }],
+    };
+    expect(tiedMatchWarnings(evaluate(wide, renamed).skipped)).toEqual([]);
+  });
+  it('eval says when the test files of several groups are pooled in one report', () => {
+    const rows = loadRows(`${FIX}/tiny.jsonl`);
+    const copy = rows.map((r) => ({ ...r, id: `c${r.id}`, group: 'copy.jsonl' }));
+    const { artefact } = trainArtefact(
+      new Map([
+        ['tiny.jsonl', rows],
+        ['copy.jsonl', copy],
+      ]),
+      loadPrices(`${FIX}/prices.json`),
+      { seed: 1 },
+    );
+    const pooled = evaluate(artefact, [...rows, ...copy]);
+    // Before, only the "a|b" names in best_single told that two scales were mixed.
+    expect(describeTestRows(pooled.skipped)).toEqual([
+      "the test prompts are of 2 data groups (copy.jsonl, tiny.jsonl), whose scores are on different scales: the pooled figures (and by_source, where a source is in several) are means over all of them, against each group's own best single model (best_single and cheapest are each group's own, their names joined by \"|\" where they differ); evaluate one group's files at a time for figures on one scale",
+    ]);
+    expect(describeTestRows(evaluate(artefact, rows).skipped)).toEqual([]);
   });
   it("eval scores a saved artefact's test rows with the features of its own version", () => {
     // The decisions of 2026-12-03b (feature version 5) recorded with the build before version 6

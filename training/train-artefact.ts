@@ -3,6 +3,7 @@
 // whose calibrated Balanced band routes cheapest fitted on all prompts, large sources' own heads
 // where they route better (source-heads.ts), and the bands calibrated on the predictions that
 // serve (calibrate-bands.ts), within the planned work (training-plan.ts). Deterministic for a seed.
+import { statSync } from 'node:fs';
 import { MIN_HASH_BITS } from '../src/routing/features.js';
 import {
   FEATURE_VERSION,
@@ -359,11 +360,11 @@ export function trainArtefact(
       ...bands.report,
     };
   }
-  const version = opts.version ?? new Date().toISOString().slice(0, 10);
+  const version = opts.version ?? todaysVersion();
   return {
     artefact: {
       version,
-      createdAt: artefactTime(),
+      createdAt: opts.createdAt ?? artefactTime(),
       featureVersion: FEATURE_VERSION,
       hashSize: largestHash,
       seed: opts.seed,
@@ -376,6 +377,27 @@ export function trainArtefact(
     warnings,
     crossFitted,
   };
+}
+
+/** An artefact's version when none is given: today's date (UTC), as the models folder names them. */
+export function todaysVersion(): string {
+  return new Date().toISOString().slice(0, 10);
+}
+
+/**
+ * `train`'s `createdAt`, the same for the same inputs, so a seed's artefact is the same file byte
+ * for byte without SOURCE_DATE_EPOCH: SOURCE_DATE_EPOCH's time when set; else the date `version`
+ * starts with (models/2026-12-05.json is version 2026-12-05: the date a router's `latest` orders
+ * by), at 00:00 UTC; else the newest modification time of `inputs` (the data and price files), to
+ * the second. Not the wall clock: a retraining to check a file would differ in this field alone.
+ */
+export function trainingTime(version: string, inputs: readonly string[]): string {
+  if (process.env.SOURCE_DATE_EPOCH !== undefined) return artefactTime();
+  const dated = /^(\d{4}-\d{2}-\d{2})/.exec(version)?.[1];
+  const day = dated === undefined ? NaN : Date.parse(`${dated}T00:00:00.000Z`);
+  if (Number.isFinite(day)) return new Date(day).toISOString();
+  const newest = Math.max(...inputs.map((f) => Math.floor(statSync(f).mtimeMs / 1000) * 1000));
+  return Number.isFinite(newest) ? new Date(newest).toISOString() : artefactTime();
 }
 
 /**

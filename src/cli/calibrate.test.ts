@@ -125,17 +125,20 @@ describe('calibrate without --group', () => {
     );
   });
 
-  it('warns when a new model is scored on too few prompts to say much', async () => {
+  it('says that a new model scored on too few prompts is added all the same, and how many it has', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mr-calibrate-'));
     const data = scoredFile(dir, 'ours.jsonl', [...KNOWN, 'new-model']);
     const few = join(dir, 'few.jsonl');
-    writeFileSync(few, readFileSync(data, 'utf8').split('\n').slice(0, 5).join('\n'));
-    const { code, said } = await calibrate(dir, few);
+    writeFileSync(few, readFileSync(data, 'utf8').split('\n').slice(0, 10).join('\n'));
+    const { code, said, group } = await calibrate(dir, few);
     expect(code).toBe(0);
-    // Before, 5 prompts were fitted and reported as any 200 would be, without a word.
+    expect(group).toBe('llmrouter_9open.jsonl');
+    // Before, the warning said "at least 50" as a rule, and the model was then added from 10.
     expect(said).toContain(
-      `warning: model "new-model" is scored on 5 prompts of ${few}: its head and its level rest on too few answers to say much (about 200 scored prompts are advised, at least 50)`,
+      `warning: model "new-model" is scored on 10 prompts of ${few}, under the 50 below which its head and level rest on too few answers to say much; it is added all the same, its level lowered by the standard error of its mean score (below). About 200 scored prompts are advised: score it on more and calibrate again`,
     );
+    expect(said).not.toContain('at least 50');
+    expect(said).toContain('added new-model to group llmrouter_9open.jsonl');
   });
 
   it('--group names the group instead, even one sharing a model name with another group', async () => {

@@ -14,7 +14,13 @@
 // the scored ones.
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { DataError, loadPrices, loadRows, pricesByBareName } from '../../training/dataset.js';
+import {
+  DataError,
+  countOf,
+  loadPrices,
+  loadRows,
+  pricesByBareName,
+} from '../../training/dataset.js';
 import { fileList } from './train.js';
 import { targetsWithZ } from '../../training/band-targets.js';
 import { seedOption } from '../../training/number-option.js';
@@ -27,7 +33,11 @@ import { ArtefactError } from '../routing/routing-model.js';
 import { DEFAULT_MODELS_DIR } from '../routing/router-factory.js';
 import { artefactVersionOption, checkOutFile, renameArtefact } from './out-path.js';
 
-/** Fewer scored prompts than this for a new model get a warning (about 200 are advised). */
+/**
+ * Fewer scored prompts than this for a new model get a warning that says it is added all the same
+ * (about 200 are advised): its head and level rest on few answers, though lowered by their
+ * standard error. Not refused: exported feedback (`feedback export`) may score a model on fewer.
+ */
 export const FEW_SCORED_PROMPTS = 50;
 
 /** The options run() accepts; HELP describes each. */
@@ -120,12 +130,12 @@ export async function run(argv: string[]): Promise<number> {
       throw new DataError(
         `none of the new models (${fresh.join(', ')}) has a price in ${values.prices}: give each input_per_1m_usd and output_per_1m_usd`,
       );
-    // Nothing stops a fit on a handful of prompts, and its figures would print as any other's.
+    // A fit on a handful of prompts would print as any other's: said, with what is done.
     for (const m of priced) {
       const n = rows.filter((r) => r.scores[m] !== undefined).length;
       if (n < FEW_SCORED_PROMPTS)
         process.stderr.write(
-          `warning: model "${m}" is scored on ${n} prompt${n === 1 ? '' : 's'} of ${values.data}: its head and its level rest on too few answers to say much (about 200 scored prompts are advised, at least ${FEW_SCORED_PROMPTS})\n`,
+          `warning: model "${m}" is scored on ${countOf(n, 'prompt')} of ${values.data}, under the ${FEW_SCORED_PROMPTS} below which its head and level rest on too few answers to say much; it is added all the same, its level lowered by the standard error of its mean score (below). About 200 scored prompts are advised: score it on more and calibrate again\n`,
         );
     }
     const featured = featurize(rows, undefined, artefact.featureVersion);

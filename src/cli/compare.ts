@@ -29,6 +29,23 @@ function fail(message: string): number {
   return 2;
 }
 
+/**
+ * A file compare reads or writes (--prompts, --prices, --out) that it cannot use: `error: …` and
+ * exit 1, as train, eval and calibrate say it; a bad invocation stays a usage error (exit 2).
+ */
+class InputError extends Error {}
+
+/** `read()`, with a file error it throws made an `InputError`. */
+function input<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof PromptFileError || err instanceof DataError)
+      throw new InputError(err.message);
+    throw err;
+  }
+}
+
 function positiveInt(name: string, text: string, max = Number.MAX_SAFE_INTEGER): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1)
@@ -137,9 +154,9 @@ export async function run(argv: string[]): Promise<number> {
       : undefined;
     // Every file is read, and --out made ready, before a single request: a run can take its
     // whole --max-minutes, and a bad file found after it would waste them.
-    const prompts = loadPrompts(values.prompts).slice(0, limit);
-    const flatPrices = values.prices ? loadFlatPrices(values.prices) : undefined;
-    prepareOutDir(values.out!);
+    const prompts = input(() => loadPrompts(values.prompts!)).slice(0, limit);
+    const flatPrices = values.prices ? input(() => loadFlatPrices(values.prices!)) : undefined;
+    input(() => prepareOutDir(values.out!));
     const discovered = await discoverEndpoint(values.endpoint, apiKey, values['api-version']);
     const scoredAs = scoreNames(
       values['score-as'],
@@ -209,6 +226,10 @@ export async function run(argv: string[]): Promise<number> {
       process.stderr.write(`${result.skipped} requests not sent: the deadline passed\n`);
     return result.rows.some((r) => r.ok) ? 0 : 1;
   } catch (err) {
+    if (err instanceof InputError) {
+      process.stderr.write(`error: ${err.message}\n`);
+      return 1;
+    }
     if (err instanceof PromptFileError || err instanceof DataError) return fail(err.message);
     throw err;
   }

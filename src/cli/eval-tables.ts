@@ -71,7 +71,7 @@ export function outcomeLine(o: PromptOutcome): Record<string, unknown> {
   return {
     id: o.row.id,
     source: o.row.source,
-    best_single: o.bestSingle,
+    best_single: o.baseline ?? o.bestSingle,
     picks: Object.fromEntries(ROUTING_MODES.map((mode) => [mode, pickFor(o, mode)])),
     score: perModel((m) => o.row.scores[m]!),
     predicted_quality: perModel((m) => o.predicted.get(m)!),

@@ -323,6 +323,65 @@ describe('eval --salts', () => {
   });
 });
 
+describe('eval when the strongest model is scored on part of the prompts', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('measures against the best single model on the training prompts, compared where both are scored, with APGR', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mr-eval-partial-'));
+    // "strong" (dear) is scored on every other prompt only, "weak" (cheap) on all: strong is
+    // the better model wherever both are scored (0.8 against 0.4), weak the best fully scored one.
+    const rows = Array.from({ length: 400 }, (_, i) =>
+      JSON.stringify({
+        id: `p${i}`,
+        source: i % 4 < 2 ? 'x/maths' : 'x/chat',
+        prompt: `${i % 4 < 2 ? 'solve the sum of' : 'say hello to friend'} ${i} and ${i * 7}`,
+        scores: {
+          weak: i % 5 < 2 ? 1 : 0,
+          ...(i % 2 === 0 ? { strong: i % 10 < 8 ? 1 : 0 } : {}),
+        },
+      }),
+    );
+    const data = join(dir, 'partial.jsonl');
+    writeFileSync(data, `${rows.join('\n')}\n`);
+    const prices = join(dir, 'prices.json');
+    writeFileSync(
+      prices,
+      JSON.stringify({
+        strong: { input_per_1m_usd: 10, output_per_1m_usd: 30 },
+        weak: { input_per_1m_usd: 0.1, output_per_1m_usd: 0.3 },
+      }),
+    );
+    const err: string[] = [];
+    const out: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
+    vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
+    expect(await run(['--train', data, '--test', data, '--prices', prices, '--json'])).toBe(0);
+    const report = JSON.parse(out[0]!) as EvalReport;
+    const said = err.join('');
+    // Before: weak, the best fully scored model, was "the best single model on the training
+    // prompts", every ratio was against it and APGR was null (weak does not beat strong).
+    expect(report.best_single.model).toBe('strong');
+    expect(report.apgr_gap).toMatchObject({ strong: 'strong', weak: 'weak' });
+    expect(report.apgr).toEqual(expect.any(Number));
+    expect(report.cpt50).toEqual(expect.any(Number));
+    expect(said).toContain(
+      'note: group partial.jsonl: the best single model on the training prompts is strong, scored on part of them: compared with weak on the prompts both are scored on',
+    );
+    expect(said).not.toContain('weak (the best single model on the training prompts)');
+    // Ratios are on the same prompts: those that score strong (the others are said to be left out).
+    expect(said).toMatch(
+      /note: \d+ test prompts skipped: they have no score for strong, the best single model/,
+    );
+    const lines = report.prompts;
+    expect(report.best_single.quality).toBeCloseTo(0.8, 1);
+    expect(report.modes.quality.quality_ratio).toBeCloseTo(
+      report.modes.quality.quality / report.best_single.quality,
+      12,
+    );
+    expect(lines).toBeGreaterThan(20);
+  });
+});
+
 describe("eval's table", () => {
   it('names the eight models with the largest shares and sums the rest', () => {
     expect(shareText({ b: 0.25, a: 0.75 })).toBe('a 75%, b 25%');

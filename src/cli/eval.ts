@@ -15,7 +15,11 @@ import {
   promptKey,
   type DataRow,
 } from '../../training/dataset.js';
-import { describeTestRows, fewTestPromptsNote } from '../../training/test-rows.js';
+import {
+  describeTestRows,
+  fewTestPromptsNote,
+  tiedMatchWarnings,
+} from '../../training/test-rows.js';
 import { inSampleFiles, inSampleWarning, type InSample } from '../../training/in-sample.js';
 import { apgrGapNotes, evaluate, type EvalReport } from '../../training/evaluate.js';
 import { targetsWithZ } from '../../training/band-targets.js';
@@ -298,6 +302,7 @@ export async function run(argv: string[]): Promise<number> {
       if (inSample?.files.length)
         process.stderr.write(`${inSampleWarning(values.model!, inSample)}\n`);
       const result = { ...evaluate(artefact, test, override, familyModel), inSample };
+      for (const w of tiedMatchWarnings(result.skipped)) sayOnce(`warning: ${w}`);
       for (const note of describeTestRows(result.skipped)) sayOnce(`note: ${note}`);
       const gapNotes = [
         ...apgrGapNotes(result.report, ''),

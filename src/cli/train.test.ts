@@ -1,6 +1,6 @@
 // `train --confidence-z` and `train --work-budget`: what they store and say, and the clear
 // error for a bad value.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
@@ -177,5 +177,50 @@ describe('train on files whose bands cannot be calibrated', () => {
     // cheaper deployment added beside it (scored at the unknown default) took Balanced and Cost.
     expect(bands).toMatchObject({ balanced: 1, cost: 0.95, rule: 'ratio' });
     expect(text).not.toContain('bands not calibrated');
+  });
+});
+
+describe('train with the same seed and files', () => {
+  it('writes the same bytes whenever it runs, without SOURCE_DATE_EPOCH; createdAt is the version date or the files', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mr-train-same-'));
+    const lines = Array.from({ length: 60 }, (_, i) =>
+      JSON.stringify({
+        id: `s${i}`,
+        prompt: `${i % 2 ? 'say hello to' : 'prove the lemma about'} item ${i}`,
+        scores: { strong: i % 7 ? 1 : 0, weak: i % 2 ? 1 : 0 },
+      }),
+    );
+    const data = join(dir, 's.jsonl');
+    writeFileSync(data, `${lines.join('\n')}\n`);
+    const epoch = process.env.SOURCE_DATE_EPOCH;
+    delete process.env.SOURCE_DATE_EPOCH;
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const said = stderrOf();
+    const trainAt = async (now: string, out: string) => {
+      vi.setSystemTime(new Date(now));
+      const args = ['--data', data, '--prices', `${FIX}/prices.json`, '--seed', '3'];
+      expect(await run([...args, '--out', join(dir, out)])).toBe(0);
+      return readFileSync(join(dir, out));
+    };
+    try {
+      mkdirSync(join(dir, 'a'));
+      mkdirSync(join(dir, 'b'));
+      // Before, createdAt was the wall clock: two runs differed in it alone.
+      const first = await trainAt('2031-01-02T03:04:05.678Z', 'a/x.json');
+      const second = await trainAt('2031-05-06T07:08:09.012Z', 'b/x.json');
+      expect(second.equals(first)).toBe(true);
+      // No date in the version: the files' newest modification time, to the second.
+      const newest = Math.max(
+        ...[data, `${FIX}/prices.json`].map((f) => Math.floor(statSync(f).mtimeMs / 1000) * 1000),
+      );
+      expect(parseArtefact(first.toString('utf8')).createdAt).toBe(new Date(newest).toISOString());
+      // A dated version (a file of the models folder): that day.
+      const dated = await trainAt('2031-01-02T03:04:05.678Z', '2030-12-24b.json');
+      expect(parseArtefact(dated.toString('utf8')).createdAt).toBe('2030-12-24T00:00:00.000Z');
+    } finally {
+      said.restore();
+      vi.useRealTimers();
+      if (epoch !== undefined) process.env.SOURCE_DATE_EPOCH = epoch;
+    }
   });
 });

@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DataError, countOf, loadPrices, loadRows, type DataRow } from '../../training/dataset.js';
 import { targetsWithZ } from '../../training/band-targets.js';
-import { trainArtefact } from '../../training/train-artefact.js';
+import { todaysVersion, trainArtefact, trainingTime } from '../../training/train-artefact.js';
 import { workBudgetOption } from '../../training/training-plan.js';
 import { epochsOption, seedOption } from '../../training/number-option.js';
 import { serializeArtefact } from '../routing/artefact-json.js';
@@ -82,8 +82,9 @@ options:
   --prices <file>        each model's input_per_1m_usd and output_per_1m_usd (an unpriced model is
                          left out, with a warning)
   --out <file>           where to write the artefact (in models/, a router can name its version)
-  --seed <n>             the seed of every sample and split (default 1; a seed trains alike each
-                         time, and with SOURCE_DATE_EPOCH set, as its createdAt, to the same bytes)
+  --seed <n>             the seed of every sample and split (default 1; the same seed, files and
+                         --version train the same bytes: createdAt is the version's date, else the
+                         newest of the files' modification times, or SOURCE_DATE_EPOCH when set)
   --version <v>          the artefact's version, what x-router-version and the request log say
                          (default: the --out file's name without .json, the name a router's
                          version: selects it by; else today's date)
@@ -116,11 +117,14 @@ export async function run(argv: string[]): Promise<number> {
     const epochs = epochsOption(values.epochs);
     const groups = loadGroups(files);
     const prices = loadPrices(values.prices);
+    const version = artefactVersionOption(values.version, values.out) ?? todaysVersion();
     const bar = progressBar('train');
     const started = Date.now();
     const { artefact } = trainArtefact(groups, prices, {
       seed,
-      version: artefactVersionOption(values.version, values.out),
+      version,
+      // Not the wall clock: the same files and seed give the same bytes.
+      createdAt: trainingTime(version, [...files, values.prices]),
       epochs,
       targets,
       workBudget,

@@ -1,0 +1,60 @@
+// `compare`'s exit codes: a prompts or prices file it cannot use is an `error:` and exit 1, as in
+// train and eval; a bad invocation stays a usage error (exit 2). No request is sent either way.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { run } from './compare.js';
+
+/** `run(argv)`'s exit code and what it wrote to stderr. */
+async function capture(argv: string[]): Promise<{ code: number; err: string }> {
+  const err: string[] = [];
+  vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
+  vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  const code = await run(argv);
+  return { code, err: err.join('') };
+}
+
+describe('compare with a file it cannot use', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  // Port 1 on loopback: nothing listens, and nothing is called before the files are read.
+  const base = (dir: string, prompts: string) => [
+    ...['--endpoint', 'http://127.0.0.1:1', '--prompts', prompts, '--targets', 'a'],
+    ...['--out', join(dir, 'out')],
+  ];
+
+  it('says error: and exits 1 for a missing or malformed prompts file, or a bad prices file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mr-compare-'));
+    // Before, each was a usage error: exit 2 and the usage text after the message.
+    const missing = await capture(base(dir, join(dir, 'nope.jsonl')));
+    expect(missing.code).toBe(1);
+    expect(missing.err).toMatch(/^error: cannot read the prompts file .*nope\.jsonl/);
+    expect(missing.err).not.toContain('usage:');
+
+    const bad = join(dir, 'bad.jsonl');
+    writeFileSync(bad, `${JSON.stringify({ prompt: 'hi' })}\n{not json\n`);
+    const malformed = await capture([...base(dir, bad), '--limit', '1']);
+    expect(malformed.code).toBe(1);
+    expect(malformed.err).toContain(`error: ${bad}:2: not valid JSON`);
+    expect(malformed.err).not.toContain('usage:');
+
+    const good = join(dir, 'good.txt');
+    writeFileSync(good, 'hello\n');
+    const prices = join(dir, 'prices.json');
+    writeFileSync(prices, '[1, 2]');
+    const badPrices = await capture([...base(dir, good), '--prices', prices]);
+    expect(badPrices.code).toBe(1);
+    expect(badPrices.err).toMatch(/^error: .*prices\.json: expected an object of model → prices/);
+  });
+
+  it('keeps a bad option value a usage error', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mr-compare-'));
+    const good = join(dir, 'good.txt');
+    writeFileSync(good, 'hello\n');
+    const r = await capture([...base(dir, good), '--limit', '0']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('--limit must be a positive integer (got "0")');
+    expect(r.err).toContain('usage: model-router compare');
+  });
+});
