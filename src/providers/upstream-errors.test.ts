@@ -119,3 +119,75 @@ describe('mapUpstreamError: statuses no API answers with, and x-should-retry', (
     ).toBe(true);
   });
 });
+
+describe('mapUpstreamError: how long an upstream asked to wait', () => {
+  const e429 = '{"error":{"message":"slow down","type":"rate_limit_error"}}';
+  it("a 429 that says its wait only in OpenAI's x-ratelimit-reset-* is a wait of the spent limit", () => {
+    const err = mapUpstreamError(
+      429,
+      e429,
+      {
+        'x-ratelimit-remaining-requests': '0',
+        'x-ratelimit-reset-requests': '20s',
+        'x-ratelimit-remaining-tokens': '1200',
+        'x-ratelimit-reset-tokens': '6m0s',
+      },
+      'd',
+    );
+    expect(err.headers).toEqual({ 'retry-after-ms': '20000' });
+    expect(
+      mapUpstreamError(
+        429,
+        e429,
+        {
+          'x-ratelimit-remaining-requests': '0',
+          'x-ratelimit-reset-requests': '1m30.5s',
+          'x-ratelimit-remaining-tokens': '0',
+          'x-ratelimit-reset-tokens': '150ms',
+        },
+        'd',
+      ).headers,
+    ).toEqual({ 'retry-after-ms': '90500' });
+    // No limit spent, or no reset it can read: no wait is made up.
+    expect(
+      mapUpstreamError(
+        429,
+        e429,
+        { 'x-ratelimit-remaining-requests': '3', 'x-ratelimit-reset-requests': '20s' },
+        'd',
+      ).headers,
+    ).toEqual({});
+    expect(
+      mapUpstreamError(
+        429,
+        e429,
+        { 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': 'soon' },
+        'd',
+      ).headers,
+    ).toEqual({});
+  });
+
+  it('relays retry-after only when it is a wait, and it comes before x-ratelimit-reset-*', () => {
+    const date = 'Wed, 21 Oct 2099 07:28:00 GMT';
+    expect(mapUpstreamError(429, e429, { 'retry-after': '7' }, 'd').headers).toEqual({
+      'retry-after': '7',
+    });
+    expect(mapUpstreamError(503, '', { 'retry-after': date }, 'd').headers).toEqual({
+      'retry-after': date,
+    });
+    for (const bad of ['abc', '-5', ''])
+      expect(mapUpstreamError(429, e429, { 'retry-after': bad }, 'd').headers).toEqual({});
+    expect(
+      mapUpstreamError(
+        429,
+        e429,
+        {
+          'retry-after': '3',
+          'x-ratelimit-remaining-requests': '0',
+          'x-ratelimit-reset-requests': '20s',
+        },
+        'd',
+      ).headers,
+    ).toEqual({ 'retry-after': '3' });
+  });
+});

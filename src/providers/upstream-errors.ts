@@ -89,11 +89,7 @@ export function mapUpstreamError(
       : typeof obj.error === 'string'
         ? obj.error
         : bodyText.slice(0, MAX_BODY) || `HTTP ${status}`;
-  const outHeaders: Record<string, string> = {};
-  for (const name of ['retry-after', 'retry-after-ms']) {
-    const v = headerValue(headers, name);
-    if (v !== undefined) outHeaders[name] = v;
-  }
+  const outHeaders = waitHeaders(status, headers);
   // `x-should-retry: true` makes a failure one to fail over from (the upstream says another try
   // may succeed). `false` does not stop a failover: it is about retrying that upstream (OpenAI
   // sends it with a 429 `insufficient_quota`, where another deployment is just what is needed).
@@ -116,6 +112,51 @@ export function mapUpstreamError(
     retryable,
     details: inner && typeof inner === 'object' ? { innererror: inner } : undefined,
   });
+}
+
+/**
+ * How long an upstream asked to wait, as headers the router reads (its cool-down) and relays:
+ * `retry-after-ms` and `retry-after` when they are a wait (a number ≥ 0, or an HTTP date), else
+ * left out rather than relayed as they came (`abc`, `-5`); on a 429 with neither, OpenAI's
+ * `x-ratelimit-reset-requests` / `-tokens` (`20s`, `1m30s`, `6ms`) of the limit that is spent
+ * (its `x-ratelimit-remaining-*` is 0), as `retry-after-ms` (fault audit F6, 2026-12-06: such a
+ * 429 was neither a cool-down nor told to the client).
+ */
+function waitHeaders(
+  status: number,
+  headers: UpstreamHttpResponse['headers'],
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  const ms = headerValue(headers, 'retry-after-ms');
+  if (ms !== undefined && /^\d+(?:\.\d+)?$/.test(ms.trim())) out['retry-after-ms'] = ms.trim();
+  const after = headerValue(headers, 'retry-after');
+  if (after !== undefined) {
+    const t = after.trim();
+    // Seconds, or an HTTP date (`Wed, 21 Oct 2015 07:28:00 GMT`: a day's name in it).
+    if (/^\d+(?:\.\d+)?$/.test(t) || (/[A-Za-z]/.test(t) && Number.isFinite(Date.parse(t))))
+      out['retry-after'] = t;
+  }
+  if (status !== 429 || out['retry-after'] !== undefined || out['retry-after-ms'] !== undefined)
+    return out;
+  let wait: number | undefined;
+  for (const limit of ['requests', 'tokens']) {
+    if (headerValue(headers, `x-ratelimit-remaining-${limit}`)?.trim() !== '0') continue;
+    const reset = openAiDurationMs(headerValue(headers, `x-ratelimit-reset-${limit}`));
+    if (reset !== undefined) wait = Math.max(wait ?? 0, reset);
+  }
+  if (wait !== undefined && wait > 0) out['retry-after-ms'] = String(Math.ceil(wait));
+  return out;
+}
+
+/** OpenAI's rate-limit reset (`1h2m3.5s`, `20s`, `6ms`) in milliseconds; undefined if not one. */
+function openAiDurationMs(text: string | undefined): number | undefined {
+  const m =
+    /^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+(?:\.\d+)?)ms)?$/.exec(
+      text?.trim() ?? '',
+    );
+  if (!m || !text?.trim()) return undefined;
+  const [h, min, sec, ms] = m.slice(1).map((v) => Number(v ?? 0));
+  return ((h! * 60 + min!) * 60 + sec!) * 1000 + ms!;
 }
 
 /**
