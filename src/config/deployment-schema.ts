@@ -178,7 +178,7 @@ export const deploymentSchema = z.strictObject({
     .max(1024 * 1024 * 1024)
     .default(MAX_REPLY_BYTES)
     .describe(
-      "Largest non-streamed chat reply body read from this deployment (Chat Completions, a native Responses call, Anthropic's Messages; 32 MiB by default, far above any model's longest answer). A reply past it (its `Content-Length`, or what was read so far) is dropped unread and counts as an upstream failure: the request fails over to the next candidate, or gets 502 `upstream_reply_too_large` in its API's shape. Bounds what one call holds in memory.",
+      "Largest non-streamed chat reply body read from this deployment (Chat Completions, a native Responses call, Anthropic's Messages; 32 MiB by default, far above any model's longest answer). A reply past it (its `Content-Length`, or what was read so far) is dropped unread and counts as an upstream failure: the request fails over to the next candidate, or gets 502 `upstream_reply_too_large` in its API's shape. Bounds what one call holds in memory. A streamed answer is not cut, but what the router keeps of it (the request log's answer text with `requestLog.storeText`, the answer cache's copy) stops at this many characters: the text says where it was cut, and the answer is not cached.",
     ),
   rateLimit: rateLimitSchema
     .optional()

@@ -48,7 +48,14 @@ export class ChunkCollector {
 
   constructor(private readonly keepLogprobs = false) {}
 
+  /** Stops collecting and lets go of what it holds: `response()` is undefined from now on. */
+  giveUp(): void {
+    this.unusable = true;
+    this.choices.clear();
+  }
+
   add(chunk: ChatChunk): void {
+    if (this.unusable && this.choices.size === 0 && this.head) return;
     const c = chunkFields(chunk);
     this.head ??= c;
     if (c.usage) this.usage = c.usage;

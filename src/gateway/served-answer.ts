@@ -142,6 +142,7 @@ export function streamAnswer(
     promptFilterResults: served.promptFilterResults,
     controls: served.controls,
     storeText: served.storeText,
+    keepChars: result.deployment.maxReplyBytes,
     collector,
     // As accountUsage will cost it at the end.
     ...(asksUsageCost(admit.call.request)

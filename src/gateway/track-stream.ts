@@ -7,6 +7,7 @@
 // upstream reports no usage (it broke off, or ignores `stream_options.include_usage`).
 import { RAW_JSON, type ChatChunk, type PassThroughChunk } from '../core/wire-types.js';
 import type { StoredReceipt } from '../routing/receipt.js';
+import { MAX_REPLY_BYTES } from '../config/deployment-schema.js';
 import { reportedUsage, usageCounts, type UsageCounts } from './cost.js';
 import type { ChunkCollector } from './answer-chunks.js';
 import { abortedCall, streamFailure } from './attempt-records.js';
@@ -74,6 +75,13 @@ export async function* trackStream(
     promptFilterResults?: unknown[];
     controls?: StoredReceipt;
     storeText: boolean;
+    /**
+     * Characters of answer kept for the request log's text and the answer cache at most (the
+     * deployment's `maxReplyBytes`, a JSON reply's bound): past it the text is cut, said so at
+     * its end, and the answer is not cached (fault audit F10, 2026-12-06: a 300 MB stream took
+     * 1.3 GB of memory and a 100 MB row).
+     */
+    keepChars?: number;
     /** Sees every upstream chunk as it came (the answer cache keeps the whole answer). */
     collector?: ChunkCollector;
     /** OpenRouter's usage accounting (`usage: {include: true}`): the usage chunk is sent, with
@@ -87,6 +95,9 @@ export async function* trackStream(
     call.request.stream_options?.include_usage === true || opts.costOf !== undefined;
   let usage: UsageCounts | undefined;
   let text = '';
+  const keepChars = opts.keepChars ?? MAX_REPLY_BYTES;
+  /** The answer is still within `keepChars`: its text and chunks are kept. */
+  let kept = true;
   let status = 200;
   let errorCode: string | undefined;
   let first = true;
@@ -97,7 +108,7 @@ export async function* trackStream(
   try {
     let chunk = result.first;
     while (chunk) {
-      opts.collector?.add(chunk);
+      if (kept) opts.collector?.add(chunk);
       if (hideReasoning) chunk = chunkWithoutReasoning(chunk);
       const raw = (chunk as Partial<PassThroughChunk>)[RAW_JSON];
       // An unparsed delta is a token unless it is the empty delta that carries the finish reason.
@@ -118,7 +129,13 @@ export async function* trackStream(
           );
         if (opts.controls) chunk.model_selection_details = modelSelectionDetails(opts.controls);
       }
-      if (opts.storeText) for (const c of chunk.choices) text += c.delta?.content ?? '';
+      if (opts.storeText && kept) for (const c of chunk.choices) text += c.delta?.content ?? '';
+      if (kept && chars > keepChars) {
+        kept = false;
+        opts.collector?.giveUp();
+        if (opts.storeText)
+          text = `${text.slice(0, keepChars)}\n[cut: the answer is longer than ${keepChars} characters]`;
+      }
       // A usage-only chunk the client did not ask for is dropped; usage is kept for accounting.
       const usageOnly = chunk.choices.length === 0 && !!chunk.usage && !chunk.prompt_filter_results;
       if (clientWantsUsage || !usageOnly) {
