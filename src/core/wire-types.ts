@@ -334,3 +334,37 @@ export function cacheWrite1hTokens(usage: ChatUsage | null | undefined): number 
  * symbol: JSON leaves it out, and no upstream sees it.
  */
 export const CLIENT_PATH: unique symbol = Symbol('client path');
+
+/**
+ * A chat tool message's mark: the Anthropic client's `tool_result` said `is_error: true`. The
+ * message's text says "Error: " for upstreams that have no such flag; an Anthropic deployment gets
+ * the flag and the text as the client sent it (Anthropic audit F2, 2026-12-06). A symbol, as
+ * CLIENT_PATH: JSON leaves it out, so no other upstream sees it (nor a stored batch line: one
+ * forwarded to Anthropic's Batch API keeps the "Error: " text only).
+ */
+export const TOOL_RESULT_ERROR: unique symbol = Symbol('tool result is an error');
+
+/**
+ * A chat content part's origin: the Anthropic `document` block it was made from (`text`, `content`
+ * or `base64` source, with its `title`, `context`, `citations`), and the text or data the part was
+ * made with. Other upstreams read the part (text, or a `file` part); an Anthropic deployment gets
+ * the block back as a document while the part still says what it was made with (the content
+ * filter or a context cut may have changed it since: then a plain-text document of the part's
+ * text). A symbol, as CLIENT_PATH: JSON leaves it out (Anthropic audit F3, 2026-12-06).
+ */
+export const ANTHROPIC_DOCUMENT: unique symbol = Symbol('anthropic document');
+
+/** What ANTHROPIC_DOCUMENT holds. */
+export interface AnthropicDocument {
+  /** The client's block, without its `cache_control` (that rides on the part). */
+  block: Record<string, unknown>;
+  /** The part's `text` (or its `file.file_data`) when it was made. */
+  madeFrom: string;
+}
+
+/**
+ * A chat request's mark: an Anthropic client's top-level `cache_control` (Anthropic's automatic
+ * caching: it marks the last cacheable block itself), sent as is to an Anthropic deployment;
+ * no other upstream has it. A symbol, as CLIENT_PATH (Anthropic audit F3, 2026-12-06).
+ */
+export const TOP_CACHE_CONTROL: unique symbol = Symbol('top-level cache_control');

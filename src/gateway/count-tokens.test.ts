@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { ANONYMOUS_CONTEXT } from '../auth/authenticate.js';
 import { ConfigHolder, compileConfig } from '../config/runtime-config.js';
 import type { ProviderAdapter } from '../providers/types.js';
-import { testConfig } from '../../test/helpers/test-config.js';
+import { simEmbeddingDeployment, testConfig } from '../../test/helpers/test-config.js';
 import { CallDrain } from './call-drain.js';
 import { countTokens } from './count-tokens.js';
 
@@ -65,6 +65,23 @@ function countingSeven(policies?: Parameters<typeof countTokens>[0]['policies'])
 }
 
 describe("countTokens and the key's model subset", () => {
+  it("a model the request's route does not serve (an embedding model) is its 400, not a count", async () => {
+    const config = testConfig({
+      deployments: [...testConfig().deployments, simEmbeddingDeployment('embed')] as never,
+    });
+    const err = await countTokens(
+      {
+        config: new ConfigHolder(compileConfig(config)),
+        adapters: { adapterFor: () => ({}) as ProviderAdapter },
+      },
+      {
+        request: { model: 'embed', messages: [{ role: 'user', content: 'Hello there' }] },
+        auth: ANONYMOUS_CONTEXT,
+      },
+    ).catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 400, code: 'model_not_chat' });
+  });
+
   it('a deployment outside the subset is a 403, its provider never asked', async () => {
     // Security audit F3 (2026-12-06): 200 here while every other route said 403.
     const { deps, asked } = countingSeven();

@@ -7,7 +7,7 @@ import { countPromptTokens } from '../core/prompt-text.js';
 import type { GatewayDeps } from './chat-gateway.js';
 import { targetName, type ChatCall } from './gateway-types.js';
 import { forbidden } from '../core/errors.js';
-import { authorizeTarget, keyMayUse, resolveTarget } from './request-target.js';
+import { authorizeTarget, checkChatTarget, keyMayUse, resolveTarget } from './request-target.js';
 
 /** How long a provider's own token count may take before the router counts instead. */
 const COUNT_TIMEOUT_MS = 10_000;
@@ -26,6 +26,9 @@ export async function countTokens(
   call: Pick<ChatCall, 'request' | 'auth' | 'native'> & { requestId?: string },
 ): Promise<{ inputTokens: number; countedBy: string; warning?: string }> {
   const target = resolveTarget(deps.config.current, call as ChatCall);
+  // Counted for a model the request's own route serves: an embedding or other model that route
+  // refuses is the same 400 here (Anthropic audit F13: count_tokens answered for it).
+  checkChatTarget(deps.config.current, target);
   authorizeTarget(call as ChatCall, target);
   // The key's model subset too, as every other route checks it: a key that may not use a
   // deployment does not get the operator's upstream asked to count for it (security audit F3).

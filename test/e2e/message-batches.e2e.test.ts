@@ -73,12 +73,18 @@ describe('Message Batches with @anthropic-ai/sdk', () => {
         request('router', 'model-router'),
         request('unknown', 'no-such-model'),
         request('direct', 'small', 'Write a haiku'),
+        // Asks to stream, which a batch request cannot: its errored result, not a refused batch,
+        // as the docs say of a bad request (Anthropic audit F12).
+        {
+          custom_id: 'streams',
+          params: { ...request('streams', 'small').params, stream: true },
+        } as unknown as ReturnType<typeof request>,
       ],
     });
     expect(created).toMatchObject({
       type: 'message_batch',
       processing_status: 'in_progress',
-      request_counts: { processing: 3, succeeded: 0, errored: 0, canceled: 0, expired: 0 },
+      request_counts: { processing: 4, succeeded: 0, errored: 0, canceled: 0, expired: 0 },
       results_url: null,
       ended_at: null,
       archived_at: null,
@@ -91,7 +97,7 @@ describe('Message Batches with @anthropic-ai/sdk', () => {
     expect(done.request_counts).toEqual({
       processing: 0,
       succeeded: 2,
-      errored: 1,
+      errored: 2,
       canceled: 0,
       expired: 0,
     });
@@ -103,7 +109,13 @@ describe('Message Batches with @anthropic-ai/sdk', () => {
       ['router', 'succeeded'],
       ['unknown', 'errored'],
       ['direct', 'succeeded'],
+      ['streams', 'errored'],
     ]);
+    const streams = out[3]!.result as Anthropic.Messages.MessageBatchErroredResult;
+    expect(streams.error).toMatchObject({
+      type: 'error',
+      error: { type: 'invalid_request_error', message: expect.stringMatching(/^stream: a batch/) },
+    });
     const first = out[0]!.result as Anthropic.Messages.MessageBatchSucceededResult;
     expect(first.message).toMatchObject({ type: 'message', role: 'assistant', model: 'small-sim' });
     expect(first.message.usage.output_tokens).toBeGreaterThan(0);
@@ -112,6 +124,7 @@ describe('Message Batches with @anthropic-ai/sdk', () => {
     expect(errored.error.error.message).toMatch(/no-such-model/);
 
     const mine = records.filter((r) => r.tags?.includes(`batch:${created.id}`));
+    // The request refused before it ran (`stream`) is in no record, as a malformed one is not.
     expect(mine).toHaveLength(3);
     expect(mine.every((r) => r.keyId === 'a' && r.tenant === 'acme')).toBe(true);
 
@@ -248,10 +261,6 @@ describe('Message Batches with @anthropic-ai/sdk', () => {
     await bad({ requests: [{ ...ok, custom_id: 'x'.repeat(65) }] }, /^requests\.0\.custom_id/);
     await bad({ requests: [ok, ok] }, /^requests\.1\.custom_id: Duplicate/);
     await bad({ requests: [{ custom_id: 'a', params: 'hi' }] }, /^requests\.0\.params/);
-    await bad(
-      { requests: [{ custom_id: 'a', params: { ...ok.params, stream: true } }] },
-      /^requests\.0\.params\.stream/,
-    );
     await expect(
       c.messages.batches.create({ requests: [{ ...ok, custom_id: 'bad id!' }] }),
     ).rejects.toMatchObject({

@@ -37,7 +37,12 @@ describe('Anthropic Messages request checks', () => {
       [{ tool_choice: { type: 'tool' } }, 'tool_choice.name: Field required for type "tool"'],
       [
         { tools: [{ name: 'get weather', input_schema: { type: 'object' } }] },
-        "tools.0.name: String should match pattern '^[a-zA-Z0-9_-]{1,128}$'",
+        "tools.0.name: String should match pattern '^[a-zA-Z0-9_-]{1,64}$'",
+      ],
+      // Anthropic's limit and OpenAI's: 64 (128 were let through to OpenAI: audit F6).
+      [
+        { tools: [{ name: 'a'.repeat(65), input_schema: { type: 'object' } }] },
+        'tools.0.name: String should match pattern \'^[a-zA-Z0-9_-]{1,64}$\' (letters, digits, _ and -; at most 64 characters); "aaaaaaaaaaaaaaaaaaaa…" has 65',
       ],
       [
         { tools: [{ name: 'f', input_schema: 'x' }] },
@@ -103,6 +108,106 @@ describe('Anthropic Messages request checks', () => {
     });
     expect(ok.statusCode, ok.body).toBe(200);
     expect(ok.json().type).toBe('message');
+  });
+
+  // Audit F7 (2026-12-06): these were served, or refused, by whichever deployment routing picked
+  // (an empty user turn reached Claude as `messages: []`); Anthropic refuses each of them.
+  it('refuses empty content and bad images or documents at the door, naming the field', async () => {
+    const reply = [{ reply: 'ok' }];
+    const t = await buildTestApp(testConfig(), {
+      big: fakeAdapter('big', reply),
+      mid: fakeAdapter('mid', reply),
+      small: fakeAdapter('small', reply),
+    });
+    const send = (messages: unknown[]) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/v1/messages',
+        headers: { 'anthropic-version': '2023-06-01' },
+        payload: { ...base, tools: [{ name: 'f', input_schema: { type: 'object' } }], messages },
+      });
+    const PNG = 'iVBORw0KGgoAAAANSUhEUg==';
+    const TEXT = Buffer.from('not an image at all').toString('base64');
+    const user = (...content: unknown[]) => ({ role: 'user', content });
+    const image = (media_type: string, data: string) => ({
+      type: 'image',
+      source: { type: 'base64', media_type, data },
+    });
+    const doc = (source: Record<string, unknown>) => ({ type: 'document', source });
+    const cases: [unknown[], string, string][] = [
+      [[user()], 'messages.0', 'messages.0: all messages must have non-empty content'],
+      [[{ role: 'user', content: '' }], 'messages.0', 'messages.0: all messages must have'],
+      [
+        [user({ type: 'text', text: 'hi' }), { role: 'assistant', content: [] }, user()],
+        'messages.1',
+        'except for the optional final assistant message',
+      ],
+      [
+        [user({ type: 'text', text: '' })],
+        'messages.0.content.0.text',
+        'messages.0.content.0.text: text content blocks must be non-empty',
+      ],
+      [
+        [user(image('image/bmp', PNG))],
+        'messages.0.content.0.source.media_type',
+        "Input should be 'image/jpeg', 'image/png', 'image/gif' or 'image/webp'; got 'image/bmp'",
+      ],
+      [
+        [user(image('image/png', '!!!notbase64'))],
+        'messages.0.content.0.source.data',
+        'the image data is not valid base64',
+      ],
+      [
+        [user(image('image/png', TEXT))],
+        'messages.0.content.0.source',
+        'messages.0.content.0.source is not a PNG, JPEG, GIF or WebP image: its bytes are text/plain (declared image/png)',
+      ],
+      [
+        [user(doc({ type: 'base64', media_type: 'application/zip', data: 'UEsDBA==' }))],
+        'messages.0.content.0.source.media_type',
+        "Input should be 'application/pdf'",
+      ],
+      [
+        [user(doc({ type: 'text', media_type: 'text/html', data: '<p>hi</p>' }))],
+        'messages.0.content.0.source.media_type',
+        "Input should be 'text/plain'",
+      ],
+      // In a tool result too (Claude Code's Read tool returns images there).
+      [
+        [
+          user({ type: 'text', text: 'use f' }),
+          { role: 'assistant', content: [{ type: 'tool_use', id: 't1', name: 'f', input: {} }] },
+          user({ type: 'tool_result', tool_use_id: 't1', content: [image('image/bmp', PNG)] }),
+        ],
+        'messages.2.content.0.content.0.source.media_type',
+        'messages.2.content.0.content.0.source.media_type: Input should be',
+      ],
+    ];
+    for (const [messages, param, message] of cases) {
+      const res = await send(messages);
+      expect(res.statusCode, JSON.stringify(messages)).toBe(400);
+      expect(res.json().error.type).toBe('invalid_request_error');
+      expect(res.json().error.message).toContain(message);
+      expect(res.json().error.message.startsWith(param), res.json().error.message).toBe(true);
+    }
+    // What Anthropic takes: a first turn of the assistant's (its API takes one, whatever the spec
+    // says), an empty final prefill, a good image, text and PDF documents with their types.
+    for (const messages of [
+      [{ role: 'assistant', content: 'How can I help?' }, user({ type: 'text', text: 'Hi' })],
+      [user({ type: 'text', text: 'Hi' }), { role: 'assistant', content: '' }],
+      [
+        user(
+          image('image/png', PNG),
+          doc({ type: 'text', media_type: 'text/plain', data: 'The sky is green.' }),
+          doc({ type: 'base64', media_type: 'application/pdf', data: 'JVBERi0xLjQK' }),
+          { type: 'text', text: 'What colour is the sky?' },
+        ),
+      ],
+    ]) {
+      const res = await send(messages);
+      expect(res.statusCode, res.body).toBe(200);
+    }
+    await t.app.close();
   });
 
   it('refuses tool_use blocks the next user turn leaves without a tool_result', async () => {

@@ -6,6 +6,7 @@ import { checkNumberField, requiredWithoutTools, unofferedToolChoice } from '../
 import { isObject } from '../../core/is-object.js';
 import { checkWebSearchTool, isWebSearchTool } from './messages-web-search.js';
 import { isAnthropicDefinedTool, requiredName } from './anthropic-defined-tools.js';
+import { describeImageFault, inlineImageType } from '../../files/inline-image.js';
 
 type Json = Record<string, unknown>;
 
@@ -110,14 +111,17 @@ export function checkMessagesRequest(body: Json, forCount: boolean): void {
         );
       checkCustomTool(t, `tools.${i}`);
     });
-  if (Array.isArray(body.messages)) {
-    body.messages.forEach((m, i) => {
+  const messages = body.messages;
+  if (Array.isArray(messages)) {
+    messages.forEach((m, i) => {
+      if (isObject(m)) checkNotEmpty(m, i, i === messages.length - 1);
       if (!isObject(m) || !Array.isArray(m.content)) return;
       // A system message holds text only, as the top-level `system` does.
       const check = m.role === 'system' ? checkTextBlock : checkBlock;
       m.content.forEach((b, j) => {
         const path = `messages.${i}.content.${j}`;
         check(b, path);
+        if (m.role === 'user') checkUserBlock(b, path);
         // The client's own blocks cannot stand in Claude's turn (the conversion left them out).
         if (m.role === 'assistant' && isObject(b) && USER_ONLY_BLOCKS.has(b.type as string))
           throw invalidRequest(
@@ -127,8 +131,92 @@ export function checkMessagesRequest(body: Json, forCount: boolean): void {
       });
     });
     // A token count runs nothing: it counts what it is given, as for server tools above.
-    if (!forCount) checkToolResults(body.messages);
+    if (!forCount) checkToolResults(messages);
   }
+}
+
+/**
+ * Anthropic's rule and words: every turn has content but a final assistant one (a prefill, which
+ * may be empty). Before, an empty user turn was dropped on the way, and Claude got a request
+ * without it (even `messages: []`) or another model answered it: audit F7, 2026-12-06. A first
+ * turn of the assistant is not refused: the spec says the first must be the user's, but
+ * Anthropic's API takes it (anthropics/anthropic-sdk-typescript#622), as every chat API does.
+ */
+function checkNotEmpty(m: Json, i: number, last: boolean): void {
+  if (m.role === 'system' || (m.role === 'assistant' && last)) return;
+  if (m.content === '' || (Array.isArray(m.content) && m.content.length === 0))
+    throw invalidRequest(
+      `messages.${i}: all messages must have non-empty content except for the optional final assistant message`,
+      `messages.${i}.content`,
+    );
+}
+
+/** Anthropic's image types (spec `Base64ImageSource.media_type`). */
+const IMAGE_TYPES = new Set<unknown>(['image/jpeg', 'image/png', 'image/gif', 'image/webp']);
+/** A character no base64 has (white space is let through, as Node's decoder does). */
+const NOT_BASE64 = /[^A-Za-z0-9+/=\s]/;
+
+/**
+ * A user turn's text, image and document blocks (and those of its tool results) as Anthropic takes
+ * them: text not empty, an inline image one of its four types in base64 whose bytes are an image,
+ * an inline document a PDF in base64 or plain text. Checked here, whatever routing picks: before,
+ * Claude's route refused a bad image while an OpenAI-format one forwarded it, and a text block
+ * with no text reached Claude as a turn without content (audit F7, 2026-12-06). An image whose
+ * bytes are another of the four types than it says is taken (Claude gets the bytes' type).
+ */
+function checkUserBlock(b: unknown, path: string): void {
+  if (!isObject(b)) return;
+  if (b.type === 'text' && b.text === '')
+    throw invalidRequest(`${path}.text: text content blocks must be non-empty`, `${path}.text`);
+  if (b.type === 'image') checkImageSource(b.source, `${path}.source`);
+  if (b.type === 'document') checkDocumentSource(b.source, `${path}.source`);
+  if (b.type === 'tool_result' && Array.isArray(b.content))
+    b.content.forEach((c, k) => {
+      if (isObject(c) && c.type !== 'text') checkUserBlock(c, `${path}.content.${k}`);
+    });
+}
+
+function checkImageSource(source: unknown, path: string): void {
+  if (!isObject(source) || source.type !== 'base64') return;
+  if (!IMAGE_TYPES.has(source.media_type))
+    throw invalidRequest(
+      `${path}.media_type: Input should be 'image/jpeg', 'image/png', 'image/gif' or 'image/webp'${typeof source.media_type === 'string' ? `; got '${source.media_type.slice(0, 64)}'` : ''}`,
+      `${path}.media_type`,
+    );
+  checkBase64(source.data, `${path}.data`, 'image');
+  // In the router's words for such an image on every API (files/inline-image.ts), which reads
+  // its first bytes only: the head is all it is given, not a copy of megabytes.
+  const head = String(source.data).slice(0, 128);
+  const found = inlineImageType(`data:${String(source.media_type)};base64,${head}`);
+  if (found && 'fault' in found)
+    throw invalidRequest(
+      `${describeImageFault({ param: path, found: found.fault })}.`,
+      `${path}.data`,
+      'invalid_image_format',
+    );
+}
+
+function checkDocumentSource(source: unknown, path: string): void {
+  if (!isObject(source)) return;
+  const wanted =
+    source.type === 'base64' ? 'application/pdf' : source.type === 'text' ? 'text/plain' : '';
+  if (wanted && source.media_type !== undefined && source.media_type !== wanted)
+    throw invalidRequest(
+      source.type === 'base64'
+        ? `${path}.media_type: Input should be 'application/pdf' (a base64 document is a PDF; send text as {"type": "text", "media_type": "text/plain", "data": …}, images in image blocks)`
+        : `${path}.media_type: Input should be 'text/plain'`,
+      `${path}.media_type`,
+    );
+  if (source.type === 'base64') checkBase64(source.data, `${path}.data`, 'PDF');
+  if (source.type === 'text' && typeof source.data !== 'string')
+    throw invalidRequest(`${path}.data: Input should be a valid string`, `${path}.data`);
+}
+
+function checkBase64(data: unknown, path: string, what: string): void {
+  if (typeof data !== 'string' || data === '')
+    throw invalidRequest(`${path}: Field required (the ${what}'s bytes in base64)`, path);
+  if (NOT_BASE64.test(data))
+    throw invalidRequest(`${path}: the ${what} data is not valid base64`, path);
 }
 
 /** Blocks only the user's turn holds: what the client sends Claude. */
@@ -150,17 +238,18 @@ function checkDefinedTool(t: Json, path: string): void {
  * schema was sent on, and the answer depended on the pick: Claude refused it, OpenAI-format
  * upstreams took it as a function without parameters.
  */
-const TOOL_NAME = /^[a-zA-Z0-9_-]{1,128}$/;
+const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
 
 function checkCustomTool(t: unknown, path: string): void {
   if (!isObject(t)) throw invalidRequest(`${path}: Input should be a valid dictionary`, path);
   if (t.type !== undefined && t.type !== null && t.type !== 'custom') return;
   if (typeof t.name !== 'string' || t.name === '')
     throw invalidRequest(`${path}.name: Field required (the tool's name)`, `${path}.name`);
-  // Anthropic's rule for a tool's name, checked here so that the pick cannot decide the answer.
+  // Anthropic's rule for a tool's name (spec `Tool.name`: at most 64, as OpenAI's), checked here
+  // so that the pick cannot decide the answer (128 were let through to OpenAI: audit F6).
   if (!TOOL_NAME.test(t.name))
     throw invalidRequest(
-      `${path}.name: String should match pattern '^[a-zA-Z0-9_-]{1,128}$' (letters, digits, _ and -)`,
+      `${path}.name: String should match pattern '^[a-zA-Z0-9_-]{1,64}$' (letters, digits, _ and -; at most 64 characters)${t.name.length > 64 ? `; "${t.name.slice(0, 20)}…" has ${t.name.length}` : ''}`,
       `${path}.name`,
     );
   if (t.input_schema === undefined || t.input_schema === null)

@@ -2,7 +2,7 @@
 // (`requests: [{custom_id, params}]`, anthropic_openapi_curated.yaml `CreateMessageBatchRequest`),
 // and turned into the runner's input file: one OpenAI batch line per request, sent to
 // `/v1/messages`. Each request's params are checked only when it runs, as Anthropic does: a bad
-// one is an errored result, not a refused batch.
+// one (one that asks to stream too) is an errored result, not a refused batch.
 import { MESSAGES_ENDPOINT } from '../../batch/batch-input.js';
 import { invalidRequest } from '../../core/errors.js';
 import { isObject } from '../../core/is-object.js';
@@ -15,6 +15,9 @@ export interface MessageBatchInput {
   content: Buffer;
   count: number;
 }
+
+/** A batch line's mark for a request that asked to stream (see parseMessageBatchRequest). */
+export const BATCH_STREAM_FIELD = 'x_router_batch_stream';
 
 /** Throws a 400 naming the first bad field; else the input file for the runner. */
 export function parseMessageBatchRequest(body: unknown, maxRequests: number): MessageBatchInput {
@@ -51,14 +54,13 @@ export function parseMessageBatchRequest(body: unknown, maxRequests: number): Me
         `${at}.params: Input should be an object (a Messages API request)`,
         `${at}.params`,
       );
-    if (r.params.stream === true)
-      throw invalidRequest(
-        `${at}.params.stream: a batch request cannot stream; remove "stream": true.`,
-        `${at}.params.stream`,
-      );
-    lines.push(
-      JSON.stringify({ custom_id: id, method: 'POST', url: MESSAGES_ENDPOINT, body: r.params }),
-    );
+    // A request that asks to stream is an errored result when it runs, as the docs say of every
+    // bad request (it refused the whole batch: audit F12, 2026-12-06). A batch line cannot carry
+    // `stream: true` (the runner's input refuses it), so it goes as BATCH_STREAM_FIELD, which the
+    // Messages route answers with the 400 for a batch line.
+    const { stream, ...params } = r.params;
+    const body = stream === true ? { ...params, [BATCH_STREAM_FIELD]: true } : r.params;
+    lines.push(JSON.stringify({ custom_id: id, method: 'POST', url: MESSAGES_ENDPOINT, body }));
   });
   return { content: Buffer.from(lines.join('\n') + '\n', 'utf8'), count: lines.length };
 }

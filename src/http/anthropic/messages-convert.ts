@@ -16,8 +16,12 @@ import { isImageUrl, quoteUrl } from '../../core/image-url.js';
 import { ROUTED_MODEL } from '../check-fields.js';
 import { describeValue } from '../../core/describe-value.js';
 import {
+  ANTHROPIC_DOCUMENT,
   CLIENT_PATH,
   CONTEXT_MANAGEMENT_FIELD,
+  TOOL_RESULT_ERROR,
+  TOP_CACHE_CONTROL,
+  type AnthropicDocument,
   ADAPTIVE_THINKING_FIELD,
   EFFORT_FIELD,
   SERVER_BLOCKS_FIELD,
@@ -230,13 +234,16 @@ export function messagesToChat(body: unknown, forCount = false): ChatRequest {
       if (b?.type === 'tool_result') {
         const { text, media } = toolResultContent(b, `${bp}.content`);
         toolMedia.push(...media);
-        const content = b.is_error ? `Error: ${text}` : text;
+        // A failed tool's result: "Error: " for upstreams without Anthropic's flag, the flag
+        // itself for Claude (TOOL_RESULT_ERROR; before, Claude got the prefix only: audit F2).
+        const content = b.is_error === true ? `Error: ${text}` : text;
         out.push({
           role: 'tool',
           tool_call_id: String(b.tool_use_id),
           content: isObject(b.cache_control)
             ? [{ type: 'text', text: content, ...cacheMark(b) }]
             : content,
+          ...(b.is_error === true ? { [TOOL_RESULT_ERROR]: true } : {}),
         } as ChatMessage);
       } else if (b?.type === 'text')
         parts.push({ type: 'text', text: String(b.text ?? ''), ...cacheMark(b) });
@@ -249,7 +256,11 @@ export function messagesToChat(body: unknown, forCount = false): ChatRequest {
     // as sent, and Claude Code's breakpoint moves on to the next turn, so a turn cached as blocks
     // must come back as those blocks (joined into one text, every later turn missed the cache).
     if (parts.length) {
-      const onePlainText = parts.length === 1 && (parts[0] as Json).type === 'text';
+      // A document stays a part: the part carries the block for Claude (ANTHROPIC_DOCUMENT).
+      const onePlainText =
+        parts.length === 1 &&
+        (parts[0] as Json).type === 'text' &&
+        !(parts[0] as { [ANTHROPIC_DOCUMENT]?: unknown })[ANTHROPIC_DOCUMENT];
       out.push({
         role: 'user',
         content:
@@ -264,6 +275,9 @@ export function messagesToChat(body: unknown, forCount = false): ChatRequest {
     messages: out,
     max_tokens: body.max_tokens,
   } as ChatRequest;
+  // Anthropic's automatic caching (a top-level `cache_control`): for Claude, as sent (audit F3).
+  if (isObject(body.cache_control))
+    (chat as { [TOP_CACHE_CONTROL]?: unknown })[TOP_CACHE_CONTROL] = body.cache_control;
   if (search) {
     chat.web_search_options = webSearchOptionsOf(search);
     const tc = body.tool_choice;
@@ -367,33 +381,64 @@ const ERROR_TYPES: Record<number, string> = {
 /**
  * A document block: plain text (`source.type` "text") or text content blocks ("content") become
  * text with its title and context, which any provider reads; a base64 PDF becomes a chat `file`
- * part, which routing sends only where files are read (`capabilities.files`: Claude gets it back
- * as a document). URL sources and uploaded files are refused with what to send instead.
+ * part, which routing sends only where files are read (`capabilities.files`). Either part keeps
+ * the block's breakpoint and carries the block itself (ANTHROPIC_DOCUMENT), so Claude gets the
+ * document as the client sent it: a plain-text document with its title, context, citations and
+ * `cache_control` (before, text documents reached Claude as text blocks without their breakpoint,
+ * and `citations` were dropped everywhere: audit F3). URL sources are refused with what to send.
  */
 function documentPart(b: Json, bp: string): Json {
   const source = (b.source ?? {}) as Json;
+  // The block for Claude, its media type filled in where the router takes it as the default.
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  const { cache_control, ...block } = b;
+  const defaultType = source.type === 'base64' ? 'application/pdf' : 'text/plain';
+  if ((source.type === 'base64' || source.type === 'text') && source.media_type === undefined)
+    block.source = { ...source, media_type: defaultType };
+  const carried = (madeFrom: string): { [ANTHROPIC_DOCUMENT]: AnthropicDocument } => ({
+    [ANTHROPIC_DOCUMENT]: { block, madeFrom },
+  });
   if (source.type === 'base64' && typeof source.data === 'string') {
-    const mediaType = typeof source.media_type === 'string' ? source.media_type : 'application/pdf';
+    const mediaType = typeof source.media_type === 'string' ? source.media_type : defaultType;
+    const fileData = `data:${mediaType};base64,${source.data}`;
     return {
       type: 'file',
       file: {
-        file_data: `data:${mediaType};base64,${source.data}`,
+        file_data: fileData,
         ...(typeof b.title === 'string' && b.title ? { filename: b.title } : {}),
       },
       ...cacheMark(b),
+      ...carried(fileData),
     };
   }
   let text: string;
   if (source.type === 'text' && typeof source.data === 'string') text = source.data;
-  else if (source.type === 'content' && Array.isArray(source.content))
-    text = textOf(source.content as Json[], `${bp}.source.content`);
+  else if (
+    source.type === 'content' &&
+    (Array.isArray(source.content) || typeof source.content === 'string')
+  )
+    text = textOf(source.content, `${bp}.source.content`);
   else
     throw invalidRequest(
       `${bp}: document blocks with a ${String(source.type ?? 'missing')} source are not supported by this router (it may route to a provider that cannot fetch them): send the document inline (source.type "base64" or "text").`,
       `${bp}.source.type`,
     );
   const head = [b.title, b.context].filter((x): x is string => typeof x === 'string' && x !== '');
-  return { type: 'text', text: [...head, text].join('\n\n') };
+  const joined = [...head, text].join('\n\n');
+  return { type: 'text', text: joined, ...cacheMark(b), ...carried(joined) };
+}
+
+/**
+ * Whether a Messages body's documents ask for citations (`citations.enabled`, in a user turn or a
+ * tool result), which no reply of the router carries back (messages-routes.ts warns).
+ */
+export function asksDocumentCitations(body: unknown): boolean {
+  const messages = isObject(body) && Array.isArray(body.messages) ? body.messages : [];
+  const asks = (b: unknown): boolean =>
+    isObject(b) &&
+    ((b.type === 'document' && isObject(b.citations) && b.citations.enabled === true) ||
+      (b.type === 'tool_result' && Array.isArray(b.content) && b.content.some(asks)));
+  return messages.some((m) => isObject(m) && Array.isArray(m.content) && m.content.some(asks));
 }
 
 /**

@@ -1,7 +1,7 @@
 // What an Anthropic client gets from an OpenAI-format upstream, block by block (messages-audit,
 // 2026-12-06): parallel tool calls whose argument chunks interleave (F8: the earlier call's
 // later chunks went to a block already stopped, which the AI SDK's Anthropic provider cut off
-// there), and a refusal (F4: an empty message that ended its turn).
+// there), a refusal (F4: an empty message that ended its turn), a stream without usage (F5).
 import { describe, expect, it } from 'vitest';
 import type { ChatChunk, ChatResponse } from '../../core/wire-types.js';
 import { chatChunksToMessageEvents, chatToMessage } from './messages-reply.js';
@@ -120,6 +120,40 @@ describe('an OpenAI-format stream to an Anthropic client', () => {
     const starts = evs.filter((e) => e.type === 'content_block_start');
     expect(starts.map((e) => (e.content_block as Json).id)).toEqual(['call_A', 'call_B']);
     expect(evs.filter((e) => e.type === 'content_block_stop')).toHaveLength(2);
+  });
+
+  // F5: an upstream that sends no usage (vLLM or Ollama without include_usage) zeroed the count
+  // message_start gave, and the SDK's finalMessage().usage was all zeros.
+  it('without usage, message_delta keeps the prompt count message_start gave and estimates the answer', async () => {
+    async function* from() {
+      yield chunk({ role: 'assistant', content: 'Twelve characters, then ' });
+      yield chunk({ content: 'sixteen more.' }, 'stop');
+    }
+    const evs: Json[] = [];
+    for await (const e of chatChunksToMessageEvents(from(), 'gpt-x', 42))
+      evs.push(JSON.parse(e.data) as Json);
+    const start = evs.find((e) => e.type === 'message_start')!.message as Json;
+    expect((start.usage as Json).input_tokens).toBe(42);
+    // 37 characters at about four a token, as the router accounts a stream without usage.
+    expect(evs.find((e) => e.type === 'message_delta')!.usage).toEqual({
+      input_tokens: 42,
+      cache_creation_input_tokens: 0,
+      cache_read_input_tokens: 0,
+      output_tokens: 10,
+    });
+    // An upstream's own usage is still what message_delta says.
+    const withUsage = await events([
+      chunk({ content: 'hi' }, 'stop'),
+      {
+        ...chunk({}),
+        choices: [],
+        usage: { prompt_tokens: 7, completion_tokens: 1, total_tokens: 8 },
+      } as ChatChunk,
+    ]);
+    expect(withUsage.find((e) => e.type === 'message_delta')!.usage).toMatchObject({
+      input_tokens: 7,
+      output_tokens: 1,
+    });
   });
 
   it('a refusal streams as text and ends the turn as a refusal', async () => {

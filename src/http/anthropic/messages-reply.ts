@@ -12,6 +12,7 @@ import { matchedStopOf } from '../../core/matched-stop.js';
 import { isObject } from '../../core/is-object.js';
 import { serverBlocksOf, type UrlCitation } from '../../core/web-search.js';
 import { serverBlockEvents, textAndServerBlocks, webCitation } from './messages-web-search.js';
+import { estimateStreamedTokens } from '../../gateway/track-stream.js';
 
 type Json = Record<string, unknown>;
 
@@ -180,7 +181,9 @@ export async function* chatChunksToMessageEvents(
   let openBlock: 'text' | 'tool' | 'thinking' | undefined;
   let openThinking = -1;
   const tools = new StreamedToolCalls();
-  let usage: Json = usageOf(undefined);
+  let usage: Json | undefined;
+  /** The answer's characters (text, thinking, refusal, tool arguments), for a stream without usage. */
+  let chars = 0;
   /** The answer's text so far: what a citation's span quotes. */
   let text = '';
   let finish: string | null = null;
@@ -256,6 +259,7 @@ export async function* chatChunksToMessageEvents(
         sequence = stopSequence(c, stops);
       }
       const delta = c.delta ?? {};
+      chars += deltaChars(delta);
       const details = (delta as { reasoning_details?: ReasoningDetail[] }).reasoning_details;
       for (const d of details ?? []) {
         if (d.provider !== 'anthropic') continue;
@@ -391,9 +395,33 @@ export async function* chatChunksToMessageEvents(
   yield* close();
   yield ev('message_delta', {
     delta: refusal ? { stop_reason: 'refusal', stop_sequence: null } : stopOf(finish, sequence),
-    usage,
+    // Without the upstream's usage, the router's figures, as it accounts the request: the prompt
+    // as message_start stated it, the answer estimated from what streamed (before, zeros, which
+    // overwrote message_start's count in the client's accumulated usage: audit F5, 2026-12-06).
+    usage: usage ?? {
+      ...startUsage,
+      output_tokens: estimateStreamedTokens(chars, 0),
+    },
   });
   yield ev('message_stop', {});
+}
+
+/** A delta's characters of answer: text, refusal, thinking and tool-call arguments. */
+function deltaChars(delta: object): number {
+  const d = delta as {
+    content?: unknown;
+    refusal?: unknown;
+    reasoning_details?: { thinking?: unknown }[];
+    tool_calls?: { function?: { arguments?: unknown } }[];
+  };
+  let n = 0;
+  if (typeof d.content === 'string') n += d.content.length;
+  if (typeof d.refusal === 'string') n += d.refusal.length;
+  for (const r of d.reasoning_details ?? [])
+    if (typeof r?.thinking === 'string') n += r.thinking.length;
+  for (const t of d.tool_calls ?? [])
+    if (typeof t?.function?.arguments === 'string') n += t.function.arguments.length;
+  return n;
 }
 
 /** A streamed tool call as far as it has come. */

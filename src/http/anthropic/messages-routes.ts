@@ -6,7 +6,7 @@
 // its `anthropic-version` (anthropic-version.ts).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { systemClock, type Clock } from '../../core/clock.js';
-import { isGatewayError } from '../../core/errors.js';
+import { invalidRequest, isGatewayError } from '../../core/errors.js';
 import type { ChatGateway } from '../../gateway/chat-gateway.js';
 import { anthropicAttribution } from '../../gateway/attribution.js';
 import { callGateway } from '../routes/chat-routes.js';
@@ -15,13 +15,17 @@ import { replyHeaders, writeSseStream } from '../sse-writer.js';
 import { withAnthropicRateLimits } from './anthropic-rate-limit-headers.js';
 import { anthropicVersionHook } from './anthropic-version.js';
 import { withClientBetas } from './client-betas.js';
-import { anthropicErrorBody, messagesToChat } from './messages-convert.js';
+import { anthropicErrorBody, asksDocumentCitations, messagesToChat } from './messages-convert.js';
+import { BATCH_STREAM_FIELD } from './message-batch-request.js';
 import type { RouterFiles } from '../../files/router-files.js';
 import { messagesFileIds, resolveFileSources } from './resolve-file-sources.js';
 import { chatChunksToMessageEvents, chatToMessage } from './messages-reply.js';
 import { warningsHeader } from '../../core/header-text.js';
 
 const errorShape: ErrorShaper = (e, requestId) => anthropicErrorBody(e, requestId);
+
+const CITATIONS_WARNING =
+  'citations not returned: the answer comes back as text without document citations (Claude gets citations.enabled; other models have no such setting)';
 
 /** `files`: the router's uploaded files, which blocks may name (`source.type: "file"`). */
 export function registerMessagesRoutes(
@@ -39,7 +43,14 @@ export function registerMessagesRoutes(
     '/v1/messages',
     { config: { errorShape }, onRequest: anthropicVersionHook },
     async (request: FastifyRequest, reply: FastifyReply) => {
-      const chat = withClientBetas(messagesToChat(await bodyOf(request)), request.headers);
+      const body = await bodyOf(request);
+      // A Message Batch request that asked to stream: its errored result (message-batch-request.ts).
+      if (request.batchLine && (body as Record<string, unknown>)[BATCH_STREAM_FIELD] === true)
+        throw invalidRequest(
+          'stream: a batch request cannot stream; remove "stream": true.',
+          'stream',
+        );
+      const chat = withClientBetas(messagesToChat(body), request.headers);
       // When the rate limits were checked, near enough: Anthropic's reset headers are times.
       const admittedAt = clock.now();
       const outcome = await callGateway(gateway, request, reply, chat, {
@@ -50,10 +61,16 @@ export function registerMessagesRoutes(
           Object.assign(e.headers, withAnthropicRateLimits(e.headers, admittedAt));
         throw e;
       });
-      const headers = {
+      const headers: Record<string, string> = {
         ...withAnthropicRateLimits(outcome.headers, admittedAt),
         'request-id': request.id,
       };
+      // Claude gets a document's `citations` (audit F3), but the answer comes back as chat text,
+      // which holds no document citations: said, whichever model served.
+      if (asksDocumentCitations(body)) {
+        const said = headers['x-router-warnings'];
+        headers['x-router-warnings'] = `${said ? `${said}; ` : ''}${CITATIONS_WARNING}`;
+      }
       if (outcome.kind === 'json')
         return reply.headers(headers).send(chatToMessage(outcome.response, chat.stop));
       reply.hijack();

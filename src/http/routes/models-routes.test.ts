@@ -154,6 +154,16 @@ describe('GET /v1/models/{id}', () => {
       ).data.map((m) => m.id);
     expect(await listed(headers)).toEqual(['model-router', 'chat-pool', 'big']);
     expect(await listed({})).toEqual(['model-router', 'chat-pool', 'embed-pool', 'big', 'embed']);
+    // `/{id}` agrees with the list: what it leaves out is not found (Anthropic audit F1), for an
+    // OpenAI client it is there.
+    for (const id of ['embed', 'embed-pool']) {
+      const hidden = await e.inject({ method: 'GET', url: `/v1/models/${id}`, headers });
+      expect(hidden.statusCode, id).toBe(404);
+      expect(hidden.json()).toMatchObject({ type: 'error', error: { type: 'not_found_error' } });
+      expect((await e.inject({ method: 'GET', url: `/v1/models/${id}` })).statusCode).toBe(200);
+    }
+    const pool = await e.inject({ method: 'GET', url: '/v1/models/chat-pool', headers });
+    expect(pool.json()).toMatchObject({ type: 'model', id: 'chat-pool' });
     await e.close();
     const missing = await a.inject({ method: 'GET', url: '/v1/models/gpt-9', headers });
     expect(missing.statusCode).toBe(404);

@@ -184,7 +184,10 @@ export function registerModelsRoutes(
   const one = (request: FastifyRequest<{ Params: { '*': string } }>) => {
     const id = request.params['*'];
     const entry = modelEntries(config.current, request.auth).find((m) => m.id === id);
-    if (!entry) {
+    // An Anthropic client's list holds only what /v1/messages serves: an entry it leaves out is
+    // not found for it either (an embedding model was found, then refused by /v1/messages:
+    // Anthropic audit F1, 2026-12-06).
+    if (!entry || (fromAnthropic(request) && !answersMessages(config.current, entry))) {
       // OpenAI's words and code for a model it does not know (CONTRACTS.md §2.4); one the key may
       // not use is not shown either (OpenAI answers model_not_found for another project's).
       throw notFound(

@@ -8,12 +8,16 @@ import { invalidRequest } from '../../core/errors.js';
 import { isObject } from '../../core/is-object.js';
 import { isSignedThinking } from '../../core/reasoning-details.js';
 import {
+  ANTHROPIC_DOCUMENT,
   CONTEXT_MANAGEMENT_FIELD,
   ADAPTIVE_THINKING_FIELD,
   EFFORT_FIELD,
   ANTHROPIC_TOOL_FIELD,
   THINKING_BUDGET_FIELD,
+  TOOL_RESULT_ERROR,
+  TOP_CACHE_CONTROL,
   WEB_SEARCH_TOOL_FIELD,
+  type AnthropicDocument,
   type ChatMessage,
   type ChatRequest,
   type ReasoningDetail,
@@ -125,12 +129,36 @@ function hasCacheMark(content: unknown): boolean {
   return Array.isArray(content) && content.some((p) => cacheMark(p).cache_control !== undefined);
 }
 
+/**
+ * A part made from an Anthropic client's `document` block (ANTHROPIC_DOCUMENT) as that block, with
+ * the part's breakpoint; undefined for any other part. Where the part's text is no longer what it
+ * was made with (the content filter redacted it, a context cut shortened it), a plain-text
+ * document of the part's text as it is now, so nothing taken out reaches Claude; a `file` part so
+ * changed goes as any file part does.
+ */
+function clientDocument(p: unknown): Json | undefined {
+  const doc = (p as { [ANTHROPIC_DOCUMENT]?: AnthropicDocument })[ANTHROPIC_DOCUMENT];
+  if (!doc) return undefined;
+  const part = p as { type?: string; text?: unknown; file?: { file_data?: unknown } };
+  const now = part.type === 'text' ? part.text : part.file?.file_data;
+  if (now === doc.madeFrom) return { ...doc.block, ...cacheMark(p) };
+  if (part.type !== 'text' || typeof part.text !== 'string') return undefined;
+  return {
+    type: 'document',
+    source: { type: 'text', media_type: 'text/plain', data: part.text },
+    ...(doc.block.citations !== undefined ? { citations: doc.block.citations } : {}),
+    ...cacheMark(p),
+  };
+}
+
 /** A user (or system) turn's parts as Claude's blocks; `at` is its place, `messages[i]`. */
 function userBlocks(content: ChatMessage['content'], at: string): Json[] {
   if (typeof content === 'string') return content ? [{ type: 'text', text: content }] : [];
   if (!Array.isArray(content)) return [];
   return content.flatMap((p, j): Json[] => {
     const part = `${at}.content[${j}]`;
+    const document = clientDocument(p);
+    if (document) return [document];
     if (p.type === 'text') return [{ type: 'text', text: p.text, ...cacheMark(p) }];
     if (p.type === 'image_url')
       return [{ ...imageBlock(p, p.image_url.url, part), ...cacheMark(p) }];
@@ -281,11 +309,16 @@ export function chatToAnthropicRequest(body: ChatRequest, deployment: Deployment
     else if (m.role === 'user') push('user', userBlocks(m.content, at));
     else if (m.role === 'tool') {
       const marks = Array.isArray(m.content) ? m.content.map(cacheMark) : [];
+      // An Anthropic client's failed tool (TOOL_RESULT_ERROR): Claude's own flag, and the text
+      // without the "Error: " the bridge wrote for upstreams that have none (audit F2).
+      const failed = (m as { [TOOL_RESULT_ERROR]?: unknown })[TOOL_RESULT_ERROR] === true;
+      const text = textContent(m.content);
       push('user', [
         {
           type: 'tool_result',
           tool_use_id: m.tool_call_id,
-          content: textContent(m.content),
+          content: failed && text.startsWith('Error: ') ? text.slice('Error: '.length) : text,
+          ...(failed ? { is_error: true } : {}),
           ...(marks.find((k) => k.cache_control) ?? {}),
         },
       ]);
@@ -402,6 +435,9 @@ export function chatToAnthropicRequest(body: ChatRequest, deployment: Deployment
   if (anthropicTools.length) out.tools = anthropicTools;
   if (toolChoice) out.tool_choice = toolChoice;
   if (body.stream === true) out.stream = true;
-  if (deployment.promptCaching === 'auto' && !carriesCacheMark(body)) addCacheBreakpoints(out);
+  // An Anthropic client's automatic caching, as it sent it: a mark of its own, so none is added.
+  const topMark = (body as { [TOP_CACHE_CONTROL]?: unknown })[TOP_CACHE_CONTROL];
+  if (isObject(topMark)) out.cache_control = topMark;
+  else if (deployment.promptCaching === 'auto' && !carriesCacheMark(body)) addCacheBreakpoints(out);
   return out;
 }

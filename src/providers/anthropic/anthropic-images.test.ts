@@ -98,23 +98,27 @@ describe('inline images to Claude', () => {
   });
 
   it("names the image as an Anthropic or Responses client sent it (its own request's path)", () => {
-    const fromMessages = messagesToChat({
-      model: 'claude',
-      max_tokens: 100,
-      system: 'Be brief.',
-      messages: [
-        { role: 'user', content: 'Hi' },
-        { role: 'assistant', content: 'Hello' },
-        {
-          role: 'user',
-          content: [
-            { type: 'text', text: 'And this?' },
-            { type: 'image', source: { type: 'base64', media_type: 'image/png', data: BMP } },
-          ],
-        },
-      ],
-    });
-    expect(refusal(fromMessages).param).toBe('messages.2.content.1.source');
+    // An Anthropic client's is refused at the door, whatever the route (audit F7, 2026-12-06).
+    const fromMessages = () =>
+      messagesToChat({
+        model: 'claude',
+        max_tokens: 100,
+        system: 'Be brief.',
+        messages: [
+          { role: 'user', content: 'Hi' },
+          { role: 'assistant', content: 'Hello' },
+          {
+            role: 'user',
+            content: [
+              { type: 'text', text: 'And this?' },
+              { type: 'image', source: { type: 'base64', media_type: 'image/png', data: BMP } },
+            ],
+          },
+        ],
+      });
+    expect(fromMessages).toThrow(
+      expect.objectContaining({ param: 'messages.2.content.1.source.data' }) as Error,
+    );
     const fromResponses = responsesToChat(
       {
         model: 'claude',
