@@ -195,6 +195,22 @@ export async function* chatChunksToMessageEvents(
       openBlock = undefined;
     }
   };
+  /** `piece` as a text delta, on the open text block or a new one. */
+  const writeText = function* (piece: string) {
+    if (openBlock !== 'text') {
+      yield* close();
+      blockIndex++;
+      openBlock = 'text';
+      yield ev('content_block_start', {
+        index: blockIndex,
+        content_block: { type: 'text', text: '' },
+      });
+    }
+    yield ev('content_block_delta', {
+      index: blockIndex,
+      delta: { type: 'text_delta', text: piece },
+    });
+  };
   /** A tool call's block, opened with the arguments it has so far. */
   const startTool = function* (call: ToolCallSoFar) {
     yield* close();
@@ -223,17 +239,7 @@ export async function* chatChunksToMessageEvents(
     if (tools.heldText && (all || tools.openIsWhole())) {
       const held = tools.heldText;
       tools.heldText = '';
-      yield* close();
-      blockIndex++;
-      openBlock = 'text';
-      yield ev('content_block_start', {
-        index: blockIndex,
-        content_block: { type: 'text', text: '' },
-      });
-      yield ev('content_block_delta', {
-        index: blockIndex,
-        delta: { type: 'text_delta', text: held },
-      });
+      yield* writeText(held);
     }
   };
   for await (const chunk of chunks) {
@@ -292,19 +298,7 @@ export async function* chatChunksToMessageEvents(
       const refused = refusalOf(delta);
       if (refused) {
         refusal = true;
-        if (openBlock !== 'text') {
-          yield* close();
-          blockIndex++;
-          openBlock = 'text';
-          yield ev('content_block_start', {
-            index: blockIndex,
-            content_block: { type: 'text', text: '' },
-          });
-        }
-        yield ev('content_block_delta', {
-          index: blockIndex,
-          delta: { type: 'text_delta', text: refused },
-        });
+        yield* writeText(refused);
       }
       // Text while a tool call's arguments are still coming is held back until they are whole:
       // an Anthropic block, once stopped, takes no more deltas (audit F8).
@@ -317,20 +311,8 @@ export async function* chatChunksToMessageEvents(
         text += delta.content;
         tools.heldText += delta.content;
       } else if (typeof delta.content === 'string' && delta.content.length > 0) {
-        if (openBlock !== 'text') {
-          yield* close();
-          blockIndex++;
-          openBlock = 'text';
-          yield ev('content_block_start', {
-            index: blockIndex,
-            content_block: { type: 'text', text: '' },
-          });
-        }
         text += delta.content;
-        yield ev('content_block_delta', {
-          index: blockIndex,
-          delta: { type: 'text_delta', text: delta.content },
-        });
+        yield* writeText(delta.content);
       }
       // Web citations of the text so far, on the open text block (Anthropic's SDK gathers them
       // into the block's citations).
