@@ -195,7 +195,7 @@ describe('compare and distribution CLIs', () => {
     expect(readFileSync(html, 'utf8')).toContain('<svg');
   });
 
-  it('bad input gets a clear message and exit code 2', async () => {
+  it('bad input gets a clear message: exit 1 for a bad file, 2 for a bad option', async () => {
     const bad = join(dir, 'bad.jsonl');
     writeFileSync(bad, '{"prompt":"ok"}\n{"prompt": 42}\n');
     const r = await cli([
@@ -207,7 +207,8 @@ describe('compare and distribution CLIs', () => {
       '--targets',
       'big',
     ]);
-    expect(r.code).toBe(2);
+    // A file's fault is an error (exit 1), as in the other commands (ML audit F5, 2026-12-06).
+    expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/bad\.jsonl:2: needs "prompt"/);
     const m = await cli([
       'compare',
