@@ -86,15 +86,16 @@ describe('--out is checked before the work', () => {
     const prompts = join(dir, 'graded.jsonl');
     writeFileSync(prompts, '{"prompt":"Say hello.","scores":{"big":8}}\n');
     const args = ['--endpoint', 'http://127.0.0.1:9', '--targets', 'big', '--out', dir];
+    // A file's fault: exit 1, as the other commands (ML audit F5, 2026-12-06).
     const graded = cli('compare', '--prompts', prompts, ...args);
-    expect(graded.status).toBe(2);
+    expect(graded.status).toBe(1);
     expect(graded.stderr).toContain('scores["big"] is 8, outside [0, 1]');
     expect(graded.stderr).not.toMatch(/ECONNREFUSED|fetch failed/);
     writeFileSync(prompts, '{"prompt":"Say hello."}\n');
     const prices = join(dir, 'prices.json');
     writeFileSync(prices, '{"big":{"input_per_1m_usd":-1,"output_per_1m_usd":2}}');
     const priced = cli('compare', '--prompts', prompts, '--prices', prices, ...args);
-    expect(priced.status).toBe(2);
+    expect(priced.status).toBe(1);
     expect(priced.stderr).toContain('"big" needs input_per_1m_usd and output_per_1m_usd');
     expect(priced.stderr).not.toMatch(/ECONNREFUSED|fetch failed/);
   });
