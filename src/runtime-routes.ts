@@ -132,6 +132,7 @@ export function routePlugins(p: RouteParts): ((a: FastifyInstance) => void | Pro
       registerKeyRoutes(a, p.keys, () => ({
         routers: [...cfg().routers, ...cfg().pools].map((r) => r.name),
         deployments: cfg().deployments.map((d) => d.name),
+        authMode: cfg().auth.mode,
       })),
     (a) =>
       registerDashboardRoutes(a, {

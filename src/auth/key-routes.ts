@@ -65,11 +65,19 @@ function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
  */
 export function keyWarnings(
   body: { scopes?: string[]; modelSubset?: string[] },
-  /** `routers`: router deployments and pools, the names that serve through others. */
-  names: { routers: readonly string[]; deployments: readonly string[] },
+  /**
+   * `routers`: router deployments and pools, the names that serve through others; `authMode`
+   * the config's `auth.mode`.
+   */
+  names: { routers: readonly string[]; deployments: readonly string[]; authMode?: string },
 ): string[] {
   const all = [...names.routers, ...names.deployments];
   const warnings: string[] = [];
+  // A key nobody is asked for (tour audit F5, 2026-12-06: issued keys looked enforced).
+  if (names.authMode === 'none')
+    warnings.push(
+      'auth.mode is none: the model endpoints take requests without a key, so this key is not required and its scopes, limits and budgets bind only the requests that send it; set auth.mode: keys to require one',
+    );
   for (const scope of body.scopes ?? [])
     if (!all.some((n) => scopeAllows([scope], n)))
       warnings.push(
@@ -85,7 +93,7 @@ export function registerKeyRoutes(
   app: FastifyInstance,
   keys: KeyStore,
   /** The config's router and deployment names now, for the issue reply's warnings. */
-  names?: () => { routers: readonly string[]; deployments: readonly string[] },
+  names?: () => { routers: readonly string[]; deployments: readonly string[]; authMode?: string },
 ): void {
   const admin = (request: FastifyRequest) => {
     const auth = (request as FastifyRequest & { auth?: AuthContext }).auth;
