@@ -50,16 +50,36 @@ function connectError(origin: string, err: unknown, signal: AbortSignal): Gatewa
   });
 }
 
-/** Why a connection failed, in words that do not name the upstream's address. */
+/** Common connection failures in words (their codes as Node and undici name them). */
+const UNREACHABLE_WORDS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  ENOTFOUND: 'host name not found (DNS)',
+  EAI_AGAIN: 'host name lookup failed for now (DNS)',
+  ETIMEDOUT: 'connection timed out',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  EPIPE: 'connection closed while sending',
+  UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
+  UND_ERR_SOCKET: 'connection closed by the other side',
+  UND_ERR_CLOSED: 'connection closed',
+};
+
+/**
+ * Why a connection failed, in words that do not name the upstream's address: its code and what
+ * it means (`ECONNREFUSED: connection refused`), else the error's own words with any address in
+ * them replaced.
+ */
 function unreachableWhy(e: { code?: string; message?: string }, origin: string): string {
+  if (e.code) return UNREACHABLE_WORDS[e.code] ? `${e.code}: ${UNREACHABLE_WORDS[e.code]}` : e.code;
   const url = new URL(origin);
   const words = (e.message ?? '')
-    .replaceAll(origin, 'the upstream')
-    .replace(/\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b/g, 'the upstream')
-    .replace(/\[[0-9a-f:]+\](?::\d+)?/gi, 'the upstream')
-    .replaceAll(url.host, 'the upstream')
-    .replaceAll(url.hostname, 'the upstream');
-  return [e.code, words].filter(Boolean).join(' ') || 'the connection failed';
+    .replaceAll(origin, 'its address')
+    .replace(/\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b/g, 'its address')
+    .replace(/\[[0-9a-f:]+\](?::\d+)?/gi, 'its address')
+    .replaceAll(url.host, 'its address')
+    .replaceAll(url.hostname, 'its address');
+  return words || 'the connection failed';
 }
 
 /**
