@@ -71,6 +71,30 @@ describe('the default fleet', () => {
     );
   });
 
+  it("never says Quality mode's pick has the highest predicted quality when another is predicted higher", () => {
+    let kept = 0;
+    for (const p of [...PROMPTS, 'Write a Python function that merges two sorted lists.']) {
+      const decision = router.decide({
+        request: requestFromPrompt(p),
+        router: routerConfig,
+        mode: 'quality',
+        candidates,
+        promptTokens: Math.ceil(p.length / 4),
+      });
+      const pick = decision.scores.find((s) => s.deployment === decision.ordered[0])!;
+      const higher = decision.scores.filter((s) => s.predictedQuality > pick.predictedQuality);
+      if (higher.length === 0) continue;
+      kept++;
+      // The reference kept by the margin (tour audit F3, 2026-12-06).
+      expect(decision.reason).not.toContain('has the highest predicted quality');
+      expect(decision.reason).toMatch(
+        /no candidate is predicted ahead of it by more than the calibrated margin|no other model was predicted better/,
+      );
+    }
+    // The case the audit found is among them: the check is not vacuous.
+    expect(kept).toBeGreaterThan(0);
+  });
+
   it('maps every deployment of both routers into one data group of the artefact', () => {
     for (const r of config.routers)
       expect(router.describeSubset!(r, config.deployments)).toEqual([]);

@@ -271,11 +271,21 @@ export function createTrainedRouter(artefact: RoutingArtefact): Router {
       }));
       const unknown = scored.filter((s) => !s.known).map((s) => s.name);
       let reason: string;
+      // The candidate predicted best after the pick: the reference keeps Quality mode unless
+      // another is ahead of it by more than the margin, so a receipt that says "highest" must be
+      // so (tour audit F3, 2026-12-06: it said so of a pick two others were predicted above).
+      const ahead = scored.filter((s) => s !== pick && s.quality > pick.quality);
+      const best = ahead.reduce<(typeof scored)[number] | undefined>(
+        (b, s) => (b === undefined || s.quality > b.quality ? s : b),
+        undefined,
+      );
       if (input.mode === 'quality')
         reason =
           pick === reference && bands.qualityHolds
             ? `quality mode: ${pick.name}, the strongest model on average (predicted ${pick.quality.toFixed(3)}); on held-out prompts no other model was predicted better often enough to beat it by more than noise`
-            : `quality mode: ${pick.name} has the highest predicted quality (${pick.quality.toFixed(3)}${pick === reference ? ', the strongest model on average' : `, ahead of ${reference.name} by more than the calibrated margin ${(bands.qualityMargin ?? 0).toFixed(2)}`})`;
+            : pick === reference && best
+              ? `quality mode: ${pick.name}, the strongest model on average (predicted ${pick.quality.toFixed(3)}); no candidate is predicted ahead of it by more than the calibrated margin ${(bands.qualityMargin ?? 0).toFixed(2)} (the best, ${best.name}, at ${best.quality.toFixed(3)})`
+              : `quality mode: ${pick.name} has the highest predicted quality (${pick.quality.toFixed(3)}${pick === reference ? ', the strongest model on average' : `, ahead of ${reference.name} by more than the calibrated margin ${(bands.qualityMargin ?? 0).toFixed(2)}`})`;
       else if (pick === reference && modeHolds(input.mode, bands))
         reason = `${input.mode} mode: ${pick.name}, the strongest model on average (predicted ${pick.quality.toFixed(3)}), serves wherever it is eligible: on scored prompts of this traffic no band kept the mode's promise (model-router calibrate-bands), so it saves nothing here; routers[].bands.${input.mode}Holds: false routes by the band (${band.toFixed(3)}) again`;
       else if (isTradeoff(bands.rule)) {
