@@ -36,6 +36,20 @@ function fixture(): { data: string; prices: string } {
 describe('eval --salts', () => {
   afterEach(() => vi.restoreAllMocks());
 
+  it("says a file's notes once when it is both --train and --test (tour audit F10)", async () => {
+    const { data, prices } = fixture();
+    writeFileSync(data, `${readFileSync(data, 'utf8')}{"prompt":"no scores","scores":{}}\n`);
+    const err: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
+    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    expect(await run(['--train', data, '--test', data, '--prices', prices, '--json'])).toBe(0);
+    const notes = err
+      .join('')
+      .split('\n')
+      .filter((l) => l.includes('passed over'));
+    expect(notes).toHaveLength(1);
+  });
+
   it('evaluates once per salt and summarises every headline figure', async () => {
     const { data, prices } = fixture();
     const out: string[] = [];

@@ -220,25 +220,29 @@ export async function run(argv: string[]): Promise<number> {
         example: '0.3',
       }),
     };
-    // Every file is read once, whatever the number of salts.
-    const testByFile = testFiles.map((f) => ({ rows: loadRows(f), split: shared.includes(f) }));
-    const splitGroups = new Set(testByFile.filter((t) => t.split).map((t) => t.rows[0]!.group));
-    const allTest: DataRow[] = testByFile.flatMap((t) => t.rows);
-    const trainRows = values.model ? undefined : loadGroups(trainFiles);
-    const prices = values.model ? undefined : loadPrices(values.prices!);
-    if (shared.length)
-      process.stderr.write(
-        `${shared.join(', ')} ${shared.length > 1 ? 'are' : 'is'} in --train and --test: holding out ${split * 100}% of ${shared.length > 1 ? 'their' : 'its'} prompts by a salted prompt hash${salts.length > 1 ? `, once per salt (${salts.join(', ')})` : ''}\n`,
-      );
-
     // With --salts each split trains and reads the files again: a warning or note it repeats word
-    // for word (an unpriced model, a test file's unknown model) is said once, not once a salt.
+    // for word (an unpriced model, a test file's unknown model) is said once, not once a salt;
+    // so is a file's note when it is both --train and --test (tour audit F10: said twice).
     const said = new Set<string>();
     const sayOnce = (line: string) => {
       if (said.has(line)) return;
       said.add(line);
       process.stderr.write(`${line}\n`);
     };
+    const noteOnce = (m: string) => sayOnce(`note: ${m}`);
+    // Every file is read once, whatever the number of salts.
+    const testByFile = testFiles.map((f) => ({
+      rows: loadRows(f, noteOnce),
+      split: shared.includes(f),
+    }));
+    const splitGroups = new Set(testByFile.filter((t) => t.split).map((t) => t.rows[0]!.group));
+    const allTest: DataRow[] = testByFile.flatMap((t) => t.rows);
+    const trainRows = values.model ? undefined : loadGroups(trainFiles, undefined, noteOnce);
+    const prices = values.model ? undefined : loadPrices(values.prices!);
+    if (shared.length)
+      process.stderr.write(
+        `${shared.join(', ')} ${shared.length > 1 ? 'are' : 'is'} in --train and --test: holding out ${split * 100}% of ${shared.length > 1 ? 'their' : 'its'} prompts by a salted prompt hash${salts.length > 1 ? `, once per salt (${salts.join(', ')})` : ''}\n`,
+      );
 
     /** Trains on the training files less the test prompts (or loads --model) and evaluates. */
     const once = (salt: string | undefined) => {

@@ -21,11 +21,13 @@ import { artefactVersionOption, checkOutFile } from './out-path.js';
 export function loadGroups(
   files: string[],
   warn: (message: string) => void = (m) => process.stderr.write(`warning: ${m}\n`),
+  /** Where each file's notes go (loadRows'); `eval` says each once, a file read twice too. */
+  note?: (message: string) => void,
 ): Map<string, DataRow[]> {
   const groups = new Map<string, DataRow[]>();
   const firstFile = new Map<string, string>();
   for (const f of files) {
-    const rows = loadRows(f);
+    const rows = loadRows(f, note);
     const key = rows[0]!.group;
     const first = firstFile.get(key);
     if (first === undefined) firstFile.set(key, f);
