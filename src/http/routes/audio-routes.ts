@@ -18,7 +18,7 @@ import { AZURE_DEPLOYMENT_PATHS, checkApiVersion } from './chat-routes.js';
 import { formFieldValue, MAX_FORM_FIELD_BYTES } from './form-field.js';
 import { namedCall } from './named-call.js';
 import { describeValue } from '../../config/zod-issue-message.js';
-import { isMalformedForm } from '../malformed-form.js';
+import { formParts, isMalformedForm } from '../malformed-form.js';
 
 /** OpenAI's limits: 4,096 characters of speech; audio files of 25 MB. */
 const MAX_SPEECH_CHARS = 4096;
@@ -84,7 +84,7 @@ export async function readTranscriptionForm(
   const fields: [string, string][] = [];
   let file: TranscriptionForm['file'] | undefined;
   try {
-    for await (const part of request.parts()) {
+    for await (const part of formParts(request.parts(), request.raw)) {
       if (part.type === 'file') {
         if (part.fieldname !== 'file' || file)
           throw invalidRequest('Send one audio file, in the field "file".', 'file');

@@ -34,7 +34,7 @@ import {
   anthropicFilePage,
   fromAnthropic,
 } from './anthropic-files.js';
-import { isMalformedForm } from '../malformed-form.js';
+import { formParts, isMalformedForm } from '../malformed-form.js';
 import { KEY_REQUEST } from '../key-request.js';
 
 /**
@@ -157,7 +157,7 @@ export async function registerFilesRoutes(
           const fields: Record<string, string> = {};
           let upload: { filename: string; content: Buffer; declared: string } | undefined;
           try {
-            for await (const part of request.parts()) {
+            for await (const part of formParts(request.parts(), request.raw)) {
               if (part.type === 'file') {
                 if (part.fieldname !== 'file' || upload)
                   throw invalidRequest('Send one file, in the field "file".', 'file');

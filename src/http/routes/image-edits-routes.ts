@@ -34,7 +34,7 @@ import {
 } from './image-limits.js';
 import { formFieldValue, MAX_FORM_FIELD_BYTES } from './form-field.js';
 import { namedCall } from './named-call.js';
-import { isMalformedForm } from '../malformed-form.js';
+import { formParts, isMalformedForm } from '../malformed-form.js';
 
 export type ImageOperation = 'edits' | 'variations';
 
@@ -89,7 +89,10 @@ async function readParts(
   let total = 0;
   let field = 'image';
   try {
-    for await (const part of request.parts({ limits: { fileSize: limits.fileBytes } })) {
+    for await (const part of formParts(
+      request.parts({ limits: { fileSize: limits.fileBytes } }),
+      request.raw,
+    )) {
       if (part.type !== 'file') {
         const value = formFieldValue(part, MAX_FORM_FIELD_BYTES);
         total += part.fieldname.length + value.length;

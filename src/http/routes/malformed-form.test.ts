@@ -54,4 +54,47 @@ describe('a malformed multipart form', () => {
         expect(res.json().error.message, what).toContain('The multipart form could not be read');
       }
   });
+
+  it("is a 400, not a request that never ends, when a file part's filename* holds a line break", async () => {
+    const base = await t.app.listen({ port: 0, host: '127.0.0.1' });
+    // busboy stops without an error or an end on such a part (media audit F7, 2026-12-06).
+    const routes: [string, [string, string][], string][] = [
+      ['/v1/files', [['purpose', 'batch']], 'file'],
+      ['/v1/audio/transcriptions', [['model', 'whisper-1']], 'file'],
+      ['/v1/audio/translations', [['model', 'whisper-1']], 'file'],
+      [
+        '/v1/images/edits',
+        [
+          ['model', 'gpt-image-1'],
+          ['prompt', 'a cat'],
+        ],
+        'image',
+      ],
+    ];
+    for (const [url, fields, file] of routes) {
+      // Binary bytes, as a WAV's (a part of text is dropped at once; of bytes, the parser stalls).
+      const payload = Buffer.concat([
+        Buffer.from(
+          [
+            ...fields.map(
+              ([k, v]) => `--XYZ\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`,
+            ),
+            `--XYZ\r\nContent-Disposition: form-data; name="${file}"; filename*=UTF-8''a%0Ab.wav\r\nContent-Type: audio/wav\r\n\r\n`,
+          ].join(''),
+        ),
+        Buffer.from(Array.from({ length: 256 * 400 }, (_, i) => i % 256)),
+        Buffer.from('\r\n--XYZ--\r\n'),
+      ]);
+      // Over a real socket: the stall is seen once the whole body has arrived (`raw.complete`).
+      const res = await fetch(`${base}${url}`, {
+        method: 'POST',
+        headers: { 'content-type': 'multipart/form-data; boundary=XYZ' },
+        body: payload,
+        signal: AbortSignal.timeout(15_000),
+      });
+      const body = (await res.json()) as { error: { type: string } };
+      expect(res.status, `${url}: ${JSON.stringify(body)}`).toBe(400);
+      expect(body.error, url).toMatchObject({ type: 'invalid_request_error' });
+    }
+  }, 60_000);
 });
