@@ -71,7 +71,8 @@ export async function embedWithFailover(
       // Kept vectors are put together with the upstream's by position: one each, or none.
       const vectors =
         members.expect !== undefined ? orderedVectors(reply.response, members.expect) : undefined;
-      if (members.partial && !vectors) throw wrongCount(d, members.expect!, reply.response);
+      if (members.expect !== undefined && !vectors)
+        throw wrongCount(d, members.expect, reply.response);
       return { served: { reply, vectors }, model: reply.response.model };
     },
   );

@@ -494,6 +494,17 @@ describe('embeddings and the answer cache', () => {
     expect(short.statusCode).toBe(502);
     expect(short.json().error.code).toBe('upstream_malformed_response');
     expect(t.records.at(-1)).toMatchObject({ status: 502, cache: 'miss' });
+    // Without the cache too: vectors that do not line up with the inputs are no answer (media
+    // audit F1, 2026-12-06: passed on as a 200 when nothing came from the cache).
+    const uncached = parseConfig(
+      { ...testConfigInput(), deployments: [embedInput], routers: [] },
+      {},
+    ).config;
+    const u = await buildTestApp(uncached, { embed: oneVector }, { authenticator: scopedAuth });
+    const plain = await u.app.inject(post({ model: 'embed', input: ['a', 'b', 'c'] }));
+    expect(plain.statusCode).toBe(502);
+    expect(plain.json().error.code).toBe('upstream_malformed_response');
+    expect((await u.app.inject(post({ model: 'embed', input: 'a' }))).statusCode).toBe(200);
   });
 
   it('without cache.enabled nothing is kept or said', async () => {

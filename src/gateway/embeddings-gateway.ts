@@ -112,7 +112,9 @@ export class EmbeddingsGateway {
         allowed,
         sent,
         sentEstimate,
-        expect: plan ? missing.length : undefined,
+        // One vector per input sent, cache or not (media audit F1: a reply short of vectors was
+        // passed on when nothing came from the cache, its vectors no longer lining up).
+        expect: missing.length,
         partial,
       };
       const served = await callOrWait(
