@@ -77,6 +77,17 @@ function parseJsonObject(text: string, name: string): Json {
   return parsed as Json;
 }
 
+/** A JSON body that is an error object (isErrorReply), not an answer. */
+function isErrorJson(body: Buffer, contentType: string): boolean {
+  if (!/json/i.test(contentType)) return false;
+  try {
+    const parsed: unknown = JSON.parse(body.toString('utf8'));
+    return isObject(parsed) && isErrorReply(parsed);
+  } catch {
+    return false;
+  }
+}
+
 /** An error object in OpenAI's shape (`{error: {…}}`) or vLLM's older flat one (`object: "error"`). */
 function isErrorReply(parsed: Json): boolean {
   return (parsed.error !== undefined && parsed.error !== null) || parsed.object === 'error';
@@ -251,9 +262,14 @@ export function createOpenAiAdapter(
     // `POST /v1/audio/speech` (createSpeech): the audio's bytes, read on as the client takes them.
     async speak(req) {
       const res = await post(speechEndpoint, JSON.stringify(req.body), req);
+      const contentType = headerValue(res.headers, 'content-type') ?? 'application/octet-stream';
+      // Audio, not a 2xx whose body is an error or a page (media audit F5, 2026-12-06: served as
+      // the speech, never failed over).
+      if (/^(?:application\/json|text\/html)/i.test(contentType))
+        throw malformed(deployment.name, await readText(res.body, 2048), 'audio');
       return {
         audio: res.body as AsyncIterable<Buffer>,
-        contentType: headerValue(res.headers, 'content-type') ?? 'application/octet-stream',
+        contentType,
         headers: pickUpstreamHeaders(res.headers),
       };
     },
@@ -264,11 +280,12 @@ export function createOpenAiAdapter(
       const res = await post(audioEndpoints[req.operation], body, req, contentType);
       const chunks: Buffer[] = [];
       for await (const c of res.body) chunks.push(c as Buffer);
-      return {
-        body: Buffer.concat(chunks),
-        contentType: headerValue(res.headers, 'content-type') ?? 'application/json',
-        headers: pickUpstreamHeaders(res.headers),
-      };
+      const transcript = Buffer.concat(chunks);
+      const type = headerValue(res.headers, 'content-type') ?? 'application/json';
+      // A transcript, not an empty body, a page, or a 2xx whose JSON is an error (media audit F5).
+      if (transcript.length === 0 || /^text\/html/i.test(type) || isErrorJson(transcript, type))
+        throw malformed(deployment.name, transcript.toString('utf8', 0, 2048), 'a transcript');
+      return { body: transcript, contentType: type, headers: pickUpstreamHeaders(res.headers) };
     },
     // OpenAI's `POST /responses/input_tokens` (openapi.yaml `TokenCountsBody`): the Responses
     // request as it would be sent, less what counting does not take.
