@@ -5,7 +5,7 @@ import type { DeploymentConfig } from '../config/deployment-schema.js';
 import type { ImagesReply, TranscriptionForm } from '../core/wire-types.js';
 import type { UpstreamTranscript } from '../providers/types.js';
 import { wavDurationSeconds } from '../core/wav-duration.js';
-import { costUsd } from './cost.js';
+import { costUsd, tokenCount } from './cost.js';
 
 /** A call's cost and the tokens its reply reported (0 when it reported none). */
 export interface MediaCost {
@@ -19,7 +19,7 @@ type Prices = Pick<DeploymentConfig, 'prices'>;
 const tokenCost = (d: Prices, promptTokens: number, completionTokens: number) =>
   costUsd(d, { promptTokens, cachedTokens: 0, completionTokens, reasoningTokens: 0 });
 
-const num = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) && x >= 0 ? x : 0);
+const num = (x: unknown) => tokenCount(x) ?? 0;
 
 /** The price of one image of `quality` and `size`: the most specific of `perImageBy`, else `perImage`. */
 export function imagePrice(d: Prices, quality: unknown, size: unknown): number {

@@ -4,6 +4,7 @@
 // `audioOutputPer1M` (else the token prices), cached input at the cached prices.
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import { isObject } from '../core/is-object.js';
+import { tokenCount } from './cost.js';
 
 export interface RealtimeUsage {
   promptTokens: number;
@@ -12,7 +13,7 @@ export interface RealtimeUsage {
   costUsd: number;
 }
 
-const num = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) && x >= 0 ? x : 0);
+const num = (x: unknown) => tokenCount(x) ?? 0;
 const obj = (x: unknown): Record<string, unknown> => (isObject(x) ? x : {});
 
 /** The tokens and cost of one response's `usage` on `d` (zeros for a usage it did not report). */

@@ -22,6 +22,7 @@ import { rerankCostUsd, rerankTokenEstimate, searchUnits } from './rerank-cost.j
 import { resolveNamedModel } from './request-target.js';
 import { trackedCall } from './tracked-call.js';
 import { noteQueued } from './wait-for-headroom.js';
+import { tokenCount } from './cost.js';
 
 export type RerankCall = Omit<
   ChatCall,
@@ -38,7 +39,7 @@ interface Reranked {
   tokens?: number;
 }
 
-const num = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) && x >= 0 ? x : undefined);
+const num = tokenCount;
 const obj = (x: unknown) =>
   x && typeof x === 'object' && !Array.isArray(x) ? (x as Record<string, unknown>) : undefined;
 

@@ -27,8 +27,6 @@ interface LooseError {
 }
 
 function defaultType(status: number): string {
-  if (status === 401) return 'authentication_error';
-  if (status === 403) return 'permission_error';
   if (status === 404) return 'not_found_error';
   if (status === 429) return 'rate_limit_error';
   if (status >= 500) return 'server_error';

@@ -197,13 +197,7 @@ export function mapAnthropicError(
   const type = typeof err.type === 'string' ? err.type : 'api_error';
   const httpStatus = status || STATUS_FOR_TYPE[type] || 500;
   const openAiType =
-    httpStatus === 429
-      ? 'rate_limit_error'
-      : httpStatus >= 500
-        ? 'server_error'
-        : type === 'authentication_error'
-          ? 'authentication_error'
-          : type;
+    httpStatus === 429 ? 'rate_limit_error' : httpStatus >= 500 ? 'server_error' : type;
   const message = typeof err.message === 'string' ? err.message : `HTTP ${httpStatus}`;
   const fault = deploymentFaultError(httpStatus, `${deploymentName}: ${message}`, headers);
   if (fault) return fault;
