@@ -50,7 +50,7 @@ import { BatchService } from './batch/batch-service.js';
 import { RouterFiles } from './files/router-files.js';
 import { createMemoryBatchStore } from './store/memory/memory-batch-store.js';
 import { spendHistory } from './store/spend-history.js';
-import { shareReceipts } from './routing/shared-receipts.js';
+import { shareReceipts, withLoggedReceipts } from './routing/shared-receipts.js';
 
 export interface RuntimeOptions {
   clock?: Clock;
@@ -170,6 +170,7 @@ export async function createRuntime(
       : new RequestLog(await openRequestStore(initial.requestLog), {
           maxBuffer: initial.requestLog.maxBuffer,
           storeText: initial.requestLog.storeText,
+          storeReceipts: () => holder.current.config.requestLog.storeReceipts,
           retentionDays: initial.requestLog.retentionDays,
           onError: (msg) => logger.error(msg),
         });
@@ -256,7 +257,14 @@ export async function createRuntime(
   const sharedReceipts = await shareReceipts(shared.state, replica, (id, tenant) =>
     gateway.receipt(id, tenant),
   );
-  gateway.useSharedReceipts(sharedReceipts);
+  // ... and one no replica holds any more (a restart, past the 10,000 in memory): the request log.
+  gateway.useSharedReceipts(
+    requestLog
+      ? withLoggedReceipts(sharedReceipts, requestLog.store, (id, tenant) =>
+          gateway.receipt(id, tenant),
+        )
+      : sharedReceipts,
+  );
   // A replica that starts (or turns the semantic cache on) loads what the others share first, so
   // it starts warm; start-up waits for that a short while at most.
   const semanticOn = (c: Config) => c.cache.enabled && c.cache.semantic.enabled;

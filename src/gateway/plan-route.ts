@@ -264,6 +264,7 @@ export function notePlan(record: RequestRecord, plan: RoutePlan): void {
   record.routingMode = plan.mode;
   record.routerVersion = plan.decision?.version;
   record.decisionId = plan.receipt?.id;
+  record.receipt = plan.receipt;
   record.routingMicros = plan.routingMicros;
   record.dataZone = plan.zone;
 }

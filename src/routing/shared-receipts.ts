@@ -83,3 +83,25 @@ export async function shareReceipts(
     },
   };
 }
+
+/**
+ * `shared`, reading the request log (`requestLog.storeReceipts`) before asking other replicas: a
+ * receipt this replica no longer holds (a restart, past the 10,000 in memory) or another wrote to
+ * a shared PostgreSQL log. The replicas are still asked when the log has none, for a decision not
+ * yet written (the log writes in batches) or a log that is down.
+ */
+export function withLoggedReceipts(
+  shared: SharedReceipts,
+  log: { findReceipt(id: string, tenant?: string): Promise<DecisionReceipt | undefined> },
+  local: (id: string, tenant?: string) => DecisionReceipt | undefined,
+): SharedReceipts {
+  return {
+    async find(id, tenant) {
+      const mine = local(id, tenant);
+      if (mine) return mine;
+      const logged = await log.findReceipt(id, tenant).catch(() => undefined);
+      return logged ?? shared.find(id, tenant);
+    },
+    stop: () => shared.stop(),
+  };
+}

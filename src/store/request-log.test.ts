@@ -393,6 +393,7 @@ describe('RequestLog batching', () => {
       close: async () => {},
       ...createMemoryBatchStore(),
       findRequest: async () => undefined,
+      findReceipt: async () => undefined,
       saveFeedback: async () => {},
       summarizeFeedback: async () => {
         throw new Error('not read here');

@@ -9,6 +9,7 @@ import type { FeedbackStore } from './feedback-store.js';
 import type { RequestRecord, RequestRecorder } from './request-record.js';
 import type { RequestSummary, UsageQuery } from './request-summary.js';
 import type { ConversationStore } from './response-store.js';
+import type { DecisionReceipt } from '../routing/receipt.js';
 
 /** A place records go to and come back from; both stores pass the same tests. It also keeps
  * Responses API conversations (`previous_response_id`), the Conversations API's conversations,
@@ -39,6 +40,12 @@ export interface RequestLogStore
   summarize?(q: UsageQuery): Promise<RequestSummary>;
   /** USD the requests of a window and filter cost (a budget's spend history): SQL stores. */
   spend?(q: Omit<UsageQuery, 'by' | 'limit'>): Promise<number>;
+  /**
+   * The receipt kept with a record (`requestLog.storeReceipts`): by its decision id, or by the
+   * request id of one of `tenant`'s requests (its latest decision), as `GET
+   * /v1/router/decisions/{id}` looks them up in memory.
+   */
+  findReceipt(id: string, tenant?: string): Promise<DecisionReceipt | undefined>;
   /** Deletes records older than `before`; returns how many. */
   deleteOlderThan(before: number): Promise<number>;
   close(): Promise<void>;
@@ -56,6 +63,8 @@ export interface RequestLogStatus {
 export interface RequestLogOptions {
   maxBuffer: number;
   storeText: boolean;
+  /** Whether routing receipts are written with their records, read as each is queued (hot reload). */
+  storeReceipts?: () => boolean;
   retentionDays: number;
   flushIntervalMs?: number;
   batchSize?: number;
@@ -94,6 +103,8 @@ export class RequestLog implements RequestRecorder {
     ) {
       record = { ...record, promptText: undefined, answerText: undefined };
     }
+    if (record.receipt !== undefined && !(this.options.storeReceipts?.() ?? true))
+      record = { ...record, receipt: undefined };
     this.queue.push(record);
   }
 

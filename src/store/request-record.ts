@@ -1,5 +1,6 @@
 // One record per request, produced by the gateway once the request is over and handed to the
 // recorder (metrics + batched request log). Field names are the request log's columns.
+import type { StoredReceipt } from '../routing/receipt.js';
 
 export interface AttemptRecord {
   deployment: string;
@@ -133,6 +134,13 @@ export interface RequestRecord {
    */
   usageEstimated?: boolean;
   answerText?: string;
+  /**
+   * The receipt of the routing decision `decisionId` names (the same object the in-memory
+   * DecisionStore keeps, so its attempts and served deployment are final when the record is
+   * written). The request log keeps it, as JSON, when `requestLog.storeReceipts` is on, so a
+   * receipt outlives a restart and the 10,000 decisions a replica holds.
+   */
+  receipt?: StoredReceipt;
 }
 
 /** A request's record as it starts: no attempt yet, no tokens, no cost, status 200 until told. */

@@ -213,7 +213,7 @@ export function registerModelsRoutes(
     const receipt = await gateway.findReceipt(request.params.id, request.auth.tenant);
     if (!receipt)
       throw notFound(
-        `No routing decision "${request.params.id}": name a decision by its x-router-decision-id, or a request of yours by its x-request-id (receipts are kept for the most recent 10,000 decisions of each replica).`,
+        `No routing decision "${request.params.id}": name a decision by its x-router-decision-id, or a request of yours by its x-request-id (each replica holds its most recent 10,000 decisions; the request log keeps them for its retention with requestLog.storeReceipts, on by default).`,
         'decision_not_found',
         null,
       );

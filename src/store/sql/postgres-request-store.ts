@@ -13,6 +13,7 @@ import {
   MIGRATIONS,
   fromRow,
   qualifyTables,
+  receiptFromColumn,
   selectList,
   toRow,
   type Row,
@@ -113,6 +114,23 @@ export function createPostgresRequestStore(
         [since, until],
       );
       return (res.rows as Row[]).map((row) => fromRow({ ...row, attempts: row.attempts }));
+    },
+    async findReceipt(id, tenant) {
+      await ready();
+      const byDecision = await pool.query(
+        `SELECT receipt FROM ${table} WHERE decision_id = $1 AND receipt IS NOT NULL LIMIT 1`,
+        [id],
+      );
+      const rows =
+        byDecision.rows.length > 0 || tenant === undefined
+          ? byDecision.rows
+          : (
+              await pool.query(
+                `SELECT receipt FROM ${table} WHERE tenant = $1 AND request_id = $2 AND receipt IS NOT NULL ORDER BY time DESC LIMIT 1`,
+                [tenant, id],
+              )
+            ).rows;
+      return receiptFromColumn((rows[0] as { receipt?: unknown } | undefined)?.receipt);
     },
     async count(since, until) {
       migrated ??= this.migrate();

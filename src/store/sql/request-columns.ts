@@ -1,5 +1,7 @@
 // The request log's columns, shared by the SQLite and PostgreSQL stores: one place maps a
 // RequestRecord to a row and back, and lists the versioned schema migrations.
+import { isObject } from '../../core/is-object.js';
+import { withSummary, type DecisionReceipt } from '../../routing/receipt.js';
 import type { RequestRecord } from '../request-record.js';
 
 export const COLUMNS = [
@@ -37,13 +39,31 @@ export const COLUMNS = [
   'queued_ms',
   'multi_turn',
   'usage_estimated',
+  'receipt',
 ] as const;
 
 export type Row = Record<(typeof COLUMNS)[number], unknown>;
 
-/** The select list of a query: every column, or all but the (large) prompt and answer texts. */
+/**
+ * The select list of a query: every column but the receipt (read only by `findReceipt`), and
+ * without the (large) prompt and answer texts unless `text`.
+ */
 export function selectList(text: boolean): string {
-  return text ? '*' : COLUMNS.filter((c) => c !== 'prompt_text' && c !== 'answer_text').join(', ');
+  return COLUMNS.filter(
+    (c) => c !== 'receipt' && (text || (c !== 'prompt_text' && c !== 'answer_text')),
+  ).join(', ');
+}
+
+/** A record's receipt as the request log keeps it: as the API shows it, summary and all. */
+function receiptText(r: RequestRecord): string | null {
+  return r.receipt === undefined ? null : JSON.stringify(withSummary(r.receipt));
+}
+
+/** A kept receipt as read back (`findReceipt`); undefined when the column holds none. */
+export function receiptFromColumn(v: unknown): DecisionReceipt | undefined {
+  if (v === null || v === undefined) return undefined;
+  const parsed: unknown = typeof v === 'string' ? JSON.parse(v) : v;
+  return isObject(parsed) ? (parsed as unknown as DecisionReceipt) : undefined;
 }
 
 export function toRow(r: RequestRecord): unknown[] {
@@ -83,6 +103,7 @@ export function toRow(r: RequestRecord): unknown[] {
     // 1/0 for both drivers (better-sqlite3 binds no booleans; PostgreSQL reads '1' as true).
     r.multiTurn === undefined ? null : r.multiTurn ? 1 : 0,
     r.usageEstimated === undefined ? null : r.usageEstimated ? 1 : 0,
+    receiptText(r),
   ];
 }
 
@@ -301,6 +322,10 @@ export const MIGRATIONS: { version: number; sql: string }[] = [
     CREATE INDEX IF NOT EXISTS requests_key_time ON requests (key_id, time);
     CREATE INDEX IF NOT EXISTS requests_deployment_time ON requests (deployment, time)`,
   },
+  // The receipt of the request's routing decision as `GET /v1/router/decisions/{id}` shows it
+  // (`requestLog.storeReceipts`), so it outlives a restart and the replica's in-memory 10,000;
+  // found by `decision_id` (indexed since 17) or `request_id` (2). NULL when none was kept.
+  { version: 22, sql: 'ALTER TABLE requests ADD COLUMN receipt TEXT' },
 ];
 
 // Every table the migrations create, by name.

@@ -4,7 +4,15 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { RequestLogStore } from '../request-log.js';
 import type { RequestRecord } from '../request-record.js';
-import { COLUMNS, MIGRATIONS, fromRow, selectList, toRow, type Row } from './request-columns.js';
+import {
+  COLUMNS,
+  MIGRATIONS,
+  fromRow,
+  receiptFromColumn,
+  selectList,
+  toRow,
+  type Row,
+} from './request-columns.js';
 import { createSqliteBatchStore } from './sqlite-batch-store.js';
 import { createSqliteChatCompletionStore } from './sqlite-chat-completion-store.js';
 import { createSqliteConversationObjectStore } from './sqlite-conversation-object-store.js';
@@ -88,6 +96,24 @@ export function createSqliteRequestStore(path: string): RequestLogStore {
           )
           .all(since, until) as Row[]
       ).map(fromRow);
+    },
+    async findReceipt(id, tenant) {
+      await store.migrate();
+      const byDecision = db
+        .prepare(
+          'SELECT receipt FROM requests WHERE decision_id = ? AND receipt IS NOT NULL LIMIT 1',
+        )
+        .get(id) as { receipt: unknown } | undefined;
+      const row =
+        byDecision ??
+        (tenant === undefined
+          ? undefined
+          : (db
+              .prepare(
+                'SELECT receipt FROM requests WHERE tenant = ? AND request_id = ? AND receipt IS NOT NULL ORDER BY time DESC LIMIT 1',
+              )
+              .get(tenant, id) as { receipt: unknown } | undefined));
+      return receiptFromColumn(row?.receipt);
     },
     async count(since, until) {
       const row = db
