@@ -7,13 +7,14 @@ import { orderByPreferences, resolveProviderPreferences } from './provider-prefe
 import type { RoutingMode } from '../config/schema.js';
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import type { RuntimeConfig } from '../config/runtime-config.js';
-import { invalidRequest } from '../core/errors.js';
+import { GatewayError, invalidRequest } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { budgetExceeded } from '../policy/budget.js';
 import {
   checkEligibility,
   CIRCUIT_HALF_OPEN_DESCRIPTION,
   requestNeeds,
+  type CandidateEligibility,
 } from '../routing/eligibility.js';
 import type { OutputTokenStats } from '../routing/output-token-stats.js';
 import { buildReceipt, type StoredReceipt } from '../routing/receipt.js';
@@ -34,7 +35,7 @@ import type { PoolBalancer } from './pool-order.js';
 import { noEligibleFor } from './no-eligible-error.js';
 import { effectiveMode, keyAllowsDeployment, resolveZone } from './request-target.js';
 import { resolveSessionAffinity } from './session-affinity.js';
-import { retryWhenFree } from './retry-when-free.js';
+import { retryWhenFree, retryWhenSoonestFree, WAIT_RULES } from './retry-when-free.js';
 import { warningsHeader } from '../core/header-text.js';
 
 /** What planning needs: the gateway's deps, its pool balancer and its learned output sizes. */
@@ -66,6 +67,12 @@ export interface RoutePlan {
   topDeployment?: DeploymentConfig;
   /** Preferences accepted and not applied (provider-preferences.ts), for `x-router-warnings`. */
   warnings?: string[];
+  /**
+   * Candidates left out only for now (cooling down after an upstream 429, out of rate-limit
+   * headroom, circuit open), with the tokens headroom was judged at: when the eligible ones all
+   * fail, the error's `retry-after` says when the soonest of these frees up (`retryWhenPassedOverFree`).
+   */
+  passedOver?: { checks: CandidateEligibility[]; tokens: number };
 }
 
 /**
@@ -135,6 +142,13 @@ export function planRoute(
         tokens: needs.promptTokens + needs.outputTokens,
       },
     );
+  const waits = checks.filter(
+    (c) => c.failed.length > 0 && c.failed.every((r) => WAIT_RULES.has(r)),
+  );
+  const passedOver =
+    waits.length > 0
+      ? { checks: waits, tokens: needs.promptTokens + needs.outputTokens }
+      : undefined;
   if (target.kind !== 'router') {
     const streaming = call.request.stream === true;
     let ordered =
@@ -147,7 +161,7 @@ export function planRoute(
         'provider.order',
         'no_eligible_deployment',
       );
-    return { ordered, mode: undefined, zone: zone.dataZone, warnings };
+    return { ordered, mode: undefined, zone: zone.dataZone, warnings, passedOver };
   }
   const router = target.router;
   // The routing model picks among a router's deployments: a caller's order or sort does not
@@ -202,7 +216,30 @@ export function planRoute(
     sessionKey: affinity.sessionKey,
     topDeployment: snapshot.deployments.get(decision.topDeployment),
     warnings,
+    passedOver,
   };
+}
+
+/**
+ * `err`, the failure of every candidate a plan called, with `retry-after` when the plan passed
+ * over others only for now and the error does not already say when to retry: the soonest of those
+ * frees up (fault audit F5, 2026-12-06: a pool whose other member cooled down after a 429 answered
+ * its last member's 503 with no `retry-after`, and clients retried at once into the same refusal).
+ */
+export function retryWhenPassedOverFree(
+  err: unknown,
+  plan: RoutePlan,
+  deps: Pick<PlanDeps, 'breakers' | 'policies'>,
+  snapshot: RuntimeConfig,
+): void {
+  if (!plan.passedOver || !(err instanceof GatewayError) || !err.retryable) return;
+  if (err.status < 429 || err.headers['retry-after'] !== undefined) return;
+  retryWhenSoonestFree(err, plan.passedOver.checks, {
+    breakers: deps.breakers,
+    policies: deps.policies,
+    deployments: snapshot.deployments,
+    tokens: plan.passedOver.tokens,
+  });
 }
 
 /** `d` priced as its Batch API charges when `offer` would hold a line for it, else `d`. */

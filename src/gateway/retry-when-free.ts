@@ -16,7 +16,12 @@ export interface FreeProbes {
   tokens: number;
 }
 
-const WAITS: ReadonlySet<EligibilityRule> = new Set(['rate_limit', 'cooling_down', 'circuit_open']);
+/** The rules that leave a candidate out only for a while: waiting for them will do. */
+export const WAIT_RULES: ReadonlySet<EligibilityRule> = new Set([
+  'rate_limit',
+  'cooling_down',
+  'circuit_open',
+]);
 
 /**
  * When `deployment`, excluded by `failed`, may take the request: the longest of its rules' waits
@@ -24,7 +29,7 @@ const WAITS: ReadonlySet<EligibilityRule> = new Set(['rate_limit', 'cooling_down
  * or the request is beyond its TPM).
  */
 function freeInMs(deployment: string, failed: readonly EligibilityRule[], probes: FreeProbes) {
-  if (failed.some((r) => !WAITS.has(r))) return undefined;
+  if (failed.some((r) => !WAIT_RULES.has(r))) return undefined;
   let ms = 0;
   if (failed.includes('circuit_open')) ms = probes.breakers.openLeftMs(deployment);
   if (failed.includes('cooling_down')) ms = Math.max(ms, probes.breakers.coolingLeftMs(deployment));
@@ -49,6 +54,18 @@ export function retryWhenFree(
 ): GatewayError {
   // A spent budget says not to retry (x-should-retry: false); limits beside it do not change that.
   if ((err.status !== 429 && err.status !== 503) || err.code === 'budget_exceeded') return err;
+  return retryWhenSoonestFree(err, checks, probes);
+}
+
+/**
+ * `err` with `retry-after` and `retry-after-ms` set to when the soonest of `checks` frees up,
+ * whatever its status; as it was when none will by waiting.
+ */
+export function retryWhenSoonestFree(
+  err: GatewayError,
+  checks: readonly CandidateEligibility[],
+  probes: FreeProbes,
+): GatewayError {
   let soonest: { check: CandidateEligibility; ms: number } | undefined;
   for (const check of checks) {
     const ms = freeInMs(check.deployment, check.failed, probes);

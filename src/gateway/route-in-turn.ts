@@ -13,6 +13,7 @@ import { tagAttempts, type NamedTarget, type RoutedTo } from './model-fallbacks.
 import {
   notePlan,
   planRoute,
+  retryWhenPassedOverFree,
   type PlanDeps,
   type RoutePlan,
   type TargetTried,
@@ -63,6 +64,7 @@ export async function routeInTurn(
       return { plan, result, served: named, tried };
     } catch (err) {
       tagAttempts(record, from, name, targets.length);
+      if (plan) retryWhenPassedOverFree(err, plan, planDeps, snapshot);
       // The receipt lists the calls that failed too, whether or not a fallback follows (before,
       // a request with one target, the usual case, had a receipt of no attempts: providers
       // audit F3, 2026-12-06).

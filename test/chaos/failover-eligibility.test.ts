@@ -110,6 +110,49 @@ describe('upstream 429s', () => {
       await rt.close();
     }
   });
+
+  it('one member cooling down and the rest failing: the failure says when the cooled one frees up (retry-after), in a pool and a router', async () => {
+    const { rt, clock } = await startRouter({
+      deployments: deployments(),
+      routers,
+      pools: [{ name: 'pool', deployments: ['rl-a', 'rl-b'], strategy: 'priority' }],
+      circuitBreaker: { failureThreshold: 100, windowMs: 60_000, openMs: 60_000 },
+    });
+    up.fault('rl-a', { kind: 'status', status: 429, headers: { 'retry-after': '20' } });
+    up.fault('rl-b', { kind: 'status', status: 503 });
+    up.fault('rl-c', { kind: 'status', status: 500 });
+    try {
+      // rl-a asks to wait 20 s; rl-b's 503 is told as a 429 (only rate-limited somewhere).
+      const first = await rt.app.inject(chat({ model: 'pool' }));
+      expect(first.statusCode).toBe(429);
+      clock.advance(5_000);
+      // Now rl-a is passed over (cooling down) and rl-b alone is called: its 503, with when rl-a
+      // may be called again. Before, no retry-after at all.
+      const pool = await rt.app.inject(chat({ model: 'pool' }));
+      expect(pool.statusCode).toBe(503);
+      expect(pool.headers['x-router-attempts']).toBe('1');
+      expect(pool.headers['retry-after']).toBe('15');
+      expect(pool.headers['retry-after-ms']).toBe('15000');
+      // The same through the router, whose other members fail differently (503 and 500: a 502).
+      const routed = await rt.app.inject(chat());
+      expect(routed.statusCode).toBe(502);
+      expect(routed.json().error.code).toBe('all_deployments_failed');
+      expect(routed.headers['retry-after']).toBe('15');
+      // An error that says when to retry keeps its own advice.
+      up.fault('rl-b', { kind: 'status', status: 503, headers: { 'retry-after': '2' } });
+      const own = await rt.app.inject(chat({ model: 'pool' }));
+      expect(own.statusCode).toBe(503);
+      expect(own.headers['retry-after']).toBe('2');
+      // A 400 is not a reason to wait.
+      up.fault('rl-b', { kind: 'status', status: 400 });
+      const bad = await rt.app.inject(chat({ model: 'pool' }));
+      expect(bad.statusCode).toBe(400);
+      expect(bad.headers['retry-after']).toBeUndefined();
+    } finally {
+      for (const d of ['rl-a', 'rl-b', 'rl-c']) up.fault(d, undefined);
+      await rt.close();
+    }
+  });
 });
 
 describe('fallbacks', () => {
