@@ -33,6 +33,8 @@ export const EXPOSED_HEADERS = [
   'x-router-target',
   'x-router-targets-tried',
   'age',
+  // An admin item's entity tag, for a change sent with If-Match (admin-preconditions.ts).
+  'etag',
   // The request's id as Azure and Anthropic clients read it; the client's own id echoed.
   'apim-request-id',
   'x-ms-client-request-id',

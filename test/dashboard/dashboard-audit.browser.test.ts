@@ -186,6 +186,42 @@ describe.skipIf(!haveChromium)('dashboard audit findings in headless Chromium', 
     await page.close();
   }, 60_000);
 
+  it("a change landing between Save's read and its PATCH is not overwritten: If-Match refuses it, the page reads again and applies its edit to that", async () => {
+    const { page, patches } = await open();
+    await row(page, 'edit-router').waitFor();
+    await admin('PATCH', '/admin/v1/routers/edit-router', { modelSubset: ['big', 'small'] });
+    await expect.poll(() => boxes(page, 'edit-router'), { timeout: 10_000 }).toContain('small+');
+    const ifMatch: (string | undefined)[] = [];
+    let raced = false;
+    // Another admin's change, made after the page read the router and before its PATCH arrives.
+    await page.route('**/admin/v1/routers/edit-router', async (route) => {
+      const r = route.request();
+      if (r.method() === 'PATCH') {
+        ifMatch.push(r.headers()['if-match']);
+        if (!raced) {
+          raced = true;
+          await admin('PATCH', '/admin/v1/routers/edit-router', {
+            modelSubset: ['big', 'small', 'mid'],
+          });
+        }
+      }
+      await route.continue();
+    });
+    await row(page, 'edit-router').locator('input.member[value="small"]').uncheck();
+    await row(page, 'edit-router').locator('button.save').click();
+    await expect.poll(() => page.textContent('#message')).toContain('Saved edit-router');
+    // The first PATCH (with the first read's tag) was refused, the second (after a new read) applied.
+    expect(ifMatch).toHaveLength(2);
+    expect(ifMatch[0]).toMatch(/^"[\w-]+"$/);
+    expect(ifMatch[1]).not.toBe(ifMatch[0]);
+    expect(patches.slice(-2)).toEqual([{ modelSubset: ['big'] }, { modelSubset: ['big', 'mid'] }]);
+    expect((await admin('GET', '/admin/v1/routers/edit-router')).modelSubset).toEqual([
+      'big',
+      'mid',
+    ]);
+    await page.close();
+  }, 60_000);
+
   it('lists the subset members it draws no box for, and a Save keeps them', async () => {
     const { page, patches } = await open();
     await row(page, 'zone-router').waitFor();

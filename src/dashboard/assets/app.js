@@ -52,6 +52,11 @@ class ApiError extends Error {
 }
 
 async function api(path, init = {}) {
+  return (await apiWithTag(path, init)).body;
+}
+
+/** `api`, with the reply's ETag (an admin item's entity tag, for If-Match). */
+async function apiWithTag(path, init = {}) {
   const res = await fetch(path, {
     ...init,
     headers: {
@@ -62,7 +67,7 @@ async function api(path, init = {}) {
   });
   const body = await res.json().catch(() => ({}));
   if (!res.ok) throw new ApiError(res.status, body?.error?.message || `HTTP ${res.status}`);
-  return body;
+  return { body, etag: res.headers.get('etag') };
 }
 
 const money2 = new Intl.NumberFormat('en-US', {
@@ -576,8 +581,9 @@ function editsKept(data) {
 /**
  * Sends only what the user changed: the mode alone when only it changed; for the subset, the
  * boxes ticked and unticked applied to the subset as it is on the server now (read just before),
- * so another admin's change, and members the row has no box for, are kept. The admin API takes
- * no precondition, so the page reads the router first and says when it had changed.
+ * so another admin's change, and members the row has no box for, are kept. The PATCH carries the
+ * read's ETag (If-Match): a change landing between the read and the PATCH makes it a 412, and the
+ * page reads again and applies the user's changes to that (three tries), so none is overwritten.
  */
 async function saveRouter(tr) {
   const name = tr.dataset.router;
@@ -589,15 +595,28 @@ async function saveRouter(tr) {
   const drawn = drawnRouters.get(tr).router;
   const path = `/admin/v1/routers/${encodeURIComponent(name)}`;
   try {
-    const now = await api(path);
-    const body = {};
-    if (edits.routingMode) body.routingMode = edits.routingMode;
-    if (edits.added.length || edits.removed.length)
-      body.modelSubset = [
-        ...now.modelSubset.filter((n) => !edits.removed.includes(n)),
-        ...edits.added.filter((n) => !now.modelSubset.includes(n)),
-      ];
-    const result = await api(path, { method: 'PATCH', body: JSON.stringify(body) });
+    let now;
+    let result;
+    for (let attempt = 1; !result; attempt++) {
+      const read = await apiWithTag(path);
+      now = read.body;
+      const body = {};
+      if (edits.routingMode) body.routingMode = edits.routingMode;
+      if (edits.added.length || edits.removed.length)
+        body.modelSubset = [
+          ...now.modelSubset.filter((n) => !edits.removed.includes(n)),
+          ...edits.added.filter((n) => !now.modelSubset.includes(n)),
+        ];
+      try {
+        result = await api(path, {
+          method: 'PATCH',
+          body: JSON.stringify(body),
+          headers: read.etag ? { 'if-match': read.etag } : {},
+        });
+      } catch (err) {
+        if (!(err instanceof ApiError && err.status === 412) || attempt >= 3) throw err;
+      }
+    }
     const changes = [
       ...(edits.routingMode ? [`mode ${edits.routingMode}`] : []),
       ...(edits.added.length ? [`added ${edits.added.join(', ')}`] : []),

@@ -447,6 +447,113 @@ describe('admin API', () => {
     ]);
   });
 
+  it('If-Match: a change applies only while the item is as read (ETag); a stale one is a 412 changing nothing', async () => {
+    const t = await setup();
+    const admin = { authorization: 'Bearer admin' };
+    const url = '/admin/v1/routers/model-router';
+    const read = await t.app.inject({ url, headers: admin });
+    const tag = String(read.headers.etag);
+    expect(tag).toMatch(/^"[\w-]+"$/);
+    // Another item's change leaves this one's tag as it was (the tag is the item's, not the config's).
+    const elsewhere = await t.app.inject({
+      method: 'PATCH',
+      url: '/admin/v1/deployments/small',
+      headers: admin,
+      payload: { region: 'westus' },
+    });
+    expect(elsewhere.statusCode).toBe(200);
+    expect((await t.app.inject({ url, headers: admin })).headers.etag).toBe(tag);
+    // Admin A saves with the tag it read: applied, with the new tag.
+    const first = await t.app.inject({
+      method: 'PATCH',
+      url,
+      headers: { ...admin, 'if-match': tag },
+      payload: { routingMode: 'quality' },
+    });
+    expect(first.statusCode).toBe(200);
+    const newTag = String(first.headers.etag);
+    expect(newTag).not.toBe(tag);
+    expect((await t.app.inject({ url, headers: admin })).headers.etag).toBe(newTag);
+    // Admin B read before A saved: its PATCH, PUT and DELETE are refused, nothing changes.
+    const revision = t.config.current.revision;
+    for (const [method, payload] of [
+      ['PATCH', { modelSubset: ['small'] }],
+      ['PUT', { name: 'model-router', modelSubset: ['small'] }],
+      ['DELETE', undefined],
+    ] as const) {
+      const stale = await t.app.inject({
+        method,
+        url,
+        headers: { ...admin, 'if-match': tag },
+        ...(payload ? { payload } : {}),
+      });
+      expect(stale.statusCode, method).toBe(412);
+      expect(stale.json().error).toMatchObject({
+        code: 'precondition_failed',
+        param: 'if-match',
+        type: 'invalid_request_error',
+      });
+      expect(stale.json().error.message).toContain(`its ETag is now ${newTag}`);
+      expect(stale.headers.etag).toBe(newTag);
+    }
+    expect(t.config.current.revision).toBe(revision);
+    expect(t.config.current.routers.get('model-router')?.modelSubset).toEqual([
+      'big',
+      'mid',
+      'small',
+    ]);
+    // Weak form, a list, and "*" match; no header is as before (unconditional).
+    const weak = await t.app.inject({
+      method: 'PATCH',
+      url,
+      headers: { ...admin, 'if-match': `"nope", W/${newTag}` },
+      payload: { routingMode: 'cost' },
+    });
+    expect(weak.statusCode).toBe(200);
+    const any = await t.app.inject({
+      method: 'PATCH',
+      url,
+      headers: { ...admin, 'if-match': '*' },
+      payload: { routingMode: 'balanced' },
+    });
+    expect(any.statusCode).toBe(200);
+    // If-None-Match: * creates only.
+    const exists = await t.app.inject({
+      method: 'PUT',
+      url,
+      headers: { ...admin, 'if-none-match': '*' },
+      payload: { modelSubset: ['small'] },
+    });
+    expect(exists.statusCode).toBe(412);
+    expect(exists.json().error.param).toBe('if-none-match');
+    const created = await t.app.inject({
+      method: 'PUT',
+      url: '/admin/v1/routers/fresh-router',
+      headers: { ...admin, 'if-none-match': '*' },
+      payload: { modelSubset: ['small'] },
+    });
+    expect(created.statusCode).toBe(201);
+    expect(created.headers.etag).toMatch(/^"[\w-]+"$/);
+    // If-Match on an item that is not there is a 412, not a create.
+    const absent = await t.app.inject({
+      method: 'PUT',
+      url: '/admin/v1/routers/not-there',
+      headers: { ...admin, 'if-match': '*' },
+      payload: { modelSubset: ['small'] },
+    });
+    expect(absent.statusCode).toBe(412);
+    expect(t.config.current.routers.has('not-there')).toBe(false);
+    // A header that is no entity tag is a 400 naming it.
+    const bad = await t.app.inject({
+      method: 'PATCH',
+      url,
+      headers: { ...admin, 'if-match': 'abc' },
+      payload: { routingMode: 'cost' },
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error).toMatchObject({ param: 'if-match', code: 'invalid_precondition' });
+  });
+
   it('rejects an invalid change whole, naming the problem, and applies nothing', async () => {
     const t = await setup();
     const admin = { authorization: 'Bearer admin' };

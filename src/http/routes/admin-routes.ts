@@ -15,6 +15,7 @@ import type { Config } from '../../config/schema.js';
 import { GatewayError, invalidRequest, notFound, queryNumber } from '../../core/errors.js';
 import { isObject } from '../../core/is-object.js';
 import { changeWarnings, issuesRelativeTo, type Section } from './admin-change-report.js';
+import { checkPreconditions, itemTag, readPreconditions } from './admin-preconditions.js';
 
 const SINGULAR: Record<Section, string> = {
   routers: 'router',
@@ -68,6 +69,11 @@ async function revisionNotFound(service: ConfigService, revision: unknown): Prom
     'revision_not_found',
     'revision',
   );
+}
+
+/** The item as the live config holds it now (after a change: as changed). */
+function currentItem(service: ConfigService, section: Section, name: string): unknown {
+  return (service.current.config[section] as { name: string }[]).find((x) => x.name === name);
 }
 
 function findIndex(config: Config, section: Section, name: string): number {
@@ -143,13 +149,15 @@ export function registerAdminRoutes(
       requireAdmin(request);
       return { object: 'list', data: redactConfigSecrets(service.current.config[section]) };
     });
-    app.get<{ Params: { name: string } }>(`/admin/v1/${section}/:name`, (request) => {
+    app.get<{ Params: { name: string } }>(`/admin/v1/${section}/:name`, (request, reply) => {
       requireAdmin(request);
       const item = (service.current.config[section] as { name: string }[]).find(
         (x) => x.name === request.params.name,
       );
       if (!item)
         throw notFound(`No ${singular} "${request.params.name}".`, `${singular}_not_found`, null);
+      // Its entity tag, for a change sent with If-Match (admin-preconditions.ts).
+      void reply.header('etag', itemTag(item));
       return { ...redactConfigSecrets(item), config_revision: service.current.revision };
     });
     app.put<{ Params: { name: string } }>(`/admin/v1/${section}/:name`, async (request, reply) => {
@@ -158,6 +166,7 @@ export function registerAdminRoutes(
       if (!isObject(request.body))
         throw invalidRequest(`The body must be the whole ${singular} as a JSON object.`);
       checkBodyName(request.body, section, name);
+      const preconditions = readPreconditions(request.headers);
       // An item read here (its secrets redacted) and sent back whole keeps its secrets.
       const body = keptSecrets(
         { ...request.body, name },
@@ -170,6 +179,7 @@ export function registerAdminRoutes(
         (draft) => {
           const list = draft[section] as unknown[];
           const i = findIndex(draft, section, name);
+          checkPreconditions(preconditions, list[i], `${singular} "${name}"`, request.url);
           if (i >= 0) list[i] = body;
           else {
             list.push(body);
@@ -178,48 +188,65 @@ export function registerAdminRoutes(
         },
         { section, name },
       );
+      void reply.header('etag', itemTag(currentItem(service, section, name)));
       return reply.code(created ? 201 : 200).send({
         ...findItem(service, section, name),
         config_revision: version.version,
         ...(warnings ? { warnings } : {}),
       });
     });
-    app.patch<{ Params: { name: string } }>(`/admin/v1/${section}/:name`, async (request) => {
-      const actor = requireAdmin(request);
-      const { name } = request.params;
-      if (!isObject(request.body))
-        throw invalidRequest('The body must be a JSON object of the fields to change.');
-      checkBodyName(request.body, section, name);
-      const at = findIndex(service.current.config, section, name);
-      if (at < 0) throw notFound(`No ${singular} "${name}".`, `${singular}_not_found`, null);
-      const patch = keptSecrets(
-        request.body,
-        (service.current.config[section] as unknown[])[at],
-      ) as Record<string, unknown>;
-      const { version, warnings } = await apply(
-        actor,
-        `PATCH ${singular} ${name}: ${describePatch(patch)}`,
-        (draft) => {
-          const list = draft[section] as Record<string, unknown>[];
-          const i = findIndex(draft, section, name);
-          list[i] = mergePatch(list[i] as Record<string, unknown>, patch);
-        },
-        { section, name },
-      );
-      return {
-        ...findItem(service, section, name),
-        config_revision: version.version,
-        ...(warnings ? { warnings } : {}),
-      };
-    });
+    app.patch<{ Params: { name: string } }>(
+      `/admin/v1/${section}/:name`,
+      async (request, reply) => {
+        const actor = requireAdmin(request);
+        const { name } = request.params;
+        if (!isObject(request.body))
+          throw invalidRequest('The body must be a JSON object of the fields to change.');
+        checkBodyName(request.body, section, name);
+        const preconditions = readPreconditions(request.headers);
+        const at = findIndex(service.current.config, section, name);
+        if (at < 0) throw notFound(`No ${singular} "${name}".`, `${singular}_not_found`, null);
+        const patch = keptSecrets(
+          request.body,
+          (service.current.config[section] as unknown[])[at],
+        ) as Record<string, unknown>;
+        const { version, warnings } = await apply(
+          actor,
+          `PATCH ${singular} ${name}: ${describePatch(patch)}`,
+          (draft) => {
+            const list = draft[section] as Record<string, unknown>[];
+            const i = findIndex(draft, section, name);
+            checkPreconditions(preconditions, list[i], `${singular} "${name}"`, request.url);
+            // Deleted meanwhile through another replica: as a PATCH of no item.
+            if (i < 0) throw notFound(`No ${singular} "${name}".`, `${singular}_not_found`, null);
+            list[i] = mergePatch(list[i] as Record<string, unknown>, patch);
+          },
+          { section, name },
+        );
+        void reply.header('etag', itemTag(currentItem(service, section, name)));
+        return {
+          ...findItem(service, section, name),
+          config_revision: version.version,
+          ...(warnings ? { warnings } : {}),
+        };
+      },
+    );
     app.delete<{ Params: { name: string } }>(`/admin/v1/${section}/:name`, async (request) => {
       const actor = requireAdmin(request);
       const { name } = request.params;
       if (findIndex(service.current.config, section, name) < 0)
         throw notFound(`No ${singular} "${name}".`, `${singular}_not_found`, null);
       checkUnused(service.current.config, section, name);
+      const preconditions = readPreconditions(request.headers);
       const { version, warnings } = await apply(actor, `DELETE ${singular} ${name}`, (draft) => {
-        (draft[section] as unknown[]).splice(findIndex(draft, section, name), 1);
+        const i = findIndex(draft, section, name);
+        checkPreconditions(
+          preconditions,
+          (draft[section] as unknown[])[i],
+          `${singular} "${name}"`,
+          request.url,
+        );
+        if (i >= 0) (draft[section] as unknown[]).splice(i, 1);
       });
       return { deleted: name, config_revision: version.version, ...(warnings ? { warnings } : {}) };
     });

@@ -60,6 +60,44 @@ describe('live settings API', () => {
     }
   });
 
+  it('If-Match: a section changes only while it is as read (ETag), else 412; If-None-Match is refused', async () => {
+    const rt = await runtime();
+    try {
+      const admin = { authorization: `Bearer ${ADMIN}` };
+      const url = '/admin/v1/settings/cache';
+      const tag = String((await rt.app.inject({ url, headers: admin })).headers.etag);
+      expect(tag).toMatch(/^"[\w-]+"$/);
+      const first = await rt.app.inject({
+        method: 'PATCH',
+        url,
+        headers: { ...admin, 'if-match': tag },
+        payload: { ttlSeconds: 600 },
+      });
+      expect(first.statusCode).toBe(200);
+      expect(first.headers.etag).not.toBe(tag);
+      const stale = await rt.app.inject({
+        method: 'PATCH',
+        url,
+        headers: { ...admin, 'if-match': tag },
+        payload: { ttlSeconds: 900 },
+      });
+      expect(stale.statusCode).toBe(412);
+      expect(stale.json().error.code).toBe('precondition_failed');
+      expect(stale.headers.etag).toBe(first.headers.etag);
+      expect(rt.config.current.config.cache.ttlSeconds).toBe(600);
+      const create = await rt.app.inject({
+        method: 'PUT',
+        url,
+        headers: { ...admin, 'if-none-match': '*' },
+        payload: { enabled: false },
+      });
+      expect(create.statusCode).toBe(400);
+      expect(create.json().error.param).toBe('if-none-match');
+    } finally {
+      await rt.close();
+    }
+  });
+
   it('a patch is in force for the next request, versioned; a bad one changes nothing', async () => {
     const rt = await runtime();
     try {

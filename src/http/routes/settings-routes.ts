@@ -14,6 +14,7 @@ import type { Config } from '../../config/schema.js';
 import { invalidRequest, notFound } from '../../core/errors.js';
 import { isObject } from '../../core/is-object.js';
 import { invalidConfig, keptSecrets, mergePatch, requireAdmin } from './admin-routes.js';
+import { checkPreconditions, itemTag, readPreconditions } from './admin-preconditions.js';
 import { waitingForRestart } from '../../config/startup-only.js';
 import { diffConfig } from '../../store/config-versions.js';
 
@@ -60,18 +61,27 @@ export function registerSettingsRoutes(app: FastifyInstance, service: ConfigServ
       ...Object.fromEntries(LIVE_SETTINGS.map((s) => [s, shown(s)])),
     };
   });
-  app.get<{ Params: { section: string } }>('/admin/v1/settings/:section', (request) => {
+  app.get<{ Params: { section: string } }>('/admin/v1/settings/:section', (request, reply) => {
     requireAdmin(request);
     const section = sectionOf(request.params.section);
+    // Its entity tag, for a change sent with If-Match (admin-preconditions.ts).
+    void reply.header('etag', itemTag(read(section)));
     return { ...shown(section), config_revision: service.current.revision };
   });
   for (const method of ['PUT', 'PATCH'] as const)
     app.route<{ Params: { section: string } }>({
       method,
       url: '/admin/v1/settings/:section',
-      handler: async (request) => {
+      handler: async (request, reply) => {
         const actor = requireAdmin(request);
         const section = sectionOf(request.params.section);
+        const preconditions = readPreconditions(request.headers);
+        if (preconditions.ifNoneMatchAny)
+          throw invalidRequest(
+            'If-None-Match: * asks to create only, and a settings section always exists: send If-Match with its ETag to change it only as you read it.',
+            'if-none-match',
+            'invalid_precondition',
+          );
         if (!isObject(request.body))
           throw invalidRequest(
             method === 'PUT'
@@ -87,11 +97,13 @@ export function registerSettingsRoutes(app: FastifyInstance, service: ConfigServ
             `${method} settings ${section}${Object.keys(body).length ? `: ${Object.keys(body).join(', ')}` : ''}`,
             (draft) => {
               const current = draft[section] as unknown as Record<string, unknown>;
+              checkPreconditions(preconditions, current, `settings ${section}`, request.url);
               (draft as unknown as Record<string, unknown>)[section] =
                 method === 'PUT' ? body : mergePatch(current, body);
             },
           )
           .catch(invalidConfig);
+        void reply.header('etag', itemTag(read(section)));
         return {
           ...shown(section),
           config_revision: version.version,
