@@ -121,6 +121,26 @@ export const WEB_SEARCH_TOOL_FIELD = 'x_anthropic_web_search';
 export const SERVER_BLOCKS_FIELD = 'x_anthropic_server_blocks';
 
 /**
+ * A chat message's (and a stream delta's) private field: Claude's citations of the client's
+ * documents (`char_location`, `page_location`, `content_block_location`), which chat's
+ * `annotations` cannot hold. Each entry is a text block Claude sent (its span of the message's
+ * text, `[start_index, end_index)`) and the citations it carried: in a message, the blocks that
+ * cite; in a stream, every text block as it ends (an empty list where it cites nothing), and an
+ * empty list on the first chunk, which says the upstream returns them. Set by the Anthropic
+ * adapter only for a request whose documents ask for citations, which only the Messages bridge
+ * makes (ANTHROPIC_DOCUMENT): its Anthropic client gets them back as Claude sent them
+ * (src/http/anthropic/messages-reply.ts); no chat client ever sees them.
+ */
+export const DOCUMENT_CITATIONS_FIELD = 'x_anthropic_document_citations';
+
+/** One entry of DOCUMENT_CITATIONS_FIELD. */
+export interface DocumentCitations {
+  start_index: number;
+  end_index: number;
+  citations: Record<string, unknown>[];
+}
+
+/**
  * A chat function tool's private field: the Anthropic-defined tool (bash, the text editor, memory:
  * a versioned `type`, no schema) an Anthropic client sent, which the function stands for
  * (src/http/anthropic/anthropic-defined-tools.ts). Claude gets the tool as sent; every other
@@ -339,8 +359,9 @@ export const CLIENT_PATH: unique symbol = Symbol('client path');
  * A chat tool message's mark: the Anthropic client's `tool_result` said `is_error: true`. The
  * message's text says "Error: " for upstreams that have no such flag; an Anthropic deployment gets
  * the flag and the text as the client sent it (Anthropic audit F2, 2026-12-06). A symbol, as
- * CLIENT_PATH: JSON leaves it out, so no other upstream sees it (nor a stored batch line: one
- * forwarded to Anthropic's Batch API keeps the "Error: " text only).
+ * CLIENT_PATH: JSON leaves it out, so no other upstream sees it. A Message Batch's stored line
+ * is converted again when it runs, live (Message Batches are not forwarded to an upstream's
+ * Batch API: test/e2e/batch-forward-anthropic.e2e.test.ts), so it keeps the flag too.
  */
 export const TOOL_RESULT_ERROR: unique symbol = Symbol('tool result is an error');
 

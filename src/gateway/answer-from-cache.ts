@@ -80,7 +80,7 @@ export async function answerFromCache(
     if (asksUsageCost(request) && out.usage)
       out = { ...out, usage: { ...out.usage, cost: record.costUsd } as ChatResponse['usage'] };
     finishRecord(deps, record, startedPerf, 200);
-    return { kind: 'json', response: out, headers };
+    return { kind: 'json', response: out, headers, promptTokens: record.promptTokens };
   }
   const chunks = replayChunks(response, request.stream_options?.include_usage === true);
   if (asksUsageCost(request))

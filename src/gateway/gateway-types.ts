@@ -90,7 +90,16 @@ export interface PlannedBatchLine {
 export type BatchLineOutcome = ChatOutcome | { kind: 'forward'; line: PlannedBatchLine };
 
 export type ChatOutcome =
-  | { kind: 'json'; response: ChatResponse; headers: Record<string, string> }
+  | {
+      kind: 'json';
+      response: ChatResponse;
+      headers: Record<string, string>;
+      /**
+       * The prompt's tokens as the router counted them, for APIs whose usage must state them when
+       * the answer came without usage (Anthropic's Message); as the stream's below.
+       */
+      promptTokens?: number;
+    }
   | {
       kind: 'stream';
       /** Already peeked: the first chunk arrived before this outcome was returned. */

@@ -120,7 +120,7 @@ export function sendJsonAnswer(
     attempts: record.attempts,
   });
   finishRecord(deps, record, served.startedPerf, 200);
-  return { kind: 'json', response, headers: served.headers };
+  return { kind: 'json', response, headers: served.headers, promptTokens: record.promptTokens };
 }
 
 /**

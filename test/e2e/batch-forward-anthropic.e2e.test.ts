@@ -4,7 +4,11 @@
 // order) come back in input order as chat completions; a line errored with invalid_request_error
 // goes to the error file as a 400, one errored with overloaded_error runs live (one Messages call);
 // a line routed to a simulated deployment runs live. The request log has the forwarded lines at
-// half the price of the live one, whose usage (cache reads and writes too) is the same.
+// half the price of the live one, whose usage (cache reads and writes too) is the same. A Message
+// Batch (Anthropic's own client) is not forwarded, as documented: its lines run live, so Claude
+// gets what the Messages bridge keeps only in memory (a tool_result's is_error, a document block
+// whole), which a line sent through a Message Batch of our own would have lost.
+import Anthropic from '@anthropic-ai/sdk';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
@@ -31,6 +35,8 @@ interface BatchRequest {
 }
 
 const calls: string[] = [];
+/** The bodies of the live Messages calls. */
+const liveBodies: Record<string, unknown>[] = [];
 const submitted: BatchRequest[][] = [];
 const polls = new Map<string, number>();
 let upstream: Server;
@@ -109,6 +115,7 @@ beforeAll(async () => {
     }
     if (req.method === 'POST' && path === '/v1/messages') {
       const body = JSON.parse(text) as BatchRequest['params'];
+      liveBodies.push(body as unknown as Record<string, unknown>);
       return send(res, 200, message(LIVE_MODEL, `live: ${body.messages[0]!.content[0]!.text}`));
     }
     send(res, 404, { type: 'error', error: { type: 'not_found_error', message: path } });
@@ -231,5 +238,61 @@ describe("batch lines forwarded to Anthropic's Message Batches API", () => {
       expect(r.baselineCostUsd).toBeCloseTo(listCost, 15);
     }
     expect(mine.filter((r) => r.deployment === 'claude' && r.status === 400)).toHaveLength(1);
+  });
+});
+
+describe('a Message Batch while chat batches forward', () => {
+  it("runs live, and Claude gets a tool_result's is_error and a document block whole", async () => {
+    const document = {
+      type: 'document',
+      source: { type: 'text', media_type: 'text/plain', data: 'The sky is green.' },
+      title: 'Sky report',
+      citations: { enabled: true },
+      cache_control: { type: 'ephemeral' },
+    };
+    const failed = {
+      type: 'tool_result',
+      tool_use_id: 'toolu_1',
+      content: 'the service is down',
+      is_error: true,
+    };
+    const messages = [
+      { role: 'user', content: [{ type: 'text', text: 'Look it up.' }] },
+      {
+        role: 'assistant',
+        content: [{ type: 'tool_use', id: 'toolu_1', name: 'look_up', input: {} }],
+      },
+      { role: 'user', content: [failed, document, { type: 'text', text: 'What colour?' }] },
+    ];
+    const sdk = new Anthropic({ baseURL: base, apiKey: 'none', maxRetries: 0 });
+    const batchesBefore = calls.filter((x) => x === 'POST /v1/messages/batches').length;
+    const created = await sdk.messages.batches.create({
+      requests: [
+        {
+          custom_id: 'm1',
+          params: {
+            model: 'claude',
+            max_tokens: 64,
+            tools: [{ name: 'look_up', input_schema: { type: 'object' } }],
+            messages,
+          } as unknown as Anthropic.MessageCreateParamsNonStreaming,
+        },
+      ],
+    });
+    const until = Date.now() + 15_000;
+    let batch = created;
+    while (batch.processing_status !== 'ended') {
+      if (Date.now() > until) throw new Error(`message batch still ${batch.processing_status}`);
+      await new Promise((r) => setTimeout(r, 25));
+      batch = await sdk.messages.batches.retrieve(created.id);
+    }
+    expect(batch.request_counts.succeeded).toBe(1);
+    expect(calls.filter((x) => x === 'POST /v1/messages/batches')).toHaveLength(batchesBefore);
+    const sent = liveBodies.at(-1)!;
+    expect((sent.messages as { content: unknown }[]).at(-1)!.content).toEqual([
+      failed,
+      document,
+      { type: 'text', text: 'What colour?' },
+    ]);
   });
 });

@@ -114,3 +114,31 @@ describe('messagesToChat: tool results', () => {
     ).toThrow(/messages\.2\.content\.0\.content\.0\.type "search_result" is not supported/);
   });
 });
+
+// An Anthropic client may send `tool_choice: {type: "auto" | "none"}` (with disable_parallel_tool_use)
+// and no tools, which say nothing then; chat's tool_choice and parallel_tool_calls without tools are
+// refused by OpenAI ("only allowed when 'tools' are specified"), so routed there it got a 400.
+describe('tool_choice without tools', () => {
+  const ask = (extra: Record<string, unknown>) =>
+    messagesToChat({
+      model: 'm',
+      max_tokens: 10,
+      messages: [{ role: 'user', content: 'hi' }],
+      ...extra,
+    });
+  it('auto and none with no tools (or an empty list) set neither tool_choice nor parallel_tool_calls', () => {
+    for (const extra of [{}, { tools: [] }])
+      for (const type of ['auto', 'none']) {
+        const chat = ask({ ...extra, tool_choice: { type, disable_parallel_tool_use: true } });
+        expect(chat).not.toHaveProperty('tool_choice');
+        expect(chat).not.toHaveProperty('parallel_tool_calls');
+      }
+  });
+  it('with tools they are kept', () => {
+    const tools = [{ name: 'f', input_schema: { type: 'object' } }];
+    const chat = ask({ tools, tool_choice: { type: 'none', disable_parallel_tool_use: true } });
+    expect(chat.tool_choice).toBe('none');
+    expect(chat.parallel_tool_calls).toBe(false);
+    expect(ask({ tools, tool_choice: { type: 'any' } }).tool_choice).toBe('required');
+  });
+});

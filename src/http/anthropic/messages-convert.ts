@@ -306,7 +306,10 @@ export function messagesToChat(body: unknown, forCount = false): ChatRequest {
     });
   }
   const tc = body.tool_choice;
-  if (isObject(tc)) {
+  // Without tools to call (none sent, or an empty list), `auto` and `none` say nothing, and chat's
+  // tool_choice and parallel_tool_calls are refused without tools by OpenAI ("only allowed when
+  // 'tools' are specified"): left out. `any` and a named tool were refused above if unservable.
+  if (isObject(tc) && (chat.tools?.length || (tc.type !== 'auto' && tc.type !== 'none'))) {
     if (tc.type === 'auto') chat.tool_choice = 'auto';
     else if (tc.type === 'any') chat.tool_choice = 'required';
     else if (tc.type === 'none') chat.tool_choice = 'none';
@@ -430,7 +433,7 @@ function documentPart(b: Json, bp: string): Json {
 
 /**
  * Whether a Messages body's documents ask for citations (`citations.enabled`, in a user turn or a
- * tool result), which no reply of the router carries back (messages-routes.ts warns).
+ * tool result): Claude's come back, another model's answer has none (messages-routes.ts warns).
  */
 export function asksDocumentCitations(body: unknown): boolean {
   const messages = isObject(body) && Array.isArray(body.messages) ? body.messages : [];

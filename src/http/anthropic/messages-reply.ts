@@ -2,10 +2,16 @@
 // direction): the chat reply → an Anthropic Message, chat chunks → Anthropic stream events, block
 // by block. The way in is messages-convert.ts.
 import { newId } from '../../core/ids.js';
-import type { ChatChunk, ChatResponse, ReasoningDetail } from '../../core/wire-types.js';
+import type {
+  ChatChunk,
+  ChatResponse,
+  DocumentCitations,
+  ReasoningDetail,
+} from '../../core/wire-types.js';
 import {
   cacheWrite1hTokens,
   cacheWriteTokens,
+  DOCUMENT_CITATIONS_FIELD,
   SERVER_BLOCKS_FIELD,
 } from '../../core/wire-types.js';
 import { matchedStopOf } from '../../core/matched-stop.js';
@@ -13,6 +19,7 @@ import { isObject } from '../../core/is-object.js';
 import { serverBlocksOf, type UrlCitation } from '../../core/web-search.js';
 import { serverBlockEvents, textAndServerBlocks, webCitation } from './messages-web-search.js';
 import { estimateStreamedTokens } from '../../gateway/track-stream.js';
+import { answerUsageCounts } from '../../gateway/cost.js';
 
 type Json = Record<string, unknown>;
 
@@ -95,19 +102,33 @@ function stopsOf(stop: unknown): readonly string[] {
   return Array.isArray(stop) ? stop.filter((s): s is string => typeof s === 'string') : [];
 }
 
+/** Claude's citations of the client's documents on a message or delta (DOCUMENT_CITATIONS_FIELD). */
+function documentCitationsOf(holder: unknown): DocumentCitations[] | undefined {
+  const list = isObject(holder) ? holder[DOCUMENT_CITATIONS_FIELD] : undefined;
+  return Array.isArray(list)
+    ? list.filter((d): d is DocumentCitations => isObject(d) && Array.isArray(d.citations))
+    : undefined;
+}
+
 /**
  * A chat reply → an Anthropic Message (`model` = the model that served); `stop` the request's
- * stop sequences.
+ * stop sequences; `promptTokens` the router's count of the prompt, the input of a reply that came
+ * without usage.
  */
-export function chatToMessage(reply: ChatResponse, stop?: unknown): Json {
+export function chatToMessage(reply: ChatResponse, stop?: unknown, promptTokens = 0): Json {
   const choice = reply.choices[0];
   const content: Json[] = thinkingBlocks(choice?.message);
-  // Web citations (`url_citation` annotations) as Anthropic's cited text blocks, Claude's own
-  // search blocks between them where it put them.
+  // Web citations (`url_citation` annotations) and Claude's citations of the client's documents
+  // as Anthropic's cited text blocks, Claude's own search blocks between them where it put them.
   const server = serverBlocksOf(choice?.message);
   if (choice?.message?.content || server.length)
     content.push(
-      ...textAndServerBlocks(choice?.message?.content ?? '', choice?.message?.annotations, server),
+      ...textAndServerBlocks(
+        choice?.message?.content ?? '',
+        choice?.message?.annotations,
+        server,
+        documentCitationsOf(choice?.message),
+      ),
     );
   // An OpenAI-format model's refusal (`message.refusal`, no content): its words as the text,
   // and Anthropic's `refusal` stop reason (before, an empty message that ended its turn: audit F4).
@@ -131,7 +152,16 @@ export function chatToMessage(reply: ChatResponse, stop?: unknown): Json {
     ...(refusal
       ? { stop_reason: 'refusal', stop_sequence: null }
       : stopOf(choice?.finish_reason, stopSequence(choice, stopsOf(stop)))),
-    usage: usageOf(reply.usage, reply.service_tier),
+    // Without the upstream's usage, the router's figures, as it accounts the request: its count
+    // of the prompt and the answer estimated, as a stream's message_delta gives them (before,
+    // zeros: audit F5, 2026-12-06).
+    usage: reply.usage
+      ? usageOf(reply.usage, reply.service_tier)
+      : {
+          ...usageOf(undefined, reply.service_tier),
+          input_tokens: promptTokens,
+          output_tokens: answerUsageCounts(reply).completionTokens,
+        },
   };
 }
 
@@ -324,6 +354,17 @@ export async function* chatChunksToMessageEvents(
               index: blockIndex,
               delta: { type: 'citations_delta', citation: webCitation(a, text) },
             });
+      // Claude's citations of the client's documents, on the text block they came with, which
+      // then ends where Claude's did (each entry is one of Claude's text blocks, ended).
+      for (const d of documentCitationsOf(delta) ?? []) {
+        if (openBlock !== 'text') continue;
+        for (const citation of d.citations)
+          yield ev('content_block_delta', {
+            index: blockIndex,
+            delta: { type: 'citations_delta', citation },
+          });
+        yield* close();
+      }
       // Claude's search blocks (its server tool use and results), each a block of its own.
       if ((delta as Json)[SERVER_BLOCKS_FIELD] !== undefined)
         for (const s of serverBlocksOf(delta)) {

@@ -21,11 +21,12 @@ import type { RouterFiles } from '../../files/router-files.js';
 import { messagesFileIds, resolveFileSources } from './resolve-file-sources.js';
 import { chatChunksToMessageEvents, chatToMessage } from './messages-reply.js';
 import { warningsHeader } from '../../core/header-text.js';
+import { chunkFields, DOCUMENT_CITATIONS_FIELD, type ChatChunk } from '../../core/wire-types.js';
 
 const errorShape: ErrorShaper = (e, requestId) => anthropicErrorBody(e, requestId);
 
 const CITATIONS_WARNING =
-  'citations not returned: the answer comes back as text without document citations (Claude gets citations.enabled; other models have no such setting)';
+  'citations not returned: only Claude cites documents, and only those it gets as documents (a text document inside a tool_result reaches it as text); the answer comes back as text without citations';
 
 /** `files`: the router's uploaded files, which blocks may name (`source.type: "file"`). */
 export function registerMessagesRoutes(
@@ -65,18 +66,32 @@ export function registerMessagesRoutes(
         ...withAnthropicRateLimits(outcome.headers, admittedAt),
         'request-id': request.id,
       };
-      // Claude gets a document's `citations` (audit F3), but the answer comes back as chat text,
-      // which holds no document citations: said, whichever model served.
-      if (asksDocumentCitations(body)) {
+      // Documents that ask for citations: Claude's come back (DOCUMENT_CITATIONS_FIELD, on the
+      // message or on a stream's first chunk, says the upstream returns them); another model
+      // has no such setting, which is said (before, said whichever model served).
+      const asked = asksDocumentCitations(body);
+      const warnNoCitations = (cites: boolean) => {
+        if (!asked || cites) return;
         const said = headers['x-router-warnings'];
         headers['x-router-warnings'] = `${said ? `${said}; ` : ''}${CITATIONS_WARNING}`;
+      };
+      if (outcome.kind === 'json') {
+        warnNoCitations(DOCUMENT_CITATIONS_FIELD in (outcome.response.choices[0]?.message ?? {}));
+        return reply
+          .headers(headers)
+          .send(chatToMessage(outcome.response, chat.stop, outcome.promptTokens));
       }
-      if (outcome.kind === 'json')
-        return reply.headers(headers).send(chatToMessage(outcome.response, chat.stop));
+      let chunks = outcome.chunks;
+      if (asked) {
+        const peek = await peekChunk(chunks);
+        chunks = peek.chunks;
+        const delta = peek.first?.choices[0]?.delta;
+        warnNoCitations(delta !== undefined && DOCUMENT_CITATIONS_FIELD in delta);
+      }
       reply.hijack();
       await writeSseStream(
         reply.raw,
-        chatChunksToMessageEvents(outcome.chunks, chat.model, outcome.promptTokens, chat.stop),
+        chatChunksToMessageEvents(chunks, chat.model, outcome.promptTokens, chat.stop),
         {
           headers: replyHeaders(reply, headers),
           errorEvents: (e) => [{ event: 'error', data: JSON.stringify(anthropicErrorBody(e)) }],
@@ -97,4 +112,28 @@ export function registerMessagesRoutes(
       return { input_tokens: count.inputTokens };
     },
   );
+}
+
+/**
+ * A stream's first chunk (its fields) read ahead, and the stream whole again; the gateway has
+ * already read it from the upstream, so this waits for nothing.
+ */
+async function peekChunk(
+  chunks: AsyncIterable<ChatChunk>,
+): Promise<{ first: ChatChunk | undefined; chunks: AsyncIterable<ChatChunk> }> {
+  const it = chunks[Symbol.asyncIterator]();
+  const head = await it.next();
+  if (head.done) return { first: undefined, chunks: (async function* () {})() };
+  const rest = (async function* () {
+    let ended = false;
+    try {
+      yield head.value;
+      for (let next = await it.next(); !next.done; next = await it.next()) yield next.value;
+      ended = true;
+    } finally {
+      // A client gone mid-stream stops the upstream's stream too, as a for-await would.
+      if (!ended) await it.return?.();
+    }
+  })();
+  return { first: chunkFields(head.value), chunks: rest };
 }

@@ -11,7 +11,7 @@
 import { invalidRequest } from '../../core/errors.js';
 import { isObject } from '../../core/is-object.js';
 import { approximateLocation, urlCitationsOf, type UrlCitation } from '../../core/web-search.js';
-import type { ServerBlock } from '../../core/wire-types.js';
+import type { DocumentCitations, ServerBlock } from '../../core/wire-types.js';
 
 type Json = Record<string, unknown>;
 
@@ -96,26 +96,38 @@ export function webCitation(a: UrlCitation, text: string): Json {
 }
 
 /**
- * A message's text as Anthropic's text blocks: each span the annotations cite a block with its
+ * A message's text as Anthropic's text blocks: each span the annotations (web pages) or `documents`
+ * (Claude's citations of the client's documents, as it sent them) cite a block with its
  * citations, the text between them plain blocks. Spans that overlap one before are cited there.
  */
-export function citedTextBlocks(text: string, annotations: unknown): Json[] {
-  const cites = urlCitationsOf(annotations).sort(
-    (a, b) => a.url_citation.start_index - b.url_citation.start_index,
-  );
+export function citedTextBlocks(
+  text: string,
+  annotations: unknown,
+  documents: readonly DocumentCitations[] = [],
+): Json[] {
+  const cites = [
+    ...urlCitationsOf(annotations).map((a) => ({
+      start: a.url_citation.start_index,
+      end: a.url_citation.end_index,
+      citations: [webCitation(a, text)],
+    })),
+    ...documents.map((d) => ({ start: d.start_index, end: d.end_index, citations: d.citations })),
+  ]
+    .filter((c) => c.citations.length > 0)
+    .sort((a, b) => a.start - b.start);
   if (cites.length === 0) return text ? [{ type: 'text', text }] : [];
   const blocks: Json[] = [];
   let at = 0;
   let last: { end: number; citations: Json[] } | undefined;
-  for (const a of cites) {
-    const start = Math.max(0, Math.min(a.url_citation.start_index, text.length));
-    const end = Math.max(start, Math.min(a.url_citation.end_index, text.length));
+  for (const c of cites) {
+    const start = Math.max(0, Math.min(c.start, text.length));
+    const end = Math.max(start, Math.min(c.end, text.length));
     if (last && start < last.end) {
-      last.citations.push(webCitation(a, text));
+      last.citations.push(...c.citations);
       continue;
     }
     if (start > at) blocks.push({ type: 'text', text: text.slice(at, start) });
-    const citations = [webCitation(a, text)];
+    const citations = [...c.citations];
     blocks.push({ type: 'text', text: text.slice(start, end), citations });
     last = { end, citations };
     at = end;
@@ -139,6 +151,21 @@ function citationsWithin(annotations: unknown, from: number, to: number): UrlCit
   return out;
 }
 
+/** The document citation spans over `[from, to)` of the text, clipped to it and counted from `from`. */
+function documentsWithin(
+  documents: readonly DocumentCitations[],
+  from: number,
+  to: number,
+): DocumentCitations[] {
+  const out: DocumentCitations[] = [];
+  for (const d of documents) {
+    const start = Math.max(d.start_index, from);
+    const end = Math.min(d.end_index, to);
+    if (end > start) out.push({ ...d, start_index: start - from, end_index: end - from });
+  }
+  return out;
+}
+
 /**
  * A message's text as Anthropic's (cited) text blocks with Claude's server tool blocks where they
  * stood: each after the first `at` characters of the text.
@@ -147,17 +174,24 @@ export function textAndServerBlocks(
   text: string,
   annotations: unknown,
   server: readonly ServerBlock[],
+  documents: readonly DocumentCitations[] = [],
 ): Json[] {
-  if (server.length === 0) return citedTextBlocks(text, annotations);
+  if (server.length === 0) return citedTextBlocks(text, annotations, documents);
   const out: Json[] = [];
   let from = 0;
+  const piece = (to: number) =>
+    citedTextBlocks(
+      text.slice(from, to),
+      citationsWithin(annotations, from, to),
+      documentsWithin(documents, from, to),
+    );
   for (const s of [...server].sort((a, b) => a.at - b.at)) {
     const at = Math.max(from, Math.min(s.at, text.length));
-    out.push(...citedTextBlocks(text.slice(from, at), citationsWithin(annotations, from, at)));
+    out.push(...piece(at));
     out.push(s.block);
     from = at;
   }
-  out.push(...citedTextBlocks(text.slice(from), citationsWithin(annotations, from, text.length)));
+  out.push(...piece(text.length));
   return out;
 }
 

@@ -12,6 +12,7 @@ import { createAnthropicBatchApi } from './anthropic-batch.js';
 import { anthropicHeaders, anthropicHttpError, clientBetasOf } from './anthropic-http.js';
 import { joinPausedTurn, PAUSED_TURNS, pausedTurn, webSearchTool } from './anthropic-web-search.js';
 import { isObject } from '../../core/is-object.js';
+import { asksDocumentCitations } from './anthropic-document-citations.js';
 import { WEB_SEARCH_TOOL_FIELD, type ChatRequest } from '../../core/wire-types.js';
 import {
   anthropicEventsToChunks,
@@ -100,7 +101,12 @@ export function createAnthropicAdapter(
         msg = joinPausedTurn(msg, next.msg);
       }
       return {
-        response: anthropicToChatResponse(msg, deployment, keepsServerBlocks(req.body)),
+        response: anthropicToChatResponse(
+          msg,
+          deployment,
+          keepsServerBlocks(req.body),
+          asksDocumentCitations(req.body),
+        ),
         headers: pickUpstreamHeaders(res.headers),
       };
     },
@@ -142,15 +148,19 @@ export function createAnthropicAdapter(
         parseSse(res.body, req.signal, { endAt: (m) => m.event === 'message_stop' });
       const res = await post(url, body, req, betas, true);
       // A web search's paused turn is sent back as it is, and goes on in the same stream.
-      const options: AnthropicStreamOptions = webSearchTool(req.body, deployment)
-        ? {
-            keepServerBlocks: keepsServerBlocks(req.body),
-            goOn: async (content) => {
-              const messages = [...(body.messages as unknown[]), { role: 'assistant', content }];
-              return events(await post(url, { ...body, messages }, req, betas, true));
-            },
-          }
-        : {};
+      const options: AnthropicStreamOptions = {
+        ...(webSearchTool(req.body, deployment)
+          ? {
+              keepServerBlocks: keepsServerBlocks(req.body),
+              goOn: async (content: Record<string, unknown>[]) => {
+                const messages = [...(body.messages as unknown[]), { role: 'assistant', content }];
+                return events(await post(url, { ...body, messages }, req, betas, true));
+              },
+            }
+          : {}),
+        // An Anthropic client's documents that ask for citations get them back.
+        ...(asksDocumentCitations(req.body) ? { documentCitations: true } : {}),
+      };
       return {
         chunks: anthropicEventsToChunks(events(res), deployment, options),
         headers: pickUpstreamHeaders(res.headers),

@@ -57,6 +57,27 @@ describe('Chat → Anthropic request', () => {
     expect(messages[2]!.content.map((b) => b.tool_use_id)).toEqual(['c1', 'c2']);
   });
 
+  // Anthropic's ToolChoiceNone has no disable_parallel_tool_use (anthropic-ai/sdk ToolChoiceNone:
+  // `{type: 'none'}` only; Claude refuses the extra field): a chat client's `tool_choice: "none"`
+  // with `parallel_tool_calls: false` (LangChain sets both) went as `{type: 'none',
+  // disable_parallel_tool_use: true}`, a 400.
+  it('tool_choice none stays {type: "none"} with parallel_tool_calls false; auto and any carry the flag', () => {
+    const ask = (tool_choice: ChatRequest['tool_choice']) =>
+      chatToAnthropicRequest(
+        {
+          model: 'x',
+          messages: [{ role: 'user', content: 'hi' }],
+          tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object' } } }],
+          tool_choice,
+          parallel_tool_calls: false,
+        } as ChatRequest,
+        claude,
+      ).tool_choice;
+    expect(ask('none')).toEqual({ type: 'none' });
+    expect(ask('required')).toEqual({ type: 'any', disable_parallel_tool_use: true });
+    expect(ask(undefined)).toEqual({ type: 'auto', disable_parallel_tool_use: true });
+  });
+
   it('a prefill is sent without trailing white space, which Anthropic refuses; only the last turn', () => {
     const sent = (messages: ChatRequest['messages']) =>
       (

@@ -430,7 +430,8 @@ export function chatToAnthropicRequest(body: ChatRequest, deployment: Deployment
     });
     toolChoice = { type: 'tool', name: JSON_TOOL };
   }
-  if (body.parallel_tool_calls === false && anthropicTools.length)
+  // No tool at all (`none`) takes no such flag: Anthropic's ToolChoiceNone is `{type: "none"}`.
+  if (body.parallel_tool_calls === false && anthropicTools.length && toolChoice?.type !== 'none')
     toolChoice = { ...(toolChoice ?? { type: 'auto' }), disable_parallel_tool_use: true };
   if (anthropicTools.length) out.tools = anthropicTools;
   if (toolChoice) out.tool_choice = toolChoice;

@@ -6,11 +6,12 @@ import { GatewayError } from '../../core/errors.js';
 import type {
   ChatChunk,
   ChatResponse,
+  DocumentCitations,
   FunctionToolCall,
   ReasoningDetail,
   ServerBlock,
 } from '../../core/wire-types.js';
-import { SERVER_BLOCKS_FIELD } from '../../core/wire-types.js';
+import { DOCUMENT_CITATIONS_FIELD, SERVER_BLOCKS_FIELD } from '../../core/wire-types.js';
 import { streamDropped, type SseMessage } from '../sse-parser.js';
 import { deploymentFaultError } from '../upstream-errors.js';
 import type { UrlCitation } from '../../core/web-search.js';
@@ -21,6 +22,7 @@ import {
   urlCitations,
   webSearchRequests,
 } from './anthropic-web-search.js';
+import { documentCitationsOf } from './anthropic-document-citations.js';
 
 type Json = Record<string, unknown>;
 
@@ -91,12 +93,14 @@ export function mapUsage(u: Json | undefined): ChatResponse['usage'] {
 
 /**
  * Anthropic Message → chat completion; with `keepServerBlocks`, Claude's server tool blocks ride
- * along for an Anthropic client (SERVER_BLOCKS_FIELD).
+ * along for an Anthropic client (SERVER_BLOCKS_FIELD); with `keepDocumentCitations`, its text
+ * blocks' citations of the client's documents (DOCUMENT_CITATIONS_FIELD, an empty list when none).
  */
 export function anthropicToChatResponse(
   msg: Json,
   deployment: DeploymentConfig,
   keepServerBlocks = false,
+  keepDocumentCitations = false,
 ): ChatResponse {
   const blocks = (Array.isArray(msg.content) ? msg.content : []) as Json[];
   let text = '';
@@ -105,11 +109,19 @@ export function anthropicToChatResponse(
   let jsonTool = false;
   const annotations: UrlCitation[] = [];
   const serverBlocks: ServerBlock[] = [];
+  const documentCitations: DocumentCitations[] = [];
   for (const b of blocks) {
     if (keepServerBlocks && isServerBlock(b)) serverBlocks.push({ at: text.length, block: b });
     else if (b.type === 'text') {
       const piece = String(b.text ?? '');
       annotations.push(...urlCitations(b.citations, text.length, piece.length));
+      const cites = keepDocumentCitations ? documentCitationsOf(b.citations) : [];
+      if (cites.length)
+        documentCitations.push({
+          start_index: text.length,
+          end_index: text.length + piece.length,
+          citations: cites,
+        });
       text += piece;
     } else if (b.type === 'tool_use' && b.name === JSON_TOOL) {
       jsonTool = true;
@@ -153,6 +165,7 @@ export function anthropicToChatResponse(
           ...(annotations.length ? { annotations } : {}),
           ...(reasoning.length ? { reasoning_details: reasoning } : {}),
           ...(serverBlocks.length ? { [SERVER_BLOCKS_FIELD]: serverBlocks } : {}),
+          ...(keepDocumentCitations ? { [DOCUMENT_CITATIONS_FIELD]: documentCitations } : {}),
         },
       },
     ],
@@ -226,6 +239,11 @@ export interface AnthropicStreamOptions {
    * chat stream (at most PAUSED_TURNS times).
    */
   goOn?: (content: Json[]) => Promise<AsyncIterable<SseMessage>>;
+  /**
+   * Keep the citations of the client's documents (DOCUMENT_CITATIONS_FIELD): an empty list on the
+   * first chunk, then each text block's as it ends, so its Anthropic client gets Claude's blocks.
+   */
+  documentCitations?: boolean;
 }
 
 /**
@@ -258,6 +276,8 @@ export async function* anthropicEventsToChunks(
   let written = 0;
   let blockStart = 0;
   let cited: unknown[] = [];
+  // The text block open now (Anthropic's index), whose end is told when documents are cited.
+  let textBlock = -1;
   // The blocks as Claude sends them, where a paused turn is sent back or server blocks are kept.
   const gather = options.keepServerBlocks === true || options.goOn !== undefined;
   const blocks = new Map<number, Json>();
@@ -302,13 +322,18 @@ export async function* anthropicEventsToChunks(
           id = `chatcmpl-${String(msg.id ?? 'anthropic')}`;
           model = String(msg.model ?? model);
           tier = servedTier(inputUsage);
-          yield chunk({ role: 'assistant', content: '' });
+          yield chunk({
+            role: 'assistant',
+            content: '',
+            ...(options.documentCitations ? { [DOCUMENT_CITATIONS_FIELD]: [] } : {}),
+          });
           break;
         }
         case 'content_block_start': {
           const block = (data.content_block ?? {}) as Json;
           if (gather) blocks.set(Number(data.index), { ...block });
           if (block.type === 'text') {
+            textBlock = Number(data.index);
             blockStart = written;
             cited = Array.isArray(block.citations) ? [...(block.citations as unknown[])] : [];
           } else if (block.type === 'thinking' || block.type === 'redacted_thinking') {
@@ -393,8 +418,19 @@ export async function* anthropicEventsToChunks(
         }
         case 'content_block_stop': {
           const annotations = urlCitations(cited, blockStart, written - blockStart);
+          const blockCited = cited;
           cited = [];
           if (annotations.length) yield chunk({ annotations });
+          // A text block's end, with the documents it cites (none: where the next one begins).
+          if (options.documentCitations && Number(data.index) === textBlock) {
+            const span: DocumentCitations = {
+              start_index: blockStart,
+              end_index: written,
+              citations: documentCitationsOf(blockCited),
+            };
+            yield chunk({ [DOCUMENT_CITATIONS_FIELD]: [span] });
+          }
+          if (Number(data.index) === textBlock) textBlock = -1;
           const block = gather
             ? endBlock(blocks.get(Number(data.index)), Number(data.index))
             : undefined;
