@@ -32,6 +32,7 @@ import {
 } from './named-failover.js';
 import { resolveNamedModel } from './request-target.js';
 import { noteQueued } from './wait-for-headroom.js';
+import { checkEmbeddingWindow } from './embedding-window.js';
 
 export interface EmbeddingsDeps extends NamedGatewayDeps {
   /** The answer cache, shared with chat (`cache.enabled`); kept vectors answer repeated inputs. */
@@ -71,6 +72,7 @@ export class EmbeddingsGateway {
     try {
       const { target, name, allowed } = resolveNamedModel(snapshot, asChat, 'embeddings');
       if (target.kind === 'pool') record.router = name;
+      await checkEmbeddingWindow(embeddingItems(call.request.input), allowed, name);
       const estimate = estimateTokens(call.request.input);
       admit = { call: asChat, target, promptTokens: estimate };
       const admitted = policies?.admit ? await policies.admit(admit) : {};
@@ -133,6 +135,10 @@ export class EmbeddingsGateway {
       const reported = tokenCount(upstream.usage?.prompt_tokens);
       record.promptTokens = reported ?? sentEstimate;
       record.usageEstimated = reported === undefined && sentEstimate > 0;
+      // A reply with no usage gets the router's estimate, as chat's does (media audit F8: it was
+      // passed on without, and clients that read `usage.prompt_tokens` broke).
+      if (reported === undefined)
+        upstream.usage = { prompt_tokens: sentEstimate, total_tokens: sentEstimate };
       // Called by name, not routed: what it cost is the baseline (no savings claimed), plus
       // what the inputs answered from the cache cost when they were first answered.
       record.costUsd = inputCostUsd(d, record.promptTokens);

@@ -56,6 +56,11 @@ describe('speech and transcription prices', () => {
       0.03,
       12,
     );
+    // Characters, not UTF-16 units: 1000 emoji are 1000 characters (media audit F2).
+    expect(speechCost(priced({ inputCharsPer1M: 30 }), '😀'.repeat(1000)).costUsd).toBeCloseTo(
+      0.03,
+      12,
+    );
   });
   it('the audio length from verbose_json, usage.seconds, an srt/vtt last cue, or a WAV header', () => {
     expect(

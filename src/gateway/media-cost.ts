@@ -5,6 +5,7 @@ import type { DeploymentConfig } from '../config/deployment-schema.js';
 import type { ImagesReply, TranscriptionForm } from '../core/wire-types.js';
 import type { UpstreamTranscript } from '../providers/types.js';
 import { wavDurationSeconds } from '../core/wav-duration.js';
+import { countChars } from '../core/char-count.js';
 import { costUsd, tokenCount } from './cost.js';
 
 /** A call's cost and the tokens its reply reported (0 when it reported none). */
@@ -52,10 +53,10 @@ export function imagesCost(
   };
 }
 
-/** Speech: the input's characters at `inputCharsPer1M`. */
+/** Speech: the input's characters (code points, as OpenAI counts them) at `inputCharsPer1M`. */
 export function speechCost(d: Prices, input: string): MediaCost {
   return {
-    costUsd: (input.length * (d.prices.inputCharsPer1M ?? 0)) / 1e6,
+    costUsd: (countChars(input) * (d.prices.inputCharsPer1M ?? 0)) / 1e6,
     promptTokens: 0,
     completionTokens: 0,
   };

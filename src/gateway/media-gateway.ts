@@ -3,11 +3,12 @@
 // image, text-to-speech or transcription model (`kind: images | speech | transcription`) or a pool
 // of them, called by name, not routed. Governed as embeddings are: key scope and subset, key and
 // deployment rate limits (TPM charged the text's estimate), budgets, the content filter on the
-// prompt or text to speak, the deployment's circuit breaker, cool-downs and timeout, failover
-// within a pool before the first byte (named-failover.ts), and one request-log record with its
-// cost (media-cost.ts). Speech is sent on as the upstream sends it; its record ends with the audio,
-// and its call stays in the shutdown drain until then (a body under way at the drain deadline is
-// cut short and recorded 503 `router_shutting_down`).
+// prompt or text to speak (and its instructions), the deployment's circuit breaker, cool-downs
+// and timeout, failover within a pool before the first byte (named-failover.ts), and one
+// request-log record with its cost (media-cost.ts). An image request goes only to the members
+// whose model takes its quality and size (image-options.ts). Speech is sent on as the upstream
+// sends it; its record ends with the audio, and its call stays in the shutdown drain until then
+// (a body under way at the drain deadline is cut short and recorded 503 `router_shutting_down`).
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import { GatewayError, invalidRequest } from '../core/errors.js';
 import type {
@@ -23,6 +24,7 @@ import type { ProviderAdapter, UpstreamAudio, UpstreamTranscript } from '../prov
 import type { RequestRecord } from '../store/request-record.js';
 import { finishFailedRequest, finishRecord, openRecord } from './finish-record.js';
 import type { AdmitContext, ChatCall, Endpoint } from './gateway-types.js';
+import { imageOptionsRefusal } from './image-options.js';
 import { imagesCost, speechCost, transcriptCost, type MediaCost } from './media-cost.js';
 import {
   callOrWait,
@@ -73,14 +75,15 @@ export class MediaGateway {
       call,
       'images.generations',
       'images',
-      call.request.prompt,
-      (text) => ({ ...call.request, prompt: text }),
+      [call.request.prompt],
+      ([text]) => ({ ...call.request, prompt: text! }),
       (d, adapter, body, signal) => {
         if (!adapter.generateImages) throw noApi(d, 'image generation');
         return adapter
           .generateImages({ deployment: d, body, signal, requestId: call.requestId })
           .then((r) => ({ served: r, model: d.model }));
       },
+      (d) => imageOptionsRefusal(d, call.request),
     );
     const reply = out.served.response;
     out.finish(200, imagesCost(out.d, call.request, reply));
@@ -103,8 +106,8 @@ export class MediaGateway {
       call,
       `images.${operation}`,
       'images',
-      form.prompt,
-      (text) => withPrompt(form, text),
+      form.prompt === undefined ? [] : [form.prompt],
+      ([text]) => withPrompt(form, text!),
       (d, adapter, body, signal) => {
         const send = operation === 'edits' ? adapter.editImages : adapter.createImageVariations;
         if (!send) throw noApi(d, operation === 'edits' ? 'image edits' : 'image variations');
@@ -112,6 +115,7 @@ export class MediaGateway {
           .call(adapter, { deployment: d, body, signal, requestId: call.requestId })
           .then((r) => ({ served: r, model: d.model }));
       },
+      (d) => imageOptionsRefusal(d, form),
     );
     const reply = out.served.response;
     out.finish(200, imagesCost(out.d, form, reply));
@@ -146,8 +150,15 @@ export class MediaGateway {
       call,
       'audio.speech',
       'speech',
-      call.request.input,
-      (text) => ({ ...call.request, input: text }),
+      // The instructions are read by the filter as the text is (media audit F8: they were not).
+      typeof call.request.instructions === 'string'
+        ? [call.request.input, call.request.instructions]
+        : [call.request.input],
+      ([input, instructions]) => ({
+        ...call.request,
+        input: input!,
+        ...(instructions === undefined ? {} : { instructions }),
+      }),
       (d, adapter, body, signal) => {
         if (!adapter.speak) throw noApi(d, 'text-to-speech');
         return adapter
@@ -170,7 +181,8 @@ export class MediaGateway {
         status = 200;
         code = undefined;
       } catch (err) {
-        // The shutdown drain stopped the upstream (the client has a short file, as below).
+        // The shutdown drain or the deployment's timeout stopped the upstream (the client has a
+        // short file, as below).
         const stopped = out.signal.reason instanceof GatewayError ? out.signal.reason : undefined;
         if (stopped && !signal.aborted) {
           status = stopped.status;
@@ -200,7 +212,7 @@ export class MediaGateway {
       call,
       `audio.${operation}`,
       'transcription',
-      undefined,
+      [],
       () => call.request,
       (d, adapter, body, signal) => {
         if (!adapter.transcribe) throw noApi(d, 'transcription');
@@ -214,22 +226,25 @@ export class MediaGateway {
   }
 
   /**
-   * Admits the call, filters `text` (the prompt or text to speak; `withText` puts the filtered
-   * text back in the body) and calls the target's members with failover. The record stays open
-   * until `finish`; a failure before a member answered finishes it here.
+   * Admits the call, filters `texts` (the prompt, or the text to speak and its instructions;
+   * `withTexts` puts the filtered texts back in the body) and calls the target's members with
+   * failover: those `refuses` has no 400 for (an image model's quality and size), else the first
+   * member's 400. The record stays open until `finish`; a failure before a member answered
+   * finishes it here.
    */
   private async serve<B extends { model: string }, R>(
     call: MediaCall<B>,
     endpoint: Endpoint,
     kind: MediaKind,
-    text: string | undefined,
-    withText: (text: string) => B,
+    texts: readonly string[],
+    withTexts: (texts: string[]) => B,
     send: (
       d: DeploymentConfig,
       adapter: ProviderAdapter,
       body: B,
       signal: AbortSignal,
     ) => Promise<{ served: R; model: string }>,
+    refuses?: (d: DeploymentConfig) => GatewayError | undefined,
   ): Promise<Served<R>> {
     const snapshot = this.deps.config.current;
     const startedPerf = this.deps.clock.perfNow();
@@ -240,22 +255,25 @@ export class MediaGateway {
       endpoint,
       request: {
         model: call.request.model,
-        messages: text === undefined ? [] : [{ role: 'user', content: text }],
+        messages: texts.map((content) => ({ role: 'user', content })),
       } as ChatRequest,
     };
     const policies = this.deps.policies;
     let admit: AdmitContext | undefined;
     try {
-      const { target, name, allowed } = resolveNamedModel(snapshot, asChat, kind);
+      const { target, name, allowed } = membersThatTake(
+        resolveNamedModel(snapshot, asChat, kind),
+        refuses,
+      );
       if (target.kind === 'pool') record.router = name;
-      const estimate = text === undefined ? 0 : Math.ceil(text.length / 4);
+      const estimate = texts.reduce((n, text) => n + Math.ceil(text.length / 4), 0);
       admit = { call: asChat, target, promptTokens: estimate };
       const admitted = policies?.admit ? await policies.admit(admit) : {};
       noteQueued(record, admitted);
       let body = call.request;
-      if (policies?.filterInput && text !== undefined) {
+      if (policies?.filterInput && texts.length > 0) {
         const filtered = await policies.filterInput(asChat.request, admit);
-        body = withText(String(filtered.request.messages[0]?.content ?? ''));
+        body = withTexts(filtered.request.messages.map((m) => String(m.content ?? '')));
       }
       const attempt: NamedAttempt<R> = (d, adapter, signal, t0) =>
         trackedCall(this.failover, d.name, t0, () =>
@@ -310,6 +328,20 @@ export class MediaGateway {
     record.costUsd = cost.costUsd;
     record.baselineCostUsd = cost.costUsd;
   }
+}
+
+/**
+ * The target's members that take the request (`refuses` has no 400 for them), or the first
+ * member's 400 when none does: a pool mixing image models sends each request where it fits.
+ */
+function membersThatTake<T extends { allowed: DeploymentConfig[] }>(
+  resolved: T,
+  refuses: ((d: DeploymentConfig) => GatewayError | undefined) | undefined,
+): T {
+  if (!refuses) return resolved;
+  const refusals = resolved.allowed.map(refuses);
+  if (refusals[0] && refusals.every(Boolean)) throw refusals[0];
+  return { ...resolved, allowed: resolved.allowed.filter((_, i) => !refusals[i]) };
 }
 
 /** The form with its `prompt` field (and copy) set to `text`: the content filter's redaction. */

@@ -168,9 +168,17 @@ export async function callWithFailover<T>(
     const untrack = deps.drain?.track(stop) ?? (() => {});
     let held = false;
     let called = false;
+    // The deployment's timeout, with its own typed reason (media audit F8: an upstream that
+    // timed out was told to the client as "Could not reach the upstream: 23", the code of the
+    // DOMException that AbortSignal.timeout aborts with).
+    const timeout = new AbortController();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const endTimer = () => clearTimeout(timer);
     try {
       await policies?.consumeDeployment?.(d, sentEstimate, call.signal);
-      const signal = AbortSignal.any([call.signal, stop.signal, AbortSignal.timeout(d.timeoutMs)]);
+      timer = setTimeout(() => timeout.abort(upstreamTimeout(d)), d.timeoutMs);
+      timer.unref?.();
+      const signal = AbortSignal.any([call.signal, stop.signal, timeout.signal]);
       called = true;
       const { served, model } = await attempt(d, adapter, signal, t0);
       if (!members.deferSuccess || breakers.state(d.name) === 'half-open') breakers.success(d.name);
@@ -181,7 +189,17 @@ export async function callWithFailover<T>(
         latencyMs: deps.clock.perfNow() - t0,
       });
       held = members.bodyFollows === true;
-      return { d, served, signal, release: held ? untrack : () => {} };
+      return {
+        d,
+        served,
+        signal,
+        release: held
+          ? () => {
+              endTimer();
+              untrack();
+            }
+          : () => {},
+      };
     } catch (err) {
       // Stopped in flight by the client or by the shutdown drain (its 503, not retryable, not
       // the deployment's fault, whatever the adapter made of the abort): an `aborted` attempt,
@@ -196,19 +214,36 @@ export async function callWithFailover<T>(
         if (called) record.attempts.push(abortedAttempt(d, stoppedBy, deps.clock.perfNow() - t0));
         throw abortedCall(stoppedBy, record.attempts);
       }
-      const e = toGatewayError(err);
+      // Timed out: the timeout's error, whatever the adapter made of the abort.
+      const e = timeout.signal.aborted
+        ? (timeout.signal.reason as GatewayError)
+        : toGatewayError(err);
       record.attempts.push(failedAttempt(breakers, d, e, deps.clock.perfNow() - t0));
       if (!e.retryable) throw e;
       lastError = e;
       if (e.status === 429) lastRefusal = e;
     } finally {
-      if (!held) untrack();
+      if (!held) {
+        endTimer();
+        untrack();
+      }
     }
   }
   const refusedBy = rateLimitedEverywhere(record.attempts.slice(from));
   if (refusedBy) throw refusedEverywhere(lastError!, refusedBy, breakers);
   // Failures that disagree: a 429 when one was only rate-limited, else 502, as chat's.
   throw failedEverywhere(lastError!, record.attempts, from, lastRefusal, breakers);
+}
+
+/** A call to `d` that had no reply within its `timeoutMs`: retryable, as chat's (504). */
+function upstreamTimeout(d: DeploymentConfig): GatewayError {
+  return new GatewayError({
+    status: 504,
+    type: 'timeout_error',
+    code: 'upstream_timeout',
+    message: `Deployment ${d.name}: timed out after ${d.timeoutMs / 1000} s with no reply (its timeoutMs, ${d.timeoutMs}).`,
+    retryable: true,
+  });
 }
 
 /**

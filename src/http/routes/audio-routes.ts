@@ -18,25 +18,37 @@ import { AZURE_DEPLOYMENT_PATHS, checkApiVersion } from './chat-routes.js';
 import { formFieldValue, MAX_FORM_FIELD_BYTES } from './form-field.js';
 import { namedCall } from './named-call.js';
 import { describeValue } from '../../config/zod-issue-message.js';
+import { countChars } from '../../core/char-count.js';
 import { formParts, isMalformedForm } from '../malformed-form.js';
 
 /** OpenAI's limits: 4,096 characters of speech; audio files of 25 MB. */
 const MAX_SPEECH_CHARS = 4096;
 export const MAX_AUDIO_BYTES = 25 * 1024 * 1024;
 const SPEECH_FORMATS = ['mp3', 'opus', 'aac', 'flac', 'wav', 'pcm'];
-const TRANSCRIPT_FORMATS = ['json', 'text', 'srt', 'verbose_json', 'vtt', 'diarized_json'];
+const SPEECH_OPTIONAL = ['instructions', 'response_format', 'speed', 'stream_format'] as const;
+/** openapi.yaml CreateTranscriptionRequest and CreateTranslationRequest `response_format`. */
+const TRANSCRIPT_FORMATS = {
+  transcriptions: ['json', 'text', 'srt', 'verbose_json', 'vtt', 'diarized_json'],
+  translations: ['json', 'text', 'srt', 'verbose_json', 'vtt'],
+};
 
 /** A client's speech body → the request the gateway runs, or a 400 saying what to fix. */
-export function parseSpeechRequest(body: unknown, modelFromPath = false): SpeechRequest {
-  if (!isObject(body)) throw invalidRequest('The request body must be a JSON object.');
+export function parseSpeechRequest(sent: unknown, modelFromPath = false): SpeechRequest {
+  if (!isObject(sent)) throw invalidRequest('The request body must be a JSON object.');
   checkModelField(
-    body,
+    sent,
     modelFromPath ? MODEL_IN_PATH : 'the name of a text-to-speech deployment or pool',
     modelFromPath,
   );
+  // An optional field sent as null is one left out, and not sent on: OpenAI's schema has no null
+  // for them (media audit F8: response_format null was refused as no format).
+  const body = { ...sent };
+  for (const field of SPEECH_OPTIONAL) if (body[field] === null) delete body[field];
   // "is required" only when it is missing: a wrong type or a too-long text is told as such.
   const input = body.input;
-  if (typeof input !== 'string' || !input || input.length > MAX_SPEECH_CHARS)
+  // Characters, not UTF-16 units: an emoji is one (media audit F2: it counted two).
+  const chars = typeof input === 'string' ? countChars(input) : 0;
+  if (typeof input !== 'string' || !input || chars > MAX_SPEECH_CHARS)
     throw invalidRequest(
       `input ${
         input === undefined || input === null
@@ -44,7 +56,7 @@ export function parseSpeechRequest(body: unknown, modelFromPath = false): Speech
           : typeof input !== 'string'
             ? `must be a string (got ${describeValue(input)})`
             : input
-              ? `is ${input.length} characters, over the limit`
+              ? `is ${chars} characters, over the limit`
               : 'is empty'
       }: the text to speak, 1 to ${MAX_SPEECH_CHARS} characters.`,
       'input',
@@ -68,6 +80,15 @@ export function parseSpeechRequest(body: unknown, modelFromPath = false): Speech
     (typeof body.speed !== 'number' || body.speed < 0.25 || body.speed > 4)
   )
     throw invalidRequest('speed must be a number from 0.25 to 4.', 'speed');
+  const instructions = body.instructions;
+  if (
+    instructions !== undefined &&
+    (typeof instructions !== 'string' || countChars(instructions) > MAX_SPEECH_CHARS)
+  )
+    throw invalidRequest(
+      `instructions ${typeof instructions === 'string' ? `is ${countChars(instructions)} characters, over the limit` : `must be a string (got ${describeValue(instructions)})`}: how to speak, up to ${MAX_SPEECH_CHARS} characters.`,
+      'instructions',
+    );
   return { ...body, model: typeof body.model === 'string' ? body.model : '' } as SpeechRequest;
 }
 
@@ -75,6 +96,7 @@ export function parseSpeechRequest(body: unknown, modelFromPath = false): Speech
 export async function readTranscriptionForm(
   request: FastifyRequest,
   modelFromPath: boolean,
+  operation: 'transcriptions' | 'translations' = 'transcriptions',
 ): Promise<TranscriptionForm> {
   if (!request.isMultipart())
     throw invalidRequest(
@@ -108,9 +130,14 @@ export async function readTranscriptionForm(
   if (!file || file.data.length === 0)
     throw invalidRequest('file is required: the audio to transcribe, as a file part.', 'file');
   const responseFormat = field('response_format') ?? 'json';
-  if (!TRANSCRIPT_FORMATS.includes(responseFormat))
+  const formats = TRANSCRIPT_FORMATS[operation];
+  if (!formats.includes(responseFormat))
     throw invalidRequest(
-      `response_format must be one of ${TRANSCRIPT_FORMATS.join(', ')}.`,
+      `response_format must be one of ${formats.join(', ')}${
+        operation === 'translations' && responseFormat === 'diarized_json'
+          ? ' (diarized_json is for transcriptions only)'
+          : ''
+      }.`,
       'response_format',
     );
   if (field('stream') === 'true')
@@ -190,7 +217,7 @@ export async function registerAudioRoutes(
     ) => {
       let form: TranscriptionForm;
       try {
-        form = await readTranscriptionForm(request, fromPath !== undefined);
+        form = await readTranscriptionForm(request, fromPath !== undefined, operation);
       } catch (err) {
         // Do not read (and drop) the rest of a body that may be large, to keep the connection.
         if (err instanceof GatewayError && err.status === 413) reply.header('connection', 'close');

@@ -23,8 +23,13 @@ const isTokenIds = (x: unknown): x is number[] =>
   Array.isArray(x) && x.length > 0 && x.every((t) => Number.isInteger(t) && t >= 0);
 
 /** A client's embeddings body → the request the gateway runs, or a 400 saying what to fix. */
-export function parseEmbeddingsRequest(body: unknown, modelFromPath = false): EmbeddingsRequest {
-  if (!isObject(body)) throw invalidRequest('The request body must be a JSON object.');
+export function parseEmbeddingsRequest(sent: unknown, modelFromPath = false): EmbeddingsRequest {
+  if (!isObject(sent)) throw invalidRequest('The request body must be a JSON object.');
+  // An optional field sent as null is one left out, and not sent on (OpenAI's schema has no null
+  // for them; media audit F8: encoding_format null was refused as no format).
+  const body = { ...sent };
+  for (const field of ['encoding_format', 'dimensions', 'user'])
+    if (body[field] === null) delete body[field];
   checkModelField(
     body,
     modelFromPath ? MODEL_IN_PATH : 'the name of an embedding deployment or pool',

@@ -321,7 +321,8 @@ describe('JSON image edits, refused', () => {
           type: 'invalid_request_error',
           code: 'invalid_image_format',
           param,
-          message: `${param} is not ${what}: its bytes are ${bytes}.`,
+          // What the bytes are, and the type the data URL declared, told apart (media audit F4).
+          message: `${param} is not ${what}: its bytes are ${bytes}; it was sent as image/png, but an image's type is read from its bytes. Send ${what}.`,
         },
       },
     });
@@ -329,17 +330,17 @@ describe('JSON image edits, refused', () => {
     // Each declares a type taken; its bytes say otherwise.
     const gif = dataUrl(Buffer.from('GIF89a\x01\0\x01\0', 'latin1'));
     expect(await edit({ ...ok, images: [ok.images[0], { image_url: gif }] })).toEqual(
-      refused('images[1].image_url', image, 'image/gif'),
+      refused('images[1].image_url', image, 'a GIF image (image/gif)'),
     );
     const text = dataUrl(Buffer.from('not an image at all'));
     expect(await edit({ ...ok, images: [{ image_url: text }] })).toEqual(
-      refused('images[0].image_url', image, 'text/plain'),
+      refused('images[0].image_url', image, 'text, not an image'),
     );
     expect(await edit({ ...ok, images: [{ image_url: 'data:image/png;base64,' }] })).toEqual(
       refused('images[0].image_url', image, 'empty'),
     );
     expect(await edit({ ...ok, mask: { image_url: dataUrl(jpeg) } })).toEqual(
-      refused('mask.image_url', 'a PNG image', 'image/jpeg'),
+      refused('mask.image_url', 'a PNG image', 'a JPEG image (image/jpeg)'),
     );
   });
 

@@ -14,18 +14,21 @@ import type { ConfigHolder } from '../../config/runtime-config.js';
 import { invalidRequest } from '../../core/errors.js';
 import { isObject } from '../../core/is-object.js';
 import type { ImageForm } from '../../core/wire-types.js';
-import { detectMimeType, sniffImageType } from '../../files/file-type.js';
+import { sniffImageType } from '../../files/file-type.js';
 import type { RouterFiles } from '../../files/router-files.js';
 import { checkModelField } from '../check-fields.js';
 import { describeValue } from '../../core/describe-value.js';
 import { MAX_JSON_DEPTH, jsonNestsDeeperThan } from '../../core/json-nesting.js';
 import { invalidJsonBody, tooDeepBody } from '../json-body-parser.js';
+import { EDIT_QUALITIES } from '../../gateway/image-options.js';
+import { checkQuality } from './images-routes.js';
 import {
   EDIT_TYPES,
   fileTooLarge,
   formTooLarge,
   imageLimits,
   MAX_EDIT_IMAGES,
+  notImageOf,
   PNG_ONLY,
   type ImageFormLimits,
 } from './image-limits.js';
@@ -159,11 +162,7 @@ function checkRef(ref: unknown, param: string, kind: RefKind, limits: ImageFormL
   const start = Buffer.from(url.slice(head[0].length, head[0].length + SNIFF_CHARS), 'base64');
   const sniffed = sniffImageType(start);
   if (!sniffed || !kind.types.has(sniffed))
-    throw invalidRequest(
-      `${at} is not ${kind.what}: its bytes are ${start.length === 0 ? 'empty' : (sniffed ?? detectMimeType(start, ''))}.`,
-      at,
-      'invalid_image_format',
-    );
+    throw notImageOf(at, kind.what, start, { declared: type });
   if (decodedBytes(url, head[0].length) > limits.fileBytes) throw fileTooLarge(limits, at);
 }
 
@@ -234,6 +233,7 @@ export function parseImageEditJson(body: unknown, limits: ImageFormLimits): Imag
     const v = optionalString(body, field);
     if (v !== undefined) form[field] = v;
   }
+  checkQuality(form.quality, EDIT_QUALITIES);
   if (responseFormat !== undefined) form.response_format = responseFormat;
   return form;
 }
@@ -267,11 +267,7 @@ export async function inlineRouterFiles(
     if (!f) return ref;
     const type = sniffImageType(f.content);
     if (!type || !kind.types.has(type))
-      throw invalidRequest(
-        `${param}.file_id (${f.filename}) is not ${kind.what}: it is ${type ?? f.mimeType}.`,
-        `${param}.file_id`,
-        'invalid_image_format',
-      );
+      throw notImageOf(`${param}.file_id`, kind.what, f.content, { filename: f.filename });
     if (f.content.length > limits.fileBytes) throw fileTooLarge(limits, `${param}.file_id`);
     return { image_url: `data:${type};base64,${f.base64}` };
   };

@@ -14,7 +14,7 @@ import type { ConfigHolder } from '../../config/runtime-config.js';
 import type { RouterFiles } from '../../files/router-files.js';
 import { GatewayError, invalidRequest } from '../../core/errors.js';
 import type { FormFile, FormPart, ImageForm } from '../../core/wire-types.js';
-import { detectMimeType, sniffImageType } from '../../files/file-type.js';
+import { sniffImageType } from '../../files/file-type.js';
 import type { MediaGateway } from '../../gateway/media-gateway.js';
 import { AZURE_DEPLOYMENT_PATHS, checkApiVersion } from './chat-routes.js';
 import {
@@ -29,11 +29,14 @@ import {
   formTooLarge,
   imageLimits,
   MAX_EDIT_IMAGES,
+  notImageOf,
   PNG_ONLY,
   type ImageFormLimits,
 } from './image-limits.js';
 import { formFieldValue, MAX_FORM_FIELD_BYTES } from './form-field.js';
 import { namedCall } from './named-call.js';
+import { checkQuality } from './images-routes.js';
+import { EDIT_QUALITIES } from '../../gateway/image-options.js';
 import { formParts, isMalformedForm } from '../malformed-form.js';
 
 export type ImageOperation = 'edits' | 'variations';
@@ -132,11 +135,10 @@ function checkImage(file: FormFile, types: ReadonlySet<string>, param: string, w
   if (file.data.length === 0) throw invalidRequest(`${param} is an empty file.`, param);
   const sniffed = sniffImageType(file.data);
   if (!sniffed || !types.has(sniffed))
-    throw invalidRequest(
-      `${param} (${file.filename}) is not ${what}: its bytes are ${sniffed ?? detectMimeType(file.data, '', file.contentType)}.`,
-      param,
-      'invalid_image_format',
-    );
+    throw notImageOf(param, what, file.data, {
+      filename: file.filename,
+      declared: file.contentType,
+    });
   file.contentType = fileType(file.contentType, sniffed);
 }
 
@@ -164,6 +166,14 @@ export async function readImageForm(
     );
   const images = files(['image', 'image[]']);
   const masks = files(['mask']);
+  // A mask sent as text (a file name, a URL) was dropped unread, the edit made without it (media
+  // audit F8): it is a file part, or a JSON edit's {"image_url": …}.
+  if (operation === 'edits' && field('mask') !== undefined)
+    throw invalidRequest(
+      'mask must be a file part (a PNG image), not a text field. To give the mask by URL or file id, send the edit as JSON with "mask": {"image_url": …} or {"file_id": …}.',
+      'mask',
+      'invalid_type',
+    );
   if (images.length === 0)
     throw invalidRequest(
       `image is required: ${operation === 'edits' ? 'the image(s) to edit' : 'the image to vary'}, as a file part. ${sendAs(operation)}`,
@@ -207,6 +217,7 @@ export async function readImageForm(
   if (prompt !== undefined) form.prompt = prompt;
   if (size !== undefined) form.size = size;
   const quality = field('quality');
+  if (operation === 'edits') checkQuality(quality, EDIT_QUALITIES);
   if (quality !== undefined) form.quality = quality;
   if (responseFormat !== undefined) form.response_format = responseFormat;
   const user = field('user');

@@ -3,7 +3,8 @@
 // whole body), read per request, with their 413s in OpenAI's error shape, each naming the limit
 // and the setting that sets it.
 import type { ConfigHolder } from '../../config/runtime-config.js';
-import { GatewayError } from '../../core/errors.js';
+import { GatewayError, invalidRequest } from '../../core/errors.js';
+import { detectMimeType, IMAGE_TYPES } from '../../files/file-type.js';
 
 /** OpenAI's most images in one edit (CreateImageEditRequest `image.maxItems`). */
 export const MAX_EDIT_IMAGES = 16;
@@ -55,3 +56,43 @@ export const formTooLarge = (
     `The ${what} is larger than ${size(limits.formBytes)}, the most one image edit or variation may be (server.imageFormLimitBytes); send fewer or smaller images.`,
     param,
   );
+
+const IMAGE_NAMES: Readonly<Record<string, string>> = {
+  'image/png': 'a PNG image',
+  'image/jpeg': 'a JPEG image',
+  'image/gif': 'a GIF image',
+  'image/webp': 'a WebP image',
+};
+
+/** What bytes are, in words, from the bytes alone (never the name or declared type). */
+function describeBytes(bytes: Buffer): string {
+  if (bytes.length === 0) return 'empty';
+  const type = detectMimeType(bytes, '');
+  if (IMAGE_TYPES.has(type)) return `${IMAGE_NAMES[type]} (${type})`;
+  if (type === 'application/pdf') return 'a PDF (application/pdf), not an image';
+  if (type === 'text/plain') return 'text, not an image';
+  return 'no image format the router knows (PNG, JPEG, GIF or WebP)';
+}
+
+/**
+ * The 400 `invalid_image_format` for an image or mask whose bytes are not `what`: what the bytes
+ * are, and what the client said they were, told apart (media audit F4, 2026-12-06: "is not a PNG,
+ * JPEG or WebP image: its bytes are image/png", the declared type taken for the bytes').
+ */
+export function notImageOf(
+  param: string,
+  what: string,
+  bytes: Buffer,
+  sent: { filename?: string; declared?: string },
+): GatewayError {
+  const name = sent.filename ? ` (${sent.filename})` : '';
+  const declared = sent.declared?.split(';', 1)[0]?.trim().toLowerCase();
+  const said = declared
+    ? `; it was sent as ${declared}, but an image's type is read from its bytes`
+    : '';
+  return invalidRequest(
+    `${param}${name} is not ${what}: its bytes are ${describeBytes(bytes)}${said}. Send ${what}.`,
+    param,
+    'invalid_image_format',
+  );
+}

@@ -2,7 +2,8 @@
 // `/openai/v1/images/generations` and Azure dated `/openai/deployments/{name}/images/generations`
 // (and `/openai/v1/deployments/…`, the AzureOpenAI client's with a v1 `baseURL`).
 // The body is checked on the fields the router reads (openapi.yaml CreateImageRequest: model,
-// prompt, n, size, quality, response_format); the rest passes through.
+// prompt, n, size, quality, response_format; the quality and size each model takes once the model
+// is known: image-options.ts); the rest passes through.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { invalidRequest } from '../../core/errors.js';
 import { isObject } from '../../core/is-object.js';
@@ -15,6 +16,17 @@ import {
   type AzureDeploymentRoute,
 } from './chat-routes.js';
 import { namedCall } from './named-call.js';
+import { GENERATION_QUALITIES } from '../../gateway/image-options.js';
+
+/** A `quality` OpenAI names (openapi.yaml CreateImageRequest `quality`), or a 400 listing them. */
+export function checkQuality(quality: unknown, qualities: readonly string[]): void {
+  if (typeof quality === 'string' && !qualities.includes(quality))
+    throw invalidRequest(
+      `quality must be one of ${qualities.map((q) => `"${q}"`).join(', ')} (got "${quality}").`,
+      'quality',
+      'invalid_value',
+    );
+}
 
 /** A client's image generation body → the request the gateway runs, or a 400 saying what to fix. */
 export function parseImagesRequest(body: unknown, modelFromPath = false): ImagesRequest {
@@ -37,6 +49,8 @@ export function parseImagesRequest(body: unknown, modelFromPath = false): Images
       throw invalidRequest(`${field} must be a string.`, field);
   if (typeof body.size === 'string' && body.size !== 'auto' && !/^\d+x\d+$/.test(body.size))
     throw invalidRequest('size must be "auto" or "<width>x<height>" (e.g. "1024x1024").', 'size');
+  // What each model takes of these is checked once the model is known (image-options.ts).
+  checkQuality(body.quality, GENERATION_QUALITIES);
   if (
     body.response_format !== undefined &&
     body.response_format !== null &&

@@ -9,6 +9,7 @@ import { checkModelField } from '../check-fields.js';
 import type { ModerationRequest } from '../../core/wire-types.js';
 import type { ModerationsGateway } from '../../gateway/moderations-gateway.js';
 import { namedCall } from './named-call.js';
+import { isImageUrl, quoteUrl } from '../../core/image-url.js';
 
 const INPUT_SHAPES =
   'input must be a string, a non-empty array of strings, or a non-empty array of parts ({"type": "text", "text": …} or {"type": "image_url", "image_url": {"url": …}}).';
@@ -23,11 +24,14 @@ function checkPart(part: unknown, i: number): void {
     return;
   }
   if (part.type === 'image_url') {
+    // An http(s) URL or a data URL, as OpenAI takes (media audit F8: any URL that parsed, such as
+    // file:///etc/passwd or javascript:…, was sent on).
     const url = isObject(part.image_url) ? part.image_url.url : undefined;
-    if (typeof url !== 'string' || !URL.canParse(url))
+    if (typeof url !== 'string' || !isImageUrl(url, true))
       throw invalidRequest(
-        `${at}.image_url.url must be the image's URL or a data URL of its base64 bytes (data:image/png;base64,…).`,
+        `${at}.image_url.url must be the image's http(s) URL or a data URL of its base64 bytes (data:image/png;base64,…)${typeof url === 'string' ? `; got ${quoteUrl(url)}` : ''}.`,
         `${at}.image_url.url`,
+        'invalid_image_url',
       );
     return;
   }

@@ -21,6 +21,13 @@ describe('parseSpeechRequest', () => {
     );
   });
 
+  it('counts characters, not UTF-16 units: 4,096 emoji fit, 4,097 do not (media audit F2)', () => {
+    expect(() =>
+      parseSpeechRequest({ model: 'tts-1', input: '😀'.repeat(4096), voice: 'alloy' }),
+    ).not.toThrow();
+    expect(refusal({ input: '𝄞'.repeat(4097) })).toMatch(/^input is 4097 characters, over/);
+  });
+
   it('tells a missing voice from a wrongly typed one', () => {
     expect(refusal({ voice: undefined })).toMatch(/^voice is required: /);
     expect(refusal({ voice: 5 })).toMatch(/^voice must be a string or \{"id": …\} \(got 5\): /);

@@ -94,6 +94,20 @@ function isErrorReply(parsed: Json): boolean {
 }
 
 /**
+ * An images reply (generations, edits, variations) with at least one image, `created` filled in
+ * when missing; else a malformed reply, failed over (media audit F6, 2026-12-06: `data: []` was
+ * served as a 200 with no image, and closed the circuit as a success).
+ */
+function checkImagesReply(parsed: Json, deployment: DeploymentConfig): Json {
+  if (!Array.isArray(parsed.data))
+    throw malformed(deployment.name, JSON.stringify(parsed), 'an images reply');
+  if (parsed.data.length === 0)
+    throw malformed(deployment.name, JSON.stringify(parsed), 'an images reply: it has no images');
+  if (typeof parsed.created !== 'number') parsed.created = Math.floor(Date.now() / 1000);
+  return parsed;
+}
+
+/**
  * Loose normalisation: missing id/created/model are tolerated. A reply with no choice is no
  * answer (a client reads `choices[0]`): a malformed reply, failed over as an empty stream is
  * (before, it was served, and closed the circuit as a success: providers audit F4, 2026-12-06).
@@ -174,10 +188,7 @@ export function createOpenAiAdapter(
       ? { body: JSON.stringify({ ...json, model }), contentType: 'application/json' }
       : encodeFormParts(parts, model);
     const res = await post(to, body, req, contentType);
-    const parsed = await readJsonObject(res.body, deployment.name);
-    if (!Array.isArray(parsed.data))
-      throw malformed(deployment.name, JSON.stringify(parsed), 'an images reply');
-    if (typeof parsed.created !== 'number') parsed.created = Math.floor(Date.now() / 1000);
+    const parsed = checkImagesReply(await readJsonObject(res.body, deployment.name), deployment);
     return { response: parsed as ImagesReply, headers: pickUpstreamHeaders(res.headers) };
   };
   const nativeResponses = deployment.capabilities.responsesApi;
@@ -237,10 +248,7 @@ export function createOpenAiAdapter(
     // operation under the deployment (AIFoundryOpenAI.json `/deployments/{id}/images/generations`).
     async generateImages(req) {
       const { parsed, headers } = await postJson(imagesEndpoint, req.body, req);
-      if (!Array.isArray(parsed.data))
-        throw malformed(deployment.name, JSON.stringify(parsed), 'an images reply');
-      if (typeof parsed.created !== 'number') parsed.created = Math.floor(Date.now() / 1000);
-      return { response: parsed as ImagesReply, headers };
+      return { response: checkImagesReply(parsed, deployment) as ImagesReply, headers };
     },
     // `POST /v1/images/edits` (createImageEdit): the client's form as it came, files byte for
     // byte, or its JSON body (images by URL or file id), with the upstream's model name. Azure's is the same operation under the
