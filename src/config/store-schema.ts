@@ -71,7 +71,7 @@ export const requestLogSchema = z
       .boolean()
       .default(true)
       .describe(
-        "Keep each routed request's receipt (candidates, predicted quality and cost, eligibility, the pick and why, attempts; no prompt text) with its record, so `GET /v1/router/decisions/{id}` finds it after a restart, on another replica sharing the PostgreSQL log, and past the 10,000 recent decisions each replica holds in memory, for `retentionDays`. About 1–3 KB a routed request. Read as each record is written (hot reload).",
+        "Keep each routed request's receipt (candidates, predicted quality and cost, eligibility, the pick and why, attempts; no prompt text) with its record, so `GET /v1/router/decisions/{id}` finds it after a restart, on another replica sharing the PostgreSQL log, and past the 10,000 recent decisions each replica holds in memory, for `retentionDays`. About 0.85 KB a routed request (ten candidates). Read as each record is written (hot reload).",
       ),
     retentionDays: z
       .number()

@@ -1,7 +1,6 @@
 // The request log's columns, shared by the SQLite and PostgreSQL stores: one place maps a
 // RequestRecord to a row and back, and lists the versioned schema migrations.
-import { isObject } from '../../core/is-object.js';
-import { withSummary, type DecisionReceipt } from '../../routing/receipt.js';
+import { receiptFromText, receiptToText, type DecisionReceipt } from '../../routing/receipt.js';
 import type { RequestRecord } from '../request-record.js';
 
 export const COLUMNS = [
@@ -54,16 +53,15 @@ export function selectList(text: boolean): string {
   ).join(', ');
 }
 
-/** A record's receipt as the request log keeps it: as the API shows it, summary and all. */
+/** A record's receipt as the request log keeps it (routing/receipt.ts `receiptToText`). */
 function receiptText(r: RequestRecord): string | null {
-  return r.receipt === undefined ? null : JSON.stringify(withSummary(r.receipt));
+  return r.receipt === undefined ? null : receiptToText(r.receipt);
 }
 
-/** A kept receipt as read back (`findReceipt`); undefined when the column holds none. */
+/** A kept receipt as read back (`findReceipt`), as the API shows it; undefined when none. */
 export function receiptFromColumn(v: unknown): DecisionReceipt | undefined {
   if (v === null || v === undefined) return undefined;
-  const parsed: unknown = typeof v === 'string' ? JSON.parse(v) : v;
-  return isObject(parsed) ? (parsed as unknown as DecisionReceipt) : undefined;
+  return receiptFromText(typeof v === 'string' ? v : JSON.stringify(v));
 }
 
 export function toRow(r: RequestRecord): unknown[] {
@@ -322,8 +320,8 @@ export const MIGRATIONS: { version: number; sql: string }[] = [
     CREATE INDEX IF NOT EXISTS requests_key_time ON requests (key_id, time);
     CREATE INDEX IF NOT EXISTS requests_deployment_time ON requests (deployment, time)`,
   },
-  // The receipt of the request's routing decision as `GET /v1/router/decisions/{id}` shows it
-  // (`requestLog.storeReceipts`), so it outlives a restart and the replica's in-memory 10,000;
+  // The receipt of the request's routing decision, packed (`GET /v1/router/decisions/{id}` shows
+  // it; `requestLog.storeReceipts`), so it outlives a restart and the replica's in-memory 10,000;
   // found by `decision_id` (indexed since 17) or `request_id` (2). NULL when none was kept.
   { version: 22, sql: 'ALTER TABLE requests ADD COLUMN receipt TEXT' },
 ];
