@@ -18,6 +18,7 @@ export const BATCH_DEFAULTS = {
   concurrency: 4,
   maxActive: 4,
   maxFileMegabytes: 100,
+  maxStoredMegabytesPerTenant: 10_240,
   maxRequests: 50_000,
   maxAttempts: 3,
   pollIntervalMs: 1_000,
@@ -104,6 +105,13 @@ export const batchSchema = z
       .default(BATCH_DEFAULTS.maxFileMegabytes)
       .describe(
         'The largest file `POST /v1/files` accepts (kept whole in the request-log store and read whole by the batch that uses it).',
+      ),
+    maxStoredMegabytesPerTenant: z
+      .number()
+      .positive()
+      .default(BATCH_DEFAULTS.maxStoredMegabytesPerTenant)
+      .describe(
+        "The most file bytes one tenant keeps in the request-log store (uploads for batches and as model input, Message Batches' inputs, and batch outputs and error files): an upload (`POST /v1/files`, Anthropic's Files API) or a Message Batch that would pass it gets a 413 `storage_quota_exceeded` saying how much is stored; a batch's output is always written, so it may pass it. Deleted and expired files free it. Read per request (hot reload); concurrent uploads may pass it by what they carry together.",
       ),
     maxRequests: z
       .number()

@@ -50,6 +50,19 @@ forEachBackend('BatchStore contract (files)', (within) => {
       expect(listed).toStrictEqual([pdf]);
     }));
 
+  it('files: the bytes each owner stores, summed (a storage quota reads it); a delete frees them', () =>
+    within(async ({ store, replica }) => {
+      await store.putFile(file('file-s1', { bytes: 1_500 }), Buffer.alloc(1_500));
+      await store.putFile(file('file-s2', { bytes: 2_500 }), Buffer.alloc(2_500));
+      await store.putFile(file('file-s3', { bytes: 700, owner: 'team-b' }), Buffer.alloc(700));
+      const other = replica();
+      expect(await other.storedBytes('team-a')).toBe(4_000);
+      expect(await other.storedBytes('team-b')).toBe(700);
+      expect(await other.storedBytes('team-none')).toBe(0);
+      await store.deleteFile('file-s1', 'team-a');
+      expect(await other.storedBytes('team-a')).toBe(2_500);
+    }));
+
   it("files: another owner's file does not exist for it", () =>
     within(async ({ store }) => {
       await store.putFile(file('file-1'), Buffer.from('abc'));

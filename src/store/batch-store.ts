@@ -145,6 +145,8 @@ export interface BatchStore extends WebhookOutbox {
   getFileContent(id: string, owner: string): Promise<Buffer | undefined>;
   listFiles(q: FileListQuery): Promise<StoredFile[]>;
   deleteFile(id: string, owner: string): Promise<boolean>;
+  /** The bytes of every file `owner` keeps (uploads and batch outputs, expired ones not yet swept). */
+  storedBytes(owner: string): Promise<number>;
   /** Deletes files whose `expiresAt` is at or before `now`; returns how many. */
   deleteExpiredFiles(now: number): Promise<number>;
 

@@ -22,6 +22,7 @@ import { messageBatchResults, tallyErrorFile, type ResultTally } from './message
 import { anthropicVersionHook } from './anthropic-version.js';
 import { anthropicErrorBody } from './messages-convert.js';
 import { KEY_REQUEST } from '../key-request.js';
+import { checkStorageQuota } from '../../files/storage-quota.js';
 
 /** The input file's purpose, and the output and error files'. */
 export const MESSAGE_BATCH_PURPOSE = 'anthropic_batch';
@@ -98,6 +99,13 @@ export async function registerMessageBatchesRoutes(
         const now = clock.now();
         const id = newId('msgbatch_');
         const fileId = newId('file-');
+        await checkStorageQuota(
+          store,
+          owner,
+          input.content.length,
+          config.current.config.batches.maxStoredMegabytesPerTenant,
+          "This Message Batch's requests",
+        );
         await store.putFile(
           {
             id: fileId,

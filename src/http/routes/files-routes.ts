@@ -36,6 +36,7 @@ import {
 } from './anthropic-files.js';
 import { formParts, isMalformedForm } from '../malformed-form.js';
 import { KEY_REQUEST } from '../key-request.js';
+import { checkStorageQuota } from '../../files/storage-quota.js';
 
 /**
  * The most one text field of an upload may hold. Its fields are short (a purpose, an anchor, a
@@ -193,6 +194,13 @@ export async function registerFilesRoutes(
                 fields['expires_after[seconds]'],
                 'expires_after',
               );
+          await checkStorageQuota(
+            store,
+            request.auth.tenant,
+            upload.content.length,
+            config.current.config.batches.maxStoredMegabytesPerTenant,
+            'This upload',
+          );
           const now = clock.now();
           const file: StoredFile = {
             id: newId('file-'),

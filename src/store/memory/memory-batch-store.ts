@@ -52,6 +52,11 @@ export function createMemoryBatchStore(): BatchStore {
       }
       return list.slice(0, q.limit).map((f) => ({ ...f }));
     },
+    async storedBytes(owner) {
+      let n = 0;
+      for (const e of files.values()) if (e.file.owner === owner) n += e.file.bytes;
+      return n;
+    },
     async deleteFile(id, owner) {
       if (!owned(files.get(id)?.file, owner)) return false;
       return files.delete(id);

@@ -90,6 +90,13 @@ export function createPostgresBatchStore(
       const res = await query(`DELETE FROM ${files} WHERE expires_at <= $1`, [now]);
       return res.rowCount ?? 0;
     },
+    async storedBytes(owner) {
+      const res = await query(
+        `SELECT COALESCE(SUM(bytes), 0) AS n FROM ${files} WHERE owner = $1`,
+        [owner],
+      );
+      return Number((res.rows[0] as { n: string | number }).n);
+    },
 
     async createBatch(batch) {
       await query(

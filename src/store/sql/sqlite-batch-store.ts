@@ -86,6 +86,12 @@ export function createSqliteBatchStore(
     async deleteExpiredFiles(now) {
       return (await sql('DELETE FROM files WHERE expires_at <= ?')).run(now).changes;
     },
+    async storedBytes(owner) {
+      const row = (await sql('SELECT COALESCE(SUM(bytes), 0) AS n FROM files WHERE owner = ?')).get(
+        owner,
+      ) as { n: number };
+      return Number(row.n);
+    },
 
     async createBatch(batch) {
       (
