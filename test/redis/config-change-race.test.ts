@@ -67,4 +67,30 @@ describe.skipIf(!available)('admin changes through two replicas (real Redis)', (
       );
     }
   }, 60_000);
+
+  it('If-Match across replicas: of two admins who read the same ETag, through A and B at once, exactly one applies; the other gets a 412', async () => {
+    const [a, b] = runtimes;
+    const auth = { authorization: `Bearer ${ADMIN}` };
+    for (let round = 1; round <= 5; round++) {
+      const tag = String(
+        (await a!.app.inject({ url: '/admin/v1/routers/r1', headers: auth })).headers.etag,
+      );
+      const send = (r: Runtime, rpm: number) =>
+        r.app.inject({
+          method: 'PATCH',
+          url: '/admin/v1/routers/r1',
+          payload: { rateLimit: { rpm } },
+          headers: { ...auth, 'if-match': tag },
+        });
+      const both = await Promise.all([send(a!, 500 + round), send(b!, 600 + round)]);
+      expect(both.map((x) => x.statusCode).sort()).toEqual([200, 412]);
+      const won = both.find((x) => x.statusCode === 200)!;
+      const lost = both.find((x) => x.statusCode === 412)!;
+      expect(lost.headers.etag).toBe(won.headers.etag);
+      const rpm = won.json().rateLimit.rpm as number;
+      await vi.waitFor(() => {
+        for (const r of [a!, b!]) expect(rpmOf(r, 'r1')).toBe(rpm);
+      });
+    }
+  }, 60_000);
 });
