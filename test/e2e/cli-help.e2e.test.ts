@@ -1,7 +1,7 @@
 // Every command's `--help` (and `-h`, and `help <command>`) prints its usage, every option it
 // accepts and an example, and exits 0; an unknown option is an error naming it, exit 2. Run as a
 // user runs them: the built CLI, `./bin/model-router`.
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { COMMANDS as SUMMARIES } from '../../src/cli/main.js';
 
@@ -72,16 +72,29 @@ function choiceLists(text: string): string[] {
   return [...text.matchAll(/--([a-z-]+) ([a-z]+(?:\|[a-z]+)+)\b/g)].map((m) => `${m[1]} ${m[2]}`);
 }
 
+/** The built CLI run as a user runs it: its exit status and what it printed. */
 const cli = (...args: string[]) =>
-  spawnSync(process.execPath, ['bin/model-router', ...args], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-    timeout: 20_000,
+  new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+    execFile(
+      process.execPath,
+      ['bin/model-router', ...args],
+      { encoding: 'utf8', timeout: 20_000 },
+      (err, stdout, stderr) => {
+        const code = (err as { code?: unknown } | null)?.code;
+        resolve({ status: err ? (typeof code === 'number' ? code : null) : 0, stdout, stderr });
+      },
+    );
   });
 
-describe('model-router <command> --help', () => {
+// Concurrent: each test waits on CLI processes (about 0.7 s each to start), which the machine's
+// other core can run meanwhile.
+describe.concurrent('model-router <command> --help', () => {
   it.each(Object.keys(COMMANDS))('%s: usage, every option, an example; exit 0', async (name) => {
-    const run = cli(name, '--help');
+    const [run, short, viaHelp] = await Promise.all([
+      cli(name, '--help'),
+      cli(name, '--json', '-h'),
+      cli('help', name),
+    ]);
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     const help = run.stdout;
@@ -94,12 +107,12 @@ describe('model-router <command> --help', () => {
           new RegExp(`--${option}\\b`),
         );
     // `-h`, after other options, and `help <command>` print the same.
-    expect(cli(name, '--json', '-h').stdout).toBe(help);
-    expect(cli('help', name).stdout).toBe(help);
+    expect(short.stdout).toBe(help);
+    expect(viaHelp.stdout).toBe(help);
   });
 
-  it.each(Object.keys(COMMANDS))('%s: an unknown option is named, exit 2', (name) => {
-    const run = cli(name, '--no-such-flag');
+  it.each(Object.keys(COMMANDS))('%s: an unknown option is named, exit 2', async (name) => {
+    const run = await cli(name, '--no-such-flag');
     expect(run.status).toBe(2);
     // Every command in the same words: its name, the option, its forms, where --help is.
     expect(run.stderr).toMatch(
@@ -110,8 +123,8 @@ describe('model-router <command> --help', () => {
     expect(run.stdout).toBe('');
   });
 
-  it('a negative number after an option that takes a value is its value, checked by the command', () => {
-    const run = cli(
+  it('a negative number after an option that takes a value is its value, checked by the command', async () => {
+    const run = await cli(
       'train',
       '--data',
       'a.jsonl',
@@ -154,8 +167,8 @@ describe('model-router <command> --help', () => {
     },
   );
 
-  it('lists the commands, pointing at their --help', () => {
-    const run = cli('--help');
+  it('lists the commands, pointing at their --help', async () => {
+    const run = await cli('--help');
     expect(run.status).toBe(0);
     for (const name of Object.keys(COMMANDS)) expect(run.stdout).toContain(`  ${name}`);
     expect(run.stdout).toContain('<command> --help');
