@@ -311,7 +311,12 @@ export class ChatGateway {
         const probes = headroomProbes(this.deps, snapshot, request, promptTokens);
         routedTo = await waitForHeadroom(err, admitted, probes, () => route(false), record);
       }
-      if ('held' in routedTo) return { kind: 'forward', line: routedTo.held };
+      if ('held' in routedTo) {
+        // Its cost is settled when the Batch API answers (forward/record-forwarded.ts), as another
+        // request's: settled here for nothing, so what admission reserved on its budgets is freed.
+        policies?.settle?.(admit, { costUsd: 0, status: 202, attempts: [] });
+        return { kind: 'forward', line: routedTo.held };
+      }
       const { plan, result, served: servedBy } = routedTo;
       noteServed(record, plan, result);
       record.router =

@@ -7,7 +7,7 @@ import { ConfigHolder, compileConfig } from '../config/runtime-config.js';
 import { parseConfig } from '../config/load-config.js';
 import type { ConfigInput } from '../config/schema.js';
 import { testConfigInput } from '../../test/helpers/test-config.js';
-import { BudgetTracker, periodOf } from './budget.js';
+import { BudgetTracker, NANO_PER_USD, periodOf, readKeys } from './budget.js';
 
 // 2026-08-21T23:00:00Z
 const START = Date.UTC(2026, 7, 21, 23, 0, 0);
@@ -230,6 +230,82 @@ describe('BudgetTracker', () => {
     expect((await budgets.budgetState(subject)).lines[0]!.spentUsd).toBe(7);
     await spend(1);
     expect((await budgets.budgetState(subject)).lines[0]!.spentUsd).toBe(8);
+  });
+
+  it('seeding raises the spend to the log and leaves the reservations of requests in flight as they are', async () => {
+    const clock = createManualClock(START);
+    const state = new MemoryState(clock);
+    let generation = 0;
+    let logged = 0;
+    const budgets = new BudgetTracker({
+      state,
+      clock,
+      budgets: () => ({ shiftToCostAt: 0.8, tenants: { acme: { dailyUsd: 10 } }, tags: {} }),
+      generation: () => String(generation),
+    });
+    budgets.useHistory(async () => logged);
+    const subject = { tenant: 'acme' };
+    const limited = budgets.limitedCounters(subject);
+    // Two requests admitted, $1 and $2 expected: reserved as admission reserves them.
+    await budgets.whenSeeded(limited);
+    const first = budgets.reservation(limited, 1);
+    const second = budgets.reservation(limited, 2);
+    await state.consume([], clock.now(), readKeys(limited), first);
+    await state.consume([], clock.now(), readKeys(limited), second);
+    expect((await budgets.budgetState(subject)).lines[0]).toMatchObject({
+      spentUsd: 0,
+      reservedUsd: 3,
+      fraction: 0.3,
+    });
+    // Meanwhile the log has $4 (another replica's requests), and the budgets change: the spend
+    // is raised to the log's sum, the $3 in flight still held.
+    logged = 4;
+    generation++;
+    expect((await budgets.budgetState(subject)).lines[0]).toMatchObject({
+      spentUsd: 4,
+      reservedUsd: 3,
+    });
+    // Each ends: its real cost replaces what it reserved.
+    await budgets.recordSpend(subject, 0.5, first);
+    await budgets.recordSpend(subject, 2.25, second);
+    const [spend, held] = await state.readCounters(readKeys(limited));
+    expect([spend, held]).toEqual([6.75 * NANO_PER_USD, 0]);
+  });
+
+  it('refuses on spend and reservations together, and says how much is held', async () => {
+    const { state, clock, budgets } = setup({ acme: { dailyUsd: 1 } });
+    const subject = { tenant: 'acme' };
+    const limited = budgets.limitedCounters(subject);
+    await budgets.recordSpend(subject, 0.6);
+    await state.consume([], clock.now(), readKeys(limited), budgets.reservation(limited, 0.5));
+    const s = await budgets.budgetState(subject);
+    expect(s.exhausted).toBe(true);
+    // Full only with what is in flight: refused for now, and the SDKs may retry it in a second.
+    let err: GatewayError | undefined;
+    try {
+      budgets.assertWithinBudget(s);
+    } catch (e) {
+      err = e as GatewayError;
+    }
+    expect(err?.message).toBe(
+      'The daily budget of tenant acme has no room while its requests in flight run: $0.6000 spent and $0.5000 held for requests in flight (their expected cost until they end) of $1.00. Retry when they end; what they do not spend is free again.',
+    );
+    expect(err?.code).toBe('budget_exceeded');
+    expect(err?.headers).toEqual({ 'retry-after': '1' });
+    expect(err?.details).toMatchObject({ budget: { spent_usd: 0.6, reserved_usd: 0.5 } });
+    // Spent: refused until the reset, not to be retried, whatever is held besides.
+    await budgets.recordSpend(subject, 0.4);
+    expect(() => budgets.assertWithinBudget(s)).toThrow();
+    const spent = await budgets.budgetState(subject);
+    try {
+      budgets.assertWithinBudget(spent);
+    } catch (e) {
+      err = e as GatewayError;
+    }
+    expect(err?.message).toMatch(
+      /^The daily budget of tenant acme is used up: \$1\.0000 spent and \$0\.5000 held/,
+    );
+    expect(err?.headers).toEqual({ 'retry-after': '3600', 'x-should-retry': 'false' });
   });
 
   it('computes UTC periods', () => {

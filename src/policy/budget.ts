@@ -1,7 +1,10 @@
 // USD budgets per API key and per tenant, per UTC day and month. Spend comes from real usage and
 // prices after each request and is added as integer nano-dollars (INCRBY in Redis), so sums across
-// replicas are exact and never drift. Before a request: the state of every budget that applies;
-// near the end (`budgets.shiftToCostAt`) we advise Cost mode, at the end we refuse.
+// replicas are exact and never drift. Before a request: the state of every budget that applies,
+// with what the requests in flight reserved (beside each spend counter, a reservation counter:
+// admission adds the request's expected cost to it, the request's end takes it off as its real
+// cost goes to the spend); near the end (`budgets.shiftToCostAt`) we advise Cost mode, at the
+// end we refuse.
 import type { Config } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import { GatewayError } from '../core/errors.js';
@@ -47,6 +50,9 @@ export interface BudgetCounter {
 export interface BudgetLine extends BudgetCounter {
   limitUsd: number;
   spentUsd: number;
+  /** Held by requests in flight (their expected cost until they end); absent or 0: none. */
+  reservedUsd?: number;
+  /** (spent + reserved) / limit. */
   fraction: number;
 }
 
@@ -148,18 +154,32 @@ export class BudgetTracker {
     return this.counters(subject, now).filter((c) => c.limitUsd !== undefined);
   }
 
-  /** Evaluate counter values (nano-dollars, in the order of `limited`). */
-  evaluate(limited: readonly BudgetCounter[], values: readonly number[]): BudgetState {
+  /**
+   * Evaluate counter values (nano-dollars, in the order of `limited`): the spend, and what the
+   * requests in flight reserved (none: spend only).
+   */
+  evaluate(
+    limited: readonly BudgetCounter[],
+    values: readonly number[],
+    reserved: readonly number[] = [],
+  ): BudgetState {
     const shiftAt = this.options.budgets().shiftToCostAt;
     const lines: BudgetLine[] = limited.map((c, i) => {
       const spentUsd = (values[i] ?? 0) / NANO_PER_USD;
+      // Never below 0: a release that outlived its counter (expired) must not credit the budget.
+      const reservedUsd = Math.max(0, reserved[i] ?? 0) / NANO_PER_USD;
       const limitUsd = c.limitUsd ?? Infinity;
-      return { ...c, limitUsd, spentUsd, fraction: spentUsd / limitUsd };
+      return {
+        ...c,
+        limitUsd,
+        spentUsd,
+        reservedUsd,
+        fraction: (spentUsd + reservedUsd) / limitUsd,
+      };
     });
     let exhaustedLine: BudgetLine | undefined;
     for (const l of lines) {
-      if (l.fraction >= 1 && (!exhaustedLine || l.resetsAt > exhaustedLine.resetsAt))
-        exhaustedLine = l;
+      if (l.fraction >= 1 && (!exhaustedLine || outranks(l, exhaustedLine))) exhaustedLine = l;
     }
     const fraction = lines.reduce((m, l) => Math.max(m, l.fraction), 0);
     return {
@@ -171,13 +191,33 @@ export class BudgetTracker {
     };
   }
 
-  /** One round trip: read the subject's limited budgets. */
+  /** One round trip: read the subject's limited budgets, with what requests in flight reserved. */
   async budgetState(subject: BudgetSubject): Promise<BudgetState> {
     const limited = this.limitedCounters(subject);
     if (limited.length === 0) return this.evaluate([], []);
     const seeding = this.whenSeeded(limited);
     if (seeding) await seeding;
-    return this.evaluate(limited, await this.options.state.readCounters(limited.map((c) => c.key)));
+    const values = await this.options.state.readCounters(readKeys(limited));
+    return this.evaluate(limited, values, values.slice(limited.length));
+  }
+
+  /**
+   * What admission adds to each limited counter's reservation for a request expected to cost
+   * `costUsd` (none when it rounds to 0 nano-dollars); kept with the request, and given to
+   * recordSpend (or taken back) when it ends.
+   */
+  reservation(
+    limited: readonly BudgetCounter[],
+    costUsd: number,
+    now = this.options.clock.now(),
+  ): CounterIncrement[] {
+    const nano = Math.round(costUsd * NANO_PER_USD);
+    if (!(nano > 0) || !Number.isSafeInteger(nano)) return [];
+    return limited.map((c) => ({
+      key: reservedKey(c),
+      by: nano,
+      ttlMs: counterTtlMs(c.resetsAt, now),
+    }));
   }
 
   /** Throws the budget_exceeded error when a budget has run out. */
@@ -185,13 +225,21 @@ export class BudgetTracker {
     if (state.exhaustedLine) throw budgetExceeded(state.exhaustedLine, this.options.clock.now());
   }
 
-  /** Add real spend to every counter of the subject (one atomic round trip). */
-  async recordSpend(subject: BudgetSubject, costUsd: number): Promise<void> {
+  /**
+   * Add real spend to every counter of the subject and take off what the request reserved at
+   * admission (`reserved`, from reservation()), in one atomic round trip.
+   */
+  async recordSpend(
+    subject: BudgetSubject,
+    costUsd: number,
+    reserved: readonly CounterIncrement[] = [],
+  ): Promise<void> {
     const nano = Math.round(costUsd * NANO_PER_USD);
-    if (!(nano > 0)) return;
+    const spent = nano > 0;
+    if (!spent && reserved.length === 0) return;
     const now = this.options.clock.now();
     // Only budgets that exist are counted: no shared-state write for callers without one.
-    const limited = this.limitedCounters(subject, now);
+    const limited = spent ? this.limitedCounters(subject, now) : [];
     const seeding = this.whenSeeded(limited);
     if (seeding) await seeding;
     const increments: CounterIncrement[] = limited.map((c) => ({
@@ -199,8 +247,25 @@ export class BudgetTracker {
       by: nano,
       ttlMs: counterTtlMs(c.resetsAt, now),
     }));
-    await this.options.state.incrementCounters(increments);
+    // Released from the counters it was made on (the same ones, unless the day or the budgets
+    // changed while the request ran).
+    for (const r of reserved) increments.push({ ...r, by: -r.by });
+    if (increments.length > 0) await this.options.state.incrementCounters(increments);
   }
+}
+
+/**
+ * Where the reservations of a spend counter's requests in flight are counted: beside it, apart
+ * from the spend, so the request log's seeding (budget-seeding.ts), which raises a spend counter
+ * to the log's sum, never meets (and never drops) a reservation.
+ */
+export function reservedKey(counter: Pick<BudgetCounter, 'key'>): string {
+  return `${counter.key}:reserved`;
+}
+
+/** The counters admission reads for `limited`: their spend, then their reservations. */
+export function readKeys(limited: readonly BudgetCounter[]): string[] {
+  return [...limited.map((c) => c.key), ...limited.map(reservedKey)];
 }
 
 /**
@@ -228,23 +293,54 @@ function dollars(usd: number): string {
   return /\.\d{2,}$/.test(exact) ? exact : usd.toFixed(2);
 }
 
-/** 429 `insufficient_quota` / `budget_exceeded`: which budget, how much, and when it resets. */
+/** The budget to refuse by: one spent before one full only of reservations, then the later reset. */
+function outranks(l: BudgetLine, than: BudgetLine): boolean {
+  const spent = l.spentUsd >= l.limitUsd;
+  if (spent !== than.spentUsd >= than.limitUsd) return spent;
+  return l.resetsAt > than.resetsAt;
+}
+
+/**
+ * Seconds a client refused only for what requests in flight hold is told to wait: they end in
+ * seconds, and what they do not spend is free again.
+ */
+const IN_FLIGHT_RETRY_AFTER_S = 1;
+
+/**
+ * 429 `insufficient_quota` / `budget_exceeded`: which budget, how much, and when it resets. A
+ * budget full only with what requests in flight reserved is refused for now, not until the reset:
+ * `retry-after: 1` and no `x-should-retry: false`, so the SDKs retry it.
+ */
 export function budgetExceeded(line: BudgetLine, now: number): GatewayError {
   const who = budgetOwner(line);
   const period = line.period === 'day' ? 'daily' : 'monthly';
   const resetsAt = new Date(line.resetsAt).toISOString();
+  const reserved = line.reservedUsd ?? 0;
+  const held =
+    reserved > 0
+      ? ` and $${reserved.toFixed(4)} held for requests in flight (their expected cost until they end)`
+      : '';
+  const figures = `$${line.spentUsd.toFixed(4)} spent${held} of $${dollars(line.limitUsd)}`;
+  const details = { budget: budgetDetails(line) };
+  if (line.spentUsd < line.limitUsd)
+    return new GatewayError({
+      status: 429,
+      type: 'insufficient_quota',
+      code: 'budget_exceeded',
+      message: `The ${period} budget of ${who} has no room while its requests in flight run: ${figures}. Retry when they end; what they do not spend is free again.`,
+      headers: { 'retry-after': String(IN_FLIGHT_RETRY_AFTER_S) },
+      details,
+    });
   return new GatewayError({
     status: 429,
     type: 'insufficient_quota',
     code: 'budget_exceeded',
-    message:
-      `The ${period} budget of ${who} is used up: $${line.spentUsd.toFixed(4)} spent of $${dollars(line.limitUsd)}. ` +
-      `It resets at ${resetsAt}.`,
+    message: `The ${period} budget of ${who} is used up: ${figures}. It resets at ${resetsAt}.`,
     headers: {
       'retry-after': String(Math.max(1, Math.ceil((line.resetsAt - now) / 1000))),
       ...NOT_RETRYABLE,
     },
-    details: { budget: budgetDetails(line) },
+    details,
   });
 }
 
@@ -257,6 +353,7 @@ export function budgetDetails(line: BudgetLine): Record<string, unknown> {
     period: line.period,
     limit_usd: line.limitUsd,
     spent_usd: line.spentUsd,
+    ...(line.reservedUsd ? { reserved_usd: line.reservedUsd } : {}),
     resets_at: new Date(line.resetsAt).toISOString(),
   };
 }

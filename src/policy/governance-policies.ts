@@ -2,7 +2,9 @@
 // admit() charges key, router, end-user and tag limits and reads the caller's budgets in ONE round
 // trip to the shared state (a refused request that asked to may wait first: admission-queue.ts,
 // and hands what is left of its wait to routing, for deployments out of headroom);
-// settle() corrects TPM with real usage and adds real spend to the budgets.
+// settle() corrects TPM with real usage and adds real spend to the budgets. A chat request's
+// budgets are reserved its expected cost in that same round trip (expected-cost.ts), so requests
+// running at once see each other; settle() swaps the reservation for the real cost.
 import type { ConfigHolder } from '../config/runtime-config.js';
 import type { Config } from '../config/schema.js';
 import type { DeploymentConfig } from '../config/deployment-schema.js';
@@ -23,6 +25,8 @@ import type { Attribution } from '../gateway/attribution.js';
 import {
   budgetDetails,
   budgetOwner,
+  NANO_PER_USD,
+  readKeys,
   type BudgetLine,
   type BudgetState,
   type BudgetSubject,
@@ -31,6 +35,8 @@ import {
 import type { ContentFilter } from './content-filter.js';
 import type { DeploymentBudgets } from './deployment-budget.js';
 import { AdmissionQueue, requestedWaitMs } from './admission-queue.js';
+import { expectedCostUsd } from './expected-cost.js';
+import type { Endpoint } from '../store/request-record.js';
 import {
   RateLimitRefusal,
   type CheckLimitsInput,
@@ -156,6 +162,34 @@ function limitedTags(
   return out;
 }
 
+/**
+ * The endpoints whose requests reserve their expected cost on their budgets at admission: those
+ * the chat gateway serves, every way out of which settles (a reservation never released would
+ * hold the budget until its period ends). The others are checked against spend and reservations
+ * and charged at their end, reserving nothing.
+ */
+const RESERVING: ReadonlySet<Endpoint> = new Set<Endpoint>([
+  'chat',
+  'completions',
+  'responses',
+  'responses.compact',
+  'messages',
+]);
+
+/** What the request may cost on its target's dearest deployment (expected-cost.ts). */
+function expectedCostOf(ctx: AdmitContext, deployments: ReadonlyMap<string, DeploymentConfig>) {
+  const candidates: DeploymentConfig[] = [];
+  if (ctx.target.kind === 'deployment') candidates.push(ctx.target.deployment);
+  else
+    for (const name of ctx.target.kind === 'router'
+      ? ctx.target.router.modelSubset
+      : ctx.target.pool.deployments) {
+      const d = deployments.get(name);
+      if (d) candidates.push(d);
+    }
+  return expectedCostUsd(ctx.call.request, ctx.promptTokens, candidates);
+}
+
 export function createGovernancePolicies(deps: GovernanceDeps): GatewayPolicies {
   const tickets = new WeakMap<AdmitContext, LimitTicket>();
   const queue = deps.queue ?? new AdmissionQueue();
@@ -203,6 +237,13 @@ export function createGovernancePolicies(deps: GovernanceDeps): GatewayPolicies 
       // Nothing to charge or read: skip the shared-state round trip (the hot path of direct calls).
       if (deps.limiter && (keyLimit || routerLimited || endUser || tags || limited.length > 0)) {
         const limiter = deps.limiter;
+        const reserve =
+          limited.length > 0 && RESERVING.has(ctx.call.endpoint)
+            ? deps.budgets!.reservation(
+                limited,
+                expectedCostOf(ctx, deps.config.current.deployments),
+              )
+            : [];
         const input: CheckLimitsInput = {
           keyId: auth.keyId,
           keyLimit,
@@ -211,7 +252,9 @@ export function createGovernancePolicies(deps: GovernanceDeps): GatewayPolicies 
           // Direct deployment calls are charged per attempt (consumeDeployment), not here.
           router: ctx.target.kind === 'router' ? ctx.target.router : undefined,
           promptTokens: ctx.promptTokens,
-          readCounters: limited.map((c) => c.key),
+          // Spend and reservations, read before this request's own reservation is added.
+          readCounters: limited.length > 0 ? readKeys(limited) : undefined,
+          ...(reserve.length > 0 ? { reserve } : {}),
         };
         try {
           ticket = await limiter.checkLimits(input);
@@ -240,11 +283,20 @@ export function createGovernancePolicies(deps: GovernanceDeps): GatewayPolicies 
       // What is left of the wait, for a deployment out of headroom (gateway/wait-for-headroom.ts).
       if (terms) result.patience = queue.patience(terms, queuedMs ?? 0);
       if (deps.budgets && limited.length) {
+        // A request is admitted while the spend and the other requests' reservations are under
+        // the limit: alone, it may still cross it by its own cost, as before reservations.
         const state = ticket
-          ? deps.budgets.evaluate(limited, ticket.counters)
+          ? deps.budgets.evaluate(limited, ticket.counters, ticket.counters.slice(limited.length))
           : await deps.budgets.budgetState(subject);
-        if (deps.alerts && (state.exhausted || state.shiftToCost)) {
-          const a = budgetAlert(state);
+        // Alerts speak of money spent, not of what requests in flight hold for a moment.
+        const spent = state.lines.some((l) => l.reservedUsd)
+          ? deps.budgets.evaluate(
+              limited,
+              state.lines.map((l) => Math.round(l.spentUsd * NANO_PER_USD)),
+            )
+          : state;
+        if (deps.alerts && (spent.exhausted || spent.shiftToCost)) {
+          const a = budgetAlert(spent);
           if (a) deps.alerts.emit(a.alert, a.until);
         }
         if (state.exhausted) {
@@ -322,6 +374,9 @@ export function createGovernancePolicies(deps: GovernanceDeps): GatewayPolicies 
     },
 
     settle(ctx: AdmitContext, outcome: SettleInfo): void {
+      // Taken back once: a second settle of the same request finds none.
+      const reserved = tickets.get(ctx)?.reserved;
+      if (reserved) tickets.get(ctx)!.reserved = undefined;
       const usage = outcome.usage;
       if (
         deps.limiter &&
@@ -361,13 +416,15 @@ export function createGovernancePolicies(deps: GovernanceDeps): GatewayPolicies 
           spendAt(deps.config.current.deployments.get(a.deployment), a.costUsd);
         }
       spendAt(outcome.deployment, outcome.costUsd - elsewhere);
+      // The real cost replaces the reservation: once every request ended, the spend counters
+      // hold exactly what they cost and the reservations none.
       if (
         deps.budgets &&
-        outcome.costUsd > 0 &&
-        deps.budgets.limitedCounters(subjectOf(ctx)).length > 0
+        (reserved?.length ||
+          (outcome.costUsd > 0 && deps.budgets.limitedCounters(subjectOf(ctx)).length > 0))
       ) {
         deps.budgets
-          .recordSpend(subjectOf(ctx), outcome.costUsd)
+          .recordSpend(subjectOf(ctx), outcome.costUsd, reserved)
           .catch((err: unknown) => deps.onError?.(err, 'settle-budget'));
       }
     },

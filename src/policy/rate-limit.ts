@@ -9,7 +9,12 @@ import type { RouterConfig } from '../config/schema.js';
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import type { Clock } from '../core/clock.js';
 import { GatewayError, rateLimited } from '../core/errors.js';
-import type { BucketSpec, BucketState, SharedState } from '../store/shared-state.js';
+import type {
+  BucketSpec,
+  BucketState,
+  CounterIncrement,
+  SharedState,
+} from '../store/shared-state.js';
 import { gcraAvailable } from '../store/shared-state-gcra.js';
 import { formatDuration, rateLimitHeaders } from './rate-limit-headers.js';
 import { NOT_RETRYABLE } from './budget.js';
@@ -62,6 +67,11 @@ export interface CheckLimitsInput {
   promptTokens: number;
   /** Counters (e.g. budgets) to read in the same round trip; values come back in the ticket. */
   readCounters?: readonly string[];
+  /**
+   * Counters to add to in the same round trip once the limits admit the request (budget
+   * reservations, read in `readCounters` before they are added); refund() takes them back.
+   */
+  reserve?: readonly CounterIncrement[];
 }
 
 /** Token buckets a request was charged, so settle() can correct them with real usage. */
@@ -78,6 +88,8 @@ export interface LimitTicket {
   requests?: Omit<BucketSpec, 'cost'>[];
   /** Values of `readCounters`, in order. */
   counters: number[];
+  /** What `reserve` added, for the request's end (or refund()) to take back. */
+  reserved?: readonly CounterIncrement[];
 }
 
 export interface RateLimiterOptions {
@@ -126,7 +138,7 @@ export class RateLimiter {
     for (const d of input.deployments ?? [])
       if (d.rateLimit)
         buckets.push(...this.bucketsFor('deployment', d.name, d.rateLimit, input.promptTokens));
-    return this.take(buckets, false, input.readCounters ?? []);
+    return this.take(buckets, false, input.readCounters ?? [], input.reserve);
   }
 
   /** Charge one deployment for the attempt about to run; a refusal is retryable (failover). */
@@ -256,14 +268,20 @@ export class RateLimiter {
   }
 
   /**
-   * Give back what a ticket charged, its tokens and its request (a request refused later: by its
-   * budget, or by the shutdown drain that overtook a queue waiter's re-check).
+   * Give back what a ticket charged, its tokens and its request, and what it reserved (a request
+   * refused later: by its budget, or by the shutdown drain that overtook a queue waiter's
+   * re-check).
    */
   async refund(ticket: LimitTicket): Promise<void> {
     const now = this.options.clock.now();
+    const reserved = ticket.reserved;
+    ticket.reserved = undefined;
     await Promise.all([
       ...ticket.charged.map((c) => this.options.state.adjust(c.bucket, -c.tokens, now)),
       ...(ticket.requests ?? []).map((b) => this.options.state.adjust(b, -1, now)),
+      ...(reserved?.length
+        ? [this.options.state.incrementCounters(reserved.map((r) => ({ ...r, by: -r.by })))]
+        : []),
     ]);
   }
 
@@ -305,20 +323,23 @@ export class RateLimiter {
     buckets: NamedBucket[],
     retryable: boolean,
     readCounters: readonly string[],
+    reserve: readonly CounterIncrement[] = [],
   ): Promise<LimitTicket> {
-    if (buckets.length === 0 && readCounters.length === 0)
+    if (buckets.length === 0 && readCounters.length === 0 && reserve.length === 0)
       return { headers: {}, charged: [], counters: [] };
     const now = this.options.clock.now();
     const result = await this.options.state.consume(
       buckets.map((b) => b.spec),
       now,
       readCounters,
+      reserve,
     );
     const headers = rateLimitHeaders(buckets, result.buckets);
     if (!result.ok) throw this.refusal(buckets, result.buckets, headers, retryable);
     return {
       headers,
       counters: result.counters,
+      ...(reserve.length > 0 ? { reserved: reserve } : {}),
       requests: buckets
         .filter((b) => b.unit === 'requests')
         .map((b) => ({ key: b.spec.key, limit: b.spec.limit, windowMs: b.spec.windowMs })),

@@ -56,12 +56,15 @@ export interface SharedState {
   readonly kind: 'memory' | 'redis';
   /**
    * Atomic check-and-consume over several buckets: either every bucket takes its cost or none
-   * does. Counters named in `readCounters` are read in the same round trip.
+   * does. Counters named in `readCounters` are read in the same round trip; those in `reserve`
+   * are then incremented by their amounts, in the same step, when every bucket took its cost
+   * (budget reservations: the values read are from before them).
    */
   consume(
     buckets: readonly BucketSpec[],
     now: number,
     readCounters?: readonly string[],
+    reserve?: readonly CounterIncrement[],
   ): Promise<ConsumeResult>;
   /**
    * A bucket's level (GCRA's TAT, epoch ms) as this process last saw it, with no round trip:

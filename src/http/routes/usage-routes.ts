@@ -222,6 +222,8 @@ export function registerUsageRoutes(
         period: l.period,
         limit_usd: l.limitUsd,
         spent_usd: roundUsd(l.spentUsd),
+        // What requests in flight hold until they end (their expected cost), counted as used.
+        reserved_usd: roundUsd(l.reservedUsd ?? 0),
         remaining_usd: roundUsd(Math.max(0, l.limitUsd - l.spentUsd)),
         resets_at: new Date(l.resetsAt).toISOString(),
       })),

@@ -58,8 +58,9 @@ export class MemoryState implements SharedState {
     buckets: readonly BucketSpec[],
     now: number,
     readCounters: readonly string[] = [],
+    reserve: readonly CounterIncrement[] = [],
   ): Promise<ConsumeResult> {
-    return this.consumeSync(buckets, now, readCounters);
+    return this.consumeSync(buckets, now, readCounters, reserve);
   }
 
   /** Synchronous form, used by the fail-open wrapper and by headroom probes. */
@@ -67,15 +68,15 @@ export class MemoryState implements SharedState {
     buckets: readonly BucketSpec[],
     now: number,
     readCounters: readonly string[] = [],
+    reserve: readonly CounterIncrement[] = [],
   ): ConsumeResult {
     const steps = buckets.map((b) => gcraStep(b, this.levels.get(b, now), now));
     const ok = steps.every((s) => s.state.ok);
     if (ok) steps.forEach((s, i) => this.levels.set(buckets[i]!, s.nextTat, now));
-    return {
-      ok,
-      buckets: steps.map((s) => s.state),
-      counters: readCounters.map((k) => this.counterValue(k)),
-    };
+    const counters = readCounters.map((k) => this.counterValue(k));
+    // Read first: the values are from before the reservation.
+    if (ok && reserve.length > 0) this.incrementCountersSync(reserve);
+    return { ok, buckets: steps.map((s) => s.state), counters };
   }
 
   async adjust(bucket: BucketRead, delta: number, now: number): Promise<void> {

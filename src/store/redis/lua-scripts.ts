@@ -37,9 +37,11 @@ end
 `;
 
 /**
- * KEYS: n bucket keys, their n basis keys, then counter keys to read. ARGV: now, n, then (limit,
- * windowMs, cost) per bucket. Returns { allOk, (ok, remaining, resetMs, retryAfterMs) per bucket,
- * counter values }.
+ * KEYS: n bucket keys, their n basis keys, counter keys to read, then r counter keys to reserve
+ * on. ARGV: now, n, then (limit, windowMs, cost) per bucket, then r and (by, ttlMs) per counter to
+ * reserve on (absent: none). Returns { allOk, (ok, remaining, resetMs, retryAfterMs) per bucket,
+ * counter values }; the counters are read before the reservations, which are made (INCRBY) only
+ * when every bucket admitted.
  */
 export const CONSUME = script(`${LEVEL}
 local now = tonumber(ARGV[1])
@@ -78,9 +80,18 @@ if allok == 1 then
     store(KEYS[i], KEYS[n + i], nexts[i], intervals[i], now)
   end
 end
-for j = 2 * n + 1, #KEYS do
+local r = tonumber(ARGV[3 + 3 * n] or '0')
+for j = 2 * n + 1, #KEYS - r do
   local v = redis.call('GET', KEYS[j])
   if v then out[#out + 1] = tonumber(v) else out[#out + 1] = 0 end
+end
+if allok == 1 then
+  local at = 3 + 3 * n
+  for k = 1, r do
+    local key = KEYS[#KEYS - r + k]
+    redis.call('INCRBY', key, ARGV[at + 2 * k - 1])
+    redis.call('PEXPIRE', key, ARGV[at + 2 * k])
+  end
 end
 return out
 `);

@@ -38,6 +38,26 @@ describe.skipIf(!available)('RedisState (real Redis)', () => {
     expect(new Set(remaining).size).toBe(100); // every admitted call saw a distinct count
   });
 
+  it('reserves on counters in the script that checks, after reading them, only when admitted', async () => {
+    const now = 1_700_000_000_000;
+    const bucket = { key: 'reserve:rpm', limit: 1, windowMs: 60_000, cost: 1 };
+    const reserve = [{ key: 'reserve:held', by: 7, ttlMs: 60_000 }];
+    // Racing: one call is admitted and reserves; the other, refused, reserves nothing.
+    const [x, y] = await Promise.all([
+      a.consume([bucket], now, ['reserve:held'], reserve),
+      b.consume([bucket], now, ['reserve:held'], reserve),
+    ]);
+    const [admitted, refused] = x!.ok ? [x!, y!] : [y!, x!];
+    expect([admitted.ok, refused.ok]).toEqual([true, false]);
+    expect(admitted.counters).toEqual([0]); // read before its own reservation
+    expect(await a.readCounters(['reserve:held'])).toEqual([7]);
+    // With no bucket to check, a reservation is made and read back in order.
+    const two = await b.consume([], now, ['reserve:held', 'reserve:other'], reserve);
+    expect(two.counters).toEqual([7, 0]);
+    expect(await a.readCounters(['reserve:held'])).toEqual([14]);
+    expect(await a.client.pttl(`${prefix}reserve:held`)).toBeGreaterThan(50_000);
+  });
+
   it('matches the in-memory implementation step for step', async () => {
     const clock = createManualClock();
     const memory = new MemoryState(clock);

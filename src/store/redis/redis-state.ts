@@ -87,14 +87,23 @@ export class RedisState implements SharedState {
     buckets: readonly BucketSpec[],
     now: number,
     readCounters: readonly string[] = [],
+    reserve: readonly CounterIncrement[] = [],
   ): Promise<ConsumeResult> {
+    for (const inc of reserve)
+      if (!Number.isSafeInteger(inc.by))
+        throw new Error(`counter increment must be an integer, got ${inc.by}`);
     const keys = [
       ...buckets.map((b) => this.prefix + b.key),
       ...buckets.map((b) => this.basisKey(b.key)),
       ...readCounters.map((k) => this.prefix + k),
+      ...reserve.map((inc) => this.prefix + inc.key),
     ];
     const args: (string | number)[] = [now, buckets.length];
     for (const b of buckets) args.push(b.limit, b.windowMs, b.cost);
+    if (reserve.length > 0) {
+      args.push(reserve.length);
+      for (const inc of reserve) args.push(inc.by, Math.max(1, Math.ceil(inc.ttlMs)));
+    }
     const raw = (await this.run(CONSUME, keys, args)) as number[];
     const states: BucketState[] = buckets.map((b, i) => ({
       key: b.key,

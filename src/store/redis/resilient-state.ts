@@ -87,19 +87,31 @@ export class ResilientState implements SharedState {
     buckets: readonly BucketSpec[],
     now: number,
     readCounters: readonly string[] = [],
+    reserve: readonly CounterIncrement[] = [],
   ): Promise<ConsumeResult> {
     if (this.up) {
       try {
-        const result = await this.redis.consume(buckets, now, readCounters);
+        const result = await this.redis.consume(buckets, now, readCounters, reserve);
         readCounters.forEach((k, i) => this.lastKnown.set(k, result.counters[i] ?? 0));
+        // A reservation read back (budgets read the counters they reserve on) is in it now.
+        if (result.ok)
+          for (const inc of reserve) {
+            const known = this.lastKnown.get(inc.key);
+            if (known !== undefined) this.lastKnown.set(inc.key, known + inc.by);
+          }
         return result;
       } catch (err) {
+        // As with an increment: a timed-out script may have reserved, and the request is then
+        // served locally with a reservation here too (counted twice is safer for a budget).
         this.markDown(errorText(err));
       }
     }
     this.degraded('consume');
     const result = this.local.consumeSync(this.shares(buckets), now, readCounters);
     if (result.ok) for (const b of buckets) this.touched.add(b.key);
+    // Reserved locally and flushed to Redis on its return, as spend is: the release at the
+    // request's end then meets it wherever it lands.
+    if (result.ok && reserve.length > 0) this.keepLocally(reserve);
     // Replies name the fleet's limit; `remaining` is what this replica has left of its share.
     result.buckets.forEach((s, i) => (s.limit = buckets[i]!.limit));
     result.counters = readCounters.map(
@@ -140,6 +152,12 @@ export class ResilientState implements SharedState {
       }
     }
     this.stats.fallbackOps++;
+    const local = this.keepLocally(increments);
+    return increments.map((inc, i) => (this.lastKnown.get(inc.key) ?? 0) + (local[i] ?? 0));
+  }
+
+  /** Counter increments taken while Redis is away: counted here, flushed to Redis on resync. */
+  private keepLocally(increments: readonly CounterIncrement[]): number[] {
     for (const inc of increments) {
       const p = this.pending.get(inc.key);
       this.pending.set(inc.key, {
@@ -148,8 +166,7 @@ export class ResilientState implements SharedState {
         ttlMs: Math.max(p?.ttlMs ?? 0, inc.ttlMs),
       });
     }
-    const local = this.local.incrementCountersSync(increments);
-    return increments.map((inc, i) => (this.lastKnown.get(inc.key) ?? 0) + (local[i] ?? 0));
+    return this.local.incrementCountersSync(increments);
   }
 
   async readCounters(keys: readonly string[]): Promise<number[]> {

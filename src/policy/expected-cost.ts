@@ -1,0 +1,33 @@
+// What a request is expected to cost, judged at admission for its budget reservations
+// (governance-policies.ts): from what admission already knows, with no tokenising of its own. The
+// prompt at the most expensive candidate's prices, and an answer as long as the request allows
+// (`max_completion_tokens` / `max_tokens`, within the deployment's `maxOutputTokens`) or, with no
+// bound, as long as the deployment's usual answer (`expectedOutputTokens`, else 300 tokens), times
+// the `n` answers asked for. Conservative on purpose: the reservation only holds room while the
+// request runs, and its real cost replaces it when it ends.
+import type { DeploymentConfig } from '../config/deployment-schema.js';
+import { requestedOutputTokens } from '../core/prompt-text.js';
+import type { ChatRequest } from '../core/wire-types.js';
+import { declaredOutputTokens } from '../routing/output-token-stats.js';
+
+/** An answer's length when neither the request nor the deployment says (the router's own prior). */
+export const TYPICAL_ANSWER_TOKENS = 300;
+
+/** USD the request may cost on the dearest of `candidates` (0 with none). */
+export function expectedCostUsd(
+  request: ChatRequest,
+  promptTokens: number,
+  candidates: readonly DeploymentConfig[],
+): number {
+  const cap = requestedOutputTokens(request);
+  const n =
+    typeof request.n === 'number' && Number.isInteger(request.n) && request.n > 1 ? request.n : 1;
+  let most = 0;
+  for (const d of candidates) {
+    const bound = cap > 0 ? Math.min(cap, d.maxOutputTokens ?? cap) : undefined;
+    const answer = (bound ?? declaredOutputTokens(d) ?? TYPICAL_ANSWER_TOKENS) * n;
+    const cost = (promptTokens * d.prices.inputPer1M + answer * d.prices.outputPer1M) / 1e6;
+    if (cost > most) most = cost;
+  }
+  return Number.isFinite(most) ? most : 0;
+}

@@ -1,0 +1,195 @@
+// Budget reservations on the real Redis: two replicas sharing a fresh budget see each other's
+// requests in flight (the reservation is made in the same script as the limits' check), and once
+// every request ended the spend counter holds exactly the request log's total, the reservation
+// counter nothing; a failed upstream leaves nothing reserved either.
+import { request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../../src/core/clock.js';
+import { BudgetTracker, periodOf, readKeys } from '../../src/policy/budget.js';
+import { RateLimiter } from '../../src/policy/rate-limit.js';
+import { createSharedState } from '../../src/store/shared-state-factory.js';
+import {
+  PROMPT,
+  ask,
+  budgetedRouter,
+  eventually,
+  loggedNano,
+  type BudgetedRouter,
+} from '../helpers/budget-reservations.js';
+import { listenInRange } from '../helpers/listen-in-range.js';
+import {
+  cleanupPrefix,
+  redisAvailable,
+  REDIS_URL,
+  startRedisProxy,
+  uniquePrefix,
+} from './redis-helpers.js';
+
+const available = await redisAvailable();
+
+describe.skipIf(!available)('budget reservations on Redis', () => {
+  const prefixes: string[] = [];
+  const client = available ? new Redis(REDIS_URL, { maxRetriesPerRequest: 1 }) : undefined;
+  afterAll(async () => {
+    for (const p of prefixes) await cleanupPrefix(p);
+    client?.disconnect();
+  });
+
+  /** The tenant's day counters in Redis, as integers: [spend, reserved]. */
+  const counters = async (prefix: string): Promise<[number, number]> => {
+    const key = `${prefix}budget:tenant:default:${periodOf('day', Date.now()).label}`;
+    const [spend, reserved] = await client!.mget(key, `${key}:reserved`);
+    return [Number(spend ?? 0), Number(reserved ?? 0)];
+  };
+
+  const replicas = async (n: number, dailyUsd: number, simulation = {}) => {
+    const prefix = uniquePrefix('reserve');
+    prefixes.push(prefix);
+    const state = { kind: 'redis' as const, redisUrl: REDIS_URL, prefix, commandTimeoutMs: 1000 };
+    const out: BudgetedRouter[] = [];
+    for (let i = 0; i < n; i++) out.push(await budgetedRouter(dailyUsd, simulation, { state }));
+    return { prefix, routers: out };
+  };
+
+  it('20 concurrent requests over two replicas on a fresh $0.002 budget: served while they fit, counters exact after', async () => {
+    const { prefix, routers } = await replicas(2, 0.002);
+    try {
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => ask(routers[i % 2]!.rt)),
+      );
+      const records = routers.flatMap((r) => r.records);
+      const costs = records.filter((r) => r.status === 200).map((r) => r.costUsd);
+      const served = answers.filter((a) => a.statusCode === 200).length;
+      expect(costs).toHaveLength(served);
+      expect(served).toBeGreaterThanOrEqual(1);
+      expect(served).toBeLessThan(20);
+      const spent = costs.reduce((a, b) => a + b, 0);
+      expect(spent).toBeLessThanOrEqual(0.002 + Math.max(...costs) + 1e-12);
+      // Settling is off the response path: wait for the last release to land.
+      const [spendNano, reservedNano] = await eventually(
+        () => counters(prefix),
+        ([, held]) => held === 0,
+      );
+      expect(reservedNano).toBe(0);
+      expect(spendNano).toBe(loggedNano(records));
+    } finally {
+      for (const r of routers) await r.rt.close();
+    }
+  }, 30_000);
+
+  it('a failed upstream leaves nothing reserved in Redis', async () => {
+    const { prefix, routers } = await replicas(1, 0.01, {
+      failure: { kind: 'timeout', delayMs: 400, rate: 1, retryAfterSeconds: 1 },
+    });
+    const { rt, records } = routers[0]!;
+    try {
+      const pending = ask(rt);
+      const [, during] = await eventually(
+        () => counters(prefix),
+        ([, held]) => held > 0,
+      );
+      expect(during).toBeGreaterThan(1_200_000); // $0.0012 and the prompt, in nano-dollars
+      expect((await pending).statusCode).toBeGreaterThanOrEqual(500);
+      const [spendNano, reservedNano] = await eventually(
+        () => counters(prefix),
+        ([, held]) => held === 0,
+      );
+      expect(reservedNano).toBe(0);
+      expect(spendNano).toBe(loggedNano(records));
+    } finally {
+      await rt.close();
+    }
+  }, 30_000);
+
+  it("a request the shutdown's drain stops gives its reservation back before the replica closes", async () => {
+    const prefix = uniquePrefix('reserve');
+    prefixes.push(prefix);
+    const state = { kind: 'redis' as const, redisUrl: REDIS_URL, prefix, commandTimeoutMs: 1000 };
+    // A stream of 2 tokens a second; the drain gives requests 0.3 s, then stops them.
+    const { rt, records } = await budgetedRouter(
+      0.01,
+      { ttftMs: 0, tokensPerSecond: 2 },
+      {
+        state,
+        server: { host: '127.0.0.1', port: 0, logLevel: 'silent', shutdownDrainSeconds: 0.3 },
+      },
+    );
+    await listenInRange((port) => rt.app.listen({ host: '127.0.0.1', port }), 47_180, 47_189);
+    const port = (rt.app.server.address() as AddressInfo).port;
+    let body = '';
+    const pending = new Promise<void>((resolve) => {
+      const req = httpRequest(
+        {
+          host: '127.0.0.1',
+          port,
+          method: 'POST',
+          path: '/v1/chat/completions',
+          headers: { 'content-type': 'application/json' },
+        },
+        (res) => {
+          res.on('data', (d) => (body += String(d)));
+          res.on('end', resolve);
+          res.on('error', () => resolve());
+        },
+      );
+      req.on('error', () => resolve());
+      req.end(JSON.stringify({ ...PROMPT, stream: true }));
+    });
+    const [, during] = await eventually(
+      () => counters(prefix),
+      ([, held]) => held > 0,
+    );
+    expect(during).toBeGreaterThan(1_200_000);
+    const closedAt = Date.now();
+    await rt.close();
+    expect(Date.now() - closedAt).toBeLessThan(5_000); // stopped, not waited out
+    await pending;
+    expect(body).toContain('router_shutting_down');
+    // Read once the replica has closed: nothing left to land.
+    const [spendNano, reservedNano] = await counters(prefix);
+    expect(reservedNano).toBe(0);
+    expect(spendNano).toBe(loggedNano(records));
+  }, 30_000);
+
+  it('fail-open: reservations and releases made while Redis is away reach it on its return', async () => {
+    const prefix = uniquePrefix('reserve');
+    prefixes.push(prefix);
+    const proxy = await startRedisProxy(47_190, 47_199);
+    const handle = await createSharedState(
+      { kind: 'redis', redisUrl: proxy.url, onFailure: 'open', prefix, commandTimeoutMs: 1000 },
+      { clock: systemClock, prefix, commandTimeoutMs: 1000 },
+    );
+    try {
+      const budgets = new BudgetTracker({
+        state: handle.state,
+        clock: systemClock,
+        budgets: () => ({ shiftToCostAt: 0.8, tenants: { default: { dailyUsd: 1 } }, tags: {} }),
+      });
+      const limiter = new RateLimiter({ state: handle.state, clock: systemClock });
+      const subject = { tenant: 'default' };
+      const limited = budgets.limitedCounters(subject);
+      const admit = (usd: number) =>
+        limiter.checkLimits({
+          promptTokens: 0,
+          readCounters: readKeys(limited),
+          reserve: budgets.reservation(limited, usd),
+        });
+      const first = await admit(0.3); // in Redis
+      await proxy.cut();
+      await expect.poll(() => handle.status().serving, { timeout: 5000 }).toBe('local');
+      // Served locally: the reservation made in Redis is still seen, and one is added here.
+      const second = await admit(0.2);
+      expect(second.counters).toEqual([0, 0.3e9]);
+      await budgets.recordSpend(subject, 0.1, first.reserved); // ends during the outage
+      await proxy.resume();
+      await expect.poll(() => handle.status().serving, { timeout: 5000 }).toBe('redis');
+      await budgets.recordSpend(subject, 0.15, second.reserved); // ends once it is back
+      expect(await counters(prefix)).toEqual([0.25e9, 0]);
+    } finally {
+      await handle.state.close();
+      await proxy.cut();
+    }
+  }, 30_000);
+});
