@@ -79,6 +79,46 @@ describe('budget reservations', () => {
     }
   }, 30_000);
 
+  it("once routing picks a cheaper deployment, the reservation is narrowed to its expected cost; the counter still ends at the log's total", async () => {
+    const sim = { ttftMs: 300, tokensPerSecond: 1_000_000, answerTokens: 20 };
+    const { rt, records } = await budgetedRouter(
+      0.01,
+      {},
+      {
+        deployments: [
+          simDeployment('dear', { prices: { inputPer1M: 10, outputPer1M: 30 }, simulation: sim }),
+          simDeployment('cheap', {
+            prices: { inputPer1M: 0.1, outputPer1M: 0.3 },
+            simulation: sim,
+          }),
+        ],
+        routers: [{ name: 'model-router', modelSubset: ['dear', 'cheap'], routingMode: 'cost' }],
+      },
+    );
+    try {
+      const pending = ask(rt);
+      // Admission reserves at the dearest ($0.0012 and a little, as above); the pick is cheap's
+      // hundredth of that, 40 answer tokens at $0.3/1M and the prompt at $0.1/1M.
+      const during = await eventually(
+        () => dayBudget(rt),
+        (b) => (b.reserved_usd ?? 0) > 0 && (b.reserved_usd ?? 1) < 0.0001,
+      );
+      expect(during.reserved_usd).toBeGreaterThan(0.000012);
+      expect(during.reserved_usd).toBeLessThan(0.000015);
+      const res = await pending;
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['x-router-deployment']).toBe('cheap');
+      const after = await eventually(
+        () => dayBudget(rt),
+        (b) => b.reserved_usd === undefined || b.reserved_usd === 0,
+      );
+      expect(after.reserved_usd ?? 0).toBe(0);
+      expect(after.spent_usd).toBeCloseTo(loggedNano(records) / 1e9, 9);
+    } finally {
+      await rt.close();
+    }
+  }, 30_000);
+
   it('a stream the client drops gives its reservation back and is charged what it cost', async () => {
     // A slow stream (20 tokens a second), dropped by the client after its first bytes.
     const { rt, records } = await budgetedRouter(0.01, { ttftMs: 0, tokensPerSecond: 20 });

@@ -232,7 +232,8 @@ export class ChatGateway {
       record.usageEstimated = promptTokens > 0;
       if (snapshot.config.requestLog.storeText) record.promptText = promptText;
       record.multiTurn = isMultiTurn(call.request);
-      admit = { call, target, promptTokens };
+      const admitCtx: AdmitContext = { call, target, promptTokens };
+      admit = admitCtx;
       const policies = this.deps.policies;
       let admitted = policies?.admit ? await policies.admit(admit) : {};
       if (fitWarnings.length)
@@ -301,6 +302,7 @@ export class ChatGateway {
           mode: admitted.modeOverride,
           record,
           offer: first ? offer : undefined,
+          onPick: (pick) => policies?.narrowReservation?.(admitCtx, pick),
         });
       let routedTo: RoutedTo;
       try {

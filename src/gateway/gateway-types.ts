@@ -181,6 +181,12 @@ export interface GatewayPolicies {
    * upstream reported its usage (a call outside a request's settle: a semantic-cache lookup).
    */
   settleDeployment?(deployment: DeploymentConfig, charged: number, actualTokens: number): void;
+  /**
+   * Once routing picked `pick`: lower what admission reserved on the request's budgets (priced at
+   * its target's dearest deployment) to its expected cost there, freeing the rest at once for
+   * requests that run meanwhile. Never raises it.
+   */
+  narrowReservation?(ctx: AdmitContext, pick: DeploymentConfig): void;
   /** After the request: correct TPM with real usage, add spend to budgets. */
   settle?(ctx: AdmitContext, outcome: SettleInfo): void;
   /** Input content filter: may redact (returns a new request) or throw a content_filter error. */

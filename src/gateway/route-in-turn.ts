@@ -42,7 +42,13 @@ export async function routeInTurn(
   call: ChatCall,
   targets: readonly NamedTarget[],
   promptTokens: number,
-  opts: { mode: RoutingMode | undefined; record: RequestRecord; offer?: BatchForwardOffer },
+  opts: {
+    mode: RoutingMode | undefined;
+    record: RequestRecord;
+    offer?: BatchForwardOffer;
+    /** Told each plan's pick before it is called (budget reservations narrow to it). */
+    onPick?: (pick: DeploymentConfig) => void;
+  },
 ): Promise<RoutedTo> {
   const { mode, record } = opts;
   const tried: TargetTried[] = [];
@@ -59,6 +65,7 @@ export async function routeInTurn(
       decisionId = plan.receipt?.id ?? decisionId;
       const held = holdForBatch(opts.offer, plan, call, promptTokens, record);
       if (held) return { held };
+      if (plan.ordered[0]) opts.onPick?.(plan.ordered[0]);
       const result = await execute(snapshot, call, plan.ordered, promptTokens, record);
       tagAttempts(record, from, name, targets.length);
       return { plan, result, served: named, tried };

@@ -37,6 +37,7 @@ import type { DeploymentBudgets } from './deployment-budget.js';
 import { AdmissionQueue, requestedWaitMs } from './admission-queue.js';
 import { expectedCostUsd } from './expected-cost.js';
 import type { Endpoint } from '../store/request-record.js';
+import type { CounterIncrement } from '../store/shared-state.js';
 import {
   RateLimitRefusal,
   type CheckLimitsInput,
@@ -371,6 +372,28 @@ export function createGovernancePolicies(deps: GovernanceDeps): GatewayPolicies 
       deps.limiter
         ?.settleDeployment(deployment, charged, actualTokens)
         .catch((err: unknown) => deps.onError?.(err, 'settle-limits'));
+    },
+
+    narrowReservation(ctx: AdmitContext, pick: DeploymentConfig): void {
+      const ticket = tickets.get(ctx);
+      const reserved = ticket?.reserved;
+      if (!ticket || !reserved?.length || !deps.limiter) return;
+      const expected = Math.round(
+        expectedCostUsd(ctx.call.request, ctx.promptTokens, [pick]) * NANO_PER_USD,
+      );
+      const freed: CounterIncrement[] = [];
+      const kept = reserved.map((r) => {
+        if (expected >= r.by) return r;
+        freed.push({ ...r, by: expected - r.by });
+        return { ...r, by: expected };
+      });
+      if (freed.length === 0) return;
+      // The ticket says what is still held before the release is sent: a settle that comes first
+      // takes back only that, and the two add up to what was reserved.
+      ticket.reserved = kept;
+      deps.limiter
+        .releaseReserved(freed)
+        .catch((err: unknown) => deps.onError?.(err, 'settle-budget'));
     },
 
     settle(ctx: AdmitContext, outcome: SettleInfo): void {
