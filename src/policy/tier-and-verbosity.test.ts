@@ -37,19 +37,21 @@ describe('verbosity and service_tier upstream', () => {
     }
   });
 
-  it('are dropped for Anthropic, each with a warning (service_tier auto silently)', () => {
+  it("Anthropic: verbosity dropped with a warning; service_tier kept for Claude's own (flex said)", () => {
     const sent = request({ verbosity: 'high', service_tier: 'priority' });
     const { body, warnings } = adaptRequestForDeployment(sent, claudeDeployment());
     expect(body).not.toHaveProperty('verbosity');
-    expect(body).not.toHaveProperty('service_tier');
+    expect(body.service_tier).toBe('priority');
     expect(sent).toMatchObject({ verbosity: 'high', service_tier: 'priority' });
-    expect(warnings).toEqual([
-      "verbosity dropped: claude's API (anthropic) has no such parameter",
-      "service_tier priority dropped: claude's API (anthropic) has no such tier; served at its own",
+    expect(warnings).toEqual(["verbosity dropped: claude's API (anthropic) has no such parameter"]);
+    for (const tier of ['auto', 'default'] as const)
+      expect(
+        adaptRequestForDeployment(request({ service_tier: tier }), claudeDeployment()).warnings,
+      ).toEqual([]);
+    const flex = adaptRequestForDeployment(request({ service_tier: 'flex' }), claudeDeployment());
+    expect(flex.warnings).toEqual([
+      "service_tier flex sent as standard_only: claude's API (anthropic) has no such tier",
     ]);
-    const auto = adaptRequestForDeployment(request({ service_tier: 'auto' }), claudeDeployment());
-    expect(auto.body).not.toHaveProperty('service_tier');
-    expect(auto.warnings).toEqual([]);
   });
 
   it("the Responses bridge sends text.verbosity and service_tier as chat's fields", () => {

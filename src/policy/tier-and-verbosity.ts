@@ -7,11 +7,16 @@ import type { DeploymentConfig } from '../config/deployment-schema.js';
 import type { ChatRequest } from '../core/wire-types.js';
 
 /**
- * Providers whose request has neither field: Anthropic's Messages API (its `service_tier` is
- * `auto | standard_only`, not OpenAI's tiers, and it has no verbosity). The simulated fleet is a
- * stand-in for OpenAI-format models: it takes both (and ignores them).
+ * Providers whose request has neither field as OpenAI has them: Anthropic's Messages API has no
+ * verbosity, and its `service_tier` is `auto | standard_only`, which its adapter maps chat's tiers
+ * to (providers/anthropic/anthropic-convert.ts `claudeServiceTier`; OpenAI's `flex`, which Claude
+ * has not, is sent as `standard_only` and said so here). The simulated fleet is a stand-in for
+ * OpenAI-format models: it takes both (and ignores them).
  */
 const WITHOUT_TIER_AND_VERBOSITY: readonly DeploymentConfig['provider'][] = ['anthropic'];
+
+/** Chat's tiers a Claude deployment takes as one of its own (the rest: said, and standard). */
+const TIERS_CLAUDE_HAS: ReadonlySet<string> = new Set(['auto', 'default', 'priority']);
 
 /**
  * Removes `verbosity` and `service_tier` from `body` for a deployment whose API has no such
@@ -28,10 +33,9 @@ export function adaptTierAndVerbosity(
     warnings.push(
       `verbosity dropped: ${deployment.name}'s API (${deployment.provider}) has no such parameter`,
     );
-  if (body.service_tier != null && body.service_tier !== 'auto')
+  if (body.service_tier != null && !TIERS_CLAUDE_HAS.has(body.service_tier))
     warnings.push(
-      `service_tier ${body.service_tier} dropped: ${deployment.name}'s API (${deployment.provider}) has no such tier; served at its own`,
+      `service_tier ${body.service_tier} sent as standard_only: ${deployment.name}'s API (${deployment.provider}) has no such tier`,
     );
   delete body.verbosity;
-  delete body.service_tier;
 }

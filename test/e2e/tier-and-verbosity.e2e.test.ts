@@ -145,16 +145,52 @@ describe('verbosity and service_tier', () => {
     expect(r.text?.verbosity).toBe('high');
   });
 
-  it("Anthropic: dropped with a warning, and Claude's reported tier in the reply", async () => {
+  it("Anthropic: verbosity dropped with a warning, service_tier as Claude's, and Claude's reported tier in the reply", async () => {
     const { data, response } = await client.chat.completions
       .create({ model: 'claude', messages: ask, verbosity: 'low', service_tier: 'priority' })
       .withResponse();
     expect(sent[0]!.url).toBe('/v1/messages');
     expect(sent[0]!.body).not.toHaveProperty('verbosity');
-    expect(sent[0]!.body).not.toHaveProperty('service_tier');
+    // Priority capacity is Claude's `auto` (used when the organisation has it).
+    expect(sent[0]!.body.service_tier).toBe('auto');
     expect(response.headers.get('x-router-warnings')).toBe(
-      "verbosity dropped: claude's API (anthropic) has no such parameter; service_tier priority dropped: claude's API (anthropic) has no such tier; served at its own",
+      "verbosity dropped: claude's API (anthropic) has no such parameter",
     );
+    await client.chat.completions.create({
+      model: 'claude',
+      messages: ask,
+      service_tier: 'default',
+    });
+    expect(sent.at(-1)!.body.service_tier).toBe('standard_only');
+    sent.length = 0;
+    // An Anthropic client's own tier reaches Claude as it sent it, and an OpenAI-format upstream
+    // as OpenAI's word for it; a tier Anthropic has not is a 400 naming the field.
+    await anthropic.messages.create({
+      model: 'claude',
+      max_tokens: 16,
+      messages: [{ role: 'user', content: 'Say hi' }],
+      service_tier: 'standard_only',
+    });
+    expect(sent.at(-1)!.body.service_tier).toBe('standard_only');
+    await anthropic.messages.create({
+      model: 'gpt5',
+      max_tokens: 16,
+      messages: [{ role: 'user', content: 'Say hi' }],
+      service_tier: 'standard_only',
+    });
+    expect(sent.at(-1)!.url).toBe('/v1/chat/completions');
+    expect(sent.at(-1)!.body.service_tier).toBe('default');
+    const bad = await anthropic.messages
+      .create({
+        model: 'claude',
+        max_tokens: 16,
+        messages: [{ role: 'user', content: 'Say hi' }],
+        service_tier: 'priority' as 'auto',
+      })
+      .catch((e: unknown) => e);
+    expect((bad as { status?: number }).status).toBe(400);
+    expect(String((bad as Error).message)).toContain('service_tier');
+    sent.length = 0;
     // Claude's `usage.service_tier: standard` is OpenAI's `default`.
     expect(data.service_tier).toBe('default');
     const r = await client.responses

@@ -58,6 +58,16 @@ export function checkMessagesRequest(body: Json, forCount: boolean): void {
         'max_tokens',
       );
   }
+  if (
+    body.service_tier !== undefined &&
+    body.service_tier !== null &&
+    body.service_tier !== 'auto' &&
+    body.service_tier !== 'standard_only'
+  )
+    throw invalidRequest(
+      `service_tier: Input should be 'auto' or 'standard_only' (got ${JSON.stringify(body.service_tier).slice(0, 60)})`,
+      'service_tier',
+    );
   if (body.stream !== undefined && typeof body.stream !== 'boolean')
     throw invalidRequest('stream: Input should be a valid boolean', 'stream');
   const stops = body.stop_sequences;

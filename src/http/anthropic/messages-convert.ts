@@ -339,6 +339,10 @@ export function messagesToChat(body: unknown, forCount = false): ChatRequest {
   if (typeof body.top_k === 'number') chat.top_k = body.top_k;
   if (isObject(body.metadata) && typeof body.metadata.user_id === 'string')
     chat.user = body.metadata.user_id;
+  // Anthropic's tiers as chat's: `standard_only` is OpenAI's `default` (an OpenAI-format upstream
+  // takes it; a Claude one gets `standard_only` back, anthropic-convert.ts claudeServiceTier).
+  if (body.service_tier === 'auto') chat.service_tier = 'auto';
+  else if (body.service_tier === 'standard_only') chat.service_tier = 'default';
   if (isObject(body.thinking) && body.thinking.type === 'enabled') {
     const budget = Number(body.thinking.budget_tokens ?? 0);
     chat.reasoning_effort = effortOfBudget(budget);

@@ -378,6 +378,8 @@ export function chatToAnthropicRequest(body: ChatRequest, deployment: Deployment
     if (typeof body.top_k === 'number') out.top_k = body.top_k;
   }
   if (body.stop) out.stop_sequences = Array.isArray(body.stop) ? body.stop : [body.stop];
+  const tier = claudeServiceTier(body.service_tier);
+  if (tier) out.service_tier = tier;
   const user = (body as { safety_identifier?: unknown }).safety_identifier ?? body.user;
   if (typeof user === 'string') out.metadata = { user_id: user };
   const tools = (body.tools ?? []).filter((t) => t.type === 'function');
@@ -441,4 +443,15 @@ export function chatToAnthropicRequest(body: ChatRequest, deployment: Deployment
   if (isObject(topMark)) out.cache_control = topMark;
   else if (deployment.promptCaching === 'auto' && !carriesCacheMark(body)) addCacheBreakpoints(out);
   return out;
+}
+
+/**
+ * Chat's `service_tier` as Claude's (`auto`: priority capacity when the organisation has it, else
+ * standard; `standard_only`): `default` is standard only, `priority` and `auto` are `auto`, and
+ * OpenAI's other tiers (`flex`, `scale`), which Claude has not, standard only (the gateway says so:
+ * policy/tier-and-verbosity.ts). None sent: Claude's own default (`auto`).
+ */
+export function claudeServiceTier(tier: unknown): 'auto' | 'standard_only' | undefined {
+  if (typeof tier !== 'string') return undefined;
+  return tier === 'auto' || tier === 'priority' ? 'auto' : 'standard_only';
 }
