@@ -141,4 +141,20 @@ describe('tool_choice without tools', () => {
     expect(chat.parallel_tool_calls).toBe(false);
     expect(ask({ tools, tool_choice: { type: 'any' } }).tool_choice).toBe('required');
   });
+  it('any with the web search as the only tool: the search is asked for, no tool_choice', () => {
+    const search = { type: 'web_search_20250305', name: 'web_search', max_uses: 2 };
+    const chat = ask({
+      tools: [search],
+      tool_choice: { type: 'any', disable_parallel_tool_use: true },
+    });
+    expect(chat.web_search_options).toBeDefined();
+    expect(chat).not.toHaveProperty('tool_choice');
+    expect(chat).not.toHaveProperty('parallel_tool_calls');
+    // Beside a function tool, any is still required.
+    const both = ask({
+      tools: [search, { name: 'f', input_schema: { type: 'object' } }],
+      tool_choice: { type: 'any' },
+    });
+    expect(both.tool_choice).toBe('required');
+  });
 });

@@ -309,7 +309,14 @@ export function messagesToChat(body: unknown, forCount = false): ChatRequest {
   // Without tools to call (none sent, or an empty list), `auto` and `none` say nothing, and chat's
   // tool_choice and parallel_tool_calls are refused without tools by OpenAI ("only allowed when
   // 'tools' are specified"): left out. `any` and a named tool were refused above if unservable.
-  if (isObject(tc) && (chat.tools?.length || (tc.type !== 'auto' && tc.type !== 'none'))) {
+  // `any` when the web search is the only tool asks for a search, which web_search_options
+  // already does: chat's `required` with no tools is refused by OpenAI, so it is left out too.
+  const searchOnly = !chat.tools?.length && search !== undefined;
+  if (
+    isObject(tc) &&
+    (chat.tools?.length ||
+      (tc.type !== 'auto' && tc.type !== 'none' && !(tc.type === 'any' && searchOnly)))
+  ) {
     if (tc.type === 'auto') chat.tool_choice = 'auto';
     else if (tc.type === 'any') chat.tool_choice = 'required';
     else if (tc.type === 'none') chat.tool_choice = 'none';
