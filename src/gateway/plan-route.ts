@@ -35,7 +35,7 @@ import type { PoolBalancer } from './pool-order.js';
 import { noEligibleFor } from './no-eligible-error.js';
 import { effectiveMode, keyAllowsDeployment, resolveZone } from './request-target.js';
 import { resolveSessionAffinity } from './session-affinity.js';
-import { retryWhenFree, retryWhenSoonestFree, WAIT_RULES } from './retry-when-free.js';
+import { retryWhenFree, retryWhenSoonestFree } from './retry-when-free.js';
 import { warningsHeader } from '../core/header-text.js';
 
 /** What planning needs: the gateway's deps, its pool balancer and its learned output sizes. */
@@ -68,11 +68,11 @@ export interface RoutePlan {
   /** Preferences accepted and not applied (provider-preferences.ts), for `x-router-warnings`. */
   warnings?: string[];
   /**
-   * Candidates left out only for now (cooling down after an upstream 429, out of rate-limit
-   * headroom, circuit open), with the tokens headroom was judged at: when the eligible ones all
-   * fail, the error's `retry-after` says when the soonest of these frees up (`retryWhenPassedOverFree`).
+   * Every candidate's eligibility, with the tokens headroom was judged at: when the eligible ones
+   * all fail, the error's `retry-after` says when the soonest of those left out only for now
+   * (cooling down, out of headroom, circuit open) frees up (`retryWhenPassedOverFree`).
    */
-  passedOver?: { checks: CandidateEligibility[]; tokens: number };
+  checked?: { checks: CandidateEligibility[]; tokens: number };
 }
 
 /**
@@ -142,13 +142,7 @@ export function planRoute(
         tokens: needs.promptTokens + needs.outputTokens,
       },
     );
-  const waits = checks.filter(
-    (c) => c.failed.length > 0 && c.failed.every((r) => WAIT_RULES.has(r)),
-  );
-  const passedOver =
-    waits.length > 0
-      ? { checks: waits, tokens: needs.promptTokens + needs.outputTokens }
-      : undefined;
+  const checked = { checks, tokens: needs.promptTokens + needs.outputTokens };
   if (target.kind !== 'router') {
     const streaming = call.request.stream === true;
     let ordered =
@@ -161,7 +155,7 @@ export function planRoute(
         'provider.order',
         'no_eligible_deployment',
       );
-    return { ordered, mode: undefined, zone: zone.dataZone, warnings, passedOver };
+    return { ordered, mode: undefined, zone: zone.dataZone, warnings, checked };
   }
   const router = target.router;
   // The routing model picks among a router's deployments: a caller's order or sort does not
@@ -216,7 +210,7 @@ export function planRoute(
     sessionKey: affinity.sessionKey,
     topDeployment: snapshot.deployments.get(decision.topDeployment),
     warnings,
-    passedOver,
+    checked,
   };
 }
 
@@ -232,13 +226,16 @@ export function retryWhenPassedOverFree(
   deps: Pick<PlanDeps, 'breakers' | 'policies'>,
   snapshot: RuntimeConfig,
 ): void {
-  if (!plan.passedOver || !(err instanceof GatewayError) || !err.retryable) return;
+  if (!plan.checked || !(err instanceof GatewayError) || !err.retryable) return;
   if (err.status < 429 || err.headers['retry-after'] !== undefined) return;
-  retryWhenSoonestFree(err, plan.passedOver.checks, {
+  // The eligible ones were called (they failed); retryWhenSoonestFree passes over the others
+  // that waiting will not free.
+  const passedOver = plan.checked.checks.filter((c) => c.failed.length > 0);
+  retryWhenSoonestFree(err, passedOver, {
     breakers: deps.breakers,
     policies: deps.policies,
     deployments: snapshot.deployments,
-    tokens: plan.passedOver.tokens,
+    tokens: plan.checked.tokens,
   });
 }
 

@@ -16,12 +16,7 @@ export interface FreeProbes {
   tokens: number;
 }
 
-/** The rules that leave a candidate out only for a while: waiting for them will do. */
-export const WAIT_RULES: ReadonlySet<EligibilityRule> = new Set([
-  'rate_limit',
-  'cooling_down',
-  'circuit_open',
-]);
+const WAITS: ReadonlySet<EligibilityRule> = new Set(['rate_limit', 'cooling_down', 'circuit_open']);
 
 /**
  * When `deployment`, excluded by `failed`, may take the request: the longest of its rules' waits
@@ -29,7 +24,7 @@ export const WAIT_RULES: ReadonlySet<EligibilityRule> = new Set([
  * or the request is beyond its TPM).
  */
 function freeInMs(deployment: string, failed: readonly EligibilityRule[], probes: FreeProbes) {
-  if (failed.some((r) => !WAIT_RULES.has(r))) return undefined;
+  if (failed.some((r) => !WAITS.has(r))) return undefined;
   let ms = 0;
   if (failed.includes('circuit_open')) ms = probes.breakers.openLeftMs(deployment);
   if (failed.includes('cooling_down')) ms = Math.max(ms, probes.breakers.coolingLeftMs(deployment));
@@ -58,8 +53,8 @@ export function retryWhenFree(
 }
 
 /**
- * `err` with `retry-after` and `retry-after-ms` set to when the soonest of `checks` frees up,
- * whatever its status; as it was when none will by waiting.
+ * `err` with `retry-after` and `retry-after-ms` set to when the soonest of `checks` (candidates
+ * left out) frees up, whatever its status; as it was when none will by waiting.
  */
 export function retryWhenSoonestFree(
   err: GatewayError,

@@ -8,7 +8,7 @@
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import { requestedOutputTokens } from '../core/prompt-text.js';
 import type { ChatRequest } from '../core/wire-types.js';
-import { declaredOutputTokens } from '../routing/output-token-stats.js';
+import { answersAskedFor, declaredOutputTokens } from '../routing/output-token-stats.js';
 
 /** An answer's length when neither the request nor the deployment says (the router's own prior). */
 export const TYPICAL_ANSWER_TOKENS = 300;
@@ -20,8 +20,7 @@ export function expectedCostUsd(
   candidates: readonly DeploymentConfig[],
 ): number {
   const cap = requestedOutputTokens(request);
-  const n =
-    typeof request.n === 'number' && Number.isInteger(request.n) && request.n > 1 ? request.n : 1;
+  const n = answersAskedFor(request);
   let most = 0;
   for (const d of candidates) {
     const bound = cap > 0 ? Math.min(cap, d.maxOutputTokens ?? cap) : undefined;

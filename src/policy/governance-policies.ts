@@ -377,22 +377,23 @@ export function createGovernancePolicies(deps: GovernanceDeps): GatewayPolicies 
     narrowReservation(ctx: AdmitContext, pick: DeploymentConfig): void {
       const ticket = tickets.get(ctx);
       const reserved = ticket?.reserved;
-      if (!ticket || !reserved?.length || !deps.limiter) return;
+      if (!ticket || !reserved?.length || !deps.budgets) return;
       const expected = Math.round(
         expectedCostUsd(ctx.call.request, ctx.promptTokens, [pick]) * NANO_PER_USD,
       );
       const freed: CounterIncrement[] = [];
       const kept = reserved.map((r) => {
         if (expected >= r.by) return r;
-        freed.push({ ...r, by: expected - r.by });
+        freed.push({ ...r, by: r.by - expected });
         return { ...r, by: expected };
       });
       if (freed.length === 0) return;
       // The ticket says what is still held before the release is sent: a settle that comes first
-      // takes back only that, and the two add up to what was reserved.
+      // takes back only that, and the two add up to what was reserved. Released as a request's end
+      // releases its reservation, with nothing spent.
       ticket.reserved = kept;
-      deps.limiter
-        .releaseReserved(freed)
+      deps.budgets
+        .recordSpend(subjectOf(ctx), 0, freed)
         .catch((err: unknown) => deps.onError?.(err, 'settle-budget'));
     },
 

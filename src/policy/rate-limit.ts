@@ -285,11 +285,6 @@ export class RateLimiter {
     ]);
   }
 
-  /** Applies reservation changes made after admission (`by` negative: what is freed). */
-  async releaseReserved(changes: readonly CounterIncrement[]): Promise<void> {
-    if (changes.length > 0) await this.options.state.incrementCounters(changes);
-  }
-
   private bucketsFor(
     scope: LimitScopeKind,
     name: string,

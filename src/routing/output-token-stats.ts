@@ -80,7 +80,7 @@ export function expectedAnswerTokens(
 }
 
 /** The request's `n`: how many answers each call writes (and bills). */
-function answersAskedFor(request: ChatRequest): number {
+export function answersAskedFor(request: ChatRequest): number {
   const n = request.n;
   return typeof n === 'number' && Number.isInteger(n) && n > 1 ? n : 1;
 }

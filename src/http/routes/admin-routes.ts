@@ -72,7 +72,11 @@ async function revisionNotFound(service: ConfigService, revision: unknown): Prom
 }
 
 /** The item as the live config holds it now (after a change: as changed). */
-function currentItem(service: ConfigService, section: Section, name: string): unknown {
+function currentItem(
+  service: ConfigService,
+  section: Section,
+  name: string,
+): { name: string } | undefined {
   return (service.current.config[section] as { name: string }[]).find((x) => x.name === name);
 }
 
@@ -151,9 +155,7 @@ export function registerAdminRoutes(
     });
     app.get<{ Params: { name: string } }>(`/admin/v1/${section}/:name`, (request, reply) => {
       requireAdmin(request);
-      const item = (service.current.config[section] as { name: string }[]).find(
-        (x) => x.name === request.params.name,
-      );
+      const item = currentItem(service, section, request.params.name);
       if (!item)
         throw notFound(`No ${singular} "${request.params.name}".`, `${singular}_not_found`, null);
       // Its entity tag, for a change sent with If-Match (admin-preconditions.ts).
@@ -168,10 +170,7 @@ export function registerAdminRoutes(
       checkBodyName(request.body, section, name);
       const preconditions = readPreconditions(request.headers);
       // An item read here (its secrets redacted) and sent back whole keeps its secrets.
-      const body = keptSecrets(
-        { ...request.body, name },
-        (service.current.config[section] as { name: string }[]).find((x) => x.name === name),
-      );
+      const body = keptSecrets({ ...request.body, name }, currentItem(service, section, name));
       let created = false;
       const { version, warnings } = await apply(
         actor,
@@ -285,10 +284,10 @@ export function registerAdminRoutes(
   });
 }
 
+/** The item as the admin API shows it now: its secrets redacted. */
 function findItem(service: ConfigService, section: Section, name: string): Record<string, unknown> {
   return redactConfigSecrets(
-    ((service.current.config[section] as { name: string }[]).find((x) => x.name === name) ??
-      {}) as Record<string, unknown>,
+    (currentItem(service, section, name) ?? {}) as Record<string, unknown>,
   );
 }
 
