@@ -2,10 +2,12 @@
 // `holdBack` characters (the longest a rule can match) so a pattern split across chunks is still
 // caught. Redactions are applied before text leaves; a block ends the stream with finish_reason
 // `content_filter`. Claude's thinking pieces (`reasoning_details`) are filtered the same way, block
-// by block (./content-filter-thinking.ts), and so are the arguments of each tool call it streams
-// (held back per call, redacted, a block ending the stream). Chunks are the parsed ChatChunk
-// objects (no SSE text is touched here).
+// by block (./content-filter-thinking.ts), as is an OpenAI-format server's reasoning text
+// (`reasoning_content`, `reasoning`: each field held back as the answer is), and so are the
+// arguments of each tool call it streams (held back per call, redacted, a block ending the
+// stream). Chunks are the parsed ChatChunk objects (no SSE text is touched here).
 import { reasoningDetailsOf } from '../core/reasoning-details.js';
+import { reasoningTextKeys, type ReasoningTextKey } from '../core/reasoning-text.js';
 import { chunkFields, type ChatChunk, type ReasoningDetail } from '../core/wire-types.js';
 import { ThinkingStreamFilter, type ThinkingStep } from './content-filter-thinking.js';
 import { annotateChoice, toAzureResults } from './filters/azure-results.js';
@@ -123,12 +125,37 @@ export async function* filterChatStream(
     }
     return false;
   };
+  /** Reasoning text held back, by choice index, then by field. */
+  const pendingReasoning = new Map<number, Map<ReasoningTextKey, string>>();
+  /**
+   * A delta's reasoning text (`reasoning_content`, `reasoning`) through the rules, each field held
+   * back as the answer's text is; `release` (the answer, a tool call or the finish follows) sends
+   * what is held. True when a rule blocks.
+   */
+  const scanReasoning = (index: number, delta: object, release: boolean): boolean => {
+    const fields = delta as Partial<Record<ReasoningTextKey, string>>;
+    const keys = reasoningTextKeys(delta);
+    let held = pendingReasoning.get(index);
+    if (keys.length === 0 && (!held || !release)) return false;
+    if (!held) pendingReasoning.set(index, (held = new Map()));
+    for (const key of new Set([...keys, ...held.keys()])) {
+      const text = (held.get(key) ?? '') + (fields[key] ?? '');
+      const step = scanStep(text, rules, holdBack, release);
+      remember(index, step.hits);
+      if (step.blocked) return true;
+      held.set(key, step.keep);
+      if (keys.includes(key) || step.emit) fields[key] = step.emit;
+    }
+    if (release) pendingReasoning.delete(index);
+    return false;
+  };
   /** A choice a rule blocked: no more of its text or tool calls, finished content_filter. */
   const cut = (
     choice: ChatChunk['choices'][number],
     delta: { content?: string | null; tool_calls?: unknown },
   ): true => {
     if (typeof delta.content === 'string') delta.content = '';
+    for (const key of reasoningTextKeys(delta)) delete (delta as Record<string, unknown>)[key];
     delete delta.tool_calls;
     (choice as { finish_reason: string | null }).finish_reason = 'content_filter';
     annotateChoice(choice, results(choice.index));
@@ -175,6 +202,11 @@ export async function* filterChatStream(
             continue;
           }
         }
+        // An OpenAI-format server's reasoning text, whole once anything else follows.
+        if (scanReasoning(choice.index, delta, !!incoming || !!delta.tool_calls || final)) {
+          blocked = cut(choice, delta);
+          continue;
+        }
         // The arguments of the tools the model calls are its answer too (security audit F1,
         // 2026-12-06: a streamed answer's were not read).
         if (scanToolCalls(choice.index, delta, final)) {
@@ -215,6 +247,27 @@ export async function* filterChatStream(
         usage: null,
       } as unknown as ChatChunk;
       if (step.blocked) return;
+    }
+    // Reasoning text still held back: out, in a chunk of its own.
+    for (const index of [...pendingReasoning.keys()]) {
+      if (!last) break;
+      const delta: Record<string, unknown> = {};
+      const blockedNow = scanReasoning(index, delta, true);
+      if (!blockedNow && reasoningTextKeys(delta).every((k) => delta[k] === '')) continue;
+      yield {
+        ...last,
+        choices: [
+          {
+            index,
+            delta: blockedNow ? {} : delta,
+            finish_reason: blockedNow ? 'content_filter' : null,
+            logprobs: null,
+            ...(blockedNow ? { content_filter_results: results(index) } : {}),
+          },
+        ],
+        usage: null,
+      } as unknown as ChatChunk;
+      if (blockedNow) return;
     }
     // Tool-call arguments still held back: out, in a chunk of their own.
     for (const index of [...pendingArgs.keys()]) {

@@ -5,6 +5,7 @@
 import type { Config } from '../config/schema.js';
 import { GatewayError } from '../core/errors.js';
 import { reasoningDetailsOf } from '../core/reasoning-details.js';
+import { reasoningTextKeys } from '../core/reasoning-text.js';
 import type { ChatChunk, ChatMessage, ChatRequest, ChatResponse } from '../core/wire-types.js';
 import { filterChatStream } from './content-filter-stream.js';
 import { withCheckedText } from './content-filter-thinking.js';
@@ -96,9 +97,10 @@ export class ContentFilter {
   }
 
   /**
-   * Check every choice of a whole answer, its text and its thinking (`reasoning_details`, shown to
-   * the client too): annotate, redact (a redacted thinking block loses its signature:
-   * ./content-filter-thinking.ts), or cut with finish_reason content_filter and no thinking.
+   * Check every choice of a whole answer, its text and its thinking (`reasoning_details`, and an
+   * OpenAI-format server's `reasoning_content` / `reasoning`, shown to the client too): annotate,
+   * redact (a redacted thinking block loses its signature: ./content-filter-thinking.ts), or cut
+   * with finish_reason content_filter and no thinking.
    */
   async filterOutput(response: ChatResponse): Promise<ChatResponse> {
     for (const choice of response.choices) {
@@ -108,6 +110,10 @@ export class ContentFilter {
         tool_calls?: { function?: { arguments?: unknown } }[];
       };
       const details = reasoningDetailsOf(message);
+      // An OpenAI-format server's reasoning text (`reasoning_content`, `reasoning`) is shown to
+      // the client as Claude's thinking is (before, it went out unread).
+      const reasoningKeys = reasoningTextKeys(message);
+      const reasoning = message as Record<string, unknown>;
       // The arguments of the tools the model calls are its answer too (security audit F1).
       const calls = Array.isArray(message.tool_calls) ? message.tool_calls : [];
       const [content, ...rest] = await Promise.all([
@@ -115,6 +121,7 @@ export class ContentFilter {
         ...(details ?? []).map((d) =>
           typeof d.thinking === 'string' ? this.checkOutput(d.thinking) : undefined,
         ),
+        ...reasoningKeys.map((k) => this.checkOutput(reasoning[k] as string)),
         ...calls.map((c) =>
           typeof c?.function?.arguments === 'string'
             ? this.checkOutput(c.function.arguments)
@@ -122,17 +129,20 @@ export class ContentFilter {
         ),
       ]);
       const thinking = rest.slice(0, details?.length ?? 0);
-      const args = rest.slice(details?.length ?? 0);
+      const reasoned = rest.slice(thinking.length, thinking.length + reasoningKeys.length);
+      const args = rest.slice(thinking.length + reasoningKeys.length);
       const verdicts = [content!, ...rest].flatMap((c) => c?.verdicts ?? []);
       annotateChoice(choice, toAzureResults(verdicts));
       if (verdicts.some((v) => v.hits.some((h) => h.action === 'block'))) {
         message.content = '';
         delete message.reasoning_details;
+        for (const k of reasoningKeys) delete reasoning[k];
         delete message.tool_calls;
         (choice as { finish_reason: string }).finish_reason = 'content_filter';
         continue;
       }
       if (typeof message.content === 'string') message.content = content!.text;
+      reasoningKeys.forEach((k, i) => (reasoning[k] = reasoned[i]!.text));
       calls.forEach((c, i) => {
         const checked = args[i];
         if (checked && c.function) c.function.arguments = checked.text;

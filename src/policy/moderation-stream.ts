@@ -4,9 +4,11 @@
 // `content_filter` at the next chunk. A choice's finish is held until the plug-ins have seen its
 // whole text, so the last verdict covers all of it and its `content_filter_results` say what
 // was checked. A choice's text is what the client is shown: Claude's thinking (`reasoning_details`)
-// and the answer, each block apart by a blank line. Text already sent cannot be recalled: clients that must never show flagged text
+// or an OpenAI-format server's reasoning text (`reasoning_content`, `reasoning`), and the answer,
+// each block apart by a blank line. Text already sent cannot be recalled: clients that must never show flagged text
 // should not stream (the whole-answer filter checks before anything is sent).
 import { reasoningDetailsOf } from '../core/reasoning-details.js';
+import { reasoningTextKeys, reasoningTextOf } from '../core/reasoning-text.js';
 import { chunkFields, type ChatChunk } from '../core/wire-types.js';
 import { annotateChoice, toAzureResults } from './filters/azure-results.js';
 import type { ContentFilterPlugin, OutputVerdict } from './filters/filter-types.js';
@@ -16,8 +18,8 @@ export const MODERATION_SEGMENT_CHARS = 1000;
 
 interface ChoiceState {
   text: string;
-  /** Where the last text came from (a thinking block's index, or the answer): blocks apart. */
-  source?: number | 'answer';
+  /** Where the last text came from (a thinking block's index, reasoning text, the answer). */
+  source?: number | 'reasoning' | 'answer';
   checkedUpTo: number;
   /** Checks started, and the latest whose verdicts are kept (a slow early one cannot overwrite). */
   started: number;
@@ -60,7 +62,7 @@ export async function* moderateChatStream(
       return verdicts;
     });
   };
-  const append = (s: ChoiceState, source: number | 'answer', text: string) => {
+  const append = (s: ChoiceState, source: NonNullable<ChoiceState['source']>, text: string) => {
     if (!text) return;
     if (s.text && s.source !== source) s.text += '\n\n';
     s.source = source;
@@ -93,6 +95,8 @@ export async function* moderateChatStream(
       const s = state(choice.index);
       for (const d of reasoningDetailsOf(choice.delta) ?? [])
         if (typeof d.thinking === 'string') append(s, d.index ?? 0, d.thinking);
+      const reasoning = reasoningTextOf(choice.delta);
+      if (reasoning) append(s, 'reasoning', reasoning);
       const content = (choice.delta as { content?: unknown } | undefined)?.content;
       if (typeof content === 'string') append(s, 'answer', content);
       if (choice.finish_reason != null) {
@@ -105,6 +109,8 @@ export async function* moderateChatStream(
           if (choice.delta) {
             (choice.delta as { content?: unknown }).content = '';
             delete (choice.delta as { reasoning_details?: unknown }).reasoning_details;
+            for (const key of reasoningTextKeys(choice.delta))
+              delete (choice.delta as Record<string, unknown>)[key];
           }
         }
       } else if (s.text.length - s.checkedUpTo >= segment) check(s);
