@@ -19,6 +19,7 @@ import { isObject } from '../../core/is-object.js';
 import { serverBlocksOf, type UrlCitation } from '../../core/web-search.js';
 import { serverBlockEvents, textAndServerBlocks, webCitation } from './messages-web-search.js';
 import { estimateStreamedTokens } from '../../gateway/track-stream.js';
+import { reasoningTextOf } from '../../core/reasoning-text.js';
 import { answerUsageCounts } from '../../gateway/cost.js';
 
 type Json = Record<string, unknown>;
@@ -72,17 +73,24 @@ function parseArgs(args: string): unknown {
   }
 }
 
-/** Claude's thinking on a served message (`reasoning_details`) as the blocks Claude sent. */
-function thinkingBlocks(message: unknown): Json[] {
+/**
+ * Claude's thinking on a served message (`reasoning_details`) as the blocks Claude sent; else,
+ * when the client asked for thinking (`showReasoning`), an OpenAI-format model's reasoning text
+ * (`reasoning_content`, `reasoning`) as one thinking block. That block is unsigned: only Claude
+ * signs, and an unsigned block the client sends back is left out on the way in
+ * (messages-convert.ts), so it never reaches Claude, which would refuse it.
+ */
+function thinkingBlocks(message: unknown, showReasoning: boolean): Json[] {
   const details = (message as { reasoning_details?: ReasoningDetail[] } | undefined)
     ?.reasoning_details;
-  return (details ?? [])
-    .filter((d) => d.provider === 'anthropic')
-    .map((d) =>
-      d.type === 'redacted_thinking'
-        ? { type: 'redacted_thinking', data: d.data ?? '' }
-        : { type: 'thinking', thinking: d.thinking ?? '', signature: d.signature ?? '' },
-    );
+  const claude = (details ?? []).filter((d) => d.provider === 'anthropic');
+  const text = showReasoning && claude.length === 0 ? reasoningTextOf(message) : undefined;
+  if (text) return [{ type: 'thinking', thinking: text, signature: '' }];
+  return claude.map((d) =>
+    d.type === 'redacted_thinking'
+      ? { type: 'redacted_thinking', data: d.data ?? '' }
+      : { type: 'thinking', thinking: d.thinking ?? '', signature: d.signature ?? '' },
+  );
 }
 
 /**
@@ -113,11 +121,16 @@ function documentCitationsOf(holder: unknown): DocumentCitations[] | undefined {
 /**
  * A chat reply → an Anthropic Message (`model` = the model that served); `stop` the request's
  * stop sequences; `promptTokens` the router's count of the prompt, the input of a reply that came
- * without usage.
+ * without usage; `showReasoning`: the client asked for thinking (thinkingBlocks).
  */
-export function chatToMessage(reply: ChatResponse, stop?: unknown, promptTokens = 0): Json {
+export function chatToMessage(
+  reply: ChatResponse,
+  stop?: unknown,
+  promptTokens = 0,
+  showReasoning = false,
+): Json {
   const choice = reply.choices[0];
-  const content: Json[] = thinkingBlocks(choice?.message);
+  const content: Json[] = thinkingBlocks(choice?.message, showReasoning);
   // Web citations (`url_citation` annotations) and Claude's citations of the client's documents
   // as Anthropic's cited text blocks, Claude's own search blocks between them where it put them.
   const server = serverBlocksOf(choice?.message);
@@ -184,7 +197,8 @@ export interface NamedEvent {
 
 /**
  * Chat chunks → Anthropic stream events, block by block (thinking, text and tool_use blocks);
- * `stop` the request's stop sequences.
+ * `stop` the request's stop sequences; `showReasoning`: the client asked for thinking, so an
+ * OpenAI-format model's reasoning text streams as an unsigned thinking block (thinkingBlocks).
  * `promptTokens`, the router's count of the prompt, is message_start's input_tokens, which
  * Anthropic states up front and clients read there (LangChain, the AI SDK); the upstream's own
  * usage, known at the end, comes in message_delta, as Anthropic's does.
@@ -194,6 +208,7 @@ export async function* chatChunksToMessageEvents(
   fallbackModel: string,
   promptTokens = 0,
   stop?: unknown,
+  showReasoning = false,
 ): AsyncGenerator<NamedEvent> {
   const stops = stopsOf(stop);
   const ev = (type: string, payload: Json): NamedEvent => ({
@@ -324,6 +339,24 @@ export async function* chatChunksToMessageEvents(
             delta: { type: 'signature_delta', signature: d.signature },
           });
       }
+      // An OpenAI-format model's reasoning text: a thinking block of its own, with no signature.
+      const reasoning = showReasoning ? reasoningTextOf(delta) : undefined;
+      if (reasoning) {
+        if (openBlock !== 'thinking' || openThinking !== REASONING_TEXT_BLOCK) {
+          yield* close();
+          blockIndex++;
+          openBlock = 'thinking';
+          openThinking = REASONING_TEXT_BLOCK;
+          yield ev('content_block_start', {
+            index: blockIndex,
+            content_block: { type: 'thinking', thinking: '', signature: '' },
+          });
+        }
+        yield ev('content_block_delta', {
+          index: blockIndex,
+          delta: { type: 'thinking_delta', thinking: reasoning },
+        });
+      }
       // An OpenAI-format refusal streams as text (`delta.refusal`), and the turn ends as one.
       const refused = refusalOf(delta);
       if (refused) {
@@ -429,7 +462,10 @@ export async function* chatChunksToMessageEvents(
   yield ev('message_stop', {});
 }
 
-/** A delta's characters of answer: text, refusal, thinking and tool-call arguments. */
+/** The open thinking block's key while it holds an OpenAI-format model's reasoning text. */
+const REASONING_TEXT_BLOCK = -2;
+
+/** A delta's characters of answer: text, refusal, thinking, reasoning and tool-call arguments. */
 function deltaChars(delta: object): number {
   const d = delta as {
     content?: unknown;
@@ -442,6 +478,8 @@ function deltaChars(delta: object): number {
   if (typeof d.refusal === 'string') n += d.refusal.length;
   for (const r of d.reasoning_details ?? [])
     if (typeof r?.thinking === 'string') n += r.thinking.length;
+  // Reasoning tokens are output tokens, shown or not.
+  n += reasoningTextOf(delta)?.length ?? 0;
   for (const t of d.tool_calls ?? [])
     if (typeof t?.function?.arguments === 'string') n += t.function.arguments.length;
   return n;

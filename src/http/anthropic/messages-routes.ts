@@ -21,7 +21,13 @@ import type { RouterFiles } from '../../files/router-files.js';
 import { messagesFileIds, resolveFileSources } from './resolve-file-sources.js';
 import { chatChunksToMessageEvents, chatToMessage } from './messages-reply.js';
 import { warningsHeader } from '../../core/header-text.js';
-import { chunkFields, DOCUMENT_CITATIONS_FIELD, type ChatChunk } from '../../core/wire-types.js';
+import {
+  ADAPTIVE_THINKING_FIELD,
+  chunkFields,
+  DOCUMENT_CITATIONS_FIELD,
+  THINKING_BUDGET_FIELD,
+  type ChatChunk,
+} from '../../core/wire-types.js';
 
 const errorShape: ErrorShaper = (e, requestId) => anthropicErrorBody(e, requestId);
 
@@ -70,6 +76,9 @@ export function registerMessagesRoutes(
       // message or on a stream's first chunk, says the upstream returns them); another model
       // has no such setting, which is said (before, said whichever model served).
       const asked = asksDocumentCitations(body);
+      // The client asked for thinking: an OpenAI-format model's reasoning comes back as thinking.
+      const thinking =
+        chat[THINKING_BUDGET_FIELD] !== undefined || chat[ADAPTIVE_THINKING_FIELD] === true;
       const warnNoCitations = (cites: boolean) => {
         if (!asked || cites) return;
         const said = headers['x-router-warnings'];
@@ -79,7 +88,7 @@ export function registerMessagesRoutes(
         warnNoCitations(DOCUMENT_CITATIONS_FIELD in (outcome.response.choices[0]?.message ?? {}));
         return reply
           .headers(headers)
-          .send(chatToMessage(outcome.response, chat.stop, outcome.promptTokens));
+          .send(chatToMessage(outcome.response, chat.stop, outcome.promptTokens, thinking));
       }
       let chunks = outcome.chunks;
       if (asked) {
@@ -91,7 +100,7 @@ export function registerMessagesRoutes(
       reply.hijack();
       await writeSseStream(
         reply.raw,
-        chatChunksToMessageEvents(chunks, chat.model, outcome.promptTokens, chat.stop),
+        chatChunksToMessageEvents(chunks, chat.model, outcome.promptTokens, chat.stop, thinking),
         {
           headers: replyHeaders(reply, headers),
           errorEvents: (e) => [{ event: 'error', data: JSON.stringify(anthropicErrorBody(e)) }],
