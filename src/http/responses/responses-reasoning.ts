@@ -41,6 +41,16 @@ export function reasoningItem(detail: ReasoningDetail, id: string): Json {
   };
 }
 
+/**
+ * An OpenAI-format model's reasoning text (`reasoning_content`, `reasoning`: DeepSeek-R1 or
+ * gpt-oss on vLLM) as a `reasoning` item with it as `reasoning_text` content, as OpenAI's API
+ * returns an open-weights model's reasoning. It has no `encrypted_content`: sent back, it is not
+ * ours to open (isOurReasoningItem), so it is left out, as the reasoning of such models must be.
+ */
+export function reasoningTextItem(text: string, id: string): Json {
+  return { type: 'reasoning', id, summary: [], content: [{ type: 'reasoning_text', text }] };
+}
+
 /** Whether an input item is a reasoning item this router wrote (not an upstream's own). */
 export function isOurReasoningItem(item: unknown): boolean {
   return (

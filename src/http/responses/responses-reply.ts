@@ -6,7 +6,8 @@ import { reasoningDetailsOf } from '../../core/reasoning-details.js';
 import type { ChatMessage, ChatResponse } from '../../core/wire-types.js';
 import { isObject } from '../../core/is-object.js';
 import type { Json } from './responses-convert.js';
-import { reasoningItem } from './responses-reasoning.js';
+import { reasoningItem, reasoningTextItem } from './responses-reasoning.js';
+import { reasoningTextOf } from '../../core/reasoning-text.js';
 import { conversationField } from '../conversations/conversation-turn.js';
 import { callName } from './responses-tools.js';
 import { localCallItem, localToolOf } from './local-tools.js';
@@ -137,10 +138,13 @@ export function chatToResponse(
   const choice = reply.choices[0];
   const message = choice?.message;
   const thinking = reasoningDetailsOf(message);
+  // An OpenAI-format model's reasoning text, where no thinking of Claude's came.
+  const reasoningText = thinking ? undefined : reasoningTextOf(message);
   // Claude's thinking first, as it came: one reasoning item per block (after a compaction item).
   const output: Json[] = [
     ...(ctx.compaction ? [ctx.compaction] : []),
     ...(thinking ?? []).map((d) => reasoningItem(d, newId('rs_'))),
+    ...(reasoningText ? [reasoningTextItem(reasoningText, newId('rs_'))] : []),
   ];
   // Claude's searches for the hosted web search tool, before the answer that cites them.
   output.push(...webSearchCalls(serverBlocksOf(message), wantsSources(ctx.request)));

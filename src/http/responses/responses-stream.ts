@@ -12,7 +12,8 @@ import type {
 } from '../../core/wire-types.js';
 import { SERVER_BLOCKS_FIELD } from '../../core/wire-types.js';
 import type { Json } from './responses-convert.js';
-import { reasoningItem } from './responses-reasoning.js';
+import { reasoningItem, reasoningTextItem } from './responses-reasoning.js';
+import { reasoningTextOf } from '../../core/reasoning-text.js';
 import { callName } from './responses-tools.js';
 import { serverBlocksOf } from '../../core/web-search.js';
 import { isWebSearchUse, wantsSources, webSearchCall } from './web-search-calls.js';
@@ -93,6 +94,24 @@ export async function* chatChunksToResponseEvents(
     thinking.push(detail);
     block = undefined;
   };
+  // An OpenAI-format model's reasoning text: its reasoning item while it streams.
+  let reasoningText: { item: Json; index: number; value: string } | undefined;
+  const reasoningTextAt = () => ({
+    item_id: reasoningText!.item.id,
+    output_index: reasoningText!.index,
+    content_index: 0,
+  });
+  /** Ends the reasoning text's item: its text's and part's end events and the item, whole. */
+  const closeReasoningText = function* () {
+    if (!reasoningText) return;
+    const { item, index, value } = reasoningText;
+    yield ev('response.reasoning_text.done', { ...reasoningTextAt(), text: value });
+    const part = { type: 'reasoning_text', text: value };
+    yield ev('response.content_part.done', { ...reasoningTextAt(), part });
+    Object.assign(item, reasoningTextItem(value, String(item.id)));
+    yield ev('response.output_item.done', { output_index: index, item });
+    reasoningText = undefined;
+  };
   // Claude's searches (the hosted web search tool) by their block id, until their results come.
   const searches = new Map<unknown, { item: Json; index: number; use: Json }>();
   const sources = wantsSources(ctx.request);
@@ -164,10 +183,28 @@ export async function* chatChunksToResponseEvents(
           yield summaryEvent('response.reasoning_summary_text.delta', { delta: d.thinking });
         }
       }
+      const reasoned = block ? undefined : reasoningTextOf(delta);
+      if (reasoned) {
+        if (!reasoningText) {
+          const item = reasoningTextItem('', newId('rs_'));
+          item.content = [];
+          reasoningText = { item, index: output.length, value: '' };
+          output.push(item);
+          yield ev('response.output_item.added', { output_index: reasoningText.index, item });
+          yield ev('response.content_part.added', {
+            ...reasoningTextAt(),
+            part: { type: 'reasoning_text', text: '' },
+          });
+        }
+        reasoningText.value += reasoned;
+        yield ev('response.reasoning_text.delta', { ...reasoningTextAt(), delta: reasoned });
+      }
       if ((delta as Json)[SERVER_BLOCKS_FIELD] !== undefined)
         for (const sb of serverBlocksOf(delta)) yield* searchEvents(sb.block);
-      if ((typeof delta.content === 'string' && delta.content) || delta.tool_calls?.length)
+      if ((typeof delta.content === 'string' && delta.content) || delta.tool_calls?.length) {
         yield* closeBlock();
+        yield* closeReasoningText();
+      }
       if (typeof delta.content === 'string' && delta.content.length > 0) {
         if (!text) {
           text = {
@@ -279,6 +316,7 @@ export async function* chatChunksToResponseEvents(
     yield* compactionEvents();
   }
   yield* closeBlock();
+  yield* closeReasoningText();
   // A search whose results never came (the stream ended first): done with none.
   for (const search of [...searches.values()]) yield* searchDone(search, { content: [] });
   if (text) {

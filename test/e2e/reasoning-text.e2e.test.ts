@@ -1,11 +1,14 @@
 // An OpenAI-format reasoning model (DeepSeek-R1 on vLLM: `reasoning_content` beside the answer)
-// behind the BUILT router, called by the official Anthropic SDK with thinking on: its reasoning
-// comes back as a thinking block, in one Message and streamed, unsigned (only Claude signs), read
-// by the output content filter first; without thinking asked, none; and the block the client
-// sends back in its next turn is not sent upstream.
+// behind the BUILT router, its reasoning read by the output content filter first. Called by the
+// official Anthropic SDK with thinking on, the reasoning comes back as a thinking block, in one
+// Message and streamed, unsigned (only Claude signs); without thinking asked, none; the block the
+// client sends back in its next turn is not sent upstream. Called by the official OpenAI SDK's
+// Responses API, it comes back as a `reasoning` item with `reasoning_text` content, JSON and
+// streamed (`response.reasoning_text.delta`), and is not sent upstream when sent back.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Anthropic from '@anthropic-ai/sdk';
+import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readJsonBody } from '../helpers/fake-http.js';
 import { spawnServer, type SpawnedServer } from '../helpers/spawn-server.js';
@@ -19,6 +22,7 @@ const SHOWN = 'The user greets me. Mail [redacted:email] later.';
 let upstream: Server;
 let server: SpawnedServer;
 let client: Anthropic;
+let openai: OpenAI;
 const received: Json[] = [];
 
 /** A DeepSeek-style server: reasoning_content first, then the answer; JSON or SSE. */
@@ -105,6 +109,7 @@ beforeAll(async () => {
     }),
   );
   client = new Anthropic({ baseURL: server.baseUrl, apiKey: 'unused', maxRetries: 0 });
+  openai = new OpenAI({ baseURL: `${server.baseUrl}/v1`, apiKey: 'unused', maxRetries: 0 });
 });
 
 afterAll(async () => {
@@ -165,5 +170,57 @@ describe("an OpenAI-format model's reasoning to an Anthropic client that asked f
     const sent = received[0]!.messages as Json[];
     expect(sent[1]).toMatchObject({ role: 'assistant', content: 'Hello!' });
     expect(JSON.stringify(sent)).not.toContain('The user greets me');
+  });
+});
+
+describe("an OpenAI-format model's reasoning to a Responses API client", () => {
+  const reasoningItem = (id: unknown) => ({
+    type: 'reasoning',
+    id,
+    summary: [],
+    content: [{ type: 'reasoning_text', text: SHOWN }],
+  });
+
+  it('JSON: a reasoning item with the reasoning text, filtered, before the message', async () => {
+    const r = await openai.responses.create({ model: 'model-router', input: 'Hello' });
+    expect(r.model).toBe('deepseek-r1');
+    expect(r.output[0]).toEqual(reasoningItem(r.output[0]!.id));
+    expect(r.output[1]).toMatchObject({ type: 'message' });
+    expect(r.output_text).toBe('Hello!');
+  });
+
+  it('streamed: reasoning_text events the SDK assembles into the same item', async () => {
+    const stream = openai.responses.stream({ model: 'model-router', input: 'Hello' });
+    const types: string[] = [];
+    stream.on('event', (e) => types.push(e.type));
+    const r = await stream.finalResponse();
+    expect(r.output[0]).toEqual(reasoningItem(r.output[0]!.id));
+    expect(r.output_text).toBe('Hello!');
+    expect(types).toContain('response.reasoning_text.delta');
+    expect(types).toContain('response.reasoning_text.done');
+    expect(types.indexOf('response.reasoning_text.done')).toBeLessThan(
+      types.indexOf('response.output_text.delta'),
+    );
+  });
+
+  it('sent back as input (store: false), the reasoning item is not sent upstream', async () => {
+    const first = await openai.responses.create({
+      model: 'model-router',
+      input: 'Hello',
+      store: false,
+    });
+    received.length = 0;
+    await openai.responses.create({
+      model: 'model-router',
+      store: false,
+      input: [
+        { role: 'user', content: 'Hello' },
+        ...(first.output as OpenAI.Responses.ResponseInputItem[]),
+        { role: 'user', content: 'And again?' },
+      ],
+    });
+    const sent = JSON.stringify(received[0]!.messages);
+    expect(sent).toContain('Hello!');
+    expect(sent).not.toContain('The user greets me');
   });
 });
