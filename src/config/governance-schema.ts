@@ -45,6 +45,59 @@ const perBudget = (what: string) =>
   });
 const endUserBudget = perBudget('end user');
 
+/** How the content filter reads the files a prompt attaches inline (content-filter-files.ts). */
+const contentFilterFilesObject = z.strictObject({
+  enabled: z
+    .boolean()
+    .default(true)
+    .describe(
+      "Check the files a prompt attaches inline (chat `file` parts' `file_data`, Responses `input_file`, Messages `document` blocks, and the router's own files named by `file_id`, which are inline by then) as its text is: text files (`text/*`, JSON, XML; a redaction rewrites the file in the copy sent upstream, in its own encoding) and PDFs (their text, extracted). Images are not read.",
+    ),
+  maxBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(10_000_000)
+    .describe(
+      'Largest file read, in decoded bytes: a larger file is not read (see `onUnreadable`).',
+    ),
+  maxPdfPages: z
+    .number()
+    .int()
+    .positive()
+    .default(100)
+    .describe(
+      "Pages of a PDF read: the rest of a longer one is not read (see `onUnreadable`). Text is extracted on the router's event loop, so this and `maxBytes` bound what one request costs the others.",
+    ),
+  pdfTimeoutMs: z
+    .number()
+    .int()
+    .positive()
+    .default(5_000)
+    .describe(
+      'Longest time spent extracting the text of one PDF (checked as it is read, page by page); past it the PDF counts as not read (see `onUnreadable`).',
+    ),
+  onUnreadable: z
+    .enum(['pass', 'block'])
+    .default('pass')
+    .describe(
+      "A file the filter could not read in full (a PDF that does not parse or has more pages than `maxPdfPages`, a file over `maxBytes`, a type that is neither text nor a PDF nor an image): `pass` sends it on, what was read checked, with the failure in the filter results' `error` (as a moderation timeout is); `block` refuses the request with the content_filter error naming the file.",
+    ),
+  pdfRedaction: z
+    .enum(['block', 'text'])
+    .default('block')
+    .describe(
+      "A PDF holding text a `redact` rule masks cannot be redacted inside the PDF: `block` refuses the request with the content_filter error naming the file; `text` sends the PDF's extracted text, redacted, as a text part in its place (its layout and images are lost).",
+    ),
+});
+
+/** `contentFilter.files` when the config leaves it out. */
+export const FILE_CHECK_DEFAULTS = contentFilterFilesObject.parse({});
+
+const contentFilterFilesSchema = contentFilterFilesObject
+  .default(FILE_CHECK_DEFAULTS)
+  .describe('Files attached inline to prompts: how they are read and checked.');
+
 export const contentFilterSchema = z
   .strictObject({
     enabled: z
@@ -94,8 +147,9 @@ export const contentFilterSchema = z
       .describe(
         "Instead of `moderationUrl`: one of this router's moderation deployments or pools (`kind: moderation`), called the same way (with its failover, circuit breaker and the deployment's rate limit; the router's own call, so no key scope, no budget and no request-log record).",
       ),
+    files: contentFilterFilesSchema,
   })
-  .default({ enabled: false, rules: [] })
+  .default({ enabled: false, rules: [], files: FILE_CHECK_DEFAULTS })
   .describe('Content filter hooks on prompts and answers.');
 
 export const rateLimitsSchema = z

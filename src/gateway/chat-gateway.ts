@@ -296,7 +296,10 @@ export class ChatGateway {
             startedPerf,
           });
       }
-      const routed = { ...call, request };
+      // A prompt the filter changed goes bridged: a native upstream (Responses) would get the
+      // client's own body, redactions (text, attached files) undone.
+      const routed =
+        request === call.request ? { ...call, request } : { ...call, request, native: undefined };
       const route = (first: boolean) =>
         routeInTurn(this.planDeps, this.execute, snapshot, routed, targets, promptTokens, {
           mode: admitted.modeOverride,

@@ -2,11 +2,23 @@
 // and the answer; results are reported in Azure's shape (`prompt_filter_results`,
 // `choices[].content_filter_results`, CONTRACTS.md §1.5) and a blocked prompt gets Azure's
 // `content_filter` 400 with `innererror.code: ResponsibleAIPolicyViolation` (§1.4).
+import { FILE_CHECK_DEFAULTS } from '../config/governance-schema.js';
 import type { Config } from '../config/schema.js';
 import { GatewayError } from '../core/errors.js';
 import { reasoningDetailsOf } from '../core/reasoning-details.js';
 import { reasoningTextKeys } from '../core/reasoning-text.js';
 import type { ChatChunk, ChatMessage, ChatRequest, ChatResponse } from '../core/wire-types.js';
+import {
+  filesBlocked,
+  findAttachedFiles,
+  pdfsRedacted,
+  readAttachedFiles,
+  textOf,
+  unreadOf,
+  unreadVerdict,
+  withCheckedFiles,
+  type FileCheckOptions,
+} from './content-filter-files.js';
 import { filterChatStream } from './content-filter-stream.js';
 import { withCheckedText } from './content-filter-thinking.js';
 import { moderateChatStream } from './moderation-stream.js';
@@ -43,8 +55,14 @@ export interface ContentFilterOptions {
   ) => ReturnType<ModerationClassifier>;
 }
 
+/** `contentFilter` as the filter reads it (`files` may be left out: its defaults). */
+export type ContentFilterConfig = Omit<Config['contentFilter'], 'files'> & {
+  files?: FileCheckOptions;
+};
+
 export class ContentFilter {
   private readonly outputRules: CompiledRule[];
+  private readonly inputRules: CompiledRule[];
   /** Plug-ins other than the built-in rules (moderation…): on streams they check sent text. */
   private readonly streamCheckers: ContentFilterPlugin[];
   readonly holdBack: number;
@@ -52,8 +70,10 @@ export class ContentFilter {
   constructor(
     private readonly plugins: readonly ContentFilterPlugin[],
     rules: readonly CompiledRule[],
+    private readonly files: FileCheckOptions = FILE_CHECK_DEFAULTS,
   ) {
     this.outputRules = rulesFor(rules, 'output');
+    this.inputRules = rulesFor(rules, 'input');
     this.holdBack = holdBackChars(this.outputRules);
     this.streamCheckers = plugins.filter((p) => p.name !== RULES_PLUGIN);
   }
@@ -63,12 +83,18 @@ export class ContentFilter {
    * text of the tool definitions and of a `response_format` schema (descriptions, titles, enum
    * values, defaults, examples) goes to the model too: checked as messages are, each as a message
    * of its own, and redacted in place (security audit F1, 2026-12-06: only the messages were).
+   * So is the text of each file attached inline (./content-filter-files.ts), after them.
    */
   async filterInput(
     request: ChatRequest,
   ): Promise<{ request: ChatRequest; promptFilterResults: unknown[] }> {
     const defs = definitionTexts(request);
     const asMessages = defs.map((d) => ({ role: 'user', content: d.text }) as ChatMessage);
+    // Read only when a part is an inline file: a prompt without one pays one pass over its parts.
+    const attached = this.files.enabled ? findAttachedFiles(request.messages) : undefined;
+    const files = attached && (await readAttachedFiles(attached, this.files));
+    const withText = files?.filter((f) => textOf(f) !== undefined) ?? [];
+    for (const f of withText) asMessages.push({ role: 'user', content: textOf(f)! } as ChatMessage);
     let messages = request.messages as ChatMessage[];
     if (asMessages.length) messages = [...messages, ...asMessages];
     const verdicts: InputVerdict[] = [];
@@ -77,17 +103,48 @@ export class ContentFilter {
       verdicts.push(v);
       if (v.messages) messages = v.messages;
     }
+    const unread = files?.flatMap((f) => {
+      const why = unreadOf(f);
+      return why ? [{ name: f.name, why }] : [];
+    });
+    if (unread?.length) verdicts.push(...unread.map((u) => unreadVerdict(u.why)));
     const results = toAzureResults(verdicts);
-    if (verdicts.some((v) => v.hits.some((h) => h.action === 'block')))
-      throw contentFilterError(results, blockedBy(verdicts));
-    let out = request;
-    if (asMessages.length) {
-      const n = request.messages.length;
-      const checked = messages.slice(n).map((m) => (m as { content?: unknown }).content);
-      messages = messages.slice(0, n);
-      const changed = defs.some((d, i) => checked[i] !== d.text);
-      if (changed) out = withDefinitionTexts(request, checked);
+    if (verdicts.some((v) => v.hits.some((h) => h.action === 'block'))) {
+      const where = filesBlocked(withText, this.inputRules);
+      throw contentFilterError(
+        results,
+        blockedBy(verdicts),
+        where.length
+          ? `in the attached file${where.length > 1 ? 's' : ''} ${where.join(', ')}`
+          : '',
+      );
     }
+    if (unread?.length && this.files.onUnreadable === 'block')
+      throw contentFilterError(
+        results,
+        [],
+        `${unread.map((u) => u.why.message).join('; ')}; contentFilter.files.onUnreadable is block`,
+      );
+    let out = request;
+    const n = request.messages.length;
+    const checked = messages.slice(n).map((m) => (m as { content?: unknown }).content);
+    if (withText.length) {
+      const pdfs =
+        this.files.pdfRedaction === 'block'
+          ? pdfsRedacted(withText, checked.slice(defs.length))
+          : [];
+      if (pdfs.length)
+        throw contentFilterError(
+          results,
+          redactedBy(verdicts),
+          `the attached PDF ${pdfs.join(', ')} holds text these rules redact, which cannot be redacted inside a PDF: remove that text from it or send its text instead`,
+        );
+    }
+    messages = messages.slice(0, n);
+    if (defs.length && defs.some((d, i) => checked[i] !== d.text))
+      out = withDefinitionTexts(request, checked);
+    if (withText.length)
+      messages = withCheckedFiles(messages, withText, checked.slice(defs.length));
     if (messages !== request.messages && messages.some((m, i) => m !== request.messages[i]))
       out = { ...out, messages } as ChatRequest;
     return {
@@ -183,7 +240,7 @@ export class ContentFilter {
 
 /** Build the filter from config; undefined when the filter is disabled. */
 export function createContentFilter(
-  config: Config['contentFilter'],
+  config: ContentFilterConfig,
   options: ContentFilterOptions = {},
 ): ContentFilter | undefined {
   if (!config.enabled) return undefined;
@@ -207,22 +264,35 @@ export function createContentFilter(
       }),
     );
   plugins.push(...(options.plugins ?? []));
-  return new ContentFilter(plugins, patterns.rules);
+  return new ContentFilter(plugins, patterns.rules, config.files);
 }
 
 function blockedBy(verdicts: readonly InputVerdict[]): string[] {
+  return rulesActing(verdicts, 'block');
+}
+
+function redactedBy(verdicts: readonly InputVerdict[]): string[] {
+  return rulesActing(verdicts, 'redact');
+}
+
+function rulesActing(verdicts: readonly InputVerdict[], action: string): string[] {
   return [
     ...new Set(
-      verdicts.flatMap((v) => v.hits.filter((h) => h.action === 'block').map((h) => h.ruleId)),
+      verdicts.flatMap((v) => v.hits.filter((h) => h.action === action).map((h) => h.ruleId)),
     ),
   ];
 }
 
-/** Azure's prompt-blocked error (CONTRACTS.md §1.4); `rules` names what fired, never the text. */
+/**
+ * Azure's prompt-blocked error (CONTRACTS.md §1.4); `rules` names what fired and `where` where
+ * (an attached file), never the text.
+ */
 export function contentFilterError(
   results: AzureFilterResults,
   rules: readonly string[] = [],
+  where = '',
 ): GatewayError {
+  const said = [rules.length ? `rules: ${rules.join(', ')}` : '', where].filter(Boolean);
   return new GatewayError({
     status: 400,
     type: 'invalid_request_error',
@@ -230,7 +300,7 @@ export function contentFilterError(
     param: 'prompt',
     message:
       "The response was filtered due to the prompt triggering the router's content management policy" +
-      (rules.length ? ` (rules: ${rules.join(', ')})` : '') +
+      (said.length ? ` (${said.join('; ')})` : '') +
       '. Please modify your prompt and retry.',
     details: {
       status: 400,

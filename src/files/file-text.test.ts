@@ -1,0 +1,79 @@
+// Inline files as text for the content filter: encodings written back as they came, PDFs' pages
+// read up to the cap, and what cannot be read said with a status-like code, never thrown.
+import { describe, expect, it } from 'vitest';
+import { tinyPdf } from '../../test/helpers/tiny-pdf.js';
+import { readFileText, type FileText } from './file-text.js';
+
+const LIMITS = { maxBytes: 1_000, maxPdfPages: 2, pdfTimeoutMs: 10_000 };
+
+function asText(f: FileText) {
+  if (f.kind !== 'text') throw new Error(`expected text, got ${JSON.stringify(f)}`);
+  return f;
+}
+
+describe('readFileText', () => {
+  it('decodes a charset Node writes and writes the text back in it, header as sent', async () => {
+    const latin1 = Buffer.from('café ann@example.com', 'latin1').toString('base64');
+    const f = asText(
+      await readFileText(`data:text/plain;charset=ISO-8859-1;base64,${latin1}`, 'a.txt', LIMITS),
+    );
+    expect(f.text).toBe('café ann@example.com');
+    expect(f.rewrite('café [x]')).toBe(
+      `data:text/plain;charset=ISO-8859-1;base64,${Buffer.from('café [x]', 'latin1').toString('base64')}`,
+    );
+  });
+
+  it('reads percent-encoded data URLs and bare base64 (typed by the name or the bytes)', async () => {
+    const pct = asText(await readFileText('data:text/csv,a%2Cb%0A1%2C2', undefined, LIMITS));
+    expect(pct.text).toBe('a,b\n1,2');
+    expect(pct.rewrite('x,y')).toBe('data:text/csv,x%2Cy');
+    const bare = asText(
+      await readFileText(Buffer.from('{"a":1}').toString('base64'), 'a.json', LIMITS),
+    );
+    expect(bare.text).toBe('{"a":1}');
+    expect(bare.rewrite('{}')).toBe(Buffer.from('{}').toString('base64'));
+    const pdf = await readFileText(tinyPdf(['bare pdf']).toString('base64'), undefined, LIMITS);
+    expect(pdf).toMatchObject({ kind: 'pdf', text: 'bare pdf' });
+  });
+
+  it('reads a PDF labelled as text by its bytes, and only its first maxPdfPages pages', async () => {
+    const f = await readFileText(
+      `data:text/plain;base64,${tinyPdf(['one', 'two', 'three']).toString('base64')}`,
+      'x.txt',
+      { ...LIMITS, maxBytes: 10_000 },
+    );
+    expect(f).toEqual({
+      kind: 'pdf',
+      text: 'one\n\ntwo',
+      unread: 'pages 3-3 not read (contentFilter.files.maxPdfPages is 2)',
+    });
+  });
+
+  it('says why a file is not read: too large, a type it cannot read, a PDF that does not parse', async () => {
+    const big = Buffer.alloc(2_000, 'a').toString('base64');
+    expect(await readFileText(`data:text/plain;base64,${big}`, 'a.txt', LIMITS)).toEqual({
+      kind: 'unreadable',
+      code: 413,
+      reason: 'larger than contentFilter.files.maxBytes (1000 bytes)',
+    });
+    const zip = Buffer.from([0x50, 0x4b, 0x03, 0x04, 0, 0]).toString('base64');
+    expect(await readFileText(`data:application/zip;base64,${zip}`, 'a.zip', LIMITS)).toMatchObject(
+      {
+        kind: 'unreadable',
+        code: 422,
+        reason: 'of type application/zip, which the filter cannot read',
+      },
+    );
+    const broken = Buffer.from('%PDF-1.4\nnot really').toString('base64');
+    expect(await readFileText(`data:application/pdf;base64,${broken}`, 'b.pdf', LIMITS)).toEqual({
+      kind: 'unreadable',
+      code: 422,
+      reason: expect.stringMatching(/^not a readable PDF \(/),
+    });
+    const png =
+      'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
+    expect(await readFileText(`data:image/png;base64,${png}`, 'a.png', LIMITS)).toEqual({
+      kind: 'image',
+    });
+  });
+});
