@@ -194,6 +194,11 @@ export const rateLimitsSchema = z
     'Rate limits that are not set on a key, router or deployment (those are set where they apply).',
   );
 
+/** `budgets.reservationTtlSeconds` by default: 15 minutes. */
+export const RESERVATION_TTL_SECONDS = 900;
+/** A month: a reservation held longer would outlive the monthly budget it holds on. */
+const MAX_RESERVATION_TTL_SECONDS = 31 * 24 * 3600;
+
 export const budgetsSchema = z
   .strictObject({
     shiftToCostAt: z
@@ -202,6 +207,15 @@ export const budgetsSchema = z
       .max(1)
       .default(0.8)
       .describe('Fraction of a budget after which the tenant is shifted toward Cost mode.'),
+    reservationTtlSeconds: z
+      .number()
+      .int()
+      .positive()
+      .max(MAX_RESERVATION_TTL_SECONDS)
+      .default(RESERVATION_TTL_SECONDS)
+      .describe(
+        "The longest a request's budget reservation holds (its expected cost, held on its key's, tenant's, end user's and tags' budgets from admission until it ends, so requests running at once see each other). A reservation nobody releases (its replica killed without its drain, a Redis call lost in a timeout) stops counting this long after it was made, on every replica; a request still running then (a long stream) is no longer held, and is charged its real cost when it ends all the same. 900 s (15 min) by default: above a non-streamed call's `deployments[].timeoutMs` (600 s by default) and the rate-limit queue's longest wait. Read per request: a reload applies to the reservations made after it.",
+      ),
     tenants: z
       .record(
         z.string(),
@@ -228,7 +242,12 @@ export const budgetsSchema = z
         "Spend limits per tag (`x-router-tags`, OpenAI `metadata` as `key=value`), counted per tenant: say a batch job's or a feature's budget. A request carrying the tag counts against it; one that does not is not limited by it. A tag no request could carry is an error.",
       ),
   })
-  .default({ shiftToCostAt: 0.8, tenants: {}, tags: {} })
+  .default({
+    shiftToCostAt: 0.8,
+    reservationTtlSeconds: RESERVATION_TTL_SECONDS,
+    tenants: {},
+    tags: {},
+  })
   .describe(
     'Spend budgets: past `shiftToCostAt` a tenant is routed in Cost mode; at 100% it is refused.',
   );

@@ -2,12 +2,28 @@ import { describe, expect, it } from 'vitest';
 import { createManualClock } from '../core/clock.js';
 import { GatewayError } from '../core/errors.js';
 import { MemoryState } from '../store/memory/memory-state.js';
+import type { ReservationEntry } from '../store/shared-state.js';
 import { budgetGeneration } from './budget-seeding.js';
 import { ConfigHolder, compileConfig } from '../config/runtime-config.js';
 import { parseConfig } from '../config/load-config.js';
 import type { ConfigInput } from '../config/schema.js';
 import { testConfigInput } from '../../test/helpers/test-config.js';
-import { BudgetTracker, NANO_PER_USD, periodOf, readKeys } from './budget.js';
+import { BudgetTracker, NANO_PER_USD, periodOf, reservationPool } from './budget.js';
+import type { BudgetCounter } from './budget.js';
+
+/** Admission's round trip with no limit to charge: spend and pools read, `make` made. */
+const admitOn = (
+  state: MemoryState,
+  now: number,
+  limited: readonly BudgetCounter[],
+  make: readonly ReservationEntry[],
+) =>
+  state.consume(
+    [],
+    now,
+    limited.map((c) => c.key),
+    { read: limited.map(reservationPool), make },
+  );
 
 // 2026-08-21T23:00:00Z
 const START = Date.UTC(2026, 7, 21, 23, 0, 0);
@@ -250,8 +266,8 @@ describe('BudgetTracker', () => {
     await budgets.whenSeeded(limited);
     const first = budgets.reservation(limited, 1);
     const second = budgets.reservation(limited, 2);
-    await state.consume([], clock.now(), readKeys(limited), first);
-    await state.consume([], clock.now(), readKeys(limited), second);
+    await admitOn(state, clock.now(), limited, first);
+    await admitOn(state, clock.now(), limited, second);
     expect((await budgets.budgetState(subject)).lines[0]).toMatchObject({
       spentUsd: 0,
       reservedUsd: 3,
@@ -268,8 +284,8 @@ describe('BudgetTracker', () => {
     // Each ends: its real cost replaces what it reserved.
     await budgets.recordSpend(subject, 0.5, first);
     await budgets.recordSpend(subject, 2.25, second);
-    const [spend, held] = await state.readCounters(readKeys(limited));
-    expect([spend, held]).toEqual([6.75 * NANO_PER_USD, 0]);
+    const read = await admitOn(state, clock.now(), limited, []);
+    expect([read.counters[0], read.pools[0]]).toEqual([6.75 * NANO_PER_USD, 0]);
   });
 
   it('refuses on spend and reservations together, and says how much is held', async () => {
@@ -277,7 +293,7 @@ describe('BudgetTracker', () => {
     const subject = { tenant: 'acme' };
     const limited = budgets.limitedCounters(subject);
     await budgets.recordSpend(subject, 0.6);
-    await state.consume([], clock.now(), readKeys(limited), budgets.reservation(limited, 0.5));
+    await admitOn(state, clock.now(), limited, budgets.reservation(limited, 0.5));
     const s = await budgets.budgetState(subject);
     expect(s.exhausted).toBe(true);
     // Full only with what is in flight: refused for now, and the SDKs may retry it in a second.

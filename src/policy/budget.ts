@@ -1,14 +1,22 @@
 // USD budgets per API key and per tenant, per UTC day and month. Spend comes from real usage and
 // prices after each request and is added as integer nano-dollars (INCRBY in Redis), so sums across
 // replicas are exact and never drift. Before a request: the state of every budget that applies,
-// with what the requests in flight reserved (beside each spend counter, a reservation counter:
-// admission adds the request's expected cost to it, the request's end takes it off as its real
-// cost goes to the spend); near the end (`budgets.shiftToCostAt`) we advise Cost mode, at the
-// end we refuse.
+// with what the requests in flight reserved (beside each spend counter, a pool of reservations:
+// admission makes the request's entry of its expected cost there, the request's end releases it
+// as its real cost goes to the spend, and an entry nobody releases lapses after
+// `budgets.reservationTtlSeconds`); near the end (`budgets.shiftToCostAt`) we advise Cost mode, at
+// the end we refuse.
+import { RESERVATION_TTL_SECONDS } from '../config/governance-schema.js';
 import type { Config } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import { GatewayError } from '../core/errors.js';
-import type { CounterIncrement, SharedState } from '../store/shared-state.js';
+import { newId } from '../core/ids.js';
+import type {
+  CounterIncrement,
+  ReservationChange,
+  ReservationEntry,
+  SharedState,
+} from '../store/shared-state.js';
 import { BudgetSeeding, type SpendHistory } from './budget-seeding.js';
 import { NANO_PER_USD, counterTtlMs, periodOf, type BudgetPeriod } from './budget-period.js';
 
@@ -67,11 +75,15 @@ export interface BudgetState {
   exhaustedLine?: BudgetLine;
 }
 
+/** The `budgets` section; `reservationTtlSeconds` left out is its default. */
+export type BudgetSettings = Omit<Config['budgets'], 'reservationTtlSeconds'> &
+  Partial<Pick<Config['budgets'], 'reservationTtlSeconds'>>;
+
 export interface BudgetTrackerOptions {
   state: SharedState;
   clock: Clock;
   /** The live `budgets` section (read on every call, so reloads apply at once). */
-  budgets: () => Config['budgets'];
+  budgets: () => BudgetSettings;
   /** A budget's spend history could not be read: it counts from now (logged by the caller). */
   onHistoryError?: (
     err: unknown,
@@ -82,6 +94,9 @@ export interface BudgetTrackerOptions {
 export class BudgetTracker {
   /** Where each counter's count starts: the request log's spend for its period so far. */
   private readonly seeding: BudgetSeeding;
+  /** This process's part of its reservations' ids, and their sequence. */
+  private readonly nonce = newId('', 6);
+  private sequence = 0;
 
   constructor(private readonly options: BudgetTrackerOptions) {
     this.seeding = new BudgetSeeding({ ...options, onError: options.onHistoryError });
@@ -197,27 +212,48 @@ export class BudgetTracker {
     if (limited.length === 0) return this.evaluate([], []);
     const seeding = this.whenSeeded(limited);
     if (seeding) await seeding;
-    const values = await this.options.state.readCounters(readKeys(limited));
-    return this.evaluate(limited, values, values.slice(limited.length));
+    // A consume with no bucket: the counters and the pools (their lapsed entries dropped).
+    const read = await this.options.state.consume(
+      [],
+      this.options.clock.now(),
+      limited.map((c) => c.key),
+      { read: limited.map(reservationPool) },
+    );
+    return this.evaluate(limited, read.counters, read.pools);
   }
 
   /**
-   * What admission adds to each limited counter's reservation for a request expected to cost
-   * `costUsd` (none when it rounds to 0 nano-dollars); kept with the request, and given to
-   * recordSpend (or taken back) when it ends.
+   * The entries admission makes in each limited counter's reservation pool for a request expected
+   * to cost `costUsd` (none when it rounds to 0 nano-dollars): one id for the request, unique
+   * across replicas even when clients reuse a request id, so a retried call holds it once. Kept
+   * with the request, and released by recordSpend (or refund) when it ends.
    */
   reservation(
     limited: readonly BudgetCounter[],
     costUsd: number,
-    now = this.options.clock.now(),
-  ): CounterIncrement[] {
+    requestId = '',
+  ): ReservationEntry[] {
     const nano = Math.round(costUsd * NANO_PER_USD);
     if (!(nano > 0) || !Number.isSafeInteger(nano)) return [];
-    return limited.map((c) => ({
-      key: reservedKey(c),
-      by: nano,
-      ttlMs: counterTtlMs(c.resetsAt, now),
-    }));
+    const id = `${this.nonce}.${(this.sequence++).toString(36)}:${requestId.slice(0, 64)}`;
+    const ttlMs = (this.options.budgets().reservationTtlSeconds ?? RESERVATION_TTL_SECONDS) * 1000;
+    return limited.map((c) => ({ pool: reservationPool(c), id, amount: nano, ttlMs }));
+  }
+
+  /**
+   * Lowers the request's entries to `costUsd` where they hold more (the pick's expected cost;
+   * never raised): the entries as they are now, and the change on its way to the shared state.
+   * Undefined when none holds more. An entry released or lapsed meanwhile stays so.
+   */
+  narrow(
+    entries: readonly ReservationEntry[],
+    costUsd: number,
+  ): { kept: ReservationEntry[]; sent: Promise<void> } | undefined {
+    const nano = Math.max(0, Math.round(costUsd * NANO_PER_USD));
+    if (!Number.isSafeInteger(nano) || entries.every((e) => e.amount <= nano)) return undefined;
+    const kept = entries.map((e) => (e.amount <= nano ? e : { ...e, amount: nano }));
+    const sent = this.options.state.changeReservations(kept, this.options.clock.now());
+    return { kept: kept.filter((e) => e.amount > 0), sent };
   }
 
   /** Throws the budget_exceeded error when a budget has run out. */
@@ -226,13 +262,14 @@ export class BudgetTracker {
   }
 
   /**
-   * Add real spend to every counter of the subject and take off what the request reserved at
-   * admission (`reserved`, from reservation()), in one atomic round trip.
+   * Add real spend to every counter of the subject and release what the request reserved at
+   * admission (`reserved`, from reservation()), in one atomic round trip. Released twice, or
+   * after it lapsed, an entry credits nothing.
    */
   async recordSpend(
     subject: BudgetSubject,
     costUsd: number,
-    reserved: readonly CounterIncrement[] = [],
+    reserved: readonly ReservationEntry[] = [],
   ): Promise<void> {
     const nano = Math.round(costUsd * NANO_PER_USD);
     const spent = nano > 0;
@@ -247,25 +284,26 @@ export class BudgetTracker {
       by: nano,
       ttlMs: counterTtlMs(c.resetsAt, now),
     }));
-    // Released from the counters it was made on (the same ones, unless the day or the budgets
+    // Released from the pools it was made in (the same ones, unless the day or the budgets
     // changed while the request ran).
-    for (const r of reserved) increments.push({ ...r, by: -r.by });
-    if (increments.length > 0) await this.options.state.incrementCounters(increments);
+    if (reserved.length > 0)
+      await this.options.state.changeReservations(releaseOf(reserved), now, increments);
+    else if (increments.length > 0) await this.options.state.incrementCounters(increments);
   }
 }
 
 /**
- * Where the reservations of a spend counter's requests in flight are counted: beside it, apart
- * from the spend, so the request log's seeding (budget-seeding.ts), which raises a spend counter
- * to the log's sum, never meets (and never drops) a reservation.
+ * Where the reservations of a spend counter's requests in flight are held: beside it, apart from
+ * the spend, so the request log's seeding (budget-seeding.ts), which raises a spend counter to
+ * the log's sum, never meets (and never drops) a reservation.
  */
-export function reservedKey(counter: Pick<BudgetCounter, 'key'>): string {
-  return `${counter.key}:reserved`;
+export function reservationPool(counter: Pick<BudgetCounter, 'key'>): string {
+  return `${counter.key}:reservations`;
 }
 
-/** The counters admission reads for `limited`: their spend, then their reservations. */
-export function readKeys(limited: readonly BudgetCounter[]): string[] {
-  return [...limited.map((c) => c.key), ...limited.map(reservedKey)];
+/** The changes that release `entries`. */
+export function releaseOf(entries: readonly ReservationEntry[]): ReservationChange[] {
+  return entries.map(({ pool, id }) => ({ pool, id, amount: 0 }));
 }
 
 /**

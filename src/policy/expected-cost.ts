@@ -4,10 +4,14 @@
 // (`max_completion_tokens` / `max_tokens`, within the deployment's `maxOutputTokens`) or, with no
 // bound, as long as the deployment's usual answer (`expectedOutputTokens`, else 300 tokens), times
 // the `n` answers asked for. Conservative on purpose: the reservation only holds room while the
-// request runs, and its real cost replaces it when it ends.
+// request runs, and its real cost replaces it when it ends. Embeddings, moderations and rerank
+// answer with no tokens to pay for: their input at the dearest input price (rerank's search
+// units too, by Cohere's rule).
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import { requestedOutputTokens } from '../core/prompt-text.js';
 import type { ChatRequest } from '../core/wire-types.js';
+import { inputCostUsd } from '../gateway/cost.js';
+import { rerankCostUsd, searchUnits } from '../gateway/rerank-cost.js';
 import { answersAskedFor, declaredOutputTokens } from '../routing/output-token-stats.js';
 
 /** An answer's length when neither the request nor the deployment says (the router's own prior). */
@@ -26,6 +30,32 @@ export function expectedCostUsd(
     const bound = cap > 0 ? Math.min(cap, d.maxOutputTokens ?? cap) : undefined;
     const answer = (bound ?? declaredOutputTokens(d) ?? TYPICAL_ANSWER_TOKENS) * n;
     const cost = (promptTokens * d.prices.inputPer1M + answer * d.prices.outputPer1M) / 1e6;
+    if (cost > most) most = cost;
+  }
+  return Number.isFinite(most) ? most : 0;
+}
+
+/**
+ * USD an embeddings, moderations or rerank request may cost on the dearest of `candidates`: its
+ * `promptTokens` at the input price, and a rerank's search units (the gateways hand the query and
+ * documents to admission as user messages, the query first).
+ */
+export function expectedInputCostUsd(
+  endpoint: 'embeddings' | 'moderations' | 'rerank',
+  request: ChatRequest,
+  promptTokens: number,
+  candidates: readonly DeploymentConfig[],
+): number {
+  let units = 0;
+  if (endpoint === 'rerank') {
+    const [query = '', ...documents] = request.messages.map((m) =>
+      typeof m.content === 'string' ? m.content : '',
+    );
+    units = searchUnits(query, documents);
+  }
+  let most = 0;
+  for (const d of candidates) {
+    const cost = units > 0 ? rerankCostUsd(d, units, promptTokens) : inputCostUsd(d, promptTokens);
     if (cost > most) most = cost;
   }
   return Number.isFinite(most) ? most : 0;

@@ -4,7 +4,8 @@
 // and hands what is left of its wait to routing, for deployments out of headroom);
 // settle() corrects TPM with real usage and adds real spend to the budgets. A chat request's
 // budgets are reserved its expected cost in that same round trip (expected-cost.ts), so requests
-// running at once see each other; settle() swaps the reservation for the real cost.
+// running at once see each other; settle() swaps the reservation for the real cost (and one never
+// settled lapses by itself: budgets.reservationTtlSeconds).
 import type { ConfigHolder } from '../config/runtime-config.js';
 import type { Config } from '../config/schema.js';
 import type { DeploymentConfig } from '../config/deployment-schema.js';
@@ -26,7 +27,7 @@ import {
   budgetDetails,
   budgetOwner,
   NANO_PER_USD,
-  readKeys,
+  reservationPool,
   type BudgetLine,
   type BudgetState,
   type BudgetSubject,
@@ -35,9 +36,8 @@ import {
 import type { ContentFilter } from './content-filter.js';
 import type { DeploymentBudgets } from './deployment-budget.js';
 import { AdmissionQueue, requestedWaitMs } from './admission-queue.js';
-import { expectedCostUsd } from './expected-cost.js';
+import { expectedCostUsd, expectedInputCostUsd } from './expected-cost.js';
 import type { Endpoint } from '../store/request-record.js';
-import type { CounterIncrement } from '../store/shared-state.js';
 import {
   RateLimitRefusal,
   type CheckLimitsInput,
@@ -165,9 +165,10 @@ function limitedTags(
 
 /**
  * The endpoints whose requests reserve their expected cost on their budgets at admission: those
- * the chat gateway serves, every way out of which settles (a reservation never released would
- * hold the budget until its period ends). The others are checked against spend and reservations
- * and charged at their end, reserving nothing.
+ * the chat gateway serves, and embeddings, moderations and rerank, every way out of which settles
+ * (a reservation never released holds the budget until it lapses, `budgets.reservationTtlSeconds`).
+ * The others (images, audio, realtime: no cost to judge before they run) are checked against spend
+ * and reservations and charged at their end, reserving nothing.
  */
 const RESERVING: ReadonlySet<Endpoint> = new Set<Endpoint>([
   'chat',
@@ -175,6 +176,9 @@ const RESERVING: ReadonlySet<Endpoint> = new Set<Endpoint>([
   'responses',
   'responses.compact',
   'messages',
+  'embeddings',
+  'moderations',
+  'rerank',
 ]);
 
 /** What the request may cost on its target's dearest deployment (expected-cost.ts). */
@@ -188,6 +192,9 @@ function expectedCostOf(ctx: AdmitContext, deployments: ReadonlyMap<string, Depl
       const d = deployments.get(name);
       if (d) candidates.push(d);
     }
+  const endpoint = ctx.call.endpoint;
+  if (endpoint === 'embeddings' || endpoint === 'moderations' || endpoint === 'rerank')
+    return expectedInputCostUsd(endpoint, ctx.call.request, ctx.promptTokens, candidates);
   return expectedCostUsd(ctx.call.request, ctx.promptTokens, candidates);
 }
 
@@ -243,6 +250,7 @@ export function createGovernancePolicies(deps: GovernanceDeps): GatewayPolicies 
             ? deps.budgets!.reservation(
                 limited,
                 expectedCostOf(ctx, deps.config.current.deployments),
+                ctx.call.requestId,
               )
             : [];
         const input: CheckLimitsInput = {
@@ -253,9 +261,13 @@ export function createGovernancePolicies(deps: GovernanceDeps): GatewayPolicies 
           // Direct deployment calls are charged per attempt (consumeDeployment), not here.
           router: ctx.target.kind === 'router' ? ctx.target.router : undefined,
           promptTokens: ctx.promptTokens,
-          // Spend and reservations, read before this request's own reservation is added.
-          readCounters: limited.length > 0 ? readKeys(limited) : undefined,
-          ...(reserve.length > 0 ? { reserve } : {}),
+          // Spend and reservations, read before this request's own reservation is made.
+          ...(limited.length > 0
+            ? {
+                readCounters: limited.map((c) => c.key),
+                pools: { read: limited.map(reservationPool), make: reserve },
+              }
+            : {}),
         };
         try {
           ticket = await limiter.checkLimits(input);
@@ -287,7 +299,7 @@ export function createGovernancePolicies(deps: GovernanceDeps): GatewayPolicies 
         // A request is admitted while the spend and the other requests' reservations are under
         // the limit: alone, it may still cross it by its own cost, as before reservations.
         const state = ticket
-          ? deps.budgets.evaluate(limited, ticket.counters, ticket.counters.slice(limited.length))
+          ? deps.budgets.evaluate(limited, ticket.counters, ticket.pools)
           : await deps.budgets.budgetState(subject);
         // Alerts speak of money spent, not of what requests in flight hold for a moment.
         const spent = state.lines.some((l) => l.reservedUsd)
@@ -378,23 +390,15 @@ export function createGovernancePolicies(deps: GovernanceDeps): GatewayPolicies 
       const ticket = tickets.get(ctx);
       const reserved = ticket?.reserved;
       if (!ticket || !reserved?.length || !deps.budgets) return;
-      const expected = Math.round(
-        expectedCostUsd(ctx.call.request, ctx.promptTokens, [pick]) * NANO_PER_USD,
+      const narrowed = deps.budgets.narrow(
+        reserved,
+        expectedCostUsd(ctx.call.request, ctx.promptTokens, [pick]),
       );
-      const freed: CounterIncrement[] = [];
-      const kept = reserved.map((r) => {
-        if (expected >= r.by) return r;
-        freed.push({ ...r, by: r.by - expected });
-        return { ...r, by: expected };
-      });
-      if (freed.length === 0) return;
-      // The ticket says what is still held before the release is sent: a settle that comes first
-      // takes back only that, and the two add up to what was reserved. Released as a request's end
-      // releases its reservation, with nothing spent.
-      ticket.reserved = kept;
-      deps.budgets
-        .recordSpend(subjectOf(ctx), 0, freed)
-        .catch((err: unknown) => deps.onError?.(err, 'settle-budget'));
+      if (!narrowed) return;
+      // Set, not taken off: a settle that comes first releases the entries, and the change then
+      // finds them gone (it never makes one); another pick never raises them again.
+      ticket.reserved = narrowed.kept;
+      narrowed.sent.catch((err: unknown) => deps.onError?.(err, 'settle-budget'));
     },
 
     settle(ctx: AdmitContext, outcome: SettleInfo): void {

@@ -12,12 +12,13 @@ import { GatewayError, rateLimited } from '../core/errors.js';
 import type {
   BucketSpec,
   BucketState,
-  CounterIncrement,
+  PoolAccess,
+  ReservationEntry,
   SharedState,
 } from '../store/shared-state.js';
 import { gcraAvailable } from '../store/shared-state-gcra.js';
 import { formatDuration, rateLimitHeaders } from './rate-limit-headers.js';
-import { NOT_RETRYABLE } from './budget.js';
+import { NOT_RETRYABLE, releaseOf } from './budget.js';
 
 /**
  * A 429 from a key, router, end-user, tag (or up-front deployment) limit at admission: what the
@@ -68,10 +69,10 @@ export interface CheckLimitsInput {
   /** Counters (e.g. budgets) to read in the same round trip; values come back in the ticket. */
   readCounters?: readonly string[];
   /**
-   * Counters to add to in the same round trip once the limits admit the request (budget
-   * reservations, read in `readCounters` before they are added); refund() takes them back.
+   * Reservation pools to read in the same round trip, and entries to make in them once the limits
+   * admit the request (budget reservations, read before they are made); refund() releases them.
    */
-  reserve?: readonly CounterIncrement[];
+  pools?: PoolAccess;
 }
 
 /** Token buckets a request was charged, so settle() can correct them with real usage. */
@@ -88,8 +89,10 @@ export interface LimitTicket {
   requests?: Omit<BucketSpec, 'cost'>[];
   /** Values of `readCounters`, in order. */
   counters: number[];
-  /** What `reserve` added, for the request's end (or refund()) to take back. */
-  reserved?: readonly CounterIncrement[];
+  /** Totals of `pools.read`, in order. */
+  pools?: number[];
+  /** The entries `pools.make` made, for the request's end (or refund()) to release. */
+  reserved?: readonly ReservationEntry[];
 }
 
 export interface RateLimiterOptions {
@@ -138,7 +141,7 @@ export class RateLimiter {
     for (const d of input.deployments ?? [])
       if (d.rateLimit)
         buckets.push(...this.bucketsFor('deployment', d.name, d.rateLimit, input.promptTokens));
-    return this.take(buckets, false, input.readCounters ?? [], input.reserve);
+    return this.take(buckets, false, input.readCounters ?? [], input.pools);
   }
 
   /** Charge one deployment for the attempt about to run; a refusal is retryable (failover). */
@@ -280,7 +283,7 @@ export class RateLimiter {
       ...ticket.charged.map((c) => this.options.state.adjust(c.bucket, -c.tokens, now)),
       ...(ticket.requests ?? []).map((b) => this.options.state.adjust(b, -1, now)),
       ...(reserved?.length
-        ? [this.options.state.incrementCounters(reserved.map((r) => ({ ...r, by: -r.by })))]
+        ? [this.options.state.changeReservations(releaseOf(reserved), now)]
         : []),
     ]);
   }
@@ -323,23 +326,25 @@ export class RateLimiter {
     buckets: NamedBucket[],
     retryable: boolean,
     readCounters: readonly string[],
-    reserve: readonly CounterIncrement[] = [],
+    pools: PoolAccess = {},
   ): Promise<LimitTicket> {
-    if (buckets.length === 0 && readCounters.length === 0 && reserve.length === 0)
+    const make = pools.make ?? [];
+    if (buckets.length === 0 && readCounters.length === 0 && !pools.read?.length && !make.length)
       return { headers: {}, charged: [], counters: [] };
     const now = this.options.clock.now();
     const result = await this.options.state.consume(
       buckets.map((b) => b.spec),
       now,
       readCounters,
-      reserve,
+      pools,
     );
     const headers = rateLimitHeaders(buckets, result.buckets);
     if (!result.ok) throw this.refusal(buckets, result.buckets, headers, retryable);
     return {
       headers,
       counters: result.counters,
-      ...(reserve.length > 0 ? { reserved: reserve } : {}),
+      ...(pools.read?.length ? { pools: result.pools } : {}),
+      ...(make.length > 0 ? { reserved: make } : {}),
       requests: buckets
         .filter((b) => b.unit === 'requests')
         .map((b) => ({ key: b.spec.key, limit: b.spec.limit, windowMs: b.spec.windowMs })),

@@ -1,6 +1,7 @@
 // State shared between replicas: rate-limit buckets (GCRA), integer counters (budgets in
-// micro-dollars), small hashes (API keys, config versions) and pub/sub. One interface, two
-// implementations: memory (single process, the default) and Redis (many replicas).
+// nano-dollars), reservation pools (budgets' requests in flight), small hashes (API keys, config
+// versions) and pub/sub. One interface, two implementations: memory (single process, the
+// default) and Redis (many replicas).
 import type { Clock } from '../core/clock.js';
 
 /** One rate-limit bucket: `limit` units per `windowMs`, bursting up to `limit`. */
@@ -40,6 +41,32 @@ export interface ConsumeResult {
   buckets: BucketState[];
   /** Values of the counters asked for in the same round trip (0 when absent). */
   counters: number[];
+  /** Totals of the reservation pools asked for (`pools.read`), before `pools.make`. */
+  pools: number[];
+}
+
+/**
+ * One request's entry in a reservation pool (a budget's requests in flight): known by `id`, so
+ * making it twice holds it once, and lapsing by itself `ttlMs` after it is made, so one nobody
+ * releases (its replica killed) stops counting then.
+ */
+export interface ReservationEntry {
+  /** The pool's key without the store's prefix. */
+  pool: string;
+  /** Unique per request across replicas (budget.ts BudgetTracker.reservation). */
+  id: string;
+  /** Integer amount held (budgets: nano-dollars), > 0. */
+  amount: number;
+  ttlMs: number;
+}
+
+/** An entry's new amount: 0 releases it. An entry gone (released, lapsed) stays gone. */
+export type ReservationChange = Pick<ReservationEntry, 'pool' | 'id' | 'amount'>;
+
+/** Reservation pools a consume reads, and entries it makes once every bucket took its cost. */
+export interface PoolAccess {
+  read?: readonly string[];
+  make?: readonly ReservationEntry[];
 }
 
 export interface CounterIncrement {
@@ -56,16 +83,27 @@ export interface SharedState {
   readonly kind: 'memory' | 'redis';
   /**
    * Atomic check-and-consume over several buckets: either every bucket takes its cost or none
-   * does. Counters named in `readCounters` are read in the same round trip; those in `reserve`
-   * are then incremented by their amounts, in the same step, when every bucket took its cost
-   * (budget reservations: the values read are from before them).
+   * does. Counters named in `readCounters` and the pools in `pools.read` are read in the same
+   * round trip (a pool's lapsed entries dropped first, at `now`); the entries in `pools.make` are
+   * then made, in the same step, when every bucket took its cost (budget reservations: the totals
+   * read are from before them).
    */
   consume(
     buckets: readonly BucketSpec[],
     now: number,
     readCounters?: readonly string[],
-    reserve?: readonly CounterIncrement[],
+    pools?: PoolAccess,
   ): Promise<ConsumeResult>;
+  /**
+   * Sets each entry still held to its new amount (0 releases it) and adds `increments` to their
+   * counters, atomically in one round trip: a request's end swaps its reservation for its spend.
+   * Idempotent: an entry released or lapsed (at `now`) is left gone, crediting nothing.
+   */
+  changeReservations(
+    changes: readonly ReservationChange[],
+    now: number,
+    increments?: readonly CounterIncrement[],
+  ): Promise<void>;
   /**
    * A bucket's level (GCRA's TAT, epoch ms) as this process last saw it, with no round trip:
    * memory's is the bucket itself, Redis's the level of its last reply here (another replica's
@@ -104,6 +142,7 @@ export type StateEvent =
   | { type: 'resubscribed' }
   | {
       type: 'resynced';
+      /** Counters and reservation entries changed while Redis was away, sent to it. */
       flushedCounters: number;
       /** Shared buckets raised to the level this replica's local use left them at. */
       raisedBuckets: number;

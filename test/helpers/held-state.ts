@@ -14,7 +14,12 @@ export interface HeldState {
 
 export function heldState(inner: SharedState): HeldState {
   let armed: ((held: { keys: string[]; release: () => void }) => void) | undefined;
-  const consume: SharedState['consume'] = async (buckets: readonly BucketSpec[], now, read) => {
+  const consume: SharedState['consume'] = async (
+    buckets: readonly BucketSpec[],
+    now,
+    read,
+    pools,
+  ) => {
     const arrived = armed;
     armed = undefined;
     if (arrived) {
@@ -23,7 +28,7 @@ export function heldState(inner: SharedState): HeldState {
       arrived({ keys: buckets.map((b) => b.key), release });
       await gate;
     }
-    return inner.consume(buckets, now, read);
+    return inner.consume(buckets, now, read, pools);
   };
   const state = new Proxy(inner, {
     get(target, prop) {

@@ -1,14 +1,23 @@
 // Budget reservations on the real Redis: two replicas sharing a fresh budget see each other's
 // requests in flight (the reservation is made in the same script as the limits' check), and once
 // every request ended the spend counter holds exactly the request log's total, the reservation
-// counter nothing; a failed upstream leaves nothing reserved either.
+// pool nothing; a failed upstream leaves nothing reserved either, nor does an admission whose
+// reply was lost after it reserved, served locally and sent again on Redis's return.
+// (Lapsing, retried and repeated calls on Redis: src/policy/budget-reservations.test.ts.)
 import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load-config.js';
+import { ConfigHolder, compileConfig } from '../../src/config/runtime-config.js';
 import { systemClock } from '../../src/core/clock.js';
-import { BudgetTracker, periodOf, readKeys } from '../../src/policy/budget.js';
+import type { ChatRequest } from '../../src/core/wire-types.js';
+import type { AdmitContext } from '../../src/gateway/gateway-types.js';
+import { BudgetTracker, periodOf, reservationPool } from '../../src/policy/budget.js';
+import { createGovernancePolicies } from '../../src/policy/governance-policies.js';
 import { RateLimiter } from '../../src/policy/rate-limit.js';
+import { RedisState } from '../../src/store/redis/redis-state.js';
+import { ResilientState } from '../../src/store/redis/resilient-state.js';
 import { createSharedState } from '../../src/store/shared-state-factory.js';
 import {
   PROMPT,
@@ -37,10 +46,10 @@ describe.skipIf(!available)('budget reservations on Redis', () => {
     client?.disconnect();
   });
 
-  /** The tenant's day counters in Redis, as integers: [spend, reserved]. */
+  /** The tenant's day counter and reservation pool's total in Redis, as integers: [spend, reserved]. */
   const counters = async (prefix: string): Promise<[number, number]> => {
     const key = `${prefix}budget:tenant:default:${periodOf('day', Date.now()).label}`;
-    const [spend, reserved] = await client!.mget(key, `${key}:reserved`);
+    const [spend, reserved] = await client!.mget(key, `${key}:reservations`);
     return [Number(spend ?? 0), Number(reserved ?? 0)];
   };
 
@@ -173,15 +182,15 @@ describe.skipIf(!available)('budget reservations on Redis', () => {
       const admit = (usd: number) =>
         limiter.checkLimits({
           promptTokens: 0,
-          readCounters: readKeys(limited),
-          reserve: budgets.reservation(limited, usd),
+          readCounters: limited.map((c) => c.key),
+          pools: { read: limited.map(reservationPool), make: budgets.reservation(limited, usd) },
         });
       const first = await admit(0.3); // in Redis
       await proxy.cut();
       await expect.poll(() => handle.status().serving, { timeout: 5000 }).toBe('local');
       // Served locally: the reservation made in Redis is still seen, and one is added here.
       const second = await admit(0.2);
-      expect(second.counters).toEqual([0, 0.3e9]);
+      expect([second.counters, second.pools]).toEqual([[0], [0.3e9]]);
       await budgets.recordSpend(subject, 0.1, first.reserved); // ends during the outage
       await proxy.resume();
       await expect.poll(() => handle.status().serving, { timeout: 5000 }).toBe('redis');
@@ -192,4 +201,77 @@ describe.skipIf(!available)('budget reservations on Redis', () => {
       await proxy.cut();
     }
   }, 30_000);
+
+  it("fail-open: an admission whose reply was lost after it reserved, served locally, is held once on Redis's return", async () => {
+    const prefix = uniquePrefix('resv-lost');
+    prefixes.push(prefix);
+    const redis = new LosesReplies({ url: REDIS_URL, prefix, commandTimeoutMs: 1000 });
+    await redis.waitUntilReady(2000);
+    const state = new ResilientState(redis, 'open', { clock: systemClock });
+    try {
+      const config = parseConfig({
+        deployments: [
+          {
+            name: 'small',
+            provider: 'simulated',
+            model: 'small',
+            prices: { inputPer1M: 1, outputPer1M: 2 },
+            contextWindow: 100_000,
+            maxOutputTokens: 1000,
+          },
+        ],
+        routers: [{ name: 'r', modelSubset: ['small'] }],
+        budgets: { shiftToCostAt: 0.99, tenants: { default: { dailyUsd: 1 } } },
+      }).config;
+      const holder = new ConfigHolder(compileConfig(config));
+      const budgets = new BudgetTracker({
+        state,
+        clock: systemClock,
+        budgets: () => holder.current.config.budgets,
+      });
+      const limiter = new RateLimiter({ state, clock: systemClock });
+      const policies = createGovernancePolicies({ config: holder, limiter, budgets });
+      const ctx: AdmitContext = {
+        promptTokens: 0,
+        target: { kind: 'router', router: holder.current.routers.get('r')! },
+        call: {
+          request: { model: 'r', max_tokens: 1000, messages: [] } as unknown as ChatRequest,
+          endpoint: 'chat',
+          auth: { tenant: 'default', admin: false, scopes: ['*'] },
+          headers: {},
+          signal: new AbortController().signal,
+          requestId: 'req-lost',
+        },
+      };
+      redis.lose = 1; // the script runs, its reply times out: served locally
+      await policies.admit!(ctx);
+      expect(state.status().serving).toBe('local');
+      expect(await counters(prefix)).toEqual([0, 2_000_000]); // made in Redis all the same
+      // Back (the probe PINGs): what was made here is sent again, and holds once.
+      await expect.poll(() => state.status().serving, { timeout: 5000 }).toBe('redis');
+      expect(await counters(prefix)).toEqual([0, 2_000_000]);
+      policies.settle!(ctx, { costUsd: 0.0015, status: 200 });
+      const [spend, held] = await eventually(
+        () => counters(prefix),
+        ([, h]) => h === 0,
+      );
+      expect([spend, held]).toEqual([1_500_000, 0]);
+    } finally {
+      await state.close();
+    }
+  }, 30_000);
 });
+
+/** A RedisState whose next `lose` consumes run in Redis and then fail as a timeout does. */
+class LosesReplies extends RedisState {
+  lose = 0;
+
+  override async consume(...args: Parameters<RedisState['consume']>) {
+    const result = await super.consume(...args);
+    if (this.lose > 0) {
+      this.lose--;
+      throw new Error('Command timed out');
+    }
+    return result;
+  }
+}

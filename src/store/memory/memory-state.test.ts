@@ -27,19 +27,23 @@ describe('MemoryState', () => {
     ).toEqual([10]);
   });
 
-  it('reserves on counters in the same step as the check, after reading them, and only when admitted', async () => {
+  it('reserves in pools in the same step as the check, after reading them, and only when admitted', async () => {
     const clock = createManualClock();
     const state = new MemoryState(clock);
     const bucket = { key: 'rl:key:k:rpm', limit: 1, windowMs: 60_000, cost: 1 };
-    const reserve = [{ key: 'budget:x:reserved', by: 7, ttlMs: 60_000 }];
-    const first = await state.consume([bucket], clock.now(), ['budget:x:reserved'], reserve);
+    const pool = 'budget:x:reservations';
+    const access = (id: string) => ({
+      read: [pool],
+      make: [{ pool, id, amount: 7, ttlMs: 60_000 }],
+    });
+    const first = await state.consume([bucket], clock.now(), [], access('a'));
     expect(first.ok).toBe(true);
-    expect(first.counters).toEqual([0]); // read before its own reservation
-    const refused = await state.consume([bucket], clock.now(), ['budget:x:reserved'], reserve);
+    expect(first.pools).toEqual([0]); // read before its own reservation
+    const refused = await state.consume([bucket], clock.now(), [], access('b'));
     expect(refused.ok).toBe(false);
-    expect(refused.counters).toEqual([7]);
+    expect(refused.pools).toEqual([7]);
     // The refused call reserved nothing.
-    expect(await state.readCounters(['budget:x:reserved'])).toEqual([7]);
+    expect((await state.consume([], clock.now(), [], { read: [pool] })).pools).toEqual([7]);
   });
 
   it('a limit changed while a bucket holds use keeps the units used, not the time', async () => {

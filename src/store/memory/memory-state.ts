@@ -3,6 +3,7 @@
 import { EventEmitter } from 'node:events';
 import type { Clock } from '../../core/clock.js';
 import { BucketLevels } from '../bucket-levels.js';
+import { ReservationPools } from '../reservation-pools.js';
 import { gcraAdjust, gcraStep } from '../shared-state-gcra.js';
 import type {
   BucketRead,
@@ -10,6 +11,8 @@ import type {
   ConsumeResult,
   CounterIncrement,
   MessageHandler,
+  PoolAccess,
+  ReservationChange,
   SharedState,
 } from '../shared-state.js';
 
@@ -39,6 +42,7 @@ export class MemoryState implements SharedState {
   private readonly counters = new Map<string, Expiring<number>>();
   private readonly hashes = new Map<string, Map<string, string>>();
   private readonly locks = new Map<string, Expiring<string>>();
+  private readonly pools = new ReservationPools();
   private readonly bus = new EventEmitter();
   private counterSweepAt = SWEEP_AT;
   private lockSweepAt = SWEEP_AT;
@@ -58,9 +62,9 @@ export class MemoryState implements SharedState {
     buckets: readonly BucketSpec[],
     now: number,
     readCounters: readonly string[] = [],
-    reserve: readonly CounterIncrement[] = [],
+    pools: PoolAccess = {},
   ): Promise<ConsumeResult> {
-    return this.consumeSync(buckets, now, readCounters, reserve);
+    return this.consumeSync(buckets, now, readCounters, pools);
   }
 
   /** Synchronous form, used by the fail-open wrapper and by headroom probes. */
@@ -68,15 +72,25 @@ export class MemoryState implements SharedState {
     buckets: readonly BucketSpec[],
     now: number,
     readCounters: readonly string[] = [],
-    reserve: readonly CounterIncrement[] = [],
+    pools: PoolAccess = {},
   ): ConsumeResult {
     const steps = buckets.map((b) => gcraStep(b, this.levels.get(b, now), now));
     const ok = steps.every((s) => s.state.ok);
     if (ok) steps.forEach((s, i) => this.levels.set(buckets[i]!, s.nextTat, now));
     const counters = readCounters.map((k) => this.counterValue(k));
-    // Read first: the values are from before the reservation.
-    if (ok && reserve.length > 0) this.incrementCountersSync(reserve);
-    return { ok, buckets: steps.map((s) => s.state), counters };
+    // Read first: the totals are from before the reservations.
+    const totals = (pools.read ?? []).map((p) => this.pools.total(p, now));
+    if (ok) for (const entry of pools.make ?? []) this.pools.make(entry, now);
+    return { ok, buckets: steps.map((s) => s.state), counters, pools: totals };
+  }
+
+  async changeReservations(
+    changes: readonly ReservationChange[],
+    now: number,
+    increments: readonly CounterIncrement[] = [],
+  ): Promise<void> {
+    for (const c of changes) this.pools.change(c, now);
+    if (increments.length > 0) this.incrementCountersSync(increments);
   }
 
   async adjust(bucket: BucketRead, delta: number, now: number): Promise<void> {
@@ -171,8 +185,11 @@ export class MemoryState implements SharedState {
     return e.value;
   }
 
-  /** How many buckets, counters and locks are held (expired ones until the next sweep). */
+  /**
+   * How many buckets, counters, locks and reservations are held (expired ones until the next
+   * sweep).
+   */
   size(): number {
-    return this.levels.size + this.counters.size + this.locks.size;
+    return this.levels.size + this.counters.size + this.locks.size + this.pools.size;
   }
 }

@@ -37,13 +37,72 @@ end
 `;
 
 /**
- * KEYS: n bucket keys, their n basis keys, counter keys to read, then r counter keys to reserve
- * on. ARGV: now, n, then (limit, windowMs, cost) per bucket, then r and (by, ttlMs) per counter to
- * reserve on (absent: none). Returns { allOk, (ok, remaining, resetMs, retryAfterMs) per bucket,
- * counter values }; the counters are read before the reservations, which are made (INCRBY) only
- * when every bucket admitted.
+ * A reservation pool is three keys: its running total (an integer), a hash of its entries (id ->
+ * amount) and a sorted set of when each lapses (id -> epoch ms). `purge` drops the lapsed entries
+ * and takes them off the total (in slices: unpack takes a few thousand values at most), so the
+ * total is one GET and counts only entries held; an emptied pool is deleted. `int` writes a Lua
+ * number as Redis reads an integer (its own conversion would use an exponent past 1e14). These
+ * mirror src/store/reservation-pools.ts; keep the two in step.
  */
-export const CONSUME = script(`${LEVEL}
+const POOLS = `
+local function int(v)
+  return string.format('%d', v)
+end
+local function purge(total, amounts, expiry, now)
+  local freed = 0
+  while true do
+    local gone = redis.call('ZRANGEBYSCORE', expiry, '-inf', now, 'LIMIT', 0, 1000)
+    if #gone == 0 then break end
+    local held = redis.call('HMGET', amounts, unpack(gone))
+    for i = 1, #gone do freed = freed + (tonumber(held[i]) or 0) end
+    redis.call('HDEL', amounts, unpack(gone))
+    redis.call('ZREM', expiry, unpack(gone))
+  end
+  if freed == 0 then return end
+  if redis.call('HLEN', amounts) == 0 then
+    redis.call('DEL', total, amounts, expiry)
+  else
+    redis.call('DECRBY', total, int(freed))
+  end
+end
+local function held(total)
+  return tonumber(redis.call('GET', total) or '0')
+end
+local function make(total, amounts, expiry, id, amount, expiresAt, ttl)
+  if redis.call('HSETNX', amounts, id, amount) == 1 then
+    redis.call('ZADD', expiry, expiresAt, id)
+    redis.call('INCRBY', total, amount)
+  end
+  for _, k in ipairs({total, amounts, expiry}) do
+    if redis.call('PTTL', k) < ttl then redis.call('PEXPIRE', k, ttl) end
+  end
+end
+local function change(total, amounts, expiry, id, amount)
+  local was = redis.call('HGET', amounts, id)
+  if not was then return end
+  if amount > 0 then
+    redis.call('HSET', amounts, id, int(amount))
+    redis.call('INCRBY', total, int(amount - tonumber(was)))
+    return
+  end
+  redis.call('HDEL', amounts, id)
+  redis.call('ZREM', expiry, id)
+  if redis.call('HLEN', amounts) == 0 then
+    redis.call('DEL', total, amounts, expiry)
+  else
+    redis.call('DECRBY', total, was)
+  end
+end
+`;
+
+/**
+ * KEYS: n bucket keys, their n basis keys, c counter keys to read, then p reservation pools (three
+ * keys each, as POOLS). ARGV: now, n, (limit, windowMs, cost) per bucket, then c, p, m and
+ * (pool index from 1, id, amount, ttlMs) per entry to make. Returns { allOk, (ok, remaining,
+ * resetMs, retryAfterMs) per bucket, counter values, pool totals }; the pools are purged of lapsed
+ * entries and read before the entries are made, which happens only when every bucket admitted.
+ */
+export const CONSUME = script(`${LEVEL}${POOLS}
 local now = tonumber(ARGV[1])
 local n = tonumber(ARGV[2])
 local out = {1}
@@ -80,20 +139,52 @@ if allok == 1 then
     store(KEYS[i], KEYS[n + i], nexts[i], intervals[i], now)
   end
 end
-local r = tonumber(ARGV[3 + 3 * n] or '0')
-for j = 2 * n + 1, #KEYS - r do
+local at = 3 + 3 * n
+local c = tonumber(ARGV[at] or '0')
+local p = tonumber(ARGV[at + 1] or '0')
+local m = tonumber(ARGV[at + 2] or '0')
+for j = 2 * n + 1, 2 * n + c do
   local v = redis.call('GET', KEYS[j])
   if v then out[#out + 1] = tonumber(v) else out[#out + 1] = 0 end
 end
+local pools = 2 * n + c
+for k = 1, p do
+  local base = pools + (k - 1) * 3
+  purge(KEYS[base + 1], KEYS[base + 2], KEYS[base + 3], now)
+  out[#out + 1] = held(KEYS[base + 1])
+end
 if allok == 1 then
-  local at = 3 + 3 * n
-  for k = 1, r do
-    local key = KEYS[#KEYS - r + k]
-    redis.call('INCRBY', key, ARGV[at + 2 * k - 1])
-    redis.call('PEXPIRE', key, ARGV[at + 2 * k])
+  for e = 1, m do
+    local a = at + 2 + (e - 1) * 4
+    local base = pools + (tonumber(ARGV[a + 1]) - 1) * 3
+    local ttl = tonumber(ARGV[a + 4])
+    make(KEYS[base + 1], KEYS[base + 2], KEYS[base + 3], ARGV[a + 2], ARGV[a + 3], now + ttl, ttl)
   end
 end
 return out
+`);
+
+/**
+ * KEYS: one reservation pool (three keys, as POOLS) per change, then counters to increment.
+ * ARGV: now, k changes, (id, amount) per change, then (by, ttlMs) per counter. Sets each entry
+ * still held to its amount (0 releases it; one released or lapsed stays gone) and increments the
+ * counters, as one step: a request's end swaps its reservation for its spend.
+ */
+export const CHANGE_RESERVATIONS = script(`${POOLS}
+local now = tonumber(ARGV[1])
+local k = tonumber(ARGV[2])
+for i = 1, k do
+  local base = (i - 1) * 3
+  purge(KEYS[base + 1], KEYS[base + 2], KEYS[base + 3], now)
+  change(KEYS[base + 1], KEYS[base + 2], KEYS[base + 3], ARGV[1 + 2 * i], tonumber(ARGV[2 + 2 * i]))
+end
+local at = 2 + 2 * k
+for j = 3 * k + 1, #KEYS do
+  local x = at + (j - 3 * k - 1) * 2
+  redis.call('INCRBY', KEYS[j], ARGV[x + 1])
+  redis.call('PEXPIRE', KEYS[j], ARGV[x + 2])
+end
+return 1
 `);
 
 /**

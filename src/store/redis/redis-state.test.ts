@@ -38,24 +38,30 @@ describe.skipIf(!available)('RedisState (real Redis)', () => {
     expect(new Set(remaining).size).toBe(100); // every admitted call saw a distinct count
   });
 
-  it('reserves on counters in the script that checks, after reading them, only when admitted', async () => {
+  it('reserves in pools in the script that checks, after reading them, only when admitted', async () => {
     const now = 1_700_000_000_000;
     const bucket = { key: 'reserve:rpm', limit: 1, windowMs: 60_000, cost: 1 };
-    const reserve = [{ key: 'reserve:held', by: 7, ttlMs: 60_000 }];
+    const pool = 'reserve:held';
+    const entry = (id: string) => ({ pool, id, amount: 7, ttlMs: 60_000 });
     // Racing: one call is admitted and reserves; the other, refused, reserves nothing.
     const [x, y] = await Promise.all([
-      a.consume([bucket], now, ['reserve:held'], reserve),
-      b.consume([bucket], now, ['reserve:held'], reserve),
+      a.consume([bucket], now, [], { read: [pool], make: [entry('x')] }),
+      b.consume([bucket], now, [], { read: [pool], make: [entry('y')] }),
     ]);
     const [admitted, refused] = x!.ok ? [x!, y!] : [y!, x!];
     expect([admitted.ok, refused.ok]).toEqual([true, false]);
-    expect(admitted.counters).toEqual([0]); // read before its own reservation
-    expect(await a.readCounters(['reserve:held'])).toEqual([7]);
-    // With no bucket to check, a reservation is made and read back in order.
-    const two = await b.consume([], now, ['reserve:held', 'reserve:other'], reserve);
-    expect(two.counters).toEqual([7, 0]);
-    expect(await a.readCounters(['reserve:held'])).toEqual([14]);
-    expect(await a.client.pttl(`${prefix}reserve:held`)).toBeGreaterThan(50_000);
+    expect(admitted.pools).toEqual([0]); // read before its own reservation
+    const read = async () => (await a.consume([], now, [], { read: [pool] })).pools;
+    expect(await read()).toEqual([7]);
+    // With no bucket to check, a reservation is made and the counters and pools read in order.
+    const two = await b.consume([], now, ['reserve:count'], {
+      read: [pool, 'reserve:other'],
+      make: [entry('z')],
+    });
+    expect(two).toMatchObject({ ok: true, counters: [0], pools: [7, 0] });
+    expect(await read()).toEqual([14]);
+    expect(await a.client.pttl(`${prefix}${pool}`)).toBeGreaterThan(50_000);
+    expect(await a.client.pttl(`${prefix}${pool}:expiry`)).toBeGreaterThan(50_000);
   });
 
   it('matches the in-memory implementation step for step', async () => {

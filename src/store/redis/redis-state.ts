@@ -4,6 +4,7 @@
 // to do about them (fail open or closed).
 import { Redis, type RedisOptions } from 'ioredis';
 import { BucketLevels } from '../bucket-levels.js';
+import { checkReservationAmount } from '../reservation-pools.js';
 import { gcraAdjust } from '../shared-state-gcra.js';
 import type {
   BucketRead,
@@ -12,11 +13,14 @@ import type {
   ConsumeResult,
   CounterIncrement,
   MessageHandler,
+  PoolAccess,
+  ReservationChange,
   SharedState,
 } from '../shared-state.js';
 import {
   ADJUST,
   APPEND_CAPPED,
+  CHANGE_RESERVATIONS,
   CONSUME,
   HEARTBEAT,
   INCREMENT,
@@ -87,22 +91,26 @@ export class RedisState implements SharedState {
     buckets: readonly BucketSpec[],
     now: number,
     readCounters: readonly string[] = [],
-    reserve: readonly CounterIncrement[] = [],
+    pools: PoolAccess = {},
   ): Promise<ConsumeResult> {
-    for (const inc of reserve)
-      if (!Number.isSafeInteger(inc.by))
-        throw new Error(`counter increment must be an integer, got ${inc.by}`);
+    const make = pools.make ?? [];
+    for (const entry of make) checkReservationAmount(entry.amount);
+    const poolKeys = [...(pools.read ?? [])]; // each once: those read, then those only made on
+    const index = new Map(poolKeys.map((k, i) => [k, i]));
+    for (const entry of make)
+      if (!index.has(entry.pool)) index.set(entry.pool, poolKeys.push(entry.pool) - 1);
     const keys = [
       ...buckets.map((b) => this.prefix + b.key),
       ...buckets.map((b) => this.basisKey(b.key)),
       ...readCounters.map((k) => this.prefix + k),
-      ...reserve.map((inc) => this.prefix + inc.key),
+      ...poolKeys.flatMap((k) => this.poolKeys(k)),
     ];
     const args: (string | number)[] = [now, buckets.length];
     for (const b of buckets) args.push(b.limit, b.windowMs, b.cost);
-    if (reserve.length > 0) {
-      args.push(reserve.length);
-      for (const inc of reserve) args.push(inc.by, Math.max(1, Math.ceil(inc.ttlMs)));
+    if (readCounters.length > 0 || poolKeys.length > 0) {
+      args.push(readCounters.length, poolKeys.length, make.length);
+      for (const e of make)
+        args.push(index.get(e.pool)! + 1, e.id, e.amount, Math.max(1, Math.ceil(e.ttlMs)));
     }
     const raw = (await this.run(CONSUME, keys, args)) as number[];
     const states: BucketState[] = buckets.map((b, i) => ({
@@ -114,6 +122,8 @@ export class RedisState implements SharedState {
       retryAfterMs: Number(raw[4 + i * 4]),
     }));
     const counters = readCounters.map((_k, j) => Number(raw[1 + buckets.length * 4 + j] ?? 0));
+    const at = 1 + buckets.length * 4 + readCounters.length;
+    const totals = (pools.read ?? []).map((_k, j) => Number(raw[at + j] ?? 0));
     const ok = raw[0] === 1;
     for (let i = 0; i < buckets.length; i++) {
       const b = buckets[i]!;
@@ -123,7 +133,34 @@ export class RedisState implements SharedState {
       const notCharged = s.ok && !ok ? (b.cost * b.windowMs) / b.limit : 0;
       this.levels.set(b, now + s.resetMs - notCharged, now);
     }
-    return { ok, buckets: states, counters };
+    return { ok, buckets: states, counters, pools: totals };
+  }
+
+  async changeReservations(
+    changes: readonly ReservationChange[],
+    now: number,
+    increments: readonly CounterIncrement[] = [],
+  ): Promise<void> {
+    if (changes.length === 0 && increments.length === 0) return;
+    for (const c of changes) checkReservationAmount(c.amount, true);
+    for (const inc of increments) checkIncrement(inc);
+    const args: (string | number)[] = [now, changes.length];
+    for (const c of changes) args.push(c.id, c.amount);
+    for (const inc of increments) args.push(inc.by, Math.max(1, Math.ceil(inc.ttlMs)));
+    await this.run(
+      CHANGE_RESERVATIONS,
+      [
+        ...changes.flatMap((c) => this.poolKeys(c.pool)),
+        ...increments.map((inc) => this.prefix + inc.key),
+      ],
+      args,
+    );
+  }
+
+  /** A reservation pool's three keys (lua-scripts.ts POOLS): total, amounts, expiry. */
+  private poolKeys(pool: string): string[] {
+    const key = this.prefix + pool;
+    return [key, `${key}:amounts`, `${key}:expiry`];
   }
 
   async adjust(bucket: BucketRead, delta: number, now: number): Promise<void> {
@@ -167,10 +204,7 @@ export class RedisState implements SharedState {
 
   async incrementCounters(increments: readonly CounterIncrement[]): Promise<number[]> {
     if (increments.length === 0) return [];
-    for (const inc of increments) {
-      if (!Number.isSafeInteger(inc.by))
-        throw new Error(`counter increment must be an integer, got ${inc.by}`);
-    }
+    for (const inc of increments) checkIncrement(inc);
     const args: (string | number)[] = [];
     for (const inc of increments) args.push(inc.by, Math.max(1, Math.ceil(inc.ttlMs)));
     const raw = (await this.run(
@@ -360,6 +394,12 @@ export class RedisState implements SharedState {
       return this.client.eval(script.source, keys.length, ...keys, ...args);
     }
   }
+}
+
+/** Counters are integers (budgets: nano-dollars), so sums never drift. */
+function checkIncrement(inc: CounterIncrement): void {
+  if (!Number.isSafeInteger(inc.by))
+    throw new Error(`counter increment must be an integer, got ${inc.by}`);
 }
 
 /** Waits for `work`, but no longer than `ms`. */

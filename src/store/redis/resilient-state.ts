@@ -1,6 +1,7 @@
 // Wraps RedisState so a Redis outage never takes the router down. fail-open (default): limits
 // and counters are served by a local MemoryState while Redis is unreachable; counter increments
-// (budget spend) are kept and flushed to Redis when it returns, so budgets do not lose spend.
+// (budget spend) and reservation changes are kept and flushed to Redis when it returns, so budgets
+// do not lose spend (reservation-mirror.ts serves the pools meanwhile).
 // A local bucket starts where this replica last saw the shared one (the local store keeps its
 // buckets in the table RedisState fills from its replies: no extra round trip) and holds this
 // replica's share of the limit: the limit divided by the replicas last known alive (a heartbeat
@@ -16,11 +17,14 @@ import type {
   ConsumeResult,
   CounterIncrement,
   MessageHandler,
+  PoolAccess,
+  ReservationChange,
   SharedState,
   SharedStateOptions,
   StateStatus,
 } from '../shared-state.js';
 import type { RedisState } from './redis-state.js';
+import { ReservationMirror } from './reservation-mirror.js';
 
 export type FailureMode = 'open' | 'closed';
 
@@ -42,6 +46,8 @@ export class ResilientState implements SharedState {
   private readonly touched = new Set<string>();
   /** Last counter values Redis reported, so local budget checks start from real spend. */
   private readonly lastKnown = new Map<string, number>();
+  /** Reservation pools as last seen, with this replica's entries; their changes while away. */
+  private readonly reservations = new ReservationMirror();
   private probe: NodeJS.Timeout | undefined;
   private readonly heartbeat: NodeJS.Timeout;
   /** This process in the replicas set. */
@@ -87,37 +93,55 @@ export class ResilientState implements SharedState {
     buckets: readonly BucketSpec[],
     now: number,
     readCounters: readonly string[] = [],
-    reserve: readonly CounterIncrement[] = [],
+    pools: PoolAccess = {},
   ): Promise<ConsumeResult> {
     if (this.up) {
       try {
-        const result = await this.redis.consume(buckets, now, readCounters, reserve);
+        const result = await this.redis.consume(buckets, now, readCounters, pools);
         readCounters.forEach((k, i) => this.lastKnown.set(k, result.counters[i] ?? 0));
-        // A reservation read back (budgets read the counters they reserve on) is in it now.
-        if (result.ok)
-          for (const inc of reserve) {
-            const known = this.lastKnown.get(inc.key);
-            if (known !== undefined) this.lastKnown.set(inc.key, known + inc.by);
-          }
+        this.reservations.seen(pools, result.pools, result.ok, now);
         return result;
       } catch (err) {
-        // As with an increment: a timed-out script may have reserved, and the request is then
-        // served locally with a reservation here too (counted twice is safer for a budget).
+        // A timed-out script may have made its entries: made here too, they count once in Redis.
         this.markDown(errorText(err));
       }
     }
     this.degraded('consume');
     const result = this.local.consumeSync(this.shares(buckets), now, readCounters);
     if (result.ok) for (const b of buckets) this.touched.add(b.key);
-    // Reserved locally and flushed to Redis on its return, as spend is: the release at the
-    // request's end then meets it wherever it lands.
-    if (result.ok && reserve.length > 0) this.keepLocally(reserve);
+    // Read before this call's own entries, as in Redis.
+    result.pools = this.reservations.totals(pools.read ?? [], now);
+    if (result.ok && pools.make?.length) this.reservations.make(pools.make, now);
     // Replies name the fleet's limit; `remaining` is what this replica has left of its share.
     result.buckets.forEach((s, i) => (s.limit = buckets[i]!.limit));
     result.counters = readCounters.map(
       (k, i) => (this.lastKnown.get(k) ?? 0) + (result.counters[i] ?? 0),
     );
     return result;
+  }
+
+  async changeReservations(
+    changes: readonly ReservationChange[],
+    now: number,
+    increments: readonly CounterIncrement[] = [],
+  ): Promise<void> {
+    if (this.up) {
+      try {
+        await this.redis.changeReservations(changes, now, increments);
+        this.reservations.changed(changes, now);
+        for (const inc of increments) {
+          const known = this.lastKnown.get(inc.key);
+          if (known !== undefined) this.lastKnown.set(inc.key, known + inc.by);
+        }
+        return;
+      } catch (err) {
+        // May have applied: sent again, changes are idempotent (spend twice is safer than lost).
+        this.markDown(errorText(err));
+      }
+    }
+    this.stats.fallbackOps++; // a request's end is never refused: it already ran
+    this.reservations.change(changes, now);
+    if (increments.length > 0) this.keepLocally(increments);
   }
 
   async adjust(bucket: BucketRead, delta: number, now: number): Promise<void> {
@@ -323,6 +347,18 @@ export class ResilientState implements SharedState {
           throw err;
         }
         flushed += batch.length;
+      }
+      while (this.reservations.hasPending) {
+        const now = this.options.clock.now();
+        const batch = this.reservations.takePending(now);
+        try {
+          if (batch.make.length) await this.redis.consume([], now, [], { make: batch.make });
+          await this.redis.changeReservations(batch.changes, now);
+        } catch (err) {
+          this.reservations.putBack(batch, now);
+          throw err;
+        }
+        flushed += batch.changes.length;
       }
       let raised = 0;
       while (this.touched.size) {
