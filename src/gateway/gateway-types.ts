@@ -204,6 +204,12 @@ export interface AdmitContext {
   call: ChatCall;
   target: Target;
   promptTokens: number;
+  /**
+   * What the call may cost on `d`, judged by a gateway whose requests are not chat-shaped (images'
+   * `n`, quality and size; the text to speak; the audio's length): admission reserves the dearest
+   * over the target's deployments. Absent: judged from the chat request (expected-cost.ts).
+   */
+  expectedCostUsd?: (d: DeploymentConfig) => number;
 }
 
 export interface AdmitResult {

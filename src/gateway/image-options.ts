@@ -17,6 +17,8 @@ interface ImageFamily {
   qualities: readonly string[];
   /** The sizes it takes; undefined: `auto` or any size within gpt-image-2's bounds. */
   sizes?: readonly string[];
+  /** Output tokens one image bills, by quality then size, where OpenAI documents them. */
+  outputTokens?: Readonly<Record<string, Readonly<Record<string, number>>>>;
 }
 
 const GPT_QUALITIES = ['low', 'medium', 'high', 'auto'];
@@ -39,6 +41,13 @@ const FAMILIES: readonly (ImageFamily & { match: RegExp })[] = [
     name: 'the GPT image models',
     qualities: GPT_QUALITIES,
     sizes: ['1024x1024', '1536x1024', '1024x1536', 'auto'],
+    // gpt-image-1's, from OpenAI's image generation guide ("Cost and latency"); taken for the
+    // family's other models (gpt-image-1-mini, gpt-image-1.5) too, at their own token prices.
+    outputTokens: {
+      low: { '1024x1024': 272, '1024x1536': 408, '1536x1024': 400 },
+      medium: { '1024x1024': 1056, '1024x1536': 1584, '1536x1024': 1568 },
+      high: { '1024x1024': 4160, '1024x1536': 6240, '1536x1024': 6208 },
+    },
   },
 ];
 

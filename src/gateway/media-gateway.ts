@@ -1,14 +1,15 @@
 // `/v1/images/generations`, `/edits` and `/variations`, `/v1/audio/speech`,
-// `/v1/audio/transcriptions` and `/translations`: an
-// image, text-to-speech or transcription model (`kind: images | speech | transcription`) or a pool
-// of them, called by name, not routed. Governed as embeddings are: key scope and subset, key and
-// deployment rate limits (TPM charged the text's estimate), budgets, the content filter on the
-// prompt or text to speak (and its instructions), the deployment's circuit breaker, cool-downs
-// and timeout, failover within a pool before the first byte (named-failover.ts), and one
-// request-log record with its cost (media-cost.ts). An image request goes only to the members
-// whose model takes its quality and size (image-options.ts). Speech is sent on as the upstream
-// sends it; its record ends with the audio, and its call stays in the shutdown drain until then
-// (a body under way at the drain deadline is cut short and recorded 503 `router_shutting_down`).
+// `/v1/audio/transcriptions` and `/translations`: an image, text-to-speech or transcription model
+// (`kind: images | speech | transcription`) or a pool of them, called by name, not routed.
+// Governed as embeddings are: key scope and subset, key and deployment rate limits (TPM charged
+// the text's estimate), budgets (the call's expected cost reserved while it runs:
+// expected-media-cost.ts), the content filter on the prompt or text to speak (and its
+// instructions), the deployment's circuit breaker, cool-downs and timeout, failover within a pool
+// before the first byte (named-failover.ts), and one request-log record with its cost
+// (media-cost.ts). An image request goes only to the members whose model takes its quality and
+// size (image-options.ts). Speech is sent on as the upstream sends it; its record ends with the
+// audio, and its call stays in the shutdown drain until then (a body under way at the drain
+// deadline is cut short and recorded 503 `router_shutting_down`).
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import { GatewayError, invalidRequest } from '../core/errors.js';
 import type {
@@ -24,6 +25,11 @@ import type { ProviderAdapter, UpstreamAudio, UpstreamTranscript } from '../prov
 import type { RequestRecord } from '../store/request-record.js';
 import { finishFailedRequest, finishRecord, openRecord } from './finish-record.js';
 import type { AdmitContext, ChatCall, Endpoint } from './gateway-types.js';
+import {
+  expectedImagesCostUsd,
+  expectedSpeechCostUsd,
+  expectedTranscriptCostUsd,
+} from './expected-media-cost.js';
 import { imageOptionsRefusal } from './image-options.js';
 import { imagesCost, speechCost, transcriptCost, type MediaCost } from './media-cost.js';
 import {
@@ -48,6 +54,12 @@ export type MediaCall<B> = Omit<
 > & { request: B };
 
 type MediaKind = 'images' | 'speech' | 'transcription';
+
+/** What a media call may cost on a deployment (expected-media-cost.ts), and who refuses it. */
+interface MediaJudge {
+  expectedCostUsd: (d: DeploymentConfig, promptTokens: number) => number;
+  refuses?: (d: DeploymentConfig) => GatewayError | undefined;
+}
 
 /** A served call, its record still open: `finish` ends it (cost, settle, log) once. */
 interface Served<R> {
@@ -83,7 +95,10 @@ export class MediaGateway {
           .generateImages({ deployment: d, body, signal, requestId: call.requestId })
           .then((r) => ({ served: r, model: d.model }));
       },
-      (d) => imageOptionsRefusal(d, call.request),
+      {
+        expectedCostUsd: (d, promptTokens) => expectedImagesCostUsd(d, call.request, promptTokens),
+        refuses: (d) => imageOptionsRefusal(d, call.request),
+      },
     );
     const reply = out.served.response;
     out.finish(200, imagesCost(out.d, call.request, reply));
@@ -115,7 +130,10 @@ export class MediaGateway {
           .call(adapter, { deployment: d, body, signal, requestId: call.requestId })
           .then((r) => ({ served: r, model: d.model }));
       },
-      (d) => imageOptionsRefusal(d, form),
+      {
+        expectedCostUsd: (d, promptTokens) => expectedImagesCostUsd(d, form, promptTokens),
+        refuses: (d) => imageOptionsRefusal(d, form),
+      },
     );
     const reply = out.served.response;
     out.finish(200, imagesCost(out.d, form, reply));
@@ -165,6 +183,7 @@ export class MediaGateway {
           .speak({ deployment: d, body, signal, requestId: call.requestId })
           .then((r: UpstreamAudio) => ({ served: r, model: d.model }));
       },
+      { expectedCostUsd: (d) => expectedSpeechCostUsd(d, call.request.input) },
     );
     const cost = speechCost(out.d, call.request.input);
     const signal = call.signal;
@@ -220,17 +239,19 @@ export class MediaGateway {
           .transcribe({ deployment: d, body, operation, signal, requestId: call.requestId })
           .then((r: UpstreamTranscript) => ({ served: r, model: d.model }));
       },
+      { expectedCostUsd: (d) => expectedTranscriptCostUsd(d, call.request) },
     );
     out.finish(200, transcriptCost(out.d, call.request, out.served));
     return { ...out.served, headers: { ...out.headers, ...out.served.headers } };
   }
 
   /**
-   * Admits the call, filters `texts` (the prompt, or the text to speak and its instructions;
-   * `withTexts` puts the filtered texts back in the body) and calls the target's members with
-   * failover: those `refuses` has no 400 for (an image model's quality and size), else the first
-   * member's 400. The record stays open until `finish`; a failure before a member answered
-   * finishes it here.
+   * Admits the call (its budgets hold what `judge` says it may cost on the dearest member until
+   * it settles: a pool fails over to any member, so none is narrowed to), filters `texts` (the
+   * prompt, or the text to speak and its instructions; `withTexts` puts the filtered texts back in
+   * the body) and calls the target's members with failover: those `judge.refuses` has no 400 for
+   * (an image model's quality and size), else the first member's 400. The record stays open until
+   * `finish`; a failure before a member answered finishes it here.
    */
   private async serve<B extends { model: string }, R>(
     call: MediaCall<B>,
@@ -244,7 +265,7 @@ export class MediaGateway {
       body: B,
       signal: AbortSignal,
     ) => Promise<{ served: R; model: string }>,
-    refuses?: (d: DeploymentConfig) => GatewayError | undefined,
+    judge: MediaJudge,
   ): Promise<Served<R>> {
     const snapshot = this.deps.config.current;
     const startedPerf = this.deps.clock.perfNow();
@@ -263,11 +284,16 @@ export class MediaGateway {
     try {
       const { target, name, allowed } = membersThatTake(
         resolveNamedModel(snapshot, asChat, kind),
-        refuses,
+        judge.refuses,
       );
       if (target.kind === 'pool') record.router = name;
       const estimate = texts.reduce((n, text) => n + Math.ceil(text.length / 4), 0);
-      admit = { call: asChat, target, promptTokens: estimate };
+      admit = {
+        call: asChat,
+        target,
+        promptTokens: estimate,
+        expectedCostUsd: (d) => judge.expectedCostUsd(d, estimate),
+      };
       const admitted = policies?.admit ? await policies.admit(admit) : {};
       noteQueued(record, admitted);
       let body = call.request;

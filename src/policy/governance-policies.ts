@@ -2,10 +2,11 @@
 // admit() charges key, router, end-user and tag limits and reads the caller's budgets in ONE round
 // trip to the shared state (a refused request that asked to may wait first: admission-queue.ts,
 // and hands what is left of its wait to routing, for deployments out of headroom);
-// settle() corrects TPM with real usage and adds real spend to the budgets. A chat request's
-// budgets are reserved its expected cost in that same round trip (expected-cost.ts), so requests
-// running at once see each other; settle() swaps the reservation for the real cost (and one never
-// settled lapses by itself: budgets.reservationTtlSeconds).
+// settle() corrects TPM with real usage and adds real spend to the budgets. A request's budgets
+// are reserved its expected cost in that same round trip (expected-cost.ts; images and audio by
+// their gateway's judge), so requests running at once see each other; settle() swaps the
+// reservation for the real cost (and one never settled lapses by itself:
+// budgets.reservationTtlSeconds).
 import type { ConfigHolder } from '../config/runtime-config.js';
 import type { Config } from '../config/schema.js';
 import type { DeploymentConfig } from '../config/deployment-schema.js';
@@ -36,8 +37,7 @@ import {
 import type { ContentFilter } from './content-filter.js';
 import type { DeploymentBudgets } from './deployment-budget.js';
 import { AdmissionQueue, requestedWaitMs } from './admission-queue.js';
-import { expectedCostUsd, expectedInputCostUsd } from './expected-cost.js';
-import type { Endpoint } from '../store/request-record.js';
+import { admissionCostUsd, expectedCostUsd } from './expected-cost.js';
 import {
   RateLimitRefusal,
   type CheckLimitsInput,
@@ -163,41 +163,6 @@ function limitedTags(
   return out;
 }
 
-/**
- * The endpoints whose requests reserve their expected cost on their budgets at admission: those
- * the chat gateway serves, and embeddings, moderations and rerank, every way out of which settles
- * (a reservation never released holds the budget until it lapses, `budgets.reservationTtlSeconds`).
- * The others (images, audio, realtime: no cost to judge before they run) are checked against spend
- * and reservations and charged at their end, reserving nothing.
- */
-const RESERVING: ReadonlySet<Endpoint> = new Set<Endpoint>([
-  'chat',
-  'completions',
-  'responses',
-  'responses.compact',
-  'messages',
-  'embeddings',
-  'moderations',
-  'rerank',
-]);
-
-/** What the request may cost on its target's dearest deployment (expected-cost.ts). */
-function expectedCostOf(ctx: AdmitContext, deployments: ReadonlyMap<string, DeploymentConfig>) {
-  const candidates: DeploymentConfig[] = [];
-  if (ctx.target.kind === 'deployment') candidates.push(ctx.target.deployment);
-  else
-    for (const name of ctx.target.kind === 'router'
-      ? ctx.target.router.modelSubset
-      : ctx.target.pool.deployments) {
-      const d = deployments.get(name);
-      if (d) candidates.push(d);
-    }
-  const endpoint = ctx.call.endpoint;
-  if (endpoint === 'embeddings' || endpoint === 'moderations' || endpoint === 'rerank')
-    return expectedInputCostUsd(endpoint, ctx.call.request, ctx.promptTokens, candidates);
-  return expectedCostUsd(ctx.call.request, ctx.promptTokens, candidates);
-}
-
 export function createGovernancePolicies(deps: GovernanceDeps): GatewayPolicies {
   const tickets = new WeakMap<AdmitContext, LimitTicket>();
   const queue = deps.queue ?? new AdmissionQueue();
@@ -245,13 +210,11 @@ export function createGovernancePolicies(deps: GovernanceDeps): GatewayPolicies 
       // Nothing to charge or read: skip the shared-state round trip (the hot path of direct calls).
       if (deps.limiter && (keyLimit || routerLimited || endUser || tags || limited.length > 0)) {
         const limiter = deps.limiter;
+        const expected =
+          limited.length > 0 ? admissionCostUsd(ctx, deps.config.current.deployments) : undefined;
         const reserve =
-          limited.length > 0 && RESERVING.has(ctx.call.endpoint)
-            ? deps.budgets!.reservation(
-                limited,
-                expectedCostOf(ctx, deps.config.current.deployments),
-                ctx.call.requestId,
-              )
+          expected !== undefined
+            ? deps.budgets!.reservation(limited, expected, ctx.call.requestId)
             : [];
         const input: CheckLimitsInput = {
           keyId: auth.keyId,
@@ -392,7 +355,7 @@ export function createGovernancePolicies(deps: GovernanceDeps): GatewayPolicies 
       if (!ticket || !reserved?.length || !deps.budgets) return;
       const narrowed = deps.budgets.narrow(
         reserved,
-        expectedCostUsd(ctx.call.request, ctx.promptTokens, [pick]),
+        ctx.expectedCostUsd?.(pick) ?? expectedCostUsd(ctx.call.request, ctx.promptTokens, [pick]),
       );
       if (!narrowed) return;
       // Set, not taken off: a settle that comes first releases the entries, and the change then

@@ -1,7 +1,8 @@
 // Redis SharedState: every hot-path operation is one EVALSHA round trip with a short command
 // timeout, and the client never queues commands while disconnected, so a dead Redis fails fast
 // instead of hanging requests. Failures throw; src/store/redis/resilient-state.ts decides what
-// to do about them (fail open or closed).
+// to do about them (fail open or closed). Subscriptions have a connection of their own
+// (redis-subscriber.ts).
 import { Redis, type RedisOptions } from 'ioredis';
 import { BucketLevels } from '../bucket-levels.js';
 import { checkReservationAmount } from '../reservation-pools.js';
@@ -29,6 +30,7 @@ import {
   UNLOCK,
   type LuaScript,
 } from './lua-scripts.js';
+import { RedisSubscriber } from './redis-subscriber.js';
 
 export interface RedisStateOptions {
   url: string;
@@ -46,14 +48,12 @@ export interface RedisStateOptions {
 }
 
 export const DEFAULT_PREFIX = 'mr:';
-/** The longest a subscription waits to be confirmed while Redis answers commands. */
-const SUBSCRIBE_WAIT_MS = 5_000;
 
 export class RedisState implements SharedState {
   readonly kind = 'redis' as const;
   readonly client: Redis;
-  private subscriber: Redis | undefined;
-  private readonly handlers = new Map<string, Set<MessageHandler>>();
+  /** The connection of subscriptions, opened on the first (redis-subscriber.ts). */
+  private readonly subscriber: RedisSubscriber;
   /** Prepended to every key and channel. */
   readonly prefix: string;
   /** Each bucket's level as Redis's last reply here said (peekTat; the fail-open fallback's start). */
@@ -64,6 +64,12 @@ export class RedisState implements SharedState {
     this.client = new Redis(options.url, this.clientOptions(false));
     // Errors surface through the commands that fail; the client itself must not crash the process.
     this.client.on('error', () => {});
+    this.subscriber = new RedisSubscriber({
+      open: () => new Redis(options.url, this.clientOptions(true)),
+      answering: () => this.ready,
+      unsubscribeWaitMs: options.connectTimeoutMs ?? 1000,
+      onResubscribed: () => this.options.onResubscribed?.(),
+    });
   }
 
   /** True when the connection is up and commands can be sent. */
@@ -246,40 +252,6 @@ export class RedisState implements SharedState {
     await this.client.publish(this.prefix + channel, message);
   }
 
-  async subscribe(channel: string, handler: MessageHandler): Promise<() => Promise<void>> {
-    const full = this.prefix + channel;
-    const sub = this.ensureSubscriber();
-    let set = this.handlers.get(full);
-    if (!set) {
-      this.handlers.set(full, (set = new Set()));
-      // While Redis is away the SUBSCRIBE waits in the subscriber's queue and goes out when it
-      // connects: wait for it only while Redis answers (and not without end), so a replica
-      // starts without Redis.
-      const subscribed = sub.subscribe(full).then(
-        () => undefined,
-        () => undefined,
-      );
-      if (this.ready) await withinMs(subscribed, SUBSCRIBE_WAIT_MS);
-    }
-    set.add(handler);
-    return async () => {
-      const current = this.handlers.get(full);
-      if (!current) return;
-      current.delete(handler);
-      if (current.size === 0) {
-        this.handlers.delete(full);
-        // Nor does a shutdown wait for Redis: queued while it is away, the UNSUBSCRIBE would wait
-        // for it without end (and the handler is gone already).
-        const unsubscribed = sub.unsubscribe(full).then(
-          () => undefined,
-          () => undefined,
-        );
-        if (sub.status === 'ready')
-          await withinMs(unsubscribed, this.options.connectTimeoutMs ?? 1000);
-      }
-    };
-  }
-
   /**
    * Appends one entry to the capped stream `key` (without the prefix): trimmed to about `maxLen`
    * entries, alive for at least `ttlMs` after this append. Values may be binary. One round trip.
@@ -331,41 +303,14 @@ export class RedisState implements SharedState {
     }
   }
 
-  async close(): Promise<void> {
-    this.handlers.clear();
-    this.subscriber?.disconnect();
-    this.client.disconnect();
+  /** Subscriptions survive a dropped connection: ioredis subscribes again as it reconnects. */
+  subscribe(channel: string, handler: MessageHandler): Promise<() => Promise<void>> {
+    return this.subscriber.subscribe(this.prefix + channel, handler);
   }
 
-  private ensureSubscriber(): Redis {
-    if (this.subscriber) return this.subscriber;
-    // The subscriber queues while reconnecting (ioredis re-subscribes on its own).
-    const sub = new Redis(this.options.url, this.clientOptions(true));
-    sub.on('error', () => {});
-    let connectedBefore = false;
-    sub.on('ready', () => {
-      if (!connectedBefore) {
-        connectedBefore = true;
-        return;
-      }
-      // ioredis sent the SUBSCRIBEs again as it reconnected: a PING behind them answers once
-      // they are in force, so nothing published after the catch-up's reads is missed.
-      sub.ping().then(
-        () => this.options.onResubscribed?.(),
-        () => {},
-      );
-    });
-    sub.on('message', (channel: string, message: string) => {
-      for (const h of this.handlers.get(channel) ?? []) {
-        try {
-          h(message);
-        } catch {
-          // A failing handler must not stop the others.
-        }
-      }
-    });
-    this.subscriber = sub;
-    return sub;
+  async close(): Promise<void> {
+    this.subscriber.close();
+    this.client.disconnect();
   }
 
   private clientOptions(subscriber: boolean): RedisOptions {
@@ -400,11 +345,4 @@ export class RedisState implements SharedState {
 function checkIncrement(inc: CounterIncrement): void {
   if (!Number.isSafeInteger(inc.by))
     throw new Error(`counter increment must be an integer, got ${inc.by}`);
-}
-
-/** Waits for `work`, but no longer than `ms`. */
-async function withinMs(work: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([work, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
-  clearTimeout(timer);
 }

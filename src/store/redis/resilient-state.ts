@@ -23,6 +23,7 @@ import type {
   SharedStateOptions,
   StateStatus,
 } from '../shared-state.js';
+import { flushToRedis } from './flush-to-redis.js';
 import type { RedisState } from './redis-state.js';
 import { ReservationMirror } from './reservation-mirror.js';
 
@@ -332,45 +333,11 @@ export class ResilientState implements SharedState {
     if (this.up || this.resyncing) return;
     this.resyncing = true;
     try {
-      // Spend recorded while a flush is in flight lands in `pending` again; loop until empty.
-      let flushed = 0;
-      while (this.pending.size) {
-        const batch = [...this.pending.values()];
-        this.pending.clear();
-        try {
-          await this.redis.incrementCounters(batch);
-        } catch (err) {
-          for (const inc of batch) {
-            const p = this.pending.get(inc.key);
-            this.pending.set(inc.key, { ...inc, by: inc.by + (p?.by ?? 0) });
-          }
-          throw err;
-        }
-        flushed += batch.length;
-      }
-      while (this.reservations.hasPending) {
-        const now = this.options.clock.now();
-        const batch = this.reservations.takePending(now);
-        try {
-          if (batch.make.length) await this.redis.consume([], now, [], { make: batch.make });
-          await this.redis.changeReservations(batch.changes, now);
-        } catch (err) {
-          this.reservations.putBack(batch, now);
-          throw err;
-        }
-        flushed += batch.changes.length;
-      }
-      let raised = 0;
-      while (this.touched.size) {
-        const keys = [...this.touched];
-        this.touched.clear();
-        try {
-          raised += await this.redis.raiseLevels(keys, this.options.clock.now());
-        } catch (err) {
-          for (const k of keys) this.touched.add(k);
-          throw err;
-        }
-      }
+      const { flushed, raised } = await flushToRedis(this.redis, this.options.clock, {
+        pending: this.pending,
+        reservations: this.reservations,
+        touched: this.touched,
+      });
       this.local.clearCounters();
       this.up = true;
       if (this.probe) clearInterval(this.probe);
