@@ -9,6 +9,7 @@ import { KeyStore } from './auth/key-store.js';
 import type { ConfigHolder } from './config/runtime-config.js';
 import { DEFAULT_ADMIN_KEY_ENV, type Config } from './config/schema.js';
 import type { Clock } from './core/clock.js';
+import { PdfTextPool } from './files/pdf-text.js';
 import type { Authenticator } from './http/auth-hook.js';
 import { AdmissionQueue } from './policy/admission-queue.js';
 import { BudgetTracker } from './policy/budget.js';
@@ -64,12 +65,15 @@ export async function createGovernance({
     authenticate: (headers, clientIp) =>
       authenticate(headers, { mode: () => cfg().auth.mode, keys, clock }, clientIp),
   };
+  // Attached PDFs are read in worker threads, kept across config reloads; close() ends them.
+  const pdfText = new PdfTextPool();
   let contentFilter: ContentFilter | undefined = createContentFilter(initial.contentFilter, {
     moderateWith,
+    pdfText,
   });
   holder.onChange((next, previous) => {
     if (next.config.contentFilter !== previous.config.contentFilter)
-      contentFilter = createContentFilter(next.config.contentFilter, { moderateWith });
+      contentFilter = createContentFilter(next.config.contentFilter, { moderateWith, pdfText });
     if (next.config.auth !== previous.config.auth) keys.rebuild();
   });
   // A budget added, removed or changed seeds its counters again from the request log.
@@ -132,5 +136,6 @@ export async function createGovernance({
     deploymentBudgets,
     policies,
     queue,
+    pdfText,
   };
 }

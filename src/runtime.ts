@@ -125,6 +125,7 @@ export async function createRuntime(
     deploymentBudgets,
     policies,
     queue,
+    pdfText,
   } = await createGovernance({
     initial,
     holder,
@@ -405,6 +406,7 @@ export async function createRuntime(
         logger,
       });
       await configService.stop();
+      await pdfText.close();
       await alerter.idle();
       await requestLog?.close();
       await tracing?.shutdown();

@@ -67,7 +67,7 @@ const contentFilterFilesObject = z.strictObject({
     .positive()
     .default(100)
     .describe(
-      "Pages of a PDF read: the rest of a longer one is not read (see `onUnreadable`). Text is extracted on the router's event loop, so this and `maxBytes` bound what one request costs the others.",
+      "Pages of a PDF read: the rest of a longer one is not read (see `onUnreadable`). Text is extracted in worker threads (two per replica, each PDF in turn on one of them, each thread's heap capped at 256 MB), so with `maxBytes` and `pdfTimeoutMs` this bounds how long one request holds a thread.",
     ),
   pdfTimeoutMs: z
     .number()
@@ -75,7 +75,7 @@ const contentFilterFilesObject = z.strictObject({
     .positive()
     .default(5_000)
     .describe(
-      'Longest time spent extracting the text of one PDF (checked as it is read, page by page); past it the PDF counts as not read (see `onUnreadable`).',
+      'Longest time for the text of one PDF, counted from when the filter asks for it (time spent waiting for a free PDF thread counts too); past it the thread reading it is ended and the PDF counts as not read (see `onUnreadable`). A PDF whose reader crashes or runs out of its heap is not read either.',
     ),
   onUnreadable: z
     .enum(['pass', 'block'])

@@ -1,7 +1,9 @@
 // Inline files as text for the content filter: encodings written back as they came, PDFs' pages
-// read up to the cap, and what cannot be read said with a status-like code, never thrown.
+// read up to the cap, and what cannot be read said with a status-like code, never thrown. A PDF
+// that pdf.js takes seconds to open is cut at pdfTimeoutMs while the event loop serves on (pdf.js
+// runs in a worker thread: on the loop, it stopped everything for those seconds).
 import { describe, expect, it } from 'vitest';
-import { tinyPdf } from '../../test/helpers/tiny-pdf.js';
+import { slowPdf, tinyPdf } from '../../test/helpers/tiny-pdf.js';
 import { readFileText, type FileText } from './file-text.js';
 
 const LIMITS = { maxBytes: 1_000, maxPdfPages: 2, pdfTimeoutMs: 10_000 };
@@ -75,5 +77,30 @@ describe('readFileText', () => {
     expect(await readFileText(`data:image/png;base64,${png}`, 'a.png', LIMITS)).toEqual({
       kind: 'image',
     });
+  });
+
+  it('cuts a PDF that is slow to open at pdfTimeoutMs, the event loop ticking meanwhile', async () => {
+    const limits = { maxBytes: 10_000_000, maxPdfPages: 2, pdfTimeoutMs: 300 };
+    // A fresh thread's first PDF loads pdf.js (~0.2-0.6 s): not under the slow PDF's deadline.
+    const roomy = { ...limits, pdfTimeoutMs: 30_000 };
+    // Warm: pdf.js loaded, so the ticks below are counted while the slow PDF itself is parsed.
+    expect(await readFileText(tinyPdf(['warm']).toString('base64'), 'w.pdf', roomy)).toMatchObject({
+      kind: 'pdf',
+    });
+    const slow = `data:application/pdf;base64,${slowPdf().toString('base64')}`;
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 1);
+    const reading = readFileText(slow, 'slow.pdf', limits);
+    const atStart = ticks;
+    const read = await reading.finally(() => clearInterval(ticker));
+    expect(read).toEqual({
+      kind: 'unreadable',
+      code: 408,
+      reason: 'a PDF whose text took longer than contentFilter.files.pdfTimeoutMs (300 ms) to read',
+    });
+    // In-thread, pdf.js parsed the catalog in one step of ~2 s: no tick until it was done.
+    expect(ticks - atStart).toBeGreaterThanOrEqual(20);
+    const next = await readFileText(tinyPdf(['next one']).toString('base64'), 'n.pdf', roomy);
+    expect(next).toEqual({ kind: 'pdf', text: 'next one' });
   });
 });

@@ -1,8 +1,9 @@
 // What an inline file (a chat `file` part's `file_data`: a data URL, or bare base64) says, for the
 // content filter: the text of a text file, with a way to write it back in its own encoding; the
-// text of a PDF (pdf-text.ts); an image, which is not read; or why it could not be read.
+// text of a PDF (pdf-text.ts, read in a worker thread); an image, which is not read; or why it
+// could not be read.
 import { IMAGE_TYPES, detectMimeType, isTextType } from './file-type.js';
-import { PdfTextError, extractPdfText } from './pdf-text.js';
+import { PdfTextError, sharedPdfTextPool, type PdfTextReader } from './pdf-text.js';
 
 export type FileText =
   | {
@@ -45,11 +46,12 @@ function readsAsText(mime: string): boolean {
   return isTextType(mime) || /\+(json|xml)$/.test(mime) || mime === 'application/x-ndjson';
 }
 
-/** What `fileData` holds, read within `limits`; never throws. */
+/** What `fileData` holds, read within `limits` (a PDF by `pdfs`); never throws. */
 export async function readFileText(
   fileData: string,
   filename: string | undefined,
   limits: FileTextLimits,
+  pdfs: PdfTextReader = sharedPdfTextPool(),
 ): Promise<FileText> {
   const head = DATA_URL_HEAD.exec(fileData.slice(0, 512));
   const params = head ? head[1]!.split(';').map((p) => p.trim()) : [];
@@ -71,7 +73,7 @@ export async function readFileText(
   const declared = params[0]?.toLowerCase() || undefined;
   const mime = detectMimeType(content, filename ?? '', declared);
   if (IMAGE_TYPES.has(mime) || mime.startsWith('image/')) return { kind: 'image' };
-  if (mime === 'application/pdf') return readPdf(content, limits);
+  if (mime === 'application/pdf') return readPdf(content, limits, pdfs);
   if (!readsAsText(mime)) return unreadable(422, `of type ${mime}, which the filter cannot read`);
   const charset = params
     .find((p) => p.toLowerCase().startsWith('charset='))
@@ -99,9 +101,14 @@ export async function readFileText(
   return { kind: 'text', text, rewrite };
 }
 
-async function readPdf(content: Buffer, limits: FileTextLimits): Promise<FileText> {
+async function readPdf(
+  content: Buffer,
+  limits: FileTextLimits,
+  pdfs: PdfTextReader,
+): Promise<FileText> {
   try {
-    const pdf = await extractPdfText(content, {
+    // `content` is handed over (not used again here): a large one moves to the thread uncopied.
+    const pdf = await pdfs.extract(content, {
       maxPages: limits.maxPdfPages,
       timeoutMs: limits.pdfTimeoutMs,
     });

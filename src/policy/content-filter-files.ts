@@ -3,10 +3,11 @@
 // blocks with a base64 source and the router's own files named by `file_id` are by the time the
 // filter runs (responses-convert.ts, messages-convert.ts, resolve-chat-files.ts). Their text is
 // checked as message text is; a redaction rewrites a text file in the copy sent upstream. Before
-// (security review, 2026-12-07), a rule was bypassed by pasting its text into an attached file.
+// (security review, 2026-12-06), a rule was bypassed by pasting its text into an attached file.
 import type { Config } from '../config/schema.js';
 import { CLIENT_PATH, type ChatMessage } from '../core/wire-types.js';
 import { readFileText, type FileText } from '../files/file-text.js';
+import type { PdfTextReader } from '../files/pdf-text.js';
 import type { InputVerdict } from './filters/filter-types.js';
 import { scanText, type CompiledRule } from './filters/pattern-filter.js';
 
@@ -59,14 +60,18 @@ export function findAttachedFiles(messages: readonly ChatMessage[]): AttachedFil
   return found;
 }
 
-/** Each file read in turn (one PDF at a time: text extraction runs on the event loop). */
+/**
+ * Each file read in turn, PDFs by `pdfs` (worker threads): one request's PDFs each get their own
+ * `pdfTimeoutMs` and never take every thread from other requests at once.
+ */
 export async function readAttachedFiles(
   files: readonly AttachedFile[],
   options: FileCheckOptions,
+  pdfs?: PdfTextReader,
 ): Promise<ReadFile[]> {
   const out: ReadFile[] = [];
   for (const f of files)
-    out.push({ ...f, read: await readFileText(f.fileData, f.filename, options) });
+    out.push({ ...f, read: await readFileText(f.fileData, f.filename, options, pdfs) });
   return out;
 }
 

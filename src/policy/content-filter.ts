@@ -8,6 +8,7 @@ import { GatewayError } from '../core/errors.js';
 import { reasoningDetailsOf } from '../core/reasoning-details.js';
 import { reasoningTextKeys } from '../core/reasoning-text.js';
 import type { ChatChunk, ChatMessage, ChatRequest, ChatResponse } from '../core/wire-types.js';
+import type { PdfTextReader } from '../files/pdf-text.js';
 import {
   filesBlocked,
   findAttachedFiles,
@@ -53,6 +54,8 @@ export interface ContentFilterOptions {
     text: string,
     signal: AbortSignal,
   ) => ReturnType<ModerationClassifier>;
+  /** Reads attached PDFs (the runtime's PdfTextPool, kept across reloads; default: a shared one). */
+  pdfText?: PdfTextReader;
 }
 
 /** `contentFilter` as the filter reads it (`files` may be left out: its defaults). */
@@ -71,6 +74,7 @@ export class ContentFilter {
     private readonly plugins: readonly ContentFilterPlugin[],
     rules: readonly CompiledRule[],
     private readonly files: FileCheckOptions = FILE_CHECK_DEFAULTS,
+    private readonly pdfs?: PdfTextReader,
   ) {
     this.outputRules = rulesFor(rules, 'output');
     this.inputRules = rulesFor(rules, 'input');
@@ -92,7 +96,7 @@ export class ContentFilter {
     const asMessages = defs.map((d) => ({ role: 'user', content: d.text }) as ChatMessage);
     // Read only when a part is an inline file: a prompt without one pays one pass over its parts.
     const attached = this.files.enabled ? findAttachedFiles(request.messages) : undefined;
-    const files = attached && (await readAttachedFiles(attached, this.files));
+    const files = attached && (await readAttachedFiles(attached, this.files, this.pdfs));
     const withText = files?.filter((f) => textOf(f) !== undefined) ?? [];
     for (const f of withText) asMessages.push({ role: 'user', content: textOf(f)! } as ChatMessage);
     let messages = request.messages as ChatMessage[];
@@ -264,7 +268,7 @@ export function createContentFilter(
       }),
     );
   plugins.push(...(options.plugins ?? []));
-  return new ContentFilter(plugins, patterns.rules, config.files);
+  return new ContentFilter(plugins, patterns.rules, config.files, options.pdfText);
 }
 
 function blockedBy(verdicts: readonly InputVerdict[]): string[] {

@@ -30,3 +30,18 @@ export function tinyPdf(pages: readonly string[]): Buffer {
   out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
   return Buffer.from(out, 'latin1');
 }
+
+/**
+ * A PDF that pdf.js takes seconds to open, in one step that cannot be interrupted (measured: 2 s
+ * for the default 9 MB): its catalog holds an array of millions of numbers, parsed at once.
+ */
+export function slowPdf(bytes = 9_000_000): Buffer {
+  const numbers = '0 '.repeat(Math.max(1, Math.floor(bytes / 2)));
+  const objects = [
+    `<< /Type /Catalog /Pages 2 0 R /Padding [${numbers}] >>`,
+    '<< /Type /Pages /Kids [] /Count 0 >>',
+  ];
+  const body = objects.map((o, i) => `${i + 1} 0 obj\n${o}\nendobj\n`).join('');
+  // No cross-reference table: pdf.js finds the objects by scanning, as for a damaged file.
+  return Buffer.from(`%PDF-1.4\n${body}trailer\n<< /Root 1 0 R >>\n%%EOF\n`, 'latin1');
+}
