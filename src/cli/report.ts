@@ -133,14 +133,19 @@ export async function run(argv: string[]): Promise<number> {
       ...(by === 'tag'
         ? ['a request with several tags counts in each of their rows; the totals count it once']
         : []),
+      ...(by === 'deployment' || by === 'model'
+        ? [
+            `requests count where they were served (or last tried); spend and attempts where each of the ${s.attempts} upstream calls was made, so a timed-out first try costs its own ${by}`,
+          ]
+        : []),
       ...(s.feedback
         ? [`feedback ${s.feedback}, mean score ${score(s.meanScore)} (POST /v1/feedback)`]
         : []),
       '',
-      `${by.padEnd(44)} share   requests  spend        saved        p50 ms   p95 ms   TTFT p50${s.feedback ? '  feedback  score' : ''}`,
+      `${by.padEnd(44)} share   requests  attempts  spend        saved        p50 ms   p95 ms   TTFT p50${s.feedback ? '  feedback  score' : ''}`,
       ...s.groups.map(
         (g) =>
-          `${g.key.slice(0, 43).padEnd(44)} ${(g.share * 100).toFixed(1).padStart(5)}%  ${String(g.requests).padStart(8)}  ${usd(g.costUsd).padEnd(12)} ${usd(g.savingsUsd).padEnd(12)} ${g.latencyP50Ms.toFixed(1).padStart(7)}  ${g.latencyP95Ms.toFixed(1).padStart(7)}  ${g.ttftP50Ms === null ? '      –' : g.ttftP50Ms.toFixed(1).padStart(7)}${s.feedback ? `  ${String(g.feedback ?? 0).padStart(8)}  ${score(g.meanScore).padStart(5)}` : ''}`,
+          `${g.key.slice(0, 43).padEnd(44)} ${(g.share * 100).toFixed(1).padStart(5)}%  ${String(g.requests).padStart(8)}  ${String(g.attempts).padStart(8)}  ${usd(g.costUsd).padEnd(12)} ${usd(g.savingsUsd).padEnd(12)} ${g.latencyP50Ms.toFixed(1).padStart(7)}  ${g.latencyP95Ms.toFixed(1).padStart(7)}  ${g.ttftP50Ms === null ? '      –' : g.ttftP50Ms.toFixed(1).padStart(7)}${s.feedback ? `  ${String(g.feedback ?? 0).padStart(8)}  ${score(g.meanScore).padStart(5)}` : ''}`,
       ),
     ];
     process.stdout.write(`${lines.join('\n')}\n`);

@@ -1,6 +1,7 @@
 // Live numbers for the dashboard: a bounded ring of recent request records (a RequestRecorder),
 // aggregated on demand into traffic and routing distribution over time, spend and savings,
 // latency/TTFT per model, error and failover rates. Works with any request-log store (even none).
+import { callsElsewhere, countCalls, type CallElsewhere } from '../store/attempt-attribution.js';
 import {
   answeredFromCache,
   type RequestRecord,
@@ -88,6 +89,13 @@ export class LiveStats implements RequestRecorder {
   private readonly model: Uint16Array;
   /** prompt, cached, completion, reasoning tokens per slot. */
   private readonly tokens: Uint32Array;
+  /** Upstream calls per slot (countCalls, at most 255). */
+  private readonly calls: Uint8Array;
+  /**
+   * The calls a slot's request made at other deployments (a failover's first try, with what it
+   * was charged), for the few slots that have any: they count at their own model (summarizeRows).
+   */
+  private readonly elsewhere = new Map<number, CallElsewhere[]>();
   private readonly names: string[] = [];
   private readonly nameIds = new Map<string, number>();
   private size = 0;
@@ -112,6 +120,7 @@ export class LiveStats implements RequestRecorder {
     this.flags = new Uint8Array(capacity);
     this.model = new Uint16Array(capacity);
     this.tokens = new Uint32Array(capacity * 4);
+    this.calls = new Uint8Array(capacity);
   }
 
   record(record: RequestRecord): void {
@@ -135,6 +144,10 @@ export class LiveStats implements RequestRecorder {
     this.tokens[t + 1] = record.cachedTokens;
     this.tokens[t + 2] = record.completionTokens;
     this.tokens[t + 3] = record.reasoningTokens;
+    this.calls[i] = Math.min(255, countCalls(record.attempts));
+    const elsewhere = callsElsewhere(record);
+    if (elsewhere) this.elsewhere.set(i, elsewhere);
+    else this.elsewhere.delete(i);
     this.next = (i + 1) % this.capacity;
     if (this.size < this.capacity) this.size++;
   }
@@ -183,6 +196,8 @@ export class LiveStats implements RequestRecorder {
         completionTokens: this.tokens[t + 2] as number,
         reasoningTokens: this.tokens[t + 3] as number,
         failedOver: ((this.flags[i] as number) & 1) === 1,
+        calls: this.calls[i] as number,
+        callsElsewhere: this.elsewhere.get(i),
         upstreamErrored: ((this.flags[i] as number) & 8) === 8,
         cacheHit: ((this.flags[i] as number) & 2) === 2,
         usageEstimated: ((this.flags[i] as number) & 4) === 4,

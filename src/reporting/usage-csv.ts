@@ -3,7 +3,9 @@
 // a chargeback job. By tag a request counts in each of its tags' rows and once in the total.
 // `usage_estimated` counts the requests whose tokens are in part the router's estimate (no usage
 // from the upstream), `usage_estimated_cost_usd` the part of `cost_usd` that rests on them;
-// `invalid_requests` those the router refused as invalid, which `errors` leaves out.
+// `invalid_requests` those the router refused as invalid, which `errors` leaves out. By deployment
+// or model, `cost_usd` is what was spent at the row's (a timed-out first try's too), `attempts` the
+// calls made there, `requests` those it served.
 // Read from a request log, it ends with each group's feedback count and mean score.
 import type { GroupSummary, RequestSummary } from '../store/request-summary.js';
 import { csvLine } from './csv.js';
@@ -27,6 +29,9 @@ const COLUMNS: [string, (g: GroupSummary) => unknown, (s: RequestSummary) => unk
   ['usage_estimated_cost_usd', (g) => g.usageEstimatedCostUsd, (s) => s.usageEstimatedCostUsd],
   // Refused by the router as invalid (malformed, an unknown model, too large): not in `errors`.
   ['invalid_requests', (g) => g.invalidRequests, (s) => s.invalidRequests],
+  // Upstream calls; by deployment or model, those made there (a row may have calls and cost but
+  // no request: a deployment that timed out before another answered). Last, so columns keep places.
+  ['attempts', (g) => g.attempts, (s) => s.attempts],
 ];
 
 /** Feedback (`POST /v1/feedback`), in summaries read from a request log: its count and mean. */

@@ -1,9 +1,19 @@
 // Spend, savings against the top-model baseline, routing distribution, latency and error rates
 // over a set of request records, grouped by served model, key, router, tenant, end user or tag.
+// By deployment and by model a request's calls at other deployments count where they were made
+// (attempt-attribution.ts): each deployment's cost is what was spent there, requests stay with the
+// one that served.
 // One definition serves the `report` CLI, `GET /admin/v1/usage`, the dashboard and both stores, so
 // their numbers agree: the SQL stores compute the same summary in the database (sql/summary-sql.ts
 // mirrors `groupsOf`, `countsAsError`, `isInvalidRequest`, `upstreamErrored`, `failedOver`, `answeredFromCache` and `percentile`), the
 // rest here in memory. A log's summary with its feedback, whichever computes it: usage-summary.ts.
+import {
+  callGroup,
+  callsElsewhere,
+  countCalls,
+  splitsCalls,
+  type CallElsewhere,
+} from './attempt-attribution.js';
 import { answeredFromCache, type RequestRecord } from './request-record.js';
 import { compareCodePoints, countsAsError, isInvalidRequest, percentile } from './summary-rules.js';
 
@@ -46,9 +56,24 @@ export function filterRecords(
 
 export interface GroupSummary {
   key: string;
+  /**
+   * The requests of the group; by deployment or model, those its deployment served (or, failed,
+   * last called). `share`, latency, errors, failovers, the cache, the baseline: theirs.
+   */
   requests: number;
   share: number;
+  /**
+   * What the group spent. By deployment or model this includes the estimated cost of calls made
+   * there for requests another deployment then served (a timed-out first try) and leaves out that
+   * of its own requests' calls made elsewhere: the groups add up to the total.
+   */
   costUsd: number;
+  /**
+   * Upstream calls made (attempts not passed over); by deployment or model, those made at the
+   * group's, whichever deployment served the request. A group can have calls and cost but no
+   * request: a deployment that only ever timed out before another answered.
+   */
+  attempts: number;
   baselineCostUsd: number;
   savingsUsd: number;
   latencyP50Ms: number;
@@ -90,6 +115,8 @@ export interface RequestSummary {
   baselineCostUsd: number;
   savingsUsd: number;
   savingsRatio: number;
+  /** Upstream calls the requests made (attempts not passed over). */
+  attempts: number;
   /**
    * Requests answered with an error of the router or an upstream (`countsAsError`), and those the
    * router refused as invalid (malformed, an unknown model, too large: `isInvalidRequest`), apart.
@@ -161,6 +188,10 @@ export interface SummaryRow {
   upstreamErrored: boolean;
   /** Another deployment was tried after one failed (`failedOver`). */
   failedOver: boolean;
+  /** Upstream calls made (`countCalls`). */
+  calls: number;
+  /** Those of them made at other deployments than `deployment` (`callsElsewhere`). */
+  callsElsewhere?: readonly CallElsewhere[];
   cacheHit?: boolean;
   usageEstimated?: boolean;
 }
@@ -186,6 +217,8 @@ export function summaryRow(r: RequestRecord): SummaryRow {
     reasoningTokens: r.reasoningTokens,
     upstreamErrored: upstreamErrored(r),
     failedOver: failedOver(r),
+    calls: countCalls(r.attempts),
+    callsElsewhere: callsElsewhere(r),
     cacheHit: answeredFromCache(r),
     usageEstimated: r.usageEstimated === true,
   };
@@ -243,11 +276,18 @@ export function summarizeRows(
   since: number,
   until: number,
 ): RequestSummary {
-  const groups = new Map<string, SummaryRow[]>();
+  const groups = new Map<string, GroupParts>();
+  const part = (k: string): GroupParts => {
+    let g = groups.get(k);
+    if (!g) groups.set(k, (g = { rows: [], costUsd: 0, estimatedCostUsd: 0, attempts: 0 }));
+    return g;
+  };
+  const split = splitsCalls(by);
   const totals: SummaryTotals = {
     requests: records.length,
     costUsd: 0,
     baselineCostUsd: 0,
+    attempts: 0,
     errors: 0,
     invalidRequests: 0,
     failovers: 0,
@@ -257,13 +297,28 @@ export function summarizeRows(
     tokens: { prompt: 0, cached: 0, completion: 0, reasoning: 0 },
   };
   for (const r of records) {
+    // Split, the calls made elsewhere take their cost to their own group; the rest is the request's.
+    let ownCost = r.costUsd;
+    let ownCalls = r.calls;
+    if (split)
+      for (const c of r.callsElsewhere ?? []) {
+        const g = part(callGroup(c, by));
+        g.costUsd += c.costUsd;
+        if (r.usageEstimated) g.estimatedCostUsd += c.costUsd;
+        g.attempts++;
+        ownCost -= c.costUsd;
+        ownCalls--;
+      }
     for (const k of groupsOf(r, by)) {
-      let list = groups.get(k);
-      if (!list) groups.set(k, (list = []));
-      list.push(r);
+      const g = part(k);
+      g.rows.push(r);
+      g.costUsd += ownCost;
+      if (r.usageEstimated) g.estimatedCostUsd += ownCost;
+      g.attempts += ownCalls;
     }
     totals.costUsd += r.costUsd;
     totals.baselineCostUsd += r.baselineCostUsd;
+    totals.attempts += r.calls;
     if (countsAsError(r.status, r.upstreamErrored)) totals.errors++;
     if (isInvalidRequest(r.status, r.upstreamErrored)) totals.invalidRequests++;
     if (r.failedOver) totals.failovers++;
@@ -280,7 +335,7 @@ export function summarizeRows(
     totals.tokens.completion += r.completionTokens;
     totals.tokens.reasoning += r.reasoningTokens;
   }
-  const aggregates: GroupAggregate[] = [...groups].map(([key, list]) => {
+  const aggregates: GroupAggregate[] = [...groups].map(([key, { rows: list, ...sums }]) => {
     // Requests refused as invalid answer in a millisecond and say nothing of the latency clients
     // get: left out, as they are from the errors.
     const lat = list
@@ -294,7 +349,8 @@ export function summarizeRows(
     return {
       key,
       requests: list.length,
-      costUsd: list.reduce((s, r) => s + r.costUsd, 0),
+      costUsd: sums.costUsd,
+      attempts: sums.attempts,
       baselineCostUsd: list.reduce((s, r) => s + r.baselineCostUsd, 0),
       latencyP50Ms: percentile(lat, 50),
       latencyP95Ms: percentile(lat, 95),
@@ -305,10 +361,18 @@ export function summarizeRows(
       failovers: list.filter((r) => r.failedOver).length,
       cacheHits: list.filter((r) => r.cacheHit).length,
       usageEstimated: list.filter((r) => r.usageEstimated).length,
-      usageEstimatedCostUsd: list.reduce((s, r) => s + (r.usageEstimated ? r.costUsd : 0), 0),
+      usageEstimatedCostUsd: sums.estimatedCostUsd,
     };
   });
   return assembleSummary(by, since, until, totals, aggregates);
+}
+
+/** A group as it is summed: the requests in it, and what it spent and called, split or not. */
+interface GroupParts {
+  rows: SummaryRow[];
+  costUsd: number;
+  estimatedCostUsd: number;
+  attempts: number;
 }
 
 /** What a summary counts once per request, whatever the grouping. */
@@ -316,6 +380,7 @@ export interface SummaryTotals {
   requests: number;
   costUsd: number;
   baselineCostUsd: number;
+  attempts: number;
   errors: number;
   invalidRequests: number;
   failovers: number;
@@ -345,6 +410,7 @@ export function assembleSummary(
     requests: g.requests,
     share: n ? g.requests / n : 0,
     costUsd: g.costUsd,
+    attempts: g.attempts,
     baselineCostUsd: g.baselineCostUsd,
     savingsUsd: g.baselineCostUsd - g.costUsd,
     latencyP50Ms: g.latencyP50Ms,
@@ -369,6 +435,7 @@ export function assembleSummary(
     baselineCostUsd: baseline,
     savingsUsd: baseline - cost,
     savingsRatio: baseline > 0 ? (baseline - cost) / baseline : 0,
+    attempts: totals.attempts,
     errorRate: n ? totals.errors / n : 0,
     invalidRequests: totals.invalidRequests,
     invalidRequestRate: n ? totals.invalidRequests / n : 0,

@@ -817,7 +817,7 @@ async function renderWebhooks(force = false) {
   }
 }
 
-// Spend by tag, end user, tenant, key, model or router, with the feedback on each group's answers,
+// Spend by tag, end user, tenant, key, model, deployment or router, with the feedback on each group's answers,
 // from the request log (GET /admin/v1/usage): read when the grouping or the window changes and
 // every 30 s, not on every 3 s refresh (it reads the log).
 const USAGE_EVERY_MS = 30_000;
@@ -865,6 +865,9 @@ async function renderUsage(force) {
             td.textContent = text;
             tr.append(td);
           }
+          // By model or deployment, the calls made there (a timed-out first try's too).
+          if (by === 'model' || by === 'deployment')
+            tr.children[1].title = `${count(g.attempts)} upstream calls made here`;
           if (g.usageEstimated)
             tr.children[2].title = `${count(g.usageEstimated)} of ${count(g.requests)} requests with usage estimated by the router: ${usd(g.usageEstimatedCostUsd)}`;
           return tr;
@@ -883,8 +886,8 @@ async function renderUsage(force) {
         ? 'A request with several tags counts in each of their rows. Tags: the x-router-tags header, and OpenAI metadata as key=value.'
         : by === 'user'
           ? 'End users as clients name them: user or safety_identifier (OpenAI), metadata.user_id (Anthropic).'
-          : by === 'model'
-            ? 'The model that served each request (after routing and failover); a request that failed is under the deployment it last tried, and (none): requests that reached no deployment (refused, or none could be tried).'
+          : by === 'model' || by === 'deployment'
+            ? `Requests under the ${by} that served them (after routing and failover); a request that failed is under the deployment it last tried, and (none): requests that reached no deployment (refused, or none could be tried). Spend is where each upstream call was made: a first try that timed out elsewhere is charged there, so a row may have spend and no request.`
             : '') +
       estimatedNote;
   } catch (err) {

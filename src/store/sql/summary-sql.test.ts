@@ -43,6 +43,8 @@ function seeded(seed: number): () => number {
 
 function varied(count: number): RequestRecord[] {
   const rand = seeded(42);
+  // Its own stream, so the records drawn from `rand` stay those the cases below were chosen on.
+  const charge = seeded(7);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
   const tagPool = ['team-a', 'feature=search', 'batch', 'cli'];
   const records: RequestRecord[] = [];
@@ -50,9 +52,19 @@ function varied(count: number): RequestRecord[] {
     const stream = rand() < 0.5;
     const failedOver = rand() < 0.15;
     const served = pick(['small-sim', 'big-sim', 'mid-sim', undefined]);
+    // A failed-over first try that timed out is charged its prompt (AttemptRecord.costUsd).
+    const timedOut = failedOver && charge() < 0.5;
     const attempts: AttemptRecord[] = [
       ...(failedOver
-        ? [{ deployment: 'big', model: 'big-sim', outcome: 'error' as const, latencyMs: 4 }]
+        ? [
+            {
+              deployment: 'big',
+              model: 'big-sim',
+              outcome: 'error' as const,
+              latencyMs: 4,
+              ...(timedOut ? { errorCode: 'upstream_timeout', costUsd: charge() / 300 } : {}),
+            },
+          ]
         : []),
       ...(rand() < 0.1
         ? [{ deployment: 'mid', model: 'mid-sim', outcome: 'skipped' as const, latencyMs: 0 }]
@@ -80,7 +92,7 @@ function varied(count: number): RequestRecord[] {
         errorCode: 'upstream_stream_dropped',
         latencyMs: 3.5,
       };
-    const cost = rand() < 0.1 ? 0 : (rand() * 0.02) / 3;
+    const cost = (rand() < 0.1 ? 0 : (rand() * 0.02) / 3) + (attempts[0]?.costUsd ?? 0);
     records.push({
       // Several requests in the same millisecond, and some on the window's edges.
       time: T0 + Math.floor(i / 2) * 1000,
@@ -138,6 +150,7 @@ function expectSameSummary(sql: RequestSummary, js: RequestSummary): void {
     js.filter,
   ]);
   close(sql.costUsd, js.costUsd);
+  expect(sql.attempts).toBe(js.attempts);
   close(sql.baselineCostUsd, js.baselineCostUsd);
   close(sql.savingsUsd, js.savingsUsd);
   close(sql.savingsRatio, js.savingsRatio);
@@ -173,6 +186,7 @@ function expectSameSummary(sql: RequestSummary, js: RequestSummary): void {
     expect(exact).toEqual({
       key: want.key,
       requests: want.requests,
+      attempts: want.attempts,
       share: want.share,
       latencyP50Ms: want.latencyP50Ms,
       latencyP95Ms: want.latencyP95Ms,
@@ -201,6 +215,11 @@ async function compareAll(store: RequestLogStore): Promise<void> {
       const jsRecords = filterRecords(inWindow, filter);
       const js = summarizeRecords(jsRecords, by, SINCE, UNTIL);
       expectSameSummary(sql, Object.keys(filter).length ? { ...js, filter } : js);
+      // Each request (and each call) is in one group but by tag: the groups add up to the totals.
+      if (by !== 'tag') {
+        expect(sql.groups.reduce((n, g) => n + g.costUsd, 0)).toBeCloseTo(sql.costUsd, 9);
+        expect(sql.groups.reduce((n, g) => n + g.attempts, 0)).toBe(sql.attempts);
+      }
     }
   }
 }
@@ -327,6 +346,11 @@ it('the generated records cover what the summaries distinguish', () => {
   expect(inWindow.some((r) => r.status === 400 && failedOver(r))).toBe(true);
   expect(inWindow.some((r) => r.status === 400 && upstreamErrored(r) && !failedOver(r))).toBe(true);
   expect(s.failoverRate).toBeGreaterThan(0);
+  // Calls charged at another deployment than the one the record names (a timed-out first try).
+  expect(
+    inWindow.filter((r) => r.attempts.some((a) => a.costUsd && a.deployment !== r.deployment))
+      .length,
+  ).toBeGreaterThan(5);
   // Failed calls with nothing called after them (passed over or not) are no failovers.
   const lone = inWindow.filter((r) => upstreamErrored(r) && !failedOver(r));
   expect(lone.some((r) => r.attempts.some((a) => a.outcome === 'skipped'))).toBe(true);

@@ -3,6 +3,10 @@
 // that a month of requests never enters the process. Its group keys, error, invalid-request and
 // failover tests, group order and nearest-rank percentiles are mirrored here; the shares, rates
 // and order come from the same `assembleSummary`. Tests compare both on the real databases (summary-sql.test.ts).
+// By deployment and by model, a request's calls made at other deployments count there, with their
+// cost (summary-calls-sql.ts): one row per request, and two per such call that move its cost and
+// count from the request's group to the call's, summed together.
+import { splitsCalls } from '../attempt-attribution.js';
 import type { FeedbackGroup } from '../feedback-store.js';
 import {
   assembleSummary,
@@ -13,6 +17,7 @@ import {
   type UsageQuery,
 } from '../request-summary.js';
 import { INVALID_REQUEST_STATUSES } from '../summary-rules.js';
+import { countCallsSql, isCallElsewhereSql, MOVED, movedGroupSql } from './summary-calls-sql.js';
 
 /** What the two dialects spell differently. */
 export interface SummaryDialect {
@@ -30,6 +35,23 @@ export interface SummaryDialect {
   inList(expr: string, keys: readonly string[], add: (value: unknown) => string): string;
   /** `expr` for ORDER BY in code point order (UTF-8 byte order: compareCodePoints). */
   byCodePoint(expr: string): string;
+  /** A FROM item of the row's attempts (`r.attempts`), one row per attempt. */
+  calls: string;
+  /** A text field of the attempt `calls` yields (NULL when it has none). */
+  callField(field: 'deployment' | 'model' | 'outcome'): string;
+  /** The attempt's `costUsd`, 0 when it has none. */
+  callCost: string;
+  /** How many attempts the row has (`r.attempts`' length). */
+  callsLength: string;
+  /** False only when none of the row's attempts can have been passed over (a cheap test). */
+  maySkip: string;
+  /**
+   * False when the row cannot have called elsewhere: no attempt, or one at its own deployment
+   * (most rows), told without unnesting its attempts.
+   */
+  mayCallElsewhere: string;
+  /** `a` differs from `b`, NULL being a value (JavaScript's `!==` on undefined). */
+  distinctFrom(a: string, b: string): string;
 }
 
 export const SQLITE_SUMMARY: Omit<SummaryDialect, 'table'> = {
@@ -41,6 +63,14 @@ export const SQLITE_SUMMARY: Omit<SummaryDialect, 'table'> = {
     `${expr} IN (SELECT value FROM json_each(${add(JSON.stringify(keys))}))`,
   // BINARY, SQLite's default collation, compares UTF-8 text with memcmp.
   byCodePoint: (expr) => `${expr} COLLATE BINARY`,
+  calls: `json_each(r.attempts) AS a`,
+  callField: (field) => `json_extract(a.value, '$.${field}')`,
+  callCost: `COALESCE(json_extract(a.value, '$.costUsd'), 0)`,
+  callsLength: `json_array_length(r.attempts)`,
+  // The JSON text without the word has no attempt `skipped`, however it was written.
+  maySkip: `instr(r.attempts, 'skipped') > 0`,
+  mayCallElsewhere: `NOT (json_array_length(r.attempts) = 0 OR (json_array_length(r.attempts) = 1 AND json_extract(r.attempts, '$[0].deployment') IS r.deployment))`,
+  distinctFrom: (a, b) => `${a} IS NOT ${b}`,
 };
 
 export const POSTGRES_SUMMARY: Omit<SummaryDialect, 'table'> = {
@@ -53,6 +83,13 @@ export const POSTGRES_SUMMARY: Omit<SummaryDialect, 'table'> = {
   inList: (expr, keys, add) => `${expr} = ANY(${add(keys)}::text[])`,
   // "C" compares bytes (strcmp), whatever the database's own collation.
   byCodePoint: (expr) => `${expr} COLLATE "C"`,
+  calls: `jsonb_array_elements(r.attempts) AS a(v)`,
+  callField: (field) => `(a.v->>'${field}')`,
+  callCost: `COALESCE((a.v->>'costUsd')::float8, 0)`,
+  callsLength: `jsonb_array_length(r.attempts)`,
+  maySkip: `r.attempts @> '[{"outcome":"skipped"}]'::jsonb`,
+  mayCallElsewhere: `NOT (jsonb_array_length(r.attempts) = 0 OR (jsonb_array_length(r.attempts) = 1 AND r.attempts->0->>'deployment' IS NOT DISTINCT FROM r.deployment))`,
+  distinctFrom: (a, b) => `${a} IS DISTINCT FROM ${b}`,
 };
 
 /** A statement's text and its parameters, in placeholder order. */
@@ -112,12 +149,14 @@ class Params {
 /**
  * The FROM and WHERE of every statement: the window and the filter (`filterRecords`); with
  * `groups`, only the rows of those groups (a summary cut to its busiest, `topGroupsStatement`).
+ * `join`: a row per tag (`perTag`), or two per call the request made elsewhere (`elsewhere`: the
+ * `MOVED` rows, whose group is `movedGroupSql`'s).
  */
 function fromWhere(
   d: SummaryDialect,
   q: UsageQuery,
   params: Params,
-  perTag: boolean,
+  join: 'perTag' | 'elsewhere' | undefined,
   groups?: readonly string[],
 ): string {
   const f = q.filter ?? {};
@@ -130,11 +169,24 @@ function fromWhere(
     where.push(
       `EXISTS (SELECT 1 FROM ${d.jsonStrings('r.tags', 'f')} WHERE f.value = ${params.add(f.tag)})`,
     );
-  if (groups) where.push(d.inList(groupExpression(q.by), groups, (v) => params.add(v)));
+  const elsewhere = join === 'elsewhere' && splitsCalls(q.by);
+  if (elsewhere) where.push(d.mayCallElsewhere, isCallElsewhereSql(d));
+  const group = elsewhere
+    ? movedGroupSql(d, q.by as 'deployment' | 'model', groupExpression(q.by))
+    : groupExpression(q.by);
+  if (groups) where.push(d.inList(group, groups, (v) => params.add(v)));
   // By tag, a row per tag (a request in each of its tags' groups), one with NULL when it has none.
-  const join = perTag ? ` LEFT JOIN ${d.jsonStrings('r.tags', 't')} ON TRUE` : '';
-  return `FROM ${d.table} r${join} WHERE ${where.join(' AND ')}`;
+  const from =
+    join === 'perTag'
+      ? ` LEFT JOIN ${d.jsonStrings('r.tags', 't')} ON TRUE`
+      : elsewhere
+        ? `, ${d.calls}, ${MOVED}`
+        : '';
+  return `FROM ${d.table} r${from} WHERE ${where.join(' AND ')}`;
 }
+
+/** The join a grouping's request rows need: by tag, a row per tag. */
+const perTagIf = (q: UsageQuery) => (q.by === 'tag' ? 'perTag' : undefined);
 
 /**
  * What the filtered requests of the window cost, and nothing else: where a budget starts counting
@@ -144,7 +196,7 @@ function fromWhere(
  */
 export function spendStatement(d: SummaryDialect, q: Omit<UsageQuery, 'by'>): SqlStatement {
   const params = new Params(d);
-  const sql = `SELECT COALESCE(SUM(r.cost_usd), 0) AS cost ${fromWhere(d, { ...q, by: 'tenant' }, params, false)}`;
+  const sql = `SELECT COALESCE(SUM(r.cost_usd), 0) AS cost ${fromWhere(d, { ...q, by: 'tenant' }, params, undefined)}`;
   return { sql, params: params.values };
 }
 
@@ -153,48 +205,66 @@ export function totalsStatement(d: SummaryDialect, q: UsageQuery): SqlStatement 
   const params = new Params(d);
   const unlessHit = (column: string) => `SUM(CASE WHEN ${IS_HIT} THEN 0 ELSE r.${column} END)`;
   const sql = `SELECT COUNT(*) AS requests, SUM(r.cost_usd) AS cost, SUM(r.baseline_cost_usd) AS baseline,
-    SUM(${flag(isError(d))}) AS errors, SUM(${flag(isInvalid(d))}) AS invalid,
+    SUM(${countCallsSql(d)}) AS attempts, SUM(${flag(isError(d))}) AS errors, SUM(${flag(isInvalid(d))}) AS invalid,
     SUM(${flag(d.failedOver)}) AS failovers,
     SUM(${flag(IS_HIT)}) AS hits, ${unlessHit('prompt_tokens')} AS prompt,
     ${unlessHit('cached_tokens')} AS cached, ${unlessHit('completion_tokens')} AS completion,
     ${unlessHit('reasoning_tokens')} AS reasoning, SUM(${flag(IS_ESTIMATED)}) AS estimated,
     SUM(CASE WHEN ${IS_ESTIMATED} THEN r.cost_usd ELSE 0 END) AS estimated_cost
-    ${fromWhere(d, q, params, false)}`;
+    ${fromWhere(d, q, params, undefined)}`;
   return { sql, params: params.values };
 }
 
 /**
  * The busiest `q.limit` groups (most requests, then by key in code point order: compareGroups)
  * and how many groups there are, counted in one pass without aggregating anything else, so the
- * statements after it aggregate only the groups kept. Rows: g, requests, groups_total.
+ * statements after it aggregate only the groups kept (by deployment or model, groups with calls
+ * made there but no request count too). Rows: g, requests, groups_total.
  */
 export function topGroupsStatement(d: SummaryDialect, q: UsageQuery): SqlStatement {
   const params = new Params(d);
-  const rows = `SELECT ${groupExpression(q.by)} AS g ${fromWhere(d, q, params, q.by === 'tag')}`;
-  const sql = `SELECT g, COUNT(*) AS requests, COUNT(*) OVER () AS groups_total FROM (${rows}) b
+  const own = `SELECT ${groupExpression(q.by)} AS g, 1 AS req ${fromWhere(d, q, params, perTagIf(q))}`;
+  const rows = splitsCalls(q.by)
+    ? `${own} UNION ALL SELECT ${movedGroupSql(d, q.by, groupExpression(q.by))} AS g, 0 AS req
+      ${fromWhere(d, q, params, 'elsewhere')}`
+    : own;
+  const sql = `SELECT g, SUM(req) AS requests, COUNT(*) OVER () AS groups_total FROM (${rows}) b
     GROUP BY g ORDER BY requests DESC, ${d.byCodePoint('g')} LIMIT ${params.add(q.limit ?? 0)}`;
   return { sql, params: params.values };
 }
 
-/** The rows each group is aggregated over: its key and what the aggregates read. */
+/**
+ * The rows each group is aggregated over: its key and what the aggregates read. A request's row
+ * counts it (`req`), its whole cost and all its calls; by deployment or model, each call it made
+ * elsewhere adds two rows that move that call's cost and count to the call's group (`MOVED`), as
+ * `summarizeRows` splits them. `est` marks the cost of a request whose usage is estimated.
+ */
 function groupedRows(
   d: SummaryDialect,
   q: UsageQuery,
   params: Params,
   groups?: readonly string[],
+  moveCalls = true,
 ): string {
   // Latency of requests refused as invalid is NULL, left out of the percentiles as in memory.
-  return `SELECT ${groupExpression(q.by)} AS g, r.cost_usd, r.baseline_cost_usd,
-    CASE WHEN ${isInvalid(d)} THEN NULL ELSE r.latency_ms END AS latency_ms,
+  const own = `SELECT ${groupExpression(q.by)} AS g, 1 AS req, r.cost_usd,
+    r.baseline_cost_usd, CASE WHEN ${isInvalid(d)} THEN NULL ELSE r.latency_ms END AS latency_ms,
     r.ttft_ms, ${flag(isError(d))} AS error, ${flag(isInvalid(d))} AS invalid,
     ${flag(d.failedOver)} AS failed, ${flag(IS_HIT)} AS hit,
-    ${flag(IS_ESTIMATED)} AS estimated
-    ${fromWhere(d, q, params, q.by === 'tag', groups)}`;
+    ${flag(IS_ESTIMATED)} AS estimated, ${flag(IS_ESTIMATED)} AS est, ${countCallsSql(d)} AS calls
+    ${fromWhere(d, q, params, perTagIf(q), groups)}`;
+  if (!moveCalls || !splitsCalls(q.by)) return own;
+  const moved = `SELECT ${movedGroupSql(d, q.by, groupExpression(q.by))} AS g, 0 AS req,
+    s.sign * ${d.callCost} AS cost_usd, 0 AS baseline_cost_usd, NULL AS latency_ms,
+    NULL AS ttft_ms, 0 AS error, 0 AS invalid, 0 AS failed, 0 AS hit, 0 AS estimated,
+    ${flag(IS_ESTIMATED)} AS est, s.sign AS calls
+    ${fromWhere(d, q, params, 'elsewhere', groups)}`;
+  return `${own} UNION ALL ${moved}`;
 }
 
-const GROUP_SUMS = `g, COUNT(*) AS requests, SUM(cost_usd) AS cost, SUM(baseline_cost_usd) AS baseline,
-    SUM(error) AS errors, SUM(invalid) AS invalid, SUM(failed) AS failovers, SUM(hit) AS hits,
-    SUM(estimated) AS estimated, SUM(estimated * cost_usd) AS estimated_cost`;
+const GROUP_SUMS = `g, SUM(req) AS requests, SUM(cost_usd) AS cost, SUM(baseline_cost_usd) AS baseline,
+    SUM(calls) AS attempts, SUM(error) AS errors, SUM(invalid) AS invalid, SUM(failed) AS failovers,
+    SUM(hit) AS hits, SUM(estimated) AS estimated, SUM(est * cost_usd) AS estimated_cost`;
 
 /**
  * PostgreSQL: the groups with their percentiles in one pass. `percentile_disc(f)` is the first value
@@ -246,7 +316,8 @@ export function sqlitePercentilesStatement(
   groups?: readonly string[],
 ): SqlStatement {
   const params = new Params(d);
-  const rows = groupedRows(d, q, params, groups);
+  // The rows that move calls' costs have no latency: the percentiles need only the requests'.
+  const rows = groupedRows(d, q, params, groups, false);
   const p50 = params.add(P50);
   const p95 = params.add(P95);
   const ranked = (column: string) =>
@@ -272,9 +343,9 @@ export function feedbackStatements(
 ): { totals: SqlStatement; groups: SqlStatement } {
   const sums = 'COUNT(*) AS feedback, SUM(weight) AS weight, SUM(score * weight) AS weighted';
   const t = new Params(d);
-  const totals = `SELECT ${sums} FROM (SELECT r.weight, r.score ${fromWhere(d, q, t, false)}) b`;
+  const totals = `SELECT ${sums} FROM (SELECT r.weight, r.score ${fromWhere(d, q, t, undefined)}) b`;
   const g = new Params(d);
-  const rows = `SELECT ${groupExpression(q.by)} AS g, r.weight, r.score ${fromWhere(d, q, g, q.by === 'tag', groups)}`;
+  const rows = `SELECT ${groupExpression(q.by)} AS g, r.weight, r.score ${fromWhere(d, q, g, perTagIf(q), groups)}`;
   return {
     totals: { sql: totals, params: t.values },
     groups: { sql: `SELECT g, ${sums} FROM (${rows}) b GROUP BY g`, params: g.values },
@@ -298,6 +369,7 @@ export type TotalsRow = Record<
   | 'requests'
   | 'cost'
   | 'baseline'
+  | 'attempts'
   | 'errors'
   | 'invalid'
   | 'failovers'
@@ -315,6 +387,7 @@ export type GroupRow = Record<
   | 'requests'
   | 'cost'
   | 'baseline'
+  | 'attempts'
   | 'errors'
   | 'invalid'
   | 'failovers'
@@ -362,6 +435,7 @@ export function summaryFromRows(
     requests: num(totals.requests),
     costUsd: num(totals.cost),
     baselineCostUsd: num(totals.baseline),
+    attempts: num(totals.attempts),
     errors: num(totals.errors),
     invalidRequests: num(totals.invalid),
     failovers: num(totals.failovers),
@@ -382,6 +456,7 @@ export function summaryFromRows(
       key,
       requests: num(g.requests),
       costUsd: num(g.cost),
+      attempts: num(g.attempts),
       baselineCostUsd: num(g.baseline),
       latencyP50Ms: num(g.latency_p50),
       latencyP95Ms: num(g.latency_p95),
