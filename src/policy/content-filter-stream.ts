@@ -149,6 +149,21 @@ export async function* filterChatStream(
     if (release) pendingReasoning.delete(index);
     return false;
   };
+  /** What was held back at the stream's end, in a chunk of its own: `delta`, or the cut. */
+  const heldBackChunk = (template: ChatChunk, index: number, delta: object, blocked: boolean) =>
+    ({
+      ...template,
+      choices: [
+        {
+          index,
+          delta: blocked ? {} : delta,
+          finish_reason: blocked ? 'content_filter' : null,
+          logprobs: null,
+          ...(blocked ? { content_filter_results: results(index) } : {}),
+        },
+      ],
+      usage: null,
+    }) as unknown as ChatChunk;
   /** A choice a rule blocked: no more of its text or tool calls, finished content_filter. */
   const cut = (
     choice: ChatChunk['choices'][number],
@@ -254,19 +269,7 @@ export async function* filterChatStream(
       const delta: Record<string, unknown> = {};
       const blockedNow = scanReasoning(index, delta, true);
       if (!blockedNow && reasoningTextKeys(delta).every((k) => delta[k] === '')) continue;
-      yield {
-        ...last,
-        choices: [
-          {
-            index,
-            delta: blockedNow ? {} : delta,
-            finish_reason: blockedNow ? 'content_filter' : null,
-            logprobs: null,
-            ...(blockedNow ? { content_filter_results: results(index) } : {}),
-          },
-        ],
-        usage: null,
-      } as unknown as ChatChunk;
+      yield heldBackChunk(last, index, delta, blockedNow);
       if (blockedNow) return;
     }
     // Tool-call arguments still held back: out, in a chunk of their own.
@@ -275,19 +278,7 @@ export async function* filterChatStream(
       const delta: { tool_calls?: unknown } = {};
       const blockedNow = scanToolCalls(index, delta, true);
       if (!blockedNow && !delta.tool_calls) continue;
-      yield {
-        ...last,
-        choices: [
-          {
-            index,
-            delta: blockedNow ? {} : delta,
-            finish_reason: blockedNow ? 'content_filter' : null,
-            logprobs: null,
-            ...(blockedNow ? { content_filter_results: results(index) } : {}),
-          },
-        ],
-        usage: null,
-      } as unknown as ChatChunk;
+      yield heldBackChunk(last, index, delta, blockedNow);
       if (blockedNow) return;
     }
     for (const [index, text] of pending) {
