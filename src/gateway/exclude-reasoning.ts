@@ -3,6 +3,7 @@
 // `reasoning_content` / `reasoning` text that DeepSeek-style and OpenRouter-style servers add,
 // left out of a JSON answer's messages and of a stream's deltas. The usage still counts the
 // reasoning tokens (they are billed).
+import { REASONING_TEXT_KEYS } from '../core/reasoning-text.js';
 import {
   REASONING_EXCLUDE_FIELD,
   chunkFields,
@@ -11,7 +12,7 @@ import {
   type ChatResponse,
 } from '../core/wire-types.js';
 
-const REASONING_KEYS = ['reasoning_details', 'reasoning_content', 'reasoning'] as const;
+const REASONING_KEYS = ['reasoning_details', ...REASONING_TEXT_KEYS] as const;
 
 export function excludesReasoning(request: ChatRequest): boolean {
   return (request as Record<string, unknown>)[REASONING_EXCLUDE_FIELD] === true;

@@ -9,11 +9,11 @@
 // minutes (from its header) at `perAudioMinute`; any other audio's length is known only from the
 // reply, so it reserves nothing.
 import type { DeploymentConfig } from '../config/deployment-schema.js';
-import { countChars } from '../core/char-count.js';
 import type { TranscriptionForm } from '../core/wire-types.js';
 import { wavDurationSeconds } from '../core/wav-duration.js';
 import { inputCostUsd } from './cost.js';
 import { imageFamily } from './image-options.js';
+import { audioMinutesCost, imagePrice, speechCost } from './media-cost.js';
 
 type Priced = Pick<DeploymentConfig, 'prices' | 'model'>;
 
@@ -38,11 +38,7 @@ export function dearestImagePrice(d: Pick<DeploymentConfig, 'prices'>, ask: Imag
   const quality = fixed(ask.quality);
   const size = fixed(ask.size);
   const by = d.prices.perImageBy ?? {};
-  if (quality !== undefined && size !== undefined) {
-    for (const key of [`${quality}/${size}`, size, quality])
-      if (by[key] !== undefined) return by[key];
-    return d.prices.perImage ?? 0;
-  }
+  if (quality !== undefined && size !== undefined) return imagePrice(d, quality, size);
   let most = d.prices.perImage ?? 0;
   for (const [key, price] of Object.entries(by)) {
     const [q, s] = key.includes('/')
@@ -85,7 +81,7 @@ export function expectedImagesCostUsd(d: Priced, ask: ImageAsk, promptTokens: nu
 
 /** USD speaking `input` costs on `d`: its characters at `inputCharsPer1M`, as it is charged. */
 export function expectedSpeechCostUsd(d: Pick<DeploymentConfig, 'prices'>, input: string): number {
-  return (countChars(input) * (d.prices.inputCharsPer1M ?? 0)) / 1e6;
+  return speechCost(d, input).costUsd;
 }
 
 /** USD a transcription of `form`'s file may cost on `d`: a WAV's minutes; 0 for other audio. */
@@ -94,5 +90,5 @@ export function expectedTranscriptCostUsd(
   form: TranscriptionForm,
 ): number {
   const seconds = wavDurationSeconds(form.file.data) ?? 0;
-  return (seconds / 60) * (d.prices.perAudioMinute ?? 0);
+  return audioMinutesCost(d, seconds);
 }

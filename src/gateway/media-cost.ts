@@ -53,6 +53,11 @@ export function imagesCost(
   };
 }
 
+/** Minutes of audio at `perAudioMinute`: a transcript's cost, as charged or as expected. */
+export function audioMinutesCost(d: Prices, seconds: number): number {
+  return (seconds / 60) * (d.prices.perAudioMinute ?? 0);
+}
+
 /** Speech: the input's characters (code points, as OpenAI counts them) at `inputCharsPer1M`. */
 export function speechCost(d: Prices, input: string): MediaCost {
   return {
@@ -123,8 +128,7 @@ export function transcriptCost(
   const seconds = audioSeconds(form, reply) ?? 0;
   const tokens = transcriptTokens(reply);
   return {
-    costUsd:
-      (seconds / 60) * (d.prices.perAudioMinute ?? 0) + tokenCost(d, tokens.input, tokens.output),
+    costUsd: audioMinutesCost(d, seconds) + tokenCost(d, tokens.input, tokens.output),
     promptTokens: tokens.input,
     completionTokens: tokens.output,
   };

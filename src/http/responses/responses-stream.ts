@@ -186,8 +186,7 @@ export async function* chatChunksToResponseEvents(
       const reasoned = block ? undefined : reasoningTextOf(delta);
       if (reasoned) {
         if (!reasoningText) {
-          const item = reasoningTextItem('', newId('rs_'));
-          item.content = [];
+          const item = { type: 'reasoning', id: newId('rs_'), summary: [], content: [] };
           reasoningText = { item, index: output.length, value: '' };
           output.push(item);
           yield ev('response.output_item.added', { output_index: reasoningText.index, item });
