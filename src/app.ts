@@ -8,7 +8,7 @@ import { GatewayError } from './core/errors.js';
 import { newId } from './core/ids.js';
 import type { ChatGateway } from './gateway/chat-gateway.js';
 import { adoptSubprotocolKey, pickSubprotocol, type Authenticator } from './http/auth-hook.js';
-import { anthropicErrorBody } from './http/anthropic/messages-convert.js';
+import { anthropicErrorBody } from './http/anthropic/anthropic-error-body.js';
 import { registerCors } from './http/cors.js';
 import { errorHandler, sendError } from './http/error-handler.js';
 import { clientErrorHandler } from './http/client-errors.js';

@@ -114,9 +114,9 @@ export const WEB_SEARCH_TOOL_FIELD = 'x_anthropic_web_search';
  * `server_tool_use`, `web_search_tool_result`), each with how many of the message's text
  * characters stand before it. Only for a request of the Messages bridge that carries
  * WEB_SEARCH_TOOL_FIELD (no chat client can set that): Claude's answer keeps them for the
- * Anthropic client (src/http/anthropic/messages-reply.ts), and the client's turns that send them
- * back reach Claude with them (src/providers/anthropic/anthropic-convert.ts). Every other
- * upstream and every chat client never sees them.
+ * Anthropic client (src/http/anthropic/messages-reply.ts, messages-stream.ts), and the client's
+ * turns that send them back reach Claude with them (src/providers/anthropic/
+ * anthropic-content-blocks.ts). Every other upstream and every chat client never sees them.
  */
 export const SERVER_BLOCKS_FIELD = 'x_anthropic_server_blocks';
 
@@ -129,7 +129,7 @@ export const SERVER_BLOCKS_FIELD = 'x_anthropic_server_blocks';
  * empty list on the first chunk, which says the upstream returns them. Set by the Anthropic
  * adapter only for a request whose documents ask for citations, which only the Messages bridge
  * makes (ANTHROPIC_DOCUMENT): its Anthropic client gets them back as Claude sent them
- * (src/http/anthropic/messages-reply.ts); no chat client ever sees them.
+ * (src/http/anthropic/messages-reply.ts, messages-stream.ts); no chat client ever sees them.
  */
 export const DOCUMENT_CITATIONS_FIELD = 'x_anthropic_document_citations';
 

@@ -412,7 +412,7 @@ describe('answer chunks', () => {
     const detail = (d: Record<string, unknown>) => ({
       reasoning_details: [{ provider: 'anthropic', ...d }],
     });
-    // As the Anthropic adapter streams them (anthropic-reply.ts): text pieces, then the signature.
+    // As the Anthropic adapter streams them (anthropic-stream.ts): text pieces, then the signature.
     const collector = new ChunkCollector();
     collector.add(piece({ role: 'assistant', content: '' }));
     collector.add(piece(detail({ type: 'thinking', index: 0, thinking: 'Pl' })));

@@ -79,4 +79,23 @@ describe('estimated usage in the record', () => {
         .estimated,
     ).toBeUndefined();
   });
+
+  it("an answer without usage: reasoning sent in both fields counted once, Claude's thinking", () => {
+    // vLLM 0.10 sent the same reasoning as `reasoning_content` and `reasoning`: 40 characters
+    // of reasoning and 8 of answer are 12 tokens, not 22.
+    const reasoning = 'r'.repeat(40);
+    const both = {
+      role: 'assistant',
+      content: 'a'.repeat(8),
+      reasoning_content: reasoning,
+      reasoning,
+    };
+    expect(answerUsageCounts({ choices: [{ message: both }] }).completionTokens).toBe(12);
+    const claude = {
+      role: 'assistant',
+      content: 'a'.repeat(8),
+      reasoning_details: [{ type: 'thinking', thinking: 't'.repeat(12), signature: 's' }],
+    };
+    expect(answerUsageCounts({ choices: [{ message: claude }] }).completionTokens).toBe(5);
+  });
 });

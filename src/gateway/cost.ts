@@ -6,6 +6,7 @@ import type { DeploymentConfig } from '../config/deployment-schema.js';
 import { cacheWrite1hTokens, cacheWriteTokens, type ChatUsage } from '../core/wire-types.js';
 import type { AttemptRecord, RequestRecord } from '../store/request-record.js';
 import { webSearchOptions } from '../core/web-search.js';
+import { outputChars } from '../core/output-chars.js';
 
 export interface UsageCounts {
   promptTokens: number;
@@ -92,8 +93,8 @@ export function withWebSearches(
 /**
  * An answer's usage as it reported it; without any (an upstream that leaves `usage` out), its
  * answer tokens estimated from its text as a stream's are (track-stream.ts): ≈4 characters a token
- * over content, reasoning, refusal and tool-call arguments. The prompt is left to the router's
- * count (`accountUsage`).
+ * over text, refusal, reasoning (once) and tool-call input (core/output-chars.ts). The prompt is
+ * left to the router's count (`accountUsage`).
  */
 export function answerUsageCounts(response: {
   usage?: ChatUsage | null;
@@ -102,23 +103,9 @@ export function answerUsageCounts(response: {
   const usage = reportedUsage(response.usage);
   if (usage) return usageCounts(usage);
   let chars = 0;
-  for (const c of response.choices ?? []) chars += messageChars(c);
+  for (const c of response.choices ?? [])
+    chars += outputChars((c as { message?: unknown } | null)?.message);
   return { ...NO_USAGE, completionTokens: Math.ceil(chars / 4), estimated: true };
-}
-
-/** The characters of a choice's message: text, reasoning, refusal, tool-call arguments. */
-function messageChars(choice: unknown): number {
-  const m = (choice as { message?: Record<string, unknown> } | null)?.message;
-  if (!m) return 0;
-  let n = 0;
-  for (const field of ['content', 'reasoning_content', 'reasoning', 'refusal'])
-    if (typeof m[field] === 'string') n += (m[field] as string).length;
-  if (Array.isArray(m.tool_calls))
-    for (const t of m.tool_calls as { function?: { arguments?: unknown } }[]) {
-      const args = t?.function?.arguments;
-      if (typeof args === 'string') n += args.length;
-    }
-  return n;
 }
 
 export function costUsd(d: Pick<DeploymentConfig, 'prices'>, u: UsageCounts): number {

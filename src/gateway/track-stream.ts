@@ -16,6 +16,7 @@ import type { ChatCall } from './gateway-types.js';
 import { modelSelectionDetails } from './router-controls.js';
 import { chunkWithoutReasoning, excludesReasoning } from './exclude-reasoning.js';
 import { mergePromptResults } from '../policy/filters/azure-results.js';
+import { outputChars } from '../core/output-chars.js';
 
 /** How a tracked stream ended: its status, the usage the upstream reported, the text if kept. */
 export interface StreamEnd {
@@ -36,30 +37,10 @@ export function estimateStreamedTokens(chars: number, unparsedDeltas: number): n
   return Math.ceil(chars / 4) + unparsedDeltas;
 }
 
-/** The characters of a parsed chunk's output: text, reasoning, refusal, tool-call arguments. */
-function outputChars(chunk: ChatChunk): number {
+/** The characters of a parsed chunk's output, over its choices' deltas (core/output-chars.ts). */
+function chunkOutputChars(chunk: ChatChunk): number {
   let n = 0;
-  for (const c of chunk.choices) {
-    const d = c.delta as
-      | {
-          content?: unknown;
-          reasoning_content?: unknown;
-          reasoning?: unknown;
-          refusal?: unknown;
-          tool_calls?: { function?: { arguments?: unknown } }[];
-        }
-      | undefined;
-    if (!d) continue;
-    if (typeof d.content === 'string') n += d.content.length;
-    if (typeof d.reasoning_content === 'string') n += d.reasoning_content.length;
-    if (typeof d.reasoning === 'string') n += d.reasoning.length;
-    if (typeof d.refusal === 'string') n += d.refusal.length;
-    if (Array.isArray(d.tool_calls))
-      for (const t of d.tool_calls) {
-        const args = t?.function?.arguments;
-        if (typeof args === 'string') n += args.length;
-      }
-  }
+  for (const c of chunk.choices) n += outputChars(c.delta);
   return n;
 }
 
@@ -109,11 +90,12 @@ export async function* trackStream(
     let chunk = result.first;
     while (chunk) {
       if (kept) opts.collector?.add(chunk);
-      if (hideReasoning) chunk = chunkWithoutReasoning(chunk);
       const raw = (chunk as Partial<PassThroughChunk>)[RAW_JSON];
       // An unparsed delta is a token unless it is the empty delta that carries the finish reason.
-      if (raw === undefined) chars += outputChars(chunk);
+      // Counted before excluded reasoning is taken out: the upstream wrote it and bills it.
+      if (raw === undefined) chars += chunkOutputChars(chunk);
       else if (!raw.includes('"delta":{}')) unparsedDeltas++;
+      if (hideReasoning) chunk = chunkWithoutReasoning(chunk);
       // A usage whose counts are no counts is none: the answer is estimated (fault audit F1).
       if (chunk.usage && reportedUsage(chunk.usage)) {
         usage = usageCounts(chunk.usage);

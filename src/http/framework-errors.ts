@@ -3,7 +3,7 @@
 // fix (Anthropic's for Anthropic clients), not in Fastify's own `{error, code, statusCode}` body.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError } from '../core/errors.js';
-import { anthropicErrorBody } from './anthropic/messages-convert.js';
+import { anthropicErrorBody } from './anthropic/anthropic-error-body.js';
 import { sendError } from './error-handler.js';
 
 /** An Anthropic client (its SDK always sends anthropic-version) reads Anthropic's shapes. */

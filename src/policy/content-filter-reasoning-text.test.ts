@@ -73,6 +73,30 @@ describe('content filter: reasoning text in a whole answer', () => {
     expect(messageOf(out).reasoning_content).not.toContain('555');
     expect(messageOf(out).reasoning).toBe(messageOf(out).reasoning_content);
   });
+
+  it('the same text in both fields is checked once: one moderation call, its hits once', async () => {
+    const checked: string[] = [];
+    const counting: ContentFilterPlugin = {
+      ...flagging,
+      checkOutput: (text) => (checked.push(text), flagging.checkOutput(text)),
+    };
+    const f = createContentFilter({ enabled: true, rules: [] }, { plugins: [counting] })!;
+    const a = answer('reasoning_content', 'Think it over.');
+    messageOf(a).reasoning = 'Think it over.';
+    const out = await f.filterOutput(a);
+    expect(checked).toEqual(['Done.', 'Think it over.']);
+    expect(messageOf(out)).toMatchObject({
+      reasoning_content: 'Think it over.',
+      reasoning: 'Think it over.',
+    });
+    // Different texts (no server is known to send them, but nothing says they match) are each read.
+    checked.length = 0;
+    const b = answer('reasoning_content', 'Think it over.');
+    messageOf(b).reasoning = 'Plan the attack.';
+    const blocked = await f.filterOutput(b);
+    expect(checked).toEqual(['Done.', 'Think it over.', 'Plan the attack.']);
+    expect(blocked.choices[0]!.finish_reason).toBe('content_filter');
+  });
 });
 
 /** A stream as a DeepSeek-style server sends one: reasoning pieces, then the answer. */

@@ -175,6 +175,9 @@ export class ContentFilter {
       // the client as Claude's thinking is (before, it went out unread).
       const reasoningKeys = reasoningTextKeys(message);
       const reasoning = message as Record<string, unknown>;
+      // Each text once: vLLM 0.10 sent the same text in both fields, which was checked (a
+      // moderation call, its hits) twice. What it becomes is written to each field holding it.
+      const reasoningTexts = [...new Set(reasoningKeys.map((k) => reasoning[k] as string))];
       // The arguments of the tools the model calls are its answer too (security audit F1).
       const calls = Array.isArray(message.tool_calls) ? message.tool_calls : [];
       const [content, ...rest] = await Promise.all([
@@ -182,7 +185,7 @@ export class ContentFilter {
         ...(details ?? []).map((d) =>
           typeof d.thinking === 'string' ? this.checkOutput(d.thinking) : undefined,
         ),
-        ...reasoningKeys.map((k) => this.checkOutput(reasoning[k] as string)),
+        ...reasoningTexts.map((text) => this.checkOutput(text)),
         ...calls.map((c) =>
           typeof c?.function?.arguments === 'string'
             ? this.checkOutput(c.function.arguments)
@@ -190,8 +193,8 @@ export class ContentFilter {
         ),
       ]);
       const thinking = rest.slice(0, details?.length ?? 0);
-      const reasoned = rest.slice(thinking.length, thinking.length + reasoningKeys.length);
-      const args = rest.slice(thinking.length + reasoningKeys.length);
+      const reasoned = rest.slice(thinking.length, thinking.length + reasoningTexts.length);
+      const args = rest.slice(thinking.length + reasoningTexts.length);
       const verdicts = [content!, ...rest].flatMap((c) => c?.verdicts ?? []);
       annotateChoice(choice, toAzureResults(verdicts));
       if (verdicts.some((v) => v.hits.some((h) => h.action === 'block'))) {
@@ -203,7 +206,8 @@ export class ContentFilter {
         continue;
       }
       if (typeof message.content === 'string') message.content = content!.text;
-      reasoningKeys.forEach((k, i) => (reasoning[k] = reasoned[i]!.text));
+      for (const k of reasoningKeys)
+        reasoning[k] = reasoned[reasoningTexts.indexOf(reasoning[k] as string)]!.text;
       calls.forEach((c, i) => {
         const checked = args[i];
         if (checked && c.function) c.function.arguments = checked.text;

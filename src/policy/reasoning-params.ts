@@ -20,13 +20,13 @@ import {
 } from '../core/wire-types.js';
 import { isSignedThinking } from '../core/reasoning-details.js';
 import { isHostedWebSearch } from '../core/web-search.js';
+import { jsonOutputTool } from '../providers/anthropic/anthropic-convert.js';
 import {
   ANTHROPIC_EFFORT,
-  jsonOutputTool,
   thinkingBudget,
   usesAdaptiveThinking,
   usesThinking,
-} from '../providers/anthropic/anthropic-convert.js';
+} from '../providers/anthropic/anthropic-thinking.js';
 import { returnsLogprobs } from '../routing/eligibility.js';
 import { adaptTierAndVerbosity } from './tier-and-verbosity.js';
 

@@ -5,13 +5,12 @@
 import { describe, expect, it } from 'vitest';
 import { claudeDeployment, openaiDeployment } from '../../test/helpers/test-config.js';
 import type { ChatChunk, ChatRequest, ChatResponse } from '../core/wire-types.js';
-import { chatChunksToMessageEvents, chatToMessage } from '../http/anthropic/messages-reply.js';
+import { chatToMessage } from '../http/anthropic/messages-reply.js';
+import { chatChunksToMessageEvents } from '../http/anthropic/messages-stream.js';
 import { responsesToChat } from '../http/responses/responses-convert.js';
 import { chatToResponse } from '../http/responses/responses-reply.js';
-import {
-  anthropicEventsToChunks,
-  anthropicToChatResponse,
-} from '../providers/anthropic/anthropic-reply.js';
+import { anthropicToChatResponse } from '../providers/anthropic/anthropic-reply.js';
+import { anthropicEventsToChunks } from '../providers/anthropic/anthropic-stream.js';
 import type { SseMessage } from '../providers/sse-parser.js';
 import { adaptRequestForDeployment } from './reasoning-params.js';
 

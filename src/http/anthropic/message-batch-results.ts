@@ -5,7 +5,7 @@
 // `batch_expired` become `canceled` and `expired`).
 import { GatewayError } from '../../core/errors.js';
 import { isObject } from '../../core/is-object.js';
-import { anthropicErrorBody } from './messages-convert.js';
+import { anthropicErrorBody } from './anthropic-error-body.js';
 
 type Json = Record<string, unknown>;
 

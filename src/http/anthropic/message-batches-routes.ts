@@ -20,7 +20,7 @@ import { messageBatchObject, needsErrorTally, processingStatus } from './message
 import { parseMessageBatchRequest } from './message-batch-request.js';
 import { messageBatchResults, tallyErrorFile, type ResultTally } from './message-batch-results.js';
 import { anthropicVersionHook } from './anthropic-version.js';
-import { anthropicErrorBody } from './messages-convert.js';
+import { anthropicErrorBody } from './anthropic-error-body.js';
 import { KEY_REQUEST } from '../key-request.js';
 import { checkStorageQuota } from '../../files/storage-quota.js';
 

@@ -4,7 +4,8 @@
 // there), a refusal (F4: an empty message that ended its turn), a stream without usage (F5).
 import { describe, expect, it } from 'vitest';
 import type { ChatChunk, ChatResponse } from '../../core/wire-types.js';
-import { chatChunksToMessageEvents, chatToMessage } from './messages-reply.js';
+import { chatToMessage } from './messages-reply.js';
+import { chatChunksToMessageEvents } from './messages-stream.js';
 
 type Json = Record<string, unknown>;
 

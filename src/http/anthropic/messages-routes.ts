@@ -15,11 +15,13 @@ import { replyHeaders, writeSseStream } from '../sse-writer.js';
 import { withAnthropicRateLimits } from './anthropic-rate-limit-headers.js';
 import { anthropicVersionHook } from './anthropic-version.js';
 import { withClientBetas } from './client-betas.js';
-import { anthropicErrorBody, asksDocumentCitations, messagesToChat } from './messages-convert.js';
+import { anthropicErrorBody } from './anthropic-error-body.js';
+import { asksDocumentCitations, messagesToChat } from './messages-convert.js';
 import { BATCH_STREAM_FIELD } from './message-batch-request.js';
 import type { RouterFiles } from '../../files/router-files.js';
 import { messagesFileIds, resolveFileSources } from './resolve-file-sources.js';
-import { chatChunksToMessageEvents, chatToMessage } from './messages-reply.js';
+import { chatToMessage } from './messages-reply.js';
+import { chatChunksToMessageEvents } from './messages-stream.js';
 import { warningsHeader } from '../../core/header-text.js';
 import {
   ADAPTIVE_THINKING_FIELD,

@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { ChunkCollector, replayChunks } from '../../gateway/answer-chunks.js';
 import type { ChatChunk, ChatResponse } from '../../core/wire-types.js';
-import { chatChunksToMessageEvents, chatToMessage } from './messages-reply.js';
+import { chatToMessage } from './messages-reply.js';
+import { chatChunksToMessageEvents } from './messages-stream.js';
 
 type Json = Record<string, unknown>;
 

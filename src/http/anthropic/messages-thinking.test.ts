@@ -7,10 +7,11 @@ import { claudeDeployment } from '../../../test/helpers/test-config.js';
 import type { GatewayError } from '../../core/errors.js';
 import type { ChatChunk, ChatRequest, ChatResponse } from '../../core/wire-types.js';
 import { chatToAnthropicRequest } from '../../providers/anthropic/anthropic-convert.js';
-import { anthropicEventsToChunks } from '../../providers/anthropic/anthropic-reply.js';
+import { anthropicEventsToChunks } from '../../providers/anthropic/anthropic-stream.js';
 import type { SseMessage } from '../../providers/sse-parser.js';
 import { messagesToChat } from './messages-convert.js';
-import { chatChunksToMessageEvents, chatToMessage } from './messages-reply.js';
+import { chatToMessage } from './messages-reply.js';
+import { chatChunksToMessageEvents } from './messages-stream.js';
 
 const claude = claudeDeployment({ capabilities: { reasoning: true } });
 

@@ -27,7 +27,7 @@ import { formFieldValue } from './form-field.js';
 import { IMAGE_TYPES, detectMimeType, isModelInputType } from '../../files/file-type.js';
 import { MODEL_INPUT_PURPOSES, isModelInputFile, mimeTypeOf } from '../../files/router-files.js';
 import type { ErrorShaper } from '../error-handler.js';
-import { anthropicErrorBody } from '../anthropic/messages-convert.js';
+import { anthropicErrorBody } from '../anthropic/anthropic-error-body.js';
 import {
   anthropicExpiry,
   anthropicFileObject,

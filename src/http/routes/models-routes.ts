@@ -9,7 +9,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ConfigHolder } from '../../config/runtime-config.js';
 import type { RouterConfig } from '../../config/schema.js';
 import { GatewayError, invalidRequest, notFound } from '../../core/errors.js';
-import { anthropicErrorBody } from '../anthropic/messages-convert.js';
+import { anthropicErrorBody } from '../anthropic/anthropic-error-body.js';
 import type { ErrorShaper } from '../error-handler.js';
 import { optionalApiVersion } from './chat-routes.js';
 import type { ChatGateway } from '../../gateway/chat-gateway.js';

@@ -14,12 +14,9 @@ import { joinPausedTurn, PAUSED_TURNS, pausedTurn, webSearchTool } from './anthr
 import { isObject } from '../../core/is-object.js';
 import { asksDocumentCitations } from './anthropic-document-citations.js';
 import { WEB_SEARCH_TOOL_FIELD, type ChatRequest } from '../../core/wire-types.js';
-import {
-  anthropicEventsToChunks,
-  type AnthropicStreamOptions,
-  anthropicToChatResponse,
-  mapAnthropicError,
-} from './anthropic-reply.js';
+import { anthropicToChatResponse } from './anthropic-reply.js';
+import { anthropicEventsToChunks, type AnthropicStreamOptions } from './anthropic-stream.js';
+import { mapAnthropicError } from './anthropic-error.js';
 
 export function createAnthropicAdapter(
   deployment: DeploymentConfig,

@@ -23,7 +23,8 @@ import type {
 } from '../types.js';
 import { anthropicHeaders, anthropicHttpError } from './anthropic-http.js';
 import { chatToAnthropicRequest } from './anthropic-convert.js';
-import { anthropicToChatResponse, mapAnthropicError } from './anthropic-reply.js';
+import { anthropicToChatResponse } from './anthropic-reply.js';
+import { mapAnthropicError } from './anthropic-error.js';
 
 type Json = Record<string, unknown>;
 

@@ -5,7 +5,7 @@ import type { DeploymentConfig } from '../../config/deployment-schema.js';
 import type { GatewayError } from '../../core/errors.js';
 import { ANTHROPIC_BETA_FIELD, type ChatRequest } from '../../core/wire-types.js';
 import { headerValue, readText, type UpstreamHttpResponse } from '../http-client.js';
-import { mapAnthropicError } from './anthropic-reply.js';
+import { mapAnthropicError } from './anthropic-error.js';
 
 export const ANTHROPIC_VERSION = '2023-06-01';
 

@@ -7,7 +7,7 @@
 // place in a chat message: they are left out, and the searches are counted in the usage, except
 // for an Anthropic client of the Messages bridge, which gets them as Claude sent them
 // (SERVER_BLOCKS_FIELD) and sends them back. A paused turn (`pause_turn`) goes on: JSON here
-// (joinPausedTurn), streamed in anthropic-reply.ts.
+// (joinPausedTurn), streamed in anthropic-stream.ts.
 import {
   approximateLocation,
   webSearchOptions,

@@ -1,0 +1,34 @@
+// Anthropic's error envelope, for every error an Anthropic client is answered with: /v1/messages
+// and its batches, and the files and models routes, unknown paths and framework errors when the
+// client speaks Anthropic's API.
+import type { GatewayError } from '../../core/errors.js';
+
+type Json = Record<string, unknown>;
+
+/** HTTP status → Anthropic's error type (Anthropic docs: "Errors"). */
+const ERROR_TYPES: Record<number, string> = {
+  400: 'invalid_request_error',
+  401: 'authentication_error',
+  402: 'billing_error',
+  403: 'permission_error',
+  404: 'not_found_error',
+  413: 'request_too_large',
+  429: 'rate_limit_error',
+  500: 'api_error',
+  503: 'overloaded_error',
+  504: 'timeout_error',
+  529: 'overloaded_error',
+};
+
+/**
+ * Anthropic's error envelope (CONTRACTS.md §4.5) for a GatewayError, with the request's id as
+ * Anthropic's carries it (`request_id`; the `request-id` header says the same).
+ */
+export function anthropicErrorBody(e: GatewayError, requestId?: string): Json {
+  const type = ERROR_TYPES[e.status] ?? (e.status >= 500 ? 'api_error' : 'invalid_request_error');
+  return {
+    type: 'error',
+    error: { type, message: e.message },
+    ...(requestId ? { request_id: requestId } : {}),
+  };
+}

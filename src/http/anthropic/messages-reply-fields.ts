@@ -1,0 +1,93 @@
+// A chat reply's fields as an Anthropic Message states them, read alike by the whole reply
+// (messages-reply.ts) and the stream (messages-stream.ts): usage, the stop reason and sequence,
+// an OpenAI-format refusal, Claude's citations of the client's documents.
+import type { ChatResponse, DocumentCitations } from '../../core/wire-types.js';
+import {
+  cacheWrite1hTokens,
+  cacheWriteTokens,
+  DOCUMENT_CITATIONS_FIELD,
+} from '../../core/wire-types.js';
+import { matchedStopOf } from '../../core/matched-stop.js';
+import { isObject } from '../../core/is-object.js';
+
+type Json = Record<string, unknown>;
+
+/** Chat finish_reason → Anthropic stop_reason (CONTRACTS.md §5.2, reversed). */
+export function stopReason(finish: string | null | undefined): string {
+  if (finish === 'length') return 'max_tokens';
+  if (finish === 'tool_calls') return 'tool_use';
+  if (finish === 'content_filter') return 'refusal';
+  return 'end_turn';
+}
+
+/**
+ * The tier the upstream served at (chat's `service_tier`) as Anthropic's `usage.service_tier`
+ * names it (`standard` | `priority`); OpenAI's other tiers (flex, scale) have no such name.
+ */
+const ANTHROPIC_TIERS: Record<string, string> = { default: 'standard', priority: 'priority' };
+
+/** Chat usage → Anthropic usage (the served tier as Anthropic names it). */
+export function usageOf(u: ChatResponse['usage'] | null | undefined, tier?: unknown): Json {
+  const cached = u?.prompt_tokens_details?.cached_tokens ?? 0;
+  const written = cacheWriteTokens(u);
+  const hour = cacheWrite1hTokens(u);
+  const search = (u as { server_tool_use?: unknown } | null | undefined)?.server_tool_use;
+  return {
+    input_tokens: Math.max(0, (u?.prompt_tokens ?? 0) - cached - written),
+    cache_creation_input_tokens: written,
+    cache_read_input_tokens: cached,
+    // Which writes are kept for an hour (Claude Code reads this split to price them).
+    ...(written
+      ? {
+          cache_creation: {
+            ephemeral_5m_input_tokens: written - hour,
+            ephemeral_1h_input_tokens: hour,
+          },
+        }
+      : {}),
+    output_tokens: u?.completion_tokens ?? 0,
+    // Claude's web searches, as Anthropic counts them.
+    ...(isObject(search) ? { server_tool_use: search } : {}),
+    ...(typeof tier === 'string' && ANTHROPIC_TIERS[tier]
+      ? { service_tier: ANTHROPIC_TIERS[tier] }
+      : {}),
+  };
+}
+
+/**
+ * The stop sequence a choice stopped at, where the upstream named it (an Anthropic deployment,
+ * vLLM's `stop_reason`, SGLang's `matched_stop`) and it is one of the client's `stop_sequences`,
+ * the only ones Anthropic reports. OpenAI and Azure say only "stop", and leave the sequence out
+ * of the text, so an end there cannot be told from a natural one: end_turn.
+ */
+export function stopSequence(choice: unknown, stops: readonly string[]): string | null {
+  const s = matchedStopOf(choice);
+  return s !== undefined && stops.includes(s) ? s : null;
+}
+
+/** The client's stop sequences, from the chat request's `stop`. */
+export function stopsOf(stop: unknown): readonly string[] {
+  if (typeof stop === 'string') return [stop];
+  return Array.isArray(stop) ? stop.filter((s): s is string => typeof s === 'string') : [];
+}
+
+/** Claude's citations of the client's documents on a message or delta (DOCUMENT_CITATIONS_FIELD). */
+export function documentCitationsOf(holder: unknown): DocumentCitations[] | undefined {
+  const list = isObject(holder) ? holder[DOCUMENT_CITATIONS_FIELD] : undefined;
+  return Array.isArray(list)
+    ? list.filter((d): d is DocumentCitations => isObject(d) && Array.isArray(d.citations))
+    : undefined;
+}
+
+/** An OpenAI-format refusal on a message or a delta (`refusal`), when it has words. */
+export function refusalOf(message: unknown): string | undefined {
+  const r = (message as { refusal?: unknown } | null | undefined)?.refusal;
+  return typeof r === 'string' && r.length > 0 ? r : undefined;
+}
+
+/** A chat finish reason (and the stop sequence matched, if any) → Anthropic's stop fields. */
+export function stopOf(finish: string | null | undefined, sequence: string | null): Json {
+  return finish === 'stop' && sequence !== null
+    ? { stop_reason: 'stop_sequence', stop_sequence: sequence }
+    : { stop_reason: stopReason(finish), stop_sequence: null };
+}
