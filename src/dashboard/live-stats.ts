@@ -7,14 +7,8 @@ import {
   type RequestRecord,
   type RequestRecorder,
 } from '../store/request-record.js';
-import {
-  failedOver,
-  upstreamErrored,
-  summarizeRows,
-  type GroupSummary,
-  type RequestSummary,
-  type SummaryRow,
-} from '../store/request-summary.js';
+import { summarizeRows, type GroupSummary, type RequestSummary } from '../store/request-summary.js';
+import { failedOver, upstreamErrored, type SummaryRow } from '../store/summary-row.js';
 import { countsAsError } from '../store/summary-rules.js';
 
 export interface TimeBucket {

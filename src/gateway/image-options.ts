@@ -41,8 +41,10 @@ const FAMILIES: readonly (ImageFamily & { match: RegExp })[] = [
     name: 'the GPT image models',
     qualities: GPT_QUALITIES,
     sizes: ['1024x1024', '1536x1024', '1024x1536', 'auto'],
-    // gpt-image-1's, from OpenAI's image generation guide ("Cost and latency"); taken for the
-    // family's other models (gpt-image-1-mini, gpt-image-1.5) too, at their own token prices.
+    // OpenAI's image generation guide, "Models prior to gpt-image-2" (developers.openai.com/api/
+    // docs/guides/image-generation#calculating-costs): the same counts for every GPT image model
+    // before gpt-image-2 (gpt-image-1, gpt-image-1-mini, gpt-image-1.5), each at its own token
+    // prices. gpt-image-2 has no table there, only a calculator: it reserves no output tokens.
     outputTokens: {
       low: { '1024x1024': 272, '1024x1536': 408, '1536x1024': 400 },
       medium: { '1024x1024': 1056, '1024x1536': 1584, '1536x1024': 1568 },

@@ -8,7 +8,9 @@
 // replicas a budget can be overrun by what the others spend within that interval. A counter this
 // process meets for the first time starts from the deployment's spend in the request log for its
 // period (budget-seeding.ts), so a restart with in-memory state or a budget added by reload does
-// not start from $0.
+// not start from $0: each call's cost where it was made (store/spend-history.ts `spentAt`), as
+// the governance policies' settle charges it here, a try charged without answering at its own
+// deployment and the rest of the request at the one that served.
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import type { Clock } from '../core/clock.js';
 import type { SharedState } from '../store/shared-state.js';

@@ -9,6 +9,7 @@ import type { FeedbackStore } from './feedback-store.js';
 import type { RequestRecord, RequestRecorder } from './request-record.js';
 import type { RequestSummary, UsageQuery } from './request-summary.js';
 import type { ConversationStore } from './response-store.js';
+import type { SpendQuery } from './spend-history.js';
 import type { DecisionReceipt } from '../routing/receipt.js';
 
 /** A place records go to and come back from; both stores pass the same tests. It also keeps
@@ -38,8 +39,8 @@ export interface RequestLogStore
    * fields; the caller adds it to the result. Optional: `usageSummary` reads the records otherwise.
    */
   summarize?(q: UsageQuery): Promise<RequestSummary>;
-  /** USD the requests of a window and filter cost (a budget's spend history): SQL stores. */
-  spend?(q: Omit<UsageQuery, 'by' | 'limit'>): Promise<number>;
+  /** USD a window's requests, or calls at a deployment, cost (a budget's spend history): SQL stores. */
+  spend?(q: SpendQuery): Promise<number>;
   /**
    * The receipt kept with a record (`requestLog.storeReceipts`): by its decision id, or by the
    * request id of one of `tenant`'s requests (its latest decision), as `GET

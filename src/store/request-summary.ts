@@ -5,17 +5,15 @@
 // one that served.
 // One definition serves the `report` CLI, `GET /admin/v1/usage`, the dashboard and both stores, so
 // their numbers agree: the SQL stores compute the same summary in the database (sql/summary-sql.ts
-// mirrors `groupsOf`, `countsAsError`, `isInvalidRequest`, `upstreamErrored`, `failedOver`, `answeredFromCache` and `percentile`), the
-// rest here in memory. A log's summary with its feedback, whichever computes it: usage-summary.ts.
-import {
-  callGroup,
-  callsElsewhere,
-  countCalls,
-  splitsCalls,
-  type CallElsewhere,
-} from './attempt-attribution.js';
-import { answeredFromCache, type RequestRecord } from './request-record.js';
-import { compareCodePoints, countsAsError, isInvalidRequest, percentile } from './summary-rules.js';
+// mirrors `groupsOf`, `countsAsError`, `isInvalidRequest`, `upstreamErrored`, `failedOver`,
+// `answeredFromCache` and `percentile`), the rest here in memory. What is read of each request:
+// summary-row.ts; shares, rates and order: assemble-summary.ts. A log's summary with its
+// feedback, whichever computes it: usage-summary.ts.
+import { assembleSummary, type GroupAggregate, type SummaryTotals } from './assemble-summary.js';
+import { callGroup, splitsCalls } from './attempt-attribution.js';
+import type { RequestRecord } from './request-record.js';
+import { summaryRow, type SummaryRow } from './summary-row.js';
+import { countsAsError, isInvalidRequest, percentile } from './summary-rules.js';
 
 export const SUMMARY_BYS = [
   'model',
@@ -150,80 +148,6 @@ export interface RequestSummary {
   groupsTotal?: number;
 }
 
-/**
- * The order of a summary's groups: most requests first, then by key in code point order (UTF-8
- * byte order), the order the SQL stores pick the busiest `limit` groups in (SQLite's BINARY,
- * PostgreSQL's "C" collation), so a cut through tied groups keeps the same ones everywhere.
- */
-export function compareGroups(
-  a: Pick<GroupSummary, 'requests' | 'key'>,
-  b: Pick<GroupSummary, 'requests' | 'key'>,
-): number {
-  return b.requests - a.requests || compareCodePoints(a.key, b.key);
-}
-
-/**
- * What a summary reads of one request. A RequestRecord maps onto it (`summaryRow`); the dashboard's
- * compact ring stores only these fields.
- */
-export interface SummaryRow {
-  endpoint?: string;
-  keyId?: string;
-  tenant?: string;
-  endUser?: string;
-  tags?: readonly string[];
-  router?: string;
-  servedModel?: string;
-  deployment?: string;
-  costUsd: number;
-  baselineCostUsd: number;
-  status: number;
-  latencyMs: number;
-  ttftMs?: number;
-  promptTokens: number;
-  cachedTokens: number;
-  completionTokens: number;
-  reasoningTokens: number;
-  /** An upstream call failed (`upstreamErrored`): an error of the router's, not the client's. */
-  upstreamErrored: boolean;
-  /** Another deployment was tried after one failed (`failedOver`). */
-  failedOver: boolean;
-  /** Upstream calls made (`countCalls`). */
-  calls: number;
-  /** Those of them made at other deployments than `deployment` (`callsElsewhere`). */
-  callsElsewhere?: readonly CallElsewhere[];
-  cacheHit?: boolean;
-  usageEstimated?: boolean;
-}
-
-export function summaryRow(r: RequestRecord): SummaryRow {
-  return {
-    endpoint: r.endpoint,
-    keyId: r.keyId,
-    tenant: r.tenant,
-    endUser: r.endUser,
-    tags: r.tags,
-    router: r.router,
-    servedModel: r.servedModel,
-    deployment: r.deployment,
-    costUsd: r.costUsd,
-    baselineCostUsd: r.baselineCostUsd,
-    status: r.status,
-    latencyMs: r.latencyMs,
-    ttftMs: r.ttftMs,
-    promptTokens: r.promptTokens,
-    cachedTokens: r.cachedTokens,
-    completionTokens: r.completionTokens,
-    reasoningTokens: r.reasoningTokens,
-    upstreamErrored: upstreamErrored(r),
-    failedOver: failedOver(r),
-    calls: countCalls(r.attempts),
-    callsElsewhere: callsElsewhere(r),
-    cacheHit: answeredFromCache(r),
-    usageEstimated: r.usageEstimated === true,
-  };
-}
-
 /** The groups a request counts in: one, except by tag (`groupExpression` in sql/summary-sql.ts). */
 function groupsOf(r: SummaryRow, by: SummaryBy): readonly string[] {
   switch (by) {
@@ -244,21 +168,6 @@ function groupsOf(r: SummaryRow, by: SummaryBy): readonly string[] {
     default:
       return [r.servedModel ?? r.deployment ?? '(none)'];
   }
-}
-
-/** Any of the request's upstream calls failed. */
-export function upstreamErrored(r: RequestRecord): boolean {
-  return r.attempts.some((a) => a.outcome === 'error');
-}
-
-/**
- * A request failed over when an attempt errored and another deployment was called after it
- * (one passed over, `skipped`, was not called). A lone failed call is an error, not a failover:
- * counted as one, an outage read as "100% failovers" (ops audit F3, 2026-12-06).
- */
-export function failedOver(r: RequestRecord): boolean {
-  const firstError = r.attempts.findIndex((a) => a.outcome === 'error');
-  return firstError !== -1 && r.attempts.slice(firstError + 1).some((a) => a.outcome !== 'skipped');
 }
 
 export function summarizeRecords(
@@ -375,81 +284,6 @@ interface GroupParts {
   attempts: number;
 }
 
-/** What a summary counts once per request, whatever the grouping. */
-export interface SummaryTotals {
-  requests: number;
-  costUsd: number;
-  baselineCostUsd: number;
-  attempts: number;
-  errors: number;
-  invalidRequests: number;
-  failovers: number;
-  cacheHits: number;
-  usageEstimated: number;
-  usageEstimatedCostUsd: number;
-  tokens: RequestSummary['tokens'];
-}
-
-/** One group as aggregated (in JavaScript or in SQL), before shares and savings. */
-export type GroupAggregate = Omit<GroupSummary, 'share' | 'savingsUsd'>;
-
-/**
- * Shares, savings, rates and the order of the groups (most requests first, then by key): one
- * function for the in-memory and the SQL summaries, so they cannot drift apart.
- */
-export function assembleSummary(
-  by: SummaryBy,
-  since: number,
-  until: number,
-  totals: SummaryTotals,
-  aggregates: readonly GroupAggregate[],
-): RequestSummary {
-  const n = totals.requests;
-  const groups: GroupSummary[] = aggregates.map((g) => ({
-    key: g.key,
-    requests: g.requests,
-    share: n ? g.requests / n : 0,
-    costUsd: g.costUsd,
-    attempts: g.attempts,
-    baselineCostUsd: g.baselineCostUsd,
-    savingsUsd: g.baselineCostUsd - g.costUsd,
-    latencyP50Ms: g.latencyP50Ms,
-    latencyP95Ms: g.latencyP95Ms,
-    ttftP50Ms: g.ttftP50Ms,
-    ttftP95Ms: g.ttftP95Ms,
-    errors: g.errors,
-    invalidRequests: g.invalidRequests,
-    failovers: g.failovers,
-    cacheHits: g.cacheHits,
-    usageEstimated: g.usageEstimated,
-    usageEstimatedCostUsd: g.usageEstimatedCostUsd,
-  }));
-  groups.sort(compareGroups);
-  const { costUsd: cost, baselineCostUsd: baseline } = totals;
-  return {
-    since,
-    until,
-    by,
-    requests: n,
-    costUsd: cost,
-    baselineCostUsd: baseline,
-    savingsUsd: baseline - cost,
-    savingsRatio: baseline > 0 ? (baseline - cost) / baseline : 0,
-    attempts: totals.attempts,
-    errorRate: n ? totals.errors / n : 0,
-    invalidRequests: totals.invalidRequests,
-    invalidRequestRate: n ? totals.invalidRequests / n : 0,
-    failoverRate: n ? totals.failovers / n : 0,
-    cacheHits: totals.cacheHits,
-    cacheHitRate: n ? totals.cacheHits / n : 0,
-    tokens: totals.tokens,
-    usageEstimated: totals.usageEstimated,
-    usageEstimatedRate: n ? totals.usageEstimated / n : 0,
-    usageEstimatedCostUsd: totals.usageEstimatedCostUsd,
-    groups,
-  };
-}
-
 /** The window, grouping and narrowing of one summary. */
 export interface UsageQuery {
   since: number;
@@ -458,10 +292,4 @@ export interface UsageQuery {
   filter?: UsageFilter;
   /** Only the first `limit` groups (compareGroups' order); the totals still count every request. */
   limit?: number;
-}
-
-/** The first `limit` groups of a summary made with all of them, and how many there were. */
-export function limitGroups(summary: RequestSummary, limit: number | undefined): RequestSummary {
-  if (limit === undefined) return summary;
-  return { ...summary, groups: summary.groups.slice(0, limit), groupsTotal: summary.groups.length };
 }

@@ -1,10 +1,10 @@
 // A request log's usage summary over a window (`report`, `GET /admin/v1/usage`): computed in the
 // database by the SQL stores, else in memory (request-summary.ts), with each group's feedback.
+import { limitGroups } from './assemble-summary.js';
 import { meanScore, type FeedbackStore } from './feedback-store.js';
 import type { RequestLogStore } from './request-log.js';
 import {
   filterRecords,
-  limitGroups,
   summarizeRecords,
   type RequestSummary,
   type UsageFilter,

@@ -11,7 +11,9 @@ import {
   listFeedbackSql,
   type FeedbackRow,
 } from './feedback-rows.js';
-import { POSTGRES_SUMMARY, feedbackGroupFromRow, feedbackStatements } from './summary-sql.js';
+import { POSTGRES_SUMMARY } from './summary-dialect.js';
+import { feedbackGroupFromRow } from './summary-from-rows.js';
+import { feedbackStatements } from './summary-sql.js';
 
 export function createPostgresFeedbackStore(
   pool: pg.Pool,

@@ -18,18 +18,16 @@ import {
   toRow,
   type Row,
 } from './request-columns.js';
+import { spendStatement } from './spend-sql.js';
+import { POSTGRES_SUMMARY, chargedIndex } from './summary-dialect.js';
 import {
-  POSTGRES_SUMMARY,
-  postgresGroupsStatement,
   summaryFromRows,
   topGroupsFromRows,
-  spendStatement,
-  topGroupsStatement,
-  totalsStatement,
   type GroupRow,
   type TopGroupRow,
   type TotalsRow,
-} from './summary-sql.js';
+} from './summary-from-rows.js';
+import { postgresGroupsStatement, topGroupsStatement, totalsStatement } from './summary-sql.js';
 
 export function createPostgresRequestStore(
   url: string,
@@ -89,7 +87,8 @@ export function createPostgresRequestStore(
             .replaceAll('{real}', 'DOUBLE PRECISION')
             .replaceAll('{json}', 'JSONB')
             .replaceAll('{blob}', 'BYTEA')
-            .replaceAll('{bool}', 'BOOLEAN');
+            .replaceAll('{bool}', 'BOOLEAN')
+            .replaceAll('{charged_index}', chargedIndex(POSTGRES_SUMMARY));
           const sql = schema ? qualifyTables(typed, schema) : typed;
           for (const stmt of sql.split(';')) if (stmt.trim()) await client.query(stmt);
           await client.query(`INSERT INTO ${migrations} (version) VALUES ($1)`, [m.version]);

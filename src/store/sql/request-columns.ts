@@ -155,7 +155,10 @@ export function fromRow(row: Row): RequestRecord {
   };
 }
 
-/** Versioned migrations; `{real}`, `{bigint}`, `{json}`, `{blob}`, `{bool}` are filled per dialect. */
+/**
+ * Versioned migrations; `{real}`, `{bigint}`, `{json}`, `{blob}`, `{bool}`, `{charged_index}` are
+ * filled per dialect.
+ */
 export const MIGRATIONS: { version: number; sql: string }[] = [
   {
     version: 1,
@@ -324,6 +327,13 @@ export const MIGRATIONS: { version: number; sql: string }[] = [
   // it; `requestLog.storeReceipts`), so it outlives a restart and the replica's in-memory 10,000;
   // found by `decision_id` (indexed since 17) or `request_id` (2). NULL when none was kept.
   { version: 22, sql: 'ALTER TABLE requests ADD COLUMN receipt TEXT' },
+  // Where a deployment's budget starts counting (sql/spend-sql.ts): the requests with an attempt
+  // charged though it gave no answer, rare, whose cost counts at another deployment than the one
+  // that served; `{charged_index}` is the dialect's (summary-dialect.ts chargedIndex).
+  {
+    version: 23,
+    sql: 'CREATE INDEX IF NOT EXISTS requests_charged_time ON requests {charged_index}',
+  },
 ];
 
 // Every table the migrations create, by name.

@@ -10,12 +10,9 @@ import {
   listFeedbackSql,
   type FeedbackRow,
 } from './feedback-rows.js';
-import {
-  SQLITE_SUMMARY,
-  feedbackGroupFromRow,
-  feedbackStatements,
-  type SqlStatement,
-} from './summary-sql.js';
+import { SQLITE_SUMMARY } from './summary-dialect.js';
+import { feedbackGroupFromRow } from './summary-from-rows.js';
+import { feedbackStatements, type SqlStatement } from './summary-sql.js';
 
 export function createSqliteFeedbackStore(
   db: Database.Database,

@@ -19,20 +19,22 @@ import { createSqliteConversationObjectStore } from './sqlite-conversation-objec
 import { createSqliteConversationStore } from './sqlite-conversation-store.js';
 import { createSqliteFeedbackStore } from './sqlite-feedback-store.js';
 import { SQLITE_UNREFERENCED_BLOB } from './sqlite-inline-blobs.js';
+import { spendStatement } from './spend-sql.js';
+import { SQLITE_SUMMARY, chargedIndex } from './summary-dialect.js';
 import {
-  SQLITE_SUMMARY,
-  sqliteGroupsStatement,
-  sqlitePercentilesStatement,
   summaryFromRows,
   topGroupsFromRows,
-  topGroupsStatement,
-  spendStatement,
-  totalsStatement,
   type GroupRow,
   type PercentileRow,
-  type SqlStatement,
   type TopGroupRow,
   type TotalsRow,
+} from './summary-from-rows.js';
+import {
+  sqliteGroupsStatement,
+  sqlitePercentilesStatement,
+  topGroupsStatement,
+  totalsStatement,
+  type SqlStatement,
 } from './summary-sql.js';
 
 export function createSqliteRequestStore(path: string): RequestLogStore {
@@ -75,7 +77,8 @@ export function createSqliteRequestStore(path: string): RequestLogStore {
               .replaceAll('{real}', 'REAL')
               .replaceAll('{json}', 'TEXT')
               .replaceAll('{blob}', 'BLOB')
-              .replaceAll('{bool}', 'INTEGER'),
+              .replaceAll('{bool}', 'INTEGER')
+              .replaceAll('{charged_index}', chargedIndex(SQLITE_SUMMARY)),
           );
           db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(
             m.version,

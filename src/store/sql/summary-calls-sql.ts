@@ -2,7 +2,7 @@
 // upstream calls a request made, which of them were made at another deployment than the one its
 // row names, and the group each of those moves its cost to, by deployment and by model. The
 // attempts are read where they are kept, the row's JSON array (`SummaryDialect.calls`).
-import type { SummaryDialect } from './summary-sql.js';
+import type { SummaryDialect } from './summary-dialect.js';
 
 type Dialect = Omit<SummaryDialect, 'table'>;
 

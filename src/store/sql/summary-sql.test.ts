@@ -12,20 +12,20 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestLogStore } from '../request-log.js';
 import type { AttemptRecord, RequestRecord } from '../request-record.js';
+import { limitGroups } from '../assemble-summary.js';
 import {
   SUMMARY_BYS,
-  failedOver,
-  upstreamErrored,
   filterRecords,
-  limitGroups,
   summarizeRecords,
   type RequestSummary,
   type UsageFilter,
 } from '../request-summary.js';
+import { failedOver, upstreamErrored } from '../summary-row.js';
 import { usageSummary } from '../usage-summary.js';
 import { createPostgresRequestStore } from './postgres-request-store.js';
 import { createSqliteRequestStore } from './sqlite-request-store.js';
-import { SQLITE_SUMMARY, spendStatement } from './summary-sql.js';
+import { spendStatement } from './spend-sql.js';
+import { SQLITE_SUMMARY } from './summary-dialect.js';
 import { dropSchema, PG_URL, pgAvailable } from '../../../test/helpers/postgres.js';
 
 const T0 = 1_700_000_000_000;
@@ -237,6 +237,36 @@ async function compareSpend(store: RequestLogStore): Promise<void> {
 }
 
 /**
+ * A deployment's spend history (`spentAt`): each call's cost where it was made, the numbers the
+ * summary by deployment gives its groups, for every deployment (one that only timed out, one with
+ * none) and under every filter; the other budgets' sums stay those of whole requests (above).
+ */
+async function compareSpentAt(store: RequestLogStore): Promise<void> {
+  const inWindow = RECORDS.filter((r) => r.time >= SINCE && r.time < UNTIL);
+  for (const filter of FILTERS) {
+    const groups = summarizeRecords(
+      filterRecords(inWindow, filter),
+      'deployment',
+      SINCE,
+      UNTIL,
+    ).groups;
+    for (const spentAt of ['small', 'big', 'mid', 'nowhere']) {
+      const want = groups.find((g) => g.key === spentAt)?.costUsd ?? 0;
+      const got = await store.spend!({ since: SINCE, until: UNTIL, filter, spentAt });
+      expect(got, `${spentAt} ${JSON.stringify(filter)}`).toBeCloseTo(want, 9);
+    }
+  }
+  // What the cases above rest on: calls charged at 'big' for requests another deployment served
+  // (most at 'small'), so spend where made and whole requests' differ.
+  const byDeployment = summarizeRecords(inWindow, 'deployment', SINCE, UNTIL).groups;
+  const spentAt = (d: string) => byDeployment.find((g) => g.key === d)!.costUsd;
+  const served = (d: string) =>
+    inWindow.filter((r) => r.deployment === d).reduce((sum, r) => sum + r.costUsd, 0);
+  expect(spentAt('big') - served('big')).toBeGreaterThan(0.001);
+  expect(served('small') - spentAt('small')).toBeGreaterThan(0.001);
+}
+
+/**
  * Summaries cut to their busiest `limit` groups: the database picks the groups and aggregates only
  * those (the store never returns more), and they are the in-memory summary's first `limit`, with
  * the same `groupsTotal`, for every grouping.
@@ -390,6 +420,8 @@ describe('SQLite: the summary in SQL equals the summary in memory', () => {
 
   it("sums a budget's spend as the summary counts it", () => compareSpend(store));
 
+  it("sums a deployment's spend where each call was made", () => compareSpentAt(store));
+
   it("reads an end user's, a key's or a deployment's spend through an index, not the period", () => {
     const db = new Database(file, { readonly: true });
     try {
@@ -413,6 +445,23 @@ describe('SQLite: the summary in SQL equals the summary in memory', () => {
           .join('; ');
         expect(plan, JSON.stringify(filter)).toContain(index);
       }
+      // Where each call was made: the deployment's requests, and those with a charged call
+      // (rare) from the index alone, never the period's requests.
+      const st = spendStatement(
+        { ...SQLITE_SUMMARY, table: 'requests' },
+        { since: SINCE, until: UNTIL, spentAt: 'big' },
+      );
+      const steps = (
+        db
+          .prepare(`EXPLAIN QUERY PLAN ${st.sql}`)
+          .all(Object.fromEntries(st.params.map((v, i) => [`p${i + 1}`, v]))) as {
+          detail: string;
+        }[]
+      ).map((r) => r.detail);
+      expect(steps.filter((d) => /^(SEARCH|SCAN) r\b/.test(d))).toEqual([
+        'SEARCH r USING INDEX requests_deployment_time (deployment=? AND time>? AND time<?)',
+        'SEARCH r USING COVERING INDEX requests_charged_time (time>? AND time<?)',
+      ]);
     } finally {
       db.close();
     }
@@ -459,6 +508,8 @@ describe.skipIf(!havePg)('PostgreSQL: the summary in SQL equals the summary in m
   it('cut to the busiest groups in SQL, with how many there are', () => compareLimited(store));
 
   it("sums a budget's spend as the summary counts it", () => compareSpend(store));
+
+  it("sums a deployment's spend where each call was made", () => compareSpentAt(store));
 
   it('cuts through tied groups in code point order, whatever the column collates by', async () => {
     // This database may collate by C already: the column gets a linguistic collation (ICU's

@@ -2,95 +2,17 @@
 // `summarizeRows` (request-summary.ts) gives for the same records, aggregated in the database so
 // that a month of requests never enters the process. Its group keys, error, invalid-request and
 // failover tests, group order and nearest-rank percentiles are mirrored here; the shares, rates
-// and order come from the same `assembleSummary`. Tests compare both on the real databases (summary-sql.test.ts).
+// and order come from the same `assembleSummary` (summary-from-rows.ts). Tests compare both on
+// the real databases (summary-sql.test.ts). What the dialects spell differently:
+// summary-dialect.ts.
 // By deployment and by model, a request's calls made at other deployments count there, with their
 // cost (summary-calls-sql.ts): one row per request, and two per such call that move its cost and
 // count from the request's group to the call's, summed together.
 import { splitsCalls } from '../attempt-attribution.js';
-import type { FeedbackGroup } from '../feedback-store.js';
-import {
-  assembleSummary,
-  type GroupAggregate,
-  type RequestSummary,
-  type SummaryBy,
-  type SummaryTotals,
-  type UsageQuery,
-} from '../request-summary.js';
+import type { SummaryBy, UsageQuery } from '../request-summary.js';
 import { INVALID_REQUEST_STATUSES } from '../summary-rules.js';
 import { countCallsSql, isCallElsewhereSql, MOVED, movedGroupSql } from './summary-calls-sql.js';
-
-/** What the two dialects spell differently. */
-export interface SummaryDialect {
-  /** The request table, schema-qualified when it has one. */
-  table: string;
-  /** The placeholder of the i-th parameter (from 1). */
-  placeholder(i: number): string;
-  /** A FROM item of the JSON array of strings in `column`, one row per element in `alias.value`. */
-  jsonStrings(column: string, alias: string): string;
-  /** True when any of the row's attempts errored (`upstreamErrored`). */
-  upstreamErrored: string;
-  /** True when an attempt errored and a later one was called (`failedOver`). */
-  failedOver: string;
-  /** `expr` in the list of strings `keys` (one parameter, added with `add`). */
-  inList(expr: string, keys: readonly string[], add: (value: unknown) => string): string;
-  /** `expr` for ORDER BY in code point order (UTF-8 byte order: compareCodePoints). */
-  byCodePoint(expr: string): string;
-  /** A FROM item of the row's attempts (`r.attempts`), one row per attempt. */
-  calls: string;
-  /** A text field of the attempt `calls` yields (NULL when it has none). */
-  callField(field: 'deployment' | 'model' | 'outcome'): string;
-  /** The attempt's `costUsd`, 0 when it has none. */
-  callCost: string;
-  /** How many attempts the row has (`r.attempts`' length). */
-  callsLength: string;
-  /** False only when none of the row's attempts can have been passed over (a cheap test). */
-  maySkip: string;
-  /**
-   * False when the row cannot have called elsewhere: no attempt, or one at its own deployment
-   * (most rows), told without unnesting its attempts.
-   */
-  mayCallElsewhere: string;
-  /** `a` differs from `b`, NULL being a value (JavaScript's `!==` on undefined). */
-  distinctFrom(a: string, b: string): string;
-}
-
-export const SQLITE_SUMMARY: Omit<SummaryDialect, 'table'> = {
-  placeholder: (i) => `@p${i}`,
-  jsonStrings: (column, alias) => `json_each(${column}) AS ${alias}`,
-  upstreamErrored: `EXISTS (SELECT 1 FROM json_each(r.attempts) AS a WHERE json_extract(a.value, '$.outcome') = 'error')`,
-  failedOver: `EXISTS (SELECT 1 FROM json_each(r.attempts) AS a, json_each(r.attempts) AS b WHERE json_extract(a.value, '$.outcome') = 'error' AND b.key > a.key AND json_extract(b.value, '$.outcome') <> 'skipped')`,
-  inList: (expr, keys, add) =>
-    `${expr} IN (SELECT value FROM json_each(${add(JSON.stringify(keys))}))`,
-  // BINARY, SQLite's default collation, compares UTF-8 text with memcmp.
-  byCodePoint: (expr) => `${expr} COLLATE BINARY`,
-  calls: `json_each(r.attempts) AS a`,
-  callField: (field) => `json_extract(a.value, '$.${field}')`,
-  callCost: `COALESCE(json_extract(a.value, '$.costUsd'), 0)`,
-  callsLength: `json_array_length(r.attempts)`,
-  // The JSON text without the word has no attempt `skipped`, however it was written.
-  maySkip: `instr(r.attempts, 'skipped') > 0`,
-  mayCallElsewhere: `NOT (json_array_length(r.attempts) = 0 OR (json_array_length(r.attempts) = 1 AND json_extract(r.attempts, '$[0].deployment') IS r.deployment))`,
-  distinctFrom: (a, b) => `${a} IS NOT ${b}`,
-};
-
-export const POSTGRES_SUMMARY: Omit<SummaryDialect, 'table'> = {
-  placeholder: (i) => `$${i}`,
-  // Tags are a JSON array in a TEXT column (migration 5); attempts are JSONB.
-  jsonStrings: (column, alias) => `jsonb_array_elements_text(${column}::jsonb) AS ${alias}(value)`,
-  upstreamErrored: `r.attempts @> '[{"outcome":"error"}]'::jsonb`,
-  // The containment test first: most rows have no error, and it needs no unnesting.
-  failedOver: `(r.attempts @> '[{"outcome":"error"}]'::jsonb AND EXISTS (SELECT 1 FROM jsonb_array_elements(r.attempts) WITH ORDINALITY AS a(v, i), jsonb_array_elements(r.attempts) WITH ORDINALITY AS b(v, i) WHERE a.v->>'outcome' = 'error' AND b.i > a.i AND b.v->>'outcome' <> 'skipped'))`,
-  inList: (expr, keys, add) => `${expr} = ANY(${add(keys)}::text[])`,
-  // "C" compares bytes (strcmp), whatever the database's own collation.
-  byCodePoint: (expr) => `${expr} COLLATE "C"`,
-  calls: `jsonb_array_elements(r.attempts) AS a(v)`,
-  callField: (field) => `(a.v->>'${field}')`,
-  callCost: `COALESCE((a.v->>'costUsd')::float8, 0)`,
-  callsLength: `jsonb_array_length(r.attempts)`,
-  maySkip: `r.attempts @> '[{"outcome":"skipped"}]'::jsonb`,
-  mayCallElsewhere: `NOT (jsonb_array_length(r.attempts) = 0 OR (jsonb_array_length(r.attempts) = 1 AND r.attempts->0->>'deployment' IS NOT DISTINCT FROM r.deployment))`,
-  distinctFrom: (a, b) => `${a} IS DISTINCT FROM ${b}`,
-};
+import type { SummaryDialect } from './summary-dialect.js';
 
 /** A statement's text and its parameters, in placeholder order. */
 export interface SqlStatement {
@@ -137,7 +59,7 @@ const P50 = 50 / 100;
 const P95 = 95 / 100;
 
 /** Collects parameters and hands out their placeholders. */
-class Params {
+export class Params {
   readonly values: unknown[] = [];
   constructor(private readonly d: Omit<SummaryDialect, 'table'>) {}
   add(value: unknown): string {
@@ -152,7 +74,7 @@ class Params {
  * `join`: a row per tag (`perTag`), or two per call the request made elsewhere (`elsewhere`: the
  * `MOVED` rows, whose group is `movedGroupSql`'s).
  */
-function fromWhere(
+export function fromWhere(
   d: SummaryDialect,
   q: UsageQuery,
   params: Params,
@@ -187,18 +109,6 @@ function fromWhere(
 
 /** The join a grouping's request rows need: by tag, a row per tag. */
 const perTagIf = (q: UsageQuery) => (q.by === 'tag' ? 'perTag' : undefined);
-
-/**
- * What the filtered requests of the window cost, and nothing else: where a budget starts counting
- * (store/spend-history.ts). One indexed sum; the whole summary it replaced (four statements,
- * percentiles among them) over every request of the period made a new end user's first request
- * wait seconds on a large log (soak audit F1, 2026-12-06). Row: cost.
- */
-export function spendStatement(d: SummaryDialect, q: Omit<UsageQuery, 'by'>): SqlStatement {
-  const params = new Params(d);
-  const sql = `SELECT COALESCE(SUM(r.cost_usd), 0) AS cost ${fromWhere(d, { ...q, by: 'tenant' }, params, undefined)}`;
-  return { sql, params: params.values };
-}
 
 /** Counted once per request, whatever the grouping. */
 export function totalsStatement(d: SummaryDialect, q: UsageQuery): SqlStatement {
@@ -350,138 +260,4 @@ export function feedbackStatements(
     totals: { sql: totals, params: t.values },
     groups: { sql: `SELECT g, ${sums} FROM (${rows}) b GROUP BY g`, params: g.values },
   };
-}
-
-/** A row of `feedbackStatements` as a FeedbackGroup (sums of no rows are NULL). */
-export function feedbackGroupFromRow(row: Record<string, unknown>, key: string): FeedbackGroup {
-  return {
-    key,
-    feedback: num(row.feedback),
-    weight: num(row.weight),
-    weightedScore: num(row.weighted),
-  };
-}
-
-const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
-const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
-
-export type TotalsRow = Record<
-  | 'requests'
-  | 'cost'
-  | 'baseline'
-  | 'attempts'
-  | 'errors'
-  | 'invalid'
-  | 'failovers'
-  | 'hits'
-  | 'prompt'
-  | 'cached'
-  | 'completion'
-  | 'reasoning'
-  | 'estimated'
-  | 'estimated_cost',
-  unknown
->;
-export type GroupRow = Record<
-  | 'g'
-  | 'requests'
-  | 'cost'
-  | 'baseline'
-  | 'attempts'
-  | 'errors'
-  | 'invalid'
-  | 'failovers'
-  | 'hits'
-  | 'estimated'
-  | 'estimated_cost',
-  unknown
-> &
-  Partial<Record<'latency_p50' | 'latency_p95' | 'ttft_p50' | 'ttft_p95', unknown>>;
-export interface PercentileRow {
-  metric: 'latency' | 'ttft';
-  g: string;
-  v: number;
-  is_p50: unknown;
-  is_p95: unknown;
-}
-
-export interface TopGroupRow {
-  g: unknown;
-  requests: unknown;
-  groups_total: unknown;
-}
-
-/** The keys `topGroupsStatement` kept, and how many groups there are (0 when it found none). */
-export function topGroupsFromRows(rows: readonly TopGroupRow[]): {
-  keys: string[];
-  groupsTotal: number;
-} {
-  return { keys: rows.map((r) => String(r.g)), groupsTotal: num(rows[0]?.groups_total) };
-}
-
-/**
- * The summary from the statements' rows (drivers give counts and sums as numbers or, PostgreSQL's
- * bigint, strings). `percentiles`, SQLite's, fills in the groups' percentiles; `groupsTotal`, of a
- * summary cut to `q.limit` groups, says how many there are.
- */
-export function summaryFromRows(
-  q: UsageQuery,
-  totals: TotalsRow,
-  groups: readonly GroupRow[],
-  percentiles: readonly PercentileRow[] = [],
-  groupsTotal?: number,
-): RequestSummary {
-  const t: SummaryTotals = {
-    requests: num(totals.requests),
-    costUsd: num(totals.cost),
-    baselineCostUsd: num(totals.baseline),
-    attempts: num(totals.attempts),
-    errors: num(totals.errors),
-    invalidRequests: num(totals.invalid),
-    failovers: num(totals.failovers),
-    cacheHits: num(totals.hits),
-    usageEstimated: num(totals.estimated),
-    usageEstimatedCostUsd: num(totals.estimated_cost),
-    tokens: {
-      prompt: num(totals.prompt),
-      cached: num(totals.cached),
-      completion: num(totals.completion),
-      reasoning: num(totals.reasoning),
-    },
-  };
-  const aggregates = new Map<string, GroupAggregate>();
-  for (const g of groups) {
-    const key = String(g.g);
-    aggregates.set(key, {
-      key,
-      requests: num(g.requests),
-      costUsd: num(g.cost),
-      attempts: num(g.attempts),
-      baselineCostUsd: num(g.baseline),
-      latencyP50Ms: num(g.latency_p50),
-      latencyP95Ms: num(g.latency_p95),
-      ttftP50Ms: numOrNull(g.ttft_p50),
-      ttftP95Ms: numOrNull(g.ttft_p95),
-      errors: num(g.errors),
-      invalidRequests: num(g.invalid),
-      failovers: num(g.failovers),
-      cacheHits: num(g.hits),
-      usageEstimated: num(g.estimated),
-      usageEstimatedCostUsd: num(g.estimated_cost),
-    });
-  }
-  for (const p of percentiles) {
-    const a = aggregates.get(String(p.g));
-    if (!a) continue;
-    const v = Number(p.v);
-    if (p.metric === 'latency') {
-      if (num(p.is_p50)) a.latencyP50Ms = v;
-      if (num(p.is_p95)) a.latencyP95Ms = v;
-    } else {
-      if (num(p.is_p50)) a.ttftP50Ms = v;
-      if (num(p.is_p95)) a.ttftP95Ms = v;
-    }
-  }
-  const summary = assembleSummary(q.by, q.since, q.until, t, [...aggregates.values()]);
-  return groupsTotal === undefined ? summary : { ...summary, groupsTotal };
 }
