@@ -66,7 +66,7 @@ export async function createGovernance({
       authenticate(headers, { mode: () => cfg().auth.mode, keys, clock }, clientIp),
   };
   // Attached PDFs are read in worker threads, kept across config reloads; close() ends them.
-  const pdfText = new PdfTextPool();
+  const pdfText = new PdfTextPool({ logger, metrics: metrics?.pdfTextMetrics });
   let contentFilter: ContentFilter | undefined = createContentFilter(initial.contentFilter, {
     moderateWith,
     pdfText,

@@ -67,7 +67,7 @@ const contentFilterFilesObject = z.strictObject({
     .positive()
     .default(100)
     .describe(
-      "Pages of a PDF read: the rest of a longer one is not read (see `onUnreadable`). Text is extracted in worker threads (two per replica, each PDF in turn on one of them, each thread's heap capped at 256 MB), so with `maxBytes` and `pdfTimeoutMs` this bounds how long one request holds a thread.",
+      "Pages of a PDF read: the rest of a longer one is not read (see `onUnreadable`). Text is extracted in worker threads (two per replica, each PDF in turn on one of them, each thread's heap capped at 256 MB, and the buffers it decompresses into at 256 MB), so with `maxBytes` and `pdfTimeoutMs` this bounds how long one request holds a thread.",
     ),
   pdfTimeoutMs: z
     .number()
@@ -75,7 +75,7 @@ const contentFilterFilesObject = z.strictObject({
     .positive()
     .default(5_000)
     .describe(
-      'Longest time for the text of one PDF, counted from when the filter asks for it (time spent waiting for a free PDF thread counts too); past it the thread reading it is ended and the PDF counts as not read (see `onUnreadable`). A PDF whose reader crashes or runs out of its heap is not read either.',
+      'Longest time for the text of one PDF, counted from when the filter asks for it (time spent waiting for a free PDF thread counts too); past it the thread reading it is ended and the PDF counts as not read (see `onUnreadable`). A PDF whose reader crashes or runs out of its heap is not read either, nor one whose streams decompress past the 256 MB of buffers its reader may hold (413).',
     ),
   onUnreadable: z
     .enum(['pass', 'block'])

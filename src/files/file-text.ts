@@ -122,6 +122,8 @@ async function readPdf(
         : {}),
     };
   } catch (err) {
+    if (err instanceof PdfTextError && err.reason === 'too_large')
+      return unreadable(413, err.message);
     if (err instanceof PdfTextError && err.reason === 'timeout')
       return unreadable(
         408,

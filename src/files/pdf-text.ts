@@ -4,8 +4,23 @@
 // every other request for as long as it took (2 s for a crafted 9 MB PDF). A thread past its
 // deadline is terminated and one that crashes or runs out of heap is replaced: the PDF is then not
 // read (a PdfTextError), never a crash. Threads start on the first PDF and hold no process open.
+// Each PDF's outcome is counted and each thread lost logged (pdf-text-outcome.ts).
+import { performance } from 'node:perf_hooks';
 import { types } from 'node:util';
 import { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import {
+  describeError,
+  logThreadLoss,
+  lossOfError,
+  lossOfExit,
+  type PdfTextMetrics,
+  type LossContext,
+  type PdfTextOutcome,
+  type ThreadLoss,
+} from './pdf-text-outcome.js';
+
+export type { PdfTextMetrics, PdfTextOutcome } from './pdf-text-outcome.js';
 
 /** What a PDF was found to hold. */
 export interface PdfText {
@@ -16,11 +31,14 @@ export interface PdfText {
   unread: number;
 }
 
-/** Why a PDF's text could not be read: its structure (or its reader failing), or the deadline. */
+/**
+ * Why a PDF's text could not be read: its structure (or its reader failing), the deadline, or
+ * more decompressed content than the thread's buffers may hold.
+ */
 export class PdfTextError extends Error {
   constructor(
     message: string,
-    readonly reason: 'invalid' | 'timeout',
+    readonly reason: 'invalid' | 'timeout' | 'too_large',
   ) {
     super(message);
     this.name = 'PdfTextError';
@@ -43,8 +61,15 @@ export interface PdfTextPoolOptions {
   threads?: number;
   /** Each thread's V8 heap, in MB (default 256): a PDF that needs more fails alone. */
   maxHeapMb?: number;
+  /** What each thread may hold in ArrayBuffers, in MB (default 256; 0: no cap, for measures). */
+  maxBufferMb?: number;
+  /** Where a thread lost (it failed to start, crashed, timed out) is logged. */
+  logger?: Logger;
+  metrics?: PdfTextMetrics;
   /** Tests only: a module whose `extractText` the threads run instead of pdf.js's. */
   extractor?: URL;
+  /** Tests only: the threads' script instead of ./pdf-worker.mjs (one that is not there). */
+  script?: URL;
 }
 
 /** Two: one slow or crafted PDF holds one thread to its deadline while the other serves on. */
@@ -54,24 +79,39 @@ export const PDF_THREADS = 2;
  * scripts/measure-pdf-worker.mjs). Buffers pdf.js decompresses are outside it (not V8 heap).
  */
 export const PDF_THREAD_HEAP_MB = 256;
+/**
+ * Those buffers, capped as the heap is (pdf-worker.mjs): a 0.5 MB PDF whose stream inflates to
+ * 512 MB grew the process by 1.6 GB uncapped, by ~260 MB capped. A PDF whose streams inflate past
+ * it is not read (past about half of it where pdf.js inflates in JavaScript, doubling a buffer).
+ */
+export const PDF_THREAD_BUFFER_MB = 256;
 
 const WORKER_URL = new URL('./pdf-worker.mjs', import.meta.url);
 
 interface Job {
   id: number;
   bytes: Uint8Array;
+  /** Its size, for the logs (`bytes` is moved to the thread). */
+  size: number;
   maxPages: number;
+  /** performance.now() when asked for. */
+  asked: number;
   timer: NodeJS.Timeout;
-  settle: (outcome: PdfText | PdfTextError) => void;
+  settle: (result: PdfText | PdfTextError, outcome: PdfTextOutcome) => void;
   thread?: Thread;
 }
 
 interface Thread {
   worker: Worker;
+  /** The worker's threadId, kept for the logs (-1 once it has exited). */
+  id: number;
+  /** Its script ran: a thread that dies before has failed to start. */
+  ready: boolean;
   job?: Job;
 }
 
-type Answer = { id: number } & (PdfText | { error: { name?: string; message: string } });
+type Answer =
+  { ready: true } | ({ id: number } & (PdfText | { error: { name?: string; message: string } }));
 
 /**
  * A bounded pool of PDF-reading threads with a queue. Each PDF gets its own deadline from the
@@ -83,6 +123,9 @@ export class PdfTextPool implements PdfTextReader {
   private readonly queue: Job[] = [];
   private readonly size: number;
   private readonly maxHeapMb: number;
+  private readonly maxBufferMb: number;
+  private readonly script: URL;
+  private readonly log: Logger | undefined;
   private nextId = 1;
   private started = 0;
   private ended = 0;
@@ -91,6 +134,9 @@ export class PdfTextPool implements PdfTextReader {
   constructor(private readonly options: PdfTextPoolOptions = {}) {
     this.size = Math.max(1, options.threads ?? PDF_THREADS);
     this.maxHeapMb = options.maxHeapMb ?? PDF_THREAD_HEAP_MB;
+    this.maxBufferMb = options.maxBufferMb ?? PDF_THREAD_BUFFER_MB;
+    this.script = options.script ?? WORKER_URL;
+    this.log = options.logger;
   }
 
   /**
@@ -98,21 +144,26 @@ export class PdfTextPool implements PdfTextReader {
    * memory moves to the thread when it is the whole of its ArrayBuffer (copied otherwise).
    */
   extract(bytes: Uint8Array, limits: PdfTextLimits): Promise<PdfText> {
-    if (this.closed)
+    if (this.closed) {
+      this.options.metrics?.extracted('shutdown', 0);
       return Promise.reject(new PdfTextError('the router is shutting down', 'invalid'));
+    }
     const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
     const own = owned && types.isArrayBuffer(bytes.buffer) ? bytes : new Uint8Array(bytes);
     return new Promise((resolve, reject) => {
       const job: Job = {
         id: this.nextId++,
         bytes: own,
+        size: own.byteLength,
         maxPages: limits.maxPages,
+        asked: performance.now(),
         timer: setTimeout(() => this.expire(job), limits.timeoutMs),
-        settle: (outcome) => {
+        settle: (result, outcome) => {
           clearTimeout(job.timer);
           job.settle = () => undefined;
-          if (outcome instanceof PdfTextError) reject(outcome);
-          else resolve(outcome);
+          this.options.metrics?.extracted(outcome, (performance.now() - job.asked) / 1000);
+          if (result instanceof PdfTextError) reject(result);
+          else resolve(result);
         },
       };
       this.queue.push(job);
@@ -131,22 +182,29 @@ export class PdfTextPool implements PdfTextReader {
   async close(): Promise<void> {
     this.closed = true;
     const gone = new PdfTextError('the router is shutting down', 'invalid');
-    for (const job of this.queue.splice(0)) job.settle(gone);
+    for (const job of this.queue.splice(0)) job.settle(gone, 'shutdown');
     const threads = [...this.threads];
     this.threads.clear();
-    for (const t of threads) t.job?.settle(gone);
+    for (const t of threads) t.job?.settle(gone, 'shutdown');
     await Promise.all(threads.map((t) => t.worker.terminate()));
   }
 
   /** Hands waiting PDFs to idle threads, starting threads up to the bound. */
   private dispatch(): void {
     while (this.queue.length > 0) {
-      let thread = [...this.threads].find((t) => !t.job);
+      let thread: Thread | ThreadLoss | undefined = [...this.threads].find((t) => !t.job);
       if (!thread) {
         if (this.threads.size >= this.size) return;
         thread = this.start();
       }
       const job = this.queue.shift()!;
+      if (!('worker' in thread)) {
+        job.settle(
+          new PdfTextError(`not a readable PDF (${thread.why})`, 'invalid'),
+          thread.outcome,
+        );
+        continue;
+      }
       thread.job = job;
       job.thread = thread;
       thread.worker.ref(); // a PDF being read holds the process open, an idle thread does not
@@ -155,21 +213,35 @@ export class PdfTextPool implements PdfTextReader {
     }
   }
 
-  private start(): Thread {
-    const worker = new Worker(WORKER_URL, {
-      workerData: { role: 'pdf-text', extractor: this.options.extractor?.href },
-      resourceLimits: { maxOldGenerationSizeMb: this.maxHeapMb },
-      // Not the server's own node flags: some stop a thread from starting (`--input-type`).
-      execArgv: [],
-    });
+  /** A new thread, or why Node refused to make one (logged). */
+  private start(): Thread | ThreadLoss {
+    let worker: Worker;
+    try {
+      worker = new Worker(this.script, {
+        workerData: {
+          role: 'pdf-text',
+          extractor: this.options.extractor?.href,
+          maxBufferMb: this.maxBufferMb,
+        },
+        resourceLimits: { maxOldGenerationSizeMb: this.maxHeapMb },
+        // Not the server's own node flags: some stop a thread from starting (`--input-type`).
+        execArgv: [],
+      });
+    } catch (err) {
+      const loss: ThreadLoss = { outcome: 'not_started', why: describeError(err), err };
+      logThreadLoss(this.log, loss, this.lossContext(-1, undefined));
+      return loss;
+    }
     worker.unref();
-    const thread: Thread = { worker };
+    const thread: Thread = { worker, id: worker.threadId, ready: false };
     worker.on('message', (answer: Answer) => this.answer(thread, answer));
-    worker.on('error', (err) => this.lose(thread, `its reader failed: ${describe(err)}`));
-    worker.on('messageerror', (err) => this.lose(thread, `its reader failed: ${describe(err)}`));
+    worker.on('error', (err) => this.lose(thread, lossOfError(thread.ready, err)));
+    worker.on('messageerror', (err) =>
+      this.lose(thread, { outcome: 'crashed', why: `its reader failed: ${describeError(err)}` }),
+    );
     worker.on('exit', (code) => {
       this.ended++;
-      this.lose(thread, `its reader stopped (exit code ${code})`);
+      this.lose(thread, lossOfExit(thread.ready, code, this.maxBufferMb));
     });
     this.threads.add(thread);
     this.started++;
@@ -177,6 +249,10 @@ export class PdfTextPool implements PdfTextReader {
   }
 
   private answer(thread: Thread, answer: Answer): void {
+    if ('ready' in answer) {
+      thread.ready = true;
+      return;
+    }
     const job = thread.job;
     if (!job || answer.id !== job.id || !this.threads.has(thread)) return;
     thread.job = undefined;
@@ -185,33 +261,56 @@ export class PdfTextPool implements PdfTextReader {
       const { name, message } = answer.error;
       job.settle(
         new PdfTextError(`not a readable PDF (${name ? `${name}: ` : ''}${message})`, 'invalid'),
+        'unreadable',
       );
-    } else job.settle({ text: answer.text, pages: answer.pages, unread: answer.unread });
+    } else
+      job.settle(
+        { text: answer.text, pages: answer.pages, unread: answer.unread },
+        answer.unread > 0 ? 'too_many_pages' : 'ok',
+      );
     this.dispatch();
   }
 
   /** A thread that died: its PDF is not read, and the next PDF gets a fresh thread. */
-  private lose(thread: Thread, why: string): void {
+  private lose(thread: Thread, loss: ThreadLoss): void {
     if (!this.threads.delete(thread)) return;
     thread.worker.terminate().catch(() => undefined);
-    thread.job?.settle(new PdfTextError(`not a readable PDF (${why})`, 'invalid'));
+    const job = thread.job;
+    logThreadLoss(this.log, loss, this.lossContext(thread.id, job));
+    const error =
+      loss.outcome === 'too_large'
+        ? new PdfTextError(loss.why, 'too_large')
+        : new PdfTextError(`not a readable PDF (${loss.why})`, 'invalid');
+    job?.settle(error, loss.outcome);
     this.dispatch();
+  }
+
+  private lossContext(threadId: number, job: Job | undefined): LossContext {
+    const { maxHeapMb, maxBufferMb } = this;
+    const pdf = job && { bytes: job.size, ms: elapsedMs(job) };
+    return { threadId, script: this.script.href, maxHeapMb, maxBufferMb, ...(pdf ? { pdf } : {}) };
   }
 
   private expire(job: Job): void {
     const waiting = this.queue.indexOf(job);
+    const thread = job.thread;
     if (waiting >= 0) this.queue.splice(waiting, 1);
-    else if (job.thread && this.threads.delete(job.thread))
-      job.thread.worker.terminate().catch(() => undefined);
-    job.settle(new PdfTextError('its text took too long to read', 'timeout'));
+    else if (thread && this.threads.delete(thread))
+      thread.worker.terminate().catch(() => undefined);
+    const outcome = waiting >= 0 ? 'timeout_waiting' : 'timeout';
+    this.log?.warn(
+      { outcome, pdfBytes: job.size, ms: elapsedMs(job), threadId: thread?.id },
+      waiting >= 0
+        ? 'a PDF waited for a free reader thread past its deadline: not read'
+        : 'a PDF reader thread was terminated at the deadline: its PDF is not read',
+    );
+    job.settle(new PdfTextError('its text took too long to read', 'timeout'), outcome);
     this.dispatch();
   }
 }
 
-function describe(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  const code = (err as { code?: unknown }).code;
-  return `${typeof code === 'string' ? `${code}: ` : ''}${err.message}`;
+function elapsedMs(job: Job): number {
+  return Math.round(performance.now() - job.asked);
 }
 
 let fallback: PdfTextPool | undefined;

@@ -3,6 +3,7 @@
 // upstream's model names, so cardinality stays bounded.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CircuitState } from '../gateway/circuit-breaker.js';
+import type { PdfTextMetrics } from '../files/pdf-text.js';
 import type { QueueMetrics } from '../policy/admission-queue.js';
 import type { LoadSnapshot } from '../gateway/deployment-load.js';
 import type { StoredFeedback } from '../store/feedback-store.js';
@@ -271,6 +272,28 @@ export const batchMetrics = {
     (forwardSource = source),
   /** The outbox's latest counts (batch/outbox-counts.ts); undefined: unknown, no series. */
   outbox: (counts: WebhookDeliveryCounts | undefined) => (outboxCounts = counts),
+};
+
+const pdfTexts = new Counter({
+  name: 'model_router_pdf_text_extractions_total',
+  help: "Attached PDFs whose text the content filter asked for, by outcome (ok; too_many_pages: past contentFilter.files.maxPdfPages, the first pages read; unreadable: pdf.js could not parse it; timeout: past pdfTimeoutMs while read, its thread terminated; timeout_waiting: past it while waiting for a thread; crashed; out_of_memory: past the thread's heap cap; too_large: its streams decompress past the thread's buffer cap; not_started: the thread failed to start; shutdown)",
+  labelNames: ['outcome'],
+  registers: [registry],
+});
+const pdfTextDuration = new Histogram({
+  name: 'model_router_pdf_text_duration_seconds',
+  help: "Time from asking for an attached PDF's text to its outcome (waiting for a free thread included), by outcome",
+  labelNames: ['outcome'],
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  registers: [registry],
+});
+
+/** The PDF reader threads' outcomes (files/pdf-text.ts). */
+export const pdfTextMetrics: PdfTextMetrics = {
+  extracted: (outcome, seconds) => {
+    pdfTexts.inc({ outcome });
+    pdfTextDuration.observe({ outcome }, seconds);
+  },
 };
 
 const feedbackScore = new Histogram({
