@@ -1,6 +1,6 @@
 // What the bands are calibrated to keep: Balanced and Cost's share of the best single model's
 // quality, a fixed margin, and the standard errors of the calibration estimate to clear them by.
-import { DataError } from './dataset.js';
+import { DataError } from './data-error.js';
 
 export interface BandTargets {
   balanced: number;

@@ -3,7 +3,7 @@ import type { ModelHead } from '../src/routing/routing-model.js';
 import { orderByMode, pickByMode, type BandRule } from '../src/routing/pick-by-mode.js';
 import { calibrateBandsFromScores, halvesOf, standardErrorOfMean } from './calibrate-bands.js';
 import { prepareRows, routeCurve, type ScoredRow } from './route-prepared.js';
-import type { DataRow } from './dataset.js';
+import type { DataRow } from './load-rows.js';
 
 function head(name: string, price: number, meanScore: number): ModelHead {
   return {

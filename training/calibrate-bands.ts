@@ -4,7 +4,8 @@
 // moves 1–4% between calibration and test). The rows routed band by band are route-prepared.ts's.
 import { type BandRule, type Bands } from '../src/routing/pick-by-mode.js';
 import { type ModelHead } from '../src/routing/routing-model.js';
-import { promptCost, promptHash } from './dataset.js';
+import { promptCost } from './prompt-cost.js';
+import { promptHash } from './prompt-hash.js';
 import type { BandTargets } from './band-targets.js';
 import {
   pickIndex,

@@ -12,7 +12,8 @@ import { coverageTrust, predictQuality } from '../src/routing/predict-quality.js
 import { run } from '../src/cli/calibrate.js';
 import { createTrainedRouter } from '../src/routing/trained-router.js';
 import { simDeployment } from '../test/helpers/test-config.js';
-import { loadPrices, loadRows, type DataRow, type Price } from './dataset.js';
+import { loadPrices, type Price } from './load-prices.js';
+import { loadRows, type DataRow } from './load-rows.js';
 import { calibrateModel, withCorrection } from './calibrate-model.js';
 import { featurize } from './heads.js';
 import { trainArtefact } from './train-artefact.js';

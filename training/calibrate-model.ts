@@ -10,7 +10,9 @@ import {
 import { predictQuality } from '../src/routing/predict-quality.js';
 import { DENSE_SIZE } from '../src/routing/features.js';
 import { weighFeatures } from '../src/routing/term-weights.js';
-import { DataError, promptKey, type Price } from './dataset.js';
+import { DataError } from './data-error.js';
+import { promptKey } from './prompt-hash.js';
+import type { Price } from './load-prices.js';
 import { standardErrorOfMean } from './calibrate-bands.js';
 import { DEFAULT_TARGETS } from './band-targets.js';
 import { fitAll, packRows, type FitTask } from './fit-pool.js';

@@ -5,20 +5,11 @@
 import { mostLikelySource } from '../src/routing/predict-quality.js';
 import type { ModelHead, SourceExperts } from '../src/routing/routing-model.js';
 import type { ScoredRow } from './route-prepared.js';
-import type { DataRow } from './dataset.js';
+import type { CrossFit } from './cross-fit.js';
+import type { DataRow } from './load-rows.js';
 import { featurize, type FeaturedRow } from './heads.js';
 import { comparePairs } from './pair-heads.js';
 import { compareSourceHeads, gateRows, type GatedRow, type RawSourceRows } from './source-heads.js';
-
-/** Fits on `fit` and scores the rest, fold by fold, as `trainArtefact` cross-fits. */
-export type CrossFit = (
-  name: string,
-  fitAndScore: (
-    fit: FeaturedRow[],
-    rest: FeaturedRow[],
-    progress: (fits?: string) => void,
-  ) => ScoredRow[],
-) => { outOfSample: ScoredRow[]; fitPrompts: number };
 
 export interface SourceHeadsChoice {
   /** Sources that keep their own heads, those of them with a pair head, those on raw features. */

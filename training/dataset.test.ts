@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { loadPrices, loadRows, pricesByBareName, type DataRow, type Price } from './dataset.js';
+import { loadPrices, pricesByBareName, type Price } from './load-prices.js';
+import { loadRows, type DataRow } from './load-rows.js';
 import { trainArtefact } from './train-artefact.js';
 
 const mixtral: Price = { inputPer1M: 0.6, outputPer1M: 0.6 };

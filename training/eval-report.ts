@@ -2,14 +2,9 @@
 // and an SVG quality-versus-cost chart of the router (a sweep over the bands' whole range), each
 // single model, random (best single ↔ cheapest) and the oracle: one chart per test file, since
 // each file has its own models and score scale (one chart of several would mix them).
-import {
-  pickFor,
-  shareText,
-  summarize,
-  type EvalReport,
-  type EvalSummary,
-  type PromptOutcome,
-} from './evaluate.js';
+import { pickFor, type PromptOutcome } from './score-test-rows.js';
+import { shareText, type EvalSummary } from './eval-summary.js';
+import { summarize, type EvalReport } from './evaluate.js';
 
 /** The Balanced band swept for the chart: the calibration grid's range, 1.5 (quality) to −2. */
 export const SWEEP = Array.from({ length: 141 }, (_, i) => 1.5 - i * 0.025);

@@ -2,7 +2,8 @@
 // answers which kind of prompt, and says so on prompts it has not seen.
 import { describe, expect, it } from 'vitest';
 import { extractFeatures, requestFromPrompt } from '../src/routing/features.js';
-import type { DataRow, Price } from './dataset.js';
+import type { DataRow } from './load-rows.js';
+import type { Price } from './load-prices.js';
 import { FAMILIES, trainFamily } from './families.js';
 import { buildKnn } from './knn.js';
 import { buildMlp } from './mlp.js';

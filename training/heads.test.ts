@@ -1,6 +1,7 @@
 // What a head knows besides its weights: the answer length it prices a model's picks with.
 import { describe, expect, it } from 'vitest';
-import type { DataRow, Price } from './dataset.js';
+import type { DataRow } from './load-rows.js';
+import type { Price } from './load-prices.js';
 import { DEFAULT_ANSWER_TOKENS, featurize, headStats } from './heads.js';
 
 const price: Price = { inputPer1M: 1, outputPer1M: 2 };

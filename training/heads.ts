@@ -12,7 +12,9 @@ import {
 } from '../src/routing/features.js';
 import type { HeadWeights, ModelHead } from '../src/routing/routing-model.js';
 import { weighFeatures } from '../src/routing/term-weights.js';
-import { answerTokensFromCost, type DataRow, type Price } from './dataset.js';
+import { answerTokensFromCost } from './prompt-cost.js';
+import type { DataRow } from './load-rows.js';
+import type { Price } from './load-prices.js';
 import type { BandTargets } from './band-targets.js';
 import { prng, shuffleInPlace } from '../src/core/prng.js';
 import { FIT_LIMITS, fitAll, packRows, type FitTask } from './fit-pool.js';

@@ -3,10 +3,10 @@
 // distinct 32-bit salted hashes of the prompts' text, base64; 4 bytes a prompt: at most 90 KB
 // for the 16,968 prompts of the shipped artefacts, 2-4% of their size): a test prompt whose hash is among them was (almost surely) trained on, whatever its
 // file is called. Older artefacts keep none, only their training files' names (each group is
-// named after its data file, dataset.ts): for them a test file of the same name is taken to be
+// named after its data file, load-rows.ts): for them a test file of the same name is taken to be
 // (part of) that file, and the same prompts under another name go unnoticed.
 import type { RoutingArtefact } from '../src/routing/routing-model.js';
-import { promptHash, promptKey } from './dataset.js';
+import { promptHash, promptKey } from './prompt-hash.js';
 
 /** Versioned: a change of text normalisation or hash needs a new salt (older ones unreadable). */
 const FINGERPRINT_SALT = 'model-router-in-sample-v1';

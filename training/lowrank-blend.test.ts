@@ -5,7 +5,8 @@ import { prng } from '../src/core/prng.js';
 import { extractFeatures, requestFromPrompt } from '../src/routing/features.js';
 import { trustedQuality } from '../src/routing/predict-quality.js';
 import type { RoutingArtefact } from '../src/routing/routing-model.js';
-import type { DataRow, Price } from './dataset.js';
+import type { DataRow } from './load-rows.js';
+import type { Price } from './load-prices.js';
 import { BLEND_WEIGHTS, describeBlendChoice, trainLowRankBlend } from './lowrank-blend.js';
 import { trainArtefact } from './train-artefact.js';
 

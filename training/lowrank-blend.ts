@@ -13,11 +13,12 @@ import {
 } from './calibrate-bands.js';
 import type { ScoredRow } from './route-prepared.js';
 import { DEFAULT_TARGETS, type BandTargets } from './band-targets.js';
-import type { DataRow } from './dataset.js';
-import type { GroupBands, Predictor } from './evaluate.js';
+import type { DataRow } from './load-rows.js';
+import type { GroupBands, Predictor } from './score-test-rows.js';
 import { featurize, type FeaturedRow } from './heads.js';
 import { buildLowRank, fitLowRank, type LowRankModel } from './lowrank.js';
-import { calibrationFold, type TrainResult } from './train-artefact.js';
+import { calibrationFold } from './cross-fit.js';
+import type { TrainResult } from './train-artefact.js';
 
 export const BLEND_WEIGHTS = [0, 0.25, 0.5, 0.75, 1] as const;
 

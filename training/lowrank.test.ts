@@ -2,7 +2,7 @@
 // a rank-R embedding per model.
 import { describe, expect, it } from 'vitest';
 import { extractFeatures, requestFromPrompt } from '../src/routing/features.js';
-import type { DataRow } from './dataset.js';
+import type { DataRow } from './load-rows.js';
 import { featurize } from './heads.js';
 import { buildLowRank, fitLowRank } from './lowrank.js';
 

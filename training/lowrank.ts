@@ -8,7 +8,7 @@
 // on all of them. Only hashed columns that some training prompt touches get a row of V.
 import { DENSE_SIZE, type Features } from '../src/routing/features.js';
 import { prng } from '../src/core/prng.js';
-import { splitByHash } from './dataset.js';
+import { splitByHash } from './prompt-hash.js';
 import type { FeaturedRow } from './heads.js';
 import { minimizeLbfgs } from './lbfgs.js';
 

@@ -8,8 +8,9 @@ import { parseArtefact, serializeArtefact } from '../src/routing/artefact-json.j
 import { coverageTrust, predictQuality } from '../src/routing/predict-quality.js';
 import { createTrainedRouter } from '../src/routing/trained-router.js';
 import { simDeployment } from '../test/helpers/test-config.js';
-import { type DataRow, type Price } from './dataset.js';
-import { scoreTestRows } from './evaluate.js';
+import type { DataRow } from './load-rows.js';
+import type { Price } from './load-prices.js';
+import { scoreTestRows } from './score-test-rows.js';
 import { featurize } from './heads.js';
 import {
   BEST_SINGLE_COVERAGE,

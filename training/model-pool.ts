@@ -3,7 +3,8 @@
 // model scored on part of the prompts gets (its head levelled, a coverage head).
 import { type ModelHead } from '../src/routing/routing-model.js';
 import { predictQuality } from '../src/routing/predict-quality.js';
-import type { DataRow, Price } from './dataset.js';
+import type { DataRow } from './load-rows.js';
+import type { Price } from './load-prices.js';
 import { FIT_LIMITS, fitAll, packRows, type FitTask } from './fit-pool.js';
 import {
   GATE_C,

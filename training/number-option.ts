@@ -2,7 +2,7 @@
 // is not a number, or is out of range, is a DataError naming the option, what it takes and what was
 // given, never a NaN or a silently wrong figure (`Number('abc')` routes everything to one model).
 import { BAND_RANGE } from '../src/config/schema.js';
-import { DataError } from './dataset.js';
+import { DataError } from './data-error.js';
 
 /** What an option takes: a whole number or any finite number, and its bounds. */
 export interface NumberRule {

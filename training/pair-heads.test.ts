@@ -11,8 +11,8 @@ import {
 import { createTrainedRouter } from '../src/routing/trained-router.js';
 import { routerSchema } from '../src/config/schema.js';
 import { deploymentsAt, strongWeakPrices } from '../test/helpers/data-rows.js';
-import type { DataRow } from './dataset.js';
-import { scoreTestRows } from './evaluate.js';
+import type { DataRow } from './load-rows.js';
+import { scoreTestRows } from './score-test-rows.js';
 import { costHeads, featurize } from './heads.js';
 import { comparePairs, fitGroupPair } from './pair-heads.js';
 import { trainExperts, type GatedRow } from './source-heads.js';

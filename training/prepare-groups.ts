@@ -4,7 +4,8 @@
 // (`trainingPlans` plans within the budget from it).
 import { DENSE_SIZE, extractFeatures, requestFromPrompt } from '../src/routing/features.js';
 import { learnIdf } from '../src/routing/term-weights.js';
-import { pricesByBareName, type DataRow, type Price } from './dataset.js';
+import { pricesByBareName, type Price } from './load-prices.js';
+import type { DataRow } from './load-rows.js';
 import { featurize, hashSizeFor, type FeaturedRow, type TrainOptions } from './heads.js';
 import {
   bestSingleModel,

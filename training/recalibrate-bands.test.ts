@@ -17,7 +17,9 @@ import { routerSchema, type RoutingMode } from '../src/config/schema.js';
 import { requestFromPrompt } from '../src/routing/features.js';
 import { createTrainedRouter } from '../src/routing/trained-router.js';
 import { DEFAULT_TARGETS } from './band-targets.js';
-import { DataError, loadPrices, loadRows, type DataRow, type Price } from './dataset.js';
+import { DataError } from './data-error.js';
+import { loadPrices, type Price } from './load-prices.js';
+import { loadRows, type DataRow } from './load-rows.js';
 import { trainArtefact } from './train-artefact.js';
 import { recalibrateBands } from './recalibrate-bands.js';
 

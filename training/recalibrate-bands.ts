@@ -10,8 +10,11 @@ import type { GroupInfo, RoutingArtefact } from '../src/routing/routing-model.js
 import type { BandTargets } from './band-targets.js';
 import { calibrateBandsFromScores } from './calibrate-bands.js';
 import type { ScoredRow } from './route-prepared.js';
-import { DataError, type DataRow } from './dataset.js';
-import { scoreTestRows, summarize, type EvalSummary, type PromptOutcome } from './evaluate.js';
+import { DataError } from './data-error.js';
+import type { DataRow } from './load-rows.js';
+import { scoreTestRows, type PromptOutcome } from './score-test-rows.js';
+import { summarize } from './evaluate.js';
+import type { EvalSummary } from './eval-summary.js';
 
 /**
  * Fewer scored prompts than this say too little about a band: a per-prompt difference to the best

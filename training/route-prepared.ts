@@ -4,7 +4,8 @@
 import { pickByMode, type Bands, type ScoredCandidate } from '../src/routing/pick-by-mode.js';
 import { type ModelHead } from '../src/routing/routing-model.js';
 import { trustedQuality } from '../src/routing/predict-quality.js';
-import { promptCost, type DataRow } from './dataset.js';
+import { promptCost } from './prompt-cost.js';
+import type { DataRow } from './load-rows.js';
 import type { FeaturedRow } from './heads.js';
 
 export interface ScoredRow {

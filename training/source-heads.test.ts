@@ -8,7 +8,7 @@ import { learnIdf } from '../src/routing/term-weights.js';
 import { createTrainedRouter } from '../src/routing/trained-router.js';
 import { routerSchema } from '../src/config/schema.js';
 import { deploymentsAt, strongWeakPrices } from '../test/helpers/data-rows.js';
-import type { DataRow } from './dataset.js';
+import type { DataRow } from './load-rows.js';
 import { evaluate } from './evaluate.js';
 import { DEFAULT_EPOCHS, GATE_MAX_ITERATIONS, featurize, hashSizeFor } from './heads.js';
 import {

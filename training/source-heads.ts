@@ -11,7 +11,9 @@ import {
   predictQualities,
   predictQuality,
 } from '../src/routing/predict-quality.js';
-import { sourceGroup, type DataRow, type Price } from './dataset.js';
+import { sourceGroup } from './source-group.js';
+import type { DataRow } from './load-rows.js';
+import type { Price } from './load-prices.js';
 import { frontierQuality, standardErrorOfMean } from './calibrate-bands.js';
 import type { ScoredRow } from './route-prepared.js';
 import { pairTask, pairedPredictions } from './pair-heads.js';

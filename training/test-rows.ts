@@ -3,7 +3,8 @@
 // what it says about rows it leaves out.
 import { bareNameIndex } from '../src/core/model-names.js';
 import type { GroupInfo, RoutingArtefact } from '../src/routing/routing-model.js';
-import { countOf, type DataRow } from './dataset.js';
+import { countOf } from './count-of.js';
+import type { DataRow } from './load-rows.js';
 
 /**
  * A group whose best single model on the training prompts (`model`, by `strength`) is a model

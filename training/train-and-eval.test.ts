@@ -4,16 +4,14 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { DataError, loadPrices, loadRows, splitByHash } from './dataset.js';
-import {
-  apgrAndCpt,
-  apgrGapNotes,
-  summarize,
-  evaluate,
-  scoreTestRows,
-  shareText,
-  type PromptOutcome,
-} from './evaluate.js';
+import { DataError } from './data-error.js';
+import { loadPrices } from './load-prices.js';
+import { loadRows } from './load-rows.js';
+import { splitByHash } from './prompt-hash.js';
+import { apgrAndCpt, apgrGapNotes } from './apgr-and-cpt.js';
+import { summarize, evaluate } from './evaluate.js';
+import { scoreTestRows, type PromptOutcome } from './score-test-rows.js';
+import { shareText } from './eval-summary.js';
 import { SWEEP, renderEvalHtml } from './eval-report.js';
 import { describeTestRows, tiedMatchWarnings } from './test-rows.js';
 import { trainArtefact } from './train-artefact.js';

@@ -1,9 +1,9 @@
 // Training the routing artefact: per data file (group), the pool's quality heads (heads.ts), each
-// head variant cross-fitted so that every training prompt is scored out of sample, the variant
-// whose calibrated Balanced band routes cheapest fitted on all prompts, large sources' own heads
-// where they route better (source-heads.ts), and the bands calibrated on the predictions that
-// serve (calibrate-bands.ts), within the planned work (training-plan.ts). Deterministic for a seed.
-import { statSync } from 'node:fs';
+// head variant cross-fitted so that every training prompt is scored out of sample (cross-fit.ts),
+// the variant whose calibrated Balanced band routes cheapest fitted on all prompts, large sources'
+// own heads where they route better (source-heads.ts), and the bands calibrated on the predictions
+// that serve (calibrate-bands.ts), within the planned work (training-plan.ts). Deterministic for a
+// seed.
 import { MIN_HASH_BITS } from '../src/routing/features.js';
 import {
   FEATURE_VERSION,
@@ -13,7 +13,10 @@ import {
   type SourceExperts,
   withGroupIdf,
 } from '../src/routing/routing-model.js';
-import { DataError, promptHash, splitByHash, type DataRow, type Price } from './dataset.js';
+import { DataError } from './data-error.js';
+import type { DataRow } from './load-rows.js';
+import type { Price } from './load-prices.js';
+import { promptHash } from './prompt-hash.js';
 import { promptFingerprint } from './in-sample.js';
 import { calibrateBandsFromScores, type CalibratedBands } from './calibrate-bands.js';
 import { scoreRows, type ScoredRow } from './route-prepared.js';
@@ -31,6 +34,8 @@ import { expertHashSizes, expertSources, trainExperts } from './source-heads.js'
 import { describeCalibration, trainingPlans } from './training-plan.js';
 import { NO_PRICED_MODEL, prepareGroups } from './prepare-groups.js';
 import { chooseSourceHeads } from './choose-source-heads.js';
+import { groupCrossFit } from './cross-fit.js';
+import { artefactTime, todaysVersion } from './artefact-time.js';
 import {
   fitGroupPair,
   pairVerdict,
@@ -47,11 +52,6 @@ export interface TrainResult {
    * input), and the folds it was cross-fitted on (`calibrationFold`): for a family blended with it.
    */
   crossFitted: Map<string, { outOfSample: ScoredRow[]; folds: number }>;
-}
-
-/** The calibration fold of a prompt when a group is cross-fitted on `folds` ≥ 2 folds. */
-export function calibrationFold(prompt: string, seed: number, folds: number): number {
-  return Math.floor(promptHash(prompt, `calibration:${seed}`) * folds);
 }
 
 /** A variant is better when its Balanced band routes cheaper; near-ties go to Quality mode. */
@@ -159,47 +159,18 @@ export function trainArtefact(
         hashSize,
         maxIterations,
       );
-    const keyed = featured.map((f) => ({ ...f, prompt: f.row.prompt }));
-    const salt = `calibration:${opts.seed}`;
     // Each head variant is scored out of sample on every training prompt; the one whose calibrated
     // Balanced band routes cheapest (at the same realised quality) is fitted on all prompts.
     const pricing = withStrengths(costHeads(featured, pool, group, prices));
-    /** Fits on `fit` with `fitAndScore` and scores the rest, fold by fold (or one hold-out). */
-    const crossFit = (
-      name: string,
-      fitAndScore: (
-        fit: FeaturedRow[],
-        rest: FeaturedRow[],
-        progress: (fits?: string) => void,
-      ) => ScoredRow[],
-    ) => {
-      const outOfSample: ScoredRow[] = [];
-      let fitPrompts = 0;
-      if (folds >= 2) {
-        const foldOf = (prompt: string) => calibrationFold(prompt, opts.seed, folds);
-        for (let k = 0; k < folds; k++) {
-          const fit = sampled(keyed.filter((f) => foldOf(f.prompt) !== k));
-          const rest = keyed.filter((f) => foldOf(f.prompt) === k);
-          outOfSample.push(
-            ...fitAndScore(fit, rest, (fits = name) =>
-              tick(`${group} (${fits}, calibration fold ${k + 1}/${folds})`),
-            ),
-          );
-          fitPrompts += fit.length;
-        }
-        fitPrompts = Math.round(fitPrompts / folds);
-      } else {
-        const { train, test: calibration } = splitByHash(keyed, calibrationFraction, salt);
-        const fit = sampled(train);
-        outOfSample.push(
-          ...fitAndScore(fit, calibration, (fits = name) =>
-            tick(`${group} (${fits}, calibration fit)`),
-          ),
-        );
-        fitPrompts = fit.length;
-      }
-      return { outOfSample, fitPrompts };
-    };
+    const crossFit = groupCrossFit({
+      group,
+      featured,
+      folds,
+      calibrationFraction,
+      seed: opts.seed,
+      sampled,
+      tick,
+    });
     const tried = variants.map((variant) => {
       const vopts = { ...opts, hashSize, maxIterations, ...variant.settings };
       const fitted = crossFit(variant.name, (fit, rest, progress) =>
@@ -377,36 +348,4 @@ export function trainArtefact(
     warnings,
     crossFitted,
   };
-}
-
-/** An artefact's version when none is given: today's date (UTC), as the models folder names them. */
-export function todaysVersion(): string {
-  return new Date().toISOString().slice(0, 10);
-}
-
-/**
- * `train`'s `createdAt`, the same for the same inputs, so a seed's artefact is the same file byte
- * for byte without SOURCE_DATE_EPOCH: SOURCE_DATE_EPOCH's time when set; else the date `version`
- * starts with (models/2026-12-05.json is version 2026-12-05: the date a router's `latest` orders
- * by), at 00:00 UTC; else the newest modification time of `inputs` (the data and price files), to
- * the second. Not the wall clock: a retraining to check a file would differ in this field alone.
- */
-export function trainingTime(version: string, inputs: readonly string[]): string {
-  if (process.env.SOURCE_DATE_EPOCH !== undefined) return artefactTime();
-  const dated = /^(\d{4}-\d{2}-\d{2})/.exec(version)?.[1];
-  const day = dated === undefined ? NaN : Date.parse(`${dated}T00:00:00.000Z`);
-  if (Number.isFinite(day)) return new Date(day).toISOString();
-  const newest = Math.max(...inputs.map((f) => Math.floor(statSync(f).mtimeMs / 1000) * 1000));
-  return Number.isFinite(newest) ? new Date(newest).toISOString() : artefactTime();
-}
-
-/**
- * When an artefact is written: now, or SOURCE_DATE_EPOCH's time when it is set (seconds, the
- * reproducible-builds convention), so a seed's artefact is the same file byte for byte.
- */
-export function artefactTime(): string {
-  const epoch = process.env.SOURCE_DATE_EPOCH;
-  if (epoch !== undefined && /^\d+$/.test(epoch.trim()))
-    return new Date(Number(epoch.trim()) * 1000).toISOString();
-  return new Date().toISOString();
 }

@@ -2,7 +2,9 @@
 // heads fitted on a sample of the prompts.
 import { describe, expect, it } from 'vitest';
 import { DENSE_SIZE } from '../src/routing/features.js';
-import { promptHash, type DataRow, type Price } from './dataset.js';
+import { promptHash } from './prompt-hash.js';
+import type { DataRow } from './load-rows.js';
+import type { Price } from './load-prices.js';
 import { featurize, hashSizeFor } from './heads.js';
 import { learnIdf } from '../src/routing/term-weights.js';
 import { trainArtefact } from './train-artefact.js';

@@ -1,7 +1,9 @@
 // How much fitting a training run plans for each group: the head variants cross-fitted, the
 // calibration folds, whether sources' own heads are tried, the iteration cap and (for a file of
 // very many models) a sample of the prompts, stepped down until the whole run fits the budget.
-import { sourceGroup, DataError, type DataRow } from './dataset.js';
+import { sourceGroup } from './source-group.js';
+import { DataError } from './data-error.js';
+import type { DataRow } from './load-rows.js';
 import { FIT_LIMITS } from './fit-pool.js';
 import { GATE_MAX_ITERATIONS, SOURCE_PRIOR_PROMPTS, type TrainOptions } from './heads.js';
 import { expertSources } from './source-heads.js';

@@ -6,9 +6,10 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { targetsWithZ, type BandTargets } from '../../training/band-targets.js';
-import { DataError, loadRows, type DataRow } from '../../training/dataset.js';
+import { DataError } from '../../training/data-error.js';
+import { loadRows, type DataRow } from '../../training/load-rows.js';
 import { trainedOn } from '../../training/in-sample.js';
-import type { EvalSummary } from '../../training/evaluate.js';
+import type { EvalSummary } from '../../training/eval-summary.js';
 import {
   MIN_BAND_PROMPTS,
   recalibrateBands,

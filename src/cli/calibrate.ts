@@ -14,13 +14,10 @@
 // the scored ones.
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import {
-  DataError,
-  countOf,
-  loadPrices,
-  loadRows,
-  pricesByBareName,
-} from '../../training/dataset.js';
+import { DataError } from '../../training/data-error.js';
+import { countOf } from '../../training/count-of.js';
+import { loadPrices, pricesByBareName } from '../../training/load-prices.js';
+import { loadRows } from '../../training/load-rows.js';
 import { fileList } from './train.js';
 import { targetsWithZ } from '../../training/band-targets.js';
 import { seedOption } from '../../training/number-option.js';

@@ -13,7 +13,7 @@ import { compareScoredRows, scoreNames } from '../reporting/compare-scored.js';
 import { discoverEndpoint, runCompare, type CompareTarget } from '../reporting/compare-run.js';
 import { progressBar } from './progress-bar.js';
 import { prepareOutDir } from './out-path.js';
-import { DataError } from '../../training/dataset.js';
+import { DataError } from '../../training/data-error.js';
 
 const USAGE = `usage: model-router compare --endpoint <url> --prompts <file.jsonl|file.txt> --targets <a,b,…>
   [--key-env VAR]            API key from this environment variable (sent as Bearer and api-key)

@@ -20,7 +20,7 @@ import { openRequestLogToRead } from '../store/open-request-store.js';
 import { requestLogReadError } from '../store/store-unavailable.js';
 import { parseDuration } from '../core/time-range.js';
 import { checkOutFile } from './out-path.js';
-import { DataError } from '../../training/dataset.js';
+import { DataError } from '../../training/data-error.js';
 
 const USAGE = `usage: model-router distribution [--config <file>] [--since 7d] [--router <name>]
                                  | --compare <compare-out/results.json>

@@ -4,13 +4,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROUTING_MODES } from '../config/schema.js';
-import {
-  pickFor,
-  shareText,
-  type EvalReport,
-  type EvalSummary,
-  type PromptOutcome,
-} from '../../training/evaluate.js';
+import { pickFor, type PromptOutcome } from '../../training/score-test-rows.js';
+import { shareText, type EvalSummary } from '../../training/eval-summary.js';
+import type { EvalReport } from '../../training/evaluate.js';
 import { renderEvalHtml } from '../../training/eval-report.js';
 
 export function fmt(x: number | null, digits = 3): string {

@@ -6,22 +6,19 @@
 // each) and reports the mean, min and max of every headline figure (the tables: eval-tables.ts).
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  DataError,
-  countOf,
-  loadPrices,
-  loadRows,
-  promptHash,
-  promptKey,
-  type DataRow,
-} from '../../training/dataset.js';
+import { DataError } from '../../training/data-error.js';
+import { countOf } from '../../training/count-of.js';
+import { loadPrices } from '../../training/load-prices.js';
+import { loadRows, type DataRow } from '../../training/load-rows.js';
+import { promptHash, promptKey } from '../../training/prompt-hash.js';
 import {
   describeTestRows,
   fewTestPromptsNote,
   tiedMatchWarnings,
 } from '../../training/test-rows.js';
 import { inSampleFiles, inSampleWarning, type InSample } from '../../training/in-sample.js';
-import { apgrGapNotes, evaluate, type EvalReport } from '../../training/evaluate.js';
+import { apgrGapNotes } from '../../training/apgr-and-cpt.js';
+import { evaluate, type EvalReport } from '../../training/evaluate.js';
 import { targetsWithZ } from '../../training/band-targets.js';
 import { trainArtefact, type TrainResult } from '../../training/train-artefact.js';
 import { describeBlendChoice } from '../../training/lowrank-blend.js';

@@ -3,8 +3,8 @@
 // trace after the work is done.
 import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { DataError } from '../../training/dataset.js';
-import { artefactTime } from '../../training/train-artefact.js';
+import { DataError } from '../../training/data-error.js';
+import { artefactTime } from '../../training/artefact-time.js';
 import { ARTEFACT_VERSION } from '../routing/artefact-version.js';
 
 /** `--out <file>`: its directory exists and can be written to, and it is not a directory. */

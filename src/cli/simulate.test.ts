@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { loadRows } from '../../training/dataset.js';
+import { loadRows } from '../../training/load-rows.js';
 import { loadConfigFile } from '../config/load-config.js';
 import { createRuntime } from '../runtime.js';
 import { collectPromptText } from '../core/prompt-text.js';

@@ -4,9 +4,13 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DataError, countOf, loadPrices, loadRows, type DataRow } from '../../training/dataset.js';
+import { DataError } from '../../training/data-error.js';
+import { countOf } from '../../training/count-of.js';
+import { loadPrices } from '../../training/load-prices.js';
+import { loadRows, type DataRow } from '../../training/load-rows.js';
 import { targetsWithZ } from '../../training/band-targets.js';
-import { todaysVersion, trainArtefact, trainingTime } from '../../training/train-artefact.js';
+import { todaysVersion, trainingTime } from '../../training/artefact-time.js';
+import { trainArtefact } from '../../training/train-artefact.js';
 import { workBudgetOption } from '../../training/training-plan.js';
 import { epochsOption, seedOption } from '../../training/number-option.js';
 import { serializeArtefact } from '../routing/artefact-json.js';

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { loadPrices } from '../../training/dataset.js';
+import { loadPrices } from '../../training/load-prices.js';
 import type { EvalReport } from '../../training/evaluate.js';
 import { parseArtefact } from '../routing/artefact-json.js';
 import { run as calibrate } from './calibrate.js';

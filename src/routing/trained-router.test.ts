@@ -3,7 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { OutputTokenStats, PRIOR_WEIGHT } from './output-token-stats.js';
 import { describe, expect, it } from 'vitest';
-import { loadPrices, loadRows } from '../../training/dataset.js';
+import { loadPrices } from '../../training/load-prices.js';
+import { loadRows } from '../../training/load-rows.js';
 import { trainArtefact } from '../../training/train-artefact.js';
 import { routerSchema, type RoutingMode } from '../config/schema.js';
 import { deploymentSchema, type DeploymentConfig } from '../config/deployment-schema.js';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CompareResult } from '../../src/reporting/compare-run.js';
-import { loadRows } from '../../training/dataset.js';
+import { loadRows } from '../../training/load-rows.js';
 import { spawnServer, type SpawnedServer } from '../helpers/spawn-server.js';
 import { testConfigInput } from '../helpers/test-config.js';
 

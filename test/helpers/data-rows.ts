@@ -1,7 +1,8 @@
 // Data rows for training tests (one model `m` scored, in group `g.jsonl`), and deployments for
 // the models of a test's price list.
 import { deploymentSchema, type DeploymentConfig } from '../../src/config/deployment-schema.js';
-import type { DataRow, Price } from '../../training/dataset.js';
+import type { DataRow } from '../../training/load-rows.js';
+import type { Price } from '../../training/load-prices.js';
 
 /** Row `i` of `source`, model `m` scored `score` (spread it and override fields as a test needs). */
 export function dataRow(i: number, source: string, score: number): DataRow {

@@ -14,7 +14,8 @@ import {
   simModerationDeployment,
   testConfig,
 } from '../../../test/helpers/test-config.js';
-import { loadPrices, loadRows } from '../../../training/dataset.js';
+import { loadPrices } from '../../../training/load-prices.js';
+import { loadRows } from '../../../training/load-rows.js';
 import { trainArtefact } from '../../../training/train-artefact.js';
 import { createTrainedRouter } from '../../routing/trained-router.js';
 
