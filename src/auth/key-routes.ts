@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ROUTING_MODES } from '../config/schema.js';
 import { allowedIpsSchema } from '../config/server-schema.js';
-import { formatZodIssues } from '../config/load-config.js';
+import { formatZodIssues } from '../config/format-zod-issues.js';
 import { zodIssueMessage } from '../config/zod-issue-message.js';
 import { invalidRequest, notFound } from '../core/errors.js';
 import type { AuthContext } from '../gateway/gateway-types.js';

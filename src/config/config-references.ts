@@ -1,4 +1,4 @@
-// Where the config names a deployment or pool by name (the cross-references load-config.ts
+// Where the config names a deployment or pool by name (the cross-references check-references.ts
 // checks), so that deleting one that is still named can say where to remove it first instead of
 // failing validation at a path the caller never wrote.
 import type { Config } from './schema.js';

@@ -41,6 +41,13 @@ export const pricesSchema = z.strictObject({
     .describe(
       '`kind: images`: USD per image by the request\'s quality and size, most specific first: `"<quality>/<size>"` (`hd/1024x1792`), then `"<size>"`, then `"<quality>"`; a request none matches costs `perImage`.',
     ),
+  imageInputPer1M: z
+    .number()
+    .nonnegative()
+    .optional()
+    .describe(
+      "`kind: images`: USD per 1M input image tokens (gpt-image-1: 10; its text input tokens cost `inputPer1M`, 5), an edit's input images, from a reply whose usage splits its input (`input_tokens_details.image_tokens`). Unset, or a reply that does not split it: all input tokens cost `inputPer1M`.",
+    ),
   inputCharsPer1M: z
     .number()
     .nonnegative()

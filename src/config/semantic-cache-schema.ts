@@ -1,6 +1,6 @@
 // `cache.semantic`: the semantic answer cache's settings, apart from schema.ts (which is long
 // enough). Its cross-references (an embeddings deployment or pool, `cache.enabled`) are checked
-// with the others in load-config.ts.
+// with the others in check-references.ts.
 import { z } from 'zod';
 
 export const SEMANTIC_CACHE_DEFAULTS = {

@@ -15,7 +15,7 @@ import { isObject } from '../core/is-object.js';
 import { WEB_SEARCH_TOOL_FIELD, type ChatRequest, type ChatResponse } from '../core/wire-types.js';
 import { checkEligibility, type RequestNeeds } from '../routing/eligibility.js';
 import type { AnswerCacheStore } from '../store/answer-cache-store.js';
-import type { RequestRecord } from '../store/request-record.js';
+import type { AttemptRecord, RequestRecord } from '../store/request-record.js';
 import {
   freshAge,
   parseEntry,
@@ -54,9 +54,10 @@ export interface CacheHit {
   ageSeconds: number;
   /**
    * A semantic hit (./semantic-cache.ts): how near the conversations are, what embedding cost,
-   * and whether that cost rests on the router's token estimate (the upstream sent no usage).
+   * whether that cost rests on the router's token estimate (the upstream sent no usage), and the
+   * embedding call as the record lists it.
    */
-  semantic?: { similarity: number; costUsd: number; usageEstimated: boolean };
+  semantic?: { similarity: number; costUsd: number; usageEstimated: boolean; call: AttemptRecord };
 }
 
 export class AnswerCache {

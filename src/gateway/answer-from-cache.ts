@@ -6,8 +6,8 @@ import type { ChatResponse } from '../core/wire-types.js';
 import type { RequestRecord } from '../store/request-record.js';
 import type { CacheHit } from './answer-cache.js';
 import { replayChunks } from './answer-chunks.js';
-import type { GatewayDeps } from './chat-gateway.js';
-import { answerUsageCounts, recordTokens } from './cost.js';
+import type { GatewayDeps } from './gateway-deps.js';
+import { answerUsageCounts, noteLookupCall, recordTokens } from './cost.js';
 import { finishRecord } from './finish-record.js';
 import type { AdmitContext, ChatCall, ChatOutcome } from './gateway-types.js';
 import { warningsHeader } from '../core/header-text.js';
@@ -44,11 +44,14 @@ export async function answerFromCache(
   record.servedModel = response.model;
   record.routingMode = ctx.mode;
   // The kept answer's usage (estimated, and said so, when it came without one), and a semantic
-  // hit's embedding call (its cost estimated when the embedding upstream sent no usage).
-  recordTokens(record, answerUsageCounts(response));
+  // hit's embedding call (its cost estimated when the embedding upstream sent no usage). Counted
+  // on the whole answer, excluded reasoning included, as the live request counted it (the
+  // upstream wrote and billed it; before, a hit without usage was estimated short).
+  recordTokens(record, answerUsageCounts(answer.response));
   if (semantic?.usageEstimated) record.usageEstimated = true;
-  // An exact hit costs nothing; a semantic one its embedding call.
+  // An exact hit costs nothing; a semantic one its embedding call, at the embedding deployment.
   record.costUsd = semantic?.costUsd ?? 0;
+  noteLookupCall(record, semantic?.call);
   record.baselineCostUsd = answer.baselineCostUsd;
   if (deps.config.current.config.requestLog.storeText) record.answerText = answerText(response);
   const headers: Record<string, string> = {
@@ -69,6 +72,7 @@ export async function answerFromCache(
     usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
     costUsd: record.costUsd,
     status: 200,
+    attempts: record.attempts,
   });
   if (request.stream !== true) {
     let out: ChatResponse = response;

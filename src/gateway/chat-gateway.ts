@@ -2,23 +2,18 @@
 // execute with failover → respond → record. Every entry point (chat, Azure, Responses, Messages)
 // joins here with a ChatRequest. What the request asks for and may use is request-target.ts;
 // eligibility and the order to try deployments in, plan-route.ts; the answer cache,
-// answer-cache.ts (looked up after policies and input filters, before routing), and after an
-// exact miss the semantic cache, semantic-cache.ts (imported only once it is on); a hit's reply,
-// answer-from-cache.ts; OpenRouter's middle-out, middle-out.ts (fitting in context-fit.ts);
-// targets tried in turn (`models` fallbacks), route-in-turn.ts; waiting for
-// a deployment with headroom, wait-for-headroom.ts; a served answer's way out, served-answer.ts;
-// the record's two ends, finish-record.ts.
-import { resolveMaxPrice } from './max-price.js';
+// answer-cache.ts (looked up after policies and input filters, before routing, by
+// look-up-answer.ts), and after an exact miss the semantic cache, semantic-cache.ts (imported
+// only once it is on); a hit's reply, answer-from-cache.ts; OpenRouter's middle-out,
+// middle-out.ts (fitting in context-fit.ts); targets tried in turn (`models` fallbacks),
+// route-in-turn.ts; waiting for a deployment with headroom, wait-for-headroom.ts; a served
+// answer's way out, served-answer.ts; the record's two ends, finish-record.ts.
 import { fallbackTargets, type RoutedTo } from './model-fallbacks.js';
 import { modelParam } from './model-from-models.js';
 import { resolveProviderPreferences } from './provider-preferences.js';
 import { applyMiddleOut } from './middle-out.js';
 import { applyWebPlugin } from './web-plugin.js';
-import type { RouterConfig } from '../config/schema.js';
 import { GatewayError } from '../core/errors.js';
-import type { DeploymentConfig } from '../config/deployment-schema.js';
-import type { ConfigHolder } from '../config/runtime-config.js';
-import type { Clock } from '../core/clock.js';
 import { isMultiTurn } from '../core/multi-turn.js';
 import {
   collectPromptText,
@@ -26,20 +21,16 @@ import {
   estimatePromptTokens,
   promptTokenUpperBound,
 } from '../core/prompt-text.js';
-import type { ProviderAdapter } from '../providers/types.js';
-import { requestNeeds } from '../routing/eligibility.js';
 import { OutputTokenStats } from '../routing/output-token-stats.js';
-import type { DecisionReceipt, DecisionStore } from '../routing/receipt.js';
-import type { Router } from '../routing/router-types.js';
-import type { RequestRecord, RequestRecorder } from '../store/request-record.js';
-import type { AnswerCache, CachePlan } from './answer-cache.js';
+import type { DecisionReceipt } from '../routing/receipt.js';
+import type { RequestRecord } from '../store/request-record.js';
 import { answerFromCache } from './answer-from-cache.js';
-import type { CircuitBreakers } from './circuit-breaker.js';
 import { countTokens } from './count-tokens.js';
 import { DeploymentLoad } from './deployment-load.js';
 import { abortedCall } from './attempt-records.js';
 import { executeWithFailover } from './execute-with-failover.js';
 import { chargeUnansweredAttempts, finishFailedRequest, openRecord } from './finish-record.js';
+import { noteLookupCall } from './cost.js';
 import {
   targetName,
   type AdmitContext,
@@ -48,7 +39,6 @@ import {
   type BatchLineOutcome,
   type ChatCall,
   type ChatOutcome,
-  type GatewayPolicies,
 } from './gateway-types.js';
 import { noteServed, servedHeaders, type PlanDeps } from './plan-route.js';
 import { routeInTurn, type ExecuteTarget } from './route-in-turn.js';
@@ -57,15 +47,14 @@ import { CallDrain } from './call-drain.js';
 import {
   authorizeTarget,
   checkChatTarget,
-  effectiveMode,
   needsExactCount,
   resolveTarget,
-  resolveZone,
 } from './request-target.js';
+import { lookUpAnswer, type AnswerLookup } from './look-up-answer.js';
+import type { GatewayDeps } from './gateway-deps.js';
 import { wantsRouterControls } from './router-controls.js';
-import type { SemanticCacheLog, SemanticLookup } from './semantic-cache.js';
+import type { SemanticLookup } from './semantic-cache.js';
 import { SemanticCacheLoader } from './semantic-cache-loader.js';
-import type { SemanticIndexFeed } from './shared-semantic-index.js';
 import {
   keepJsonAnswer,
   sendJsonAnswer,
@@ -73,32 +62,8 @@ import {
   type AnswerDeps,
   type ServedRequest,
 } from './served-answer.js';
-import type { AffinityStore } from './session-affinity.js';
 import { headroomProbes, noteQueued, waitForHeadroom } from './wait-for-headroom.js';
 import type { SharedReceipts } from '../routing/shared-receipts.js';
-
-export interface GatewayDeps {
-  config: ConfigHolder;
-  adapters: { adapterFor(deployment: DeploymentConfig): ProviderAdapter };
-  /** The router for a router deployment (by its configured version). */
-  routerFor(router: RouterConfig): Router;
-  clock: Clock;
-  breakers: CircuitBreakers;
-  decisions: DecisionStore;
-  recorder: RequestRecorder;
-  affinity: AffinityStore;
-  policies?: GatewayPolicies;
-  /** The answer cache's store; without one `cache.enabled` has no effect. */
-  answerCache?: AnswerCache;
-  /** Calls in flight and recent latency per deployment (shared with the embeddings gateway). */
-  load?: DeploymentLoad;
-  /** Where the semantic cache says it could not embed a conversation. */
-  log?: SemanticCacheLog;
-  /** The other replicas' semantic-cache vectors (`state.kind: redis`). */
-  semanticFeed?: SemanticIndexFeed;
-  /** The calls a shutdown stops at its drain deadline, shared with the named gateways'. */
-  drain?: CallDrain;
-}
 
 export class ChatGateway {
   /** What each deployment really writes, learned from its answers (expected cost in routing). */
@@ -253,49 +218,38 @@ export class ChatGateway {
       }
       // The client may have left while we counted tokens or ran policies: do not route for it.
       if (call.signal.aborted) throw abortedCall(call.signal, []);
-      let cachePlan: CachePlan | undefined;
       const cache = this.deps.answerCache;
-      if (
+      // No cache for this target: no lookup and no promise (the hot path of most requests).
+      const looked: AnswerLookup =
         cache &&
         snapshot.config.cache.enabled &&
         (target.kind === 'deployment' ||
           (target.kind === 'router' ? target.router.cache : target.pool.cache))
-      ) {
-        const zone = resolveZone(call, target);
-        const modeChoice =
-          target.kind === 'router'
-            ? effectiveMode(call, target.router, admitted.modeOverride)
-            : undefined;
-        const mode = modeChoice?.mode;
-        cachePlan = cache.plan(snapshot.config.cache, call, request, target, mode, zone);
-        record.cache = cachePlan.read || cachePlan.write ? 'miss' : 'bypass';
-        const needs = requestNeeds(request, promptTokens, {
-          ...zone,
-          maxPrice: resolveMaxPrice(call),
-          providers: resolveProviderPreferences(request)?.narrowing,
+          ? await lookUpAnswer({
+              cache,
+              semanticCache: this.semantic,
+              snapshot,
+              call,
+              request,
+              target,
+              modeOverride: admitted.modeOverride,
+              promptTokens,
+              record,
+            })
+          : {};
+      const cachePlan = looked.cachePlan;
+      semantic = looked.semantic;
+      if (looked.hit)
+        return await answerFromCache(this.deps, looked.hit, request, admit, {
+          record,
+          mode: looked.mode,
+          headers: admitted.headers,
+          warnings: looked.keyCap
+            ? [...(admitted.warnings ?? []), looked.keyCap]
+            : admitted.warnings,
+          promptFilterResults,
+          startedPerf,
         });
-        let hit = await cache.lookup(cachePlan, snapshot, call, target, needs);
-        // Off (the default): one property read, nothing imported or allocated.
-        if (!hit && cachePlan.read && snapshot.config.cache.semantic.enabled) {
-          semantic = await (
-            await this.semantic.load(cache)
-          ).lookup({ snapshot, plan: cachePlan, call, request, target, mode, zone, needs });
-          hit = semantic?.hit;
-          // Spent whatever happens next (account() adds the answer's cost to it).
-          record.costUsd = semantic?.costUsd ?? 0;
-        }
-        if (hit)
-          return await answerFromCache(this.deps, hit, request, admit, {
-            record,
-            mode,
-            headers: admitted.headers,
-            warnings: modeChoice?.keyCap
-              ? [...(admitted.warnings ?? []), modeChoice.keyCap]
-              : admitted.warnings,
-            promptFilterResults,
-            startedPerf,
-          });
-      }
       // A prompt the filter changed goes bridged: a native upstream (Responses) would get the
       // client's own body, redactions (text, attached files) undone.
       const routed =
@@ -355,6 +309,7 @@ export class ChatGateway {
       // prompt's cost there.
       if (semantic?.usageEstimated) record.usageEstimated = true;
       const unanswered = chargeUnansweredAttempts(record);
+      noteLookupCall(record, semantic?.call); // its cost counts at the embedding deployment
       finishFailedRequest(
         this.deps,
         record,
@@ -396,6 +351,7 @@ export class ChatGateway {
  * attempts, and a router's decision id to look the decision up by.
  */
 function routingErrorHeaders(err: GatewayError, record: RequestRecord): void {
-  if (record.attempts.length > 0) err.headers['x-router-attempts'] = String(record.attempts.length);
+  const tries = record.attempts.filter((a) => !a.lookup).length; // a semantic lookup's is none
+  if (tries > 0) err.headers['x-router-attempts'] = String(tries);
   if (record.decisionId) err.headers['x-router-decision-id'] = record.decisionId;
 }

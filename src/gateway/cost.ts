@@ -168,14 +168,30 @@ export interface ExtraSpend {
   costUsd: number;
   /** That cost rests on the router's token estimate (the upstream sent no usage). */
   usageEstimated: boolean;
+  /** The call it was spent on, listed in the record's attempts (noteLookupCall). */
+  call?: AttemptRecord;
+}
+
+/**
+ * Lists a lookup's call (a semantic lookup's embedding call, AttemptRecord.lookup) first in the
+ * record's attempts, once, so that its cost, which the record's `costUsd` already holds, counts at
+ * the deployment that made it: in the usage summary by deployment, the metrics and the deployment
+ * budgets, whether the request was answered from the cache, upstream, or not at all. Before
+ * 2026-12-06 it counted at the chat deployment that served (or was last tried, or that wrote the
+ * kept answer) in the request log, and at none or that one in the live budgets. A new array: the
+ * decision's receipt, which shares the old one, lists the chat attempts only.
+ */
+export function noteLookupCall(record: RequestRecord, call: AttemptRecord | undefined): void {
+  if (call && !record.attempts.includes(call)) record.attempts = [call, ...record.attempts];
 }
 
 /**
  * Writes a chat answer's usage into its record with its cost on the deployment that served and
- * its baseline on the top one; `extra` is spent besides (a semantic lookup's embedding), and
- * makes the record's usage estimated when its own is, as do earlier attempts that gave no answer
- * and were charged (timed out: `AttemptRecord.costUsd`), whose cost is spent besides too and, as
- * the embedding's, comes off the savings rather than raising the baseline.
+ * its baseline on the top one; `extra` is spent besides (a semantic lookup's embedding, its call
+ * listed in the attempts), and makes the record's usage estimated when its own is, as do earlier
+ * attempts that gave no answer and were charged (timed out: `AttemptRecord.costUsd`), whose cost
+ * is spent besides too and, as the embedding's, comes off the savings rather than raising the
+ * baseline.
  */
 export function accountUsage(
   record: RequestRecord,
@@ -185,6 +201,7 @@ export function accountUsage(
   extra?: ExtraSpend,
 ): void {
   recordTokens(record, usage);
+  noteLookupCall(record, extra?.call);
   const unanswered = attemptsCostUsd(record.attempts);
   if (extra?.usageEstimated || unanswered > 0) record.usageEstimated = true;
   const counted = { ...usage, promptTokens: record.promptTokens };
@@ -192,9 +209,12 @@ export function accountUsage(
   record.baselineCostUsd = baselineCostUsd(top, counted);
 }
 
-/** What a request's attempts that gave no answer were charged (`AttemptRecord.costUsd`). */
+/**
+ * What a request's attempts that gave no answer were charged (`AttemptRecord.costUsd`); a lookup's
+ * call is not one (its cost is the caller's `ExtraSpend`).
+ */
 export function attemptsCostUsd(attempts: readonly AttemptRecord[]): number {
   let sum = 0;
-  for (const a of attempts) sum += a.costUsd ?? 0;
+  for (const a of attempts) if (!a.lookup) sum += a.costUsd ?? 0;
   return sum;
 }

@@ -4,7 +4,7 @@
 // still running at the drain deadline gives way to the router's own count.
 import { bridgeCustomToolsFor } from './custom-tool-bridge.js';
 import { countPromptTokens } from '../core/prompt-text.js';
-import type { GatewayDeps } from './chat-gateway.js';
+import type { GatewayDeps } from './gateway-deps.js';
 import { targetName, type ChatCall } from './gateway-types.js';
 import { forbidden } from '../core/errors.js';
 import { authorizeTarget, checkChatTarget, keyMayUse, resolveTarget } from './request-target.js';

@@ -1,10 +1,11 @@
 // Execute a plan: try each deployment in order under its deadline; a retryable failure before the
 // first byte reaches the client moves on to the next (STYLE.md principle 7); a non-retryable one
-// stops at once. Streams are peeked: the first chunk must arrive before we commit.
+// stops at once. Streams are peeked: the first chunk must arrive before we commit
+// (start-stream.ts).
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import type { Clock } from '../core/clock.js';
 import { GatewayError } from '../core/errors.js';
-import { RAW_JSON, type ChatChunk, type ChatResponse } from '../core/wire-types.js';
+import type { ChatChunk, ChatResponse } from '../core/wire-types.js';
 import { adaptRequestForDeployment } from '../policy/reasoning-params.js';
 import type { ProviderAdapter } from '../providers/types.js';
 import type { AttemptRecord } from '../store/request-record.js';
@@ -30,7 +31,8 @@ import {
   refusedEverywhere,
   withAttempts,
 } from './exhausted-errors.js';
-import { watchedReads } from './watched-reads.js';
+import { startStream } from './start-stream.js';
+import { timeoutError, withTimeout } from './with-timeout.js';
 import { retryWhenCircuitsOpen } from './retry-when-free.js';
 
 export type ExecutionResult =
@@ -294,149 +296,8 @@ export async function executeWithFailover(args: ExecuteArgs): Promise<ExecutionR
   });
 }
 
-async function startStream(
-  adapter: ProviderAdapter,
-  upstream: Parameters<ProviderAdapter['chatStream']>[0],
-  deployment: DeploymentConfig,
-  controller: AbortController,
-  clock: Clock,
-) {
-  const deadline = () =>
-    timeoutError(
-      deployment,
-      'first_token_timeout',
-      `no first token within ${deployment.firstTokenTimeoutMs} ms`,
-    );
-  const stream = await withTimeout(
-    adapter.chatStream(upstream),
-    deployment.firstTokenTimeoutMs,
-    controller,
-    deadline,
-  );
-  const iterator = stream.chunks[Symbol.asyncIterator]();
-  const startedAt = clock.perfNow();
-  // The first token is the first chunk that says something: chunks that carry nothing yet (the
-  // role chunk OpenAI-format servers open with, Claude's `message_start`, Azure's prompt filter
-  // results) are held, under the same deadline, so an upstream that opens and then fails or
-  // stalls is failed over before the client has a byte (providers audit F1, 2026-12-06).
-  const held: ChatChunk[] = [];
-  let first = await withTimeout(
-    iterator.next(),
-    deployment.firstTokenTimeoutMs,
-    controller,
-    deadline,
-  );
-  while (!first.done && held.length < MAX_HELD_CHUNKS && saysNothing(first.value)) {
-    held.push(first.value);
-    const left = deployment.firstTokenTimeoutMs - (clock.perfNow() - startedAt);
-    first = await withTimeout(iterator.next(), Math.max(1, left), controller, deadline);
-  }
-  // A stream that ends before it said anything answered nothing: the next deployment may.
-  if (first.done) throw emptyStream(deployment);
-  const firstChunkAt = clock.perfNow();
-  const queue = held.length ? [...held.slice(1), first.value] : [];
-  const firstChunk = held[0] ?? first.value;
-  const model = firstChunk?.model || first.value?.model || deployment.model;
-  const reads = watchedReads(
-    iterator,
-    deployment.streamIdleTimeoutMs ?? DEFAULT_STREAM_IDLE_TIMEOUT_MS,
-    controller,
-    () =>
-      timeoutError(
-        deployment,
-        'stream_idle_timeout',
-        `no stream chunk for ${deployment.streamIdleTimeoutMs ?? DEFAULT_STREAM_IDLE_TIMEOUT_MS} ms after the last one`,
-      ),
-  );
-  return {
-    first: firstChunk,
-    firstChunkAt,
-    model,
-    next: queue.length
-      ? () =>
-          queue.length
-            ? Promise.resolve({ done: false as const, value: queue.shift()! })
-            : reads.next()
-      : reads.next,
-    reads,
-  };
-}
-
-/** Chunks held back while they say nothing, at most (a stream of only those is cut short). */
-const MAX_HELD_CHUNKS = 16;
-
-/**
- * A chunk with nothing of the answer in it: no text, tool call, refusal, reasoning or audio, no
- * finish reason, no usage or error. A pass-through chunk (a plain delta after the first, its text
- * unread) counts as saying something.
- */
-function saysNothing(chunk: ChatChunk): boolean {
-  if (RAW_JSON in chunk || chunk.usage || 'error' in chunk) return false;
-  return chunk.choices.every((c) => {
-    if (c.finish_reason) return false;
-    const delta = (c.delta ?? {}) as Record<string, unknown>;
-    return Object.entries(delta).every(
-      ([k, v]) =>
-        k === 'role' ||
-        v === null ||
-        v === undefined ||
-        v === '' ||
-        (Array.isArray(v) && v.length === 0),
-    );
-  });
-}
-
-/** A deployment built without the schema's defaults (tests) still has an idle deadline. */
-const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 120_000;
-
 /** Whether a stream's failure is the upstream's (counts against its circuit), as failedAttempt. */
 function upstreamFault(failure: unknown): boolean {
   const e = toGatewayError(failure);
   return e.retryable && e.code !== 'deployment_rate_limited';
-}
-
-/** Races a promise against a deadline; on expiry aborts the attempt and rejects with `onTimeout()`. */
-function withTimeout<T>(
-  promise: Promise<T>,
-  ms: number,
-  controller: AbortController,
-  onTimeout: () => GatewayError,
-): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      const err = onTimeout();
-      controller.abort(err);
-      reject(err);
-    }, ms);
-    promise.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (e) => {
-        clearTimeout(timer);
-        reject(e);
-      },
-    );
-  });
-}
-
-function emptyStream(deployment: DeploymentConfig): GatewayError {
-  return new GatewayError({
-    status: 502,
-    type: 'server_error',
-    code: 'upstream_empty_stream',
-    message: `Deployment ${deployment.name}: the upstream ended its stream without a chunk.`,
-    retryable: true,
-  });
-}
-
-function timeoutError(deployment: DeploymentConfig, code: string, what: string): GatewayError {
-  return new GatewayError({
-    status: 504,
-    type: 'timeout_error',
-    code,
-    message: `Deployment ${deployment.name}: ${what}.`,
-    retryable: true,
-  });
 }

@@ -90,7 +90,8 @@ export function finishFailedRequest(
   // deployment's in the usage summary by deployment and in the metrics, and an upstream's 400 is
   // not in the series of requests refused as invalid (`deployment=""`). Before 2026-12-06 a failed
   // request named none (observability audit F2).
-  const called = record.attempts.findLast((a) => a.outcome !== 'skipped');
+  // A semantic lookup's embedding call is no chat attempt: it names no deployment here.
+  const called = record.attempts.findLast((a) => a.outcome !== 'skipped' && !a.lookup);
   if (!called) {
     record.promptTokens = 0;
     record.cachedTokens = 0;

@@ -48,6 +48,57 @@ describe('image prices', () => {
     expect(cost.completionTokens).toBe(2000);
     expect(cost.costUsd).toBeCloseTo(2 * 0.01 + (100 * 5 + 2000 * 40) / 1e6, 12);
   });
+  // An edit's reply, as OpenAI's API reference shows it (shared/specs/openai/openapi.yaml,
+  // ImagesUsage): input_tokens counts text and images, input_tokens_details splits them.
+  const edit = {
+    created: 1,
+    data: [{}],
+    usage: {
+      total_tokens: 2350,
+      input_tokens: 350,
+      output_tokens: 2000,
+      input_tokens_details: { text_tokens: 30, image_tokens: 320 },
+    },
+  } as ImagesReply;
+  const ask = { model: 'm', prompt: 'p' } as ImagesRequest;
+  it("an edit's input image tokens at imageInputPer1M, its text tokens at inputPer1M", () => {
+    // gpt-image-1: text input $5, image input $10, image output $40 per 1M tokens.
+    const d = priced({ inputPer1M: 5, imageInputPer1M: 10, outputPer1M: 40 });
+    const cost = imagesCost(d, ask, edit);
+    expect(cost.promptTokens).toBe(350);
+    expect(cost.completionTokens).toBe(2000);
+    expect(cost.costUsd).toBeCloseTo((30 * 5 + 320 * 10 + 2000 * 40) / 1e6, 12);
+  });
+  it('without imageInputPer1M, or a usage that does not split them, all input at inputPer1M', () => {
+    const all = (350 * 5 + 2000 * 40) / 1e6;
+    expect(imagesCost(priced({ inputPer1M: 5, outputPer1M: 40 }), ask, edit).costUsd).toBeCloseTo(
+      all,
+      12,
+    );
+    const unsplit = { ...edit, usage: { input_tokens: 350, output_tokens: 2000 } } as ImagesReply;
+    const d = priced({ inputPer1M: 5, imageInputPer1M: 10, outputPer1M: 40 });
+    expect(imagesCost(d, ask, unsplit).costUsd).toBeCloseTo(all, 12);
+    // More image tokens than input tokens (a malformed reply): no more than the input is priced.
+    const over = {
+      ...edit,
+      usage: { ...edit.usage, input_tokens_details: { text_tokens: 0, image_tokens: 9e9 } },
+    } as ImagesReply;
+    expect(imagesCost(d, ask, over).costUsd).toBeCloseTo((350 * 10 + 2000 * 40) / 1e6, 12);
+  });
+  it('imageInputPer1M is a price the config takes (non-negative, optional)', () => {
+    const input = testConfigInput();
+    input.deployments.push(
+      simDeployment('img', {
+        kind: 'images',
+        prices: { inputPer1M: 5, imageInputPer1M: 10, outputPer1M: 40 },
+      }),
+    );
+    expect(
+      parseConfig(input, {}).config.deployments.find((d) => d.name === 'img')!.prices,
+    ).toMatchObject({ imageInputPer1M: 10 });
+    input.deployments.at(-1)!.prices = { inputPer1M: 5, imageInputPer1M: -1, outputPer1M: 40 };
+    expect(() => parseConfig(input, {})).toThrow(/imageInputPer1M/);
+  });
 });
 
 describe('speech and transcription prices', () => {

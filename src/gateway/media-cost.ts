@@ -1,6 +1,7 @@
 // What an image, speech or transcription call cost, from the deployment's prices: per image (by
 // quality and size), per 1M characters spoken, per minute of audio heard, plus the token prices
-// for a reply that reports token usage (gpt-image-1, gpt-4o-mini-tts, gpt-4o-transcribe).
+// for a reply that reports token usage (gpt-image-1, gpt-4o-mini-tts, gpt-4o-transcribe), an
+// image model's input image tokens at their own price (`imageInputPer1M`) when it has one.
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import type { ImagesReply, TranscriptionForm } from '../core/wire-types.js';
 import type { UpstreamTranscript } from '../providers/types.js';
@@ -46,11 +47,31 @@ export function imagesCost(
   const promptTokens = num(usage?.input_tokens);
   const completionTokens = num(usage?.output_tokens);
   const price = imagePrice(d, request.quality ?? reply.quality, request.size ?? reply.size);
+  const imageIn = imageInputCost(d, usage);
   return {
-    costUsd: images * price + tokenCost(d, promptTokens, completionTokens),
+    costUsd:
+      images * price + tokenCost(d, promptTokens - imageIn.tokens, completionTokens) + imageIn.usd,
     promptTokens,
     completionTokens,
   };
+}
+
+/**
+ * The input image tokens a GPT image model's reply reports (an edit's images:
+ * `input_tokens_details.image_tokens`, within `input_tokens`) at `imageInputPer1M`, which OpenAI
+ * bills apart from text input (gpt-image-1: $10 against $5 per 1M, platform.openai.com/docs/pricing
+ * as quoted in community.openai.com/t/1275254). Without that price they cost `inputPer1M` with the
+ * rest of the input, as before.
+ */
+function imageInputCost(
+  d: Prices,
+  usage: Record<string, unknown> | undefined,
+): { tokens: number; usd: number } {
+  const per1M = d.prices.imageInputPer1M;
+  if (per1M === undefined || !usage) return { tokens: 0, usd: 0 };
+  const details = usage.input_tokens_details as Record<string, unknown> | undefined;
+  const tokens = Math.min(num(details?.image_tokens), num(usage.input_tokens));
+  return { tokens, usd: (tokens * per1M) / 1e6 };
 }
 
 /** Minutes of audio at `perAudioMinute`: a transcript's cost, as charged or as expected. */

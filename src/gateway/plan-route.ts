@@ -20,7 +20,7 @@ import type { OutputTokenStats } from '../routing/output-token-stats.js';
 import { buildReceipt, type StoredReceipt } from '../routing/receipt.js';
 import type { RoutingDecision } from '../routing/router-types.js';
 import type { RequestRecord } from '../store/request-record.js';
-import type { GatewayDeps } from './chat-gateway.js';
+import type { GatewayDeps } from './gateway-deps.js';
 import type { ExecutionResult } from './execute-with-failover.js';
 import {
   targetMembers,

@@ -122,7 +122,13 @@ describe('semantic answer cache (cache.semantic)', () => {
     expect(embedCost(t.embedded[0]!.tokens)).toBeGreaterThan(0);
     expect(miss?.cache).toBe('miss');
     expect(miss?.costUsd).toBeCloseTo(chatCost + embedCost(t.embedded[0]!.tokens), 15);
-    expect(hit).toMatchObject({ cache: 'semantic', attempts: [], status: 200 });
+    // No chat attempt: the embedding call alone, listed so that it counts at its deployment.
+    expect(hit).toMatchObject({
+      cache: 'semantic',
+      attempts: [{ deployment: 'embed', lookup: 'semantic_cache', outcome: 'ok' }],
+      status: 200,
+    });
+    expect(hit!.attempts[0]!.costUsd).toBeCloseTo(embedCost(t.embedded[1]!.tokens), 15);
     expect(hit?.costUsd).toBeCloseTo(embedCost(t.embedded[1]!.tokens), 15);
     // Saved like an exact hit: what the kept answer cost on the top model.
     expect(hit?.baselineCostUsd).toBe(miss?.baselineCostUsd);

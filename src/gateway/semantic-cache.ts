@@ -11,6 +11,7 @@ import type { RoutingMode } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import type { ChatRequest } from '../core/wire-types.js';
 import type { ProviderAdapter } from '../providers/types.js';
+import type { AttemptRecord } from '../store/request-record.js';
 import type { RequestNeeds } from '../routing/eligibility.js';
 import type { AnswerCache, CacheHit, CachePlan } from './answer-cache.js';
 import type { CircuitBreakers } from './circuit-breaker.js';
@@ -52,6 +53,11 @@ export interface SemanticLookup {
    * tokens: the request's record says `usageEstimated`, hit or miss.
    */
   usageEstimated: boolean;
+  /**
+   * The embedding call as the request's record lists it (`lookup`), so that its cost counts at
+   * the embedding deployment that made it (cost.ts noteLookupCall), hit, miss or failure.
+   */
+  call: AttemptRecord;
   /** A kept answer that may serve the request (`hit.semantic` says how near). */
   hit?: CacheHit;
   /** Indexes this request's vector under its own exact key, once its answer is kept there. */
@@ -159,12 +165,16 @@ export class SemanticCache {
         target,
         args.needs,
       ));
-    const { costUsd, usageEstimated } = embedded;
-    if (!hit) return { costUsd, usageEstimated, remember };
+    const { costUsd, usageEstimated, call: made } = embedded;
+    if (!hit) return { costUsd, usageEstimated, call: made, remember };
     return {
       costUsd,
       usageEstimated,
-      hit: { ...hit, semantic: { similarity: near.similarity, costUsd, usageEstimated } },
+      call: made,
+      hit: {
+        ...hit,
+        semantic: { similarity: near.similarity, costUsd, usageEstimated, call: made },
+      },
       remember,
     };
   }
@@ -178,7 +188,10 @@ export class SemanticCache {
     name: string,
     text: string,
     call: ChatCall,
-  ): Promise<{ vector: Float32Array; costUsd: number; usageEstimated: boolean } | undefined> {
+  ): Promise<
+    | { vector: Float32Array; costUsd: number; usageEstimated: boolean; call: AttemptRecord }
+    | undefined
+  > {
     const { breakers, clock } = this.deps;
     const pool = snapshot.pools.get(name);
     const ready = (pool ? pool.deployments : [name])
@@ -221,10 +234,19 @@ export class SemanticCache {
       const total = tokenCount(response.usage?.total_tokens) ?? reported;
       if (typeof total === 'number' && total !== estimate)
         this.deps.policies?.settleDeployment?.(d, estimate, total);
+      const costUsd = inputCostUsd(d, counted);
       return {
         vector,
-        costUsd: inputCostUsd(d, counted),
+        costUsd,
         usageEstimated: typeof reported !== 'number' && estimate > 0,
+        call: {
+          deployment: d.name,
+          model: d.model,
+          outcome: 'ok',
+          latencyMs: clock.perfNow() - t0,
+          costUsd,
+          lookup: 'semantic_cache',
+        },
       };
     } catch (err) {
       const e = toGatewayError(err);

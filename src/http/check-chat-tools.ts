@@ -3,6 +3,8 @@
 import { invalidRequest } from '../core/errors.js';
 import { isObject } from '../core/is-object.js';
 import { describeValue } from '../core/describe-value.js';
+import { requiredWithoutTools, unofferedToolChoice } from './check-fields.js';
+import { refuseToolNameClash } from './tool-name-clash.js';
 
 /** An assistant turn's calls, as OpenAI checks them: each with an id and the tool it called. */
 export function checkToolCalls(calls: unknown, path: string): void {
@@ -88,4 +90,97 @@ export function checkCustomTool(custom: unknown, path: string): void {
       `${path}.format`,
       'invalid_value',
     );
+}
+
+const TOOL_CHOICES = new Set(['none', 'auto', 'required']);
+
+/**
+ * A request's `tools` (function and custom tools, no two of one name) and `tool_choice` (a string,
+ * or an object whose named tool is one of the request's tools of its type).
+ */
+export function checkTools(body: Record<string, unknown>): void {
+  const tools = body.tools;
+  if (tools !== undefined && tools !== null) {
+    if (!Array.isArray(tools))
+      throw invalidRequest("'tools' must be an array.", 'tools', 'invalid_type');
+    tools.forEach((t, i) => {
+      const fn = isObject(t) ? t.function : undefined;
+      if (
+        !isObject(t) ||
+        (t.type !== 'function' && t.type !== 'custom') ||
+        (t.type === 'function' && (!isObject(fn) || typeof fn.name !== 'string'))
+      )
+        throw invalidRequest(
+          `tools[${i}] must be {type:'function', function:{name, parameters}} or {type:'custom', custom:{name, format}}.`,
+          `tools[${i}]`,
+          'invalid_value',
+        );
+      if (t.type === 'custom') checkCustomTool(t.custom, `tools[${i}].custom`);
+      else checkFunctionTool(fn as Record<string, unknown>, `tools[${i}].function`);
+    });
+    // Each checked above: a function tool or a custom tool, with its name.
+    const checked = tools as { type: 'function' | 'custom'; [k: string]: unknown }[];
+    refuseToolNameClash(
+      checked.map((t, i) => ({
+        type: t.type,
+        name: String((t[t.type] as { name: string }).name),
+        path: `tools[${i}]`,
+      })),
+    );
+  }
+  const tc = body.tool_choice;
+  if (tc === undefined || tc === null) return;
+  if (typeof tc === 'string') {
+    if (!TOOL_CHOICES.has(tc))
+      throw invalidRequest(
+        "'tool_choice' must be none, auto, required or a named function.",
+        'tool_choice',
+        'invalid_value',
+      );
+    if (tc === 'required' && !(Array.isArray(tools) && tools.length > 0))
+      throw requiredWithoutTools('tool_choice', "'required'");
+    return;
+  }
+  if (!isObject(tc))
+    throw invalidRequest(
+      "'tool_choice' must be a string or an object.",
+      'tool_choice',
+      'invalid_type',
+    );
+  // An object says what it is by its `type` (OpenAI refuses one without: "Missing required
+  // parameter: 'tool_choice.type'"), refused here on every route, not only where an OpenAI
+  // deployment is picked (input audit F8, 2026-12-06).
+  if (typeof tc.type !== 'string' || !tc.type)
+    throw invalidRequest(
+      "'tool_choice.type' is required: send {type: 'function', function: {name}}, {type: 'custom', custom: {name}} or {type: 'allowed_tools', allowed_tools: {…}}, or a string (none, auto, required).",
+      'tool_choice.type',
+      'missing_required_parameter',
+    );
+  // A named tool_choice ({type: 'function', function: {name}} or {type: 'custom', custom: {name}})
+  // must name one of the request's tools of its type.
+  if (tc.type !== 'function' && tc.type !== 'custom') return;
+  const type = tc.type;
+  const named = tc[type];
+  const shape = `{type: '${type}', ${type}: {name}} names one of the request's ${type === 'custom' ? 'custom tools' : 'tools'}.`;
+  if (!isObject(named) || typeof named.name !== 'string')
+    throw invalidRequest(
+      `'tool_choice.${type}.name' is required: ${shape}`,
+      `tool_choice.${type}.name`,
+      'missing_required_parameter',
+    );
+  const why = unofferedToolChoice(named.name, offeredNames(tools, type));
+  if (why)
+    throw invalidRequest(
+      `'tool_choice' ${why}: name a ${type === 'custom' ? 'custom tool' : 'function'} in 'tools', or send it there.`,
+      'tool_choice',
+      'invalid_value',
+    );
+}
+
+/** The names of the request's tools of one type (checked above: each has its name). */
+function offeredNames(tools: unknown, type: 'function' | 'custom'): string[] {
+  if (!Array.isArray(tools)) return [];
+  return tools
+    .filter((t): t is Record<string, Record<string, unknown>> => isObject(t) && t.type === type)
+    .map((t) => String(t[type]?.name));
 }

@@ -15,14 +15,11 @@ import {
   checkStop,
   hasName,
   MODEL_IN_PATH,
-  requiredWithoutTools,
   ROUTED_MODEL,
-  unofferedToolChoice,
 } from './check-fields.js';
 import { isObject } from '../core/is-object.js';
-import { isImageUrl, quoteUrl } from '../core/image-url.js';
-import { refuseToolNameClash } from './tool-name-clash.js';
-import { checkCustomTool, checkFunctionTool, checkToolCalls } from './check-chat-tools.js';
+import { checkTools } from './check-chat-tools.js';
+import { checkChatMessage } from './check-chat-message.js';
 import { checkToolMessages } from './check-tool-messages.js';
 import { checkChatFieldLimits } from './field-limits.js';
 import { requestedModels } from '../gateway/model-fallbacks.js';
@@ -30,9 +27,6 @@ import { takeModelFromModels } from '../gateway/model-from-models.js';
 import { applyOpenRouterReasoning } from './openrouter-reasoning.js';
 import { checkWebSearchOptions } from './web-search-options.js';
 
-const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool', 'function']);
-const PART_TYPES = new Set(['text', 'image_url', 'input_audio', 'file', 'refusal']);
-const TOOL_CHOICES = new Set(['none', 'auto', 'required']);
 const RESPONSE_FORMATS = new Set(['text', 'json_object', 'json_schema']);
 
 /** Validates and returns the body as a ChatRequest. `modelOptional` for Azure dated paths. */
@@ -63,7 +57,7 @@ export function parseChatRequest(body: unknown, modelOptional = false): ChatRequ
       'messages',
       'empty_array',
     );
-  messages.forEach((m, i) => checkMessage(m, i));
+  messages.forEach((m, i) => checkChatMessage(m, i));
   checkToolMessages(messages as Record<string, unknown>[]);
   checkFieldType(body, 'stream', 'boolean');
   // `store: true` keeps the completion in the router (keep-chat-completion.ts).
@@ -228,177 +222,4 @@ function unsupportedAudio(param: string, fix: string): GatewayError {
     param,
     message: `Audio output is not supported by this router: ${fix} for a text answer.`,
   });
-}
-
-/** Roles whose content parts are text only (OpenAI: text, and an assistant's refusal). */
-const TEXT_ONLY_ROLES = new Set(['system', 'developer', 'assistant']);
-
-function checkMessage(m: unknown, i: number): void {
-  const p = `messages[${i}]`;
-  if (!isObject(m))
-    throw invalidRequest(`${p} must be an object with 'role' and 'content'.`, p, 'invalid_type');
-  if (typeof m.role !== 'string' || !ROLES.has(m.role))
-    throw invalidRequest(
-      `${p}.role must be one of system, developer, user, assistant, tool; got ${describeValue(m.role)}.`,
-      `${p}.role`,
-      'invalid_value',
-    );
-  if (m.role === 'assistant' && m.tool_calls !== undefined && m.tool_calls !== null)
-    checkToolCalls(m.tool_calls, `${p}.tool_calls`);
-  const c = m.content;
-  if (c === undefined || c === null) {
-    if (m.role === 'assistant' && (Array.isArray(m.tool_calls) || m.function_call)) return;
-    if (m.role === 'assistant' && c === null) return;
-    throw invalidRequest(
-      `${p}.content is required for role '${m.role}'.`,
-      `${p}.content`,
-      'missing_required_parameter',
-    );
-  }
-  if (typeof c === 'string') return;
-  if (!Array.isArray(c))
-    throw invalidRequest(
-      `${p}.content must be a string or an array of content parts.`,
-      `${p}.content`,
-      'invalid_type',
-    );
-  // OpenAI's rules (openapi.yaml: `minItems: 1`; images and files in user messages only): refused
-  // here, so that the pick does not decide between a 400 and a part silently left out.
-  if (c.length === 0 && m.role !== 'assistant' && m.role !== 'tool')
-    throw invalidRequest(
-      `${p}.content must not be an empty array: send a string or at least one content part.`,
-      `${p}.content`,
-      'empty_array',
-    );
-  c.forEach((part, j) => {
-    const pp = `${p}.content[${j}]`;
-    if (!isObject(part) || typeof part.type !== 'string' || !PART_TYPES.has(part.type))
-      throw invalidRequest(
-        `${pp}.type must be one of text, image_url, file.`,
-        `${pp}.type`,
-        'invalid_value',
-      );
-    if (
-      (part.type === 'image_url' || part.type === 'file') &&
-      TEXT_ONLY_ROLES.has(m.role as string)
-    )
-      throw invalidRequest(
-        `${pp}: a ${part.type} part is allowed in user messages only, not in ${m.role === 'assistant' ? 'an' : 'a'} ${m.role as string} message; move it to a user message.`,
-        `${pp}.type`,
-        'invalid_value',
-      );
-    if (part.type === 'input_audio')
-      throw new GatewayError({
-        status: 400,
-        type: 'invalid_request_error',
-        code: 'unsupported_content',
-        param: pp,
-        message: `${pp}: audio input is not supported by this router; send text or images.`,
-      });
-    if (part.type === 'text' && typeof part.text !== 'string')
-      throw invalidRequest(`${pp}.text must be a string.`, `${pp}.text`, 'invalid_type');
-    if (
-      part.type === 'image_url' &&
-      (!isObject(part.image_url) || typeof part.image_url.url !== 'string')
-    )
-      throw invalidRequest(
-        `${pp}.image_url.url must be a string (https URL or data URL).`,
-        `${pp}.image_url`,
-        'invalid_type',
-      );
-    const url = part.type === 'image_url' ? (part.image_url as { url: string }).url : undefined;
-    if (url !== undefined && !isImageUrl(url, true))
-      throw invalidRequest(
-        `${pp}.image_url.url must be an http(s) URL or a data URL (data:image/png;base64,…); got ${quoteUrl(url)}.`,
-        `${pp}.image_url.url`,
-        'invalid_value',
-      );
-  });
-}
-
-function checkTools(body: Record<string, unknown>): void {
-  const tools = body.tools;
-  if (tools !== undefined && tools !== null) {
-    if (!Array.isArray(tools))
-      throw invalidRequest("'tools' must be an array.", 'tools', 'invalid_type');
-    tools.forEach((t, i) => {
-      const fn = isObject(t) ? t.function : undefined;
-      if (
-        !isObject(t) ||
-        (t.type !== 'function' && t.type !== 'custom') ||
-        (t.type === 'function' && (!isObject(fn) || typeof fn.name !== 'string'))
-      )
-        throw invalidRequest(
-          `tools[${i}] must be {type:'function', function:{name, parameters}} or {type:'custom', custom:{name, format}}.`,
-          `tools[${i}]`,
-          'invalid_value',
-        );
-      if (t.type === 'custom') checkCustomTool(t.custom, `tools[${i}].custom`);
-      else checkFunctionTool(fn as Record<string, unknown>, `tools[${i}].function`);
-    });
-    // Each checked above: a function tool or a custom tool, with its name.
-    const checked = tools as { type: 'function' | 'custom'; [k: string]: unknown }[];
-    refuseToolNameClash(
-      checked.map((t, i) => ({
-        type: t.type,
-        name: String((t[t.type] as { name: string }).name),
-        path: `tools[${i}]`,
-      })),
-    );
-  }
-  const tc = body.tool_choice;
-  if (tc === undefined || tc === null) return;
-  if (typeof tc === 'string') {
-    if (!TOOL_CHOICES.has(tc))
-      throw invalidRequest(
-        "'tool_choice' must be none, auto, required or a named function.",
-        'tool_choice',
-        'invalid_value',
-      );
-    if (tc === 'required' && !(Array.isArray(tools) && tools.length > 0))
-      throw requiredWithoutTools('tool_choice', "'required'");
-    return;
-  }
-  if (!isObject(tc))
-    throw invalidRequest(
-      "'tool_choice' must be a string or an object.",
-      'tool_choice',
-      'invalid_type',
-    );
-  // An object says what it is by its `type` (OpenAI refuses one without: "Missing required
-  // parameter: 'tool_choice.type'"), refused here on every route, not only where an OpenAI
-  // deployment is picked (input audit F8, 2026-12-06).
-  if (typeof tc.type !== 'string' || !tc.type)
-    throw invalidRequest(
-      "'tool_choice.type' is required: send {type: 'function', function: {name}}, {type: 'custom', custom: {name}} or {type: 'allowed_tools', allowed_tools: {…}}, or a string (none, auto, required).",
-      'tool_choice.type',
-      'missing_required_parameter',
-    );
-  // A named tool_choice ({type: 'function', function: {name}} or {type: 'custom', custom: {name}})
-  // must name one of the request's tools of its type.
-  if (tc.type !== 'function' && tc.type !== 'custom') return;
-  const type = tc.type;
-  const named = tc[type];
-  const shape = `{type: '${type}', ${type}: {name}} names one of the request's ${type === 'custom' ? 'custom tools' : 'tools'}.`;
-  if (!isObject(named) || typeof named.name !== 'string')
-    throw invalidRequest(
-      `'tool_choice.${type}.name' is required: ${shape}`,
-      `tool_choice.${type}.name`,
-      'missing_required_parameter',
-    );
-  const why = unofferedToolChoice(named.name, offeredNames(tools, type));
-  if (why)
-    throw invalidRequest(
-      `'tool_choice' ${why}: name a ${type === 'custom' ? 'custom tool' : 'function'} in 'tools', or send it there.`,
-      'tool_choice',
-      'invalid_value',
-    );
-}
-
-/** The names of the request's tools of one type (checked above: each has its name). */
-function offeredNames(tools: unknown, type: 'function' | 'custom'): string[] {
-  if (!Array.isArray(tools)) return [];
-  return tools
-    .filter((t): t is Record<string, Record<string, unknown>> => isObject(t) && t.type === type)
-    .map((t) => String(t[type]?.name));
 }

@@ -7,7 +7,7 @@ import { systemClock, type Clock } from '../core/clock.js';
 import { invalidRequest, type GatewayError } from '../core/errors.js';
 import { abortedCall } from '../gateway/attempt-records.js';
 import type { ChatCall, Patience, Waitable } from '../gateway/gateway-types.js';
-import { RateLimitRefusal } from './rate-limit.js';
+import { RateLimitRefusal } from './rate-limit-refusal.js';
 
 /** Resolves after `ms`, or at once when `signal` aborts (its timer cleared then). Never rejects. */
 export type Sleep = (ms: number, signal: AbortSignal) => Promise<void>;

@@ -1,7 +1,7 @@
 // The files a prompt attaches inline, for the content filter (content-filter.ts): chat `file`
 // parts with `file_data`, which is also what Responses `input_file` items, Messages `document`
 // blocks with a base64 source and the router's own files named by `file_id` are by the time the
-// filter runs (responses-convert.ts, messages-convert.ts, resolve-chat-files.ts). Their text is
+// filter runs (convert-input.ts, messages-convert.ts, resolve-chat-files.ts). Their text is
 // checked as message text is; a redaction rewrites a text file in the copy sent upstream. Before
 // (security review, 2026-12-06), a rule was bypassed by pasting its text into an attached file.
 import type { Config } from '../config/schema.js';

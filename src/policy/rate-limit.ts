@@ -4,109 +4,29 @@
 // atomically in one round trip. TPM charges the prompt's estimated tokens up front and is
 // corrected with the upstream's usage afterwards (settle). Headers follow Azure/OpenAI:
 // x-ratelimit-{limit,remaining,reset}-{requests,tokens}, plus retry-after on 429
-// (rate-limit-headers.ts).
-import type { RouterConfig } from '../config/schema.js';
+// (rate-limit-headers.ts). The limiter's inputs and tickets are in rate-limit-types.ts, its 429s in
+// rate-limit-refusal.ts.
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import type { Clock } from '../core/clock.js';
-import { GatewayError, rateLimited } from '../core/errors.js';
-import type {
-  BucketSpec,
-  BucketState,
-  PoolAccess,
-  ReservationEntry,
-  SharedState,
-} from '../store/shared-state.js';
+import type { BucketState, PoolAccess, SharedState } from '../store/shared-state.js';
 import { gcraAvailable } from '../store/shared-state-gcra.js';
-import { formatDuration, rateLimitHeaders } from './rate-limit-headers.js';
-import { NOT_RETRYABLE, releaseOf } from './budget.js';
-
-/**
- * A 429 from a key, router, end-user, tag (or up-front deployment) limit at admission: what the
- * rate-limit queue may wait out. `retryAfterMs` is when the tightest refused bucket frees up;
- * undefined when the request is larger than the limit itself, which no wait can cure.
- */
-export class RateLimitRefusal extends GatewayError {
-  constructor(
-    refused: GatewayError,
-    readonly retryAfterMs: number | undefined,
-  ) {
-    super({
-      status: refused.status,
-      type: refused.type,
-      message: refused.message,
-      code: refused.code,
-      headers: refused.headers,
-    });
-  }
-}
-
-export interface RateLimitSpec {
-  rpm?: number;
-  tpm?: number;
-}
-
-export type LimitScopeKind = 'key' | 'router' | 'deployment' | 'user' | 'tag';
-
-/** A limited tag a request carries, of its tenant: each tenant's requests have their own bucket. */
-export interface TagLimit {
-  tenant: string;
-  tag: string;
-  limit: RateLimitSpec;
-}
-
-export interface CheckLimitsInput {
-  keyId?: string;
-  /** The key's own limits (auth.keys[].rateLimit or a runtime key's). */
-  keyLimit?: RateLimitSpec;
-  router?: Pick<RouterConfig, 'name' | 'rateLimit'>;
-  /** The end user the client named, of its tenant, and the limit each end user has. */
-  endUser?: { tenant: string; name: string; limit: RateLimitSpec };
-  /** The request's tags that have a limit (`rateLimits.tags`); each is charged. */
-  tags?: readonly TagLimit[];
-  /** Deployments to charge up front (a direct deployment call); routed calls charge per attempt. */
-  deployments?: readonly Pick<DeploymentConfig, 'name' | 'rateLimit'>[];
-  promptTokens: number;
-  /** Counters (e.g. budgets) to read in the same round trip; values come back in the ticket. */
-  readCounters?: readonly string[];
-  /**
-   * Reservation pools to read in the same round trip, and entries to make in them once the limits
-   * admit the request (budget reservations, read before they are made); refund() releases them.
-   */
-  pools?: PoolAccess;
-}
-
-/** Token buckets a request was charged, so settle() can correct them with real usage. */
-export interface TokenCharge {
-  bucket: Omit<BucketSpec, 'cost'>;
-  tokens: number;
-}
-
-export interface LimitTicket {
-  /** x-ratelimit-* headers for the tightest bucket of each kind. */
-  headers: Record<string, string>;
-  charged: TokenCharge[];
-  /** Request buckets it took one from, so refund() can give the request back too. */
-  requests?: Omit<BucketSpec, 'cost'>[];
-  /** Values of `readCounters`, in order. */
-  counters: number[];
-  /** Totals of `pools.read`, in order. */
-  pools?: number[];
-  /** The entries `pools.make` made, for the request's end (or refund()) to release. */
-  reserved?: readonly ReservationEntry[];
-}
+import { rateLimitHeaders } from './rate-limit-headers.js';
+import { releaseOf } from './budget.js';
+import { refusalOf } from './rate-limit-refusal.js';
+import {
+  bucketKey,
+  type CheckLimitsInput,
+  type LimitScopeKind,
+  type LimitTicket,
+  type NamedBucket,
+  type RateLimitSpec,
+} from './rate-limit-types.js';
 
 export interface RateLimiterOptions {
   state: SharedState;
   clock: Clock;
   /** Window of RPM/TPM limits; 60 s unless a test shrinks it. */
   windowMs?: number;
-}
-
-interface NamedBucket {
-  spec: BucketSpec;
-  scope: LimitScopeKind;
-  name: string;
-  unit: 'requests' | 'tokens';
 }
 
 export class RateLimiter {
@@ -339,7 +259,7 @@ export class RateLimiter {
       pools,
     );
     const headers = rateLimitHeaders(buckets, result.buckets);
-    if (!result.ok) throw this.refusal(buckets, result.buckets, headers, retryable);
+    if (!result.ok) throw refusalOf(buckets, result.buckets, headers, retryable, this.windowMs);
     return {
       headers,
       counters: result.counters,
@@ -357,52 +277,6 @@ export class RateLimiter {
     };
   }
 
-  private refusal(
-    buckets: NamedBucket[],
-    states: BucketState[],
-    headers: Record<string, string>,
-    retryable: boolean,
-  ): GatewayError {
-    // Report the refused bucket that frees up last: retrying earlier would fail again.
-    let worst = -1;
-    states.forEach((s, i) => {
-      if (!s.ok && (worst < 0 || s.retryAfterMs > states[worst]!.retryAfterMs)) worst = i;
-    });
-    const b = buckets[worst]!;
-    const s = states[worst]!;
-    const what = b.unit === 'requests' ? 'requests per min (RPM)' : 'tokens per min (TPM)';
-    const used = s.limit - s.remaining;
-    const tooBig = b.spec.cost > b.spec.limit;
-    // End users' and tags' names already say what they are and whose (checkLimits).
-    const scopeText =
-      b.scope === 'key'
-        ? `API key ${b.name}`
-        : b.scope === 'user' || b.scope === 'tag'
-          ? b.name
-          : `${b.scope} ${b.name}`;
-    const message = tooBig
-      ? `Request too large for ${scopeText} on ${what}: Limit ${s.limit}, Requested ${b.spec.cost}. Reduce the prompt or raise the limit.`
-      : `Rate limit reached for ${scopeText} on ${what}: Limit ${s.limit}, Used ${used}, Requested ${b.spec.cost}. ` +
-        `Please try again in ${formatDuration(s.retryAfterMs)}.`;
-    const retryAfterSeconds = (tooBig ? this.windowMs : s.retryAfterMs) / 1000;
-    // A request over the whole limit never fits: the SDKs (openai, Anthropic's) would retry it
-    // after the retry-after and fail again; `x-should-retry: false` tells them not to.
-    const err = rateLimited(
-      message,
-      retryAfterSeconds,
-      tooBig && !retryable ? { ...headers, ...NOT_RETRYABLE } : headers,
-    );
-    if (!retryable) return new RateLimitRefusal(err, tooBig ? undefined : s.retryAfterMs);
-    return new GatewayError({
-      status: 429,
-      type: err.type,
-      message: err.message,
-      code: 'deployment_rate_limited',
-      headers: err.headers,
-      retryable: true,
-    });
-  }
-
   /** GCRA: `units` fit once TAT + units × interval − window has passed (gcraStep's allowAt). */
   private freeInMs(key: string, limit: number, units: number, now: number): number {
     const tat = this.options.state.peekTat({ key, limit, windowMs: this.windowMs }, now);
@@ -417,13 +291,4 @@ export class RateLimiter {
     if (tat === undefined) return limit;
     return gcraAvailable(bucket, tat, now);
   }
-}
-
-/** Shared-state key of a bucket; settle() rebuilds deployment keys with it. */
-export function bucketKey(
-  scope: LimitScopeKind,
-  name: string,
-  unit: 'requests' | 'tokens',
-): string {
-  return `rl:${scope}:${name}:${unit === 'requests' ? 'rpm' : 'tpm'}`;
 }

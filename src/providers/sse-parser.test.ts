@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../core/errors.js';
 import { Readable } from 'node:stream';
 import { RAW_JSON, chunkFields, type ChatChunk } from '../core/wire-types.js';
-import { chatChunkReader, isDoneMessage, parseSse, type SseMessage } from './sse-parser.js';
+import { isDoneMessage, chatChunkReader } from './chat-chunk-reader.js';
+import { parseSse, type SseMessage } from './sse-parser.js';
 
 async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];

@@ -31,7 +31,8 @@ export interface UpstreamRequest {
   native?: NativeRequest;
   /**
    * The consumer writes stream chunks out unchanged and reads none of their fields: an adapter may
-   * hand over unmodified upstream chunks unparsed (`RAW_JSON` in sse-parser), except the first.
+   * hand over unmodified upstream chunks unparsed (`RAW_JSON` in chat-chunk-reader), except the
+   * first.
    */
   passThrough?: boolean;
 }

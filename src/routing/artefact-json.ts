@@ -2,7 +2,7 @@
 // (a hand-edited or truncated file gets the path of what is wrong, and a feature version this
 // build cannot read is refused), its weights decoded from base64 into their own memory.
 import { z } from 'zod';
-import { formatZodIssues } from '../config/load-config.js';
+import { formatZodIssues } from '../config/format-zod-issues.js';
 import { zodIssueMessage } from '../config/zod-issue-message.js';
 import { DENSE_SIZE, HASH_SIZE, LEGACY_DENSE_SIZE } from './features.js';
 import {

@@ -21,10 +21,16 @@ export interface AttemptRecord {
    * What an attempt that gave no answer is taken to have cost, estimated (the request's
    * `usageEstimated`): the prompt at that deployment's input price. Set where the upstream had the
    * prompt when the router stopped waiting: its own deadline (`upstream_timeout`,
-   * `first_token_timeout`), or the caller stopping it (`aborted`). The request's `costUsd`
-   * includes it.
+   * `first_token_timeout`), or the caller stopping it (`aborted`). On a `lookup` call, what it
+   * cost. The request's `costUsd` includes it; it counts at this attempt's deployment.
    */
   costUsd?: number;
+  /**
+   * Not a try at answering: the semantic answer cache's embedding call (`semantic_cache`), made
+   * before routing, listed first, its cost in `costUsd` so that it counts at the embedding
+   * deployment (attempt-attribution.ts, the deployment budgets). Not in `x-router-attempts`.
+   */
+  lookup?: 'semantic_cache';
   /**
    * Set on every attempt of a request that was routed again after waiting for a deployment with
    * headroom (`rateLimits.queue`, gateway/wait-for-headroom.ts): the round it was made in, 1 first.

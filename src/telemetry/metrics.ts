@@ -337,29 +337,29 @@ export function recordRequestMetrics(r: RequestRecord): void {
   if (r.cache) cacheLookups.inc({ router, result: r.cache });
   // As the usage summary counts them (usageEstimated): refused and failed requests too.
   if (r.usageEstimated) estimatedRequests.inc(m);
-  if (!deployment) return;
-  // A hit used no upstream chat tokens: its savings count, its tokens do not. A semantic hit
-  // cost its embedding call (`costUsd`), which is spent and comes off what it saved.
-  if (answeredFromCache(r)) {
-    if (r.costUsd > 0) cost.inc(m, r.costUsd);
-    if (r.costUsd > 0 && r.usageEstimated) estimatedCost.inc(m, r.costUsd);
-    countSavings(m, r);
-    latency.observe(m, r.latencyMs / 1000);
-    return;
-  }
-  countTokens(tokens, m, r);
-  if (r.usageEstimated) countTokens(estimatedTokens, m, r);
-  // Attempts charged though they gave no answer (timed out, stopped in flight) cost at their own
-  // deployment, estimated; the rest of the request's cost is the one that served's.
+  // Attempts charged though they gave no answer (timed out, stopped in flight), and a semantic
+  // lookup's embedding call, cost at their own deployment, served or not; the rest of the
+  // request's cost is the one that served's.
   let elsewhere = 0;
   for (const a of r.attempts)
     if (a.costUsd) {
       elsewhere += a.costUsd;
       const at = { router, model: a.model, deployment: a.deployment };
       cost.inc(at, a.costUsd);
-      estimatedCost.inc(at, a.costUsd);
+      if (r.usageEstimated) estimatedCost.inc(at, a.costUsd);
     }
+  if (!deployment) return;
   const own = r.costUsd - elsewhere;
+  // A hit used no upstream chat tokens: its savings count, its tokens do not.
+  if (answeredFromCache(r)) {
+    if (own > 0) cost.inc(m, own);
+    if (own > 0 && r.usageEstimated) estimatedCost.inc(m, own);
+    countSavings(m, r);
+    latency.observe(m, r.latencyMs / 1000);
+    return;
+  }
+  countTokens(tokens, m, r);
+  if (r.usageEstimated) countTokens(estimatedTokens, m, r);
   if (own > 0) cost.inc(m, own);
   if (r.usageEstimated && own > 0) estimatedCost.inc(m, own);
   if (r.webSearches) webSearches.inc(m, r.webSearches);

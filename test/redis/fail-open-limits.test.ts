@@ -6,7 +6,8 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createManualClock } from '../../src/core/clock.js';
 import type { GatewayError } from '../../src/core/errors.js';
-import { RateLimiter, type CheckLimitsInput } from '../../src/policy/rate-limit.js';
+import { RateLimiter } from '../../src/policy/rate-limit.js';
+import type { CheckLimitsInput } from '../../src/policy/rate-limit-types.js';
 import { createSharedState, type SharedStateHandle } from '../../src/store/shared-state-factory.js';
 import {
   cleanupPrefix,

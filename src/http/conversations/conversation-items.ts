@@ -12,7 +12,8 @@ import { isObject } from '../../core/is-object.js';
 import type { ChatMessage } from '../../core/wire-types.js';
 import type { ConversationItem } from '../../store/conversation-object-store.js';
 import { checkResponsesRequest } from '../responses/check-responses-request.js';
-import { convertInput, type Json } from '../responses/responses-convert.js';
+import { convertInput } from '../responses/convert-input.js';
+import type { Json } from '../responses/responses-convert.js';
 import { expandCompactionItems, isOurCompactionItem } from '../responses/compaction-item.js';
 import { HELD_BY_CONVERSATION } from '../responses/item-references.js';
 

@@ -1,4 +1,4 @@
-// The realtime `error` events the router itself sends the client (realtime-connection.ts): a
+// The realtime `error` events the router itself sends the client (realtime-relay.ts): a
 // refusal in OpenAI's RealtimeServerEventError shape, naming the client's event it answers.
 import { GatewayError } from '../../core/errors.js';
 

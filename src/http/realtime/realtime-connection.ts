@@ -8,61 +8,34 @@
 // are read (session-responses.ts: one request-log record each); one it started by itself (server
 // VAD) is admitted as it starts, and cancelled upstream when refused. Either
 // side closing closes the other; an upstream that breaks (close 1006, 1011–1014, a socket error)
-// counts against its deployment's circuit breaker. Each direction has backpressure
-// (relay-backpressure.ts): a side that stops reading pauses the other, and is given up on after
-// `realtime.maxStalledSeconds`. The session's record says why it ended; the router's own `error`
-// events are built in error-event.ts.
-import type { FastifyRequest } from 'fastify';
+// counts against its deployment's circuit breaker. The relay under it (realtime-relay.ts) sends
+// each direction with backpressure (relay-backpressure.ts): a side that stops reading pauses the
+// other, and is given up on after `realtime.maxStalledSeconds`. The session's record says why it
+// ended; the router's own `error` events are built in error-event.ts.
 import type { WebSocket } from 'ws';
-import type { ConfigHolder } from '../../config/runtime-config.js';
 import { GatewayError, invalidRequest } from '../../core/errors.js';
 import { MAX_JSON_DEPTH, jsonNestsDeeperThan, tooDeepMessage } from '../../core/json-nesting.js';
 import { isObject } from '../../core/is-object.js';
-import type {
-  RealtimeCall,
-  RealtimeGateway,
-  RealtimeLink,
-  RealtimeTurn,
-} from '../../gateway/realtime-gateway.js';
+import type { RealtimeLink, RealtimeTurn } from '../../gateway/realtime-gateway.js';
 import type { RealtimeListener } from '../../providers/types.js';
-import type { Authenticator } from '../auth-hook.js';
 import { toGatewayError } from '../error-handler.js';
-import { flowSummary, relayBackpressure, type Backpressure } from './relay-backpressure.js';
 import {
   CLIENT_CLOSED,
   CLIENT_MESSAGE_TOO_LARGE,
-  closeReason,
-  NORMAL,
   POLICY_VIOLATION,
   SERVER_SHUTDOWN,
   serverShutdownError,
-  sessionExpired,
-  stalled,
   upstreamEnd,
   upstreamMessageTooLarge,
-  type Ending,
-  type SessionEnd,
 } from './session-end.js';
 import { filterItem, pinModel } from './client-events.js';
 import { SessionResponses } from './session-responses.js';
 import { ROUTER_SHUTDOWN } from '../websocket-shutdown.js';
-import { Refused, errorEventText } from './error-event.js';
-
-export interface RealtimeDeps {
-  gateway: RealtimeGateway;
-  config: ConfigHolder;
-  /** Checks the upgrade's key again before each response, as the Responses WebSocket does. */
-  authenticator?: Authenticator;
-  /** Told each time a session stops reading one side (backpressure; a metric). */
-  onPause?(deployment: string, paused: 'client' | 'upstream'): void;
-}
+import { RealtimeRelay } from './realtime-relay.js';
 
 type Json = Record<string, unknown>;
-const OPEN = 1; // WebSocket.OPEN
 
-export class RealtimeConnection implements RealtimeListener {
-  private socket: WebSocket | undefined;
-  private link: RealtimeLink | undefined;
+export class RealtimeConnection extends RealtimeRelay implements RealtimeListener {
   /** Upstream events that came before the client's socket was accepted, in order. */
   private early: string[] = [];
   /** How the upstream ended before the client's socket was accepted (run once it is). */
@@ -70,23 +43,8 @@ export class RealtimeConnection implements RealtimeListener {
   /** The client's events, one at a time in order (an admission may wait on the shared state). */
   private inbound: Promise<void> = Promise.resolve();
   private responses = 0;
-  private events = 0;
-  /** The session's responses, read from the upstream's events once the session is open. */
-  private turns: SessionResponses | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private ended = false;
   /** The router began shutting down before the client's socket was accepted. */
   private closing = false;
-  private readonly gone = new AbortController();
-  private model = '';
-  /** Frames to the client (the upstream paused when it lags) and to the upstream (the reverse). */
-  private toClientFlow: Backpressure | undefined;
-  private toUpstreamFlow: Backpressure | undefined;
-
-  constructor(
-    private readonly request: FastifyRequest,
-    private readonly deps: RealtimeDeps,
-  ) {}
 
   /** Opens the upstream session before the client's upgrade is accepted; throws why not. */
   async connect(model: string, deploymentFromPath: boolean): Promise<void> {
@@ -210,77 +168,6 @@ export class RealtimeConnection implements RealtimeListener {
     this.end(CLIENT_MESSAGE_TOO_LARGE);
   }
 
-  /** Backpressure both ways, from the connection's settings (read as it opens). */
-  private watchFlow(socket: WebSocket, highWaterBytes: number, seconds: number): void {
-    const flow = relayBackpressure(
-      { client: socket, upstream: this.link?.session ?? {} },
-      { highWaterBytes, stallMs: seconds * 1000 },
-      {
-        pause: (side) => this.link && this.deps.onPause?.(this.link.d.name, side),
-        stall: (side, bytes) => this.stall(side, bytes, highWaterBytes, seconds),
-      },
-    );
-    this.toClientFlow = flow.toClient;
-    this.toUpstreamFlow = flow.toUpstream;
-  }
-
-  /** One side has not read for `realtime.maxStalledSeconds`: the session is given up. */
-  private stall(
-    side: 'client' | 'upstream',
-    bytes: number,
-    highWaterBytes: number,
-    seconds: number,
-  ): void {
-    if (this.ended) return;
-    this.request.log.warn(
-      { deployment: this.link?.d.name, bufferedBytes: bytes, maxBufferedBytes: highWaterBytes },
-      `realtime: the ${side} read nothing for ${seconds} s with ${bytes} bytes queued; session closed`,
-    );
-    this.endWith(stalled(side, seconds, bytes));
-  }
-
-  /**
-   * Ends the session as the router decided: the client gets the `error` event saying why (unless
-   * it ended already), then its close; the upstream session is closed.
-   */
-  private endWith(ending: Ending): void {
-    const { code, responseStatus: status, type, message } = ending;
-    if (!this.ended) this.sendError(new GatewayError({ status, type, code, message }));
-    this.end(ending, ending.upstream);
-    this.closeClient(ending.closeCode, `${code}: ${ending.closeText}`);
-  }
-
-  /** Closes the client's socket (reading again, so its closing frame is heard). */
-  private closeClient(code: number, reason: string): void {
-    const socket = this.socket;
-    if (socket?.readyState !== OPEN) return;
-    socket.resume();
-    socket.close(code, closeReason(reason));
-  }
-
-  private call(requestId: string): RealtimeCall {
-    return {
-      model: this.model,
-      auth: this.request.auth,
-      headers: this.request.headers,
-      signal: this.gone.signal,
-      requestId,
-    };
-  }
-
-  private toClient(text: string): void {
-    if (this.socket?.readyState !== OPEN) return;
-    const flow = this.toClientFlow;
-    this.socket.send(text, () => flow?.written());
-    flow?.queued();
-  }
-
-  private toUpstream(link: RealtimeLink, text: string): void {
-    const flow = this.toUpstreamFlow;
-    link.session.send(text, () => flow?.written());
-    flow?.queued();
-  }
-
   /**
    * A response the upstream started by itself (server VAD): recorded, and admitted as a
    * `response.create` is, in turn with the client's events; one refused is cancelled upstream
@@ -396,41 +283,5 @@ export class RealtimeConnection implements RealtimeListener {
 
   private filterText(link: RealtimeLink, text: string): Promise<string> {
     return this.deps.gateway.filterText(link, this.call(this.request.id), text);
-  }
-
-  /** OpenAI's realtime `error` event (error-event.ts), naming the client's event. */
-  private sendError(e: GatewayError, eventId?: unknown): void {
-    if (e instanceof Refused) return;
-    this.toClient(errorEventText(e, ++this.events, eventId));
-  }
-
-  private expire(minutes: number): void {
-    this.endWith(sessionExpired(minutes));
-  }
-
-  /**
-   * The session is over: responses still open are recorded (no usage came), then the session's
-   * own record; the upstream session is closed (with `upstream`'s code), and so are the timers.
-   */
-  private end(
-    why: SessionEnd,
-    upstream = { code: NORMAL, reason: 'the client session ended' },
-  ): void {
-    if (this.ended) return;
-    this.ended = true;
-    clearTimeout(this.timer);
-    this.toClientFlow?.stop();
-    this.toUpstreamFlow?.stop();
-    const link = this.link;
-    if (!link) return;
-    this.turns?.cut(why.responseStatus, why.code);
-    this.deps.gateway.finishSession(link, why.sessionStatus, why.code);
-    const flow = flowSummary(this.toClientFlow, this.toUpstreamFlow);
-    if (flow)
-      this.request.log.info(
-        { deployment: link.d.name, ...flow },
-        'realtime: backpressure paused reading in this session',
-      );
-    link.session.close(upstream.code, upstream.reason);
   }
 }

@@ -9,7 +9,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { invalidRequest } from '../../core/errors.js';
 import { checkApiVersion } from '../routes/chat-routes.js';
-import { RealtimeConnection, type RealtimeDeps } from './realtime-connection.js';
+import { RealtimeConnection } from './realtime-connection.js';
+import type { RealtimeDeps } from './realtime-relay.js';
 import { serverShutdownError } from './session-end.js';
 
 type Query = { model?: unknown; deployment?: unknown; 'api-version'?: unknown };

@@ -1,4 +1,4 @@
-// Flow control for one direction of a realtime relay (realtime-connection.ts): frames read from
+// Flow control for one direction of a realtime relay (realtime-relay.ts): frames read from
 // one side are queued on the other side's socket, which may not keep up. Past `highWaterBytes`
 // queued, reading from the first side stops (ws's `pause()`, as ws-based proxies do, so TCP pushes
 // back on the sender); once the queued writes drain below half of it (ws's send callbacks), reading

@@ -116,7 +116,7 @@ export function checkResponsesRequest(body: Json): void {
           : 'custom tool';
       // A function output with no call but a `name` (and `namespace`) is context a client puts in
       // the conversation as a tool's output: the Codex CLI's `agent.goal_objective` once a goal is
-      // set. It answers no call; the bridge gives it one (responses-convert.ts).
+      // set. It answers no call; the bridge gives it one (convert-input.ts).
       const context = item.type === 'function_call_output' && typeof item.name === 'string';
       if ((typeof item.call_id !== 'string' || !item.call_id) && !context)
         throw invalidRequest(

@@ -6,7 +6,8 @@
 // not kept (they are not replayed across models) and so not listed.
 import { invalidRequest, queryLimit, queryOrder } from '../../core/errors.js';
 import type { StoredResponse } from '../../store/response-store.js';
-import { chatToInputItems, type Json } from './responses-convert.js';
+import type { Json } from './responses-convert.js';
+import { chatToInputItems } from './chat-to-input-items.js';
 import { RUNNING_STATUSES } from './responses-run.js';
 import { callName } from './responses-tools.js';
 

@@ -18,7 +18,8 @@ import type { ConversationObjectStore } from '../../store/conversation-object-st
 import type { ResponseStore } from '../../store/response-store.js';
 import { callGateway, type GatewayCaller } from '../routes/chat-routes.js';
 import { compactionItem, isCompactionSummary, SUMMARY_HEADING } from './compaction-item.js';
-import { chatToInputItems, type Json } from './responses-convert.js';
+import type { Json } from './responses-convert.js';
+import { chatToInputItems } from './chat-to-input-items.js';
 import { mapUsage } from './responses-reply.js';
 import { prepareResponse, type PreparedResponse } from './responses-run.js';
 

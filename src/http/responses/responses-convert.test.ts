@@ -4,7 +4,9 @@
 // function outputs given as content parts.
 import { describe, expect, it } from 'vitest';
 import { CLIENT_PATH, type ReasoningDetail } from '../../core/wire-types.js';
-import { chatToInputItems, convertInput, responsesToChat } from './responses-convert.js';
+import { responsesToChat } from './responses-convert.js';
+import { convertInput } from './convert-input.js';
+import { chatToInputItems } from './chat-to-input-items.js';
 import { reasoningItem } from './responses-reasoning.js';
 
 const signed: ReasoningDetail = {

@@ -22,7 +22,8 @@ import {
   conversationIdOf,
   type ConversationTurn,
 } from '../conversations/conversation-turn.js';
-import { chatToInputItems, responsesToChat, type Json } from './responses-convert.js';
+import { responsesToChat, type Json } from './responses-convert.js';
+import { chatToInputItems } from './chat-to-input-items.js';
 import { OPENROUTER_FIELDS } from '../../core/wire-types.js';
 import {
   expandCompactionItems,

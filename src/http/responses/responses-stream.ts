@@ -1,7 +1,7 @@
 // Chat Completions → Responses API, the stream (CONTRACTS.md §3.3): chat chunks become Responses
 // stream events, each with its `type` and a running `sequence_number`, output items opened and
-// closed as the chunks' text, reasoning and tool calls arrive. The whole reply is
-// responses-reply.ts.
+// closed as the chunks' text, reasoning and tool calls (stream-tool-calls.ts) arrive. The whole
+// reply is responses-reply.ts.
 import { newId } from '../../core/ids.js';
 import { ReasoningAccumulator, reasoningDetailsOf } from '../../core/reasoning-details.js';
 import type {
@@ -14,10 +14,14 @@ import { SERVER_BLOCKS_FIELD } from '../../core/wire-types.js';
 import type { Json } from './responses-convert.js';
 import { reasoningItem, reasoningTextItem } from './responses-reasoning.js';
 import { reasoningTextOf } from '../../core/reasoning-text.js';
-import { callName } from './responses-tools.js';
 import { serverBlocksOf } from '../../core/web-search.js';
 import { isWebSearchUse, wantsSources, webSearchCall } from './web-search-calls.js';
-import { localCallItem, localToolOf, type LocalToolKind } from './local-tools.js';
+import {
+  toolCallDeltaEvents,
+  toolCallDoneEvents,
+  type StreamEvent,
+  type StreamedCall,
+} from './stream-tool-calls.js';
 import {
   baseResponse,
   mapUsage,
@@ -42,7 +46,7 @@ export async function* chatChunksToResponseEvents(
   onDone: (response: Json, answer: ChatMessage) => Promise<void>,
 ): AsyncGenerator<ResponsesEvent> {
   let seq = 0;
-  const ev = (type: string, payload: Json): ResponsesEvent => ({
+  const ev: StreamEvent = (type, payload) => ({
     event: type,
     data: JSON.stringify({ type, sequence_number: seq++, ...payload }),
   });
@@ -60,19 +64,8 @@ export async function* chatChunksToResponseEvents(
   let text:
     | { item: Json; index: number; value: string; logprobs: unknown[]; annotations: Json[] }
     | undefined;
-  /** Tool calls by chunk index: `args` are a function's arguments, or a custom tool's input. */
-  const calls = new Map<
-    number,
-    {
-      item: Json;
-      index: number;
-      args: string;
-      chatName: string;
-      custom: boolean;
-      /** A tool the client runs: its item is announced whole once its arguments are in. */
-      local?: LocalToolKind;
-    }
-  >();
+  /** Tool calls by chunk index (stream-tool-calls.ts). */
+  const calls = new Map<number, StreamedCall>();
   // Claude's thinking: the block being streamed (a reasoning item), and the blocks done.
   let block:
     | { key: number; item: Json; index: number; pieces: ReasoningAccumulator; summary: string }
@@ -252,62 +245,8 @@ export async function* chatChunksToResponseEvents(
             annotation,
           });
         }
-      for (const tc of delta.tool_calls ?? []) {
-        let call = calls.get(tc.index);
-        // A custom tool's call streams `custom: {name, input}` (src/gateway/custom-tool-bridge.ts).
-        const custom = (tc as { custom?: { name?: string; input?: string } }).custom;
-        if (!call) {
-          const isCustom = custom !== undefined || (tc as { type?: string }).type === 'custom';
-          const chatName = (isCustom ? custom?.name : tc.function?.name) ?? '';
-          const local = isCustom ? undefined : localToolOf(ctx.request, chatName);
-          call = {
-            item: isCustom
-              ? {
-                  type: 'custom_tool_call',
-                  id: newId('ctc_'),
-                  call_id: tc.id ?? '',
-                  ...callName(ctx.request, chatName),
-                  input: '',
-                  status: 'in_progress',
-                }
-              : {
-                  type: 'function_call',
-                  id: newId('fc_'),
-                  call_id: tc.id ?? '',
-                  ...callName(ctx.request, chatName),
-                  arguments: '',
-                  status: 'in_progress',
-                },
-            index: output.length,
-            args: '',
-            chatName,
-            custom: isCustom,
-            ...(local ? { local } : {}),
-          };
-          calls.set(tc.index, call);
-          output.push(call.item);
-          if (!call.local)
-            yield ev('response.output_item.added', {
-              output_index: call.index,
-              item: { ...call.item },
-            });
-        }
-        const piece = (call.custom ? custom?.input : tc.function?.arguments) ?? '';
-        if (piece && call.local) call.args += piece;
-        else if (piece) {
-          call.args += piece;
-          yield ev(
-            call.custom
-              ? 'response.custom_tool_call_input.delta'
-              : 'response.function_call_arguments.delta',
-            {
-              item_id: call.item.id,
-              output_index: call.index,
-              delta: piece,
-            },
-          );
-        }
-      }
+      for (const tc of delta.tool_calls ?? [])
+        yield* toolCallDeltaEvents(ev, ctx.request, calls, output, tc);
     }
   }
   if (!started) {
@@ -341,43 +280,7 @@ export async function* chatChunksToResponseEvents(
     Object.assign(text.item, { status: 'completed', content: [part] });
     yield ev('response.output_item.done', { output_index: text.index, item: text.item });
   }
-  for (const call of calls.values()) {
-    const local = call.local && localCallItem(call.local, String(call.item.call_id), call.args);
-    if (local) {
-      // Its item replaces the function call's, in place: announced, then done.
-      for (const key of Object.keys(call.item)) delete call.item[key];
-      Object.assign(call.item, local);
-      yield ev('response.output_item.added', {
-        output_index: call.index,
-        item: { ...local, status: 'in_progress' },
-      });
-      yield ev('response.output_item.done', { output_index: call.index, item: call.item });
-      continue;
-    }
-    if (call.local)
-      // Arguments that make no shell or apply_patch call: a function call, announced late.
-      yield ev('response.output_item.added', {
-        output_index: call.index,
-        item: { ...call.item },
-      });
-    if (call.custom) {
-      yield ev('response.custom_tool_call_input.done', {
-        item_id: call.item.id,
-        output_index: call.index,
-        input: call.args,
-      });
-      Object.assign(call.item, { input: call.args, status: 'completed' });
-    } else {
-      yield ev('response.function_call_arguments.done', {
-        item_id: call.item.id,
-        output_index: call.index,
-        name: call.item.name,
-        arguments: call.args,
-      });
-      Object.assign(call.item, { arguments: call.args, status: 'completed' });
-    }
-    yield ev('response.output_item.done', { output_index: call.index, item: call.item });
-  }
+  for (const call of calls.values()) yield* toolCallDoneEvents(ev, call);
   const incomplete = finish === 'length' || finish === 'content_filter';
   const response = {
     ...baseResponse(ctx, model, incomplete ? 'incomplete' : 'completed', servedTier),

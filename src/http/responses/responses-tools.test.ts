@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { openaiDeployment } from '../../../test/helpers/test-config.js';
 import { adaptRequestForDeployment } from '../../policy/reasoning-params.js';
-import { chatToInputItems, responsesToChat } from './responses-convert.js';
+import { responsesToChat } from './responses-convert.js';
+import { chatToInputItems } from './chat-to-input-items.js';
 import { callName } from './responses-tools.js';
 
 const request = {

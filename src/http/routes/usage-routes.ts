@@ -15,7 +15,7 @@ import { GatewayError, invalidRequest, notFound, queryNumber } from '../../core/
 import { roundRatio, roundUsd } from '../../core/round-figures.js';
 import { parseTimeBound } from '../../core/time-range.js';
 import type { BudgetTracker } from '../../policy/budget.js';
-import { budgetSubject } from '../../policy/governance-policies.js';
+import { budgetSubject } from '../../policy/governance-subject.js';
 import type { RequestLog } from '../../store/request-log.js';
 import { roundSummary } from '../../store/round-summary.js';
 import {

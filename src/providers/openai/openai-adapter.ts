@@ -23,7 +23,9 @@ import {
   type UpstreamHttpResponse,
 } from '../http-client.js';
 import { describeEndpoint, serializeBody, type Endpoint } from './openai-request.js';
-import { chatChunkReader, isDoneMessage, parseSse, streamDropped } from '../sse-parser.js';
+import { parseSse } from '../sse-parser.js';
+import { chatChunkReader, isDoneMessage } from '../chat-chunk-reader.js';
+import { streamDropped } from '../stream-dropped.js';
 import type { ProviderAdapter, UpstreamMediaRequest, UpstreamRequest } from '../types.js';
 import { mapUpstreamError, replyTooLarge, upstreamError } from '../upstream-errors.js';
 import { createOpenAiBatchApi } from './openai-batch.js';

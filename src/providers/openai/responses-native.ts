@@ -243,7 +243,7 @@ export async function* responsesEventsToChunks(
         );
     }
   }
-  // Cut short: retryable as a chat stream's drop is (sse-parser.ts streamDropped).
+  // Cut short: retryable as a chat stream's drop is (stream-dropped.ts).
   throw streamError(
     `${deployment.name}: the upstream Responses stream ended before response.completed`,
     'upstream_stream_dropped',
