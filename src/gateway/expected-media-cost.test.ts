@@ -67,6 +67,18 @@ describe('a GPT image model priced by tokens', () => {
     const cost = expectedImagesCostUsd(gpt, { n: 2, quality: 'high', size: '1024x1024' }, 100);
     expect(cost).toBeCloseTo((2 * 4160 * 40 + 100 * 10) / 1e6, 12);
   });
+
+  it('priced per image and per token too: the dearer of the two an image, not both', () => {
+    // media-cost.ts charges the tokens when the reply reports them, else the per-image price.
+    const both = priced(
+      { inputPer1M: 5, outputPer1M: 40, perImage: 0.011, perImageBy: { high: 0.2 } },
+      'gpt-image-1',
+    );
+    const ask = { n: 3, quality: 'high', size: '1024x1024' };
+    expect(expectedImagesCostUsd(both, ask, 0)).toBeCloseTo(3 * 0.2, 12);
+    const cheapPerImage = priced({ outputPer1M: 40, perImage: 0.011 }, 'gpt-image-1');
+    expect(expectedImagesCostUsd(cheapPerImage, ask, 0)).toBeCloseTo((3 * 4160 * 40) / 1e6, 12);
+  });
 });
 
 describe('audio', () => {

@@ -1,9 +1,10 @@
 // What an image, speech or transcription call may cost, judged before it is sent, for the budget
 // reservation admission makes (governance-policies.ts): the dearest its deployment's prices allow
 // for what the request asks, so requests running at once are held to a budget together.
-// Images: `n` images at the dearest price their quality and size may take (the reply's own when
-// the request leaves them out or says `auto`), plus the prompt at the input price and, for a GPT
-// image model, its documented output tokens per image at the output price (the input images of an
+// Images: `n` images, each at the dearer of the dearest per-image price its quality and size may
+// take (the reply's own when the request leaves them out or says `auto`) and, for a GPT image
+// model, its documented output tokens at the output price (media-cost.ts charges one or the other,
+// as the reply reports tokens or not), plus the prompt at the input price (the input images of an
 // edit are not counted: their tokens are known only from the reply). Speech: the text's
 // characters at `inputCharsPer1M`, what media-cost.ts charges. A transcription: a WAV file's
 // minutes (from its header) at `perAudioMinute`; any other audio's length is known only from the
@@ -74,8 +75,10 @@ export function imageOutputTokens(model: string, ask: ImageAsk): number {
 /** USD `n` images may cost on `d`: see the file's comment. */
 export function expectedImagesCostUsd(d: Priced, ask: ImageAsk, promptTokens: number): number {
   const n = typeof ask.n === 'number' && Number.isInteger(ask.n) && ask.n > 1 ? ask.n : 1;
-  const perImage =
-    dearestImagePrice(d, ask) + (imageOutputTokens(d.model, ask) * d.prices.outputPer1M) / 1e6;
+  const perImage = Math.max(
+    dearestImagePrice(d, ask),
+    (imageOutputTokens(d.model, ask) * d.prices.outputPer1M) / 1e6,
+  );
   return n * perImage + inputCostUsd(d, promptTokens);
 }
 

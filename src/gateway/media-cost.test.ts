@@ -34,19 +34,39 @@ describe('image prices', () => {
     expect(imagePrice(d, undefined, '1024x1024')).toBe(0.04);
     expect(imagePrice(priced({}), 'hd', '1024x1024')).toBe(0);
   });
-  it('per image returned, plus the tokens a gpt-image reply reports', () => {
+  // Priced both ways, as the default config's gpt-image-1: $0.042 a medium image is its 1,056
+  // output tokens at $40 per 1M, which is what OpenAI bills when the reply reports them.
+  const both = priced({
+    inputPer1M: 5,
+    outputPer1M: 40,
+    perImage: 0.011,
+    perImageBy: { medium: 0.042 },
+  });
+  const twoImages = (usage?: ImagesReply['usage']) =>
+    ({ created: 1, data: [{}, {}], ...(usage ? { usage } : {}) }) as ImagesReply;
+  it("a reply's output tokens bill its images: no per-image price on top", () => {
     const cost = imagesCost(
-      priced({ inputPer1M: 5, outputPer1M: 40, perImage: 0.01 }),
-      { model: 'm', prompt: 'p' } as ImagesRequest,
-      {
-        created: 1,
-        data: [{}, {}],
-        usage: { input_tokens: 100, output_tokens: 2000 },
-      } as ImagesReply,
+      both,
+      { model: 'm', prompt: 'p', quality: 'medium' } as ImagesRequest,
+      twoImages({ input_tokens: 100, output_tokens: 2112 } as ImagesReply['usage']),
     );
     expect(cost.promptTokens).toBe(100);
-    expect(cost.completionTokens).toBe(2000);
-    expect(cost.costUsd).toBeCloseTo(2 * 0.01 + (100 * 5 + 2000 * 40) / 1e6, 12);
+    expect(cost.completionTokens).toBe(2112);
+    expect(cost.costUsd).toBeCloseTo((100 * 5 + 2112 * 40) / 1e6, 12);
+  });
+  it('a reply without output tokens: each image at its per-image price', () => {
+    const ask = { model: 'm', prompt: 'p', quality: 'medium' } as ImagesRequest;
+    expect(imagesCost(both, ask, twoImages()).costUsd).toBeCloseTo(2 * 0.042, 12);
+    const inputOnly = twoImages({ input_tokens: 100, output_tokens: 0 } as ImagesReply['usage']);
+    expect(imagesCost(both, ask, inputOnly).costUsd).toBeCloseTo(2 * 0.042 + 500 / 1e6, 12);
+  });
+  it('per image, plus the input tokens, where the deployment has no output price', () => {
+    const cost = imagesCost(
+      priced({ inputPer1M: 5, perImage: 0.01 }),
+      { model: 'm', prompt: 'p' } as ImagesRequest,
+      twoImages({ input_tokens: 100, output_tokens: 2000 } as ImagesReply['usage']),
+    );
+    expect(cost.costUsd).toBeCloseTo(2 * 0.01 + (100 * 5) / 1e6, 12);
   });
   // An edit's reply, as OpenAI's API reference shows it (shared/specs/openai/openapi.yaml,
   // ImagesUsage): input_tokens counts text and images, input_tokens_details splits them.

@@ -34,8 +34,14 @@ export function imagePrice(d: Prices, quality: unknown, size: unknown): number {
 }
 
 /**
- * The images the reply holds at their price (the request's quality and size, else the reply's),
- * plus its tokens. Generations, edits and variations alike.
+ * The reply's tokens at the token prices, and its images at their per-image price (the request's
+ * quality and size, else the reply's) unless those tokens bill them: a GPT image model's reply
+ * reports each image as output tokens, which is what OpenAI bills (its per-image prices are those
+ * tokens at the output price), so where the reply reports output tokens and the deployment has an
+ * output price, the per-image prices are not added; they price the images of a reply that reports
+ * none (DALL·E, a local server, an upstream that leaves `usage` out). Before 2026-12-06 both were
+ * added, so a deployment priced both ways, as the default config's gpt-image-1, was charged about
+ * twice for a real upstream's images. Generations, edits and variations alike.
  */
 export function imagesCost(
   d: Prices,
@@ -46,7 +52,10 @@ export function imagesCost(
   const usage = reply.usage as Record<string, unknown> | undefined;
   const promptTokens = num(usage?.input_tokens);
   const completionTokens = num(usage?.output_tokens);
-  const price = imagePrice(d, request.quality ?? reply.quality, request.size ?? reply.size);
+  const tokensBillImages = completionTokens > 0 && d.prices.outputPer1M > 0;
+  const price = tokensBillImages
+    ? 0
+    : imagePrice(d, request.quality ?? reply.quality, request.size ?? reply.size);
   const imageIn = imageInputCost(d, usage);
   return {
     costUsd:

@@ -286,7 +286,7 @@ describe('forwarded to a real upstream intact', () => {
     expect((await bytesOf(form.get('mask'))).equals(mask)).toBe(true);
     // The raw body holds each file's bytes whole, not re-encoded.
     for (const b of [...images, mask]) expect(got.body.indexOf(b)).toBeGreaterThan(0);
-    // 1 image at 0.01 + 200 input tokens at $5/1M + 1000 output tokens at $40/1M.
+    // 200 input tokens at $5/1M + 1000 output tokens at $40/1M.
     expect(lastRecord()).toMatchObject({
       endpoint: 'images.edits',
       deployment: 'up-img',
@@ -295,7 +295,8 @@ describe('forwarded to a real upstream intact', () => {
       completionTokens: 1000,
       endUser: 'end-user-7',
     });
-    expect(lastRecord().costUsd).toBeCloseTo(0.01 + 0.001 + 0.04, 10);
+    // The output tokens bill the image: its $0.01 per image is not added (media-cost.ts).
+    expect(lastRecord().costUsd).toBeCloseTo(0.001 + 0.04, 10);
   });
 
   it('an OpenAI-compatible upstream: a variation, its image intact and model renamed', async () => {

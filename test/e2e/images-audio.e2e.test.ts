@@ -286,13 +286,14 @@ describe('images: POST /v1/images/generations', () => {
       quality: 'low',
       moderation: 'low',
     });
-    // 1 image at 0.01 + 10 input tokens at $5/1M + 1000 output tokens at $40/1M.
+    // 10 input tokens at $5/1M + 1000 output tokens at $40/1M; the reply's output tokens bill
+    // its image, so the deployment's $0.01 per image is not added (media-cost.ts).
     expect(lastRecord()).toMatchObject({
       endpoint: 'images.generations',
       promptTokens: 10,
       completionTokens: 1000,
     });
-    expect(lastRecord().costUsd).toBeCloseTo(0.01 + 0.00005 + 0.04, 10);
+    expect(lastRecord().costUsd).toBeCloseTo(0.00005 + 0.04, 10);
   });
 
   it('an Azure upstream through the AzureOpenAI client: the dated deployment path and api-key', async () => {
