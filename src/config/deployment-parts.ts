@@ -60,7 +60,7 @@ export const pricesSchema = z.strictObject({
     .nonnegative()
     .optional()
     .describe(
-      "`kind: transcription`: USD per minute of audio (whisper-1: 0.006), charged when the audio's length is known: the reply's `duration` (`verbose_json`) or `usage.seconds`, the last cue of an `srt`/`vtt` reply, or a WAV file's header. Unset: 0; a reply reporting token usage (gpt-4o-transcribe) is costed at the token prices.",
+      "`kind: transcription`: USD per minute of audio (whisper-1: 0.006), charged when the audio's length is known: the reply's `duration` (`verbose_json`) or `usage.seconds`, the last cue of an `srt`/`vtt` reply, or a WAV file's header. Unset: 0; a reply reporting token usage (gpt-4o-transcribe) is costed at the token prices, its audio input tokens at `audioInputPer1M`.",
     ),
   perWebSearch: z
     .number()
@@ -81,7 +81,7 @@ export const pricesSchema = z.strictObject({
     .nonnegative()
     .optional()
     .describe(
-      '`kind: realtime`: USD per 1M audio input tokens (gpt-realtime: 32), from `response.done` usage (`input_token_details.audio_tokens`); text input tokens cost `inputPer1M`. Unset: the input price.',
+      "`kind: realtime` and `kind: transcription`: USD per 1M audio input tokens (gpt-realtime: 32; gpt-4o-transcribe: 6, gpt-4o-mini-transcribe: 3), from `response.done` usage or a transcript's `usage` (`input_token_details.audio_tokens`); text input tokens cost `inputPer1M`. Unset, or a transcript whose usage does not split its input: the input price.",
     ),
   cachedAudioInputPer1M: z
     .number()

@@ -180,6 +180,58 @@ describe('speech and transcription prices', () => {
     expect(tokens.costUsd).toBeCloseTo((1000 * 2.5 + 100 * 10) / 1e6, 12);
     expect(transcriptCost(d, form('text'), reply('hello', 'text/plain')).costUsd).toBe(0);
   });
+  it('a WAV upload whose reply reports tokens: the tokens, not its minutes on top', () => {
+    const d = priced({ perAudioMinute: 0.006, inputPer1M: 2.5, outputPer1M: 10 });
+    const wav = Buffer.concat([wavHeader(16_000 * 120), Buffer.alloc(16_000 * 120)]);
+    const usage = '"usage":{"type":"tokens","input_tokens":1000,"output_tokens":100}';
+    const json = (body: string) => reply(`{"text":""${body}}`, 'application/json');
+    expect(transcriptCost(d, form('json', wav), json(`,${usage}`)).costUsd).toBeCloseTo(
+      (1000 * 2.5 + 100 * 10) / 1e6,
+      12,
+    );
+    // No tokens reported, or no token prices: the two minutes from its header.
+    expect(transcriptCost(d, form('json', wav), json('')).costUsd).toBeCloseTo(0.012, 12);
+    const perMinute = priced({ perAudioMinute: 0.006 });
+    expect(transcriptCost(perMinute, form('json', wav), json(`,${usage}`)).costUsd).toBeCloseTo(
+      0.012,
+      12,
+    );
+  });
+  // A gpt-4o-transcribe reply, as OpenAI's API reference shows it (shared/specs/openai/openapi.yaml,
+  // CreateTranscriptionResponseJson's example, TranscriptTextUsageTokens): input_tokens counts
+  // text and audio, input_token_details splits them.
+  const split = {
+    type: 'tokens',
+    input_tokens: 14,
+    input_token_details: { text_tokens: 10, audio_tokens: 4 },
+    output_tokens: 101,
+    total_tokens: 115,
+  };
+  const tokenReply = (usage: unknown) =>
+    reply(JSON.stringify({ text: 'Imagine…', usage }), 'application/json');
+  // gpt-4o-transcribe: text input $2.50, audio input $6, output $10 per 1M tokens.
+  const gpt4oTranscribe = priced({ inputPer1M: 2.5, audioInputPer1M: 6, outputPer1M: 10 });
+  it("a transcript's input audio tokens at audioInputPer1M, its text tokens at inputPer1M", () => {
+    const cost = transcriptCost(gpt4oTranscribe, form('json'), tokenReply(split));
+    expect(cost).toMatchObject({ promptTokens: 14, completionTokens: 101 });
+    expect(cost.costUsd).toBeCloseTo((10 * 2.5 + 4 * 6 + 101 * 10) / 1e6, 12);
+  });
+  it('without audioInputPer1M, or a usage that does not split them, all input at inputPer1M', () => {
+    const all = (14 * 2.5 + 101 * 10) / 1e6;
+    const unpriced = priced({ inputPer1M: 2.5, outputPer1M: 10 });
+    expect(transcriptCost(unpriced, form('json'), tokenReply(split)).costUsd).toBeCloseTo(all, 12);
+    const { input_token_details: _, ...unsplit } = split;
+    expect(transcriptCost(gpt4oTranscribe, form('json'), tokenReply(unsplit)).costUsd).toBeCloseTo(
+      all,
+      12,
+    );
+    // More audio tokens than input tokens (a malformed reply): no more than the input is priced.
+    const over = { ...split, input_token_details: { text_tokens: 0, audio_tokens: 9e9 } };
+    expect(transcriptCost(gpt4oTranscribe, form('json'), tokenReply(over)).costUsd).toBeCloseTo(
+      (14 * 6 + 101 * 10) / 1e6,
+      12,
+    );
+  });
 });
 
 describe('config', () => {

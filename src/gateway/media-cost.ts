@@ -1,7 +1,8 @@
 // What an image, speech or transcription call cost, from the deployment's prices: per image (by
 // quality and size), per 1M characters spoken, per minute of audio heard, plus the token prices
 // for a reply that reports token usage (gpt-image-1, gpt-4o-mini-tts, gpt-4o-transcribe), an
-// image model's input image tokens at their own price (`imageInputPer1M`) when it has one.
+// image model's input image tokens and a transcription model's input audio tokens at their own
+// prices (`imageInputPer1M`, `audioInputPer1M`) when it has them.
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import type { ImagesReply, TranscriptionForm } from '../core/wire-types.js';
 import type { UpstreamTranscript } from '../providers/types.js';
@@ -76,10 +77,22 @@ function imageInputCost(
   d: Prices,
   usage: Record<string, unknown> | undefined,
 ): { tokens: number; usd: number } {
-  const per1M = d.prices.imageInputPer1M;
-  if (per1M === undefined || !usage) return { tokens: 0, usd: 0 };
-  const details = usage.input_tokens_details as Record<string, unknown> | undefined;
-  const tokens = Math.min(num(details?.image_tokens), num(usage.input_tokens));
+  const details = usage?.input_tokens_details as Record<string, unknown> | undefined;
+  return inputPartCost(d.prices.imageInputPer1M, details?.image_tokens, usage?.input_tokens);
+}
+
+/**
+ * The part of a reply's input tokens that its usage details count apart (`part`, within `input`)
+ * at its own price, to be taken out of the input priced at `inputPer1M`; none without that price.
+ * No more than the input is priced, whatever a malformed reply says.
+ */
+function inputPartCost(
+  per1M: number | undefined,
+  part: unknown,
+  input: unknown,
+): { tokens: number; usd: number } {
+  if (per1M === undefined) return { tokens: 0, usd: 0 };
+  const tokens = Math.min(num(part), num(input));
   return { tokens, usd: (tokens * per1M) / 1e6 };
 }
 
@@ -136,29 +149,60 @@ export function audioSeconds(
   return wavDurationSeconds(form.file.data);
 }
 
-/** The tokens a JSON transcript reply reports (`usage.type: tokens`, gpt-4o-transcribe). */
-function transcriptTokens(reply: UpstreamTranscript): { input: number; output: number } {
-  if (!reply.contentType.includes('json')) return { input: 0, output: 0 };
+/**
+ * The tokens a JSON transcript reply reports (`usage.type: tokens`, gpt-4o-transcribe): input,
+ * output, and of the input those its `input_token_details` count as audio.
+ */
+function transcriptTokens(reply: UpstreamTranscript): {
+  input: number;
+  output: number;
+  audio: number;
+} {
+  const none = { input: 0, output: 0, audio: 0 };
+  if (!reply.contentType.includes('json')) return none;
   try {
     const usage = (JSON.parse(reply.body.toString('utf8')) as { usage?: Record<string, unknown> })
       .usage;
-    if (usage?.type !== 'tokens') return { input: 0, output: 0 };
-    return { input: num(usage.input_tokens), output: num(usage.output_tokens) };
+    if (usage?.type !== 'tokens') return none;
+    const details = usage.input_token_details as Record<string, unknown> | undefined;
+    return {
+      input: num(usage.input_tokens),
+      output: num(usage.output_tokens),
+      audio: num(details?.audio_tokens),
+    };
   } catch {
-    return { input: 0, output: 0 };
+    return none;
   }
 }
 
-/** A transcript: its minutes of audio at `perAudioMinute` (when known), plus reported tokens. */
+/**
+ * A transcript: its reported tokens at the token prices, or, for a reply that reports none or a
+ * deployment without token prices, its minutes of audio at `perAudioMinute` (when known): OpenAI
+ * bills a gpt-4o-transcribe call by its tokens (its per-minute figure is an estimate of them), so
+ * a deployment priced both ways is charged once (until 2026-12-06 a WAV upload's minutes were
+ * added to the tokens). Of the tokens, the
+ * input's audio tokens (`input_token_details.audio_tokens`, within `input_tokens`) at
+ * `audioInputPer1M` where the deployment has it: OpenAI bills them apart from text input
+ * (gpt-4o-transcribe: audio $6, text $2.50, output $10 per 1M; gpt-4o-mini-transcribe: $3, $1.25,
+ * $5; platform.openai.com/docs/pricing, "Transcription and speech generation", February 2026).
+ * Without it, or for a reply that does not split its input, all input tokens cost `inputPer1M`.
+ */
 export function transcriptCost(
   d: Prices,
   form: TranscriptionForm,
   reply: UpstreamTranscript,
 ): MediaCost {
-  const seconds = audioSeconds(form, reply) ?? 0;
   const tokens = transcriptTokens(reply);
+  const audioIn = inputPartCost(d.prices.audioInputPer1M, tokens.audio, tokens.input);
+  const tokenPriced =
+    d.prices.inputPer1M > 0 || d.prices.outputPer1M > 0 || (d.prices.audioInputPer1M ?? 0) > 0;
+  const tokensBill = tokens.input + tokens.output > 0 && tokenPriced;
+  const seconds = tokensBill ? 0 : (audioSeconds(form, reply) ?? 0);
   return {
-    costUsd: audioMinutesCost(d, seconds) + tokenCost(d, tokens.input, tokens.output),
+    costUsd:
+      audioMinutesCost(d, seconds) +
+      tokenCost(d, tokens.input - audioIn.tokens, tokens.output) +
+      audioIn.usd,
     promptTokens: tokens.input,
     completionTokens: tokens.output,
   };
