@@ -124,7 +124,8 @@ export class SemanticCache {
 
   /**
    * Embeds the request's conversation and looks for a near one in its partition. Undefined when
-   * it is not looked up (too long) or could not be embedded: a plain miss either way.
+   * it is not looked up (too long) or the embedding call failed: a plain miss either way. An
+   * answer with no usable vector is a miss with the call's cost (it was made and billed).
    */
   async lookup(args: SemanticLookupArgs): Promise<SemanticLookup | undefined> {
     const { snapshot, plan, call, target } = args;
@@ -141,7 +142,9 @@ export class SemanticCache {
     if (text.length > settings.maxTextChars) return undefined;
     const embedded = await this.embed(snapshot, settings.embeddings, text, call);
     if (!embedded) return undefined;
-    const { vector } = embedded;
+    const { vector, costUsd, usageEstimated, call: made } = embedded;
+    // Nothing to look for, nor to index under this request's key; the call is paid all the same.
+    if (!vector) return { costUsd, usageEstimated, call: made, remember: () => {} };
     const remember = () => {
       const now = this.deps.clock.now();
       const entry = { partition, key: plan.key, vector, expiresAt: now + plan.ttlMs };
@@ -165,7 +168,6 @@ export class SemanticCache {
         target,
         args.needs,
       ));
-    const { costUsd, usageEstimated, call: made } = embedded;
     if (!hit) return { costUsd, usageEstimated, call: made, remember };
     return {
       costUsd,
@@ -181,7 +183,8 @@ export class SemanticCache {
 
   /**
    * One call to the embedding deployment, or to the first of the pool's healthy members in its
-   * strategy's order, under its circuit breaker and deployment rate limit, within `timeoutMs`.
+   * strategy's order, under its circuit breaker and deployment rate limit, within `timeoutMs`;
+   * with no `vector` when the answer held none usable (its cost is spent all the same).
    */
   private async embed(
     snapshot: RuntimeConfig,
@@ -189,7 +192,7 @@ export class SemanticCache {
     text: string,
     call: ChatCall,
   ): Promise<
-    | { vector: Float32Array; costUsd: number; usageEstimated: boolean; call: AttemptRecord }
+    | { vector?: Float32Array; costUsd: number; usageEstimated: boolean; call: AttemptRecord }
     | undefined
   > {
     const { breakers, clock } = this.deps;
@@ -225,7 +228,7 @@ export class SemanticCache {
       );
       breakers.success(d.name);
       const vector = readVector(response.data[0]?.embedding);
-      if (!vector) return this.missed(`${d.name} answered no usable vector`);
+      if (!vector) this.missed(`${d.name} answered no usable vector`);
       // Without the upstream's usage, its tokens (and so the cost) are the router's estimate.
       const reported = tokenCount(response.usage?.prompt_tokens);
       const counted = reported ?? estimate;

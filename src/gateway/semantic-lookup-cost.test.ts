@@ -30,7 +30,7 @@ const PARAPHRASE = TRIP.replace('suggest', 'propose');
 
 const DEPLOYMENTS = ['big', 'mid', 'small', 'embed'];
 
-async function setup(script: Step[]) {
+async function setup(script: Step[], opts: { unusableVector?: boolean } = {}) {
   const input: ConfigInput = testConfigInput({
     cache: { enabled: true, ttlSeconds: 600, semantic: { enabled: true, embeddings: 'embed' } },
     budgets: { tenants: { default: { dailyUsd: 100 } } },
@@ -56,6 +56,8 @@ async function setup(script: Step[]) {
     async embed(req) {
       const reply = await sim.embed!(req);
       embedTokens.push(reply.response.usage.prompt_tokens);
+      // An answer that holds no vector the cache can read (a string that is no base64 floats).
+      if (opts.unusableVector) reply.response.data[0]!.embedding = 'no vector' as never;
       return reply;
     },
   };
@@ -157,5 +159,23 @@ describe("a semantic lookup's embedding call", () => {
     // The routing headers count chat attempts only.
     expect(miss.headers['x-router-attempts']).toBe('1');
     expect(hit.headers['x-router-attempts']).toBe('0');
+  });
+
+  it('counts when its answer held no usable vector: a miss, the call paid all the same', async () => {
+    const s = await setup([{ reply: 'first' }], { unusableVector: true });
+    const res = await s.ask(TRIP);
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['x-router-cache']).toBe('miss');
+    const [record] = s.t.records;
+    const cost = s.embedCost(0);
+    expect(cost).toBeGreaterThan(0);
+    const served = record!.deployment!;
+    const answer = record!.costUsd - cost;
+    expect(answer).toBeGreaterThan(0);
+    const want = { embed: cost, [served]: answer };
+    expectAt(s.logged(), want);
+    const live = await s.live();
+    expectAt(live.byDeployment, want);
+    expect(live.tenant).toBeCloseTo(cost + answer, 12);
   });
 });
