@@ -34,7 +34,11 @@ export async function spawnServer(
   const baseUrl = await new Promise<string>((resolve, reject) => {
     // Generous: on a two-core machine whose other test worker is training (two threads), a built
     // server has taken over 20 s to print its first line.
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 60_000);
+    const timer = setTimeout(() => {
+      // Not left running when the test gives up on it (it went on to listen, orphaned, before).
+      child.kill('SIGKILL');
+      reject(new Error(`server did not start:\n${out}`));
+    }, 60_000);
     child.stderr?.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
@@ -62,6 +66,20 @@ export async function spawnServer(
         process.kill(child.pid as number, signal);
       }),
   };
+}
+
+/**
+ * Several servers started at once; if one fails to start, the ones that did are stopped before
+ * the error is thrown (a test's `afterAll` never gets their handles then).
+ */
+export async function spawnServers(
+  starts: { config: ConfigInput; env?: NodeJS.ProcessEnv }[],
+): Promise<SpawnedServer[]> {
+  const settled = await Promise.allSettled(starts.map((s) => spawnServer(s.config, s.env)));
+  const failed = settled.find((r) => r.status === 'rejected');
+  if (!failed) return settled.map((r) => (r as PromiseFulfilledResult<SpawnedServer>).value);
+  await Promise.all(settled.map((r) => (r.status === 'fulfilled' ? r.value.stop() : undefined)));
+  throw failed.reason;
 }
 
 /**

@@ -5,7 +5,7 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dropSchema, PG_URL, pgAvailable } from '../helpers/postgres.js';
-import { spawnServer, type SpawnedServer } from '../helpers/spawn-server.js';
+import { spawnServers, type SpawnedServer } from '../helpers/spawn-server.js';
 import { simDeployment, testConfigInput } from '../helpers/test-config.js';
 import { REDIS_URL, cleanupPrefix, redisAvailable, uniquePrefix } from '../redis/redis-helpers.js';
 
@@ -42,7 +42,7 @@ describe.skipIf(!available)('background responses on two routers', () => {
         simulation: { ttftMs: 0, tokensPerSecond: 20, answerTokens: 40 },
       }),
     );
-    [a, b] = await Promise.all([spawnServer(config), spawnServer(config)]);
+    [a, b] = (await spawnServers([{ config }, { config }])) as [SpawnedServer, SpawnedServer];
   });
 
   afterAll(async () => {

@@ -5,7 +5,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConfigInput } from '../../src/config/schema.js';
 import { dropSchema, PG_URL, pgAvailable } from '../helpers/postgres.js';
-import { spawnServer, type SpawnedServer } from '../helpers/spawn-server.js';
+import { spawnServers, type SpawnedServer } from '../helpers/spawn-server.js';
 import { testConfigInput } from '../helpers/test-config.js';
 import { REDIS_URL, cleanupPrefix, redisAvailable, uniquePrefix } from '../redis/redis-helpers.js';
 
@@ -57,9 +57,10 @@ describe.skipIf(!available)(
           rateLimit: { rpm: LIMIT, tpm: 10_000_000 },
         },
       ];
-      replicas = await Promise.all([
-        spawnServer(config, { MR_ADMIN_KEY: ADMIN_KEY }),
-        spawnServer(config, { MR_ADMIN_KEY: ADMIN_KEY }),
+      const env = { MR_ADMIN_KEY: ADMIN_KEY };
+      replicas = await spawnServers([
+        { config, env },
+        { config, env },
       ]);
       // Both replicas must be serving from Redis (not their local fallback) before the test starts.
       for (const s of replicas) {
