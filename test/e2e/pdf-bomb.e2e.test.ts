@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bombPdf } from '../helpers/bomb-pdf.js';
+import { chatWithPdf } from '../helpers/chat-with-pdf.js';
 import { spawnServer, type SpawnedServer } from '../helpers/spawn-server.js';
 import { testConfigInput } from '../helpers/test-config.js';
 import { tinyPdf } from '../helpers/tiny-pdf.js';
@@ -19,29 +20,7 @@ afterEach(async () => {
   server = undefined;
 });
 
-const chatWithPdf = (pdf: Buffer, filename: string) =>
-  fetch(`${server!.baseUrl}/v1/chat/completions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      model: 'model-router',
-      messages: [
-        {
-          role: 'user',
-          content: [
-            { type: 'text', text: 'Summarise this.' },
-            {
-              type: 'file',
-              file: {
-                filename,
-                file_data: `data:application/pdf;base64,${pdf.toString('base64')}`,
-              },
-            },
-          ],
-        },
-      ],
-    }),
-  });
+const postPdf = (pdf: Buffer, filename: string) => chatWithPdf(server!.baseUrl, pdf, filename);
 
 /** The server's peak resident memory so far, in MB (Linux: VmHWM in /proc/<pid>/status). */
 function peakRssMb(pid: number): number {
@@ -62,12 +41,12 @@ describe.runIf(process.platform === 'linux')('the built server and a decompressi
       }),
     );
     // A PDF read first: the thread started and pdf.js loaded, so the growth below is the bomb's.
-    expect((await chatWithPdf(tinyPdf(['Quarterly report']), 'first.pdf')).status).toBe(200);
+    expect((await postPdf(tinyPdf(['Quarterly report']), 'first.pdf')).status).toBe(200);
     const before = peakRssMb(server.pid);
 
     const bomb = await bombPdf(512, 'flate+runlength');
     expect(bomb.length).toBeLessThan(20_000);
-    const refused = await chatWithPdf(bomb, 'bomb.pdf');
+    const refused = await postPdf(bomb, 'bomb.pdf');
     expect(refused.status).toBe(400);
     expect(((await refused.json()) as { error: { message: string } }).error.message).toContain(
       'attached file "bomb.pdf" not checked: a PDF whose decompressed streams pass the 256 MB its reader may hold',
@@ -75,7 +54,7 @@ describe.runIf(process.platform === 'linux')('the built server and a decompressi
     expect(peakRssMb(server.pid) - before).toBeLessThan(400);
 
     expect((await fetch(`${server.baseUrl}/healthz`)).status).toBe(200);
-    expect((await chatWithPdf(tinyPdf(['Quarterly report']), 'next.pdf')).status).toBe(200);
+    expect((await postPdf(tinyPdf(['Quarterly report']), 'next.pdf')).status).toBe(200);
     const metrics = await (await fetch(`${server.baseUrl}/metrics`)).text();
     expect(metrics).toContain('model_router_pdf_text_extractions_total{outcome="too_large"} 1');
     expect(metrics).toContain('model_router_pdf_text_extractions_total{outcome="ok"} 2');

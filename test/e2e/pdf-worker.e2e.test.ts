@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { chatWithPdf } from '../helpers/chat-with-pdf.js';
 import { spawnServer, type SpawnedServer } from '../helpers/spawn-server.js';
 import { testConfigInput } from '../helpers/test-config.js';
 import { slowPdf, tinyPdf } from '../helpers/tiny-pdf.js';
@@ -32,29 +33,7 @@ async function within<T>(work: Promise<T>): Promise<T | 'still waiting'> {
   }
 }
 
-const chatWithPdf = (pdf: Buffer, filename: string) =>
-  fetch(`${server!.baseUrl}/v1/chat/completions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      model: 'model-router',
-      messages: [
-        {
-          role: 'user',
-          content: [
-            { type: 'text', text: 'Summarise this.' },
-            {
-              type: 'file',
-              file: {
-                filename,
-                file_data: `data:application/pdf;base64,${pdf.toString('base64')}`,
-              },
-            },
-          ],
-        },
-      ],
-    }),
-  });
+const postPdf = (pdf: Buffer, filename: string) => chatWithPdf(server!.baseUrl, pdf, filename);
 
 describe('the built server reads attached PDFs in a worker thread', () => {
   it('reads, cuts a slow PDF at its deadline while serving others, reads the next, exits on SIGTERM', async () => {
@@ -69,14 +48,14 @@ describe('the built server reads attached PDFs in a worker thread', () => {
         },
       }),
     );
-    const blocked = await chatWithPdf(tinyPdf(['Project bluebird']), 'report.pdf');
+    const blocked = await postPdf(tinyPdf(['Project bluebird']), 'report.pdf');
     expect(blocked.status).toBe(400);
     expect(((await blocked.json()) as { error: { message: string } }).error.message).toContain(
       'in the attached file "report.pdf"',
     );
 
     let slowAnswered = false;
-    const slow = chatWithPdf(slowPdf(30_000_000), 'slow.pdf').then((r) => {
+    const slow = postPdf(slowPdf(30_000_000), 'slow.pdf').then((r) => {
       slowAnswered = true;
       return r;
     });
@@ -91,7 +70,7 @@ describe('the built server reads attached PDFs in a worker thread', () => {
       'attached file "slow.pdf" not checked: a PDF whose text took longer than contentFilter.files.pdfTimeoutMs (2500 ms) to read',
     );
 
-    const fine = await chatWithPdf(tinyPdf(['Quarterly report']), 'q.pdf');
+    const fine = await postPdf(tinyPdf(['Quarterly report']), 'q.pdf');
     expect(fine.status).toBe(200);
 
     expect(await within(server.stop('SIGTERM'))).toBe(0);

@@ -6,6 +6,7 @@
 // it doubles (a few KB for 512 MB).
 import { once } from 'node:events';
 import { createDeflate, deflateSync } from 'node:zlib';
+import { pdfFile } from './tiny-pdf.js';
 
 /** `times` copies of `chunk`, deflated as they are written (the whole is never held). */
 async function deflateRepeated(chunk: Buffer, times: number): Promise<Buffer> {
@@ -29,31 +30,14 @@ export async function bombPdf(mb: number, kind: 'flate' | 'flate+runlength'): Pr
     stream = deflateSync(runs);
   }
   const filter = kind === 'flate' ? '/FlateDecode' : '[/FlateDecode /RunLengthDecode]';
-  const parts: Buffer[] = [];
-  const offsets: number[] = [];
-  let length = 0;
-  const add = (b: Buffer | string) => {
-    const buf = typeof b === 'string' ? Buffer.from(b, 'latin1') : b;
-    parts.push(buf);
-    length += buf.length;
-  };
-  add('%PDF-1.4\n');
-  const objects = [
+  return pdfFile([
     '<< /Type /Catalog /Pages 2 0 R >>',
     '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
     '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>',
-  ];
-  objects.forEach((o, i) => {
-    offsets.push(length);
-    add(`${i + 1} 0 obj\n${o}\nendobj\n`);
-  });
-  offsets.push(length);
-  add(`4 0 obj\n<< /Length ${stream.length} /Filter ${filter} >>\nstream\n`);
-  add(stream);
-  add('\nendstream\nendobj\n');
-  const xref = length;
-  add(`xref\n0 5\n0000000000 65535 f \n`);
-  add(offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join(''));
-  add(`trailer\n<< /Size 5 /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`);
-  return Buffer.concat(parts);
+    Buffer.concat([
+      Buffer.from(`<< /Length ${stream.length} /Filter ${filter} >>\nstream\n`, 'latin1'),
+      stream,
+      Buffer.from('\nendstream', 'latin1'),
+    ]),
+  ]);
 }

@@ -18,17 +18,34 @@ export function tinyPdf(pages: readonly string[]): Buffer {
       `<< /Length ${stream.length} >>\nstream\n${stream}\nendstream`,
     );
   }
-  let out = '%PDF-1.4\n';
+  return pdfFile(objects);
+}
+
+/**
+ * A PDF file of these objects, numbered from 1 (the first is the catalog), with the header,
+ * cross-reference table and trailer; a Buffer body holds bytes as they are (a compressed stream).
+ */
+export function pdfFile(objects: readonly (string | Buffer)[]): Buffer {
+  const parts: Buffer[] = [];
+  let length = 0;
+  const add = (b: string | Buffer) => {
+    const buf = typeof b === 'string' ? Buffer.from(b, 'latin1') : b;
+    parts.push(buf);
+    length += buf.length;
+  };
+  add('%PDF-1.4\n');
   const offsets: number[] = [];
   objects.forEach((o, i) => {
-    offsets.push(out.length);
-    out += `${i + 1} 0 obj\n${o}\nendobj\n`;
+    offsets.push(length);
+    add(`${i + 1} 0 obj\n`);
+    add(o);
+    add('\nendobj\n');
   });
-  const xref = out.length;
-  out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
-  out += offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('');
-  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
-  return Buffer.from(out, 'latin1');
+  const xref = length;
+  add(`xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`);
+  add(offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join(''));
+  add(`trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`);
+  return Buffer.concat(parts);
 }
 
 /**
