@@ -10,7 +10,8 @@ const ENV_PATTERN = /\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 const WHOLE_PLACEHOLDER = new RegExp(`^${ENV_PATTERN.source}$`);
 
 /**
- * Replace `${env:VAR}` (or `${env:VAR:-default}`) in every string; a missing variable is an error.
+ * Replace `${env:VAR}` (or `${env:VAR:-default}`) in every string; a missing variable is an error,
+ * as is a value that contains itself (`inside`: the objects and lists around this one).
  * The paths of values that were one placeholder and nothing else go in `whole`: such a value may
  * stand for a number or a boolean (`port: ${env:PORT}`), which parseConfig reads it as where the
  * schema asks for one.
@@ -21,6 +22,7 @@ export function substituteEnv(
   path = '',
   missing: string[] = [],
   whole: string[] = [],
+  inside: object[] = [],
 ): unknown {
   if (typeof value === 'string') {
     if (WHOLE_PLACEHOLDER.test(value)) whole.push(path || '<root>');
@@ -39,15 +41,26 @@ export function substituteEnv(
       return '';
     });
   }
-  if (Array.isArray(value))
-    return value.map((v, i) => substituteEnv(v, env, `${path}[${i}]`, missing, whole));
-  if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value))
-      out[k] = substituteEnv(v, env, path ? `${path}.${k}` : k, missing, whole);
-    return out;
+  if (!value || typeof value !== 'object') return value;
+  // A YAML alias inside the value it names (`a: &x [*x]`) makes a value that contains itself.
+  if (inside.includes(value)) {
+    missing.push(
+      `${path || '<root>'}: a YAML alias here names a value that contains it (*name inside the value marked &name): write the value out instead`,
+    );
+    return undefined;
   }
-  return value;
+  inside.push(value);
+  let out: unknown;
+  if (Array.isArray(value))
+    out = value.map((v, i) => substituteEnv(v, env, `${path}[${i}]`, missing, whole, inside));
+  else {
+    const fields: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value))
+      fields[k] = substituteEnv(v, env, path ? `${path}.${k}` : k, missing, whole, inside);
+    out = fields;
+  }
+  inside.pop();
+  return out;
 }
 
 /**

@@ -4,10 +4,13 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError } from '../core/errors.js';
 import { wasRecorded } from '../gateway/finish-record.js';
 import { storeUnavailable } from '../store/store-unavailable.js';
-import { unsupportedMediaType } from './refuse-text-bodies.js';
+import { takesForm, unsupportedMediaType } from './refuse-text-bodies.js';
 
-/** Maps anything thrown to a GatewayError (Fastify body/parse errors keep their status). */
-export function toGatewayError(err: unknown): GatewayError {
+/**
+ * Maps anything thrown to a GatewayError (Fastify body/parse errors keep their status); `request`,
+ * where known, says what media type its route reads.
+ */
+export function toGatewayError(err: unknown, request?: FastifyRequest): GatewayError {
   if (err instanceof GatewayError) return err;
   const fe = err as FastifyError;
   switch (fe?.code) {
@@ -19,7 +22,7 @@ export function toGatewayError(err: unknown): GatewayError {
         message: 'The request body is too large for this router (see server.bodyLimitBytes).',
       });
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return unsupportedMediaType();
+      return unsupportedMediaType(undefined, request !== undefined && takesForm(request));
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new GatewayError({
         status: 400,
@@ -86,12 +89,29 @@ export type ErrorShaper = (e: GatewayError, requestId: string, request?: Fastify
 
 export const openAiErrorShape: ErrorShaper = (e) => e.toEnvelope();
 
+/** Past this many bytes announced, a body refused unread is not read to its end (see below). */
+const DRAIN_LIMIT_BYTES = 64 * 1024 * 1024;
+
+/**
+ * A body refused before it was read whole (over `server.bodyLimitBytes`): fastify closes the
+ * connection, and a client still sending it got a reset instead of this answer (the openai SDK:
+ * "Connection error.", then the whole upload again). The connection is kept instead, so Node reads
+ * the rest and drops it, for a body whose content-length is at most DRAIN_LIMIT_BYTES (the
+ * server's request timeout bounds the time); a larger or chunked one is closed on as before.
+ */
+function readRefusedBodyToEnd(reply: FastifyReply): void {
+  const raw = reply.request.raw;
+  if (raw.complete || reply.getHeader('connection') !== 'close') return;
+  const length = Number(raw.headers['content-length']);
+  if (length <= DRAIN_LIMIT_BYTES) reply.removeHeader('connection');
+}
+
 export function sendError(
   reply: FastifyReply,
   err: unknown,
   shape: ErrorShaper = openAiErrorShape,
 ): FastifyReply {
-  const e = toGatewayError(err);
+  const e = toGatewayError(err, reply.request);
   // Counted by its record, or (record-refusals.ts) as a request refused before it had one.
   if (!wasRecorded(err)) {
     reply.request.refusedUnrecorded = true;
@@ -101,6 +121,7 @@ export function sendError(
   if (e.code === 'request_log_unavailable') reply.log.warn({ code: e.code }, e.message);
   else if (e.status >= 500) reply.log.error({ err: e.cause ?? e, code: e.code }, e.message);
   for (const [k, v] of Object.entries(e.headers)) reply.header(k, v);
+  readRefusedBodyToEnd(reply);
   return reply
     .code(e.status === 499 ? 400 : e.status)
     .send(shape(e, String(reply.request.id), reply.request));

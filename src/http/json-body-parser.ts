@@ -1,7 +1,9 @@
 // JSON request bodies: fastify's own parser (with its __proto__ and constructor guards), but a body
 // it refuses gets a 400 that says where the JSON breaks, in one sentence, instead of fastify's
 // "Body is not valid JSON but content-type is set to 'application/json'". A body nested deeper
-// than any real request (core/json-nesting.ts) is a 400 too, before any code recurses into it.
+// than any real request (core/json-nesting.ts) is a 400 too, before any code recurses into it, and
+// so is one whose bytes are not UTF-8 (RFC 8259 §8.1), which was read with U+FFFD in their place.
+import { isUtf8 } from 'node:buffer';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { GatewayError } from '../core/errors.js';
 import { MAX_JSON_DEPTH, jsonNestsDeeperThan, tooDeepMessage } from '../core/json-nesting.js';
@@ -20,6 +22,7 @@ const MERGE_PATCH = 'application/merge-patch+json';
 export function useJsonBodyParser(app: FastifyInstance): void {
   const parse = app.getDefaultJsonParser('error', 'error');
   const parseJson: ContentTypeParserFn = (request, body, done) => {
+    if (typeof body !== 'string' && !isUtf8(body)) return done(notUtf8Body(body), undefined);
     const text = typeof body === 'string' ? body : body.toString('utf8');
     parse(request, text, (err, value) => {
       const refused = (err as { code?: string } | null)?.code === 'FST_ERR_CTP_INVALID_JSON_BODY';
@@ -28,8 +31,8 @@ export function useJsonBodyParser(app: FastifyInstance): void {
     });
   };
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJson);
-  app.addContentTypeParser(MERGE_PATCH, { parseAs: 'string' }, (request, body, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, parseJson);
+  app.addContentTypeParser(MERGE_PATCH, { parseAs: 'buffer' }, (request, body, done) => {
     if (request.method === 'PATCH' || request.is404) parseJson(request, body, done);
     else done(unsupportedMediaType(MERGE_PATCH), undefined);
   });
@@ -58,6 +61,34 @@ export function invalidJsonBody(text: string): GatewayError {
     type: 'invalid_request_error',
     code: 'invalid_json',
     message,
+  });
+}
+
+/**
+ * The 400 for a body whose bytes are not UTF-8 (`invalid_json`): the first byte that is not part
+ * of a character, with its line and column, and how to send the text.
+ */
+export function notUtf8Body(bytes: Buffer): GatewayError {
+  // Node decodes each run of bytes that is no character as one U+FFFD: the first such that the
+  // bytes do not spell (EF BF BD) is where the body stops being UTF-8.
+  let offset = 0;
+  let line = 1;
+  let column = 1;
+  for (const c of bytes.toString('utf8')) {
+    const sent = bytes[offset] === 0xef && bytes[offset + 1] === 0xbf && bytes[offset + 2] === 0xbd;
+    if (c === '\ufffd' && !sent) break;
+    offset += Buffer.byteLength(c);
+    if (c === '\n') {
+      line++;
+      column = 1;
+    } else column++;
+  }
+  const byte = (bytes[offset] ?? 0).toString(16).toUpperCase().padStart(2, '0');
+  return new GatewayError({
+    status: 400,
+    type: 'invalid_request_error',
+    code: 'invalid_json',
+    message: `The request body is not valid UTF-8: byte 0x${byte} at line ${line}, column ${column} is not part of a UTF-8 character. Send JSON encoded as UTF-8 (text in Latin-1 or Windows-1252 converts with iconv -f WINDOWS-1252 -t UTF-8).`,
   });
 }
 

@@ -10,7 +10,10 @@ import { createMemoryBatchStore } from '../store/memory/memory-batch-store.js';
 import { createResponseStore } from '../store/response-store.js';
 
 const messages = [{ role: 'user', content: 'hi' }];
-/** JSON routes across the families, each with a body it would serve as JSON. */
+/**
+ * JSON routes across the families, each with a body it would serve as JSON (the routes that read
+ * multipart forms say to send one: form-media-type.test.ts).
+ */
 const OPENAI_ROUTES: [string, object][] = [
   ['/v1/chat/completions', { model: 'model-router', messages }],
   ['/openai/deployments/big/chat/completions?api-version=2024-10-21', { messages }],
@@ -19,11 +22,9 @@ const OPENAI_ROUTES: [string, object][] = [
   ['/v1/embeddings', { model: 'emb', input: 'hi' }],
   ['/v1/moderations', { model: 'mod', input: 'hi' }],
   ['/v1/images/generations', { model: 'img', prompt: 'a cat' }],
-  ['/v1/images/edits', { model: 'img', prompt: 'a cat' }],
   ['/v1/audio/speech', { model: 'tts', input: 'hi', voice: 'alloy' }],
   ['/v1/rerank', { model: 'rr', query: 'q', documents: ['a'] }],
   ['/v1/conversations', {}],
-  ['/v1/files', {}],
   ['/admin/v1/routers/model-router', { routingMode: 'cost' }],
 ];
 const SEND_JSON = 'Send the request body as JSON with content-type: application/json.';

@@ -295,8 +295,13 @@ function findItem(service: ConfigService, section: Section, name: string): Recor
  * A PUT or PATCH body with each secret sent back as read (`[redacted]`) put back to its live value;
  * a placeholder left with no live value to stand for is a 400 naming where, not stored and sent
  * upstream as the literal text (an item cloned by GET then PUT under another name, a new header).
+ * The `config_revision` a GET answers with is the reply's, not the item's: sent back, it is dropped.
  */
 export function keptSecrets(sent: unknown, current: unknown): unknown {
+  if (isObject(sent) && 'config_revision' in sent) {
+    const { config_revision: _revision, ...item } = sent;
+    sent = item;
+  }
   const body = restoreRedactedSecrets(sent, current);
   const at = placeholderAt(body);
   if (at)
