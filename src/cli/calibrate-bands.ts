@@ -20,6 +20,7 @@ import { serializeArtefact } from '../routing/artefact-json.js';
 import { ArtefactError, type RoutingArtefact } from '../routing/routing-model.js';
 import { DEFAULT_MODELS_DIR } from '../routing/router-factory.js';
 import { artefactVersionOption, checkOutFile, renameArtefact } from './out-path.js';
+import { asUsage } from './usage-error.js';
 
 /** The default --confidence-z: training's is 1, on thousands of prompts. */
 const BANDS_Z = 2;
@@ -143,13 +144,16 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`${USAGE}\n(model-router calibrate-bands --help says more)\n`);
     return 2;
   }
-  try {
+  // A bad option value is a usage error (one line, exit 2), found before anything is read.
+  const { version, targets } = asUsage(() => ({
+    version: artefactVersionOption(values.version, values.out!),
     // Two standard errors by default: on fifteen tasks left out of training, bands found on
     // 80–200 of a task's prompts kept the promise on the rest more often than at one
     // (docs/routing.md, "A task the router never saw").
+    targets: targetsWithZ(values['confidence-z'] ?? String(BANDS_Z)),
+  }));
+  try {
     checkOutFile(values.out);
-    const version = artefactVersionOption(values.version, values.out);
-    const targets = targetsWithZ(values['confidence-z'] ?? String(BANDS_Z));
     const artefact = loadArtefactFile(artefactPathFor(values.model, DEFAULT_MODELS_DIR));
     const { rows, inSample } = outOfSample(artefact, loadRows(values.data), values.data);
     const results = recalibrateBands(artefact, rows, targets, values.group);

@@ -79,9 +79,10 @@ describe('calibrate without --group', () => {
     expect([named.version, named.derivedFrom]).toEqual(['out', parent]);
     const chosen = (await calibrate(dir, data, ['--version', '2026-12-07c'])).artefact!;
     expect(chosen.version).toBe('2026-12-07c');
-    const bad = await calibrate(dir, data, ['--version', 'no spaces']);
-    expect(bad.code).toBe(1);
-    expect(bad.said).toContain('--version "no spaces": a version is');
+    // A bad value is a usage error: main prints it as one line and exits 2.
+    await expect(calibrate(dir, data, ['--version', 'no spaces'])).rejects.toThrow(
+      '--version "no spaces": a version is',
+    );
   });
 
   it('makes a group named after the file when it scores no known model', async () => {

@@ -29,6 +29,7 @@ import { serializeArtefact } from '../routing/artefact-json.js';
 import { ArtefactError } from '../routing/routing-model.js';
 import { DEFAULT_MODELS_DIR } from '../routing/router-factory.js';
 import { artefactVersionOption, checkOutFile, renameArtefact } from './out-path.js';
+import { asUsage } from './usage-error.js';
 
 /**
  * Fewer scored prompts than this for a new model get a warning that says it is added all the same
@@ -93,11 +94,14 @@ export async function run(argv: string[]): Promise<number> {
     );
     return 2;
   }
+  // A bad option value is a usage error (one line, exit 2), found before anything is read.
+  const { version, z, seed } = asUsage(() => ({
+    version: artefactVersionOption(values.version, values.out!),
+    z: targetsWithZ(values['confidence-z']).confidenceZ,
+    seed: seedOption(values.seed),
+  }));
   try {
     checkOutFile(values.out);
-    const version = artefactVersionOption(values.version, values.out);
-    const z = targetsWithZ(values['confidence-z']).confidenceZ;
-    const seed = seedOption(values.seed);
     const artefact = loadArtefactFile(artefactPathFor(values.model, DEFAULT_MODELS_DIR));
     const rows = loadRows(values.data);
     const known = new Set(artefact.models.map((m) => m.name));

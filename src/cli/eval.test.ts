@@ -9,6 +9,7 @@ import type { EvalReport } from '../../training/evaluate.js';
 import { run } from './eval.js';
 import type { SplitSummary } from './eval-tables.js';
 import { run as train } from './train.js';
+import { UsageError } from './usage-error.js';
 
 function fixture(): { data: string; prices: string } {
   const dir = mkdtempSync(join(tmpdir(), 'mr-eval-'));
@@ -102,20 +103,23 @@ describe('eval --salts', () => {
     const { data } = fixture();
     const err: string[] = [];
     vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
-    const code = await run(['--model', 'models/2026-11-30c.json', '--test', data, '--salts', 'a']);
-    expect(code).toBe(1);
-    expect(err.join('')).toContain('--salts needs every --test file to be a --train file too');
-    expect(await run(['--train', data, '--test', data, '--prices', data, '--split', '20%'])).toBe(
-      1,
-    );
-    expect(err.join('')).toContain('--split must be a share between 0 and 1 (e.g. 0.2), got "20%"');
+    // Each is a usage error: main prints it as one line and exits 2 (before, "error: …", exit 1).
+    await expect(
+      run(['--model', 'models/2026-11-30c.json', '--test', data, '--salts', 'a']),
+    ).rejects.toThrow('--salts needs every --test file to be a --train file too');
+    await expect(
+      run(['--train', data, '--test', data, '--prices', data, '--split', '20%']),
+    ).rejects.toThrow('--split must be a share between 0 and 1 (e.g. 0.2), got "20%"');
     // An empty list used to run the single default split as if --salts had not been given.
-    expect(await run(['--train', data, '--test', data, '--prices', data, '--salts', ',,'])).toBe(1);
-    expect(err.join('')).toContain('--salts needs at least one salt (e.g. a,b,c), got ",,"');
-    expect(await run(['--train', data, '--test', data, '--prices', data, '--salts', 'a,b,a'])).toBe(
-      1,
-    );
-    expect(err.join('')).toContain('--salts names a salt twice ("a,b,a")');
+    await expect(
+      run(['--train', data, '--test', data, '--prices', data, '--salts', ',,']),
+    ).rejects.toThrow('--salts needs at least one salt (e.g. a,b,c), got ",,"');
+    await expect(
+      run(['--train', data, '--test', data, '--prices', data, '--salts', 'a,b,a']),
+    ).rejects.toThrow('--salts names a salt twice ("a,b,a")');
+    await expect(
+      run(['--train', data, '--test', data, '--prices', data, '--family', 'nope']),
+    ).rejects.toBeInstanceOf(UsageError);
     // A saved artefact is evaluated as it is: --prices or --train with it used to be ignored.
     expect(
       await run(['--model', 'models/2026-11-30c.json', '--test', data, '--prices', data]),

@@ -7,6 +7,7 @@
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DataError } from '../../training/data-error.js';
+import { UsageError, asUsage } from './usage-error.js';
 import { countOf } from '../../training/count-of.js';
 import { loadPrices } from '../../training/load-prices.js';
 import { loadRows, type DataRow } from '../../training/load-rows.js';
@@ -166,57 +167,69 @@ export async function run(argv: string[]): Promise<number> {
     );
     return 2;
   }
+  // A bad option value is a usage error (one line, exit 2), found before anything is read.
+  const { shared, targets, workBudget, split, salts, family, override, seed, fitting } = asUsage(
+    () => {
+      // A test file that is also a training file (the same path, however it is written) is split
+      // by a salted prompt hash; the other test files are held out whole.
+      const trainPaths = new Set(trainFiles.map((f) => resolve(f)));
+      const shared = values.model ? [] : testFiles.filter((f) => trainPaths.has(resolve(f)));
+      const targets = targetsWithZ(values['confidence-z']);
+      const workBudget = workBudgetOption(values['work-budget']);
+      const split = Number(values.split);
+      if (!(split > 0 && split < 1))
+        throw new UsageError(
+          `--split must be a share between 0 and 1 (e.g. 0.2), got "${values.split}"`,
+        );
+      const salts = splitList(values.salts);
+      if (values.salts !== undefined && !salts.length)
+        throw new UsageError(`--salts needs at least one salt (e.g. a,b,c), got "${values.salts}"`);
+      if (new Set(salts).size !== salts.length)
+        throw new UsageError(
+          `--salts names a salt twice ("${values.salts}"): each salt is one split`,
+        );
+      if (salts.length && shared.length !== testFiles.length)
+        throw new UsageError(
+          '--salts needs every --test file to be a --train file too (and no --model): each salt holds out its own share of their prompts',
+        );
+      const family = values.family as Family;
+      if (!FAMILIES.includes(family))
+        throw new UsageError(`--family must be one of ${FAMILIES.join(', ')}`);
+      if (family !== 'logistic' && (values.model || !trainFiles.length))
+        throw new UsageError(
+          '--family other than logistic needs --train (an artefact holds only the logistic heads)',
+        );
+      const balancedBand = bandOption('balanced-band', values['balanced-band']);
+      const costBand = bandOption('cost-band', values['cost-band']);
+      const override = {
+        ...(balancedBand !== undefined ? { balanced: balancedBand } : {}),
+        ...(costBand !== undefined ? { cost: costBand } : {}),
+      };
+      const seed = seedOption(values.seed);
+      const fitting = {
+        epochs: epochsOption(values.epochs),
+        learningRate: numberOption('lr', values.lr, {
+          above: 0,
+          what: "AdaGrad's learning rate",
+          example: '0.1',
+        }),
+        l2: numberOption('l2', values.l2, {
+          min: 0,
+          what: "AdaGrad's L2 penalty",
+          example: '1e-5',
+        }),
+        optimizer: parseOptimizer(values.optimizer),
+        c: numberOption('c', values.c, {
+          above: 0,
+          what: "L-BFGS's inverse regularisation strength",
+          example: '0.3',
+        }),
+      };
+      return { shared, targets, workBudget, split, salts, family, override, seed, fitting };
+    },
+  );
   try {
-    // A test file that is also a training file (the same path, however it is written) is split
-    // by a salted prompt hash; the other test files are held out whole.
-    const trainPaths = new Set(trainFiles.map((f) => resolve(f)));
-    const shared = values.model ? [] : testFiles.filter((f) => trainPaths.has(resolve(f)));
-    const targets = targetsWithZ(values['confidence-z']);
-    const workBudget = workBudgetOption(values['work-budget']);
-    const split = Number(values.split);
-    if (!(split > 0 && split < 1))
-      throw new DataError(
-        `--split must be a share between 0 and 1 (e.g. 0.2), got "${values.split}"`,
-      );
-    const salts = splitList(values.salts);
-    if (values.salts !== undefined && !salts.length)
-      throw new DataError(`--salts needs at least one salt (e.g. a,b,c), got "${values.salts}"`);
-    if (new Set(salts).size !== salts.length)
-      throw new DataError(`--salts names a salt twice ("${values.salts}"): each salt is one split`);
-    if (salts.length && shared.length !== testFiles.length)
-      throw new DataError(
-        '--salts needs every --test file to be a --train file too (and no --model): each salt holds out its own share of their prompts',
-      );
-    const family = values.family as Family;
-    if (!FAMILIES.includes(family))
-      throw new DataError(`--family must be one of ${FAMILIES.join(', ')}`);
-    if (family !== 'logistic' && (values.model || !trainFiles.length))
-      throw new DataError(
-        '--family other than logistic needs --train (an artefact holds only the logistic heads)',
-      );
     if (values.out) prepareOutDir(values.out);
-    const balancedBand = bandOption('balanced-band', values['balanced-band']);
-    const costBand = bandOption('cost-band', values['cost-band']);
-    const override = {
-      ...(balancedBand !== undefined ? { balanced: balancedBand } : {}),
-      ...(costBand !== undefined ? { cost: costBand } : {}),
-    };
-    const seed = seedOption(values.seed);
-    const fitting = {
-      epochs: epochsOption(values.epochs),
-      learningRate: numberOption('lr', values.lr, {
-        above: 0,
-        what: "AdaGrad's learning rate",
-        example: '0.1',
-      }),
-      l2: numberOption('l2', values.l2, { min: 0, what: "AdaGrad's L2 penalty", example: '1e-5' }),
-      optimizer: parseOptimizer(values.optimizer),
-      c: numberOption('c', values.c, {
-        above: 0,
-        what: "L-BFGS's inverse regularisation strength",
-        example: '0.3',
-      }),
-    };
     // With --salts each split trains and reads the files again: a warning or note it repeats word
     // for word (an unpriced model, a test file's unknown model) is said once, not once a salt;
     // so is a file's note when it is both --train and --test (tour audit F10: said twice).

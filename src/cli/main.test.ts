@@ -29,6 +29,30 @@ describe('joinNegativeValues', () => {
   });
 });
 
+// The training commands' required options; the files are never read, as a bad value stops first.
+const TRAIN_ARGS = ['train', '--data', 'a.jsonl', '--prices', 'p.json', '--out', 'a.json'];
+const EVAL_ARGS = ['eval', '--train', 'a.jsonl', '--test', 'a.jsonl', '--prices', 'p.json'];
+const CALIBRATE_ARGS = [
+  'calibrate',
+  '--model',
+  'latest',
+  '--data',
+  'a.jsonl',
+  '--prices',
+  'p.json',
+  '--out',
+  'a.json',
+];
+const CALIBRATE_BANDS_ARGS = [
+  'calibrate-bands',
+  '--model',
+  'latest',
+  '--data',
+  'a.jsonl',
+  '--out',
+  'a.json',
+];
+
 describe('exit codes', () => {
   // Docs audit F5 (2026-12-06): the same bad value exited 2 from one command and 1 from another,
   // and `batches` printed its whole usage; a bad value is a usage error: one line, exit 2.
@@ -44,6 +68,15 @@ describe('exit codes', () => {
         [['report', '--since', 'bogus'], '--since must be a duration'],
         [['batches', '--status', 'bogus', '--url', 'http://127.0.0.1:1'], '--status must be'],
         [['keys', 'rotate', 'k', '--grace', 'bogus', '--url', 'http://127.0.0.1:1'], '--grace'],
+        // Docs audit (h1docs, 2026-12-06): the training commands said "error: …" and exited 1.
+        [[...TRAIN_ARGS, '--seed', 'x'], '--seed must be a whole number'],
+        [[...TRAIN_ARGS, '--work-budget', '0'], '--work-budget must be a positive number'],
+        [[...TRAIN_ARGS, '--version', 'a/b'], '--version "a/b"'],
+        [[...EVAL_ARGS, '--split', '2'], '--split must be a share between 0 and 1'],
+        [[...EVAL_ARGS, '--family', 'nope'], '--family must be one of'],
+        [[...EVAL_ARGS, '--lr', '-1'], '--lr'],
+        [[...CALIBRATE_ARGS, '--confidence-z', 'x'], '--confidence-z must be a number'],
+        [[...CALIBRATE_BANDS_ARGS, '--confidence-z', 'x'], '--confidence-z must be a number'],
       ] as const) {
         err.length = 0;
         expect(await main([...argv]), argv.join(' ')).toBe(2);

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { parseArtefact } from '../routing/artefact-json.js';
 import { loadGroups, run } from './train.js';
+import { UsageError } from './usage-error.js';
 
 const FIX = 'test/fixtures/routing';
 
@@ -48,8 +49,11 @@ describe('train --confidence-z', () => {
     const args = trainArgs(dir, 'z.jsonl', 'confidence-z');
     const said = stderrOf();
     try {
-      expect(await run(args('-1', 'bad.json'))).toBe(1);
-      expect(said.text).toContain('--confidence-z must be a number ≥ 0');
+      // A bad value is a usage error: main prints it as one line and exits 2.
+      await expect(run(args('-1', 'bad.json'))).rejects.toThrow(UsageError);
+      await expect(run(args('-1', 'bad.json'))).rejects.toThrow(
+        '--confidence-z must be a number ≥ 0',
+      );
       expect(await run(args('0', 'loose.json'))).toBe(0);
       expect(await run(args('3', 'strict.json'))).toBe(0);
     } finally {
@@ -79,8 +83,10 @@ describe('train --work-budget', () => {
     const args = trainArgs(dir, 'b.jsonl', 'work-budget');
     const said = stderrOf();
     try {
-      expect(await run(args('0', 'bad.json'))).toBe(1);
-      expect(said.text).toContain('--work-budget must be a positive number of millions');
+      await expect(run(args('0', 'bad.json'))).rejects.toThrow(UsageError);
+      await expect(run(args('0', 'bad.json'))).rejects.toThrow(
+        '--work-budget must be a positive number of millions',
+      );
       said.text = '';
       expect(await run(args('160', 'full.json'))).toBe(0);
       expect(said.text).not.toContain('more fitting than the training budget allows');

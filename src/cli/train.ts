@@ -17,6 +17,7 @@ import { serializeArtefact } from '../routing/artefact-json.js';
 import { type GroupInfo } from '../routing/routing-model.js';
 import { progressBar } from './progress-bar.js';
 import { artefactVersionOption, checkOutFile } from './out-path.js';
+import { asUsage } from './usage-error.js';
 
 /**
  * The files' rows by data group (a file's base name). Files of the same base name in different
@@ -115,15 +116,19 @@ export async function run(argv: string[]): Promise<number> {
     );
     return 2;
   }
+  // A bad option value is a usage error (one line, exit 2), found before anything is read.
+  const { targets, workBudget, seed, epochs, versionOption } = asUsage(() => ({
+    targets: targetsWithZ(values['confidence-z']),
+    workBudget: workBudgetOption(values['work-budget']),
+    seed: seedOption(values.seed),
+    epochs: epochsOption(values.epochs),
+    versionOption: artefactVersionOption(values.version, values.out!),
+  }));
   try {
     checkOutFile(values.out);
-    const targets = targetsWithZ(values['confidence-z']);
-    const workBudget = workBudgetOption(values['work-budget']);
-    const seed = seedOption(values.seed);
-    const epochs = epochsOption(values.epochs);
     const groups = loadGroups(files);
     const prices = loadPrices(values.prices);
-    const version = artefactVersionOption(values.version, values.out) ?? todaysVersion();
+    const version = versionOption ?? todaysVersion();
     const bar = progressBar('train');
     const started = Date.now();
     const { artefact } = trainArtefact(groups, prices, {

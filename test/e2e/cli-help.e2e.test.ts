@@ -135,8 +135,8 @@ describe.concurrent('model-router <command> --help', () => {
       '--seed',
       '-1',
     );
-    expect(run.status).toBe(1);
-    expect(run.stderr).toContain('--seed must be a whole number ≥ 0');
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('model-router train: --seed must be a whole number ≥ 0');
     expect(run.stderr).not.toContain('ambiguous');
   });
 
