@@ -8,7 +8,13 @@ import type { RequestRecord } from '../store/request-record.js';
 import { callEmbeddings, type EmbedReply } from './tracked-call.js';
 import { orderedVectors } from './embedding-batch.js';
 import type { ChatCall } from './gateway-types.js';
-import { callWithFailover, type NamedFailoverDeps, type NamedMembers } from './named-failover.js';
+import {
+  BilledFailure,
+  callWithFailover,
+  type NamedFailoverDeps,
+  type NamedMembers,
+} from './named-failover.js';
+import { inputCostUsd, tokenCount } from './cost.js';
 
 export type EmbeddingData = EmbeddingsResponse['data'][number];
 
@@ -71,8 +77,12 @@ export async function embedWithFailover(
       // Kept vectors are put together with the upstream's by position: one each, or none.
       const vectors =
         members.expect !== undefined ? orderedVectors(reply.response, members.expect) : undefined;
+      // Answered, so billed: what its usage says (else the estimate), counted where it was made.
       if (members.expect !== undefined && !vectors)
-        throw wrongCount(d, members.expect, reply.response);
+        throw new BilledFailure(
+          wrongCount(d, members.expect, reply.response),
+          inputCostUsd(d, tokenCount(reply.response.usage?.prompt_tokens) ?? members.sentEstimate),
+        );
       return { served: { reply, vectors }, model: reply.response.model };
     },
   );

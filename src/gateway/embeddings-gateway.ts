@@ -26,6 +26,7 @@ import {
 } from './embed-with-failover.js';
 import {
   callOrWait,
+  chargeUnansweredCalls,
   namedFailoverDeps,
   servedHeaders,
   type NamedGatewayDeps,
@@ -69,6 +70,8 @@ export class EmbeddingsGateway {
     };
     const policies = this.deps.policies;
     let admit: AdmitContext | undefined;
+    /** The estimate of the inputs sent upstream: a failed request's tokens when it was charged. */
+    let sentTokens = 0;
     try {
       const { target, name, allowed } = resolveNamedModel(snapshot, asChat, 'embeddings');
       if (target.kind === 'pool') record.router = name;
@@ -109,6 +112,7 @@ export class EmbeddingsGateway {
       // The upstream is asked only for what the cache does not keep, in the client's order.
       const sent = partial ? { ...request, input: pickInputs(request.input, missing) } : request;
       const sentEstimate = partial ? estimateTokens(sent.input) : estimate;
+      sentTokens = sentEstimate;
       const sending = {
         target,
         allowed,
@@ -118,6 +122,8 @@ export class EmbeddingsGateway {
         // passed on when nothing came from the cache, its vectors no longer lining up).
         expect: missing.length,
         partial,
+        // A call that timed out or was stopped with the inputs sent: charged them, estimated.
+        inputCostUsd: (d: DeploymentConfig) => inputCostUsd(d, sentEstimate),
       };
       const served = await callOrWait(
         this.failover,
@@ -145,6 +151,8 @@ export class EmbeddingsGateway {
       record.baselineCostUsd =
         record.costUsd + hits.reduce((s, h) => s + (h?.vector.baselineCostUsd ?? 0), 0);
       if (partial) record.cache = 'partial';
+      // And what members tried before it were charged (timed out with the inputs), at their own.
+      chargeUnansweredCalls(record, sentEstimate);
       policies?.settle?.(admit, {
         deployment: d,
         usage: {
@@ -154,6 +162,7 @@ export class EmbeddingsGateway {
         },
         costUsd: record.costUsd,
         status: 200,
+        attempts: record.attempts,
       });
       if (plan && vectors) this.keep(plan, missing, items, d, upstream.model, record, vectors);
       const response: EmbeddingsResponse =
@@ -175,7 +184,8 @@ export class EmbeddingsGateway {
         },
       };
     } catch (err) {
-      finishFailedRequest(this.deps, record, startedPerf, err, admit, 0);
+      const unanswered = chargeUnansweredCalls(record, sentTokens);
+      finishFailedRequest(this.deps, record, startedPerf, err, admit, unanswered);
       throw err;
     }
   }

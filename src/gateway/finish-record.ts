@@ -108,8 +108,8 @@ export function finishFailedRequest(
 }
 
 /**
- * A request that got no answer has still spent what its upstreams billed for the attempts that
- * had the prompt when they stopped (the client left, a background run was cancelled or stopped
+ * A request that got no answer (or, called by name, got it from a later member) has still spent
+ * what its upstreams billed for the attempts that had the prompt when they stopped (the client left, a background run was cancelled or stopped
  * by a shutdown, the router's own deadline passed), which the router cannot know: at least each
  * one's `costUsd` (its prompt at that deployment, estimated). Added to the record with the same
  * baseline (no savings claimed for an answer never given) and `usageEstimated`. Returns what was

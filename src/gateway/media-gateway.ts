@@ -30,11 +30,13 @@ import {
   expectedSpeechCostUsd,
   expectedTranscriptCostUsd,
 } from './expected-media-cost.js';
+import { inputCostUsd } from './cost.js';
 import { imageOptionsRefusal } from './image-options.js';
 import { imagesCost, speechCost, transcriptCost, type MediaCost } from './media-cost.js';
 import {
   callOrWait,
   callWithFailover,
+  chargeUnansweredCalls,
   servedHeaders,
   type NamedAttempt,
   type NamedFailoverDeps,
@@ -55,9 +57,14 @@ export type MediaCall<B> = Omit<
 
 type MediaKind = 'images' | 'speech' | 'transcription';
 
-/** What a media call may cost on a deployment (expected-media-cost.ts), and who refuses it. */
+/**
+ * What a media call may cost on a deployment (expected-media-cost.ts), what its input alone costs
+ * there (charged to a call that timed out or was stopped with it: NamedMembers.inputCostUsd), and
+ * who refuses it.
+ */
 interface MediaJudge {
   expectedCostUsd: (d: DeploymentConfig, promptTokens: number) => number;
+  inputCostUsd: (d: DeploymentConfig, promptTokens: number) => number;
   refuses?: (d: DeploymentConfig) => GatewayError | undefined;
 }
 
@@ -97,6 +104,8 @@ export class MediaGateway {
       },
       {
         expectedCostUsd: (d, promptTokens) => expectedImagesCostUsd(d, call.request, promptTokens),
+        // The prompt: the images are the answer, not yet made.
+        inputCostUsd,
         refuses: (d) => imageOptionsRefusal(d, call.request),
       },
     );
@@ -132,6 +141,8 @@ export class MediaGateway {
       },
       {
         expectedCostUsd: (d, promptTokens) => expectedImagesCostUsd(d, form, promptTokens),
+        // The prompt (an input image's tokens are known only from the reply).
+        inputCostUsd,
         refuses: (d) => imageOptionsRefusal(d, form),
       },
     );
@@ -183,7 +194,11 @@ export class MediaGateway {
           .speak({ deployment: d, body, signal, requestId: call.requestId })
           .then((r: UpstreamAudio) => ({ served: r, model: d.model }));
       },
-      { expectedCostUsd: (d) => expectedSpeechCostUsd(d, call.request.input) },
+      {
+        expectedCostUsd: (d) => expectedSpeechCostUsd(d, call.request.input),
+        // Speech is priced by its input's characters: the whole of what the call costs.
+        inputCostUsd: (d) => expectedSpeechCostUsd(d, call.request.input),
+      },
     );
     const cost = speechCost(out.d, call.request.input);
     const signal = call.signal;
@@ -239,7 +254,11 @@ export class MediaGateway {
           .transcribe({ deployment: d, body, operation, signal, requestId: call.requestId })
           .then((r: UpstreamTranscript) => ({ served: r, model: d.model }));
       },
-      { expectedCostUsd: (d) => expectedTranscriptCostUsd(d, call.request) },
+      {
+        expectedCostUsd: (d) => expectedTranscriptCostUsd(d, call.request),
+        // The audio sent: a WAV's minutes (other audio's length is known only from the reply).
+        inputCostUsd: (d) => expectedTranscriptCostUsd(d, call.request),
+      },
     );
     out.finish(200, transcriptCost(out.d, call.request, out.served));
     return { ...out.served, headers: { ...out.headers, ...out.served.headers } };
@@ -281,13 +300,15 @@ export class MediaGateway {
     };
     const policies = this.deps.policies;
     let admit: AdmitContext | undefined;
+    let estimate = 0;
     try {
       const { target, name, allowed } = membersThatTake(
         resolveNamedModel(snapshot, asChat, kind),
         judge.refuses,
       );
       if (target.kind === 'pool') record.router = name;
-      const estimate = texts.reduce((n, text) => n + Math.ceil(text.length / 4), 0);
+      estimate = texts.reduce((n, text) => n + Math.ceil(text.length / 4), 0);
+      const sent = estimate;
       admit = {
         call: asChat,
         target,
@@ -305,7 +326,13 @@ export class MediaGateway {
         trackedCall(this.failover, d.name, t0, () =>
           send(d, adapter, { ...body, model: d.model }, signal),
         );
-      const members = { target, allowed, sentEstimate: estimate, bodyFollows: kind === 'speech' };
+      const members = {
+        target,
+        allowed,
+        sentEstimate: sent,
+        bodyFollows: kind === 'speech',
+        inputCostUsd: (d: DeploymentConfig) => judge.inputCostUsd(d, sent),
+      };
       const { d, served, signal, release } = await callOrWait(
         this.failover,
         snapshot.deployments,
@@ -327,6 +354,7 @@ export class MediaGateway {
           finished = true;
           release();
           this.account(record, cost);
+          chargeUnansweredCalls(record, sent); // members tried before it, timed out
           policies?.settle?.(admitCtx, {
             deployment: d,
             usage: {
@@ -336,12 +364,14 @@ export class MediaGateway {
             },
             costUsd: record.costUsd,
             status,
+            attempts: record.attempts,
           });
           finishRecord(this.deps, record, startedPerf, status, errorCode);
         },
       };
     } catch (err) {
-      finishFailedRequest(this.deps, record, startedPerf, err, admit, 0);
+      const unanswered = chargeUnansweredCalls(record, estimate);
+      finishFailedRequest(this.deps, record, startedPerf, err, admit, unanswered);
       throw err;
     }
   }

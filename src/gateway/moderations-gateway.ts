@@ -18,6 +18,7 @@ import { targetMembers, type AdmitContext, type ChatCall, type Target } from './
 import {
   callOrWait,
   callWithFailover,
+  chargeUnansweredCalls,
   servedHeaders,
   type NamedAttempt,
   type NamedFailoverDeps,
@@ -71,16 +72,24 @@ export class ModerationsGateway {
     };
     const policies = this.deps.policies;
     let admit: AdmitContext | undefined;
+    let estimate = 0;
     try {
       const named = this.resolve(asChat, model, !call.request.model);
       const { target, name } = named;
       if (target.kind === 'pool') record.router = name;
       const allowed = this.readersOf(named.allowed, name, items);
-      const estimate = estimateModerationTokens(items);
+      estimate = estimateModerationTokens(items);
       admit = { call: asChat, target, promptTokens: estimate };
       const admitted = policies?.admit ? await policies.admit(admit) : {};
       noteQueued(record, admitted);
-      const members = { target, allowed, sentEstimate: estimate };
+      const sent = estimate;
+      // A call that timed out or was stopped with the texts: charged them, where they are priced.
+      const members = {
+        target,
+        allowed,
+        sentEstimate: sent,
+        inputCostUsd: (d: DeploymentConfig) => inputCostUsd(d, sent),
+      };
       const run = () => callWithFailover(this.failover, call, members, record, this.attempt(call));
       const { d, served } = await callOrWait(
         this.failover,
@@ -98,11 +107,13 @@ export class ModerationsGateway {
       // Called by name, not routed: what it cost is the baseline (no savings claimed).
       record.costUsd = inputCostUsd(d, estimate);
       record.baselineCostUsd = record.costUsd;
+      chargeUnansweredCalls(record, estimate); // members tried before it, timed out
       policies?.settle?.(admit, {
         deployment: d,
         usage: { prompt_tokens: estimate, completion_tokens: 0, total_tokens: estimate },
         costUsd: record.costUsd,
         status: 200,
+        attempts: record.attempts,
       });
       finishRecord(this.deps, record, startedPerf, 200);
       return {
@@ -110,7 +121,8 @@ export class ModerationsGateway {
         headers: servedHeaders(admitted, served.headers, d, response.model, record),
       };
     } catch (err) {
-      finishFailedRequest(this.deps, record, startedPerf, err, admit, 0);
+      const unanswered = chargeUnansweredCalls(record, estimate);
+      finishFailedRequest(this.deps, record, startedPerf, err, admit, unanswered);
       throw err;
     }
   }

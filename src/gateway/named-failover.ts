@@ -12,11 +12,12 @@ import type { Clock } from '../core/clock.js';
 import { GatewayError } from '../core/errors.js';
 import { budgetExceeded } from '../policy/budget.js';
 import type { ProviderAdapter } from '../providers/types.js';
-import type { RequestRecord, RequestRecorder } from '../store/request-record.js';
+import type { AttemptRecord, RequestRecord, RequestRecorder } from '../store/request-record.js';
 import { shuttingDownError, type CallDrain } from './call-drain.js';
 import type { CircuitBreakers } from './circuit-breaker.js';
 import { DeploymentLoad } from './deployment-load.js';
 import { abortedAttempt, abortedCall, failedAttempt, toGatewayError } from './attempt-records.js';
+import { chargeUnansweredAttempts } from './finish-record.js';
 import { failedEverywhere, rateLimitedEverywhere, refusedEverywhere } from './exhausted-errors.js';
 import type { AdmitResult, ChatCall, GatewayPolicies, Target } from './gateway-types.js';
 import { PoolBalancer } from './pool-order.js';
@@ -72,6 +73,12 @@ export interface NamedMembers {
    * call stays in the shutdown drain, and under its signal, until the caller's `release`.
    */
   bodyFollows?: boolean;
+  /**
+   * What the request's input costs at `d`, estimated: charged to an attempt that had it when the
+   * router stopped waiting (`d`'s timeout, the client, the shutdown drain), as a chat attempt is
+   * charged its prompt (execute-with-failover.ts). Absent: such an attempt is charged nothing.
+   */
+  inputCostUsd?: (d: DeploymentConfig) => number;
 }
 
 /** What answered: the member, what it served, and (for `bodyFollows`) the call's signal and end. */
@@ -210,15 +217,28 @@ export async function callWithFailover<T>(
           ? stop.signal
           : undefined;
       if (stoppedBy) {
-        // The upstream had the request (not a wait for the deployment's rate limit): its attempt.
-        if (called) record.attempts.push(abortedAttempt(d, stoppedBy, deps.clock.perfNow() - t0));
+        // The upstream had the request (not a wait for the deployment's rate limit): its attempt,
+        // charged its input.
+        if (called)
+          record.attempts.push(
+            charged(abortedAttempt(d, stoppedBy, deps.clock.perfNow() - t0), members, d),
+          );
         throw abortedCall(stoppedBy, record.attempts);
       }
-      // Timed out: the timeout's error, whatever the adapter made of the abort.
-      const e = timeout.signal.aborted
+      // Timed out: the timeout's error, whatever the adapter made of the abort. The upstream had
+      // the request when the router stopped waiting, and may bill it: charged its input, as a chat
+      // attempt past its deadline is (before, free: a call made and billed, counted nowhere).
+      // A reply the attempt could not use was made and billed all the same (BilledFailure).
+      const timedOut = timeout.signal.aborted;
+      const billed = err instanceof BilledFailure ? err : undefined;
+      const e = timedOut
         ? (timeout.signal.reason as GatewayError)
-        : toGatewayError(err);
-      record.attempts.push(failedAttempt(breakers, d, e, deps.clock.perfNow() - t0));
+        : toGatewayError(billed?.error ?? err);
+      const failed = failedAttempt(breakers, d, e, deps.clock.perfNow() - t0);
+      if (timedOut) record.attempts.push(charged(failed, members, d));
+      else if (billed && billed.costUsd > 0)
+        record.attempts.push({ ...failed, costUsd: billed.costUsd });
+      else record.attempts.push(failed);
       if (!e.retryable) throw e;
       lastError = e;
       if (e.status === 429) lastRefusal = e;
@@ -233,6 +253,42 @@ export async function callWithFailover<T>(
   if (refusedBy) throw refusedEverywhere(lastError!, refusedBy, breakers);
   // Failures that disagree: a 429 when one was only rate-limited, else 502, as chat's.
   throw failedEverywhere(lastError!, record.attempts, from, lastRefusal, breakers);
+}
+
+/**
+ * Thrown by an attempt whose upstream answered, and so billed, a reply the router cannot use (an
+ * embeddings reply without one vector per input, a rerank reply naming documents not sent): the
+ * attempt fails with `error` (a failover when retryable) and is charged `costUsd` there.
+ */
+export class BilledFailure extends Error {
+  constructor(
+    readonly error: GatewayError,
+    readonly costUsd: number,
+  ) {
+    super(error.message);
+  }
+}
+
+/** `attempt` with what its input costs at `d` (NamedMembers.inputCostUsd), when that is > 0. */
+function charged(
+  attempt: AttemptRecord,
+  members: NamedMembers,
+  d: DeploymentConfig,
+): AttemptRecord {
+  const costUsd = members.inputCostUsd?.(d) ?? 0;
+  return costUsd > 0 ? { ...attempt, costUsd } : attempt;
+}
+
+/**
+ * Adds to a named request's record what its attempts that had the input and gave no answer were
+ * charged (chargeUnansweredAttempts: their `costUsd`, each counted at its own deployment), and,
+ * where it has no tokens yet (no member answered), the input's estimate, as a chat request that
+ * failed keeps its counted prompt. Returns what was added: the request's cost when none answered.
+ */
+export function chargeUnansweredCalls(record: RequestRecord, sentEstimate: number): number {
+  const costUsd = chargeUnansweredAttempts(record);
+  if (costUsd > 0 && record.promptTokens === 0) record.promptTokens = sentEstimate;
+  return costUsd;
 }
 
 /** A call to `d` that had no reply within its `timeoutMs`: retryable, as chat's (504). */

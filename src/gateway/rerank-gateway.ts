@@ -10,8 +10,10 @@ import type { ChatRequest, RerankReply, RerankRequest, RerankResult } from '../c
 import { finishFailedRequest, finishRecord, openRecord } from './finish-record.js';
 import type { AdmitContext, ChatCall } from './gateway-types.js';
 import {
+  BilledFailure,
   callOrWait,
   callWithFailover,
+  chargeUnansweredCalls,
   namedFailoverDeps,
   servedHeaders,
   type NamedAttempt,
@@ -113,10 +115,11 @@ export class RerankGateway {
     };
     const policies = this.deps.policies;
     let admit: AdmitContext | undefined;
+    let estimate = 0;
     try {
       const { target, name, allowed } = resolveNamedModel(snapshot, asChat, 'rerank');
       if (target.kind === 'pool') record.router = name;
-      const estimate = rerankTokenEstimate(call.request.query, texts);
+      estimate = rerankTokenEstimate(call.request.query, texts);
       admit = { call: asChat, target, promptTokens: estimate };
       const admitted = policies?.admit ? await policies.admit(admit) : {};
       noteQueued(record, admitted);
@@ -129,6 +132,7 @@ export class RerankGateway {
       }
       // Documents go upstream as strings: Cohere v2 takes nothing else, vLLM and Jina take them.
       const body: RerankRequest = { ...call.request, query, documents };
+      const units = searchUnits(query, documents);
       const attempt: NamedAttempt<Reranked & { headers: Record<string, string> }> = (
         d,
         adapter,
@@ -144,10 +148,26 @@ export class RerankGateway {
             signal,
             requestId: call.requestId,
           });
-          const served = readRerankReply(d, reply.response, documents.length);
+          let served: Reranked;
+          try {
+            served = readRerankReply(d, reply.response, documents.length);
+          } catch (err) {
+            // Answered, so billed: the query and documents by the router's count, there.
+            if (err instanceof GatewayError)
+              throw new BilledFailure(err, rerankCostUsd(d, units, estimate));
+            throw err;
+          }
           return { served: { ...served, headers: reply.headers }, model: served.model };
         });
-      const members = { target, allowed, sentEstimate: estimate };
+      const sent = estimate;
+      // A call that timed out or was stopped with the query and documents: charged them, by the
+      // router's count of search units and tokens.
+      const members = {
+        target,
+        allowed,
+        sentEstimate: sent,
+        inputCostUsd: (d: DeploymentConfig) => rerankCostUsd(d, units, sent),
+      };
       const { d, served } = await callOrWait(
         this.failover,
         snapshot.deployments,
@@ -156,7 +176,7 @@ export class RerankGateway {
         record,
         () => callWithFailover(this.failover, call, members, record, attempt),
       );
-      const units = served.searchUnits ?? searchUnits(query, documents);
+      const billedUnits = served.searchUnits ?? units;
       const tokens = served.tokens ?? estimate;
       record.servedModel = served.model;
       record.promptTokens = tokens;
@@ -165,13 +185,15 @@ export class RerankGateway {
         served.tokens === undefined ||
         (served.searchUnits === undefined && (d.prices.perSearchUnit ?? 0) > 0);
       // Called by name, not routed: what it cost is the baseline (no savings claimed).
-      record.costUsd = rerankCostUsd(d, units, tokens);
+      record.costUsd = rerankCostUsd(d, billedUnits, tokens);
       record.baselineCostUsd = record.costUsd;
+      chargeUnansweredCalls(record, estimate); // members tried before it, timed out
       policies?.settle?.(admit, {
         deployment: d,
         usage: { prompt_tokens: tokens, completion_tokens: 0, total_tokens: tokens },
         costUsd: record.costUsd,
         status: 200,
+        attempts: record.attempts,
       });
       finishRecord(this.deps, record, startedPerf, 200);
       const wantText = call.request.return_documents === true;
@@ -182,7 +204,7 @@ export class RerankGateway {
           // The client's own text, as Cohere returns it (not a redacted copy sent upstream).
           .map((r) => (wantText ? { ...r, document: { text: texts[r.index]! } } : r)),
         model: served.model,
-        meta: { ...served.meta, billed_units: { search_units: units } },
+        meta: { ...served.meta, billed_units: { search_units: billedUnits } },
         usage: { total_tokens: tokens },
       };
       return {
@@ -190,7 +212,8 @@ export class RerankGateway {
         headers: servedHeaders(admitted, served.headers, d, served.model, record),
       };
     } catch (err) {
-      finishFailedRequest(this.deps, record, startedPerf, err, admit, 0);
+      const unanswered = chargeUnansweredCalls(record, estimate);
+      finishFailedRequest(this.deps, record, startedPerf, err, admit, unanswered);
       throw err;
     }
   }

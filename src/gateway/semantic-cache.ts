@@ -10,6 +10,7 @@ import type { ConfigHolder, RuntimeConfig } from '../config/runtime-config.js';
 import type { RoutingMode } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import type { ChatRequest } from '../core/wire-types.js';
+import type { GatewayError } from '../core/errors.js';
 import type { ProviderAdapter } from '../providers/types.js';
 import type { AttemptRecord } from '../store/request-record.js';
 import type { RequestNeeds } from '../routing/eligibility.js';
@@ -18,7 +19,8 @@ import type { CircuitBreakers } from './circuit-breaker.js';
 import { callEmbeddings } from './tracked-call.js';
 import { inputCostUsd, tokenCount } from './cost.js';
 import type { DeploymentLoad } from './deployment-load.js';
-import { failedAttempt, toGatewayError } from './attempt-records.js';
+import { abortedAttempt, failedAttempt, toGatewayError } from './attempt-records.js';
+import { timeoutError } from './with-timeout.js';
 import type { ChatCall, GatewayPolicies, Target } from './gateway-types.js';
 import { PoolBalancer } from './pool-order.js';
 import { SemanticIndex, unitVector } from './semantic-index.js';
@@ -125,7 +127,8 @@ export class SemanticCache {
   /**
    * Embeds the request's conversation and looks for a near one in its partition. Undefined when
    * it is not looked up (too long) or the embedding call failed: a plain miss either way. An
-   * answer with no usable vector is a miss with the call's cost (it was made and billed).
+   * answer with no usable vector is a miss with the call's cost (it was made and billed), and so
+   * is a call stopped with the conversation sent (its deadline, the client leaving).
    */
   async lookup(args: SemanticLookupArgs): Promise<SemanticLookup | undefined> {
     const { snapshot, plan, call, target } = args;
@@ -184,7 +187,8 @@ export class SemanticCache {
   /**
    * One call to the embedding deployment, or to the first of the pool's healthy members in its
    * strategy's order, under its circuit breaker and deployment rate limit, within `timeoutMs`;
-   * with no `vector` when the answer held none usable (its cost is spent all the same).
+   * with no `vector` when the answer held none usable or the call was stopped after it was sent
+   * (its input's cost is spent all the same).
    */
   private async embed(
     snapshot: RuntimeConfig,
@@ -211,17 +215,19 @@ export class SemanticCache {
     const t0 = clock.perfNow();
     // Past the deployment's rate limit: the upstream was called.
     let called = false;
+    const timeoutMs = snapshot.config.cache.semantic.timeoutMs;
+    let deadline: AbortSignal | undefined;
     try {
       await this.deps.policies?.consumeDeployment?.(d, estimate);
       called = true;
-      const timeoutMs = snapshot.config.cache.semantic.timeoutMs;
+      deadline = AbortSignal.timeout(timeoutMs);
       const { response } = await callEmbeddings(
         this.deps,
         adapter,
         {
           deployment: d,
           body: { model: d.model, input: text },
-          signal: AbortSignal.any([call.signal, AbortSignal.timeout(timeoutMs)]),
+          signal: AbortSignal.any([call.signal, deadline]),
           requestId: call.requestId,
         },
         t0,
@@ -252,9 +258,28 @@ export class SemanticCache {
         },
       };
     } catch (err) {
+      const latencyMs = clock.perfNow() - t0;
+      // Stopped with the conversation sent (its deadline, the client leaving): a miss that is paid
+      // for, as a chat attempt stopped so is charged its prompt (execute-with-failover.ts); before,
+      // a call made and billed, counted nowhere. A client that left says nothing of the upstream.
+      const stopped = !called
+        ? undefined
+        : call.signal.aborted
+          ? abortedAttempt(d, call.signal, latencyMs)
+          : deadline?.aborted
+            ? failedAttempt(breakers, d, lookupTimeout(d, timeoutMs), latencyMs)
+            : undefined;
+      if (stopped) {
+        this.missed(`${d.name}: ${stopped.errorMessage ?? stopped.errorCode}`);
+        const costUsd = inputCostUsd(d, estimate);
+        return {
+          costUsd,
+          usageEstimated: estimate > 0,
+          call: { ...stopped, costUsd, lookup: 'semantic_cache' },
+        };
+      }
       const e = toGatewayError(err);
-      // A client that left says nothing about the upstream's health.
-      if (called && !call.signal.aborted) failedAttempt(breakers, d, e, clock.perfNow() - t0);
+      if (called && !call.signal.aborted) failedAttempt(breakers, d, e, latencyMs);
       return this.missed(`${d.name}: ${e.message}`);
     }
   }
@@ -274,6 +299,15 @@ export class SemanticCache {
     this.unwarned = 0;
     return undefined;
   }
+}
+
+/** The lookup's embedding call past `cache.semantic.timeoutMs`: a 504 as a chat deadline's. */
+function lookupTimeout(d: DeploymentConfig, timeoutMs: number): GatewayError {
+  return timeoutError(
+    d,
+    'upstream_timeout',
+    `no embedding within ${timeoutMs} ms (cache.semantic.timeoutMs)`,
+  );
 }
 
 /** A reply's vector as a unit Float32Array: floats, or base64 of little-endian float32s. */
