@@ -1,26 +1,28 @@
 // The composition root: builds every dependency from a config and wires them into the app
 // (STYLE.md principle 5). main.ts and the e2e tests both start the router through here; its
-// close() drains through runtime-shutdown.ts.
-import { redactUrlSecrets } from './auth/redaction.js';
+// close() drains through runtime-shutdown.ts. The larger parts are built in the runtime-*.ts files
+// beside it.
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { createGovernance } from './runtime-governance.js';
 import { drainAndClose } from './runtime-shutdown.js';
 import { readinessReport } from './runtime-readiness.js';
 import { routePlugins } from './runtime-routes.js';
+import { createBatches } from './runtime-batches.js';
+import { createBreakers } from './runtime-breakers.js';
+import { openRequestLog } from './runtime-request-log.js';
+import { createResponses } from './runtime-responses.js';
+import { openSharedState } from './runtime-shared-state.js';
+import { warmFromReplicas, warmUp } from './runtime-warm-up.js';
 import { ConfigService } from './config/config-service.js';
 import { ConfigError } from './config/load-config.js';
 import { ConfigHolder, compileConfig } from './config/runtime-config.js';
 import type { Config } from './config/schema.js';
 import { watchConfigFile } from './config/watch-config-file.js';
 import { systemClock, type Clock } from './core/clock.js';
-import { loadTokenizer } from './core/prompt-text.js';
 import { ChatGateway } from './gateway/chat-gateway.js';
 import { DeploymentLoad } from './gateway/deployment-load.js';
-import { shareCoolDowns } from './gateway/shared-cool-downs.js';
 import { newId } from './core/ids.js';
-import { CircuitBreakers } from './gateway/circuit-breaker.js';
-import { liveBreakerSettings } from './config/circuit-breaker-schema.js';
 import { CallDrain } from './gateway/call-drain.js';
 import { createSharedAffinityStore } from './gateway/shared-affinity.js';
 import type { AffinityStore } from './gateway/session-affinity.js';
@@ -28,27 +30,17 @@ import { shareSemanticIndex } from './gateway/shared-semantic-index.js';
 import { LiveStats } from './dashboard/live-stats.js';
 import { trackUnusedConnections } from './http/track-unused-connections.js';
 import { refusalRecord } from './http/record-refusals.js';
-import { BackgroundResponses } from './http/responses/background-responses.js';
-import { lostRunRecorder } from './http/responses/lost-run-record.js';
-import { createResponseStore } from './store/response-store.js';
-import { createMemoryConversationObjectStore } from './store/memory/memory-conversation-object-store.js';
 import { createHttpClient } from './providers/http-client.js';
 import { createProviderRegistry } from './providers/registry.js';
-import { DEFAULT_MODELS_DIR, createRouterFactory, subsetNotes } from './routing/router-factory.js';
+import { DEFAULT_MODELS_DIR, createRouterFactory } from './routing/router-factory.js';
 import { DecisionStore } from './routing/receipt.js';
 import { ConfigVersionStore } from './store/config-versions.js';
-import { RequestLog } from './store/request-log.js';
-import { openRequestStore } from './store/open-request-store.js';
-import { circuitAlert } from './telemetry/alerts.js';
+import type { RequestLog } from './store/request-log.js';
 import { createLogger } from './telemetry/logger.js';
 import type { RequestRecorder } from './store/request-record.js';
-import { createSharedState } from './store/shared-state-factory.js';
 import { createAnswerCacheStore } from './store/answer-cache-store.js';
 import { AnswerCache } from './gateway/answer-cache.js';
 import { ModerationsGateway } from './gateway/moderations-gateway.js';
-import { BatchService } from './batch/batch-service.js';
-import { RouterFiles } from './files/router-files.js';
-import { createMemoryBatchStore } from './store/memory/memory-batch-store.js';
 import { spendHistory } from './store/spend-history.js';
 import { shareReceipts, withLoggedReceipts } from './routing/shared-receipts.js';
 
@@ -88,33 +80,13 @@ export async function createRuntime(
   const versionIssues = routerFor.issues(initial);
   if (versionIssues.length) throw ConfigError.of(versionIssues);
   const holder = new ConfigHolder(compileConfig(initial));
-  const cfg = () => holder.current.config;
   // Optional parts load only when configured: prom-client's registry and its default metrics (an
   // event-loop monitor and a GC observer) cost memory and work even when nothing scrapes them.
   const metrics = initial.telemetry.metrics ? await import('./telemetry/metrics.js') : undefined;
   const logger = createLogger({ level: initial.server.logLevel, stream: options.logStream });
 
   const late: { resync?: () => void } = {}; // set below, once what catches up is built
-  const shared = await createSharedState(initial.state, {
-    clock,
-    prefix: initial.state.prefix,
-    commandTimeoutMs: initial.state.commandTimeoutMs,
-    onEvent: (e) => {
-      // Which Redis, and the setting to check: ioredis's own message names no URL on a timeout.
-      if (e.type === 'down')
-        logger.error(
-          `shared state: Redis at ${redactUrlSecrets(initial.state.redisUrl ?? '')} (state.redisUrl) is unreachable: ${e.error}`,
-        );
-      else if (e.type === 'resubscribed')
-        logger.warn(
-          'shared state: the subscription connection to Redis dropped and is back; reading the config versions and keys published meanwhile',
-        );
-      else logger.info(`shared state: ${e.type}`);
-      // Config versions and key changes published while this replica was cut off never reached
-      // it: after Redis itself was away, or only this replica's subscription connection.
-      if (e.type === 'resynced' || e.type === 'resubscribed') late.resync?.();
-    },
-  });
+  const shared = await openSharedState(initial, clock, logger, () => late.resync?.());
   // The content filter may call the router's own moderation deployments (built below).
   const {
     ephemeralAdminKey,
@@ -141,23 +113,15 @@ export async function createRuntime(
     http: createHttpClient({ connections: initial.server.upstreamConnectionsPerOrigin }),
   });
   const replica = newId('replica');
-  // An upstream's "wait N seconds" reaches every replica (pub/sub; nothing on the request path).
-  const coolDowns = shareCoolDowns(shared.state, replica, (err) =>
-    logger.warn({ err }, 'sharing a cool-down failed'),
-  );
-  // Each deployment's settings as the config says now (hot reload: see circuit-breaker.ts).
-  const breakerSettings = liveBreakerSettings(holder);
-  const breakers = new CircuitBreakers(
+  const { breakers, stopSharingCoolDowns } = await createBreakers({
+    holder,
     clock,
-    breakerSettings,
-    (deployment, state) => {
-      metrics?.setCircuitState(deployment, state);
-      if (state !== 'half-open')
-        alerter.emit(circuitAlert(deployment, state, breakerSettings(deployment)));
-    },
-    coolDowns.publish,
-  );
-  const stopSharingCoolDowns = await coolDowns.start(breakers);
+    state: shared.state,
+    replica,
+    logger,
+    metrics,
+    alerter,
+  });
   const stats = new LiveStats();
   // Optional parts load only when configured (OpenTelemetry's SDK and exporter are ≈7 MB resident).
   const tracing = initial.telemetry.otlpEndpoint
@@ -165,16 +129,7 @@ export async function createRuntime(
         endpoint: initial.telemetry.otlpEndpoint,
       })
     : undefined;
-  const requestLog =
-    initial.requestLog.kind === 'none'
-      ? undefined
-      : new RequestLog(await openRequestStore(initial.requestLog), {
-          maxBuffer: initial.requestLog.maxBuffer,
-          storeText: initial.requestLog.storeText,
-          storeReceipts: () => holder.current.config.requestLog.storeReceipts,
-          retentionDays: initial.requestLog.retentionDays,
-          onError: (msg) => logger.error(msg),
-        });
+  const requestLog = await openRequestLog(initial, holder, logger);
   // A budget met for the first time (after a restart, or added by reload or the admin API)
   // starts from the spend the request log has for its period, not from $0.
   const history = requestLog ? spendHistory(requestLog.store) : undefined;
@@ -191,22 +146,8 @@ export async function createRuntime(
   ];
   const recorder: RequestRecorder = { record: (r) => sinks.forEach((s) => s.record(r)) };
   const decisions = new DecisionStore();
-  // Warm-up before the port opens, so the first request does not pay for it: the configured
-  // routers' artefacts (≈100 ms to parse the 5 MB default) and, for a simulated fleet (which
-  // reports exact usage), the tokenizer (≈380 ms to import; otherwise it loads only when a prompt
-  // comes near a context window). A config change warms the same way when it is applied, not on
-  // the next request (artefacts are cached by version, so only new ones load).
-  // It also says what the operator should know about each router's subset (unknown deployments,
-  // `like:` names the artefact lacks, subsets over several data groups).
-  const warm = (config: Config) => {
-    for (const note of subsetNotes(config, routerFor)) logger.warn(`routing: ${note}`);
-    return simulatedFleet(config) ? loadTokenizer() : undefined;
-  };
-  await warm(initial);
-  holder.onChange((next, previous) => {
-    if (next.config === previous.config) return; // the same config under its version number
-    warm(next.config)?.catch((err: Error) => logger.warn(`tokenizer: ${err.message}`));
-  });
+  // Warm-up before the port opens, so the first request does not pay for it.
+  await warmUp(initial, holder, routerFor, logger);
   const answerCache = new AnswerCache(
     createAnswerCacheStore(shared.state, {
       memoryBytes: initial.cache.memoryMegabytes * 1e6,
@@ -266,21 +207,7 @@ export async function createRuntime(
         )
       : sharedReceipts,
   );
-  // A replica that starts (or turns the semantic cache on) loads what the others share first, so
-  // it starts warm; start-up waits for that a short while at most.
-  const semanticOn = (c: Config) => c.cache.enabled && c.cache.semantic.enabled;
-  if (semanticFeed) {
-    holder.onChange((next) => {
-      if (semanticOn(next.config)) gateway.warmSemanticCache().catch(() => undefined);
-    });
-  }
-  await within(
-    Promise.all([
-      affinity.caughtUp,
-      semanticFeed && semanticOn(initial) ? gateway.warmSemanticCache() : undefined,
-    ]),
-    SHARED_LOAD_WAIT_MS,
-  );
+  await warmFromReplicas({ initial, holder, gateway, affinity, semanticFeed });
 
   const configService = new ConfigService(
     holder,
@@ -294,44 +221,22 @@ export async function createRuntime(
     ? watchConfigFile(options.configPath, configService, logger)
     : () => {};
 
-  const batchStore = requestLog?.store ?? createMemoryBatchStore();
-  // Files uploaded as model input, which requests name by id (made inline before routing).
-  const routerFiles = new RouterFiles(batchStore, clock);
-  const batches = new BatchService({
-    store: batchStore,
-    config: holder,
+  const { batches, routerFiles } = createBatches({
+    requestLog,
+    holder,
     keys,
     clock,
-    log: { warn: (m) => logger.warn(m), info: (m) => logger.info(m) },
-    ...(metrics
-      ? {
-          onLine: metrics.batchMetrics.line,
-          onWebhook: metrics.batchMetrics.webhook,
-          onOutboxCounts: metrics.batchMetrics.outbox,
-        }
-      : {}),
+    logger,
+    metrics,
     forward: { adapters: registry, recorder, policies },
   });
-  if (metrics) {
-    metrics.batchMetrics.watch(() => batches.runner.status());
-    const forwarder = batches.forwarder;
-    if (forwarder) metrics.batchMetrics.watchForward(() => forwarder.waiting());
-  }
-  const responses = createResponseStore(10_000, requestLog?.store, {
-    inlineDataMaxBytes: () => holder.current.config.responses.storedInlineDataMaxBytes,
-  });
-  // The Conversations API's conversations live beside the stored responses (the request log, else
-  // memory).
-  const conversations = requestLog?.store ?? createMemoryConversationObjectStore(10_000);
-  const background = new BackgroundResponses({
-    store: responses,
+  const { responses, conversations, background } = await createResponses({
+    requestLog,
+    holder,
     clock,
-    log: { warn: (m) => logger.warn(m), info: (m) => logger.info(m) },
+    logger,
     state: shared.state,
-    settings: () => cfg().responses.background,
-    ...(requestLog ? { recordLostRun: lostRunRecorder(requestLog) } : {}),
   });
-  await background.start();
   const app = await buildApp({
     config: holder,
     gateway,
@@ -420,21 +325,4 @@ export async function createRuntime(
       logger.flush();
     },
   };
-}
-
-/** How long start-up waits for the shared semantic index and affinities to load. */
-const SHARED_LOAD_WAIT_MS = 5_000;
-
-/** Waits for `work`, but no longer than `ms`: it goes on in the background after that. */
-async function within(work: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    work,
-    new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))),
-  ]).finally(() => clearTimeout(timer));
-}
-
-/** Whether a simulated deployment is configured: it reports exact usage with the tokenizer. */
-function simulatedFleet(config: Config): boolean {
-  return config.deployments.some((d) => d.provider === 'simulated');
 }

@@ -8,10 +8,11 @@
 // are read (session-responses.ts: one request-log record each); one it started by itself (server
 // VAD) is admitted as it starts, and cancelled upstream when refused. Either
 // side closing closes the other; an upstream that breaks (close 1006, 1011–1014, a socket error)
-// counts against its deployment's circuit breaker. The relay under it (realtime-relay.ts) sends
+// counts against its deployment's circuit breaker. The relay it holds (realtime-relay.ts) sends
 // each direction with backpressure (relay-backpressure.ts): a side that stops reading pauses the
 // other, and is given up on after `realtime.maxStalledSeconds`. The session's record says why it
 // ended; the router's own `error` events are built in error-event.ts.
+import type { FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { GatewayError, invalidRequest } from '../../core/errors.js';
 import { MAX_JSON_DEPTH, jsonNestsDeeperThan, tooDeepMessage } from '../../core/json-nesting.js';
@@ -31,11 +32,13 @@ import {
 import { filterItem, pinModel } from './client-events.js';
 import { SessionResponses } from './session-responses.js';
 import { ROUTER_SHUTDOWN } from '../websocket-shutdown.js';
-import { RealtimeRelay } from './realtime-relay.js';
+import { RealtimeRelay, type RealtimeDeps } from './realtime-relay.js';
 
 type Json = Record<string, unknown>;
 
-export class RealtimeConnection extends RealtimeRelay implements RealtimeListener {
+export class RealtimeConnection implements RealtimeListener {
+  /** The session's two sides and its end. */
+  private readonly relay: RealtimeRelay;
   /** Upstream events that came before the client's socket was accepted, in order. */
   private early: string[] = [];
   /** How the upstream ended before the client's socket was accepted (run once it is). */
@@ -46,29 +49,38 @@ export class RealtimeConnection extends RealtimeRelay implements RealtimeListene
   /** The router began shutting down before the client's socket was accepted. */
   private closing = false;
 
+  constructor(
+    private readonly request: FastifyRequest,
+    private readonly deps: RealtimeDeps,
+  ) {
+    this.relay = new RealtimeRelay(request, deps);
+  }
+
   /** Opens the upstream session before the client's upgrade is accepted; throws why not. */
   async connect(model: string, deploymentFromPath: boolean): Promise<void> {
-    this.model = model;
+    this.relay.model = model;
     // A client gone while its upgrade waits: the connecting stops, or the session is closed.
     this.request.raw.socket.once('close', () => {
-      this.gone.abort();
-      if (!this.socket) this.end(CLIENT_CLOSED);
+      this.relay.gone.abort();
+      if (!this.relay.socket) this.relay.end(CLIENT_CLOSED);
     });
-    this.link = await this.deps.gateway.connect(
+    this.relay.link = await this.deps.gateway.connect(
       {
-        ...this.call(this.request.id),
-        signal: this.gone.signal,
+        ...this.relay.call(this.request.id),
+        signal: this.relay.gone.signal,
         ...(deploymentFromPath ? { deploymentFromPath: model } : {}),
       },
       this,
     );
-    const link = this.link;
-    this.turns = new SessionResponses(this.deps.gateway, link, (id) => this.unasked(link, id));
+    const link = this.relay.link;
+    this.relay.turns = new SessionResponses(this.deps.gateway, link, (id) =>
+      this.unasked(link, id),
+    );
     if (this.closing) {
-      this.end(SERVER_SHUTDOWN, SERVER_SHUTDOWN.upstream);
+      this.relay.end(SERVER_SHUTDOWN, SERVER_SHUTDOWN.upstream);
       throw serverShutdownError();
     }
-    if (this.gone.signal.aborted) this.end(CLIENT_CLOSED);
+    if (this.relay.gone.signal.aborted) this.relay.end(CLIENT_CLOSED);
   }
 
   /**
@@ -76,18 +88,18 @@ export class RealtimeConnection extends RealtimeRelay implements RealtimeListene
    * its upstream stops (connect throws the 503), and one opened but not yet accepted ends on attach.
    */
   closeForShutdown(): void {
-    if (this.socket) return this.endWith(SERVER_SHUTDOWN);
+    if (this.relay.socket) return this.relay.endWith(SERVER_SHUTDOWN);
     this.closing = true;
-    this.gone.abort(serverShutdownError());
+    this.relay.gone.abort(serverShutdownError());
   }
 
   /** The client's socket, once its upgrade is accepted. */
   attach(socket: WebSocket): void {
-    this.socket = socket;
+    this.relay.socket = socket;
     const settings = this.deps.config.current.config.realtime;
     const minutes = settings.maxConnectionMinutes;
-    this.timer = setTimeout(() => this.expire(minutes), minutes * 60_000);
-    this.watchFlow(socket, settings.maxBufferedBytes, settings.maxStalledSeconds);
+    this.relay.expireAfter(minutes);
+    this.relay.watchFlow(socket, settings.maxBufferedBytes, settings.maxStalledSeconds);
     socket.on('message', (data) => {
       const text = String(data);
       this.inbound = this.inbound
@@ -101,30 +113,30 @@ export class RealtimeConnection extends RealtimeRelay implements RealtimeListene
       if ((err as { code?: string }).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH')
         this.clientOversized();
     });
-    socket.on('close', () => this.end(CLIENT_CLOSED));
-    socket.on(ROUTER_SHUTDOWN, () => this.endWith(SERVER_SHUTDOWN));
-    if (this.closing) return this.endWith(SERVER_SHUTDOWN);
-    for (const text of this.early) this.toClient(text);
+    socket.on('close', () => this.relay.end(CLIENT_CLOSED));
+    socket.on(ROUTER_SHUTDOWN, () => this.relay.endWith(SERVER_SHUTDOWN));
+    if (this.closing) return this.relay.endWith(SERVER_SHUTDOWN);
+    for (const text of this.early) this.relay.toClient(text);
     this.early = [];
     this.upstreamEnded?.();
   }
 
   // RealtimeListener: the upstream's side.
   message(text: string): void {
-    this.turns?.watch(text);
-    if (this.socket) this.toClient(text);
+    this.relay.turns?.watch(text);
+    if (this.relay.socket) this.relay.toClient(text);
     else this.early.push(text);
   }
 
   closed(code: number, reason: string): void {
-    if (!this.socket) {
+    if (!this.relay.socket) {
       this.upstreamEnded ??= () => this.closed(code, reason);
       return;
     }
-    if (this.ended) return;
+    if (this.relay.ended) return;
     const { end, normal, failed, clientCode } = upstreamEnd(code);
     if (!normal)
-      this.sendError(
+      this.relay.sendError(
         new GatewayError({
           status: 502,
           type: 'server_error',
@@ -132,15 +144,15 @@ export class RealtimeConnection extends RealtimeRelay implements RealtimeListene
           message: `The upstream realtime session ${failed ? 'broke' : 'closed'} (${code}${reason ? `: ${reason}` : ''}); open a new session.`,
         }),
       );
-    if (failed && this.link) {
-      this.deps.gateway.failed(this.link);
+    if (failed && this.relay.link) {
+      this.deps.gateway.failed(this.relay.link);
       this.request.log.warn(
-        { deployment: this.link.d.name, closeCode: code, reason },
+        { deployment: this.relay.link.d.name, closeCode: code, reason },
         'realtime: the upstream session broke; counted against its circuit breaker',
       );
     }
-    this.end(end);
-    this.closeClient(clientCode, `${end.code}: ${reason || `code ${code}`}`);
+    this.relay.end(end);
+    this.relay.closeClient(clientCode, `${end.code}: ${reason || `code ${code}`}`);
   }
 
   /**
@@ -148,24 +160,24 @@ export class RealtimeConnection extends RealtimeRelay implements RealtimeListene
    * close 1011). It says nothing of the deployment's health: no circuit-breaker failure.
    */
   oversized(maxMessageBytes: number): void {
-    if (!this.socket) {
+    if (!this.relay.socket) {
       this.upstreamEnded ??= () => this.oversized(maxMessageBytes);
       return;
     }
-    if (this.ended) return;
+    if (this.relay.ended) return;
     this.request.log.warn(
-      { deployment: this.link?.d.name, maxMessageBytes },
+      { deployment: this.relay.link?.d.name, maxMessageBytes },
       'realtime: the upstream sent a message past server.bodyLimitBytes; session closed',
     );
-    this.endWith(upstreamMessageTooLarge(maxMessageBytes));
+    this.relay.endWith(upstreamMessageTooLarge(maxMessageBytes));
   }
 
   /** The client sent a message past `server.bodyLimitBytes` (ws closed it 1009): recorded 413. */
   private clientOversized(): void {
     const { bodyLimitBytes } = this.deps.config.current.config.server;
-    const where = { deployment: this.link?.d.name, maxMessageBytes: bodyLimitBytes };
+    const where = { deployment: this.relay.link?.d.name, maxMessageBytes: bodyLimitBytes };
     this.request.log.warn(where, 'realtime: the client sent a message past server.bodyLimitBytes');
-    this.end(CLIENT_MESSAGE_TOO_LARGE);
+    this.relay.end(CLIENT_MESSAGE_TOO_LARGE);
   }
 
   /**
@@ -178,7 +190,7 @@ export class RealtimeConnection extends RealtimeRelay implements RealtimeListene
   private unasked(link: RealtimeLink, id?: unknown): RealtimeTurn {
     const turn = this.deps.gateway.startResponse(
       link,
-      this.call(`${this.request.id}.rt${++this.responses}`),
+      this.relay.call(`${this.request.id}.rt${++this.responses}`),
     );
     if (id !== undefined)
       this.inbound = this.inbound
@@ -190,34 +202,36 @@ export class RealtimeConnection extends RealtimeRelay implements RealtimeListene
   }
 
   private async admitStarted(link: RealtimeLink, turn: RealtimeTurn, id: unknown): Promise<void> {
-    if (this.ended || !(await this.keyAccepted())) return;
+    if (this.relay.ended || !(await this.keyAccepted())) return;
     try {
       await this.deps.gateway.admitStarted(link, turn);
     } catch (err) {
       const e = toGatewayError(err);
       if (e.status >= 500) this.request.log.error({ err: e.cause ?? e, code: e.code }, e.message);
-      if (this.ended) return;
-      this.toUpstream(link, JSON.stringify({ type: 'response.cancel', response_id: id }));
-      this.sendError(e);
+      if (this.relay.ended) return;
+      this.relay.toUpstream(link, JSON.stringify({ type: 'response.cancel', response_id: id }));
+      this.relay.sendError(e);
     }
   }
 
   /** One client event: read where it must be, then sent on (or refused in-band). */
   private async fromClient(text: string): Promise<void> {
-    const link = this.link;
-    if (!link || this.ended) return;
+    const link = this.relay.link;
+    if (!link || this.relay.ended) return;
     // Every event is read, and what goes upstream is the JSON the router read, written again:
     // picked out by its text, an event with its type escaped (`"response\u002ecreate"`) or given
     // twice went upstream unread, and with it a response no limit, budget, revoked key or content
     // filter saw (security audit F0, 2026-12-06). Nested deeper than any real event it is refused
     // first: what reads it recurses (core/json-nesting.ts).
     if (jsonNestsDeeperThan(text, MAX_JSON_DEPTH))
-      return this.sendError(invalidRequest(tooDeepMessage('event', 'one'), null, 'invalid_json'));
+      return this.relay.sendError(
+        invalidRequest(tooDeepMessage('event', 'one'), null, 'invalid_json'),
+      );
     let event: unknown;
     try {
       event = JSON.parse(text);
     } catch {
-      return this.sendError(
+      return this.relay.sendError(
         invalidRequest(
           'The event is not valid JSON: send each event as one JSON object.',
           null,
@@ -226,7 +240,7 @@ export class RealtimeConnection extends RealtimeRelay implements RealtimeListene
       );
     }
     if (!isObject(event))
-      return this.sendError(
+      return this.relay.sendError(
         invalidRequest('Each event must be a JSON object with a "type".', null, 'invalid_event'),
       );
     text = JSON.stringify(event);
@@ -241,9 +255,9 @@ export class RealtimeConnection extends RealtimeRelay implements RealtimeListene
     } catch (err) {
       const e = toGatewayError(err);
       if (e.status >= 500) this.request.log.error({ err: e.cause ?? e, code: e.code }, e.message);
-      return this.sendError(e, event.event_id);
+      return this.relay.sendError(e, event.event_id);
     }
-    if (!this.ended) this.toUpstream(link, text);
+    if (!this.relay.ended) this.relay.toUpstream(link, text);
   }
 
   /**
@@ -259,11 +273,11 @@ export class RealtimeConnection extends RealtimeRelay implements RealtimeListene
     } catch (err) {
       const e = toGatewayError(err);
       if (e.status !== 401 && e.status !== 403) throw err;
-      if (this.ended) return false;
-      this.sendError(e, eventId);
+      if (this.relay.ended) return false;
+      this.relay.sendError(e, eventId);
       const code = e.code ?? 'unauthorized';
-      this.end({ code, responseStatus: e.status, sessionStatus: e.status });
-      this.closeClient(POLICY_VIOLATION, `${code}: the key is no longer accepted`);
+      this.relay.end({ code, responseStatus: e.status, sessionStatus: e.status });
+      this.relay.closeClient(POLICY_VIOLATION, `${code}: the key is no longer accepted`);
       return false;
     }
   }
@@ -272,9 +286,9 @@ export class RealtimeConnection extends RealtimeRelay implements RealtimeListene
   private async admit(link: RealtimeLink, event: Json): Promise<void> {
     const turn = await this.deps.gateway.admitResponse(
       link,
-      this.call(`${this.request.id}.rt${++this.responses}`),
+      this.relay.call(`${this.request.id}.rt${++this.responses}`),
     );
-    this.turns?.admitted(turn, event.event_id);
+    this.relay.turns?.admitted(turn, event.event_id);
   }
 
   private filterOn(): boolean {
@@ -282,6 +296,6 @@ export class RealtimeConnection extends RealtimeRelay implements RealtimeListene
   }
 
   private filterText(link: RealtimeLink, text: string): Promise<string> {
-    return this.deps.gateway.filterText(link, this.call(this.request.id), text);
+    return this.deps.gateway.filterText(link, this.relay.call(this.request.id), text);
   }
 }

@@ -1,6 +1,6 @@
-// The relay under a realtime session (RealtimeConnection, realtime-connection.ts): the client's
-// socket and the upstream session, frames sent each way with backpressure (relay-backpressure.ts:
-// a side that stops reading pauses the other, and is given up on after
+// The relay under a realtime session, held by its RealtimeConnection (realtime-connection.ts): the
+// client's socket and the upstream session, frames sent each way with backpressure
+// (relay-backpressure.ts: a side that stops reading pauses the other, and is given up on after
 // `realtime.maxStalledSeconds`), the router's own `error` events (error-event.ts), and the
 // session's end, which closes both sides and says why in the session's record.
 import type { FastifyRequest } from 'fastify';
@@ -37,30 +37,44 @@ export interface RealtimeDeps {
 const OPEN = 1; // WebSocket.OPEN
 
 /**
- * A realtime session's two sides and its end; RealtimeConnection adds what it reads of the
- * frames (the client's events, the upstream's responses) and when the session opens.
+ * A realtime session's two sides and its end. Its RealtimeConnection sets the sides as they open
+ * and reads the frames (the client's events, the upstream's responses); the relay sends them.
  */
-export abstract class RealtimeRelay {
-  protected socket: WebSocket | undefined;
-  protected link: RealtimeLink | undefined;
-  protected events = 0;
+export class RealtimeRelay {
+  /** The client's socket, once its upgrade is accepted. */
+  socket: WebSocket | undefined;
+  /** The upstream session, once the gateway has opened it. */
+  link: RealtimeLink | undefined;
   /** The session's responses, read from the upstream's events once the session is open. */
-  protected turns: SessionResponses | undefined;
-  protected timer: NodeJS.Timeout | undefined;
-  protected ended = false;
-  protected readonly gone = new AbortController();
-  protected model = '';
+  turns: SessionResponses | undefined;
+  /** The model the upgrade named. */
+  model = '';
+  /** Aborted when the client is gone (or the router shuts down before the session is accepted). */
+  readonly gone = new AbortController();
+  private events = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private over = false;
   /** Frames to the client (the upstream paused when it lags) and to the upstream (the reverse). */
-  protected toClientFlow: Backpressure | undefined;
-  protected toUpstreamFlow: Backpressure | undefined;
+  private toClientFlow: Backpressure | undefined;
+  private toUpstreamFlow: Backpressure | undefined;
 
   constructor(
-    protected readonly request: FastifyRequest,
-    protected readonly deps: RealtimeDeps,
+    private readonly request: FastifyRequest,
+    private readonly deps: RealtimeDeps,
   ) {}
 
+  /** Whether the session is over (end has run). */
+  get ended(): boolean {
+    return this.over;
+  }
+
+  /** Ends the session as expired after `realtime.maxConnectionMinutes`. */
+  expireAfter(minutes: number): void {
+    this.timer = setTimeout(() => this.expire(minutes), minutes * 60_000);
+  }
+
   /** Backpressure both ways, from the connection's settings (read as it opens). */
-  protected watchFlow(socket: WebSocket, highWaterBytes: number, seconds: number): void {
+  watchFlow(socket: WebSocket, highWaterBytes: number, seconds: number): void {
     const flow = relayBackpressure(
       { client: socket, upstream: this.link?.session ?? {} },
       { highWaterBytes, stallMs: seconds * 1000 },
@@ -74,7 +88,7 @@ export abstract class RealtimeRelay {
   }
 
   /** One side has not read for `realtime.maxStalledSeconds`: the session is given up. */
-  protected stall(
+  private stall(
     side: 'client' | 'upstream',
     bytes: number,
     highWaterBytes: number,
@@ -92,7 +106,7 @@ export abstract class RealtimeRelay {
    * Ends the session as the router decided: the client gets the `error` event saying why (unless
    * it ended already), then its close; the upstream session is closed.
    */
-  protected endWith(ending: Ending): void {
+  endWith(ending: Ending): void {
     const { code, responseStatus: status, type, message } = ending;
     if (!this.ended) this.sendError(new GatewayError({ status, type, code, message }));
     this.end(ending, ending.upstream);
@@ -100,14 +114,15 @@ export abstract class RealtimeRelay {
   }
 
   /** Closes the client's socket (reading again, so its closing frame is heard). */
-  protected closeClient(code: number, reason: string): void {
+  closeClient(code: number, reason: string): void {
     const socket = this.socket;
     if (socket?.readyState !== OPEN) return;
     socket.resume();
     socket.close(code, closeReason(reason));
   }
 
-  protected call(requestId: string): RealtimeCall {
+  /** What the gateway needs of the session for one call. */
+  call(requestId: string): RealtimeCall {
     return {
       model: this.model,
       auth: this.request.auth,
@@ -117,26 +132,28 @@ export abstract class RealtimeRelay {
     };
   }
 
-  protected toClient(text: string): void {
+  /** A frame to the client while its socket is open, counted by the backpressure toward it. */
+  toClient(text: string): void {
     if (this.socket?.readyState !== OPEN) return;
     const flow = this.toClientFlow;
     this.socket.send(text, () => flow?.written());
     flow?.queued();
   }
 
-  protected toUpstream(link: RealtimeLink, text: string): void {
+  /** A frame to the upstream session, counted by the backpressure toward it. */
+  toUpstream(link: RealtimeLink, text: string): void {
     const flow = this.toUpstreamFlow;
     link.session.send(text, () => flow?.written());
     flow?.queued();
   }
 
   /** OpenAI's realtime `error` event (error-event.ts), naming the client's event. */
-  protected sendError(e: GatewayError, eventId?: unknown): void {
+  sendError(e: GatewayError, eventId?: unknown): void {
     if (e instanceof Refused) return;
     this.toClient(errorEventText(e, ++this.events, eventId));
   }
 
-  protected expire(minutes: number): void {
+  private expire(minutes: number): void {
     this.endWith(sessionExpired(minutes));
   }
 
@@ -144,12 +161,9 @@ export abstract class RealtimeRelay {
    * The session is over: responses still open are recorded (no usage came), then the session's
    * own record; the upstream session is closed (with `upstream`'s code), and so are the timers.
    */
-  protected end(
-    why: SessionEnd,
-    upstream = { code: NORMAL, reason: 'the client session ended' },
-  ): void {
-    if (this.ended) return;
-    this.ended = true;
+  end(why: SessionEnd, upstream = { code: NORMAL, reason: 'the client session ended' }): void {
+    if (this.over) return;
+    this.over = true;
     clearTimeout(this.timer);
     this.toClientFlow?.stop();
     this.toUpstreamFlow?.stop();

@@ -1,0 +1,25 @@
+// The request log as the composition root (runtime.ts) opens it, when `requestLog.kind` is not
+// `none`: its store (SQLite or PostgreSQL) behind the batched writer, receipts stored as the live
+// config says.
+import type { Logger } from 'pino';
+import type { ConfigHolder } from './config/runtime-config.js';
+import type { Config } from './config/schema.js';
+import { openRequestStore } from './store/open-request-store.js';
+import { RequestLog } from './store/request-log.js';
+
+/** The batched request log the config asks for, or undefined for `requestLog.kind: none`. */
+export async function openRequestLog(
+  initial: Config,
+  holder: ConfigHolder,
+  logger: Logger,
+): Promise<RequestLog | undefined> {
+  return initial.requestLog.kind === 'none'
+    ? undefined
+    : new RequestLog(await openRequestStore(initial.requestLog), {
+        maxBuffer: initial.requestLog.maxBuffer,
+        storeText: initial.requestLog.storeText,
+        storeReceipts: () => holder.current.config.requestLog.storeReceipts,
+        retentionDays: initial.requestLog.retentionDays,
+        onError: (msg) => logger.error(msg),
+      });
+}
