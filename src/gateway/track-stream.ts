@@ -17,6 +17,7 @@ import { modelSelectionDetails } from './router-controls.js';
 import { chunkWithoutReasoning, excludesReasoning } from './exclude-reasoning.js';
 import { mergePromptResults } from '../policy/filters/azure-results.js';
 import { outputChars } from '../core/output-chars.js';
+import { hasQuoted } from '../core/has-quoted.js';
 
 /** How a tracked stream ended: its status, the usage the upstream reported, the text if kept. */
 export interface StreamEnd {
@@ -94,7 +95,7 @@ export async function* trackStream(
       // An unparsed delta is a token unless it is the empty delta that carries the finish reason.
       // Counted before excluded reasoning is taken out: the upstream wrote it and bills it.
       if (raw === undefined) chars += chunkOutputChars(chunk);
-      else if (!raw.includes('"delta":{}')) unparsedDeltas++;
+      else if (!hasQuoted(raw, 'delta":{}')) unparsedDeltas++;
       if (hideReasoning) chunk = chunkWithoutReasoning(chunk);
       // A usage whose counts are no counts is none: the answer is estimated (fault audit F1).
       if (chunk.usage && reportedUsage(chunk.usage)) {

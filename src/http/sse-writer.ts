@@ -52,11 +52,14 @@ export interface SseStreamOptions<T = SseEvent> {
 /**
  * Streams events; resolves when the response has ended. Stops early if the client goes away.
  *
- * The text of the events produced in one burst of work (the events parsed from one upstream read)
- * is gathered and leaves in one `write` once that burst is done (a `nextTick` runs after the
- * promise jobs queued now): one syscall and one chunk of the chunked body per burst instead of one
- * per event, and no per-event buffering inside the socket stream. Nothing waits longer than the
- * burst. Backpressure: when the socket's buffer is full, the next event waits for `drain`.
+ * The text of the events produced in one burst of work (the events parsed from the upstream reads
+ * of one turn of the event loop) is gathered and leaves in one `write` once that burst is done
+ * (`setImmediate` runs after the turn's I/O callbacks, ticks and promise jobs): one syscall and one
+ * chunk of the chunked body per burst instead of one per event, and no per-event buffering inside
+ * the socket stream. A stream whose last events and end come in one read ends in that same
+ * write (with a `nextTick`, the burst left before the body's end was seen, and the end took a
+ * second write and syscall a stream). Nothing waits longer than the turn. Backpressure: when the
+ * socket's buffer is full, the next event waits for `drain`.
  */
 export async function writeSseStream<T = SseEvent>(
   res: ServerResponse,
@@ -84,7 +87,7 @@ export async function writeSseStream<T = SseEvent>(
     pending += text;
     if (!scheduled) {
       scheduled = true;
-      process.nextTick(flush);
+      setImmediate(flush);
     }
     return res.writableNeedDrain ? drained(res) : undefined;
   };

@@ -2,6 +2,7 @@
 // stream, upstream errors in the stream become GatewayErrors, and plain deltas may pass through
 // unparsed (`RAW_JSON`). Shared by every OpenAI-format adapter.
 import { GatewayError } from '../core/errors.js';
+import { hasQuoted } from '../core/has-quoted.js';
 import { NO_CHOICES, RAW_JSON, type ChatChunk, type PassThroughChunk } from '../core/wire-types.js';
 import type { SseMessage } from './sse-parser.js';
 
@@ -101,11 +102,11 @@ const FINISHED = /"finish_reason"\s*:\s*"/;
 
 function isPlainDelta(data: string): boolean {
   return (
-    data.includes('"choices":[{') &&
-    data.includes('"model":"') &&
-    !data.includes('"usage"') &&
-    !data.includes('"error"') &&
-    !data.includes('"prompt_filter_results"')
+    hasQuoted(data, 'choices":[{') &&
+    hasQuoted(data, 'model":"') &&
+    !hasQuoted(data, 'usage"') &&
+    !hasQuoted(data, 'error"') &&
+    !hasQuoted(data, 'prompt_filter_results"')
   );
 }
 

@@ -55,6 +55,19 @@ describe('parseSse', () => {
     expect(await collect(parseSse(pieces(bytes, cuts)))).toEqual(EXPECTED);
   });
 
+  it('reads CR line ends that first come after reads with LF only, in the middle of a line', async () => {
+    // The scan for line ends is `indexOf('\n')` until a CR has been read, then per character.
+    const text = 'data: a\n\ndata: b\ndata: c' + '\rdata: d\r\ndata: e\r\r' + 'data: f\n\n';
+    const bytes = new TextEncoder().encode(text);
+    for (let i = 1; i < bytes.length; i++) {
+      expect(await collect(parseSse(pieces(bytes, [i]))), `split at ${i}`).toEqual([
+        { data: 'a' },
+        { data: 'b\nc\nd\ne' },
+        { data: 'f' },
+      ]);
+    }
+  });
+
   it('drops an incomplete event at the end of the stream', async () => {
     expect(
       await collect(parseSse(pieces(new TextEncoder().encode('data: a\n\ndata: partial'), []))),
