@@ -11,6 +11,7 @@ import { parseArtefact } from '../routing/artefact-json.js';
 import { run as calibrate } from './calibrate.js';
 import { run as evalRun } from './eval.js';
 import { run as train } from './train.js';
+import { UsageError } from './usage-error.js';
 
 /** A two-model file (strong right on most prompts, weak on the easy ones) and its flat prices. */
 function fixture(models = { strong: 'strong', weak: 'weak' }): {
@@ -58,6 +59,25 @@ async function capture(command: (argv: string[]) => Promise<number>, argv: strin
   }
 }
 
+/**
+ * Runs a command that must refuse its options: the UsageError it throws (the CLI's entry prints
+ * it as one line, exit 2) and what it wrote before.
+ */
+async function refusal(command: (argv: string[]) => Promise<number>, argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
+  vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
+  try {
+    await command(argv);
+  } catch (e) {
+    return { error: e, out: out.join(''), err: err.join('') };
+  } finally {
+    vi.restoreAllMocks();
+  }
+  throw new Error(`${argv.join(' ')} was not refused`);
+}
+
 describe('the training commands refuse a number option that is not one', () => {
   afterEach(() => vi.restoreAllMocks());
 
@@ -83,12 +103,12 @@ describe('the training commands refuse a number option that is not one', () => {
       [['--epochs', '2.5'], '--epochs must be a whole number ≥ 1'],
     ];
     for (const [option, message] of cases) {
-      const r = await capture(evalRun, [
+      const r = await refusal(evalRun, [
         ...['--train', data, '--test', data, '--prices', prices, '--json'],
         ...option,
       ]);
-      expect(r.code, option.join(' ')).toBe(1);
-      expect(r.err, option.join(' ')).toContain(`error: ${message}`);
+      expect(r.error, option.join(' ')).toBeInstanceOf(UsageError);
+      expect((r.error as Error).message, option.join(' ')).toContain(message);
       expect(r.out, option.join(' ')).toBe('');
       // Refused before training: no progress bar was drawn.
       expect(r.err, option.join(' ')).not.toContain('train [');
@@ -108,20 +128,20 @@ describe('the training commands refuse a number option that is not one', () => {
     const out = join(dir, 'a.json');
     const trainTo = ['--data', data, '--prices', prices, '--out', out];
     for (const seed of ['abc', '1.5', '']) {
-      const r = await capture(train, [...trainTo, '--seed', seed]);
-      expect(r.code, seed).toBe(1);
-      expect(r.err, seed).toContain(
-        `error: --seed must be a whole number ≥ 0 and ≤ 4294967295 (the seed of every sample and split, e.g. 1), got "${seed}"`,
+      const r = await refusal(train, [...trainTo, '--seed', seed]);
+      expect(r.error, seed).toBeInstanceOf(UsageError);
+      expect((r.error as Error).message, seed).toContain(
+        `--seed must be a whole number ≥ 0 and ≤ 4294967295 (the seed of every sample and split, e.g. 1), got "${seed}"`,
       );
       expect(existsSync(out)).toBe(false);
     }
-    const epochs = await capture(train, [...trainTo, '--epochs', 'many']);
-    expect(epochs.err).toContain('--epochs must be a whole number ≥ 1');
-    const r = await capture(calibrate, [
+    const epochs = await refusal(train, [...trainTo, '--epochs', 'many']);
+    expect((epochs.error as Error).message).toContain('--epochs must be a whole number ≥ 1');
+    const r = await refusal(calibrate, [
       ...['--model', 'latest', '--data', data, '--prices', prices, '--out', out, '--seed', 'abc'],
     ]);
-    expect(r.code).toBe(1);
-    expect(r.err).toContain('error: --seed must be a whole number');
+    expect(r.error).toBeInstanceOf(UsageError);
+    expect((r.error as Error).message).toContain('--seed must be a whole number');
     expect(existsSync(out)).toBe(false);
     // Before, "abc" trained with a seed of NaN and wrote `"seed": null`.
     expect((await capture(train, [...trainTo, '--seed', '7'])).code).toBe(0);
