@@ -68,6 +68,8 @@ export function graceSeconds(values: KeysValues): number {
   if (text === undefined) return DEFAULT_GRACE_SECONDS;
   const seconds = /^\d+$/.test(text.trim()) ? Number(text) : parseDuration(text, '--grace') / 1000;
   if (!Number.isInteger(seconds) || seconds > MAX_GRACE_SECONDS)
-    throw new Error(`--grace must be whole seconds up to 30d (got "${text}")`);
+    throw new Error(
+      `--grace must be a duration such as 7d, 24h, 30m or 90s, or seconds such as 3600, of whole seconds and at most 30d (got "${text}")`,
+    );
   return seconds;
 }

@@ -85,6 +85,22 @@ describe('dashboard routes', () => {
     expect(html).not.toMatch(/<script>|<style>|\sstyle="|\son[a-z]+="/);
     expect((await get('/dashboard/assets/chart.umd.min.js', {})).statusCode).toBe(200);
   });
+
+  it("an unknown asset is the router's usual 404 in the OpenAI envelope, as other unknown paths", async () => {
+    const res = await get('/dashboard/assets/nope.js', {});
+    expect(res.statusCode).toBe(404);
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    expect(res.json()).toEqual({
+      error: {
+        message: 'No route for GET /dashboard/assets/nope.js',
+        type: 'invalid_request_error',
+        param: null,
+        code: 'not_found',
+      },
+    });
+    const other = (await get('/dashboard/nope', {})).json();
+    expect(other.error).toMatchObject({ type: 'invalid_request_error', code: 'not_found' });
+  });
 });
 
 describe('dashboard routes with API keys required', () => {

@@ -104,7 +104,8 @@ export function registerDashboardRoutes(app: FastifyInstance, deps: DashboardDep
   const bodies = new Map<string, Promise<string>>();
   const send = (name: string, reply: FastifyReply, cacheControl?: string) => {
     const f = Object.hasOwn(files, name) ? files[name] : undefined;
-    if (!f) return reply.code(404).type('text/plain').send('not found');
+    // Not a file of the page: the router's 404 for an unknown path, in the OpenAI envelope.
+    if (!f) return reply.callNotFound();
     let body = bodies.get(name);
     if (!body) {
       body = readFile(f.path, 'utf8');

@@ -3,6 +3,7 @@
 // answer's message becomes `text`, stream chunks become `text_completion` chunks. What has no
 // chat counterpart (echo, suffix, best_of, logprobs, token-id or several prompts) is refused with
 // a 400 that says what to send, rather than silently answered differently.
+import { describeValue } from '../../core/describe-value.js';
 import { invalidRequest } from '../../core/errors.js';
 import { isObject } from '../../core/is-object.js';
 import {
@@ -68,6 +69,12 @@ function promptText(prompt: unknown): string {
     throw invalidRequest(
       'prompt must be one string: the router routes each prompt on its own text, so send several prompts as several requests, and text rather than token ids.',
       'prompt',
+    );
+  if (one !== undefined && one !== null && one !== '')
+    throw invalidRequest(
+      `prompt must be a string: the text to complete (an array may hold one such string); got ${describeValue(prompt)}.`,
+      'prompt',
+      'invalid_type',
     );
   throw invalidRequest('prompt is required: the text to complete.', 'prompt');
 }

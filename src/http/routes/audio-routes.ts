@@ -15,7 +15,7 @@ import { checkModelField, MODEL_IN_PATH } from '../check-fields.js';
 import type { SpeechRequest, TranscriptionForm } from '../../core/wire-types.js';
 import type { MediaGateway } from '../../gateway/media-gateway.js';
 import { AZURE_DEPLOYMENT_PATHS, checkApiVersion } from './chat-routes.js';
-import { formFieldValue, MAX_FORM_FIELD_BYTES } from './form-field.js';
+import { checkFormBoolean, formFieldValue, MAX_FORM_FIELD_BYTES } from './form-field.js';
 import { namedCall } from './named-call.js';
 import { describeValue } from '../../config/zod-issue-message.js';
 import { countChars } from '../../core/char-count.js';
@@ -140,6 +140,7 @@ export async function readTranscriptionForm(
       }.`,
       'response_format',
     );
+  checkFormBoolean(field('stream'), 'stream');
   if (field('stream') === 'true')
     throw invalidRequest(
       'stream: true is not served by this router; leave it out for the whole transcript.',

@@ -8,6 +8,7 @@
 // are. Images may be inline, so the body is bounded by `server.imageFormLimitBytes`, as a form is,
 // and each data URL's image by `server.imageFileLimitBytes`; a data URL's type is read from its
 // bytes (a 400 `invalid_image_format` when they are not an image of the types taken).
+import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import type { FastifyRequest } from 'fastify';
 import type { ConfigHolder } from '../../config/runtime-config.js';
@@ -16,10 +17,10 @@ import { isObject } from '../../core/is-object.js';
 import type { ImageForm } from '../../core/wire-types.js';
 import { sniffImageType } from '../../files/file-type.js';
 import type { RouterFiles } from '../../files/router-files.js';
-import { checkModelField } from '../check-fields.js';
+import { checkFieldType, checkModelField } from '../check-fields.js';
 import { describeValue } from '../../core/describe-value.js';
 import { MAX_JSON_DEPTH, jsonNestsDeeperThan } from '../../core/json-nesting.js';
-import { invalidJsonBody, tooDeepBody } from '../json-body-parser.js';
+import { invalidJsonBody, notUtf8Body, tooDeepBody } from '../json-body-parser.js';
 import { EDIT_QUALITIES } from '../../gateway/image-options.js';
 import { checkQuality } from './images-routes.js';
 import {
@@ -82,7 +83,10 @@ export function imageJsonParser(config: ConfigHolder) {
     };
     const onEnd = () => {
       stop();
-      const text = Buffer.concat(chunks).toString('utf8');
+      const bytes = Buffer.concat(chunks);
+      // As every other JSON body (json-body-parser.ts): not read with U+FFFD for what is no UTF-8.
+      if (!isUtf8(bytes)) return done(notUtf8Body(bytes));
+      const text = bytes.toString('utf8');
       if (!text.trim())
         return done(
           invalidRequest('The request body is empty; send a JSON object.', null, 'invalid_body'),
@@ -201,6 +205,12 @@ export function parseImageEditJson(body: unknown, limits: ImageFormLimits): Imag
     throw invalidRequest(`Send at most ${MAX_EDIT_IMAGES} images in one edit.`, 'images');
   images.forEach((ref, i) => checkRef(ref, `images[${i}]`, IMAGE, limits));
   if (body.mask !== undefined && body.mask !== null) checkRef(body.mask, 'mask', MASK, limits);
+  if (body.prompt !== undefined && body.prompt !== null && typeof body.prompt !== 'string')
+    throw invalidRequest(
+      `prompt must be a string: a text description of the edit; got ${describeValue(body.prompt)}.`,
+      'prompt',
+      'invalid_type',
+    );
   if (typeof body.prompt !== 'string' || !body.prompt)
     throw invalidRequest(
       'prompt is required: a text description of the edit.',
@@ -216,6 +226,7 @@ export function parseImageEditJson(body: unknown, limits: ImageFormLimits): Imag
   const responseFormat = optionalString(body, 'response_format');
   if (responseFormat !== undefined && responseFormat !== 'b64_json' && responseFormat !== 'url')
     throw invalidRequest('response_format must be "b64_json" or "url".', 'response_format');
+  checkFieldType(body, 'stream', 'boolean');
   if (body.stream === true)
     throw invalidRequest(
       'stream: true (partial images) is not served by this router; leave it out for the finished images.',

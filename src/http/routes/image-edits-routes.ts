@@ -33,7 +33,7 @@ import {
   PNG_ONLY,
   type ImageFormLimits,
 } from './image-limits.js';
-import { formFieldValue, MAX_FORM_FIELD_BYTES } from './form-field.js';
+import { checkFormBoolean, formFieldValue, MAX_FORM_FIELD_BYTES } from './form-field.js';
 import { namedCall } from './named-call.js';
 import { checkQuality } from './images-routes.js';
 import { EDIT_QUALITIES } from '../../gateway/image-options.js';
@@ -208,6 +208,7 @@ export async function readImageForm(
   const responseFormat = field('response_format');
   if (responseFormat !== undefined && responseFormat !== 'b64_json' && responseFormat !== 'url')
     throw invalidRequest('response_format must be "b64_json" or "url".', 'response_format');
+  checkFormBoolean(field('stream'), 'stream');
   if (field('stream') === 'true')
     throw invalidRequest(
       'stream: true (partial images) is not served by this router; leave it out for the finished images.',

@@ -7,7 +7,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { invalidRequest } from '../../core/errors.js';
 import { isObject } from '../../core/is-object.js';
-import { checkModelField, MODEL_IN_PATH } from '../check-fields.js';
+import { describeValue } from '../../core/describe-value.js';
+import { checkFieldType, checkModelField, MODEL_IN_PATH } from '../check-fields.js';
 import type { ImagesRequest } from '../../core/wire-types.js';
 import type { MediaGateway } from '../../gateway/media-gateway.js';
 import {
@@ -36,6 +37,12 @@ export function parseImagesRequest(body: unknown, modelFromPath = false): Images
     modelFromPath ? MODEL_IN_PATH : 'the name of an image deployment or pool',
     modelFromPath,
   );
+  if (body.prompt !== undefined && body.prompt !== null && typeof body.prompt !== 'string')
+    throw invalidRequest(
+      `prompt must be a string: a text description of the image(s); got ${describeValue(body.prompt)}.`,
+      'prompt',
+      'invalid_type',
+    );
   if (typeof body.prompt !== 'string' || !body.prompt)
     throw invalidRequest('prompt is required: a text description of the image(s).', 'prompt');
   if (
@@ -58,6 +65,7 @@ export function parseImagesRequest(body: unknown, modelFromPath = false): Images
     body.response_format !== 'url'
   )
     throw invalidRequest('response_format must be "b64_json" or "url".', 'response_format');
+  checkFieldType(body, 'stream', 'boolean');
   if (body.stream === true)
     throw invalidRequest(
       'stream: true (partial images) is not served by this router; leave it out for the finished images.',

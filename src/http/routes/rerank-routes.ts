@@ -4,6 +4,7 @@
 // docs.cohere.com/reference/rerank, documents also as Jina's and vLLM's `{text}` objects); the
 // rest passes through.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { describeValue } from '../../core/describe-value.js';
 import { invalidRequest } from '../../core/errors.js';
 import { isObject } from '../../core/is-object.js';
 import { checkModelField } from '../check-fields.js';
@@ -20,6 +21,12 @@ const positiveInt = (x: unknown) => Number.isInteger(x) && (x as number) >= 1;
 export function parseRerankRequest(body: unknown): RerankRequest {
   if (!isObject(body)) throw invalidRequest('The request body must be a JSON object.');
   checkModelField(body, 'the name of a rerank deployment or pool');
+  if (body.query !== undefined && body.query !== null && typeof body.query !== 'string')
+    throw invalidRequest(
+      `query must be a string: the text to rank documents by; got ${describeValue(body.query)}.`,
+      'query',
+      'invalid_type',
+    );
   if (typeof body.query !== 'string' || !body.query)
     throw invalidRequest('query is required: the non-empty string to rank documents by.', 'query');
   const docs = body.documents;
