@@ -105,7 +105,7 @@ export async function createRuntime(
     clock,
     logger,
     metrics,
-    moderateWith: (name, text, signal) => moderations.classify(name, text, signal),
+    moderateWith: (name, text, signal, onCall) => moderations.classify(name, text, signal, onCall),
   });
 
   const registry = createProviderRegistry({

@@ -7,7 +7,7 @@ import type { RequestRecord } from '../store/request-record.js';
 import type { CacheHit } from './answer-cache.js';
 import { replayChunks } from './answer-chunks.js';
 import type { GatewayDeps } from './gateway-deps.js';
-import { answerUsageCounts, noteLookupCall, recordTokens } from './cost.js';
+import { answerUsageCounts, noteFilterCalls, noteLookupCall, recordTokens } from './cost.js';
 import { finishRecord } from './finish-record.js';
 import type { AdmitContext, ChatCall, ChatOutcome } from './gateway-types.js';
 import { warningsHeader } from '../core/header-text.js';
@@ -52,6 +52,7 @@ export async function answerFromCache(
   // An exact hit costs nothing; a semantic one its embedding call, at the embedding deployment.
   record.costUsd = semantic?.costUsd ?? 0;
   noteLookupCall(record, semantic?.call);
+  noteFilterCalls(record, admit.filterCalls); // the content filter's on the prompt, so far
   record.baselineCostUsd = answer.baselineCostUsd;
   if (deps.config.current.config.requestLog.storeText) record.answerText = answerText(response);
   const headers: Record<string, string> = {
@@ -67,18 +68,27 @@ export async function answerFromCache(
     ...(ctx.warnings?.length ? { 'x-router-warnings': warningsHeader(ctx.warnings) } : {}),
   };
   const policies = deps.policies;
-  // No upstream tokens were used: the prompt's up-front TPM charge is handed back.
-  policies?.settle?.(admit, {
-    usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
-    costUsd: record.costUsd,
-    status: 200,
-    attempts: record.attempts,
-  });
+  // Settled once the output filter is done, with the content filter's moderation calls on the
+  // prompt and the answer in the record (before 2026-12-06 settled before them, which counted
+  // nowhere). No upstream tokens were used: the prompt's up-front TPM charge is handed back.
+  const settle = () => {
+    noteFilterCalls(record, admit.filterCalls);
+    policies?.settle?.(admit, {
+      usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
+      costUsd: record.costUsd,
+      status: 200,
+      attempts: record.attempts,
+    });
+  };
   if (request.stream !== true) {
     let out: ChatResponse = response;
     if (ctx.promptFilterResults && !out.prompt_filter_results)
       out.prompt_filter_results = ctx.promptFilterResults;
-    if (policies?.filterOutput) out = await policies.filterOutput(out, admit);
+    try {
+      if (policies?.filterOutput) out = await policies.filterOutput(out, admit);
+    } finally {
+      settle();
+    }
     // OpenRouter's usage accounting: a hit's cost too (0, or a semantic hit's embedding call), as
     // a fresh answer's (until 2026-12-06 a hit had no `cost`; observability audit F7).
     if (asksUsageCost(request) && out.usage)
@@ -98,6 +108,7 @@ export async function answerFromCache(
     try {
       yield* chunks;
     } finally {
+      settle();
       if (signal.aborted) finishRecord(deps, record, startedPerf, 499, 'client_closed_request');
       else finishRecord(deps, record, startedPerf, 200);
     }

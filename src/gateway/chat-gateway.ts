@@ -30,7 +30,7 @@ import { DeploymentLoad } from './deployment-load.js';
 import { abortedCall } from './attempt-records.js';
 import { executeWithFailover } from './execute-with-failover.js';
 import { chargeUnansweredAttempts, finishFailedRequest, openRecord } from './finish-record.js';
-import { noteLookupCall } from './cost.js';
+import { noteFilterCalls, noteLookupCall } from './cost.js';
 import {
   targetName,
   type AdmitContext,
@@ -310,13 +310,15 @@ export class ChatGateway {
       if (semantic?.usageEstimated) record.usageEstimated = true;
       const unanswered = chargeUnansweredAttempts(record);
       noteLookupCall(record, semantic?.call); // its cost counts at the embedding deployment
+      // The content filter's moderation calls (a prompt it blocked, say), at their deployment.
+      const filtered = noteFilterCalls(record, admit?.filterCalls);
       finishFailedRequest(
         this.deps,
         record,
         startedPerf,
         err,
         admit,
-        (semantic?.costUsd ?? 0) + unanswered,
+        (semantic?.costUsd ?? 0) + unanswered + filtered,
       );
       if (err instanceof GatewayError) routingErrorHeaders(err, record);
       throw err;

@@ -188,7 +188,8 @@ export function noteLookupCall(record: RequestRecord, call: AttemptRecord | unde
 /**
  * Writes a chat answer's usage into its record with its cost on the deployment that served and
  * its baseline on the top one; `extra` is spent besides (a semantic lookup's embedding, its call
- * listed in the attempts), and makes the record's usage estimated when its own is, as do earlier
+ * listed in the attempts), as are the content filter's moderation calls listed there already
+ * (noteFilterCalls), and makes the record's usage estimated when its own is, as do earlier
  * attempts that gave no answer and were charged (timed out: `AttemptRecord.costUsd`), whose cost
  * is spent besides too and, as the embedding's, comes off the savings rather than raising the
  * baseline.
@@ -203,10 +204,41 @@ export function accountUsage(
   recordTokens(record, usage);
   noteLookupCall(record, extra?.call);
   const unanswered = attemptsCostUsd(record.attempts);
-  if (extra?.usageEstimated || unanswered > 0) record.usageEstimated = true;
+  const filtered = filterCallsCostUsd(record.attempts);
+  if (extra?.usageEstimated || unanswered > 0 || filtered > 0) record.usageEstimated = true;
   const counted = { ...usage, promptTokens: record.promptTokens };
-  record.costUsd = costUsd(served, counted) + (extra?.costUsd ?? 0) + unanswered;
+  record.costUsd = costUsd(served, counted) + (extra?.costUsd ?? 0) + unanswered + filtered;
   record.baselineCostUsd = baselineCostUsd(top, counted);
+}
+
+/**
+ * Moves the moderation calls the content filter made for a request so far (`pending`, emptied:
+ * AdmitContext.filterCalls) to the end of its record's attempts (`lookup: 'content_filter'`, a
+ * new array, as noteLookupCall's) and adds what they cost to its `costUsd`, estimated (a
+ * moderation reply reports no usage), so that it counts at the moderation deployment: in the usage
+ * summary, the metrics and the deployment budgets. Before 2026-12-06 they counted nowhere.
+ * Returns what was added; call it before the record is settled and finished, as often as needed.
+ */
+export function noteFilterCalls(
+  record: RequestRecord,
+  pending: AttemptRecord[] | undefined,
+): number {
+  if (!pending?.length) return 0;
+  const calls = pending.splice(0);
+  record.attempts = [...record.attempts, ...calls];
+  const added = filterCallsCostUsd(calls);
+  if (added > 0) {
+    record.costUsd += added;
+    record.usageEstimated = true;
+  }
+  return added;
+}
+
+/** What the content filter's moderation calls among `attempts` cost (`lookup: 'content_filter'`). */
+export function filterCallsCostUsd(attempts: readonly AttemptRecord[]): number {
+  let sum = 0;
+  for (const a of attempts) if (a.lookup === 'content_filter') sum += a.costUsd ?? 0;
+  return sum;
 }
 
 /**

@@ -9,7 +9,7 @@ import {
   type RequestRecord,
   type RequestRecorder,
 } from '../store/request-record.js';
-import { attemptsCostUsd } from './cost.js';
+import { attemptsCostUsd, filterCallsCostUsd } from './cost.js';
 import type { AdmitContext, ChatCall, Endpoint, GatewayPolicies } from './gateway-types.js';
 
 /** What finishing a record needs: the clock its latency is read on, and the log writer. */
@@ -95,7 +95,8 @@ export function finishFailedRequest(
   if (!called) {
     record.promptTokens = 0;
     record.cachedTokens = 0;
-    record.usageEstimated = false;
+    // The content filter's priced moderation calls are still estimated (no usage in their reply).
+    record.usageEstimated = filterCallsCostUsd(record.attempts) > 0;
   } else record.deployment ||= called.deployment;
   if (admit)
     deps.policies?.settle?.(admit, {

@@ -210,6 +210,11 @@ export interface AdmitContext {
    * over the target's deployments. Absent: judged from the chat request (expected-cost.ts).
    */
   expectedCostUsd?: (d: DeploymentConfig) => number;
+  /**
+   * The moderation calls the content filter made for this request (its filter hooks), not yet in
+   * its record: the gateway moves them there before it settles (cost.ts noteFilterCalls).
+   */
+  filterCalls?: AttemptRecord[];
 }
 
 export interface AdmitResult {

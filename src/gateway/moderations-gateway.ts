@@ -9,6 +9,7 @@ import type { DeploymentConfig } from '../config/deployment-schema.js';
 import { invalidRequest } from '../core/errors.js';
 import { estimateModerationTokens, moderationItems } from '../core/moderation-input.js';
 import type { ChatRequest, ModerationRequest, ModerationResponse } from '../core/wire-types.js';
+import type { FilterCallSink } from '../policy/filters/filter-types.js';
 import type { ProviderAdapter } from '../providers/types.js';
 import { newRequestRecord } from '../store/request-record.js';
 import { newId } from '../core/ids.js';
@@ -130,9 +131,17 @@ export class ModerationsGateway {
   /**
    * The router's own call to a moderation deployment or pool by name (the content filter's
    * `moderationDeployment`): with failover, breakers and the deployment's rate limit, but no
-   * key, no budget and no request-log record. Throws a GatewayError when none answers.
+   * key, no budget and no request-log record of its own. Each upstream call it made, answered or
+   * not, is told to `onCall` (`lookup: 'content_filter'`), charged the text at that deployment's
+   * input price where it had it (answered, timed out, stopped), for the record of the request it
+   * was made for (cost.ts noteFilterCalls). Throws a GatewayError when none answers.
    */
-  async classify(name: string, text: string, signal: AbortSignal): Promise<ModerationResponse> {
+  async classify(
+    name: string,
+    text: string,
+    signal: AbortSignal,
+    onCall?: FilterCallSink,
+  ): Promise<ModerationResponse> {
     const snapshot = this.deps.config.current;
     const pool = snapshot.pools.get(name);
     const deployment = snapshot.deployments.get(name);
@@ -145,22 +154,38 @@ export class ModerationsGateway {
       .map((n) => snapshot.deployments.get(n))
       .filter((m): m is DeploymentConfig => m?.kind === 'moderation');
     const call = { signal, requestId: newId('req_'), request: { model: name, input: text } };
-    // Its attempts feed the breakers; the record itself is never written.
+    // Its attempts feed the breakers and go to `onCall`; the record itself is never written.
     const scratch = newRequestRecord({
       time: this.deps.clock.now(),
       requestId: call.requestId,
       endpoint: 'moderations',
       stream: false,
     });
-    const members = { target, allowed, sentEstimate: Math.ceil(text.length / 4) };
-    const { served } = await callWithFailover(
-      this.failover,
-      call,
-      members,
-      scratch,
-      this.attempt(call),
-    );
-    return served.response;
+    const sent = estimateModerationTokens(moderationItems(text));
+    const members = {
+      target,
+      allowed,
+      sentEstimate: sent,
+      inputCostUsd: (d: DeploymentConfig) => inputCostUsd(d, sent),
+    };
+    try {
+      const { d, served } = await callWithFailover(
+        this.failover,
+        call,
+        members,
+        scratch,
+        this.attempt(call),
+      );
+      // The call that answered: the text at its input price (a moderation reply has no usage).
+      const answered = scratch.attempts.at(-1);
+      const costUsd = inputCostUsd(d, sent);
+      if (answered && costUsd > 0) answered.costUsd = costUsd;
+      return served.response;
+    } finally {
+      if (onCall)
+        for (const a of scratch.attempts)
+          if (a.outcome !== 'skipped') onCall({ ...a, lookup: 'content_filter' });
+    }
   }
 
   /** One call of `call.request` to a member (callWithFailover's attempt). */

@@ -17,6 +17,8 @@ import {
   answerUsageCounts,
   attemptsCostUsd,
   costUsd,
+  filterCallsCostUsd,
+  noteFilterCalls,
   reportedUsage,
   withWebSearches,
   type UsageCounts,
@@ -104,6 +106,7 @@ export function sendJsonAnswer(
   response: ChatResponse,
 ): ChatOutcome {
   const { record } = served;
+  noteFilterCalls(record, served.admit.filterCalls); // the content filter's, prompt and answer
   if (excludesReasoning(served.admit.call.request)) response = withoutReasoning(response);
   if (served.controls) response.model_selection_details = modelSelectionDetails(served.controls);
   if (response.usage) deps.outputTokens.observe(result.deployment.name, record.completionTokens);
@@ -153,7 +156,8 @@ export function streamAnswer(
               promptTokens: u.promptTokens || record.promptTokens,
             }) +
             (served.semantic?.costUsd ?? 0) +
-            attemptsCostUsd(record.attempts),
+            attemptsCostUsd(record.attempts) +
+            filterCallsCostUsd(admit.filterCalls ?? []),
         }
       : {}),
     onEnd: ({ status, errorCode, usage, estimatedCompletionTokens, text }) => {
@@ -176,6 +180,8 @@ export function streamAnswer(
         ),
         served.semantic,
       );
+      // The content filter's calls on the prompt and, as the stream went, on the answer.
+      noteFilterCalls(record, admit.filterCalls);
       if (usage && status === 200)
         deps.outputTokens.observe(result.deployment.name, usage.completionTokens);
       const whole = status === 200 ? collector?.response() : undefined;

@@ -28,7 +28,12 @@ import {
   toAzureResults,
   type AzureFilterResults,
 } from './filters/azure-results.js';
-import type { ContentFilterPlugin, InputVerdict, OutputVerdict } from './filters/filter-types.js';
+import type {
+  ContentFilterPlugin,
+  FilterCallSink,
+  InputVerdict,
+  OutputVerdict,
+} from './filters/filter-types.js';
 import { createModerationFilter, type ModerationClassifier } from './filters/moderation-filter.js';
 import {
   RULES_PLUGIN,
@@ -53,6 +58,7 @@ export interface ContentFilterOptions {
     name: string,
     text: string,
     signal: AbortSignal,
+    onCall?: FilterCallSink,
   ) => ReturnType<ModerationClassifier>;
   /** Reads attached PDFs (the runtime's PdfTextPool, kept across reloads; default: a shared one). */
   pdfText?: PdfTextReader;
@@ -88,9 +94,11 @@ export class ContentFilter {
    * values, defaults, examples) goes to the model too: checked as messages are, each as a message
    * of its own, and redacted in place (security audit F1, 2026-12-06: only the messages were).
    * So is the text of each file attached inline (./content-filter-files.ts), after them.
+   * `onCall` is told the calls made at the router's own (moderation) deployments.
    */
   async filterInput(
     request: ChatRequest,
+    onCall?: FilterCallSink,
   ): Promise<{ request: ChatRequest; promptFilterResults: unknown[] }> {
     const defs = definitionTexts(request);
     const asMessages = defs.map((d) => ({ role: 'user', content: d.text }) as ChatMessage);
@@ -103,7 +111,7 @@ export class ContentFilter {
     if (asMessages.length) messages = [...messages, ...asMessages];
     const verdicts: InputVerdict[] = [];
     for (const plugin of this.plugins) {
-      const v = await plugin.checkInput(messages);
+      const v = await plugin.checkInput(messages, onCall);
       verdicts.push(v);
       if (v.messages) messages = v.messages;
     }
@@ -161,9 +169,9 @@ export class ContentFilter {
    * Check every choice of a whole answer, its text and its thinking (`reasoning_details`, and an
    * OpenAI-format server's `reasoning_content` / `reasoning`, shown to the client too): annotate,
    * redact (a redacted thinking block loses its signature: ./content-filter-thinking.ts), or cut
-   * with finish_reason content_filter and no thinking.
+   * with finish_reason content_filter and no thinking. `onCall` as filterInput's.
    */
-  async filterOutput(response: ChatResponse): Promise<ChatResponse> {
+  async filterOutput(response: ChatResponse, onCall?: FilterCallSink): Promise<ChatResponse> {
     for (const choice of response.choices) {
       const message = choice.message as {
         content?: string | null;
@@ -181,14 +189,14 @@ export class ContentFilter {
       // The arguments of the tools the model calls are its answer too (security audit F1).
       const calls = Array.isArray(message.tool_calls) ? message.tool_calls : [];
       const [content, ...rest] = await Promise.all([
-        this.checkOutput(typeof message.content === 'string' ? message.content : ''),
+        this.checkOutput(typeof message.content === 'string' ? message.content : '', onCall),
         ...(details ?? []).map((d) =>
-          typeof d.thinking === 'string' ? this.checkOutput(d.thinking) : undefined,
+          typeof d.thinking === 'string' ? this.checkOutput(d.thinking, onCall) : undefined,
         ),
-        ...reasoningTexts.map((text) => this.checkOutput(text)),
+        ...reasoningTexts.map((text) => this.checkOutput(text, onCall)),
         ...calls.map((c) =>
           typeof c?.function?.arguments === 'string'
-            ? this.checkOutput(c.function.arguments)
+            ? this.checkOutput(c.function.arguments, onCall)
             : undefined,
         ),
       ]);
@@ -222,10 +230,13 @@ export class ContentFilter {
   }
 
   /** One text of an answer through every plug-in in turn (each sees the last one's redactions). */
-  private async checkOutput(text: string): Promise<{ text: string; verdicts: OutputVerdict[] }> {
+  private async checkOutput(
+    text: string,
+    onCall: FilterCallSink | undefined,
+  ): Promise<{ text: string; verdicts: OutputVerdict[] }> {
     const verdicts: OutputVerdict[] = [];
     for (const plugin of this.plugins) {
-      const v = await plugin.checkOutput(text);
+      const v = await plugin.checkOutput(text, onCall);
       verdicts.push(v);
       if (v.text !== undefined) text = v.text;
     }
@@ -237,11 +248,16 @@ export class ContentFilter {
    * choice so rules split across chunks still match; other plug-ins (moderation) check the text
    * sent so far every 1,000 characters and the whole text before the finish (src/policy/
    * moderation-stream.ts). A block ends the stream with finish_reason `content_filter`.
+   * `onCall` as filterInput's.
    */
-  filterStream(chunks: AsyncIterable<ChatChunk>): AsyncIterable<ChatChunk> {
+  filterStream(
+    chunks: AsyncIterable<ChatChunk>,
+    onCall?: FilterCallSink,
+  ): AsyncIterable<ChatChunk> {
     let out = chunks;
     if (this.outputRules.length > 0) out = filterChatStream(out, this.outputRules, this.holdBack);
-    if (this.streamCheckers.length > 0) out = moderateChatStream(out, this.streamCheckers);
+    if (this.streamCheckers.length > 0)
+      out = moderateChatStream(out, this.streamCheckers, undefined, onCall);
     return out;
   }
 }
@@ -267,7 +283,7 @@ export function createContentFilter(
   if (deployment && moderateWith)
     plugins.push(
       createModerationFilter({
-        classify: (text, signal) => moderateWith(deployment, text, signal),
+        classify: (text, signal, onCall) => moderateWith(deployment, text, signal, onCall),
         timeoutMs: options.moderationTimeoutMs,
       }),
     );

@@ -24,6 +24,7 @@ import type {
 import type { Alerter } from '../telemetry/alerts.js';
 import type { BudgetLine, BudgetSubject, BudgetTracker } from './budget.js';
 import type { ContentFilter } from './content-filter.js';
+import type { FilterCallSink } from './filters/filter-types.js';
 import type { DeploymentBudgets } from './deployment-budget.js';
 import { AdmissionQueue } from './admission-queue.js';
 import { expectedCostUsd } from './expected-cost.js';
@@ -192,21 +193,31 @@ export function createGovernancePolicies(deps: GovernanceDeps): GatewayPolicies 
       }
     },
 
-    // Synchronous when no filter is configured: no promise on the hot path for nothing.
-    filterInput(request: ChatRequest): Promise<FilterInputResult> | FilterInputResult {
+    // Synchronous when no filter is configured: no promise on the hot path for nothing. The
+    // filter's calls at the router's own moderation deployments are kept on the request's
+    // context (`filterCalls`), for its gateway to count in its record.
+    filterInput(
+      request: ChatRequest,
+      ctx?: AdmitContext,
+    ): Promise<FilterInputResult> | FilterInputResult {
       const filter = deps.contentFilter?.();
       if (!filter) return { request };
-      return filter.filterInput(request);
+      return filter.filterInput(request, filterCallsOf(ctx));
     },
 
-    filterOutput(response: ChatResponse): Promise<ChatResponse> | ChatResponse {
+    filterOutput(response: ChatResponse, ctx?: AdmitContext): Promise<ChatResponse> | ChatResponse {
       const filter = deps.contentFilter?.();
-      return filter ? filter.filterOutput(response) : response;
+      return filter ? filter.filterOutput(response, filterCallsOf(ctx)) : response;
     },
 
-    filterStream(chunks: AsyncIterable<ChatChunk>): AsyncIterable<ChatChunk> {
+    filterStream(chunks: AsyncIterable<ChatChunk>, ctx?: AdmitContext): AsyncIterable<ChatChunk> {
       const filter = deps.contentFilter?.();
-      return filter ? filter.filterStream(chunks) : chunks;
+      return filter ? filter.filterStream(chunks, filterCallsOf(ctx)) : chunks;
     },
   };
+}
+
+/** Where the content filter's calls for the request of `ctx` are kept (AdmitContext.filterCalls). */
+function filterCallsOf(ctx: AdmitContext | undefined): FilterCallSink | undefined {
+  return ctx && ((call) => (ctx.filterCalls ??= []).push(call));
 }

@@ -11,7 +11,7 @@ import { reasoningDetailsOf } from '../core/reasoning-details.js';
 import { reasoningTextKeys, reasoningTextOf } from '../core/reasoning-text.js';
 import { chunkFields, type ChatChunk } from '../core/wire-types.js';
 import { annotateChoice, toAzureResults } from './filters/azure-results.js';
-import type { ContentFilterPlugin, OutputVerdict } from './filters/filter-types.js';
+import type { ContentFilterPlugin, FilterCallSink, OutputVerdict } from './filters/filter-types.js';
 
 /** Characters of new text per choice between two moderation calls. */
 export const MODERATION_SEGMENT_CHARS = 1000;
@@ -36,6 +36,8 @@ export async function* moderateChatStream(
   chunks: AsyncIterable<ChatChunk>,
   plugins: readonly ContentFilterPlugin[],
   segment = MODERATION_SEGMENT_CHARS,
+  /** Told the plug-ins' calls at the router's own deployments (the request's record counts them). */
+  onCall?: FilterCallSink,
 ): AsyncGenerator<ChatChunk> {
   const choices = new Map<number, ChoiceState>();
   const state = (index: number) => {
@@ -48,7 +50,7 @@ export async function* moderateChatStream(
     const seq = ++s.started;
     s.checkedUpTo = text.length;
     // A plug-in that throws does not block (as a moderation timeout does not); it is reported.
-    const run = Promise.all(plugins.map(async (p) => p.checkOutput(text))).catch(
+    const run = Promise.all(plugins.map(async (p) => p.checkOutput(text, onCall))).catch(
       (err: unknown): OutputVerdict[] => [
         { hits: [], evaluated: [], error: { code: 500, message: String(err) } },
       ],

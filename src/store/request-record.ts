@@ -27,10 +27,12 @@ export interface AttemptRecord {
   costUsd?: number;
   /**
    * Not a try at answering: the semantic answer cache's embedding call (`semantic_cache`), made
-   * before routing, listed first, its cost in `costUsd` so that it counts at the embedding
-   * deployment (attempt-attribution.ts, the deployment budgets). Not in `x-router-attempts`.
+   * before routing, listed first, or a moderation call the content filter made on the request's
+   * prompt or answer (`content_filter`, ModerationsGateway.classify), listed after the tries; its
+   * cost in `costUsd` so that it counts at the deployment that made it (attempt-attribution.ts,
+   * the deployment budgets). Not in `x-router-attempts`.
    */
-  lookup?: 'semantic_cache';
+  lookup?: 'semantic_cache' | 'content_filter';
   /**
    * Set on every attempt of a request that was routed again after waiting for a deployment with
    * headroom (`rateLimits.queue`, gateway/wait-for-headroom.ts): the round it was made in, 1 first.

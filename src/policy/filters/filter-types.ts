@@ -1,6 +1,7 @@
 // The content-filter plug-in contract. A plug-in checks prompt messages and answer text and
 // reports hits; the ContentFilter (src/policy/content-filter.ts) decides and speaks Azure's shape.
 import type { ChatMessage } from '../../core/wire-types.js';
+import type { AttemptRecord } from '../../store/request-record.js';
 
 export type FilterAction = 'block' | 'redact' | 'annotate';
 
@@ -40,8 +41,17 @@ export interface OutputVerdict {
   error?: { code: number; message: string };
 }
 
+/**
+ * Told each upstream call a plug-in made at one of the router's own deployments for the request
+ * being checked (a moderation deployment's), so that the request's record counts its cost there.
+ */
+export type FilterCallSink = (call: AttemptRecord) => void;
+
 export interface ContentFilterPlugin {
   name: string;
-  checkInput(messages: readonly ChatMessage[]): InputVerdict | Promise<InputVerdict>;
-  checkOutput(text: string): OutputVerdict | Promise<OutputVerdict>;
+  checkInput(
+    messages: readonly ChatMessage[],
+    onCall?: FilterCallSink,
+  ): InputVerdict | Promise<InputVerdict>;
+  checkOutput(text: string, onCall?: FilterCallSink): OutputVerdict | Promise<OutputVerdict>;
 }

@@ -10,15 +10,20 @@ import type { ChatMessage } from '../../core/wire-types.js';
 import { collectPromptText } from '../../core/prompt-text.js';
 import type {
   ContentFilterPlugin,
+  FilterCallSink,
   FilterCategory,
   FilterHit,
   OutputVerdict,
 } from './filter-types.js';
 
-/** Classifies one text: an OpenAI moderation reply's body, or a GatewayError. */
+/**
+ * Classifies one text: an OpenAI moderation reply's body, or a GatewayError; a call to one of the
+ * router's own deployments is told to `onCall` (the request's record counts its cost).
+ */
 export type ModerationClassifier = (
   text: string,
   signal: AbortSignal,
+  onCall?: FilterCallSink,
 ) => Promise<{ results?: readonly unknown[] }>;
 
 export type ModerationFilterOptions = { timeoutMs?: number } & (
@@ -89,9 +94,9 @@ export function createModerationFilter(options: ModerationFilterOptions): Conten
   const classify = 'classify' in options ? options.classify : endpointClassifier(options);
   const what = 'classify' in options ? 'moderation deployment' : 'moderation endpoint';
 
-  async function moderate(text: string): Promise<OutputVerdict> {
+  async function moderate(text: string, onCall?: FilterCallSink): Promise<OutputVerdict> {
     try {
-      const body = await classify(text, AbortSignal.timeout(timeoutMs));
+      const body = await classify(text, AbortSignal.timeout(timeoutMs), onCall);
       const hits: FilterHit[] = [];
       const seen = new Set<FilterCategory>();
       for (const r of (body.results ?? []) as ModerationResult[]) {
@@ -131,11 +136,12 @@ export function createModerationFilter(options: ModerationFilterOptions): Conten
 
   return {
     name: 'moderation',
-    checkInput: (messages: readonly ChatMessage[]) =>
+    checkInput: (messages: readonly ChatMessage[], onCall?: FilterCallSink) =>
       moderate(
         collectPromptText({ model: '', messages: [...messages] } as Parameters<
           typeof collectPromptText
         >[0]),
+        onCall,
       ),
     checkOutput: moderate,
   };
