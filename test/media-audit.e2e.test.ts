@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '../src/config/load-config.js';
 import { simulatedPng } from '../src/providers/simulated/simulated-media.js';
 import { createRuntime, type Runtime } from '../src/runtime.js';
-import { listenInRange } from './helpers/listen-in-range.js';
+import { listenServerInRange } from './helpers/listen-in-range.js';
 import {
   simDeployment,
   simEmbeddingDeployment,
@@ -44,7 +44,7 @@ beforeAll(async () => {
       res.writeHead(404).end();
     });
   });
-  port = await listenInRange((p) => listen(upstream, p), 47150, 47199);
+  port = await listenServerInRange(upstream, 47150, 47199);
   vi.stubEnv('MEDIA_AUDIT_KEY', 'sk-up');
   const at = (name: string, kind: 'images' | 'embeddings' | 'speech', model: string, more = {}) =>
     simDeployment(name, {
@@ -99,16 +99,6 @@ afterAll(async () => {
   upstream?.close();
   vi.unstubAllEnvs();
 });
-
-function listen(server: Server, p: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(p, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-}
 
 const post = (url: string, payload: Json) => rt.app.inject({ method: 'POST', url, payload });
 

@@ -18,7 +18,7 @@ import { estimateStreamedTokens } from '../src/gateway/track-stream.js';
 import { createRuntime } from '../src/runtime.js';
 import type { RequestRecord } from '../src/store/request-record.js';
 import { createSqliteRequestStore } from '../src/store/sql/sqlite-request-store.js';
-import { listenInRange } from './helpers/listen-in-range.js';
+import { listenServerInRange } from './helpers/listen-in-range.js';
 import { testConfigInput } from './helpers/test-config.js';
 
 const ANSWER = ['The answer ', 'is forty-', 'two, as ever.'];
@@ -104,18 +104,7 @@ beforeAll(async () => {
     });
   });
   // A port of this suite's own range, the next one when another run holds it.
-  await listenInRange(
-    (port) =>
-      new Promise<void>((resolve, reject) => {
-        upstream.once('error', reject);
-        upstream.listen(port, '127.0.0.1', () => {
-          upstream.off('error', reject);
-          resolve();
-        });
-      }),
-    19_400,
-    19_449,
-  );
+  await listenServerInRange(upstream, 19_400, 19_449);
   baseUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/v1`;
 });
 afterAll(() => new Promise<void>((r) => upstream.close(() => r())));

@@ -5,30 +5,22 @@
 // deployment, /metrics, the live deployment and tenant budgets and a budget seeded from the log;
 // `x-router-attempts` and the served deployment stay the chat's. Before 2026-12-06 they counted
 // nowhere. Real governance policies and content filter over simulated deployments.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { buildTestApp, simulatedAdapters } from '../../test/helpers/build-test-app.js';
 import { simModerationDeployment, testConfigInput } from '../../test/helpers/test-config.js';
 import { parseConfig } from '../config/load-config.js';
 import { ConfigHolder, compileConfig } from '../config/runtime-config.js';
-import { createManualClock } from '../core/clock.js';
 import { collectPromptText } from '../core/prompt-text.js';
 import type { ChatRequest } from '../core/wire-types.js';
-import { BudgetTracker } from '../policy/budget.js';
 import { createContentFilter, type ContentFilter } from '../policy/content-filter.js';
-import { DeploymentBudgets } from '../policy/deployment-budget.js';
 import { createGovernancePolicies } from '../policy/governance-policies.js';
 import { createSimulatedAdapter } from '../providers/simulated/simulated-adapter.js';
-import { MemoryState } from '../store/memory/memory-state.js';
 import type { RequestRecord } from '../store/request-record.js';
-import { spendHistory } from '../store/spend-history.js';
-import { createSqliteRequestStore } from '../store/sql/sqlite-request-store.js';
 import { usageSummary } from '../store/usage-summary.js';
 import { metricsText, recordRequestMetrics, registry } from '../telemetry/metrics.js';
 import type { GatewayPolicies, SettleInfo } from './gateway-types.js';
 import { ModerationsGateway } from './moderations-gateway.js';
+import { memoryBudgets, seededSpend } from '../../test/helpers/memory-budgets.js';
 
 /** The moderation deployment's input price, USD per 1M tokens (OpenAI's is free; this one is not). */
 const MOD_PRICE = 40;
@@ -66,18 +58,7 @@ async function setup({ slowMod = false, cache = false } = {}) {
   );
   const config = parseConfig(input, {}).config;
   const holder = new ConfigHolder(compileConfig(config));
-  const clock = createManualClock();
-  const state = new MemoryState(clock);
-  const deploymentBudgets = new DeploymentBudgets({
-    state,
-    clock,
-    deployments: () => holder.current.config.deployments,
-  });
-  const tenantBudgets = new BudgetTracker({
-    state,
-    clock,
-    budgets: () => holder.current.config.budgets,
-  });
+  const { deploymentBudgets, tenantBudgets } = memoryBudgets(holder);
   // Built below, once the moderation gateway is (the policies come first).
   const current: { filter?: ContentFilter } = {};
   const governance = createGovernancePolicies({
@@ -161,23 +142,6 @@ async function metricCostAt(record: RequestRecord, name: string): Promise<number
   return Number(line.exec(await metricsText())?.[1] ?? 0);
 }
 
-/** What a budget seeded from a request log holding `record` counts at `mod`. */
-async function seededAtMod(record: RequestRecord, clock: { now(): number }, holder: ConfigHolder) {
-  const store = createSqliteRequestStore(join(mkdtempSync(join(tmpdir(), 'mr-h7mod-')), 'r.db'));
-  await store.migrate();
-  await store.insert([{ ...record, time: clock.now() - 1_000 }]);
-  const restarted = new DeploymentBudgets({
-    state: new MemoryState(clock as ReturnType<typeof createManualClock>),
-    clock: clock as ReturnType<typeof createManualClock>,
-    deployments: () => holder.current.config.deployments,
-  });
-  restarted.useHistory(spendHistory(store));
-  await restarted.refresh();
-  const spentUsd = restarted.lines(holder.current.deployments.get('mod')!)[0]!.spentUsd;
-  await store.close();
-  return spentUsd;
-}
-
 describe("the content filter's moderation calls count in the chat request they were made for", () => {
   it('a JSON answer: the prompt and the answer checked at mod, in the record, summary, metrics, live and seeded budgets; the chat attempt and served deployment unchanged', async () => {
     const { t, settled, spent } = await setup();
@@ -214,7 +178,7 @@ describe("the content filter's moderation calls count in the chat request they w
     const live = await spent();
     expect(live.mod).toBeCloseTo(expected, 12);
     expect(live.tenant).toBeCloseTo(record.costUsd, 12);
-    expect(await seededAtMod(record, t.clock, t.config)).toBeCloseTo(expected, 12);
+    expect(await seededSpend(record, t.clock, t.config, 'mod')).toBeCloseTo(expected, 12);
   });
 
   it('a prompt the moderation model blocks: the 400 costs its call, at mod', async () => {
@@ -236,7 +200,7 @@ describe("the content filter's moderation calls count in the chat request they w
     const live = await spent();
     expect(live.mod).toBeCloseTo(expected, 12);
     expect(live.tenant).toBeCloseTo(expected, 12);
-    expect(await seededAtMod(record, t.clock, t.config)).toBeCloseTo(expected, 12);
+    expect(await seededSpend(record, t.clock, t.config, 'mod')).toBeCloseTo(expected, 12);
   });
 
   it('a streamed answer: the prompt and the whole answer checked at mod, counted there', async () => {

@@ -32,6 +32,7 @@ import { wavHeader } from '../providers/simulated/simulated-media.js';
 import { MemoryState } from '../store/memory/memory-state.js';
 import { RedisState } from '../store/redis/redis-state.js';
 import type { SharedState } from '../store/shared-state.js';
+import { multipart } from '../../test/helpers/multipart-form.js';
 
 const available = await redisAvailable();
 const prefixes: string[] = [];
@@ -126,19 +127,6 @@ const image = (t: TestApp, extra: object = {}) =>
     url: '/v1/images/generations',
     payload: { model: 'img', prompt: 'a lighthouse at dusk', ...extra },
   });
-
-/** A multipart form's body and content type, as the openai SDK sends one. */
-async function multipart(fields: Record<string, string | Blob>, file: string) {
-  const form = new FormData();
-  for (const [k, v] of Object.entries(fields))
-    if (typeof v === 'string') form.set(k, v);
-    else form.set(k, v, file);
-  const req = new Request('http://router.test', { method: 'POST', body: form });
-  return {
-    headers: { 'content-type': req.headers.get('content-type')! },
-    payload: Buffer.from(await req.arrayBuffer()),
-  };
-}
 
 /** A WAV file of `seconds` of 8 kHz 16-bit mono silence. */
 const wav = (seconds: number) =>

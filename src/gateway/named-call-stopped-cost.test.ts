@@ -5,15 +5,12 @@
 // budgets), the usage summary, /metrics, and the deployment budget a restart seeds from the log.
 // The upstream is a loopback server that reads each request whole and never answers, called
 // through the real OpenAI-compatible adapter and HTTP client.
-import { mkdtempSync } from 'node:fs';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildTestApp, type TestApp } from '../../test/helpers/build-test-app.js';
 import { fakeAdapter } from '../../test/helpers/fake-adapter.js';
-import { listenInRange } from '../../test/helpers/listen-in-range.js';
+import { listenInRange, listenServerInRange } from '../../test/helpers/listen-in-range.js';
 import {
   simDeployment,
   simEmbeddingDeployment,
@@ -22,25 +19,21 @@ import {
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import { parseConfig } from '../config/load-config.js';
 import { ConfigHolder, compileConfig } from '../config/runtime-config.js';
-import { createManualClock } from '../core/clock.js';
 import type { ConfigInput } from '../config/schema.js';
-import { BudgetTracker } from '../policy/budget.js';
-import { DeploymentBudgets } from '../policy/deployment-budget.js';
 import { createGovernancePolicies } from '../policy/governance-policies.js';
 import { createHttpClient } from '../providers/http-client.js';
 import { createOpenAiAdapter } from '../providers/openai/openai-adapter.js';
 import { createSimulatedAdapter } from '../providers/simulated/simulated-adapter.js';
 import { wavHeader } from '../providers/simulated/simulated-media.js';
 import type { ProviderAdapter } from '../providers/types.js';
-import { MemoryState } from '../store/memory/memory-state.js';
 import type { RequestRecord } from '../store/request-record.js';
-import { spendHistory } from '../store/spend-history.js';
-import { createSqliteRequestStore } from '../store/sql/sqlite-request-store.js';
 import { usageSummary } from '../store/usage-summary.js';
 import { metricsText, recordRequestMetrics, registry } from '../telemetry/metrics.js';
 import { estimateTokens } from './embedding-batch.js';
 import type { GatewayPolicies, SettleInfo } from './gateway-types.js';
 import { rerankTokenEstimate, searchUnits } from './rerank-cost.js';
+import { multipart } from '../../test/helpers/multipart-form.js';
+import { memoryBudgets, seededSpend } from '../../test/helpers/memory-budgets.js';
 
 type DeploymentInput = ConfigInput['deployments'][number];
 
@@ -81,18 +74,7 @@ async function startSilentUpstream(): Promise<SilentUpstream> {
     sockets.add(s);
     s.once('close', () => sockets.delete(s));
   });
-  const port = await listenInRange(
-    (p) =>
-      new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(p, '127.0.0.1', () => {
-          server.off('error', reject);
-          resolve();
-        });
-      }),
-    47_175,
-    47_186,
-  );
+  const port = await listenServerInRange(server, 47_175, 47_186);
   return {
     base: `http://127.0.0.1:${port}`,
     received,
@@ -169,18 +151,7 @@ async function setup(overrides: Partial<ConfigInput> = {}) {
     else if (d.name === 'emb') adapters[d.name] = createSimulatedAdapter(d);
   // Budgets on their own state and clock (the app's manual clock starts at the same time).
   const holder = new ConfigHolder(compileConfig(config));
-  const clock = createManualClock();
-  const state = new MemoryState(clock);
-  const deploymentBudgets = new DeploymentBudgets({
-    state,
-    clock,
-    deployments: () => holder.current.config.deployments,
-  });
-  const tenantBudgets = new BudgetTracker({
-    state,
-    clock,
-    budgets: () => holder.current.config.budgets,
-  });
+  const { deploymentBudgets, tenantBudgets } = memoryBudgets(holder);
   const governance = createGovernancePolicies({
     config: holder,
     deploymentBudgets,
@@ -215,19 +186,6 @@ const json = (url: string, payload: Record<string, unknown>) => ({
   payload,
 });
 
-/** A multipart form's body and content type, as the openai SDK sends one. */
-async function multipart(fields: Record<string, string | Blob>, file: string) {
-  const form = new FormData();
-  for (const [k, v] of Object.entries(fields))
-    if (typeof v === 'string') form.set(k, v);
-    else form.set(k, v, file);
-  const req = new Request('http://router.test', { method: 'POST', body: form });
-  return {
-    headers: { 'content-type': req.headers.get('content-type')! },
-    payload: Buffer.from(await req.arrayBuffer()),
-  };
-}
-
 const TEXT = 'The quick brown fox jumps over the lazy dog. '.repeat(20);
 
 /** The record's one attempt, timed out at `name` and charged `costUsd`; the record says so. */
@@ -250,7 +208,7 @@ function expectChargedTimeout(r: RequestRecord, name: string, costUsd: number, t
 
 describe('a named call the upstream had when the router stopped waiting is charged its input', () => {
   it('embeddings past the deadline: the inputs, estimated, at the deployment, in the record, budgets, summary, metrics and a seeded budget alike', async () => {
-    const { t, settled, spent, at } = await setup();
+    const { t, settled, spent } = await setup();
     const input = [TEXT, 'a second input'];
     const res = await t.app.inject(json('/v1/embeddings', { model: 'emb-slow', input }));
     expect(res.statusCode).toBe(504);
@@ -281,18 +239,7 @@ describe('a named call the upstream had when the router stopped waiting is charg
     ).exec(await metricsText());
     expect(Number(metric?.[1])).toBeCloseTo(cost, 15);
     // A restart seeds the deployment's budget from the log to what live counting had.
-    const store = createSqliteRequestStore(join(mkdtempSync(join(tmpdir(), 'mr-h4cost-')), 'r.db'));
-    await store.migrate();
-    await store.insert([{ ...record, time: t.clock.now() - 1_000 }]);
-    const restarted = new DeploymentBudgets({
-      state: new MemoryState(t.clock),
-      clock: t.clock,
-      deployments: () => t.config.current.config.deployments,
-    });
-    restarted.useHistory(spendHistory(store));
-    await restarted.refresh();
-    expect(restarted.lines(at('emb-slow'))[0]!.spentUsd).toBeCloseTo(cost, 12);
-    await store.close();
+    expect(await seededSpend(record, t.clock, t.config, 'emb-slow')).toBeCloseTo(cost, 12);
   });
 
   it('embeddings in a pool: the member that timed out is charged there, the one that answered its usage, both in the record and the settle', async () => {

@@ -9,19 +9,16 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/load-config.js';
 import { ConfigHolder, compileConfig } from '../config/runtime-config.js';
 import type { ConfigInput } from '../config/schema.js';
-import { createManualClock } from '../core/clock.js';
-import { BudgetTracker } from '../policy/budget.js';
-import { DeploymentBudgets } from '../policy/deployment-budget.js';
 import { createGovernancePolicies } from '../policy/governance-policies.js';
 import { createSimulatedAdapter } from '../providers/simulated/simulated-adapter.js';
 import type { ProviderAdapter } from '../providers/types.js';
-import { MemoryState } from '../store/memory/memory-state.js';
 import { summarizeRecords } from '../store/request-summary.js';
 import { recordRequestMetrics, registry } from '../telemetry/metrics.js';
 import { buildTestApp } from '../../test/helpers/build-test-app.js';
 import { fakeAdapter, type Step } from '../../test/helpers/fake-adapter.js';
 import { simEmbeddingDeployment, testConfigInput } from '../../test/helpers/test-config.js';
 import { inputCostUsd } from './cost.js';
+import { memoryBudgets } from '../../test/helpers/memory-budgets.js';
 
 // semantic-cache.test.ts: a one-word change the simulated embeddings put at 0.9764.
 const TRIP =
@@ -38,15 +35,8 @@ async function setup(script: Step[], opts: { unusableVector?: boolean } = {}) {
   input.deployments.push(simEmbeddingDeployment('embed'));
   for (const d of input.deployments) d.budget = { dailyUsd: 100 };
   const config = parseConfig(input, {}).config;
-  const clock = createManualClock();
-  const state = new MemoryState(clock);
   const holder = new ConfigHolder(compileConfig(config));
-  const deploymentBudgets = new DeploymentBudgets({
-    state,
-    clock,
-    deployments: () => holder.current.config.deployments,
-  });
-  const budgets = new BudgetTracker({ state, clock, budgets: () => holder.current.config.budgets });
+  const { deploymentBudgets, tenantBudgets: budgets } = memoryBudgets(holder);
   const policies = createGovernancePolicies({ config: holder, deploymentBudgets, budgets });
   const sim = createSimulatedAdapter(config.deployments.find((d) => d.name === 'embed')!);
   /** The tokens the embedding model charged for each call. */

@@ -93,7 +93,6 @@ export function notUtf8Body(bytes: Buffer): GatewayError {
 }
 
 /** The 400 for valid JSON nested deeper than `MAX_JSON_DEPTH` (`invalid_json`). */
-/** The 400 for a body nested deeper than `MAX_JSON_DEPTH`. */
 export function tooDeepBody(): GatewayError {
   return new GatewayError({
     status: 400,

@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { readJsonBody } from './fake-http.js';
-import { listenInRange } from './listen-in-range.js';
+import { listenServerInRange } from './listen-in-range.js';
 
 export type Fault =
   /** The API's error reply with this status (and headers, e.g. `retry-after`). */
@@ -286,18 +286,7 @@ export async function startFaultUpstream(from: number, to: number): Promise<Faul
     sockets.add(s);
     s.once('close', () => sockets.delete(s));
   });
-  const port = await listenInRange(
-    (p) =>
-      new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(p, '127.0.0.1', () => {
-          server.off('error', reject);
-          resolve();
-        });
-      }),
-    from,
-    to,
-  );
+  const port = await listenServerInRange(server, from, to);
   const up: FaultUpstream = {
     base: `http://127.0.0.1:${port}`,
     fault: (model, f) => (f ? faults.set(model, f) : faults.delete(model)),

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { connect, createServer, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import { hashApiKey } from '../../src/auth/api-key.js';
-import { listenInRange } from '../helpers/listen-in-range.js';
+import { listenServerInRange } from '../helpers/listen-in-range.js';
 import { testConfigInput } from '../helpers/test-config.js';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -158,15 +158,7 @@ export async function startRedisProxy(
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
   });
-  const listen = (port: number) =>
-    new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-  const port = await listenInRange(listen, from, to);
+  const port = await listenServerInRange(server, from, to);
   return {
     url: `redis://127.0.0.1:${port}`,
     cut: async () => {
@@ -175,6 +167,6 @@ export async function startRedisProxy(
       for (const s of sockets) s.destroy();
       await closed;
     },
-    resume: () => listen(port),
+    resume: async () => void (await listenServerInRange(server, port, port)),
   };
 }
