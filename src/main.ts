@@ -4,10 +4,9 @@ import { setFlagsFromString } from 'node:v8';
 import { ConfigError, loadConfigFile } from './config/load-config.js';
 import { createRuntime } from './runtime.js';
 
-/** The embedded default config: the simulated fleet, SQLite request log, in-memory state. */
-export const DEFAULT_CONFIG_PATH = fileURLToPath(
-  new URL('../../config/default.yaml', import.meta.url),
-);
+import { DEFAULT_CONFIG_PATH } from './config/default-config-path.js';
+
+export { DEFAULT_CONFIG_PATH };
 
 export interface ServeOptions {
   configPath?: string;

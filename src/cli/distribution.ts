@@ -5,7 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfigFile } from '../config/load-config.js';
-import { DEFAULT_CONFIG_PATH } from '../main.js';
+import { DEFAULT_CONFIG_PATH } from '../config/default-config-path.js';
 import type { CompareResult } from '../reporting/compare-run.js';
 import {
   DISTRIBUTION_BY,

@@ -10,7 +10,7 @@ import type { DeploymentConfig } from '../config/deployment-schema.js';
 import type { Config } from '../config/schema.js';
 import { bareNameIndex } from '../core/model-names.js';
 import { parseCliWindow } from '../core/time-range.js';
-import { DEFAULT_CONFIG_PATH } from '../main.js';
+import { DEFAULT_CONFIG_PATH } from '../config/default-config-path.js';
 import { artefactPathFor, loadArtefactFile } from '../routing/artefact-files.js';
 import { type ModelHead } from '../routing/routing-model.js';
 import { DEFAULT_MODELS_DIR } from '../routing/router-factory.js';

@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile } from '../config/load-config.js';
 import { parseCliWindow } from '../core/time-range.js';
-import { DEFAULT_CONFIG_PATH } from '../main.js';
+import { DEFAULT_CONFIG_PATH } from '../config/default-config-path.js';
 import { usageCsv } from '../reporting/usage-csv.js';
 import { openRequestLogToRead } from '../store/open-request-store.js';
 import { SUMMARY_BYS, type SummaryBy } from '../store/request-summary.js';

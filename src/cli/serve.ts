@@ -1,7 +1,6 @@
 // `model-router serve [--config <file>] [--port <n>] [--host <h>]`: start the router.
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/load-config.js';
-import { serve } from '../main.js';
 
 /** The options run() accepts; HELP describes each. */
 export const OPTIONS = {
@@ -38,6 +37,8 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   try {
+    // Loaded here, not at the top: `serve --help` need not load the server.
+    const { serve } = await import('../main.js');
     await serve({ configPath: values.config, port, host: values.host });
     return 0;
   } catch (err) {

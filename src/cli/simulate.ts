@@ -15,7 +15,7 @@ import {
   requestedOutputTokens,
 } from '../core/prompt-text.js';
 import type { ChatRequest } from '../core/wire-types.js';
-import { DEFAULT_CONFIG_PATH } from '../main.js';
+import { DEFAULT_CONFIG_PATH } from '../config/default-config-path.js';
 import { OutputTokenStats } from '../routing/output-token-stats.js';
 import { DATED_ARTEFACT, artefactVersions } from '../routing/artefact-files.js';
 import { DEFAULT_MODELS_DIR, createRouterFactory } from '../routing/router-factory.js';
