@@ -663,6 +663,28 @@ function whyCell(d) {
   return td;
 }
 
+/**
+ * Who answered: the deployment that served (after any failover); none when every try failed, not
+ * the pick, which "why" names.
+ */
+function servedText(d) {
+  if (d.servedBy) return d.servedBy;
+  return d.attempts.length ? 'none: every try failed' : `none yet (picked ${d.pick})`;
+}
+
+/** How many tries, and each that failed with why: what a failover went past. */
+function attemptsCell(d) {
+  const td = document.createElement('td');
+  td.textContent = String(d.attempts.length);
+  for (const a of d.attempts.filter((t) => t.outcome !== 'ok')) {
+    const note = document.createElement('p');
+    note.className = 'row-note failed-try';
+    note.textContent = `${a.deployment}: ${[a.httpStatus, a.errorCode ?? a.outcome].filter(Boolean).join(' ')}`;
+    td.append(note);
+  }
+  return td;
+}
+
 async function renderDecisions() {
   const { data } = await api('/dashboard/api/decisions?limit=15');
   const tbody = document.querySelector('#decisions tbody');
@@ -679,19 +701,12 @@ async function renderDecisions() {
     ...data.map((d) => {
       const tr = document.createElement('tr');
       tr.dataset.decision = d.id;
-      const cells = [
-        clock(d.time),
-        d.router,
-        d.mode,
-        d.servedBy ?? d.pick,
-        String(d.attempts.length),
-      ];
-      for (const text of cells) {
+      for (const text of [clock(d.time), d.router, d.mode, servedText(d)]) {
         const td = document.createElement('td');
         td.textContent = text;
         tr.append(td);
       }
-      tr.append(whyCell(d));
+      tr.append(attemptsCell(d), whyCell(d));
       const details = tr.querySelector('details');
       if (details && open.has(d.id)) details.open = true;
       return tr;

@@ -1,14 +1,20 @@
-// A multipart text field as the router reads it: whole, or refused. busboy stops a field at the
-// parser's `fieldSize` and marks it truncated; a cut prompt would be sent on as if the client had
-// written it, so a field past the limit is a 400 in OpenAI's words (its `string_above_max_length`).
+// A multipart text field as the router reads it: whole and as written, or refused. busboy stops a
+// field at the parser's `fieldSize` and marks it truncated; a cut prompt would be sent on as if the
+// client had written it, so a field past the limit is a 400 in OpenAI's words (its
+// `string_above_max_length`). busboy decodes a field by the charset its part declares (UTF-8 when
+// it declares none) and turns bytes that are no character into U+FFFD: such a field is a 400 too,
+// as JSON bodies that are not UTF-8 are (notUtf8Body), not a changed prompt sent on with a 200.
 import type { MultipartValue } from '@fastify/multipart';
 import { describeValue } from '../../core/describe-value.js';
-import { invalidRequest } from '../../core/errors.js';
+import { type GatewayError, invalidRequest } from '../../core/errors.js';
 
 /** The most one text field of an image edit or audio form may hold (busboy's `fieldSize`). */
 export const MAX_FORM_FIELD_BYTES = 128 * 1024;
 
-/** The field's value, whole; a 400 naming the field and the limit when the parser cut it. */
+/**
+ * The field's value, whole and as sent; a 400 naming the field and the limit when the parser cut
+ * it, or naming the field and the character where its text is not UTF-8 (notUtf8Field).
+ */
 export function formFieldValue(part: MultipartValue, maxBytes: number): string {
   if (part.valueTruncated)
     throw invalidRequest(
@@ -16,7 +22,30 @@ export function formFieldValue(part: MultipartValue, maxBytes: number): string {
       part.fieldname,
       'string_above_max_length',
     );
-  return String(part.value);
+  const value = String(part.value);
+  const at = value.indexOf(REPLACEMENT);
+  if (at >= 0) throw notUtf8Field(part.fieldname, value, at);
+  return value;
+}
+
+/** What busboy's decoder (Node's `utf8Slice`) puts where bytes spell no UTF-8 character. */
+const REPLACEMENT = '\uFFFD';
+
+/**
+ * The 400 for a text field with a U+FFFD at `at`. The parser has already decoded the bytes, so a
+ * U+FFFD the client sent as UTF-8 (EF BF BD) looks the same as one the decoder put for bytes that
+ * are not UTF-8; both are refused, and the message says so. Not `defCharset: 'latin1'` and a
+ * fatal TextDecoder over the bytes: busboy decodes a part by the charset it declares, which
+ * @fastify/multipart does not pass on, so a `charset=utf-8` part holding "café" (as .NET's
+ * StringContent sends) and an undeclared one holding Latin-1 "café" would both read "café".
+ */
+function notUtf8Field(field: string, value: string, at: number): GatewayError {
+  const character = [...value.slice(0, at)].length + 1;
+  return invalidRequest(
+    `Invalid '${field}': the multipart field is not valid UTF-8: character ${character} is U+FFFD, which the form's parser puts for bytes that are no UTF-8 character (and which a client's encoder writes for a lone surrogate, such as half an emoji). Send the field's text encoded as UTF-8 (text in Latin-1 or Windows-1252 converts with iconv -f WINDOWS-1252 -t UTF-8); a U+FFFD meant as part of the text cannot be told apart and is refused too.`,
+    field,
+    'invalid_value',
+  );
 }
 
 /**
