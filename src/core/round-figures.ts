@@ -21,3 +21,14 @@ export function roundMs(x: number): number {
 export function roundMaybe<T extends number | null | undefined>(x: T, f: (v: number) => number): T {
   return (typeof x === 'number' ? f(x) : x) as T;
 }
+
+/**
+ * A USD amount as a receipt's text shows it: 3 significant digits in plain decimals ("$0.0000121",
+ * "$0.512", "$12.30"), not "$1.21e-5". Costs span 1e-7 to 1e3; at most 12 decimals.
+ */
+export function usdText(x: number): string {
+  if (!Number.isFinite(x)) return `$${x}`;
+  if (x === 0) return '$0';
+  const decimals = Math.min(12, Math.max(2, 2 - Math.floor(Math.log10(Math.abs(x)))));
+  return `${x < 0 ? '-' : ''}$${Math.abs(x).toFixed(decimals)}`;
+}

@@ -69,6 +69,9 @@ describe('the default fleet', () => {
     expect(decision.reason).toMatch(
       /^balanced mode \(band [\d.]+\): .* has the best predicted quality net of cost .*, and each other than gpt-4\.1 first gives up the calibrated margin \d\.\d\d/,
     );
+    // Costs in plain decimals a reader takes in at a glance ($0.0000121), not $1.21e-5.
+    expect(decision.reason).toMatch(/ at \$0\.0*[1-9]\d{2}\b/);
+    expect(decision.reason).not.toMatch(/\$[\d.]+e[-+]\d/);
   });
 
   it("never says Quality mode's pick has the highest predicted quality when another is predicted higher", () => {

@@ -2,7 +2,7 @@
 // and expected output tokens; cost from the deployment's own prices) and orders them by mode.
 // Deployments map to artefact models by `like:` (with `qualityOffset`), else by `model` or `name`.
 import { bareNameIndex } from '../core/model-names.js';
-import { roundRatio } from '../core/round-figures.js';
+import { roundRatio, usdText } from '../core/round-figures.js';
 import type { RouterConfig } from '../config/schema.js';
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import { extractFeatures } from './features.js';
@@ -292,7 +292,7 @@ export function createTrainedRouter(artefact: RoutingArtefact): Router {
         const next = scored.find((s) => s.name === ordered[1]);
         reason =
           `${input.mode} mode (band ${band.toFixed(3)}): ${pick.name} has the best predicted quality net of cost — ` +
-          `${pick.quality.toFixed(3)} at $${pick.cost.toExponential(2)}; each candidate is charged ${Math.max(0, 1 - band).toFixed(3)} quality per ${reference.name}'s predicted cost ($${reference.cost.toExponential(2)})` +
+          `${pick.quality.toFixed(3)} at ${usdText(pick.cost)}; each candidate is charged ${Math.max(0, 1 - band).toFixed(3)} quality per ${reference.name}'s predicted cost (${usdText(reference.cost)})` +
           (bands.rule === 'tradeoff-margin'
             ? `, and each other than ${reference.name} first gives up the calibrated margin ${(bands.qualityMargin ?? 0).toFixed(2)}`
             : '') +
@@ -300,12 +300,12 @@ export function createTrainedRouter(artefact: RoutingArtefact): Router {
             ? '; no cheaper candidate is predicted close enough to the strongest model'
             : `; ${reference.name} is predicted ${reference.quality.toFixed(3)}`) +
           (next
-            ? `; next: ${next.name} (${next.quality.toFixed(3)} at $${next.cost.toExponential(2)})`
+            ? `; next: ${next.name} (${next.quality.toFixed(3)} at ${usdText(next.cost)})`
             : '');
       } else if (pick === reference)
         reason = `${input.mode} mode: no cheaper candidate is predicted within band ${band.toFixed(3)} of ${reference.name} (predicted ${reference.quality.toFixed(3)}), so the strongest model serves`;
       else
-        reason = `${input.mode} mode: ${pick.name} is the cheapest candidate predicted within band ${band.toFixed(3)} of ${reference.name} (${pick.quality.toFixed(3)} ≥ ${band.toFixed(3)} × ${reference.quality.toFixed(3)}; predicted $${pick.cost.toExponential(2)} vs $${reference.cost.toExponential(2)})`;
+        reason = `${input.mode} mode: ${pick.name} is the cheapest candidate predicted within band ${band.toFixed(3)} of ${reference.name} (${pick.quality.toFixed(3)} ≥ ${band.toFixed(3)} × ${reference.quality.toFixed(3)}; predicted ${usdText(pick.cost)} vs ${usdText(reference.cost)})`;
       const learned = input.outputTokens
         ? scored
             .map((x) => ({

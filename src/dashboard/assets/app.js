@@ -341,7 +341,8 @@ function emptyRow(tbody, text) {
 }
 
 function renderHealth(rows) {
-  const ms = (v) => (v === undefined ? '' : `${v} ms`);
+  // A figure and its unit read as one: a no-break space, so a narrow cell never sets "ms" under it.
+  const ms = (v) => (v === undefined ? '' : `${v}\u00a0ms`);
   const tbody = document.querySelector('#health tbody');
   tbody.replaceChildren(
     ...rows.map((d) => {
