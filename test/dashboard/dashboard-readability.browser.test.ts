@@ -2,8 +2,12 @@
 // requests: the Recent decisions table says who served a request that failed over, and what the
 // failed tries answered, and names no deployment as having served a request every try of which
 // failed (it showed the pick); at a phone's 400 px, a decision's time reads whole and a model id
-// keeps a readable width (they were cut to "10:5" over "9:56" and to a few characters a line).
-import { existsSync } from 'node:fs';
+// keeps a readable width (they were cut to "10:5" over "9:56" and to a few characters a line);
+// requests no deployment served are "(not served)" in the Spend-by table as in the charts, and an
+// empty batches or webhooks table says so in its body.
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnServer, type SpawnedServer } from '../helpers/spawn-server.js';
@@ -92,6 +96,10 @@ describe.skipIf(!haveChromium)('dashboard readability in headless Chromium', () 
           { name: 'llama-router', modelSubset: ['llama'] },
         ],
         auth: { mode: 'none', adminKeyEnv: 'MR_TEST_ADMIN' },
+        requestLog: {
+          kind: 'sqlite',
+          sqlitePath: join(mkdtempSync(join(tmpdir(), 'mr-dash-read-')), 'requests.db'),
+        },
       }),
       { MR_TEST_ADMIN: ADMIN },
     );
@@ -102,6 +110,8 @@ describe.skipIf(!haveChromium)('dashboard readability in headless Chromium', () 
     expect(await chat('failover-router', 'What is 2+2?')).toBe(200);
     expect(await chat('broken-router', 'What is 3+3?')).toBe(500);
     expect(await chat('llama-router', 'Say hello.')).toBe(200);
+    // Reaches no deployment: logged, served by none.
+    expect(await chat('no-such-model', 'Hello?')).toBe(404);
   });
 
   afterAll(async () => {
@@ -137,6 +147,31 @@ describe.skipIf(!haveChromium)('dashboard readability in headless Chromium', () 
     expect(model?.text).toBe(LONG_MODEL);
     // Eight lines of five characters before; a dozen or more a line now.
     expect(model?.lines).toBeLessThanOrEqual(3);
+    await page.close();
+  });
+
+  it('names requests no deployment served as the charts do, and says so when a table is empty', async () => {
+    const page = await open(1280);
+    await page.selectOption('#usage-by', 'model');
+    await expect
+      .poll(() => page.locator('#usage tbody td:first-child').allInnerTexts(), { timeout: 10_000 })
+      .toContain('(not served)');
+    expect(await page.locator('#usage tbody td:first-child').allInnerTexts()).not.toContain(
+      '(none)',
+    );
+    expect(await page.textContent('#usage-note')).toContain('(not served): requests that reached');
+    // No batch and no webhook delivery: each table says so in its body, and the batches note
+    // speaks of no greyed rows and no batch to stop.
+    await expect
+      .poll(() => page.locator('#batches tbody td.empty').allInnerTexts(), { timeout: 10_000 })
+      .toEqual(['No batch yet.']);
+    const batchesNote = await page.textContent('#batches-note');
+    expect(batchesNote).toContain('No batch is running.');
+    expect(batchesNote).not.toContain('Greyed');
+    expect(batchesNote).not.toContain('Stop one');
+    expect(await page.locator('#webhooks tbody td.empty').allInnerTexts()).toEqual([
+      'No delivery is pending or given up.',
+    ]);
     await page.close();
   });
 });

@@ -745,12 +745,15 @@ async function renderBatches() {
         return tr;
       }),
     );
+    // An empty table says so in its body, as the others do; the note speaks of the rows shown.
+    if (b.unfinished.length + b.finished.length === 0) emptyRow(tbody, 'No batch yet.');
     note.textContent =
       (b.unfinished.length === 0 ? 'No batch is running. ' : '') +
       (b.moreUnfinished
         ? `The first ${b.unfinished.length} unfinished batches; GET /admin/v1/batches?status=unfinished lists them all. `
         : '') +
-      'Greyed: the latest batches to have finished. Stop one with POST /admin/v1/batches/{id}/cancel.';
+      (b.finished.length ? 'Greyed: the latest batches to have finished. ' : '') +
+      (b.unfinished.length ? 'Stop one with POST /admin/v1/batches/{id}/cancel.' : '');
   } catch (err) {
     tbody.replaceChildren();
     note.textContent = err.message;
@@ -821,10 +824,9 @@ async function renderWebhooks(force = false) {
       }),
     );
     const more = failed.has_more || pending.has_more;
+    if (failed.data.length + pending.data.length === 0)
+      emptyRow(tbody, 'No delivery is pending or given up.');
     note.textContent =
-      (failed.data.length + pending.data.length === 0
-        ? 'No delivery is pending or given up. '
-        : '') +
       (more ? `The newest ${WEBHOOKS_SHOWN} of each status are shown. ` : '') +
       'Delivered ones, and all the others: GET /admin/v1/batch-webhooks.';
   } catch (err) {
@@ -869,7 +871,8 @@ async function renderUsage(force) {
         ...u.groups.map((g) => {
           const tr = document.createElement('tr');
           for (const text of [
-            g.key,
+            // The charts' word for requests no deployment served, so the two agree.
+            by === 'model' || by === 'deployment' ? modelLabel(g.key) : g.key,
             count(g.requests),
             // ≈: some of the group's tokens are the router's estimate (no usage from the upstream).
             g.usageEstimatedCostUsd > 0 ? `≈${usd(g.costUsd)}` : usd(g.costUsd),
@@ -903,7 +906,7 @@ async function renderUsage(force) {
         : by === 'user'
           ? 'End users as clients name them: user or safety_identifier (OpenAI), metadata.user_id (Anthropic).'
           : by === 'model' || by === 'deployment'
-            ? `Requests under the ${by} that served them (after routing and failover); a request that failed is under the deployment it last tried, and (none): requests that reached no deployment (refused, or none could be tried). Spend is where each upstream call was made: a first try that timed out elsewhere is charged there, so a row may have spend and no request.`
+            ? `Requests under the ${by} that served them (after routing and failover); a request that failed is under the deployment it last tried, and (not served): requests that reached no deployment (refused, or none could be tried). Spend is where each upstream call was made: a first try that timed out elsewhere is charged there, so a row may have spend and no request.`
             : '') +
       estimatedNote;
   } catch (err) {
