@@ -145,7 +145,7 @@ export const contentFilterSchema = z
       .min(1)
       .optional()
       .describe(
-        "Instead of `moderationUrl`: one of this router's moderation deployments or pools (`kind: moderation`), called the same way (with its failover, circuit breaker and the deployment's rate limit and budget; the router's own call, so no key scope and no request-log record of its own). What each call costs (the text at the deployment's input price; OpenAI's moderation is free) is part of the cost of the chat, Responses or Messages request it checked: listed in that request's `attempts` (`lookup: content_filter`) and counted at the moderation deployment.",
+        "Instead of `moderationUrl`: one of this router's moderation deployments or pools (`kind: moderation`), called the same way (with its failover, circuit breaker and the deployment's rate limit and budget; the router's own call, so no key scope and no request-log record of its own). What each call costs (the text at the deployment's input price; OpenAI's moderation is free) is part of the cost of the request it checked (chat, Responses, Messages, completions, embeddings, rerank, images, speech, a batch line's answer from a Batch API, a realtime session's next response): listed in that request's `attempts` (`lookup: content_filter`) and counted at the moderation deployment.",
       ),
     files: contentFilterFilesSchema,
   })

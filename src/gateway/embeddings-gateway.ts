@@ -26,6 +26,7 @@ import {
 } from './embed-with-failover.js';
 import {
   callOrWait,
+  chargeFilterCalls,
   chargeUnansweredCalls,
   namedFailoverDeps,
   servedHeaders,
@@ -153,6 +154,7 @@ export class EmbeddingsGateway {
       if (partial) record.cache = 'partial';
       // And what members tried before it were charged (timed out with the inputs), at their own.
       chargeUnansweredCalls(record, sentEstimate);
+      chargeFilterCalls(record, admit); // the content filter's moderation calls on the inputs
       policies?.settle?.(admit, {
         deployment: d,
         usage: {
@@ -185,12 +187,17 @@ export class EmbeddingsGateway {
       };
     } catch (err) {
       const unanswered = chargeUnansweredCalls(record, sentTokens);
-      finishFailedRequest(this.deps, record, startedPerf, err, admit, unanswered);
+      // The content filter's calls on the inputs (inputs it blocked, say), at their deployment.
+      const filtered = chargeFilterCalls(record, admit);
+      finishFailedRequest(this.deps, record, startedPerf, err, admit, unanswered + filtered);
       throw err;
     }
   }
 
-  /** Every input answered from the cache: no upstream call, no cost, their first cost saved. */
+  /**
+   * Every input answered from the cache: no embedding call, no cost but the content filter's
+   * moderation calls, their first cost saved.
+   */
   private answerFromCache(
     hits: VectorHit[],
     record: RequestRecord,
@@ -217,11 +224,13 @@ export class EmbeddingsGateway {
     record.promptTokens = 0;
     record.costUsd = 0;
     record.baselineCostUsd = hits.reduce((s, h) => s + h.vector.baselineCostUsd, 0);
+    chargeFilterCalls(record, admit); // the content filter's calls on the inputs, at theirs
     // No upstream tokens were used: the up-front TPM charge is handed back.
     this.deps.policies?.settle?.(admit, {
       usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
-      costUsd: 0,
+      costUsd: record.costUsd,
       status: 200,
+      attempts: record.attempts,
     });
     finishRecord(this.deps, record, startedPerf, 200);
     return {

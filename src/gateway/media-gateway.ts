@@ -36,6 +36,7 @@ import { imagesCost, speechCost, transcriptCost, type MediaCost } from './media-
 import {
   callOrWait,
   callWithFailover,
+  chargeFilterCalls,
   chargeUnansweredCalls,
   servedHeaders,
   type NamedAttempt,
@@ -355,6 +356,7 @@ export class MediaGateway {
           release();
           this.account(record, cost);
           chargeUnansweredCalls(record, sent); // members tried before it, timed out
+          chargeFilterCalls(record, admitCtx); // the content filter's calls on the texts
           policies?.settle?.(admitCtx, {
             deployment: d,
             usage: {
@@ -371,7 +373,9 @@ export class MediaGateway {
       };
     } catch (err) {
       const unanswered = chargeUnansweredCalls(record, estimate);
-      finishFailedRequest(this.deps, record, startedPerf, err, admit, unanswered);
+      // The content filter's calls on the texts (a prompt it blocked, say), at their deployment.
+      const filtered = chargeFilterCalls(record, admit);
+      finishFailedRequest(this.deps, record, startedPerf, err, admit, unanswered + filtered);
       throw err;
     }
   }

@@ -18,8 +18,15 @@ import type { CircuitBreakers } from './circuit-breaker.js';
 import { DeploymentLoad } from './deployment-load.js';
 import { abortedAttempt, abortedCall, failedAttempt, toGatewayError } from './attempt-records.js';
 import { chargeUnansweredAttempts } from './finish-record.js';
+import { noteFilterCalls } from './cost.js';
 import { failedEverywhere, rateLimitedEverywhere, refusedEverywhere } from './exhausted-errors.js';
-import type { AdmitResult, ChatCall, GatewayPolicies, Target } from './gateway-types.js';
+import type {
+  AdmitContext,
+  AdmitResult,
+  ChatCall,
+  GatewayPolicies,
+  Target,
+} from './gateway-types.js';
 import { PoolBalancer } from './pool-order.js';
 import { NoHeadroom, waitForHeadroom } from './wait-for-headroom.js';
 import { retryHeaders, retryWhenCircuitsOpen } from './retry-when-free.js';
@@ -291,6 +298,19 @@ export function chargeUnansweredCalls(record: RequestRecord, sentEstimate: numbe
   return costUsd;
 }
 
+/**
+ * Adds to a named request's record the content filter's calls to a priced moderation deployment
+ * on its input (AdmitContext.filterCalls, cost.ts noteFilterCalls: listed `lookup:
+ * 'content_filter'`, counted there), to its cost and its baseline alike (called by name: no
+ * savings claimed, none lost). Before 2026-12-06 they counted nowhere on embeddings, rerank,
+ * images and speech. Returns what was added; call it before the record is settled.
+ */
+export function chargeFilterCalls(record: RequestRecord, admit: AdmitContext | undefined): number {
+  const costUsd = noteFilterCalls(record, admit?.filterCalls);
+  record.baselineCostUsd += costUsd;
+  return costUsd;
+}
+
 /** A call to `d` that had no reply within its `timeoutMs`: retryable, as chat's (504). */
 function upstreamTimeout(d: DeploymentConfig): GatewayError {
   return new GatewayError({
@@ -336,7 +356,8 @@ export function servedHeaders(
     'x-router-deployment': d.name,
     'x-router-model': model,
     'x-router-region': d.region,
-    'x-router-attempts': String(record.attempts.length),
+    // The calls at the target's members: not the content filter's (`lookup`).
+    'x-router-attempts': String(record.attempts.filter((a) => !a.lookup).length),
     ...(admitted.warnings?.length
       ? { 'x-router-warnings': warningsHeader(admitted.warnings) }
       : {}),

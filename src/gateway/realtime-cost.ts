@@ -1,7 +1,9 @@
 // What a realtime response cost, from its `response.done` usage (openapi.yaml RealtimeResponse
 // `usage`: input and output tokens, each split into text and audio, cached input split too) and
 // the deployment's prices: text at the token prices, audio at `audioInputPer1M` /
-// `audioOutputPer1M` (else the token prices), cached input at the cached prices.
+// `audioOutputPer1M` (else the token prices), cached input at the cached prices. A response stopped
+// before its `response.done` is charged its input, the conversation as far as the router knows it
+// (stoppedResponseCost).
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import { isObject } from '../core/is-object.js';
 import { tokenCount } from './cost.js';
@@ -11,6 +13,35 @@ export interface RealtimeUsage {
   cachedTokens: number;
   completionTokens: number;
   costUsd: number;
+}
+
+/**
+ * A session's conversation as its next response reads it, in tokens: what the last response read
+ * and wrote (its `response.done` usage), and the text of the items the client added since
+ * (estimated, ≈4 characters a token). Audio the client appended to the input buffer is not known.
+ */
+export interface RealtimeConversation {
+  textTokens: number;
+  audioTokens: number;
+}
+
+/**
+ * What a response stopped before its `response.done` (the session ended, the upstream broke) is
+ * charged: its input, the conversation, at the deployment's input prices (audio at
+ * `audioInputPer1M`), as a chat try stopped after it was sent is charged its prompt; estimated.
+ */
+export function stoppedResponseCost(
+  d: Pick<DeploymentConfig, 'prices'>,
+  conversation: RealtimeConversation,
+): RealtimeUsage {
+  const p = d.prices;
+  const { textTokens, audioTokens } = conversation;
+  return {
+    promptTokens: textTokens + audioTokens,
+    cachedTokens: 0,
+    completionTokens: 0,
+    costUsd: (textTokens * p.inputPer1M + audioTokens * (p.audioInputPer1M ?? p.inputPer1M)) / 1e6,
+  };
 }
 
 const num = (x: unknown) => tokenCount(x) ?? 0;
@@ -43,4 +74,19 @@ export function realtimeCost(d: Pick<DeploymentConfig, 'prices'>, usage: unknown
     completionTokens: output,
     costUsd: cost / 1e6,
   };
+}
+
+/**
+ * The conversation after a response whose `response.done` reported `usage`: what it read and
+ * wrote stays in it for the next one (text and audio apart), or undefined when it reported none.
+ */
+export function conversationAfter(usage: unknown): RealtimeConversation | undefined {
+  const u = obj(usage);
+  const input = tokenCount(u.input_tokens);
+  const output = tokenCount(u.output_tokens);
+  if (input === undefined && output === undefined) return undefined;
+  const audio =
+    Math.min(num(obj(u.input_token_details).audio_tokens), input ?? 0) +
+    Math.min(num(obj(u.output_token_details).audio_tokens), output ?? 0);
+  return { textTokens: (input ?? 0) + (output ?? 0) - audio, audioTokens: audio };
 }

@@ -3,7 +3,8 @@
 // connect errors, 429 and 5xx on the upgrade; breakers and cool-downs fed by those outcomes), with
 // the caller's budgets checked first. Each response is a request: admitted (key, end-user and tag
 // limits, budgets, the deployment's own RPM and budget) when the client asks for it, and settled
-// from its `response.done` usage into one request-log record with its cost (realtime-cost.ts).
+// from its `response.done` usage into one request-log record with its cost (realtime-cost.ts), or,
+// stopped before it, charged its input (the conversation as far as the router knows it).
 // The session has its own record (`realtime.session`: why it ended). Its deployment's breaker
 // hears of success when a response completes and of failure when the upstream breaks mid-session,
 // so an upstream that accepts sessions and then drops them is taken out as chat's would be.
@@ -13,6 +14,7 @@ import type { ChatRequest } from '../core/wire-types.js';
 import { budgetExceeded } from '../policy/budget.js';
 import type { RealtimeListener, RealtimeSession } from '../providers/types.js';
 import type { AttemptRecord, RequestRecord } from '../store/request-record.js';
+import { noteFilterCalls } from './cost.js';
 import { finishFailedRequest, finishRecord, openRecord } from './finish-record.js';
 import type { AdmitContext, ChatCall, Target } from './gateway-types.js';
 import {
@@ -21,7 +23,12 @@ import {
   type NamedFailoverDeps,
   type NamedGatewayDeps,
 } from './named-failover.js';
-import { realtimeCost } from './realtime-cost.js';
+import {
+  conversationAfter,
+  realtimeCost,
+  stoppedResponseCost,
+  type RealtimeConversation,
+} from './realtime-cost.js';
 import { resolveNamedModel } from './request-target.js';
 import { trackedCall } from './tracked-call.js';
 
@@ -41,6 +48,18 @@ export interface RealtimeLink {
   /** The session's own record (`realtime.session`), open until `finishSession`. */
   record: RequestRecord;
   startedPerf: number;
+  /**
+   * The conversation as the next response reads it, estimated: what the last response read and
+   * wrote, and the text of the items added since (noteItem). What a stopped response is charged.
+   */
+  conversation: RealtimeConversation;
+  /**
+   * The content filter's moderation calls on the session's items (filterText) not yet in a
+   * record: they go with the next response that ends, or with the session's own record.
+   */
+  filterCalls: AttemptRecord[];
+  /** Whom the session's own calls are settled for (the caller who opened it). */
+  call: RealtimeCall;
 }
 
 /** One response of a session, its record open until `finishResponse`. */
@@ -102,7 +121,18 @@ export class RealtimeGateway {
       const attempts = record.attempts.splice(0);
       record.endpoint = 'realtime.session';
       record.servedModel = d.model;
-      return { d, session: served, target, attempts, record, startedPerf };
+      const conversation = { textTokens: 0, audioTokens: 0 };
+      return {
+        d,
+        session: served,
+        target,
+        attempts,
+        record,
+        startedPerf,
+        conversation,
+        filterCalls: [],
+        call,
+      };
     } catch (err) {
       finishFailedRequest(this.deps, record, startedPerf, err, undefined, 0);
       throw err;
@@ -182,9 +212,17 @@ export class RealtimeGateway {
     turn.record.ttftMs ??= this.deps.clock.perfNow() - turn.startedPerf;
   }
 
+  /** The text of an item the client added to the conversation (`conversation.item.create`). */
+  noteItem(link: RealtimeLink, texts: readonly string[]): void {
+    for (const text of texts) link.conversation.textTokens += Math.ceil(text.length / 4);
+  }
+
   /**
-   * Ends a response: its usage (`response.done`'s, unknown when the session ended first) costed on
-   * the deployment, settled against the limits and budgets, and its record queued.
+   * Ends a response: its usage (`response.done`'s) costed on the deployment, settled against the
+   * limits and budgets, and its record queued. One `stopped` before its `response.done` (the
+   * session ended or broke while it was asked for or under way) had its input sent: it is charged
+   * that, the conversation at the deployment's input prices, estimated, as a chat try stopped
+   * after it was sent is (before 2026-12-06 it was charged nothing).
    */
   finishResponse(
     link: RealtimeLink,
@@ -192,18 +230,26 @@ export class RealtimeGateway {
     usage: unknown,
     status: number,
     errorCode?: string,
+    stopped = false,
   ): void {
     if (turn.refused) {
       status = turn.refused.status;
       errorCode = turn.refused.code ?? turn.refused.type;
     }
-    const u = realtimeCost(link.d, usage);
+    const charged = stopped && usage === undefined;
+    const u = charged
+      ? stoppedResponseCost(link.d, link.conversation)
+      : realtimeCost(link.d, usage);
+    link.conversation = conversationAfter(usage) ?? link.conversation;
     const record = turn.record;
     record.promptTokens = u.promptTokens;
     record.cachedTokens = u.cachedTokens;
     record.completionTokens = u.completionTokens;
     record.costUsd = u.costUsd;
     record.baselineCostUsd = u.costUsd;
+    if (charged && u.promptTokens > 0) record.usageEstimated = true;
+    // The content filter's calls on the items added since the last response, at their deployment.
+    noteFilterCalls(record, link.filterCalls);
     record.attempts.push({
       deployment: link.d.name,
       model: link.d.model,
@@ -218,8 +264,9 @@ export class RealtimeGateway {
         completion_tokens: u.completionTokens,
         total_tokens: u.promptTokens + u.completionTokens,
       },
-      costUsd: u.costUsd,
+      costUsd: record.costUsd,
       status,
+      attempts: record.attempts,
     });
     finishRecord(this.deps, record, turn.startedPerf, status, errorCode);
   }
@@ -243,23 +290,36 @@ export class RealtimeGateway {
    * responses'.
    */
   finishSession(link: RealtimeLink, status: number, reason: string): void {
+    // The content filter's calls on items no response read since: the session's own cost.
+    if (noteFilterCalls(link.record, link.filterCalls) > 0) {
+      link.record.baselineCostUsd = link.record.costUsd;
+      this.deps.policies?.settle?.(
+        { call: chatCall(link.call), target: link.target, promptTokens: 0 },
+        { costUsd: link.record.costUsd, status, attempts: link.record.attempts },
+      );
+    }
     finishRecord(this.deps, link.record, link.startedPerf, status, reason);
   }
 
   /**
    * `text` through the content filter's input rules (redacted, or a `content_filter` error
-   * thrown); as it was when no filter is on.
+   * thrown); as it was when no filter is on. The calls the filter made at a priced moderation
+   * deployment are part of the cost of the session's next response to end (its record lists them,
+   * `lookup: 'content_filter'`), or of the session's own record when none does; before 2026-12-06
+   * they counted nowhere.
    */
   async filterText(link: RealtimeLink, call: RealtimeCall, text: string): Promise<string> {
     const filterInput = this.deps.policies?.filterInput;
     if (!filterInput) return text;
     const asChat = chatCall(call, text);
-    const out = await filterInput(asChat.request, {
-      call: asChat,
-      target: link.target,
-      promptTokens: 0,
-    });
-    return String(out.request.messages[0]?.content ?? '');
+    const ctx: AdmitContext = { call: asChat, target: link.target, promptTokens: 0 };
+    try {
+      const out = await filterInput(asChat.request, ctx);
+      return String(out.request.messages[0]?.content ?? '');
+    } finally {
+      // Its moderation calls, the text passed or blocked, count with the session's next response.
+      if (ctx.filterCalls) link.filterCalls.push(...ctx.filterCalls.splice(0));
+    }
   }
 }
 

@@ -13,6 +13,7 @@ import {
   BilledFailure,
   callOrWait,
   callWithFailover,
+  chargeFilterCalls,
   chargeUnansweredCalls,
   namedFailoverDeps,
   servedHeaders,
@@ -188,6 +189,7 @@ export class RerankGateway {
       record.costUsd = rerankCostUsd(d, billedUnits, tokens);
       record.baselineCostUsd = record.costUsd;
       chargeUnansweredCalls(record, estimate); // members tried before it, timed out
+      chargeFilterCalls(record, admit); // the content filter's moderation calls on the texts
       policies?.settle?.(admit, {
         deployment: d,
         usage: { prompt_tokens: tokens, completion_tokens: 0, total_tokens: tokens },
@@ -213,7 +215,9 @@ export class RerankGateway {
       };
     } catch (err) {
       const unanswered = chargeUnansweredCalls(record, estimate);
-      finishFailedRequest(this.deps, record, startedPerf, err, admit, unanswered);
+      // The content filter's calls on the texts (a query it blocked, say), at their deployment.
+      const filtered = chargeFilterCalls(record, admit);
+      finishFailedRequest(this.deps, record, startedPerf, err, admit, unanswered + filtered);
       throw err;
     }
   }

@@ -28,7 +28,7 @@ import { finishRecord, type RecordDeps } from './finish-record.js';
 import type { AdmitContext, ChatOutcome, GatewayPolicies } from './gateway-types.js';
 import { modelSelectionDetails } from './router-controls.js';
 import type { SemanticLookup } from './semantic-cache.js';
-import { trackStream } from './track-stream.js';
+import { trackStream, type StreamEnd } from './track-stream.js';
 import { excludesReasoning, withoutReasoning } from './exclude-reasoning.js';
 import { mergePromptResults } from '../policy/filters/azure-results.js';
 
@@ -160,55 +160,81 @@ export function streamAnswer(
             filterCallsCostUsd(admit.filterCalls ?? []),
         }
       : {}),
-    onEnd: ({ status, errorCode, usage, estimatedCompletionTokens, text }) => {
-      accountUsage(
-        record,
-        result.deployment,
-        served.top,
-        // No usage from the upstream (it broke off mid-stream, or ignores `include_usage`): the
-        // tokens the client got, estimated, are still paid for, counted and charged to limits.
-        withWebSearches(
-          usage ?? {
-            promptTokens: record.promptTokens,
-            cachedTokens: 0,
-            completionTokens: estimatedCompletionTokens,
-            reasoningTokens: 0,
-            estimated: true,
-          },
-          admit.call.request,
-          result.deployment,
-        ),
-        served.semantic,
-      );
-      // The content filter's calls on the prompt and, as the stream went, on the answer.
-      noteFilterCalls(record, admit.filterCalls);
-      if (usage && status === 200)
-        deps.outputTokens.observe(result.deployment.name, usage.completionTokens);
-      const whole = status === 200 ? collector?.response() : undefined;
-      if (
-        cachePlan &&
-        whole &&
-        deps.answerCache?.keep(cachePlan, {
-          deployment: result.deployment.name,
-          baselineCostUsd: record.baselineCostUsd,
-          response: whole,
-        })
-      )
-        served.semantic?.remember();
-      if (text !== undefined) record.answerText = text;
-      deps.policies?.settle?.(admit, {
-        deployment: result.deployment,
-        // The stream's usage, as accounted: TPM limits are corrected with real tokens here too.
-        usage: accountedUsage(record),
-        costUsd: record.costUsd,
-        status,
-        attempts: record.attempts,
-      });
-      finishRecord(deps, record, served.startedPerf, status, errorCode);
+    onEnd: (end) => {
+      ended = end;
+      if (!filtering || filterDone) finish(end);
     },
   });
-  const chunks = deps.policies?.filterStream ? deps.policies.filterStream(stream, admit) : stream;
+  // With the content filter on the answer, the request is accounted once its filtered stream is
+  // over too: its last checks (the one a finish waits for, or that of a stream with no finish)
+  // run after the upstream's end, and their moderation calls are part of its cost (until
+  // 2026-12-06 they came after it was settled and counted nowhere).
+  const filtered = deps.policies?.filterStream ? deps.policies.filterStream(stream, admit) : stream;
+  const filtering = filtered !== stream;
+  let filterDone = false;
+  let ended: StreamEnd | undefined;
+  let finished = false;
+  const chunks = filtering
+    ? (async function* () {
+        try {
+          yield* filtered;
+        } finally {
+          filterDone = true;
+          if (ended) finish(ended);
+        }
+      })()
+    : stream;
   return { kind: 'stream', chunks, headers, promptTokens: record.promptTokens };
+
+  /** The request's end: accounted, kept in the answer cache when whole, settled, recorded. */
+  function finish({ status, errorCode, usage, estimatedCompletionTokens, text }: StreamEnd) {
+    if (finished) return;
+    finished = true;
+    accountUsage(
+      record,
+      result.deployment,
+      served.top,
+      // No usage from the upstream (it broke off mid-stream, or ignores `include_usage`): the
+      // tokens the client got, estimated, are still paid for, counted and charged to limits.
+      withWebSearches(
+        usage ?? {
+          promptTokens: record.promptTokens,
+          cachedTokens: 0,
+          completionTokens: estimatedCompletionTokens,
+          reasoningTokens: 0,
+          estimated: true,
+        },
+        admit.call.request,
+        result.deployment,
+      ),
+      served.semantic,
+    );
+    // The content filter's calls on the prompt and, as the stream went, on the answer.
+    noteFilterCalls(record, admit.filterCalls);
+    if (usage && status === 200)
+      deps.outputTokens.observe(result.deployment.name, usage.completionTokens);
+    const whole = status === 200 ? collector?.response() : undefined;
+    if (
+      cachePlan &&
+      whole &&
+      deps.answerCache?.keep(cachePlan, {
+        deployment: result.deployment.name,
+        baselineCostUsd: record.baselineCostUsd,
+        response: whole,
+      })
+    )
+      served.semantic?.remember();
+    if (text !== undefined) record.answerText = text;
+    deps.policies?.settle?.(admit, {
+      deployment: result.deployment,
+      // The stream's usage, as accounted: TPM limits are corrected with real tokens here too.
+      usage: accountedUsage(record),
+      costUsd: record.costUsd,
+      status,
+      attempts: record.attempts,
+    });
+    finishRecord(deps, record, served.startedPerf, status, errorCode);
+  }
 }
 
 /** The record's tokens as a usage object, for the policies' settle. */

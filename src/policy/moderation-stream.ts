@@ -45,6 +45,8 @@ export async function* moderateChatStream(
     if (!s) choices.set(index, (s = { text: '', checkedUpTo: 0, started: 0, kept: 0 }));
     return s;
   };
+  /** Every check started and not yet done, superseded or not: waited for before the end. */
+  const running = new Set<Promise<OutputVerdict[]>>();
   const check = (s: ChoiceState) => {
     const text = s.text;
     const seq = ++s.started;
@@ -55,6 +57,8 @@ export async function* moderateChatStream(
         { hits: [], evaluated: [], error: { code: 500, message: String(err) } },
       ],
     );
+    running.add(run);
+    void run.then(() => running.delete(run));
     s.check = run.then((verdicts) => {
       // A later check supersedes an earlier one; a block is never undone.
       if (seq > s.kept && !blocks(s.verdicts)) {
@@ -87,43 +91,52 @@ export async function* moderateChatStream(
     }) as unknown as ChatChunk;
 
   let last: ChatChunk | undefined;
-  // for await returns the upstream iterator when this stream ends early or is abandoned.
-  for await (const raw of chunks) {
-    const chunk = chunkFields(raw);
-    last = chunk;
-    // A flag that arrived since the last chunk ends the stream before more text goes out.
-    for (const [index, s] of choices) if (blocks(s.verdicts)) return yield cut(chunk, index, s);
-    for (const choice of chunk.choices ?? []) {
-      const s = state(choice.index);
-      for (const d of reasoningDetailsOf(choice.delta) ?? [])
-        if (typeof d.thinking === 'string') append(s, d.index ?? 0, d.thinking);
-      const reasoning = reasoningTextOf(choice.delta);
-      if (reasoning) append(s, 'reasoning', reasoning);
-      const content = (choice.delta as { content?: unknown } | undefined)?.content;
-      if (typeof content === 'string') append(s, 'answer', content);
-      if (choice.finish_reason != null) {
-        // Hold the finish until the whole text is checked.
-        if (s.checkedUpTo < s.text.length || !s.check) check(s);
-        await s.check;
-        annotateChoice(choice, results(s));
-        if (blocks(s.verdicts)) {
-          (choice as { finish_reason: string }).finish_reason = 'content_filter';
-          if (choice.delta) {
-            (choice.delta as { content?: unknown }).content = '';
-            delete (choice.delta as { reasoning_details?: unknown }).reasoning_details;
-            for (const key of reasoningTextKeys(choice.delta))
-              delete (choice.delta as Record<string, unknown>)[key];
+  try {
+    // for await returns the upstream iterator when this stream ends early or is abandoned.
+    for await (const raw of chunks) {
+      const chunk = chunkFields(raw);
+      last = chunk;
+      // A flag that arrived since the last chunk ends the stream before more text goes out.
+      for (const [index, s] of choices) if (blocks(s.verdicts)) return yield cut(chunk, index, s);
+      for (const choice of chunk.choices ?? []) {
+        const s = state(choice.index);
+        for (const d of reasoningDetailsOf(choice.delta) ?? [])
+          if (typeof d.thinking === 'string') append(s, d.index ?? 0, d.thinking);
+        const reasoning = reasoningTextOf(choice.delta);
+        if (reasoning) append(s, 'reasoning', reasoning);
+        const content = (choice.delta as { content?: unknown } | undefined)?.content;
+        if (typeof content === 'string') append(s, 'answer', content);
+        if (choice.finish_reason != null) {
+          // Hold the finish until the whole text is checked.
+          if (s.checkedUpTo < s.text.length || !s.check) check(s);
+          await s.check;
+          annotateChoice(choice, results(s));
+          if (blocks(s.verdicts)) {
+            (choice as { finish_reason: string }).finish_reason = 'content_filter';
+            if (choice.delta) {
+              (choice.delta as { content?: unknown }).content = '';
+              delete (choice.delta as { reasoning_details?: unknown }).reasoning_details;
+              for (const key of reasoningTextKeys(choice.delta))
+                delete (choice.delta as Record<string, unknown>)[key];
+            }
           }
-        }
-      } else if (s.text.length - s.checkedUpTo >= segment) check(s);
+        } else if (s.text.length - s.checkedUpTo >= segment) check(s);
+      }
+      yield chunk;
+      if (chunk.choices?.some((c) => c.finish_reason === 'content_filter')) return;
     }
-    yield chunk;
-    if (chunk.choices?.some((c) => c.finish_reason === 'content_filter')) return;
-  }
-  // The upstream ended without finishing a choice: the last verdict still covers its whole text.
-  for (const [index, s] of choices) {
-    if (s.checkedUpTo < s.text.length || !s.check) check(s);
-    await s.check;
-    if (blocks(s.verdicts) && last) return yield cut(last, index, s);
+    // The upstream ended without finishing a choice: the last verdict still covers its whole text.
+    for (const [index, s] of choices) {
+      if (s.checkedUpTo < s.text.length || !s.check) check(s);
+      await s.check;
+      if (blocks(s.verdicts) && last) return yield cut(last, index, s);
+    }
+  } finally {
+    // However the stream ends (finished, cut, failed, abandoned by the client), the checks still
+    // running are waited for (each within the plug-in's own timeout), so that every call they
+    // make is told to `onCall` before the stream is over and its request settled (until
+    // 2026-12-06 a superseded check, or the last one of a stream with no finish, ended after the
+    // request's record and counted nowhere).
+    await Promise.all(running);
   }
 }

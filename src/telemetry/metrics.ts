@@ -316,10 +316,19 @@ export function recordFeedbackMetrics(f: StoredFeedback): void {
 const CIRCUIT_VALUE: Record<CircuitState, number> = { closed: 0, 'half-open': 1, open: 2 };
 
 export function recordRequestMetrics(r: RequestRecord): void {
-  // A realtime session's own record is no request: its responses are (and its connect's attempts
-  // are in the first one's record); open sessions are model_router_websocket_connections.
-  if (r.endpoint === 'realtime.session') return;
   const router = r.router ?? '';
+  // A realtime session's own record is no request: its responses are (and its connect's attempts
+  // are in the first one's record); open sessions are model_router_websocket_connections. What it
+  // cost, the content filter's calls on items no response read, counts where they were made.
+  if (r.endpoint === 'realtime.session') {
+    for (const a of r.attempts)
+      if (a.costUsd) {
+        const at = { router, model: a.model, deployment: a.deployment };
+        cost.inc(at, a.costUsd);
+        if (r.usageEstimated) estimatedCost.inc(at, a.costUsd);
+      }
+    return;
+  }
   const model = r.servedModel ?? '';
   const deployment = r.deployment ?? '';
   const m = { router, model, deployment };

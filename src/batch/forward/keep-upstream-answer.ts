@@ -4,6 +4,7 @@
 // upstream charged (record-forwarded.ts).
 import type { DeploymentConfig } from '../../config/deployment-schema.js';
 import type { AuthContext } from '../../gateway/gateway-types.js';
+import type { AttemptRecord } from '../../store/request-record.js';
 import type { ActiveBatch } from '../active-batch.js';
 import { resultLine, unansweredLine } from '../batch-line.js';
 import { addUsage } from '../batch-object.js';
@@ -29,10 +30,12 @@ export async function keepUpstreamAnswer(
 ): Promise<void> {
   const { b, line, deployment, caller, answer } = args;
   const source = b.lines[line.line]!;
+  let filterCalls: AttemptRecord[] | undefined;
   if ('error' in caller) {
     keep(false, unansweredLine(line.requestId, source, 'invalid_api_key', caller.error));
   } else {
     const out = await filterForwardedAnswer(deps.policies, caller, line, deployment, answer);
+    filterCalls = out.filterCalls;
     const ok = out.status >= 200 && out.status < 300;
     const body = out.body === undefined ? undefined : JSON.stringify(out.body);
     const reply = { status: out.status, headers: {}, body: body ?? 'no body' };
@@ -49,5 +52,6 @@ export async function keepUpstreamAnswer(
     top: args.top,
     status: answer.status,
     body: answer.body,
+    filterCalls,
   });
 }

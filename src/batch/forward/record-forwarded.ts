@@ -6,7 +6,7 @@
 import type { DeploymentConfig } from '../../config/deployment-schema.js';
 import type { Clock } from '../../core/clock.js';
 import type { ChatUsage } from '../../core/wire-types.js';
-import { accountUsage, answerUsageCounts } from '../../gateway/cost.js';
+import { accountUsage, answerUsageCounts, noteFilterCalls } from '../../gateway/cost.js';
 import { GatewayError } from '../../core/errors.js';
 import type { ChatResponse } from '../../core/wire-types.js';
 import type {
@@ -15,7 +15,11 @@ import type {
   ChatCall,
   GatewayPolicies,
 } from '../../gateway/gateway-types.js';
-import { newRequestRecord, type RequestRecorder } from '../../store/request-record.js';
+import {
+  newRequestRecord,
+  type AttemptRecord,
+  type RequestRecorder,
+} from '../../store/request-record.js';
 import type { ForwardedLine, ForwardGroup } from './forward-doc.js';
 
 export interface ForwardRecordDeps {
@@ -64,7 +68,8 @@ function forwardedContext(
 
 /**
  * A forwarded answer through the output content filter, as a live answer goes: the answer it
- * lets through (maybe redacted), or the error it stops it with (status and OpenAI envelope).
+ * lets through (maybe redacted), or the error it stops it with (status and OpenAI envelope), and
+ * the calls it made at a priced moderation deployment (`filterCalls`, for the line's record).
  */
 export async function filterForwardedAnswer(
   policies: GatewayPolicies | undefined,
@@ -72,21 +77,23 @@ export async function filterForwardedAnswer(
   line: ForwardedLine,
   deployment: DeploymentConfig,
   answer: { status: number; body: unknown },
-): Promise<{ status: number; body: unknown }> {
+): Promise<{ status: number; body: unknown; filterCalls?: AttemptRecord[] }> {
   const ok = answer.status >= 200 && answer.status < 300;
   if (!ok || !policies?.filterOutput || typeof answer.body !== 'object' || answer.body === null)
     return answer;
+  const ctx = forwardedContext(auth, line, deployment);
   try {
-    const ctx = forwardedContext(auth, line, deployment);
     return {
       status: answer.status,
       body: await policies.filterOutput(answer.body as ChatResponse, ctx),
+      filterCalls: ctx.filterCalls,
     };
   } catch (err) {
     const e = err instanceof GatewayError ? err : undefined;
     return {
       status: e?.status ?? 500,
       body: e?.toEnvelope() ?? { error: { message: (err as Error).message, type: 'server_error' } },
+      filterCalls: ctx.filterCalls,
     };
   }
 }
@@ -104,6 +111,11 @@ export function recordForwardedLine(
     top: DeploymentConfig;
     status: number;
     body: unknown;
+    /**
+     * The output content filter's calls at a priced moderation deployment on the answer
+     * (filterForwardedAnswer): part of the line's cost, counted there (before 2026-12-06, nowhere).
+     */
+    filterCalls?: AttemptRecord[];
   },
 ): void {
   const { line, deployment, status } = args;
@@ -153,6 +165,7 @@ export function recordForwardedLine(
       answerUsageCounts(body),
     );
   }
+  noteFilterCalls(record, args.filterCalls);
   record.status = status;
   if (!ok) record.errorCode = `upstream_${status}`;
   record.latencyMs = latencyMs;
@@ -165,6 +178,7 @@ export function recordForwardedLine(
       ...(body.usage ? { usage: body.usage } : {}),
       costUsd: record.costUsd,
       status,
+      attempts: record.attempts,
     });
   }
   deps.recorder.record(record);

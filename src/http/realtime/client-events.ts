@@ -33,3 +33,13 @@ export async function filterItem(
   }
   return changed ? JSON.stringify({ ...event, item: { ...item, content } }) : undefined;
 }
+
+/** `conversation.item.create`'s text parts, as they go upstream. */
+export function itemTexts(event: Json): string[] {
+  const item = event.item;
+  if (!isObject(item) || !Array.isArray(item.content)) return [];
+  const texts: string[] = [];
+  for (const part of item.content)
+    if (isObject(part) && typeof part.text === 'string') texts.push(part.text);
+  return texts;
+}

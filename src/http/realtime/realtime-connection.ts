@@ -29,7 +29,7 @@ import {
   upstreamEnd,
   upstreamMessageTooLarge,
 } from './session-end.js';
-import { filterItem, pinModel } from './client-events.js';
+import { filterItem, itemTexts, pinModel } from './client-events.js';
 import { SessionResponses } from './session-responses.js';
 import { ROUTER_SHUTDOWN } from '../websocket-shutdown.js';
 import { RealtimeRelay, type RealtimeDeps } from './realtime-relay.js';
@@ -250,8 +250,12 @@ export class RealtimeConnection implements RealtimeListener {
       if (!(await this.keyAccepted(event.event_id))) return;
       if (event.type === 'response.create') await this.admit(link, event);
       else if (event.type === 'session.update') text = pinModel(link, event) ?? text;
-      else if (event.type === 'conversation.item.create' && this.filterOn())
-        text = (await filterItem(event, (t) => this.filterText(link, t))) ?? text;
+      else if (event.type === 'conversation.item.create') {
+        if (this.filterOn())
+          text = (await filterItem(event, (t) => this.filterText(link, t))) ?? text;
+        // Its text is part of what the next response reads (and is charged if stopped).
+        this.deps.gateway.noteItem(link, itemTexts(event));
+      }
     } catch (err) {
       const e = toGatewayError(err);
       if (e.status >= 500) this.request.log.error({ err: e.cause ?? e, code: e.code }, e.message);

@@ -2,7 +2,8 @@
 // each admitted `response.create` waits for the upstream's `response.created`, is open until its
 // `response.done` (one request-log record, from its usage) or is refused by an `error` event naming
 // it. A response the upstream starts by itself (server VAD) is recorded too. When the session ends
-// first, the responses still waiting or open are recorded with the session's ending.
+// first, the responses still waiting or open are recorded with the session's ending, charged their
+// input.
 import { isObject } from '../../core/is-object.js';
 import type {
   RealtimeGateway,
@@ -85,10 +86,13 @@ export class SessionResponses {
     }
   }
 
-  /** The session ended: the responses still waiting or open are recorded (no usage came). */
+  /**
+   * The session ended: the responses still waiting or open are recorded (no usage came), each
+   * charged its input as sent (RealtimeGateway.finishResponse `stopped`).
+   */
   cut(status: number, code: string): void {
     for (const turn of [...this.open.values(), ...this.queued.splice(0)])
-      this.gateway.finishResponse(this.link, turn, undefined, status, code);
+      this.gateway.finishResponse(this.link, turn, undefined, status, code, true);
     this.open.clear();
   }
 }

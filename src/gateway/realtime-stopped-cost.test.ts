@@ -1,0 +1,169 @@
+// A realtime response stopped before its `response.done` (the session ended or broke while it was
+// asked for or under way) had its input sent: it is charged that, the conversation as the router
+// knows it (what the last response read and wrote, and the text of the items added since) at the
+// deployment's input price, estimated, as a chat try stopped after it was sent is. In its record,
+// the settle (the deployment's and the tenant's budgets) and the usage summary. Before 2026-12-06
+// it was charged nothing. The gateway and its session's responses (SessionResponses) are driven
+// with the upstream's events, over a session that needs no socket; real governance policies.
+import { describe, expect, it, vi } from 'vitest';
+import { memoryBudgets } from '../../test/helpers/memory-budgets.js';
+import { simDeployment, testConfigInput } from '../../test/helpers/test-config.js';
+import { parseConfig } from '../config/load-config.js';
+import { ConfigHolder, compileConfig } from '../config/runtime-config.js';
+import { createManualClock } from '../core/clock.js';
+import { SessionResponses } from '../http/realtime/session-responses.js';
+import { createGovernancePolicies } from '../policy/governance-policies.js';
+import type { ProviderAdapter } from '../providers/types.js';
+import type { RequestRecord } from '../store/request-record.js';
+import { usageSummary } from '../store/usage-summary.js';
+import { CircuitBreakers } from './circuit-breaker.js';
+import { ANONYMOUS, type GatewayPolicies, type SettleInfo } from './gateway-types.js';
+import { RealtimeGateway, type RealtimeCall } from './realtime-gateway.js';
+
+/** The realtime deployment's prices, USD per 1M tokens. */
+const TEXT_IN = 4;
+const AUDIO_IN = 32;
+
+async function setup() {
+  const input = testConfigInput({
+    budgets: { tenants: { default: { dailyUsd: 100 } }, tags: {} },
+  });
+  input.deployments.push(
+    simDeployment('rt', {
+      kind: 'realtime',
+      model: 'rt-model',
+      maxOutputTokens: undefined,
+      prices: { inputPer1M: TEXT_IN, outputPer1M: 16, audioInputPer1M: AUDIO_IN },
+      budget: { dailyUsd: 100 },
+    }),
+  );
+  const config = parseConfig(input, {}).config;
+  const holder = new ConfigHolder(compileConfig(config));
+  const { deploymentBudgets, tenantBudgets } = memoryBudgets(holder);
+  const governance = createGovernancePolicies({
+    config: holder,
+    deploymentBudgets,
+    budgets: tenantBudgets,
+  });
+  const settled: SettleInfo[] = [];
+  const policies: GatewayPolicies = {
+    ...governance,
+    settle: (ctx, outcome) => {
+      settled.push(outcome);
+      governance.settle!(ctx, outcome);
+    },
+  };
+  const records: RequestRecord[] = [];
+  const clock = createManualClock();
+  const adapter = {
+    async openRealtime() {
+      return { send: () => {}, close: () => {} };
+    },
+  } as unknown as ProviderAdapter;
+  const gateway = new RealtimeGateway({
+    config: holder,
+    adapters: { adapterFor: () => adapter },
+    clock,
+    breakers: new CircuitBreakers(clock),
+    recorder: { record: (r) => records.push(r) },
+    policies,
+  });
+  const call = (id: string): RealtimeCall => ({
+    auth: ANONYMOUS,
+    headers: {},
+    signal: new AbortController().signal,
+    requestId: id,
+    model: 'rt',
+  });
+  const link = await gateway.connect(call('sess'), {
+    message: () => {},
+    closed: () => {},
+    oversized: () => {},
+  });
+  const responses = new SessionResponses(gateway, link, () =>
+    gateway.startResponse(link, call('vad')),
+  );
+  /** A `response.create` the client sent, admitted. */
+  const ask = async (id: string) =>
+    responses.admitted(await gateway.admitResponse(link, call(id)), id);
+  const upstream = (event: object) => responses.watch(JSON.stringify(event));
+  const spent = async () => {
+    await new Promise((r) => setTimeout(r, 10)); // settle's budget writes are fire-and-forget
+    await deploymentBudgets.refresh();
+    return {
+      rt: deploymentBudgets.lines(holder.current.deployments.get('rt')!)[0]!.spentUsd,
+      tenant: (await tenantBudgets.budgetState({ tenant: 'default' })).lines[0]!.spentUsd,
+    };
+  };
+  return { gateway, link, responses, ask, upstream, records, settled, spent };
+}
+
+const responseRecords = (records: RequestRecord[]) =>
+  records.filter((r) => r.endpoint === 'realtime');
+
+describe('a realtime response stopped before response.done is charged its input', () => {
+  it("the session's first: the text of the items sent, at the input price", async () => {
+    const s = await setup();
+    const texts = ['What is the capital of France?', 'Answer in one word, please.'];
+    s.gateway.noteItem(s.link, texts);
+    await s.ask('evt_1');
+    s.upstream({ type: 'response.created', response: { id: 'resp_1' } });
+    // The upstream breaks off mid-answer: no response.done.
+    s.responses.cut(502, 'upstream_dropped');
+    const [record] = responseRecords(s.records);
+    const tokens = texts.reduce((n, t) => n + Math.ceil(t.length / 4), 0);
+    const expected = (tokens * TEXT_IN) / 1e6;
+    expect(record).toMatchObject({ status: 502, errorCode: 'upstream_dropped', deployment: 'rt' });
+    expect(record!.promptTokens).toBe(tokens);
+    expect(record!.costUsd).toBeCloseTo(expected, 15);
+    expect(record!.baselineCostUsd).toBeCloseTo(expected, 15);
+    expect(record!.usageEstimated).toBe(true);
+    expect(s.settled.at(-1)!.costUsd).toBeCloseTo(expected, 15);
+    const summary = await usageSummary(
+      { query: async () => [record!] },
+      { since: 0, until: Number.MAX_SAFE_INTEGER, by: 'deployment' },
+    );
+    expect(summary.groups.find((g) => g.key === 'rt')?.costUsd).toBeCloseTo(expected, 15);
+    const live = await s.spent();
+    expect(live.rt).toBeCloseTo(expected, 12);
+    expect(live.tenant).toBeCloseTo(expected, 12);
+  });
+
+  it('after a completed response: what it read and wrote (audio at the audio price) and the new item', async () => {
+    const s = await setup();
+    s.gateway.noteItem(s.link, ['Hello there.']);
+    await s.ask('evt_1');
+    s.upstream({ type: 'response.created', response: { id: 'resp_1' } });
+    const usage = {
+      input_tokens: 120,
+      output_tokens: 80,
+      input_token_details: { audio_tokens: 50 },
+      output_token_details: { audio_tokens: 60 },
+    };
+    s.upstream({
+      type: 'response.done',
+      response: { id: 'resp_1', status: 'completed', usage },
+    });
+    // One the upstream refused (an error naming its response.create) never started: no charge.
+    await s.ask('evt_bad');
+    s.upstream({ type: 'error', error: { code: 'invalid_value', event_id: 'evt_bad' } });
+    const next = 'And what about Spain?';
+    s.gateway.noteItem(s.link, [next]);
+    // Asked for, not yet started, when the session ends.
+    await s.ask('evt_2');
+    s.responses.cut(499, 'client_closed_request');
+    const records = responseRecords(s.records);
+    expect(records).toHaveLength(3);
+    expect(records[1]).toMatchObject({ status: 400, errorCode: 'invalid_value', costUsd: 0 });
+    const stopped = records[2]!;
+    const text = 120 + 80 - (50 + 60) + Math.ceil(next.length / 4);
+    const expected = (text * TEXT_IN + (50 + 60) * AUDIO_IN) / 1e6;
+    expect(stopped.status).toBe(499);
+    expect(stopped.promptTokens).toBe(text + 110);
+    expect(stopped.costUsd).toBeCloseTo(expected, 15);
+    expect(stopped.usageEstimated).toBe(true);
+    await vi.waitFor(() => expect(s.settled).toHaveLength(3));
+    expect(s.settled[2]!.costUsd).toBeCloseTo(expected, 15);
+    expect((await s.spent()).rt).toBeCloseTo(records[0]!.costUsd + expected, 12);
+  });
+});
