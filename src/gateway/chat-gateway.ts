@@ -44,6 +44,7 @@ import { noteServed, servedHeaders, type PlanDeps } from './plan-route.js';
 import { routeInTurn, type ExecuteTarget } from './route-in-turn.js';
 import { PoolBalancer } from './pool-order.js';
 import { CallDrain } from './call-drain.js';
+import { callStopped, copyCall } from './call-stop.js';
 import {
   authorizeTarget,
   checkChatTarget,
@@ -217,7 +218,7 @@ export class ChatGateway {
           record.promptText = request === call.request ? kept : collectPromptText(request);
       }
       // The client may have left while we counted tokens or ran policies: do not route for it.
-      if (call.signal.aborted) throw abortedCall(call.signal, []);
+      if (callStopped(call)) throw abortedCall(call.signal, []);
       const cache = this.deps.answerCache;
       // No cache for this target: no lookup and no promise (the hot path of most requests).
       const looked: AnswerLookup =
@@ -252,8 +253,9 @@ export class ChatGateway {
         });
       // A prompt the filter changed goes bridged: a native upstream (Responses) would get the
       // client's own body, redactions (text, attached files) undone.
+      // The call itself when nothing changed (copyCall: a spread would lose its signal).
       const routed =
-        request === call.request ? { ...call, request } : { ...call, request, native: undefined };
+        request === call.request ? call : copyCall(call, { request, native: undefined });
       const route = (first: boolean) =>
         routeInTurn(this.planDeps, this.execute, snapshot, routed, targets, promptTokens, {
           mode: admitted.modeOverride,
@@ -332,10 +334,10 @@ export class ChatGateway {
   private readonly execute: ExecuteTarget = (snapshot, call, ordered, promptTokens, record) =>
     executeWithFailover({
       // Stored answer text is read from every chunk, so chunks are parsed when it is kept.
-      call: {
-        ...call,
-        passThrough: call.passThrough === true && !snapshot.config.requestLog.storeText,
-      },
+      call:
+        call.passThrough === true && snapshot.config.requestLog.storeText
+          ? copyCall(call, { passThrough: false })
+          : call,
       ordered,
       adapters: this.deps.adapters,
       breakers: this.deps.breakers,

@@ -20,6 +20,7 @@ import {
   toGatewayError,
 } from './attempt-records.js';
 import { stoppedByDrain, type CallDrain } from './call-drain.js';
+import { callSignalIfMade, callStopped, onCallStopped } from './call-stop.js';
 import type { CircuitBreakers } from './circuit-breaker.js';
 import type { DeploymentLoad } from './deployment-load.js';
 import type { ChatCall, GatewayPolicies } from './gateway-types.js';
@@ -95,7 +96,7 @@ export async function executeWithFailover(args: ExecuteArgs): Promise<ExecutionR
   /** An upstream refused the prompt as too long: only a larger context window may serve it. */
   let tooLong: { error: GatewayError; deployment: DeploymentConfig } | undefined;
   for (const [i, deployment] of args.ordered.entries()) {
-    if (call.signal.aborted) throw abortedCall(call.signal, attempts);
+    if (callStopped(call)) throw abortedCall(call.signal, attempts);
     if (args.drain?.stoppedWith) throw withAttempts(args.drain.stoppedWith, attempts);
     if (tooLong && deployment.contextWindow <= tooLong.deployment.contextWindow) {
       attempts.push(notLargerWindow(deployment, tooLong.deployment));
@@ -113,21 +114,28 @@ export async function executeWithFailover(args: ExecuteArgs): Promise<ExecutionR
     }
     const t0 = clock.perfNow();
     const controller = new AbortController();
-    const onClientAbort = () => controller.abort(new Error('client closed request'));
-    call.signal.addEventListener('abort', onClientAbort, { once: true });
+    // The attempt's signal is the request's only one: the client's going is heard without one.
+    const offClientAbort = onCallStopped(call, () =>
+      controller.abort(new Error('client closed request')),
+    );
     const untrack = args.drain?.track(controller);
     // In flight from the upstream call until the answer, the failure or the stream's end.
     let inFlight = false;
     let probe = false;
     const release = () => {
-      call.signal.removeEventListener('abort', onClientAbort);
+      offClientAbort();
       untrack?.();
       if (inFlight) args.load?.end(deployment.name);
       inFlight = false;
     };
     try {
+      // A queued waiter's signal was made when it queued; a call with none is no waiter.
       if (args.policies?.consumeDeployment)
-        await args.policies.consumeDeployment(deployment, args.promptTokens, call.signal);
+        await args.policies.consumeDeployment(
+          deployment,
+          args.promptTokens,
+          callSignalIfMade(call),
+        );
       const adapted = adaptRequestForDeployment(call.request, deployment);
       const { warnings } = adapted;
       // Custom tools where the upstream has none: function tools up, custom calls back.
@@ -169,15 +177,16 @@ export async function executeWithFailover(args: ExecuteArgs): Promise<ExecutionR
           release();
           // The attempt that streamed and then broke says so wherever it is shown (the record,
           // the receipt: the same object), not the `ok` it had when its first chunk came.
-          const stopped = call.signal.aborted || stoppedByDrain(controller.signal);
+          const clientGone = callStopped(call);
+          const stopped = clientGone || stoppedByDrain(controller.signal);
           if (!completed && failure !== undefined && !stopped) markStreamDropped(attempt, failure);
           // Stopped mid-answer by the client (or the shutdown drain): `aborted`, as a call in
           // flight before its first chunk is, not the `ok` its first chunk gave it (fault audit
           // F8: a 499 row said its only call succeeded).
           if (!completed && stopped)
-            markStreamAborted(attempt, call.signal.aborted ? call.signal : controller.signal);
+            markStreamAborted(attempt, clientGone ? call.signal : controller.signal);
           if (completed) breakers.success(deployment.name);
-          else if (failure !== undefined && upstreamFault(failure) && !call.signal.aborted)
+          else if (failure !== undefined && upstreamFault(failure) && !clientGone)
             breakers.failure(deployment.name);
           else if (probe) breakers.abandonProbe(deployment.name);
           if (!completed) controller.abort(new Error('stream stopped before its end'));
@@ -219,7 +228,7 @@ export async function executeWithFailover(args: ExecuteArgs): Promise<ExecutionR
       // attempt's own controller): an `aborted` attempt, charged its prompt (finish-record.ts),
       // not a failure of the deployment (before, the drain's stop was an `error` at $0: ops
       // audit F1, 2026-12-06).
-      const stoppedBy = call.signal.aborted
+      const stoppedBy = callStopped(call)
         ? call.signal
         : stoppedByDrain(controller.signal)
           ? controller.signal

@@ -6,6 +6,7 @@ import type { DeploymentConfig } from '../config/deployment-schema.js';
 import type { ChatChunk, ChatRequest, ChatResponse, ChatUsage } from '../core/wire-types.js';
 import type { AttemptRecord, Endpoint } from '../store/request-record.js';
 import type { Attribution } from './attribution.js';
+import type { CallStop } from './call-stop.js';
 
 /** Who is calling: resolved by auth before the gateway runs; never taken from the body. */
 export interface AuthContext {
@@ -37,8 +38,14 @@ export interface ChatCall {
   auth: AuthContext;
   /** Lower-cased request headers (routing controls, data-zone narrowing, session ids). */
   headers: Readonly<Record<string, string | string[] | undefined>>;
-  /** Aborted when the client disconnects. */
+  /**
+   * Aborted when the client disconnects. With `stop` it is a getter that makes it on first read
+   * (call-stop.ts): the hot path asks `callStopped` / `onCallStopped`; copy such a call with
+   * `copyCall`, not a spread (which would leave the getter behind).
+   */
   signal: AbortSignal;
+  /** An HTTP request's stop (its client went away), behind `signal` (call-stop.ts). */
+  stop?: CallStop;
   requestId: string;
   /** Azure dated path: the deployment named in the URL wins over the body's `model`. */
   deploymentFromPath?: string;

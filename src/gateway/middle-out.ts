@@ -11,6 +11,7 @@
 import { invalidRequest } from '../core/errors.js';
 import type { RuntimeConfig } from '../config/runtime-config.js';
 import { isObject } from '../core/is-object.js';
+import { copyCall } from './call-stop.js';
 import { fitToContext } from './context-fit.js';
 import type { ChatCall, Target } from './gateway-types.js';
 import { isWebPlugin } from './web-plugin.js';
@@ -102,7 +103,7 @@ export async function applyMiddleOut(
     .filter(Boolean)
     .join(' and ');
   return {
-    call: { ...call, request: fit.chat },
+    call: copyCall(call, { request: fit.chat }),
     warnings: [...ask.warnings, `middle-out ${what}, to fit a ${fit.window}-token context window`],
   };
 }

@@ -11,6 +11,7 @@ import { MAX_REPLY_BYTES } from '../config/deployment-schema.js';
 import { reportedUsage, usageCounts, type UsageCounts } from './cost.js';
 import type { ChunkCollector } from './answer-chunks.js';
 import { abortedCall, streamFailure } from './attempt-records.js';
+import { callStopped } from './call-stop.js';
 import type { ExecutionResult } from './execute-with-failover.js';
 import type { ChatCall } from './gateway-types.js';
 import { modelSelectionDetails } from './router-controls.js';
@@ -139,7 +140,7 @@ export async function* trackStream(
     // read it aborted failed (that failure is not the deployment's: as a 502 it showed in the
     // deployment's error rate). A stop with a reason of its own (a background run's cancel, the
     // router shutting down) is logged as that.
-    if (call.signal.aborted) {
+    if (callStopped(call)) {
       const why = abortedCall(call.signal, []);
       status = why.status;
       errorCode = why.code ?? undefined;

@@ -6,6 +6,7 @@
 // (`engine: "exa"`, `max_results`, `search_prompt`) is named in `x-router-warnings` as not applied.
 // A malformed `plugins` is a 400 in middle-out.ts, which reads the same field.
 import { isObject } from '../core/is-object.js';
+import { copyCall } from './call-stop.js';
 import type { ChatCall } from './gateway-types.js';
 
 export const WEB_PLUGIN = 'web';
@@ -33,5 +34,8 @@ export function applyWebPlugin(call: ChatCall): { call: ChatCall; warnings: stri
       if (plugin[field] != null) warnings.push(`plugins[${i}].${field} not applied`);
   });
   if (!asked || call.request.web_search_options != null) return { call, warnings };
-  return { call: { ...call, request: { ...call.request, web_search_options: {} } }, warnings };
+  return {
+    call: copyCall(call, { request: { ...call.request, web_search_options: {} } }),
+    warnings,
+  };
 }

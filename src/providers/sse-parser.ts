@@ -3,6 +3,7 @@
 // robust to bytes split anywhere, including inside a multi-byte character. Chat chunks are read
 // from its messages by chat-chunk-reader.ts.
 import { GatewayError } from '../core/errors.js';
+import { Utf8Reads } from './utf8-reads.js';
 
 export interface SseMessage {
   event?: string;
@@ -54,7 +55,7 @@ export async function* parseSse<T = SseMessage>(
   const endAt = opts.endAt;
   const map = opts.map ?? ((m: SseMessage) => m as unknown as T);
   let reachedEnd = false;
-  const decoder = new TextDecoder('utf-8');
+  const decoder = new Utf8Reads();
   const maxChars = opts.maxEventChars ?? MAX_EVENT_CHARS;
   let buffer = '';
   /**
@@ -194,7 +195,7 @@ export async function* parseSse<T = SseMessage>(
       const next = await iterator.next();
       if (next.done) {
         ended = true;
-        take(decoder.decode());
+        take(decoder.end());
         flushPending();
         drain(true);
         // End of stream without a trailing blank line: a complete last field still counts, an
@@ -217,7 +218,7 @@ export async function* parseSse<T = SseMessage>(
         }
       } else {
         const chunk = next.value;
-        const text = typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
+        const text = typeof chunk === 'string' ? chunk : decoder.decode(chunk);
         if (take(text)) {
           if (first && buffer.length > 0) {
             if (buffer.charCodeAt(0) === 0xfeff) buffer = buffer.slice(1);

@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isCalendarDate } from '../../core/calendar-date.js';
 import { invalidRequest } from '../../core/errors.js';
 import { openAiAttribution, type Attribution } from '../../gateway/attribution.js';
+import { CallStop, stoppableCall } from '../../gateway/call-stop.js';
 import type { ChatGateway } from '../../gateway/chat-gateway.js';
 import type { ChatCall, ChatOutcome, Endpoint } from '../../gateway/gateway-types.js';
 
@@ -27,11 +28,16 @@ import {
 
 /** Fires when the client goes away before its reply is written (which aborts the upstream call). */
 export function clientGoneSignal(reply: FastifyReply): AbortSignal {
-  const controller = new AbortController();
+  return clientGoneStop(reply).signal;
+}
+
+/** Stops when the client goes away before its reply is written; its signal made only if read. */
+function clientGoneStop(reply: FastifyReply): CallStop {
+  const stop = new CallStop();
   reply.raw.on('close', () => {
-    if (!reply.raw.writableFinished) controller.abort();
+    if (!reply.raw.writableFinished) stop.stop();
   });
-  return controller.signal;
+  return stop;
 }
 
 /** Who a gateway call runs as: an HTTP request, or one turn of a WebSocket connection. */
@@ -75,12 +81,11 @@ function chatCall(
   const attribution =
     opts.attribution ??
     openAiAttribution(chat as unknown as Record<string, unknown>, request.headers);
-  return {
+  const call = {
     request: chat,
     endpoint: opts.endpoint ?? 'chat',
     auth: request.auth,
     headers: request.headers,
-    signal: opts.signal ?? (reply ? clientGoneSignal(reply) : new AbortController().signal),
     requestId: request.id,
     deploymentFromPath: opts.deploymentFromPath,
     ...(opts.native ? { native: opts.native } : {}),
@@ -89,6 +94,9 @@ function chatCall(
     ...(opts.sessionId ? { sessionId: opts.sessionId } : {}),
     ...(opts.nextSessionId ? { nextSessionId: opts.nextSessionId } : {}),
   };
+  if (opts.signal) return { ...call, signal: opts.signal };
+  // Most requests never read their signal: it is made only when something does (call-stop.ts).
+  return stoppableCall(call, reply ? clientGoneStop(reply) : new CallStop());
 }
 
 /**
