@@ -1,6 +1,7 @@
 // Upstream HTTP: one undici Pool per origin with keep-alive (global fetch costs ≈300 µs CPU a call;
 // a Pool ≈40 µs, STYLE.md principle 9). Redirects are never followed for keyed requests.
 import { createRequire } from 'node:module';
+import { StringDecoder } from 'node:string_decoder';
 import type { Dispatcher, Pool } from 'undici';
 import { GatewayError } from '../core/errors.js';
 
@@ -138,11 +139,15 @@ export async function readText(
   body: UpstreamHttpResponse['body'],
   limit = Infinity,
 ): Promise<string> {
+  // A character split between two chunks stays one character (each chunk decoded alone made it
+  // two U+FFFD: a forwarded batch's answers, an image's revised prompt, until 2026-12-06).
+  const decoder = new StringDecoder('utf8');
   let out = '';
   for await (const chunk of body) {
-    out += (chunk as Buffer).toString('utf8');
+    out += decoder.write(chunk as Buffer);
     if (out.length >= limit) break;
   }
+  if (out.length < limit) out += decoder.end();
   return out.length > limit ? out.slice(0, limit) : out;
 }
 
