@@ -276,7 +276,12 @@ export class ChatGateway {
         // Its cost is settled when the Batch API answers (forward/record-forwarded.ts), as another
         // request's: settled here for nothing, so what admission reserved on its budgets is freed.
         policies?.settle?.(admit, { costUsd: 0, status: 202, attempts: [] });
-        return { kind: 'forward', line: routedTo.held };
+        // The filter's calls on the prompt go with the line, to its record.
+        const filterCalls = admit.filterCalls?.splice(0) ?? [];
+        return {
+          kind: 'forward',
+          line: filterCalls.length ? { ...routedTo.held, filterCalls } : routedTo.held,
+        };
       }
       const { plan, result, served: servedBy } = routedTo;
       noteServed(record, plan, result);

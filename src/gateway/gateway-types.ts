@@ -92,6 +92,11 @@ export interface PlannedBatchLine {
   decisionId?: string;
   tags?: string[];
   endUser?: string;
+  /**
+   * The content filter's calls at a priced moderation deployment on the prompt, before the line
+   * was held: counted in the line's record when its answer comes (before 2026-12-06, nowhere).
+   */
+  filterCalls?: AttemptRecord[];
 }
 
 export type BatchLineOutcome = ChatOutcome | { kind: 'forward'; line: PlannedBatchLine };

@@ -7,6 +7,7 @@
 // is unknown, looks the upstream batch up rather than sending its lines again.
 import type { PlannedBatchLine } from '../../gateway/gateway-types.js';
 import type { ProviderBatchResult } from '../../providers/types.js';
+import type { AttemptRecord } from '../../store/request-record.js';
 
 /** What a forwarded line's record needs when its upstream batch ends (from its plan). */
 export interface ForwardedLine {
@@ -22,6 +23,8 @@ export interface ForwardedLine {
   decisionId?: string;
   tags?: string[];
   endUser?: string;
+  /** The content filter's priced calls on the prompt (PlannedBatchLine.filterCalls). */
+  filterCalls?: AttemptRecord[];
 }
 
 /** One upstream batch. */
@@ -78,6 +81,7 @@ export function forwardedLine(
     ...(planned.decisionId !== undefined ? { decisionId: planned.decisionId } : {}),
     ...(planned.tags ? { tags: planned.tags } : {}),
     ...(planned.endUser !== undefined ? { endUser: planned.endUser } : {}),
+    ...(planned.filterCalls?.length ? { filterCalls: planned.filterCalls } : {}),
   };
 }
 

@@ -1,19 +1,21 @@
 // A batch line forwarded to its deployment's Batch API has its answer checked by the output content
 // filter when it comes back (filterForwardedAnswer), as a live answer is: the calls that check
 // makes at a priced moderation deployment are part of the line's cost, listed in its record
-// (`lookup: 'content_filter'`), settled with it and counted at `mod` in the usage summary. Before
+// (`lookup: 'content_filter'`), settled with it and counted at `mod` in the usage summary; so are
+// the calls that checked its prompt before the gateway held it for the Batch API. Before
 // 2026-12-06 they counted nowhere. Real governance policies, filter and moderation gateway.
 import { describe, expect, it } from 'vitest';
 import {
   filterCalls,
   moderationCost,
   pricedModerationApp,
+  promptText,
   summaryAt,
 } from '../../../test/helpers/priced-moderation-filter.js';
-import type { ChatResponse } from '../../core/wire-types.js';
-import { ANONYMOUS } from '../../gateway/gateway-types.js';
+import type { ChatRequest, ChatResponse } from '../../core/wire-types.js';
+import { ANONYMOUS, type PlannedBatchLine } from '../../gateway/gateway-types.js';
 import type { RequestRecord } from '../../store/request-record.js';
-import type { ForwardGroup, ForwardedLine } from './forward-doc.js';
+import { forwardedLine, type ForwardGroup, type ForwardedLine } from './forward-doc.js';
 import { filterForwardedAnswer, recordForwardedLine } from './record-forwarded.js';
 
 const answerText = 'Paris is the capital of France.';
@@ -72,5 +74,56 @@ describe('a forwarded batch line', () => {
       15,
     );
     expect((await app.spent()).at).toBeCloseTo(expected, 12);
+  });
+
+  it("counts the filter's call on its prompt, made before the line was held, with the answer's", async () => {
+    const app = await pricedModerationApp();
+    const prompt = 'What is the capital of France?';
+    let held: PlannedBatchLine | undefined;
+    const outcome = await app.t.gateway.handleBatchLine(
+      {
+        request: {
+          model: 'small',
+          messages: [{ role: 'user', content: prompt }],
+        } as ChatRequest,
+        endpoint: 'chat',
+        auth: ANONYMOUS,
+        headers: {},
+        signal: new AbortController().signal,
+        requestId: 'req_b2',
+      },
+      { accepts: () => true, hold: (line) => (held = line) },
+    );
+    expect(outcome.kind).toBe('forward');
+    const planned = outcome.kind === 'forward' ? outcome.line : held!;
+    const promptCost = moderationCost(promptText(prompt));
+    expect(planned.filterCalls).toEqual([
+      expect.objectContaining({ deployment: 'mod', lookup: 'content_filter', costUsd: promptCost }),
+    ]);
+    // Kept in the batch's doc with the line, then recorded when its answer comes.
+    const line = forwardedLine(0, 'req_b2', planned);
+    const deployment = planned.deployment;
+    const answer = { status: 200, body: structuredClone(upstreamAnswer) };
+    const out = await filterForwardedAnswer(app.policies, ANONYMOUS, line, deployment, answer);
+    const records: RequestRecord[] = [];
+    const record = (r: RequestRecord) => records.push(r);
+    const args = {
+      tenant: 'default',
+      auth: ANONYMOUS,
+      group: { deployment: deployment.name, submittedAt: app.t.clock.now(), lines: [line] },
+      line,
+      deployment,
+      top: planned.top,
+      status: answer.status,
+      body: answer.body,
+      filterCalls: out.filterCalls,
+    };
+    recordForwardedLine({ clock: app.t.clock, recorder: { record }, policies: app.policies }, args);
+    const answerCost = moderationCost(answerText);
+    expect(filterCalls(records[0]!).map((a) => a.costUsd)).toEqual([promptCost, answerCost]);
+    expect((await summaryAt(records, 'mod'))?.costUsd).toBeCloseTo(promptCost + answerCost, 15);
+    // The doc's line keeps its calls (recorded from a copy): a replica recording it again
+    // after a takeover counts them as this one did.
+    expect(line.filterCalls).toHaveLength(1);
   });
 });

@@ -165,7 +165,9 @@ export function recordForwardedLine(
       answerUsageCounts(body),
     );
   }
-  noteFilterCalls(record, args.filterCalls);
+  // The filter's calls on the prompt when the line was held, then on the answer (a copy: the
+  // doc's stay as they are).
+  noteFilterCalls(record, [...(line.filterCalls ?? []), ...(args.filterCalls ?? [])]);
   record.status = status;
   if (!ok) record.errorCode = `upstream_${status}`;
   record.latencyMs = latencyMs;
