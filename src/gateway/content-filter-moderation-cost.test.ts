@@ -6,103 +6,47 @@
 // `x-router-attempts` and the served deployment stay the chat's. Before 2026-12-06 they counted
 // nowhere. Real governance policies and content filter over simulated deployments.
 import { describe, expect, it, vi } from 'vitest';
-import { buildTestApp, simulatedAdapters } from '../../test/helpers/build-test-app.js';
-import { simModerationDeployment, testConfigInput } from '../../test/helpers/test-config.js';
-import { parseConfig } from '../config/load-config.js';
-import { ConfigHolder, compileConfig } from '../config/runtime-config.js';
-import { collectPromptText } from '../core/prompt-text.js';
-import type { ChatRequest } from '../core/wire-types.js';
-import { createContentFilter, type ContentFilter } from '../policy/content-filter.js';
-import { createGovernancePolicies } from '../policy/governance-policies.js';
+import { seededSpend } from '../../test/helpers/memory-budgets.js';
+import {
+  filterCalls,
+  metricCostAt,
+  moderationCost,
+  pricedModerationApp,
+  promptText,
+  summaryAt,
+} from '../../test/helpers/priced-moderation-filter.js';
 import { createSimulatedAdapter } from '../providers/simulated/simulated-adapter.js';
 import type { RequestRecord } from '../store/request-record.js';
-import { usageSummary } from '../store/usage-summary.js';
-import { metricsText, recordRequestMetrics, registry } from '../telemetry/metrics.js';
-import type { GatewayPolicies, SettleInfo } from './gateway-types.js';
-import { ModerationsGateway } from './moderations-gateway.js';
-import { memoryBudgets, seededSpend } from '../../test/helpers/memory-budgets.js';
-
-/** The moderation deployment's input price, USD per 1M tokens (OpenAI's is free; this one is not). */
-const MOD_PRICE = 40;
-
-/** What the moderation deployment charges for `texts`: each ≈4 characters a token. */
-const moderationCost = (...texts: string[]) =>
-  (texts.reduce((n, t) => n + Math.ceil(t.length / 4), 0) * MOD_PRICE) / 1e6;
 
 /**
  * The router with the content filter on a priced moderation deployment (`mod`, with a daily
- * budget), real governance policies (deployment and tenant budgets) whose settles are kept, and
- * the filter's classify call through a ModerationsGateway over the app's own parts. `slowMod`:
+ * budget) and real governance policies (test/helpers/priced-moderation-filter.ts). `slowMod`:
  * `mod` stalls 5 s before it answers (really waited, so stopped by the filter's 100 ms timeout).
  */
 async function setup({ slowMod = false, cache = false } = {}) {
-  const input = testConfigInput({
-    contentFilter: { enabled: true, moderationDeployment: 'mod' },
-    ...(cache ? { cache: { enabled: true, ttlSeconds: 600 } } : {}),
-    budgets: { tenants: { default: { dailyUsd: 100 } }, tags: {} },
+  const app = await pricedModerationApp({
+    ...(cache ? { overrides: { cache: { enabled: true, ttlSeconds: 600 } } } : {}),
+    ...(slowMod
+      ? {
+          modSimulation: {
+            ttftMs: 0,
+            tokensPerSecond: 1_000_000,
+            failure: { kind: 'slow-first-token', rate: 1, delayMs: 5_000 },
+          },
+          moderationTimeoutMs: 100,
+          adapters: (simulated, config) => ({
+            ...simulated,
+            mod: createSimulatedAdapter(config.deployments.find((d) => d.name === 'mod')!),
+          }),
+        }
+      : {}),
   });
-  input.deployments.push(
-    simModerationDeployment('mod', {
-      prices: { inputPer1M: MOD_PRICE, outputPer1M: 0 },
-      budget: { dailyUsd: 100 },
-      ...(slowMod
-        ? {
-            simulation: {
-              ttftMs: 0,
-              tokensPerSecond: 1_000_000,
-              failure: { kind: 'slow-first-token', rate: 1, delayMs: 5_000 },
-            },
-          }
-        : {}),
-    }),
-  );
-  const config = parseConfig(input, {}).config;
-  const holder = new ConfigHolder(compileConfig(config));
-  const { deploymentBudgets, tenantBudgets } = memoryBudgets(holder);
-  // Built below, once the moderation gateway is (the policies come first).
-  const current: { filter?: ContentFilter } = {};
-  const governance = createGovernancePolicies({
-    config: holder,
-    deploymentBudgets,
-    budgets: tenantBudgets,
-    contentFilter: () => current.filter,
-  });
-  const settled: SettleInfo[] = [];
-  const policies: GatewayPolicies = {
-    ...governance,
-    settle: (ctx, outcome) => {
-      settled.push(outcome);
-      governance.settle!(ctx, outcome);
-    },
-  };
-  const adapters = simulatedAdapters(config);
-  if (slowMod)
-    adapters.mod = createSimulatedAdapter(config.deployments.find((d) => d.name === 'mod')!);
-  const t = await buildTestApp(config, adapters, { policies });
-  const moderations = new ModerationsGateway({
-    config: t.config,
-    adapters: { adapterFor: (d) => adapters[d.name]! },
-    clock: t.clock,
-    breakers: t.breakers,
-    recorder: { record: () => {} },
-    policies,
-  });
-  current.filter = createContentFilter(config.contentFilter, {
-    moderationTimeoutMs: slowMod ? 100 : undefined,
-    moderateWith: (name, text, signal, onCall) => moderations.classify(name, text, signal, onCall),
-  });
-  const mod = t.config.current.deployments.get('mod')!;
   /** What the moderation deployment's and the tenant's budgets count as spent today. */
   const spent = async () => {
-    await vi.waitFor(() => expect(settled.length).toBeGreaterThan(0));
-    await new Promise((r) => setTimeout(r, 10)); // settle's budget writes are fire-and-forget
-    await deploymentBudgets.refresh();
-    return {
-      mod: deploymentBudgets.lines(mod)[0]!.spentUsd,
-      tenant: (await tenantBudgets.budgetState({ tenant: 'default' })).lines[0]!.spentUsd,
-    };
+    const { at, tenant } = await app.spent('mod');
+    return { mod: at, tenant };
   };
-  return { t, settled, spent };
+  return { t: app.t, settled: app.settled, spent };
 }
 
 const chat = (content: string, stream = false) => ({
@@ -111,36 +55,9 @@ const chat = (content: string, stream = false) => ({
   payload: { model: 'model-router', messages: [{ role: 'user', content }], stream },
 });
 
-/** The text the filter sends the moderation model for a one-message prompt. */
-const promptText = (content: string) =>
-  collectPromptText({ model: '', messages: [{ role: 'user', content }] } as ChatRequest);
-
-/** The record's content-filter calls, each at `mod`. */
-const filterCalls = (r: RequestRecord) => r.attempts.filter((a) => a.lookup === 'content_filter');
-
 /** What the record's content-filter calls cost. */
 const filterCallsCost = (r: RequestRecord) =>
   filterCalls(r).reduce((n, a) => n + (a.costUsd ?? 0), 0);
-
-/** What the usage summary by deployment counts at `key` for these records. */
-async function summaryAt(records: RequestRecord[], key: string) {
-  const summary = await usageSummary(
-    { query: async () => records },
-    { since: 0, until: Number.MAX_SAFE_INTEGER, by: 'deployment' },
-  );
-  return summary.groups.find((g) => g.key === key);
-}
-
-/** model_router_cost_usd_total at the deployment `name`, for this one record. */
-async function metricCostAt(record: RequestRecord, name: string): Promise<number> {
-  registry.resetMetrics();
-  recordRequestMetrics(record);
-  const line = new RegExp(
-    `^model_router_cost_usd_total\\{[^}]*deployment="${name}"\\} (\\S+)$`,
-    'm',
-  );
-  return Number(line.exec(await metricsText())?.[1] ?? 0);
-}
 
 describe("the content filter's moderation calls count in the chat request they were made for", () => {
   it('a JSON answer: the prompt and the answer checked at mod, in the record, summary, metrics, live and seeded budgets; the chat attempt and served deployment unchanged', async () => {

@@ -5,7 +5,7 @@
 import { expect, vi } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
 import { ConfigHolder, compileConfig } from '../../src/config/runtime-config.js';
-import type { ConfigInput } from '../../src/config/schema.js';
+import type { Config, ConfigInput } from '../../src/config/schema.js';
 import { collectPromptText } from '../../src/core/prompt-text.js';
 import type { ChatRequest } from '../../src/core/wire-types.js';
 import type { GatewayPolicies, SettleInfo } from '../../src/gateway/gateway-types.js';
@@ -70,8 +70,11 @@ export interface PricedModerationOptions {
   overrides?: Partial<ConfigInput>;
   /** Told of each settle, as it happens. */
   onSettle?: (outcome: SettleInfo) => void;
-  /** Adapters in place of the simulated ones, by deployment. */
-  adapters?: (simulated: Record<string, ProviderAdapter>) => Record<string, ProviderAdapter>;
+  /** Adapters in place of the simulated ones (which never sleep), by deployment. */
+  adapters?: (
+    simulated: Record<string, ProviderAdapter>,
+    config: Config,
+  ) => Record<string, ProviderAdapter>;
 }
 
 export async function pricedModerationApp(opts: PricedModerationOptions = {}) {
@@ -109,7 +112,7 @@ export async function pricedModerationApp(opts: PricedModerationOptions = {}) {
     },
   };
   const simulated = simulatedAdapters(config);
-  const adapters = opts.adapters ? opts.adapters(simulated) : simulated;
+  const adapters = opts.adapters ? opts.adapters(simulated, config) : simulated;
   const t = await buildTestApp(config, adapters, { policies });
   const moderations = new ModerationsGateway({
     config: t.config,
