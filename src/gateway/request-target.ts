@@ -245,6 +245,22 @@ export function keyMayUse(auth: AuthContext, target: Target): boolean {
   return targetMembers(target).some((name) => authAllowsDeployment(auth, target, name));
 }
 
+/**
+ * What a routed chat request would be refused for before any upstream is called (the target is
+ * not chat, the key is not scoped to it, or its `modelSubset` leaves it none), for the requests
+ * that answer before routing: a Responses WebSocket warm-up (`generate: false`) and a background
+ * response's creation. Before 2026-12-07 both answered for a model the key may not use.
+ */
+export function authorizeChatTarget(snapshot: RuntimeConfig, call: ChatCall): void {
+  const target = resolveTarget(snapshot, call);
+  authorizeTarget(call, target);
+  checkChatTarget(snapshot, target);
+  if (!keyMayUse(call.auth, target))
+    throw forbidden(
+      `This API key may not use any deployment "${targetName(target)}" would serve from (the key's modelSubset): GET /v1/models lists what it may use.`,
+    );
+}
+
 /** A request header's (first) value. */
 export function headerValue(call: ChatCall, name: string): string | undefined {
   const v = call.headers[name];

@@ -14,10 +14,12 @@
 // ended; the router's own `error` events are built in error-event.ts.
 import type { FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
-import { GatewayError, invalidRequest } from '../../core/errors.js';
+import { GatewayError, forbidden, invalidRequest } from '../../core/errors.js';
 import { MAX_JSON_DEPTH, jsonNestsDeeperThan, tooDeepMessage } from '../../core/json-nesting.js';
 import { isObject } from '../../core/is-object.js';
 import type { RealtimeLink, RealtimeTurn } from '../../gateway/realtime-gateway.js';
+import { targetName } from '../../gateway/gateway-types.js';
+import { authAllowsDeployment, keyMayUse } from '../../gateway/request-target.js';
 import type { RealtimeListener } from '../../providers/types.js';
 import { toGatewayError } from '../error-handler.js';
 import {
@@ -265,14 +267,28 @@ export class RealtimeConnection implements RealtimeListener {
   }
 
   /**
-   * Is the upgrade's key still accepted? When it is not (revoked, expired, out of its
-   * allowedIps), the client gets the refusal and the session ends (close 1008).
+   * Is the upgrade's key still accepted, for this session's model? When it is not (revoked,
+   * expired, out of its allowedIps, or its scopes, modelSubset or tenant changed by a config
+   * reload so that it may no longer use the model), the client gets the refusal and the session
+   * ends (close 1008).
    */
   private async keyAccepted(eventId?: unknown): Promise<boolean> {
     const authenticator = this.deps.authenticator;
     if (!authenticator) return true;
     try {
-      await authenticator.authenticate(this.request.headers, this.request.ip);
+      const auth = await authenticator.authenticate(this.request.headers, this.request.ip);
+      const link = this.relay.link;
+      // Before 2026-12-07 only the key's validity was checked again here: a key narrowed by a
+      // reload went on using the model for the rest of its session (tenancy audit, h4).
+      if (
+        link &&
+        (auth.tenant !== this.request.auth.tenant ||
+          !keyMayUse(auth, link.target) ||
+          !authAllowsDeployment(auth, link.target, link.d.name))
+      )
+        throw forbidden(
+          `This API key may no longer use "${targetName(link.target)}": its scopes, modelSubset or tenant changed since the session opened. Open a new session with a model GET /v1/models lists.`,
+        );
       return true;
     } catch (err) {
       const e = toGatewayError(err);

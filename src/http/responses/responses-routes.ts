@@ -20,6 +20,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ConfigHolder } from '../../config/runtime-config.js';
 import { invalidRequest, notFound, type GatewayError } from '../../core/errors.js';
 import type { ChatGateway } from '../../gateway/chat-gateway.js';
+import type { ChatCall } from '../../gateway/gateway-types.js';
+import { authorizeChatTarget } from '../../gateway/request-target.js';
 import type { Authenticator } from '../auth-hook.js';
 import { isObject } from '../../core/is-object.js';
 import { checkModelField, MODEL_IN_PATH } from '../check-fields.js';
@@ -79,6 +81,9 @@ export function registerResponsesRoutes(
           'unsupported_parameter',
         );
       if (p.body.background === true) {
+        // A model the key may not use is refused now, as in the foreground, not answered
+        // `queued` and failed a moment later.
+        authorizeChatTarget(config.current, { request: p.chat, auth: request.auth } as ChatCall);
         // Runs on after this request has been answered; cancelled by its own signal, not by the
         // client going away.
         const queued = await background.begin(

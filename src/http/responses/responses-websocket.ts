@@ -15,7 +15,7 @@ import { GatewayError, invalidRequest } from '../../core/errors.js';
 import { MAX_JSON_DEPTH, jsonNestsDeeperThan, tooDeepMessage } from '../../core/json-nesting.js';
 import { isObject } from '../../core/is-object.js';
 import type { AuthContext, ChatCall } from '../../gateway/gateway-types.js';
-import { authorizeTarget, resolveTarget } from '../../gateway/request-target.js';
+import { authorizeChatTarget } from '../../gateway/request-target.js';
 import type { ConversationObjectStore } from '../../store/conversation-object-store.js';
 import type { StoredResponse } from '../../store/response-store.js';
 import { toGatewayError } from '../error-handler.js';
@@ -251,9 +251,11 @@ class ResponsesConnection {
         'generate',
         'unsupported_parameter',
       );
-    // The model must be one the caller may use, as for a turn that generates (404, 403).
-    const call = { request: p.chat, auth: caller.auth } as ChatCall;
-    authorizeTarget(call, resolveTarget(this.deps.config.current, call));
+    // The model must be one the caller may use, as for a turn that generates (404, 400, 403).
+    authorizeChatTarget(this.deps.config.current, {
+      request: p.chat,
+      auth: caller.auth,
+    } as ChatCall);
     const response = {
       ...baseResponse(p.ctx, String(p.body.model), 'completed'),
       usage: {
