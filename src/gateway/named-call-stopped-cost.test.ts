@@ -20,7 +20,6 @@ import type { DeploymentConfig } from '../config/deployment-schema.js';
 import { parseConfig } from '../config/load-config.js';
 import { ConfigHolder, compileConfig } from '../config/runtime-config.js';
 import type { ConfigInput } from '../config/schema.js';
-import { createGovernancePolicies } from '../policy/governance-policies.js';
 import { createHttpClient } from '../providers/http-client.js';
 import { createOpenAiAdapter } from '../providers/openai/openai-adapter.js';
 import { createSimulatedAdapter } from '../providers/simulated/simulated-adapter.js';
@@ -30,10 +29,9 @@ import type { RequestRecord } from '../store/request-record.js';
 import { usageSummary } from '../store/usage-summary.js';
 import { metricsText, recordRequestMetrics, registry } from '../telemetry/metrics.js';
 import { estimateTokens } from './embedding-batch.js';
-import type { GatewayPolicies, SettleInfo } from './gateway-types.js';
 import { rerankTokenEstimate, searchUnits } from './rerank-cost.js';
 import { multipart } from '../../test/helpers/multipart-form.js';
-import { memoryBudgets, seededSpend } from '../../test/helpers/memory-budgets.js';
+import { governedBudgets, seededSpend } from '../../test/helpers/memory-budgets.js';
 
 type DeploymentInput = ConfigInput['deployments'][number];
 
@@ -151,32 +149,9 @@ async function setup(overrides: Partial<ConfigInput> = {}) {
     else if (d.name === 'emb') adapters[d.name] = createSimulatedAdapter(d);
   // Budgets on their own state and clock (the app's manual clock starts at the same time).
   const holder = new ConfigHolder(compileConfig(config));
-  const { deploymentBudgets, tenantBudgets } = memoryBudgets(holder);
-  const governance = createGovernancePolicies({
-    config: holder,
-    deploymentBudgets,
-    budgets: tenantBudgets,
-  });
-  const settled: SettleInfo[] = [];
-  const policies: GatewayPolicies = {
-    ...governance,
-    settle: (ctx, outcome) => {
-      settled.push(outcome);
-      governance.settle!(ctx, outcome);
-    },
-  };
+  const { policies, settled, spent } = governedBudgets(holder);
   const t = await buildTestApp(config, adapters, { policies });
   const at = (name: string) => t.config.current.deployments.get(name)!;
-  /** What the deployment's and the tenant's budgets count as spent today. */
-  const spent = async (name: string) => {
-    await vi.waitFor(() => expect(settled.length).toBeGreaterThan(0));
-    await new Promise((r) => setTimeout(r, 10)); // settle's budget writes are fire-and-forget
-    await deploymentBudgets.refresh();
-    return {
-      deployment: deploymentBudgets.lines(at(name))[0]!.spentUsd,
-      tenant: (await tenantBudgets.budgetState({ tenant: 'default' })).lines[0]!.spentUsd,
-    };
-  };
   return { t, settled, spent, at, config };
 }
 

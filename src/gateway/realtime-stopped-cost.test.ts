@@ -6,18 +6,17 @@
 // it was charged nothing. The gateway and its session's responses (SessionResponses) are driven
 // with the upstream's events, over a session that needs no socket; real governance policies.
 import { describe, expect, it, vi } from 'vitest';
-import { memoryBudgets } from '../../test/helpers/memory-budgets.js';
+import { governedBudgets } from '../../test/helpers/memory-budgets.js';
 import { simDeployment, testConfigInput } from '../../test/helpers/test-config.js';
 import { parseConfig } from '../config/load-config.js';
 import { ConfigHolder, compileConfig } from '../config/runtime-config.js';
 import { createManualClock } from '../core/clock.js';
 import { SessionResponses } from '../http/realtime/session-responses.js';
-import { createGovernancePolicies } from '../policy/governance-policies.js';
 import type { ProviderAdapter } from '../providers/types.js';
 import type { RequestRecord } from '../store/request-record.js';
 import { usageSummary } from '../store/usage-summary.js';
 import { CircuitBreakers } from './circuit-breaker.js';
-import { ANONYMOUS, type GatewayPolicies, type SettleInfo } from './gateway-types.js';
+import { ANONYMOUS } from './gateway-types.js';
 import { RealtimeGateway, type RealtimeCall } from './realtime-gateway.js';
 
 /** The realtime deployment's prices, USD per 1M tokens. */
@@ -39,20 +38,8 @@ async function setup() {
   );
   const config = parseConfig(input, {}).config;
   const holder = new ConfigHolder(compileConfig(config));
-  const { deploymentBudgets, tenantBudgets } = memoryBudgets(holder);
-  const governance = createGovernancePolicies({
-    config: holder,
-    deploymentBudgets,
-    budgets: tenantBudgets,
-  });
-  const settled: SettleInfo[] = [];
-  const policies: GatewayPolicies = {
-    ...governance,
-    settle: (ctx, outcome) => {
-      settled.push(outcome);
-      governance.settle!(ctx, outcome);
-    },
-  };
+  const budgets = governedBudgets(holder);
+  const { policies, settled } = budgets;
   const records: RequestRecord[] = [];
   const clock = createManualClock();
   const adapter = {
@@ -88,12 +75,8 @@ async function setup() {
     responses.admitted(await gateway.admitResponse(link, call(id)), id);
   const upstream = (event: object) => responses.watch(JSON.stringify(event));
   const spent = async () => {
-    await new Promise((r) => setTimeout(r, 10)); // settle's budget writes are fire-and-forget
-    await deploymentBudgets.refresh();
-    return {
-      rt: deploymentBudgets.lines(holder.current.deployments.get('rt')!)[0]!.spentUsd,
-      tenant: (await tenantBudgets.budgetState({ tenant: 'default' })).lines[0]!.spentUsd,
-    };
+    const { deployment: rt, tenant } = await budgets.spent('rt');
+    return { rt, tenant };
   };
   return { gateway, link, responses, ask, upstream, records, settled, spent };
 }

@@ -2,22 +2,20 @@
 // `contentFilter.moderationDeployment`), real governance policies (deployment and tenant budgets,
 // live in memory) whose settles are kept, and the filter's calls made through a ModerationsGateway
 // over the app's own parts: what the cost suites of the filter's calls share.
-import { expect, vi } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
 import { ConfigHolder, compileConfig } from '../../src/config/runtime-config.js';
 import type { Config, ConfigInput } from '../../src/config/schema.js';
 import { collectPromptText } from '../../src/core/prompt-text.js';
 import type { ChatRequest } from '../../src/core/wire-types.js';
-import type { GatewayPolicies, SettleInfo } from '../../src/gateway/gateway-types.js';
+import type { SettleInfo } from '../../src/gateway/gateway-types.js';
 import { ModerationsGateway } from '../../src/gateway/moderations-gateway.js';
 import { createContentFilter, type ContentFilter } from '../../src/policy/content-filter.js';
-import { createGovernancePolicies } from '../../src/policy/governance-policies.js';
 import type { ProviderAdapter } from '../../src/providers/types.js';
 import type { RequestRecord } from '../../src/store/request-record.js';
 import { usageSummary } from '../../src/store/usage-summary.js';
 import { metricsText, recordRequestMetrics, registry } from '../../src/telemetry/metrics.js';
 import { buildTestApp, simulatedAdapters } from './build-test-app.js';
-import { memoryBudgets } from './memory-budgets.js';
+import { governedBudgets } from './memory-budgets.js';
 import { simModerationDeployment, testConfigInput } from './test-config.js';
 
 type DeploymentInput = ConfigInput['deployments'][number];
@@ -93,24 +91,13 @@ export async function pricedModerationApp(opts: PricedModerationOptions = {}) {
   );
   const config = parseConfig(input, {}).config;
   const holder = new ConfigHolder(compileConfig(config));
-  const { deploymentBudgets, tenantBudgets } = memoryBudgets(holder);
   // Built below, once the moderation gateway is (the policies come first).
   const current: { filter?: ContentFilter } = {};
-  const governance = createGovernancePolicies({
-    config: holder,
-    deploymentBudgets,
-    budgets: tenantBudgets,
+  const budgets = governedBudgets(holder, {
     contentFilter: () => current.filter,
+    onSettle: opts.onSettle,
   });
-  const settled: SettleInfo[] = [];
-  const policies: GatewayPolicies = {
-    ...governance,
-    settle: (ctx, outcome) => {
-      settled.push(outcome);
-      governance.settle!(ctx, outcome);
-      opts.onSettle?.(outcome);
-    },
-  };
+  const { policies, settled } = budgets;
   const simulated = simulatedAdapters(config);
   const adapters = opts.adapters ? opts.adapters(simulated, config) : simulated;
   const t = await buildTestApp(config, adapters, { policies });
@@ -128,13 +115,8 @@ export async function pricedModerationApp(opts: PricedModerationOptions = {}) {
   });
   /** What `deployment`'s budget and the tenant's count as spent today, once settled. */
   const spent = async (deployment = 'mod') => {
-    await vi.waitFor(() => expect(settled.length).toBeGreaterThan(0));
-    await new Promise((r) => setTimeout(r, 10)); // settle's budget writes are fire-and-forget
-    await deploymentBudgets.refresh();
-    return {
-      at: deploymentBudgets.lines(t.config.current.deployments.get(deployment)!)[0]!.spentUsd,
-      tenant: (await tenantBudgets.budgetState({ tenant: 'default' })).lines[0]!.spentUsd,
-    };
+    const { deployment: at, tenant } = await budgets.spent(deployment);
+    return { at, tenant };
   };
   return { t, settled, spent, policies, adapters, moderations };
 }
