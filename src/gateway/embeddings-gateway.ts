@@ -8,7 +8,7 @@ import { embeddingInputs, embeddingItems, type EmbeddingItem } from '../core/pro
 import type { ChatRequest, EmbeddingsRequest, EmbeddingsResponse } from '../core/wire-types.js';
 import type { RequestRecord } from '../store/request-record.js';
 import { inputCostUsd, tokenCount } from './cost.js';
-import { finishFailedRequest, finishRecord, openRecord } from './finish-record.js';
+import { finishRecord, openRecord } from './finish-record.js';
 import type { AdmitContext, ChatCall } from './gateway-types.js';
 import type { AnswerCache } from './answer-cache.js';
 import {
@@ -28,6 +28,7 @@ import {
   callOrWait,
   chargeFilterCalls,
   chargeUnansweredCalls,
+  finishFailedNamedRequest,
   namedFailoverDeps,
   servedHeaders,
   type NamedGatewayDeps,
@@ -186,10 +187,8 @@ export class EmbeddingsGateway {
         },
       };
     } catch (err) {
-      const unanswered = chargeUnansweredCalls(record, sentTokens);
-      // The content filter's calls on the inputs (inputs it blocked, say), at their deployment.
-      const filtered = chargeFilterCalls(record, admit);
-      finishFailedRequest(this.deps, record, startedPerf, err, admit, unanswered + filtered);
+      // What was sent and not answered, and the content filter's calls, each at its deployment.
+      finishFailedNamedRequest(this.deps, record, startedPerf, err, admit, sentTokens);
       throw err;
     }
   }

@@ -23,7 +23,7 @@ import type {
 } from '../core/wire-types.js';
 import type { ProviderAdapter, UpstreamAudio, UpstreamTranscript } from '../providers/types.js';
 import type { RequestRecord } from '../store/request-record.js';
-import { finishFailedRequest, finishRecord, openRecord } from './finish-record.js';
+import { finishRecord, openRecord } from './finish-record.js';
 import type { AdmitContext, ChatCall, Endpoint } from './gateway-types.js';
 import {
   expectedImagesCostUsd,
@@ -38,6 +38,7 @@ import {
   callWithFailover,
   chargeFilterCalls,
   chargeUnansweredCalls,
+  finishFailedNamedRequest,
   servedHeaders,
   type NamedAttempt,
   type NamedFailoverDeps,
@@ -372,10 +373,8 @@ export class MediaGateway {
         },
       };
     } catch (err) {
-      const unanswered = chargeUnansweredCalls(record, estimate);
-      // The content filter's calls on the texts (a prompt it blocked, say), at their deployment.
-      const filtered = chargeFilterCalls(record, admit);
-      finishFailedRequest(this.deps, record, startedPerf, err, admit, unanswered + filtered);
+      // What was sent and not answered, and the content filter's calls, each at its deployment.
+      finishFailedNamedRequest(this.deps, record, startedPerf, err, admit, estimate);
       throw err;
     }
   }

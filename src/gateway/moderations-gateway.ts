@@ -14,12 +14,13 @@ import type { ProviderAdapter } from '../providers/types.js';
 import { newRequestRecord } from '../store/request-record.js';
 import { newId } from '../core/ids.js';
 import { inputCostUsd } from './cost.js';
-import { finishFailedRequest, finishRecord, openRecord } from './finish-record.js';
+import { finishRecord, openRecord } from './finish-record.js';
 import { targetMembers, type AdmitContext, type ChatCall, type Target } from './gateway-types.js';
 import {
   callOrWait,
   callWithFailover,
   chargeUnansweredCalls,
+  finishFailedNamedRequest,
   servedHeaders,
   type NamedAttempt,
   type NamedFailoverDeps,
@@ -122,8 +123,7 @@ export class ModerationsGateway {
         headers: servedHeaders(admitted, served.headers, d, response.model, record),
       };
     } catch (err) {
-      const unanswered = chargeUnansweredCalls(record, estimate);
-      finishFailedRequest(this.deps, record, startedPerf, err, admit, unanswered);
+      finishFailedNamedRequest(this.deps, record, startedPerf, err, admit, estimate);
       throw err;
     }
   }

@@ -17,7 +17,7 @@ import { shuttingDownError, type CallDrain } from './call-drain.js';
 import type { CircuitBreakers } from './circuit-breaker.js';
 import { DeploymentLoad } from './deployment-load.js';
 import { abortedAttempt, abortedCall, failedAttempt, toGatewayError } from './attempt-records.js';
-import { chargeUnansweredAttempts } from './finish-record.js';
+import { chargeUnansweredAttempts, finishFailedRequest } from './finish-record.js';
 import { noteFilterCalls } from './cost.js';
 import { failedEverywhere, rateLimitedEverywhere, refusedEverywhere } from './exhausted-errors.js';
 import type {
@@ -309,6 +309,25 @@ export function chargeFilterCalls(record: RequestRecord, admit: AdmitContext | u
   const costUsd = noteFilterCalls(record, admit?.filterCalls);
   record.baselineCostUsd += costUsd;
   return costUsd;
+}
+
+/**
+ * A named request that failed, finished: what its members were sent and did not answer
+ * (chargeUnansweredCalls, `sentEstimate` its tokens) and the content filter's calls
+ * (chargeFilterCalls) charged, each at its own deployment, then recorded and settled with their
+ * sum (finishFailedRequest).
+ */
+export function finishFailedNamedRequest(
+  deps: Parameters<typeof finishFailedRequest>[0],
+  record: RequestRecord,
+  startedPerf: number,
+  err: unknown,
+  admit: AdmitContext | undefined,
+  sentEstimate: number,
+): void {
+  const unanswered = chargeUnansweredCalls(record, sentEstimate);
+  const filtered = chargeFilterCalls(record, admit);
+  finishFailedRequest(deps, record, startedPerf, err, admit, unanswered + filtered);
 }
 
 /** A call to `d` that had no reply within its `timeoutMs`: retryable, as chat's (504). */

@@ -7,7 +7,7 @@
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import { GatewayError, invalidRequest } from '../core/errors.js';
 import type { ChatRequest, RerankReply, RerankRequest, RerankResult } from '../core/wire-types.js';
-import { finishFailedRequest, finishRecord, openRecord } from './finish-record.js';
+import { finishRecord, openRecord } from './finish-record.js';
 import type { AdmitContext, ChatCall } from './gateway-types.js';
 import {
   BilledFailure,
@@ -15,6 +15,7 @@ import {
   callWithFailover,
   chargeFilterCalls,
   chargeUnansweredCalls,
+  finishFailedNamedRequest,
   namedFailoverDeps,
   servedHeaders,
   type NamedAttempt,
@@ -214,10 +215,8 @@ export class RerankGateway {
         headers: servedHeaders(admitted, served.headers, d, served.model, record),
       };
     } catch (err) {
-      const unanswered = chargeUnansweredCalls(record, estimate);
-      // The content filter's calls on the texts (a query it blocked, say), at their deployment.
-      const filtered = chargeFilterCalls(record, admit);
-      finishFailedRequest(this.deps, record, startedPerf, err, admit, unanswered + filtered);
+      // What was sent and not answered, and the content filter's calls, each at its deployment.
+      finishFailedNamedRequest(this.deps, record, startedPerf, err, admit, estimate);
       throw err;
     }
   }
