@@ -95,6 +95,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   app.decorateRequest('auth', null as never);
   app.decorateRequest('batchForward', undefined);
+  app.decorateRequest('batchCarriedCalls', undefined);
   app.decorateRequest('batchLine', false);
   app.decorateRequest('refusedUnrecorded', false);
   app.setErrorHandler(errorHandler);
@@ -192,6 +193,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     else if (request.routeOptions.config.keyRequest)
       await deps.gateway.chargeKeyRequest(request.auth);
     if (line?.forward) request.batchForward = line.forward;
+    if (line?.carriedFilterCalls) request.batchCarriedCalls = line.carriedFilterCalls;
     // An `api-version` on any Azure path is checked when given, whether or not the route needs
     // one (the v1 paths take none): `banana` is a client mistake wherever it is sent.
     if (azure) {

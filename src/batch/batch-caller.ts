@@ -7,6 +7,7 @@
 // bring: no request from the network can ask the gateway to plan without calling.
 import { randomBytes } from 'node:crypto';
 import type { AuthContext, BatchForwardOffer } from '../gateway/gateway-types.js';
+import type { AttemptRecord } from '../store/request-record.js';
 
 export const BATCH_CALLER_HEADER = 'x-router-batch-caller';
 
@@ -14,15 +15,25 @@ export const BATCH_CALLER_HEADER = 'x-router-batch-caller';
 export interface BatchCaller {
   auth: AuthContext;
   forward?: BatchForwardOffer;
+  /** A line given back to run live: its earlier filter calls (ChatCall.carriedFilterCalls). */
+  carriedFilterCalls?: AttemptRecord[];
 }
 
 export class BatchCallers {
   private readonly waiting = new Map<string, BatchCaller>();
 
   /** A token for one in-process request that runs as `auth` (and may be held for `forward`). */
-  register(auth: AuthContext, forward?: BatchForwardOffer): string {
+  register(
+    auth: AuthContext,
+    forward?: BatchForwardOffer,
+    carriedFilterCalls?: AttemptRecord[],
+  ): string {
     const token = randomBytes(24).toString('base64url');
-    this.waiting.set(token, forward ? { auth, forward } : { auth });
+    this.waiting.set(token, {
+      auth,
+      ...(forward ? { forward } : {}),
+      ...(carriedFilterCalls?.length ? { carriedFilterCalls } : {}),
+    });
     return token;
   }
 

@@ -3,6 +3,7 @@
 import type { Clock } from '../core/clock.js';
 import type { AuthContext, BatchForwardOffer } from '../gateway/gateway-types.js';
 import type { BatchStore, StoredBatch } from '../store/batch-store.js';
+import type { AttemptRecord } from '../store/request-record.js';
 import type { NewWebhookDelivery } from '../store/webhook-outbox.js';
 import type { BatchLine } from './batch-input.js';
 import type { LineReply } from './batch-line.js';
@@ -23,6 +24,8 @@ export interface LineBatch {
   controls?: Record<string, string>;
   /** The line may be held for an upstream Batch API (forward/batch-forwarder.ts). */
   forward?: BatchForwardOffer;
+  /** The line came back from an upstream Batch API to run live (ChatCall.carriedFilterCalls). */
+  carriedFilterCalls?: AttemptRecord[];
 }
 
 /** A line's outcome, as metrics count it: `not_run` for a line a cancel or expiry left unrun. */

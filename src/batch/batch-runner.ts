@@ -251,11 +251,14 @@ export class BatchRunner {
       }
       let reply: LineReply;
       const forward = this.deps.forwarder?.offer(b, index, requestId);
+      // Back from an upstream Batch API: its prompt's filter calls go with its first live run.
+      const carried = forward ? undefined : this.deps.forwarder?.takeCarried(b, index);
       try {
         reply = await this.deps.send(line, caller, requestId, {
           id: b.stored.id,
           ...(b.doc.controls ? { controls: b.doc.controls } : {}),
           ...(forward ? { forward } : {}),
+          ...(carried ? { carriedFilterCalls: carried } : {}),
         });
       } catch (err) {
         reply = {

@@ -96,7 +96,7 @@ export class BatchService {
       callerFor: (keyId, owner) => this.callerFor(keyId, owner),
       send: async (line, auth, requestId, batch) => {
         if (!this.app) throw new Error('the router is not serving yet');
-        const token = this.callers.register(auth, batch.forward);
+        const token = this.callers.register(auth, batch.forward, batch.carriedFilterCalls);
         try {
           const res = await this.app.inject({
             method: 'POST',

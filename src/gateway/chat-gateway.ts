@@ -199,6 +199,7 @@ export class ChatGateway {
       if (snapshot.config.requestLog.storeText) record.promptText = promptText;
       record.multiTurn = isMultiTurn(call.request);
       const admitCtx: AdmitContext = { call, target, promptTokens };
+      if (call.carriedFilterCalls?.length) admitCtx.filterCalls = [...call.carriedFilterCalls];
       admit = admitCtx;
       const policies = this.deps.policies;
       let admitted = policies?.admit ? await policies.admit(admit) : {};

@@ -66,6 +66,11 @@ export interface ChatCall {
    * `previous_response_id`): the served deployment is remembered under it, so a chain of turns
    * stays on one deployment (session-affinity.ts). */
   nextSessionId?: string;
+  /**
+   * A batch line an upstream Batch API gave back to run live: the content filter's calls on its
+   * prompt made before it was held, counted with this run's (they were made and billed once).
+   */
+  carriedFilterCalls?: AttemptRecord[];
 }
 
 /**

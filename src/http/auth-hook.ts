@@ -3,6 +3,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { AuthContext, BatchForwardOffer } from '../gateway/gateway-types.js';
 import { ANONYMOUS } from '../gateway/gateway-types.js';
+import type { AttemptRecord } from '../store/request-record.js';
 
 export interface Authenticator {
   /**
@@ -23,6 +24,8 @@ declare module 'fastify' {
     auth: AuthContext;
     /** Only on a forwarding batch's in-process chat line (batch/batch-caller.ts). */
     batchForward?: BatchForwardOffer;
+    /** A batch line given back by an upstream Batch API: see ChatCall.carriedFilterCalls. */
+    batchCarriedCalls?: AttemptRecord[];
     /** A batch line sent in process as its batch's creator (batch/batch-caller.ts). */
     batchLine: boolean;
   }

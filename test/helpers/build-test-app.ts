@@ -1,4 +1,5 @@
 // Builds the app in-process with scripted adapters, for `app.inject()` tests with no socket.
+import type { BatchCallers } from '../../src/batch/batch-caller.js';
 import { registerDashboardRoutes } from '../../src/dashboard/dashboard-routes.js';
 import { LiveStats } from '../../src/dashboard/live-stats.js';
 import type { FastifyInstance } from 'fastify';
@@ -101,6 +102,8 @@ export async function buildTestApp(
     requestLog?: RequestLog;
     /** The feedback route's waits for a request not yet in the log, and its metrics hook. */
     feedback?: Omit<FeedbackRouteDeps, 'log' | 'clock'>;
+    /** Batch lines' one-time callers (the batch runner's in-process requests). */
+    batchCallers?: BatchCallers;
   } = {},
 ): Promise<TestApp> {
   const clock = createManualClock();
@@ -160,6 +163,7 @@ export async function buildTestApp(
     authenticator: opts.authenticator ?? openAuthenticator,
     ...(opts.chatCompletions ? { chatCompletions: opts.chatCompletions } : {}),
     readiness: () => ({ ready: true, detail: {} }),
+    ...(opts.batchCallers ? { batchCallers: opts.batchCallers } : {}),
     ...(routerFiles ? { routerFiles } : {}),
     plugins: [
       ...(opts.files

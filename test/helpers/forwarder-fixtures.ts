@@ -13,7 +13,7 @@ import type {
   UpstreamBatchTag,
 } from '../../src/providers/types.js';
 import type { BatchStore } from '../../src/store/batch-store.js';
-import type { RequestRecord } from '../../src/store/request-record.js';
+import type { AttemptRecord, RequestRecord } from '../../src/store/request-record.js';
 import type { BatchLine } from '../../src/batch/batch-input.js';
 import type { LineBatch } from '../../src/batch/batch-runner-deps.js';
 import { BatchRunner } from '../../src/batch/batch-runner.js';
@@ -147,6 +147,12 @@ export function runnerWith(
   policies?: GatewayPolicies,
   clock: Clock = systemClock,
   holder: ConfigHolder = configHolder,
+  gatewayPart: {
+    /** The content filter's calls on each held line's prompt (PlannedBatchLine.filterCalls). */
+    heldFilterCalls?: (customId: string) => AttemptRecord[];
+    /** Told of each line sent, with what its batch gave the send. */
+    onSend?: (customId: string, batch: LineBatch) => void;
+  } = {},
 ) {
   const adapter = { batchApi: upstream } as unknown as ProviderAdapter;
   const forwarder = new BatchForwarder({
@@ -162,13 +168,16 @@ export function runnerWith(
   const send = (line: BatchLine, requestId: string, batch: LineBatch) => {
     const model = line.body.model as string;
     const d = holder.current.deployments.get(model)!;
+    gatewayPart.onSend?.(line.customId, batch);
     if (batch.forward?.accepts(d)) {
+      const filterCalls = gatewayPart.heldFilterCalls?.(line.customId);
       batch.forward.hold({
         deployment: d,
         body: { model: 'gpt-up', messages: line.body.messages as never },
         promptTokens: 90,
         top: d,
         tags: ['batch', `batch:${batch.id}`],
+        ...(filterCalls ? { filterCalls } : {}),
       });
       return Promise.resolve({ status: 202, headers: {}, body: '{}' });
     }

@@ -2,6 +2,7 @@
 // `contentFilter.moderationDeployment`), real governance policies (deployment and tenant budgets,
 // live in memory) whose settles are kept, and the filter's calls made through a ModerationsGateway
 // over the app's own parts: what the cost suites of the filter's calls share.
+import type { BatchCallers } from '../../src/batch/batch-caller.js';
 import { parseConfig } from '../../src/config/load-config.js';
 import { ConfigHolder, compileConfig } from '../../src/config/runtime-config.js';
 import type { Config, ConfigInput } from '../../src/config/schema.js';
@@ -68,6 +69,8 @@ export interface PricedModerationOptions {
   overrides?: Partial<ConfigInput>;
   /** Told of each settle, as it happens. */
   onSettle?: (outcome: SettleInfo) => void;
+  /** Batch lines' one-time callers, for lines sent through the app as the batch runner does. */
+  batchCallers?: BatchCallers;
   /** Adapters in place of the simulated ones (which never sleep), by deployment. */
   adapters?: (
     simulated: Record<string, ProviderAdapter>,
@@ -100,7 +103,10 @@ export async function pricedModerationApp(opts: PricedModerationOptions = {}) {
   const { policies, settled } = budgets;
   const simulated = simulatedAdapters(config);
   const adapters = opts.adapters ? opts.adapters(simulated, config) : simulated;
-  const t = await buildTestApp(config, adapters, { policies });
+  const t = await buildTestApp(config, adapters, {
+    policies,
+    ...(opts.batchCallers ? { batchCallers: opts.batchCallers } : {}),
+  });
   const moderations = new ModerationsGateway({
     config: t.config,
     adapters: { adapterFor: (d) => adapters[d.name]! },

@@ -15,6 +15,7 @@
 import { batchApiLimits } from '../../config/deployment-kinds.js';
 import type { PlannedBatchLine } from '../../gateway/gateway-types.js';
 import type { ProviderBatchResult } from '../../providers/types.js';
+import type { AttemptRecord } from '../../store/request-record.js';
 import type { ActiveBatch } from '../active-batch.js';
 import { endpointRoute, RUN_ENDPOINTS } from '../batch-input.js';
 import { FORWARD_HEADER } from '../line-controls.js';
@@ -23,6 +24,7 @@ import {
   groupKey,
   judgeUpstreamResults,
   runsToSubmit,
+  type ForwardedLine,
   type ForwardGroup,
 } from './forward-doc.js';
 import { keepUpstreamAnswer } from './keep-upstream-answer.js';
@@ -270,7 +272,7 @@ export class BatchForwarder implements ForwardSteps {
         if (h.b.ending || !api || !d)
           this.backToRunner(
             h,
-            run.map((c) => c.meta.line),
+            run.map((c) => c.meta),
             !h.b.ending,
           );
         else await submitGroup(this, h, d, api, run);
@@ -303,11 +305,11 @@ export class BatchForwarder implements ForwardSteps {
         `batches: ${b.stored.id}: ${group.upstreamId} has ${foreign.length} results of another group than ${key}; they are not taken`,
       );
     const caller = this.deps.callerFor(b.doc.keyId, b.stored.owner);
-    const back: number[] = [];
+    const back: ForwardedLine[] = [];
     for (const judged of judgeUpstreamResults(group, results)) {
       const line = judged.line;
       if (judged.outcome.kind === 'live' || !deployment) {
-        back.push(line.line);
+        back.push(line);
         continue;
       }
       await keepUpstreamAnswer(this.deps, (ok, json) => this.hooks?.keep(b, line.line, ok, json), {
@@ -328,14 +330,31 @@ export class BatchForwarder implements ForwardSteps {
     this.hooks?.checkEnd(b);
   }
 
-  /** Lines back to the runner; `live`: never to be forwarded again (they run live). */
-  backToRunner(h: Held, lines: number[], live: boolean): void {
+  /**
+   * Lines back to the runner; `live`: never to be forwarded again (they run live), each with the
+   * filter's calls on its prompt (ForwardDoc.carried). A line that ends unrun (the batch is
+   * ending) has no record to count them in.
+   */
+  backToRunner(h: Held, lines: readonly ForwardedLine[], live: boolean): void {
     if (live)
-      for (const i of lines)
-        if (!h.live.has(i)) {
-          h.live.add(i);
-          h.doc.live.push(i);
+      for (const l of lines)
+        if (!h.live.has(l.line)) {
+          h.live.add(l.line);
+          h.doc.live.push(l.line);
+          if (l.filterCalls?.length)
+            (h.doc.carried ??= []).push({ line: l.line, filterCalls: l.filterCalls });
         }
-    this.hooks?.requeue(h.b, lines);
+    this.hooks?.requeue(
+      h.b,
+      lines.map((l) => l.line),
+    );
+  }
+
+  /** The filter's calls carried by line `index` of `b` back to run live (once), if any. */
+  takeCarried(b: ActiveBatch, index: number): AttemptRecord[] | undefined {
+    const carried = b.doc.forward?.carried;
+    const i = carried?.findIndex((c) => c.line === index) ?? -1;
+    if (i < 0) return undefined;
+    return carried!.splice(i, 1)[0]!.filterCalls;
   }
 }

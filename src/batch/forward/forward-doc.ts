@@ -62,6 +62,12 @@ export interface ForwardDoc {
   groups: ForwardGroup[];
   /** Lines an upstream batch gave back (a retryable failure): they run live, never forwarded again. */
   live: number[];
+  /**
+   * Of those, the ones whose prompt the content filter checked at a priced moderation deployment
+   * before they were held: the calls go with the line's first live run (its record counts them),
+   * taken once. Kept here so a replica that takes the batch over counts them too.
+   */
+  carried?: { line: number; filterCalls: AttemptRecord[] }[];
 }
 
 /** What a held line's record will need, from its plan. */

@@ -3,7 +3,9 @@
 // makes at a priced moderation deployment are part of the line's cost, listed in its record
 // (`lookup: 'content_filter'`), settled with it and counted at `mod` in the usage summary; so are
 // the calls that checked its prompt before the gateway held it for the Batch API. Before
-// 2026-12-06 they counted nowhere. Real governance policies, filter and moderation gateway.
+// 2026-12-06 they counted nowhere. A line the upstream Batch API gives back runs live with those
+// prompt calls carried into its live run's record (before 2026-12-07 they were lost). Real
+// governance policies, filter and moderation gateway.
 import { describe, expect, it } from 'vitest';
 import {
   filterCalls,
@@ -12,6 +14,7 @@ import {
   promptText,
   summaryAt,
 } from '../../../test/helpers/priced-moderation-filter.js';
+import { BATCH_CALLER_HEADER, BatchCallers } from '../batch-caller.js';
 import type { ChatRequest, ChatResponse } from '../../core/wire-types.js';
 import { ANONYMOUS, type PlannedBatchLine } from '../../gateway/gateway-types.js';
 import type { RequestRecord } from '../../store/request-record.js';
@@ -125,5 +128,47 @@ describe('a forwarded batch line', () => {
     // The doc's line keeps its calls (recorded from a copy): a replica recording it again
     // after a takeover counts them as this one did.
     expect(line.filterCalls).toHaveLength(1);
+  });
+
+  it("a line given back to run live counts its held prompt's filter call with its live run's", async () => {
+    const callers = new BatchCallers();
+    const app = await pricedModerationApp({ batchCallers: callers });
+    const prompt = 'What is the capital of Italy?';
+    const request = { model: 'small', messages: [{ role: 'user', content: prompt }] };
+    const outcome = await app.t.gateway.handleBatchLine(
+      {
+        request: structuredClone(request) as ChatRequest,
+        endpoint: 'chat',
+        auth: ANONYMOUS,
+        headers: {},
+        signal: new AbortController().signal,
+        requestId: 'req_b3',
+      },
+      { accepts: () => true, hold: () => {} },
+    );
+    const carried = (outcome.kind === 'forward' && outcome.line.filterCalls) || [];
+    const promptCost = moderationCost(promptText(prompt));
+    expect(carried.map((a) => a.costUsd)).toEqual([promptCost]);
+    // The runner sends a line as its batch's creator, in process: once plain, once carrying.
+    const send = (token: string) =>
+      app.t.app.inject({
+        method: 'POST',
+        url: '/v1/chat/completions',
+        headers: { [BATCH_CALLER_HEADER]: token },
+        payload: request,
+      });
+    expect((await send(callers.register(ANONYMOUS))).statusCode).toBe(200);
+    const plain = app.t.records.at(-1)!;
+    expect((await send(callers.register(ANONYMOUS, undefined, carried))).statusCode).toBe(200);
+    const live = app.t.records.at(-1)!;
+    expect(live).not.toBe(plain);
+    // The live run checked the prompt again (and the answer): the held check comes first.
+    expect(filterCalls(live)).toEqual([carried[0], ...filterCalls(plain)]);
+    expect(live.costUsd).toBeCloseTo(plain.costUsd + promptCost, 15);
+    expect((await summaryAt([live], 'mod'))?.costUsd).toBeCloseTo(
+      filterCalls(live).reduce((n, a) => n + (a.costUsd ?? 0), 0),
+      15,
+    );
+    expect(app.settled.at(-1)!.costUsd).toBeCloseTo(live.costUsd, 15);
   });
 });

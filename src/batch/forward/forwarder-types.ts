@@ -88,7 +88,7 @@ export interface ForwardSteps {
   readonly deps: ForwarderDeps;
   readonly hooks: ForwarderHooks | undefined;
   /** Lines back to the runner; `live`: never to be forwarded again (they run live). */
-  backToRunner(h: Held, lines: number[], live: boolean): void;
+  backToRunner(h: Held, lines: readonly ForwardedLine[], live: boolean): void;
   /** An upstream batch ended (or none is known): answers kept, the other lines back. */
   finishGroup(h: Held, group: ForwardGroup, results: readonly ProviderBatchResult[]): Promise<void>;
 }

@@ -91,7 +91,7 @@ export async function cancelGroups(
   apis: UpstreamApis,
   h: Held,
 ): Promise<void> {
-  const collected = [...h.collected.values()].flat().map((c) => c.meta.line);
+  const collected = [...h.collected.values()].flat().map((c) => c.meta);
   h.collected.clear();
   h.collectedBytes.clear();
   if (collected.length > 0) steps.backToRunner(h, collected, false);

@@ -75,7 +75,7 @@ export async function submitGroup(
       forget();
       steps.backToRunner(
         h,
-        run.map((c) => c.meta.line),
+        run.map((c) => c.meta),
         true,
       );
     } else {

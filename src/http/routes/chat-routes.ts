@@ -120,6 +120,7 @@ export async function serveChat(
   const call = chatCall(request, reply, chat, { ...opts, passThrough: !keeper && !includeUsage });
   // `metadata` was read for the attribution above; neither it nor `store` goes upstream.
   call.request = withoutStoreFields(chat);
+  if (request.batchCarriedCalls) call.carriedFilterCalls = request.batchCarriedCalls;
   const outcome = request.batchForward
     ? await gateway.handleBatchLine(call, request.batchForward)
     : await gateway.handleChat(call);
