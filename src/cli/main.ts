@@ -26,6 +26,11 @@ export const COMMANDS: Record<string, { file: string; forms: string[]; about: st
     forms: ['config-reference [--out <file.md>]'],
     about: 'the config reference, from the schema',
   },
+  'config-schema': {
+    file: './config-schema.js',
+    forms: ['config-schema [--out <file.json>]'],
+    about: "the config's JSON Schema, for editors",
+  },
   train: {
     file: './train.js',
     forms: [

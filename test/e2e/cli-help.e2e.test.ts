@@ -20,6 +20,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   serve: async () => commandOf(await import('../../src/cli/serve.js')),
   'check-config': async () => commandOf(await import('../../src/cli/check-config.js')),
   'config-reference': async () => commandOf(await import('../../src/cli/config-reference.js')),
+  'config-schema': async () => commandOf(await import('../../src/cli/config-schema.js')),
   train: async () => commandOf(await import('../../src/cli/train.js')),
   eval: async () => commandOf(await import('../../src/cli/eval.js')),
   calibrate: async () => commandOf(await import('../../src/cli/calibrate.js')),

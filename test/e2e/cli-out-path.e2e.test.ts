@@ -113,4 +113,9 @@ describe('--out is checked before the work', () => {
     refused(cli('config-reference', '--out', missing), 'does not exist (create it first)');
     refused(cli('config-reference', '--out', dir), 'is a directory: name the file to write');
   });
+
+  it('config-schema: a missing folder, and a directory named as the file', () => {
+    refused(cli('config-schema', '--out', missing), 'does not exist (create it first)');
+    refused(cli('config-schema', '--out', dir), 'is a directory: name the file to write');
+  });
 });
