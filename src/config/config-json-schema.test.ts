@@ -150,6 +150,8 @@ describe('the schema and the loader agree', () => {
     ['an enum from a placeholder', 'routers.0.routingMode', '${env:MODE}', { MODE: 'cost' }],
     ['an enum partly a placeholder', 'server.logLevel', 'in${env:L}', { L: 'fo' }],
     ['a pattern from a placeholder', 'routers.0.version', '${env:V}', { V: 'latest' }],
+    // JSON configs name their schema so; the loader reads and ignores it.
+    ['a $schema key', '$schema', '../docs/config.schema.json', {}],
     [
       'a URL from a placeholder',
       'telemetry.otlpEndpoint',

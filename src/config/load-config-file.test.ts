@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { simDeployment } from '../../test/helpers/test-config.js';
 import { ConfigError, loadConfigFile, parseConfigText } from './load-config.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'load-config-file-'));
@@ -34,6 +35,15 @@ describe('loadConfigFile errors', () => {
     const message = messageOf(() => loadConfigFile(file, {}));
     expect(message.startsWith(`${file}: not valid JSON: `)).toBe(true);
     expect(message.split(file)).toHaveLength(2);
+  });
+
+  it('reads a JSON file that names its JSON Schema (`$schema`, for editors)', () => {
+    const file = join(dir, 'with-schema.json');
+    writeFileSync(
+      file,
+      JSON.stringify({ $schema: '../docs/config.schema.json', deployments: [simDeployment('a')] }),
+    );
+    expect(loadConfigFile(file, {}).config.deployments.map((d) => d.name)).toEqual(['a']);
   });
 
   it('names a file that fails validation, before its issues', () => {

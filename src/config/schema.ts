@@ -231,6 +231,13 @@ const apiKeySchema = z.strictObject({
 });
 
 export const configSchema = z.strictObject({
+  // JSON configs name their schema this way (editors read it); YAML ones may too.
+  $schema: z
+    .string()
+    .optional()
+    .describe(
+      "The config's JSON Schema, for editors (`docs/config.schema.json`, a path or URL); the router ignores it.",
+    ),
   server: serverSchema,
   auth: z
     .strictObject({
