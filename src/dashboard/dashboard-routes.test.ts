@@ -63,7 +63,12 @@ describe('dashboard routes', () => {
   });
 
   it('sends the page and its assets with a CSP, no framing and no sniffing', async () => {
-    for (const url of ['/dashboard', '/dashboard/assets/app.js', '/dashboard/assets/style.css']) {
+    for (const url of [
+      '/dashboard',
+      '/dashboard/assets/app.js',
+      '/dashboard/assets/chart-text.js',
+      '/dashboard/assets/style.css',
+    ]) {
       const res = await get(url, {});
       expect(res.statusCode, url).toBe(200);
       expect(res.headers['x-frame-options'], url).toBe('DENY');

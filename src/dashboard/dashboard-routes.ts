@@ -64,6 +64,7 @@ function assetFiles(): Record<string, { path: string; type: string }> {
   return {
     'index.html': { path: `${dir}/index.html`, type: 'text/html; charset=utf-8' },
     'app.js': { path: `${dir}/app.js`, type: 'text/javascript; charset=utf-8' },
+    'chart-text.js': { path: `${dir}/chart-text.js`, type: 'text/javascript; charset=utf-8' },
     'style.css': { path: `${dir}/style.css`, type: 'text/css; charset=utf-8' },
     'chart.umd.min.js': {
       // chart.js's exports map hides dist/; its main entry sits beside the UMD build.

@@ -5,6 +5,8 @@
 // reached (and how old the figures are) and clears that once it answers again; a key the router
 // refuses is forgotten, so the page asks for one rather than polling with it.
 /* global Chart */
+import { chartSummaries, nameChart } from './chart-text.js';
+
 const KEY = 'model-router-admin-key';
 const REFRESH_MS = 3000;
 /** Models drawn apart in the charts; the rest are summed as "other models" (the table lists all). */
@@ -32,10 +34,15 @@ function key() {
 
 // The message bar: `error` messages are the refresh's own and clear when the router answers
 // again; `info` ones (a save, a retry) stay until the next action, and so do `failed` ones (a
-// save or retry the router refused), which look and are announced as errors.
+// save or retry the router refused), which look and are announced as errors. It is a live
+// region: the refresh's own messages (`error`, `prompt`), said again every 3 s, are rewritten only
+// when they change, or screen readers would read them out again at each refresh; a user's action
+// is always said, even when it says what the last one did.
 let messageKind = '';
 function show(message, kind = 'info') {
   const el = document.getElementById('message');
+  const fromRefresh = kind === 'error' || kind === 'prompt';
+  if (fromRefresh && kind === messageKind && el.textContent === message && !el.hidden) return;
   el.textContent = message;
   el.hidden = !message;
   el.className = `message ${kind}`;
@@ -323,6 +330,17 @@ function render(data) {
       },
     },
   });
+  const names = chartSummaries(o, data.window, top, rest, {
+    count,
+    pct,
+    usd,
+    human,
+    label: modelLabel,
+  });
+  nameChart('chart-traffic', names.traffic);
+  nameChart('chart-share', names.share);
+  nameChart('chart-cost', names.cost);
+  nameChart('chart-latency', names.latency);
   renderRouters(data);
   document.getElementById('routers-note').textContent =
     `Save sends only what you changed in a row. Router edits: ${editsKept(data)}`;
@@ -422,12 +440,14 @@ function noteServerChange(tr, r) {
   const changed =
     !r || r.routingMode !== router.routingMode || !sameMembers(r.modelSubset, router.modelSubset);
   note.hidden = !changed;
-  note.textContent = !r
+  // A status region: rewritten only when what it says changes (not at every refresh).
+  const text = !r
     ? 'This router is no longer in the config.'
     : changed
       ? `Changed on the server since this row was drawn: now ${r.routingMode}, ${r.modelSubset.join(', ')}. ` +
         'Save applies only what you changed here to it; Cancel shows it as it is now.'
       : '';
+  if (note.textContent !== text) note.textContent = text;
 }
 
 /** Subset members the row draws no box for, each with why: they are shown, and a Save keeps them. */
@@ -916,6 +936,19 @@ async function renderUsage(force) {
   }
 }
 
+/**
+ * A table wider than its box (on a phone) scrolls sideways; the keyboard reaches its box then
+ * (tabindex 0: arrow keys scroll it), and passes it by when the whole table shows (WCAG 2.1.1).
+ */
+function markScrollers() {
+  for (const box of document.querySelectorAll('.table-scroll')) {
+    const scrolls = box.scrollWidth > box.clientWidth;
+    if (scrolls && box.tabIndex !== 0) box.tabIndex = 0;
+    else if (!scrolls && box.hasAttribute('tabindex')) box.removeAttribute('tabindex');
+  }
+}
+window.addEventListener('resize', markScrollers);
+
 let refreshing = false;
 let updatedAt = 0;
 
@@ -960,6 +993,7 @@ async function refresh() {
     await renderUsage(false);
     main.hidden = false;
     main.classList.remove('stale');
+    markScrollers();
     updatedAt = Date.now();
     document.getElementById('updated').textContent = `updated ${clock(updatedAt)}`;
     if (messageKind === 'error' || messageKind === 'prompt') show('');
