@@ -233,12 +233,32 @@ function notJsonLinesHint(
       text: ': the file looks pretty-printed; the format is JSON Lines, each object whole on one line (`jq -c .` converts it)',
       wholeFile: true,
     };
+  const written = unparsed ? notJsonWriting(line) : undefined;
+  if (written) return { text: written, wholeFile: false };
   if (unparsed && i === lines.length - 1)
     return {
       text: ': it is the last line and the file does not end with a line break; was the file cut off?',
       wholeFile: false,
     };
   return { text: '', wholeFile: false };
+}
+
+/**
+ * What a line that does not parse was likely written by, and how to write it: Python's
+ * `json.dumps` writes a float nan or inf as NaN / Infinity, which JSON has not (JSON.parse's own
+ * message names only "Unexpected token 'N'"), and `str()` of a dict writes single quotes and
+ * None / True / False.
+ */
+function notJsonWriting(line: string): string | undefined {
+  const number = /[:,[]\s*(-?Infinity|NaN)\s*[,}\]]/.exec(line);
+  if (number)
+    return `: ${number[1]} is no JSON value (Python's json.dumps writes it for a float nan or inf); write null where a model has no score, else a number`;
+  const python = /[:,[]\s*(None|True|False)\s*[,}\]]/.exec(line);
+  if (python)
+    return `: ${python[1]} is Python, not JSON (null, true, false); write each row with json.dumps, not str()`;
+  if (/^\{\s*'/.test(line))
+    return ': JSON names and strings take double quotes, not single (a Python dict written with str()?); write each row with json.dumps';
+  return undefined;
 }
 
 /** "3 rows <why> passed over (lines 2, 5, 9)", at most five line numbers. */

@@ -13,6 +13,7 @@ import type { ScoredRow } from './route-prepared.js';
 import { DataError } from './data-error.js';
 import type { DataRow } from './load-rows.js';
 import { scoreTestRows, type PromptOutcome } from './score-test-rows.js';
+import { describeTestRows } from './test-rows.js';
 import { summarize } from './evaluate.js';
 import type { EvalSummary } from './eval-summary.js';
 
@@ -53,12 +54,17 @@ export function recalibrateBands(
   rows: DataRow[],
   targets: BandTargets,
   only?: string,
+  /** Told how the rows were read (names taken as the artefact's, models and rows left out). */
+  note: (message: string) => void = () => {},
 ): GroupRecalibration[] {
   if (only !== undefined && !artefact.groups.some((g) => g.name === only))
     throw new DataError(
       `--group ${only}: the artefact has no such group (it has ${artefact.groups.map((g) => g.name).join(', ')})`,
     );
-  const { outcomes, byFile } = scoreTestRows(artefact, rows);
+  const { outcomes, byFile, skipped } = scoreTestRows(artefact, rows);
+  // What eval says of its test rows, said here too: a file whose model names are spelled
+  // otherwise, or that scores none of the group's models, was read without a word before.
+  for (const m of describeTestRows(skipped)) note(m.replace(/\btest (file|prompt)/g, '$1'));
   const byGroup = new Map<GroupInfo, PromptOutcome[]>();
   for (const o of outcomes) {
     const g = byFile.get(o.row.group);

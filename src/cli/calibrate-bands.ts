@@ -156,7 +156,9 @@ export async function run(argv: string[]): Promise<number> {
     checkOutFile(values.out);
     const artefact = loadArtefactFile(artefactPathFor(values.model, DEFAULT_MODELS_DIR));
     const { rows, inSample } = outOfSample(artefact, loadRows(values.data), values.data);
-    const results = recalibrateBands(artefact, rows, targets, values.group);
+    const results = recalibrateBands(artefact, rows, targets, values.group, (m) =>
+      process.stderr.write(`note: ${m}\n`),
+    );
     for (const r of results) {
       const group = artefact.groups.find((g) => g.name === r.group)!;
       group.bands = r.after;
