@@ -34,8 +34,11 @@ export interface AppDeps {
   gateway: ChatGateway;
   authenticator: Authenticator;
   readiness(): Promise<ReadinessReport> | ReadinessReport;
-  /** Prometheus exposition text for `/metrics`; omitted = no metrics route. */
-  metricsText?(): Promise<string>;
+  /**
+   * `/metrics` in the format an Accept header asks for (Prometheus text, or OpenMetrics) and its
+   * content type; omitted = no metrics route.
+   */
+  metricsExposition?(accept: string | undefined): Promise<{ contentType: string; text: string }>;
   /**
    * Counts a request answered with an error before any request record was opened for it (bad
    * JSON, a missing field, a bad key, an unknown path): records count the others.
@@ -208,13 +211,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerChatRoutes(app, deps.gateway, chatCompletions, deps.routerFiles);
   registerStoredChatRoutes(app, chatCompletions);
   registerCompletionsRoutes(app, deps.gateway);
-  if (deps.metricsText) {
-    const metricsText = deps.metricsText;
-    app.get('/metrics', async (_request, reply) =>
-      reply
-        .header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
-        .send(await metricsText()),
-    );
+  if (deps.metricsExposition) {
+    const exposition = deps.metricsExposition;
+    app.get('/metrics', async (request, reply) => {
+      const { contentType, text } = await exposition(request.headers.accept);
+      return reply.header('content-type', contentType).send(text);
+    });
   }
   for (const plugin of deps.plugins ?? []) await plugin(app);
   return app;

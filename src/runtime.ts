@@ -259,7 +259,7 @@ export async function createRuntime(
         batches,
         background,
       }),
-    metricsText: metrics?.metricsText,
+    metricsExposition: metrics?.metricsExposition,
     countRefused: metrics?.recordRefusedRequest,
     // Into the request log, the metrics, the live stats and the traces, as any finished request.
     recordRefused: (refusal) => recorder.record(refusalRecord(refusal, clock.now())),
