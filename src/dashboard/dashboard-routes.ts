@@ -2,10 +2,10 @@
 // JSON under `/dashboard/api/*`, which needs an admin key. Router edits go through the admin API.
 // The overview is this replica's live records (LiveStats), with `live` saying from when they hold
 // every request, so the page can say when a window reaches back past a restart or the ring's size.
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ConfigHolder } from '../config/runtime-config.js';
@@ -57,21 +57,32 @@ function requireAdmin(request: FastifyRequest): void {
   authorizeAdmin(request.auth ?? { admin: false }, 'The dashboard API');
 }
 
-/** The dashboard's static files: name → where it is read from and its content type. */
+/** The content types of the page's files, by extension: a file of any other kind is not served. */
+const ASSET_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+};
+
+/**
+ * The dashboard's static files: name → where it is read from and its content type. Every page file
+ * in the assets folder (the page's scripts are modules, one concept each, which import each other
+ * by name), so a new one is served as the others are; read once, when the routes are mounted.
+ */
 function assetFiles(): Record<string, { path: string; type: string }> {
   const dir = assetsDir();
   const require = createRequire(import.meta.url);
-  return {
-    'index.html': { path: `${dir}/index.html`, type: 'text/html; charset=utf-8' },
-    'app.js': { path: `${dir}/app.js`, type: 'text/javascript; charset=utf-8' },
-    'chart-text.js': { path: `${dir}/chart-text.js`, type: 'text/javascript; charset=utf-8' },
-    'style.css': { path: `${dir}/style.css`, type: 'text/css; charset=utf-8' },
-    'chart.umd.min.js': {
-      // chart.js's exports map hides dist/; its main entry sits beside the UMD build.
-      path: join(dirname(require.resolve('chart.js')), 'chart.umd.min.js'),
-      type: 'text/javascript; charset=utf-8',
-    },
+  const files: Record<string, { path: string; type: string }> = {};
+  for (const name of readdirSync(dir).sort()) {
+    const type = ASSET_TYPES[extname(name)];
+    if (type) files[name] = { path: join(dir, name), type };
+  }
+  // chart.js's exports map hides dist/; its main entry sits beside the UMD build.
+  files['chart.umd.min.js'] = {
+    path: join(dirname(require.resolve('chart.js')), 'chart.umd.min.js'),
+    type: 'text/javascript; charset=utf-8',
   };
+  return files;
 }
 
 /**

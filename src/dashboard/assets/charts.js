@@ -1,0 +1,193 @@
+// The overview's four Chart.js charts (traffic per model, routing share, spend against the
+// top-model baseline, latency per model), drawn once and updated in place at each refresh, each
+// named with the figures it draws (chart-text.js). Each series has a colour and a second cue, a
+// shape or a dash (chart-palette.js), which its legend entry shows.
+/* global Chart */
+import { cueLegendItem, DASHES, OTHER, SERIES, seriesMarks } from './chart-palette.js';
+import { chartSummaries, nameChart } from './chart-text.js';
+import { clock, count, dayAndClock, human, modelLabel, pct, short, usd } from './format.js';
+
+/** Models drawn apart in the charts; the rest are summed as "other models" (the table lists all). */
+const TOP_MODELS = 8;
+const charts = {};
+
+function drawChart(id, config) {
+  if (charts[id]) {
+    charts[id].data = config.data;
+    charts[id].update('none');
+    return;
+  }
+  const type = config.type;
+  // Legends cut long model names and show each series' cue; the default label maker of the
+  // chart's type does the rest.
+  const labels =
+    Chart.overrides[type]?.plugins?.legend?.labels?.generateLabels ??
+    Chart.defaults.plugins.legend.labels.generateLabels;
+  const { legendLabels, ...options } = config.options || {};
+  charts[id] = new Chart(document.getElementById(id), {
+    ...config,
+    plugins: [seriesMarks],
+    options: {
+      animation: false,
+      maintainAspectRatio: false,
+      responsive: true,
+      ...options,
+      plugins: {
+        ...(options.plugins || {}),
+        legend: {
+          labels: {
+            usePointStyle: true,
+            ...legendLabels,
+            generateLabels: (chart) =>
+              labels(chart).map((l) => cueLegendItem(chart, { ...l, text: short(l.text) })),
+          },
+        },
+      },
+    },
+  });
+}
+
+/**
+ * Every bucket of the window, empty ones as zeros, so the time axis spans the window the
+ * selector names (the API sends only buckets that had requests).
+ */
+function fillBuckets(series, now, windowMs, bucketMs) {
+  const first = Math.floor((now - windowMs) / bucketMs) * bucketMs;
+  const last = Math.floor(now / bucketMs) * bucketMs;
+  if ((last - first) / bucketMs > 2000) return series; // a tiny custom bucket: as sent
+  const byT = new Map(series.map((b) => [b.t, b]));
+  const out = [];
+  for (let t = first; t <= last; t += bucketMs)
+    out.push(byT.get(t) ?? { t, byModel: {}, costUsd: 0, baselineCostUsd: 0 });
+  return out;
+}
+
+/** Draws the four charts from the overview's answer and names each with its figures. */
+export function renderCharts(data) {
+  const o = data.overview;
+  // The busiest models apart (the summary lists them busiest first), the rest as one.
+  const top = o.models.slice(0, TOP_MODELS);
+  const rest = o.models.slice(TOP_MODELS);
+  const topKeys = top.map((m) => m.key);
+  const otherLabel = `other models (${rest.length})`;
+  const series = fillBuckets(o.series, data.now, data.window.sinceMs, data.window.bucketMs);
+  const withDate = data.window.sinceMs > 86_400_000 - 1;
+  const labels = series.map((b) => (withDate ? dayAndClock(b.t) : clock(b.t)));
+  const othersIn = (b) =>
+    Object.entries(b.byModel).reduce((n, [m, k]) => (topKeys.includes(m) ? n : n + k), 0);
+  drawChart('chart-traffic', {
+    type: 'bar',
+    data: {
+      labels,
+      datasets: [
+        ...top.map((m, i) => ({
+          label: modelLabel(m.key),
+          data: series.map((b) => b.byModel[m.key] || 0),
+          backgroundColor: SERIES[i].color,
+          cue: SERIES[i],
+        })),
+        ...(rest.length
+          ? [
+              {
+                label: otherLabel,
+                data: series.map(othersIn),
+                backgroundColor: OTHER.color,
+                cue: OTHER,
+              },
+            ]
+          : []),
+      ],
+    },
+    options: { scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true } } },
+  });
+  drawChart('chart-share', {
+    type: 'doughnut',
+    data: {
+      labels: [...top.map((m) => modelLabel(m.key)), ...(rest.length ? [otherLabel] : [])],
+      datasets: [
+        {
+          data: [
+            ...top.map((m) => m.requests),
+            ...(rest.length ? [rest.reduce((n, m) => n + m.requests, 0)] : []),
+          ],
+          backgroundColor: [...top.map((_, i) => SERIES[i].color), OTHER.color],
+          cues: [...top.map((_, i) => SERIES[i]), OTHER],
+        },
+      ],
+    },
+  });
+  drawChart('chart-cost', {
+    type: 'line',
+    data: {
+      labels,
+      datasets: [
+        {
+          label: 'spend',
+          data: series.map((b) => b.costUsd),
+          borderColor: SERIES[0].color,
+          borderDash: DASHES[0],
+          pointRadius: 1,
+          cue: { color: SERIES[0].color, dash: DASHES[0] },
+        },
+        {
+          label: 'top-model baseline',
+          data: series.map((b) => b.baselineCostUsd),
+          borderColor: SERIES[1].color,
+          borderDash: DASHES[1],
+          pointRadius: 1,
+          cue: { color: SERIES[1].color, dash: DASHES[1] },
+        },
+      ],
+    },
+    options: {
+      scales: { y: { beginAtZero: true, ticks: { callback: (v) => usd(v) } } },
+      // Wide enough to show a dash (12 px, a symbol's width, would look solid).
+      legendLabels: { pointStyleWidth: 28 },
+    },
+  });
+  // Requests no model served have no latency worth drawing; TTFT only where streams measured it.
+  const timed = top.filter((m) => m.key !== '(none)');
+  drawChart('chart-latency', {
+    type: 'bar',
+    data: {
+      labels: timed.map((m) => modelLabel(m.key)),
+      datasets: [
+        {
+          label: 'latency p50',
+          data: timed.map((m) => m.latencyP50Ms),
+          backgroundColor: SERIES[0].color,
+          cue: SERIES[0],
+        },
+        {
+          label: 'TTFT p50',
+          data: timed.map((m) => m.ttftP50Ms ?? null),
+          backgroundColor: SERIES[2].color,
+          cue: SERIES[2],
+        },
+      ],
+    },
+    options: {
+      scales: {
+        x: {
+          ticks: {
+            callback(value) {
+              return short(this.getLabelForValue(value), 20);
+            },
+          },
+        },
+        y: { beginAtZero: true, title: { display: true, text: 'ms' } },
+      },
+    },
+  });
+  const names = chartSummaries(o, data.window, top, rest, {
+    count,
+    pct,
+    usd,
+    human,
+    label: modelLabel,
+  });
+  nameChart('chart-traffic', names.traffic);
+  nameChart('chart-share', names.share);
+  nameChart('chart-cost', names.cost);
+  nameChart('chart-latency', names.latency);
+}
