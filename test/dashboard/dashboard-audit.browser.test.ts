@@ -100,6 +100,8 @@ describe.skipIf(!haveChromium)('dashboard audit findings in headless Chromium', 
     await server?.stop();
   });
 
+  // Each wait spans the page's 3 s refresh (expect.poll's default is 1 s): a refresh between the
+  // admin's changes may show some of them one refresh later.
   it('keeps following the config after a touch that changed nothing, and beside a row being edited', async () => {
     const { page } = await open();
     await row(page, 'model-router').waitFor();
@@ -122,12 +124,14 @@ describe.skipIf(!haveChromium)('dashboard audit findings in headless Chromium', 
     await admin('PATCH', '/admin/v1/routers/model-router', { modelSubset: ['big', 'mid'] });
     await admin('PATCH', '/admin/v1/routers/edit-router', { modelSubset: ['big', 'mid', 'small'] });
     await expect.poll(() => modeOf(page, 'other-router'), { timeout: 10_000 }).toBe('quality');
-    await expect.poll(() => row(page, 'new-router').count()).toBe(1);
-    await expect.poll(() => boxes(page, 'model-router')).toContain('small-');
+    await expect.poll(() => row(page, 'new-router').count(), { timeout: 10_000 }).toBe(1);
+    await expect.poll(() => boxes(page, 'model-router'), { timeout: 10_000 }).toContain('small-');
     // The row being edited keeps the edit, and says its router changed on the server.
     expect(await modeOf(page, 'edit-router')).toBe('cost');
     await expect
-      .poll(() => row(page, 'edit-router').locator('.row-note.changed').textContent())
+      .poll(() => row(page, 'edit-router').locator('.row-note.changed').textContent(), {
+        timeout: 10_000,
+      })
       .toMatch(/^Changed on the server since this row was drawn: now balanced, big, mid, small\./);
     // Cancel: drawn as the server has it, and following it again.
     await row(page, 'edit-router').locator('button.cancel').click();
