@@ -51,6 +51,12 @@ export async function createBreakers({
     },
     coolDowns.publish,
   );
+  // A deployment taken out of the config leaves no circuit state series behind (a stale `open`
+  // would keep an alert on the gauge firing for a deployment that is gone).
+  holder.onChange((next, previous) => {
+    for (const name of previous.deployments.keys())
+      if (!next.deployments.has(name)) metrics?.forgetCircuitState(name);
+  });
   const stopSharingCoolDowns = await coolDowns.start(breakers);
   return { breakers, stopSharingCoolDowns };
 }

@@ -38,6 +38,11 @@ export function setCircuitState(deployment: string, state: CircuitState): void {
   circuit.set({ deployment }, CIRCUIT_VALUE[state]);
 }
 
+/** A deployment the config no longer has: its state series goes (an `open` one kept alerting). */
+export function forgetCircuitState(deployment: string): void {
+  circuit.remove({ deployment });
+}
+
 /** Where the load gauges read from: the runtime's DeploymentLoad (the last one started). */
 let loadSource: (() => Record<string, LoadSnapshot>) | undefined;
 

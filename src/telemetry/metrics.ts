@@ -14,7 +14,12 @@ export {
   recordRefusedRequest,
   recordRequestMetrics,
 } from './request-metrics.js';
-export { queueMetrics, setCircuitState, watchDeploymentLoad } from './deployment-metrics.js';
+export {
+  forgetCircuitState,
+  queueMetrics,
+  setCircuitState,
+  watchDeploymentLoad,
+} from './deployment-metrics.js';
 export { batchMetrics } from './batch-metrics.js';
 export {
   countAlert,
