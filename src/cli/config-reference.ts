@@ -1,7 +1,6 @@
 // `model-router config-reference [--out <file>]`: the configuration reference, generated from the
 // config schema (docs/configuration.md is this command's output).
-import { writeFileSync } from 'node:fs';
-import { checkOutFile } from './out-path.js';
+import { writeTextOut } from './out-path.js';
 import { parseArgs } from 'node:util';
 import { renderConfigReference } from '../config/config-reference.js';
 
@@ -24,16 +23,5 @@ example:
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: OPTIONS });
-  const text = renderConfigReference();
-  if (values.out) {
-    // A missing folder or a directory is said as train and eval say it, not a raw ENOENT.
-    try {
-      checkOutFile(values.out);
-    } catch (err) {
-      process.stderr.write(`${(err as Error).message}\n`);
-      return 1;
-    }
-    writeFileSync(values.out, text);
-  } else process.stdout.write(text);
-  return 0;
+  return writeTextOut(values.out, renderConfigReference);
 }

@@ -1,8 +1,7 @@
 // `model-router config-schema [--out <file>]`: the config's JSON Schema, generated from the config
 // schema, for editors (docs/config.schema.json is this command's output).
-import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { checkOutFile } from './out-path.js';
+import { writeTextOut } from './out-path.js';
 
 /** The options run() accepts; HELP describes each. */
 export const OPTIONS = { out: { type: 'string' } } as const;
@@ -26,19 +25,7 @@ example:
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: OPTIONS });
-  if (values.out) {
-    // A missing folder or a directory is said as config-reference says it, not a raw ENOENT.
-    try {
-      checkOutFile(values.out);
-    } catch (err) {
-      process.stderr.write(`${(err as Error).message}\n`);
-      return 1;
-    }
-  }
   // Loaded here, not at the top: `config-schema --help` need not load the config schema.
   const { renderConfigJsonSchema } = await import('../config/config-json-schema.js');
-  const text = renderConfigJsonSchema();
-  if (values.out) writeFileSync(values.out, text);
-  else process.stdout.write(text);
-  return 0;
+  return writeTextOut(values.out, renderConfigJsonSchema);
 }

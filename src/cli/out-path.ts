@@ -1,7 +1,7 @@
 // Where a command writes (`--out`): checked before any work, so a typo in a directory does not
 // cost a whole training run, and a file that cannot be written is one line naming it, not a stack
 // trace after the work is done.
-import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { DataError } from '../../training/data-error.js';
 import { artefactTime } from '../../training/artefact-time.js';
@@ -20,6 +20,23 @@ export function checkOutFile(path: string, option = '--out'): void {
   } catch {
     throw new DataError(`${option} ${path}: directory ${dir} is not writable`);
   }
+}
+
+/**
+ * A command's text to `--out` (checked first; a bad path is one line on stderr and exit code 1)
+ * or, without it, to stdout; the exit code.
+ */
+export function writeTextOut(out: string | undefined, text: () => string): number {
+  if (out) {
+    try {
+      checkOutFile(out);
+    } catch (err) {
+      process.stderr.write(`${(err as Error).message}\n`);
+      return 1;
+    }
+    writeFileSync(out, text());
+  } else process.stdout.write(text());
+  return 0;
 }
 
 /** `--out <dir>`: created now if it is not there (parents too), else it must be a writable directory. */

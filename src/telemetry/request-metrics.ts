@@ -94,7 +94,7 @@ const rateLimited = new Counter({
   registers: [registry],
 });
 // Measured 2026-12-07 in a server on the default config, 600 short prompts one at a time: most
-// decisions 0.25-0.5 ms, a few up to 10 ms (the routing bench's warm loop: 40-90 us for a
+// decisions 0.25-0.5 ms, 4 past 5 ms, one up to 25 ms (the routing bench's warm loop: 40-90 us for a
 // 2k-token prompt, docs/routing.md "Speed"); buckets from 10 us to 100 ms hold both.
 const decision = new Histogram({
   name: 'model_router_routing_decision_seconds',

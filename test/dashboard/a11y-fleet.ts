@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { expect, vi } from 'vitest';
 import { listenServerInRange } from '../helpers/listen-in-range.js';
 import { spawnServer, type SpawnedServer } from '../helpers/spawn-server.js';
-import { simDeployment, testConfigInput } from '../helpers/test-config.js';
+import { failingCheapDeployment, simDeployment, testConfigInput } from '../helpers/test-config.js';
 
 export const A11Y_ADMIN = 'mr-dashboard-a11y-admin-key';
 const HOOK_SECRET_ENV = 'MR_A11Y_HOOK_SECRET';
@@ -133,15 +133,7 @@ export async function startA11yFleet(): Promise<A11yFleet> {
     testConfigInput({
       deployments: [
         ...base.deployments,
-        simDeployment('flaky', {
-          prices: { inputPer1M: 0.01, outputPer1M: 0.02 },
-          simulation: {
-            ttftMs: 0,
-            tokensPerSecond: 1_000_000,
-            answerTokens: 20,
-            failure: { kind: '500', rate: 1 },
-          },
-        }),
+        failingCheapDeployment('flaky'),
         simDeployment('llama', { model: 'meta-llama/Meta-Llama-3.1-8B-Instruct-Turbo' }),
       ],
       routers: [

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnServer, type SpawnedServer } from '../helpers/spawn-server.js';
-import { simDeployment, testConfigInput } from '../helpers/test-config.js';
+import { failingCheapDeployment, simDeployment, testConfigInput } from '../helpers/test-config.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
@@ -77,16 +77,7 @@ describe.skipIf(!haveChromium)('dashboard readability in headless Chromium', () 
       testConfigInput({
         deployments: [
           ...base.deployments,
-          // Fails every call before its first byte (a 500), and is the cheapest: picked first.
-          simDeployment('flaky', {
-            prices: { inputPer1M: 0.01, outputPer1M: 0.02 },
-            simulation: {
-              ttftMs: 0,
-              tokensPerSecond: 1_000_000,
-              answerTokens: 20,
-              failure: { kind: '500', rate: 1 },
-            },
-          }),
+          failingCheapDeployment('flaky'),
           simDeployment('llama', { model: LONG_MODEL }),
         ],
         routers: [

@@ -60,6 +60,22 @@ export function simModerationDeployment(
 }
 
 /** The default test fleet: a pricey top model, a mid model and a cheap one behind `model-router`. */
+/**
+ * A simulated deployment that fails every call before its first byte (a 500) and is the cheapest
+ * (0.01 / 0.02 per 1M): a cost router picks it first and fails over from it.
+ */
+export function failingCheapDeployment(name: string): DeploymentInput {
+  return simDeployment(name, {
+    prices: { inputPer1M: 0.01, outputPer1M: 0.02 },
+    simulation: {
+      ttftMs: 0,
+      tokensPerSecond: 1_000_000,
+      answerTokens: 20,
+      failure: { kind: '500', rate: 1 },
+    },
+  });
+}
+
 export function testConfigInput(overrides: Partial<ConfigInput> = {}): ConfigInput {
   return {
     server: { host: '127.0.0.1', port: 0, logLevel: 'silent' },

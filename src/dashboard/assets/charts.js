@@ -120,24 +120,18 @@ export function renderCharts(data) {
     type: 'line',
     data: {
       labels,
+      // Each line its own colour and dash (in the legend too).
       datasets: [
-        {
-          label: 'spend',
-          data: series.map((b) => b.costUsd),
-          borderColor: SERIES[0].color,
-          borderDash: DASHES[0],
-          pointRadius: 1,
-          cue: { color: SERIES[0].color, dash: DASHES[0] },
-        },
-        {
-          label: 'top-model baseline',
-          data: series.map((b) => b.baselineCostUsd),
-          borderColor: SERIES[1].color,
-          borderDash: DASHES[1],
-          pointRadius: 1,
-          cue: { color: SERIES[1].color, dash: DASHES[1] },
-        },
-      ],
+        ['spend', (b) => b.costUsd],
+        ['top-model baseline', (b) => b.baselineCostUsd],
+      ].map(([label, of], i) => ({
+        label,
+        data: series.map(of),
+        borderColor: SERIES[i].color,
+        borderDash: DASHES[i],
+        pointRadius: 1,
+        cue: { color: SERIES[i].color, dash: DASHES[i] },
+      })),
     },
     options: {
       scales: { y: { beginAtZero: true, ticks: { callback: (v) => usd(v) } } },
