@@ -337,8 +337,16 @@ export class BatchRunner {
         ending === 'expired'
           ? 'The batch was not finished within its completion window.'
           : 'The batch was cancelled before this request ran.';
-      for (const i of unrun)
-        this.keep(b, i, false, unansweredLine(newId('batch_req_'), b.lines[i]!, code, why), false);
+      for (const i of unrun) {
+        // A held line's prompt check at a priced moderation deployment: in a record of its own.
+        const recorded = this.deps.forwarder?.recordUnrun(
+          b,
+          i,
+          ending === 'expired' ? 'expired' : 'cancelled',
+        );
+        const id = recorded ?? newId('batch_req_');
+        this.keep(b, i, false, unansweredLine(id, b.lines[i]!, code, why), false);
+      }
       await this.flush(b);
       const { store, clock } = this.deps;
       const end = batchEnd(this.deps, b.stored, ending);

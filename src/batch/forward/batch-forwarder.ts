@@ -24,10 +24,12 @@ import {
   groupKey,
   judgeUpstreamResults,
   runsToSubmit,
+  type CarriedLine,
   type ForwardedLine,
   type ForwardGroup,
 } from './forward-doc.js';
 import { keepUpstreamAnswer } from './keep-upstream-answer.js';
+import { recordUnrunLine } from './record-forwarded.js';
 import type {
   ForwarderDeps,
   ForwarderHooks,
@@ -331,19 +333,20 @@ export class BatchForwarder implements ForwardSteps {
   }
 
   /**
-   * Lines back to the runner; `live`: never to be forwarded again (they run live), each with the
-   * filter's calls on its prompt (ForwardDoc.carried). A line that ends unrun (the batch is
-   * ending) has no record to count them in.
+   * Lines back to the runner; `live`: never to be forwarded again (they run live), else the batch
+   * is ending (they end unrun). Each keeps the filter's calls on its prompt (ForwardDoc.carried),
+   * for its first live run's record or, ending unrun, a record of its own (`recordUnrun`).
    */
   backToRunner(h: Held, lines: readonly ForwardedLine[], live: boolean): void {
-    if (live)
-      for (const l of lines)
-        if (!h.live.has(l.line)) {
-          h.live.add(l.line);
-          h.doc.live.push(l.line);
-          if (l.filterCalls?.length)
-            (h.doc.carried ??= []).push({ line: l.line, filterCalls: l.filterCalls });
-        }
+    for (const l of lines) {
+      if (live) {
+        if (h.live.has(l.line)) continue;
+        h.live.add(l.line);
+        h.doc.live.push(l.line);
+      }
+      if (l.filterCalls?.length && !h.doc.carried?.some((c) => c.line === l.line))
+        (h.doc.carried ??= []).push({ ...l, filterCalls: l.filterCalls });
+    }
     this.hooks?.requeue(
       h.b,
       lines.map((l) => l.line),
@@ -352,9 +355,31 @@ export class BatchForwarder implements ForwardSteps {
 
   /** The filter's calls carried by line `index` of `b` back to run live (once), if any. */
   takeCarried(b: ActiveBatch, index: number): AttemptRecord[] | undefined {
+    return this.take(b, index)?.filterCalls;
+  }
+
+  /**
+   * Line `index` of `b` ends unrun (`ending`): if it carries the filter's calls on its prompt, a
+   * record of its own counts them (record-forwarded.ts `recordUnrunLine`), and its request id is
+   * returned for the error file's line, so the two name each other.
+   */
+  recordUnrun(b: ActiveBatch, index: number, ending: 'cancelled' | 'expired'): string | undefined {
+    const carried = this.take(b, index);
+    if (!carried) return undefined;
+    const caller = this.deps.callerFor(b.doc.keyId, b.stored.owner);
+    return recordUnrunLine(this.deps, {
+      tenant: b.stored.owner,
+      ...(b.doc.keyId !== undefined ? { keyId: b.doc.keyId } : {}),
+      ...('error' in caller ? {} : { auth: caller }),
+      line: carried,
+      deployment: this.deps.config.current.deployments.get(carried.top ?? ''),
+      ending,
+    });
+  }
+
+  private take(b: ActiveBatch, index: number): CarriedLine | undefined {
     const carried = b.doc.forward?.carried;
     const i = carried?.findIndex((c) => c.line === index) ?? -1;
-    if (i < 0) return undefined;
-    return carried!.splice(i, 1)[0]!.filterCalls;
+    return i < 0 ? undefined : carried!.splice(i, 1)[0];
   }
 }

@@ -63,12 +63,17 @@ export interface ForwardDoc {
   /** Lines an upstream batch gave back (a retryable failure): they run live, never forwarded again. */
   live: number[];
   /**
-   * Of those, the ones whose prompt the content filter checked at a priced moderation deployment
-   * before they were held: the calls go with the line's first live run (its record counts them),
-   * taken once. Kept here so a replica that takes the batch over counts them too.
+   * Lines given back (to run live, or, the batch ending, to end unrun) whose prompt the content
+   * filter checked at a priced moderation deployment before they were held: the calls go with the
+   * line's first live run (its record counts them), or, a line that ends unrun, in a record of
+   * its own (`recordUnrunLine`); taken once. Kept here so a replica that takes the batch over
+   * counts them too. Entries saved before 2026-12-07 have the line and its calls only.
    */
-  carried?: { line: number; filterCalls: AttemptRecord[] }[];
+  carried?: CarriedLine[];
 }
+
+/** A line given back with the filter's calls on its prompt, and what its record needs. */
+export type CarriedLine = Partial<ForwardedLine> & { line: number; filterCalls: AttemptRecord[] };
 
 /** What a held line's record will need, from its plan. */
 export function forwardedLine(

@@ -14,13 +14,15 @@ import type {
   AuthContext,
   ChatCall,
   GatewayPolicies,
+  Target,
 } from '../../gateway/gateway-types.js';
 import {
   newRequestRecord,
   type AttemptRecord,
   type RequestRecorder,
 } from '../../store/request-record.js';
-import type { ForwardedLine, ForwardGroup } from './forward-doc.js';
+import { newId } from '../../core/ids.js';
+import type { CarriedLine, ForwardedLine, ForwardGroup } from './forward-doc.js';
 
 export interface ForwardRecordDeps {
   clock: Clock;
@@ -51,11 +53,14 @@ export function discountedPrices(d: DeploymentConfig): Pick<DeploymentConfig, 'p
   return { prices };
 }
 
-/** The admission context a forwarded line's policies see (its creator, tags, deployment). */
+/**
+ * The admission context a forwarded line's policies see (its creator, tags, deployment: none for
+ * a line that ended unrun where its deployment left the config; settling reads no target).
+ */
 function forwardedContext(
   auth: AuthContext,
-  line: ForwardedLine,
-  deployment: DeploymentConfig,
+  line: Pick<ForwardedLine, 'tags' | 'endUser' | 'promptTokens'>,
+  deployment: DeploymentConfig | undefined,
 ): AdmitContext {
   const call = {
     auth,
@@ -63,7 +68,8 @@ function forwardedContext(
       ? { attribution: { tags: line.tags, endUser: line.endUser } }
       : {}),
   } as unknown as ChatCall;
-  return { call, target: { kind: 'deployment', deployment }, promptTokens: line.promptTokens };
+  const target = (deployment ? { kind: 'deployment', deployment } : undefined) as Target;
+  return { call, target, promptTokens: line.promptTokens };
 }
 
 /**
@@ -184,4 +190,52 @@ export function recordForwardedLine(
     });
   }
   deps.recorder.record(record);
+}
+
+/**
+ * The record of a held line that ended unrun (its batch cancelled: 499, or expired: 504, with the
+ * error file's code) and whose prompt the content filter checked at a priced moderation deployment
+ * when it was held: those calls are its cost, settled with the budgets as a live line's are (the
+ * moderation deployment's, and its creator's key and tenant), since no run will count them. Lines
+ * that end unrun with no such cost have no record. Returns the record's request id (the line's
+ * planned one, for the error file's line).
+ */
+export function recordUnrunLine(
+  deps: ForwardRecordDeps,
+  args: {
+    tenant: string;
+    keyId?: string;
+    auth?: AuthContext;
+    line: CarriedLine;
+    /** The line's savings baseline, if still in the config: its context's target. */
+    deployment?: DeploymentConfig;
+    ending: 'cancelled' | 'expired';
+  },
+): string {
+  const { line } = args;
+  const record = newRequestRecord({
+    time: deps.clock.now(),
+    requestId: line.requestId ?? newId('batch_req_'),
+    endpoint: 'chat',
+    tenant: args.tenant,
+    keyId: args.keyId,
+    stream: false,
+    endUser: line.endUser,
+    tags: line.tags,
+  });
+  record.router = line.router;
+  record.routingMode = line.routingMode;
+  record.routerVersion = line.routerVersion;
+  record.decisionId = line.decisionId;
+  record.promptTokens = line.promptTokens ?? 0;
+  noteFilterCalls(record, [...line.filterCalls]);
+  record.status = args.ending === 'expired' ? 504 : 499;
+  record.errorCode = args.ending === 'expired' ? 'batch_expired' : 'batch_cancelled';
+  if (args.auth && deps.policies?.settle)
+    deps.policies.settle(
+      forwardedContext(args.auth, { ...line, promptTokens: record.promptTokens }, args.deployment),
+      { costUsd: record.costUsd, status: record.status, attempts: record.attempts },
+    );
+  deps.recorder.record(record);
+  return record.requestId;
 }
