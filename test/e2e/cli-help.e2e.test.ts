@@ -1,7 +1,9 @@
 // Every command's `--help` (and `-h`, and `help <command>`) prints its usage, every option it
 // accepts and an example, and exits 0; an unknown option is an error naming it, exit 2. Run as a
-// user runs them: the built CLI, `./bin/model-router`.
+// user runs them: the built CLI, `./bin/model-router`. The README and docs give each command only
+// options it accepts.
 import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { COMMANDS as SUMMARIES } from '../../src/cli/main.js';
 
@@ -173,5 +175,64 @@ describe.concurrent('model-router <command> --help', () => {
     expect(run.status).toBe(0);
     for (const name of Object.keys(COMMANDS)) expect(run.stdout).toContain(`  ${name}`);
     expect(run.stdout).toContain('<command> --help');
+  });
+});
+
+describe('model-router commands in the README and docs', () => {
+  const root = new URL('../../', import.meta.url);
+  const docs = [
+    'README.md',
+    ...readdirSync(new URL('docs/', root))
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => `docs/${f}`),
+  ];
+
+  it('every option they give a command is one its parser accepts, each value one its help names', async () => {
+    const accepted = new Map<string, Set<string>>();
+    const helps = new Map<string, string>();
+    for (const name of Object.keys(COMMANDS)) {
+      const { help, options } = await COMMANDS[name]!();
+      accepted.set(name, new Set(options.flatMap((o) => Object.keys(o)).concat('help')));
+      helps.set(name, help);
+    }
+    const shown: string[] = [];
+    for (const doc of docs) {
+      const lines = readFileSync(new URL(doc, root), 'utf8').split('\n');
+      for (let i = 0; i < lines.length; i++) {
+        // A shell line continued with `\` is one command; a `#` comment or a code span's end ends it.
+        let text = lines[i]!;
+        for (let j = i; text.endsWith('\\') && j + 1 < lines.length;)
+          text = text.slice(0, -1) + lines[++j];
+        for (const [, name, rest] of text.matchAll(/model-router ([a-z][a-z-]*)([^`#\n]*)/g)) {
+          const options = accepted.get(name!);
+          if (!options) continue;
+          for (const [, option] of rest!.matchAll(/(?<![\w-])--([a-z][a-z0-9-]*)/g)) {
+            expect(options, `${doc}:${i + 1}: model-router ${name} has no --${option}`).toContain(
+              option,
+            );
+            shown.push(`${name} --${option}`);
+          }
+          // `--by model|deployment|…`: each choice is one the command's help names.
+          for (const [, option, values] of rest!.matchAll(/--([a-z-]+) ([a-z]+(?:\|[a-z-]+)+)/g))
+            for (const value of values!.split('|')) {
+              expect(
+                helps.get(name!),
+                `${doc}:${i + 1}: model-router ${name} --${option} takes no ${value}`,
+              ).toMatch(new RegExp(`\\b${value}\\b`));
+              shown.push(`${name} --${option} ${value}`);
+            }
+        }
+      }
+    }
+    // Not vacuous: the README's CLI section and docs/operations.md's keys among them.
+    expect(shown).toEqual(
+      expect.arrayContaining([
+        'eval --salts',
+        'keys --allow-ip',
+        'report --by tag',
+        'eval --family mlp-blend',
+      ]),
+    );
+    expect(new Set(shown).size).toBeGreaterThan(40);
   });
 });
