@@ -19,6 +19,7 @@ import type {
 import {
   newRequestRecord,
   type AttemptRecord,
+  type RequestRecord,
   type RequestRecorder,
 } from '../../store/request-record.js';
 import { newId } from '../../core/ids.js';
@@ -104,6 +105,31 @@ export async function filterForwardedAnswer(
   }
 }
 
+/** A held line's record as planned: its creator, attribution and routing decision. */
+function lineRecord(
+  owner: { tenant: string; keyId?: string },
+  line: Partial<ForwardedLine>,
+  time: number,
+  requestId: string,
+): RequestRecord {
+  const record = newRequestRecord({
+    time,
+    requestId,
+    endpoint: 'chat',
+    tenant: owner.tenant,
+    keyId: owner.keyId,
+    stream: false,
+    endUser: line.endUser,
+    tags: line.tags,
+  });
+  record.router = line.router;
+  record.routingMode = line.routingMode;
+  record.routerVersion = line.routerVersion;
+  record.decisionId = line.decisionId;
+  record.promptTokens = line.promptTokens ?? 0;
+  return record;
+}
+
 /** Records one forwarded line's answer (`status`, JSON `body`); `auth`: its creator, to settle. */
 export function recordForwardedLine(
   deps: ForwardRecordDeps,
@@ -125,21 +151,7 @@ export function recordForwardedLine(
   },
 ): void {
   const { line, deployment, status } = args;
-  const record = newRequestRecord({
-    time: args.group.submittedAt,
-    requestId: line.requestId,
-    endpoint: 'chat',
-    tenant: args.tenant,
-    keyId: args.keyId,
-    stream: false,
-    endUser: line.endUser,
-    tags: line.tags,
-  });
-  record.router = line.router;
-  record.routingMode = line.routingMode;
-  record.routerVersion = line.routerVersion;
-  record.decisionId = line.decisionId;
-  record.promptTokens = line.promptTokens;
+  const record = lineRecord(args, line, args.group.submittedAt, line.requestId);
   // The router's count, until the line's answer reports its usage (a failed line keeps it).
   record.usageEstimated = line.promptTokens > 0;
   record.deployment = deployment.name;
@@ -213,21 +225,7 @@ export function recordUnrunLine(
   },
 ): string {
   const { line } = args;
-  const record = newRequestRecord({
-    time: deps.clock.now(),
-    requestId: line.requestId ?? newId('batch_req_'),
-    endpoint: 'chat',
-    tenant: args.tenant,
-    keyId: args.keyId,
-    stream: false,
-    endUser: line.endUser,
-    tags: line.tags,
-  });
-  record.router = line.router;
-  record.routingMode = line.routingMode;
-  record.routerVersion = line.routerVersion;
-  record.decisionId = line.decisionId;
-  record.promptTokens = line.promptTokens ?? 0;
+  const record = lineRecord(args, line, deps.clock.now(), line.requestId ?? newId('batch_req_'));
   noteFilterCalls(record, [...line.filterCalls]);
   record.status = args.ending === 'expired' ? 504 : 499;
   record.errorCode = args.ending === 'expired' ? 'batch_expired' : 'batch_cancelled';
