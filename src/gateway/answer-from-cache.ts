@@ -12,6 +12,7 @@ import { finishRecord } from './finish-record.js';
 import type { AdmitContext, ChatCall, ChatOutcome } from './gateway-types.js';
 import { warningsHeader } from '../core/header-text.js';
 import { asksUsageCost } from './served-answer.js';
+import { overheadHeader, type RequestTiming } from './request-timing.js';
 
 /**
  * Answers from the cache: no routing and no upstream call; the record says `hit` (or `semantic`),
@@ -30,10 +31,11 @@ export async function answerFromCache(
     headers?: Record<string, string>;
     warnings?: string[];
     promptFilterResults?: unknown[];
-    startedPerf: number;
+    /** When the request was taken up (no upstream call to wait on: its time is the router's). */
+    timing: RequestTiming;
   },
 ): Promise<ChatOutcome> {
-  const { record, startedPerf } = ctx;
+  const { record, timing } = ctx;
   const { answer, deployment: d, semantic } = hit;
   // Kept whole; given without its reasoning to a request that asks for none (exclude-reasoning.ts).
   const response = excludesReasoning(request) ? withoutReasoning(answer.response) : answer.response;
@@ -93,7 +95,8 @@ export async function answerFromCache(
     // a fresh answer's (until 2026-12-06 a hit had no `cost`; observability audit F7).
     if (asksUsageCost(request) && out.usage)
       out = { ...out, usage: { ...out.usage, cost: record.costUsd } as ChatResponse['usage'] };
-    finishRecord(deps, record, startedPerf, 200);
+    finishRecord(deps, record, timing, 200);
+    headers['x-router-overhead-ms'] = overheadHeader(record.overheadMicros!);
     return { kind: 'json', response: out, headers, promptTokens: record.promptTokens };
   }
   const chunks = replayChunks(response, request.stream_options?.include_usage === true);
@@ -102,15 +105,19 @@ export async function answerFromCache(
       if (c.usage) c.usage = { ...c.usage, cost: record.costUsd } as ChatResponse['usage'];
   if (ctx.promptFilterResults && chunks[0])
     chunks[0].prompt_filter_results = ctx.promptFilterResults;
-  record.ttftMs = deps.clock.perfNow() - startedPerf;
+  const replayedAt = deps.clock.perfNow();
+  record.ttftMs = replayedAt - timing.startedPerf;
+  headers['x-router-overhead-ms'] = overheadHeader(
+    timing.overheadMicros(replayedAt, record.queuedMs),
+  );
   const signal = admit.call.signal;
   const replayed = (async function* () {
     try {
       yield* chunks;
     } finally {
       settle();
-      if (signal.aborted) finishRecord(deps, record, startedPerf, 499, 'client_closed_request');
-      else finishRecord(deps, record, startedPerf, 200);
+      if (signal.aborted) finishRecord(deps, record, timing, 499, 'client_closed_request');
+      else finishRecord(deps, record, timing, 200);
     }
   })();
   return {
@@ -118,6 +125,7 @@ export async function answerFromCache(
     chunks: policies?.filterStream ? policies.filterStream(replayed, admit) : replayed,
     headers,
     promptTokens: record.promptTokens,
+    timing,
   };
 }
 

@@ -64,6 +64,7 @@ import {
   type ServedRequest,
 } from './served-answer.js';
 import { headroomProbes, noteQueued, waitForHeadroom } from './wait-for-headroom.js';
+import { overheadHeader, RequestTiming } from './request-timing.js';
 import type { SharedReceipts } from '../routing/shared-receipts.js';
 
 export class ChatGateway {
@@ -168,7 +169,7 @@ export class ChatGateway {
     offer: BatchForwardOffer | undefined,
   ): Promise<BatchLineOutcome> {
     const record = openRecord(this.deps.clock, call, call.endpoint, call.request.stream === true);
-    const startedPerf = this.deps.clock.perfNow();
+    const timing = new RequestTiming(this.deps.clock);
     const snapshot = this.deps.config.current;
     let admit: AdmitContext | undefined;
     let semantic: SemanticLookup | undefined;
@@ -250,7 +251,7 @@ export class ChatGateway {
             ? [...(admitted.warnings ?? []), looked.keyCap]
             : admitted.warnings,
           promptFilterResults,
-          startedPerf,
+          timing,
         });
       // A prompt the filter changed goes bridged: a native upstream (Responses) would get the
       // client's own body, redactions (text, attached files) undone.
@@ -261,6 +262,7 @@ export class ChatGateway {
         routeInTurn(this.planDeps, this.execute, snapshot, routed, targets, promptTokens, {
           mode: admitted.modeOverride,
           record,
+          timing,
           offer: first ? offer : undefined,
           onPick: (pick) => policies?.narrowReservation?.(admitCtx, pick),
         });
@@ -292,7 +294,7 @@ export class ChatGateway {
       const served: ServedRequest = {
         admit,
         record,
-        startedPerf,
+        timing,
         top: plan.topDeployment ?? result.deployment,
         headers: servedHeaders(
           admitted,
@@ -323,7 +325,7 @@ export class ChatGateway {
       finishFailedRequest(
         this.deps,
         record,
-        startedPerf,
+        timing,
         err,
         admit,
         (semantic?.costUsd ?? 0) + unanswered + filtered,
@@ -337,7 +339,14 @@ export class ChatGateway {
    * Call the planned deployments in order, failing over before the first byte; each attempt goes
    * into `record.attempts`, after those of earlier rounds (a wait for headroom).
    */
-  private readonly execute: ExecuteTarget = (snapshot, call, ordered, promptTokens, record) =>
+  private readonly execute: ExecuteTarget = (
+    snapshot,
+    call,
+    ordered,
+    promptTokens,
+    record,
+    timing,
+  ) =>
     executeWithFailover({
       // Stored answer text is read from every chunk, so chunks are parsed when it is kept.
       call:
@@ -353,15 +362,18 @@ export class ChatGateway {
       promptTokens,
       attempts: record.attempts,
       drain: this.drain,
+      timing,
     });
 }
 
 /**
  * A request that was routed or called and failed still says how (as a served one does): its
- * attempts, and a router's decision id to look the decision up by.
+ * attempts, a router's decision id to look the decision up by, and the router's overhead.
  */
 function routingErrorHeaders(err: GatewayError, record: RequestRecord): void {
   const tries = record.attempts.filter((a) => !a.lookup).length; // a semantic lookup's is none
   if (tries > 0) err.headers['x-router-attempts'] = String(tries);
   if (record.decisionId) err.headers['x-router-decision-id'] = record.decisionId;
+  if (record.overheadMicros !== undefined)
+    err.headers['x-router-overhead-ms'] = overheadHeader(record.overheadMicros);
 }

@@ -35,6 +35,7 @@ import {
 import { startStream } from './start-stream.js';
 import { timeoutError, withTimeout } from './with-timeout.js';
 import { retryWhenCircuitsOpen } from './retry-when-free.js';
+import type { RequestTiming } from './request-timing.js';
 
 export type ExecutionResult =
   | {
@@ -84,6 +85,11 @@ export interface ExecuteArgs {
   attempts?: AttemptRecord[];
   /** Where a shutdown finds the calls still running at its drain deadline, to stop them. */
   drain?: CallDrain;
+  /**
+   * Gets each attempt's wait on its upstream (request-timing.ts): from the adapter's call to its
+   * reply read or its failure; a stream's to its first chunk, then each read of the rest.
+   */
+  timing?: RequestTiming;
 }
 
 export async function executeWithFailover(args: ExecuteArgs): Promise<ExecutionResult> {
@@ -122,6 +128,8 @@ export async function executeWithFailover(args: ExecuteArgs): Promise<ExecutionR
     // In flight from the upstream call until the answer, the failure or the stream's end.
     let inFlight = false;
     let probe = false;
+    /** perfNow() when the request went to the adapter, until that wait is counted. */
+    let sentAt: number | undefined;
     const release = () => {
       offClientAbort();
       untrack?.();
@@ -155,13 +163,17 @@ export async function executeWithFailover(args: ExecuteArgs): Promise<ExecutionR
         ...(call.passThrough && !bridged ? { passThrough: true } : {}),
       };
       if (call.request.stream === true) {
+        sentAt = clock.perfNow();
         const { reads, ...result } = await startStream(
           adapter,
           upstream,
           deployment,
           controller,
           clock,
+          args.timing,
         );
+        if (args.timing) args.timing.upstreamMs += result.firstChunkAt - sentAt;
+        sentAt = undefined;
         args.load?.observe(deployment.name, 'firstToken', result.firstChunkAt - t0);
         // The circuit hears at the stream's end (a stream that breaks mid-way is a failure):
         // a half-open probe that streams holds the probe until then.
@@ -193,6 +205,7 @@ export async function executeWithFailover(args: ExecuteArgs): Promise<ExecutionR
         };
         return { kind: 'stream', ...result, end, deployment, attempts, warnings };
       }
+      sentAt = clock.perfNow();
       const reply = await withTimeout(
         adapter.chat(upstream),
         deployment.timeoutMs,
@@ -204,8 +217,11 @@ export async function executeWithFailover(args: ExecuteArgs): Promise<ExecutionR
             `no reply within ${deployment.timeoutMs} ms`,
           ),
       );
+      const repliedAt = clock.perfNow();
+      if (args.timing) args.timing.upstreamMs += repliedAt - sentAt;
+      sentAt = undefined;
       release();
-      args.load?.observe(deployment.name, 'answer', clock.perfNow() - t0);
+      args.load?.observe(deployment.name, 'answer', repliedAt - t0);
       breakers.success(deployment.name);
       const response = reply.response;
       if (!response.model) response.model = deployment.model;
@@ -213,10 +229,12 @@ export async function executeWithFailover(args: ExecuteArgs): Promise<ExecutionR
         deployment: deployment.name,
         model: response.model,
         outcome: 'ok',
-        latencyMs: clock.perfNow() - t0,
+        latencyMs: repliedAt - t0,
       });
       return { kind: 'json', response, deployment, attempts, warnings };
     } catch (err) {
+      // A failed attempt's wait is the upstream's too (a deadline's included).
+      if (sentAt !== undefined) args.timing?.upstreamSince(sentAt);
       const called = inFlight;
       release();
       // Why we aborted the call, when we did (a deadline, the shutdown drain), is its failure.

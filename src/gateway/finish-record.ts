@@ -11,6 +11,7 @@ import {
 } from '../store/request-record.js';
 import { attemptsCostUsd, filterCallsCostUsd } from './cost.js';
 import type { AdmitContext, ChatCall, Endpoint, GatewayPolicies } from './gateway-types.js';
+import type { RequestTiming } from './request-timing.js';
 
 /** What finishing a record needs: the clock its latency is read on, and the log writer. */
 export interface RecordDeps {
@@ -37,17 +38,26 @@ export function openRecord(
   });
 }
 
-/** The record's end: its status and latency, then queued. Called once a request, however it ends. */
+/**
+ * The record's end: its status and latency, then queued. Called once a request, however it ends.
+ * `started` is when it was taken up (perfNow), or a chat request's timing: then its overhead too
+ * (request-timing.ts), read at the same instant as its latency.
+ */
 export function finishRecord(
   deps: RecordDeps,
   record: RequestRecord,
-  startedPerf: number,
+  started: number | RequestTiming,
   status: number,
   errorCode?: string,
 ): void {
+  const now = deps.clock.perfNow();
   record.status = status;
   record.errorCode = errorCode;
-  record.latencyMs = deps.clock.perfNow() - startedPerf;
+  if (typeof started === 'number') record.latencyMs = now - started;
+  else {
+    record.latencyMs = now - started.startedPerf;
+    record.overheadMicros = started.overheadMicros(now, record.queuedMs);
+  }
   deps.recorder.record(record);
 }
 
@@ -71,7 +81,7 @@ export function wasRecorded(err: unknown): boolean {
 export function finishFailedRequest(
   deps: RecordDeps & { policies?: GatewayPolicies },
   record: RequestRecord,
-  startedPerf: number,
+  started: number | RequestTiming,
   err: unknown,
   admit: AdmitContext | undefined,
   costUsd: number,
@@ -105,7 +115,7 @@ export function finishFailedRequest(
       status: e?.status ?? 500,
       attempts: record.attempts,
     });
-  finishRecord(deps, record, startedPerf, e?.status ?? 500, e?.code ?? 'internal_error');
+  finishRecord(deps, record, started, e?.status ?? 500, e?.code ?? 'internal_error');
 }
 
 /**

@@ -7,6 +7,7 @@ import type { ChatChunk, ChatRequest, ChatResponse, ChatUsage } from '../core/wi
 import type { AttemptRecord, Endpoint } from '../store/request-record.js';
 import type { Attribution } from './attribution.js';
 import type { CallStop } from './call-stop.js';
+import type { RequestTiming } from './request-timing.js';
 
 /** Who is calling: resolved by auth before the gateway runs; never taken from the body. */
 export interface AuthContext {
@@ -128,6 +129,11 @@ export type ChatOutcome =
        * at the end (Anthropic's message_start).
        */
       promptTokens?: number;
+      /**
+       * The request's timing: the writer awaits its client's backpressure through it, so that
+       * wait is not counted as the router's overhead (request-timing.ts).
+       */
+      timing?: RequestTiming;
     };
 
 /**

@@ -19,14 +19,19 @@ import {
   type TargetTried,
 } from './plan-route.js';
 import { NoHeadroom } from './wait-for-headroom.js';
+import type { RequestTiming } from './request-timing.js';
 
-/** Calls the planned deployments in order, failing over before the first byte (the gateway's). */
+/**
+ * Calls the planned deployments in order, failing over before the first byte (the gateway's);
+ * the waits on upstream calls go to `timing` (the request's overhead).
+ */
 export type ExecuteTarget = (
   snapshot: RuntimeConfig,
   call: ChatCall,
   ordered: DeploymentConfig[],
   promptTokens: number,
   record: RequestRecord,
+  timing?: RequestTiming,
 ) => Promise<ExecutionResult>;
 
 /**
@@ -45,6 +50,7 @@ export async function routeInTurn(
   opts: {
     mode: RoutingMode | undefined;
     record: RequestRecord;
+    timing?: RequestTiming;
     offer?: BatchForwardOffer;
     /** Told each plan's pick before it is called (budget reservations narrow to it). */
     onPick?: (pick: DeploymentConfig) => void;
@@ -66,7 +72,7 @@ export async function routeInTurn(
       const held = holdForBatch(opts.offer, plan, call, promptTokens, record);
       if (held) return { held };
       if (plan.ordered[0]) opts.onPick?.(plan.ordered[0]);
-      const result = await execute(snapshot, call, plan.ordered, promptTokens, record);
+      const result = await execute(snapshot, call, plan.ordered, promptTokens, record, opts.timing);
       tagAttempts(record, from, name, targets.length);
       return { plan, result, served: named, tried };
     } catch (err) {

@@ -31,6 +31,7 @@ import type { SemanticLookup } from './semantic-cache.js';
 import { trackStream, type StreamEnd } from './track-stream.js';
 import { excludesReasoning, withoutReasoning } from './exclude-reasoning.js';
 import { mergePromptResults } from '../policy/filters/azure-results.js';
+import { overheadHeader, type RequestTiming } from './request-timing.js';
 
 /** The gateway's parts a served answer uses (built once per gateway, not per request). */
 export interface AnswerDeps extends RecordDeps {
@@ -44,7 +45,8 @@ export interface AnswerDeps extends RecordDeps {
 export interface ServedRequest {
   admit: AdmitContext;
   record: RequestRecord;
-  startedPerf: number;
+  /** When it was taken up, and its waits on the upstream and the client (its overhead apart). */
+  timing: RequestTiming;
   /** The router's top deployment (the baseline cost's), else the one that served. */
   top: DeploymentConfig;
   headers: Record<string, string>;
@@ -122,7 +124,8 @@ export function sendJsonAnswer(
     status: 200,
     attempts: record.attempts,
   });
-  finishRecord(deps, record, served.startedPerf, 200);
+  finishRecord(deps, record, served.timing, 200);
+  served.headers['x-router-overhead-ms'] = overheadHeader(record.overheadMicros!);
   return { kind: 'json', response, headers: served.headers, promptTokens: record.promptTokens };
 }
 
@@ -138,7 +141,7 @@ export function streamAnswer(
   const { record, headers, cachePlan, admit } = served;
   record.servedModel = result.model;
   headers['x-router-model'] = result.model;
-  record.ttftMs = result.firstChunkAt - served.startedPerf;
+  record.ttftMs = result.firstChunkAt - served.timing.startedPerf;
   if (cachePlan) headers['x-router-cache'] = record.cache ?? 'miss';
   const collector = cachePlan?.write ? new ChunkCollector() : undefined;
   const stream = trackStream(result, admit.call, {
@@ -184,7 +187,17 @@ export function streamAnswer(
         }
       })()
     : stream;
-  return { kind: 'stream', chunks, headers, promptTokens: record.promptTokens };
+  // The headers go out before the stream's end: they carry the overhead before its first byte.
+  headers['x-router-overhead-ms'] = overheadHeader(
+    served.timing.overheadMicros(deps.clock.perfNow(), record.queuedMs),
+  );
+  return {
+    kind: 'stream',
+    chunks,
+    headers,
+    promptTokens: record.promptTokens,
+    timing: served.timing,
+  };
 
   /** The request's end: accounted, kept in the answer cache when whole, settled, recorded. */
   function finish({ status, errorCode, usage, estimatedCompletionTokens, text }: StreamEnd) {
@@ -233,7 +246,7 @@ export function streamAnswer(
       status,
       attempts: record.attempts,
     });
-    finishRecord(deps, record, served.startedPerf, status, errorCode);
+    finishRecord(deps, record, served.timing, status, errorCode);
   }
 }
 

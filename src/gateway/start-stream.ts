@@ -6,13 +6,15 @@ import type { Clock } from '../core/clock.js';
 import { GatewayError } from '../core/errors.js';
 import { RAW_JSON, type ChatChunk } from '../core/wire-types.js';
 import type { ProviderAdapter } from '../providers/types.js';
+import type { RequestTiming } from './request-timing.js';
 import { watchedReads } from './watched-reads.js';
 import { timeoutError, withTimeout } from './with-timeout.js';
 
 /**
  * Calls the upstream's stream and waits for its first chunk that says something (the ones that
  * say nothing before it are held and replayed by `next`); an upstream that ends or stalls first
- * fails the attempt, which the caller may fail over.
+ * fails the attempt, which the caller may fail over. The reads after it count their waits in
+ * `timing` (the caller counts the wait for the first chunk).
  */
 export async function startStream(
   adapter: ProviderAdapter,
@@ -20,6 +22,7 @@ export async function startStream(
   deployment: DeploymentConfig,
   controller: AbortController,
   clock: Clock,
+  timing?: RequestTiming,
 ) {
   const deadline = () =>
     timeoutError(
@@ -67,6 +70,7 @@ export async function startStream(
         'stream_idle_timeout',
         `no stream chunk for ${deployment.streamIdleTimeoutMs ?? DEFAULT_STREAM_IDLE_TIMEOUT_MS} ms after the last one`,
       ),
+    timing,
   );
   return {
     first: firstChunk,

@@ -80,13 +80,19 @@ describe('CORS (server.cors)', () => {
       expect.arrayContaining([
         'x-router-target',
         'x-router-targets-tried',
+        'x-router-overhead-ms',
         'apim-request-id',
         'request-id',
         'anthropic-ratelimit-tokens-reset',
         'x-upstream-x-ms-region',
       ]),
     );
-    for (const h of ['x-router-model', 'x-router-deployment', 'x-request-id'])
+    for (const h of [
+      'x-router-model',
+      'x-router-deployment',
+      'x-router-overhead-ms',
+      'x-request-id',
+    ])
       expect(json.headers[h]).toBeDefined();
     // A stream is written past Fastify's reply: it carries the same headers.
     const stream = await t.app.inject(chat(APP, true));

@@ -27,6 +27,8 @@ export const EXPOSED_HEADERS = [
   'x-router-cache',
   'x-router-cache-similarity',
   'x-router-queued-ms',
+  // The router's own time in the request, apart from the upstream (gateway/request-timing.ts).
+  'x-router-overhead-ms',
   // A background response's GET: the request that created it (responses-routes.ts).
   'x-router-request-id',
   // Which of an OpenRouter `models` list served, and why the others did not.

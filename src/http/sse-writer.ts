@@ -47,6 +47,11 @@ export interface SseStreamOptions<T = SseEvent> {
   errorEvents(err: GatewayError): SseEvent[] | Promise<SseEvent[]>;
   /** Sent after the last event of a successful stream (chat: `data: [DONE]`). */
   trailer?: SseEvent[];
+  /**
+   * Awaits each wait for the client's socket to drain (a chat stream's RequestTiming: that wait
+   * is the client's, not the router's overhead, gateway/request-timing.ts).
+   */
+  client?: { awaitClient(drained: Promise<void>): Promise<void> };
 }
 
 /**
@@ -100,7 +105,7 @@ export async function writeSseStream<T = SseEvent>(
         break;
       }
       const wait = send(encode(r.value));
-      if (wait) await wait;
+      if (wait) await (opts.client ? opts.client.awaitClient(wait) : wait);
     }
   } catch (err) {
     const e = asGatewayError(err);
@@ -147,9 +152,11 @@ export function asGatewayError(err: unknown): GatewayError {
 export function chatSseOptions<T>(
   headers: OutgoingHttpHeaders,
   includeUsage = false,
+  client?: SseStreamOptions['client'],
 ): SseStreamOptions<T> {
   return {
     headers,
+    client,
     // A pass-through chunk is written as the upstream sent it; any other is encoded.
     encode: (chunk) => {
       const raw = (chunk as Partial<PassThroughChunk>)[RAW_JSON];

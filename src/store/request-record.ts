@@ -107,6 +107,13 @@ export interface RequestRecord {
   /** Microseconds spent deciding the route (features + prediction + pick). */
   routingMicros?: number;
   /**
+   * Microseconds of the router's own (its overhead): `latencyMs` less the waits on upstream chat
+   * calls, a stream's waits on its client and `queuedMs` (gateway/request-timing.ts). Chat,
+   * completions, Responses and Messages requests; undefined for other endpoints and for records
+   * logged before migration 24.
+   */
+  overheadMicros?: number;
+  /**
    * ms an admitted request waited in the rate-limit queue (`rateLimits.queue`), at admission and
    * for a deployment with headroom, whether it was served after or not (`x-router-queued-ms`).
    */

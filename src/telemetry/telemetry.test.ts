@@ -43,6 +43,7 @@ describe('tracing', () => {
       baselineCostUsd: 0.01,
       latencyMs: 30,
       routingMicros: 40,
+      overheadMicros: 1250,
       status: 200,
       tenant: 'team-a',
       keyId: 'k1',
@@ -61,6 +62,8 @@ describe('tracing', () => {
       'model_router.key_id': 'k1',
       'model_router.end_user': 'alice',
       'model_router.tags': ['search', 'team=a'],
+      // The router's own time in the request, apart from its upstream.
+      'model_router.overhead_ms': 1.25,
     });
     const children = spans
       .filter((s) => s.parentSpanContext?.spanId === root.spanContext().spanId)

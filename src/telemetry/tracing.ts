@@ -73,6 +73,10 @@ export function createTraceRecorder(opts: {
           'model_router.decision_id': r.decisionId ?? '',
           'model_router.deployment': r.deployment ?? '',
           'model_router.cost_usd': r.costUsd,
+          // The router's own time in the request, apart from its upstream (request-timing.ts).
+          ...(r.overheadMicros !== undefined
+            ? { 'model_router.overhead_ms': r.overheadMicros / 1000 }
+            : {}),
           // The token counts above are in part the router's estimate (no usage from upstream).
           ...(r.usageEstimated ? { 'model_router.usage_estimated': true } : {}),
           'http.response.status_code': r.status,

@@ -106,6 +106,7 @@ export function registerMessagesRoutes(
         {
           headers: replyHeaders(reply, headers),
           errorEvents: (e) => [{ event: 'error', data: JSON.stringify(anthropicErrorBody(e)) }],
+          client: outcome.timing,
         },
       );
     },

@@ -38,6 +38,7 @@ async function serveCompletion(
     chatSseOptions(
       replyHeaders(reply, outcome.headers),
       chat.stream_options?.include_usage === true,
+      outcome.timing,
     ),
   );
 }

@@ -8,6 +8,7 @@ import type { GatewayError } from '../../core/errors.js';
 import type { ChatMessage } from '../../core/wire-types.js';
 import { openAiAttribution } from '../../gateway/attribution.js';
 import type { ChatGateway } from '../../gateway/chat-gateway.js';
+import type { RequestTiming } from '../../gateway/request-timing.js';
 import type { ResponseStore, StoredResponse } from '../../store/response-store.js';
 import type { GatewayCaller } from '../routes/chat-routes.js';
 import type { Json } from './responses-convert.js';
@@ -51,6 +52,8 @@ export type ForegroundOutcome =
        * was given retrieves it, as a failed background response's does.
        */
       failedEvents(e: GatewayError): Promise<ResponsesEvent[]>;
+      /** The chat request's timing, for the sink's backpressure waits (ChatOutcome's). */
+      timing?: RequestTiming;
     };
 
 /** The gateway options of a Responses request, foreground or background. */
@@ -143,6 +146,7 @@ export async function runForegroundResponse(
     headers: outcome.headers,
     nextSequence: () => sequence,
     failedEvents,
+    timing: outcome.timing,
   };
 }
 

@@ -111,6 +111,7 @@ export function registerResponsesRoutes(
       await writeSseStream(reply.raw, outcome.events, {
         headers: replyHeaders(reply, outcome.headers),
         errorEvents: outcome.failedEvents,
+        client: outcome.timing,
       });
     } finally {
       // Failed, cancelled by the client going away, or refused: the conversation is as it was.

@@ -16,6 +16,7 @@ import { MAX_JSON_DEPTH, jsonNestsDeeperThan, tooDeepMessage } from '../../core/
 import { isObject } from '../../core/is-object.js';
 import type { AuthContext, ChatCall } from '../../gateway/gateway-types.js';
 import { authorizeChatTarget } from '../../gateway/request-target.js';
+import type { RequestTiming } from '../../gateway/request-timing.js';
 import type { ConversationObjectStore } from '../../store/conversation-object-store.js';
 import type { StoredResponse } from '../../store/response-store.js';
 import { toGatewayError } from '../error-handler.js';
@@ -212,13 +213,14 @@ class ResponsesConnection {
       };
       let events: AsyncIterable<ResponsesEvent>;
       let nextSequence = () => 0;
+      let timing: RequestTiming | undefined;
       if (generate === false) events = await this.warmUp(p, caller);
       else {
         const outcome = await runForegroundResponse(this.deps, caller, p);
         if (outcome.kind === 'json') events = wholeResponseEvents(outcome.response);
-        else ({ events, nextSequence } = outcome);
+        else ({ events, nextSequence, timing } = outcome);
       }
-      const failure = await sendWebSocketEvents(this.socket, events, streamId);
+      const failure = await sendWebSocketEvents(this.socket, events, streamId, timing);
       if (failure) {
         this.forget(lane, fields.previous_response_id);
         this.sendText(streamErrorData(failure, nextSequence()), streamId);

@@ -3,7 +3,7 @@
 // failure mid-stream is returned for the caller to send as an in-band `error` event.
 import type { WebSocket } from 'ws';
 import type { GatewayError } from '../../core/errors.js';
-import { asGatewayError } from '../sse-writer.js';
+import { asGatewayError, type SseStreamOptions } from '../sse-writer.js';
 import type { ResponsesEvent } from './responses-stream.js';
 
 /** Bytes buffered on the socket beyond which the next event waits for them to be written. */
@@ -34,12 +34,15 @@ export function sendWebSocketText(
 
 /**
  * Sends every event until the stream ends or the socket closes (then the stream is stopped, which
- * aborts its upstream call). Returns the error that ended the stream early, if one did.
+ * aborts its upstream call). Returns the error that ended the stream early, if one did. A wait for
+ * the socket's buffer goes through `client` (the turn's timing: the client's wait, not the
+ * router's overhead).
  */
 export async function sendWebSocketEvents(
   socket: WebSocket,
   events: AsyncIterable<ResponsesEvent>,
   streamId: string | undefined,
+  client?: SseStreamOptions['client'],
 ): Promise<GatewayError | undefined> {
   const iterator = events[Symbol.asyncIterator]();
   try {
@@ -47,7 +50,7 @@ export async function sendWebSocketEvents(
       const r = await iterator.next();
       if (r.done) return undefined;
       const wait = sendWebSocketText(socket, r.value.data, streamId);
-      if (wait) await wait;
+      if (wait) await (client ? client.awaitClient(wait) : wait);
     }
     return undefined;
   } catch (err) {

@@ -140,7 +140,7 @@ export async function serveChat(
   await writeSseStream(
     reply.raw,
     keeper ? keeper.stream(outcome.chunks) : outcome.chunks,
-    chatSseOptions(replyHeaders(reply, outcome.headers), includeUsage),
+    chatSseOptions(replyHeaders(reply, outcome.headers), includeUsage, outcome.timing),
   );
 }
 
