@@ -107,6 +107,16 @@ function roundOverview(o: LiveOverview): LiveOverview {
       costUsd: roundUsd(b.costUsd),
       baselineCostUsd: roundUsd(b.baselineCostUsd),
     })),
+    // To the microsecond, as x-router-overhead-ms.
+    ...(o.overhead
+      ? {
+          overhead: {
+            requests: o.overhead.requests,
+            p50Ms: Number(o.overhead.p50Ms.toFixed(3)),
+            p99Ms: Number(o.overhead.p99Ms.toFixed(3)),
+          },
+        }
+      : {}),
   };
 }
 

@@ -105,6 +105,21 @@ describe('LiveStats', () => {
     expect(stats.overview(T0 + 6000, 2000).series.map((b) => b.errors)).toEqual([1, 0, 0]);
   });
 
+  it("gives the router's overhead of the window's chat requests that measured it: count, median, p99", () => {
+    const stats = new LiveStats(200);
+    // 100 chat requests at 10, 20, …, 1,000 µs, and others (an embeddings request) with none.
+    for (let i = 1; i <= 100; i++) stats.record(rec(i, { overheadMicros: i * 10 }));
+    for (let i = 101; i <= 120; i++) stats.record(rec(i, { endpoint: 'embeddings' }));
+    const o = stats.overview(T0, 60_000);
+    expect(o.requests).toBe(120);
+    expect(o.overhead?.requests).toBe(100);
+    expect(o.overhead?.p50Ms).toBeCloseTo(0.5, 6);
+    expect(o.overhead?.p99Ms).toBeCloseTo(0.99, 6);
+    // Only the window's: the last 10 (910–1,000 µs) of those that measured it.
+    expect(stats.overview(T0 + 91_000, 60_000).overhead).toMatchObject({ requests: 10 });
+    expect(stats.overview(T0 + 101_000, 60_000).overhead).toBeUndefined();
+  });
+
   it('counts served-model names past its limit together instead of growing without bound', () => {
     const stats = new LiveStats(3000);
     for (let i = 0; i < 1100; i++) stats.record(rec(1, { servedModel: `m${i}` }));

@@ -9,7 +9,7 @@ import {
 } from '../store/request-record.js';
 import { summarizeRows, type GroupSummary, type RequestSummary } from '../store/request-summary.js';
 import { failedOver, upstreamErrored, type SummaryRow } from '../store/summary-row.js';
-import { countsAsError } from '../store/summary-rules.js';
+import { countsAsError, percentile } from '../store/summary-rules.js';
 
 export interface TimeBucket {
   /** Bucket start, epoch ms. */
@@ -45,6 +45,11 @@ export type LiveOverview = Pick<
   models: GroupSummary[];
   series: TimeBucket[];
   bucketMs: number;
+  /**
+   * The router's own time in the window's chat requests that measured it (`overheadMicros`:
+   * gateway/request-timing.ts), as ms: how many, their median and 99th percentile (nearest rank).
+   */
+  overhead?: { requests: number; p50Ms: number; p99Ms: number };
 };
 
 /**
@@ -74,6 +79,8 @@ export class LiveStats implements RequestRecorder {
   private readonly latency: Float32Array;
   /** NaN when the request had no first token. */
   private readonly ttft: Float32Array;
+  /** The router's own time (ms); NaN when the request did not measure it (not a chat request). */
+  private readonly overhead: Float32Array;
   private readonly status: Uint16Array;
   /**
    * Bit 0: the request failed over; bit 1: it was answered from the answer cache; bit 2: its
@@ -110,6 +117,7 @@ export class LiveStats implements RequestRecorder {
     this.baseline = new Float64Array(capacity);
     this.latency = new Float32Array(capacity);
     this.ttft = new Float32Array(capacity);
+    this.overhead = new Float32Array(capacity);
     this.status = new Uint16Array(capacity);
     this.flags = new Uint8Array(capacity);
     this.model = new Uint16Array(capacity);
@@ -126,6 +134,8 @@ export class LiveStats implements RequestRecorder {
     this.baseline[i] = record.baselineCostUsd;
     this.latency[i] = record.latencyMs;
     this.ttft[i] = record.ttftMs ?? Number.NaN;
+    this.overhead[i] =
+      record.overheadMicros === undefined ? Number.NaN : record.overheadMicros / 1000;
     this.status[i] = record.status;
     this.flags[i] =
       (failedOver(record) ? 1 : 0) |
@@ -167,15 +177,18 @@ export class LiveStats implements RequestRecorder {
   }
 
   /** Rows newer than `since`, oldest first, with their record time. */
-  private window(since: number): { rows: SummaryRow[]; times: number[] } {
+  private window(since: number): { rows: SummaryRow[]; times: number[]; overheads: number[] } {
     const rows: SummaryRow[] = [];
     const times: number[] = [];
+    const overheads: number[] = [];
     const first = this.size < this.capacity ? 0 : this.next;
     for (let k = 0; k < this.size; k++) {
       const i = (first + k) % this.capacity;
       const time = this.time[i] as number;
       if (time < since) continue;
       const ttft = this.ttft[i] as number;
+      const overhead = this.overhead[i] as number;
+      if (!Number.isNaN(overhead)) overheads.push(overhead);
       const t = i * 4;
       times.push(time);
       rows.push({
@@ -197,11 +210,11 @@ export class LiveStats implements RequestRecorder {
         usageEstimated: ((this.flags[i] as number) & 4) === 4,
       });
     }
-    return { rows, times };
+    return { rows, times, overheads };
   }
 
   overview(since: number, bucketMs: number): LiveOverview {
-    const { rows, times } = this.window(since);
+    const { rows, times, overheads } = this.window(since);
     const summary = summarizeRows(rows, 'model', since, Date.now());
     const buckets = new Map<number, TimeBucket>();
     rows.forEach((r, k) => {
@@ -238,6 +251,13 @@ export class LiveStats implements RequestRecorder {
       models: summary.groups,
       series: [...buckets.values()].sort((a, b) => a.t - b.t),
       bucketMs,
+      ...(overheads.length > 0 ? { overhead: overheadSummary(overheads) } : {}),
     };
   }
+}
+
+/** How many overheads (ms), their median and 99th percentile, as the request summaries take them. */
+function overheadSummary(ms: number[]): NonNullable<LiveOverview['overhead']> {
+  const sorted = ms.sort((a, b) => a - b);
+  return { requests: sorted.length, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99) };
 }

@@ -157,6 +157,11 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     await page.waitForSelector('#main:not([hidden])', { timeout: 10_000 });
     await expect.poll(() => page.textContent('#c-requests'), { timeout: 10_000 }).toBe('24');
     expect(await page.textContent('#c-cache')).toBe('4.2% (1)');
+    // The router's own time in its chat requests (x-router-overhead-ms), with the count beneath.
+    expect(await page.textContent('#c-overhead')).toMatch(/^(\d+ µs|\d+\.\d\d ms) median$/);
+    expect(await page.textContent('#c-overhead-more')).toMatch(
+      /^p99 (\d+ µs|\d+\.\d\d ms) over \d+ chat requests$/,
+    );
     expect(await page.textContent('#log-status')).toBe('request log (sqlite): writing');
 
     const shareTotal = await page.evaluate(() => {

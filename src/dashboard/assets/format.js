@@ -16,6 +16,8 @@ const moneySmall = new Intl.NumberFormat('en-US', {
 export const usd = (v) => (v === 0 ? '$0.00' : (Math.abs(v) >= 1 ? money2 : moneySmall).format(v));
 export const count = (v) => new Intl.NumberFormat('en-US').format(v);
 export const pct = (v) => `${(v * 100).toFixed(1)}%`;
+/** A short duration: µs under a millisecond (a router's overhead), else ms to two places. */
+export const ms = (v) => (v < 1 ? `${Math.round(v * 1000)} µs` : `${v.toFixed(2)} ms`);
 
 /** The browser's time zone, named and as an offset from UTC: every time on the page is in it. */
 export function timeZoneLabel(at = new Date()) {

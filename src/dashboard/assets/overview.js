@@ -1,7 +1,7 @@
 // The overview's answer drawn: the cards, what the live records cover, the request log's health,
 // the charts, the routers table and the deployments table.
 import { renderCharts } from './charts.js';
-import { count, dayAndClock, human, pct, timeZoneLabel, usd } from './format.js';
+import { count, dayAndClock, human, ms, pct, timeZoneLabel, usd } from './format.js';
 import { renderHealth } from './health-table.js';
 import { editsKept, renderRouters } from './routers-table.js';
 
@@ -35,6 +35,19 @@ function renderLogStatus(log) {
   el.className = trouble ? 'log-trouble' : 'muted';
 }
 
+// The router's own time in its chat requests (x-router-overhead-ms): the median, and the 99th
+// percentile with how many requests measured it beneath.
+function renderOverhead(overhead) {
+  const more = document.getElementById('c-overhead-more');
+  document.getElementById('c-overhead').textContent = overhead
+    ? `${ms(overhead.p50Ms)} median`
+    : '–';
+  more.hidden = !overhead;
+  more.textContent = overhead
+    ? `p99 ${ms(overhead.p99Ms)} over ${count(overhead.requests)} chat requests`
+    : '';
+}
+
 export function renderOverview(data) {
   const o = data.overview;
   document.getElementById('c-requests').textContent = count(o.requests);
@@ -62,6 +75,7 @@ export function renderOverview(data) {
   document.getElementById('c-failovers').textContent = pct(o.failoverRate);
   document.getElementById('c-cache').textContent =
     data.cacheEnabled || o.cacheHits > 0 ? `${pct(o.cacheHitRate)} (${count(o.cacheHits)})` : 'off';
+  renderOverhead(o.overhead);
   document.getElementById('status').textContent = `config revision ${data.configRevision}`;
   renderLogStatus(data.status?.request_log);
   renderCoverage(data);
