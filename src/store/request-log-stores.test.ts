@@ -6,7 +6,6 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dropSchema, PG_URL, pgAvailable } from '../../test/helpers/postgres.js';
 import { RequestLog, type RequestLogStore } from './request-log.js';
@@ -14,6 +13,7 @@ import { summarizeRecords } from './request-summary.js';
 import { createPostgresRequestStore } from './sql/postgres-request-store.js';
 import { createSqliteRequestStore } from './sql/sqlite-request-store.js';
 import { sampleRecord as rec } from '../../test/helpers/request-records.js';
+import { requestLogBackends } from '../../test/helpers/request-log-backends.js';
 
 const havePg = await pgAvailable('the PostgreSQL request-log tests');
 const schema = `mr_test_${process.pid}_${Date.now()}`;
@@ -186,58 +186,12 @@ describe('request log stores', () => {
   );
 });
 
-/** A store, SQL run on its database directly (to leave it as an older build did), and a restart. */
-interface OpenedWithSql {
-  log: RequestLogStore;
-  exec(sql: string): Promise<void>;
-  reopen(): RequestLogStore;
-}
-
 const pgSchemas: string[] = [];
 afterAll(async () => {
   if (havePg) for (const s of pgSchemas) await dropSchema(s);
 });
 
-const MIGRATION_BACKENDS: { name: string; skip: boolean; open(): OpenedWithSql }[] = [
-  {
-    name: 'SQLite',
-    skip: false,
-    open() {
-      const path = join(mkdtempSync(join(tmpdir(), 'mr-log-')), 'requests.db');
-      return {
-        log: createSqliteRequestStore(path),
-        reopen: () => createSqliteRequestStore(path),
-        async exec(sql) {
-          const db = new Database(path);
-          db.exec(sql);
-          db.close();
-        },
-      };
-    },
-  },
-  {
-    name: 'PostgreSQL',
-    skip: !havePg,
-    open() {
-      const s = `mr_usage_est_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
-      pgSchemas.push(s);
-      return {
-        log: createPostgresRequestStore(PG_URL, { schema: s }),
-        reopen: () => createPostgresRequestStore(PG_URL, { schema: s }),
-        async exec(sql) {
-          const c = new pg.Client({ connectionString: PG_URL });
-          await c.connect();
-          try {
-            await c.query(`SET search_path TO "${s}"`);
-            await c.query(sql);
-          } finally {
-            await c.end();
-          }
-        },
-      };
-    },
-  },
-];
+const MIGRATION_BACKENDS = requestLogBackends('mr_usage_est', havePg, pgSchemas);
 
 describe.each(MIGRATION_BACKENDS)('$name: migration 19 (usage_estimated)', (backend) => {
   it.skipIf(backend.skip)(

@@ -2,17 +2,10 @@
 // migration 24), in SQLite and PostgreSQL: written and read back as it was, NULL for a record
 // without one, and a log from before the column gains it with its rows kept. PostgreSQL in schemas
 // of this suite's own (`mr_ha_overhead_…`), dropped at the end.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { dropSchema, PG_URL, pgAvailable } from '../../../test/helpers/postgres.js';
+import { dropSchema, pgAvailable } from '../../../test/helpers/postgres.js';
+import { requestLogBackends } from '../../../test/helpers/request-log-backends.js';
 import { sampleRecord as rec } from '../../../test/helpers/request-records.js';
-import type { RequestLogStore } from '../request-log.js';
-import { createPostgresRequestStore } from './postgres-request-store.js';
-import { createSqliteRequestStore } from './sqlite-request-store.js';
 
 const havePg = await pgAvailable('the PostgreSQL overhead_micros tests');
 const schemas: string[] = [];
@@ -20,57 +13,11 @@ afterAll(async () => {
   if (havePg) for (const s of schemas) await dropSchema(s);
 });
 
-/** A store, SQL run on its database directly (to leave it as an older build did), and a restart. */
-interface Backend {
-  name: string;
-  skip: boolean;
-  open(): { store: RequestLogStore; exec(sql: string): Promise<void>; reopen(): RequestLogStore };
-}
-
-const BACKENDS: Backend[] = [
-  {
-    name: 'SQLite',
-    skip: false,
-    open() {
-      const path = join(mkdtempSync(join(tmpdir(), 'mr-overhead-')), 'requests.db');
-      return {
-        store: createSqliteRequestStore(path),
-        reopen: () => createSqliteRequestStore(path),
-        async exec(sql) {
-          const db = new Database(path);
-          db.exec(sql);
-          db.close();
-        },
-      };
-    },
-  },
-  {
-    name: 'PostgreSQL',
-    skip: !havePg,
-    open() {
-      const s = `mr_ha_overhead_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
-      schemas.push(s);
-      return {
-        store: createPostgresRequestStore(PG_URL, { schema: s }),
-        reopen: () => createPostgresRequestStore(PG_URL, { schema: s }),
-        async exec(sql) {
-          const c = new pg.Client({ connectionString: PG_URL });
-          await c.connect();
-          try {
-            await c.query(`SET search_path TO "${s}"`);
-            await c.query(sql);
-          } finally {
-            await c.end();
-          }
-        },
-      };
-    },
-  },
-];
+const BACKENDS = requestLogBackends('mr_ha_overhead', havePg, schemas);
 
 describe.each(BACKENDS)('$name: overhead_micros', (backend) => {
   it.skipIf(backend.skip)('round trip: the figure as recorded, none as none', async () => {
-    const { store } = backend.open();
+    const { log: store } = backend.open();
     try {
       await store.migrate();
       const records = [
@@ -94,7 +41,7 @@ describe.each(BACKENDS)('$name: overhead_micros', (backend) => {
   it.skipIf(backend.skip)(
     'a log from before migration 24 gains the column, its rows kept without a figure',
     async () => {
-      const { store: before, exec, reopen } = backend.open();
+      const { log: before, exec, reopen } = backend.open();
       await before.migrate();
       await before.close();
       await exec(
