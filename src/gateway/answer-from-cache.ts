@@ -7,7 +7,13 @@ import type { RequestRecord } from '../store/request-record.js';
 import type { CacheHit } from './answer-cache.js';
 import { replayChunks } from './answer-chunks.js';
 import type { GatewayDeps } from './gateway-deps.js';
-import { answerUsageCounts, noteFilterCalls, noteLookupCall, recordTokens } from './cost.js';
+import {
+  answerUsageCounts,
+  filterCallsCostUsd,
+  noteFilterCalls,
+  noteLookupCall,
+  recordTokens,
+} from './cost.js';
 import { finishRecord } from './finish-record.js';
 import type { AdmitContext, ChatCall, ChatOutcome } from './gateway-types.js';
 import { warningsHeader } from '../core/header-text.js';
@@ -100,9 +106,7 @@ export async function answerFromCache(
     return { kind: 'json', response: out, headers, promptTokens: record.promptTokens };
   }
   const chunks = replayChunks(response, request.stream_options?.include_usage === true);
-  if (asksUsageCost(request))
-    for (const c of chunks)
-      if (c.usage) c.usage = { ...c.usage, cost: record.costUsd } as ChatResponse['usage'];
+  const costs = asksUsageCost(request);
   if (ctx.promptFilterResults && chunks[0])
     chunks[0].prompt_filter_results = ctx.promptFilterResults;
   const replayedAt = deps.clock.perfNow();
@@ -112,8 +116,23 @@ export async function answerFromCache(
   );
   const signal = admit.call.signal;
   const replayed = (async function* () {
+    yield* chunks;
+  })();
+  const filtered = policies?.filterStream ? policies.filterStream(replayed, admit) : replayed;
+  // Settled and recorded once the filtered stream is over, and the usage costed as it leaves:
+  // the filter's checks on the answer end before it (moderation-stream.ts), so both count their
+  // calls (until 2026-12-07 the usage was costed, and the request recorded, as the replay ended:
+  // the answer's checks were left out of the cost the client was told).
+  const out = (async function* () {
     try {
-      yield* chunks;
+      for await (const c of filtered) {
+        if (costs && c.usage)
+          c.usage = {
+            ...c.usage,
+            cost: record.costUsd + filterCallsCostUsd(admit.filterCalls ?? []),
+          } as ChatResponse['usage'];
+        yield c;
+      }
     } finally {
       settle();
       if (signal.aborted) finishRecord(deps, record, timing, 499, 'client_closed_request');
@@ -122,7 +141,7 @@ export async function answerFromCache(
   })();
   return {
     kind: 'stream',
-    chunks: policies?.filterStream ? policies.filterStream(replayed, admit) : replayed,
+    chunks: out,
     headers,
     promptTokens: record.promptTokens,
     timing,

@@ -5,7 +5,7 @@
 // handleChat awaits a JSON answer's output filter between the two JSON steps, so a filter's error
 // takes its catch and no promise is added per request.
 import type { DeploymentConfig } from '../config/deployment-schema.js';
-import type { ChatRequest, ChatResponse } from '../core/wire-types.js';
+import type { ChatChunk, ChatRequest, ChatResponse } from '../core/wire-types.js';
 import type { OutputTokenStats } from '../routing/output-token-stats.js';
 import type { StoredReceipt } from '../routing/receipt.js';
 import type { RequestRecord } from '../store/request-record.js';
@@ -20,6 +20,7 @@ import {
   filterCallsCostUsd,
   noteFilterCalls,
   reportedUsage,
+  usageCounts,
   withWebSearches,
   type UsageCounts,
 } from './cost.js';
@@ -144,25 +145,24 @@ export function streamAnswer(
   record.ttftMs = result.firstChunkAt - served.timing.startedPerf;
   if (cachePlan) headers['x-router-cache'] = record.cache ?? 'miss';
   const collector = cachePlan?.write ? new ChunkCollector() : undefined;
+  // As accountUsage will cost it at the end.
+  const costOf = asksUsageCost(admit.call.request)
+    ? (u: UsageCounts) =>
+        costUsd(result.deployment, {
+          ...withWebSearches(u, admit.call.request, result.deployment),
+          promptTokens: u.promptTokens || record.promptTokens,
+        }) +
+        (served.semantic?.costUsd ?? 0) +
+        attemptsCostUsd(record.attempts) +
+        filterCallsCostUsd(admit.filterCalls ?? [])
+    : undefined;
   const stream = trackStream(result, admit.call, {
     promptFilterResults: served.promptFilterResults,
     controls: served.controls,
     storeText: served.storeText,
     keepChars: result.deployment.maxReplyBytes,
     collector,
-    // As accountUsage will cost it at the end.
-    ...(asksUsageCost(admit.call.request)
-      ? {
-          costOf: (u: UsageCounts) =>
-            costUsd(result.deployment, {
-              ...withWebSearches(u, admit.call.request, result.deployment),
-              promptTokens: u.promptTokens || record.promptTokens,
-            }) +
-            (served.semantic?.costUsd ?? 0) +
-            attemptsCostUsd(record.attempts) +
-            filterCallsCostUsd(admit.filterCalls ?? []),
-        }
-      : {}),
+    ...(costOf ? { costOf } : {}),
     onEnd: (end) => {
       ended = end;
       if (!filtering || filterDone) finish(end);
@@ -180,7 +180,7 @@ export function streamAnswer(
   const chunks = filtering
     ? (async function* () {
         try {
-          yield* filtered;
+          yield* costOf ? costedAtTheEnd(filtered, costOf) : filtered;
         } finally {
           filterDone = true;
           if (ended) finish(ended);
@@ -247,6 +247,25 @@ export function streamAnswer(
       attempts: record.attempts,
     });
     finishRecord(deps, record, served.timing, status, errorCode);
+  }
+}
+
+/**
+ * The usage chunks as the filter lets them out, costed again: the filter holds the usage until
+ * its checks on the answer are done (moderation-stream.ts), so the cost then counts their calls,
+ * as the record will (trackStream costed it as it came from the upstream, before them).
+ */
+async function* costedAtTheEnd(
+  chunks: AsyncIterable<ChatChunk>,
+  costOf: (usage: UsageCounts) => number,
+): AsyncGenerator<ChatChunk> {
+  for await (const chunk of chunks) {
+    if (chunk.usage && reportedUsage(chunk.usage))
+      chunk.usage = {
+        ...chunk.usage,
+        cost: costOf(usageCounts(chunk.usage)),
+      } as ChatChunk['usage'];
+    yield chunk;
   }
 }
 

@@ -174,6 +174,44 @@ describe('content filter: moderation plug-ins on streams', () => {
     expect((await stream.next()).done).toBe(true);
   });
 
+  it('a client that leaves: the check in flight is stopped and not waited for, none starts after, the hook is taken back', async () => {
+    // A plug-in that answers only when told nobody will read its verdict.
+    const signals: (AbortSignal | undefined)[] = [];
+    const plugin: ContentFilterPlugin = {
+      name: 'held',
+      checkInput: () => ({ hits: [], evaluated: [] }),
+      checkOutput: (_text, _onCall, signal) =>
+        new Promise<OutputVerdict>((resolve) => {
+          signals.push(signal);
+          signal?.addEventListener('abort', () => resolve({ hits: [], evaluated: [] }), {
+            once: true,
+          });
+        }),
+    };
+    const client = new AbortController();
+    let hooks = 0;
+    const onClientGone = (fn: () => void) => {
+      hooks++;
+      client.signal.addEventListener('abort', fn, { once: true });
+      return () => {
+        hooks--;
+        client.signal.removeEventListener('abort', fn);
+      };
+    };
+    async function* source(): AsyncGenerator<ChatChunk> {
+      for (let i = 0; i < 4; i++) yield chunk(part); // 1,000 characters: a check starts
+      client.abort();
+      for (let i = 0; i < 4; i++) yield chunk(part); // another 1,000: no check for nobody
+      throw new Error('client closed request'); // the upstream read, aborted
+    }
+    const filtered = gatedFilter(plugin).filterStream(source(), undefined, onClientGone);
+    const err = await collect(filtered).catch((e: Error) => e);
+    expect((err as Error).message).toBe('client closed request');
+    expect(signals).toHaveLength(1);
+    expect(signals[0]?.aborted).toBe(true);
+    expect(hooks).toBe(0);
+  });
+
   it('a plug-in that throws does not block; the failure is reported', async () => {
     const plugin: ContentFilterPlugin = {
       name: 'broken',

@@ -248,16 +248,18 @@ export class ContentFilter {
    * choice so rules split across chunks still match; other plug-ins (moderation) check the text
    * sent so far every 1,000 characters and the whole text before the finish (src/policy/
    * moderation-stream.ts). A block ends the stream with finish_reason `content_filter`.
-   * `onCall` as filterInput's.
+   * `onCall` as filterInput's; `onClientGone` tells when the client left, which stops the checks
+   * in flight (their verdicts unread).
    */
   filterStream(
     chunks: AsyncIterable<ChatChunk>,
     onCall?: FilterCallSink,
+    onClientGone?: (fn: () => void) => () => void,
   ): AsyncIterable<ChatChunk> {
     let out = chunks;
     if (this.outputRules.length > 0) out = filterChatStream(out, this.outputRules, this.holdBack);
     if (this.streamCheckers.length > 0)
-      out = moderateChatStream(out, this.streamCheckers, undefined, onCall);
+      out = moderateChatStream(out, this.streamCheckers, undefined, onCall, onClientGone);
     return out;
   }
 }

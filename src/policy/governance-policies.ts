@@ -31,6 +31,7 @@ import { expectedCostUsd } from './expected-cost.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { LimitTicket } from './rate-limit-types.js';
 import { admitRequest } from './governance-admit.js';
+import { onCallStopped } from '../gateway/call-stop.js';
 import { deploymentBudgetAlert } from './governance-alerts.js';
 import { budgetSubject, keyLimitOf } from './governance-subject.js';
 
@@ -212,7 +213,10 @@ export function createGovernancePolicies(deps: GovernanceDeps): GatewayPolicies 
 
     filterStream(chunks: AsyncIterable<ChatChunk>, ctx?: AdmitContext): AsyncIterable<ChatChunk> {
       const filter = deps.contentFilter?.();
-      return filter ? filter.filterStream(chunks, filterCallsOf(ctx)) : chunks;
+      if (!filter) return chunks;
+      // The checks on the answer stop once the client left (nobody reads their verdicts).
+      const onClientGone = ctx && ((fn: () => void) => onCallStopped(ctx.call, fn));
+      return filter.filterStream(chunks, filterCallsOf(ctx), onClientGone);
     },
   };
 }

@@ -64,6 +64,8 @@ export interface PricedModerationOptions {
   deployments?: DeploymentInput[];
   /** `mod`'s simulation (its latency or faults); instant by default. */
   modSimulation?: DeploymentInput['simulation'];
+  /** Fields of `mod` in place of the simulated model's (a loopback upstream's provider, URL). */
+  modDeployment?: Partial<DeploymentInput>;
   /** The filter's moderation timeout (ms). */
   moderationTimeoutMs?: number;
   overrides?: Partial<ConfigInput>;
@@ -89,6 +91,7 @@ export async function pricedModerationApp(opts: PricedModerationOptions = {}) {
       prices: { inputPer1M: MOD_PRICE, outputPer1M: 0 },
       budget: { dailyUsd: 100 },
       ...(opts.modSimulation ? { simulation: opts.modSimulation } : {}),
+      ...opts.modDeployment,
     }),
     ...(opts.deployments ?? []),
   );

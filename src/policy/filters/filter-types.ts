@@ -53,5 +53,13 @@ export interface ContentFilterPlugin {
     messages: readonly ChatMessage[],
     onCall?: FilterCallSink,
   ): InputVerdict | Promise<InputVerdict>;
-  checkOutput(text: string, onCall?: FilterCallSink): OutputVerdict | Promise<OutputVerdict>;
+  /**
+   * `signal` aborts when nobody will read the verdict (a streamed answer's client left): a
+   * plug-in that calls out stops waiting then (its call still told to `onCall`).
+   */
+  checkOutput(
+    text: string,
+    onCall?: FilterCallSink,
+    signal?: AbortSignal,
+  ): OutputVerdict | Promise<OutputVerdict>;
 }

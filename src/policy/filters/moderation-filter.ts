@@ -94,9 +94,15 @@ export function createModerationFilter(options: ModerationFilterOptions): Conten
   const classify = 'classify' in options ? options.classify : endpointClassifier(options);
   const what = 'classify' in options ? 'moderation deployment' : 'moderation endpoint';
 
-  async function moderate(text: string, onCall?: FilterCallSink): Promise<OutputVerdict> {
+  async function moderate(
+    text: string,
+    onCall?: FilterCallSink,
+    unread?: AbortSignal,
+  ): Promise<OutputVerdict> {
+    const timeout = AbortSignal.timeout(timeoutMs);
     try {
-      const body = await classify(text, AbortSignal.timeout(timeoutMs), onCall);
+      const signal = unread ? AbortSignal.any([timeout, unread]) : timeout;
+      const body = await classify(text, signal, onCall);
       const hits: FilterHit[] = [];
       const seen = new Set<FilterCategory>();
       for (const r of (body.results ?? []) as ModerationResult[]) {
@@ -123,6 +129,8 @@ export function createModerationFilter(options: ModerationFilterOptions): Conten
       }
       return { hits, evaluated: SEVERITY_CATEGORIES };
     } catch (err) {
+      // Stopped because nobody will read the verdict (the client left): not a timeout.
+      if (unread?.aborted && !timeout.aborted) return failed(499, `${what} not waited for`);
       if (err instanceof GatewayError && err.code === 'moderation_failed')
         return failed(err.status, err.message);
       const timedOut =
