@@ -105,8 +105,10 @@ export async function answerFromCache(
     headers['x-router-overhead-ms'] = overheadHeader(record.overheadMicros!);
     return { kind: 'json', response: out, headers, promptTokens: record.promptTokens };
   }
-  const chunks = replayChunks(response, request.stream_options?.include_usage === true);
+  // The usage chunk when the client asked for usage or for its cost (usage: {include: true}),
+  // as a fresh stream sends it (until 2026-12-07 a hit sent it for include_usage only).
   const costs = asksUsageCost(request);
+  const chunks = replayChunks(response, request.stream_options?.include_usage === true || costs);
   if (ctx.promptFilterResults && chunks[0])
     chunks[0].prompt_filter_results = ctx.promptFilterResults;
   const replayedAt = deps.clock.perfNow();

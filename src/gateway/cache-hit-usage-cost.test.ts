@@ -38,4 +38,36 @@ describe('usage.cost on a cache hit', () => {
       await rt.close();
     }
   });
+
+  it('a streamed hit sends the usage chunk that usage: {include: true} asks for, as a fresh stream does', async () => {
+    const rt = await createRuntime(testConfig({ cache: { enabled: true, ttlSeconds: 60 } }));
+    try {
+      // No stream_options.include_usage: OpenRouter's usage accounting alone asks for the usage.
+      const ask = () =>
+        rt.app.inject({
+          method: 'POST',
+          url: '/v1/chat/completions',
+          payload: {
+            model: 'big',
+            usage: { include: true },
+            stream: true,
+            messages: [{ role: 'user', content: 'cache this streamed answer' }],
+          },
+        });
+      const usageOf = (payload: string) =>
+        payload
+          .split('\n')
+          .filter((l) => l.startsWith('data: {'))
+          .map((l) => JSON.parse(l.slice(6)) as { usage?: { cost?: number } })
+          .find((c) => c.usage)?.usage;
+      const miss = await ask();
+      expect(miss.headers['x-router-cache']).toBe('miss');
+      expect(usageOf(miss.payload)?.cost).toBeGreaterThan(0);
+      const hit = await ask();
+      expect(hit.headers['x-router-cache']).toBe('hit');
+      expect(usageOf(hit.payload)).toMatchObject({ cost: 0 });
+    } finally {
+      await rt.close();
+    }
+  });
 });
