@@ -31,7 +31,19 @@ export function replyHeaders(
   reply: FastifyReply,
   extra: Record<string, string> = {},
 ): OutgoingHttpHeaders {
-  return { ...(reply.getHeaders() as OutgoingHttpHeaders), ...extra };
+  return mergeHeaders(reply.getHeaders() as OutgoingHttpHeaders, extra);
+}
+
+/**
+ * A new object with the headers of `a` and `b`, `b`'s value winning. Not `{ ...a, ...b }`:
+ * on Node 20, once optimised, an object literal that spreads one object and then gets more
+ * properties (a second spread, or `k: v`) makes a new hidden class each time, about 1 µs a property
+ * added, against 0.2–0.5 µs for the whole of `Object.assign({}, a, b)` with a stream's dozen
+ * headers: the two merges took 10–20 µs of a stream's way to its first byte (docs/benchmarks.md,
+ * 2026-12-07). Header names are the router's own, never `__proto__`.
+ */
+function mergeHeaders(a: OutgoingHttpHeaders, b: OutgoingHttpHeaders): OutgoingHttpHeaders {
+  return Object.assign({}, a, b);
 }
 
 export interface SseStreamOptions<T = SseEvent> {
@@ -71,12 +83,13 @@ export async function writeSseStream<T = SseEvent>(
   events: AsyncIterable<T>,
   opts: SseStreamOptions<T>,
 ): Promise<void> {
+  const headers = mergeHeaders(SSE_HEADERS, opts.headers);
   try {
-    res.writeHead(200, { ...SSE_HEADERS, ...opts.headers });
+    res.writeHead(200, headers);
   } catch {
     // A header Node refuses (core/header-text.ts says why): the stream still starts, and its
     // upstream is still read to the end and released, not left open with the client waiting.
-    res.writeHead(200, headerSafe({ ...SSE_HEADERS, ...opts.headers }));
+    res.writeHead(200, headerSafe(headers));
   }
   const encode = opts.encode ?? (format as unknown as (item: T) => string);
   let pending = '';
