@@ -17,6 +17,11 @@ export function roundMs(x: number): number {
   return Number.isFinite(x) ? Math.round(x * 10) / 10 : x;
 }
 
+/** Milliseconds to the microsecond (the router's overhead, as `x-router-overhead-ms` says it). */
+export function roundMsToMicros(x: number): number {
+  return Number.isFinite(x) ? Math.round(x * 1e3) / 1e3 : x;
+}
+
 /** `f` of x, for an optional or nullable figure. */
 export function roundMaybe<T extends number | null | undefined>(x: T, f: (v: number) => number): T {
   return (typeof x === 'number' ? f(x) : x) as T;

@@ -11,7 +11,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ConfigHolder } from '../config/runtime-config.js';
 import { authorizeAdmin } from '../auth/authenticate.js';
 import { queryNumber } from '../core/errors.js';
-import { roundUsd } from '../core/round-figures.js';
+import { roundMsToMicros, roundUsd } from '../core/round-figures.js';
 import type { DecisionStore } from '../routing/receipt.js';
 import { roundSummary } from '../store/round-summary.js';
 import type { LiveOverview, LiveStats } from './live-stats.js';
@@ -112,8 +112,8 @@ function roundOverview(o: LiveOverview): LiveOverview {
       ? {
           overhead: {
             requests: o.overhead.requests,
-            p50Ms: Number(o.overhead.p50Ms.toFixed(3)),
-            p99Ms: Number(o.overhead.p99Ms.toFixed(3)),
+            p50Ms: roundMsToMicros(o.overhead.p50Ms),
+            p99Ms: roundMsToMicros(o.overhead.p99Ms),
           },
         }
       : {}),

@@ -5,6 +5,14 @@ import { describe, expect, it } from 'vitest';
 import { testConfig } from '../../test/helpers/test-config.js';
 import { createRuntime } from '../runtime.js';
 
+/** The usage of a streamed answer's SSE body (its usage chunk's), if it has one. */
+const usageOf = (payload: string) =>
+  payload
+    .split('\n')
+    .filter((l) => l.startsWith('data: {'))
+    .map((l) => JSON.parse(l.slice(6)) as { usage?: { cost?: number } })
+    .find((c) => c.usage)?.usage;
+
 describe('usage.cost on a cache hit', () => {
   it('is 0 on an exact hit, JSON and streamed; a miss has its cost', async () => {
     const rt = await createRuntime(testConfig({ cache: { enabled: true, ttlSeconds: 60 } }));
@@ -28,11 +36,7 @@ describe('usage.cost on a cache hit', () => {
       expect(hit.json().usage).toMatchObject({ cost: 0 });
       const streamed = await ask(true);
       expect(streamed.headers['x-router-cache']).toBe('hit');
-      const usage = streamed.payload
-        .split('\n')
-        .filter((l) => l.startsWith('data: {'))
-        .map((l) => JSON.parse(l.slice(6)) as { usage?: { cost?: number } })
-        .find((c) => c.usage)?.usage;
+      const usage = usageOf(streamed.payload);
       expect(usage).toMatchObject({ cost: 0 });
     } finally {
       await rt.close();
@@ -54,12 +58,6 @@ describe('usage.cost on a cache hit', () => {
             messages: [{ role: 'user', content: 'cache this streamed answer' }],
           },
         });
-      const usageOf = (payload: string) =>
-        payload
-          .split('\n')
-          .filter((l) => l.startsWith('data: {'))
-          .map((l) => JSON.parse(l.slice(6)) as { usage?: { cost?: number } })
-          .find((c) => c.usage)?.usage;
       const miss = await ask();
       expect(miss.headers['x-router-cache']).toBe('miss');
       expect(usageOf(miss.payload)?.cost).toBeGreaterThan(0);

@@ -172,7 +172,7 @@ export async function executeWithFailover(args: ExecuteArgs): Promise<ExecutionR
           clock,
           args.timing,
         );
-        if (args.timing) args.timing.upstreamMs += result.firstChunkAt - sentAt;
+        args.timing?.upstreamSince(sentAt, result.firstChunkAt);
         sentAt = undefined;
         args.load?.observe(deployment.name, 'firstToken', result.firstChunkAt - t0);
         // The circuit hears at the stream's end (a stream that breaks mid-way is a failure):
@@ -218,7 +218,7 @@ export async function executeWithFailover(args: ExecuteArgs): Promise<ExecutionR
           ),
       );
       const repliedAt = clock.perfNow();
-      if (args.timing) args.timing.upstreamMs += repliedAt - sentAt;
+      args.timing?.upstreamSince(sentAt, repliedAt);
       sentAt = undefined;
       release();
       args.load?.observe(deployment.name, 'answer', repliedAt - t0);

@@ -22,9 +22,9 @@ export class RequestTiming {
     this.startedPerf = clock.perfNow();
   }
 
-  /** Counts the time since `sentAt` (perfNow) as waiting on the upstream. */
-  upstreamSince(sentAt: number): void {
-    this.upstreamMs += this.clock.perfNow() - sentAt;
+  /** Counts the time from `sentAt` to `until` (perfNow; now by default) as waiting on the upstream. */
+  upstreamSince(sentAt: number, until = this.clock.perfNow()): void {
+    this.upstreamMs += until - sentAt;
   }
 
   /**
