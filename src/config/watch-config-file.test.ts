@@ -1,6 +1,15 @@
 // The file watcher's reload follows the start-up rule: a file whose settings did not change (a
 // comment edited) leaves the live config and its admin changes alone; a changed file wins.
-import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -21,7 +30,7 @@ afterEach(async () => {
 });
 
 /** A config service on `input`, and a log of what the watcher says. */
-async function watched(input: ReturnType<typeof testConfigInput>, file: string) {
+async function watched(input: ReturnType<typeof testConfigInput>, file: string, pollMs?: number) {
   const clock = createManualClock();
   const service = new ConfigService(
     new ConfigHolder(compileConfig(parseConfigText(stringify(input), file).config)),
@@ -35,7 +44,7 @@ async function watched(input: ReturnType<typeof testConfigInput>, file: string) 
     warn: (m: string) => said.warn.push(m),
     error: (m: string) => said.error.push(m),
   };
-  cleanups.push(watchConfigFile(file, service, log, 10));
+  cleanups.push(watchConfigFile(file, service, log, 10, pollMs));
   return { service, said };
 }
 
@@ -122,6 +131,33 @@ describe('watchConfigFile: how the file is changed', () => {
     symlinkSync(join(dir, 'etc', 'router.yaml'), join(dir, 'app', 'config.yaml'));
     const { service } = await watched(testConfigInput(), join(dir, 'app', 'config.yaml'));
     writeFileSync(join(dir, 'etc', 'router.yaml'), stringify(costRouter));
+    await expect
+      .poll(() => service.current.config.routers[0]!.routingMode, { timeout: 5000 })
+      .toBe('cost');
+  });
+
+  it('another file written in its folder does not read it; an event on its name does', async () => {
+    // The config is a hard link to a file in a folder not watched: written there, no event names
+    // it, so only a read the watcher makes for another file's event would see the change.
+    const dir = mkdtempSync(join(tmpdir(), 'mr-watch-names-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    mkdirSync(join(dir, 'app'));
+    mkdirSync(join(dir, 'elsewhere'));
+    const file = join(dir, 'app', 'router.yaml');
+    writeFileSync(file, stringify(testConfigInput()));
+    linkSync(file, join(dir, 'elsewhere', 'same.yaml'));
+    const { service, said } = await watched(testConfigInput(), file, 3_600_000);
+
+    writeFileSync(join(dir, 'elsewhere', 'same.yaml'), stringify(costRouter));
+    for (let i = 0; i < 5; i++) {
+      writeFileSync(join(dir, 'app', 'requests.sqlite-wal'), `${i}`);
+      await new Promise((r) => setTimeout(r, 40));
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    expect(said.info).toEqual([]);
+    expect(service.current.config.routers[0]!.routingMode).not.toBe('cost');
+
+    utimesSync(file, new Date(), new Date());
     await expect
       .poll(() => service.current.config.routers[0]!.routingMode, { timeout: 5000 })
       .toBe('cost');

@@ -5,9 +5,12 @@
 // Found however the file is changed: edited in place, replaced by a rename (editors), through a
 // symlink edited where it points (the folder of its target is watched too), or as Kubernetes
 // updates a mounted ConfigMap (the file is a symlink through `..data`, which is swapped for a new
-// folder: an event on `..data`, not on the file's name). Every event in a watched folder, and a
-// read every `pollMs` besides (a file system whose events do not arrive: NFS, some volume
-// mounts), reads the file; only a text that differs from the last one read is loaded.
+// folder: an event on `..data`, not on the file's name). An event in a watched folder reads the
+// file when it names the file, its symlink's target or one of Kubernetes' `..` entries (or names
+// nothing, as some platforms send), not for every other file there: a request log written beside
+// the config made it read several times a second. A read every `pollMs` besides (a file system
+// whose events do not arrive: NFS, some volume mounts); only a text that differs from the last
+// one read is loaded.
 import { readFileSync, realpathSync, watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
@@ -32,6 +35,8 @@ export function watchConfigFile(
   /** The config the last text read says, to tell what a new one changes that is not applied. */
   let lastConfig: Config | undefined;
   const watchers = new Map<string, FSWatcher>();
+  /** The names whose events read the file: its own, and its symlinks' target's (watchTarget). */
+  const names = new Set([basename(file)]);
   let lastReadError: string | undefined;
   const reload = async () => {
     watchTarget();
@@ -80,10 +85,14 @@ export function watchConfigFile(
     clearTimeout(timer);
     timer = setTimeout(() => void reload(), debounceMs);
   };
+  const onEvent = (_event: string, name: string | Buffer | null) => {
+    const n = name?.toString();
+    if (n === undefined || names.has(n) || n.startsWith('..')) schedule();
+  };
   const watchFolder = (folder: string) => {
     if (watchers.has(folder)) return;
     try {
-      const w = watch(folder, schedule);
+      const w = watch(folder, onEvent);
       w.on('error', () => {
         // a folder that went away (a ConfigMap's old ..data folder): the poll carries on
         w.close();
@@ -96,12 +105,15 @@ export function watchConfigFile(
   };
   /** The folder the file's symlinks end in, watched too; one that no longer holds it, dropped. */
   const watchTarget = () => {
-    let target: string;
+    let real: string;
     try {
-      target = dirname(realpathSync(file));
+      real = realpathSync(file);
     } catch {
       return;
     }
+    const target = dirname(real);
+    names.clear();
+    names.add(basename(file)).add(basename(real));
     for (const [folder, w] of watchers)
       if (folder !== dirname(file) && folder !== target) {
         w.close();
