@@ -14,7 +14,10 @@ import {
   noteLookupCall,
   recordTokens,
 } from './cost.js';
-import { finishRecord } from './finish-record.js';
+import type { GatewayError } from '../core/errors.js';
+import { abortedCall } from './attempt-records.js';
+import { callStopped } from './call-stop.js';
+import { finishRecord, markRecorded } from './finish-record.js';
 import type { AdmitContext, ChatCall, ChatOutcome } from './gateway-types.js';
 import { warningsHeader } from '../core/header-text.js';
 import { asksUsageCost } from './served-answer.js';
@@ -79,12 +82,12 @@ export async function answerFromCache(
   // Settled once the output filter is done, with the content filter's moderation calls on the
   // prompt and the answer in the record (before 2026-12-06 settled before them, which counted
   // nowhere). No upstream tokens were used: the prompt's up-front TPM charge is handed back.
-  const settle = () => {
+  const settle = (status = 200) => {
     noteFilterCalls(record, admit.filterCalls);
     policies?.settle?.(admit, {
       usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
       costUsd: record.costUsd,
-      status: 200,
+      status,
       attempts: record.attempts,
     });
   };
@@ -92,10 +95,18 @@ export async function answerFromCache(
     let out: ChatResponse = response;
     if (ctx.promptFilterResults && !out.prompt_filter_results)
       out.prompt_filter_results = ctx.promptFilterResults;
+    // A client that left while the answer was checked stopped the checks (content-filter.ts):
+    // nothing goes out; recorded at once as it left, each call made charged (served-answer.ts).
+    let left: GatewayError | undefined;
     try {
       if (policies?.filterOutput) out = await policies.filterOutput(out, admit);
     } finally {
-      settle();
+      left = callStopped(admit.call) ? abortedCall(admit.call.signal, []) : undefined;
+      settle(left?.status);
+    }
+    if (left) {
+      finishRecord(deps, record, timing, left.status, left.code ?? undefined);
+      throw markRecorded(left);
     }
     // OpenRouter's usage accounting: a hit's cost too (0, or a semantic hit's embedding call), as
     // a fresh answer's (until 2026-12-06 a hit had no `cost`; observability audit F7).

@@ -29,7 +29,12 @@ import { countTokens } from './count-tokens.js';
 import { DeploymentLoad } from './deployment-load.js';
 import { abortedCall } from './attempt-records.js';
 import { executeWithFailover } from './execute-with-failover.js';
-import { chargeUnansweredAttempts, finishFailedRequest, openRecord } from './finish-record.js';
+import {
+  chargeUnansweredAttempts,
+  finishFailedRequest,
+  openRecord,
+  wasRecorded,
+} from './finish-record.js';
 import { noteFilterCalls, noteLookupCall } from './cost.js';
 import {
   targetName,
@@ -314,6 +319,7 @@ export class ChatGateway {
       if (policies?.filterOutput) response = await policies.filterOutput(response, admit);
       return sendJsonAnswer(this.answerDeps, served, result, response);
     } catch (err) {
+      if (wasRecorded(err)) throw err; // its end recorded already (a JSON answer's client left)
       // A failed request keeps its counted prompt (estimated) and what its embedding call cost,
       // and each attempt that had the prompt when it stopped (the client left, a deadline) the
       // prompt's cost there.

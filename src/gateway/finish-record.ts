@@ -73,6 +73,12 @@ export function wasRecorded(err: unknown): boolean {
   return typeof err === 'object' && err !== null && RECORDED in err;
 }
 
+/** `err`, marked as the error of a request whose record was finished with it (wasRecorded). */
+export function markRecorded<E extends object>(err: E): E {
+  if (!(RECORDED in err)) Object.defineProperty(err, RECORDED, { value: true, enumerable: false });
+  return err;
+}
+
 /**
  * A request (chat, embeddings, moderation) that failed before its answer went out (its attempts
  * are in the record already): what the policies settle (`costUsd`: a semantic lookup's embedding
@@ -89,8 +95,7 @@ export function finishFailedRequest(
   deployment?: DeploymentConfig,
 ): void {
   const e = err instanceof GatewayError ? err : undefined;
-  if (typeof err === 'object' && err !== null)
-    Object.defineProperty(err, RECORDED, { value: true, enumerable: false });
+  if (typeof err === 'object' && err !== null) markRecorded(err);
   // Refused before any upstream was called (a rate limit, a budget, the content filter, no
   // eligible deployment): no tokens were used, and none are estimated. Before 2026-12-06 the
   // router's count of the prompt stayed, flagged estimated, so a 429 storm added tokens to the

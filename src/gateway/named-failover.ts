@@ -6,6 +6,7 @@
 // makes of its reply is the caller's `attempt`. Each attempt is held in the shutdown drain
 // (call-drain.ts) as chat's are, so one still running at the drain deadline ends with 503
 // `router_shutting_down` instead of waiting for the socket to be cut.
+import { anySignal, type ClearableSignal } from 'any-signal';
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import type { ConfigHolder } from '../config/runtime-config.js';
 import type { Clock } from '../core/clock.js';
@@ -92,7 +93,10 @@ export interface NamedMembers {
 export interface NamedServed<T> {
   d: DeploymentConfig;
   served: T;
-  /** The signal the call ran under: its reason says why a body that follows was stopped. */
+  /**
+   * The signal the call ran under: its reason says why a body that follows was stopped. It hears
+   * the caller's until `release` (`bodyFollows`), else until the call returned.
+   */
   signal: AbortSignal;
   /** Ends the call's hold in the shutdown drain (a no-op unless `bodyFollows`). */
   release(): void;
@@ -187,12 +191,19 @@ export async function callWithFailover<T>(
     // DOMException that AbortSignal.timeout aborts with).
     const timeout = new AbortController();
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const endTimer = () => clearTimeout(timer);
+    // The attempt's signal, linked to the caller's by a listener taken off when the attempt ends
+    // (any-signal): the caller's may live as long as a connection (a realtime session), and
+    // AbortSignal.any hung a composite on it that Node 20 kept until it ended (≈57 B each).
+    let signal: ClearableSignal | undefined;
+    const endAttempt = () => {
+      clearTimeout(timer);
+      signal?.clear();
+    };
     try {
       await policies?.consumeDeployment?.(d, sentEstimate, call.signal);
       timer = setTimeout(() => timeout.abort(upstreamTimeout(d)), d.timeoutMs);
       timer.unref?.();
-      const signal = AbortSignal.any([call.signal, stop.signal, timeout.signal]);
+      signal = anySignal([call.signal, stop.signal, timeout.signal]);
       called = true;
       const { served, model } = await attempt(d, adapter, signal, t0);
       if (!members.deferSuccess || breakers.state(d.name) === 'half-open') breakers.success(d.name);
@@ -209,7 +220,7 @@ export async function callWithFailover<T>(
         signal,
         release: held
           ? () => {
-              endTimer();
+              endAttempt();
               untrack();
             }
           : () => {},
@@ -251,7 +262,7 @@ export async function callWithFailover<T>(
       if (e.status === 429) lastRefusal = e;
     } finally {
       if (!held) {
-        endTimer();
+        endAttempt();
         untrack();
       }
     }

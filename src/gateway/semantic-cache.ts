@@ -5,6 +5,7 @@
 // in Redis); the index of vectors is in process (./semantic-index.ts), and with Redis each
 // replica's index also learns the others' vectors (./shared-semantic-index.ts). The chat gateway
 // imports this module only once the feature is on, so it costs nothing while off.
+import { anySignal, type ClearableSignal } from 'any-signal';
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import type { ConfigHolder, RuntimeConfig } from '../config/runtime-config.js';
 import type { RoutingMode } from '../config/schema.js';
@@ -217,17 +218,22 @@ export class SemanticCache {
     let called = false;
     const timeoutMs = snapshot.config.cache.semantic.timeoutMs;
     let deadline: AbortSignal | undefined;
+    // The call's signal lives as long as a Responses WebSocket connection (each turn's call has
+    // it): linked by a listener taken off once the lookup ends (any-signal), where
+    // AbortSignal.any hung a composite on it that Node 20 kept until the connection ended.
+    let signal: ClearableSignal | undefined;
     try {
       await this.deps.policies?.consumeDeployment?.(d, estimate);
       called = true;
       deadline = AbortSignal.timeout(timeoutMs);
+      signal = anySignal([call.signal, deadline]);
       const { response } = await callEmbeddings(
         this.deps,
         adapter,
         {
           deployment: d,
           body: { model: d.model, input: text },
-          signal: AbortSignal.any([call.signal, deadline]),
+          signal,
           requestId: call.requestId,
         },
         t0,
@@ -281,6 +287,8 @@ export class SemanticCache {
       const e = toGatewayError(err);
       if (called && !call.signal.aborted) failedAttempt(breakers, d, e, latencyMs);
       return this.missed(`${d.name}: ${e.message}`);
+    } finally {
+      signal?.clear();
     }
   }
 

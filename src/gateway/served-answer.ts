@@ -25,7 +25,9 @@ import {
   type UsageCounts,
 } from './cost.js';
 import type { ExecutionResult } from './execute-with-failover.js';
-import { finishRecord, type RecordDeps } from './finish-record.js';
+import { abortedCall } from './attempt-records.js';
+import { callStopped } from './call-stop.js';
+import { finishRecord, markRecorded, type RecordDeps } from './finish-record.js';
 import type { AdmitContext, ChatOutcome, GatewayPolicies } from './gateway-types.js';
 import { modelSelectionDetails } from './router-controls.js';
 import type { SemanticLookup } from './semantic-cache.js';
@@ -110,6 +112,7 @@ export function sendJsonAnswer(
 ): ChatOutcome {
   const { record } = served;
   noteFilterCalls(record, served.admit.filterCalls); // the content filter's, prompt and answer
+  if (callStopped(served.admit.call)) throw clientLeftJson(deps, served, result, response);
   if (excludesReasoning(served.admit.call.request)) response = withoutReasoning(response);
   if (served.controls) response.model_selection_details = modelSelectionDetails(served.controls);
   if (response.usage) deps.outputTokens.observe(result.deployment.name, record.completionTokens);
@@ -128,6 +131,32 @@ export function sendJsonAnswer(
   finishRecord(deps, record, served.timing, 200);
   served.headers['x-router-overhead-ms'] = overheadHeader(record.overheadMicros!);
   return { kind: 'json', response, headers: served.headers, promptTokens: record.promptTokens };
+}
+
+/**
+ * A JSON answer whose client left before it went out (while the output filter checked it, which
+ * stopped its checks then: content-filter.ts): nothing is sent or kept, and the request is
+ * settled and recorded at once as a stream whose client left is (499, or a stop's own reason),
+ * with the answer's cost and each call made. Returns the error to throw, marked recorded. Until
+ * 2026-12-07 the checks ran on (up to the moderation timeout) and the request was recorded 200.
+ */
+function clientLeftJson(
+  deps: AnswerDeps,
+  served: ServedRequest,
+  result: Extract<ExecutionResult, { kind: 'json' }>,
+  response: ChatResponse,
+): Error {
+  const { record, admit } = served;
+  const why = abortedCall(admit.call.signal, []);
+  deps.policies?.settle?.(admit, {
+    deployment: result.deployment,
+    usage: reportedUsage(response.usage) ?? accountedUsage(record),
+    costUsd: record.costUsd,
+    status: why.status,
+    attempts: record.attempts,
+  });
+  finishRecord(deps, record, served.timing, why.status, why.code ?? undefined);
+  return markRecorded(why);
 }
 
 /**

@@ -72,7 +72,10 @@ export type ContentFilterConfig = Omit<Config['contentFilter'], 'files'> & {
 export class ContentFilter {
   private readonly outputRules: CompiledRule[];
   private readonly inputRules: CompiledRule[];
-  /** Plug-ins other than the built-in rules (moderation…): on streams they check sent text. */
+  /**
+   * Plug-ins other than the built-in rules (moderation…): on streams they check sent text. Theirs
+   * are the checks a client that leaves stops, on streams and JSON answers alike.
+   */
   private readonly streamCheckers: ContentFilterPlugin[];
   readonly holdBack: number;
 
@@ -169,9 +172,34 @@ export class ContentFilter {
    * Check every choice of a whole answer, its text and its thinking (`reasoning_details`, and an
    * OpenAI-format server's `reasoning_content` / `reasoning`, shown to the client too): annotate,
    * redact (a redacted thinking block loses its signature: ./content-filter-thinking.ts), or cut
-   * with finish_reason content_filter and no thinking. `onCall` as filterInput's.
+   * with finish_reason content_filter and no thinking. `onCall` as filterInput's; `onClientGone`
+   * as filterStream's: once the client left, the checks in flight are stopped and none starts
+   * (nobody reads the answer; until 2026-12-07 its request waited for them, up to the moderation
+   * timeout).
    */
-  async filterOutput(response: ChatResponse, onCall?: FilterCallSink): Promise<ChatResponse> {
+  async filterOutput(
+    response: ChatResponse,
+    onCall?: FilterCallSink,
+    onClientGone?: (fn: () => void) => () => void,
+  ): Promise<ChatResponse> {
+    // Made only where a plug-in calls out: the built-in rules have nothing to stop.
+    if (!onClientGone || this.streamCheckers.length === 0)
+      return this.filterChoices(response, onCall);
+    const unread = new AbortController();
+    const offClientGone = onClientGone(() => unread.abort());
+    try {
+      return await this.filterChoices(response, onCall, unread.signal);
+    } finally {
+      offClientGone();
+    }
+  }
+
+  /** filterOutput's work; `signal` aborts once nobody will read the answer. */
+  private async filterChoices(
+    response: ChatResponse,
+    onCall: FilterCallSink | undefined,
+    signal?: AbortSignal,
+  ): Promise<ChatResponse> {
     for (const choice of response.choices) {
       const message = choice.message as {
         content?: string | null;
@@ -188,16 +216,15 @@ export class ContentFilter {
       const reasoningTexts = [...new Set(reasoningKeys.map((k) => reasoning[k] as string))];
       // The arguments of the tools the model calls are its answer too (security audit F1).
       const calls = Array.isArray(message.tool_calls) ? message.tool_calls : [];
+      const check = (text: string) => this.checkOutput(text, onCall, signal);
       const [content, ...rest] = await Promise.all([
-        this.checkOutput(typeof message.content === 'string' ? message.content : '', onCall),
+        check(typeof message.content === 'string' ? message.content : ''),
         ...(details ?? []).map((d) =>
-          typeof d.thinking === 'string' ? this.checkOutput(d.thinking, onCall) : undefined,
+          typeof d.thinking === 'string' ? check(d.thinking) : undefined,
         ),
-        ...reasoningTexts.map((text) => this.checkOutput(text, onCall)),
+        ...reasoningTexts.map(check),
         ...calls.map((c) =>
-          typeof c?.function?.arguments === 'string'
-            ? this.checkOutput(c.function.arguments, onCall)
-            : undefined,
+          typeof c?.function?.arguments === 'string' ? check(c.function.arguments) : undefined,
         ),
       ]);
       const thinking = rest.slice(0, details?.length ?? 0);
@@ -233,10 +260,13 @@ export class ContentFilter {
   private async checkOutput(
     text: string,
     onCall: FilterCallSink | undefined,
+    signal: AbortSignal | undefined,
   ): Promise<{ text: string; verdicts: OutputVerdict[] }> {
     const verdicts: OutputVerdict[] = [];
     for (const plugin of this.plugins) {
-      const v = await plugin.checkOutput(text, onCall);
+      // The client left: no call is made for a verdict nobody will read.
+      if (signal?.aborted) break;
+      const v = await plugin.checkOutput(text, onCall, signal);
       verdicts.push(v);
       if (v.text !== undefined) text = v.text;
     }

@@ -206,19 +206,31 @@ export function createGovernancePolicies(deps: GovernanceDeps): GatewayPolicies 
       return filter.filterInput(request, filterCallsOf(ctx));
     },
 
+    // The checks on an answer, JSON or streamed, stop once its client left (nobody reads their
+    // verdicts).
     filterOutput(response: ChatResponse, ctx?: AdmitContext): Promise<ChatResponse> | ChatResponse {
       const filter = deps.contentFilter?.();
-      return filter ? filter.filterOutput(response, filterCallsOf(ctx)) : response;
+      return filter
+        ? filter.filterOutput(response, filterCallsOf(ctx), clientGoneOf(ctx))
+        : response;
     },
 
     filterStream(chunks: AsyncIterable<ChatChunk>, ctx?: AdmitContext): AsyncIterable<ChatChunk> {
       const filter = deps.contentFilter?.();
       if (!filter) return chunks;
-      // The checks on the answer stop once the client left (nobody reads their verdicts).
-      const onClientGone = ctx && ((fn: () => void) => onCallStopped(ctx.call, fn));
-      return filter.filterStream(chunks, filterCallsOf(ctx), onClientGone);
+      return filter.filterStream(chunks, filterCallsOf(ctx), clientGoneOf(ctx));
     },
   };
+}
+
+/**
+ * Calls `fn` once the client of the request of `ctx` left (at once if it has); returns what takes
+ * it back. None for a context with no client (a batch line forwarded to a Batch API).
+ */
+function clientGoneOf(ctx: AdmitContext | undefined): ((fn: () => void) => () => void) | undefined {
+  const call = ctx?.call;
+  if (!call || !(call.stop || 'signal' in call)) return undefined;
+  return (fn) => onCallStopped(call, fn);
 }
 
 /** Where the content filter's calls for the request of `ctx` are kept (AdmitContext.filterCalls). */

@@ -13,6 +13,7 @@ import { ModerationsGateway } from '../../src/gateway/moderations-gateway.js';
 import { createContentFilter, type ContentFilter } from '../../src/policy/content-filter.js';
 import type { ProviderAdapter } from '../../src/providers/types.js';
 import type { RequestRecord } from '../../src/store/request-record.js';
+import { createResponseStore } from '../../src/store/response-store.js';
 import { usageSummary } from '../../src/store/usage-summary.js';
 import { metricsText, recordRequestMetrics, registry } from '../../src/telemetry/metrics.js';
 import { buildTestApp, simulatedAdapters } from './build-test-app.js';
@@ -73,6 +74,8 @@ export interface PricedModerationOptions {
   onSettle?: (outcome: SettleInfo) => void;
   /** Batch lines' one-time callers, for lines sent through the app as the batch runner does. */
   batchCallers?: BatchCallers;
+  /** Serve the Responses API too. */
+  responses?: boolean;
   /** Adapters in place of the simulated ones (which never sleep), by deployment. */
   adapters?: (
     simulated: Record<string, ProviderAdapter>,
@@ -109,6 +112,7 @@ export async function pricedModerationApp(opts: PricedModerationOptions = {}) {
   const t = await buildTestApp(config, adapters, {
     policies,
     ...(opts.batchCallers ? { batchCallers: opts.batchCallers } : {}),
+    ...(opts.responses ? { responses: createResponseStore(100) } : {}),
   });
   const moderations = new ModerationsGateway({
     config: t.config,
