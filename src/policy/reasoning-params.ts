@@ -4,6 +4,7 @@
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import { MAX_STOP_SEQUENCES } from '../core/matched-stop.js';
 import { nearestEffort } from '../core/reasoning-effort.js';
+import { extensibleCopy } from '../core/extensible-copy.js';
 import { isObject } from '../core/is-object.js';
 import {
   ANTHROPIC_BETA_FIELD,
@@ -53,7 +54,9 @@ export function adaptRequestForDeployment(
   request: ChatRequest,
   deployment: DeploymentConfig,
 ): AdaptedRequest {
-  const body: ChatRequest = { ...request, model: deployment.model };
+  // Keys may be added to the copy below (stream_options, max_completion_tokens): not a spread.
+  const body = extensibleCopy(request);
+  body.model = deployment.model;
   const warnings: string[] = [];
   // Router controls are ours (Foundry preview); upstreams would reject the unknown field.
   delete body.routing_config;
@@ -94,7 +97,10 @@ export function adaptRequestForDeployment(
   // Streams always ask for usage so cost is known; the gateway drops that chunk when the client
   // did not ask for it.
   if (body.stream === true)
-    body.stream_options = { ...(body.stream_options ?? {}), include_usage: true };
+    body.stream_options = Object.assign(
+      body.stream_options ? extensibleCopy(body.stream_options) : {},
+      { include_usage: true },
+    );
   // OpenAI's reasoning models refuse sampling parameters and stop sequences. Claude does not: it
   // takes them without extended thinking, and stop sequences with it too; what thinking rules out,
   // the Anthropic conversion leaves out and anthropicWarnings says.

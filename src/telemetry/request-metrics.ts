@@ -162,8 +162,11 @@ export function recordRequestMetrics(r: RequestRecord): void {
     return;
   }
   const deployment = r.deployment ?? '';
-  const m = { router, model: servedModelLabel(deployment, r.servedModel ?? ''), deployment };
-  requests.inc({ ...m, status: String(r.status) });
+  const model = servedModelLabel(deployment, r.servedModel ?? '');
+  const m: ModelLabels = { router, model, deployment };
+  // Label sets written out whole: a spread then a key makes a new hidden class per object on
+  // Node 20, and prom-client's reads of them go megamorphic (docs/benchmarks.md, 2026-12-07).
+  requests.inc({ router, model, deployment, status: String(r.status) });
   if (r.status === 429)
     rateLimited.inc({ router, code: errorLabel(r.errorCode ?? 'rate_limit_exceeded') });
   for (const a of r.attempts)
@@ -226,10 +229,12 @@ function countTokens(
   m: ModelLabels,
   r: RequestRecord,
 ): void {
-  counter.inc({ ...m, kind: 'prompt' }, r.promptTokens);
-  if (r.cachedTokens) counter.inc({ ...m, kind: 'cached' }, r.cachedTokens);
-  counter.inc({ ...m, kind: 'completion' }, r.completionTokens);
-  if (r.reasoningTokens) counter.inc({ ...m, kind: 'reasoning' }, r.reasoningTokens);
+  const { router, model, deployment } = m;
+  counter.inc({ router, model, deployment, kind: 'prompt' }, r.promptTokens);
+  if (r.cachedTokens) counter.inc({ router, model, deployment, kind: 'cached' }, r.cachedTokens);
+  counter.inc({ router, model, deployment, kind: 'completion' }, r.completionTokens);
+  if (r.reasoningTokens)
+    counter.inc({ router, model, deployment, kind: 'reasoning' }, r.reasoningTokens);
 }
 
 /**

@@ -2,6 +2,7 @@
 // adapter, near pass-through. The three differ only in URL and auth header (an endpoint
 // description, not subclasses, openai-request.ts, which also shapes the chat body sent). Replies
 // are parsed loosely (CONTRACTS.md §6 "common advice").
+import { extensibleCopy } from '../../core/extensible-copy.js';
 import { isObject } from '../../core/is-object.js';
 import { MAX_REPLY_BYTES, type DeploymentConfig } from '../../config/deployment-schema.js';
 import { GatewayError } from '../../core/errors.js';
@@ -160,7 +161,10 @@ export function createOpenAiAdapter(
   ) => {
     const res = await http.request({
       url: to.url,
-      headers: { ...to.headers, 'content-type': contentType, 'x-request-id': req.requestId },
+      headers: Object.assign(extensibleCopy(to.headers), {
+        'content-type': contentType,
+        'x-request-id': req.requestId,
+      }),
       body,
       signal: req.signal,
     });
@@ -175,7 +179,7 @@ export function createOpenAiAdapter(
   ): Promise<{ parsed: Json; headers: Record<string, string> }> => {
     const res = await http.request({
       url: to.url,
-      headers: { ...to.headers, 'x-request-id': req.requestId },
+      headers: Object.assign(extensibleCopy(to.headers), { 'x-request-id': req.requestId }),
       body: JSON.stringify(body),
       signal: req.signal,
     });
@@ -198,7 +202,9 @@ export function createOpenAiAdapter(
   /** True when this call goes to the upstream's own `/responses`. */
   const isNative = (req: UpstreamRequest) => nativeResponses && req.native?.api === 'responses';
   const send = async (req: UpstreamRequest, stream: boolean) => {
-    const headers: Record<string, string> = { ...endpoint.headers, 'x-request-id': req.requestId };
+    // Not a spread then a key: a hidden class of its own every call (core/extensible-copy.ts).
+    const headers: Record<string, string> = extensibleCopy(endpoint.headers);
+    headers['x-request-id'] = req.requestId;
     if (stream) headers.accept = 'text/event-stream';
     const native = isNative(req);
     const res = await http.request({
