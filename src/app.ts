@@ -11,7 +11,7 @@ import { adoptSubprotocolKey, pickSubprotocol, type Authenticator } from './http
 import { anthropicErrorBody } from './http/anthropic/anthropic-error-body.js';
 import { registerCors } from './http/cors.js';
 import { errorHandler, sendError } from './http/error-handler.js';
-import { clientErrorHandler } from './http/client-errors.js';
+import { clientErrorHandler, expectationFailed } from './http/client-errors.js';
 import { frameworkErrors, isAnthropicClient } from './http/framework-errors.js';
 import { useJsonBodyParser } from './http/json-body-parser.js';
 import { refuseTextBodies } from './http/refuse-text-bodies.js';
@@ -25,6 +25,12 @@ import { registerModelsRoutes } from './http/routes/models-routes.js';
 import { trustProxyOption } from './http/trust-proxy.js';
 import { closeForShutdown } from './http/websocket-shutdown.js';
 import { lazySchemaCompilers } from './http/lazy-schema-compilers.js';
+import {
+  describeMissedRoute,
+  hasEmptyParam,
+  indexRoutes,
+  isOwnPathAsId,
+} from './http/missed-route.js';
 import { registerStoredChatRoutes } from './http/stored-chat/stored-chat-routes.js';
 import type { ChatCompletionStore } from './store/chat-completion-store.js';
 import { createMemoryChatCompletionStore } from './store/memory/memory-chat-completion-store.js';
@@ -96,6 +102,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // A request Node's parser cannot read (oversized headers, bad framing): OpenAI's envelope too.
     clientErrorHandler,
   });
+  // An Expect the server does not meet: a 417 in OpenAI's envelope, not Node's empty one.
+  app.server.on('checkExpectation', expectationFailed);
   app.decorateRequest('auth', null as never);
   app.decorateRequest('batchForward', undefined);
   app.decorateRequest('batchCarriedCalls', undefined);
@@ -138,17 +146,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const id = upgradeIds.get(req);
     if (id) headers.push(`x-request-id: ${id}`);
   });
-  app.setNotFoundHandler((request, reply) => {
-    const path = request.url.split('?')[0] ?? '';
-    return sendError(
+  // Which methods a path is served for, to tell a wrong method or a stray slash from a wrong path.
+  const routes = indexRoutes(app);
+  app.setNotFoundHandler((request, reply) =>
+    sendError(
       reply,
-      Object.assign(new Error(`No route for ${request.method} ${path}`), {
-        statusCode: 404,
-        code: 'not_found',
-      }),
+      describeMissedRoute(routes, request.method, request.url.split('?')[0] ?? ''),
       isAnthropicClient(request) ? anthropicErrorBody : undefined,
-    );
-  });
+    ),
+  );
   // Before the hook below: a browser's preflight carries no credentials, so it is answered first.
   await registerCors(app, deps.config);
   app.addHook('onRequest', async (request, reply) => {
@@ -166,6 +172,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       if (typeof clientId === 'string' && clientId.length <= 256)
         reply.header('x-ms-client-request-id', clientId);
     }
+    // `/v1/models/` reaches `/v1/models/:id` with an empty id, `GET /v1/responses/compact` reaches
+    // `GET /v1/responses/:id` with the name of a POST path: answered as the paths they are.
+    if (hasEmptyParam(request.params) || isOwnPathAsId(routes, request))
+      throw describeMissedRoute(routes, request.method, request.url.split('?', 1)[0] ?? '');
     // A DELETE with no body but a JSON content-type (the openai Python client sends that header on
     // every call) is not a malformed body: nothing to parse.
     if (request.method === 'DELETE' && !carriesBody(request.headers))

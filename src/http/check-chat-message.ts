@@ -24,6 +24,12 @@ export function checkChatMessage(m: unknown, i: number): void {
       `${p}.role`,
       'invalid_value',
     );
+  if (m.name !== undefined && m.name !== null && typeof m.name !== 'string')
+    throw invalidRequest(
+      `Invalid type for '${p}.name': expected a string naming the participant, but got ${describeValue(m.name)}.`,
+      `${p}.name`,
+      'invalid_type',
+    );
   if (m.role === 'assistant' && m.tool_calls !== undefined && m.tool_calls !== null)
     checkToolCalls(m.tool_calls, `${p}.tool_calls`);
   const c = m.content;
@@ -94,5 +100,45 @@ export function checkChatMessage(m: unknown, i: number): void {
         `${pp}.image_url.url`,
         'invalid_value',
       );
+    const detail =
+      part.type === 'image_url' ? (part.image_url as { detail?: unknown }).detail : null;
+    if (detail !== undefined && detail !== null && !IMAGE_DETAILS.has(detail))
+      throw invalidRequest(
+        `Invalid value for '${pp}.image_url.detail': ${describeValue(detail)}. Supported values are: 'auto', 'low', and 'high'.`,
+        `${pp}.image_url.detail`,
+        'invalid_value',
+      );
+    if (part.type === 'file') checkFilePart(part.file, `${pp}.file`);
   });
+}
+
+/** openapi.yaml `ChatCompletionRequestMessageContentPartImage.image_url.detail`. */
+const IMAGE_DETAILS = new Set<unknown>(['auto', 'low', 'high']);
+
+/**
+ * A file part's `file` (openapi.yaml `ChatCompletionRequestMessageContentPartFile`): its bytes as
+ * `file_data` or an uploaded file's `file_id`, and an optional `filename`, each a string. A part
+ * with neither was passed on to be refused by the upstream, or read as no file at all.
+ */
+function checkFilePart(file: unknown, path: string): void {
+  const fix = `send {"file_data": "data:application/pdf;base64,…", "filename": "…"} or {"file_id": "file-…"}`;
+  if (!isObject(file))
+    throw invalidRequest(
+      `${path} is required in a file part: ${fix}.`,
+      path,
+      'missing_required_parameter',
+    );
+  for (const key of ['file_data', 'file_id', 'filename'])
+    if (file[key] !== undefined && file[key] !== null && typeof file[key] !== 'string')
+      throw invalidRequest(
+        `Invalid type for '${path}.${key}': expected a string, but got ${describeValue(file[key])}.`,
+        `${path}.${key}`,
+        'invalid_type',
+      );
+  if (typeof file.file_data !== 'string' && typeof file.file_id !== 'string')
+    throw invalidRequest(
+      `${path} names no file: ${fix}.`,
+      `${path}.file_data`,
+      'missing_required_parameter',
+    );
 }

@@ -3,6 +3,7 @@
 import { invalidRequest } from '../core/errors.js';
 import { isObject } from '../core/is-object.js';
 import { describeValue } from '../core/describe-value.js';
+import { jsonSchemaFault } from './json-schema-fault.js';
 import { requiredWithoutTools, unofferedToolChoice } from './check-fields.js';
 import { refuseToolNameClash } from './tool-name-clash.js';
 
@@ -54,11 +55,28 @@ export function checkFunctionTool(fn: Record<string, unknown>, path: string): vo
       `${path}.name`,
       'invalid_value',
     );
-  if (fn.parameters !== undefined && fn.parameters !== null && !isObject(fn.parameters))
+  checkParameters(fn.parameters, `${path}.parameters`, name);
+}
+
+/**
+ * A function's `parameters` (chat's `tools[i].function.parameters`, Responses' `tools[i].parameters`):
+ * absent, or a JSON Schema object that its meta-schema takes (json-schema-fault.ts), in OpenAI's
+ * words ("Invalid schema for function …", code `invalid_function_parameters`).
+ */
+export function checkParameters(parameters: unknown, path: string, name: string): void {
+  if (parameters === undefined || parameters === null) return;
+  if (!isObject(parameters))
     throw invalidRequest(
-      `'${path}.parameters' must be a JSON Schema object, such as {"type": "object", "properties": {}}.`,
-      `${path}.parameters`,
+      `'${path}' must be a JSON Schema object, such as {"type": "object", "properties": {}}.`,
+      path,
       'invalid_type',
+    );
+  const fault = jsonSchemaFault(parameters);
+  if (fault)
+    throw invalidRequest(
+      `Invalid schema for function '${name.slice(0, 64)}' (${path}): ${fault}.`,
+      path,
+      'invalid_function_parameters',
     );
 }
 

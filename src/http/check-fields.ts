@@ -5,6 +5,7 @@
 import { describeValue } from '../core/describe-value.js';
 import { invalidRequest } from '../core/errors.js';
 import { isObject } from '../core/is-object.js';
+import { jsonSchemaFault } from './json-schema-fault.js';
 import { MAX_STOP_SEQUENCES } from '../core/matched-stop.js';
 import { REASONING_EFFORTS } from '../core/reasoning-effort.js';
 
@@ -32,6 +33,44 @@ export function checkFieldType(
 /** `v` is an object with a non-empty string `name` (a JSON schema output format's, say). */
 export function hasName(v: unknown): boolean {
   return isObject(v) && typeof v.name === 'string' && v.name.length > 0;
+}
+
+/** openapi.yaml `ResponseFormatJsonSchema.name` (and `TextResponseFormatJsonSchema.name`). */
+const SCHEMA_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
+
+/**
+ * A JSON schema output format's `name` (at `param`): present, and of the characters OpenAI takes
+ * (it 400s any other; the routes that do not check it passed it on).
+ */
+export function checkSchemaName(format: unknown, param: string): void {
+  const rule = "the schema's name: a-z, A-Z, 0-9, _ and -, at most 64 characters";
+  if (!hasName(format))
+    throw invalidRequest(
+      `Missing required parameter: '${param}' (${rule}).`,
+      param,
+      'missing_required_parameter',
+    );
+  const name = (format as { name: string }).name;
+  if (!SCHEMA_NAME.test(name))
+    throw invalidRequest(
+      `Invalid '${param}': ${JSON.stringify(name.slice(0, 80))} does not match the pattern '^[a-zA-Z0-9_-]{1,64}$' (${rule}).`,
+      param,
+      'invalid_value',
+    );
+}
+
+/**
+ * A JSON schema output format's `schema` (chat's `response_format.json_schema.schema`, Responses'
+ * `text.format.schema`), when it is an object: one its meta-schema takes (json-schema-fault.ts).
+ */
+export function checkFormatSchema(schema: unknown, param: string): void {
+  const fault = isObject(schema) ? jsonSchemaFault(schema) : undefined;
+  if (fault)
+    throw invalidRequest(
+      `Invalid schema for the response format (${param}): ${fault}.`,
+      param,
+      'invalid_json_schema',
+    );
 }
 
 /** What a chat-like request's `model` names, for the 400s below. */

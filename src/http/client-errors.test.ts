@@ -57,3 +57,24 @@ describe('a request the HTTP parser cannot read', () => {
     expect(ok.status).toBe(200);
   });
 });
+
+describe('an Expect the server does not meet', () => {
+  it("is a 417 in OpenAI's envelope saying what to send (Node's had no body)", async () => {
+    const body = '{"model":"model-router","messages":[{"role":"user","content":"hi"}]}';
+    const reply = parsed(
+      await send(
+        `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+      ),
+    );
+    expect(reply.status).toBe(417);
+    expect(reply.body).toEqual({
+      error: {
+        message:
+          'The Expect header\'s value "200-ok" is not one this server meets: send Expect: 100-continue, or no Expect header.',
+        type: 'invalid_request_error',
+        param: 'expect',
+        code: 'expectation_failed',
+      },
+    });
+  });
+});

@@ -2,7 +2,7 @@
 // bad Content-Length, a client that timed out) never reaches a route: the answer is written on the
 // socket. Fastify's default writes its own `{error, message, statusCode}`, which the SDKs read as an
 // error with no type or code; this writes OpenAI's envelope, as every other error of the router.
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 
@@ -47,4 +47,25 @@ export function clientErrorHandler(
     );
   }
   socket.destroy(err);
+}
+
+/**
+ * An `Expect` other than `100-continue` (Node's 'checkExpectation'): the 417 RFC 9110 §10.1.1
+ * asks for, with OpenAI's envelope saying what to send. Node's own 417 has no body at all.
+ */
+export function expectationFailed(request: IncomingMessage, response: ServerResponse): void {
+  const body = JSON.stringify({
+    error: {
+      message: `The Expect header's value ${JSON.stringify(String(request.headers.expect).slice(0, 64))} is not one this server meets: send Expect: 100-continue, or no Expect header.`,
+      type: 'invalid_request_error',
+      param: 'expect',
+      code: 'expectation_failed',
+    },
+  });
+  response.writeHead(417, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    connection: 'close',
+  });
+  response.end(body);
 }

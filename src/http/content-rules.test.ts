@@ -1,10 +1,13 @@
 // Content the APIs forbid is a 400 naming it before routing, not a part or a tool list silently
 // left out (found by a black-box audit with the openai and Anthropic SDKs): OpenAI's empty content
 // array and images outside user messages; Anthropic's wrongly typed `messages`, `tools` and
-// `metadata`, and a user's block in Claude's turn.
+// `metadata`, and a user's block in Claude's turn. And (a fuzzing audit, 2026-12-07) an image
+// `detail`, file part or message `name` of a shape OpenAI refuses, and a tool schema that is no
+// JSON Schema, on every API.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, simulatedAdapters } from '../../test/helpers/build-test-app.js';
 import { testConfig } from '../../test/helpers/test-config.js';
+import { createResponseStore } from '../store/response-store.js';
 
 const config = testConfig();
 let t: Awaited<ReturnType<typeof buildTestApp>>;
@@ -71,6 +74,56 @@ describe('chat content OpenAI forbids', () => {
       { role: 'tool', tool_call_id: 'c1', content: 'done' },
     ]);
     expect(res.statusCode, res.body).toBe(200);
+  });
+
+  it('a part or name of a shape OpenAI refuses is a 400 naming it (they were passed on)', async () => {
+    const cases: [unknown, string, string][] = [
+      [
+        {
+          role: 'user',
+          content: [{ type: 'image_url', image_url: { url: 'https://x/a.png', detail: 'ultra' } }],
+        },
+        'messages[0].content[0].image_url.detail',
+        `Invalid value for 'messages[0].content[0].image_url.detail': "ultra". Supported values are: 'auto', 'low', and 'high'.`,
+      ],
+      [
+        { role: 'user', content: [{ type: 'file' }] },
+        'messages[0].content[0].file',
+        'messages[0].content[0].file is required in a file part: send {"file_data": "data:application/pdf;base64,…", "filename": "…"} or {"file_id": "file-…"}.',
+      ],
+      [
+        { role: 'user', content: [{ type: 'file', file: { filename: 'a.pdf' } }] },
+        'messages[0].content[0].file.file_data',
+        'messages[0].content[0].file names no file',
+      ],
+      [
+        { role: 'user', content: [{ type: 'file', file: { file_id: 7 } }] },
+        'messages[0].content[0].file.file_id',
+        "Invalid type for 'messages[0].content[0].file.file_id': expected a string, but got 7.",
+      ],
+      [
+        { role: 'user', content: 'hi', name: 5 },
+        'messages[0].name',
+        "Invalid type for 'messages[0].name': expected a string naming the participant, but got 5.",
+      ],
+    ];
+    for (const [message, param, words] of cases) {
+      const res = await chat([message]);
+      expect(res.statusCode, param).toBe(400);
+      expect(res.json().error).toMatchObject({ type: 'invalid_request_error', param });
+      expect(res.json().error.message).toContain(words);
+    }
+    const fine = await chat([
+      {
+        role: 'user',
+        name: 'ada',
+        content: [
+          { type: 'image_url', image_url: { url: 'https://x/a.png', detail: 'low' } },
+          { type: 'file', file: { file_id: 'file-abc' } },
+        ],
+      },
+    ]);
+    expect(fine.statusCode, fine.body).toBe(200);
   });
 });
 
@@ -163,5 +216,58 @@ describe('two tool calls of one id in one assistant turn', () => {
       ],
     });
     expect(later.statusCode, later.body).toBe(200);
+  });
+});
+
+describe('a tool schema no JSON Schema meta-schema takes', () => {
+  const schema = { type: 'object', properties: { city: { type: 'str' } } };
+  it("is a 400 on every API, in its own words (it was served, OpenAI's and Anthropic's refuse it)", async () => {
+    const r = await buildTestApp(config, simulatedAdapters(config), {
+      responses: createResponseStore(100),
+    });
+    const anthropic = await messages({
+      messages: [{ role: 'user', content: 'hi' }],
+      tools: [{ name: 'weather', input_schema: schema }],
+    });
+    expect(anthropic.statusCode).toBe(400);
+    expect(anthropic.json()).toMatchObject({
+      type: 'error',
+      error: {
+        type: 'invalid_request_error',
+        message: expect.stringMatching(
+          /^tools\.0\.input_schema: JSON schema is invalid \(\/properties\/city\/type must be equal to one of the allowed values .*\)\. It must match JSON Schema draft 2020-12/,
+        ),
+      },
+    });
+    for (const [url, tools] of [
+      ['/v1/responses', [{ type: 'function', name: 'weather', parameters: schema }]],
+      ['/v1/responses/input_tokens', [{ type: 'function', name: 'weather', parameters: schema }]],
+    ] as const) {
+      const res = await r.app.inject({
+        method: 'POST',
+        url,
+        payload: { model: 'model-router', input: 'hi', tools },
+      });
+      expect(res.statusCode, url).toBe(400);
+      expect(res.json().error, url).toMatchObject({
+        param: 'tools[0].parameters',
+        code: 'invalid_function_parameters',
+        message: expect.stringContaining("Invalid schema for function 'weather'"),
+      });
+    }
+    const format = await r.app.inject({
+      method: 'POST',
+      url: '/v1/responses',
+      payload: {
+        model: 'model-router',
+        input: 'hi',
+        text: { format: { type: 'json_schema', name: 'out', schema } },
+      },
+    });
+    expect(format.json().error).toMatchObject({
+      param: 'text.format.schema',
+      code: 'invalid_json_schema',
+    });
+    await r.app.close();
   });
 });

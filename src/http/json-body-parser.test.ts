@@ -101,7 +101,7 @@ describe('a request body that is not JSON', () => {
     const t = await app();
     const deep = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`;
     const chat = (extra: string) =>
-      `{"model": "model-router", "messages": [{"role": "user", "content": "hi"}], "tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object", "properties": {"a": ${extra}}}}}]}`;
+      `{"model": "model-router", "messages": [{"role": "user", "content": "hi"}], "tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object", "x-example": {"a": ${extra}}}}}]}`;
     // 100,000 levels overflowed the stack in the token estimate: a 500 and a logged stack.
     for (const [url, body] of [
       ['/v1/chat/completions', chat(deep(100_000))],

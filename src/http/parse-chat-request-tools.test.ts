@@ -1,5 +1,6 @@
-// A chat request's function tools are checked on their name and parameters before routing, so a
-// name one upstream refuses is not a 400 only on the routes that reach that upstream.
+// A chat request's function tools are checked on their name and parameters (a JSON Schema its
+// meta-schema takes) before routing, so a name or schema one upstream refuses is not a 400 only on
+// the routes that reach that upstream.
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../core/errors.js';
 import { parseChatRequest } from './parse-chat-request.js';
@@ -39,6 +40,47 @@ describe('chat function tools', () => {
     const { param, message } = refusal(request({ name: 'f', parameters: 'string' }));
     expect(param).toBe('tools[1].function.parameters');
     expect(message).toContain('JSON Schema object');
+  });
+
+  it('refuses parameters that are no JSON Schema, naming the fault (upstreams refuse them)', () => {
+    const cases: [unknown, string][] = [
+      [
+        { type: 'object', properties: { city: { type: 'str' } } },
+        '/properties/city/type must be equal to one of the allowed values (array, boolean, integer, null, number, object, string)',
+      ],
+      [{ type: 'object', properties: 'city' }, '/properties must be object'],
+      [{ type: 'object', required: 'city' }, '/required must be array'],
+    ];
+    for (const [parameters, fault] of cases) {
+      const { param, message } = refusal(request({ name: 'f', parameters }));
+      expect(param).toBe('tools[1].function.parameters');
+      expect(message).toBe(
+        `Invalid schema for function 'f' (tools[1].function.parameters): ${fault}.`,
+      );
+    }
+  });
+
+  it('takes schemas of draft 2020-12, draft-07 (zod-to-json-schema), and leaves other drafts upstream', () => {
+    for (const parameters of [
+      { type: 'object', properties: { a: { type: ['string', 'null'] } }, required: ['a'] },
+      { $schema: 'http://json-schema.org/draft-07/schema#', type: 'object', definitions: {} },
+      { $schema: 'http://json-schema.org/draft-04/schema#', type: 'object' },
+      { type: 'object', nullable: true, 'x-custom': 1, $defs: { b: { type: 'integer' } } },
+    ])
+      expect(() => parseChatRequest(request({ name: 'f', parameters }))).not.toThrow();
+  });
+
+  it('refuses a response format schema that is no JSON Schema', () => {
+    const { param, message } = refusal({
+      model: 'model-router',
+      messages: [{ role: 'user', content: 'hi' }],
+      response_format: {
+        type: 'json_schema',
+        json_schema: { name: 'out', schema: { type: 'object', properties: { a: 5 } } },
+      },
+    });
+    expect(param).toBe('response_format.json_schema.schema');
+    expect(message).toContain('/properties/a must be object,boolean');
   });
 
   it('takes names of letters, digits, _ and - up to 64, with or without parameters', () => {

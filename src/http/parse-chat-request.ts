@@ -13,7 +13,8 @@ import {
   checkNumberField,
   checkReasoningEffort,
   checkStop,
-  hasName,
+  checkFormatSchema,
+  checkSchemaName,
   MODEL_IN_PATH,
   ROUTED_MODEL,
 } from './check-fields.js';
@@ -140,12 +141,8 @@ export function parseChatRequest(body: unknown, modelOptional = false): ChatRequ
       );
     // OpenAI's words and param (openapi.yaml `ResponseFormatJsonSchema`: `name` is required);
     // refused here, not only by the OpenAI-format upstreams that routing may or may not pick.
-    if (rf.type === 'json_schema' && !hasName(rf.json_schema))
-      throw invalidRequest(
-        "Missing required parameter: 'response_format.json_schema.name' (the schema's name: a-z, A-Z, 0-9, _ and -, at most 64 characters).",
-        'response_format.json_schema.name',
-        'missing_required_parameter',
-      );
+    if (rf.type === 'json_schema')
+      checkSchemaName(rf.json_schema, 'response_format.json_schema.name');
     if (rf.type === 'json_schema') checkSchemaFields(rf.json_schema as Record<string, unknown>);
   }
   for (const field of PRIVATE_REQUEST_FIELDS) delete body[field];
@@ -180,6 +177,7 @@ function checkSchemaFields(jsonSchema: Record<string, unknown>): void {
       'response_format.json_schema.strict',
       'invalid_type',
     );
+  checkFormatSchema(schema, 'response_format.json_schema.schema');
 }
 
 /**

@@ -2,7 +2,7 @@
 // simulated or Anthropic upstream and failing only once a real OpenAI deployment is routed to:
 // top_logprobs without logprobs, stream_options without stream, a tool result that answers no
 // call of the assistant message before it, or calls left unanswered before the next turn, a JSON
-// schema output format whose schema is not an object.
+// schema output format whose schema is not an object or whose name is not OpenAI's pattern.
 // /v1/messages and /v1/responses keep their own rules.
 import { describe, expect, it } from 'vitest';
 import { buildTestApp, simulatedAdapters } from '../../test/helpers/build-test-app.js';
@@ -246,6 +246,42 @@ describe('chat fields OpenAI refuses', () => {
       {},
     ])
       expect((await post(jsonSchema)).statusCode, JSON.stringify(jsonSchema)).toBe(200);
+    await t.app.close();
+  });
+
+  it("refuses a json_schema format's name outside OpenAI's pattern, on chat and Responses", async () => {
+    const t = await app();
+    const schema = { type: 'object' };
+    const chat = await t.app.inject({
+      method: 'POST',
+      url: '/v1/chat/completions',
+      payload: {
+        model: 'model-router',
+        messages: [user],
+        response_format: { type: 'json_schema', json_schema: { name: 'the weather!', schema } },
+      },
+    });
+    expect(chat.statusCode).toBe(400);
+    expect(chat.json().error).toEqual({
+      type: 'invalid_request_error',
+      param: 'response_format.json_schema.name',
+      code: 'invalid_value',
+      message: `Invalid 'response_format.json_schema.name': "the weather!" does not match the pattern '^[a-zA-Z0-9_-]{1,64}$' (the schema's name: a-z, A-Z, 0-9, _ and -, at most 64 characters).`,
+    });
+    const responses = await t.app.inject({
+      method: 'POST',
+      url: '/v1/responses',
+      payload: {
+        model: 'model-router',
+        input: 'hi',
+        text: { format: { type: 'json_schema', name: 'x'.repeat(65), schema } },
+      },
+    });
+    expect(responses.statusCode).toBe(400);
+    expect(responses.json().error).toMatchObject({
+      param: 'text.format.name',
+      code: 'invalid_value',
+    });
     await t.app.close();
   });
 

@@ -40,4 +40,9 @@ describe('the summary rules', () => {
     );
     expect(summary).toMatchObject({ requests: 2, invalidRequests: 1, errorRate: 0 });
   });
+
+  it("a method the path is not served for (405) is the client's to fix, as the 404 it was", () => {
+    expect(isInvalidRequest(405, false)).toBe(true);
+    expect(countsAsError(405, false)).toBe(false);
+  });
 });

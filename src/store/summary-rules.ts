@@ -26,9 +26,10 @@ function codePointRank(unit: number): number {
  * The statuses of a request the router found invalid: malformed, an unknown model, too large, or
  * a key that may not do it (401, 403: since 2026-12-06 an upstream's own 401/403 is the
  * deployment's 502, so these are always the client's; tour audit F11: a key using a model outside
- * its scopes read as the router's errors).
+ * its scopes read as the router's errors), a method the path is not served for (405, a 404 until
+ * 2026-12-07).
  */
-export const INVALID_REQUEST_STATUSES: readonly number[] = [400, 401, 403, 404, 413, 415, 422];
+export const INVALID_REQUEST_STATUSES: readonly number[] = [400, 401, 403, 404, 405, 413, 415, 422];
 
 /**
  * Whether the router refused a request as invalid (the client's to fix): an invalid-request status

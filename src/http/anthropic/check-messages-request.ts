@@ -7,6 +7,7 @@ import { isObject } from '../../core/is-object.js';
 import { checkWebSearchTool, isWebSearchTool } from './messages-web-search.js';
 import { isAnthropicDefinedTool, requiredName } from './anthropic-defined-tools.js';
 import { describeImageFault, inlineImageType } from '../../files/inline-image.js';
+import { jsonSchemaFault } from '../json-schema-fault.js';
 
 type Json = Record<string, unknown>;
 
@@ -270,6 +271,13 @@ function checkCustomTool(t: unknown, path: string): void {
   if (!isObject(t.input_schema))
     throw invalidRequest(
       `${path}.input_schema: must be a JSON Schema object`,
+      `${path}.input_schema`,
+    );
+  // Anthropic's words for a schema its meta-schema refuses (OpenAI refuses it too).
+  const fault = jsonSchemaFault(t.input_schema);
+  if (fault)
+    throw invalidRequest(
+      `${path}.input_schema: JSON schema is invalid (${fault}). It must match JSON Schema draft 2020-12 (https://json-schema.org/draft/2020-12).`,
       `${path}.input_schema`,
     );
 }

@@ -9,7 +9,8 @@ import {
   checkNumberField,
   checkOneOf,
   checkReasoningEffort,
-  hasName,
+  checkFormatSchema,
+  checkSchemaName,
   requiredWithoutTools,
   unofferedToolChoice,
 } from '../check-fields.js';
@@ -85,12 +86,10 @@ export function checkResponsesRequest(body: Json): void {
         'missing_required_parameter',
       );
     // OpenAI's words and param (openapi.yaml `TextResponseFormatJsonSchema`: `name` is required).
-    if (format.type === 'json_schema' && !hasName(format))
-      throw invalidRequest(
-        "Missing required parameter: 'text.format.name' (the schema's name: a-z, A-Z, 0-9, _ and -, at most 64 characters).",
-        'text.format.name',
-        'missing_required_parameter',
-      );
+    if (format.type === 'json_schema') {
+      checkSchemaName(format, 'text.format.name');
+      checkFormatSchema(format.schema, 'text.format.schema');
+    }
     // The bridge reads `strict === true`: anything else but a boolean was taken as false.
     const strict = format.strict;
     if (format.type === 'json_schema' && strict != null && typeof strict !== 'boolean')

@@ -24,6 +24,7 @@ import {
 } from '../../core/wire-types.js';
 import { localToolAsFunction, localToolKind } from './local-tools.js';
 import { refuseToolNameClash, type NamedTool } from '../tool-name-clash.js';
+import { checkParameters } from '../check-chat-tools.js';
 
 type Json = Record<string, unknown>;
 type ChatTools = NonNullable<ChatRequest['tools']>;
@@ -127,6 +128,7 @@ function functionTool(t: Json, path: string, name = t.name): FunctionTool {
       `Invalid '${path}.name': ${JSON.stringify(t.name.slice(0, 80))} does not match the pattern '^[a-zA-Z0-9_-]{1,64}$' (letters, digits, _ and -, at most 64 characters).`,
       `${path}.name`,
     );
+  checkParameters(t.parameters, `${path}.parameters`, t.name);
   return {
     type: 'function',
     function: {

@@ -146,6 +146,14 @@ describe('api-version', () => {
     });
   });
 
+  it('is required on the Files API in words that fit it (they spoke of deployment paths only)', async () => {
+    const res = await call('GET', '/openai/files', undefined);
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.message).toBe(
+      "The 'api-version' query parameter is required on Azure's dated /openai/... paths (e.g. ?api-version=2024-10-21); the v1 API's /openai/v1/... paths take none.",
+    );
+  });
+
   it('a long wrong value is quoted cut short', async () => {
     const long = '2024-10-21'.padEnd(500, 'x');
     const res = await call('POST', '/openai/deployments/big/chat/completions', chat, long);

@@ -157,7 +157,7 @@ export function checkApiVersion(apiVersion: string | undefined, optional = false
   if (!apiVersion) {
     if (optional) return;
     throw invalidRequest(
-      "The 'api-version' query parameter is required on /openai/deployments/... paths (e.g. ?api-version=2024-10-21).",
+      "The 'api-version' query parameter is required on Azure's dated /openai/... paths (e.g. ?api-version=2024-10-21); the v1 API's /openai/v1/... paths take none.",
       'api-version',
       'missing_required_parameter',
     );
