@@ -231,4 +231,17 @@ describe('reading odd files', () => {
       'nested.json: datasets.d.jsonl: expected an object of model',
     );
   });
+
+  it('reads a price file with a byte-order mark, and says a file that is not JSON is not', () => {
+    // Before, both were "cannot read prices: Unexpected token …" / "Unexpected end of JSON input",
+    // as though the file could not be opened; the mark is what a Windows editor writes.
+    const marked = file(
+      'marked.json',
+      '\uFEFF{"m": {"input_per_1m_usd": 1, "output_per_1m_usd": 2}}',
+    );
+    expect(loadPrices(marked)('d.jsonl').get('m')).toEqual({ inputPer1M: 1, outputPer1M: 2 });
+    expect(() => loadPrices(file('cut.json', '{"m": {"input_per_1m_usd": '))).toThrow(
+      /cut\.json: the prices are not valid JSON \(.*\); the file is one JSON object/,
+    );
+  });
 });

@@ -22,11 +22,21 @@ export function loadPrices(
   file: string,
   warn: (message: string) => void = (m) => process.stderr.write(`warning: ${m}\n`),
 ): (group: string) => Map<string, Price> {
-  let raw: unknown;
+  let text: string;
   try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
+    text = readFileSync(file, 'utf8');
   } catch (err) {
     throw new DataError(`${file}: cannot read prices: ${(err as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    // A byte-order mark is read through, as in the data files.
+    raw = JSON.parse(text.replace(/^\uFEFF/, ''));
+  } catch (err) {
+    // Before, "cannot read prices: Unexpected end of JSON input", as though the file were missing.
+    throw new DataError(
+      `${file}: the prices are not valid JSON (${(err as Error).message}); the file is one JSON object, models.json's layout or flat {"<model>": {"input_per_1m_usd": …, "output_per_1m_usd": …}}`,
+    );
   }
   const parseTable = (obj: unknown, where: string): Map<string, Price> => {
     const out = new Map<string, Price>();

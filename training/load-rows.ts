@@ -56,6 +56,31 @@ function linesNotUtf8(bytes: Buffer, text: string): number[] {
 }
 
 /**
+ * What is wrong with a file that is not UTF-8 text at all (gzip, UTF-16 with or without a
+ * byte-order mark), and how to convert it; undefined for text. Read as UTF-8 these would fail on
+ * line 1 as "not valid JSON" with a garbled excerpt (`compare --prompts` says the same).
+ */
+export function notUtf8Text(file: string, bytes: Buffer): string | undefined {
+  if (bytes[0] === 0x1f && bytes[1] === 0x8b)
+    return `${file}: is gzip-compressed; decompress it first (gunzip)`;
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff))
+    return `${file}: is UTF-16 text; save it as UTF-8`;
+  const unmarked = utf16WithoutMark(bytes);
+  if (unmarked)
+    return `${file}: is UTF-16 text (${unmarked}, without a byte-order mark); save it as UTF-8 (iconv -f UTF-16${unmarked === 'little-endian' ? 'LE' : 'BE'} -t UTF-8)`;
+  return undefined;
+}
+
+/**
+ * Why line `i` (0-based) of `lines` did not parse, beyond JSON.parse's words: a NaN or a Python
+ * value and how to write it, or a last line with no line break after it (a cut-off file); ''
+ * when there is nothing to add. For `compare --prompts`, which reads the same line format.
+ */
+export function unparsedLineHint(lines: string[], i: number): string {
+  return notJsonLinesHint(lines, i, true).text;
+}
+
+/**
  * Loads one JSONL file; every malformed line is an error naming file and line. What the format
  * allows but carries nothing is passed over and told to `note` once per file: a null value (a
  * model with no score, cost or length there), a row no model has a score on (a judge that
@@ -75,16 +100,8 @@ export function loadRows(
   } catch (err) {
     throw new DataError(`cannot read ${file}: ${(err as Error).message}`);
   }
-  // Read as UTF-8 these would fail on line 1 as "not valid JSON" with a garbled excerpt.
-  if (bytes[0] === 0x1f && bytes[1] === 0x8b)
-    throw new DataError(`${file}: is gzip-compressed; decompress it first (gunzip)`);
-  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff))
-    throw new DataError(`${file}: is UTF-16 text; save it as UTF-8`);
-  const unmarked = utf16WithoutMark(bytes);
-  if (unmarked)
-    throw new DataError(
-      `${file}: is UTF-16 text (${unmarked}, without a byte-order mark); save it as UTF-8 (iconv -f UTF-16${unmarked === 'little-endian' ? 'LE' : 'BE'} -t UTF-8)`,
-    );
+  const encoding = notUtf8Text(file, bytes);
+  if (encoding) throw new DataError(encoding);
   let text = bytes.toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const notUtf8 = linesNotUtf8(bytes, text);

@@ -16,12 +16,16 @@ const GROUP = 'llmrouter_9open.jsonl';
 const artefact = loadArtefactFile(resolveArtefactPath(DEFAULT_MODELS_DIR, 'latest'));
 const models = artefact.groups.find((g) => g.name === GROUP)!.models;
 
-/** 80 prompts of the group's file name, each model named by `name` and scored 1 on every other. */
-function scored(name: (model: string) => string): string {
+/**
+ * 80 prompts of the group's file name, each model named by `name` and scored 1 on every other;
+ * `meta` on every row when given.
+ */
+function scored(name: (model: string) => string, meta?: Record<string, unknown>): string {
   const rows = Array.from({ length: 80 }, (_, i) =>
     JSON.stringify({
       prompt: `What is ${i} times ${i + 3}? Show your steps.`,
       scores: Object.fromEntries(models.map((m, k) => [name(m), (i + k) % 2])),
+      ...(meta ? { meta } : {}),
     }),
   );
   const file = join(mkdtempSync(join(tmpdir(), 'mr-bands-notes-')), GROUP);
@@ -46,6 +50,24 @@ describe('recalibrateBands notes', () => {
         `^file ${GROUP} names .*"${models[0]!.toUpperCase()}" as the artefact's "${models[0]}"`,
       ),
     );
+  });
+
+  it('says prompts marked routellm_contaminated were left out, and when that was every one', () => {
+    const notes: string[] = [];
+    // Before: "no prompt scores a group's best single model and another of its models", of a
+    // file that scores them all, and not a word on the flag.
+    expect(() =>
+      recalibrateBands(
+        artefact,
+        loadRows(scored((m) => m, { routellm_contaminated: true })),
+        DEFAULT_TARGETS,
+        undefined,
+        (m) => notes.push(m),
+      ),
+    ).toThrow(/among the prompts not marked "meta\.routellm_contaminated" \(see the note above\)/);
+    expect(notes).toEqual([
+      '80 prompts left out: marked "meta.routellm_contaminated" (prompts RouteLLM leaves out of its evaluation, as they overlap its training data); remove the flag to evaluate them',
+    ]);
   });
 
   it('says a file scores none of the group’s models before refusing it', () => {

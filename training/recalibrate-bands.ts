@@ -75,7 +75,7 @@ export function recalibrateBands(
   }
   if (byGroup.size === 0)
     throw new DataError(
-      `no prompt scores ${only ? `group ${only}'s` : "a group's"} best single model and another of its models (${artefact.groups.map((g) => `${g.name}: ${g.bestSingle}`).join('; ')}): bands compare the models on the same prompts`,
+      `no prompt scores ${only ? `group ${only}'s` : "a group's"} best single model and another of its models (${artefact.groups.map((g) => `${g.name}: ${g.bestSingle}`).join('; ')})${skipped.contaminated ? ' among the prompts not marked "meta.routellm_contaminated" (see the note above)' : ''}: bands compare the models on the same prompts`,
     );
   return [...byGroup].map(([g, list]) => {
     if (list.length < MIN_BAND_PROMPTS)

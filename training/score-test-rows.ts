@@ -98,7 +98,11 @@ export function scoreTestRows(
   const baselineByGroup = new Map(baselines.map((b) => [b.group, b.model]));
   const usedBaselines = new Set<PartialBaseline>();
   for (const row of named) {
-    if (row.contaminated) continue;
+    if (row.contaminated) {
+      skipped.total++;
+      skipped.contaminated = (skipped.contaminated ?? 0) + 1;
+      continue;
+    }
     const g = byFile.get(row.group);
     if (!g) {
       skipped.total++;

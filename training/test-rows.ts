@@ -24,6 +24,12 @@ export interface TestRowNotes {
   total: number;
   /** Rows of a data file the artefact has no group for. */
   unknownGroup: number;
+  /**
+   * Rows marked `meta.routellm_contaminated` (prompts RouteLLM leaves out of its evaluation, as
+   * they overlap its training data): never test rows. Counted, as a file of them alone left
+   * nothing to evaluate without a word on why.
+   */
+  contaminated?: number;
   /** Rows without a score for their group's best single model, by that model. */
   unscoredBest: Map<string, number>;
   /**
@@ -91,6 +97,10 @@ export function describeTestRows(s: TestRowNotes): string[] {
   for (const [file, models] of s.unscoredModels ?? [])
     notes.push(
       `test file ${file} has no score for ${models.join(', ')} on any prompt: ${models.length === 1 ? 'it is' : 'they are'} not a candidate there, so the modes route among the other models`,
+    );
+  if (s.contaminated)
+    notes.push(
+      `${countOf(s.contaminated, 'test prompt')} left out: marked "meta.routellm_contaminated" (prompts RouteLLM leaves out of its evaluation, as they overlap its training data); remove the flag to evaluate ${s.contaminated === 1 ? 'it' : 'them'}`,
     );
   if (s.unknownGroup)
     notes.push(

@@ -15,6 +15,10 @@ import { loadArtefactFile } from '../src/routing/artefact-files.js';
 
 const FIX = 'test/fixtures/routing';
 
+/** What eval says of `n` test rows marked meta.routellm_contaminated (`rows` holds one). */
+const contaminated = (n: number) =>
+  `${n} test ${n === 1 ? 'prompt' : 'prompts'} left out: marked "meta.routellm_contaminated" (prompts RouteLLM leaves out of its evaluation, as they overlap its training data); remove the flag to evaluate ${n === 1 ? 'it' : 'them'}`;
+
 describe('data, training and evaluation', () => {
   it('reports a source named like an object property in by_source, as any other', () => {
     const rows = loadRows(`${FIX}/tiny.jsonl`).map((r, i) => ({
@@ -129,10 +133,12 @@ describe('data, training and evaluation', () => {
     expect(report.prompts).toBe(6);
     expect(describeTestRows(skipped)).toEqual([
       "test file tiny-heldout.jsonl is not named like a data file the artefact was trained on; scored with its tiny.jsonl heads (it scores 2 of that group's 2 models)",
+      contaminated(2),
       '1 test prompt skipped: their data file is not one the artefact was trained on, and scores none of its models',
       '1 test prompt skipped: it has no score for strong, the best single model, which every ratio is measured against on the same prompts',
     ]);
-    expect(describeTestRows(evaluate(artefact, rows).skipped)).toEqual([]);
+    // The fixture's flagged rows are left out of every test, and said to be (since 2026-12-07).
+    expect(describeTestRows(evaluate(artefact, rows).skipped)).toEqual([contaminated(1)]);
 
     // A test file with a model the artefact does not know, and without one it does: neither is a
     // candidate on its prompts, and eval says so (the ratios are still against the best single).
@@ -146,6 +152,7 @@ describe('data, training and evaluation', () => {
     expect(describeTestRows(out.skipped)).toEqual([
       "test file tiny.jsonl scores newcomer, which the artefact's heads for it do not know: it is left out of the candidates (retrain with it, or add it with `model-router calibrate`; one left out of training for want of a price needs a price in the --prices file first)",
       'test file tiny.jsonl has no score for weak on any prompt: it is not a candidate there, so the modes route among the other models',
+      contaminated(1),
     ]);
 
     // A test file that spells the artefact's models otherwise (provider prefix, case) is scored
@@ -165,6 +172,7 @@ describe('data, training and evaluation', () => {
     expect(spelled.report).toEqual(same.report);
     expect(describeTestRows(spelled.skipped)).toEqual([
       'test file tiny.jsonl names "acme/STRONG" as the artefact\'s "strong", "Weak" as the artefact\'s "weak" (the same name without provider prefix or case)',
+      contaminated(1),
     ]);
   });
 
@@ -205,9 +213,11 @@ describe('data, training and evaluation', () => {
     const pooled = evaluate(artefact, [...rows, ...copy]);
     // Before, only the "a|b" names in best_single told that two scales were mixed.
     expect(describeTestRows(pooled.skipped)).toEqual([
+      contaminated(2),
       "the test prompts are of 2 data groups (copy.jsonl, tiny.jsonl), whose scores are on different scales: the pooled figures (and by_source, where a source is in several) are means over all of them, against each group's own best single model (best_single and cheapest are each group's own, their names joined by \"|\" where they differ); evaluate one group's files at a time for figures on one scale",
     ]);
-    expect(describeTestRows(evaluate(artefact, rows).skipped)).toEqual([]);
+    // The fixture's flagged rows are left out of every test, and said to be (since 2026-12-07).
+    expect(describeTestRows(evaluate(artefact, rows).skipped)).toEqual([contaminated(1)]);
   });
 
   it("eval scores a saved artefact's test rows with the features of its own version", () => {

@@ -183,8 +183,9 @@ describe('data, training and evaluation', () => {
       /x\.json: feature version 7\/\d+ does not match this build \(2 or 3 or 4 or 5 or 6.*retrain it/,
     );
     json.models[0]!.dense.push(0);
+    // Before, "has the wrong shape" alone, which said neither what was wrong nor what to do.
     expect(() => parseArtefact(JSON.stringify(json), 'x.json')).toThrow(
-      /strong has the wrong shape/,
+      /x\.json: model strong has the wrong shape \(\d+ hashed and \d+ dense weights, which no feature version of this build reads\): the file was cut or edited; retrain it, or restore it/,
     );
     json.models[0]!.dense.pop();
     // A truncated, hand-edited or foreign file: what is wrong and where, not a TypeError later.

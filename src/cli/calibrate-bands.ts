@@ -3,7 +3,6 @@
 // Balanced and Cost bands (and Quality mode's margin) again on prompts of your traffic scored for
 // the group's models, without touching its heads (training/recalibrate-bands.ts). For traffic
 // unlike the training prompts, where the bands calibrated there do not keep their promise.
-import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { targetsWithZ, type BandTargets } from '../../training/band-targets.js';
 import { DataError } from '../../training/data-error.js';
@@ -19,7 +18,7 @@ import { artefactPathFor, loadArtefactFile } from '../routing/artefact-files.js'
 import { serializeArtefact } from '../routing/artefact-json.js';
 import { ArtefactError, type RoutingArtefact } from '../routing/routing-model.js';
 import { DEFAULT_MODELS_DIR } from '../routing/router-factory.js';
-import { artefactVersionOption, checkOutFile, renameArtefact } from './out-path.js';
+import { artefactVersionOption, checkOutFile, renameArtefact, writeOutFile } from './out-path.js';
 import { asUsage } from './usage-error.js';
 
 /** The default --confidence-z: training's is 1, on thousands of prompts. */
@@ -173,7 +172,7 @@ export async function run(argv: string[]): Promise<number> {
       };
     }
     renameArtefact(artefact, version, 'bands');
-    writeFileSync(values.out, serializeArtefact(artefact));
+    writeOutFile(values.out, serializeArtefact(artefact));
     if (values.json)
       process.stdout.write(
         `${JSON.stringify({

@@ -12,7 +12,6 @@
 // the bands' bound): the group's bands were calibrated without it (`calibrateModel`). With
 // `--background` prompts it also gets a coverage head, so its scores count only on prompts like
 // the scored ones.
-import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DataError } from '../../training/data-error.js';
 import { countOf } from '../../training/count-of.js';
@@ -28,7 +27,7 @@ import { artefactPathFor, loadArtefactFile } from '../routing/artefact-files.js'
 import { serializeArtefact } from '../routing/artefact-json.js';
 import { ArtefactError } from '../routing/routing-model.js';
 import { DEFAULT_MODELS_DIR } from '../routing/router-factory.js';
-import { artefactVersionOption, checkOutFile, renameArtefact } from './out-path.js';
+import { artefactVersionOption, checkOutFile, renameArtefact, writeOutFile } from './out-path.js';
 import { asUsage } from './usage-error.js';
 
 /**
@@ -231,7 +230,7 @@ export async function run(argv: string[]): Promise<number> {
       at: new Date().toISOString(),
     };
     renameArtefact(artefact, version, 'calibrated');
-    writeFileSync(values.out, serializeArtefact(artefact));
+    writeOutFile(values.out, serializeArtefact(artefact));
     process.stderr.write(
       `wrote ${values.out}; point deployments at the new models by name (or like:) and add them to a router subset yourself\n`,
     );

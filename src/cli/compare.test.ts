@@ -48,6 +48,23 @@ describe('compare with a file it cannot use', () => {
     expect(badPrices.err).toMatch(/^error: .*prices\.json: expected an object of model → prices/);
   });
 
+  it('reads --targets as the names between commas: spaces, empty items and repeats are not targets', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mr-compare-'));
+    const good = join(dir, 'good.txt');
+    writeFileSync(good, 'hello\n');
+    const args = (targets: string) => [
+      ...['--endpoint', 'http://127.0.0.1:1', '--prompts', good, '--targets', targets],
+      ...['--out', join(dir, 'out'), '--timeout-ms', '2000'],
+    ];
+    // Before: a usage error, '--score-as:  and  would both be scored as ""'.
+    const r = await capture(args(' a , , a,'));
+    expect(r.err).not.toContain('--score-as');
+    expect(r.err).toContain('compare: 1 prompts × 1 runs = 1 requests');
+    const none = await capture(args(' , '));
+    expect(none.code).toBe(2);
+    expect(none.err).toContain('--targets is required');
+  });
+
   it('keeps a bad option value a usage error', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mr-compare-'));
     const good = join(dir, 'good.txt');

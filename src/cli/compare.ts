@@ -123,7 +123,17 @@ export async function run(argv: string[]): Promise<number> {
   if (!/^https?:\/\//.test(values.endpoint))
     return fail(`--endpoint must be an http(s) URL (got "${values.endpoint}")`);
   if (!values.prompts) return fail('--prompts is required (a .jsonl or .txt file)');
-  if (!values.targets) return fail('--targets is required (e.g. model-router,gpt-4.1)');
+  // Each target once, as written between commas: spaces and empty items (a trailing comma) are
+  // not names (before, " a , ," asked the endpoint for "" and refused it as a --score-as clash).
+  const targetNames = [
+    ...new Set(
+      (values.targets ?? '')
+        .split(',')
+        .map((t) => t.trim())
+        .filter(Boolean),
+    ),
+  ];
+  if (!targetNames.length) return fail('--targets is required (e.g. model-router,gpt-4.1)');
   let apiKey: string | undefined;
   if (values['key-env']) {
     apiKey = process.env[values['key-env']];
@@ -158,21 +168,14 @@ export async function run(argv: string[]): Promise<number> {
     const flatPrices = values.prices ? input(() => loadFlatPrices(values.prices!)) : undefined;
     input(() => prepareOutDir(values.out!));
     const discovered = await discoverEndpoint(values.endpoint, apiKey, values['api-version']);
-    const scoredAs = scoreNames(
-      values['score-as'],
-      values.targets.split(',').map((t) => t.trim()),
-      discovered.likes,
-    );
+    const scoredAs = scoreNames(values['score-as'], targetNames, discovered.likes);
     const prices = flatPrices ?? discovered.prices;
     const routers = new Set([
       ...discovered.routers,
-      ...(values.routers ? values.routers.split(',').map((r) => r.trim()) : []),
+      ...(values.routers ? values.routers.split(',').map((r) => r.trim()) : []).filter(Boolean),
     ]);
     const targets: CompareTarget[] = [];
-    for (const name of values.targets
-      .split(',')
-      .map((t) => t.trim())
-      .filter(Boolean)) {
+    for (const name of targetNames) {
       if (routers.has(name) && modes.length)
         for (const mode of modes) targets.push({ target: name, mode, label: `${name} (${mode})` });
       else targets.push({ target: name, label: name });

@@ -320,6 +320,44 @@ describe('eval --salts', () => {
     expect(err.join('')).not.toContain('anecdotes');
   });
 
+  it('says how many test prompts were left out as marked routellm_contaminated, and when that is all of them', async () => {
+    const { data, prices } = fixture();
+    const dir = mkdtempSync(join(tmpdir(), 'mr-eval-contam-'));
+    const test = join(dir, 'flagged.jsonl');
+    const rows = (n: number, flagged: number) =>
+      Array.from({ length: n }, (_, i) =>
+        JSON.stringify({
+          prompt: `solve the new sum ${i} times ${i + 7}`,
+          scores: { strong: 1, weak: i % 2 },
+          ...(i < flagged ? { meta: { routellm_contaminated: true } } : {}),
+        }),
+      ).join('\n');
+    const err: string[] = [];
+    const out: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
+    vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
+    const args = ['--train', data, '--test', test, '--prices', prices, '--json'];
+    writeFileSync(test, `${rows(40, 4)}\n`);
+    expect(await run(args)).toBe(0);
+    expect((JSON.parse(out[0]!) as EvalReport).prompts).toBe(36);
+    expect(err.join('')).toContain(
+      'note: 4 test prompts left out: marked "meta.routellm_contaminated" (prompts RouteLLM leaves out of its evaluation, as they overlap its training data); remove the flag to evaluate them',
+    );
+    // Every row flagged: before, "the --test files must score the artefact's models", which
+    // they do, and nothing said why no prompt was left.
+    writeFileSync(test, `${rows(40, 40)}\n`);
+    err.length = 0;
+    out.length = 0;
+    expect(await run(args)).toBe(1);
+    expect(out).toEqual([]);
+    expect(err.join('')).toContain(
+      'note: 40 test prompts left out: marked "meta.routellm_contaminated"',
+    );
+    expect(err.join('')).toContain(
+      `error: no test prompt left to evaluate (see the notes above): the --test files must score the artefact's models, including each group's best single model, on prompts not marked "meta.routellm_contaminated"`,
+    );
+  });
+
   it('says a warning or note that every salt repeats word for word once', async () => {
     const { data } = fixture();
     const dir = mkdtempSync(join(tmpdir(), 'mr-eval-once-'));

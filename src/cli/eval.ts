@@ -330,7 +330,7 @@ export async function run(argv: string[]): Promise<number> {
       // Ratios of nothing would print as zeros that read like a result: say what to fix instead.
       if (result.report.prompts === 0)
         throw new DataError(
-          `no test prompt left to evaluate${result.skipped.total ? ' (see the notes above)' : ''}: the --test files must score the artefact's models, including each group's best single model`,
+          `no test prompt left to evaluate${result.skipped.total ? ' (see the notes above)' : ''}: the --test files must score the artefact's models, including each group's best single model${result.skipped.contaminated ? ', on prompts not marked "meta.routellm_contaminated"' : ''}`,
         );
       return result;
     };

@@ -1,7 +1,17 @@
 // Where a command writes (`--out`): checked before any work, so a typo in a directory does not
 // cost a whole training run, and a file that cannot be written is one line naming it, not a stack
 // trace after the work is done.
-import { accessSync, constants, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { DataError } from '../../training/data-error.js';
 import { artefactTime } from '../../training/artefact-time.js';
@@ -37,6 +47,32 @@ export function writeTextOut(out: string | undefined, text: () => string): numbe
     writeFileSync(out, text());
   } else process.stdout.write(text());
   return 0;
+}
+
+/**
+ * Writes an artefact to `--out` (checked before the work by `checkOutFile`): whole or not at all,
+ * through a file beside it renamed over it, so a full disk leaves no cut-off artefact for a
+ * router's `latest` to load; a device or pipe (/dev/stdout) is written to as it is. A failure is a
+ * DataError naming the path and why (before, Node's "ENOSPC: …, write", after the training).
+ */
+export function writeOutFile(path: string, text: string, option = '--out'): void {
+  let direct = false;
+  // A symbolic link is written through to its file, as writing it in place did.
+  let target = path;
+  try {
+    direct = !statSync(path).isFile();
+    target = realpathSync(path);
+  } catch {
+    // Not there yet: written through a file beside it.
+  }
+  const temp = direct ? target : `${target}.${process.pid}.tmp`;
+  try {
+    writeFileSync(temp, text);
+    if (!direct) renameSync(temp, target);
+  } catch (err) {
+    if (!direct) rmSync(temp, { force: true });
+    throw new DataError(`${option} ${path}: cannot write (${errorText(err)})`);
+  }
 }
 
 /** `--out <dir>`: created now if it is not there (parents too), else it must be a writable directory. */

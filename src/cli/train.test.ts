@@ -1,6 +1,14 @@
 // `train --confidence-z` and `train --work-budget`: what they store and say, and the clear
 // error for a bad value.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
@@ -228,5 +236,33 @@ describe('train with the same seed and files', () => {
       vi.useRealTimers();
       if (epoch !== undefined) process.env.SOURCE_DATE_EPOCH = epoch;
     }
+  });
+});
+
+describe('train --out that cannot be written once trained', () => {
+  it('names the path and why, exits 1, and leaves no cut-off or temporary file beside it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mr-train-out-'));
+    const rows = Array.from({ length: 12 }, (_, i) =>
+      JSON.stringify({ prompt: `say hello to item ${i}`, scores: { strong: 1, weak: i % 2 } }),
+    );
+    writeFileSync(join(dir, 'd.jsonl'), `${rows.join('\n')}\n`);
+    const args = ['--data', join(dir, 'd.jsonl'), '--prices', `${FIX}/prices.json`, '--out'];
+    const said = stderrOf();
+    try {
+      // /dev/full passes the check before training (its folder is writable) and fails the write
+      // with ENOSPC, as a full disk does. Before, the error escaped run(): main printed Node's
+      // "ENOSPC: no space left on device, write", naming no file.
+      if (existsSync('/dev/full')) {
+        expect(await run([...args, '/dev/full'])).toBe(1);
+        expect(said.text).toContain(
+          'error: --out /dev/full: cannot write (no space left on the device)',
+        );
+      }
+      expect(await run([...args, join(dir, 'a.json')])).toBe(0);
+    } finally {
+      said.restore();
+    }
+    expect(parseArtefact(readFileSync(join(dir, 'a.json'), 'utf8')).models).toHaveLength(2);
+    expect(readdirSync(dir).sort()).toEqual(['a.json', 'd.jsonl']);
   });
 });

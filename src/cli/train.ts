@@ -1,7 +1,6 @@
 // `model-router train --data <a.jsonl>[,<b.jsonl>…] --prices <prices.json> --out <artefact.json>
 // [--seed N] [--work-budget <millions>]`: trains the routing artefact on any files in the shared
 // line format (the work budget bounds the fitting, `trainingPlans`).
-import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DataError } from '../../training/data-error.js';
@@ -16,7 +15,7 @@ import { epochsOption, seedOption } from '../../training/number-option.js';
 import { serializeArtefact } from '../routing/artefact-json.js';
 import { type GroupInfo } from '../routing/routing-model.js';
 import { progressBar } from './progress-bar.js';
-import { artefactVersionOption, checkOutFile } from './out-path.js';
+import { artefactVersionOption, checkOutFile, writeOutFile } from './out-path.js';
 import { asUsage } from './usage-error.js';
 
 /**
@@ -143,7 +142,7 @@ export async function run(argv: string[]): Promise<number> {
       onWarning: (w) => process.stderr.write(`warning: ${w}\n`),
     });
     bar.done();
-    writeFileSync(values.out, serializeArtefact(artefact));
+    writeOutFile(values.out, serializeArtefact(artefact));
     const prompts = [...groups.values()].reduce((a, r) => a + r.length, 0);
     process.stderr.write(
       `trained ${countOf(artefact.models.length, 'model')} on ${countOf(prompts, 'prompt')} from ${countOf(groups.size, 'file')} in ${((Date.now() - started) / 1000).toFixed(1)} s → ${values.out}\n`,

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { describeValue } from '../core/describe-value.js';
 import { isPriceNote } from '../core/price-note.js';
+import { notUtf8Text, unparsedLineHint } from '../../training/load-rows.js';
 
 export interface ComparePrompt {
   id: string;
@@ -19,15 +20,26 @@ export interface ComparePrompt {
 export class PromptFileError extends Error {}
 
 /** `.txt`: one prompt per non-empty line. `.jsonl`: one object per line with `prompt` (or
- * `messages`, or `input`), optional `id`, `reference`/`answer`, `scores`, `source`, `category`. */
-export function loadPrompts(file: string): ComparePrompt[] {
-  let raw: string;
+ * `messages`, or `input`), optional `id`, `reference`/`answer`, `scores`, `source`, `category`.
+ * A row whose `prompt` (or `input`) is empty or blank is passed over, told to `note`, as the
+ * training commands pass it over: there is nothing to send. */
+export function loadPrompts(
+  file: string,
+  note: (message: string) => void = (m) => process.stderr.write(`note: ${m}\n`),
+): ComparePrompt[] {
+  let bytes: Buffer;
   try {
-    raw = readFileSync(file, 'utf8');
+    bytes = readFileSync(file);
   } catch (err) {
     throw new PromptFileError(`cannot read the prompts file ${file}: ${(err as Error).message}`);
   }
-  const lines = raw.split(/\r?\n/);
+  // gzip or UTF-16: said as train says it, not as line 1's garbled "not valid JSON".
+  const encoding = notUtf8Text(file, bytes);
+  if (encoding) throw new PromptFileError(encoding);
+  const raw = bytes.toString('utf8');
+  // A UTF-8 byte-order mark (Windows editors write one) is read through, as the training
+  // commands read it: before, line 1 was "not valid JSON" over an invisible character.
+  const lines = raw.replace(/^\uFEFF/, '').split(/\r?\n/);
   const out: ComparePrompt[] = [];
   if (!/\.jsonl?$/i.test(file)) {
     lines.forEach((l, i) => {
@@ -36,6 +48,7 @@ export function loadPrompts(file: string): ComparePrompt[] {
         out.push({ id: `line-${i + 1}`, messages: [{ role: 'user', content: text }], text });
     });
   } else {
+    const blank: number[] = [];
     lines.forEach((l, i) => {
       if (!l.trim()) return;
       const where = `${file}:${i + 1}`;
@@ -43,11 +56,19 @@ export function loadPrompts(file: string): ComparePrompt[] {
       try {
         o = JSON.parse(l) as Record<string, unknown>;
       } catch (err) {
-        throw new PromptFileError(`${where}: not valid JSON (${(err as Error).message})`);
+        // With train's hint: a NaN or Python value and how to write it, or a cut-off last line.
+        throw new PromptFileError(
+          `${where}: not valid JSON (${(err as Error).message})${unparsedLineHint(lines, i)}`,
+        );
       }
       if (typeof o !== 'object' || o === null || Array.isArray(o))
         throw new PromptFileError(`${where}: each line must be a JSON object`);
       let messages: { role: string; content: string }[];
+      const text = typeof o.prompt === 'string' ? o.prompt : o.input;
+      if (typeof text === 'string' && !text.trim()) {
+        blank.push(i + 1);
+        return;
+      }
       if (typeof o.prompt === 'string') messages = [{ role: 'user', content: o.prompt }];
       else if (typeof o.input === 'string') messages = [{ role: 'user', content: o.input }];
       else if (
@@ -76,6 +97,8 @@ export function loadPrompts(file: string): ComparePrompt[] {
         // No prototype: a model named `__proto__` is a score like any other.
         scores = Object.create(null) as Record<string, number>;
         for (const [k, v] of Object.entries(o.scores)) {
+          // null is the routing data's "no score for this model here" (a judge gave no grade).
+          if (v === null) continue;
           if (typeof v !== 'number' || !Number.isFinite(v))
             throw new PromptFileError(
               `${where}: scores["${k}"] must be a number in [0, 1], got ${describeValue(v)}`,
@@ -98,6 +121,10 @@ export function loadPrompts(file: string): ComparePrompt[] {
         ...(typeof o.category === 'string' ? { category: o.category } : {}),
       });
     });
+    if (blank.length)
+      note(
+        `${file}: ${blank.length} ${blank.length === 1 ? 'row' : 'rows'} with an empty prompt passed over (${blank.length === 1 ? 'line' : 'lines'} ${blank.slice(0, 5).join(', ')}${blank.length > 5 ? ', …' : ''})`,
+      );
   }
   if (out.length === 0) throw new PromptFileError(`${file} holds no prompts`);
   return out;
@@ -121,6 +148,13 @@ export function loadFlatPrices(file: string): Map<string, Price> {
   const out = new Map<string, Price>();
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
     throw new PromptFileError(`${file}: expected an object of model → prices`);
+  // The shared models.json prices models per data file; said as such, not as a model "datasets"
+  // with no input_per_1m_usd.
+  const datasets = (parsed as { datasets?: unknown }).datasets;
+  if (typeof datasets === 'object' && datasets !== null && !Array.isArray(datasets))
+    throw new PromptFileError(
+      `${file}: is in models.json's layout (prices under "datasets", by data file); compare takes flat prices, {"<model>": {"input_per_1m_usd": …, "output_per_1m_usd": …}}: take one file's (jq '.datasets["${Object.keys(datasets)[0] ?? '<file>'}"]' ${file})`,
+    );
   for (const [name, p] of Object.entries(parsed as Record<string, Record<string, unknown>>)) {
     if (isPriceNote(name, p)) continue;
     const input = p?.input_per_1m_usd;

@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { summaryLines, toCsv } from './compare-report.js';
 import { summarizeRun } from './compare-summary.js';
@@ -62,6 +63,72 @@ describe('compare helpers', () => {
       ['__proto__']: 0.5,
       m: 1,
     });
+  });
+
+  it('reads routing data as the training commands do: a byte-order mark, CRLF, null scores', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mr-prompts-'));
+    // Before, line 1 was "not valid JSON" over the mark, and a null score (the routing data's
+    // "no score for this model here") refused the file.
+    writeFileSync(
+      join(dir, 'r.jsonl'),
+      '\uFEFF{"prompt":"x","scores":{"a":1,"b":null}}\r\n{"prompt":"y","scores":{"a":null}}\r\n',
+    );
+    const rows = loadPrompts(join(dir, 'r.jsonl'));
+    expect(rows.map((p) => p.text)).toEqual(['x', 'y']);
+    expect({ ...rows[0]!.scores }).toEqual({ a: 1 });
+    expect({ ...rows[1]!.scores }).toEqual({});
+    // An empty prompt is passed over with a note, as train and eval pass it over (before, it
+    // was sent to every target as an empty user message).
+    writeFileSync(
+      join(dir, 's.jsonl'),
+      '{"prompt":"x"}\n{"prompt":""}\n{"input":"  ","scores":{"a":1}}\n{"prompt":"y"}\n',
+    );
+    const notes: string[] = [];
+    expect(loadPrompts(join(dir, 's.jsonl'), (m) => notes.push(m)).map((p) => p.text)).toEqual([
+      'x',
+      'y',
+    ]);
+    expect(notes).toEqual([
+      `${join(dir, 's.jsonl')}: 2 rows with an empty prompt passed over (lines 2, 3)`,
+    ]);
+  });
+
+  it('says what train says of a line or file that is not JSON Lines: NaN, a cut-off line, UTF-16, gzip', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mr-prompts-'));
+    const at = (name: string, content: string | Buffer) => {
+      writeFileSync(join(dir, name), content);
+      return () => loadPrompts(join(dir, name));
+    };
+    // Before, JSON.parse's words alone ("Unexpected token 'N'"), and line 1 of a UTF-16 or gzip
+    // file quoted as garbled bytes.
+    expect(at('nan.jsonl', '{"prompt":"x","scores":{"m":NaN}}\n')).toThrow(
+      /nan\.jsonl:1: not valid JSON \(.*\): NaN is no JSON value \(Python's json\.dumps writes it for a float nan or inf\); write null where a model has no score, else a number$/,
+    );
+    expect(at('cut.jsonl', '{"prompt":"x"}\n{"prompt":"y')).toThrow(
+      /cut\.jsonl:2: not valid JSON \(.*\): it is the last line and the file does not end with a line break; was the file cut off\?/,
+    );
+    expect(at('wide.jsonl', Buffer.from('\uFEFF{"prompt":"x"}\n', 'utf16le'))).toThrow(
+      'wide.jsonl: is UTF-16 text; save it as UTF-8',
+    );
+    expect(at('packed.jsonl', gzipSync('{"prompt":"x"}\n'))).toThrow(
+      'packed.jsonl: is gzip-compressed; decompress it first (gunzip)',
+    );
+  });
+
+  it("says a prices file in models.json's layout is not flat, and how to take one file's", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mr-prices-'));
+    const file = join(dir, 'models.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        _note: 'USD per 1M',
+        datasets: { 'd.jsonl': { m: { input_per_1m_usd: 1, output_per_1m_usd: 2 } } },
+      }),
+    );
+    // Before: '"datasets" needs input_per_1m_usd … input_per_1m_usd is missing'.
+    expect(() => loadFlatPrices(file)).toThrow(
+      `${file}: is in models.json's layout (prices under "datasets", by data file); compare takes flat prices, {"<model>": {"input_per_1m_usd": …, "output_per_1m_usd": …}}: take one file's (jq '.datasets["d.jsonl"]' ${file})`,
+    );
   });
 
   it('reads a flat prices file: finite prices ≥ 0, `_` notes passed over', () => {

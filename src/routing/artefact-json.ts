@@ -204,7 +204,10 @@ export function parseArtefact(text: string, source = 'artefact'): RoutingArtefac
       !headSizeOk(sparse.length) ||
       (h.dense.length !== DENSE_SIZE && h.dense.length !== LEGACY_DENSE_SIZE)
     )
-      throw new ArtefactError(`${source}: ${what} has the wrong shape`);
+      // Said with what was found and what to do: the bare "wrong shape" left a user with nothing.
+      throw new ArtefactError(
+        `${source}: ${what} has the wrong shape (${sparse.length} hashed and ${h.dense.length} dense weights, which no feature version of this build reads): the file was cut or edited; retrain it, or restore it`,
+      );
     return { ...h, sparse, dense: Float64Array.from(h.dense) } as unknown as T;
   };
   const models = raw.models.map((m) => {
