@@ -7,10 +7,13 @@
 // and each moderation call made cost, while that call is still unanswered. Until 2026-12-07 the
 // check ran on (up to the moderation timeout, a minute here) and the request was recorded 200
 // after it; only streams stopped their checks (stream-filter-loopback.test.ts).
-import { createServer, request as httpRequest, type Server } from 'node:http';
-import type { Socket } from 'node:net';
+import { request as httpRequest } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { listenInRange, listenServerInRange } from '../../test/helpers/listen-in-range.js';
+import { listenInRange } from '../../test/helpers/listen-in-range.js';
+import {
+  startLoopbackModeration,
+  type LoopbackModeration,
+} from '../../test/helpers/loopback-moderation.js';
 import {
   filterCalls,
   moderationCost,
@@ -20,71 +23,9 @@ import { createHttpClient } from '../providers/http-client.js';
 import { createOpenAiAdapter } from '../providers/openai/openai-adapter.js';
 import type { ProviderAdapter } from '../providers/types.js';
 
-/** The loopback moderation upstream: what it was sent, what it answered, what it holds. */
-interface Moderation {
-  base: string;
-  /** The inputs received, in order. */
-  inputs: string[];
-  /** Requests (1-based, in order of arrival) held until `release(n)`. */
-  held: Set<number>;
-  /** Requests answered, in order. */
-  answered: number[];
-  release(n: number): void;
-  close(): Promise<void>;
-}
-
-async function startModeration(): Promise<Moderation> {
-  const sockets = new Set<Socket>();
-  const waiting = new Map<number, () => void>();
-  const mod: Moderation = {
-    base: '',
-    inputs: [],
-    held: new Set(),
-    answered: [],
-    release(n) {
-      this.held.delete(n);
-      waiting.get(n)?.();
-      waiting.delete(n);
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
-  const server: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      mod.inputs.push(String((JSON.parse(body) as { input: unknown }).input));
-      const n = mod.inputs.length;
-      const answer = () => {
-        if (res.destroyed) return;
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(
-          JSON.stringify({
-            id: `modr-${n}`,
-            model: 'omni-moderation-latest',
-            results: [{ flagged: false, categories: {}, category_scores: {} }],
-          }),
-        );
-        mod.answered.push(n);
-      };
-      if (mod.held.has(n)) waiting.set(n, answer);
-      else answer();
-    });
-  });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.once('close', () => sockets.delete(s));
-  });
-  mod.base = `http://127.0.0.1:${await listenServerInRange(server, 47_125, 47_130)}`;
-  return mod;
-}
-
-let mod: Moderation;
+let mod: LoopbackModeration;
 beforeAll(async () => {
-  mod = await startModeration();
+  mod = await startLoopbackModeration(47_125, 47_130);
 });
 afterAll(() => mod.close());
 afterEach(() => {

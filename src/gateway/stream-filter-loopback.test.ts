@@ -8,10 +8,13 @@
 // - a client that leaves while a check runs: its record is written without waiting for the
 //   moderation upstream's answer (nobody reads it), the call it made still charged. Until
 //   2026-12-07 the request's end waited for it (up to the moderation timeout).
-import { createServer, request as httpRequest, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import { request as httpRequest, type ServerResponse } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { listenInRange, listenServerInRange } from '../../test/helpers/listen-in-range.js';
+import { listenInRange } from '../../test/helpers/listen-in-range.js';
+import {
+  startLoopbackModeration,
+  type LoopbackModeration,
+} from '../../test/helpers/loopback-moderation.js';
 import {
   filterCalls,
   moderationCost,
@@ -23,23 +26,6 @@ import type { ChatChunk } from '../core/wire-types.js';
 import { createHttpClient } from '../providers/http-client.js';
 import { createOpenAiAdapter } from '../providers/openai/openai-adapter.js';
 import type { ProviderAdapter } from '../providers/types.js';
-
-/** A loopback chat and moderation upstream whose behaviour each test sets. */
-interface Loopback {
-  base: string;
-  /** Writes the chat upstream's SSE answer (left open: until the router hangs up). */
-  chat: (res: ServerResponse) => void;
-  /** The moderation inputs received, in order. */
-  modInputs: string[];
-  /** Moderation requests (1-based, in order of arrival) held until `release(n)`. */
-  held: Set<number>;
-  /** Moderation requests answered, in order. */
-  answered: number[];
-  /** Called once moderation request `n` was answered. */
-  onAnswered?: (n: number) => void;
-  release(n: number): void;
-  close(): Promise<void>;
-}
 
 const sse = (res: ServerResponse, data: object | string) =>
   res.write(`data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`);
@@ -56,71 +42,14 @@ const chunk = (choices: object[], usage?: object) => ({
 const text = (content: string, finish: string | null = null) =>
   chunk([{ index: 0, delta: { content }, finish_reason: finish }]);
 
-async function startLoopback(): Promise<Loopback> {
-  const sockets = new Set<Socket>();
-  const waiting = new Map<number, () => void>();
-  const loop: Loopback = {
-    base: '',
-    chat: (res) => res.end(),
-    modInputs: [],
-    held: new Set(),
-    answered: [],
-    release(n) {
-      this.held.delete(n);
-      waiting.get(n)?.();
-      waiting.delete(n);
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
-  const server: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      if (req.url === '/v1/moderations') {
-        loop.modInputs.push(String((JSON.parse(body) as { input: unknown }).input));
-        const n = loop.modInputs.length;
-        const answer = () => {
-          if (res.destroyed) return;
-          res.writeHead(200, { 'content-type': 'application/json' });
-          res.end(
-            JSON.stringify({
-              id: `modr-${n}`,
-              model: 'omni-moderation-latest',
-              results: [{ flagged: false, categories: {}, category_scores: {} }],
-            }),
-          );
-          loop.answered.push(n);
-          loop.onAnswered?.(n);
-        };
-        if (loop.held.has(n)) waiting.set(n, answer);
-        else answer();
-        return;
-      }
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      loop.chat(res);
-    });
-  });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.once('close', () => sockets.delete(s));
-  });
-  const port = await listenServerInRange(server, 47_187, 47_193);
-  loop.base = `http://127.0.0.1:${port}`;
-  return loop;
-}
-
-let loop: Loopback;
+let loop: LoopbackModeration;
 beforeAll(async () => {
-  loop = await startLoopback();
+  loop = await startLoopbackModeration(47_187, 47_193);
 });
 afterAll(() => loop.close());
 afterEach(() => {
   for (const n of [...loop.held]) loop.release(n);
-  loop.modInputs = [];
+  loop.inputs = [];
   loop.answered = [];
   loop.onAnswered = undefined;
 });
@@ -207,7 +136,7 @@ describe("a streamed answer's usage cost, with the content filter's checks on th
     await vi.waitFor(() => expect(app.t.records).toHaveLength(1));
     const record = app.t.records[0]!;
     // The prompt's check, then the one over the whole answer, after the upstream's end.
-    expect(loop.modInputs).toEqual([promptText(content), pieces.join('')]);
+    expect(loop.inputs).toEqual([promptText(content), pieces.join('')]);
     expect(filterCalls(record).map((a) => [a.deployment, a.outcome, a.costUsd])).toEqual([
       ['mod', 'ok', moderationCost(promptText(content))],
       ['mod', 'ok', moderationCost(pieces.join(''))],
@@ -243,7 +172,7 @@ describe("a streamed answer's usage cost, with the content filter's checks on th
     const chunks = chunksOf(res.body);
     const answer = pieces.join('');
     expect(contentOf(chunks)).toBe(answer);
-    expect(loop.modInputs.map((t) => t.length)).toEqual([promptText(content).length, 1000, 1200]);
+    expect(loop.inputs.map((t) => t.length)).toEqual([promptText(content).length, 1000, 1200]);
     await vi.waitFor(() => expect(app.t.records).toHaveLength(1));
     const record = app.t.records[0]!;
     expect(filterCalls(record).map((a) => [a.deployment, a.outcome])).toEqual([
@@ -276,14 +205,14 @@ describe("a streamed answer from the cache: its usage cost, with the filter's ch
     expect(first.statusCode).toBe(200);
     await vi.waitFor(() => expect(app.t.records).toHaveLength(1));
     // The live answer's checks: the prompt's, at 1,000 characters, at the finish.
-    expect(loop.modInputs).toHaveLength(3);
+    expect(loop.inputs).toHaveLength(3);
     const hit = await app.t.app.inject(ask);
     expect(hit.statusCode).toBe(200);
     expect(hit.headers['x-router-cache']).toBe('hit');
     const chunks = chunksOf(hit.body);
     expect(contentOf(chunks)).toBe(answer);
     // The hit's: the prompt's, and the replayed answer's (its text comes in one chunk).
-    expect(loop.modInputs.slice(3)).toEqual([promptText(content), answer]);
+    expect(loop.inputs.slice(3)).toEqual([promptText(content), answer]);
     await vi.waitFor(() => expect(app.t.records).toHaveLength(2));
     const record = app.t.records[1]!;
     expect(record.cache).toBe('hit');
@@ -341,18 +270,19 @@ describe('a client that leaves a filtered stream while a check on its answer run
       });
       // The answer's text arrived and its check is at the moderation upstream: the client goes.
       await vi.waitFor(() => {
-        expect(loop.modInputs).toHaveLength(2);
+        expect(loop.inputs).toHaveLength(2);
         expect(got.chars).toBeGreaterThan(1000);
       });
       req.destroy();
       await vi.waitFor(() => expect(app.t.records).toHaveLength(1), { timeout: 5_000 });
       // Written while the check's call was still unanswered.
       expect(loop.answered).toEqual([1]);
-      expect(chatClosed).toBe(true);
+      // The router hung up on the chat upstream too (its close reaches the loopback a tick later).
+      await vi.waitFor(() => expect(chatClosed).toBe(true));
       const record = app.t.records[0]!;
       expect(record.status).toBe(499);
       // The check's call was made: stopped with its text sent, and charged that text at mod.
-      const checked = loop.modInputs[1]!;
+      const checked = loop.inputs[1]!;
       expect(checked).toBe(Array.from({ length: 10 }, (_, i) => String(i).repeat(100)).join(''));
       expect(filterCalls(record).map((a) => [a.deployment, a.outcome, a.costUsd])).toEqual([
         ['mod', 'ok', moderationCost(promptText(content))],
