@@ -9,6 +9,7 @@ import type { Features } from '../src/routing/features.js';
 import { calibrateBandsFromScores } from './calibrate-bands.js';
 import type { ScoredRow } from './route-prepared.js';
 import { DEFAULT_TARGETS, type BandTargets } from './band-targets.js';
+import { foldKeys } from './cross-fit.js';
 import { splitByHash } from './prompt-hash.js';
 import type { DataRow } from './load-rows.js';
 import type { Price } from './load-prices.js';
@@ -71,8 +72,10 @@ export function trainFamily(
     const rows = groups.get(g.name);
     if (!rows) continue;
     const featured = featurize(rows, undefined, artefact.featureVersion);
+    // Split by near-copy group (`foldKeys`), as the heads' folds are.
+    const foldKey = foldKeys(rows.map((r) => r.prompt));
     const { train: fit, test: cal } = splitByHash(
-      featured.map((f) => ({ ...f, prompt: f.row.prompt })),
+      featured.map((f) => ({ ...f, prompt: foldKey(f.row.prompt) })),
       0.3,
       `calibration:${seed}`,
     );

@@ -54,6 +54,7 @@ describe('lowrank-blend', () => {
         g,
         {
           folds: c.folds,
+          foldKey: c.foldKey,
           outOfSample: c.outOfSample.map((r) => ({
             row: r.row,
             predicted: new Map([...r.predicted.keys()].map((m) => [m, 0.5])),

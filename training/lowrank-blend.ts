@@ -52,12 +52,13 @@ function crossFitLowRank(
   models: readonly string[],
   outOfSample: ScoredRow[],
   folds: number,
+  foldKey: (prompt: string) => string,
   setting: LowRankModel & { seed: number },
   featureVersion: number,
 ): Map<DataRow, Map<string, number>> {
   const held = new Set(outOfSample.map((r) => r.row.prompt));
   const foldOf = (prompt: string) =>
-    folds >= 2 ? calibrationFold(prompt, setting.seed, folds) : held.has(prompt) ? 0 : -1;
+    folds >= 2 ? calibrationFold(foldKey(prompt), setting.seed, folds) : held.has(prompt) ? 0 : -1;
   const out = new Map<DataRow, Map<string, number>>();
   for (let k = 0; k < Math.max(1, folds); k++) {
     const rest = outOfSample.filter((r) => foldOf(r.row.prompt) === k);
@@ -98,6 +99,7 @@ export function trainLowRankBlend(
       g.models,
       fitted.outOfSample,
       fitted.folds,
+      fitted.foldKey,
       { ...final, seed },
       artefact.featureVersion,
     );

@@ -8,6 +8,7 @@
 // on all of them. Only hashed columns that some training prompt touches get a row of V.
 import { DENSE_SIZE, type Features } from '../src/routing/features.js';
 import { prng } from '../src/core/prng.js';
+import { foldKeys } from './cross-fit.js';
 import { splitByHash } from './prompt-hash.js';
 import type { FeaturedRow } from './heads.js';
 import { minimizeLbfgs } from './lbfgs.js';
@@ -210,8 +211,10 @@ export function buildLowRank(
   if (!ranks.length || !l2s.length) throw new Error('low-rank model: nothing to choose from');
   let best = { rank: ranks[0]!, l2: l2s[0]!, loss: Infinity };
   if (ranks.length * l2s.length > 1) {
+    // Near-copies on one side (`foldKeys`), so the hold-out does not reward fitting them.
+    const foldKey = foldKeys(rows.map((r) => r.row.prompt));
     const { train, test } = splitByHash(
-      rows.map((r) => ({ ...r, prompt: r.row.prompt })),
+      rows.map((r) => ({ ...r, prompt: foldKey(r.row.prompt) })),
       HOLDOUT,
       `lowrank:${seed}`,
     );

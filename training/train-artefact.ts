@@ -49,9 +49,13 @@ export interface TrainResult {
   warnings: string[];
   /**
    * Per group, every calibration prompt's out-of-sample prediction as it would serve (the bands'
-   * input), and the folds it was cross-fitted on (`calibrationFold`): for a family blended with it.
+   * input), and the folds it was cross-fitted on (`calibrationFold` of `foldKey`): for a family
+   * blended with it.
    */
-  crossFitted: Map<string, { outOfSample: ScoredRow[]; folds: number }>;
+  crossFitted: Map<
+    string,
+    { outOfSample: ScoredRow[]; folds: number; foldKey: (prompt: string) => string }
+  >;
 }
 
 /** A variant is better when its Balanced band routes cheaper; near-ties go to Quality mode. */
@@ -307,7 +311,7 @@ export function trainArtefact(
       ...(idf ? { idf } : {}),
     });
     models.push(...heads);
-    crossFitted.set(group, { outOfSample, folds });
+    crossFitted.set(group, { outOfSample, folds, foldKey: crossFit.foldKey });
     training[group] = {
       prompts: rows.length,
       // What eval --model tells in-sample test prompts by (training/in-sample.ts).
