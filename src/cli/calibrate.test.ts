@@ -5,7 +5,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { resolveArtefactPath } from '../routing/artefact-files.js';
 import { parseArtefact } from '../routing/artefact-json.js';
+import { DEFAULT_MODELS_DIR } from '../routing/router-factory.js';
 import { run } from './calibrate.js';
 
 const KNOWN = ['gemma-2-9b-it', 'qwen2.5-7b-instruct']; // in the shipped artefact's llmrouter group
@@ -71,8 +73,9 @@ describe('calibrate without --group', () => {
   it('writes a new version: --version, else the --out file name (not its parent’s)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mr-calibrate-'));
     const data = scoredFile(dir, 'ours.jsonl', [...KNOWN, 'new-model']);
+    // The artefact extended: the newest shipped one (`latest`).
     const parent = parseArtefact(
-      readFileSync(new URL('../../models/2026-12-04.json', import.meta.url), 'utf8'),
+      readFileSync(resolveArtefactPath(DEFAULT_MODELS_DIR, 'latest'), 'utf8'),
     ).version;
     // --out out.json: the name a router's version: selects it by.
     const named = (await calibrate(dir, data)).artefact!;

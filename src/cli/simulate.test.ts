@@ -95,7 +95,7 @@ describe('simulate --version', () => {
     expect(own.replayed_as_logged.agreement).toBe(1);
     // The version in force (latest) replays as without --version; an older one differently. The
     // like-for-like replay stays on the router's own version either way.
-    const latest = await json('--version', '2026-12-04');
+    const latest = await json('--version', '2026-12-07');
     expect({ ...latest, version: null }).toEqual(own);
     const older = await json('--version', '2026-11-24');
     expect(older.version).toBe('2026-11-24');
