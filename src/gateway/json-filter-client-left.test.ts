@@ -11,6 +11,7 @@ import { request as httpRequest } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { listenInRange } from '../../test/helpers/listen-in-range.js';
 import {
+  realOpenAiCompatible,
   startLoopbackModeration,
   type LoopbackModeration,
 } from '../../test/helpers/loopback-moderation.js';
@@ -19,24 +20,16 @@ import {
   moderationCost,
   pricedModerationApp,
 } from '../../test/helpers/priced-moderation-filter.js';
-import { createHttpClient } from '../providers/http-client.js';
-import { createOpenAiAdapter } from '../providers/openai/openai-adapter.js';
-import type { ProviderAdapter } from '../providers/types.js';
 
 let mod: LoopbackModeration;
 beforeAll(async () => {
   mod = await startLoopbackModeration(47_125, 47_130);
 });
 afterAll(() => mod.close());
-afterEach(() => {
-  for (const n of [...mod.held]) mod.release(n);
-  mod.inputs = [];
-  mod.answered = [];
-});
+afterEach(() => mod.reset());
 
 /** The router, its moderation deployment `mod` the loopback, listening on a port of its own. */
 async function listening(cache = false) {
-  const http = createHttpClient();
   const app = await pricedModerationApp({
     // A minute: a request's end that waited for the check would wait that long.
     moderationTimeoutMs: 60_000,
@@ -47,12 +40,7 @@ async function listening(cache = false) {
       baseUrl: `${mod.base}/v1`,
       simulation: undefined,
     },
-    adapters: (simulated, config) => {
-      const real: Record<string, ProviderAdapter> = {};
-      for (const d of config.deployments)
-        if (d.provider === 'openai-compatible') real[d.name] = createOpenAiAdapter(d, http, {});
-      return { ...simulated, ...real };
-    },
+    adapters: realOpenAiCompatible(),
   });
   const port = await listenInRange(
     (p) => app.t.app.listen({ port: p, host: '127.0.0.1' }),

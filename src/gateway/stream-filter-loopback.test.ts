@@ -12,6 +12,7 @@ import { request as httpRequest, type ServerResponse } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { listenInRange } from '../../test/helpers/listen-in-range.js';
 import {
+  realOpenAiCompatible,
   startLoopbackModeration,
   type LoopbackModeration,
 } from '../../test/helpers/loopback-moderation.js';
@@ -23,9 +24,6 @@ import {
 } from '../../test/helpers/priced-moderation-filter.js';
 import { simDeployment } from '../../test/helpers/test-config.js';
 import type { ChatChunk } from '../core/wire-types.js';
-import { createHttpClient } from '../providers/http-client.js';
-import { createOpenAiAdapter } from '../providers/openai/openai-adapter.js';
-import type { ProviderAdapter } from '../providers/types.js';
 
 const sse = (res: ServerResponse, data: object | string) =>
   res.write(`data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`);
@@ -47,12 +45,7 @@ beforeAll(async () => {
   loop = await startLoopbackModeration(47_187, 47_193);
 });
 afterAll(() => loop.close());
-afterEach(() => {
-  for (const n of [...loop.held]) loop.release(n);
-  loop.inputs = [];
-  loop.answered = [];
-  loop.onAnswered = undefined;
-});
+afterEach(() => loop.reset());
 
 /** The loopback's chat deployment's prices, USD per 1M tokens. */
 const LOOP_PRICES = { inputPer1M: 3, outputPer1M: 15 };
@@ -62,7 +55,6 @@ const LOOP_PRICES = { inputPer1M: 3, outputPer1M: 15 };
  * `cache`, the answer cache on.
  */
 async function setup(moderationTimeoutMs = 2_000, cache = false) {
-  const http = createHttpClient();
   return pricedModerationApp({
     moderationTimeoutMs,
     ...(cache ? { overrides: { cache: { enabled: true, ttlSeconds: 600 } } } : {}),
@@ -81,12 +73,7 @@ async function setup(moderationTimeoutMs = 2_000, cache = false) {
         budget: { dailyUsd: 100 },
       }),
     ],
-    adapters: (simulated, config) => {
-      const real: Record<string, ProviderAdapter> = {};
-      for (const d of config.deployments)
-        if (d.provider === 'openai-compatible') real[d.name] = createOpenAiAdapter(d, http, {});
-      return { ...simulated, ...real };
-    },
+    adapters: realOpenAiCompatible(),
   });
 }
 

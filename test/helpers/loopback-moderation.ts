@@ -5,6 +5,10 @@
 // written by `chat` (the head already sent). Sockets are cut on close.
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Config } from '../../src/config/schema.js';
+import { createHttpClient } from '../../src/providers/http-client.js';
+import { createOpenAiAdapter } from '../../src/providers/openai/openai-adapter.js';
+import type { ProviderAdapter } from '../../src/providers/types.js';
 import { listenServerInRange } from './listen-in-range.js';
 
 export interface LoopbackModeration {
@@ -20,7 +24,26 @@ export interface LoopbackModeration {
   /** Called once moderation request `n` was answered. */
   onAnswered?: (n: number) => void;
   release(n: number): void;
+  /** Between tests: held requests released, what was received forgotten, `onAnswered` unset. */
+  reset(): void;
   close(): Promise<void>;
+}
+
+/**
+ * `pricedModerationApp`'s `adapters`: the simulated fleet's, with each OpenAI-compatible
+ * deployment (those on the loopback) called through the real adapter and HTTP client.
+ */
+export function realOpenAiCompatible(): (
+  simulated: Record<string, ProviderAdapter>,
+  config: Config,
+) => Record<string, ProviderAdapter> {
+  const http = createHttpClient();
+  return (simulated, config) => {
+    const real: Record<string, ProviderAdapter> = {};
+    for (const d of config.deployments)
+      if (d.provider === 'openai-compatible') real[d.name] = createOpenAiAdapter(d, http, {});
+    return { ...simulated, ...real };
+  };
 }
 
 /** The upstream, listening on 127.0.0.1 on a port from `from` to `to`. */
@@ -40,6 +63,12 @@ export async function startLoopbackModeration(
       this.held.delete(n);
       waiting.get(n)?.();
       waiting.delete(n);
+    },
+    reset() {
+      for (const n of [...this.held]) this.release(n);
+      this.inputs = [];
+      this.answered = [];
+      this.onAnswered = undefined;
     },
     close: () =>
       new Promise<void>((resolve) => {
