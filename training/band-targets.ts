@@ -23,7 +23,8 @@ export const DEFAULT_TARGETS: BandTargets = {
 /** Band targets with an optional `--confidence-z` from the command line (≥ 0). */
 export function targetsWithZ(z: string | undefined): BandTargets {
   if (z === undefined) return DEFAULT_TARGETS;
-  const confidenceZ = Number(z);
+  // Number('') is 0: an empty value is a mistake, not "no bound".
+  const confidenceZ = z.trim() === '' ? NaN : Number(z);
   if (!Number.isFinite(confidenceZ) || confidenceZ < 0)
     throw new DataError(`--confidence-z must be a number ≥ 0 (standard errors), got "${z}"`);
   return { ...DEFAULT_TARGETS, confidenceZ };

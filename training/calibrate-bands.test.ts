@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ModelHead } from '../src/routing/routing-model.js';
 import { orderByMode, pickByMode, type BandRule } from '../src/routing/pick-by-mode.js';
 import { calibrateBandsFromScores, halvesOf, standardErrorOfMean } from './calibrate-bands.js';
+import { promptHash } from './prompt-hash.js';
 import { prepareRows, routeCurve, type ScoredRow } from './route-prepared.js';
 import type { DataRow } from './load-rows.js';
 
@@ -28,7 +29,7 @@ function rows(): ScoredRow[] {
     const row: DataRow = {
       id: `r${i}`,
       source: 's',
-      prompt: 'x'.repeat(400),
+      prompt: `r${i} `.padEnd(400, 'x'),
       scores: { big: rand() < 0.8 ? 1 : 0, small: easy < 0.6 ? 1 : 0 },
       contaminated: false,
       group: 'g',
@@ -54,7 +55,7 @@ function noisyTwins(seed: number, n: number, spread: number): ScoredRow[] {
     row: {
       id: `t${i}`,
       source: 's',
-      prompt: 'x'.repeat(100),
+      prompt: `t${i} `.padEnd(100, 'x'),
       scores: { big: rand() < 0.8 ? 1 : 0, twin: rand() < 0.7 ? 1 : 0 },
       contaminated: false,
       group: 'g',
@@ -64,6 +65,24 @@ function noisyTwins(seed: number, n: number, spread: number): ScoredRow[] {
       ['twin', 0.8 + (rand() - 0.5) * spread],
     ]),
   }));
+}
+
+const WORDS = Array.from({ length: 300 }, (_, i) => `w${i.toString(36)}q`);
+
+/**
+ * `noisyTwins`' prompts, each `copies` times with a short suffix (ids `t<i>/<copy>`): the copies
+ * share their scores, and the twin's prediction, as heads predict alike on near-identical text.
+ */
+function copiedPrompts(n: number, copies: number, seed = 5): ScoredRow[] {
+  let s = seed;
+  const rand = () => (s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  return noisyTwins(seed, n, 0.2).flatMap((r, i) => {
+    const words = Array.from({ length: 14 }, () => WORDS[Math.floor(rand() * 300)]!).join(' ');
+    return Array.from({ length: copies }, (_, c) => ({
+      ...r,
+      row: { ...r.row, id: `t${i}/${c}`, prompt: `${words} (variant ${c} w${(i * 7 + c) % 1000})` },
+    }));
+  });
 }
 
 describe('band calibration', () => {
@@ -90,7 +109,7 @@ describe('band calibration', () => {
         row: {
           id: `q${i}`,
           source: 's',
-          prompt: 'x'.repeat(100),
+          prompt: `q${i} `.padEnd(100, 'x'),
           scores: { big: right ? 0 : 1, small: right ? 1 : 0 },
           contaminated: false,
           group: 'g',
@@ -174,19 +193,53 @@ describe("Quality mode's gain over the best single model", () => {
     expect(luckyInSample).toBeGreaterThanOrEqual(6);
     expect(routes * 2).toBeLessThan(luckyInSample);
   });
+
+  it("is not found on a prompt's copies: a copy in each half is a gain found in-sample", () => {
+    // Sixty sets of 120 prompts five times with a suffix, grades and predictions the same on every
+    // copy. With copies of a prompt in both halves (halves by id), each half's margin was chosen
+    // on the other's prompts and 17 of the sixty left the best single model; in one half, 2 (on
+    // distinct prompts, four of sixty: above).
+    const twins = [head('big', 1, 0.8), head('twin', 1, 0.7)];
+    const targets = { balanced: 0.99, cost: 0.95, margin: 0, confidenceZ: 1 };
+    let routes = 0;
+    for (let s0 = 1; s0 <= 60; s0++) {
+      const { bands } = calibrateBandsFromScores(copiedPrompts(120, 5, s0), twins, 'big', targets);
+      if (!bands.qualityHolds) routes++;
+    }
+    expect(routes).toBeLessThanOrEqual(6);
+  });
 });
 
 describe('the halves Quality mode is judged on', () => {
   it('follow the ids, whatever their order, and alternate rows where the ids do not split', () => {
     const ids = Array.from({ length: 400 }, (_, i) => `p${i}`);
-    const half = halvesOf(ids);
+    const rowsOf = (is: string[]) => is.map((id) => ({ id, prompt: `question ${id}` }));
+    const half = halvesOf(rowsOf(ids));
     const ones = ids.filter((_, k) => half(k) === 1).length;
     expect(ones).toBeGreaterThan(150);
     expect(ones).toBeLessThan(250);
-    const reversed = halvesOf([...ids].reverse());
+    // A prompt with no copy among the rows is in its id's half, as before copies were grouped.
+    ids.forEach((id, k) => expect(half(k)).toBe(promptHash(id, 'quality-halves') < 0.5 ? 0 : 1));
+    const reversed = halvesOf(rowsOf([...ids].reverse()));
     ids.forEach((_, k) => expect(reversed(ids.length - 1 - k)).toBe(half(k)));
-    const same = halvesOf(ids.map(() => 'one-id'));
+    const same = halvesOf(ids.map((id) => ({ id: 'one-id', prompt: `question ${id}` })));
     expect([0, 1, 2, 3].map(same)).toEqual([0, 1, 0, 1]);
+  });
+
+  it("put a prompt's copies and near-copies in one half, whatever their ids", () => {
+    const rows = copiedPrompts(200, 3).map((r) => r.row);
+    const half = halvesOf(rows);
+    const halvesOfPrompt = new Map<string, Set<number>>();
+    rows.forEach((r, k) => {
+      const base = r.id.split('/')[0]!;
+      halvesOfPrompt.set(base, (halvesOfPrompt.get(base) ?? new Set()).add(half(k)));
+    });
+    expect(halvesOfPrompt.size).toBe(200);
+    // By id, 160 of the 200 prompts had copies in both halves.
+    expect([...halvesOfPrompt.values()].filter((h) => h.size > 1)).toHaveLength(0);
+    const ones = rows.filter((_, k) => half(k) === 1).length;
+    expect(ones).toBeGreaterThan(200);
+    expect(ones).toBeLessThan(400);
   });
 });
 

@@ -5,7 +5,9 @@
 import { type BandRule, type Bands } from '../src/routing/pick-by-mode.js';
 import { type ModelHead } from '../src/routing/routing-model.js';
 import { promptCost } from './prompt-cost.js';
-import { promptHash } from './prompt-hash.js';
+import type { DataRow } from './load-rows.js';
+import { nearCopyGroups } from './near-duplicates.js';
+import { promptHash, promptKey } from './prompt-hash.js';
 import type { BandTargets } from './band-targets.js';
 import {
   pickIndex,
@@ -44,12 +46,23 @@ const MARGINS = Array.from({ length: 31 }, (_, i) => i * 0.01);
 
 /**
  * Two halves of the rows by a hash of their ids (so a row's half does not depend on the order of
- * the file), or alternate rows where the ids do not split (a file that repeats one id).
+ * the file), except that the copies and near-copies of a prompt among them (`nearCopyGroups`, as
+ * training's folds) share the half their group's name hashes to: a copy in each half would let
+ * one half's margin be chosen on the other's prompts. Alternate rows where the hashes do not
+ * split (a file that repeats one id, or one prompt).
  */
-export function halvesOf(ids: readonly string[]): (k: number) => number {
-  const byId = ids.map((id) => (promptHash(id, 'quality-halves') < 0.5 ? 0 : 1));
-  const ones = byId.reduce<number>((a, h) => a + h, 0);
-  return ones > 0 && ones < ids.length ? (k) => byId[k]! : (k) => k % 2;
+export function halvesOf(rows: readonly Pick<DataRow, 'id' | 'prompt'>[]): (k: number) => number {
+  const groups = nearCopyGroups(rows.map((r) => r.prompt));
+  const groupOf = rows.map((r) => groups.get(promptKey(r.prompt))!);
+  const members = new Map<string, number>();
+  for (const g of groupOf) members.set(g, (members.get(g) ?? 0) + 1);
+  // A row alone in its group hashes its id, as before groups were kept together.
+  const byKey = rows.map((r, k) => {
+    const g = groupOf[k]!;
+    return promptHash(members.get(g)! > 1 ? g : r.id, 'quality-halves') < 0.5 ? 0 : 1;
+  });
+  const ones = byKey.reduce<number>((a, h) => a + h, 0);
+  return ones > 0 && ones < rows.length ? (k) => byKey[k]! : (k) => k % 2;
 }
 
 /**
@@ -224,7 +237,7 @@ export function calibrateBandsFromScores(
     prepared,
     (k) => scored[k]!.row.scores[bestSingle] ?? 0,
     bestQuality,
-    halvesOf(scored.map((r) => r.row.id)),
+    halvesOf(scored.map((r) => r.row)),
   );
   const qualityHolds = held.gain <= z * held.se;
   const routed = routeCurve(

@@ -122,6 +122,39 @@ describe('calibrate', () => {
     );
   });
 
+  it('says "error:" when the file scores no new model, and refuses an empty --group', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mr-calibrate-nothing-'));
+    const { artefact } = trainArtefact(new Map([['c.jsonl', rows(300)]]), prices, { seed: 1 });
+    writeFileSync(join(dir, 'base.json'), serializeArtefact(artefact));
+    writeNewcomer(
+      dir,
+      rows(3, 60_000).map((r) => JSON.stringify({ prompt: r.prompt, scores: r.scores })),
+    );
+    const stderr = process.stderr.write;
+    let said = '';
+    process.stderr.write = ((s: string) => ((said += s), true)) as typeof process.stderr.write;
+    let known: number;
+    try {
+      known = await run(calibrateArgs(dir, '--out', join(dir, 'out.json')));
+    } finally {
+      process.stderr.write = stderr;
+    }
+    expect(known).toBe(1);
+    // In the CLI's error style, as every other refusal of calibrate's.
+    expect(said).toBe(
+      `error: ${join(dir, 'new.jsonl')}: every model it scores is already in the artefact; nothing to calibrate\n`,
+    );
+    // An empty --group named a new group "" (and wrote an artefact with it): a usage error.
+    writeNewcomer(
+      dir,
+      rows(3, 60_000).map((r) => JSON.stringify({ prompt: r.prompt, scores: { newcomer: 1 } })),
+    );
+    await expect(
+      run(calibrateArgs(dir, '--out', join(dir, 'out.json'), '--group', '')),
+    ).rejects.toThrow('--group must name a data group (e.g. llmrouter_9open.jsonl), got ""');
+    expect(existsSync(join(dir, 'out.json'))).toBe(false);
+  });
+
   it('fits a new model as a correction to the known head that fits its scores best', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mr-calibrate-anchor-'));
     const { artefact } = trainArtefact(new Map([['c.jsonl', rows(300)]]), prices, { seed: 1 });
@@ -212,6 +245,28 @@ describe('calibrate', () => {
     expect(bounded.standardError).toBeGreaterThan(0.02);
     expect(bounded.biasShift).toBeLessThan(0);
     expect(mean(bounded.head)).toBeCloseTo(mean(plain.head) - bounded.standardError, 6);
+  });
+
+  it('gives a model scored on two prompts an honest standard error and a strength within [0, 1]', () => {
+    // Two prompts, the newcomer right on both and the strong model wrong on both: the sample's
+    // spread is 0 and its difference to the strong model is +1, neither of which a mean of
+    // scores on a 0–1 scale can be taken at from two answers.
+    const { artefact } = trainArtefact(new Map([['c.jsonl', rows(300)]]), prices, { seed: 1 });
+    const group = artefact.groups[0]!;
+    const two = rows(2, 50_000).map((r) => ({ ...r, scores: { newcomer: 1, strong: 0 } }));
+    const withNewcomer = new Map([
+      ...prices(),
+      ['newcomer', { inputPer1M: 0.2, outputPer1M: 0.4 }],
+    ]);
+    const fit = calibrateModel(featurize(two), 'newcomer', group, artefact.models, withNewcomer, {
+      z: 1,
+    });
+    // Laplace's (2 + 1) / (2 + 2) = 0.75 and the widest spread a 0–1 score has at it, 0.1875,
+    // weigh in as two prompts: ((2 − 1) × 0 + 2 × 0.1875) / 3 = 0.125 over n = 2.
+    expect(fit.standardError).toBeCloseTo(0.25, 10);
+    expect(fit.biasShift).toBeLessThan(0);
+    expect(fit.head.meanScore).toBeLessThanOrEqual(1);
+    expect(fit.head.meanScore).toBeGreaterThanOrEqual(0);
   });
 
   it("gives a new model's source head the anchor's features: raw where the anchor's reads them", () => {

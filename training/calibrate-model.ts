@@ -13,7 +13,7 @@ import { weighFeatures } from '../src/routing/term-weights.js';
 import { DataError } from './data-error.js';
 import { promptKey } from './prompt-hash.js';
 import type { Price } from './load-prices.js';
-import { standardErrorOfMean } from './calibrate-bands.js';
+import { boundedStandardError } from './score-uncertainty.js';
 import { DEFAULT_TARGETS } from './band-targets.js';
 import { fitAll, packRows, type FitTask } from './fit-pool.js';
 import { headStats, logit, meanOfSigmoids, shiftToMean, type FeaturedRow } from './heads.js';
@@ -88,13 +88,14 @@ export function withCorrection(head: HeadWeights, correction: HeadWeights): Head
  * with the same correction. Then its bias is lowered until its mean predicted quality on the set
  * is z standard errors of its mean score below the fitted one (z = 1, as the bands' bound): from
  * ~200 prompts its level is known only to within that, and the group's bands were calibrated
- * without it. Measured on llmrouter (docs/routing.md, "Eighth round"): this routes better than a
+ * without it. The standard error is `boundedStandardError`'s, never 0 from a few answers that agree. Measured on llmrouter (docs/routing.md, "Eighth round"): this routes better than a
  * head fitted from scratch, and keeps Balanced's quality nearer the promise than the unshifted fit.
  * The head is `partial`: beside the group's best single model (or any model the group was trained
  * with) it is never the reference, as the bands were calibrated against that model. Its strength
  * (`meanScore`, which ranks it among partial candidates) is the best single model's mean plus the
  * new model's mean difference to it on the set: to its scores where the set has them, else to its
- * head's prediction. The set's own mean would rank a model tried on easy prompts too high.
+ * head's prediction, kept within [0, 1]. The set's own mean would rank a model tried on easy
+ * prompts too high.
  * With `background` prompts (the group's training file, say: those in the set are left out), it
  * gets a coverage head (`withCoverage`) and no per-source heads: its scores are trusted on prompts
  * like the set's only, so a model scored on code prompts is not predicted on every other task
@@ -151,7 +152,11 @@ export function calibrateModel(
     .sort((a, b) => a.logLoss - b.logLoss || a.anchor.localeCompare(b.anchor));
   const best = fits[0]!;
   const scored = rows.filter((r) => r.row.scores[model] !== undefined);
-  const standardError = standardErrorOfMean(scored.length, (i) => scored[i]!.row.scores[model]!);
+  // From a few prompts the sample's spread can be 0 (two answers that agree): the standard error
+  // is bounded away from it by the widest spread a 0–1 score has (`boundedStandardError`).
+  const standardError = scored.length
+    ? boundedStandardError(scored.map((r) => r.row.scores[model]!))
+    : 0;
   // The bias shift that lowers the mean predicted quality on the set by z standard errors.
   const logits = scored.map((r) => logit(predictQuality(best.head, r.features)));
   const drop = z * standardError;
@@ -167,7 +172,9 @@ export function calibrateModel(
       diff +=
         r.row.scores[model]! -
         (r.row.scores[group.bestSingle] ?? predictQuality(bestHead, r.features));
-    strength = group.bestMean + diff / scored.length;
+    // A mean of 0–1 scores is within [0, 1]: the difference measured on a few prompts (+1 on two
+    // where the reference failed) can carry it out, where it would outrank every model.
+    strength = Math.min(1, Math.max(0, group.bestMean + diff / scored.length));
   }
   const head: ModelHead = {
     ...best.head,

@@ -232,6 +232,25 @@ describe('reading odd files', () => {
     );
   });
 
+  it('warns of a model priced beside models.json\'s "datasets", which is not read', () => {
+    // CLI audit (hD, 2026-12-07): a price added at the top level of a copy of models.json was
+    // passed over in silence, then the model was "left out: no price in prices.json".
+    const warnings: string[] = [];
+    const mixed = file(
+      'mixed.json',
+      JSON.stringify({
+        _note: 'USD per 1M tokens',
+        datasets: { 'd.jsonl': { m: { input_per_1m_usd: 1, output_per_1m_usd: 2 } } },
+        newcomer: { input_per_1m_usd: 0.1, output_per_1m_usd: 0.2 },
+      }),
+    );
+    const pricesFor = loadPrices(mixed, (w) => warnings.push(w));
+    expect(pricesFor('d.jsonl').has('newcomer')).toBe(false);
+    expect(warnings).toEqual([
+      `${mixed}: "newcomer" is priced beside "datasets", where prices are not read (this is models.json's layout: a model's price goes under datasets.<data file>); move it there, or use a flat file of model → price for every data file`,
+    ]);
+  });
+
   it('reads a price file with a byte-order mark, and says a file that is not JSON is not', () => {
     // Before, both were "cannot read prices: Unexpected token …" / "Unexpected end of JSON input",
     // as though the file could not be opened; the mark is what a Windows editor writes.

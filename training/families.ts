@@ -102,6 +102,7 @@ export function trainFamily(
         bestSingleModel(
           fit.map((f) => f.row),
           g.models,
+          pricesFor(g.name),
         ),
         targets,
       ).bands,

@@ -77,6 +77,13 @@ export function loadPrices(
       `${file}: "datasets" must be an object of data file name → {model → {input_per_1m_usd, output_per_1m_usd}}, as in the shared models.json`,
     );
   if (datasets) {
+    // A price written beside "datasets" (a model added at the top of a copy of models.json) is in
+    // neither layout's place: said, rather than the model later "left out: no price".
+    for (const [key, value] of Object.entries(raw as Record<string, unknown>))
+      if (key !== 'datasets' && !isPriceNote(key, value))
+        warn(
+          `${file}: "${key}" is priced beside "datasets", where prices are not read (this is models.json's layout: a model's price goes under datasets.<data file>); move it there, or use a flat file of model → price for every data file`,
+        );
     const tables = new Map(
       Object.entries(datasets).map(([f, t]) => [f, parseTable(t, `${file}: datasets.${f}`)]),
     );

@@ -14,7 +14,10 @@ const CODE = 'python rust golang java kotlin swift haskell scala ruby perl'.spli
 const CHAT = 'story poem joke fable riddle song letter toast speech ballad'.split(' ');
 const FILL = 'river stone cloud paper lamp garden window music forest bridge'.split(' ');
 
-/** A coder right on code prompts, a talker on chat prompts; or both right at random (`noise`). */
+/**
+ * A coder right on code prompts, a talker (graded 0.98 there) on chat prompts, so the coder is the
+ * best single model and not a tie that goes to the cheaper talker; or both right at random (`noise`).
+ */
 function rows(n: number, offset = 0, noise = false): DataRow[] {
   const rand = prng(offset + 11);
   return Array.from({ length: n }, (_, k) => {
@@ -27,7 +30,7 @@ function rows(n: number, offset = 0, noise = false): DataRow[] {
       prompt: `${word} ${FILL[i % 10]} ${FILL[(i * 7) % 10]} ${i}`,
       scores: noise
         ? { coder: rand() < 0.5 ? 1 : 0, talker: rand() < 0.5 ? 1 : 0 }
-        : { coder: code ? 1 : 0, talker: code ? 0 : 1 },
+        : { coder: code ? 1 : 0, talker: code ? 0 : 0.98 },
       contaminated: false,
       group: 'b.jsonl',
     };

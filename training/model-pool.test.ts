@@ -56,6 +56,19 @@ describe('models scored on part of a file', () => {
     expect(bestSingleModel(fewer, ['most', 'strong', 'weak'])).toBe('strong');
   });
 
+  it('is, among models of equal mean, the cheapest on these prompts, whatever their names', () => {
+    // `twin` scores exactly as `strong` does, at a tenth of its price: a cost-aware user's reference
+    // is the one that costs less for the same quality. Named either side of `strong`.
+    for (const twin of ['a-twin', 'z-twin']) {
+      const tied = withScores((i) => ({ [twin]: i % 5 ? 1 : 0 }));
+      const priced = new Map([...prices(), [twin, { inputPer1M: 1, outputPer1M: 3 }]]);
+      expect(bestSingleModel(tied, [twin, 'strong', 'weak'].sort(), priced)).toBe(twin);
+      // Dearer than `strong` it is not, wherever its name sorts.
+      const dear = new Map([...prices(), [twin, { inputPer1M: 20, outputPer1M: 60 }]]);
+      expect(bestSingleModel(tied, [twin, 'strong', 'weak'].sort(), dear)).toBe('strong');
+    }
+  });
+
   it('are left out of training, with a warning, when scored on too few prompts', () => {
     expect(MIN_SCORED_PROMPTS).toBe(200);
     const { artefact, warnings } = trainArtefact(new Map([['g.jsonl', rows]]), prices, {

@@ -5,6 +5,7 @@ import { type ModelHead } from '../src/routing/routing-model.js';
 import { predictQuality } from '../src/routing/predict-quality.js';
 import type { DataRow } from './load-rows.js';
 import type { Price } from './load-prices.js';
+import { promptCost } from './prompt-cost.js';
 import { FIT_LIMITS, fitAll, packRows, type FitTask } from './fit-pool.js';
 import {
   GATE_C,
@@ -146,17 +147,40 @@ export function withCoverage(
   });
 }
 
-/** The model with the best mean score among those scored on (nearly) as many prompts as any. */
-export function bestSingleModel(rows: DataRow[], pool: string[]): string {
+/**
+ * The model with the best mean score among those scored on (nearly) as many prompts as any. Ties
+ * (means equal to within rounding) go to the cheaper model, by its mean cost on the prompts that
+ * score it (`promptCost`: measured, else list price), as a cost-aware user would pick between two
+ * models of the same quality; then, or without `prices`, to the first by name.
+ */
+export function bestSingleModel(
+  rows: DataRow[],
+  pool: string[],
+  prices?: Map<string, Price>,
+): string {
   // The model a router would otherwise always call must answer (nearly) every prompt: a model
   // scored on a few easy ones only would look best and anchor every band on those few.
   const partial = partlyScored(rows, pool);
+  const cost = (m: string): number => {
+    const price = prices?.get(m);
+    if (!price) return Infinity;
+    let sum = 0;
+    let n = 0;
+    for (const r of rows)
+      if (r.scores[m] !== undefined) {
+        sum += promptCost(r, m, price);
+        n++;
+      }
+    return n ? sum / n : Infinity;
+  };
   let best = pool[0]!;
   let bestMean = -Infinity;
-  for (const m of pool) {
+  for (const m of [...pool].sort()) {
     if (partial.has(m)) continue;
     const mean = meanScoreOf(rows, m);
-    if (mean > bestMean) {
+    // Equal to within the rounding of sums taken in another order.
+    const tied = Math.abs(mean - bestMean) <= 1e-12;
+    if ((!tied && mean > bestMean) || (tied && cost(m) < cost(best))) {
       bestMean = mean;
       best = m;
     }

@@ -55,7 +55,7 @@ export function prepareGroups(
         warnings.push(`${group}: ${skipped.get(group)!}; group skipped`);
         return [];
       }
-      const best = bestSingleModel(rows, pool);
+      const best = bestSingleModel(rows, pool, prices);
       if (pool.length === 1)
         warnings.push(
           `${group}: only one model, "${best}", is in the pool: there is nothing to route between, so every mode serves it (its bands are the conservative defaults); give the file's other models prices to route among them`,

@@ -216,6 +216,14 @@ describe('recalibrateBands', () => {
         DEFAULT_TARGETS,
       ),
     ).toThrow(/30 prompts score .* at least 50 are needed/);
+    // One prompt is "1 prompt", not "1 prompts" (CLI audit, 2026-12-07).
+    expect(() =>
+      recalibrateBands(
+        a,
+        loadRows(scoredFile(1, () => 1).file, () => {}),
+        DEFAULT_TARGETS,
+      ),
+    ).toThrow(/: 1 prompt scores .* at least 50 are needed/);
     const { file: one, best } = scoredFile(100, (m) => (m === '' ? 0 : 1));
     const onlyBest = readFileSync(one, 'utf8')
       .trim()

@@ -11,6 +11,7 @@ import type { BandTargets } from './band-targets.js';
 import { calibrateBandsFromScores } from './calibrate-bands.js';
 import type { ScoredRow } from './route-prepared.js';
 import { DataError } from './data-error.js';
+import { countOf } from './count-of.js';
 import type { DataRow } from './load-rows.js';
 import { scoreTestRows, type PromptOutcome } from './score-test-rows.js';
 import { describeTestRows } from './test-rows.js';
@@ -80,7 +81,7 @@ export function recalibrateBands(
   return [...byGroup].map(([g, list]) => {
     if (list.length < MIN_BAND_PROMPTS)
       throw new DataError(
-        `group ${g.name}: ${list.length} prompts score ${g.bestSingle} and another of its models; at least ${MIN_BAND_PROMPTS} are needed (about 200 give bands worth having)`,
+        `group ${g.name}: ${countOf(list.length, 'prompt')} ${list.length === 1 ? 'scores' : 'score'} ${g.bestSingle} and another of its models; at least ${MIN_BAND_PROMPTS} are needed (about 200 give bands worth having)`,
       );
     // Serving compares predictions relative to the best single model's mean on the training
     // prompts (scale 1); the calibration charges a share of the best single model's mean on

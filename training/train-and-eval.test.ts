@@ -209,6 +209,22 @@ describe('data, training and evaluation', () => {
     expect(bad(JSON.stringify(headless))).toThrow(
       'x.json: group tiny.jsonl lists strong but has no head for it in "models"',
     );
+    // A best single model's mean is a mean of 0–1 scores: a negative one (or one above 1) was read
+    // as any number, and serving divides every strength by it.
+    for (const bestMean of [-0.3, 1.5]) {
+      const off = structuredClone(json) as unknown as { groups: { bestMean: number }[] };
+      off.groups[0]!.bestMean = bestMean;
+      expect(bad(JSON.stringify(off))).toThrow(
+        `x.json: not a routing artefact (groups[0].bestMean: ${bestMean} is outside [0, 1]: a mean of scores on the 0–1 scale)`,
+      );
+    }
+    // Saved by an editor that starts files with a byte-order mark: read as written (it was "not
+    // valid JSON (Unexpected token '\uFEFF' …)"). An artefact with no group routes nothing.
+    expect(parseArtefact(`\uFEFF${JSON.stringify(json)}`).models).toHaveLength(2);
+    const empty = { ...structuredClone(json), groups: [], models: [] };
+    expect(bad(JSON.stringify(empty))).toThrow(
+      'x.json: not a routing artefact (groups: an artefact has at least one group of models; retrain it)',
+    );
     expect(() => loadArtefactFile('no/such/artefact.json')).toThrow(ArtefactError);
     expect(() => loadArtefactFile('no/such/artefact.json')).toThrow(/^cannot read no\/such/);
     expect(parseArtefact(JSON.stringify(json)).models).toHaveLength(2);

@@ -23,6 +23,17 @@ export type AdminCall = (
 ) => Promise<Record<string, unknown>>;
 
 export function adminApi(url: string, adminKey: string | undefined): AdminCall {
+  // undici's own word for these is "Invalid URL", or a connection to a host named "127.0.0.1".
+  let protocol = '';
+  try {
+    protocol = new URL(url).protocol;
+  } catch {
+    // Not a URL: refused below.
+  }
+  if (protocol !== 'http:' && protocol !== 'https:')
+    throw new Error(
+      `--url must be the router's http(s) URL, such as http://127.0.0.1:8080 (got "${url}")`,
+    );
   if (!adminKey) throw new Error('an admin key is needed: --admin-key or $MODEL_ROUTER_ADMIN_KEY');
   const base = url.replace(/\/+$/, '');
   return async (method, path, body) => {
@@ -36,7 +47,15 @@ export function adminApi(url: string, adminKey: string | undefined): AdminCall {
       signal: AbortSignal.timeout(10_000),
     });
     const text = await res.body.text();
-    const json = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+    let json: Record<string, unknown> = {};
+    try {
+      if (text) json = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      // Another server at that address (a web page, a proxy's error page): say so.
+      throw new Error(
+        `HTTP ${res.statusCode} from ${base + path} is not JSON (${JSON.stringify(text.slice(0, 200))}): is --url the router's address?`,
+      );
+    }
     if (res.statusCode >= 400) {
       const message =
         (json.error as { message?: string } | undefined)?.message ?? text.slice(0, 300);

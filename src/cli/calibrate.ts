@@ -98,6 +98,7 @@ export async function run(argv: string[]): Promise<number> {
     version: artefactVersionOption(values.version, values.out!),
     z: targetsWithZ(values['confidence-z']).confidenceZ,
     seed: seedOption(values.seed),
+    group: groupOption(values.group),
   }));
   try {
     checkOutFile(values.out);
@@ -108,7 +109,7 @@ export async function run(argv: string[]): Promise<number> {
     const fresh = scored.filter((m) => !known.has(m));
     if (fresh.length === 0) {
       process.stderr.write(
-        `${values.data}: every model it scores is already in the artefact; nothing to calibrate\n`,
+        `error: ${values.data}: every model it scores is already in the artefact; nothing to calibrate\n`,
       );
       return 1;
     }
@@ -204,7 +205,7 @@ export async function run(argv: string[]): Promise<number> {
       });
       // The reference of the group's scale and of `eval`'s ratios: the best single model, as
       // training chooses it (not the first head fitted, which was the first by name).
-      const best = heads.find((h) => h.name === bestSingleModel(rows, priced))!;
+      const best = heads.find((h) => h.name === bestSingleModel(rows, priced, prices))!;
       group = {
         name: groupName,
         models: [],
@@ -242,4 +243,11 @@ export async function run(argv: string[]): Promise<number> {
     }
     throw err;
   }
+}
+
+/** `--group`: a data group's name (a data file's, such as llmrouter_9open.jsonl), not empty. */
+function groupOption(raw: string | undefined): string | undefined {
+  if (raw !== undefined && raw.trim() === '')
+    throw new DataError(`--group must name a data group (e.g. llmrouter_9open.jsonl), got ""`);
+  return raw;
 }

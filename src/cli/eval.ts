@@ -1,7 +1,8 @@
 // `model-router eval --train <files> --test <files> --prices <prices.json> [--json] [--out <dir>]
 // [--model <artefact>] [--seed N]`: trains on --train (or loads --model) and evaluates on --test.
-// Prompts that occur in both are held out of training; a --test file that is also a --train file
-// (the same path, however written) is split by a salted prompt hash (--split, default 0.2), and
+// Prompts that occur in both, and their near-copies, are held out of training; a --test file that
+// is also a --train file (the same path, however written) is split by a salted hash of each
+// prompt's near-copy group (--split, default 0.2), so near-copies never straddle the split, and
 // `--salts a,b,c` repeats the whole train-and-evaluate once per salt (a different held-out share
 // each) and reports the mean, min and max of every headline figure (the tables: eval-tables.ts).
 import { join, resolve } from 'node:path';
@@ -12,6 +13,7 @@ import { countOf } from '../../training/count-of.js';
 import { loadPrices } from '../../training/load-prices.js';
 import { loadRows, type DataRow } from '../../training/load-rows.js';
 import { promptHash, promptKey } from '../../training/prompt-hash.js';
+import { foldKeys } from '../../training/cross-fit.js';
 import {
   describeTestRows,
   fewTestPromptsNote,
@@ -99,12 +101,14 @@ export const HELP = `usage: model-router eval --train <files> --test <files> --p
 
 Trains on --train (or loads --model) and evaluates the routing on --test: each mode's quality and
 cost against the best single model, APGR and CPT(50%), overall and by source. A --test file that is
-also a --train file holds out a share of its prompts (--split) by a salted prompt hash; prompts in
-both are never trained on. With --model, a --test file with prompts the artefact was trained on
-gets a warning that its figures are in-sample for them (and in_sample in --json: how many, what
-share): artefacts keep a fingerprint of their training prompts (32-bit hashes of the text), so
-a renamed or cut file is found too. An artefact trained by an earlier build keeps none: for it a file
-named as one it was trained on (its data groups) gets the warning, and other names go unnoticed.
+also a --train file holds out a share of its prompts (--split) by a salted hash of each prompt's
+near-copy group (exact copies, and copies with a few words changed or added, land on one side);
+prompts in both, and their near-copies, are never trained on (a note says how many). With --model,
+a --test file with prompts the artefact was trained on gets a warning that its figures are
+in-sample for them (and in_sample in --json: how many, what share): artefacts keep a fingerprint
+of their training prompts (32-bit hashes of the text), so a renamed or cut file is found too. An
+artefact trained by an earlier build keeps none: for it a file named as one it was trained on (its
+data groups) gets the warning, and other names go unnoticed.
 
 options:
   --train <files>          training files, comma-separated
@@ -249,22 +253,37 @@ export async function run(argv: string[]): Promise<number> {
     const allTest: DataRow[] = testByFile.flatMap((t) => t.rows);
     const trainRows = values.model ? undefined : loadGroups(trainFiles, undefined, noteOnce);
     const prices = values.model ? undefined : loadPrices(values.prices!);
+    // Near-copy groups over every prompt read (`foldKeys`, as training's folds): the split hashes a
+    // prompt's group, and training leaves out every group with a test prompt, so neither a
+    // shared file's split nor a separate --test file has a near-copy on the training side.
+    const groupOf = trainRows
+      ? foldKeys([...allTest, ...[...trainRows.values()].flat()].map((r) => r.prompt))
+      : promptKey;
     if (shared.length)
       process.stderr.write(
-        `${shared.join(', ')} ${shared.length > 1 ? 'are' : 'is'} in --train and --test: holding out ${split * 100}% of ${shared.length > 1 ? 'their' : 'its'} prompts by a salted prompt hash${salts.length > 1 ? `, once per salt (${salts.join(', ')})` : ''}\n`,
+        `${shared.join(', ')} ${shared.length > 1 ? 'are' : 'is'} in --train and --test: holding out ${split * 100}% of ${shared.length > 1 ? 'their' : 'its'} prompts by a salted hash of each prompt's near-copy group${salts.length > 1 ? `, once per salt (${salts.join(', ')})` : ''}\n`,
       );
 
     /** Trains on the training files less the test prompts (or loads --model) and evaluates. */
     const once = (salt: string | undefined) => {
       const test = allTest.filter(
-        (r) => !splitGroups.has(r.group) || promptHash(r.prompt, salt) < split,
+        (r) => !splitGroups.has(r.group) || promptHash(groupOf(r.prompt), salt) < split,
       );
       // A hash split of a few prompts can hold out none, or all: say so, not "no test prompt left".
       const forSalt = salt === undefined ? '' : ` with salt ${salt}`;
-      if (test.length === 0)
+      if (test.length === 0) {
+        // Near-copies are held out whole, group by group: where they are most of the prompts,
+        // that, not the share, is why none was held out.
+        const splitRows = allTest.filter((r) => splitGroups.has(r.group));
+        const nearGroups = new Set(splitRows.map((r) => groupOf(r.prompt))).size;
+        const grouped =
+          nearGroups * 2 < splitRows.length
+            ? ` (they are ${countOf(nearGroups, 'group')} of near-copies, prompts the same but for a word or a few, and each group is held out whole)`
+            : '';
         throw new DataError(
-          `--split ${split}${forSalt} holds out none of the ${countOf(allTest.length, 'prompt')} of ${shared.join(', ')}: nothing to test on. Give a larger --split, more prompts, or a separate --test file`,
+          `--split ${split}${forSalt} holds out none of the ${countOf(allTest.length, 'prompt')} of ${shared.join(', ')}${grouped}: nothing to test on. Give a larger --split, more prompts${grouped ? ' that differ' : ''}, or a separate --test file`,
         );
+      }
       let artefact: RoutingArtefact;
       let trainGroups: Map<string, DataRow[]> | undefined;
       let crossFitted: TrainResult['crossFitted'] | undefined;
@@ -272,12 +291,28 @@ export async function run(argv: string[]): Promise<number> {
         artefact = loadArtefactFile(artefactPathFor(values.model!, DEFAULT_MODELS_DIR));
       else {
         const testPrompts = new Set(test.map((r) => promptKey(r.prompt)));
+        const testGroups = new Set(test.map((r) => groupOf(r.prompt)));
         const groups = new Map(
           [...trainRows].map(([g, rows]) => [
             g,
-            rows.filter((r) => !testPrompts.has(promptKey(r.prompt))),
+            rows.filter((r) => !testGroups.has(groupOf(r.prompt))),
           ]),
         );
+        // Test rows' own copies in a split file are the split; others held out are worth a word.
+        const copies = [...trainRows.values()]
+          .flat()
+          .filter((r) => testGroups.has(groupOf(r.prompt)))
+          .filter((r) => !(splitGroups.has(r.group) && testPrompts.has(promptKey(r.prompt))));
+        if (copies.length) {
+          const near = copies.filter((r) => !testPrompts.has(promptKey(r.prompt))).length;
+          const kinds = [
+            ...(near < copies.length ? [`${copies.length - near} with a test prompt's text`] : []),
+            ...(near ? [`${near} a near-copy of one (Jaccard ≥ 0.6 on word 3-shingles)`] : []),
+          ];
+          process.stderr.write(
+            `note: ${countOf(copies.length, 'training prompt')} held out of training${forSalt}: ${kinds.join(', ')}\n`,
+          );
+        }
         trainGroups = groups;
         if ([...groups.values()].every((rows) => rows.length === 0))
           throw new DataError(

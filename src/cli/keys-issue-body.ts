@@ -30,6 +30,15 @@ export function issueBody(values: KeysValues): Record<string, unknown> {
         `--expires ${values.expires} is in the past: the key would never work. Give a time to come`,
       );
   }
+  // An empty list (an unset $SCOPES, say) is not "every scope", which leaving it out means.
+  const scopes = values.scopes
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (scopes?.length === 0)
+    throw new Error(
+      `--scopes ${JSON.stringify(values.scopes)} names no scope: give router or deployment names (a,b; a prefix ending in *; * for all), or leave --scopes out for all`,
+    );
   const rpm = num('rpm', values.rpm);
   const tpm = num('tpm', values.tpm);
   const daily = num('daily-usd', values['daily-usd']);
@@ -38,14 +47,7 @@ export function issueBody(values: KeysValues): Record<string, unknown> {
     ...(values.id ? { id: values.id } : {}),
     tenant: values.tenant,
     ...(values.admin ? { admin: true } : {}),
-    ...(values.scopes
-      ? {
-          scopes: values.scopes
-            .split(',')
-            .map((s) => s.trim())
-            .filter(Boolean),
-        }
-      : {}),
+    ...(scopes ? { scopes } : {}),
     ...(values.expires ? { expiresAt: values.expires } : {}),
     ...(values['max-mode'] ? { maxRoutingMode: values['max-mode'] } : {}),
     ...(values['no-cache'] ? { cache: false } : {}),

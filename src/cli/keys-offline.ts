@@ -1,11 +1,11 @@
 // `model-router keys … --config <file>`: the keys managed offline, by editing the config file's
 // `auth.keys` (comments in YAML are kept; the whole result is validated before it is written).
 // Only hashes are written; the plain key is printed once.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { generateApiKey, generateKeyId, hashApiKey } from '../auth/api-key.js';
 import { keyWarnings } from '../auth/key-routes.js';
-import { parseConfig } from '../config/load-config.js';
+import { parseConfig, readConfigFile } from '../config/load-config.js';
 import type { KeysIo, KeysValues } from './keys.js';
 import { graceSeconds, issueBody } from './keys-issue-body.js';
 import { printIssued, printList, printRotated } from './keys-print.js';
@@ -18,15 +18,13 @@ export function offline(
   io: KeysIo,
 ): number {
   const file = values.config!;
-  const text = readFileSync(file, 'utf8');
+  const text = readConfigFile(file);
   const isJson = file.endsWith('.json');
   const doc = isJson ? undefined : parseDocument(text);
   // A YAML document with errors still reads as something: refuse it rather than list or write it.
   const yamlError = doc?.errors[0];
   if (yamlError) throw new Error(`${file}: not valid YAML: ${yamlError.message.split('\n')[0]}`);
-  const raw = (isJson ? parseJsonConfig(text, file) : doc!.toJS()) as {
-    auth?: { keys?: Record<string, unknown>[] };
-  };
+  const raw = configShape(isJson ? parseJsonConfig(text, file) : doc!.toJS(), file);
   const keys = raw.auth?.keys ?? [];
   if (action === 'list') {
     if (!keys.length && values.json !== true) io.err(`no keys in ${file} (auth.keys)\n`);
@@ -121,4 +119,27 @@ function parseJsonConfig(text: string, file: string): unknown {
   } catch (err) {
     throw new Error(`${file}: not valid JSON: ${(err as Error).message}`);
   }
+}
+
+/** The config as far as the keys commands read it: a mapping whose `auth.keys` is a list. */
+function configShape(
+  raw: unknown,
+  file: string,
+): { auth?: { keys?: Record<string, unknown>[] } } & Record<string, unknown> {
+  const isMapping = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
+  const mapping = 'a mapping (auth.keys, deployments, …)';
+  if (raw === null || raw === undefined)
+    throw new Error(`${file}: is empty: a config is ${mapping}`);
+  if (!isMapping(raw))
+    throw new Error(
+      `${file}: its top level is ${Array.isArray(raw) ? 'a list' : JSON.stringify(raw)}, not ${mapping}`,
+    );
+  const { auth } = raw as { auth?: unknown };
+  if (auth !== undefined && auth !== null) {
+    if (!isMapping(auth)) throw new Error(`${file}: auth must be a mapping`);
+    const { keys } = auth as { keys?: unknown };
+    if (keys !== undefined && keys !== null && !Array.isArray(keys))
+      throw new Error(`${file}: auth.keys must be a list of keys`);
+  }
+  return raw as { auth?: { keys?: Record<string, unknown>[] } };
 }

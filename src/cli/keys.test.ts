@@ -279,6 +279,59 @@ describe('keys CLI offline on a file it cannot use', () => {
     expect(c.err.join('')).toContain(`keys list: ${file}: not valid JSON: `);
   });
 
+  it('refuses an empty file, a top level that is no mapping and auth.keys that is no list', async () => {
+    // Until 2026-12-07: "Cannot read properties of null (reading 'auth')", a TypeError's words.
+    const cases: [string, string, string][] = [
+      ['empty.yaml', '', 'is empty: a config is a mapping (auth.keys, deployments, …)'],
+      [
+        'list.yaml',
+        '- a\n- b\n',
+        'its top level is a list, not a mapping (auth.keys, deployments, …)',
+      ],
+      ['scalar.json', '5', 'its top level is 5, not a mapping (auth.keys, deployments, …)'],
+      ['keys.yaml', 'auth:\n  keys: 5\n', 'auth.keys must be a list of keys'],
+      ['auth.yaml', 'auth: 5\n', 'auth must be a mapping'],
+    ];
+    for (const [name, text, says] of cases) {
+      const file = join(dir, name);
+      writeFileSync(file, text);
+      for (const args of [['list'], ['issue', '--tenant', 'acme'], ['revoke', 'k1']]) {
+        const c = io();
+        expect(await run([...args, '--config', file], c.io)).toBe(1);
+        expect(c.err.join('')).toBe(`keys ${args[0]}: ${file}: ${says}\n`);
+      }
+      expect(readFileSync(file, 'utf8')).toBe(text);
+    }
+  });
+
+  it('refuses --scopes that names no scope rather than issuing a key for everything', async () => {
+    // Until 2026-12-07 `--scopes ""` (an empty $SCOPES, say) issued a key with every scope ('*').
+    const file = join(dir, 'scopes.yaml');
+    writeFileSync(file, YAML);
+    for (const scopes of ['', ' ', ',', ' , ']) {
+      const c = io();
+      expect(
+        await run(['issue', '--tenant', 'acme', '--scopes', scopes, '--config', file], c.io),
+      ).toBe(1);
+      expect(c.err.join('')).toBe(
+        `keys issue: --scopes ${JSON.stringify(scopes)} names no scope: give router or deployment names (a,b; a prefix ending in *; * for all), or leave --scopes out for all\n`,
+      );
+      expect(c.out).toEqual([]);
+    }
+    expect(readFileSync(file, 'utf8')).toBe(YAML);
+  });
+
+  it('says which config file it cannot read, and why, in words', async () => {
+    const c = io();
+    expect(await run(['list', '--config', join(dir, 'missing.yaml')], c.io)).toBe(1);
+    expect(c.err.join('')).toBe(
+      `keys list: ${join(dir, 'missing.yaml')}: cannot read the config file: no such file\n`,
+    );
+    const d = io();
+    expect(await run(['list', '--config', dir], d.io)).toBe(1);
+    expect(d.err.join('')).toBe(`keys list: ${dir}: cannot read the config file: a directory\n`);
+  });
+
   it('says so when the file has no keys, rather than printing nothing', async () => {
     const file = join(dir, 'no-keys.yaml');
     writeFileSync(file, YAML);

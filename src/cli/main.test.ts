@@ -77,6 +77,9 @@ describe('exit codes', () => {
         [[...EVAL_ARGS, '--lr', '-1'], '--lr'],
         [[...CALIBRATE_ARGS, '--confidence-z', 'x'], '--confidence-z must be a number'],
         [[...CALIBRATE_BANDS_ARGS, '--confidence-z', 'x'], '--confidence-z must be a number'],
+        // CLI audit (hD, 2026-12-07): an empty value was Number('') = 0, no bound at all.
+        [[...CALIBRATE_ARGS, '--confidence-z', ''], '--confidence-z must be a number ≥ 0'],
+        [[...CALIBRATE_BANDS_ARGS, '--confidence-z', ' '], '--confidence-z must be a number ≥ 0'],
       ] as const) {
         err.length = 0;
         expect(await main([...argv]), argv.join(' ')).toBe(2);

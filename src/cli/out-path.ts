@@ -23,8 +23,15 @@ export function checkOutFile(path: string, option = '--out'): void {
   if (isDirectory(full))
     throw new DataError(`${option} ${path} is a directory: name the file to write`);
   const dir = dirname(full);
-  if (!isDirectory(dir))
-    throw new DataError(`${option} ${path}: directory ${dir} does not exist (create it first)`);
+  if (!isDirectory(dir)) {
+    // A file on the way (`out.json/x.json`) is not a directory to create.
+    const file = fileOnPath(dir);
+    throw new DataError(
+      file
+        ? `${option} ${path}: ${file} is a file, not a directory`
+        : `${option} ${path}: directory ${dir} does not exist (create it first)`,
+    );
+  }
   try {
     accessSync(dir, constants.W_OK);
   } catch {
@@ -91,6 +98,18 @@ export function prepareOutDir(path: string, option = '--out'): void {
   } catch {
     throw new DataError(`${option} ${path}: directory is not writable`);
   }
+}
+
+/** The first part of `dir`'s path that is a file, if any: `/a/f.json` of `/a/f.json/b`. */
+function fileOnPath(dir: string): string | undefined {
+  for (let p = dir; p !== dirname(p); p = dirname(p)) {
+    try {
+      if (!statSync(p).isDirectory() && isDirectory(dirname(p))) return p;
+    } catch {
+      // Not there: look further up.
+    }
+  }
+  return undefined;
 }
 
 function isDirectory(path: string): boolean {

@@ -13,6 +13,8 @@ import { run as evalRun } from './eval.js';
 import { run as train } from './train.js';
 import { UsageError } from './usage-error.js';
 
+const WORDS = 'red blue green amber violet ochre teal coral ivory olive plum rust sage'.split(' ');
+
 /** A two-model file (strong right on most prompts, weak on the easy ones) and its flat prices. */
 function fixture(models = { strong: 'strong', weak: 'weak' }): {
   dir: string;
@@ -25,7 +27,9 @@ function fixture(models = { strong: 'strong', weak: 'weak' }): {
     return JSON.stringify({
       id: `r${i}`,
       source: easy ? 'x/easy' : 'x/hard',
-      prompt: easy ? `say hello to friend number ${i}` : `prove the theorem about item ${i}`,
+      // Words that vary with i, so that no two prompts are near-copies (one group would leave
+      // `eval`'s near-copy split nothing to hold out).
+      prompt: `${easy ? 'say hello to' : 'prove the theorem about'} ${WORDS[i % 13]} ${WORDS[(i * 5) % 11]} number ${i}`,
       scores: {
         [models.strong]: i % 7 ? 1 : 0,
         [models.weak]: easy ? (i % 5 ? 1 : 0) : i % 4 ? 0 : 1,

@@ -89,17 +89,21 @@ export function parseConfigText(
   return loaded;
 }
 
-/** Read and parse a config file; every ConfigError it throws names the file once, first. */
-export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
-  let text: string;
+/** A config file's text; a ConfigError saying, in words, why it cannot be read. */
+export function readConfigFile(file: string): string {
   try {
-    text = readFileSync(file, 'utf8');
+    return readFileSync(file, 'utf8');
   } catch (err) {
     // Node's message repeats the path ("ENOENT: no such file or directory, open '<file>'").
     const { code, message } = err as NodeJS.ErrnoException;
     const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a directory' : message;
     throw new ConfigError(`${file}: cannot read the config file: ${reason}`, [reason]);
   }
+}
+
+/** Read and parse a config file; every ConfigError it throws names the file once, first. */
+export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+  const text = readConfigFile(file);
   try {
     return parseConfigText(text, file, env);
   } catch (err) {

@@ -73,6 +73,10 @@ export function serializeArtefact(a: RoutingArtefact): string {
 }
 
 const finite = z.number().finite();
+/** A mean of scores on the 0–1 scale: serving divides every model's strength by its group's. */
+const meanOfScores = finite.refine((v) => v >= 0 && v <= 1, {
+  error: (issue) => `${String(issue.input)} is outside [0, 1]: a mean of scores on the 0–1 scale`,
+});
 const weights = { bias: finite, sparse: z.string(), dense: z.array(finite) };
 /** The file's shape, checked before use: a hand-edited or truncated artefact gets the path of what
  * is wrong, not a TypeError deep in a prediction. */
@@ -83,49 +87,51 @@ const artefactSchema = z.object({
   featureVersion: z.number(),
   hashSize: z.number(),
   seed: finite,
-  groups: z.array(
-    z.object({
-      name: z.string(),
-      models: z.array(z.string()),
-      bestSingle: z.string(),
-      bestMean: finite,
-      bands: z.object({
-        balanced: finite,
-        cost: finite,
-        qualityMargin: finite.optional(),
-        rule: z.enum(['ratio', 'tradeoff', 'tradeoff-margin']).optional(),
-        qualityHolds: z.boolean().optional(),
-        balancedHolds: z.boolean().optional(),
-        costHolds: z.boolean().optional(),
-      }),
-      experts: z
-        .object({
-          gate: z.array(z.object({ source: z.string(), ...weights })),
-          heads: z.array(
-            z.object({
-              model: z.string(),
-              source: z.string(),
-              raw: z.literal(true).optional(),
-              ...weights,
-            }),
-          ),
-          pairs: z
-            .array(
+  groups: z
+    .array(
+      z.object({
+        name: z.string(),
+        models: z.array(z.string()),
+        bestSingle: z.string(),
+        bestMean: meanOfScores,
+        bands: z.object({
+          balanced: finite,
+          cost: finite,
+          qualityMargin: finite.optional(),
+          rule: z.enum(['ratio', 'tradeoff', 'tradeoff-margin']).optional(),
+          qualityHolds: z.boolean().optional(),
+          balancedHolds: z.boolean().optional(),
+          costHolds: z.boolean().optional(),
+        }),
+        experts: z
+          .object({
+            gate: z.array(z.object({ source: z.string(), ...weights })),
+            heads: z.array(
               z.object({
+                model: z.string(),
                 source: z.string(),
-                strong: z.string(),
-                weak: z.string(),
                 raw: z.literal(true).optional(),
                 ...weights,
               }),
-            )
-            .optional(),
-        })
-        .optional(),
-      pair: z.object({ strong: z.string(), weak: z.string(), ...weights }).optional(),
-      idf: z.string().optional(),
-    }),
-  ),
+            ),
+            pairs: z
+              .array(
+                z.object({
+                  source: z.string(),
+                  strong: z.string(),
+                  weak: z.string(),
+                  raw: z.literal(true).optional(),
+                  ...weights,
+                }),
+              )
+              .optional(),
+          })
+          .optional(),
+        pair: z.object({ strong: z.string(), weak: z.string(), ...weights }).optional(),
+        idf: z.string().optional(),
+      }),
+    )
+    .min(1, { error: 'an artefact has at least one group of models; retrain it' }),
   models: z.array(
     z.object({
       name: z.string(),
@@ -146,7 +152,8 @@ const artefactSchema = z.object({
 export function parseArtefact(text: string, source = 'artefact'): RoutingArtefact {
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    // A byte-order mark (an editor's, on a hand-edited file) is no part of the JSON.
+    json = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   } catch (err) {
     throw new ArtefactError(`${source}: not valid JSON (${(err as Error).message})`);
   }

@@ -1,7 +1,7 @@
 // The request-log store the config names: SQLite (default) or PostgreSQL. Each driver is loaded
 // only when the config asks for it (the PostgreSQL client is ≈4 MB resident that a SQLite-only or
 // log-less router never needs).
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { RequestLogStore } from './request-log.js';
@@ -35,5 +35,33 @@ export async function openRequestLogToRead(cfg: Config['requestLog']): Promise<R
       `no request log at ${cfg.sqlitePath} (requestLog.sqlitePath${from}): the router writes it there once it has served a request. Check the path, or run this where the router runs`,
     );
   }
+  if (cfg.kind === 'sqlite') checkSqliteFile(cfg.sqlitePath);
   return openRequestStore(cfg);
+}
+
+/** Every SQLite 3 database starts with these 16 bytes (sqlite.org/fileformat.html, 1.3.1). */
+const SQLITE_HEADER = 'SQLite format 3\u0000';
+
+/**
+ * A sqlitePath that is there but is no database: a directory, or a file that does not start as a
+ * SQLite 3 one (an empty file is an empty database). SQLite's own words for them are "unable to
+ * open database file" and, at the first query, "file is not a database".
+ */
+function checkSqliteFile(path: string): void {
+  if (statSync(path).isDirectory())
+    throw new MissingRequestLog(
+      `requestLog.sqlitePath ${path} is a directory: name the SQLite file in it the router writes (./data/requests.db by default)`,
+    );
+  const head = Buffer.alloc(SQLITE_HEADER.length);
+  const fd = openSync(path, 'r');
+  let read: number;
+  try {
+    read = readSync(fd, head, 0, head.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (read > 0 && head.toString('latin1', 0, read) !== SQLITE_HEADER)
+    throw new MissingRequestLog(
+      `requestLog.sqlitePath ${path} is not a SQLite database (it does not start as one): is it the router's request log?`,
+    );
 }
