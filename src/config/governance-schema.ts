@@ -188,8 +188,14 @@ export const rateLimitsSchema = z
       .describe(
         'Wait for capacity instead of refusing, for clients that ask (batch jobs): budgets and the content filter never wait. A waiting request holds no capacity and is charged nothing until admitted.',
       ),
+    headers: z
+      .enum(['tenant', 'shared'])
+      .default('tenant')
+      .describe(
+        "What the `x-ratelimit-*` (and Anthropic's `anthropic-ratelimit-*`) headers say of a limit every tenant shares (a router's, a deployment's). `tenant`: the caller's tenant's own use of it (a bucket of the tenant's own, charged alongside the shared one), so no tenant reads another's traffic from them; a refusal by the shared limit says `remaining` 0 and a `reset` no sooner than `retry-after` (which the 429 says anyway) nor than the caller's own use is back. `shared`: the shared bucket's level, which moves with every tenant's requests (the behaviour before 2026-12-07). A key's, end user's and tag's limits are the caller's own either way.",
+      ),
   })
-  .default({ queue: { maxWaitMs: 0, maxWaiting: 1000 } })
+  .default({ queue: { maxWaitMs: 0, maxWaiting: 1000 }, headers: 'tenant' })
   .describe(
     'Rate limits that are not set on a key, router or deployment (those are set where they apply).',
   );

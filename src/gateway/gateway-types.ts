@@ -185,8 +185,11 @@ export interface GatewayPolicies {
   hasHeadroom?(deployment: DeploymentConfig, tokens: number): boolean;
   /** ms until it has headroom for `tokens` (0: now; undefined: never, more than its limit). */
   headroomInMs?(deployment: DeploymentConfig, tokens: number): number | undefined;
-  /** The deployment's `x-ratelimit-*` headers as hasHeadroom last saw its limits. */
-  headroomHeaders?(deployment: DeploymentConfig): Record<string, string>;
+  /**
+   * The deployment's `x-ratelimit-*` headers as hasHeadroom last saw its limits, for a request of
+   * `tokens` (under `rateLimits.headers: tenant`, without the deployment's level).
+   */
+  headroomHeaders?(deployment: DeploymentConfig, tokens: number): Record<string, string>;
   /** The deployment's own spend budget line that is used up (`deployments[].budget`), if any. */
   deploymentBudgetSpent?(deployment: DeploymentConfig): BudgetLine | undefined;
   /**

@@ -2,11 +2,17 @@
 // `usage`: input and output tokens, each split into text and audio, cached input split too) and
 // the deployment's prices: text at the token prices, audio at `audioInputPer1M` /
 // `audioOutputPer1M` (else the token prices), cached input at the cached prices. A response stopped
-// before its `response.done` is charged its input, the conversation as far as the router knows it
-// (stoppedResponseCost).
+// before its `response.done` is charged its input, the conversation as far as the router knows it,
+// and the output it relayed (stoppedResponseCost).
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import { isObject } from '../core/is-object.js';
 import { tokenCount } from './cost.js';
+import {
+  audioTokens as audioTokensOf,
+  DEFAULT_AUDIO_RATES,
+  OUTPUT_AUDIO_TOKENS_PER_SECOND,
+  type RealtimeOutput,
+} from './realtime-audio.js';
 
 export interface RealtimeUsage {
   promptTokens: number;
@@ -18,7 +24,8 @@ export interface RealtimeUsage {
 /**
  * A session's conversation as its next response reads it, in tokens: what the last response read
  * and wrote (its `response.done` usage), and the text of the items the client added since
- * (estimated, ≈4 characters a token). Audio the client appended to the input buffer is not known.
+ * (estimated, ≈4 characters a token), and their audio: items' `input_audio` and what the client
+ * appended to the input buffer once the upstream committed it (10 tokens a second).
  */
 export interface RealtimeConversation {
   textTokens: number;
@@ -28,19 +35,35 @@ export interface RealtimeConversation {
 /**
  * What a response stopped before its `response.done` (the session ended, the upstream broke) is
  * charged: its input, the conversation, at the deployment's input prices (audio at
- * `audioInputPer1M`), as a chat try stopped after it was sent is charged its prompt; estimated.
+ * `audioInputPer1M`), as a chat try stopped after it was sent is charged its prompt, and the
+ * output the client was sent of it (`output`: text ≈4 characters a token, audio at 20 tokens a
+ * second of `outputBytesPerSecond`) at the output prices (audio at `audioOutputPer1M`); estimated,
+ * a lower bound (what the upstream generated and the router never relayed is not known).
  */
 export function stoppedResponseCost(
   d: Pick<DeploymentConfig, 'prices'>,
   conversation: RealtimeConversation,
+  output: RealtimeOutput = { textChars: 0, audioBytes: 0 },
+  outputBytesPerSecond = DEFAULT_AUDIO_RATES.output,
 ): RealtimeUsage {
   const p = d.prices;
   const { textTokens, audioTokens } = conversation;
+  const textOut = Math.ceil(output.textChars / 4);
+  const audioOut = audioTokensOf(
+    output.audioBytes,
+    outputBytesPerSecond,
+    OUTPUT_AUDIO_TOKENS_PER_SECOND,
+  );
   return {
     promptTokens: textTokens + audioTokens,
     cachedTokens: 0,
-    completionTokens: 0,
-    costUsd: (textTokens * p.inputPer1M + audioTokens * (p.audioInputPer1M ?? p.inputPer1M)) / 1e6,
+    completionTokens: textOut + audioOut,
+    costUsd:
+      (textTokens * p.inputPer1M +
+        audioTokens * (p.audioInputPer1M ?? p.inputPer1M) +
+        textOut * p.outputPer1M +
+        audioOut * (p.audioOutputPer1M ?? p.outputPer1M)) /
+      1e6,
   };
 }
 

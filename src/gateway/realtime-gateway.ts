@@ -4,7 +4,8 @@
 // the caller's budgets checked first. Each response is a request: admitted (key, end-user and tag
 // limits, budgets, the deployment's own RPM and budget) when the client asks for it, and settled
 // from its `response.done` usage into one request-log record with its cost (realtime-cost.ts), or,
-// stopped before it, charged its input (the conversation as far as the router knows it).
+// stopped before it, charged its input (the conversation as far as the router knows it) and the
+// output it relayed (realtime-audio.ts), estimated.
 // The session has its own record (`realtime.session`: why it ended). Its deployment's breaker
 // hears of success when a response completes and of failure when the upstream breaks mid-session,
 // so an upstream that accepts sessions and then drops them is taken out as chat's would be.
@@ -29,6 +30,14 @@ import {
   stoppedResponseCost,
   type RealtimeConversation,
 } from './realtime-cost.js';
+import {
+  audioRatesOf,
+  audioTokens,
+  DEFAULT_AUDIO_RATES,
+  INPUT_AUDIO_TOKENS_PER_SECOND,
+  type RealtimeAudioRates,
+  type RealtimeOutput,
+} from './realtime-audio.js';
 import { resolveNamedModel } from './request-target.js';
 import { trackedCall } from './tracked-call.js';
 
@@ -53,6 +62,10 @@ export interface RealtimeLink {
    * wrote, and the text of the items added since (noteItem). What a stopped response is charged.
    */
   conversation: RealtimeConversation;
+  /** The session's audio formats, bytes a second each way (its session.created/updated). */
+  audio: RealtimeAudioRates;
+  /** Bytes of audio the client appended to the input buffer and the upstream has not committed. */
+  pendingAudioBytes: number;
   /**
    * The content filter's moderation calls on the session's items (filterText) not yet in a
    * record: they go with the next response that ends, or with the session's own record.
@@ -69,6 +82,8 @@ export interface RealtimeTurn {
   startedPerf: number;
   /** A response the upstream started that admission then refused (cancelled): its record's. */
   refused?: GatewayError;
+  /** What of it the client was sent (its output deltas), charged if it stops before its done. */
+  output: RealtimeOutput;
 }
 
 export class RealtimeGateway {
@@ -130,6 +145,8 @@ export class RealtimeGateway {
         record,
         startedPerf,
         conversation,
+        audio: DEFAULT_AUDIO_RATES,
+        pendingAudioBytes: 0,
         filterCalls: [],
         call,
       };
@@ -204,6 +221,7 @@ export class RealtimeGateway {
       ctx: { call: chatCall(call), target: link.target, promptTokens: 0 },
       record,
       startedPerf: this.deps.clock.perfNow(),
+      output: { textChars: 0, audioBytes: 0 },
     };
   }
 
@@ -212,17 +230,42 @@ export class RealtimeGateway {
     turn.record.ttftMs ??= this.deps.clock.perfNow() - turn.startedPerf;
   }
 
-  /** The text of an item the client added to the conversation (`conversation.item.create`). */
-  noteItem(link: RealtimeLink, texts: readonly string[]): void {
+  /**
+   * The text of an item the client added to the conversation (`conversation.item.create`), and
+   * the bytes of its `input_audio` parts.
+   */
+  noteItem(link: RealtimeLink, texts: readonly string[], audioBytes = 0): void {
     for (const text of texts) link.conversation.textTokens += Math.ceil(text.length / 4);
+    link.conversation.audioTokens += audioTokens(
+      audioBytes,
+      link.audio.input,
+      INPUT_AUDIO_TOKENS_PER_SECOND,
+    );
+  }
+
+  /** Audio the client appended to the input buffer (bytes), or cleared from it (`cleared`). */
+  noteAudioAppended(link: RealtimeLink, bytes: number, cleared = false): void {
+    link.pendingAudioBytes = cleared ? 0 : link.pendingAudioBytes + bytes;
+  }
+
+  /** The upstream committed the input buffer: its audio is in the conversation now. */
+  noteAudioCommitted(link: RealtimeLink): void {
+    this.noteItem(link, [], link.pendingAudioBytes);
+    link.pendingAudioBytes = 0;
+  }
+
+  /** The session as the upstream states it (`session.created` / `session.updated`). */
+  noteSession(link: RealtimeLink, session: unknown): void {
+    link.audio = audioRatesOf(session, link.audio);
   }
 
   /**
    * Ends a response: its usage (`response.done`'s) costed on the deployment, settled against the
    * limits and budgets, and its record queued. One `stopped` before its `response.done` (the
    * session ended or broke while it was asked for or under way) had its input sent: it is charged
-   * that, the conversation at the deployment's input prices, estimated, as a chat try stopped
-   * after it was sent is (before 2026-12-06 it was charged nothing).
+   * that, the conversation at the deployment's input prices, and the output the client was sent
+   * at the output prices, estimated, as a chat try stopped after it was sent is (before
+   * 2026-12-06 it was charged nothing; before 2026-12-07 its output and audio input neither).
    */
   finishResponse(
     link: RealtimeLink,
@@ -238,7 +281,7 @@ export class RealtimeGateway {
     }
     const charged = stopped && usage === undefined;
     const u = charged
-      ? stoppedResponseCost(link.d, link.conversation)
+      ? stoppedResponseCost(link.d, link.conversation, turn.output, link.audio.output)
       : realtimeCost(link.d, usage);
     link.conversation = conversationAfter(usage) ?? link.conversation;
     const record = turn.record;
@@ -247,7 +290,7 @@ export class RealtimeGateway {
     record.completionTokens = u.completionTokens;
     record.costUsd = u.costUsd;
     record.baselineCostUsd = u.costUsd;
-    if (charged && u.promptTokens > 0) record.usageEstimated = true;
+    if (charged && u.promptTokens + u.completionTokens > 0) record.usageEstimated = true;
     // The content filter's calls on the items added since the last response, at their deployment.
     noteFilterCalls(record, link.filterCalls);
     record.attempts.push({

@@ -22,6 +22,8 @@ import { RealtimeGateway, type RealtimeCall } from './realtime-gateway.js';
 /** The realtime deployment's prices, USD per 1M tokens. */
 const TEXT_IN = 4;
 const AUDIO_IN = 32;
+const TEXT_OUT = 16;
+const AUDIO_OUT = 64;
 
 async function setup() {
   const input = testConfigInput({
@@ -32,7 +34,12 @@ async function setup() {
       kind: 'realtime',
       model: 'rt-model',
       maxOutputTokens: undefined,
-      prices: { inputPer1M: TEXT_IN, outputPer1M: 16, audioInputPer1M: AUDIO_IN },
+      prices: {
+        inputPer1M: TEXT_IN,
+        outputPer1M: TEXT_OUT,
+        audioInputPer1M: AUDIO_IN,
+        audioOutputPer1M: AUDIO_OUT,
+      },
       budget: { dailyUsd: 100 },
     }),
   );
@@ -148,5 +155,50 @@ describe('a realtime response stopped before response.done is charged its input'
     await vi.waitFor(() => expect(s.settled).toHaveLength(3));
     expect(s.settled[2]!.costUsd).toBeCloseTo(expected, 15);
     expect((await s.spent()).rt).toBeCloseTo(records[0]!.costUsd + expected, 12);
+  });
+
+  it('and the output the client was sent of it: text and audio deltas, at the output prices', async () => {
+    const s = await setup();
+    await s.ask('evt_1');
+    s.upstream({ type: 'response.created', response: { id: 'resp_1' } });
+    // Half a second of PCM16 at 24 kHz (24,000 bytes: 10 output audio tokens), its transcript and
+    // a text part; a delta of another response (none open) is not this one's.
+    const audio = Buffer.alloc(12_000).toString('base64');
+    for (const type of ['response.audio.delta', 'response.output_audio.delta'])
+      s.upstream({ type, response_id: 'resp_1', delta: audio });
+    s.upstream({ type: 'response.audio_transcript.delta', response_id: 'resp_1', delta: 'Par' });
+    s.upstream({ type: 'response.output_text.delta', response_id: 'resp_1', delta: 'is, France' });
+    s.upstream({ type: 'response.text.delta', response_id: 'resp_9', delta: 'x'.repeat(400) });
+    s.responses.cut(502, 'upstream_dropped');
+    const [record] = responseRecords(s.records);
+    // 13 characters of text: 4 tokens (≈4 a token, rounded up); 10 audio tokens.
+    const expected = (4 * TEXT_OUT + 10 * AUDIO_OUT) / 1e6;
+    expect(record!.promptTokens).toBe(0);
+    expect(record!.completionTokens).toBe(14);
+    expect(record!.costUsd).toBeCloseTo(expected, 15);
+    expect(record!.usageEstimated).toBe(true);
+    expect(s.settled.at(-1)!.costUsd).toBeCloseTo(expected, 15);
+  });
+
+  it("and the audio it read: items' input_audio and the buffer the upstream committed", async () => {
+    const s = await setup();
+    // G.711 in (8,000 bytes a second), as the upstream's session.updated says.
+    s.upstream({ type: 'session.updated', session: { input_audio_format: 'g711_ulaw' } });
+    const second = Buffer.alloc(8000).toString('base64');
+    // A spoken item: a second of audio, 10 input audio tokens.
+    s.gateway.noteItem(s.link, [], Buffer.byteLength(second, 'base64'));
+    // Two seconds appended and committed (20 tokens); one more appended and cleared (none).
+    s.gateway.noteAudioAppended(s.link, 8000);
+    s.gateway.noteAudioAppended(s.link, 8000);
+    s.upstream({ type: 'input_audio_buffer.committed', item_id: 'item_1' });
+    s.gateway.noteAudioAppended(s.link, 8000);
+    s.gateway.noteAudioAppended(s.link, 0, true);
+    s.upstream({ type: 'input_audio_buffer.committed', item_id: 'item_2' });
+    await s.ask('evt_1');
+    s.responses.cut(499, 'client_closed_request');
+    const [record] = responseRecords(s.records);
+    expect(record!.promptTokens).toBe(30);
+    expect(record!.costUsd).toBeCloseTo((30 * AUDIO_IN) / 1e6, 15);
+    expect(record!.usageEstimated).toBe(true);
   });
 });

@@ -72,7 +72,7 @@ export function retryWhenSoonestFree(
   // them on every 429; clients back off by x-ratelimit-reset-requests).
   const d = probes.deployments.get(soonest.check.deployment);
   if (d && soonest.check.failed.includes('rate_limit') && probes.policies?.headroomHeaders)
-    Object.assign(err.headers, probes.policies.headroomHeaders(d));
+    Object.assign(err.headers, probes.policies.headroomHeaders(d, probes.tokens));
   return err;
 }
 

@@ -248,7 +248,12 @@ describe('rate-limit queue', () => {
     });
     const waiter = t.refusal(t.ctx(wait(40_000)));
     const recheck = await inFlight;
-    expect(recheck.keys).toEqual(['rl:router:r:rpm', 'rl:router:r:tpm']);
+    expect(recheck.keys).toEqual([
+      'rl:router:r:rpm',
+      'rl:router:r:tpm',
+      'rl:tenant:acme/r:rpm',
+      'rl:tenant:acme/r:tpm',
+    ]);
     expect(t.sleeps).toEqual([30_002.5]);
     // The drain starts now; the round trip then comes back with the slot that freed up.
     expect(t.queue.stop(shuttingDownError)).toBe(1);

@@ -90,6 +90,8 @@ export async function admitRequest(
       tags,
       // Direct deployment calls are charged per attempt (consumeDeployment), not here.
       router: ctx.target.kind === 'router' ? ctx.target.router : undefined,
+      // Shared limits' headers show the tenant's own use of them (rateLimits.headers).
+      ...(rateLimits.headers === 'tenant' ? { tenantView: auth.tenant } : {}),
       promptTokens: ctx.promptTokens,
       // Spend and reservations, read before this request's own reservation is made.
       ...(limited.length > 0

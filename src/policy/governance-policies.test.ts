@@ -83,7 +83,7 @@ describe('governance policies', () => {
   });
 
   it('shifts to cost mode near the budget and refuses (refunding tokens) when it is spent', async () => {
-    const { policies, ctx, budgets } = setup();
+    const { policies, ctx, budgets, holder } = setup();
     await budgets.recordSpend({ tenant: 'acme' }, 0.6);
     const near = await policies.admit!(ctx(10));
     expect(near.modeOverride).toBe('cost');
@@ -92,7 +92,9 @@ describe('governance policies', () => {
     const err = await Promise.resolve(policies.admit!(ctx(500))).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GatewayError);
     expect((err as GatewayError).code).toBe('budget_exceeded');
-    // The refused request's 500 tokens were refunded: another tenant still has 990 - 0 left.
+    // The refused request's 500 tokens were refunded: the router's bucket, which another tenant
+    // reads with `rateLimits.headers: shared`, still has 990 left.
+    holder.apply(parseConfig({ ...config, rateLimits: { headers: 'shared' } }).config);
     const other = await policies.admit!(ctx(0, 'beta'));
     expect(other.headers!['x-ratelimit-remaining-tokens']).toBe('990');
   });
@@ -110,7 +112,14 @@ describe('governance policies', () => {
     };
     await policies.admit!(ctx(10, 'acme', ['nightly-batch', 'team=search']));
     expect(rounds).toEqual([
-      ['rl:router:r:rpm', 'rl:router:r:tpm', 'rl:tag:acme/nightly-batch:rpm'],
+      [
+        'rl:router:r:rpm',
+        'rl:router:r:tpm',
+        // The tenant's own use of the router's limit, for its headers (rateLimits.headers).
+        'rl:tenant:acme/r:rpm',
+        'rl:tenant:acme/r:tpm',
+        'rl:tag:acme/nightly-batch:rpm',
+      ],
     ]);
     const err = await Promise.resolve(policies.admit!(ctx(10, 'acme', ['nightly-batch']))).catch(
       (e: unknown) => e,

@@ -57,6 +57,9 @@ export function createGovernancePolicies(deps: GovernanceDeps): GatewayPolicies 
   const tickets = new WeakMap<AdmitContext, LimitTicket>();
   const queue = deps.queue ?? new AdmissionQueue();
 
+  // Read per call, so a config reload applies to the next request.
+  const tenantHeaders = () => deps.config.current.config.rateLimits.headers === 'tenant';
+
   const subjectOf = (ctx: AdmitContext): BudgetSubject =>
     budgetSubject(ctx.call.auth, deps.keys, ctx.call.attribution);
 
@@ -91,8 +94,15 @@ export function createGovernancePolicies(deps: GovernanceDeps): GatewayPolicies 
       return deps.limiter ? deps.limiter.headroomInMs(deployment, tokens) : 0;
     },
 
-    headroomHeaders(deployment: DeploymentConfig): Record<string, string> {
-      return deps.limiter ? deps.limiter.headroomHeaders(deployment) : {};
+    headroomHeaders(deployment: DeploymentConfig, tokens: number): Record<string, string> {
+      const limiter = deps.limiter;
+      if (!limiter) return {};
+      // A deployment's level is every tenant's: by default only when this request fits is told.
+      if (!tenantHeaders()) return limiter.headroomHeaders(deployment);
+      return limiter.headroomHeaders(
+        deployment,
+        limiter.headroomInMs(deployment, tokens) ?? limiter.windowMs,
+      );
     },
 
     deploymentBudgetSpent(deployment: DeploymentConfig): BudgetLine | undefined {
@@ -106,7 +116,7 @@ export function createGovernancePolicies(deps: GovernanceDeps): GatewayPolicies 
       tokens: number,
       signal?: AbortSignal,
     ): Promise<void> {
-      const ticket = await deps.limiter?.consumeDeployment(deployment, tokens);
+      const ticket = await deps.limiter?.consumeDeployment(deployment, tokens, tenantHeaders());
       if (!signal) return;
       // A queue waiter's round, and the drain began during the charge: nothing goes upstream.
       try {

@@ -2,22 +2,39 @@
 // {requests,tokens}) and their duration style (`250ms`, `8.64s`, `6m0s`), written and read back.
 import type { BucketState } from '../store/shared-state.js';
 
-/** Azure/OpenAI rate-limit headers from the bucket with the least room left of each unit. */
+/**
+ * Azure/OpenAI rate-limit headers from the bucket with the least room left of each unit. A
+ * `shared` bucket (other tenants' requests count in it) never shows its level, which would tell
+ * one tenant another's volume: while it admits it is left out; when it refuses, the unit says its
+ * limit, none remaining, and a reset no sooner than this request fits (its retry-after, which the
+ * 429 says anyway) nor than the caller's own tightest bucket of the unit is full again.
+ */
 export function rateLimitHeaders(
-  buckets: readonly { unit: 'requests' | 'tokens' }[],
+  buckets: readonly { unit: 'requests' | 'tokens'; shared?: boolean }[],
   states: readonly BucketState[],
 ): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const unit of ['requests', 'tokens'] as const) {
     let pick: BucketState | undefined;
+    let refused: BucketState | undefined;
     buckets.forEach((b, i) => {
       const s = states[i]!;
-      if (b.unit === unit && (!pick || s.remaining < pick.remaining)) pick = s;
+      if (b.unit !== unit) return;
+      if (!b.shared) {
+        if (!pick || s.remaining < pick.remaining) pick = s;
+      } else if (!s.ok && (!refused || s.retryAfterMs > refused.retryAfterMs)) refused = s;
     });
-    if (!pick) continue;
-    headers[`x-ratelimit-limit-${unit}`] = String(pick.limit);
-    headers[`x-ratelimit-remaining-${unit}`] = String(pick.remaining);
-    headers[`x-ratelimit-reset-${unit}`] = formatDuration(pick.resetMs);
+    const shown = refused
+      ? {
+          limit: refused.limit,
+          remaining: 0,
+          resetMs: Math.max(refused.retryAfterMs, pick?.resetMs ?? 0),
+        }
+      : pick;
+    if (!shown) continue;
+    headers[`x-ratelimit-limit-${unit}`] = String(shown.limit);
+    headers[`x-ratelimit-remaining-${unit}`] = String(shown.remaining);
+    headers[`x-ratelimit-reset-${unit}`] = formatDuration(shown.resetMs);
   }
   return headers;
 }

@@ -52,12 +52,14 @@ export function refusalOf(
   const scopeText =
     b.scope === 'key'
       ? `API key ${b.name}`
-      : b.scope === 'user' || b.scope === 'tag'
+      : b.scope === 'user' || b.scope === 'tag' || b.scope === 'tenant'
         ? b.name
         : `${b.scope} ${b.name}`;
+  // A shared bucket's use is every tenant's: not told (rateLimits.headers: tenant).
+  const usedText = b.shared ? '' : ` Used ${used},`;
   const message = tooBig
     ? `Request too large for ${scopeText} on ${what}: Limit ${s.limit}, Requested ${b.spec.cost}. Reduce the prompt or raise the limit.`
-    : `Rate limit reached for ${scopeText} on ${what}: Limit ${s.limit}, Used ${used}, Requested ${b.spec.cost}. ` +
+    : `Rate limit reached for ${scopeText} on ${what}: Limit ${s.limit},${usedText} Requested ${b.spec.cost}. ` +
       `Please try again in ${formatDuration(s.retryAfterMs)}.`;
   const retryAfterSeconds = (tooBig ? windowMs : s.retryAfterMs) / 1000;
   // A request over the whole limit never fits: the SDKs (openai, Anthropic's) would retry it

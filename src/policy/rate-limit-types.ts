@@ -9,7 +9,8 @@ export interface RateLimitSpec {
   tpm?: number;
 }
 
-export type LimitScopeKind = 'key' | 'router' | 'deployment' | 'user' | 'tag';
+/** `tenant`: a tenant's own share of a router's limit, for its headers (CheckLimitsInput.tenantView). */
+export type LimitScopeKind = 'key' | 'router' | 'deployment' | 'user' | 'tag' | 'tenant';
 
 /** A limited tag a request carries, of its tenant: each tenant's requests have their own bucket. */
 export interface TagLimit {
@@ -23,6 +24,12 @@ export interface CheckLimitsInput {
   /** The key's own limits (auth.keys[].rateLimit or a runtime key's). */
   keyLimit?: RateLimitSpec;
   router?: Pick<RouterConfig, 'name' | 'rateLimit'>;
+  /**
+   * The caller's tenant, when headers must show only its own use (`rateLimits.headers: tenant`):
+   * the router's buckets are then charged to a bucket of the tenant's too, and the headers read
+   * that one; the shared ones show only when they refuse (remaining 0, reset when this fits).
+   */
+  tenantView?: string;
   /** The end user the client named, of its tenant, and the limit each end user has. */
   endUser?: { tenant: string; name: string; limit: RateLimitSpec };
   /** The request's tags that have a limit (`rateLimits.tags`); each is charged. */
@@ -65,6 +72,11 @@ export interface NamedBucket {
   scope: LimitScopeKind;
   name: string;
   unit: 'requests' | 'tokens';
+  /**
+   * Every tenant's requests count in it (a router's or deployment's, under `rateLimits.headers:
+   * tenant`): its level is never in the headers, nor in a refusal's message.
+   */
+  shared?: boolean;
 }
 
 /** Shared-state key of a bucket; settle() rebuilds deployment keys with it. */

@@ -253,6 +253,32 @@ describe('RateLimiter', () => {
     expect(later.headers['x-should-retry']).toBeUndefined();
   });
 
+  it("a deployment's refusal under tenant headers tells no tenant the deployment's level", async () => {
+    const { limiter, clock } = setup();
+    const d = { name: 'd', rateLimit: { rpm: 4, tpm: 1000 } };
+    // Other tenants used 3 of the 4 requests and 900 of the 1000 tokens.
+    for (const tokens of [300, 300, 300]) await limiter.consumeDeployment(d, tokens);
+    clock.advance(1000);
+    const err = await refusal(limiter.consumeDeployment(d, 200, true));
+    // The tokens refused: none left for this request, and when it fits; never the 900 used.
+    expect(err.headers['x-ratelimit-remaining-tokens']).toBe('0');
+    expect(err.headers['x-ratelimit-reset-tokens']).toBe(
+      formatDuration(Number(err.headers['retry-after-ms'])),
+    );
+    // The request bucket admitted: not shown.
+    expect(err.headers['x-ratelimit-remaining-requests']).toBeUndefined();
+    expect(err.message).not.toContain('Used');
+    // Judged from the last state seen (a failover's retry-after), the same.
+    const wait = limiter.headroomInMs(d, 200)!;
+    expect(limiter.headroomHeaders(d, wait)).toEqual({
+      'x-ratelimit-limit-tokens': '1000',
+      'x-ratelimit-remaining-tokens': '0',
+      'x-ratelimit-reset-tokens': formatDuration(wait),
+    });
+    // Without the tenant view, the level, as before.
+    expect(limiter.headroomHeaders(d)['x-ratelimit-remaining-tokens']).not.toBe('0');
+  });
+
   it('formats durations the way OpenAI does', () => {
     expect(formatDuration(250)).toBe('250ms');
     expect(formatDuration(8640)).toBe('8.64s');

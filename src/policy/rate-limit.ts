@@ -8,9 +8,9 @@
 // rate-limit-refusal.ts.
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import type { Clock } from '../core/clock.js';
-import type { BucketState, PoolAccess, SharedState } from '../store/shared-state.js';
+import type { BucketSpec, BucketState, PoolAccess, SharedState } from '../store/shared-state.js';
 import { gcraAvailable } from '../store/shared-state-gcra.js';
-import { rateLimitHeaders } from './rate-limit-headers.js';
+import { formatDuration, rateLimitHeaders } from './rate-limit-headers.js';
 import { releaseOf } from './budget.js';
 import { refusalOf } from './rate-limit-refusal.js';
 import {
@@ -31,6 +31,7 @@ export interface RateLimiterOptions {
 
 export class RateLimiter {
   readonly windowMs: number;
+  private readonly tenantShares = new Map<string, { id: string; name: string }>();
 
   constructor(private readonly options: RateLimiterOptions) {
     this.windowMs = options.windowMs ?? 60_000;
@@ -41,10 +42,22 @@ export class RateLimiter {
     const buckets: NamedBucket[] = [];
     if (input.keyId && input.keyLimit)
       buckets.push(...this.bucketsFor('key', input.keyId, input.keyLimit, input.promptTokens));
-    if (input.router?.rateLimit)
-      buckets.push(
-        ...this.bucketsFor('router', input.router.name, input.router.rateLimit, input.promptTokens),
-      );
+    const tenant = input.tenantView;
+    if (input.router?.rateLimit) {
+      const { name, rateLimit } = input.router;
+      const routerBuckets = this.bucketsFor('router', name, rateLimit, input.promptTokens);
+      if (tenant !== undefined) for (const b of routerBuckets) b.shared = true;
+      buckets.push(...routerBuckets);
+      // The tenant's own use of the router's limit, charged as the router's bucket is (a subset of
+      // its charges, so it refuses only what the router's refuses): what its headers say.
+      if (tenant !== undefined) {
+        const share = this.tenantShare(tenant, name);
+        for (const b of this.bucketsFor('tenant', share.id, rateLimit, input.promptTokens)) {
+          b.name = share.name;
+          buckets.push(b);
+        }
+      }
+    }
     if (input.endUser) {
       const { tenant, name, limit } = input.endUser;
       // Encoded, so no name can pose as another's; the refusal names the user and the tenant.
@@ -60,21 +73,23 @@ export class RateLimiter {
     }
     for (const d of input.deployments ?? [])
       if (d.rateLimit)
-        buckets.push(...this.bucketsFor('deployment', d.name, d.rateLimit, input.promptTokens));
+        for (const b of this.bucketsFor('deployment', d.name, d.rateLimit, input.promptTokens))
+          buckets.push(tenant === undefined ? b : { ...b, shared: true });
     return this.take(buckets, false, input.readCounters ?? [], input.pools);
   }
 
-  /** Charge one deployment for the attempt about to run; a refusal is retryable (failover). */
+  /**
+   * Charge one deployment for the attempt about to run; a refusal is retryable (failover). Its
+   * refusal's headers show the deployment's level unless `shared` (rateLimits.headers: tenant).
+   */
   async consumeDeployment(
     deployment: Pick<DeploymentConfig, 'name' | 'rateLimit'>,
     tokens: number,
+    shared = false,
   ): Promise<LimitTicket> {
     if (!deployment.rateLimit) return { headers: {}, charged: [], counters: [] };
-    return this.take(
-      this.bucketsFor('deployment', deployment.name, deployment.rateLimit, tokens),
-      true,
-      [],
-    );
+    const buckets = this.bucketsFor('deployment', deployment.name, deployment.rateLimit, tokens);
+    return this.take(shared ? buckets.map((b) => ({ ...b, shared })) : buckets, true, []);
   }
 
   /**
@@ -124,14 +139,19 @@ export class RateLimiter {
   /**
    * Azure's `x-ratelimit-*` headers of this deployment's limits as last seen (peekTat, as
    * hasHeadroom judges), for a refusal made on that view, which charged nothing: the same
-   * headers as a refusal on the charge path carries. None without a limit.
+   * headers as a refusal on the charge path carries. None without a limit. With `waitMs` (when
+   * the request fits, under `rateLimits.headers: tenant`) they never show the deployment's level,
+   * which every tenant's requests move: remaining 0 and that wait, for the units out of room.
    */
   headroomHeaders(
     deployment: Pick<DeploymentConfig, 'name' | 'rateLimit'>,
+    waitMs?: number,
   ): Record<string, string> {
     const limit = deployment.rateLimit;
     if (!limit) return {};
     const now = this.options.clock.now();
+    if (waitMs !== undefined)
+      return this.sharedHeadroomHeaders(deployment.name, limit, waitMs, now);
     const buckets: { unit: 'requests' | 'tokens' }[] = [];
     const states: BucketState[] = [];
     for (const [unit, per] of [
@@ -152,6 +172,32 @@ export class RateLimiter {
       });
     }
     return rateLimitHeaders(buckets, states);
+  }
+
+  /**
+   * headroomHeaders without the level: a unit out of room says remaining 0 and reset when this
+   * request fits (`waitMs`, when it waits for one request's room, for requests); tokens are out of
+   * room when requests alone do not explain the wait.
+   */
+  private sharedHeadroomHeaders(
+    name: string,
+    limit: RateLimitSpec,
+    waitMs: number,
+    now: number,
+  ): Record<string, string> {
+    const headers: Record<string, string> = {};
+    const requestsMs =
+      limit.rpm === undefined
+        ? 0
+        : this.freeInMs(bucketKey('deployment', name, 'requests'), limit.rpm, 1, now);
+    const out = (unit: 'requests' | 'tokens', per: number, ms: number) => {
+      headers[`x-ratelimit-limit-${unit}`] = String(per);
+      headers[`x-ratelimit-remaining-${unit}`] = '0';
+      headers[`x-ratelimit-reset-${unit}`] = formatDuration(ms);
+    };
+    if (limit.rpm !== undefined && requestsMs > 0) out('requests', limit.rpm, requestsMs);
+    if (limit.tpm !== undefined && requestsMs < waitMs) out('tokens', limit.tpm, waitMs);
+    return headers;
   }
 
   /** Correct token buckets once real usage is known: charge the extra, refund the surplus. */
@@ -208,6 +254,24 @@ export class RateLimiter {
     ]);
   }
 
+  /**
+   * A tenant's share of a router's limit: its bucket's name (encoded, so no pair can pose as
+   * another) and how a refusal names it. Kept, as config names are few (cleared past 10,000).
+   */
+  private tenantShare(tenant: string, router: string): { id: string; name: string } {
+    const key = `${tenant}\u0000${router}`;
+    let share = this.tenantShares.get(key);
+    if (!share) {
+      if (this.tenantShares.size >= 10_000) this.tenantShares.clear();
+      share = {
+        id: `${encodeURIComponent(tenant)}/${encodeURIComponent(router)}`,
+        name: `router ${router} (tenant ${tenant})`,
+      };
+      this.tenantShares.set(key, share);
+    }
+    return share;
+  }
+
   private bucketsFor(
     scope: LimitScopeKind,
     name: string,
@@ -258,8 +322,14 @@ export class RateLimiter {
       readCounters,
       pools,
     );
+    if (!result.ok) {
+      // Refused, nothing was charged: a bucket that would have taken its cost says its level
+      // without it (the state reports it as after the charge).
+      const states = result.buckets.map((s, i) => (s.ok ? uncharged(s, buckets[i]!.spec) : s));
+      const headers = rateLimitHeaders(buckets, states);
+      throw refusalOf(buckets, states, headers, retryable, this.windowMs);
+    }
     const headers = rateLimitHeaders(buckets, result.buckets);
-    if (!result.ok) throw refusalOf(buckets, result.buckets, headers, retryable, this.windowMs);
     return {
       headers,
       counters: result.counters,
@@ -291,4 +361,13 @@ export class RateLimiter {
     if (tat === undefined) return limit;
     return gcraAvailable(bucket, tat, now);
   }
+}
+
+/** A bucket's state as after a charge of `spec.cost`, without it. */
+function uncharged(s: BucketState, spec: BucketSpec): BucketState {
+  return {
+    ...s,
+    remaining: Math.min(s.limit, s.remaining + spec.cost),
+    resetMs: Math.max(0, s.resetMs - (spec.cost * spec.windowMs) / spec.limit),
+  };
 }

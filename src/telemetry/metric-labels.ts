@@ -48,3 +48,24 @@ export function servedModelLabel(deployment: string, model: string): string {
   seen.add(model);
   return model;
 }
+
+/**
+ * The statuses `status` labels keep as they are: those the router itself answers, and Anthropic's
+ * 529 (`overloaded_error`), which Claude deployments pass on.
+ */
+const KEPT_STATUSES: ReadonlySet<number> = new Set([
+  200, 201, 202, 400, 401, 403, 404, 405, 408, 409, 412, 413, 414, 415, 422, 429, 431, 499, 500,
+  502, 503, 504, 529,
+]);
+
+/**
+ * An HTTP status as a label value: an upstream's error status reaches the client as it came
+ * (any of 400-599), so one answering 418, 520 or 599 would add a series each; those outside
+ * KEPT_STATUSES are their class (`4xx`, `5xx`; `2xx`…), anything else `other`.
+ */
+export function statusLabel(status: number): string {
+  if (KEPT_STATUSES.has(status)) return String(status);
+  return Number.isInteger(status) && status >= 100 && status <= 599
+    ? `${Math.floor(status / 100)}xx`
+    : 'other';
+}

@@ -132,6 +132,62 @@ describe('metrics cardinality', () => {
     ).toContain('echo-user-0');
   });
 
+  it("an upstream's odd HTTP statuses fold into their class in the status label", async () => {
+    agent = new MockAgent();
+    agent.disableNetConnect();
+    // An upstream (or a proxy before it: Cloudflare's 520-527) answering statuses no API uses.
+    const odd = [418, 420, 451, 520, 527, 599];
+    for (const status of odd)
+      agent
+        .get('https://odd.example')
+        .intercept({ path: '/v1/chat/completions', method: 'POST' })
+        .reply(status, { error: { message: `odd ${status}` } });
+    const config = testConfig({
+      deployments: [
+        ...testConfigInput().deployments,
+        {
+          name: 'odd-upstream',
+          provider: 'openai',
+          model: 'odd-model',
+          baseUrl: 'https://odd.example/v1',
+          apiKeyEnv: 'UPSTREAM_KEY',
+          prices: { inputPer1M: 1, outputPer1M: 1 },
+          contextWindow: 128_000,
+          maxOutputTokens: 4_096,
+        },
+      ],
+    });
+    const d = config.deployments.find((x) => x.name === 'odd-upstream')!;
+    const t = await buildTestApp(config, {
+      'odd-upstream': createOpenAiAdapter(d, createHttpClient({ dispatcher: agent }), {
+        UPSTREAM_KEY: 'sk-test',
+      }),
+    });
+    registry.resetMetrics();
+    const statuses: number[] = [];
+    for (const _ of odd) {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/v1/chat/completions',
+        payload: { model: 'odd-upstream', messages: [{ role: 'user', content: 'hi' }] },
+      });
+      statuses.push(res.statusCode);
+    }
+    // The client still hears the upstream's status, as before.
+    expect(statuses).toEqual(odd);
+    for (const r of t.records) recordRequestMetrics(r);
+    // A status the router itself answers is kept; the others are their class.
+    recordRequestMetrics({ ...t.records[0]!, status: 429 });
+    recordRequestMetrics({ ...t.records[0]!, status: 1234 });
+    const values = labelValues(
+      await metricsText(),
+      'model_router_requests_total',
+      'status',
+      'deployment="odd-upstream"',
+    );
+    expect([...values].sort()).toEqual(['429', '4xx', '5xx', 'other']);
+  });
+
   it('no value a client sends becomes a label: 150 rounds of new names add no series', async () => {
     const input = testConfigInput();
     input.deployments.push(simEmbeddingDeployment('embed'));

@@ -4,7 +4,7 @@
 import { Counter, Histogram } from 'prom-client';
 import type { StoredFeedback } from '../store/feedback-store.js';
 import { answeredFromCache, type RequestRecord } from '../store/request-record.js';
-import { errorLabel, servedModelLabel } from './metric-labels.js';
+import { errorLabel, servedModelLabel, statusLabel } from './metric-labels.js';
 import { registry } from './metrics-registry.js';
 
 const LABELS = ['router', 'model', 'deployment', 'status'] as const;
@@ -166,7 +166,7 @@ export function recordRequestMetrics(r: RequestRecord): void {
   const m: ModelLabels = { router, model, deployment };
   // Label sets written out whole: a spread then a key makes a new hidden class per object on
   // Node 20, and prom-client's reads of them go megamorphic (docs/benchmarks.md, 2026-12-07).
-  requests.inc({ router, model, deployment, status: String(r.status) });
+  requests.inc({ router, model, deployment, status: statusLabel(r.status) });
   if (r.status === 429)
     rateLimited.inc({ router, code: errorLabel(r.errorCode ?? 'rate_limit_exceeded') });
   for (const a of r.attempts)
@@ -243,5 +243,5 @@ function countTokens(
  * and deployment empty (never the client's `model`, which would let clients grow the series).
  */
 export function recordRefusedRequest(status: number): void {
-  requests.inc({ router: '', model: '', deployment: '', status: String(status) });
+  requests.inc({ router: '', model: '', deployment: '', status: statusLabel(status) });
 }

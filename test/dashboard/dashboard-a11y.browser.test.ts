@@ -317,7 +317,8 @@ describe.skipIf(!haveChromium)('dashboard accessibility in headless Chromium', (
     for (let i = 0; i < 3; i++) {
       const before = refused;
       await page.clock.runFor(REFRESH_MS);
-      await expect.poll(() => refused).toBeGreaterThan(before);
+      // Under load a refresh's fetch can take longer than poll's default second.
+      await expect.poll(() => refused, { timeout: 15_000 }).toBeGreaterThan(before);
     }
     expect(await liveRegionChanges(page), 'router unreachable').toEqual([]);
     // The figures that change at each refresh are in no live region.

@@ -5,7 +5,18 @@
 /* global Chart */
 import { cueLegendItem, DASHES, OTHER, SERIES, seriesMarks } from './chart-palette.js';
 import { chartSummaries, nameChart } from './chart-text.js';
-import { clock, count, dayAndClock, human, modelLabel, pct, short, usd } from './format.js';
+import {
+  clock,
+  compactCount,
+  count,
+  dayAndClock,
+  human,
+  modelLabel,
+  pct,
+  short,
+  usd,
+} from './format.js';
+import { renderTrafficTable } from './traffic-table.js';
 
 /** Models drawn apart in the charts; the rest are summed as "other models" (the table lists all). */
 const TOP_MODELS = 8;
@@ -75,7 +86,7 @@ export function renderCharts(data) {
   const labels = series.map((b) => (withDate ? dayAndClock(b.t) : clock(b.t)));
   const othersIn = (b) =>
     Object.entries(b.byModel).reduce((n, [m, k]) => (topKeys.includes(m) ? n : n + k), 0);
-  drawChart('chart-traffic', {
+  const traffic = {
     type: 'bar',
     data: {
       labels,
@@ -98,8 +109,26 @@ export function renderCharts(data) {
           : []),
       ],
     },
-    options: { scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true } } },
-  });
+    options: {
+      scales: {
+        x: { stacked: true },
+        // Whole requests (no 0.2 of one with few), in figures one reads (9,000T, not 9E15).
+        y: {
+          stacked: true,
+          beginAtZero: true,
+          ticks: { precision: 0, callback: (v) => compactCount(v) },
+        },
+      },
+    },
+  };
+  drawChart('chart-traffic', traffic);
+  const span = human(data.window.sinceMs);
+  renderTrafficTable(
+    labels,
+    traffic.data.datasets,
+    `Requests per model per ${human(data.window.bucketMs)}, last ${span}`,
+    `No requests in the last ${span}.`,
+  );
   drawChart('chart-share', {
     type: 'doughnut',
     data: {

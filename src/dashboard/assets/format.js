@@ -15,6 +15,9 @@ const moneySmall = new Intl.NumberFormat('en-US', {
 /** USD: cents from a dollar up, three significant digits below (a request costs fractions of a cent). */
 export const usd = (v) => (v === 0 ? '$0.00' : (Math.abs(v) >= 1 ? money2 : moneySmall).format(v));
 export const count = (v) => new Intl.NumberFormat('en-US').format(v);
+const compact = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 1 });
+/** A count in a few characters for an axis (1.5K, 9,000T), never an exponent as 9E15. */
+export const compactCount = (v) => compact.format(v);
 export const pct = (v) => `${(v * 100).toFixed(1)}%`;
 /** A short duration: µs under a millisecond (a router's overhead), else ms to two places. */
 export const ms = (v) => (v < 1 ? `${Math.round(v * 1000)} µs` : `${v.toFixed(2)} ms`);

@@ -3,6 +3,7 @@
 // goes through the content filter's input rules. Each answers the new text, or undefined to send
 // the event as it came.
 import { isObject } from '../../core/is-object.js';
+import { base64Bytes } from '../../gateway/realtime-audio.js';
 import type { RealtimeLink } from '../../gateway/realtime-gateway.js';
 
 type Json = Record<string, unknown>;
@@ -42,4 +43,14 @@ export function itemTexts(event: Json): string[] {
   for (const part of item.content)
     if (isObject(part) && typeof part.text === 'string') texts.push(part.text);
   return texts;
+}
+
+/** Bytes of `conversation.item.create`'s `input_audio` parts (base64 `audio`). */
+export function itemAudioBytes(event: Json): number {
+  const item = event.item;
+  if (!isObject(item) || !Array.isArray(item.content)) return 0;
+  let bytes = 0;
+  for (const part of item.content)
+    if (isObject(part) && part.type === 'input_audio') bytes += base64Bytes(part.audio);
+  return bytes;
 }

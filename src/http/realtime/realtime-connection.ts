@@ -31,7 +31,8 @@ import {
   upstreamEnd,
   upstreamMessageTooLarge,
 } from './session-end.js';
-import { filterItem, itemTexts, pinModel } from './client-events.js';
+import { filterItem, itemAudioBytes, itemTexts, pinModel } from './client-events.js';
+import { base64Bytes } from '../../gateway/realtime-audio.js';
 import { SessionResponses } from './session-responses.js';
 import { ROUTER_SHUTDOWN } from '../websocket-shutdown.js';
 import { RealtimeRelay, type RealtimeDeps } from './realtime-relay.js';
@@ -255,9 +256,12 @@ export class RealtimeConnection implements RealtimeListener {
       else if (event.type === 'conversation.item.create') {
         if (this.filterOn())
           text = (await filterItem(event, (t) => this.filterText(link, t))) ?? text;
-        // Its text is part of what the next response reads (and is charged if stopped).
-        this.deps.gateway.noteItem(link, itemTexts(event));
-      }
+        // Its text and audio are part of what the next response reads (charged if stopped).
+        this.deps.gateway.noteItem(link, itemTexts(event), itemAudioBytes(event));
+      } else if (event.type === 'input_audio_buffer.append')
+        this.deps.gateway.noteAudioAppended(link, base64Bytes(event.audio));
+      else if (event.type === 'input_audio_buffer.clear')
+        this.deps.gateway.noteAudioAppended(link, 0, true);
     } catch (err) {
       const e = toGatewayError(err);
       if (e.status >= 500) this.request.log.error({ err: e.cause ?? e, code: e.code }, e.message);

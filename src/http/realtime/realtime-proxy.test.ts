@@ -73,8 +73,18 @@ function upstream(refuse?: number) {
       // when the client says `vad.finish` (or cancelled, when the router cancels it).
       if (event.type === 'input_audio_buffer.commit') {
         const id = `resp_vad${++vad}`;
+        ws.send(JSON.stringify({ type: 'input_audio_buffer.committed', item_id: `item_${vad}` }));
         ws.send(JSON.stringify({ type: 'response.created', response: { id } }));
       }
+      // A quarter second of PCM16 audio out (12,000 bytes: 5 output audio tokens).
+      if (event.type === 'vad.speak')
+        ws.send(
+          JSON.stringify({
+            type: 'response.output_audio.delta',
+            response_id: `resp_vad${vad}`,
+            delta: Buffer.alloc(12_000).toString('base64'),
+          }),
+        );
       if (event.type === 'vad.finish' || event.type === 'response.cancel') {
         const id = String(event.response_id ?? `resp_vad${vad}`);
         const status = event.type === 'response.cancel' ? 'cancelled' : 'completed';
@@ -355,6 +365,32 @@ describe('realtime proxy, scripted upstreams', () => {
     ]);
     expect(c.ws.readyState).toBe(WebSocket.OPEN);
     c.ws.close();
+  });
+
+  it('charges a response the client left mid-answer the audio it sent and the audio it was sent', async () => {
+    const c = await open('/v1/realtime?model=rt-up');
+    await c.until('session.created');
+    // A second of PCM16 at 24 kHz in two appends (10 input audio tokens), and half a second
+    // appended then cleared (not in the conversation).
+    const half = Buffer.alloc(24_000).toString('base64');
+    c.ws.send(JSON.stringify({ type: 'input_audio_buffer.append', audio: half }));
+    c.ws.send(JSON.stringify({ type: 'input_audio_buffer.clear' }));
+    for (let i = 0; i < 2; i++)
+      c.ws.send(JSON.stringify({ type: 'input_audio_buffer.append', audio: half }));
+    c.ws.send('{"type":"input_audio_buffer.commit"}');
+    await c.until('response.created');
+    c.ws.send('{"type":"vad.speak"}');
+    await c.until('response.output_audio.delta');
+    c.ws.close();
+    await vi.waitFor(() => expect(records).toHaveLength(1));
+    expect(records[0]).toMatchObject({
+      status: 499,
+      promptTokens: 10,
+      completionTokens: 5,
+      usageEstimated: true,
+    });
+    // 10 audio in × 32 + 5 audio out × 64, per 1M.
+    expect(records[0]!.costUsd).toBeCloseTo((320 + 320) / 1e6, 12);
   });
 
   it('ends a session whose key is revoked at its next event, not at its next response.create', async () => {

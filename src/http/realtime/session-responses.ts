@@ -3,16 +3,27 @@
 // `response.done` (one request-log record, from its usage) or is refused by an `error` event naming
 // it. A response the upstream starts by itself (server VAD) is recorded too. When the session ends
 // first, the responses still waiting or open are recorded with the session's ending, charged their
-// input.
+// input and the output deltas the client was sent of them.
 import { isObject } from '../../core/is-object.js';
+import { noteOutputDelta } from '../../gateway/realtime-audio.js';
 import type {
   RealtimeGateway,
   RealtimeLink,
   RealtimeTurn,
 } from '../../gateway/realtime-gateway.js';
 
-/** Upstream events that start and end responses; any other passes unparsed. */
-const READ_FROM_UPSTREAM = ['"response.created"', '"response.done"', '"error"'];
+/**
+ * Upstream events that start and end responses, commit the client's audio or state the session's
+ * audio formats; any other passes unparsed but output deltas.
+ */
+const READ_FROM_UPSTREAM = [
+  '"response.created"',
+  '"response.done"',
+  '"error"',
+  '"input_audio_buffer.committed"',
+  '"session.created"',
+  '"session.updated"',
+];
 
 export class SessionResponses {
   /** Admitted responses the upstream has not yet answered with `response.created`. */
@@ -34,12 +45,16 @@ export class SessionResponses {
     this.queued.push({ ...turn, eventId });
   }
 
-  /** One upstream event: deltas time the first output; the rest only pass. */
+  /**
+   * One upstream event: deltas time the first output and are counted to their response (what a
+   * response stopped before its done is charged); the rest only pass.
+   */
   watch(text: string): void {
-    // A delta names its type first: no need to look further into its (long) text.
+    // A delta names its type first.
     const head = text.length > 256 ? text.slice(0, 256) : text;
     if (head.includes('.delta"')) {
       for (const turn of this.open.values()) this.gateway.firstOutput(turn);
+      this.countDelta(text);
       return;
     }
     if (!READ_FROM_UPSTREAM.some((n) => text.includes(n))) return;
@@ -51,7 +66,11 @@ export class SessionResponses {
     }
     if (!isObject(event)) return;
     const response = isObject(event.response) ? event.response : {};
-    if (event.type === 'response.created') {
+    if (event.type === 'input_audio_buffer.committed') {
+      this.gateway.noteAudioCommitted(this.link);
+    } else if (event.type === 'session.created' || event.type === 'session.updated') {
+      this.gateway.noteSession(this.link, event.session);
+    } else if (event.type === 'response.created') {
       this.open.set(response.id, this.queued.shift() ?? this.unasked(response.id));
     } else if (event.type === 'response.done') {
       const turn = this.open.get(response.id) ?? this.queued.shift() ?? this.unasked();
@@ -84,6 +103,26 @@ export class SessionResponses {
         );
       }
     }
+  }
+
+  /** An output delta, to its response (by `response_id`; one naming none, to the one open). */
+  private countDelta(text: string): void {
+    if (this.open.size === 0) return;
+    let event: unknown;
+    try {
+      event = JSON.parse(text);
+    } catch {
+      return;
+    }
+    if (!isObject(event)) return;
+    const id = event.response_id;
+    const turn =
+      id === undefined
+        ? this.open.size === 1
+          ? this.open.values().next().value
+          : undefined
+        : this.open.get(id);
+    if (turn) noteOutputDelta(turn.output, event);
   }
 
   /**
