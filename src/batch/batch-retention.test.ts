@@ -78,7 +78,14 @@ async function build(open: () => BatchStore & { close?(): Promise<void> }, reten
     const res = await inject({
       method: 'POST',
       url: '/v1/messages/batches',
-      payload: { requests: [{ custom_id: 'one', params: { model: 'small', max_tokens: 8 } }] },
+      payload: {
+        requests: [
+          {
+            custom_id: 'one',
+            params: { model: 'small', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] },
+          },
+        ],
+      },
     });
     expect(res.statusCode).toBe(200);
     return res.json<{ id: string }>().id;

@@ -7,7 +7,7 @@
 import type { RuntimeConfig } from '../config/runtime-config.js';
 import { GatewayError, invalidRequest } from '../core/errors.js';
 import { targetMembers, targetName, type ChatCall, type Target } from './gateway-types.js';
-import { keyAllowsDeployment, targetModelKind } from './request-target.js';
+import { keyAllowsDeployment, quoteName, targetModelKind } from './request-target.js';
 import { modelParam } from './model-from-models.js';
 import type { RequestRecord } from '../store/request-record.js';
 import type { ExecutionResult } from './execute-with-failover.js';
@@ -120,7 +120,7 @@ function lookUp(snapshot: RuntimeConfig, name: string, param: string): Target {
     type: 'invalid_request_error',
     code: 'model_not_found',
     param,
-    message: `${param}: the model or deployment "${name}" does not exist or you do not have access to it. GET /v1/models lists the router deployments and deployments you can use.`,
+    message: `${param}: the model or deployment ${quoteName(name)} does not exist or you do not have access to it. GET /v1/models lists the router deployments and deployments you can use.`,
   });
 }
 

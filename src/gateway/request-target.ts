@@ -43,7 +43,7 @@ export function resolveTarget(snapshot: RuntimeConfig, call: ChatCall): Target {
     // audit F7, 2026-12-06: /v1 answered with Azure's code, which OpenAI clients do not know).
     code: call.deploymentFromPath ? 'DeploymentNotFound' : 'model_not_found',
     param,
-    message: `${field} model or deployment "${name}" does not exist or you do not have access to it. GET /v1/models lists the router deployments and deployments you can use.`,
+    message: `${field} model or deployment ${quoteName(name)} does not exist or you do not have access to it. GET /v1/models lists the router deployments and deployments you can use.`,
   });
 }
 
@@ -348,4 +348,12 @@ export function effectiveMode(
     choice.mode = override;
   }
   return choice;
+}
+
+/**
+ * A name the client sent, quoted for a message: JSON-escaped (a control character shows as its
+ * escape) and cut at 120 characters, so a 70,000-character `model` is not echoed back whole.
+ */
+export function quoteName(name: string): string {
+  return JSON.stringify(name.length > 120 ? `${name.slice(0, 120)}…` : name);
 }

@@ -3,7 +3,12 @@
 // "Body is not valid JSON but content-type is set to 'application/json'". A body nested deeper
 // than any real request (core/json-nesting.ts) is a 400 too, before any code recurses into it, and
 // so is one whose bytes are not UTF-8 (RFC 8259 §8.1), which was read with U+FFFD in their place.
+// RFC 8259 defines no charset parameter for JSON, but a client that declares one
+// (`application/json; charset=latin1`, .NET's `Encoding.Unicode` → `charset=utf-16`) was read as
+// UTF-8 anyway: its "é" refused, its UTF-16 read as NUL-separated garbage. Such a body is decoded
+// as declared (jsonBodyText), so nothing it says is lost; a charset no decoder knows is a 415.
 import { isUtf8 } from 'node:buffer';
+import { TextDecoder } from 'node:util';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { GatewayError } from '../core/errors.js';
 import { MAX_JSON_DEPTH, jsonNestsDeeperThan, tooDeepMessage } from '../core/json-nesting.js';
@@ -22,8 +27,15 @@ const MERGE_PATCH = 'application/merge-patch+json';
 export function useJsonBodyParser(app: FastifyInstance): void {
   const parse = app.getDefaultJsonParser('error', 'error');
   const parseJson: ContentTypeParserFn = (request, body, done) => {
-    if (typeof body !== 'string' && !isUtf8(body)) return done(notUtf8Body(body), undefined);
-    const text = typeof body === 'string' ? body : body.toString('utf8');
+    let text: string;
+    try {
+      text =
+        typeof body === 'string'
+          ? body
+          : jsonBodyText(body, request.headers['content-type'] as string | undefined);
+    } catch (err) {
+      return done(err as Error, undefined);
+    }
     parse(request, text, (err, value) => {
       const refused = (err as { code?: string } | null)?.code === 'FST_ERR_CTP_INVALID_JSON_BODY';
       if (!err && jsonNestsDeeperThan(text, MAX_JSON_DEPTH)) return done(tooDeepBody(), undefined);
@@ -43,6 +55,61 @@ type ContentTypeParserFn = (
   body: string | Buffer,
   done: (err: Error | null, body?: unknown) => void,
 ) => void;
+
+/** A media type's `charset` parameter: a token or a quoted string (RFC 9110 §5.6.6). */
+const CHARSET_PARAM = /;\s*charset\s*=\s*(?:"([^"]*)"|([^\s;]*))/i;
+
+/** The charset `contentType` declares, lower-cased; undefined when it declares none. */
+export function declaredCharset(contentType: string | undefined): string | undefined {
+  const m = contentType ? CHARSET_PARAM.exec(contentType) : null;
+  return m ? (m[1] ?? m[2] ?? '').trim().toLowerCase() : undefined;
+}
+
+/**
+ * The text of the JSON body `bytes` that came as `contentType`: UTF-8 (checked: notUtf8Body)
+ * unless it declares another charset, which decodes it. Decoded by Node's TextDecoder, whose labels
+ * are the WHATWG Encoding Standard's, read as browsers read them (`latin1` and `us-ascii` are
+ * windows-1252, `utf-16` little-endian; a BOM is dropped); no dependency needed. Throws a 415 for
+ * a charset it does not know (`utf-32`, a typo), a 400 for bytes that are no text in the declared
+ * one.
+ */
+export function jsonBodyText(bytes: Buffer, contentType: string | undefined): string {
+  const charset = declaredCharset(contentType);
+  let decoder: TextDecoder | undefined;
+  // An empty `charset=` declares nothing: read as UTF-8, as before charsets were read. The usual
+  // `charset=utf-8` needs no decoder either.
+  if (charset && charset !== 'utf-8' && charset !== 'utf8') {
+    try {
+      decoder = new TextDecoder(charset, { fatal: true });
+    } catch {
+      throw unsupportedCharset(charset);
+    }
+  }
+  if (!decoder || decoder.encoding === 'utf-8') {
+    if (!isUtf8(bytes)) throw notUtf8Body(bytes);
+    return bytes.toString('utf8');
+  }
+  try {
+    return decoder.decode(bytes);
+  } catch {
+    throw new GatewayError({
+      status: 400,
+      type: 'invalid_request_error',
+      code: 'invalid_json',
+      message: `The request body is not valid ${decoder.encoding}, the charset its content-type declares (charset=${charset}). Send the JSON encoded as UTF-8 with content-type: application/json, or declare the charset the body is in.`,
+    });
+  }
+}
+
+/** The 415 for a declared charset no decoder knows. */
+export function unsupportedCharset(charset: string): GatewayError {
+  return new GatewayError({
+    status: 415,
+    type: 'invalid_request_error',
+    code: 'unsupported_media_type',
+    message: `The request body's content-type declares charset=${JSON.stringify(charset.slice(0, 40))}, which this router cannot read. Send the JSON encoded as UTF-8 with content-type: application/json (charset=utf-8, or no charset).`,
+  });
+}
 
 /**
  * The 400 for a body that is not JSON (`invalid_json`): where it breaks (line, column) and what

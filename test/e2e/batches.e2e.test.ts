@@ -344,7 +344,7 @@ describe('Batch API with the openai SDK', () => {
     // Anthropic's Message Batches run /v1/messages lines; this API does not take that endpoint.
     await bad({ ...good, endpoint: '/v1/messages' }, 'endpoint');
     await bad({ ...good, completion_window: '1h' }, 'completion_window');
-    await bad({ ...good, metadata: { k: 1 } }, 'metadata');
+    await bad({ ...good, metadata: { k: 1 } }, 'metadata.k');
     await bad(
       { ...good, output_expires_after: { anchor: 'created_at', seconds: 5 } },
       'output_expires_after',

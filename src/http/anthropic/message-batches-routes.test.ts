@@ -93,6 +93,64 @@ describe('Message Batches routes', () => {
     expect(await store.getFile(doc.outputFileId!, 'acme')).toBeUndefined();
   });
 
+  it("refuses a batch whose shape Anthropic refuses, in Anthropic's words and envelope", async () => {
+    const refused = async (payload: unknown) => {
+      const res = await app.inject({
+        method: 'POST',
+        url: '/v1/messages/batches',
+        payload: payload as object,
+      });
+      expect(res.statusCode, JSON.stringify(payload)).toBe(400);
+      const body = res.json();
+      expect(body).toMatchObject({ type: 'error', error: { type: 'invalid_request_error' } });
+      return body.error.message as string;
+    };
+    const ok = { custom_id: 'one', params };
+    const { model: _m, ...noModel } = params;
+    const { max_tokens: _t, ...noMaxTokens } = params;
+    const { messages: _s, ...noMessages } = params;
+    expect(await refused({ requests: 'x' })).toMatch(/^requests: Input should be a valid list/);
+    expect(await refused({ requests: [ok], extra: 1 })).toBe(
+      'extra: Extra inputs are not permitted',
+    );
+    expect(await refused({ requests: [{ params }] })).toBe('requests.0.custom_id: Field required');
+    expect(await refused({ requests: [{ custom_id: 7, params }] })).toBe(
+      'requests.0.custom_id: Input should be a valid string',
+    );
+    expect(await refused({ requests: [ok, { ...ok }] })).toBe(
+      'requests.1.custom_id: Duplicate custom_id "one" (also requests.0.custom_id); each request in a batch needs its own.',
+    );
+    expect(await refused({ requests: [{ ...ok, note: 'x' }] })).toBe(
+      'requests.0.note: Extra inputs are not permitted',
+    );
+    expect(await refused({ requests: [{ custom_id: 'one' }] })).toBe(
+      'requests.0.params: Field required',
+    );
+    expect(await refused({ requests: [ok, { custom_id: 'b', params: noModel }] })).toBe(
+      'requests.1.params.model: Field required',
+    );
+    expect(await refused({ requests: [{ custom_id: 'a', params: { ...params, model: 1 } }] })).toBe(
+      'requests.0.params.model: Input should be a valid string',
+    );
+    expect(await refused({ requests: [{ custom_id: 'a', params: noMaxTokens }] })).toBe(
+      'requests.0.params.max_tokens: Field required',
+    );
+    expect(
+      await refused({ requests: [{ custom_id: 'a', params: { ...params, max_tokens: '8' } }] }),
+    ).toBe('requests.0.params.max_tokens: Input should be a valid integer');
+    expect(
+      await refused({ requests: [{ custom_id: 'a', params: { ...params, max_tokens: 0 } }] }),
+    ).toBe('requests.0.params.max_tokens: Input should be greater than or equal to 1');
+    expect(await refused({ requests: [{ custom_id: 'a', params: noMessages }] })).toBe(
+      'requests.0.params.messages: Field required',
+    );
+    expect(
+      await refused({ requests: [{ custom_id: 'a', params: { ...params, messages: 'hi' } }] }),
+    ).toBe('requests.0.params.messages: Input should be a valid list');
+    expect(await store.listBatches('acme', undefined, 10)).toEqual([]);
+    expect(woken).toBe(0);
+  });
+
   it('answers 404 in Anthropic shape when batches are turned off', async () => {
     await build(false);
     const res = await app.inject({ method: 'GET', url: '/v1/messages/batches' });

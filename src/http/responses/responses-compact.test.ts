@@ -214,6 +214,76 @@ describe('POST /v1/responses/compact', () => {
     expect(t.records).toHaveLength(0);
   });
 
+  it("refuses a field OpenAI's compact does not take, naming it, and takes what the Codex CLI sends", async () => {
+    const t = await setup();
+    const stream = await t.post('/v1/responses/compact', {
+      model: 'big',
+      input: conversation,
+      stream: true,
+    });
+    expect(stream.statusCode).toBe(400);
+    expect(stream.json().error).toEqual({
+      message:
+        "Unknown parameter: 'stream'. POST /v1/responses/compact takes no 'stream': a compaction is answered as one JSON object, never streamed: remove it.",
+      type: 'invalid_request_error',
+      param: 'stream',
+      code: 'unknown_parameter',
+    });
+    const temperature = await t.post('/v1/responses/compact', {
+      model: 'big',
+      input: conversation,
+      temperature: 0.2,
+    });
+    expect(temperature.json().error).toMatchObject({
+      param: 'temperature',
+      code: 'unknown_parameter',
+      message: expect.stringMatching(
+        /^Unknown parameter: 'temperature'\. POST \/v1\/responses\/compact takes model, input, previous_response_id, instructions, /,
+      ),
+    });
+    const emptyId = await t.post('/v1/responses/compact', {
+      model: 'big',
+      previous_response_id: '',
+    });
+    expect(emptyId.json().error).toMatchObject({
+      param: 'previous_response_id',
+      code: 'empty_string',
+    });
+    const conv = await t.post('/v1/responses/compact', { model: 'big', conversation: 'conv_1' });
+    expect(conv.json().error).toMatchObject({ param: 'conversation', code: 'unknown_parameter' });
+    // The fields it takes are checked as POST /v1/responses checks them.
+    const tier = await t.post('/v1/responses/compact', {
+      model: 'big',
+      input: conversation,
+      service_tier: 1,
+    });
+    expect(tier.json().error).toMatchObject({ param: 'service_tier', code: 'invalid_type' });
+    const cacheOptions = await t.post('/v1/responses/compact', {
+      model: 'big',
+      input: conversation,
+      prompt_cache_options: 'implicit',
+    });
+    expect(cacheOptions.json().error).toMatchObject({
+      param: 'prompt_cache_options',
+      code: 'invalid_type',
+    });
+    expect(t.records).toHaveLength(0);
+    // codex-rs `CompactionInput`, as the Codex CLI sends it.
+    const codex = await t.post('/v1/responses/compact', {
+      model: 'big',
+      input: conversation,
+      instructions: 'You are Codex.',
+      tools: [{ type: 'function', name: 'write_file', parameters: { type: 'object' } }],
+      parallel_tool_calls: true,
+      reasoning: { effort: 'medium' },
+      service_tier: 'priority',
+      prompt_cache_key: 'session-1',
+      text: { verbosity: 'low' },
+    });
+    expect(codex.statusCode).toBe(200);
+    expect(codex.json().object).toBe('response.compaction');
+  });
+
   it("uses the router's own compaction on a native Responses upstream, whose next turn gets the summary", async () => {
     const config = testConfig({
       deployments: [nativeCodexDeployment()],

@@ -7,7 +7,7 @@
 // any deployment can continue from. A native upstream's own compaction is not used: its item
 // could be read by that upstream only, and the next turn may be routed elsewhere.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { GatewayError } from '../../core/errors.js';
+import { GatewayError, invalidRequest } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { isObject } from '../../core/is-object.js';
 import type { ChatMessage, ChatRequest } from '../../core/wire-types.js';
@@ -17,6 +17,7 @@ import type { ChatOutcome } from '../../gateway/gateway-types.js';
 import type { ConversationObjectStore } from '../../store/conversation-object-store.js';
 import type { ResponseStore } from '../../store/response-store.js';
 import { callGateway, type GatewayCaller } from '../routes/chat-routes.js';
+import { checkFieldType } from '../check-fields.js';
 import { compactionItem, isCompactionSummary, SUMMARY_HEADING } from './compaction-item.js';
 import type { Json } from './responses-convert.js';
 import { chatToInputItems } from './chat-to-input-items.js';
@@ -31,17 +32,73 @@ export const COMPACTION_INSTRUCTIONS = [
   'Do not invent anything, do not answer or continue the conversation, and do not address the user. Write only the summary.',
 ].join(' ');
 
+/** openapi.yaml `CompactResponseMethodPublicBody`: the fields OpenAI's compact takes. */
+const COMPACT_FIELDS = [
+  'model',
+  'input',
+  'previous_response_id',
+  'instructions',
+  'prompt_cache_key',
+  'prompt_cache_retention',
+  'prompt_cache_options',
+  'service_tier',
+];
+/**
+ * Fields the Codex CLI sends with every compact request (codex-rs `CompactionInput`: the turn's
+ * tools and settings), which OpenAI takes though its spec does not list them; and the attribution
+ * every OpenAI route of the router reads. Checked as POST /v1/responses checks them.
+ */
+const ALSO_TAKEN = [
+  'tools',
+  'parallel_tool_calls',
+  'reasoning',
+  'text',
+  'user',
+  'safety_identifier',
+  'metadata',
+];
+const TAKEN = new Set([...COMPACT_FIELDS, ...ALSO_TAKEN]);
+/** What to do instead, for fields of POST /v1/responses a compact request cannot honour. */
+const INSTEAD: Record<string, string> = {
+  stream: 'a compaction is answered as one JSON object, never streamed: remove it',
+  background: 'a compaction is answered in the same request: remove it',
+  conversation:
+    "to compact a conversation of the Conversations API, send its items (GET /v1/conversations/{id}/items) as 'input'",
+  store: "a compaction is not stored; its output is the next request's input: remove it",
+};
+
 /**
  * The body `prepareResponse` checks: the fields of `CompactResponseMethodPublicBody` the router
- * reads (a conversation given by `previous_response_id` alone has an empty `input`).
+ * reads (a conversation given by `previous_response_id` alone has an empty `input`), and those it
+ * takes to check only (ALSO_TAKEN, the prompt cache and service tier: the summary is the router's
+ * own call). Any other field is a 400 `unknown_parameter` naming it, as OpenAI answers, not
+ * ignored: a client's `stream: true` or `conversation` would have been answered as if unsent.
  */
 export function compactableBody(sent: unknown): Json | null {
   if (!isObject(sent)) return null;
+  const unknown = Object.keys(sent).find((key) => !TAKEN.has(key));
+  if (unknown !== undefined) {
+    const name = JSON.stringify(unknown.slice(0, 64)).slice(1, -1);
+    throw invalidRequest(
+      `Unknown parameter: '${name}'. ${INSTEAD[unknown] ? `POST /v1/responses/compact takes no '${name}': ${INSTEAD[unknown]}.` : `POST /v1/responses/compact takes ${COMPACT_FIELDS.join(', ')} (and ${ALSO_TAKEN.join(', ')}).`}`,
+      unknown,
+      'unknown_parameter',
+    );
+  }
+  checkFieldType(sent, 'prompt_cache_options', 'object');
+  // An empty id named no response: it was read as no conversation ("'input' must not be empty").
+  if (sent.previous_response_id === '')
+    throw invalidRequest(
+      "Invalid 'previous_response_id': empty string. Send the id of a stored response (resp_…), or leave it out and send the conversation as 'input'.",
+      'previous_response_id',
+      'empty_string',
+    );
   const body: Json = { model: sent.model, input: sent.input };
   if (sent.input === undefined || sent.input === null)
     body.input = typeof sent.previous_response_id === 'string' ? [] : undefined;
-  for (const key of ['previous_response_id', 'instructions', 'prompt_cache_key'])
-    if (sent[key] !== undefined && sent[key] !== null) body[key] = sent[key];
+  for (const key of TAKEN)
+    if (key !== 'model' && key !== 'input' && key !== 'prompt_cache_options')
+      if (sent[key] !== undefined && sent[key] !== null) body[key] = sent[key];
   return body;
 }
 

@@ -3,6 +3,7 @@
 // checks and the bridged ChatRequest, the request a native upstream gets, and the gateway's
 // outcome as a Response object or as Responses stream events (native ones sent on as they came
 // when no output filter may change them).
+import { quoteName } from '../../gateway/request-target.js';
 import { invalidRequest } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import type { ChatChunk, ChatMessage, ChatRequest } from '../../core/wire-types.js';
@@ -146,7 +147,7 @@ async function previousResponse(
     : undefined;
   if (previousId && !previous)
     throw invalidRequest(
-      `Previous response "${previousId}" was not found: it was created with store: false, deleted, past the request log's retention, or by another tenant.`,
+      `Previous response ${quoteName(previousId)} was not found: it was created with store: false, deleted, past the request log's retention, or by another tenant.`,
       'previous_response_id',
       'previous_response_not_found',
     );

@@ -62,9 +62,11 @@ export function parseSpeechRequest(sent: unknown, modelFromPath = false): Speech
       'input',
     );
   const voice = body.voice;
-  if (typeof voice !== 'string' && !(isObject(voice) && typeof voice.id === 'string'))
+  // An empty name (or id) names no voice: it was sent on, to be refused upstream or read as a default.
+  const named = typeof voice === 'string' ? voice : isObject(voice) ? voice.id : undefined;
+  if (typeof named !== 'string' || !named)
     throw invalidRequest(
-      `voice ${voice === undefined || voice === null ? 'is required' : `must be a string or {"id": …} (got ${describeValue(voice)})`}: a voice name (e.g. "alloy") or {"id": …}.`,
+      `voice ${voice === undefined || voice === null ? 'is required' : named === '' ? 'is empty' : `must be a string or {"id": …} (got ${describeValue(voice)})`}: a voice name (e.g. "alloy") or {"id": …}.`,
       'voice',
     );
   if (

@@ -69,6 +69,57 @@ describe('Files and Batch API routes', () => {
     expect(await store.listBatches('acme', undefined, 10)).toEqual([]);
   });
 
+  it("a missing or mistyped field is a 400 in OpenAI's words naming it and what to send", async () => {
+    await build();
+    const input_file_id = await upload();
+    const good = { input_file_id, endpoint: '/v1/embeddings', completion_window: '24h' };
+    const error = async (payload: object) => (await create(payload)).json().error;
+    expect(await error({ ...good, input_file_id: 12345 })).toEqual({
+      message:
+        'Invalid type for \'input_file_id\': expected a string, but got an integer (12345) instead: send the id of a JSONL file uploaded with purpose "batch" (POST /v1/files), such as "file-abc123".',
+      type: 'invalid_request_error',
+      param: 'input_file_id',
+      code: 'invalid_type',
+    });
+    const { input_file_id: _, ...noFile } = good;
+    expect(await error(noFile)).toMatchObject({
+      param: 'input_file_id',
+      code: 'missing_required_parameter',
+      message: expect.stringMatching(/^Missing required parameter: 'input_file_id': send the id /),
+    });
+    expect(await error({ ...good, input_file_id: '' })).toMatchObject({
+      param: 'input_file_id',
+      code: 'empty_string',
+    });
+    expect(await error({ ...good, endpoint: ['/v1/embeddings'] })).toMatchObject({
+      param: 'endpoint',
+      code: 'invalid_type',
+      message: expect.stringMatching(
+        /^Invalid type for 'endpoint': expected a string, but got an array \(\["\/v1\/embeddings"\]\) instead: send the route every line of the batch is sent to, one of \/v1\/chat\/completions, /,
+      ),
+    });
+    expect(await error({ ...good, completion_window: 24 })).toMatchObject({
+      param: 'completion_window',
+      code: 'invalid_type',
+    });
+    expect(await error({ ...good, completion_window: '48h' })).toMatchObject({
+      param: 'completion_window',
+      code: 'invalid_value',
+      message: "Invalid value for 'completion_window': \"48h\". Supported values are: '24h'.",
+    });
+    expect(await error({ ...good, metadata: { run: 7 } })).toMatchObject({
+      param: 'metadata.run',
+      code: 'invalid_type',
+    });
+    expect((await create([good] as unknown as object)).json().error.code).toBe('invalid_type');
+    // An unknown id is quoted cut, not 70,000 characters back.
+    expect(await error({ ...good, input_file_id: 'x'.repeat(70_000) })).toMatchObject({
+      code: 'file_not_found',
+      message: `No such File object: ${'x'.repeat(120)}…`,
+    });
+    expect(await store.listBatches('acme', undefined, 10)).toEqual([]);
+  });
+
   it('refuses an output_expires_after that is not {anchor, seconds}; null is no expiry', async () => {
     await build();
     const input_file_id = await upload();

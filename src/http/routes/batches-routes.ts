@@ -4,7 +4,14 @@
 // run as the key that created it. A tenant sees only its own batches.
 import type { FastifyInstance } from 'fastify';
 import type { BatchRunner } from '../../batch/batch-runner.js';
-import { BATCH_ENDPOINTS, endpointRoute, unrunEndpointMessage } from '../../batch/batch-input.js';
+import {
+  BATCH_ENDPOINTS,
+  OPENAI_BATCH_ENDPOINTS,
+  endpointRoute,
+  unrunEndpointMessage,
+} from '../../batch/batch-input.js';
+import { describeValue } from '../../core/describe-value.js';
+import { tagsFromMetadata } from '../../gateway/attribution.js';
 import { batchObject, emptyUsage, isCancelling, type BatchDoc } from '../../batch/batch-object.js';
 import type { ConfigHolder } from '../../config/runtime-config.js';
 import { systemClock, type Clock } from '../../core/clock.js';
@@ -69,22 +76,32 @@ export async function registerBatchesRoutes(
     for (const p of ['/v1', '/openai/v1', '/openai']) {
       scope.post(`${p}/batches`, KEY_REQUEST, async (request) => {
         const body = request.body;
-        if (!isObject(body)) throw invalidRequest('The request body must be a JSON object.');
-        const { input_file_id: fileId, endpoint, completion_window: window } = body;
-        if (typeof endpoint !== 'string' || !endpointRoute(BATCH_ENDPOINTS, endpoint))
-          throw invalidRequest(unrunEndpointMessage(endpoint), 'endpoint');
-        if (window !== '24h')
-          throw invalidRequest('completion_window must be "24h".', 'completion_window');
-        if (typeof fileId !== 'string' || !fileId)
+        if (!isObject(body))
           throw invalidRequest(
-            'input_file_id is required: the id of an uploaded file.',
-            'input_file_id',
+            `The request body must be a JSON object: {"input_file_id": …, "endpoint": …, "completion_window": "24h"}; got ${describeValue(body)}.`,
+            null,
+            'invalid_type',
+          );
+        const fileId = requiredString(body, 'input_file_id');
+        const endpoint = requiredString(body, 'endpoint');
+        if (!endpointRoute(BATCH_ENDPOINTS, endpoint))
+          throw invalidRequest(unrunEndpointMessage(endpoint), 'endpoint', 'invalid_value');
+        const window = requiredString(body, 'completion_window');
+        if (window !== '24h')
+          throw invalidRequest(
+            `Invalid value for 'completion_window': ${describeValue(window)}. Supported values are: '24h'.`,
+            'completion_window',
+            'invalid_value',
           );
         const controls = lineControls(request.headers);
         const owner = request.auth.tenant;
         const file = await store.getFile(fileId, owner);
         if (!file || !isListedFile(file, clock.now()))
-          throw notFound(`No such File object: ${fileId}`, 'file_not_found', 'input_file_id');
+          throw notFound(
+            `No such File object: ${fileId.length > 120 ? `${fileId.slice(0, 120)}…` : fileId}`,
+            'file_not_found',
+            'input_file_id',
+          );
         if (file.purpose !== 'batch')
           throw invalidRequest(
             `File ${fileId} has purpose "${file.purpose}"; a batch reads a file uploaded with purpose "batch".`,
@@ -149,19 +166,48 @@ export async function registerBatchesRoutes(
   });
 }
 
-/** OpenAI's `metadata`: up to 16 string pairs, keys up to 64 characters, values up to 512. */
-function checkMetadata(metadata: unknown): Record<string, string> | null {
-  if (metadata === undefined || metadata === null) return null;
-  const ok =
-    isObject(metadata) &&
-    Object.keys(metadata).length <= 16 &&
-    Object.entries(metadata).every(
-      ([k, v]) => k.length <= 64 && typeof v === 'string' && v.length <= 512,
-    );
-  if (!ok)
+/** What each required field of `POST /v1/batches` is (openapi.yaml `createBatch`), for its 400s. */
+const REQUIRED: Readonly<Record<string, string>> = {
+  input_file_id:
+    'the id of a JSONL file uploaded with purpose "batch" (POST /v1/files), such as "file-abc123"',
+  endpoint: `the route every line of the batch is sent to, one of ${OPENAI_BATCH_ENDPOINTS.join(', ')}`,
+  completion_window: '"24h"',
+};
+
+/**
+ * `body[key]`, a required non-empty string: else a 400 in OpenAI's words naming the field, what
+ * came and what to send (a numeric `input_file_id` was "required" though it was there).
+ */
+function requiredString(body: Record<string, unknown>, key: string): string {
+  const v = body[key];
+  const wants = REQUIRED[key]!;
+  if (v === undefined || v === null)
     throw invalidRequest(
-      'metadata must be an object of up to 16 string values, keys up to 64 characters and values up to 512.',
-      'metadata',
+      `Missing required parameter: '${key}': send ${wants}.`,
+      key,
+      'missing_required_parameter',
     );
-  return metadata as Record<string, string>;
+  if (typeof v !== 'string')
+    throw invalidRequest(
+      `Invalid type for '${key}': expected a string, but got ${jsonType(v)} (${describeValue(v)}) instead: send ${wants}.`,
+      key,
+      'invalid_type',
+    );
+  if (!v)
+    throw invalidRequest(`Invalid '${key}': empty string. Send ${wants}.`, key, 'empty_string');
+  return v;
+}
+
+/** A JSON value's type, as OpenAI's 400s name it ("an integer", "an array"). */
+function jsonType(v: unknown): string {
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'an integer' : 'a decimal';
+  if (typeof v === 'boolean') return 'a boolean';
+  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
+}
+
+/** OpenAI's `metadata` (16 pairs, keys ≤ 64, string values ≤ 512), checked as every route checks it. */
+function checkMetadata(metadata: unknown): Record<string, string> | null {
+  tagsFromMetadata(metadata);
+  return (metadata ?? null) as Record<string, string> | null;
 }

@@ -167,7 +167,16 @@ export async function registerFilesRoutes(
                   content: await readUpload(part.file, maxBytes),
                   declared: part.mimetype,
                 };
-              } else fields[part.fieldname] = formFieldValue(part, MAX_FILES_FIELD_BYTES);
+              } else {
+                // A field sent twice (two `purpose` parts) was read as its last: refused instead.
+                if (Object.hasOwn(fields, part.fieldname))
+                  throw invalidRequest(
+                    `'${part.fieldname.slice(0, 64)}' is in the form twice; send it once.`,
+                    part.fieldname.slice(0, 64),
+                    'invalid_value',
+                  );
+                fields[part.fieldname] = formFieldValue(part, MAX_FILES_FIELD_BYTES);
+              }
             }
           } catch (err) {
             const e = uploadError(err, maxBytes);

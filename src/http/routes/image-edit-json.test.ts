@@ -186,6 +186,21 @@ describe('JSON image edits, served', () => {
     });
   });
 
+  it('a body in a declared charset (UTF-16) is decoded as declared, as every JSON body is', async () => {
+    const body = {
+      model: 'up-img',
+      prompt: 'ein grüner Hut',
+      images: [{ image_url: dataUrl(PNG) }],
+    };
+    const res = await fetch(`${base}/v1/images/edits`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json; charset=utf-16', ...as('team-a') },
+      body: Buffer.from(JSON.stringify(body), 'utf16le'),
+    });
+    expect(res.status).toBe(200);
+    expect(lastSeen().json.prompt).toBe('ein grüner Hut');
+  });
+
   it("a router file named by id goes upstream inline; another tenant's id as it is", async () => {
     const client = new OpenAI({ baseURL: `${base}/v1`, apiKey: 'team-a', maxRetries: 0 });
     const file = await client.files.create({

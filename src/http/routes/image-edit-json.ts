@@ -8,7 +8,6 @@
 // are. Images may be inline, so the body is bounded by `server.imageFormLimitBytes`, as a form is,
 // and each data URL's image by `server.imageFileLimitBytes`; a data URL's type is read from its
 // bytes (a 400 `invalid_image_format` when they are not an image of the types taken).
-import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import type { FastifyRequest } from 'fastify';
 import type { ConfigHolder } from '../../config/runtime-config.js';
@@ -20,7 +19,7 @@ import type { RouterFiles } from '../../files/router-files.js';
 import { checkFieldType, checkModelField } from '../check-fields.js';
 import { describeValue } from '../../core/describe-value.js';
 import { MAX_JSON_DEPTH, jsonNestsDeeperThan } from '../../core/json-nesting.js';
-import { invalidJsonBody, notUtf8Body, tooDeepBody } from '../json-body-parser.js';
+import { invalidJsonBody, jsonBodyText, tooDeepBody } from '../json-body-parser.js';
 import { EDIT_QUALITIES } from '../../gateway/image-options.js';
 import { checkQuality } from './images-routes.js';
 import {
@@ -84,9 +83,14 @@ export function imageJsonParser(config: ConfigHolder) {
     const onEnd = () => {
       stop();
       const bytes = Buffer.concat(chunks);
-      // As every other JSON body (json-body-parser.ts): not read with U+FFFD for what is no UTF-8.
-      if (!isUtf8(bytes)) return done(notUtf8Body(bytes));
-      const text = bytes.toString('utf8');
+      // As every other JSON body (json-body-parser.ts): in the charset it declares, else UTF-8
+      // (not read with U+FFFD for what is no UTF-8).
+      let text: string;
+      try {
+        text = jsonBodyText(bytes, request.headers['content-type']);
+      } catch (err) {
+        return done(err as Error);
+      }
       if (!text.trim())
         return done(
           invalidRequest('The request body is empty; send a JSON object.', null, 'invalid_body'),

@@ -23,7 +23,7 @@ import { GENERATION_QUALITIES } from '../../gateway/image-options.js';
 export function checkQuality(quality: unknown, qualities: readonly string[]): void {
   if (typeof quality === 'string' && !qualities.includes(quality))
     throw invalidRequest(
-      `quality must be one of ${qualities.map((q) => `"${q}"`).join(', ')} (got "${quality}").`,
+      `quality must be one of ${qualities.map((q) => `"${q}"`).join(', ')} (got ${describeValue(quality)}).`,
       'quality',
       'invalid_value',
     );

@@ -35,4 +35,12 @@ describe('parseSpeechRequest', () => {
       parseSpeechRequest({ model: 'tts-1', input: 'hi', voice: { id: 'v1' } }),
     ).not.toThrow();
   });
+
+  it('refuses an empty voice name or id, which names no voice (it was sent on)', () => {
+    expect(refusal({ voice: '' })).toMatch(/^voice is empty: a voice name \(e\.g\. "alloy"\)/);
+    expect(refusal({ voice: { id: '' } })).toMatch(/^voice is empty: /);
+    expect(refusal({ voice: { id: 7 } })).toMatch(
+      /^voice must be a string or \{"id": …\} \(got an object\)/,
+    );
+  });
 });
