@@ -1,8 +1,10 @@
 // Entry point: load config → build the runtime → listen; SIGTERM/SIGINT drain and flush.
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { ConfigError, loadConfigFile } from './config/load-config.js';
 import { createRuntime } from './runtime.js';
+import { startupMessage } from './startup-message.js';
 
 import { DEFAULT_CONFIG_PATH } from './config/default-config-path.js';
 
@@ -59,13 +61,18 @@ export async function serve(opts: ServeOptions): Promise<() => Promise<void>> {
       );
     });
   runtime.app.log.info(`model-router listening on ${address}`);
-  process.stderr.write(`model-router listening on ${address}\n`);
-  process.stderr.write(`dashboard: ${address}/dashboard\n`);
-  if (runtime.ephemeralAdminKey) {
-    process.stderr.write(
-      `admin key for this run (set ${config.auth.adminKeyEnv} to choose your own): ${runtime.ephemeralAdminKey}\n`,
-    );
-  }
+  // One write: where to point clients, the dashboard and the admin key, read as one screen.
+  process.stderr.write(
+    startupMessage({
+      address,
+      config,
+      configPath: resolve(configPath),
+      embeddedDefault: resolve(configPath) === DEFAULT_CONFIG_PATH,
+      ephemeralAdminKey: runtime.ephemeralAdminKey,
+      env: process.env,
+      cwd: process.cwd(),
+    }),
+  );
   return shutdown;
 }
 

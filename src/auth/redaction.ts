@@ -70,8 +70,17 @@ export function restoreRedactedSecrets(
   return sent;
 }
 
-/** A config path inside a `headers` map, or the map itself (`deployments[x].headers.x-token`). */
-const HEADERS_PATH = /(^|\.)headers(\.|$)/;
+/** A config path inside a `headers` map (`deployments[x].headers.x-token`). */
+const HEADER_VALUE_PATH = /(^|\.)headers\./;
+/** A config path at a key named `headers`: the map itself, or a setting of that name. */
+const HEADERS_PATH = /(^|\.)headers$/;
+
+/**
+ * Whether `value`, found under the key `headers`, is a map of header values. `rateLimits.headers`
+ * is a setting (`tenant` | `shared`), not a map: shown as it is.
+ */
+const isHeaderMap = (value: unknown) =>
+  !!value && typeof value === 'object' && !Array.isArray(value);
 
 function redactValue(value: unknown, inHeaders: boolean, key?: string): unknown {
   if (typeof value === 'string') {
@@ -84,16 +93,17 @@ function redactValue(value: unknown, inHeaders: boolean, key?: string): unknown 
   if (Array.isArray(value)) return value.map((v) => redactValue(v, false));
   if (!inHeaders && isConfigChange(value)) {
     // A version's diff entry: its path says whether before/after are header values.
-    const headers = HEADERS_PATH.test(value.path);
+    const headers = (v: unknown) =>
+      HEADER_VALUE_PATH.test(value.path) || (HEADERS_PATH.test(value.path) && isHeaderMap(v));
     const out: Record<string, unknown> = { ...value };
-    if ('before' in value) out.before = redactValue(value.before, headers);
-    if ('after' in value) out.after = redactValue(value.after, headers);
+    if ('before' in value) out.before = redactValue(value.before, headers(value.before));
+    if ('after' in value) out.after = redactValue(value.after, headers(value.after));
     return out;
   }
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value))
-      out[k] = redactValue(v, inHeaders || k === 'headers', k);
+      out[k] = redactValue(v, inHeaders || (k === 'headers' && isHeaderMap(v)), k);
     return out;
   }
   return value;
