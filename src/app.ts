@@ -34,6 +34,7 @@ import {
 import { registerStoredChatRoutes } from './http/stored-chat/stored-chat-routes.js';
 import type { ChatCompletionStore } from './store/chat-completion-store.js';
 import { createMemoryChatCompletionStore } from './store/memory/memory-chat-completion-store.js';
+import { lazyChildLogger } from './telemetry/lazy-child-logger.js';
 
 export interface AppDeps {
   config: ConfigHolder;
@@ -78,7 +79,10 @@ function carriesBody(headers: Record<string, string | string[] | undefined>): bo
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
-    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
+    // A request's child logger (its id bound) is made at its first line, not for every request.
+    ...(deps.logger
+      ? { loggerInstance: deps.logger, childLoggerFactory: lazyChildLogger }
+      : { logger: false }),
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.config.current.config.server.bodyLimitBytes,
     // Who the client is (request.ip, which key allowlists check): the socket's address unless the
