@@ -41,6 +41,19 @@ export function promptFingerprint(prompts: Iterable<string>): string {
   return bytes.toString('base64');
 }
 
+/**
+ * `fingerprint` (a group's `promptHashes`) with `prompts` added: a model calibrated into the group
+ * was fitted on them, so an evaluation on them is in-sample too.
+ */
+export function withPrompts(fingerprint: string, prompts: Iterable<string>): string {
+  const hashes = readFingerprint({ promptHashes: fingerprint })!;
+  for (const p of prompts) hashes.add(fingerprintHash(p));
+  const sorted = Uint32Array.from(hashes).sort();
+  const bytes = Buffer.alloc(sorted.length * 4);
+  sorted.forEach((h, i) => bytes.writeUInt32BE(h, i * 4));
+  return bytes.toString('base64');
+}
+
 /** A group's fingerprint hashes; undefined when its notes keep none (an older artefact). */
 function readFingerprint(notes: unknown): Set<number> | undefined {
   const encoded = (notes as { promptHashes?: unknown } | undefined)?.promptHashes;

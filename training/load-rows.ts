@@ -2,6 +2,7 @@
 // and line and say what to fix; what carries nothing is passed over with a note.
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import { sniffEncodedText } from '../src/core/text-encoding-sniff.js';
 import { checkModelNumbers } from './check-model-numbers.js';
 import { countOf } from './count-of.js';
 import { DataError } from './data-error.js';
@@ -16,26 +17,6 @@ export interface DataRow {
   contaminated: boolean;
   /** The data file (its base name): the group whose scores are comparable. */
   group: string;
-}
-
-/**
- * Whether `bytes` look like UTF-16 text without a byte-order mark: a JSON Lines file in UTF-8
- * has no NUL byte, while ASCII text in UTF-16 has one in every other byte (the first of each pair
- * big-endian, the second little-endian). Judged on the first 1,000 bytes.
- */
-function utf16WithoutMark(bytes: Buffer): 'little-endian' | 'big-endian' | undefined {
-  const n = Math.min(bytes.length, 1000) & ~1;
-  if (n < 2) return undefined;
-  let even = 0;
-  let odd = 0;
-  for (let i = 0; i < n; i += 2) {
-    if (bytes[i] === 0) even++;
-    if (bytes[i + 1] === 0) odd++;
-  }
-  const pairs = n / 2;
-  if (odd >= 0.4 * pairs && even < 0.1 * pairs) return 'little-endian';
-  if (even >= 0.4 * pairs && odd < 0.1 * pairs) return 'big-endian';
-  return undefined;
 }
 
 /**
@@ -61,13 +42,11 @@ function linesNotUtf8(bytes: Buffer, text: string): number[] {
  * line 1 as "not valid JSON" with a garbled excerpt (`compare --prompts` says the same).
  */
 export function notUtf8Text(file: string, bytes: Buffer): string | undefined {
-  if (bytes[0] === 0x1f && bytes[1] === 0x8b)
-    return `${file}: is gzip-compressed; decompress it first (gunzip)`;
-  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff))
-    return `${file}: is UTF-16 text; save it as UTF-8`;
-  const unmarked = utf16WithoutMark(bytes);
-  if (unmarked)
-    return `${file}: is UTF-16 text (${unmarked}, without a byte-order mark); save it as UTF-8 (iconv -f UTF-16${unmarked === 'little-endian' ? 'LE' : 'BE'} -t UTF-8)`;
+  const sniffed = sniffEncodedText(bytes);
+  if (sniffed?.kind === 'gzip') return `${file}: is gzip-compressed; decompress it first (gunzip)`;
+  if (sniffed?.marked) return `${file}: is UTF-16 text; save it as UTF-8`;
+  if (sniffed)
+    return `${file}: is UTF-16 text (${sniffed.order}, without a byte-order mark); save it as UTF-8 (iconv -f ${sniffed.iconv} -t UTF-8)`;
   return undefined;
 }
 

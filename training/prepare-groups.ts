@@ -63,6 +63,12 @@ export function prepareGroups(
       const strengths = modelStrengths(rows, pool, best);
       const counts = scoredCounts(rows);
       const partial = partlyScored(rows, pool);
+      // Serving measures every model against the best one's mean score: at 0 it treats them all
+      // as equal (src/routing/trained-router.ts, `qualityUnit`), which is worth saying up front.
+      if (pool.length >= 2 && strengths.get(best) === 0)
+        warnings.push(
+          `${group}: every score of its ${partial.size ? 'fully scored ' : ''}models is 0 (${pool.length - partial.size} models, ${rows.length} prompts): the routing model cannot tell them apart, so every mode serves the cheapest; check that the scores are on the 0–1 scale, 1 for a good answer`,
+        );
       for (const m of partial)
         warnings.push(
           `${group}: model "${m}" is scored on ${counts.get(m) ?? 0} of ${rows.length} prompts, too few to be the best single model: it is not the reference beside the models that are, its head is levelled by how ${best} did on its prompts, it is trusted only on prompts like them, and \`eval\` can score it only where it is scored (mean ${meanScoreOf(rows, m).toFixed(3)} on its own prompts; strength ${strengths.get(m)!.toFixed(3)} against ${best}'s ${strengths.get(best)!.toFixed(3)}, measured where both are scored)`,

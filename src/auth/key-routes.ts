@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ROUTING_MODES } from '../config/schema.js';
 import { allowedIpsSchema } from '../config/server-schema.js';
+import { keyNameSchema, tenantSchema } from '../config/key-text-schema.js';
 import { formatZodIssues } from '../config/format-zod-issues.js';
 import { zodIssueMessage } from '../config/zod-issue-message.js';
 import { invalidRequest, notFound } from '../core/errors.js';
@@ -22,12 +23,12 @@ const limitSchema = z.strictObject({
 /** Body of POST /admin/v1/keys. */
 export const issueKeyBodySchema = z.strictObject({
   id: z.string().min(1).max(64).optional(),
-  tenant: z.string().min(1),
+  tenant: tenantSchema,
   admin: z.boolean().optional(),
-  scopes: z.array(z.string().min(1)).optional(),
+  scopes: z.array(keyNameSchema).optional(),
   expiresAt: z.string().datetime().optional(),
   maxRoutingMode: z.enum(ROUTING_MODES).optional(),
-  modelSubset: z.array(z.string().min(1)).optional(),
+  modelSubset: z.array(keyNameSchema).optional(),
   rateLimit: limitSchema.optional(),
   cache: z.boolean().optional(),
   allowedIps: allowedIpsSchema.optional(),

@@ -119,3 +119,43 @@ describe('the endpoints a batch may name', () => {
     expect(unrunEndpointMessage('toString')).toMatch(/^endpoint "toString" is not one/);
   });
 });
+
+describe('an input file that is not UTF-8', () => {
+  // Audit (2026-12-07): a UTF-16 file (as Windows' Notepad and PowerShell's `>` write) got
+  // "The file is not UTF-8 text" with no word of how to convert it, as training's loader gives.
+  const text = file([line('a', '/v1/embeddings')]).toString('utf8');
+  const errorOf = (content: Buffer) => {
+    const parsed = parseBatchInput(content, '/v1/embeddings', 10);
+    return 'errors' in parsed ? parsed.errors : [];
+  };
+
+  it.each([
+    [
+      'UTF-16 with a byte-order mark',
+      Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]),
+      'The file is UTF-16 text, not UTF-8: convert it (iconv -f UTF-16 -t UTF-8 input.jsonl > input-utf8.jsonl) and upload that.',
+    ],
+    [
+      'UTF-16LE without a mark',
+      Buffer.from(text, 'utf16le'),
+      'The file is UTF-16 text (little-endian, without a byte-order mark), not UTF-8: convert it (iconv -f UTF-16LE -t UTF-8 input.jsonl > input-utf8.jsonl) and upload that.',
+    ],
+    [
+      'UTF-16BE without a mark',
+      Buffer.from(text, 'utf16le').swap16(),
+      'The file is UTF-16 text (big-endian, without a byte-order mark), not UTF-8: convert it (iconv -f UTF-16BE -t UTF-8 input.jsonl > input-utf8.jsonl) and upload that.',
+    ],
+    [
+      'gzip',
+      Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]),
+      'The file is gzip-compressed: decompress it (gunzip) and upload the JSONL.',
+    ],
+    [
+      'Latin-1',
+      Buffer.from(text.replace('"x"', '"caf\xe9"'), 'latin1'),
+      'The file is not UTF-8 text: convert it (from Windows-1252 or Latin-1: iconv -f WINDOWS-1252 -t UTF-8 input.jsonl > input-utf8.jsonl) and upload that.',
+    ],
+  ])('%s: one invalid_file error saying how to convert it', (_, content, message) => {
+    expect(errorOf(content)).toEqual([{ code: 'invalid_file', message, param: null, line: null }]);
+  });
+});

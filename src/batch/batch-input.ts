@@ -4,6 +4,7 @@
 // MAX_ERRORS), so the client fixes the file once.
 import { isObject } from '../core/is-object.js';
 import { MAX_JSON_DEPTH, jsonNestsDeeperThan, tooDeepMessage } from '../core/json-nesting.js';
+import { sniffEncodedText } from '../core/text-encoding-sniff.js';
 import type { BatchStore } from '../store/batch-store.js';
 
 /**
@@ -93,6 +94,18 @@ export interface BatchInputError {
 export const MAX_ERRORS = 100;
 const MAX_CUSTOM_ID = 512;
 
+/** How to convert the file (`iconv`, `gunzip`), when it is not UTF-8 text; undefined when it is. */
+function notUtf8Message(content: Buffer, text: string): string | undefined {
+  const sniffed = sniffEncodedText(content);
+  if (sniffed?.kind === 'gzip')
+    return 'The file is gzip-compressed: decompress it (gunzip) and upload the JSONL.';
+  if (sniffed)
+    return `The file is UTF-16 text${sniffed.marked ? '' : ` (${sniffed.order}, without a byte-order mark)`}, not UTF-8: convert it (iconv -f ${sniffed.marked ? 'UTF-16' : sniffed.iconv} -t UTF-8 input.jsonl > input-utf8.jsonl) and upload that.`;
+  if (text.includes('\uFFFD') && !content.equals(Buffer.from(text, 'utf8')))
+    return 'The file is not UTF-8 text: convert it (from Windows-1252 or Latin-1: iconv -f WINDOWS-1252 -t UTF-8 input.jsonl > input-utf8.jsonl) and upload that.';
+  return undefined;
+}
+
 /**
  * The file's lines (blank lines skipped) or its problems. `endpoint` is the batch's: every line's
  * `url` must name the same route. `maxRequests` bounds the number of lines.
@@ -120,12 +133,11 @@ export function parseBatchInput(
   const lines: BatchLine[] = [];
   const seen = new Set<string>();
   const text = content.toString('utf8');
-  if (text.includes('\uFFFD') && !content.equals(Buffer.from(text, 'utf8')))
-    return {
-      errors: [
-        { code: 'invalid_file', message: 'The file is not UTF-8 text.', param: null, line: null },
-      ],
-    };
+  // UTF-16 without a byte-order mark is valid UTF-8 (a NUL after each ASCII byte): told apart
+  // by its NULs, as training's loader tells it (core/text-encoding-sniff.ts).
+  const notText = notUtf8Message(content, text);
+  if (notText)
+    return { errors: [{ code: 'invalid_file', message: notText, param: null, line: null }] };
   const rows = text.split('\n');
   let count = 0;
   for (let i = 0; i < rows.length; i++) {

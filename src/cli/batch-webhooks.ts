@@ -4,6 +4,7 @@
 // /admin/v1/batch-webhooks/{id}/retry`: pending again, its attempts counted afresh).
 import { parseArgs } from 'node:util';
 import { adminApi, processIo, type AdminCliIo } from './admin-api.js';
+import { joinNegativeValues } from './negative-values.js';
 
 export const WEBHOOKS_USAGE = `  model-router batches webhooks [--status pending|delivered|failed|all] [--batch <id>]
                                  [--limit <n>] [--json]     (default: all, newest 100)
@@ -71,9 +72,17 @@ export function deliveryTable(deliveries: readonly Item[]): string {
 
 export async function runWebhooks(argv: string[], io: AdminCliIo = processIo): Promise<number> {
   // A wrong option throws: main.ts says so as for every command.
-  const { values } = parseArgs({ args: argv, options: WEBHOOKS_OPTIONS, allowPositionals: false });
+  // `--limit -1` is the option's (bad) value, not Node's "ambiguous": main.ts joins negative
+  // numbers for `batches`' own options only.
+  const { values } = parseArgs({
+    args: joinNegativeValues(argv, WEBHOOKS_OPTIONS),
+    options: WEBHOOKS_OPTIONS,
+    allowPositionals: false,
+  });
   const status = values.status ?? values.state ?? 'all';
-  const limit = Number(values.limit ?? 100);
+  // Number('') and Number(' ') are 0, Number('0x10') 16: only digits are a count.
+  const limit =
+    values.limit === undefined ? 100 : /^\d+$/.test(values.limit) ? Number(values.limit) : NaN;
   const problem = !values.url
     ? '--url is needed (a running router)'
     : values.status && values.state && values.status !== values.state
@@ -81,7 +90,7 @@ export async function runWebhooks(argv: string[], io: AdminCliIo = processIo): P
       : !STATUSES.includes(status)
         ? `--status must be one of ${STATUSES.join(', ')}`
         : !Number.isInteger(limit) || limit < 1
-          ? '--limit must be a whole number ≥ 1'
+          ? `--limit must be a whole number ≥ 1 (deliveries to list, newest first), got "${values.limit}"`
           : undefined;
   if (problem) {
     io.err(`${problem}\nusage:\n${WEBHOOKS_USAGE}\n`);

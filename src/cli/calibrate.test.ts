@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { resolveArtefactPath } from '../routing/artefact-files.js';
 import { parseArtefact } from '../routing/artefact-json.js';
 import { DEFAULT_MODELS_DIR } from '../routing/router-factory.js';
+import { trainedOn } from '../../training/in-sample.js';
 import { run } from './calibrate.js';
 
 const KNOWN = ['gemma-2-9b-it', 'qwen2.5-7b-instruct']; // in the shipped artefact's llmrouter group
@@ -97,6 +98,24 @@ describe('calibrate without --group', () => {
     expect(code).toBe(0);
     expect(group).toBe('only-new.jsonl');
     expect(said).toContain('added new-model to new group only-new.jsonl');
+  });
+
+  it('counts the scored prompts as trained on, in a new group and in a known one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mr-calibrate-'));
+    const unseen = 'A prompt no training or calibration saw, about the tides of Fundy.';
+    for (const [file, models] of [
+      ['only-new.jsonl', ['new-model']],
+      ['ours.jsonl', [...KNOWN, 'new-model']],
+    ] as const) {
+      const { code, artefact } = await calibrate(dir, scoredFile(dir, file, [...models]));
+      expect(code).toBe(0);
+      // A new group without a fingerprint left every prompt unknown (calibrate-bands warned that
+      // the artefact was "trained before 2026-12-04"), and a known group's missed these prompts.
+      const trained = trainedOn(artefact!);
+      expect(trained, file).toBeDefined();
+      expect(trained!('Say hello to item 7.'), file).toBe(true);
+      expect(trained!(unseen), file).toBe(false);
+    }
   });
 
   it("takes the new group's best single model by mean score, not the first by name", async () => {

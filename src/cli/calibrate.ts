@@ -23,6 +23,7 @@ import { seedOption } from '../../training/number-option.js';
 import { calibrateModel } from '../../training/calibrate-model.js';
 import { featurize, trainHeads } from '../../training/heads.js';
 import { bestSingleModel } from '../../training/model-pool.js';
+import { promptFingerprint, withPrompts } from '../../training/in-sample.js';
 import { artefactPathFor, loadArtefactFile } from '../routing/artefact-files.js';
 import { serializeArtefact } from '../routing/artefact-json.js';
 import { ArtefactError } from '../routing/routing-model.js';
@@ -82,6 +83,19 @@ example:
   model-router calibrate --model latest --data scored.jsonl --prices prices.json --out models/2026-12-05.json
 `;
 
+/**
+ * `--background`'s files. A list that names none (`,`, '') calibrated as without the option,
+ * trusting the new models on every prompt, without a word: it is refused instead.
+ */
+function backgroundOption(raw: string | undefined): string[] {
+  const files = fileList(raw);
+  if (raw !== undefined && files.length === 0)
+    throw new Error(
+      `--background names no file (got "${raw}"): give the group's training file(s), comma-separated, or leave --background out to trust the new models on every prompt`,
+    );
+  return files;
+}
+
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
@@ -94,11 +108,17 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   // A bad option value is a usage error (one line, exit 2), found before anything is read.
-  const { version, z, seed } = asUsage(() => ({
+  const {
+    version,
+    z,
+    seed,
+    background: backgroundFiles,
+  } = asUsage(() => ({
     version: artefactVersionOption(values.version, values.out!),
     z: targetsWithZ(values['confidence-z']).confidenceZ,
     seed: seedOption(values.seed),
     group: groupOption(values.group),
+    background: backgroundOption(values.background),
   }));
   try {
     checkOutFile(values.out);
@@ -144,7 +164,7 @@ export async function run(argv: string[]): Promise<number> {
     // your traffic with no scores at all): each gets a coverage head, so its scores are trusted
     // only on prompts like those it was scored on.
     const background = featurize(
-      fileList(values.background).flatMap((f) => loadRows(f, undefined, true)),
+      backgroundFiles.flatMap((f) => loadRows(f, undefined, true)),
       undefined,
       artefact.featureVersion,
     );
@@ -223,6 +243,19 @@ export async function run(argv: string[]): Promise<number> {
         );
       }
     }
+    // The group's fingerprint takes the scored prompts: the new heads were fitted on them, so
+    // `eval --model` and `calibrate-bands` tell them as in-sample (training/in-sample.ts). A new
+    // group has no notes of its own until now, which left every group's prompts unknown.
+    const prompts = rows.map((r) => r.prompt);
+    const groupNotes = artefact.training[groupName] as { promptHashes?: unknown } | undefined;
+    if (!groupNotes)
+      artefact.training[groupName] = {
+        prompts: rows.length,
+        promptHashes: promptFingerprint(prompts),
+        calibratedBy: `calibrated:${priced.join(',')}`,
+      };
+    else if (typeof groupNotes.promptHashes === 'string')
+      groupNotes.promptHashes = withPrompts(groupNotes.promptHashes, prompts);
     artefact.training[`calibrated:${priced.join(',')}`] = {
       prompts: rows.length,
       group: groupName,

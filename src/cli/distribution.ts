@@ -21,6 +21,7 @@ import { requestLogReadError } from '../store/store-unavailable.js';
 import { parseDuration } from '../core/time-range.js';
 import { checkOutFile } from './out-path.js';
 import { DataError } from '../../training/data-error.js';
+import { UsageError } from './usage-error.js';
 
 const USAGE = `usage: model-router distribution [--config <file>] [--since 7d] [--router <name>]
                                  | --compare <compare-out/results.json>
@@ -33,7 +34,12 @@ function fail(message: string): number {
   return 2;
 }
 
-async function fromLog(configPath: string, since: number, router?: string): Promise<RoutedItem[]> {
+async function fromLog(
+  configPath: string,
+  since: number,
+  router?: string,
+  window = '',
+): Promise<RoutedItem[]> {
   const { config } = loadConfigFile(configPath);
   if (config.requestLog.kind === 'none')
     throw new InputError('the config has requestLog.kind: none; there is no request log to read');
@@ -48,6 +54,14 @@ async function fromLog(configPath: string, since: number, router?: string): Prom
       .catch((err: unknown) => {
         throw new InputError(requestLogReadError(err, config.requestLog));
       });
+    // A router neither the config nor the window's log knows is a typo, not 0 requests: refused
+    // naming those they do, as `simulate` refuses it (one since removed from the config is
+    // still counted while the log has it).
+    const logged = [...new Set(records.flatMap((r) => (r.router ? [r.router] : [])))].sort();
+    if (router && !config.routers.some((r) => r.name === router) && !logged.includes(router))
+      throw new UsageError(
+        `--router ${router}: no such router in the config (${config.routers.map((r) => r.name).join(', ') || 'none'}) or in the request log of the last ${window} (${logged.join(', ') || 'none'})`,
+      );
     return records
       .filter((r) => r.router && r.status < 400 && (r.servedModel || r.deployment))
       .filter((r) => !router || r.router === router)
@@ -138,10 +152,12 @@ export async function run(argv: string[]): Promise<number> {
         values.config ?? DEFAULT_CONFIG_PATH,
         Date.now() - sinceMs,
         values.router,
+        values.since,
       );
       what = `routed requests in the last ${values.since}${values.router ? ` on ${values.router}` : ''}`;
     }
   } catch (err) {
+    if (err instanceof UsageError) return fail(err.message);
     process.stderr.write(`${(err as Error).message}\n`);
     return err instanceof InputError || err instanceof DataError ? 1 : 2;
   }

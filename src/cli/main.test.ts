@@ -1,7 +1,8 @@
 // The CLI's argument handling before a command's own parser: a negative number after an option
 // that takes a value is that option's value (CLI audit D6: `--seed -1` was Node's "ambiguous").
 import { describe, expect, it, vi } from 'vitest';
-import { joinNegativeValues, main } from './main.js';
+import { main } from './main.js';
+import { joinNegativeValues } from './negative-values.js';
 import { OPTIONS as CALIBRATE_BANDS } from './calibrate-bands.js';
 import { OPTIONS as TRAIN } from './train.js';
 
@@ -80,11 +81,39 @@ describe('exit codes', () => {
         // CLI audit (hD, 2026-12-07): an empty value was Number('') = 0, no bound at all.
         [[...CALIBRATE_ARGS, '--confidence-z', ''], '--confidence-z must be a number ≥ 0'],
         [[...CALIBRATE_BANDS_ARGS, '--confidence-z', ' '], '--confidence-z must be a number ≥ 0'],
+        // Audit (2026-12-07): an empty list was no background at all, without a word.
+        [[...CALIBRATE_ARGS, '--background', ','], '--background names no file (got ",")'],
+        [[...CALIBRATE_ARGS, '--background', ''], '--background names no file (got "")'],
       ] as const) {
         err.length = 0;
         expect(await main([...argv]), argv.join(' ')).toBe(2);
         expect(err.join('').trim().split('\n'), argv.join(' ')).toHaveLength(1);
         expect(err.join('')).toContain(says);
+      }
+    } finally {
+      spy.mockRestore();
+    }
+  });
+});
+
+describe('batches webhooks --limit', () => {
+  // Audit (2026-12-07): `batches webhooks --limit -1` was Node's "argument is ambiguous", as
+  // `batches` gave its own options only to the negative-number join.
+  it('a negative, fractional or empty --limit is named with what it takes, exit 2', async () => {
+    const err: string[] = [];
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+      err.push(String(chunk));
+      return true;
+    });
+    try {
+      for (const limit of ['-1', '-0.5', '1.5', '', 'ten']) {
+        err.length = 0;
+        const argv = ['batches', 'webhooks', '--url', 'http://127.0.0.1:1', '--limit', limit];
+        expect(await main(argv), limit).toBe(2);
+        expect(err.join(''), limit).toContain(
+          `--limit must be a whole number ≥ 1 (deliveries to list, newest first), got "${limit}"`,
+        );
+        expect(err.join(''), limit).not.toContain('ambiguous');
       }
     } finally {
       spy.mockRestore();

@@ -111,10 +111,24 @@ describe('simulate --version', () => {
     expect(narrowed.happened).toEqual(own.happened);
     expect(narrowed.replayed_as_logged).toEqual(own.replayed_as_logged);
 
+    // A bad --version is a bad option value: one line, exit 2, saying what --version takes
+    // (audit, 2026-12-07: a file path was "Invalid config: --version: no routing artefact", exit 1).
     const typo = await simulate('--version', '2026-11-31');
-    expect(typo.code).toBe(1);
-    expect(typo.text).toContain('--version: no routing artefact "2026-11-31"');
+    expect(typo.code).toBe(2);
+    expect(typo.text).toMatch(/^--version 2026-11-31: no routing artefact "2026-11-31" in /);
     expect(typo.text).toContain('available: 2026-11-24');
+    expect(typo.text).not.toContain('Invalid config');
+    expect(typo.text.trim().split('\n')).toHaveLength(1);
+    const file = await simulate('--version', join(dir, 'router.json'));
+    expect(file.code).toBe(2);
+    expect(file.text).toContain(
+      `--version ${join(dir, 'router.json')}: --version takes the version of an artefact in the models folder (its file name there without .json, e.g. 2026-11-24, or latest), not a file path: copy the file to `,
+    );
+    expect(file.text).toContain('available: 2026-11-24');
+    expect(file.text).not.toContain('Invalid config');
+    const inFolder = await simulate('--version', 'models/2026-11-24.json');
+    expect(inFolder.code).toBe(2);
+    expect(inFolder.text).toContain('not a file path: this one is --version 2026-11-24');
     // Selectors that select nothing are mistakes, not an empty replay that exits 0.
     const none = await simulate('--subset', '');
     expect(none.code).toBe(2);

@@ -3,6 +3,7 @@
 // the routing model in another mode, subset or artefact version, and compares predicted cost,
 // predicted quality and the distribution with what happened. Every predicted figure is the
 // replaying version's, so a version is compared with the one in force on one scale.
+import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile } from '../config/load-config.js';
 import type { RoutingMode } from '../config/schema.js';
@@ -68,6 +69,23 @@ example:
   model-router simulate --since 7d --mode cost --config config/prod.yaml
 `;
 
+/**
+ * What is wrong with `--version <v>`: the router factory's words, or, for a file path (a file
+ * `eval --model` would take), that --version takes a version in the models folder and how to
+ * make the file one.
+ */
+function versionProblem(version: string, problem: string, modelsDir: string): string {
+  if (!/[/\\]|\.json$/i.test(version)) return problem;
+  const available = problem.match(/; (available: .*)$/)?.[1] ?? '';
+  const name = basename(version).replace(/\.json$/i, '');
+  const takes = `--version takes the version of an artefact in the models folder (its file name there without .json, e.g. ${artefactVersions(modelsDir)[0] ?? '2026-12-07'}, or latest), not a file path`;
+  const inFolder =
+    resolve(dirname(version)) === resolve(modelsDir) && artefactVersions(modelsDir).includes(name);
+  return inFolder
+    ? `${takes}: this one is --version ${name}`
+    : `${takes}: copy the file to ${join(modelsDir, `${name}.json`)} and give --version ${name}; ${available}`;
+}
+
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
@@ -89,19 +107,21 @@ export async function run(argv: string[]): Promise<number> {
       process.stderr.write(`warning: ${m}\n`),
     );
     const issues = routerFor.issues(config);
-    // --version replays every router with that artefact instead of its own.
+    if (issues.length) throw ConfigError.of(issues);
+    // --version replays every router with that artefact instead of its own. One it cannot load is
+    // a bad option value (one line, exit 2), not the config's fault.
     const version = values.version;
     if (version !== undefined) {
       const replaced = structuredClone(config);
       for (const r of replaced.routers) r.version = version;
-      issues.push(
-        ...routerFor
-          .issues(replaced)
-          .slice(0, 1)
-          .map((i) => i.replace(/^routers\[\d+\]\.version/, '--version')),
-      );
+      const problem = routerFor.issues(replaced)[0]?.replace(/^routers\[\d+\]\.version: /, '');
+      if (problem !== undefined) {
+        process.stderr.write(
+          `--version ${version}: ${versionProblem(version, problem, modelsDir)}\n`,
+        );
+        return 2;
+      }
     }
-    if (issues.length) throw ConfigError.of(issues);
     const known = new Set(artefactVersions(modelsDir));
     // `latest` as the version it names, to tell whether a request was routed with it.
     const dated = [...known].filter((v) => DATED_ARTEFACT.test(`${v}.json`));

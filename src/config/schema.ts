@@ -14,6 +14,7 @@ import { responsesSchema } from './responses-schema.js';
 import { budgetsSchema, contentFilterSchema, rateLimitsSchema } from './governance-schema.js';
 import { cacheSchema, requestLogSchema, stateSchema } from './store-schema.js';
 import { allowedIpsSchema, serverSchema } from './server-schema.js';
+import { TENANT_MAX_LENGTH, keyNameSchema, tenantSchema } from './key-text-schema.js';
 
 export const ROUTING_MODES = ['balanced', 'quality', 'cost'] as const;
 
@@ -188,12 +189,16 @@ const apiKeySchema = z.strictObject({
     .describe(
       'Earlier secrets of this key, still accepted until their `expiresAt` so clients can move to the new one (`model-router keys rotate <id> --config <file>` writes them); past it one is refused like an unknown key. Spend, limits and budgets stay on the key id.',
     ),
-  tenant: z.string().min(1).describe("Tenant the key's spend and limits are attributed to."),
+  tenant: tenantSchema.describe(
+    `Tenant the key's spend and limits are attributed to: printable text of at most ${TENANT_MAX_LENGTH} characters, with no space at its start or end (no control character or lone surrogate).`,
+  ),
   admin: z.boolean().default(false).describe('May use the admin API and the dashboard.'),
   scopes: z
-    .array(z.string())
+    .array(keyNameSchema)
     .default(['*'])
-    .describe('Router or deployment names this key may use; `*` for all.'),
+    .describe(
+      'Router or deployment names this key may use; `*` for all (each at most 256 characters of printable text).',
+    ),
   expiresAt: z
     .string()
     .datetime()
@@ -206,9 +211,11 @@ const apiKeySchema = z.strictObject({
       "The costliest mode this key may ask for with `x-router-mode` (cost < balanced < quality). A higher mode asked for, or a router's higher default, is lowered to it, and `x-router-warnings` and the decision receipt's reason say so.",
     ),
   modelSubset: z
-    .array(z.string())
+    .array(keyNameSchema)
     .optional()
-    .describe("Narrows the router's subset for this key (never widens it)."),
+    .describe(
+      "Narrows the router's subset for this key (never widens it); each name at most 256 characters of printable text.",
+    ),
   rateLimit: rateLimitSchema.optional().describe('Limits for this key.'),
   allowedIps: allowedIpsSchema
     .optional()

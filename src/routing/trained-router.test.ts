@@ -452,3 +452,56 @@ describe('bands set in config', () => {
     expect(band('cost', { balanced: 0.95 })).toBe(0.9);
   });
 });
+
+describe('an artefact trained on scores that are all 0', () => {
+  // Audit (2026-12-07): `train` on a file where every score is 0 wrote `bestMean: 0`, and serving
+  // divided every strength and prediction by it: NaN and Infinity in the receipt and the headers.
+  it('routes deterministically, every model as strong as the others, with no NaN or Infinity', () => {
+    const rows = loadRows(`${FIX}/tiny.jsonl`).map((r) => ({
+      ...r,
+      scores: Object.fromEntries(Object.keys(r.scores).map((m) => [m, 0])),
+    }));
+    const warnings: string[] = [];
+    const { artefact } = trainArtefact(
+      new Map([['tiny.jsonl', rows]]),
+      loadPrices(`${FIX}/prices.json`),
+      { seed: 1, onWarning: (w) => warnings.push(w) },
+    );
+    expect(artefact.groups[0]!.bestMean).toBe(0);
+    expect(warnings.join('\n')).toContain('every score of its models is 0');
+    const router = createTrainedRouter(artefact);
+    const base = { provider: 'simulated', contextWindow: 1000, maxOutputTokens: 100 } as const;
+    const big = deploymentSchema.parse({
+      ...base,
+      name: 'big',
+      model: 'x',
+      like: 'strong',
+      prices: { inputPer1M: 5, outputPer1M: 5 },
+    });
+    const small = deploymentSchema.parse({
+      ...base,
+      name: 'small',
+      model: 'y',
+      like: 'weak',
+      prices: { inputPer1M: 0.1, outputPer1M: 0.1 },
+    });
+    for (const mode of ['quality', 'balanced', 'cost'] as const) {
+      const decide = () =>
+        router.decide({
+          request: requestFromPrompt('Solve 2x = 4.'),
+          router: routerSchema.parse({ modelSubset: ['big', 'small'] }),
+          mode,
+          candidates: [big, small],
+          promptTokens: 10,
+        });
+      const decision = decide();
+      // Equally strong (both 0): the cheaper one is the reference, and serves.
+      expect(decision.topDeployment).toBe('small');
+      expect(decision.ordered).toEqual(['small', 'big']);
+      expect(decide()).toEqual(decision);
+      for (const s of decision.scores) expect(Number.isFinite(s.predictedQuality)).toBe(true);
+      expect(decision.reason).not.toMatch(/NaN|Infinity/);
+      expect(JSON.stringify(decision)).not.toMatch(/NaN|Infinity|null/);
+    }
+  });
+});

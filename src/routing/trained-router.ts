@@ -40,6 +40,14 @@ import { webSearchOptions } from '../core/web-search.js';
 export const UNKNOWN_MODEL_QUALITY = 0.5;
 const UNKNOWN_OUTPUT_TOKENS = 300;
 
+/**
+ * What a group's strengths and predictions are divided by: its best single model's mean score,
+ * or 1 where that is 0 (every score 0: the models are equal, not NaN or Infinity), as eval does.
+ */
+function qualityUnit(group: GroupInfo): number {
+  return group.bestMean > 0 ? group.bestMean : 1;
+}
+
 interface Mapping {
   head?: ModelHead;
   group?: GroupInfo;
@@ -101,7 +109,7 @@ export function createTrainedRouter(artefact: RoutingArtefact): Router {
     m = {
       head,
       group,
-      strength: head && group ? head.meanScore / group.bestMean : UNKNOWN_MODEL_QUALITY,
+      strength: head && group ? head.meanScore / qualityUnit(group) : UNKNOWN_MODEL_QUALITY,
     };
     mappings.set(d, m);
     return m;
@@ -216,7 +224,8 @@ export function createTrainedRouter(artefact: RoutingArtefact): Router {
             ? predicted[next++]! * (head === m.head ? coverageTrust(m.head, features) : 1)
             : UNKNOWN_MODEL_QUALITY;
           const quality =
-            (m.head && m.group ? raw / m.group.bestMean : UNKNOWN_MODEL_QUALITY) + d.qualityOffset;
+            (m.head && m.group ? raw / qualityUnit(m.group) : UNKNOWN_MODEL_QUALITY) +
+            d.qualityOffset;
           const prior =
             declaredOutputTokens(d) ?? m.head?.expectedOutputTokens ?? UNKNOWN_OUTPUT_TOKENS;
           const usual = input.outputTokens ? input.outputTokens.expected(d.name, prior) : prior;

@@ -15,7 +15,12 @@ import { checkModelField, MODEL_IN_PATH } from '../check-fields.js';
 import type { SpeechRequest, TranscriptionForm } from '../../core/wire-types.js';
 import type { MediaGateway } from '../../gateway/media-gateway.js';
 import { AZURE_DEPLOYMENT_PATHS, checkApiVersion } from './chat-routes.js';
-import { checkFormBoolean, formFieldValue, MAX_FORM_FIELD_BYTES } from './form-field.js';
+import {
+  checkFormBoolean,
+  formFieldValue,
+  MAX_FORM_FIELD_BYTES,
+  uploadFilename,
+} from './form-field.js';
 import { namedCall } from './named-call.js';
 import { describeValue } from '../../config/zod-issue-message.js';
 import { countChars } from '../../core/char-count.js';
@@ -112,11 +117,12 @@ export async function readTranscriptionForm(
       if (part.type === 'file') {
         if (part.fieldname !== 'file' || file)
           throw invalidRequest('Send one audio file, in the field "file".', 'file');
+        const filename = uploadFilename(part, 'audio');
         const chunks: Buffer[] = [];
         for await (const c of part.file) chunks.push(c as Buffer);
         if (part.file.truncated) throw fileTooLarge();
         file = {
-          filename: part.filename || 'audio',
+          filename,
           contentType: part.mimetype || 'application/octet-stream',
           data: Buffer.concat(chunks),
         };

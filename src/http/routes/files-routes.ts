@@ -23,7 +23,7 @@ import type { BatchStore, StoredFile } from '../../store/batch-store.js';
 import { filteredPage } from '../../store/filtered-page.js';
 import { openAiList } from './openai-list.js';
 import { checkApiVersion } from './chat-routes.js';
-import { formFieldValue } from './form-field.js';
+import { formFieldValue, uploadFilename } from './form-field.js';
 import { IMAGE_TYPES, detectMimeType, isModelInputType } from '../../files/file-type.js';
 import { MODEL_INPUT_PURPOSES, isModelInputFile, mimeTypeOf } from '../../files/router-files.js';
 import type { ErrorShaper } from '../error-handler.js';
@@ -163,7 +163,7 @@ export async function registerFilesRoutes(
                 if (part.fieldname !== 'file' || upload)
                   throw invalidRequest('Send one file, in the field "file".', 'file');
                 upload = {
-                  filename: part.filename || (anthropic ? 'unnamed' : 'upload.jsonl'),
+                  filename: uploadFilename(part, anthropic ? 'unnamed' : 'upload.jsonl'),
                   content: await readUpload(part.file, maxBytes),
                   declared: part.mimetype,
                 };

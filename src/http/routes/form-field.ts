@@ -4,7 +4,7 @@
 // `string_above_max_length`). busboy decodes a field by the charset its part declares (UTF-8 when
 // it declares none) and turns bytes that are no character into U+FFFD: such a field is a 400 too,
 // as JSON bodies that are not UTF-8 are (notUtf8Body), not a changed prompt sent on with a 200.
-import type { MultipartValue } from '@fastify/multipart';
+import type { MultipartFile, MultipartValue } from '@fastify/multipart';
 import { describeValue } from '../../core/describe-value.js';
 import { type GatewayError, invalidRequest } from '../../core/errors.js';
 
@@ -46,6 +46,44 @@ function notUtf8Field(field: string, value: string, at: number): GatewayError {
     field,
     'invalid_value',
   );
+}
+
+/** The longest file name an upload may have, in bytes of UTF-8: what most file systems keep. */
+export const MAX_FILENAME_BYTES = 255;
+
+/**
+ * A file part's name, whole and as sent, or `fallback` when it has none. A name past
+ * MAX_FILENAME_BYTES is a 400 (OpenAI's specs give no limit; 255 bytes is ext4's, NTFS's and
+ * APFS's), as is one with a control character, or whose bytes are no UTF-8: busboy decodes a
+ * name as UTF-8 (a `filename*` by the charset it names) and puts U+FFFD for such bytes, so the
+ * name kept and shown back would not be the one sent. Checked before the file is read.
+ */
+export function uploadFilename(part: MultipartFile, fallback: string): string {
+  const name = part.filename;
+  if (!name) return fallback;
+  const bytes = Buffer.byteLength(name);
+  if (bytes > MAX_FILENAME_BYTES)
+    throw invalidRequest(
+      `Invalid '${part.fieldname}': the file name is ${bytes} bytes long in UTF-8; at most ${MAX_FILENAME_BYTES} bytes (as most file systems keep). Send the file under a shorter name.`,
+      part.fieldname,
+      'string_above_max_length',
+    );
+  // A NUL cannot be stored by PostgreSQL's text; no control character is part of a name.
+  const control = /\p{Cc}/u.exec(name);
+  if (control)
+    throw invalidRequest(
+      `Invalid '${part.fieldname}': the file name holds a control character (U+${name.charCodeAt(control.index).toString(16).toUpperCase().padStart(4, '0')}) at character ${[...name.slice(0, control.index)].length + 1}; send a name of printable characters.`,
+      part.fieldname,
+      'invalid_value',
+    );
+  const at = name.indexOf(REPLACEMENT);
+  if (at >= 0)
+    throw invalidRequest(
+      `Invalid '${part.fieldname}': the file name is not valid UTF-8: character ${[...name.slice(0, at)].length + 1} is U+FFFD, which the form's parser puts for bytes that are no UTF-8 character. Send the name in UTF-8 (as the OpenAI SDKs, curl on Linux and macOS and browsers do), or as RFC 5987's filename*=UTF-8''<percent-encoded name>; a U+FFFD meant as part of the name cannot be told apart and is refused too.`,
+      part.fieldname,
+      'invalid_value',
+    );
+  return name;
 }
 
 /**

@@ -33,7 +33,12 @@ import {
   PNG_ONLY,
   type ImageFormLimits,
 } from './image-limits.js';
-import { checkFormBoolean, formFieldValue, MAX_FORM_FIELD_BYTES } from './form-field.js';
+import {
+  checkFormBoolean,
+  formFieldValue,
+  MAX_FORM_FIELD_BYTES,
+  uploadFilename,
+} from './form-field.js';
 import { namedCall } from './named-call.js';
 import { checkQuality } from './images-routes.js';
 import { EDIT_QUALITIES } from '../../gateway/image-options.js';
@@ -110,6 +115,7 @@ async function readParts(
           `Unexpected file field "${field}": ${operation === 'edits' ? 'files go in "image", "image[]" or "mask"' : 'the file goes in "image"'}.`,
           field,
         );
+      const filename = uploadFilename(part, 'image');
       const chunks: Buffer[] = [];
       for await (const c of part.file) {
         total += (c as Buffer).length;
@@ -118,7 +124,7 @@ async function readParts(
       }
       if (part.file.truncated) throw fileTooLarge(limits, field);
       const file: FormFile = {
-        filename: part.filename || 'image',
+        filename,
         contentType: part.mimetype || 'application/octet-stream',
         data: Buffer.concat(chunks),
       };
