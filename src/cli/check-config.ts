@@ -1,6 +1,7 @@
 // `model-router check-config <file>`: validate a config file; prints every problem with its path,
 // and a warning for what the routing artefact cannot map in a router's subset.
 import { parseArgs } from 'node:util';
+import { countOf } from '../../training/count-of.js';
 import { ConfigError, loadConfigFile } from '../config/load-config.js';
 import { DEFAULT_MODELS_DIR, createRouterFactory, subsetNotes } from '../routing/router-factory.js';
 
@@ -39,7 +40,7 @@ export async function run(argv: string[]): Promise<number> {
     if (issues.length) throw new ConfigError(`${file}: ${ConfigError.of(issues).message}`, issues);
     for (const note of subsetNotes(config, routerFor)) say(`routing: ${note}`);
     process.stdout.write(
-      `${file}: OK (${config.deployments.length} deployments, ${config.routers.length} router deployments${config.pools.length ? `, ${config.pools.length} pools` : ''})\n`,
+      `${file}: OK (${countOf(config.deployments.length, 'deployment')}, ${countOf(config.routers.length, 'router deployment')}${config.pools.length ? `, ${countOf(config.pools.length, 'pool')}` : ''})\n`,
     );
     return 0;
   } catch (err) {

@@ -16,6 +16,26 @@ import { createCheapestCapableRouter } from './cheapest-capable-router.js';
 
 const FIX = 'test/fixtures/routing';
 
+/** Two simulated deployments like the fixture's models: `big` (strong, dear), `small` (cheap). */
+function bigAndSmall() {
+  const base = { provider: 'simulated', contextWindow: 1000, maxOutputTokens: 100 } as const;
+  const big = deploymentSchema.parse({
+    ...base,
+    name: 'big',
+    model: 'x',
+    like: 'strong',
+    prices: { inputPer1M: 5, outputPer1M: 5 },
+  });
+  const small = deploymentSchema.parse({
+    ...base,
+    name: 'small',
+    model: 'y',
+    like: 'weak',
+    prices: { inputPer1M: 0.1, outputPer1M: 0.1 },
+  });
+  return { base, big, small };
+}
+
 describe('trained router', () => {
   it('maps deployments by like:, prices them by their own prices, and explains the pick', () => {
     const rows = loadRows(`${FIX}/tiny.jsonl`);
@@ -26,21 +46,7 @@ describe('trained router', () => {
     );
     artefact.groups[0]!.bands = { balanced: 0.01, cost: 0.01, qualityMargin: 0 };
     const router = createTrainedRouter(artefact);
-    const base = { provider: 'simulated', contextWindow: 1000, maxOutputTokens: 100 } as const;
-    const big = deploymentSchema.parse({
-      ...base,
-      name: 'big',
-      model: 'x',
-      like: 'strong',
-      prices: { inputPer1M: 5, outputPer1M: 5 },
-    });
-    const small = deploymentSchema.parse({
-      ...base,
-      name: 'small',
-      model: 'y',
-      like: 'weak',
-      prices: { inputPer1M: 0.1, outputPer1M: 0.1 },
-    });
+    const { base, big, small } = bigAndSmall();
     const stranger = deploymentSchema.parse({
       ...base,
       name: 'stranger',
@@ -470,21 +476,7 @@ describe('an artefact trained on scores that are all 0', () => {
     expect(artefact.groups[0]!.bestMean).toBe(0);
     expect(warnings.join('\n')).toContain('every score of its models is 0');
     const router = createTrainedRouter(artefact);
-    const base = { provider: 'simulated', contextWindow: 1000, maxOutputTokens: 100 } as const;
-    const big = deploymentSchema.parse({
-      ...base,
-      name: 'big',
-      model: 'x',
-      like: 'strong',
-      prices: { inputPer1M: 5, outputPer1M: 5 },
-    });
-    const small = deploymentSchema.parse({
-      ...base,
-      name: 'small',
-      model: 'y',
-      like: 'weak',
-      prices: { inputPer1M: 0.1, outputPer1M: 0.1 },
-    });
+    const { big, small } = bigAndSmall();
     for (const mode of ['quality', 'balanced', 'cost'] as const) {
       const decide = () =>
         router.decide({

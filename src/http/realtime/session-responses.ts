@@ -58,13 +58,8 @@ export class SessionResponses {
       return;
     }
     if (!READ_FROM_UPSTREAM.some((n) => text.includes(n))) return;
-    let event: unknown;
-    try {
-      event = JSON.parse(text);
-    } catch {
-      return;
-    }
-    if (!isObject(event)) return;
+    const event = eventOf(text);
+    if (!event) return;
     const response = isObject(event.response) ? event.response : {};
     if (event.type === 'input_audio_buffer.committed') {
       this.gateway.noteAudioCommitted(this.link);
@@ -108,13 +103,8 @@ export class SessionResponses {
   /** An output delta, to its response (by `response_id`; one naming none, to the one open). */
   private countDelta(text: string): void {
     if (this.open.size === 0) return;
-    let event: unknown;
-    try {
-      event = JSON.parse(text);
-    } catch {
-      return;
-    }
-    if (!isObject(event)) return;
+    const event = eventOf(text);
+    if (!event) return;
     const id = event.response_id;
     const turn =
       id === undefined
@@ -133,5 +123,15 @@ export class SessionResponses {
     for (const turn of [...this.open.values(), ...this.queued.splice(0)])
       this.gateway.finishResponse(this.link, turn, undefined, status, code, true);
     this.open.clear();
+  }
+}
+
+/** An upstream message as a JSON object; undefined for one that is not. */
+function eventOf(text: string): Record<string, unknown> | undefined {
+  try {
+    const event: unknown = JSON.parse(text);
+    return isObject(event) ? event : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -3,26 +3,16 @@
 // two prompts differing in their last byte give different images); one byte more is a 400 in
 // OpenAI's shape (`string_above_max_length`) naming the field and the limit, never a cut value.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../config/load-config.js';
-import { createSimulatedAdapter } from '../../providers/simulated/simulated-adapter.js';
 import { simulatedPng, wavHeader } from '../../providers/simulated/simulated-media.js';
-import { buildTestApp, type TestApp } from '../../../test/helpers/build-test-app.js';
-import { simDeployment, testConfigInput } from '../../../test/helpers/test-config.js';
+import type { TestApp } from '../../../test/helpers/build-test-app.js';
+import { mediaTestApp } from '../../../test/helpers/media-test-app.js';
 
 const LIMIT = 128 * 1024;
 let t: TestApp;
 let base: string;
 
 beforeAll(async () => {
-  const input = testConfigInput();
-  const media = (name: string, kind: 'images' | 'transcription') =>
-    simDeployment(name, { kind, model: `${name}-model`, maxOutputTokens: undefined });
-  input.deployments.push(media('img', 'images'), media('stt', 'transcription'));
-  const config = parseConfig(input, {}).config;
-  const adapters = Object.fromEntries(
-    config.deployments.map((d) => [d.name, createSimulatedAdapter(d, { now: () => 0 })]),
-  );
-  t = await buildTestApp(config, adapters);
+  t = await mediaTestApp();
   base = await t.app.listen({ port: 0, host: '127.0.0.1' });
 });
 

@@ -3,26 +3,16 @@
 // as U+FFFD without a word. A name past 255 bytes (the most file systems keep) or with bytes that
 // are no UTF-8 is a 400 in OpenAI's shape naming the field; a name in UTF-8 is kept as sent.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../config/load-config.js';
-import { createSimulatedAdapter } from '../../providers/simulated/simulated-adapter.js';
 import { simulatedPng, wavHeader } from '../../providers/simulated/simulated-media.js';
 import { createMemoryBatchStore } from '../../store/memory/memory-batch-store.js';
-import { buildTestApp, type TestApp } from '../../../test/helpers/build-test-app.js';
-import { simDeployment, testConfigInput } from '../../../test/helpers/test-config.js';
+import type { TestApp } from '../../../test/helpers/build-test-app.js';
+import { mediaTestApp } from '../../../test/helpers/media-test-app.js';
 import { MAX_FILENAME_BYTES } from './form-field.js';
 
 let t: TestApp;
 
 beforeAll(async () => {
-  const input = testConfigInput();
-  const media = (name: string, kind: 'images' | 'transcription') =>
-    simDeployment(name, { kind, model: `${name}-model`, maxOutputTokens: undefined });
-  input.deployments.push(media('img', 'images'), media('stt', 'transcription'));
-  const config = parseConfig(input, {}).config;
-  const adapters = Object.fromEntries(
-    config.deployments.map((d) => [d.name, createSimulatedAdapter(d, { now: () => 0 })]),
-  );
-  t = await buildTestApp(config, adapters, { files: createMemoryBatchStore() });
+  t = await mediaTestApp({ files: createMemoryBatchStore() });
 });
 
 afterAll(() => t?.app.close());

@@ -4,25 +4,14 @@
 // read with U+FFFD in place of its bytes. Each is now a 400 naming the field and what to send;
 // `stream: false` still passes and `stream: true` still gets its "not served" 400.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../config/load-config.js';
-import { createSimulatedAdapter } from '../../providers/simulated/simulated-adapter.js';
 import { simulatedPng, wavHeader } from '../../providers/simulated/simulated-media.js';
-import { buildTestApp, type TestApp } from '../../../test/helpers/build-test-app.js';
-import { simDeployment, testConfigInput } from '../../../test/helpers/test-config.js';
+import type { TestApp } from '../../../test/helpers/build-test-app.js';
+import { mediaTestApp } from '../../../test/helpers/media-test-app.js';
 
 let t: TestApp;
 
 beforeAll(async () => {
-  const input = testConfigInput();
-  const media = (name: string, kind: 'images' | 'transcription' | 'rerank') =>
-    simDeployment(name, { kind, model: `${name}-model`, maxOutputTokens: undefined });
-  input.deployments.push(media('img', 'images'), media('stt', 'transcription'));
-  input.deployments.push(media('rr', 'rerank'));
-  const config = parseConfig(input, {}).config;
-  const adapters = Object.fromEntries(
-    config.deployments.map((d) => [d.name, createSimulatedAdapter(d, { now: () => 0 })]),
-  );
-  t = await buildTestApp(config, adapters);
+  t = await mediaTestApp({ rerank: true });
 });
 
 afterAll(() => t?.app.close());
