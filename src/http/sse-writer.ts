@@ -107,7 +107,7 @@ export async function writeSseStream<T = SseEvent>(
       scheduled = true;
       setImmediate(flush);
     }
-    return res.writableNeedDrain ? drained(res) : undefined;
+    return needsDrain(res) ? drained(res) : undefined;
   };
   const iterator = events[Symbol.asyncIterator]();
   try {
@@ -132,14 +132,25 @@ export async function writeSseStream<T = SseEvent>(
   }
 }
 
+/**
+ * Whether the client's socket is full, asked of the socket itself when the response has one.
+ * Node's server relays its sockets' `drain` to their responses; Fastify's `inject` gives a
+ * response an in-memory socket that nothing relays, so the response stayed full for good and the
+ * stream never ended. (A response not yet on its socket, behind a pipelined one, answers itself.)
+ */
+function needsDrain(res: ServerResponse): boolean {
+  return res.socket ? res.socket.writableNeedDrain : res.writableNeedDrain;
+}
+
 function drained(res: ServerResponse): Promise<void> {
+  const full = res.socket ?? res;
   return new Promise((resolve) => {
     const done = () => {
-      res.off('drain', done);
+      full.off('drain', done);
       res.off('close', done);
       resolve();
     };
-    res.on('drain', done);
+    full.on('drain', done);
     res.on('close', done);
   });
 }
