@@ -175,6 +175,16 @@ export function trainArtefact(
       sampled,
       tick,
     });
+    // The bands on a set of cross-fitted predictions, their halves by the folds' near-copy key.
+    const calibrate = (scored: ScoredRow[]) =>
+      calibrateBandsFromScores(
+        scored,
+        pricing,
+        best,
+        opts.targets ?? DEFAULT_TARGETS,
+        'tradeoff-margin',
+        crossFit.foldKey,
+      );
     const tried = variants.map((variant) => {
       const vopts = { ...opts, hashSize, maxIterations, ...variant.settings };
       const fitted = crossFit(variant.name, (fit, rest, progress) =>
@@ -186,12 +196,7 @@ export function trainArtefact(
           ),
         ),
       );
-      const bands = calibrateBandsFromScores(
-        fitted.outOfSample,
-        pricing,
-        best,
-        opts.targets ?? DEFAULT_TARGETS,
-      );
+      const bands = calibrate(fitted.outOfSample);
       return { variant, vopts, ...fitted, bands };
     });
     const chosen = tried.reduce((a, t) => (betterVariant(t.bands, a.bands) ? t : a));
@@ -225,12 +230,7 @@ export function trainArtefact(
       pairNotes = pairVerdict(own, withPairHead, pricing, best, z);
       if (pairNotes.keep) {
         outOfSample = withPairHead;
-        bands = calibrateBandsFromScores(
-          outOfSample,
-          pricing,
-          best,
-          opts.targets ?? DEFAULT_TARGETS,
-        );
+        bands = calibrate(outOfSample);
       }
     }
     // Large sources' own heads, cross-fitted on the same folds (`chooseSourceHeads`).
@@ -261,7 +261,7 @@ export function trainArtefact(
     const { kept, paired, rawSources, rawRows, notes: expertNotes } = sourceHeads;
     if (sourceHeads.outOfSample !== outOfSample) {
       outOfSample = sourceHeads.outOfSample;
-      bands = calibrateBandsFromScores(outOfSample, pricing, best, opts.targets ?? DEFAULT_TARGETS);
+      bands = calibrate(outOfSample);
     }
     const heads = withStrengths(
       forPartial(

@@ -2,6 +2,8 @@
 // redactHeaders() before putting headers anywhere a person may read them. Config as the admin API
 // shows it goes through redactConfigSecrets() (header values, the secrets a URL may carry, key
 // hashes).
+import { isObject } from '../core/is-object.js';
+
 export const SECRET_HEADERS = [
   'authorization',
   'api-key',
@@ -72,15 +74,11 @@ export function restoreRedactedSecrets(
 
 /** A config path inside a `headers` map (`deployments[x].headers.x-token`). */
 const HEADER_VALUE_PATH = /(^|\.)headers\./;
-/** A config path at a key named `headers`: the map itself, or a setting of that name. */
-const HEADERS_PATH = /(^|\.)headers$/;
-
 /**
- * Whether `value`, found under the key `headers`, is a map of header values. `rateLimits.headers`
- * is a setting (`tenant` | `shared`), not a map: shown as it is.
+ * A config path at a key named `headers`: the map itself (an object), or a setting of that name
+ * (`rateLimits.headers`: `tenant` | `shared`), shown as it is.
  */
-const isHeaderMap = (value: unknown) =>
-  !!value && typeof value === 'object' && !Array.isArray(value);
+const HEADERS_PATH = /(^|\.)headers$/;
 
 function redactValue(value: unknown, inHeaders: boolean, key?: string): unknown {
   if (typeof value === 'string') {
@@ -94,7 +92,7 @@ function redactValue(value: unknown, inHeaders: boolean, key?: string): unknown 
   if (!inHeaders && isConfigChange(value)) {
     // A version's diff entry: its path says whether before/after are header values.
     const headers = (v: unknown) =>
-      HEADER_VALUE_PATH.test(value.path) || (HEADERS_PATH.test(value.path) && isHeaderMap(v));
+      HEADER_VALUE_PATH.test(value.path) || (HEADERS_PATH.test(value.path) && isObject(v));
     const out: Record<string, unknown> = { ...value };
     if ('before' in value) out.before = redactValue(value.before, headers(value.before));
     if ('after' in value) out.after = redactValue(value.after, headers(value.after));
@@ -103,7 +101,7 @@ function redactValue(value: unknown, inHeaders: boolean, key?: string): unknown 
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value))
-      out[k] = redactValue(v, inHeaders || (k === 'headers' && isHeaderMap(v)), k);
+      out[k] = redactValue(v, inHeaders || (k === 'headers' && isObject(v)), k);
     return out;
   }
   return value;

@@ -6,6 +6,7 @@ import { parseDocument } from 'yaml';
 import { generateApiKey, generateKeyId, hashApiKey } from '../auth/api-key.js';
 import { keyWarnings } from '../auth/key-routes.js';
 import { parseConfig, readConfigFile } from '../config/load-config.js';
+import { isObject } from '../core/is-object.js';
 import type { KeysIo, KeysValues } from './keys.js';
 import { graceSeconds, issueBody } from './keys-issue-body.js';
 import { printIssued, printList, printRotated } from './keys-print.js';
@@ -126,17 +127,16 @@ function configShape(
   raw: unknown,
   file: string,
 ): { auth?: { keys?: Record<string, unknown>[] } } & Record<string, unknown> {
-  const isMapping = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
   const mapping = 'a mapping (auth.keys, deployments, …)';
   if (raw === null || raw === undefined)
     throw new Error(`${file}: is empty: a config is ${mapping}`);
-  if (!isMapping(raw))
+  if (!isObject(raw))
     throw new Error(
       `${file}: its top level is ${Array.isArray(raw) ? 'a list' : JSON.stringify(raw)}, not ${mapping}`,
     );
   const { auth } = raw as { auth?: unknown };
   if (auth !== undefined && auth !== null) {
-    if (!isMapping(auth)) throw new Error(`${file}: auth must be a mapping`);
+    if (!isObject(auth)) throw new Error(`${file}: auth must be a mapping`);
     const { keys } = auth as { keys?: unknown };
     if (keys !== undefined && keys !== null && !Array.isArray(keys))
       throw new Error(`${file}: auth.keys must be a list of keys`);

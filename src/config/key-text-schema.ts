@@ -4,6 +4,7 @@
 // be stored by PostgreSQL, a lone surrogate by any UTF-8 store, and 70,000 characters of tenant
 // were accepted before (admin audit, 2026-12-07).
 import { z } from 'zod';
+import { characterNumber, codeUnitName } from '../core/char-count.js';
 
 /** The longest tenant, in characters (code points). */
 export const TENANT_MAX_LENGTH = 128;
@@ -19,10 +20,8 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 export function printableTextProblem(text: string, max: number): string | undefined {
   const length = [...text].length;
   if (length > max) return `at most ${max} characters (got ${length})`;
-  // 1-based, in characters, as a person counts them.
-  const at = (index: number) => [...text.slice(0, index)].length + 1;
-  const codePoint = (index: number) =>
-    `U+${text.charCodeAt(index).toString(16).toUpperCase().padStart(4, '0')}`;
+  const at = (index: number) => characterNumber(text, index);
+  const codePoint = (index: number) => codeUnitName(text.charCodeAt(index));
   const control = CONTROL.exec(text);
   if (control)
     return `a control character (${codePoint(control.index)}) at ${at(control.index)}; printable text only`;

@@ -16,3 +16,13 @@ export function countChars(text: string): number {
   }
   return text.length - pairs;
 }
+
+/** Which character of `text` (1-based, in code points, as a person counts) index `index` is in. */
+export function characterNumber(text: string, index: number): number {
+  return countChars(text.slice(0, index)) + 1;
+}
+
+/** A UTF-16 code unit as Unicode writes it: `U+0000`. */
+export function codeUnitName(code: number): string {
+  return `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
+}

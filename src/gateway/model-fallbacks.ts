@@ -7,7 +7,8 @@
 import type { RuntimeConfig } from '../config/runtime-config.js';
 import { GatewayError, invalidRequest } from '../core/errors.js';
 import { targetMembers, targetName, type ChatCall, type Target } from './gateway-types.js';
-import { keyAllowsDeployment, quoteName, targetModelKind } from './request-target.js';
+import { quoteName } from '../core/describe-value.js';
+import { keyAllowsDeployment, targetModelKind } from './request-target.js';
 import { modelParam } from './model-from-models.js';
 import type { RequestRecord } from '../store/request-record.js';
 import type { ExecutionResult } from './execute-with-failover.js';

@@ -5,6 +5,7 @@
 // no-eligible-error.ts.
 import type { RouterConfig, RoutingMode } from '../config/schema.js';
 import type { RuntimeConfig } from '../config/runtime-config.js';
+import { quoteName } from '../core/describe-value.js';
 import { GatewayError, invalidRequest, forbidden } from '../core/errors.js';
 import { requestedOutputTokens } from '../core/prompt-text.js';
 import type { DeploymentConfig, DeploymentKind } from '../config/deployment-schema.js';
@@ -348,12 +349,4 @@ export function effectiveMode(
     choice.mode = override;
   }
   return choice;
-}
-
-/**
- * A name the client sent, quoted for a message: JSON-escaped (a control character shows as its
- * escape) and cut at 120 characters, so a 70,000-character `model` is not echoed back whole.
- */
-export function quoteName(name: string): string {
-  return JSON.stringify(name.length > 120 ? `${name.slice(0, 120)}…` : name);
 }

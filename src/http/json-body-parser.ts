@@ -10,6 +10,7 @@
 import { isUtf8 } from 'node:buffer';
 import { TextDecoder } from 'node:util';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { codeUnitName } from '../core/char-count.js';
 import { GatewayError } from '../core/errors.js';
 import { MAX_JSON_DEPTH, jsonNestsDeeperThan, tooDeepMessage } from '../core/json-nesting.js';
 import { locateJsonError } from '../core/locate-json-error.js';
@@ -174,6 +175,6 @@ function describeCharacter(c: string): string {
   const code = c.charCodeAt(0);
   // Mostly a raw line break or tab inside a string, where JSON wants an escape.
   if (code < 0x20)
-    return `control character U+${code.toString(16).toUpperCase().padStart(4, '0')} (inside a string, write it as an escape such as \\n)`;
+    return `control character ${codeUnitName(code)} (inside a string, write it as an escape such as \\n)`;
   return c === "'" ? `"'"` : `'${c}'`;
 }

@@ -43,19 +43,19 @@ export class RateLimiter {
     if (input.keyId && input.keyLimit)
       buckets.push(...this.bucketsFor('key', input.keyId, input.keyLimit, input.promptTokens));
     const tenant = input.tenantView;
+    const shared = tenant !== undefined;
     if (input.router?.rateLimit) {
       const { name, rateLimit } = input.router;
-      const routerBuckets = this.bucketsFor('router', name, rateLimit, input.promptTokens);
-      if (tenant !== undefined) for (const b of routerBuckets) b.shared = true;
-      buckets.push(...routerBuckets);
+      buckets.push(...this.bucketsFor('router', name, rateLimit, input.promptTokens, { shared }));
       // The tenant's own use of the router's limit, charged as the router's bucket is (a subset of
       // its charges, so it refuses only what the router's refuses): what its headers say.
-      if (tenant !== undefined) {
+      if (shared) {
         const share = this.tenantShare(tenant, name);
-        for (const b of this.bucketsFor('tenant', share.id, rateLimit, input.promptTokens)) {
-          b.name = share.name;
-          buckets.push(b);
-        }
+        buckets.push(
+          ...this.bucketsFor('tenant', share.id, rateLimit, input.promptTokens, {
+            shownAs: share.name,
+          }),
+        );
       }
     }
     if (input.endUser) {
@@ -73,8 +73,9 @@ export class RateLimiter {
     }
     for (const d of input.deployments ?? [])
       if (d.rateLimit)
-        for (const b of this.bucketsFor('deployment', d.name, d.rateLimit, input.promptTokens))
-          buckets.push(tenant === undefined ? b : { ...b, shared: true });
+        buckets.push(
+          ...this.bucketsFor('deployment', d.name, d.rateLimit, input.promptTokens, { shared }),
+        );
     return this.take(buckets, false, input.readCounters ?? [], input.pools);
   }
 
@@ -88,8 +89,11 @@ export class RateLimiter {
     shared = false,
   ): Promise<LimitTicket> {
     if (!deployment.rateLimit) return { headers: {}, charged: [], counters: [] };
-    const buckets = this.bucketsFor('deployment', deployment.name, deployment.rateLimit, tokens);
-    return this.take(shared ? buckets.map((b) => ({ ...b, shared })) : buckets, true, []);
+    return this.take(
+      this.bucketsFor('deployment', deployment.name, deployment.rateLimit, tokens, { shared }),
+      true,
+      [],
+    );
   }
 
   /**
@@ -272,17 +276,22 @@ export class RateLimiter {
     return share;
   }
 
+  /**
+   * The buckets of `name`'s limit: `shared` ones (every tenant's requests count in them) never
+   * show their level; `shownAs` names the bucket in a refusal where `name` is its key's.
+   */
   private bucketsFor(
     scope: LimitScopeKind,
     name: string,
     limit: RateLimitSpec,
     tokens: number,
+    opts: { shared?: boolean; shownAs?: string } = {},
   ): NamedBucket[] {
     const out: NamedBucket[] = [];
+    const named = { scope, name: opts.shownAs ?? name, ...(opts.shared ? { shared: true } : {}) };
     if (limit.rpm !== undefined)
       out.push({
-        scope,
-        name,
+        ...named,
         unit: 'requests',
         spec: {
           key: bucketKey(scope, name, 'requests'),
@@ -293,8 +302,7 @@ export class RateLimiter {
       });
     if (limit.tpm !== undefined)
       out.push({
-        scope,
-        name,
+        ...named,
         unit: 'tokens',
         spec: {
           key: bucketKey(scope, name, 'tokens'),

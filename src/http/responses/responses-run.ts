@@ -3,7 +3,7 @@
 // checks and the bridged ChatRequest, the request a native upstream gets, and the gateway's
 // outcome as a Response object or as Responses stream events (native ones sent on as they came
 // when no output filter may change them).
-import { quoteName } from '../../gateway/request-target.js';
+import { quoteName } from '../../core/describe-value.js';
 import { invalidRequest } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import type { ChatChunk, ChatMessage, ChatRequest } from '../../core/wire-types.js';

@@ -10,7 +10,7 @@ import {
   endpointRoute,
   unrunEndpointMessage,
 } from '../../batch/batch-input.js';
-import { describeValue } from '../../core/describe-value.js';
+import { cutName, describeValue } from '../../core/describe-value.js';
 import { tagsFromMetadata } from '../../gateway/attribution.js';
 import { batchObject, emptyUsage, isCancelling, type BatchDoc } from '../../batch/batch-object.js';
 import type { ConfigHolder } from '../../config/runtime-config.js';
@@ -98,7 +98,7 @@ export async function registerBatchesRoutes(
         const file = await store.getFile(fileId, owner);
         if (!file || !isListedFile(file, clock.now()))
           throw notFound(
-            `No such File object: ${fileId.length > 120 ? `${fileId.slice(0, 120)}…` : fileId}`,
+            `No such File object: ${cutName(fileId)}`,
             'file_not_found',
             'input_file_id',
           );

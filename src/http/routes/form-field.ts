@@ -5,6 +5,7 @@
 // it declares none) and turns bytes that are no character into U+FFFD: such a field is a 400 too,
 // as JSON bodies that are not UTF-8 are (notUtf8Body), not a changed prompt sent on with a 200.
 import type { MultipartFile, MultipartValue } from '@fastify/multipart';
+import { characterNumber, codeUnitName } from '../../core/char-count.js';
 import { describeValue } from '../../core/describe-value.js';
 import { type GatewayError, invalidRequest } from '../../core/errors.js';
 
@@ -40,7 +41,7 @@ const REPLACEMENT = '\uFFFD';
  * StringContent sends) and an undeclared one holding Latin-1 "café" would both read "café".
  */
 function notUtf8Field(field: string, value: string, at: number): GatewayError {
-  const character = [...value.slice(0, at)].length + 1;
+  const character = characterNumber(value, at);
   return invalidRequest(
     `Invalid '${field}': the multipart field is not valid UTF-8: character ${character} is U+FFFD, which the form's parser puts for bytes that are no UTF-8 character (and which a client's encoder writes for a lone surrogate, such as half an emoji). Send the field's text encoded as UTF-8 (text in Latin-1 or Windows-1252 converts with iconv -f WINDOWS-1252 -t UTF-8); a U+FFFD meant as part of the text cannot be told apart and is refused too.`,
     field,
@@ -72,14 +73,14 @@ export function uploadFilename(part: MultipartFile, fallback: string): string {
   const control = /\p{Cc}/u.exec(name);
   if (control)
     throw invalidRequest(
-      `Invalid '${part.fieldname}': the file name holds a control character (U+${name.charCodeAt(control.index).toString(16).toUpperCase().padStart(4, '0')}) at character ${[...name.slice(0, control.index)].length + 1}; send a name of printable characters.`,
+      `Invalid '${part.fieldname}': the file name holds a control character (${codeUnitName(name.charCodeAt(control.index))}) at character ${characterNumber(name, control.index)}; send a name of printable characters.`,
       part.fieldname,
       'invalid_value',
     );
   const at = name.indexOf(REPLACEMENT);
   if (at >= 0)
     throw invalidRequest(
-      `Invalid '${part.fieldname}': the file name is not valid UTF-8: character ${[...name.slice(0, at)].length + 1} is U+FFFD, which the form's parser puts for bytes that are no UTF-8 character. Send the name in UTF-8 (as the OpenAI SDKs, curl on Linux and macOS and browsers do), or as RFC 5987's filename*=UTF-8''<percent-encoded name>; a U+FFFD meant as part of the name cannot be told apart and is refused too.`,
+      `Invalid '${part.fieldname}': the file name is not valid UTF-8: character ${characterNumber(name, at)} is U+FFFD, which the form's parser puts for bytes that are no UTF-8 character. Send the name in UTF-8 (as the OpenAI SDKs, curl on Linux and macOS and browsers do), or as RFC 5987's filename*=UTF-8''<percent-encoded name>; a U+FFFD meant as part of the name cannot be told apart and is refused too.`,
       part.fieldname,
       'invalid_value',
     );
