@@ -4,9 +4,10 @@
 import { isObject } from '../core/is-object.js';
 
 /**
- * Audio tokens a second: 10 of input (a token per 100 ms) and 20 of output (per 50 ms), as the
- * Realtime API's launch prices give them ($100 per 1M input audio tokens ≈ $0.06 a minute, $200
- * per 1M output ≈ $0.24 a minute: https://openai.com/index/introducing-the-realtime-api/).
+ * Audio tokens a second: 10 of input (a token per 100 ms) and 20 of output (per 50 ms), as
+ * OpenAI's guide to Realtime costs counts them ("1 token per 100 ms of audio" in user messages,
+ * "1 token per 50ms" in assistant messages: developers.openai.com/api/docs/guides/realtime-costs);
+ * at the launch prices, $100 and $200 per 1M, $0.06 and $0.24 a minute.
  */
 export const INPUT_AUDIO_TOKENS_PER_SECOND = 10;
 export const OUTPUT_AUDIO_TOKENS_PER_SECOND = 20;
