@@ -40,6 +40,10 @@ export interface StoredResponse {
   inputFrom?: number;
   /** A background response that streams keeps its events (`GET …?stream=true`). */
   streamed?: boolean;
+  /** A streamed background response that ended with a terminal event: that event's sequence
+   * number, written with its end (just before the event), so a follower told of the end first
+   * numbers the event as the run does. */
+  terminalSequence?: number;
   /** A background response: the id of the request that created it, as the request log has it. */
   requestId?: string;
   /** A background response that was served: its `x-router-*` reply headers (deployment, model…);

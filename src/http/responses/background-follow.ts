@@ -1,7 +1,8 @@
 // Following a streamed background response (`GET /v1/responses/{id}?stream=true`): on the replica
-// that runs it, its events from memory as they come; elsewhere, or once it is over, from the
-// store, polled, until its terminal event (or, for one that ended without one, its end as the
-// store has it).
+// that runs it, its events from memory as they come; elsewhere, from the store, polled, until its
+// terminal event (or, for one that ended without one, its end as the store has it). A resume of
+// one that has ended gets what the store keeps (its first `maxKeptEvents` events and the terminal
+// one) on every replica, the one that has just run it too.
 import type { ResponseStore } from '../../store/response-store.js';
 import {
   asEvent,
@@ -32,35 +33,49 @@ export async function* followEvents(
     after: number;
     signal: AbortSignal;
     progress: (seq: number) => void;
+    /** The creating request's own stream: followed in memory even if the run has ended. */
+    creating?: boolean;
   },
 ): AsyncGenerator<ResponsesEvent> {
-  const { id, owner, after, signal, progress } = follower;
+  const { id, owner, after, signal, progress, creating = false } = follower;
   let next = after + 1;
   let ended = false;
   // Waits end early when the follower goes away.
   const gone = new Promise<void>((r) =>
     signal.addEventListener('abort', () => r(), { once: true }),
   );
-  while (!signal.aborted) {
-    const run = source.run(id);
-    if (run) {
-      // On this replica: from memory, as soon as they come.
-      while (next < run.events.produced) {
-        const data = run.events.at(next);
-        // A follower that fell further behind than the events held skips to the oldest held.
-        if (data === undefined) {
-          next = run.events.oldestHeld();
-          continue;
-        }
-        progress(next);
-        yield asEvent(data);
-        next++;
-        if (run.events.terminal?.seq === next - 1) return;
-      }
-      await Promise.race([new Promise<void>((r) => run.waiters.push(r)), gone]);
-      continue;
+  const run = source.run(id);
+  if (run?.events.terminal && !creating) {
+    // Over, though still held here: as the store keeps it (a resume must not get other events
+    // from the replica that ran it than from any other, nor before than after it lets it go).
+    for (const data of run.events.keptAfter(after)) {
+      if (signal.aborted) return;
+      progress(sequenceOf(data));
+      yield asEvent(data);
     }
-    // Elsewhere, or over: from the store, polled.
+    return;
+  }
+  // Running here: from memory, as soon as they come, to its terminal event, even once this
+  // replica has let the run go (the store lacks the events past the head the follower is owed).
+  while (run && !signal.aborted) {
+    while (next < run.events.produced) {
+      const data = run.events.at(next);
+      // A follower that fell further behind than the events held skips to the oldest held.
+      if (data === undefined) {
+        next = run.events.oldestHeld();
+        continue;
+      }
+      progress(next);
+      yield asEvent(data);
+      next++;
+      if (run.events.terminal?.seq === next - 1) return;
+    }
+    // Over without a terminal event (cancelled, stopped): its end as the store has it.
+    if (source.run(id) !== run) break;
+    await Promise.race([new Promise<void>((r) => run.waiters.push(r)), gone]);
+  }
+  // Elsewhere, or over: from the store, polled.
+  while (!signal.aborted) {
     const kept = await source.store.events(id, next - 1, FLUSH_AT);
     for (const data of kept) {
       next = sequenceOf(data) + 1;
@@ -79,7 +94,11 @@ export async function* followEvents(
       ended = true;
       if ((await source.store.events(id, next - 1, 1)).length > 0) continue;
       if (next - 1 === after && (await endsBy(source.store, id, after))) return;
-      const last = stored && terminalEvent(stored.response!, next);
+      // The run writes its end just before its terminal event, under the number it says: told
+      // under that number, the event the store gets a moment later is that one, not a second.
+      const seq = stored?.terminalSequence;
+      if (seq !== undefined && seq < next) return;
+      const last = stored && terminalEvent(stored.response!, seq ?? next);
       if (last) yield last;
       return;
     }

@@ -1,8 +1,10 @@
 // Background mode through the official `openai` SDK, on each response store (memory, SQLite, a
 // real PostgreSQL): `background: true` answers `queued` at once and runs on; retrieve shows it
 // running, then finished; cancel aborts the upstream call; a streamed one is resumed after a
-// sequence number; a cancel reaches the replica running it; a dead replica's run is failed by the
-// sweep. Upstream calls are held open by a gated fake, so nothing depends on timing.
+// sequence number (an ended one alike on every replica, held in memory or not); a cancel reaches
+// the replica running it; a dead replica's run is failed by the sweep. Upstream calls are held open
+// by a gated fake, and a run's end in its replica's memory by a store holding its terminal event,
+// so nothing depends on timing.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -67,8 +69,11 @@ const BACKENDS: Backend[] = [
 const opened: RequestLogStore[] = [];
 const apps: TestApp[] = [];
 const track = (s: RequestLogStore) => (opened.push(s), s);
+const heldStores: (() => void)[] = [];
 
 afterEach(async () => {
+  // A test that failed while a store held a run's end lets it go, so the replica can stop.
+  for (const release of heldStores.splice(0)) release();
   for (const t of apps.splice(0)) {
     await t.background?.stop(0);
     // Every request has ended; a client's idle keep-alive socket need not hold the close.
@@ -118,6 +123,42 @@ async function poll(client: OpenAI, id: string, done: (r: OpenAI.Responses.Respo
 
 const finished = (r: OpenAI.Responses.Response) =>
   r.status !== 'queued' && r.status !== 'in_progress';
+
+/** Waits until `done` holds (each look lets the run go on; no time is asserted on). */
+async function until(done: () => boolean) {
+  while (!done()) await new Promise((res) => setTimeout(res, 5));
+}
+
+/** A streamed background response's events after `after`, as a client resuming it gets them. */
+async function resumeAfter(client: OpenAI, id: string, after: number) {
+  const replayed = (await client.responses.retrieve(id, {
+    stream: true,
+    starting_after: after,
+  })) as unknown as AsyncIterable<OpenAI.Responses.ResponseStreamEvent>;
+  const got: OpenAI.Responses.ResponseStreamEvent[] = [];
+  for await (const event of replayed) got.push(event);
+  return got;
+}
+
+/**
+ * `store`, with the writes of terminal events held until `release()`: a run has told its end
+ * (written its Response and sent its terminal event) but is still held in its replica's memory,
+ * its terminal event not yet in the store, for as long as a test needs.
+ */
+function holdingTerminalEvents(store: ResponseStore) {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  heldStores.push(release);
+  const terminal = /"type":"response\.(completed|incomplete|failed)"/;
+  const held: ResponseStore = {
+    ...store,
+    async appendEvents(id, first, events) {
+      if (events.some((e) => terminal.test(e))) await gate;
+      return store.appendEvents(id, first, events);
+    },
+  };
+  return { store: held, release };
+}
 
 describe.each(BACKENDS)('background responses ($name)', (backend) => {
   it.skipIf(backend.skip)(
@@ -353,6 +394,113 @@ describe.each(BACKENDS)('background responses ($name)', (backend) => {
         .map((c) => (c.type === 'output_text' ? c.text : ''))
         .join('');
       expect(text).toBe('a b c d e f');
+    },
+  );
+
+  it.skipIf(backend.skip)(
+    'a resume of a run that has ended gets the kept events, whether or not its replica still holds the run',
+    async () => {
+      const gated = gatedAdapter('small-sim', [], ['a ', 'b ', 'c ', 'd ', 'e ', 'f']);
+      const held = holdingTerminalEvents(backend.open()());
+      const { t, client } = await replica(held.store, gated, { settings: { maxKeptEvents: 4 } });
+      gated.release();
+      const stream = await client().responses.create({
+        model: 'small',
+        input: 'Letters',
+        background: true,
+        stream: true,
+      });
+      const live: OpenAI.Responses.ResponseStreamEvent[] = [];
+      for await (const event of stream) live.push(event);
+      const id = (live[0] as OpenAI.Responses.ResponseCreatedEvent).response.id;
+      const terminal = live.at(-1)!;
+      expect(terminal.type).toBe('response.completed');
+      // Its end is told; its terminal event is not written yet, so the replica still holds it (and
+      // the latest events past the kept ones) in memory.
+      expect(t.background!.running()).toBe(1);
+      const kept = [live[2], live[3], terminal];
+      // The kept events (the first 4) and the terminal one, as the store has them: not the events
+      // of the tail the replica happened to hold (it answered 2, 3, 9, 10… until 2026-12-07).
+      expect(await resumeAfter(client(), id, 1)).toEqual(kept);
+      expect(await resumeAfter(client(), id, 5)).toEqual([terminal]);
+      // Past its end: nothing, at once (it waited until the replica let the run go).
+      expect(await resumeAfter(client(), id, terminal.sequence_number)).toEqual([]);
+      held.release();
+      await until(() => t.background!.running() === 0);
+      expect(await resumeAfter(client(), id, 1)).toEqual(kept);
+      expect(await resumeAfter(client(), id, 5)).toEqual([terminal]);
+      expect(await resumeAfter(client(), id, terminal.sequence_number)).toEqual([]);
+    },
+  );
+
+  it.skipIf(backend.skip)(
+    'a resume while the run goes on gets the kept events, then the live ones, none lost or twice, though the run ends and is let go meanwhile',
+    async () => {
+      const gated = gatedAdapter('small-sim', ['a '], ['b ', 'c']);
+      const { t, client } = await replica(backend.open()(), gated, {
+        settings: { maxKeptEvents: 4 },
+      });
+      const reached = gated.reached();
+      const stream = await client().responses.create({
+        model: 'small',
+        input: 'Letters',
+        background: true,
+        stream: true,
+      });
+      let id = '';
+      for await (const event of stream) {
+        if (event.type === 'response.created') id = event.response.id;
+        if (event.type === 'response.output_text.delta') break; // sequence number 4
+      }
+      await reached;
+      // A follower as `GET …?stream=true&starting_after=1` makes, read one event at a time: it
+      // takes the first event, then the run finishes and the replica lets it go before it reads on.
+      const follower = t.background!.follow(id, 'team-a', 1, new AbortController().signal);
+      const got = [(await follower.next()).value!];
+      gated.release();
+      await until(() => t.background!.running() === 0);
+      for await (const event of follower) got.push(event);
+      const events = got.map((e) => JSON.parse(e.data) as OpenAI.Responses.ResponseStreamEvent);
+      const sequence = events.map((e) => e.sequence_number);
+      // Every event from 2 to the terminal one (10): the kept ones (2, 3), then those past them
+      // that only this replica's memory has, which the store, where it would have to go on from
+      // once the run is let go, does not keep.
+      expect(sequence).toEqual(sequence.map((_, i) => i + 2));
+      expect(events.at(-1)).toMatchObject({ type: 'response.completed', sequence_number: 10 });
+      const deltas = events.flatMap((e) =>
+        e.type === 'response.output_text.delta' ? [e.delta] : [],
+      );
+      expect(deltas).toEqual(['a ', 'b ', 'c']);
+    },
+  );
+
+  it.skipIf(backend.skip || !backend.shared)(
+    'a follower on another replica told of the end before the terminal event is written gets that event, under its own number',
+    async () => {
+      const open = backend.open();
+      const gated = gatedAdapter('small-sim', [], ['a ', 'b ', 'c ', 'd ', 'e ', 'f']);
+      const held = holdingTerminalEvents(open());
+      const a = await replica(held.store, gated, { settings: { maxKeptEvents: 4 } });
+      const b = await replica(open(), gatedAdapter('small-sim', [], []));
+      gated.release();
+      const stream = await a.client().responses.create({
+        model: 'small',
+        input: 'Letters',
+        background: true,
+        stream: true,
+      });
+      const live: OpenAI.Responses.ResponseStreamEvent[] = [];
+      for await (const event of stream) live.push(event);
+      const id = (live[0] as OpenAI.Responses.ResponseCreatedEvent).response.id;
+      const terminal = live.at(-1)!;
+      // Replica B finds the response completed in the store, its terminal event not there yet.
+      const early = await resumeAfter(b.client(), id, 1);
+      // Not a response.completed numbered 4 (until 2026-12-07), then the real one again under 13.
+      expect(early).toEqual([live[2], live[3], terminal]);
+      held.release();
+      await until(() => a.t.background!.running() === 0);
+      expect(await resumeAfter(b.client(), id, 1)).toEqual(early);
+      expect(await resumeAfter(b.client(), id, terminal.sequence_number)).toEqual([]);
     },
   );
 

@@ -202,7 +202,8 @@ export class BackgroundResponses {
   /**
    * The events of a streamed background response after sequence number `after`, then those still
    * to come, until its terminal event (`followEvents`). `progress` is told each sequence number
-   * sent (for an error event's).
+   * sent (for an error event's). `creating`: the stream of the request that created it, which
+   * gets every event held, however soon the run ends (a resume of an ended one gets those kept).
    */
   follow(
     id: string,
@@ -210,10 +211,11 @@ export class BackgroundResponses {
     after: number,
     signal: AbortSignal,
     progress: (seq: number) => void = () => {},
+    creating = false,
   ): AsyncGenerator<ResponsesEvent> {
     return followEvents(
       { run: (x) => this.runs.get(x), store: this.deps.store, pollMs: this.pollMs },
-      { id, owner, after, signal, progress },
+      { id, owner, after, signal, progress, creating },
     );
   }
 
@@ -307,8 +309,12 @@ export class BackgroundResponses {
           this.leaseUntil(),
         );
         const events = await streamResponseEvents(outcome, p, passThrough, async (r, answer) => {
-          // Kept before the terminal event is told, as in the foreground.
-          final = storedResponse(p, r, answer, { ...served, streamed: true });
+          // Kept before the terminal event is told, as in the foreground; that event is the next.
+          final = storedResponse(p, r, answer, {
+            ...served,
+            streamed: true,
+            terminalSequence: run.events.produced,
+          });
           await this.flush(run);
           if (await this.write(run, final, null)) await this.finishTurn(p, final);
         });
@@ -336,6 +342,7 @@ export class BackgroundResponses {
             eventData('response.created', 0, { ...started.response!, status: 'in_progress' }),
           );
         await this.flush(run);
+        final.terminalSequence = run.events.produced;
         if (await this.write(run, final, null))
           this.push(run, eventData('response.failed', run.events.produced, final.response!));
         return;

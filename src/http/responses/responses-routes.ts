@@ -99,7 +99,7 @@ export function registerResponsesRoutes(
         );
         handedOver = true;
         if (p.body.stream !== true) return reply.send(queued);
-        return followSse(background, reply, p.ctx.id, p.owner, -1);
+        return followSse(background, reply, p.ctx.id, p.owner, -1, true);
       }
       const outcome = await runForegroundResponse(
         deps,
@@ -237,13 +237,15 @@ function sseOptions(reply: FastifyReply, headers: Record<string, string>, next: 
   };
 }
 
-/** A background response's events from after `after` as SSE, until its end or the client's. */
+/** A background response's events from after `after` as SSE, until its end or the client's
+ * (`creating`: the stream of the request that created it). */
 async function followSse(
   background: BackgroundResponses,
   reply: FastifyReply,
   id: string,
   owner: string,
   after: number,
+  creating = false,
 ): Promise<void> {
   reply.hijack();
   let sent = after;
@@ -253,6 +255,7 @@ async function followSse(
     after,
     clientGoneSignal(reply),
     (seq) => (sent = seq),
+    creating,
   );
   await writeSseStream(
     reply.raw,

@@ -1,7 +1,8 @@
 // The events of a streamed background response while it runs (background-responses.ts): the first
 // `maxEvents` (the head) and the terminal one are kept, in memory and in the store, so any replica
 // can replay them; the latest events past the head (the tail, up to twice `maxEvents`, in memory
-// only) serve followers on the replica running it.
+// only) serve followers on the replica running it while it runs. Once it has ended, what a resume
+// gets is what the store keeps (`keptAfter`), on whichever replica it comes to.
 import { TERMINAL_EVENTS, eventType, sequenceOf, withSequence } from './background-shapes.js';
 
 export class RunEvents {
@@ -40,6 +41,16 @@ export class RunEvents {
   at(seq: number): string | undefined {
     if (seq < this.head.length) return this.head[seq];
     return seq >= this.tailStart ? this.tail[seq - this.tailStart] : undefined;
+  }
+
+  /** The kept events after sequence number `after`: those of the head, then the terminal one;
+   * the same as the store has once they are written (`store`). */
+  keptAfter(after: number): string[] {
+    const kept = this.head.slice(Math.max(after + 1, 0));
+    const terminal = this.terminal;
+    if (terminal && terminal.seq >= this.maxEvents && terminal.seq > after)
+      kept.push(terminal.data);
+    return kept;
   }
 
   /** The oldest event held past the head (where a follower that fell behind goes on). */
