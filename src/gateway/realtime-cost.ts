@@ -2,10 +2,12 @@
 // `usage`: input and output tokens, each split into text and audio, cached input split too) and
 // the deployment's prices: text at the token prices, audio at `audioInputPer1M` /
 // `audioOutputPer1M` (else the token prices), cached input at the cached prices. A response stopped
-// before its `response.done` is charged its input, the conversation as far as the router knows it,
-// and the output it relayed (stoppedResponseCost).
+// before its `response.done` is charged its input, the conversation as far as the router knows it
+// and the instructions and tools it was given, and the output it relayed (stoppedResponseCost).
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import { isObject } from '../core/is-object.js';
+import { estimatePromptTokens } from '../core/prompt-text.js';
+import type { ChatRequest } from '../core/wire-types.js';
 import { tokenCount } from './cost.js';
 import {
   audioTokens as audioTokensOf,
@@ -23,9 +25,10 @@ export interface RealtimeUsage {
 
 /**
  * A session's conversation as its next response reads it, in tokens: what the last response read
- * and wrote (its `response.done` usage), and the text of the items the client added since
- * (estimated, ≈4 characters a token), and their audio: items' `input_audio` and what the client
- * appended to the input buffer once the upstream committed it (10 tokens a second).
+ * (but its instructions and tools) and wrote (its `response.done` usage), and the text of the
+ * items the client added since (estimated, ≈4 characters a token), and their audio: items'
+ * `input_audio` and what the client appended to the input buffer once the upstream committed it
+ * (10 tokens a second).
  */
 export interface RealtimeConversation {
   textTokens: number;
@@ -34,20 +37,21 @@ export interface RealtimeConversation {
 
 /**
  * What a response stopped before its `response.done` (the session ended, the upstream broke) is
- * charged: its input, the conversation, at the deployment's input prices (audio at
- * `audioInputPer1M`), as a chat try stopped after it was sent is charged its prompt, and the
- * output the client was sent of it (`output`: text ≈4 characters a token, audio at 20 tokens a
- * second of `outputBytesPerSecond`) at the output prices (audio at `audioOutputPer1M`); estimated,
- * a lower bound (what the upstream generated and the router never relayed is not known).
+ * charged: its input (`input`: the conversation and the instructions and tools it was given) at
+ * the deployment's input prices (audio at `audioInputPer1M`), as a chat try stopped after it was
+ * sent is charged its prompt, and the output the client was sent of it (`output`: text ≈4
+ * characters a token, audio at 20 tokens a second of `outputBytesPerSecond`) at the output prices
+ * (audio at `audioOutputPer1M`); estimated, a lower bound (what the upstream generated and the
+ * router never relayed is not known).
  */
 export function stoppedResponseCost(
   d: Pick<DeploymentConfig, 'prices'>,
-  conversation: RealtimeConversation,
+  input: RealtimeConversation,
   output: RealtimeOutput = { textChars: 0, audioBytes: 0 },
   outputBytesPerSecond = DEFAULT_AUDIO_RATES.output,
 ): RealtimeUsage {
   const p = d.prices;
-  const { textTokens, audioTokens } = conversation;
+  const { textTokens, audioTokens } = input;
   const textOut = Math.ceil(output.textChars / 4);
   const audioOut = audioTokensOf(
     output.audioBytes,
@@ -69,6 +73,43 @@ export function stoppedResponseCost(
 
 const num = (x: unknown) => tokenCount(x) ?? 0;
 const obj = (x: unknown): Record<string, unknown> => (isObject(x) ? x : {});
+
+/**
+ * The instructions and tools a response is given, which the upstream bills as input on every
+ * response besides the conversation: the session's, as its `session.created` / `session.updated`
+ * states them (the server's default instructions until a `session.update` sets others), or a
+ * `response.create`'s own for that response (openapi.yaml RealtimeResponseCreateParams
+ * `instructions`, "prepended to model calls", and `tools`). undefined: not stated.
+ */
+export interface RealtimePrompt {
+  instructions?: string;
+  tools?: unknown[];
+}
+
+/**
+ * The instructions and tools `params` states (a session, a response.create's `response`), each
+ * over `over`'s when it states none.
+ */
+export function promptOf(params: unknown, over: RealtimePrompt = {}): RealtimePrompt {
+  const p = obj(params);
+  return {
+    instructions: typeof p.instructions === 'string' ? p.instructions : over.instructions,
+    tools: Array.isArray(p.tools) ? p.tools : over.tools,
+  };
+}
+
+/**
+ * The tokens of a response's instructions and tools, as the router estimates a chat prompt
+ * without an exact count (estimatePromptTokens: the instructions as a system message, the tools
+ * as their JSON, ≈4 characters a token, the chat format's per-message overhead); 0 for neither.
+ */
+export function promptTokens(prompt: RealtimePrompt): number {
+  const instructions = prompt.instructions ?? '';
+  const tools = prompt.tools?.length ? prompt.tools : undefined;
+  if (!instructions && !tools) return 0;
+  const asChat = { model: '', messages: [{ role: 'system', content: instructions }], tools };
+  return estimatePromptTokens(asChat as ChatRequest, instructions);
+}
 
 /** The tokens and cost of one response's `usage` on `d` (zeros for a usage it did not report). */
 export function realtimeCost(d: Pick<DeploymentConfig, 'prices'>, usage: unknown): RealtimeUsage {
@@ -101,15 +142,23 @@ export function realtimeCost(d: Pick<DeploymentConfig, 'prices'>, usage: unknown
 
 /**
  * The conversation after a response whose `response.done` reported `usage`: what it read and
- * wrote stays in it for the next one (text and audio apart), or undefined when it reported none.
+ * wrote stays in it for the next one (text and audio apart), but the instructions and tools it
+ * read (`promptTokens`, as estimated), which the next response is given anew; undefined when it
+ * reported none.
  */
-export function conversationAfter(usage: unknown): RealtimeConversation | undefined {
+export function conversationAfter(
+  usage: unknown,
+  promptTokens = 0,
+): RealtimeConversation | undefined {
   const u = obj(usage);
   const input = tokenCount(u.input_tokens);
   const output = tokenCount(u.output_tokens);
   if (input === undefined && output === undefined) return undefined;
-  const audio =
-    Math.min(num(obj(u.input_token_details).audio_tokens), input ?? 0) +
-    Math.min(num(obj(u.output_token_details).audio_tokens), output ?? 0);
-  return { textTokens: (input ?? 0) + (output ?? 0) - audio, audioTokens: audio };
+  const audioIn = Math.min(num(obj(u.input_token_details).audio_tokens), input ?? 0);
+  const audioOut = Math.min(num(obj(u.output_token_details).audio_tokens), output ?? 0);
+  const textIn = (input ?? 0) - audioIn;
+  return {
+    textTokens: textIn - Math.min(promptTokens, textIn) + (output ?? 0) - audioOut,
+    audioTokens: audioIn + audioOut,
+  };
 }

@@ -4,8 +4,8 @@
 // the caller's budgets checked first. Each response is a request: admitted (key, end-user and tag
 // limits, budgets, the deployment's own RPM and budget) when the client asks for it, and settled
 // from its `response.done` usage into one request-log record with its cost (realtime-cost.ts), or,
-// stopped before it, charged its input (the conversation as far as the router knows it) and the
-// output it relayed (realtime-audio.ts), estimated.
+// stopped before it, charged its input (the conversation as far as the router knows it, and the
+// instructions and tools it was given) and the output it relayed (realtime-audio.ts), estimated.
 // The session has its own record (`realtime.session`: why it ended). Its deployment's breaker
 // hears of success when a response completes and of failure when the upstream breaks mid-session,
 // so an upstream that accepts sessions and then drops them is taken out as chat's would be.
@@ -26,9 +26,12 @@ import {
 } from './named-failover.js';
 import {
   conversationAfter,
+  promptOf,
+  promptTokens,
   realtimeCost,
   stoppedResponseCost,
   type RealtimeConversation,
+  type RealtimePrompt,
 } from './realtime-cost.js';
 import {
   audioRatesOf,
@@ -58,10 +61,13 @@ export interface RealtimeLink {
   record: RequestRecord;
   startedPerf: number;
   /**
-   * The conversation as the next response reads it, estimated: what the last response read and
-   * wrote, and the text of the items added since (noteItem). What a stopped response is charged.
+   * The conversation as the next response reads it, estimated: what the last response read (but
+   * its instructions and tools) and wrote, and the text of the items added since (noteItem).
+   * What a stopped response is charged, with its instructions and tools (`prompt`).
    */
   conversation: RealtimeConversation;
+  /** The session's instructions and tools (its session.created/updated), billed every response. */
+  prompt: RealtimePrompt;
   /** The session's audio formats, bytes a second each way (its session.created/updated). */
   audio: RealtimeAudioRates;
   /** Bytes of audio the client appended to the input buffer and the upstream has not committed. */
@@ -84,6 +90,8 @@ export interface RealtimeTurn {
   refused?: GatewayError;
   /** What of it the client was sent (its output deltas), charged if it stops before its done. */
   output: RealtimeOutput;
+  /** Its `response.create`'s own instructions and tools, over the session's. */
+  prompt: RealtimePrompt;
 }
 
 export class RealtimeGateway {
@@ -145,6 +153,7 @@ export class RealtimeGateway {
         record,
         startedPerf,
         conversation,
+        prompt: {},
         audio: DEFAULT_AUDIO_RATES,
         pendingAudioBytes: 0,
         filterCalls: [],
@@ -157,12 +166,17 @@ export class RealtimeGateway {
   }
 
   /**
-   * Admits a response the client asked for (`response.create`): the deployment's own budget, the
-   * caller's limits and budgets, the deployment's RPM. Throws the refusal (recorded), after which
-   * the client's event is not sent on.
+   * Admits a response the client asked for (`response.create`, its `response` parameters
+   * `params`): the deployment's own budget, the caller's limits and budgets, the deployment's RPM.
+   * Throws the refusal (recorded), after which the client's event is not sent on.
    */
-  async admitResponse(link: RealtimeLink, call: RealtimeCall): Promise<RealtimeTurn> {
+  async admitResponse(
+    link: RealtimeLink,
+    call: RealtimeCall,
+    params?: unknown,
+  ): Promise<RealtimeTurn> {
     const turn = this.startResponse(link, call);
+    turn.prompt = promptOf(params);
     const admitted = { ctx: false };
     try {
       await this.admitTurn(link, turn, admitted);
@@ -222,6 +236,7 @@ export class RealtimeGateway {
       record,
       startedPerf: this.deps.clock.perfNow(),
       output: { textChars: 0, audioBytes: 0 },
+      prompt: {},
     };
   }
 
@@ -254,18 +269,23 @@ export class RealtimeGateway {
     link.pendingAudioBytes = 0;
   }
 
-  /** The session as the upstream states it (`session.created` / `session.updated`). */
+  /**
+   * The session as the upstream states it (`session.created` / `session.updated`): its audio
+   * formats, instructions and tools (each kept when it names none).
+   */
   noteSession(link: RealtimeLink, session: unknown): void {
     link.audio = audioRatesOf(session, link.audio);
+    link.prompt = promptOf(session, link.prompt);
   }
 
   /**
    * Ends a response: its usage (`response.done`'s) costed on the deployment, settled against the
    * limits and budgets, and its record queued. One `stopped` before its `response.done` (the
    * session ended or broke while it was asked for or under way) had its input sent: it is charged
-   * that, the conversation at the deployment's input prices, and the output the client was sent
-   * at the output prices, estimated, as a chat try stopped after it was sent is (before
-   * 2026-12-06 it was charged nothing; before 2026-12-07 its output and audio input neither).
+   * that, the conversation and the instructions and tools it was given at the deployment's input
+   * prices, and the output the client was sent at the output prices, estimated, as a chat try
+   * stopped after it was sent is (before 2026-12-06 it was charged nothing; before 2026-12-07 its
+   * output, audio input, instructions and tools neither).
    */
   finishResponse(
     link: RealtimeLink,
@@ -280,10 +300,17 @@ export class RealtimeGateway {
       errorCode = turn.refused.code ?? turn.refused.type;
     }
     const charged = stopped && usage === undefined;
+    // Its instructions and tools: its response.create's, else the session's as the upstream last
+    // stated them. Billed on every response, not kept in the conversation.
+    const prompt = promptTokens({
+      instructions: turn.prompt.instructions ?? link.prompt.instructions,
+      tools: turn.prompt.tools ?? link.prompt.tools,
+    });
+    const input = { ...link.conversation, textTokens: link.conversation.textTokens + prompt };
     const u = charged
-      ? stoppedResponseCost(link.d, link.conversation, turn.output, link.audio.output)
+      ? stoppedResponseCost(link.d, input, turn.output, link.audio.output)
       : realtimeCost(link.d, usage);
-    link.conversation = conversationAfter(usage) ?? link.conversation;
+    link.conversation = conversationAfter(usage, prompt) ?? link.conversation;
     const record = turn.record;
     record.promptTokens = u.promptTokens;
     record.cachedTokens = u.cachedTokens;

@@ -78,8 +78,8 @@ async function setup() {
     gateway.startResponse(link, call('vad')),
   );
   /** A `response.create` the client sent, admitted. */
-  const ask = async (id: string) =>
-    responses.admitted(await gateway.admitResponse(link, call(id)), id);
+  const ask = async (id: string, response?: object) =>
+    responses.admitted(await gateway.admitResponse(link, call(id), response), id);
   const upstream = (event: object) => responses.watch(JSON.stringify(event));
   const spent = async () => {
     const { deployment: rt, tenant } = await budgets.spent('rt');
@@ -200,5 +200,89 @@ describe('a realtime response stopped before response.done is charged its input'
     expect(record!.promptTokens).toBe(30);
     expect(record!.costUsd).toBeCloseTo((30 * AUDIO_IN) / 1e6, 15);
     expect(record!.usageEstimated).toBe(true);
+  });
+});
+
+// What the upstream bills as input on every response besides the conversation: the session's
+// instructions (a system message prepended to each response: openapi.yaml
+// RealtimeResponseCreateParams `instructions`, whose default `session.created` shows) and its
+// tools, or a `response.create`'s own. Counted as the router estimates a chat prompt without an
+// exact count (core/prompt-text.ts estimatePromptTokens): the instructions as a system message,
+// the tools as their JSON, ≈4 characters a token, and the chat format's 3 tokens a message and 3
+// for the reply. Before 2026-12-07 a stopped response was charged none of it.
+const INSTRUCTIONS =
+  'You are a travel agent for a rail company. Answer in one short sentence, and always ' +
+  'quote the fare in euros when the traveller names two cities.';
+const TOOLS = [
+  {
+    type: 'function',
+    name: 'find_fare',
+    description: 'The cheapest fare between two stations on a date.',
+    parameters: {
+      type: 'object',
+      properties: { from: { type: 'string' }, to: { type: 'string' }, date: { type: 'string' } },
+      required: ['from', 'to'],
+    },
+  },
+];
+/** Instructions and tools as estimatePromptTokens counts them (a system message and the reply). */
+const promptTokens = (instructions: string, tools?: unknown[]) =>
+  Math.ceil((instructions.length + (tools ? JSON.stringify(tools).length : 0)) / 4) + 3 * 2;
+
+describe("and the session's instructions and tools, which the upstream bills on every response", () => {
+  it('the first response: as session.created states them', async () => {
+    const s = await setup();
+    s.upstream({
+      type: 'session.created',
+      session: { instructions: INSTRUCTIONS, tools: TOOLS, output_audio_format: 'pcm16' },
+    });
+    const item = 'A ticket from Paris to Lyon on Friday, please.';
+    s.gateway.noteItem(s.link, [item]);
+    await s.ask('evt_1');
+    s.upstream({ type: 'response.created', response: { id: 'resp_1' } });
+    s.responses.cut(502, 'upstream_dropped');
+    const [record] = responseRecords(s.records);
+    const tokens = promptTokens(INSTRUCTIONS, TOOLS) + Math.ceil(item.length / 4);
+    expect(record!.promptTokens).toBe(tokens);
+    expect(record!.costUsd).toBeCloseTo((tokens * TEXT_IN) / 1e6, 15);
+    expect(record!.usageEstimated).toBe(true);
+    expect(s.settled.at(-1)!.costUsd).toBeCloseTo((tokens * TEXT_IN) / 1e6, 15);
+  });
+
+  it('a later one: as the last session.updated states them, counted once', async () => {
+    const s = await setup();
+    s.upstream({ type: 'session.created', session: { instructions: 'Be brief.', tools: [] } });
+    await s.ask('evt_1');
+    s.upstream({ type: 'response.created', response: { id: 'resp_1' } });
+    // Its input_tokens hold the instructions it was given: not counted twice in the next.
+    const usage = { input_tokens: 40, output_tokens: 25 };
+    s.upstream({ type: 'response.done', response: { id: 'resp_1', status: 'completed', usage } });
+    // session.update: new instructions and tools (an update naming neither keeps them).
+    s.upstream({
+      type: 'session.updated',
+      session: { instructions: INSTRUCTIONS, tools: TOOLS },
+    });
+    s.upstream({ type: 'session.updated', session: { output_audio_format: 'pcm16' } });
+    await s.ask('evt_2');
+    s.responses.cut(499, 'client_closed_request');
+    const stopped = responseRecords(s.records)[1]!;
+    const tokens = 40 - promptTokens('Be brief.') + 25 + promptTokens(INSTRUCTIONS, TOOLS);
+    expect(stopped.promptTokens).toBe(tokens);
+    expect(stopped.costUsd).toBeCloseTo((tokens * TEXT_IN) / 1e6, 15);
+  });
+
+  it("a response.create's own instructions and tools, for that response only", async () => {
+    const s = await setup();
+    s.upstream({ type: 'session.created', session: { instructions: INSTRUCTIONS, tools: TOOLS } });
+    const own = 'Say goodbye in French.';
+    await s.ask('evt_1', { instructions: own, tools: [] });
+    // One server VAD started, after it: the session's.
+    s.upstream({ type: 'response.created', response: { id: 'resp_1' } });
+    s.upstream({ type: 'response.created', response: { id: 'resp_2' } });
+    s.responses.cut(502, 'upstream_dropped');
+    const [first, second] = responseRecords(s.records);
+    expect(first!.requestId).toBe('evt_1');
+    expect(first!.promptTokens).toBe(promptTokens(own));
+    expect(second!.promptTokens).toBe(promptTokens(INSTRUCTIONS, TOOLS));
   });
 });

@@ -296,6 +296,67 @@ describe.skipIf(!haveChromium)('dashboard accessibility in headless Chromium', (
     await page.context().close();
   }, 60_000);
 
+  it("opens each chart's figures from the keyboard: a table of the data its chart draws", async () => {
+    const page = await newPage(1280);
+    await page.goto(`${fleet.seeded.baseUrl}/dashboard`);
+    await giveKey(page);
+    await page.waitForSelector('#main:not([hidden])', { timeout: 15_000 });
+    // Tab from the window select to each chart's disclosure in turn, and Enter opens it.
+    await page.focus('#window');
+    for (const id of ['traffic-figures', 'share-figures', 'cost-figures', 'latency-figures']) {
+      const summary = `#${id} > summary`;
+      for (let i = 0; i < 10 && !(await focusIsOn(page, summary)); i++)
+        await page.keyboard.press('Tab');
+      expect(await focusIsOn(page, summary), `Tab reaches ${summary}`).toBe(true);
+      expect((await focusRing(page))?.contrast).toBeGreaterThanOrEqual(3);
+      await page.keyboard.press('Enter');
+      expect(await page.getAttribute(`#${id}`, 'open')).toBe('');
+      expect(await page.isVisible(`#${id} table`), `${id} shows a table`).toBe(true);
+    }
+    // Each table is its chart's data: a row per label that has a figure, a cell per series (the
+    // traffic table's last its sum; the share table's its share), written as the page writes them.
+    const found = await page.evaluate(`(async () => {
+      const f = await import('/dashboard/assets/format.js');
+      const cells = (row) => [...row.querySelectorAll('th, td')].map((c) => c.textContent);
+      const table = (id) => [...document.querySelectorAll('#' + id + ' tbody tr')].map(cells);
+      const data = (id) => Chart.getChart(id).data;
+      const traffic = data('chart-traffic');
+      const share = data('chart-share');
+      const cost = data('chart-cost');
+      const latency = data('chart-latency');
+      const sum = (i) => traffic.datasets.reduce((n, d) => n + d.data[i], 0);
+      const slices = share.datasets[0].data;
+      const all = slices.reduce((n, v) => n + v, 0);
+      const rows = (chart, keep, row) =>
+        chart.labels.flatMap((label, i) => (keep(i) ? [[label, ...row(i)]] : []));
+      const ms = (v) => (v === null ? 'not measured' : f.ms(v));
+      return {
+        got: {
+          traffic: table('traffic-figures'),
+          share: table('share-figures'),
+          cost: table('cost-figures'),
+          latency: table('latency-figures'),
+        },
+        want: {
+          traffic: rows(traffic, (i) => sum(i) > 0, (i) =>
+            [...traffic.datasets.map((d) => f.count(d.data[i])), f.count(sum(i))]),
+          share: rows(share, (i) => slices[i] > 0, (i) =>
+            [f.count(slices[i]), f.pct(slices[i] / all)]),
+          cost: rows(cost, (i) => cost.datasets.some((d) => d.data[i] > 0), (i) =>
+            cost.datasets.map((d) => f.usd(d.data[i]))),
+          latency: rows(latency, () => true, (i) => latency.datasets.map((d) => ms(d.data[i]))),
+        },
+      };
+    })()`);
+    const { got, want } = found as Record<'got' | 'want', Record<string, string[][]>>;
+    for (const chart of ['traffic', 'share', 'cost', 'latency']) {
+      // The seeded traffic draws something in every chart.
+      expect(want[chart]!.length, `${chart} has figures`).toBeGreaterThan(0);
+      expect(got[chart], chart).toEqual(want[chart]);
+    }
+    await page.context().close();
+  }, 60_000);
+
   it('does not announce an unchanged message again at each refresh', async () => {
     const page = await newPage(1280);
     await page.goto(`${fleet.seeded.baseUrl}/dashboard`);

@@ -19,6 +19,8 @@ import { renderWebhooks } from './webhooks-table.js';
 const REFRESH_MS = 3000;
 
 window.addEventListener('resize', markScrollers);
+// A chart's figures opened (or closed): their box may scroll now (toggle does not bubble).
+document.addEventListener('toggle', markScrollers, true);
 
 let refreshing = false;
 let updatedAt = 0;

@@ -1,10 +1,12 @@
 // The overview's four Chart.js charts (traffic per model, routing share, spend against the
 // top-model baseline, latency per model), drawn once and updated in place at each refresh, each
-// named with the figures it draws (chart-text.js). Each series has a colour and a second cue, a
-// shape or a dash (chart-palette.js), which its legend entry shows.
+// named with the figures it draws (chart-text.js) and with every figure it draws in a table under
+// it (figures-table.js). Each series has a colour and a second cue, a shape or a dash
+// (chart-palette.js), which its legend entry shows.
 /* global Chart */
 import { cueLegendItem, DASHES, OTHER, SERIES, seriesMarks } from './chart-palette.js';
 import { chartSummaries, nameChart } from './chart-text.js';
+import { renderFigures } from './figures-table.js';
 import {
   clock,
   compactCount,
@@ -12,11 +14,11 @@ import {
   dayAndClock,
   human,
   modelLabel,
+  ms,
   pct,
   short,
   usd,
 } from './format.js';
-import { renderTrafficTable } from './traffic-table.js';
 
 /** Models drawn apart in the charts; the rest are summed as "other models" (the table lists all). */
 const TOP_MODELS = 8;
@@ -123,13 +125,23 @@ export function renderCharts(data) {
   };
   drawChart('chart-traffic', traffic);
   const span = human(data.window.sinceMs);
-  renderTrafficTable(
+  const bucket = human(data.window.bucketMs);
+  // Each bucket that had requests: each series', and all of them.
+  const perSeries = traffic.data.datasets.map((d) => ({
+    name: d.label,
+    values: d.data,
+    format: count,
+  }));
+  const all = labels.map((_, i) => perSeries.reduce((n, c) => n + (c.values[i] || 0), 0));
+  renderFigures('traffic-figures', {
+    caption: `Requests per model per ${bucket}, last ${span}`,
+    rowHeader: 'Bucket starting',
     labels,
-    traffic.data.datasets,
-    `Requests per model per ${human(data.window.bucketMs)}, last ${span}`,
-    `No requests in the last ${span}.`,
-  );
-  drawChart('chart-share', {
+    columns: [...perSeries, { name: 'All', values: all, format: count }],
+    keep: (i) => all[i] > 0,
+    none: `No requests in the last ${span}.`,
+  });
+  const share = {
     type: 'doughnut',
     data: {
       labels: [...top.map((m) => modelLabel(m.key)), ...(rest.length ? [otherLabel] : [])],
@@ -144,8 +156,22 @@ export function renderCharts(data) {
         },
       ],
     },
+  };
+  drawChart('chart-share', share);
+  // Each slice: its requests, and its share of them all.
+  const slices = share.data.datasets[0].data;
+  renderFigures('share-figures', {
+    caption: `Share of requests per model, last ${span}`,
+    rowHeader: 'Model',
+    labels: share.data.labels,
+    columns: [
+      { name: 'Requests', values: slices, format: count },
+      { name: 'Share', values: slices.map((n) => n / o.requests), format: pct },
+    ],
+    keep: (i) => slices[i] > 0,
+    none: `No requests in the last ${span}.`,
   });
-  drawChart('chart-cost', {
+  const cost = {
     type: 'line',
     data: {
       labels,
@@ -167,10 +193,21 @@ export function renderCharts(data) {
       // Wide enough to show a dash (12 px, a symbol's width, would look solid).
       legendLabels: { pointStyleWidth: 28 },
     },
+  };
+  drawChart('chart-cost', cost);
+  // Each bucket that spent, or would have at the top model's prices: both lines' figures.
+  const [spend, baseline] = cost.data.datasets;
+  renderFigures('cost-figures', {
+    caption: `Spend and top-model baseline (USD) per ${bucket}, last ${span}`,
+    rowHeader: 'Bucket starting',
+    labels,
+    columns: cost.data.datasets.map((d) => ({ name: d.label, values: d.data, format: usd })),
+    keep: (i) => spend.data[i] > 0 || baseline.data[i] > 0,
+    none: `No spend in the last ${span}.`,
   });
   // Requests no model served have no latency worth drawing; TTFT only where streams measured it.
   const timed = top.filter((m) => m.key !== '(none)');
-  drawChart('chart-latency', {
+  const latency = {
     type: 'bar',
     data: {
       labels: timed.map((m) => modelLabel(m.key)),
@@ -201,6 +238,19 @@ export function renderCharts(data) {
         y: { beginAtZero: true, title: { display: true, text: 'ms' } },
       },
     },
+  };
+  drawChart('chart-latency', latency);
+  // Each model drawn: its two medians (no TTFT where no stream measured one).
+  renderFigures('latency-figures', {
+    caption: `Latency and time to first token, p50 per model, last ${span}`,
+    rowHeader: 'Model',
+    labels: latency.data.labels,
+    columns: latency.data.datasets.map((d) => ({
+      name: d.label,
+      values: d.data,
+      format: (v) => (v === null || v === undefined ? 'not measured' : ms(v)),
+    })),
+    none: `No model served a request in the last ${span}.`,
   });
   const names = chartSummaries(o, data.window, top, rest, {
     count,

@@ -311,6 +311,7 @@ export class RealtimeConnection implements RealtimeListener {
     const turn = await this.deps.gateway.admitResponse(
       link,
       this.relay.call(`${this.request.id}.rt${++this.responses}`),
+      event.response,
     );
     this.relay.turns?.admitted(turn, event.event_id);
   }

@@ -40,6 +40,9 @@ function upstream(refuse?: number) {
       const event = JSON.parse(text) as Event;
       if (event.type === 'response.create') {
         ws.send(JSON.stringify({ type: 'response.created', response: { id: 'resp_1' } }));
+        // One asked to hold is left open: the client leaves before its response.done.
+        const params = event.response as { metadata?: { hold?: string } } | undefined;
+        if (params?.metadata?.hold) return;
         ws.send(
           JSON.stringify({
             type: 'response.output_text.delta',
@@ -391,6 +394,18 @@ describe('realtime proxy, scripted upstreams', () => {
     });
     // 10 audio in × 32 + 5 audio out × 64, per 1M.
     expect(records[0]!.costUsd).toBeCloseTo((320 + 320) / 1e6, 12);
+  });
+
+  it('charges a response the client left before its done the instructions its response.create gave it', async () => {
+    const c = await open('/v1/realtime?model=rt-up');
+    await c.until('session.created');
+    // 400 characters of instructions as a system message: 100 tokens and 6 of the chat format's.
+    const response = { instructions: 'Answer briefly. '.repeat(25), metadata: { hold: '1' } };
+    c.ws.send(JSON.stringify({ type: 'response.create', response }));
+    await c.until('response.created');
+    c.ws.close();
+    await vi.waitFor(() => expect(records).toHaveLength(1));
+    expect(records[0]).toMatchObject({ status: 499, promptTokens: 106, usageEstimated: true });
   });
 
   it('ends a session whose key is revoked at its next event, not at its next response.create', async () => {
