@@ -2,7 +2,7 @@
 // and expected output tokens; cost from the deployment's own prices) and orders them by mode.
 // Deployments map to artefact models by `like:` (with `qualityOffset`), else by `model` or `name`.
 import { bareNameIndex } from '../core/model-names.js';
-import { roundRatio, usdText } from '../core/round-figures.js';
+import { roundRatio } from '../core/round-figures.js';
 import type { RouterConfig } from '../config/schema.js';
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import { extractFeatures } from './features.js';
@@ -11,13 +11,8 @@ import {
   declaredOutputTokens,
   expectedAnswerTokens,
 } from './output-token-stats.js';
-import {
-  isTradeoff,
-  modeHolds,
-  orderByMode,
-  type Bands,
-  type ScoredCandidate,
-} from './pick-by-mode.js';
+import { explainPick } from './decision-reason.js';
+import { orderByMode, type Bands, type ScoredCandidate } from './pick-by-mode.js';
 import {
   type GroupInfo,
   type HeadWeights,
@@ -279,42 +274,29 @@ export function createTrainedRouter(artefact: RoutingArtefact): Router {
         predictedCostUsd: s.cost,
       }));
       const unknown = scored.filter((s) => !s.known).map((s) => s.name);
-      let reason: string;
-      // The candidate predicted best after the pick: the reference keeps Quality mode unless
-      // another is ahead of it by more than the margin, so a receipt that says "highest" must be
-      // so (tour audit F3, 2026-12-06: it said so of a pick two others were predicted above).
-      const ahead = scored.filter((s) => s !== pick && s.quality > pick.quality);
-      const best = ahead.reduce<(typeof scored)[number] | undefined>(
-        (b, s) => (b === undefined || s.quality > b.quality ? s : b),
-        undefined,
-      );
-      if (input.mode === 'quality')
-        reason =
-          pick === reference && bands.qualityHolds
-            ? `quality mode: ${pick.name}, the strongest model on average (predicted ${pick.quality.toFixed(3)}); on held-out prompts no other model was predicted better often enough to beat it by more than noise`
-            : pick === reference && best
-              ? `quality mode: ${pick.name}, the strongest model on average (predicted ${pick.quality.toFixed(3)}); no candidate is predicted ahead of it by more than the calibrated margin ${(bands.qualityMargin ?? 0).toFixed(2)} (the best, ${best.name}, at ${best.quality.toFixed(3)})`
-              : `quality mode: ${pick.name} has the highest predicted quality (${pick.quality.toFixed(3)}${pick === reference ? ', the strongest model on average' : `, ahead of ${reference.name} by more than the calibrated margin ${(bands.qualityMargin ?? 0).toFixed(2)}`})`;
-      else if (pick === reference && modeHolds(input.mode, bands))
-        reason = `${input.mode} mode: ${pick.name}, the strongest model on average (predicted ${pick.quality.toFixed(3)}), serves wherever it is eligible: on scored prompts of this traffic no band kept the mode's promise (model-router calibrate-bands), so it saves nothing here; routers[].bands.${input.mode}Holds: false routes by the band (${band.toFixed(3)}) again`;
-      else if (isTradeoff(bands.rule)) {
-        const next = scored.find((s) => s.name === ordered[1]);
-        reason =
-          `${input.mode} mode (band ${band.toFixed(3)}): ${pick.name} has the best predicted quality net of cost — ` +
-          `${pick.quality.toFixed(3)} at ${usdText(pick.cost)}; each candidate is charged ${Math.max(0, 1 - band).toFixed(3)} quality per ${reference.name}'s predicted cost (${usdText(reference.cost)})` +
-          (bands.rule === 'tradeoff-margin'
-            ? `, and each other than ${reference.name} first gives up the calibrated margin ${(bands.qualityMargin ?? 0).toFixed(2)}`
-            : '') +
-          (pick === reference
-            ? '; no cheaper candidate is predicted close enough to the strongest model'
-            : `; ${reference.name} is predicted ${reference.quality.toFixed(3)}`) +
-          (next
-            ? `; next: ${next.name} (${next.quality.toFixed(3)} at ${usdText(next.cost)})`
-            : '');
-      } else if (pick === reference)
-        reason = `${input.mode} mode: no cheaper candidate is predicted within band ${band.toFixed(3)} of ${reference.name} (predicted ${reference.quality.toFixed(3)}), so the strongest model serves`;
-      else
-        reason = `${input.mode} mode: ${pick.name} is the cheapest candidate predicted within band ${band.toFixed(3)} of ${reference.name} (${pick.quality.toFixed(3)} ≥ ${band.toFixed(3)} × ${reference.quality.toFixed(3)}; predicted ${usdText(pick.cost)} vs ${usdText(reference.cost)})`;
+      // The candidates the reference was chosen among (the trained ones, while any is a candidate)
+      // as strong as it on average: more than one, and it was chosen by price among equals.
+      const strengthOf = (i: number) =>
+        mapDeployment(input.candidates[i]!).strength + input.candidates[i]!.qualityOffset;
+      const equals = scored
+        .filter((_, i) => (!anyFull || full(i)) && strengthOf(i) === strengthOf(refIndex))
+        .map((s) => s.name);
+      let reason = explainPick({
+        mode: input.mode,
+        candidates: scored,
+        ordered,
+        pick,
+        reference,
+        bands,
+        band,
+        configured: input.router.bands,
+        group: refGroup && {
+          name: refGroup.name,
+          bestMean: refGroup.bestMean,
+          uncalibrated: uncalibratedNote(refGroup, artefact.training[refGroup.name]),
+        },
+        equals,
+      });
       const learned = input.outputTokens
         ? scored
             .map((x) => ({
@@ -346,6 +328,19 @@ export function createTrainedRouter(artefact: RoutingArtefact): Router {
       };
     },
   };
+}
+
+/**
+ * Why a group's bands are training's conservative defaults, where they are (one model, or too few
+ * calibration prompts: `calibrateBandsFromScores` notes it): the note without its account of the
+ * defaults. Undefined once the bands differ from the defaults (`calibrate-bands` found others).
+ */
+function uncalibratedNote(group: GroupInfo, training: unknown): string | undefined {
+  const note = (training as { note?: unknown } | undefined)?.note;
+  const b = group.bands;
+  if (typeof note !== 'string' || b.rule !== 'ratio' || b.balanced !== 1 || b.cost !== 0.95)
+    return undefined;
+  return note.replace(/; conservative default bands.*$/s, '');
 }
 
 /** The artefact's calibrated bands for the reference's data group, overridden by router config. */

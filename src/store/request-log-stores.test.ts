@@ -169,6 +169,37 @@ describe('request log stores', () => {
     await store.close();
   });
 
+  // The insert is one prepared statement of an array a column (2026-12-07): any batch size, and
+  // every value through PostgreSQL's array literals as written. Before, a placeholder a value: a
+  // batch over 1,820 records passed the protocol's 65,535 parameters and was refused.
+  it.skipIf(!havePg)(
+    'PostgreSQL: 2,000 records in one insert, texts an array literal quotes kept as written',
+    async () => {
+      const bulk = `mr_bulk_${process.pid}_${Date.now()}`;
+      pgSchemas.push(bulk);
+      const store = createPostgresRequestStore(PG_URL, { schema: bulk });
+      await store.migrate();
+      const texts = ['a "quoted" \\ {brace}, comma', 'NULL', '', '{}', 'ünï ✓\nline'];
+      const at = (i: number) => texts[i % texts.length]!;
+      const records = Array.from({ length: 2000 }, (_, i) =>
+        rec(i, {
+          promptText: at(i),
+          answerText: i % 2 ? undefined : at(i + 1),
+          endUser: at(i + 2),
+          tags: [at(i + 3)],
+          multiTurn: i % 3 === 0 ? undefined : i % 3 === 1,
+          attempts: [{ deployment: at(i), model: 'm', outcome: 'ok', latencyMs: i / 7 }],
+        }),
+      );
+      await store.insert(records);
+      await store.insert(records.slice(0, 1).map((r) => ({ ...r, requestId: 'one' })));
+      const back = await store.query(0);
+      expect(back).toHaveLength(2001);
+      expect(back.filter((r) => r.requestId !== 'one')).toEqual(records);
+      await store.close();
+    },
+  );
+
   it.skipIf(!havePg)(
     'PostgreSQL down: the log buffers within its bound, counts drops and says why',
     async () => {
