@@ -21,6 +21,13 @@ const ERROR_TYPES: Record<number, string> = {
 };
 
 /**
+ * The router's error codes that are Anthropic's own `error.details.error_code`s, which the SDK
+ * reads (`APIError.errorCode`) and acts on: `thread_unsupported_request` makes its tool runner
+ * send the full history instead of a thread (SDK `ThreadUnsupportedRequestErrorDetails`).
+ */
+const ANTHROPIC_ERROR_CODES = new Set<string | null>(['thread_unsupported_request']);
+
+/**
  * Anthropic's error envelope (CONTRACTS.md §4.5) for a GatewayError, with the request's id as
  * Anthropic's carries it (`request_id`; the `request-id` header says the same).
  */
@@ -28,7 +35,11 @@ export function anthropicErrorBody(e: GatewayError, requestId?: string): Json {
   const type = ERROR_TYPES[e.status] ?? (e.status >= 500 ? 'api_error' : 'invalid_request_error');
   return {
     type: 'error',
-    error: { type, message: e.message },
+    error: {
+      type,
+      message: e.message,
+      ...(ANTHROPIC_ERROR_CODES.has(e.code) ? { details: { error_code: e.code } } : {}),
+    },
     ...(requestId ? { request_id: requestId } : {}),
   };
 }

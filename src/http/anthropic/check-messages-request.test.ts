@@ -4,6 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { buildTestApp } from '../../../test/helpers/build-test-app.js';
 import { fakeAdapter } from '../../../test/helpers/fake-adapter.js';
 import { testConfig } from '../../../test/helpers/test-config.js';
+import { anthropicThroughInject } from '../../../test/helpers/anthropic-through-inject.js';
+import { betaTool } from '@anthropic-ai/sdk/helpers/beta/json-schema';
+import { createSimulatedAdapter } from '../../providers/simulated/simulated-adapter.js';
 
 const base = {
   model: 'model-router',
@@ -287,5 +290,63 @@ describe('Anthropic Messages request checks', () => {
     const server = await count([{ type: 'web_search_20250305', name: 'web_search' }]);
     expect(server.statusCode, server.body).toBe(200);
     expect(server.json().input_tokens).toBeGreaterThan(0);
+  });
+
+  // SDK 1.13's tool runner holds the conversation in a message thread (`thread: {type: create}`,
+  // then `continue` with only the tool results). The router kept no thread: `create` was dropped
+  // and the second turn refused as unpaired tool results (hE sweep, 2026-12-07).
+  it("refuses `thread` with Anthropic's thread_unsupported_request, so the SDK's tool runner sends the whole conversation", async () => {
+    const config = testConfig();
+    const adapters = Object.fromEntries(
+      config.deployments.map((d) => [d.name, createSimulatedAdapter(d, { sleep: async () => {} })]),
+    );
+    const t = await buildTestApp(config, adapters);
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/v1/messages',
+      headers: { 'anthropic-version': '2023-06-01' },
+      payload: { ...base, thread: { type: 'create' } },
+    });
+    expect(res.statusCode, res.body).toBe(400);
+    expect(res.json().error).toMatchObject({
+      type: 'invalid_request_error',
+      message: expect.stringContaining('thread: message threads'),
+      details: { error_code: 'thread_unsupported_request' },
+    });
+    // `thread: null` is no thread.
+    const plain = await t.app.inject({
+      method: 'POST',
+      url: '/v1/messages',
+      headers: { 'anthropic-version': '2023-06-01' },
+      payload: { ...base, thread: null },
+    });
+    expect(plain.statusCode, plain.body).toBe(200);
+
+    const sent: Record<string, unknown>[] = [];
+    const weather = betaTool({
+      name: 'get_weather',
+      description: 'The weather in a city',
+      inputSchema: {
+        type: 'object',
+        properties: { city: { type: 'string' } },
+        required: ['city'],
+      },
+      run: (input) => `sunny in ${input.city}`,
+    });
+    const runner = anthropicThroughInject(t.app, { sent }).beta.messages.toolRunner({
+      model: 'model-router',
+      max_tokens: 200,
+      tools: [weather],
+      messages: [{ role: 'user', content: 'Weather in Oslo?' }],
+      max_iterations: 3,
+    });
+    const replies: string[][] = [];
+    for await (const message of runner) replies.push(message.content.map((b) => b.type));
+    expect(replies).toEqual([['tool_use'], ['text']]);
+    // Refused once with the thread, then sent whole: the second turn has the call and its result.
+    expect(sent.map((b) => b.thread ?? null)).toEqual([{ type: 'create' }, null, null]);
+    const roles = (sent[2]?.messages as { role: string }[]).map((m) => m.role);
+    expect(roles).toEqual(['user', 'assistant', 'user']);
+    await t.app.close();
   });
 });

@@ -103,6 +103,18 @@ export function checkMessagesRequest(body: Json, forCount: boolean): void {
       "mcp_servers: Anthropic's MCP connector is not supported by this router (routing may pick a model that cannot reach the servers): list the MCP servers' tools as client tools and call them yourself.",
       'mcp_servers',
     );
+  // Message threads (`thread`, the SDK's `client.beta.messages.thread()` and its tool runner):
+  // server-held conversation state, which the router does not keep, and which a Claude deployment
+  // could not keep either when the next turn is routed elsewhere. Refused with Anthropic's
+  // `thread_unsupported_request` (anthropic-error-body.ts), on which the SDK sends the full
+  // history instead (SDK 1.13 `ThreadState.recoversFrom`); before, `create` was quietly dropped
+  // and the tool runner's second turn, only its tool results, was refused as unpaired.
+  if (!forCount && body.thread !== undefined && body.thread !== null)
+    throw invalidRequest(
+      'thread: message threads (conversation state held by the server) are not supported by this router: send the full conversation without `thread`.',
+      'thread',
+      'thread_unsupported_request',
+    );
   checkOutputFormat(body);
   if (Array.isArray(body.tools))
     body.tools.forEach((t, i) => {
@@ -181,6 +193,7 @@ function checkUserBlock(b: unknown, path: string): void {
     throw invalidRequest(`${path}.text: text content blocks must be non-empty`, `${path}.text`);
   if (b.type === 'image') checkImageSource(b.source, `${path}.source`);
   if (b.type === 'document') checkDocumentSource(b.source, `${path}.source`);
+  if (b.type === 'search_result') checkSearchResult(b, path);
   if (b.type === 'tool_result' && Array.isArray(b.content))
     b.content.forEach((c, k) => {
       if (isObject(c) && c.type !== 'text') checkUserBlock(c, `${path}.content.${k}`);
@@ -221,6 +234,30 @@ function checkDocumentSource(source: unknown, path: string): void {
   if (source.type === 'base64') checkBase64(source.data, `${path}.data`, 'PDF');
   if (source.type === 'text' && typeof source.data !== 'string')
     throw invalidRequest(`${path}.data: Input should be a valid string`, `${path}.data`);
+}
+
+/**
+ * A search result as Anthropic requires it (the SDK's `SearchResultBlockParam`): a `source` and a
+ * `title` (strings) and its `content`, text blocks with text.
+ */
+function checkSearchResult(b: Json, path: string): void {
+  for (const key of ['source', 'title'])
+    if (typeof b[key] !== 'string')
+      throw invalidRequest(`${path}.${key}: Field required (a string)`, `${path}.${key}`);
+  const content = b.content;
+  if (!Array.isArray(content) || content.length === 0)
+    throw invalidRequest(
+      `${path}.content: Input should be a non-empty list of text blocks`,
+      `${path}.content`,
+    );
+  content.forEach((c, k) => {
+    checkTextBlock(c, `${path}.content.${k}`);
+    if ((c as Json).text === '')
+      throw invalidRequest(
+        `${path}.content.${k}.text: text content blocks must be non-empty`,
+        `${path}.content.${k}.text`,
+      );
+  });
 }
 
 function checkBase64(data: unknown, path: string, what: string): void {

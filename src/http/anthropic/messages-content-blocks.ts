@@ -1,6 +1,6 @@
 // An Anthropic client's content blocks → chat content parts (the way in, messages-convert.ts):
-// text with its caching breakpoint, images, tool results with their images and documents, and
-// documents carried whole for Claude (ANTHROPIC_DOCUMENT).
+// text with its caching breakpoint, images, tool results with their images, documents and search
+// results, and documents and search results carried whole for Claude (ANTHROPIC_DOCUMENT).
 import { invalidRequest } from '../../core/errors.js';
 import { isObject } from '../../core/is-object.js';
 import { isImageUrl, quoteUrl } from '../../core/image-url.js';
@@ -87,9 +87,13 @@ export function toolResultContent(b: Json, path: string): { text: string; media:
       const part = documentPart(c, cp);
       if (part.type === 'text') texts.push(String(part.text));
       else media.push(part);
-    } else
+    }
+    // A search tool's results (Anthropic's documented use of the block): parts after the tool
+    // results, as images are, so Claude gets the blocks and can cite them.
+    else if (c.type === 'search_result') media.push(searchResultPart(c, cp));
+    else
       throw invalidRequest(
-        `${cp}.type "${String(c.type)}" is not supported in a tool_result; use text, image or document blocks.`,
+        `${cp}.type "${String(c.type)}" is not supported in a tool_result; use text, image, document or search_result blocks.`,
         `${cp}.type`,
       );
   });
@@ -149,4 +153,23 @@ export function documentPart(b: Json, bp: string): Json {
   const head = [b.title, b.context].filter((x): x is string => typeof x === 'string' && x !== '');
   const joined = [...head, text].join('\n\n');
   return { type: 'text', text: joined, ...cacheMark(b), ...carried(joined) };
+}
+
+/**
+ * A search result block (`search_result`: Anthropic's citations for RAG, docs "Search results";
+ * the SDK's `SearchResultBlockParam`): its title, source and text as one text part any model
+ * reads, carrying the block (ANTHROPIC_DOCUMENT) so that Claude gets it as sent, with its
+ * `citations` and breakpoint, and cites it (`search_result_location`) as it cites documents.
+ * Before, a 400 "not supported" (hE sweep, 2026-12-07).
+ */
+export function searchResultPart(b: Json, bp: string): Json {
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  const { cache_control, ...block } = b;
+  const text = [String(b.title), String(b.source), textOf(b.content, `${bp}.content`)].join('\n\n');
+  return {
+    type: 'text',
+    text,
+    ...cacheMark(b),
+    [ANTHROPIC_DOCUMENT]: { block, madeFrom: text } satisfies AnthropicDocument,
+  };
 }

@@ -105,13 +105,13 @@ describe('messagesToChat: tool results', () => {
               {
                 type: 'tool_result',
                 tool_use_id: 'toolu_1',
-                content: [{ type: 'search_result', source: 's', title: 't', content: [] }],
+                content: [{ type: 'video', source: { type: 'url', url: 'https://x/v.mp4' } }],
               },
             ],
           },
         ],
       }),
-    ).toThrow(/messages\.2\.content\.0\.content\.0\.type "search_result" is not supported/);
+    ).toThrow(/messages\.2\.content\.0\.content\.0\.type "video" is not supported/);
   });
 });
 

@@ -33,11 +33,15 @@ import {
   cacheMark,
   documentPart,
   imagePart,
+  searchResultPart,
   textOrParts,
   toolResultContent,
 } from './messages-content-blocks.js';
 
 type Json = Record<string, unknown>;
+
+/** The client's blocks Claude cites when their `citations` are enabled. */
+const CITABLE_BLOCKS = new Set<unknown>(['document', 'search_result']);
 
 /**
  * An assistant turn's text blocks: one text as before, but kept as text parts where one is a
@@ -162,6 +166,7 @@ export function messagesToChat(body: unknown, forCount = false): ChatRequest {
         parts.push({ type: 'text', text: String(b.text ?? ''), ...cacheMark(b) });
       else if (b?.type === 'image') parts.push({ ...imagePart(b, bp), ...cacheMark(b) });
       else if (b?.type === 'document') parts.push(documentPart(b, bp));
+      else if (b?.type === 'search_result') parts.push(searchResultPart(b, bp));
       else throw invalidRequest(`${bp}.type "${String(b?.type)}" is not supported.`, `${bp}.type`);
     });
     parts.unshift(...toolMedia);
@@ -292,14 +297,15 @@ export function messagesToChat(body: unknown, forCount = false): ChatRequest {
 }
 
 /**
- * Whether a Messages body's documents ask for citations (`citations.enabled`, in a user turn or a
- * tool result): Claude's come back, another model's answer has none (messages-routes.ts warns).
+ * Whether a Messages body's documents or search results ask for citations (`citations.enabled`,
+ * in a user turn or a tool result): Claude's come back, another model's answer has none
+ * (messages-routes.ts warns).
  */
 export function asksDocumentCitations(body: unknown): boolean {
   const messages = isObject(body) && Array.isArray(body.messages) ? body.messages : [];
   const asks = (b: unknown): boolean =>
     isObject(b) &&
-    ((b.type === 'document' && isObject(b.citations) && b.citations.enabled === true) ||
+    ((CITABLE_BLOCKS.has(b.type) && isObject(b.citations) && b.citations.enabled === true) ||
       (b.type === 'tool_result' && Array.isArray(b.content) && b.content.some(asks)));
   return messages.some((m) => isObject(m) && Array.isArray(m.content) && m.content.some(asks));
 }

@@ -3,8 +3,9 @@
 // Claude sent them: cited text blocks in JSON, `citations_delta` events on their block in a
 // stream (anthropic_openapi_curated.yaml `CitationCharLocation`, `CitationsBlockDelta`), read by
 // @anthropic-ai/sdk. An OpenAI-format upstream has no document citations: the warning stays.
-import Anthropic from '@anthropic-ai/sdk';
+import type Anthropic from '@anthropic-ai/sdk';
 import { describe, expect, it } from 'vitest';
+import { anthropicThroughInject } from '../../../test/helpers/anthropic-through-inject.js';
 import { buildTestApp } from '../../../test/helpers/build-test-app.js';
 import { recordingHttp, sequenceHttp } from '../../../test/helpers/fake-http.js';
 import { testConfig } from '../../../test/helpers/test-config.js';
@@ -126,25 +127,7 @@ async function appWith(claudeBody: string, gptBody = JSON.stringify(gptReply)) {
     claude: createAnthropicAdapter(d('claude'), toClaude.http, {}),
     gpt: createOpenAiAdapter(d('gpt'), toGpt.http, {}),
   });
-  return { app, toClaude: toClaude.sent };
-}
-
-/** An Anthropic SDK client that talks to `app` through inject (no socket). */
-function sdkFor(app: Awaited<ReturnType<typeof appWith>>['app']): Anthropic {
-  const fetch = async (input: string | URL | Request, init?: RequestInit) => {
-    const url = new URL(input instanceof Request ? input.url : String(input));
-    const res = await app.inject({
-      method: (init?.method ?? 'GET') as 'POST',
-      url: url.pathname + url.search,
-      headers: Object.fromEntries(new Headers(init?.headers).entries()),
-      payload: init?.body as string,
-    });
-    return new Response(res.rawPayload, {
-      status: res.statusCode,
-      headers: res.headers as Record<string, string>,
-    });
-  };
-  return new Anthropic({ baseURL: 'http://router.test', apiKey: 'unused', maxRetries: 0, fetch });
+  return { app, toClaude: toClaude.sent, toGpt: toGpt.sent };
 }
 
 describe("Claude's document citations, back to an Anthropic client", () => {
@@ -165,7 +148,7 @@ describe("Claude's document citations, back to an Anthropic client", () => {
     // The router's private field never reaches the client.
     expect(res.body).not.toContain('x_anthropic');
     // The SDK reads them.
-    const message = await sdkFor(app).messages.create(
+    const message = await anthropicThroughInject(app).messages.create(
       ask('claude') as unknown as Anthropic.MessageCreateParamsNonStreaming,
     );
     expect((message.content[1] as Anthropic.TextBlock).citations).toEqual([GREEN]);
@@ -200,7 +183,7 @@ describe("Claude's document citations, back to an Anthropic client", () => {
       [4, 'text_delta'],
     ]);
     // The SDK's stream accumulator gathers them into the blocks Claude sent.
-    const message = await sdkFor(app)
+    const message = await anthropicThroughInject(app)
       .messages.stream(ask('claude') as unknown as Anthropic.MessageStreamParams)
       .finalMessage();
     expect(message.content).toEqual(cited);
@@ -233,6 +216,99 @@ describe("Claude's document citations, back to an Anthropic client", () => {
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json().choices[0].message.content).toBe(cited.map((b) => b.text).join(''));
     expect(res.body).not.toContain('x_anthropic');
+    await app.close();
+  });
+});
+
+/** Anthropic's search result blocks (docs "Search results"; the SDK's `SearchResultBlockParam`). */
+const RESULT = {
+  type: 'search_result',
+  source: 'https://wiki.example/sky',
+  title: 'Sky facts',
+  content: [{ type: 'text', text: 'The sky is green on Tuesdays.' }],
+  citations: { enabled: true },
+};
+const TOOL_RESULT = { ...RESULT, source: 'https://kb.example/rain', title: 'Rain' };
+const FROM_RESULT = {
+  type: 'search_result_location',
+  cited_text: 'The sky is green on Tuesdays.',
+  search_result_index: 0,
+  source: 'https://wiki.example/sky',
+  title: 'Sky facts',
+  start_block_index: 0,
+  end_block_index: 0,
+};
+const searchAsk = (model: string) => ({
+  model,
+  max_tokens: 200,
+  tools: [{ name: 'search', input_schema: { type: 'object' } }],
+  messages: [
+    { role: 'user', content: [RESULT, { type: 'text', text: 'What colour is the sky?' }] },
+    { role: 'assistant', content: [{ type: 'tool_use', id: 't1', name: 'search', input: {} }] },
+    {
+      role: 'user',
+      content: [{ type: 'tool_result', tool_use_id: 't1', content: [TOOL_RESULT] }],
+    },
+  ],
+});
+
+// They were a 400 "not supported" whichever model served (hE sweep, 2026-12-07).
+describe('search_result blocks (RAG citations)', () => {
+  it('reach Claude as sent, in the turn and after the tool result, and its citations come back', async () => {
+    const reply = {
+      ...claudeReply,
+      content: [{ type: 'text', text: 'It is green', citations: [FROM_RESULT] }],
+    };
+    const { app, toClaude } = await appWith(JSON.stringify(reply));
+    const message = await anthropicThroughInject(app).messages.create(
+      searchAsk('claude') as unknown as Anthropic.MessageCreateParamsNonStreaming,
+    );
+    expect(message.content).toEqual(reply.content);
+    const sent = JSON.parse(toClaude[0]!.body) as { messages: { content: Json[] }[] };
+    expect(sent.messages[0]!.content[0]).toEqual(RESULT);
+    const turn = sent.messages[2]!.content;
+    expect(turn[0]).toMatchObject({ type: 'tool_result', tool_use_id: 't1' });
+    expect(turn.at(-1)).toEqual(TOOL_RESULT);
+    await app.close();
+  });
+
+  it('reach an OpenAI-format model as text with their title and source, and the warning says no citations', async () => {
+    const { app, toGpt } = await appWith('');
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/messages',
+      headers: { 'anthropic-version': '2023-06-01' },
+      payload: searchAsk('gpt'),
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.headers['x-router-warnings']).toContain('citations not returned');
+    const sent = JSON.parse(toGpt[0]!.body) as { messages: { content: unknown }[] };
+    const text = JSON.stringify(sent.messages);
+    for (const words of ['Sky facts', 'https://wiki.example/sky', 'green on Tuesdays', 'Rain'])
+      expect(text).toContain(words);
+    expect(text).not.toContain('search_result');
+    await app.close();
+  });
+
+  it('are checked as Anthropic checks them', async () => {
+    const { app } = await appWith('');
+    for (const [block, message] of [
+      [{ ...RESULT, title: undefined }, 'messages.0.content.0.title: Field required'],
+      [
+        { ...RESULT, content: [] },
+        'messages.0.content.0.content: Input should be a non-empty list',
+      ],
+      [{ ...RESULT, content: [{ type: 'text', text: '' }] }, 'content.0.text: text content blocks'],
+    ] as const) {
+      const res = await app.inject({
+        method: 'POST',
+        url: '/v1/messages',
+        headers: { 'anthropic-version': '2023-06-01' },
+        payload: { model: 'gpt', max_tokens: 10, messages: [{ role: 'user', content: [block] }] },
+      });
+      expect(res.statusCode, res.body).toBe(400);
+      expect(res.json().error.message).toContain(message);
+    }
     await app.close();
   });
 });

@@ -2,6 +2,7 @@
 // with the very entry the list holds for that id, and an unknown id gets OpenAI's 404
 // (`model_not_found`, param `model`).
 import { describe, expect, it } from 'vitest';
+import { anthropicThroughInject } from '../../../test/helpers/anthropic-through-inject.js';
 import { buildTestApp } from '../../../test/helpers/build-test-app.js';
 import { fakeAdapter } from '../../../test/helpers/fake-adapter.js';
 import {
@@ -127,6 +128,13 @@ describe('GET /v1/models/{id}', () => {
       id: 'big',
       display_name: 'big',
       created_at: '2025-01-01T00:00:00.000Z',
+      max_input_tokens: 128_000,
+      max_tokens: 16_384,
+      capabilities: null,
+      lifecycle: 'active',
+      deprecated_at: null,
+      retires_at: null,
+      line: null,
     });
     // Its list holds what /v1/messages can serve: no embedding model, nor a pool of them.
     const withEmbeddings = testConfig({
@@ -171,6 +179,49 @@ describe('GET /v1/models/{id}', () => {
       type: 'error',
       error: { type: 'not_found_error', message: expect.stringMatching(/^The model 'gpt-9'/) },
     });
+  });
+});
+
+describe("GET /v1/models: Anthropic's limits for an Anthropic client", () => {
+  // The SDK's `ModelInfo` has `max_input_tokens` and `max_tokens`; the router sent neither (hE
+  // sweep, 2026-12-07), so a client sizing its requests from them had nothing to go on.
+  it("states each model's context window and largest max_tokens; a router's and pool's any member serves", async () => {
+    const config = testConfig({
+      deployments: [
+        simDeployment('big', { contextWindow: 1_000_000, maxOutputTokens: 32_768 }),
+        simDeployment('small', { contextWindow: 100_000, maxOutputTokens: 8_192 }),
+      ] as ConfigInput['deployments'],
+      routers: [{ name: 'model-router', modelSubset: ['big', 'small'] }],
+      pools: [{ name: 'pool', deployments: ['big', 'small'], strategy: 'priority' }],
+    });
+    const adapters = Object.fromEntries(
+      ['big', 'small'].map((n) => [n, fakeAdapter(`${n}-model`, [{ reply: 'ok' }])]),
+    );
+    const a = (await buildTestApp(config, adapters, { authenticator: byKey })).app;
+    const sdk = anthropicThroughInject(a);
+    const limits = (m: { max_input_tokens: number | null; max_tokens: number | null }) => [
+      m.max_input_tokens,
+      m.max_tokens,
+    ];
+    expect(limits(await sdk.models.retrieve('big'))).toEqual([1_000_000, 32_768]);
+    expect(limits(await sdk.models.retrieve('model-router'))).toEqual([100_000, 8_192]);
+    expect(limits(await sdk.models.retrieve('pool'))).toEqual([100_000, 8_192]);
+    const listed = [];
+    for await (const m of sdk.models.list({ limit: 2 })) listed.push([m.id, ...limits(m)]);
+    expect(listed).toEqual([
+      ['model-router', 100_000, 8_192],
+      ['pool', 100_000, 8_192],
+      ['big', 1_000_000, 32_768],
+      ['small', 100_000, 8_192],
+    ]);
+    // A key that may use only `small`: the router's limits are small's.
+    const scoped = await a.inject({
+      method: 'GET',
+      url: '/v1/models/model-router',
+      headers: { 'anthropic-version': '2023-06-01', authorization: 'Bearer small-only' },
+    });
+    expect(scoped.json()).toMatchObject({ max_input_tokens: 100_000, max_tokens: 8_192 });
+    await a.close();
   });
 });
 

@@ -2,8 +2,8 @@
 // effective context window), pools (strategy, members) and concrete deployments the caller's key
 // may use, in OpenAI's list shape with extra fields.
 // An Anthropic client (it sends `anthropic-version`) gets Anthropic's shape instead: `type`,
-// `display_name`, `created_at`, paged as Anthropic pages it (`limit`, `after_id`, `before_id`; the
-// list's `has_more` / `first_id` / `last_id`). Also the
+// `display_name`, `created_at`, `max_input_tokens`, `max_tokens`, paged as Anthropic pages it
+// (`limit`, `after_id`, `before_id`; the list's `has_more` / `first_id` / `last_id`). Also the
 // decision receipts.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ConfigHolder } from '../../config/runtime-config.js';
@@ -30,18 +30,44 @@ const fromAnthropic = (request: FastifyRequest) =>
 /** Errors in OpenAI's envelope, or Anthropic's (with its request id) for an Anthropic client. */
 const errorShape: ErrorShaper = (e, requestId, request) =>
   request && fromAnthropic(request) ? anthropicErrorBody(e, requestId) : e.toEnvelope();
-const anthropicModel = (id: string) => ({
-  type: 'model',
-  id,
-  display_name: id,
-  created_at: CREATED_AT,
-});
+type ModelEntry = ReturnType<typeof modelEntries>[number];
+
+/**
+ * Anthropic's model object (the SDK's `ModelInfo`, every key it types: `null` where the router
+ * does not know). `max_input_tokens` is the context window `context_window` states (a router's or
+ * pool's smallest member's); `max_tokens` the largest `max_tokens` it serves whichever member
+ * is picked: a deployment's `maxOutputTokens`, a router's or pool's smallest (a larger one leaves
+ * out the members that cannot give it). Before, only id, name and date (hE sweep, 2026-12-07).
+ */
+function anthropicModel(entry: ModelEntry, snap: ConfigHolder['current']) {
+  const members =
+    'model_subset' in entry
+      ? entry.model_subset
+      : 'deployments' in entry
+        ? entry.deployments
+        : [entry.id];
+  const outputs = members.flatMap((name) => snap.deployments.get(name)?.maxOutputTokens ?? []);
+  return {
+    type: 'model',
+    id: entry.id,
+    display_name: entry.id,
+    created_at: CREATED_AT,
+    max_input_tokens: entry.context_window || null,
+    max_tokens: outputs.length === members.length && outputs.length ? Math.min(...outputs) : null,
+    capabilities: null,
+    lifecycle: 'active',
+    deprecated_at: null,
+    retires_at: null,
+    line: null,
+  };
+}
 
 /**
  * One page of Anthropic's model list: `limit` (1–1000, 20 by default), after `after_id` or before
  * `before_id` (as Anthropic pages it), with `has_more`, `first_id` and `last_id`.
  */
-function anthropicPage(ids: string[], query: unknown) {
+function anthropicPage(entries: ModelEntry[], snap: ConfigHolder['current'], query: unknown) {
+  const ids = entries.map((m) => m.id);
   const q = (query ?? {}) as Record<string, unknown>;
   const limit = q.limit === undefined ? 20 : Number(q.limit);
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
@@ -61,7 +87,7 @@ function anthropicPage(ids: string[], query: unknown) {
   const page = ids.slice(start, Math.min(end, start + limit));
   const hasMore = typeof q.before_id === 'string' ? start > 0 : start + page.length < end;
   return {
-    data: page.map(anthropicModel),
+    data: entries.slice(start, start + page.length).map((m) => anthropicModel(m, snap)),
     has_more: hasMore,
     first_id: page[0] ?? null,
     last_id: page.at(-1) ?? null,
@@ -152,10 +178,7 @@ function modelEntries(snap: ConfigHolder['current'], auth: AuthContext) {
  * What an Anthropic client can call on `/v1/messages`: routers, and pools and deployments of chat
  * models (an embedding, speech or rerank model would be a 400 there, so its list leaves them out).
  */
-function answersMessages(
-  snap: ConfigHolder['current'],
-  entry: ReturnType<typeof modelEntries>[number],
-): boolean {
+function answersMessages(snap: ConfigHolder['current'], entry: ModelEntry): boolean {
   const chat = (name: string) => (snap.deployments.get(name)?.kind ?? 'chat') === 'chat';
   if (entry.type === 'deployment') return chat(entry.id);
   if (entry.type === 'pool') return (snap.pools.get(entry.id)?.deployments ?? []).some(chat);
@@ -171,7 +194,8 @@ export function registerModelsRoutes(
     const data = modelEntries(config.current, request.auth);
     if (fromAnthropic(request)) {
       const page = anthropicPage(
-        data.filter((m) => answersMessages(config.current, m)).map((m) => m.id),
+        data.filter((m) => answersMessages(config.current, m)),
+        config.current,
         request.query,
       );
       if (page instanceof GatewayError) throw page;
@@ -194,7 +218,7 @@ export function registerModelsRoutes(
         `The model '${id}' does not exist. GET /v1/models lists the router deployments, pools and deployments you can use.`,
       );
     }
-    if (fromAnthropic(request)) return anthropicModel(id);
+    if (fromAnthropic(request)) return anthropicModel(entry, config.current);
     return entry;
   };
   // Every error, a refused key's 401 included, in the caller's API's envelope.
