@@ -183,6 +183,12 @@ export const capabilitiesSchema = z.strictObject({
     .describe(
       "Searches the web when a chat request asks with `web_search_options`: an OpenAI or Azure search model (gpt-4o-search-preview, gpt-4o-mini-search-preview, gpt-5-search-api) or an OpenAI-compatible search API (Perplexity's Sonar), which gets the field as sent, or a Claude deployment whose organisation has web search enabled, which gets Anthropic's web search tool (`web_search_20250305`, with the request's `user_location`) and answers with OpenAI's `url_citation` annotations. A request with `web_search_options` is only routed to deployments with it (eligibility rule `web_search`); price the searches with `prices.perWebSearch`.",
     ),
+  dataSources: z
+    .boolean()
+    .optional()
+    .describe(
+      "Takes Azure OpenAI's On Your Data (`data_sources` in a chat request: Azure AI Search, Cosmos DB and the other sources Azure grounds answers in), which it gets as sent, and answers with the citations in `message.context`. Unset: yes for `azure` deployments, no elsewhere (no other API has the field: OpenAI refuses it, the others would answer without the data). A request with `data_sources` is only routed to deployments with it (eligibility rule `data_sources`); with none, a 400 `no_eligible_deployment` names the rule.",
+    ),
   structuredOutputs: z
     .boolean()
     .default(false)

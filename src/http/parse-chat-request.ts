@@ -27,6 +27,7 @@ import { requestedModels } from '../gateway/model-fallbacks.js';
 import { takeModelFromModels } from '../gateway/model-from-models.js';
 import { applyOpenRouterReasoning } from './openrouter-reasoning.js';
 import { checkWebSearchOptions } from './web-search-options.js';
+import { checkDataSources } from './azure-data-sources.js';
 
 const RESPONSE_FORMATS = new Set(['text', 'json_object', 'json_schema']);
 
@@ -77,6 +78,8 @@ export function parseChatRequest(body: unknown, modelOptional = false): ChatRequ
   checkReasoningEffort(body.reasoning_effort, 'reasoning_effort');
   // Read by routing (only deployments that search) and the Anthropic conversion.
   checkWebSearchOptions(body);
+  // Read by routing (Azure's On Your Data: only deployments that take it).
+  checkDataSources(body);
   // Read by the Anthropic conversion (`disable_parallel_tool_use`).
   checkFieldType(body, 'parallel_tool_calls', 'boolean');
   // Eligibility reads logprobs (not every provider returns them); OpenAI's bound on top_logprobs.

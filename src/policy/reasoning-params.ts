@@ -161,6 +161,14 @@ export function adaptRequestForDeployment(
     warnings.push(`top_k dropped: OpenAI's API (${deployment.name}) has no such parameter`);
     delete body.top_k;
   }
+  // Azure's user_security_context (AIFoundryOpenAI.json `userSecurityContext`: who the app and
+  // its user are, for Microsoft Defender for Cloud) from Azure clients: OpenAI would refuse it.
+  if (deployment.provider === 'openai' && body.user_security_context != null) {
+    warnings.push(
+      `user_security_context dropped: it is Azure OpenAI's, and OpenAI's API (${deployment.name}) has no such parameter`,
+    );
+    delete body.user_security_context;
+  }
   // So do more than four stop sequences, which only an Anthropic client's `stop_sequences` brings
   // (chat and completions refuse them at the door): the first four are sent, and the warning says
   // the rest were not.

@@ -24,6 +24,7 @@ export type EligibilityRule =
   | 'logprobs'
   | 'choices'
   | 'web_search'
+  | 'data_sources'
   | 'data_zone'
   | 'region'
   | 'rate_limit'
@@ -55,6 +56,8 @@ export const RULE_DESCRIPTIONS: Record<EligibilityRule, string> = {
   choices: 'answers one choice a request, and n > 1 was asked',
   web_search:
     'does not search the web (capabilities.webSearch), and the request asks with web_search_options',
+  data_sources:
+    "does not take Azure OpenAI's On Your Data (capabilities.dataSources), and the request sends data_sources",
   data_zone: 'outside the allowed data zone',
   region: 'outside the allowed regions',
   rate_limit: 'no rate-limit headroom',
@@ -95,6 +98,8 @@ export interface RequestNeeds {
   choices: boolean;
   /** `web_search_options` sent: only deployments that search (`capabilities.webSearch`). */
   webSearch: boolean;
+  /** Azure's `data_sources` (On Your Data) sent: only deployments that take it. */
+  dataSources: boolean;
   /** Allowed data zone (router zone, possibly narrowed by header); undefined = any. */
   dataZone?: string;
   /** Allowed regions (from header); undefined = any. */
@@ -166,6 +171,7 @@ export function requestNeeds(
       (typeof request.top_logprobs === 'number' && request.top_logprobs > 0),
     choices: typeof request.n === 'number' && request.n > 1,
     webSearch: webSearchOptions(request) !== undefined,
+    dataSources: request.data_sources != null,
     dataZone: zone.dataZone,
     regions: zone.regions,
     ...(zone.maxPrice ? { maxPrice: zone.maxPrice } : {}),
@@ -197,6 +203,14 @@ export function readsFiles(d: DeploymentConfig, files: 'data' | 'id'): boolean {
 export function takesCustomTools(d: DeploymentConfig): boolean {
   if (d.provider === 'anthropic') return false;
   return d.capabilities.customTools ?? d.provider !== 'openai-compatible';
+}
+
+/**
+ * `capabilities.dataSources`, or by default: Azure deployments, whose API has On Your Data
+ * (`data_sources`, AIFoundryOpenAI.json `createChatCompletionRequest`); no other API has it.
+ */
+export function takesDataSources(d: DeploymentConfig): boolean {
+  return d.capabilities.dataSources ?? d.provider === 'azure';
 }
 
 /** `capabilities.choices`, or by default: not Anthropic (one answer a request). */
@@ -245,6 +259,7 @@ export function checkDeployment(
   if (needs.logprobs && !returnsLogprobs(d)) failed.push('logprobs');
   if (needs.choices && !answersChoices(d)) failed.push('choices');
   if (needs.webSearch && !d.capabilities.webSearch) failed.push('web_search');
+  if (needs.dataSources && !takesDataSources(d)) failed.push('data_sources');
   if (
     needs.maxPrice &&
     ((needs.maxPrice.prompt !== undefined && d.prices.inputPer1M > needs.maxPrice.prompt) ||
