@@ -59,6 +59,7 @@ export async function createGovernance({
     clock,
     configKeys: () => cfg().auth.keys,
     adminKey: envAdminKey ?? ephemeralAdminKey,
+    warn: (message) => logger.warn(message),
   });
   await keys.start();
   const authenticator: Authenticator = {

@@ -70,6 +70,8 @@ export interface KeyStoreOptions {
   configKeys: () => readonly ApiKeyConfig[];
   /** Plain bootstrap admin key (from the env var named by auth.adminKeyEnv). */
   adminKey?: string;
+  /** Told when the shared store had lost the keys and revocations and this replica wrote them back. */
+  warn?: (message: string) => void;
 }
 
 export class KeyStore {
@@ -80,6 +82,7 @@ export class KeyStore {
   /** Compiled `allowedIps` of the keys that have one, by record. */
   private allowlists = new WeakMap<ApiKeyRecord, BlockList>();
   private unsubscribe: (() => Promise<void>) | undefined;
+  private refreshing: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: KeyStoreOptions) {
     this.rebuild();
@@ -100,12 +103,29 @@ export class KeyStore {
     await this.unsubscribe?.();
   }
 
-  /** Reload runtime keys and revocations from the shared state. */
-  async refresh(): Promise<void> {
+  /**
+   * Reload runtime keys and revocations from the shared state. A store that holds neither while
+   * this replica knows some lost its data (Redis restarted without persistence, or flushed: the
+   * API never empties the revocations), so they are written back rather than forgotten: a key
+   * revoked through the API (a leaked config key among them) would otherwise work again.
+   */
+  refresh(): Promise<void> {
+    // One at a time: a reload must not replace what a write-back is still writing from.
+    const run = this.refreshing.then(() => this.load());
+    this.refreshing = run.catch(() => {});
+    return run;
+  }
+
+  private async load(): Promise<void> {
     const [keys, revoked] = await Promise.all([
       this.options.state.hashGetAll(KEYS_HASH),
       this.options.state.hashGetAll(REVOKED_HASH),
     ]);
+    const storeEmpty = Object.keys(keys).length === 0 && Object.keys(revoked).length === 0;
+    if (storeEmpty && (this.runtime.size > 0 || this.revoked.size > 0)) {
+      await this.writeBack();
+      return;
+    }
     const runtime = new Map<string, ApiKeyRecord>();
     for (const [id, json] of Object.entries(keys)) {
       try {
@@ -347,6 +367,20 @@ export class KeyStore {
     this.rebuild();
     await this.announce();
     return true;
+  }
+
+  /** Writes the runtime keys and revocations held here to a shared store that lost them. */
+  private async writeBack(): Promise<void> {
+    const runtime = [...this.runtime];
+    const revoked = [...this.revoked];
+    // Revocations first: a replica reading meanwhile refuses a key a moment, never lets one in.
+    for (const [id, at] of revoked) await this.options.state.hashSet(REVOKED_HASH, id, at);
+    for (const [id, rec] of runtime)
+      await this.options.state.hashSet(KEYS_HASH, id, JSON.stringify(rec));
+    this.options.warn?.(
+      `auth: the shared store (Redis) held no API keys or revocations (it lost its data: restarted without persistence, or flushed): wrote back the ${runtime.length} keys issued and ${revoked.length} revocations made through the admin API that this replica knew`,
+    );
+    await this.announce();
   }
 
   private async announce(): Promise<void> {

@@ -9,6 +9,7 @@
 import {
   diffConfig,
   type ConfigChangedMessage,
+  type ConfigFileRecord,
   type ConfigVersion,
   type ConfigVersionStore,
   type ConfigVersionSummary,
@@ -32,6 +33,10 @@ export class ConfigService {
   /** The config file this replica started on while the shared store was unreachable. */
   /** A config file read while the shared store was unreachable (at start, or a reload). */
   private fileNotCompared: { config: Config; who: string; reason: string } | undefined;
+  /** Whether the revision in force is a version of the shared store (not the file's placeholder). */
+  private runsStoredVersion = false;
+  /** The config file record last read or written here: written back if the store loses it. */
+  private knownFile: Omit<ConfigFileRecord, 'at'> | undefined;
 
   /**
    * `check` adds what the schema cannot see (whether each router's artefact version loads here):
@@ -118,6 +123,7 @@ export class ConfigService {
   private async fileState(fileConfig: Config): Promise<FileState> {
     const config = withPerProcess(fileConfig, this.local);
     const [latest, last] = await Promise.all([this.versions.latest(), this.versions.lastFile()]);
+    if (last) this.knownFile = last;
     const fingerprint = configFingerprint(config);
     return {
       config,
@@ -136,7 +142,7 @@ export class ConfigService {
     if (latest && (last?.fingerprint === fingerprint || isLive)) {
       // The file is unchanged, or says what is live already (then it is the file's from now on).
       if (last?.fingerprint !== fingerprint)
-        await this.versions.recordFile({ fingerprint, version: latest.version, config });
+        await this.recordFile({ fingerprint, version: latest.version, config });
       return undefined;
     }
     // The file changed since it was last loaded: it wins over live changes made since, which the
@@ -147,9 +153,14 @@ export class ConfigService {
       ? `; it overrides live changes to ${overridden.join(', ')}`
       : '';
     const why = latest ? `${reason}: the config file changed since ${since}${undone}` : reason;
-    const v = await this.versions.record({ config, who, reason: why });
-    await this.versions.recordFile({ fingerprint, version: v.version, config });
-    this.holder.apply(config, v.version);
+    const v = await this.versions.record({
+      config,
+      who,
+      reason: why,
+      after: this.storedRevision(),
+    });
+    await this.recordFile({ fingerprint, version: v.version, config });
+    this.apply(config, v.version);
     if (overridden.length)
       this.log(
         `config: the config file changed since ${since}, so it replaced the live config (version ` +
@@ -165,14 +176,14 @@ export class ConfigService {
     if (!latest) return;
     // The file says what is live: its config object stays (listeners compare by identity).
     if (isLive) {
-      this.holder.apply(fromFile, latest.version);
+      this.apply(fromFile, latest.version);
       return;
     }
     try {
       const config = withPerProcess(this.validate(latest.config), this.local);
-      this.holder.apply(config, latest.version);
+      this.apply(config, latest.version);
     } catch (err) {
-      this.holder.apply(fromFile, latest.version);
+      this.apply(fromFile, latest.version);
       this.log(
         `config: the live config (version ${latest.version}) is refused here, running the config file instead: ${(err as Error).message}`,
         'warn',
@@ -234,9 +245,57 @@ export class ConfigService {
     config: Config,
     entry: { who: string; reason: string; rollbackOf?: number },
   ): Promise<ConfigVersion> {
-    const version = await this.versions.record({ config, ...entry });
-    if (version.version > this.holder.current.revision) this.holder.apply(config, version.version);
+    const version = await this.versions.record({
+      config,
+      ...entry,
+      after: this.storedRevision(),
+    });
+    if (version.version > this.holder.current.revision) this.apply(config, version.version);
     return version;
+  }
+
+  /** Applies a version of the shared store. */
+  private apply(config: Config, version: number): void {
+    this.holder.apply(config, version);
+    this.runsStoredVersion = true;
+  }
+
+  /** The revision in force when it came from the shared store, else 0 (the file's placeholder). */
+  private storedRevision(): number {
+    return this.runsStoredVersion ? this.holder.current.revision : 0;
+  }
+
+  private async recordFile(record: Omit<ConfigFileRecord, 'at'>): Promise<void> {
+    await this.versions.recordFile(record);
+    this.knownFile = record;
+  }
+
+  /**
+   * The shared store holds no version as new as the one in force here: it lost its data (Redis
+   * restarted without persistence, flushed, failed over to a replica behind). Records the live
+   * config again (numbered after it, so every replica takes it, and a replica started later
+   * adopts it rather than its file), with the config file's record if that went too.
+   */
+  private async recordAgain(): Promise<void> {
+    await this.versions.exclusively(async () => {
+      const running = this.holder.current;
+      const latest = await this.versions.latest();
+      // Another replica recorded it again first.
+      if (latest && latest.version >= running.revision) return;
+      if (this.knownFile && !(await this.versions.lastFile()))
+        await this.versions.recordFile(this.knownFile);
+      const v = await this.versions.record({
+        config: running.config,
+        who: 'resync',
+        reason: `the shared store held no version as new as revision ${running.revision} in force here (it lost its data): recorded again from it`,
+        after: running.revision,
+      });
+      this.apply(running.config, v.version);
+      this.log(
+        `config: the shared store (Redis) had lost the config versions (newest there: ${latest?.version ?? 'none'}; revision ${running.revision} in force here): recorded the live config again as version ${v.version}`,
+        'warn',
+      );
+    });
   }
 
   async rollback(who: string, version: number): Promise<ConfigVersion> {
@@ -274,7 +333,9 @@ export class ConfigService {
         return;
       }
       const latest = await this.versions.latest();
-      if (latest && latest.version > this.holder.current.revision)
+      if (this.runsStoredVersion && (latest?.version ?? 0) < this.holder.current.revision)
+        await this.recordAgain();
+      else if (latest && latest.version > this.holder.current.revision)
         await this.onRemote({ version: latest.version, origin: '' });
     } catch (err) {
       this.log(`config: could not resync with the shared store: ${(err as Error).message}`);
@@ -290,7 +351,7 @@ export class ConfigService {
       // Read while a newer one was applied here (this replica's own, or one heard meanwhile).
       if (!v || v.version <= this.holder.current.revision) return;
       const config = withPerProcess(this.validate(v.config), this.local);
-      this.holder.apply(config, v.version);
+      this.apply(config, v.version);
       this.log(
         `config: applied version ${v.version} from another replica (${v.who}: ${v.reason ?? ''})`,
       );

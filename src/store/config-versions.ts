@@ -80,19 +80,35 @@ export class ConfigVersionStore {
 
   constructor(private readonly options: ConfigVersionStoreOptions) {}
 
-  /** Store a new version (diffed against the latest) and tell every replica. */
+  /**
+   * Store a new version (diffed against the latest) and tell every replica. Its number follows the
+   * newest version stored and `after` (the revision the recording replica runs), whatever the
+   * sequence says: a Redis that lost its data (restarted without persistence, flushed, the
+   * sequence evicted) would otherwise number it 1 again, and every replica, running a higher
+   * revision, would ignore it. Called under the config lock (`exclusively`).
+   */
   async record(input: {
     config: Config;
     who: string;
     reason?: string;
     rollbackOf?: number;
+    after?: number;
   }): Promise<ConfigVersion> {
     const previous = await this.latest();
-    const [version] = await this.options.state.incrementCounters([
+    const [counted] = await this.options.state.incrementCounters([
       { key: SEQUENCE, by: 1, ttlMs: TEN_YEARS_MS },
     ]);
+    const floor = Math.max(previous?.version ?? 0, input.after ?? 0);
+    const version =
+      counted! > floor
+        ? counted!
+        : (
+            await this.options.state.incrementCounters([
+              { key: SEQUENCE, by: floor + 1 - counted!, ttlMs: TEN_YEARS_MS },
+            ])
+          )[0]!;
     const entry: ConfigVersion = {
-      version: version!,
+      version,
       at: new Date(this.options.clock.now()).toISOString(),
       who: input.who,
       ...(input.reason ? { reason: input.reason } : {}),
