@@ -6,7 +6,8 @@ import { loadPrices } from '../../training/load-prices.js';
 import type { DataRow } from '../../training/load-rows.js';
 import { trainArtefact } from '../../training/train-artefact.js';
 import { routerSchema, type RoutingMode } from '../config/schema.js';
-import { deploymentSchema, type DeploymentConfig } from '../config/deployment-schema.js';
+import type { DeploymentConfig } from '../config/deployment-schema.js';
+import { big, small, stranger } from '../../test/helpers/routing-deployments.js';
 import { requestFromPrompt } from './features.js';
 import { buildReceipt, withSummary } from './receipt.js';
 import type { RoutingArtefact } from './routing-model.js';
@@ -33,28 +34,6 @@ function train(group: string, models: string[], score: (m: string, i: number) =>
     onWarning: () => {},
   }).artefact;
 }
-
-const base = { provider: 'simulated', contextWindow: 1000, maxOutputTokens: 100 } as const;
-const big = deploymentSchema.parse({
-  ...base,
-  name: 'big',
-  model: 'x',
-  like: 'strong',
-  prices: { inputPer1M: 5, outputPer1M: 5 },
-});
-const small = deploymentSchema.parse({
-  ...base,
-  name: 'small',
-  model: 'y',
-  like: 'weak',
-  prices: { inputPer1M: 0.1, outputPer1M: 0.1 },
-});
-const stranger = deploymentSchema.parse({
-  ...base,
-  name: 'stranger',
-  model: 'unknown-model',
-  prices: { inputPer1M: 0.01, outputPer1M: 0.01 },
-});
 
 function decide(
   artefact: RoutingArtefact,

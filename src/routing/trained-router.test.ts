@@ -9,32 +9,13 @@ import { trainArtefact } from '../../training/train-artefact.js';
 import { routerSchema, type RoutingMode } from '../config/schema.js';
 import { deploymentSchema, type DeploymentConfig } from '../config/deployment-schema.js';
 import { requestFromPrompt } from './features.js';
+import { big, simulatedBase, small, stranger } from '../../test/helpers/routing-deployments.js';
 import { createTrainedRouter } from './trained-router.js';
 import { loadArtefactFile } from './artefact-files.js';
 import type { ChatRequest } from '../core/wire-types.js';
 import { createCheapestCapableRouter } from './cheapest-capable-router.js';
 
 const FIX = 'test/fixtures/routing';
-
-/** Two simulated deployments like the fixture's models: `big` (strong, dear), `small` (cheap). */
-function bigAndSmall() {
-  const base = { provider: 'simulated', contextWindow: 1000, maxOutputTokens: 100 } as const;
-  const big = deploymentSchema.parse({
-    ...base,
-    name: 'big',
-    model: 'x',
-    like: 'strong',
-    prices: { inputPer1M: 5, outputPer1M: 5 },
-  });
-  const small = deploymentSchema.parse({
-    ...base,
-    name: 'small',
-    model: 'y',
-    like: 'weak',
-    prices: { inputPer1M: 0.1, outputPer1M: 0.1 },
-  });
-  return { base, big, small };
-}
 
 describe('trained router', () => {
   it('maps deployments by like:, prices them by their own prices, and explains the pick', () => {
@@ -46,13 +27,6 @@ describe('trained router', () => {
     );
     artefact.groups[0]!.bands = { balanced: 0.01, cost: 0.01, qualityMargin: 0 };
     const router = createTrainedRouter(artefact);
-    const { base, big, small } = bigAndSmall();
-    const stranger = deploymentSchema.parse({
-      ...base,
-      name: 'stranger',
-      model: 'unknown-model',
-      prices: { inputPer1M: 0.01, outputPer1M: 0.01 },
-    });
     /** A decision for 'hello' over these candidates, which are also the router's whole subset. */
     const decideOver = (candidates: DeploymentConfig[], mode: RoutingMode = 'balanced') =>
       router.decide({
@@ -215,7 +189,7 @@ describe('trained router', () => {
     // A declared prior (a reasoning model's hidden tokens) counts from the first request; a
     // simulated deployment's prior is what its simulation writes.
     const verbose = deploymentSchema.parse({
-      ...base,
+      ...simulatedBase,
       name: 'small',
       model: 'y',
       like: 'weak',
@@ -225,7 +199,7 @@ describe('trained router', () => {
     const fresh = cheaper([big, verbose], {}, new OutputTokenStats());
     expect(fresh.ordered[0]).toBe('big');
     const thinker = deploymentSchema.parse({
-      ...base,
+      ...simulatedBase,
       name: 'thinker',
       model: 'z',
       like: 'weak',
@@ -372,10 +346,9 @@ describe('a web search in the predicted cost', () => {
       loadPrices(`${FIX}/prices.json`),
       { seed: 1 },
     );
-    const base = { provider: 'simulated', contextWindow: 1000, maxOutputTokens: 100 } as const;
     // Alike in quality: cheap tokens with a dear search, dear tokens with a cheap one.
     const dearSearch = deploymentSchema.parse({
-      ...base,
+      ...simulatedBase,
       name: 'dear-search',
       model: 'x',
       like: 'weak',
@@ -383,7 +356,7 @@ describe('a web search in the predicted cost', () => {
       capabilities: { webSearch: true },
     });
     const cheapSearch = deploymentSchema.parse({
-      ...base,
+      ...simulatedBase,
       name: 'cheap-search',
       model: 'y',
       like: 'weak',
@@ -476,7 +449,6 @@ describe('an artefact trained on scores that are all 0', () => {
     expect(artefact.groups[0]!.bestMean).toBe(0);
     expect(warnings.join('\n')).toContain('every score of its models is 0');
     const router = createTrainedRouter(artefact);
-    const { big, small } = bigAndSmall();
     for (const mode of ['quality', 'balanced', 'cost'] as const) {
       const decide = () =>
         router.decide({
