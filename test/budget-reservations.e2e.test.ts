@@ -21,7 +21,8 @@ import { simDeployment } from './helpers/test-config.js';
 
 describe('budget reservations', () => {
   it('20 concurrent requests on a fresh $0.002 budget: served only while spend and reservations fit, and the counter ends at the log total', async () => {
-    const { rt, records } = await budgetedRouter(0.002);
+    // Answers take 1.5 s: all 20 are admitted while the first are in flight, on a loaded machine.
+    const { rt, records } = await budgetedRouter(0.002, { ttftMs: 1_500 });
     try {
       const answers = await Promise.all(Array.from({ length: 20 }, () => ask(rt)));
       const served = answers.filter((a) => a.statusCode === 200);
@@ -53,9 +54,10 @@ describe('budget reservations', () => {
   }, 30_000);
 
   it('a request in flight holds its expected cost; a failed upstream gives it back', async () => {
-    // Each call times out at the upstream after 400 ms (a 504): nothing is answered.
+    // Each call times out at the upstream after 2 s (a 504): nothing is answered. The reservation
+    // is read while it waits, so that wait is kept well above a loaded machine's stalls.
     const { rt, records } = await budgetedRouter(0.01, {
-      failure: { kind: 'timeout', delayMs: 400, rate: 1, retryAfterSeconds: 1 },
+      failure: { kind: 'timeout', delayMs: 2_000, rate: 1, retryAfterSeconds: 1 },
     });
     try {
       const pending = ask(rt);
@@ -80,7 +82,8 @@ describe('budget reservations', () => {
   }, 30_000);
 
   it("once routing picks a cheaper deployment, the reservation is narrowed to its expected cost; the counter still ends at the log's total", async () => {
-    const sim = { ttftMs: 300, tokensPerSecond: 1_000_000, answerTokens: 20 };
+    // The narrowed reservation is read before the first token: 2 s away, well above a stall.
+    const sim = { ttftMs: 2_000, tokensPerSecond: 1_000_000, answerTokens: 20 };
     const { rt, records } = await budgetedRouter(
       0.01,
       {},
@@ -120,8 +123,9 @@ describe('budget reservations', () => {
   }, 30_000);
 
   it('a stream the client drops gives its reservation back and is charged what it cost', async () => {
-    // A slow stream (20 tokens a second), dropped by the client after its first bytes.
-    const { rt, records } = await budgetedRouter(0.01, { ttftMs: 0, tokensPerSecond: 20 });
+    // A slow stream (2 tokens a second: 10 s for its 20), dropped by the client after its first
+    // bytes, long before its end however slowly the machine runs.
+    const { rt, records } = await budgetedRouter(0.01, { ttftMs: 0, tokensPerSecond: 2 });
     try {
       await listenInRange((port) => rt.app.listen({ host: '127.0.0.1', port }), 47_160, 47_179);
       const port = (rt.app.server.address() as AddressInfo).port;

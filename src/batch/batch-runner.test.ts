@@ -190,14 +190,24 @@ describe('BatchRunner', () => {
     await createBatch(store);
     let release!: () => void;
     const gate = new Promise<void>((res) => (release = res));
+    // Cancelled once both lines the concurrency allows are out (not after a guessed pause, which a
+    // loaded machine can outlast before the second line starts).
+    let sent = 0;
+    let bothSent!: () => void;
+    const both = new Promise<void>((res) => (bothSent = res));
     const outcomes: string[] = [];
-    const r = runner(store, async (line) => (await gate, ok(line)), {
-      concurrency: 2,
-      onLine: (o) => void outcomes.push(o),
-    });
+    const r = runner(
+      store,
+      async (line) => {
+        if (++sent === 2) bothSent();
+        await gate;
+        return ok(line);
+      },
+      { concurrency: 2, onLine: (o) => void outcomes.push(o) },
+    );
     r.start();
     await waitFor(store, 'batch_1', ['in_progress']);
-    await new Promise((res) => setTimeout(res, 30));
+    await both;
     const cancelling = await store.requestCancel('batch_1', OWNER, Date.now());
     expect(batchObject(cancelling!).status).toBe('cancelling');
     r.noticeCancel('batch_1');
@@ -265,8 +275,10 @@ describe('BatchRunner', () => {
       await new Promise((res) => setTimeout(res, 1));
       return ok(line);
     };
-    const a = runner(store, send);
-    const b = runner(store, send);
+    // Leases far longer than the test: a runner stalled by a loaded machine is not taken for
+    // gone (its batch taken over, its lines sent again), which is the takeover tests' subject.
+    const a = runner(store, send, { leaseMs: 60_000 });
+    const b = runner(store, send, { leaseMs: 60_000 });
     a.start();
     b.start();
     for (let i = 0; i < 4; i++) await waitFor(store, `batch_${i}`, ['completed'], 10_000);

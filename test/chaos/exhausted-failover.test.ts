@@ -7,8 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConfigInput } from '../../src/config/schema.js';
 import { FAULT_APIS, startFaultRouter } from '../helpers/fault-router.js';
 import {
+  deadlinesEnding,
   faultDeployment,
   startFaultUpstream,
+  type Fault,
   type FaultUpstream,
 } from '../helpers/fault-upstream.js';
 
@@ -18,13 +20,16 @@ beforeAll(async () => {
 });
 afterAll(() => up?.close());
 
-/** Cheapest first, so tried in this order: OpenAI-compatible, Azure, Anthropic. */
-function startRouter() {
+/**
+ * Cheapest first, so tried in this order: OpenAI-compatible, Azure, Anthropic; `ex-b` with the
+ * deadlines that end `exBFault` (the others answer, and keep the long defaults).
+ */
+function startRouter(exBFault?: Fault) {
   return startFaultRouter(
     {
       deployments: [
         faultDeployment(up, 'ex-a', 'openai-compatible', 0.1),
-        faultDeployment(up, 'ex-b', 'azure', 0.2),
+        faultDeployment(up, 'ex-b', 'azure', 0.2, deadlinesEnding(exBFault)),
         faultDeployment(up, 'ex-c', 'anthropic', 0.3),
       ] as ConfigInput['deployments'],
       routers: [{ name: 'model-router', modelSubset: ['ex-a', 'ex-b', 'ex-c'] }],
@@ -78,9 +83,10 @@ describe.each(APIS)('every deployment failed, through $name', (api) => {
   });
 
   it('5xx and timeouts only, disagreeing: 502 all_deployments_failed in the API’s shape', async () => {
-    const { rt, records } = await startRouter();
+    const silent: Fault = { kind: 'no-first-byte' };
+    const { rt, records } = await startRouter(silent);
     up.fault('ex-a', { kind: 'status', status: 503 });
-    up.fault('ex-b', { kind: 'slow-first-byte', ms: 5_000 });
+    up.fault('ex-b', silent);
     up.fault('ex-c', { kind: 'status', status: 500 });
     try {
       const res = await rt.app.inject({ method: 'POST', url: api.url, payload: api.body });

@@ -10,6 +10,7 @@ import type { ConfigInput } from '../../src/config/schema.js';
 import type { Runtime } from '../../src/runtime.js';
 import { FAULT_APIS, startFaultRouter, type FaultApi } from '../helpers/fault-router.js';
 import {
+  deadlinesEnding,
   faultDeployment,
   startFaultUpstream,
   type Fault,
@@ -25,12 +26,17 @@ afterAll(() => up?.close());
 
 type Provider = FaultProvider;
 
-/** The router over `flaky` (cheapest, so picked first) and `backup`, with the request log in hand. */
-function startRouter(provider: Provider, extra: Partial<ConfigInput> = {}) {
+/**
+ * The router over `flaky` (cheapest, so picked first) and `backup`, with the request log in hand:
+ * `flaky` gets the short deadlines that end `fault` (none when it ends by itself); `backup` and
+ * every fault that ends by itself keep the long defaults, so a loaded machine can slow them but
+ * not turn their outcome into a timeout.
+ */
+function startRouter(provider: Provider, fault: Fault, extra: Partial<ConfigInput> = {}) {
   return startFaultRouter(
     {
       deployments: [
-        faultDeployment(up, 'flaky', provider, 0.1),
+        faultDeployment(up, 'flaky', provider, 0.1, deadlinesEnding(fault)),
         faultDeployment(up, 'backup', 'openai-compatible', 1),
       ] as ConfigInput['deployments'],
       routers: [{ name: 'model-router', modelSubset: ['flaky', 'backup'] }],
@@ -143,8 +149,8 @@ const BEFORE_FIRST_BYTE: [string, Fault, (stream: boolean, p: Provider) => strin
   ],
   ['not HTTP at all', { kind: 'not-http' }, () => 'upstream_unreachable'],
   [
-    'slow first byte',
-    { kind: 'slow-first-byte', ms: 5_000 },
+    'no first byte',
+    { kind: 'no-first-byte' },
     (s) => (s ? 'first_token_timeout' : 'upstream_timeout'),
   ],
   [
@@ -194,7 +200,7 @@ describe.each(PROVIDERS)('the picked deployment is %s', (provider) => {
   it.each(BEFORE_FIRST_BYTE)(
     '%s before the first byte: the backup serves on every API, invisibly',
     async (_name, fault, codeFor) => {
-      const { rt, records } = await startRouter(provider);
+      const { rt, records } = await startRouter(provider, fault);
       up.fault('flaky', fault);
       try {
         const before = await rt.app.inject({ url: '/metrics' });
@@ -271,7 +277,7 @@ describe.each(PROVIDERS)('the picked deployment is %s', (provider) => {
   it.each(AFTER_FIRST_BYTE)(
     '%s: the stream ends with the API’s error event after the text so far; JSON fails over',
     async (_name, fault, code) => {
-      const { rt, records } = await startRouter(provider);
+      const { rt, records } = await startRouter(provider, fault);
       up.fault('flaky', fault);
       try {
         for (const api of APIS) {

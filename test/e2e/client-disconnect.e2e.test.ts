@@ -1,5 +1,7 @@
 // A client that goes away must not leave the router talking to the upstream: the built server in
-// front of a slow loopback upstream that records when its connection is closed.
+// front of a loopback upstream that never finishes by itself (no answer to a JSON request; a
+// stream's chunks until the router hangs up), so only the router's hang-up closes its connection,
+// however slowly the machine runs.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,53 +10,23 @@ import { simDeployment, testConfigInput } from '../helpers/test-config.js';
 
 let upstream: Server;
 let server: SpawnedServer;
-/** Per upstream request: chunks written, and whether the router hung up before the end. */
-const seen: { chunks: number; closedEarly: boolean; finished: boolean }[] = [];
+/** Per upstream request: chunks written, and whether the router hung up. */
+const seen: { chunks: number; closedEarly: boolean }[] = [];
 
 beforeAll(async () => {
   upstream = createServer((req, res) => {
     let body = '';
     req.on('data', (c) => (body += c));
     req.on('end', () => {
-      const entry = { chunks: 0, closedEarly: false, finished: false };
+      const entry = { chunks: 0, closedEarly: false };
       seen.push(entry);
       const stream = (JSON.parse(body) as { stream?: boolean }).stream === true;
-      res.on('close', () => {
-        if (!entry.finished) entry.closedEarly = true;
-      });
-      if (!stream) {
-        // A slow non-streaming answer: 5 s.
-        const t = setTimeout(() => {
-          entry.finished = true;
-          res.writeHead(200, { 'content-type': 'application/json' });
-          res.end(
-            JSON.stringify({
-              id: 'c',
-              object: 'chat.completion',
-              created: 1,
-              model: 'slow',
-              choices: [
-                {
-                  index: 0,
-                  message: { role: 'assistant', content: 'late' },
-                  finish_reason: 'stop',
-                },
-              ],
-            }),
-          );
-        }, 5000);
-        res.on('close', () => clearTimeout(t));
-        return;
-      }
+      res.on('close', () => (entry.closedEarly = true));
+      // A non-streaming answer that never comes.
+      if (!stream) return;
       res.writeHead(200, { 'content-type': 'text/event-stream' });
-      // 100 chunks, 50 ms apart: 5 s if nobody hangs up.
+      // A chunk every 50 ms, for as long as the router listens.
       const timer = setInterval(() => {
-        if (entry.chunks === 100) {
-          clearInterval(timer);
-          entry.finished = true;
-          res.end('data: [DONE]\n\n');
-          return;
-        }
         entry.chunks++;
         res.write(
           `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'slow', choices: [{ index: 0, delta: { content: 'x' }, finish_reason: null }] })}\n\n`,
@@ -82,10 +54,13 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.stop();
+  // A connection the router failed to close would keep close() waiting.
+  upstream?.closeAllConnections();
   await new Promise((resolve) => upstream?.close(resolve));
 });
 
-async function waitFor(check: () => boolean, ms = 3000): Promise<void> {
+/** Until `check` holds; the budget only bounds how long a failure takes to show. */
+async function waitFor(check: () => boolean, ms = 15_000): Promise<void> {
   const start = Date.now();
   while (!check() && Date.now() - start < ms) await new Promise((r) => setTimeout(r, 20));
 }
@@ -110,7 +85,6 @@ describe('client disconnects', () => {
     controller.abort();
     await waitFor(() => seen[0]?.closedEarly === true);
     expect(seen[0]!.closedEarly).toBe(true);
-    expect(seen[0]!.chunks).toBeLessThan(100);
     // And the router is fine afterwards.
     const health = await fetch(`${server.baseUrl}/healthz`);
     expect(health.status).toBe(200);
@@ -130,6 +104,6 @@ describe('client disconnects', () => {
     controller.abort();
     expect(await pending).toBeInstanceOf(Error);
     await waitFor(() => seen[0]?.closedEarly === true);
-    expect(seen[0]).toMatchObject({ closedEarly: true, finished: false });
+    expect(seen[0]).toMatchObject({ closedEarly: true });
   });
 });

@@ -443,7 +443,10 @@ describe('a client that leaves mid-speech', () => {
     abort.abort();
     // The upstream's connection closes only if the router aborted its call.
     await hangClosed;
-    for (let i = 0; i < 50 && lastRecord().deployment !== 'hang-tts'; i++)
+    // The record is written after the abort: waited for by a deadline only a failure reaches (50
+    // polls of 20 ms were a second's budget, which a loaded machine can use up).
+    const until = Date.now() + 10_000;
+    while (lastRecord().deployment !== 'hang-tts' && Date.now() < until)
       await new Promise((r) => setTimeout(r, 20));
     expect(lastRecord()).toMatchObject({
       endpoint: 'audio.speech',

@@ -15,8 +15,11 @@ export type Fault =
   | { kind: 'reset-before-headers' }
   /** A 200 whose body stops mid-way (JSON half written; SSE after two text chunks): socket reset. */
   | { kind: 'reset-mid-body' }
-  /** Nothing for `ms`, then the normal answer. */
-  | { kind: 'slow-first-byte'; ms: number }
+  /**
+   * No byte at all until the router hangs up: only its deadline ends the call, however slowly the
+   * machine runs (a fixed delay could elapse before a loaded router's deadline fires).
+   */
+  | { kind: 'no-first-byte' }
   /** Two text chunks (or half the JSON), then silence until the router hangs up. */
   | { kind: 'idle-mid-body' }
   /** A 200 whose JSON body is not JSON, or whose SSE data is not JSON (first event). */
@@ -160,12 +163,6 @@ export async function startFaultUpstream(from: number, to: number): Promise<Faul
   const calls = new Map<string, number>();
   const bodies: Record<string, unknown>[] = [];
   const sockets = new Set<Socket>();
-  const wait = (ms: number, res: ServerResponse) =>
-    new Promise<boolean>((resolve) => {
-      const t = setTimeout(() => resolve(true), ms);
-      res.once('close', () => (clearTimeout(t), resolve(false)));
-    });
-
   /** Until `res` can take more, or is gone. */
   const drained = (res: ServerResponse) =>
     new Promise<void>((resolve) => {
@@ -218,19 +215,22 @@ export async function startFaultUpstream(from: number, to: number): Promise<Faul
         return res.end(errorBody(anthropic, fault.status));
       case 'reset-before-headers':
         return req.socket.destroy();
-      case 'reset-mid-body':
+      case 'reset-mid-body': {
+        // The reset once the bytes have left (a destroy before would drop them unsent).
+        const reset = () => req.socket.destroy();
         if (stream) {
           sse();
-          for (const e of events.text) res.write(e);
+          events.text.forEach((e, i) =>
+            res.write(e, i === events.text.length - 1 ? reset : undefined),
+          );
         } else {
           json();
-          res.write(jsonAnswer(anthropic, model).slice(0, 40));
+          res.write(jsonAnswer(anthropic, model).slice(0, 40), reset);
         }
-        // Let the bytes leave before the reset.
-        return setTimeout(() => req.socket.destroy(), 50);
-      case 'slow-first-byte':
-        if (!(await wait(fault.ms, res))) return;
-        break;
+        return;
+      }
+      case 'no-first-byte':
+        return; // until the router hangs up
       case 'idle-mid-body':
         if (stream) {
           sse();
@@ -304,15 +304,37 @@ export async function startFaultUpstream(from: number, to: number): Promise<Faul
 
 export type FaultProvider = 'openai-compatible' | 'azure' | 'anthropic';
 
+/** A deployment's deadlines, as its config names them. */
+export interface FaultDeadlines {
+  firstTokenTimeoutMs?: number;
+  timeoutMs?: number;
+  streamIdleTimeoutMs?: number;
+}
+
+/**
+ * The deadlines that end `fault` for the deployment that has it: one that never answers (no first
+ * byte; silence mid-body) waits for the router to hang up, so these only set how long a test
+ * takes. No others are short: a deployment that answers keeps the defaults (30 s and more), so a
+ * loaded machine cannot turn its answer, or its error, into a timeout.
+ */
+export function deadlinesEnding(fault: Fault | undefined): FaultDeadlines {
+  if (fault?.kind === 'no-first-byte') return { firstTokenTimeoutMs: 300, timeoutMs: 500 };
+  // A stream's first chunks arrive and are the first token; JSON waits for its whole body.
+  if (fault?.kind === 'idle-mid-body') return { streamIdleTimeoutMs: 300, timeoutMs: 500 };
+  return {};
+}
+
 /**
  * A deployment of `up` named `name` (its model name too: the fake's faults are set by it), priced
- * `price` per 1M tokens both ways, in the `us` zone, with deadlines short enough for tests.
+ * `price` per 1M tokens both ways, in the `us` zone, with the default deadlines unless `deadlines`
+ * (`deadlinesEnding(fault)` for one whose fault only a deadline ends).
  */
 export function faultDeployment(
   up: Pick<FaultUpstream, 'base'>,
   name: string,
   provider: FaultProvider,
   price: number,
+  deadlines: FaultDeadlines = {},
 ) {
   return {
     name,
@@ -326,8 +348,6 @@ export function faultDeployment(
     capabilities: { tools: true, vision: true, streaming: true },
     region: 'eastus',
     dataZone: 'us',
-    firstTokenTimeoutMs: 300,
-    timeoutMs: 500,
-    streamIdleTimeoutMs: 300,
+    ...deadlines,
   };
 }

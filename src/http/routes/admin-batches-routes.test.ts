@@ -49,11 +49,12 @@ describe('admin batches API with the runner', () => {
     const input = testConfigInput({
       auth: { mode: 'keys', keys: KEYS },
       // One line at a time over slow lines, and leases renewed rarely: a batch stops soon after a
-      // cancel only if the route told this replica's runner.
+      // cancel only if the route told this replica's runner. A line takes 1 s, so a batch of 10
+      // outlasts the test's steps before its cancels however slowly the machine runs.
       batches: { pollIntervalMs: 50, concurrency: 1, leaseSeconds: 600 },
     });
     input.deployments.push(
-      simDeployment('slow', { simulation: { ttftMs: 300, tokensPerSecond: 1_000_000 } }),
+      simDeployment('slow', { simulation: { ttftMs: 1_000, tokensPerSecond: 1_000_000 } }),
     );
     rt = await createRuntime(testConfig(input));
     api = client(rt);
