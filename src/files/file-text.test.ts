@@ -98,8 +98,11 @@ describe('readFileText', () => {
       code: 408,
       reason: 'a PDF whose text took longer than contentFilter.files.pdfTimeoutMs (300 ms) to read',
     });
-    // In-thread, pdf.js parsed the catalog in one step of ~2 s: no tick until it was done.
-    expect(ticks - atStart).toBeGreaterThanOrEqual(20);
+    // In-thread, pdf.js parsed the catalog in one step of ~2 s: no tick until it was done, then
+    // at most one (an interval that missed its times fires once). Off-thread the loop ticks on: 3
+    // or more, a count a loaded machine still reaches (at load 15 it gave 17 where a quiet one
+    // gives ~300; a threshold of 20 failed CI there).
+    expect(ticks - atStart).toBeGreaterThanOrEqual(3);
     const next = await readFileText(tinyPdf(['next one']).toString('base64'), 'n.pdf', roomy);
     expect(next).toEqual({ kind: 'pdf', text: 'next one' });
   });
