@@ -141,24 +141,51 @@ export function realtimeCost(d: Pick<DeploymentConfig, 'prices'>, usage: unknown
 }
 
 /**
- * The conversation after a response whose `response.done` reported `usage`: what it read and
- * wrote stays in it for the next one (text and audio apart), but the instructions and tools it
- * read (`promptTokens`, as estimated), which the next response is given anew; undefined when it
- * reported none.
+ * What of a response the session's default conversation keeps (openapi.yaml
+ * RealtimeResponseCreateParams): `all` it read and wrote (`conversation: "auto"`, the default, and
+ * every response server VAD starts); `output` only, for one with its own `input` ("a new context
+ * for this Response instead of using the default conversation", its output still added to it);
+ * `none` for an out-of-band one (`conversation: "none"`: "will not add items to default
+ * conversation").
+ */
+export type ConversationShare = 'all' | 'output' | 'none';
+
+/** What of the response a `response.create`'s `response` parameters ask for keeps (above). */
+export function conversationShareOf(params: unknown): ConversationShare {
+  const p = obj(params);
+  if (p.conversation === 'none') return 'none';
+  return Array.isArray(p.input) ? 'output' : 'all';
+}
+
+/**
+ * The conversation after a response whose `response.done` reported `usage`: for one that read the
+ * default conversation (`share` `all`), what it read and wrote stays in it for the next one (text
+ * and audio apart), but the instructions and tools it read (`promptTokens`, as estimated), which
+ * the next response is given anew; for one with its own input (`output`), `before` and what it
+ * wrote; for an out-of-band one (`none`), `before`. undefined when it reported no usage.
  */
 export function conversationAfter(
   usage: unknown,
   promptTokens = 0,
+  before: RealtimeConversation = { textTokens: 0, audioTokens: 0 },
+  share: ConversationShare = 'all',
 ): RealtimeConversation | undefined {
   const u = obj(usage);
   const input = tokenCount(u.input_tokens);
   const output = tokenCount(u.output_tokens);
   if (input === undefined && output === undefined) return undefined;
-  const audioIn = Math.min(num(obj(u.input_token_details).audio_tokens), input ?? 0);
+  if (share === 'none') return before;
   const audioOut = Math.min(num(obj(u.output_token_details).audio_tokens), output ?? 0);
+  const textOut = (output ?? 0) - audioOut;
+  if (share === 'output')
+    return {
+      textTokens: before.textTokens + textOut,
+      audioTokens: before.audioTokens + audioOut,
+    };
+  const audioIn = Math.min(num(obj(u.input_token_details).audio_tokens), input ?? 0);
   const textIn = (input ?? 0) - audioIn;
   return {
-    textTokens: textIn - Math.min(promptTokens, textIn) + (output ?? 0) - audioOut,
+    textTokens: textIn - Math.min(promptTokens, textIn) + textOut,
     audioTokens: audioIn + audioOut,
   };
 }

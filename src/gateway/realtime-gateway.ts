@@ -26,10 +26,12 @@ import {
 } from './named-failover.js';
 import {
   conversationAfter,
+  conversationShareOf,
   promptOf,
   promptTokens,
   realtimeCost,
   stoppedResponseCost,
+  type ConversationShare,
   type RealtimeConversation,
   type RealtimePrompt,
 } from './realtime-cost.js';
@@ -92,6 +94,8 @@ export interface RealtimeTurn {
   output: RealtimeOutput;
   /** Its `response.create`'s own instructions and tools, over the session's. */
   prompt: RealtimePrompt;
+  /** What of it the default conversation keeps (its `response.create`'s `conversation`, `input`). */
+  share: ConversationShare;
 }
 
 export class RealtimeGateway {
@@ -177,6 +181,7 @@ export class RealtimeGateway {
   ): Promise<RealtimeTurn> {
     const turn = this.startResponse(link, call);
     turn.prompt = promptOf(params);
+    turn.share = conversationShareOf(params);
     const admitted = { ctx: false };
     try {
       await this.admitTurn(link, turn, admitted);
@@ -237,6 +242,7 @@ export class RealtimeGateway {
       startedPerf: this.deps.clock.perfNow(),
       output: { textChars: 0, audioBytes: 0 },
       prompt: {},
+      share: 'all',
     };
   }
 
@@ -310,7 +316,9 @@ export class RealtimeGateway {
     const u = charged
       ? stoppedResponseCost(link.d, input, turn.output, link.audio.output)
       : realtimeCost(link.d, usage);
-    link.conversation = conversationAfter(usage, prompt) ?? link.conversation;
+    // An out-of-band response, or one with its own input, is not the conversation's next turn.
+    link.conversation =
+      conversationAfter(usage, prompt, link.conversation, turn.share) ?? link.conversation;
     const record = turn.record;
     record.promptTokens = u.promptTokens;
     record.cachedTokens = u.cachedTokens;

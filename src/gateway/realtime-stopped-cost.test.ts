@@ -286,3 +286,51 @@ describe("and the session's instructions and tools, which the upstream bills on 
     expect(second!.promptTokens).toBe(promptTokens(INSTRUCTIONS, TOOLS));
   });
 });
+
+describe('a response outside the default conversation is not carried into it', () => {
+  // openapi.yaml RealtimeResponseCreateParams: `conversation: "none"` is an out-of-band response
+  // that "will not add items to default conversation"; `input` "creates a new context for this
+  // Response instead of using the default conversation" (its output still goes into it).
+  const item = 'Hello there.';
+
+  it('conversation "none": neither what it read nor what it wrote is in the next charge', async () => {
+    const s = await setup();
+    s.gateway.noteItem(s.link, [item]);
+    await s.ask('evt_1', { conversation: 'none', output_modalities: ['text'] });
+    s.upstream({ type: 'response.created', response: { id: 'resp_1' } });
+    const usage = { input_tokens: 300, output_tokens: 200 };
+    s.upstream({
+      type: 'response.done',
+      response: { id: 'resp_1', status: 'completed', conversation_id: null, usage },
+    });
+    await s.ask('evt_2');
+    s.responses.cut(499, 'client_closed_request');
+    const stopped = responseRecords(s.records)[1]!;
+    // The conversation as it was before the out-of-band response (until 2026-12-07: 500 tokens).
+    const tokens = Math.ceil(item.length / 4);
+    expect(stopped.promptTokens).toBe(tokens);
+    expect(stopped.costUsd).toBeCloseTo((tokens * TEXT_IN) / 1e6, 15);
+  });
+
+  it('its own input: what it wrote is added to the conversation, what it read is not', async () => {
+    const s = await setup();
+    s.gateway.noteItem(s.link, [item]);
+    const input = [
+      { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Summarise.' }] },
+    ];
+    await s.ask('evt_1', { input });
+    s.upstream({ type: 'response.created', response: { id: 'resp_1' } });
+    const usage = {
+      input_tokens: 300,
+      output_tokens: 50,
+      output_token_details: { audio_tokens: 20 },
+    };
+    s.upstream({ type: 'response.done', response: { id: 'resp_1', status: 'completed', usage } });
+    await s.ask('evt_2');
+    s.responses.cut(499, 'client_closed_request');
+    const stopped = responseRecords(s.records)[1]!;
+    const text = Math.ceil(item.length / 4) + 30;
+    expect(stopped.promptTokens).toBe(text + 20);
+    expect(stopped.costUsd).toBeCloseTo((text * TEXT_IN + 20 * AUDIO_IN) / 1e6, 15);
+  });
+});

@@ -42,7 +42,8 @@ export interface StoredResponse {
   streamed?: boolean;
   /** A streamed background response that ended with a terminal event: that event's sequence
    * number, written with its end (just before the event), so a follower told of the end first
-   * numbers the event as the run does. */
+   * numbers the event as the run does; one failed with none written (a shutdown, the sweep): the
+   * number its followers give the `response.failed` they make up, the same for all. */
   terminalSequence?: number;
   /** A background response: the id of the request that created it, as the request log has it. */
   requestId?: string;

@@ -94,16 +94,52 @@ export async function* followEvents(
       ended = true;
       if ((await source.store.events(id, next - 1, 1)).length > 0) continue;
       if (next - 1 === after && (await endsBy(source.store, id, after))) return;
+      // Cancelled (its stream just ends) or deleted: nothing.
+      if (!stored || !terminalEvent(stored.response!, 0)) return;
       // The run writes its end just before its terminal event, under the number it says: told
-      // under that number, the event the store gets a moment later is that one, not a second.
-      const seq = stored?.terminalSequence;
-      if (seq !== undefined && seq < next) return;
-      const last = stored && terminalEvent(stored.response!, seq ?? next);
-      if (last) yield last;
+      // under that number, the event the store gets a moment later is that one, not a second. A
+      // run failed without one (its replica shut down, or the sweep found it dead) has it made up
+      // under the number its end was written with, else after the last event kept: the same
+      // for every follower, wherever it resumed (not the next after those it had).
+      const seq = stored.terminalSequence ?? (await afterLastKept(source.store, id));
+      if (seq < next) return;
+      yield terminalEvent(stored.response!, seq)!;
       return;
     }
     await Promise.race([new Promise((r) => setTimeout(r, source.pollMs).unref()), gone]);
   }
+}
+
+/**
+ * The sequence number after the last event kept of `id` (0 when none is): what a run failed with
+ * no terminal event written numbers the one made up for it (the sweep, which cannot know how many
+ * events a dead replica sent past those kept). Found by doubling, then halving: a few reads of
+ * one event each, however many are kept.
+ */
+export async function afterLastKept(store: ResponseStore, id: string): Promise<number> {
+  // The sequence number of the first kept event at or after `n`, if any.
+  const from = async (n: number) => {
+    const [data] = await store.events(id, n - 1, 1);
+    return data === undefined ? undefined : sequenceOf(data);
+  };
+  const first = await from(0);
+  if (first === undefined) return 0;
+  // `lo`: a kept event's number; `hi`: none kept at or after it.
+  let lo = first;
+  let hi = first + 1;
+  for (let step = 1; ; step *= 2) {
+    const found = await from(hi);
+    if (found === undefined) break;
+    lo = found;
+    hi = found + step;
+  }
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    const found = await from(mid);
+    if (found === undefined) hi = mid;
+    else lo = found;
+  }
+  return lo + 1;
 }
 
 /**

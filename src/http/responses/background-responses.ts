@@ -30,7 +30,7 @@ import {
   routerHeadersOf,
 } from './background-shapes.js';
 import { RunEvents } from './run-events.js';
-import { FLUSH_AT, followEvents } from './background-follow.js';
+import { afterLastKept, FLUSH_AT, followEvents } from './background-follow.js';
 import {
   jsonResponse,
   RUNNING_STATUSES,
@@ -129,6 +129,8 @@ export class BackgroundResponses {
         'The router replica running this background response shut down before it finished; it was not run again. Send the request again.',
       );
       run.lost = true;
+      // It pushes no event from now on: its followers' made-up terminal event is the next.
+      if (run.stored.streamed) failed.terminalSequence = run.events.produced;
       run.abort.abort(shuttingDownError());
       await this.deps.store.update(failed, this.holder, null).catch(() => false);
       await run.done;
@@ -231,6 +233,10 @@ export class BackgroundResponses {
           'server_error',
           'The router replica running this background response stopped before it finished; it was not run again, as the model may already have answered and billed. Send the request again.',
         );
+        // Its followers' made-up terminal event: after the events kept (how many more the dead
+        // replica sent is known to no other), the same for every resume.
+        if (stored.streamed)
+          failed.terminalSequence = await afterLastKept(this.deps.store, stored.id);
         if (!(await this.deps.store.end(failed, now))) continue;
         swept++;
         await this.deps.recordLostRun?.(failed, now).catch((err: Error) => {
