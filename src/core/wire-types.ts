@@ -76,6 +76,15 @@ export const CONTEXT_MANAGEMENT_FIELD = 'x_context_management';
 export const ANTHROPIC_BETA_FIELD = 'x_anthropic_beta';
 
 /**
+ * A chat request's private field: an Anthropic client's Claude-only request fields (`speed`,
+ * `diagnostics`, `container`, `inference_geo`, `fallbacks`, `compaction`), as it sent them. Sent
+ * as they are to an Anthropic deployment (but `diagnostics` and `compaction`, whose answers the
+ * router does not carry back); elsewhere dropped with a warning, `inference_geo` held by
+ * eligibility to deployments in that data zone (src/policy/claude-only-params.ts).
+ */
+export const CLAUDE_PARAMS_FIELD = 'x_claude_params';
+
+/**
  * A chat request's private field: the types of the hosted tools a Responses request carried (web
  * search, file search, …), which the bridge to chat cannot run. A deployment that speaks the
  * Responses API natively gets them in the client's own request; elsewhere they are left out with
@@ -164,6 +173,7 @@ export const PRIVATE_REQUEST_FIELDS = [
   EFFORT_FIELD,
   CONTEXT_MANAGEMENT_FIELD,
   ANTHROPIC_BETA_FIELD,
+  CLAUDE_PARAMS_FIELD,
   HOSTED_TOOLS_FIELD,
   ADAPTIVE_THINKING_FIELD,
   REASONING_EXCLUDE_FIELD,

@@ -30,6 +30,7 @@ import {
 } from '../providers/anthropic/anthropic-thinking.js';
 import { returnsLogprobs } from '../routing/eligibility.js';
 import { adaptTierAndVerbosity } from './tier-and-verbosity.js';
+import { adaptClaudeParams } from './claude-only-params.js';
 
 const DROPPED_FOR_REASONING = [
   'stop',
@@ -114,6 +115,7 @@ export function adaptRequestForDeployment(
   }
   if (deployment.provider === 'anthropic') anthropicWarnings(body, deployment, warnings);
   adaptTierAndVerbosity(body, deployment, warnings);
+  adaptClaudeParams(body, deployment, warnings);
   // Hosted tools reach a deployment that speaks the Responses API natively in the client's own
   // request (the OpenAI adapter sends that); the bridge to chat has nothing to run them with.
   // Applied to the answer (gateway/exclude-reasoning.ts), never sent.

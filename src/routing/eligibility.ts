@@ -4,6 +4,8 @@ import type { RouterConfig } from '../config/schema.js';
 import { COMMON_IMAGE_TYPES_ONLY_PROVIDERS } from '../config/deployment-kinds.js';
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import type { ChatRequest } from '../core/wire-types.js';
+import { CLAUDE_PARAMS_FIELD } from '../core/wire-types.js';
+import { isObject } from '../core/is-object.js';
 import { findImageFault, type ImageFault } from '../files/inline-image.js';
 import { requestFiles, requestHasImages, requestedOutputTokens } from '../core/prompt-text.js';
 import { webSearchOptions } from '../core/web-search.js';
@@ -25,6 +27,7 @@ export type EligibilityRule =
   | 'choices'
   | 'web_search'
   | 'data_sources'
+  | 'inference_geo'
   | 'data_zone'
   | 'region'
   | 'rate_limit'
@@ -58,6 +61,8 @@ export const RULE_DESCRIPTIONS: Record<EligibilityRule, string> = {
     'does not search the web (capabilities.webSearch), and the request asks with web_search_options',
   data_sources:
     "does not take Azure OpenAI's On Your Data (capabilities.dataSources), and the request sends data_sources",
+  inference_geo:
+    "not Claude (which Anthropic holds to the request's inference_geo) nor in that data zone",
   data_zone: 'outside the allowed data zone',
   region: 'outside the allowed regions',
   rate_limit: 'no rate-limit headroom',
@@ -100,6 +105,11 @@ export interface RequestNeeds {
   webSearch: boolean;
   /** Azure's `data_sources` (On Your Data) sent: only deployments that take it. */
   dataSources: boolean;
+  /**
+   * An Anthropic client's `inference_geo` (e.g. `us`): Claude deployments, whose upstream infers
+   * there, and others whose `dataZone` is that geo; `global` (Anthropic's: anywhere) is any.
+   */
+  inferenceGeo?: string;
   /** Allowed data zone (router zone, possibly narrowed by header); undefined = any. */
   dataZone?: string;
   /** Allowed regions (from header); undefined = any. */
@@ -151,6 +161,8 @@ export function requestNeeds(
   const legacyFunctions = Array.isArray(functions) && functions.length > 0;
   const images = requestHasImages(request);
   const imageFault = findImageFault(request);
+  const claudeOnly = request[CLAUDE_PARAMS_FIELD];
+  const geo = isObject(claudeOnly) ? claudeOnly.inference_geo : undefined;
   return {
     promptTokens,
     outputTokens: requestedOutputTokens(request),
@@ -172,6 +184,7 @@ export function requestNeeds(
     choices: typeof request.n === 'number' && request.n > 1,
     webSearch: webSearchOptions(request) !== undefined,
     dataSources: request.data_sources != null,
+    ...(typeof geo === 'string' && geo !== 'global' ? { inferenceGeo: geo } : {}),
     dataZone: zone.dataZone,
     regions: zone.regions,
     ...(zone.maxPrice ? { maxPrice: zone.maxPrice } : {}),
@@ -260,6 +273,8 @@ export function checkDeployment(
   if (needs.choices && !answersChoices(d)) failed.push('choices');
   if (needs.webSearch && !d.capabilities.webSearch) failed.push('web_search');
   if (needs.dataSources && !takesDataSources(d)) failed.push('data_sources');
+  if (needs.inferenceGeo && d.provider !== 'anthropic' && d.dataZone !== needs.inferenceGeo)
+    failed.push('inference_geo');
   if (
     needs.maxPrice &&
     ((needs.maxPrice.prompt !== undefined && d.prices.inputPer1M > needs.maxPrice.prompt) ||

@@ -31,6 +31,11 @@ export function checkMessagesRequest(body: Json, forCount: boolean): void {
     if (metadata.user_id != null && typeof metadata.user_id !== 'string')
       throw invalidRequest('metadata.user_id: Input should be a valid string', 'metadata.user_id');
   }
+  // Claude-only fields the router reads (policy/claude-only-params.ts), in Anthropic's wording.
+  if (body.speed != null && body.speed !== 'standard' && body.speed !== 'fast')
+    throw invalidRequest("speed: Input should be 'standard' or 'fast'", 'speed');
+  if (body.inference_geo != null && (typeof body.inference_geo !== 'string' || !body.inference_geo))
+    throw invalidRequest('inference_geo: Input should be a valid string', 'inference_geo');
   // max_tokens an integer ≥ 1, temperature 0–1, top_p 0–1, top_k an integer ≥ 0, an enabled
   // thinking budget an integer ≥ 1,024 and under max_tokens.
   if (!forCount) checkNumberField(body.max_tokens, 'max_tokens', { integer: true, min: 1 }, true);

@@ -17,6 +17,7 @@ import { ROUTED_MODEL } from '../check-fields.js';
 import { describeValue } from '../../core/describe-value.js';
 import {
   ANTHROPIC_DOCUMENT,
+  CLAUDE_PARAMS_FIELD,
   CONTEXT_MANAGEMENT_FIELD,
   TOOL_RESULT_ERROR,
   TOP_CACHE_CONTROL,
@@ -39,6 +40,20 @@ import {
 } from './messages-content-blocks.js';
 
 type Json = Record<string, unknown>;
+
+/**
+ * Claude API fields no other API has (Anthropic docs, @anthropic-ai/sdk `MessageCreateParams`
+ * and the beta's `fallbacks`, `compaction`): carried for the gateway to send on to Claude, drop
+ * with a warning, or enforce by eligibility (`inference_geo`) (policy/claude-only-params.ts).
+ */
+const CLAUDE_ONLY_FIELDS = [
+  'speed',
+  'diagnostics',
+  'container',
+  'inference_geo',
+  'fallbacks',
+  'compaction',
+] as const;
 
 /** The client's blocks Claude cites when their `citations` are enabled. */
 const CITABLE_BLOCKS = new Set<unknown>(['document', 'search_result']);
@@ -289,6 +304,10 @@ export function messagesToChat(body: unknown, forCount = false): ChatRequest {
   if (typeof effort === 'string') chat[EFFORT_FIELD] = effort;
   // Anthropic's context editing: for an Anthropic deployment that takes it (reasoning-params.ts).
   if (isObject(body.context_management)) chat[CONTEXT_MANAGEMENT_FIELD] = body.context_management;
+  const claudeOnly: Json = {};
+  for (const field of CLAUDE_ONLY_FIELDS)
+    if (body[field] !== undefined && body[field] !== null) claudeOnly[field] = body[field];
+  if (Object.keys(claudeOnly).length) chat[CLAUDE_PARAMS_FIELD] = claudeOnly;
   if (body.stream === true) {
     chat.stream = true;
     chat.stream_options = { include_usage: true };

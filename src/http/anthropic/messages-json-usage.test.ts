@@ -95,8 +95,11 @@ describe('a JSON reply without usage, to an Anthropic client', () => {
       input_tokens: counted,
       cache_creation_input_tokens: 0,
       cache_read_input_tokens: 0,
+      cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 0 },
       // (40 + 8) characters at about four a token.
       output_tokens: 12,
+      service_tier: null,
+      inference_geo: null,
     });
 
     const fromClaude = await post(app, '/v1/messages', ask('claude'));

@@ -140,7 +140,10 @@ describe('an OpenAI-format stream to an Anthropic client', () => {
       input_tokens: 42,
       cache_creation_input_tokens: 0,
       cache_read_input_tokens: 0,
+      cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 0 },
       output_tokens: 10,
+      service_tier: null,
+      inference_geo: null,
     });
     // An upstream's own usage is still what message_delta says.
     const withUsage = await events([

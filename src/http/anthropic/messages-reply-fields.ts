@@ -26,7 +26,23 @@ export function stopReason(finish: string | null | undefined): string {
  */
 const ANTHROPIC_TIERS: Record<string, string> = { default: 'standard', priority: 'priority' };
 
-/** Chat usage → Anthropic usage (the served tier as Anthropic names it). */
+/**
+ * A Message's fields that @anthropic-ai/sdk 1.13 types as always there but nullable (`Message`:
+ * `stop_details`, `container`, `diagnostics`), as Anthropic sends them when it has nothing to say:
+ * no refusal category, no code-execution container, no cache diagnostics asked for. The router
+ * has none of them from any upstream (Claude's are not carried through chat).
+ */
+export const NULL_MESSAGE_FIELDS = { stop_details: null, container: null, diagnostics: null };
+
+/** message_delta's `delta` beside the stop fields (SDK `RawMessageDeltaEvent.Delta`). */
+export const NULL_DELTA_FIELDS = { stop_details: null, container: null };
+
+/**
+ * Chat usage → Anthropic usage (the served tier as Anthropic names it). Every field the SDK types
+ * as there but nullable is there (CONTRACTS.md §4.3's reply): `cache_creation` split by TTL (zeros
+ * when nothing was written), `service_tier` null when the upstream did not say or named a tier
+ * Anthropic has not, `inference_geo` null (where an upstream inferred is not reported through chat).
+ */
 export function usageOf(u: ChatResponse['usage'] | null | undefined, tier?: unknown): Json {
   const cached = u?.prompt_tokens_details?.cached_tokens ?? 0;
   const written = cacheWriteTokens(u);
@@ -37,20 +53,15 @@ export function usageOf(u: ChatResponse['usage'] | null | undefined, tier?: unkn
     cache_creation_input_tokens: written,
     cache_read_input_tokens: cached,
     // Which writes are kept for an hour (Claude Code reads this split to price them).
-    ...(written
-      ? {
-          cache_creation: {
-            ephemeral_5m_input_tokens: written - hour,
-            ephemeral_1h_input_tokens: hour,
-          },
-        }
-      : {}),
+    cache_creation: {
+      ephemeral_5m_input_tokens: written - hour,
+      ephemeral_1h_input_tokens: hour,
+    },
     output_tokens: u?.completion_tokens ?? 0,
     // Claude's web searches, as Anthropic counts them.
     ...(isObject(search) ? { server_tool_use: search } : {}),
-    ...(typeof tier === 'string' && ANTHROPIC_TIERS[tier]
-      ? { service_tier: ANTHROPIC_TIERS[tier] }
-      : {}),
+    service_tier: (typeof tier === 'string' && ANTHROPIC_TIERS[tier]) || null,
+    inference_geo: null,
   };
 }
 

@@ -9,6 +9,7 @@ import { reasoningTextOf } from '../../core/reasoning-text.js';
 import { answerUsageCounts } from '../../gateway/cost.js';
 import {
   documentCitationsOf,
+  NULL_MESSAGE_FIELDS,
   refusalOf,
   stopOf,
   stopSequence,
@@ -93,6 +94,7 @@ export function chatToMessage(
     ...(refusal
       ? { stop_reason: 'refusal', stop_sequence: null }
       : stopOf(choice?.finish_reason, stopSequence(choice, stopsOf(stop)))),
+    ...NULL_MESSAGE_FIELDS,
     // Without the upstream's usage, the router's figures, as it accounts the request: its count
     // of the prompt and the answer estimated, as a stream's message_delta gives them (before,
     // zeros: audit F5, 2026-12-06).

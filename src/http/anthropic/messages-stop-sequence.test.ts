@@ -48,8 +48,10 @@ async function streamedStop(finishExtra: Json, stop: unknown): Promise<Json> {
   return delta;
 }
 
-const STOPPED = { stop_reason: 'stop_sequence', stop_sequence: '###' };
-const ENDED = { stop_reason: 'end_turn', stop_sequence: null };
+// With the fields the SDK types as there but nullable (`RawMessageDeltaEvent.Delta`).
+const NULLS = { stop_details: null, container: null };
+const STOPPED = { stop_reason: 'stop_sequence', stop_sequence: '###', ...NULLS };
+const ENDED = { stop_reason: 'end_turn', stop_sequence: null, ...NULLS };
 
 describe('stop_sequence to an Anthropic client', () => {
   it("is vLLM's stop_reason or SGLang's matched_stop when it is one of the client's, JSON and streamed", async () => {

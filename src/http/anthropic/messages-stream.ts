@@ -11,6 +11,8 @@ import { reasoningTextOf } from '../../core/reasoning-text.js';
 import { outputChars } from '../../core/output-chars.js';
 import {
   documentCitationsOf,
+  NULL_DELTA_FIELDS,
+  NULL_MESSAGE_FIELDS,
   refusalOf,
   stopOf,
   stopSequence,
@@ -47,12 +49,8 @@ export async function* chatChunksToMessageEvents(
     event: type,
     data: JSON.stringify({ type, ...payload }),
   });
-  const startUsage = {
-    input_tokens: promptTokens,
-    cache_creation_input_tokens: 0,
-    cache_read_input_tokens: 0,
-    output_tokens: 0,
-  };
+  // Before the upstream's usage is known: the router's count of the prompt, nothing cached yet.
+  const startUsage = { ...usageOf(undefined), input_tokens: promptTokens };
   let started = false;
   let blockIndex = -1;
   let openBlock: 'text' | 'tool' | 'thinking' | undefined;
@@ -131,6 +129,7 @@ export async function* chatChunksToMessageEvents(
           content: [],
           stop_reason: null,
           stop_sequence: null,
+          ...NULL_MESSAGE_FIELDS,
           usage: startUsage,
         },
       });
@@ -276,13 +275,17 @@ export async function* chatChunksToMessageEvents(
         content: [],
         stop_reason: null,
         stop_sequence: null,
+        ...NULL_MESSAGE_FIELDS,
         usage: startUsage,
       },
     });
   yield* flushHeld(true);
   yield* close();
   yield ev('message_delta', {
-    delta: refusal ? { stop_reason: 'refusal', stop_sequence: null } : stopOf(finish, sequence),
+    delta: {
+      ...(refusal ? { stop_reason: 'refusal', stop_sequence: null } : stopOf(finish, sequence)),
+      ...NULL_DELTA_FIELDS,
+    },
     // Without the upstream's usage, the router's figures, as it accounts the request: the prompt
     // as message_start stated it, the answer estimated from what streamed (before, zeros, which
     // overwrote message_start's count in the client's accumulated usage: audit F5, 2026-12-06).

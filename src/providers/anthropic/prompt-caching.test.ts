@@ -222,6 +222,9 @@ describe('prompt caching (cache_control)', () => {
       cache_read_input_tokens: 8000,
       cache_creation: { ephemeral_5m_input_tokens: 2000, ephemeral_1h_input_tokens: 0 },
       output_tokens: 100,
+      // The SDK's nullable fields: the fixture's reply names no tier and no geo.
+      service_tier: null,
+      inference_geo: null,
     });
     // Without `usage`, none: the gateway estimates the answer's tokens and flags the record.
     const bare = anthropicToChatResponse(
@@ -269,7 +272,11 @@ describe('prompt caching (cache_control)', () => {
       },
       claude,
     );
-    expect(chatToMessage(reply).usage).toEqual(anthropicUsage);
+    expect(chatToMessage(reply).usage).toEqual({
+      ...anthropicUsage,
+      service_tier: null,
+      inference_geo: null,
+    });
     const hourly = { ...claude, prices: { ...claude.prices, cacheWrite1hInputPer1M: 6 } };
     expect(costUsd(hourly, usageCounts(usage))).toBeCloseTo(
       (50 * 3 + 1000 * 3.75 + 2000 * 6 + 100 * 15) / 1e6,

@@ -114,7 +114,12 @@ describe('stop sequences on the simulated fleet', () => {
       .split('\n')
       .filter((l) => l.startsWith('data: ') && l.includes('"message_delta"'))
       .map((l) => JSON.parse(l.slice(6)) as { delta: Json; usage: Json })[0]!;
-    expect(delta.delta).toEqual({ stop_reason: 'stop_sequence', stop_sequence: '###' });
+    expect(delta.delta).toEqual({
+      stop_reason: 'stop_sequence',
+      stop_sequence: '###',
+      stop_details: null,
+      container: null,
+    });
     expect(delta.usage.output_tokens).toBe(6);
     // On chat, a stop that is not a string or strings is a 400 naming it.
     for (const stop of [5, ['###', 7], { s: '###' }]) {
