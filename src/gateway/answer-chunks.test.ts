@@ -1,5 +1,5 @@
 // A streamed custom tool call is kept whole by the answer cache and replayed as one; so are web
-// citations (`annotations`), which a stored chat completion keeps.
+// citations (`annotations`) and Azure's On Your Data `context`, which a stored chat completion keeps.
 import { describe, expect, it } from 'vitest';
 import type { ChatChunk } from '../core/wire-types.js';
 import { ChunkCollector, replayChunks } from './answer-chunks.js';
@@ -54,5 +54,20 @@ describe('web citations', () => {
     const annotations = [cite('https://a.example/', 0, 5), cite('https://b.example/', 5, 9)];
     expect(response.choices[0]?.message).toMatchObject({ content: 'One. Two.', annotations });
     expect(replayChunks(response, false)[0]?.choices[0]?.delta).toMatchObject({ annotations });
+  });
+});
+
+describe("Azure's On Your Data context", () => {
+  it('is kept from the delta that carries it (lists appended if it comes in parts) and replayed', () => {
+    const cite = (title: string) => ({ content: `${title} says so.`, title });
+    const collector = new ChunkCollector(true);
+    collector.add(chunk({ role: 'assistant', context: { citations: [cite('A')], intent: 'x' } }));
+    collector.add(chunk({ content: 'Yes [doc1][doc2].' }));
+    collector.add(chunk({ context: { citations: [cite('B')] } }));
+    collector.add(chunk({}, 'stop'));
+    const response = collector.response()!;
+    const context = { citations: [cite('A'), cite('B')], intent: 'x' };
+    expect(response.choices[0]?.message).toMatchObject({ content: 'Yes [doc1][doc2].', context });
+    expect(replayChunks(response, false)[0]?.choices[0]?.delta).toMatchObject({ context });
   });
 });

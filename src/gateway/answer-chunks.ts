@@ -5,6 +5,7 @@ import { ReasoningAccumulator, reasoningDetailsOf } from '../core/reasoning-deta
 import type { ChatChunk, ChatResponse } from '../core/wire-types.js';
 import { chunkFields } from '../core/wire-types.js';
 import { matchedStopOf } from '../core/matched-stop.js';
+import { isObject } from '../core/is-object.js';
 
 type Message = ChatResponse['choices'][number]['message'];
 type ToolCall = NonNullable<Message['tool_calls']>[number];
@@ -32,11 +33,27 @@ function appendLogprobs(
 }
 
 /**
+ * Azure's `context` so far with a chunk's (AIFoundryOpenAIV1.json `AzureChatMessageContext`, a
+ * delta field of `AzureChatCompletionStreamResponseDelta`): where it comes in parts, their lists
+ * (`citations`) are appended and other keys take the latest value.
+ */
+function mergeContext(sofar: unknown, next: Record<string, unknown>): Record<string, unknown> {
+  if (!isObject(sofar)) return next;
+  const merged: Record<string, unknown> = { ...sofar };
+  for (const [key, value] of Object.entries(next))
+    merged[key] =
+      Array.isArray(value) && Array.isArray(merged[key])
+        ? [...(merged[key] as unknown[]), ...value]
+        : value;
+  return merged;
+}
+
+/**
  * Adds up a stream's chunks into the response it stands for: text (and any other string delta
  * field, such as an OpenAI-compatible server's `reasoning_content`) concatenated, tool calls
  * and Claude's thinking pieces (`reasoning_details`, signatures intact) merged by index, the last
  * finish reason (with the stop sequence matched, where the upstream named it), web citations
- * (`annotations`, appended) and usage. Answers with log probabilities are not
+ * (`annotations`, appended), Azure's On Your Data `context` and usage. Answers with log probabilities are not
  * collected (`response()` is undefined: their per-token detail is not worth replaying) unless
  * `keepLogprobs` (a stored chat completion keeps what the client got).
  */
@@ -83,6 +100,9 @@ export class ChunkCollector {
         // Web citations (`url_citation`), sent as each cited block of text ends.
         else if (field === 'annotations' && Array.isArray(value))
           so.message.annotations = [...((so.message.annotations as unknown[]) ?? []), ...value];
+        // Azure's On Your Data citations and intent (`delta.context`).
+        else if (field === 'context' && isObject(value))
+          so.message.context = mergeContext(so.message.context, value);
       }
       so.reasoning.add(reasoningDetailsOf(choice.delta));
       for (const tc of choice.delta?.tool_calls ?? []) {
@@ -160,6 +180,8 @@ export function replayChunks(response: ChatResponse, includeUsage: boolean): Cha
     if (choice.message.tool_calls?.length)
       delta.tool_calls = choice.message.tool_calls.map((t, index) => ({ index, ...t }));
     if (choice.message.annotations?.length) delta.annotations = choice.message.annotations;
+    const context = (choice.message as { context?: unknown }).context;
+    if (isObject(context)) delta.context = context;
     chunks.push({
       ...base,
       choices: [{ index: choice.index, delta, finish_reason: null, logprobs: null }],

@@ -9,7 +9,6 @@
 // route-in-turn.ts; waiting for a deployment with headroom, wait-for-headroom.ts; a served
 // answer's way out, served-answer.ts; the record's two ends, finish-record.ts.
 import { fallbackTargets, type RoutedTo } from './model-fallbacks.js';
-import { modelParam } from './model-from-models.js';
 import { resolveProviderPreferences } from './provider-preferences.js';
 import { applyMiddleOut } from './middle-out.js';
 import { applyWebPlugin } from './web-plugin.js';
@@ -53,6 +52,7 @@ import { callStopped, copyCall } from './call-stop.js';
 import {
   authorizeTarget,
   checkChatTarget,
+  targetNaming,
   needsExactCount,
   resolveTarget,
 } from './request-target.js';
@@ -181,7 +181,7 @@ export class ChatGateway {
     try {
       const target = resolveTarget(snapshot, call);
       authorizeTarget(call, target);
-      checkChatTarget(snapshot, target, modelParam(call.request));
+      checkChatTarget(snapshot, target, targetNaming(call));
       // `model`'s target, then OpenRouter's `models` fallbacks, each checked as `model` is.
       const targets = fallbackTargets(snapshot, call, target);
       resolveProviderPreferences(call.request); // a malformed `provider` is a 400 before any work

@@ -44,6 +44,8 @@ export type ExecutionResult =
       deployment: DeploymentConfig;
       attempts: AttemptRecord[];
       warnings: string[];
+      /** The serving upstream's headers passed on (`x-upstream-*`: region, rate limits). */
+      upstreamHeaders?: Record<string, string>;
     }
   | {
       kind: 'stream';
@@ -66,6 +68,8 @@ export type ExecutionResult =
       warnings: string[];
       /** perfNow() when the first chunk arrived. */
       firstChunkAt: number;
+      /** As the JSON kind's. */
+      upstreamHeaders?: Record<string, string>;
     };
 
 export interface ExecuteArgs {
@@ -231,7 +235,14 @@ export async function executeWithFailover(args: ExecuteArgs): Promise<ExecutionR
         outcome: 'ok',
         latencyMs: repliedAt - t0,
       });
-      return { kind: 'json', response, deployment, attempts, warnings };
+      return {
+        kind: 'json',
+        response,
+        deployment,
+        attempts,
+        warnings,
+        upstreamHeaders: reply.headers,
+      };
     } catch (err) {
       // A failed attempt's wait is the upstream's too (a deadline's included).
       if (sentAt !== undefined) args.timing?.upstreamSince(sentAt);

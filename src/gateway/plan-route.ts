@@ -259,9 +259,10 @@ function atBatchPrice(d: DeploymentConfig, offer: BatchForwardOffer): Deployment
 }
 
 /**
- * The routing headers of a served reply: admission's (limits, budget, queueing), who served and
- * in how many attempts (every round's), warnings, for a router its decision (the receipt's id and
- * mode), and with `models` fallbacks the target that served and those tried before it.
+ * The routing headers of a served reply: admission's (limits, budget, queueing), the serving
+ * upstream's passed on (`x-upstream-*`), who served and in how many attempts (every round's),
+ * warnings, for a router its decision (the receipt's id and mode), and with `models` fallbacks
+ * the target that served and those tried before it.
  */
 export function servedHeaders(
   admitted: AdmitResult,
@@ -269,12 +270,18 @@ export function servedHeaders(
   result: ExecutionResult,
   fallbacks?: { served: { target: Target }; tried: readonly TargetTried[] },
 ): Record<string, string> {
-  const headers: Record<string, string> = {
-    ...(admitted.headers ?? {}),
-    'x-router-deployment': result.deployment.name,
-    'x-router-region': result.deployment.region,
-    'x-router-attempts': String(result.attempts.length),
-  };
+  // Object.assign, then properties: a literal that spreads and then adds properties makes a new
+  // hidden class each time on Node 20 (≈8 µs a reply here against ≈0.5 µs; sse-writer.ts
+  // mergeHeaders). The serving upstream's own (`x-upstream-x-ms-region`, its rate limits) are
+  // passed on, as named calls' are.
+  const headers: Record<string, string> = Object.assign(
+    {},
+    admitted.headers,
+    result.upstreamHeaders,
+  );
+  headers['x-router-deployment'] = result.deployment.name;
+  headers['x-router-region'] = result.deployment.region;
+  headers['x-router-attempts'] = String(result.attempts.length);
   const warnings = [...(admitted.warnings ?? []), ...(plan.warnings ?? []), ...result.warnings];
   if (warnings.length) headers['x-router-warnings'] = warningsHeader(warnings);
   // With `models` fallbacks: the entry that served, and those before it that could not (why).

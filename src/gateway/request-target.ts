@@ -94,7 +94,15 @@ function notScopedMessage(call: ChatCall, name: string): string {
 /** What each kind of model is called, and where its requests go (for errors that say so). */
 const MODEL_KINDS: Record<
   DeploymentKind,
-  { a: string; what: string; pool: string; requests: string; path: string }
+  {
+    a: string;
+    what: string;
+    pool: string;
+    requests: string;
+    path: string;
+    /** Its operation under Azure's `/openai/deployments/{name}/`, where Azure has one. */
+    azureOperation?: string;
+  }
 > = {
   chat: {
     a: 'a chat',
@@ -102,6 +110,7 @@ const MODEL_KINDS: Record<
     pool: 'chat models',
     requests: 'chat',
     path: '/v1/chat/completions',
+    azureOperation: 'chat/completions',
   },
   embeddings: {
     a: 'an embedding',
@@ -109,6 +118,7 @@ const MODEL_KINDS: Record<
     pool: 'embedding models',
     requests: 'embeddings',
     path: '/v1/embeddings',
+    azureOperation: 'embeddings',
   },
   moderation: {
     a: 'a moderation',
@@ -123,6 +133,7 @@ const MODEL_KINDS: Record<
     pool: 'image models',
     requests: 'image generation',
     path: '/v1/images/generations',
+    azureOperation: 'images/generations',
   },
   speech: {
     a: 'a text-to-speech',
@@ -130,6 +141,7 @@ const MODEL_KINDS: Record<
     pool: 'text-to-speech models',
     requests: 'speech',
     path: '/v1/audio/speech',
+    azureOperation: 'audio/speech',
   },
   transcription: {
     a: 'a transcription',
@@ -137,6 +149,7 @@ const MODEL_KINDS: Record<
     pool: 'transcription models',
     requests: 'transcription',
     path: '/v1/audio/transcriptions',
+    azureOperation: 'audio/transcriptions',
   },
   rerank: {
     a: 'a rerank',
@@ -161,19 +174,55 @@ export function targetModelKind(snapshot: RuntimeConfig, target: Target): Deploy
   return snapshot.deployments.get(target.pool.deployments[0]!)?.kind ?? 'chat';
 }
 
+/**
+ * Where a request named its target, for the errors about it: the body's field (`model`, or
+ * `models[0]`), or the URL (`deploymentFromPath`: Azure's `/openai/deployments/{name}/…`, the
+ * Azure realtime path's `?deployment=`), which is no body field (`param` null, as resolveTarget's
+ * DeploymentNotFound has), so the message says the name came from the URL instead.
+ */
+export interface TargetNaming {
+  param: string | null;
+  fromPath: boolean;
+}
+
+/** How `call` named its target (see TargetNaming). */
+export function targetNaming(call: Pick<ChatCall, 'deploymentFromPath' | 'request'>): TargetNaming {
+  return call.deploymentFromPath !== undefined
+    ? { param: null, fromPath: true }
+    : { param: modelParam(call.request), fromPath: false };
+}
+
+const BODY_MODEL: TargetNaming = { param: 'model', fromPath: false };
+
+/** `"name"`, or `"name", the deployment named in the URL,` where the URL named it. */
+function quoteTarget(name: string, naming: TargetNaming): string {
+  return naming.fromPath ? `"${name}", the deployment named in the URL,` : `"${name}"`;
+}
+
+/** Where `kind`'s requests for `name` go: its Azure deployment path when the URL named it, if any. */
+function kindPath(kind: DeploymentKind, name: string, naming: TargetNaming): string {
+  const k = MODEL_KINDS[kind];
+  if (!naming.fromPath) return `POST ${k.path}`;
+  return k.azureOperation
+    ? `POST /openai/deployments/${encodeURIComponent(name)}/${k.azureOperation}`
+    : `POST ${k.path} with it as model`;
+}
+
 /** 400 `model_not_chat` for a chat request naming an embedding or moderation model, or a pool of them. */
 export function checkChatTarget(
   snapshot: RuntimeConfig,
   target: Target,
-  param: string = 'model',
+  naming: TargetNaming = BODY_MODEL,
 ): void {
   const kind = targetModelKind(snapshot, target);
   if (kind === 'chat') return;
   const k = MODEL_KINDS[kind];
+  const name = targetName(target);
   const what = target.kind === 'pool' ? `a pool of ${k.pool}` : k.what;
+  const instead = naming.fromPath ? 'in the URL' : 'here';
   throw invalidRequest(
-    `"${targetName(target)}" is ${what}: send it ${k.requests} requests (POST ${k.path}), or name a chat model or router here.`,
-    param,
+    `${quoteTarget(name, naming)} is ${what}: send it ${k.requests} requests (${kindPath(kind, name, naming)}), or name a chat model or router ${instead}.`,
+    naming.param,
     'model_not_chat',
   );
 }
@@ -198,10 +247,11 @@ export function resolveNamedModel(
   const target = resolveTarget(snapshot, call);
   const k = MODEL_KINDS[kind];
   const code = `model_not_${kind}`;
+  const naming = targetNaming(call);
   if (target.kind === 'router')
     throw invalidRequest(
-      `"${target.router.name}" is a router deployment: routers route chat. Name ${k.what} (kind: ${kind}) or a pool of them as model.`,
-      'model',
+      `${quoteTarget(target.router.name, naming)} is a router deployment: routers route chat. Name ${k.what} (kind: ${kind}) or a pool of them ${naming.fromPath ? 'in the URL' : 'as model'}.`,
+      naming.param,
       code,
     );
   const name = targetName(target);
@@ -211,8 +261,8 @@ export function resolveNamedModel(
   const other = members.find((m) => m.kind !== kind);
   if (other)
     throw invalidRequest(
-      `"${name}" is ${MODEL_KINDS[other.kind].a} ${target.kind}, not ${k.what} (kind: ${kind}): send it ${MODEL_KINDS[other.kind].requests} requests (POST ${MODEL_KINDS[other.kind].path}).`,
-      'model',
+      `${quoteTarget(name, naming)} is ${MODEL_KINDS[other.kind].a} ${target.kind}, not ${k.what} (kind: ${kind}): send it ${MODEL_KINDS[other.kind].requests} requests (${kindPath(other.kind, name, naming)}).`,
+      naming.param,
       code,
     );
   authorizeTarget(call, target);
@@ -255,7 +305,7 @@ export function keyMayUse(auth: AuthContext, target: Target): boolean {
 export function authorizeChatTarget(snapshot: RuntimeConfig, call: ChatCall): void {
   const target = resolveTarget(snapshot, call);
   authorizeTarget(call, target);
-  checkChatTarget(snapshot, target);
+  checkChatTarget(snapshot, target, targetNaming(call));
   if (!keyMayUse(call.auth, target))
     throw forbidden(
       `This API key may not use any deployment "${targetName(target)}" would serve from (the key's modelSubset): GET /v1/models lists what it may use.`,

@@ -76,6 +76,7 @@ export async function startStream(
     first: firstChunk,
     firstChunkAt,
     model,
+    upstreamHeaders: stream.headers,
     next: queue.length
       ? () =>
           queue.length

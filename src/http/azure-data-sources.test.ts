@@ -76,12 +76,38 @@ const reply = (model: string, context?: object) =>
     usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 },
   });
 
-async function appWith(deployments: DeploymentInput[]) {
+/**
+ * The same answer streamed as Azure streams On Your Data (AIFoundryOpenAIV1.json
+ * `AzureChatCompletionStreamResponseDelta.context`): the prompt's filter results first, then the
+ * citations in the first delta, then the text.
+ */
+const streamed = (model: string, context: object) => {
+  const chunk = (choices: unknown[], extra: object = {}) =>
+    `data: ${JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 1, model, choices, ...extra })}\n\n`;
+  return [
+    chunk([], {
+      model: '',
+      prompt_filter_results: [{ prompt_index: 0, content_filter_results: {} }],
+    }),
+    chunk([{ index: 0, delta: { role: 'assistant', context }, finish_reason: null }]),
+    chunk([{ index: 0, delta: { content: 'You get 25 days' }, finish_reason: null }]),
+    chunk([{ index: 0, delta: { content: ' [doc1].' }, finish_reason: null }]),
+    chunk([{ index: 0, delta: {}, finish_reason: 'stop' }]),
+    chunk([], { usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 } }),
+    'data: [DONE]\n\n',
+  ].join('');
+};
+
+async function appWith(deployments: DeploymentInput[], azureStreams = false) {
   const config = testConfig({
     deployments,
     routers: [{ name: 'model-router', modelSubset: deployments.map((d) => d.name) }],
   });
-  const toAzure = recordingHttp(reply('gpt-4.1-mini-2025-04-14', CONTEXT));
+  const toAzure = recordingHttp(
+    azureStreams
+      ? streamed('gpt-4.1-mini-2025-04-14', CONTEXT)
+      : reply('gpt-4.1-mini-2025-04-14', CONTEXT),
+  );
   const toOpenAi = recordingHttp(reply('gpt-4.1-nano-2025-04-14'));
   const adapters: Record<string, ReturnType<typeof createOpenAiAdapter>> = {};
   for (const d of config.deployments)
@@ -158,6 +184,62 @@ describe("Azure's data_sources (On Your Data)", () => {
       expect(res.json().error.param).toBe(param);
     }
     expect(t.toAzure).toHaveLength(0);
+    await t.app.close();
+  });
+
+  it('keeps message.context in a stored completion (store: true)', async () => {
+    const t = await appWith([azureGpt]);
+    const res = await t.app.inject({
+      method: 'POST',
+      url: AZURE_PATH,
+      payload: ask({ store: true }),
+    });
+    expect(res.json().choices[0].message.context).toEqual(CONTEXT);
+    const kept = await t.app.inject({
+      method: 'GET',
+      url: `/openai/v1/chat/completions/${res.json().id}`,
+    });
+    expect(kept.statusCode).toBe(200);
+    expect(kept.json().choices[0].message.context).toEqual(CONTEXT);
+    await t.app.close();
+  });
+
+  it("passes a stream's delta.context on, and keeps it when the stream is stored", async () => {
+    const t = await appWith([azureGpt], true);
+    // As written (pass-through), re-serialised (include_usage), and assembled (store: true).
+    for (const extra of [
+      {},
+      { stream_options: { include_usage: true } },
+      { store: true },
+    ] as Record<string, unknown>[]) {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: AZURE_PATH,
+        payload: ask({ stream: true, ...extra }),
+      });
+      expect(res.statusCode).toBe(200);
+      const chunks = res.body
+        .split('\n\n')
+        .filter((e) => e.startsWith('data: {'))
+        .map((e) => JSON.parse(e.slice(6)));
+      const contexts = chunks.flatMap((c) =>
+        (c.choices ?? []).flatMap((ch: { delta?: { context?: unknown } }) =>
+          ch.delta?.context ? [ch.delta.context] : [],
+        ),
+      );
+      expect(contexts, JSON.stringify(extra)).toEqual([CONTEXT]);
+      if (extra.store) {
+        const kept = await t.app.inject({
+          method: 'GET',
+          url: `/openai/v1/chat/completions/${chunks[0].id}`,
+        });
+        expect(kept.statusCode).toBe(200);
+        expect(kept.json().choices[0].message).toMatchObject({
+          content: 'You get 25 days [doc1].',
+          context: CONTEXT,
+        });
+      }
+    }
     await t.app.close();
   });
 });

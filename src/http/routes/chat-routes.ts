@@ -18,6 +18,7 @@ import { chatFileIds, resolveChatFiles } from '../../files/resolve-chat-files.js
 import type { RouterFiles } from '../../files/router-files.js';
 import type { ChatCompletionStore } from '../../store/chat-completion-store.js';
 import { parseChatRequest } from '../parse-chat-request.js';
+import { registerRetiredExtensionsPath } from './azure-extensions-path.js';
 import { chatSseOptions, replyHeaders, writeSseStream } from '../sse-writer.js';
 import {
   completionKeeper,
@@ -201,8 +202,9 @@ export const optionalApiVersion = {
 };
 
 /**
- * The chat routes; `store` keeps the completions of `store: true` requests; parts naming one of
- * the caller's `files` are made inline before routing (resolve-chat-files.ts).
+ * The chat routes (and Azure's retired extensions path, a 404 naming them); `store` keeps the
+ * completions of `store: true` requests; parts naming one of the caller's `files` are made inline
+ * before routing (resolve-chat-files.ts).
  */
 export function registerChatRoutes(
   app: FastifyInstance,
@@ -244,4 +246,5 @@ export function registerChatRoutes(
         ),
       );
     });
+  registerRetiredExtensionsPath(app);
 }
