@@ -6,6 +6,10 @@ export default defineConfig({
     include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'training/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 120_000,
+    // expect.poll without a timeout of its own waits this long, not vitest's 1 s, which a loaded
+    // two-core CI machine can stall past: it only bounds how long a failure takes to show.
+    // (vi.waitFor has no such setting: a wait that can be slow names its own `timeout`.)
+    expect: { poll: { timeout: 10_000 } },
     pool: 'forks',
     isolate: false,
     // Vitest's default is one worker fewer than the cores: one on CI's two, where most suites wait

@@ -35,6 +35,9 @@ import { governedBudgets, seededSpend } from '../../test/helpers/memory-budgets.
 
 type DeploymentInput = ConfigInput['deployments'][number];
 
+/** What a wait on the sockets allows: past vitest's 1 s, which a loaded machine can stall past. */
+const WAIT = { timeout: 10_000 };
+
 /** A loopback upstream that reads every request to its end and answers none. */
 interface SilentUpstream {
   base: string;
@@ -188,7 +191,8 @@ describe('a named call the upstream had when the router stopped waiting is charg
     const res = await t.app.inject(json('/v1/embeddings', { model: 'emb-slow', input }));
     expect(res.statusCode).toBe(504);
     expect(res.json().error.code).toBe('upstream_timeout');
-    expect(up.received).toContain('/v1/embeddings'); // the upstream read the whole request
+    // The upstream read the whole request (its end may be read after the router hung up).
+    await vi.waitFor(() => expect(up.received).toContain('/v1/embeddings'), WAIT);
     const tokens = estimateTokens(input);
     const cost = (tokens * 0.13) / 1e6;
     const record = t.records.at(-1)!;
@@ -253,9 +257,9 @@ describe('a named call the upstream had when the router stopped waiting is charg
     });
     req.on('error', () => {});
     req.end(JSON.stringify({ model: 'emb-slow', input: TEXT }));
-    await vi.waitFor(() => expect(up.received.length).toBeGreaterThan(before));
+    await vi.waitFor(() => expect(up.received.length).toBeGreaterThan(before), WAIT);
     req.destroy();
-    await vi.waitFor(() => expect(t.records).toHaveLength(1));
+    await vi.waitFor(() => expect(t.records).toHaveLength(1), WAIT);
     const record = t.records[0]!;
     const cost = (estimateTokens(TEXT) * 0.13) / 1e6;
     expect(record).toMatchObject({ status: 499, deployment: 'emb-slow', usageEstimated: true });
@@ -399,7 +403,7 @@ describe('a named call the upstream had when the router stopped waiting is charg
     const { t, settled, spent, at } = await setup();
     const res = await send(t);
     expect(res.statusCode).toBe(504);
-    await vi.waitFor(() => expect(up.received).toContain(path));
+    await vi.waitFor(() => expect(up.received).toContain(path), WAIT);
     const expected = cost(at(name));
     expectChargedTimeout(t.records.at(-1)!, name, expected, tokens);
     expect(settled.at(-1)).toMatchObject({ status: 504 });

@@ -2,16 +2,21 @@
 // PostgreSQL; the first runs the batch alone until part of it is done and is then killed without a
 // chance to let go; the second takes the batch over when the lease runs out, sends only the lines
 // that had no result kept, and completes it with every line in the output exactly once, in order;
-// its webhook (`batch.completed`) comes once, from the replica that finished it.
+// its webhook (`batch.completed`) comes once, from the replica that finished it. The upstream
+// answers the first replica's first lines and then holds every call until the kill, so the first
+// replica is mid-batch when killed however slowly the machine runs.
 import { createServer } from 'node:http';
 import OpenAI from 'openai';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ConfigInput } from '../../src/config/schema.js';
+import { listenServerInRange } from '../helpers/listen-in-range.js';
 import { dropSchema, PG_URL, pgAvailable } from '../helpers/postgres.js';
 import { spawnServer, type SpawnedServer } from '../helpers/spawn-server.js';
 import { simDeployment, testConfigInput } from '../helpers/test-config.js';
 
 const LINES = 200;
+/** Lines the upstream answers before it holds every call until the first replica is killed. */
+const BEFORE_KILL = 20;
 
 const available = await pgAvailable('the batch takeover test');
 const schema = `mr_takeover_${process.pid}_${Date.now()}`;
@@ -24,9 +29,45 @@ const receiver = createServer((req, res) => {
   req.on('end', () => (hooks.push({ headers: req.headers, body }), res.end()));
 });
 
+/**
+ * An OpenAI-compatible upstream that answers `BEFORE_KILL` calls, then holds the rest until
+ * `release()`: the answers they would have had, written then (a killed replica's are dropped).
+ */
+let answered = 0;
+let released = false;
+const held: (() => void)[] = [];
+const upstream = createServer((req, res) => {
+  req.resume();
+  req.on('end', () => {
+    const answer = () =>
+      res.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          id: 'chatcmpl-takeover',
+          object: 'chat.completion',
+          created: 1,
+          model: 'slow',
+          choices: [
+            { index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' },
+          ],
+          usage: { prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 },
+        }),
+      );
+    if (released || answered < BEFORE_KILL) {
+      answered++;
+      answer();
+    } else held.push(answer);
+  });
+});
+const release = () => {
+  released = true;
+  for (const answer of held.splice(0)) answer();
+};
+
 afterAll(async () => {
   for (const s of started) await s.stop('SIGKILL');
   await new Promise((r) => receiver.close(r));
+  upstream.closeAllConnections();
+  await new Promise((r) => upstream.close(r));
   if (!available) return;
   await dropSchema(schema);
 });
@@ -53,8 +94,16 @@ describe.skipIf(!available)('a batch whose replica is killed mid-way', () => {
   it('is taken over by another replica and completed, each line once in the output', async () => {
     await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
     const { port } = receiver.address() as { port: number };
+    const upstreamPort = await listenServerInRange(upstream, 47_175, 47_199);
     const config: ConfigInput = testConfigInput({
-      deployments: [simDeployment('slow', { simulation: { ttftMs: 40, answerTokens: 5 } })],
+      deployments: [
+        simDeployment('slow', {
+          provider: 'openai-compatible',
+          model: 'slow',
+          baseUrl: `http://127.0.0.1:${upstreamPort}/v1`,
+          simulation: undefined,
+        }),
+      ],
       routers: [],
       requestLog: { kind: 'postgres', postgresUrl: PG_URL, postgresSchema: schema },
       batches: {
@@ -90,16 +139,18 @@ describe.skipIf(!available)('a batch whose replica is killed mid-way', () => {
         completion_window: '24h',
       }),
     });
-    // Let the first replica get part of the way, then kill it where it stands.
+    // Let the first replica get part of the way (the lines the upstream answers, kept), then kill
+    // it where it stands, its next lines waiting on the upstream.
     let seen: BatchView;
     for (;;) {
       seen = await call<BatchView>(first.baseUrl, `/v1/batches/${batch.id}`);
-      if (seen.request_counts.completed >= 20) break;
+      if (seen.request_counts.completed >= BEFORE_KILL) break;
       await new Promise((r) => setTimeout(r, 50));
     }
     await first.stop('SIGKILL');
     expect(seen.status).toBe('in_progress');
-    expect(seen.request_counts.completed).toBeLessThan(LINES);
+    expect(seen.request_counts.completed).toBe(BEFORE_KILL);
+    release();
 
     const second = await spawnServer(config, HOOK_ENV);
     started.push(second);

@@ -31,8 +31,10 @@ beforeAll(async () => {
     // One line at a time, so a cancelled batch of slow lines leaves some unrun.
     batches: { pollIntervalMs: 50, concurrency: 1 },
   });
+  // A slow line takes 2 s: a batch of them is still running through the steps a test takes
+  // before its cancel or its early reads, however slowly the machine runs.
   input.deployments.push(
-    simDeployment('slow', { simulation: { ttftMs: 300, tokensPerSecond: 1_000_000 } }),
+    simDeployment('slow', { simulation: { ttftMs: 2_000, tokensPerSecond: 1_000_000 } }),
   );
   rt = await createRuntime(testConfig(input), {
     recorder: { record: (r) => void records.push(r) },
@@ -50,7 +52,7 @@ const request = (id: string, model: string, content = 'Say hello') => ({
 });
 
 async function settle(c: Anthropic, id: string): Promise<Anthropic.Messages.MessageBatch> {
-  const until = Date.now() + 15_000;
+  const until = Date.now() + 25_000;
   for (;;) {
     const b = await c.messages.batches.retrieve(id);
     if (b.processing_status === 'ended') return b;

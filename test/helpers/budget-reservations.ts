@@ -65,11 +65,14 @@ export async function dayBudget(rt: Runtime): Promise<BudgetView> {
 export const loggedNano = (records: readonly RequestRecord[]) =>
   records.reduce((sum, r) => sum + Math.round(r.costUsd * 1e9), 0);
 
-/** Reads until `holds` says yes or `ms` pass; returns the last value read. */
+/**
+ * Reads until `holds` says yes or `ms` pass; returns the last value read. The budget only bounds
+ * how long a failure takes to show: wide, so a loaded machine's stalls cannot use it up.
+ */
 export async function eventually<T>(
   read: () => Promise<T>,
   holds: (v: T) => boolean,
-  ms = 3000,
+  ms = 15_000,
 ): Promise<T> {
   const until = Date.now() + ms;
   let v = await read();

@@ -63,7 +63,8 @@ describe.skipIf(!available)('budget reservations on Redis', () => {
   };
 
   it('20 concurrent requests over two replicas on a fresh $0.002 budget: served while they fit, counters exact after', async () => {
-    const { prefix, routers } = await replicas(2, 0.002);
+    // Answers take 1.5 s: all 20 are admitted while the first are in flight, on a loaded machine.
+    const { prefix, routers } = await replicas(2, 0.002, { ttftMs: 1_500 });
     try {
       const answers = await Promise.all(
         Array.from({ length: 20 }, (_, i) => ask(routers[i % 2]!.rt)),
@@ -89,8 +90,10 @@ describe.skipIf(!available)('budget reservations on Redis', () => {
   }, 30_000);
 
   it('a failed upstream leaves nothing reserved in Redis', async () => {
+    // Each call times out at the upstream after 2 s (a 504). The reservation is read while it
+    // waits, so that wait is kept well above a loaded machine's stalls.
     const { prefix, routers } = await replicas(1, 0.01, {
-      failure: { kind: 'timeout', delayMs: 400, rate: 1, retryAfterSeconds: 1 },
+      failure: { kind: 'timeout', delayMs: 2_000, rate: 1, retryAfterSeconds: 1 },
     });
     const { rt, records } = routers[0]!;
     try {
@@ -151,10 +154,9 @@ describe.skipIf(!available)('budget reservations on Redis', () => {
       ([, held]) => held > 0,
     );
     expect(during).toBeGreaterThan(1_200_000);
-    const closedAt = Date.now();
     await rt.close();
-    expect(Date.now() - closedAt).toBeLessThan(5_000); // stopped, not waited out
     await pending;
+    // Stopped, not waited out: a stream left to its end (10 s) has no such event.
     expect(body).toContain('router_shutting_down');
     // Read once the replica has closed: nothing left to land.
     const [spendNano, reservedNano] = await counters(prefix);

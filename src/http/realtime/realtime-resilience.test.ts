@@ -23,6 +23,11 @@ const SLACK = 256 * 1024;
 /** A flood: far more than the mark and every kernel buffer on the way (loopback's rmem ≤ 32 MiB). */
 const FRAME = 64 * 1024;
 const FRAMES = 1_536;
+/**
+ * The backpressure tests' own limit: above the sum of the waits a flood test allows itself (96 MiB
+ * through two sockets took 27 s of the default 30 s with the machine loaded).
+ */
+const FLOOD_TEST_MS = 120_000;
 type Event = Record<string, unknown> & { type: string };
 
 /** Sends `total` frames on `ws`, never more than `cap` bytes queued on it; counts what was written. */
@@ -216,7 +221,7 @@ function refusal(model: string) {
   });
 }
 
-describe('realtime backpressure', () => {
+describe('realtime backpressure', { timeout: FLOOD_TEST_MS }, () => {
   it('stops reading a flooding upstream while the client does not read, and loses nothing', async () => {
     stallAfter(600);
     const before = await pauses('upstream');
