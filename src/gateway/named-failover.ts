@@ -380,16 +380,14 @@ export function servedHeaders(
   model: string,
   record: RequestRecord,
 ): Record<string, string> {
-  return {
-    ...(admitted.headers ?? {}),
-    ...upstream,
-    'x-router-deployment': d.name,
-    'x-router-model': model,
-    'x-router-region': d.region,
-    // The calls at the target's members: not the content filter's (`lookup`).
-    'x-router-attempts': String(record.attempts.filter((a) => !a.lookup).length),
-    ...(admitted.warnings?.length
-      ? { 'x-router-warnings': warningsHeader(admitted.warnings) }
-      : {}),
-  };
+  // Object.assign, then properties, as plan-route.ts's servedHeaders (a spread literal that adds
+  // properties makes a new hidden class each time on Node 20).
+  const headers: Record<string, string> = Object.assign({}, admitted.headers, upstream);
+  headers['x-router-deployment'] = d.name;
+  headers['x-router-model'] = model;
+  headers['x-router-region'] = d.region;
+  // The calls at the target's members: not the content filter's (`lookup`).
+  headers['x-router-attempts'] = String(record.attempts.filter((a) => !a.lookup).length);
+  if (admitted.warnings?.length) headers['x-router-warnings'] = warningsHeader(admitted.warnings);
+  return headers;
 }
