@@ -1,5 +1,6 @@
 // OpenAI Chat Completions is the internal format (STYLE.md principle 1). Type-only imports from the
 // official `openai` package; nothing from it is loaded at run time.
+import { isObject } from './is-object.js';
 import type {
   ChatCompletion,
   ChatCompletionChunk,
@@ -83,6 +84,12 @@ export const ANTHROPIC_BETA_FIELD = 'x_anthropic_beta';
  * eligibility to deployments in that data zone (src/policy/claude-only-params.ts).
  */
 export const CLAUDE_PARAMS_FIELD = 'x_claude_params';
+
+/** The client's Claude-only fields on a chat request (CLAUDE_PARAMS_FIELD), if any. */
+export function claudeParamsOf(request: ChatRequest): Record<string, unknown> | undefined {
+  const params = request[CLAUDE_PARAMS_FIELD];
+  return isObject(params) ? params : undefined;
+}
 
 /**
  * A chat request's private field: the types of the hosted tools a Responses request carried (web

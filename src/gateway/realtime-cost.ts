@@ -41,8 +41,9 @@ export interface RealtimeConversation {
  * the deployment's input prices (audio at `audioInputPer1M`), as a chat try stopped after it was
  * sent is charged its prompt, and the output the client was sent of it (`output`: text ≈4
  * characters a token, audio at 20 tokens a second of `outputBytesPerSecond`) at the output prices
- * (audio at `audioOutputPer1M`); estimated, a lower bound (what the upstream generated and the
- * router never relayed is not known).
+ * (audio at `audioOutputPer1M`); estimated, not a bound: the output the upstream generated and
+ * the router never relayed is not known, while tools counted as their JSON, or a response with its
+ * own `input` charged the whole conversation, can count the input long.
  */
 export function stoppedResponseCost(
   d: Pick<DeploymentConfig, 'prices'>,

@@ -10,8 +10,7 @@
 // SDK's tool runner, finding no block, keeps its conversation as it is either way).
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import type { ChatRequest } from '../core/wire-types.js';
-import { CLAUDE_PARAMS_FIELD } from '../core/wire-types.js';
-import { isObject } from '../core/is-object.js';
+import { CLAUDE_PARAMS_FIELD, claudeParamsOf } from '../core/wire-types.js';
 
 /** What each field's absence means elsewhere, for the warning (the field's name leads it). */
 const DROPPED: Record<string, (name: string) => string> = {
@@ -30,12 +29,6 @@ const NOT_CARRIED: Record<string, string> = {
   compaction:
     "Anthropic's signed compaction block is not carried back through the router; the conversation was answered instead (the SDK's tool runner keeps the conversation as it is)",
 };
-
-/** The client's Claude-only fields on a chat request, if any. */
-export function claudeParamsOf(request: ChatRequest): Record<string, unknown> | undefined {
-  const params = request[CLAUDE_PARAMS_FIELD];
-  return isObject(params) ? params : undefined;
-}
 
 /**
  * Removes the Claude-only fields from `body` for a deployment that is not Claude, with a warning

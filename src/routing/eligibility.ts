@@ -4,8 +4,7 @@ import type { RouterConfig } from '../config/schema.js';
 import { COMMON_IMAGE_TYPES_ONLY_PROVIDERS } from '../config/deployment-kinds.js';
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import type { ChatRequest } from '../core/wire-types.js';
-import { CLAUDE_PARAMS_FIELD } from '../core/wire-types.js';
-import { isObject } from '../core/is-object.js';
+import { claudeParamsOf } from '../core/wire-types.js';
 import { findImageFault, type ImageFault } from '../files/inline-image.js';
 import { requestFiles, requestHasImages, requestedOutputTokens } from '../core/prompt-text.js';
 import { webSearchOptions } from '../core/web-search.js';
@@ -161,8 +160,7 @@ export function requestNeeds(
   const legacyFunctions = Array.isArray(functions) && functions.length > 0;
   const images = requestHasImages(request);
   const imageFault = findImageFault(request);
-  const claudeOnly = request[CLAUDE_PARAMS_FIELD];
-  const geo = isObject(claudeOnly) ? claudeOnly.inference_geo : undefined;
+  const geo = claudeParamsOf(request)?.inference_geo;
   return {
     promptTokens,
     outputTokens: requestedOutputTokens(request),

@@ -7,32 +7,20 @@
 import { describe, expect, it } from 'vitest';
 import { buildTestApp } from '../../../test/helpers/build-test-app.js';
 import { recordingHttp, type SentRequest } from '../../../test/helpers/fake-http.js';
-import { testConfig } from '../../../test/helpers/test-config.js';
-import type { ConfigInput } from '../../config/schema.js';
+import {
+  claudeDeployment,
+  openaiDeployment,
+  testConfig,
+} from '../../../test/helpers/test-config.js';
 import { createAnthropicAdapter } from '../../providers/anthropic/anthropic-adapter.js';
 import { createOpenAiAdapter } from '../../providers/openai/openai-adapter.js';
 import { anthropicThroughInject } from '../../../test/helpers/anthropic-through-inject.js';
 
 type Json = Record<string, unknown>;
-type DeploymentInput = ConfigInput['deployments'][number];
 
-const gpt = (name: string, dataZone?: string): DeploymentInput => ({
-  name,
-  provider: 'openai',
-  model: 'gpt-4.1',
-  prices: { inputPer1M: 2, outputPer1M: 8 },
-  contextWindow: 1_000_000,
-  maxOutputTokens: 8192,
-  ...(dataZone ? { dataZone } : {}),
-});
-const claude: DeploymentInput = {
-  name: 'claude',
-  provider: 'anthropic',
-  model: 'claude-sonnet-4-5',
-  prices: { inputPer1M: 3, outputPer1M: 15 },
-  contextWindow: 200000,
-  maxOutputTokens: 8192,
-};
+const gpt = (name: string, dataZone?: string) =>
+  openaiDeployment({ name, maxOutputTokens: 8192, ...(dataZone ? { dataZone } : {}) });
+const claude = claudeDeployment();
 const chatReply = JSON.stringify({
   id: 'chatcmpl-1',
   object: 'chat.completion',

@@ -4,15 +4,13 @@
 // `response.failed` reaches the client as one terminal event, not followed by the router's. On
 // each response store (memory, SQLite, a real PostgreSQL); upstream calls are held open by a gated
 // fake or scripted, so nothing depends on timing.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../../../test/helpers/build-test-app.js';
 import { fakeAdapter } from '../../../test/helpers/fake-adapter.js';
 import { gatedAdapter, type GatedAdapter } from '../../../test/helpers/gated-adapter.js';
-import { PG_URL, dropSchema, pgAvailable } from '../../../test/helpers/postgres.js';
+import { dropSchema, pgAvailable } from '../../../test/helpers/postgres.js';
+import { responseStoreBackends } from '../../../test/helpers/response-store-backends.js';
 import { nativeCodexDeployment, testConfig } from '../../../test/helpers/test-config.js';
 import { tenants } from '../../../test/helpers/two-tenants.js';
 import type { ResponsesBackgroundConfig } from '../../config/responses-schema.js';
@@ -20,8 +18,6 @@ import type { HttpClient } from '../../providers/http-client.js';
 import { createOpenAiAdapter } from '../../providers/openai/openai-adapter.js';
 import type { RequestLogStore } from '../../store/request-log.js';
 import { createResponseStore, type ResponseStore } from '../../store/response-store.js';
-import { createPostgresRequestStore } from '../../store/sql/postgres-request-store.js';
-import { createSqliteRequestStore } from '../../store/sql/sqlite-request-store.js';
 
 type Event = OpenAI.Responses.ResponseStreamEvent;
 
@@ -31,36 +27,7 @@ const opened: RequestLogStore[] = [];
 const apps: TestApp[] = [];
 const track = (s: RequestLogStore) => (opened.push(s), s);
 
-/** A backend's stores: `open()` is one replica's connection; all of them see the same data. */
-const BACKENDS = [
-  {
-    name: 'memory',
-    skip: false,
-    shared: false,
-    open() {
-      const store = createResponseStore(10_000);
-      return () => store;
-    },
-  },
-  {
-    name: 'SQLite',
-    skip: false,
-    shared: true,
-    open() {
-      const path = join(mkdtempSync(join(tmpdir(), 'mr-bg-term-')), 'r.db');
-      return () => createResponseStore(10_000, track(createSqliteRequestStore(path)));
-    },
-  },
-  {
-    name: 'PostgreSQL',
-    skip: !havePg,
-    shared: true,
-    open() {
-      return () =>
-        createResponseStore(10_000, track(createPostgresRequestStore(PG_URL, { schema })));
-    },
-  },
-];
+const BACKENDS = responseStoreBackends({ havePg, schema, tmpPrefix: 'mr-bg-term-', track });
 
 afterEach(async () => {
   for (const t of apps.splice(0)) {

@@ -5,70 +5,29 @@
 // the replica running it; a dead replica's run is failed by the sweep. Upstream calls are held open
 // by a gated fake, and a run's end in its replica's memory by a store holding its terminal event,
 // so nothing depends on timing.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../../../test/helpers/build-test-app.js';
 import { fakeAdapter } from '../../../test/helpers/fake-adapter.js';
 import { gatedAdapter, type GatedAdapter } from '../../../test/helpers/gated-adapter.js';
-import { PG_URL, dropSchema, pgAvailable } from '../../../test/helpers/postgres.js';
+import { dropSchema, pgAvailable } from '../../../test/helpers/postgres.js';
+import { responseStoreBackends } from '../../../test/helpers/response-store-backends.js';
 import { testConfig } from '../../../test/helpers/test-config.js';
 import type { ResponsesBackgroundConfig } from '../../config/responses-schema.js';
 import { createManualClock } from '../../core/clock.js';
 import { MemoryState } from '../../store/memory/memory-state.js';
 import type { RequestLogStore } from '../../store/request-log.js';
 import { createResponseStore, type ResponseStore } from '../../store/response-store.js';
-import { createPostgresRequestStore } from '../../store/sql/postgres-request-store.js';
-import { createSqliteRequestStore } from '../../store/sql/sqlite-request-store.js';
 import type { SharedState } from '../../store/shared-state.js';
 import { tenants } from '../../../test/helpers/two-tenants.js';
 
 const havePg = await pgAvailable('the PostgreSQL background-response tests');
 const schema = `mr_bg_${process.pid}_${Date.now()}`;
 
-/** A backend's stores: `open()` is one replica's connection; all of them see the same data. */
-interface Backend {
-  name: string;
-  skip: boolean;
-  shared: boolean;
-  open(): () => ResponseStore;
-}
-
-const BACKENDS: Backend[] = [
-  {
-    name: 'memory',
-    skip: false,
-    shared: false,
-    open() {
-      const store = createResponseStore(10_000);
-      return () => store;
-    },
-  },
-  {
-    name: 'SQLite',
-    skip: false,
-    shared: true,
-    open() {
-      const path = join(mkdtempSync(join(tmpdir(), 'mr-bg-')), 'r.db');
-      return () => createResponseStore(10_000, track(createSqliteRequestStore(path)));
-    },
-  },
-  {
-    name: 'PostgreSQL',
-    skip: !havePg,
-    shared: true,
-    open() {
-      return () =>
-        createResponseStore(10_000, track(createPostgresRequestStore(PG_URL, { schema })));
-    },
-  },
-];
-
 const opened: RequestLogStore[] = [];
 const apps: TestApp[] = [];
 const track = (s: RequestLogStore) => (opened.push(s), s);
+const BACKENDS = responseStoreBackends({ havePg, schema, tmpPrefix: 'mr-bg-', track });
 const heldStores: (() => void)[] = [];
 
 afterEach(async () => {

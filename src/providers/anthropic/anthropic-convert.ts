@@ -7,7 +7,7 @@ import { invalidRequest } from '../../core/errors.js';
 import { isObject } from '../../core/is-object.js';
 import { isSignedThinking } from '../../core/reasoning-details.js';
 import {
-  CLAUDE_PARAMS_FIELD,
+  claudeParamsOf,
   CONTEXT_MANAGEMENT_FIELD,
   EFFORT_FIELD,
   ANTHROPIC_TOOL_FIELD,
@@ -228,8 +228,7 @@ export function chatToAnthropicRequest(body: ChatRequest, deployment: Deployment
   if (toolChoice) out.tool_choice = toolChoice;
   // An Anthropic client's Claude-only fields (speed, diagnostics, container, inference_geo,
   // fallbacks, compaction: CLAUDE_PARAMS_FIELD), as it sent them; Claude answers for them.
-  const claudeOnly = body[CLAUDE_PARAMS_FIELD];
-  if (isObject(claudeOnly)) Object.assign(out, claudeOnly);
+  Object.assign(out, claudeParamsOf(body));
   if (body.stream === true) out.stream = true;
   // An Anthropic client's automatic caching, as it sent it: a mark of its own, so none is added.
   const topMark = (body as { [TOP_CACHE_CONTROL]?: unknown })[TOP_CACHE_CONTROL];
