@@ -2,7 +2,8 @@
 // parameters): minimal, deterministic, and valid for the schema, since clients validate it (the
 // Vercel AI SDK's generateObject rejects an object its zod schema refuses). Covers what OpenAI's
 // strict structured outputs accept: const/enum, anyOf/oneOf/allOf, $ref to $defs/definitions/'#',
-// string format/pattern/length, number bounds and multipleOf, array length and tuples.
+// string format/pattern/length, number bounds and multipleOf, array length and tuples; and those
+// bounds where @anthropic-ai/sdk wrote them into a description (described-constraints.ts).
 //
 // The schema is the client's, so what it asks is bounded (input audit, 2026-12-06: `minLength:
 // 1e9` crashed the process, `minItems: 1e6` froze it, and a `pattern` such as `^(\w+\s?)*!$`
@@ -11,6 +12,7 @@
 // pattern RE2 cannot read, with lookarounds or back-references, is not tested).
 import { RE2JS } from 're2js';
 import { isObject } from '../../core/is-object.js';
+import { withDescribedConstraints } from './described-constraints.js';
 import { stringForPattern } from './pattern-string.js';
 
 export type JsonSchema = Record<string, unknown>;
@@ -61,7 +63,8 @@ class SchemaValues {
     if (this.left-- <= 0) return null;
     if (raw === true || raw === undefined) return this.stringValue({}, hint, variant);
     if (!isObject(raw) || depth > MAX_DEPTH) return null;
-    const schema = this.resolve(raw);
+    // Bounds @anthropic-ai/sdk's helpers moved into the description count as the keywords.
+    const schema = withDescribedConstraints(this.resolve(raw));
     if ('const' in schema) return schema.const;
     if (Array.isArray(schema.enum) && schema.enum.length)
       return schema.enum[variant % schema.enum.length];
