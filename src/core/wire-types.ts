@@ -149,6 +149,38 @@ export const SERVER_BLOCKS_FIELD = 'x_anthropic_server_blocks';
  */
 export const DOCUMENT_CITATIONS_FIELD = 'x_anthropic_document_citations';
 
+/**
+ * A chat request's private field: the request came through the Messages bridge, for an Anthropic
+ * client (set by src/http/anthropic/messages-routes.ts). An Anthropic deployment then keeps
+ * Claude's reply fields that chat has no place for (CLAUDE_REPLY_FIELD); removed before every
+ * other upstream (src/policy/reasoning-params.ts). In the body, so an Anthropic client's answers
+ * and a chat client's are kept apart in the answer cache.
+ */
+export const ANTHROPIC_CLIENT_FIELD = 'x_anthropic_client';
+
+/**
+ * A chat reply's (and a stream chunk's) private field: Claude's Message fields that chat cannot
+ * hold, as Claude sent them (ClaudeReplyFields). Set by the Anthropic adapter only for a request
+ * that carries ANTHROPIC_CLIENT_FIELD (no chat client can set it): its Anthropic client gets them
+ * back (src/http/anthropic/messages-reply.ts, messages-stream.ts); no chat client ever sees them.
+ */
+export const CLAUDE_REPLY_FIELD = 'x_claude_reply';
+
+/**
+ * What CLAUDE_REPLY_FIELD holds (@anthropic-ai/sdk 1.13 `Message`, `RawMessageDeltaEvent.Delta`,
+ * `Usage`): each field only where Claude sent it. In a stream, the first chunk holds what
+ * `message_start` said; the chunk that finishes, what `message_delta` said (usage: the whole).
+ */
+export interface ClaudeReplyFields {
+  stop_details?: Record<string, unknown> | null;
+  container?: Record<string, unknown> | null;
+  usage?: {
+    cache_creation?: Record<string, unknown>;
+    service_tier?: string;
+    inference_geo?: string | null;
+  };
+}
+
 /** One entry of DOCUMENT_CITATIONS_FIELD. */
 export interface DocumentCitations {
   start_index: number;
@@ -185,6 +217,7 @@ export const PRIVATE_REQUEST_FIELDS = [
   ADAPTIVE_THINKING_FIELD,
   REASONING_EXCLUDE_FIELD,
   WEB_SEARCH_TOOL_FIELD,
+  ANTHROPIC_CLIENT_FIELD,
 ] as const;
 
 /**

@@ -8,6 +8,7 @@ import { extensibleCopy } from '../core/extensible-copy.js';
 import { isObject } from '../core/is-object.js';
 import {
   ANTHROPIC_BETA_FIELD,
+  ANTHROPIC_CLIENT_FIELD,
   CONTEXT_MANAGEMENT_FIELD,
   HOSTED_TOOLS_FIELD,
   OPENROUTER_FIELDS,
@@ -69,11 +70,13 @@ export function adaptRequestForDeployment(
   delete body.previous_response_id;
   // An Anthropic client's exact thinking budget is for an Anthropic deployment's conversion only.
   // So is its adaptive thinking: other reasoning models get the reasoning_effort set beside it.
-  // And its `anthropic-beta` header: Anthropic's betas mean nothing to another API.
+  // And its `anthropic-beta` header: Anthropic's betas mean nothing to another API. Nor does the
+  // mark of an Anthropic client (only Claude's reply has fields to keep for it).
   if (deployment.provider !== 'anthropic') {
     delete body[THINKING_BUDGET_FIELD];
     delete body[ADAPTIVE_THINKING_FIELD];
     delete body[ANTHROPIC_BETA_FIELD];
+    delete body[ANTHROPIC_CLIENT_FIELD];
   }
   // An Anthropic client's effort (`output_config.effort`): a reasoning model's `reasoning_effort`
   // (the same levels, and the one knob it has, so it wins over the one a thinking budget implied).

@@ -8,6 +8,7 @@ import { checkWebSearchTool, isWebSearchTool } from './messages-web-search.js';
 import { isAnthropicDefinedTool, requiredName } from './anthropic-defined-tools.js';
 import { describeImageFault, inlineImageType } from '../../files/inline-image.js';
 import { jsonSchemaFault } from '../json-schema-fault.js';
+import { checkFallbacks } from './check-fallbacks.js';
 
 type Json = Record<string, unknown>;
 
@@ -36,6 +37,7 @@ export function checkMessagesRequest(body: Json, forCount: boolean): void {
     throw invalidRequest("speed: Input should be 'standard' or 'fast'", 'speed');
   if (body.inference_geo != null && (typeof body.inference_geo !== 'string' || !body.inference_geo))
     throw invalidRequest('inference_geo: Input should be a valid string', 'inference_geo');
+  checkFallbacks(body.fallbacks);
   // max_tokens an integer ≥ 1, temperature 0–1, top_p 0–1, top_k an integer ≥ 0, an enabled
   // thinking budget an integer ≥ 1,024 and under max_tokens.
   if (!forCount) checkNumberField(body.max_tokens, 'max_tokens', { integer: true, min: 1 }, true);

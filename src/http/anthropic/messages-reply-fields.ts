@@ -1,10 +1,12 @@
 // A chat reply's fields as an Anthropic Message states them, read alike by the whole reply
 // (messages-reply.ts) and the stream (messages-stream.ts): usage, the stop reason and sequence,
-// an OpenAI-format refusal, Claude's citations of the client's documents.
-import type { ChatResponse, DocumentCitations } from '../../core/wire-types.js';
+// an OpenAI-format refusal, Claude's citations of the client's documents, and Claude's own
+// reply fields that chat has no place for (CLAUDE_REPLY_FIELD).
+import type { ChatResponse, ClaudeReplyFields, DocumentCitations } from '../../core/wire-types.js';
 import {
   cacheWrite1hTokens,
   cacheWriteTokens,
+  CLAUDE_REPLY_FIELD,
   DOCUMENT_CITATIONS_FIELD,
 } from '../../core/wire-types.js';
 import { matchedStopOf } from '../../core/matched-stop.js';
@@ -26,43 +28,80 @@ export function stopReason(finish: string | null | undefined): string {
  */
 const ANTHROPIC_TIERS: Record<string, string> = { default: 'standard', priority: 'priority' };
 
+/** Claude's own reply fields on a chat reply or chunk (CLAUDE_REPLY_FIELD), if it has them. */
+export function claudeReplyOf(holder: unknown): ClaudeReplyFields | undefined {
+  const fields = isObject(holder) ? holder[CLAUDE_REPLY_FIELD] : undefined;
+  return isObject(fields) ? (fields as ClaudeReplyFields) : undefined;
+}
+
 /**
  * A Message's fields that @anthropic-ai/sdk 1.13 types as always there but nullable (`Message`:
- * `stop_details`, `container`, `diagnostics`), as Anthropic sends them when it has nothing to say:
- * no refusal category, no code-execution container, no cache diagnostics asked for. The router
- * has none of them from any upstream (Claude's are not carried through chat).
+ * `stop_details`, `container`, `diagnostics`): Claude's refusal details and code-execution
+ * container where Claude served and sent them (`claude`, CLAUDE_REPLY_FIELD), else null, as
+ * Anthropic sends them when it has nothing to say. `diagnostics` is always null: the router does
+ * not ask Claude for it (policy/claude-only-params.ts).
  */
-export const NULL_MESSAGE_FIELDS = { stop_details: null, container: null, diagnostics: null };
+export function messageFields(claude?: ClaudeReplyFields): Json {
+  return { ...deltaFields(claude), diagnostics: null };
+}
 
-/** message_delta's `delta` beside the stop fields (SDK `RawMessageDeltaEvent.Delta`). */
-export const NULL_DELTA_FIELDS = { stop_details: null, container: null };
+/** message_delta's `delta` beside the stop fields (SDK `RawMessageDeltaEvent.Delta`), likewise. */
+export function deltaFields(claude?: ClaudeReplyFields): Json {
+  return { stop_details: claude?.stop_details ?? null, container: claude?.container ?? null };
+}
 
 /**
  * Chat usage → Anthropic usage (the served tier as Anthropic names it). Every field the SDK types
  * as there but nullable is there (CONTRACTS.md §4.3's reply): `cache_creation` split by TTL (zeros
  * when nothing was written), `service_tier` null when the upstream did not say or named a tier
- * Anthropic has not, `inference_geo` null (where an upstream inferred is not reported through chat).
+ * Anthropic has not, `inference_geo` null. Where Claude served (`claude`, CLAUDE_REPLY_FIELD's
+ * usage), those three as Claude reported them: its tier (`batch` too), the region it inferred in,
+ * and its TTL split, when that split adds up to the tokens written (the usage of a paused turn's
+ * calls is summed, their splits are not: then the split of the summed counts).
  */
-export function usageOf(u: ChatResponse['usage'] | null | undefined, tier?: unknown): Json {
+export function usageOf(
+  u: ChatResponse['usage'] | null | undefined,
+  tier?: unknown,
+  claude?: ClaudeReplyFields['usage'],
+): Json {
   const cached = u?.prompt_tokens_details?.cached_tokens ?? 0;
   const written = cacheWriteTokens(u);
   const hour = cacheWrite1hTokens(u);
   const search = (u as { server_tool_use?: unknown } | null | undefined)?.server_tool_use;
+  const split = claude?.cache_creation;
   return {
     input_tokens: Math.max(0, (u?.prompt_tokens ?? 0) - cached - written),
     cache_creation_input_tokens: written,
     cache_read_input_tokens: cached,
     // Which writes are kept for an hour (Claude Code reads this split to price them).
-    cache_creation: {
-      ephemeral_5m_input_tokens: written - hour,
-      ephemeral_1h_input_tokens: hour,
-    },
+    cache_creation:
+      isObject(split) && splitTotal(split) === written
+        ? split
+        : { ephemeral_5m_input_tokens: written - hour, ephemeral_1h_input_tokens: hour },
     output_tokens: u?.completion_tokens ?? 0,
     // Claude's web searches, as Anthropic counts them.
     ...(isObject(search) ? { server_tool_use: search } : {}),
-    service_tier: (typeof tier === 'string' && ANTHROPIC_TIERS[tier]) || null,
-    inference_geo: null,
+    service_tier:
+      claude?.service_tier ?? ((typeof tier === 'string' && ANTHROPIC_TIERS[tier]) || null),
+    inference_geo: claude?.inference_geo ?? null,
   };
+}
+
+/**
+ * A stream's usage before the upstream's is known (message_start's): the router's count of the
+ * prompt, nothing cached yet; where Claude serves, the tier, region and cache split its own
+ * message_start reported (the SDK takes those three from message_start alone, and the token
+ * counts from message_delta).
+ */
+export function startUsageOf(promptTokens: number, claude?: ClaudeReplyFields['usage']): Json {
+  const usage: Json = { ...usageOf(undefined, undefined, claude), input_tokens: promptTokens };
+  if (isObject(claude?.cache_creation)) usage.cache_creation = claude.cache_creation;
+  return usage;
+}
+
+/** The tokens a cache split counts (Anthropic's `CacheCreation`: one count per TTL). */
+function splitTotal(split: Record<string, unknown>): number {
+  return Object.values(split).reduce<number>((n, v) => n + (typeof v === 'number' ? v : 0), 0);
 }
 
 /**

@@ -8,8 +8,9 @@ import { textAndServerBlocks } from './messages-web-search.js';
 import { reasoningTextOf } from '../../core/reasoning-text.js';
 import { answerUsageCounts } from '../../gateway/cost.js';
 import {
+  claudeReplyOf,
   documentCitationsOf,
-  NULL_MESSAGE_FIELDS,
+  messageFields,
   refusalOf,
   stopOf,
   stopSequence,
@@ -85,6 +86,8 @@ export function chatToMessage(
         input: parseArgs(call.function.arguments),
       });
   }
+  // Claude's own reply fields (its refusal details, container, region), where Claude served.
+  const claude = claudeReplyOf(reply);
   return {
     id: reply.id?.startsWith('msg_') ? reply.id : newId('msg_'),
     type: 'message',
@@ -94,14 +97,14 @@ export function chatToMessage(
     ...(refusal
       ? { stop_reason: 'refusal', stop_sequence: null }
       : stopOf(choice?.finish_reason, stopSequence(choice, stopsOf(stop)))),
-    ...NULL_MESSAGE_FIELDS,
+    ...messageFields(claude),
     // Without the upstream's usage, the router's figures, as it accounts the request: its count
     // of the prompt and the answer estimated, as a stream's message_delta gives them (before,
     // zeros: audit F5, 2026-12-06).
     usage: reply.usage
-      ? usageOf(reply.usage, reply.service_tier)
+      ? usageOf(reply.usage, reply.service_tier, claude?.usage)
       : {
-          ...usageOf(undefined, reply.service_tier),
+          ...usageOf(undefined, reply.service_tier, claude?.usage),
           input_tokens: promptTokens,
           output_tokens: answerUsageCounts(reply).completionTokens,
         },

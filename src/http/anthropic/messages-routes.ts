@@ -25,6 +25,7 @@ import { chatChunksToMessageEvents } from './messages-stream.js';
 import { warningsHeader } from '../../core/header-text.js';
 import {
   ADAPTIVE_THINKING_FIELD,
+  ANTHROPIC_CLIENT_FIELD,
   chunkFields,
   DOCUMENT_CITATIONS_FIELD,
   THINKING_BUDGET_FIELD,
@@ -60,6 +61,8 @@ export function registerMessagesRoutes(
           'stream',
         );
       const chat = withClientBetas(messagesToChat(body), request.headers);
+      // An Anthropic client: Claude's reply fields that chat cannot hold come back to it.
+      chat[ANTHROPIC_CLIENT_FIELD] = true;
       // When the rate limits were checked, near enough: Anthropic's reset headers are times.
       const admittedAt = clock.now();
       const outcome = await callGateway(gateway, request, reply, chat, {

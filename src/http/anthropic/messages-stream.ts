@@ -2,7 +2,12 @@
 // §4–5, reverse direction; Anthropic docs: .../build-with-claude/streaming). A whole reply's way
 // back is messages-reply.ts.
 import { newId } from '../../core/ids.js';
-import type { ChatChunk, ChatResponse, ReasoningDetail } from '../../core/wire-types.js';
+import type {
+  ChatChunk,
+  ChatResponse,
+  ClaudeReplyFields,
+  ReasoningDetail,
+} from '../../core/wire-types.js';
 import { SERVER_BLOCKS_FIELD } from '../../core/wire-types.js';
 import { serverBlocksOf, type UrlCitation } from '../../core/web-search.js';
 import { serverBlockEvents, webCitation } from './messages-web-search.js';
@@ -10,10 +15,12 @@ import { estimateStreamedTokens } from '../../gateway/track-stream.js';
 import { reasoningTextOf } from '../../core/reasoning-text.js';
 import { outputChars } from '../../core/output-chars.js';
 import {
+  claudeReplyOf,
+  deltaFields,
   documentCitationsOf,
-  NULL_DELTA_FIELDS,
-  NULL_MESSAGE_FIELDS,
+  messageFields,
   refusalOf,
+  startUsageOf,
   stopOf,
   stopSequence,
   stopsOf,
@@ -50,7 +57,10 @@ export async function* chatChunksToMessageEvents(
     data: JSON.stringify({ type, ...payload }),
   });
   // Before the upstream's usage is known: the router's count of the prompt, nothing cached yet.
-  const startUsage = { ...usageOf(undefined), input_tokens: promptTokens };
+  let startUsage = startUsageOf(promptTokens);
+  // Claude's own reply fields (CLAUDE_REPLY_FIELD), where Claude serves: what its message_start
+  // said (on the first chunk), then what its message_delta said (on the chunk that finishes).
+  let claude: ClaudeReplyFields | undefined;
   let started = false;
   let blockIndex = -1;
   let openBlock: 'text' | 'tool' | 'thinking' | undefined;
@@ -118,8 +128,17 @@ export async function* chatChunksToMessageEvents(
     }
   };
   for await (const chunk of chunks) {
+    const said = claudeReplyOf(chunk);
+    if (said)
+      claude = {
+        ...claude,
+        ...said,
+        // A container stays the one message_start named unless message_delta names another.
+        container: said.container ?? claude?.container ?? null,
+      };
     if (!started) {
       started = true;
+      startUsage = startUsageOf(promptTokens, claude?.usage);
       yield ev('message_start', {
         message: {
           id: newId('msg_'),
@@ -129,12 +148,13 @@ export async function* chatChunksToMessageEvents(
           content: [],
           stop_reason: null,
           stop_sequence: null,
-          ...NULL_MESSAGE_FIELDS,
+          ...messageFields({ container: claude?.container ?? null }),
           usage: startUsage,
         },
       });
     }
-    if (chunk.usage) usage = usageOf(chunk.usage as ChatResponse['usage'], chunk.service_tier);
+    if (chunk.usage)
+      usage = usageOf(chunk.usage as ChatResponse['usage'], chunk.service_tier, claude?.usage);
     for (const c of chunk.choices) {
       if (c.finish_reason) {
         finish = c.finish_reason;
@@ -275,7 +295,7 @@ export async function* chatChunksToMessageEvents(
         content: [],
         stop_reason: null,
         stop_sequence: null,
-        ...NULL_MESSAGE_FIELDS,
+        ...messageFields(),
         usage: startUsage,
       },
     });
@@ -284,7 +304,7 @@ export async function* chatChunksToMessageEvents(
   yield ev('message_delta', {
     delta: {
       ...(refusal ? { stop_reason: 'refusal', stop_sequence: null } : stopOf(finish, sequence)),
-      ...NULL_DELTA_FIELDS,
+      ...deltaFields(claude),
     },
     // Without the upstream's usage, the router's figures, as it accounts the request: the prompt
     // as message_start stated it, the answer estimated from what streamed (before, zeros, which

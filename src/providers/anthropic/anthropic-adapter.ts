@@ -13,7 +13,11 @@ import { anthropicHeaders, anthropicHttpError, clientBetasOf } from './anthropic
 import { joinPausedTurn, PAUSED_TURNS, pausedTurn, webSearchTool } from './anthropic-web-search.js';
 import { isObject } from '../../core/is-object.js';
 import { asksDocumentCitations } from './anthropic-document-citations.js';
-import { WEB_SEARCH_TOOL_FIELD, type ChatRequest } from '../../core/wire-types.js';
+import {
+  ANTHROPIC_CLIENT_FIELD,
+  WEB_SEARCH_TOOL_FIELD,
+  type ChatRequest,
+} from '../../core/wire-types.js';
 import { anthropicToChatResponse } from './anthropic-reply.js';
 import { anthropicEventsToChunks, type AnthropicStreamOptions } from './anthropic-stream.js';
 import { mapAnthropicError } from './anthropic-error.js';
@@ -103,6 +107,7 @@ export function createAnthropicAdapter(
           deployment,
           keepsServerBlocks(req.body),
           asksDocumentCitations(req.body),
+          req.body[ANTHROPIC_CLIENT_FIELD] === true,
         ),
         headers: pickUpstreamHeaders(res.headers),
       };
@@ -157,6 +162,8 @@ export function createAnthropicAdapter(
           : {}),
         // An Anthropic client's documents that ask for citations get them back.
         ...(asksDocumentCitations(req.body) ? { documentCitations: true } : {}),
+        // An Anthropic client gets Claude's refusal details, container and region back.
+        ...(req.body[ANTHROPIC_CLIENT_FIELD] === true ? { claudeReply: true } : {}),
       };
       return {
         chunks: anthropicEventsToChunks(events(res), deployment, options),

@@ -5,12 +5,18 @@
 import type { DeploymentConfig } from '../../config/deployment-schema.js';
 import type {
   ChatResponse,
+  ClaudeReplyFields,
   DocumentCitations,
   FunctionToolCall,
   ReasoningDetail,
   ServerBlock,
 } from '../../core/wire-types.js';
-import { DOCUMENT_CITATIONS_FIELD, SERVER_BLOCKS_FIELD } from '../../core/wire-types.js';
+import {
+  CLAUDE_REPLY_FIELD,
+  DOCUMENT_CITATIONS_FIELD,
+  SERVER_BLOCKS_FIELD,
+} from '../../core/wire-types.js';
+import { isObject } from '../../core/is-object.js';
 import type { UrlCitation } from '../../core/web-search.js';
 import { isServerBlock, urlCitations, webSearchRequests } from './anthropic-web-search.js';
 import { documentCitationsOf } from './anthropic-document-citations.js';
@@ -56,6 +62,29 @@ export function servedTier(u: unknown): { service_tier?: 'default' | 'priority' 
   return {};
 }
 
+/**
+ * Claude's reply fields that chat has no place for (CLAUDE_REPLY_FIELD), each only where Claude
+ * sent it: from a Message or a message_delta's `delta`, `stop_details` (a refusal's category and
+ * explanation) and `container` (a code-execution container: id, expires_at, skills); from its
+ * usage, the tier, the region it inferred in (`inference_geo`) and the cache split by TTL
+ * (@anthropic-ai/sdk 1.13 `Message`, `RawMessageDeltaEvent.Delta`, `Usage`).
+ */
+export function claudeReplyFields(fields: Json, usage: unknown): ClaudeReplyFields {
+  const out: ClaudeReplyFields = {};
+  if (fields.stop_details !== undefined)
+    out.stop_details = isObject(fields.stop_details) ? fields.stop_details : null;
+  if (fields.container !== undefined)
+    out.container = isObject(fields.container) ? fields.container : null;
+  const u = isUsage(usage) ? usage : {};
+  const kept: NonNullable<ClaudeReplyFields['usage']> = {};
+  if (isObject(u.cache_creation)) kept.cache_creation = u.cache_creation;
+  if (typeof u.service_tier === 'string') kept.service_tier = u.service_tier;
+  if (typeof u.inference_geo === 'string' || u.inference_geo === null)
+    kept.inference_geo = u.inference_geo;
+  if (Object.keys(kept).length) out.usage = kept;
+  return out;
+}
+
 /** Anthropic usage → OpenAI usage: input_tokens excludes cached tokens (CONTRACTS.md §4.3). */
 export function mapUsage(u: Json | undefined): ChatResponse['usage'] {
   const input = Number(u?.input_tokens ?? 0);
@@ -85,13 +114,15 @@ export function mapUsage(u: Json | undefined): ChatResponse['usage'] {
 /**
  * Anthropic Message → chat completion; with `keepServerBlocks`, Claude's server tool blocks ride
  * along for an Anthropic client (SERVER_BLOCKS_FIELD); with `keepDocumentCitations`, its text
- * blocks' citations of the client's documents (DOCUMENT_CITATIONS_FIELD, an empty list when none).
+ * blocks' citations of the client's documents (DOCUMENT_CITATIONS_FIELD, an empty list when none);
+ * with `keepClaudeReply`, the Message's fields chat has no place for (CLAUDE_REPLY_FIELD).
  */
 export function anthropicToChatResponse(
   msg: Json,
   deployment: DeploymentConfig,
   keepServerBlocks = false,
   keepDocumentCitations = false,
+  keepClaudeReply = false,
 ): ChatResponse {
   const blocks = (Array.isArray(msg.content) ? msg.content : []) as Json[];
   let text = '';
@@ -165,5 +196,6 @@ export function anthropicToChatResponse(
     // rather than logging zeros as reported.
     ...(isUsage(msg.usage) ? { usage: mapUsage(msg.usage) } : {}),
     ...servedTier(msg.usage),
+    ...(keepClaudeReply ? { [CLAUDE_REPLY_FIELD]: claudeReplyFields(msg, msg.usage) } : {}),
   } as ChatResponse;
 }

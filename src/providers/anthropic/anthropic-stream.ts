@@ -4,13 +4,24 @@
 import type { DeploymentConfig } from '../../config/deployment-schema.js';
 import { GatewayError } from '../../core/errors.js';
 import type { ChatChunk, DocumentCitations, ReasoningDetail } from '../../core/wire-types.js';
-import { DOCUMENT_CITATIONS_FIELD, SERVER_BLOCKS_FIELD } from '../../core/wire-types.js';
+import {
+  CLAUDE_REPLY_FIELD,
+  DOCUMENT_CITATIONS_FIELD,
+  SERVER_BLOCKS_FIELD,
+} from '../../core/wire-types.js';
 import type { SseMessage } from '../sse-parser.js';
 import { streamDropped } from '../stream-dropped.js';
 import { addUsage, isServerBlock, PAUSED_TURNS, urlCitations } from './anthropic-web-search.js';
 import { documentCitationsOf } from './anthropic-document-citations.js';
 import { mapAnthropicError } from './anthropic-error.js';
-import { JSON_TOOL, mapStopReason, mapUsage, matchedStop, servedTier } from './anthropic-reply.js';
+import {
+  claudeReplyFields,
+  JSON_TOOL,
+  mapStopReason,
+  mapUsage,
+  matchedStop,
+  servedTier,
+} from './anthropic-reply.js';
 
 type Json = Record<string, unknown>;
 
@@ -29,6 +40,11 @@ export interface AnthropicStreamOptions {
    * first chunk, then each text block's as it ends, so its Anthropic client gets Claude's blocks.
    */
   documentCitations?: boolean;
+  /**
+   * Keep Claude's reply fields that chat has no place for (CLAUDE_REPLY_FIELD), for an Anthropic
+   * client: message_start's on the first chunk, message_delta's on the chunk that finishes.
+   */
+  claudeReply?: boolean;
 }
 
 /**
@@ -107,11 +123,15 @@ export async function* anthropicEventsToChunks(
           id = `chatcmpl-${String(msg.id ?? 'anthropic')}`;
           model = String(msg.model ?? model);
           tier = servedTier(inputUsage);
-          yield chunk({
-            role: 'assistant',
-            content: '',
-            ...(options.documentCitations ? { [DOCUMENT_CITATIONS_FIELD]: [] } : {}),
-          });
+          yield chunk(
+            {
+              role: 'assistant',
+              content: '',
+              ...(options.documentCitations ? { [DOCUMENT_CITATIONS_FIELD]: [] } : {}),
+            },
+            null,
+            options.claudeReply ? { [CLAUDE_REPLY_FIELD]: claudeReplyFields(msg, inputUsage) } : {},
+          );
           break;
         }
         case 'content_block_start': {
@@ -186,7 +206,11 @@ export async function* anthropicEventsToChunks(
           stopped = true;
           const all = pausedUsage ? addUsage(pausedUsage, whole) : whole;
           const usage = mapUsage(all);
-          const last = chunk({}, mapStopReason(delta.stop_reason, jsonToolBlock >= 0));
+          const last = chunk(
+            {},
+            mapStopReason(delta.stop_reason, jsonToolBlock >= 0),
+            options.claudeReply ? { [CLAUDE_REPLY_FIELD]: claudeReplyFields(delta, all) } : {},
+          );
           Object.assign(last.choices[0]!, matchedStop(delta.stop_reason, delta.stop_sequence));
           yield last;
           yield {
