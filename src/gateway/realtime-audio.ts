@@ -14,6 +14,9 @@ export const OUTPUT_AUDIO_TOKENS_PER_SECOND = 20;
 
 /** PCM16 mono at 24 kHz, the Realtime API's default format both ways. */
 const PCM16_BYTES_PER_SECOND = 48_000;
+/** The PCM sample rates (Hz) taken as stated: telephony's 8 kHz to 48 kHz. */
+const MIN_PCM_RATE = 8000;
+const MAX_PCM_RATE = 48_000;
 
 /** The audio of a session's two directions, bytes a second (session.created/updated). */
 export interface RealtimeAudioRates {
@@ -29,20 +32,25 @@ export const DEFAULT_AUDIO_RATES: RealtimeAudioRates = {
 /**
  * Bytes a second of a format as the session states it: beta's `pcm16`, `g711_ulaw`, `g711_alaw`;
  * GA's `{type: 'audio/pcm', rate}`, `audio/pcmu`, `audio/pcma` (G.711: 8 kHz, a byte a sample).
- * undefined for a format it does not name.
+ * undefined for a format it does not name, or a PCM rate outside 8–48 kHz (OpenAI takes only
+ * 24 kHz; a `response.create`'s own format is the client's word, and a rate near 0 would count
+ * its audio as endless tokens).
  */
 function bytesPerSecond(format: unknown): number | undefined {
   const type = isObject(format) ? format.type : format;
   if (type === 'pcm16') return PCM16_BYTES_PER_SECOND;
   if (type === 'audio/pcm') {
     const rate = isObject(format) && typeof format.rate === 'number' ? format.rate : 24_000;
-    return rate > 0 ? rate * 2 : undefined;
+    return rate >= MIN_PCM_RATE && rate <= MAX_PCM_RATE ? rate * 2 : undefined;
   }
   if (['g711_ulaw', 'g711_alaw', 'audio/pcmu', 'audio/pcma'].includes(type as string)) return 8000;
   return undefined;
 }
 
-/** The rates a `session.created` / `session.updated` session states, over `rates`. */
+/**
+ * The rates a `session.created` / `session.updated` session states, over `rates`; also a
+ * `response.create`'s own output format (its `response` states it in the same fields).
+ */
 export function audioRatesOf(session: unknown, rates: RealtimeAudioRates): RealtimeAudioRates {
   if (!isObject(session)) return rates;
   const audio = isObject(session.audio) ? session.audio : {};

@@ -3,7 +3,8 @@
 // the deployment's prices: text at the token prices, audio at `audioInputPer1M` /
 // `audioOutputPer1M` (else the token prices), cached input at the cached prices. A response stopped
 // before its `response.done` is charged its input, the conversation as far as the router knows it
-// and the instructions and tools it was given, and the output it relayed (stoppedResponseCost).
+// (or the response's own `input` items: realtime-items.ts) and the instructions and tools it was
+// given, and the output it relayed (stoppedResponseCost).
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import { isObject } from '../core/is-object.js';
 import { estimatePromptTokens } from '../core/prompt-text.js';
@@ -25,10 +26,10 @@ export interface RealtimeUsage {
 
 /**
  * A session's conversation as its next response reads it, in tokens: what the last response read
- * (but its instructions and tools) and wrote (its `response.done` usage), and the text of the
- * items the client added since (estimated, ≈4 characters a token), and their audio: items'
- * `input_audio` and what the client appended to the input buffer once the upstream committed it
- * (10 tokens a second).
+ * (but its instructions and tools) and wrote (its `response.done` usage), and the items the
+ * client added since (estimated as realtime-items.ts counts them: text ≈4 characters a token,
+ * audio by its length), and what the client appended to the input buffer once the upstream
+ * committed it (10 tokens a second). Also what a response's own `input` items read.
  */
 export interface RealtimeConversation {
   textTokens: number;
@@ -37,13 +38,13 @@ export interface RealtimeConversation {
 
 /**
  * What a response stopped before its `response.done` (the session ended, the upstream broke) is
- * charged: its input (`input`: the conversation and the instructions and tools it was given) at
- * the deployment's input prices (audio at `audioInputPer1M`), as a chat try stopped after it was
- * sent is charged its prompt, and the output the client was sent of it (`output`: text ≈4
- * characters a token, audio at 20 tokens a second of `outputBytesPerSecond`) at the output prices
- * (audio at `audioOutputPer1M`); estimated, not a bound: the output the upstream generated and
- * the router never relayed is not known, while tools counted as their JSON, or a response with its
- * own `input` charged the whole conversation, can count the input long.
+ * charged: its input (`input`: the conversation, or its own `input` items, and the instructions
+ * and tools it was given) at the deployment's input prices (audio at `audioInputPer1M`), as a
+ * chat try stopped after it was sent is charged its prompt, and the output the client was sent of
+ * it (`output`: text ≈4 characters a token, audio at 20 tokens a second of
+ * `outputBytesPerSecond`) at the output prices (audio at `audioOutputPer1M`); estimated, not a
+ * bound: the output the upstream generated and the router never relayed is not known, nor are
+ * items referred to by id or images, while tools counted as their JSON can count the input long.
  */
 export function stoppedResponseCost(
   d: Pick<DeploymentConfig, 'prices'>,

@@ -4,13 +4,15 @@
 // the caller's budgets checked first. Each response is a request: admitted (key, end-user and tag
 // limits, budgets, the deployment's own RPM and budget) when the client asks for it, and settled
 // from its `response.done` usage into one request-log record with its cost (realtime-cost.ts), or,
-// stopped before it, charged its input (the conversation as far as the router knows it, and the
-// instructions and tools it was given) and the output it relayed (realtime-audio.ts), estimated.
+// stopped before it, charged its input (the conversation as far as the router knows it, or the
+// response's own `input` items, and the instructions and tools it was given) and the output it
+// relayed (realtime-audio.ts, realtime-items.ts), estimated.
 // The session has its own record (`realtime.session`: why it ended). Its deployment's breaker
 // hears of success when a response completes and of failure when the upstream breaks mid-session,
 // so an upstream that accepts sessions and then drops them is taken out as chat's would be.
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import { GatewayError, invalidRequest } from '../core/errors.js';
+import { isObject } from '../core/is-object.js';
 import type { ChatRequest } from '../core/wire-types.js';
 import { budgetExceeded } from '../policy/budget.js';
 import type { RealtimeListener, RealtimeSession } from '../providers/types.js';
@@ -43,6 +45,7 @@ import {
   type RealtimeAudioRates,
   type RealtimeOutput,
 } from './realtime-audio.js';
+import { addItemInput, itemsInput } from './realtime-items.js';
 import { resolveNamedModel } from './request-target.js';
 import { trackedCall } from './tracked-call.js';
 
@@ -64,7 +67,7 @@ export interface RealtimeLink {
   startedPerf: number;
   /**
    * The conversation as the next response reads it, estimated: what the last response read (but
-   * its instructions and tools) and wrote, and the text of the items added since (noteItem).
+   * its instructions and tools) and wrote, and the items added since (noteItem, its audio).
    * What a stopped response is charged, with its instructions and tools (`prompt`).
    */
   conversation: RealtimeConversation;
@@ -96,6 +99,11 @@ export interface RealtimeTurn {
   prompt: RealtimePrompt;
   /** What of it the default conversation keeps (its `response.create`'s `conversation`, `input`). */
   share: ConversationShare;
+  /**
+   * Its `response.create`'s `response` parameters, read again only if it is cut off: its own
+   * `input` items (what it reads instead of the conversation) and its own output audio format.
+   */
+  params?: unknown;
 }
 
 export class RealtimeGateway {
@@ -182,6 +190,7 @@ export class RealtimeGateway {
     const turn = this.startResponse(link, call);
     turn.prompt = promptOf(params);
     turn.share = conversationShareOf(params);
+    turn.params = params;
     const admitted = { ctx: false };
     try {
       await this.admitTurn(link, turn, admitted);
@@ -252,16 +261,12 @@ export class RealtimeGateway {
   }
 
   /**
-   * The text of an item the client added to the conversation (`conversation.item.create`), and
-   * the bytes of its `input_audio` parts.
+   * An item the client added to the conversation (`conversation.item.create`): its text, audio,
+   * function call or function call output, as realtime-items.ts counts them (before 2026-12-07
+   * only its messages' text and `input_audio` parts, so a tool's output went uncounted).
    */
-  noteItem(link: RealtimeLink, texts: readonly string[], audioBytes = 0): void {
-    for (const text of texts) link.conversation.textTokens += Math.ceil(text.length / 4);
-    link.conversation.audioTokens += audioTokens(
-      audioBytes,
-      link.audio.input,
-      INPUT_AUDIO_TOKENS_PER_SECOND,
-    );
+  noteItem(link: RealtimeLink, item: unknown): void {
+    addItemInput(link.conversation, item, link.audio);
   }
 
   /** Audio the client appended to the input buffer (bytes), or cleared from it (`cleared`). */
@@ -271,7 +276,11 @@ export class RealtimeGateway {
 
   /** The upstream committed the input buffer: its audio is in the conversation now. */
   noteAudioCommitted(link: RealtimeLink): void {
-    this.noteItem(link, [], link.pendingAudioBytes);
+    link.conversation.audioTokens += audioTokens(
+      link.pendingAudioBytes,
+      link.audio.input,
+      INPUT_AUDIO_TOKENS_PER_SECOND,
+    );
     link.pendingAudioBytes = 0;
   }
 
@@ -288,10 +297,11 @@ export class RealtimeGateway {
    * Ends a response: its usage (`response.done`'s) costed on the deployment, settled against the
    * limits and budgets, and its record queued. One `stopped` before its `response.done` (the
    * session ended or broke while it was asked for or under way) had its input sent: it is charged
-   * that, the conversation and the instructions and tools it was given at the deployment's input
-   * prices, and the output the client was sent at the output prices, estimated, as a chat try
-   * stopped after it was sent is (before 2026-12-06 it was charged nothing; before 2026-12-07 its
-   * output, audio input, instructions and tools neither).
+   * that, the conversation (or its own `input` items) and the instructions and tools it was given
+   * at the deployment's input prices, and the output the client was sent at the output prices,
+   * estimated, as a chat try stopped after it was sent is (stoppedCost; before 2026-12-06 it was
+   * charged nothing; before 2026-12-07 its output, audio input, instructions and tools neither,
+   * and one with its own `input` was charged the whole conversation instead).
    */
   finishResponse(
     link: RealtimeLink,
@@ -312,10 +322,7 @@ export class RealtimeGateway {
       instructions: turn.prompt.instructions ?? link.prompt.instructions,
       tools: turn.prompt.tools ?? link.prompt.tools,
     });
-    const input = { ...link.conversation, textTokens: link.conversation.textTokens + prompt };
-    const u = charged
-      ? stoppedResponseCost(link.d, input, turn.output, link.audio.output)
-      : realtimeCost(link.d, usage);
+    const u = charged ? this.stoppedCost(link, turn, prompt) : realtimeCost(link.d, usage);
     // An out-of-band response, or one with its own input, is not the conversation's next turn.
     link.conversation =
       conversationAfter(usage, prompt, link.conversation, turn.share) ?? link.conversation;
@@ -347,6 +354,22 @@ export class RealtimeGateway {
       attempts: record.attempts,
     });
     finishRecord(this.deps, record, turn.startedPerf, status, errorCode);
+  }
+
+  /**
+   * What a response cut off before its `response.done` is charged (stoppedResponseCost): its
+   * input is its instructions and tools (`prompt` tokens) and what it read besides: its own
+   * `input` items when its `response.create` gave it some (`[]`: none; OpenAI: "a new context for
+   * this Response instead of using the default conversation"), else the default conversation,
+   * also for an out-of-band one (`conversation: "none"` only keeps its output out of it). Its
+   * audio output at its own format when its `response.create` names one, else the session's.
+   */
+  private stoppedCost(link: RealtimeLink, turn: RealtimeTurn, prompt: number) {
+    const own = isObject(turn.params) ? turn.params.input : undefined;
+    const read = Array.isArray(own) ? itemsInput(own, link.audio) : link.conversation;
+    const input = { ...read, textTokens: read.textTokens + prompt };
+    const outputRate = audioRatesOf(turn.params, link.audio).output;
+    return stoppedResponseCost(link.d, input, turn.output, outputRate);
   }
 
   /** A response completed: the deployment serves (its breaker is told of success). */

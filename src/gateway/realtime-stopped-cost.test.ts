@@ -5,7 +5,7 @@
 // the settle (the deployment's and the tenant's budgets) and the usage summary. Before 2026-12-06
 // it was charged nothing. The gateway and its session's responses (SessionResponses) are driven
 // with the upstream's events, over a session that needs no socket; real governance policies.
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { governedBudgets } from '../../test/helpers/memory-budgets.js';
 import { simDeployment, testConfigInput } from '../../test/helpers/test-config.js';
 import { parseConfig } from '../config/load-config.js';
@@ -18,6 +18,7 @@ import { usageSummary } from '../store/usage-summary.js';
 import { CircuitBreakers } from './circuit-breaker.js';
 import { ANONYMOUS } from './gateway-types.js';
 import { RealtimeGateway, type RealtimeCall } from './realtime-gateway.js';
+import { waitFor } from '../../test/helpers/wait-for.js';
 
 /** The realtime deployment's prices, USD per 1M tokens. */
 const TEXT_IN = 4;
@@ -91,11 +92,18 @@ async function setup() {
 const responseRecords = (records: RequestRecord[]) =>
   records.filter((r) => r.endpoint === 'realtime');
 
+/** A user message of text parts, as `conversation.item.create` adds it. */
+const userItem = (...texts: string[]) => ({
+  type: 'message',
+  role: 'user',
+  content: texts.map((text) => ({ type: 'input_text', text })),
+});
+
 describe('a realtime response stopped before response.done is charged its input', () => {
   it("the session's first: the text of the items sent, at the input price", async () => {
     const s = await setup();
     const texts = ['What is the capital of France?', 'Answer in one word, please.'];
-    s.gateway.noteItem(s.link, texts);
+    s.gateway.noteItem(s.link, userItem(...texts));
     await s.ask('evt_1');
     s.upstream({ type: 'response.created', response: { id: 'resp_1' } });
     // The upstream breaks off mid-answer: no response.done.
@@ -121,7 +129,7 @@ describe('a realtime response stopped before response.done is charged its input'
 
   it('after a completed response: what it read and wrote (audio at the audio price) and the new item', async () => {
     const s = await setup();
-    s.gateway.noteItem(s.link, ['Hello there.']);
+    s.gateway.noteItem(s.link, userItem('Hello there.'));
     await s.ask('evt_1');
     s.upstream({ type: 'response.created', response: { id: 'resp_1' } });
     const usage = {
@@ -138,7 +146,7 @@ describe('a realtime response stopped before response.done is charged its input'
     await s.ask('evt_bad');
     s.upstream({ type: 'error', error: { code: 'invalid_value', event_id: 'evt_bad' } });
     const next = 'And what about Spain?';
-    s.gateway.noteItem(s.link, [next]);
+    s.gateway.noteItem(s.link, userItem(next));
     // Asked for, not yet started, when the session ends.
     await s.ask('evt_2');
     s.responses.cut(499, 'client_closed_request');
@@ -152,7 +160,7 @@ describe('a realtime response stopped before response.done is charged its input'
     expect(stopped.promptTokens).toBe(text + 110);
     expect(stopped.costUsd).toBeCloseTo(expected, 15);
     expect(stopped.usageEstimated).toBe(true);
-    await vi.waitFor(() => expect(s.settled).toHaveLength(3));
+    await waitFor(() => expect(s.settled).toHaveLength(3));
     expect(s.settled[2]!.costUsd).toBeCloseTo(expected, 15);
     expect((await s.spent()).rt).toBeCloseTo(records[0]!.costUsd + expected, 12);
   });
@@ -180,13 +188,53 @@ describe('a realtime response stopped before response.done is charged its input'
     expect(s.settled.at(-1)!.costUsd).toBeCloseTo(expected, 15);
   });
 
+  it("its audio output at the format its response.create names, over the session's", async () => {
+    const s = await setup();
+    // The session's PCM16 at 24 kHz; these responses' own G.711 (8,000 bytes a second), GA's
+    // `audio.output.format` and beta's `output_audio_format` (openapi.yaml
+    // RealtimeResponseCreateParams, RealtimeBetaResponseCreateParams).
+    await s.ask('evt_1', { audio: { output: { format: { type: 'audio/pcmu' } } } });
+    await s.ask('evt_2', { output_audio_format: 'g711_alaw' });
+    s.upstream({ type: 'response.created', response: { id: 'resp_1' } });
+    s.upstream({ type: 'response.created', response: { id: 'resp_2' } });
+    // A second of G.711 each: 20 output audio tokens (at PCM16's rate, 4).
+    const second = Buffer.alloc(8000).toString('base64');
+    for (const id of ['resp_1', 'resp_2'])
+      s.upstream({ type: 'response.output_audio.delta', response_id: id, delta: second });
+    s.responses.cut(499, 'client_closed_request');
+    const records = responseRecords(s.records);
+    expect(records.map((r) => r.completionTokens)).toEqual([20, 20]);
+    expect(records[0]!.costUsd).toBeCloseTo((20 * AUDIO_OUT) / 1e6, 15);
+  });
+
+  it("a PCM rate outside 8–48 kHz in its response.create is not taken: the session's is", async () => {
+    const s = await setup();
+    // The client's word, sent on: a rate near 0 would make a second of audio endless tokens.
+    await s.ask('evt_1', { audio: { output: { format: { type: 'audio/pcm', rate: 1e-300 } } } });
+    await s.ask('evt_2', { audio: { output: { format: { type: 'audio/pcm', rate: 1e9 } } } });
+    s.upstream({ type: 'response.created', response: { id: 'resp_1' } });
+    s.upstream({ type: 'response.created', response: { id: 'resp_2' } });
+    // A second of PCM16 at the session's 24 kHz: 20 output audio tokens.
+    const second = Buffer.alloc(48_000).toString('base64');
+    for (const id of ['resp_1', 'resp_2'])
+      s.upstream({ type: 'response.output_audio.delta', response_id: id, delta: second });
+    s.responses.cut(499, 'client_closed_request');
+    const records = responseRecords(s.records);
+    expect(records.map((r) => r.completionTokens)).toEqual([20, 20]);
+    expect(records[0]!.costUsd).toBeCloseTo((20 * AUDIO_OUT) / 1e6, 15);
+  });
+
   it("and the audio it read: items' input_audio and the buffer the upstream committed", async () => {
     const s = await setup();
     // G.711 in (8,000 bytes a second), as the upstream's session.updated says.
     s.upstream({ type: 'session.updated', session: { input_audio_format: 'g711_ulaw' } });
     const second = Buffer.alloc(8000).toString('base64');
     // A spoken item: a second of audio, 10 input audio tokens.
-    s.gateway.noteItem(s.link, [], Buffer.byteLength(second, 'base64'));
+    s.gateway.noteItem(s.link, {
+      type: 'message',
+      role: 'user',
+      content: [{ type: 'input_audio', audio: second, transcript: 'not sent to the model' }],
+    });
     // Two seconds appended and committed (20 tokens); one more appended and cleared (none).
     s.gateway.noteAudioAppended(s.link, 8000);
     s.gateway.noteAudioAppended(s.link, 8000);
@@ -237,7 +285,7 @@ describe("and the session's instructions and tools, which the upstream bills on 
       session: { instructions: INSTRUCTIONS, tools: TOOLS, output_audio_format: 'pcm16' },
     });
     const item = 'A ticket from Paris to Lyon on Friday, please.';
-    s.gateway.noteItem(s.link, [item]);
+    s.gateway.noteItem(s.link, userItem(item));
     await s.ask('evt_1');
     s.upstream({ type: 'response.created', response: { id: 'resp_1' } });
     s.responses.cut(502, 'upstream_dropped');
@@ -295,7 +343,7 @@ describe('a response outside the default conversation is not carried into it', (
 
   it('conversation "none": neither what it read nor what it wrote is in the next charge', async () => {
     const s = await setup();
-    s.gateway.noteItem(s.link, [item]);
+    s.gateway.noteItem(s.link, userItem(item));
     await s.ask('evt_1', { conversation: 'none', output_modalities: ['text'] });
     s.upstream({ type: 'response.created', response: { id: 'resp_1' } });
     const usage = { input_tokens: 300, output_tokens: 200 };
@@ -314,7 +362,7 @@ describe('a response outside the default conversation is not carried into it', (
 
   it('its own input: what it wrote is added to the conversation, what it read is not', async () => {
     const s = await setup();
-    s.gateway.noteItem(s.link, [item]);
+    s.gateway.noteItem(s.link, userItem(item));
     const input = [
       { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Summarise.' }] },
     ];

@@ -202,6 +202,14 @@ function quoteTarget(name: string, naming: TargetNaming): string {
 /** Where `kind`'s requests for `name` go: its Azure deployment path when the URL named it, if any. */
 function kindPath(kind: DeploymentKind, name: string, naming: TargetNaming): string {
   const k = MODEL_KINDS[kind];
+  // Realtime is a WebSocket the client opens with a GET upgrade naming the model in the query
+  // (http/realtime/realtime-routes.ts), not a POST: Azure's dated path names the deployment.
+  if (kind === 'realtime') {
+    const q = encodeURIComponent(name);
+    return naming.fromPath
+      ? `a WebSocket: GET /openai/realtime?api-version=…&deployment=${q}`
+      : `a WebSocket: GET ${k.path}?model=${q}`;
+  }
   if (!naming.fromPath) return `POST ${k.path}`;
   return k.azureOperation
     ? `POST /openai/deployments/${encodeURIComponent(name)}/${k.azureOperation}`

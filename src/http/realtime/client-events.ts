@@ -1,9 +1,8 @@
 // The client events a realtime session rewrites before sending them on (realtime-connection.ts):
-// a `session.update` naming a model gets the deployment's, and `conversation.item.create` text
-// goes through the content filter's input rules. Each answers the new text, or undefined to send
-// the event as it came.
+// a `session.update` naming a model gets the deployment's, and `conversation.item.create` text,
+// and the text of a `response.create`'s own `input` items, go through the content filter's input
+// rules. Each answers the new text, or undefined to send the event as it came.
 import { isObject } from '../../core/is-object.js';
-import { base64Bytes } from '../../gateway/realtime-audio.js';
 import type { RealtimeLink } from '../../gateway/realtime-gateway.js';
 
 type Json = Record<string, unknown>;
@@ -16,12 +15,11 @@ export function pinModel(link: RealtimeLink, event: Json): string | undefined {
   return JSON.stringify({ ...event, session: { ...session, model: link.d.model } });
 }
 
-/** `conversation.item.create`'s text parts through `filter` (redacted, or it throws). */
-export async function filterItem(
-  event: Json,
+/** An item's text parts through `filter` (redacted, or it throws); undefined when none changed. */
+async function filterContent(
+  item: unknown,
   filter: (text: string) => Promise<string>,
-): Promise<string | undefined> {
-  const item = event.item;
+): Promise<Json | undefined> {
   if (!isObject(item) || !Array.isArray(item.content)) return undefined;
   let changed = false;
   const content: unknown[] = [];
@@ -32,25 +30,35 @@ export async function filterItem(
       content.push({ ...part, text });
     } else content.push(part);
   }
-  return changed ? JSON.stringify({ ...event, item: { ...item, content } }) : undefined;
+  return changed ? { ...item, content } : undefined;
 }
 
-/** `conversation.item.create`'s text parts, as they go upstream. */
-export function itemTexts(event: Json): string[] {
-  const item = event.item;
-  if (!isObject(item) || !Array.isArray(item.content)) return [];
-  const texts: string[] = [];
-  for (const part of item.content)
-    if (isObject(part) && typeof part.text === 'string') texts.push(part.text);
-  return texts;
+/** `conversation.item.create`'s text parts through `filter` (redacted, or it throws). */
+export async function filterItem(
+  event: Json,
+  filter: (text: string) => Promise<string>,
+): Promise<string | undefined> {
+  const item = await filterContent(event.item, filter);
+  return item ? JSON.stringify({ ...event, item }) : undefined;
 }
 
-/** Bytes of `conversation.item.create`'s `input_audio` parts (base64 `audio`). */
-export function itemAudioBytes(event: Json): number {
-  const item = event.item;
-  if (!isObject(item) || !Array.isArray(item.content)) return 0;
-  let bytes = 0;
-  for (const part of item.content)
-    if (isObject(part) && part.type === 'input_audio') bytes += base64Bytes(part.audio);
-  return bytes;
+/**
+ * The text parts of a `response.create`'s own `input` items through `filter` (redacted, or it
+ * throws): what such a response reads instead of the conversation, so text the filter would
+ * block in `conversation.item.create` is blocked here too.
+ */
+export async function filterResponseInput(
+  event: Json,
+  filter: (text: string) => Promise<string>,
+): Promise<string | undefined> {
+  const response = event.response;
+  if (!isObject(response) || !Array.isArray(response.input)) return undefined;
+  let changed = false;
+  const input: unknown[] = [];
+  for (const item of response.input) {
+    const filtered = await filterContent(item, filter);
+    changed ||= filtered !== undefined;
+    input.push(filtered ?? item);
+  }
+  return changed ? JSON.stringify({ ...event, response: { ...response, input } }) : undefined;
 }

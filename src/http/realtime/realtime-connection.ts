@@ -4,7 +4,7 @@
 // refused with an `error` event), its key checked again (refused: close 1008), and sent on as
 // the object read, written again: `response.create` admitted (else refused with an `error`
 // event), `session.update`'s `model` set to the deployment's and, with the content filter on,
-// `conversation.item.create`'s text filtered. The upstream's events that start and end responses
+// `conversation.item.create`'s text and a `response.create`'s own `input` items' text filtered. The upstream's events that start and end responses
 // are read (session-responses.ts: one request-log record each); one it started by itself (server
 // VAD) is admitted as it starts, and cancelled upstream when refused. Either
 // side closing closes the other; an upstream that breaks (close 1006, 1011–1014, a socket error)
@@ -31,7 +31,7 @@ import {
   upstreamEnd,
   upstreamMessageTooLarge,
 } from './session-end.js';
-import { filterItem, itemAudioBytes, itemTexts, pinModel } from './client-events.js';
+import { filterItem, filterResponseInput, pinModel } from './client-events.js';
 import { base64Bytes } from '../../gateway/realtime-audio.js';
 import { SessionResponses } from './session-responses.js';
 import { ROUTER_SHUTDOWN } from '../websocket-shutdown.js';
@@ -251,13 +251,18 @@ export class RealtimeConnection implements RealtimeListener {
       // The key again, on every event (a hash and a lookup): a key revoked, expired or moved out
       // of its allowedIps ends the session it opened before its next event goes upstream.
       if (!(await this.keyAccepted(event.event_id))) return;
-      if (event.type === 'response.create') await this.admit(link, event);
-      else if (event.type === 'session.update') text = pinModel(link, event) ?? text;
+      if (event.type === 'response.create') {
+        // Its own input items are what it reads: filtered as conversation.item.create's are
+        // (before 2026-12-07 they went upstream unfiltered), and before it is admitted.
+        if (this.filterOn())
+          text = (await filterResponseInput(event, (t) => this.filterText(link, t))) ?? text;
+        await this.admit(link, event);
+      } else if (event.type === 'session.update') text = pinModel(link, event) ?? text;
       else if (event.type === 'conversation.item.create') {
         if (this.filterOn())
           text = (await filterItem(event, (t) => this.filterText(link, t))) ?? text;
-        // Its text and audio are part of what the next response reads (charged if stopped).
-        this.deps.gateway.noteItem(link, itemTexts(event), itemAudioBytes(event));
+        // It is part of what the next response reads (charged if stopped).
+        this.deps.gateway.noteItem(link, event.item);
       } else if (event.type === 'input_audio_buffer.append')
         this.deps.gateway.noteAudioAppended(link, base64Bytes(event.audio));
       else if (event.type === 'input_audio_buffer.clear')

@@ -10,6 +10,7 @@ import { hashApiKey } from '../../auth/api-key.js';
 import { createRuntime, type Runtime } from '../../runtime.js';
 import type { RequestRecord } from '../../store/request-record.js';
 import { simDeployment, testConfig, testConfigInput } from '../../../test/helpers/test-config.js';
+import { waitFor } from '../../../test/helpers/wait-for.js';
 
 const KEY = 'mr-rt-key-0123456789abcdef';
 const LIMITED = 'mr-rt-limited-0123456789abcdef';
@@ -267,7 +268,7 @@ describe('realtime proxy, scripted upstreams', () => {
       '{"type":"response.create","event_id":"c1"}',
     ]);
 
-    await vi.waitFor(() => expect(records).toHaveLength(1));
+    await waitFor(() => expect(records).toHaveLength(1));
     const r = records[0]!;
     expect(r).toMatchObject({
       endpoint: 'realtime',
@@ -317,7 +318,7 @@ describe('realtime proxy, scripted upstreams', () => {
     });
     expect(sent.frames).toEqual(['{"type":"response.create","event_id":"one"}']);
     expect(c.ws.readyState).toBe(WebSocket.OPEN);
-    await vi.waitFor(() => expect(records.map((r) => r.status).sort()).toEqual([200, 429]));
+    await waitFor(() => expect(records.map((r) => r.status).sort()).toEqual([200, 429]));
     // The type escaped, or given twice, is the same event (security audit F0: picked out by its
     // text, it went upstream unread, past the limit); what goes on is what the router read.
     c.ws.send('{"type":"response\\u002ecreate","event_id":"escaped"}');
@@ -329,7 +330,7 @@ describe('realtime proxy, scripted upstreams', () => {
     expect(JSON.parse((await c.until('error'))[0]!)).toMatchObject({
       error: { code: 'rate_limit_exceeded', event_id: 'twice2' },
     });
-    await vi.waitFor(() => expect(sent.frames).toHaveLength(2));
+    await waitFor(() => expect(sent.frames).toHaveLength(2));
     expect(sent.frames[1]).toBe('{"type":"input_audio_buffer.clear","event_id":"twice"}');
     // Not JSON, or no object: refused in-band, not sent on.
     c.ws.send('{"type": response.create}');
@@ -361,7 +362,7 @@ describe('realtime proxy, scripted upstreams', () => {
       response_id: 'resp_vad2',
     });
     // Both recorded and charged what they used; the refused one as refused.
-    await vi.waitFor(() => expect(records).toHaveLength(2));
+    await waitFor(() => expect(records).toHaveLength(2));
     expect(records.map((r) => [r.status, r.errorCode ?? null, r.promptTokens])).toEqual([
       [200, null, 20],
       [429, 'rate_limit_exceeded', 20],
@@ -385,7 +386,7 @@ describe('realtime proxy, scripted upstreams', () => {
     c.ws.send('{"type":"vad.speak"}');
     await c.until('response.output_audio.delta');
     c.ws.close();
-    await vi.waitFor(() => expect(records).toHaveLength(1));
+    await waitFor(() => expect(records).toHaveLength(1));
     expect(records[0]).toMatchObject({
       status: 499,
       promptTokens: 10,
@@ -404,7 +405,74 @@ describe('realtime proxy, scripted upstreams', () => {
     c.ws.send(JSON.stringify({ type: 'response.create', response }));
     await c.until('response.created');
     c.ws.close();
-    await vi.waitFor(() => expect(records).toHaveLength(1));
+    await waitFor(() => expect(records).toHaveLength(1));
+    expect(records[0]).toMatchObject({ status: 499, promptTokens: 106, usageEstimated: true });
+  });
+
+  it('charges a response the client left before its done its own input, not the conversation', async () => {
+    const c = await open('/v1/realtime?model=rt-up');
+    await c.until('session.created');
+    // The conversation: 4,000 characters (1,000 tokens) the response below does not read.
+    const long = { type: 'input_text', text: 'Earlier talk. '.repeat(286).slice(0, 4_000) };
+    const item = { type: 'message', role: 'user', content: [long] };
+    c.ws.send(JSON.stringify({ type: 'conversation.item.create', item }));
+    // Its own input (openapi.yaml RealtimeResponseCreateParams `input`: "a new context for this
+    // Response instead of using the default conversation"): 400 characters of text (100 tokens),
+    // half a second of PCM16 at 24 kHz (5 audio tokens) and a 200-character function output (50).
+    const input = [
+      {
+        type: 'message',
+        role: 'user',
+        content: [
+          { type: 'input_text', text: 'Summarise it. '.repeat(29).slice(0, 400) },
+          { type: 'input_audio', audio: Buffer.alloc(24_000).toString('base64') },
+        ],
+      },
+      { type: 'function_call_output', call_id: 'call_1', output: '{"ok":true}'.padEnd(200) },
+    ];
+    const response = { conversation: 'none', input, metadata: { hold: '1' } };
+    c.ws.send(JSON.stringify({ type: 'response.create', response }));
+    await c.until('response.created');
+    c.ws.close();
+    await waitFor(() => expect(records).toHaveLength(1));
+    expect(records[0]).toMatchObject({ status: 499, promptTokens: 155, usageEstimated: true });
+    // 150 text tokens × 4 + 5 audio tokens × 32, per 1M.
+    expect(records[0]!.costUsd).toBeCloseTo((600 + 160) / 1e6, 12);
+  });
+
+  it('charges a response the client left before its done the tool output the client added', async () => {
+    const c = await open('/v1/realtime?model=rt-up');
+    await c.until('session.created');
+    // A function call's output, 400 characters (100 tokens): uncounted before 2026-12-07.
+    const item = {
+      type: 'function_call_output',
+      call_id: 'call_1',
+      output: 'Rain. '.repeat(67).slice(0, 400),
+    };
+    c.ws.send(JSON.stringify({ type: 'conversation.item.create', item }));
+    c.ws.send(JSON.stringify({ type: 'response.create', response: { metadata: { hold: '1' } } }));
+    await c.until('response.created');
+    c.ws.close();
+    await waitFor(() => expect(records).toHaveLength(1));
+    expect(records[0]).toMatchObject({ status: 499, promptTokens: 100, usageEstimated: true });
+  });
+
+  it('charges a response with an empty input ([]) only its instructions', async () => {
+    const c = await open('/v1/realtime?model=rt-up');
+    await c.until('session.created');
+    const item = {
+      type: 'message',
+      role: 'user',
+      content: [{ type: 'input_text', text: 'Hi. '.repeat(250) }],
+    };
+    c.ws.send(JSON.stringify({ type: 'conversation.item.create', item }));
+    // 400 characters of instructions as a system message: 100 tokens and 6 of the chat format's.
+    const instructions = 'Answer briefly. '.repeat(25);
+    const response = { input: [], instructions, metadata: { hold: '1' } };
+    c.ws.send(JSON.stringify({ type: 'response.create', response }));
+    await c.until('response.created');
+    c.ws.close();
+    await waitFor(() => expect(records).toHaveLength(1));
     expect(records[0]).toMatchObject({ status: 499, promptTokens: 106, usageEstimated: true });
   });
 
@@ -425,7 +493,7 @@ describe('realtime proxy, scripted upstreams', () => {
     expect(JSON.parse(error!)).toMatchObject({ error: { code: 'invalid_api_key' } });
     expect(await closed).toBe(1008);
     expect(sent.frames).toEqual([]);
-    await vi.waitFor(() =>
+    await waitFor(() =>
       expect(sessions.map((r) => [r.keyId, r.status, r.errorCode])).toContainEqual([
         'rev',
         401,
@@ -441,7 +509,7 @@ describe('realtime proxy, scripted upstreams', () => {
     c.ws.send('{"type":"response.create"}');
     await c.until('response.done');
     // The spend is settled in the background: once it is in, a new session is refused…
-    await vi.waitFor(async () =>
+    await waitFor(async () =>
       expect(await refused('/v1/realtime?model=rt-up', auth)).toMatchObject({
         status: 429,
         body: { error: { code: 'budget_exceeded' } },
@@ -478,6 +546,39 @@ describe('realtime proxy, scripted upstreams', () => {
     const forwarded = JSON.parse(sent.frames[0]!) as { item: { content: { text: string }[] } };
     expect(forwarded.item.content[0]!.text).not.toContain('ann@example.com');
     expect(forwarded.item.content[0]!.text).toContain('mail me at');
+    c.ws.close();
+  });
+
+  it("applies the input content filter to a response.create's own input items, before admitting it", async () => {
+    const c = await open('/v1/realtime?model=rt-up');
+    await c.until('session.created');
+    const sent = up.seen.at(-1)!;
+    const create = (text: string, id: string) =>
+      JSON.stringify({
+        type: 'response.create',
+        event_id: id,
+        response: {
+          input: [{ type: 'message', role: 'user', content: [{ type: 'input_text', text }] }],
+        },
+      });
+    c.ws.send(create('tell me about project-x', 'blocked'));
+    const [error] = await c.until('error');
+    expect(JSON.parse(error!)).toMatchObject({
+      error: { code: 'content_filter', event_id: 'blocked' },
+    });
+    c.ws.send(create('mail me at ann@example.com', 'redacted'));
+    await c.until('response.done');
+    // The blocked one never went upstream, nor was it a response.
+    expect(sent.frames).toHaveLength(1);
+    const forwarded = JSON.parse(sent.frames[0]!) as {
+      event_id: string;
+      response: { input: { content: { text: string }[] }[] };
+    };
+    expect(forwarded.event_id).toBe('redacted');
+    expect(forwarded.response.input[0]!.content[0]!.text).not.toContain('ann@example.com');
+    expect(forwarded.response.input[0]!.content[0]!.text).toContain('mail me at');
+    await waitFor(() => expect(records).toHaveLength(1));
+    expect(records[0]).toMatchObject({ status: 200 });
     c.ws.close();
   });
 
